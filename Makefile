@@ -1,0 +1,126 @@
+# mlpc — build, test, install.
+#
+#   make            build/mlpc and build/libmlprt.a
+#   make test       install missing packages, build, run the whole suite
+#   make demo       install missing packages, build, run an example end to end
+#   make asan       the suite under AddressSanitizer + UBSan (in build/asan)
+#   make fuzz       libFuzzer on the parser (FUZZ_SECONDS, default 60)
+#   make install    PREFIX=/usr/local (bin, lib, include/mlp, share/mlp/stdlib)
+
+CC       ?= cc
+BUILD    ?= build
+PREFIX   ?= /usr/local
+VERSION  := 0.1.0
+OPT      ?= -O2
+SAN      ?=
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+CFLAGS   := -std=c11 $(OPT) -g $(WARN) $(SAN) -fPIC
+CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DMLP_VERSION='"$(VERSION)"' \
+            -Iinclude -Icompiler -I$(BUILD) -I. -MMD -MP
+LDFLAGS  := $(SAN)
+
+LLVM_CONFIG ?= llvm-config-19
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+RT_LIBS     := $(BLAS_LIBS) -lcjson -lz -lm -lpthread
+
+# ---- the front end and the compiler driver -------------------------------
+FRONT_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+FRONT_OBJ := $(FRONT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/grammar/mlp.tab.o $(BUILD)/grammar/lex.yy.o
+MLPC_LIBS := $(BUILD)/libmlpfront.a
+
+# ---- the runtime library linked into generated programs ------------------
+RT_SRC := $(wildcard runtime/*.c runtime/*/*.c)
+RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
+
+# ---- tests: one Check suite per tests/unit/check_NAME.c ------------------
+TEST_SRC    := $(wildcard tests/unit/check_*.c)
+TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o
+SUITE_NAMES := $(patsubst tests/unit/check_%.c,%,$(TEST_SRC))
+
+.PHONY: all test test-only demo asan fuzz install clean deps
+all: $(BUILD)/mlpc $(BUILD)/libmlprt.a
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(BUILD)/libmlpfront.a: $(FRONT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libmlprt.a: $(RT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/mlpc: $(BUILD)/compiler/main.o $(MLPC_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+# generated parser and lexer
+$(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/mlp.tab.h: grammar/mlp.y
+	@mkdir -p $(BUILD)/grammar
+	bison -Wall -Werror -d -o $(BUILD)/grammar/mlp.tab.c $<
+$(BUILD)/grammar/lex.yy.c $(BUILD)/grammar/lex.yy.h: grammar/mlp.l $(BUILD)/grammar/mlp.tab.h
+	@mkdir -p $(BUILD)/grammar
+	flex -o $(BUILD)/grammar/lex.yy.c --header-file=$(BUILD)/grammar/lex.yy.h $<
+$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c
+	$(CC) $(CPPFLAGS) -I$(BUILD)/grammar $(CFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+# every front-end object may include the generated headers
+$(FRONT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/compiler/main.o: $(BUILD)/grammar/mlp.tab.h $(BUILD)/grammar/lex.yy.h
+
+$(BUILD)/runtime/%.o: runtime/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BLAS_CFLAGS) $(CFLAGS) -O3 -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/grammar $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/suites.h: Makefile $(TEST_SRC)
+	@mkdir -p $(dir $@)
+	@printf '$(foreach s,$(SUITE_NAMES),MLP_SUITE($(s))\\n)' > $@.tmp && mv $@.tmp $@
+$(BUILD)/tests/unit/main.o: $(BUILD)/tests/suites.h
+
+$(BUILD)/tests/check_all: $(TEST_OBJ) $(BUILD)/libmlpfront.a $(BUILD)/libmlprt.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(RT_LIBS) $(CHECK_LIBS)
+
+# The suite runs from the repository root; MLPC names the compiler under test.
+test-only: all $(BUILD)/tests/check_all
+	MLPC=$(BUILD)/mlpc MLP_BUILD=$(BUILD) $(BUILD)/tests/check_all
+
+test: deps
+	@$(MAKE) --no-print-directory test-only
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	sh scripts/demo.sh $(BUILD)/mlpc
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test-only
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang-19
+fuzz: deps $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c
+	@mkdir -p $(BUILD)/fuzz/corpus
+	cp examples/*.mlp tests/diag/*.mlp $(BUILD)/fuzz/corpus/ 2>/dev/null || true
+	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
+	  -D_DEFAULT_SOURCE -DMLP_VERSION='"$(VERSION)"' -Iinclude -Icompiler -I$(BUILD)/grammar -I. \
+	  -o $(BUILD)/fuzz/fuzz_parse tests/fuzz/fuzz_parse.c $(FRONT_SRC) \
+	  $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c -lm
+	$(BUILD)/fuzz/fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mlp \
+	  $(DESTDIR)$(PREFIX)/share/mlp/stdlib
+	install -m 755 $(BUILD)/mlpc $(DESTDIR)$(PREFIX)/bin/mlpc
+	install -m 644 $(BUILD)/libmlprt.a $(DESTDIR)$(PREFIX)/lib/libmlprt.a
+	install -m 644 include/mlp/*.h $(DESTDIR)$(PREFIX)/include/mlp/
+	install -m 644 stdlib/*.mlp $(DESTDIR)$(PREFIX)/share/mlp/stdlib/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
