@@ -38,7 +38,7 @@ RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
 
 # ---- tests: one Check suite per tests/unit/check_NAME.c ------------------
 TEST_SRC    := $(wildcard tests/unit/check_*.c)
-TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o
+TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o $(BUILD)/tests/unit/testutil.o
 SUITE_NAMES := $(patsubst tests/unit/check_%.c,%,$(TEST_SRC))
 
 .PHONY: all test test-only demo asan fuzz install clean deps
