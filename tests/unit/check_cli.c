@@ -1,0 +1,164 @@
+/* check_cli.c — the mlpc command line: help, version, exit statuses,
+ * diagnostics format, and fmt -w rewriting files atomically. */
+#include <check.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static TestRun mlpc(const char *a1, const char *a2, const char *a3) {
+  const char *argv[] = {test_mlpc(), a1, a2, a3, NULL};
+  return test_run(argv, NULL);
+}
+
+static char *write_tmp(const char *dir, const char *name, const char *text) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *path = malloc(n);
+  snprintf(path, n, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+START_TEST(cli_help_and_version) {
+  TestRun r = mlpc("--help", NULL, NULL);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_nonnull(strstr(r.out, "usage: mlpc"));
+  ck_assert_ptr_nonnull(strstr(r.out, "check FILE"));
+  ck_assert_ptr_nonnull(strstr(r.out, "Exit status"));
+  test_run_free(&r);
+  r = mlpc("--version", NULL, NULL);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_int_eq(strncmp(r.out, "mlpc ", 5), 0);
+  test_run_free(&r);
+}
+END_TEST
+
+START_TEST(cli_usage_errors_exit_2) {
+  TestRun r = mlpc(NULL, NULL, NULL);
+  ck_assert_int_eq(r.status, 2);
+  test_run_free(&r);
+  r = mlpc("chekc", "x.mlp", NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "did you mean 'check'?"));
+  test_run_free(&r);
+  r = mlpc("check", "--bogus", "x.mlp");
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "unknown option '--bogus'"));
+  test_run_free(&r);
+  r = mlpc("check", "no/such/file.mlp", NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "cannot read 'no/such/file.mlp'"));
+  test_run_free(&r);
+  r = mlpc("check", NULL, NULL);
+  ck_assert_int_eq(r.status, 2);
+  test_run_free(&r);
+}
+END_TEST
+
+START_TEST(cli_examples_check_clean) {
+  const char *argv[] = {test_mlpc(),         "check",           "examples/iris.mlp",
+                        "examples/wine.mlp", "examples/breast_cancer.mlp", "examples/diabetes.mlp",
+                        "examples/digits.mlp", "examples/fashion_mnist.mlp", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "examples do not check clean:\n%s", r.err);
+  ck_assert_str_eq(r.err, "");
+  test_run_free(&r);
+}
+END_TEST
+
+/* A spec error: status 1, a GNU-style first line, the source line, a caret. */
+START_TEST(cli_error_format) {
+  char *dir = test_tmpdir();
+  char *path = write_tmp(dir, "bad.mlp", "pipeline p {\n  data {\n    source = \n  }\n}\n");
+  TestRun r = mlpc("check", path, NULL);
+  ck_assert_int_eq(r.status, 1);
+  regex_t re;
+  ck_assert_int_eq(regcomp(&re, "^[^:\n]+:[0-9]+:[0-9]+: error: .+\n +[0-9]+ \\| .*\n +\\| *\\^", REG_EXTENDED), 0);
+  ck_assert_msg(regexec(&re, r.err, 0, NULL, 0) == 0, "not a GNU-style diagnostic:\n%s", r.err);
+  regfree(&re);
+  ck_assert_int_eq(strncmp(r.err, path, strlen(path)), 0);
+  test_run_free(&r);
+  /* --color=always wraps the message in escape sequences; never does not */
+  r = mlpc("--color=always", "check", path);
+  ck_assert_ptr_nonnull(strstr(r.err, "\033["));
+  test_run_free(&r);
+  r = mlpc("--color=never", "check", path);
+  ck_assert_ptr_null(strstr(r.err, "\033["));
+  test_run_free(&r);
+  unlink(path);
+  rmdir(dir);
+  free(path);
+  free(dir);
+}
+END_TEST
+
+/* fmt -w rewrites a messy file into canonical layout; a second run changes
+ * nothing; a file with errors is left untouched. */
+START_TEST(cli_fmt_write) {
+  char *dir = test_tmpdir();
+  char *path = write_tmp(dir, "messy.mlp",
+                         "pipeline p{data{source=csv(\"d.csv\")   target=y}\n"
+                         "model{dense(4,activation=relu) output()}}\n");
+  TestRun r = mlpc("fmt", path, "-w");
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  char *once = test_read_file(path, NULL);
+  ck_assert_ptr_nonnull(strstr(once, "  data {\n"));
+  ck_assert_ptr_nonnull(strstr(once, "source = csv(\"d.csv\")\n"));
+  ck_assert_ptr_nonnull(strstr(once, "dense(4, activation = relu)\n"));
+  r = mlpc("fmt", path, NULL);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.out, once);
+  test_run_free(&r);
+
+  char *bad = write_tmp(dir, "bad.mlp", "pipeline p { data { source = } }\n");
+  char *before = test_read_file(bad, NULL);
+  r = mlpc("fmt", bad, "-w");
+  ck_assert_int_eq(r.status, 1);
+  test_run_free(&r);
+  char *after = test_read_file(bad, NULL);
+  ck_assert_str_eq(before, after);
+  unlink(path);
+  unlink(bad);
+  rmdir(dir);
+  free(path), free(bad), free(once), free(before), free(after), free(dir);
+}
+END_TEST
+
+START_TEST(cli_help_topics) {
+  TestRun r = mlpc("help", NULL, NULL);
+  ck_assert_int_eq(r.status, 0);
+  static const char *const sections[] = {"data",       "model",      "hyperparameters", "environment",
+                                         "validation", "tuning",     "analysis",        "deploy"};
+  for (int i = 0; i < 8; i++) ck_assert_msg(strstr(r.out, sections[i]), "help lacks %s", sections[i]);
+  test_run_free(&r);
+  r = mlpc("help", "adam", NULL);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_nonnull(strstr(r.out, "lr"));
+  test_run_free(&r);
+  r = mlpc("help", "adamm", NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "adam"));
+  test_run_free(&r);
+}
+END_TEST
+
+Suite *cli_suite(void) {
+  Suite *s = suite_create("cli");
+  TCase *tc = tcase_create("cli");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, cli_help_and_version);
+  tcase_add_test(tc, cli_usage_errors_exit_2);
+  tcase_add_test(tc, cli_examples_check_clean);
+  tcase_add_test(tc, cli_error_format);
+  tcase_add_test(tc, cli_fmt_write);
+  tcase_add_test(tc, cli_help_topics);
+  suite_add_tcase(s, tc);
+  return s;
+}
