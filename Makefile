@@ -26,6 +26,9 @@ BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 RT_LIBS     := $(BLAS_LIBS) -lcjson -lz -lm -lpthread
+# codegen.c and emit.c include the LLVM-C headers; mlpc links the shared LLVM.
+LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
+LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) -lLLVM-19
 
 # ---- the front end and the compiler driver -------------------------------
 FRONT_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
@@ -55,8 +58,10 @@ $(BUILD)/libmlprt.a: $(RT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/mlpc: $(BUILD)/compiler/main.o $(MLPC_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+$(BUILD)/mlpc: $(BUILD)/compiler/main.o $(MLPC_LIBS) $(BUILD)/libmlprt.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(RT_LIBS)
+$(BUILD)/compiler/codegen.o $(BUILD)/compiler/emit.o $(BUILD)/compiler/main.o \
+  $(BUILD)/tests/unit/check_codegen.o: CPPFLAGS += $(LLVM_CFLAGS)
 
 # generated parser and lexer
 $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/mlp.tab.h: grammar/mlp.y
@@ -84,7 +89,7 @@ $(BUILD)/tests/suites.h: Makefile $(TEST_SRC)
 $(BUILD)/tests/unit/main.o: $(BUILD)/tests/suites.h
 
 $(BUILD)/tests/check_all: $(TEST_OBJ) $(BUILD)/libmlpfront.a $(BUILD)/libmlprt.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(RT_LIBS) $(CHECK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(RT_LIBS) $(CHECK_LIBS)
 
 # The suite runs from the repository root; MLPC names the compiler under test.
 test-only: all $(BUILD)/tests/check_all

@@ -1,0 +1,540 @@
+/* codegen.c — IR → LLVM module (see codegen.h). Consumes an MlpIr whose
+ * memory plans are final; produces an LLVM module holding the generated
+ * training functions, the program descriptor and main. */
+#include "codegen.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp/run.h"
+#include "mlp/tensor.h"
+
+typedef struct {
+  LLVMContextRef ctx;
+  LLVMModuleRef mod;
+  LLVMBuilderRef b;
+  LLVMTypeRef ptr, i8, i32, i64, f32, f64, voidt;
+  LLVMValueRef fn;   /* the function being built */
+  LLVMValueRef base; /* its arena base argument */
+} Cg;
+
+/* ---- small builders ---------------------------------------------------- */
+
+static LLVMValueRef ci64(Cg *c, int64_t v) {
+  return LLVMConstInt(c->i64, (unsigned long long)v, 1);
+}
+
+static LLVMValueRef cf32(Cg *c, double v) {
+  return LLVMConstReal(c->f32, v);
+}
+
+static LLVMValueRef cf64(Cg *c, double v) {
+  return LLVMConstReal(c->f64, v);
+}
+
+/* A private constant NUL-terminated string; NULL gives a null pointer. */
+static LLVMValueRef cstr(Cg *c, const char *s) {
+  if (!s) return LLVMConstNull(c->ptr);
+  LLVMValueRef init = LLVMConstStringInContext(c->ctx, s, (unsigned)strlen(s), 0);
+  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), ".str");
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetLinkage(g, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+  return g;
+}
+
+/* The function name, declared on first use with the given type. */
+static LLVMValueRef extern_fn(Cg *c, const char *name, LLVMTypeRef ty) {
+  LLVMValueRef f = LLVMGetNamedFunction(c->mod, name);
+  return f ? f : LLVMAddFunction(c->mod, name, ty);
+}
+
+static LLVMValueRef call(Cg *c, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, unsigned np,
+                         LLVMValueRef *args) {
+  LLVMTypeRef ty = LLVMFunctionType(ret, params, np, 0);
+  return LLVMBuildCall2(c->b, ty, extern_fn(c, name, ty), args, np, "");
+}
+
+/* An overloaded LLVM intrinsic on one type (llvm.exp.f32, llvm.pow.f64...). */
+static LLVMValueRef intrinsic(Cg *c, const char *name, LLVMTypeRef t, LLVMValueRef *args, unsigned n) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  LLVMValueRef f = LLVMGetIntrinsicDeclaration(c->mod, id, &t, 1);
+  LLVMTypeRef ty = LLVMIntrinsicGetType(c->ctx, id, &t, 1);
+  return LLVMBuildCall2(c->b, ty, f, args, n, "");
+}
+
+/* The address base + offset bytes (a planned buffer). */
+static LLVMValueRef at(Cg *c, int64_t offset) {
+  LLVMValueRef idx = ci64(c, offset);
+  return LLVMBuildInBoundsGEP2(c->b, c->i8, c->base, &idx, 1, "");
+}
+
+static LLVMValueRef buf(Cg *c, const MlpIrModel *m, int b) {
+  return at(c, m->bufs[b].offset);
+}
+
+static LLVMValueRef felem(Cg *c, LLVMValueRef p, LLVMValueRef i) {
+  return LLVMBuildInBoundsGEP2(c->b, c->f32, p, &i, 1, "");
+}
+
+static LLVMValueRef fload(Cg *c, LLVMValueRef p, LLVMValueRef i) {
+  return LLVMBuildLoad2(c->b, c->f32, felem(c, p, i), "");
+}
+
+static void fstore(Cg *c, LLVMValueRef v, LLVMValueRef p, LLVMValueRef i) {
+  LLVMBuildStore(c->b, v, felem(c, p, i));
+}
+
+/* Arithmetic tagged for contraction only: a*b+c may become one FMA, but
+ * no reassociation, so elementwise results match a plain C build up to
+ * FMA rounding. */
+static LLVMValueRef fm(Cg *c, LLVMValueRef v) {
+  LLVMSetFastMathFlags(v, LLVMFastMathAllowContract);
+  return v;
+}
+static LLVMValueRef xadd(Cg *c, LLVMValueRef a, LLVMValueRef b) {
+  return fm(c, LLVMBuildFAdd(c->b, a, b, ""));
+}
+static LLVMValueRef xsub(Cg *c, LLVMValueRef a, LLVMValueRef b) {
+  return fm(c, LLVMBuildFSub(c->b, a, b, ""));
+}
+static LLVMValueRef xmul(Cg *c, LLVMValueRef a, LLVMValueRef b) {
+  return fm(c, LLVMBuildFMul(c->b, a, b, ""));
+}
+static LLVMValueRef xdiv(Cg *c, LLVMValueRef a, LLVMValueRef b) {
+  return fm(c, LLVMBuildFDiv(c->b, a, b, ""));
+}
+
+static void memzero(Cg *c, LLVMValueRef p, LLVMValueRef bytes) {
+  LLVMBuildMemSet(c->b, p, LLVMConstInt(c->i8, 0, 0), bytes, MLPRT_ALIGN);
+}
+
+/* ---- counted loops ----------------------------------------------------- */
+
+typedef struct {
+  LLVMBasicBlockRef head, exit;
+  LLVMValueRef iv;
+} Loop;
+
+/* for (iv = 0; iv < n; iv++): the body is built between begin and end. */
+static Loop loop_begin(Cg *c, LLVMValueRef n) {
+  Loop l;
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
+  l.head = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "loop");
+  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "body");
+  l.exit = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "done");
+  LLVMBuildBr(c->b, l.head);
+  LLVMPositionBuilderAtEnd(c->b, l.head);
+  l.iv = LLVMBuildPhi(c->b, c->i64, "i");
+  LLVMValueRef zero = ci64(c, 0);
+  LLVMAddIncoming(l.iv, &zero, &pre, 1);
+  LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, l.iv, n, ""), body, l.exit);
+  LLVMPositionBuilderAtEnd(c->b, body);
+  return l;
+}
+
+static void loop_end(Cg *c, Loop *l) {
+  LLVMValueRef next = LLVMBuildNSWAdd(c->b, l->iv, ci64(c, 1), "");
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);
+  LLVMAddIncoming(l->iv, &next, &latch, 1);
+  LLVMBuildBr(c->b, l->head);
+  LLVMPositionBuilderAtEnd(c->b, l->exit);
+}
+
+/* A stack slot in the entry block (mem2reg turns it into registers). */
+static LLVMValueRef slot(Cg *c, LLVMTypeRef t, LLVMValueRef init) {
+  LLVMBasicBlockRef cur = LLVMGetInsertBlock(c->b);
+  LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(c->fn);
+  LLVMValueRef first = LLVMGetFirstInstruction(entry);
+  if (first) LLVMPositionBuilderBefore(c->b, first);
+  else LLVMPositionBuilderAtEnd(c->b, entry);
+  LLVMValueRef s = LLVMBuildAlloca(c->b, t, "");
+  LLVMPositionBuilderAtEnd(c->b, cur);
+  LLVMBuildStore(c->b, init, s);
+  return s;
+}
+
+static LLVMValueRef begin_fn(Cg *c, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, unsigned np) {
+  c->fn = LLVMAddFunction(c->mod, name, LLVMFunctionType(ret, params, np, 0));
+  LLVMSetLinkage(c->fn, LLVMInternalLinkage);
+  LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
+  c->base = LLVMGetParam(c->fn, 0);
+  return c->fn;
+}
+
+/* ---- the model's functions --------------------------------------------- */
+
+/* out = act(out + bias) over rows x cols, the epilogue of a dense layer:
+ * one pass, inner trip count the constant layer width. */
+static void emit_bias_act(Cg *c, LLVMValueRef out, LLVMValueRef bias, LLVMValueRef rows, int64_t cols,
+                          MlpAct act) {
+  Loop r = loop_begin(c, rows);
+  LLVMValueRef row = felem(c, out, LLVMBuildNSWMul(c->b, r.iv, ci64(c, cols), ""));
+  if (act == MLP_ACT_SOFTMAX) {
+    /* Max-subtracted, so exp never overflows. */
+    LLVMValueRef mx = slot(c, c->f32, cf32(c, -INFINITY));
+    Loop j = loop_begin(c, ci64(c, cols));
+    LLVMValueRef z = xadd(c, fload(c, row, j.iv), fload(c, bias, j.iv));
+    fstore(c, z, row, j.iv);
+    LLVMValueRef cur = LLVMBuildLoad2(c->b, c->f32, mx, "");
+    LLVMValueRef gt = LLVMBuildFCmp(c->b, LLVMRealOGT, z, cur, "");
+    LLVMBuildStore(c->b, LLVMBuildSelect(c->b, gt, z, cur, ""), mx);
+    loop_end(c, &j);
+    LLVMValueRef m = LLVMBuildLoad2(c->b, c->f32, mx, "");
+    LLVMValueRef sum = slot(c, c->f32, cf32(c, 0));
+    j = loop_begin(c, ci64(c, cols));
+    LLVMValueRef d = xsub(c, fload(c, row, j.iv), m);
+    LLVMValueRef e = intrinsic(c, "llvm.exp", c->f32, &d, 1);
+    fstore(c, e, row, j.iv);
+    LLVMBuildStore(c->b, xadd(c, LLVMBuildLoad2(c->b, c->f32, sum, ""), e), sum);
+    loop_end(c, &j);
+    LLVMValueRef inv = xdiv(c, cf32(c, 1), LLVMBuildLoad2(c->b, c->f32, sum, ""));
+    j = loop_begin(c, ci64(c, cols));
+    fstore(c, xmul(c, fload(c, row, j.iv), inv), row, j.iv);
+    loop_end(c, &j);
+  } else {
+    Loop j = loop_begin(c, ci64(c, cols));
+    LLVMValueRef z = xadd(c, fload(c, row, j.iv), fload(c, bias, j.iv)), y = z;
+    if (act == MLP_ACT_RELU) {
+      LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, z, cf32(c, 0), "");
+      y = LLVMBuildSelect(c->b, pos, z, cf32(c, 0), "");
+    } else if (act == MLP_ACT_SIGMOID) {
+      LLVMValueRef nz = LLVMBuildFNeg(c->b, z, "");
+      LLVMValueRef e = intrinsic(c, "llvm.exp", c->f32, &nz, 1);
+      y = xdiv(c, cf32(c, 1), xadd(c, cf32(c, 1), e));
+    } else if (act == MLP_ACT_TANH) {
+      y = call(c, "tanhf", c->f32, &c->f32, 1, &z);
+    }
+    fstore(c, y, row, j.iv);
+    loop_end(c, &j);
+  }
+  loop_end(c, &r);
+}
+
+/* The input buffer of layer i (the previous output, or x). */
+static int in_buf(const MlpIrModel *m, int i) {
+  return i == 0 ? m->x_buf : m->layers[i - 1].out_buf;
+}
+
+static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
+  LLVMTypeRef ps[] = {c->ptr, c->i64, c->i64, c->i64, c->i64};
+  begin_fn(c, name, c->voidt, ps, 5);
+  LLVMValueRef n = LLVMGetParam(c->fn, 1), train = LLVMGetParam(c->fn, 2);
+  LLVMValueRef step = LLVMGetParam(c->fn, 3), seed = LLVMGetParam(c->fn, 4);
+  LLVMValueRef n32 = LLVMBuildTrunc(c->b, n, c->i32, "");
+  LLVMValueRef params = buf(c, m, m->params_buf);
+  uint32_t site = 0;
+  for (int i = 0; i < m->nlayers; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    LLVMValueRef in = buf(c, m, in_buf(m, i)), out = buf(c, m, l->out_buf);
+    LLVMValueRef count = LLVMBuildNSWMul(c->b, n, ci64(c, l->out_size), "");
+    if (l->op == MLP_OP_DENSE) {
+      /* The GEMM without bias; the bias rides in the fused epilogue. */
+      LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
+      LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32};
+      LLVMValueRef da[] = {out, in, w, LLVMConstNull(c->ptr), n32, LLVMConstInt(c->i32, (unsigned)l->in_size, 0),
+                           LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
+      call(c, "mlprt_dense_forward", c->voidt, dt, 7, da);
+      emit_bias_act(c, out, bias, n, l->out_size, l->act);
+    } else if (l->op == MLP_OP_DROPOUT) {
+      /* Training draws the mask; inference is the identity (a copy, so the
+       * next layer's input buffer is the same either way). */
+      LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "drop");
+      LLVMBasicBlockRef no = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "keep");
+      LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "join");
+      LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, train, ci64(c, 0), ""), yes, no);
+      LLVMPositionBuilderAtEnd(c->b, yes);
+      LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64, c->f32, c->i64, c->i32, c->i64};
+      LLVMValueRef da[] = {out, buf(c, m, l->mask_buf), in, count, cf32(c, l->rate), seed,
+                           LLVMConstInt(c->i32, site++, 0), step};
+      call(c, "mlprt_dropout_forward", c->voidt, dt, 8, da);
+      LLVMBuildBr(c->b, join);
+      LLVMPositionBuilderAtEnd(c->b, no);
+      LLVMBuildMemCpy(c->b, out, MLPRT_ALIGN, in, MLPRT_ALIGN,
+                      LLVMBuildNSWMul(c->b, count, ci64(c, 4), ""));
+      LLVMBuildBr(c->b, join);
+      LLVMPositionBuilderAtEnd(c->b, join);
+    }
+  }
+  LLVMBuildRetVoid(c->b);
+  return c->fn;
+}
+
+/* The loss of the output layer against y, and its gradient with respect to
+ * the output layer's pre-activation written to dz; returns the mean loss.
+ * Softmax + cross-entropy and sigmoid + binary cross-entropy both have the
+ * gradient (p - y) / n; mean squared error has 2 (p - y) / (n k). */
+static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
+  const MlpIrLayer *last = &m->layers[m->nlayers - 1];
+  int64_t k = m->out_size;
+  LLVMValueRef p = buf(c, m, last->out_buf), y = buf(c, m, m->y_buf), dz = buf(c, m, last->dout_buf);
+  LLVMValueRef total = LLVMBuildNSWMul(c->b, n, ci64(c, k), "");
+  LLVMValueRef nf = LLVMBuildSIToFP(c->b, m->task == MLP_TASK_REGRESSION ? total : n, c->f32, "");
+  LLVMValueRef scale = xdiv(c, cf32(c, m->task == MLP_TASK_REGRESSION ? 2 : 1), nf);
+  LLVMValueRef acc = slot(c, c->f64, cf64(c, 0));
+  Loop i = loop_begin(c, total);
+  LLVMValueRef pi = fload(c, p, i.iv), yi = fload(c, y, i.iv);
+  LLVMValueRef diff = xsub(c, pi, yi);
+  fstore(c, xmul(c, diff, scale), dz, i.iv);
+  LLVMValueRef term;
+  if (m->task == MLP_TASK_REGRESSION) {
+    term = xmul(c, diff, diff);
+  } else {
+    /* -y log p (and -(1-y) log(1-p) for binary), with p clamped away from 0
+     * so a confident mistake costs a large finite loss, not inf. */
+    LLVMValueRef tiny = cf32(c, 1e-12);
+    LLVMValueRef big = LLVMBuildFCmp(c->b, LLVMRealOGT, pi, tiny, "");
+    LLVMValueRef pc = LLVMBuildSelect(c->b, big, pi, tiny, "");
+    term = xmul(c, LLVMBuildFNeg(c->b, yi, ""), intrinsic(c, "llvm.log", c->f32, &pc, 1));
+    if (m->task == MLP_TASK_BINARY) {
+      LLVMValueRef q = xsub(c, cf32(c, 1), pi);
+      LLVMValueRef qbig = LLVMBuildFCmp(c->b, LLVMRealOGT, q, tiny, "");
+      LLVMValueRef qc = LLVMBuildSelect(c->b, qbig, q, tiny, "");
+      LLVMValueRef lq = intrinsic(c, "llvm.log", c->f32, &qc, 1);
+      term = xsub(c, term, xmul(c, xsub(c, cf32(c, 1), yi), lq));
+    }
+  }
+  LLVMValueRef sum = LLVMBuildFAdd(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""),
+                                   LLVMBuildFPExt(c->b, term, c->f64, ""), "");
+  LLVMBuildStore(c->b, sum, acc);
+  loop_end(c, &i);
+  LLVMValueRef denom = LLVMBuildSIToFP(c->b, m->task == MLP_TASK_REGRESSION ? total : n, c->f64, "");
+  return LLVMBuildFDiv(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), denom, "");
+}
+
+/* dz *= act'(out), in place, from the forward's saved output. */
+static void emit_act_backward(Cg *c, LLVMValueRef dz, LLVMValueRef out, LLVMValueRef count, MlpAct act) {
+  if (act == MLP_ACT_LINEAR) return;
+  Loop i = loop_begin(c, count);
+  LLVMValueRef g = fload(c, dz, i.iv), o = fload(c, out, i.iv), r;
+  if (act == MLP_ACT_RELU) {
+    LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, o, cf32(c, 0), "");
+    r = LLVMBuildSelect(c->b, pos, g, cf32(c, 0), "");
+  } else if (act == MLP_ACT_SIGMOID) {
+    r = xmul(c, g, xmul(c, o, xsub(c, cf32(c, 1), o)));
+  } else {
+    r = xmul(c, g, xsub(c, cf32(c, 1), xmul(c, o, o)));
+  }
+  fstore(c, r, dz, i.iv);
+  loop_end(c, &i);
+}
+
+static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) {
+  LLVMTypeRef ps[] = {c->ptr, c->i64};
+  begin_fn(c, name, c->f64, ps, 2);
+  LLVMValueRef n = LLVMGetParam(c->fn, 1);
+  LLVMValueRef n32 = LLVMBuildTrunc(c->b, n, c->i32, "");
+  LLVMValueRef params = buf(c, m, m->params_buf), grads = buf(c, m, m->grads_buf);
+  memzero(c, grads, ci64(c, m->n_params * 4));
+  LLVMValueRef loss = emit_loss(c, m, n);
+  /* Backward runs the layers in reverse forward order; the kernels
+   * accumulate, so each input gradient is zeroed just before. */
+  for (int i = m->nlayers - 1; i >= 0; i--) {
+    const MlpIrLayer *l = &m->layers[i];
+    if (l->op == MLP_OP_FLATTEN) continue;
+    LLVMValueRef dout = buf(c, m, l->dout_buf);
+    LLVMValueRef din = i > 0 ? buf(c, m, m->layers[i - 1].dout_buf) : LLVMConstNull(c->ptr);
+    LLVMValueRef count = LLVMBuildNSWMul(c->b, n, ci64(c, l->out_size), "");
+    if (i > 0) memzero(c, din, LLVMBuildNSWMul(c->b, n, ci64(c, l->in_size * 4), ""));
+    if (l->op == MLP_OP_DENSE) {
+      /* The loss already gave the output layer's pre-activation gradient. */
+      if (i < m->nlayers - 1) emit_act_backward(c, dout, buf(c, m, l->out_buf), count, l->act);
+      LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
+      LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
+      LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32};
+      LLVMValueRef da[] = {din, dw, db, dout, buf(c, m, in_buf(m, i)), w, n32,
+                           LLVMConstInt(c->i32, (unsigned)l->in_size, 0),
+                           LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
+      call(c, "mlprt_dense_backward", c->voidt, dt, 9, da);
+    } else if (l->op == MLP_OP_DROPOUT && i > 0) {
+      LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64};
+      LLVMValueRef da[] = {din, dout, buf(c, m, l->mask_buf), count};
+      call(c, "mlprt_dropout_backward", c->voidt, dt, 4, da);
+    }
+  }
+  LLVMBuildRet(c->b, loss);
+  return c->fn;
+}
+
+/* One optimizer step over the flat slab: a single loop whose trip count is
+ * the constant parameter count, with PyTorch's formulas (see optim.h). */
+static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o, const char *name) {
+  LLVMTypeRef ps[] = {c->ptr, c->f64, c->i64};
+  begin_fn(c, name, c->voidt, ps, 3);
+  LLVMValueRef lr64 = LLVMGetParam(c->fn, 1), t = LLVMGetParam(c->fn, 2);
+  LLVMValueRef lr = LLVMBuildFPTrunc(c->b, lr64, c->f32, "");
+  LLVMValueRef p = buf(c, m, m->params_buf), g = buf(c, m, m->grads_buf);
+  LLVMValueRef mb = buf(c, m, m->m_buf), vb = buf(c, m, m->v_buf);
+  LLVMValueRef step_size = lr, inv_c2 = NULL, decay = NULL;
+  if (o->kind != MLP_OPTIM_SGD) {
+    /* Bias corrections in double: lr / (1 - b1^t) and 1 / sqrt(1 - b2^t). */
+    LLVMValueRef tf = LLVMBuildSIToFP(c->b, t, c->f64, "");
+    LLVMValueRef a1[] = {cf64(c, o->beta1), tf}, a2[] = {cf64(c, o->beta2), tf};
+    LLVMValueRef c1 = LLVMBuildFSub(c->b, cf64(c, 1), intrinsic(c, "llvm.pow", c->f64, a1, 2), "");
+    LLVMValueRef c2 = LLVMBuildFSub(c->b, cf64(c, 1), intrinsic(c, "llvm.pow", c->f64, a2, 2), "");
+    step_size = LLVMBuildFPTrunc(c->b, LLVMBuildFDiv(c->b, lr64, c1, ""), c->f32, "");
+    LLVMValueRef s2 = intrinsic(c, "llvm.sqrt", c->f64, &c2, 1);
+    inv_c2 = LLVMBuildFPTrunc(c->b, LLVMBuildFDiv(c->b, cf64(c, 1), s2, ""), c->f32, "");
+  }
+  if (o->weight_decay > 0 && o->kind == MLP_OPTIM_ADAMW)
+    decay = LLVMBuildFSub(c->b, cf32(c, 1), xmul(c, lr, cf32(c, o->weight_decay)), "");
+  Loop i = loop_begin(c, ci64(c, m->n_params));
+  LLVMValueRef gi = fload(c, g, i.iv), pi = fload(c, p, i.iv);
+  if (o->kind != MLP_OPTIM_ADAMW && o->weight_decay > 0) /* classic L2 through the gradient */
+    gi = xadd(c, gi, xmul(c, cf32(c, o->weight_decay), pi));
+  if (decay) pi = xmul(c, pi, decay);
+  LLVMValueRef np;
+  if (o->kind == MLP_OPTIM_SGD) {
+    LLVMValueRef d = gi;
+    if (o->momentum > 0) {
+      d = xadd(c, xmul(c, cf32(c, o->momentum), fload(c, mb, i.iv)), gi);
+      fstore(c, d, mb, i.iv);
+    }
+    np = xsub(c, pi, xmul(c, lr, d));
+  } else {
+    LLVMValueRef mi = xadd(c, xmul(c, cf32(c, o->beta1), fload(c, mb, i.iv)), xmul(c, cf32(c, 1 - o->beta1), gi));
+    LLVMValueRef vi = xadd(c, xmul(c, cf32(c, o->beta2), fload(c, vb, i.iv)),
+                           xmul(c, cf32(c, 1 - o->beta2), xmul(c, gi, gi)));
+    fstore(c, mi, mb, i.iv);
+    fstore(c, vi, vb, i.iv);
+    LLVMValueRef den = xadd(c, xmul(c, intrinsic(c, "llvm.sqrt", c->f32, &vi, 1), inv_c2), cf32(c, o->eps));
+    np = xsub(c, pi, xdiv(c, xmul(c, step_size, mi), den));
+  }
+  fstore(c, np, p, i.iv);
+  loop_end(c, &i);
+  LLVMBuildRetVoid(c->b);
+  return c->fn;
+}
+
+/* Weights drawn from (seed, stream = layer index); biases start at zero
+ * (the arena is zeroed when allocated). */
+static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
+  LLVMTypeRef ps[] = {c->ptr, c->i64};
+  begin_fn(c, name, c->voidt, ps, 2);
+  LLVMValueRef seed = LLVMGetParam(c->fn, 1), params = buf(c, m, m->params_buf);
+  memzero(c, params, ci64(c, m->n_params * 4));
+  for (int i = 0; i < m->nlayers; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    if (l->op != MLP_OP_DENSE) continue;
+    double fan_in = (double)l->in_size, fan_out = (double)l->out_size;
+    bool normal = m->init == MLP_INIT_HE_NORMAL || m->init == MLP_INIT_GLOROT_NORMAL;
+    bool he = m->init == MLP_INIT_HE_UNIFORM || m->init == MLP_INIT_HE_NORMAL;
+    double var = he ? 2.0 / fan_in : 2.0 / (fan_in + fan_out);
+    LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
+    LLVMTypeRef ft[] = {c->ptr, c->i64, c->f32, c->f32, c->i64, c->i64};
+    LLVMValueRef fa[] = {w, ci64(c, l->out_size * l->in_size), cf32(c, normal ? 0 : -sqrt(3 * var)),
+                         cf32(c, normal ? sqrt(var) : sqrt(3 * var)), seed, ci64(c, i)};
+    call(c, normal ? "mlprt_fill_normal" : "mlprt_fill_uniform", c->voidt, ft, 6, fa);
+  }
+  LLVMBuildRetVoid(c->b);
+  return c->fn;
+}
+
+/* ---- descriptors and main ---------------------------------------------- */
+
+static LLVMValueRef const_struct(Cg *c, LLVMValueRef *v, unsigned n) {
+  return LLVMConstStructInContext(c->ctx, v, n, 0);
+}
+
+static LLVMValueRef const_global(Cg *c, const char *name, LLVMValueRef init) {
+  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetLinkage(g, LLVMInternalLinkage);
+  return g;
+}
+
+static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
+  const MlpIrModel *m = &ir->models[mi];
+  /* The optimizer of the first job that trains this model fixes its update. */
+  const MlpIrOptim *opt = &ir->jobs[0].optim;
+  for (int j = 0; j < ir->njobs; j++)
+    if (ir->jobs[j].model == mi) {
+      opt = &ir->jobs[j].optim;
+      break;
+    }
+  char name[96];
+  snprintf(name, sizeof name, "%s_init", m->name);
+  LLVMValueRef init = emit_init(c, m, name);
+  snprintf(name, sizeof name, "%s_forward", m->name);
+  LLVMValueRef fwd = emit_forward(c, m, name);
+  snprintf(name, sizeof name, "%s_backward", m->name);
+  LLVMValueRef bwd = emit_backward(c, m, name);
+  snprintf(name, sizeof name, "%s_update", m->name);
+  LLVMValueRef upd = emit_update(c, m, opt, name);
+  LLVMValueRef f[] = {
+      init, fwd, bwd, upd, ci64(c, m->task), ci64(c, m->in_size), ci64(c, m->out_size), ci64(c, m->batch),
+      ci64(c, m->n_params), ci64(c, m->arena_bytes), ci64(c, m->bufs[m->params_buf].offset),
+      ci64(c, m->bufs[m->grads_buf].offset), ci64(c, m->bufs[m->m_buf].offset),
+      ci64(c, m->bufs[m->v_buf].offset), ci64(c, m->bufs[m->best_buf].offset),
+      ci64(c, m->bufs[m->x_buf].offset), ci64(c, m->bufs[m->y_buf].offset),
+      ci64(c, m->bufs[m->layers[m->nlayers - 1].out_buf].offset), ci64(c, m->flops)};
+  return const_struct(c, f, sizeof f / sizeof f[0]);
+}
+
+static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
+  static const int64_t sched[] = {MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP,
+                                  MLPRT_SCHED_KIND_PLATEAU};
+  LLVMValueRef f[] = {ci64(c, j->model), ci64(c, j->epochs), ci64(c, (int64_t)j->seed), cf64(c, j->optim.lr),
+                      ci64(c, sched[j->sched]), ci64(c, j->warmup), ci64(c, j->sched_step),
+                      cf64(c, j->sched_factor), cf64(c, j->smoke_subset), ci64(c, j->smoke_epochs),
+                      ci64(c, j->early_stop), ci64(c, j->monitor && strcmp(j->monitor, "val_accuracy") == 0),
+                      ci64(c, j->patience), ci64(c, j->restore_best)};
+  return const_struct(c, f, sizeof f / sizeof f[0]);
+}
+
+static void emit_main(Cg *c, const MlpIr *ir, LLVMValueRef program) {
+  LLVMTypeRef ps[] = {c->i32, c->ptr};
+  c->fn = LLVMAddFunction(c->mod, "main", LLVMFunctionType(c->i32, ps, 2, 0));
+  LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
+  LLVMTypeRef ot[] = {c->i32, c->ptr, c->ptr};
+  LLVMValueRef oa[] = {LLVMGetParam(c->fn, 0), LLVMGetParam(c->fn, 1), program};
+  LLVMValueRef run = call(c, "mlprt_run_open", c->ptr, ot, 3, oa);
+  call(c, "mlprt_run_load", c->voidt, &c->ptr, 1, &run);
+  /* The steps of every job, in order, unrolled: the job list is constant. */
+  static const char *const steps[] = {"mlprt_run_smoke", "mlprt_run_fit", "mlprt_run_test"};
+  for (int j = 0; j < ir->njobs; j++)
+    for (int s = 0; s < 3; s++) {
+      LLVMTypeRef st[] = {c->ptr, c->i64};
+      LLVMValueRef sa[] = {run, ci64(c, j)};
+      call(c, steps[s], c->voidt, st, 2, sa);
+    }
+  LLVMBuildRet(c->b, call(c, "mlprt_run_close", c->i32, &c->ptr, 1, &run));
+}
+
+LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenInfo *info) {
+  Cg c = {.ctx = ctx};
+  c.mod = LLVMModuleCreateWithNameInContext(ir->name, ctx);
+  c.b = LLVMCreateBuilderInContext(ctx);
+  c.ptr = LLVMPointerTypeInContext(ctx, 0);
+  c.i8 = LLVMInt8TypeInContext(ctx);
+  c.i32 = LLVMInt32TypeInContext(ctx);
+  c.i64 = LLVMInt64TypeInContext(ctx);
+  c.f32 = LLVMFloatTypeInContext(ctx);
+  c.f64 = LLVMDoubleTypeInContext(ctx);
+  c.voidt = LLVMVoidTypeInContext(ctx);
+
+  LLVMValueRef *models = mlp_xmalloc((size_t)ir->nmodels * sizeof *models);
+  for (int i = 0; i < ir->nmodels; i++) models[i] = model_desc(&c, ir, i);
+  LLVMValueRef *jobs = mlp_xmalloc((size_t)ir->njobs * sizeof *jobs);
+  for (int i = 0; i < ir->njobs; i++) jobs[i] = job_desc(&c, &ir->jobs[i]);
+  LLVMValueRef marr = LLVMConstArray2(LLVMTypeOf(models[0]), models, (uint64_t)ir->nmodels);
+  LLVMValueRef jarr = LLVMConstArray2(LLVMTypeOf(jobs[0]), jobs, (uint64_t)ir->njobs);
+  const MlpIrData *d = &ir->data;
+  LLVMValueRef f[] = {cstr(&c, ir->name), cstr(&c, ir->spec_path), cstr(&c, info->spec_sha256),
+                      cstr(&c, ir->out_dir), ci64(&c, ir->threads), cstr(&c, d->format),
+                      cstr(&c, info->data_path), cstr(&c, info->data_path2), cstr(&c, d->target),
+                      cstr(&c, info->spec_text), ci64(&c, d->n_features), ci64(&c, d->n_classes),
+                      cf64(&c, d->val_frac), cf64(&c, d->test_frac), ci64(&c, d->stratify),
+                      ci64(&c, (int64_t)d->split_seed), const_global(&c, "mlp_models", marr),
+                      ci64(&c, ir->nmodels), const_global(&c, "mlp_jobs", jarr), ci64(&c, ir->njobs)};
+  LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
+  emit_main(&c, ir, program);
+  free(models);
+  free(jobs);
+  LLVMDisposeBuilder(c.b);
+  return c.mod;
+}

@@ -1,0 +1,143 @@
+/* emit.c — verify, optimise, emit and link (see emit.h). Consumes an LLVM
+ * module; produces an object file, textual IR or an executable. */
+#include "emit.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int fail(char *err, size_t n, const char *what, char *llvm_msg) {
+  snprintf(err, n, "%s%s%s", what, llvm_msg ? ": " : "", llvm_msg ? llvm_msg : "");
+  if (llvm_msg) LLVMDisposeMessage(llvm_msg);
+  return -1;
+}
+
+/* The target machine for o, or NULL with a message. */
+static LLVMTargetMachineRef target_machine(const MlpEmitOpts *o, char *err, size_t n) {
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
+  if (o->triple) {
+    /* Cross targets need their back end registered; all are linked in. */
+    LLVMInitializeAllTargetInfos();
+    LLVMInitializeAllTargets();
+    LLVMInitializeAllTargetMCs();
+    LLVMInitializeAllAsmPrinters();
+  }
+  char *triple = o->triple ? LLVMNormalizeTargetTriple(o->triple) : LLVMGetDefaultTargetTriple();
+  LLVMTargetRef target;
+  char *msg = NULL;
+  if (LLVMGetTargetFromTriple(triple, &target, &msg)) {
+    LLVMDisposeMessage(triple);
+    fail(err, n, "unknown target", msg);
+    return NULL;
+  }
+  char *cpu = NULL, *features = NULL;
+  if (!o->cpu && !o->triple) {
+    cpu = LLVMGetHostCPUName();
+    features = LLVMGetHostCPUFeatures();
+  }
+  const char *cpu_name = o->cpu ? o->cpu : cpu ? cpu : "generic";
+  LLVMCodeGenOptLevel lvl = o->opt <= 0 ? LLVMCodeGenLevelNone
+                            : o->opt == 1 ? LLVMCodeGenLevelLess
+                            : o->opt == 2 ? LLVMCodeGenLevelDefault
+                                          : LLVMCodeGenLevelAggressive;
+  /* PIC: Debian's cc links position-independent executables by default. */
+  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu_name, features ? features : "", lvl,
+                                                    LLVMRelocPIC, LLVMCodeModelDefault);
+  LLVMDisposeMessage(triple);
+  if (cpu) LLVMDisposeMessage(cpu);
+  if (features) LLVMDisposeMessage(features);
+  if (!tm) snprintf(err, n, "cannot create a target machine for CPU '%s'", cpu_name);
+  return tm;
+}
+
+int mlp_emit_optimize(LLVMModuleRef m, const MlpEmitOpts *o, char *err, size_t n) {
+  char *msg = NULL;
+  if (LLVMVerifyModule(m, LLVMReturnStatusAction, &msg)) return fail(err, n, "invalid module (compiler bug)", msg);
+  LLVMDisposeMessage(msg);
+  LLVMTargetMachineRef tm = target_machine(o, err, n);
+  if (!tm) return -1;
+  /* Triple and data layout first: the passes' cost models read them. */
+  char *triple = LLVMGetTargetMachineTriple(tm);
+  LLVMSetTarget(m, triple);
+  LLVMDisposeMessage(triple);
+  LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
+  char *layout = LLVMCopyStringRepOfTargetData(td);
+  LLVMSetDataLayout(m, layout);
+  LLVMDisposeMessage(layout);
+  LLVMDisposeTargetData(td);
+  char passes[32];
+  snprintf(passes, sizeof passes, "default<O%d>", o->opt < 0 ? 0 : o->opt > 3 ? 3 : o->opt);
+  LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
+  LLVMPassBuilderOptionsSetLoopVectorization(pbo, o->opt >= 2);
+  LLVMPassBuilderOptionsSetSLPVectorization(pbo, o->opt >= 2);
+  LLVMErrorRef e = LLVMRunPasses(m, passes, tm, pbo);
+  LLVMDisposePassBuilderOptions(pbo);
+  LLVMDisposeTargetMachine(tm);
+  if (e) return fail(err, n, "optimisation failed", LLVMGetErrorMessage(e));
+  return 0;
+}
+
+int mlp_emit_object(LLVMModuleRef m, const MlpEmitOpts *o, const char *obj_path, char *err, size_t n) {
+  LLVMTargetMachineRef tm = target_machine(o, err, n);
+  if (!tm) return -1;
+  char *msg = NULL;
+  int rc = LLVMTargetMachineEmitToFile(tm, m, obj_path, LLVMObjectFile, &msg);
+  LLVMDisposeTargetMachine(tm);
+  if (rc) return fail(err, n, "cannot write the object file", msg);
+  return 0;
+}
+
+int mlp_emit_ll(LLVMModuleRef m, const char *ll_path, char *err, size_t n) {
+  char *msg = NULL;
+  if (LLVMPrintModuleToFile(m, ll_path, &msg)) return fail(err, n, "cannot write the LLVM IR", msg);
+  return 0;
+}
+
+int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en) {
+  char self[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0) {
+    snprintf(err, en, "cannot find the compiler's own path: %s", strerror(errno));
+    return -1;
+  }
+  self[len] = 0;
+  char *slash = strrchr(self, '/');
+  *slash = 0;
+  /* Build tree: build/mlpc beside build/libmlprt.a. */
+  snprintf(lib, n, "%s/libmlprt.a", self);
+  if (access(lib, R_OK) == 0) return 0;
+  /* Installed: PREFIX/bin/mlpc and PREFIX/lib/libmlprt.a. */
+  snprintf(lib, n, "%s/../lib/libmlprt.a", self);
+  if (access(lib, R_OK) == 0) return 0;
+  snprintf(err, en, "cannot find libmlprt.a beside '%s' or in '%s/../lib'", self, self);
+  return -1;
+}
+
+int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
+  const char *argv[] = {"cc", "-o", exe_path, obj_path, lib_path, "-lopenblas", "-lcjson", "-lz",
+                        "-lm", "-lpthread", NULL};
+  pid_t pid;
+  int rc = posix_spawnp(&pid, "cc", NULL, NULL, (char *const *)argv, environ);
+  if (rc != 0) {
+    snprintf(err, n, "cannot run cc: %s", strerror(rc));
+    return -1;
+  }
+  int st;
+  if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    snprintf(err, n, "linking '%s' failed (cc exited with status %d)", exe_path,
+             WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    return -1;
+  }
+  return 0;
+}

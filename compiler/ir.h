@@ -1,0 +1,146 @@
+/* ir.h — the resolved pipeline plan that code generation consumes.
+ *
+ * Lowering (lower.c) turns a checked MlpSpec and the compile-time schema of
+ * its data into an MlpIr: one data plan, a list of models (a layer graph with
+ * every per-sample shape, parameter offsets in one flat slab, FLOPs and a
+ * static memory plan), and a list of training jobs that each train one model
+ * over the data plan (several jobs serve folds and tuning trials). Codegen
+ * reads it; `mlpc build --emit-ir` dumps it as JSON, which tests assert on. */
+#ifndef MLP_IR_H
+#define MLP_IR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+
+typedef enum { MLP_MODEL_MLP, MLP_MODEL_CNN } MlpModelKind;
+
+typedef enum {
+  MLP_TASK_MULTICLASS, /* softmax output over n classes, cross-entropy */
+  MLP_TASK_BINARY,     /* one sigmoid output, binary cross-entropy */
+  MLP_TASK_REGRESSION, /* linear outputs, mean squared error */
+} MlpTask;
+
+typedef enum { MLP_OP_DENSE, MLP_OP_DROPOUT, MLP_OP_FLATTEN } MlpOpKind;
+
+/* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
+typedef enum { MLP_ACT_LINEAR, MLP_ACT_RELU, MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_SOFTMAX } MlpAct;
+
+typedef enum { MLP_INIT_HE_UNIFORM, MLP_INIT_HE_NORMAL, MLP_INIT_GLOROT_UNIFORM, MLP_INIT_GLOROT_NORMAL } MlpInit;
+
+typedef enum { MLP_OPTIM_SGD, MLP_OPTIM_ADAM, MLP_OPTIM_ADAMW } MlpOptimKind;
+
+typedef enum { MLP_SCHED_CONSTANT, MLP_SCHED_COSINE, MLP_SCHED_STEP, MLP_SCHED_PLATEAU } MlpSchedKind;
+
+/* A buffer of the static memory plan: bytes at a fixed offset of the one
+ * arena, live from step first to step last of the training step's schedule
+ * (forward ops count up, backward ops continue after them). Buffers whose
+ * lifetimes do not overlap may share bytes. */
+typedef struct {
+  const char *name;  /* "act1", "dact1", "x", ... */
+  int64_t bytes;
+  int first, last;   /* live range, inclusive */
+  int64_t offset;    /* assigned by the planner, a multiple of MLPRT_ALIGN */
+} MlpIrBuffer;
+
+/* One layer. Shapes are per sample; a batch adds a leading dimension. */
+typedef struct {
+  MlpOpKind op;
+  MlpAct act;
+  int64_t in_size, out_size; /* features per sample */
+  float rate;                /* dropout probability */
+  int64_t w_off, b_off;      /* float offsets in the parameter slab; W is [out_size, in_size] */
+  int64_t n_params;
+  int64_t flops;             /* forward FLOPs per sample (a multiply-add counts 2) */
+  int out_buf;               /* MlpIrBuffer index of the output activation [batch, out_size] */
+  int dout_buf;              /* index of its gradient [batch, out_size], -1 if none needed */
+  int mask_buf;              /* dropout: index of the keep-scale mask [batch, out_size], else -1 */
+} MlpIrLayer;
+
+typedef struct {
+  const char *name;
+  MlpModelKind kind;
+  MlpTask task;
+  int64_t in_size, out_size;  /* features in; output units */
+  int64_t batch;              /* rows per step: every shape below is specialised to it */
+  MlpInit init;
+  MlpIrLayer *layers;
+  int nlayers;
+  int64_t n_params;           /* floats in the parameter slab */
+  int64_t flops;              /* forward FLOPs per sample */
+  /* The memory plan: fixed-purpose buffers first, then per-layer ones. */
+  MlpIrBuffer *bufs;
+  int nbufs, capbufs;
+  int params_buf, grads_buf, m_buf, v_buf, best_buf; /* each [n_params] */
+  int x_buf, y_buf;           /* [batch, in_size] inputs, [batch, out_size] targets (floats) */
+  int64_t arena_bytes;        /* the planned arena size */
+} MlpIrModel;
+
+typedef struct {
+  MlpOptimKind kind;
+  float lr, beta1, beta2, eps, momentum, weight_decay;
+} MlpIrOptim;
+
+/* One training of one model over the data plan. */
+typedef struct {
+  int model;                 /* index into MlpIr.models */
+  MlpIrOptim optim;
+  int64_t epochs;
+  uint64_t seed;
+  MlpSchedKind sched;
+  int64_t warmup;            /* cosine: warm-up epochs */
+  int64_t sched_step;        /* step: epochs between decays; plateau: patience */
+  float sched_factor;        /* step and plateau: multiplier */
+  float smoke_subset;        /* fraction of train for the smoke run; 0 = none */
+  int64_t smoke_epochs;
+  bool early_stop;
+  const char *monitor;       /* "val_loss" or "val_accuracy" */
+  int64_t patience;
+  bool restore_best;
+  int fold;                  /* -1: the plain train/validation split */
+} MlpIrJob;
+
+/* The data plan: where the data is and what the compiled schema says. */
+typedef struct {
+  const char *format;        /* "csv", "idx" */
+  const char *path;          /* as written in the spec, relative to it */
+  const char *path2;         /* idx labels file, else NULL */
+  const char *target;
+  int64_t n_features;        /* columns after cleaning */
+  int64_t n_classes;         /* classification: levels of the target; 0 for regression */
+  float val_frac, test_frac;
+  bool stratify;
+  uint64_t split_seed;
+} MlpIrData;
+
+typedef struct {
+  const char *name;          /* the pipeline's name */
+  const char *spec_path;
+  const char *out_dir;       /* default run directory */
+  int threads;
+  MlpIrData data;
+  MlpIrModel *models;
+  int nmodels;
+  MlpIrJob *jobs;
+  int njobs;
+} MlpIr;
+
+const char *mlp_ir_act_name(MlpAct a);
+const char *mlp_ir_op_name(MlpOpKind k);
+const char *mlp_ir_task_name(MlpTask t);
+
+/* Add a buffer to m's plan (unplaced); returns its index. */
+int mlp_ir_add_buffer(MlpArena *a, MlpIrModel *m, const char *name, int64_t bytes, int first, int last);
+/* Assign offsets: buffers are placed largest first at the lowest aligned
+ * offset that overlaps no placed buffer with an overlapping lifetime; sets
+ * arena_bytes. Deterministic for a given buffer list. */
+void mlp_ir_plan_memory(MlpIrModel *m);
+/* True when no two buffers with overlapping lifetimes overlap in memory. */
+bool mlp_ir_plan_valid(const MlpIrModel *m);
+
+/* The plan as JSON (pretty-printed), the --emit-ir format. */
+void mlp_ir_dump(const MlpIr *ir, FILE *out);
+
+#endif
