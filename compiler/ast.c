@@ -20,6 +20,14 @@ MlpNode *mlp_ast_named(MlpArena *a, MlpNodeKind kind, MlpLoc loc, MlpLoc name_lo
 
 void mlp_ast_add(MlpArena *a, MlpNode *parent, MlpNode *kid) { mlp_vec_push(a, &parent->kids, kid); }
 
+MlpNode *mlp_ast_negate(MlpArena *a, MlpNode *num, MlpLoc loc) {
+  num->loc = loc;
+  num->name_loc = loc;
+  num->num = -num->num;
+  num->text = mlp_arena_printf(a, "-%s", num->text);
+  return num;
+}
+
 const char *mlp_ast_kind_name(MlpNodeKind k) {
   static const char *names[] = {"file", "use",  "def", "block", "assign", "in",   "call",
                                 "arg",  "num",  "str", "ident", "bool",   "list", "range"};

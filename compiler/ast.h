@@ -72,6 +72,8 @@ typedef struct {
 MlpNode *mlp_ast_new(MlpArena *a, MlpNodeKind kind, MlpLoc loc);
 MlpNode *mlp_ast_named(MlpArena *a, MlpNodeKind kind, MlpLoc loc, MlpLoc name_loc, const char *name);
 void mlp_ast_add(MlpArena *a, MlpNode *parent, MlpNode *kid);
+/* "-" NUMBER folds into one negative number whose text keeps the sign. */
+MlpNode *mlp_ast_negate(MlpArena *a, MlpNode *num, MlpLoc loc);
 
 const char *mlp_ast_kind_name(MlpNodeKind k);
 /* One node per line, indented, with line:col: the --dump=ast format. */
