@@ -1,0 +1,714 @@
+/* check_layers.c — the layer kernels: central-difference gradient checks of
+ * every backward (inputs and weights) at several shapes, including batch 1,
+ * odd sizes, padded and strided convolutions and pooling whose stride differs
+ * from its window; BLAS paths against the reference loops; dropout masks;
+ * batch norm's running statistics; argument checks. */
+#include <check.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp/layers.h"
+#include "mlp/tensor.h"
+#include "tests/unit/gradcheck.h"
+
+static float *fbuf(size_t n) {
+  return mlprt_alloc_aligned((n ? n : 1) * sizeof(float));
+}
+
+/* max |a - b| over n floats */
+static double max_diff(const float *a, const float *b, size_t n) {
+  double m = 0.0;
+  for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]));
+  return m;
+}
+
+/* ---- gradcheck sanity ---------------------------------------------------- */
+
+typedef struct {
+  float *out, *x;
+  size_t n;
+} SquareCtx;
+
+static void square_forward(void *p) {
+  SquareCtx *k = p;
+  for (size_t i = 0; i < k->n; i++) k->out[i] = k->x[i] * k->x[i];
+}
+
+/* The checker must reject a gradient that is slightly wrong, or passing
+ * gradchecks would prove nothing. */
+START_TEST(gradcheck_detects_wrong_gradient) {
+  float x[5] = {0.3f, -1.2f, 0.7f, 2.0f, -0.4f}, out[5], g[5];
+  SquareCtx k = {out, x, 5};
+  GcObjective o = {square_forward, &k, out, NULL, 5};
+  for (int i = 0; i < 5; i++) g[i] = 2.0f * x[i];
+  ck_assert_int_eq(gc_mismatches(&o, x, g, 5, "square"), 0);
+  g[3] *= 1.01f; /* 1% off in one element */
+  ck_assert_int_eq(gc_mismatches(&o, x, g, 5, "square (deliberately wrong)"), 1);
+}
+END_TEST
+
+/* ---- dense --------------------------------------------------------------- */
+
+static const int dense_shapes[][3] = {{1, 1, 1}, {1, 7, 3}, {5, 3, 4}, {4, 17, 9}, {33, 10, 6}};
+#define N_DENSE_SHAPES (int)(sizeof dense_shapes / sizeof dense_shapes[0])
+
+typedef struct {
+  float *out, *inp, *w, *b;
+  int B, C, OC;
+} DenseCtx;
+
+static void dense_fwd(void *p) {
+  DenseCtx *k = p;
+  mlprt_dense_forward(k->out, k->inp, k->w, k->b, k->B, k->C, k->OC);
+}
+
+START_TEST(dense_gradcheck) {
+  int B = dense_shapes[_i][0], C = dense_shapes[_i][1], OC = dense_shapes[_i][2];
+  DenseCtx k = {fbuf((size_t)B * OC), fbuf((size_t)B * C), fbuf((size_t)OC * C), fbuf(OC), B, C, OC};
+  float *r = fbuf((size_t)B * OC), *dinp = fbuf((size_t)B * C), *dw = fbuf((size_t)OC * C), *db = fbuf(OC);
+  gc_fill(k.inp, (size_t)B * C, -1, 1, 1);
+  gc_fill(k.w, (size_t)OC * C, -1, 1, 2);
+  gc_fill(k.b, OC, -1, 1, 3);
+  gc_fill(r, (size_t)B * OC, -1, 1, 4);
+  dense_fwd(&k);
+  mlprt_dense_backward(dinp, dw, db, r, k.inp, k.w, B, C, OC);
+  GcObjective o = {dense_fwd, &k, k.out, r, (size_t)B * OC};
+  GC_ASSERT(&o, k.inp, dinp, (size_t)B * C, "dense input");
+  GC_ASSERT(&o, k.w, dw, (size_t)OC * C, "dense weight");
+  GC_ASSERT(&o, k.b, db, OC, "dense bias");
+  float *bufs[] = {k.out, k.inp, k.w, k.b, r, dinp, dw, db};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) mlprt_free_aligned(bufs[i]);
+}
+END_TEST
+
+/* The BLAS path agrees with the reference loops, both accumulate into grads
+ * that already hold values, and a NULL bias means no bias. */
+START_TEST(dense_blas_matches_ref) {
+  static const int shapes[][3] = {{1, 5, 3}, {7, 13, 11}, {64, 100, 37}, {128, 256, 64}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    int B = shapes[s][0], C = shapes[s][1], OC = shapes[s][2];
+    size_t ni = (size_t)B * C, nw = (size_t)OC * C, no = (size_t)B * OC;
+    float *inp = fbuf(ni), *w = fbuf(nw), *b = fbuf(OC), *dout = fbuf(no);
+    float *o1 = fbuf(no), *o2 = fbuf(no), *di1 = fbuf(ni), *di2 = fbuf(ni), *dw1 = fbuf(nw), *dw2 = fbuf(nw);
+    float *db1 = fbuf(OC), *db2 = fbuf(OC);
+    gc_fill(inp, ni, -1, 1, 10);
+    gc_fill(w, nw, -1, 1, 11);
+    gc_fill(b, OC, -1, 1, 12);
+    gc_fill(dout, no, -1, 1, 13);
+    gc_fill(di1, ni, -1, 1, 14);
+    memcpy(di2, di1, ni * sizeof(float));
+    gc_fill(dw1, nw, -1, 1, 15);
+    memcpy(dw2, dw1, nw * sizeof(float));
+    gc_fill(db1, OC, -1, 1, 16);
+    memcpy(db2, db1, OC * sizeof(float));
+    double tol = 1e-5 * sqrt((double)(C > B ? C : B)) * 4;
+    mlprt_dense_forward(o1, inp, w, b, B, C, OC);
+    mlprt_dense_forward_ref(o2, inp, w, b, B, C, OC);
+    ck_assert_double_lt(max_diff(o1, o2, no), tol);
+    mlprt_dense_forward(o1, inp, w, NULL, B, C, OC);
+    mlprt_dense_forward_ref(o2, inp, w, NULL, B, C, OC);
+    ck_assert_double_lt(max_diff(o1, o2, no), tol);
+    mlprt_dense_backward(di1, dw1, db1, dout, inp, w, B, C, OC);
+    mlprt_dense_backward_ref(di2, dw2, db2, dout, inp, w, B, C, OC);
+    ck_assert_double_lt(max_diff(di1, di2, ni), tol);
+    ck_assert_double_lt(max_diff(dw1, dw2, nw), tol);
+    ck_assert_double_lt(max_diff(db1, db2, OC), tol);
+    /* the reference itself: out[0][0] by hand */
+    double by_hand = b[0];
+    for (int c = 0; c < C; c++) by_hand += (double)inp[c] * w[c];
+    mlprt_dense_forward_ref(o2, inp, w, b, B, C, OC);
+    ck_assert_double_lt(fabs(o2[0] - by_hand), 1e-5);
+    float *bufs[] = {inp, w, b, dout, o1, o2, di1, di2, dw1, dw2, db1, db2};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) mlprt_free_aligned(bufs[i]);
+  }
+}
+END_TEST
+
+START_TEST(dense_backward_accumulates_and_skips_null) {
+  float inp[6] = {1, 2, 3, 4, 5, 6}, w[6] = {1, 0, -1, 2, 1, 0}, dout[4] = {1, -1, 2, 0.5f};
+  float dw[6] = {0}, db[2] = {0}, dw2[6] = {0}, db2[2] = {0};
+  mlprt_dense_backward(NULL, dw, db, dout, inp, w, 2, 3, 2);
+  mlprt_dense_backward(NULL, dw2, db2, dout, inp, w, 2, 3, 2);
+  mlprt_dense_backward(NULL, dw2, db2, dout, inp, w, 2, 3, 2);
+  for (int i = 0; i < 6; i++) ck_assert_float_eq_tol(dw2[i], 2 * dw[i], 1e-6f);
+  /* dbias = column sums of dout (2, 2): 1 + 2, -1 + 0.5 */
+  ck_assert_float_eq_tol(db[0], 3.0f, 1e-6f);
+  ck_assert_float_eq_tol(db[1], -0.5f, 1e-6f);
+  ck_assert_float_eq_tol(db2[0], 6.0f, 1e-6f);
+}
+END_TEST
+
+/* ---- bias ---------------------------------------------------------------- */
+
+typedef struct {
+  float *out, *inp, *b;
+  int outer, C, inner;
+} BiasCtx;
+
+static void bias_fwd(void *p) {
+  BiasCtx *k = p;
+  mlprt_bias_forward(k->out, k->inp, k->b, k->outer, k->C, k->inner);
+}
+
+START_TEST(bias_gradcheck) {
+  static const int shapes[][3] = {{1, 1, 1}, {3, 4, 1}, {2, 3, 5}};
+  for (size_t s = 0; s < 3; s++) {
+    int outer = shapes[s][0], C = shapes[s][1], inner = shapes[s][2];
+    size_t n = (size_t)outer * C * inner;
+    BiasCtx k = {fbuf(n), fbuf(n), fbuf(C), outer, C, inner};
+    float *r = fbuf(n), *dinp = fbuf(n), *db = fbuf(C);
+    gc_fill(k.inp, n, -1, 1, 20);
+    gc_fill(k.b, C, -1, 1, 21);
+    gc_fill(r, n, -1, 1, 22);
+    mlprt_bias_backward(dinp, db, r, outer, C, inner);
+    GcObjective o = {bias_fwd, &k, k.out, r, n};
+    GC_ASSERT(&o, k.inp, dinp, n, "bias input");
+    GC_ASSERT(&o, k.b, db, C, "bias vector");
+    float *bufs[] = {k.out, k.inp, k.b, r, dinp, db};
+    for (size_t i = 0; i < 6; i++) mlprt_free_aligned(bufs[i]);
+  }
+}
+END_TEST
+
+/* ---- activations --------------------------------------------------------- */
+
+enum { ACT_RELU, ACT_LEAKY, ACT_ELU, ACT_GELU, ACT_SIGMOID, ACT_TANH, ACT_COUNT };
+static const char *const act_names[] = {"relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh"};
+
+typedef struct {
+  int kind;
+  float *out, *inp;
+  size_t n;
+} ActCtx;
+
+static void act_fwd(void *p) {
+  ActCtx *k = p;
+  switch (k->kind) {
+  case ACT_RELU: mlprt_relu_forward(k->out, k->inp, k->n); break;
+  case ACT_LEAKY: mlprt_leaky_relu_forward(k->out, k->inp, k->n, 0.1f); break;
+  case ACT_ELU: mlprt_elu_forward(k->out, k->inp, k->n, 0.7f); break;
+  case ACT_GELU: mlprt_gelu_forward(k->out, k->inp, k->n); break;
+  case ACT_SIGMOID: mlprt_sigmoid_forward(k->out, k->inp, k->n); break;
+  default: mlprt_tanh_forward(k->out, k->inp, k->n); break;
+  }
+}
+
+static void act_bwd(int kind, float *dinp, const float *dout, const float *inp, const float *out, size_t n) {
+  switch (kind) {
+  case ACT_RELU: mlprt_relu_backward(dinp, dout, out, n); break;
+  case ACT_LEAKY: mlprt_leaky_relu_backward(dinp, dout, out, n, 0.1f); break;
+  case ACT_ELU: mlprt_elu_backward(dinp, dout, out, n, 0.7f); break;
+  case ACT_GELU: mlprt_gelu_backward(dinp, dout, inp, n); break;
+  case ACT_SIGMOID: mlprt_sigmoid_backward(dinp, dout, out, n); break;
+  default: mlprt_tanh_backward(dinp, dout, out, n); break;
+  }
+}
+
+START_TEST(activation_gradcheck) {
+  static const size_t sizes[] = {1, 37};
+  for (size_t s = 0; s < 2; s++) {
+    size_t n = sizes[s];
+    ActCtx k = {_i, fbuf(n), fbuf(n), n};
+    float *r = fbuf(n), *dinp = fbuf(n), *inplace = fbuf(n);
+    gc_fill_away_from_zero(k.inp, n, -3, 3, 30 + s);
+    gc_fill(r, n, -1, 1, 32);
+    act_fwd(&k);
+    act_bwd(_i, dinp, r, k.inp, k.out, n);
+    GcObjective o = {act_fwd, &k, k.out, r, n};
+    GC_ASSERT(&o, k.inp, dinp, n, act_names[_i]);
+    /* in place gives the same output */
+    memcpy(inplace, k.inp, n * sizeof(float));
+    ActCtx k2 = {_i, inplace, inplace, n};
+    act_fwd(&k2);
+    ck_assert_double_eq(max_diff(inplace, k.out, n), 0.0);
+    float *bufs[] = {k.out, k.inp, r, dinp, inplace};
+    for (size_t i = 0; i < 5; i++) mlprt_free_aligned(bufs[i]);
+  }
+}
+END_TEST
+
+START_TEST(activation_values) {
+  float x[6] = {-100.0f, -1.0f, 0.0f, 0.5f, 1.0f, 100.0f}, y[6];
+  mlprt_gelu_forward(y, x, 6);
+  /* exact GELU: x * Phi(x); 1 * Phi(1) = 0.8413447 (tanh approx: 0.8411920) */
+  ck_assert_float_eq_tol(y[4], 0.8413447f, 1e-6f);
+  ck_assert_float_eq_tol(y[1], -0.1586553f, 1e-6f);
+  ck_assert_float_eq(y[0], 0.0f);
+  ck_assert_float_eq(y[5], 100.0f);
+  mlprt_sigmoid_forward(y, x, 6);
+  ck_assert_float_eq(y[2], 0.5f);
+  ck_assert_float_eq_tol(y[0], 0.0f, 1e-30f); /* no overflow for large |x| */
+  ck_assert_float_eq(y[5], 1.0f);
+  ck_assert_float_eq_tol(y[4], 0.7310586f, 1e-6f);
+  mlprt_elu_forward(y, x, 6, 1.0f);
+  ck_assert_float_eq_tol(y[1], expf(-1.0f) - 1.0f, 1e-6f);
+  ck_assert_float_eq(y[3], 0.5f);
+  mlprt_leaky_relu_forward(y, x, 6, 0.01f);
+  ck_assert_float_eq_tol(y[1], -0.01f, 1e-8f);
+  mlprt_relu_forward(y, x, 6);
+  ck_assert_float_eq(y[1], 0.0f);
+  ck_assert_float_eq(y[4], 1.0f);
+  mlprt_tanh_forward(y, x, 6);
+  ck_assert_float_eq_tol(y[3], 0.4621172f, 1e-6f);
+}
+END_TEST
+
+/* ---- softmax ------------------------------------------------------------- */
+
+typedef struct {
+  float *out, *inp;
+  int B, C;
+} SoftmaxCtx;
+
+static void softmax_fwd(void *p) {
+  SoftmaxCtx *k = p;
+  mlprt_softmax_forward(k->out, k->inp, k->B, k->C);
+}
+
+START_TEST(softmax_gradcheck_and_stability) {
+  static const int shapes[][2] = {{1, 1}, {1, 5}, {3, 7}};
+  for (size_t s = 0; s < 3; s++) {
+    int B = shapes[s][0], C = shapes[s][1];
+    size_t n = (size_t)B * C;
+    SoftmaxCtx k = {fbuf(n), fbuf(n), B, C};
+    float *r = fbuf(n), *dinp = fbuf(n);
+    gc_fill(k.inp, n, -2, 2, 40);
+    gc_fill(r, n, -1, 1, 41);
+    softmax_fwd(&k);
+    mlprt_softmax_backward(dinp, r, k.out, B, C);
+    GcObjective o = {softmax_fwd, &k, k.out, r, n};
+    GC_ASSERT(&o, k.inp, dinp, n, "softmax input");
+    for (int b = 0; b < B; b++) {
+      double sum = 0;
+      for (int c = 0; c < C; c++) sum += k.out[b * C + c];
+      ck_assert_double_eq_tol(sum, 1.0, 1e-6);
+    }
+    float *bufs[] = {k.out, k.inp, r, dinp};
+    for (size_t i = 0; i < 4; i++) mlprt_free_aligned(bufs[i]);
+  }
+  float big[3] = {1000.0f, 999.0f, -1000.0f}, p[3];
+  mlprt_softmax_forward(p, big, 1, 3);
+  ck_assert_float_eq_tol(p[0], 0.7310586f, 1e-6f);
+  ck_assert_float_eq_tol(p[1], 0.2689414f, 1e-6f);
+  ck_assert_float_eq(p[2], 0.0f);
+}
+END_TEST
+
+/* ---- dropout ------------------------------------------------------------- */
+
+START_TEST(dropout_masks) {
+  enum { N = 20000 };
+  float *x = fbuf(N), *y = fbuf(N), *m1 = fbuf(N), *m2 = fbuf(N), *m3 = fbuf(N), *m4 = fbuf(N);
+  gc_fill(x, N, 0.5f, 1.5f, 50);
+  const float p = 0.3f;
+  mlprt_dropout_forward(y, m1, x, N, p, 7, 0, 100);
+  mlprt_dropout_forward(y, m2, x, N, p, 7, 0, 100);
+  ck_assert_int_eq(memcmp(m1, m2, N * sizeof(float)), 0); /* same seed, site, step: same mask */
+  mlprt_dropout_forward(y, m3, x, N, p, 7, 0, 101);
+  mlprt_dropout_forward(y, m4, x, N, p, 7, 1, 100);
+  int kept = 0, same_step = 0, same_site = 0;
+  for (int i = 0; i < N; i++) {
+    kept += m1[i] != 0.0f;
+    same_step += (m1[i] != 0.0f) == (m3[i] != 0.0f);
+    same_site += (m1[i] != 0.0f) == (m4[i] != 0.0f);
+    ck_assert(m1[i] == 0.0f || fabsf(m1[i] - 1.0f / 0.7f) < 1e-6f);
+  }
+  /* keep rate 0.7: standard error sqrt(0.21 / N) = 0.0032 */
+  ck_assert_double_eq_tol(kept / (double)N, 1.0 - p, 0.015);
+  /* independent masks agree on 0.7^2 + 0.3^2 = 58% of elements */
+  ck_assert_double_eq_tol(same_step / (double)N, 0.58, 0.02);
+  ck_assert_double_eq_tol(same_site / (double)N, 0.58, 0.02);
+  /* inverted scaling keeps the expected sum */
+  mlprt_dropout_forward(y, m1, x, N, p, 7, 0, 100);
+  double sx = 0, sy = 0;
+  for (int i = 0; i < N; i++) sx += x[i], sy += y[i];
+  ck_assert_double_eq_tol(sy / sx, 1.0, 0.02);
+  /* the mask is the documented function of (seed, site, step, i) */
+  for (int i = 0; i < 50; i++)
+    ck_assert_int_eq(m1[i] != 0.0f, mlprt_rng_uniform(7, mlprt_rng_stream(0, 100), (uint64_t)i) >= p);
+  /* p = 0 is the identity */
+  mlprt_dropout_forward(y, m2, x, N, 0.0f, 7, 0, 100);
+  ck_assert_int_eq(memcmp(x, y, N * sizeof(float)), 0);
+  float *bufs[] = {x, y, m1, m2, m3, m4};
+  for (size_t i = 0; i < 6; i++) mlprt_free_aligned(bufs[i]);
+}
+END_TEST
+
+typedef struct {
+  float *out, *mask, *inp;
+  size_t n;
+} DropCtx;
+
+static void drop_fwd(void *p) {
+  DropCtx *k = p;
+  mlprt_dropout_forward(k->out, k->mask, k->inp, k->n, 0.4f, 3, 2, 9);
+}
+
+START_TEST(dropout_gradcheck) {
+  size_t n = 29;
+  DropCtx k = {fbuf(n), fbuf(n), fbuf(n), n};
+  float *r = fbuf(n), *dinp = fbuf(n);
+  gc_fill(k.inp, n, -1, 1, 51);
+  gc_fill(r, n, -1, 1, 52);
+  drop_fwd(&k);
+  mlprt_dropout_backward(dinp, r, k.mask, n);
+  GcObjective o = {drop_fwd, &k, k.out, r, n};
+  GC_ASSERT(&o, k.inp, dinp, n, "dropout input");
+  float *bufs[] = {k.out, k.mask, k.inp, r, dinp};
+  for (size_t i = 0; i < 5; i++) mlprt_free_aligned(bufs[i]);
+}
+END_TEST
+
+/* ---- batch norm and layer norm ------------------------------------------- */
+
+typedef struct {
+  float *out, *mean, *rstd, *rm, *rv, *inp, *gamma, *beta;
+  int N, C, S;
+} BnCtx;
+
+static void bn_fwd(void *p) {
+  BnCtx *k = p;
+  mlprt_batchnorm_forward_train(k->out, k->mean, k->rstd, k->rm, k->rv, k->inp, k->gamma, k->beta, k->N,
+                                k->C, k->S, 0.1f, 1e-5f);
+}
+
+START_TEST(batchnorm_gradcheck) {
+  static const int shapes[][3] = {{1, 2, 7}, {4, 3, 1}, {3, 2, 5}};
+  for (size_t s = 0; s < 3; s++) {
+    int N = shapes[s][0], C = shapes[s][1], S = shapes[s][2];
+    size_t n = (size_t)N * C * S;
+    BnCtx k = {fbuf(n), fbuf(C), fbuf(C), fbuf(C), fbuf(C), fbuf(n), fbuf(C), fbuf(C), N, C, S};
+    float *r = fbuf(n), *dinp = fbuf(n), *dg = fbuf(C), *db = fbuf(C);
+    gc_fill(k.inp, n, -2, 2, 60);
+    gc_fill(k.gamma, C, 0.5f, 1.5f, 61);
+    gc_fill(k.beta, C, -1, 1, 62);
+    gc_fill(r, n, -1, 1, 63);
+    bn_fwd(&k);
+    mlprt_batchnorm_backward(dinp, dg, db, r, k.inp, k.gamma, k.mean, k.rstd, N, C, S);
+    GcObjective o = {bn_fwd, &k, k.out, r, n};
+    GC_ASSERT(&o, k.inp, dinp, n, "batchnorm input");
+    GC_ASSERT(&o, k.gamma, dg, C, "batchnorm gamma");
+    GC_ASSERT(&o, k.beta, db, C, "batchnorm beta");
+    float *bufs[] = {k.out, k.mean, k.rstd, k.rm, k.rv, k.inp, k.gamma, k.beta, r, dinp, dg, db};
+    for (size_t i = 0; i < 12; i++) mlprt_free_aligned(bufs[i]);
+  }
+}
+END_TEST
+
+START_TEST(batchnorm_running_stats_and_inference) {
+  /* one channel, values 1..4: mean 2.5, biased var 1.25, unbiased 5/3 */
+  float x[4] = {1, 2, 3, 4}, y[4], mean, rstd, rm = 0.0f, rv = 1.0f, g = 2.0f, b = 0.5f;
+  mlprt_batchnorm_forward_train(y, &mean, &rstd, &rm, &rv, x, &g, &b, 4, 1, 1, 0.1f, 1e-5f);
+  ck_assert_float_eq_tol(mean, 2.5f, 1e-6f);
+  ck_assert_float_eq_tol(rstd, 1.0f / sqrtf(1.25f + 1e-5f), 1e-6f);
+  ck_assert_float_eq_tol(rm, 0.25f, 1e-6f);
+  ck_assert_float_eq_tol(rv, 0.9f + 0.1f * 5.0f / 3.0f, 1e-6f);
+  ck_assert_float_eq_tol(y[0], 2.0f * (1.0f - 2.5f) * rstd + 0.5f, 1e-5f);
+  /* inference normalises by the running statistics, not the batch's */
+  float yi[4];
+  mlprt_batchnorm_forward_infer(yi, x, &g, &b, &rm, &rv, 4, 1, 1, 1e-5f);
+  for (int i = 0; i < 4; i++) {
+    ck_assert_float_eq_tol(yi[i], 2.0f * (x[i] - rm) / sqrtf(rv + 1e-5f) + 0.5f, 1e-5f);
+    ck_assert(fabsf(yi[i] - y[i]) > 0.1f);
+  }
+  /* a batch of one in inference mode is fine (train mode needs N*S > 1) */
+  float one = 3.0f, yo;
+  mlprt_batchnorm_forward_infer(&yo, &one, &g, &b, &rm, &rv, 1, 1, 1, 1e-5f);
+  ck_assert_float_eq_tol(yo, 2.0f * (3.0f - rm) / sqrtf(rv + 1e-5f) + 0.5f, 1e-5f);
+}
+END_TEST
+
+typedef struct {
+  float *out, *mean, *rstd, *inp, *w, *b;
+  int B, C;
+} LnCtx;
+
+static void ln_fwd(void *p) {
+  LnCtx *k = p;
+  mlprt_layernorm_forward(k->out, k->mean, k->rstd, k->inp, k->w, k->b, k->B, k->C, 1e-5f);
+}
+
+START_TEST(layernorm_gradcheck) {
+  static const int shapes[][2] = {{1, 3}, {4, 8}, {3, 13}};
+  for (size_t s = 0; s < 3; s++) {
+    int B = shapes[s][0], C = shapes[s][1];
+    size_t n = (size_t)B * C;
+    LnCtx k = {fbuf(n), fbuf(B), fbuf(B), fbuf(n), fbuf(C), fbuf(C), B, C};
+    float *r = fbuf(n), *dinp = fbuf(n), *dw = fbuf(C), *db = fbuf(C);
+    gc_fill(k.inp, n, -2, 2, 70);
+    gc_fill(k.w, C, 0.5f, 1.5f, 71);
+    gc_fill(k.b, C, -1, 1, 72);
+    gc_fill(r, n, -1, 1, 73);
+    ln_fwd(&k);
+    mlprt_layernorm_backward(dinp, dw, db, r, k.inp, k.w, k.mean, k.rstd, B, C);
+    GcObjective o = {ln_fwd, &k, k.out, r, n};
+    GC_ASSERT(&o, k.inp, dinp, n, "layernorm input");
+    GC_ASSERT(&o, k.w, dw, C, "layernorm weight");
+    GC_ASSERT(&o, k.b, db, C, "layernorm bias");
+    /* each row of the normalised output (weight 1, bias 0 aside) has mean 0 */
+    double m = 0;
+    for (int c = 0; c < C; c++) m += (k.out[c] - k.b[c]) / k.w[c];
+    ck_assert_double_eq_tol(m / C, 0.0, 1e-5);
+    float *bufs[] = {k.out, k.mean, k.rstd, k.inp, k.w, k.b, r, dinp, dw, db};
+    for (size_t i = 0; i < 10; i++) mlprt_free_aligned(bufs[i]);
+  }
+}
+END_TEST
+
+/* ---- conv2d -------------------------------------------------------------- */
+
+/* N C H W OC KH KW stride pad */
+static const int conv_shapes[][9] = {
+    {1, 1, 5, 5, 1, 3, 3, 1, 0}, /* batch 1, single channel */
+    {2, 3, 7, 6, 4, 3, 3, 1, 1}, /* "same" padding, odd sizes */
+    {2, 2, 7, 7, 3, 3, 3, 2, 1}, /* stride 2 with padding */
+    {1, 3, 6, 5, 2, 2, 3, 2, 0}, /* non-square kernel, stride 2 */
+    {2, 4, 3, 4, 5, 1, 1, 1, 0}, /* pointwise: no im2col */
+    {1, 2, 4, 4, 2, 1, 1, 2, 0}, /* strided 1x1: im2col subsamples */
+};
+#define N_CONV_SHAPES (int)(sizeof conv_shapes / sizeof conv_shapes[0])
+
+typedef struct {
+  float *out, *col, *inp, *w, *b;
+  int N, C, H, W, OC, KH, KW, stride, pad;
+} ConvCtx;
+
+static void conv_fwd(void *p) {
+  ConvCtx *k = p;
+  mlprt_conv2d_forward(k->out, k->col, k->inp, k->w, k->b, k->N, k->C, k->H, k->W, k->OC, k->KH, k->KW,
+                       k->stride, k->pad);
+}
+
+static ConvCtx conv_setup(int i) {
+  const int *s = conv_shapes[i];
+  ConvCtx k = {.N = s[0], .C = s[1], .H = s[2], .W = s[3], .OC = s[4], .KH = s[5], .KW = s[6],
+               .stride = s[7], .pad = s[8]};
+  int OH = mlprt_conv_out_size(k.H, k.KH, k.stride, k.pad), OW = mlprt_conv_out_size(k.W, k.KW, k.stride, k.pad);
+  k.out = fbuf((size_t)k.N * k.OC * OH * OW);
+  k.col = fbuf(mlprt_conv2d_col_size(k.C, k.H, k.W, k.KH, k.KW, k.stride, k.pad));
+  k.inp = fbuf((size_t)k.N * k.C * k.H * k.W);
+  k.w = fbuf((size_t)k.OC * k.C * k.KH * k.KW);
+  k.b = fbuf(k.OC);
+  gc_fill(k.inp, (size_t)k.N * k.C * k.H * k.W, -1, 1, 80);
+  gc_fill(k.w, (size_t)k.OC * k.C * k.KH * k.KW, -1, 1, 81);
+  gc_fill(k.b, k.OC, -1, 1, 82);
+  return k;
+}
+
+static void conv_free(ConvCtx *k) {
+  float *bufs[] = {k->out, k->col, k->inp, k->w, k->b};
+  for (size_t i = 0; i < 5; i++) mlprt_free_aligned(bufs[i]);
+}
+
+START_TEST(conv2d_matches_direct) {
+  ConvCtx k = conv_setup(_i);
+  size_t no = (size_t)k.N * k.OC * mlprt_conv_out_size(k.H, k.KH, k.stride, k.pad) *
+              mlprt_conv_out_size(k.W, k.KW, k.stride, k.pad);
+  float *ref = fbuf(no);
+  conv_fwd(&k);
+  mlprt_conv2d_forward_ref(ref, k.inp, k.w, k.b, k.N, k.C, k.H, k.W, k.OC, k.KH, k.KW, k.stride, k.pad);
+  ck_assert_double_lt(max_diff(k.out, ref, no), 1e-5);
+  mlprt_conv2d_forward(k.out, k.col, k.inp, k.w, NULL, k.N, k.C, k.H, k.W, k.OC, k.KH, k.KW, k.stride, k.pad);
+  mlprt_conv2d_forward_ref(ref, k.inp, k.w, NULL, k.N, k.C, k.H, k.W, k.OC, k.KH, k.KW, k.stride, k.pad);
+  ck_assert_double_lt(max_diff(k.out, ref, no), 1e-5);
+  mlprt_free_aligned(ref);
+  conv_free(&k);
+}
+END_TEST
+
+START_TEST(conv2d_gradcheck) {
+  ConvCtx k = conv_setup(_i);
+  int OH = mlprt_conv_out_size(k.H, k.KH, k.stride, k.pad), OW = mlprt_conv_out_size(k.W, k.KW, k.stride, k.pad);
+  size_t no = (size_t)k.N * k.OC * OH * OW, ni = (size_t)k.N * k.C * k.H * k.W;
+  size_t nw = (size_t)k.OC * k.C * k.KH * k.KW;
+  float *r = fbuf(no), *dinp = fbuf(ni), *dw = fbuf(nw), *db = fbuf(k.OC);
+  gc_fill(r, no, -1, 1, 83);
+  conv_fwd(&k);
+  mlprt_conv2d_backward(dinp, dw, db, k.col, r, k.inp, k.w, k.N, k.C, k.H, k.W, k.OC, k.KH, k.KW, k.stride,
+                        k.pad);
+  GcObjective o = {conv_fwd, &k, k.out, r, no};
+  GC_ASSERT(&o, k.inp, dinp, ni, "conv input");
+  GC_ASSERT(&o, k.w, dw, nw, "conv weight");
+  GC_ASSERT(&o, k.b, db, k.OC, "conv bias");
+  float *bufs[] = {r, dinp, dw, db};
+  for (size_t i = 0; i < 4; i++) mlprt_free_aligned(bufs[i]);
+  conv_free(&k);
+}
+END_TEST
+
+START_TEST(conv_sizes) {
+  ck_assert_int_eq(mlprt_conv_out_size(28, 3, 1, 1), 28);
+  ck_assert_int_eq(mlprt_conv_out_size(7, 3, 2, 1), 4);
+  ck_assert_int_eq(mlprt_conv_out_size(6, 3, 2, 0), 2);
+  ck_assert_uint_eq(mlprt_conv2d_col_size(3, 8, 8, 1, 1, 1, 0), 0);
+  ck_assert_uint_eq(mlprt_conv2d_col_size(3, 8, 8, 3, 3, 1, 1), 3 * 9 * 64);
+}
+END_TEST
+
+/* ---- pooling ------------------------------------------------------------- */
+
+/* N C H W K stride */
+static const int pool_shapes[][6] = {
+    {1, 1, 4, 4, 2, 2}, /* window = stride */
+    {2, 3, 7, 7, 3, 2}, /* overlapping windows */
+    {1, 2, 8, 7, 2, 3}, /* gaps between windows */
+    {1, 1, 5, 3, 5, 1}, /* KH = H: one row of output */
+};
+
+typedef struct {
+  float *out, *inp;
+  int32_t *am;
+  int max, N, C, H, W, K, stride;
+} PoolCtx;
+
+static void pool_fwd(void *p) {
+  PoolCtx *k = p;
+  if (k->max)
+    mlprt_maxpool2d_forward(k->out, k->am, k->inp, k->N, k->C, k->H, k->W, k->K, k->K < k->W ? k->K : k->W,
+                            k->stride);
+  else
+    mlprt_avgpool2d_forward(k->out, k->inp, k->N, k->C, k->H, k->W, k->K, k->K < k->W ? k->K : k->W,
+                            k->stride);
+}
+
+START_TEST(pool_gradcheck) {
+  for (int max = 0; max < 2; max++) {
+    const int *s = pool_shapes[_i];
+    PoolCtx k = {.max = max, .N = s[0], .C = s[1], .H = s[2], .W = s[3], .K = s[4], .stride = s[5]};
+    int KW = k.K < k.W ? k.K : k.W;
+    int OH = mlprt_conv_out_size(k.H, k.K, k.stride, 0), OW = mlprt_conv_out_size(k.W, KW, k.stride, 0);
+    size_t ni = (size_t)k.N * k.C * k.H * k.W, no = (size_t)k.N * k.C * OH * OW;
+    k.out = fbuf(no);
+    k.inp = fbuf(ni);
+    k.am = mlprt_alloc_aligned(no * sizeof(int32_t));
+    float *r = fbuf(no), *dinp = fbuf(ni);
+    /* distinct values 0.1 apart in a shuffled order: no ties within a
+     * window survive a step of h = 0.01 */
+    for (size_t i = 0; i < ni; i++) k.inp[i] = 0.1f * (float)((i * 37 + 11) % ni) - 0.05f * (float)ni;
+    gc_fill(r, no, -1, 1, 90);
+    pool_fwd(&k);
+    if (max)
+      mlprt_maxpool2d_backward(dinp, r, k.am, k.N, k.C, k.H, k.W, k.K, KW, k.stride);
+    else
+      mlprt_avgpool2d_backward(dinp, r, k.N, k.C, k.H, k.W, k.K, KW, k.stride);
+    GcObjective o = {pool_fwd, &k, k.out, r, no};
+    GC_ASSERT(&o, k.inp, dinp, ni, max ? "maxpool input" : "avgpool input");
+    mlprt_free_aligned(k.am);
+    float *bufs[] = {k.out, k.inp, r, dinp};
+    for (size_t i = 0; i < 4; i++) mlprt_free_aligned(bufs[i]);
+  }
+}
+END_TEST
+
+START_TEST(pool_values) {
+  /* 1x1x4x4 plane 0..15, 2x2 windows, stride 2 */
+  float x[16], y[4], dx[16] = {0}, dy[4] = {1, 2, 3, 4};
+  int32_t am[4];
+  for (int i = 0; i < 16; i++) x[i] = (float)i;
+  mlprt_maxpool2d_forward(y, am, x, 1, 1, 4, 4, 2, 2, 2);
+  ck_assert_float_eq(y[0], 5.0f);
+  ck_assert_float_eq(y[3], 15.0f);
+  ck_assert_int_eq(am[1], 7);
+  mlprt_maxpool2d_backward(dx, dy, am, 1, 1, 4, 4, 2, 2, 2);
+  ck_assert_float_eq(dx[5], 1.0f);
+  ck_assert_float_eq(dx[15], 4.0f);
+  ck_assert_float_eq(dx[0], 0.0f);
+  mlprt_avgpool2d_forward(y, x, 1, 1, 4, 4, 2, 2, 2);
+  ck_assert_float_eq(y[0], 2.5f);
+  ck_assert_float_eq(y[3], 12.5f);
+}
+END_TEST
+
+/* ---- embedding ----------------------------------------------------------- */
+
+typedef struct {
+  float *out, *table;
+  const int32_t *ids;
+  int B, V, D;
+} EmbCtx;
+
+static void emb_fwd(void *p) {
+  EmbCtx *k = p;
+  mlprt_embedding_forward(k->out, k->ids, k->table, k->B, k->V, k->D);
+}
+
+START_TEST(embedding_lookup_and_scatter) {
+  static const int32_t ids[5] = {2, 0, 2, 3, 2}; /* repeats must add up */
+  int B = 5, V = 4, D = 3;
+  EmbCtx k = {fbuf((size_t)B * D), fbuf((size_t)V * D), ids, B, V, D};
+  float *r = fbuf((size_t)B * D), *dt = fbuf((size_t)V * D);
+  gc_fill(k.table, (size_t)V * D, -1, 1, 100);
+  gc_fill(r, (size_t)B * D, -1, 1, 101);
+  emb_fwd(&k);
+  for (int d = 0; d < D; d++) ck_assert_float_eq(k.out[3 * D + d], k.table[3 * D + d]);
+  mlprt_embedding_backward(dt, r, ids, B, V, D);
+  for (int d = 0; d < D; d++) {
+    ck_assert_float_eq_tol(dt[2 * D + d], r[0 * D + d] + r[2 * D + d] + r[4 * D + d], 1e-6f);
+    ck_assert_float_eq(dt[1 * D + d], 0.0f); /* row 1 never looked up */
+  }
+  GcObjective o = {emb_fwd, &k, k.out, r, (size_t)B * D};
+  GC_ASSERT(&o, k.table, dt, (size_t)V * D, "embedding table");
+  float *bufs[] = {k.out, k.table, r, dt};
+  for (size_t i = 0; i < 4; i++) mlprt_free_aligned(bufs[i]);
+}
+END_TEST
+
+/* ---- argument checks (forked tests only) --------------------------------- */
+
+START_TEST(dense_rejects_zero_batch) {
+  float x = 1, w = 1, y;
+  mlprt_dense_forward(&y, &x, &w, NULL, 0, 1, 1);
+}
+END_TEST
+
+START_TEST(embedding_rejects_bad_id) {
+  float t[4] = {0}, y[2];
+  int32_t id = 2;
+  mlprt_embedding_forward(y, &id, t, 1, 2, 2);
+}
+END_TEST
+
+START_TEST(dropout_rejects_p_one) {
+  float x = 1, y, m;
+  mlprt_dropout_forward(&y, &m, &x, 1, 1.0f, 0, 0, 0);
+}
+END_TEST
+
+Suite *layers_suite(void); /* the runner finds it by name */
+Suite *layers_suite(void) {
+  Suite *s = suite_create("layers");
+  TCase *tc = tcase_create("kernels");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, gradcheck_detects_wrong_gradient);
+  tcase_add_loop_test(tc, dense_gradcheck, 0, N_DENSE_SHAPES);
+  tcase_add_test(tc, dense_blas_matches_ref);
+  tcase_add_test(tc, dense_backward_accumulates_and_skips_null);
+  tcase_add_test(tc, bias_gradcheck);
+  tcase_add_loop_test(tc, activation_gradcheck, 0, ACT_COUNT);
+  tcase_add_test(tc, activation_values);
+  tcase_add_test(tc, softmax_gradcheck_and_stability);
+  tcase_add_test(tc, dropout_masks);
+  tcase_add_test(tc, dropout_gradcheck);
+  tcase_add_test(tc, batchnorm_gradcheck);
+  tcase_add_test(tc, batchnorm_running_stats_and_inference);
+  tcase_add_test(tc, layernorm_gradcheck);
+  tcase_add_loop_test(tc, conv2d_matches_direct, 0, N_CONV_SHAPES);
+  tcase_add_loop_test(tc, conv2d_gradcheck, 0, N_CONV_SHAPES);
+  tcase_add_test(tc, conv_sizes);
+  tcase_add_loop_test(tc, pool_gradcheck, 0, (int)(sizeof pool_shapes / sizeof pool_shapes[0]));
+  tcase_add_test(tc, pool_values);
+  tcase_add_test(tc, embedding_lookup_and_scatter);
+#ifndef NDEBUG
+  /* An abort can only be observed from a forked test. */
+  const char *fork_env = getenv("CK_FORK");
+  if (!fork_env || strcmp(fork_env, "no") != 0) {
+    tcase_add_test_raise_signal(tc, dense_rejects_zero_batch, SIGABRT);
+    tcase_add_test_raise_signal(tc, embedding_rejects_bad_id, SIGABRT);
+    tcase_add_test_raise_signal(tc, dropout_rejects_p_one, SIGABRT);
+  }
+#endif
+  suite_add_tcase(s, tc);
+  return s;
+}
