@@ -1,12 +1,13 @@
 """PyTorch side of the runtime's parity test (tests/unit/check_parity.c).
 
-Consumes the directory the C side wrote: for each model NAME in (mlp, cnn),
+Consumes the directory the C side wrote: for each run NAME below,
 NAME_params.f32 (the initial parameters, one flat float32 slab in the order
-listed below), NAME_x.f32 and NAME_y.i32 (every training batch, in order).
-Trains the same model from the same weights on the same batches with
+of the shapes listed), NAME_x.f32 and NAME_y.i32 (every training batch, in
+order). Trains the same model from the same weights on the same batches with
 torch.optim in float32 on one thread, and writes NAME_loss.f32 (the loss at
 every step, before its update) and NAME_final.f32 (the parameters after the
-last step, same slab order), for the C side to compare.
+last step, same slab order), for the C side to compare. The settings of
+each run mirror the C side's, key by key.
 
 Usage: /usr/bin/python3 tests/parity/parity.py DIR
 """
@@ -19,17 +20,34 @@ import torch.nn.functional as F
 
 STEPS = 100
 
-# name: (parameter shapes in slab order, batch size, input shape, optimizer)
-MODELS = {
-    "mlp": ([(32, 20), (32,), (16, 32), (16,), (3, 16), (3,)], 16, (20,),
-            lambda ps: torch.optim.Adam(ps, lr=0.01)),
-    "cnn": ([(4, 1, 3, 3), (4,), (3, 64), (3,)], 8, (1, 8, 8),
-            lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9)),
+ARCHS = {
+    # parameter shapes in slab order (weight, bias pairs), batch, input shape
+    "mlp": ([(32, 20), (32,), (16, 32), (16,), (3, 16), (3,)], 16, (20,)),
+    "cnn": ([(4, 1, 3, 3), (4,), (3, 64), (3,)], 8, (1, 8, 8)),
 }
 
 
-def forward(name, ps, x):
-    if name == "mlp":
+def groups(ps, decay):
+    """Weights take decay, biases none: the C side's decay mask."""
+    return [{"params": ps[0::2], "weight_decay": decay}, {"params": ps[1::2], "weight_decay": 0.0}]
+
+
+# name: (architecture, optimizer, scheduler, clip)
+RUNS = {
+    "mlp_adam": ("mlp", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
+    "cnn_sgd": ("cnn", lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9), None, None),
+    "mlp_adamw": ("mlp", lambda ps: torch.optim.AdamW(groups(ps, 0.05), lr=0.01),
+                  lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=STEPS, eta_min=0.001),
+                  lambda ps: torch.nn.utils.clip_grad_norm_(ps, 0.5)),
+    "mlp_rmsprop": ("mlp", lambda ps: torch.optim.RMSprop(groups(ps, 1e-3), lr=0.003, centered=True,
+                                                          momentum=0.5),
+                    lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=30, gamma=0.5),
+                    lambda ps: torch.nn.utils.clip_grad_value_(ps, 0.2)),
+}
+
+
+def forward(arch, ps, x):
+    if arch == "mlp":
         w1, b1, w2, b2, w3, b3 = ps
         h = F.relu(F.linear(x, w1, b1))
         h = F.relu(F.linear(h, w2, b2))
@@ -40,7 +58,8 @@ def forward(name, ps, x):
 
 
 def run(name, d):
-    shapes, batch, in_shape, make_opt = MODELS[name]
+    arch, make_opt, make_sched, clip = RUNS[name]
+    shapes, batch, in_shape = ARCHS[arch]
     flat = np.fromfile(os.path.join(d, name + "_params.f32"), dtype=np.float32)
     ps, off = [], 0
     for s in shapes:
@@ -53,12 +72,17 @@ def run(name, d):
     ys = np.fromfile(os.path.join(d, name + "_y.i32"), dtype=np.int32)
     ys = torch.from_numpy(ys.astype(np.int64).reshape(STEPS, batch))
     opt = make_opt(ps)
+    sched = make_sched(opt) if make_sched else None
     losses = []
     for t in range(STEPS):
         opt.zero_grad()
-        loss = F.cross_entropy(forward(name, ps, xs[t]), ys[t])
+        loss = F.cross_entropy(forward(arch, ps, xs[t]), ys[t])
         loss.backward()
+        if clip:
+            clip(ps)
         opt.step()
+        if sched:
+            sched.step()
         losses.append(loss.item())
     np.asarray(losses, dtype=np.float32).tofile(os.path.join(d, name + "_loss.f32"))
     final = torch.cat([p.detach().reshape(-1) for p in ps]).numpy()
@@ -67,8 +91,7 @@ def run(name, d):
 
 def main():
     torch.set_num_threads(1)
-    torch.manual_seed(0)
-    for name in MODELS:
+    for name in RUNS:
         run(name, sys.argv[1])
 
 
