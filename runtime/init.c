@@ -36,7 +36,7 @@ static size_t shape_numel(const int64_t *shape, int ndim) {
 }
 
 void mlprt_init_fans(const int64_t *shape, int ndim, int64_t *fan_in, int64_t *fan_out) {
-  shape_numel(shape, ndim);
+  (void)shape_numel(shape, ndim); /* validates the shape */
   MLPRT_CHECK(ndim >= 2, "fans need a weight of rank >= 2, got rank %d", ndim);
   int64_t receptive = 1;
   for (int d = 2; d < ndim; d++) receptive *= shape[d];
