@@ -10,9 +10,14 @@
 #include "mlp.tab.h"
 #include "lex.yy.h"
 
+void mlp_parser_init(MlpParser *P, MlpArena *a, const MlpSource *src, MlpDiag *d) {
+  *P = (MlpParser){.arena = a, .src = src, .diag = d, .line = 1, .col = 1, .stmt_start = 1,
+                   .end_line = 1, .end_col = 1};
+}
+
 MlpAst *mlp_parse(MlpArena *a, const MlpSource *src, MlpDiag *d) {
-  MlpParser P = {.arena = a, .src = src, .diag = d, .line = 1, .col = 1, .line_start = 1,
-               .end_line = 1, .end_col = 1};
+  MlpParser P;
+  mlp_parser_init(&P, a, src, d);
   yyscan_t scanner;
   if (mlp_yylex_init_extra(&P, &scanner) != 0) {
     mlp_diag_plain(d, MLP_DIAG_ERROR, "out of memory starting the lexer");

@@ -3,9 +3,15 @@
  * Consumes the tokens of grammar/mlp.l and builds the syntax tree of
  * compiler/ast.h through its constructors. Actions only build nodes: names
  * mean nothing here, sema gives them meaning. Syntax errors are worded by
- * yyreport_syntax_error below; recovery is at statement level (`stmts error`,
- * `file error`), and the lexer keeps a second error on the same line quiet
- * so that one mistake gives one message.
+ * yyreport_syntax_error below.
+ *
+ * Recovery is at statement level: `stmts error RESYNC` and `file error
+ * RESYNC`. After an error the lexer (mlp_lex_next in mlp.l) drops the rest
+ * of the broken statement and sends RESYNC just before the next place where
+ * a statement can start: the first token of a later line or after a ';', a
+ * '}' closing the block the parser is in, or the end of input, skipping
+ * over brackets opened in between. So one mistake gives one message, and
+ * every broken line gets its own.
  */
 %require "3.8"
 %define api.pure full
@@ -32,6 +38,13 @@ typedef void *yyscan_t;
  * the parser stack and every recursive walk of the tree small. */
 #define MLP_MAX_NESTING 200
 
+/* A token's or a rule's value. */
+typedef union {
+  const char *name;
+  MlpNode *node;
+  MlpVec vec;
+} MlpValue;
+
 /* The state shared by the lexer, the parser and parse.c. */
 typedef struct {
   MlpArena *arena;
@@ -46,19 +59,35 @@ typedef struct {
   int nopen;               /* brackets open now, innermost last */
   char open_ch[MLP_MAX_NESTING];
   MlpLoc open_loc[MLP_MAX_NESTING];
-  int line_start;          /* no token yet on the current line */
-  int quiet;               /* an error was reported on this line: stay silent until the next */
+  int stmt_start;          /* no token yet on this line or since a ';': a statement may start */
   int stop;                /* give up: nesting too deep or too many errors */
+  /* error recovery (see mlp_lex_next) */
+  int base;                /* brackets open where the parser resumes */
+  int last_kind, last_start, last_replayed; /* the last token: kind, could start a statement, sent twice */
+  MlpValue last_val;
+  MlpLoc last_loc;
+  int queued;              /* send the last token again after RESYNC */
+  int reported;            /* 1 + the offset of the token the last syntax error was reported at */
 } MlpParser;
 }
 
 %code provides {
 #define YYSTYPE MLP_YYSTYPE
 #define YYLTYPE MLP_YYLTYPE
+
+/* The parser's yylex: the flex scanner plus error resynchronisation;
+ * recovering is YYRECOVERING(), true while the parser waits for RESYNC. */
+int mlp_lex_next(MlpValue *val, MlpLoc *loc, yyscan_t scanner, MlpParser *P, int recovering);
+
+/* The state before the first byte of src (parse.c). */
+void mlp_parser_init(MlpParser *P, MlpArena *a, const MlpSource *src, MlpDiag *d);
 }
 
 %code {
 #include "lex.yy.h"
+
+#undef yylex
+#define yylex(val, loc, scanner) mlp_lex_next(val, loc, scanner, P, YYRECOVERING())
 
 /* Spans run from the first symbol's start to the last one's end; an empty
  * rule gets an empty span where the previous symbol ended. */
@@ -83,17 +112,14 @@ static void push(MlpParser *P, MlpVec *v, MlpNode *n) {
 }
 }
 
-%union {
-  const char *name;
-  MlpNode *node;
-  MlpVec vec;
-}
+%define api.value.type {MlpValue}
 
 %token <name> NAME "identifier"
 %token <node> NUM "number" STR "string"
 %token USE "'use'" IN "'in'" TRUE "'true'" FALSE "'false'" DOTDOT "'..'"
 %token COMMA "','" EQ "'='" LBRACE "'{'" RBRACE "'}'" LPAREN "'('" RPAREN "')'" LBRACK "'['" RBRACK "']'"
 %token DOT "'.'" SEMI "';'" MINUS "'-'"
+%token RESYNC "the end of a broken statement"
 
 %type <name> dotted
 %type <node> use definition statement call arg expr primary
@@ -108,7 +134,7 @@ file:
   %empty
 | file use                    { push(P, &P->uses, $2); }
 | file definition             { push(P, &P->defs, $2); }
-| file error
+| file error RESYNC           { yyerrok; }
 ;
 
 use:
@@ -135,7 +161,7 @@ stmts:
   %empty                      { $$ = (MlpVec){0}; }
 | stmts statement             { $$ = $1; push(P, &$$, $2); }
 | stmts statement SEMI        { $$ = $1; push(P, &$$, $2); }
-| stmts error                 { $$ = $1; }
+| stmts error RESYNC          { $$ = $1; yyerrok; }
 ;
 
 statement:
@@ -242,8 +268,9 @@ static void report_unterminated(MlpParser *P, const MlpLoc *at) {
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, MlpParser *P) {
   yysymbol_kind_t tok = yypcontext_token(ctx);
   const MlpLoc *at = yypcontext_location(ctx);
-  if (P->stop || P->quiet || mlp_diag_full(P->diag)) return 0;
-  P->quiet = 1;
+  if (P->stop || mlp_diag_full(P->diag)) return 0;
+  if (P->last_replayed && P->reported == P->tok_off + 1) return 0; /* this token was reported already */
+  P->reported = P->tok_off + 1;
   if (tok == YYSYMBOL_YYEOF && P->nopen > 0) {
     report_unterminated(P, at);
     return 0;
@@ -255,7 +282,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, MlpP
   const char *found = found_desc(P, tok);
   const char *prev = mlp_arena_printf(P->arena, "%.*s", P->prev_len, P->src->text + P->prev_off);
   MlpDiag *d = P->diag;
-  if (has(exp, n, YYSYMBOL_NUM)) {
+  if (n == 1 && exp[0] == YYSYMBOL_NUM) {
+    mlp_diag_error(d, *at, "expected a number after '-', found %s", found);
+  } else if (has(exp, n, YYSYMBOL_NUM)) {
     mlp_diag_error(d, *at, "expected an expression, found %s", found);
   } else if (has(exp, n, YYSYMBOL_EQ) && has(exp, n, YYSYMBOL_LBRACE)) {
     mlp_diag_error(d, *at, "expected '=', '(' or '{' after '%s', found %s", prev, found);
