@@ -11,7 +11,7 @@ double mlprt_reg_penalty(const float *param, const uint8_t *decay, size_t n, dou
   MLPRT_CHECK(param || n == 0, "parameter slab must not be NULL");
   double abs_sum = 0.0, sq_sum = 0.0;
   for (size_t i = 0; i < n; i++) {
-    if (!mlprt_reg_decays(decay, i)) continue;
+    if (mlprt_reg_weight(decay, i, decay != NULL) == 0.0f) continue;
     double p = param[i];
     abs_sum += fabs(p);
     sq_sum += p * p;
