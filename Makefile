@@ -108,6 +108,14 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test-only
 
+# Throughput of the dense and conv kernels next to raw sgemm (bench/README.md);
+# not part of the test suite. Arguments: BENCH_ARGS="REPS THREADS...".
+.PHONY: bench-kernels
+bench-kernels: $(BUILD)/bench/kernels
+	$(BUILD)/bench/kernels $(BENCH_ARGS)
+$(BUILD)/bench/kernels: $(BUILD)/bench/kernels.o $(BUILD)/libmlprt.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(RT_LIBS)
+
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang-19
 fuzz: deps $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c

@@ -19,19 +19,28 @@ void mlprt_relu_forward(float *out, const float *inp, size_t n) {
 void mlprt_relu_backward(float *dinp, const float *dout, const float *out, size_t n) {
   CHECK_EW(dinp, dout, n);
   MLPRT_CHECK(out != NULL || n == 0, "relu saved output is NULL");
-  for (size_t i = 0; i < n; i++) dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+  for (size_t i = 0; i < n; i++) {
+    float g = dout[i]; /* loaded unconditionally so the select vectorizes */
+    dinp[i] += out[i] > 0.0f ? g : 0.0f;
+  }
 }
 
 void mlprt_leaky_relu_forward(float *out, const float *inp, size_t n, float alpha) {
   CHECK_EW(out, inp, n);
   MLPRT_CHECK(alpha > 0.0f, "leaky relu slope %g must be positive", (double)alpha);
-  for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : alpha * inp[i];
+  for (size_t i = 0; i < n; i++) {
+    float x = inp[i];
+    out[i] = x > 0.0f ? x : alpha * x;
+  }
 }
 
 void mlprt_leaky_relu_backward(float *dinp, const float *dout, const float *out, size_t n, float alpha) {
   CHECK_EW(dinp, dout, n);
   MLPRT_CHECK(out != NULL || n == 0, "leaky relu saved output is NULL");
-  for (size_t i = 0; i < n; i++) dinp[i] += out[i] > 0.0f ? dout[i] : alpha * dout[i];
+  for (size_t i = 0; i < n; i++) {
+    float g = dout[i];
+    dinp[i] += out[i] > 0.0f ? g : alpha * g;
+  }
 }
 
 void mlprt_elu_forward(float *out, const float *inp, size_t n, float alpha) {
@@ -43,7 +52,10 @@ void mlprt_elu_forward(float *out, const float *inp, size_t n, float alpha) {
 void mlprt_elu_backward(float *dinp, const float *dout, const float *out, size_t n, float alpha) {
   CHECK_EW(dinp, dout, n);
   MLPRT_CHECK(out != NULL || n == 0, "elu saved output is NULL");
-  for (size_t i = 0; i < n; i++) dinp[i] += out[i] > 0.0f ? dout[i] : (out[i] + alpha) * dout[i];
+  for (size_t i = 0; i < n; i++) {
+    float g = dout[i], y = out[i];
+    dinp[i] += y > 0.0f ? g : (y + alpha) * g;
+  }
 }
 
 #define INV_SQRT2 0.70710678118654752440f

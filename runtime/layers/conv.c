@@ -6,6 +6,7 @@
 #include "mlp/layers.h"
 
 #include <cblas.h>
+#include <string.h>
 
 #include "mlp/tensor.h"
 
@@ -55,7 +56,10 @@ static void im2col(float *col, const float *img, int C, int H, int W, int KH, in
           }
           const float *src = img + ((size_t)c * H + ih) * W; /* input row ih */
           for (int ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
-          for (int ow = lo; ow < hi; ow++) dst[ow] = src[ow * stride - pad + kw];
+          if (stride == 1) /* a contiguous run of the input row */
+            memcpy(dst + lo, src + lo - pad + kw, (size_t)(hi - lo) * sizeof(float));
+          else
+            for (int ow = lo; ow < hi; ow++) dst[ow] = src[ow * stride - pad + kw];
           for (int ow = hi; ow < OW; ow++) dst[ow] = 0.0f;
         }
       }
@@ -76,7 +80,12 @@ static void col2im(float *img, const float *col, int C, int H, int W, int KH, in
           if (ih < 0 || ih >= H) continue;
           const float *s = row + (size_t)oh * OW;
           float *dst = img + ((size_t)c * H + ih) * W; /* input row ih */
-          for (int ow = lo; ow < hi; ow++) dst[ow * stride - pad + kw] += s[ow];
+          if (stride == 1) { /* contiguous: vectorizes */
+            float *d = dst + lo - pad + kw;
+            for (int j = 0; j < hi - lo; j++) d[j] += s[lo + j];
+          } else {
+            for (int ow = lo; ow < hi; ow++) dst[ow * stride - pad + kw] += s[ow];
+          }
         }
       }
 }

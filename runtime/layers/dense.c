@@ -90,6 +90,20 @@ void mlprt_dense_backward_ref(float *dinp, float *dweight, float *dbias, const f
   }
 }
 
+/* The sum of x (n) in eight interleaved partial sums: a single running sum
+ * is one long dependency chain (an add's latency per element), while eight
+ * independent lanes vectorize. The order is fixed, so results do not depend
+ * on threads or alignment. */
+static float sum_floats(const float *x, int n) {
+  float acc[8] = {0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++) acc[j] += x[i + j];
+  float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
 void mlprt_bias_forward(float *out, const float *inp, const float *bias, int outer, int C, int inner) {
   MLPRT_CHECK(outer > 0 && C > 0 && inner > 0, "bias dims %d x %d x %d", outer, C, inner);
   MLPRT_CHECK(out != NULL && inp != NULL && bias != NULL, "bias add buffer is NULL");
@@ -113,10 +127,5 @@ void mlprt_bias_backward(float *dinp, float *dbias, const float *dout, int outer
     return;
   }
   for (int o = 0; o < outer; o++)
-    for (int c = 0; c < C; c++) {
-      const float *d = dout + ((size_t)o * C + c) * inner;
-      float s = 0.0f;
-      for (int i = 0; i < inner; i++) s += d[i];
-      dbias[c] += s;
-    }
+    for (int c = 0; c < C; c++) dbias[c] += sum_floats(dout + ((size_t)o * C + c) * inner, inner);
 }
