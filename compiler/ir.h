@@ -142,5 +142,8 @@ bool mlp_ir_plan_valid(const MlpIrModel *m);
 
 /* The plan as JSON (pretty-printed), the --emit-ir format. */
 void mlp_ir_dump(const MlpIr *ir, FILE *out);
+/* The plan for people (`mlpc explain`): data, layers with shapes,
+ * parameters and FLOPs, the memory plan and the training settings. */
+void mlp_explain(const MlpIr *ir, FILE *out);
 
 #endif

@@ -3,6 +3,13 @@
  * the static memory plan of each model. */
 #include "lower.h"
 
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp/data.h"
+#include "mlp/run.h"
+
 /* One training step is a schedule of numbered steps: forward of layer i is
  * step i, the loss is step L, backward of layer i is step 2L - i, the
  * optimizer update is step 2L + 1. Buffer lifetimes are ranges of these. */
@@ -71,4 +78,249 @@ void mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   m->v_buf = mlp_ir_add_buffer(a, m, "adam_v", pbytes, 0, end);
   m->best_buf = mlp_ir_add_buffer(a, m, "best_params", pbytes, 0, end);
   mlp_ir_plan_memory(m);
+}
+
+/* ---- from the checked spec ------------------------------------------------ */
+
+typedef struct {
+  MlpArena *a;
+  const MlpSpec *s;
+  MlpDiag *d;
+  int target_type; /* the target column's MlprtColType */
+} Lower;
+
+static double num_or(const MlpSpecValue *v, double dflt) {
+  double x = mlp_spec_num(v);
+  return isnan(x) ? dflt : x;
+}
+
+static bool bool_or(const MlpSpecValue *v, bool dflt) {
+  return v && v->node && v->node->kind == MLP_ND_BOOL ? v->node->num != 0 : dflt;
+}
+
+static const char *str_or(const MlpSpecValue *v, const char *dflt) {
+  const char *s = mlp_spec_str(v);
+  return s ? s : dflt;
+}
+
+/* The not-yet-supported construct at loc, as an error. */
+static void unsupported(Lower *L, MlpLoc at, const char *what) {
+  mlp_diag_error(L->d, at, "%s is not supported by code generation yet", what);
+}
+
+static bool lower_act(Lower *L, const MlpSpecCall *c, const char *name, MlpAct *act) {
+  static const char *const names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"}; /* ORDER ACT */
+  for (int i = 0; i < 5; i++)
+    if (strcmp(name, names[i]) == 0) {
+      *act = (MlpAct)i;
+      return true;
+    }
+  unsupported(L, c->loc, mlp_arena_printf(L->a, "activation '%s'", name));
+  return false;
+}
+
+/* The data file named by a path written relative to the spec's directory. */
+static const char *resolve(Lower *L, const char *spec_path, const char *rel) {
+  if (rel[0] == '/') return rel;
+  const char *slash = strrchr(spec_path, '/');
+  const char *joined = slash ? mlp_arena_printf(L->a, "%.*s/%s", (int)(slash - spec_path), spec_path, rel) : rel;
+  char *abs = realpath(joined, NULL);
+  if (!abs) return joined;
+  const char *r = mlp_arena_strdup(L->a, abs);
+  free(abs);
+  return r;
+}
+
+static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
+  const MlpSpecBlock *data = mlp_spec_block(L->s, "data");
+  const MlpSpecValue *src = mlp_spec_setting(data, "source");
+  if (!src || src->calls.len != 1) {
+    mlp_diag_error(L->d, data->loc, "exactly one data source is supported by code generation yet");
+    return false;
+  }
+  const MlpSpecCall *sc = src->calls.items[0];
+  MlpIrData *d = &ir->data;
+  d->format = sc->op->name;
+  if (strcmp(d->format, "csv") != 0) {
+    unsupported(L, sc->loc, mlp_arena_printf(L->a, "a %s source", d->format));
+    return false;
+  }
+  d->path = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "path"), ""));
+  d->target = str_or(mlp_spec_setting(data, "target"), "");
+  const MlpSpecCall *split = mlp_spec_op(data, "split");
+  const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
+  d->val_frac = (float)num_or(mlp_spec_arg(split, "validation"), num_or(mlp_spec_setting(hyper, "validation"), 0.2));
+  d->test_frac = (float)num_or(mlp_spec_arg(split, "test"), 0);
+  d->stratify = bool_or(mlp_spec_arg(split, "stratify"), false);
+  d->split_seed = (uint64_t)num_or(mlp_spec_arg(split, "seed"), num_or(mlp_spec_setting(hyper, "seed"), 42));
+  /* The compile-time schema: the shapes every tensor is specialised to. */
+  char err[1024];
+  if (mlprt_prep_shape(d->path, d->target, &d->n_features, &d->n_classes, &L->target_type, err, sizeof err) != 0) {
+    mlp_diag_error(L->d, sc->loc, "%s", err);
+    return false;
+  }
+  return true;
+}
+
+static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall **loss_call) {
+  const MlpSpecBlock *model = mlp_spec_block(L->s, "model");
+  m->layers = mlp_arena_alloc(L->a, (size_t)(model->ops.len ? model->ops.len : 1) * sizeof *m->layers);
+  bool ok = true;
+  for (int i = 0; i < model->ops.len; i++) {
+    const MlpSpecCall *c = model->ops.items[i];
+    MlpIrLayer *l = &m->layers[m->nlayers];
+    const char *op = c->op->name;
+    if (strcmp(op, "dense") == 0) {
+      l->op = MLP_OP_DENSE;
+      l->out_size = (int64_t)num_or(mlp_spec_arg(c, "units"), 1);
+      ok &= lower_act(L, c, str_or(mlp_spec_arg(c, "activation"), "relu"), &l->act);
+    } else if (strcmp(op, "dropout") == 0) {
+      l->op = MLP_OP_DROPOUT;
+      l->rate = (float)num_or(mlp_spec_arg(c, "rate"), 0.2);
+    } else if (strcmp(op, "flatten") == 0) {
+      l->op = MLP_OP_FLATTEN;
+    } else if (strcmp(op, "output") == 0) {
+      l->op = MLP_OP_DENSE;
+      const char *act = mlp_spec_str(mlp_spec_arg(c, "activation"));
+      bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
+      if (!act) act = categorical ? "softmax" : "linear";
+      ok &= lower_act(L, c, act, &l->act);
+      if (l->act == MLP_ACT_SOFTMAX) {
+        m->task = MLP_TASK_MULTICLASS;
+        l->out_size = ir->data.n_classes;
+      } else if (l->act == MLP_ACT_SIGMOID) {
+        m->task = MLP_TASK_BINARY;
+        l->out_size = 1;
+        if (ir->data.n_classes != 2) {
+          mlp_diag_error(L->d, c->loc, "a sigmoid output needs a target with 2 classes; '%s' has %lld",
+                         ir->data.target, (long long)ir->data.n_classes);
+          ok = false;
+        }
+      } else if (l->act == MLP_ACT_LINEAR) {
+        m->task = MLP_TASK_REGRESSION;
+        l->out_size = 1;
+        ir->data.n_classes = 0;
+      } else {
+        unsupported(L, c->loc, "this output activation");
+        ok = false;
+      }
+    } else {
+      unsupported(L, c->loc, mlp_arena_printf(L->a, "layer '%s'", op));
+      ok = false;
+      continue;
+    }
+    m->nlayers++;
+  }
+  if (!ok) return false;
+  if (m->nlayers == 0 || m->layers[m->nlayers - 1].op != MLP_OP_DENSE) {
+    mlp_diag_error(L->d, model->loc, "the model must end with an output layer");
+    return false;
+  }
+  /* The loss follows the output unless the spec names a matching one. */
+  static const char *const losses[] = {"cross_entropy", "bce", "mse"}; /* by MlpTask */
+  if (*loss_call && strcmp((*loss_call)->op->name, losses[m->task]) != 0) {
+    mlp_diag_error(L->d, (*loss_call)->loc, "loss '%s' does not fit a %s output; use %s()",
+                   (*loss_call)->op->name, mlp_ir_act_name(m->layers[m->nlayers - 1].act), losses[m->task]);
+    return false;
+  }
+  return true;
+}
+
+static bool lower_job(Lower *L, MlpIrJob *j) {
+  const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
+  const MlpSpecBlock *val = mlp_spec_block(L->s, "validation");
+  const MlpSpecCall *oc = mlp_spec_call(mlp_spec_setting(hyper, "optimizer"));
+  double lr = num_or(mlp_spec_setting(hyper, "lr"), 0.001);
+  j->optim = (MlpIrOptim){MLP_OPTIM_ADAM, (float)lr, 0.9f, 0.999f, 1e-8f, 0, 0};
+  if (oc) {
+    const char *name = oc->op->name;
+    if (strcmp(name, "sgd") == 0) j->optim.kind = MLP_OPTIM_SGD;
+    else if (strcmp(name, "adamw") == 0) j->optim.kind = MLP_OPTIM_ADAMW;
+    else if (strcmp(name, "adam") != 0) {
+      unsupported(L, oc->loc, mlp_arena_printf(L->a, "optimizer '%s'", name));
+      return false;
+    }
+    j->optim.lr = (float)num_or(mlp_spec_arg(oc, "lr"), lr);
+    j->optim.beta1 = (float)num_or(mlp_spec_arg(oc, "beta1"), 0.9);
+    j->optim.beta2 = (float)num_or(mlp_spec_arg(oc, "beta2"), 0.999);
+    j->optim.eps = (float)num_or(mlp_spec_arg(oc, "eps"), 1e-8);
+    j->optim.momentum = (float)num_or(mlp_spec_arg(oc, "momentum"), 0);
+    j->optim.weight_decay = (float)num_or(mlp_spec_arg(oc, "weight_decay"), 0);
+  }
+  /* Classic L2 goes through the gradient (weight_decay of Adam and SGD). */
+  double l2 = num_or(mlp_spec_setting(hyper, "l2"), 0);
+  if (l2 > 0 && j->optim.kind != MLP_OPTIM_ADAMW) j->optim.weight_decay = (float)l2;
+  j->epochs = (int64_t)num_or(mlp_spec_setting(hyper, "epochs"), 100);
+  j->seed = (uint64_t)num_or(mlp_spec_setting(hyper, "seed"), 42);
+  const MlpSpecCall *sc = mlp_spec_call(mlp_spec_setting(hyper, "schedule"));
+  j->sched = MLP_SCHED_CONSTANT;
+  if (sc) {
+    const char *name = sc->op->name;
+    if (strcmp(name, "cosine") == 0) {
+      j->sched = MLP_SCHED_COSINE;
+      j->warmup = (int64_t)num_or(mlp_spec_arg(sc, "warmup"), 0);
+    } else if (strcmp(name, "step") == 0 || strcmp(name, "exponential") == 0) {
+      /* exponential is a step schedule that decays every epoch */
+      j->sched = MLP_SCHED_STEP;
+      j->sched_step = (int64_t)num_or(mlp_spec_arg(sc, "every"), 1);
+      j->sched_factor = (float)num_or(mlp_spec_arg(sc, "gamma"), 0.1);
+    } else if (strcmp(name, "plateau") == 0) {
+      j->sched = MLP_SCHED_PLATEAU;
+      j->sched_step = (int64_t)num_or(mlp_spec_arg(sc, "patience"), 10);
+      j->sched_factor = (float)num_or(mlp_spec_arg(sc, "factor"), 0.5);
+    } else if (strcmp(name, "constant") != 0) {
+      unsupported(L, sc->loc, mlp_arena_printf(L->a, "schedule '%s'", name));
+      return false;
+    }
+  }
+  const MlpSpecCall *smoke = mlp_spec_op(val, "smoke");
+  j->smoke_subset = smoke ? (float)num_or(mlp_spec_arg(smoke, "subset"), 0.1) : 0;
+  j->smoke_epochs = smoke ? (int64_t)num_or(mlp_spec_arg(smoke, "epochs"), 3) : 0;
+  const MlpSpecCall *es = mlp_spec_op(val, "early_stopping");
+  j->early_stop = es != NULL;
+  j->monitor = es ? str_or(mlp_spec_arg(es, "monitor"), "val_loss") : "val_loss";
+  if (strcmp(j->monitor, "val_loss") != 0 && strcmp(j->monitor, "val_accuracy") != 0) {
+    unsupported(L, es->loc, mlp_arena_printf(L->a, "early stopping on '%s'", j->monitor));
+    return false;
+  }
+  j->patience = es ? (int64_t)num_or(mlp_spec_arg(es, "patience"), 10) : 0;
+  j->restore_best = es ? bool_or(mlp_spec_arg(es, "restore_best"), true) : false;
+  j->fold = -1;
+  return true;
+}
+
+static MlpInit lower_init(Lower *L, const char *name, MlpLoc at) {
+  if (strcmp(name, "he_uniform") == 0) return MLP_INIT_HE_UNIFORM;
+  if (strcmp(name, "he_normal") == 0) return MLP_INIT_HE_NORMAL;
+  if (strcmp(name, "xavier_normal") == 0) return MLP_INIT_GLOROT_NORMAL;
+  if (strcmp(name, "xavier_uniform") != 0) unsupported(L, at, mlp_arena_printf(L->a, "init '%s'", name));
+  return MLP_INIT_GLOROT_UNIFORM;
+}
+
+MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {
+  Lower L = {a, s, d, -1};
+  int nerr = d->nerr;
+  MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);
+  ir->name = s->name;
+  ir->spec_path = spec_path;
+  const MlpSpecBlock *env = mlp_spec_block(s, "environment");
+  const MlpSpecBlock *hyper = mlp_spec_block(s, "hyperparameters");
+  ir->out_dir = str_or(mlp_spec_setting(env, "out"), mlp_arena_printf(a, "runs/%s", s->name));
+  ir->threads = (int)num_or(mlp_spec_setting(env, "threads"), 0);
+  if (!lower_data(&L, ir, spec_path)) return NULL;
+  ir->nmodels = 1;
+  ir->models = mlp_arena_alloc(a, sizeof *ir->models);
+  MlpIrModel *m = &ir->models[0];
+  m->name = "model0";
+  m->in_size = ir->data.n_features;
+  m->batch = (int64_t)num_or(mlp_spec_setting(hyper, "batch"), 32);
+  const MlpSpecBlock *model = mlp_spec_block(s, "model");
+  m->init = lower_init(&L, str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"), model->loc);
+  const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
+  if (!lower_layers(&L, ir, m, &loss)) return NULL;
+  mlp_lower_model(a, m);
+  ir->njobs = 1;
+  ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
+  if (!lower_job(&L, &ir->jobs[0])) return NULL;
+  return d->nerr > nerr ? NULL : ir;
 }

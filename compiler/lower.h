@@ -6,10 +6,18 @@
 #ifndef MLP_LOWER_H
 #define MLP_LOWER_H
 
+#include "diag.h"
 #include "ir.h"
+#include "sema.h"
 
 /* m has kind, task, in_size, batch and its layers' op, act, rate and (for
  * dense) out_size set; everything else is filled in here. */
 void mlp_lower_model(MlpArena *a, MlpIrModel *m);
+
+/* The plan of a checked spec read at spec_path: the data plan with the
+ * compile-time shape of its source (read now, relative to the spec), one
+ * model and one training job. NULL after reporting to d what is wrong or
+ * not supported yet. */
+MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d);
 
 #endif

@@ -1,17 +1,25 @@
 /* main.c — the mlpc driver.
  *
  * Parses the command line and runs the stages in order: read the source,
- * parse, check, and (for fmt) print. Exit status: 0 clean, 1 errors in a
- * spec, 2 usage or I/O errors. */
+ * parse, check, and then print (fmt), explain the plan (explain), or lower,
+ * generate, optimise, emit and link a training program (build), and run it
+ * (run). Exit status: 0 clean, 1 errors in a spec, 2 usage or I/O errors;
+ * `run` exits with the training program's status. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "codegen.h"
 #include "diag.h"
+#include "emit.h"
 #include "fmt.h"
 #include "help.h"
+#include "lower.h"
+#include "mlp/run.h"
 #include "parse.h"
 #include "sema.h"
 
@@ -27,12 +35,25 @@ static const char usage[] =
     "  fmt FILE [-w]        print FILE in canonical layout (-w: rewrite it in place)\n"
     "  help [TOPIC]         document a section, statement, op or value (no TOPIC: list sections)\n"
     "  help --spec          print the reference tables of SPEC.md (Markdown)\n"
+    "  build FILE           compile FILE to a native training program\n"
+    "  run FILE             build FILE, then train: the program's options follow FILE\n"
+    "  explain FILE         describe the compiled plan: data, layers, shapes, memory, training\n"
     "\n"
     "Options:\n"
     "  --dump=ast           (check) print the syntax tree after parsing\n"
     "  --max-errors=N       stop after N errors (default 20)\n"
     "  --color=WHEN         colour diagnostics: auto, always or never (default auto)\n"
     "  -Werror              treat warnings as errors\n"
+    "  -o PATH              (build) the output file (default: the pipeline's name)\n"
+    "  -O0 -O1 -O2 -O3      (build, run) optimisation level (default -O2)\n"
+    "  --emit-ir            (build) print the plan as JSON instead of building\n"
+    "  --emit-llvm          (build) write textual LLVM IR (PATH.ll) instead of building\n"
+    "  --emit-obj           (build) write the object file (PATH.o) instead of linking\n"
+    "  --keep-temps         (build) keep the object file beside the program\n"
+    "  --target TRIPLE      (build) cross-compile for an LLVM target triple\n"
+    "  --cpu NAME           (build) the CPU to tune for (default: this machine's)\n"
+    "  --out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --resume\n"
+    "                       (run) passed to the training program\n"
     "  -h, --help           show this help\n"
     "  --version            show the version\n"
     "\n"
@@ -48,6 +69,12 @@ typedef struct {
   int dump_ast;
   int write;
   int werror;
+  const char *output;       /* -o */
+  int opt;                  /* -O level */
+  int emit_ir, emit_llvm, emit_obj, keep_temps;
+  const char *target, *cpu;
+  const char **prog_args;   /* run: options for the training program */
+  int nprog_args;
 } Options;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -58,14 +85,41 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
-  static const char *const commands[] = {"check", "fmt", "help"};
+  static const char *const commands[] = {"check", "fmt", "help", "build", "run", "explain"};
+  enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
   memset(o, 0, sizeof *o);
   o->max_errors = 20;
   o->color = -1;
+  o->opt = 2;
   o->files = calloc((size_t)argc, sizeof *o->files);
+  o->prog_args = calloc((size_t)argc, sizeof *o->prog_args);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    bool is_run = o->cmd && strcmp(o->cmd, "run") == 0;
+    if (is_run && (strcmp(a, "--out") == 0 || strcmp(a, "--set") == 0 || strcmp(a, "--data") == 0 ||
+                   strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0)) {
+      if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);
+      o->prog_args[o->nprog_args++] = a;
+      o->prog_args[o->nprog_args++] = argv[++i];
+    } else if (is_run && (strcmp(a, "--quiet") == 0 || strcmp(a, "--resume") == 0)) {
+      o->prog_args[o->nprog_args++] = a;
+    } else if (strcmp(a, "-o") == 0 || strcmp(a, "--target") == 0 || strcmp(a, "--cpu") == 0) {
+      if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);
+      const char *v = argv[++i];
+      if (a[1] == 'o') o->output = v;
+      else if (a[2] == 't') o->target = v;
+      else o->cpu = v;
+    } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+      o->opt = a[2] - '0';
+    } else if (strcmp(a, "--emit-ir") == 0) {
+      o->emit_ir = 1;
+    } else if (strcmp(a, "--emit-llvm") == 0) {
+      o->emit_llvm = 1;
+    } else if (strcmp(a, "--emit-obj") == 0) {
+      o->emit_obj = 1;
+    } else if (strcmp(a, "--keep-temps") == 0) {
+      o->keep_temps = 1;
+    } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(usage, stdout);
       exit(0);
     } else if (strcmp(a, "--version") == 0) {
@@ -92,9 +146,9 @@ static int parse_args(int argc, char **argv, Options *o) {
       return usage_error("unknown option '%s'", a);
     } else if (!o->cmd) {
       o->cmd = a;
-      const char *near = mlp_closest(a, commands, 3);
+      const char *near = mlp_closest(a, commands, NCOMMANDS);
       int known = 0;
-      for (int c = 0; c < 3; c++) known |= strcmp(a, commands[c]) == 0;
+      for (int c = 0; c < NCOMMANDS; c++) known |= strcmp(a, commands[c]) == 0;
       if (!known) {
         if (near) {
           fprintf(stderr, "mlpc: error: unknown command '%s'; did you mean '%s'?\n", a, near);
@@ -199,6 +253,130 @@ static int cmd_fmt(const Options *o) {
   return status;
 }
 
+/* Front end and lowering of one spec: its plan, or NULL after reporting
+ * (*status says how the command should exit). */
+static MlpIr *plan(MlpArena *a, const char *path, const Options *o, const MlpSource **src, int *status) {
+  MlpDiag d;
+  diag_setup(&d, o);
+  MlpAst *ast = load(a, path, &d);
+  *status = EXIT_SPEC;
+  if (!ast) {
+    *status = EXIT_USAGE;
+    return NULL;
+  }
+  MlpSpec *spec = d.nerr == 0 ? mlp_sema_check(a, ast, &d) : NULL;
+  MlpIr *ir = spec && !(o->werror && d.nwarn > 0) ? mlp_lower(a, spec, path, &d) : NULL;
+  if (!ir)
+    fprintf(stderr, "%s: %d error%s, %d warning%s\n", path, d.nerr, d.nerr == 1 ? "" : "s", d.nwarn,
+            d.nwarn == 1 ? "" : "s");
+  *src = ast->src;
+  return ir;
+}
+
+/* Generate, optimise and emit ir as o asks, into out (an executable unless
+ * --emit-llvm or --emit-obj). 0 or EXIT_USAGE after a message. */
+static int emit_program(MlpArena *a, const MlpIr *ir, const MlpSource *src, const Options *o, const char *out) {
+  char err[2048], hex[65];
+  mlprt_sha256_hex(src->text, (size_t)src->len, hex);
+  MlpCodegenInfo info = {hex, src->text, ir->data.path, ir->data.path2};
+  LLVMContextRef ctx = LLVMContextCreate();
+  LLVMModuleRef mod = mlp_codegen(ctx, ir, &info);
+  MlpEmitOpts eo = {.opt = o->opt, .triple = o->target, .cpu = o->cpu};
+  int rc = mlp_emit_optimize(mod, &eo, err, sizeof err);
+  const char *obj = o->emit_obj ? out : mlp_arena_printf(a, "%s.o", out);
+  if (rc == 0 && o->emit_llvm) rc = mlp_emit_ll(mod, out, err, sizeof err);
+  else if (rc == 0) rc = mlp_emit_object(mod, &eo, obj, err, sizeof err);
+  LLVMDisposeModule(mod);
+  LLVMContextDispose(ctx);
+  if (rc == 0 && !o->emit_llvm && !o->emit_obj) {
+    char lib[4096];
+    rc = mlp_emit_find_runtime(lib, sizeof lib, err, sizeof err);
+    if (rc == 0) rc = mlp_emit_link(obj, lib, out, err, sizeof err);
+    if (!o->keep_temps) remove(obj);
+  }
+  if (rc != 0) {
+    fprintf(stderr, "mlpc: error: %s\n", err);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+static int cmd_build(const Options *o) {
+  if (o->nfiles != 1) return usage_error("%s: expects exactly one file", "build");
+  if (o->emit_llvm && o->emit_obj) return usage_error("%s", "--emit-llvm and --emit-obj exclude each other");
+  MlpArena a;
+  mlp_arena_init(&a);
+  const MlpSource *src;
+  int status;
+  MlpIr *ir = plan(&a, o->files[0], o, &src, &status);
+  if (ir && o->emit_ir) {
+    mlp_ir_dump(ir, stdout);
+    status = 0;
+  } else if (ir) {
+    const char *out = o->output;
+    if (!out) out = mlp_arena_printf(&a, "%s%s", ir->name, o->emit_llvm ? ".ll" : o->emit_obj ? ".o" : "");
+    status = emit_program(&a, ir, src, o, out);
+  }
+  mlp_arena_free(&a);
+  return status;
+}
+
+static int cmd_explain(const Options *o) {
+  if (o->nfiles != 1) return usage_error("%s: expects exactly one file", "explain");
+  MlpArena a;
+  mlp_arena_init(&a);
+  const MlpSource *src;
+  int status;
+  MlpIr *ir = plan(&a, o->files[0], o, &src, &status);
+  if (ir) {
+    mlp_explain(ir, stdout);
+    status = 0;
+  }
+  mlp_arena_free(&a);
+  return status;
+}
+
+/* Build into a temporary directory, run the program with the options that
+ * followed the file, and return its exit status. */
+static int cmd_run(const Options *o) {
+  if (o->nfiles != 1) return usage_error("%s: expects exactly one file", "run");
+  MlpArena a;
+  mlp_arena_init(&a);
+  const MlpSource *src;
+  int status;
+  MlpIr *ir = plan(&a, o->files[0], o, &src, &status);
+  char dir[] = "/tmp/mlpc-run-XXXXXX";
+  if (ir && !mkdtemp(dir)) {
+    fprintf(stderr, "mlpc: error: cannot create a temporary directory: %s\n", strerror(errno));
+    ir = NULL;
+    status = EXIT_USAGE;
+  }
+  if (ir) {
+    Options bo = *o;
+    bo.emit_llvm = bo.emit_obj = bo.keep_temps = 0;
+    const char *exe = mlp_arena_printf(&a, "%s/%s", dir, ir->name);
+    status = emit_program(&a, ir, src, &bo, exe);
+    if (status == 0) {
+      const char **argv = mlp_arena_alloc(&a, (size_t)(o->nprog_args + 2) * sizeof *argv);
+      argv[0] = exe;
+      memcpy(argv + 1, o->prog_args, (size_t)o->nprog_args * sizeof *argv);
+      fflush(stdout);
+      pid_t pid = fork();
+      if (pid == 0) {
+        execv(exe, (char *const *)argv);
+        _exit(127);
+      }
+      int st = 0;
+      if (pid < 0 || waitpid(pid, &st, 0) < 0) status = EXIT_USAGE;
+      else status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      remove(exe);
+    }
+    rmdir(dir);
+  }
+  mlp_arena_free(&a);
+  return status;
+}
+
 static int cmd_help(const Options *o) {
   if (o->nfiles > 1) return usage_error("%s: expects at most one topic", "help");
   if (o->nfiles == 1 && strcmp(o->files[0], "--spec") == 0) {
@@ -214,8 +392,12 @@ int main(int argc, char **argv) {
   if (rc == 0) {
     if (strcmp(o.cmd, "check") == 0) rc = cmd_check(&o);
     else if (strcmp(o.cmd, "fmt") == 0) rc = cmd_fmt(&o);
+    else if (strcmp(o.cmd, "build") == 0) rc = cmd_build(&o);
+    else if (strcmp(o.cmd, "run") == 0) rc = cmd_run(&o);
+    else if (strcmp(o.cmd, "explain") == 0) rc = cmd_explain(&o);
     else rc = cmd_help(&o);
   }
   free(o.files);
+  free(o.prog_args);
   return rc;
 }

@@ -160,6 +160,16 @@ int mlprt_ckpt_save(const char *path, const MlprtCkptHeader *h, const void *aren
  * otherwise. */
 int mlprt_ckpt_load(const char *path, MlprtCkptHeader *h, void *arena);
 
+/* ---- data ---------------------------------------------------------------- */
+
+/* The shape the program's data preparation gives a file: features per row
+ * (one per numeric or boolean column, one per level of a categorical
+ * column; the target, text and datetime columns excluded) and the number of
+ * distinct target values, and the target's MlprtColType. The compiler
+ * calls this to fix every tensor shape. 0, or -1 with a message in err. */
+int mlprt_prep_shape(const char *path, const char *target, int64_t *features, int64_t *classes, int *target_type,
+                     char *err, size_t n);
+
 /* ---- resources --------------------------------------------------------- */
 
 /* Peak resident set size in KiB and user + system CPU seconds so far. */

@@ -1,0 +1,68 @@
+/* explain.c — `mlpc explain FILE`: the compiled plan in words. Consumes an
+ * MlpIr; produces a table of layers with their batch shapes, parameters and
+ * FLOPs, the static memory plan and the resolved training settings. */
+#include <string.h>
+
+#include "ir.h"
+
+static const char *human_bytes(int64_t b, char *buf, size_t n) {
+  if (b >= 1 << 20) snprintf(buf, n, "%.1f MiB", (double)b / (1 << 20));
+  else if (b >= 1 << 10) snprintf(buf, n, "%.1f KiB", (double)b / (1 << 10));
+  else snprintf(buf, n, "%lld B", (long long)b);
+  return buf;
+}
+
+static void explain_model(const MlpIrModel *m, FILE *out) {
+  fprintf(out, "\nmodel %s: %s, batch %lld, %lld -> %lld\n", m->name, mlp_ir_task_name(m->task),
+          (long long)m->batch, (long long)m->in_size, (long long)m->out_size);
+  fprintf(out, "  %-3s %-10s %-10s %-14s %10s %12s\n", "#", "layer", "activation", "output shape", "params",
+          "FLOPs/sample");
+  for (int i = 0; i < m->nlayers; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    char shape[48];
+    snprintf(shape, sizeof shape, "(%lld, %lld)", (long long)m->batch, (long long)l->out_size);
+    fprintf(out, "  %-3d %-10s %-10s %-14s %10lld %12lld\n", i, mlp_ir_op_name(l->op),
+            l->op == MLP_OP_DENSE ? mlp_ir_act_name(l->act) : "-", shape, (long long)l->n_params,
+            (long long)l->flops);
+  }
+  char buf[32];
+  fprintf(out, "  total: %lld parameters (%s), %lld FLOPs per sample forward\n", (long long)m->n_params,
+          human_bytes(m->n_params * 4, buf, sizeof buf), (long long)m->flops);
+  int64_t sum = 0;
+  for (int i = 0; i < m->nbufs; i++) sum += m->bufs[i].bytes;
+  char b2[32];
+  fprintf(out, "  memory: one arena of %s for %d buffers (%s if none shared)\n",
+          human_bytes(m->arena_bytes, buf, sizeof buf), m->nbufs, human_bytes(sum, b2, sizeof b2));
+  for (int i = 0; i < m->nbufs; i++) {
+    const MlpIrBuffer *b = &m->bufs[i];
+    fprintf(out, "    %-12s @%-9lld %10s  live %d..%d\n", b->name, (long long)b->offset,
+            human_bytes(b->bytes, buf, sizeof buf), b->first, b->last);
+  }
+}
+
+void mlp_explain(const MlpIr *ir, FILE *out) {
+  const MlpIrData *d = &ir->data;
+  fprintf(out, "pipeline %s\n", ir->name);
+  fprintf(out, "\ndata: %s %s, target '%s'\n", d->format, d->path, d->target);
+  fprintf(out, "  %lld features after preparation", (long long)d->n_features);
+  if (d->n_classes) fprintf(out, ", %lld classes", (long long)d->n_classes);
+  fprintf(out, "\n  split: validation %.2f, test %.2f%s, seed %llu\n", d->val_frac, d->test_frac,
+          d->stratify ? ", stratified" : "", (unsigned long long)d->split_seed);
+  for (int i = 0; i < ir->nmodels; i++) explain_model(&ir->models[i], out);
+  static const char *const opt[] = {"sgd", "adam", "adamw"};
+  static const char *const sched[] = {"constant", "cosine", "step", "plateau"};
+  for (int i = 0; i < ir->njobs; i++) {
+    const MlpIrJob *j = &ir->jobs[i];
+    fprintf(out, "\njob %d: train %s with %s(lr %g", i, ir->models[j->model].name, opt[j->optim.kind], j->optim.lr);
+    if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);
+    fprintf(out, "), up to %lld epochs, %s schedule, seed %llu\n", (long long)j->epochs, sched[j->sched],
+            (unsigned long long)j->seed);
+    if (j->smoke_subset > 0)
+      fprintf(out, "  smoke run: %.0f%% of the training rows for %lld epochs\n", 100 * j->smoke_subset,
+              (long long)j->smoke_epochs);
+    if (j->early_stop)
+      fprintf(out, "  early stopping on %s, patience %lld%s\n", j->monitor, (long long)j->patience,
+              j->restore_best ? ", best weights restored" : "");
+  }
+  fprintf(out, "\nrun directory: %s (threads: %d)\n", ir->out_dir, ir->threads);
+}
