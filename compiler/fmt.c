@@ -1,8 +1,8 @@
 /* fmt.c — print a syntax tree in the canonical layout (see fmt.h).
  *
- * Consumes an MlpAst (tree and comments) and writes .mlp text: uses first,
- * then definitions, a blank line between the groups and between
- * definitions; two-space indentation, one statement per line, and a single
+ * Consumes an MlpAst (tree and comments) and writes .mlp text: the uses
+ * together first, then definitions, one blank line between the groups and
+ * between definitions; two-space indentation, one statement per line, and a single
  * blank line wherever the source had one or more between statements.
  *
  * Comments are tied to the tree before printing. Walking the statements in
@@ -272,10 +272,9 @@ void mlp_fmt(const MlpAst *ast, FILE *out) {
   for (int i = 0; i < file->kids.len; i++) {
     const MlpNode *n = file->kids.items[i];
     const MlpNode *prev = i ? file->kids.items[i - 1] : NULL;
-    if (prev && (n->kind == MLP_ND_DEF || prev->kind == MLP_ND_DEF)) {
+    if (prev && (n->kind == MLP_ND_DEF || prev->kind == MLP_ND_DEF))
       fputc('\n', out); /* definitions stand apart from the uses and from each other */
-      F.last_line = 0;
-    }
+    if (prev) F.last_line = 0; /* and the uses stay together */
     put_statement(&F, n, 0);
   }
   put_own_line(&F, file, END, 0, 1 << 30);

@@ -37,7 +37,8 @@ static const char sketch[] =
     "  validation { smoke(subset = 0.1, epochs = 3)  early_stopping(monitor = val_loss, patience = 10) }\n"
     "  tuning     { search = random(trials = 20)  lr in logrange(1e-4, 1e-1)  folds = 5 }\n"
     "  analysis   { metrics = [accuracy, f1, confusion]  report = \"report.html\" }\n"
-    "  deploy     { version = \"1.0.0\"  onnx = \"iris.onnx\"  quantize = int8  predictor = \"iris_predict\" }\n"
+    "  deploy     { version = \"1.0.0\"  onnx = \"iris.onnx\"  quantize = int8  "
+    "predictor = \"iris_predict\" }\n"
     "}\n";
 
 static const MlpNode *kid(const MlpNode *n, int i) {
