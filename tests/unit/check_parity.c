@@ -1,0 +1,341 @@
+/* check_parity.c — training parity with PyTorch. The C side of the harness:
+ * it draws initial weights (mlp/init.h) and batches from the counter RNG,
+ * writes them as raw float32/int32 files, trains with the runtime's kernels
+ * (layers, softmax cross-entropy, optimizers) and runs tests/parity/parity.py,
+ * which trains the same model in PyTorch from the same files. The loss at
+ * every one of 100 steps must agree to 1e-4 relative, and the final weights
+ * closely. Architectures: (a) an MLP 20-32-16-3 with ReLU; (b) a CNN, conv
+ * 1->4 3x3 pad 1, ReLU, max-pool 2, flatten, dense 64->3; both with softmax
+ * cross-entropy. Runs: (a) with Adam; (b) with SGD + momentum; and, to hold
+ * the rest of the update path to PyTorch too, (a) with AdamW (biases
+ * exempt), cosine annealing and clipping by norm, and (a) with centered
+ * RMSprop + momentum, L2 on the weights only, a step schedule and clipping by
+ * value. Without python3-torch the test says it was skipped and passes. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mlp/init.h"
+#include "mlp/layers.h"
+#include "mlp/loss.h"
+#include "mlp/optim.h"
+#include "mlp/sched.h"
+#include "mlp/tensor.h"
+#include "tests/unit/testutil.h"
+
+#define PYTHON "/usr/bin/python3"
+#define STEPS 100
+#define SEED 20240611u
+#define MAX_TENSORS 6
+
+/* One training run: the architecture and update rule (parity.py keys the
+ * same settings by name), the parameter tensors in slab order (weight, bias
+ * pairs) and everything both sides need. */
+typedef struct {
+  const char *name;             /* file prefix and parity.py's key */
+  bool cnn;                     /* architecture (b), else (a) */
+  MlprtOptConfig opt;
+  MlprtSched sched;             /* the lr at step t is mlprt_sched_lr(&sched, t) */
+  float clip_norm, clip_value;  /* 0: no clipping */
+  bool exempt_biases;           /* biases take no L2 and no weight decay */
+  int ntensors;
+  int ndim[MAX_TENSORS];
+  int64_t shape[MAX_TENSORS][4];
+  int batch, in_size, classes; /* in_size: floats per example */
+  float *params, *grads;       /* [np] the slab and its gradients */
+  uint8_t *decay;              /* [np] 1 for weights, 0 for biases */
+  size_t np;
+  float *x;                    /* [STEPS, batch, in_size] */
+  int32_t *y;                  /* [STEPS, batch] */
+  float loss[STEPS];
+} Model;
+
+static size_t tensor_numel(const Model *m, int t) {
+  size_t n = 1;
+  for (int d = 0; d < m->ndim[t]; d++) n *= (size_t)m->shape[t][d];
+  return n;
+}
+
+/* PyTorch's default initialization of Linear and Conv2d, drawn from our RNG:
+ * weights Kaiming-uniform with a = sqrt(5) (bound 1/sqrt(fan_in)), biases
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with the fan of the weight before them.
+ * Tensors come in (weight, bias) pairs; each draws from its own stream. */
+static void model_init(Model *m) {
+  m->np = 0;
+  for (int t = 0; t < m->ntensors; t++) m->np += tensor_numel(m, t);
+  m->params = mlprt_alloc_aligned(m->np * sizeof(float));
+  m->grads = mlprt_alloc_aligned(m->np * sizeof(float));
+  m->decay = mlprt_alloc_aligned(m->np);
+  float *p = m->params;
+  for (int t = 0; t < m->ntensors; t += 2) {
+    memset(m->decay + (p - m->params), 1, tensor_numel(m, t));
+    int64_t fan_in, fan_out;
+    mlprt_init_fans(m->shape[t], m->ndim[t], &fan_in, &fan_out);
+    MlprtInit w = {.kind = MLPRT_INIT_KAIMING_UNIFORM,
+                   .gain = mlprt_init_gain(MLPRT_GAIN_LEAKY_RELU, sqrt(5.0))};
+    mlprt_init_fill(p, m->shape[t], m->ndim[t], &w, SEED, (uint64_t)t);
+    p += tensor_numel(m, t);
+    double bound = 1.0 / sqrt((double)fan_in);
+    MlprtInit b = {.kind = MLPRT_INIT_UNIFORM, .a = -bound, .b = bound};
+    mlprt_init_fill(p, m->shape[t + 1], m->ndim[t + 1], &b, SEED, (uint64_t)t + 1);
+    p += tensor_numel(m, t + 1);
+  }
+  size_t nx = (size_t)STEPS * m->batch * m->in_size;
+  m->x = mlprt_alloc_aligned(nx * sizeof(float));
+  m->y = mlprt_alloc_aligned((size_t)STEPS * m->batch * sizeof(int32_t));
+  mlprt_fill_normal(m->x, nx, 0.0f, 1.0f, SEED, 100);
+}
+
+static void model_free(Model *m) {
+  mlprt_free_aligned(m->params);
+  mlprt_free_aligned(m->grads);
+  mlprt_free_aligned(m->decay);
+  mlprt_free_aligned(m->x);
+  mlprt_free_aligned(m->y);
+}
+
+/* Index of the largest of v[0..n). */
+static int32_t argmax(const double *v, int n) {
+  int32_t best = 0;
+  for (int i = 1; i < n; i++)
+    if (v[i] > v[best]) best = i;
+  return best;
+}
+
+/* Labels that depend on the input, so both sides learn something and the
+ * losses fall over the run rather than wander: the MLP's label is the
+ * largest of the first three features; the CNN's is the brightest of three
+ * regions of the image (top half, bottom-left, bottom-right quarters). */
+static void make_labels(Model *m) {
+  for (int i = 0; i < STEPS * m->batch; i++) {
+    const float *x = m->x + (size_t)i * m->in_size;
+    double v[3] = {0, 0, 0};
+    if (!m->cnn) {
+      for (int c = 0; c < 3; c++) v[c] = x[c];
+    } else {
+      for (int h = 0; h < 8; h++)
+        for (int w = 0; w < 8; w++) v[h < 4 ? 0 : w < 4 ? 1 : 2] += x[h * 8 + w] * (h < 4 ? 0.5 : 1.0);
+    }
+    m->y[i] = argmax(v, 3);
+  }
+}
+
+/* Clip, then update with the scheduled rate: PyTorch's order. */
+static void update(Model *m, MlprtOptim *opt, int t) {
+  if (m->clip_norm > 0.0f) mlprt_clip_grad_norm(m->grads, m->np, m->clip_norm);
+  if (m->clip_value > 0.0f) mlprt_clip_grad_value(m->grads, m->np, m->clip_value);
+  const uint8_t *decay = m->exempt_biases ? m->decay : NULL;
+  mlprt_optim_step(opt, m->params, m->grads, decay, mlprt_sched_lr(&m->sched, t));
+}
+
+/* (a) dense 20->32, ReLU, dense 32->16, ReLU, dense 16->3, softmax CE.
+ * Slab: w1 (32,20) b1 (32) w2 (16,32) b2 (16) w3 (3,16) b3 (3). */
+static void mlp_train(Model *m) {
+  enum { B = 16, D0 = 20, D1 = 32, D2 = 16, K = 3 };
+  float *w1 = m->params, *b1 = w1 + D1 * D0, *w2 = b1 + D1, *b2 = w2 + D2 * D1, *w3 = b2 + D2,
+        *b3 = w3 + K * D2;
+  float *g1 = m->grads, *gb1 = g1 + D1 * D0, *g2 = gb1 + D1, *gb2 = g2 + D2 * D1, *g3 = gb2 + D2,
+        *gb3 = g3 + K * D2;
+  static float h1[B * D1], h2[B * D2], logits[B * K];     /* activations */
+  static float dh1[B * D1], dh2[B * D2], dz1[B * D1], dz2[B * D2], dlogits[B * K];
+  MlprtOptim opt;
+  mlprt_optim_init(&opt, &m->opt, m->np);
+  for (int t = 0; t < STEPS; t++) {
+    const float *x = m->x + (size_t)t * B * D0;
+    mlprt_dense_forward(h1, x, w1, b1, B, D0, D1);
+    mlprt_relu_forward(h1, h1, B * D1);
+    mlprt_dense_forward(h2, h1, w2, b2, B, D1, D2);
+    mlprt_relu_forward(h2, h2, B * D2);
+    mlprt_dense_forward(logits, h2, w3, b3, B, D2, K);
+    m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * B, NULL, 0.0f, B, K);
+    /* backward in reverse order; every gradient accumulates, so zero first */
+    memset(m->grads, 0, m->np * sizeof(float));
+    memset(dh1, 0, sizeof dh1);
+    memset(dh2, 0, sizeof dh2);
+    memset(dz1, 0, sizeof dz1);
+    memset(dz2, 0, sizeof dz2);
+    mlprt_dense_backward(dh2, g3, gb3, dlogits, h2, w3, B, D2, K);
+    mlprt_relu_backward(dz2, dh2, h2, B * D2);
+    mlprt_dense_backward(dh1, g2, gb2, dz2, h1, w2, B, D1, D2);
+    mlprt_relu_backward(dz1, dh1, h1, B * D1);
+    mlprt_dense_backward(NULL, g1, gb1, dz1, x, w1, B, D0, D1);
+    update(m, &opt, t);
+  }
+  mlprt_optim_free(&opt);
+}
+
+/* (b) conv 1->4 3x3 pad 1 on 8x8, ReLU, max-pool 2, flatten, dense 64->3,
+ * softmax CE. Slab: cw (4,1,3,3) cb (4) dw (3,64) db (3). */
+static void cnn_train(Model *m) {
+  enum { B = 8, H = 8, OC = 4, P = 4, F = OC * P * P, K = 3 };
+  float *cw = m->params, *cb = cw + OC * 9, *dw = cb + OC, *db = dw + K * F;
+  float *gcw = m->grads, *gcb = gcw + OC * 9, *gdw = gcb + OC, *gdb = gdw + K * F;
+  static float conv[B * OC * H * H], pool[B * F], logits[B * K];
+  static float dconv[B * OC * H * H], dz[B * OC * H * H], dpool[B * F], dlogits[B * K];
+  static int32_t arg[B * F];
+  float *col = mlprt_alloc_aligned(mlprt_conv2d_col_size(1, H, H, 3, 3, 1, 1) * sizeof(float));
+  MlprtOptim opt;
+  mlprt_optim_init(&opt, &m->opt, m->np);
+  for (int t = 0; t < STEPS; t++) {
+    const float *x = m->x + (size_t)t * B * H * H;
+    mlprt_conv2d_forward(conv, col, x, cw, cb, B, 1, H, H, OC, 3, 3, 1, 1);
+    mlprt_relu_forward(conv, conv, B * OC * H * H);
+    mlprt_maxpool2d_forward(pool, arg, conv, B, OC, H, H, 2, 2, 2);
+    mlprt_dense_forward(logits, pool, dw, db, B, F, K); /* (B, OC, P, P) read as (B, F) */
+    m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * B, NULL, 0.0f, B, K);
+    memset(m->grads, 0, m->np * sizeof(float));
+    memset(dpool, 0, sizeof dpool);
+    memset(dconv, 0, sizeof dconv);
+    memset(dz, 0, sizeof dz);
+    mlprt_dense_backward(dpool, gdw, gdb, dlogits, pool, dw, B, F, K);
+    mlprt_maxpool2d_backward(dconv, dpool, arg, B, OC, H, H, 2, 2, 2);
+    mlprt_relu_backward(dz, dconv, conv, B * OC * H * H);
+    mlprt_conv2d_backward(NULL, gcw, gcb, col, dz, x, cw, B, 1, H, H, OC, 3, 3, 1, 1);
+    update(m, &opt, t);
+  }
+  mlprt_optim_free(&opt);
+  mlprt_free_aligned(col);
+}
+
+static void write_file(const char *dir, const char *name, const char *suffix, const void *data,
+                       size_t bytes) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s%s", dir, name, suffix);
+  FILE *f = fopen(path, "wb");
+  ck_assert_msg(f != NULL, "cannot write %s", path);
+  ck_assert_uint_eq(fwrite(data, 1, bytes, f), bytes);
+  fclose(f);
+}
+
+/* n floats from DIR/NAMESUFFIX, which must hold exactly that many. */
+static float *read_floats(const char *dir, const char *name, const char *suffix, size_t n) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s%s", dir, name, suffix);
+  size_t len = 0;
+  char *data = test_read_file(path, &len);
+  ck_assert_msg(data != NULL, "PyTorch side wrote no %s", path);
+  ck_assert_uint_eq(len, n * sizeof(float));
+  return (float *)data;
+}
+
+static void remove_file(const char *dir, const char *name, const char *suffix) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s%s", dir, name, suffix);
+  unlink(path);
+}
+
+static const char *const FILES[] = {"_params.f32", "_x.f32", "_y.i32", "_loss.f32", "_final.f32"};
+
+/* Compare the C run of m with PyTorch's from dir: the loss at every step to
+ * 1e-4 relative; the final weights to 1e-4 of the largest weight, after
+ * 100 steps of float32 rounding differences. */
+static void compare(const char *dir, const Model *m) {
+  float *loss = read_floats(dir, m->name, "_loss.f32", STEPS);
+  float *final_t = read_floats(dir, m->name, "_final.f32", m->np);
+  double worst = 0.0;
+  for (int t = 0; t < STEPS; t++) {
+    double rel = fabs((double)m->loss[t] - loss[t]) / fabs((double)loss[t]);
+    ck_assert_msg(rel <= 1e-4, "%s step %d: loss %.8g here, %.8g in PyTorch (relative %.3g)", m->name, t,
+                  (double)m->loss[t], (double)loss[t], rel);
+    worst = fmax(worst, rel);
+  }
+  double maxw = 0.0, maxd = 0.0;
+  for (size_t i = 0; i < m->np; i++) {
+    maxw = fmax(maxw, fabs(final_t[i]));
+    maxd = fmax(maxd, fabs((double)m->params[i] - final_t[i]));
+  }
+  ck_assert_msg(maxd <= 1e-4 * maxw, "%s final weights differ by %.3g (largest weight %.3g)", m->name, maxd,
+                maxw);
+  /* the run learned something: the parity covers real training */
+  ck_assert_float_lt(loss[STEPS - 1], 0.8f * loss[0]);
+  printf("parity %s: %d steps, loss %.4f -> %.4f, worst relative loss difference %.2e, "
+         "final weights within %.2e\n",
+         m->name, STEPS, (double)loss[0], (double)loss[STEPS - 1], worst, maxd);
+  free(loss);
+  free(final_t);
+}
+
+START_TEST(parity_1_pytorch) {
+  const char *probe[] = {PYTHON, "-c", "import torch", NULL};
+  TestRun r = test_run(probe, NULL);
+  bool have_torch = r.status == 0;
+  test_run_free(&r);
+  if (!have_torch) {
+    printf("parity: skipped: python3-torch not installed (" PYTHON " -c 'import torch' failed)\n");
+    return;
+  }
+  enum { NRUNS = 4 };
+  Model runs[NRUNS];
+  for (int k = 0; k < NRUNS; k++) {
+    bool cnn = k == 1;
+    Model mlp = {.ntensors = 6, .ndim = {2, 1, 2, 1, 2, 1},
+                 .shape = {{32, 20}, {32}, {16, 32}, {16}, {3, 16}, {3}}, .batch = 16, .in_size = 20};
+    Model conv = {.cnn = true, .ntensors = 4, .ndim = {4, 1, 2, 1},
+                  .shape = {{4, 1, 3, 3}, {4}, {3, 64}, {3}}, .batch = 8, .in_size = 64};
+    runs[k] = cnn ? conv : mlp;
+  }
+  /* the two required runs: Adam on (a), SGD with momentum on (b) */
+  runs[0].name = "mlp_adam";
+  runs[0].opt = mlprt_optim_defaults(MLPRT_OPT_ADAM);
+  runs[0].opt.lr = 0.01;
+  mlprt_sched_constant(&runs[0].sched, 0.01);
+  runs[1].name = "cnn_sgd";
+  runs[1].opt = mlprt_optim_defaults(MLPRT_OPT_SGD);
+  runs[1].opt.momentum = 0.9;
+  mlprt_sched_constant(&runs[1].sched, 0.05);
+  /* AdamW, weight decay on weights only, cosine annealing over the run,
+   * global-norm clipping that bites on most steps (94 of 100) */
+  runs[2].name = "mlp_adamw";
+  runs[2].opt = mlprt_optim_defaults(MLPRT_OPT_ADAMW);
+  runs[2].opt.weight_decay = 0.05;
+  runs[2].exempt_biases = true;
+  mlprt_sched_cosine(&runs[2].sched, 0.01, 0, STEPS, 0.001);
+  runs[2].clip_norm = 0.5f;
+  /* centered RMSprop with momentum, L2 on weights only, lr halved every 30
+   * steps, gradients clamped elementwise (on about a third of the steps) */
+  runs[3].name = "mlp_rmsprop";
+  runs[3].opt = mlprt_optim_defaults(MLPRT_OPT_RMSPROP);
+  runs[3].opt.centered = true;
+  runs[3].opt.momentum = 0.5;
+  runs[3].opt.l2 = 1e-3;
+  runs[3].exempt_biases = true;
+  mlprt_sched_step(&runs[3].sched, 0.003, 30, 0.5);
+  runs[3].clip_value = 0.2f;
+  char *dir = test_tmpdir();
+  ck_assert_ptr_nonnull(dir);
+  for (int k = 0; k < NRUNS; k++) {
+    Model *m = &runs[k];
+    model_init(m);
+    make_labels(m);
+    write_file(dir, m->name, "_params.f32", m->params, m->np * sizeof(float));
+    write_file(dir, m->name, "_x.f32", m->x, (size_t)STEPS * m->batch * m->in_size * sizeof(float));
+    write_file(dir, m->name, "_y.i32", m->y, (size_t)STEPS * m->batch * sizeof(int32_t));
+    if (m->cnn) cnn_train(m);
+    else mlp_train(m);
+  }
+  const char *argv[] = {PYTHON, "tests/parity/parity.py", dir, NULL};
+  r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "parity.py failed (status %d):\n%s", r.status, r.err);
+  test_run_free(&r);
+  for (int k = 0; k < NRUNS; k++) {
+    compare(dir, &runs[k]);
+    for (size_t f = 0; f < sizeof FILES / sizeof FILES[0]; f++) remove_file(dir, runs[k].name, FILES[f]);
+    model_free(&runs[k]);
+  }
+  rmdir(dir);
+  free(dir);
+}
+END_TEST
+
+Suite *parity_suite(void); /* the runner finds it by name */
+Suite *parity_suite(void) {
+  Suite *s = suite_create("parity");
+  TCase *tc = tcase_create("parity");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, parity_1_pytorch);
+  suite_add_tcase(s, tc);
+  return s;
+}
