@@ -158,9 +158,9 @@ START_TEST(loss_gradcheck) {
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     int B = shapes[s][0], D = _i == L_HINGE_BIN ? 1 : shapes[s][1];
     size_t n = (size_t)B * D;
-    LossCtx k = {_i, B, D, mlprt_alloc_aligned(n * 4), mlprt_alloc_aligned(n * 4), mlprt_alloc_aligned(D * 4),
-                 0.0f, mlprt_alloc_aligned(B * 4)};
-    float *g = mlprt_alloc_aligned(n * 4);
+    /* exact sizes, so sanitizers see any access past the end */
+    LossCtx k = {_i, B, D, calloc(n, 4), calloc(n, 4), calloc(D, 4), 0.0f, calloc(B, 4)};
+    float *g = calloc(n, 4);
     gc_fill(k.pred, n, -2, 2, 200 + s);
     gc_fill(k.target, n, 0, 1, 210 + s);
     gc_fill(k.weight, D, 0.2f, 2, 220 + s);
@@ -169,11 +169,11 @@ START_TEST(loss_gradcheck) {
     k.loss = loss_eval(&k, g);
     GcObjective o = {loss_fwd, &k, &k.loss, NULL, 1};
     GC_ASSERT(&o, k.pred, g, n, loss_names[_i]);
-    mlprt_free_aligned(k.pred);
-    mlprt_free_aligned(k.target);
-    mlprt_free_aligned(k.weight);
-    mlprt_free_aligned(k.labels);
-    mlprt_free_aligned(g);
+    free(k.pred);
+    free(k.target);
+    free(k.weight);
+    free(k.labels);
+    free(g);
   }
 }
 END_TEST
