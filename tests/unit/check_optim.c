@@ -284,6 +284,15 @@ START_TEST(optim_12_clip_norm) {
   float z[2] = {0};
   ck_assert_float_eq(mlprt_clip_grad_norm(z, 2, 1.0f), 0.0f);
   ck_assert_float_eq(z[0], 0.0f);
+  /* 21 elements: two blocks of the eight-lane sum plus a tail of five;
+   * 1^2 + ... + 21^2 = 3311 */
+  float r[21];
+  for (int i = 0; i < 21; i++) r[i] = (float)(i + 1);
+  ck_assert_float_eq_tol(mlprt_clip_grad_norm(r, 21, 2.0f), sqrtf(3311.0f), 1e-4);
+  double after = 0.0;
+  for (int i = 0; i < 21; i++) after += (double)r[i] * r[i];
+  ck_assert_double_eq_tol(sqrt(after), 2.0, 1e-5);
+  ck_assert_float_eq_tol(r[20] / r[0], 21.0f, 1e-5); /* direction kept */
   /* an infinite gradient: reported, grads left for the caller to inspect */
   float bad[2] = {INFINITY, 1.0f};
   ck_assert(isinf(mlprt_clip_grad_norm(bad, 2, 1.0f)));
@@ -292,10 +301,11 @@ START_TEST(optim_12_clip_norm) {
 END_TEST
 
 START_TEST(optim_13_clip_value) {
-  float g[5] = {-3.0f, -0.5f, 0.0f, 0.5f, 2.0f};
-  mlprt_clip_grad_value(g, 5, 1.0f);
+  float g[6] = {-3.0f, -0.5f, 0.0f, 0.5f, 2.0f, NAN};
+  mlprt_clip_grad_value(g, 6, 1.0f);
   const float want[5] = {-1.0f, -0.5f, 0.0f, 0.5f, 1.0f};
   for (int i = 0; i < 5; i++) ck_assert_float_eq(g[i], want[i]);
+  ck_assert(isnan(g[5])); /* a NaN is not hidden by clamping */
 }
 END_TEST
 
