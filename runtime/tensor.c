@@ -195,13 +195,15 @@ void mlprt_fill_normal(float *x, size_t n, float mean, float std, uint64_t seed,
 
 /* ---- threads ----------------------------------------------------------- */
 
-static int blas_threads = 1, own_threads = 1;
+/* blas_threads 0 means "not set": OpenBLAS's own default, one per core. */
+static int blas_threads, own_threads = 1;
 static bool deterministic;
 
-/* OpenBLAS gets its thread count from here only, so the two settings below
- * can never disagree with what it runs. */
+/* OpenBLAS gets its thread count from here only, so the settings below can
+ * never disagree with what it runs. */
 static void apply_blas_threads(void) {
-  openblas_set_num_threads(deterministic ? 1 : blas_threads);
+  int n = blas_threads ? blas_threads : openblas_get_num_procs();
+  openblas_set_num_threads(deterministic ? 1 : n);
 }
 
 void mlprt_set_threads(int blas, int own) {
@@ -211,7 +213,7 @@ void mlprt_set_threads(int blas, int own) {
 }
 
 int mlprt_blas_threads(void) {
-  return deterministic ? 1 : blas_threads;
+  return openblas_get_num_threads();
 }
 
 int mlprt_own_threads(void) {

@@ -132,6 +132,7 @@ void mlprt_fill_normal(float *x, size_t n, float mean, float std, uint64_t seed,
  * own_threads. Values < 1 mean 1. Oversubscribing a small machine (both
  * pools taking every core) is several times slower than splitting it. */
 void mlprt_set_threads(int blas_threads, int own_threads);
+/* The threads OpenBLAS runs now (before any setting: one per core). */
 int mlprt_blas_threads(void);
 int mlprt_own_threads(void);
 

@@ -143,6 +143,7 @@ START_TEST(tensor_views) {
 END_TEST
 
 START_TEST(thread_settings) {
+  ck_assert_int_ge(mlprt_blas_threads(), 1); /* OpenBLAS's default before any setting */
   mlprt_set_threads(2, 3);
   ck_assert_int_eq(mlprt_blas_threads(), 2);
   ck_assert_int_eq(mlprt_own_threads(), 3);
