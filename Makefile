@@ -87,7 +87,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/suites.h: Makefile $(TEST_SRC)
 	@mkdir -p $(dir $@)
-	@printf '$(foreach s,$(SUITE_NAMES),MLP_SUITE($(s))\\n)' > $@.tmp && mv $@.tmp $@
+	@printf '$(foreach s,$(SUITE_NAMES),MLP_SUITE($(s))\n)' > $@.tmp && mv $@.tmp $@
 $(BUILD)/tests/unit/main.o: $(BUILD)/tests/suites.h
 
 $(BUILD)/tests/check_all: $(TEST_OBJ) $(BUILD)/libmlpfront.a $(BUILD)/libmlprt.a
