@@ -53,9 +53,10 @@ void mlprt_bias_backward(float *dinp, float *dbias, const float *dout, int outer
 
 /* ---- activations, elementwise over n floats ---------------------------- */
 
-/* Each backward reads the forward's OUTPUT (all of these are monotone, so
- * out > 0 exactly where inp > 0), which lets the forward run in place;
- * GELU is the one exception and reads its input. */
+/* Each backward reads the forward's OUTPUT, which lets the forward run in
+ * place: relu, leaky relu and elu are positive exactly where their input is,
+ * and the derivatives of elu (x <= 0), sigmoid and tanh are functions of the
+ * output. GELU is the one exception and reads its input. */
 void mlprt_relu_forward(float *out, const float *inp, size_t n);
 void mlprt_relu_backward(float *dinp, const float *dout, const float *out, size_t n);
 /* out = x if x > 0 else alpha * x, alpha > 0. */
