@@ -13,7 +13,8 @@
 
 void mlprt_relu_forward(float *out, const float *inp, size_t n) {
   CHECK_EW(out, inp, n);
-  for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+  /* written so a NaN input stays NaN: a diverging run should show it */
+  for (size_t i = 0; i < n; i++) out[i] = 0.0f > inp[i] ? 0.0f : inp[i];
 }
 
 void mlprt_relu_backward(float *dinp, const float *dout, const float *out, size_t n) {

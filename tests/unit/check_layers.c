@@ -255,6 +255,9 @@ START_TEST(activation_values) {
   mlprt_relu_forward(y, x, 6);
   ck_assert_float_eq(y[1], 0.0f);
   ck_assert_float_eq(y[4], 1.0f);
+  float nan_in = NAN, nan_out;
+  mlprt_relu_forward(&nan_out, &nan_in, 1);
+  ck_assert(isnan(nan_out)); /* divergence is not hidden */
   mlprt_tanh_forward(y, x, 6);
   ck_assert_float_eq_tol(y[3], 0.4621172f, 1e-6f);
 }
