@@ -89,7 +89,8 @@ void mlprt_optim_free(MlprtOptim *o);
 
 /* One update of param[n] from grad[n] with learning rate lr (the schedule's
  * current value; cfg.lr when there is none). decay is [n] or NULL (see the
- * top of this file). grad is not modified. */
+ * top of this file). grad is not modified; param, grad, decay and the state
+ * must not overlap (the kernels' loops are vectorized on that promise). */
 void mlprt_optim_step(MlprtOptim *o, float *param, const float *grad, const uint8_t *decay, double lr);
 
 /* The kernels mlprt_optim_step dispatches to, one per family; generated code
