@@ -114,8 +114,8 @@ float mlprt_rng_uniform(uint64_t seed, uint64_t stream, uint64_t i);
 float mlprt_rng_normal(uint64_t seed, uint64_t stream, uint64_t i);
 
 /* A stream number for one use site at one training step, e.g. dropout layer
- * `site` at step `step`: (site << 40) | step, so sites and steps never
- * collide while step < 2^40. */
+ * `site` at step `step`: (site << 40) | step, distinct for every pair with
+ * site < 2^24 and step < 2^40. */
 static inline uint64_t mlprt_rng_stream(uint32_t site, uint64_t step) {
   return ((uint64_t)site << 40) | (step & ((UINT64_C(1) << 40) - 1));
 }
