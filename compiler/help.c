@@ -1,0 +1,245 @@
+/* help.c — `mlpc help` and SPEC.md's reference tables (see help.h).
+ *
+ * Consumes the builtin registry and prints it two ways: plain text for one
+ * topic on a terminal, and Markdown tables for SPEC.md. Both print the same
+ * type, default and range texts, so the docs say what sema checks. */
+#include "help.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "registry.h"
+
+/* A type, tersely: "int", "list of metric", "optimizer call". */
+static const char *type_short(const MlpRegField *f, char *buf, size_t n) {
+  static const char *const base[] = {"int", "float", "bool", "string", "scalar", "column", "columns"};
+  const MlpType *t = &f->type;
+  const char *one = t->kind == MLP_TY_ENUM ? t->set : t->kind == MLP_TY_CALL ? t->set : base[t->kind];
+  snprintf(buf, n, "%s%s%s%s", t->list ? "list of " : "", one, t->kind == MLP_TY_CALL ? " call" : "",
+           t->list ? "s" : "");
+  return buf;
+}
+
+/* The default as the reader should see it. */
+static const char *default_text(const MlpRegField *f, char *buf, size_t n) {
+  const MlpRegField *from = mlp_reg_inherited(f);
+  if (from) snprintf(buf, n, "%s%s", from->op ? "" : "hyperparameters.", from->name);
+  else if (f->def) snprintf(buf, n, "%s", f->def);
+  else snprintf(buf, n, "%s", f->required ? "required" : "none");
+  return buf;
+}
+
+static const char *range_text(const MlpRegField *f, char *buf, size_t n) {
+  if (f->range_text && f->usual_text) snprintf(buf, n, "%s, usually %s", f->range_text, f->usual_text);
+  else if (f->usual_text) snprintf(buf, n, "usually %s", f->usual_text);
+  else snprintf(buf, n, "%s", f->range_text ? f->range_text : "");
+  return buf;
+}
+
+static void signature(const MlpRegOp *op, FILE *out) {
+  char def[96];
+  fprintf(out, "%s(", op->name);
+  for (int i = 0; i < op->nparams; i++) {
+    const MlpRegField *p = op->params[i];
+    fprintf(out, "%s%s", i ? ", " : "", p->name);
+    if (!p->required) fprintf(out, " = %s", default_text(p, def, sizeof def));
+  }
+  fputc(')', out);
+}
+
+static const char *op_notes(const MlpRegOp *op) {
+  if (op->planned) return " (planned: checked, not yet trained)";
+  if (op->implied) return " (applied with its defaults when not written)";
+  if (op->standalone) return " (a whole model: no other layers)";
+  return "";
+}
+
+/* ---- plain text -------------------------------------------------------- */
+
+static void field_line(const MlpRegField *f, FILE *out) {
+  char ty[96], def[96], rng[96];
+  fprintf(out, "  %-20s %-22s default %-22s %s\n", f->name, type_short(f, ty, sizeof ty),
+          default_text(f, def, sizeof def), range_text(f, rng, sizeof rng));
+  fprintf(out, "  %-20s %s\n", "", f->doc);
+}
+
+static void help_op(const MlpRegOp *op, FILE *out) {
+  signature(op, out);
+  if (op->kind) fprintf(out, "    [%s]\n", op->kind->name);
+  else fprintf(out, "    [op of '%s']\n", op->block->name);
+  fprintf(out, "  %s%s\n", op->doc, op_notes(op));
+  if (op->nparams) fputs("\nParameters:\n", out);
+  for (int i = 0; i < op->nparams; i++) field_line(op->params[i], out);
+}
+
+static void help_setting(const MlpRegField *f, FILE *out) {
+  fprintf(out, "%s = ...    [setting of '%s']\n", f->name, f->block->name);
+  field_line(f, out);
+}
+
+static void help_block(const MlpRegBlock *b, FILE *out) {
+  fprintf(out, "%s { ... }    [%s]\n  %s\n", b->name, b->parent && b->parent->parent ? "block" : "section",
+          b->doc);
+  if (b->nsettings || b->any) fputs("\nSettings:\n", out);
+  for (int i = 0; i < b->nsettings; i++) field_line(b->settings[i], out);
+  if (b->any) fprintf(out, "  %-20s %s (%s)\n", "NAME = ...", b->any->doc, b->any->type_text);
+  if (b->nops) fputs("\nOps:\n", out);
+  for (int i = 0; i < b->nops; i++)
+    fprintf(out, "  %-20s %s%s\n", b->ops[i]->name, b->ops[i]->doc, op_notes(b->ops[i]));
+  if (b->nblocks) fputs("\nBlocks:\n", out);
+  for (int i = 0; i < b->nblocks; i++) fprintf(out, "  %-20s %s\n", b->blocks[i]->name, b->blocks[i]->doc);
+  if (b->spaces)
+    fputs("\nSearch spaces: HYPERPARAMETER in [a, b, ...] | a .. b | logrange(low, high)\n", out);
+  fprintf(out, "\nRun 'mlpc help NAME' for any op or setting above.\n");
+}
+
+static void help_kind(const MlpRegKind *k, FILE *out) {
+  fprintf(out, "%s    [kind of value]\n  %s\n\nOps:\n", k->name, k->doc);
+  for (int i = 0; i < k->nops; i++) {
+    fputs("  ", out);
+    signature(k->ops[i], out);
+    fprintf(out, "\n      %s\n", k->ops[i]->doc);
+  }
+}
+
+static void help_enum(const MlpRegEnum *e, FILE *out) {
+  fprintf(out, "%s    [enum set]\n  %s\n\nValues:\n", e->name, e->doc);
+  for (int i = 0; i < e->nvalues; i++) fprintf(out, "  %-20s %s\n", e->values[i], e->docs[i]);
+}
+
+static void section_list(FILE *out) {
+  const MlpRegistry *R = mlp_registry();
+  fputs("A .mlp file holds one pipeline; its sections follow the 8-step training model:\n\n", out);
+  for (int i = 0; i < R->pipeline->nblocks; i++) {
+    const MlpRegBlock *b = R->pipeline->blocks[i];
+    fprintf(out, "  %-16s %s%s\n", b->name, b->doc, b->required ? " (required)" : "");
+  }
+  fputs("\nDefinitions:\n", out);
+  for (int i = 0; i < R->ndefs; i++) fprintf(out, "  %-16s %s\n", R->defs[i].keyword, R->defs[i].doc);
+  fputs("\nKinds of call values:", out);
+  for (int i = 0; i < R->nkinds; i++) fprintf(out, " %s", R->kinds[i]->name);
+  fputs("\nEnum sets:", out);
+  for (int i = 0; i < R->nenums; i++) fprintf(out, " %s", R->enums[i]->name);
+  fputs("\n\nRun 'mlpc help TOPIC' for a section, op, setting, kind, enum set or value.\n", out);
+}
+
+int mlp_help(const char *topic, FILE *out, FILE *err) {
+  if (!topic) {
+    section_list(out);
+    return 0;
+  }
+  const MlpRegistry *R = mlp_registry();
+  int found = 0;
+  /* Every registry entry with this name: a name may be a section's setting
+   * and another section's op (`monitor`), so all of them are shown. */
+#define SEPARATE() (found++ ? fputs("\n", out) : 0)
+  for (int i = 1; i < R->nblocks; i++)
+    if (strcmp(R->blocks[i]->name, topic) == 0) SEPARATE(), help_block(R->blocks[i], out);
+  for (int i = 0; i < R->ndefs; i++)
+    if (strcmp(R->defs[i].keyword, topic) == 0)
+      SEPARATE(), fprintf(out, "%s NAME { ... }    [definition]\n  %s\n", topic, R->defs[i].doc);
+  for (int i = 0; i < R->nkinds; i++)
+    if (strcmp(R->kinds[i]->name, topic) == 0) SEPARATE(), help_kind(R->kinds[i], out);
+  for (int i = 0; i < R->nops; i++)
+    if (strcmp(R->ops[i]->name, topic) == 0) SEPARATE(), help_op(R->ops[i], out);
+  for (int i = 0; i < R->nfields; i++)
+    if (R->fields[i]->block && strcmp(R->fields[i]->name, topic) == 0)
+      SEPARATE(), help_setting(R->fields[i], out);
+  for (int i = 0; i < R->nenums; i++) {
+    const MlpRegEnum *e = R->enums[i];
+    if (strcmp(e->name, topic) == 0) SEPARATE(), help_enum(e, out);
+    int v = mlp_reg_enum_find(e, topic);
+    if (v >= 0) SEPARATE(), fprintf(out, "%s    [value of '%s']\n  %s\n", topic, e->name, e->docs[v]);
+  }
+#undef SEPARATE
+  if (found) return 0;
+  int cap = R->nblocks + R->ndefs + R->nkinds + R->nops + R->nfields + R->nenums;
+  for (int i = 0; i < R->nenums; i++) cap += R->enums[i]->nvalues;
+  const char **names = mlp_xmalloc(sizeof *names * (size_t)cap);
+  int n = 0;
+  for (int i = 1; i < R->nblocks; i++) names[n++] = R->blocks[i]->name;
+  for (int i = 0; i < R->ndefs; i++) names[n++] = R->defs[i].keyword;
+  for (int i = 0; i < R->nkinds; i++) names[n++] = R->kinds[i]->name;
+  for (int i = 0; i < R->nops; i++) names[n++] = R->ops[i]->name;
+  for (int i = 0; i < R->nfields; i++)
+    if (R->fields[i]->block) names[n++] = R->fields[i]->name;
+  for (int i = 0; i < R->nenums; i++) {
+    names[n++] = R->enums[i]->name;
+    for (int j = 0; j < R->enums[i]->nvalues; j++) names[n++] = R->enums[i]->values[j];
+  }
+  const char *near = mlp_closest(topic, names, n);
+  if (near) fprintf(err, "mlpc: error: no help for '%s'; did you mean '%s'?\n", topic, near);
+  else fprintf(err, "mlpc: error: no help for '%s'; run 'mlpc help' for the sections\n", topic);
+  free(names);
+  return 1;
+}
+
+/* ---- Markdown for SPEC.md --------------------------------------------------- */
+
+/* A default for a table cell: values as code, "required" and "none" as words. */
+static const char *md_default(const MlpRegField *f, char *buf, size_t n) {
+  char text[64];
+  default_text(f, text, sizeof text);
+  if (mlp_reg_inherited(f) || f->def) snprintf(buf, n, "`%s`", text);
+  else snprintf(buf, n, "%s", text);
+  return buf;
+}
+
+static void md_fields(const MlpRegField *const *fields, int n, const MlpRegField *any, FILE *out) {
+  char ty[96], def[80], rng[96];
+  if (!n && !any) return;
+  fputs("\n| setting | type | default | range | description |\n|---|---|---|---|---|\n", out);
+  for (int i = 0; i < n; i++)
+    fprintf(out, "| `%s` | %s | %s | %s | %s |\n", fields[i]->name, type_short(fields[i], ty, sizeof ty),
+            md_default(fields[i], def, sizeof def), range_text(fields[i], rng, sizeof rng), fields[i]->doc);
+  if (any) fprintf(out, "| *any column name* | %s | | | %s |\n", type_short(any, ty, sizeof ty), any->doc);
+}
+
+static void md_ops(const MlpRegOp *const *ops, int n, FILE *out) {
+  char ty[96], def[80], rng[96];
+  if (!n) return;
+  fputs("\n| op | parameter | type | default | range | description |\n|---|---|---|---|---|---|\n", out);
+  for (int i = 0; i < n; i++) {
+    const MlpRegOp *op = ops[i];
+    fprintf(out, "| `%s` | | | | | %s%s |\n", op->name, op->doc, op_notes(op));
+    for (int j = 0; j < op->nparams; j++) {
+      const MlpRegField *p = op->params[j];
+      fprintf(out, "| | `%s`%s | %s | %s | %s | %s |\n", p->name, p->keyword_only ? " (named)" : "",
+              type_short(p, ty, sizeof ty), md_default(p, def, sizeof def), range_text(p, rng, sizeof rng),
+              p->doc);
+    }
+  }
+}
+
+static void md_block(const MlpRegBlock *b, const char *prefix, FILE *out) {
+  fprintf(out, "\n### `%s%s`%s\n\n%s.\n", prefix, b->name, b->required ? " (required)" : "", b->doc);
+  md_fields(b->settings, b->nsettings, b->any, out);
+  md_ops(b->ops, b->nops, out);
+  for (int i = 0; i < b->nblocks; i++) {
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s%s.", prefix, b->name);
+    md_block(b->blocks[i], sub, out);
+  }
+}
+
+void mlp_help_spec_tables(FILE *out) {
+  const MlpRegistry *R = mlp_registry();
+  fputs("### Sections\n\n| section | step |\n|---|---|\n", out);
+  for (int i = 0; i < R->pipeline->nblocks; i++)
+    fprintf(out, "| `%s` | %s |\n", R->pipeline->blocks[i]->name, R->pipeline->blocks[i]->doc);
+  for (int i = 0; i < R->pipeline->nblocks; i++) md_block(R->pipeline->blocks[i], "", out);
+  for (int i = 0; i < R->nkinds; i++) {
+    const MlpRegKind *k = R->kinds[i];
+    fprintf(out, "\n### %s values\n\n%s: a call, or a bare name for the op with its defaults.\n", k->name,
+            k->doc);
+    md_ops(k->ops, k->nops, out);
+  }
+  fputs("\n### Enum sets\n\n| set | values | description |\n|---|---|---|\n", out);
+  for (int i = 0; i < R->nenums; i++) {
+    const MlpRegEnum *e = R->enums[i];
+    fprintf(out, "| `%s` | ", e->name);
+    for (int j = 0; j < e->nvalues; j++) fprintf(out, "%s`%s`", j ? ", " : "", e->values[j]);
+    fprintf(out, " | %s |\n", e->doc);
+  }
+}
