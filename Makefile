@@ -6,6 +6,7 @@
 #   make asan       the suite under AddressSanitizer + UBSan (in build/asan)
 #   make fuzz       libFuzzer on the parser (FUZZ_SECONDS, default 60)
 #   make install    PREFIX=/usr/local (bin, lib, include/mlp, share/mlp/stdlib)
+#   make spec       regenerate SPEC.md's reference tables from the builtin registry
 
 CC       ?= cc
 BUILD    ?= build
@@ -44,11 +45,14 @@ TEST_SRC    := $(wildcard tests/unit/check_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o $(BUILD)/tests/unit/testutil.o
 SUITE_NAMES := $(patsubst tests/unit/check_%.c,%,$(TEST_SRC))
 
-.PHONY: all test test-only demo asan fuzz install clean deps
+.PHONY: all test test-only demo asan fuzz install clean deps spec
 all: $(BUILD)/mlpc $(BUILD)/libmlprt.a
 
 deps:
 	@sh scripts/install-deps.sh
+
+spec: $(BUILD)/mlpc
+	sh scripts/spec-tables.sh $(BUILD)/mlpc
 
 $(BUILD)/libmlpfront.a: $(FRONT_OBJ)
 	@rm -f $@
