@@ -167,6 +167,30 @@ static LLVMValueRef begin_fn(Cg *c, const char *name, LLVMTypeRef ret, LLVMTypeR
 
 /* ---- the model's functions --------------------------------------------- */
 
+/* act(z) for the elementwise activations. */
+static LLVMValueRef act_value(Cg *c, LLVMValueRef z, MlpAct act) {
+  if (act == MLP_ACT_RELU) {
+    LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, z, cf32(c, 0), "");
+    return LLVMBuildSelect(c->b, pos, z, cf32(c, 0), "");
+  }
+  if (act == MLP_ACT_SIGMOID) {
+    LLVMValueRef nz = LLVMBuildFNeg(c->b, z, "");
+    LLVMValueRef e = intrinsic(c, "llvm.exp", c->f32, &nz, 1);
+    return xdiv(c, cf32(c, 1), xadd(c, cf32(c, 1), e));
+  }
+  if (act == MLP_ACT_TANH) return call(c, "tanhf", c->f32, &c->f32, 1, &z);
+  return z;
+}
+
+/* out = act(out), in place over count elements (conv outputs, whose bias
+ * the convolution kernel already added). */
+static void emit_act(Cg *c, LLVMValueRef out, LLVMValueRef count, MlpAct act) {
+  if (act == MLP_ACT_LINEAR) return;
+  Loop i = loop_begin(c, count);
+  fstore(c, act_value(c, fload(c, out, i.iv), act), out, i.iv);
+  loop_end(c, &i);
+}
+
 /* out = act(out + bias) over rows x cols, the epilogue of a dense layer:
  * one pass, inner trip count the constant layer width. */
 static void emit_bias_act(Cg *c, LLVMValueRef out, LLVMValueRef bias, LLVMValueRef rows, int64_t cols,
@@ -197,18 +221,8 @@ static void emit_bias_act(Cg *c, LLVMValueRef out, LLVMValueRef bias, LLVMValueR
     loop_end(c, &j);
   } else {
     Loop j = loop_begin(c, ci64(c, cols));
-    LLVMValueRef z = xadd(c, fload(c, row, j.iv), fload(c, bias, j.iv)), y = z;
-    if (act == MLP_ACT_RELU) {
-      LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, z, cf32(c, 0), "");
-      y = LLVMBuildSelect(c->b, pos, z, cf32(c, 0), "");
-    } else if (act == MLP_ACT_SIGMOID) {
-      LLVMValueRef nz = LLVMBuildFNeg(c->b, z, "");
-      LLVMValueRef e = intrinsic(c, "llvm.exp", c->f32, &nz, 1);
-      y = xdiv(c, cf32(c, 1), xadd(c, cf32(c, 1), e));
-    } else if (act == MLP_ACT_TANH) {
-      y = call(c, "tanhf", c->f32, &c->f32, 1, &z);
-    }
-    fstore(c, y, row, j.iv);
+    LLVMValueRef z = xadd(c, fload(c, row, j.iv), fload(c, bias, j.iv));
+    fstore(c, act_value(c, z, act), row, j.iv);
     loop_end(c, &j);
   }
   loop_end(c, &r);
@@ -217,6 +231,15 @@ static void emit_bias_act(Cg *c, LLVMValueRef out, LLVMValueRef bias, LLVMValueR
 /* The input buffer of layer i (the previous output, or x). */
 static int in_buf(const MlpIrModel *m, int i) {
   return i == 0 ? m->x_buf : m->layers[i - 1].out_buf;
+}
+
+static LLVMValueRef ci32(Cg *c, int64_t v) {
+  return LLVMConstInt(c->i32, (unsigned long long)v, 1);
+}
+
+/* The scratch of a conv layer, or a null pointer when it needs none. */
+static LLVMValueRef col_ptr(Cg *c, const MlpIrModel *m, const MlpIrLayer *l) {
+  return l->col_buf >= 0 ? buf(c, m, l->col_buf) : LLVMConstNull(c->ptr);
 }
 
 static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
@@ -239,6 +262,20 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
       call(c, "mlprt_dense_forward", c->voidt, dt, 7, da);
       emit_bias_act(c, out, bias, n, l->out_size, l->act);
+    } else if (l->op == MLP_OP_CONV2D) {
+      LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
+      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32,
+                          c->i32, c->i32, c->i32, c->i32, c->i32};
+      LLVMValueRef ca[] = {out, col_ptr(c, m, l), in, w, bias, n32, ci32(c, l->in_c), ci32(c, l->in_h),
+                           ci32(c, l->in_w), ci32(c, l->out_c), ci32(c, l->kernel), ci32(c, l->kernel),
+                           ci32(c, l->stride), ci32(c, l->pad)};
+      call(c, "mlprt_conv2d_forward", c->voidt, ct, 14, ca);
+      emit_act(c, out, count, l->act);
+    } else if (l->op == MLP_OP_MAXPOOL2D) {
+      LLVMTypeRef pt[] = {c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
+      LLVMValueRef pa[] = {out, buf(c, m, l->argmax_buf), in, n32, ci32(c, l->in_c), ci32(c, l->in_h),
+                           ci32(c, l->in_w), ci32(c, l->kernel), ci32(c, l->kernel), ci32(c, l->stride)};
+      call(c, "mlprt_maxpool2d_forward", c->voidt, pt, 10, pa);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -349,6 +386,21 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            LLVMConstInt(c->i32, (unsigned)l->in_size, 0),
                            LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
       call(c, "mlprt_dense_backward", c->voidt, dt, 9, da);
+    } else if (l->op == MLP_OP_CONV2D) {
+      emit_act_backward(c, dout, buf(c, m, l->out_buf), count, l->act);
+      LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
+      LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
+      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32,
+                          c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
+      LLVMValueRef ca[] = {din, dw, db, col_ptr(c, m, l), dout, buf(c, m, in_buf(m, i)), w, n32,
+                           ci32(c, l->in_c), ci32(c, l->in_h), ci32(c, l->in_w), ci32(c, l->out_c),
+                           ci32(c, l->kernel), ci32(c, l->kernel), ci32(c, l->stride), ci32(c, l->pad)};
+      call(c, "mlprt_conv2d_backward", c->voidt, ct, 16, ca);
+    } else if (l->op == MLP_OP_MAXPOOL2D && i > 0) {
+      LLVMTypeRef pt[] = {c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
+      LLVMValueRef pa[] = {din, dout, buf(c, m, l->argmax_buf), n32, ci32(c, l->in_c), ci32(c, l->in_h),
+                           ci32(c, l->in_w), ci32(c, l->kernel), ci32(c, l->kernel), ci32(c, l->stride)};
+      call(c, "mlprt_maxpool2d_backward", c->voidt, pt, 10, pa);
     } else if (l->op == MLP_OP_DROPOUT && i > 0) {
       LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64};
       LLVMValueRef da[] = {din, dout, buf(c, m, l->mask_buf), count};
@@ -418,14 +470,20 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
   memzero(c, params, ci64(c, m->n_params * 4));
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
-    if (l->op != MLP_OP_DENSE) continue;
-    double fan_in = (double)l->in_size, fan_out = (double)l->out_size;
+    if (l->op != MLP_OP_DENSE && l->op != MLP_OP_CONV2D) continue;
+    /* A conv kernel's fans count its window: C*K*K in, OC*K*K out. */
+    double kk = l->op == MLP_OP_CONV2D ? (double)l->kernel * l->kernel : 1;
+    double fan_in = (double)l->in_c * kk, fan_out = (double)l->out_c * kk;
+    if (l->op == MLP_OP_DENSE) {
+      fan_in = (double)l->in_size;
+      fan_out = (double)l->out_size;
+    }
     bool normal = m->init == MLP_INIT_HE_NORMAL || m->init == MLP_INIT_GLOROT_NORMAL;
     bool he = m->init == MLP_INIT_HE_UNIFORM || m->init == MLP_INIT_HE_NORMAL;
     double var = he ? 2.0 / fan_in : 2.0 / (fan_in + fan_out);
     LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
     LLVMTypeRef ft[] = {c->ptr, c->i64, c->f32, c->f32, c->i64, c->i64};
-    LLVMValueRef fa[] = {w, ci64(c, l->out_size * l->in_size), cf32(c, normal ? 0 : -sqrt(3 * var)),
+    LLVMValueRef fa[] = {w, ci64(c, l->b_off - l->w_off), cf32(c, normal ? 0 : -sqrt(3 * var)),
                          cf32(c, normal ? sqrt(var) : sqrt(3 * var)), seed, ci64(c, i)};
     call(c, normal ? "mlprt_fill_normal" : "mlprt_fill_uniform", c->voidt, ft, 6, fa);
   }

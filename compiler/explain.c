@@ -15,14 +15,19 @@ static const char *human_bytes(int64_t b, char *buf, size_t n) {
 static void explain_model(const MlpIrModel *m, FILE *out) {
   fprintf(out, "\nmodel %s: %s, batch %lld, %lld -> %lld\n", m->name, mlp_ir_task_name(m->task),
           (long long)m->batch, (long long)m->in_size, (long long)m->out_size);
-  fprintf(out, "  %-3s %-10s %-10s %-14s %10s %12s\n", "#", "layer", "activation", "output shape", "params",
+  fprintf(out, "  %-3s %-10s %-10s %-18s %10s %12s\n", "#", "layer", "activation", "output shape", "params",
           "FLOPs/sample");
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
     char shape[48];
-    snprintf(shape, sizeof shape, "(%lld, %lld)", (long long)m->batch, (long long)l->out_size);
-    fprintf(out, "  %-3d %-10s %-10s %-14s %10lld %12lld\n", i, mlp_ir_op_name(l->op),
-            l->op == MLP_OP_DENSE ? mlp_ir_act_name(l->act) : "-", shape, (long long)l->n_params,
+    if (l->out_h > 1 || l->out_w > 1)
+      snprintf(shape, sizeof shape, "(%lld, %lld, %lld, %lld)", (long long)m->batch, (long long)l->out_c,
+               (long long)l->out_h, (long long)l->out_w);
+    else
+      snprintf(shape, sizeof shape, "(%lld, %lld)", (long long)m->batch, (long long)l->out_size);
+    bool has_act = l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D;
+    fprintf(out, "  %-3d %-10s %-10s %-18s %10lld %12lld\n", i, mlp_ir_op_name(l->op),
+            has_act ? mlp_ir_act_name(l->act) : "-", shape, (long long)l->n_params,
             (long long)l->flops);
   }
   char buf[32];

@@ -15,7 +15,7 @@ const char *mlp_ir_act_name(MlpAct a) {
 }
 
 const char *mlp_ir_op_name(MlpOpKind k) {
-  static const char *const names[] = {"dense", "dropout", "flatten"};
+  static const char *const names[] = {"dense", "dropout", "flatten", "conv2d", "maxpool2d"};
   return names[k];
 }
 
@@ -120,6 +120,12 @@ bool mlp_ir_plan_valid(const MlpIrModel *m) {
 
 /* ---- JSON -------------------------------------------------------------- */
 
+/* [batch, features] for vectors, [batch, c, h, w] for images. */
+static cJSON *shape_json(int64_t batch, int64_t c, int64_t h, int64_t w, bool image) {
+  double dims[4] = {(double)batch, (double)c, (double)h, (double)w};
+  return cJSON_CreateDoubleArray(dims, image ? 4 : 2);
+}
+
 static cJSON *buffer_json(const MlpIrModel *m, int i) {
   if (i < 0) return cJSON_CreateNull();
   return cJSON_CreateString(m->bufs[i].name);
@@ -141,11 +147,18 @@ static cJSON *model_json(const MlpIrModel *m) {
     const MlpIrLayer *l = &m->layers[i];
     cJSON *lj = cJSON_CreateObject();
     cJSON_AddStringToObject(lj, "op", mlp_ir_op_name(l->op));
-    if (l->op == MLP_OP_DENSE) cJSON_AddStringToObject(lj, "activation", mlp_ir_act_name(l->act));
+    if (l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D)
+      cJSON_AddStringToObject(lj, "activation", mlp_ir_act_name(l->act));
     if (l->op == MLP_OP_DROPOUT) cJSON_AddNumberToObject(lj, "rate", l->rate);
-    double in[2] = {(double)m->batch, (double)l->in_size}, out[2] = {(double)m->batch, (double)l->out_size};
-    cJSON_AddItemToObject(lj, "in_shape", cJSON_CreateDoubleArray(in, 2));
-    cJSON_AddItemToObject(lj, "out_shape", cJSON_CreateDoubleArray(out, 2));
+    if (l->op == MLP_OP_CONV2D || l->op == MLP_OP_MAXPOOL2D) {
+      cJSON_AddNumberToObject(lj, "kernel", l->kernel);
+      cJSON_AddNumberToObject(lj, "stride", l->stride);
+      cJSON_AddNumberToObject(lj, "padding", l->pad);
+    }
+    bool in_img = l->in_h > 1 || l->in_w > 1, out_img = l->out_h > 1 || l->out_w > 1;
+    cJSON_AddItemToObject(lj, "in_shape", shape_json(m->batch, in_img ? l->in_c : l->in_size, l->in_h, l->in_w, in_img));
+    cJSON_AddItemToObject(lj, "out_shape",
+                          shape_json(m->batch, out_img ? l->out_c : l->out_size, l->out_h, l->out_w, out_img));
     cJSON_AddNumberToObject(lj, "params", (double)l->n_params);
     if (l->n_params) {
       cJSON_AddNumberToObject(lj, "w_offset", (double)l->w_off);

@@ -23,7 +23,7 @@ typedef enum {
   MLP_TASK_REGRESSION, /* linear outputs, mean squared error */
 } MlpTask;
 
-typedef enum { MLP_OP_DENSE, MLP_OP_DROPOUT, MLP_OP_FLATTEN } MlpOpKind;
+typedef enum { MLP_OP_DENSE, MLP_OP_DROPOUT, MLP_OP_FLATTEN, MLP_OP_CONV2D, MLP_OP_MAXPOOL2D } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
 typedef enum { MLP_ACT_LINEAR, MLP_ACT_RELU, MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_SOFTMAX } MlpAct;
@@ -45,24 +45,33 @@ typedef struct {
   int64_t offset;    /* assigned by the planner, a multiple of MLPRT_ALIGN */
 } MlpIrBuffer;
 
-/* One layer. Shapes are per sample; a batch adds a leading dimension. */
+/* One layer. Shapes are per sample; a batch adds a leading dimension.
+ * Images are (channels, height, width), row-major; a feature vector of n
+ * is (n, 1, 1). */
 typedef struct {
   MlpOpKind op;
   MlpAct act;
-  int64_t in_size, out_size; /* features per sample */
+  int64_t in_c, in_h, in_w;  /* input shape */
+  int64_t out_c, out_h, out_w; /* output shape; dense: out_c is the width */
+  int64_t in_size, out_size; /* elements per sample of each */
   float rate;                /* dropout probability */
-  int64_t w_off, b_off;      /* float offsets in the parameter slab; W is [out_size, in_size] */
+  int kernel, stride, pad;   /* conv2d and maxpool2d windows (square) */
+  int64_t w_off, b_off;      /* float offsets in the parameter slab; W is [out_size, in_size] for dense,
+                                [out_c, in_c, kernel, kernel] for conv2d */
   int64_t n_params;
   int64_t flops;             /* forward FLOPs per sample (a multiply-add counts 2) */
   int out_buf;               /* MlpIrBuffer index of the output activation [batch, out_size] */
   int dout_buf;              /* index of its gradient [batch, out_size], -1 if none needed */
   int mask_buf;              /* dropout: index of the keep-scale mask [batch, out_size], else -1 */
+  int col_buf;               /* conv2d: im2col scratch of one image, else -1 */
+  int argmax_buf;            /* maxpool2d: int32 [batch, out_size] window maxima, else -1 */
 } MlpIrLayer;
 
 typedef struct {
   const char *name;
   MlpModelKind kind;
   MlpTask task;
+  int64_t in_c, in_h, in_w;   /* the input sample's shape */
   int64_t in_size, out_size;  /* features in; output units */
   int64_t batch;              /* rows per step: every shape below is specialised to it */
   MlpInit init;
@@ -108,7 +117,8 @@ typedef struct {
   const char *path;          /* as written in the spec, relative to it */
   const char *path2;         /* idx labels file, else NULL */
   const char *target;
-  int64_t n_features;        /* columns after cleaning */
+  int64_t n_features;        /* columns after cleaning (images: pixels per image) */
+  int64_t img_h, img_w;      /* idx: image height and width (one channel); 0 for tables */
   int64_t n_classes;         /* classification: levels of the target; 0 for regression */
   float val_frac, test_frac;
   bool stratify;

@@ -10,33 +10,82 @@
 #include "mlp/data.h"
 #include "mlp/run.h"
 
+/* Output extent of a window of k moved by stride over in + 2 pad (PyTorch's
+ * rounding down); <= 0 when the window does not fit. */
+static int64_t window_out(int64_t in, int k, int stride, int pad) {
+  int64_t span = in + 2 * pad - k;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+/* Floats of im2col scratch for one image, as mlprt_conv2d_col_size counts
+ * them: none for a 1x1, stride-1, unpadded convolution. */
+static int64_t col_floats(const MlpIrLayer *l) {
+  if (l->kernel == 1 && l->stride == 1 && l->pad == 0) return 0;
+  return l->in_c * l->kernel * l->kernel * l->out_h * l->out_w;
+}
+
 /* One training step is a schedule of numbered steps: forward of layer i is
  * step i, the loss is step L, backward of layer i is step 2L - i, the
  * optimizer update is step 2L + 1. Buffer lifetimes are ranges of these. */
-void mlp_lower_model(MlpArena *a, MlpIrModel *m) {
-  int L = m->nlayers, end = 2 * L + 1;
+int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
+  int L = m->nlayers, end = 2 * L + 1, bad = -1;
   int64_t fbytes = (int64_t)sizeof(float);
   m->n_params = 0;
   m->flops = 0;
   m->nbufs = 0;
+  if (m->in_c == 0) {
+    m->in_c = m->in_size;
+    m->in_h = m->in_w = 1;
+  }
+  m->in_size = m->in_c * m->in_h * m->in_w;
   m->x_buf = mlp_ir_add_buffer(a, m, "x", m->batch * m->in_size * fbytes, 0, 2 * L);
-  int64_t in = m->in_size;
+  int64_t c = m->in_c, h = m->in_h, w = m->in_w;
   int prev_out = m->x_buf;
   for (int i = 0; i < L; i++) {
     MlpIrLayer *l = &m->layers[i];
-    l->in_size = in;
-    l->mask_buf = -1;
+    l->in_c = c;
+    l->in_h = h;
+    l->in_w = w;
+    l->in_size = c * h * w;
+    l->mask_buf = l->col_buf = l->argmax_buf = -1;
     l->n_params = 0;
     l->flops = 0;
-    if (l->op == MLP_OP_DENSE) {
+    switch (l->op) {
+    case MLP_OP_DENSE:
+      l->out_c = l->out_size;
+      l->out_h = l->out_w = 1;
       l->w_off = m->n_params;
-      l->b_off = m->n_params + l->out_size * in;
-      l->n_params = l->out_size * in + l->out_size;
-      l->flops = 2 * in * l->out_size + 2 * l->out_size; /* GEMM, then bias and activation */
-    } else {
-      l->out_size = in;
-      if (l->op == MLP_OP_DROPOUT) l->flops = in;
+      l->b_off = m->n_params + l->out_size * l->in_size;
+      l->n_params = l->out_size * l->in_size + l->out_size;
+      l->flops = 2 * l->in_size * l->out_size + 2 * l->out_size; /* GEMM, then bias and activation */
+      break;
+    case MLP_OP_CONV2D:
+      l->out_h = window_out(h, l->kernel, l->stride, l->pad);
+      l->out_w = window_out(w, l->kernel, l->stride, l->pad);
+      l->w_off = m->n_params;
+      l->b_off = m->n_params + l->out_c * c * l->kernel * l->kernel;
+      l->n_params = l->out_c * c * l->kernel * l->kernel + l->out_c;
+      l->flops = (2 * c * l->kernel * l->kernel + 2) * l->out_c * l->out_h * l->out_w;
+      break;
+    case MLP_OP_MAXPOOL2D:
+      l->out_c = c;
+      l->out_h = window_out(h, l->kernel, l->stride, 0);
+      l->out_w = window_out(w, l->kernel, l->stride, 0);
+      l->flops = c * l->out_h * l->out_w * l->kernel * l->kernel;
+      break;
+    case MLP_OP_FLATTEN:
+      l->out_c = l->in_size;
+      l->out_h = l->out_w = 1;
+      break;
+    case MLP_OP_DROPOUT:
+      l->out_c = c;
+      l->out_h = h;
+      l->out_w = w;
+      l->flops = l->in_size;
+      break;
     }
+    l->out_size = l->out_c * l->out_h * l->out_w;
+    if (l->out_size <= 0 && bad < 0) bad = i;
     m->n_params += l->n_params;
     m->flops += l->flops;
     if (l->op == MLP_OP_FLATTEN) {
@@ -51,11 +100,19 @@ void mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->out_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "act%d", i), bytes, i, 2 * L - i);
       if (l->op == MLP_OP_DROPOUT)
         l->mask_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "mask%d", i), bytes, i, 2 * L - i);
+      if (l->op == MLP_OP_MAXPOOL2D)
+        l->argmax_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "argmax%d", i), m->batch * l->out_size * 4,
+                                          i, 2 * L - i);
+      if (l->op == MLP_OP_CONV2D && col_floats(l) > 0)
+        l->col_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "col%d", i), col_floats(l) * fbytes, i,
+                                       2 * L - i);
     }
     prev_out = l->out_buf;
-    in = l->out_size;
+    c = l->out_c;
+    h = l->out_h;
+    w = l->out_w;
   }
-  m->out_size = in;
+  m->out_size = c * h * w;
   /* Gradients flow backwards: dout of layer i is written by the backward of
    * layer i + 1 (or by the loss) and consumed by layer i's own backward. */
   for (int i = L - 1; i >= 0; i--) {
@@ -78,6 +135,7 @@ void mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   m->v_buf = mlp_ir_add_buffer(a, m, "adam_v", pbytes, 0, end);
   m->best_buf = mlp_ir_add_buffer(a, m, "best_params", pbytes, 0, end);
   mlp_ir_plan_memory(m);
+  return bad;
 }
 
 /* ---- from the checked spec ------------------------------------------------ */
@@ -141,12 +199,16 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecCall *sc = src->calls.items[0];
   MlpIrData *d = &ir->data;
   d->format = sc->op->name;
-  if (strcmp(d->format, "csv") != 0) {
+  d->target = str_or(mlp_spec_setting(data, "target"), "");
+  if (strcmp(d->format, "idx") == 0) {
+    d->path = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "images"), ""));
+    d->path2 = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "labels"), ""));
+  } else if (strcmp(d->format, "csv") == 0) {
+    d->path = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "path"), ""));
+  } else {
     unsupported(L, sc->loc, mlp_arena_printf(L->a, "a %s source", d->format));
     return false;
   }
-  d->path = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "path"), ""));
-  d->target = str_or(mlp_spec_setting(data, "target"), "");
   const MlpSpecCall *split = mlp_spec_op(data, "split");
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
   d->val_frac = (float)num_or(mlp_spec_arg(split, "validation"), num_or(mlp_spec_setting(hyper, "validation"), 0.2));
@@ -155,6 +217,15 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   d->split_seed = (uint64_t)num_or(mlp_spec_arg(split, "seed"), num_or(mlp_spec_setting(hyper, "seed"), 42));
   /* The compile-time schema: the shapes every tensor is specialised to. */
   char err[1024];
+  if (d->path2) {
+    if (mlprt_prep_idx_shape(d->path, d->path2, &d->img_h, &d->img_w, &d->n_classes, err, sizeof err) != 0) {
+      mlp_diag_error(L->d, sc->loc, "%s", err);
+      return false;
+    }
+    d->n_features = d->img_h * d->img_w;
+    L->target_type = MLPRT_COL_CATEGORY; /* labels are classes */
+    return true;
+  }
   if (mlprt_prep_shape(d->path, d->target, &d->n_features, &d->n_classes, &L->target_type, err, sizeof err) != 0) {
     mlp_diag_error(L->d, sc->loc, "%s", err);
     return false;
@@ -162,7 +233,9 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   return true;
 }
 
-static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall **loss_call) {
+/* calls[i] receives the spec call of IR layer i, for messages. */
+static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall **loss_call,
+                         const MlpSpecCall **calls) {
   const MlpSpecBlock *model = mlp_spec_block(L->s, "model");
   m->layers = mlp_arena_alloc(L->a, (size_t)(model->ops.len ? model->ops.len : 1) * sizeof *m->layers);
   bool ok = true;
@@ -170,6 +243,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     const MlpSpecCall *c = model->ops.items[i];
     MlpIrLayer *l = &m->layers[m->nlayers];
     const char *op = c->op->name;
+    calls[m->nlayers] = c;
     if (strcmp(op, "dense") == 0) {
       l->op = MLP_OP_DENSE;
       l->out_size = (int64_t)num_or(mlp_spec_arg(c, "units"), 1);
@@ -179,6 +253,21 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->rate = (float)num_or(mlp_spec_arg(c, "rate"), 0.2);
     } else if (strcmp(op, "flatten") == 0) {
       l->op = MLP_OP_FLATTEN;
+    } else if (strcmp(op, "conv2d") == 0) {
+      l->op = MLP_OP_CONV2D;
+      l->out_c = (int64_t)num_or(mlp_spec_arg(c, "filters"), 1);
+      l->kernel = (int)num_or(mlp_spec_arg(c, "kernel"), 3);
+      l->stride = (int)num_or(mlp_spec_arg(c, "stride"), 1);
+      l->pad = (int)num_or(mlp_spec_arg(c, "padding"), 0);
+      ok &= lower_act(L, c, str_or(mlp_spec_arg(c, "activation"), "relu"), &l->act);
+      if (l->act == MLP_ACT_SOFTMAX) {
+        unsupported(L, c->loc, "a softmax activation of conv2d");
+        ok = false;
+      }
+    } else if (strcmp(op, "maxpool2d") == 0) {
+      l->op = MLP_OP_MAXPOOL2D;
+      l->kernel = (int)num_or(mlp_spec_arg(c, "size"), 2);
+      l->stride = (int)num_or(mlp_spec_arg(c, "stride"), l->kernel);
     } else if (strcmp(op, "output") == 0) {
       l->op = MLP_OP_DENSE;
       const char *act = mlp_spec_str(mlp_spec_arg(c, "activation"));
@@ -313,12 +402,25 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
   MlpIrModel *m = &ir->models[0];
   m->name = "model0";
   m->in_size = ir->data.n_features;
+  if (ir->data.img_h > 0) {
+    m->kind = MLP_MODEL_CNN;
+    m->in_c = 1;
+    m->in_h = ir->data.img_h;
+    m->in_w = ir->data.img_w;
+  }
   m->batch = (int64_t)num_or(mlp_spec_setting(hyper, "batch"), 32);
   const MlpSpecBlock *model = mlp_spec_block(s, "model");
   m->init = lower_init(&L, str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"), model->loc);
   const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
-  if (!lower_layers(&L, ir, m, &loss)) return NULL;
-  mlp_lower_model(a, m);
+  const MlpSpecCall **calls = mlp_arena_alloc(a, (size_t)(model->ops.len + 1) * sizeof *calls);
+  if (!lower_layers(&L, ir, m, &loss, calls)) return NULL;
+  int bad = mlp_lower_model(a, m);
+  if (bad >= 0) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(d, calls[bad]->loc, "the %lldx%lld window does not fit its %lldx%lld input",
+                   (long long)l->kernel, (long long)l->kernel, (long long)l->in_h, (long long)l->in_w);
+    return NULL;
+  }
   ir->njobs = 1;
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
   if (!lower_job(&L, &ir->jobs[0])) return NULL;

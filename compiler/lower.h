@@ -10,9 +10,12 @@
 #include "ir.h"
 #include "sema.h"
 
-/* m has kind, task, in_size, batch and its layers' op, act, rate and (for
- * dense) out_size set; everything else is filled in here. */
-void mlp_lower_model(MlpArena *a, MlpIrModel *m);
+/* m has kind, task, batch, its input shape (in_c, in_h, in_w, or in_size
+ * alone for a vector) and its layers' op, act, rate, window (kernel,
+ * stride, pad) and width (dense: out_size; conv2d: out_c) set; everything
+ * else is filled in here. Returns the index of the first layer whose output
+ * would be empty (a window larger than its input), or -1. */
+int mlp_lower_model(MlpArena *a, MlpIrModel *m);
 
 /* The plan of a checked spec read at spec_path: the data plan with the
  * compile-time shape of its source (read now, relative to the spec), one

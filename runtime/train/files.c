@@ -3,6 +3,7 @@
  * resource usage. Consumes bytes and paths; produces files and digests. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,14 @@ static int write_all(int fd, const void *data, size_t len) {
 
 /* Writes the pieces in order into path atomically. */
 static int write_atomic_parts(const char *path, const void *const *parts, const size_t *lens, int n) {
-  size_t plen = strlen(path) + 32;
-  char *tmp = malloc(plen);
-  if (!tmp) return -1;
-  snprintf(tmp, plen, "%s.tmp.%ld", path, (long)getpid());
+  /* The name lives on the stack: checkpoints are written every epoch and
+   * the training loop allocates nothing. */
+  char tmp[PATH_MAX + 32];
+  if (strlen(path) >= PATH_MAX) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   int rc = fd < 0 ? -1 : 0;
   for (int i = 0; rc == 0 && i < n; i++) rc = write_all(fd, parts[i], lens[i]);
@@ -47,7 +52,6 @@ static int write_atomic_parts(const char *path, const void *const *parts, const 
     unlink(tmp);
     errno = e;
   }
-  free(tmp);
   return rc;
 }
 

@@ -9,9 +9,11 @@
  * compiler and the program agree on the layout). Text and datetime columns
  * are not features. The target gives class indices (sorted levels, or
  * sorted distinct numbers) or, for regression, a standardised value.
+ * IDX images become pixel / 255 (every value in [0, 1]), labels classes.
  * Consumes a path and the program descriptor; produces an MlprtDataset. */
 #include <math.h>
 #include <stdio.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,8 +162,130 @@ static double median_of(float *v, int64_t m) {
   return m % 2 ? v[m / 2] : 0.5 * ((double)v[m / 2 - 1] + v[m / 2]);
 }
 
+/* The dimensions of an IDX file from its header alone (gzipped or plain:
+ * zlib reads both), so the compiler need not inflate every image. */
+static int idx_dims(const char *path, int64_t dims[4], int *ndim, char *err, size_t n) {
+  gzFile f = gzopen(path, "rb");
+  unsigned char h[4 + 16];
+  int got = f ? gzread(f, h, 4) : -1;
+  if (got == 4 && h[0] == 0 && h[1] == 0 && h[2] == 0x08 && h[3] >= 1 && h[3] <= 4) {
+    *ndim = h[3];
+    got = gzread(f, h + 4, (unsigned)(4 * *ndim));
+    for (int i = 0; got == 4 * *ndim && i < *ndim; i++)
+      dims[i] = (int64_t)h[4 + 4 * i] << 24 | h[5 + 4 * i] << 16 | h[6 + 4 * i] << 8 | h[7 + 4 * i];
+  }
+  if (f) gzclose(f);
+  if (got != 4 * *ndim || *ndim < 1) {
+    snprintf(err, n, "%s: not a readable IDX file of unsigned bytes", path);
+    return -1;
+  }
+  return 0;
+}
+
+int mlprt_prep_idx_shape(const char *images, const char *labels, int64_t *h, int64_t *w, int64_t *classes,
+                         char *err, size_t n) {
+  int64_t dims[4];
+  int nd = 0;
+  if (idx_dims(images, dims, &nd, err, n) != 0) return -1;
+  if (nd != 3) {
+    snprintf(err, n, "%s: expected images (N, H, W), found %d dimensions", images, nd);
+    return -1;
+  }
+  *h = dims[1];
+  *w = dims[2];
+  MlprtIdx lab;
+  MlprtError e;
+  if (mlprt_idx_load(labels, &lab, &e) != 0) {
+    mlprt_error_format(&e, err, n);
+    return -1;
+  }
+  int64_t top = -1;
+  for (int64_t i = 0; i < lab.dims[0]; i++)
+    if (lab.data[i] > top) top = lab.data[i];
+  *classes = top + 1;
+  bool ok = lab.ndim == 1 && lab.dims[0] == dims[0];
+  mlprt_idx_free(&lab);
+  if (!ok) {
+    snprintf(err, n, "%s: the labels do not match the %lld images", labels, (long long)dims[0]);
+    return -1;
+  }
+  return 0;
+}
+
+/* Images and labels from IDX files: classes 0..K-1 from the labels. */
+static int prep_load_idx(const MlprtProgram *p, const char *images, const char *labels, MlprtDataset *d,
+                         char *err, size_t n) {
+  MlprtIdx img, lab;
+  MlprtError e;
+  if (mlprt_idx_load(images, &img, &e) != 0) {
+    mlprt_error_format(&e, err, n);
+    return -1;
+  }
+  if (mlprt_idx_load(labels, &lab, &e) != 0) {
+    mlprt_idx_free(&img);
+    mlprt_error_format(&e, err, n);
+    return -1;
+  }
+  int64_t rows = img.dims[0], F = img.ndim == 3 ? img.dims[1] * img.dims[2] : 0;
+  if (F != p->n_features || lab.dims[0] != rows) {
+    snprintf(err, n, "%s: %lld images of %lld pixels and %lld labels, but the program was compiled for %lld pixels",
+             images, (long long)rows, (long long)F, (long long)lab.dims[0], (long long)p->n_features);
+    mlprt_idx_free(&img);
+    mlprt_idx_free(&lab);
+    return -1;
+  }
+  if (mlprt_sha256_file(images, d->sha256) != 0) snprintf(d->sha256, sizeof d->sha256, "unreadable");
+  d->F = F;
+  d->K = p->models[0].n_out;
+  d->nclasses = (int)p->n_classes;
+  d->class_names = malloc((size_t)d->nclasses * sizeof *d->class_names);
+  for (int k = 0; k < d->nclasses; k++) {
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", k);
+    d->class_names[k] = strdup(buf);
+  }
+  int32_t *cls = calloc((size_t)(rows ? rows : 1), sizeof *cls);
+  for (int64_t r = 0; r < rows; r++) cls[r] = lab.data[r] < d->nclasses ? lab.data[r] : d->nclasses - 1;
+  uint8_t *part = malloc((size_t)rows);
+  split_rows(part, p->stratify ? cls : NULL, p->stratify ? d->nclasses : 1, rows, p->val_frac, p->test_frac,
+             (uint64_t)p->split_seed);
+  for (int64_t r = 0; r < rows; r++) d->n[part[r]]++;
+  int64_t pos[3] = {0, 0, 0};
+  for (int s = 0; s < 3; s++) {
+    size_t nr = (size_t)(d->n[s] ? d->n[s] : 1);
+    d->x[s] = mlprt_alloc_aligned(nr * (size_t)F * sizeof(float));
+    d->y[s] = mlprt_alloc_aligned(nr * (size_t)d->K * sizeof(float));
+    d->label[s] = malloc(nr * sizeof(int32_t));
+  }
+  for (int64_t r = 0; r < rows; r++) {
+    int s = part[r];
+    int64_t i = pos[s]++;
+    const uint8_t *px = img.data + r * F;
+    for (int64_t f = 0; f < F; f++) d->x[s][i * F + f] = px[f] / 255.0f;
+    d->label[s][i] = cls[r];
+    if (d->K == 1) d->y[s][i] = (float)cls[r];
+    else d->y[s][i * d->K + cls[r]] = 1;
+  }
+  cJSON *rec = cJSON_CreateObject();
+  cJSON_AddStringToObject(rec, "source", images);
+  cJSON_AddStringToObject(rec, "labels", labels);
+  cJSON_AddNumberToObject(rec, "rows", (double)rows);
+  cJSON *splits = cJSON_AddObjectToObject(rec, "splits");
+  cJSON_AddNumberToObject(splits, "train", (double)d->n[MLPRT_TRAIN]);
+  cJSON_AddNumberToObject(splits, "validation", (double)d->n[MLPRT_VALID]);
+  cJSON_AddNumberToObject(splits, "test", (double)d->n[MLPRT_TEST]);
+  cJSON_AddStringToObject(rec, "pixels", "value / 255");
+  d->cleaning = rec;
+  free(part);
+  free(cls);
+  mlprt_idx_free(&img);
+  mlprt_idx_free(&lab);
+  return 0;
+}
+
 int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n) {
   memset(d, 0, sizeof *d);
+  if (p->data_path2) return prep_load_idx(p, path, p->data_path2, d, err, n);
   MlprtTable t;
   MlprtError e;
   MlprtLoadOpts opts = {0};

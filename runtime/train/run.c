@@ -42,6 +42,7 @@ struct MlprtRun {
   JobResult *res;
   int threads;
   char *out;                 /* the run directory */
+  char *ckpt_path, *metrics_path; /* made once: epochs allocate nothing */
   const char *data_path;
   MlprtDataset data;
   MlprtArena *arenas;        /* one per model, sized by its memory plan */
@@ -77,9 +78,13 @@ static char *path_in(const MlprtRun *r, const char *name) {
   return p;
 }
 
+static void write_path(const MlprtRun *r, const char *p, const void *data, size_t len) {
+  if (mlprt_write_atomic(p, data, len) != 0) die(r, "cannot write '%s': %s", p, strerror(errno));
+}
+
 static void write_file(const MlprtRun *r, const char *name, const void *data, size_t len) {
   char *p = path_in(r, name);
-  if (mlprt_write_atomic(p, data, len) != 0) die(r, "cannot write '%s': %s", p, strerror(errno));
+  write_path(r, p, data, len);
   free(p);
 }
 
@@ -138,9 +143,10 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   r->out = strdup(out);
   if (mlprt_mkdirs(r->out) != 0) die(r, "cannot create the run directory '%s': %s", r->out, strerror(errno));
   r->tty = isatty(1) && !r->cli.quiet;
+  r->ckpt_path = path_in(r, "checkpoint.bin");
+  r->metrics_path = path_in(r, "metrics.jsonl");
   if (r->cli.resume) {
-    char *mp = path_in(r, "metrics.jsonl");
-    FILE *f = fopen(mp, "rb");
+    FILE *f = fopen(r->metrics_path, "rb");
     if (f) {
       char buf[4096];
       size_t n;
@@ -150,7 +156,6 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
       }
       fclose(f);
     }
-    free(mp);
   }
   r->arenas = calloc((size_t)p->nmodels, sizeof *r->arenas);
   for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_init(&r->arenas[m], (size_t)p->models[m].arena_bytes);
@@ -315,7 +320,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   int vsplit = r->data.n[MLPRT_VALID] > 0 ? MLPRT_VALID : MLPRT_TRAIN;
   float *params = (float *)(a->base + m->params_off), *best = (float *)(a->base + m->best_off);
   size_t pbytes = (size_t)m->n_params * sizeof(float);
-  char *ckpt = path_in(r, "checkpoint.bin");
+  const char *ckpt = r->ckpt_path;
   double t_start = now();
 
   MlprtSched sched;
@@ -373,7 +378,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
                "\"val_r2\":%.6g,\"val_mse\":%.6g,\"seconds\":%.4f}\n",
                (long long)job, (long long)epoch + 1, lr, loss, v.loss, v.r2, v.mse, now() - t_ep);
     metrics_append(r, line);
-    write_file(r, "metrics.jsonl", r->metrics, r->mlen);
+    write_path(r, r->metrics_path, r->metrics, r->mlen);
     progress(r, job, epoch, j->epochs, loss, &v, classify);
     h.epoch = epoch + 1;
     h.lr = sched.lr;
@@ -392,7 +397,6 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   res->fit_seconds = now() - t_start;
   res->val = evaluate(r, job, vsplit);
   res->fit_done = true;
-  free(ckpt);
 }
 
 void mlprt_run_test(MlprtRun *r, int64_t job) {
@@ -527,6 +531,8 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->jobs);
   free(r->res);
   free(r->out);
+  free(r->ckpt_path);
+  free(r->metrics_path);
   free(r);
   return 0;
 }
