@@ -1,0 +1,248 @@
+/* clean.h — the cleaning chain and the splits of step 1.
+ *
+ * Consumes an MlprtTable (data.h) whose `part` array says which rows train;
+ * produces the cleaned table, fitted parameters and a cleaning log.
+ *
+ * No leakage: every op that learns something (means, medians, bounds,
+ * levels, vocabularies, scales) has a _fit that reads TRAINING rows only
+ * and an apply that changes every row with those fitted values, unchanged.
+ * A fit is a plain struct (MlprtFit) that can be applied again to new data,
+ * the predictor's included, and is written to cleaning.json in full.
+ * Assign the split first (mlprt_split), then fit and apply each step. */
+#ifndef MLP_CLEAN_H
+#define MLP_CLEAN_H
+
+#include "mlp/data.h"
+
+/* ---- the cleaning log (cleaning.json) ----------------------------------- */
+
+typedef struct MlprtCleanLog MlprtCleanLog;
+
+MlprtCleanLog *mlprt_clean_log_new(const char *source);
+void mlprt_clean_log_free(MlprtCleanLog *log);
+/* Write the log as JSON atomically (temp file + rename). */
+int mlprt_clean_log_write(const MlprtCleanLog *log, const char *path, MlprtError *err);
+/* One line per step, with its counts, for people. */
+void mlprt_clean_log_summary(const MlprtCleanLog *log, FILE *out);
+/* The log as one JSON text (caller frees), for tests and reports. */
+char *mlprt_clean_log_json(const MlprtCleanLog *log);
+/* Steps recorded so far. */
+int mlprt_clean_log_steps(const MlprtCleanLog *log);
+
+/* ---- fitted parameters ----------------------------------------------------- */
+
+typedef enum {
+  MLPRT_STEP_DEDUP,
+  MLPRT_STEP_COERCE,
+  MLPRT_STEP_IMPUTE,
+  MLPRT_STEP_OUTLIERS,
+  MLPRT_STEP_SCALE,
+  MLPRT_STEP_ENCODE,
+  MLPRT_STEP_TEXT_CLEAN,
+  MLPRT_STEP_VECTORIZE,
+  MLPRT_STEP_NKINDS
+} MlprtStepKind;
+
+/* What one step learnt about one column, and what applying it did. */
+typedef struct {
+  char *column;
+  double a, b;          /* impute: fill value in a; scale: x' = (x - a) / b; outliers: bounds [a, b] */
+  char *level;          /* impute: the text/category fill value */
+  char **levels;        /* encode: training levels; vectorize: the vocabulary */
+  int32_t nlevels;
+  double *weights;      /* vectorize TF-IDF: idf of each vocabulary word [nlevels] */
+  int method;           /* coerce: the target MlprtColType */
+  int64_t changed;      /* cells imputed / clipped / coerced / failed ... by the last apply */
+  int64_t dropped;      /* rows dropped because of this column by the last apply */
+} MlprtColFit;
+
+typedef struct {
+  MlprtStepKind kind;
+  int method;           /* the step's method enum below */
+  double param;         /* z or IQR factor; impute constant; hash buckets; max vocabulary */
+  bool flag;            /* impute: indicator columns; encode: unknown bucket; outliers: drop, not clip */
+  MlprtColFit *cols;    /* [n] */
+  int n;
+  int64_t rows_before, rows_after; /* of the last apply */
+} MlprtFit;
+
+void mlprt_fit_free(MlprtFit *f);
+/* Apply any fitted step to a table (all its rows), logging it when log is
+ * not NULL. Returns 0, or -1 with *err. */
+int mlprt_fit_apply(MlprtTable *t, MlprtFit *f, MlprtCleanLog *log, MlprtError *err);
+const char *mlprt_step_name(MlprtStepKind k);
+const char *mlprt_method_name(MlprtStepKind k, int method);
+
+/* Column selection shared by the ops: NULL/0 means every column the op
+ * applies to (numeric for impute-mean/outliers/scale, category for encode,
+ * text for the text ops). */
+typedef struct {
+  const char *const *names;
+  int n;
+} MlprtCols;
+
+/* ---- rows: duplicates and type coercion ------------------------------------ */
+
+/* Drop rows equal on `on` (all columns when empty) to an earlier row, by
+ * hashing; NaN equals NaN. Not fitted. Returns rows removed, or -1. */
+int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, MlprtError *err);
+
+typedef enum { MLPRT_ONFAIL_ERROR, MLPRT_ONFAIL_NULL, MLPRT_ONFAIL_DROP } MlprtOnFail;
+/* Convert a column to another type through its text form; a value that does
+ * not convert is an error naming the row, becomes missing, or drops its row. */
+int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
+                 MlprtError *err);
+
+/* ---- imputation ----------------------------------------------------------- */
+
+typedef enum {
+  MLPRT_IMPUTE_MEAN,
+  MLPRT_IMPUTE_MEDIAN,
+  MLPRT_IMPUTE_MODE,     /* most frequent; numeric or category/text (ties: smallest / first level) */
+  MLPRT_IMPUTE_CONSTANT, /* constant (numeric) or constant_text */
+  MLPRT_IMPUTE_FFILL,    /* previous row's value, in row order (sort first for series) */
+  MLPRT_IMPUTE_DROP      /* drop rows with a missing value */
+} MlprtImpute;
+
+typedef struct {
+  MlprtCols cols;
+  MlprtImpute strategy;
+  double constant;
+  const char *constant_text;
+  bool indicator;        /* add a bool column NAME_missing per column first */
+} MlprtImputeParams;
+
+int mlprt_impute_fit(const MlprtTable *t, const MlprtImputeParams *p, MlprtFit *f, MlprtError *err);
+
+/* ---- outliers ----------------------------------------------------------------- */
+
+typedef enum { MLPRT_OUTLIER_ZSCORE, MLPRT_OUTLIER_IQR } MlprtOutlierMethod;
+typedef enum { MLPRT_OUTLIER_CLIP, MLPRT_OUTLIER_DROP } MlprtOutlierAction;
+
+typedef struct {
+  MlprtCols cols;
+  MlprtOutlierMethod method;
+  double threshold;      /* z (default 3) or the IQR factor k (default 1.5) when 0 */
+  MlprtOutlierAction action;
+  MlprtCols exempt;      /* legitimate heavy-tailed columns: never clipped or dropped */
+  /* rows for which keep() is true are legitimate edge cases and left alone */
+  bool (*keep)(const MlprtTable *t, int64_t row, void *ctx);
+  void *keep_ctx;
+} MlprtOutlierParams;
+
+/* Bounds [mean - z sd, mean + z sd] (population sd) or [q1 - k iqr, q3 + k iqr]
+ * (linear-interpolated quartiles), from training rows. The keep predicate is
+ * not part of the fit: it is applied again with the parameters given here. */
+int mlprt_outliers_fit(const MlprtTable *t, const MlprtOutlierParams *p, MlprtFit *f, MlprtError *err);
+int mlprt_outliers_apply(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p, MlprtCleanLog *log,
+                         MlprtError *err);
+
+/* ---- scaling ------------------------------------------------------------------- */
+
+typedef enum { MLPRT_SCALE_STANDARD, MLPRT_SCALE_MINMAX, MLPRT_SCALE_ROBUST, MLPRT_SCALE_LOG1P } MlprtScale;
+typedef struct {
+  MlprtCols cols;
+  MlprtScale method;
+} MlprtScaleParams;
+/* standard: (x - mean) / sd (population); min-max: (x - min) / (max - min);
+ * robust: (x - median) / iqr; log1p: log(1 + x), values <= -1 become missing.
+ * A zero spread scales by 1. */
+int mlprt_scale_fit(const MlprtTable *t, const MlprtScaleParams *p, MlprtFit *f, MlprtError *err);
+
+/* ---- encoding ------------------------------------------------------------------ */
+
+typedef enum { MLPRT_ENCODE_ONEHOT, MLPRT_ENCODE_ORDINAL, MLPRT_ENCODE_HASH } MlprtEncode;
+typedef struct {
+  MlprtCols cols;
+  MlprtEncode method;
+  bool unknown_bucket;   /* one-hot: a NAME=__unknown__ column for levels unseen in training */
+  int max_levels;        /* keep the most frequent training levels (0: all) */
+  int buckets;           /* hashing: output columns (default 16) */
+} MlprtEncodeParams;
+/* one-hot: bool columns NAME=LEVEL replace NAME (missing: all zero);
+ * ordinal: NAME becomes an int column 0..k-1 in sorted level order, unseen
+ * -1 -> missing; hashing: float columns NAME#0.. count FNV-1a buckets. */
+int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *f, MlprtError *err);
+
+/* ---- text ---------------------------------------------------------------------- */
+
+typedef struct {
+  MlprtCols cols;
+  bool lowercase, strip_punct, collapse_ws, stop_words; /* stop words: a built-in English list */
+} MlprtTextCleanParams;
+int mlprt_text_clean_fit(const MlprtTable *t, const MlprtTextCleanParams *p, MlprtFit *f, MlprtError *err);
+/* Is w (lowercase ASCII) in the built-in English stop-word list? */
+bool mlprt_is_stop_word(const char *w, size_t len);
+
+typedef enum { MLPRT_VEC_COUNT, MLPRT_VEC_TFIDF, MLPRT_VEC_HASH } MlprtVectorize;
+typedef struct {
+  const char *column;
+  MlprtVectorize method;
+  int max_vocab;         /* count/TF-IDF: the most frequent training words (default 1000) */
+  int buckets;           /* hashing: output columns (default 64) */
+} MlprtVectorizeParams;
+/* Replace a text column by float columns NAME:WORD (counts, or tf * idf with
+ * idf = ln((1 + n) / (1 + df)) + 1 and each row L2-normalised), or NAME#i
+ * hashing-trick counts. Words are maximal runs of letters and digits. */
+int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err);
+
+/* ---- time series -------------------------------------------------------------- */
+
+/* Stable sort of all rows by a DATETIME (or numeric) column, missing last. */
+int mlprt_ts_sort(MlprtTable *t, const char *time_col, MlprtError *err);
+
+typedef enum { MLPRT_GAP_FFILL, MLPRT_GAP_LINEAR } MlprtGapFill;
+/* Rebuild t on the grid start, start + step, ... (start = the first time,
+ * floored to a multiple of step): numeric columns take the mean of the rows
+ * in each bucket, others the last value; empty buckets are filled by forward
+ * fill or linear interpolation (numeric; others forward fill). Rows must be
+ * sorted. The split is reset (every row trains); split after resampling. */
+int mlprt_ts_resample(MlprtTable *t, const char *time_col, int64_t step_seconds, MlprtGapFill fill,
+                      MlprtError *err);
+/* Add NAME_lagK columns: the value k rows earlier (missing for the first k). */
+int mlprt_ts_lag(MlprtTable *t, const char *column, const int *lags, int nlags, MlprtError *err);
+
+typedef enum { MLPRT_ROLL_MEAN, MLPRT_ROLL_SUM, MLPRT_ROLL_MIN, MLPRT_ROLL_MAX, MLPRT_ROLL_STD } MlprtRoll;
+/* Add NAME_roll_STAT_W: STAT over the window of the last w rows ending at this
+ * row (only past and present: no look-ahead); missing until w values exist. */
+int mlprt_ts_rolling(MlprtTable *t, const char *column, int window, MlprtRoll stat, MlprtError *err);
+/* Align n series on one time index: each is resampled to step, and the
+ * result holds the common time range with every series' columns, named
+ * PREFIX.NAME (prefix[i], or "s1", "s2" ... when NULL). */
+int mlprt_ts_align(MlprtTable *const *series, const char *const *time_cols, const char *const *prefixes, int n,
+                   int64_t step_seconds, MlprtGapFill fill, MlprtTable *out, MlprtError *err);
+
+/* ---- splits ------------------------------------------------------------------- */
+
+typedef enum {
+  MLPRT_SPLIT_RANDOM,
+  MLPRT_SPLIT_STRATIFIED, /* by `by` (a category, bool or int column): each class split alike */
+  MLPRT_SPLIT_GROUPED,    /* rows sharing a `by` value stay in one part */
+  MLPRT_SPLIT_TIME        /* by row order (sort first): train, then valid, then test */
+} MlprtSplitMode;
+
+typedef struct {
+  double train, valid, test; /* fractions; normalised to sum 1 */
+  MlprtSplitMode mode;
+  const char *by;
+  uint64_t seed;
+} MlprtSplitParams;
+
+/* Fill t->part. Shuffling draws from tensor.h's counter-based RNG, so the
+ * same seed gives the same split on every machine. */
+int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err);
+/* fold[i] in 0..k-1 for n rows, shuffled with seed, fold sizes differing by
+ * at most one. */
+void mlprt_kfold(int64_t n, int k, uint64_t seed, int32_t *fold);
+/* Count rows per part: counts[3]. */
+void mlprt_split_counts(const MlprtTable *t, int64_t counts[3]);
+
+/* ---- exporting features ---------------------------------------------------------- */
+
+/* The numeric and bool columns of rows in `part` (all rows when part < 0),
+ * except `target`, as a row-major matrix: out [rows, ncols_out] where
+ * ncols_out is returned and rows = *nrows_out. Missing values are NaN.
+ * Pass out = NULL to only count. */
+int mlprt_table_features(const MlprtTable *t, int part, const char *target, float *out, int64_t *nrows_out);
+
+#endif

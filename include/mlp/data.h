@@ -1,0 +1,223 @@
+/* data.h — step 1 of a training program: load real data into a columnar
+ * table, typed by a schema that is inferred (or declared) from the file.
+ *
+ * Consumes CSV (RFC 4180), JSON (an array of records, or JSON lines) and
+ * gzipped IDX files; produces an MlprtTable, or an MlprtError that names the
+ * file, the row and the column. The compiler links the same schema inference
+ * (mlprt_schema_infer) to type columns at compile time, so this part of the
+ * runtime depends only on the C library, cJSON, zlib and pthreads.
+ *
+ * Limits: a CSV record (and so a field) may be at most
+ * MLPRT_MAX_RECORD_DEFAULT bytes (16 MiB, adjustable in MlprtLoadOpts);
+ * longer records are an error, never a memory blow-up. Rows and columns in
+ * errors are 1-based: `row` counts data records (the header is not a row),
+ * `line` is the physical line where that record starts. */
+#ifndef MLP_DATA_H
+#define MLP_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef struct {
+  char file[256];   /* source path, "" when none */
+  int64_t row;      /* 1-based data row (record after the header); 0 = none */
+  int64_t line;     /* 1-based physical line where the row starts; 0 = none */
+  int col;          /* 1-based column; 0 = none */
+  char column[64];  /* that column's name when known */
+  char msg[256];
+} MlprtError;
+
+/* "FILE: row R (line L), column C 'NAME': MESSAGE", omitting unknown parts. */
+void mlprt_error_format(const MlprtError *e, char *buf, size_t n);
+
+/* ---- the columnar table ------------------------------------------------- */
+
+typedef enum {
+  MLPRT_COL_FLOAT,    /* f: float, NaN = missing */
+  MLPRT_COL_INT,      /* f: whole numbers kept as float (exact to 2^24), NaN = missing */
+  MLPRT_COL_BOOL,     /* b: 0 / 1, MLPRT_BOOL_NA = missing */
+  MLPRT_COL_CATEGORY, /* codes into levels, -1 = missing */
+  MLPRT_COL_TEXT,     /* off into pool (NUL-terminated strings), -1 = missing */
+  MLPRT_COL_DATETIME, /* t: seconds since 1970-01-01T00:00:00Z, MLPRT_TIME_NA = missing */
+  MLPRT_COL_NTYPES
+} MlprtColType;
+
+#define MLPRT_BOOL_NA 255
+#define MLPRT_TIME_NA INT64_MIN
+
+const char *mlprt_col_type_name(MlprtColType t); /* "float", "int", ... */
+/* The type named s, or -1. */
+int mlprt_col_type_parse(const char *s);
+
+/* A level dictionary: strings interned to dense codes 0..n-1, in first-seen
+ * order, with a hash index for lookup. */
+typedef struct {
+  char **names;       /* [n] owned strings */
+  int32_t n, cap;
+  int32_t *slots;     /* [nslots] code + 1, 0 = empty */
+  uint32_t nslots;    /* power of two */
+} MlprtLevels;
+
+int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len); /* -1 when absent */
+int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len);
+void mlprt_levels_free(MlprtLevels *lv);
+
+typedef struct {
+  char *name;
+  MlprtColType type;
+  float *f;           /* FLOAT, INT: [nrows] */
+  uint8_t *b;         /* BOOL: [nrows] */
+  int32_t *codes;     /* CATEGORY: [nrows] */
+  MlprtLevels levels; /* CATEGORY */
+  int64_t *t;         /* DATETIME: [nrows] */
+  int64_t *off;       /* TEXT: [nrows] byte offsets into pool */
+  char *pool;         /* TEXT: [pool_len] */
+  int64_t pool_len, pool_cap;
+} MlprtColumn;
+
+/* Which split a row belongs to; cleaning ops fit on MLPRT_TRAIN rows only. */
+enum { MLPRT_TRAIN = 0, MLPRT_VALID = 1, MLPRT_TEST = 2 };
+
+typedef struct {
+  MlprtColumn *cols;  /* [ncols] */
+  int ncols, cap_cols;
+  int64_t nrows, cap_rows;
+  uint8_t *part;      /* [nrows] MLPRT_TRAIN/VALID/TEST; NULL = every row trains */
+} MlprtTable;
+
+void mlprt_table_init(MlprtTable *t);
+void mlprt_table_free(MlprtTable *t);
+/* Append an empty column (all rows missing); returns its index. */
+int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type);
+void mlprt_table_drop_column(MlprtTable *t, int col);
+int mlprt_table_find(const MlprtTable *t, const char *name); /* -1 when absent */
+/* Make room for at least n rows in every column (and part). */
+void mlprt_table_reserve(MlprtTable *t, int64_t n);
+/* Keep the rows whose keep[i] is nonzero, in order; returns rows removed. */
+int64_t mlprt_table_filter(MlprtTable *t, const uint8_t *keep);
+/* Reorder rows: row i of the result is old row perm[i] (perm has nrows). */
+void mlprt_table_permute(MlprtTable *t, const int64_t *perm);
+/* Append every row of src; columns must match by name and type. */
+int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err);
+bool mlprt_is_missing(const MlprtTable *t, int col, int64_t row);
+/* Set a TEXT cell (copies s[0..len)). */
+void mlprt_text_set(MlprtColumn *c, int64_t row, const char *s, size_t len);
+static inline const char *mlprt_text_at(const MlprtColumn *c, int64_t row) {
+  return c->off[row] < 0 ? NULL : c->pool + c->off[row];
+}
+/* A cell as text ("" when missing); dates as ISO 8601. buf receives it. */
+const char *mlprt_cell_str(const MlprtTable *t, int col, int64_t row, char *buf, size_t n);
+/* 1 when the row is in the training split. */
+static inline bool mlprt_row_trains(const MlprtTable *t, int64_t row) {
+  return !t->part || t->part[row] == MLPRT_TRAIN;
+}
+
+/* ---- schema --------------------------------------------------------------- */
+
+typedef struct {
+  char *name;
+  MlprtColType type;
+  bool declared;      /* type given by the user, not inferred */
+  int64_t nmissing;   /* in the rows scanned */
+  int32_t nlevels;    /* CATEGORY: distinct values seen */
+  char **levels;      /* CATEGORY: [nlevels] sorted bytewise */
+} MlprtSchemaCol;
+
+typedef struct {
+  MlprtSchemaCol *cols; /* [ncols] in file order */
+  int ncols;
+  int64_t nrows;        /* data rows scanned */
+  bool complete;        /* every row was scanned */
+} MlprtSchema;
+
+void mlprt_schema_free(MlprtSchema *s);
+int mlprt_schema_find(const MlprtSchema *s, const char *name);
+
+/* A declared column type; the data must agree (else an error naming the row
+ * and column). */
+typedef struct {
+  const char *name;
+  MlprtColType type;
+} MlprtDecl;
+
+typedef enum { MLPRT_FMT_AUTO, MLPRT_FMT_CSV, MLPRT_FMT_JSON, MLPRT_FMT_JSONL } MlprtFormat;
+
+#define MLPRT_MAX_RECORD_DEFAULT ((size_t)16 << 20)
+#define MLPRT_SCAN_ROWS_DEFAULT 100000
+#define MLPRT_MAX_LEVELS_DEFAULT 64
+
+/* Options; all-zero means the defaults written beside each field. */
+typedef struct {
+  MlprtFormat format;           /* AUTO: by extension (.json, .jsonl/.ndjson, else CSV) */
+  char delim;                   /* 0: ',' ('\t' for .tsv) */
+  bool no_header;               /* columns named by names[] or "c1", "c2", ... */
+  const char *const *names;     /* [nnames] column names instead of the header */
+  int nnames;
+  int skip_lines;               /* physical lines to skip before the header */
+  const char *const *na_tokens; /* [nna] missing-value tokens; NULL: "", NA, N/A, null, ?, NaN */
+  int nna;
+  int64_t scan_rows;            /* rows read to infer types; 0: MLPRT_SCAN_ROWS_DEFAULT; -1: all */
+  int max_levels;               /* text with more distinct values is TEXT, else CATEGORY; 0: 64 */
+  size_t max_record;            /* 0: MLPRT_MAX_RECORD_DEFAULT bytes */
+  int nthreads;                 /* parser threads; 0: online CPUs (at most 8) */
+  const MlprtDecl *decl;        /* [ndecl] declared types, by column name */
+  int ndecl;
+} MlprtLoadOpts;
+
+/* Infer every column's type (float, int, bool, category with its levels,
+ * text, datetime) from the header and a scan of opts->scan_rows rows,
+ * honouring declared types. The compiler calls this. Returns 0, or -1 with
+ * *err filled. */
+int mlprt_schema_infer(const char *path, const MlprtLoadOpts *opts, MlprtSchema *out, MlprtError *err);
+
+/* Load a file into *t (initialised here) typed by schema; a value the schema
+ * contradicts is an error naming its row and column. */
+int mlprt_load_schema(const char *path, const MlprtLoadOpts *opts, const MlprtSchema *schema,
+                      MlprtTable *t, MlprtError *err);
+/* Infer, then load. A later row that contradicts an inferred (not declared)
+ * type makes the loader infer again from every row and reload. */
+int mlprt_load(const char *path, const MlprtLoadOpts *opts, MlprtTable *t, MlprtError *err);
+/* Several files with the same columns consolidated into one table, typed by
+ * one schema inferred from all of them; different columns are an error
+ * naming the file. */
+int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, MlprtTable *t,
+                    MlprtError *err);
+
+/* Write the table (all columns; rows of split `part`, or all when part < 0)
+ * as RFC 4180 CSV with a header, atomically (temp file + rename). */
+int mlprt_table_write_csv(const MlprtTable *t, const char *path, int part, MlprtError *err);
+
+/* ---- IDX (MNIST-style) tensors ------------------------------------------ */
+
+typedef struct {
+  int ndim;
+  int64_t dims[4];    /* e.g. (N, 28, 28) images, (N) labels */
+  uint8_t *data;      /* [prod(dims)] unsigned bytes, row-major */
+} MlprtIdx;
+
+/* Read a (gzipped or plain) IDX file of unsigned bytes, streaming through
+ * zlib. */
+int mlprt_idx_load(const char *path, MlprtIdx *out, MlprtError *err);
+void mlprt_idx_free(MlprtIdx *x);
+/* out[i] = data[i] * (1 / 255.f): [prod(dims)] floats in [0, 1]. */
+void mlprt_idx_to_float(const MlprtIdx *x, float *out);
+
+/* ---- value parsing shared with the cleaning ops ----------------------------- */
+
+/* Parse a whole field as a number; true on success. */
+bool mlprt_parse_double(const char *s, size_t len, double *out);
+/* Dates: ISO 8601 date or datetime (YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|+HH:MM]),
+ * YYYY/MM/DD and DD.MM.YYYY, each optionally followed by " HH:MM[:SS]". */
+bool mlprt_parse_datetime(const char *s, size_t len, int64_t *epoch_seconds);
+/* ISO 8601 ("YYYY-MM-DD" when the time is midnight), into buf. */
+void mlprt_format_datetime(int64_t t, char *buf, size_t n);
+/* Days since 1970-01-01 for a proleptic Gregorian date. */
+int64_t mlprt_days_from_civil(int64_t y, int m, int d);
+/* Length of the valid UTF-8 prefix of s (== len when all valid). */
+size_t mlprt_utf8_valid_prefix(const char *s, size_t len);
+
+#endif

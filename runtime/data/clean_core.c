@@ -1,0 +1,349 @@
+/* clean_core.c — what every cleaning op shares: column selection, fitted
+ * parameter structs and their dispatch, order statistics; plus the two row
+ * ops that learn nothing: duplicate removal and type coercion. Consumes and
+ * produces MlprtTables; records each applied step in the cleaning log. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_int.h"
+
+static const char *const step_names[MLPRT_STEP_NKINDS] = {
+    "drop_duplicates", "coerce", "impute", "outliers", "scale", "encode", "text_clean", "vectorize"};
+
+const char *mlprt_step_name(MlprtStepKind k) {
+  return k < MLPRT_STEP_NKINDS ? step_names[k] : "?";
+}
+
+const char *mlprt_method_name(MlprtStepKind k, int m) {
+  static const char *const impute[] = {"mean", "median", "mode", "constant", "ffill", "drop"};
+  static const char *const outliers[] = {"zscore", "iqr"};
+  static const char *const scale[] = {"standard", "minmax", "robust", "log1p"};
+  static const char *const encode[] = {"onehot", "ordinal", "hash"};
+  static const char *const vec[] = {"count", "tfidf", "hash"};
+  static const char *const onfail[] = {"error", "null", "drop"};
+#define PICK(a) return m >= 0 && m < (int)(sizeof a / sizeof *a) ? a[m] : "?"
+  switch (k) {
+  case MLPRT_STEP_IMPUTE: PICK(impute);
+  case MLPRT_STEP_OUTLIERS: PICK(outliers);
+  case MLPRT_STEP_SCALE: PICK(scale);
+  case MLPRT_STEP_ENCODE: PICK(encode);
+  case MLPRT_STEP_VECTORIZE: PICK(vec);
+  case MLPRT_STEP_COERCE: PICK(onfail);
+  default: return "";
+  }
+#undef PICK
+}
+
+bool mlprt_cols_contain(MlprtCols sel, const char *name) {
+  for (int i = 0; i < sel.n; i++)
+    if (strcmp(sel.names[i], name) == 0) return true;
+  return false;
+}
+
+int mlprt_select_columns(const MlprtTable *t, MlprtCols sel, unsigned mask, const char *step, int **out,
+                         MlprtError *err) {
+  int *idx = mlprt_xmalloc((size_t)(t->ncols + 1) * sizeof *idx);
+  int n = 0;
+  if (sel.n == 0) {
+    for (int i = 0; i < t->ncols; i++)
+      if (mask & MLPRT_TM(t->cols[i].type)) idx[n++] = i;
+    *out = idx;
+    return n;
+  }
+  for (int k = 0; k < sel.n; k++) {
+    int c = mlprt_table_find(t, sel.names[k]);
+    if (c < 0) {
+      /* specs are checked (with suggestions) by the compiler; at run time a
+       * missing column means the data changed */
+      mlprt_error_set(err, NULL, 0, 0, 0, sel.names[k], "%s: no such column in the data", step);
+      free(idx);
+      return -1;
+    }
+    if (!(mask & MLPRT_TM(t->cols[c].type))) {
+      mlprt_error_set(err, NULL, 0, 0, c + 1, sel.names[k], "%s: does not apply to a %s column", step,
+                      mlprt_col_type_name(t->cols[c].type));
+      free(idx);
+      return -1;
+    }
+    idx[n++] = c;
+  }
+  *out = idx;
+  return n;
+}
+
+void mlprt_fit_init(MlprtFit *f, MlprtStepKind kind, int method, const MlprtTable *t, const int *idx, int n) {
+  memset(f, 0, sizeof *f);
+  f->kind = kind;
+  f->method = method;
+  f->n = n;
+  f->cols = mlprt_xcalloc((size_t)(n ? n : 1), sizeof *f->cols);
+  for (int i = 0; i < n; i++) {
+    const char *name = t->cols[idx[i]].name;
+    f->cols[i].column = mlprt_xstrndup(name, strlen(name));
+  }
+}
+
+void mlprt_fit_free(MlprtFit *f) {
+  for (int i = 0; i < f->n; i++) {
+    MlprtColFit *c = &f->cols[i];
+    free(c->column);
+    free(c->level);
+    for (int32_t l = 0; l < c->nlevels; l++) free(c->levels[l]);
+    free(c->levels);
+    free(c->weights);
+  }
+  free(f->cols);
+  memset(f, 0, sizeof *f);
+}
+
+int mlprt_fit_apply(MlprtTable *t, MlprtFit *f, MlprtCleanLog *log, MlprtError *err) {
+  f->rows_before = t->nrows;
+  for (int i = 0; i < f->n; i++) f->cols[i].changed = f->cols[i].dropped = 0;
+  int rc;
+  switch (f->kind) {
+  case MLPRT_STEP_IMPUTE: rc = mlprt_impute_apply(t, f, err); break;
+  case MLPRT_STEP_OUTLIERS: rc = mlprt_outliers_apply_keep(t, f, NULL, err); break;
+  case MLPRT_STEP_SCALE: rc = mlprt_scale_apply(t, f, err); break;
+  case MLPRT_STEP_ENCODE: rc = mlprt_encode_apply(t, f, err); break;
+  case MLPRT_STEP_TEXT_CLEAN: rc = mlprt_text_clean_apply(t, f, err); break;
+  case MLPRT_STEP_VECTORIZE: rc = mlprt_vectorize_apply(t, f, err); break;
+  default:
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "%s has no fitted form to apply", mlprt_step_name(f->kind));
+    return -1;
+  }
+  f->rows_after = t->nrows;
+  if (!rc) mlprt_log_fit(log, f);
+  return rc;
+}
+
+int mlprt_outliers_apply(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p, MlprtCleanLog *log,
+                         MlprtError *err) {
+  f->rows_before = t->nrows;
+  for (int i = 0; i < f->n; i++) f->cols[i].changed = f->cols[i].dropped = 0;
+  int rc = mlprt_outliers_apply_keep(t, f, p, err);
+  f->rows_after = t->nrows;
+  if (!rc) mlprt_log_fit(log, f);
+  return rc;
+}
+
+/* ---- order statistics ---- */
+
+double mlprt_select_kth(double *x, int64_t n, int64_t k) {
+  int64_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    /* median of three as pivot keeps sorted input linear */
+    int64_t mid = lo + (hi - lo) / 2;
+    double a = x[lo], b = x[mid], c = x[hi];
+    double pv = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+    int64_t i = lo, j = hi;
+    while (i <= j) {
+      while (x[i] < pv) i++;
+      while (x[j] > pv) j--;
+      if (i <= j) {
+        double tmp = x[i];
+        x[i] = x[j], x[j] = tmp;
+        i++, j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return x[k];
+  }
+  return x[k];
+}
+
+double mlprt_quantile(double *x, int64_t n, double q) {
+  if (n == 0) return NAN;
+  double pos = q * (double)(n - 1);
+  int64_t lo = (int64_t)floor(pos);
+  double v = mlprt_select_kth(x, n, lo);
+  if (pos == (double)lo || lo + 1 >= n) return v;
+  /* after selecting lo, the next order statistic is the minimum above it */
+  double next = x[lo + 1];
+  for (int64_t i = lo + 2; i < n; i++)
+    if (x[i] < next) next = x[i];
+  return v + (pos - (double)lo) * (next - v);
+}
+
+/* ---- hashing, copying ---- */
+
+uint64_t mlprt_hash_bytes64(const char *s, size_t len) {
+  uint64_t h = UINT64_C(0xcbf29ce484222325);
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * UINT64_C(0x100000001b3);
+  return mlprt_mix64(h);
+}
+
+void mlprt_table_like(MlprtTable *out, const MlprtTable *t) {
+  mlprt_table_init(out);
+  for (int i = 0; i < t->ncols; i++) mlprt_table_add_column(out, t->cols[i].name, t->cols[i].type);
+}
+
+/* ---- duplicates ---- */
+
+static uint64_t cell_hash(const MlprtColumn *c, int64_t r) {
+  switch (c->type) {
+  case MLPRT_COL_FLOAT:
+  case MLPRT_COL_INT: {
+    float v = c->f[r];
+    uint32_t bits;
+    if (isnan(v)) v = NAN;  /* one NaN pattern */
+    if (v == 0) v = 0;      /* -0 == 0 */
+    memcpy(&bits, &v, 4);
+    return bits;
+  }
+  case MLPRT_COL_BOOL: return c->b[r];
+  case MLPRT_COL_CATEGORY: return (uint64_t)(int64_t)c->codes[r];
+  case MLPRT_COL_TEXT: return c->off[r] < 0 ? 0 : mlprt_hash_bytes64(c->pool + c->off[r], strlen(c->pool + c->off[r]));
+  default: return (uint64_t)c->t[r];
+  }
+}
+
+static bool cell_equal(const MlprtColumn *c, int64_t a, int64_t b) {
+  switch (c->type) {
+  case MLPRT_COL_FLOAT:
+  case MLPRT_COL_INT: return c->f[a] == c->f[b] || (isnan(c->f[a]) && isnan(c->f[b]));
+  case MLPRT_COL_BOOL: return c->b[a] == c->b[b];
+  case MLPRT_COL_CATEGORY: return c->codes[a] == c->codes[b];
+  case MLPRT_COL_TEXT:
+    if (c->off[a] < 0 || c->off[b] < 0) return c->off[a] == c->off[b];
+    return strcmp(c->pool + c->off[a], c->pool + c->off[b]) == 0;
+  default: return c->t[a] == c->t[b];
+  }
+}
+
+int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, MlprtError *err) {
+  int *idx;
+  int n = mlprt_select_columns(t, on, MLPRT_TM_ANY, "drop_duplicates", &idx, err);
+  if (n < 0) return -1;
+  int64_t rows = t->nrows;
+  uint64_t *h = mlprt_xmalloc((size_t)(rows ? rows : 1) * sizeof *h);
+  for (int64_t r = 0; r < rows; r++) h[r] = UINT64_C(0x9e3779b97f4a7c15);
+  /* column by column: each pass streams one column's memory */
+  for (int k = 0; k < n; k++) {
+    const MlprtColumn *c = &t->cols[idx[k]];
+    for (int64_t r = 0; r < rows; r++) h[r] = mlprt_mix64(h[r] ^ cell_hash(c, r)) + (uint64_t)k;
+  }
+  uint32_t nslots = 16;
+  while (nslots < (uint64_t)rows * 2) nslots *= 2;
+  int64_t *slots = mlprt_xmalloc((size_t)nslots * sizeof *slots);
+  memset(slots, 0xff, (size_t)nslots * sizeof *slots);
+  uint8_t *keep = mlprt_xmalloc((size_t)(rows ? rows : 1));
+  for (int64_t r = 0; r < rows; r++) {
+    keep[r] = 1;
+    for (uint32_t s = (uint32_t)h[r] & (nslots - 1);; s = (s + 1) & (nslots - 1)) {
+      int64_t o = slots[s];
+      if (o < 0) {
+        slots[s] = r;
+        break;
+      }
+      if (h[o] != h[r]) continue;
+      bool same = true;
+      for (int k = 0; k < n && same; k++) same = cell_equal(&t->cols[idx[k]], o, r);
+      if (same) {
+        keep[r] = 0;
+        break;
+      }
+    }
+  }
+  free(slots);
+  free(h);
+  MlprtFit f;
+  mlprt_fit_init(&f, MLPRT_STEP_DEDUP, 0, t, idx, 0);
+  f.rows_before = rows;
+  int64_t removed = mlprt_table_filter(t, keep);
+  f.rows_after = t->nrows;
+  mlprt_log_fit(log, &f);
+  mlprt_fit_free(&f);
+  free(keep);
+  free(idx);
+  return removed;
+}
+
+/* ---- coercion ---- */
+
+int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
+                 MlprtError *err) {
+  int c = mlprt_table_find(t, column);
+  const char *names[] = {column};
+  int *idx;
+  if (mlprt_select_columns(t, (MlprtCols){names, 1}, MLPRT_TM_ANY, "coerce", &idx, err) < 0) return -1;
+  MlprtFit f;
+  mlprt_fit_init(&f, MLPRT_STEP_COERCE, (int)on_fail, t, idx, 1);
+  free(idx);
+  f.cols[0].method = (int)to;
+  f.rows_before = t->nrows;
+  /* convert through text into a scratch one-column table */
+  MlprtTable tmp;
+  mlprt_table_init(&tmp);
+  mlprt_table_add_column(&tmp, column, to);
+  mlprt_table_reserve(&tmp, t->cap_rows); /* the column moves into t: same capacity */
+  tmp.nrows = t->nrows;
+  MlprtNaSet na;
+  mlprt_na_init(&na, NULL);
+  uint8_t *keep = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
+  char buf[64];
+  int rc = 0;
+  for (int64_t r = 0; r < t->nrows && !rc; r++) {
+    keep[r] = 1;
+    const char *s = mlprt_cell_str(t, c, r, buf, sizeof buf), *why;
+    if (!mlprt_cell_from_text(&tmp, 0, r, s, strlen(s), &na, &why)) continue;
+    f.cols[0].changed++;
+    if (on_fail == MLPRT_ONFAIL_ERROR) {
+      mlprt_error_set(err, NULL, r + 1, 0, c + 1, column, "coerce to %s: %s: '%.40s'", mlprt_col_type_name(to), why, s);
+      rc = -1;
+    } else {
+      mlprt_row_set_missing(&tmp, r);
+      if (on_fail == MLPRT_ONFAIL_DROP) keep[r] = 0, f.cols[0].dropped++;
+    }
+  }
+  if (!rc) {
+    /* swap the converted column in, keeping its position */
+    MlprtColumn old = t->cols[c];
+    t->cols[c] = tmp.cols[0];
+    tmp.cols[0] = old;
+    mlprt_table_filter(t, keep);
+    f.rows_after = t->nrows;
+    mlprt_log_fit(log, &f);
+  }
+  mlprt_table_free(&tmp);
+  mlprt_fit_free(&f);
+  free(keep);
+  return rc;
+}
+
+/* ---- features ---- */
+
+int mlprt_table_features(const MlprtTable *t, int part, const char *target, float *out, int64_t *nrows_out) {
+  int ncols = 0;
+  int64_t w = 0;
+  for (int64_t r = 0; r < t->nrows; r++) {
+    if (part >= 0 && (t->part ? t->part[r] : MLPRT_TRAIN) != part) continue;
+    int k = 0;
+    for (int i = 0; i < t->ncols; i++) {
+      const MlprtColumn *c = &t->cols[i];
+      if (target && strcmp(c->name, target) == 0) continue;
+      if (c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT) {
+        if (out) out[k] = c->f[r];
+      } else if (c->type == MLPRT_COL_BOOL) {
+        if (out) out[k] = c->b[r] == MLPRT_BOOL_NA ? NAN : (float)c->b[r];
+      } else {
+        continue;
+      }
+      k++;
+    }
+    if (out) out += k;
+    ncols = k;
+    w++;
+  }
+  if (!w) {
+    for (int i = 0; i < t->ncols; i++) {
+      MlprtColType ty = t->cols[i].type;
+      if ((!target || strcmp(t->cols[i].name, target)) &&
+          (ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT || ty == MLPRT_COL_BOOL))
+        ncols++;
+    }
+  }
+  *nrows_out = w;
+  return ncols;
+}

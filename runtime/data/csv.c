@@ -1,0 +1,611 @@
+/* csv.c — the RFC 4180 CSV loader: quoted fields, doubled quotes, embedded
+ * newlines, CRLF, a UTF-8 BOM and any one-byte delimiter.
+ *
+ * Consumes a file path; produces a schema (mlprt_csv_infer) or a typed
+ * table (mlprt_csv_load). The file streams through one buffer (8 MiB per
+ * thread, grown only for a record longer than that, up to max_record), so it
+ * is never in memory twice. Each buffer is cut into one segment per thread at
+ * newlines, and the threads parse their segments at once, each into a
+ * private table. A cut may fall inside a quoted field; thread k knows it did
+ * when thread k-1's last record ends somewhere other than the cut, and then
+ * the work past thread k-1 is discarded and parsed again in the next round,
+ * so speculation never changes results. Completely empty lines are skipped. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "data_int.h"
+
+#define BLOCK ((size_t)8 << 20)
+#define MIN_SEGMENT ((size_t)1 << 20) /* smaller buffers are parsed by one thread */
+
+typedef struct {
+  const char *s;
+  uint32_t len;
+  bool esc; /* holds doubled quotes that must be unescaped */
+} Field;
+
+typedef struct {
+  Field *f;
+  int n, cap;
+} Fields;
+
+static void fields_push(Fields *fs, const char *s, size_t len, bool esc) {
+  if (fs->n == fs->cap) {
+    fs->cap = fs->cap ? fs->cap * 2 : 16;
+    fs->f = mlprt_xrealloc(fs->f, (size_t)fs->cap * sizeof *fs->f);
+  }
+  fs->f[fs->n++] = (Field){s, (uint32_t)len, esc};
+}
+
+enum { REC_OK, REC_INCOMPLETE, REC_ERROR };
+
+typedef struct {
+  int status;
+  const char *next; /* REC_OK: start of the next record */
+  int nl;           /* newlines in the record, terminator included */
+  int err_field;    /* REC_ERROR: 0-based field */
+  const char *err;
+} RecResult;
+
+/* Tokenize the record at p; buf[end] is readable (a sentinel). Fields point
+ * into the buffer. At EOF a record never is incomplete. */
+static RecResult tokenize(const char *p, const char *end, bool eof, char delim, const uint8_t *stop,
+                          Fields *fs) {
+  RecResult r = {REC_OK, NULL, 0, 0, NULL};
+  fs->n = 0;
+  for (;;) {
+    if (p < end && *p == '"') {
+      const char *q = p + 1;
+      bool esc = false;
+      for (;;) {
+        const char *hit = memchr(q, '"', (size_t)(end - q));
+        if (!hit) {
+          r.status = eof ? REC_ERROR : REC_INCOMPLETE;
+          r.err = "unterminated quoted field";
+          r.err_field = fs->n;
+          return r;
+        }
+        if (hit + 1 < end && hit[1] == '"') {
+          esc = true;
+          q = hit + 2;
+          continue;
+        }
+        if (hit + 1 == end && !eof) {
+          r.status = REC_INCOMPLETE;
+          return r;
+        }
+        q = hit;
+        break;
+      }
+      for (const char *n = p + 1; (n = memchr(n, '\n', (size_t)(q - n))); n++) r.nl++;
+      fields_push(fs, p + 1, (size_t)(q - p - 1), esc);
+      p = q + 1;
+      if (p < end && *p != delim && *p != '\n' && *p != '\r') {
+        r.status = REC_ERROR;
+        r.err = "unexpected character after a closing quote";
+        r.err_field = fs->n - 1;
+        return r;
+      }
+    } else {
+      const char *s = p;
+      while (!stop[(uint8_t)*p]) p++; /* the sentinel at *end stops it */
+      fields_push(fs, s, (size_t)(p - s), false);
+    }
+    if (p >= end) {
+      if (!eof) {
+        r.status = REC_INCOMPLETE;
+        return r;
+      }
+      r.next = end;
+      return r;
+    }
+    if (*p == delim) {
+      p++;
+      continue;
+    }
+    if (*p == '\r') {
+      if (p + 1 == end && !eof) {
+        r.status = REC_INCOMPLETE;
+        return r;
+      }
+      p += p + 1 < end && p[1] == '\n' ? 2 : 1;
+    } else {
+      p++;
+    }
+    r.nl++;
+    r.next = p;
+    return r;
+  }
+}
+
+/* ---- the streaming reader ---- */
+
+typedef struct {
+  const char *path;
+  int fd;
+  char *buf;           /* [cap + 1]: one sentinel byte after the data */
+  size_t cap, len, pos;
+  bool eof;
+  size_t max_record;
+  char delim;
+  uint8_t stop[256];   /* bytes that end an unquoted field */
+  int64_t row;         /* data rows consumed so far */
+  int64_t line;        /* physical line of the next record (1-based) */
+  Fields fields;
+} Reader;
+
+static int reader_fill(Reader *rd, MlprtError *err) {
+  if (rd->pos) {
+    memmove(rd->buf, rd->buf + rd->pos, rd->len - rd->pos);
+    rd->len -= rd->pos;
+    rd->pos = 0;
+  }
+  while (!rd->eof && rd->len < rd->cap) {
+    ssize_t k = read(rd->fd, rd->buf + rd->len, rd->cap - rd->len);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      mlprt_error_set(err, rd->path, 0, 0, 0, NULL, "read failed: %s", strerror(errno));
+      return -1;
+    }
+    if (k == 0) rd->eof = true;
+    rd->len += (size_t)k;
+  }
+  rd->buf[rd->len] = '\n'; /* sentinel for the unquoted-field scan */
+  return 0;
+}
+
+/* Make room for a record that does not fit: compact, else grow up to the
+ * record limit. */
+static int reader_more(Reader *rd, MlprtError *err) {
+  if (rd->len - rd->pos > rd->max_record) {
+    mlprt_error_set(err, rd->path, rd->row + 1, rd->line, 0, NULL,
+                    "record longer than the limit of %zu bytes (max_record)", rd->max_record);
+    return -1;
+  }
+  if (rd->pos == 0 && rd->len == rd->cap) {
+    size_t cap = rd->cap * 2;
+    if (cap > rd->max_record + 1) cap = rd->max_record + 1;
+    if (cap <= rd->cap) cap = rd->cap + 1;
+    rd->buf = mlprt_xrealloc(rd->buf, cap + 1);
+    rd->cap = cap;
+  }
+  return reader_fill(rd, err);
+}
+
+static void reader_close(Reader *rd) {
+  if (rd->fd >= 0) close(rd->fd);
+  free(rd->buf);
+  free(rd->fields.f);
+}
+
+/* The next record's fields (into rd->fields), skipping empty lines. Returns
+ * 1, 0 at end of file, or -1. */
+static int reader_next(Reader *rd, MlprtError *err) {
+  for (;;) {
+    if (rd->pos == rd->len && rd->eof) return 0;
+    RecResult r = tokenize(rd->buf + rd->pos, rd->buf + rd->len, rd->eof, rd->delim, rd->stop, &rd->fields);
+    if (r.status == REC_INCOMPLETE) {
+      if (reader_more(rd, err)) return -1;
+      continue;
+    }
+    if (r.status == REC_ERROR) {
+      mlprt_error_set(err, rd->path, rd->row + 1, rd->line, r.err_field + 1, NULL, "%s", r.err);
+      return -1;
+    }
+    size_t used = (size_t)(r.next - (rd->buf + rd->pos));
+    if (used > rd->max_record) {
+      mlprt_error_set(err, rd->path, rd->row + 1, rd->line, 0, NULL,
+                      "record longer than the limit of %zu bytes (max_record)", rd->max_record);
+      return -1;
+    }
+    bool blank = rd->fields.n == 1 && rd->fields.f[0].len == 0 && !rd->fields.f[0].esc &&
+                 rd->buf[rd->pos] != '"';
+    rd->pos += used;
+    rd->line += r.nl;
+    if (blank) continue;
+    rd->row++;
+    return 1;
+  }
+}
+
+/* Unescape doubled quotes of f into scratch when needed. */
+static const char *field_text(const Field *f, char **scratch, size_t *scap, size_t *len) {
+  *len = f->len;
+  if (!f->esc) return f->s;
+  if (*scap < f->len + 1) {
+    *scap = f->len + 1;
+    *scratch = mlprt_xrealloc(*scratch, *scap);
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < f->len; i++) {
+    (*scratch)[k++] = f->s[i];
+    if (f->s[i] == '"') i++;
+  }
+  *len = k;
+  return *scratch;
+}
+
+/* Open the file, skip a BOM and skip_lines lines, and read the header (or
+ * name the columns). */
+static int reader_open(Reader *rd, const char *path, const MlprtLoadOpts *o, char ***names, int *ncols,
+                       MlprtError *err) {
+  memset(rd, 0, sizeof *rd);
+  rd->path = path;
+  rd->fd = open(path, O_RDONLY);
+  rd->line = 1;
+  rd->max_record = o && o->max_record ? o->max_record : MLPRT_MAX_RECORD_DEFAULT;
+  size_t plen = strlen(path);
+  rd->delim = o && o->delim ? o->delim : plen > 4 && !strcmp(path + plen - 4, ".tsv") ? '\t' : ',';
+  rd->stop[(uint8_t)rd->delim] = rd->stop['\n'] = rd->stop['\r'] = 1;
+  *names = NULL;
+  *ncols = 0;
+  if (rd->fd < 0) {
+    mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot open: %s", strerror(errno));
+    return -1;
+  }
+  rd->cap = BLOCK * (size_t)mlprt_opt_threads(o);
+  if (rd->cap > rd->max_record + 1) rd->cap = rd->max_record + 1 > BLOCK ? rd->max_record + 1 : BLOCK;
+  rd->buf = mlprt_xmalloc(rd->cap + 1);
+  if (reader_fill(rd, err)) return -1;
+  if (rd->len >= 3 && memcmp(rd->buf, "\xEF\xBB\xBF", 3) == 0) rd->pos = 3;
+  for (int i = 0; o && i < o->skip_lines; i++) {
+    char *nl;
+    while (!(nl = memchr(rd->buf + rd->pos, '\n', rd->len - rd->pos))) {
+      if (rd->eof) {
+        rd->pos = rd->len;
+        break;
+      }
+      if (reader_more(rd, err)) return -1;
+    }
+    if (nl) rd->pos = (size_t)(nl + 1 - rd->buf), rd->line++;
+  }
+  if (o && o->no_header) {
+    int n = o->nnames;
+    /* count the first record's fields without consuming it: refills only
+     * compact, so the record always starts at rd->pos */
+    while (!n && !(rd->pos == rd->len && rd->eof)) {
+      RecResult r = tokenize(rd->buf + rd->pos, rd->buf + rd->len, rd->eof, rd->delim, rd->stop, &rd->fields);
+      if (r.status == REC_ERROR) {
+        mlprt_error_set(err, path, 1, rd->line, r.err_field + 1, NULL, "%s", r.err);
+        return -1;
+      }
+      if (r.status == REC_OK) n = rd->fields.n;
+      else if (reader_more(rd, err)) return -1;
+    }
+    if (!n) {
+      mlprt_error_set(err, path, 0, 0, 0, NULL, "empty file: no data");
+      return -1;
+    }
+    *names = mlprt_xmalloc((size_t)n * sizeof **names);
+    for (int i = 0; i < n; i++) {
+      char tmp[32];
+      snprintf(tmp, sizeof tmp, "c%d", i + 1);
+      (*names)[i] = i < o->nnames ? mlprt_xstrndup(o->names[i], strlen(o->names[i]))
+                                  : mlprt_xstrndup(tmp, strlen(tmp));
+    }
+    *ncols = n;
+    return 0;
+  }
+  int rc = reader_next(rd, err);
+  if (rc <= 0) {
+    if (rc == 0) mlprt_error_set(err, path, 0, 0, 0, NULL, "empty file: no header");
+    return -1;
+  }
+  rd->row = 0; /* the header is not a data row */
+  rc = 0;
+  int n = rd->fields.n;
+  char **nm = mlprt_xcalloc((size_t)n, sizeof *nm);
+  char *scratch = NULL;
+  size_t scap = 0;
+  for (int i = 0; i < n; i++) {
+    size_t len;
+    const char *s = field_text(&rd->fields.f[i], &scratch, &scap, &len);
+    if (mlprt_utf8_valid_prefix(s, len) != len) {
+      mlprt_error_set(err, path, 0, rd->line - 1, i + 1, NULL, "header: invalid UTF-8 in a column name");
+      rc = -1;
+    } else if (len == 0) {
+      char tmp[32];
+      snprintf(tmp, sizeof tmp, "c%d", i + 1);
+      nm[i] = mlprt_xstrndup(tmp, strlen(tmp));
+    } else {
+      nm[i] = mlprt_xstrndup(s, len);
+    }
+    for (int j = 0; rc == 0 && j < i; j++) {
+      if (strcmp(nm[j], nm[i]) == 0) {
+        mlprt_error_set(err, path, 0, rd->line - 1, i + 1, nm[i], "header: duplicate column name");
+        rc = -1;
+      }
+    }
+    if (rc) break;
+  }
+  free(scratch);
+  if (rc) {
+    for (int i = 0; i < n; i++) free(nm[i]);
+    free(nm);
+    return -1;
+  }
+  *names = nm;
+  *ncols = n;
+  return 0;
+}
+
+static void ragged_error(MlprtError *err, const char *path, int64_t row, int64_t line, int ncols, int got,
+                         char **names) {
+  int col = got < ncols ? got + 1 : ncols + 1;
+  mlprt_error_set(err, path, row, line, col, col <= ncols ? names[col - 1] : NULL,
+                  "expected %d fields, found %d", ncols, got);
+}
+
+/* ---- inference ---- */
+
+int mlprt_csv_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, MlprtError *err) {
+  Reader rd;
+  char **names;
+  int ncols;
+  if (reader_open(&rd, path, o, &names, &ncols, err)) {
+    reader_close(&rd);
+    return -1;
+  }
+  int64_t limit = o && o->scan_rows ? o->scan_rows : MLPRT_SCAN_ROWS_DEFAULT;
+  int max_levels = mlprt_opt_max_levels(o);
+  MlprtNaSet na;
+  mlprt_na_init(&na, o);
+  MlprtInferCol *ic = mlprt_xcalloc((size_t)ncols, sizeof *ic);
+  int *decl = mlprt_xmalloc((size_t)ncols * sizeof *decl);
+  for (int i = 0; i < ncols; i++) decl[i] = mlprt_decl_type(o, names[i]);
+  char *scratch = NULL;
+  size_t scap = 0;
+  int rc = 0;
+  bool complete = true;
+  for (;;) {
+    if (limit >= 0 && rd.row >= limit) {
+      complete = rd.pos == rd.len && rd.eof;
+      break;
+    }
+    int64_t line = rd.line;
+    int k = reader_next(&rd, err);
+    if (k <= 0) {
+      rc = k;
+      break;
+    }
+    if (rd.fields.n != ncols) {
+      ragged_error(err, path, rd.row, line, ncols, rd.fields.n, names);
+      rc = -1;
+      break;
+    }
+    for (int i = 0; i < ncols && !rc; i++) {
+      size_t len;
+      const char *s = field_text(&rd.fields.f[i], &scratch, &scap, &len);
+      if (mlprt_na_match(&na, s, len)) {
+        ic[i].nmissing++;
+      } else if (mlprt_utf8_valid_prefix(s, len) != len) {
+        mlprt_error_set(err, path, rd.row, line, i + 1, names[i], "invalid UTF-8");
+        rc = -1;
+      } else if (mlprt_infer_add(&ic[i], s, len, max_levels, decl[i])) {
+        mlprt_error_set(err, path, rd.row, line, i + 1, names[i], "value '%.*s' is not a %s (declared type)",
+                        len > 40 ? 40 : (int)len, s, mlprt_col_type_name((MlprtColType)decl[i]));
+        rc = -1;
+      }
+    }
+    if (rc) break;
+  }
+  free(scratch);
+  free(decl);
+  if (!rc && rd.row == 0) {
+    for (int i = 0; i < ncols && !rc; i++) {
+      if (mlprt_decl_type(o, names[i]) < 0) {
+        mlprt_error_set(err, path, 0, 0, i + 1, names[i], "no data rows to infer the column's type from");
+        rc = -1;
+      }
+    }
+  }
+  if (!rc) {
+    mlprt_infer_finish(ic, names, ncols, o, rd.row, complete, out);
+  } else {
+    for (int i = 0; i < ncols; i++) free(names[i]), mlprt_levels_free(&ic[i].levels);
+  }
+  free(ic);
+  free(names);
+  reader_close(&rd);
+  return rc ? -1 : 0;
+}
+
+/* ---- parallel loading ---- */
+
+typedef struct {
+  /* shared, read-only */
+  const char *path;
+  const MlprtSchema *schema;
+  const MlprtNaSet *na;
+  char delim;
+  const uint8_t *stop;
+  const char *end;   /* end of the buffered data */
+  bool eof;
+  size_t max_record;
+  /* this segment */
+  const char *start, *lim; /* parse records that start in [start, lim) */
+  MlprtTable tab;          /* rows parsed, codes local to tab's levels */
+  int64_t lines;           /* physical lines consumed */
+  const char *stopped;     /* where the first unparsed record starts */
+  Fields fields;
+  char *scratch;
+  size_t scap;
+  int err;                 /* 0, -1, or MLPRT_ERR_RETYPE */
+  int64_t err_row, err_line; /* relative to the segment: 1-based row, 0-based line */
+  int err_col;
+  char err_msg[200];
+} Segment;
+
+static void segment_error(Segment *sg, int code, int64_t line, int col, const char *fmt, const char *what,
+                          size_t len) {
+  sg->err = code;
+  sg->err_row = sg->tab.nrows + 1;
+  sg->err_line = line;
+  sg->err_col = col;
+  snprintf(sg->err_msg, sizeof sg->err_msg, fmt, len > 40 ? 40 : (int)len, what);
+}
+
+static void *segment_parse(void *arg) {
+  Segment *sg = arg;
+  const MlprtSchema *s = sg->schema;
+  int ncols = s->ncols;
+  const char *p = sg->start;
+  sg->tab.nrows = 0;
+  for (int i = 0; i < ncols; i++) sg->tab.cols[i].pool_len = 0;
+  sg->lines = 0;
+  sg->err = 0;
+  while (p < sg->lim) {
+    RecResult r = tokenize(p, sg->end, sg->eof, sg->delim, sg->stop, &sg->fields);
+    if (r.status == REC_INCOMPLETE) break;
+    if (r.status == REC_ERROR) {
+      segment_error(sg, -1, sg->lines, r.err_field + 1, "%.*s", r.err, strlen(r.err));
+      break;
+    }
+    if ((size_t)(r.next - p) > sg->max_record) {
+      sg->err = -1;
+      sg->err_row = sg->tab.nrows + 1;
+      sg->err_line = sg->lines;
+      sg->err_col = 0;
+      snprintf(sg->err_msg, sizeof sg->err_msg, "record longer than the limit of %zu bytes (max_record)",
+               sg->max_record);
+      break;
+    }
+    if (sg->fields.n == 1 && sg->fields.f[0].len == 0 && *p != '"') { /* empty line */
+      sg->lines += r.nl;
+      p = r.next;
+      continue;
+    }
+    if (sg->fields.n != ncols) {
+      sg->err = -1;
+      sg->err_row = sg->tab.nrows + 1;
+      sg->err_line = sg->lines;
+      sg->err_col = sg->fields.n < ncols ? sg->fields.n + 1 : ncols + 1;
+      snprintf(sg->err_msg, sizeof sg->err_msg, "expected %d fields, found %d", ncols, sg->fields.n);
+      break;
+    }
+    int64_t row = sg->tab.nrows;
+    mlprt_table_reserve(&sg->tab, row + 1);
+    for (int i = 0; i < ncols; i++) {
+      size_t len;
+      const char *v = field_text(&sg->fields.f[i], &sg->scratch, &sg->scap, &len);
+      const char *why;
+      if (mlprt_cell_from_text(&sg->tab, i, row, v, len, sg->na, &why)) {
+        bool retype = !s->cols[i].declared && strcmp(why, "invalid UTF-8") != 0;
+        char fmt[160];
+        snprintf(fmt, sizeof fmt, "%s: '%%.*s' (column type %s%s)", why, mlprt_col_type_name(s->cols[i].type),
+                 s->cols[i].declared ? ", declared" : "");
+        segment_error(sg, retype ? MLPRT_ERR_RETYPE : -1, sg->lines, i + 1, fmt, v, len);
+        break;
+      }
+    }
+    if (sg->err) break;
+    sg->tab.nrows++;
+    sg->lines += r.nl;
+    p = r.next;
+  }
+  sg->stopped = p;
+  return NULL;
+}
+
+int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *s, MlprtTable *t,
+                   MlprtError *err) {
+  Reader rd;
+  char **names;
+  int ncols;
+  mlprt_table_from_schema(t, s);
+  if (reader_open(&rd, path, o, &names, &ncols, err)) {
+    reader_close(&rd);
+    mlprt_table_free(t);
+    return -1;
+  }
+  int rc = 0;
+  if (ncols != s->ncols) {
+    mlprt_error_set(err, path, 0, 0, 0, NULL, "the file has %d columns, the schema %d", ncols, s->ncols);
+    rc = -1;
+  }
+  for (int i = 0; i < ncols && !rc; i++) {
+    if (strcmp(names[i], s->cols[i].name)) {
+      mlprt_error_set(err, path, 0, 0, i + 1, names[i], "column is named '%s' in the schema", s->cols[i].name);
+      rc = -1;
+    }
+  }
+  for (int i = 0; i < ncols; i++) free(names[i]);
+  free(names);
+  MlprtNaSet na;
+  mlprt_na_init(&na, o);
+  int nth = mlprt_opt_threads(o);
+  Segment *sg = mlprt_xcalloc((size_t)nth, sizeof *sg);
+  for (int k = 0; k < nth; k++) {
+    sg[k] = (Segment){.path = path, .schema = s, .na = &na, .delim = rd.delim, .stop = rd.stop,
+                   .max_record = rd.max_record};
+    mlprt_table_from_schema(&sg[k].tab, s);
+  }
+  pthread_t *tid = mlprt_xcalloc((size_t)nth, sizeof *tid);
+  while (!rc && !(rd.pos == rd.len && rd.eof)) {
+    const char *base = rd.buf + rd.pos, *end = rd.buf + rd.len;
+    size_t avail = rd.len - rd.pos;
+    int n = avail / MIN_SEGMENT < (size_t)nth ? (int)(avail / MIN_SEGMENT) : nth;
+    if (n < 1) n = 1;
+    /* cut at newlines; a cut inside a quoted field is caught below */
+    const char *cut = base;
+    int used = 0;
+    for (int k = 0; k < n; k++) {
+      const char *next = end;
+      if (k + 1 < n) {
+        const char *nl = memchr(base + avail * (size_t)(k + 1) / (size_t)n, '\n',
+                                (size_t)(end - (base + avail * (size_t)(k + 1) / (size_t)n)));
+        next = nl ? nl + 1 : end;
+      }
+      if (next <= cut) continue;
+      sg[used].end = end, sg[used].eof = rd.eof;
+      sg[used].start = cut, sg[used].lim = next;
+      cut = next;
+      used++;
+    }
+    for (int k = 1; k < used; k++)
+      if (pthread_create(&tid[k], NULL, segment_parse, &sg[k])) segment_parse(&sg[k]), tid[k] = 0;
+    segment_parse(&sg[0]);
+    for (int k = 1; k < used; k++)
+      if (tid[k]) pthread_join(tid[k], NULL);
+    const char *consumed = base;
+    for (int k = 0; k < used && !rc; k++) {
+      if (k > 0 && sg[k - 1].stopped != sg[k].start) break; /* a cut fell inside a record */
+      Segment *g = &sg[k];
+      if (g->err) {
+        mlprt_error_set(err, path, rd.row + g->err_row, rd.line + g->err_line, g->err_col,
+                        g->err_col <= s->ncols ? s->cols[g->err_col - 1].name : NULL, "%s", g->err_msg);
+        rc = g->err;
+        break;
+      }
+      if (mlprt_table_append(t, &g->tab, err)) rc = -1;
+      rd.row += g->tab.nrows;
+      rd.line += g->lines;
+      consumed = g->stopped;
+      if (g->stopped < g->lim) break;
+    }
+    if (rc) break;
+    rd.pos = (size_t)(consumed - rd.buf);
+    if (consumed == base && rd.eof) { /* at EOF every record completes or fails */
+      mlprt_error_set(err, path, rd.row + 1, rd.line, 0, NULL, "no progress parsing the record");
+      rc = -1;
+    } else if (consumed == base) {
+      rc = reader_more(&rd, err);
+    } else if (!rd.eof) {
+      rc = reader_fill(&rd, err);
+    }
+  }
+  for (int k = 0; k < nth; k++) {
+    mlprt_table_free(&sg[k].tab);
+    free(sg[k].fields.f);
+    free(sg[k].scratch);
+  }
+  free(sg);
+  free(tid);
+  reader_close(&rd);
+  if (rc) mlprt_table_free(t);
+  return rc;
+}

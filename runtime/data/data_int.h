@@ -1,0 +1,133 @@
+/* data_int.h — private helpers shared by the loaders, the schema inference
+ * and the cleaning ops in runtime/data/. Not installed.
+ *
+ * The data step keeps its own aborting allocator instead of tensor.h's so
+ * that the compiler can link schema inference without OpenBLAS. */
+#ifndef MLPRT_DATA_INT_H
+#define MLPRT_DATA_INT_H
+
+#include <stdarg.h>
+
+#include "mlp/data.h"
+
+void *mlprt_xmalloc(size_t n);
+void *mlprt_xcalloc(size_t n, size_t size);
+void *mlprt_xrealloc(void *p, size_t n);
+char *mlprt_xstrndup(const char *s, size_t n);
+
+void mlprt_error_set(MlprtError *e, const char *file, int64_t row, int64_t line, int col,
+                     const char *colname, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* ---- missing-value tokens ---- */
+#define MLPRT_MAX_NA 32
+typedef struct {
+  const char *tok[MLPRT_MAX_NA];
+  size_t len[MLPRT_MAX_NA];
+  int n;
+  bool numeric; /* some token reads as a number (say "-999"): test tokens first */
+} MlprtNaSet;
+void mlprt_na_init(MlprtNaSet *na, const MlprtLoadOpts *o);
+bool mlprt_na_match(const MlprtNaSet *na, const char *s, size_t len);
+
+/* ---- inference ---- */
+/* What one field looks like, as a bit so a column can collect them. */
+enum {
+  MLPRT_K_INT = 1,
+  MLPRT_K_FLOAT = 2,
+  MLPRT_K_BOOL = 4,
+  MLPRT_K_DATE = 8,
+  MLPRT_K_STRING = 16
+};
+int mlprt_classify(const char *s, size_t len);
+
+typedef struct {
+  unsigned kinds;     /* MLPRT_K_* seen */
+  int64_t nmissing;
+  MlprtLevels levels; /* distinct strings, until there are more than max_levels */
+  bool many;          /* more than max_levels distinct strings */
+} MlprtInferCol;
+
+/* Note one non-missing field; declared is the declared type or -1. Returns 0,
+ * or -1 when a declared type rejects the value. */
+int mlprt_infer_add(MlprtInferCol *c, const char *s, size_t len, int max_levels, int declared);
+/* Turn the collected columns into a schema (takes the names). */
+void mlprt_infer_finish(MlprtInferCol *ic, char **names, int ncols, const MlprtLoadOpts *o,
+                        int64_t nrows, bool complete, MlprtSchema *out);
+int mlprt_decl_type(const MlprtLoadOpts *o, const char *name); /* -1 when not declared */
+int mlprt_opt_max_levels(const MlprtLoadOpts *o);
+
+/* ---- filling a table from text fields ---- */
+/* Set cell (col, row) of t from the text s[0..len) per the column's type.
+ * Returns 0, or -1 with why set to a message when the value does not fit. */
+int mlprt_cell_from_text(MlprtTable *t, int col, int64_t row, const char *s, size_t len,
+                         const MlprtNaSet *na, const char **why);
+/* A new table with one empty column per schema column. */
+void mlprt_table_from_schema(MlprtTable *t, const MlprtSchema *s);
+/* Mark a row's cells missing (rows appended before the fields are known). */
+void mlprt_row_set_missing(MlprtTable *t, int64_t row);
+
+/* Number of parser threads for opts. */
+int mlprt_opt_threads(const MlprtLoadOpts *o);
+MlprtFormat mlprt_detect_format(const char *path, const MlprtLoadOpts *o);
+
+/* The format-specific halves of mlprt_schema_infer / mlprt_load_schema. */
+int mlprt_csv_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, MlprtError *err);
+int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *s, MlprtTable *t,
+                   MlprtError *err);
+int mlprt_json_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, MlprtError *err);
+int mlprt_json_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *s, MlprtTable *t,
+                    MlprtError *err);
+
+/* Loads that fail only because a value contradicts an inferred type return
+ * this, so mlprt_load can infer again from every row. */
+#define MLPRT_ERR_RETYPE (-2)
+
+/* ---- statistics shared by the cleaning ops ---- */
+/* The k-th smallest of x[0..n) (x is reordered). */
+double mlprt_select_kth(double *x, int64_t n, int64_t k);
+/* Linear-interpolated quantile q in [0,1] of x[0..n) (x is reordered). */
+double mlprt_quantile(double *x, int64_t n, double q);
+
+
+/* ---- cleaning internals ---- */
+#include "mlp/clean.h"
+
+/* Type masks for column selection. */
+#define MLPRT_TM(t) (1u << (t))
+#define MLPRT_TM_NUMERIC (MLPRT_TM(MLPRT_COL_FLOAT) | MLPRT_TM(MLPRT_COL_INT))
+#define MLPRT_TM_STRINGS (MLPRT_TM(MLPRT_COL_CATEGORY) | MLPRT_TM(MLPRT_COL_TEXT))
+#define MLPRT_TM_ANY (~0u)
+
+/* Resolve a selection to column indices (*out, caller frees): named columns
+ * must exist (else a did-you-mean error) and have a type in mask; an empty
+ * selection takes every column whose type is in mask. Returns the count or -1. */
+int mlprt_select_columns(const MlprtTable *t, MlprtCols sel, unsigned mask, const char *step, int **out,
+                         MlprtError *err);
+bool mlprt_cols_contain(MlprtCols sel, const char *name);
+/* Zeroed fit of kind with n columns named by t's columns idx[]. */
+void mlprt_fit_init(MlprtFit *f, MlprtStepKind kind, int method, const MlprtTable *t, const int *idx, int n);
+/* Record an applied step in the log. */
+void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f);
+
+/* Per-kind apply, dispatched by mlprt_fit_apply. */
+int mlprt_impute_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
+int mlprt_scale_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
+int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
+int mlprt_text_clean_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
+int mlprt_vectorize_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
+/* Outliers with the keep predicate of p (p may be NULL). */
+int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p, MlprtError *err);
+
+/* A 64-bit mix (the splitmix64 finaliser), for hashing rows and words. */
+static inline uint64_t mlprt_mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= UINT64_C(0xbf58476d1ce4e5b9);
+  x ^= x >> 27;
+  x *= UINT64_C(0x94d049bb133111eb);
+  return x ^ (x >> 31);
+}
+uint64_t mlprt_hash_bytes64(const char *s, size_t len);
+/* An empty table with t's columns (names, types) and no rows. */
+void mlprt_table_like(MlprtTable *out, const MlprtTable *t);
+
+#endif

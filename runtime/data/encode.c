@@ -1,0 +1,163 @@
+/* encode.c — categorical encodings: one-hot (with an optional bucket for
+ * levels unseen in training), ordinal, and the hashing trick. Consumes
+ * CATEGORY (or TEXT) columns; produces the training levels (sorted, capped
+ * to the most frequent) and replaces each column by its encoding. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_int.h"
+
+#define UNKNOWN_LEVEL "__unknown__"
+
+/* A cell's text, NULL when missing. */
+static const char *cell_text(const MlprtColumn *c, int64_t r) {
+  if (c->type == MLPRT_COL_CATEGORY) return c->codes[r] < 0 ? NULL : c->levels.names[c->codes[r]];
+  return mlprt_text_at(c, r);
+}
+
+typedef struct {
+  const char *name;
+  int64_t count;
+} LevelCount;
+
+static int by_count(const void *a, const void *b) {
+  const LevelCount *x = a, *y = b;
+  if (x->count != y->count) return x->count > y->count ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Training levels of column c, the max_levels most frequent when > 0,
+ * sorted bytewise. */
+static void fit_levels(const MlprtTable *t, const MlprtColumn *c, int max_levels, MlprtColFit *cf) {
+  MlprtLevels lv = {0};
+  int64_t *cnt = NULL;
+  int32_t cap = 0;
+  for (int64_t r = 0; r < t->nrows; r++) {
+    const char *s = mlprt_row_trains(t, r) ? cell_text(c, r) : NULL;
+    if (!s) continue;
+    int32_t k = mlprt_levels_intern(&lv, s, strlen(s));
+    if (k >= cap) {
+      int32_t old = cap;
+      cap = cap ? cap * 2 : 16;
+      cnt = mlprt_xrealloc(cnt, (size_t)cap * sizeof *cnt);
+      memset(cnt + old, 0, (size_t)(cap - old) * sizeof *cnt);
+    }
+    cnt[k]++;
+  }
+  LevelCount *lc = mlprt_xmalloc((size_t)(lv.n ? lv.n : 1) * sizeof *lc);
+  for (int32_t k = 0; k < lv.n; k++) lc[k] = (LevelCount){lv.names[k], cnt[k]};
+  int32_t n = lv.n;
+  if (max_levels > 0 && n > max_levels) {
+    qsort(lc, (size_t)n, sizeof *lc, by_count);
+    n = max_levels;
+  }
+  cf->levels = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->levels);
+  for (int32_t k = 0; k < n; k++) cf->levels[k] = mlprt_xstrndup(lc[k].name, strlen(lc[k].name));
+  cf->nlevels = n;
+  qsort(cf->levels, (size_t)n, sizeof *cf->levels, by_name);
+  free(lc);
+  free(cnt);
+  mlprt_levels_free(&lv);
+}
+
+int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *f, MlprtError *err) {
+  unsigned mask = p->cols.n ? MLPRT_TM_STRINGS : MLPRT_TM(MLPRT_COL_CATEGORY);
+  int *idx;
+  int n = mlprt_select_columns(t, p->cols, mask, "encode", &idx, err);
+  if (n < 0) return -1;
+  mlprt_fit_init(f, MLPRT_STEP_ENCODE, (int)p->method, t, idx, n);
+  f->flag = p->unknown_bucket;
+  f->param = p->method == MLPRT_ENCODE_HASH ? (p->buckets > 0 ? p->buckets : 16) : p->max_levels;
+  if (p->method != MLPRT_ENCODE_HASH)
+    for (int i = 0; i < n; i++) fit_levels(t, &t->cols[idx[i]], p->max_levels, &f->cols[i]);
+  free(idx);
+  return 0;
+}
+
+/* Fitted index of every row's value: [nrows], -1 missing, -2 unseen. */
+static int32_t *row_levels(const MlprtTable *t, const MlprtColumn *c, const MlprtColFit *cf, int64_t *unseen) {
+  MlprtLevels fitted = {0};
+  for (int32_t k = 0; k < cf->nlevels; k++) mlprt_levels_intern(&fitted, cf->levels[k], strlen(cf->levels[k]));
+  int32_t *out = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *out);
+  *unseen = 0;
+  if (c->type == MLPRT_COL_CATEGORY) {
+    /* map the column's own codes once, then each row is a lookup */
+    int32_t *map = mlprt_xmalloc((size_t)(c->levels.n ? c->levels.n : 1) * sizeof *map);
+    for (int32_t l = 0; l < c->levels.n; l++) {
+      int32_t k = mlprt_levels_find(&fitted, c->levels.names[l], strlen(c->levels.names[l]));
+      map[l] = k < 0 ? -2 : k;
+    }
+    for (int64_t r = 0; r < t->nrows; r++) {
+      out[r] = c->codes[r] < 0 ? -1 : map[c->codes[r]];
+      *unseen += out[r] == -2;
+    }
+    free(map);
+  } else {
+    for (int64_t r = 0; r < t->nrows; r++) {
+      const char *s = cell_text(c, r);
+      int32_t k = s ? mlprt_levels_find(&fitted, s, strlen(s)) : -1;
+      out[r] = !s ? -1 : k < 0 ? -2 : k;
+      *unseen += out[r] == -2;
+    }
+  }
+  mlprt_levels_free(&fitted);
+  return out;
+}
+
+int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
+  for (int i = 0; i < f->n; i++) {
+    MlprtColFit *cf = &f->cols[i];
+    int c = mlprt_table_find(t, cf->column);
+    if (c < 0 || !(MLPRT_TM_STRINGS & MLPRT_TM(t->cols[c].type))) {
+      mlprt_error_set(err, NULL, 0, 0, 0, cf->column, "encode: no category or text column of this name");
+      return -1;
+    }
+    char name[512];
+    if (f->method == MLPRT_ENCODE_HASH) {
+      int nb = (int)f->param, first = t->ncols;
+      for (int b = 0; b < nb; b++) {
+        snprintf(name, sizeof name, "%s#%d", cf->column, b);
+        int k = mlprt_table_add_column(t, name, MLPRT_COL_FLOAT);
+        memset(t->cols[k].f, 0, (size_t)t->nrows * sizeof(float));
+      }
+      const MlprtColumn *src = &t->cols[c];
+      for (int64_t r = 0; r < t->nrows; r++) {
+        const char *s = cell_text(src, r);
+        if (s) t->cols[first + (int)(mlprt_hash_bytes64(s, strlen(s)) % (uint64_t)nb)].f[r] = 1;
+      }
+    } else {
+      int64_t unseen;
+      int32_t *lv = row_levels(t, &t->cols[c], cf, &unseen);
+      cf->changed = unseen;
+      if (f->method == MLPRT_ENCODE_ORDINAL) {
+        snprintf(name, sizeof name, "%s", cf->column);
+        int k = mlprt_table_add_column(t, "", MLPRT_COL_INT);
+        for (int64_t r = 0; r < t->nrows; r++) t->cols[k].f[r] = lv[r] < 0 ? NAN : (float)lv[r];
+      } else {
+        int first = t->ncols, nl = cf->nlevels + (f->flag ? 1 : 0);
+        for (int l = 0; l < nl; l++) {
+          snprintf(name, sizeof name, "%s=%s", cf->column, l < cf->nlevels ? cf->levels[l] : UNKNOWN_LEVEL);
+          int k = mlprt_table_add_column(t, name, MLPRT_COL_BOOL);
+          memset(t->cols[k].b, 0, (size_t)t->nrows);
+        }
+        for (int64_t r = 0; r < t->nrows; r++) {
+          if (lv[r] >= 0) t->cols[first + lv[r]].b[r] = 1;
+          else if (lv[r] == -2 && f->flag) t->cols[first + cf->nlevels].b[r] = 1;
+        }
+      }
+      free(lv);
+    }
+    mlprt_table_drop_column(t, c);
+    if (f->method == MLPRT_ENCODE_ORDINAL) { /* the ordinal column takes the old name */
+      MlprtColumn *last = &t->cols[t->ncols - 1];
+      free(last->name);
+      last->name = mlprt_xstrndup(name, strlen(name));
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,198 @@
+/* impute.c — filling missing values: mean, median, mode, constant (fitted
+ * on training rows), forward fill, or dropping the row; optionally adding a
+ * NAME_missing indicator column first. Consumes a table and its split;
+ * produces the fitted fill values and the filled table. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_int.h"
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Non-missing training values of a numeric column: [*n] doubles. */
+static double *train_values(const MlprtTable *t, const MlprtColumn *c, int64_t *n) {
+  double *v = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *v);
+  int64_t k = 0;
+  for (int64_t r = 0; r < t->nrows; r++)
+    if (mlprt_row_trains(t, r) && !isnan(c->f[r])) v[k++] = c->f[r];
+  *n = k;
+  return v;
+}
+
+/* The most frequent training value as text, ties to the bytewise smallest;
+ * NULL when the column has no training values. */
+static char *mode_text(const MlprtTable *t, int col) {
+  MlprtLevels lv = {0};
+  int64_t *cnt = NULL;
+  int32_t cap = 0;
+  char buf[64];
+  for (int64_t r = 0; r < t->nrows; r++) {
+    if (!mlprt_row_trains(t, r) || mlprt_is_missing(t, col, r)) continue;
+    const char *s = mlprt_cell_str(t, col, r, buf, sizeof buf);
+    int32_t k = mlprt_levels_intern(&lv, s, strlen(s));
+    if (k >= cap) {
+      int32_t old = cap;
+      cap = cap ? cap * 2 : 16;
+      cnt = mlprt_xrealloc(cnt, (size_t)cap * sizeof *cnt);
+      memset(cnt + old, 0, (size_t)(cap - old) * sizeof *cnt);
+    }
+    cnt[k]++;
+  }
+  int32_t best = -1;
+  for (int32_t k = 0; k < lv.n; k++)
+    if (best < 0 || cnt[k] > cnt[best] || (cnt[k] == cnt[best] && strcmp(lv.names[k], lv.names[best]) < 0))
+      best = k;
+  char *res = best < 0 ? NULL : mlprt_xstrndup(lv.names[best], strlen(lv.names[best]));
+  free(cnt);
+  mlprt_levels_free(&lv);
+  return res;
+}
+
+int mlprt_impute_fit(const MlprtTable *t, const MlprtImputeParams *p, MlprtFit *f, MlprtError *err) {
+  unsigned mask = MLPRT_TM_NUMERIC;
+  if (p->strategy == MLPRT_IMPUTE_MODE || p->strategy == MLPRT_IMPUTE_FFILL || p->strategy == MLPRT_IMPUTE_DROP)
+    mask = MLPRT_TM_ANY;
+  else if (p->strategy == MLPRT_IMPUTE_CONSTANT && p->constant_text)
+    mask = MLPRT_TM_ANY;
+  int *idx;
+  int n = mlprt_select_columns(t, p->cols, mask, "impute", &idx, err);
+  if (n < 0) return -1;
+  mlprt_fit_init(f, MLPRT_STEP_IMPUTE, (int)p->strategy, t, idx, n);
+  f->param = p->constant;
+  f->flag = p->indicator;
+  for (int i = 0; i < n; i++) {
+    const MlprtColumn *c = &t->cols[idx[i]];
+    MlprtColFit *cf = &f->cols[i];
+    bool numeric = c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT;
+    switch (p->strategy) {
+    case MLPRT_IMPUTE_MEAN:
+    case MLPRT_IMPUTE_MEDIAN: {
+      int64_t k;
+      double *v = train_values(t, c, &k);
+      if (p->strategy == MLPRT_IMPUTE_MEAN) {
+        double s = 0;
+        for (int64_t j = 0; j < k; j++) s += v[j];
+        cf->a = k ? s / (double)k : NAN;
+      } else {
+        cf->a = mlprt_quantile(v, k, 0.5);
+      }
+      free(v);
+      if (!k) goto no_values;
+      break;
+    }
+    case MLPRT_IMPUTE_MODE:
+      if (numeric) {
+        int64_t k;
+        double *v = train_values(t, c, &k);
+        qsort(v, (size_t)k, sizeof *v, cmp_double);
+        int64_t best = 0;
+        for (int64_t j = 0, run; j < k; j += run) {
+          for (run = 1; j + run < k && v[j + run] == v[j]; run++) continue;
+          if (run > best) best = run, cf->a = v[j];
+        }
+        free(v);
+        if (!k) goto no_values;
+      } else {
+        cf->level = mode_text(t, idx[i]);
+        if (!cf->level) goto no_values;
+      }
+      break;
+    case MLPRT_IMPUTE_CONSTANT:
+      if (numeric) cf->a = p->constant;
+      else cf->level = mlprt_xstrndup(p->constant_text, strlen(p->constant_text));
+      break;
+    default: break; /* forward fill and drop learn nothing */
+    }
+    continue;
+  no_values:
+    mlprt_error_set(err, NULL, 0, 0, idx[i] + 1, c->name, "impute %s: no training values to fit",
+                    mlprt_method_name(MLPRT_STEP_IMPUTE, p->strategy));
+    free(idx);
+    mlprt_fit_free(f);
+    return -1;
+  }
+  free(idx);
+  return 0;
+}
+
+int mlprt_impute_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
+  int *col = mlprt_xmalloc((size_t)(f->n ? f->n : 1) * sizeof *col);
+  for (int i = 0; i < f->n; i++) {
+    col[i] = mlprt_table_find(t, f->cols[i].column);
+    if (col[i] < 0) {
+      mlprt_error_set(err, NULL, 0, 0, 0, f->cols[i].column, "impute: no such column in the data");
+      free(col);
+      return -1;
+    }
+  }
+  if (f->flag) {
+    for (int i = 0; i < f->n; i++) {
+      char name[256];
+      snprintf(name, sizeof name, "%s_missing", f->cols[i].column);
+      if (mlprt_table_find(t, name) >= 0) continue; /* applied before */
+      int m = mlprt_table_add_column(t, name, MLPRT_COL_BOOL);
+      for (int64_t r = 0; r < t->nrows; r++) t->cols[m].b[r] = mlprt_is_missing(t, col[i], r);
+    }
+  }
+  uint8_t *keep = NULL;
+  MlprtNaSet none = {.n = 0};
+  for (int i = 0; i < f->n; i++) {
+    MlprtColumn *c = &t->cols[col[i]];
+    MlprtColFit *cf = &f->cols[i];
+    bool numeric = c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT;
+    if (f->method == MLPRT_IMPUTE_DROP) {
+      if (!keep) {
+        keep = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
+        memset(keep, 1, (size_t)t->nrows);
+      }
+      for (int64_t r = 0; r < t->nrows; r++)
+        if (keep[r] && mlprt_is_missing(t, col[i], r)) keep[r] = 0, cf->dropped++;
+    } else if (f->method == MLPRT_IMPUTE_FFILL) {
+      int64_t last = -1;
+      for (int64_t r = 0; r < t->nrows; r++) {
+        if (!mlprt_is_missing(t, col[i], r)) {
+          last = r;
+          continue;
+        }
+        if (last < 0) continue; /* nothing before: stays missing */
+        switch (c->type) {
+        case MLPRT_COL_FLOAT:
+        case MLPRT_COL_INT: c->f[r] = c->f[last]; break;
+        case MLPRT_COL_BOOL: c->b[r] = c->b[last]; break;
+        case MLPRT_COL_CATEGORY: c->codes[r] = c->codes[last]; break;
+        case MLPRT_COL_TEXT: c->off[r] = c->off[last]; break;
+        default: c->t[r] = c->t[last]; break;
+        }
+        cf->changed++;
+      }
+    } else if (numeric && !cf->level) {
+      float v = (float)cf->a;
+      if (c->type == MLPRT_COL_INT && v != floorf(v)) c->type = MLPRT_COL_FLOAT;
+      float *x = c->f;
+      int64_t filled = 0;
+      for (int64_t r = 0; r < t->nrows; r++)
+        if (isnan(x[r])) x[r] = v, filled++;
+      cf->changed = filled;
+    } else {
+      const char *why;
+      for (int64_t r = 0; r < t->nrows; r++) {
+        if (!mlprt_is_missing(t, col[i], r)) continue;
+        if (mlprt_cell_from_text(t, col[i], r, cf->level, strlen(cf->level), &none, &why)) {
+          mlprt_error_set(err, NULL, r + 1, 0, col[i] + 1, c->name, "impute: fill value '%s': %s", cf->level, why);
+          free(keep);
+          free(col);
+          return -1;
+        }
+        cf->changed++;
+      }
+    }
+  }
+  if (keep) mlprt_table_filter(t, keep);
+  free(keep);
+  free(col);
+  return 0;
+}

@@ -1,0 +1,209 @@
+/* numeric.c — the numeric cleaning ops: outliers (z-score or IQR bounds,
+ * clipped or dropped, with exempt columns and a keep predicate) and scaling
+ * (standard, min-max, robust, log1p). Consumes FLOAT/INT columns and the
+ * split; produces bounds or (center, scale) pairs fitted on training rows,
+ * and the rewritten columns. Statistics accumulate in double. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_int.h"
+
+typedef struct {
+  int64_t n;
+  double mean, sd, min, max; /* population sd */
+} Moments;
+
+/* Two passes (mean, then squared deviations) keep the variance accurate for
+ * data far from zero. */
+static Moments train_moments(const MlprtTable *t, const float *x) {
+  Moments m = {0, 0, 0, INFINITY, -INFINITY};
+  double s = 0;
+  for (int64_t r = 0; r < t->nrows; r++) {
+    if (!mlprt_row_trains(t, r) || isnan(x[r])) continue;
+    s += x[r];
+    m.n++;
+    if (x[r] < m.min) m.min = x[r];
+    if (x[r] > m.max) m.max = x[r];
+  }
+  if (!m.n) return m;
+  m.mean = s / (double)m.n;
+  double ss = 0;
+  for (int64_t r = 0; r < t->nrows; r++) {
+    if (!mlprt_row_trains(t, r) || isnan(x[r])) continue;
+    double d = x[r] - m.mean;
+    ss += d * d;
+  }
+  m.sd = sqrt(ss / (double)m.n);
+  return m;
+}
+
+/* Training quartiles q1, q2, q3 (linear interpolation); false when empty. */
+static bool train_quartiles(const MlprtTable *t, const float *x, double q[3]) {
+  double *v = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *v);
+  int64_t k = 0;
+  for (int64_t r = 0; r < t->nrows; r++)
+    if (mlprt_row_trains(t, r) && !isnan(x[r])) v[k++] = x[r];
+  for (int i = 0; i < 3; i++) q[i] = mlprt_quantile(v, k, 0.25 * (i + 1));
+  free(v);
+  return k > 0;
+}
+
+static int no_values(MlprtFit *f, const MlprtTable *t, int col, const char *step, MlprtError *err) {
+  mlprt_error_set(err, NULL, 0, 0, col + 1, t->cols[col].name, "%s: no training values to fit", step);
+  mlprt_fit_free(f);
+  return -1;
+}
+
+/* Resolve the fit's columns in t by name. */
+static int *fit_columns(const MlprtTable *t, const MlprtFit *f, MlprtError *err) {
+  int *col = mlprt_xmalloc((size_t)(f->n ? f->n : 1) * sizeof *col);
+  for (int i = 0; i < f->n; i++) {
+    col[i] = mlprt_table_find(t, f->cols[i].column);
+    if (col[i] < 0 || !(MLPRT_TM_NUMERIC & MLPRT_TM(t->cols[col[i]].type))) {
+      mlprt_error_set(err, NULL, 0, 0, 0, f->cols[i].column, "%s: no numeric column of this name in the data",
+                      mlprt_step_name(f->kind));
+      free(col);
+      return NULL;
+    }
+  }
+  return col;
+}
+
+/* ---- outliers ---- */
+
+int mlprt_outliers_fit(const MlprtTable *t, const MlprtOutlierParams *p, MlprtFit *f, MlprtError *err) {
+  int *idx;
+  int n = mlprt_select_columns(t, p->cols, MLPRT_TM_NUMERIC, "outliers", &idx, err);
+  if (n < 0) return -1;
+  int k = 0;
+  for (int i = 0; i < n; i++)
+    if (!mlprt_cols_contain(p->exempt, t->cols[idx[i]].name)) idx[k++] = idx[i];
+  mlprt_fit_init(f, MLPRT_STEP_OUTLIERS, (int)p->method, t, idx, k);
+  f->param = p->threshold > 0 ? p->threshold : p->method == MLPRT_OUTLIER_ZSCORE ? 3.0 : 1.5;
+  f->flag = p->action == MLPRT_OUTLIER_DROP;
+  for (int i = 0; i < k; i++) {
+    const float *x = t->cols[idx[i]].f;
+    MlprtColFit *cf = &f->cols[i];
+    if (p->method == MLPRT_OUTLIER_ZSCORE) {
+      Moments m = train_moments(t, x);
+      if (!m.n) {
+        int c = idx[i];
+        free(idx);
+        return no_values(f, t, c, "outliers", err);
+      }
+      cf->a = m.mean - f->param * m.sd;
+      cf->b = m.mean + f->param * m.sd;
+    } else {
+      double q[3];
+      if (!train_quartiles(t, x, q)) {
+        int c = idx[i];
+        free(idx);
+        return no_values(f, t, c, "outliers", err);
+      }
+      cf->a = q[0] - f->param * (q[2] - q[0]);
+      cf->b = q[2] + f->param * (q[2] - q[0]);
+    }
+  }
+  free(idx);
+  return 0;
+}
+
+int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p, MlprtError *err) {
+  int *col = fit_columns(t, f, err);
+  if (!col) return -1;
+  uint8_t *kept = NULL; /* rows the predicate protects */
+  if (p && p->keep) {
+    kept = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
+    for (int64_t r = 0; r < t->nrows; r++) kept[r] = p->keep(t, r, p->keep_ctx);
+  }
+  uint8_t *keep = NULL;
+  if (f->flag) {
+    keep = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
+    memset(keep, 1, (size_t)t->nrows);
+  }
+  for (int i = 0; i < f->n; i++) {
+    float *x = t->cols[col[i]].f;
+    MlprtColFit *cf = &f->cols[i];
+    float lo = (float)cf->a, hi = (float)cf->b;
+    int64_t changed = 0;
+    for (int64_t r = 0; r < t->nrows; r++) {
+      float v = x[r];
+      if (!(v < lo || v > hi) || (kept && kept[r])) continue; /* NaN is never an outlier */
+      changed++;
+      if (keep) {
+        if (keep[r]) cf->dropped++;
+        keep[r] = 0;
+      } else {
+        x[r] = v < lo ? lo : hi;
+      }
+    }
+    cf->changed = changed;
+  }
+  if (keep) mlprt_table_filter(t, keep);
+  free(keep);
+  free(kept);
+  free(col);
+  return 0;
+}
+
+/* ---- scaling ---- */
+
+int mlprt_scale_fit(const MlprtTable *t, const MlprtScaleParams *p, MlprtFit *f, MlprtError *err) {
+  int *idx;
+  int n = mlprt_select_columns(t, p->cols, MLPRT_TM_NUMERIC, "scale", &idx, err);
+  if (n < 0) return -1;
+  mlprt_fit_init(f, MLPRT_STEP_SCALE, (int)p->method, t, idx, n);
+  for (int i = 0; i < n; i++) {
+    const float *x = t->cols[idx[i]].f;
+    MlprtColFit *cf = &f->cols[i];
+    cf->a = 0, cf->b = 1;
+    if (p->method == MLPRT_SCALE_LOG1P) continue;
+    if (p->method == MLPRT_SCALE_ROBUST) {
+      double q[3];
+      if (!train_quartiles(t, x, q)) {
+        int c = idx[i];
+        free(idx);
+        return no_values(f, t, c, "scale", err);
+      }
+      cf->a = q[1], cf->b = q[2] - q[0];
+    } else {
+      Moments m = train_moments(t, x);
+      if (!m.n) {
+        int c = idx[i];
+        free(idx);
+        return no_values(f, t, c, "scale", err);
+      }
+      if (p->method == MLPRT_SCALE_STANDARD) cf->a = m.mean, cf->b = m.sd;
+      else cf->a = m.min, cf->b = m.max - m.min;
+    }
+    if (!(cf->b > 0)) cf->b = 1; /* a constant column: centre only */
+  }
+  free(idx);
+  return 0;
+}
+
+int mlprt_scale_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
+  int *col = fit_columns(t, f, err);
+  if (!col) return -1;
+  for (int i = 0; i < f->n; i++) {
+    MlprtColumn *c = &t->cols[col[i]];
+    MlprtColFit *cf = &f->cols[i];
+    float *x = c->f;
+    c->type = MLPRT_COL_FLOAT;
+    int64_t changed = 0;
+    if (f->method == MLPRT_SCALE_LOG1P) {
+      for (int64_t r = 0; r < t->nrows; r++) {
+        if (x[r] <= -1) x[r] = NAN, changed++; /* outside log1p's domain */
+        else x[r] = log1pf(x[r]);
+      }
+    } else {
+      /* (x - a) / b as one multiply-add; NaN stays NaN */
+      float a = (float)cf->a, inv = (float)(1.0 / cf->b);
+      for (int64_t r = 0; r < t->nrows; r++) x[r] = (x[r] - a) * inv;
+    }
+    cf->changed = changed;
+  }
+  free(col);
+  return 0;
+}

@@ -1,0 +1,165 @@
+/* report.c — the cleaning log: every applied step in order with its method,
+ * parameters, fitted values and counts (cells imputed, values clipped, rows
+ * dropped, per column). Consumes MlprtFits as steps are applied; produces
+ * cleaning.json (through cJSON, written atomically) and a short summary. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_int.h"
+
+struct MlprtCleanLog {
+  cJSON *root;  /* {"source": ..., "steps": [...]} */
+  cJSON *steps;
+};
+
+MlprtCleanLog *mlprt_clean_log_new(const char *source) {
+  MlprtCleanLog *log = mlprt_xcalloc(1, sizeof *log);
+  log->root = cJSON_CreateObject();
+  cJSON_AddStringToObject(log->root, "source", source ? source : "");
+  log->steps = cJSON_AddArrayToObject(log->root, "steps");
+  return log;
+}
+
+void mlprt_clean_log_free(MlprtCleanLog *log) {
+  if (!log) return;
+  cJSON_Delete(log->root);
+  free(log);
+}
+
+int mlprt_clean_log_steps(const MlprtCleanLog *log) {
+  return cJSON_GetArraySize(log->steps);
+}
+
+/* JSON has no NaN: a non-finite number is written as null. */
+static void add_num(cJSON *o, const char *k, double v) {
+  if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
+  else cJSON_AddNullToObject(o, k);
+}
+
+static void add_levels(cJSON *o, const char *k, char *const *lv, int32_t n) {
+  cJSON *a = cJSON_AddArrayToObject(o, k);
+  for (int32_t i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(lv[i]));
+}
+
+/* The fitted values of one column, named for what they mean in the step. */
+static void add_fitted(cJSON *o, const MlprtFit *f, const MlprtColFit *c) {
+  switch (f->kind) {
+  case MLPRT_STEP_IMPUTE:
+    if (f->method == MLPRT_IMPUTE_FFILL || f->method == MLPRT_IMPUTE_DROP) break;
+    if (c->level) cJSON_AddStringToObject(o, "fill", c->level);
+    else add_num(o, "fill", c->a);
+    break;
+  case MLPRT_STEP_OUTLIERS:
+    add_num(o, "lower", c->a);
+    add_num(o, "upper", c->b);
+    break;
+  case MLPRT_STEP_SCALE:
+    add_num(o, "center", c->a);
+    add_num(o, "scale", c->b);
+    break;
+  case MLPRT_STEP_ENCODE:
+    if (f->method != MLPRT_ENCODE_HASH) add_levels(o, "levels", c->levels, c->nlevels);
+    break;
+  case MLPRT_STEP_VECTORIZE:
+    if (f->method == MLPRT_VEC_HASH) break;
+    add_levels(o, "vocabulary", c->levels, c->nlevels);
+    if (c->weights) {
+      cJSON *a = cJSON_AddArrayToObject(o, "idf");
+      for (int32_t i = 0; i < c->nlevels; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(c->weights[i]));
+    }
+    break;
+  case MLPRT_STEP_COERCE: cJSON_AddStringToObject(o, "to", mlprt_col_type_name((MlprtColType)c->method)); break;
+  default: break;
+  }
+}
+
+static const char *changed_word(const MlprtFit *f) {
+  switch (f->kind) {
+  case MLPRT_STEP_IMPUTE: return "imputed";
+  case MLPRT_STEP_OUTLIERS: return f->flag ? "outliers" : "clipped";
+  case MLPRT_STEP_COERCE: return "failed";
+  default: return "changed";
+  }
+}
+
+void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
+  if (!log) return;
+  cJSON *s = cJSON_CreateObject();
+  cJSON_AddStringToObject(s, "step", mlprt_step_name(f->kind));
+  const char *m = mlprt_method_name(f->kind, f->method);
+  if (m[0]) cJSON_AddStringToObject(s, f->kind == MLPRT_STEP_COERCE ? "on_fail" : "method", m);
+  switch (f->kind) {
+  case MLPRT_STEP_IMPUTE:
+    if (f->method == MLPRT_IMPUTE_CONSTANT) add_num(s, "constant", f->param);
+    cJSON_AddBoolToObject(s, "indicator", f->flag);
+    break;
+  case MLPRT_STEP_OUTLIERS:
+    add_num(s, "threshold", f->param);
+    cJSON_AddStringToObject(s, "action", f->flag ? "drop" : "clip");
+    break;
+  case MLPRT_STEP_ENCODE:
+    if (f->method == MLPRT_ENCODE_HASH) add_num(s, "buckets", f->param);
+    else cJSON_AddBoolToObject(s, "unknown_bucket", f->flag);
+    break;
+  case MLPRT_STEP_VECTORIZE: add_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab", f->param); break;
+  default: break;
+  }
+  add_num(s, "rows_before", (double)f->rows_before);
+  add_num(s, "rows_after", (double)f->rows_after);
+  add_num(s, "rows_dropped", (double)(f->rows_before - f->rows_after));
+  cJSON *cols = cJSON_AddArrayToObject(s, "columns");
+  for (int i = 0; i < f->n; i++) {
+    const MlprtColFit *c = &f->cols[i];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "column", c->column);
+    add_fitted(o, f, c);
+    add_num(o, changed_word(f), (double)c->changed);
+    add_num(o, "rows_dropped", (double)c->dropped);
+    cJSON_AddItemToArray(cols, o);
+  }
+  cJSON_AddItemToArray(log->steps, s);
+}
+
+char *mlprt_clean_log_json(const MlprtCleanLog *log) {
+  return cJSON_Print(log->root);
+}
+
+int mlprt_clean_log_write(const MlprtCleanLog *log, const char *path, MlprtError *err) {
+  char *text = cJSON_Print(log->root);
+  size_t n = strlen(path) + 8;
+  char *tmp = mlprt_xmalloc(n);
+  snprintf(tmp, n, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  int rc = -1;
+  if (f) {
+    bool ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    ok &= fclose(f) == 0;
+    if (ok && rename(tmp, path) == 0) rc = 0;
+    else remove(tmp);
+  }
+  if (rc) mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot write the cleaning log: %s", strerror(errno));
+  free(tmp);
+  free(text);
+  return rc;
+}
+
+void mlprt_clean_log_summary(const MlprtCleanLog *log, FILE *out) {
+  int i = 1;
+  for (cJSON *s = log->steps->child; s; s = s->next, i++) {
+    const cJSON *m = cJSON_GetObjectItem(s, "method");
+    if (!m) m = cJSON_GetObjectItem(s, "on_fail");
+    fprintf(out, "%2d. %s%s%s: %.0f -> %.0f rows", i, cJSON_GetObjectItem(s, "step")->valuestring,
+            m ? " " : "", m ? m->valuestring : "", cJSON_GetObjectItem(s, "rows_before")->valuedouble,
+            cJSON_GetObjectItem(s, "rows_after")->valuedouble);
+    for (cJSON *c = cJSON_GetObjectItem(s, "columns")->child; c; c = c->next) {
+      /* the column's count: the item after the fitted values */
+      const cJSON *cnt = cJSON_GetObjectItem(c, "rows_dropped")->prev;
+      if (cnt->valuedouble > 0) fprintf(out, "; %s %s %.0f", c->child->valuestring, cnt->string, cnt->valuedouble);
+    }
+    fputc('\n', out);
+  }
+}

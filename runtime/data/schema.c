@@ -1,0 +1,234 @@
+/* schema.c — column types from a scan of the data, and the entry points that
+ * tie schema and loaders together. Consumes field texts from the CSV and
+ * JSON scanners; produces an MlprtSchema (types, missing counts, category
+ * levels) that both the compiler and mlprt_load use. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "data_int.h"
+
+int mlprt_opt_max_levels(const MlprtLoadOpts *o) {
+  return o && o->max_levels > 0 ? o->max_levels : MLPRT_MAX_LEVELS_DEFAULT;
+}
+
+int mlprt_opt_threads(const MlprtLoadOpts *o) {
+  if (o && o->nthreads > 0) return o->nthreads;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+int mlprt_decl_type(const MlprtLoadOpts *o, const char *name) {
+  for (int i = 0; o && i < o->ndecl; i++)
+    if (strcmp(o->decl[i].name, name) == 0) return (int)o->decl[i].type;
+  return -1;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+MlprtFormat mlprt_detect_format(const char *path, const MlprtLoadOpts *o) {
+  if (o && o->format != MLPRT_FMT_AUTO) return o->format;
+  if (ends_with(path, ".json")) return MLPRT_FMT_JSON;
+  if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson")) return MLPRT_FMT_JSONL;
+  return MLPRT_FMT_CSV;
+}
+
+/* Which field kinds a declared type accepts. */
+static unsigned accepted_kinds(int type) {
+  switch (type) {
+  case MLPRT_COL_FLOAT: return MLPRT_K_INT | MLPRT_K_FLOAT;
+  case MLPRT_COL_INT: return MLPRT_K_INT;
+  case MLPRT_COL_BOOL: return MLPRT_K_BOOL | MLPRT_K_INT;
+  case MLPRT_COL_DATETIME: return MLPRT_K_DATE;
+  default: return ~0u;
+  }
+}
+
+int mlprt_infer_add(MlprtInferCol *c, const char *s, size_t len, int max_levels, int declared) {
+  int k = mlprt_classify(s, len);
+  if (declared >= 0 && !(accepted_kinds(declared) & (unsigned)k)) return -1;
+  if (declared == MLPRT_COL_BOOL && k == MLPRT_K_INT && !(len == 1 && (*s == '0' || *s == '1'))) return -1;
+  c->kinds |= (unsigned)k;
+  if (k == MLPRT_K_STRING || declared == MLPRT_COL_CATEGORY) c->kinds |= MLPRT_K_STRING;
+  /* every distinct value counts, so a column of codes like "01", "02" can
+   * still become a category when it also holds text */
+  if (!c->many) {
+    mlprt_levels_intern(&c->levels, s, len);
+    if (c->levels.n > max_levels && declared != MLPRT_COL_CATEGORY) {
+      c->many = true;
+      mlprt_levels_free(&c->levels);
+    }
+  }
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static MlprtColType join_kinds(const MlprtInferCol *c) {
+  unsigned k = c->kinds;
+  if (!k) return MLPRT_COL_FLOAT; /* all missing: numeric NaNs hurt least */
+  if (k == MLPRT_K_INT) return MLPRT_COL_INT;
+  if (!(k & ~(unsigned)(MLPRT_K_INT | MLPRT_K_FLOAT))) return MLPRT_COL_FLOAT;
+  if (k == MLPRT_K_BOOL) return MLPRT_COL_BOOL;
+  if (k == MLPRT_K_DATE) return MLPRT_COL_DATETIME;
+  return c->many ? MLPRT_COL_TEXT : MLPRT_COL_CATEGORY;
+}
+
+void mlprt_infer_finish(MlprtInferCol *ic, char **names, int ncols, const MlprtLoadOpts *o,
+                        int64_t nrows, bool complete, MlprtSchema *out) {
+  memset(out, 0, sizeof *out);
+  out->cols = mlprt_xcalloc((size_t)ncols, sizeof *out->cols);
+  out->ncols = ncols;
+  out->nrows = nrows;
+  out->complete = complete;
+  for (int i = 0; i < ncols; i++) {
+    MlprtSchemaCol *sc = &out->cols[i];
+    MlprtInferCol *c = &ic[i];
+    sc->name = names[i];
+    int decl = mlprt_decl_type(o, names[i]);
+    sc->declared = decl >= 0;
+    sc->type = decl >= 0 ? (MlprtColType)decl : join_kinds(c);
+    sc->nmissing = c->nmissing;
+    if (sc->type == MLPRT_COL_CATEGORY && !c->many) {
+      sc->nlevels = c->levels.n;
+      sc->levels = mlprt_xmalloc((size_t)(c->levels.n ? c->levels.n : 1) * sizeof *sc->levels);
+      for (int32_t l = 0; l < c->levels.n; l++) sc->levels[l] = c->levels.names[l], c->levels.names[l] = NULL;
+      c->levels.n = 0;
+      qsort(sc->levels, (size_t)sc->nlevels, sizeof *sc->levels, cmp_str);
+    }
+    mlprt_levels_free(&c->levels);
+  }
+}
+
+void mlprt_schema_free(MlprtSchema *s) {
+  for (int i = 0; i < s->ncols; i++) {
+    free(s->cols[i].name);
+    for (int32_t l = 0; l < s->cols[i].nlevels; l++) free(s->cols[i].levels[l]);
+    free(s->cols[i].levels);
+  }
+  free(s->cols);
+  memset(s, 0, sizeof *s);
+}
+
+int mlprt_schema_find(const MlprtSchema *s, const char *name) {
+  for (int i = 0; i < s->ncols; i++)
+    if (strcmp(s->cols[i].name, name) == 0) return i;
+  return -1;
+}
+
+void mlprt_table_from_schema(MlprtTable *t, const MlprtSchema *s) {
+  mlprt_table_init(t);
+  for (int i = 0; i < s->ncols; i++) mlprt_table_add_column(t, s->cols[i].name, s->cols[i].type);
+}
+
+/* ---- entry points ---- */
+
+int mlprt_schema_infer(const char *path, const MlprtLoadOpts *opts, MlprtSchema *out, MlprtError *err) {
+  memset(out, 0, sizeof *out);
+  for (int i = 0; opts && i < opts->ndecl; i++) {
+    if ((unsigned)opts->decl[i].type >= MLPRT_COL_NTYPES) {
+      mlprt_error_set(err, path, 0, 0, 0, opts->decl[i].name, "declared type %d is not a column type",
+                      (int)opts->decl[i].type);
+      return -1;
+    }
+  }
+  int rc = mlprt_detect_format(path, opts) == MLPRT_FMT_CSV ? mlprt_csv_infer(path, opts, out, err)
+                                                            : mlprt_json_infer(path, opts, out, err);
+  if (rc) return rc;
+  for (int i = 0; opts && i < opts->ndecl; i++) {
+    if (mlprt_schema_find(out, opts->decl[i].name) < 0) {
+      mlprt_error_set(err, path, 0, 0, 0, opts->decl[i].name, "declared column is not in the data");
+      mlprt_schema_free(out);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int load_typed(const char *path, const MlprtLoadOpts *o, const MlprtSchema *s, MlprtTable *t,
+                      MlprtError *err) {
+  return mlprt_detect_format(path, o) == MLPRT_FMT_CSV ? mlprt_csv_load(path, o, s, t, err)
+                                                       : mlprt_json_load(path, o, s, t, err);
+}
+
+int mlprt_load_schema(const char *path, const MlprtLoadOpts *opts, const MlprtSchema *schema,
+                      MlprtTable *t, MlprtError *err) {
+  int rc = load_typed(path, opts, schema, t, err);
+  return rc ? -1 : 0;
+}
+
+int mlprt_load(const char *path, const MlprtLoadOpts *opts, MlprtTable *t, MlprtError *err) {
+  MlprtSchema s;
+  mlprt_table_init(t);
+  if (mlprt_schema_infer(path, opts, &s, err)) return -1;
+  int rc = load_typed(path, opts, &s, t, err);
+  if (rc == MLPRT_ERR_RETYPE && !s.complete) {
+    /* the scanned prefix was not representative: type from every row */
+    MlprtLoadOpts all = opts ? *opts : (MlprtLoadOpts){0};
+    all.scan_rows = -1;
+    mlprt_schema_free(&s);
+    if (mlprt_schema_infer(path, &all, &s, err)) return -1;
+    rc = load_typed(path, &all, &s, t, err);
+  }
+  mlprt_schema_free(&s);
+  return rc ? -1 : 0;
+}
+
+int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, MlprtTable *t,
+                    MlprtError *err) {
+  mlprt_table_init(t);
+  if (n < 1) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "no sources to load");
+    return -1;
+  }
+  /* one schema for all files: a column that is int in one and float in
+   * another must be float in both */
+  MlprtSchema *ss = mlprt_xcalloc((size_t)n, sizeof *ss);
+  int rc = 0;
+  for (int i = 0; i < n && !rc; i++) {
+    rc = mlprt_schema_infer(paths[i], opts, &ss[i], err);
+    if (rc || i == 0) continue;
+    bool same = ss[i].ncols == ss[0].ncols;
+    for (int c = 0; same && c < ss[0].ncols; c++) same = strcmp(ss[i].cols[c].name, ss[0].cols[c].name) == 0;
+    if (!same) {
+      int c = 0;
+      while (c < ss[0].ncols && c < ss[i].ncols && !strcmp(ss[i].cols[c].name, ss[0].cols[c].name)) c++;
+      mlprt_error_set(err, paths[i], 0, 0, c + 1, c < ss[i].ncols ? ss[i].cols[c].name : NULL,
+                      "columns differ from %s (%d columns there, %d here; first difference at column %d)",
+                      paths[0], ss[0].ncols, ss[i].ncols, c + 1);
+      rc = -1;
+    }
+  }
+  if (!rc) {
+    MlprtSchema *u = &ss[0];
+    for (int i = 1; i < n; i++) {
+      for (int c = 0; c < u->ncols; c++) {
+        MlprtColType a = u->cols[c].type, b = ss[i].cols[c].type;
+        if (a == b) continue;
+        if ((a == MLPRT_COL_INT || a == MLPRT_COL_FLOAT) && (b == MLPRT_COL_INT || b == MLPRT_COL_FLOAT))
+          u->cols[c].type = MLPRT_COL_FLOAT;
+        else if (a == MLPRT_COL_TEXT || b == MLPRT_COL_TEXT) u->cols[c].type = MLPRT_COL_TEXT;
+        else u->cols[c].type = MLPRT_COL_CATEGORY;
+      }
+    }
+    mlprt_table_from_schema(t, u);
+    for (int i = 0; i < n && !rc; i++) {
+      MlprtTable part;
+      rc = load_typed(paths[i], opts, u, &part, err) ? -1 : 0;
+      if (!rc) {
+        rc = mlprt_table_append(t, &part, err);
+        mlprt_table_free(&part);
+      }
+    }
+  }
+  for (int i = 0; i < n; i++) mlprt_schema_free(&ss[i]);
+  free(ss);
+  if (rc) mlprt_table_free(t);
+  return rc ? -1 : 0;
+}

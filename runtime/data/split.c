@@ -1,0 +1,142 @@
+/* split.c — train / validation / test assignment (random, stratified,
+ * grouped, time-ordered) and k-fold indices. Consumes a table and a seed;
+ * produces t->part. Shuffles are Fisher-Yates driven by tensor.h's
+ * counter-based RNG, so a seed gives the same split everywhere. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_int.h"
+#include "mlp/tensor.h"
+
+/* Stream numbers keep the split's draws apart from other users of a seed. */
+#define SPLIT_STREAM UINT64_C(0x5350)
+#define KFOLD_STREAM UINT64_C(0x4B46)
+
+static void shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream) {
+  for (int64_t i = n - 1; i > 0; i--) {
+    /* two words give 64 bits, so the modulo bias is negligible */
+    uint64_t r = (uint64_t)mlprt_rng_u32(seed, stream, 2 * (uint64_t)i) << 32 |
+                 mlprt_rng_u32(seed, stream, 2 * (uint64_t)i + 1);
+    int64_t j = (int64_t)(r % (uint64_t)(i + 1));
+    int64_t tmp = a[i];
+    a[i] = a[j], a[j] = tmp;
+  }
+}
+
+/* Sizes of the three parts of n items by fractions fr[3] (summing to 1). */
+static void part_sizes(int64_t n, const double fr[3], int64_t sz[3]) {
+  sz[0] = llround((double)n * fr[0]);
+  sz[1] = llround((double)n * fr[1]);
+  if (sz[0] > n) sz[0] = n;
+  if (sz[0] + sz[1] > n) sz[1] = n - sz[0];
+  sz[2] = n - sz[0] - sz[1];
+}
+
+static void assign(uint8_t *part, const int64_t *rows, int64_t n, const double fr[3]) {
+  int64_t sz[3];
+  part_sizes(n, fr, sz);
+  for (int64_t i = 0; i < n; i++) part[rows[i]] = i < sz[0] ? MLPRT_TRAIN : i < sz[0] + sz[1] ? MLPRT_VALID : MLPRT_TEST;
+}
+
+/* Group id of every row by the text of column col: [nrows]; returns groups. */
+static int32_t row_groups(const MlprtTable *t, int col, int32_t *gid) {
+  MlprtLevels lv = {0};
+  char buf[64];
+  for (int64_t r = 0; r < t->nrows; r++) {
+    const char *s = mlprt_is_missing(t, col, r) ? "\x01missing" : mlprt_cell_str(t, col, r, buf, sizeof buf);
+    gid[r] = mlprt_levels_intern(&lv, s, strlen(s));
+  }
+  int32_t n = lv.n;
+  mlprt_levels_free(&lv);
+  return n;
+}
+
+int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err) {
+  double sum = p->train + p->valid + p->test;
+  if (!(sum > 0) || p->train < 0 || p->valid < 0 || p->test < 0) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "split: fractions must be >= 0 with a positive sum");
+    return -1;
+  }
+  double fr[3] = {p->train / sum, p->valid / sum, p->test / sum};
+  int by = -1;
+  if (p->mode == MLPRT_SPLIT_STRATIFIED || p->mode == MLPRT_SPLIT_GROUPED) {
+    by = p->by ? mlprt_table_find(t, p->by) : -1;
+    if (by < 0) {
+      mlprt_error_set(err, NULL, 0, 0, 0, p->by ? p->by : "", "split: %s split needs an existing `by` column",
+                      p->mode == MLPRT_SPLIT_STRATIFIED ? "a stratified" : "a grouped");
+      return -1;
+    }
+  }
+  int64_t n = t->nrows;
+  if (!t->part) t->part = mlprt_xmalloc((size_t)(t->cap_rows ? t->cap_rows : 1));
+  int64_t *rows = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *rows);
+  for (int64_t i = 0; i < n; i++) rows[i] = i;
+  switch (p->mode) {
+  case MLPRT_SPLIT_TIME: assign(t->part, rows, n, fr); break;
+  case MLPRT_SPLIT_RANDOM:
+    shuffle(rows, n, p->seed, SPLIT_STREAM);
+    assign(t->part, rows, n, fr);
+    break;
+  case MLPRT_SPLIT_STRATIFIED: {
+    /* shuffle all rows, then split each class's rows (in shuffled order) */
+    int32_t *gid = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *gid);
+    int32_t ng = row_groups(t, by, gid);
+    shuffle(rows, n, p->seed, SPLIT_STREAM);
+    int64_t *start = mlprt_xcalloc((size_t)ng + 1, sizeof *start);
+    for (int64_t i = 0; i < n; i++) start[gid[i] + 1]++;
+    for (int32_t g = 0; g < ng; g++) start[g + 1] += start[g];
+    int64_t *fill = mlprt_xmalloc((size_t)(ng ? ng : 1) * sizeof *fill);
+    memcpy(fill, start, (size_t)ng * sizeof *fill);
+    int64_t *bycls = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *bycls);
+    for (int64_t i = 0; i < n; i++) bycls[fill[gid[rows[i]]]++] = rows[i];
+    for (int32_t g = 0; g < ng; g++) assign(t->part, bycls + start[g], start[g + 1] - start[g], fr);
+    free(bycls);
+    free(fill);
+    free(start);
+    free(gid);
+    break;
+  }
+  case MLPRT_SPLIT_GROUPED: {
+    /* shuffle the groups, then give whole groups to train until it holds its
+     * share of rows, then to validation, the rest to test */
+    int32_t *gid = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *gid);
+    int32_t ng = row_groups(t, by, gid);
+    int64_t *groups = mlprt_xmalloc((size_t)(ng ? ng : 1) * sizeof *groups);
+    int64_t *size = mlprt_xcalloc((size_t)(ng ? ng : 1), sizeof *size);
+    for (int32_t g = 0; g < ng; g++) groups[g] = g;
+    for (int64_t i = 0; i < n; i++) size[gid[i]]++;
+    shuffle(groups, ng, p->seed, SPLIT_STREAM);
+    uint8_t *gpart = mlprt_xmalloc((size_t)(ng ? ng : 1));
+    int64_t done = 0;
+    for (int32_t k = 0; k < ng; k++) {
+      int64_t g = groups[k];
+      /* a group goes where its middle row would fall in a plain split */
+      double mid = ((double)done + (double)size[g] / 2) / (double)(n ? n : 1);
+      gpart[g] = mid < fr[0] ? MLPRT_TRAIN : mid < fr[0] + fr[1] ? MLPRT_VALID : MLPRT_TEST;
+      done += size[g];
+    }
+    for (int64_t i = 0; i < n; i++) t->part[i] = gpart[gid[i]];
+    free(gpart);
+    free(size);
+    free(groups);
+    free(gid);
+    break;
+  }
+  }
+  free(rows);
+  return 0;
+}
+
+void mlprt_kfold(int64_t n, int k, uint64_t seed, int32_t *fold) {
+  int64_t *rows = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *rows);
+  for (int64_t i = 0; i < n; i++) rows[i] = i;
+  shuffle(rows, n, seed, KFOLD_STREAM);
+  for (int64_t i = 0; i < n; i++) fold[rows[i]] = (int32_t)(i % k);
+  free(rows);
+}
+
+void mlprt_split_counts(const MlprtTable *t, int64_t counts[3]) {
+  counts[0] = counts[1] = counts[2] = 0;
+  for (int64_t r = 0; r < t->nrows; r++) counts[t->part ? t->part[r] : MLPRT_TRAIN]++;
+}

@@ -1,0 +1,409 @@
+/* table.c — the columnar table every loader fills and every cleaning op
+ * rewrites: typed columns, level dictionaries, text pools, row filtering and
+ * reordering, appending tables, CSV export, and the data step's errors. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_int.h"
+
+/* ---- memory and errors ---- */
+
+static _Noreturn void out_of_memory(size_t n) {
+  fprintf(stderr, "mlprt: out of memory allocating %zu bytes\n", n);
+  abort();
+}
+
+void *mlprt_xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) out_of_memory(n);
+  return p;
+}
+
+void *mlprt_xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p) out_of_memory(n * size);
+  return p;
+}
+
+void *mlprt_xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q) out_of_memory(n);
+  return q;
+}
+
+char *mlprt_xstrndup(const char *s, size_t n) {
+  char *p = mlprt_xmalloc(n + 1);
+  memcpy(p, s, n);
+  p[n] = 0;
+  return p;
+}
+
+void mlprt_error_set(MlprtError *e, const char *file, int64_t row, int64_t line, int col,
+                     const char *colname, const char *fmt, ...) {
+  if (!e) return;
+  snprintf(e->file, sizeof e->file, "%s", file ? file : "");
+  e->row = row, e->line = line, e->col = col;
+  snprintf(e->column, sizeof e->column, "%s", colname ? colname : "");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  va_end(ap);
+}
+
+void mlprt_error_format(const MlprtError *e, char *buf, size_t n) {
+  size_t k = 0;
+#define PUT(...) k += (size_t)snprintf(buf + (k < n ? k : n), k < n ? n - k : 0, __VA_ARGS__)
+  if (e->file[0]) PUT("%s: ", e->file);
+  if (e->row) PUT("row %lld", (long long)e->row);
+  if (e->row && e->line) PUT(" (line %lld)", (long long)e->line);
+  if (e->row && e->col) PUT(", ");
+  if (e->col) PUT("column %d", e->col);
+  if (e->col && e->column[0]) PUT(" '%s'", e->column);
+  if (!e->col && e->column[0]) PUT("column '%s'", e->column);
+  if (e->row || e->col || e->column[0]) PUT(": ");
+  PUT("%s", e->msg);
+#undef PUT
+}
+
+/* ---- type names ---- */
+
+static const char *const type_names[MLPRT_COL_NTYPES] = {"float", "int", "bool", "category", "text",
+                                                         "datetime"};
+
+const char *mlprt_col_type_name(MlprtColType t) {
+  return t < MLPRT_COL_NTYPES ? type_names[t] : "?";
+}
+
+int mlprt_col_type_parse(const char *s) {
+  for (int i = 0; i < MLPRT_COL_NTYPES; i++)
+    if (strcmp(s, type_names[i]) == 0) return i;
+  return -1;
+}
+
+/* ---- level dictionaries ---- */
+
+static uint32_t hash_bytes(const char *s, size_t len) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+  return h;
+}
+
+int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len) {
+  if (!lv->nslots) return -1;
+  for (uint32_t i = hash_bytes(s, len) & (lv->nslots - 1);; i = (i + 1) & (lv->nslots - 1)) {
+    int32_t c = lv->slots[i] - 1;
+    if (c < 0) return -1;
+    if (strncmp(lv->names[c], s, len) == 0 && lv->names[c][len] == 0) return c;
+  }
+}
+
+static void levels_rehash(MlprtLevels *lv, uint32_t nslots) {
+  free(lv->slots);
+  lv->slots = mlprt_xcalloc(nslots, sizeof *lv->slots);
+  lv->nslots = nslots;
+  for (int32_t c = 0; c < lv->n; c++) {
+    uint32_t i = hash_bytes(lv->names[c], strlen(lv->names[c])) & (nslots - 1);
+    while (lv->slots[i]) i = (i + 1) & (nslots - 1);
+    lv->slots[i] = c + 1;
+  }
+}
+
+int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
+  int32_t c = mlprt_levels_find(lv, s, len);
+  if (c >= 0) return c;
+  if ((uint32_t)(lv->n + 1) * 2 > lv->nslots) levels_rehash(lv, lv->nslots ? lv->nslots * 2 : 16);
+  if (lv->n == lv->cap) {
+    lv->cap = lv->cap ? lv->cap * 2 : 8;
+    lv->names = mlprt_xrealloc(lv->names, (size_t)lv->cap * sizeof *lv->names);
+  }
+  c = lv->n++;
+  lv->names[c] = mlprt_xstrndup(s, len);
+  uint32_t i = hash_bytes(s, len) & (lv->nslots - 1);
+  while (lv->slots[i]) i = (i + 1) & (lv->nslots - 1);
+  lv->slots[i] = c + 1;
+  return c;
+}
+
+void mlprt_levels_free(MlprtLevels *lv) {
+  for (int32_t i = 0; i < lv->n; i++) free(lv->names[i]);
+  free(lv->names);
+  free(lv->slots);
+  memset(lv, 0, sizeof *lv);
+}
+
+/* ---- tables ---- */
+
+void mlprt_table_init(MlprtTable *t) {
+  memset(t, 0, sizeof *t);
+}
+
+static void column_free(MlprtColumn *c) {
+  free(c->name);
+  free(c->f);
+  free(c->b);
+  free(c->codes);
+  free(c->t);
+  free(c->off);
+  free(c->pool);
+  mlprt_levels_free(&c->levels);
+}
+
+void mlprt_table_free(MlprtTable *t) {
+  for (int i = 0; i < t->ncols; i++) column_free(&t->cols[i]);
+  free(t->cols);
+  free(t->part);
+  mlprt_table_init(t);
+}
+
+/* The one storage array of a column and its element size. */
+static void **column_data(MlprtColumn *c, size_t *elem) {
+  switch (c->type) {
+  case MLPRT_COL_FLOAT:
+  case MLPRT_COL_INT: *elem = sizeof(float); return (void **)&c->f;
+  case MLPRT_COL_BOOL: *elem = 1; return (void **)&c->b;
+  case MLPRT_COL_CATEGORY: *elem = sizeof(int32_t); return (void **)&c->codes;
+  case MLPRT_COL_TEXT: *elem = sizeof(int64_t); return (void **)&c->off;
+  default: *elem = sizeof(int64_t); return (void **)&c->t;
+  }
+}
+
+static void column_set_missing(MlprtColumn *c, int64_t from, int64_t to) {
+  for (int64_t r = from; r < to; r++) {
+    switch (c->type) {
+    case MLPRT_COL_FLOAT:
+    case MLPRT_COL_INT: c->f[r] = NAN; break;
+    case MLPRT_COL_BOOL: c->b[r] = MLPRT_BOOL_NA; break;
+    case MLPRT_COL_CATEGORY: c->codes[r] = -1; break;
+    case MLPRT_COL_TEXT: c->off[r] = -1; break;
+    default: c->t[r] = MLPRT_TIME_NA; break;
+    }
+  }
+}
+
+void mlprt_row_set_missing(MlprtTable *t, int64_t row) {
+  for (int i = 0; i < t->ncols; i++) column_set_missing(&t->cols[i], row, row + 1);
+}
+
+int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type) {
+  if (t->ncols == t->cap_cols) {
+    t->cap_cols = t->cap_cols ? t->cap_cols * 2 : 8;
+    t->cols = mlprt_xrealloc(t->cols, (size_t)t->cap_cols * sizeof *t->cols);
+  }
+  MlprtColumn *c = &t->cols[t->ncols];
+  memset(c, 0, sizeof *c);
+  c->name = mlprt_xstrndup(name, strlen(name));
+  c->type = type;
+  size_t elem;
+  void **data = column_data(c, &elem);
+  *data = mlprt_xmalloc((size_t)(t->cap_rows ? t->cap_rows : 1) * elem);
+  column_set_missing(c, 0, t->nrows);
+  return t->ncols++;
+}
+
+void mlprt_table_drop_column(MlprtTable *t, int col) {
+  column_free(&t->cols[col]);
+  memmove(&t->cols[col], &t->cols[col + 1], (size_t)(t->ncols - col - 1) * sizeof *t->cols);
+  t->ncols--;
+}
+
+int mlprt_table_find(const MlprtTable *t, const char *name) {
+  for (int i = 0; i < t->ncols; i++)
+    if (strcmp(t->cols[i].name, name) == 0) return i;
+  return -1;
+}
+
+void mlprt_table_reserve(MlprtTable *t, int64_t n) {
+  if (n <= t->cap_rows) return;
+  int64_t cap = t->cap_rows ? t->cap_rows : 64;
+  while (cap < n) cap += cap / 2 + 64;
+  for (int i = 0; i < t->ncols; i++) {
+    size_t elem;
+    void **data = column_data(&t->cols[i], &elem);
+    *data = mlprt_xrealloc(*data, (size_t)cap * elem);
+  }
+  if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
+  t->cap_rows = cap;
+}
+
+int64_t mlprt_table_filter(MlprtTable *t, const uint8_t *keep) {
+  int64_t n = 0;
+  for (int64_t r = 0; r < t->nrows; r++) n += keep[r] != 0;
+  if (n == t->nrows) return 0;
+  for (int i = 0; i < t->ncols; i++) {
+    size_t elem;
+    char *d = *column_data(&t->cols[i], &elem);
+    int64_t w = 0;
+    for (int64_t r = 0; r < t->nrows; r++)
+      if (keep[r]) memcpy(d + w++ * elem, d + r * elem, elem);
+  }
+  if (t->part) {
+    int64_t w = 0;
+    for (int64_t r = 0; r < t->nrows; r++)
+      if (keep[r]) t->part[w++] = t->part[r];
+  }
+  int64_t removed = t->nrows - n;
+  t->nrows = n;
+  return removed;
+}
+
+void mlprt_table_permute(MlprtTable *t, const int64_t *perm) {
+  size_t most = 8;
+  char *tmp = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * most);
+  for (int i = 0; i < t->ncols; i++) {
+    size_t elem;
+    char *d = *column_data(&t->cols[i], &elem);
+    for (int64_t r = 0; r < t->nrows; r++) memcpy(tmp + r * elem, d + perm[r] * elem, elem);
+    memcpy(d, tmp, (size_t)t->nrows * elem);
+  }
+  if (t->part) {
+    for (int64_t r = 0; r < t->nrows; r++) tmp[r] = (char)t->part[perm[r]];
+    memcpy(t->part, tmp, (size_t)t->nrows);
+  }
+  free(tmp);
+}
+
+int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err) {
+  if (dst->ncols != src->ncols) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "tables have %d and %d columns", dst->ncols, src->ncols);
+    return -1;
+  }
+  for (int i = 0; i < src->ncols; i++) {
+    if (strcmp(dst->cols[i].name, src->cols[i].name) || dst->cols[i].type != src->cols[i].type) {
+      mlprt_error_set(err, NULL, 0, 0, i + 1, src->cols[i].name, "column %d is '%s' (%s) here but '%s' (%s)",
+                      i + 1, src->cols[i].name, mlprt_col_type_name(src->cols[i].type), dst->cols[i].name,
+                      mlprt_col_type_name(dst->cols[i].type));
+      return -1;
+    }
+  }
+  int64_t base = dst->nrows, n = src->nrows;
+  mlprt_table_reserve(dst, base + n);
+  for (int i = 0; i < src->ncols; i++) {
+    MlprtColumn *d = &dst->cols[i];
+    const MlprtColumn *s = &src->cols[i];
+    size_t elem;
+    char *dd = *column_data(d, &elem);
+    if (s->type == MLPRT_COL_CATEGORY) {
+      /* codes are local to each table: map src's levels onto dst's */
+      int32_t *map = mlprt_xmalloc((size_t)(s->levels.n ? s->levels.n : 1) * sizeof *map);
+      for (int32_t l = 0; l < s->levels.n; l++)
+        map[l] = mlprt_levels_intern(&d->levels, s->levels.names[l], strlen(s->levels.names[l]));
+      for (int64_t r = 0; r < n; r++) d->codes[base + r] = s->codes[r] < 0 ? -1 : map[s->codes[r]];
+      free(map);
+    } else if (s->type == MLPRT_COL_TEXT) {
+      if (d->pool_len + s->pool_len > d->pool_cap) {
+        d->pool_cap = (d->pool_len + s->pool_len) * 3 / 2 + 64;
+        d->pool = mlprt_xrealloc(d->pool, (size_t)d->pool_cap);
+      }
+      if (s->pool_len) memcpy(d->pool + d->pool_len, s->pool, (size_t)s->pool_len);
+      for (int64_t r = 0; r < n; r++) d->off[base + r] = s->off[r] < 0 ? -1 : s->off[r] + d->pool_len;
+      d->pool_len += s->pool_len;
+    } else {
+      const char *sd = *column_data((MlprtColumn *)s, &elem);
+      memcpy(dd + base * elem, sd, (size_t)n * elem);
+    }
+  }
+  if (dst->part || src->part) {
+    if (!dst->part) dst->part = mlprt_xcalloc((size_t)dst->cap_rows, 1);
+    if (src->part) memcpy(dst->part + base, src->part, (size_t)n);
+    else memset(dst->part + base, MLPRT_TRAIN, (size_t)n);
+  }
+  dst->nrows = base + n;
+  return 0;
+}
+
+bool mlprt_is_missing(const MlprtTable *t, int col, int64_t row) {
+  const MlprtColumn *c = &t->cols[col];
+  switch (c->type) {
+  case MLPRT_COL_FLOAT:
+  case MLPRT_COL_INT: return isnan(c->f[row]);
+  case MLPRT_COL_BOOL: return c->b[row] == MLPRT_BOOL_NA;
+  case MLPRT_COL_CATEGORY: return c->codes[row] < 0;
+  case MLPRT_COL_TEXT: return c->off[row] < 0;
+  default: return c->t[row] == MLPRT_TIME_NA;
+  }
+}
+
+void mlprt_text_set(MlprtColumn *c, int64_t row, const char *s, size_t len) {
+  if (c->pool_len + (int64_t)len + 1 > c->pool_cap) {
+    c->pool_cap = (c->pool_len + (int64_t)len + 1) * 2 + 256;
+    c->pool = mlprt_xrealloc(c->pool, (size_t)c->pool_cap);
+  }
+  memcpy(c->pool + c->pool_len, s, len);
+  c->pool[c->pool_len + (int64_t)len] = 0;
+  c->off[row] = c->pool_len;
+  c->pool_len += (int64_t)len + 1;
+}
+
+const char *mlprt_cell_str(const MlprtTable *t, int col, int64_t row, char *buf, size_t n) {
+  const MlprtColumn *c = &t->cols[col];
+  buf[0] = 0;
+  if (mlprt_is_missing(t, col, row)) return buf;
+  switch (c->type) {
+  case MLPRT_COL_FLOAT:
+  case MLPRT_COL_INT:
+    /* the shortest text that reads back as the same float */
+    for (int digits = 6; digits <= 9; digits++) {
+      snprintf(buf, n, "%.*g", digits, c->f[row]);
+      if (strtof(buf, NULL) == c->f[row]) break;
+    }
+    return buf;
+  case MLPRT_COL_BOOL: return c->b[row] ? "true" : "false";
+  case MLPRT_COL_CATEGORY: return c->levels.names[c->codes[row]];
+  case MLPRT_COL_TEXT: return mlprt_text_at(c, row);
+  default: mlprt_format_datetime(c->t[row], buf, n); return buf;
+  }
+}
+
+/* ---- CSV export ---- */
+
+static void csv_put(FILE *f, const char *s) {
+  if (!strpbrk(s, ",\"\r\n")) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+int mlprt_table_write_csv(const MlprtTable *t, const char *path, int part, MlprtError *err) {
+  size_t n = strlen(path) + 16;
+  char *tmp = mlprt_xmalloc(n);
+  snprintf(tmp, n, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot write: %s", strerror(errno));
+    free(tmp);
+    return -1;
+  }
+  for (int i = 0; i < t->ncols; i++) {
+    if (i) fputc(',', f);
+    csv_put(f, t->cols[i].name);
+  }
+  fputc('\n', f);
+  char buf[64];
+  for (int64_t r = 0; r < t->nrows; r++) {
+    if (part >= 0 && (t->part ? t->part[r] : MLPRT_TRAIN) != part) continue;
+    for (int i = 0; i < t->ncols; i++) {
+      if (i) fputc(',', f);
+      csv_put(f, mlprt_cell_str(t, i, r, buf, sizeof buf));
+    }
+    fputc('\n', f);
+  }
+  int bad = ferror(f);
+  bad |= fclose(f) != 0;
+  if (bad || rename(tmp, path) != 0) {
+    mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot write: %s", strerror(errno));
+    remove(tmp);
+    free(tmp);
+    return -1;
+  }
+  free(tmp);
+  return 0;
+}

@@ -1,0 +1,459 @@
+/* check_csv.c — the CSV loader and schema inference: RFC 4180 details,
+ * missing-value tokens, type inference and declared types, malformed input
+ * (each error must name file, row, line and column), the record-length
+ * limit, parallel parsing equal to serial, consolidation of several files,
+ * and real UCI data against an independent parse. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "mlp/data.h"
+#include "tests/unit/datautil.h"
+
+static char *dir;
+
+static void setup(void) {
+  dir = test_tmpdir();
+  ck_assert_ptr_nonnull(dir);
+}
+
+static void teardown(void) {
+  dt_rmdir(dir);
+}
+
+/* Load text as a CSV file, expecting failure; returns the error. */
+static MlprtError load_fails(const char *name, const char *text, size_t len, const MlprtLoadOpts *o) {
+  char *p = dt_write(dir, name, text, len);
+  MlprtTable t;
+  MlprtError e = {0};
+  ck_assert_int_ne(mlprt_load(p, o, &t, &e), 0);
+  ck_assert_str_eq(e.file, p);
+  free(p);
+  return e;
+}
+
+START_TEST(csv_rfc4180) {
+  /* BOM, CRLF, quoted delimiter, doubled quotes, embedded CRLF, blank last line */
+  const char *text = "\xEF\xBB\xBFid,name,note\r\n"
+                     "1,\"Smith, J\",\"said \"\"hi\"\"\"\r\n"
+                     "2,Lee,\"two\r\nlines\"\r\n"
+                     "3,\"\",plain\r\n"
+                     "\r\n";
+  char *p = dt_write(dir, "a.csv", text, 0);
+  MlprtTable t;
+  MlprtLoadOpts o = {.max_levels = 1}; /* keep strings as text */
+  dt_load_ok(p, &o, &t);
+  ck_assert_int_eq(t.ncols, 3);
+  ck_assert_int_eq(t.nrows, 3);
+  ck_assert_str_eq(t.cols[0].name, "id");
+  ck_assert_int_eq(t.cols[0].type, MLPRT_COL_INT);
+  ck_assert_int_eq(t.cols[1].type, MLPRT_COL_TEXT);
+  ck_assert_str_eq(mlprt_text_at(&t.cols[1], 0), "Smith, J");
+  ck_assert_str_eq(mlprt_text_at(&t.cols[2], 0), "said \"hi\"");
+  ck_assert_str_eq(mlprt_text_at(&t.cols[2], 1), "two\r\nlines");
+  ck_assert_ptr_null(mlprt_text_at(&t.cols[1], 2)); /* "" is a missing-value token */
+  ck_assert_float_eq(t.cols[0].f[2], 3.0f);
+  mlprt_table_free(&t);
+  free(p);
+}
+END_TEST
+
+START_TEST(csv_na_tokens_and_delimiter) {
+  char *p = dt_write(dir, "b.csv", "x;y\n1.5;NA\nN/A;?\nnull;NaN\n-2e3;4\n", 0);
+  MlprtTable t;
+  MlprtLoadOpts o = {.delim = ';'};
+  dt_load_ok(p, &o, &t);
+  ck_assert_int_eq(t.cols[0].type, MLPRT_COL_FLOAT);
+  ck_assert_int_eq(t.cols[1].type, MLPRT_COL_INT);
+  ck_assert_float_eq(t.cols[0].f[0], 1.5f);
+  ck_assert(isnan(t.cols[0].f[1]) && isnan(t.cols[0].f[2]));
+  ck_assert_float_eq(t.cols[0].f[3], -2000.0f);
+  ck_assert(isnan(t.cols[1].f[0]) && isnan(t.cols[1].f[1]) && isnan(t.cols[1].f[2]));
+  mlprt_table_free(&t);
+  free(p);
+  /* configurable tokens, one of them numeric; tab-separated by extension */
+  p = dt_write(dir, "c.tsv", "x\ty\n-999\tmissing\n3\tok\n", 0);
+  const char *na[] = {"-999", "missing"};
+  MlprtLoadOpts o2 = {.na_tokens = na, .nna = 2};
+  dt_load_ok(p, &o2, &t);
+  ck_assert(isnan(t.cols[0].f[0]));
+  ck_assert_float_eq(t.cols[0].f[1], 3.0f);
+  ck_assert_int_eq(t.cols[1].type, MLPRT_COL_CATEGORY);
+  ck_assert_int_eq(t.cols[1].codes[0], -1);
+  ck_assert_int_eq(t.cols[1].levels.n, 1);
+  mlprt_table_free(&t);
+  free(p);
+}
+END_TEST
+
+START_TEST(csv_schema_inference) {
+  char *p = dt_write(dir, "s.csv",
+                     "i,f,b,c,d,dt,t\n"
+                     "1,1.5,true,red,2012-01-31,2012/02/29,alpha\n"
+                     "2,2,FALSE,blue,2012-02-01T10:30:00Z,2012/03/01,beta\n"
+                     ",3e-1,,red,,01.03.2012,gamma\n",
+                     0);
+  MlprtSchema s;
+  MlprtError e = {0};
+  MlprtLoadOpts o = {.max_levels = 2};
+  ck_assert_msg(mlprt_schema_infer(p, &o, &s, &e) == 0, "%s", dt_err(&e));
+  ck_assert_int_eq(s.ncols, 7);
+  ck_assert_int_eq(s.nrows, 3);
+  ck_assert(s.complete);
+  const MlprtColType want[] = {MLPRT_COL_INT,      MLPRT_COL_FLOAT,    MLPRT_COL_BOOL, MLPRT_COL_CATEGORY,
+                               MLPRT_COL_DATETIME, MLPRT_COL_DATETIME, MLPRT_COL_TEXT};
+  for (int i = 0; i < 7; i++) ck_assert_msg(s.cols[i].type == want[i], "column %d: %d", i, s.cols[i].type);
+  ck_assert_int_eq(s.cols[0].nmissing, 1);
+  ck_assert_int_eq(s.cols[3].nlevels, 2);
+  ck_assert_str_eq(s.cols[3].levels[0], "blue"); /* sorted */
+  ck_assert_str_eq(s.cols[3].levels[1], "red");
+  mlprt_schema_free(&s);
+  /* the loaded dates: epoch seconds, time zone applied */
+  MlprtTable t;
+  dt_load_ok(p, &o, &t);
+  ck_assert_int_eq(t.cols[4].t[0], mlprt_days_from_civil(2012, 1, 31) * 86400);
+  ck_assert_int_eq(t.cols[4].t[1], mlprt_days_from_civil(2012, 2, 1) * 86400 + 10 * 3600 + 30 * 60);
+  ck_assert_int_eq(t.cols[4].t[2], MLPRT_TIME_NA);
+  ck_assert_int_eq(t.cols[5].t[0], mlprt_days_from_civil(2012, 2, 29) * 86400);
+  ck_assert_int_eq(t.cols[5].t[2], t.cols[5].t[1]); /* DD.MM.YYYY */
+  ck_assert_int_eq(t.cols[2].b[0], 1);
+  ck_assert_int_eq(t.cols[2].b[1], 0);
+  ck_assert_int_eq(t.cols[2].b[2], MLPRT_BOOL_NA);
+  mlprt_table_free(&t);
+  free(p);
+}
+END_TEST
+
+START_TEST(csv_declared_type_contradicted) {
+  const char *text = "a,b\n1,2\n2,3\n3,3.5\n";
+  MlprtDecl decl[] = {{"b", MLPRT_COL_INT}};
+  MlprtLoadOpts o = {.decl = decl, .ndecl = 1};
+  MlprtError e = load_fails("d.csv", text, 0, &o);
+  ck_assert_int_eq(e.row, 3);
+  ck_assert_int_eq(e.line, 4);
+  ck_assert_int_eq(e.col, 2);
+  ck_assert_str_eq(e.column, "b");
+  ck_assert_ptr_nonnull(strstr(e.msg, "declared"));
+  /* a declared type that fits is honoured: ints as float */
+  MlprtDecl ok[] = {{"a", MLPRT_COL_FLOAT}, {"b", MLPRT_COL_FLOAT}};
+  char *p = dt_write(dir, "d2.csv", text, 0);
+  MlprtLoadOpts o2 = {.decl = ok, .ndecl = 2};
+  MlprtTable t;
+  dt_load_ok(p, &o2, &t);
+  ck_assert_int_eq(t.cols[0].type, MLPRT_COL_FLOAT);
+  ck_assert_float_eq(t.cols[1].f[2], 3.5f);
+  mlprt_table_free(&t);
+  free(p);
+}
+END_TEST
+
+START_TEST(csv_late_value_retypes_or_errors) {
+  /* the scan sees only ints; row 4 holds text */
+  char *p = dt_write(dir, "r.csv", "a,b\n1,x\n2,y\n3,x\nfour,y\n", 0);
+  MlprtLoadOpts o = {.scan_rows = 2};
+  MlprtSchema s;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_schema_infer(p, &o, &s, &e), 0);
+  ck_assert_int_eq(s.cols[0].type, MLPRT_COL_INT);
+  ck_assert(!s.complete);
+  /* a compiled schema the data disagrees with: an error naming the cell */
+  MlprtTable t;
+  ck_assert_int_ne(mlprt_load_schema(p, &o, &s, &t, &e), 0);
+  ck_assert_int_eq(e.row, 4);
+  ck_assert_int_eq(e.line, 5);
+  ck_assert_int_eq(e.col, 1);
+  ck_assert_str_eq(e.column, "a");
+  ck_assert_ptr_nonnull(strstr(e.msg, "four"));
+  mlprt_schema_free(&s);
+  /* mlprt_load infers again from every row */
+  dt_load_ok(p, &o, &t);
+  ck_assert_int_eq(t.cols[0].type, MLPRT_COL_CATEGORY);
+  ck_assert_int_eq(t.nrows, 4);
+  mlprt_table_free(&t);
+  free(p);
+}
+END_TEST
+
+START_TEST(csv_malformed) {
+  MlprtError e;
+  e = load_fails("u.csv", "a,b\n1,2\n3,\"open\n4,5\n", 0, NULL);
+  ck_assert_int_eq(e.row, 2);
+  ck_assert_int_eq(e.line, 3);
+  ck_assert_int_eq(e.col, 2);
+  ck_assert_ptr_nonnull(strstr(e.msg, "unterminated"));
+
+  e = load_fails("r1.csv", "a,b,c\n1,2,3\n4,5\n", 0, NULL);
+  ck_assert_int_eq(e.row, 2);
+  ck_assert_int_eq(e.col, 3);
+  ck_assert_ptr_nonnull(strstr(e.msg, "expected 3 fields, found 2"));
+
+  e = load_fails("r2.csv", "a,b\n1,2\n\"x\ny\",2\n4,5,6\n", 0, NULL);
+  ck_assert_int_eq(e.row, 3);
+  ck_assert_int_eq(e.line, 5); /* the quoted newline counts as a line */
+  ck_assert_int_eq(e.col, 3);
+
+  e = load_fails("q.csv", "a,b\n\"x\"y,2\n", 0, NULL);
+  ck_assert_int_eq(e.row, 1);
+  ck_assert_int_eq(e.col, 1);
+  ck_assert_ptr_nonnull(strstr(e.msg, "closing quote"));
+
+  e = load_fails("utf.csv", "a,b\n1,caf\xC3\xA9\n2,ba\xC3\x28\n", 0, NULL);
+  ck_assert_int_eq(e.row, 2);
+  ck_assert_int_eq(e.col, 2);
+  ck_assert_ptr_nonnull(strstr(e.msg, "UTF-8"));
+
+  e = load_fails("empty.csv", "", 0, NULL);
+  ck_assert_ptr_nonnull(strstr(e.msg, "empty"));
+
+  e = load_fails("header.csv", "a,b\n", 0, NULL);
+  ck_assert_int_eq(e.col, 1);
+  ck_assert_ptr_nonnull(strstr(e.msg, "no data rows"));
+
+  e = load_fails("dup.csv", "a,a\n1,2\n", 0, NULL);
+  ck_assert_int_eq(e.col, 2);
+
+  MlprtTable t;
+  ck_assert_int_ne(mlprt_load("/nonexistent/x.csv", NULL, &t, &e), 0);
+  ck_assert_ptr_nonnull(strstr(dt_err(&e), "/nonexistent/x.csv: cannot open"));
+}
+END_TEST
+
+START_TEST(csv_record_limit) {
+  /* a 100 MB single line: a clear error at a bounded memory cost */
+  const size_t big = (size_t)100 << 20;
+  char *p = malloc(strlen(dir) + 16);
+  sprintf(p, "%s/big.csv", dir);
+  FILE *f = fopen(p, "wb");
+  ck_assert_ptr_nonnull(f);
+  fputs("a,b\n1,", f);
+  char chunk[1 << 16];
+  memset(chunk, 'x', sizeof chunk);
+  for (size_t w = 0; w < big; w += sizeof chunk) fwrite(chunk, 1, sizeof chunk, f);
+  fputs("\n2,y\n", f);
+  fclose(f);
+  MlprtTable t;
+  MlprtError e = {0};
+  MlprtLoadOpts o = {.nthreads = 2};
+  ck_assert_int_ne(mlprt_load(p, &o, &t, &e), 0);
+  ck_assert_int_eq(e.row, 1);
+  ck_assert_int_eq(e.line, 2);
+  ck_assert_ptr_nonnull(strstr(e.msg, "record longer than the limit of 16777216 bytes"));
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  ck_assert_msg(ru.ru_maxrss < 96 * 1024, "peak RSS %ld KiB", ru.ru_maxrss);
+  remove(p);
+  free(p);
+  /* the limit is configurable, and exact even when the buffer is larger */
+  char rec[5000];
+  memset(rec, 'z', sizeof rec);
+  memcpy(rec, "a\nok\n", 5);
+  rec[sizeof rec - 1] = '\n';
+  MlprtLoadOpts small = {.max_record = 1000};
+  e = load_fails("long.csv", rec, sizeof rec, &small);
+  ck_assert_int_eq(e.row, 2);
+  ck_assert_ptr_nonnull(strstr(e.msg, "1000 bytes"));
+}
+END_TEST
+
+/* Newlines inside row i's note field in make_tricky. */
+static int tricky_newlines(int i) {
+  return i % 7 == 0 ? 1 : i % 2 == 0 ? 12 : 0;
+}
+
+/* A CSV of n rows whose quoted fields hold delimiters, quotes and many
+ * newlines (most bytes sit inside quotes), so the parser's cuts between
+ * threads land inside quoted fields. */
+static char *make_tricky(const char *name, int n, int bad_row) {
+  static const char long_note[] = "\"l1\nl2,\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\nl11\nl12\nend\"";
+  size_t cap = (size_t)n * 128 + 64, len = 0;
+  char *text = malloc(cap);
+  len += (size_t)sprintf(text, "id,val,cat,note\n");
+  for (int i = 1; i <= n; i++) {
+    const char *note = i % 7 == 0 ? "\"multi\nline, with \"\"quotes\"\"\"" : i % 2 == 0 ? long_note : "\"a,b\"";
+    if (i == bad_row) len += (size_t)sprintf(text + len, "%d,oops,c%d,%s\n", i, i % 5, note);
+    else len += (size_t)sprintf(text + len, "%d,%d.%d,c%d,%s\n", i, i % 1000, i % 10, i % 5, note);
+  }
+  char *p = dt_write(dir, name, text, len);
+  free(text);
+  return p;
+}
+
+START_TEST(csv_parallel_equals_serial) {
+  char *p = make_tricky("par.csv", 120000, 0); /* ~7 MB: several segments */
+  MlprtTable a, b;
+  MlprtLoadOpts o1 = {.nthreads = 1, .max_levels = 8}, o4 = {.nthreads = 4, .max_levels = 8};
+  /* 4 threads on 2 cores: the point is the cuts, not the speed */
+  dt_load_ok(p, &o1, &a);
+  dt_load_ok(p, &o4, &b);
+  ck_assert_int_eq(a.nrows, 120000);
+  ck_assert_int_eq(b.nrows, a.nrows);
+  for (int64_t r = 0; r < a.nrows; r++) {
+    ck_assert_float_eq(a.cols[0].f[r], (float)(r + 1));
+    ck_assert_float_eq(b.cols[0].f[r], a.cols[0].f[r]);
+    ck_assert_float_eq(b.cols[1].f[r], a.cols[1].f[r]);
+    ck_assert_str_eq(b.cols[2].levels.names[b.cols[2].codes[r]], a.cols[2].levels.names[a.cols[2].codes[r]]);
+    ck_assert_str_eq(b.cols[3].levels.names[b.cols[3].codes[r]], a.cols[3].levels.names[a.cols[3].codes[r]]);
+  }
+  ck_assert_str_eq(a.cols[3].levels.names[a.cols[3].codes[6]], "multi\nline, with \"quotes\"");
+  mlprt_table_free(&a);
+  mlprt_table_free(&b);
+  free(p);
+  /* an error deep in a later segment names its row and physical line */
+  p = make_tricky("parbad.csv", 120000, 100000);
+  MlprtSchema s;
+  MlprtError e = {0};
+  MlprtLoadOpts scan = {.scan_rows = 1000, .nthreads = 4};
+  ck_assert_int_eq(mlprt_schema_infer(p, &scan, &s, &e), 0);
+  MlprtTable t;
+  ck_assert_int_ne(mlprt_load_schema(p, &scan, &s, &t, &e), 0);
+  ck_assert_int_eq(e.row, 100000);
+  int64_t line = 2; /* the header, then one line per row plus its quoted newlines */
+  for (int i = 1; i < 100000; i++) line += 1 + tricky_newlines(i);
+  ck_assert_int_eq(e.line, line);
+  ck_assert_int_eq(e.col, 2);
+  mlprt_schema_free(&s);
+  free(p);
+}
+END_TEST
+
+START_TEST(csv_many_sources) {
+  char *a = dt_write(dir, "m1.csv", "k,v\nx,1\ny,2\n", 0);
+  char *b = dt_write(dir, "m2.csv", "k,v\nz,2.5\nx,4\n", 0);
+  char *c = dt_write(dir, "m3.csv", "k,w\nx,1\n", 0);
+  const char *ok[] = {a, b};
+  MlprtTable t;
+  MlprtError e = {0};
+  ck_assert_msg(mlprt_load_many(ok, 2, NULL, &t, &e) == 0, "%s", dt_err(&e));
+  ck_assert_int_eq(t.nrows, 4);
+  ck_assert_int_eq(t.cols[1].type, MLPRT_COL_FLOAT); /* int in one file, float in the other */
+  ck_assert_float_eq(t.cols[1].f[2], 2.5f);
+  ck_assert_int_eq(t.cols[0].levels.n, 3);
+  ck_assert_int_eq(t.cols[0].codes[3], t.cols[0].codes[0]); /* "x" in both files */
+  mlprt_table_free(&t);
+  const char *bad[] = {a, b, c};
+  ck_assert_int_ne(mlprt_load_many(bad, 3, NULL, &t, &e), 0);
+  ck_assert_str_eq(e.file, c);
+  ck_assert_int_eq(e.col, 2);
+  ck_assert_ptr_nonnull(strstr(e.msg, "columns differ"));
+  free(a), free(b), free(c);
+}
+END_TEST
+
+START_TEST(csv_export_round_trip) {
+  char *p = dt_write(dir, "rt.csv", "n,s,d\n0.1,\"a,\"\"b\"\"\",2020-05-06\n,x,\n-3,y,1999-12-31T23:59:59\n", 0);
+  MlprtTable t, u;
+  dt_load_ok(p, NULL, &t);
+  char *out = malloc(strlen(dir) + 16);
+  sprintf(out, "%s/out.csv", dir);
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_table_write_csv(&t, out, -1, &e), 0);
+  dt_load_ok(out, NULL, &u);
+  ck_assert_int_eq(u.nrows, t.nrows);
+  for (int c = 0; c < t.ncols; c++) {
+    ck_assert_int_eq(u.cols[c].type, t.cols[c].type);
+    for (int64_t r = 0; r < t.nrows; r++) {
+      char b1[64], b2[64];
+      ck_assert_str_eq(mlprt_cell_str(&u, c, r, b1, sizeof b1), mlprt_cell_str(&t, c, r, b2, sizeof b2));
+    }
+  }
+  ck_assert_str_eq(t.cols[1].levels.names[t.cols[1].codes[0]], "a,\"b\"");
+  mlprt_table_free(&t);
+  mlprt_table_free(&u);
+  free(out);
+  free(p);
+}
+END_TEST
+
+/* Column means of a sklearn CSV (first line: counts and class names) by a
+ * separate strtod pass, against the loader's table. */
+static void check_uci(const char *path, int nfeat, int nrows) {
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  char line[4096];
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  double sum[64] = {0};
+  int rows = 0;
+  while (fgets(line, sizeof line, f)) {
+    char *s = line;
+    for (int c = 0; c <= nfeat; c++) {
+      sum[c] += strtod(s, &s);
+      if (*s == ',') s++;
+    }
+    rows++;
+  }
+  fclose(f);
+  ck_assert_int_eq(rows, nrows);
+  MlprtTable t;
+  MlprtLoadOpts o = {.skip_lines = 1, .no_header = true};
+  dt_load_ok(path, &o, &t);
+  ck_assert_int_eq(t.nrows, nrows);
+  ck_assert_int_eq(t.ncols, nfeat + 1);
+  ck_assert_int_eq(t.cols[nfeat].type, MLPRT_COL_INT); /* the class label */
+  for (int c = 0; c <= nfeat; c++) {
+    double s = 0;
+    for (int64_t r = 0; r < t.nrows; r++) s += t.cols[c].f[r];
+    ck_assert_msg(fabs(s / nrows - sum[c] / nrows) <= 1e-5 * (1 + fabs(sum[c] / nrows)), "column %d", c);
+  }
+  mlprt_table_free(&t);
+}
+
+START_TEST(csv_uci_real_data) {
+  const char *base = "/usr/lib/python3/dist-packages/sklearn/datasets/data/";
+  char p[512];
+  snprintf(p, sizeof p, "%siris.csv", base);
+  if (dt_system_file(p)) check_uci(p, 4, 150);
+  snprintf(p, sizeof p, "%swine_data.csv", base);
+  if (dt_system_file(p)) check_uci(p, 13, 178);
+  snprintf(p, sizeof p, "%sbreast_cancer.csv", base);
+  if (dt_system_file(p)) check_uci(p, 30, 569);
+}
+END_TEST
+
+START_TEST(csv_parse_helpers) {
+  double v;
+  ck_assert(mlprt_parse_double("0.1", 3, &v) && v == 0.1);
+  ck_assert(mlprt_parse_double(" -12.5e-3 ", 10, &v) && v == -12.5e-3);
+  ck_assert(mlprt_parse_double("123456789012345678901234", 24, &v) && v == 123456789012345678901234.0);
+  ck_assert(mlprt_parse_double("1e300", 5, &v) && v == 1e300);
+  ck_assert(!mlprt_parse_double("1.2.3", 5, &v));
+  ck_assert(!mlprt_parse_double("e5", 2, &v));
+  ck_assert(!mlprt_parse_double("", 0, &v));
+  int64_t t;
+  ck_assert(mlprt_parse_datetime("1970-01-02", 10, &t) && t == 86400);
+  ck_assert(mlprt_parse_datetime("1970-01-01T01:00:00+01:00", 25, &t) && t == 0);
+  ck_assert(!mlprt_parse_datetime("2013-02-29", 10, &t));
+  ck_assert(!mlprt_parse_datetime("31.04.2020", 10, &t));
+  ck_assert(mlprt_parse_datetime("29.02.2000 12:00", 16, &t));
+  char buf[32];
+  mlprt_format_datetime(t, buf, sizeof buf);
+  ck_assert_str_eq(buf, "2000-02-29T12:00:00");
+  ck_assert_uint_eq(mlprt_utf8_valid_prefix("ok\xE2\x82\xAC", 5), 5);
+  ck_assert_uint_eq(mlprt_utf8_valid_prefix("ok\xC0\xAF", 4), 2);       /* overlong */
+  ck_assert_uint_eq(mlprt_utf8_valid_prefix("\xED\xA0\x80", 3), 0);     /* surrogate */
+}
+END_TEST
+
+Suite *csv_suite(void);
+Suite *csv_suite(void) {
+  Suite *s = suite_create("csv");
+  TCase *tc = tcase_create("csv");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, csv_rfc4180);
+  tcase_add_test(tc, csv_na_tokens_and_delimiter);
+  tcase_add_test(tc, csv_schema_inference);
+  tcase_add_test(tc, csv_declared_type_contradicted);
+  tcase_add_test(tc, csv_late_value_retypes_or_errors);
+  tcase_add_test(tc, csv_malformed);
+  tcase_add_test(tc, csv_record_limit);
+  tcase_add_test(tc, csv_parallel_equals_serial);
+  tcase_add_test(tc, csv_many_sources);
+  tcase_add_test(tc, csv_export_round_trip);
+  tcase_add_test(tc, csv_uci_real_data);
+  tcase_add_test(tc, csv_parse_helpers);
+  suite_add_tcase(s, tc);
+  return s;
+}
