@@ -122,13 +122,13 @@ $(BUILD)/bench/kernels: $(BUILD)/bench/kernels.o $(BUILD)/libmlprt.a
 
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang-19
-fuzz: deps $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c
+fuzz: deps $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c $(BUILD)/libmlprt.a
 	@mkdir -p $(BUILD)/fuzz/corpus
 	cp examples/*.mlp tests/diag/*.mlp $(BUILD)/fuzz/corpus/ 2>/dev/null || true
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
-	  -D_DEFAULT_SOURCE -DMLP_VERSION='"$(VERSION)"' -Iinclude -Icompiler -I$(BUILD)/grammar -I. \
+	  -D_DEFAULT_SOURCE -DMLP_VERSION='"$(VERSION)"' -Iinclude -Icompiler -I$(BUILD)/grammar -I. $(LLVM_CFLAGS) \
 	  -o $(BUILD)/fuzz/fuzz_parse tests/fuzz/fuzz_parse.c $(FRONT_SRC) \
-	  $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c -lm
+	  $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c $(BUILD)/libmlprt.a $(LLVM_LIBS) $(RT_LIBS)
 	$(BUILD)/fuzz/fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus
 
 install: all

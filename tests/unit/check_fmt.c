@@ -174,6 +174,9 @@ START_TEST(fmt_round_trip_awkward_specs) {
   };
   for (size_t i = 0; i < sizeof specs / sizeof *specs; i++)
     check_round_trip(specs[i], specs[i], (int)strlen(specs[i]));
+  /* a comment ends at a NUL and loses the CRs before its newline */
+  static const char nul[] = "# a\r\0b\r\n# c\r\r\npipeline p {}\r\n";
+  check_round_trip("comment with NUL", nul, (int)sizeof nul - 1);
 }
 END_TEST
 
