@@ -58,10 +58,13 @@ static const char *op_notes(const MlpRegOp *op) {
 /* ---- plain text -------------------------------------------------------- */
 
 static void field_line(const MlpRegField *f, FILE *out) {
-  char ty[96], def[96], rng[96];
-  fprintf(out, "  %-20s %-22s default %-22s %s\n", f->name, type_short(f, ty, sizeof ty),
-          default_text(f, def, sizeof def), range_text(f, rng, sizeof rng));
-  fprintf(out, "  %-20s %s\n", "", f->doc);
+  char ty[96], def[80], when[96], rng[96], line[400];
+  default_text(f, def, sizeof def);
+  snprintf(when, sizeof when, "%s%s", f->required ? "" : "default ", def);
+  int n = snprintf(line, sizeof line, "  %-20s %-22s %-30s %s", f->name, type_short(f, ty, sizeof ty), when,
+                   range_text(f, rng, sizeof rng));
+  while (n > 0 && line[n - 1] == ' ') line[--n] = 0; /* no trailing blanks when there is no range */
+  fprintf(out, "%s\n  %-20s %s\n", line, "", f->doc);
 }
 
 static void help_op(const MlpRegOp *op, FILE *out) {
@@ -108,6 +111,27 @@ static void help_enum(const MlpRegEnum *e, FILE *out) {
   for (int i = 0; i < e->nvalues; i++) fprintf(out, "  %-20s %s\n", e->values[i], e->docs[i]);
 }
 
+/* "SCOPE.NAME": a setting, op or block of a block, an op of a kind, or a
+ * value of an enum set, when a bare name is ambiguous. */
+static bool help_qualified(const char *topic, FILE *out) {
+  const char *dot = strrchr(topic, '.'), *name = dot + 1;
+  char scope[64];
+  snprintf(scope, sizeof scope, "%.*s", (int)(dot - topic), topic);
+  const char *last = strrchr(scope, '.'); /* "data.clean.impute": the innermost scope */
+  const MlpRegBlock *b = mlp_reg_block(last ? last + 1 : scope);
+  const MlpRegKind *k = mlp_reg_kind(scope);
+  const MlpRegEnum *e = mlp_reg_enum(scope);
+  const MlpRegField *f = b ? mlp_reg_setting(b, name) : NULL;
+  const MlpRegOp *op = b ? mlp_reg_block_op(b, name) : k ? mlp_reg_kind_op(k, name) : NULL;
+  const MlpRegBlock *sub = b ? mlp_reg_subblock(b, name) : NULL;
+  int v = e ? mlp_reg_enum_find(e, name) : -1;
+  if (f) help_setting(f, out);
+  else if (op) help_op(op, out);
+  else if (sub) help_block(sub, out);
+  else if (v >= 0) fprintf(out, "%s    [value of '%s']\n  %s\n", name, e->name, e->docs[v]);
+  return f || op || sub || v >= 0;
+}
+
 static void section_list(FILE *out) {
   const MlpRegistry *R = mlp_registry();
   fputs("A .mlp file holds one pipeline; its sections follow the 8-step training model:\n\n", out);
@@ -130,6 +154,7 @@ int mlp_help(const char *topic, FILE *out, FILE *err) {
     return 0;
   }
   const MlpRegistry *R = mlp_registry();
+  if (strchr(topic, '.') && help_qualified(topic, out)) return 0;
   int found = 0;
   /* Every registry entry with this name: a name may be a section's setting
    * and another section's op (`monitor`), so all of them are shown. */

@@ -641,7 +641,12 @@ static void check_call_statement(Sema *S, const MlpRegBlock *b, const MlpNode *s
       return;
     }
     check_def(S, df);
-    for (int i = 0; i < df->calls.len; i++) mlp_vec_push(S->a, &sb->ops, df->calls.items[i]);
+    /* each use gets its own calls, so later stages can tell the uses apart */
+    for (int i = 0; i < df->calls.len; i++) {
+      MlpSpecCall *copy = mlp_arena_alloc(S->a, sizeof *copy);
+      *copy = *(const MlpSpecCall *)df->calls.items[i];
+      mlp_vec_push(S->a, &sb->ops, copy);
+    }
     return;
   }
   if (df) {

@@ -170,6 +170,8 @@ START_TEST(sema_recipes_and_architectures_expand) {
   ck_assert_str_eq(((const MlpSpecCall *)clean->ops.items[1])->via, "numeric_standard");
   ck_assert_str_eq(((const MlpSpecCall *)clean->ops.items[6])->via, "mine");
   ck_assert_ptr_null(((const MlpSpecCall *)clean->ops.items[9])->via);
+  /* numeric_standard() and numeric_robust() both begin with an impute: distinct calls */
+  ck_assert_ptr_ne(clean->ops.items[1], clean->ops.items[7]);
   const MlpSpecBlock *m = mlp_spec_block(r.spec, "model");
   ck_assert_int_eq(m->ops.len, 8);
   ck_assert_str_eq(op_name(m, 0), "conv2d");

@@ -83,6 +83,21 @@ START_TEST(help_op_shows_params) {
   ck_assert_ptr_nonnull(strstr(out, "[op of 'deploy']"));
   ck_assert_ptr_nonnull(strstr(out, "[enum set]"));
   free(out), free(err);
+  /* SCOPE.NAME picks one of them */
+  out = help_text("deploy.monitor", &status, &err);
+  ck_assert_int_eq(status, 0);
+  ck_assert_ptr_nonnull(strstr(out, "monitor(drift_threshold = 0.1, window = 1000)    [op of 'deploy']"));
+  ck_assert_ptr_null(strstr(out, "[setting of"));
+  free(out), free(err);
+  out = help_text("data.clean.impute", &status, &err);
+  ck_assert_ptr_nonnull(strstr(out, "strategy"));
+  free(out), free(err);
+  out = help_text("activation.gelu", &status, &err);
+  ck_assert_ptr_nonnull(strstr(out, "[value of 'activation']"));
+  free(out), free(err);
+  out = help_text("deploy.nothing", &status, &err);
+  ck_assert_int_eq(status, 1);
+  free(out), free(err);
   out = help_text(NULL, &status, &err);
   ck_assert_int_eq(status, 0);
   ck_assert_ptr_nonnull(strstr(out, "hyperparameters  Step 3"));
