@@ -2,7 +2,8 @@
  *
  * Consumes an MlpAst (tree and comments) and writes .mlp text: the uses
  * together first, then definitions, one blank line between the groups and
- * between definitions; two-space indentation, one statement per line, and a single
+ * between definitions; two-space indentation, one statement per line (a
+ * call wider than 100 columns gets one argument per line), and a single
  * blank line wherever the source had one or more between statements.
  *
  * Comments are tied to the tree before printing. Walking the statements in
@@ -194,6 +195,30 @@ static void put_value(FILE *out, const MlpNode *n) {
 
 /* ---- statements and comments ----------------------------------------- */
 
+enum { MAX_WIDTH = 100 };
+
+/* A statement's "name op" (either may be empty) and value on one line; a
+ * call too wide for that gets one argument per line, aligned after '('. */
+static void put_wide(Fmt *F, const char *name, const char *op, const MlpNode *v, int indent) {
+  char *line = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&line, &len);
+  fprintf(m, "%s%s", name, op);
+  put_value(m, v);
+  fclose(m);
+  if (indent + (int)len <= MAX_WIDTH || v->kind != MLP_ND_CALL || v->kids.len < 2) {
+    fputs(line, F->out);
+  } else {
+    int col = indent + fprintf(F->out, "%s%s%s(", name, op, v->name);
+    for (int i = 0; i < v->kids.len; i++) {
+      if (i) fprintf(F->out, ",\n%*s", col, "");
+      put_value(F->out, v->kids.items[i]);
+    }
+    fputc(')', F->out);
+  }
+  free(line);
+}
+
 /* Start an output line for something written on source line src_line:
  * one blank line first if the source had blank lines before it. */
 static void start_line(Fmt *F, int src_line, int indent) {
@@ -223,14 +248,9 @@ static void put_statement(Fmt *F, const MlpNode *n, int indent) {
   start_line(F, n->loc.first_line, indent);
   switch (n->kind) {
   case MLP_ND_USE: fprintf(F->out, "use %s", n->name); break;
-  case MLP_ND_ASSIGN:
-    fprintf(F->out, "%s = ", n->name);
-    put_value(F->out, n->value);
-    break;
-  case MLP_ND_IN:
-    fprintf(F->out, "%s in ", n->name);
-    put_value(F->out, n->value);
-    break;
+  case MLP_ND_ASSIGN: put_wide(F, n->name, " = ", n->value, indent); break;
+  case MLP_ND_IN: put_wide(F, n->name, " in ", n->value, indent); break;
+  case MLP_ND_CALL: put_wide(F, "", "", n, indent); break;
   case MLP_ND_DEF:
   case MLP_ND_BLOCK: {
     int nend;

@@ -50,6 +50,25 @@ START_TEST(fmt_strings_reescaped) {
 }
 END_TEST
 
+/* Past 100 columns a call gets one argument per line, aligned after '('. */
+START_TEST(fmt_wraps_wide_calls) {
+  assert_fmt("pipeline p { data { source = idx(images = \"a/long/path/to/train-images-idx3-ubyte.gz\", "
+             "labels = \"a/long/path/to/train-labels.gz\")  # the data\n"
+             "  x = [\"a long list that stays on one line however wide it gets\", "
+             "\"because it is no call\"]\n"
+             "  short(1, 2) } }",
+             "pipeline p {\n"
+             "  data {\n"
+             "    source = idx(images = \"a/long/path/to/train-images-idx3-ubyte.gz\",\n"
+             "                 labels = \"a/long/path/to/train-labels.gz\")  # the data\n"
+             "    x = [\"a long list that stays on one line however wide it gets\", "
+             "\"because it is no call\"]\n"
+             "    short(1, 2)\n"
+             "  }\n"
+             "}\n");
+}
+END_TEST
+
 START_TEST(fmt_uses_first_and_blank_lines) {
   assert_fmt("pipeline a { x = 1 }\nuse std.nets\n\n\n\npipeline b {}\nuse c",
              "use std.nets\n"
@@ -187,6 +206,7 @@ Suite *fmt_suite(void) {
   tcase_add_test(tc, fmt_layout);
   tcase_add_test(tc, fmt_numbers_as_written);
   tcase_add_test(tc, fmt_strings_reescaped);
+  tcase_add_test(tc, fmt_wraps_wide_calls);
   tcase_add_test(tc, fmt_uses_first_and_blank_lines);
   tcase_add_test(tc, fmt_comments_in_place);
   suite_add_tcase(s, tc);
