@@ -326,9 +326,17 @@ static bool check_call(Sema *S, const MlpRegOp *op, const MlpNode *n, MlpSpecCal
       if (!p) {
         const char **names = names_alloc(S, op->nparams);
         for (int j = 0; j < op->nparams; j++) names[j] = op->params[j]->name;
+        const char *hint = did_you_mean(S, arg->name, names, op->nparams);
+        /* `zscore = 3` for `method = zscore, threshold = 3`: the name is a value */
+        for (int j = 0; j < op->nparams && !*hint; j++) {
+          const MlpRegField *q = op->params[j];
+          if (q->type.kind == MLP_TY_ENUM && mlp_reg_enum_find(mlp_reg_enum(q->type.set), arg->name) >= 0)
+            hint = mlp_arena_printf(S->a, "; '%s' is a value of '%s': write '%s = %s'", arg->name, q->name,
+                                    q->name, arg->name);
+        }
         mlp_diag_error(S->d, arg->name_loc,
                        op->nparams ? "'%s' has no parameter '%s'%s" : "'%s' takes no parameter '%s'%s",
-                       op->name, arg->name, did_you_mean(S, arg->name, names, op->nparams));
+                       op->name, arg->name, hint);
         continue;
       }
     }

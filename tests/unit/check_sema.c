@@ -297,6 +297,9 @@ static const RuleCase rules[] = {
     {"model { flatten() maxpool2d() output() }", "'maxpool2d' needs image input, but 'flatten' before it", 1},
     {"model { dense(4) output() } hyperparameters { optimizer = adam(lr = 0.01, bogus = 1) }",
      "'adam' has no parameter 'bogus'", 1},
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y\n clean { clip_outliers(zscore = 3.0) } }\n" MODEL
+     "}\n",
+     "'clip_outliers' has no parameter 'zscore'; 'zscore' is a value of 'method': write 'method = zscore'", 1},
     {"model { flatten(1) output() }", "'flatten' takes 0 positional arguments, got 1", 1},
     {"model { flatten(size = 1) output() }", "'flatten' takes no parameter 'size'", 1},
     {"model { dense(4, init = xavier) output() }",
