@@ -18,6 +18,7 @@
 %define api.prefix {mlp_yy}
 %define api.token.prefix {MLP_TK_}
 %define api.location.type {MlpLoc}
+%define api.value.type {MlpValue}
 %define parse.error custom
 %define parse.lac full
 %locations
@@ -106,13 +107,9 @@ void mlp_parser_init(MlpParser *P, MlpArena *a, const MlpSource *src, MlpDiag *d
 
 static void yyerror(const MlpLoc *loc, yyscan_t scanner, MlpParser *P, const char *msg);
 
-/* Error recovery leaves NULL for a broken statement: it is simply left out. */
-static void push(MlpParser *P, MlpVec *v, MlpNode *n) {
-  if (n) mlp_vec_push(P->arena, v, n);
+/* Append a node to a list of the tree (kids of a block, call or list). */
+static void push(MlpParser *P, MlpVec *v, MlpNode *n) { mlp_vec_push(P->arena, v, n); }
 }
-}
-
-%define api.value.type {MlpValue}
 
 %token <name> NAME "identifier"
 %token <node> NUM "number" STR "string"
