@@ -97,8 +97,10 @@ static void dense_raw(void *p) {
   DenseBench *d = p;
   int B = d->B, C = d->C, OC = d->OC;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OC, C, 1.0f, d->inp, C, d->w, C, 0.0f, d->out, OC);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, d->dout, OC, d->w, C, 1.0f, d->dinp, C);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, d->dout, OC, d->inp, C, 1.0f, d->dw, C);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, d->dout, OC, d->w, C, 1.0f, d->dinp,
+              C);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, d->dout, OC, d->inp, C, 1.0f, d->dw,
+              C);
 }
 
 static DenseBench *dense_new(int B, int C, int OC, int relu) {
@@ -155,7 +157,8 @@ static void conv_raw(void *p) {
 
 static ConvBench *conv_new(int N, int C, int H, int W, int OC, int K, int stride, int pad, int first) {
   ConvBench *c = calloc(1, sizeof *c);
-  *c = (ConvBench){.N = N, .C = C, .H = H, .W = W, .OC = OC, .K = K, .stride = stride, .pad = pad, .first = first};
+  *c = (ConvBench){.N = N, .C = C, .H = H, .W = W, .OC = OC, .K = K, .stride = stride, .pad = pad,
+                   .first = first};
   c->OH = mlprt_conv_out_size(H, K, stride, pad);
   c->OW = mlprt_conv_out_size(W, K, stride, pad);
   size_t no = (size_t)N * OC * c->OH * c->OW, ni = (size_t)N * C * H * W, nw = (size_t)OC * C * K * K;
@@ -186,7 +189,8 @@ int main(int argc, char **argv) {
   }
   int threads[8] = {1, 2}, nthreads = 2;
   if (argc > 2)
-    for (nthreads = 0; nthreads < 8 && nthreads + 2 < argc; nthreads++) threads[nthreads] = atoi(argv[nthreads + 2]);
+    for (nthreads = 0; nthreads < 8 && nthreads + 2 < argc; nthreads++)
+      threads[nthreads] = atoi(argv[nthreads + 2]);
 
   static const int dense_cfg[][3] = {{128, 784, 256}, {256, 784, 256}, {128, 256, 128},
                                      {256, 256, 128}, {128, 1024, 1024}, {256, 1024, 1024}};

@@ -494,7 +494,8 @@ static ConvCtx conv_setup(int i) {
   const int *s = conv_shapes[i];
   ConvCtx k = {.N = s[0], .C = s[1], .H = s[2], .W = s[3], .OC = s[4], .KH = s[5], .KW = s[6],
                .stride = s[7], .pad = s[8]};
-  int OH = mlprt_conv_out_size(k.H, k.KH, k.stride, k.pad), OW = mlprt_conv_out_size(k.W, k.KW, k.stride, k.pad);
+  int OH = mlprt_conv_out_size(k.H, k.KH, k.stride, k.pad);
+  int OW = mlprt_conv_out_size(k.W, k.KW, k.stride, k.pad);
   k.out = fbuf((size_t)k.N * k.OC * OH * OW);
   k.col = fbuf(mlprt_conv2d_col_size(k.C, k.H, k.W, k.KH, k.KW, k.stride, k.pad));
   k.inp = fbuf((size_t)k.N * k.C * k.H * k.W);
@@ -529,7 +530,8 @@ END_TEST
 
 START_TEST(conv2d_gradcheck) {
   ConvCtx k = conv_setup(_i);
-  int OH = mlprt_conv_out_size(k.H, k.KH, k.stride, k.pad), OW = mlprt_conv_out_size(k.W, k.KW, k.stride, k.pad);
+  int OH = mlprt_conv_out_size(k.H, k.KH, k.stride, k.pad);
+  int OW = mlprt_conv_out_size(k.W, k.KW, k.stride, k.pad);
   size_t no = (size_t)k.N * k.OC * OH * OW, ni = (size_t)k.N * k.C * k.H * k.W;
   size_t nw = (size_t)k.OC * k.C * k.KH * k.KW;
   float *r = fbuf(no), *dinp = fbuf(ni), *dw = fbuf(nw), *db = fbuf(k.OC);

@@ -49,10 +49,11 @@ START_TEST(xent_matches_torch) {
     float l = mlprt_softmax_xent(g, p, tz, ty, cases[c].weighted ? tw : NULL, cases[c].smoothing, 3, 4);
     ck_assert_double_eq_tol(l, cases[c].loss, 1e-6);
     assert_close(g, cases[c].grad, 12, 1e-6);
-    for (int b = 0; b < 3; b++) ck_assert_double_eq_tol(p[4 * b] + p[4 * b + 1] + p[4 * b + 2] + p[4 * b + 3], 1.0, 1e-6);
+    for (int b = 0; b < 3; b++)
+      ck_assert_double_eq_tol(p[4 * b] + p[4 * b + 1] + p[4 * b + 2] + p[4 * b + 3], 1.0, 1e-6);
     /* evaluation only: same loss, no gradient needed */
-    ck_assert_float_eq(mlprt_softmax_xent(NULL, NULL, tz, ty, cases[c].weighted ? tw : NULL, cases[c].smoothing,
-                                          3, 4), l);
+    const float *w = cases[c].weighted ? tw : NULL;
+    ck_assert_float_eq(mlprt_softmax_xent(NULL, NULL, tz, ty, w, cases[c].smoothing, 3, 4), l);
   }
 }
 END_TEST
@@ -116,7 +117,8 @@ static float loss_eval(LossCtx *k, float *grad) {
   switch (k->kind) {
   case L_XENT: return mlprt_softmax_xent(grad, NULL, k->pred, k->labels, NULL, 0.0f, k->B, k->D);
   case L_XENT_SMOOTH: return mlprt_softmax_xent(grad, NULL, k->pred, k->labels, NULL, 0.15f, k->B, k->D);
-  case L_XENT_WEIGHTED: return mlprt_softmax_xent(grad, NULL, k->pred, k->labels, k->weight, 0.1f, k->B, k->D);
+  case L_XENT_WEIGHTED:
+    return mlprt_softmax_xent(grad, NULL, k->pred, k->labels, k->weight, 0.1f, k->B, k->D);
   case L_BCE: return mlprt_bce_logits(grad, k->pred, k->target, k->B, k->D);
   case L_MSE: return mlprt_mse(grad, k->pred, k->target, k->B, k->D);
   case L_MAE: return mlprt_mae(grad, k->pred, k->target, k->B, k->D);
@@ -164,7 +166,8 @@ START_TEST(loss_gradcheck) {
     gc_fill(k.pred, n, -2, 2, 200 + s);
     gc_fill(k.target, n, 0, 1, 210 + s);
     gc_fill(k.weight, D, 0.2f, 2, 220 + s);
-    for (int b = 0; b < B; b++) k.labels[b] = (int32_t)(mlprt_rng_u32(5, s, (uint64_t)b) % (uint32_t)(_i == L_HINGE_BIN ? 2 : D));
+    uint32_t classes = _i == L_HINGE_BIN ? 2 : (uint32_t)D;
+    for (int b = 0; b < B; b++) k.labels[b] = (int32_t)(mlprt_rng_u32(5, s, (uint64_t)b) % classes);
     avoid_kinks(&k);
     k.loss = loss_eval(&k, g);
     GcObjective o = {loss_fwd, &k, &k.loss, NULL, 1};
