@@ -582,12 +582,25 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   LLVMValueRef marr = LLVMConstArray2(LLVMTypeOf(models[0]), models, (uint64_t)ir->nmodels);
   LLVMValueRef jarr = LLVMConstArray2(LLVMTypeOf(jobs[0]), jobs, (uint64_t)ir->njobs);
   const MlpIrData *d = &ir->data;
+  LLVMValueRef clean = LLVMConstNull(c.ptr);
+  if (d->nclean > 0) {
+    LLVMValueRef *steps = mlp_xmalloc((size_t)d->nclean * sizeof *steps);
+    for (int i = 0; i < d->nclean; i++) {
+      const MlpIrClean *st = &d->clean[i];
+      LLVMValueRef sf[] = {cstr(&c, st->op), cstr(&c, st->columns), cstr(&c, st->method), cf64(&c, st->param),
+                           ci64(&c, st->flag)};
+      steps[i] = const_struct(&c, sf, 5);
+    }
+    clean = const_global(&c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)d->nclean));
+    free(steps);
+  }
   LLVMValueRef f[] = {cstr(&c, ir->name), cstr(&c, ir->spec_path), cstr(&c, info->spec_sha256),
                       cstr(&c, ir->out_dir), ci64(&c, ir->threads), cstr(&c, d->format),
                       cstr(&c, info->data_path), cstr(&c, info->data_path2), cstr(&c, d->target),
                       cstr(&c, info->spec_text), ci64(&c, d->n_features), ci64(&c, d->n_classes),
                       cf64(&c, d->val_frac), cf64(&c, d->test_frac), ci64(&c, d->stratify),
-                      ci64(&c, (int64_t)d->split_seed), const_global(&c, "mlp_models", marr),
+                      ci64(&c, (int64_t)d->split_seed), clean, ci64(&c, d->nclean),
+                      const_global(&c, "mlp_models", marr),
                       ci64(&c, ir->nmodels), const_global(&c, "mlp_jobs", jarr), ci64(&c, ir->njobs)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);

@@ -236,6 +236,15 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON_AddNumberToObject(d, "test", ir->data.test_frac);
   cJSON_AddBoolToObject(d, "stratify", ir->data.stratify);
   cJSON_AddNumberToObject(d, "seed", (double)ir->data.split_seed);
+  cJSON *clean = cJSON_AddArrayToObject(d, "clean");
+  for (int i = 0; i < ir->data.nclean; i++) {
+    const MlpIrClean *c = &ir->data.clean[i];
+    cJSON *cj = cJSON_CreateObject();
+    cJSON_AddStringToObject(cj, "op", c->op);
+    cJSON_AddStringToObject(cj, "columns", c->columns);
+    if (c->method) cJSON_AddStringToObject(cj, "method", c->method);
+    cJSON_AddItemToArray(clean, cj);
+  }
   cJSON *models = cJSON_AddArrayToObject(root, "models");
   for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");

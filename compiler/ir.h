@@ -111,6 +111,15 @@ typedef struct {
   int fold;                  /* -1: the plain train/validation split */
 } MlpIrJob;
 
+/* One step of the cleaning chain, as the program's runtime applies it. */
+typedef struct {
+  const char *op;      /* the clean op's name */
+  const char *columns; /* a selector word, or names each ending in '\n' */
+  const char *method;  /* impute strategy, outlier method, or NULL */
+  double param;        /* outlier threshold, impute constant, hash buckets */
+  bool flag;           /* impute: indicator columns */
+} MlpIrClean;
+
 /* The data plan: where the data is and what the compiled schema says. */
 typedef struct {
   const char *format;        /* "csv", "idx" */
@@ -123,6 +132,8 @@ typedef struct {
   float val_frac, test_frac;
   bool stratify;
   uint64_t split_seed;
+  MlpIrClean *clean;         /* the cleaning chain, in order */
+  int nclean;
 } MlpIrData;
 
 typedef struct {

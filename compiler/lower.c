@@ -189,6 +189,53 @@ static const char *resolve(Lower *L, const char *spec_path, const char *rel) {
   return r;
 }
 
+/* A columns value as the runtime reads it: a selector word as is, names
+ * each followed by '\n'. */
+static const char *columns_text(Lower *L, const MlpSpecValue *v) {
+  static const char *const selectors[] = {"numeric", "categorical", "text", "all"};
+  const MlpNode *n = v ? v->node : NULL;
+  if (!n) return "all";
+  if (n->kind == MLP_ND_IDENT)
+    for (int i = 0; i < 4; i++)
+      if (strcmp(n->name, selectors[i]) == 0) return selectors[i];
+  const char *out = "";
+  int k = n->kind == MLP_ND_LIST ? n->kids.len : 1;
+  for (int i = 0; i < k; i++) {
+    const MlpNode *e = n->kind == MLP_ND_LIST ? n->kids.items[i] : n;
+    out = mlp_arena_printf(L->a, "%s%s\n", out, e->kind == MLP_ND_STR ? e->text : e->name);
+  }
+  return out;
+}
+
+static bool lower_clean(Lower *L, MlpIrData *d) {
+  static const char *const ops[] = {"drop_duplicates", "drop_columns", "impute",       "clip_outliers",
+                                    "drop_outliers",   "standardize",  "minmax",       "robust_scale",
+                                    "log1p",           "onehot",       "ordinal",      "hash_encode"};
+  const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
+  int n = clean ? clean->ops.len : 0;
+  d->clean = mlp_arena_alloc(L->a, (size_t)(n ? n : 1) * sizeof *d->clean);
+  bool ok = true;
+  for (int i = 0; i < n; i++) {
+    const MlpSpecCall *c = clean->ops.items[i];
+    bool known = false;
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) known |= strcmp(c->op->name, ops[k]) == 0;
+    if (!known) {
+      unsupported(L, c->loc, mlp_arena_printf(L->a, "cleaning step '%s'", c->op->name));
+      ok = false;
+      continue;
+    }
+    MlpIrClean *st = &d->clean[d->nclean++];
+    st->op = c->op->name;
+    st->columns = columns_text(L, mlp_spec_arg(c, "columns"));
+    st->method = mlp_spec_str(mlp_spec_arg(c, strcmp(st->op, "impute") == 0 ? "strategy" : "method"));
+    if (strstr(st->op, "outliers")) st->param = num_or(mlp_spec_arg(c, "threshold"), 3);
+    else if (strcmp(st->op, "impute") == 0) st->param = num_or(mlp_spec_arg(c, "value"), 0);
+    else if (strcmp(st->op, "hash_encode") == 0) st->param = num_or(mlp_spec_arg(c, "buckets"), 1024);
+    st->flag = bool_or(mlp_spec_arg(c, "indicator"), false);
+  }
+  return ok;
+}
+
 static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecBlock *data = mlp_spec_block(L->s, "data");
   const MlpSpecValue *src = mlp_spec_setting(data, "source");
@@ -226,7 +273,16 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     L->target_type = MLPRT_COL_CATEGORY; /* labels are classes */
     return true;
   }
-  if (mlprt_prep_shape(d->path, d->target, &d->n_features, &d->n_classes, &L->target_type, err, sizeof err) != 0) {
+  if (!lower_clean(L, d)) return false;
+  /* The runtime's own preparation, run once now, gives the shapes. */
+  MlprtCleanStep *steps = mlp_arena_alloc(L->a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
+  for (int i = 0; i < d->nclean; i++)
+    steps[i] = (MlprtCleanStep){d->clean[i].op, d->clean[i].columns, d->clean[i].method, d->clean[i].param,
+                                d->clean[i].flag};
+  MlprtProgram prog = {.data_path = d->path, .target = d->target, .val_frac = d->val_frac,
+                       .test_frac = d->test_frac, .stratify = d->stratify, .split_seed = (int64_t)d->split_seed,
+                       .clean = steps, .nclean = d->nclean};
+  if (mlprt_prep_shape(&prog, &d->n_features, &d->n_classes, &L->target_type, err, sizeof err) != 0) {
     mlp_diag_error(L->d, sc->loc, "%s", err);
     return false;
   }

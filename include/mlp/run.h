@@ -70,6 +70,19 @@ typedef struct {
   int64_t restore_best; /* bool */
 } MlprtJob;
 
+/* One step of the spec's cleaning chain, applied in order after the split
+ * (fitted on training rows only, through clean.h). Column selections are
+ * resolved against the data when the step runs, by the same code the
+ * compiler runs to learn the data's shape. */
+typedef struct {
+  const char *op;      /* drop_duplicates, drop_columns, impute, clip_outliers, drop_outliers, standardize,
+                          minmax, robust_scale, log1p, onehot, ordinal, hash_encode */
+  const char *columns; /* a selector word (numeric, categorical, text, all) or names, each ending in '\n' */
+  const char *method;  /* impute: the strategy; outliers: zscore or iqr; else NULL */
+  double param;        /* outliers: the threshold; impute: the constant; hash_encode: buckets */
+  int64_t flag;        /* impute: add indicator columns */
+} MlprtCleanStep;
+
 /* The whole program: data plan, models, jobs. */
 typedef struct {
   const char *name;       /* the pipeline's name */
@@ -86,6 +99,8 @@ typedef struct {
   double val_frac, test_frac;
   int64_t stratify;
   int64_t split_seed;
+  const MlprtCleanStep *clean;
+  int64_t nclean;
   const MlprtModel *models;
   int64_t nmodels;
   const MlprtJob *jobs;
@@ -162,13 +177,14 @@ int mlprt_ckpt_load(const char *path, MlprtCkptHeader *h, void *arena);
 
 /* ---- data ---------------------------------------------------------------- */
 
-/* The shape the program's data preparation gives a file: features per row
- * (one per numeric or boolean column, one per level of a categorical
- * column; the target, text and datetime columns excluded) and the number of
- * distinct target values, and the target's MlprtColType. The compiler
- * calls this to fix every tensor shape. 0, or -1 with a message in err. */
-int mlprt_prep_shape(const char *path, const char *target, int64_t *features, int64_t *classes, int *target_type,
-                     char *err, size_t n);
+/* The shape the program's data preparation gives p's data file (data_path,
+ * target, split and clean are read): features per row after the cleaning
+ * chain (every numeric and boolean column but the target; categorical
+ * columns count once encoded), the number of distinct target values, and
+ * the target's MlprtColType. The compiler calls this to fix every tensor
+ * shape. 0, or -1 with a message in err. */
+int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes, int *target_type, char *err,
+                     size_t n);
 
 /* The same for images and labels in IDX files: the image height and width
  * (from the header alone) and the number of classes (largest label + 1). */

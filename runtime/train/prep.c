@@ -1,22 +1,22 @@
 /* prep.c — from a data file to the matrices the training loop reads.
  *
- * Loads the table (data.h), splits its rows into train / validation / test
- * (stratified by class when asked; a seeded Philox shuffle), and prepares
- * features fitted on the training rows only: numeric and boolean columns
- * have missing values imputed with the training median and are
- * standardised with the training mean and standard deviation; categorical
- * columns become one indicator per level (levels in sorted order, so the
- * compiler and the program agree on the layout). Text and datetime columns
- * are not features. The target gives class indices (sorted levels, or
- * sorted distinct numbers) or, for regression, a standardised value.
- * IDX images become pixel / 255 (every value in [0, 1]), labels classes.
+ * Loads the table (data.h), drops rows without a target, splits the rest
+ * into train / validation / test (clean.h's seeded split, stratified by the
+ * target when asked), runs the spec's cleaning chain step by step (each step
+ * fitted on the training rows only, through clean.h), and exports every
+ * numeric and boolean column but the target as features. The compiler runs
+ * the same code once at compile time to learn the number of features, so
+ * the program and its shapes agree. The target gives class indices (its
+ * distinct values in text order) or, for regression, a standardised value.
+ * IDX images become pixel / 255, their labels classes.
  * Consumes a path and the program descriptor; produces an MlprtDataset. */
 #include <math.h>
 #include <stdio.h>
-#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
+#include "mlp/clean.h"
 #include "mlp/data.h"
 #include "mlp/tensor.h"
 #include "train_int.h"
@@ -25,145 +25,221 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int cmp_float(const void *a, const void *b) {
-  float x = *(const float *)a, y = *(const float *)b;
-  return (x > y) - (x < y);
-}
-
-static bool is_numeric(MlprtColType t) {
-  return t == MLPRT_COL_FLOAT || t == MLPRT_COL_INT || t == MLPRT_COL_BOOL;
-}
-
-/* Sorted level names of a categorical column (pointers into its levels). */
-static char **sorted_levels(const MlprtColumn *c) {
-  char **names = malloc((size_t)(c->levels.n ? c->levels.n : 1) * sizeof *names);
-  memcpy(names, c->levels.names, (size_t)c->levels.n * sizeof *names);
-  qsort(names, (size_t)c->levels.n, sizeof *names, cmp_str);
-  return names;
-}
-
 /* The value of a numeric cell as float, NaN when missing. */
 static float num_at(const MlprtColumn *c, int64_t r) {
   if (c->type == MLPRT_COL_BOOL) return c->b[r] == MLPRT_BOOL_NA ? NAN : (float)c->b[r];
-  return c->f[r];
+  if (c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT) return c->f[r];
+  return NAN;
 }
 
-/* Class names of the target: sorted levels, or sorted distinct numbers
- * printed as %g. Returns the count; *names receives malloc'd strings. */
+/* The text of a target cell (a level, or a number printed %g), NULL when
+ * missing; buf holds numbers. */
+static const char *target_text(const MlprtColumn *c, int64_t r, char *buf, size_t n) {
+  if (c->type == MLPRT_COL_CATEGORY) return c->codes[r] < 0 ? NULL : c->levels.names[c->codes[r]];
+  float v = num_at(c, r);
+  if (isnan(v)) return NULL;
+  snprintf(buf, n, "%g", v);
+  return buf;
+}
+
+/* Distinct target values in text order (so class_of can bsearch them);
+ * returns the count, *names receives malloc'd strings. */
 static int target_classes(const MlprtTable *t, int col, char ***names) {
   const MlprtColumn *c = &t->cols[col];
-  if (c->type == MLPRT_COL_CATEGORY) {
-    char **lv = sorted_levels(c);
-    *names = malloc((size_t)(c->levels.n ? c->levels.n : 1) * sizeof **names);
-    for (int i = 0; i < c->levels.n; i++) (*names)[i] = strdup(lv[i]);
-    free(lv);
-    return c->levels.n;
-  }
-  float *v = malloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *v);
+  char **v = malloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *v);
   int64_t m = 0;
-  for (int64_t r = 0; r < t->nrows; r++)
-    if (!isnan(num_at(c, r))) v[m++] = num_at(c, r);
-  qsort(v, (size_t)m, sizeof *v, cmp_float);
-  int k = 0;
-  *names = malloc((size_t)(m ? m : 1) * sizeof **names);
-  for (int64_t i = 0; i < m; i++) {
-    if (i > 0 && v[i] == v[i - 1]) continue;
-    char buf[32];
-    snprintf(buf, sizeof buf, "%g", v[i]);
-    (*names)[k++] = strdup(buf);
+  char buf[32];
+  for (int64_t r = 0; r < t->nrows; r++) {
+    const char *s = target_text(c, r, buf, sizeof buf);
+    if (s) v[m++] = strdup(s);
   }
-  free(v);
+  qsort(v, (size_t)m, sizeof *v, cmp_str);
+  int k = 0;
+  for (int64_t i = 0; i < m; i++) {
+    if (k > 0 && strcmp(v[i], v[k - 1]) == 0) free(v[i]);
+    else v[k++] = v[i];
+  }
+  *names = v;
   return k;
 }
 
 /* Class index of row r, or -1 when its target is missing. */
 static int32_t class_of(const MlprtTable *t, int col, int64_t r, char **names, int k) {
-  const MlprtColumn *c = &t->cols[col];
   char buf[32];
-  const char *s;
-  if (c->type == MLPRT_COL_CATEGORY) {
-    if (c->codes[r] < 0) return -1;
-    s = c->levels.names[c->codes[r]];
-  } else {
-    if (isnan(num_at(c, r))) return -1;
-    snprintf(buf, sizeof buf, "%g", num_at(c, r));
-    s = buf;
-  }
+  const char *s = target_text(&t->cols[col], r, buf, sizeof buf);
+  if (!s) return -1;
   char **hit = bsearch(&s, names, (size_t)k, sizeof *names, cmp_str);
   return hit ? (int32_t)(hit - names) : -1;
 }
 
-static int64_t prep_features(const MlprtTable *t, int target) {
-  int64_t f = 0;
-  for (int c = 0; c < t->ncols; c++) {
-    if (c == target) continue;
-    if (is_numeric(t->cols[c].type)) f++;
-    else if (t->cols[c].type == MLPRT_COL_CATEGORY) f += t->cols[c].levels.n;
-  }
-  return f;
+static int fail_with(const MlprtError *e, char *err, size_t n) {
+  mlprt_error_format(e, err, n);
+  return -1;
 }
 
-int mlprt_prep_shape(const char *path, const char *target, int64_t *features, int64_t *classes, int *target_type,
-                     char *err, size_t n) {
-  MlprtTable t;
+/* t->part from p's fractions: stratified by the target when asked. */
+static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n) {
+  MlprtSplitParams sp = {.train = 1 - p->val_frac - p->test_frac, .valid = p->val_frac, .test = p->test_frac,
+                         .mode = p->stratify ? MLPRT_SPLIT_STRATIFIED : MLPRT_SPLIT_RANDOM, .by = p->target,
+                         .seed = (uint64_t)p->split_seed};
+  MlprtError e;
+  return mlprt_split(t, &sp, &e) != 0 ? fail_with(&e, err, n) : 0;
+}
+
+/* ---- the cleaning chain ------------------------------------------------- */
+
+static bool is_selector(const char *cols) {
+  return !cols || strcmp(cols, "numeric") == 0 || strcmp(cols, "categorical") == 0 || strcmp(cols, "text") == 0 ||
+         strcmp(cols, "all") == 0;
+}
+
+/* The columns a step names: a selector word resolved against the table
+ * (the target never selected), or the '\n'-terminated names. */
+static MlprtCols select_cols(const MlprtTable *t, const char *cols, const char *target, const char **buf) {
+  int n = 0;
+  if (is_selector(cols)) {
+    const char *w = cols ? cols : "all";
+    for (int i = 0; i < t->ncols; i++) {
+      MlprtColType ty = t->cols[i].type;
+      bool take = strcmp(w, "all") == 0                ? true
+                  : strcmp(w, "numeric") == 0          ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
+                  : strcmp(w, "categorical") == 0      ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
+                                                       : ty == MLPRT_COL_TEXT;
+      if (take && strcmp(t->cols[i].name, target) != 0) buf[n++] = t->cols[i].name;
+    }
+  } else {
+    for (const char *s = cols; *s;) {
+      const char *nl = strchr(s, '\n');
+      buf[n++] = strndup(s, (size_t)(nl - s));
+      s = nl + 1;
+    }
+  }
+  return (MlprtCols){buf, n};
+}
+
+static void free_cols(const char *cols, MlprtCols sel) {
+  if (is_selector(cols)) return;
+  for (int i = 0; i < sel.n; i++) free((char *)sel.names[i]);
+}
+
+static int method_index(const char *m, const char *const *names, int n) {
+  for (int i = 0; m && i < n; i++)
+    if (strcmp(m, names[i]) == 0) return i;
+  return 0;
+}
+
+/* Fit a step on the training rows and apply it to every row. */
+static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target, MlprtCleanLog *log,
+                    MlprtError *e) {
+  const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
+  const char *cols = st->columns;
+  /* drop_duplicates compares whole rows, the target included. */
+  MlprtCols sel = strcmp(st->op, "drop_duplicates") == 0 && is_selector(cols) ? (MlprtCols){NULL, 0}
+                                                                                 : select_cols(t, cols, target, buf);
+  MlprtFit f = {0};
+  int rc = 0;
+  const char *op = st->op;
+  if (strcmp(op, "drop_duplicates") == 0) {
+    rc = mlprt_drop_duplicates(t, sel, log, e) < 0 ? -1 : 0;
+  } else if (strcmp(op, "drop_columns") == 0) {
+    for (int i = 0; i < sel.n; i++) {
+      int c = mlprt_table_find(t, sel.names[i]);
+      if (c >= 0) mlprt_table_drop_column(t, c);
+    }
+  } else if (strcmp(op, "impute") == 0) {
+    static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
+    MlprtImputeParams ip = {.cols = sel, .strategy = (MlprtImpute)method_index(st->method, strategies, 6),
+                            .constant = st->param, .indicator = st->flag != 0};
+    rc = mlprt_impute_fit(t, &ip, &f, e);
+    if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
+  } else if (strcmp(op, "clip_outliers") == 0 || strcmp(op, "drop_outliers") == 0) {
+    static const char *const methods[] = {"zscore", "iqr"};
+    MlprtOutlierParams op2 = {.cols = sel, .method = (MlprtOutlierMethod)method_index(st->method, methods, 2),
+                              .threshold = st->param,
+                              .action = op[0] == 'c' ? MLPRT_OUTLIER_CLIP : MLPRT_OUTLIER_DROP};
+    rc = mlprt_outliers_fit(t, &op2, &f, e);
+    if (rc == 0) rc = mlprt_outliers_apply(t, &f, &op2, log, e);
+  } else if (strcmp(op, "standardize") == 0 || strcmp(op, "minmax") == 0 || strcmp(op, "robust_scale") == 0 ||
+             strcmp(op, "log1p") == 0) {
+    static const char *const scales[] = {"standardize", "minmax", "robust_scale", "log1p"};
+    MlprtScaleParams sp = {.cols = sel, .method = (MlprtScale)method_index(op, scales, 4)};
+    rc = mlprt_scale_fit(t, &sp, &f, e);
+    if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
+  } else {
+    static const char *const encodes[] = {"onehot", "ordinal", "hash_encode"};
+    /* Numbers and booleans named for encoding are categories first. */
+    for (int i = 0; i < sel.n && rc == 0; i++) {
+      int c = mlprt_table_find(t, sel.names[i]);
+      if (c >= 0 && t->cols[c].type != MLPRT_COL_CATEGORY && t->cols[c].type != MLPRT_COL_TEXT)
+        rc = mlprt_coerce(t, sel.names[i], MLPRT_COL_CATEGORY, MLPRT_ONFAIL_NULL, log, e);
+    }
+    MlprtEncodeParams ep = {.cols = sel, .method = (MlprtEncode)method_index(op, encodes, 3),
+                            .buckets = (int)st->param};
+    if (rc == 0) rc = mlprt_encode_fit(t, &ep, &f, e);
+    if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
+  }
+  mlprt_fit_free(&f);
+  free_cols(cols, sel);
+  free(buf);
+  return rc;
+}
+
+/* Load, drop rows without a target, split, clean: the table the features
+ * come from. On success *t and *log belong to the caller. */
+static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, MlprtCleanLog **log,
+                         int64_t *dropped, char *err, size_t n) {
   MlprtError e;
   MlprtLoadOpts opts = {0};
-  if (mlprt_load(path, &opts, &t, &e) != 0) {
-    mlprt_error_format(&e, err, n);
+  if (mlprt_load(path, &opts, t, &e) != 0) return fail_with(&e, err, n);
+  int tc = mlprt_table_find(t, p->target);
+  if (tc < 0) {
+    snprintf(err, n, "%s: no target column '%s'", path, p->target);
+    mlprt_table_free(t);
     return -1;
   }
-  int col = mlprt_table_find(&t, target);
-  if (col < 0) {
-    snprintf(err, n, "%s: no column '%s'", path, target);
-    mlprt_table_free(&t);
-    return -1;
+  /* Rows whose target is missing can neither train nor be scored. */
+  uint8_t *keep = malloc((size_t)(t->nrows ? t->nrows : 1));
+  char buf[32];
+  for (int64_t r = 0; r < t->nrows; r++) keep[r] = target_text(&t->cols[tc], r, buf, sizeof buf) != NULL;
+  *dropped = mlprt_table_filter(t, keep);
+  free(keep);
+  *log = mlprt_clean_log_new(path);
+  int rc = split_table(p, t, err, n);
+  for (int64_t i = 0; rc == 0 && i < p->nclean; i++) {
+    if (run_step(t, &p->clean[i], p->target, *log, &e) != 0) {
+      char msg[768];
+      mlprt_error_format(&e, msg, sizeof msg);
+      snprintf(err, n, "%s: cleaning step %lld (%s): %s", path, (long long)i + 1, p->clean[i].op, msg);
+      rc = -1;
+    }
   }
+  if (rc != 0) {
+    mlprt_clean_log_free(*log);
+    mlprt_table_free(t);
+  }
+  return rc;
+}
+
+int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes, int *target_type, char *err,
+                     size_t n) {
+  MlprtTable t;
+  MlprtCleanLog *log;
+  int64_t dropped;
+  if (prepare_table(p, p->data_path, &t, &log, &dropped, err, n) != 0) return -1;
+  int tc = mlprt_table_find(&t, p->target);
   char **names;
-  int k = target_classes(&t, col, &names);
+  int k = target_classes(&t, tc, &names);
   for (int i = 0; i < k; i++) free(names[i]);
   free(names);
-  *features = prep_features(&t, col);
+  int64_t rows;
+  *features = mlprt_table_features(&t, -1, p->target, NULL, &rows);
   *classes = k;
-  *target_type = t.cols[col].type;
+  *target_type = t.cols[tc].type;
+  mlprt_clean_log_free(log);
   mlprt_table_free(&t);
   return 0;
 }
 
-void mlprt_shuffle(int64_t *idx, int64_t n, uint64_t seed, uint64_t stream) {
-  for (int64_t i = n - 1; i > 0; i--) {
-    uint64_t r = (uint64_t)mlprt_rng_u32(seed, stream, 2 * (uint64_t)i) << 32 |
-                 mlprt_rng_u32(seed, stream, 2 * (uint64_t)i + 1);
-    int64_t j = (int64_t)(r % (uint64_t)(i + 1));
-    int64_t tmp = idx[i];
-    idx[i] = idx[j];
-    idx[j] = tmp;
-  }
-}
-
-/* part[r] for every row: within each stratum (a class, or all rows) the
- * shuffled rows go test first, then validation, then train. */
-static void split_rows(uint8_t *part, const int32_t *strata, int nstrata, int64_t nrows, double val, double test,
-                       uint64_t seed) {
-  int64_t *idx = malloc((size_t)(nrows ? nrows : 1) * sizeof *idx);
-  for (int s = 0; s < nstrata; s++) {
-    int64_t m = 0;
-    for (int64_t r = 0; r < nrows; r++)
-      if (!strata || strata[r] == s) idx[m++] = r;
-    mlprt_shuffle(idx, m, seed, (uint64_t)s);
-    int64_t nt = (int64_t)llround(test * (double)m), nv = (int64_t)llround(val * (double)m);
-    for (int64_t i = 0; i < m; i++) part[idx[i]] = i < nt ? MLPRT_TEST : i < nt + nv ? MLPRT_VALID : MLPRT_TRAIN;
-  }
-  free(idx);
-}
-
-static double median_of(float *v, int64_t m) {
-  if (m == 0) return 0;
-  qsort(v, (size_t)m, sizeof *v, cmp_float);
-  return m % 2 ? v[m / 2] : 0.5 * ((double)v[m / 2 - 1] + v[m / 2]);
-}
-
-/* The dimensions of an IDX file from its header alone (gzipped or plain:
- * zlib reads both), so the compiler need not inflate every image. */
 static int idx_dims(const char *path, int64_t dims[4], int *ndim, char *err, size_t n) {
   gzFile f = gzopen(path, "rb");
   unsigned char h[4 + 16];
@@ -246,9 +322,21 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   }
   int32_t *cls = calloc((size_t)(rows ? rows : 1), sizeof *cls);
   for (int64_t r = 0; r < rows; r++) cls[r] = lab.data[r] < d->nclasses ? lab.data[r] : d->nclasses - 1;
-  uint8_t *part = malloc((size_t)rows);
-  split_rows(part, p->stratify ? cls : NULL, p->stratify ? d->nclasses : 1, rows, p->val_frac, p->test_frac,
-             (uint64_t)p->split_seed);
+  /* The split runs on a one-column table of the labels. */
+  MlprtTable lt;
+  mlprt_table_init(&lt);
+  int lc = mlprt_table_add_column(&lt, p->target, MLPRT_COL_INT);
+  mlprt_table_reserve(&lt, rows);
+  for (int64_t r = 0; r < rows; r++) lt.cols[lc].f[r] = (float)cls[r];
+  lt.nrows = rows;
+  if (split_table(p, &lt, err, n) != 0) {
+    mlprt_table_free(&lt);
+    free(cls);
+    mlprt_idx_free(&img);
+    mlprt_idx_free(&lab);
+    return -1;
+  }
+  const uint8_t *part = lt.part;
   for (int64_t r = 0; r < rows; r++) d->n[part[r]]++;
   int64_t pos[3] = {0, 0, 0};
   for (int s = 0; s < 3; s++) {
@@ -276,182 +364,102 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   cJSON_AddNumberToObject(splits, "test", (double)d->n[MLPRT_TEST]);
   cJSON_AddStringToObject(rec, "pixels", "value / 255");
   d->cleaning = rec;
-  free(part);
+  mlprt_table_free(&lt);
   free(cls);
   mlprt_idx_free(&img);
   mlprt_idx_free(&lab);
   return 0;
 }
 
+
 int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n) {
   memset(d, 0, sizeof *d);
   if (p->data_path2) return prep_load_idx(p, path, p->data_path2, d, err, n);
   MlprtTable t;
-  MlprtError e;
-  MlprtLoadOpts opts = {0};
-  if (mlprt_load(path, &opts, &t, &e) != 0) {
-    mlprt_error_format(&e, err, n);
-    return -1;
-  }
+  MlprtCleanLog *log;
+  int64_t dropped;
+  if (prepare_table(p, path, &t, &log, &dropped, err, n) != 0) return -1;
   if (mlprt_sha256_file(path, d->sha256) != 0) snprintf(d->sha256, sizeof d->sha256, "unreadable");
-  int tc = mlprt_table_find(&t, p->target);
-  if (tc < 0) {
-    snprintf(err, n, "%s: no target column '%s'", path, p->target);
-    mlprt_table_free(&t);
-    return -1;
-  }
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
-  d->F = prep_features(&t, tc);
+  int tc = mlprt_table_find(&t, p->target);
+  int64_t rows;
+  d->F = mlprt_table_features(&t, -1, p->target, NULL, &rows);
   d->K = m->n_out;
+  int rc = 0;
   if (d->F != p->n_features) {
     snprintf(err, n, "%s: the data gives %lld features but the program was compiled for %lld", path,
              (long long)d->F, (long long)p->n_features);
-    mlprt_table_free(&t);
-    return -1;
+    rc = -1;
   }
-  /* Rows whose target is missing cannot train or be scored: drop them. */
-  int32_t *cls = NULL;
-  uint8_t *keep = malloc((size_t)(t.nrows ? t.nrows : 1));
-  if (classify) {
+  if (rc == 0 && classify) {
     d->nclasses = target_classes(&t, tc, &d->class_names);
     if (d->nclasses != p->n_classes) {
       snprintf(err, n, "%s: target '%s' has %d classes but the program was compiled for %lld", path, p->target,
                d->nclasses, (long long)p->n_classes);
-      free(keep);
-      mlprt_table_free(&t);
-      return -1;
+      rc = -1;
     }
-    cls = malloc((size_t)(t.nrows ? t.nrows : 1) * sizeof *cls);
-    for (int64_t r = 0; r < t.nrows; r++) {
-      cls[r] = class_of(&t, tc, r, d->class_names, d->nclasses);
-      keep[r] = cls[r] >= 0;
-    }
-  } else {
-    for (int64_t r = 0; r < t.nrows; r++) keep[r] = !isnan(num_at(&t.cols[tc], r));
   }
-  int64_t dropped = 0;
-  for (int64_t r = 0, w = 0; r < t.nrows; r++) {
-    if (!keep[r]) {
-      dropped++;
-      continue;
-    }
-    if (cls) cls[w] = cls[r];
-    w++;
+  if (rc != 0) {
+    mlprt_clean_log_free(log);
+    mlprt_table_free(&t);
+    return -1;
   }
-  mlprt_table_filter(&t, keep);
-  free(keep);
-
-  uint8_t *part = malloc((size_t)(t.nrows ? t.nrows : 1));
-  split_rows(part, p->stratify && cls ? cls : NULL, p->stratify && cls ? d->nclasses : 1, t.nrows, p->val_frac,
-             p->test_frac, (uint64_t)p->split_seed);
-  for (int64_t r = 0; r < t.nrows; r++) d->n[part[r]]++;
+  mlprt_split_counts(&t, d->n);
+  int64_t nan_cells = 0;
   for (int s = 0; s < 3; s++) {
-    size_t rows = (size_t)(d->n[s] ? d->n[s] : 1);
-    d->x[s] = mlprt_alloc_aligned(rows * (size_t)d->F * sizeof(float));
-    d->y[s] = mlprt_alloc_aligned(rows * (size_t)d->K * sizeof(float));
-    if (classify) d->label[s] = malloc(rows * sizeof(int32_t));
-    else d->target[s] = malloc(rows * sizeof(float));
+    size_t nr = (size_t)(d->n[s] ? d->n[s] : 1);
+    d->x[s] = mlprt_alloc_aligned(nr * (size_t)d->F * sizeof(float));
+    d->y[s] = mlprt_alloc_aligned(nr * (size_t)d->K * sizeof(float));
+    if (classify) d->label[s] = malloc(nr * sizeof(int32_t));
+    else d->target[s] = malloc(nr * sizeof(float));
+    mlprt_table_features(&t, s, p->target, d->x[s], &rows);
+    /* A value no step filled in would poison every gradient: it counts as 0. */
+    for (size_t i = 0; i < (size_t)d->n[s] * (size_t)d->F; i++)
+      if (isnan(d->x[s][i])) {
+        d->x[s][i] = 0;
+        nan_cells++;
+      }
   }
-
+  /* Targets, split by split in row order (the order of the features). */
+  const MlprtColumn *tcol = &t.cols[tc];
+  if (!classify) {
+    double sum = 0, sq = 0;
+    int64_t ntrain = d->n[MLPRT_TRAIN];
+    for (int64_t r = 0; r < t.nrows; r++)
+      if (mlprt_row_trains(&t, r)) sum += num_at(tcol, r);
+    d->y_mean = ntrain ? sum / (double)ntrain : 0;
+    for (int64_t r = 0; r < t.nrows; r++)
+      if (mlprt_row_trains(&t, r)) sq += pow(num_at(tcol, r) - d->y_mean, 2);
+    d->y_std = ntrain && sq > 0 ? sqrt(sq / (double)ntrain) : 1;
+  }
+  int64_t pos[3] = {0, 0, 0};
+  for (int64_t r = 0; r < t.nrows; r++) {
+    int s = t.part ? t.part[r] : MLPRT_TRAIN;
+    int64_t i = pos[s]++;
+    if (classify) {
+      int32_t k = class_of(&t, tc, r, d->class_names, d->nclasses);
+      d->label[s][i] = k;
+      if (m->task == MLPRT_TASK_BINARY) d->y[s][i] = (float)k;
+      else d->y[s][i * d->K + k] = 1;
+    } else {
+      float v = num_at(tcol, r);
+      d->target[s][i] = v;
+      d->y[s][i] = (float)((v - d->y_mean) / d->y_std);
+    }
+  }
+  char *logtext = mlprt_clean_log_json(log);
   cJSON *rec = cJSON_CreateObject();
   cJSON_AddStringToObject(rec, "source", path);
-  cJSON_AddNumberToObject(rec, "rows", (double)(t.nrows + dropped));
   cJSON_AddNumberToObject(rec, "rows_dropped_missing_target", (double)dropped);
   cJSON *splits = cJSON_AddObjectToObject(rec, "splits");
   cJSON_AddNumberToObject(splits, "train", (double)d->n[MLPRT_TRAIN]);
   cJSON_AddNumberToObject(splits, "validation", (double)d->n[MLPRT_VALID]);
   cJSON_AddNumberToObject(splits, "test", (double)d->n[MLPRT_TEST]);
-  cJSON *feats = cJSON_AddArrayToObject(rec, "features");
-
-  /* Features, column by column; every statistic from training rows only. */
-  int64_t *pos = calloc(3, sizeof *pos);
-  float *tmp = malloc((size_t)(t.nrows ? t.nrows : 1) * sizeof *tmp);
-  int64_t f = 0;
-  for (int c = 0; c < t.ncols; c++) {
-    const MlprtColumn *col = &t.cols[c];
-    if (c == tc) continue;
-    if (is_numeric(col->type)) {
-      int64_t m2 = 0, nmiss = 0;
-      for (int64_t r = 0; r < t.nrows; r++)
-        if (part[r] == MLPRT_TRAIN && !isnan(num_at(col, r))) tmp[m2++] = num_at(col, r);
-      double med = median_of(tmp, m2), sum = 0, sq = 0;
-      for (int64_t i = 0; i < m2; i++) sum += tmp[i];
-      int64_t ntrain = d->n[MLPRT_TRAIN];
-      for (int64_t r = 0; r < t.nrows; r++) {
-        if (part[r] != MLPRT_TRAIN) continue;
-        nmiss += isnan(num_at(col, r));
-      }
-      double mean = ntrain ? (sum + (double)nmiss * med) / (double)ntrain : 0;
-      for (int64_t r = 0; r < t.nrows; r++) {
-        if (part[r] != MLPRT_TRAIN) continue;
-        double v = isnan(num_at(col, r)) ? med : num_at(col, r);
-        sq += (v - mean) * (v - mean);
-      }
-      double sd = ntrain ? sqrt(sq / (double)ntrain) : 0;
-      /* A constant column stays constant (zero) rather than dividing by 0. */
-      double scale = sd > 1e-12 ? 1 / sd : 1;
-      memset(pos, 0, 3 * sizeof *pos);
-      for (int64_t r = 0; r < t.nrows; r++) {
-        int s = part[r];
-        double v = isnan(num_at(col, r)) ? med : num_at(col, r);
-        d->x[s][pos[s]++ * d->F + f] = (float)((v - mean) * scale);
-      }
-      cJSON *fj = cJSON_CreateObject();
-      cJSON_AddStringToObject(fj, "column", col->name);
-      cJSON_AddStringToObject(fj, "op", "impute_median+standardize");
-      cJSON_AddNumberToObject(fj, "median", med);
-      cJSON_AddNumberToObject(fj, "mean", mean);
-      cJSON_AddNumberToObject(fj, "std", sd);
-      cJSON_AddNumberToObject(fj, "missing_in_train", (double)nmiss);
-      cJSON_AddItemToArray(feats, fj);
-      f++;
-    } else if (col->type == MLPRT_COL_CATEGORY) {
-      char **lv = sorted_levels(col);
-      memset(pos, 0, 3 * sizeof *pos);
-      for (int64_t r = 0; r < t.nrows; r++) {
-        int s = part[r];
-        float *row = d->x[s] + pos[s]++ * d->F + f;
-        if (col->codes[r] < 0) continue; /* missing: no indicator set */
-        const char *name = col->levels.names[col->codes[r]];
-        char **hit = bsearch(&name, lv, (size_t)col->levels.n, sizeof *lv, cmp_str);
-        row[hit - lv] = 1;
-      }
-      cJSON *fj = cJSON_CreateObject();
-      cJSON_AddStringToObject(fj, "column", col->name);
-      cJSON_AddStringToObject(fj, "op", "onehot");
-      cJSON_AddItemToObject(fj, "levels", cJSON_CreateStringArray((const char *const *)lv, col->levels.n));
-      cJSON_AddItemToArray(feats, fj);
-      f += col->levels.n;
-      free(lv);
-    }
-  }
-
-  /* Targets. */
-  memset(pos, 0, 3 * sizeof *pos);
-  if (!classify) {
-    double sum = 0, sq = 0;
-    int64_t ntrain = d->n[MLPRT_TRAIN];
-    for (int64_t r = 0; r < t.nrows; r++)
-      if (part[r] == MLPRT_TRAIN) sum += num_at(&t.cols[tc], r);
-    d->y_mean = ntrain ? sum / (double)ntrain : 0;
-    for (int64_t r = 0; r < t.nrows; r++)
-      if (part[r] == MLPRT_TRAIN) sq += pow(num_at(&t.cols[tc], r) - d->y_mean, 2);
-    d->y_std = ntrain && sq > 0 ? sqrt(sq / (double)ntrain) : 1;
-  }
-  for (int64_t r = 0; r < t.nrows; r++) {
-    int s = part[r];
-    int64_t i = pos[s]++;
-    if (classify) {
-      d->label[s][i] = cls[r];
-      if (m->task == MLPRT_TASK_BINARY) d->y[s][i] = (float)cls[r];
-      else d->y[s][i * d->K + cls[r]] = 1;
-    } else {
-      float v = num_at(&t.cols[tc], r);
-      d->target[s][i] = v;
-      d->y[s][i] = (float)((v - d->y_mean) / d->y_std);
-    }
-  }
+  cJSON *steps = logtext ? cJSON_Parse(logtext) : NULL;
+  if (steps) cJSON_AddItemToObject(rec, "cleaning", steps);
+  cJSON_AddNumberToObject(rec, "features", (double)d->F);
+  cJSON_AddNumberToObject(rec, "missing_features_set_to_zero", (double)nan_cells);
   cJSON *tj = cJSON_AddObjectToObject(rec, "target");
   cJSON_AddStringToObject(tj, "column", p->target);
   if (classify) {
@@ -462,10 +470,8 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
     cJSON_AddNumberToObject(tj, "std", d->y_std);
   }
   d->cleaning = rec;
-  free(tmp);
-  free(pos);
-  free(part);
-  free(cls);
+  free(logtext);
+  mlprt_clean_log_free(log);
   mlprt_table_free(&t);
   return 0;
 }

@@ -29,7 +29,5 @@ typedef struct {
 int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n);
 void mlprt_prep_free(MlprtDataset *d);
 
-/* Seeded Fisher-Yates over idx[n], a pure function of (seed, stream). */
-void mlprt_shuffle(int64_t *idx, int64_t n, uint64_t seed, uint64_t stream);
 
 #endif
