@@ -906,6 +906,87 @@ static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
   }
 }
 
+/* ---- columns ---------------------------------------------------------------- */
+
+/* The header of a csv source, when its file can be read now: the names a
+ * spec may use as columns. False when the header cannot be known yet. */
+static bool csv_header(Sema *S, const MlpSpecCall *src, MlpVec *cols) {
+  if (strcmp(src->op->name, "csv") != 0) return false;
+  const char *path = mlp_spec_str(mlp_spec_arg(src, "path"));
+  const char *delim = mlp_spec_str(mlp_spec_arg(src, "delimiter"));
+  const MlpNode *header = mlp_spec_arg(src, "header")->node;
+  if (!path || !header->num || !delim || strlen(delim) != 1) return false;
+  const char *name = S->src->name, *slash = strrchr(name, '/');
+  const char *full =
+      path[0] == '/' || !slash ? path : mlp_arena_printf(S->a, "%.*s/%s", (int)(slash - name), name, path);
+  FILE *f = fopen(full, "r");
+  if (!f) return false;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len = getline(&line, &cap, f);
+  fclose(f);
+  for (ssize_t i = 0, start = 0; len > 0 && i <= len; i++) {
+    char c = i < len ? line[i] : '\n';
+    if (c != delim[0] && c != '\n' && c != '\r') continue;
+    const char *b = line + start, *e = line + i;
+    while (b < e && (*b == ' ' || *b == '"')) b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '"')) e--;
+    mlp_vec_push(S->a, cols, mlp_arena_strndup(S->a, b, (size_t)(e - b)));
+    start = i + 1;
+    if (c != delim[0]) break;
+  }
+  free(line);
+  return len > 0;
+}
+
+typedef struct {
+  const char **names;
+  int n;
+  const char *file; /* for messages: the source's path as written */
+} Columns;
+
+static void check_column(Sema *S, const Columns *C, const char *name, MlpLoc at) {
+  for (int i = 0; i < C->n; i++)
+    if (strcmp(C->names[i], name) == 0) return;
+  mlp_diag_error(S->d, at, "no column '%s' in %s%s", name, C->file, did_you_mean(S, name, C->names, C->n));
+}
+
+static void check_column_value(Sema *S, const Columns *C, const MlpSpecValue *v) {
+  MlpTypeKind k = v->field ? v->field->type.kind : MLP_TY_INT;
+  if (!v->given || (k != MLP_TY_COLUMN && k != MLP_TY_COLUMNS)) return;
+  const MlpNode *n = v->node;
+  int count = n->kind == MLP_ND_LIST ? n->kids.len : 1;
+  for (int i = 0; i < count && !mlp_diag_full(S->d); i++) {
+    const MlpNode *c = n->kind == MLP_ND_LIST ? n->kids.items[i] : n;
+    if (c->kind == MLP_ND_STR) check_column(S, C, c->text, c->loc);
+    else if (mlp_reg_enum_find(mlp_reg_enum("selector"), c->name) < 0) check_column(S, C, c->name, c->loc);
+  }
+}
+
+static void check_columns_in(Sema *S, const Columns *C, const MlpSpecBlock *b) {
+  for (int i = 0; i < b->reg->nsettings; i++) check_column_value(S, C, &b->settings[i]);
+  for (int i = 0; i < b->entries.len; i++) {
+    const MlpSpecEntry *e = b->entries.items[i];
+    check_column(S, C, e->name, e->loc);
+  }
+  for (int i = 0; i < b->ops.len; i++) {
+    const MlpSpecCall *c = b->ops.items[i];
+    for (int j = 0; j < c->op->nparams; j++) check_column_value(S, C, &c->args[j]);
+  }
+  for (int i = 0; i < b->reg->nblocks; i++) check_columns_in(S, C, b->blocks[i]);
+}
+
+/* Columns named in the spec must exist in the data. The check runs when
+ * the source is one csv file whose header can be read at compile time;
+ * otherwise it is left to the program that reads the data. */
+static void column_rules(Sema *S, const MlpSpec *spec) {
+  const MlpSpecValue *src = mlp_spec_setting(mlp_spec_block(spec, "data"), "source");
+  MlpVec cols = {0};
+  if (src->calls.len != 1 || !csv_header(S, src->calls.items[0], &cols)) return;
+  Columns C = {(const char **)cols.items, cols.len, mlp_spec_str(mlp_spec_arg(src->calls.items[0], "path"))};
+  check_columns_in(S, &C, spec->root);
+}
+
 /* ---- the whole spec -------------------------------------------------------- */
 
 MlpSpec *mlp_sema_check(MlpArena *a, const MlpAst *ast, MlpDiag *d) {
@@ -953,6 +1034,7 @@ MlpSpec *mlp_sema_check(MlpArena *a, const MlpAst *ast, MlpDiag *d) {
   split_rules(&S, mlp_spec_block(spec, "data"));
   training_rules(&S, spec);
   tuning_rules(&S, mlp_spec_block(spec, "tuning"));
+  column_rules(&S, spec);
   return d->nerr > before ? NULL : spec;
 }
 

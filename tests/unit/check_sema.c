@@ -237,6 +237,50 @@ START_TEST(sema_module_search_path) {
 }
 END_TEST
 
+/* Column names are checked against a csv header readable at compile time. */
+START_TEST(sema_columns_from_header) {
+  char *dir = test_tmpdir();
+  char csv[512], spec_name[512];
+  snprintf(csv, sizeof csv, "%s/t.csv", dir);
+  write_file(csv, "\"first name\";age;label\r\nann;3;x\r\n");
+  snprintf(spec_name, sizeof spec_name, "%s/spec.mlp", dir);
+  SemaRun r;
+  setenv("MLP_STDLIB", "stdlib", 1);
+  sema_run_as(
+      &r, spec_name,
+      "pipeline p {\n  data {\n    source = csv(\"t.csv\", delimiter = \";\")\n    target = label\n"
+      "    clean {\n      onehot([\"first name\"])\n      standardize([age, numeric])\n    }\n  }\n" MODEL
+      "}\n",
+      20);
+  ck_assert_msg(r.spec != NULL, "%s", r.diag);
+  sema_run_free(&r);
+  sema_run_as(&r, spec_name,
+              "pipeline p {\n  data {\n    source = csv(\"t.csv\", delimiter = \";\")\n    target = lable\n  "
+              "}\n" MODEL "}\n",
+              20);
+  ck_assert_ptr_nonnull(strstr(r.diag, "no column 'lable' in t.csv; did you mean 'label'?"));
+  sema_run_free(&r);
+  /* without a header line, or with several sources, the loader checks later */
+  sema_run_as(
+      &r, spec_name,
+      "pipeline p {\n  data {\n    source = csv(\"t.csv\", header = false)\n    target = lable\n  }\n" MODEL
+      "}\n",
+      20);
+  ck_assert_msg(r.spec != NULL, "%s", r.diag);
+  sema_run_free(&r);
+  sema_run_as(
+      &r, spec_name,
+      "pipeline p {\n  data {\n    source = [csv(\"t.csv\"), csv(\"u.csv\")]\n    target = lable\n  }\n" MODEL
+      "}\n",
+      20);
+  ck_assert_msg(r.spec != NULL, "%s", r.diag);
+  sema_run_free(&r);
+  unlink(csv);
+  rmdir(dir);
+  free(dir);
+}
+END_TEST
+
 START_TEST(sema_schema_and_spaces) {
   SemaRun r;
   sema_run(
@@ -297,9 +341,10 @@ static const RuleCase rules[] = {
     {"model { flatten() maxpool2d() output() }", "'maxpool2d' needs image input, but 'flatten' before it", 1},
     {"model { dense(4) output() } hyperparameters { optimizer = adam(lr = 0.01, bogus = 1) }",
      "'adam' has no parameter 'bogus'", 1},
-    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y\n clean { clip_outliers(zscore = 3.0) } }\n" MODEL
-     "}\n",
-     "'clip_outliers' has no parameter 'zscore'; 'zscore' is a value of 'method': write 'method = zscore'", 1},
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y\n clean { clip_outliers(zscore = 3.0) } "
+     "}\n" MODEL "}\n",
+     "'clip_outliers' has no parameter 'zscore'; 'zscore' is a value of 'method': write 'method = zscore'",
+     1},
     {"model { flatten(1) output() }", "'flatten' takes 0 positional arguments, got 1", 1},
     {"model { flatten(size = 1) output() }", "'flatten' takes no parameter 'size'", 1},
     {"model { dense(4, init = xavier) output() }",
@@ -434,6 +479,7 @@ Suite *sema_suite(void) {
   tcase_add_test(tc, sema_given_values_win);
   tcase_add_test(tc, sema_recipes_and_architectures_expand);
   tcase_add_test(tc, sema_module_search_path);
+  tcase_add_test(tc, sema_columns_from_header);
   tcase_add_test(tc, sema_schema_and_spaces);
   tcase_add_loop_test(tc, sema_rules, 0, (int)(sizeof rules / sizeof rules[0]));
   tcase_add_test(tc, sema_stops_after_max_errors);
