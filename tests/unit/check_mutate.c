@@ -1,10 +1,11 @@
-/* check_mutate.c — the front end on broken input: every spec we have
- * (the .mlp files in examples/ and tests/diag/, or built-in samples when there are
- * none) is mutated by a seeded generator — tokens deleted, duplicated,
- * swapped or replaced, text truncated, random bytes inserted — and each
- * mutant goes through mlp_parse and, when it parses, mlp_sema_check. Each
- * must not crash (Check runs the tests in child processes), and each one
- * with errors must say so in the GNU "FILE:LINE:COL: error: " form. */
+/* check_mutate.c — the front end on broken input. Every spec we have (the
+ * .mlp files in examples/ and tests/diag/, or built-in samples when there
+ * are none) is mutated by a seeded generator, one to three edits each:
+ * tokens deleted, duplicated, swapped or replaced, text truncated, random
+ * bytes inserted. Each mutant goes through mlp_parse and, when it parses,
+ * mlp_sema_check. None may crash (Check runs the tests in child
+ * processes), and each one with errors must say so in the GNU
+ * "FILE:LINE:COL: error: " form. */
 #include <check.h>
 #include <glob.h>
 #include <regex.h>
@@ -114,8 +115,8 @@ static int split_tokens(const char *t, int len, int *off, int *tlen) {
   return n;
 }
 
-/* One mutant of text into out (room for 2 * len + 64 bytes); its length. */
-static int mutate(const char *t, int len, uint64_t *rng, char *out) {
+/* One edit of text into out (room for 2 * len + 64 bytes); its length. */
+static int edit(const char *t, int len, uint64_t *rng, char *out) {
   static int off[MAXTOK], tl[MAXTOK];
   int n = split_tokens(t, len, off, tl);
   int op = (int)(next_random(rng) % 6);
@@ -166,6 +167,18 @@ static int mutate(const char *t, int len, uint64_t *rng, char *out) {
   return o;
 }
 
+/* A mutant: one to three edits of text, in buf (room for 8 * len + 512
+ * bytes, with tmp as large); its length. */
+static int mutate(const char *text, int len, uint64_t *rng, char *buf, char *tmp) {
+  int edits = 1 + (int)(next_random(rng) % 3);
+  memcpy(buf, text, (size_t)len);
+  for (int e = 0; e < edits; e++) {
+    len = edit(buf, len, rng, tmp);
+    memcpy(buf, tmp, (size_t)len);
+  }
+  return len;
+}
+
 /* The mutants of corpus files i with i % SHARDS == shard. */
 START_TEST(mutants_fail_cleanly) {
   Corpus c;
@@ -177,9 +190,9 @@ START_TEST(mutants_fail_cleanly) {
   int per_file = (MUTANTS + c.n - 1) / c.n, count = 0, broken = 0;
   for (int f = _i; f < c.n; f += SHARDS) {
     uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(f + 1) * 0x100000001b3ull;
-    char *buf = malloc((size_t)c.lens[f] * 2 + 64);
+    char *buf = malloc((size_t)c.lens[f] * 8 + 512), *tmp = malloc((size_t)c.lens[f] * 8 + 512);
     for (int m = 0; m < per_file; m++, count++) {
-      int len = mutate(c.texts[f], c.lens[f], &rng, buf);
+      int len = mutate(c.texts[f], c.lens[f], &rng, buf, tmp);
       MlpArena arena;
       mlp_arena_init(&arena);
       char *diag = NULL;
@@ -202,6 +215,7 @@ START_TEST(mutants_fail_cleanly) {
       mlp_arena_free(&arena);
     }
     free(buf);
+    free(tmp);
   }
   /* most mutants break the spec: the generator really mutates */
   ck_assert_int_gt(broken, count / 2);
