@@ -186,6 +186,46 @@ START_TEST(e2e_examples_meet_thresholds) {
 }
 END_TEST
 
+/* Heap allocations of one run of the iris program for the given epochs,
+ * counted by tests/unit/malloc_count.c preloaded. */
+static long allocations(const char *exe, const char *so, const char *epochs) {
+  char *count = path_of(tmp, "count.txt"), *out = path_of(tmp, "counted");
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("LD_PRELOAD", so, 1);
+    setenv("MLP_MALLOC_COUNT", count, 1);
+    execl(exe, exe, "--out", out, "--quiet", "--threads", "1", "--set", epochs, "--set", "early_stopping=0",
+          (char *)NULL);
+    _exit(127);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  char *text = test_read_file(count, NULL);
+  ck_assert_ptr_nonnull(text);
+  long n = strtol(text, NULL, 10);
+  free(text);
+  free(count);
+  free(out);
+  return n;
+}
+
+START_TEST(e2e_no_heap_in_training_loop) {
+  char *exe = build("iris"), *so = path_of(tmp, "malloc_count.so");
+  const char *cc[] = {"cc", "-shared", "-fPIC", "-O2", "-o", so, "tests/unit/malloc_count.c", NULL};
+  TestRun r = test_run(cc, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  /* 40 more epochs are about 240 more optimizer steps (90 training rows,
+   * batch 16); only the growth of the metrics buffer may allocate. */
+  long few = allocations(exe, so, "epochs=5"), many = allocations(exe, so, "epochs=45");
+  ck_assert_msg(few > 0, "the counter did not run");
+  ck_assert_msg(many - few <= 8, "%ld allocations for 5 epochs, %ld for 45", few, many);
+  free(so);
+  free(exe);
+}
+END_TEST
+
 START_TEST(e2e_emit_ir_and_explain) {
   const char *argv[] = {test_mlpc(), "build", "examples/iris.mlp", "--emit-ir", NULL};
   TestRun r = test_run(argv, NULL);
@@ -270,6 +310,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
   tcase_add_loop_test(tc, e2e_examples_meet_thresholds, 0, (int)(sizeof examples / sizeof examples[0]));
+  tcase_add_test(tc, e2e_no_heap_in_training_loop);
   tcase_add_test(tc, e2e_emit_ir_and_explain);
   tcase_add_test(tc, e2e_build_outputs_and_errors);
   tcase_add_test(tc, e2e_mlpc_run);
