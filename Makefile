@@ -33,7 +33,7 @@ LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) -lLLVM-19
 
 # ---- the front end and the compiler driver -------------------------------
 FRONT_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
-FRONT_OBJ := $(FRONT_SRC:%.c=$(BUILD)/%.o) $(if $(wildcard grammar/mlp.y),$(BUILD)/grammar/mlp.tab.o $(BUILD)/grammar/lex.yy.o)
+FRONT_OBJ := $(FRONT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/grammar/mlp.tab.o $(BUILD)/grammar/lex.yy.o
 MLPC_LIBS := $(BUILD)/libmlpfront.a
 
 # ---- the runtime library linked into generated programs ------------------
@@ -76,8 +76,8 @@ $(BUILD)/grammar/lex.yy.c $(BUILD)/grammar/lex.yy.h: grammar/mlp.l $(BUILD)/gram
 	flex -o $(BUILD)/grammar/lex.yy.c --header-file=$(BUILD)/grammar/lex.yy.h $<
 $(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c
 	$(CC) $(CPPFLAGS) -I$(BUILD)/grammar $(CFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
-# every front-end object may include the generated headers
-$(FRONT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/compiler/main.o: $(if $(wildcard grammar/mlp.y),$(BUILD)/grammar/mlp.tab.h $(BUILD)/grammar/lex.yy.h)
+# every front-end and test object may include the generated headers
+$(FRONT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/compiler/main.o $(TEST_OBJ): $(BUILD)/grammar/mlp.tab.h $(BUILD)/grammar/lex.yy.h
 
 $(BUILD)/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)

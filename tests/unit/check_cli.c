@@ -149,6 +149,7 @@ START_TEST(cli_help_topics) {
 }
 END_TEST
 
+Suite *cli_suite(void); /* the runner finds it by name */
 Suite *cli_suite(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("cli");
