@@ -36,7 +36,7 @@ typedef struct {
   MlpSpecBlock *hyper;  /* the checked hyperparameters section */
 } Sema;
 
-static bool check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpSpecBlock *sb);
+static void check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpSpecBlock *sb);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -269,8 +269,7 @@ static void op_rules(Sema *S, const MlpSpecCall *c) {
     if (is_ident(cols, "numeric"))
       mlp_diag_warning(S->d, cols->loc, "onehot of numeric columns makes one column per distinct number");
   } else if (strcmp(name, "logrange") == 0 || strcmp(name, "minmax") == 0) {
-    bool log = name[0] == 'l';
-    const MlpNode *lo = arg_node(c, log ? "low" : "low"), *hi = arg_node(c, "high");
+    const MlpNode *lo = arg_node(c, "low"), *hi = arg_node(c, "high");
     if (lo && hi && lo->kind == MLP_ND_NUM && hi->kind == MLP_ND_NUM && lo->num >= hi->num)
       mlp_diag_error(S->d, hi->loc, "'high' must be greater than 'low' (%s)", fmt_num(S, lo));
   } else if (strcmp(name, "transformer_encoder") == 0) {
@@ -665,8 +664,7 @@ static void check_call_statement(Sema *S, const MlpRegBlock *b, const MlpNode *s
   unknown_statement(S, b, st);
 }
 
-static bool check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpSpecBlock *sb) {
-  int before = S->d->nerr;
+static void check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpSpecBlock *sb) {
   const MlpNode **first_set = mlp_arena_alloc(S->a, sizeof(MlpNode *) * (size_t)(b->nsettings + 1));
   const MlpNode **first_op = mlp_arena_alloc(S->a, sizeof(MlpNode *) * (size_t)(b->nops + 1));
   const MlpNode **first_block = mlp_arena_alloc(S->a, sizeof(MlpNode *) * (size_t)(b->nblocks + 1));
@@ -740,7 +738,7 @@ static bool check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpS
       check_call_statement(S, b, st, sb, first_op);
     }
   }
-  if (!sb->given) return S->d->nerr == before;
+  if (!sb->given) return;
   for (int i = 0; i < b->nsettings; i++)
     if (b->settings[i]->required && !first_set[i])
       mlp_diag_error(S->d, sb->loc, "'%s' needs a '%s' setting", b->name, b->settings[i]->name);
@@ -750,7 +748,6 @@ static bool check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpS
       else
         mlp_diag_error(S->d, sb->loc, "pipeline '%s' has no '%s' section", S->pipeline, b->blocks[i]->name);
     }
-  return S->d->nerr == before;
 }
 
 /* ---- defaults ------------------------------------------------------------ */
@@ -887,6 +884,17 @@ static void training_rules(Sema *S, const MlpSpec *spec) {
     if (strcmp(loss->op->name, pairs[i][0]) == 0 && strcmp(act, pairs[i][1]) != 0)
       mlp_diag_warning(S->d, loss->loc, "'%s' expects a %s output, but output() uses %s", pairs[i][0],
                        pairs[i][1], act);
+}
+
+/* A failsafe action `fallback` returns the fallback prediction: it must exist. */
+static void failsafe_rules(Sema *S, const MlpSpecBlock *fs) {
+  const MlpSpecValue *fallback = mlp_spec_setting(fs, "fallback");
+  for (int i = 0; i < fs->reg->nsettings && !fallback->node; i++) {
+    const MlpSpecValue *v = &fs->settings[i];
+    if (v->given && is_ident(v->node, "fallback"))
+      mlp_diag_error(S->d, v->node->loc, "'%s = fallback' needs the prediction to fall back to: 'fallback = ...'",
+                     v->field->name);
+  }
 }
 
 static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
@@ -1034,6 +1042,7 @@ MlpSpec *mlp_sema_check(MlpArena *a, const MlpAst *ast, MlpDiag *d) {
   split_rules(&S, mlp_spec_block(spec, "data"));
   training_rules(&S, spec);
   tuning_rules(&S, mlp_spec_block(spec, "tuning"));
+  failsafe_rules(&S, mlp_spec_block(spec, "deploy.failsafe"));
   column_rules(&S, spec);
   return d->nerr > before ? NULL : spec;
 }
