@@ -101,6 +101,8 @@ void mlprt_table_reserve(MlprtTable *t, int64_t n);
 int64_t mlprt_table_filter(MlprtTable *t, const uint8_t *keep);
 /* Reorder rows: row i of the result is old row perm[i] (perm has nrows). */
 void mlprt_table_permute(MlprtTable *t, const int64_t *perm);
+/* An empty table with t's columns (names and types) and no rows. */
+void mlprt_table_like(MlprtTable *out, const MlprtTable *t);
 /* Append every row of src; columns must match by name and type. */
 int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err);
 bool mlprt_is_missing(const MlprtTable *t, int col, int64_t row);

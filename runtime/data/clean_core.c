@@ -166,7 +166,7 @@ double mlprt_quantile(double *x, int64_t n, double q) {
   return v + (pos - (double)lo) * (next - v);
 }
 
-/* ---- hashing, copying ---- */
+/* ---- hashing ---- */
 
 uint64_t mlprt_hash_bytes64(const char *s, size_t len) {
   uint64_t h = UINT64_C(0xcbf29ce484222325);
@@ -174,10 +174,6 @@ uint64_t mlprt_hash_bytes64(const char *s, size_t len) {
   return mlprt_mix64(h);
 }
 
-void mlprt_table_like(MlprtTable *out, const MlprtTable *t) {
-  mlprt_table_init(out);
-  for (int i = 0; i < t->ncols; i++) mlprt_table_add_column(out, t->cols[i].name, t->cols[i].type);
-}
 
 /* ---- duplicates ---- */
 

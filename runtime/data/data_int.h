@@ -127,7 +127,5 @@ static inline uint64_t mlprt_mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 uint64_t mlprt_hash_bytes64(const char *s, size_t len);
-/* An empty table with t's columns (names, types) and no rows. */
-void mlprt_table_like(MlprtTable *out, const MlprtTable *t);
 
 #endif

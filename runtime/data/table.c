@@ -265,6 +265,11 @@ void mlprt_table_permute(MlprtTable *t, const int64_t *perm) {
   free(tmp);
 }
 
+void mlprt_table_like(MlprtTable *out, const MlprtTable *t) {
+  mlprt_table_init(out);
+  for (int i = 0; i < t->ncols; i++) mlprt_table_add_column(out, t->cols[i].name, t->cols[i].type);
+}
+
 int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err) {
   if (dst->ncols != src->ncols) {
     mlprt_error_set(err, NULL, 0, 0, 0, NULL, "tables have %d and %d columns", dst->ncols, src->ncols);

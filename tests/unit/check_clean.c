@@ -1,0 +1,585 @@
+/* check_clean.c — the cleaning ops: each fitted on training rows only and
+ * applied to every row, checked against values computed here by simpler
+ * means or by pandas (constants, with how they were obtained); the cleaning
+ * log (cleaning.json) and its summary; and real data: the vega cars table
+ * (JSON) and the Seattle daily weather series. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp/clean.h"
+#include "tests/unit/datautil.h"
+
+#define VEGA "/usr/lib/python3/dist-packages/vega_datasets/_data/"
+
+static char *dir;
+
+static void setup(void) {
+  dir = test_tmpdir();
+  ck_assert_ptr_nonnull(dir);
+}
+
+static void teardown(void) {
+  dt_rmdir(dir);
+}
+
+static void load_text(const char *name, const char *text, const MlprtLoadOpts *o, MlprtTable *t) {
+  char *p = dt_write(dir, name, text, 0);
+  dt_load_ok(p, o, t);
+  free(p);
+}
+
+/* Fit-and-apply helpers that assert success. */
+#define APPLY(fitcall, t, log)                                           \
+  do {                                                                   \
+    MlprtFit f_;                                                         \
+    MlprtError e_ = {0};                                                 \
+    ck_assert_msg((fitcall) == 0, "fit: %s", dt_err(&e_));               \
+    ck_assert_msg(mlprt_fit_apply(t, &f_, log, &e_) == 0, "apply: %s", dt_err(&e_)); \
+    mlprt_fit_free(&f_);                                                 \
+  } while (0)
+
+static int col(const MlprtTable *t, const char *name) {
+  int c = mlprt_table_find(t, name);
+  ck_assert_msg(c >= 0, "no column %s", name);
+  return c;
+}
+
+START_TEST(clean_drop_duplicates) {
+  MlprtTable t;
+  load_text("d.csv", "a,b,c\n1,x,\n2,y,3\n1,x,\n1,x,5\n2,y,3\n", NULL, &t);
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_drop_duplicates(&t, (MlprtCols){0}, NULL, &e), 2); /* NaN equals NaN */
+  ck_assert_int_eq(t.nrows, 3);
+  ck_assert_float_eq(t.cols[2].f[2], 5.0f);
+  const char *on[] = {"a"};
+  ck_assert_int_eq(mlprt_drop_duplicates(&t, (MlprtCols){on, 1}, NULL, &e), 1);
+  ck_assert_int_eq(t.nrows, 2);
+  const char *bad[] = {"zz"};
+  ck_assert_int_eq(mlprt_drop_duplicates(&t, (MlprtCols){bad, 1}, NULL, &e), -1);
+  ck_assert_str_eq(e.column, "zz");
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(clean_coerce_policies) {
+  MlprtTable t;
+  MlprtLoadOpts o = {.max_levels = 100};
+  load_text("c.csv", "v\n1\n2.5\nabc\nNA\n4\n", &o, &t);
+  ck_assert_int_eq(t.cols[0].type, MLPRT_COL_CATEGORY);
+  MlprtError e = {0};
+  ck_assert_int_ne(mlprt_coerce(&t, "v", MLPRT_COL_FLOAT, MLPRT_ONFAIL_ERROR, NULL, &e), 0);
+  ck_assert_int_eq(e.row, 3);
+  ck_assert_str_eq(e.column, "v");
+  ck_assert_int_eq(t.cols[0].type, MLPRT_COL_CATEGORY); /* unchanged on error */
+  MlprtCleanLog *log = mlprt_clean_log_new("c.csv");
+  ck_assert_int_eq(mlprt_coerce(&t, "v", MLPRT_COL_FLOAT, MLPRT_ONFAIL_NULL, log, &e), 0);
+  ck_assert_int_eq(t.cols[0].type, MLPRT_COL_FLOAT);
+  ck_assert_int_eq(t.nrows, 5);
+  ck_assert(isnan(t.cols[0].f[2]) && isnan(t.cols[0].f[3]));
+  ck_assert_float_eq(t.cols[0].f[1], 2.5f);
+  mlprt_table_free(&t);
+  load_text("c2.csv", "v,w\n1,a\nabc,b\n3,c\n", &o, &t);
+  ck_assert_int_eq(mlprt_coerce(&t, "v", MLPRT_COL_INT, MLPRT_ONFAIL_DROP, log, &e), 0);
+  ck_assert_int_eq(t.nrows, 2);
+  ck_assert_str_eq(t.cols[1].levels.names[t.cols[1].codes[1]], "c");
+  char *json = mlprt_clean_log_json(log);
+  ck_assert_ptr_nonnull(strstr(json, "\"failed\":\t1"));
+  free(json);
+  mlprt_clean_log_free(log);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+/* Training rows are 0..3, rows 4..5 validate: their values must not move any
+ * fitted value (the leakage check). */
+static void split_4_2(MlprtTable *t) {
+  t->part = malloc((size_t)t->cap_rows);
+  for (int64_t r = 0; r < t->nrows; r++) t->part[r] = r < 4 ? MLPRT_TRAIN : MLPRT_VALID;
+}
+
+START_TEST(clean_impute_strategies) {
+  const char *text = "x,k\n1,a\n,b\n3,b\n8,\n,a\n1000,c\n";
+  struct {
+    MlprtImpute s;
+    float want;
+  } cases[] = {{MLPRT_IMPUTE_MEAN, 4.0f}, {MLPRT_IMPUTE_MEDIAN, 3.0f}, {MLPRT_IMPUTE_MODE, 1.0f},
+               {MLPRT_IMPUTE_CONSTANT, -1.0f}};
+  for (int i = 0; i < 4; i++) {
+    MlprtTable t;
+    load_text("i.csv", text, NULL, &t);
+    split_4_2(&t);
+    const char *cols[] = {"x"};
+    MlprtImputeParams p = {.cols = {cols, 1}, .strategy = cases[i].s, .constant = -1, .indicator = true};
+    MlprtFit f;
+    MlprtError e = {0};
+    ck_assert_int_eq(mlprt_impute_fit(&t, &p, &f, &e), 0);
+    ck_assert_msg(fabs(f.cols[0].a - cases[i].want) < 1e-9, "case %d: %g", i, f.cols[0].a);
+    ck_assert_int_eq(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+    ck_assert_int_eq(f.cols[0].changed, 2);
+    ck_assert_float_eq(t.cols[0].f[1], cases[i].want);
+    ck_assert_float_eq(t.cols[0].f[4], cases[i].want); /* validation rows get the training value */
+    int m = col(&t, "x_missing");
+    ck_assert_int_eq(t.cols[m].b[1], 1);
+    ck_assert_int_eq(t.cols[m].b[0], 0);
+    mlprt_fit_free(&f);
+    mlprt_table_free(&t);
+  }
+  /* category mode (ties to the smallest level), forward fill, drop */
+  MlprtTable t;
+  load_text("i2.csv", text, NULL, &t);
+  split_4_2(&t);
+  const char *k[] = {"k"};
+  MlprtImputeParams p = {.cols = {k, 1}, .strategy = MLPRT_IMPUTE_MODE};
+  APPLY(mlprt_impute_fit(&t, &p, &f_, &e_), &t, NULL);
+  ck_assert_str_eq(t.cols[1].levels.names[t.cols[1].codes[3]], "b");
+  mlprt_table_free(&t);
+  load_text("i3.csv", text, NULL, &t);
+  MlprtImputeParams ff = {.strategy = MLPRT_IMPUTE_FFILL};
+  APPLY(mlprt_impute_fit(&t, &ff, &f_, &e_), &t, NULL);
+  ck_assert_float_eq(t.cols[0].f[1], 1.0f);
+  ck_assert_float_eq(t.cols[0].f[4], 8.0f);
+  ck_assert_str_eq(t.cols[1].levels.names[t.cols[1].codes[3]], "b");
+  mlprt_table_free(&t);
+  load_text("i4.csv", text, NULL, &t);
+  MlprtImputeParams dr = {.strategy = MLPRT_IMPUTE_DROP};
+  APPLY(mlprt_impute_fit(&t, &dr, &f_, &e_), &t, NULL);
+  ck_assert_int_eq(t.nrows, 3);
+  mlprt_table_free(&t);
+  /* mean of text: an error naming the column */
+  load_text("i5.csv", text, NULL, &t);
+  MlprtImputeParams bad = {.cols = {k, 1}, .strategy = MLPRT_IMPUTE_MEAN};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_ne(mlprt_impute_fit(&t, &bad, &f, &e), 0);
+  ck_assert_str_eq(e.column, "k");
+  mlprt_table_free(&t);
+}
+END_TEST
+
+static bool keep_big_ids(const MlprtTable *t, int64_t row, void *ctx) {
+  (void)ctx;
+  return t->cols[0].f[row] >= 100; /* ids >= 100 are known, legitimate extremes */
+}
+
+START_TEST(clean_outliers) {
+  /* 20 training values 0..19 and two wild ones */
+  char text[1024] = "id,v,w\n";
+  for (int i = 0; i < 20; i++) sprintf(text + strlen(text), "%d,%d,%d\n", i, i, i);
+  strcat(text, "50,1000,1000\n100,-1000,-1000\n");
+  MlprtTable t;
+  load_text("o.csv", text, NULL, &t);
+  /* z-score bounds, computed here in double over all 22 rows (all train) */
+  double s = 0, ss = 0;
+  for (int64_t r = 0; r < t.nrows; r++) s += t.cols[1].f[r];
+  double mean = s / 22;
+  for (int64_t r = 0; r < t.nrows; r++) ss += (t.cols[1].f[r] - mean) * (t.cols[1].f[r] - mean);
+  double sd = sqrt(ss / 22);
+  const char *cols[] = {"v", "w"}, *exempt[] = {"w"};
+  MlprtOutlierParams p = {.cols = {cols, 2}, .method = MLPRT_OUTLIER_ZSCORE, .threshold = 1.0, .exempt = {exempt, 1},
+                          .keep = keep_big_ids};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_outliers_fit(&t, &p, &f, &e), 0);
+  ck_assert_int_eq(f.n, 1); /* w is exempt */
+  ck_assert_double_eq_tol(f.cols[0].a, mean - sd, 1e-9);
+  ck_assert_double_eq_tol(f.cols[0].b, mean + sd, 1e-9);
+  ck_assert_int_eq(mlprt_outliers_apply(&t, &f, &p, NULL, &e), 0);
+  ck_assert_int_eq(f.cols[0].changed, 1);
+  ck_assert_float_eq(t.cols[1].f[20], (float)(mean + sd)); /* clipped */
+  ck_assert_float_eq(t.cols[1].f[21], -1000.0f);          /* kept by the predicate */
+  ck_assert_float_eq(t.cols[2].f[20], 1000.0f);           /* exempt column */
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+  /* IQR over training rows 0..19 only: q1 = 4.75, q3 = 14.25 (linear, as numpy) */
+  load_text("o2.csv", text, NULL, &t);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 20 ? MLPRT_TRAIN : MLPRT_TEST;
+  MlprtOutlierParams q = {.cols = {cols, 1}, .method = MLPRT_OUTLIER_IQR, .action = MLPRT_OUTLIER_DROP};
+  ck_assert_int_eq(mlprt_outliers_fit(&t, &q, &f, &e), 0);
+  ck_assert_double_eq_tol(f.cols[0].a, 4.75 - 1.5 * 9.5, 1e-9);
+  ck_assert_double_eq_tol(f.cols[0].b, 14.25 + 1.5 * 9.5, 1e-9);
+  ck_assert_int_eq(mlprt_outliers_apply(&t, &f, &q, NULL, &e), 0);
+  ck_assert_int_eq(t.nrows, 20);
+  ck_assert_int_eq(f.cols[0].dropped, 2);
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(clean_scaling) {
+  const char *text = "a\n1\n2\n3\n4\n100\n";
+  struct {
+    MlprtScale m;
+    double center, scale;
+  } cases[] = {
+      {MLPRT_SCALE_STANDARD, 2.5, sqrt(1.25)}, /* population sd of 1..4 */
+      {MLPRT_SCALE_MINMAX, 1, 3},
+      {MLPRT_SCALE_ROBUST, 2.5, 1.5}, /* median, q3 - q1 = 3.25 - 1.75 */
+  };
+  for (int i = 0; i < 3; i++) {
+    MlprtTable t;
+    load_text("s.csv", text, NULL, &t);
+    split_4_2(&t);
+    MlprtScaleParams p = {.method = cases[i].m};
+    MlprtFit f;
+    MlprtError e = {0};
+    ck_assert_int_eq(mlprt_scale_fit(&t, &p, &f, &e), 0);
+    ck_assert_double_eq_tol(f.cols[0].a, cases[i].center, 1e-9);
+    ck_assert_double_eq_tol(f.cols[0].b, cases[i].scale, 1e-9);
+    ck_assert_int_eq(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+    ck_assert_int_eq(t.cols[0].type, MLPRT_COL_FLOAT);
+    ck_assert_float_eq_tol(t.cols[0].f[4], (float)((100 - cases[i].center) / cases[i].scale), 1e-4);
+    mlprt_fit_free(&f);
+    mlprt_table_free(&t);
+  }
+  MlprtTable t;
+  load_text("l.csv", "a\n0\n-1\n", NULL, &t);
+  MlprtScaleParams lp = {.method = MLPRT_SCALE_LOG1P};
+  APPLY(mlprt_scale_fit(&t, &lp, &f_, &e_), &t, NULL);
+  ck_assert_float_eq(t.cols[0].f[0], 0.0f);
+  ck_assert(isnan(t.cols[0].f[1]));
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(clean_encoding) {
+  /* training rows see red, blue, red, green; validation sees purple */
+  const char *text = "c,y\nred,1\nblue,2\nred,3\ngreen,4\npurple,5\n,6\n";
+  MlprtTable t;
+  load_text("e.csv", text, NULL, &t);
+  split_4_2(&t);
+  MlprtEncodeParams p = {.method = MLPRT_ENCODE_ONEHOT, .unknown_bucket = true};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_encode_fit(&t, &p, &f, &e), 0);
+  ck_assert_int_eq(f.cols[0].nlevels, 3);
+  ck_assert_str_eq(f.cols[0].levels[0], "blue");
+  ck_assert_int_eq(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+  ck_assert_int_eq(f.cols[0].changed, 1); /* purple */
+  ck_assert_int_eq(mlprt_table_find(&t, "c"), -1);
+  int red = col(&t, "c=red"), unk = col(&t, "c=__unknown__"), blue = col(&t, "c=blue");
+  ck_assert_int_eq(t.cols[red].b[0], 1);
+  ck_assert_int_eq(t.cols[red].b[1], 0);
+  ck_assert_int_eq(t.cols[unk].b[4], 1);
+  ck_assert_int_eq(t.cols[unk].b[5], 0); /* missing: all zero */
+  ck_assert_int_eq(t.cols[blue].b[5], 0);
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+  /* ordinal and max_levels: the 2 most frequent training levels */
+  load_text("e2.csv", text, NULL, &t);
+  split_4_2(&t);
+  MlprtEncodeParams o = {.method = MLPRT_ENCODE_ORDINAL, .max_levels = 2};
+  APPLY(mlprt_encode_fit(&t, &o, &f_, &e_), &t, NULL);
+  int c = col(&t, "c");
+  ck_assert_int_eq(t.cols[c].type, MLPRT_COL_INT);
+  ck_assert_float_eq(t.cols[c].f[0], 1.0f); /* levels blue, red (green ties blue, loses on name) */
+  ck_assert_float_eq(t.cols[c].f[1], 0.0f);
+  ck_assert(isnan(t.cols[c].f[3]));
+  mlprt_table_free(&t);
+  /* hashing: every non-missing row has exactly one bucket set */
+  load_text("e3.csv", text, NULL, &t);
+  MlprtEncodeParams h = {.method = MLPRT_ENCODE_HASH, .buckets = 4};
+  APPLY(mlprt_encode_fit(&t, &h, &f_, &e_), &t, NULL);
+  ck_assert_int_eq(t.ncols, 5);
+  for (int64_t r = 0; r < t.nrows; r++) {
+    float sum = 0;
+    for (int b = 0; b < 4; b++) sum += t.cols[1 + b].f[r];
+    ck_assert_float_eq(sum, r == 5 ? 0.0f : 1.0f);
+  }
+  for (int b = 0; b < 4; b++) ck_assert_float_eq(t.cols[1 + b].f[0], t.cols[1 + b].f[2]); /* red twice */
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(clean_text) {
+  MlprtTable t;
+  MlprtLoadOpts o = {.max_levels = 1};
+  load_text("t.csv",
+            "doc\n\"The cat, the HAT!\"\n\"  A   dog   and a cat \"\n\"cat-dog: the end\"\nzebra\n", &o, &t);
+  MlprtTextCleanParams p = {.lowercase = true, .strip_punct = true, .collapse_ws = true, .stop_words = true};
+  APPLY(mlprt_text_clean_fit(&t, &p, &f_, &e_), &t, NULL);
+  ck_assert_str_eq(mlprt_text_at(&t.cols[0], 0), "cat hat");
+  ck_assert_str_eq(mlprt_text_at(&t.cols[0], 1), "dog cat");
+  ck_assert_str_eq(mlprt_text_at(&t.cols[0], 2), "cat dog end");
+  ck_assert(mlprt_is_stop_word("the", 3) && !mlprt_is_stop_word("cat", 3));
+  /* TF-IDF on training rows 0..2: df(cat) = 3, df(dog) = 2, df(hat) = df(end) = 1;
+   * idf = ln((1 + 3) / (1 + df)) + 1, vocabulary capped at 3 words */
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 3 ? MLPRT_TRAIN : MLPRT_TEST;
+  MlprtVectorizeParams v = {.column = "doc", .method = MLPRT_VEC_TFIDF, .max_vocab = 3};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_vectorize_fit(&t, &v, &f, &e), 0);
+  ck_assert_int_eq(f.cols[0].nlevels, 3);
+  ck_assert_str_eq(f.cols[0].levels[0], "cat");
+  ck_assert_str_eq(f.cols[0].levels[1], "dog");
+  ck_assert_str_eq(f.cols[0].levels[2], "end"); /* ties with hat, first by name */
+  ck_assert_double_eq_tol(f.cols[0].weights[0], log(4.0 / 4.0) + 1, 1e-12);
+  ck_assert_double_eq_tol(f.cols[0].weights[1], log(4.0 / 3.0) + 1, 1e-12);
+  ck_assert_int_eq(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+  int cat = col(&t, "doc:cat"), dog = col(&t, "doc:dog");
+  double wc = 1.0, wd = log(4.0 / 3.0) + 1, norm = sqrt(wc * wc + wd * wd);
+  ck_assert_float_eq_tol(t.cols[cat].f[1], (float)(wc / norm), 1e-6);
+  ck_assert_float_eq_tol(t.cols[dog].f[1], (float)(wd / norm), 1e-6);
+  ck_assert_float_eq(t.cols[cat].f[3], 0.0f); /* zebra: no known word */
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+  /* counts and the hashing trick */
+  load_text("t2.csv", "doc\n\"b a b\"\n\"c\"\n", &o, &t);
+  MlprtVectorizeParams cnt = {.column = "doc", .method = MLPRT_VEC_COUNT};
+  APPLY(mlprt_vectorize_fit(&t, &cnt, &f_, &e_), &t, NULL);
+  ck_assert_float_eq(t.cols[col(&t, "doc:b")].f[0], 2.0f);
+  ck_assert_float_eq(t.cols[col(&t, "doc:c")].f[0], 0.0f);
+  mlprt_table_free(&t);
+  load_text("t3.csv", "doc\n\"b a b\"\n", &o, &t);
+  MlprtVectorizeParams hs = {.column = "doc", .method = MLPRT_VEC_HASH, .buckets = 8};
+  APPLY(mlprt_vectorize_fit(&t, &hs, &f_, &e_), &t, NULL);
+  float total = 0;
+  for (int k = 0; k < 8; k++) total += t.cols[k].f[0];
+  ck_assert_float_eq(total, 3.0f);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(clean_log_json_and_summary) {
+  MlprtTable t;
+  load_text("g.csv", "a,c\n1,x\n,y\n1,x\n100,y\n", NULL, &t);
+  MlprtCleanLog *log = mlprt_clean_log_new("g.csv");
+  MlprtError e = {0};
+  mlprt_drop_duplicates(&t, (MlprtCols){0}, log, &e);
+  MlprtImputeParams ip = {.strategy = MLPRT_IMPUTE_MEDIAN};
+  APPLY(mlprt_impute_fit(&t, &ip, &f_, &e_), &t, log);
+  MlprtEncodeParams ep = {.method = MLPRT_ENCODE_ONEHOT};
+  APPLY(mlprt_encode_fit(&t, &ep, &f_, &e_), &t, log);
+  ck_assert_int_eq(mlprt_clean_log_steps(log), 3);
+  char *path = malloc(strlen(dir) + 32);
+  sprintf(path, "%s/cleaning.json", dir);
+  ck_assert_int_eq(mlprt_clean_log_write(log, path, &e), 0);
+  char *tmp = malloc(strlen(path) + 8);
+  sprintf(tmp, "%s.tmp", path);
+  ck_assert_int_ne(access(tmp, F_OK), 0); /* renamed into place */
+  char *text = test_read_file(path, NULL);
+  cJSON *root = cJSON_Parse(text);
+  ck_assert_ptr_nonnull(root);
+  cJSON *steps = cJSON_GetObjectItem(root, "steps");
+  ck_assert_int_eq(cJSON_GetArraySize(steps), 3);
+  cJSON *s0 = cJSON_GetArrayItem(steps, 0), *s1 = cJSON_GetArrayItem(steps, 1), *s2 = cJSON_GetArrayItem(steps, 2);
+  ck_assert_str_eq(cJSON_GetObjectItem(s0, "step")->valuestring, "drop_duplicates");
+  ck_assert_int_eq(cJSON_GetObjectItem(s0, "rows_dropped")->valueint, 1);
+  ck_assert_str_eq(cJSON_GetObjectItem(s1, "method")->valuestring, "median");
+  cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItem(s1, "columns"), 0);
+  ck_assert_str_eq(cJSON_GetObjectItem(c0, "column")->valuestring, "a");
+  ck_assert_double_eq(cJSON_GetObjectItem(c0, "fill")->valuedouble, 50.5); /* median of 1, 100 */
+  ck_assert_int_eq(cJSON_GetObjectItem(c0, "imputed")->valueint, 1);
+  cJSON *lv = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(s2, "columns"), 0), "levels");
+  ck_assert_int_eq(cJSON_GetArraySize(lv), 2);
+  cJSON_Delete(root);
+  free(text);
+  FILE *mem = fmemopen(NULL, 4096, "w+");
+  mlprt_clean_log_summary(log, mem);
+  rewind(mem);
+  char line[256], all[4096] = "";
+  while (fgets(line, sizeof line, mem)) strcat(all, line);
+  fclose(mem);
+  ck_assert_ptr_nonnull(strstr(all, " 1. drop_duplicates: 4 -> 3 rows"));
+  ck_assert_ptr_nonnull(strstr(all, " 2. impute median: 3 -> 3 rows; a imputed 1"));
+  /* features: a, then the one-hot bools */
+  int64_t n;
+  int nc = mlprt_table_features(&t, -1, NULL, NULL, &n);
+  ck_assert_int_eq(nc, 3);
+  float m[9];
+  mlprt_table_features(&t, -1, NULL, m, &n);
+  ck_assert_float_eq(m[3], 50.5f);
+  ck_assert_float_eq(m[5], 1.0f);
+  free(tmp);
+  free(path);
+  mlprt_clean_log_free(log);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(clean_time_series) {
+  MlprtTable t;
+  /* unsorted, a gap on 01-04..01-05, two readings on 01-06 */
+  load_text("ts.csv", "d,v,k\n2020-01-03,3,a\n2020-01-01,1,a\n2020-01-06,7,b\n2020-01-06T12:00:00,9,c\n", NULL, &t);
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_ts_resample(&t, "d", 86400, MLPRT_GAP_FFILL, &e), -1); /* not sorted */
+  ck_assert_int_eq(e.row, 2);
+  ck_assert_int_eq(mlprt_ts_sort(&t, "d", &e), 0);
+  ck_assert_float_eq(t.cols[1].f[0], 1.0f);
+  MlprtTable u;
+  mlprt_table_like(&u, &t);
+  mlprt_table_append(&u, &t, &e);
+  ck_assert_int_eq(mlprt_ts_resample(&t, "d", 86400, MLPRT_GAP_LINEAR, &e), 0);
+  ck_assert_int_eq(t.nrows, 6);
+  /* 01-06 is the mean of 7 and 9; the gap after 01-03 runs from 3 to 8 */
+  const double lin[] = {1, 2, 3, 3 + 5.0 / 3, 3 + 10.0 / 3, 8};
+  for (int i = 0; i < 6; i++) ck_assert_float_eq_tol(t.cols[1].f[i], lin[i], 1e-5);
+  ck_assert_str_eq(t.cols[2].levels.names[t.cols[2].codes[5]], "c"); /* last value */
+  ck_assert_str_eq(t.cols[2].levels.names[t.cols[2].codes[3]], "a"); /* gap: forward fill */
+  ck_assert_int_eq(mlprt_ts_resample(&u, "d", 86400, MLPRT_GAP_FFILL, &e), 0);
+  ck_assert_float_eq(u.cols[1].f[3], 3.0f);
+  int lags[] = {1, 2};
+  ck_assert_int_eq(mlprt_ts_lag(&t, "v", lags, 2, &e), 0);
+  ck_assert(isnan(t.cols[col(&t, "v_lag2")].f[1]));
+  ck_assert_float_eq(t.cols[col(&t, "v_lag2")].f[5], t.cols[1].f[3]);
+  ck_assert_int_eq(mlprt_ts_rolling(&t, "v", 3, MLPRT_ROLL_MEAN, &e), 0);
+  int rm = col(&t, "v_roll_mean_3");
+  ck_assert(isnan(t.cols[rm].f[1]));
+  ck_assert_float_eq_tol(t.cols[rm].f[5], (lin[3] + lin[4] + lin[5]) / 3, 1e-5);
+  /* align with a second series that starts later */
+  MlprtTable w;
+  load_text("ts2.csv", "when,x\n2020-01-02,10\n2020-01-04,30\n2020-01-08,70\n", NULL, &w);
+  MlprtTable *series[] = {&u, &w};
+  const char *tcols[] = {"d", "when"}, *pre[] = {"a", "b"};
+  MlprtTable al;
+  ck_assert_int_eq(mlprt_ts_align(series, tcols, pre, 2, 86400, MLPRT_GAP_LINEAR, &al, &e), 0);
+  ck_assert_int_eq(al.nrows, 5); /* 01-02 .. 01-06 */
+  ck_assert_float_eq(al.cols[col(&al, "a.v")].f[0], 1.0f); /* u was forward filled */
+  ck_assert_float_eq(al.cols[col(&al, "b.x")].f[1], 20.0f);
+  ck_assert_int_eq(al.cols[0].t[0], mlprt_days_from_civil(2020, 1, 2) * 86400);
+  mlprt_table_free(&al);
+  mlprt_table_free(&w);
+  mlprt_table_free(&u);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+/* ---- real data ---- */
+
+START_TEST(clean_cars_json) {
+  const char *p = dt_system_file(VEGA "cars.json");
+  if (!p) return;
+  MlprtTable t;
+  dt_load_ok(p, NULL, &t);
+  ck_assert_int_eq(t.nrows, 406);
+  ck_assert_int_eq(t.ncols, 9);
+  ck_assert_int_eq(t.cols[col(&t, "Name")].type, MLPRT_COL_TEXT);
+  ck_assert_int_eq(t.cols[col(&t, "Year")].type, MLPRT_COL_DATETIME);
+  int origin = col(&t, "Origin");
+  ck_assert_int_eq(t.cols[origin].type, MLPRT_COL_CATEGORY);
+  ck_assert_int_eq(t.cols[origin].levels.n, 3);
+  /* pandas: pd.read_json(cars.json).isna().sum() gives Miles_per_Gallon 8,
+   * Horsepower 6; .median() 23.0 and 95.0; Horsepower.mean() 105.0825;
+   * Origin.value_counts() USA 254, Japan 79, Europe 73; duplicated().sum() 0 */
+  MlprtCleanLog *log = mlprt_clean_log_new(p);
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_drop_duplicates(&t, (MlprtCols){0}, log, &e), 0);
+  const char *mpg_hp[] = {"Miles_per_Gallon", "Horsepower"};
+  MlprtImputeParams ip = {.cols = {mpg_hp, 2}, .strategy = MLPRT_IMPUTE_MEDIAN};
+  MlprtFit f;
+  ck_assert_int_eq(mlprt_impute_fit(&t, &ip, &f, &e), 0);
+  ck_assert_double_eq(f.cols[0].a, 23.0);
+  ck_assert_double_eq(f.cols[1].a, 95.0);
+  ck_assert_int_eq(mlprt_fit_apply(&t, &f, log, &e), 0);
+  ck_assert_int_eq(f.cols[0].changed, 8);
+  ck_assert_int_eq(f.cols[1].changed, 6);
+  mlprt_fit_free(&f);
+  MlprtTable t2;
+  dt_load_ok(p, NULL, &t2);
+  MlprtImputeParams mp = {.cols = {mpg_hp + 1, 1}, .strategy = MLPRT_IMPUTE_MEAN};
+  ck_assert_int_eq(mlprt_impute_fit(&t2, &mp, &f, &e), 0);
+  ck_assert_double_eq_tol(f.cols[0].a, 105.0825, 1e-9);
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t2);
+  MlprtEncodeParams ep = {.method = MLPRT_ENCODE_ONEHOT};
+  APPLY(mlprt_encode_fit(&t, &ep, &f_, &e_), &t, log);
+  int usa = col(&t, "Origin=USA"), japan = col(&t, "Origin=Japan");
+  int64_t nu = 0, nj = 0;
+  for (int64_t r = 0; r < t.nrows; r++) nu += t.cols[usa].b[r], nj += t.cols[japan].b[r];
+  ck_assert_int_eq(nu, 254);
+  ck_assert_int_eq(nj, 79);
+  /* the text column vectorizes: "ford" is among the top words of car names */
+  MlprtVectorizeParams vp = {.column = "Name", .method = MLPRT_VEC_COUNT, .max_vocab = 5};
+  APPLY(mlprt_vectorize_fit(&t, &vp, &f_, &e_), &t, log);
+  ck_assert_int_ge(mlprt_table_find(&t, "Name:ford"), 0);
+  ck_assert_int_eq(mlprt_clean_log_steps(log), 4);
+  mlprt_clean_log_free(log);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(clean_seattle_weather) {
+  const char *p = dt_system_file(VEGA "seattle-weather.csv");
+  if (!p) return;
+  MlprtTable t;
+  dt_load_ok(p, NULL, &t);
+  ck_assert_int_eq(t.nrows, 1461);
+  ck_assert_int_eq(t.cols[0].type, MLPRT_COL_DATETIME); /* YYYY/MM/DD */
+  int wx = col(&t, "weather");
+  ck_assert_int_eq(t.cols[wx].levels.n, 5);
+  /* pandas: w.temp_max.mean() 16.43908281998631, .std(ddof=0) 7.347242349178532 */
+  const char *tm[] = {"temp_max"};
+  MlprtScaleParams sp = {.cols = {tm, 1}, .method = MLPRT_SCALE_STANDARD};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_scale_fit(&t, &sp, &f, &e), 0);
+  ck_assert_double_eq_tol(f.cols[0].a, 16.43908281998631, 1e-5);
+  ck_assert_double_eq_tol(f.cols[0].b, 7.347242349178532, 1e-5);
+  mlprt_fit_free(&f);
+  /* pandas: temp_max.rolling(7).mean()[6] 9.685714285714285, [100] 15.157142857142858;
+   * .rolling(5).std()[10] 1.8392933425639328; .shift(3)[3] 12.8 */
+  int lag3[] = {3};
+  ck_assert_int_eq(mlprt_ts_rolling(&t, "temp_max", 7, MLPRT_ROLL_MEAN, &e), 0);
+  ck_assert_int_eq(mlprt_ts_rolling(&t, "temp_max", 5, MLPRT_ROLL_STD, &e), 0);
+  ck_assert_int_eq(mlprt_ts_lag(&t, "temp_max", lag3, 1, &e), 0);
+  ck_assert_float_eq_tol(t.cols[col(&t, "temp_max_roll_mean_7")].f[6], 9.685714285714285f, 1e-5);
+  ck_assert_float_eq_tol(t.cols[col(&t, "temp_max_roll_mean_7")].f[100], 15.157142857142858f, 1e-5);
+  ck_assert_float_eq_tol(t.cols[col(&t, "temp_max_roll_std_5")].f[10], 1.8392933425639328f, 1e-5);
+  ck_assert_float_eq(t.cols[col(&t, "temp_max_lag3")].f[3], 12.8f);
+  /* gaps: drop rows 5, 8, 11, ... then resample daily.
+   * pandas: w.drop(index=range(5, 1461, 3)).set_index('date').temp_max
+   *   .resample('D').mean() has 1460 days; .interpolate('linear').sum()
+   *   24087.55 and .ffill().sum() 24095.1 */
+  for (int mode = 0; mode < 2; mode++) {
+    MlprtTable g;
+    dt_load_ok(p, NULL, &g);
+    uint8_t *keep = malloc((size_t)g.nrows);
+    for (int64_t r = 0; r < g.nrows; r++) keep[r] = !(r >= 5 && (r - 5) % 3 == 0);
+    mlprt_table_filter(&g, keep);
+    free(keep);
+    ck_assert_int_eq(mlprt_ts_resample(&g, "date", 86400, mode ? MLPRT_GAP_LINEAR : MLPRT_GAP_FFILL, &e), 0);
+    ck_assert_int_eq(g.nrows, 1460);
+    double s = 0;
+    int c = col(&g, "temp_max");
+    for (int64_t r = 0; r < g.nrows; r++) s += g.cols[c].f[r];
+    ck_assert_double_eq_tol(s, mode ? 24087.55 : 24095.1, 0.01);
+    mlprt_table_free(&g);
+  }
+  /* weekly means on an epoch-anchored grid. pandas: .resample('7D',
+   * origin='epoch').mean() gives 210 weeks from 2011-12-29, temp_max
+   * 11.825, 7.442857142857143, 3.085714285714286 ... */
+  ck_assert_int_eq(mlprt_ts_resample(&t, "date", 7 * 86400, MLPRT_GAP_FFILL, &e), 0);
+  ck_assert_int_eq(t.nrows, 210);
+  ck_assert_int_eq(t.cols[0].t[0], mlprt_days_from_civil(2011, 12, 29) * 86400);
+  int c = col(&t, "temp_max");
+  ck_assert_float_eq_tol(t.cols[c].f[0], 11.825f, 1e-5);
+  ck_assert_float_eq_tol(t.cols[c].f[1], 7.442857142857143f, 1e-5);
+  ck_assert_float_eq_tol(t.cols[c].f[2], 3.085714285714286f, 1e-5);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+Suite *clean_suite(void);
+Suite *clean_suite(void) {
+  Suite *s = suite_create("clean");
+  TCase *tc = tcase_create("clean");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, clean_drop_duplicates);
+  tcase_add_test(tc, clean_coerce_policies);
+  tcase_add_test(tc, clean_impute_strategies);
+  tcase_add_test(tc, clean_outliers);
+  tcase_add_test(tc, clean_scaling);
+  tcase_add_test(tc, clean_encoding);
+  tcase_add_test(tc, clean_text);
+  tcase_add_test(tc, clean_log_json_and_summary);
+  tcase_add_test(tc, clean_time_series);
+  tcase_add_test(tc, clean_cars_json);
+  tcase_add_test(tc, clean_seattle_weather);
+  suite_add_tcase(s, tc);
+  return s;
+}

@@ -1,0 +1,151 @@
+/* check_split.c — train / validation / test splits and k-fold indices:
+ * sizes, seeds, class balance under stratification, whole groups under
+ * grouping, time order, and no leakage through a fitted step applied after
+ * the split. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp/clean.h"
+#include "tests/unit/datautil.h"
+
+/* A table of n rows: id 0..n-1, class id % 4 == 0 ? "rare" : "common",
+ * group id / 10 (n / 10 groups of ten rows). */
+static void make_table(MlprtTable *t, int64_t n) {
+  mlprt_table_init(t);
+  int id = mlprt_table_add_column(t, "id", MLPRT_COL_INT);
+  int cls = mlprt_table_add_column(t, "class", MLPRT_COL_CATEGORY);
+  int grp = mlprt_table_add_column(t, "group", MLPRT_COL_INT);
+  mlprt_table_reserve(t, n);
+  t->nrows = n;
+  for (int64_t r = 0; r < n; r++) {
+    t->cols[id].f[r] = (float)r;
+    t->cols[cls].codes[r] = mlprt_levels_intern(&t->cols[cls].levels, r % 4 == 0 ? "rare" : "common", r % 4 ? 6 : 4);
+    t->cols[grp].f[r] = (float)(r / 10);
+  }
+}
+
+START_TEST(split_random_sizes_and_seeds) {
+  MlprtTable a, b, c;
+  make_table(&a, 1000);
+  make_table(&b, 1000);
+  make_table(&c, 1000);
+  MlprtSplitParams p = {.train = 0.7, .valid = 0.2, .test = 0.1, .seed = 42};
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_split(&a, &p, &e), 0);
+  ck_assert_int_eq(mlprt_split(&b, &p, &e), 0);
+  p.seed = 43;
+  ck_assert_int_eq(mlprt_split(&c, &p, &e), 0);
+  int64_t n[3];
+  mlprt_split_counts(&a, n);
+  ck_assert_int_eq(n[0], 700);
+  ck_assert_int_eq(n[1], 200);
+  ck_assert_int_eq(n[2], 100);
+  ck_assert_mem_eq(a.part, b.part, 1000);
+  ck_assert(memcmp(a.part, c.part, 1000) != 0);
+  /* shuffled: the first 700 rows are not simply the training set */
+  int first_train = 0;
+  for (int r = 0; r < 700; r++) first_train += a.part[r] == MLPRT_TRAIN;
+  ck_assert_int_lt(first_train, 600);
+  /* fractions are normalised */
+  MlprtSplitParams q = {.train = 3, .valid = 1, .seed = 1};
+  ck_assert_int_eq(mlprt_split(&a, &q, &e), 0);
+  mlprt_split_counts(&a, n);
+  ck_assert_int_eq(n[0], 750);
+  ck_assert_int_eq(n[2], 0);
+  MlprtSplitParams bad = {.train = -1, .valid = 1};
+  ck_assert_int_ne(mlprt_split(&a, &bad, &e), 0);
+  mlprt_table_free(&a);
+  mlprt_table_free(&b);
+  mlprt_table_free(&c);
+}
+END_TEST
+
+START_TEST(split_stratified_grouped_time) {
+  MlprtTable t;
+  make_table(&t, 1000);
+  MlprtSplitParams p = {.train = 0.6, .valid = 0.2, .test = 0.2, .mode = MLPRT_SPLIT_STRATIFIED, .by = "class", .seed = 7};
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_split(&t, &p, &e), 0);
+  int64_t rare[3] = {0}, all[3] = {0};
+  for (int64_t r = 0; r < t.nrows; r++) {
+    all[t.part[r]]++;
+    if (r % 4 == 0) rare[t.part[r]]++;
+  }
+  ck_assert_int_eq(rare[0], 150); /* 250 rare rows, split 60/20/20 exactly */
+  ck_assert_int_eq(rare[1], 50);
+  ck_assert_int_eq(all[0], 600);
+  MlprtSplitParams g = {.train = 0.5, .valid = 0.25, .test = 0.25, .mode = MLPRT_SPLIT_GROUPED, .by = "group", .seed = 7};
+  ck_assert_int_eq(mlprt_split(&t, &g, &e), 0);
+  int64_t n[3];
+  mlprt_split_counts(&t, n);
+  for (int64_t r = 0; r < t.nrows; r++) ck_assert_int_eq(t.part[r], t.part[r - r % 10]); /* whole groups */
+  ck_assert_int_eq(n[0] + n[1] + n[2], 1000);
+  ck_assert(n[0] >= 450 && n[0] <= 550 && n[1] >= 200 && n[1] <= 300);
+  MlprtSplitParams tm = {.train = 0.8, .valid = 0.1, .test = 0.1, .mode = MLPRT_SPLIT_TIME};
+  ck_assert_int_eq(mlprt_split(&t, &tm, &e), 0);
+  for (int64_t r = 0; r < t.nrows; r++)
+    ck_assert_int_eq(t.part[r], r < 800 ? MLPRT_TRAIN : r < 900 ? MLPRT_VALID : MLPRT_TEST);
+  MlprtSplitParams nob = {.train = 1, .mode = MLPRT_SPLIT_STRATIFIED, .by = "nope"};
+  ck_assert_int_ne(mlprt_split(&t, &nob, &e), 0);
+  ck_assert_str_eq(e.column, "nope");
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(split_kfold) {
+  int32_t fold[103];
+  mlprt_kfold(103, 5, 9, fold);
+  int size[5] = {0};
+  for (int i = 0; i < 103; i++) {
+    ck_assert(fold[i] >= 0 && fold[i] < 5);
+    size[fold[i]]++;
+  }
+  for (int k = 0; k < 5; k++) ck_assert(size[k] == 20 || size[k] == 21);
+  int32_t again[103];
+  mlprt_kfold(103, 5, 9, again);
+  ck_assert_mem_eq(fold, again, sizeof fold);
+}
+END_TEST
+
+START_TEST(split_no_leakage) {
+  /* training values are 0..699 (by construction of the split below); held-out
+   * rows are huge: mean, scale and bounds must ignore them, and filtering
+   * rows keeps each row's part */
+  MlprtTable t;
+  make_table(&t, 1000);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) {
+    t.part[r] = r < 700 ? MLPRT_TRAIN : MLPRT_TEST;
+    if (r >= 700) t.cols[0].f[r] = 1e6f;
+  }
+  const char *id[] = {"id"};
+  MlprtScaleParams sp = {.cols = {id, 1}, .method = MLPRT_SCALE_STANDARD};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_scale_fit(&t, &sp, &f, &e), 0);
+  ck_assert_double_eq_tol(f.cols[0].a, 349.5, 1e-9);
+  ck_assert_double_eq_tol(f.cols[0].b, sqrt((700.0 * 700 - 1) / 12), 1e-6);
+  mlprt_fit_free(&f);
+  MlprtOutlierParams op = {.cols = {id, 1}, .method = MLPRT_OUTLIER_ZSCORE, .action = MLPRT_OUTLIER_DROP};
+  ck_assert_int_eq(mlprt_outliers_fit(&t, &op, &f, &e), 0);
+  ck_assert_int_eq(mlprt_outliers_apply(&t, &f, &op, NULL, &e), 0);
+  ck_assert_int_eq(t.nrows, 700); /* every held-out row is far outside */
+  for (int64_t r = 0; r < t.nrows; r++) ck_assert_int_eq(t.part[r], MLPRT_TRAIN);
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+Suite *split_suite(void);
+Suite *split_suite(void) {
+  Suite *s = suite_create("split");
+  TCase *tc = tcase_create("split");
+  tcase_add_test(tc, split_random_sizes_and_seeds);
+  tcase_add_test(tc, split_stratified_grouped_time);
+  tcase_add_test(tc, split_kfold);
+  tcase_add_test(tc, split_no_leakage);
+  suite_add_tcase(s, tc);
+  return s;
+}
