@@ -892,7 +892,8 @@ static void failsafe_rules(Sema *S, const MlpSpecBlock *fs) {
   for (int i = 0; i < fs->reg->nsettings && !fallback->node; i++) {
     const MlpSpecValue *v = &fs->settings[i];
     if (v->given && is_ident(v->node, "fallback"))
-      mlp_diag_error(S->d, v->node->loc, "'%s = fallback' needs the prediction to fall back to: 'fallback = ...'",
+      mlp_diag_error(S->d, v->node->loc,
+                     "'%s = fallback' needs the prediction to fall back to: 'fallback = ...'",
                      v->field->name);
   }
 }
