@@ -918,8 +918,9 @@ static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
 /* ---- columns ---------------------------------------------------------------- */
 
 /* The header of a csv source, when its file can be read now: the names a
- * spec may use as columns. False when the header cannot be known yet. */
-static bool csv_header(Sema *S, const MlpSpecCall *src, MlpVec *cols) {
+ * spec may use as columns, and the number of lines after it (the rows, but
+ * for quoted line breaks). False when the header cannot be known yet. */
+static bool csv_header(Sema *S, const MlpSpecCall *src, MlpVec *cols, long *rows) {
   if (strcmp(src->op->name, "csv") != 0) return false;
   const char *path = mlp_spec_str(mlp_spec_arg(src, "path"));
   const char *delim = mlp_spec_str(mlp_spec_arg(src, "delimiter"));
@@ -933,6 +934,15 @@ static bool csv_header(Sema *S, const MlpSpecCall *src, MlpVec *cols) {
   char *line = NULL;
   size_t cap = 0;
   ssize_t len = getline(&line, &cap, f);
+  char buf[1 << 16];
+  size_t got_bytes;
+  int last = '\n';
+  *rows = 0;
+  while ((got_bytes = fread(buf, 1, sizeof buf, f)) > 0) {
+    for (size_t i = 0; i < got_bytes; i++) *rows += buf[i] == '\n';
+    last = buf[got_bytes - 1];
+  }
+  *rows += last != '\n'; /* a last line without its newline */
   fclose(f);
   for (ssize_t i = 0, start = 0; len > 0 && i <= len; i++) {
     char c = i < len ? line[i] : '\n';
@@ -991,9 +1001,18 @@ static void check_columns_in(Sema *S, const Columns *C, const MlpSpecBlock *b) {
 static void column_rules(Sema *S, const MlpSpec *spec) {
   const MlpSpecValue *src = mlp_spec_setting(mlp_spec_block(spec, "data"), "source");
   MlpVec cols = {0};
-  if (src->calls.len != 1 || !csv_header(S, src->calls.items[0], &cols)) return;
+  long rows;
+  if (src->calls.len != 1 || !csv_header(S, src->calls.items[0], &cols, &rows)) return;
   Columns C = {(const char **)cols.items, cols.len, mlp_spec_str(mlp_spec_arg(src->calls.items[0], "path"))};
   check_columns_in(S, &C, spec->root);
+  /* with the rows counted, a batch bigger than the training part is visible */
+  const MlpSpecValue *batch = mlp_spec_setting(mlp_spec_block(spec, "hyperparameters"), "batch");
+  const MlpSpecCall *split = mlp_spec_op(mlp_spec_block(spec, "data"), "split");
+  double held = mlp_spec_num(mlp_spec_arg(split, "validation")) + mlp_spec_num(mlp_spec_arg(split, "test"));
+  long train = (long)floor((double)rows * (1 - held));
+  if (batch->given && mlp_spec_num(batch) > (double)train)
+    mlp_diag_warning(S->d, batch->node->loc, "'batch' = %s is more than the %ld training rows of %s",
+                     fmt_num(S, batch->node), train, C.file);
 }
 
 /* ---- the whole spec -------------------------------------------------------- */
