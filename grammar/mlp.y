@@ -54,8 +54,9 @@ typedef struct {
   MlpVec uses, defs;       /* file-level nodes, each in source order */
   MlpVec comments;         /* MlpComment * */
   int line, col, off;      /* where the next byte of input is */
-  int tok_off, tok_len;    /* the last token handed to the parser (the lookahead at an error) */
-  int prev_off, prev_len;  /* the token before it */
+  int tok_kind, tok_off, tok_len;    /* the last token lexed (the lookahead at an error) */
+  int prev_kind, prev_off, prev_len; /* the token before it */
+  MlpLoc tok_loc, prev_loc;
   int end_line, end_col;   /* just after the last token: where the end of input is reported */
   int nopen;               /* brackets open now, innermost last */
   char open_ch[MLP_MAX_NESTING];
@@ -285,6 +286,12 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, MlpP
     mlp_diag_error(d, *at, "expected an expression, found %s", found);
   } else if (has(exp, n, YYSYMBOL_EQ) && has(exp, n, YYSYMBOL_LBRACE)) {
     mlp_diag_error(d, *at, "expected '=', '(' or '{' after '%s', found %s", prev, found);
+  } else if (n == 1 && exp[0] == YYSYMBOL_NAME && P->prev_kind == MLP_TK_NAME &&
+             P->prev_loc.first_column > 1 &&
+             (tok == YYSYMBOL_LBRACE || tok == YYSYMBOL_EQ || tok == YYSYMBOL_LPAREN)) {
+    /* an indented statement at file level: the block it belongs to was closed */
+    mlp_diag_error(d, P->prev_loc, "'%s' is outside any block; is a '{' missing before it, or a '}' extra?",
+                   prev);
   } else if (n == 1 && exp[0] == YYSYMBOL_NAME) {
     mlp_diag_error(d, *at, "expected a name after '%s', found %s", prev, found);
   } else if (n == 1 && exp[0] == YYSYMBOL_LBRACE) {

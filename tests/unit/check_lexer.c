@@ -137,8 +137,8 @@ END_TEST
 
 START_TEST(lex_number_errors) {
   Lexed L;
-  lex(&L, "a 1e999\n  1e-400 9007199254740993\n12abc 0x1F 1e");
-  ck_assert_int_eq(L.nerr, 6);
+  lex(&L, "a 1e999\n  1e-400 9007199254740993\n12abc 0x1F 1e 2.5E-");
+  ck_assert_int_eq(L.nerr, 7);
   ck_assert_ptr_nonnull(strstr(L.diag, "t.mlp:1:3: error: number '1e999' is out of range\n"));
   ck_assert_ptr_nonnull(strstr(L.diag, "t.mlp:2:3: error: number '1e-400' is out of range\n"));
   ck_assert_ptr_nonnull(
@@ -146,10 +146,11 @@ START_TEST(lex_number_errors) {
   ck_assert_ptr_nonnull(strstr(L.diag, "t.mlp:3:1: error: invalid number '12abc'\n"));
   ck_assert_ptr_nonnull(strstr(L.diag, "t.mlp:3:7: error: invalid number '0x1F'\n"));
   ck_assert_ptr_nonnull(strstr(L.diag, "t.mlp:3:12: error: invalid number '1e'\n"));
+  ck_assert_ptr_nonnull(strstr(L.diag, "t.mlp:3:15: error: invalid number '2.5E-'\n"));
   /* each bad number is still one number token, so parsing goes on */
   int want[] = {MLP_TK_NAME, MLP_TK_NUM, MLP_TK_NUM, MLP_TK_NUM, MLP_TK_NUM, MLP_TK_NUM, MLP_TK_NUM,
-                MLP_TK_YYEOF};
-  assert_kinds(&L, want, 8);
+                MLP_TK_NUM, MLP_TK_YYEOF};
+  assert_kinds(&L, want, 9);
   lex_free(&L);
 }
 END_TEST

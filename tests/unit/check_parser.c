@@ -239,6 +239,32 @@ START_TEST(parse_unterminated_block_points_at_brace) {
 END_TEST
 
 /* Each broken line gets one message, and nothing else does. */
+/* A block that lost its '{' is one error where it happened, plus a pointer
+ * at the first section that ends up outside the pipeline; no more. */
+START_TEST(parse_missing_brace_is_two_errors) {
+  ParseRun r;
+  parse_run(&r, "pipeline p {\n"
+                "  data\n"
+                "    source = csv(\"d.csv\")\n"
+                "    target = y\n"
+                "  }\n"
+                "  model {\n"
+                "    dense(8)\n"
+                "  }\n"
+                "  hyperparameters { batch = 4 }\n"
+                "}\n"
+                "recipe r { x() }\n");
+  ck_assert_msg(r.nerr == 2, "%s", r.diag);
+  ck_assert_ptr_nonnull(strstr(r.diag, "t.mlp:3:5: error: expected '=', '(' or '{' after 'data', "
+                                       "found 'source'\n"));
+  ck_assert_ptr_nonnull(strstr(r.diag, "t.mlp:6:3: error: 'model' is outside any block; is a '{' missing "
+                                       "before it, or a '}' extra?\n"));
+  /* parsing resumed at the next unindented line */
+  ck_assert_str_eq(kid(r.ast->file, 1)->name, "r");
+  parse_run_free(&r);
+}
+END_TEST
+
 START_TEST(parse_several_errors_no_cascade) {
   ParseRun r;
   parse_run(&r, "pipeline p {\n"
@@ -297,6 +323,7 @@ START_TEST(parse_stops_after_max_errors) {
   /* the 20th error is on line 21; nothing after it is reported */
   ck_assert_ptr_nonnull(strstr(r.diag, "t.mlp:21:7: error:"));
   ck_assert_ptr_null(strstr(r.diag, "t.mlp:22:"));
+  ck_assert_ptr_nonnull(strstr(r.diag, "note: stopping after 20 errors"));
   parse_run_free(&r);
 }
 END_TEST
@@ -357,6 +384,7 @@ Suite *parser_suite(void) {
   tc = tcase_create("errors");
   tcase_add_loop_test(tc, parse_error_messages, 0, (int)(sizeof error_cases / sizeof *error_cases));
   tcase_add_test(tc, parse_unterminated_block_points_at_brace);
+  tcase_add_test(tc, parse_missing_brace_is_two_errors);
   tcase_add_test(tc, parse_several_errors_no_cascade);
   tcase_add_test(tc, parse_stops_after_max_errors);
   tcase_add_test(tc, parse_deep_nesting_is_an_error);
