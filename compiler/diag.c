@@ -118,11 +118,6 @@ static void report(MlpDiag *d, MlpDiagKind kind, const MlpLoc *at, const char *f
   if (kind == MLP_DIAG_ERROR) d->nerr++;
   if (kind == MLP_DIAG_WARNING) d->nwarn++;
   if (d->suppressed) return;
-  if (kind == MLP_DIAG_ERROR && d->nerr > d->max_errors) {
-    d->suppressed = true;
-    fprintf(d->out, "mlpc: too many errors (%d), stopping\n", d->max_errors);
-    return;
-  }
   if (d->color) fputs("\033[1m", d->out);
   if (at && at->src) fprintf(d->out, "%s:%d:%d: ", at->src->name, at->first_line, at->first_column);
   else fputs("mlpc: ", d->out);
@@ -133,6 +128,10 @@ static void report(MlpDiag *d, MlpDiagKind kind, const MlpLoc *at, const char *f
   if (d->color) fputs("\033[0m", d->out);
   fputc('\n', d->out);
   if (at && at->src && at->first_line >= 1) show_span(d, *at);
+  if (kind == MLP_DIAG_ERROR && d->nerr == d->max_errors) {
+    d->suppressed = true;
+    fprintf(d->out, "mlpc: note: stopping after %d errors (--max-errors=N to change)\n", d->max_errors);
+  }
 }
 
 #define DIAG_FN(fn, kind)                                        \

@@ -37,7 +37,7 @@ typedef struct {
   int nerr, nwarn;
   int max_errors;  /* stop reporting (and let stages stop) after this many; 20 */
   bool color;      /* ANSI colours; on when out is a terminal */
-  bool suppressed; /* true once max_errors is reached and the note was printed */
+  bool suppressed; /* max_errors reached: the note is printed, nothing more is */
 } MlpDiag;
 
 /* Read a file ("-" for stdin) into the arena. Returns NULL with errno set. */

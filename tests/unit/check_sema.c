@@ -422,6 +422,7 @@ START_TEST(sema_stops_after_max_errors) {
   int shown = 0;
   for (const char *p = r.diag; (p = strstr(p, ": error: ")); p++) shown++;
   ck_assert_int_eq(shown, 5);
+  ck_assert_ptr_nonnull(strstr(r.diag, "note: stopping after 5 errors"));
   sema_run_free(&r);
 }
 END_TEST
