@@ -149,8 +149,10 @@ static LLVMValueRef slot(Cg *c, LLVMTypeRef t, LLVMValueRef init) {
   LLVMBasicBlockRef cur = LLVMGetInsertBlock(c->b);
   LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(c->fn);
   LLVMValueRef first = LLVMGetFirstInstruction(entry);
-  if (first) LLVMPositionBuilderBefore(c->b, first);
-  else LLVMPositionBuilderAtEnd(c->b, entry);
+  if (first)
+    LLVMPositionBuilderBefore(c->b, first);
+  else
+    LLVMPositionBuilderAtEnd(c->b, entry);
   LLVMValueRef s = LLVMBuildAlloca(c->b, t, "");
   LLVMPositionBuilderAtEnd(c->b, cur);
   LLVMBuildStore(c->b, init, s);
@@ -258,23 +260,47 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       /* The GEMM without bias; the bias rides in the fused epilogue. */
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
       LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32};
-      LLVMValueRef da[] = {out, in, w, LLVMConstNull(c->ptr), n32, LLVMConstInt(c->i32, (unsigned)l->in_size, 0),
+      LLVMValueRef da[] = {out,
+                           in,
+                           w,
+                           LLVMConstNull(c->ptr),
+                           n32,
+                           LLVMConstInt(c->i32, (unsigned)l->in_size, 0),
                            LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
       call(c, "mlprt_dense_forward", c->voidt, dt, 7, da);
       emit_bias_act(c, out, bias, n, l->out_size, l->act);
     } else if (l->op == MLP_OP_CONV2D) {
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
-      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32,
-                          c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef ca[] = {out, col_ptr(c, m, l), in, w, bias, n32, ci32(c, l->in_c), ci32(c, l->in_h),
-                           ci32(c, l->in_w), ci32(c, l->out_c), ci32(c, l->kernel), ci32(c, l->kernel),
-                           ci32(c, l->stride), ci32(c, l->pad)};
+      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32,
+                          c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
+      LLVMValueRef ca[] = {out,
+                           col_ptr(c, m, l),
+                           in,
+                           w,
+                           bias,
+                           n32,
+                           ci32(c, l->in_c),
+                           ci32(c, l->in_h),
+                           ci32(c, l->in_w),
+                           ci32(c, l->out_c),
+                           ci32(c, l->kernel),
+                           ci32(c, l->kernel),
+                           ci32(c, l->stride),
+                           ci32(c, l->pad)};
       call(c, "mlprt_conv2d_forward", c->voidt, ct, 14, ca);
       emit_act(c, out, count, l->act);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMTypeRef pt[] = {c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef pa[] = {out, buf(c, m, l->argmax_buf), in, n32, ci32(c, l->in_c), ci32(c, l->in_h),
-                           ci32(c, l->in_w), ci32(c, l->kernel), ci32(c, l->kernel), ci32(c, l->stride)};
+      LLVMValueRef pa[] = {out,
+                           buf(c, m, l->argmax_buf),
+                           in,
+                           n32,
+                           ci32(c, l->in_c),
+                           ci32(c, l->in_h),
+                           ci32(c, l->in_w),
+                           ci32(c, l->kernel),
+                           ci32(c, l->kernel),
+                           ci32(c, l->stride)};
       call(c, "mlprt_maxpool2d_forward", c->voidt, pt, 10, pa);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
@@ -285,13 +311,12 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, train, ci64(c, 0), ""), yes, no);
       LLVMPositionBuilderAtEnd(c->b, yes);
       LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64, c->f32, c->i64, c->i32, c->i64};
-      LLVMValueRef da[] = {out, buf(c, m, l->mask_buf), in, count, cf32(c, l->rate), seed,
-                           LLVMConstInt(c->i32, site++, 0), step};
+      LLVMValueRef da[] = {out,  buf(c, m, l->mask_buf),          in,  count, cf32(c, l->rate),
+                           seed, LLVMConstInt(c->i32, site++, 0), step};
       call(c, "mlprt_dropout_forward", c->voidt, dt, 8, da);
       LLVMBuildBr(c->b, join);
       LLVMPositionBuilderAtEnd(c->b, no);
-      LLVMBuildMemCpy(c->b, out, MLPRT_ALIGN, in, MLPRT_ALIGN,
-                      LLVMBuildNSWMul(c->b, count, ci64(c, 4), ""));
+      LLVMBuildMemCpy(c->b, out, MLPRT_ALIGN, in, MLPRT_ALIGN, LLVMBuildNSWMul(c->b, count, ci64(c, 4), ""));
       LLVMBuildBr(c->b, join);
       LLVMPositionBuilderAtEnd(c->b, join);
     }
@@ -334,8 +359,8 @@ static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
       term = xsub(c, term, xmul(c, xsub(c, cf32(c, 1), yi), lq));
     }
   }
-  LLVMValueRef sum = LLVMBuildFAdd(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""),
-                                   LLVMBuildFPExt(c->b, term, c->f64, ""), "");
+  LLVMValueRef sum =
+      LLVMBuildFAdd(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), LLVMBuildFPExt(c->b, term, c->f64, ""), "");
   LLVMBuildStore(c->b, sum, acc);
   loop_end(c, &i);
   LLVMValueRef denom = LLVMBuildSIToFP(c->b, m->task == MLP_TASK_REGRESSION ? total : n, c->f64, "");
@@ -382,7 +407,13 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
       LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
       LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32};
-      LLVMValueRef da[] = {din, dw, db, dout, buf(c, m, in_buf(m, i)), w, n32,
+      LLVMValueRef da[] = {din,
+                           dw,
+                           db,
+                           dout,
+                           buf(c, m, in_buf(m, i)),
+                           w,
+                           n32,
                            LLVMConstInt(c->i32, (unsigned)l->in_size, 0),
                            LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
       call(c, "mlprt_dense_backward", c->voidt, dt, 9, da);
@@ -390,16 +421,37 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       emit_act_backward(c, dout, buf(c, m, l->out_buf), count, l->act);
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
       LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
-      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32,
-                          c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef ca[] = {din, dw, db, col_ptr(c, m, l), dout, buf(c, m, in_buf(m, i)), w, n32,
-                           ci32(c, l->in_c), ci32(c, l->in_h), ci32(c, l->in_w), ci32(c, l->out_c),
-                           ci32(c, l->kernel), ci32(c, l->kernel), ci32(c, l->stride), ci32(c, l->pad)};
+      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32,
+                          c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
+      LLVMValueRef ca[] = {din,
+                           dw,
+                           db,
+                           col_ptr(c, m, l),
+                           dout,
+                           buf(c, m, in_buf(m, i)),
+                           w,
+                           n32,
+                           ci32(c, l->in_c),
+                           ci32(c, l->in_h),
+                           ci32(c, l->in_w),
+                           ci32(c, l->out_c),
+                           ci32(c, l->kernel),
+                           ci32(c, l->kernel),
+                           ci32(c, l->stride),
+                           ci32(c, l->pad)};
       call(c, "mlprt_conv2d_backward", c->voidt, ct, 16, ca);
     } else if (l->op == MLP_OP_MAXPOOL2D && i > 0) {
       LLVMTypeRef pt[] = {c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef pa[] = {din, dout, buf(c, m, l->argmax_buf), n32, ci32(c, l->in_c), ci32(c, l->in_h),
-                           ci32(c, l->in_w), ci32(c, l->kernel), ci32(c, l->kernel), ci32(c, l->stride)};
+      LLVMValueRef pa[] = {din,
+                           dout,
+                           buf(c, m, l->argmax_buf),
+                           n32,
+                           ci32(c, l->in_c),
+                           ci32(c, l->in_h),
+                           ci32(c, l->in_w),
+                           ci32(c, l->kernel),
+                           ci32(c, l->kernel),
+                           ci32(c, l->stride)};
       call(c, "mlprt_maxpool2d_backward", c->voidt, pt, 10, pa);
     } else if (l->op == MLP_OP_DROPOUT && i > 0) {
       LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64};
@@ -447,7 +499,8 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
     }
     np = xsub(c, pi, xmul(c, lr, d));
   } else {
-    LLVMValueRef mi = xadd(c, xmul(c, cf32(c, o->beta1), fload(c, mb, i.iv)), xmul(c, cf32(c, 1 - o->beta1), gi));
+    LLVMValueRef mi =
+        xadd(c, xmul(c, cf32(c, o->beta1), fload(c, mb, i.iv)), xmul(c, cf32(c, 1 - o->beta1), gi));
     LLVMValueRef vi = xadd(c, xmul(c, cf32(c, o->beta2), fload(c, vb, i.iv)),
                            xmul(c, cf32(c, 1 - o->beta2), xmul(c, gi, gi)));
     fstore(c, mi, mb, i.iv);
@@ -483,8 +536,12 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
     double var = he ? 2.0 / fan_in : 2.0 / (fan_in + fan_out);
     LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
     LLVMTypeRef ft[] = {c->ptr, c->i64, c->f32, c->f32, c->i64, c->i64};
-    LLVMValueRef fa[] = {w, ci64(c, l->b_off - l->w_off), cf32(c, normal ? 0 : -sqrt(3 * var)),
-                         cf32(c, normal ? sqrt(var) : sqrt(3 * var)), seed, ci64(c, i)};
+    LLVMValueRef fa[] = {w,
+                         ci64(c, l->b_off - l->w_off),
+                         cf32(c, normal ? 0 : -sqrt(3 * var)),
+                         cf32(c, normal ? sqrt(var) : sqrt(3 * var)),
+                         seed,
+                         ci64(c, i)};
     call(c, normal ? "mlprt_fill_normal" : "mlprt_fill_uniform", c->voidt, ft, 6, fa);
   }
   LLVMBuildRetVoid(c->b);
@@ -523,24 +580,39 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   LLVMValueRef bwd = emit_backward(c, m, name);
   snprintf(name, sizeof name, "%s_update", m->name);
   LLVMValueRef upd = emit_update(c, m, opt, name);
-  LLVMValueRef f[] = {
-      init, fwd, bwd, upd, ci64(c, m->task), ci64(c, m->in_size), ci64(c, m->out_size), ci64(c, m->batch),
-      ci64(c, m->n_params), ci64(c, m->arena_bytes), ci64(c, m->bufs[m->params_buf].offset),
-      ci64(c, m->bufs[m->grads_buf].offset), ci64(c, m->bufs[m->m_buf].offset),
-      ci64(c, m->bufs[m->v_buf].offset), ci64(c, m->bufs[m->best_buf].offset),
-      ci64(c, m->bufs[m->x_buf].offset), ci64(c, m->bufs[m->y_buf].offset),
-      ci64(c, m->bufs[m->layers[m->nlayers - 1].out_buf].offset), ci64(c, m->flops)};
+  LLVMValueRef f[] = {init,
+                      fwd,
+                      bwd,
+                      upd,
+                      ci64(c, m->task),
+                      ci64(c, m->in_size),
+                      ci64(c, m->out_size),
+                      ci64(c, m->batch),
+                      ci64(c, m->n_params),
+                      ci64(c, m->arena_bytes),
+                      ci64(c, m->bufs[m->params_buf].offset),
+                      ci64(c, m->bufs[m->grads_buf].offset),
+                      ci64(c, m->bufs[m->m_buf].offset),
+                      ci64(c, m->bufs[m->v_buf].offset),
+                      ci64(c, m->bufs[m->best_buf].offset),
+                      ci64(c, m->bufs[m->x_buf].offset),
+                      ci64(c, m->bufs[m->y_buf].offset),
+                      ci64(c, m->bufs[m->layers[m->nlayers - 1].out_buf].offset),
+                      ci64(c, m->flops)};
   return const_struct(c, f, sizeof f / sizeof f[0]);
 }
 
 static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   static const int64_t sched[] = {MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP,
                                   MLPRT_SCHED_KIND_PLATEAU};
-  LLVMValueRef f[] = {ci64(c, j->model), ci64(c, j->epochs), ci64(c, (int64_t)j->seed), cf64(c, j->optim.lr),
-                      ci64(c, sched[j->sched]), ci64(c, j->warmup), ci64(c, j->sched_step),
-                      cf64(c, j->sched_factor), cf64(c, j->smoke_subset), ci64(c, j->smoke_epochs),
-                      ci64(c, j->early_stop), ci64(c, j->monitor && strcmp(j->monitor, "val_accuracy") == 0),
-                      ci64(c, j->patience), ci64(c, j->restore_best)};
+  LLVMValueRef f[] = {
+      ci64(c, j->model),         ci64(c, j->epochs),
+      ci64(c, (int64_t)j->seed), cf64(c, j->optim.lr),
+      ci64(c, sched[j->sched]),  ci64(c, j->warmup),
+      ci64(c, j->sched_step),    cf64(c, j->sched_factor),
+      cf64(c, j->smoke_subset),  ci64(c, j->smoke_epochs),
+      ci64(c, j->early_stop),    ci64(c, j->monitor && strcmp(j->monitor, "val_accuracy") == 0),
+      ci64(c, j->patience),      ci64(c, j->restore_best)};
   return const_struct(c, f, sizeof f / sizeof f[0]);
 }
 
@@ -594,14 +666,28 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
     clean = const_global(&c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)d->nclean));
     free(steps);
   }
-  LLVMValueRef f[] = {cstr(&c, ir->name), cstr(&c, ir->spec_path), cstr(&c, info->spec_sha256),
-                      cstr(&c, ir->out_dir), ci64(&c, ir->threads), cstr(&c, d->format),
-                      cstr(&c, info->data_path), cstr(&c, info->data_path2), cstr(&c, d->target),
-                      cstr(&c, info->spec_text), ci64(&c, d->n_features), ci64(&c, d->n_classes),
-                      cf64(&c, d->val_frac), cf64(&c, d->test_frac), ci64(&c, d->stratify),
-                      ci64(&c, (int64_t)d->split_seed), clean, ci64(&c, d->nclean),
+  LLVMValueRef f[] = {cstr(&c, ir->name),
+                      cstr(&c, ir->spec_path),
+                      cstr(&c, info->spec_sha256),
+                      cstr(&c, ir->out_dir),
+                      ci64(&c, ir->threads),
+                      cstr(&c, d->format),
+                      cstr(&c, info->data_path),
+                      cstr(&c, info->data_path2),
+                      cstr(&c, d->target),
+                      cstr(&c, info->spec_text),
+                      ci64(&c, d->n_features),
+                      ci64(&c, d->n_classes),
+                      cf64(&c, d->val_frac),
+                      cf64(&c, d->test_frac),
+                      ci64(&c, d->stratify),
+                      ci64(&c, (int64_t)d->split_seed),
+                      clean,
+                      ci64(&c, d->nclean),
                       const_global(&c, "mlp_models", marr),
-                      ci64(&c, ir->nmodels), const_global(&c, "mlp_jobs", jarr), ci64(&c, ir->njobs)};
+                      ci64(&c, ir->nmodels),
+                      const_global(&c, "mlp_jobs", jarr),
+                      ci64(&c, ir->njobs)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);
   free(models);

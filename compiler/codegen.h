@@ -18,7 +18,7 @@
 typedef struct {
   const char *spec_sha256; /* hex digest of the spec's text */
   const char *spec_text;
-  const char *data_path;   /* the data file as the program should open it */
+  const char *data_path; /* the data file as the program should open it */
   const char *data_path2;
 } MlpCodegenInfo;
 

@@ -47,7 +47,7 @@ static LLVMTargetMachineRef target_machine(const MlpEmitOpts *o, char *err, size
     features = LLVMGetHostCPUFeatures();
   }
   const char *cpu_name = o->cpu ? o->cpu : cpu ? cpu : "generic";
-  LLVMCodeGenOptLevel lvl = o->opt <= 0 ? LLVMCodeGenLevelNone
+  LLVMCodeGenOptLevel lvl = o->opt <= 0   ? LLVMCodeGenLevelNone
                             : o->opt == 1 ? LLVMCodeGenLevelLess
                             : o->opt == 2 ? LLVMCodeGenLevelDefault
                                           : LLVMCodeGenLevelAggressive;
@@ -63,7 +63,8 @@ static LLVMTargetMachineRef target_machine(const MlpEmitOpts *o, char *err, size
 
 int mlp_emit_optimize(LLVMModuleRef m, const MlpEmitOpts *o, char *err, size_t n) {
   char *msg = NULL;
-  if (LLVMVerifyModule(m, LLVMReturnStatusAction, &msg)) return fail(err, n, "invalid module (compiler bug)", msg);
+  if (LLVMVerifyModule(m, LLVMReturnStatusAction, &msg))
+    return fail(err, n, "invalid module (compiler bug)", msg);
   LLVMDisposeMessage(msg);
   LLVMTargetMachineRef tm = target_machine(o, err, n);
   if (!tm) return -1;
@@ -125,8 +126,8 @@ int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en) {
 }
 
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
-  const char *argv[] = {"cc", "-o", exe_path, obj_path, lib_path, "-lopenblas", "-lcjson", "-lz",
-                        "-lm", "-lpthread", NULL};
+  const char *argv[] = {"cc",      "-o",  exe_path, obj_path,    lib_path, "-lopenblas",
+                        "-lcjson", "-lz", "-lm",    "-lpthread", NULL};
   pid_t pid;
   int rc = posix_spawnp(&pid, "cc", NULL, NULL, (char *const *)argv, environ);
   if (rc != 0) {

@@ -6,9 +6,12 @@
 #include "ir.h"
 
 static const char *human_bytes(int64_t b, char *buf, size_t n) {
-  if (b >= 1 << 20) snprintf(buf, n, "%.1f MiB", (double)b / (1 << 20));
-  else if (b >= 1 << 10) snprintf(buf, n, "%.1f KiB", (double)b / (1 << 10));
-  else snprintf(buf, n, "%lld B", (long long)b);
+  if (b >= 1 << 20)
+    snprintf(buf, n, "%.1f MiB", (double)b / (1 << 20));
+  else if (b >= 1 << 10)
+    snprintf(buf, n, "%.1f KiB", (double)b / (1 << 10));
+  else
+    snprintf(buf, n, "%lld B", (long long)b);
   return buf;
 }
 
@@ -27,8 +30,7 @@ static void explain_model(const MlpIrModel *m, FILE *out) {
       snprintf(shape, sizeof shape, "(%lld, %lld)", (long long)m->batch, (long long)l->out_size);
     bool has_act = l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D;
     fprintf(out, "  %-3d %-10s %-10s %-18s %10lld %12lld\n", i, mlp_ir_op_name(l->op),
-            has_act ? mlp_ir_act_name(l->act) : "-", shape, (long long)l->n_params,
-            (long long)l->flops);
+            has_act ? mlp_ir_act_name(l->act) : "-", shape, (long long)l->n_params, (long long)l->flops);
   }
   char buf[32];
   fprintf(out, "  total: %lld parameters (%s), %lld FLOPs per sample forward\n", (long long)m->n_params,
@@ -58,7 +60,8 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   static const char *const sched[] = {"constant", "cosine", "step", "plateau"};
   for (int i = 0; i < ir->njobs; i++) {
     const MlpIrJob *j = &ir->jobs[i];
-    fprintf(out, "\njob %d: train %s with %s(lr %g", i, ir->models[j->model].name, opt[j->optim.kind], j->optim.lr);
+    fprintf(out, "\njob %d: train %s with %s(lr %g", i, ir->models[j->model].name, opt[j->optim.kind],
+            j->optim.lr);
     if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);
     fprintf(out, "), up to %lld epochs, %s schedule, seed %llu\n", (long long)j->epochs, sched[j->sched],
             (unsigned long long)j->seed);

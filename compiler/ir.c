@@ -156,9 +156,10 @@ static cJSON *model_json(const MlpIrModel *m) {
       cJSON_AddNumberToObject(lj, "padding", l->pad);
     }
     bool in_img = l->in_h > 1 || l->in_w > 1, out_img = l->out_h > 1 || l->out_w > 1;
-    cJSON_AddItemToObject(lj, "in_shape", shape_json(m->batch, in_img ? l->in_c : l->in_size, l->in_h, l->in_w, in_img));
-    cJSON_AddItemToObject(lj, "out_shape",
-                          shape_json(m->batch, out_img ? l->out_c : l->out_size, l->out_h, l->out_w, out_img));
+    cJSON_AddItemToObject(lj, "in_shape",
+                          shape_json(m->batch, in_img ? l->in_c : l->in_size, l->in_h, l->in_w, in_img));
+    cJSON_AddItemToObject(
+        lj, "out_shape", shape_json(m->batch, out_img ? l->out_c : l->out_size, l->out_h, l->out_w, out_img));
     cJSON_AddNumberToObject(lj, "params", (double)l->n_params);
     if (l->n_params) {
       cJSON_AddNumberToObject(lj, "w_offset", (double)l->w_off);

@@ -28,7 +28,12 @@ typedef enum { MLP_OP_DENSE, MLP_OP_DROPOUT, MLP_OP_FLATTEN, MLP_OP_CONV2D, MLP_
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
 typedef enum { MLP_ACT_LINEAR, MLP_ACT_RELU, MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_SOFTMAX } MlpAct;
 
-typedef enum { MLP_INIT_HE_UNIFORM, MLP_INIT_HE_NORMAL, MLP_INIT_GLOROT_UNIFORM, MLP_INIT_GLOROT_NORMAL } MlpInit;
+typedef enum {
+  MLP_INIT_HE_UNIFORM,
+  MLP_INIT_HE_NORMAL,
+  MLP_INIT_GLOROT_UNIFORM,
+  MLP_INIT_GLOROT_NORMAL
+} MlpInit;
 
 typedef enum { MLP_OPTIM_SGD, MLP_OPTIM_ADAM, MLP_OPTIM_ADAMW } MlpOptimKind;
 
@@ -39,10 +44,10 @@ typedef enum { MLP_SCHED_CONSTANT, MLP_SCHED_COSINE, MLP_SCHED_STEP, MLP_SCHED_P
  * (forward ops count up, backward ops continue after them). Buffers whose
  * lifetimes do not overlap may share bytes. */
 typedef struct {
-  const char *name;  /* "act1", "dact1", "x", ... */
+  const char *name; /* "act1", "dact1", "x", ... */
   int64_t bytes;
-  int first, last;   /* live range, inclusive */
-  int64_t offset;    /* assigned by the planner, a multiple of MLPRT_ALIGN */
+  int first, last; /* live range, inclusive */
+  int64_t offset;  /* assigned by the planner, a multiple of MLPRT_ALIGN */
 } MlpIrBuffer;
 
 /* One layer. Shapes are per sample; a batch adds a leading dimension.
@@ -51,40 +56,40 @@ typedef struct {
 typedef struct {
   MlpOpKind op;
   MlpAct act;
-  int64_t in_c, in_h, in_w;  /* input shape */
+  int64_t in_c, in_h, in_w;    /* input shape */
   int64_t out_c, out_h, out_w; /* output shape; dense: out_c is the width */
-  int64_t in_size, out_size; /* elements per sample of each */
-  float rate;                /* dropout probability */
-  int kernel, stride, pad;   /* conv2d and maxpool2d windows (square) */
-  int64_t w_off, b_off;      /* float offsets in the parameter slab; W is [out_size, in_size] for dense,
-                                [out_c, in_c, kernel, kernel] for conv2d */
+  int64_t in_size, out_size;   /* elements per sample of each */
+  float rate;                  /* dropout probability */
+  int kernel, stride, pad;     /* conv2d and maxpool2d windows (square) */
+  int64_t w_off, b_off;        /* float offsets in the parameter slab; W is [out_size, in_size] for dense,
+                                  [out_c, in_c, kernel, kernel] for conv2d */
   int64_t n_params;
-  int64_t flops;             /* forward FLOPs per sample (a multiply-add counts 2) */
-  int out_buf;               /* MlpIrBuffer index of the output activation [batch, out_size] */
-  int dout_buf;              /* index of its gradient [batch, out_size], -1 if none needed */
-  int mask_buf;              /* dropout: index of the keep-scale mask [batch, out_size], else -1 */
-  int col_buf;               /* conv2d: im2col scratch of one image, else -1 */
-  int argmax_buf;            /* maxpool2d: int32 [batch, out_size] window maxima, else -1 */
+  int64_t flops;  /* forward FLOPs per sample (a multiply-add counts 2) */
+  int out_buf;    /* MlpIrBuffer index of the output activation [batch, out_size] */
+  int dout_buf;   /* index of its gradient [batch, out_size], -1 if none needed */
+  int mask_buf;   /* dropout: index of the keep-scale mask [batch, out_size], else -1 */
+  int col_buf;    /* conv2d: im2col scratch of one image, else -1 */
+  int argmax_buf; /* maxpool2d: int32 [batch, out_size] window maxima, else -1 */
 } MlpIrLayer;
 
 typedef struct {
   const char *name;
   MlpModelKind kind;
   MlpTask task;
-  int64_t in_c, in_h, in_w;   /* the input sample's shape */
-  int64_t in_size, out_size;  /* features in; output units */
-  int64_t batch;              /* rows per step: every shape below is specialised to it */
+  int64_t in_c, in_h, in_w;  /* the input sample's shape */
+  int64_t in_size, out_size; /* features in; output units */
+  int64_t batch;             /* rows per step: every shape below is specialised to it */
   MlpInit init;
   MlpIrLayer *layers;
   int nlayers;
-  int64_t n_params;           /* floats in the parameter slab */
-  int64_t flops;              /* forward FLOPs per sample */
+  int64_t n_params; /* floats in the parameter slab */
+  int64_t flops;    /* forward FLOPs per sample */
   /* The memory plan: fixed-purpose buffers first, then per-layer ones. */
   MlpIrBuffer *bufs;
   int nbufs, capbufs;
   int params_buf, grads_buf, m_buf, v_buf, best_buf; /* each [n_params] */
-  int x_buf, y_buf;           /* [batch, in_size] inputs, [batch, out_size] targets (floats) */
-  int64_t arena_bytes;        /* the planned arena size */
+  int x_buf, y_buf;    /* [batch, in_size] inputs, [batch, out_size] targets (floats) */
+  int64_t arena_bytes; /* the planned arena size */
 } MlpIrModel;
 
 typedef struct {
@@ -94,21 +99,21 @@ typedef struct {
 
 /* One training of one model over the data plan. */
 typedef struct {
-  int model;                 /* index into MlpIr.models */
+  int model; /* index into MlpIr.models */
   MlpIrOptim optim;
   int64_t epochs;
   uint64_t seed;
   MlpSchedKind sched;
-  int64_t warmup;            /* cosine: warm-up epochs */
-  int64_t sched_step;        /* step: epochs between decays; plateau: patience */
-  float sched_factor;        /* step and plateau: multiplier */
-  float smoke_subset;        /* fraction of train for the smoke run; 0 = none */
+  int64_t warmup;     /* cosine: warm-up epochs */
+  int64_t sched_step; /* step: epochs between decays; plateau: patience */
+  float sched_factor; /* step and plateau: multiplier */
+  float smoke_subset; /* fraction of train for the smoke run; 0 = none */
   int64_t smoke_epochs;
   bool early_stop;
-  const char *monitor;       /* "val_loss" or "val_accuracy" */
+  const char *monitor; /* "val_loss" or "val_accuracy" */
   int64_t patience;
   bool restore_best;
-  int fold;                  /* -1: the plain train/validation split */
+  int fold; /* -1: the plain train/validation split */
 } MlpIrJob;
 
 /* One step of the cleaning chain, as the program's runtime applies it. */
@@ -122,24 +127,24 @@ typedef struct {
 
 /* The data plan: where the data is and what the compiled schema says. */
 typedef struct {
-  const char *format;        /* "csv", "idx" */
-  const char *path;          /* as written in the spec, relative to it */
-  const char *path2;         /* idx labels file, else NULL */
+  const char *format; /* "csv", "idx" */
+  const char *path;   /* as written in the spec, relative to it */
+  const char *path2;  /* idx labels file, else NULL */
   const char *target;
-  int64_t n_features;        /* columns after cleaning (images: pixels per image) */
-  int64_t img_h, img_w;      /* idx: image height and width (one channel); 0 for tables */
-  int64_t n_classes;         /* classification: levels of the target; 0 for regression */
+  int64_t n_features;   /* columns after cleaning (images: pixels per image) */
+  int64_t img_h, img_w; /* idx: image height and width (one channel); 0 for tables */
+  int64_t n_classes;    /* classification: levels of the target; 0 for regression */
   float val_frac, test_frac;
   bool stratify;
   uint64_t split_seed;
-  MlpIrClean *clean;         /* the cleaning chain, in order */
+  MlpIrClean *clean; /* the cleaning chain, in order */
   int nclean;
 } MlpIrData;
 
 typedef struct {
-  const char *name;          /* the pipeline's name */
+  const char *name; /* the pipeline's name */
   const char *spec_path;
-  const char *out_dir;       /* default run directory */
+  const char *out_dir; /* default run directory */
   int threads;
   MlpIrData data;
   MlpIrModel *models;

@@ -101,11 +101,11 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       if (l->op == MLP_OP_DROPOUT)
         l->mask_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "mask%d", i), bytes, i, 2 * L - i);
       if (l->op == MLP_OP_MAXPOOL2D)
-        l->argmax_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "argmax%d", i), m->batch * l->out_size * 4,
-                                          i, 2 * L - i);
+        l->argmax_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "argmax%d", i),
+                                          m->batch * l->out_size * 4, i, 2 * L - i);
       if (l->op == MLP_OP_CONV2D && col_floats(l) > 0)
-        l->col_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "col%d", i), col_floats(l) * fbytes, i,
-                                       2 * L - i);
+        l->col_buf =
+            mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "col%d", i), col_floats(l) * fbytes, i, 2 * L - i);
     }
     prev_out = l->out_buf;
     c = l->out_c;
@@ -181,7 +181,8 @@ static bool lower_act(Lower *L, const MlpSpecCall *c, const char *name, MlpAct *
 static const char *resolve(Lower *L, const char *spec_path, const char *rel) {
   if (rel[0] == '/') return rel;
   const char *slash = strrchr(spec_path, '/');
-  const char *joined = slash ? mlp_arena_printf(L->a, "%.*s/%s", (int)(slash - spec_path), spec_path, rel) : rel;
+  const char *joined =
+      slash ? mlp_arena_printf(L->a, "%.*s/%s", (int)(slash - spec_path), spec_path, rel) : rel;
   char *abs = realpath(joined, NULL);
   if (!abs) return joined;
   const char *r = mlp_arena_strdup(L->a, abs);
@@ -208,9 +209,9 @@ static const char *columns_text(Lower *L, const MlpSpecValue *v) {
 }
 
 static bool lower_clean(Lower *L, MlpIrData *d) {
-  static const char *const ops[] = {"drop_duplicates", "drop_columns", "impute",       "clip_outliers",
-                                    "drop_outliers",   "standardize",  "minmax",       "robust_scale",
-                                    "log1p",           "onehot",       "ordinal",      "hash_encode"};
+  static const char *const ops[] = {"drop_duplicates", "drop_columns", "impute",  "clip_outliers",
+                                    "drop_outliers",   "standardize",  "minmax",  "robust_scale",
+                                    "log1p",           "onehot",       "ordinal", "hash_encode"};
   const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
   int n = clean ? clean->ops.len : 0;
   d->clean = mlp_arena_alloc(L->a, (size_t)(n ? n : 1) * sizeof *d->clean);
@@ -228,9 +229,12 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
     st->op = c->op->name;
     st->columns = columns_text(L, mlp_spec_arg(c, "columns"));
     st->method = mlp_spec_str(mlp_spec_arg(c, strcmp(st->op, "impute") == 0 ? "strategy" : "method"));
-    if (strstr(st->op, "outliers")) st->param = num_or(mlp_spec_arg(c, "threshold"), 3);
-    else if (strcmp(st->op, "impute") == 0) st->param = num_or(mlp_spec_arg(c, "value"), 0);
-    else if (strcmp(st->op, "hash_encode") == 0) st->param = num_or(mlp_spec_arg(c, "buckets"), 1024);
+    if (strstr(st->op, "outliers"))
+      st->param = num_or(mlp_spec_arg(c, "threshold"), 3);
+    else if (strcmp(st->op, "impute") == 0)
+      st->param = num_or(mlp_spec_arg(c, "value"), 0);
+    else if (strcmp(st->op, "hash_encode") == 0)
+      st->param = num_or(mlp_spec_arg(c, "buckets"), 1024);
     st->flag = bool_or(mlp_spec_arg(c, "indicator"), false);
   }
   return ok;
@@ -258,7 +262,8 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   }
   const MlpSpecCall *split = mlp_spec_op(data, "split");
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
-  d->val_frac = (float)num_or(mlp_spec_arg(split, "validation"), num_or(mlp_spec_setting(hyper, "validation"), 0.2));
+  d->val_frac =
+      (float)num_or(mlp_spec_arg(split, "validation"), num_or(mlp_spec_setting(hyper, "validation"), 0.2));
   d->test_frac = (float)num_or(mlp_spec_arg(split, "test"), 0);
   d->stratify = bool_or(mlp_spec_arg(split, "stratify"), false);
   d->split_seed = (uint64_t)num_or(mlp_spec_arg(split, "seed"), num_or(mlp_spec_setting(hyper, "seed"), 42));
@@ -279,9 +284,14 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   for (int i = 0; i < d->nclean; i++)
     steps[i] = (MlprtCleanStep){d->clean[i].op, d->clean[i].columns, d->clean[i].method, d->clean[i].param,
                                 d->clean[i].flag};
-  MlprtProgram prog = {.data_path = d->path, .target = d->target, .val_frac = d->val_frac,
-                       .test_frac = d->test_frac, .stratify = d->stratify, .split_seed = (int64_t)d->split_seed,
-                       .clean = steps, .nclean = d->nclean};
+  MlprtProgram prog = {.data_path = d->path,
+                       .target = d->target,
+                       .val_frac = d->val_frac,
+                       .test_frac = d->test_frac,
+                       .stratify = d->stratify,
+                       .split_seed = (int64_t)d->split_seed,
+                       .clean = steps,
+                       .nclean = d->nclean};
   if (mlprt_prep_shape(&prog, &d->n_features, &d->n_classes, &L->target_type, err, sizeof err) != 0) {
     mlp_diag_error(L->d, sc->loc, "%s", err);
     return false;
@@ -379,8 +389,10 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   j->optim = (MlpIrOptim){MLP_OPTIM_ADAM, (float)lr, 0.9f, 0.999f, 1e-8f, 0, 0};
   if (oc) {
     const char *name = oc->op->name;
-    if (strcmp(name, "sgd") == 0) j->optim.kind = MLP_OPTIM_SGD;
-    else if (strcmp(name, "adamw") == 0) j->optim.kind = MLP_OPTIM_ADAMW;
+    if (strcmp(name, "sgd") == 0)
+      j->optim.kind = MLP_OPTIM_SGD;
+    else if (strcmp(name, "adamw") == 0)
+      j->optim.kind = MLP_OPTIM_ADAMW;
     else if (strcmp(name, "adam") != 0) {
       unsupported(L, oc->loc, mlp_arena_printf(L->a, "optimizer '%s'", name));
       return false;

@@ -275,7 +275,8 @@ static MlpIr *plan(MlpArena *a, const char *path, const Options *o, const MlpSou
 
 /* Generate, optimise and emit ir as o asks, into out (an executable unless
  * --emit-llvm or --emit-obj). 0 or EXIT_USAGE after a message. */
-static int emit_program(MlpArena *a, const MlpIr *ir, const MlpSource *src, const Options *o, const char *out) {
+static int emit_program(MlpArena *a, const MlpIr *ir, const MlpSource *src, const Options *o,
+                        const char *out) {
   char err[2048], hex[65];
   mlprt_sha256_hex(src->text, (size_t)src->len, hex);
   MlpCodegenInfo info = {hex, src->text, ir->data.path, ir->data.path2};

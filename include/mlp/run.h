@@ -34,38 +34,38 @@ enum { MLPRT_TASK_MULTICLASS = 0, MLPRT_TASK_BINARY = 1, MLPRT_TASK_REGRESSION =
 /* One model's generated code and memory plan. Offsets are bytes into the
  * arena of arena_bytes; the functions take the arena's base. */
 typedef struct {
-  void (*init)(void *base, uint64_t seed);                 /* weights from seed, biases 0 */
+  void (*init)(void *base, uint64_t seed); /* weights from seed, biases 0 */
   void (*forward)(void *base, int64_t n, int64_t train, uint64_t step, uint64_t seed);
-  double (*backward)(void *base, int64_t n);               /* zero grads, loss, grads; mean loss */
-  void (*update)(void *base, double lr, int64_t t);        /* one optimizer step, t from 1 */
-  int64_t task;        /* MLPRT_TASK_* */
-  int64_t n_in, n_out; /* features per sample; output units */
-  int64_t batch;       /* rows the functions accept at most */
+  double (*backward)(void *base, int64_t n);        /* zero grads, loss, grads; mean loss */
+  void (*update)(void *base, double lr, int64_t t); /* one optimizer step, t from 1 */
+  int64_t task;                                     /* MLPRT_TASK_* */
+  int64_t n_in, n_out;                              /* features per sample; output units */
+  int64_t batch;                                    /* rows the functions accept at most */
   int64_t n_params;
   int64_t arena_bytes;
   int64_t params_off, grads_off, m_off, v_off, best_off; /* each [n_params] floats */
-  int64_t x_off;       /* [batch, n_in] inputs */
-  int64_t y_off;       /* [batch, n_out] targets: one-hot, 0/1 or values */
-  int64_t out_off;     /* [batch, n_out] predictions after forward */
-  int64_t flops;       /* forward FLOPs per sample */
+  int64_t x_off;                                         /* [batch, n_in] inputs */
+  int64_t y_off;                                         /* [batch, n_out] targets: one-hot, 0/1 or values */
+  int64_t out_off;                                       /* [batch, n_out] predictions after forward */
+  int64_t flops;                                         /* forward FLOPs per sample */
 } MlprtModel;
 
 enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP, MLPRT_SCHED_KIND_PLATEAU };
 
 /* One training job. */
 typedef struct {
-  int64_t model;        /* index into MlprtProgram.models */
+  int64_t model; /* index into MlprtProgram.models */
   int64_t epochs;
   int64_t seed;
   double lr;
-  int64_t sched;        /* MLPRT_SCHED_KIND_* */
-  int64_t warmup;       /* cosine */
-  int64_t sched_step;   /* step: epochs per decay; plateau: patience */
+  int64_t sched;      /* MLPRT_SCHED_KIND_* */
+  int64_t warmup;     /* cosine */
+  int64_t sched_step; /* step: epochs per decay; plateau: patience */
   double sched_factor;
-  double smoke_subset;  /* 0: no smoke run */
+  double smoke_subset; /* 0: no smoke run */
   int64_t smoke_epochs;
-  int64_t early_stop;   /* bool */
-  int64_t monitor_acc;  /* bool: monitor val_accuracy (else val_loss) */
+  int64_t early_stop;  /* bool */
+  int64_t monitor_acc; /* bool: monitor val_accuracy (else val_loss) */
   int64_t patience;
   int64_t restore_best; /* bool */
 } MlprtJob;
@@ -85,16 +85,16 @@ typedef struct {
 
 /* The whole program: data plan, models, jobs. */
 typedef struct {
-  const char *name;       /* the pipeline's name */
-  const char *spec_path;  /* as given to the compiler */
+  const char *name;      /* the pipeline's name */
+  const char *spec_path; /* as given to the compiler */
   const char *spec_sha256;
-  const char *out_dir;    /* default run directory */
+  const char *out_dir; /* default run directory */
   int64_t threads;
   const char *data_format;
   const char *data_path;  /* resolved against the spec's directory at compile time */
   const char *data_path2; /* idx labels, else NULL */
   const char *target;
-  const char *spec_text;  /* the spec's source, recorded for cleaning and manifest */
+  const char *spec_text; /* the spec's source, recorded for cleaning and manifest */
   int64_t n_features, n_classes;
   double val_frac, test_frac;
   int64_t stratify;
@@ -114,12 +114,12 @@ typedef struct {
 /* PROG [--data PATH] [--out DIR] [--set KEY=VALUE ...] [--threads N]
  *      [--seed N] [--quiet] [--resume] */
 typedef struct {
-  const char *data;                /* NULL: the compiled path */
-  const char *out;                 /* NULL: the compiled directory */
+  const char *data; /* NULL: the compiled path */
+  const char *out;  /* NULL: the compiled directory */
   const char *set_key[MLPRT_MAX_SETS], *set_val[MLPRT_MAX_SETS];
   int nsets;
-  int threads;                     /* 0: the compiled value */
-  int64_t seed;                    /* -1: the compiled seed */
+  int threads;  /* 0: the compiled value */
+  int64_t seed; /* -1: the compiled seed */
   bool quiet, resume;
 } MlprtCli;
 
@@ -143,7 +143,7 @@ int mlprt_mkdirs(const char *path);
 /* SHA-256 (FIPS 180-4). */
 typedef struct {
   uint32_t h[8];
-  uint64_t len;        /* bytes hashed so far */
+  uint64_t len; /* bytes hashed so far */
   uint8_t buf[64];
   size_t nbuf;
 } MlprtSha256;
@@ -161,11 +161,11 @@ int mlprt_sha256_file(const char *path, char hex[65]);
  * resumed run continues bit-identically. File: magic "MLPCKPT1", then the
  * header fields, then arena_bytes bytes. */
 typedef struct {
-  int64_t job, epoch;        /* the next epoch to run */
-  int64_t step;              /* optimizer steps taken */
+  int64_t job, epoch; /* the next epoch to run */
+  int64_t step;       /* optimizer steps taken */
   double best_metric;
   int64_t best_epoch, bad_epochs;
-  double lr;                 /* plateau schedules carry their current rate */
+  double lr; /* plateau schedules carry their current rate */
   int64_t arena_bytes;
 } MlprtCkptHeader;
 

@@ -110,7 +110,7 @@ int mlprt_job_set(MlprtJob *job, const char *key, const char *val, char *err, si
     job->lr = d;
     return 0;
   }
-  int64_t *field = key_is(key, "epochs")          ? &job->epochs
+  int64_t *field = key_is(key, "epochs")           ? &job->epochs
                    : key_is(key, "patience")       ? &job->patience
                    : key_is(key, "seed")           ? &job->seed
                    : key_is(key, "smoke_epochs")   ? &job->smoke_epochs
@@ -126,8 +126,8 @@ int mlprt_job_set(MlprtJob *job, const char *key, const char *val, char *err, si
   int64_t lo = field == &job->epochs ? 1 : 0;
   if (parse_i64(val, lo, hi, &v)) {
     size_t klen = strcspn(key, "=");
-    snprintf(err, n, "bad value for %.*s: '%s' (an integer in %lld..%lld)", (int)klen, key, val, (long long)lo,
-             (long long)hi);
+    snprintf(err, n, "bad value for %.*s: '%s' (an integer in %lld..%lld)", (int)klen, key, val,
+             (long long)lo, (long long)hi);
     return -1;
   }
   *field = v;

@@ -56,8 +56,10 @@ static int target_classes(const MlprtTable *t, int col, char ***names) {
   qsort(v, (size_t)m, sizeof *v, cmp_str);
   int k = 0;
   for (int64_t i = 0; i < m; i++) {
-    if (k > 0 && strcmp(v[i], v[k - 1]) == 0) free(v[i]);
-    else v[k++] = v[i];
+    if (k > 0 && strcmp(v[i], v[k - 1]) == 0)
+      free(v[i]);
+    else
+      v[k++] = v[i];
   }
   *names = v;
   return k;
@@ -79,8 +81,11 @@ static int fail_with(const MlprtError *e, char *err, size_t n) {
 
 /* t->part from p's fractions: stratified by the target when asked. */
 static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n) {
-  MlprtSplitParams sp = {.train = 1 - p->val_frac - p->test_frac, .valid = p->val_frac, .test = p->test_frac,
-                         .mode = p->stratify ? MLPRT_SPLIT_STRATIFIED : MLPRT_SPLIT_RANDOM, .by = p->target,
+  MlprtSplitParams sp = {.train = 1 - p->val_frac - p->test_frac,
+                         .valid = p->val_frac,
+                         .test = p->test_frac,
+                         .mode = p->stratify ? MLPRT_SPLIT_STRATIFIED : MLPRT_SPLIT_RANDOM,
+                         .by = p->target,
                          .seed = (uint64_t)p->split_seed};
   MlprtError e;
   return mlprt_split(t, &sp, &e) != 0 ? fail_with(&e, err, n) : 0;
@@ -89,8 +94,8 @@ static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n
 /* ---- the cleaning chain ------------------------------------------------- */
 
 static bool is_selector(const char *cols) {
-  return !cols || strcmp(cols, "numeric") == 0 || strcmp(cols, "categorical") == 0 || strcmp(cols, "text") == 0 ||
-         strcmp(cols, "all") == 0;
+  return !cols || strcmp(cols, "numeric") == 0 || strcmp(cols, "categorical") == 0 ||
+         strcmp(cols, "text") == 0 || strcmp(cols, "all") == 0;
 }
 
 /* The columns a step names: a selector word resolved against the table
@@ -101,10 +106,10 @@ static MlprtCols select_cols(const MlprtTable *t, const char *cols, const char *
     const char *w = cols ? cols : "all";
     for (int i = 0; i < t->ncols; i++) {
       MlprtColType ty = t->cols[i].type;
-      bool take = strcmp(w, "all") == 0                ? true
-                  : strcmp(w, "numeric") == 0          ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
-                  : strcmp(w, "categorical") == 0      ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
-                                                       : ty == MLPRT_COL_TEXT;
+      bool take = strcmp(w, "all") == 0           ? true
+                  : strcmp(w, "numeric") == 0     ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
+                  : strcmp(w, "categorical") == 0 ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
+                                                  : ty == MLPRT_COL_TEXT;
       if (take && strcmp(t->cols[i].name, target) != 0) buf[n++] = t->cols[i].name;
     }
   } else {
@@ -134,8 +139,9 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
   const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
   const char *cols = st->columns;
   /* drop_duplicates compares whole rows, the target included. */
-  MlprtCols sel = strcmp(st->op, "drop_duplicates") == 0 && is_selector(cols) ? (MlprtCols){NULL, 0}
-                                                                                 : select_cols(t, cols, target, buf);
+  MlprtCols sel = strcmp(st->op, "drop_duplicates") == 0 && is_selector(cols)
+                      ? (MlprtCols){NULL, 0}
+                      : select_cols(t, cols, target, buf);
   MlprtFit f = {0};
   int rc = 0;
   const char *op = st->op;
@@ -148,13 +154,16 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
     }
   } else if (strcmp(op, "impute") == 0) {
     static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
-    MlprtImputeParams ip = {.cols = sel, .strategy = (MlprtImpute)method_index(st->method, strategies, 6),
-                            .constant = st->param, .indicator = st->flag != 0};
+    MlprtImputeParams ip = {.cols = sel,
+                            .strategy = (MlprtImpute)method_index(st->method, strategies, 6),
+                            .constant = st->param,
+                            .indicator = st->flag != 0};
     rc = mlprt_impute_fit(t, &ip, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
   } else if (strcmp(op, "clip_outliers") == 0 || strcmp(op, "drop_outliers") == 0) {
     static const char *const methods[] = {"zscore", "iqr"};
-    MlprtOutlierParams op2 = {.cols = sel, .method = (MlprtOutlierMethod)method_index(st->method, methods, 2),
+    MlprtOutlierParams op2 = {.cols = sel,
+                              .method = (MlprtOutlierMethod)method_index(st->method, methods, 2),
                               .threshold = st->param,
                               .action = op[0] == 'c' ? MLPRT_OUTLIER_CLIP : MLPRT_OUTLIER_DROP};
     rc = mlprt_outliers_fit(t, &op2, &f, e);
@@ -173,8 +182,8 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
       if (c >= 0 && t->cols[c].type != MLPRT_COL_CATEGORY && t->cols[c].type != MLPRT_COL_TEXT)
         rc = mlprt_coerce(t, sel.names[i], MLPRT_COL_CATEGORY, MLPRT_ONFAIL_NULL, log, e);
     }
-    MlprtEncodeParams ep = {.cols = sel, .method = (MlprtEncode)method_index(op, encodes, 3),
-                            .buckets = (int)st->param};
+    MlprtEncodeParams ep = {
+        .cols = sel, .method = (MlprtEncode)method_index(op, encodes, 3), .buckets = (int)st->param};
     if (rc == 0) rc = mlprt_encode_fit(t, &ep, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
   }
@@ -304,7 +313,8 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   }
   int64_t rows = img.dims[0], F = img.ndim == 3 ? img.dims[1] * img.dims[2] : 0;
   if (F != p->n_features || lab.dims[0] != rows) {
-    snprintf(err, n, "%s: %lld images of %lld pixels and %lld labels, but the program was compiled for %lld pixels",
+    snprintf(err, n,
+             "%s: %lld images of %lld pixels and %lld labels, but the program was compiled for %lld pixels",
              images, (long long)rows, (long long)F, (long long)lab.dims[0], (long long)p->n_features);
     mlprt_idx_free(&img);
     mlprt_idx_free(&lab);
@@ -351,8 +361,10 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
     const uint8_t *px = img.data + r * F;
     for (int64_t f = 0; f < F; f++) d->x[s][i * F + f] = px[f] / 255.0f;
     d->label[s][i] = cls[r];
-    if (d->K == 1) d->y[s][i] = (float)cls[r];
-    else d->y[s][i * d->K + cls[r]] = 1;
+    if (d->K == 1)
+      d->y[s][i] = (float)cls[r];
+    else
+      d->y[s][i * d->K + cls[r]] = 1;
   }
   cJSON *rec = cJSON_CreateObject();
   cJSON_AddStringToObject(rec, "source", images);
@@ -370,7 +382,6 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   mlprt_idx_free(&lab);
   return 0;
 }
-
 
 int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n) {
   memset(d, 0, sizeof *d);
@@ -395,8 +406,8 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   if (rc == 0 && classify) {
     d->nclasses = target_classes(&t, tc, &d->class_names);
     if (d->nclasses != p->n_classes) {
-      snprintf(err, n, "%s: target '%s' has %d classes but the program was compiled for %lld", path, p->target,
-               d->nclasses, (long long)p->n_classes);
+      snprintf(err, n, "%s: target '%s' has %d classes but the program was compiled for %lld", path,
+               p->target, d->nclasses, (long long)p->n_classes);
       rc = -1;
     }
   }
@@ -411,8 +422,10 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
     size_t nr = (size_t)(d->n[s] ? d->n[s] : 1);
     d->x[s] = mlprt_alloc_aligned(nr * (size_t)d->F * sizeof(float));
     d->y[s] = mlprt_alloc_aligned(nr * (size_t)d->K * sizeof(float));
-    if (classify) d->label[s] = malloc(nr * sizeof(int32_t));
-    else d->target[s] = malloc(nr * sizeof(float));
+    if (classify)
+      d->label[s] = malloc(nr * sizeof(int32_t));
+    else
+      d->target[s] = malloc(nr * sizeof(float));
     mlprt_table_features(&t, s, p->target, d->x[s], &rows);
     /* A value no step filled in would poison every gradient: it counts as 0. */
     for (size_t i = 0; i < (size_t)d->n[s] * (size_t)d->F; i++)
@@ -440,8 +453,10 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
     if (classify) {
       int32_t k = class_of(&t, tc, r, d->class_names, d->nclasses);
       d->label[s][i] = k;
-      if (m->task == MLPRT_TASK_BINARY) d->y[s][i] = (float)k;
-      else d->y[s][i * d->K + k] = 1;
+      if (m->task == MLPRT_TASK_BINARY)
+        d->y[s][i] = (float)k;
+      else
+        d->y[s][i * d->K + k] = 1;
     } else {
       float v = num_at(tcol, r);
       d->target[s][i] = v;

@@ -20,8 +20,8 @@
 /* What one evaluation pass measured. */
 typedef struct {
   double loss;
-  double accuracy;          /* classification */
-  double r2, mse, mae;      /* regression, in the target's own units */
+  double accuracy;     /* classification */
+  double r2, mse, mae; /* regression, in the target's own units */
 } Scores;
 
 typedef struct {
@@ -36,18 +36,18 @@ typedef struct {
 
 struct MlprtRun {
   const MlprtProgram *p;
-  const char *prog;          /* argv[0] */
+  const char *prog; /* argv[0] */
   MlprtCli cli;
-  MlprtJob *jobs;            /* the compiled jobs with --set and --seed applied */
+  MlprtJob *jobs; /* the compiled jobs with --set and --seed applied */
   JobResult *res;
   int threads;
-  char *out;                 /* the run directory */
+  char *out;                      /* the run directory */
   char *ckpt_path, *metrics_path; /* made once: epochs allocate nothing */
   const char *data_path;
   MlprtDataset data;
-  MlprtArena *arenas;        /* one per model, sized by its memory plan */
-  int64_t *perm;             /* [train rows] the epoch's order */
-  char *metrics;             /* metrics.jsonl so far */
+  MlprtArena *arenas; /* one per model, sized by its memory plan */
+  int64_t *perm;      /* [train rows] the epoch's order */
+  char *metrics;      /* metrics.jsonl so far */
   size_t mlen, mcap;
   bool tty;
   double t0;
@@ -171,8 +171,8 @@ void mlprt_run_load(MlprtRun *r) {
   r->perm = malloc((size_t)r->data.n[MLPRT_TRAIN] * sizeof *r->perm);
   if (!r->cli.quiet)
     printf("%s: %lld train, %lld validation, %lld test rows, %lld features\n", r->p->name,
-           (long long)r->data.n[MLPRT_TRAIN], (long long)r->data.n[MLPRT_VALID], (long long)r->data.n[MLPRT_TEST],
-           (long long)r->data.F);
+           (long long)r->data.n[MLPRT_TRAIN], (long long)r->data.n[MLPRT_VALID],
+           (long long)r->data.n[MLPRT_TEST], (long long)r->data.F);
 }
 
 /* ---- the training loop ------------------------------------------------- */
@@ -303,12 +303,14 @@ void mlprt_run_smoke(MlprtRun *r, int64_t job) {
            res->smoke_first, res->smoke_last);
 }
 
-static void progress(const MlprtRun *r, int64_t job, int64_t epoch, int64_t epochs, double loss, const Scores *v,
-                     bool classify) {
+static void progress(const MlprtRun *r, int64_t job, int64_t epoch, int64_t epochs, double loss,
+                     const Scores *v, bool classify) {
   if (r->cli.quiet) return;
   char metric[64] = "";
-  if (classify) snprintf(metric, sizeof metric, " val_accuracy %.4f", v->accuracy);
-  else snprintf(metric, sizeof metric, " val_r2 %.4f", v->r2);
+  if (classify)
+    snprintf(metric, sizeof metric, " val_accuracy %.4f", v->accuracy);
+  else
+    snprintf(metric, sizeof metric, " val_r2 %.4f", v->r2);
   if (r->tty) {
     int width = 24, done = (int)(width * (epoch + 1) / epochs);
     char bar[32];
@@ -337,7 +339,8 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
 
   MlprtSched sched;
   if (j->sched == MLPRT_SCHED_KIND_COSINE)
-    mlprt_sched_cosine(&sched, j->lr, (int)j->warmup, (int)(j->epochs > j->warmup ? j->epochs : j->warmup + 1), 0);
+    mlprt_sched_cosine(&sched, j->lr, (int)j->warmup,
+                       (int)(j->epochs > j->warmup ? j->epochs : j->warmup + 1), 0);
   else if (j->sched == MLPRT_SCHED_KIND_STEP)
     mlprt_sched_step(&sched, j->lr, (int)(j->sched_step > 0 ? j->sched_step : 1), j->sched_factor);
   else if (j->sched == MLPRT_SCHED_KIND_PLATEAU) {
@@ -365,7 +368,8 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     double lr = mlprt_sched_lr(&sched, (int)epoch);
     double t_ep = now();
     double loss = train_epoch(r, job, r->data.n[MLPRT_TRAIN], epoch, &h.step, lr);
-    if (!isfinite(loss)) die(r, "epoch %lld: the training loss is %g; lower the learning rate", (long long)epoch + 1, loss);
+    if (!isfinite(loss))
+      die(r, "epoch %lld: the training loss is %g; lower the learning rate", (long long)epoch + 1, loss);
     Scores v = evaluate(r, job, vsplit);
     double metric = j->monitor_acc ? v.accuracy : v.loss;
     bool better = isnan(h.best_metric) || (j->monitor_acc ? metric > h.best_metric : metric < h.best_metric);
@@ -418,8 +422,10 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   res->test = evaluate(r, job, r->data.n[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID);
   res->test_done = true;
   char name[64];
-  if (r->p->njobs == 1) snprintf(name, sizeof name, "weights.bin");
-  else snprintf(name, sizeof name, "weights-%lld.bin", (long long)job);
+  if (r->p->njobs == 1)
+    snprintf(name, sizeof name, "weights.bin");
+  else
+    snprintf(name, sizeof name, "weights-%lld.bin", (long long)job);
   write_file(r, name, a->base + m->params_off, (size_t)m->n_params * sizeof(float));
   if (!r->cli.quiet) {
     if (m->task == MLPRT_TASK_REGRESSION)

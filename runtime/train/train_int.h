@@ -10,17 +10,17 @@
 
 /* Train, validation and test rows as dense float matrices. */
 typedef struct {
-  int64_t F, K;          /* features per row; model outputs per row */
-  int64_t n[3];          /* rows per split (MLPRT_TRAIN, MLPRT_VALID, MLPRT_TEST) */
-  float *x[3];           /* [n, F] */
-  float *y[3];           /* [n, K] what the model fits: one-hot, 0/1, or the scaled target */
-  int32_t *label[3];     /* classification: [n] class index; else NULL */
-  float *target[3];      /* regression: [n] the target in its own units; else NULL */
-  double y_mean, y_std;  /* regression: y = (target - y_mean) / y_std */
+  int64_t F, K;         /* features per row; model outputs per row */
+  int64_t n[3];         /* rows per split (MLPRT_TRAIN, MLPRT_VALID, MLPRT_TEST) */
+  float *x[3];          /* [n, F] */
+  float *y[3];          /* [n, K] what the model fits: one-hot, 0/1, or the scaled target */
+  int32_t *label[3];    /* classification: [n] class index; else NULL */
+  float *target[3];     /* regression: [n] the target in its own units; else NULL */
+  double y_mean, y_std; /* regression: y = (target - y_mean) / y_std */
   int nclasses;
-  char **class_names;    /* [nclasses] */
-  char sha256[65];       /* of the data file */
-  cJSON *cleaning;       /* what was fitted, for cleaning.json */
+  char **class_names; /* [nclasses] */
+  char sha256[65];    /* of the data file */
+  cJSON *cleaning;    /* what was fitted, for cleaning.json */
 } MlprtDataset;
 
 /* Load path, split it as p says (stratified when asked, seeded), fit the
@@ -28,6 +28,5 @@ typedef struct {
  * -1 with a message. */
 int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n);
 void mlprt_prep_free(MlprtDataset *d);
-
 
 #endif

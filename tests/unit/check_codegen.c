@@ -20,9 +20,15 @@ static MlpIr *iris_ir(MlpArena *a) {
   ir->spec_path = "iris.mlp";
   ir->out_dir = "runs/iris";
   ir->threads = 1;
-  ir->data = (MlpIrData){.format = "csv", .path = "examples/data/iris.csv", .target = "species",
-                         .n_features = 4, .n_classes = 3, .val_frac = 0.2f, .test_frac = 0.2f,
-                         .stratify = true, .split_seed = 42};
+  ir->data = (MlpIrData){.format = "csv",
+                         .path = "examples/data/iris.csv",
+                         .target = "species",
+                         .n_features = 4,
+                         .n_classes = 3,
+                         .val_frac = 0.2f,
+                         .test_frac = 0.2f,
+                         .stratify = true,
+                         .split_seed = 42};
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);
   MlpIrModel *m = &ir->models[0];
@@ -39,10 +45,18 @@ static MlpIr *iris_ir(MlpArena *a) {
   mlp_lower_model(a, m);
   ir->njobs = 1;
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
-  ir->jobs[0] = (MlpIrJob){.model = 0, .optim = {MLP_OPTIM_ADAM, 0.01f, 0.9f, 0.999f, 1e-8f, 0, 0},
-                           .epochs = 60, .seed = 42, .sched = MLP_SCHED_CONSTANT, .smoke_subset = 0.2f,
-                           .smoke_epochs = 2, .early_stop = true, .monitor = "val_loss", .patience = 20,
-                           .restore_best = true, .fold = -1};
+  ir->jobs[0] = (MlpIrJob){.model = 0,
+                           .optim = {MLP_OPTIM_ADAM, 0.01f, 0.9f, 0.999f, 1e-8f, 0, 0},
+                           .epochs = 60,
+                           .seed = 42,
+                           .sched = MLP_SCHED_CONSTANT,
+                           .smoke_subset = 0.2f,
+                           .smoke_epochs = 2,
+                           .early_stop = true,
+                           .monitor = "val_loss",
+                           .patience = 20,
+                           .restore_best = true,
+                           .fold = -1};
   return ir;
 }
 

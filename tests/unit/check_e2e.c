@@ -14,7 +14,7 @@
 
 #include "testutil.h"
 
-static char *tmp;   /* one directory for the whole suite */
+static char *tmp; /* one directory for the whole suite */
 
 static void setup(void) {
   tmp = test_tmpdir();
@@ -68,7 +68,8 @@ static cJSON *train(const char *exe, const char *out, const char *const *extra) 
 }
 
 static double test_metric(const cJSON *man, const char *name) {
-  const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(man, "metrics"), "test"), name);
+  const cJSON *m =
+      cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(man, "metrics"), "test"), name);
   ck_assert_msg(cJSON_IsNumber(m), "no metrics.test.%s", name);
   return m->valuedouble;
 }
@@ -85,7 +86,8 @@ START_TEST(e2e_iris_contract) {
   double acc = test_metric(a, "accuracy");
   ck_assert_msg(acc >= 0.95, "iris test accuracy %.4f < 0.95", acc);
   ck_assert_str_eq(cJSON_GetObjectItem(a, "pipeline")->valuestring, "iris");
-  ck_assert_int_eq((int)strlen(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "data"), "sha256")->valuestring), 64);
+  ck_assert_int_eq((int)strlen(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "data"), "sha256")->valuestring),
+                   64);
   /* Same seed, one thread: the same weights, bit for bit. */
   cJSON *b = train(exe, "iris2", NULL);
   ck_assert_str_eq(artifact(a, "weights.bin"), artifact(b, "weights.bin"));
@@ -145,8 +147,8 @@ START_TEST(e2e_sigkill_then_resume) {
   const char *rest[] = {"--set", "early_stopping=0", "--set", "epochs=3", "--resume", NULL};
   char *man = NULL;
   {
-    const char *argv[] = {exe, "--out", dir, "--quiet", "--threads", "1", rest[0], rest[1], rest[2], rest[3],
-                          rest[4], NULL};
+    const char *argv[] = {exe,     "--out", dir,     "--quiet", "--threads", "1",
+                          rest[0], rest[1], rest[2], rest[3],   rest[4],     NULL};
     TestRun r = test_run(argv, NULL);
     ck_assert_msg(r.status == 0, "resume: %d: %s", r.status, r.err);
     test_run_free(&r);
@@ -172,7 +174,9 @@ END_TEST
 static const struct {
   const char *name, *metric;
   double min;
-} examples[] = {{"breast_cancer", "accuracy", 0.95}, {"digits", "accuracy", 0.96}, {"diabetes", "r2", 0.40},
+} examples[] = {{"breast_cancer", "accuracy", 0.95},
+                {"digits", "accuracy", 0.96},
+                {"diabetes", "r2", 0.40},
                 {"wine", "accuracy", 0.90}};
 
 START_TEST(e2e_examples_meet_thresholds) {
@@ -180,7 +184,8 @@ START_TEST(e2e_examples_meet_thresholds) {
   char *exe = build(name);
   cJSON *m = train(exe, name, NULL);
   double v = test_metric(m, examples[_i].metric);
-  ck_assert_msg(v >= examples[_i].min, "%s: test %s %.4f < %.2f", name, examples[_i].metric, v, examples[_i].min);
+  ck_assert_msg(v >= examples[_i].min, "%s: test %s %.4f < %.2f", name, examples[_i].metric, v,
+                examples[_i].min);
   cJSON_Delete(m);
   free(exe);
 }
@@ -268,14 +273,16 @@ START_TEST(e2e_build_outputs_and_errors) {
   /* A layer code generation does not know yet is an error at its place. */
   char *spec = path_of(tmp, "bad.mlp");
   FILE *f = fopen(spec, "w");
-  fprintf(f, "pipeline bad {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-             "    target = species\n  }\n  model {\n    batchnorm()\n    output()\n  }\n}\n",
+  fprintf(f,
+          "pipeline bad {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+          "    target = species\n  }\n  model {\n    batchnorm()\n    output()\n  }\n}\n",
           getenv("PWD") ? getenv("PWD") : ".");
   fclose(f);
   const char *a3[] = {test_mlpc(), "build", spec, NULL};
   r = test_run(a3, NULL);
   ck_assert_int_eq(r.status, 1);
-  ck_assert_ptr_nonnull(strstr(r.err, ":7:5: error: layer 'batchnorm' is not supported by code generation yet"));
+  ck_assert_ptr_nonnull(
+      strstr(r.err, ":7:5: error: layer 'batchnorm' is not supported by code generation yet"));
   test_run_free(&r);
   free(spec);
   free(ll);
@@ -285,8 +292,8 @@ END_TEST
 
 START_TEST(e2e_mlpc_run) {
   char *out = path_of(tmp, "viarun");
-  const char *argv[] = {test_mlpc(), "run", "examples/iris.mlp", "--out", out, "--quiet", "--set", "epochs=3",
-                        NULL};
+  const char *argv[] = {test_mlpc(), "run",   "examples/iris.mlp", "--out", out,
+                        "--quiet",   "--set", "epochs=3",          NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
   test_run_free(&r);

@@ -109,8 +109,13 @@ START_TEST(ir_dump_is_json) {
   ir.models = model(&a, 7, 32, ls, 2);
   ir.models->task = MLP_TASK_BINARY;
   ir.nmodels = 1;
-  MlpIrJob job = {.optim = {MLP_OPTIM_ADAMW, 0.001f, 0.9f, 0.999f, 1e-8f, 0, 0.01f}, .epochs = 5, .seed = 3,
-                  .sched = MLP_SCHED_COSINE, .warmup = 2, .monitor = "val_loss", .fold = -1};
+  MlpIrJob job = {.optim = {MLP_OPTIM_ADAMW, 0.001f, 0.9f, 0.999f, 1e-8f, 0, 0.01f},
+                  .epochs = 5,
+                  .seed = 3,
+                  .sched = MLP_SCHED_COSINE,
+                  .warmup = 2,
+                  .monitor = "val_loss",
+                  .fold = -1};
   ir.jobs = &job;
   ir.njobs = 1;
   char *text = NULL;

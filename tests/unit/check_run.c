@@ -75,8 +75,14 @@ START_TEST(run_checkpoint_roundtrip) {
   snprintf(path, sizeof path, "%s/ckpt.bin", dir);
   float arena[64];
   for (int i = 0; i < 64; i++) arena[i] = (float)i * 0.5f;
-  MlprtCkptHeader h = {.job = 0, .epoch = 7, .step = 70, .best_metric = 0.25, .best_epoch = 5,
-                       .bad_epochs = 2, .lr = 0.01, .arena_bytes = sizeof arena};
+  MlprtCkptHeader h = {.job = 0,
+                       .epoch = 7,
+                       .step = 70,
+                       .best_metric = 0.25,
+                       .best_epoch = 5,
+                       .bad_epochs = 2,
+                       .lr = 0.01,
+                       .arena_bytes = sizeof arena};
   ck_assert_int_eq(mlprt_ckpt_save(path, &h, arena), 0);
   float back[64] = {0};
   MlprtCkptHeader g = {.arena_bytes = sizeof back};
@@ -99,8 +105,8 @@ END_TEST
 START_TEST(run_cli_parses_options) {
   char err[512];
   MlprtCli c;
-  char *argv[] = {"prog", "--data", "d.csv", "--out", "o", "--set", "epochs=3", "--set", "lr=0.5",
-                  "--threads", "2", "--seed", "9", "--quiet", "--resume", NULL};
+  char *argv[] = {"prog",   "--data",    "d.csv", "--out",  "o", "--set",   "epochs=3", "--set",
+                  "lr=0.5", "--threads", "2",     "--seed", "9", "--quiet", "--resume", NULL};
   ck_assert_int_eq(mlprt_cli_parse(15, argv, &c, err, sizeof err), 0);
   ck_assert_str_eq(c.data, "d.csv");
   ck_assert_str_eq(c.out, "o");
