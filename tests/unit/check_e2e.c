@@ -270,6 +270,24 @@ START_TEST(e2e_build_outputs_and_errors) {
   ck_assert_msg(r.status == 0, "%s", r.err);
   ck_assert_int_eq(access(obj, R_OK), 0);
   test_run_free(&r);
+  /* Cross-compiling: an AArch64 object (ELF e_machine 183 at byte 18). */
+  char *arm = path_of(tmp, "iris-arm.o");
+  const char *a4[] = {test_mlpc(), "build", "examples/iris.mlp", "--emit-obj", "--target", "aarch64-linux-gnu",
+                      "-o", arm, NULL};
+  r = test_run(a4, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  size_t len;
+  unsigned char *elf = (unsigned char *)test_read_file(arm, &len);
+  ck_assert(len > 20 && memcmp(elf, "\x7f" "ELF", 4) == 0);
+  ck_assert_int_eq(elf[18] | elf[19] << 8, 183);
+  free(elf);
+  free(arm);
+  const char *a5[] = {test_mlpc(), "build", "examples/iris.mlp", "--target", "nosuch-cpu-arch", NULL};
+  r = test_run(a5, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "unknown target"));
+  test_run_free(&r);
   /* A layer code generation does not know yet is an error at its place. */
   char *spec = path_of(tmp, "bad.mlp");
   FILE *f = fopen(spec, "w");
@@ -292,8 +310,9 @@ END_TEST
 
 START_TEST(e2e_mlpc_run) {
   char *out = path_of(tmp, "viarun");
-  const char *argv[] = {test_mlpc(), "run",   "examples/iris.mlp", "--out", out,
-                        "--quiet",   "--set", "epochs=3",          NULL};
+  /* A portable CPU baseline instead of this machine's, and -O1. */
+  const char *argv[] = {test_mlpc(), "run", "examples/iris.mlp", "--cpu", "x86-64-v2", "-O1", "--out", out,
+                        "--quiet", "--set", "epochs=3", NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
   test_run_free(&r);
