@@ -301,18 +301,20 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, MlpP
       mlp_diag_error(d, *at, "unexpected %s", found);
     else
       mlp_diag_error(d, *at, "expected 'use' or a definition like 'pipeline NAME { ... }', found %s", found);
+  } else if (tok == YYSYMBOL_DOTDOT) {
+    mlp_diag_error(d, *at, "unexpected '..': a range is two values with one '..' between them");
   } else if (has(exp, n, YYSYMBOL_NAME) && has(exp, n, YYSYMBOL_RBRACE)) {
     mlp_diag_error(d, *at, "expected a statement or '}', found %s", found);
   } else {
     /* A plain list, leaving out the optional '..' and ';' unless alone. */
     const char *list = "";
-    int shown = 0, m = 0;
+    int m = 0;
     for (int i = 0; i < n; i++)
       if (n == 1 || (exp[i] != YYSYMBOL_DOTDOT && exp[i] != YYSYMBOL_SEMI)) exp[m++] = exp[i];
-    for (int i = 0; i < m; i++, shown++)
+    for (int i = 0; i < m; i++)
       list = mlp_arena_printf(P->arena, "%s%s%s", list, i == 0 ? "" : i == m - 1 ? " or " : ", ",
                               token_desc(exp[i]));
-    if (shown) mlp_diag_error(d, *at, "expected %s, found %s", list, found);
+    if (m) mlp_diag_error(d, *at, "expected %s, found %s", list, found);
     else mlp_diag_error(d, *at, "unexpected %s", found);
   }
   return 0;
