@@ -273,10 +273,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, MlpP
     report_unterminated(P, at);
     return 0;
   }
-  enum { MAXEXP = 16 };
-  yysymbol_kind_t exp[MAXEXP];
-  int n = yypcontext_expected_tokens(ctx, exp, MAXEXP);
-  if (n < 0) n = MAXEXP;
+  yysymbol_kind_t exp[YYNTOKENS];
+  int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
+  if (n < 0) n = 0; /* LAC ran out of memory: say only what was found */
   const char *found = found_desc(P, tok);
   const char *prev = mlp_arena_printf(P->arena, "%.*s", P->prev_len, P->src->text + P->prev_off);
   MlpDiag *d = P->diag;
