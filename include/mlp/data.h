@@ -57,6 +57,8 @@ int mlprt_col_type_parse(const char *s);
  * order, with a hash index for lookup. */
 typedef struct {
   char **names;       /* [n] owned strings */
+  uint32_t *hash;     /* [n] hash of each name, checked before comparing bytes */
+  uint32_t *len;      /* [n] strlen of each name */
   int32_t n, cap;
   int32_t *slots;     /* [nslots] code + 1, 0 = empty */
   uint32_t nslots;    /* power of two */
@@ -97,6 +99,8 @@ void mlprt_table_drop_column(MlprtTable *t, int col);
 int mlprt_table_find(const MlprtTable *t, const char *name); /* -1 when absent */
 /* Make room for at least n rows in every column (and part). */
 void mlprt_table_reserve(MlprtTable *t, int64_t n);
+/* Give back capacity beyond nrows (loaders do this when they finish). */
+void mlprt_table_shrink(MlprtTable *t);
 /* Keep the rows whose keep[i] is nonzero, in order; returns rows removed. */
 int64_t mlprt_table_filter(MlprtTable *t, const uint8_t *keep);
 /* Reorder rows: row i of the result is old row perm[i] (perm has nrows). */
@@ -133,6 +137,7 @@ typedef struct {
   MlprtSchemaCol *cols; /* [ncols] in file order */
   int ncols;
   int64_t nrows;        /* data rows scanned */
+  int64_t bytes;        /* bytes those rows took, so a loader can size its table up front */
   bool complete;        /* every row was scanned */
 } MlprtSchema;
 

@@ -3,6 +3,7 @@
  * ops that learn nothing: duplicate removal and type coercion. Consumes and
  * produces MlprtTables; records each applied step in the cleaning log. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,43 +128,100 @@ int mlprt_outliers_apply(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p
   return rc;
 }
 
-/* ---- order statistics ---- */
+/* ---- threads ---- */
 
-double mlprt_select_kth(double *x, int64_t n, int64_t k) {
-  int64_t lo = 0, hi = n - 1;
-  while (lo < hi) {
-    /* median of three as pivot keeps sorted input linear */
-    int64_t mid = lo + (hi - lo) / 2;
-    double a = x[lo], b = x[mid], c = x[hi];
-    double pv = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-    int64_t i = lo, j = hi;
-    while (i <= j) {
-      while (x[i] < pv) i++;
-      while (x[j] > pv) j--;
-      if (i <= j) {
-        double tmp = x[i];
-        x[i] = x[j], x[j] = tmp;
-        i++, j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return x[k];
-  }
-  return x[k];
+typedef struct {
+  void (*fn)(void *ctx, int i);
+  void *ctx;
+  int n, stride, first;
+} ParTask;
+
+static void *par_run(void *arg) {
+  ParTask *p = arg;
+  for (int i = p->first; i < p->n; i += p->stride) p->fn(p->ctx, i);
+  return NULL;
 }
 
-double mlprt_quantile(double *x, int64_t n, double q) {
+void mlprt_parallel_for(int n, int nthreads, void (*fn)(void *ctx, int i), void *ctx) {
+  int nt = nthreads > 0 ? nthreads : mlprt_opt_threads(NULL);
+  if (nt > n) nt = n;
+  if (nt <= 1) {
+    for (int i = 0; i < n; i++) fn(ctx, i);
+    return;
+  }
+  ParTask task[8];
+  pthread_t tid[8];
+  bool started[8] = {false};
+  if (nt > 8) nt = 8;
+  for (int k = 0; k < nt; k++) task[k] = (ParTask){fn, ctx, n, nt, k};
+  for (int k = 1; k < nt; k++) started[k] = pthread_create(&tid[k], NULL, par_run, &task[k]) == 0;
+  par_run(&task[0]);
+  for (int k = 1; k < nt; k++) {
+    if (started[k]) pthread_join(tid[k], NULL);
+    else par_run(&task[k]); /* no thread: do its share here */
+  }
+}
+
+/* ---- order statistics ---- */
+
+/* Floats mapped to unsigned keys in the same order (negatives flipped). */
+static inline uint32_t float_key(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u & 0x80000000u ? ~u : u | 0x80000000u;
+}
+
+static inline float key_float(uint32_t k) {
+  uint32_t u = k & 0x80000000u ? k & 0x7fffffffu : ~k;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+/* The k-th and (k+1)-th smallest (0-based) of x[0..n) by radix selection:
+ * a histogram of the keys' upper 16 bits finds the bucket holding rank k, a
+ * second one over that bucket's lower 16 bits finds the key. Two linear
+ * passes instead of a sort, and x is only read. The (k+1)-th is usually in
+ * the same bucket; else it is the smallest key of a later one (one more pass). */
+static void kth_pair(const float *x, int64_t n, int64_t k, float *a, float *b) {
+  int64_t *hist = mlprt_xcalloc(65536, sizeof *hist);
+  for (int64_t i = 0; i < n; i++) hist[float_key(x[i]) >> 16]++;
+  uint32_t hi = 0;
+  while (k >= hist[hi]) k -= hist[hi++];
+  memset(hist, 0, 65536 * sizeof *hist);
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t key = float_key(x[i]);
+    if (key >> 16 == hi) hist[key & 0xffff]++;
+  }
+  uint32_t lo = 0;
+  while (k >= hist[lo]) k -= hist[lo++];
+  *a = key_float(hi << 16 | lo);
+  uint32_t lo2 = lo;
+  if (k + 1 >= hist[lo]) { /* rank k + 1 lies past this key */
+    lo2++;
+    while (lo2 < 65536 && !hist[lo2]) lo2++;
+  }
+  if (lo2 < 65536) {
+    *b = key_float(hi << 16 | lo2);
+  } else {
+    uint32_t best = UINT32_MAX;
+    for (int64_t i = 0; i < n; i++) {
+      uint32_t key = float_key(x[i]);
+      if (key >> 16 > hi && key < best) best = key;
+    }
+    *b = best == UINT32_MAX ? *a : key_float(best);
+  }
+  free(hist);
+}
+
+double mlprt_quantile(const float *x, int64_t n, double q) {
   if (n == 0) return NAN;
   double pos = q * (double)(n - 1);
   int64_t lo = (int64_t)floor(pos);
-  double v = mlprt_select_kth(x, n, lo);
+  float v, next;
+  kth_pair(x, n, lo, &v, &next);
   if (pos == (double)lo || lo + 1 >= n) return v;
-  /* after selecting lo, the next order statistic is the minimum above it */
-  double next = x[lo + 1];
-  for (int64_t i = lo + 2; i < n; i++)
-    if (x[i] < next) next = x[i];
-  return v + (pos - (double)lo) * (next - v);
+  return v + (pos - (double)lo) * ((double)next - v);
 }
 
 /* ---- hashing ---- */
@@ -177,21 +235,49 @@ uint64_t mlprt_hash_bytes64(const char *s, size_t len) {
 
 /* ---- duplicates ---- */
 
-static uint64_t cell_hash(const MlprtColumn *c, int64_t r) {
-  switch (c->type) {
-  case MLPRT_COL_FLOAT:
-  case MLPRT_COL_INT: {
-    float v = c->f[r];
-    uint32_t bits;
-    if (isnan(v)) v = NAN;  /* one NaN pattern */
-    if (v == 0) v = 0;      /* -0 == 0 */
-    memcpy(&bits, &v, 4);
-    return bits;
-  }
-  case MLPRT_COL_BOOL: return c->b[r];
-  case MLPRT_COL_CATEGORY: return (uint64_t)(int64_t)c->codes[r];
-  case MLPRT_COL_TEXT: return c->off[r] < 0 ? 0 : mlprt_hash_bytes64(c->pool + c->off[r], strlen(c->pool + c->off[r]));
-  default: return (uint64_t)c->t[r];
+typedef struct {
+  const MlprtTable *t;
+  const int *idx;
+  int n, parts;
+  uint64_t *h; /* [nrows] row hashes */
+} RowHash;
+
+/* Hash rows [lo, hi) column by column, so each pass streams one column. */
+static void hash_rows(void *ctx, int part) {
+  RowHash *rh = ctx;
+  int64_t rows = rh->t->nrows, lo = rows * part / rh->parts, hi = rows * (part + 1) / rh->parts;
+  uint64_t *h = rh->h;
+  for (int64_t r = lo; r < hi; r++) h[r] = UINT64_C(0x9e3779b97f4a7c15);
+  for (int k = 0; k < rh->n; k++) {
+    const MlprtColumn *c = &rh->t->cols[rh->idx[k]];
+    switch (c->type) {
+    case MLPRT_COL_FLOAT:
+    case MLPRT_COL_INT:
+      for (int64_t r = lo; r < hi; r++) {
+        float v = c->f[r];
+        uint32_t bits;
+        if (isnan(v)) v = NAN; /* one NaN pattern */
+        if (v == 0) v = 0;     /* -0 == 0 */
+        memcpy(&bits, &v, 4);
+        h[r] = mlprt_mix64(h[r] ^ bits);
+      }
+      break;
+    case MLPRT_COL_BOOL:
+      for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ c->b[r]);
+      break;
+    case MLPRT_COL_CATEGORY:
+      for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ (uint32_t)c->codes[r]);
+      break;
+    case MLPRT_COL_TEXT:
+      for (int64_t r = lo; r < hi; r++) {
+        const char *s = mlprt_text_at(c, r);
+        h[r] = mlprt_mix64(h[r] ^ (s ? mlprt_hash_bytes64(s, strlen(s)) : 0));
+      }
+      break;
+    default:
+      for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ (uint64_t)c->t[r]);
+      break;
+    }
   }
 }
 
@@ -208,42 +294,67 @@ static bool cell_equal(const MlprtColumn *c, int64_t a, int64_t b) {
   }
 }
 
+typedef struct {
+  const MlprtTable *t;
+  const int *idx;
+  int n, parts;
+  int64_t rows;
+  const uint64_t *h; /* [rows] row hashes */
+  uint8_t *keep;     /* [rows] out: 0 for a repeat of an earlier row */
+} Probe;
+
+/* Rows whose hash falls in partition `part` (equal rows always share one),
+ * in row order, so "earlier" is the same as in one serial pass. Each
+ * partition has its own open-addressing table; a slot holds the row's upper
+ * hash bits and row + 1, so most probes never touch h[] or the columns. */
+static void probe_rows(void *ctx, int part) {
+  Probe *p = ctx;
+  uint32_t nslots = 16;
+  while (nslots < (uint64_t)p->rows * 2 / (uint64_t)p->parts) nslots *= 2;
+  uint64_t *slots = mlprt_scratch_alloc((size_t)nslots * sizeof *slots);
+  for (int64_t r = 0; r < p->rows; r++) {
+    uint64_t hr = p->h[r];
+    if ((int)((hr >> 32) % (uint64_t)p->parts) != part) continue; /* bits the slot index does not use */
+    p->keep[r] = 1;
+    uint64_t tag = hr >> 32 << 32;
+    for (uint32_t s = (uint32_t)hr & (nslots - 1);; s = (s + 1) & (nslots - 1)) {
+      uint64_t v = slots[s];
+      if (!v) {
+        slots[s] = tag | (uint64_t)(r + 1);
+        break;
+      }
+      if ((v >> 32 << 32) != tag) continue;
+      int64_t o = (int64_t)(uint32_t)v - 1;
+      if (p->h[o] != hr) continue;
+      bool same = true;
+      for (int k = 0; k < p->n && same; k++) same = cell_equal(&p->t->cols[p->idx[k]], o, r);
+      if (same) {
+        p->keep[r] = 0;
+        break;
+      }
+    }
+  }
+  mlprt_scratch_free(slots, (size_t)nslots * sizeof *slots);
+}
+
 int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, MlprtError *err) {
   int *idx;
   int n = mlprt_select_columns(t, on, MLPRT_TM_ANY, "drop_duplicates", &idx, err);
   if (n < 0) return -1;
   int64_t rows = t->nrows;
-  uint64_t *h = mlprt_xmalloc((size_t)(rows ? rows : 1) * sizeof *h);
-  for (int64_t r = 0; r < rows; r++) h[r] = UINT64_C(0x9e3779b97f4a7c15);
-  /* column by column: each pass streams one column's memory */
-  for (int k = 0; k < n; k++) {
-    const MlprtColumn *c = &t->cols[idx[k]];
-    for (int64_t r = 0; r < rows; r++) h[r] = mlprt_mix64(h[r] ^ cell_hash(c, r)) + (uint64_t)k;
+  if (rows >= INT64_C(0x7fffffff)) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "drop_duplicates: more than 2^31 rows");
+    free(idx);
+    return -1;
   }
-  uint32_t nslots = 16;
-  while (nslots < (uint64_t)rows * 2) nslots *= 2;
-  int64_t *slots = mlprt_xmalloc((size_t)nslots * sizeof *slots);
-  memset(slots, 0xff, (size_t)nslots * sizeof *slots);
-  uint8_t *keep = mlprt_xmalloc((size_t)(rows ? rows : 1));
-  for (int64_t r = 0; r < rows; r++) {
-    keep[r] = 1;
-    for (uint32_t s = (uint32_t)h[r] & (nslots - 1);; s = (s + 1) & (nslots - 1)) {
-      int64_t o = slots[s];
-      if (o < 0) {
-        slots[s] = r;
-        break;
-      }
-      if (h[o] != h[r]) continue;
-      bool same = true;
-      for (int k = 0; k < n && same; k++) same = cell_equal(&t->cols[idx[k]], o, r);
-      if (same) {
-        keep[r] = 0;
-        break;
-      }
-    }
-  }
-  free(slots);
-  free(h);
+  size_t hbytes = (size_t)rows * sizeof(uint64_t);
+  uint64_t *h = mlprt_scratch_alloc(hbytes);
+  RowHash rh = {t, idx, n, mlprt_opt_threads(NULL), h};
+  mlprt_parallel_for(rh.parts, rh.parts, hash_rows, &rh);
+  uint8_t *keep = mlprt_scratch_alloc((size_t)rows);
+  Probe pr = {t, idx, n, rh.parts, rows, h, keep};
+  mlprt_parallel_for(rh.parts, rh.parts, probe_rows, &pr);
+  mlprt_scratch_free(h, hbytes);
   MlprtFit f;
   mlprt_fit_init(&f, MLPRT_STEP_DEDUP, 0, t, idx, 0);
   f.rows_before = rows;
@@ -251,7 +362,7 @@ int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, M
   f.rows_after = t->nrows;
   mlprt_log_fit(log, &f);
   mlprt_fit_free(&f);
-  free(keep);
+  mlprt_scratch_free(keep, (size_t)rows);
   free(idx);
   return removed;
 }

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,6 +136,7 @@ typedef struct {
   uint8_t stop[256];   /* bytes that end an unquoted field */
   int64_t row;         /* data rows consumed so far */
   int64_t line;        /* physical line of the next record (1-based) */
+  int64_t consumed;    /* bytes of the records returned so far */
   Fields fields;
 } Reader;
 
@@ -170,7 +172,10 @@ static int reader_more(Reader *rd, MlprtError *err) {
     size_t cap = rd->cap * 2;
     if (cap > rd->max_record + 1) cap = rd->max_record + 1;
     if (cap <= rd->cap) cap = rd->cap + 1;
-    rd->buf = mlprt_xrealloc(rd->buf, cap + 1);
+    char *buf = mlprt_scratch_alloc(cap + 1);
+    memcpy(buf, rd->buf, rd->len);
+    mlprt_scratch_free(rd->buf, rd->cap + 1);
+    rd->buf = buf;
     rd->cap = cap;
   }
   return reader_fill(rd, err);
@@ -178,7 +183,7 @@ static int reader_more(Reader *rd, MlprtError *err) {
 
 static void reader_close(Reader *rd) {
   if (rd->fd >= 0) close(rd->fd);
-  free(rd->buf);
+  mlprt_scratch_free(rd->buf, rd->cap + 1);
   free(rd->fields.f);
 }
 
@@ -205,6 +210,7 @@ static int reader_next(Reader *rd, MlprtError *err) {
     bool blank = rd->fields.n == 1 && rd->fields.f[0].len == 0 && !rd->fields.f[0].esc &&
                  rd->buf[rd->pos] != '"';
     rd->pos += used;
+    rd->consumed += (int64_t)used;
     rd->line += r.nl;
     if (blank) continue;
     rd->row++;
@@ -249,7 +255,7 @@ static int reader_open(Reader *rd, const char *path, const MlprtLoadOpts *o, cha
   }
   rd->cap = BLOCK * (size_t)mlprt_opt_threads(o);
   if (rd->cap > rd->max_record + 1) rd->cap = rd->max_record + 1 > BLOCK ? rd->max_record + 1 : BLOCK;
-  rd->buf = mlprt_xmalloc(rd->cap + 1);
+  rd->buf = mlprt_scratch_alloc(rd->cap + 1);
   if (reader_fill(rd, err)) return -1;
   if (rd->len >= 3 && memcmp(rd->buf, "\xEF\xBB\xBF", 3) == 0) rd->pos = 3;
   for (int i = 0; o && i < o->skip_lines; i++) {
@@ -352,6 +358,7 @@ int mlprt_csv_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, 
   }
   int64_t limit = o && o->scan_rows ? o->scan_rows : MLPRT_SCAN_ROWS_DEFAULT;
   int max_levels = mlprt_opt_max_levels(o);
+  int64_t header_bytes = rd.consumed;
   MlprtNaSet na;
   mlprt_na_init(&na, o);
   MlprtInferCol *ic = mlprt_xcalloc((size_t)ncols, sizeof *ic);
@@ -405,6 +412,7 @@ int mlprt_csv_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, 
   }
   if (!rc) {
     mlprt_infer_finish(ic, names, ncols, o, rd.row, complete, out);
+    out->bytes = rd.consumed - header_bytes;
   } else {
     for (int i = 0; i < ncols; i++) free(names[i]), mlprt_levels_free(&ic[i].levels);
   }
@@ -535,6 +543,13 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
   }
   for (int i = 0; i < ncols; i++) free(names[i]);
   free(names);
+  /* size the table once from the scan: growing columns of millions of rows
+   * by realloc costs copies and, through the allocator, peak memory */
+  struct stat st;
+  if (!rc && s->nrows > 0 && s->bytes > 0 && fstat(rd.fd, &st) == 0) {
+    double est = s->complete ? (double)s->nrows : (double)s->nrows * (double)st.st_size / (double)s->bytes * 1.02;
+    if (est < 1e10) mlprt_table_reserve(t, (int64_t)est + 16);
+  }
   MlprtNaSet na;
   mlprt_na_init(&na, o);
   int nth = mlprt_opt_threads(o);
@@ -607,5 +622,6 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
   free(tid);
   reader_close(&rd);
   if (rc) mlprt_table_free(t);
+  else mlprt_table_shrink(t);
   return rc;
 }

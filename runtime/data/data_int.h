@@ -14,6 +14,12 @@ void *mlprt_xmalloc(size_t n);
 void *mlprt_xcalloc(size_t n, size_t size);
 void *mlprt_xrealloc(void *p, size_t n);
 char *mlprt_xstrndup(const char *s, size_t n);
+/* Large short-lived buffers (row hashes, sort scratch, read buffers) come
+ * straight from mmap and go straight back, zeroed: freeing them through
+ * malloc would raise glibc's mmap threshold, after which multi-megabyte
+ * columns live in the heap and freed space inflates peak memory. */
+void *mlprt_scratch_alloc(size_t n);
+void mlprt_scratch_free(void *p, size_t n);
 
 void mlprt_error_set(MlprtError *e, const char *file, int64_t row, int64_t line, int col,
                      const char *colname, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
@@ -83,10 +89,9 @@ int mlprt_json_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema 
 #define MLPRT_ERR_RETYPE (-2)
 
 /* ---- statistics shared by the cleaning ops ---- */
-/* The k-th smallest of x[0..n) (x is reordered). */
-double mlprt_select_kth(double *x, int64_t n, int64_t k);
-/* Linear-interpolated quantile q in [0,1] of x[0..n) (x is reordered). */
-double mlprt_quantile(double *x, int64_t n, double q);
+/* Linear-interpolated quantile q in [0,1] of x[0..n) (no NaNs), as numpy's
+ * default; NaN when n is 0. x is left as it is. */
+double mlprt_quantile(const float *x, int64_t n, double q);
 
 
 /* ---- cleaning internals ---- */
@@ -117,6 +122,11 @@ int mlprt_text_clean_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
 int mlprt_vectorize_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
 /* Outliers with the keep predicate of p (p may be NULL). */
 int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p, MlprtError *err);
+
+/* fn(ctx, i) for every i in [0, n), spread over up to nthreads threads
+ * (the caller's among them); nthreads < 1 means the online CPUs. Each i
+ * must touch only its own outputs. */
+void mlprt_parallel_for(int n, int nthreads, void (*fn)(void *ctx, int i), void *ctx);
 
 /* A 64-bit mix (the splitmix64 finaliser), for hashing rows and words. */
 static inline uint64_t mlprt_mix64(uint64_t x) {

@@ -37,7 +37,18 @@ static void fit_levels(const MlprtTable *t, const MlprtColumn *c, int max_levels
   MlprtLevels lv = {0};
   int64_t *cnt = NULL;
   int32_t cap = 0;
-  for (int64_t r = 0; r < t->nrows; r++) {
+  if (c->type == MLPRT_COL_CATEGORY) {
+    /* count codes, then name them: no string work per row */
+    int64_t *per_code = mlprt_xcalloc((size_t)(c->levels.n ? c->levels.n : 1), sizeof *per_code);
+    for (int64_t r = 0; r < t->nrows; r++)
+      if (c->codes[r] >= 0 && mlprt_row_trains(t, r)) per_code[c->codes[r]]++;
+    cap = c->levels.n ? c->levels.n : 1;
+    cnt = mlprt_xcalloc((size_t)cap, sizeof *cnt);
+    for (int32_t l = 0; l < c->levels.n; l++)
+      if (per_code[l]) cnt[mlprt_levels_intern(&lv, c->levels.names[l], c->levels.len[l])] = per_code[l];
+    free(per_code);
+  }
+  for (int64_t r = 0; c->type != MLPRT_COL_CATEGORY && r < t->nrows; r++) {
     const char *s = mlprt_row_trains(t, r) ? cell_text(c, r) : NULL;
     if (!s) continue;
     int32_t k = mlprt_levels_intern(&lv, s, strlen(s));

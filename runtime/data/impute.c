@@ -8,14 +8,15 @@
 
 #include "data_int.h"
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
+static int cmp_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
   return (x > y) - (x < y);
 }
 
-/* Non-missing training values of a numeric column: [*n] doubles. */
-static double *train_values(const MlprtTable *t, const MlprtColumn *c, int64_t *n) {
-  double *v = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *v);
+/* Non-missing training values of a numeric column: [*n] floats in scratch
+ * memory of nrows floats (release with release_values). */
+static float *train_values(const MlprtTable *t, const MlprtColumn *c, int64_t *n) {
+  float *v = mlprt_scratch_alloc((size_t)t->nrows * sizeof *v);
   int64_t k = 0;
   for (int64_t r = 0; r < t->nrows; r++)
     if (mlprt_row_trains(t, r) && !isnan(c->f[r])) v[k++] = c->f[r];
@@ -25,6 +26,10 @@ static double *train_values(const MlprtTable *t, const MlprtColumn *c, int64_t *
 
 /* The most frequent training value as text, ties to the bytewise smallest;
  * NULL when the column has no training values. */
+static void release_values(const MlprtTable *t, float *v) {
+  mlprt_scratch_free(v, (size_t)t->nrows * sizeof *v);
+}
+
 static char *mode_text(const MlprtTable *t, int col) {
   MlprtLevels lv = {0};
   int64_t *cnt = NULL;
@@ -52,6 +57,61 @@ static char *mode_text(const MlprtTable *t, int col) {
   return res;
 }
 
+typedef struct {
+  const MlprtTable *t;
+  const MlprtImputeParams *p;
+  const int *idx;
+  MlprtFit *f;
+  bool *empty; /* [f->n] no training values */
+} FitTask;
+
+/* Fit one column; columns are independent, so they fit in parallel. */
+static void fit_col(void *ctx, int i) {
+  FitTask *k = ctx;
+  const MlprtTable *t = k->t;
+  const MlprtColumn *c = &t->cols[k->idx[i]];
+  MlprtColFit *cf = &k->f->cols[i];
+  bool numeric = c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT;
+  int64_t n;
+  float *v;
+  switch (k->p->strategy) {
+  case MLPRT_IMPUTE_MEAN:
+  case MLPRT_IMPUTE_MEDIAN:
+    v = train_values(t, c, &n);
+    if (k->p->strategy == MLPRT_IMPUTE_MEAN) {
+      double s = 0;
+      for (int64_t j = 0; j < n; j++) s += v[j];
+      cf->a = n ? s / (double)n : NAN;
+    } else {
+      cf->a = mlprt_quantile(v, n, 0.5);
+    }
+    release_values(t, v);
+    k->empty[i] = !n;
+    break;
+  case MLPRT_IMPUTE_MODE:
+    if (numeric) {
+      v = train_values(t, c, &n);
+      qsort(v, (size_t)n, sizeof *v, cmp_float);
+      int64_t best = 0;
+      for (int64_t j = 0, run; j < n; j += run) {
+        for (run = 1; j + run < n && v[j + run] == v[j]; run++) continue;
+        if (run > best) best = run, cf->a = v[j];
+      }
+      release_values(t, v);
+      k->empty[i] = !n;
+    } else {
+      cf->level = mode_text(t, k->idx[i]);
+      k->empty[i] = !cf->level;
+    }
+    break;
+  case MLPRT_IMPUTE_CONSTANT:
+    if (numeric) cf->a = k->p->constant;
+    else cf->level = mlprt_xstrndup(k->p->constant_text, strlen(k->p->constant_text));
+    break;
+  default: break; /* forward fill and drop learn nothing */
+  }
+}
+
 int mlprt_impute_fit(const MlprtTable *t, const MlprtImputeParams *p, MlprtFit *f, MlprtError *err) {
   unsigned mask = MLPRT_TM_NUMERIC;
   if (p->strategy == MLPRT_IMPUTE_MODE || p->strategy == MLPRT_IMPUTE_FFILL || p->strategy == MLPRT_IMPUTE_DROP)
@@ -64,59 +124,39 @@ int mlprt_impute_fit(const MlprtTable *t, const MlprtImputeParams *p, MlprtFit *
   mlprt_fit_init(f, MLPRT_STEP_IMPUTE, (int)p->strategy, t, idx, n);
   f->param = p->constant;
   f->flag = p->indicator;
-  for (int i = 0; i < n; i++) {
-    const MlprtColumn *c = &t->cols[idx[i]];
-    MlprtColFit *cf = &f->cols[i];
-    bool numeric = c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT;
-    switch (p->strategy) {
-    case MLPRT_IMPUTE_MEAN:
-    case MLPRT_IMPUTE_MEDIAN: {
-      int64_t k;
-      double *v = train_values(t, c, &k);
-      if (p->strategy == MLPRT_IMPUTE_MEAN) {
-        double s = 0;
-        for (int64_t j = 0; j < k; j++) s += v[j];
-        cf->a = k ? s / (double)k : NAN;
-      } else {
-        cf->a = mlprt_quantile(v, k, 0.5);
-      }
-      free(v);
-      if (!k) goto no_values;
-      break;
-    }
-    case MLPRT_IMPUTE_MODE:
-      if (numeric) {
-        int64_t k;
-        double *v = train_values(t, c, &k);
-        qsort(v, (size_t)k, sizeof *v, cmp_double);
-        int64_t best = 0;
-        for (int64_t j = 0, run; j < k; j += run) {
-          for (run = 1; j + run < k && v[j + run] == v[j]; run++) continue;
-          if (run > best) best = run, cf->a = v[j];
-        }
-        free(v);
-        if (!k) goto no_values;
-      } else {
-        cf->level = mode_text(t, idx[i]);
-        if (!cf->level) goto no_values;
-      }
-      break;
-    case MLPRT_IMPUTE_CONSTANT:
-      if (numeric) cf->a = p->constant;
-      else cf->level = mlprt_xstrndup(p->constant_text, strlen(p->constant_text));
-      break;
-    default: break; /* forward fill and drop learn nothing */
-    }
-    continue;
-  no_values:
-    mlprt_error_set(err, NULL, 0, 0, idx[i] + 1, c->name, "impute %s: no training values to fit",
+  FitTask k = {t, p, idx, f, mlprt_xcalloc((size_t)(n ? n : 1), sizeof(bool))};
+  mlprt_parallel_for(n, 0, fit_col, &k);
+  int rc = 0;
+  for (int i = 0; i < n && !rc; i++) {
+    if (!k.empty[i]) continue;
+    mlprt_error_set(err, NULL, 0, 0, idx[i] + 1, t->cols[idx[i]].name, "impute %s: no training values to fit",
                     mlprt_method_name(MLPRT_STEP_IMPUTE, p->strategy));
-    free(idx);
     mlprt_fit_free(f);
-    return -1;
+    rc = -1;
   }
+  free(k.empty);
   free(idx);
-  return 0;
+  return rc;
+}
+
+typedef struct {
+  MlprtTable *t;
+  const int *col;
+  MlprtFit *f;
+} FillTask;
+
+/* Fill one numeric column's NaNs with its fitted value. */
+static void fill_col(void *ctx, int i) {
+  FillTask *k = ctx;
+  MlprtColumn *c = &k->t->cols[k->col[i]];
+  MlprtColFit *cf = &k->f->cols[i];
+  if (!(c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT) || cf->level) return;
+  float v = (float)cf->a, *x = c->f;
+  if (c->type == MLPRT_COL_INT && v != floorf(v)) c->type = MLPRT_COL_FLOAT;
+  int64_t filled = 0;
+  for (int64_t r = 0; r < k->t->nrows; r++)
+    if (isnan(x[r])) x[r] = v, filled++;
+  cf->changed = filled;
 }
 
 int mlprt_impute_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
@@ -170,13 +210,7 @@ int mlprt_impute_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
         cf->changed++;
       }
     } else if (numeric && !cf->level) {
-      float v = (float)cf->a;
-      if (c->type == MLPRT_COL_INT && v != floorf(v)) c->type = MLPRT_COL_FLOAT;
-      float *x = c->f;
-      int64_t filled = 0;
-      for (int64_t r = 0; r < t->nrows; r++)
-        if (isnan(x[r])) x[r] = v, filled++;
-      cf->changed = filled;
+      continue; /* numeric fills run below, in parallel */
     } else {
       const char *why;
       for (int64_t r = 0; r < t->nrows; r++) {
@@ -190,6 +224,10 @@ int mlprt_impute_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
         cf->changed++;
       }
     }
+  }
+  if (f->method != MLPRT_IMPUTE_DROP && f->method != MLPRT_IMPUTE_FFILL) {
+    FillTask k = {t, col, f};
+    mlprt_parallel_for(f->n, 0, fill_col, &k);
   }
   if (keep) mlprt_table_filter(t, keep);
   free(keep);

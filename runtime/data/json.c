@@ -278,5 +278,6 @@ int mlprt_json_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema 
   }
   src_close(&js);
   if (rc) mlprt_table_free(t);
+  else mlprt_table_shrink(t);
   return rc;
 }

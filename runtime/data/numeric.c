@@ -40,12 +40,13 @@ static Moments train_moments(const MlprtTable *t, const float *x) {
 
 /* Training quartiles q1, q2, q3 (linear interpolation); false when empty. */
 static bool train_quartiles(const MlprtTable *t, const float *x, double q[3]) {
-  double *v = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *v);
+  size_t bytes = (size_t)t->nrows * sizeof(float);
+  float *v = mlprt_scratch_alloc(bytes);
   int64_t k = 0;
   for (int64_t r = 0; r < t->nrows; r++)
     if (mlprt_row_trains(t, r) && !isnan(x[r])) v[k++] = x[r];
   for (int i = 0; i < 3; i++) q[i] = mlprt_quantile(v, k, 0.25 * (i + 1));
-  free(v);
+  mlprt_scratch_free(v, bytes);
   return k > 0;
 }
 
@@ -70,7 +71,52 @@ static int *fit_columns(const MlprtTable *t, const MlprtFit *f, MlprtError *err)
   return col;
 }
 
+/* Columns are independent, so fits and applies run one column per task. */
+typedef struct {
+  MlprtTable *t;
+  const int *col;   /* [f->n] table column of each fitted column */
+  MlprtFit *f;
+  const uint8_t *kept; /* outliers: rows the keep predicate protects, or NULL */
+  bool *empty;      /* fits: [f->n] no training values */
+} ColTask;
+
 /* ---- outliers ---- */
+
+static void outliers_fit_col(void *ctx, int i) {
+  ColTask *k = ctx;
+  const float *x = k->t->cols[k->col[i]].f;
+  MlprtColFit *cf = &k->f->cols[i];
+  double z = k->f->param;
+  if (k->f->method == MLPRT_OUTLIER_ZSCORE) {
+    Moments m = train_moments(k->t, x);
+    k->empty[i] = !m.n;
+    cf->a = m.mean - z * m.sd;
+    cf->b = m.mean + z * m.sd;
+  } else {
+    double q[3];
+    k->empty[i] = !train_quartiles(k->t, x, q);
+    cf->a = q[0] - z * (q[2] - q[0]);
+    cf->b = q[2] + z * (q[2] - q[0]);
+  }
+}
+
+/* Run a per-column fit over the fit's columns; an error names the first
+ * column without training values. */
+static int fit_columns_parallel(MlprtTable *t, int *idx, MlprtFit *f, void (*fn)(void *, int), MlprtError *err) {
+  ColTask k = {t, idx, f, NULL, mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool))};
+  mlprt_parallel_for(f->n, 0, fn, &k);
+  for (int i = 0; i < f->n; i++) {
+    if (k.empty[i]) {
+      int c = idx[i];
+      free(k.empty);
+      free(idx);
+      return no_values(f, t, c, mlprt_step_name(f->kind), err);
+    }
+  }
+  free(k.empty);
+  free(idx);
+  return 0;
+}
 
 int mlprt_outliers_fit(const MlprtTable *t, const MlprtOutlierParams *p, MlprtFit *f, MlprtError *err) {
   int *idx;
@@ -82,31 +128,22 @@ int mlprt_outliers_fit(const MlprtTable *t, const MlprtOutlierParams *p, MlprtFi
   mlprt_fit_init(f, MLPRT_STEP_OUTLIERS, (int)p->method, t, idx, k);
   f->param = p->threshold > 0 ? p->threshold : p->method == MLPRT_OUTLIER_ZSCORE ? 3.0 : 1.5;
   f->flag = p->action == MLPRT_OUTLIER_DROP;
-  for (int i = 0; i < k; i++) {
-    const float *x = t->cols[idx[i]].f;
-    MlprtColFit *cf = &f->cols[i];
-    if (p->method == MLPRT_OUTLIER_ZSCORE) {
-      Moments m = train_moments(t, x);
-      if (!m.n) {
-        int c = idx[i];
-        free(idx);
-        return no_values(f, t, c, "outliers", err);
-      }
-      cf->a = m.mean - f->param * m.sd;
-      cf->b = m.mean + f->param * m.sd;
-    } else {
-      double q[3];
-      if (!train_quartiles(t, x, q)) {
-        int c = idx[i];
-        free(idx);
-        return no_values(f, t, c, "outliers", err);
-      }
-      cf->a = q[0] - f->param * (q[2] - q[0]);
-      cf->b = q[2] + f->param * (q[2] - q[0]);
-    }
+  return fit_columns_parallel((MlprtTable *)t, idx, f, outliers_fit_col, err);
+}
+
+static void clip_col(void *ctx, int i) {
+  ColTask *k = ctx;
+  float *x = k->t->cols[k->col[i]].f;
+  MlprtColFit *cf = &k->f->cols[i];
+  float lo = (float)cf->a, hi = (float)cf->b;
+  int64_t changed = 0;
+  for (int64_t r = 0; r < k->t->nrows; r++) {
+    float v = x[r];
+    if (!(v < lo || v > hi) || (k->kept && k->kept[r])) continue; /* NaN is never an outlier */
+    x[r] = v < lo ? lo : hi;
+    changed++;
   }
-  free(idx);
-  return 0;
+  cf->changed = changed;
 }
 
 int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p, MlprtError *err) {
@@ -117,31 +154,27 @@ int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierPara
     kept = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
     for (int64_t r = 0; r < t->nrows; r++) kept[r] = p->keep(t, r, p->keep_ctx);
   }
-  uint8_t *keep = NULL;
-  if (f->flag) {
-    keep = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
+  if (!f->flag) {
+    ColTask k = {t, col, f, kept, NULL};
+    mlprt_parallel_for(f->n, 0, clip_col, &k);
+  } else {
+    /* dropping: one keep mask, filled column after column */
+    uint8_t *keep = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
     memset(keep, 1, (size_t)t->nrows);
-  }
-  for (int i = 0; i < f->n; i++) {
-    float *x = t->cols[col[i]].f;
-    MlprtColFit *cf = &f->cols[i];
-    float lo = (float)cf->a, hi = (float)cf->b;
-    int64_t changed = 0;
-    for (int64_t r = 0; r < t->nrows; r++) {
-      float v = x[r];
-      if (!(v < lo || v > hi) || (kept && kept[r])) continue; /* NaN is never an outlier */
-      changed++;
-      if (keep) {
+    for (int i = 0; i < f->n; i++) {
+      const float *x = t->cols[col[i]].f;
+      MlprtColFit *cf = &f->cols[i];
+      float lo = (float)cf->a, hi = (float)cf->b;
+      for (int64_t r = 0; r < t->nrows; r++) {
+        if (!(x[r] < lo || x[r] > hi) || (kept && kept[r])) continue;
+        cf->changed++;
         if (keep[r]) cf->dropped++;
         keep[r] = 0;
-      } else {
-        x[r] = v < lo ? lo : hi;
       }
     }
-    cf->changed = changed;
+    mlprt_table_filter(t, keep);
+    free(keep);
   }
-  if (keep) mlprt_table_filter(t, keep);
-  free(keep);
   free(kept);
   free(col);
   return 0;
@@ -149,61 +182,58 @@ int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierPara
 
 /* ---- scaling ---- */
 
+static void scale_fit_col(void *ctx, int i) {
+  ColTask *k = ctx;
+  const float *x = k->t->cols[k->col[i]].f;
+  MlprtColFit *cf = &k->f->cols[i];
+  cf->a = 0, cf->b = 1;
+  if (k->f->method == MLPRT_SCALE_LOG1P) return;
+  if (k->f->method == MLPRT_SCALE_ROBUST) {
+    double q[3];
+    k->empty[i] = !train_quartiles(k->t, x, q);
+    cf->a = q[1], cf->b = q[2] - q[0];
+  } else {
+    Moments m = train_moments(k->t, x);
+    k->empty[i] = !m.n;
+    if (k->f->method == MLPRT_SCALE_STANDARD) cf->a = m.mean, cf->b = m.sd;
+    else cf->a = m.min, cf->b = m.max - m.min;
+  }
+  if (!(cf->b > 0)) cf->b = 1; /* a constant column: centre only */
+}
+
 int mlprt_scale_fit(const MlprtTable *t, const MlprtScaleParams *p, MlprtFit *f, MlprtError *err) {
   int *idx;
   int n = mlprt_select_columns(t, p->cols, MLPRT_TM_NUMERIC, "scale", &idx, err);
   if (n < 0) return -1;
   mlprt_fit_init(f, MLPRT_STEP_SCALE, (int)p->method, t, idx, n);
-  for (int i = 0; i < n; i++) {
-    const float *x = t->cols[idx[i]].f;
-    MlprtColFit *cf = &f->cols[i];
-    cf->a = 0, cf->b = 1;
-    if (p->method == MLPRT_SCALE_LOG1P) continue;
-    if (p->method == MLPRT_SCALE_ROBUST) {
-      double q[3];
-      if (!train_quartiles(t, x, q)) {
-        int c = idx[i];
-        free(idx);
-        return no_values(f, t, c, "scale", err);
-      }
-      cf->a = q[1], cf->b = q[2] - q[0];
-    } else {
-      Moments m = train_moments(t, x);
-      if (!m.n) {
-        int c = idx[i];
-        free(idx);
-        return no_values(f, t, c, "scale", err);
-      }
-      if (p->method == MLPRT_SCALE_STANDARD) cf->a = m.mean, cf->b = m.sd;
-      else cf->a = m.min, cf->b = m.max - m.min;
+  return fit_columns_parallel((MlprtTable *)t, idx, f, scale_fit_col, err);
+}
+
+static void scale_col(void *ctx, int i) {
+  ColTask *k = ctx;
+  MlprtColumn *c = &k->t->cols[k->col[i]];
+  MlprtColFit *cf = &k->f->cols[i];
+  float *x = c->f;
+  int64_t n = k->t->nrows, changed = 0;
+  c->type = MLPRT_COL_FLOAT;
+  if (k->f->method == MLPRT_SCALE_LOG1P) {
+    for (int64_t r = 0; r < n; r++) {
+      if (x[r] <= -1) x[r] = NAN, changed++; /* outside log1p's domain */
+      else x[r] = log1pf(x[r]);
     }
-    if (!(cf->b > 0)) cf->b = 1; /* a constant column: centre only */
+  } else {
+    /* (x - a) / b as a subtract and a multiply; NaN stays NaN */
+    float a = (float)cf->a, inv = (float)(1.0 / cf->b);
+    for (int64_t r = 0; r < n; r++) x[r] = (x[r] - a) * inv;
   }
-  free(idx);
-  return 0;
+  cf->changed = changed;
 }
 
 int mlprt_scale_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   int *col = fit_columns(t, f, err);
   if (!col) return -1;
-  for (int i = 0; i < f->n; i++) {
-    MlprtColumn *c = &t->cols[col[i]];
-    MlprtColFit *cf = &f->cols[i];
-    float *x = c->f;
-    c->type = MLPRT_COL_FLOAT;
-    int64_t changed = 0;
-    if (f->method == MLPRT_SCALE_LOG1P) {
-      for (int64_t r = 0; r < t->nrows; r++) {
-        if (x[r] <= -1) x[r] = NAN, changed++; /* outside log1p's domain */
-        else x[r] = log1pf(x[r]);
-      }
-    } else {
-      /* (x - a) / b as one multiply-add; NaN stays NaN */
-      float a = (float)cf->a, inv = (float)(1.0 / cf->b);
-      for (int64_t r = 0; r < t->nrows; r++) x[r] = (x[r] - a) * inv;
-    }
-    cf->changed = changed;
-  }
+  ColTask k = {t, col, f, NULL, NULL};
+  mlprt_parallel_for(f->n, 0, scale_col, &k);
   free(col);
   return 0;
 }

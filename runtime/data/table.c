@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "data_int.h"
 
@@ -32,6 +33,16 @@ void *mlprt_xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
   if (!q) out_of_memory(n);
   return q;
+}
+
+void *mlprt_scratch_alloc(size_t n) {
+  void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) out_of_memory(n);
+  return p;
+}
+
+void mlprt_scratch_free(void *p, size_t n) {
+  if (p) munmap(p, n ? n : 1);
 }
 
 char *mlprt_xstrndup(const char *s, size_t n) {
@@ -85,18 +96,33 @@ int mlprt_col_type_parse(const char *s) {
 
 /* ---- level dictionaries ---- */
 
+/* Eight bytes at a time: category values are short, and this is the
+ * loader's inner loop for every categorical cell. */
 static uint32_t hash_bytes(const char *s, size_t len) {
-  uint32_t h = 2166136261u; /* FNV-1a */
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-  return h;
+  uint64_t h = len * UINT64_C(0x9e3779b97f4a7c15);
+  while (len >= 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 29;
+    s += 8, len -= 8;
+  }
+  if (len) {
+    uint64_t w = 0;
+    memcpy(&w, s, len);
+    h = (h ^ w) * UINT64_C(0xc4ceb9fe1a85ec53);
+  }
+  h ^= h >> 32;
+  return (uint32_t)h;
 }
 
 int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len) {
   if (!lv->nslots) return -1;
-  for (uint32_t i = hash_bytes(s, len) & (lv->nslots - 1);; i = (i + 1) & (lv->nslots - 1)) {
+  uint32_t h = hash_bytes(s, len);
+  for (uint32_t i = h & (lv->nslots - 1);; i = (i + 1) & (lv->nslots - 1)) {
     int32_t c = lv->slots[i] - 1;
     if (c < 0) return -1;
-    if (strncmp(lv->names[c], s, len) == 0 && lv->names[c][len] == 0) return c;
+    if (lv->hash[c] == h && lv->len[c] == len && memcmp(lv->names[c], s, len) == 0) return c;
   }
 }
 
@@ -105,7 +131,7 @@ static void levels_rehash(MlprtLevels *lv, uint32_t nslots) {
   lv->slots = mlprt_xcalloc(nslots, sizeof *lv->slots);
   lv->nslots = nslots;
   for (int32_t c = 0; c < lv->n; c++) {
-    uint32_t i = hash_bytes(lv->names[c], strlen(lv->names[c])) & (nslots - 1);
+    uint32_t i = lv->hash[c] & (nslots - 1);
     while (lv->slots[i]) i = (i + 1) & (nslots - 1);
     lv->slots[i] = c + 1;
   }
@@ -118,10 +144,14 @@ int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
   if (lv->n == lv->cap) {
     lv->cap = lv->cap ? lv->cap * 2 : 8;
     lv->names = mlprt_xrealloc(lv->names, (size_t)lv->cap * sizeof *lv->names);
+    lv->hash = mlprt_xrealloc(lv->hash, (size_t)lv->cap * sizeof *lv->hash);
+    lv->len = mlprt_xrealloc(lv->len, (size_t)lv->cap * sizeof *lv->len);
   }
   c = lv->n++;
   lv->names[c] = mlprt_xstrndup(s, len);
-  uint32_t i = hash_bytes(s, len) & (lv->nslots - 1);
+  lv->hash[c] = hash_bytes(s, len);
+  lv->len[c] = (uint32_t)len;
+  uint32_t i = lv->hash[c] & (lv->nslots - 1);
   while (lv->slots[i]) i = (i + 1) & (lv->nslots - 1);
   lv->slots[i] = c + 1;
   return c;
@@ -130,6 +160,8 @@ int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
 void mlprt_levels_free(MlprtLevels *lv) {
   for (int32_t i = 0; i < lv->n; i++) free(lv->names[i]);
   free(lv->names);
+  free(lv->hash);
+  free(lv->len);
   free(lv->slots);
   memset(lv, 0, sizeof *lv);
 }
@@ -171,15 +203,17 @@ static void **column_data(MlprtColumn *c, size_t *elem) {
 }
 
 static void column_set_missing(MlprtColumn *c, int64_t from, int64_t to) {
-  for (int64_t r = from; r < to; r++) {
-    switch (c->type) {
-    case MLPRT_COL_FLOAT:
-    case MLPRT_COL_INT: c->f[r] = NAN; break;
-    case MLPRT_COL_BOOL: c->b[r] = MLPRT_BOOL_NA; break;
-    case MLPRT_COL_CATEGORY: c->codes[r] = -1; break;
-    case MLPRT_COL_TEXT: c->off[r] = -1; break;
-    default: c->t[r] = MLPRT_TIME_NA; break;
-    }
+  switch (c->type) {
+  case MLPRT_COL_FLOAT:
+  case MLPRT_COL_INT:
+    for (int64_t r = from; r < to; r++) c->f[r] = NAN;
+    break;
+  case MLPRT_COL_BOOL: memset(c->b + from, MLPRT_BOOL_NA, (size_t)(to - from)); break;
+  case MLPRT_COL_CATEGORY: memset(c->codes + from, 0xff, (size_t)(to - from) * sizeof *c->codes); break; /* -1 */
+  case MLPRT_COL_TEXT: memset(c->off + from, 0xff, (size_t)(to - from) * sizeof *c->off); break;
+  default:
+    for (int64_t r = from; r < to; r++) c->t[r] = MLPRT_TIME_NA;
+    break;
   }
 }
 
@@ -219,6 +253,18 @@ void mlprt_table_reserve(MlprtTable *t, int64_t n) {
   if (n <= t->cap_rows) return;
   int64_t cap = t->cap_rows ? t->cap_rows : 64;
   while (cap < n) cap += cap / 2 + 64;
+  for (int i = 0; i < t->ncols; i++) {
+    size_t elem;
+    void **data = column_data(&t->cols[i], &elem);
+    *data = mlprt_xrealloc(*data, (size_t)cap * elem);
+  }
+  if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
+  t->cap_rows = cap;
+}
+
+void mlprt_table_shrink(MlprtTable *t) {
+  int64_t cap = t->nrows ? t->nrows : 1;
+  if (cap >= t->cap_rows) return;
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
