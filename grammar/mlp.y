@@ -238,11 +238,16 @@ static const char *token_desc(yysymbol_kind_t k) {
 }
 
 /* The lookahead as the user wrote it: "'epochs'", "'}'", "a string". */
+/* A token's text as written, cut short when long. */
+static const char *lexeme(MlpParser *P, int off, int len) {
+  int n = len > 24 ? 24 : len;
+  return mlp_arena_printf(P->arena, "%.*s%s", n, P->src->text + off, n < len ? "..." : "");
+}
+
 static const char *found_desc(MlpParser *P, yysymbol_kind_t k) {
   if (k == YYSYMBOL_YYEOF) return "end of file";
   if (k == YYSYMBOL_STR) return "a string";
-  int n = P->tok_len > 24 ? 24 : P->tok_len;
-  return mlp_arena_printf(P->arena, "'%.*s%s'", n, P->src->text + P->tok_off, n < P->tok_len ? "..." : "");
+  return mlp_arena_printf(P->arena, "'%s'", lexeme(P, P->tok_off, P->tok_len));
 }
 
 static int has(const yysymbol_kind_t *exp, int n, yysymbol_kind_t k) {
@@ -277,7 +282,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, MlpP
   int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
   if (n < 0) n = 0; /* LAC ran out of memory: say only what was found */
   const char *found = found_desc(P, tok);
-  const char *prev = mlp_arena_printf(P->arena, "%.*s", P->prev_len, P->src->text + P->prev_off);
+  const char *prev = lexeme(P, P->prev_off, P->prev_len);
   MlpDiag *d = P->diag;
   if (n == 1 && exp[0] == YYSYMBOL_NUM) {
     mlp_diag_error(d, *at, "expected a number after '-', found %s", found);
