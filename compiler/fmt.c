@@ -50,8 +50,9 @@ static void tie(Fmt *F, const MlpNode *anchor, int role) {
   F->next++;
 }
 
-/* Tie every comment before (line, col) to a statement of kids (n of them,
- * in source order) or to the block itself; end_line 0 means no end. */
+/* Tie the comments written inside block, up to its '}' at end_line:end_col
+ * (end_line 0: to the end of input), to one of its n kids (in source order)
+ * or to the block itself. */
 static void tie_block(Fmt *F, const MlpNode *block, MlpNode **kids, int n, int end_line, int end_col) {
   const MlpNode *prev = NULL;
   if (block->kind != MLP_ND_FILE) {
