@@ -612,8 +612,17 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
       ci64(c, j->sched_step),    cf64(c, j->sched_factor),
       cf64(c, j->smoke_subset),  ci64(c, j->smoke_epochs),
       ci64(c, j->early_stop),    ci64(c, j->monitor && strcmp(j->monitor, "val_accuracy") == 0),
-      ci64(c, j->patience),      ci64(c, j->restore_best)};
+      ci64(c, j->patience),      ci64(c, j->restore_best),
+      ci64(c, j->fold),          ci64(c, j->trial)};
   return const_struct(c, f, sizeof f / sizeof f[0]);
+}
+
+/* MLPRT_OBJ_* of an objective name. ORDER OBJECTIVE */
+static int64_t objective_index(const char *objective) {
+  static const char *const names[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
+  for (int i = 0; objective && i < 4; i++)
+    if (strcmp(objective, names[i]) == 0) return i;
+  return MLPRT_OBJ_VAL_LOSS;
 }
 
 static void emit_main(Cg *c, const MlpIr *ir, LLVMValueRef program) {
@@ -632,6 +641,7 @@ static void emit_main(Cg *c, const MlpIr *ir, LLVMValueRef program) {
       LLVMValueRef sa[] = {run, ci64(c, j)};
       call(c, steps[s], c->voidt, st, 2, sa);
     }
+  if (ir->nfolds > 0) call(c, "mlprt_run_best", c->voidt, &c->ptr, 1, &run);
   LLVMBuildRet(c->b, call(c, "mlprt_run_close", c->i32, &c->ptr, 1, &run));
 }
 
@@ -687,7 +697,9 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
                       const_global(&c, "mlp_models", marr),
                       ci64(&c, ir->nmodels),
                       const_global(&c, "mlp_jobs", jarr),
-                      ci64(&c, ir->njobs)};
+                      ci64(&c, ir->njobs),
+                      ci64(&c, objective_index(ir->objective)),
+                      ci64(&c, ir->nfolds)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);
   free(models);

@@ -218,6 +218,8 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON_AddNumberToObject(es, "patience", (double)j->patience);
   cJSON_AddBoolToObject(es, "restore_best", j->restore_best);
   cJSON_AddNumberToObject(o, "fold", j->fold);
+  cJSON_AddNumberToObject(o, "trial", j->trial);
+  cJSON_AddNumberToObject(o, "batch", (double)ir->models[j->model].batch);
   return o;
 }
 
@@ -248,6 +250,8 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   }
   cJSON *models = cJSON_AddArrayToObject(root, "models");
   for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));
+  if (ir->objective) cJSON_AddStringToObject(root, "objective", ir->objective);
+  if (ir->nfolds) cJSON_AddNumberToObject(root, "folds", ir->nfolds);
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));
   char *text = cJSON_Print(root);

@@ -113,7 +113,8 @@ typedef struct {
   const char *monitor; /* "val_loss" or "val_accuracy" */
   int64_t patience;
   bool restore_best;
-  int fold; /* -1: the plain train/validation split */
+  int fold;  /* -1: the plain train/validation split */
+  int trial; /* tuning: the trial this job runs; -1 when not tuning */
 } MlpIrJob;
 
 /* One step of the cleaning chain, as the program's runtime applies it. */
@@ -151,6 +152,8 @@ typedef struct {
   int nmodels;
   MlpIrJob *jobs;
   int njobs;
+  const char *objective; /* tuning: the validation value that ranks trials */
+  int nfolds;            /* > 0: jobs are trials x folds, job t * nfolds + f holding out fold f */
 } MlpIr;
 
 const char *mlp_ir_act_name(MlpAct a);

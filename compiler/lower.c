@@ -9,6 +9,7 @@
 
 #include "mlp/data.h"
 #include "mlp/run.h"
+#include "mlp/tensor.h"
 
 /* Output extent of a window of k moved by stride over in + 2 pad (PyTorch's
  * rounding down); <= 0 when the window does not fit. */
@@ -443,6 +444,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   j->patience = es ? (int64_t)num_or(mlp_spec_arg(es, "patience"), 10) : 0;
   j->restore_best = es ? bool_or(mlp_spec_arg(es, "restore_best"), true) : false;
   j->fold = -1;
+  j->trial = -1;
   return true;
 }
 
@@ -452,6 +454,161 @@ static MlpInit lower_init(Lower *L, const char *name, MlpLoc at) {
   if (strcmp(name, "xavier_normal") == 0) return MLP_INIT_GLOROT_NORMAL;
   if (strcmp(name, "xavier_uniform") != 0) unsupported(L, at, mlp_arena_printf(L->a, "init '%s'", name));
   return MLP_INIT_GLOROT_UNIFORM;
+}
+
+/* ---- tuning ---------------------------------------------------------------- */
+
+enum { MAX_TRIALS = 1000, MAX_VALUES = 64 };
+
+/* One search space: finite values (lists, and what a grid tries), or a
+ * continuous interval for random draws (uniform, or log-uniform). */
+typedef struct {
+  const MlpSpecSpace *sp;
+  double vals[MAX_VALUES];
+  int nvals;
+  bool continuous, log, integer;
+  double lo, hi;
+} Space;
+
+/* Argument `name` (or the pos-th positional one) of a call node. */
+static double call_arg(const MlpNode *call, const char *name, int pos, double dflt) {
+  for (int i = 0; i < call->kids.len; i++) {
+    const MlpNode *arg = call->kids.items[i];
+    if ((arg->name && strcmp(arg->name, name) == 0) || (!arg->name && i == pos))
+      return arg->value && arg->value->kind == MLP_ND_NUM ? arg->value->num : dflt;
+  }
+  return dflt;
+}
+
+static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
+  const MlpNode *v = sp->space;
+  const char *name = sp->field->name;
+  out->sp = sp;
+  out->integer = sp->field->type.kind == MLP_TY_INT;
+  if (strcmp(name, "lr") != 0 && strcmp(name, "batch") != 0 && strcmp(name, "epochs") != 0) {
+    unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s'", name));
+    return false;
+  }
+  if (v->kind == MLP_ND_LIST) {
+    for (int i = 0; i < v->kids.len && out->nvals < MAX_VALUES; i++)
+      out->vals[out->nvals++] = ((const MlpNode *)v->kids.items[i])->num;
+    return true;
+  }
+  bool logr = v->kind == MLP_ND_CALL;
+  out->lo = logr ? call_arg(v, "low", 0, 1e-4) : v->value->num;
+  out->hi = logr ? call_arg(v, "high", 1, 1e-1) : v->value2->num;
+  out->continuous = true;
+  out->log = logr;
+  /* What a grid tries: every integer of an int range, else evenly spaced
+   * values (on a log scale for logrange). */
+  int steps = logr ? (int)call_arg(v, "steps", 2, 5) : out->integer ? (int)(out->hi - out->lo) + 1 : 5;
+  if (steps > MAX_VALUES) steps = MAX_VALUES;
+  for (int i = 0; i < steps; i++) {
+    double f = steps > 1 ? (double)i / (steps - 1) : 0;
+    out->vals[out->nvals++] =
+        logr ? exp(log(out->lo) + f * (log(out->hi) - log(out->lo))) : out->lo + f * (out->hi - out->lo);
+  }
+  return true;
+}
+
+/* A random draw from a space, u uniform in [0, 1). */
+static double draw(const Space *sp, double u) {
+  if (!sp->continuous) return sp->vals[(int)(u * sp->nvals)];
+  if (sp->log) return exp(log(sp->lo) + u * (log(sp->hi) - log(sp->lo)));
+  if (sp->integer) return sp->lo + floor(u * (sp->hi - sp->lo + 1));
+  return sp->lo + u * (sp->hi - sp->lo);
+}
+
+/* The model of ir specialised to batch b, made from the first when new. */
+static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
+  for (int i = 0; i < ir->nmodels; i++)
+    if (ir->models[i].batch == b) return i;
+  MlpIrModel *m = &ir->models[ir->nmodels];
+  *m = ir->models[0];
+  m->name = mlp_arena_printf(L->a, "model%d", ir->nmodels);
+  m->batch = b;
+  m->layers = mlp_arena_alloc(L->a, (size_t)m->nlayers * sizeof *m->layers);
+  memcpy(m->layers, ir->models[0].layers, (size_t)m->nlayers * sizeof *m->layers);
+  m->bufs = NULL;
+  m->nbufs = m->capbufs = 0;
+  mlp_lower_model(L->a, m);
+  return ir->nmodels++;
+}
+
+/* The trials of the tuning block, one job each; a batch size the spec's
+ * model does not have gets a model of its own (shapes are compiled). */
+static bool lower_tuning(Lower *L, MlpIr *ir) {
+  const MlpSpecBlock *t = mlp_spec_block(L->s, "tuning");
+  if (!t || !t->given || t->spaces.len == 0) return true;
+  int ns = t->spaces.len;
+  Space *sp = mlp_arena_alloc(L->a, (size_t)ns * sizeof *sp);
+  bool ok = true;
+  for (int i = 0; i < ns; i++) ok &= read_space(L, t->spaces.items[i], &sp[i]);
+  if (!ok) return false;
+  /* With folds each trial is k jobs, scored on the training and
+   * validation rows by cross-validation. */
+  int k = (int)num_or(mlp_spec_setting(t, "folds"), 0);
+  ir->nfolds = k > 1 ? k : 0;
+  int per = ir->nfolds ? ir->nfolds : 1;
+  ir->objective = str_or(mlp_spec_setting(t, "objective"), "val_loss");
+  static const char *const objectives[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
+  bool known = false;
+  for (int i = 0; i < 4; i++) known |= strcmp(ir->objective, objectives[i]) == 0;
+  if (!known) {
+    unsupported(L, t->loc, mlp_arena_printf(L->a, "the tuning objective '%s'", ir->objective));
+    return false;
+  }
+  const MlpSpecCall *search = mlp_spec_call(mlp_spec_setting(t, "search"));
+  bool random = search && strcmp(search->op->name, "random") == 0;
+  int trials = 1;
+  if (random) {
+    trials = (int)num_or(mlp_spec_arg(search, "trials"), 20);
+  } else {
+    for (int i = 0; i < ns && trials <= MAX_TRIALS; i++) trials *= sp[i].nvals;
+  }
+  if (trials * per > MAX_TRIALS) {
+    mlp_diag_error(L->d, t->loc, "the search has more than %d trials", MAX_TRIALS);
+    return false;
+  }
+  uint64_t seed = (uint64_t)num_or(random ? mlp_spec_arg(search, "seed") : NULL, 42);
+  /* Job 0 keeps the spec's own settings; the trials follow it. */
+  MlpIrJob base = ir->jobs[0];
+  ir->jobs = mlp_arena_alloc(L->a, (size_t)(1 + trials * per) * sizeof *ir->jobs);
+  ir->jobs[0] = base;
+  /* Models for every batch size: at most one per distinct value. */
+  MlpIrModel *models = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *models);
+  models[0] = ir->models[0];
+  ir->models = models;
+  for (int tr = 0; tr < trials; tr++) {
+    MlpIrJob *j = &ir->jobs[1 + tr * per];
+    *j = base;
+    j->trial = tr;
+    j->smoke_subset = 0; /* job 0's smoke run covers the model */
+    int64_t batch = ir->models[0].batch;
+    for (int i = 0, rest = tr; i < ns; i++) {
+      double v;
+      if (random) {
+        v = draw(&sp[i], mlprt_rng_uniform(seed, (uint64_t)i, (uint64_t)tr));
+      } else {
+        v = sp[i].vals[rest % sp[i].nvals];
+        rest /= sp[i].nvals;
+      }
+      const char *name = sp[i].sp->field->name;
+      if (strcmp(name, "lr") == 0)
+        j->optim.lr = (float)v;
+      else if (strcmp(name, "epochs") == 0)
+        j->epochs = (int64_t)v;
+      else
+        batch = (int64_t)v;
+    }
+    j->model = model_for_batch(L, ir, batch);
+    for (int f = 0; f < per; f++) {
+      ir->jobs[1 + tr * per + f] = *j;
+      ir->jobs[1 + tr * per + f].fold = ir->nfolds ? f : -1;
+    }
+  }
+  ir->njobs = 1 + trials * per;
+  return true;
 }
 
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {
@@ -492,5 +649,6 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
   ir->njobs = 1;
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
   if (!lower_job(&L, &ir->jobs[0])) return NULL;
+  if (!lower_tuning(&L, ir)) return NULL;
   return d->nerr > nerr ? NULL : ir;
 }

@@ -52,7 +52,7 @@ static const char usage[] =
     "  --keep-temps         (build) keep the object file beside the program\n"
     "  --target TRIPLE      (build) cross-compile for an LLVM target triple\n"
     "  --cpu NAME           (build) the CPU to tune for (default: this machine's)\n"
-    "  --out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --resume\n"
+    "  --out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --resume, --tune\n"
     "                       (run) passed to the training program\n"
     "  -h, --help           show this help\n"
     "  --version            show the version\n"
@@ -101,7 +101,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);
       o->prog_args[o->nprog_args++] = a;
       o->prog_args[o->nprog_args++] = argv[++i];
-    } else if (is_run && (strcmp(a, "--quiet") == 0 || strcmp(a, "--resume") == 0)) {
+    } else if (is_run &&
+               (strcmp(a, "--quiet") == 0 || strcmp(a, "--resume") == 0 || strcmp(a, "--tune") == 0)) {
       o->prog_args[o->nprog_args++] = a;
     } else if (strcmp(a, "-o") == 0 || strcmp(a, "--target") == 0 || strcmp(a, "--cpu") == 0) {
       if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);

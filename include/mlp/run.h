@@ -8,8 +8,22 @@
  *   mlprt_run_load(ctx);                           data: load, split, clean
  *   for each job: mlprt_run_smoke(ctx, j);         a few epochs on a subset
  *                 mlprt_run_fit(ctx, j);           epochs, validation, early stop
- *                 mlprt_run_test(ctx, j);          test metrics, weights.bin
+ *                 mlprt_run_test(ctx, j);          test metrics; weights.bin of the best job
  *   return mlprt_run_close(ctx);                   metrics, manifest.json
+ *
+ * Job 0 trains the spec's own settings. Further jobs are tuning trials,
+ * run only with --tune: each is ranked by its validation objective, and
+ * the best job's weights and metrics are the run's. With
+ * cross-validation (nfolds > 0) the trials are trials x folds: job
+ * 1 + t*k + f trains trial t on the training and validation rows outside fold f and
+ * scores it on fold f; then
+ *
+ *   mlprt_run_best(ctx);                           refit the best trial, test it
+ *
+ * retrains the trial with the best mean objective on every training and
+ * validation row for the mean of its folds' best epoch counts (no early
+ * stopping: nothing is held out) and tests it; it does nothing when nfolds
+ * is 0.
  *
  * Consumes the program descriptor below (a constant the compiler emits) and
  * the command line; produces a run directory: manifest.json, metrics.jsonl,
@@ -50,6 +64,8 @@ typedef struct {
   int64_t flops;                                         /* forward FLOPs per sample */
 } MlprtModel;
 
+enum { MLPRT_FOLD_NONE = -1, MLPRT_FOLD_ALL = -2 };
+
 enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP, MLPRT_SCHED_KIND_PLATEAU };
 
 /* One training job. */
@@ -68,6 +84,9 @@ typedef struct {
   int64_t monitor_acc; /* bool: monitor val_accuracy (else val_loss) */
   int64_t patience;
   int64_t restore_best; /* bool */
+  int64_t fold;         /* cross-validation fold this job holds out; MLPRT_FOLD_NONE: the plain split;
+                           MLPRT_FOLD_ALL: every training and validation row (a refit) */
+  int64_t trial;        /* tuning trial, or -1 */
 } MlprtJob;
 
 /* One step of the spec's cleaning chain, applied in order after the split
@@ -105,14 +124,20 @@ typedef struct {
   int64_t nmodels;
   const MlprtJob *jobs;
   int64_t njobs;
+  int64_t objective; /* MLPRT_OBJ_*: ranks jobs when there are several (tuning trials) */
+  int64_t nfolds;    /* > 0: the jobs are trials x folds over the training and validation rows */
 } MlprtProgram;
+
+/* What ranks trials: the validation loss or MAE (lower is better), accuracy
+ * or R² (higher is better). ORDER OBJECTIVE */
+enum { MLPRT_OBJ_VAL_LOSS, MLPRT_OBJ_VAL_ACCURACY, MLPRT_OBJ_VAL_R2, MLPRT_OBJ_VAL_MAE };
 
 /* ---- the training program's command line -------------------------------- */
 
 #define MLPRT_MAX_SETS 32
 
 /* PROG [--data PATH] [--out DIR] [--set KEY=VALUE ...] [--threads N]
- *      [--seed N] [--quiet] [--resume] */
+ *      [--seed N] [--quiet] [--resume] [--tune] */
 typedef struct {
   const char *data; /* NULL: the compiled path */
   const char *out;  /* NULL: the compiled directory */
@@ -121,6 +146,7 @@ typedef struct {
   int threads;  /* 0: the compiled value */
   int64_t seed; /* -1: the compiled seed */
   bool quiet, resume;
+  bool tune; /* run the tuning trials too */
 } MlprtCli;
 
 /* 0 on success; -1 with a message in err (n bytes) on a bad command line;
@@ -174,6 +200,8 @@ int mlprt_ckpt_save(const char *path, const MlprtCkptHeader *h, const void *aren
  * (h is overwritten with the saved header and arena with its bytes); -1
  * otherwise. */
 int mlprt_ckpt_load(const char *path, MlprtCkptHeader *h, void *arena);
+/* The header alone (which job a run directory's checkpoint belongs to). */
+int mlprt_ckpt_peek(const char *path, MlprtCkptHeader *h);
 
 /* ---- data ---------------------------------------------------------------- */
 
@@ -205,6 +233,7 @@ void mlprt_run_load(MlprtRun *r);
 void mlprt_run_smoke(MlprtRun *r, int64_t job);
 void mlprt_run_fit(MlprtRun *r, int64_t job);
 void mlprt_run_test(MlprtRun *r, int64_t job);
+void mlprt_run_best(MlprtRun *r);
 int mlprt_run_close(MlprtRun *r);
 
 #endif

@@ -10,7 +10,7 @@
 
 static const char cli_usage[] =
     "usage: %s [--data PATH] [--out DIR] [--set KEY=VALUE ...] [--threads N] [--seed N]\n"
-    "          [--quiet] [--resume]\n"
+    "          [--quiet] [--resume] [--tune]\n"
     "\n"
     "Train the compiled pipeline and write its run directory.\n"
     "  --data PATH        read this data file instead of the compiled one\n"
@@ -20,7 +20,8 @@ static const char cli_usage[] =
     "  --threads N        threads for matrix products\n"
     "  --seed N           seed for initialisation, shuffling and dropout\n"
     "  --quiet            no progress output\n"
-    "  --resume           continue from DIR/checkpoint.bin when it matches\n";
+    "  --resume           continue from DIR/checkpoint.bin when it matches\n"
+    "  --tune             also run the spec's tuning trials; the best one's weights and metrics win\n";
 
 static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
   char *end;
@@ -46,6 +47,8 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
       cli->quiet = true;
     } else if (strcmp(a, "--resume") == 0) {
       cli->resume = true;
+    } else if (strcmp(a, "--tune") == 0) {
+      cli->tune = true;
     } else if (strcmp(a, "--data") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--set") == 0 ||
                strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0) {
       if (!val) {

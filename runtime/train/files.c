@@ -207,6 +207,15 @@ int mlprt_ckpt_save(const char *path, const MlprtCkptHeader *h, const void *aren
   return write_atomic_parts(path, parts, lens, 3);
 }
 
+int mlprt_ckpt_peek(const char *path, MlprtCkptHeader *h) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  char magic[8];
+  int ok = fread(magic, 1, 8, f) == 8 && memcmp(magic, ckpt_magic, 8) == 0 && fread(h, sizeof *h, 1, f) == 1;
+  fclose(f);
+  return ok ? 0 : -1;
+}
+
 int mlprt_ckpt_load(const char *path, MlprtCkptHeader *h, void *arena) {
   FILE *f = fopen(path, "rb");
   if (!f) return -1;

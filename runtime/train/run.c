@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mlp/clean.h"
 #include "mlp/data.h"
 #include "mlp/sched.h"
 #include "mlp/tensor.h"
@@ -41,16 +42,23 @@ struct MlprtRun {
   MlprtJob *jobs; /* the compiled jobs with --set and --seed applied */
   JobResult *res;
   int threads;
-  char *out;                      /* the run directory */
-  char *ckpt_path, *metrics_path; /* made once: epochs allocate nothing */
+  char *out;          /* the run directory */
+  char *metrics_path; /* made once: epochs allocate nothing */
   const char *data_path;
   MlprtDataset data;
   MlprtArena *arenas; /* one per model, sized by its memory plan */
-  int64_t *perm;      /* [train rows] the epoch's order */
+  int64_t *perm;      /* [train + validation rows] an epoch's order */
+  int32_t *fold_of;   /* [train + validation rows] cross-validation fold, when nfolds > 0 */
+  int64_t njobs;      /* the program's jobs, plus the final one of a cross-validated search */
+  int64_t resume_job; /* --resume: the job checkpoint.bin holds, else -1 */
   char *metrics;      /* metrics.jsonl so far */
   size_t mlen, mcap;
   bool tty;
   double t0;
+  int64_t best_job; /* the job whose weights.bin was kept, -1 before any */
+  double best_objective;
+  double *trial_objective; /* cross-validation: each trial's mean objective (lower is better) */
+  int64_t best_trial;
 };
 
 static double now(void) {
@@ -123,8 +131,9 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
     fprintf(stderr, "%s: error: %s\n", r->prog, err);
     exit(2);
   }
-  r->jobs = malloc((size_t)p->njobs * sizeof *r->jobs);
-  r->res = calloc((size_t)p->njobs, sizeof *r->res);
+  r->njobs = p->njobs + (p->nfolds > 0);
+  r->jobs = malloc((size_t)r->njobs * sizeof *r->jobs);
+  r->res = calloc((size_t)r->njobs, sizeof *r->res);
   for (int64_t j = 0; j < p->njobs; j++) {
     r->jobs[j] = p->jobs[j];
     for (int i = 0; i < r->cli.nsets; i++)
@@ -143,9 +152,13 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   r->out = strdup(out);
   if (mlprt_mkdirs(r->out) != 0) die(r, "cannot create the run directory '%s': %s", r->out, strerror(errno));
   r->tty = isatty(1) && !r->cli.quiet;
-  r->ckpt_path = path_in(r, "checkpoint.bin");
   r->metrics_path = path_in(r, "metrics.jsonl");
+  r->resume_job = -1;
   if (r->cli.resume) {
+    char *ckpt = path_in(r, "checkpoint.bin");
+    MlprtCkptHeader h;
+    if (mlprt_ckpt_peek(ckpt, &h) == 0) r->resume_job = h.job;
+    free(ckpt);
     FILE *f = fopen(r->metrics_path, "rb");
     if (f) {
       char buf[4096];
@@ -157,6 +170,7 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
       fclose(f);
     }
   }
+  r->best_job = -1;
   r->arenas = calloc((size_t)p->nmodels, sizeof *r->arenas);
   for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_init(&r->arenas[m], (size_t)p->models[m].arena_bytes);
   return r;
@@ -168,7 +182,14 @@ void mlprt_run_load(MlprtRun *r) {
   if (mlprt_prep_load(r->p, r->data_path, &r->data, err, sizeof err) != 0) die(r, "%s", err);
   if (r->data.n[MLPRT_TRAIN] == 0) die(r, "%s: no training rows after the split", r->data_path);
   write_json(r, "cleaning.json", r->data.cleaning);
-  r->perm = malloc((size_t)r->data.n[MLPRT_TRAIN] * sizeof *r->perm);
+  int64_t pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID];
+  r->perm = malloc((size_t)pool * sizeof *r->perm);
+  if (r->p->nfolds > 0) {
+    if (pool < r->p->nfolds)
+      die(r, "%lld rows cannot make %lld folds", (long long)pool, (long long)r->p->nfolds);
+    r->fold_of = malloc((size_t)pool * sizeof *r->fold_of);
+    mlprt_kfold(pool, (int)r->p->nfolds, (uint64_t)r->p->split_seed, r->fold_of);
+  }
   if (!r->cli.quiet)
     printf("%s: %lld train, %lld validation, %lld test rows, %lld features\n", r->p->name,
            (long long)r->data.n[MLPRT_TRAIN], (long long)r->data.n[MLPRT_VALID],
@@ -202,10 +223,30 @@ static void reset_model(MlprtRun *r, int64_t job) {
   m->init(a->base, (uint64_t)r->jobs[job].seed);
 }
 
-/* One pass over the first n training rows in a seeded order; returns the
- * mean loss. No allocation happens here: rows are gathered into the
- * arena's planned input and target buffers. */
-static double train_epoch(MlprtRun *r, int64_t job, int64_t n, int64_t epoch, int64_t *step, double lr) {
+/* Rows a pass reads: rows 0..n-1 of one split, or pooled row numbers
+ * (training rows first, then validation rows) for cross-validation. */
+typedef struct {
+  int split;
+  const int64_t *rows; /* NULL: the split's own rows */
+  int64_t n;
+} View;
+
+/* Where row i of a view lives: its split and its row there. */
+static int64_t row_of(const MlprtRun *r, const View *v, int64_t i, int *split) {
+  if (!v->rows) {
+    *split = v->split;
+    return i;
+  }
+  int64_t p = v->rows[i], ntrain = r->data.n[MLPRT_TRAIN];
+  *split = p < ntrain ? MLPRT_TRAIN : MLPRT_VALID;
+  return p < ntrain ? p : p - ntrain;
+}
+
+/* One pass over the first n rows of v in a seeded order; returns the mean
+ * loss. No allocation happens here: rows are gathered into the arena's
+ * planned input and target buffers. */
+static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, int64_t epoch, int64_t *step,
+                          double lr) {
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
   const MlprtDataset *d = &r->data;
@@ -217,9 +258,10 @@ static double train_epoch(MlprtRun *r, int64_t job, int64_t n, int64_t epoch, in
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;
     for (int64_t i = 0; i < nb; i++) {
-      int64_t row = r->perm[start + i];
-      memcpy(x + i * d->F, d->x[MLPRT_TRAIN] + row * d->F, (size_t)d->F * sizeof *x);
-      memcpy(y + i * d->K, d->y[MLPRT_TRAIN] + row * d->K, (size_t)d->K * sizeof *y);
+      int s;
+      int64_t row = row_of(r, v, r->perm[start + i], &s);
+      memcpy(x + i * d->F, d->x[s] + row * d->F, (size_t)d->F * sizeof *x);
+      memcpy(y + i * d->K, d->y[s] + row * d->K, (size_t)d->K * sizeof *y);
     }
     m->forward(base, nb, 1, (uint64_t)*step, seed);
     total += m->backward(base, nb) * (double)nb;
@@ -228,36 +270,42 @@ static double train_epoch(MlprtRun *r, int64_t job, int64_t n, int64_t epoch, in
   return total / (double)n;
 }
 
-/* Loss and metrics of the current weights on one split (inference mode). */
-static Scores evaluate(MlprtRun *r, int64_t job, int split) {
+/* Loss and metrics of the current weights on the rows of v (inference). */
+static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
   const MlprtDataset *d = &r->data;
-  Scores s = {0};
-  int64_t n = d->n[split];
-  if (n == 0) return s;
+  Scores sc = {0};
+  int64_t n = v->n;
+  if (n == 0) return sc;
   float *x = (float *)(base + m->x_off);
   const float *out = (const float *)(base + m->out_off);
   double loss = 0, correct = 0, sse = 0, sae = 0, tsum = 0, tsq = 0;
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;
-    memcpy(x, d->x[split] + start * d->F, (size_t)(nb * d->F) * sizeof *x);
+    for (int64_t i = 0; i < nb; i++) {
+      int s;
+      int64_t row = row_of(r, v, start + i, &s);
+      memcpy(x + i * d->F, d->x[s] + row * d->F, (size_t)d->F * sizeof *x);
+    }
     m->forward(base, nb, 0, 0, 0);
     for (int64_t i = 0; i < nb; i++) {
       const float *o = out + i * d->K;
+      int s;
+      int64_t row = row_of(r, v, start + i, &s);
       if (m->task == MLPRT_TASK_MULTICLASS) {
-        int32_t lab = d->label[split][start + i];
+        int32_t lab = d->label[s][row];
         int64_t best = 0;
         for (int64_t k = 1; k < d->K; k++)
           if (o[k] > o[best]) best = k;
         correct += best == lab;
         loss -= log(fmax(o[lab], 1e-12));
       } else if (m->task == MLPRT_TASK_BINARY) {
-        int32_t lab = d->label[split][start + i];
+        int32_t lab = d->label[s][row];
         correct += (o[0] >= 0.5f) == (lab == 1);
         loss -= log(fmax(lab ? o[0] : 1 - o[0], 1e-12));
       } else {
-        double yv = d->y[split][start + i], t = d->target[split][start + i];
+        double yv = d->y[s][row], t = d->target[s][row];
         double pred = o[0] * d->y_std + d->y_mean;
         loss += (o[0] - yv) * (o[0] - yv);
         sse += (pred - t) * (pred - t);
@@ -267,29 +315,65 @@ static Scores evaluate(MlprtRun *r, int64_t job, int split) {
       }
     }
   }
-  s.loss = loss / (double)n;
+  sc.loss = loss / (double)n;
   if (m->task == MLPRT_TASK_REGRESSION) {
     double var = tsq - tsum * tsum / (double)n;
-    s.mse = sse / (double)n;
-    s.mae = sae / (double)n;
-    s.r2 = var > 0 ? 1 - sse / var : 0;
+    sc.mse = sse / (double)n;
+    sc.mae = sae / (double)n;
+    sc.r2 = var > 0 ? 1 - sse / var : 0;
   } else {
-    s.accuracy = correct / (double)n;
+    sc.accuracy = correct / (double)n;
   }
-  return s;
+  return sc;
+}
+
+static View split_view(const MlprtRun *r, int split) {
+  return (View){split, NULL, r->data.n[split]};
+}
+
+/* The training and validation views of a job: the plain split, the pooled
+ * rows outside and inside its fold, or (a refit) every pooled row with the
+ * validation split, then part of the training rows, only reported. rows
+ * (malloc'd, or NULL) holds pooled row numbers for the caller to free. */
+static void job_views(const MlprtRun *r, int64_t job, View *train, View *val, int64_t **rows) {
+  const MlprtJob *j = &r->jobs[job];
+  *rows = NULL;
+  *train = split_view(r, MLPRT_TRAIN);
+  *val = split_view(r, r->data.n[MLPRT_VALID] > 0 ? MLPRT_VALID : MLPRT_TRAIN);
+  if (j->fold == MLPRT_FOLD_NONE) return;
+  int64_t pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID], nin = 0, nout = 0;
+  *rows = malloc((size_t)(pool ? pool : 1) * sizeof **rows);
+  if (j->fold == MLPRT_FOLD_ALL) {
+    for (int64_t i = 0; i < pool; i++) (*rows)[i] = i;
+    *train = (View){MLPRT_TRAIN, *rows, pool};
+    return;
+  }
+  /* Held-out rows go after the training rows, both in pooled order. */
+  for (int64_t i = 0; i < pool; i++)
+    if (r->fold_of[i] != j->fold) (*rows)[nin++] = i;
+  for (int64_t i = 0; i < pool; i++)
+    if (r->fold_of[i] == j->fold) (*rows)[nin + nout++] = i;
+  *train = (View){MLPRT_TRAIN, *rows, nin};
+  *val = (View){MLPRT_VALID, *rows + nin, nout};
+}
+
+/* Tuning trials run only when asked (--tune): they multiply the work. */
+static bool skipped(const MlprtRun *r, int64_t job) {
+  return r->jobs[job].trial >= 0 && !r->cli.tune;
 }
 
 void mlprt_run_smoke(MlprtRun *r, int64_t job) {
   const MlprtJob *j = &r->jobs[job];
   JobResult *res = &r->res[job];
-  if (j->smoke_subset <= 0 || j->smoke_epochs <= 0) return;
+  if (j->smoke_subset <= 0 || j->smoke_epochs <= 0 || skipped(r, job)) return;
   const MlprtModel *m = model_of(r, job);
   int64_t n = (int64_t)llround(j->smoke_subset * (double)r->data.n[MLPRT_TRAIN]);
   if (n < m->batch) n = m->batch < r->data.n[MLPRT_TRAIN] ? m->batch : r->data.n[MLPRT_TRAIN];
   reset_model(r, job);
   int64_t step = 0;
+  View train = split_view(r, MLPRT_TRAIN);
   for (int64_t e = 0; e < j->smoke_epochs; e++) {
-    double loss = train_epoch(r, job, n, e, &step, j->lr);
+    double loss = train_epoch(r, job, &train, n, e, &step, j->lr);
     if (!isfinite(loss))
       die(r, "smoke run: the training loss is %g after %lld epoch(s) on %lld rows; lower the learning rate",
           loss, (long long)e + 1, (long long)n);
@@ -326,15 +410,23 @@ static void progress(const MlprtRun *r, int64_t job, int64_t epoch, int64_t epoc
 }
 
 void mlprt_run_fit(MlprtRun *r, int64_t job) {
+  if (skipped(r, job)) return;
   const MlprtJob *j = &r->jobs[job];
   const MlprtModel *m = model_of(r, job);
   JobResult *res = &r->res[job];
   MlprtArena *a = &r->arenas[j->model];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
-  int vsplit = r->data.n[MLPRT_VALID] > 0 ? MLPRT_VALID : MLPRT_TRAIN;
+  View train, val;
+  int64_t *rows;
+  job_views(r, job, &train, &val, &rows);
   float *params = (float *)(a->base + m->params_off), *best = (float *)(a->base + m->best_off);
   size_t pbytes = (size_t)m->n_params * sizeof(float);
-  const char *ckpt = r->ckpt_path;
+  /* One checkpoint per job, so a resumed search skips what it finished. */
+  char *ckpt = path_in(r, "checkpoint.bin");
+  /* A resumed run replays the jobs before the checkpointed one (they are
+   * deterministic) without overwriting its checkpoint. */
+  bool replay = r->cli.resume && job < r->resume_job;
+  double last_save = 0;
   double t_start = now();
 
   MlprtSched sched;
@@ -352,9 +444,9 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
 
   MlprtCkptHeader h = {.job = job, .best_metric = NAN, .arena_bytes = m->arena_bytes};
   reset_model(r, job);
-  if (r->cli.resume) {
+  if (r->cli.resume && job == r->resume_job) {
     MlprtCkptHeader saved = h;
-    if (mlprt_ckpt_load(ckpt, &saved, a->base) == 0 && saved.job == job) {
+    if (mlprt_ckpt_load(ckpt, &saved, a->base) == 0) {
       h = saved;
       if (j->sched == MLPRT_SCHED_KIND_PLATEAU) sched.lr = h.lr;
       res->resumed = true;
@@ -367,10 +459,10 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   for (; epoch < j->epochs; epoch++) {
     double lr = mlprt_sched_lr(&sched, (int)epoch);
     double t_ep = now();
-    double loss = train_epoch(r, job, r->data.n[MLPRT_TRAIN], epoch, &h.step, lr);
+    double loss = train_epoch(r, job, &train, train.n, epoch, &h.step, lr);
     if (!isfinite(loss))
       die(r, "epoch %lld: the training loss is %g; lower the learning rate", (long long)epoch + 1, loss);
-    Scores v = evaluate(r, job, vsplit);
+    Scores v = evaluate(r, job, &val);
     double metric = j->monitor_acc ? v.accuracy : v.loss;
     bool better = isnan(h.best_metric) || (j->monitor_acc ? metric > h.best_metric : metric < h.best_metric);
     if (better) {
@@ -394,45 +486,108 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
                "\"val_r2\":%.6g,\"val_mse\":%.6g,\"seconds\":%.4f}\n",
                (long long)job, (long long)epoch + 1, lr, loss, v.loss, v.r2, v.mse, now() - t_ep);
     metrics_append(r, line);
-    write_path(r, r->metrics_path, r->metrics, r->mlen);
     progress(r, job, epoch, j->epochs, loss, &v, classify);
     h.epoch = epoch + 1;
     h.lr = sched.lr;
-    if (mlprt_ckpt_save(ckpt, &h, a->base) != 0) die(r, "cannot write '%s': %s", ckpt, strerror(errno));
-    if (j->early_stop && h.bad_epochs >= j->patience) {
+    bool stop = j->early_stop && h.bad_epochs >= j->patience;
+    /* Files are synced to disk, which costs milliseconds: write after the
+     * first epoch, then at most once a second, and at the end. */
+    if (!replay && (last_save == 0 || now() - last_save >= 1.0 || stop || h.epoch == j->epochs)) {
+      write_path(r, r->metrics_path, r->metrics, r->mlen);
+      if (mlprt_ckpt_save(ckpt, &h, a->base) != 0) die(r, "cannot write '%s': %s", ckpt, strerror(errno));
+      last_save = now();
+    }
+    if (stop) {
       res->stopped_early = true;
       epoch++;
       break;
     }
   }
+  write_path(r, r->metrics_path, r->metrics, r->mlen);
   if (r->tty) putchar('\n');
   if (j->restore_best && !isnan(h.best_metric)) memcpy(params, best, pbytes);
   res->epochs_run = epoch;
   res->best_epoch = h.best_epoch + 1;
   res->steps = h.step;
   res->fit_seconds = now() - t_start;
-  res->val = evaluate(r, job, vsplit);
+  res->val = evaluate(r, job, &val);
+  free(rows);
+  free(ckpt);
   res->fit_done = true;
 }
 
+/* A job's validation objective, oriented so that lower is better. */
+static double objective_of(const MlprtRun *r, const JobResult *res) {
+  switch (r->p->objective) {
+  case MLPRT_OBJ_VAL_ACCURACY:
+    return -res->val.accuracy;
+  case MLPRT_OBJ_VAL_R2:
+    return -res->val.r2;
+  case MLPRT_OBJ_VAL_MAE:
+    return res->val.mae;
+  default:
+    return res->val.loss;
+  }
+}
+
 void mlprt_run_test(MlprtRun *r, int64_t job) {
+  if (skipped(r, job)) return;
   const MlprtModel *m = model_of(r, job);
   JobResult *res = &r->res[job];
   MlprtArena *a = &r->arenas[r->jobs[job].model];
-  res->test = evaluate(r, job, r->data.n[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID);
+  /* A fold's score is its held-out fold; the test split waits for the
+   * final training of the best trial. */
+  if (r->jobs[job].fold >= 0) return;
+  View test = split_view(r, r->data.n[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID);
+  res->test = evaluate(r, job, &test);
   res->test_done = true;
-  char name[64];
-  if (r->p->njobs == 1)
-    snprintf(name, sizeof name, "weights.bin");
-  else
-    snprintf(name, sizeof name, "weights-%lld.bin", (long long)job);
-  write_file(r, name, a->base + m->params_off, (size_t)m->n_params * sizeof(float));
+  /* Trials are ranked on validation only; the test split never chooses. */
+  double obj = objective_of(r, res);
+  /* The refit of a cross-validated search is the result whatever its
+   * (no longer held-out) validation score. */
+  bool refit = r->jobs[job].fold == MLPRT_FOLD_ALL;
+  if (refit || r->best_job < 0 || obj < r->best_objective) {
+    r->best_job = job;
+    r->best_objective = obj;
+    write_file(r, "weights.bin", a->base + m->params_off, (size_t)m->n_params * sizeof(float));
+  }
   if (!r->cli.quiet) {
     if (m->task == MLPRT_TASK_REGRESSION)
       printf("test: r2 %.4f mse %.4f mae %.4f\n", res->test.r2, res->test.mse, res->test.mae);
     else
       printf("test: accuracy %.4f loss %.4f\n", res->test.accuracy, res->test.loss);
   }
+}
+
+void mlprt_run_best(MlprtRun *r) {
+  const MlprtProgram *p = r->p;
+  if (p->nfolds <= 0 || !r->cli.tune) return;
+  /* Job 0 is the spec's own settings; trial t is jobs 1 + t k .. t k + k. */
+  int64_t k = p->nfolds, trials = (p->njobs - 1) / k;
+  r->trial_objective = malloc((size_t)trials * sizeof *r->trial_objective);
+  r->best_trial = 0;
+  for (int64_t t = 0; t < trials; t++) {
+    double sum = 0;
+    for (int64_t f = 0; f < k; f++) sum += objective_of(r, &r->res[1 + t * k + f]);
+    r->trial_objective[t] = sum / (double)k;
+    if (r->trial_objective[t] < r->trial_objective[r->best_trial]) r->best_trial = t;
+  }
+  /* The winner is refitted on every row its folds saw, for as many epochs
+   * as its folds needed on average, and takes the test. */
+  int64_t fin = p->njobs, first = 1 + r->best_trial * k;
+  double epochs = 0;
+  for (int64_t f = 0; f < k; f++) epochs += (double)r->res[first + f].best_epoch;
+  r->jobs[fin] = r->jobs[first];
+  r->jobs[fin].fold = MLPRT_FOLD_ALL;
+  r->jobs[fin].smoke_subset = 0;
+  r->jobs[fin].epochs = llround(epochs / (double)k) > 0 ? llround(epochs / (double)k) : 1;
+  r->jobs[fin].early_stop = 0;
+  r->jobs[fin].restore_best = 0;
+  if (!r->cli.quiet)
+    printf("best of %lld trials: %lld (lr %g); refitting it for %lld epochs\n", (long long)trials,
+           (long long)r->best_trial, r->jobs[fin].lr, (long long)r->jobs[fin].epochs);
+  mlprt_run_fit(r, fin);
+  mlprt_run_test(r, fin);
 }
 
 /* ---- the manifest ------------------------------------------------------ */
@@ -457,7 +612,10 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   bool classify = m->task != MLPRT_TASK_REGRESSION;
   static const char *const scheds[] = {"constant", "cosine", "step", "plateau"};
   cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "job", (double)job);
   cJSON_AddNumberToObject(o, "model", (double)j->model);
+  if (j->trial >= 0) cJSON_AddNumberToObject(o, "trial", (double)j->trial);
+  if (j->fold >= 0) cJSON_AddNumberToObject(o, "fold", (double)j->fold);
   cJSON *hp = cJSON_AddObjectToObject(o, "hyperparameters");
   cJSON_AddNumberToObject(hp, "lr", j->lr);
   cJSON_AddNumberToObject(hp, "batch", (double)m->batch);
@@ -511,12 +669,38 @@ int mlprt_run_close(MlprtRun *r) {
   cJSON_AddNumberToObject(env, "threads", r->threads);
   cJSON_AddBoolToObject(env, "deterministic", mlprt_deterministic());
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
-  for (int64_t j = 0; j < p->njobs; j++) cJSON_AddItemToArray(jobs, job_json(r, j));
-  /* The pipeline's metrics are its first job's (the plain split). */
-  bool classify = p->models[r->jobs[0].model].task != MLPRT_TASK_REGRESSION;
+  for (int64_t j = 0; j < r->njobs; j++)
+    if (r->res[j].fit_done) cJSON_AddItemToArray(jobs, job_json(r, j));
+  /* The pipeline's metrics are its best job's (the only one without tuning). */
+  int64_t best = r->best_job < 0 ? 0 : r->best_job;
+  bool classify = p->models[r->jobs[best].model].task != MLPRT_TASK_REGRESSION;
+  if (p->njobs > 1) {
+    static const char *const objectives[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
+    cJSON *tune = cJSON_AddObjectToObject(root, "tuning");
+    cJSON_AddBoolToObject(tune, "run", r->cli.tune);
+    cJSON_AddStringToObject(tune, "objective", objectives[p->objective]);
+    bool cv = p->nfolds > 0;
+    int64_t trials = cv ? (p->njobs - 1) / p->nfolds : p->njobs - 1;
+    cJSON_AddNumberToObject(tune, "trials", (double)trials);
+    cJSON_AddNumberToObject(tune, "folds", (double)p->nfolds);
+    if (r->cli.tune) {
+      /* Without folds job 0 (the spec's settings) competes too: -1. */
+      cJSON_AddNumberToObject(tune, "best_trial", (double)(cv ? r->best_trial : r->jobs[best].trial));
+      if (cv) {
+        /* Back to the objective's own sign: scores are stored negated. */
+        double sign = p->objective == MLPRT_OBJ_VAL_ACCURACY || p->objective == MLPRT_OBJ_VAL_R2 ? -1 : 1;
+        cJSON *objs = cJSON_AddArrayToObject(tune, "mean_objective");
+        for (int64_t t = 0; t < trials; t++)
+          cJSON_AddItemToArray(objs, cJSON_CreateNumber(sign * r->trial_objective[t]));
+      }
+      cJSON_AddNumberToObject(tune, "best_lr", r->jobs[best].lr);
+      cJSON_AddNumberToObject(tune, "best_batch", (double)p->models[r->jobs[best].model].batch);
+      cJSON_AddNumberToObject(tune, "best_epochs", (double)r->jobs[best].epochs);
+    }
+  }
   cJSON *metrics = cJSON_AddObjectToObject(root, "metrics");
-  cJSON_AddItemToObject(metrics, "validation", scores_json(&r->res[0].val, classify));
-  cJSON_AddItemToObject(metrics, "test", scores_json(&r->res[0].test, classify));
+  cJSON_AddItemToObject(metrics, "validation", scores_json(&r->res[best].val, classify));
+  cJSON_AddItemToObject(metrics, "test", scores_json(&r->res[best].test, classify));
   int64_t rss;
   double cpu;
   mlprt_resources(&rss, &cpu);
@@ -529,15 +713,7 @@ int mlprt_run_close(MlprtRun *r) {
   add_artifact(r, arts, "spec.mlp");
   add_artifact(r, arts, "cleaning.json");
   add_artifact(r, arts, "metrics.jsonl");
-  if (p->njobs == 1) {
-    add_artifact(r, arts, "weights.bin");
-  } else {
-    for (int64_t j = 0; j < p->njobs; j++) {
-      char name[64];
-      snprintf(name, sizeof name, "weights-%lld.bin", (long long)j);
-      add_artifact(r, arts, name);
-    }
-  }
+  add_artifact(r, arts, "weights.bin");
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
   if (!r->cli.quiet) printf("run directory: %s\n", r->out);
@@ -545,11 +721,12 @@ int mlprt_run_close(MlprtRun *r) {
   mlprt_prep_free(&r->data);
   free(r->arenas);
   free(r->perm);
+  free(r->fold_of);
+  free(r->trial_objective);
   free(r->metrics);
   free(r->jobs);
   free(r->res);
   free(r->out);
-  free(r->ckpt_path);
   free(r->metrics_path);
   free(r);
   return 0;

@@ -56,7 +56,8 @@ static MlpIr *iris_ir(MlpArena *a) {
                            .monitor = "val_loss",
                            .patience = 20,
                            .restore_best = true,
-                           .fold = -1};
+                           .fold = -1,
+                           .trial = -1};
   return ir;
 }
 

@@ -108,6 +108,41 @@ START_TEST(e2e_iris_contract) {
 }
 END_TEST
 
+START_TEST(e2e_tuning_trials) {
+  char *exe = build("iris");
+  /* Without --tune only the spec's own settings train. */
+  cJSON *plain = train(exe, "untuned", NULL);
+  const cJSON *t = cJSON_GetObjectItem(plain, "tuning");
+  ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(t, "run")));
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(plain, "jobs")), 1);
+  /* iris.mlp: random(trials = 10) over lr and batch, folds = 5. */
+  const char *tune[] = {"--tune", "--set", "epochs=30", NULL};
+  cJSON *m = train(exe, "tuned", tune);
+  t = cJSON_GetObjectItem(m, "tuning");
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(t, "run")));
+  ck_assert_int_eq(cJSON_GetObjectItem(t, "trials")->valueint, 10);
+  ck_assert_int_eq(cJSON_GetObjectItem(t, "folds")->valueint, 5);
+  const cJSON *objs = cJSON_GetObjectItem(t, "mean_objective");
+  ck_assert_int_eq(cJSON_GetArraySize(objs), 10);
+  /* The best trial has the lowest mean validation loss over its folds. */
+  int best = cJSON_GetObjectItem(t, "best_trial")->valueint;
+  for (int i = 0; i < 10; i++)
+    ck_assert(cJSON_GetArrayItem(objs, best)->valuedouble <= cJSON_GetArrayItem(objs, i)->valuedouble);
+  /* Job 0, 10 x 5 fold jobs, and the refit of the winner that was tested. */
+  const cJSON *jobs = cJSON_GetObjectItem(m, "jobs");
+  ck_assert_int_eq(cJSON_GetArraySize(jobs), 52);
+  const cJSON *refit = cJSON_GetArrayItem(jobs, 51);
+  ck_assert_int_eq(cJSON_GetObjectItem(refit, "trial")->valueint, best);
+  double acc = test_metric(m, "accuracy");
+  const cJSON *rm = cJSON_GetObjectItem(cJSON_GetObjectItem(refit, "metrics"), "test");
+  ck_assert(cJSON_GetObjectItem(rm, "accuracy")->valuedouble == acc);
+  ck_assert_msg(acc >= 0.85, "tuned iris test accuracy %.4f", acc);
+  cJSON_Delete(plain);
+  cJSON_Delete(m);
+  free(exe);
+}
+END_TEST
+
 START_TEST(e2e_resume_is_bit_identical) {
   char *exe = build("iris");
   /* 12 epochs straight, against 5 epochs and then a resume to 12. */
@@ -272,14 +307,18 @@ START_TEST(e2e_build_outputs_and_errors) {
   test_run_free(&r);
   /* Cross-compiling: an AArch64 object (ELF e_machine 183 at byte 18). */
   char *arm = path_of(tmp, "iris-arm.o");
-  const char *a4[] = {test_mlpc(), "build", "examples/iris.mlp", "--emit-obj", "--target", "aarch64-linux-gnu",
-                      "-o", arm, NULL};
+  const char *a4[] = {test_mlpc(),  "build",    "examples/iris.mlp",
+                      "--emit-obj", "--target", "aarch64-linux-gnu",
+                      "-o",         arm,        NULL};
   r = test_run(a4, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
   test_run_free(&r);
   size_t len;
   unsigned char *elf = (unsigned char *)test_read_file(arm, &len);
-  ck_assert(len > 20 && memcmp(elf, "\x7f" "ELF", 4) == 0);
+  ck_assert(len > 20 && memcmp(elf,
+                               "\x7f"
+                               "ELF",
+                               4) == 0);
   ck_assert_int_eq(elf[18] | elf[19] << 8, 183);
   free(elf);
   free(arm);
@@ -311,8 +350,8 @@ END_TEST
 START_TEST(e2e_mlpc_run) {
   char *out = path_of(tmp, "viarun");
   /* A portable CPU baseline instead of this machine's, and -O1. */
-  const char *argv[] = {test_mlpc(), "run", "examples/iris.mlp", "--cpu", "x86-64-v2", "-O1", "--out", out,
-                        "--quiet", "--set", "epochs=3", NULL};
+  const char *argv[] = {test_mlpc(), "run", "examples/iris.mlp", "--cpu", "x86-64-v2", "-O1",
+                        "--out",     out,   "--quiet",           "--set", "epochs=3",  NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
   test_run_free(&r);
@@ -333,6 +372,7 @@ Suite *e2e_suite(void) {
   tcase_add_unchecked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, e2e_iris_contract);
+  tcase_add_test(tc, e2e_tuning_trials);
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
   tcase_add_loop_test(tc, e2e_examples_meet_thresholds, 0, (int)(sizeof examples / sizeof examples[0]));

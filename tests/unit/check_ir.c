@@ -115,7 +115,8 @@ START_TEST(ir_dump_is_json) {
                   .sched = MLP_SCHED_COSINE,
                   .warmup = 2,
                   .monitor = "val_loss",
-                  .fold = -1};
+                  .fold = -1,
+                  .trial = -1};
   ir.jobs = &job;
   ir.njobs = 1;
   char *text = NULL;
