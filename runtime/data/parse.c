@@ -17,51 +17,43 @@ static inline bool is_space(char c) {
   return c == ' ' || c == '\t';
 }
 
-/* Most fields have at most 19 significant digits and a small exponent; then
- * the mantissa and 10^e are both exact doubles and one multiply or divide
+/* Most fields have at most 19 digits and a small exponent; then the
+ * mantissa and 10^e are both exact doubles and one multiply or divide
  * rounds correctly (Clinger's fast path). Everything else goes to strtod. */
 bool mlprt_parse_double(const char *s, size_t len, double *out) {
-  while (len && is_space(*s)) s++, len--;
-  while (len && is_space(s[len - 1])) len--;
+  if (len && (is_space(*s) || is_space(s[len - 1]))) {
+    while (len && is_space(*s)) s++, len--;
+    while (len && is_space(s[len - 1])) len--;
+  }
   if (!len) return false;
   const char *p = s, *end = s + len;
   bool neg = false;
   if (*p == '-' || *p == '+') neg = *p++ == '-';
-  uint64_t mant = 0;
-  int digits = 0, frac = 0, nd = 0;
-  while (p < end && *p >= '0' && *p <= '9') {
-    if (digits < 19) mant = mant * 10 + (uint64_t)(*p - '0');
-    else frac--; /* dropped integer digit: scale up later */
-    if (mant) digits++;
-    p++, nd++;
-  }
+  uint64_t mant = 0; /* wraps past 19 digits; such numbers take the slow path */
+  const char *d0 = p;
+  while (p < end && (unsigned)(*p - '0') < 10) mant = mant * 10 + (uint64_t)(*p++ - '0');
+  int nint = (int)(p - d0), nfrac = 0;
   if (p < end && *p == '.') {
-    p++;
-    while (p < end && *p >= '0' && *p <= '9') {
-      if (digits < 19) {
-        mant = mant * 10 + (uint64_t)(*p - '0');
-        frac++;
-        if (mant) digits++;
-      }
-      p++, nd++;
-    }
+    const char *f0 = ++p;
+    while (p < end && (unsigned)(*p - '0') < 10) mant = mant * 10 + (uint64_t)(*p++ - '0');
+    nfrac = (int)(p - f0);
   }
-  if (!nd) return false;
+  if (nint + nfrac == 0) return false;
   int exp = 0;
   if (p < end && (*p == 'e' || *p == 'E')) {
     p++;
     bool eneg = false;
     if (p < end && (*p == '-' || *p == '+')) eneg = *p++ == '-';
-    if (p == end || *p < '0' || *p > '9') return false;
-    while (p < end && *p >= '0' && *p <= '9') {
+    if (p == end || (unsigned)(*p - '0') >= 10) return false;
+    while (p < end && (unsigned)(*p - '0') < 10) {
       if (exp < 100000) exp = exp * 10 + (*p - '0');
       p++;
     }
     if (eneg) exp = -exp;
   }
   if (p != end) return false;
-  int e10 = exp - frac;
-  if (digits < 19 && mant < (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
+  int e10 = exp - nfrac;
+  if (nint + nfrac <= 19 && mant < (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
     double v = (double)mant;
     v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
     *out = neg ? -v : v;
@@ -201,6 +193,13 @@ void mlprt_format_datetime(int64_t t, char *buf, size_t n) {
 size_t mlprt_utf8_valid_prefix(const char *str, size_t len) {
   const unsigned char *s = (const unsigned char *)str;
   size_t i = 0;
+  /* ASCII runs eight bytes at a time */
+  while (i + 8 <= len) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & UINT64_C(0x8080808080808080)) break;
+    i += 8;
+  }
   while (i < len) {
     unsigned c = s[i];
     if (c < 0x80) {

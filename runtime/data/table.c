@@ -112,8 +112,25 @@ static uint32_t hash_bytes(const char *s, size_t len) {
     memcpy(&w, s, len);
     h = (h ^ w) * UINT64_C(0xc4ceb9fe1a85ec53);
   }
-  h ^= h >> 32;
+  /* a final avalanche: the multiplies above only carry bits upwards, and
+   * the table index is taken from the low bits */
+  h ^= h >> 33;
+  h *= UINT64_C(0xff51afd7ed558ccd);
+  h ^= h >> 33;
   return (uint32_t)h;
+}
+
+/* memcmp(a, b, n) == 0 without a call for the short strings levels hold. */
+static inline bool same_bytes(const char *a, const char *b, size_t n) {
+  while (n >= 8) {
+    uint64_t x, y;
+    memcpy(&x, a, 8), memcpy(&y, b, 8);
+    if (x != y) return false;
+    a += 8, b += 8, n -= 8;
+  }
+  while (n--)
+    if (*a++ != *b++) return false;
+  return true;
 }
 
 int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len) {
@@ -122,7 +139,7 @@ int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len) {
   for (uint32_t i = h & (lv->nslots - 1);; i = (i + 1) & (lv->nslots - 1)) {
     int32_t c = lv->slots[i] - 1;
     if (c < 0) return -1;
-    if (lv->hash[c] == h && lv->len[c] == len && memcmp(lv->names[c], s, len) == 0) return c;
+    if (lv->hash[c] == h && lv->len[c] == len && same_bytes(lv->names[c], s, len)) return c;
   }
 }
 
@@ -274,17 +291,27 @@ void mlprt_table_shrink(MlprtTable *t) {
   t->cap_rows = cap;
 }
 
+typedef struct {
+  MlprtTable *t;
+  const uint8_t *keep;
+} FilterTask;
+
+/* Compact one column; columns are independent, so they run in parallel. */
+static void filter_column(void *ctx, int i) {
+  FilterTask *k = ctx;
+  size_t elem;
+  char *d = *column_data(&k->t->cols[i], &elem);
+  int64_t w = 0;
+  for (int64_t r = 0; r < k->t->nrows; r++)
+    if (k->keep[r]) memcpy(d + w++ * elem, d + r * elem, elem);
+}
+
 int64_t mlprt_table_filter(MlprtTable *t, const uint8_t *keep) {
   int64_t n = 0;
   for (int64_t r = 0; r < t->nrows; r++) n += keep[r] != 0;
   if (n == t->nrows) return 0;
-  for (int i = 0; i < t->ncols; i++) {
-    size_t elem;
-    char *d = *column_data(&t->cols[i], &elem);
-    int64_t w = 0;
-    for (int64_t r = 0; r < t->nrows; r++)
-      if (keep[r]) memcpy(d + w++ * elem, d + r * elem, elem);
-  }
+  FilterTask k = {t, keep};
+  mlprt_parallel_for(t->ncols, 0, filter_column, &k);
   if (t->part) {
     int64_t w = 0;
     for (int64_t r = 0; r < t->nrows; r++)
