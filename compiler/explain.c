@@ -55,22 +55,38 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   if (d->n_classes) fprintf(out, ", %lld classes", (long long)d->n_classes);
   fprintf(out, "\n  split: validation %.2f, test %.2f%s, seed %llu\n", d->val_frac, d->test_frac,
           d->stratify ? ", stratified" : "", (unsigned long long)d->split_seed);
-  for (int i = 0; i < ir->nmodels; i++) explain_model(&ir->models[i], out);
+  explain_model(&ir->models[0], out);
+  /* Models for other batch sizes (tuning) share the layers; only their
+   * shapes and arenas differ. */
+  for (int i = 1; i < ir->nmodels; i++) {
+    char buf[32];
+    fprintf(out, "model %s: the same layers at batch %lld, one arena of %s\n", ir->models[i].name,
+            (long long)ir->models[i].batch, human_bytes(ir->models[i].arena_bytes, buf, sizeof buf));
+  }
   static const char *const opt[] = {"sgd", "adam", "adamw"};
   static const char *const sched[] = {"constant", "cosine", "step", "plateau"};
-  for (int i = 0; i < ir->njobs; i++) {
-    const MlpIrJob *j = &ir->jobs[i];
-    fprintf(out, "\njob %d: train %s with %s(lr %g", i, ir->models[j->model].name, opt[j->optim.kind],
-            j->optim.lr);
-    if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);
-    fprintf(out, "), up to %lld epochs, %s schedule, seed %llu\n", (long long)j->epochs, sched[j->sched],
-            (unsigned long long)j->seed);
-    if (j->smoke_subset > 0)
-      fprintf(out, "  smoke run: %.0f%% of the training rows for %lld epochs\n", 100 * j->smoke_subset,
-              (long long)j->smoke_epochs);
-    if (j->early_stop)
-      fprintf(out, "  early stopping on %s, patience %lld%s\n", j->monitor, (long long)j->patience,
-              j->restore_best ? ", best weights restored" : "");
+  const MlpIrJob *j = &ir->jobs[0];
+  fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, opt[j->optim.kind], j->optim.lr);
+  if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);
+  fprintf(out, "), up to %lld epochs, %s schedule, seed %llu\n", (long long)j->epochs, sched[j->sched],
+          (unsigned long long)j->seed);
+  if (j->smoke_subset > 0)
+    fprintf(out, "  smoke run: %.0f%% of the training rows for %lld epochs\n", 100 * j->smoke_subset,
+            (long long)j->smoke_epochs);
+  if (j->early_stop)
+    fprintf(out, "  early stopping on %s, patience %lld%s\n", j->monitor, (long long)j->patience,
+            j->restore_best ? ", best weights restored" : "");
+  /* Tuning trials: one line each (their folds share the line). */
+  if (ir->njobs > 1) {
+    int per = ir->nfolds ? ir->nfolds : 1, trials = (ir->njobs - 1) / per;
+    fprintf(out, "\ntuning (with --tune): %d trials", trials);
+    if (ir->nfolds) fprintf(out, " x %d folds", ir->nfolds);
+    fprintf(out, ", ranked by %s\n", ir->objective);
+    for (int t = 0; t < trials; t++) {
+      const MlpIrJob *tj = &ir->jobs[1 + t * per];
+      fprintf(out, "  trial %d: lr %g, batch %lld, epochs %lld\n", t, tj->optim.lr,
+              (long long)ir->models[tj->model].batch, (long long)tj->epochs);
+    }
   }
   fprintf(out, "\nrun directory: %s (threads: %d)\n", ir->out_dir, ir->threads);
 }

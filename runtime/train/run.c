@@ -485,7 +485,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
                "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,\"val_loss\":%.6g,"
                "\"val_r2\":%.6g,\"val_mse\":%.6g,\"seconds\":%.4f}\n",
                (long long)job, (long long)epoch + 1, lr, loss, v.loss, v.r2, v.mse, now() - t_ep);
-    metrics_append(r, line);
+    if (!replay) metrics_append(r, line); /* a replayed job's lines are in the file already */
     progress(r, job, epoch, j->epochs, loss, &v, classify);
     h.epoch = epoch + 1;
     h.lr = sched.lr;
