@@ -57,8 +57,8 @@ int main(int argc, char **argv) {
   double t2 = now();
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  printf("mlpc %.3f %ld %lld %d load=%.3f clean=%.3f\n", t2 - t0, ru.ru_maxrss, (long long)t.nrows, t.ncols, t1 - t0,
-         t2 - t1);
+  printf("mlpc %.3f %ld %lld %d load=%.3f clean=%.3f\n", t2 - t0, ru.ru_maxrss, (long long)t.nrows, t.ncols,
+         t1 - t0, t2 - t1);
   if (argc > 3 && mlprt_clean_log_write(log, argv[3], &e)) die(&e);
   mlprt_clean_log_free(log);
   mlprt_table_free(&t);

@@ -32,7 +32,9 @@ BYTES=$(wc -c < "$CSV")
 cat "$CSV" > /dev/null # warm the page cache
 
 now() { date +%s.%N; }
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() {
+  sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
 
 : > "$DIR/cat.txt"; : > "$DIR/mlpc.txt"; : > "$DIR/pandas.txt"
 i=0
@@ -57,7 +59,8 @@ p_rss=$(awk '{print $3}' "$DIR/pandas.txt" | median)
 awk -v b="$BYTES" -v r="$ROWS" -v c="$cat_s" -v ms="$m_s" -v mr="$m_rss" -v ps="$p_s" -v pr="$p_rss" \
     -v reps="$REPS" -v th="$THREADS" -v shape="$m_shape" 'BEGIN {
   mb = b / 1e6
-  printf "input: %d rows, %.1f MB; output %s (rows cols); medians of %d runs; mlpc threads %d\n", r, mb, shape, reps, th
+  printf "input: %d rows, %.1f MB; output %s (rows cols)\n", r, mb, shape
+  printf "medians of %d runs; mlpc threads %d\n", reps, th
   printf "%-8s %9s %10s %12s %12s\n", "", "seconds", "MB/s", "rows/s", "peak RSS MB"
   printf "%-8s %9.3f %10.1f %12.0f %12.1f\n", "mlpc", ms, mb / ms, r / ms, mr / 1024
   printf "%-8s %9.3f %10.1f %12.0f %12.1f\n", "pandas", ps, mb / ps, r / ps, pr / 1024

@@ -209,8 +209,8 @@ int mlprt_ts_rolling(MlprtTable *t, const char *column, int window, MlprtRoll st
 /* Align n series on one time index: each is resampled to step, and the
  * result holds the common time range with every series' columns, named
  * PREFIX.NAME (prefix[i], or "s1", "s2" ... when NULL). */
-int mlprt_ts_align(MlprtTable *const *series, const char *const *time_cols, const char *const *prefixes, int n,
-                   int64_t step_seconds, MlprtGapFill fill, MlprtTable *out, MlprtError *err);
+int mlprt_ts_align(MlprtTable *const *series, const char *const *time_cols, const char *const *prefixes,
+                   int n, int64_t step_seconds, MlprtGapFill fill, MlprtTable *out, MlprtError *err);
 
 /* ---- splits ------------------------------------------------------------------- */
 

@@ -397,7 +397,8 @@ int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail
     if (!mlprt_cell_from_text(&tmp, 0, r, s, strlen(s), &na, &why)) continue;
     f.cols[0].changed++;
     if (on_fail == MLPRT_ONFAIL_ERROR) {
-      mlprt_error_set(err, NULL, r + 1, 0, c + 1, column, "coerce to %s: %s: '%.40s'", mlprt_col_type_name(to), why, s);
+      mlprt_error_set(err, NULL, r + 1, 0, c + 1, column, "coerce to %s: %s: '%.40s'",
+                      mlprt_col_type_name(to), why, s);
       rc = -1;
     } else {
       mlprt_row_set_missing(&tmp, r);

@@ -537,7 +537,8 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
   }
   for (int i = 0; i < ncols && !rc; i++) {
     if (strcmp(names[i], s->cols[i].name)) {
-      mlprt_error_set(err, path, 0, 0, i + 1, names[i], "column is named '%s' in the schema", s->cols[i].name);
+      mlprt_error_set(err, path, 0, 0, i + 1, names[i], "column is named '%s' in the schema",
+                      s->cols[i].name);
       rc = -1;
     }
   }
@@ -547,7 +548,8 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
    * by realloc costs copies and, through the allocator, peak memory */
   struct stat st;
   if (!rc && s->nrows > 0 && s->bytes > 0 && fstat(rd.fd, &st) == 0) {
-    double est = s->complete ? (double)s->nrows : (double)s->nrows * (double)st.st_size / (double)s->bytes * 1.02;
+    double est =
+        s->complete ? (double)s->nrows : (double)s->nrows * (double)st.st_size / (double)s->bytes * 1.02;
     if (est < 1e10) mlprt_table_reserve(t, (int64_t)est + 16);
   }
   MlprtNaSet na;

@@ -91,9 +91,11 @@ int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *
 }
 
 /* Fitted index of every row's value: [nrows], -1 missing, -2 unseen. */
-static int32_t *row_levels(const MlprtTable *t, const MlprtColumn *c, const MlprtColFit *cf, int64_t *unseen) {
+static int32_t *row_levels(const MlprtTable *t, const MlprtColumn *c, const MlprtColFit *cf,
+                           int64_t *unseen) {
   MlprtLevels fitted = {0};
-  for (int32_t k = 0; k < cf->nlevels; k++) mlprt_levels_intern(&fitted, cf->levels[k], strlen(cf->levels[k]));
+  for (int32_t k = 0; k < cf->nlevels; k++)
+    mlprt_levels_intern(&fitted, cf->levels[k], strlen(cf->levels[k]));
   int32_t *out = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *out);
   *unseen = 0;
   if (c->type == MLPRT_COL_CATEGORY) {

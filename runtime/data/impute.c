@@ -114,7 +114,8 @@ static void fit_col(void *ctx, int i) {
 
 int mlprt_impute_fit(const MlprtTable *t, const MlprtImputeParams *p, MlprtFit *f, MlprtError *err) {
   unsigned mask = MLPRT_TM_NUMERIC;
-  if (p->strategy == MLPRT_IMPUTE_MODE || p->strategy == MLPRT_IMPUTE_FFILL || p->strategy == MLPRT_IMPUTE_DROP)
+  if (p->strategy == MLPRT_IMPUTE_MODE || p->strategy == MLPRT_IMPUTE_FFILL ||
+      p->strategy == MLPRT_IMPUTE_DROP)
     mask = MLPRT_TM_ANY;
   else if (p->strategy == MLPRT_IMPUTE_CONSTANT && p->constant_text)
     mask = MLPRT_TM_ANY;
@@ -216,7 +217,8 @@ int mlprt_impute_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
       for (int64_t r = 0; r < t->nrows; r++) {
         if (!mlprt_is_missing(t, col[i], r)) continue;
         if (mlprt_cell_from_text(t, col[i], r, cf->level, strlen(cf->level), &none, &why)) {
-          mlprt_error_set(err, NULL, r + 1, 0, col[i] + 1, c->name, "impute: fill value '%s': %s", cf->level, why);
+          mlprt_error_set(err, NULL, r + 1, 0, col[i] + 1, c->name, "impute: fill value '%s': %s", cf->level,
+                          why);
           free(keep);
           free(col);
           return -1;

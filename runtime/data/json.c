@@ -67,7 +67,8 @@ static int src_open(JsonSrc *js, const char *path, bool lines, MlprtError *err) 
     const char *ep = cJSON_GetErrorPtr();
     if (ep && ep >= text && ep <= text + got) off = (size_t)(ep - text);
     offset_to_line(text, off, &line, &col);
-    mlprt_error_set(err, path, 0, line, 0, NULL, "invalid JSON near line %lld, byte %d", (long long)line, col);
+    mlprt_error_set(err, path, 0, line, 0, NULL, "invalid JSON near line %lld, byte %d", (long long)line,
+                    col);
     free(text);
     return -1;
   }
@@ -123,7 +124,8 @@ static cJSON *src_next(JsonSrc *js, size_t max_record, int *rc, MlprtError *err)
   }
   js->row++;
   if (!cJSON_IsObject(rec)) {
-    mlprt_error_set(err, js->path, js->row, js->lines ? js->lineno : 0, 0, NULL, "record is not a JSON object");
+    mlprt_error_set(err, js->path, js->row, js->lines ? js->lineno : 0, 0, NULL,
+                    "record is not a JSON object");
     *rc = -1;
     return NULL;
   }
@@ -193,7 +195,8 @@ int mlprt_json_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out,
       int decl = mlprt_decl_type(o, v->string);
       if (!value_text(v, num, sizeof num, &s, &len, &bad) || mlprt_na_match(&na, s, len)) {
         if (bad) {
-          mlprt_error_set(err, path, js.row, line, c + 1, v->string, "nested arrays and objects are not supported");
+          mlprt_error_set(err, path, js.row, line, c + 1, v->string,
+                          "nested arrays and objects are not supported");
           rc = -1;
         }
         ic[c].nmissing++;
@@ -264,7 +267,8 @@ int mlprt_json_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema 
         rc = s->complete ? -1 : MLPRT_ERR_RETYPE;
       } else if (!value_text(v, num, sizeof num, &txt, &len, &bad)) {
         if (bad) {
-          mlprt_error_set(err, path, js.row, line, c + 1, v->string, "nested arrays and objects are not supported");
+          mlprt_error_set(err, path, js.row, line, c + 1, v->string,
+                          "nested arrays and objects are not supported");
           rc = -1;
         }
       } else if (mlprt_cell_from_text(t, c, row, txt, len, &na, &why)) {

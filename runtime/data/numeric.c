@@ -102,7 +102,8 @@ static void outliers_fit_col(void *ctx, int i) {
 
 /* Run a per-column fit over the fit's columns; an error names the first
  * column without training values. */
-static int fit_columns_parallel(MlprtTable *t, int *idx, MlprtFit *f, void (*fn)(void *, int), MlprtError *err) {
+static int fit_columns_parallel(MlprtTable *t, int *idx, MlprtFit *f, void (*fn)(void *, int),
+                                MlprtError *err) {
   ColTask k = {t, idx, f, NULL, mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool))};
   mlprt_parallel_for(f->n, 0, fn, &k);
   for (int i = 0; i < f->n; i++) {

@@ -72,7 +72,9 @@ static void add_fitted(cJSON *o, const MlprtFit *f, const MlprtColFit *c) {
       for (int32_t i = 0; i < c->nlevels; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(c->weights[i]));
     }
     break;
-  case MLPRT_STEP_COERCE: cJSON_AddStringToObject(o, "to", mlprt_col_type_name((MlprtColType)c->method)); break;
+  case MLPRT_STEP_COERCE:
+    cJSON_AddStringToObject(o, "to", mlprt_col_type_name((MlprtColType)c->method));
+    break;
   default: break;
   }
 }
@@ -105,7 +107,9 @@ void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
     if (f->method == MLPRT_ENCODE_HASH) add_num(s, "buckets", f->param);
     else cJSON_AddBoolToObject(s, "unknown_bucket", f->flag);
     break;
-  case MLPRT_STEP_VECTORIZE: add_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab", f->param); break;
+  case MLPRT_STEP_VECTORIZE:
+    add_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab", f->param);
+    break;
   default: break;
   }
   add_num(s, "rows_before", (double)f->rows_before);
@@ -158,7 +162,8 @@ void mlprt_clean_log_summary(const MlprtCleanLog *log, FILE *out) {
     for (cJSON *c = cJSON_GetObjectItem(s, "columns")->child; c; c = c->next) {
       /* the column's count: the item after the fitted values */
       const cJSON *cnt = cJSON_GetObjectItem(c, "rows_dropped")->prev;
-      if (cnt->valuedouble > 0) fprintf(out, "; %s %s %.0f", c->child->valuestring, cnt->string, cnt->valuedouble);
+      if (cnt->valuedouble > 0)
+        fprintf(out, "; %s %s %.0f", c->child->valuestring, cnt->string, cnt->valuedouble);
     }
     fputc('\n', out);
   }

@@ -36,7 +36,8 @@ static void part_sizes(int64_t n, const double fr[3], int64_t sz[3]) {
 static void assign(uint8_t *part, const int64_t *rows, int64_t n, const double fr[3]) {
   int64_t sz[3];
   part_sizes(n, fr, sz);
-  for (int64_t i = 0; i < n; i++) part[rows[i]] = i < sz[0] ? MLPRT_TRAIN : i < sz[0] + sz[1] ? MLPRT_VALID : MLPRT_TEST;
+  for (int64_t i = 0; i < n; i++)
+    part[rows[i]] = i < sz[0] ? MLPRT_TRAIN : i < sz[0] + sz[1] ? MLPRT_VALID : MLPRT_TEST;
 }
 
 /* Group id of every row by the text of column col: [nrows]; returns groups. */

@@ -226,7 +226,9 @@ static void column_set_missing(MlprtColumn *c, int64_t from, int64_t to) {
     for (int64_t r = from; r < to; r++) c->f[r] = NAN;
     break;
   case MLPRT_COL_BOOL: memset(c->b + from, MLPRT_BOOL_NA, (size_t)(to - from)); break;
-  case MLPRT_COL_CATEGORY: memset(c->codes + from, 0xff, (size_t)(to - from) * sizeof *c->codes); break; /* -1 */
+  case MLPRT_COL_CATEGORY:
+    memset(c->codes + from, 0xff, (size_t)(to - from) * sizeof *c->codes);
+    break; /* -1 */
   case MLPRT_COL_TEXT: memset(c->off + from, 0xff, (size_t)(to - from) * sizeof *c->off); break;
   default:
     for (int64_t r = from; r < to; r++) c->t[r] = MLPRT_TIME_NA;

@@ -34,7 +34,8 @@ bool mlprt_is_stop_word(const char *w, size_t len) {
   if (len >= sizeof buf) return false;
   memcpy(buf, w, len);
   buf[len] = 0;
-  return bsearch(buf, stop_words, sizeof stop_words / sizeof *stop_words, sizeof *stop_words, cmp_key) != NULL;
+  return bsearch(buf, stop_words, sizeof stop_words / sizeof *stop_words, sizeof *stop_words, cmp_key) !=
+         NULL;
 }
 
 /* Letters and digits form words; bytes >= 0x80 (UTF-8) count as letters. */
@@ -263,7 +264,8 @@ int mlprt_vectorize_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   bool hash = f->method == MLPRT_VEC_HASH;
   int nout = hash ? (int)f->param : cf->nlevels;
   MlprtLevels vocab = {0};
-  for (int32_t k = 0; !hash && k < cf->nlevels; k++) mlprt_levels_intern(&vocab, cf->levels[k], strlen(cf->levels[k]));
+  for (int32_t k = 0; !hash && k < cf->nlevels; k++)
+    mlprt_levels_intern(&vocab, cf->levels[k], strlen(cf->levels[k]));
   int first = t->ncols;
   char name[512];
   for (int k = 0; k < nout; k++) {

@@ -57,13 +57,15 @@ static int by_key(const void *a, const void *b) {
 int mlprt_ts_sort(MlprtTable *t, const char *time_col, MlprtError *err) {
   int c = mlprt_table_find(t, time_col);
   if (c < 0 || !((MLPRT_TM_NUMERIC | MLPRT_TM(MLPRT_COL_DATETIME)) & MLPRT_TM(t->cols[c].type))) {
-    mlprt_error_set(err, NULL, 0, 0, c + 1, time_col, "sort: needs a datetime or numeric column of this name");
+    mlprt_error_set(err, NULL, 0, 0, c + 1, time_col,
+                    "sort: needs a datetime or numeric column of this name");
     return -1;
   }
   const MlprtColumn *col = &t->cols[c];
   SortKey *k = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *k);
   for (int64_t r = 0; r < t->nrows; r++) {
-    double v = col->type == MLPRT_COL_DATETIME ? (col->t[r] == MLPRT_TIME_NA ? NAN : (double)col->t[r]) : col->f[r];
+    double v =
+        col->type == MLPRT_COL_DATETIME ? (col->t[r] == MLPRT_TIME_NA ? NAN : (double)col->t[r]) : col->f[r];
     k[r] = (SortKey){isnan(v) ? INFINITY : v, r}; /* missing last */
   }
   qsort(k, (size_t)t->nrows, sizeof *k, by_key);
@@ -91,7 +93,8 @@ int mlprt_ts_resample(MlprtTable *t, const char *time_col, int64_t step, MlprtGa
   for (int64_t r = 0; r < t->nrows; r++) {
     if (tm[r] == MLPRT_TIME_NA) continue;
     if (last != MLPRT_TIME_NA && tm[r] < last) {
-      mlprt_error_set(err, NULL, r + 1, 0, tc + 1, time_col, "resample: rows are not sorted by time (sort first)");
+      mlprt_error_set(err, NULL, r + 1, 0, tc + 1, time_col,
+                      "resample: rows are not sorted by time (sort first)");
       return -1;
     }
     if (first == MLPRT_TIME_NA) first = tm[r];
@@ -104,8 +107,9 @@ int mlprt_ts_resample(MlprtTable *t, const char *time_col, int64_t step, MlprtGa
   int64_t b0 = floor_div(first, step), nb = floor_div(last, step) - b0 + 1;
   int64_t cap = 10 * t->nrows + 1000000;
   if (nb > cap) {
-    mlprt_error_set(err, NULL, 0, 0, tc + 1, time_col, "resample: %lld buckets for %lld rows; is the step too small?",
-                    (long long)nb, (long long)t->nrows);
+    mlprt_error_set(err, NULL, 0, 0, tc + 1, time_col,
+                    "resample: %lld buckets for %lld rows; is the step too small?", (long long)nb,
+                    (long long)t->nrows);
     return -1;
   }
   MlprtTable out;
@@ -229,8 +233,8 @@ int mlprt_ts_rolling(MlprtTable *t, const char *column, int window, MlprtRoll st
   return 0;
 }
 
-int mlprt_ts_align(MlprtTable *const *series, const char *const *time_cols, const char *const *prefixes, int n,
-                   int64_t step, MlprtGapFill fill, MlprtTable *out, MlprtError *err) {
+int mlprt_ts_align(MlprtTable *const *series, const char *const *time_cols, const char *const *prefixes,
+                   int n, int64_t step, MlprtGapFill fill, MlprtTable *out, MlprtError *err) {
   mlprt_table_init(out);
   MlprtTable *rs = mlprt_xcalloc((size_t)(n ? n : 1), sizeof *rs);
   int rc = 0;
@@ -258,7 +262,8 @@ int mlprt_ts_align(MlprtTable *const *series, const char *const *time_cols, cons
       snprintf(dflt, sizeof dflt, "s%d", i + 1);
       for (int c = 0; c < rs[i].ncols; c++) {
         if (c == tc) continue;
-        snprintf(name, sizeof name, "%s.%s", prefixes && prefixes[i] ? prefixes[i] : dflt, rs[i].cols[c].name);
+        snprintf(name, sizeof name, "%s.%s", prefixes && prefixes[i] ? prefixes[i] : dflt,
+                 rs[i].cols[c].name);
         mlprt_table_add_column(out, name, rs[i].cols[c].type);
       }
     }

@@ -179,7 +179,10 @@ START_TEST(clean_outliers) {
   for (int64_t r = 0; r < t.nrows; r++) ss += (t.cols[1].f[r] - mean) * (t.cols[1].f[r] - mean);
   double sd = sqrt(ss / 22);
   const char *cols[] = {"v", "w"}, *exempt[] = {"w"};
-  MlprtOutlierParams p = {.cols = {cols, 2}, .method = MLPRT_OUTLIER_ZSCORE, .threshold = 1.0, .exempt = {exempt, 1},
+  MlprtOutlierParams p = {.cols = {cols, 2},
+                          .method = MLPRT_OUTLIER_ZSCORE,
+                          .threshold = 1.0,
+                          .exempt = {exempt, 1},
                           .keep = keep_big_ids};
   MlprtFit f;
   MlprtError e = {0};
@@ -367,7 +370,8 @@ START_TEST(clean_log_json_and_summary) {
   ck_assert_ptr_nonnull(root);
   cJSON *steps = cJSON_GetObjectItem(root, "steps");
   ck_assert_int_eq(cJSON_GetArraySize(steps), 3);
-  cJSON *s0 = cJSON_GetArrayItem(steps, 0), *s1 = cJSON_GetArrayItem(steps, 1), *s2 = cJSON_GetArrayItem(steps, 2);
+  cJSON *s0 = cJSON_GetArrayItem(steps, 0), *s1 = cJSON_GetArrayItem(steps, 1),
+        *s2 = cJSON_GetArrayItem(steps, 2);
   ck_assert_str_eq(cJSON_GetObjectItem(s0, "step")->valuestring, "drop_duplicates");
   ck_assert_int_eq(cJSON_GetObjectItem(s0, "rows_dropped")->valueint, 1);
   ck_assert_str_eq(cJSON_GetObjectItem(s1, "method")->valuestring, "median");
@@ -405,7 +409,8 @@ END_TEST
 START_TEST(clean_time_series) {
   MlprtTable t;
   /* unsorted, a gap on 01-04..01-05, two readings on 01-06 */
-  load_text("ts.csv", "d,v,k\n2020-01-03,3,a\n2020-01-01,1,a\n2020-01-06,7,b\n2020-01-06T12:00:00,9,c\n", NULL, &t);
+  load_text("ts.csv", "d,v,k\n2020-01-03,3,a\n2020-01-01,1,a\n2020-01-06,7,b\n2020-01-06T12:00:00,9,c\n",
+            NULL, &t);
   MlprtError e = {0};
   ck_assert_int_eq(mlprt_ts_resample(&t, "d", 86400, MLPRT_GAP_FFILL, &e), -1); /* not sorted */
   ck_assert_int_eq(e.row, 2);

@@ -272,7 +272,9 @@ static char *make_tricky(const char *name, int n, int bad_row) {
   char *text = malloc(cap);
   len += (size_t)sprintf(text, "id,val,cat,note\n");
   for (int i = 1; i <= n; i++) {
-    const char *note = i % 7 == 0 ? "\"multi\nline, with \"\"quotes\"\"\"" : i % 2 == 0 ? long_note : "\"a,b\"";
+    const char *note = i % 7 == 0   ? "\"multi\nline, with \"\"quotes\"\"\""
+                       : i % 2 == 0 ? long_note
+                                    : "\"a,b\"";
     if (i == bad_row) len += (size_t)sprintf(text + len, "%d,oops,c%d,%s\n", i, i % 5, note);
     else len += (size_t)sprintf(text + len, "%d,%d.%d,c%d,%s\n", i, i % 1000, i % 10, i % 5, note);
   }
@@ -343,7 +345,8 @@ START_TEST(csv_many_sources) {
 END_TEST
 
 START_TEST(csv_export_round_trip) {
-  char *p = dt_write(dir, "rt.csv", "n,s,d\n0.1,\"a,\"\"b\"\"\",2020-05-06\n,x,\n-3,y,1999-12-31T23:59:59\n", 0);
+  char *p =
+      dt_write(dir, "rt.csv", "n,s,d\n0.1,\"a,\"\"b\"\"\",2020-05-06\n,x,\n-3,y,1999-12-31T23:59:59\n", 0);
   MlprtTable t, u;
   dt_load_ok(p, NULL, &t);
   char *out = malloc(strlen(dir) + 16);

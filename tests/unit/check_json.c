@@ -33,11 +33,12 @@ static MlprtError load_fails(const char *name, const char *text) {
 }
 
 START_TEST(json_array_of_records) {
-  char *p = dt_write(dir, "a.json",
-                     "[{\"n\": 1, \"x\": 2.5, \"s\": \"red\", \"b\": true, \"d\": \"2020-01-02\"},\n"
-                     " {\"n\": 2, \"x\": null, \"s\": \"blue\", \"b\": false},\n"
-                     " {\"n\": 3, \"x\": 4, \"s\": \"red\", \"b\": null, \"d\": \"2020-01-03\", \"late\": \"z\"}]",
-                     0);
+  char *p =
+      dt_write(dir, "a.json",
+               "[{\"n\": 1, \"x\": 2.5, \"s\": \"red\", \"b\": true, \"d\": \"2020-01-02\"},\n"
+               " {\"n\": 2, \"x\": null, \"s\": \"blue\", \"b\": false},\n"
+               " {\"n\": 3, \"x\": 4, \"s\": \"red\", \"b\": null, \"d\": \"2020-01-03\", \"late\": \"z\"}]",
+               0);
   MlprtSchema s;
   MlprtError e = {0};
   ck_assert_msg(mlprt_schema_infer(p, NULL, &s, &e) == 0, "%s", dt_err(&e));
@@ -66,7 +67,8 @@ START_TEST(json_array_of_records) {
 END_TEST
 
 START_TEST(json_lines) {
-  char *p = dt_write(dir, "l.jsonl", "{\"a\": 1, \"t\": \"x y\"}\n\n{\"a\": 2.5, \"t\": \"NA\"}\r\n{\"t\": \"z\"}\n", 0);
+  char *p = dt_write(dir, "l.jsonl",
+                     "{\"a\": 1, \"t\": \"x y\"}\n\n{\"a\": 2.5, \"t\": \"NA\"}\r\n{\"t\": \"z\"}\n", 0);
   MlprtTable t;
   dt_load_ok(p, NULL, &t);
   ck_assert_int_eq(t.nrows, 3);
@@ -120,7 +122,8 @@ START_TEST(json_vega_cars) {
   cJSON *root = cJSON_Parse(text);
   free(text);
   ck_assert_ptr_nonnull(root);
-  const char *keys[] = {"Miles_per_Gallon", "Cylinders", "Displacement", "Horsepower", "Weight_in_lbs", "Acceleration"};
+  const char *keys[] = {"Miles_per_Gallon", "Cylinders",     "Displacement",
+                        "Horsepower",       "Weight_in_lbs", "Acceleration"};
   double sum[6] = {0};
   int nnull[6] = {0}, n = 0;
   for (cJSON *r = root->child; r; r = r->next, n++) {

@@ -21,7 +21,8 @@ static void make_table(MlprtTable *t, int64_t n) {
   t->nrows = n;
   for (int64_t r = 0; r < n; r++) {
     t->cols[id].f[r] = (float)r;
-    t->cols[cls].codes[r] = mlprt_levels_intern(&t->cols[cls].levels, r % 4 == 0 ? "rare" : "common", r % 4 ? 6 : 4);
+    t->cols[cls].codes[r] =
+        mlprt_levels_intern(&t->cols[cls].levels, r % 4 == 0 ? "rare" : "common", r % 4 ? 6 : 4);
     t->cols[grp].f[r] = (float)(r / 10);
   }
 }
@@ -65,7 +66,8 @@ END_TEST
 START_TEST(split_stratified_grouped_time) {
   MlprtTable t;
   make_table(&t, 1000);
-  MlprtSplitParams p = {.train = 0.6, .valid = 0.2, .test = 0.2, .mode = MLPRT_SPLIT_STRATIFIED, .by = "class", .seed = 7};
+  MlprtSplitParams p = {
+      .train = 0.6, .valid = 0.2, .test = 0.2, .mode = MLPRT_SPLIT_STRATIFIED, .by = "class", .seed = 7};
   MlprtError e = {0};
   ck_assert_int_eq(mlprt_split(&t, &p, &e), 0);
   int64_t rare[3] = {0}, all[3] = {0};
@@ -76,7 +78,8 @@ START_TEST(split_stratified_grouped_time) {
   ck_assert_int_eq(rare[0], 150); /* 250 rare rows, split 60/20/20 exactly */
   ck_assert_int_eq(rare[1], 50);
   ck_assert_int_eq(all[0], 600);
-  MlprtSplitParams g = {.train = 0.5, .valid = 0.25, .test = 0.25, .mode = MLPRT_SPLIT_GROUPED, .by = "group", .seed = 7};
+  MlprtSplitParams g = {
+      .train = 0.5, .valid = 0.25, .test = 0.25, .mode = MLPRT_SPLIT_GROUPED, .by = "group", .seed = 7};
   ck_assert_int_eq(mlprt_split(&t, &g, &e), 0);
   int64_t n[3];
   mlprt_split_counts(&t, n);
