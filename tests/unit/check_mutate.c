@@ -115,6 +115,12 @@ static int split_tokens(const char *t, int len, int *off, int *tlen) {
   return n;
 }
 
+/* Copy k bytes of p to out at o; the new end. */
+static int put(char *out, int o, const char *p, int k) {
+  memcpy(out + o, p, (size_t)k);
+  return o + k;
+}
+
 /* One edit of text into out (room for 2 * len + 64 bytes); its length. */
 static int edit(const char *t, int len, uint64_t *rng, char *out) {
   static int off[MAXTOK], tl[MAXTOK];
@@ -128,42 +134,43 @@ static int edit(const char *t, int len, uint64_t *rng, char *out) {
     b = x;
   }
   int o = 0;
-#define PUT(p, k) (memcpy(out + o, (p), (size_t)(k)), o += (k))
   switch (op) {
   case 0: /* delete a token */
-    PUT(t, off[a]);
-    PUT(t + off[a] + tl[a], len - off[a] - tl[a]);
+    o = put(out, o, t, off[a]);
+    o = put(out, o, t + off[a] + tl[a], len - off[a] - tl[a]);
     break;
   case 1: /* duplicate a token */
-    PUT(t, off[a] + tl[a]);
-    PUT(" ", 1);
-    PUT(t + off[a], len - off[a]);
+    o = put(out, o, t, off[a] + tl[a]);
+    o = put(out, o, " ", 1);
+    o = put(out, o, t + off[a], len - off[a]);
     break;
   case 2: /* swap two tokens */
-    if (a == b) a > 0 ? a-- : b++; /* n >= 2 here */
-    PUT(t, off[a]);
-    PUT(t + off[b], tl[b]);
-    PUT(t + off[a] + tl[a], off[b] - off[a] - tl[a]);
-    PUT(t + off[a], tl[a]);
-    PUT(t + off[b] + tl[b], len - off[b] - tl[b]);
+    if (a == b) { /* n >= 2 here */
+      if (a > 0) a--;
+      else b++;
+    }
+    o = put(out, o, t, off[a]);
+    o = put(out, o, t + off[b], tl[b]);
+    o = put(out, o, t + off[a] + tl[a], off[b] - off[a] - tl[a]);
+    o = put(out, o, t + off[a], tl[a]);
+    o = put(out, o, t + off[b] + tl[b], len - off[b] - tl[b]);
     break;
   case 3: /* truncate */
-    PUT(t, len ? (int)(next_random(rng) % (uint64_t)len) : 0);
+    o = put(out, o, t, len ? (int)(next_random(rng) % (uint64_t)len) : 0);
     break;
   case 4: { /* insert random bytes */
     int at = (int)(next_random(rng) % (uint64_t)(len + 1)), k = 1 + (int)(next_random(rng) % 8);
-    PUT(t, at);
+    o = put(out, o, t, at);
     for (int i = 0; i < k; i++) out[o++] = (char)(next_random(rng) & 0xff);
-    PUT(t + at, len - at);
+    o = put(out, o, t + at, len - at);
     break;
   }
   default: /* replace a token with another one */
-    PUT(t, off[a]);
-    PUT(t + off[b], tl[b]);
-    PUT(t + off[a] + tl[a], len - off[a] - tl[a]);
+    o = put(out, o, t, off[a]);
+    o = put(out, o, t + off[b], tl[b]);
+    o = put(out, o, t + off[a] + tl[a], len - off[a] - tl[a]);
     break;
   }
-#undef PUT
   return o;
 }
 
