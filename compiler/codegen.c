@@ -160,8 +160,9 @@ static LLVMValueRef slot(Cg *c, LLVMTypeRef t, LLVMValueRef init) {
 }
 
 static LLVMValueRef begin_fn(Cg *c, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, unsigned np) {
+  /* External linkage: a host that embeds the object, or a test, can call
+   * a model's functions by name. */
   c->fn = LLVMAddFunction(c->mod, name, LLVMFunctionType(ret, params, np, 0));
-  LLVMSetLinkage(c->fn, LLVMInternalLinkage);
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
   c->base = LLVMGetParam(c->fn, 0);
   return c->fn;
@@ -572,13 +573,13 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
       break;
     }
   char name[96];
-  snprintf(name, sizeof name, "%s_init", m->name);
+  snprintf(name, sizeof name, "mlp_%s_init", m->name);
   LLVMValueRef init = emit_init(c, m, name);
-  snprintf(name, sizeof name, "%s_forward", m->name);
+  snprintf(name, sizeof name, "mlp_%s_forward", m->name);
   LLVMValueRef fwd = emit_forward(c, m, name);
-  snprintf(name, sizeof name, "%s_backward", m->name);
+  snprintf(name, sizeof name, "mlp_%s_backward", m->name);
   LLVMValueRef bwd = emit_backward(c, m, name);
-  snprintf(name, sizeof name, "%s_update", m->name);
+  snprintf(name, sizeof name, "mlp_%s_update", m->name);
   LLVMValueRef upd = emit_update(c, m, opt, name);
   LLVMValueRef f[] = {init,
                       fwd,

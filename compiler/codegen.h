@@ -1,8 +1,8 @@
 /* codegen.h — IR → LLVM module (LLVM-C, opaque pointers).
  *
  * For each model the module defines four functions specialised to its
- * shapes and memory plan (NAME_init, NAME_forward, NAME_backward,
- * NAME_update: the MlprtModel contract of include/mlp/run.h), a constant
+ * shapes and memory plan (mlp_MODEL_init, _forward, _backward and _update,
+ * with external linkage: the MlprtModel contract of include/mlp/run.h), a constant
  * MlprtProgram describing data, models and jobs, and `main`, which runs the
  * steps of run.h in order. Matrix products call the runtime's GEMM-backed
  * kernels; bias + activation, the loss and its gradient, and the optimizer
