@@ -26,7 +26,7 @@ typedef struct {
 } Scores;
 
 typedef struct {
-  bool smoke_done, fit_done, test_done;
+  bool smoke_done, fit_done;
   double smoke_first, smoke_last;
   int64_t smoke_epochs;
   int64_t epochs_run, best_epoch, steps;
@@ -143,7 +143,12 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
       }
     if (r->cli.seed >= 0) r->jobs[j].seed = r->cli.seed;
   }
-  r->threads = r->cli.threads ? r->cli.threads : p->threads > 0 ? (int)p->threads : 1;
+  /* environment.threads = 0 means one per core. */
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  r->threads = r->cli.threads   ? r->cli.threads
+               : p->threads > 0 ? (int)p->threads
+               : cores > 0      ? (int)cores
+                                : 1;
   mlprt_set_threads(r->threads, 1);
   /* One thread is the reproducible setting: identical seeds give identical
    * weights, bit for bit. */
@@ -540,7 +545,6 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   if (r->jobs[job].fold >= 0) return;
   View test = split_view(r, r->data.n[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID);
   res->test = evaluate(r, job, &test);
-  res->test_done = true;
   /* Trials are ranked on validation only; the test split never chooses. */
   double obj = objective_of(r, res);
   /* The refit of a cross-validated search is the result whatever its
@@ -659,6 +663,7 @@ int mlprt_run_close(MlprtRun *r) {
   cJSON_AddStringToObject(spec, "path", p->spec_path);
   cJSON_AddStringToObject(spec, "sha256", p->spec_sha256);
   cJSON *data = cJSON_AddObjectToObject(root, "data");
+  cJSON_AddStringToObject(data, "format", p->data_format);
   cJSON_AddStringToObject(data, "path", r->data_path);
   cJSON_AddStringToObject(data, "sha256", r->data.sha256);
   cJSON_AddNumberToObject(data, "train", (double)r->data.n[MLPRT_TRAIN]);
