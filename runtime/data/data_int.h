@@ -24,6 +24,9 @@ void mlprt_scratch_free(void *p, size_t n);
 void mlprt_error_set(MlprtError *e, const char *file, int64_t row, int64_t line, int col,
                      const char *colname, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
+/* 10^0 .. 10^22, every one exact in a double (Clinger's fast path). */
+extern const double mlprt_pow10[23];
+
 /* ---- missing-value tokens ---- */
 #define MLPRT_MAX_NA 32
 typedef struct {

@@ -122,6 +122,27 @@ static int32_t *row_levels(const MlprtTable *t, const MlprtColumn *c, const Mlpr
   return out;
 }
 
+typedef struct {
+  int64_t nrows;
+  const int32_t *lv; /* [nrows] fitted level, -1 missing, -2 unseen */
+  uint8_t **out;     /* [nout] the one-hot columns, [nrows] each */
+  int nout;
+  int unknown;       /* column for unseen levels, or -1 */
+  int parts;
+} OneHot;
+
+/* Fill one slice of rows of every one-hot column. */
+static void onehot_rows(void *ctx, int part) {
+  OneHot *o = ctx;
+  int64_t lo = o->nrows * part / o->parts, hi = o->nrows * (part + 1) / o->parts;
+  for (int l = 0; l < o->nout; l++) memset(o->out[l] + lo, 0, (size_t)(hi - lo));
+  for (int64_t r = lo; r < hi; r++) {
+    int32_t k = o->lv[r];
+    if (k >= 0) o->out[k][r] = 1;
+    else if (k == -2 && o->unknown >= 0) o->out[o->unknown][r] = 1;
+  }
+}
+
 int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   for (int i = 0; i < f->n; i++) {
     MlprtColFit *cf = &f->cols[i];
@@ -155,13 +176,13 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
         int first = t->ncols, nl = cf->nlevels + (f->flag ? 1 : 0);
         for (int l = 0; l < nl; l++) {
           snprintf(name, sizeof name, "%s=%s", cf->column, l < cf->nlevels ? cf->levels[l] : UNKNOWN_LEVEL);
-          int k = mlprt_table_add_column(t, name, MLPRT_COL_BOOL);
-          memset(t->cols[k].b, 0, (size_t)t->nrows);
+          mlprt_table_add_column(t, name, MLPRT_COL_BOOL);
         }
-        for (int64_t r = 0; r < t->nrows; r++) {
-          if (lv[r] >= 0) t->cols[first + lv[r]].b[r] = 1;
-          else if (lv[r] == -2 && f->flag) t->cols[first + cf->nlevels].b[r] = 1;
-        }
+        uint8_t **out = mlprt_xmalloc((size_t)(nl ? nl : 1) * sizeof *out);
+        for (int l = 0; l < nl; l++) out[l] = t->cols[first + l].b;
+        OneHot oh = {t->nrows, lv, out, nl, f->flag ? cf->nlevels : -1, mlprt_opt_threads(NULL)};
+        mlprt_parallel_for(oh.parts, oh.parts, onehot_rows, &oh);
+        free(out);
       }
       free(lv);
     }

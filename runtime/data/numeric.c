@@ -19,19 +19,22 @@ typedef struct {
 static Moments train_moments(const MlprtTable *t, const float *x) {
   Moments m = {0, 0, 0, INFINITY, -INFINITY};
   double s = 0;
+  const uint8_t *part = t->part;
   for (int64_t r = 0; r < t->nrows; r++) {
-    if (!mlprt_row_trains(t, r) || isnan(x[r])) continue;
-    s += x[r];
+    float v = x[r];
+    if ((part && part[r] != MLPRT_TRAIN) || v != v) continue; /* v != v: NaN */
+    s += v;
     m.n++;
-    if (x[r] < m.min) m.min = x[r];
-    if (x[r] > m.max) m.max = x[r];
+    m.min = v < m.min ? v : m.min;
+    m.max = v > m.max ? v : m.max;
   }
   if (!m.n) return m;
   m.mean = s / (double)m.n;
   double ss = 0;
   for (int64_t r = 0; r < t->nrows; r++) {
-    if (!mlprt_row_trains(t, r) || isnan(x[r])) continue;
-    double d = x[r] - m.mean;
+    float v = x[r];
+    if ((part && part[r] != MLPRT_TRAIN) || v != v) continue;
+    double d = v - m.mean;
     ss += d * d;
   }
   m.sd = sqrt(ss / (double)m.n);

@@ -9,7 +9,7 @@
 
 #include "data_int.h"
 
-static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+const double mlprt_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
@@ -55,7 +55,7 @@ bool mlprt_parse_double(const char *s, size_t len, double *out) {
   int e10 = exp - nfrac;
   if (nint + nfrac <= 19 && mant < (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
     double v = (double)mant;
-    v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+    v = e10 < 0 ? v / mlprt_pow10[-e10] : v * mlprt_pow10[e10];
     *out = neg ? -v : v;
     return true;
   }

@@ -302,10 +302,20 @@ typedef struct {
 static void filter_column(void *ctx, int i) {
   FilterTask *k = ctx;
   size_t elem;
-  char *d = *column_data(&k->t->cols[i], &elem);
-  int64_t w = 0;
-  for (int64_t r = 0; r < k->t->nrows; r++)
-    if (k->keep[r]) memcpy(d + w++ * elem, d + r * elem, elem);
+  void *d = *column_data(&k->t->cols[i], &elem);
+  int64_t w = 0, n = k->t->nrows;
+  const uint8_t *keep = k->keep;
+  /* one loop per element size, so each copy is a plain load and store */
+  if (elem == 1) {
+    uint8_t *x = d;
+    for (int64_t r = 0; r < n; r++) x[w] = x[r], w += keep[r] != 0;
+  } else if (elem == 4) {
+    uint32_t *x = d;
+    for (int64_t r = 0; r < n; r++) x[w] = x[r], w += keep[r] != 0;
+  } else {
+    uint64_t *x = d;
+    for (int64_t r = 0; r < n; r++) x[w] = x[r], w += keep[r] != 0;
+  }
 }
 
 int64_t mlprt_table_filter(MlprtTable *t, const uint8_t *keep) {
