@@ -214,6 +214,49 @@ static const struct {
                 {"diabetes", "r2", 0.40},
                 {"wine", "accuracy", 0.90}};
 
+/* The job a run directory's checkpoint belongs to (its header's first
+ * field, after the 8-byte magic), or -1. */
+static long checkpoint_job(const char *ckpt) {
+  FILE *f = fopen(ckpt, "rb");
+  int64_t job = -1;
+  if (f) {
+    if (fseek(f, 8, SEEK_SET) != 0 || fread(&job, sizeof job, 1, f) != 1) job = -1;
+    fclose(f);
+  }
+  return (long)job;
+}
+
+START_TEST(e2e_tuning_survives_sigkill) {
+  char *exe = build("iris");
+  const char *opts[] = {"--tune", "--set", "epochs=40", "--set", "early_stopping=0", NULL};
+  cJSON *straight = train(exe, "tune_straight", opts);
+  char *dir = path_of(tmp, "tune_killed"), *ckpt = path_of(dir, "checkpoint.bin");
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(exe, exe, "--out", dir, "--quiet", "--threads", "1", opts[0], opts[1], opts[2], opts[3], opts[4],
+          (char *)NULL);
+    _exit(127);
+  }
+  /* Kill it in the middle of the search, a few trials in. */
+  struct timespec nap = {0, 1000000};
+  for (int i = 0; i < 20000 && checkpoint_job(ckpt) < 12; i++) nanosleep(&nap, NULL);
+  kill(pid, SIGKILL);
+  int st;
+  waitpid(pid, &st, 0);
+  ck_assert_msg(WIFSIGNALED(st), "the search ended before it was killed");
+  ck_assert_int_ge(checkpoint_job(ckpt), 12);
+  const char *rest[] = {opts[0], opts[1], opts[2], opts[3], opts[4], "--resume", NULL};
+  cJSON *resumed = train(exe, "tune_killed", rest);
+  /* Earlier jobs are replayed, the checkpointed one resumes: same result. */
+  ck_assert_str_eq(artifact(straight, "weights.bin"), artifact(resumed, "weights.bin"));
+  cJSON_Delete(straight);
+  cJSON_Delete(resumed);
+  free(ckpt);
+  free(dir);
+  free(exe);
+}
+END_TEST
+
 START_TEST(e2e_examples_meet_thresholds) {
   const char *name = examples[_i].name;
   char *exe = build(name);
@@ -375,6 +418,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_tuning_trials);
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
+  tcase_add_test(tc, e2e_tuning_survives_sigkill);
   tcase_add_loop_test(tc, e2e_examples_meet_thresholds, 0, (int)(sizeof examples / sizeof examples[0]));
   tcase_add_test(tc, e2e_no_heap_in_training_loop);
   tcase_add_test(tc, e2e_emit_ir_and_explain);
