@@ -321,6 +321,50 @@ START_TEST(csv_parallel_equals_serial) {
 }
 END_TEST
 
+START_TEST(csv_fast_path_matches_general) {
+  /* plain records take the one-pass path; a numeric missing-value token
+   * turns it off, so the same file through both must give the same cells */
+  const char *text = "f,i,t,c\n"
+                     "-0.5,7,alpha,x\n"
+                     "1.,007,beta,y\n"
+                     ".25,-3,\"quoted, text\",x\n"
+                     "1000,4,gamma,\"y\"\r\n" /* text appended, then a quote */
+                     ",5,delta,\n"
+                     "0.1234567890123456789,6,eps,x\n"
+                     "3.0,8,zeta,NA\n"
+                     "+2e0,9,eta,y\n";
+  char *p = dt_write(dir, "fast.csv", text, 0);
+  const char *na_general[] = {"", "NA", "-99999"};
+  MlprtLoadOpts fast = {.max_levels = 4}, general = {.max_levels = 4, .na_tokens = na_general, .nna = 3};
+  MlprtDecl decl[] = {{"t", MLPRT_COL_TEXT}};
+  fast.decl = general.decl = decl;
+  fast.ndecl = general.ndecl = 1;
+  MlprtTable a, b;
+  dt_load_ok(p, &fast, &a);
+  dt_load_ok(p, &general, &b);
+  ck_assert_int_eq(a.nrows, 8);
+  ck_assert_int_eq(b.nrows, 8);
+  for (int c = 0; c < a.ncols; c++) {
+    ck_assert_int_eq(a.cols[c].type, b.cols[c].type);
+    for (int64_t r = 0; r < a.nrows; r++) {
+      char b1[64], b2[64];
+      ck_assert_str_eq(mlprt_cell_str(&a, c, r, b1, sizeof b1), mlprt_cell_str(&b, c, r, b2, sizeof b2));
+    }
+  }
+  ck_assert_float_eq(a.cols[0].f[0], -0.5f);
+  ck_assert_float_eq(a.cols[0].f[3], 1000.0f);
+  ck_assert(isnan(a.cols[0].f[4]));
+  ck_assert_float_eq(a.cols[1].f[1], 7.0f);
+  ck_assert_str_eq(mlprt_text_at(&a.cols[2], 2), "quoted, text");
+  ck_assert_str_eq(mlprt_text_at(&a.cols[2], 3), "gamma"); /* the record after a fallback */
+  /* a fallback takes back text it appended: the pool holds each value once */
+  ck_assert_int_eq(a.cols[2].pool_len, b.cols[2].pool_len);
+  mlprt_table_free(&a);
+  mlprt_table_free(&b);
+  free(p);
+}
+END_TEST
+
 START_TEST(csv_many_sources) {
   char *a = dt_write(dir, "m1.csv", "k,v\nx,1\ny,2\n", 0);
   char *b = dt_write(dir, "m2.csv", "k,v\nz,2.5\nx,4\n", 0);
@@ -453,6 +497,7 @@ Suite *csv_suite(void) {
   tcase_add_test(tc, csv_malformed);
   tcase_add_test(tc, csv_record_limit);
   tcase_add_test(tc, csv_parallel_equals_serial);
+  tcase_add_test(tc, csv_fast_path_matches_general);
   tcase_add_test(tc, csv_many_sources);
   tcase_add_test(tc, csv_export_round_trip);
   tcase_add_test(tc, csv_uci_real_data);
