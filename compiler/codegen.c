@@ -700,7 +700,10 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
                       const_global(&c, "mlp_jobs", jarr),
                       ci64(&c, ir->njobs),
                       ci64(&c, objective_index(ir->objective)),
-                      ci64(&c, ir->nfolds)};
+                      ci64(&c, ir->nfolds),
+                      ci64(&c, d->delimiter),
+                      ci64(&c, d->no_header),
+                      cstr(&c, d->na_values)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);
   free(models);

@@ -255,8 +255,18 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   if (strcmp(d->format, "idx") == 0) {
     d->path = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "images"), ""));
     d->path2 = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "labels"), ""));
-  } else if (strcmp(d->format, "csv") == 0) {
+  } else if (strcmp(d->format, "csv") == 0 || strcmp(d->format, "json") == 0) {
     d->path = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "path"), ""));
+    if (bool_or(mlp_spec_arg(sc, "lines"), false)) d->format = "jsonl";
+    const char *delim = mlp_spec_str(mlp_spec_arg(sc, "delimiter"));
+    if (delim && strlen(delim) != 1) {
+      mlp_diag_error(L->d, sc->loc, "the delimiter must be one character, not '%s'", delim);
+      return false;
+    }
+    d->delimiter = delim ? delim[0] : 0;
+    d->no_header = !bool_or(mlp_spec_arg(sc, "header"), true);
+    const MlpSpecValue *na = mlp_spec_arg(sc, "na_values");
+    if (na && na->node && na->node->kind == MLP_ND_LIST) d->na_values = columns_text(L, na);
   } else {
     unsupported(L, sc->loc, mlp_arena_printf(L->a, "a %s source", d->format));
     return false;
@@ -285,7 +295,11 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   for (int i = 0; i < d->nclean; i++)
     steps[i] = (MlprtCleanStep){d->clean[i].op, d->clean[i].columns, d->clean[i].method, d->clean[i].param,
                                 d->clean[i].flag};
-  MlprtProgram prog = {.data_path = d->path,
+  MlprtProgram prog = {.data_format = d->format,
+                       .delimiter = d->delimiter,
+                       .no_header = d->no_header,
+                       .na_values = d->na_values,
+                       .data_path = d->path,
                        .target = d->target,
                        .val_frac = d->val_frac,
                        .test_frac = d->test_frac,

@@ -126,6 +126,10 @@ typedef struct {
   int64_t njobs;
   int64_t objective; /* MLPRT_OBJ_*: ranks jobs when there are several (tuning trials) */
   int64_t nfolds;    /* > 0: the jobs are trials x folds over the training and validation rows */
+  /* How the source is read (data_format csv, json or jsonl). */
+  int64_t delimiter;     /* csv: the field separator; 0: ',' */
+  int64_t no_header;     /* csv: the first line is data, columns are c1, c2, ... */
+  const char *na_values; /* texts meaning a missing value, each ending in '\n'; NULL: the loader's */
 } MlprtProgram;
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy

@@ -198,8 +198,22 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
 static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, MlprtCleanLog **log,
                          int64_t *dropped, char *err, size_t n) {
   MlprtError e;
-  MlprtLoadOpts opts = {0};
-  if (mlprt_load(path, &opts, t, &e) != 0) return fail_with(&e, err, n);
+  MlprtLoadOpts opts = {.delim = (char)p->delimiter, .no_header = p->no_header != 0};
+  if (p->data_format && strcmp(p->data_format, "csv") == 0) opts.format = MLPRT_FMT_CSV;
+  if (p->data_format && strcmp(p->data_format, "json") == 0) opts.format = MLPRT_FMT_JSON;
+  if (p->data_format && strcmp(p->data_format, "jsonl") == 0) opts.format = MLPRT_FMT_JSONL;
+  const char *na[64];
+  char *na_text = p->na_values ? strdup(p->na_values) : NULL;
+  for (char *s = na_text; s && *s && opts.nna < 64;) {
+    char *nl = strchr(s, '\n');
+    *nl = 0;
+    na[opts.nna++] = s;
+    s = nl + 1;
+  }
+  if (na_text) opts.na_tokens = na;
+  int loaded = mlprt_load(path, &opts, t, &e);
+  free(na_text);
+  if (loaded != 0) return fail_with(&e, err, n);
   int tc = mlprt_table_find(t, p->target);
   if (tc < 0) {
     snprintf(err, n, "%s: no target column '%s'", path, p->target);

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,78 @@ START_TEST(e2e_no_heap_in_training_loop) {
 }
 END_TEST
 
+/* iris.csv rewritten as JSON lines and as a ';'-separated file with a
+ * "-" for a missing value; the spec text takes the source line. */
+static char *iris_variant(const char *name, const char *source) {
+  char *csv = test_read_file("examples/data/iris.csv", NULL);
+  ck_assert_ptr_nonnull(csv);
+  char *data = path_of(tmp, name);
+  FILE *f = fopen(data, "w");
+  bool json = strstr(name, ".jsonl") != NULL;
+  int row = 0;
+  for (char *line = strtok(csv, "\n"); line; line = strtok(NULL, "\n"), row++) {
+    if (json && row == 0) continue;
+    if (!json) {
+      for (char *c = line; *c; c++)
+        if (*c == ',') *c = ';';
+      /* one missing measurement, imputed by the spec */
+      fprintf(f, "%s\n", row == 7 ? "-;3.4;1.5;0.2;setosa" : line);
+      continue;
+    }
+    double v[4];
+    char species[32];
+    ck_assert_int_eq(sscanf(line, "%lf,%lf,%lf,%lf,%31s", &v[0], &v[1], &v[2], &v[3], species), 5);
+    fprintf(f,
+            "{\"sepal_length\": %g, \"sepal_width\": %g, \"petal_length\": %g, \"petal_width\": %g, "
+            "\"species\": \"%s\"}\n",
+            v[0], v[1], v[2], v[3], species);
+  }
+  fclose(f);
+  free(csv);
+  char spec_name[64];
+  snprintf(spec_name, sizeof spec_name, "%s.mlp", name);
+  char *spec = path_of(tmp, spec_name);
+  f = fopen(spec, "w");
+  fprintf(f,
+          "pipeline variant {\n  data {\n    source = %s\n    target = species\n"
+          "    clean {\n      impute(numeric, strategy = median)\n      standardize(numeric)\n    }\n"
+          "    split(validation = 0.2, test = 0.2, stratify = true)\n  }\n"
+          "  model {\n    dense(16, activation = tanh)\n    output()\n  }\n"
+          "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    batch = 16\n    epochs = 150\n  }\n}\n",
+          source);
+  fclose(f);
+  free(data);
+  return spec;
+}
+
+START_TEST(e2e_json_and_csv_options) {
+  char *specs[] = {
+      iris_variant("iris.jsonl", "json(\"iris.jsonl\", lines = true)"),
+      iris_variant("iris_semi.csv", "csv(\"iris_semi.csv\", delimiter = \";\", na_values = [\"-\"])")};
+  for (int i = 0; i < 2; i++) {
+    char *exe = path_of(tmp, i ? "semi.exe" : "json.exe");
+    const char *argv[] = {test_mlpc(), "build", specs[i], "-o", exe, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    test_run_free(&r);
+    cJSON *m = train(exe, i ? "semi" : "json", NULL);
+    double acc = test_metric(m, "accuracy");
+    ck_assert_msg(acc >= 0.9, "%s: accuracy %.4f", specs[i], acc);
+    /* The missing value was read as missing and imputed. */
+    if (i == 1) {
+      char *clean = path_of(tmp, "semi/cleaning.json");
+      char *text = test_read_file(clean, NULL);
+      ck_assert_ptr_nonnull(strstr(text, "\"imputed\":\t1"));
+      free(text);
+      free(clean);
+    }
+    cJSON_Delete(m);
+    free(exe);
+    free(specs[i]);
+  }
+}
+END_TEST
+
 START_TEST(e2e_emit_ir_and_explain) {
   const char *argv[] = {test_mlpc(), "build", "examples/iris.mlp", "--emit-ir", NULL};
   TestRun r = test_run(argv, NULL);
@@ -421,6 +494,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_tuning_survives_sigkill);
   tcase_add_loop_test(tc, e2e_examples_meet_thresholds, 0, (int)(sizeof examples / sizeof examples[0]));
   tcase_add_test(tc, e2e_no_heap_in_training_loop);
+  tcase_add_test(tc, e2e_json_and_csv_options);
   tcase_add_test(tc, e2e_emit_ir_and_explain);
   tcase_add_test(tc, e2e_build_outputs_and_errors);
   tcase_add_test(tc, e2e_mlpc_run);
