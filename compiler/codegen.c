@@ -484,12 +484,46 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
     LLVMValueRef s2 = intrinsic(c, "llvm.sqrt", c->f64, &c2, 1);
     inv_c2 = LLVMBuildFPTrunc(c->b, LLVMBuildFDiv(c->b, cf64(c, 1), s2, ""), c->f32, "");
   }
-  if (o->weight_decay > 0 && o->kind == MLP_OPTIM_ADAMW)
+  if (o->weight_decay > 0) /* decoupled: the weight shrinks before the update */
     decay = LLVMBuildFSub(c->b, cf32(c, 1), xmul(c, lr, cf32(c, o->weight_decay)), "");
+  /* Clipping by the global norm needs the norm first: one reduction pass
+   * (in double, in index order), then the scale PyTorch's
+   * clip_grad_norm_ uses, max_norm / (norm + 1e-6) when below 1. */
+  LLVMValueRef clip_scale = NULL;
+  if (o->clip_norm > 0) {
+    LLVMValueRef acc = slot(c, c->f64, cf64(c, 0));
+    Loop r = loop_begin(c, ci64(c, m->n_params));
+    LLVMValueRef gd = LLVMBuildFPExt(c->b, fload(c, g, r.iv), c->f64, "");
+    LLVMBuildStore(
+        c->b, LLVMBuildFAdd(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), LLVMBuildFMul(c->b, gd, gd, ""), ""),
+        acc);
+    loop_end(c, &r);
+    LLVMValueRef sq = LLVMBuildLoad2(c->b, c->f64, acc, "");
+    LLVMValueRef norm = intrinsic(c, "llvm.sqrt", c->f64, &sq, 1);
+    LLVMValueRef coef =
+        LLVMBuildFDiv(c->b, cf64(c, o->clip_norm), LLVMBuildFAdd(c->b, norm, cf64(c, 1e-6), ""), "");
+    LLVMValueRef below = LLVMBuildFCmp(c->b, LLVMRealOLT, coef, cf64(c, 1), "");
+    clip_scale = LLVMBuildFPTrunc(c->b, LLVMBuildSelect(c->b, below, coef, cf64(c, 1), ""), c->f32, "");
+  }
   Loop i = loop_begin(c, ci64(c, m->n_params));
   LLVMValueRef gi = fload(c, g, i.iv), pi = fload(c, p, i.iv);
-  if (o->kind != MLP_OPTIM_ADAMW && o->weight_decay > 0) /* classic L2 through the gradient */
-    gi = xadd(c, gi, xmul(c, cf32(c, o->weight_decay), pi));
+  /* The order of optim.h: clip, then the penalty terms, then the update. */
+  if (clip_scale) gi = xmul(c, gi, clip_scale);
+  if (o->clip_value > 0) {
+    LLVMValueRef hi = cf32(c, o->clip_value), lo = cf32(c, -o->clip_value);
+    gi = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, gi, hi, ""), hi, gi, "");
+    gi = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLT, gi, lo, ""), lo, gi, "");
+  }
+  if (o->l2 > 0) /* classic L2 through the gradient, from the weight before decay */
+    gi = xadd(c, gi, xmul(c, cf32(c, o->l2), pi));
+  if (o->l1 > 0) {
+    /* sign(p), 0 at 0 */
+    LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, pi, cf32(c, 0), "");
+    LLVMValueRef neg = LLVMBuildFCmp(c->b, LLVMRealOLT, pi, cf32(c, 0), "");
+    LLVMValueRef sign =
+        LLVMBuildSelect(c->b, pos, cf32(c, 1), LLVMBuildSelect(c->b, neg, cf32(c, -1), cf32(c, 0), ""), "");
+    gi = xadd(c, gi, xmul(c, cf32(c, o->l1), sign));
+  }
   if (decay) pi = xmul(c, pi, decay);
   LLVMValueRef np;
   if (o->kind == MLP_OPTIM_SGD) {
@@ -614,7 +648,8 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
       cf64(c, j->smoke_subset),  ci64(c, j->smoke_epochs),
       ci64(c, j->early_stop),    ci64(c, j->monitor && strcmp(j->monitor, "val_accuracy") == 0),
       ci64(c, j->patience),      ci64(c, j->restore_best),
-      ci64(c, j->fold),          ci64(c, j->trial)};
+      cf64(c, j->min_delta),     ci64(c, j->fold),
+      ci64(c, j->trial)};
   return const_struct(c, f, sizeof f / sizeof f[0]);
 }
 

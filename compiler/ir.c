@@ -200,6 +200,10 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
     cJSON_AddNumberToObject(opt, "eps", j->optim.eps);
   }
   cJSON_AddNumberToObject(opt, "weight_decay", j->optim.weight_decay);
+  cJSON_AddNumberToObject(opt, "l1", j->optim.l1);
+  cJSON_AddNumberToObject(opt, "l2", j->optim.l2);
+  if (j->optim.clip_norm > 0) cJSON_AddNumberToObject(opt, "clip_norm", j->optim.clip_norm);
+  if (j->optim.clip_value > 0) cJSON_AddNumberToObject(opt, "clip_value", j->optim.clip_value);
   cJSON_AddNumberToObject(o, "epochs", (double)j->epochs);
   cJSON_AddNumberToObject(o, "seed", (double)j->seed);
   cJSON *s = cJSON_AddObjectToObject(o, "schedule");
@@ -216,6 +220,7 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON_AddBoolToObject(es, "enabled", j->early_stop);
   cJSON_AddStringToObject(es, "monitor", j->monitor);
   cJSON_AddNumberToObject(es, "patience", (double)j->patience);
+  cJSON_AddNumberToObject(es, "min_delta", j->min_delta);
   cJSON_AddBoolToObject(es, "restore_best", j->restore_best);
   cJSON_AddNumberToObject(o, "fold", j->fold);
   cJSON_AddNumberToObject(o, "trial", j->trial);

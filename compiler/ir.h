@@ -95,6 +95,9 @@ typedef struct {
 typedef struct {
   MlpOptimKind kind;
   float lr, beta1, beta2, eps, momentum, weight_decay;
+  float l1;                    /* L1 penalty: grad += l1 * sign(p) */
+  float l2;                    /* classic L2 penalty: grad += l2 * p (weight_decay is the decoupled one) */
+  float clip_norm, clip_value; /* 0: no clipping */
 } MlpIrOptim;
 
 /* One training of one model over the data plan. */
@@ -112,6 +115,7 @@ typedef struct {
   bool early_stop;
   const char *monitor; /* "val_loss" or "val_accuracy" */
   int64_t patience;
+  double min_delta; /* smaller improvements do not count */
   bool restore_best;
   int fold;  /* -1: the plain train/validation split */
   int trial; /* tuning: the trial this job runs; -1 when not tuning */

@@ -325,6 +325,13 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     MlpIrLayer *l = &m->layers[m->nlayers];
     const char *op = c->op->name;
     calls[m->nlayers] = c;
+    /* Per-layer settings code generation does not honour yet are errors,
+     * never silently dropped. */
+    const MlpSpecValue *init = mlp_spec_arg(c, "init"), *bias = mlp_spec_arg(c, "bias");
+    if ((init && init->given) || (bias && bias->given && !bool_or(bias, true))) {
+      unsupported(L, c->loc, init && init->given ? "a per-layer init" : "a layer without bias");
+      ok = false;
+    }
     if (strcmp(op, "dense") == 0) {
       l->op = MLP_OP_DENSE;
       l->out_size = (int64_t)num_or(mlp_spec_arg(c, "units"), 1);
@@ -401,7 +408,8 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   const MlpSpecBlock *val = mlp_spec_block(L->s, "validation");
   const MlpSpecCall *oc = mlp_spec_call(mlp_spec_setting(hyper, "optimizer"));
   double lr = num_or(mlp_spec_setting(hyper, "lr"), 0.001);
-  j->optim = (MlpIrOptim){MLP_OPTIM_ADAM, (float)lr, 0.9f, 0.999f, 1e-8f, 0, 0};
+  j->optim =
+      (MlpIrOptim){.kind = MLP_OPTIM_ADAM, .lr = (float)lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
   if (oc) {
     const char *name = oc->op->name;
     if (strcmp(name, "sgd") == 0)
@@ -419,9 +427,10 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
     j->optim.momentum = (float)num_or(mlp_spec_arg(oc, "momentum"), 0);
     j->optim.weight_decay = (float)num_or(mlp_spec_arg(oc, "weight_decay"), 0);
   }
-  /* Classic L2 goes through the gradient (weight_decay of Adam and SGD). */
-  double l2 = num_or(mlp_spec_setting(hyper, "l2"), 0);
-  if (l2 > 0 && j->optim.kind != MLP_OPTIM_ADAMW) j->optim.weight_decay = (float)l2;
+  j->optim.l2 = (float)num_or(mlp_spec_setting(hyper, "l2"), 0);
+  j->optim.l1 = (float)num_or(mlp_spec_setting(hyper, "l1"), 0);
+  j->optim.clip_norm = (float)num_or(mlp_spec_setting(hyper, "clip_norm"), 0);
+  j->optim.clip_value = (float)num_or(mlp_spec_setting(hyper, "clip_value"), 0);
   j->epochs = (int64_t)num_or(mlp_spec_setting(hyper, "epochs"), 100);
   j->seed = (uint64_t)num_or(mlp_spec_setting(hyper, "seed"), 42);
   const MlpSpecCall *sc = mlp_spec_call(mlp_spec_setting(hyper, "schedule"));
@@ -456,6 +465,11 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
     return false;
   }
   j->patience = es ? (int64_t)num_or(mlp_spec_arg(es, "patience"), 10) : 0;
+  j->min_delta = es ? num_or(mlp_spec_arg(es, "min_delta"), 0) : 0;
+  const MlpSpecValue *every = mlp_spec_setting(val, "every");
+  if (every && every->given && num_or(every, 1) != 1)
+    mlp_diag_warning(L->d, val->loc,
+                     "validation runs every epoch; 'every' is not supported by code generation yet");
   j->restore_best = es ? bool_or(mlp_spec_arg(es, "restore_best"), true) : false;
   j->fold = -1;
   j->trial = -1;
@@ -664,5 +678,22 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
   if (!lower_job(&L, &ir->jobs[0])) return NULL;
   if (!lower_tuning(&L, ir)) return NULL;
+  /* The program allocates every model's arena when it starts. */
+  const MlpSpecValue *mem = mlp_spec_setting(env, "memory_mb");
+  int64_t total = 0;
+  for (int i = 0; i < ir->nmodels; i++) total += ir->models[i].arena_bytes;
+  if (mem && mem->node && (double)total > num_or(mem, 0) * 1048576.0)
+    mlp_diag_error(d, env->loc, "the static memory plan needs %.1f MiB, more than memory_mb = %g",
+                   (double)total / 1048576.0, num_or(mem, 0));
+  const char *device = str_or(mlp_spec_setting(env, "device"), "cpu");
+  const char *dist = str_or(mlp_spec_setting(env, "distributed"), "none");
+  if (strcmp(device, "cpu") != 0)
+    mlp_diag_warning(d, env->loc, "device '%s': generated programs run on the CPU", device);
+  if (strcmp(dist, "none") != 0) unsupported(&L, env->loc, mlp_arena_printf(a, "distributed = %s", dist));
+  const MlpSpecValue *every = mlp_spec_setting(env, "checkpoint_every");
+  if (every && every->given)
+    mlp_diag_warning(d, env->loc,
+                     "checkpoints are written after a job's first epoch, then at most once a "
+                     "second; checkpoint_every is not supported by code generation yet");
   return d->nerr > nerr ? NULL : ir;
 }

@@ -84,6 +84,7 @@ typedef struct {
   int64_t monitor_acc; /* bool: monitor val_accuracy (else val_loss) */
   int64_t patience;
   int64_t restore_best; /* bool */
+  double min_delta;     /* early stopping: smaller improvements do not count */
   int64_t fold;         /* cross-validation fold this job holds out; MLPRT_FOLD_NONE: the plain split;
                            MLPRT_FOLD_ALL: every training and validation row (a refit) */
   int64_t trial;        /* tuning trial, or -1 */

@@ -469,7 +469,8 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       die(r, "epoch %lld: the training loss is %g; lower the learning rate", (long long)epoch + 1, loss);
     Scores v = evaluate(r, job, &val);
     double metric = j->monitor_acc ? v.accuracy : v.loss;
-    bool better = isnan(h.best_metric) || (j->monitor_acc ? metric > h.best_metric : metric < h.best_metric);
+    bool better = isnan(h.best_metric) || (j->monitor_acc ? metric > h.best_metric + j->min_delta
+                                                          : metric < h.best_metric - j->min_delta);
     if (better) {
       h.best_metric = metric;
       h.best_epoch = epoch;

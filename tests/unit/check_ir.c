@@ -109,7 +109,12 @@ START_TEST(ir_dump_is_json) {
   ir.models = model(&a, 7, 32, ls, 2);
   ir.models->task = MLP_TASK_BINARY;
   ir.nmodels = 1;
-  MlpIrJob job = {.optim = {MLP_OPTIM_ADAMW, 0.001f, 0.9f, 0.999f, 1e-8f, 0, 0.01f},
+  MlpIrJob job = {.optim = {.kind = MLP_OPTIM_ADAMW,
+                            .lr = 0.001f,
+                            .beta1 = 0.9f,
+                            .beta2 = 0.999f,
+                            .eps = 1e-8f,
+                            .weight_decay = 0.01f},
                   .epochs = 5,
                   .seed = 3,
                   .sched = MLP_SCHED_COSINE,
