@@ -11,6 +11,9 @@
 
 #include "data_int.h"
 
+/* The text-cleaning options, in the bit order of their fit's method. */
+static const char *const text_options[4] = {"lowercase", "strip_punct", "collapse_ws", "stop_words"};
+
 struct MlprtCleanLog {
   cJSON *root;  /* {"source": ..., "steps": [...]} */
   cJSON *steps;
@@ -110,6 +113,9 @@ void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
   case MLPRT_STEP_VECTORIZE:
     add_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab", f->param);
     break;
+  case MLPRT_STEP_TEXT_CLEAN:
+    for (int b = 0; b < 4; b++) cJSON_AddBoolToObject(s, text_options[b], f->method >> b & 1);
+    break;
   default: break;
   }
   add_num(s, "rows_before", (double)f->rows_before);
@@ -167,4 +173,131 @@ void mlprt_clean_log_summary(const MlprtCleanLog *log, FILE *out) {
     }
     fputc('\n', out);
   }
+}
+
+/* ---- reading fits back ---- */
+
+static double get_num(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static bool get_bool(const cJSON *o, const char *key) {
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static char **get_strings(const cJSON *a, int32_t *n) {
+  *n = cJSON_GetArraySize(a);
+  char **out = mlprt_xmalloc((size_t)(*n ? *n : 1) * sizeof *out);
+  int32_t i = 0;
+  for (const cJSON *v = a ? a->child : NULL; v; v = v->next, i++)
+    out[i] = mlprt_xstrndup(cJSON_IsString(v) ? v->valuestring : "",
+                            cJSON_IsString(v) ? strlen(v->valuestring) : 0);
+  return out;
+}
+
+/* One logged step as a fit; false for steps that have no fitted form. */
+static bool step_to_fit(const cJSON *s, MlprtFit *f) {
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(s, "step");
+  int kind = -1;
+  for (int k = 0; cJSON_IsString(name) && k < MLPRT_STEP_NKINDS; k++)
+    if (strcmp(name->valuestring, mlprt_step_name((MlprtStepKind)k)) == 0) kind = k;
+  if (kind < 0 || kind == MLPRT_STEP_DEDUP || kind == MLPRT_STEP_COERCE) return false;
+  memset(f, 0, sizeof *f);
+  f->kind = (MlprtStepKind)kind;
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "method");
+  for (int k = 0; cJSON_IsString(m) && k < 8; k++)
+    if (strcmp(m->valuestring, mlprt_method_name(f->kind, k)) == 0) f->method = k;
+  switch (f->kind) {
+  case MLPRT_STEP_IMPUTE:
+    f->param = get_num(s, "constant");
+    f->flag = get_bool(s, "indicator");
+    break;
+  case MLPRT_STEP_OUTLIERS:
+    f->param = get_num(s, "threshold");
+    f->flag = cJSON_IsString(cJSON_GetObjectItem(s, "action")) &&
+              strcmp(cJSON_GetObjectItem(s, "action")->valuestring, "drop") == 0;
+    break;
+  case MLPRT_STEP_ENCODE:
+    f->param = get_num(s, "buckets");
+    f->flag = get_bool(s, "unknown_bucket");
+    break;
+  case MLPRT_STEP_VECTORIZE:
+    f->param = get_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab");
+    break;
+  case MLPRT_STEP_TEXT_CLEAN:
+    for (int b = 0; b < 4; b++) f->method |= get_bool(s, text_options[b]) << b;
+    break;
+  default: break;
+  }
+  const cJSON *cols = cJSON_GetObjectItemCaseSensitive(s, "columns");
+  f->n = cJSON_GetArraySize(cols);
+  f->cols = mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof *f->cols);
+  int i = 0;
+  for (const cJSON *o = cols ? cols->child : NULL; o; o = o->next, i++) {
+    MlprtColFit *c = &f->cols[i];
+    const cJSON *col = cJSON_GetObjectItemCaseSensitive(o, "column");
+    c->column = mlprt_xstrndup(cJSON_IsString(col) ? col->valuestring : "",
+                               cJSON_IsString(col) ? strlen(col->valuestring) : 0);
+    const cJSON *fill = cJSON_GetObjectItemCaseSensitive(o, "fill");
+    switch (f->kind) {
+    case MLPRT_STEP_IMPUTE:
+      if (cJSON_IsString(fill)) c->level = mlprt_xstrndup(fill->valuestring, strlen(fill->valuestring));
+      else c->a = get_num(o, "fill");
+      break;
+    case MLPRT_STEP_OUTLIERS: c->a = get_num(o, "lower"), c->b = get_num(o, "upper"); break;
+    case MLPRT_STEP_SCALE: c->a = get_num(o, "center"), c->b = get_num(o, "scale"); break;
+    case MLPRT_STEP_ENCODE:
+      c->levels = get_strings(cJSON_GetObjectItemCaseSensitive(o, "levels"), &c->nlevels);
+      break;
+    case MLPRT_STEP_VECTORIZE: {
+      c->levels = get_strings(cJSON_GetObjectItemCaseSensitive(o, "vocabulary"), &c->nlevels);
+      const cJSON *idf = cJSON_GetObjectItemCaseSensitive(o, "idf");
+      if (idf) {
+        c->weights = mlprt_xmalloc((size_t)(c->nlevels ? c->nlevels : 1) * sizeof *c->weights);
+        int32_t k = 0;
+        for (const cJSON *v = idf->child; v && k < c->nlevels; v = v->next) c->weights[k++] = v->valuedouble;
+        while (k < c->nlevels) c->weights[k++] = 1;
+      }
+      break;
+    }
+    default: break;
+    }
+  }
+  return true;
+}
+
+int mlprt_fits_read(const char *path, MlprtFit **fits, int *nfits, MlprtError *err) {
+  *fits = NULL;
+  *nfits = 0;
+  FILE *fp = fopen(path, "rb");
+  if (!fp) {
+    mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot open: %s", strerror(errno));
+    return -1;
+  }
+  fseek(fp, 0, SEEK_END);
+  long size = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  char *text = mlprt_xmalloc((size_t)(size > 0 ? size : 0) + 1);
+  size_t got = size > 0 ? fread(text, 1, (size_t)size, fp) : 0;
+  text[got] = 0;
+  fclose(fp);
+  cJSON *root = cJSON_ParseWithLength(text, got);
+  free(text);
+  const cJSON *steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
+  if (!cJSON_IsArray(steps)) {
+    mlprt_error_set(err, path, 0, 0, 0, NULL, "not a cleaning log (no \"steps\" array)");
+    cJSON_Delete(root);
+    return -1;
+  }
+  *fits = mlprt_xcalloc((size_t)(cJSON_GetArraySize(steps) + 1), sizeof **fits);
+  for (const cJSON *s = steps->child; s; s = s->next)
+    if (step_to_fit(s, &(*fits)[*nfits])) ++*nfits;
+  cJSON_Delete(root);
+  return 0;
+}
+
+void mlprt_fits_free(MlprtFit *fits, int n) {
+  for (int i = 0; i < n; i++) mlprt_fit_free(&fits[i]);
+  free(fits);
 }

@@ -435,10 +435,14 @@ const char *mlprt_cell_str(const MlprtTable *t, int col, int64_t row, char *buf,
   case MLPRT_COL_FLOAT:
   case MLPRT_COL_INT:
     /* the shortest text that reads back as the same float */
+    char tmp[32];
     for (int digits = 6; digits <= 9; digits++) {
-      snprintf(buf, n, "%.*g", digits, c->f[row]);
-      if (strtof(buf, NULL) == c->f[row]) break;
+      snprintf(tmp, sizeof tmp, "%.*g", digits, c->f[row]);
+      if (strtof(tmp, NULL) == c->f[row]) break;
     }
+    size_t k = strlen(tmp) < n ? strlen(tmp) : n - 1;
+    memcpy(buf, tmp, k);
+    buf[k] = 0;
     return buf;
   case MLPRT_COL_BOOL: return c->b[row] ? "true" : "false";
   case MLPRT_COL_CATEGORY: return c->levels.names[c->codes[row]];

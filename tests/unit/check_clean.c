@@ -406,6 +406,64 @@ START_TEST(clean_log_json_and_summary) {
 }
 END_TEST
 
+START_TEST(clean_fits_round_trip) {
+  /* fit a chain on training rows, write cleaning.json, read the fits back
+   * and apply them to a fresh copy: the same table, cell for cell */
+  const char *text = "x,y,c,doc\n"
+                     "1,10,red,\"The Cat sat\"\n"
+                     ",20,blue,\"a dog; a CAT\"\n"
+                     "3,,red,\"dogs and cats\"\n"
+                     "4,40,green,\"the end\"\n"
+                     "100,50,purple,\"cat cat cat\"\n"
+                     "6,60,,\"new words here\"\n";
+  MlprtLoadOpts o = {.max_levels = 4};
+  MlprtDecl decl[] = {{"doc", MLPRT_COL_TEXT}};
+  o.decl = decl, o.ndecl = 1;
+  MlprtTable a, b;
+  load_text("rt1.csv", text, &o, &a);
+  load_text("rt2.csv", text, &o, &b);
+  split_4_2(&a);
+  MlprtCleanLog *log = mlprt_clean_log_new("rt1.csv");
+  const char *xy[] = {"x", "y"};
+  MlprtImputeParams ip = {.cols = {xy, 2}, .strategy = MLPRT_IMPUTE_MEDIAN, .indicator = true};
+  APPLY(mlprt_impute_fit(&a, &ip, &f_, &e_), &a, log);
+  MlprtOutlierParams op = {.cols = {xy, 2}, .method = MLPRT_OUTLIER_IQR};
+  APPLY(mlprt_outliers_fit(&a, &op, &f_, &e_), &a, log);
+  MlprtScaleParams sp = {.cols = {xy, 2}, .method = MLPRT_SCALE_ROBUST};
+  APPLY(mlprt_scale_fit(&a, &sp, &f_, &e_), &a, log);
+  MlprtEncodeParams ep = {.method = MLPRT_ENCODE_ONEHOT, .unknown_bucket = true};
+  APPLY(mlprt_encode_fit(&a, &ep, &f_, &e_), &a, log);
+  MlprtTextCleanParams tp = {.lowercase = true, .strip_punct = true, .collapse_ws = true, .stop_words = true};
+  APPLY(mlprt_text_clean_fit(&a, &tp, &f_, &e_), &a, log);
+  MlprtVectorizeParams vp = {.column = "doc", .method = MLPRT_VEC_TFIDF, .max_vocab = 3};
+  APPLY(mlprt_vectorize_fit(&a, &vp, &f_, &e_), &a, log);
+  char *path = malloc(strlen(dir) + 32);
+  sprintf(path, "%s/cleaning.json", dir);
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_clean_log_write(log, path, &e), 0);
+  MlprtFit *fits;
+  int n;
+  ck_assert_msg(mlprt_fits_read(path, &fits, &n, &e) == 0, "%s", dt_err(&e));
+  ck_assert_int_eq(n, 6);
+  for (int i = 0; i < n; i++) ck_assert_msg(mlprt_fit_apply(&b, &fits[i], NULL, &e) == 0, "%s", dt_err(&e));
+  ck_assert_int_eq(b.ncols, a.ncols);
+  ck_assert_int_eq(b.nrows, a.nrows);
+  for (int c = 0; c < a.ncols; c++) {
+    ck_assert_str_eq(b.cols[c].name, a.cols[c].name);
+    for (int64_t r = 0; r < a.nrows; r++) {
+      char b1[64], b2[64];
+      ck_assert_str_eq(mlprt_cell_str(&b, c, r, b1, sizeof b1), mlprt_cell_str(&a, c, r, b2, sizeof b2));
+    }
+  }
+  mlprt_fits_free(fits, n);
+  ck_assert_int_ne(mlprt_fits_read("/nonexistent/cleaning.json", &fits, &n, &e), 0);
+  free(path);
+  mlprt_clean_log_free(log);
+  mlprt_table_free(&a);
+  mlprt_table_free(&b);
+}
+END_TEST
+
 START_TEST(clean_time_series) {
   MlprtTable t;
   /* unsorted, a gap on 01-04..01-05, two readings on 01-06 */
@@ -582,6 +640,7 @@ Suite *clean_suite(void) {
   tcase_add_test(tc, clean_encoding);
   tcase_add_test(tc, clean_text);
   tcase_add_test(tc, clean_log_json_and_summary);
+  tcase_add_test(tc, clean_fits_round_trip);
   tcase_add_test(tc, clean_time_series);
   tcase_add_test(tc, clean_cars_json);
   tcase_add_test(tc, clean_seattle_weather);
