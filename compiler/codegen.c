@@ -738,7 +738,8 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
                       ci64(&c, ir->nfolds),
                       ci64(&c, d->delimiter),
                       ci64(&c, d->no_header),
-                      cstr(&c, d->na_values)};
+                      cstr(&c, d->na_values),
+                      cstr(&c, d->schema)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);
   free(models);

@@ -136,6 +136,7 @@ typedef struct {
   char delimiter;        /* csv: 0 for ',' */
   bool no_header;        /* csv: columns are c1, c2, ... */
   const char *na_values; /* texts meaning missing, each ending in '\n'; NULL: the loader's */
+  const char *schema;    /* declared types, "NAME\tTYPE\n" each; NULL when none */
   const char *path;      /* as written in the spec, relative to it */
   const char *path2;     /* idx labels file, else NULL */
   const char *target;

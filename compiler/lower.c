@@ -290,6 +290,15 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     return true;
   }
   if (!lower_clean(L, d)) return false;
+  /* Declared types: the registry says "date" where the runtime says
+   * "datetime". */
+  const MlpSpecBlock *schema = mlp_spec_block(L->s, "data.schema");
+  for (int i = 0; schema && i < schema->entries.len; i++) {
+    const MlpSpecEntry *e = schema->entries.items[i];
+    const char *type = e->value && e->value->kind == MLP_ND_IDENT ? e->value->name : "";
+    if (strcmp(type, "date") == 0) type = "datetime";
+    d->schema = mlp_arena_printf(L->a, "%s%s\t%s\n", d->schema ? d->schema : "", e->name, type);
+  }
   /* The runtime's own preparation, run once now, gives the shapes. */
   MlprtCleanStep *steps = mlp_arena_alloc(L->a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
   for (int i = 0; i < d->nclean; i++)
@@ -299,6 +308,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
                        .delimiter = d->delimiter,
                        .no_header = d->no_header,
                        .na_values = d->na_values,
+                       .schema = d->schema,
                        .data_path = d->path,
                        .target = d->target,
                        .val_frac = d->val_frac,

@@ -131,6 +131,7 @@ typedef struct {
   int64_t delimiter;     /* csv: the field separator; 0: ',' */
   int64_t no_header;     /* csv: the first line is data, columns are c1, c2, ... */
   const char *na_values; /* texts meaning a missing value, each ending in '\n'; NULL: the loader's */
+  const char *schema;    /* declared column types, "NAME\tTYPE\n" each (TYPE: mlprt_col_type_name); NULL */
 } MlprtProgram;
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy

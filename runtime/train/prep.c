@@ -211,7 +211,18 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     s = nl + 1;
   }
   if (na_text) opts.na_tokens = na;
+  /* Declared types, "NAME\tTYPE\n" each. */
+  char *decl_text = p->schema ? strdup(p->schema) : NULL;
+  MlprtDecl decl[256];
+  for (char *s = decl_text; s && *s && opts.ndecl < 256;) {
+    char *tab = strchr(s, '\t'), *nl = strchr(s, '\n');
+    *tab = *nl = 0;
+    decl[opts.ndecl++] = (MlprtDecl){s, (MlprtColType)mlprt_col_type_parse(tab + 1)};
+    s = nl + 1;
+  }
+  opts.decl = decl;
   int loaded = mlprt_load(path, &opts, t, &e);
+  free(decl_text);
   free(na_text);
   if (loaded != 0) return fail_with(&e, err, n);
   int tc = mlprt_table_find(t, p->target);

@@ -396,6 +396,23 @@ START_TEST(e2e_emit_ir_and_explain) {
   ck_assert_int_eq(cJSON_GetObjectItem(j0, "epochs")->valueint, 200);
   cJSON_Delete(ir);
   test_run_free(&r);
+  /* A declared type reaches the loader: text is not a feature. */
+  char *spec = path_of(tmp, "declared.mlp");
+  FILE *f = fopen(spec, "w");
+  fprintf(f,
+          "pipeline declared {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+          "    target = species\n    schema {\n      sepal_length = text\n    }\n  }\n"
+          "  model {\n    output()\n  }\n}\n",
+          getenv("PWD") ? getenv("PWD") : ".");
+  fclose(f);
+  const char *decl[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  r = test_run(decl, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ir = cJSON_Parse(r.out);
+  ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(ir, "data"), "features")->valueint, 3);
+  cJSON_Delete(ir);
+  test_run_free(&r);
+  free(spec);
   const char *ex[] = {test_mlpc(), "explain", "examples/iris.mlp", NULL};
   r = test_run(ex, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
