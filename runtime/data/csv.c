@@ -23,6 +23,16 @@
 
 #define BLOCK ((size_t)8 << 20)
 #define MIN_SEGMENT ((size_t)1 << 20) /* smaller buffers are parsed by one thread */
+#define PAD 16 /* bytes allocated past a buffer's capacity: the sentinel, and 8-byte reads */
+#define CACHE 256 /* category cache entries per column */
+
+/* A recent category value of at most 8 bytes and its code in a segment's
+ * table: most cells then cost one 8-byte compare instead of a hash lookup. */
+typedef struct {
+  uint64_t w; /* the bytes, zero-padded */
+  int32_t code;
+  uint8_t len; /* 0: empty entry */
+} CatCache;
 
 typedef struct {
   const char *s;
@@ -129,7 +139,7 @@ static RecResult tokenize(const char *p, const char *end, bool eof, char delim, 
 typedef struct {
   const char *path;
   int fd;
-  char *buf;           /* [cap + 1]: one sentinel byte after the data */
+  char *buf;           /* [cap + PAD]: a sentinel byte after the data, and room for 8-byte reads */
   size_t cap, len, pos;
   bool eof;
   size_t max_record;
@@ -173,9 +183,9 @@ static int reader_more(Reader *rd, MlprtError *err) {
     size_t cap = rd->cap * 2;
     if (cap > rd->max_record + 1) cap = rd->max_record + 1;
     if (cap <= rd->cap) cap = rd->cap + 1;
-    char *buf = mlprt_scratch_alloc(cap + 1);
+    char *buf = mlprt_scratch_alloc(cap + PAD);
     memcpy(buf, rd->buf, rd->len);
-    mlprt_scratch_free(rd->buf, rd->cap + 1);
+    mlprt_scratch_free(rd->buf, rd->cap + PAD);
     rd->buf = buf;
     rd->cap = cap;
   }
@@ -184,7 +194,7 @@ static int reader_more(Reader *rd, MlprtError *err) {
 
 static void reader_close(Reader *rd) {
   if (rd->fd >= 0) close(rd->fd);
-  mlprt_scratch_free(rd->buf, rd->cap + 1);
+  mlprt_scratch_free(rd->buf, rd->cap + PAD);
   free(rd->fields.f);
 }
 
@@ -256,7 +266,7 @@ static int reader_open(Reader *rd, const char *path, const MlprtLoadOpts *o, cha
   }
   rd->cap = BLOCK * (size_t)mlprt_opt_threads(o);
   if (rd->cap > rd->max_record + 1) rd->cap = rd->max_record + 1 > BLOCK ? rd->max_record + 1 : BLOCK;
-  rd->buf = mlprt_scratch_alloc(rd->cap + 1);
+  rd->buf = mlprt_scratch_alloc(rd->cap + PAD);
   if (reader_fill(rd, err)) return -1;
   if (rd->len >= 3 && memcmp(rd->buf, "\xEF\xBB\xBF", 3) == 0) rd->pos = 3;
   for (int i = 0; o && i < o->skip_lines; i++) {
@@ -437,6 +447,7 @@ typedef struct {
   size_t max_record;
   bool fast;         /* try fast_record first (no numeric missing-value token) */
   bool empty_na;     /* "" is a missing-value token */
+  CatCache *cache;   /* [ncols * CACHE] */
   /* this segment */
   const char *start, *lim; /* parse records that start in [start, lim) */
   MlprtTable tab;          /* rows parsed, codes local to tab's levels */
@@ -498,11 +509,27 @@ static const char *fast_record(Segment *sg, const char *p, int64_t row) {
       if (*p == '"') break;
       const char *f0 = p, *why;
       while (!sg->stop[(uint8_t)*p]) p++;
-      if (mlprt_cell_from_text(&sg->tab, i, row, f0, (size_t)(p - f0), sg->na, &why)) {
+      size_t len = (size_t)(p - f0);
+      CatCache *e = NULL;
+      uint64_t w = 0;
+      if (c->type == MLPRT_COL_CATEGORY && len >= 1 && len <= 8) {
+        memcpy(&w, f0, 8); /* the buffer's padding keeps this in bounds */
+        if (len < 8) w &= (UINT64_C(1) << (8 * len)) - 1;
+        e = &sg->cache[i * CACHE + (int)(w * UINT64_C(0x9e3779b97f4a7c15) >> 56)];
+        if (e->len == len && e->w == w) {
+          c->codes[row] = e->code;
+          e = NULL;
+          goto delimiter;
+        }
+      }
+      if (mlprt_cell_from_text(&sg->tab, i, row, f0, len, sg->na, &why)) {
         i++; /* this cell may have appended text too */
         break;
       }
+      /* only real values are cached: missing-value tokens keep code -1 */
+      if (e && c->codes[row] >= 0) *e = (CatCache){w, c->codes[row], (uint8_t)len};
     }
+  delimiter:
     if (p >= end) break; /* the general path knows about end of data */
     if (i + 1 < ncols) {
       if (*p++ != sg->delim) break;
@@ -641,6 +668,7 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
                       .fast = !na.numeric,
                       .empty_na = mlprt_na_match(&na, "", 0)};
     mlprt_table_from_schema(&sg[k].tab, s);
+    sg[k].cache = mlprt_xcalloc((size_t)(s->ncols ? s->ncols : 1) * CACHE, sizeof *sg[k].cache);
   }
   pthread_t *tid = mlprt_xcalloc((size_t)nth, sizeof *tid);
   while (!rc && !(rd.pos == rd.len && rd.eof)) {
@@ -698,6 +726,7 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
   }
   for (int k = 0; k < nth; k++) {
     mlprt_table_free(&sg[k].tab);
+    free(sg[k].cache);
     free(sg[k].fields.f);
     free(sg[k].scratch);
   }
