@@ -671,6 +671,9 @@ int mlprt_run_close(MlprtRun *r) {
   cJSON_AddNumberToObject(data, "validation", (double)r->data.n[MLPRT_VALID]);
   cJSON_AddNumberToObject(data, "test", (double)r->data.n[MLPRT_TEST]);
   cJSON_AddNumberToObject(data, "features", (double)r->data.F);
+  /* Empty splits fall back: say so, since the metrics' names do not. */
+  if (r->data.n[MLPRT_TEST] == 0) cJSON_AddStringToObject(data, "test_metrics_from", "validation");
+  if (r->data.n[MLPRT_VALID] == 0) cJSON_AddStringToObject(data, "validation_metrics_from", "train");
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
   cJSON_AddNumberToObject(env, "threads", r->threads);
   cJSON_AddBoolToObject(env, "deterministic", mlprt_deterministic());
