@@ -14,30 +14,44 @@ typedef struct {
   double mean, sd, min, max; /* population sd */
 } Moments;
 
-/* Two passes (mean, then squared deviations) keep the variance accurate for
- * data far from zero. */
+/* One pass over training values, shifted by the first of them: with
+ * d = x - x0 the variance is (sum d^2 - (sum d)^2 / n) / n, which stays
+ * accurate for data far from zero (the shift removes the offset that makes
+ * the textbook formula cancel). Without a split the loop has no branch on
+ * the row, so the compiler can vectorise it. */
 static Moments train_moments(const MlprtTable *t, const float *x) {
   Moments m = {0, 0, 0, INFINITY, -INFINITY};
-  double s = 0;
   const uint8_t *part = t->part;
-  for (int64_t r = 0; r < t->nrows; r++) {
-    float v = x[r];
-    if ((part && part[r] != MLPRT_TRAIN) || v != v) continue; /* v != v: NaN */
-    s += v;
-    m.n++;
-    m.min = v < m.min ? v : m.min;
-    m.max = v > m.max ? v : m.max;
+  int64_t n = t->nrows, r0 = 0;
+  while (r0 < n && ((part && part[r0] != MLPRT_TRAIN) || x[r0] != x[r0])) r0++;
+  if (r0 == n) return m;
+  double x0 = x[r0], s = 0, ss = 0;
+  float mn = x[r0], mx = x[r0];
+  int64_t k = 0;
+  if (!part) {
+    for (int64_t r = r0; r < n; r++) {
+      float v = x[r];
+      bool ok = v == v; /* not NaN */
+      double d = ok ? v - x0 : 0;
+      s += d, ss += d * d, k += ok;
+      mn = ok && v < mn ? v : mn;
+      mx = ok && v > mx ? v : mx;
+    }
+  } else {
+    for (int64_t r = r0; r < n; r++) {
+      float v = x[r];
+      if (part[r] != MLPRT_TRAIN || v != v) continue;
+      double d = v - x0;
+      s += d, ss += d * d, k++;
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+    }
   }
-  if (!m.n) return m;
-  m.mean = s / (double)m.n;
-  double ss = 0;
-  for (int64_t r = 0; r < t->nrows; r++) {
-    float v = x[r];
-    if ((part && part[r] != MLPRT_TRAIN) || v != v) continue;
-    double d = v - m.mean;
-    ss += d * d;
-  }
-  m.sd = sqrt(ss / (double)m.n);
+  m.n = k;
+  m.mean = x0 + s / (double)k;
+  double var = (ss - s * s / (double)k) / (double)k;
+  m.sd = sqrt(var > 0 ? var : 0);
+  m.min = mn, m.max = mx;
   return m;
 }
 
