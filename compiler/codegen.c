@@ -739,7 +739,10 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
                       ci64(&c, d->delimiter),
                       ci64(&c, d->no_header),
                       cstr(&c, d->na_values),
-                      cstr(&c, d->schema)};
+                      cstr(&c, d->schema),
+                      cstr(&c, d->split_group),
+                      cstr(&c, d->split_time),
+                      cstr(&c, d->cleaning_report)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);
   free(models);

@@ -132,13 +132,15 @@ typedef struct {
 
 /* The data plan: where the data is and what the compiled schema says. */
 typedef struct {
-  const char *format;    /* "csv", "json", "jsonl", "idx" */
-  char delimiter;        /* csv: 0 for ',' */
-  bool no_header;        /* csv: columns are c1, c2, ... */
-  const char *na_values; /* texts meaning missing, each ending in '\n'; NULL: the loader's */
-  const char *schema;    /* declared types, "NAME\tTYPE\n" each; NULL when none */
-  const char *path;      /* as written in the spec, relative to it */
-  const char *path2;     /* idx labels file, else NULL */
+  const char *format;                   /* "csv", "json", "jsonl", "idx" */
+  char delimiter;                       /* csv: 0 for ',' */
+  bool no_header;                       /* csv: columns are c1, c2, ... */
+  const char *na_values;                /* texts meaning missing, each ending in '\n'; NULL: the loader's */
+  const char *schema;                   /* declared types, "NAME\tTYPE\n" each; NULL when none */
+  const char *split_group, *split_time; /* split by groups or by time order; NULL */
+  const char *cleaning_report;          /* file name of the cleaning record */
+  const char *path;                     /* as written in the spec, relative to it */
+  const char *path2;                    /* idx labels file, else NULL */
   const char *target;
   int64_t n_features;   /* columns after cleaning (images: pixels per image) */
   int64_t img_h, img_w; /* idx: image height and width (one channel); 0 for tables */

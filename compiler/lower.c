@@ -277,6 +277,14 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
       (float)num_or(mlp_spec_arg(split, "validation"), num_or(mlp_spec_setting(hyper, "validation"), 0.2));
   d->test_frac = (float)num_or(mlp_spec_arg(split, "test"), 0);
   d->stratify = bool_or(mlp_spec_arg(split, "stratify"), false);
+  d->split_group = mlp_spec_str(mlp_spec_arg(split, "group"));
+  d->split_time = mlp_spec_str(mlp_spec_arg(split, "time_order"));
+  d->cleaning_report = str_or(mlp_spec_setting(data, "cleaning_report"), "cleaning.json");
+  const MlpSpecValue *folds = mlp_spec_setting(data, "folds");
+  if (folds && folds->given) {
+    unsupported(L, data->loc, "cross-validation without a tuning search (data.folds)");
+    return false;
+  }
   d->split_seed = (uint64_t)num_or(mlp_spec_arg(split, "seed"), num_or(mlp_spec_setting(hyper, "seed"), 42));
   /* The compile-time schema: the shapes every tensor is specialised to. */
   char err[1024];
@@ -309,6 +317,8 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
                        .no_header = d->no_header,
                        .na_values = d->na_values,
                        .schema = d->schema,
+                       .split_group = d->split_group,
+                       .split_time = d->split_time,
                        .data_path = d->path,
                        .target = d->target,
                        .val_frac = d->val_frac,

@@ -128,10 +128,13 @@ typedef struct {
   int64_t objective; /* MLPRT_OBJ_*: ranks jobs when there are several (tuning trials) */
   int64_t nfolds;    /* > 0: the jobs are trials x folds over the training and validation rows */
   /* How the source is read (data_format csv, json or jsonl). */
-  int64_t delimiter;     /* csv: the field separator; 0: ',' */
-  int64_t no_header;     /* csv: the first line is data, columns are c1, c2, ... */
-  const char *na_values; /* texts meaning a missing value, each ending in '\n'; NULL: the loader's */
-  const char *schema;    /* declared column types, "NAME\tTYPE\n" each (TYPE: mlprt_col_type_name); NULL */
+  int64_t delimiter;       /* csv: the field separator; 0: ',' */
+  int64_t no_header;       /* csv: the first line is data, columns are c1, c2, ... */
+  const char *na_values;   /* texts meaning a missing value, each ending in '\n'; NULL: the loader's */
+  const char *schema;      /* declared column types, "NAME\tTYPE\n" each (TYPE: mlprt_col_type_name); NULL */
+  const char *split_group; /* rows sharing this column's value stay in one part; NULL */
+  const char *split_time;  /* split in this column's order: the latest rows validate and test; NULL */
+  const char *cleaning_report; /* the cleaning record's file name in the run directory */
 } MlprtProgram;
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy

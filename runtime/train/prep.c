@@ -79,7 +79,8 @@ static int fail_with(const MlprtError *e, char *err, size_t n) {
   return -1;
 }
 
-/* t->part from p's fractions: stratified by the target when asked. */
+/* t->part from p's fractions: by time order, by groups, stratified by the
+ * target when asked, else at random. */
 static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n) {
   MlprtSplitParams sp = {.train = 1 - p->val_frac - p->test_frac,
                          .valid = p->val_frac,
@@ -88,6 +89,13 @@ static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n
                          .by = p->target,
                          .seed = (uint64_t)p->split_seed};
   MlprtError e;
+  if (p->split_time) {
+    if (mlprt_ts_sort(t, p->split_time, &e) != 0) return fail_with(&e, err, n);
+    sp.mode = MLPRT_SPLIT_TIME;
+  } else if (p->split_group) {
+    sp.mode = MLPRT_SPLIT_GROUPED;
+    sp.by = p->split_group;
+  }
   return mlprt_split(t, &sp, &e) != 0 ? fail_with(&e, err, n) : 0;
 }
 

@@ -186,7 +186,7 @@ void mlprt_run_load(MlprtRun *r) {
   r->data_path = r->cli.data ? r->cli.data : r->p->data_path;
   if (mlprt_prep_load(r->p, r->data_path, &r->data, err, sizeof err) != 0) die(r, "%s", err);
   if (r->data.n[MLPRT_TRAIN] == 0) die(r, "%s: no training rows after the split", r->data_path);
-  write_json(r, "cleaning.json", r->data.cleaning);
+  write_json(r, r->p->cleaning_report ? r->p->cleaning_report : "cleaning.json", r->data.cleaning);
   int64_t pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID];
   r->perm = malloc((size_t)pool * sizeof *r->perm);
   if (r->p->nfolds > 0) {
@@ -720,7 +720,7 @@ int mlprt_run_close(MlprtRun *r) {
   write_file(r, "spec.mlp", p->spec_text, strlen(p->spec_text));
   cJSON *arts = cJSON_AddObjectToObject(root, "artifacts");
   add_artifact(r, arts, "spec.mlp");
-  add_artifact(r, arts, "cleaning.json");
+  add_artifact(r, arts, p->cleaning_report ? p->cleaning_report : "cleaning.json");
   add_artifact(r, arts, "metrics.jsonl");
   add_artifact(r, arts, "weights.bin");
   write_json(r, "manifest.json", root);

@@ -382,6 +382,46 @@ START_TEST(e2e_json_and_csv_options) {
 }
 END_TEST
 
+/* split(time_order = ...) and split(group = ...) on iris, and a renamed
+ * cleaning report. */
+START_TEST(e2e_split_modes) {
+  static const char *const splits[] = {"time_order = sepal_length", "group = petal_width"};
+  for (int i = 0; i < 2; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "split%d.mlp", i);
+    char *spec = path_of(tmp, name);
+    FILE *f = fopen(spec, "w");
+    fprintf(f,
+            "pipeline split%d {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+            "    target = species\n    cleaning_report = \"prep.json\"\n"
+            "    clean {\n      standardize(numeric)\n    }\n"
+            "    split(validation = 0.2, test = 0.2, %s)\n  }\n"
+            "  model {\n    dense(8)\n    output()\n  }\n"
+            "  hyperparameters {\n    epochs = 20\n  }\n}\n",
+            i, getenv("PWD") ? getenv("PWD") : ".", splits[i]);
+    fclose(f);
+    snprintf(name, sizeof name, "split%d.exe", i);
+    char *exe = path_of(tmp, name);
+    const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    test_run_free(&r);
+    snprintf(name, sizeof name, "split%d", i);
+    cJSON *m = train(exe, name, NULL);
+    const cJSON *d = cJSON_GetObjectItem(m, "data");
+    int nt = cJSON_GetObjectItem(d, "test")->valueint, nv = cJSON_GetObjectItem(d, "validation")->valueint;
+    ck_assert_int_gt(nt, 0);
+    ck_assert_int_gt(nv, 0);
+    ck_assert_int_eq(nt + nv + cJSON_GetObjectItem(d, "train")->valueint, 150);
+    if (i == 0) ck_assert_int_eq(nt, 30); /* a time split takes exact fractions */
+    ck_assert_ptr_nonnull(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "artifacts"), "prep.json"));
+    cJSON_Delete(m);
+    free(exe);
+    free(spec);
+  }
+}
+END_TEST
+
 START_TEST(e2e_emit_ir_and_explain) {
   const char *argv[] = {test_mlpc(), "build", "examples/iris.mlp", "--emit-ir", NULL};
   TestRun r = test_run(argv, NULL);
@@ -512,6 +552,7 @@ Suite *e2e_suite(void) {
   tcase_add_loop_test(tc, e2e_examples_meet_thresholds, 0, (int)(sizeof examples / sizeof examples[0]));
   tcase_add_test(tc, e2e_no_heap_in_training_loop);
   tcase_add_test(tc, e2e_json_and_csv_options);
+  tcase_add_test(tc, e2e_split_modes);
   tcase_add_test(tc, e2e_emit_ir_and_explain);
   tcase_add_test(tc, e2e_build_outputs_and_errors);
   tcase_add_test(tc, e2e_mlpc_run);
