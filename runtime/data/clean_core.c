@@ -242,41 +242,45 @@ typedef struct {
   uint64_t *h; /* [nrows] row hashes */
 } RowHash;
 
-/* Hash rows [lo, hi) column by column, so each pass streams one column. */
+/* Hash rows [lo, hi) in blocks that stay in cache, column by column
+ * within a block. */
 static void hash_rows(void *ctx, int part) {
   RowHash *rh = ctx;
-  int64_t rows = rh->t->nrows, lo = rows * part / rh->parts, hi = rows * (part + 1) / rh->parts;
+  int64_t rows = rh->t->nrows, lo0 = rows * part / rh->parts, hi0 = rows * (part + 1) / rh->parts;
   uint64_t *h = rh->h;
-  for (int64_t r = lo; r < hi; r++) h[r] = UINT64_C(0x9e3779b97f4a7c15);
-  for (int k = 0; k < rh->n; k++) {
-    const MlprtColumn *c = &rh->t->cols[rh->idx[k]];
-    switch (c->type) {
-    case MLPRT_COL_FLOAT:
-    case MLPRT_COL_INT:
-      for (int64_t r = lo; r < hi; r++) {
-        float v = c->f[r];
-        uint32_t bits;
-        if (isnan(v)) v = NAN; /* one NaN pattern */
-        if (v == 0) v = 0;     /* -0 == 0 */
-        memcpy(&bits, &v, 4);
-        h[r] = mlprt_mix64(h[r] ^ bits);
+  for (int64_t lo = lo0; lo < hi0; lo += 4096) {
+    int64_t hi = lo + 4096 < hi0 ? lo + 4096 : hi0;
+    for (int64_t r = lo; r < hi; r++) h[r] = UINT64_C(0x9e3779b97f4a7c15);
+    for (int k = 0; k < rh->n; k++) {
+      const MlprtColumn *c = &rh->t->cols[rh->idx[k]];
+      switch (c->type) {
+      case MLPRT_COL_FLOAT:
+      case MLPRT_COL_INT:
+        for (int64_t r = lo; r < hi; r++) {
+          float v = c->f[r];
+          uint32_t bits;
+          if (isnan(v)) v = NAN; /* one NaN pattern */
+          if (v == 0) v = 0;     /* -0 == 0 */
+          memcpy(&bits, &v, 4);
+          h[r] = mlprt_mix64(h[r] ^ bits);
+        }
+        break;
+      case MLPRT_COL_BOOL:
+        for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ c->b[r]);
+        break;
+      case MLPRT_COL_CATEGORY:
+        for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ (uint32_t)c->codes[r]);
+        break;
+      case MLPRT_COL_TEXT:
+        for (int64_t r = lo; r < hi; r++) {
+          const char *str = mlprt_text_at(c, r);
+          h[r] = mlprt_mix64(h[r] ^ (str ? mlprt_hash_bytes64(str, strlen(str)) : 0));
+        }
+        break;
+      default:
+        for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ (uint64_t)c->t[r]);
+        break;
       }
-      break;
-    case MLPRT_COL_BOOL:
-      for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ c->b[r]);
-      break;
-    case MLPRT_COL_CATEGORY:
-      for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ (uint32_t)c->codes[r]);
-      break;
-    case MLPRT_COL_TEXT:
-      for (int64_t r = lo; r < hi; r++) {
-        const char *s = mlprt_text_at(c, r);
-        h[r] = mlprt_mix64(h[r] ^ (s ? mlprt_hash_bytes64(s, strlen(s)) : 0));
-      }
-      break;
-    default:
-      for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ (uint64_t)c->t[r]);
-      break;
     }
   }
 }
@@ -294,29 +298,35 @@ static bool cell_equal(const MlprtColumn *c, int64_t a, int64_t b) {
   }
 }
 
+/* Rows are split by the top bits of their hash into PARTS groups (equal
+ * rows always share one), each group's rows kept in row order, so "earlier"
+ * means the same as in one serial pass; each group then gets an
+ * open-addressing table small enough to stay in cache. */
+#define PART_BITS 6
+#define PARTS (1 << PART_BITS)
+
 typedef struct {
   const MlprtTable *t;
   const int *idx;
-  int n, parts;
-  int64_t rows;
-  const uint64_t *h; /* [rows] row hashes */
-  uint8_t *keep;     /* [rows] out: 0 for a repeat of an earlier row */
+  int n;
+  const uint64_t *h;     /* [rows] row hashes */
+  const uint32_t *order; /* [rows] row numbers grouped by partition */
+  const int64_t *start;  /* [PARTS + 1] each group's range in order */
+  uint8_t *keep;         /* [rows] out: 0 for a repeat of an earlier row */
 } Probe;
 
-/* Rows whose hash falls in partition `part` (equal rows always share one),
- * in row order, so "earlier" is the same as in one serial pass. Each
- * partition has its own open-addressing table; a slot holds the row's upper
- * hash bits and row + 1, so most probes never touch h[] or the columns. */
-static void probe_rows(void *ctx, int part) {
+/* A slot holds the row's upper hash bits below the partition bits, and
+ * row + 1, so most probes never touch h[] or the columns. */
+static void probe_part(void *ctx, int part) {
   Probe *p = ctx;
+  int64_t lo = p->start[part], hi = p->start[part + 1];
   uint32_t nslots = 16;
-  while (nslots < (uint64_t)p->rows * 2 / (uint64_t)p->parts) nslots *= 2;
-  uint64_t *slots = mlprt_scratch_alloc((size_t)nslots * sizeof *slots);
-  for (int64_t r = 0; r < p->rows; r++) {
-    uint64_t hr = p->h[r];
-    if ((int)((hr >> 32) % (uint64_t)p->parts) != part) continue; /* bits the slot index does not use */
+  while (nslots < (uint64_t)(hi - lo) * 2) nslots *= 2;
+  uint64_t *slots = mlprt_xcalloc(nslots, sizeof *slots);
+  for (int64_t i = lo; i < hi; i++) {
+    int64_t r = p->order[i];
+    uint64_t hr = p->h[r], tag = hr >> 32 << 32;
     p->keep[r] = 1;
-    uint64_t tag = hr >> 32 << 32;
     for (uint32_t s = (uint32_t)hr & (nslots - 1);; s = (s + 1) & (nslots - 1)) {
       uint64_t v = slots[s];
       if (!v) {
@@ -334,7 +344,7 @@ static void probe_rows(void *ctx, int part) {
       }
     }
   }
-  mlprt_scratch_free(slots, (size_t)nslots * sizeof *slots);
+  free(slots);
 }
 
 int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, MlprtError *err) {
@@ -352,8 +362,15 @@ int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, M
   RowHash rh = {t, idx, n, mlprt_opt_threads(NULL), h};
   mlprt_parallel_for(rh.parts, rh.parts, hash_rows, &rh);
   uint8_t *keep = mlprt_scratch_alloc((size_t)rows);
-  Probe pr = {t, idx, n, rh.parts, rows, h, keep};
-  mlprt_parallel_for(rh.parts, rh.parts, probe_rows, &pr);
+  int64_t start[PARTS + 1] = {0}, fill[PARTS];
+  for (int64_t r = 0; r < rows; r++) start[(h[r] >> (64 - PART_BITS)) + 1]++;
+  for (int k = 0; k < PARTS; k++) start[k + 1] += start[k];
+  memcpy(fill, start, sizeof fill);
+  uint32_t *order = mlprt_scratch_alloc((size_t)rows * sizeof *order);
+  for (int64_t r = 0; r < rows; r++) order[fill[h[r] >> (64 - PART_BITS)]++] = (uint32_t)r;
+  Probe pr = {t, idx, n, h, order, start, keep};
+  mlprt_parallel_for(PARTS, 0, probe_part, &pr);
+  mlprt_scratch_free(order, (size_t)rows * sizeof *order);
   mlprt_scratch_free(h, hbytes);
   MlprtFit f;
   mlprt_fit_init(&f, MLPRT_STEP_DEDUP, 0, t, idx, 0);
