@@ -21,8 +21,9 @@
 /* What one evaluation pass measured. */
 typedef struct {
   double loss;
-  double accuracy;     /* classification */
-  double r2, mse, mae; /* regression, in the target's own units */
+  double accuracy;              /* classification */
+  double precision, recall, f1; /* classification: macro averages over the classes */
+  double r2, mse, mae;          /* regression, in the target's own units */
 } Scores;
 
 typedef struct {
@@ -55,7 +56,9 @@ struct MlprtRun {
   size_t mlen, mcap;
   bool tty;
   double t0;
-  int64_t best_job; /* the job whose weights.bin was kept, -1 before any */
+  int64_t *confusion;      /* [classes, classes] the last evaluation's counts, true class by row */
+  int64_t *best_confusion; /* [classes, classes] the test counts of the best job */
+  int64_t best_job;        /* the job whose weights.bin was kept, -1 before any */
   double best_objective;
   double *trial_objective; /* cross-validation: each trial's mean objective (lower is better) */
   int64_t best_trial;
@@ -189,6 +192,11 @@ void mlprt_run_load(MlprtRun *r) {
   write_json(r, r->p->cleaning_report ? r->p->cleaning_report : "cleaning.json", r->data.cleaning);
   int64_t pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID];
   r->perm = malloc((size_t)pool * sizeof *r->perm);
+  if (r->data.nclasses > 0) {
+    size_t cells = (size_t)r->data.nclasses * (size_t)r->data.nclasses;
+    r->confusion = calloc(cells, sizeof *r->confusion);
+    r->best_confusion = calloc(cells, sizeof *r->best_confusion);
+  }
   if (r->p->nfolds > 0) {
     if (pool < r->p->nfolds)
       die(r, "%lld rows cannot make %lld folds", (long long)pool, (long long)r->p->nfolds);
@@ -286,6 +294,8 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   float *x = (float *)(base + m->x_off);
   const float *out = (const float *)(base + m->out_off);
   double loss = 0, correct = 0, sse = 0, sae = 0, tsum = 0, tsq = 0;
+  int nc = d->nclasses;
+  if (r->confusion) memset(r->confusion, 0, (size_t)(nc * nc) * sizeof *r->confusion);
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;
     for (int64_t i = 0; i < nb; i++) {
@@ -304,10 +314,12 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
         for (int64_t k = 1; k < d->K; k++)
           if (o[k] > o[best]) best = k;
         correct += best == lab;
+        r->confusion[lab * nc + best]++;
         loss -= log(fmax(o[lab], 1e-12));
       } else if (m->task == MLPRT_TASK_BINARY) {
         int32_t lab = d->label[s][row];
         correct += (o[0] >= 0.5f) == (lab == 1);
+        r->confusion[lab * nc + (o[0] >= 0.5f)]++;
         loss -= log(fmax(lab ? o[0] : 1 - o[0], 1e-12));
       } else {
         double yv = d->y[s][row], t = d->target[s][row];
@@ -328,6 +340,19 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
     sc.r2 = var > 0 ? 1 - sse / var : 0;
   } else {
     sc.accuracy = correct / (double)n;
+    /* Macro averages; a class never predicted (or never present) has
+     * precision (recall) 0, as scikit-learn's zero_division=0. */
+    for (int k = 0; k < nc; k++) {
+      int64_t tp = r->confusion[k * nc + k], pred = 0, truth = 0;
+      for (int j = 0; j < nc; j++) {
+        pred += r->confusion[j * nc + k];
+        truth += r->confusion[k * nc + j];
+      }
+      double p = pred ? (double)tp / (double)pred : 0, rc = truth ? (double)tp / (double)truth : 0;
+      sc.precision += p / nc;
+      sc.recall += rc / nc;
+      sc.f1 += (p + rc > 0 ? 2 * p * rc / (p + rc) : 0) / nc;
+    }
   }
   return sc;
 }
@@ -555,6 +580,10 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
     r->best_job = job;
     r->best_objective = obj;
     write_file(r, "weights.bin", a->base + m->params_off, (size_t)m->n_params * sizeof(float));
+    if (r->confusion) {
+      size_t nc = (size_t)r->data.nclasses;
+      memcpy(r->best_confusion, r->confusion, nc * nc * sizeof *r->confusion);
+    }
   }
   if (!r->cli.quiet) {
     if (m->task == MLPRT_TASK_REGRESSION)
@@ -602,6 +631,9 @@ static cJSON *scores_json(const Scores *s, bool classify) {
   cJSON_AddNumberToObject(o, "loss", s->loss);
   if (classify) {
     cJSON_AddNumberToObject(o, "accuracy", s->accuracy);
+    cJSON_AddNumberToObject(o, "precision", s->precision);
+    cJSON_AddNumberToObject(o, "recall", s->recall);
+    cJSON_AddNumberToObject(o, "f1", s->f1);
   } else {
     cJSON_AddNumberToObject(o, "r2", s->r2);
     cJSON_AddNumberToObject(o, "mse", s->mse);
@@ -709,7 +741,21 @@ int mlprt_run_close(MlprtRun *r) {
   }
   cJSON *metrics = cJSON_AddObjectToObject(root, "metrics");
   cJSON_AddItemToObject(metrics, "validation", scores_json(&r->res[best].val, classify));
-  cJSON_AddItemToObject(metrics, "test", scores_json(&r->res[best].test, classify));
+  cJSON *test = scores_json(&r->res[best].test, classify);
+  cJSON_AddItemToObject(metrics, "test", test);
+  if (r->best_confusion) {
+    /* Rows are true classes, columns predicted ones, in "classes" order. */
+    int nc = r->data.nclasses;
+    cJSON_AddItemToObject(test, "classes",
+                          cJSON_CreateStringArray((const char *const *)r->data.class_names, nc));
+    cJSON *conf = cJSON_AddArrayToObject(test, "confusion");
+    for (int i = 0; i < nc; i++) {
+      cJSON *row = cJSON_CreateArray();
+      for (int j = 0; j < nc; j++)
+        cJSON_AddItemToArray(row, cJSON_CreateNumber((double)r->best_confusion[i * nc + j]));
+      cJSON_AddItemToArray(conf, row);
+    }
+  }
   int64_t rss;
   double cpu;
   mlprt_resources(&rss, &cpu);
@@ -730,6 +776,8 @@ int mlprt_run_close(MlprtRun *r) {
   mlprt_prep_free(&r->data);
   free(r->arenas);
   free(r->perm);
+  free(r->confusion);
+  free(r->best_confusion);
   free(r->fold_of);
   free(r->trial_objective);
   free(r->metrics);

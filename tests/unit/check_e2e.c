@@ -96,6 +96,25 @@ START_TEST(e2e_iris_contract) {
   const char *seed[] = {"--seed", "7", NULL};
   cJSON *c = train(exe, "iris3", seed);
   ck_assert_str_ne(artifact(a, "weights.bin"), artifact(c, "weights.bin"));
+  /* The confusion matrix agrees with the accuracy and the macro F1. */
+  const cJSON *test = cJSON_GetObjectItem(cJSON_GetObjectItem(a, "metrics"), "test");
+  const cJSON *conf = cJSON_GetObjectItem(test, "confusion");
+  ck_assert_int_eq(cJSON_GetArraySize(conf), 3);
+  double total = 0, trace = 0, f1 = 0;
+  for (int i = 0; i < 3; i++) {
+    double tp = cJSON_GetArrayItem(cJSON_GetArrayItem(conf, i), i)->valuedouble, pred = 0, truth = 0;
+    for (int j = 0; j < 3; j++) {
+      total += cJSON_GetArrayItem(cJSON_GetArrayItem(conf, i), j)->valuedouble;
+      pred += cJSON_GetArrayItem(cJSON_GetArrayItem(conf, j), i)->valuedouble;
+      truth += cJSON_GetArrayItem(cJSON_GetArrayItem(conf, i), j)->valuedouble;
+    }
+    trace += tp;
+    double p = pred ? tp / pred : 0, rc = truth ? tp / truth : 0;
+    f1 += (p + rc > 0 ? 2 * p * rc / (p + rc) : 0) / 3;
+  }
+  ck_assert_int_eq((int)total, cJSON_GetObjectItem(cJSON_GetObjectItem(a, "data"), "test")->valueint);
+  ck_assert_double_eq_tol(trace / total, acc, 1e-12);
+  ck_assert_double_eq_tol(f1, test_metric(a, "f1"), 1e-12);
   char *metrics = path_of(tmp, "iris1/metrics.jsonl");
   char *text = test_read_file(metrics, NULL);
   ck_assert_ptr_nonnull(strstr(text, "\"epoch\":1,"));
