@@ -70,6 +70,9 @@ int mlprt_opt_max_levels(const MlprtLoadOpts *o);
  * Returns 0, or -1 with why set to a message when the value does not fit. */
 int mlprt_cell_from_text(MlprtTable *t, int col, int64_t row, const char *s, size_t len,
                          const MlprtNaSet *na, const char **why);
+/* mlprt_table_add_column without initialising the rows: for callers that
+ * write every cell (memory is first touched by whoever fills it). */
+int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType type);
 /* A new table with one empty column per schema column. */
 void mlprt_table_from_schema(MlprtTable *t, const MlprtSchema *s);
 /* Mark a row's cells missing (rows appended before the fields are known). */

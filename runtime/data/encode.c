@@ -176,7 +176,7 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
         int first = t->ncols, nl = cf->nlevels + (f->flag ? 1 : 0);
         for (int l = 0; l < nl; l++) {
           snprintf(name, sizeof name, "%s=%s", cf->column, l < cf->nlevels ? cf->levels[l] : UNKNOWN_LEVEL);
-          mlprt_table_add_column(t, name, MLPRT_COL_BOOL);
+          mlprt_table_add_column_raw(t, name, MLPRT_COL_BOOL); /* onehot_rows writes every cell */
         }
         uint8_t **out = mlprt_xmalloc((size_t)(nl ? nl : 1) * sizeof *out);
         for (int l = 0; l < nl; l++) out[l] = t->cols[first + l].b;

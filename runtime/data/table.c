@@ -240,7 +240,7 @@ void mlprt_row_set_missing(MlprtTable *t, int64_t row) {
   for (int i = 0; i < t->ncols; i++) column_set_missing(&t->cols[i], row, row + 1);
 }
 
-int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type) {
+int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType type) {
   if (t->ncols == t->cap_cols) {
     t->cap_cols = t->cap_cols ? t->cap_cols * 2 : 8;
     t->cols = mlprt_xrealloc(t->cols, (size_t)t->cap_cols * sizeof *t->cols);
@@ -252,8 +252,13 @@ int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type) {
   size_t elem;
   void **data = column_data(c, &elem);
   *data = mlprt_xmalloc((size_t)(t->cap_rows ? t->cap_rows : 1) * elem);
-  column_set_missing(c, 0, t->nrows);
   return t->ncols++;
+}
+
+int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type) {
+  int c = mlprt_table_add_column_raw(t, name, type);
+  column_set_missing(&t->cols[c], 0, t->nrows);
+  return c;
 }
 
 void mlprt_table_drop_column(MlprtTable *t, int col) {
