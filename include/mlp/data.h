@@ -154,7 +154,10 @@ typedef struct {
 typedef enum { MLPRT_FMT_AUTO, MLPRT_FMT_CSV, MLPRT_FMT_JSON, MLPRT_FMT_JSONL } MlprtFormat;
 
 #define MLPRT_MAX_RECORD_DEFAULT ((size_t)16 << 20)
-#define MLPRT_SCAN_ROWS_DEFAULT 100000
+/* Rows a load scans to type columns. A later value that breaks an inferred
+ * type makes mlprt_load rescan every row, so a short scan costs nothing in
+ * correctness; a compiler fixing shapes asks for all rows (scan_rows = -1). */
+#define MLPRT_SCAN_ROWS_DEFAULT 20000
 #define MLPRT_MAX_LEVELS_DEFAULT 64
 
 /* Options; all-zero means the defaults written beside each field. */

@@ -23,6 +23,7 @@
 
 #define BLOCK ((size_t)8 << 20)
 #define MIN_SEGMENT ((size_t)1 << 20) /* smaller buffers are parsed by one thread */
+#define INFER_BLOCK ((size_t)1 << 20) /* inference reads a prefix: a small buffer that grows if it must */
 #define PAD 16 /* bytes allocated past a buffer's capacity: the sentinel, and 8-byte reads */
 #define CACHE 256 /* category cache entries per column */
 
@@ -246,10 +247,10 @@ static const char *field_text(const Field *f, char **scratch, size_t *scap, size
   return *scratch;
 }
 
-/* Open the file, skip a BOM and skip_lines lines, and read the header (or
- * name the columns). */
-static int reader_open(Reader *rd, const char *path, const MlprtLoadOpts *o, char ***names, int *ncols,
-                       MlprtError *err) {
+/* Open the file with a read buffer of about `block` bytes, skip a BOM and
+ * skip_lines lines, and read the header (or name the columns). */
+static int reader_open(Reader *rd, const char *path, const MlprtLoadOpts *o, size_t block, char ***names,
+                       int *ncols, MlprtError *err) {
   memset(rd, 0, sizeof *rd);
   rd->path = path;
   rd->fd = open(path, O_RDONLY);
@@ -264,8 +265,8 @@ static int reader_open(Reader *rd, const char *path, const MlprtLoadOpts *o, cha
     mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot open: %s", strerror(errno));
     return -1;
   }
-  rd->cap = BLOCK * (size_t)mlprt_opt_threads(o);
-  if (rd->cap > rd->max_record + 1) rd->cap = rd->max_record + 1 > BLOCK ? rd->max_record + 1 : BLOCK;
+  rd->cap = block;
+  if (rd->cap > rd->max_record + 1) rd->cap = rd->max_record + 1 > block ? rd->max_record + 1 : block;
   rd->buf = mlprt_scratch_alloc(rd->cap + PAD);
   if (reader_fill(rd, err)) return -1;
   if (rd->len >= 3 && memcmp(rd->buf, "\xEF\xBB\xBF", 3) == 0) rd->pos = 3;
@@ -363,7 +364,7 @@ int mlprt_csv_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, 
   Reader rd;
   char **names;
   int ncols;
-  if (reader_open(&rd, path, o, &names, &ncols, err)) {
+  if (reader_open(&rd, path, o, INFER_BLOCK, &names, &ncols, err)) {
     reader_close(&rd);
     return -1;
   }
@@ -627,7 +628,7 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
   char **names;
   int ncols;
   mlprt_table_from_schema(t, s);
-  if (reader_open(&rd, path, o, &names, &ncols, err)) {
+  if (reader_open(&rd, path, o, BLOCK * (size_t)mlprt_opt_threads(o), &names, &ncols, err)) {
     reader_close(&rd);
     mlprt_table_free(t);
     return -1;
