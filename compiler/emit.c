@@ -125,9 +125,17 @@ int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en) {
   return -1;
 }
 
+/* A compiler built with sanitizers (make asan) sits beside a runtime built
+ * with them, whose objects need the sanitizers' libraries to link. */
+#ifdef __SANITIZE_ADDRESS__
+#define SANITIZE "-fsanitize=address,undefined"
+#else
+#define SANITIZE NULL
+#endif
+
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
   const char *argv[] = {"cc",      "-o",  exe_path, obj_path,    lib_path, "-lopenblas",
-                        "-lcjson", "-lz", "-lm",    "-lpthread", NULL};
+                        "-lcjson", "-lz", "-lm",    "-lpthread", SANITIZE, NULL};
   pid_t pid;
   int rc = posix_spawnp(&pid, "cc", NULL, NULL, (char *const *)argv, environ);
   if (rc != 0) {
