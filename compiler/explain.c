@@ -79,7 +79,7 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   /* Tuning trials: one line each (their folds share the line). */
   if (ir->njobs > 1) {
     int per = ir->nfolds ? ir->nfolds : 1, trials = (ir->njobs - 1) / per;
-    fprintf(out, "\ntuning (with --tune): %d trials", trials);
+    fprintf(out, "\ntuning (with --tune): %d trial%s", trials, trials == 1 ? "" : "s");
     if (ir->nfolds) fprintf(out, " x %d folds", ir->nfolds);
     fprintf(out, ", ranked by %s\n", ir->objective);
     for (int t = 0; t < trials; t++) {

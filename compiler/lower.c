@@ -587,9 +587,10 @@ static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
  * model does not have gets a model of its own (shapes are compiled). */
 static bool lower_tuning(Lower *L, MlpIr *ir) {
   const MlpSpecBlock *t = mlp_spec_block(L->s, "tuning");
-  if (!t || !t->given || t->spaces.len == 0) return true;
+  /* Folds without spaces cross-validate the spec's own settings: one trial. */
+  if (!t || !t->given || (t->spaces.len == 0 && num_or(mlp_spec_setting(t, "folds"), 0) < 2)) return true;
   int ns = t->spaces.len;
-  Space *sp = mlp_arena_alloc(L->a, (size_t)ns * sizeof *sp);
+  Space *sp = mlp_arena_alloc(L->a, (size_t)(ns ? ns : 1) * sizeof *sp);
   bool ok = true;
   for (int i = 0; i < ns; i++) ok &= read_space(L, t->spaces.items[i], &sp[i]);
   if (!ok) return false;
@@ -609,7 +610,7 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   const MlpSpecCall *search = mlp_spec_call(mlp_spec_setting(t, "search"));
   bool random = search && strcmp(search->op->name, "random") == 0;
   int trials = 1;
-  if (random) {
+  if (random && ns > 0) {
     trials = (int)num_or(mlp_spec_arg(search, "trials"), 20);
   } else {
     for (int i = 0; i < ns && trials <= MAX_TRIALS; i++) trials *= sp[i].nvals;
