@@ -474,6 +474,23 @@ START_TEST(e2e_emit_ir_and_explain) {
   cJSON_Delete(ir);
   test_run_free(&r);
   free(spec);
+  /* tuning { folds = 4 } alone: the spec's settings, cross-validated. */
+  spec = path_of(tmp, "cv.mlp");
+  f = fopen(spec, "w");
+  fprintf(f,
+          "pipeline cv {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+          "    target = species\n  }\n  model {\n    output()\n  }\n  tuning {\n    folds = 4\n  }\n}\n",
+          getenv("PWD") ? getenv("PWD") : ".");
+  fclose(f);
+  const char *cv[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  r = test_run(cv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ir = cJSON_Parse(r.out);
+  ck_assert_int_eq(cJSON_GetObjectItem(ir, "folds")->valueint, 4);
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ir, "jobs")), 5);
+  cJSON_Delete(ir);
+  test_run_free(&r);
+  free(spec);
   const char *ex[] = {test_mlpc(), "explain", "examples/iris.mlp", NULL};
   r = test_run(ex, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
