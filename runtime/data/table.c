@@ -360,6 +360,40 @@ void mlprt_table_like(MlprtTable *out, const MlprtTable *t) {
   for (int i = 0; i < t->ncols; i++) mlprt_table_add_column(out, t->cols[i].name, t->cols[i].type);
 }
 
+typedef struct {
+  MlprtTable *dst;
+  const MlprtTable *src;
+  int64_t base; /* first destination row */
+} AppendTask;
+
+static void append_column(void *ctx, int i) {
+  AppendTask *k = ctx;
+  MlprtColumn *d = &k->dst->cols[i];
+  const MlprtColumn *s = &k->src->cols[i];
+  int64_t base = k->base, n = k->src->nrows;
+  size_t elem;
+  char *dd = *column_data(d, &elem);
+  if (s->type == MLPRT_COL_CATEGORY) {
+    /* codes are local to each table: map src's levels onto dst's */
+    int32_t *map = mlprt_xmalloc((size_t)(s->levels.n ? s->levels.n : 1) * sizeof *map);
+    for (int32_t l = 0; l < s->levels.n; l++)
+      map[l] = mlprt_levels_intern(&d->levels, s->levels.names[l], strlen(s->levels.names[l]));
+    for (int64_t r = 0; r < n; r++) d->codes[base + r] = s->codes[r] < 0 ? -1 : map[s->codes[r]];
+    free(map);
+  } else if (s->type == MLPRT_COL_TEXT) {
+    if (d->pool_len + s->pool_len > d->pool_cap) {
+      d->pool_cap = (d->pool_len + s->pool_len) * 3 / 2 + 64;
+      d->pool = mlprt_xrealloc(d->pool, (size_t)d->pool_cap);
+    }
+    if (s->pool_len) memcpy(d->pool + d->pool_len, s->pool, (size_t)s->pool_len);
+    for (int64_t r = 0; r < n; r++) d->off[base + r] = s->off[r] < 0 ? -1 : s->off[r] + d->pool_len;
+    d->pool_len += s->pool_len;
+  } else {
+    const char *sd = *column_data((MlprtColumn *)s, &elem);
+    memcpy(dd + base * elem, sd, (size_t)n * elem);
+  }
+}
+
 int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err) {
   if (dst->ncols != src->ncols) {
     mlprt_error_set(err, NULL, 0, 0, 0, NULL, "tables have %d and %d columns", dst->ncols, src->ncols);
@@ -375,31 +409,9 @@ int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err) 
   }
   int64_t base = dst->nrows, n = src->nrows;
   mlprt_table_reserve(dst, base + n);
-  for (int i = 0; i < src->ncols; i++) {
-    MlprtColumn *d = &dst->cols[i];
-    const MlprtColumn *s = &src->cols[i];
-    size_t elem;
-    char *dd = *column_data(d, &elem);
-    if (s->type == MLPRT_COL_CATEGORY) {
-      /* codes are local to each table: map src's levels onto dst's */
-      int32_t *map = mlprt_xmalloc((size_t)(s->levels.n ? s->levels.n : 1) * sizeof *map);
-      for (int32_t l = 0; l < s->levels.n; l++)
-        map[l] = mlprt_levels_intern(&d->levels, s->levels.names[l], strlen(s->levels.names[l]));
-      for (int64_t r = 0; r < n; r++) d->codes[base + r] = s->codes[r] < 0 ? -1 : map[s->codes[r]];
-      free(map);
-    } else if (s->type == MLPRT_COL_TEXT) {
-      if (d->pool_len + s->pool_len > d->pool_cap) {
-        d->pool_cap = (d->pool_len + s->pool_len) * 3 / 2 + 64;
-        d->pool = mlprt_xrealloc(d->pool, (size_t)d->pool_cap);
-      }
-      if (s->pool_len) memcpy(d->pool + d->pool_len, s->pool, (size_t)s->pool_len);
-      for (int64_t r = 0; r < n; r++) d->off[base + r] = s->off[r] < 0 ? -1 : s->off[r] + d->pool_len;
-      d->pool_len += s->pool_len;
-    } else {
-      const char *sd = *column_data((MlprtColumn *)s, &elem);
-      memcpy(dd + base * elem, sd, (size_t)n * elem);
-    }
-  }
+  AppendTask k = {dst, src, base};
+  /* columns are independent; big appends copy (and first touch) in parallel */
+  mlprt_parallel_for(src->ncols, n * src->ncols >= 65536 ? 0 : 1, append_column, &k);
   if (dst->part || src->part) {
     if (!dst->part) dst->part = mlprt_xcalloc((size_t)dst->cap_rows, 1);
     if (src->part) memcpy(dst->part + base, src->part, (size_t)n);
