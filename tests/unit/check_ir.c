@@ -99,6 +99,52 @@ START_TEST(ir_flatten_is_an_alias) {
 }
 END_TEST
 
+START_TEST(ir_lower_conv_model) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrModel *m = mlp_arena_alloc(&a, sizeof *m);
+  m->name = "cnn";
+  m->batch = 8;
+  m->in_c = 1, m->in_h = 28, m->in_w = 28;
+  MlpIrLayer ls[] = {
+      {.op = MLP_OP_CONV2D, .act = MLP_ACT_RELU, .out_c = 16, .kernel = 3, .stride = 1, .pad = 1},
+      {.op = MLP_OP_MAXPOOL2D, .kernel = 2, .stride = 2},
+      {.op = MLP_OP_CONV2D, .act = MLP_ACT_RELU, .out_c = 4, .kernel = 5, .stride = 2},
+      {.op = MLP_OP_FLATTEN},
+      {.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 10}};
+  m->nlayers = 5;
+  m->layers = mlp_arena_alloc(&a, sizeof ls);
+  memcpy(m->layers, ls, sizeof ls);
+  ck_assert_int_eq(mlp_lower_model(&a, m), -1);
+  const MlpIrLayer *l = m->layers;
+  ck_assert_int_eq(l[0].out_h, 28);
+  ck_assert_int_eq(l[0].n_params, 16 * 1 * 9 + 16);
+  ck_assert_int_eq(l[0].flops, (2 * 1 * 9 + 2) * 16 * 28 * 28);
+  ck_assert_int_eq(l[1].out_c, 16);
+  ck_assert_int_eq(l[1].out_h, 14);
+  ck_assert_int_ge(l[1].argmax_buf, 0);
+  /* (14 - 5) / 2 + 1 = 5 */
+  ck_assert_int_eq(l[2].out_h, 5);
+  ck_assert_int_eq(l[2].out_w, 5);
+  ck_assert_int_eq(m->bufs[l[2].col_buf].bytes, 16 * 5 * 5 * 5 * 5 * 4);
+  ck_assert_int_eq(l[3].out_size, 4 * 5 * 5);
+  ck_assert_int_eq(l[3].out_buf, l[2].out_buf);
+  ck_assert_int_eq(l[4].in_size, 100);
+  ck_assert_int_eq(l[4].w_off, l[2].b_off + 4);
+  ck_assert(mlp_ir_plan_valid(m));
+  /* A window larger than its input is reported by layer index. */
+  MlpIrModel *bad = mlp_arena_alloc(&a, sizeof *bad);
+  *bad = *m;
+  bad->bufs = NULL;
+  bad->nbufs = bad->capbufs = 0;
+  bad->layers = mlp_arena_alloc(&a, sizeof ls);
+  memcpy(bad->layers, ls, sizeof ls);
+  bad->layers[2].kernel = 15;
+  ck_assert_int_eq(mlp_lower_model(&a, bad), 2);
+  mlp_arena_free(&a);
+}
+END_TEST
+
 START_TEST(ir_dump_is_json) {
   MlpArena a;
   mlp_arena_init(&a);
@@ -158,6 +204,7 @@ Suite *ir_suite(void) {
   tcase_add_test(tc, ir_plan_shares_disjoint_lifetimes);
   tcase_add_test(tc, ir_lower_dense_model);
   tcase_add_test(tc, ir_flatten_is_an_alias);
+  tcase_add_test(tc, ir_lower_conv_model);
   tcase_add_test(tc, ir_dump_is_json);
   suite_add_tcase(s, tc);
   return s;
