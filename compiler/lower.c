@@ -244,8 +244,8 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
 static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecBlock *data = mlp_spec_block(L->s, "data");
   const MlpSpecValue *src = mlp_spec_setting(data, "source");
-  if (!src || src->calls.len != 1) {
-    mlp_diag_error(L->d, data->loc, "exactly one data source is supported by code generation yet");
+  if (!src || src->calls.len < 1) {
+    mlp_diag_error(L->d, data->loc, "the data has no source");
     return false;
   }
   const MlpSpecCall *sc = src->calls.items[0];
@@ -267,8 +267,24 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     d->no_header = !bool_or(mlp_spec_arg(sc, "header"), true);
     const MlpSpecValue *na = mlp_spec_arg(sc, "na_values");
     if (na && na->node && na->node->kind == MLP_ND_LIST) d->na_values = columns_text(L, na);
+    /* Several sources are consolidated into one table: the program reads
+     * their paths one per line, with the first source's options. */
+    for (int i = 1; i < src->calls.len; i++) {
+      const MlpSpecCall *more = src->calls.items[i];
+      if (strcmp(more->op->name, sc->op->name) != 0) {
+        mlp_diag_error(L->d, more->loc, "every source must have the same format as the first (%s)",
+                       sc->op->name);
+        return false;
+      }
+      const char *p = resolve(L, spec_path, str_or(mlp_spec_arg(more, "path"), ""));
+      d->path = mlp_arena_printf(L->a, "%s\n%s", d->path, p);
+    }
   } else {
     unsupported(L, sc->loc, mlp_arena_printf(L->a, "a %s source", d->format));
+    return false;
+  }
+  if (d->path2 && src->calls.len > 1) {
+    unsupported(L, data->loc, "several idx sources");
     return false;
   }
   const MlpSpecCall *split = mlp_spec_op(data, "split");

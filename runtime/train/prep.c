@@ -79,6 +79,29 @@ static int fail_with(const MlprtError *e, char *err, size_t n) {
   return -1;
 }
 
+/* SHA-256 of a source file, or of the concatenation of several (one path
+ * per line). */
+static void sha256_sources(const char *path, char hex[65]) {
+  MlprtSha256 s;
+  uint8_t buf[1 << 16], dg[32];
+  mlprt_sha256_init(&s);
+  char *list = strdup(path);
+  bool ok = true;
+  for (char *p = list, *nl; p && ok; p = nl ? nl + 1 : NULL) {
+    nl = strchr(p, '\n');
+    if (nl) *nl = 0;
+    FILE *f = fopen(p, "rb");
+    size_t n;
+    ok = f != NULL;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) mlprt_sha256_update(&s, buf, n);
+    if (f) fclose(f);
+  }
+  free(list);
+  mlprt_sha256_final(&s, dg);
+  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+  if (!ok) snprintf(hex, 65, "unreadable");
+}
+
 /* t->part from p's fractions: by time order, by groups, stratified by the
  * target when asked, else at random. */
 static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n) {
@@ -229,7 +252,17 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     s = nl + 1;
   }
   opts.decl = decl;
-  int loaded = mlprt_load(path, &opts, t, &e);
+  /* Several sources, one path per line, become one table. */
+  char *list = strdup(path);
+  const char *paths[64];
+  int np = 0;
+  for (char *s = list, *nl; s && np < 64; s = nl ? nl + 1 : NULL) {
+    nl = strchr(s, '\n');
+    if (nl) *nl = 0;
+    paths[np++] = s;
+  }
+  int loaded = np == 1 ? mlprt_load(path, &opts, t, &e) : mlprt_load_many(paths, np, &opts, t, &e);
+  free(list);
   free(decl_text);
   free(na_text);
   if (loaded != 0) return fail_with(&e, err, n);
@@ -423,7 +456,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   MlprtCleanLog *log;
   int64_t dropped;
   if (prepare_table(p, path, &t, &log, &dropped, err, n) != 0) return -1;
-  if (mlprt_sha256_file(path, d->sha256) != 0) snprintf(d->sha256, sizeof d->sha256, "unreadable");
+  sha256_sources(path, d->sha256);
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
   int tc = mlprt_table_find(&t, p->target);

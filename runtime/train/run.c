@@ -697,7 +697,18 @@ int mlprt_run_close(MlprtRun *r) {
   cJSON_AddStringToObject(spec, "sha256", p->spec_sha256);
   cJSON *data = cJSON_AddObjectToObject(root, "data");
   cJSON_AddStringToObject(data, "format", p->data_format);
-  cJSON_AddStringToObject(data, "path", r->data_path);
+  if (strchr(r->data_path, '\n')) {
+    /* Several sources: one path per line. */
+    cJSON *paths = cJSON_AddArrayToObject(data, "paths");
+    for (const char *s = r->data_path, *nl; s; s = nl ? nl + 1 : NULL) {
+      nl = strchr(s, '\n');
+      char *one = strndup(s, nl ? (size_t)(nl - s) : strlen(s));
+      cJSON_AddItemToArray(paths, cJSON_CreateString(one));
+      free(one);
+    }
+  } else {
+    cJSON_AddStringToObject(data, "path", r->data_path);
+  }
   cJSON_AddStringToObject(data, "sha256", r->data.sha256);
   cJSON_AddNumberToObject(data, "train", (double)r->data.n[MLPRT_TRAIN]);
   cJSON_AddNumberToObject(data, "validation", (double)r->data.n[MLPRT_VALID]);

@@ -443,6 +443,49 @@ START_TEST(e2e_split_modes) {
 }
 END_TEST
 
+/* Two files with the same columns are one table. */
+START_TEST(e2e_several_sources) {
+  char *csv = test_read_file("examples/data/iris.csv", NULL);
+  ck_assert_ptr_nonnull(csv);
+  char *halves[2] = {path_of(tmp, "half_a.csv"), path_of(tmp, "half_b.csv")};
+  FILE *f[2] = {fopen(halves[0], "w"), fopen(halves[1], "w")};
+  int row = 0;
+  for (char *line = strtok(csv, "\n"); line; line = strtok(NULL, "\n"), row++) {
+    if (row == 0) fprintf(f[1], "%s\n", line); /* both halves have the header */
+    fprintf(f[row == 0 || row % 2 ? 0 : 1], "%s\n", line);
+  }
+  fclose(f[0]);
+  fclose(f[1]);
+  free(csv);
+  char *spec = path_of(tmp, "two.mlp");
+  FILE *sf = fopen(spec, "w");
+  fprintf(sf, "pipeline two {\n  data {\n    source = [csv(\"half_a.csv\"), csv(\"half_b.csv\")]\n"
+              "    target = species\n    clean {\n      standardize(numeric)\n    }\n"
+              "    split(validation = 0.2, test = 0.2, stratify = true)\n  }\n"
+              "  model {\n    dense(8)\n    output()\n  }\n"
+              "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 100\n  }\n}\n");
+  fclose(sf);
+  char *exe = path_of(tmp, "two.exe");
+  const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  cJSON *m = train(exe, "two", NULL);
+  const cJSON *d = cJSON_GetObjectItem(m, "data");
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "paths")), 2);
+  int rows = 0;
+  static const char *const parts[] = {"train", "validation", "test"};
+  for (int i = 0; i < 3; i++) rows += cJSON_GetObjectItem(d, parts[i])->valueint;
+  ck_assert_int_eq(rows, 150);
+  ck_assert(test_metric(m, "accuracy") >= 0.9);
+  cJSON_Delete(m);
+  free(exe);
+  free(spec);
+  free(halves[0]);
+  free(halves[1]);
+}
+END_TEST
+
 START_TEST(e2e_emit_ir_and_explain) {
   const char *argv[] = {test_mlpc(), "build", "examples/iris.mlp", "--emit-ir", NULL};
   TestRun r = test_run(argv, NULL);
@@ -595,6 +638,7 @@ Suite *e2e_suite(void) {
 #endif
   tcase_add_test(tc, e2e_json_and_csv_options);
   tcase_add_test(tc, e2e_split_modes);
+  tcase_add_test(tc, e2e_several_sources);
   tcase_add_test(tc, e2e_emit_ir_and_explain);
   tcase_add_test(tc, e2e_build_outputs_and_errors);
   tcase_add_test(tc, e2e_mlpc_run);
