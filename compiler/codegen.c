@@ -742,7 +742,8 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
                       cstr(&c, d->schema),
                       cstr(&c, d->split_group),
                       cstr(&c, d->split_time),
-                      cstr(&c, d->cleaning_report)};
+                      cstr(&c, d->cleaning_report),
+                      ci64(&c, ir->deterministic)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);
   free(models);

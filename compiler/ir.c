@@ -233,6 +233,7 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON_AddStringToObject(root, "pipeline", ir->name);
   cJSON_AddStringToObject(root, "out", ir->out_dir);
   cJSON_AddNumberToObject(root, "threads", ir->threads);
+  cJSON_AddBoolToObject(root, "deterministic", ir->deterministic);
   cJSON *d = cJSON_AddObjectToObject(root, "data");
   cJSON_AddStringToObject(d, "format", ir->data.format);
   cJSON_AddStringToObject(d, "path", ir->data.path);

@@ -157,6 +157,7 @@ typedef struct {
   const char *spec_path;
   const char *out_dir; /* default run directory */
   int threads;
+  bool deterministic; /* environment.deterministic */
   MlpIrData data;
   MlpIrModel *models;
   int nmodels;

@@ -686,6 +686,7 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
   const MlpSpecBlock *hyper = mlp_spec_block(s, "hyperparameters");
   ir->out_dir = str_or(mlp_spec_setting(env, "out"), mlp_arena_printf(a, "runs/%s", s->name));
   ir->threads = (int)num_or(mlp_spec_setting(env, "threads"), 0);
+  ir->deterministic = bool_or(mlp_spec_setting(env, "deterministic"), true);
   if (!lower_data(&L, ir, spec_path)) return NULL;
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);

@@ -135,6 +135,7 @@ typedef struct {
   const char *split_group; /* rows sharing this column's value stay in one part; NULL */
   const char *split_time;  /* split in this column's order: the latest rows validate and test; NULL */
   const char *cleaning_report; /* the cleaning record's file name in the run directory */
+  int64_t deterministic;       /* bit-identical for any thread count: matrix products on one thread */
 } MlprtProgram;
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy

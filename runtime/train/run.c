@@ -153,9 +153,9 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
                : cores > 0      ? (int)cores
                                 : 1;
   mlprt_set_threads(r->threads, 1);
-  /* One thread is the reproducible setting: identical seeds give identical
-   * weights, bit for bit. */
-  mlprt_set_deterministic(r->threads == 1);
+  /* environment.deterministic (the default) keeps OpenBLAS on one thread,
+   * whose results do not depend on how many threads the run was given. */
+  mlprt_set_deterministic(p->deterministic || r->threads == 1);
   const char *out = r->cli.out ? r->cli.out : p->out_dir;
   r->out = strdup(out);
   if (mlprt_mkdirs(r->out) != 0) die(r, "cannot create the run directory '%s': %s", r->out, strerror(errno));
