@@ -92,6 +92,21 @@ START_TEST(e2e_iris_contract) {
   /* Same seed, one thread: the same weights, bit for bit. */
   cJSON *b = train(exe, "iris2", NULL);
   ck_assert_str_eq(artifact(a, "weights.bin"), artifact(b, "weights.bin"));
+  /* deterministic = true (the default): two threads, the same weights. */
+  char *dir2 = path_of(tmp, "iris_t2");
+  const char *t2[] = {exe, "--out", dir2, "--quiet", "--threads", "2", NULL};
+  TestRun r2 = test_run(t2, NULL);
+  ck_assert_int_eq(r2.status, 0);
+  test_run_free(&r2);
+  char *w1 = path_of(tmp, "iris1/weights.bin"), *w2 = path_of(dir2, "weights.bin");
+  size_t n1, n2;
+  char *b1 = test_read_file(w1, &n1), *b2 = test_read_file(w2, &n2);
+  ck_assert(n1 == n2 && memcmp(b1, b2, n1) == 0);
+  free(b1);
+  free(b2);
+  free(w1);
+  free(w2);
+  free(dir2);
   /* A different seed trains different weights. */
   const char *seed[] = {"--seed", "7", NULL};
   cJSON *c = train(exe, "iris3", seed);
