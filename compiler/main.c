@@ -267,6 +267,7 @@ static MlpIr *plan(MlpArena *a, const char *path, const Options *o, const MlpSou
   }
   MlpSpec *spec = d.nerr == 0 ? mlp_sema_check(a, ast, &d) : NULL;
   MlpIr *ir = spec && !(o->werror && d.nwarn > 0) ? mlp_lower(a, spec, path, &d) : NULL;
+  if (ir && o->werror && d.nwarn > 0) ir = NULL; /* lowering warns too */
   if (!ir)
     fprintf(stderr, "%s: %d error%s, %d warning%s\n", path, d.nerr, d.nerr == 1 ? "" : "s", d.nwarn,
             d.nwarn == 1 ? "" : "s");
