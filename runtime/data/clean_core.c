@@ -178,50 +178,62 @@ static inline float key_float(uint32_t k) {
   return f;
 }
 
-/* The k-th and (k+1)-th smallest (0-based) of x[0..n) by radix selection:
- * a histogram of the keys' upper 16 bits finds the bucket holding rank k, a
- * second one over that bucket's lower 16 bits finds the key. Two linear
- * passes instead of a sort, and x is only read. The (k+1)-th is usually in
- * the same bucket; else it is the smallest key of a later one (one more pass). */
-static void kth_pair(const float *x, int64_t n, int64_t k, float *a, float *b) {
-  int64_t *hist = mlprt_xcalloc(65536, sizeof *hist);
-  for (int64_t i = 0; i < n; i++) hist[float_key(x[i]) >> 16]++;
-  uint32_t hi = 0;
-  while (k >= hist[hi]) k -= hist[hi++];
-  memset(hist, 0, 65536 * sizeof *hist);
-  for (int64_t i = 0; i < n; i++) {
-    uint32_t key = float_key(x[i]);
-    if (key >> 16 == hi) hist[key & 0xffff]++;
-  }
-  uint32_t lo = 0;
-  while (k >= hist[lo]) k -= hist[lo++];
-  *a = key_float(hi << 16 | lo);
-  uint32_t lo2 = lo;
-  if (k + 1 >= hist[lo]) { /* rank k + 1 lies past this key */
-    lo2++;
-    while (lo2 < 65536 && !hist[lo2]) lo2++;
-  }
-  if (lo2 < 65536) {
-    *b = key_float(hi << 16 | lo2);
-  } else {
-    uint32_t best = UINT32_MAX;
-    for (int64_t i = 0; i < n; i++) {
-      uint32_t key = float_key(x[i]);
-      if (key >> 16 > hi && key < best) best = key;
-    }
-    *b = best == UINT32_MAX ? *a : key_float(best);
-  }
-  free(hist);
+/* Order statistics by radix selection over the column itself (no copy,
+ * no sort): a histogram of the keys' upper 16 bits finds the bucket holding
+ * rank k, a histogram of that bucket's lower 16 bits finds the key. */
+typedef struct {
+  const float *x;
+  const uint8_t *part;
+  int64_t n;
+  int64_t hi[65536];   /* training values per upper-16-bit bucket */
+  int64_t lo[65536];   /* per lower 16 bits, within bucket lo_of */
+  int64_t lo_of;       /* the bucket lo describes, or -1 */
+} Select;
+
+static inline bool selected(const Select *s, int64_t r) {
+  float v = s->x[r];
+  return v == v && (!s->part || s->part[r] == MLPRT_TRAIN);
 }
 
-double mlprt_quantile(const float *x, int64_t n, double q) {
-  if (n == 0) return NAN;
-  double pos = q * (double)(n - 1);
-  int64_t lo = (int64_t)floor(pos);
-  float v, next;
-  kth_pair(x, n, lo, &v, &next);
-  if (pos == (double)lo || lo + 1 >= n) return v;
-  return v + (pos - (double)lo) * ((double)next - v);
+/* The k-th smallest training value (0-based). */
+static float select_kth(Select *s, int64_t k) {
+  uint32_t hi = 0;
+  while (k >= s->hi[hi]) k -= s->hi[hi++];
+  if (s->lo_of != hi) {
+    memset(s->lo, 0, sizeof s->lo);
+    for (int64_t r = 0; r < s->n; r++) {
+      if (!selected(s, r)) continue;
+      uint32_t key = float_key(s->x[r]);
+      if (key >> 16 == hi) s->lo[key & 0xffff]++;
+    }
+    s->lo_of = hi;
+  }
+  uint32_t lo = 0;
+  while (k >= s->lo[lo]) k -= s->lo[lo++];
+  return key_float(hi << 16 | lo);
+}
+
+int64_t mlprt_train_quantiles(const MlprtTable *t, const float *x, const double *q, int nq, double *out) {
+  Select *s = mlprt_xcalloc(1, sizeof *s);
+  s->x = x, s->part = t->part, s->n = t->nrows, s->lo_of = -1;
+  int64_t m = 0;
+  for (int64_t r = 0; r < s->n; r++) {
+    if (!selected(s, r)) continue;
+    s->hi[float_key(x[r]) >> 16]++;
+    m++;
+  }
+  for (int i = 0; i < nq; i++) {
+    if (!m) {
+      out[i] = NAN;
+      continue;
+    }
+    double pos = q[i] * (double)(m - 1);
+    int64_t k = (int64_t)floor(pos);
+    double v = select_kth(s, k);
+    out[i] = pos == (double)k || k + 1 >= m ? v : v + (pos - (double)k) * ((double)select_kth(s, k + 1) - v);
+  }
+  free(s);
+  return m;
 }
 
 /* ---- hashing ---- */

@@ -95,9 +95,10 @@ int mlprt_json_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema 
 #define MLPRT_ERR_RETYPE (-2)
 
 /* ---- statistics shared by the cleaning ops ---- */
-/* Linear-interpolated quantile q in [0,1] of x[0..n) (no NaNs), as numpy's
- * default; NaN when n is 0. x is left as it is. */
-double mlprt_quantile(const float *x, int64_t n, double q);
+/* Linear-interpolated quantiles q[0..nq) in [0,1] (numpy's default) of
+ * column x's non-missing training values into out[0..nq) (NaN when there
+ * are none); returns how many values there were. */
+int64_t mlprt_train_quantiles(const MlprtTable *t, const float *x, const double *q, int nq, double *out);
 
 
 /* ---- cleaning internals ---- */

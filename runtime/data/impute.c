@@ -75,19 +75,20 @@ static void fit_col(void *ctx, int i) {
   int64_t n;
   float *v;
   switch (k->p->strategy) {
-  case MLPRT_IMPUTE_MEAN:
-  case MLPRT_IMPUTE_MEDIAN:
-    v = train_values(t, c, &n);
-    if (k->p->strategy == MLPRT_IMPUTE_MEAN) {
-      double s = 0;
-      for (int64_t j = 0; j < n; j++) s += v[j];
-      cf->a = n ? s / (double)n : NAN;
-    } else {
-      cf->a = mlprt_quantile(v, n, 0.5);
-    }
-    release_values(t, v);
+  case MLPRT_IMPUTE_MEAN: {
+    double s = 0;
+    n = 0;
+    for (int64_t r = 0; r < t->nrows; r++)
+      if (mlprt_row_trains(t, r) && !isnan(c->f[r])) s += c->f[r], n++;
+    cf->a = n ? s / (double)n : NAN;
     k->empty[i] = !n;
     break;
+  }
+  case MLPRT_IMPUTE_MEDIAN: {
+    static const double half = 0.5;
+    k->empty[i] = !mlprt_train_quantiles(t, c->f, &half, 1, &cf->a);
+    break;
+  }
   case MLPRT_IMPUTE_MODE:
     if (numeric) {
       v = train_values(t, c, &n);

@@ -57,14 +57,8 @@ static Moments train_moments(const MlprtTable *t, const float *x) {
 
 /* Training quartiles q1, q2, q3 (linear interpolation); false when empty. */
 static bool train_quartiles(const MlprtTable *t, const float *x, double q[3]) {
-  size_t bytes = (size_t)t->nrows * sizeof(float);
-  float *v = mlprt_scratch_alloc(bytes);
-  int64_t k = 0;
-  for (int64_t r = 0; r < t->nrows; r++)
-    if (mlprt_row_trains(t, r) && !isnan(x[r])) v[k++] = x[r];
-  for (int i = 0; i < 3; i++) q[i] = mlprt_quantile(v, k, 0.25 * (i + 1));
-  mlprt_scratch_free(v, bytes);
-  return k > 0;
+  static const double at[3] = {0.25, 0.5, 0.75};
+  return mlprt_train_quantiles(t, x, at, 3, q) > 0;
 }
 
 static int no_values(MlprtFit *f, const MlprtTable *t, int col, const char *step, MlprtError *err) {
