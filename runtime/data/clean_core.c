@@ -254,6 +254,13 @@ typedef struct {
   uint64_t *h; /* [nrows] row hashes */
 } RowHash;
 
+/* One cell into a row hash: a multiply and a fold per cell, with a full
+ * mix once per row at the end. */
+static inline uint64_t step(uint64_t h, uint64_t v) {
+  h = (h ^ v) * UINT64_C(0x9e3779b97f4a7c15);
+  return h ^ (h >> 32);
+}
+
 /* Hash rows [lo, hi) in blocks that stay in cache, column by column
  * within a block. */
 static void hash_rows(void *ctx, int part) {
@@ -274,26 +281,28 @@ static void hash_rows(void *ctx, int part) {
           if (isnan(v)) v = NAN; /* one NaN pattern */
           if (v == 0) v = 0;     /* -0 == 0 */
           memcpy(&bits, &v, 4);
-          h[r] = mlprt_mix64(h[r] ^ bits);
+          h[r] = step(h[r], bits);
         }
         break;
       case MLPRT_COL_BOOL:
-        for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ c->b[r]);
+        for (int64_t r = lo; r < hi; r++) h[r] = step(h[r], c->b[r]);
         break;
       case MLPRT_COL_CATEGORY:
-        for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ (uint32_t)c->codes[r]);
+        for (int64_t r = lo; r < hi; r++) h[r] = step(h[r], (uint32_t)c->codes[r]);
         break;
       case MLPRT_COL_TEXT:
         for (int64_t r = lo; r < hi; r++) {
           const char *str = mlprt_text_at(c, r);
-          h[r] = mlprt_mix64(h[r] ^ (str ? mlprt_hash_bytes64(str, strlen(str)) : 0));
+          h[r] = step(h[r], str ? mlprt_hash_bytes64(str, strlen(str)) : 0);
         }
         break;
       default:
-        for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r] ^ (uint64_t)c->t[r]);
+        for (int64_t r = lo; r < hi; r++) h[r] = step(h[r], (uint64_t)c->t[r]);
         break;
       }
     }
+    /* a full mix per row: every bit of every cell reaches every bit */
+    for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r]);
   }
 }
 
