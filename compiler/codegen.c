@@ -637,19 +637,45 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   return const_struct(c, f, sizeof f / sizeof f[0]);
 }
 
+/* The decimal a user wrote for a float setting (0.001, not the float's
+ * exact 0.0010000000474975): seven significant digits give it back. */
+static double decimal(float f) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.7g", f);
+  return strtod(buf, NULL);
+}
+
+static const char *optim_name(MlpOptimKind k) {
+  static const char *const names[] = {"sgd", "adam", "adamw"};
+  return names[k];
+}
+
 static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   static const int64_t sched[] = {MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP,
                                   MLPRT_SCHED_KIND_PLATEAU};
-  LLVMValueRef f[] = {
-      ci64(c, j->model),         ci64(c, j->epochs),
-      ci64(c, (int64_t)j->seed), cf64(c, j->optim.lr),
-      ci64(c, sched[j->sched]),  ci64(c, j->warmup),
-      ci64(c, j->sched_step),    cf64(c, j->sched_factor),
-      cf64(c, j->smoke_subset),  ci64(c, j->smoke_epochs),
-      ci64(c, j->early_stop),    ci64(c, j->monitor && strcmp(j->monitor, "val_accuracy") == 0),
-      ci64(c, j->patience),      ci64(c, j->restore_best),
-      cf64(c, j->min_delta),     ci64(c, j->fold),
-      ci64(c, j->trial)};
+  LLVMValueRef f[] = {ci64(c, j->model),
+                      ci64(c, j->epochs),
+                      ci64(c, (int64_t)j->seed),
+                      cf64(c, decimal(j->optim.lr)),
+                      ci64(c, sched[j->sched]),
+                      ci64(c, j->warmup),
+                      ci64(c, j->sched_step),
+                      cf64(c, decimal(j->sched_factor)),
+                      cf64(c, decimal(j->smoke_subset)),
+                      ci64(c, j->smoke_epochs),
+                      ci64(c, j->early_stop),
+                      ci64(c, j->monitor && strcmp(j->monitor, "val_accuracy") == 0),
+                      ci64(c, j->patience),
+                      ci64(c, j->restore_best),
+                      cf64(c, j->min_delta),
+                      ci64(c, j->fold),
+                      ci64(c, j->trial),
+                      cstr(c, optim_name(j->optim.kind)),
+                      cf64(c, decimal(j->optim.l1)),
+                      cf64(c, decimal(j->optim.l2)),
+                      cf64(c, decimal(j->optim.weight_decay)),
+                      cf64(c, decimal(j->optim.clip_norm)),
+                      cf64(c, decimal(j->optim.clip_value))};
   return const_struct(c, f, sizeof f / sizeof f[0]);
 }
 

@@ -145,7 +145,7 @@ typedef struct {
   int64_t n_features;   /* columns after cleaning (images: pixels per image) */
   int64_t img_h, img_w; /* idx: image height and width (one channel); 0 for tables */
   int64_t n_classes;    /* classification: levels of the target; 0 for regression */
-  float val_frac, test_frac;
+  double val_frac, test_frac;
   bool stratify;
   uint64_t split_seed;
   MlpIrClean *clean; /* the cleaning chain, in order */

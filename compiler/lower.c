@@ -289,9 +289,8 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   }
   const MlpSpecCall *split = mlp_spec_op(data, "split");
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
-  d->val_frac =
-      (float)num_or(mlp_spec_arg(split, "validation"), num_or(mlp_spec_setting(hyper, "validation"), 0.2));
-  d->test_frac = (float)num_or(mlp_spec_arg(split, "test"), 0);
+  d->val_frac = num_or(mlp_spec_arg(split, "validation"), num_or(mlp_spec_setting(hyper, "validation"), 0.2));
+  d->test_frac = num_or(mlp_spec_arg(split, "test"), 0);
   d->stratify = bool_or(mlp_spec_arg(split, "stratify"), false);
   d->split_group = mlp_spec_str(mlp_spec_arg(split, "group"));
   d->split_time = mlp_spec_str(mlp_spec_arg(split, "time_order"));

@@ -83,11 +83,13 @@ typedef struct {
   int64_t early_stop;  /* bool */
   int64_t monitor_acc; /* bool: monitor val_accuracy (else val_loss) */
   int64_t patience;
-  int64_t restore_best; /* bool */
-  double min_delta;     /* early stopping: smaller improvements do not count */
-  int64_t fold;         /* cross-validation fold this job holds out; MLPRT_FOLD_NONE: the plain split;
-                           MLPRT_FOLD_ALL: every training and validation row (a refit) */
-  int64_t trial;        /* tuning trial, or -1 */
+  int64_t restore_best;  /* bool */
+  double min_delta;      /* early stopping: smaller improvements do not count */
+  int64_t fold;          /* cross-validation fold this job holds out; MLPRT_FOLD_NONE: the plain split;
+                            MLPRT_FOLD_ALL: every training and validation row (a refit) */
+  int64_t trial;         /* tuning trial, or -1 */
+  const char *optimizer; /* for the manifest: sgd, adam or adamw (the update is compiled in) */
+  double l1, l2, weight_decay, clip_norm, clip_value; /* likewise */
 } MlprtJob;
 
 /* One step of the spec's cleaning chain, applied in order after the split

@@ -659,6 +659,12 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   cJSON_AddNumberToObject(hp, "epochs", (double)j->epochs);
   cJSON_AddNumberToObject(hp, "seed", (double)j->seed);
   cJSON_AddStringToObject(hp, "schedule", scheds[j->sched]);
+  if (j->optimizer) cJSON_AddStringToObject(hp, "optimizer", j->optimizer);
+  cJSON_AddNumberToObject(hp, "l1", j->l1);
+  cJSON_AddNumberToObject(hp, "l2", j->l2);
+  cJSON_AddNumberToObject(hp, "weight_decay", j->weight_decay);
+  if (j->clip_norm > 0) cJSON_AddNumberToObject(hp, "clip_norm", j->clip_norm);
+  if (j->clip_value > 0) cJSON_AddNumberToObject(hp, "clip_value", j->clip_value);
   cJSON_AddNumberToObject(hp, "params", (double)m->n_params);
   if (res->smoke_done) {
     cJSON *s = cJSON_AddObjectToObject(o, "smoke");

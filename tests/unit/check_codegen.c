@@ -35,8 +35,8 @@ static MlpIr *iris_ir(MlpArena *a) {
                          .target = "species",
                          .n_features = 4,
                          .n_classes = 3,
-                         .val_frac = 0.2f,
-                         .test_frac = 0.2f,
+                         .val_frac = 0.2,
+                         .test_frac = 0.2,
                          .stratify = true,
                          .split_seed = 42};
   ir->nmodels = 1;
