@@ -182,6 +182,10 @@ static LLVMValueRef act_value(Cg *c, LLVMValueRef z, MlpAct act) {
     return xdiv(c, cf32(c, 1), xadd(c, cf32(c, 1), e));
   }
   if (act == MLP_ACT_TANH) return call(c, "tanhf", c->f32, &c->f32, 1, &z);
+  if (act == MLP_ACT_LEAKY_RELU) {
+    LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, z, cf32(c, 0), "");
+    return LLVMBuildSelect(c->b, pos, z, xmul(c, z, cf32(c, 0.01)), "");
+  }
   return z;
 }
 
@@ -303,6 +307,18 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            ci32(c, l->kernel),
                            ci32(c, l->stride)};
       call(c, "mlprt_maxpool2d_forward", c->voidt, pt, 10, pa);
+    } else if (l->op == MLP_OP_AVGPOOL2D) {
+      LLVMTypeRef pt[] = {c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
+      LLVMValueRef pa[] = {out,
+                           in,
+                           n32,
+                           ci32(c, l->in_c),
+                           ci32(c, l->in_h),
+                           ci32(c, l->in_w),
+                           ci32(c, l->kernel),
+                           ci32(c, l->kernel),
+                           ci32(c, l->stride)};
+      call(c, "mlprt_avgpool2d_forward", c->voidt, pt, 9, pa);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -376,6 +392,10 @@ static void emit_act_backward(Cg *c, LLVMValueRef dz, LLVMValueRef out, LLVMValu
   if (act == MLP_ACT_RELU) {
     LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, o, cf32(c, 0), "");
     r = LLVMBuildSelect(c->b, pos, g, cf32(c, 0), "");
+  } else if (act == MLP_ACT_LEAKY_RELU) {
+    /* out > 0 exactly where the input was */
+    LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, o, cf32(c, 0), "");
+    r = LLVMBuildSelect(c->b, pos, g, xmul(c, g, cf32(c, 0.01)), "");
   } else if (act == MLP_ACT_SIGMOID) {
     r = xmul(c, g, xmul(c, o, xsub(c, cf32(c, 1), o)));
   } else {
@@ -454,6 +474,18 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->kernel),
                            ci32(c, l->stride)};
       call(c, "mlprt_maxpool2d_backward", c->voidt, pt, 10, pa);
+    } else if (l->op == MLP_OP_AVGPOOL2D && i > 0) {
+      LLVMTypeRef pt[] = {c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
+      LLVMValueRef pa[] = {din,
+                           dout,
+                           n32,
+                           ci32(c, l->in_c),
+                           ci32(c, l->in_h),
+                           ci32(c, l->in_w),
+                           ci32(c, l->kernel),
+                           ci32(c, l->kernel),
+                           ci32(c, l->stride)};
+      call(c, "mlprt_avgpool2d_backward", c->voidt, pt, 9, pa);
     } else if (l->op == MLP_OP_DROPOUT && i > 0) {
       LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64};
       LLVMValueRef da[] = {din, dout, buf(c, m, l->mask_buf), count};

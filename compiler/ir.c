@@ -10,12 +10,13 @@
 #include "mlp/tensor.h"
 
 const char *mlp_ir_act_name(MlpAct a) {
-  static const char *const names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"}; /* ORDER ACT */
+  static const char *const names[] = {"linear", "relu",    "sigmoid",
+                                      "tanh",   "softmax", "leaky_relu"}; /* ORDER ACT */
   return names[a];
 }
 
 const char *mlp_ir_op_name(MlpOpKind k) {
-  static const char *const names[] = {"dense", "dropout", "flatten", "conv2d", "maxpool2d"};
+  static const char *const names[] = {"dense", "dropout", "flatten", "conv2d", "maxpool2d", "avgpool2d"};
   return names[k];
 }
 
@@ -150,7 +151,7 @@ static cJSON *model_json(const MlpIrModel *m) {
     if (l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D)
       cJSON_AddStringToObject(lj, "activation", mlp_ir_act_name(l->act));
     if (l->op == MLP_OP_DROPOUT) cJSON_AddNumberToObject(lj, "rate", l->rate);
-    if (l->op == MLP_OP_CONV2D || l->op == MLP_OP_MAXPOOL2D) {
+    if (l->op == MLP_OP_CONV2D || l->op == MLP_OP_MAXPOOL2D || l->op == MLP_OP_AVGPOOL2D) {
       cJSON_AddNumberToObject(lj, "kernel", l->kernel);
       cJSON_AddNumberToObject(lj, "stride", l->stride);
       cJSON_AddNumberToObject(lj, "padding", l->pad);

@@ -23,10 +23,25 @@ typedef enum {
   MLP_TASK_REGRESSION, /* linear outputs, mean squared error */
 } MlpTask;
 
-typedef enum { MLP_OP_DENSE, MLP_OP_DROPOUT, MLP_OP_FLATTEN, MLP_OP_CONV2D, MLP_OP_MAXPOOL2D } MlpOpKind;
+typedef enum {
+  MLP_OP_DENSE,
+  MLP_OP_DROPOUT,
+  MLP_OP_FLATTEN,
+  MLP_OP_CONV2D,
+  MLP_OP_MAXPOOL2D,
+  MLP_OP_AVGPOOL2D
+} MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
-typedef enum { MLP_ACT_LINEAR, MLP_ACT_RELU, MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_SOFTMAX } MlpAct;
+typedef enum {
+  MLP_ACT_LINEAR,
+  MLP_ACT_RELU,
+  MLP_ACT_SIGMOID,
+  MLP_ACT_TANH,
+  MLP_ACT_SOFTMAX,
+  MLP_ACT_LEAKY_RELU, /* slope 0.01 below zero */
+  MLP_NACTS
+} MlpAct;
 
 typedef enum {
   MLP_INIT_HE_UNIFORM,

@@ -69,6 +69,7 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->flops = (2 * c * l->kernel * l->kernel + 2) * l->out_c * l->out_h * l->out_w;
       break;
     case MLP_OP_MAXPOOL2D:
+    case MLP_OP_AVGPOOL2D:
       l->out_c = c;
       l->out_h = window_out(h, l->kernel, l->stride, 0);
       l->out_w = window_out(w, l->kernel, l->stride, 0);
@@ -168,9 +169,8 @@ static void unsupported(Lower *L, MlpLoc at, const char *what) {
 }
 
 static bool lower_act(Lower *L, const MlpSpecCall *c, const char *name, MlpAct *act) {
-  static const char *const names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"}; /* ORDER ACT */
-  for (int i = 0; i < 5; i++)
-    if (strcmp(name, names[i]) == 0) {
+  for (int i = 0; i < MLP_NACTS; i++)
+    if (strcmp(name, mlp_ir_act_name((MlpAct)i)) == 0) {
       *act = (MlpAct)i;
       return true;
     }
@@ -387,8 +387,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
         unsupported(L, c->loc, "a softmax activation of conv2d");
         ok = false;
       }
-    } else if (strcmp(op, "maxpool2d") == 0) {
-      l->op = MLP_OP_MAXPOOL2D;
+    } else if (strcmp(op, "maxpool2d") == 0 || strcmp(op, "avgpool2d") == 0) {
+      l->op = strcmp(op, "maxpool2d") == 0 ? MLP_OP_MAXPOOL2D : MLP_OP_AVGPOOL2D;
       l->kernel = (int)num_or(mlp_spec_arg(c, "size"), 2);
       l->stride = (int)num_or(mlp_spec_arg(c, "stride"), l->kernel);
     } else if (strcmp(op, "output") == 0) {

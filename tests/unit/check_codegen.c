@@ -176,8 +176,9 @@ END_TEST
 
 /* Three small models that between them use every layer kind, activation
  * and loss code generation knows: a CNN (conv2d tanh, maxpool, conv2d
- * sigmoid, flatten, dense relu, dropout, softmax + cross-entropy), a
- * regression MLP (tanh, linear + MSE) and a binary MLP (sigmoid + BCE). */
+ * sigmoid, avgpool, flatten, dense relu, dropout, softmax + cross-entropy),
+ * a regression MLP (tanh, leaky relu, linear + MSE) and a binary MLP
+ * (sigmoid, leaky relu, sigmoid + BCE). */
 static MlpIr *grad_ir(MlpArena *a, int which) {
   MlpIr *ir = iris_ir(a);
   MlpIrModel *m = &ir->models[0];
@@ -193,20 +194,22 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
         .op = MLP_OP_CONV2D, .act = MLP_ACT_TANH, .out_c = 3, .kernel = 3, .stride = 1, .pad = 1};
     l[1] = (MlpIrLayer){.op = MLP_OP_MAXPOOL2D, .kernel = 2, .stride = 2};
     l[2] = (MlpIrLayer){.op = MLP_OP_CONV2D, .act = MLP_ACT_SIGMOID, .out_c = 2, .kernel = 2, .stride = 1};
-    l[3] = (MlpIrLayer){.op = MLP_OP_FLATTEN};
-    l[4] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_RELU, .out_size = 7};
-    l[5] = (MlpIrLayer){.op = MLP_OP_DROPOUT, .rate = 0.25f};
-    l[6] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
-    m->nlayers = 7;
+    l[3] = (MlpIrLayer){.op = MLP_OP_AVGPOOL2D, .kernel = 2, .stride = 1};
+    l[4] = (MlpIrLayer){.op = MLP_OP_FLATTEN};
+    l[5] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_RELU, .out_size = 7};
+    l[6] = (MlpIrLayer){.op = MLP_OP_DROPOUT, .rate = 0.25f};
+    l[7] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
+    m->nlayers = 8;
   } else {
     m->task = which == 1 ? MLP_TASK_REGRESSION : MLP_TASK_BINARY;
     m->in_size = 5;
     l[0] =
         (MlpIrLayer){.op = MLP_OP_DENSE, .act = which == 1 ? MLP_ACT_TANH : MLP_ACT_SIGMOID, .out_size = 6};
-    l[1] = (MlpIrLayer){.op = MLP_OP_DENSE,
+    l[1] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_LEAKY_RELU, .out_size = 4};
+    l[2] = (MlpIrLayer){.op = MLP_OP_DENSE,
                         .act = which == 1 ? MLP_ACT_LINEAR : MLP_ACT_SIGMOID,
                         .out_size = which == 1 ? 2 : 1};
-    m->nlayers = 2;
+    m->nlayers = 3;
   }
   ck_assert_int_eq(mlp_lower_model(a, m), -1);
   return ir;
@@ -225,12 +228,13 @@ static void define_runtime(LLVMOrcLLJITRef jit, LLVMOrcJITDylibRef jd) {
     void (*fn)(void);
   } syms[] = {
 #define RT(f) {#f, (void (*)(void))f}
-      RT(mlprt_dense_forward),   RT(mlprt_dense_backward),    RT(mlprt_conv2d_forward),
-      RT(mlprt_conv2d_backward), RT(mlprt_maxpool2d_forward), RT(mlprt_maxpool2d_backward),
-      RT(mlprt_dropout_forward), RT(mlprt_dropout_backward),  RT(mlprt_fill_uniform),
-      RT(mlprt_fill_normal),     RT(mlprt_run_open),          RT(mlprt_run_load),
-      RT(mlprt_run_smoke),       RT(mlprt_run_fit),           RT(mlprt_run_test),
-      RT(mlprt_run_best),        RT(mlprt_run_close),
+      RT(mlprt_dense_forward),     RT(mlprt_dense_backward),     RT(mlprt_conv2d_forward),
+      RT(mlprt_conv2d_backward),   RT(mlprt_maxpool2d_forward),  RT(mlprt_maxpool2d_backward),
+      RT(mlprt_avgpool2d_forward), RT(mlprt_avgpool2d_backward), RT(mlprt_dropout_forward),
+      RT(mlprt_dropout_backward),  RT(mlprt_fill_uniform),       RT(mlprt_fill_normal),
+      RT(mlprt_run_open),          RT(mlprt_run_load),           RT(mlprt_run_smoke),
+      RT(mlprt_run_fit),           RT(mlprt_run_test),           RT(mlprt_run_best),
+      RT(mlprt_run_close),
 #undef RT
   };
   enum { N = sizeof syms / sizeof syms[0] };
