@@ -319,6 +319,42 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            ci32(c, l->kernel),
                            ci32(c, l->stride)};
       call(c, "mlprt_avgpool2d_forward", c->voidt, pt, 9, pa);
+    } else if (l->op == MLP_OP_BATCHNORM) {
+      /* Training normalises by the batch and moves the running statistics;
+       * inference normalises by the running statistics. */
+      LLVMValueRef gamma = felem(c, params, ci64(c, l->w_off)), beta = felem(c, params, ci64(c, l->b_off));
+      LLVMValueRef state = buf(c, m, m->state_buf), stats = buf(c, m, l->stats_buf);
+      LLVMValueRef rmean = felem(c, state, ci64(c, l->state_off));
+      LLVMValueRef rvar = felem(c, state, ci64(c, l->state_off + l->in_c));
+      LLVMValueRef nc = ci32(c, l->in_c), ns = ci32(c, l->in_h * l->in_w);
+      LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "bn_train");
+      LLVMBasicBlockRef no = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "bn_infer");
+      LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "bn_join");
+      LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, train, ci64(c, 0), ""), yes, no);
+      LLVMPositionBuilderAtEnd(c->b, yes);
+      LLVMTypeRef tt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr,
+                          c->ptr, c->i32, c->i32, c->i32, c->f32, c->f32};
+      LLVMValueRef ta[] = {out,
+                           stats,
+                           felem(c, stats, ci64(c, l->in_c)),
+                           rmean,
+                           rvar,
+                           in,
+                           gamma,
+                           beta,
+                           n32,
+                           nc,
+                           ns,
+                           cf32(c, l->momentum),
+                           cf32(c, l->eps)};
+      call(c, "mlprt_batchnorm_forward_train", c->voidt, tt, 13, ta);
+      LLVMBuildBr(c->b, join);
+      LLVMPositionBuilderAtEnd(c->b, no);
+      LLVMTypeRef it[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->f32};
+      LLVMValueRef ia[] = {out, in, gamma, beta, rmean, rvar, n32, nc, ns, cf32(c, l->eps)};
+      call(c, "mlprt_batchnorm_forward_infer", c->voidt, it, 10, ia);
+      LLVMBuildBr(c->b, join);
+      LLVMPositionBuilderAtEnd(c->b, join);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -474,6 +510,22 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->kernel),
                            ci32(c, l->stride)};
       call(c, "mlprt_maxpool2d_backward", c->voidt, pt, 10, pa);
+    } else if (l->op == MLP_OP_BATCHNORM) {
+      LLVMValueRef stats = buf(c, m, l->stats_buf);
+      LLVMTypeRef bt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr,
+                          c->ptr, c->ptr, c->i32, c->i32, c->i32};
+      LLVMValueRef ba[] = {din,
+                           felem(c, grads, ci64(c, l->w_off)),
+                           felem(c, grads, ci64(c, l->b_off)),
+                           dout,
+                           buf(c, m, in_buf(m, i)),
+                           felem(c, params, ci64(c, l->w_off)),
+                           stats,
+                           felem(c, stats, ci64(c, l->in_c)),
+                           n32,
+                           ci32(c, l->in_c),
+                           ci32(c, l->in_h * l->in_w)};
+      call(c, "mlprt_batchnorm_backward", c->voidt, bt, 11, ba);
     } else if (l->op == MLP_OP_AVGPOOL2D && i > 0) {
       LLVMTypeRef pt[] = {c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
       LLVMValueRef pa[] = {din,
@@ -590,6 +642,16 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
   memzero(c, params, ci64(c, m->n_params * 4));
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
+    if (l->op == MLP_OP_BATCHNORM) {
+      /* gamma = 1, beta = 0; running mean 0, running variance 1 */
+      LLVMValueRef state = buf(c, m, m->state_buf);
+      memzero(c, felem(c, state, ci64(c, l->state_off)), ci64(c, l->in_c * 4));
+      Loop k = loop_begin(c, ci64(c, l->in_c));
+      fstore(c, cf32(c, 1), felem(c, params, ci64(c, l->w_off)), k.iv);
+      fstore(c, cf32(c, 1), felem(c, state, ci64(c, l->state_off + l->in_c)), k.iv);
+      loop_end(c, &k);
+      continue;
+    }
     if (l->op != MLP_OP_DENSE && l->op != MLP_OP_CONV2D) continue;
     /* A conv kernel's fans count its window: C*K*K in, OC*K*K out. */
     double kk = l->op == MLP_OP_CONV2D ? (double)l->kernel * l->kernel : 1;
@@ -665,7 +727,10 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
                       ci64(c, m->bufs[m->x_buf].offset),
                       ci64(c, m->bufs[m->y_buf].offset),
                       ci64(c, m->bufs[m->layers[m->nlayers - 1].out_buf].offset),
-                      ci64(c, m->flops)};
+                      ci64(c, m->flops),
+                      ci64(c, m->n_state),
+                      ci64(c, m->state_buf >= 0 ? m->bufs[m->state_buf].offset : 0),
+                      ci64(c, m->best_state_buf >= 0 ? m->bufs[m->best_state_buf].offset : 0)};
   return const_struct(c, f, sizeof f / sizeof f[0]);
 }
 

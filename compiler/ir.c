@@ -16,7 +16,8 @@ const char *mlp_ir_act_name(MlpAct a) {
 }
 
 const char *mlp_ir_op_name(MlpOpKind k) {
-  static const char *const names[] = {"dense", "dropout", "flatten", "conv2d", "maxpool2d", "avgpool2d"};
+  static const char *const names[] = {"dense",     "dropout",   "flatten",  "conv2d",
+                                      "maxpool2d", "avgpool2d", "batchnorm"};
   return names[k];
 }
 

@@ -29,7 +29,8 @@ typedef enum {
   MLP_OP_FLATTEN,
   MLP_OP_CONV2D,
   MLP_OP_MAXPOOL2D,
-  MLP_OP_AVGPOOL2D
+  MLP_OP_AVGPOOL2D,
+  MLP_OP_BATCHNORM
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -76,8 +77,11 @@ typedef struct {
   int64_t in_size, out_size;   /* elements per sample of each */
   float rate;                  /* dropout probability */
   int kernel, stride, pad;     /* conv2d and maxpool2d windows (square) */
-  int64_t w_off, b_off;        /* float offsets in the parameter slab; W is [out_size, in_size] for dense,
-                                  [out_c, in_c, kernel, kernel] for conv2d */
+  float momentum, eps;         /* batchnorm: the batch statistics' weight in the running ones (PyTorch's
+                                  convention), and the variance's epsilon */
+  int64_t state_off;    /* batchnorm: float offset of running mean [C] then variance [C] in the state */
+  int64_t w_off, b_off; /* float offsets in the parameter slab; W is [out_size, in_size] for dense,
+                           [out_c, in_c, kernel, kernel] for conv2d */
   int64_t n_params;
   int64_t flops;  /* forward FLOPs per sample (a multiply-add counts 2) */
   int out_buf;    /* MlpIrBuffer index of the output activation [batch, out_size] */
@@ -85,6 +89,7 @@ typedef struct {
   int mask_buf;   /* dropout: index of the keep-scale mask [batch, out_size], else -1 */
   int col_buf;    /* conv2d: im2col scratch of one image, else -1 */
   int argmax_buf; /* maxpool2d: int32 [batch, out_size] window maxima, else -1 */
+  int stats_buf;  /* batchnorm: the batch's mean [C] then rstd [C], kept for backward, else -1 */
 } MlpIrLayer;
 
 typedef struct {
@@ -103,8 +108,10 @@ typedef struct {
   MlpIrBuffer *bufs;
   int nbufs, capbufs;
   int params_buf, grads_buf, m_buf, v_buf, best_buf; /* each [n_params] */
-  int x_buf, y_buf;    /* [batch, in_size] inputs, [batch, out_size] targets (floats) */
-  int64_t arena_bytes; /* the planned arena size */
+  int x_buf, y_buf;              /* [batch, in_size] inputs, [batch, out_size] targets (floats) */
+  int64_t n_state;               /* floats of state the optimizer does not train (running statistics) */
+  int state_buf, best_state_buf; /* each [n_state], or -1 when n_state is 0 */
+  int64_t arena_bytes;           /* the planned arena size */
 } MlpIrModel;
 
 typedef struct {

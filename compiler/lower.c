@@ -32,6 +32,7 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   int L = m->nlayers, end = 2 * L + 1, bad = -1;
   int64_t fbytes = (int64_t)sizeof(float);
   m->n_params = 0;
+  m->n_state = 0;
   m->flops = 0;
   m->nbufs = 0;
   if (m->in_c == 0) {
@@ -48,7 +49,7 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
     l->in_h = h;
     l->in_w = w;
     l->in_size = c * h * w;
-    l->mask_buf = l->col_buf = l->argmax_buf = -1;
+    l->mask_buf = l->col_buf = l->argmax_buf = l->stats_buf = -1;
     l->n_params = 0;
     l->flops = 0;
     switch (l->op) {
@@ -79,6 +80,18 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->out_c = l->in_size;
       l->out_h = l->out_w = 1;
       break;
+    case MLP_OP_BATCHNORM:
+      /* Statistics per channel over the batch and the image plane. */
+      l->out_c = c;
+      l->out_h = h;
+      l->out_w = w;
+      l->w_off = m->n_params;     /* gamma [C] */
+      l->b_off = m->n_params + c; /* beta [C] */
+      l->n_params = 2 * c;
+      l->state_off = m->n_state;
+      m->n_state += 2 * c;
+      l->flops = 8 * l->in_size;
+      break;
     case MLP_OP_DROPOUT:
       l->out_c = c;
       l->out_h = h;
@@ -100,6 +113,9 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       /* Read by the next layer, by this layer's backward (activation
        * derivative) and by the next layer's backward (weight gradient). */
       l->out_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "act%d", i), bytes, i, 2 * L - i);
+      if (l->op == MLP_OP_BATCHNORM)
+        l->stats_buf =
+            mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "stats%d", i), 2 * l->out_c * fbytes, i, 2 * L - i);
       if (l->op == MLP_OP_DROPOUT)
         l->mask_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "mask%d", i), bytes, i, 2 * L - i);
       if (l->op == MLP_OP_MAXPOOL2D)
@@ -136,6 +152,11 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   m->m_buf = mlp_ir_add_buffer(a, m, "adam_m", pbytes, 0, end);
   m->v_buf = mlp_ir_add_buffer(a, m, "adam_v", pbytes, 0, end);
   m->best_buf = mlp_ir_add_buffer(a, m, "best_params", pbytes, 0, end);
+  m->state_buf = m->best_state_buf = -1;
+  if (m->n_state > 0) {
+    m->state_buf = mlp_ir_add_buffer(a, m, "state", m->n_state * fbytes, 0, end);
+    m->best_state_buf = mlp_ir_add_buffer(a, m, "best_state", m->n_state * fbytes, 0, end);
+  }
   mlp_ir_plan_memory(m);
   return bad;
 }
@@ -387,6 +408,11 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
         unsupported(L, c->loc, "a softmax activation of conv2d");
         ok = false;
       }
+    } else if (strcmp(op, "batchnorm") == 0) {
+      l->op = MLP_OP_BATCHNORM;
+      /* The spec weighs the running statistics (0.9); the kernel weighs the batch. */
+      l->momentum = 1 - (float)num_or(mlp_spec_arg(c, "momentum"), 0.9);
+      l->eps = (float)num_or(mlp_spec_arg(c, "eps"), 1e-5);
     } else if (strcmp(op, "maxpool2d") == 0 || strcmp(op, "avgpool2d") == 0) {
       l->op = strcmp(op, "maxpool2d") == 0 ? MLP_OP_MAXPOOL2D : MLP_OP_AVGPOOL2D;
       l->kernel = (int)num_or(mlp_spec_arg(c, "size"), 2);

@@ -62,6 +62,8 @@ typedef struct {
   int64_t y_off;                                         /* [batch, n_out] targets: one-hot, 0/1 or values */
   int64_t out_off;                                       /* [batch, n_out] predictions after forward */
   int64_t flops;                                         /* forward FLOPs per sample */
+  int64_t n_state;                   /* floats of non-trained state (batch norm's running statistics) */
+  int64_t state_off, best_state_off; /* each [n_state]; unused when n_state is 0 */
 } MlprtModel;
 
 enum { MLPRT_FOLD_NONE = -1, MLPRT_FOLD_ALL = -2 };

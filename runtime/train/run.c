@@ -501,6 +501,8 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       h.best_epoch = epoch;
       h.bad_epochs = 0;
       memcpy(best, params, pbytes);
+      /* Running statistics belong with the weights they were taken under. */
+      memcpy(a->base + m->best_state_off, a->base + m->state_off, (size_t)m->n_state * sizeof(float));
     } else {
       h.bad_epochs++;
     }
@@ -536,7 +538,10 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   }
   write_path(r, r->metrics_path, r->metrics, r->mlen);
   if (r->tty) putchar('\n');
-  if (j->restore_best && !isnan(h.best_metric)) memcpy(params, best, pbytes);
+  if (j->restore_best && !isnan(h.best_metric)) {
+    memcpy(params, best, pbytes);
+    memcpy(a->base + m->state_off, a->base + m->best_state_off, (size_t)m->n_state * sizeof(float));
+  }
   res->epochs_run = epoch;
   res->best_epoch = h.best_epoch + 1;
   res->steps = h.step;
@@ -579,7 +584,13 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   if (refit || r->best_job < 0 || obj < r->best_objective) {
     r->best_job = job;
     r->best_objective = obj;
-    write_file(r, "weights.bin", a->base + m->params_off, (size_t)m->n_params * sizeof(float));
+    /* weights.bin: the parameter slab, then the running statistics (if any). */
+    size_t pb = (size_t)m->n_params * sizeof(float), sb = (size_t)m->n_state * sizeof(float);
+    unsigned char *w = malloc(pb + sb + 1);
+    memcpy(w, a->base + m->params_off, pb);
+    memcpy(w + pb, a->base + m->state_off, sb);
+    write_file(r, "weights.bin", w, pb + sb);
+    free(w);
     if (r->confusion) {
       size_t nc = (size_t)r->data.nclasses;
       memcpy(r->best_confusion, r->confusion, nc * nc * sizeof *r->confusion);
@@ -666,6 +677,7 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   if (j->clip_norm > 0) cJSON_AddNumberToObject(hp, "clip_norm", j->clip_norm);
   if (j->clip_value > 0) cJSON_AddNumberToObject(hp, "clip_value", j->clip_value);
   cJSON_AddNumberToObject(hp, "params", (double)m->n_params);
+  if (m->n_state) cJSON_AddNumberToObject(hp, "state_floats", (double)m->n_state); /* after the params */
   if (res->smoke_done) {
     cJSON *s = cJSON_AddObjectToObject(o, "smoke");
     cJSON_AddNumberToObject(s, "epochs", (double)res->smoke_epochs);

@@ -176,9 +176,9 @@ END_TEST
 
 /* Three small models that between them use every layer kind, activation
  * and loss code generation knows: a CNN (conv2d tanh, maxpool, conv2d
- * sigmoid, avgpool, flatten, dense relu, dropout, softmax + cross-entropy),
- * a regression MLP (tanh, leaky relu, linear + MSE) and a binary MLP
- * (sigmoid, leaky relu, sigmoid + BCE). */
+ * sigmoid, avgpool, batchnorm, flatten, dense relu, dropout, softmax +
+ * cross-entropy), a regression MLP (tanh, batchnorm, leaky relu, linear +
+ * MSE) and a binary MLP (sigmoid, batchnorm, leaky relu, sigmoid + BCE). */
 static MlpIr *grad_ir(MlpArena *a, int which) {
   MlpIr *ir = iris_ir(a);
   MlpIrModel *m = &ir->models[0];
@@ -186,7 +186,7 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   m->name = "g";
   m->batch = 4;
   m->init = MLP_INIT_GLOROT_UNIFORM;
-  MlpIrLayer *l = m->layers = mlp_arena_alloc(a, 8 * sizeof *m->layers);
+  MlpIrLayer *l = m->layers = mlp_arena_alloc(a, 10 * sizeof *m->layers);
   if (which == 0) {
     m->task = MLP_TASK_MULTICLASS;
     m->in_c = 2, m->in_h = 6, m->in_w = 6;
@@ -195,21 +195,23 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
     l[1] = (MlpIrLayer){.op = MLP_OP_MAXPOOL2D, .kernel = 2, .stride = 2};
     l[2] = (MlpIrLayer){.op = MLP_OP_CONV2D, .act = MLP_ACT_SIGMOID, .out_c = 2, .kernel = 2, .stride = 1};
     l[3] = (MlpIrLayer){.op = MLP_OP_AVGPOOL2D, .kernel = 2, .stride = 1};
-    l[4] = (MlpIrLayer){.op = MLP_OP_FLATTEN};
-    l[5] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_RELU, .out_size = 7};
-    l[6] = (MlpIrLayer){.op = MLP_OP_DROPOUT, .rate = 0.25f};
-    l[7] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
-    m->nlayers = 8;
+    l[4] = (MlpIrLayer){.op = MLP_OP_BATCHNORM, .momentum = 0.1f, .eps = 1e-5f};
+    l[5] = (MlpIrLayer){.op = MLP_OP_FLATTEN};
+    l[6] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_RELU, .out_size = 7};
+    l[7] = (MlpIrLayer){.op = MLP_OP_DROPOUT, .rate = 0.25f};
+    l[8] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
+    m->nlayers = 9;
   } else {
     m->task = which == 1 ? MLP_TASK_REGRESSION : MLP_TASK_BINARY;
     m->in_size = 5;
     l[0] =
         (MlpIrLayer){.op = MLP_OP_DENSE, .act = which == 1 ? MLP_ACT_TANH : MLP_ACT_SIGMOID, .out_size = 6};
-    l[1] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_LEAKY_RELU, .out_size = 4};
-    l[2] = (MlpIrLayer){.op = MLP_OP_DENSE,
+    l[1] = (MlpIrLayer){.op = MLP_OP_BATCHNORM, .momentum = 0.1f, .eps = 1e-5f};
+    l[2] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_LEAKY_RELU, .out_size = 4};
+    l[3] = (MlpIrLayer){.op = MLP_OP_DENSE,
                         .act = which == 1 ? MLP_ACT_LINEAR : MLP_ACT_SIGMOID,
                         .out_size = which == 1 ? 2 : 1};
-    m->nlayers = 3;
+    m->nlayers = 4;
   }
   ck_assert_int_eq(mlp_lower_model(a, m), -1);
   return ir;
@@ -228,12 +230,27 @@ static void define_runtime(LLVMOrcLLJITRef jit, LLVMOrcJITDylibRef jd) {
     void (*fn)(void);
   } syms[] = {
 #define RT(f) {#f, (void (*)(void))f}
-      RT(mlprt_dense_forward),     RT(mlprt_dense_backward),     RT(mlprt_conv2d_forward),
-      RT(mlprt_conv2d_backward),   RT(mlprt_maxpool2d_forward),  RT(mlprt_maxpool2d_backward),
-      RT(mlprt_avgpool2d_forward), RT(mlprt_avgpool2d_backward), RT(mlprt_dropout_forward),
-      RT(mlprt_dropout_backward),  RT(mlprt_fill_uniform),       RT(mlprt_fill_normal),
-      RT(mlprt_run_open),          RT(mlprt_run_load),           RT(mlprt_run_smoke),
-      RT(mlprt_run_fit),           RT(mlprt_run_test),           RT(mlprt_run_best),
+      RT(mlprt_dense_forward),
+      RT(mlprt_dense_backward),
+      RT(mlprt_conv2d_forward),
+      RT(mlprt_conv2d_backward),
+      RT(mlprt_maxpool2d_forward),
+      RT(mlprt_maxpool2d_backward),
+      RT(mlprt_avgpool2d_forward),
+      RT(mlprt_avgpool2d_backward),
+      RT(mlprt_batchnorm_forward_train),
+      RT(mlprt_batchnorm_forward_infer),
+      RT(mlprt_batchnorm_backward),
+      RT(mlprt_dropout_forward),
+      RT(mlprt_dropout_backward),
+      RT(mlprt_fill_uniform),
+      RT(mlprt_fill_normal),
+      RT(mlprt_run_open),
+      RT(mlprt_run_load),
+      RT(mlprt_run_smoke),
+      RT(mlprt_run_fit),
+      RT(mlprt_run_test),
+      RT(mlprt_run_best),
       RT(mlprt_run_close),
 #undef RT
   };

@@ -458,6 +458,45 @@ START_TEST(e2e_split_modes) {
 }
 END_TEST
 
+/* Batch norm on real data: running statistics drive inference, and they
+ * are saved after the weights. */
+START_TEST(e2e_batchnorm) {
+  char *spec = path_of(tmp, "bn.mlp");
+  FILE *f = fopen(spec, "w");
+  fprintf(f,
+          "pipeline bn {\n  data {\n    source = csv(\"%s/examples/data/digits.csv\")\n"
+          "    target = digit\n    clean {\n      minmax(numeric)\n    }\n"
+          "    split(validation = 0.15, test = 0.2, stratify = true)\n  }\n"
+          "  model {\n    dense(64, activation = linear)\n    batchnorm()\n    dense(32, activation = relu)\n"
+          "    output(activation = softmax)\n  }\n"
+          "  hyperparameters {\n    optimizer = adam(lr = 0.003)\n    epochs = 30\n  }\n}\n",
+          getenv("PWD") ? getenv("PWD") : ".");
+  fclose(f);
+  char *exe = path_of(tmp, "bn.exe");
+  const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  cJSON *m = train(exe, "bn", NULL);
+  double acc = test_metric(m, "accuracy");
+  ck_assert_msg(acc >= 0.93, "digits with batch norm: test accuracy %.4f", acc);
+  const cJSON *hp =
+      cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "jobs"), 0), "hyperparameters");
+  int params = cJSON_GetObjectItem(hp, "params")->valueint,
+      state = cJSON_GetObjectItem(hp, "state_floats")->valueint;
+  ck_assert_int_eq(state, 2 * 64);
+  char *w = path_of(tmp, "bn/weights.bin");
+  size_t len;
+  char *bytes = test_read_file(w, &len);
+  ck_assert_uint_eq(len, (size_t)(params + state) * 4);
+  free(bytes);
+  free(w);
+  cJSON_Delete(m);
+  free(exe);
+  free(spec);
+}
+END_TEST
+
 /* Two files with the same columns are one table. */
 START_TEST(e2e_several_sources) {
   char *csv = test_read_file("examples/data/iris.csv", NULL);
@@ -601,14 +640,14 @@ START_TEST(e2e_build_outputs_and_errors) {
   FILE *f = fopen(spec, "w");
   fprintf(f,
           "pipeline bad {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-          "    target = species\n  }\n  model {\n    batchnorm()\n    output()\n  }\n}\n",
+          "    target = species\n  }\n  model {\n    layernorm()\n    output()\n  }\n}\n",
           getenv("PWD") ? getenv("PWD") : ".");
   fclose(f);
   const char *a3[] = {test_mlpc(), "build", spec, NULL};
   r = test_run(a3, NULL);
   ck_assert_int_eq(r.status, 1);
   ck_assert_ptr_nonnull(
-      strstr(r.err, ":7:5: error: layer 'batchnorm' is not supported by code generation yet"));
+      strstr(r.err, ":7:5: error: layer 'layernorm' is not supported by code generation yet"));
   test_run_free(&r);
   free(spec);
   free(ll);
@@ -654,6 +693,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_json_and_csv_options);
   tcase_add_test(tc, e2e_split_modes);
   tcase_add_test(tc, e2e_several_sources);
+  tcase_add_test(tc, e2e_batchnorm);
   tcase_add_test(tc, e2e_emit_ir_and_explain);
   tcase_add_test(tc, e2e_build_outputs_and_errors);
   tcase_add_test(tc, e2e_mlpc_run);
