@@ -34,7 +34,7 @@ spec="$dir/big.mlp"
   echo "  }"
   echo "  hyperparameters {"
   i=0
-  while [ $i -lt 3380 ]; do
+  while [ $i -lt 3385 ]; do
     echo "    # tuning note $i"
     i=$((i + 1))
   done
