@@ -464,6 +464,28 @@ START_TEST(clean_fits_round_trip) {
 }
 END_TEST
 
+START_TEST(clean_parse_dates) {
+  /* dates kept as text, then parsed by coercion in each supported format */
+  MlprtTable t;
+  MlprtDecl decl[] = {{"when", MLPRT_COL_TEXT}};
+  MlprtLoadOpts o = {.decl = decl, .ndecl = 1};
+  load_text("dates.csv",
+            "when\n2021-03-04\n2021/03/05\n06.03.2021\n2021-03-07T12:30:00Z\n2021-03-08 01:02:03\nsoon\n", &o,
+            &t);
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_coerce(&t, "when", MLPRT_COL_DATETIME, MLPRT_ONFAIL_NULL, NULL, &e), 0);
+  ck_assert_int_eq(t.cols[0].type, MLPRT_COL_DATETIME);
+  int64_t d0 = mlprt_days_from_civil(2021, 3, 4) * 86400;
+  ck_assert_int_eq(t.cols[0].t[0], d0);
+  ck_assert_int_eq(t.cols[0].t[1], d0 + 86400);
+  ck_assert_int_eq(t.cols[0].t[2], d0 + 2 * 86400);
+  ck_assert_int_eq(t.cols[0].t[3], d0 + 3 * 86400 + 12 * 3600 + 30 * 60);
+  ck_assert_int_eq(t.cols[0].t[4], d0 + 4 * 86400 + 3723);
+  ck_assert_int_eq(t.cols[0].t[5], MLPRT_TIME_NA);
+  mlprt_table_free(&t);
+}
+END_TEST
+
 START_TEST(clean_time_series) {
   MlprtTable t;
   /* unsorted, a gap on 01-04..01-05, two readings on 01-06 */
@@ -641,6 +663,7 @@ Suite *clean_suite(void) {
   tcase_add_test(tc, clean_text);
   tcase_add_test(tc, clean_log_json_and_summary);
   tcase_add_test(tc, clean_fits_round_trip);
+  tcase_add_test(tc, clean_parse_dates);
   tcase_add_test(tc, clean_time_series);
   tcase_add_test(tc, clean_cars_json);
   tcase_add_test(tc, clean_seattle_weather);
