@@ -362,6 +362,33 @@ START_TEST(csv_fast_path_matches_general) {
   mlprt_table_free(&a);
   mlprt_table_free(&b);
   free(p);
+  /* numbers of every digit count on both sides of the point, both paths */
+  size_t cap = 1 << 20, len = 0;
+  char *big = malloc(cap);
+  len += (size_t)sprintf(big, "x,y\n");
+  uint64_t z = 12345;
+  for (int i = 0; i < 20000; i++) {
+    z = z * 6364136223846793005ULL + 1442695040888963407ULL;
+    int ni = 1 + (int)(z >> 60) % 12, nf = (int)(z >> 56 & 15) % 11;
+    char num[64];
+    int k = 0;
+    if (z & 1) num[k++] = '-';
+    for (int d = 0; d < ni; d++) num[k++] = (char)('0' + (z >> (d * 3 % 50) & 7) + (d & 1));
+    if (nf) num[k++] = '.';
+    for (int d = 0; d < nf; d++) num[k++] = (char)('0' + (z >> (d * 5 % 50) & 7) + (d & 2));
+    num[k] = 0;
+    len += (size_t)sprintf(big + len, "%s,%d\n", num, i);
+  }
+  p = dt_write(dir, "digits.csv", big, len);
+  free(big);
+  MlprtLoadOpts f2 = {0}, g2 = {.na_tokens = na_general, .nna = 3};
+  dt_load_ok(p, &f2, &a);
+  dt_load_ok(p, &g2, &b);
+  ck_assert_int_eq(a.nrows, 20000);
+  for (int64_t r = 0; r < a.nrows; r++) ck_assert_msg(a.cols[0].f[r] == b.cols[0].f[r], "row %lld", (long long)r);
+  mlprt_table_free(&a);
+  mlprt_table_free(&b);
+  free(p);
 }
 END_TEST
 
