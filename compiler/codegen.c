@@ -866,7 +866,10 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
                       cstr(&c, d->split_group),
                       cstr(&c, d->split_time),
                       cstr(&c, d->cleaning_report),
-                      ci64(&c, ir->deterministic)};
+                      ci64(&c, ir->deterministic),
+                      cstr(&c, ir->report),
+                      ci64(&c, ir->learning_curves),
+                      ci64(&c, ir->bias_variance)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);
   free(models);

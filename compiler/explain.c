@@ -90,6 +90,7 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   }
   fprintf(out, "\nrun directory: %s (threads: %d)\n", ir->out_dir, ir->threads);
   /* Say what the program will not do, rather than let silence imply it. */
-  fprintf(out, "not compiled yet: the analysis and deploy sections (the manifest reports loss, accuracy, "
-               "macro precision, recall and F1 and the confusion matrix, or r2, mse and mae)\n");
+  fprintf(out, "report: %s (test metrics, confusion matrix, learning curves)\n", ir->report);
+  fprintf(out, "not compiled yet: the deploy section; of analysis, slices, worst rows, feature importance "
+               "and AUC\n");
 }

@@ -180,6 +180,8 @@ typedef struct {
   const char *out_dir; /* default run directory */
   int threads;
   bool deterministic; /* environment.deterministic */
+  const char *report; /* analysis.report file name */
+  bool learning_curves, bias_variance;
   MlpIrData data;
   MlpIrModel *models;
   int nmodels;

@@ -712,6 +712,10 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
   ir->out_dir = str_or(mlp_spec_setting(env, "out"), mlp_arena_printf(a, "runs/%s", s->name));
   ir->threads = (int)num_or(mlp_spec_setting(env, "threads"), 0);
   ir->deterministic = bool_or(mlp_spec_setting(env, "deterministic"), true);
+  const MlpSpecBlock *an = mlp_spec_block(s, "analysis");
+  ir->report = str_or(mlp_spec_setting(an, "report"), "report.html");
+  ir->learning_curves = bool_or(mlp_spec_setting(an, "learning_curves"), true);
+  ir->bias_variance = bool_or(mlp_spec_setting(an, "bias_variance"), true);
   if (!lower_data(&L, ir, spec_path)) return NULL;
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);

@@ -140,6 +140,8 @@ typedef struct {
   const char *split_time;  /* split in this column's order: the latest rows validate and test; NULL */
   const char *cleaning_report; /* the cleaning record's file name in the run directory */
   int64_t deterministic;       /* bit-identical for any thread count: matrix products on one thread */
+  const char *report;          /* analysis.report: the HTML report's file name, or NULL for none */
+  int64_t learning_curves, bias_variance; /* analysis: what the report shows */
 } MlprtProgram;
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy

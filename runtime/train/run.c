@@ -28,6 +28,7 @@ typedef struct {
 
 typedef struct {
   bool smoke_done, fit_done;
+  double *train_curve, *val_curve; /* [epochs] losses per epoch, NaN before a resume */
   double smoke_first, smoke_last;
   int64_t smoke_epochs;
   int64_t epochs_run, best_epoch, steps;
@@ -486,6 +487,11 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     }
   }
   int64_t epoch = h.epoch;
+  free(res->train_curve);
+  free(res->val_curve);
+  res->train_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->train_curve);
+  res->val_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->val_curve);
+  for (int64_t e = 0; e < j->epochs; e++) res->train_curve[e] = res->val_curve[e] = NAN;
   for (; epoch < j->epochs; epoch++) {
     double lr = mlprt_sched_lr(&sched, (int)epoch);
     double t_ep = now();
@@ -507,6 +513,8 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       h.bad_epochs++;
     }
     mlprt_sched_observe(&sched, v.loss);
+    res->train_curve[epoch] = loss;
+    res->val_curve[epoch] = v.loss;
     char line[512];
     if (classify)
       snprintf(line, sizeof line,
@@ -706,6 +714,39 @@ static void add_artifact(const MlprtRun *r, cJSON *arts, const char *name) {
   free(p);
 }
 
+/* report.html from the best job: its test metrics, confusion matrix and
+ * learning curves. */
+static void write_report(const MlprtRun *r, int64_t best, bool classify, const cJSON *hyper) {
+  const JobResult *res = &r->res[best];
+  const Scores *t = &res->test;
+  const char *cnames[] = {"loss", "accuracy", "precision", "recall", "f1"};
+  const char *rnames[] = {"loss", "r2", "mse", "mae"};
+  double cvals[] = {t->loss, t->accuracy, t->precision, t->recall, t->f1};
+  double rvals[] = {t->loss, t->r2, t->mse, t->mae};
+  char *hp = hyper ? cJSON_Print(hyper) : NULL;
+  MlprtReport rep = {.pipeline = r->p->name,
+                     .data_path = r->data_path,
+                     .rows = {r->data.n[MLPRT_TRAIN], r->data.n[MLPRT_VALID], r->data.n[MLPRT_TEST]},
+                     .features = r->data.F,
+                     .metric_names = classify ? cnames : rnames,
+                     .metric_values = classify ? cvals : rvals,
+                     .nmetrics = classify ? 5 : 4,
+                     .classes = (const char *const *)r->data.class_names,
+                     .nclasses = r->data.nclasses,
+                     .confusion = classify ? r->best_confusion : NULL,
+                     .curves = r->p->learning_curves != 0,
+                     .bias_variance = r->p->bias_variance != 0,
+                     .train_loss = res->train_curve,
+                     .val_loss = res->val_curve,
+                     .epochs = res->train_curve ? res->epochs_run : 0,
+                     .best_epoch = res->best_epoch,
+                     .hyperparameters = hp ? hp : ""};
+  char *path = path_in(r, r->p->report);
+  if (mlprt_report_write(path, &rep) != 0) die(r, "cannot write '%s': %s", path, strerror(errno));
+  free(path);
+  free(hp);
+}
+
 int mlprt_run_close(MlprtRun *r) {
   const MlprtProgram *p = r->p;
   cJSON *root = cJSON_CreateObject();
@@ -798,6 +839,12 @@ int mlprt_run_close(MlprtRun *r) {
   add_artifact(r, arts, p->cleaning_report ? p->cleaning_report : "cleaning.json");
   add_artifact(r, arts, "metrics.jsonl");
   add_artifact(r, arts, "weights.bin");
+  if (p->report) {
+    cJSON *bj = job_json(r, best);
+    write_report(r, best, classify, cJSON_GetObjectItem(bj, "hyperparameters"));
+    cJSON_Delete(bj);
+    add_artifact(r, arts, p->report);
+  }
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
   if (!r->cli.quiet) printf("run directory: %s\n", r->out);
@@ -810,6 +857,10 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->fold_of);
   free(r->trial_objective);
   free(r->metrics);
+  for (int64_t j = 0; j < r->njobs; j++) {
+    free(r->res[j].train_curve);
+    free(r->res[j].val_curve);
+  }
   free(r->jobs);
   free(r->res);
   free(r->out);

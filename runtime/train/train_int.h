@@ -4,6 +4,7 @@
 #define MLP_TRAIN_INT_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mlp/run.h"
@@ -28,5 +29,24 @@ typedef struct {
  * -1 with a message. */
 int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n);
 void mlprt_prep_free(MlprtDataset *d);
+
+/* What report.html shows. */
+typedef struct {
+  const char *pipeline, *data_path;
+  int64_t rows[3], features;
+  const char *const *metric_names; /* [nmetrics] test metrics */
+  const double *metric_values;
+  int nmetrics;
+  const char *const *classes; /* [nclasses] */
+  int nclasses;
+  const int64_t *confusion; /* [nclasses, nclasses], true class by row; NULL for regression */
+  bool curves, bias_variance;
+  const double *train_loss, *val_loss; /* [epochs] of the reported job (NaN where not recorded) */
+  int64_t epochs, best_epoch;          /* best_epoch counts from 1 */
+  const char *hyperparameters;         /* JSON text */
+} MlprtReport;
+
+/* Write the report as one HTML file, atomically. 0, or -1 (errno). */
+int mlprt_report_write(const char *path, const MlprtReport *r);
 
 #endif

@@ -130,6 +130,16 @@ START_TEST(e2e_iris_contract) {
   ck_assert_int_eq((int)total, cJSON_GetObjectItem(cJSON_GetObjectItem(a, "data"), "test")->valueint);
   ck_assert_double_eq_tol(trace / total, acc, 1e-12);
   ck_assert_double_eq_tol(f1, test_metric(a, "f1"), 1e-12);
+  /* report.html (iris.mlp names it) shows the same confusion matrix. */
+  ck_assert_ptr_nonnull(artifact(a, "report.html"));
+  char *report = path_of(tmp, "iris1/report.html");
+  char *html = test_read_file(report, NULL);
+  ck_assert_ptr_nonnull(html);
+  ck_assert_ptr_nonnull(strstr(html, "<h2>Confusion matrix</h2>"));
+  ck_assert_ptr_nonnull(strstr(html, "<polyline"));
+  ck_assert_ptr_nonnull(strstr(html, "<th>versicolor</th>"));
+  free(html);
+  free(report);
   char *metrics = path_of(tmp, "iris1/metrics.jsonl");
   char *text = test_read_file(metrics, NULL);
   ck_assert_ptr_nonnull(strstr(text, "\"epoch\":1,"));
