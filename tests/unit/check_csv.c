@@ -385,7 +385,8 @@ START_TEST(csv_fast_path_matches_general) {
   dt_load_ok(p, &f2, &a);
   dt_load_ok(p, &g2, &b);
   ck_assert_int_eq(a.nrows, 20000);
-  for (int64_t r = 0; r < a.nrows; r++) ck_assert_msg(a.cols[0].f[r] == b.cols[0].f[r], "row %lld", (long long)r);
+  for (int64_t r = 0; r < a.nrows; r++)
+    ck_assert_msg(a.cols[0].f[r] == b.cols[0].f[r], "row %lld", (long long)r);
   mlprt_table_free(&a);
   mlprt_table_free(&b);
   free(p);
