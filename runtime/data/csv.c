@@ -388,6 +388,8 @@ int mlprt_csv_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, 
     int64_t line = rd.line;
     int k = reader_next(&rd, err);
     if (k <= 0) {
+      if (k < 0 && err && err->col >= 1 && err->col <= ncols) /* name the column the reader could not */
+        snprintf(err->column, sizeof err->column, "%s", names[err->col - 1]);
       rc = k;
       break;
     }
@@ -405,8 +407,9 @@ int mlprt_csv_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, 
         mlprt_error_set(err, path, rd.row, line, i + 1, names[i], "invalid UTF-8");
         rc = -1;
       } else if (mlprt_infer_add(&ic[i], s, len, max_levels, decl[i])) {
-        mlprt_error_set(err, path, rd.row, line, i + 1, names[i], "value '%.*s' is not a %s (declared type)",
-                        len > 40 ? 40 : (int)len, s, mlprt_col_type_name((MlprtColType)decl[i]));
+        mlprt_error_set(err, path, rd.row, line, i + 1, names[i],
+                        "value '%.*s' does not fit the declared type %s", len > 40 ? 40 : (int)len, s,
+                        mlprt_col_type_name((MlprtColType)decl[i]));
         rc = -1;
       }
     }

@@ -204,8 +204,9 @@ int mlprt_json_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out,
         mlprt_error_set(err, path, js.row, line, c + 1, v->string, "invalid UTF-8");
         rc = -1;
       } else if (mlprt_infer_add(&ic[c], s, len, max_levels, decl)) {
-        mlprt_error_set(err, path, js.row, line, c + 1, v->string, "value '%.*s' is not a %s (declared type)",
-                        len > 40 ? 40 : (int)len, s, mlprt_col_type_name((MlprtColType)decl));
+        mlprt_error_set(err, path, js.row, line, c + 1, v->string,
+                        "value '%.*s' does not fit the declared type %s", len > 40 ? 40 : (int)len, s,
+                        mlprt_col_type_name((MlprtColType)decl));
         rc = -1;
       }
     }

@@ -183,6 +183,7 @@ START_TEST(csv_malformed) {
   ck_assert_int_eq(e.row, 2);
   ck_assert_int_eq(e.line, 3);
   ck_assert_int_eq(e.col, 2);
+  ck_assert_str_eq(e.column, "b");
   ck_assert_ptr_nonnull(strstr(e.msg, "unterminated"));
 
   e = load_fails("r1.csv", "a,b,c\n1,2,3\n4,5\n", 0, NULL);
