@@ -65,8 +65,10 @@ m_s=$(awk '{print $2}' "$DIR/mlpc.txt" | median)
 m_rss=$(awk '{print $3}' "$DIR/mlpc.txt" | median)
 p_s=$(awk '{print $2}' "$DIR/pandas.txt" | median)
 p_rss=$(awk '{print $3}' "$DIR/pandas.txt" | median)
+m_min=$(awk '{print $2}' "$DIR/mlpc.txt" | sort -g | head -1)
+p_min=$(awk '{print $2}' "$DIR/pandas.txt" | sort -g | head -1)
 awk -v b="$BYTES" -v r="$ROWS" -v c="$cat_s" -v ms="$m_s" -v mr="$m_rss" -v ps="$p_s" -v pr="$p_rss" \
-    -v reps="$REPS" -v th="$THREADS" -v shape="$m_shape" 'BEGIN {
+    -v reps="$REPS" -v th="$THREADS" -v shape="$m_shape" -v mmin="$m_min" -v pmin="$p_min" 'BEGIN {
   mb = b / 1e6
   printf "input: %d rows, %.1f MB; output %s (rows cols)\n", r, mb, shape
   printf "medians of %d runs; mlpc threads %d\n", reps, th
@@ -75,5 +77,6 @@ awk -v b="$BYTES" -v r="$ROWS" -v c="$cat_s" -v ms="$m_s" -v mr="$m_rss" -v ps="
   printf "%-8s %9.3f %10.1f %12.0f %12.1f\n", "pandas", ps, mb / ps, r / ps, pr / 1024
   printf "%-8s %9.3f %10.1f\n", "cat", c, mb / c
   printf "speed-up (pandas s / mlpc s): %.1fx   memory (mlpc / pandas peak RSS): %.2f\n", ps / ms, mr / pr
+  printf "fastest runs: mlpc %.3f s, pandas %.3f s (%.1fx)\n", mmin, pmin, pmin / mmin
   printf "mlpc at %.1f%% of the I/O floor (cat throughput)\n", 100 * c / ms
 }'
