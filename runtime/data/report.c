@@ -1,7 +1,8 @@
 /* report.c — the cleaning log: every applied step in order with its method,
  * parameters, fitted values and counts (cells imputed, values clipped, rows
  * dropped, per column). Consumes MlprtFits as steps are applied; produces
- * cleaning.json (through cJSON, written atomically) and a short summary. */
+ * cleaning.json (through cJSON, written atomically) and a short summary, and
+ * reads the fits back from cleaning.json for applying them to new data. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
