@@ -516,16 +516,18 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     res->train_curve[epoch] = loss;
     res->val_curve[epoch] = v.loss;
     char line[512];
-    if (classify)
-      snprintf(line, sizeof line,
-               "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,\"val_loss\":%.6g,"
-               "\"val_accuracy\":%.6g,\"seconds\":%.4f}\n",
-               (long long)job, (long long)epoch + 1, lr, loss, v.loss, v.accuracy, now() - t_ep);
-    else
-      snprintf(line, sizeof line,
-               "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,\"val_loss\":%.6g,"
-               "\"val_r2\":%.6g,\"val_mse\":%.6g,\"seconds\":%.4f}\n",
-               (long long)job, (long long)epoch + 1, lr, loss, v.loss, v.r2, v.mse, now() - t_ep);
+    double secs = now() - t_ep;
+    int64_t rss;
+    double cpu;
+    mlprt_resources(&rss, &cpu);
+    int n = snprintf(line, sizeof line,
+                     "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,\"val_loss\":%.6g,",
+                     (long long)job, (long long)epoch + 1, lr, loss, v.loss);
+    if (classify) n += snprintf(line + n, sizeof line - (size_t)n, "\"val_accuracy\":%.6g,", v.accuracy);
+    else n += snprintf(line + n, sizeof line - (size_t)n, "\"val_r2\":%.6g,\"val_mse\":%.6g,", v.r2, v.mse);
+    snprintf(line + n, sizeof line - (size_t)n,
+             "\"seconds\":%.4f,\"samples_per_second\":%.6g,\"peak_rss_kib\":%lld,\"cpu_seconds\":%.3f}\n",
+             secs, secs > 0 ? (double)train.n / secs : 0.0, (long long)rss, cpu);
     if (!replay) metrics_append(r, line); /* a replayed job's lines are in the file already */
     progress(r, job, epoch, j->epochs, loss, &v, classify);
     h.epoch = epoch + 1;

@@ -167,6 +167,9 @@ START_TEST(e2e_iris_contract) {
   char *text = test_read_file(metrics, NULL);
   ck_assert_ptr_nonnull(strstr(text, "\"epoch\":1,"));
   ck_assert_ptr_nonnull(strstr(text, "\"val_accuracy\""));
+  ck_assert_ptr_nonnull(strstr(text, "\"samples_per_second\":"));
+  ck_assert_ptr_nonnull(strstr(text, "\"peak_rss_kib\":"));
+  ck_assert_ptr_nonnull(strstr(text, "\"cpu_seconds\":"));
   free(text);
   free(metrics);
   cJSON_Delete(a);
