@@ -271,8 +271,8 @@ START_TEST(e2e_sigkill_then_resume) {
 }
 END_TEST
 
-/* The examples at their specs' own settings, against the contract's
- * thresholds. */
+/* The examples at their specs' own settings, each against the score it
+ * must reach. */
 static const struct {
   const char *name, *metric;
   double min;
