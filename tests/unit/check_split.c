@@ -141,6 +141,39 @@ START_TEST(split_no_leakage) {
 }
 END_TEST
 
+START_TEST(split_export_by_part) {
+  /* the cleaned features of one split, as CSV and as a matrix */
+  MlprtTable t;
+  make_table(&t, 200);
+  MlprtSplitParams p = {.train = 0.5, .valid = 0.25, .test = 0.25, .seed = 3};
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_split(&t, &p, &e), 0);
+  char *dir = test_tmpdir();
+  char *path = malloc(strlen(dir) + 16);
+  sprintf(path, "%s/valid.csv", dir);
+  ck_assert_int_eq(mlprt_table_write_csv(&t, path, MLPRT_VALID, &e), 0);
+  MlprtTable v;
+  dt_load_ok(path, NULL, &v);
+  ck_assert_int_eq(v.nrows, 50);
+  int64_t w = 0;
+  for (int64_t r = 0; r < t.nrows; r++) /* the same rows, in order */
+    if (t.part[r] == MLPRT_VALID) ck_assert_float_eq(v.cols[0].f[w++], t.cols[0].f[r]);
+  int64_t n;
+  ck_assert_int_eq(mlprt_table_features(&t, MLPRT_TEST, "group", NULL, &n), 1); /* id; class is a category */
+  ck_assert_int_eq(n, 50);
+  float *m = malloc(50 * sizeof *m);
+  mlprt_table_features(&t, MLPRT_TEST, "group", m, &n);
+  w = 0;
+  for (int64_t r = 0; r < t.nrows; r++)
+    if (t.part[r] == MLPRT_TEST) ck_assert_float_eq(m[w++], t.cols[0].f[r]);
+  free(m);
+  mlprt_table_free(&v);
+  mlprt_table_free(&t);
+  free(path);
+  dt_rmdir(dir);
+}
+END_TEST
+
 Suite *split_suite(void);
 Suite *split_suite(void) {
   Suite *s = suite_create("split");
@@ -149,6 +182,7 @@ Suite *split_suite(void) {
   tcase_add_test(tc, split_stratified_grouped_time);
   tcase_add_test(tc, split_kfold);
   tcase_add_test(tc, split_no_leakage);
+  tcase_add_test(tc, split_export_by_part);
   suite_add_tcase(s, tc);
   return s;
 }
