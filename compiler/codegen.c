@@ -453,11 +453,13 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
    * accumulate, so each input gradient is zeroed just before. */
   for (int i = m->nlayers - 1; i >= 0; i--) {
     const MlpIrLayer *l = &m->layers[i];
-    if (l->op == MLP_OP_FLATTEN) continue;
+    /* Layers before the first weighted one have no gradient (lower.c). */
+    if (l->op == MLP_OP_FLATTEN || l->dout_buf < 0) continue;
     LLVMValueRef dout = buf(c, m, l->dout_buf);
-    LLVMValueRef din = i > 0 ? buf(c, m, m->layers[i - 1].dout_buf) : LLVMConstNull(c->ptr);
+    bool feeds = i > 0 && m->layers[i - 1].dout_buf >= 0;
+    LLVMValueRef din = feeds ? buf(c, m, m->layers[i - 1].dout_buf) : LLVMConstNull(c->ptr);
     LLVMValueRef count = LLVMBuildNSWMul(c->b, n, ci64(c, l->out_size), "");
-    if (i > 0) memzero(c, din, LLVMBuildNSWMul(c->b, n, ci64(c, l->in_size * 4), ""));
+    if (feeds) memzero(c, din, LLVMBuildNSWMul(c->b, n, ci64(c, l->in_size * 4), ""));
     if (l->op == MLP_OP_DENSE) {
       /* The loss already gave the output layer's pre-activation gradient. */
       if (i < m->nlayers - 1) emit_act_backward(c, dout, buf(c, m, l->out_buf), count, l->act);
@@ -497,7 +499,7 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->stride),
                            ci32(c, l->pad)};
       call(c, "mlprt_conv2d_backward", c->voidt, ct, 16, ca);
-    } else if (l->op == MLP_OP_MAXPOOL2D && i > 0) {
+    } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMTypeRef pt[] = {c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
       LLVMValueRef pa[] = {din,
                            dout,
@@ -526,7 +528,7 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->in_c),
                            ci32(c, l->in_h * l->in_w)};
       call(c, "mlprt_batchnorm_backward", c->voidt, bt, 11, ba);
-    } else if (l->op == MLP_OP_AVGPOOL2D && i > 0) {
+    } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMTypeRef pt[] = {c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
       LLVMValueRef pa[] = {din,
                            dout,
@@ -538,7 +540,7 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->kernel),
                            ci32(c, l->stride)};
       call(c, "mlprt_avgpool2d_backward", c->voidt, pt, 9, pa);
-    } else if (l->op == MLP_OP_DROPOUT && i > 0) {
+    } else if (l->op == MLP_OP_DROPOUT) {
       LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64};
       LLVMValueRef da[] = {din, dout, buf(c, m, l->mask_buf), count};
       call(c, "mlprt_dropout_backward", c->voidt, dt, 4, da);

@@ -132,9 +132,20 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   }
   m->out_size = c * h * w;
   /* Gradients flow backwards: dout of layer i is written by the backward of
-   * layer i + 1 (or by the loss) and consumed by layer i's own backward. */
+   * layer i + 1 (or by the loss) and consumed by layer i's own backward.
+   * Layers before the first one with weights get none: nothing reads the
+   * gradient of the input, so a flatten or pool in front of the first dense
+   * layer must not cost that layer a third GEMM. The loss always writes the
+   * output layer's. */
+  int first_weighted = L - 1;
+  for (int i = L - 2; i >= 0; i--)
+    if (m->layers[i].n_params > 0) first_weighted = i;
   for (int i = L - 1; i >= 0; i--) {
     MlpIrLayer *l = &m->layers[i];
+    if (i < first_weighted) {
+      l->dout_buf = -1;
+      continue;
+    }
     if (i + 1 < L && m->layers[i + 1].op == MLP_OP_FLATTEN) {
       /* Through a flatten the gradient, like the activation, is one buffer. */
       l->dout_buf = m->layers[i + 1].dout_buf;

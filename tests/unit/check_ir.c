@@ -99,6 +99,31 @@ START_TEST(ir_flatten_is_an_alias) {
 }
 END_TEST
 
+START_TEST(ir_no_gradient_before_the_first_weights) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrLayer ls[] = {{.op = MLP_OP_FLATTEN},
+                     {.op = MLP_OP_DROPOUT, .rate = 0.2f},
+                     {.op = MLP_OP_DENSE, .act = MLP_ACT_RELU, .out_size = 8},
+                     {.op = MLP_OP_DROPOUT, .rate = 0.2f},
+                     {.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3}};
+  MlpIrModel *m = model(&a, 6, 4, ls, 5);
+  /* Nothing reads the gradient of the input: the flatten and the dropout in
+   * front of the first dense layer get none, so that layer skips dinp. */
+  ck_assert_int_eq(m->layers[0].dout_buf, -1);
+  ck_assert_int_eq(m->layers[1].dout_buf, -1);
+  for (int i = 2; i < 5; i++) ck_assert_int_ge(m->layers[i].dout_buf, 0);
+  /* The dropout between the dense layers still passes its gradient on. */
+  ck_assert_int_ne(m->layers[3].dout_buf, m->layers[2].dout_buf);
+  for (int i = 0; i < m->nbufs; i++) {
+    ck_assert_str_ne(m->bufs[i].name, "dact0");
+    ck_assert_str_ne(m->bufs[i].name, "dact1");
+  }
+  ck_assert(mlp_ir_plan_valid(m));
+  mlp_arena_free(&a);
+}
+END_TEST
+
 START_TEST(ir_lower_conv_model) {
   MlpArena a;
   mlp_arena_init(&a);
@@ -204,6 +229,7 @@ Suite *ir_suite(void) {
   tcase_add_test(tc, ir_plan_shares_disjoint_lifetimes);
   tcase_add_test(tc, ir_lower_dense_model);
   tcase_add_test(tc, ir_flatten_is_an_alias);
+  tcase_add_test(tc, ir_no_gradient_before_the_first_weights);
   tcase_add_test(tc, ir_lower_conv_model);
   tcase_add_test(tc, ir_dump_is_json);
   suite_add_tcase(s, tc);
