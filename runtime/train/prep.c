@@ -8,7 +8,8 @@
  * the same code once at compile time to learn the number of features, so
  * the program and its shapes agree. The target gives class indices (its
  * distinct values in text order) or, for regression, a standardised value.
- * IDX images become pixel / 255, their labels classes.
+ * IDX images stay bytes, read as pixel / 255 row by row; their labels are
+ * classes.
  * Consumes a path and the program descriptor; produces an MlprtDataset. */
 #include <math.h>
 #include <stdio.h>
@@ -417,15 +418,14 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   int64_t pos[3] = {0, 0, 0};
   for (int s = 0; s < 3; s++) {
     size_t nr = (size_t)(d->n[s] ? d->n[s] : 1);
-    d->x[s] = mlprt_alloc_aligned(nr * (size_t)F * sizeof(float));
+    d->pixel_row[s] = malloc(nr * sizeof(int64_t));
     d->y[s] = mlprt_alloc_aligned(nr * (size_t)d->K * sizeof(float));
     d->label[s] = malloc(nr * sizeof(int32_t));
   }
   for (int64_t r = 0; r < rows; r++) {
     int s = part[r];
     int64_t i = pos[s]++;
-    const uint8_t *px = img.data + r * F;
-    for (int64_t f = 0; f < F; f++) d->x[s][i * F + f] = px[f] / 255.0f;
+    d->pixel_row[s][i] = r;
     d->label[s][i] = cls[r];
     if (d->K == 1)
       d->y[s][i] = (float)cls[r];
@@ -444,7 +444,8 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   d->cleaning = rec;
   mlprt_table_free(&lt);
   free(cls);
-  mlprt_idx_free(&img);
+  /* The images stay bytes: the dataset owns them now. */
+  d->pixels = img.data;
   mlprt_idx_free(&lab);
   return 0;
 }
@@ -557,8 +558,19 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   return 0;
 }
 
+void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out) {
+  if (!d->pixels) {
+    memcpy(out, d->x[s] + row * d->F, (size_t)d->F * sizeof *out);
+    return;
+  }
+  const uint8_t *px = d->pixels + d->pixel_row[s][row] * d->F;
+  for (int64_t f = 0; f < d->F; f++) out[f] = px[f] / 255.0f;
+}
+
 void mlprt_prep_free(MlprtDataset *d) {
+  free(d->pixels);
   for (int s = 0; s < 3; s++) {
+    free(d->pixel_row[s]);
     mlprt_free_aligned(d->x[s]);
     mlprt_free_aligned(d->y[s]);
     free(d->label[s]);

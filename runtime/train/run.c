@@ -274,7 +274,7 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
     for (int64_t i = 0; i < nb; i++) {
       int s;
       int64_t row = row_of(r, v, r->perm[start + i], &s);
-      memcpy(x + i * d->F, d->x[s] + row * d->F, (size_t)d->F * sizeof *x);
+      mlprt_dataset_row(d, s, row, x + i * d->F);
       memcpy(y + i * d->K, d->y[s] + row * d->K, (size_t)d->K * sizeof *y);
     }
     m->forward(base, nb, 1, (uint64_t)*step, seed);
@@ -302,7 +302,7 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
     for (int64_t i = 0; i < nb; i++) {
       int s;
       int64_t row = row_of(r, v, start + i, &s);
-      memcpy(x + i * d->F, d->x[s] + row * d->F, (size_t)d->F * sizeof *x);
+      mlprt_dataset_row(d, s, row, x + i * d->F);
     }
     m->forward(base, nb, 0, 0, 0);
     for (int64_t i = 0; i < nb; i++) {

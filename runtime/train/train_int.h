@@ -9,20 +9,27 @@
 
 #include "mlp/run.h"
 
-/* Train, validation and test rows as dense float matrices. */
+/* Train, validation and test rows as dense float matrices, or, for IDX
+ * images, as the file's bytes: a byte is a quarter of a float, and the
+ * batch gather converts it (pixel / 255) for free next to the GEMMs. */
 typedef struct {
-  int64_t F, K;         /* features per row; model outputs per row */
-  int64_t n[3];         /* rows per split (MLPRT_TRAIN, MLPRT_VALID, MLPRT_TEST) */
-  float *x[3];          /* [n, F] */
-  float *y[3];          /* [n, K] what the model fits: one-hot, 0/1, or the scaled target */
-  int32_t *label[3];    /* classification: [n] class index; else NULL */
-  float *target[3];     /* regression: [n] the target in its own units; else NULL */
-  double y_mean, y_std; /* regression: y = (target - y_mean) / y_std */
+  int64_t F, K;          /* features per row; model outputs per row */
+  int64_t n[3];          /* rows per split (MLPRT_TRAIN, MLPRT_VALID, MLPRT_TEST) */
+  float *x[3];           /* [n, F], or NULL when the rows are pixels */
+  uint8_t *pixels;       /* IDX: [rows in the file, F] the images as read; else NULL */
+  int64_t *pixel_row[3]; /* IDX: [n] the image behind each row of a split */
+  float *y[3];           /* [n, K] what the model fits: one-hot, 0/1, or the scaled target */
+  int32_t *label[3];     /* classification: [n] class index; else NULL */
+  float *target[3];      /* regression: [n] the target in its own units; else NULL */
+  double y_mean, y_std;  /* regression: y = (target - y_mean) / y_std */
   int nclasses;
-  char **class_names; /* [nclasses] */
-  char sha256[65];    /* of the data file */
-  cJSON *cleaning;    /* what was fitted, for cleaning.json */
+  char **class_names;    /* [nclasses] */
+  char sha256[65];       /* of the data file */
+  cJSON *cleaning;       /* what was fitted, for cleaning.json */
 } MlprtDataset;
+
+/* Row `row` of split s as floats into out (F). */
+void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out);
 
 /* Load path, split it as p says (stratified when asked, seeded), fit the
  * preparation on the training rows and apply it to all three splits. 0, or

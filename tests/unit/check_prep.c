@@ -1,0 +1,81 @@
+/* check_prep.c — the training program's data preparation for IDX images:
+ * a small image and label file written here are split, and every row of
+ * every split must read back as its own image's pixels / 255 with its own
+ * label, each image in exactly one split. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/train/train_int.h"
+#include "tests/unit/datautil.h"
+
+enum { ROWS = 40, CLASSES = 4, SIDE = 2, F = SIDE * SIDE };
+
+START_TEST(prep_idx_rows_read_back_their_images) {
+  char *dir = test_tmpdir();
+  /* Image r: its id, its label's mark, full white, and 5 r. */
+  unsigned char img[16 + ROWS * F] = {0, 0, 8, 3, 0, 0, 0, ROWS, 0, 0, 0, SIDE, 0, 0, 0, SIDE};
+  unsigned char lab[8 + ROWS] = {0, 0, 8, 1, 0, 0, 0, ROWS};
+  for (int r = 0; r < ROWS; r++) {
+    unsigned char *px = img + 16 + r * F;
+    px[0] = (unsigned char)r;
+    px[1] = (unsigned char)(r % CLASSES * 60);
+    px[2] = 255;
+    px[3] = (unsigned char)(5 * r);
+    lab[8 + r] = (unsigned char)(r % CLASSES);
+  }
+  char *images = dt_write(dir, "images.idx", (const char *)img, sizeof img);
+  char *labels = dt_write(dir, "labels.idx", (const char *)lab, sizeof lab);
+  MlprtModel model = {.task = MLPRT_TASK_MULTICLASS, .n_in = F, .n_out = CLASSES};
+  MlprtProgram p = {.name = "idx",
+                    .data_format = "idx",
+                    .data_path = images,
+                    .data_path2 = labels,
+                    .target = "label",
+                    .n_features = F,
+                    .n_classes = CLASSES,
+                    .val_frac = 0.25,
+                    .test_frac = 0.25,
+                    .stratify = 1,
+                    .split_seed = 7,
+                    .models = &model,
+                    .nmodels = 1};
+  MlprtDataset d;
+  char err[512];
+  ck_assert_msg(mlprt_prep_load(&p, images, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(d.n[MLPRT_TRAIN] + d.n[MLPRT_VALID] + d.n[MLPRT_TEST], ROWS);
+  int seen[ROWS] = {0};
+  for (int s = 0; s < 3; s++) {
+    ck_assert_int_gt(d.n[s], 0);
+    for (int64_t i = 0; i < d.n[s]; i++) {
+      float x[F];
+      mlprt_dataset_row(&d, s, i, x);
+      long id = lroundf(x[0] * 255);
+      ck_assert_int_ge(id, 0);
+      ck_assert_int_lt(id, ROWS);
+      seen[id]++;
+      ck_assert_float_eq(x[0], (float)id / 255.0f);
+      ck_assert_float_eq(x[1], (float)(id % CLASSES * 60) / 255.0f);
+      ck_assert_float_eq(x[2], 1.0f);
+      ck_assert_float_eq(x[3], (float)(5 * id) / 255.0f);
+      ck_assert_int_eq(d.label[s][i], id % CLASSES);
+      for (int k = 0; k < CLASSES; k++) ck_assert_float_eq(d.y[s][i * CLASSES + k], k == id % CLASSES);
+    }
+  }
+  for (int r = 0; r < ROWS; r++) ck_assert_msg(seen[r] == 1, "image %d read %d times", r, seen[r]);
+  mlprt_prep_free(&d);
+  free(images);
+  free(labels);
+  dt_rmdir(dir);
+}
+END_TEST
+
+Suite *prep_suite(void);
+Suite *prep_suite(void) {
+  Suite *s = suite_create("prep");
+  TCase *tc = tcase_create("idx");
+  tcase_add_test(tc, prep_idx_rows_read_back_their_images);
+  suite_add_tcase(s, tc);
+  return s;
+}
