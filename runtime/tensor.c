@@ -1,7 +1,7 @@
 /* tensor.c — aligned memory, the training arena, tensor views, the Philox
  * counter RNG and the thread budget (see include/mlp/tensor.h). Consumes
  * sizes, seeds and thread counts; produces memory, random floats and
- * OpenBLAS's thread setting. */
+ * OpenBLAS's and the data step's thread settings. */
 #include "mlp/tensor.h"
 
 #include <cblas.h>
@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "mlp/data.h"
 
 /* ---- failure reporting ------------------------------------------------- */
 
@@ -210,6 +212,9 @@ void mlprt_set_threads(int blas, int own) {
   blas_threads = blas < 1 ? 1 : blas;
   own_threads = own < 1 ? 1 : own;
   apply_blas_threads();
+  /* the data step finishes before the first GEMM, so it may take the larger
+   * pool; it never runs beside BLAS, so this cannot oversubscribe */
+  mlprt_data_set_threads(blas_threads > own_threads ? blas_threads : own_threads);
 }
 
 int mlprt_blas_threads(void) {

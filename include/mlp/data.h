@@ -127,6 +127,9 @@ static inline bool mlprt_row_trains(const MlprtTable *t, int64_t row) {
  * n <= 0, the default. A program that also runs BLAS gives the data step its
  * share here so the two never oversubscribe the machine. */
 void mlprt_data_set_threads(int n);
+/* The threads the data step uses when a load does not say: the setting above
+ * (mlprt_set_threads also makes it), or the online CPUs up to 8. */
+int mlprt_data_threads(void);
 
 /* ---- schema --------------------------------------------------------------- */
 

@@ -128,9 +128,11 @@ void mlprt_fill_normal(float *x, size_t n, float mean, float std, uint64_t seed,
 /* ---- threads ----------------------------------------------------------- */
 
 /* One thread budget for the whole program: OpenBLAS gets blas_threads, the
- * runtime's own parallel loops (data loading, elementwise work) get
- * own_threads. Values < 1 mean 1. Oversubscribing a small machine (both
- * pools taking every core) is several times slower than splitting it. */
+ * runtime's own parallel loops (elementwise work) get own_threads. The data
+ * step (loading, cleaning) runs before BLAS does and gets the larger of the
+ * two (mlprt_data_set_threads). Values < 1 mean 1. Oversubscribing a small
+ * machine (both pools taking every core) is several times slower than
+ * splitting it. */
 void mlprt_set_threads(int blas_threads, int own_threads);
 /* The threads OpenBLAS runs now (before any setting: one per core). */
 int mlprt_blas_threads(void);

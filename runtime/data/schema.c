@@ -19,6 +19,10 @@ void mlprt_data_set_threads(int n) {
   data_threads = n > 0 ? n : 0;
 }
 
+int mlprt_data_threads(void) {
+  return mlprt_opt_threads(NULL);
+}
+
 int mlprt_opt_threads(const MlprtLoadOpts *o) {
   if (o && o->nthreads > 0) return o->nthreads;
   long n = data_threads ? data_threads : sysconf(_SC_NPROCESSORS_ONLN);

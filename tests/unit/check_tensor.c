@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlp/data.h"
 #include "mlp/tensor.h"
 
 START_TEST(philox_known_answers) {
@@ -158,6 +159,17 @@ START_TEST(thread_settings) {
 }
 END_TEST
 
+/* the data step runs before BLAS and takes the larger pool of the budget */
+START_TEST(thread_budget_reaches_data_step) {
+  mlprt_set_threads(3, 1);
+  ck_assert_int_eq(mlprt_data_threads(), 3);
+  mlprt_set_threads(1, 2);
+  ck_assert_int_eq(mlprt_data_threads(), 2);
+  mlprt_set_threads(1, 1);
+  ck_assert_int_eq(mlprt_data_threads(), 1);
+}
+END_TEST
+
 Suite *tensor_suite(void); /* the runner finds it by name */
 Suite *tensor_suite(void) {
   Suite *s = suite_create("tensor");
@@ -169,6 +181,7 @@ Suite *tensor_suite(void) {
   tcase_add_test(tc, arena_alignment_and_reset);
   tcase_add_test(tc, tensor_views);
   tcase_add_test(tc, thread_settings);
+  tcase_add_test(tc, thread_budget_reaches_data_step);
   /* An abort can only be observed from a forked test; without fork (as
    * under valgrind with CK_FORK=no) it would end the whole run. */
   const char *fork_env = getenv("CK_FORK");
