@@ -20,6 +20,8 @@ typedef struct {
   const char *spec_text;
   const char *data_path; /* the data file as the program should open it */
   const char *data_path2;
+  const char *compiler;   /* "mlpc VERSION (LLVM X.Y.Z)" */
+  const char *target_cpu; /* the CPU the code is generated for */
 } MlpCodegenInfo;
 
 LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenInfo *info);

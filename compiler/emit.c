@@ -22,6 +22,17 @@ static int fail(char *err, size_t n, const char *what, char *llvm_msg) {
   return -1;
 }
 
+const char *mlp_emit_cpu(const MlpEmitOpts *o, char *buf, size_t n) {
+  if (o->cpu || o->triple) {
+    snprintf(buf, n, "%s", o->cpu ? o->cpu : "generic");
+  } else {
+    char *host = LLVMGetHostCPUName();
+    snprintf(buf, n, "%s", host);
+    LLVMDisposeMessage(host);
+  }
+  return buf;
+}
+
 /* The target machine for o, or NULL with a message. */
 static LLVMTargetMachineRef target_machine(const MlpEmitOpts *o, char *err, size_t n) {
   LLVMInitializeNativeTarget();
@@ -41,12 +52,9 @@ static LLVMTargetMachineRef target_machine(const MlpEmitOpts *o, char *err, size
     fail(err, n, "unknown target", msg);
     return NULL;
   }
-  char *cpu = NULL, *features = NULL;
-  if (!o->cpu && !o->triple) {
-    cpu = LLVMGetHostCPUName();
-    features = LLVMGetHostCPUFeatures();
-  }
-  const char *cpu_name = o->cpu ? o->cpu : cpu ? cpu : "generic";
+  char cpu_name[128];
+  mlp_emit_cpu(o, cpu_name, sizeof cpu_name);
+  char *features = !o->cpu && !o->triple ? LLVMGetHostCPUFeatures() : NULL;
   LLVMCodeGenOptLevel lvl = o->opt <= 0   ? LLVMCodeGenLevelNone
                             : o->opt == 1 ? LLVMCodeGenLevelLess
                             : o->opt == 2 ? LLVMCodeGenLevelDefault
@@ -55,7 +63,6 @@ static LLVMTargetMachineRef target_machine(const MlpEmitOpts *o, char *err, size
   LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu_name, features ? features : "", lvl,
                                                     LLVMRelocPIC, LLVMCodeModelDefault);
   LLVMDisposeMessage(triple);
-  if (cpu) LLVMDisposeMessage(cpu);
   if (features) LLVMDisposeMessage(features);
   if (!tm) snprintf(err, n, "cannot create a target machine for CPU '%s'", cpu_name);
   return tm;

@@ -20,6 +20,10 @@ typedef struct {
 /* Verify, configure for the target and optimise m in place; then write an
  * object file (ll_path NULL) or textual IR. 0, or -1 with a message in
  * err (n bytes). */
+/* The CPU name code is generated for under o (the host's, a given one, or
+ * "generic" for a cross target), in buf (n bytes). */
+const char *mlp_emit_cpu(const MlpEmitOpts *o, char *buf, size_t n);
+
 int mlp_emit_optimize(LLVMModuleRef m, const MlpEmitOpts *o, char *err, size_t n);
 int mlp_emit_object(LLVMModuleRef m, const MlpEmitOpts *o, const char *obj_path, char *err, size_t n);
 int mlp_emit_ll(LLVMModuleRef m, const char *ll_path, char *err, size_t n);

@@ -281,10 +281,15 @@ static int emit_program(MlpArena *a, const MlpIr *ir, const MlpSource *src, cons
                         const char *out) {
   char err[2048], hex[65];
   mlprt_sha256_hex(src->text, (size_t)src->len, hex);
-  MlpCodegenInfo info = {hex, src->text, ir->data.path, ir->data.path2};
+  MlpEmitOpts eo = {.opt = o->opt, .triple = o->target, .cpu = o->cpu};
+  unsigned major, minor, patch;
+  LLVMGetVersion(&major, &minor, &patch);
+  char compiler[64], cpu[128];
+  snprintf(compiler, sizeof compiler, "mlpc %s (LLVM %u.%u.%u)", MLP_VERSION, major, minor, patch);
+  MlpCodegenInfo info = {hex, src->text, ir->data.path, ir->data.path2, compiler,
+                         mlp_emit_cpu(&eo, cpu, sizeof cpu)};
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMModuleRef mod = mlp_codegen(ctx, ir, &info);
-  MlpEmitOpts eo = {.opt = o->opt, .triple = o->target, .cpu = o->cpu};
   int rc = mlp_emit_optimize(mod, &eo, err, sizeof err);
   const char *obj = o->emit_obj ? out : mlp_arena_printf(a, "%s.o", out);
   if (rc == 0 && o->emit_llvm) rc = mlp_emit_ll(mod, out, err, sizeof err);

@@ -142,6 +142,8 @@ typedef struct {
   int64_t deterministic;       /* bit-identical for any thread count: matrix products on one thread */
   const char *report;          /* analysis.report: the HTML report's file name, or NULL for none */
   int64_t learning_curves, bias_variance; /* analysis: what the report shows */
+  const char *compiler;   /* "mlpc VERSION (LLVM X.Y.Z)", for the manifest */
+  const char *target_cpu; /* the CPU the program was compiled for */
 } MlprtProgram;
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "mlp/clean.h"
 #include "mlp/data.h"
 #include "mlp/sched.h"
@@ -779,8 +780,7 @@ int mlprt_run_close(MlprtRun *r) {
   if (r->data.n[MLPRT_TEST] == 0) cJSON_AddStringToObject(data, "test_metrics_from", "validation");
   if (r->data.n[MLPRT_VALID] == 0) cJSON_AddStringToObject(data, "validation_metrics_from", "train");
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
-  cJSON_AddNumberToObject(env, "threads", r->threads);
-  cJSON_AddBoolToObject(env, "deterministic", mlprt_deterministic());
+  mlprt_environment_json(env, p, r->threads);
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int64_t j = 0; j < r->njobs; j++)
     if (r->res[j].fit_done) cJSON_AddItemToArray(jobs, job_json(r, j));

@@ -72,7 +72,8 @@ static MlpIr *iris_ir(MlpArena *a) {
   return ir;
 }
 
-static const MlpCodegenInfo info = {"0000", "pipeline iris {}\n", "examples/data/iris.csv", NULL};
+static const MlpCodegenInfo info = {"0000", "pipeline iris {}\n", "examples/data/iris.csv", NULL, "mlpc test",
+                                    "generic"};
 
 /* Builds the program into dir/prog; returns its path (malloc'd). */
 static char *build(const MlpIr *ir, const char *dir, int opt, const char *ll_path) {

@@ -89,6 +89,15 @@ START_TEST(e2e_iris_contract) {
   ck_assert_str_eq(cJSON_GetObjectItem(a, "pipeline")->valuestring, "iris");
   ck_assert_int_eq((int)strlen(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "data"), "sha256")->valuestring),
                    64);
+  /* The environment: what ran it and where. */
+  cJSON *env = cJSON_GetObjectItem(a, "environment");
+  ck_assert_int_eq(strncmp(cJSON_GetObjectItem(env, "compiler")->valuestring, "mlpc ", 5), 0);
+  ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(env, "compiler")->valuestring, "(LLVM "));
+  ck_assert(cJSON_IsArray(cJSON_GetObjectItem(env, "cpu_features")));
+  ck_assert_str_ne(cJSON_GetObjectItem(env, "compiled_for")->valuestring, "");
+  ck_assert_int_eq(strncmp(cJSON_GetObjectItem(cJSON_GetObjectItem(env, "blas"), "config")->valuestring,
+                           "OpenBLAS", 8),
+                   0);
   /* Same seed, one thread: the same weights, bit for bit. */
   cJSON *b = train(exe, "iris2", NULL);
   ck_assert_str_eq(artifact(a, "weights.bin"), artifact(b, "weights.bin"));
