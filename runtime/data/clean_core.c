@@ -322,7 +322,9 @@ static bool cell_equal(const MlprtColumn *c, int64_t a, int64_t b) {
 /* Rows are split by the top bits of their hash into PARTS groups (equal
  * rows always share one), each group's rows kept in row order, so "earlier"
  * means the same as in one serial pass; each group then gets an
- * open-addressing table small enough to stay in cache. */
+ * open-addressing table small enough to stay in cache. The grouped copy
+ * carries each row's hash beside its number, so a group is read front to
+ * back instead of gathering h[] across the whole table. */
 #define PART_BITS 6
 #define PARTS (1 << PART_BITS)
 
@@ -330,37 +332,37 @@ typedef struct {
   const MlprtTable *t;
   const int *idx;
   int n;
-  const uint64_t *h;     /* [rows] row hashes */
-  const uint32_t *order; /* [rows] row numbers grouped by partition */
-  const int64_t *start;  /* [PARTS + 1] each group's range in order */
-  uint8_t *keep;         /* [rows] out: 0 for a repeat of an earlier row */
+  const uint64_t *gh;    /* [rows] row hashes grouped by partition */
+  const uint32_t *order; /* [rows] the row of each gh[] entry */
+  const int64_t *start;  /* [PARTS + 1] each group's range in gh and order */
+  uint8_t *keep;         /* [rows] all 1 on entry; out: 0 for a repeat of an earlier row */
 } Probe;
 
-/* A slot holds the row's upper hash bits below the partition bits, and
- * row + 1, so most probes never touch h[] or the columns. */
+/* A slot holds the row's upper hash bits below the partition bits, and the
+ * entry's position in its group + 1, so most probes touch only the group. */
 static void probe_part(void *ctx, int part) {
   Probe *p = ctx;
   int64_t lo = p->start[part], hi = p->start[part + 1];
+  const uint64_t *gh = p->gh + lo;
+  const uint32_t *order = p->order + lo;
   uint32_t nslots = 16;
   while (nslots < (uint64_t)(hi - lo) * 2) nslots *= 2;
   uint64_t *slots = mlprt_xcalloc(nslots, sizeof *slots);
-  for (int64_t i = lo; i < hi; i++) {
-    int64_t r = p->order[i];
-    uint64_t hr = p->h[r], tag = hr >> 32 << 32;
-    p->keep[r] = 1;
+  for (int64_t i = 0; i < hi - lo; i++) {
+    uint64_t hr = gh[i], tag = hr >> 32 << 32;
     for (uint32_t s = (uint32_t)hr & (nslots - 1);; s = (s + 1) & (nslots - 1)) {
       uint64_t v = slots[s];
       if (!v) {
-        slots[s] = tag | (uint64_t)(r + 1);
+        slots[s] = tag | (uint64_t)(i + 1);
         break;
       }
       if ((v >> 32 << 32) != tag) continue;
       int64_t o = (int64_t)(uint32_t)v - 1;
-      if (p->h[o] != hr) continue;
+      if (gh[o] != hr) continue;
       bool same = true;
-      for (int k = 0; k < p->n && same; k++) same = cell_equal(&p->t->cols[p->idx[k]], o, r);
+      for (int k = 0; k < p->n && same; k++) same = cell_equal(&p->t->cols[p->idx[k]], order[o], order[i]);
       if (same) {
-        p->keep[r] = 0;
+        p->keep[order[i]] = 0;
         break;
       }
     }
@@ -388,11 +390,17 @@ int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, M
   for (int k = 0; k < PARTS; k++) start[k + 1] += start[k];
   memcpy(fill, start, sizeof fill);
   uint32_t *order = mlprt_scratch_alloc((size_t)rows * sizeof *order);
-  for (int64_t r = 0; r < rows; r++) order[fill[h[r] >> (64 - PART_BITS)]++] = (uint32_t)r;
-  Probe pr = {t, idx, n, h, order, start, keep};
+  uint64_t *gh = mlprt_scratch_alloc(hbytes);
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t j = fill[h[r] >> (64 - PART_BITS)]++;
+    gh[j] = h[r], order[j] = (uint32_t)r;
+  }
+  mlprt_scratch_free(h, hbytes);
+  memset(keep, 1, (size_t)rows);
+  Probe pr = {t, idx, n, gh, order, start, keep};
   mlprt_parallel_for(PARTS, 0, probe_part, &pr);
   mlprt_scratch_free(order, (size_t)rows * sizeof *order);
-  mlprt_scratch_free(h, hbytes);
+  mlprt_scratch_free(gh, hbytes);
   MlprtFit f;
   mlprt_fit_init(&f, MLPRT_STEP_DEDUP, 0, t, idx, 0);
   f.rows_before = rows;
