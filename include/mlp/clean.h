@@ -238,6 +238,9 @@ typedef struct {
 /* Fill t->part. Shuffling draws from tensor.h's counter-based RNG, so the
  * same seed gives the same split on every machine. */
 int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err);
+/* Seeded Fisher-Yates over a[n], a pure function of (seed, stream): the
+ * split's shuffles and the training loop's epoch order both use it. */
+void mlprt_shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream);
 /* fold[i] in 0..k-1 for n rows, shuffled with seed, fold sizes differing by
  * at most one. */
 void mlprt_kfold(int64_t n, int k, uint64_t seed, int32_t *fold);

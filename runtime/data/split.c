@@ -13,7 +13,7 @@
 #define SPLIT_STREAM UINT64_C(0x5350)
 #define KFOLD_STREAM UINT64_C(0x4B46)
 
-static void shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream) {
+void mlprt_shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream) {
   for (int64_t i = n - 1; i > 0; i--) {
     /* two words give 64 bits, so the modulo bias is negligible */
     uint64_t r = (uint64_t)mlprt_rng_u32(seed, stream, 2 * (uint64_t)i) << 32 |
@@ -76,14 +76,14 @@ int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err) {
   switch (p->mode) {
   case MLPRT_SPLIT_TIME: assign(t->part, rows, n, fr); break;
   case MLPRT_SPLIT_RANDOM:
-    shuffle(rows, n, p->seed, SPLIT_STREAM);
+    mlprt_shuffle(rows, n, p->seed, SPLIT_STREAM);
     assign(t->part, rows, n, fr);
     break;
   case MLPRT_SPLIT_STRATIFIED: {
     /* shuffle all rows, then split each class's rows (in shuffled order) */
     int32_t *gid = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *gid);
     int32_t ng = row_groups(t, by, gid);
-    shuffle(rows, n, p->seed, SPLIT_STREAM);
+    mlprt_shuffle(rows, n, p->seed, SPLIT_STREAM);
     int64_t *start = mlprt_xcalloc((size_t)ng + 1, sizeof *start);
     for (int64_t i = 0; i < n; i++) start[gid[i] + 1]++;
     for (int32_t g = 0; g < ng; g++) start[g + 1] += start[g];
@@ -107,7 +107,7 @@ int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err) {
     int64_t *size = mlprt_xcalloc((size_t)(ng ? ng : 1), sizeof *size);
     for (int32_t g = 0; g < ng; g++) groups[g] = g;
     for (int64_t i = 0; i < n; i++) size[gid[i]]++;
-    shuffle(groups, ng, p->seed, SPLIT_STREAM);
+    mlprt_shuffle(groups, ng, p->seed, SPLIT_STREAM);
     uint8_t *gpart = mlprt_xmalloc((size_t)(ng ? ng : 1));
     int64_t done = 0;
     for (int32_t k = 0; k < ng; k++) {
@@ -132,7 +132,7 @@ int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err) {
 void mlprt_kfold(int64_t n, int k, uint64_t seed, int32_t *fold) {
   int64_t *rows = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *rows);
   for (int64_t i = 0; i < n; i++) rows[i] = i;
-  shuffle(rows, n, seed, KFOLD_STREAM);
+  mlprt_shuffle(rows, n, seed, KFOLD_STREAM);
   for (int64_t i = 0; i < n; i++) fold[rows[i]] = (int32_t)(i % k);
   free(rows);
 }

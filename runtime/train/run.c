@@ -213,18 +213,6 @@ void mlprt_run_load(MlprtRun *r) {
 
 /* ---- the training loop ------------------------------------------------- */
 
-/* Seeded Fisher-Yates over idx[n], a pure function of (seed, stream). */
-static void shuffle(int64_t *idx, int64_t n, uint64_t seed, uint64_t stream) {
-  for (int64_t i = n - 1; i > 0; i--) {
-    uint64_t r = (uint64_t)mlprt_rng_u32(seed, stream, 2 * (uint64_t)i) << 32 |
-                 mlprt_rng_u32(seed, stream, 2 * (uint64_t)i + 1);
-    int64_t j = (int64_t)(r % (uint64_t)(i + 1));
-    int64_t tmp = idx[i];
-    idx[i] = idx[j];
-    idx[j] = tmp;
-  }
-}
-
 static const MlprtModel *model_of(const MlprtRun *r, int64_t job) {
   return &r->p->models[r->jobs[job].model];
 }
@@ -268,7 +256,7 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
   float *x = (float *)(base + m->x_off), *y = (float *)(base + m->y_off);
   uint64_t seed = (uint64_t)r->jobs[job].seed;
   for (int64_t i = 0; i < n; i++) r->perm[i] = i;
-  shuffle(r->perm, n, seed, UINT64_C(1) << 32 | (uint64_t)epoch);
+  mlprt_shuffle(r->perm, n, seed, UINT64_C(1) << 32 | (uint64_t)epoch);
   double total = 0;
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;

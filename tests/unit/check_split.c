@@ -174,6 +174,29 @@ START_TEST(split_export_by_part) {
 }
 END_TEST
 
+/* the shared Fisher-Yates: a permutation, a pure function of (seed, stream),
+ * and different streams of one seed give different orders */
+START_TEST(split_shuffle_is_seeded_permutation) {
+  enum { N = 1000 };
+  int64_t a[N], b[N], c[N];
+  for (int i = 0; i < N; i++) a[i] = b[i] = c[i] = i;
+  mlprt_shuffle(a, N, 7, 1);
+  mlprt_shuffle(b, N, 7, 1);
+  mlprt_shuffle(c, N, 7, 2);
+  int seen[N] = {0}, moved = 0, differ = 0;
+  for (int i = 0; i < N; i++) {
+    ck_assert_int_eq(a[i], b[i]);
+    ck_assert(a[i] >= 0 && a[i] < N);
+    seen[a[i]]++;
+    moved += a[i] != i;
+    differ += a[i] != c[i];
+  }
+  for (int i = 0; i < N; i++) ck_assert_int_eq(seen[i], 1);
+  ck_assert_int_gt(moved, N / 2);
+  ck_assert_int_gt(differ, N / 2);
+}
+END_TEST
+
 Suite *split_suite(void);
 Suite *split_suite(void) {
   Suite *s = suite_create("split");
@@ -183,6 +206,7 @@ Suite *split_suite(void) {
   tcase_add_test(tc, split_kfold);
   tcase_add_test(tc, split_no_leakage);
   tcase_add_test(tc, split_export_by_part);
+  tcase_add_test(tc, split_shuffle_is_seeded_permutation);
   suite_add_tcase(s, tc);
   return s;
 }
