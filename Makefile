@@ -4,6 +4,7 @@
 #   make test       install missing packages, build, run the whole suite
 #   make demo       install missing packages, build, run an example end to end
 #   make asan       the suite under AddressSanitizer + UBSan (in build/asan)
+#   make valgrind   the runtime's suites under valgrind memcheck
 #   make fuzz       libFuzzer on the parser (FUZZ_SECONDS, default 60)
 #   make install    PREFIX=/usr/local (bin, lib, include/mlp, share/mlp/stdlib)
 #   make spec       regenerate SPEC.md's reference tables from the builtin registry
@@ -45,7 +46,7 @@ TEST_SRC    := $(wildcard tests/unit/check_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o $(BUILD)/tests/unit/testutil.o
 SUITE_NAMES := $(patsubst tests/unit/check_%.c,%,$(TEST_SRC))
 
-.PHONY: all test test-only demo asan fuzz install clean deps spec
+.PHONY: all test test-only demo asan valgrind fuzz install clean deps spec
 all: $(BUILD)/mlpc $(BUILD)/libmlprt.a
 
 deps:
@@ -111,6 +112,13 @@ demo: deps
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test-only
+
+# The runtime's suites under valgrind's memcheck (in one process, so that
+# valgrind sees every test).
+RT_SUITES := tensor layers loss init optim sched csv json idx clean split
+valgrind: all $(BUILD)/tests/check_all
+	CK_FORK=no valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+	  $(BUILD)/tests/check_all $(RT_SUITES)
 
 # Throughput of the dense and conv kernels next to raw sgemm (bench/README.md);
 # not part of the test suite. Arguments: BENCH_ARGS="REPS THREADS...".

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <valgrind/valgrind.h>
 
 #include "mlp/data.h"
 #include "tests/unit/datautil.h"
@@ -244,7 +245,8 @@ START_TEST(csv_record_limit) {
   ck_assert_ptr_nonnull(strstr(e.msg, "record longer than the limit of 16777216 bytes"));
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  ck_assert_msg(ru.ru_maxrss < 96 * 1024, "peak RSS %ld KiB", ru.ru_maxrss);
+  /* valgrind's own memory counts in the RSS: the bound holds natively */
+  if (!RUNNING_ON_VALGRIND) ck_assert_msg(ru.ru_maxrss < 96 * 1024, "peak RSS %ld KiB", ru.ru_maxrss);
   remove(p);
   free(p);
   /* the limit is configurable, and exact even when the buffer is larger */
