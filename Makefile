@@ -46,7 +46,7 @@ TEST_SRC    := $(wildcard tests/unit/check_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o $(BUILD)/tests/unit/testutil.o
 SUITE_NAMES := $(patsubst tests/unit/check_%.c,%,$(TEST_SRC))
 
-.PHONY: all test test-only demo asan valgrind fuzz install clean deps spec
+.PHONY: all test test-only demo asan valgrind fuzz fuzz-only install clean deps spec
 all: $(BUILD)/mlpc $(BUILD)/libmlprt.a
 
 deps:
@@ -130,7 +130,9 @@ $(BUILD)/bench/kernels: $(BUILD)/bench/kernels.o $(BUILD)/libmlprt.a
 
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang-19
-fuzz: deps $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c $(BUILD)/libmlprt.a
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-only
+fuzz-only: $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c $(BUILD)/libmlprt.a
 	@mkdir -p $(BUILD)/fuzz/corpus
 	cp examples/*.mlp tests/diag/*.mlp $(BUILD)/fuzz/corpus/ 2>/dev/null || true
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
