@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlp/init.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
 
@@ -43,6 +44,18 @@ static LLVMValueRef cstr(Cg *c, const char *s) {
   LLVMSetGlobalConstant(g, 1);
   LLVMSetLinkage(g, LLVMPrivateLinkage);
   LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+  return g;
+}
+
+static LLVMValueRef const_struct(Cg *c, LLVMValueRef *v, unsigned n) {
+  return LLVMConstStructInContext(c->ctx, v, n, 0);
+}
+
+static LLVMValueRef const_global(Cg *c, const char *name, LLVMValueRef init) {
+  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetLinkage(g, LLVMInternalLinkage);
   return g;
 }
 
@@ -635,13 +648,25 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
   return c->fn;
 }
 
-/* Weights drawn from (seed, stream = layer index); biases start at zero
- * (the arena is zeroed when allocated). */
+/* Fresh weights through the runtime's initializer (mlp/init.h), so that
+ * PyTorch's fan and gain rules have one definition: every weight tensor
+ * gets a constant shape and MlprtInit and its own RNG stream (its layer's
+ * index); biases stay 0 from the zeroed slab. */
 static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
   LLVMTypeRef ps[] = {c->ptr, c->i64};
   begin_fn(c, name, c->voidt, ps, 2);
   LLVMValueRef seed = LLVMGetParam(c->fn, 1), params = buf(c, m, m->params_buf);
   memzero(c, params, ci64(c, m->n_params * 4));
+  bool normal = m->init == MLP_INIT_HE_NORMAL || m->init == MLP_INIT_GLOROT_NORMAL;
+  bool he = m->init == MLP_INIT_HE_UNIFORM || m->init == MLP_INIT_HE_NORMAL;
+  MlprtInitKind kind = he ? (normal ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_KAIMING_UNIFORM)
+                          : (normal ? MLPRT_INIT_XAVIER_NORMAL : MLPRT_INIT_XAVIER_UNIFORM);
+  /* He's scale is derived for ReLU; Glorot's has gain 1. The struct's
+   * fields in MlprtInit's order: kind, a, b, gain, fan_out. */
+  LLVMValueRef spec[] = {LLVMConstInt(c->i32, (unsigned long long)kind, 0), cf64(c, 0), cf64(c, 0),
+                         cf64(c, mlprt_init_gain(he ? MLPRT_GAIN_RELU : MLPRT_GAIN_LINEAR, 0)),
+                         LLVMConstInt(c->i8, 0, 0)};
+  LLVMValueRef init = const_global(c, "mlp_init", const_struct(c, spec, 5));
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
     if (l->op == MLP_OP_BATCHNORM) {
@@ -655,43 +680,22 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
       continue;
     }
     if (l->op != MLP_OP_DENSE && l->op != MLP_OP_CONV2D) continue;
-    /* A conv kernel's fans count its window: C*K*K in, OC*K*K out. */
-    double kk = l->op == MLP_OP_CONV2D ? (double)l->kernel * l->kernel : 1;
-    double fan_in = (double)l->in_c * kk, fan_out = (double)l->out_c * kk;
-    if (l->op == MLP_OP_DENSE) {
-      fan_in = (double)l->in_size;
-      fan_out = (double)l->out_size;
-    }
-    bool normal = m->init == MLP_INIT_HE_NORMAL || m->init == MLP_INIT_GLOROT_NORMAL;
-    bool he = m->init == MLP_INIT_HE_UNIFORM || m->init == MLP_INIT_HE_NORMAL;
-    double var = he ? 2.0 / fan_in : 2.0 / (fan_in + fan_out);
-    LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
-    LLVMTypeRef ft[] = {c->ptr, c->i64, c->f32, c->f32, c->i64, c->i64};
-    LLVMValueRef fa[] = {w,
-                         ci64(c, l->b_off - l->w_off),
-                         cf32(c, normal ? 0 : -sqrt(3 * var)),
-                         cf32(c, normal ? sqrt(var) : sqrt(3 * var)),
-                         seed,
-                         ci64(c, i)};
-    call(c, normal ? "mlprt_fill_normal" : "mlprt_fill_uniform", c->voidt, ft, 6, fa);
+    /* PyTorch's weight shapes: dense [out, in], conv [out, in, k, k]. */
+    bool conv = l->op == MLP_OP_CONV2D;
+    LLVMValueRef dims[] = {ci64(c, conv ? l->out_c : l->out_size), ci64(c, conv ? l->in_c : l->in_size),
+                           ci64(c, l->kernel), ci64(c, l->kernel)};
+    int ndim = conv ? 4 : 2;
+    LLVMValueRef shape = const_global(c, "mlp_shape", LLVMConstArray2(c->i64, dims, (uint64_t)ndim));
+    LLVMTypeRef ft[] = {c->ptr, c->ptr, c->i32, c->ptr, c->i64, c->i64};
+    LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, LLVMConstInt(c->i32, (unsigned)ndim, 0),
+                         init, seed, ci64(c, i)};
+    call(c, "mlprt_init_fill", c->voidt, ft, 6, fa);
   }
   LLVMBuildRetVoid(c->b);
   return c->fn;
 }
 
 /* ---- descriptors and main ---------------------------------------------- */
-
-static LLVMValueRef const_struct(Cg *c, LLVMValueRef *v, unsigned n) {
-  return LLVMConstStructInContext(c->ctx, v, n, 0);
-}
-
-static LLVMValueRef const_global(Cg *c, const char *name, LLVMValueRef init) {
-  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
-  LLVMSetInitializer(g, init);
-  LLVMSetGlobalConstant(g, 1);
-  LLVMSetLinkage(g, LLVMInternalLinkage);
-  return g;
-}
 
 static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   const MlpIrModel *m = &ir->models[mi];

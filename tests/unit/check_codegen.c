@@ -17,6 +17,7 @@
 #include "codegen.h"
 #include "emit.h"
 #include "lower.h"
+#include "mlp/init.h"
 #include "mlp/layers.h"
 #include "mlp/optim.h"
 #include "mlp/run.h"
@@ -186,7 +187,7 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   memset(m, 0, sizeof *m);
   m->name = "g";
   m->batch = 4;
-  m->init = MLP_INIT_GLOROT_UNIFORM;
+  m->init = which == 2 ? MLP_INIT_HE_NORMAL : MLP_INIT_GLOROT_UNIFORM;
   MlpIrLayer *l = m->layers = mlp_arena_alloc(a, 10 * sizeof *m->layers);
   if (which == 0) {
     m->task = MLP_TASK_MULTICLASS;
@@ -218,6 +219,30 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   return ir;
 }
 
+/* The generated init leaves exactly what the runtime's initializer gives
+ * each weight tensor (PyTorch's shapes and fans, the layer's index as its
+ * stream), biases 0. */
+static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64_t seed) {
+  bool he = m->init == MLP_INIT_HE_NORMAL;
+  MlprtInit spec = {.kind = he ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_XAVIER_UNIFORM,
+                    .gain = he ? sqrt(2.0) : 1.0};
+  int weighted = 0;
+  for (int i = 0; i < m->nlayers; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    if (l->op != MLP_OP_DENSE && l->op != MLP_OP_CONV2D) continue;
+    bool conv = l->op == MLP_OP_CONV2D;
+    int64_t shape[] = {conv ? l->out_c : l->out_size, conv ? l->in_c : l->in_size, l->kernel, l->kernel};
+    int64_t nw = l->b_off - l->w_off;
+    float *want = malloc((size_t)nw * sizeof *want);
+    mlprt_init_fill(want, shape, conv ? 4 : 2, &spec, seed, (uint64_t)i);
+    ck_assert_mem_eq(params + l->w_off, want, (size_t)nw * sizeof *want);
+    for (int64_t k = l->b_off; k < l->w_off + l->n_params; k++) ck_assert_float_eq(params[k], 0);
+    free(want);
+    weighted++;
+  }
+  ck_assert_int_ge(weighted, 2);
+}
+
 typedef void (*InitFn)(void *, uint64_t);
 typedef void (*ForwardFn)(void *, int64_t, int64_t, uint64_t, uint64_t);
 typedef double (*BackwardFn)(void *, int64_t);
@@ -244,8 +269,7 @@ static void define_runtime(LLVMOrcLLJITRef jit, LLVMOrcJITDylibRef jd) {
       RT(mlprt_batchnorm_backward),
       RT(mlprt_dropout_forward),
       RT(mlprt_dropout_backward),
-      RT(mlprt_fill_uniform),
-      RT(mlprt_fill_normal),
+      RT(mlprt_init_fill),
       RT(mlprt_run_open),
       RT(mlprt_run_load),
       RT(mlprt_run_smoke),
@@ -317,6 +341,7 @@ START_TEST(codegen_gradients_match_finite_differences) {
   init(base, 11);
   float *params = (float *)(base + m->bufs[m->params_buf].offset);
   float *grads = (float *)(base + m->bufs[m->grads_buf].offset);
+  expect_runtime_init(m, params, 11);
   float *x = (float *)(base + m->bufs[m->x_buf].offset), *y = (float *)(base + m->bufs[m->y_buf].offset);
   int64_t n = 3; /* fewer rows than the batch: the row count is a run-time argument */
   /* The same step and seed on every call: the same dropout mask. */
