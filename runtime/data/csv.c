@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,7 @@ typedef struct {
   int fd;
   char *buf;           /* [cap + PAD]: a sentinel byte after the data, and room for 8-byte reads */
   size_t cap, len, pos;
+  size_t map_span;     /* 0, or bytes mapped when buf is a private mapping of the whole file */
   bool eof;
   size_t max_record;
   char delim;
@@ -195,7 +197,8 @@ static int reader_more(Reader *rd, MlprtError *err) {
 
 static void reader_close(Reader *rd) {
   if (rd->fd >= 0) close(rd->fd);
-  mlprt_scratch_free(rd->buf, rd->cap + PAD);
+  if (rd->map_span) munmap(rd->buf, rd->map_span);
+  else mlprt_scratch_free(rd->buf, rd->cap + PAD);
   free(rd->fields.f);
 }
 
@@ -439,6 +442,37 @@ int mlprt_csv_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, 
 
 /* ---- parallel loading ---- */
 
+/* Replace the read buffer by a private mapping of the whole regular file,
+ * positioned where the buffer was: the parser threads then take the bytes
+ * straight from the page cache, with no copy into a buffer and no reading
+ * between rounds while a core waits. Anonymous pages behind the file's end
+ * give the sentinel and the 8-byte reads their room (writing the sentinel
+ * copies one page). Returns false, leaving the reader as it was, when the
+ * file is not regular, already fully read, or cannot be mapped. */
+static bool reader_map(Reader *rd) {
+  struct stat st;
+  if (rd->eof || fstat(rd->fd, &st) || !S_ISREG(st.st_mode)) return false;
+  off_t at = lseek(rd->fd, 0, SEEK_CUR);
+  size_t size = (size_t)st.st_size, page = (size_t)sysconf(_SC_PAGESIZE);
+  if (at < 0 || (size_t)at > size || (size_t)at < rd->len - rd->pos) return false;
+  size_t span = (size + PAD + page) / page * page;
+  char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return false;
+  if (mmap(m, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, rd->fd, 0) == MAP_FAILED) {
+    munmap(m, span);
+    return false;
+  }
+  madvise(m, size, MADV_SEQUENTIAL);
+  m[size] = '\n';
+  mlprt_scratch_free(rd->buf, rd->cap + PAD);
+  rd->pos = (size_t)at - (rd->len - rd->pos);
+  rd->buf = m;
+  rd->len = size;
+  rd->map_span = span;
+  rd->eof = true;
+  return true;
+}
+
 typedef struct {
   /* shared, read-only */
   const char *path;
@@ -675,9 +709,15 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
     sg[k].cache = mlprt_xcalloc((size_t)(s->ncols ? s->ncols : 1) * CACHE, sizeof *sg[k].cache);
   }
   pthread_t *tid = mlprt_xcalloc((size_t)nth, sizeof *tid);
+  /* mapped, each round parses a window of the read buffer's size, and pages
+   * behind it are dropped, so resident memory stays as with the buffer */
+  size_t win = rd.cap, dropped = 0, page = (size_t)sysconf(_SC_PAGESIZE);
+  bool mapped = !rc && reader_map(&rd);
   while (!rc && !(rd.pos == rd.len && rd.eof)) {
     const char *base = rd.buf + rd.pos, *end = rd.buf + rd.len;
-    size_t avail = rd.len - rd.pos;
+    if (mapped && rd.len - rd.pos > win) end = base + win;
+    bool eof = rd.eof && end == rd.buf + rd.len;
+    size_t avail = (size_t)(end - base);
     int n = avail / MIN_SEGMENT < (size_t)nth ? (int)(avail / MIN_SEGMENT) : nth;
     if (n < 1) n = 1;
     /* cut at newlines; a cut inside a quoted field is caught below */
@@ -691,7 +731,7 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
         next = nl ? nl + 1 : end;
       }
       if (next <= cut) continue;
-      sg[used].end = end, sg[used].eof = rd.eof;
+      sg[used].end = end, sg[used].eof = eof;
       sg[used].start = cut, sg[used].lim = next;
       cut = next;
       used++;
@@ -719,11 +759,21 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
     }
     if (rc) break;
     rd.pos = (size_t)(consumed - rd.buf);
-    if (consumed == base && rd.eof) { /* at EOF every record completes or fails */
+    if (consumed == base && eof) { /* at EOF every record completes or fails */
       mlprt_error_set(err, path, rd.row + 1, rd.line, 0, NULL, "no progress parsing the record");
       rc = -1;
+    } else if (consumed == base && mapped) { /* a record longer than the window */
+      if (avail > rd.max_record) {
+        mlprt_error_set(err, path, rd.row + 1, rd.line, 0, NULL,
+                        "record longer than the limit of %zu bytes (max_record)", rd.max_record);
+        rc = -1;
+      }
+      win = win * 2 < rd.max_record + 1 ? win * 2 : rd.max_record + 1;
     } else if (consumed == base) {
       rc = reader_more(&rd, err);
+    } else if (mapped && rd.pos / page * page > dropped) {
+      madvise(rd.buf + dropped, rd.pos / page * page - dropped, MADV_DONTNEED);
+      dropped = rd.pos / page * page;
     } else if (!rd.eof) {
       rc = reader_fill(&rd, err);
     }
