@@ -3,8 +3,10 @@
  *
  * Consumes a file path; produces a schema (mlprt_csv_infer) or a typed
  * table (mlprt_csv_load). The file streams through one buffer (8 MiB per
- * thread, grown only for a record longer than that, up to max_record), so it
- * is never in memory twice. Each buffer is cut into one segment per thread at
+ * thread, grown only for a record longer than that, up to max_record), or,
+ * when it is a regular file larger than that, through a window of the same
+ * size over a private mapping of it; either way it is never in memory twice.
+ * Each buffer or window is cut into one segment per thread at
  * newlines, and the threads parse their segments at once, each into a
  * private table. A cut may fall inside a quoted field; thread k knows it did
  * when thread k-1's last record ends somewhere other than the cut, and then
