@@ -155,7 +155,7 @@ enum { MLPRT_OBJ_VAL_LOSS, MLPRT_OBJ_VAL_ACCURACY, MLPRT_OBJ_VAL_R2, MLPRT_OBJ_V
 #define MLPRT_MAX_SETS 32
 
 /* PROG [--data PATH] [--out DIR] [--set KEY=VALUE ...] [--threads N]
- *      [--seed N] [--quiet] [--resume] [--tune] */
+ *      [--seed N] [--quiet] [--resume] [--tune] [--export-features DIR] */
 typedef struct {
   const char *data; /* NULL: the compiled path */
   const char *out;  /* NULL: the compiled directory */
@@ -165,6 +165,7 @@ typedef struct {
   int64_t seed; /* -1: the compiled seed */
   bool quiet, resume;
   bool tune; /* run the tuning trials too */
+  const char *export_features; /* DIR: write the cleaned splits as CSV instead of training; else NULL */
 } MlprtCli;
 
 /* 0 on success; -1 with a message in err (n bytes) on a bad command line;

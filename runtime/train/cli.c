@@ -10,7 +10,7 @@
 
 static const char cli_usage[] =
     "usage: %s [--data PATH] [--out DIR] [--set KEY=VALUE ...] [--threads N] [--seed N]\n"
-    "          [--quiet] [--resume] [--tune]\n"
+    "          [--quiet] [--resume] [--tune] [--export-features DIR]\n"
     "\n"
     "Train the compiled pipeline and write its run directory.\n"
     "  --data PATH        read this data file instead of the compiled one\n"
@@ -21,7 +21,10 @@ static const char cli_usage[] =
     "  --seed N           seed for initialisation, shuffling and dropout\n"
     "  --quiet            no progress output\n"
     "  --resume           continue from DIR/checkpoint.bin when it matches\n"
-    "  --tune             also run the spec's tuning trials; the best one's weights and metrics win\n";
+    "  --tune             also run the spec's tuning trials; the best one's weights and metrics win\n"
+    "  --export-features DIR\n"
+    "                     write the cleaned data (features and target) to DIR/train.csv,\n"
+    "                     DIR/validation.csv and DIR/test.csv, and train nothing\n";
 
 static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
   char *end;
@@ -50,7 +53,7 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
     } else if (strcmp(a, "--tune") == 0) {
       cli->tune = true;
     } else if (strcmp(a, "--data") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--set") == 0 ||
-               strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0) {
+               strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--export-features") == 0) {
       if (!val) {
         snprintf(err, n, "option '%s' needs a value", a);
         return -1;
@@ -58,6 +61,8 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
       i++;
       if (a[2] == 'd') {
         cli->data = val;
+      } else if (a[2] == 'e') {
+        cli->export_features = val;
       } else if (a[2] == 'o') {
         cli->out = val;
       } else if (strcmp(a, "--set") == 0) {

@@ -10,7 +10,9 @@
  * distinct values in text order) or, for regression, a standardised value.
  * IDX images stay bytes, read as pixel / 255 row by row; their labels are
  * classes.
- * Consumes a path and the program descriptor; produces an MlprtDataset. */
+ * Consumes a path and the program descriptor; produces an MlprtDataset, or
+ * (mlprt_prep_export) the cleaned table of each split as CSV files. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -580,4 +582,32 @@ void mlprt_prep_free(MlprtDataset *d) {
   free(d->class_names);
   cJSON_Delete(d->cleaning);
   memset(d, 0, sizeof *d);
+}
+
+int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, char *err, size_t n) {
+  if (p->data_path2) {
+    snprintf(err, n, "%s: IDX images have no cleaned table to export", path);
+    return -1;
+  }
+  MlprtTable t;
+  MlprtCleanLog *log;
+  int64_t dropped;
+  if (prepare_table(p, path, &t, &log, &dropped, err, n) != 0) return -1;
+  mlprt_clean_log_free(log);
+  int rc = 0;
+  if (mlprt_mkdirs(dir) != 0) {
+    snprintf(err, n, "cannot create '%s': %s", dir, strerror(errno));
+    rc = -1;
+  }
+  static const char *const files[3] = {"train.csv", "validation.csv", "test.csv"};
+  for (int s = 0; s < 3 && rc == 0; s++) {
+    size_t len = strlen(dir) + strlen(files[s]) + 2;
+    char *file = malloc(len);
+    snprintf(file, len, "%s/%s", dir, files[s]);
+    MlprtError e;
+    if (mlprt_table_write_csv(&t, file, s, &e) != 0) rc = fail_with(&e, err, n);
+    free(file);
+  }
+  mlprt_table_free(&t);
+  return rc;
 }

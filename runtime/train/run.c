@@ -189,6 +189,11 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
 void mlprt_run_load(MlprtRun *r) {
   char err[1024];
   r->data_path = r->cli.data ? r->cli.data : r->p->data_path;
+  if (r->cli.export_features) {
+    if (mlprt_prep_export(r->p, r->data_path, r->cli.export_features, err, sizeof err) != 0) die(r, "%s", err);
+    if (!r->cli.quiet) printf("%s: cleaned splits written to %s\n", r->p->name, r->cli.export_features);
+    exit(0);
+  }
   if (mlprt_prep_load(r->p, r->data_path, &r->data, err, sizeof err) != 0) die(r, "%s", err);
   if (r->data.n[MLPRT_TRAIN] == 0) die(r, "%s: no training rows after the split", r->data_path);
   write_json(r, r->p->cleaning_report ? r->p->cleaning_report : "cleaning.json", r->data.cleaning);

@@ -36,6 +36,10 @@ void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out);
  * -1 with a message. */
 int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n);
 void mlprt_prep_free(MlprtDataset *d);
+/* The same load, split and cleaning, then the cleaned table (features and
+ * target) of each split written to dir/train.csv, dir/validation.csv and
+ * dir/test.csv through the data step's CSV export. 0, or -1 with a message. */
+int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, char *err, size_t n);
 
 /* What report.html shows. */
 typedef struct {

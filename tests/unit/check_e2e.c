@@ -4,6 +4,7 @@
  * thread, bit-identical resume from a checkpoint, --emit-ir, explain, run). */
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -714,6 +715,57 @@ START_TEST(e2e_mlpc_run) {
 }
 END_TEST
 
+/* --export-features writes each split's cleaned table as CSV and trains
+ * nothing: iris's 149 distinct rows over the three files, the features
+ * standardised on the training rows (mean 0 there), the target as text. */
+START_TEST(e2e_export_features) {
+  char *exe = build("iris");
+  char *dir = path_of(tmp, "iris-features");
+  char *out = path_of(tmp, "iris-export-run");
+  const char *argv[] = {exe, "--export-features", dir, "--out", out, "--quiet", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  static const char *const files[3] = {"train.csv", "validation.csv", "test.csv"};
+  int total = 0;
+  for (int s = 0; s < 3; s++) {
+    char *path = path_of(dir, files[s]);
+    char *text = test_read_file(path, NULL);
+    ck_assert_msg(text != NULL, "no %s", path);
+    const char *line = strchr(text, '\n');
+    ck_assert_ptr_nonnull(line);
+    ck_assert_int_eq(strncmp(text, "sepal_length,sepal_width,petal_length,petal_width,species\n",
+                             (size_t)(line - text + 1)), 0);
+    int rows = 0;
+    double sum[4] = {0};
+    for (line++; *line; rows++) {
+      char *end;
+      for (int k = 0; k < 4; k++) {
+        sum[k] += strtod(line, &end);
+        ck_assert_int_eq(*end, ',');
+        line = end + 1;
+      }
+      ck_assert(strncmp(line, "setosa\n", 7) == 0 || strncmp(line, "versicolor\n", 11) == 0 ||
+                strncmp(line, "virginica\n", 10) == 0);
+      line = strchr(line, '\n') + 1;
+    }
+    ck_assert_int_gt(rows, 20);
+    if (s == 0)
+      for (int k = 0; k < 4; k++) ck_assert_double_lt(fabs(sum[k] / rows), 1e-3);
+    total += rows;
+    free(text);
+    free(path);
+  }
+  ck_assert_int_eq(total, 149);
+  char *man = path_of(out, "manifest.json");
+  ck_assert_int_ne(access(man, F_OK), 0); /* nothing was trained */
+  free(man);
+  free(out);
+  free(dir);
+  free(exe);
+}
+END_TEST
+
 Suite *e2e_suite(void); /* the runner finds it by name */
 Suite *e2e_suite(void) {
   Suite *s = suite_create("e2e");
@@ -738,6 +790,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_emit_ir_and_explain);
   tcase_add_test(tc, e2e_build_outputs_and_errors);
   tcase_add_test(tc, e2e_mlpc_run);
+  tcase_add_test(tc, e2e_export_features);
   suite_add_tcase(s, tc);
   return s;
 }
