@@ -179,9 +179,12 @@ int mlprt_job_set(MlprtJob *job, const char *key, const char *val, char *err, si
 
 /* ---- files ------------------------------------------------------------- */
 
-/* Write len bytes to path through path.tmp.PID + fsync + rename: readers
- * see the old file or the new one, never a torn one. 0 or -1 (errno). */
-int mlprt_write_atomic(const char *path, const void *data, size_t len);
+/* Write len bytes to path through path.tmp.PID + rename: readers, and a
+ * run resumed after a kill, see the old file or the new one, never a torn
+ * one. With sync the data is also on disk before the rename, so a crash of
+ * the whole machine cannot leave the new name on unwritten blocks (an fsync
+ * costs milliseconds). 0 or -1 (errno). */
+int mlprt_write_atomic(const char *path, const void *data, size_t len, bool sync);
 /* Make a directory and its parents; 0 or -1 (errno). */
 int mlprt_mkdirs(const char *path);
 
@@ -214,7 +217,7 @@ typedef struct {
   int64_t arena_bytes;
 } MlprtCkptHeader;
 
-int mlprt_ckpt_save(const char *path, const MlprtCkptHeader *h, const void *arena);
+int mlprt_ckpt_save(const char *path, const MlprtCkptHeader *h, const void *arena, bool sync);
 /* 0 when path holds a checkpoint whose arena_bytes matches h->arena_bytes
  * (h is overwritten with the saved header and arena with its bytes); -1
  * otherwise. */

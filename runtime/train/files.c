@@ -30,7 +30,7 @@ static int write_all(int fd, const void *data, size_t len) {
 }
 
 /* Writes the pieces in order into path atomically. */
-static int write_atomic_parts(const char *path, const void *const *parts, const size_t *lens, int n) {
+static int write_atomic_parts(const char *path, const void *const *parts, const size_t *lens, int n, bool sync) {
   /* The name lives on the stack: checkpoints are written every epoch and
    * the training loop allocates nothing. */
   char tmp[PATH_MAX + 32];
@@ -44,7 +44,7 @@ static int write_atomic_parts(const char *path, const void *const *parts, const 
   for (int i = 0; rc == 0 && i < n; i++) rc = write_all(fd, parts[i], lens[i]);
   /* fsync before rename: after a crash the new name never points at
    * unwritten blocks. */
-  if (rc == 0) rc = fsync(fd);
+  if (rc == 0 && sync) rc = fsync(fd);
   if (fd >= 0 && close(fd) != 0) rc = -1;
   if (rc == 0) rc = rename(tmp, path);
   if (rc != 0) {
@@ -55,8 +55,8 @@ static int write_atomic_parts(const char *path, const void *const *parts, const 
   return rc;
 }
 
-int mlprt_write_atomic(const char *path, const void *data, size_t len) {
-  return write_atomic_parts(path, &data, &len, 1);
+int mlprt_write_atomic(const char *path, const void *data, size_t len, bool sync) {
+  return write_atomic_parts(path, &data, &len, 1, sync);
 }
 
 int mlprt_mkdirs(const char *path) {
@@ -201,10 +201,10 @@ int mlprt_sha256_file(const char *path, char hex[65]) {
 
 static const char ckpt_magic[8] = {'M', 'L', 'P', 'C', 'K', 'P', 'T', '1'};
 
-int mlprt_ckpt_save(const char *path, const MlprtCkptHeader *h, const void *arena) {
+int mlprt_ckpt_save(const char *path, const MlprtCkptHeader *h, const void *arena, bool sync) {
   const void *parts[] = {ckpt_magic, h, arena};
   size_t lens[] = {sizeof ckpt_magic, sizeof *h, (size_t)h->arena_bytes};
-  return write_atomic_parts(path, parts, lens, 3);
+  return write_atomic_parts(path, parts, lens, 3, sync);
 }
 
 int mlprt_ckpt_peek(const char *path, MlprtCkptHeader *h) {

@@ -137,7 +137,7 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
     free(text);
     return -1;
   }
-  int rc = mlprt_write_atomic(path, text, len);
+  int rc = mlprt_write_atomic(path, text, len, true);
   free(text);
   return rc;
 }

@@ -91,13 +91,13 @@ static char *path_in(const MlprtRun *r, const char *name) {
   return p;
 }
 
-static void write_path(const MlprtRun *r, const char *p, const void *data, size_t len) {
-  if (mlprt_write_atomic(p, data, len) != 0) die(r, "cannot write '%s': %s", p, strerror(errno));
+static void write_path(const MlprtRun *r, const char *p, const void *data, size_t len, bool sync) {
+  if (mlprt_write_atomic(p, data, len, sync) != 0) die(r, "cannot write '%s': %s", p, strerror(errno));
 }
 
 static void write_file(const MlprtRun *r, const char *name, const void *data, size_t len) {
   char *p = path_in(r, name);
-  write_path(r, p, data, len);
+  write_path(r, p, data, len, true);
   free(p);
 }
 
@@ -451,7 +451,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   /* A resumed run replays the jobs before the checkpointed one (they are
    * deterministic) without overwriting its checkpoint. */
   bool replay = r->cli.resume && job < r->resume_job;
-  double last_save = 0;
+  double last_sync = 0;
   double t_start = now();
 
   MlprtSched sched;
@@ -527,12 +527,16 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     h.epoch = epoch + 1;
     h.lr = sched.lr;
     bool stop = j->early_stop && h.bad_epochs >= j->patience;
-    /* Files are synced to disk, which costs milliseconds: write after the
-     * first epoch, then at most once a second, and at the end. */
-    if (!replay && (last_save == 0 || now() - last_save >= 1.0 || stop || h.epoch == j->epochs)) {
-      write_path(r, r->metrics_path, r->metrics, r->mlen);
-      if (mlprt_ckpt_save(ckpt, &h, a->base) != 0) die(r, "cannot write '%s': %s", ckpt, strerror(errno));
-      last_save = now();
+    /* A checkpoint and the metrics every epoch, each replaced atomically,
+     * so a killed run resumes from the epoch it finished last. Syncing to
+     * disk costs milliseconds: after the first epoch, then at most once a
+     * second, and at the end. */
+    if (!replay) {
+      bool sync = last_sync == 0 || now() - last_sync >= 1.0 || stop || h.epoch == j->epochs;
+      write_path(r, r->metrics_path, r->metrics, r->mlen, sync);
+      if (mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
+        die(r, "cannot write '%s': %s", ckpt, strerror(errno));
+      if (sync) last_sync = now();
     }
     if (stop) {
       res->stopped_early = true;
@@ -540,7 +544,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       break;
     }
   }
-  write_path(r, r->metrics_path, r->metrics, r->mlen);
+  write_path(r, r->metrics_path, r->metrics, r->mlen, true);
   if (r->tty) putchar('\n');
   if (j->restore_best && !isnan(h.best_metric)) {
     memcpy(params, best, pbytes);

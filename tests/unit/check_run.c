@@ -46,8 +46,8 @@ START_TEST(run_atomic_write_and_mkdirs) {
   ck_assert_int_eq(mlprt_mkdirs(deep), 0);
   ck_assert_int_eq(mlprt_mkdirs(deep), 0); /* existing is fine */
   snprintf(path, sizeof path, "%s/f.txt", deep);
-  ck_assert_int_eq(mlprt_write_atomic(path, "first", 5), 0);
-  ck_assert_int_eq(mlprt_write_atomic(path, "second!", 7), 0);
+  ck_assert_int_eq(mlprt_write_atomic(path, "first", 5, true), 0);
+  ck_assert_int_eq(mlprt_write_atomic(path, "second!", 7, false), 0);
   size_t len;
   char *text = test_read_file(path, &len);
   ck_assert_uint_eq(len, 7);
@@ -63,7 +63,7 @@ START_TEST(run_atomic_write_and_mkdirs) {
   ck_assert_int_ne(access(tmp, F_OK), 0);
   /* A directory that does not exist is an error, not a crash. */
   snprintf(path, sizeof path, "%s/missing/f.txt", dir);
-  ck_assert_int_eq(mlprt_write_atomic(path, "x", 1), -1);
+  ck_assert_int_eq(mlprt_write_atomic(path, "x", 1, true), -1);
   ck_assert_int_eq(mlprt_sha256_file(path, hex), -1);
   free(dir);
 }
@@ -83,7 +83,7 @@ START_TEST(run_checkpoint_roundtrip) {
                        .bad_epochs = 2,
                        .lr = 0.01,
                        .arena_bytes = sizeof arena};
-  ck_assert_int_eq(mlprt_ckpt_save(path, &h, arena), 0);
+  ck_assert_int_eq(mlprt_ckpt_save(path, &h, arena, true), 0);
   float back[64] = {0};
   MlprtCkptHeader g = {.arena_bytes = sizeof back};
   ck_assert_int_eq(mlprt_ckpt_load(path, &g, back), 0);
@@ -96,7 +96,7 @@ START_TEST(run_checkpoint_roundtrip) {
   MlprtCkptHeader other = {.arena_bytes = 128};
   ck_assert_int_eq(mlprt_ckpt_load(path, &other, back), -1);
   /* So is a file that is not a checkpoint. */
-  ck_assert_int_eq(mlprt_write_atomic(path, "MLPCKPT0garbage", 15), 0);
+  ck_assert_int_eq(mlprt_write_atomic(path, "MLPCKPT0garbage", 15, true), 0);
   ck_assert_int_eq(mlprt_ckpt_load(path, &g, back), -1);
   free(dir);
 }
