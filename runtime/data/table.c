@@ -35,10 +35,21 @@ void *mlprt_xrealloc(void *p, size_t n) {
   return q;
 }
 
+/* Ask for transparent huge pages over the 2 MiB-aligned interior of a large
+ * block: a column of millions of rows, first touched by whoever fills it,
+ * then takes one fault per 2 MiB instead of per 4 KiB (a hint: kernels that
+ * give huge pages only on request, or none, are unaffected otherwise). */
+static void *huge_pages(void *p, size_t n) {
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + n) & ~(huge - 1);
+  if (n >= 2 * huge && hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+  return p;
+}
+
 void *mlprt_scratch_alloc(size_t n) {
   void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) out_of_memory(n);
-  return p;
+  return huge_pages(p, n);
 }
 
 void mlprt_scratch_free(void *p, size_t n) {
@@ -251,7 +262,8 @@ int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType typ
   c->type = type;
   size_t elem;
   void **data = column_data(c, &elem);
-  *data = mlprt_xmalloc((size_t)(t->cap_rows ? t->cap_rows : 1) * elem);
+  *data = huge_pages(mlprt_xmalloc((size_t)(t->cap_rows ? t->cap_rows : 1) * elem),
+                     (size_t)(t->cap_rows ? t->cap_rows : 1) * elem);
   return t->ncols++;
 }
 
@@ -280,7 +292,7 @@ void mlprt_table_reserve(MlprtTable *t, int64_t n) {
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
-    *data = mlprt_xrealloc(*data, (size_t)cap * elem);
+    *data = huge_pages(mlprt_xrealloc(*data, (size_t)cap * elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
   t->cap_rows = cap;
