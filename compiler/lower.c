@@ -273,6 +273,26 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
   return ok;
 }
 
+/* IDX images are read as bytes and scaled by the format's range, pixel /
+ * 255, as each batch is gathered: minmax with its defaults is that scaling,
+ * and no other cleaning step applies to them yet. */
+static bool check_idx_clean(Lower *L) {
+  const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
+  bool ok = true;
+  for (int i = 0; clean && i < clean->ops.len; i++) {
+    const MlpSpecCall *c = clean->ops.items[i];
+    bool plain_minmax = strcmp(c->op->name, "minmax") == 0 && num_or(mlp_spec_arg(c, "low"), 0) == 0 &&
+                        num_or(mlp_spec_arg(c, "high"), 1) == 1;
+    if (!plain_minmax) {
+      unsupported(L, c->loc,
+                  mlp_arena_printf(L->a, "cleaning step '%s' on IDX images (they are scaled to [0, 1])",
+                                   c->op->name));
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecBlock *data = mlp_spec_block(L->s, "data");
   const MlpSpecValue *src = mlp_spec_setting(data, "source");
@@ -336,6 +356,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   /* The compile-time schema: the shapes every tensor is specialised to. */
   char err[1024];
   if (d->path2) {
+    if (!check_idx_clean(L)) return false;
     if (mlprt_prep_idx_shape(d->path, d->path2, &d->img_h, &d->img_w, &d->n_classes, err, sizeof err) != 0) {
       mlp_diag_error(L->d, sc->loc, "%s", err);
       return false;

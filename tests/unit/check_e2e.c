@@ -691,6 +691,18 @@ START_TEST(e2e_build_outputs_and_errors) {
   ck_assert_ptr_nonnull(
       strstr(r.err, ":7:5: error: layer 'layernorm' is not supported by code generation yet"));
   test_run_free(&r);
+  /* IDX images are scaled by their range; another cleaning step is an
+   * error, not a step silently skipped. */
+  f = fopen(spec, "w");
+  fputs("pipeline bad {\n  data {\n    source = idx(images = \"i.gz\", labels = \"l.gz\")\n"
+        "    target = label\n    clean {\n      standardize(all)\n    }\n  }\n"
+        "  model {\n    output()\n  }\n}\n",
+        f);
+  fclose(f);
+  r = test_run(a3, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_ptr_nonnull(strstr(r.err, ":6:7: error: cleaning step 'standardize' on IDX images"));
+  test_run_free(&r);
   free(spec);
   free(ll);
   free(obj);
