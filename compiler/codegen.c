@@ -258,6 +258,19 @@ static LLVMValueRef ci32(Cg *c, int64_t v) {
 }
 
 /* The scratch of a conv layer, or a null pointer when it needs none. */
+/* A pooling kernel of layers.h: its leading pointers, then N, C, H, W, the
+ * window (square) and the stride. */
+static void call_pool(Cg *c, const char *fn, const MlpIrLayer *l, LLVMValueRef n32, LLVMValueRef *ptrs,
+                      unsigned np) {
+  const int64_t dims[] = {l->in_c, l->in_h, l->in_w, l->kernel, l->kernel, l->stride};
+  LLVMTypeRef t[10];
+  LLVMValueRef v[10];
+  for (unsigned i = 0; i < np; i++) t[i] = c->ptr, v[i] = ptrs[i];
+  t[np] = c->i32, v[np] = n32;
+  for (unsigned i = 0; i < 6; i++) t[np + 1 + i] = c->i32, v[np + 1 + i] = ci32(c, dims[i]);
+  call(c, fn, c->voidt, t, np + 7, v);
+}
+
 static LLVMValueRef col_ptr(Cg *c, const MlpIrModel *m, const MlpIrLayer *l) {
   return l->col_buf >= 0 ? buf(c, m, l->col_buf) : LLVMConstNull(c->ptr);
 }
@@ -308,30 +321,11 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       call(c, "mlprt_conv2d_forward", c->voidt, ct, 14, ca);
       emit_act(c, out, count, l->act);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
-      LLVMTypeRef pt[] = {c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef pa[] = {out,
-                           buf(c, m, l->argmax_buf),
-                           in,
-                           n32,
-                           ci32(c, l->in_c),
-                           ci32(c, l->in_h),
-                           ci32(c, l->in_w),
-                           ci32(c, l->kernel),
-                           ci32(c, l->kernel),
-                           ci32(c, l->stride)};
-      call(c, "mlprt_maxpool2d_forward", c->voidt, pt, 10, pa);
+      LLVMValueRef p[] = {out, buf(c, m, l->argmax_buf), in};
+      call_pool(c, "mlprt_maxpool2d_forward", l, n32, p, 3);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
-      LLVMTypeRef pt[] = {c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef pa[] = {out,
-                           in,
-                           n32,
-                           ci32(c, l->in_c),
-                           ci32(c, l->in_h),
-                           ci32(c, l->in_w),
-                           ci32(c, l->kernel),
-                           ci32(c, l->kernel),
-                           ci32(c, l->stride)};
-      call(c, "mlprt_avgpool2d_forward", c->voidt, pt, 9, pa);
+      LLVMValueRef p[] = {out, in};
+      call_pool(c, "mlprt_avgpool2d_forward", l, n32, p, 2);
     } else if (l->op == MLP_OP_BATCHNORM) {
       /* Training normalises by the batch and moves the running statistics;
        * inference normalises by the running statistics. */
@@ -513,18 +507,8 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->pad)};
       call(c, "mlprt_conv2d_backward", c->voidt, ct, 16, ca);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
-      LLVMTypeRef pt[] = {c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef pa[] = {din,
-                           dout,
-                           buf(c, m, l->argmax_buf),
-                           n32,
-                           ci32(c, l->in_c),
-                           ci32(c, l->in_h),
-                           ci32(c, l->in_w),
-                           ci32(c, l->kernel),
-                           ci32(c, l->kernel),
-                           ci32(c, l->stride)};
-      call(c, "mlprt_maxpool2d_backward", c->voidt, pt, 10, pa);
+      LLVMValueRef p[] = {din, dout, buf(c, m, l->argmax_buf)};
+      call_pool(c, "mlprt_maxpool2d_backward", l, n32, p, 3);
     } else if (l->op == MLP_OP_BATCHNORM) {
       LLVMValueRef stats = buf(c, m, l->stats_buf);
       LLVMTypeRef bt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr,
@@ -542,17 +526,8 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->in_h * l->in_w)};
       call(c, "mlprt_batchnorm_backward", c->voidt, bt, 11, ba);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
-      LLVMTypeRef pt[] = {c->ptr, c->ptr, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef pa[] = {din,
-                           dout,
-                           n32,
-                           ci32(c, l->in_c),
-                           ci32(c, l->in_h),
-                           ci32(c, l->in_w),
-                           ci32(c, l->kernel),
-                           ci32(c, l->kernel),
-                           ci32(c, l->stride)};
-      call(c, "mlprt_avgpool2d_backward", c->voidt, pt, 9, pa);
+      LLVMValueRef p[] = {din, dout};
+      call_pool(c, "mlprt_avgpool2d_backward", l, n32, p, 2);
     } else if (l->op == MLP_OP_DROPOUT) {
       LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64};
       LLVMValueRef da[] = {din, dout, buf(c, m, l->mask_buf), count};
