@@ -15,19 +15,9 @@
 
 #define VEGA "/usr/lib/python3/dist-packages/vega_datasets/_data/"
 
-static char *dir;
-
-static void setup(void) {
-  dir = test_tmpdir();
-  ck_assert_ptr_nonnull(dir);
-}
-
-static void teardown(void) {
-  dt_rmdir(dir);
-}
 
 static void load_text(const char *name, const char *text, const MlprtLoadOpts *o, MlprtTable *t) {
-  char *p = dt_write(dir, name, text, 0);
+  char *p = dt_write(dt_dir, name, text, 0);
   dt_load_ok(p, o, t);
   free(p);
 }
@@ -359,8 +349,8 @@ START_TEST(clean_log_json_and_summary) {
   MlprtEncodeParams ep = {.method = MLPRT_ENCODE_ONEHOT};
   APPLY(mlprt_encode_fit(&t, &ep, &f_, &e_), &t, log);
   ck_assert_int_eq(mlprt_clean_log_steps(log), 3);
-  char *path = malloc(strlen(dir) + 32);
-  sprintf(path, "%s/cleaning.json", dir);
+  char *path = malloc(strlen(dt_dir) + 32);
+  sprintf(path, "%s/cleaning.json", dt_dir);
   ck_assert_int_eq(mlprt_clean_log_write(log, path, &e), 0);
   char *tmp = malloc(strlen(path) + 8);
   sprintf(tmp, "%s.tmp", path);
@@ -437,8 +427,8 @@ START_TEST(clean_fits_round_trip) {
   APPLY(mlprt_text_clean_fit(&a, &tp, &f_, &e_), &a, log);
   MlprtVectorizeParams vp = {.column = "doc", .method = MLPRT_VEC_TFIDF, .max_vocab = 3};
   APPLY(mlprt_vectorize_fit(&a, &vp, &f_, &e_), &a, log);
-  char *path = malloc(strlen(dir) + 32);
-  sprintf(path, "%s/cleaning.json", dir);
+  char *path = malloc(strlen(dt_dir) + 32);
+  sprintf(path, "%s/cleaning.json", dt_dir);
   MlprtError e = {0};
   ck_assert_int_eq(mlprt_clean_log_write(log, path, &e), 0);
   MlprtFit *fits;
@@ -653,7 +643,7 @@ Suite *clean_suite(void);
 Suite *clean_suite(void) {
   Suite *s = suite_create("clean");
   TCase *tc = tcase_create("clean");
-  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
   tcase_add_test(tc, clean_drop_duplicates);
   tcase_add_test(tc, clean_coerce_policies);
   tcase_add_test(tc, clean_impute_strategies);

@@ -14,20 +14,10 @@
 #include "mlp/data.h"
 #include "tests/unit/datautil.h"
 
-static char *dir;
-
-static void setup(void) {
-  dir = test_tmpdir();
-  ck_assert_ptr_nonnull(dir);
-}
-
-static void teardown(void) {
-  dt_rmdir(dir);
-}
 
 /* Load text as a CSV file, expecting failure; returns the error. */
 static MlprtError load_fails(const char *name, const char *text, size_t len, const MlprtLoadOpts *o) {
-  char *p = dt_write(dir, name, text, len);
+  char *p = dt_write(dt_dir, name, text, len);
   MlprtTable t;
   MlprtError e = {0};
   ck_assert_int_ne(mlprt_load(p, o, &t, &e), 0);
@@ -43,7 +33,7 @@ START_TEST(csv_rfc4180) {
                      "2,Lee,\"two\r\nlines\"\r\n"
                      "3,\"\",plain\r\n"
                      "\r\n";
-  char *p = dt_write(dir, "a.csv", text, 0);
+  char *p = dt_write(dt_dir, "a.csv", text, 0);
   MlprtTable t;
   MlprtLoadOpts o = {.max_levels = 1}; /* keep strings as text */
   dt_load_ok(p, &o, &t);
@@ -63,7 +53,7 @@ START_TEST(csv_rfc4180) {
 END_TEST
 
 START_TEST(csv_na_tokens_and_delimiter) {
-  char *p = dt_write(dir, "b.csv", "x;y\n1.5;NA\nN/A;?\nnull;NaN\n-2e3;4\n", 0);
+  char *p = dt_write(dt_dir, "b.csv", "x;y\n1.5;NA\nN/A;?\nnull;NaN\n-2e3;4\n", 0);
   MlprtTable t;
   MlprtLoadOpts o = {.delim = ';'};
   dt_load_ok(p, &o, &t);
@@ -76,7 +66,7 @@ START_TEST(csv_na_tokens_and_delimiter) {
   mlprt_table_free(&t);
   free(p);
   /* configurable tokens, one of them numeric; tab-separated by extension */
-  p = dt_write(dir, "c.tsv", "x\ty\n-999\tmissing\n3\tok\n", 0);
+  p = dt_write(dt_dir, "c.tsv", "x\ty\n-999\tmissing\n3\tok\n", 0);
   const char *na[] = {"-999", "missing"};
   MlprtLoadOpts o2 = {.na_tokens = na, .nna = 2};
   dt_load_ok(p, &o2, &t);
@@ -91,7 +81,7 @@ START_TEST(csv_na_tokens_and_delimiter) {
 END_TEST
 
 START_TEST(csv_schema_inference) {
-  char *p = dt_write(dir, "s.csv",
+  char *p = dt_write(dt_dir, "s.csv",
                      "i,f,b,c,d,dt,t\n"
                      "1,1.5,true,red,2012-01-31,2012/02/29,alpha\n"
                      "2,2,FALSE,blue,2012-02-01T10:30:00Z,2012/03/01,beta\n"
@@ -140,7 +130,7 @@ START_TEST(csv_declared_type_contradicted) {
   ck_assert_ptr_nonnull(strstr(e.msg, "declared"));
   /* a declared type that fits is honoured: ints as float */
   MlprtDecl ok[] = {{"a", MLPRT_COL_FLOAT}, {"b", MLPRT_COL_FLOAT}};
-  char *p = dt_write(dir, "d2.csv", text, 0);
+  char *p = dt_write(dt_dir, "d2.csv", text, 0);
   MlprtLoadOpts o2 = {.decl = ok, .ndecl = 2};
   MlprtTable t;
   dt_load_ok(p, &o2, &t);
@@ -153,7 +143,7 @@ END_TEST
 
 START_TEST(csv_late_value_retypes_or_errors) {
   /* the scan sees only ints; row 4 holds text */
-  char *p = dt_write(dir, "r.csv", "a,b\n1,x\n2,y\n3,x\nfour,y\n", 0);
+  char *p = dt_write(dt_dir, "r.csv", "a,b\n1,x\n2,y\n3,x\nfour,y\n", 0);
   MlprtLoadOpts o = {.scan_rows = 2};
   MlprtSchema s;
   MlprtError e = {0};
@@ -226,8 +216,8 @@ END_TEST
 START_TEST(csv_record_limit) {
   /* a 100 MB single line: a clear error at a bounded memory cost */
   const size_t big = (size_t)100 << 20;
-  char *p = malloc(strlen(dir) + 16);
-  sprintf(p, "%s/big.csv", dir);
+  char *p = malloc(strlen(dt_dir) + 16);
+  sprintf(p, "%s/big.csv", dt_dir);
   FILE *f = fopen(p, "wb");
   ck_assert_ptr_nonnull(f);
   fputs("a,b\n1,", f);
@@ -281,7 +271,7 @@ static char *make_tricky(const char *name, int n, int bad_row) {
     if (i == bad_row) len += (size_t)sprintf(text + len, "%d,oops,c%d,%s\n", i, i % 5, note);
     else len += (size_t)sprintf(text + len, "%d,%d.%d,c%d,%s\n", i, i % 1000, i % 10, i % 5, note);
   }
-  char *p = dt_write(dir, name, text, len);
+  char *p = dt_write(dt_dir, name, text, len);
   free(text);
   return p;
 }
@@ -374,7 +364,7 @@ START_TEST(csv_fast_path_matches_general) {
                      "0.1234567890123456789,6,eps,x\n"
                      "3.0,8,zeta,NA\n"
                      "+2e0,9,eta,y\n";
-  char *p = dt_write(dir, "fast.csv", text, 0);
+  char *p = dt_write(dt_dir, "fast.csv", text, 0);
   const char *na_general[] = {"", "NA", "-99999"};
   MlprtLoadOpts fast = {.max_levels = 4}, general = {.max_levels = 4, .na_tokens = na_general, .nna = 3};
   MlprtDecl decl[] = {{"t", MLPRT_COL_TEXT}};
@@ -420,7 +410,7 @@ START_TEST(csv_fast_path_matches_general) {
     num[k] = 0;
     len += (size_t)sprintf(big + len, "%s,%d\n", num, i);
   }
-  p = dt_write(dir, "digits.csv", big, len);
+  p = dt_write(dt_dir, "digits.csv", big, len);
   free(big);
   MlprtLoadOpts f2 = {0}, g2 = {.na_tokens = na_general, .nna = 3};
   dt_load_ok(p, &f2, &a);
@@ -435,9 +425,9 @@ START_TEST(csv_fast_path_matches_general) {
 END_TEST
 
 START_TEST(csv_many_sources) {
-  char *a = dt_write(dir, "m1.csv", "k,v\nx,1\ny,2\n", 0);
-  char *b = dt_write(dir, "m2.csv", "k,v\nz,2.5\nx,4\n", 0);
-  char *c = dt_write(dir, "m3.csv", "k,w\nx,1\n", 0);
+  char *a = dt_write(dt_dir, "m1.csv", "k,v\nx,1\ny,2\n", 0);
+  char *b = dt_write(dt_dir, "m2.csv", "k,v\nz,2.5\nx,4\n", 0);
+  char *c = dt_write(dt_dir, "m3.csv", "k,w\nx,1\n", 0);
   const char *ok[] = {a, b};
   MlprtTable t;
   MlprtError e = {0};
@@ -459,11 +449,11 @@ END_TEST
 
 START_TEST(csv_export_round_trip) {
   char *p =
-      dt_write(dir, "rt.csv", "n,s,d\n0.1,\"a,\"\"b\"\"\",2020-05-06\n,x,\n-3,y,1999-12-31T23:59:59\n", 0);
+      dt_write(dt_dir, "rt.csv", "n,s,d\n0.1,\"a,\"\"b\"\"\",2020-05-06\n,x,\n-3,y,1999-12-31T23:59:59\n", 0);
   MlprtTable t, u;
   dt_load_ok(p, NULL, &t);
-  char *out = malloc(strlen(dir) + 16);
-  sprintf(out, "%s/out.csv", dir);
+  char *out = malloc(strlen(dt_dir) + 16);
+  sprintf(out, "%s/out.csv", dt_dir);
   MlprtError e = {0};
   ck_assert_int_eq(mlprt_table_write_csv(&t, out, -1, &e), 0);
   dt_load_ok(out, NULL, &u);
@@ -556,7 +546,7 @@ Suite *csv_suite(void);
 Suite *csv_suite(void) {
   Suite *s = suite_create("csv");
   TCase *tc = tcase_create("csv");
-  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, csv_rfc4180);
   tcase_add_test(tc, csv_na_tokens_and_delimiter);

@@ -11,21 +11,11 @@
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
 
-static char *dir;
-
-static void setup(void) {
-  dir = test_tmpdir();
-  ck_assert_ptr_nonnull(dir);
-}
-
-static void teardown(void) {
-  dt_rmdir(dir);
-}
 
 /* A gzipped file holding len bytes. */
 static char *write_gz(const char *name, const unsigned char *bytes, size_t len) {
-  char *p = malloc(strlen(dir) + strlen(name) + 2);
-  sprintf(p, "%s/%s", dir, name);
+  char *p = malloc(strlen(dt_dir) + strlen(name) + 2);
+  sprintf(p, "%s/%s", dt_dir, name);
   gzFile g = gzopen(p, "wb");
   ck_assert_ptr_nonnull(g);
   ck_assert_int_eq(gzwrite(g, bytes, (unsigned)len), (int)len);
@@ -37,7 +27,7 @@ static const unsigned char small[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 
                                       0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255};
 
 START_TEST(idx_small_files) {
-  char *plain = dt_write(dir, "s.idx", (const char *)small, sizeof small);
+  char *plain = dt_write(dt_dir, "s.idx", (const char *)small, sizeof small);
   char *gz = write_gz("s.idx.gz", small, sizeof small);
   const char *paths[] = {plain, gz};
   for (int i = 0; i < 2; i++) {
@@ -80,7 +70,7 @@ START_TEST(idx_malformed) {
   ck_assert_int_ne(mlprt_idx_load(p, &x, &e), 0);
   ck_assert_ptr_nonnull(strstr(e.msg, "trailing"));
   free(p);
-  p = dt_write(dir, "e.idx", "", 0);
+  p = dt_write(dt_dir, "e.idx", "", 0);
   ck_assert_int_ne(mlprt_idx_load(p, &x, &e), 0);
   ck_assert_ptr_nonnull(strstr(e.msg, "empty"));
   ck_assert_str_eq(e.file, p);
@@ -126,7 +116,7 @@ Suite *idx_suite(void);
 Suite *idx_suite(void) {
   Suite *s = suite_create("idx");
   TCase *tc = tcase_create("idx");
-  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
   tcase_add_test(tc, idx_small_files);
   tcase_add_test(tc, idx_malformed);
   tcase_add_test(tc, idx_fashion_mnist);

@@ -11,19 +11,9 @@
 #include "mlp/data.h"
 #include "tests/unit/datautil.h"
 
-static char *dir;
-
-static void setup(void) {
-  dir = test_tmpdir();
-  ck_assert_ptr_nonnull(dir);
-}
-
-static void teardown(void) {
-  dt_rmdir(dir);
-}
 
 static MlprtError load_fails(const char *name, const char *text) {
-  char *p = dt_write(dir, name, text, 0);
+  char *p = dt_write(dt_dir, name, text, 0);
   MlprtTable t;
   MlprtError e = {0};
   ck_assert_int_ne(mlprt_load(p, NULL, &t, &e), 0);
@@ -34,7 +24,7 @@ static MlprtError load_fails(const char *name, const char *text) {
 
 START_TEST(json_array_of_records) {
   char *p =
-      dt_write(dir, "a.json",
+      dt_write(dt_dir, "a.json",
                "[{\"n\": 1, \"x\": 2.5, \"s\": \"red\", \"b\": true, \"d\": \"2020-01-02\"},\n"
                " {\"n\": 2, \"x\": null, \"s\": \"blue\", \"b\": false},\n"
                " {\"n\": 3, \"x\": 4, \"s\": \"red\", \"b\": null, \"d\": \"2020-01-03\", \"late\": \"z\"}]",
@@ -67,7 +57,7 @@ START_TEST(json_array_of_records) {
 END_TEST
 
 START_TEST(json_lines) {
-  char *p = dt_write(dir, "l.jsonl",
+  char *p = dt_write(dt_dir, "l.jsonl",
                      "{\"a\": 1, \"t\": \"x y\"}\n\n{\"a\": 2.5, \"t\": \"NA\"}\r\n{\"t\": \"z\"}\n", 0);
   MlprtTable t;
   dt_load_ok(p, NULL, &t);
@@ -102,7 +92,7 @@ START_TEST(json_malformed) {
   e = load_fails("empty.json", "");
   ck_assert_ptr_nonnull(strstr(e.msg, "empty"));
   /* a declared type the data contradicts */
-  char *p = dt_write(dir, "decl.jsonl", "{\"a\": 1}\n{\"a\": \"one\"}\n", 0);
+  char *p = dt_write(dt_dir, "decl.jsonl", "{\"a\": 1}\n{\"a\": \"one\"}\n", 0);
   MlprtDecl d[] = {{"a", MLPRT_COL_FLOAT}};
   MlprtLoadOpts o = {.decl = d, .ndecl = 1};
   MlprtTable t;
@@ -160,7 +150,7 @@ Suite *json_suite(void);
 Suite *json_suite(void) {
   Suite *s = suite_create("json");
   TCase *tc = tcase_create("json");
-  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
   tcase_add_test(tc, json_array_of_records);
   tcase_add_test(tc, json_lines);
   tcase_add_test(tc, json_malformed);

@@ -42,6 +42,15 @@ static inline void dt_rmdir(char *dir) {
   free(dir);
 }
 
+/* The running test's scratch directory: dt_setup makes a fresh one and
+ * dt_teardown removes it (a checked fixture, so once per test). */
+static char *dt_dir;
+static inline void dt_setup(void) {
+  dt_dir = test_tmpdir();
+  ck_assert_ptr_nonnull(dt_dir);
+}
+static inline void dt_teardown(void) { dt_rmdir(dt_dir); }
+
 /* The formatted error, in a static buffer, for assertion messages. */
 static inline const char *dt_err(const MlprtError *e) {
   static char buf[1024];
