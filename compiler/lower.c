@@ -395,10 +395,15 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
                        .split_seed = (int64_t)d->split_seed,
                        .clean = steps,
                        .nclean = d->nclean};
-  if (mlprt_prep_shape(&prog, &d->n_features, &d->n_classes, &L->target_type, err, sizeof err) != 0) {
+  char *seen;
+  if (mlprt_prep_shape(&prog, &d->n_features, &d->n_classes, &L->target_type, &seen, err, sizeof err) != 0) {
     mlp_diag_error(L->d, sc->loc, "%s", err);
     return false;
   }
+  /* The program loads its data with the types seen now (declared ones
+   * included), so data that later disagrees is an error at its row. */
+  d->schema = mlp_arena_strdup(L->a, seen);
+  free(seen);
   return true;
 }
 

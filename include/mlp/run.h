@@ -231,10 +231,11 @@ int mlprt_ckpt_peek(const char *path, MlprtCkptHeader *h);
  * target, split and clean are read): features per row after the cleaning
  * chain (every numeric and boolean column but the target; categorical
  * columns count once encoded), the number of distinct target values, and
- * the target's MlprtColType. The compiler calls this to fix every tensor
- * shape. 0, or -1 with a message in err. */
-int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes, int *target_type, char *err,
-                     size_t n);
+ * the target's MlprtColType, and in *schema (malloc'd) every column's type as
+ * loaded, "NAME\tTYPE\n" each. The compiler calls this to fix every tensor
+ * shape, and compiles the schema in. 0, or -1 with a message in err. */
+int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes, int *target_type,
+                     char **schema, char *err, size_t n);
 
 /* The same for images and labels in IDX files: the image height and width
  * (from the header alone) and the number of classes (largest label + 1). */

@@ -229,8 +229,23 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
 
 /* Load, drop rows without a target, split, clean: the table the features
  * come from. On success *t and *log belong to the caller. */
+/* The column types of a loaded table as "NAME\tTYPE\n" lines (malloc'd):
+ * the schema a compiled program loads its data with. */
+static char *schema_text(const MlprtTable *t) {
+  size_t len = 1;
+  for (int i = 0; i < t->ncols; i++) len += strlen(t->cols[i].name) + 16;
+  char *s = malloc(len), *w = s;
+  *w = 0;
+  for (int i = 0; i < t->ncols; i++)
+    w += sprintf(w, "%s\t%s\n", t->cols[i].name, mlprt_col_type_name(t->cols[i].type));
+  return s;
+}
+
+/* Load p's data (path), drop rows without a target, split, and run the
+ * cleaning chain. With schema non-NULL, *schema receives the loaded
+ * columns' types (schema_text). */
 static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, MlprtCleanLog **log,
-                         int64_t *dropped, char *err, size_t n) {
+                         int64_t *dropped, char **schema, char *err, size_t n) {
   MlprtError e;
   MlprtLoadOpts opts = {.delim = (char)p->delimiter, .no_header = p->no_header != 0};
   if (p->data_format && strcmp(p->data_format, "csv") == 0) opts.format = MLPRT_FMT_CSV;
@@ -245,10 +260,13 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     s = nl + 1;
   }
   if (na_text) opts.na_tokens = na;
-  /* Declared types, "NAME\tTYPE\n" each. */
+  /* Declared types, "NAME\tTYPE\n" each: the spec's, and those the
+   * compiler saw, so data that disagrees is an error naming row and column. */
   char *decl_text = p->schema ? strdup(p->schema) : NULL;
-  MlprtDecl decl[256];
-  for (char *s = decl_text; s && *s && opts.ndecl < 256;) {
+  int ndecl = 0;
+  for (const char *s = decl_text; s && *s; s++) ndecl += *s == '\n';
+  MlprtDecl *decl = malloc((size_t)(ndecl ? ndecl : 1) * sizeof *decl);
+  for (char *s = decl_text; s && *s && opts.ndecl < ndecl;) {
     char *tab = strchr(s, '\t'), *nl = strchr(s, '\n');
     *tab = *nl = 0;
     decl[opts.ndecl++] = (MlprtDecl){s, (MlprtColType)mlprt_col_type_parse(tab + 1)};
@@ -266,9 +284,11 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   }
   int loaded = np == 1 ? mlprt_load(path, &opts, t, &e) : mlprt_load_many(paths, np, &opts, t, &e);
   free(list);
+  free(decl);
   free(decl_text);
   free(na_text);
   if (loaded != 0) return fail_with(&e, err, n);
+  if (schema) *schema = schema_text(t);
   int tc = mlprt_table_find(t, p->target);
   if (tc < 0) {
     snprintf(err, n, "%s: no target column '%s'", path, p->target);
@@ -298,12 +318,17 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   return rc;
 }
 
-int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes, int *target_type, char *err,
-                     size_t n) {
+int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes, int *target_type,
+                     char **schema, char *err, size_t n) {
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, p->data_path, &t, &log, &dropped, err, n) != 0) return -1;
+  *schema = NULL;
+  if (prepare_table(p, p->data_path, &t, &log, &dropped, schema, err, n) != 0) {
+    free(*schema);
+    *schema = NULL;
+    return -1;
+  }
   int tc = mlprt_table_find(&t, p->target);
   char **names;
   int k = target_classes(&t, tc, &names);
@@ -458,7 +483,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, path, &t, &log, &dropped, err, n) != 0) return -1;
+  if (prepare_table(p, path, &t, &log, &dropped, NULL, err, n) != 0) return -1;
   sha256_sources(path, d->sha256);
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
@@ -592,7 +617,7 @@ int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, 
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, path, &t, &log, &dropped, err, n) != 0) return -1;
+  if (prepare_table(p, path, &t, &log, &dropped, NULL, err, n) != 0) return -1;
   mlprt_clean_log_free(log);
   int rc = 0;
   if (mlprt_mkdirs(dir) != 0) {

@@ -117,22 +117,29 @@ START_TEST(e2e_iris_contract) {
   free(w1);
   free(w2);
   free(dir2);
-  /* Data that is missing, or that disagrees with the compiled shapes, is a
-   * clear error (exit status 1), not a crash. */
+  /* Data that is missing, or that disagrees with the compiled schema, is a
+   * clear error (exit status 1) naming the column and row, not a crash. */
   static const struct {
     const char *data, *message;
   } bad[] = {{"no/such.csv", "cannot open"},
-             {"examples/data/wine.csv", "no target column 'species'"},
-             {NULL, "compiled for 4"}}; /* NULL: iris without one column, written below */
-  char *narrow = path_of(tmp, "narrow.csv");
+             {"examples/data/wine.csv", "column 'sepal_length': declared column is not in the data"},
+             {NULL, "column 'petal_width': declared column is not in the data"}, /* narrow.csv */
+             {NULL, "row 2 (line 3), column 2 'sepal_width': value 'wide'"}};   /* badrow.csv */
+  char *narrow = path_of(tmp, "narrow.csv"), *badrow = path_of(tmp, "badrow.csv");
   FILE *nf = fopen(narrow, "w");
   fputs("sepal_length,sepal_width,petal_length,species\n5.1,3.5,1.4,setosa\n4.9,3,1.4,setosa\n"
         "7,3.2,4.7,versicolor\n6.4,3.2,4.5,versicolor\n6.3,3.3,6,virginica\n5.8,2.7,5.1,virginica\n",
         nf);
   fclose(nf);
-  for (int i = 0; i < 3; i++) {
+  nf = fopen(badrow, "w");
+  fputs("sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n"
+        "4.9,wide,1.4,0.2,setosa\n7,3.2,4.7,1.4,versicolor\n",
+        nf);
+  fclose(nf);
+  for (int i = 0; i < 4; i++) {
     char *out = path_of(tmp, "bad_data");
-    const char *argv[] = {exe, "--out", out, "--quiet", "--data", i == 2 ? narrow : bad[i].data, NULL};
+    const char *data = i == 2 ? narrow : i == 3 ? badrow : bad[i].data;
+    const char *argv[] = {exe, "--out", out, "--quiet", "--data", data, NULL};
     TestRun br = test_run(argv, NULL);
     ck_assert_int_eq(br.status, 1);
     ck_assert_msg(strstr(br.err, bad[i].message) != NULL, "%s", br.err);
@@ -140,6 +147,7 @@ START_TEST(e2e_iris_contract) {
     free(out);
   }
   free(narrow);
+  free(badrow);
   /* A different seed trains different weights. */
   const char *seed[] = {"--seed", "7", NULL};
   cJSON *c = train(exe, "iris3", seed);
