@@ -247,11 +247,27 @@ uint64_t mlprt_hash_bytes64(const char *s, size_t len) {
 
 /* ---- duplicates ---- */
 
+/* Rows are split by the top bits of their hash into PARTS groups (equal
+ * rows always share one), each group's rows kept in row order, so "earlier"
+ * means the same as in one serial pass; each group then gets an
+ * open-addressing table small enough to stay in cache. The grouped copy
+ * carries each row's hash beside its number, so a group is read front to
+ * back instead of gathering h[] across the whole table. */
+#define PART_BITS 6
+#define PARTS (1 << PART_BITS)
+#define MAX_SLICES 8 /* mlprt_opt_threads's most */
+
+/* Rows are hashed, counted per group and scattered into the groups in
+ * `slices` contiguous slices of rows, one per thread; slice k's rows land
+ * after slice k-1's in every group, which keeps each group in row order. */
 typedef struct {
   const MlprtTable *t;
   const int *idx;
-  int n, parts;
-  uint64_t *h; /* [nrows] row hashes */
+  int n, slices;
+  uint64_t *h;                      /* [nrows] row hashes */
+  int64_t count[MAX_SLICES][PARTS]; /* rows of each slice per group, then where they go */
+  uint64_t *gh;                     /* [nrows] hashes grouped */
+  uint32_t *order;                  /* [nrows] the row of each gh[] entry */
 } RowHash;
 
 /* One cell into a row hash: a multiply and a fold per cell, with a full
@@ -263,9 +279,9 @@ static inline uint64_t step(uint64_t h, uint64_t v) {
 
 /* Hash rows [lo, hi) in blocks that stay in cache, column by column
  * within a block. */
-static void hash_rows(void *ctx, int part) {
+static void hash_rows(void *ctx, int slice) {
   RowHash *rh = ctx;
-  int64_t rows = rh->t->nrows, lo0 = rows * part / rh->parts, hi0 = rows * (part + 1) / rh->parts;
+  int64_t rows = rh->t->nrows, lo0 = rows * slice / rh->slices, hi0 = rows * (slice + 1) / rh->slices;
   uint64_t *h = rh->h;
   for (int64_t lo = lo0; lo < hi0; lo += 4096) {
     int64_t hi = lo + 4096 < hi0 ? lo + 4096 : hi0;
@@ -304,6 +320,19 @@ static void hash_rows(void *ctx, int part) {
     /* a full mix per row: every bit of every cell reaches every bit */
     for (int64_t r = lo; r < hi; r++) h[r] = mlprt_mix64(h[r]);
   }
+  int64_t *count = rh->count[slice];
+  for (int64_t r = lo0; r < hi0; r++) count[h[r] >> (64 - PART_BITS)]++;
+}
+
+/* Slice's rows into their groups, at the positions the counts gave. */
+static void scatter_rows(void *ctx, int slice) {
+  RowHash *rh = ctx;
+  int64_t rows = rh->t->nrows, lo = rows * slice / rh->slices, hi = rows * (slice + 1) / rh->slices;
+  int64_t *at = rh->count[slice];
+  for (int64_t r = lo; r < hi; r++) {
+    int64_t j = at[rh->h[r] >> (64 - PART_BITS)]++;
+    rh->gh[j] = rh->h[r], rh->order[j] = (uint32_t)r;
+  }
 }
 
 static bool cell_equal(const MlprtColumn *c, int64_t a, int64_t b) {
@@ -318,15 +347,6 @@ static bool cell_equal(const MlprtColumn *c, int64_t a, int64_t b) {
   default: return c->t[a] == c->t[b];
   }
 }
-
-/* Rows are split by the top bits of their hash into PARTS groups (equal
- * rows always share one), each group's rows kept in row order, so "earlier"
- * means the same as in one serial pass; each group then gets an
- * open-addressing table small enough to stay in cache. The grouped copy
- * carries each row's hash beside its number, so a group is read front to
- * back instead of gathering h[] across the whole table. */
-#define PART_BITS 6
-#define PARTS (1 << PART_BITS)
 
 typedef struct {
   const MlprtTable *t;
@@ -381,21 +401,30 @@ int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, M
     return -1;
   }
   size_t hbytes = (size_t)rows * sizeof(uint64_t);
-  uint64_t *h = mlprt_scratch_alloc(hbytes);
-  RowHash rh = {t, idx, n, mlprt_opt_threads(NULL), h};
-  mlprt_parallel_for(rh.parts, rh.parts, hash_rows, &rh);
-  uint8_t *keep = mlprt_scratch_alloc((size_t)rows);
-  int64_t start[PARTS + 1] = {0}, fill[PARTS];
-  for (int64_t r = 0; r < rows; r++) start[(h[r] >> (64 - PART_BITS)) + 1]++;
-  for (int k = 0; k < PARTS; k++) start[k + 1] += start[k];
-  memcpy(fill, start, sizeof fill);
-  uint32_t *order = mlprt_scratch_alloc((size_t)rows * sizeof *order);
-  uint64_t *gh = mlprt_scratch_alloc(hbytes);
-  for (int64_t r = 0; r < rows; r++) {
-    int64_t j = fill[h[r] >> (64 - PART_BITS)]++;
-    gh[j] = h[r], order[j] = (uint32_t)r;
+  RowHash *rh = mlprt_xcalloc(1, sizeof *rh);
+  *rh = (RowHash){.t = t, .idx = idx, .n = n, .slices = mlprt_opt_threads(NULL)};
+  rh->h = mlprt_scratch_alloc(hbytes);
+  mlprt_parallel_for(rh->slices, rh->slices, hash_rows, rh);
+  /* group g holds slice 0's rows of g, then slice 1's, ...: counts become
+   * each slice's first position in each group */
+  int64_t start[PARTS + 1], at = 0;
+  for (int g = 0; g < PARTS; g++) {
+    start[g] = at;
+    for (int k = 0; k < rh->slices; k++) {
+      int64_t c = rh->count[k][g];
+      rh->count[k][g] = at;
+      at += c;
+    }
   }
-  mlprt_scratch_free(h, hbytes);
+  start[PARTS] = at;
+  rh->order = mlprt_scratch_alloc((size_t)rows * sizeof *rh->order);
+  rh->gh = mlprt_scratch_alloc(hbytes);
+  mlprt_parallel_for(rh->slices, rh->slices, scatter_rows, rh);
+  mlprt_scratch_free(rh->h, hbytes);
+  uint32_t *order = rh->order;
+  uint64_t *gh = rh->gh;
+  free(rh);
+  uint8_t *keep = mlprt_scratch_alloc((size_t)rows);
   memset(keep, 1, (size_t)rows);
   Probe pr = {t, idx, n, gh, order, start, keep};
   mlprt_parallel_for(PARTS, 0, probe_part, &pr);
