@@ -53,7 +53,8 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
     } else if (strcmp(a, "--tune") == 0) {
       cli->tune = true;
     } else if (strcmp(a, "--data") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--set") == 0 ||
-               strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--export-features") == 0) {
+               strcmp(a, "--threads") == 0 || strcmp(a, "--seed") == 0 ||
+               strcmp(a, "--export-features") == 0) {
       if (!val) {
         snprintf(err, n, "option '%s' needs a value", a);
         return -1;

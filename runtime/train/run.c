@@ -190,7 +190,8 @@ void mlprt_run_load(MlprtRun *r) {
   char err[1024];
   r->data_path = r->cli.data ? r->cli.data : r->p->data_path;
   if (r->cli.export_features) {
-    if (mlprt_prep_export(r->p, r->data_path, r->cli.export_features, err, sizeof err) != 0) die(r, "%s", err);
+    if (mlprt_prep_export(r->p, r->data_path, r->cli.export_features, err, sizeof err) != 0)
+      die(r, "%s", err);
     if (!r->cli.quiet) printf("%s: cleaned splits written to %s\n", r->p->name, r->cli.export_features);
     exit(0);
   }
