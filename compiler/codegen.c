@@ -753,7 +753,8 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
                       cf64(c, decimal(j->optim.l2)),
                       cf64(c, decimal(j->optim.weight_decay)),
                       cf64(c, decimal(j->optim.clip_norm)),
-                      cf64(c, decimal(j->optim.clip_value))};
+                      cf64(c, decimal(j->optim.clip_value)),
+                      ci64(c, j->stop_on_divergence)};
   return const_struct(c, f, sizeof f / sizeof f[0]);
 }
 

@@ -218,6 +218,7 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON *smoke = cJSON_AddObjectToObject(o, "smoke");
   cJSON_AddNumberToObject(smoke, "subset", j->smoke_subset);
   cJSON_AddNumberToObject(smoke, "epochs", (double)j->smoke_epochs);
+  cJSON_AddBoolToObject(smoke, "stop_on_divergence", j->stop_on_divergence);
   cJSON *es = cJSON_AddObjectToObject(o, "early_stopping");
   cJSON_AddBoolToObject(es, "enabled", j->early_stop);
   cJSON_AddStringToObject(es, "monitor", j->monitor);

@@ -134,6 +134,7 @@ typedef struct {
   float sched_factor; /* step and plateau: multiplier */
   float smoke_subset; /* fraction of train for the smoke run; 0 = none */
   int64_t smoke_epochs;
+  bool stop_on_divergence; /* the smoke run stops on an exploding or flat loss */
   bool early_stop;
   const char *monitor; /* "val_loss" or "val_accuracy" */
   int64_t patience;

@@ -555,6 +555,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   const MlpSpecCall *smoke = mlp_spec_op(val, "smoke");
   j->smoke_subset = smoke ? (float)num_or(mlp_spec_arg(smoke, "subset"), 0.1) : 0;
   j->smoke_epochs = smoke ? (int64_t)num_or(mlp_spec_arg(smoke, "epochs"), 3) : 0;
+  j->stop_on_divergence = bool_or(mlp_spec_setting(val, "stop_on_divergence"), true);
   const MlpSpecCall *es = mlp_spec_op(val, "early_stopping");
   j->early_stop = es != NULL;
   j->monitor = es ? str_or(mlp_spec_arg(es, "monitor"), "val_loss") : "val_loss";

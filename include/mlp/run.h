@@ -92,6 +92,7 @@ typedef struct {
   int64_t trial;         /* tuning trial, or -1 */
   const char *optimizer; /* for the manifest: sgd, adam or adamw (the update is compiled in) */
   double l1, l2, weight_decay, clip_norm, clip_value; /* likewise */
+  int64_t stop_on_divergence; /* bool: the smoke run stops on an exploding or flat loss */
 } MlprtJob;
 
 /* One step of the spec's cleaning chain, applied in order after the split

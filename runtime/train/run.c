@@ -397,15 +397,28 @@ void mlprt_run_smoke(MlprtRun *r, int64_t job) {
   if (n < m->batch) n = m->batch < r->data.n[MLPRT_TRAIN] ? m->batch : r->data.n[MLPRT_TRAIN];
   reset_model(r, job);
   int64_t step = 0;
-  View train = split_view(r, MLPRT_TRAIN);
+  View train = split_view(r, MLPRT_TRAIN), subset = {MLPRT_TRAIN, NULL, n};
+  double before = evaluate(r, job, &subset).loss;
   for (int64_t e = 0; e < j->smoke_epochs; e++) {
     double loss = train_epoch(r, job, &train, n, e, &step, j->lr);
     if (!isfinite(loss))
-      die(r, "smoke run: the training loss is %g after %lld epoch(s) on %lld rows; lower the learning rate",
-          loss, (long long)e + 1, (long long)n);
+      die(r, "smoke run: the training loss is %s after %lld epoch(s) on %lld rows; lower the learning rate",
+          isnan(loss) ? "NaN" : "infinite", (long long)e + 1, (long long)n);
     if (e == 0) res->smoke_first = loss;
     res->smoke_last = loss;
+    /* A loss a hundred times the untrained model's is diverging. */
+    if (j->stop_on_divergence && loss > 100 * before)
+      die(r, "smoke run: the training loss exploded from %.4g to %.4g in %lld epoch(s); lower the learning rate",
+          before, loss, (long long)e + 1);
   }
+  /* A loss that does not move learns nothing: the learning rate is far too
+   * small, or the features carry no signal. Measured without dropout, on
+   * the subset the smoke run trained on. */
+  double after = evaluate(r, job, &subset).loss;
+  if (j->stop_on_divergence && before > 0 && fabs(after - before) <= 1e-6 * before)
+    die(r, "smoke run: the loss stayed at %.6g for %lld epochs; raise the learning rate or check "
+        "that the features vary",
+        before, (long long)j->smoke_epochs);
   res->smoke_done = true;
   res->smoke_epochs = j->smoke_epochs;
   if (!r->cli.quiet)
@@ -492,7 +505,8 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     double t_ep = now();
     double loss = train_epoch(r, job, &train, train.n, epoch, &h.step, lr);
     if (!isfinite(loss))
-      die(r, "epoch %lld: the training loss is %g; lower the learning rate", (long long)epoch + 1, loss);
+      die(r, "epoch %lld: the training loss is %s; lower the learning rate", (long long)epoch + 1,
+          isnan(loss) ? "NaN" : "infinite");
     Scores v = evaluate(r, job, &val);
     double metric = j->monitor_acc ? v.accuracy : v.loss;
     bool better = isnan(h.best_metric) || (j->monitor_acc ? metric > h.best_metric + j->min_delta

@@ -289,6 +289,48 @@ START_TEST(e2e_sigkill_then_resume) {
 }
 END_TEST
 
+/* The smoke run stops with a diagnosis: a loss that does not move, and one
+ * that explodes or becomes NaN (plain SGD with momentum at a far too large
+ * learning rate on an unscaled regression target). */
+START_TEST(e2e_smoke_run_diagnoses) {
+  char *exe = build("iris");
+  char *out = path_of(tmp, "smoke_flat");
+  const char *flat[] = {exe, "--out", out, "--quiet", "--set", "lr=1e-9", NULL};
+  TestRun r = test_run(flat, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(strstr(r.err, "smoke run: the loss stayed at") && strstr(r.err, "raise the learning rate"), "%s",
+                r.err);
+  test_run_free(&r);
+  free(out);
+  free(exe);
+  char *spec = path_of(tmp, "diverge.mlp"), *prog = path_of(tmp, "diverge");
+  FILE *f = fopen(spec, "w");
+  fprintf(f,
+          "pipeline diverge {\n  data {\n    source = csv(\"%s/examples/data/diabetes.csv\")\n"
+          "    target = progression\n  }\n  model {\n    dense(32)\n    output(activation = linear)\n  }\n"
+          "  hyperparameters {\n    optimizer = sgd(lr = 2, momentum = 0.9)\n  }\n"
+          "  validation {\n    smoke(subset = 0.5, epochs = 5)\n  }\n}\n",
+          getenv("PWD") ? getenv("PWD") : ".");
+  fclose(f);
+  const char *b[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
+  r = test_run(b, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  for (int i = 0; i < 2; i++) {
+    out = path_of(tmp, i ? "smoke_big" : "smoke_nan");
+    const char *run[] = {prog, "--out", out, "--quiet", "--set", i ? "lr=1.6" : "lr=2", NULL};
+    r = test_run(run, NULL);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, "smoke run: the training loss ") && strstr(r.err, "lower the learning rate"),
+                  "%s", r.err);
+    test_run_free(&r);
+    free(out);
+  }
+  free(spec);
+  free(prog);
+}
+END_TEST
+
 /* The examples at their specs' own settings, each against the score it
  * must reach. */
 static const struct {
@@ -793,6 +835,7 @@ Suite *e2e_suite(void) {
   tcase_add_unchecked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, e2e_iris_contract);
+  tcase_add_test(tc, e2e_smoke_run_diagnoses);
   tcase_add_test(tc, e2e_tuning_trials);
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
