@@ -739,6 +739,26 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   return true;
 }
 
+/* Settings sema accepts that generated programs do not act on yet: each
+ * one written in a spec gets a warning, never a silent no-op. */
+static void warn_not_built(Lower *L) {
+  static const char *const settings[][2] = {
+      {"environment", "log"},  {"analysis", "slices"},         {"analysis", "worst"},
+      {"analysis", "feature_importance"}, {"validation", "monitor"}};
+  for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+    const MlpSpecBlock *b = mlp_spec_block(L->s, settings[i][0]);
+    const MlpSpecValue *v = mlp_spec_setting(b, settings[i][1]);
+    if (v && v->given)
+      mlp_diag_warning(L->d, v->node->loc, "%s.%s is not acted on by generated programs yet", settings[i][0],
+                       settings[i][1]);
+  }
+  const MlpSpecBlock *deploy = mlp_spec_block(L->s, "deploy");
+  if (deploy && deploy->given)
+    mlp_diag_warning(L->d, deploy->loc,
+                     "the deploy section (predictor, ONNX export, quantization, registry) is not built "
+                     "yet; training ignores it");
+}
+
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {
   Lower L = {a, s, d, -1};
   int nerr = d->nerr;
@@ -783,6 +803,11 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
   if (!lower_job(&L, &ir->jobs[0])) return NULL;
   if (!lower_tuning(&L, ir)) return NULL;
+  const MlpSpecValue *most = mlp_spec_setting(model, "max_params");
+  if (most && most->given && (double)m->n_params > num_or(most, 0))
+    mlp_diag_error(d, most->node->loc, "the model has %lld parameters, more than max_params = %g",
+                   (long long)m->n_params, num_or(most, 0));
+  warn_not_built(&L);
   /* The program allocates every model's arena when it starts. */
   const MlpSpecValue *mem = mlp_spec_setting(env, "memory_mb");
   int64_t total = 0;
@@ -798,7 +823,7 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
   const MlpSpecValue *every = mlp_spec_setting(env, "checkpoint_every");
   if (every && every->given)
     mlp_diag_warning(d, env->loc,
-                     "checkpoints are written after a job's first epoch, then at most once a "
-                     "second; checkpoint_every is not supported by code generation yet");
+                     "a checkpoint is written every epoch; checkpoint_every is not supported by code "
+                     "generation yet");
   return d->nerr > nerr ? NULL : ir;
 }

@@ -331,6 +331,34 @@ START_TEST(e2e_smoke_run_diagnoses) {
 }
 END_TEST
 
+/* What the spec asks and generated programs cannot do yet is said, never
+ * skipped in silence; a resource limit the model breaks fails the build. */
+START_TEST(e2e_limits_and_unbuilt_settings) {
+  char *prog = path_of(tmp, "iris_warn");
+  const char *b[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", prog, NULL};
+  TestRun r = test_run(b, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_ptr_nonnull(strstr(r.err, "warning: the deploy section (predictor, ONNX export"));
+  test_run_free(&r);
+  char *spec = path_of(tmp, "limits.mlp");
+  FILE *f = fopen(spec, "w");
+  fprintf(f,
+          "pipeline limits {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+          "    target = species\n  }\n  model {\n    dense(8)\n    output()\n    max_params = 10\n  }\n"
+          "  analysis {\n    slices = [species]\n  }\n}\n",
+          getenv("PWD") ? getenv("PWD") : ".");
+  fclose(f);
+  const char *c[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
+  r = test_run(c, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_ptr_nonnull(strstr(r.err, ":9:18: error: the model has 67 parameters, more than max_params = 10"));
+  ck_assert_ptr_nonnull(strstr(r.err, ":12:14: warning: analysis.slices is not acted on"));
+  test_run_free(&r);
+  free(spec);
+  free(prog);
+}
+END_TEST
+
 /* The examples at their specs' own settings, each against the score it
  * must reach. */
 static const struct {
@@ -836,6 +864,7 @@ Suite *e2e_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, e2e_iris_contract);
   tcase_add_test(tc, e2e_smoke_run_diagnoses);
+  tcase_add_test(tc, e2e_limits_and_unbuilt_settings);
   tcase_add_test(tc, e2e_tuning_trials);
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
