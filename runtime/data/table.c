@@ -35,15 +35,28 @@ void *mlprt_xrealloc(void *p, size_t n) {
   return q;
 }
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
 /* Ask for transparent huge pages over the 2 MiB-aligned interior of a large
  * block: a column of millions of rows, first touched by whoever fills it,
  * then takes one fault per 2 MiB instead of per 4 KiB (a hint: kernels that
  * give huge pages only on request, or none, are unaffected otherwise). */
 static void *huge_pages(void *p, size_t n) {
-  const uintptr_t huge = (uintptr_t)2 << 20;
-  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + n) & ~(huge - 1);
-  if (n >= 2 * huge && hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+  uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+  uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
+  if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
   return p;
+}
+
+/* A new column's storage. From 1 MiB up it is whole aligned huge pages, so
+ * that even a one-hot column of a million bytes (a size with no aligned
+ * 2 MiB inside it otherwise) is one fault, not hundreds. */
+static void *column_alloc(size_t n) {
+  if (n < HUGE_PAGE / 2) return mlprt_xmalloc(n);
+  size_t m = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+  void *p;
+  if (posix_memalign(&p, HUGE_PAGE, m)) out_of_memory(m);
+  return huge_pages(p, m);
 }
 
 void *mlprt_scratch_alloc(size_t n) {
@@ -262,8 +275,7 @@ int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType typ
   c->type = type;
   size_t elem;
   void **data = column_data(c, &elem);
-  *data = huge_pages(mlprt_xmalloc((size_t)(t->cap_rows ? t->cap_rows : 1) * elem),
-                     (size_t)(t->cap_rows ? t->cap_rows : 1) * elem);
+  *data = column_alloc((size_t)(t->cap_rows ? t->cap_rows : 1) * elem);
   return t->ncols++;
 }
 
