@@ -90,13 +90,15 @@ int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *
   return 0;
 }
 
-/* Fitted index of every row's value: [nrows], -1 missing, -2 unseen. */
+/* Fitted index of every row's value: [nrows], -1 missing, -2 unseen; a
+ * scratch buffer (mlprt_scratch_free with nrows * 4 bytes), so its pages come
+ * huge and go straight back. */
 static int32_t *row_levels(const MlprtTable *t, const MlprtColumn *c, const MlprtColFit *cf,
                            int64_t *unseen) {
   MlprtLevels fitted = {0};
   for (int32_t k = 0; k < cf->nlevels; k++)
     mlprt_levels_intern(&fitted, cf->levels[k], strlen(cf->levels[k]));
-  int32_t *out = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *out);
+  int32_t *out = mlprt_scratch_alloc((size_t)t->nrows * sizeof *out);
   *unseen = 0;
   if (c->type == MLPRT_COL_CATEGORY) {
     /* map the column's own codes once, then each row is a lookup */
@@ -184,7 +186,7 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
         mlprt_parallel_for(oh.parts, oh.parts, onehot_rows, &oh);
         free(out);
       }
-      free(lv);
+      mlprt_scratch_free(lv, (size_t)t->nrows * sizeof *lv);
     }
     mlprt_table_drop_column(t, c);
     if (f->method == MLPRT_ENCODE_ORDINAL) { /* the ordinal column takes the old name */
