@@ -160,7 +160,9 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   mlprt_set_deterministic(p->deterministic || r->threads == 1);
   const char *out = r->cli.out ? r->cli.out : p->out_dir;
   r->out = strdup(out);
-  if (mlprt_mkdirs(r->out) != 0) die(r, "cannot create the run directory '%s': %s", r->out, strerror(errno));
+  /* Exporting the cleaned features trains nothing: no run directory. */
+  if (!r->cli.export_features && mlprt_mkdirs(r->out) != 0)
+    die(r, "cannot create the run directory '%s': %s", r->out, strerror(errno));
   r->tty = isatty(1) && !r->cli.quiet;
   r->metrics_path = path_in(r, "metrics.jsonl");
   r->resume_job = -1;
