@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -197,8 +198,28 @@ static int reader_more(Reader *rd, MlprtError *err) {
   return reader_fill(rd, err);
 }
 
+/* A mapped file that shrinks while it is parsed (another process truncates
+ * it) faults on its lost pages with SIGBUS. While a mapping is parsed, that
+ * signal ends the program with an error naming the file instead of a
+ * crash. The handler only calls async-signal-safe functions. */
+static const char *volatile mapped_path;
+static struct sigaction saved_sigbus;
+
+static void on_sigbus(int sig) {
+  static const char head[] = "mlprt: error: ", tail[] = ": the file shrank while it was being read\n";
+  const char *path = mapped_path;
+  (void)sig;
+  if (write(2, head, sizeof head - 1) >= 0 && (!path || write(2, path, strlen(path)) >= 0))
+    (void)!write(2, tail, sizeof tail - 1);
+  _exit(1);
+}
+
 static void reader_close(Reader *rd) {
   if (rd->fd >= 0) close(rd->fd);
+  if (rd->map_span) {
+    sigaction(SIGBUS, &saved_sigbus, NULL);
+    mapped_path = NULL;
+  }
   if (rd->map_span) munmap(rd->buf, rd->map_span);
   else mlprt_scratch_free(rd->buf, rd->cap + PAD);
   free(rd->fields.f);
@@ -465,6 +486,10 @@ static bool reader_map(Reader *rd) {
     return false;
   }
   madvise(m, size, MADV_SEQUENTIAL);
+  struct sigaction sa = {.sa_handler = on_sigbus};
+  sigemptyset(&sa.sa_mask);
+  mapped_path = rd->path;
+  sigaction(SIGBUS, &sa, &saved_sigbus);
   m[size] = '\n';
   mlprt_scratch_free(rd->buf, rd->cap + PAD);
   rd->pos = (size_t)at - (rd->len - rd->pos);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <valgrind/valgrind.h>
 
 #include "mlp/data.h"
@@ -210,6 +211,43 @@ START_TEST(csv_malformed) {
   MlprtTable t;
   ck_assert_int_ne(mlprt_load("/nonexistent/x.csv", NULL, &t, &e), 0);
   ck_assert_ptr_nonnull(strstr(dt_err(&e), "/nonexistent/x.csv: cannot open"));
+}
+END_TEST
+
+/* A file truncated by another process while it is loaded from its mapping
+ * ends the load with an error naming the file, never a crash. */
+START_TEST(csv_truncated_while_loading) {
+  if (RUNNING_ON_VALGRIND) return; /* 160 MB under memcheck takes minutes */
+  char *p = dt_write(dt_dir, "shrinks.csv", "a,b,c\n", 0);
+  FILE *f = fopen(p, "ab");
+  char chunk[1 << 16];
+  for (size_t i = 0; i + 16 <= sizeof chunk; i += 16) memcpy(chunk + i, "1.25,2.5,3.7500\n", 16);
+  for (int i = 0; i < 2560; i++) fwrite(chunk, 1, sizeof chunk, f); /* 160 MiB */
+  fclose(f);
+  int err_pipe[2];
+  ck_assert_int_eq(pipe(err_pipe), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(err_pipe[1], 2);
+    MlprtTable t;
+    MlprtError e = {0};
+    MlprtLoadOpts o = {.nthreads = 2};
+    _exit(mlprt_load(p, &o, &t, &e) == 0 ? 0 : 2);
+  }
+  close(err_pipe[1]);
+  usleep(40000);
+  ck_assert_int_eq(truncate(p, 1 << 20), 0);
+  int st;
+  waitpid(pid, &st, 0);
+  char msg[512] = "";
+  ssize_t n = read(err_pipe[0], msg, sizeof msg - 1);
+  msg[n > 0 ? n : 0] = 0;
+  close(err_pipe[0]);
+  ck_assert_msg(WIFEXITED(st), "the load died of signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  /* 0: it finished first; 1: stopped by the shrink; 2: an ordinary error */
+  if (WEXITSTATUS(st) == 1) ck_assert_msg(strstr(msg, "shrinks.csv: the file shrank") != NULL, "%s", msg);
+  remove(p);
+  free(p);
 }
 END_TEST
 
@@ -555,6 +593,7 @@ Suite *csv_suite(void) {
   tcase_add_test(tc, csv_late_value_retypes_or_errors);
   tcase_add_test(tc, csv_malformed);
   tcase_add_test(tc, csv_record_limit);
+  tcase_add_test(tc, csv_truncated_while_loading);
   tcase_add_test(tc, csv_parallel_equals_serial);
   tcase_add_test(tc, csv_mapped_windows_equal_buffered);
   tcase_add_test(tc, csv_fast_path_matches_general);
