@@ -14,10 +14,12 @@ void *mlprt_xmalloc(size_t n);
 void *mlprt_xcalloc(size_t n, size_t size);
 void *mlprt_xrealloc(void *p, size_t n);
 char *mlprt_xstrndup(const char *s, size_t n);
-/* Large short-lived buffers (row hashes, sort scratch, read buffers) come
- * straight from mmap and go straight back, zeroed: freeing them through
- * malloc would raise glibc's mmap threshold, after which multi-megabyte
- * columns live in the heap and freed space inflates peak memory. */
+/* Large short-lived buffers (row hashes, sort scratch, read buffers), NOT
+ * zeroed: from 1 MiB up they share the large columns' pool of huge pages
+ * (table.c), smaller ones come from mmap and go straight back. Freeing them
+ * through malloc would raise glibc's mmap threshold, after which
+ * multi-megabyte columns live in the heap and freed space inflates peak
+ * memory. */
 void *mlprt_scratch_alloc(size_t n);
 void mlprt_scratch_free(void *p, size_t n);
 

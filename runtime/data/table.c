@@ -3,6 +3,8 @@
  * reordering, appending tables, CSV export, and the data step's errors. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,36 +39,107 @@ void *mlprt_xrealloc(void *p, size_t n) {
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* Ask for transparent huge pages over the 2 MiB-aligned interior of a large
- * block: a column of millions of rows, first touched by whoever fills it,
- * then takes one fault per 2 MiB instead of per 4 KiB (a hint: kernels that
- * give huge pages only on request, or none, are unaffected otherwise). */
-static void *huge_pages(void *p, size_t n) {
-  uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-  uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
-  if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-  return p;
+/* Large buffers (columns of millions of rows, scratch arrays) are whole,
+ * aligned 2 MiB transparent huge pages, so one fault maps 2 MiB. Freed ones
+ * are kept for the next large request instead of going back to the kernel:
+ * here the kernel zeroes a fresh page far slower than memory already touched
+ * is rewritten, and a chain of cleaning steps frees scratch and dropped
+ * columns just before it asks for new columns (one-hot encoding). The pool
+ * holds few regions and at most POOL_BYTES, so it keeps little resident. */
+#define BIG (HUGE_PAGE / 2)
+#define POOL_SLOTS 64
+#define POOL_BYTES ((size_t)128 << 20)
+
+static struct {
+  pthread_mutex_t lock;
+  char *p[POOL_SLOTS];
+  size_t n[POOL_SLOTS];
+  int count;
+  size_t bytes;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t huge_round(size_t n) {
+  return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 }
 
-/* A new column's storage. From 1 MiB up it is whole aligned huge pages, so
- * that even a one-hot column of a million bytes (a size with no aligned
- * 2 MiB inside it otherwise) is one fault, not hundreds. */
+/* m bytes, a multiple of HUGE_PAGE: the smallest pooled region that holds
+ * them (its tail stays pooled), or a fresh aligned mapping. */
+static void *big_alloc(size_t m) {
+  pthread_mutex_lock(&pool.lock);
+  int best = -1;
+  for (int i = 0; i < pool.count; i++)
+    if (pool.n[i] >= m && (best < 0 || pool.n[i] < pool.n[best])) best = i;
+  if (best >= 0) {
+    char *p = pool.p[best];
+    pool.bytes -= m;
+    if (pool.n[best] > m) {
+      pool.p[best] += m, pool.n[best] -= m;
+    } else {
+      pool.count--;
+      pool.p[best] = pool.p[pool.count], pool.n[best] = pool.n[pool.count];
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return p;
+  }
+  pthread_mutex_unlock(&pool.lock);
+  char *p = mmap(NULL, m + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) out_of_memory(m);
+  char *a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+  if (a > p) munmap(p, (size_t)(a - p));
+  munmap(a + m, (size_t)(p + HUGE_PAGE - a)); /* never empty: a < p + HUGE_PAGE */
+  madvise(a, m, MADV_HUGEPAGE); /* a hint: kernels without THP just map small pages */
+  return a;
+}
+
+static void big_free(void *p, size_t m) {
+  pthread_mutex_lock(&pool.lock);
+  if (pool.count < POOL_SLOTS && pool.bytes + m <= POOL_BYTES) {
+    pool.p[pool.count] = p, pool.n[pool.count] = m;
+    pool.count++;
+    pool.bytes += m;
+    p = NULL;
+  }
+  pthread_mutex_unlock(&pool.lock);
+  if (p) munmap(p, m);
+}
+
+/* A column's storage of n bytes: from BIG up whole huge pages (so even a
+ * one-hot column of a million bytes is one fault, not hundreds), below that
+ * the heap. column_release takes the same n. */
 static void *column_alloc(size_t n) {
-  if (n < HUGE_PAGE / 2) return mlprt_xmalloc(n);
-  size_t m = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-  void *p;
-  if (posix_memalign(&p, HUGE_PAGE, m)) out_of_memory(m);
-  return huge_pages(p, m);
+  return n < BIG ? mlprt_xmalloc(n) : big_alloc(huge_round(n));
+}
+
+static void column_release(void *p, size_t n) {
+  if (n < BIG) free(p);
+  else if (p) big_free(p, huge_round(n));
+}
+
+/* Storage of n bytes holding the first min(n, old) of p's old bytes. */
+static void *column_resize(void *p, size_t old, size_t n) {
+  if (old < BIG && n < BIG) return mlprt_xrealloc(p, n ? n : 1);
+  if (old >= BIG && n >= BIG && huge_round(n) <= huge_round(old)) {
+    if (huge_round(n) < huge_round(old)) /* the kernel takes the tail back */
+      munmap((char *)p + huge_round(n), huge_round(old) - huge_round(n));
+    return p;
+  }
+  void *q = column_alloc(n);
+  memcpy(q, p, old < n ? old : n);
+  column_release(p, old);
+  return q;
 }
 
 void *mlprt_scratch_alloc(size_t n) {
+  if (n >= BIG) return big_alloc(huge_round(n));
   void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) out_of_memory(n);
-  return huge_pages(p, n);
+  return p;
 }
 
 void mlprt_scratch_free(void *p, size_t n) {
-  if (p) munmap(p, n ? n : 1);
+  if (!p) return;
+  if (n >= BIG) big_free(p, huge_round(n));
+  else munmap(p, n ? n : 1);
 }
 
 char *mlprt_xstrndup(const char *s, size_t n) {
@@ -213,24 +286,6 @@ void mlprt_table_init(MlprtTable *t) {
   memset(t, 0, sizeof *t);
 }
 
-static void column_free(MlprtColumn *c) {
-  free(c->name);
-  free(c->f);
-  free(c->b);
-  free(c->codes);
-  free(c->t);
-  free(c->off);
-  free(c->pool);
-  mlprt_levels_free(&c->levels);
-}
-
-void mlprt_table_free(MlprtTable *t) {
-  for (int i = 0; i < t->ncols; i++) column_free(&t->cols[i]);
-  free(t->cols);
-  free(t->part);
-  mlprt_table_init(t);
-}
-
 /* The one storage array of a column and its element size. */
 static void **column_data(MlprtColumn *c, size_t *elem) {
   switch (c->type) {
@@ -241,6 +296,27 @@ static void **column_data(MlprtColumn *c, size_t *elem) {
   case MLPRT_COL_TEXT: *elem = sizeof(int64_t); return (void **)&c->off;
   default: *elem = sizeof(int64_t); return (void **)&c->t;
   }
+}
+
+/* Every column of t holds cap_rows elements (at least one). */
+static size_t column_bytes(const MlprtTable *t, size_t elem) {
+  return (size_t)(t->cap_rows ? t->cap_rows : 1) * elem;
+}
+
+static void column_free(const MlprtTable *t, MlprtColumn *c) {
+  size_t elem;
+  void **data = column_data(c, &elem);
+  column_release(*data, column_bytes(t, elem));
+  free(c->name);
+  free(c->pool);
+  mlprt_levels_free(&c->levels);
+}
+
+void mlprt_table_free(MlprtTable *t) {
+  for (int i = 0; i < t->ncols; i++) column_free(t, &t->cols[i]);
+  free(t->cols);
+  free(t->part);
+  mlprt_table_init(t);
 }
 
 static void column_set_missing(MlprtColumn *c, int64_t from, int64_t to) {
@@ -275,7 +351,7 @@ int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType typ
   c->type = type;
   size_t elem;
   void **data = column_data(c, &elem);
-  *data = column_alloc((size_t)(t->cap_rows ? t->cap_rows : 1) * elem);
+  *data = column_alloc(column_bytes(t, elem));
   return t->ncols++;
 }
 
@@ -286,7 +362,7 @@ int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type) {
 }
 
 void mlprt_table_drop_column(MlprtTable *t, int col) {
-  column_free(&t->cols[col]);
+  column_free(t, &t->cols[col]);
   memmove(&t->cols[col], &t->cols[col + 1], (size_t)(t->ncols - col - 1) * sizeof *t->cols);
   t->ncols--;
 }
@@ -304,7 +380,7 @@ void mlprt_table_reserve(MlprtTable *t, int64_t n) {
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
-    *data = huge_pages(mlprt_xrealloc(*data, (size_t)cap * elem), (size_t)cap * elem);
+    *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
   t->cap_rows = cap;
@@ -316,7 +392,7 @@ void mlprt_table_shrink(MlprtTable *t) {
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
-    *data = mlprt_xrealloc(*data, (size_t)cap * elem);
+    *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
   t->cap_rows = cap;
