@@ -458,8 +458,8 @@ int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail
   /* convert through text into a scratch one-column table */
   MlprtTable tmp;
   mlprt_table_init(&tmp);
+  tmp.cap_rows = t->cap_rows; /* the column moves into t: exactly t's capacity, as its release assumes */
   mlprt_table_add_column(&tmp, column, to);
-  mlprt_table_reserve(&tmp, t->cap_rows); /* the column moves into t: same capacity */
   tmp.nrows = t->nrows;
   MlprtNaSet na;
   mlprt_na_init(&na, NULL);
