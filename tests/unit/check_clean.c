@@ -86,6 +86,42 @@ END_TEST
 
 /* Training rows are 0..3, rows 4..5 validate: their values must not move any
  * fitted value (the leakage check). */
+/* Columns of a megabyte and more share a pool of reused pages: a coerced
+ * column swapped into a loaded table (whose capacity is its exact row count,
+ * here just under 2 MiB of floats) must go back at its own size, so the
+ * columns made after it never overlap a live one, and a reused page never
+ * shows through as stale cells. */
+START_TEST(clean_large_columns_reuse_memory) {
+  enum { N = 500000, NEW = 16 };
+  char *text = malloc((size_t)N * 32 + 16), *w = text;
+  w += sprintf(w, "a,b,v\n");
+  for (int i = 0; i < N; i++) w += sprintf(w, "%d,%d,%d\n", i, 2 * i + 1, i % 7);
+  MlprtTable t;
+  load_text("big.csv", text, NULL, &t);
+  free(text);
+  ck_assert_int_eq(t.nrows, N);
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_coerce(&t, "v", MLPRT_COL_FLOAT, MLPRT_ONFAIL_NULL, NULL, &e), 0);
+  mlprt_table_drop_column(&t, col(&t, "b"));
+  int64_t stale = 0;
+  for (int k = 0; k < NEW; k++) {
+    char name[8];
+    snprintf(name, sizeof name, "n%d", k);
+    int c = mlprt_table_add_column(&t, name, MLPRT_COL_FLOAT);
+    for (int64_t r = 0; r < N; r++) stale += !isnan(t.cols[c].f[r]); /* new cells are missing */
+    for (int64_t r = 0; r < N; r++) t.cols[c].f[r] = (float)(k + 1);
+  }
+  ck_assert_int_eq(stale, 0);
+  int a = col(&t, "a"), v = col(&t, "v");
+  int64_t wrong = 0;
+  for (int64_t r = 0; r < N; r++) wrong += t.cols[a].f[r] != (float)r || t.cols[v].f[r] != (float)(r % 7);
+  for (int k = 0; k < NEW; k++)
+    for (int64_t r = 0; r < N; r++) wrong += t.cols[t.ncols - NEW + k].f[r] != (float)(k + 1);
+  ck_assert_int_eq(wrong, 0);
+  mlprt_table_free(&t);
+}
+END_TEST
+
 static void split_4_2(MlprtTable *t) {
   t->part = malloc((size_t)t->cap_rows);
   for (int64_t r = 0; r < t->nrows; r++) t->part[r] = r < 4 ? MLPRT_TRAIN : MLPRT_VALID;
@@ -646,6 +682,7 @@ Suite *clean_suite(void) {
   tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
   tcase_add_test(tc, clean_drop_duplicates);
   tcase_add_test(tc, clean_coerce_policies);
+  tcase_add_test(tc, clean_large_columns_reuse_memory);
   tcase_add_test(tc, clean_impute_strategies);
   tcase_add_test(tc, clean_outliers);
   tcase_add_test(tc, clean_scaling);
