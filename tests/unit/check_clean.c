@@ -105,7 +105,7 @@ START_TEST(clean_large_columns_reuse_memory) {
   mlprt_table_drop_column(&t, col(&t, "b"));
   int64_t stale = 0;
   for (int k = 0; k < NEW; k++) {
-    char name[8];
+    char name[16];
     snprintf(name, sizeof name, "n%d", k);
     int c = mlprt_table_add_column(&t, name, MLPRT_COL_FLOAT);
     for (int64_t r = 0; r < N; r++) stale += !isnan(t.cols[c].f[r]); /* new cells are missing */
