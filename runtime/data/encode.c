@@ -175,6 +175,10 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
         int k = mlprt_table_add_column(t, "", MLPRT_COL_INT);
         for (int64_t r = 0; r < t->nrows; r++) t->cols[k].f[r] = lv[r] < 0 ? NAN : (float)lv[r];
       } else {
+        /* the source column is done with: its pages go back first, for the
+         * new columns to reuse */
+        mlprt_table_drop_column(t, c);
+        c = -1;
         int first = t->ncols, nl = cf->nlevels + (f->flag ? 1 : 0);
         for (int l = 0; l < nl; l++) {
           snprintf(name, sizeof name, "%s=%s", cf->column, l < cf->nlevels ? cf->levels[l] : UNKNOWN_LEVEL);
@@ -188,7 +192,7 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
       }
       mlprt_scratch_free(lv, (size_t)t->nrows * sizeof *lv);
     }
-    mlprt_table_drop_column(t, c);
+    if (c >= 0) mlprt_table_drop_column(t, c);
     if (f->method == MLPRT_ENCODE_ORDINAL) { /* the ordinal column takes the old name */
       MlprtColumn *last = &t->cols[t->ncols - 1];
       free(last->name);
