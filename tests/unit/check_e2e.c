@@ -3,6 +3,7 @@
  * directory (manifest metrics, identical weights for identical seeds on one
  * thread, bit-identical resume from a checkpoint, --emit-ir, explain, run). */
 #include <check.h>
+#include <stdarg.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <signal.h>
@@ -34,6 +35,27 @@ static char *path_of(const char *a, const char *b) {
 }
 
 /* mlpc build examples/NAME.mlp -o TMP/NAME.exe; returns the program's path. */
+/* The repository root, where the suite runs: specs written under tmp name
+ * the example data by absolute path. */
+static const char *root(void) {
+  const char *p = getenv("PWD");
+  return p ? p : ".";
+}
+
+/* tmp/name holding the spec fmt (printf-style); its path (malloc'd). */
+static char *write_spec(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *write_spec(const char *name, const char *fmt, ...) {
+  char *spec = path_of(tmp, name);
+  FILE *f = fopen(spec, "w");
+  ck_assert_ptr_nonnull(f);
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(f, fmt, ap);
+  va_end(ap);
+  fclose(f);
+  return spec;
+}
+
 static char *build(const char *name) {
   char spec[256];
   snprintf(spec, sizeof spec, "examples/%s.mlp", name);
@@ -298,20 +320,19 @@ START_TEST(e2e_smoke_run_diagnoses) {
   const char *flat[] = {exe, "--out", out, "--quiet", "--set", "lr=1e-9", NULL};
   TestRun r = test_run(flat, NULL);
   ck_assert_int_eq(r.status, 1);
-  ck_assert_msg(strstr(r.err, "smoke run: the loss stayed at") && strstr(r.err, "raise the learning rate"), "%s",
+  ck_assert_msg(strstr(r.err, "smoke run: the loss stayed at") && strstr(r.err, "raise the learning rate"),
+                "%s",
                 r.err);
   test_run_free(&r);
   free(out);
   free(exe);
-  char *spec = path_of(tmp, "diverge.mlp"), *prog = path_of(tmp, "diverge");
-  FILE *f = fopen(spec, "w");
-  fprintf(f,
-          "pipeline diverge {\n  data {\n    source = csv(\"%s/examples/data/diabetes.csv\")\n"
-          "    target = progression\n  }\n  model {\n    dense(32)\n    output(activation = linear)\n  }\n"
-          "  hyperparameters {\n    optimizer = sgd(lr = 2, momentum = 0.9)\n  }\n"
-          "  validation {\n    smoke(subset = 0.5, epochs = 5)\n  }\n}\n",
-          getenv("PWD") ? getenv("PWD") : ".");
-  fclose(f);
+  char *prog = path_of(tmp, "diverge");
+  char *spec = write_spec("diverge.mlp",
+      "pipeline diverge {\n  data {\n    source = csv(\"%s/examples/data/diabetes.csv\")\n"
+      "    target = progression\n  }\n  model {\n    dense(32)\n    output(activation = linear)\n  }\n"
+      "  hyperparameters {\n    optimizer = sgd(lr = 2, momentum = 0.9)\n  }\n"
+      "  validation {\n    smoke(subset = 0.5, epochs = 5)\n  }\n}\n",
+      root());
   const char *b[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
   r = test_run(b, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
@@ -340,18 +361,16 @@ START_TEST(e2e_limits_and_unbuilt_settings) {
   ck_assert_msg(r.status == 0, "%s", r.err);
   ck_assert_ptr_nonnull(strstr(r.err, "warning: the deploy section (predictor, ONNX export"));
   test_run_free(&r);
-  char *spec = path_of(tmp, "limits.mlp");
-  FILE *f = fopen(spec, "w");
-  fprintf(f,
-          "pipeline limits {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-          "    target = species\n  }\n  model {\n    dense(8)\n    output()\n    max_params = 10\n  }\n"
-          "  analysis {\n    slices = [species]\n  }\n}\n",
-          getenv("PWD") ? getenv("PWD") : ".");
-  fclose(f);
+  char *spec = write_spec("limits.mlp",
+      "pipeline limits {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+      "    target = species\n  }\n  model {\n    dense(8)\n    output()\n    max_params = 10\n  }\n"
+      "  analysis {\n    slices = [species]\n  }\n}\n",
+      root());
   const char *c[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
   r = test_run(c, NULL);
   ck_assert_int_eq(r.status, 1);
-  ck_assert_ptr_nonnull(strstr(r.err, ":9:18: error: the model has 67 parameters, more than max_params = 10"));
+  ck_assert_ptr_nonnull(
+      strstr(r.err, ":9:18: error: the model has 67 parameters, more than max_params = 10"));
   ck_assert_ptr_nonnull(strstr(r.err, ":12:14: warning: analysis.slices is not acted on"));
   test_run_free(&r);
   free(spec);
@@ -496,16 +515,13 @@ static char *iris_variant(const char *name, const char *source) {
   free(csv);
   char spec_name[64];
   snprintf(spec_name, sizeof spec_name, "%s.mlp", name);
-  char *spec = path_of(tmp, spec_name);
-  f = fopen(spec, "w");
-  fprintf(f,
-          "pipeline variant {\n  data {\n    source = %s\n    target = species\n"
-          "    clean {\n      impute(numeric, strategy = median)\n      standardize(numeric)\n    }\n"
-          "    split(validation = 0.2, test = 0.2, stratify = true)\n  }\n"
-          "  model {\n    dense(16, activation = tanh)\n    output()\n  }\n"
-          "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    batch = 16\n    epochs = 150\n  }\n}\n",
-          source);
-  fclose(f);
+  char *spec = write_spec(spec_name,
+      "pipeline variant {\n  data {\n    source = %s\n    target = species\n"
+      "    clean {\n      impute(numeric, strategy = median)\n      standardize(numeric)\n    }\n"
+      "    split(validation = 0.2, test = 0.2, stratify = true)\n  }\n"
+      "  model {\n    dense(16, activation = tanh)\n    output()\n  }\n"
+      "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    batch = 16\n    epochs = 150\n  }\n}\n",
+      source);
   free(data);
   return spec;
 }
@@ -545,17 +561,14 @@ START_TEST(e2e_split_modes) {
   for (int i = 0; i < 2; i++) {
     char name[32];
     snprintf(name, sizeof name, "split%d.mlp", i);
-    char *spec = path_of(tmp, name);
-    FILE *f = fopen(spec, "w");
-    fprintf(f,
-            "pipeline split%d {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-            "    target = species\n    cleaning_report = \"prep.json\"\n"
-            "    clean {\n      standardize(numeric)\n    }\n"
-            "    split(validation = 0.2, test = 0.2, %s)\n  }\n"
-            "  model {\n    dense(8)\n    output()\n  }\n"
-            "  hyperparameters {\n    epochs = 20\n  }\n}\n",
-            i, getenv("PWD") ? getenv("PWD") : ".", splits[i]);
-    fclose(f);
+    char *spec = write_spec(name,
+        "pipeline split%d {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+        "    target = species\n    cleaning_report = \"prep.json\"\n"
+        "    clean {\n      standardize(numeric)\n    }\n"
+        "    split(validation = 0.2, test = 0.2, %s)\n  }\n"
+        "  model {\n    dense(8)\n    output()\n  }\n"
+        "  hyperparameters {\n    epochs = 20\n  }\n}\n",
+        i, root(), splits[i]);
     snprintf(name, sizeof name, "split%d.exe", i);
     char *exe = path_of(tmp, name);
     const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
@@ -581,17 +594,14 @@ END_TEST
 /* Batch norm on real data: running statistics drive inference, and they
  * are saved after the weights. */
 START_TEST(e2e_batchnorm) {
-  char *spec = path_of(tmp, "bn.mlp");
-  FILE *f = fopen(spec, "w");
-  fprintf(f,
-          "pipeline bn {\n  data {\n    source = csv(\"%s/examples/data/digits.csv\")\n"
-          "    target = digit\n    clean {\n      minmax(numeric)\n    }\n"
-          "    split(validation = 0.15, test = 0.2, stratify = true)\n  }\n"
-          "  model {\n    dense(64, activation = linear)\n    batchnorm()\n    dense(32, activation = relu)\n"
-          "    output(activation = softmax)\n  }\n"
-          "  hyperparameters {\n    optimizer = adam(lr = 0.003)\n    epochs = 30\n  }\n}\n",
-          getenv("PWD") ? getenv("PWD") : ".");
-  fclose(f);
+  char *spec = write_spec("bn.mlp",
+      "pipeline bn {\n  data {\n    source = csv(\"%s/examples/data/digits.csv\")\n"
+      "    target = digit\n    clean {\n      minmax(numeric)\n    }\n"
+      "    split(validation = 0.15, test = 0.2, stratify = true)\n  }\n"
+      "  model {\n    dense(64, activation = linear)\n    batchnorm()\n    dense(32, activation = relu)\n"
+      "    output(activation = softmax)\n  }\n"
+      "  hyperparameters {\n    optimizer = adam(lr = 0.003)\n    epochs = 30\n  }\n}\n",
+      root());
   char *exe = path_of(tmp, "bn.exe");
   const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   TestRun r = test_run(argv, NULL);
@@ -631,14 +641,12 @@ START_TEST(e2e_several_sources) {
   fclose(f[0]);
   fclose(f[1]);
   free(csv);
-  char *spec = path_of(tmp, "two.mlp");
-  FILE *sf = fopen(spec, "w");
-  fprintf(sf, "pipeline two {\n  data {\n    source = [csv(\"half_a.csv\"), csv(\"half_b.csv\")]\n"
-              "    target = species\n    clean {\n      standardize(numeric)\n    }\n"
-              "    split(validation = 0.2, test = 0.2, stratify = true)\n  }\n"
-              "  model {\n    dense(8)\n    output()\n  }\n"
-              "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 100\n  }\n}\n");
-  fclose(sf);
+  char *spec = write_spec("two.mlp",
+      "pipeline two {\n  data {\n    source = [csv(\"half_a.csv\"), csv(\"half_b.csv\")]\n"
+      "    target = species\n    clean {\n      standardize(numeric)\n    }\n"
+      "    split(validation = 0.2, test = 0.2, stratify = true)\n  }\n"
+      "  model {\n    dense(8)\n    output()\n  }\n"
+      "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 100\n  }\n}\n");
   char *exe = path_of(tmp, "two.exe");
   const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   TestRun r = test_run(argv, NULL);
@@ -675,14 +683,11 @@ START_TEST(e2e_emit_ir_and_explain) {
   cJSON_Delete(ir);
   test_run_free(&r);
   /* A declared type reaches the loader: text is not a feature. */
-  char *spec = path_of(tmp, "declared.mlp");
-  FILE *f = fopen(spec, "w");
-  fprintf(f,
-          "pipeline declared {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-          "    target = species\n    schema {\n      sepal_length = text\n    }\n  }\n"
-          "  model {\n    output()\n  }\n}\n",
-          getenv("PWD") ? getenv("PWD") : ".");
-  fclose(f);
+  char *spec = write_spec("declared.mlp",
+      "pipeline declared {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+      "    target = species\n    schema {\n      sepal_length = text\n    }\n  }\n"
+      "  model {\n    output()\n  }\n}\n",
+      root());
   const char *decl[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
   r = test_run(decl, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
@@ -692,13 +697,10 @@ START_TEST(e2e_emit_ir_and_explain) {
   test_run_free(&r);
   free(spec);
   /* tuning { folds = 4 } alone: the spec's settings, cross-validated. */
-  spec = path_of(tmp, "cv.mlp");
-  f = fopen(spec, "w");
-  fprintf(f,
-          "pipeline cv {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-          "    target = species\n  }\n  model {\n    output()\n  }\n  tuning {\n    folds = 4\n  }\n}\n",
-          getenv("PWD") ? getenv("PWD") : ".");
-  fclose(f);
+  spec = write_spec("cv.mlp",
+      "pipeline cv {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+      "    target = species\n  }\n  model {\n    output()\n  }\n  tuning {\n    folds = 4\n  }\n}\n",
+      root());
   const char *cv[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
   r = test_run(cv, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
@@ -756,13 +758,10 @@ START_TEST(e2e_build_outputs_and_errors) {
   ck_assert_ptr_nonnull(strstr(r.err, "unknown target"));
   test_run_free(&r);
   /* A layer code generation does not know yet is an error at its place. */
-  char *spec = path_of(tmp, "bad.mlp");
-  FILE *f = fopen(spec, "w");
-  fprintf(f,
-          "pipeline bad {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-          "    target = species\n  }\n  model {\n    layernorm()\n    output()\n  }\n}\n",
-          getenv("PWD") ? getenv("PWD") : ".");
-  fclose(f);
+  char *spec = write_spec("bad.mlp",
+      "pipeline bad {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+      "    target = species\n  }\n  model {\n    layernorm()\n    output()\n  }\n}\n",
+      root());
   const char *a3[] = {test_mlpc(), "build", spec, NULL};
   r = test_run(a3, NULL);
   ck_assert_int_eq(r.status, 1);
@@ -771,12 +770,10 @@ START_TEST(e2e_build_outputs_and_errors) {
   test_run_free(&r);
   /* IDX images are scaled by their range; another cleaning step is an
    * error, not a step silently skipped. */
-  f = fopen(spec, "w");
-  fputs("pipeline bad {\n  data {\n    source = idx(images = \"i.gz\", labels = \"l.gz\")\n"
-        "    target = label\n    clean {\n      standardize(all)\n    }\n  }\n"
-        "  model {\n    output()\n  }\n}\n",
-        f);
-  fclose(f);
+  free(write_spec("bad.mlp",
+      "pipeline bad {\n  data {\n    source = idx(images = \"i.gz\", labels = \"l.gz\")\n"
+      "    target = label\n    clean {\n      standardize(all)\n    }\n  }\n"
+      "  model {\n    output()\n  }\n}\n"));
   r = test_run(a3, NULL);
   ck_assert_int_eq(r.status, 1);
   ck_assert_ptr_nonnull(strstr(r.err, ":6:7: error: cleaning step 'standardize' on IDX images"));
