@@ -67,6 +67,9 @@ typedef struct {
 int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len); /* -1 when absent */
 int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len);
 void mlprt_levels_free(MlprtLevels *lv);
+/* Intern s and count one more of it in (*cnt)[its index]; *cnt (of *cap
+ * entries, NULL and 0 at first) grows with the levels, new counts zero. */
+void mlprt_levels_count(MlprtLevels *lv, int64_t **cnt, int32_t *cap, const char *s, size_t len);
 
 typedef struct {
   char *name;

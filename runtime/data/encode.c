@@ -51,14 +51,7 @@ static void fit_levels(const MlprtTable *t, const MlprtColumn *c, int max_levels
   for (int64_t r = 0; c->type != MLPRT_COL_CATEGORY && r < t->nrows; r++) {
     const char *s = mlprt_row_trains(t, r) ? cell_text(c, r) : NULL;
     if (!s) continue;
-    int32_t k = mlprt_levels_intern(&lv, s, strlen(s));
-    if (k >= cap) {
-      int32_t old = cap;
-      cap = cap ? cap * 2 : 16;
-      cnt = mlprt_xrealloc(cnt, (size_t)cap * sizeof *cnt);
-      memset(cnt + old, 0, (size_t)(cap - old) * sizeof *cnt);
-    }
-    cnt[k]++;
+    mlprt_levels_count(&lv, &cnt, &cap, s, strlen(s));
   }
   LevelCount *lc = mlprt_xmalloc((size_t)(lv.n ? lv.n : 1) * sizeof *lc);
   for (int32_t k = 0; k < lv.n; k++) lc[k] = (LevelCount){lv.names[k], cnt[k]};

@@ -38,14 +38,7 @@ static char *mode_text(const MlprtTable *t, int col) {
   for (int64_t r = 0; r < t->nrows; r++) {
     if (!mlprt_row_trains(t, r) || mlprt_is_missing(t, col, r)) continue;
     const char *s = mlprt_cell_str(t, col, r, buf, sizeof buf);
-    int32_t k = mlprt_levels_intern(&lv, s, strlen(s));
-    if (k >= cap) {
-      int32_t old = cap;
-      cap = cap ? cap * 2 : 16;
-      cnt = mlprt_xrealloc(cnt, (size_t)cap * sizeof *cnt);
-      memset(cnt + old, 0, (size_t)(cap - old) * sizeof *cnt);
-    }
-    cnt[k]++;
+    mlprt_levels_count(&lv, &cnt, &cap, s, strlen(s));
   }
   int32_t best = -1;
   for (int32_t k = 0; k < lv.n; k++)

@@ -271,6 +271,17 @@ int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
   return c;
 }
 
+void mlprt_levels_count(MlprtLevels *lv, int64_t **cnt, int32_t *cap, const char *s, size_t len) {
+  int32_t k = mlprt_levels_intern(lv, s, len);
+  if (k >= *cap) {
+    int32_t old = *cap;
+    *cap = lv->cap > k ? lv->cap : k + 1;
+    *cnt = mlprt_xrealloc(*cnt, (size_t)*cap * sizeof **cnt);
+    memset(*cnt + old, 0, (size_t)(*cap - old) * sizeof **cnt);
+  }
+  (*cnt)[k]++;
+}
+
 void mlprt_levels_free(MlprtLevels *lv) {
   for (int32_t i = 0; i < lv->n; i++) free(lv->names[i]);
   free(lv->names);
