@@ -853,7 +853,8 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
                       ci64(&c, ir->learning_curves),
                       ci64(&c, ir->bias_variance),
                       cstr(&c, info->compiler),
-                      cstr(&c, info->target_cpu)};
+                      cstr(&c, info->target_cpu),
+                      cstr(&c, ir->version)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);
   free(models);

@@ -774,6 +774,8 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
   ir->report = str_or(mlp_spec_setting(an, "report"), "report.html");
   ir->learning_curves = bool_or(mlp_spec_setting(an, "learning_curves"), true);
   ir->bias_variance = bool_or(mlp_spec_setting(an, "bias_variance"), true);
+  const MlpSpecBlock *deploy = mlp_spec_block(s, "deploy");
+  ir->version = deploy && deploy->given ? str_or(mlp_spec_setting(deploy, "version"), "1.0.0") : NULL;
   if (!lower_data(&L, ir, spec_path)) return NULL;
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);

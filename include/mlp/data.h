@@ -92,6 +92,7 @@ typedef struct {
   int ncols, cap_cols;
   int64_t nrows, cap_rows;
   uint8_t *part;      /* [nrows] MLPRT_TRAIN/VALID/TEST; NULL = every row trains */
+  int64_t *rowid;     /* [nrows] 1-based data row in the source (after the header); NULL when not tracked */
 } MlprtTable;
 
 void mlprt_table_init(MlprtTable *t);
@@ -100,7 +101,7 @@ void mlprt_table_free(MlprtTable *t);
 int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type);
 void mlprt_table_drop_column(MlprtTable *t, int col);
 int mlprt_table_find(const MlprtTable *t, const char *name); /* -1 when absent */
-/* Make room for at least n rows in every column (and part). */
+/* Make room for at least n rows in every column (and part, rowid). */
 void mlprt_table_reserve(MlprtTable *t, int64_t n);
 /* Give back capacity beyond nrows (loaders do this when they finish). */
 void mlprt_table_shrink(MlprtTable *t);

@@ -145,6 +145,7 @@ typedef struct {
   int64_t learning_curves, bias_variance; /* analysis: what the report shows */
   const char *compiler;   /* "mlpc VERSION (LLVM X.Y.Z)", for the manifest */
   const char *target_cpu; /* the CPU the program was compiled for */
+  const char *version;    /* deploy.version, for the model card; NULL when the spec has no deploy section */
 } MlprtProgram;
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy

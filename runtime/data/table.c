@@ -327,6 +327,7 @@ void mlprt_table_free(MlprtTable *t) {
   for (int i = 0; i < t->ncols; i++) column_free(t, &t->cols[i]);
   free(t->cols);
   free(t->part);
+  free(t->rowid);
   mlprt_table_init(t);
 }
 
@@ -394,6 +395,7 @@ void mlprt_table_reserve(MlprtTable *t, int64_t n) {
     *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
+  if (t->rowid) t->rowid = mlprt_xrealloc(t->rowid, (size_t)cap * sizeof *t->rowid);
   t->cap_rows = cap;
 }
 
@@ -406,6 +408,7 @@ void mlprt_table_shrink(MlprtTable *t) {
     *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
+  if (t->rowid) t->rowid = mlprt_xrealloc(t->rowid, (size_t)cap * sizeof *t->rowid);
   t->cap_rows = cap;
 }
 
@@ -445,6 +448,11 @@ int64_t mlprt_table_filter(MlprtTable *t, const uint8_t *keep) {
     for (int64_t r = 0; r < t->nrows; r++)
       if (keep[r]) t->part[w++] = t->part[r];
   }
+  if (t->rowid) {
+    int64_t w = 0;
+    for (int64_t r = 0; r < t->nrows; r++)
+      if (keep[r]) t->rowid[w++] = t->rowid[r];
+  }
   int64_t removed = t->nrows - n;
   t->nrows = n;
   return removed;
@@ -462,6 +470,11 @@ void mlprt_table_permute(MlprtTable *t, const int64_t *perm) {
   if (t->part) {
     for (int64_t r = 0; r < t->nrows; r++) tmp[r] = (char)t->part[perm[r]];
     memcpy(t->part, tmp, (size_t)t->nrows);
+  }
+  if (t->rowid) {
+    int64_t *ids = (int64_t *)tmp;
+    for (int64_t r = 0; r < t->nrows; r++) ids[r] = t->rowid[perm[r]];
+    memcpy(t->rowid, ids, (size_t)t->nrows * sizeof *ids);
   }
   free(tmp);
 }
@@ -527,6 +540,12 @@ int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err) 
     if (!dst->part) dst->part = mlprt_xcalloc((size_t)dst->cap_rows, 1);
     if (src->part) memcpy(dst->part + base, src->part, (size_t)n);
     else memset(dst->part + base, MLPRT_TRAIN, (size_t)n);
+  }
+  if (dst->rowid || src->rowid) {
+    /* rows of a table without ids get 0: not tracked */
+    if (!dst->rowid) dst->rowid = mlprt_xcalloc((size_t)dst->cap_rows, sizeof *dst->rowid);
+    if (src->rowid) memcpy(dst->rowid + base, src->rowid, (size_t)n * sizeof *src->rowid);
+    else memset(dst->rowid + base, 0, (size_t)n * sizeof *dst->rowid);
   }
   dst->nrows = base + n;
   return 0;

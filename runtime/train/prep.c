@@ -289,6 +289,10 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   free(na_text);
   if (loaded != 0) return fail_with(&e, err, n);
   if (schema) *schema = schema_text(t);
+  /* Each row remembers where it came from (several sources count on), so
+   * the test rows can be written back as the source had them. */
+  t->rowid = malloc((size_t)(t->cap_rows ? t->cap_rows : 1) * sizeof *t->rowid);
+  for (int64_t r = 0; r < t->nrows; r++) t->rowid[r] = r + 1;
   int tc = mlprt_table_find(t, p->target);
   if (tc < 0) {
     snprintf(err, n, "%s: no target column '%s'", path, p->target);
