@@ -178,7 +178,8 @@ typedef struct {
   MlpArena *a;
   const MlpSpec *s;
   MlpDiag *d;
-  int target_type; /* the target column's MlprtColType */
+  int target_type;           /* the target column's MlprtColType */
+  const MlpDataShape *shape; /* the data's shape when known without reading it, else NULL */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -357,7 +358,12 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   char err[1024];
   if (d->path2) {
     if (!check_idx_clean(L)) return false;
-    if (mlprt_prep_idx_shape(d->path, d->path2, &d->img_h, &d->img_w, &d->n_classes, err, sizeof err) != 0) {
+    if (L->shape) {
+      d->img_h = L->shape->img_h;
+      d->img_w = L->shape->img_w;
+      d->n_classes = L->shape->n_classes;
+    } else if (mlprt_prep_idx_shape(d->path, d->path2, &d->img_h, &d->img_w, &d->n_classes, err,
+                                    sizeof err) != 0) {
       mlp_diag_error(L->d, sc->loc, "%s", err);
       return false;
     }
@@ -374,6 +380,13 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     const char *type = e->value && e->value->kind == MLP_ND_IDENT ? e->value->name : "";
     if (strcmp(type, "date") == 0) type = "datetime";
     d->schema = mlp_arena_printf(L->a, "%s%s\t%s\n", d->schema ? d->schema : "", e->name, type);
+  }
+  if (L->shape) {
+    d->n_features = L->shape->n_features;
+    d->n_classes = L->shape->n_classes;
+    L->target_type = L->shape->target_type;
+    if (L->shape->schema) d->schema = L->shape->schema;
+    return true;
   }
   /* The runtime's own preparation, run once now, gives the shapes. */
   MlprtCleanStep *steps = mlp_arena_alloc(L->a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
@@ -760,7 +773,12 @@ static void warn_not_built(Lower *L) {
 }
 
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {
-  Lower L = {a, s, d, -1};
+  return mlp_lower_shaped(a, s, spec_path, NULL, d);
+}
+
+MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
+                        MlpDiag *d) {
+  Lower L = {a, s, d, -1, shape};
   int nerr = d->nerr;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);
   ir->name = s->name;

@@ -23,4 +23,18 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m);
  * not supported yet. */
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d);
 
+/* The compile-time shape of the data when it is known without reading the
+ * data: a trained run directory records it (rundir.h). */
+typedef struct {
+  int64_t n_features;   /* columns after cleaning (images: pixels per image) */
+  int64_t img_h, img_w; /* IDX images; 0 for tables */
+  int64_t n_classes;    /* classification: levels of the target; 0 for regression */
+  int target_type;      /* the target column's MlprtColType */
+  const char *schema;   /* the compiled schema, "NAME\tTYPE\n" each; NULL: the spec's declared one */
+} MlpDataShape;
+
+/* mlp_lower with the data's shape given instead of read from its source. */
+MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
+                        MlpDiag *d);
+
 #endif

@@ -286,6 +286,9 @@ int mlprt_fits_read(const char *path, MlprtFit **fits, int *nfits, MlprtError *e
   cJSON *root = cJSON_ParseWithLength(text, got);
   free(text);
   const cJSON *steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
+  /* A run directory's cleaning.json holds the log under "cleaning". */
+  if (!steps)
+    steps = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "cleaning"), "steps");
   if (!cJSON_IsArray(steps)) {
     mlprt_error_set(err, path, 0, 0, 0, NULL, "not a cleaning log (no \"steps\" array)");
     cJSON_Delete(root);

@@ -1,0 +1,321 @@
+/* rundir.c — load and verify a trained run directory (see rundir.h).
+ * Consumes manifest.json, spec.mlp, cleaning.json, weights.bin and the
+ * optional reference.json and MODEL_CARD.md; produces an MlpRunDir whose IR
+ * was lowered with the data's shape recorded by the run. */
+#include "rundir.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower.h"
+#include "mlp/data.h"
+#include "mlp/run.h"
+#include "parse.h"
+
+static int failf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int failf(char *err, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, n, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+const char *mlp_rundir_path(MlpArena *a, const MlpRunDir *rd, const char *file) {
+  return mlp_arena_printf(a, "%s/%s", rd->dir, file);
+}
+
+/* The whole file in a (NUL-terminated), its length in *len; NULL when it
+ * cannot be read. */
+static char *slurp(MlpArena *a, const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *text = NULL;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long size = ftell(f);
+    if (size >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+      text = mlp_arena_alloc(a, (size_t)size + 1);
+      if (fread(text, 1, (size_t)size, f) != (size_t)size) text = NULL;
+      else *len = (size_t)size;
+    }
+  }
+  fclose(f);
+  return text;
+}
+
+/* A JSON file, parsed; NULL with a message when absent or malformed. */
+static cJSON *read_json(MlpArena *a, const char *path, const char *file, char *err, size_t n) {
+  size_t len;
+  char *text = slurp(a, path, &len);
+  if (!text) {
+    failf(err, n, "cannot read %s: %s", file, strerror(errno));
+    return NULL;
+  }
+  cJSON *j = cJSON_ParseWithLength(text, len);
+  if (!j) failf(err, n, "%s is not valid JSON", file);
+  return j;
+}
+
+static const char *jstr(MlpArena *a, const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsString(v) ? mlp_arena_strdup(a, v->valuestring) : NULL;
+}
+
+static double jnum(const cJSON *o, const char *key, double dflt) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+/* Every artifact the manifest lists must exist and hash to its digest; the
+ * ones the exporters read must be listed at all, so that dropping an entry
+ * does not hide a change. */
+static int verify_artifacts(MlpArena *a, MlpRunDir *rd, const cJSON *man, char *err, size_t n) {
+  const cJSON *arts = cJSON_GetObjectItemCaseSensitive(man, "artifacts");
+  if (!cJSON_IsObject(arts)) return failf(err, n, "manifest.json of '%s' lists no artifacts", rd->dir);
+  static const char *const needed[] = {"spec.mlp", "cleaning.json", "weights.bin"};
+  for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+    if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(arts, needed[i])))
+      return failf(err, n, "manifest.json of '%s' does not list %s", rd->dir, needed[i]);
+  const cJSON *art;
+  cJSON_ArrayForEach(art, arts) {
+    const char *file = art->string;
+    if (!cJSON_IsString(art) || strchr(file, '/'))
+      return failf(err, n, "manifest.json of '%s': bad artifact entry '%s'", rd->dir, file);
+    char hex[65];
+    if (mlprt_sha256_file(mlp_rundir_path(a, rd, file), hex) != 0)
+      return failf(err, n, "%s/%s is listed in the manifest but cannot be read: %s", rd->dir, file,
+                   strerror(errno));
+    if (strcmp(hex, art->valuestring) != 0)
+      return failf(err, n, "%s/%s does not match its sha256 in the manifest: the run directory was changed",
+                   rd->dir, file);
+    if (strcmp(file, "weights.bin") == 0) rd->weights_sha256 = mlp_arena_strdup(a, hex);
+  }
+  return 0;
+}
+
+/* cleaning.json: the fitted steps, and the target's classes or scaling. */
+static int read_cleaning(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char *err, size_t n) {
+  const char *path = mlp_rundir_path(a, rd, "cleaning.json");
+  cJSON *j = read_json(a, path, "cleaning.json", err, n);
+  if (!j) return -1;
+  int rc = 0;
+  shape->n_features = (int64_t)jnum(j, "features", 0);
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "target");
+  const cJSON *classes = cJSON_GetObjectItemCaseSensitive(t, "classes");
+  rd->target = jstr(a, t, "column");
+  if (shape->n_features <= 0 || !rd->target) {
+    rc = failf(err, n, "cleaning.json of '%s' records no features or no target", rd->dir);
+  } else if (cJSON_IsArray(classes)) {
+    int k = cJSON_GetArraySize(classes);
+    const char **names = mlp_arena_alloc(a, (size_t)(k ? k : 1) * sizeof *names);
+    const char *text = "";
+    for (int i = 0; i < k; i++) {
+      const cJSON *c = cJSON_GetArrayItem(classes, i);
+      names[i] = mlp_arena_strdup(a, cJSON_IsString(c) ? c->valuestring : "");
+      text = mlp_arena_printf(a, "%s%s\n", text, names[i]);
+    }
+    rd->classes = names;
+    rd->nclasses = k;
+    rd->classes_text = text;
+    shape->n_classes = k;
+    shape->target_type = MLPRT_COL_CATEGORY;
+  } else {
+    rd->y_mean = jnum(t, "mean", 0);
+    rd->y_std = jnum(t, "std", 1);
+    shape->target_type = MLPRT_COL_FLOAT;
+  }
+  cJSON_Delete(j);
+  if (rc != 0) return rc;
+  MlprtError e;
+  if (mlprt_fits_read(path, &rd->fits, &rd->nfits, &e) != 0) {
+    char msg[512];
+    mlprt_error_format(&e, msg, sizeof msg);
+    return failf(err, n, "cleaning.json of '%s': %s", rd->dir, msg);
+  }
+  return 0;
+}
+
+/* A JSON array of numbers into out[0..count), NaN for anything else. */
+static int numbers(const cJSON *arr, double *out, int64_t count) {
+  if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != count) return -1;
+  int64_t i = 0;
+  const cJSON *v;
+  cJSON_ArrayForEach(v, arr) out[i++] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+  return 0;
+}
+
+/* An array of nf arrays of k numbers each, flattened; NULL when the shape
+ * differs. */
+static const double *matrix(MlpArena *a, const cJSON *arr, int64_t nf, int64_t k) {
+  if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != nf || k <= 0) return NULL;
+  double *m = mlp_arena_alloc(a, (size_t)(nf * k) * sizeof *m);
+  int64_t i = 0;
+  const cJSON *row;
+  cJSON_ArrayForEach(row, arr) {
+    if (numbers(row, m + i * k, k) != 0) return NULL;
+    i++;
+  }
+  return m;
+}
+
+/* reference.json, when the run wrote one: the raw inputs, the compiled
+ * schema and the drift reference of features and predictions. */
+static int read_reference(MlpArena *a, MlpRunDir *rd, int64_t nfeat, char *err, size_t n) {
+  const char *path = mlp_rundir_path(a, rd, "reference.json");
+  FILE *probe = fopen(path, "rb");
+  if (!probe) return 0;
+  fclose(probe);
+  cJSON *j = read_json(a, path, "reference.json", err, n);
+  if (!j) return -1;
+  rd->schema = jstr(a, j, "schema");
+  const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(j, "inputs");
+  int k = cJSON_IsArray(inputs) ? cJSON_GetArraySize(inputs) : 0;
+  rd->inputs = mlp_arena_alloc(a, (size_t)(k ? k : 1) * sizeof *rd->inputs);
+  const cJSON *in;
+  cJSON_ArrayForEach(in, inputs) {
+    MlpRunInput *ri = &rd->inputs[rd->ninputs++];
+    ri->name = jstr(a, in, "column");
+    const char *type = jstr(a, in, "type");
+    ri->type = type ? mlprt_col_type_parse(type) : -1;
+    ri->lo = jnum(in, "min", NAN);
+    ri->hi = jnum(in, "max", NAN);
+    const cJSON *lv = cJSON_GetObjectItemCaseSensitive(in, "levels"), *l;
+    if (cJSON_IsArray(lv)) {
+      const char *text = "";
+      cJSON_ArrayForEach(l, lv) {
+        if (cJSON_IsString(l)) text = mlp_arena_printf(a, "%s%s\n", text, l->valuestring);
+        ri->nlevels++;
+      }
+      ri->levels = text;
+    }
+  }
+  const cJSON *feat = cJSON_GetObjectItemCaseSensitive(j, "features");
+  int64_t bins = (int64_t)jnum(feat, "bins", 0);
+  const double *edges = matrix(a, cJSON_GetObjectItemCaseSensitive(feat, "edges"), nfeat, bins - 1);
+  const double *fr = matrix(a, cJSON_GetObjectItemCaseSensitive(feat, "fractions"), nfeat, bins);
+  if (bins > 1 && edges && fr) {
+    rd->drift_bins = bins;
+    rd->drift_edges = edges;
+    rd->drift_ref = fr;
+  }
+  const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "predictions");
+  const cJSON *pf = cJSON_GetObjectItemCaseSensitive(pred, "fractions");
+  int64_t npf = cJSON_IsArray(pf) ? cJSON_GetArraySize(pf) : 0;
+  if (npf > 0) {
+    double *v = mlp_arena_alloc(a, (size_t)npf * sizeof *v);
+    numbers(pf, v, npf);
+    rd->pred_ref = v;
+    rd->npred_ref = npf;
+  }
+  const cJSON *pe = cJSON_GetObjectItemCaseSensitive(pred, "edges");
+  if (cJSON_IsArray(pe) && rd->drift_bins > 1) {
+    double *v = mlp_arena_alloc(a, (size_t)(rd->drift_bins - 1) * sizeof *v);
+    if (numbers(pe, v, rd->drift_bins - 1) == 0) rd->pred_edges = v;
+  }
+  cJSON_Delete(j);
+  return 0;
+}
+
+/* IDX images are square in every source mlpc reads; the run records only
+ * their pixel count. */
+static int64_t image_side(int64_t pixels) {
+  int64_t side = (int64_t)llround(sqrt((double)pixels));
+  return side * side == pixels ? side : 0;
+}
+
+static bool idx_source(const MlpSpec *spec) {
+  const MlpSpecValue *src = mlp_spec_setting(mlp_spec_block(spec, "data"), "source");
+  const MlpSpecCall *c = mlp_spec_call(src);
+  return c && strcmp(c->op->name, "idx") == 0;
+}
+
+/* spec.mlp re-parsed, checked and lowered with the run's data shape;
+ * diagnostics are collected and the first error is the message. */
+static int read_spec(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char *err, size_t n) {
+  const char *path = mlp_rundir_path(a, rd, "spec.mlp");
+  MlpSource *src = mlp_source_read(a, path);
+  if (!src) return failf(err, n, "cannot read %s: %s", path, strerror(errno));
+  rd->spec_text = src->text;
+  char *msgs = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&msgs, &len);
+  MlpDiag d;
+  mlp_diag_init(&d, mem);
+  d.color = false;
+  MlpAst *ast = mlp_parse(a, src, &d);
+  MlpSpec *spec = d.nerr == 0 ? mlp_sema_check(a, ast, &d) : NULL;
+  MlpIr *ir = NULL;
+  int rc = 0;
+  if (spec && idx_source(spec)) {
+    shape->img_h = shape->img_w = image_side(shape->n_features);
+    if (shape->img_h == 0)
+      rc = failf(err, n, "%s: %lld pixels per image do not make a square image", rd->dir,
+                 (long long)shape->n_features);
+  }
+  if (spec && rc == 0) ir = mlp_lower_shaped(a, spec, path, shape, &d);
+  fclose(mem);
+  if (!ir && rc == 0) {
+    const char *first = msgs ? strstr(msgs, "error: ") : NULL;
+    rc = failf(err, n, "%s no longer compiles: %.*s", path, first ? (int)strcspn(first, "\n") : 0,
+               first ? first : "");
+  } else if (ir) {
+    rd->spec = spec;
+    rd->ir = ir;
+    rd->model = &ir->models[0];
+    rd->name = ir->name;
+    const char *v = mlp_spec_str(mlp_spec_setting(mlp_spec_block(spec, "deploy"), "version"));
+    rd->version = v ? v : "1.0.0";
+  }
+  free(msgs);
+  return rc;
+}
+
+static int read_weights(MlpArena *a, MlpRunDir *rd, char *err, size_t n) {
+  size_t len = 0;
+  char *bytes = slurp(a, mlp_rundir_path(a, rd, "weights.bin"), &len);
+  rd->n_params = rd->model->n_params;
+  rd->n_state = rd->model->n_state;
+  size_t want = (size_t)(rd->n_params + rd->n_state) * sizeof(float);
+  if (!bytes) return failf(err, n, "cannot read %s/weights.bin: %s", rd->dir, strerror(errno));
+  if (len != want)
+    return failf(err, n, "%s/weights.bin holds %zu bytes; the spec's model needs %zu", rd->dir, len, want);
+  rd->weights = (float *)bytes; /* the arena aligns to 16 bytes */
+  return 0;
+}
+
+int mlp_rundir_load(MlpArena *a, const char *dir, MlpRunDir *rd, char *err, size_t n) {
+  memset(rd, 0, sizeof *rd);
+  rd->dir = mlp_arena_strdup(a, dir);
+  char why[512];
+  cJSON *man = read_json(a, mlp_rundir_path(a, rd, "manifest.json"), "manifest.json", why, sizeof why);
+  if (!man) return failf(err, n, "'%s' is not a run directory: %s", dir, why);
+  int rc = verify_artifacts(a, rd, man, err, n);
+  rd->spec_sha256 = jstr(a, cJSON_GetObjectItemCaseSensitive(man, "spec"), "sha256");
+  rd->data_sha256 = jstr(a, cJSON_GetObjectItemCaseSensitive(man, "data"), "sha256");
+  cJSON_Delete(man);
+  if (rc != 0) return rc;
+  MlpDataShape shape = {0};
+  if (read_cleaning(a, rd, &shape, err, n) != 0) return -1;
+  if (read_reference(a, rd, shape.n_features, err, n) != 0) return -1;
+  shape.schema = rd->schema;
+  if (read_spec(a, rd, &shape, err, n) != 0) return -1;
+  int64_t outs = rd->model->task == MLP_TASK_BINARY ? 2 : rd->model->out_size;
+  if (rd->nclasses > 0 && outs != rd->nclasses)
+    return failf(err, n, "%s: the model has %lld outputs for %d classes", rd->dir,
+                 (long long)rd->model->out_size, rd->nclasses);
+  if (read_weights(a, rd, err, n) != 0) return -1;
+  size_t cardlen;
+  rd->card = slurp(a, mlp_rundir_path(a, rd, "MODEL_CARD.md"), &cardlen);
+  return 0;
+}
+
+void mlp_rundir_free(MlpRunDir *rd) {
+  if (rd->fits) mlprt_fits_free(rd->fits, rd->nfits);
+  rd->fits = NULL;
+  rd->nfits = 0;
+}
