@@ -213,6 +213,9 @@ int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, 
 /* Write the table (all columns; rows of split `part`, or all when part < 0)
  * as RFC 4180 CSV with a header, atomically (temp file + rename). */
 int mlprt_table_write_csv(const MlprtTable *t, const char *path, int part, MlprtError *err);
+/* One CSV field: s as is, or quoted (quotes doubled) when it holds a comma,
+ * a quote or a line break. */
+void mlprt_csv_put(FILE *f, const char *s);
 
 /* ---- IDX (MNIST-style) tensors ------------------------------------------ */
 

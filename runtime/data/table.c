@@ -600,7 +600,7 @@ const char *mlprt_cell_str(const MlprtTable *t, int col, int64_t row, char *buf,
 
 /* ---- CSV export ---- */
 
-static void csv_put(FILE *f, const char *s) {
+void mlprt_csv_put(FILE *f, const char *s) {
   if (!strpbrk(s, ",\"\r\n")) {
     fputs(s, f);
     return;
@@ -625,7 +625,7 @@ int mlprt_table_write_csv(const MlprtTable *t, const char *path, int part, Mlprt
   }
   for (int i = 0; i < t->ncols; i++) {
     if (i) fputc(',', f);
-    csv_put(f, t->cols[i].name);
+    mlprt_csv_put(f, t->cols[i].name);
   }
   fputc('\n', f);
   char buf[64];
@@ -633,7 +633,7 @@ int mlprt_table_write_csv(const MlprtTable *t, const char *path, int part, Mlprt
     if (part >= 0 && (t->part ? t->part[r] : MLPRT_TRAIN) != part) continue;
     for (int i = 0; i < t->ncols; i++) {
       if (i) fputc(',', f);
-      csv_put(f, mlprt_cell_str(t, i, r, buf, sizeof buf));
+      mlprt_csv_put(f, mlprt_cell_str(t, i, r, buf, sizeof buf));
     }
     fputc('\n', f);
   }
