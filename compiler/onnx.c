@@ -1,0 +1,504 @@
+/* onnx.c — ONNX export: protobuf encoding, the feature graph, the model graph.
+ *
+ * Consumes an MlpOnnxModel (onnx.h); produces the bytes of an ONNX
+ * ModelProto. Three layers, bottom up: a protobuf writer (varints, tags,
+ * length-delimited fields: each nested message is built in its own buffer,
+ * then appended with its length); a graph builder that hands out tensor
+ * names and appends NodeProto, TensorProto (initializers, float32 and int64
+ * as raw little-endian data) and ValueInfoProto messages to the graph; and
+ * the translation of the predictor's feature program and of the model's
+ * layers into ONNX operators, each chosen so that float32 results equal the
+ * native predictor's (a subtract then a multiply by the float reciprocal
+ * for scaling, comparisons and Where for clipping so NaN passes through). */
+#include "onnx.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "mlp/data.h"
+#include "mlp/run.h"
+
+/* ---- the protobuf writer ------------------------------------------------------ */
+
+typedef struct {
+  uint8_t *p;
+  size_t len, cap;
+} Pb;
+
+enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
+
+static void pb_put(Pb *b, const void *data, size_t n) {
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n) cap *= 2;
+    b->p = mlp_xrealloc(b->p, cap);
+    b->cap = cap;
+  }
+  if (n) memcpy(b->p + b->len, data, n);
+  b->len += n;
+}
+
+static void pb_varint(Pb *b, uint64_t v) {
+  uint8_t t[10];
+  size_t n = 0;
+  do {
+    t[n] = (uint8_t)(v & 0x7f);
+    v >>= 7;
+    if (v) t[n] |= 0x80;
+    n++;
+  } while (v);
+  pb_put(b, t, n);
+}
+
+static void pb_tag(Pb *b, int field, int wire) {
+  pb_varint(b, (uint64_t)field << 3 | (uint64_t)wire);
+}
+
+/* int64 and int32 fields: negative numbers are ten-byte two's complement varints. */
+static void pb_int(Pb *b, int field, int64_t v) {
+  pb_tag(b, field, WIRE_VARINT);
+  pb_varint(b, (uint64_t)v);
+}
+
+static void pb_bytes(Pb *b, int field, const void *data, size_t n) {
+  pb_tag(b, field, WIRE_LEN);
+  pb_varint(b, n);
+  pb_put(b, data, n);
+}
+
+static void pb_str(Pb *b, int field, const char *s) {
+  pb_bytes(b, field, s, strlen(s));
+}
+
+static void pb_float(Pb *b, int field, float f) {
+  uint8_t t[4];
+  memcpy(t, &f, 4); /* protobuf's fixed32 is little-endian, as the hosts mlpc runs on */
+  pb_tag(b, field, WIRE_I32);
+  pb_put(b, t, 4);
+}
+
+/* Append child as a nested message and release it. */
+static void pb_msg(Pb *b, int field, Pb *child) {
+  pb_bytes(b, field, child->p, child->len);
+  free(child->p);
+  *child = (Pb){0};
+}
+
+/* ---- onnx.proto field numbers (only those written) ---------------------------- */
+
+enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MODEL_DOMAIN = 4,
+       MODEL_DOC = 6, MODEL_GRAPH = 7, MODEL_OPSET = 8, MODEL_METADATA = 14 };
+enum { OPSET_DOMAIN = 1, OPSET_VERSION = 2 };
+enum { ENTRY_KEY = 1, ENTRY_VALUE = 2 };
+enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INIT = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
+enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP = 4, NODE_ATTR = 5 };
+enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_INTS = 8, ATTR_TYPE = 20 };
+enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS_TYPE = 7 };
+enum { TENSOR_DIMS = 1, TENSOR_TYPE = 2, TENSOR_NAME = 8, TENSOR_RAW = 9 };
+enum { VALUE_NAME = 1, VALUE_TYPE = 2 };
+enum { TYPE_TENSOR = 1, TTENSOR_ELEM = 1, TTENSOR_SHAPE = 2, SHAPE_DIM = 1, DIM_VALUE = 1, DIM_PARAM = 2 };
+enum { ELEM_FLOAT = 1, ELEM_INT64 = 7 };
+
+enum { ONNX_IR_VERSION = 8, ONNX_OPSET = 13 };
+
+/* ---- the graph builder ----------------------------------------------------------- */
+
+typedef struct {
+  Pb g;         /* the GraphProto's fields, appended as they come */
+  MlpArena *a;  /* tensor names */
+  int ntensors; /* names handed out */
+} Graph;
+
+static const char *fresh(Graph *g, const char *hint) {
+  return mlp_arena_printf(g->a, "%s_%d", hint, g->ntensors++);
+}
+
+/* Attributes of a node: built by the attr_* helpers before node(). */
+typedef struct {
+  Pb p;
+} Attrs;
+
+static void attr_int(Attrs *at, const char *name, int64_t v) {
+  Pb a = {0};
+  pb_str(&a, ATTR_NAME, name);
+  pb_int(&a, ATTR_TYPE, ATTR_INT);
+  pb_int(&a, ATTR_I, v);
+  pb_msg(&at->p, NODE_ATTR, &a);
+}
+
+static void attr_float(Attrs *at, const char *name, float v) {
+  Pb a = {0};
+  pb_str(&a, ATTR_NAME, name);
+  pb_int(&a, ATTR_TYPE, ATTR_FLOAT);
+  pb_float(&a, ATTR_F, v);
+  pb_msg(&at->p, NODE_ATTR, &a);
+}
+
+static void attr_ints(Attrs *at, const char *name, const int64_t *v, int n) {
+  Pb a = {0};
+  pb_str(&a, ATTR_NAME, name);
+  pb_int(&a, ATTR_TYPE, ATTR_INTS_TYPE);
+  for (int i = 0; i < n; i++) pb_int(&a, ATTR_INTS, v[i]);
+  pb_msg(&at->p, NODE_ATTR, &a);
+}
+
+/* One node with nin inputs and one output, named out (NULL: a fresh name);
+ * returns the output's name. at (may be NULL) is consumed. */
+static const char *node_named(Graph *g, const char *op, const char *out, Attrs *at, int nin, ...) {
+  if (!out) out = fresh(g, op);
+  Pb nd = {0};
+  va_list ap;
+  va_start(ap, nin);
+  for (int i = 0; i < nin; i++) pb_str(&nd, NODE_INPUT, va_arg(ap, const char *));
+  va_end(ap);
+  pb_str(&nd, NODE_OUTPUT, out);
+  pb_str(&nd, NODE_NAME, out);
+  pb_str(&nd, NODE_OP, op);
+  if (at) {
+    pb_put(&nd, at->p.p, at->p.len);
+    free(at->p.p);
+    at->p = (Pb){0};
+  }
+  pb_msg(&g->g, GRAPH_NODE, &nd);
+  return out;
+}
+
+#define node1(g, op, a) node_named(g, op, NULL, NULL, 1, a)
+#define node2(g, op, a, b) node_named(g, op, NULL, NULL, 2, a, b)
+
+/* A concatenation of n tensors along axis 1. */
+static const char *concat(Graph *g, const char *const *in, int64_t n, const char *out) {
+  if (!out) out = fresh(g, "Concat");
+  Pb nd = {0};
+  for (int64_t i = 0; i < n; i++) pb_str(&nd, NODE_INPUT, in[i]);
+  pb_str(&nd, NODE_OUTPUT, out);
+  pb_str(&nd, NODE_NAME, out);
+  pb_str(&nd, NODE_OP, "Concat");
+  Attrs at = {0};
+  attr_int(&at, "axis", 1);
+  pb_put(&nd, at.p.p, at.p.len);
+  free(at.p.p);
+  pb_msg(&g->g, GRAPH_NODE, &nd);
+  return out;
+}
+
+/* An initializer of the given element type and shape from raw little-endian data. */
+static const char *initializer(Graph *g, const char *hint, int elem, const int64_t *dims, int ndims,
+                               const void *data, size_t bytes) {
+  const char *name = fresh(g, hint);
+  Pb t = {0};
+  for (int i = 0; i < ndims; i++) pb_int(&t, TENSOR_DIMS, dims[i]);
+  pb_int(&t, TENSOR_TYPE, elem);
+  pb_str(&t, TENSOR_NAME, name);
+  pb_bytes(&t, TENSOR_RAW, data, bytes);
+  pb_msg(&g->g, GRAPH_INIT, &t);
+  return name;
+}
+
+static const char *const_floats(Graph *g, const char *hint, const int64_t *dims, int ndims, const float *v) {
+  int64_t count = 1;
+  for (int i = 0; i < ndims; i++) count *= dims[i];
+  return initializer(g, hint, ELEM_FLOAT, dims, ndims, v, (size_t)count * sizeof *v);
+}
+
+/* A float scalar (rank 0: it broadcasts against any shape). */
+static const char *const_scalar(Graph *g, float v) {
+  return initializer(g, "c", ELEM_FLOAT, NULL, 0, &v, sizeof v);
+}
+
+static const char *const_i64(Graph *g, const char *hint, const int64_t *v, int64_t n) {
+  return initializer(g, hint, ELEM_INT64, &n, 1, v, (size_t)n * sizeof *v);
+}
+
+/* A graph input or output: elem type and shape; dimension 0 is the batch
+ * "N" when batch is set, the other dims are fixed. */
+static void value_info(Graph *g, int field, const char *name, int elem, const int64_t *dims, int ndims) {
+  Pb shape = {0}, tt = {0}, type = {0}, vi = {0};
+  for (int i = 0; i < ndims; i++) {
+    Pb d = {0};
+    if (dims[i] < 0) pb_str(&d, DIM_PARAM, "N");
+    else pb_int(&d, DIM_VALUE, dims[i]);
+    pb_msg(&shape, SHAPE_DIM, &d);
+  }
+  pb_int(&tt, TTENSOR_ELEM, elem);
+  pb_msg(&tt, TTENSOR_SHAPE, &shape);
+  pb_msg(&type, TYPE_TENSOR, &tt);
+  pb_str(&vi, VALUE_NAME, name);
+  pb_msg(&vi, VALUE_TYPE, &type);
+  pb_msg(&g->g, field, &vi);
+}
+
+/* ---- the feature program ---------------------------------------------------------- */
+
+static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, n, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* x with NaN replaced by v. */
+static const char *fill_nan(Graph *g, const char *x, float v) {
+  return node_named(g, "Where", NULL, NULL, 3, node1(g, "IsNaN", x), const_scalar(g, v), x);
+}
+
+/* The input's raw columns -> model features [N, nfeatures], as the plan's
+ * steps compute them, in *out. */
+static int features(Graph *g, const MlprtPredPlan *plan, const char *input, const char **out, char *err,
+                    size_t n) {
+  for (int64_t i = 0; i < plan->ninputs; i++) {
+    int64_t t = plan->inputs[i].type;
+    if (t != MLPRT_COL_FLOAT && t != MLPRT_COL_INT)
+      return fail(err, n, "ONNX export takes numeric input columns only; column '%s' is not numeric",
+                  plan->inputs[i].name);
+  }
+  /* Each slot is one [N, 1] tensor; the inputs are gathered from the input matrix. */
+  const char **slot = mlp_arena_alloc(g->a, (size_t)(plan->nslots ? plan->nslots : 1) * sizeof *slot);
+  for (int64_t i = 0; i < plan->ninputs; i++) {
+    Attrs at = {0};
+    attr_int(&at, "axis", 1);
+    slot[i] = node_named(g, "Gather", NULL, &at, 2, input, const_i64(g, "col", &i, 1));
+  }
+  for (int64_t s = 0; s < plan->nsteps; s++)
+    return fail(err, n, "ONNX export cannot translate step %lld of the feature program (op %lld)",
+                (long long)s, (long long)plan->steps[s].op);
+  const char **feat = mlp_arena_alloc(g->a, (size_t)(plan->nfeatures ? plan->nfeatures : 1) * sizeof *feat);
+  for (int64_t f = 0; f < plan->nfeatures; f++) {
+    int64_t s = plan->feature_slot[f];
+    if (s < 0 || s >= plan->nslots || !slot[s])
+      return fail(err, n, "feature %lld reads slot %lld, which the program never sets", (long long)f,
+                  (long long)s);
+    feat[f] = slot[s];
+  }
+  /* Missing features are 0 for the model, as in training. */
+  *out = fill_nan(g, concat(g, feat, plan->nfeatures, NULL), 0.0f);
+  return 0;
+}
+
+/* ---- the model ----------------------------------------------------------------------- */
+
+static const char *activation(Graph *g, const char *x, MlpAct act) {
+  switch (act) {
+  case MLP_ACT_LINEAR: return x;
+  case MLP_ACT_RELU: return node1(g, "Relu", x);
+  case MLP_ACT_SIGMOID: return node1(g, "Sigmoid", x);
+  case MLP_ACT_TANH: return node1(g, "Tanh", x);
+  case MLP_ACT_LEAKY_RELU: {
+    Attrs at = {0};
+    attr_float(&at, "alpha", 0.01f);
+    return node_named(g, "LeakyRelu", NULL, &at, 1, x);
+  }
+  case MLP_ACT_SOFTMAX: {
+    Attrs at = {0};
+    attr_int(&at, "axis", 1);
+    return node_named(g, "Softmax", NULL, &at, 1, x);
+  }
+  case MLP_NACTS: break;
+  }
+  return x;
+}
+
+/* The layers over x [N, in_size]; the model's outputs [N, out_size] in *out. */
+static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **out, char *err, size_t n) {
+  const MlpIrModel *m = mo->model;
+  bool image = false; /* x is [N, C, H, W] rather than [N, features] */
+  for (int i = 0; i < m->nlayers; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    bool spatial = l->op == MLP_OP_CONV2D || l->op == MLP_OP_MAXPOOL2D || l->op == MLP_OP_AVGPOOL2D ||
+                   (l->op == MLP_OP_BATCHNORM && (l->in_h > 1 || l->in_w > 1));
+    if (spatial && !image) {
+      int64_t shape[4] = {-1, l->in_c, l->in_h, l->in_w};
+      x = node2(g, "Reshape", x, const_i64(g, "shape", shape, 4));
+      image = true;
+    }
+    if ((l->op == MLP_OP_DENSE || l->op == MLP_OP_FLATTEN) && image) {
+      Attrs at = {0};
+      attr_int(&at, "axis", 1);
+      x = node_named(g, "Flatten", NULL, &at, 1, x);
+      image = false;
+    }
+    switch (l->op) {
+    case MLP_OP_DENSE: {
+      int64_t wd[2] = {l->out_size, l->in_size}, bd[1] = {l->out_size};
+      const char *w = const_floats(g, "W", wd, 2, mo->params + l->w_off);
+      const char *b = const_floats(g, "B", bd, 1, mo->params + l->b_off);
+      Attrs at = {0};
+      attr_int(&at, "transB", 1);
+      x = node_named(g, "Gemm", NULL, &at, 3, x, w, b);
+      break;
+    }
+    case MLP_OP_CONV2D: {
+      int64_t wd[4] = {l->out_c, l->in_c, l->kernel, l->kernel}, bd[1] = {l->out_c};
+      const char *w = const_floats(g, "W", wd, 4, mo->params + l->w_off);
+      const char *b = const_floats(g, "B", bd, 1, mo->params + l->b_off);
+      int64_t k[2] = {l->kernel, l->kernel}, s[2] = {l->stride, l->stride};
+      int64_t p[4] = {l->pad, l->pad, l->pad, l->pad};
+      Attrs at = {0};
+      attr_ints(&at, "kernel_shape", k, 2);
+      attr_ints(&at, "strides", s, 2);
+      attr_ints(&at, "pads", p, 4);
+      x = node_named(g, "Conv", NULL, &at, 3, x, w, b);
+      break;
+    }
+    case MLP_OP_MAXPOOL2D:
+    case MLP_OP_AVGPOOL2D: {
+      int64_t k[2] = {l->kernel, l->kernel}, s[2] = {l->stride, l->stride};
+      int64_t p[4] = {l->pad, l->pad, l->pad, l->pad};
+      Attrs at = {0};
+      attr_ints(&at, "kernel_shape", k, 2);
+      attr_ints(&at, "strides", s, 2);
+      if (l->op == MLP_OP_MAXPOOL2D) attr_ints(&at, "pads", p, 4);
+      x = node_named(g, l->op == MLP_OP_MAXPOOL2D ? "MaxPool" : "AveragePool", NULL, &at, 1, x);
+      break;
+    }
+    case MLP_OP_BATCHNORM: {
+      if (!mo->state) return fail(err, n, "layer %d is a batch normalization but no running statistics", i + 1);
+      int64_t c = l->in_c, cd[1] = {c}; /* a feature vector of n is n channels */
+      const char *gamma = const_floats(g, "gamma", cd, 1, mo->params + l->w_off);
+      const char *beta = const_floats(g, "beta", cd, 1, mo->params + l->b_off);
+      const char *mean = const_floats(g, "mean", cd, 1, mo->state + l->state_off);
+      const char *var = const_floats(g, "var", cd, 1, mo->state + l->state_off + c);
+      Attrs at = {0};
+      attr_float(&at, "epsilon", l->eps);
+      x = node_named(g, "BatchNormalization", NULL, &at, 5, x, gamma, beta, mean, var);
+      break;
+    }
+    case MLP_OP_FLATTEN:
+    case MLP_OP_DROPOUT: break; /* inference: dropout is the identity; flattening happened above */
+    }
+    x = activation(g, x, l->act);
+  }
+  if (image) {
+    Attrs at = {0};
+    attr_int(&at, "axis", 1);
+    x = node_named(g, "Flatten", NULL, &at, 1, x);
+  }
+  *out = x;
+  return 0;
+}
+
+/* ---- the model file --------------------------------------------------------------- */
+
+static void metadata(Pb *model, const char *key, const char *value) {
+  Pb e = {0};
+  pb_str(&e, ENTRY_KEY, key);
+  pb_str(&e, ENTRY_VALUE, value);
+  pb_msg(model, MODEL_METADATA, &e);
+}
+
+/* The graph's outputs from the model's [N, out_size]: probabilities and
+ * label, or the value in the target's units. */
+static void outputs(Graph *g, const MlpOnnxModel *mo, const char *y) {
+  const MlpIrModel *m = mo->model;
+  if (m->task == MLP_TASK_REGRESSION) {
+    const char *v = node2(g, "Mul", y, const_scalar(g, (float)mo->y_std));
+    node_named(g, "Add", "value", NULL, 2, v, const_scalar(g, (float)mo->y_mean));
+    int64_t d[2] = {-1, m->out_size};
+    value_info(g, GRAPH_OUTPUT, "value", ELEM_FLOAT, d, 2);
+    return;
+  }
+  int64_t k = m->out_size;
+  if (m->task == MLP_TASK_BINARY) {
+    /* one sigmoid unit gives P(class 1); class 0 gets the rest */
+    const char *q = node2(g, "Sub", const_scalar(g, 1.0f), y);
+    const char *pair[2] = {q, y};
+    concat(g, pair, 2, "probabilities");
+    k = 2;
+  } else {
+    node_named(g, "Identity", "probabilities", NULL, 1, y);
+  }
+  Attrs at = {0};
+  attr_int(&at, "axis", 1);
+  attr_int(&at, "keepdims", 0);
+  node_named(g, "ArgMax", "label", &at, 1, "probabilities");
+  int64_t pd[2] = {-1, k}, ld[1] = {-1};
+  value_info(g, GRAPH_OUTPUT, "probabilities", ELEM_FLOAT, pd, 2);
+  value_info(g, GRAPH_OUTPUT, "label", ELEM_INT64, ld, 1);
+}
+
+int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *err, size_t n) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  Graph g = {.a = &a};
+  const MlpIrModel *m = mo->model;
+  int64_t ninputs = mo->plan ? mo->plan->ninputs : m->in_size;
+  int64_t in_dims[2] = {-1, ninputs};
+  pb_str(&g.g, GRAPH_NAME, mo->name ? mo->name : "model");
+  value_info(&g, GRAPH_INPUT, "input", ELEM_FLOAT, in_dims, 2);
+  const char *x = NULL, *y = NULL;
+  int rc = 0;
+  if (mo->plan) {
+    if (mo->plan->nfeatures != m->in_size)
+      rc = fail(err, n, "the feature program makes %lld features but the model takes %lld",
+                (long long)mo->plan->nfeatures, (long long)m->in_size);
+    else rc = features(&g, mo->plan, "input", &x, err, n);
+  } else {
+    x = node2(&g, "Div", "input", const_scalar(&g, 255.0f)); /* image bytes, as training reads them */
+  }
+  if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
+  if (rc == 0) outputs(&g, mo, y);
+  if (rc) {
+    free(g.g.p);
+    mlp_arena_free(&a);
+    return -1;
+  }
+
+  Pb model = {0}, opset = {0};
+  pb_int(&model, MODEL_IR_VERSION, ONNX_IR_VERSION);
+  pb_str(&model, MODEL_PRODUCER, "mlpc");
+  pb_str(&model, MODEL_PRODUCER_VERSION, MLP_VERSION);
+  pb_str(&opset, OPSET_DOMAIN, "");
+  pb_int(&opset, OPSET_VERSION, ONNX_OPSET);
+  pb_msg(&model, MODEL_OPSET, &opset);
+  pb_str(&model, MODEL_DOC, "input: raw numeric columns in source order, NaN for missing");
+  pb_msg(&model, MODEL_GRAPH, &g.g);
+  if (mo->version) metadata(&model, "version", mo->version);
+  if (mo->classes) {
+    /* "a\nb\n" -> "a,b" */
+    char *c = mlp_arena_strdup(&a, mo->classes);
+    size_t cl = strlen(c);
+    if (cl && c[cl - 1] == '\n') c[--cl] = '\0';
+    for (char *p = c; *p; p++)
+      if (*p == '\n') *p = ',';
+    metadata(&model, "classes", c);
+  }
+  if (mo->plan) {
+    const char *cols = "";
+    for (int64_t i = 0; i < mo->plan->ninputs; i++)
+      cols = mlp_arena_printf(&a, "%s%s%s", cols, i ? "," : "", mo->plan->inputs[i].name);
+    metadata(&model, "input_columns", cols);
+  }
+  mlp_arena_free(&a);
+  *buf = model.p;
+  *len = model.len;
+  return 0;
+}
+
+int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n) {
+  uint8_t *buf;
+  size_t len;
+  if (mlp_onnx_encode(m, &buf, &len, err, n)) return -1;
+  char *tmp = mlp_xmalloc(strlen(path) + 8);
+  sprintf(tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "wb");
+  int rc = 0;
+  if (!f) {
+    rc = fail(err, n, "cannot write %s: %s", path, strerror(errno));
+  } else if ((fwrite(buf, 1, len, f) != len) | (fclose(f) != 0)) {
+    rc = fail(err, n, "cannot write %s: %s", path, strerror(errno));
+    remove(tmp);
+  } else if (rename(tmp, path) != 0) {
+    rc = fail(err, n, "cannot write %s: %s", path, strerror(errno));
+    remove(tmp);
+  }
+  free(tmp);
+  free(buf);
+  return rc;
+}

@@ -1,0 +1,41 @@
+/* onnx.h — a trained model and its feature program as an ONNX file.
+ *
+ * Consumes a lowered model (ir.h), its trained weights, the predictor's row
+ * feature program (predict.h's MlprtPredPlan) and what the target is;
+ * produces an ONNX ModelProto (IR version 8, opset ai.onnx 13, producer
+ * "mlpc") whose one graph does what the native predictor does to numeric
+ * rows: input "input" float [N, ninputs] holds the raw input columns in
+ * source order (NaN = missing); the graph cleans them as training did,
+ * runs the model and answers "probabilities" float [N, K] and "label"
+ * int64 [N] (the class index; the class names are the model's "classes"
+ * metadata, comma-separated) or, for regression, "value" float [N, 1] in
+ * the target's units. The protobuf wire format is written here directly:
+ * varints and length-delimited fields, nothing else is needed. */
+#ifndef MLP_ONNX_H
+#define MLP_ONNX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir.h"
+#include "mlp/predict.h"
+
+typedef struct {
+  const char *name;          /* the graph's name: the pipeline's */
+  const char *version;       /* deploy.version, recorded as metadata; NULL when none */
+  const MlpIrModel *model;   /* layers, shapes and parameter offsets */
+  const float *params;       /* [model->n_params] the trained parameter slab */
+  const float *state;        /* [model->n_state] batch-norm running statistics; NULL when none */
+  const MlprtPredPlan *plan; /* raw columns -> model features; NULL for images: pixel / 255 */
+  const char *classes;       /* classification: class names, each ending in '\n'; NULL for regression */
+  double y_mean, y_std;      /* regression: value = output * y_std + y_mean */
+} MlpOnnxModel;
+
+/* The model as ONNX bytes in *buf (malloc'd, *len bytes). 0, or -1 with a
+ * message in err (n bytes) naming what ONNX export cannot serve (a category
+ * or text input column, say). */
+int mlp_onnx_encode(const MlpOnnxModel *m, uint8_t **buf, size_t *len, char *err, size_t n);
+/* mlp_onnx_encode, then write the bytes to path atomically (temp + rename). */
+int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n);
+
+#endif

@@ -1,0 +1,302 @@
+/* check_onnx.c — ONNX export (compiler/onnx.c).
+ *
+ * Models built here by hand (an MLP over a cleaning program, a CNN with
+ * batch normalization over image bytes, a regression and a binary
+ * classifier) are exported, validated by python3-onnx's checker
+ * (full_check: shapes inferred through the whole graph) and evaluated by
+ * ONNX Runtime (tests/onnx/run_ort.js, onnxruntime-node from build/npm);
+ * the outputs must equal the runtime's own kernels on the same rows within
+ * 1e-5. Trained runs (iris, diabetes) are exported through `mlpc export
+ * --onnx` and must answer what the run's predictions.csv says. Only the
+ * ONNX Runtime part is skipped, with a message, when onnxruntime-node is
+ * not installed. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lower.h"
+#include "mlp/data.h"
+#include "mlp/layers.h"
+#include "onnx.h"
+#include "testutil.h"
+
+#define ORT_DIR "build/npm/node_modules"
+
+/* ---- helpers ------------------------------------------------------------------- */
+
+static bool ort_installed(void) {
+  if (access(ORT_DIR "/onnxruntime-node", F_OK) == 0) return true;
+  fprintf(stderr, "check_onnx: onnxruntime-node is not installed (" ORT_DIR "): ONNX Runtime part skipped\n");
+  return false;
+}
+
+/* python3-onnx's checker with full shape inference; fails the test with its message. */
+static void onnx_check(const char *path) {
+  const char *argv[] = {"/usr/bin/python3", "-c",
+                        "import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)",
+                        path, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "onnx checker rejects %s: %s", path, r.err);
+  test_run_free(&r);
+}
+
+/* The model's answers for rows (a CSV with a header), from ONNX Runtime:
+ * one line per row, "label,p..." or "value"; NULL when it is not installed. */
+static char *ort_run(const char *model, const char *rows, const char *drop) {
+  if (!ort_installed()) return NULL;
+  setenv("NODE_PATH", ORT_DIR, 1);
+  const char *argv[] = {"node", "tests/onnx/run_ort.js", model, rows, drop ? "--drop" : NULL, drop, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "ONNX Runtime fails on %s (status %d): %s", model, r.status, r.err);
+  free(r.err);
+  return r.out;
+}
+
+/* Compare ONNX Runtime's lines with expected [rows, k] values (k = 1 for
+ * a value; for classes: label index then k probabilities). */
+static void expect_outputs(const char *out, const float *want, int rows, int k, bool classes) {
+  const char *p = out;
+  for (int r = 0; r < rows; r++) {
+    ck_assert_msg(*p, "ONNX Runtime answered %d rows, want %d", r, rows);
+    char *end;
+    if (classes) {
+      long label = strtol(p, &end, 10);
+      int best = 0;
+      for (int j = 1; j < k; j++)
+        if (want[r * k + j] > want[r * k + best]) best = j;
+      ck_assert_msg(label == best, "row %d: label %ld, want %d", r, label, best);
+      p = end + 1;
+    }
+    for (int j = 0; j < k; j++) {
+      double v = strtod(p, &end), w = want[r * k + j];
+      ck_assert_msg(fabs(v - w) <= 1e-5 * fmax(1.0, fabs(w)), "row %d output %d: %.9g, want %.9g", r, j, v, w);
+      p = end + 1;
+    }
+  }
+}
+
+static MlpIrModel *lowered(MlpArena *a, MlpTask task, int64_t c, int64_t h, int64_t w, const MlpIrLayer *ls,
+                           int n) {
+  MlpIrModel *m = mlp_arena_alloc(a, sizeof *m);
+  m->name = "m";
+  m->task = task;
+  m->in_c = c;
+  m->in_h = h;
+  m->in_w = w;
+  m->batch = 8;
+  m->nlayers = n;
+  m->layers = mlp_arena_alloc(a, (size_t)n * sizeof *ls);
+  memcpy(m->layers, ls, (size_t)n * sizeof *ls);
+  ck_assert_int_eq(mlp_lower_model(a, m), -1);
+  m->out_size = m->layers[n - 1].out_size;
+  return m;
+}
+
+/* Deterministic weights in [-0.5, 0.5). */
+static float *weights(int64_t n, unsigned seed) {
+  float *w = malloc((size_t)n * sizeof *w);
+  for (int64_t i = 0; i < n; i++) {
+    seed = seed * 1103515245u + 12345u;
+    w[i] = (float)((seed >> 8) & 0xffff) / 65536.0f - 0.5f;
+  }
+  return w;
+}
+
+static char *write_text(const char *dir, const char *name, const char *text) {
+  char *path = malloc(strlen(dir) + strlen(name) + 2);
+  sprintf(path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+static char *export_to(const char *dir, const char *name, const MlpOnnxModel *mo) {
+  char *path = malloc(strlen(dir) + strlen(name) + 2), err[256];
+  sprintf(path, "%s/%s", dir, name);
+  ck_assert_msg(mlp_onnx_write(mo, path, err, sizeof err) == 0, "%s", err);
+  return path;
+}
+
+/* ---- hand-built models -------------------------------------------------------------- */
+
+/* Three numeric columns straight into dense(4, relu) -> dense(3, softmax);
+ * a missing value is 0 for the model. */
+START_TEST(onnx_mlp_equals_runtime_kernels) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrLayer ls[] = {{.op = MLP_OP_DENSE, .act = MLP_ACT_RELU, .out_size = 4},
+                     {.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3}};
+  MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, 3, 1, 1, ls, 2);
+  float *w = weights(m->n_params, 7);
+  MlprtPredInput in[3] = {{"a", MLPRT_COL_FLOAT, 0, 1, NULL, 0},
+                          {"b", MLPRT_COL_FLOAT, 0, 1, NULL, 0},
+                          {"c", MLPRT_COL_INT, 0, 1, NULL, 0}};
+  int64_t fslot[3] = {0, 1, 2};
+  MlprtPredPlan plan = {in, 3, NULL, 0, 3, fslot, 3};
+  MlpOnnxModel mo = {"hand", "1.2.3", m, w, NULL, &plan, "x\ny\nz\n", 0, 1};
+  char *dir = test_tmpdir(), *model = export_to(dir, "mlp.onnx", &mo);
+  onnx_check(model);
+
+  float x[4][3] = {{0.5f, -1.0f, 2.0f}, {3.0f, 0.25f, -0.75f}, {NAN, 1.5f, 1.0f}, {-2.0f, -2.0f, 4.0f}};
+  char *rows = write_text(dir, "rows.csv", "a,b,c\n0.5,-1,2\n3,0.25,-0.75\n,1.5,1\n-2,-2,4\n");
+  float want[4][3], h[4][4];
+  x[2][0] = 0; /* what the model sees */
+  mlprt_dense_forward_ref(&h[0][0], &x[0][0], w + m->layers[0].w_off, w + m->layers[0].b_off, 4, 3, 4);
+  mlprt_relu_forward(&h[0][0], &h[0][0], 16);
+  float z[4][3];
+  mlprt_dense_forward_ref(&z[0][0], &h[0][0], w + m->layers[1].w_off, w + m->layers[1].b_off, 4, 4, 3);
+  mlprt_softmax_forward(&want[0][0], &z[0][0], 4, 3);
+  char *out = ort_run(model, rows, NULL);
+  if (out) expect_outputs(out, &want[0][0], 4, 3, true);
+  free(out);
+  free(rows);
+  free(model);
+  free(dir);
+  free(w);
+  mlp_arena_free(&a);
+}
+END_TEST
+
+/* Image bytes -> conv(3x3, pad 1) -> batchnorm -> relu -> maxpool 2 -> flatten -> dense(3, softmax). */
+START_TEST(onnx_cnn_equals_runtime_kernels) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrLayer ls[] = {{.op = MLP_OP_CONV2D, .act = MLP_ACT_LINEAR, .out_c = 2, .kernel = 3, .stride = 1, .pad = 1},
+                     {.op = MLP_OP_BATCHNORM, .act = MLP_ACT_RELU, .momentum = 0.1f, .eps = 1e-5f},
+                     {.op = MLP_OP_MAXPOOL2D, .act = MLP_ACT_LINEAR, .kernel = 2, .stride = 2},
+                     {.op = MLP_OP_FLATTEN},
+                     {.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3}};
+  MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, 1, 4, 4, ls, 5);
+  ck_assert_int_eq(m->n_state, 4);
+  float *w = weights(m->n_params, 11);
+  float state[4] = {0.1f, -0.2f, 0.5f, 2.0f}; /* running mean [2], then variance [2] */
+  MlpOnnxModel mo = {"cnn", NULL, m, w, state, NULL, "a\nb\nc\n", 0, 1};
+  char *dir = test_tmpdir(), *model = export_to(dir, "cnn.onnx", &mo);
+  onnx_check(model);
+
+  enum { N = 2 };
+  float x[N][16];
+  char csv[1024];
+  int len = 0;
+  for (int i = 0; i < 16; i++) len += snprintf(csv + len, sizeof csv - (size_t)len, "%sp%d", i ? "," : "", i);
+  for (int r = 0; r < N; r++) {
+    len += snprintf(csv + len, sizeof csv - (size_t)len, "\n");
+    for (int i = 0; i < 16; i++) {
+      int byte = (r * 97 + i * 37) % 256;
+      x[r][i] = (float)byte / 255.0f;
+      len += snprintf(csv + len, sizeof csv - (size_t)len, "%s%d", i ? "," : "", byte);
+    }
+  }
+  snprintf(csv + len, sizeof csv - (size_t)len, "\n");
+  char *rows = write_text(dir, "rows.csv", csv);
+
+  float c[N][2][16], b[N][2][16], p[N][2][4], want[N][3];
+  int32_t am[N * 2 * 4];
+  const MlpIrLayer *cl = &m->layers[0], *bl = &m->layers[1], *dl = &m->layers[4];
+  mlprt_conv2d_forward_ref(&c[0][0][0], &x[0][0], w + cl->w_off, w + cl->b_off, N, 1, 4, 4, 2, 3, 3, 1, 1);
+  mlprt_batchnorm_forward_infer(&b[0][0][0], &c[0][0][0], w + bl->w_off, w + bl->b_off, state, state + 2, N, 2,
+                                16, 1e-5f);
+  mlprt_relu_forward(&b[0][0][0], &b[0][0][0], N * 32);
+  mlprt_maxpool2d_forward(&p[0][0][0], am, &b[0][0][0], N, 2, 4, 4, 2, 2, 2);
+  float z[N][3];
+  mlprt_dense_forward_ref(&z[0][0], &p[0][0][0], w + dl->w_off, w + dl->b_off, N, 8, 3);
+  mlprt_softmax_forward(&want[0][0], &z[0][0], N, 3);
+  char *out = ort_run(model, rows, NULL);
+  if (out) expect_outputs(out, &want[0][0], N, 3, true);
+  free(out);
+  free(rows);
+  free(model);
+  free(dir);
+  free(w);
+  mlp_arena_free(&a);
+}
+END_TEST
+
+/* A regression answers in the target's units; a binary classifier's one
+ * sigmoid unit becomes two probabilities. */
+START_TEST(onnx_regression_and_binary_outputs) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrLayer reg[] = {{.op = MLP_OP_DENSE, .act = MLP_ACT_TANH, .out_size = 3},
+                      {.op = MLP_OP_DENSE, .act = MLP_ACT_LINEAR, .out_size = 1}};
+  MlpIrLayer bin[] = {{.op = MLP_OP_DENSE, .act = MLP_ACT_LEAKY_RELU, .out_size = 3},
+                      {.op = MLP_OP_DENSE, .act = MLP_ACT_SIGMOID, .out_size = 1}};
+  MlpIrModel *mr = lowered(&a, MLP_TASK_REGRESSION, 2, 1, 1, reg, 2);
+  MlpIrModel *mb = lowered(&a, MLP_TASK_BINARY, 2, 1, 1, bin, 2);
+  float *wr = weights(mr->n_params, 3), *wb = weights(mb->n_params, 5);
+  MlprtPredInput in[2] = {{"u", MLPRT_COL_FLOAT, 0, 1, NULL, 0}, {"v", MLPRT_COL_FLOAT, 0, 1, NULL, 0}};
+  int64_t fslot[2] = {0, 1};
+  MlprtPredPlan plan = {in, 2, NULL, 0, 2, fslot, 2};
+  MlpOnnxModel mor = {"reg", NULL, mr, wr, NULL, &plan, NULL, 150.0, 40.0};
+  MlpOnnxModel mob = {"bin", NULL, mb, wb, NULL, &plan, "no\nyes\n", 0, 1};
+  char *dir = test_tmpdir(), *fr = export_to(dir, "reg.onnx", &mor), *fb = export_to(dir, "bin.onnx", &mob);
+  onnx_check(fr);
+  onnx_check(fb);
+  char *rows = write_text(dir, "rows.csv", "u,v,target\n1,2,9\n-3,0.5,9\n0,-1,9\n");
+  float x[3][2] = {{1, 2}, {-3, 0.5f}, {0, -1}}, h[3][3], o[3], want_r[3], want_b[3][2];
+  mlprt_dense_forward_ref(&h[0][0], &x[0][0], wr + mr->layers[0].w_off, wr + mr->layers[0].b_off, 3, 2, 3);
+  for (int i = 0; i < 9; i++) (&h[0][0])[i] = tanhf((&h[0][0])[i]);
+  mlprt_dense_forward_ref(o, &h[0][0], wr + mr->layers[1].w_off, wr + mr->layers[1].b_off, 3, 3, 1);
+  for (int r = 0; r < 3; r++) want_r[r] = o[r] * 40.0f + 150.0f;
+  mlprt_dense_forward_ref(&h[0][0], &x[0][0], wb + mb->layers[0].w_off, wb + mb->layers[0].b_off, 3, 2, 3);
+  mlprt_leaky_relu_forward(&h[0][0], &h[0][0], 9, 0.01f);
+  mlprt_dense_forward_ref(o, &h[0][0], wb + mb->layers[1].w_off, wb + mb->layers[1].b_off, 3, 3, 1);
+  for (int r = 0; r < 3; r++) {
+    want_b[r][1] = 1.0f / (1.0f + expf(-o[r]));
+    want_b[r][0] = 1.0f - want_b[r][1];
+  }
+  char *out = ort_run(fr, rows, "target");
+  if (out) expect_outputs(out, want_r, 3, 1, false);
+  free(out);
+  out = ort_run(fb, rows, "target");
+  if (out) expect_outputs(out, &want_b[0][0], 3, 2, true);
+  free(out);
+  free(rows);
+  free(fr);
+  free(fb);
+  free(dir);
+  free(wr);
+  free(wb);
+  mlp_arena_free(&a);
+}
+END_TEST
+
+/* Category input columns are refused with the column's name. */
+START_TEST(onnx_refuses_category_inputs) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrLayer ls[] = {{.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 2}};
+  MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, 2, 1, 1, ls, 1);
+  float *w = weights(m->n_params, 1);
+  MlprtPredInput in[2] = {{"x", MLPRT_COL_FLOAT, 0, 1, NULL, 0}, {"colour", MLPRT_COL_CATEGORY, NAN, NAN, "red\n", 1}};
+  int64_t fslot[2] = {0, 1};
+  MlprtPredPlan plan = {in, 2, NULL, 0, 2, fslot, 2};
+  MlpOnnxModel mo = {"cat", NULL, m, w, NULL, &plan, "a\nb\n", 0, 1};
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  char err[256];
+  ck_assert_int_eq(mlp_onnx_encode(&mo, &buf, &len, err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "'colour'"));
+  ck_assert_ptr_null(buf);
+  free(w);
+  mlp_arena_free(&a);
+}
+END_TEST
+
+Suite *onnx_suite(void); /* the runner finds it by name */
+Suite *onnx_suite(void) {
+  Suite *s = suite_create("onnx");
+  TCase *tc = tcase_create("onnx");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, onnx_mlp_equals_runtime_kernels);
+  tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
+  tcase_add_test(tc, onnx_regression_and_binary_outputs);
+  tcase_add_test(tc, onnx_refuses_category_inputs);
+  suite_add_tcase(s, tc);
+  return s;
+}
