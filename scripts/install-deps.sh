@@ -4,12 +4,15 @@
 #
 #   scripts/install-deps.sh          build + test dependencies
 #   scripts/install-deps.sh --peers  also the peers the benchmarks compare with
+#
+# Then ONNX Runtime for node (onnxruntime-node, which the ONNX export tests
+# and the predictor benchmark run) goes into build/npm, from npm, once.
 set -eu
 
 BUILD="build-essential make pkg-config llvm-19-dev libzstd-dev zlib1g-dev \
 flex bison libopenblas-dev libcjson-dev check clang-19 libclang-rt-19-dev valgrind"
-TEST="python3-numpy python3-torch dataset-fashion-mnist python3-vega-datasets"
-PEERS="python3-sklearn python3-pandas python3-onnx hyperfine"
+TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist python3-vega-datasets"
+PEERS="python3-sklearn python3-pandas hyperfine"
 
 want="$BUILD $TEST"
 [ "${1:-}" = "--peers" ] && want="$want $PEERS"
@@ -20,12 +23,27 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
   exit 2
 fi
 
+# Its package's install script downloads GPU libraries, which are not
+# needed here: --ignore-scripts. Without npm the tests skip that part.
+ort_node() {
+  [ -d build/npm/node_modules/onnxruntime-node ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found; the ONNX Runtime checks will be skipped" >&2
+    return 0
+  fi
+  npm install --ignore-scripts --no-audit --no-fund --prefix build/npm onnxruntime-node@1.30.0 >/dev/null 2>&1 ||
+    echo "install-deps: npm could not install onnxruntime-node; the ONNX Runtime checks will be skipped" >&2
+}
+
 missing=""
 for p in $want; do
   st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$st" = "installed" ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+  ort_node
+  exit 0
+fi
 
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=""
@@ -43,3 +61,4 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 echo "install-deps: done"
+ort_node
