@@ -227,8 +227,6 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
   return rc;
 }
 
-/* Load, drop rows without a target, split, clean: the table the features
- * come from. On success *t and *log belong to the caller. */
 /* The column types of a loaded table as "NAME\tTYPE\n" lines (malloc'd):
  * the schema a compiled program loads its data with. */
 static char *schema_text(const MlprtTable *t) {
@@ -241,11 +239,93 @@ static char *schema_text(const MlprtTable *t) {
   return s;
 }
 
+/* The raw ranges and levels of every column but the target over the
+ * training rows, before cleaning: what a predictor's inputs are checked
+ * against (reference.json "inputs"). Numbers (and dates, as epoch seconds;
+ * booleans as 0/1) give min and max, ignoring missing values (null when
+ * none is left); categories and booleans give their levels as text, sorted
+ * bytewise, as the schema lists them, not in the loader's first-seen code
+ * order, which depends on the row order. */
+static cJSON *raw_inputs(const MlprtTable *t, const char *target) {
+  cJSON *arr = cJSON_CreateArray();
+  for (int i = 0; i < t->ncols; i++) {
+    const MlprtColumn *c = &t->cols[i];
+    if (strcmp(c->name, target) == 0) continue;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "column", c->name);
+    cJSON_AddStringToObject(o, "type", mlprt_col_type_name(c->type));
+    double lo = INFINITY, hi = -INFINITY;
+    bool *seen = c->type == MLPRT_COL_CATEGORY ? calloc((size_t)c->levels.n + 1, 1)
+                 : c->type == MLPRT_COL_BOOL   ? calloc(2, 1)
+                                               : NULL;
+    for (int64_t r = 0; r < t->nrows; r++) {
+      if (!mlprt_row_trains(t, r) || mlprt_is_missing(t, i, r)) continue;
+      double v = c->type == MLPRT_COL_DATETIME ? (double)c->t[r] : num_at(c, r);
+      if (c->type == MLPRT_COL_CATEGORY) seen[c->codes[r]] = true;
+      if (c->type == MLPRT_COL_BOOL) seen[c->b[r] != 0] = true;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    bool ranged = c->type != MLPRT_COL_CATEGORY && c->type != MLPRT_COL_TEXT && lo <= hi;
+    cJSON_AddItemToObject(o, "min", ranged ? cJSON_CreateNumber(lo) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "max", ranged ? cJSON_CreateNumber(hi) : cJSON_CreateNull());
+    if (seen) {
+      int nl = c->type == MLPRT_COL_BOOL ? 2 : c->levels.n, k = 0;
+      const char **names = malloc((size_t)(nl ? nl : 1) * sizeof *names);
+      for (int l = 0; l < nl; l++)
+        if (seen[l]) names[k++] = c->type == MLPRT_COL_BOOL ? (l ? "true" : "false") : c->levels.names[l];
+      qsort(names, (size_t)k, sizeof *names, cmp_str);
+      cJSON_AddItemToObject(o, "levels", cJSON_CreateStringArray(names, k));
+      free(names);
+      free(seen);
+    }
+    cJSON_AddItemToArray(arr, o);
+  }
+  return arr;
+}
+
+/* The rows the test metrics come from (the test split, or the validation
+ * split when there is no test split), copied as loaded: test_rows.csv is
+ * written from this copy, which leaves the table's own rows free to be
+ * cleaned. Returns the split it copied. */
+static int keep_raw(const MlprtTable *t, MlprtTable *raw) {
+  int64_t cnt[3];
+  mlprt_split_counts(t, cnt);
+  int s = cnt[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID;
+  uint8_t *keep = malloc((size_t)(t->nrows ? t->nrows : 1));
+  for (int64_t r = 0; r < t->nrows; r++) keep[r] = t->part && t->part[r] == s;
+  MlprtError e;
+  mlprt_table_like(raw, t);
+  mlprt_table_append(raw, t, &e); /* same columns: cannot fail */
+  mlprt_table_filter(raw, keep);
+  mlprt_table_shrink(raw);
+  free(keep);
+  return s;
+}
+
+/* Drop from raw the rows the cleaning chain removed from split s of t;
+ * both keep the loaded order, so the copy ends up row for row in the
+ * order the split's features (and predictions) have. */
+static void align_raw(const MlprtTable *t, int s, MlprtTable *raw) {
+  uint8_t *keep = calloc((size_t)(raw->nrows ? raw->nrows : 1), 1);
+  int64_t i = 0;
+  for (int64_t r = 0; r < t->nrows; r++) {
+    if (!t->part || t->part[r] != s) continue;
+    while (i < raw->nrows && raw->rowid[i] != t->rowid[r]) i++;
+    if (i < raw->nrows) keep[i++] = 1;
+  }
+  mlprt_table_filter(raw, keep);
+  free(keep);
+}
+
 /* Load p's data (path), drop rows without a target, split, and run the
  * cleaning chain. With schema non-NULL, *schema receives the loaded
- * columns' types (schema_text). */
+ * columns' types (schema_text). With raw non-NULL, *raw receives the
+ * tested split's rows as loaded (keep_raw; *raw_split names the split) and
+ * *inputs the training rows' raw ranges (raw_inputs). */
 static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, MlprtCleanLog **log,
-                         int64_t *dropped, char **schema, char *err, size_t n) {
+                         int64_t *dropped, char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
+                         char *err, size_t n) {
   MlprtError e;
   MlprtLoadOpts opts = {.delim = (char)p->delimiter, .no_header = p->no_header != 0};
   if (p->data_format && strcmp(p->data_format, "csv") == 0) opts.format = MLPRT_FMT_CSV;
@@ -307,6 +387,10 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   free(keep);
   *log = mlprt_clean_log_new(path);
   int rc = split_table(p, t, err, n);
+  if (rc == 0 && raw) {
+    *raw_split = keep_raw(t, raw);
+    *inputs = raw_inputs(t, p->target);
+  }
   for (int64_t i = 0; rc == 0 && i < p->nclean; i++) {
     if (run_step(t, &p->clean[i], p->target, *log, &e) != 0) {
       char msg[768];
@@ -315,9 +399,15 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
       rc = -1;
     }
   }
+  if (rc == 0 && raw) align_raw(t, *raw_split, raw);
   if (rc != 0) {
     mlprt_clean_log_free(*log);
     mlprt_table_free(t);
+    if (raw) {
+      mlprt_table_free(raw);
+      cJSON_Delete(*inputs);
+      *inputs = NULL;
+    }
   }
   return rc;
 }
@@ -328,7 +418,7 @@ int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes,
   MlprtCleanLog *log;
   int64_t dropped;
   *schema = NULL;
-  if (prepare_table(p, p->data_path, &t, &log, &dropped, schema, err, n) != 0) {
+  if (prepare_table(p, p->data_path, &t, &log, &dropped, schema, NULL, NULL, NULL, err, n) != 0) {
     free(*schema);
     *schema = NULL;
     return -1;
@@ -446,6 +536,7 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   }
   const uint8_t *part = lt.part;
   for (int64_t r = 0; r < rows; r++) d->n[part[r]]++;
+  d->raw_split = d->n[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID;
   int64_t pos[3] = {0, 0, 0};
   for (int s = 0; s < 3; s++) {
     size_t nr = (size_t)(d->n[s] ? d->n[s] : 1);
@@ -487,7 +578,8 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, path, &t, &log, &dropped, NULL, err, n) != 0) return -1;
+  if (prepare_table(p, path, &t, &log, &dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, err, n) != 0)
+    return -1;
   sha256_sources(path, d->sha256);
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
@@ -610,6 +702,9 @@ void mlprt_prep_free(MlprtDataset *d) {
   for (int i = 0; i < d->nclasses; i++) free(d->class_names[i]);
   free(d->class_names);
   cJSON_Delete(d->cleaning);
+  mlprt_table_free(&d->raw);
+  cJSON_Delete(d->inputs);
+  free(d->schema);
   memset(d, 0, sizeof *d);
 }
 
@@ -621,7 +716,7 @@ int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, 
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, path, &t, &log, &dropped, NULL, err, n) != 0) return -1;
+  if (prepare_table(p, path, &t, &log, &dropped, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
   mlprt_clean_log_free(log);
   int rc = 0;
   if (mlprt_mkdirs(dir) != 0) {

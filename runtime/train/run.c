@@ -61,6 +61,8 @@ struct MlprtRun {
   int64_t *confusion;      /* [classes, classes] the last evaluation's counts, true class by row */
   int64_t *best_confusion; /* [classes, classes] the test counts of the best job */
   int64_t best_job;        /* the job whose weights.bin was kept, -1 before any */
+  float *kept_test_out;    /* [tested rows, K] that job's outputs on the rows of test_rows.csv */
+  float *kept_train_out;   /* [training rows, K] and on the training rows, for reference.json */
   double best_objective;
   double *trial_objective; /* cross-validation: each trial's mean objective (lower is better) */
   int64_t best_trial;
@@ -577,6 +579,25 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   res->fit_done = true;
 }
 
+/* The current weights' outputs on every row of split s, into out
+ * ([rows, K], malloc'd here). */
+static float *split_outputs(MlprtRun *r, int64_t job, int s) {
+  const MlprtModel *m = model_of(r, job);
+  unsigned char *base = r->arenas[r->jobs[job].model].base;
+  const MlprtDataset *d = &r->data;
+  int64_t n = d->n[s];
+  float *res = malloc((size_t)(n ? n : 1) * (size_t)d->K * sizeof *res);
+  float *x = (float *)(base + m->x_off);
+  const float *out = (const float *)(base + m->out_off);
+  for (int64_t start = 0; start < n; start += m->batch) {
+    int64_t nb = n - start < m->batch ? n - start : m->batch;
+    for (int64_t i = 0; i < nb; i++) mlprt_dataset_row(d, s, start + i, x + i * d->F);
+    m->forward(base, nb, 0, 0, 0);
+    memcpy(res + start * d->K, out, (size_t)(nb * d->K) * sizeof *res);
+  }
+  return res;
+}
+
 /* A job's validation objective, oriented so that lower is better. */
 static double objective_of(const MlprtRun *r, const JobResult *res) {
   switch (r->p->objective) {
@@ -616,6 +637,11 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
     memcpy(w + pb, a->base + m->state_off, sb);
     write_file(r, "weights.bin", w, pb + sb);
     free(w);
+    /* The predictor's artifacts describe these weights. */
+    free(r->kept_test_out);
+    free(r->kept_train_out);
+    r->kept_test_out = split_outputs(r, job, r->data.raw_split);
+    r->kept_train_out = split_outputs(r, job, MLPRT_TRAIN);
     if (r->confusion) {
       size_t nc = (size_t)r->data.nclasses;
       memcpy(r->best_confusion, r->confusion, nc * nc * sizeof *r->confusion);
@@ -861,6 +887,22 @@ int mlprt_run_close(MlprtRun *r) {
     cJSON_Delete(bj);
     add_artifact(r, arts, p->report);
   }
+  if (r->kept_test_out) {
+    cJSON *bj = job_json(r, best);
+    MlprtArtifacts art = {.p = p,
+                          .d = &r->data,
+                          .dir = r->out,
+                          .data_path = r->data_path,
+                          .task = p->models[r->jobs[best].model].task,
+                          .model = &p->models[r->jobs[best].model],
+                          .test_out = r->kept_test_out,
+                          .train_out = r->kept_train_out,
+                          .job = bj,
+                          .manifest = root};
+    char err[1024];
+    if (mlprt_artifacts_write(&art, arts, err, sizeof err) != 0) die(r, "%s", err);
+    cJSON_Delete(bj);
+  }
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
   if (!r->cli.quiet) printf("run directory: %s\n", r->out);
@@ -870,6 +912,8 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->perm);
   free(r->confusion);
   free(r->best_confusion);
+  free(r->kept_test_out);
+  free(r->kept_train_out);
   free(r->fold_of);
   free(r->trial_objective);
   free(r->metrics);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mlp/data.h"
 #include "mlp/run.h"
 
 /* Train, validation and test rows as dense float matrices, or, for IDX
@@ -26,6 +27,11 @@ typedef struct {
   char **class_names;    /* [nclasses] */
   char sha256[65];       /* of the data file */
   cJSON *cleaning;       /* what was fitted, for cleaning.json */
+  /* For predictors (artifacts.c); tables only, IDX images keep their bytes. */
+  int raw_split;         /* the split the test metrics come from: MLPRT_TEST, or MLPRT_VALID without one */
+  MlprtTable raw;        /* that split's rows as loaded, before cleaning, in the split's row order */
+  cJSON *inputs;         /* reference.json "inputs": the training rows' raw ranges and levels */
+  char *schema;          /* the columns as loaded, "NAME\tTYPE\n" each */
 } MlprtDataset;
 
 /* Row `row` of split s as floats into out (F). */
@@ -40,6 +46,25 @@ void mlprt_prep_free(MlprtDataset *d);
  * target) of each split written to dir/train.csv, dir/validation.csv and
  * dir/test.csv through the data step's CSV export. 0, or -1 with a message. */
 int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, char *err, size_t n);
+
+/* What the predictor's artifacts are made from (artifacts.c). */
+typedef struct {
+  const MlprtProgram *p;
+  const MlprtDataset *d;
+  const char *dir;         /* the run directory */
+  const char *data_path;   /* the source the run read */
+  int64_t task;            /* MLPRT_TASK_* of the kept job's model */
+  const MlprtModel *model; /* the kept job's model */
+  const float *test_out;   /* [d->n[d->raw_split], d->K] the kept job's outputs on the tested rows */
+  const float *train_out;  /* [d->n[MLPRT_TRAIN], d->K] its outputs on the training rows */
+  const cJSON *job;        /* the kept job as the manifest lists it (its hyperparameters) */
+  const cJSON *manifest;   /* the manifest so far (data, metrics) */
+} MlprtArtifacts;
+
+/* Write test_rows.csv, predictions.csv, reference.json and then
+ * MODEL_CARD.md (which lists the digests in arts so far) into a->dir,
+ * adding each one's SHA-256 to arts. 0, or -1 with a message. */
+int mlprt_artifacts_write(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n);
 
 /* What report.html shows. */
 typedef struct {

@@ -3,11 +3,14 @@
  * the run directory's test_rows.csv, predictions.csv, reference.json and
  * MODEL_CARD.md checked against the source file and the manifest. */
 #include <check.h>
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mlp/data.h"
+#include "mlp/run.h"
 #include "testutil.h"
 
 /* A one-column table whose value in row r is 10 * id, ids 1..n. */
@@ -72,11 +75,212 @@ START_TEST(artifacts_rowids_follow_rows) {
 }
 END_TEST
 
+/* ---- a trained run's artifacts ------------------------------------------------ */
+
+static char *path_of(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}
+
+static char *read_in(const char *dir, const char *name) {
+  char *p = path_of(dir, name);
+  char *text = test_read_file(p, NULL);
+  ck_assert_msg(text != NULL, "%s is missing", p);
+  free(p);
+  return text;
+}
+
+/* The lines of text (modified in place), without their newlines; *n
+ * receives the count. The files here quote nothing, so a line is a row. */
+static char **lines_of(char *text, int *n) {
+  int cap = 16;
+  char **v = malloc((size_t)cap * sizeof *v);
+  *n = 0;
+  for (char *s = text; *s;) {
+    char *nl = strchr(s, '\n');
+    if (nl) *nl = 0;
+    if (*n == cap) v = realloc(v, (size_t)(cap *= 2) * sizeof *v);
+    v[(*n)++] = s;
+    if (!nl) break;
+    s = nl + 1;
+  }
+  return v;
+}
+
+/* Field i of a comma-separated line, into buf. */
+static const char *field(const char *line, int i, char *buf, size_t n) {
+  for (; i > 0 && line; i--) {
+    line = strchr(line, ',');
+    if (line) line++;
+  }
+  ck_assert_ptr_nonnull(line);
+  size_t len = strcspn(line, ",");
+  ck_assert_uint_lt(len, n);
+  memcpy(buf, line, len);
+  buf[len] = 0;
+  return buf;
+}
+
+static const cJSON *get(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  ck_assert_msg(v != NULL, "no '%s'", key);
+  return v;
+}
+
+/* Train examples/iris.mlp into a fresh directory; returns the run directory. */
+static char *train_iris(void) {
+  char *dir = test_tmpdir();
+  char *prog = path_of(dir, "iris"), *run = path_of(dir, "run");
+  const char *build[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", prog, NULL};
+  TestRun b = test_run(build, NULL);
+  ck_assert_msg(b.status == 0, "%s", b.err);
+  test_run_free(&b);
+  const char *train[] = {prog, "--out", run, "--quiet", NULL};
+  TestRun t = test_run(train, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  free(prog);
+  free(dir);
+  return run;
+}
+
+START_TEST(artifacts_iris_rows_and_predictions) {
+  char *run = train_iris();
+  char *mtext = read_in(run, "manifest.json");
+  cJSON *man = cJSON_Parse(mtext);
+  ck_assert_ptr_nonnull(man);
+  int ntest = (int)get(get(man, "data"), "test")->valuedouble;
+  double acc = get(get(get(man, "metrics"), "test"), "accuracy")->valuedouble;
+  ck_assert_int_gt(ntest, 0);
+
+  /* The source, read here on its own: line r is data row r. */
+  char *stext = test_read_file("examples/data/iris.csv", NULL);
+  ck_assert_ptr_nonnull(stext);
+  int nsrc, nrows, npred;
+  char **src = lines_of(stext, &nsrc);
+  char *rtext = read_in(run, "test_rows.csv"), *ptext = read_in(run, "predictions.csv");
+  char **rows = lines_of(rtext, &nrows), **pred = lines_of(ptext, &npred);
+  ck_assert_str_eq(rows[0], src[0]);
+  ck_assert_str_eq(pred[0], "row,label,p_setosa,p_versicolor,p_virginica");
+  ck_assert_int_eq(nrows - 1, ntest);
+  ck_assert_int_eq(npred - 1, ntest);
+  char a[64], b[64];
+  int correct = 0;
+  for (int i = 1; i <= ntest; i++) {
+    int id = atoi(field(pred[i], 0, a, sizeof a));
+    ck_assert_int_ge(id, 1);
+    ck_assert_int_lt(id, nsrc);
+    /* The raw row is the source's row with that id: the same floats, the
+     * same species. */
+    for (int c = 0; c < 4; c++)
+      ck_assert_msg(strtof(field(rows[i], c, a, sizeof a), NULL) ==
+                        strtof(field(src[id], c, b, sizeof b), NULL),
+                    "row %d column %d: %s against %s", id, c, a, b);
+    ck_assert_str_eq(field(rows[i], 4, a, sizeof a), field(src[id], 4, b, sizeof b));
+    correct += strcmp(field(pred[i], 1, a, sizeof a), b) == 0;
+    /* The probabilities are a distribution whose largest is the label. */
+    double sum = 0, top = -1;
+    int arg = -1;
+    for (int k = 0; k < 3; k++) {
+      double p = strtod(field(pred[i], 2 + k, a, sizeof a), NULL);
+      sum += p;
+      if (p > top) top = p, arg = k;
+    }
+    ck_assert_double_eq_tol(sum, 1, 1e-5);
+    static const char *const classes[] = {"setosa", "versicolor", "virginica"};
+    ck_assert_str_eq(field(pred[i], 1, a, sizeof a), classes[arg]);
+  }
+  ck_assert_double_eq_tol((double)correct / ntest, acc, 1e-9);
+  free(src);
+  free(rows);
+  free(pred);
+  free(stext);
+  free(rtext);
+  free(ptext);
+  cJSON_Delete(man);
+  free(mtext);
+  free(run);
+}
+END_TEST
+
+static double sum_of(const cJSON *arr) {
+  double s = 0;
+  const cJSON *v;
+  cJSON_ArrayForEach(v, arr) s += v->valuedouble;
+  return s;
+}
+
+START_TEST(artifacts_iris_reference_card_hashes) {
+  char *run = train_iris();
+  char *mtext = read_in(run, "manifest.json");
+  cJSON *man = cJSON_Parse(mtext);
+  int nfeat = (int)get(get(man, "data"), "features")->valuedouble;
+  char *reftext = read_in(run, "reference.json");
+  cJSON *ref = cJSON_Parse(reftext);
+  ck_assert_ptr_nonnull(ref);
+  /* Inputs: the four measurements (not the target), raw ranges. */
+  const cJSON *inputs = get(ref, "inputs");
+  ck_assert_int_eq(cJSON_GetArraySize(inputs), 4);
+  const cJSON *in0 = cJSON_GetArrayItem(inputs, 0);
+  ck_assert_str_eq(get(in0, "column")->valuestring, "sepal_length");
+  ck_assert_double_le(get(in0, "min")->valuedouble, get(in0, "max")->valuedouble);
+  ck_assert(get(in0, "min")->valuedouble >= 4.3f && get(in0, "max")->valuedouble <= 7.9f);
+  /* Features: 9 rising edges and 10 fractions summing to 1 per feature. */
+  const cJSON *feat = get(ref, "features");
+  ck_assert_int_eq(get(feat, "bins")->valueint, 10);
+  ck_assert_int_eq(cJSON_GetArraySize(get(feat, "edges")), nfeat);
+  ck_assert_int_eq(cJSON_GetArraySize(get(feat, "fractions")), nfeat);
+  for (int f = 0; f < nfeat; f++) {
+    const cJSON *e = cJSON_GetArrayItem(get(feat, "edges"), f);
+    const cJSON *fr = cJSON_GetArrayItem(get(feat, "fractions"), f);
+    ck_assert_int_eq(cJSON_GetArraySize(e), 9);
+    ck_assert_int_eq(cJSON_GetArraySize(fr), 10);
+    for (int i = 1; i < 9; i++)
+      ck_assert_double_le(cJSON_GetArrayItem(e, i - 1)->valuedouble, cJSON_GetArrayItem(e, i)->valuedouble);
+    ck_assert_double_eq_tol(sum_of(fr), 1, 1e-12);
+  }
+  const cJSON *pf = get(get(ref, "predictions"), "fractions");
+  ck_assert_int_eq(cJSON_GetArraySize(pf), 3);
+  ck_assert_double_eq_tol(sum_of(pf), 1, 1e-12);
+  ck_assert_ptr_nonnull(strstr(get(ref, "schema")->valuestring, "species\t"));
+  /* The card has every section. */
+  char *card = read_in(run, "MODEL_CARD.md");
+  static const char *const sections[] = {"## Model\n",           "## Intended use\n", "## Data\n",
+                                         "## Architecture\n",    "## Hyperparameters\n", "## Metrics\n",
+                                         "## Limitations\n",     "## Files\n",         "- Version: 1.0.0\n"};
+  for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+    ck_assert_msg(strstr(card, sections[i]) != NULL, "no '%s' in the card", sections[i]);
+  /* Every artifact's digest matches its file, the new ones included. */
+  const cJSON *arts = get(man, "artifacts"), *art;
+  static const char *const wanted[] = {"test_rows.csv", "predictions.csv", "reference.json", "MODEL_CARD.md"};
+  for (size_t i = 0; i < 4; i++) ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(arts, wanted[i]));
+  cJSON_ArrayForEach(art, arts) {
+    char *p = path_of(run, art->string), hex[65];
+    ck_assert_int_eq(mlprt_sha256_file(p, hex), 0);
+    ck_assert_msg(strcmp(hex, art->valuestring) == 0, "%s: digest differs", art->string);
+    free(p);
+  }
+  free(card);
+  cJSON_Delete(ref);
+  free(reftext);
+  cJSON_Delete(man);
+  free(mtext);
+  free(run);
+}
+END_TEST
+
 Suite *artifacts_suite(void); /* the runner finds it by name */
 Suite *artifacts_suite(void) {
   Suite *s = suite_create("artifacts");
   TCase *tc = tcase_create("rowid");
   tcase_add_test(tc, artifacts_rowids_follow_rows);
   suite_add_tcase(s, tc);
+  TCase *run = tcase_create("run");
+  tcase_set_timeout(run, 60);
+  tcase_add_test(run, artifacts_iris_rows_and_predictions);
+  tcase_add_test(run, artifacts_iris_reference_card_hashes);
+  suite_add_tcase(s, run);
   return s;
 }
