@@ -141,8 +141,17 @@ int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en) {
 #endif
 
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
-  const char *argv[] = {"cc",      "-o",  exe_path, obj_path,    lib_path, "-lopenblas",
-                        "-lcjson", "-lz", "-lm",    "-lpthread", SANITIZE, NULL};
+  return mlp_emit_link_flags(obj_path, lib_path, exe_path, NULL, err, n);
+}
+
+int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
+                        const char *const *flags, char *err, size_t n) {
+  enum { MAX_FLAGS = 8 };
+  const char *argv[12 + MAX_FLAGS] = {"cc", "-o", exe_path, obj_path, lib_path, "-lopenblas", "-lcjson",
+                                      "-lz", "-lm", "-lpthread"};
+  int argc = 10;
+  for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
+  argv[argc] = SANITIZE; /* NULL ends the list when there is none */
   pid_t pid;
   int rc = posix_spawnp(&pid, "cc", NULL, NULL, (char *const *)argv, environ);
   if (rc != 0) {

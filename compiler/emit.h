@@ -36,5 +36,8 @@ int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en);
 
 /* cc OBJ LIB -o EXE with the runtime's libraries. 0, or -1 with a message. */
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n);
+/* The same with extra linker driver flags (NULL-terminated list, or NULL). */
+int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
+                        const char *const *flags, char *err, size_t n);
 
 #endif
