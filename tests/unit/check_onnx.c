@@ -4,12 +4,12 @@
  * batch normalization over image bytes, a regression and a binary
  * classifier) are exported, validated by python3-onnx's checker
  * (full_check: shapes inferred through the whole graph) and evaluated by
- * ONNX Runtime (tests/onnx/run_ort.js, onnxruntime-node from build/npm);
- * the outputs must equal the runtime's own kernels on the same rows within
- * 1e-5. Trained runs (iris, diabetes) are exported through `mlpc export
- * --onnx` and must answer what the run's predictions.csv says. Only the
- * ONNX Runtime part is skipped, with a message, when onnxruntime-node is
- * not installed. */
+ * python3-onnx's reference evaluator (tests/onnx/run_ref.py; onnx >= 1.13)
+ * and by ONNX Runtime (tests/onnx/run_ort.js, onnxruntime-node from
+ * build/npm); the outputs must equal the runtime's own kernels on the same
+ * rows within 1e-5. Trained runs (iris, diabetes) are exported through
+ * `mlpc export --onnx` and must answer what the run's predictions.csv says.
+ * An evaluator that is not installed is skipped with a message on stderr. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,12 +27,6 @@
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static bool ort_installed(void) {
-  if (access(ORT_DIR "/onnxruntime-node", F_OK) == 0) return true;
-  fprintf(stderr, "check_onnx: onnxruntime-node is not installed (" ORT_DIR "): ONNX Runtime part skipped\n");
-  return false;
-}
-
 /* python3-onnx's checker with full shape inference; fails the test with its message. */
 static void onnx_check(const char *path) {
   const char *argv[] = {"/usr/bin/python3", "-c",
@@ -43,38 +37,63 @@ static void onnx_check(const char *path) {
   test_run_free(&r);
 }
 
-/* The model's answers for rows (a CSV with a header), from ONNX Runtime:
- * one line per row, "label,p..." or "value"; NULL when it is not installed. */
-static char *ort_run(const char *model, const char *rows, const char *drop) {
-  if (!ort_installed()) return NULL;
+/* An evaluator's answers for rows (a CSV with a header, drop: the column
+ * left out), one line per row, "label,p..." or "value"; NULL, after saying
+ * why on stderr, when the evaluator is not installed (its exit status 2). */
+static char *evaluate(const char *evaluator, const char *model, const char *rows, const char *drop) {
+  bool ort = strcmp(evaluator, "ort") == 0;
+  if (ort && access(ORT_DIR "/onnxruntime-node", F_OK) != 0) {
+    fprintf(stderr, "check_onnx: onnxruntime-node is not installed in " ORT_DIR
+                    " (make deps installs it): the ONNX Runtime check is skipped\n");
+    return NULL;
+  }
   setenv("NODE_PATH", ORT_DIR, 1);
-  const char *argv[] = {"node", "tests/onnx/run_ort.js", model, rows, drop ? "--drop" : NULL, drop, NULL};
+  const char *argv[] = {ort ? "node" : "/usr/bin/python3", ort ? "tests/onnx/run_ort.js" : "tests/onnx/run_ref.py",
+                        model, rows, drop ? "--drop" : NULL, drop, NULL};
   TestRun r = test_run(argv, NULL);
-  ck_assert_msg(r.status == 0, "ONNX Runtime fails on %s (status %d): %s", model, r.status, r.err);
+  if (r.status == 2) {
+    fprintf(stderr, "check_onnx: %s check skipped: %s", evaluator, r.err);
+    test_run_free(&r);
+    return NULL;
+  }
+  ck_assert_msg(r.status == 0, "%s fails on %s (status %d): %s", evaluator, model, r.status, r.err);
   free(r.err);
   return r.out;
 }
 
-/* Compare ONNX Runtime's lines with expected [rows, k] values (k = 1 for
- * a value; for classes: label index then k probabilities). */
-static void expect_outputs(const char *out, const float *want, int rows, int k, bool classes) {
+/* Compare an evaluator's lines with expected [rows, k] values (k = 1 for
+ * a value; for classes: the label index, then k probabilities). */
+static void expect_lines(const char *evaluator, const char *out, const float *want, int rows, int k,
+                         bool classes) {
   const char *p = out;
   for (int r = 0; r < rows; r++) {
-    ck_assert_msg(*p, "ONNX Runtime answered %d rows, want %d", r, rows);
+    ck_assert_msg(*p, "%s answered %d rows, want %d", evaluator, r, rows);
     char *end;
     if (classes) {
       long label = strtol(p, &end, 10);
       int best = 0;
       for (int j = 1; j < k; j++)
         if (want[r * k + j] > want[r * k + best]) best = j;
-      ck_assert_msg(label == best, "row %d: label %ld, want %d", r, label, best);
+      ck_assert_msg(label == best, "%s row %d: label %ld, want %d", evaluator, r, label, best);
       p = end + 1;
     }
     for (int j = 0; j < k; j++) {
       double v = strtod(p, &end), w = want[r * k + j];
-      ck_assert_msg(fabs(v - w) <= 1e-5 * fmax(1.0, fabs(w)), "row %d output %d: %.9g, want %.9g", r, j, v, w);
+      ck_assert_msg(fabs(v - w) <= 1e-5 * fmax(1.0, fabs(w)), "%s row %d output %d: %.9g, want %.9g", evaluator,
+                    r, j, v, w);
       p = end + 1;
     }
+  }
+}
+
+/* The model's answers on rows under every installed evaluator equal want. */
+static void expect_outputs(const char *model, const char *rows, const char *drop, const float *want, int nrows,
+                           int k, bool classes) {
+  static const char *const evaluators[] = {"reference", "ort"};
+  for (int e = 0; e < 2; e++) {
+    char *out = evaluate(evaluators[e], model, rows, drop);
+    if (out) expect_lines(evaluators[e], out, want, nrows, k, classes);
+    free(out);
   }
 }
 
@@ -151,9 +170,7 @@ START_TEST(onnx_mlp_equals_runtime_kernels) {
   float z[4][3];
   mlprt_dense_forward_ref(&z[0][0], &h[0][0], w + m->layers[1].w_off, w + m->layers[1].b_off, 4, 4, 3);
   mlprt_softmax_forward(&want[0][0], &z[0][0], 4, 3);
-  char *out = ort_run(model, rows, NULL);
-  if (out) expect_outputs(out, &want[0][0], 4, 3, true);
-  free(out);
+  expect_outputs(model, rows, NULL, &want[0][0], 4, 3, true);
   free(rows);
   free(model);
   free(dir);
@@ -206,9 +223,7 @@ START_TEST(onnx_cnn_equals_runtime_kernels) {
   float z[N][3];
   mlprt_dense_forward_ref(&z[0][0], &p[0][0][0], w + dl->w_off, w + dl->b_off, N, 8, 3);
   mlprt_softmax_forward(&want[0][0], &z[0][0], N, 3);
-  char *out = ort_run(model, rows, NULL);
-  if (out) expect_outputs(out, &want[0][0], N, 3, true);
-  free(out);
+  expect_outputs(model, rows, NULL, &want[0][0], N, 3, true);
   free(rows);
   free(model);
   free(dir);
@@ -250,12 +265,8 @@ START_TEST(onnx_regression_and_binary_outputs) {
     want_b[r][1] = 1.0f / (1.0f + expf(-o[r]));
     want_b[r][0] = 1.0f - want_b[r][1];
   }
-  char *out = ort_run(fr, rows, "target");
-  if (out) expect_outputs(out, want_r, 3, 1, false);
-  free(out);
-  out = ort_run(fb, rows, "target");
-  if (out) expect_outputs(out, &want_b[0][0], 3, 2, true);
-  free(out);
+  expect_outputs(fr, rows, "target", want_r, 3, 1, false);
+  expect_outputs(fb, rows, "target", &want_b[0][0], 3, 2, true);
   free(rows);
   free(fr);
   free(fb);

@@ -1,0 +1,47 @@
+"""Evaluate an ONNX model with python3-onnx's reference evaluator.
+
+    run_ref.py MODEL.onnx ROWS.csv [--drop COLUMN]
+
+The same input and output as run_ort.js: ROWS.csv's columns but --drop, in
+file order, as the float input (empty, NA, N/A, null, ?, NaN: missing ->
+NaN); one line per row, "label,p_0,..." or "value". Exit status 2 when the
+installed onnx has no onnx.reference (it arrived in onnx 1.13)."""
+import csv
+import sys
+
+import numpy as np
+import onnx
+
+try:
+    from onnx.reference import ReferenceEvaluator
+except ImportError:
+    sys.stderr.write(f"run_ref: onnx {onnx.__version__} has no reference evaluator\n")
+    sys.exit(2)
+
+MISSING = {"", "NA", "N/A", "null", "?", "NaN", "nan"}
+
+
+def main():
+    args = sys.argv[1:]
+    drop = None
+    if "--drop" in args:
+        i = args.index("--drop")
+        drop = args[i + 1]
+        del args[i:i + 2]
+    model, rows = args
+    with open(rows, newline="") as f:
+        r = list(csv.reader(f))
+    keep = [i for i, h in enumerate(r[0]) if h != drop]
+    x = np.array([[np.nan if row[i].strip() in MISSING else float(row[i]) for i in keep] for row in r[1:]],
+                 dtype=np.float32)
+    m = onnx.load(model)
+    out = dict(zip([o.name for o in m.graph.output], ReferenceEvaluator(m).run(None, {"input": x})))
+    if "value" in out:
+        for v in out["value"][:, 0]:
+            print(f"{v:.9g}")
+    else:
+        for label, p in zip(out["label"], out["probabilities"]):
+            print(",".join([str(int(label))] + [f"{v:.9g}" for v in p]))
+
+
+main()
