@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "mlp/clean.h"
+#include "mlp/run.h"
 
 /* ---- the feature program ----------------------------------------------------- */
 
@@ -42,16 +43,55 @@ typedef struct {
 /* One instruction of the per-row feature program. The program works on
  * slots (one per column of the cleaning chain's table as it evolves: the
  * inputs first, then the columns steps add) and mirrors, value for value,
- * what the training program's cleaning did to a test row. The operations
- * (op) are defined by the runtime (runtime/predict/); src, dst and n are
- * slot indices and counts, a and b the fitted numbers, text the fitted
- * strings (levels, vocabulary), each ending in '\n'. */
+ * what the training program's cleaning did to a test row. src, dst and n
+ * are slot indices and counts, a and b the fitted numbers, text the fitted
+ * strings (levels), each ending in '\n'. A slot holds a float (numbers and
+ * booleans as 0/1, NaN missing), a text (categories and text, NULL
+ * missing) or a date (epoch seconds), by the type of its column. */
 typedef struct {
-  int64_t op;
+  int64_t op;         /* MLPRT_PSTEP_* */
   int64_t src, dst, n;
   double a, b;
   const char *text;
 } MlprtPredStep;
+
+/* The operations, with the float arithmetic of the cleaning ops they
+ * replay (runtime/data/). Ops that change a column in place have
+ * dst == src. The values are compiled into predictors: new ops go last. */
+enum {
+  /* impute: a missing src takes the fill value; n is src's MlprtColType:
+   * floats and booleans take (float)a, dates (int64_t)a, texts text
+   * (without its '\n') */
+  MLPRT_PSTEP_FILL,
+  /* impute's indicator column: dst = 1 when src is missing, else 0; n is
+   * src's MlprtColType */
+  MLPRT_PSTEP_INDICATOR,
+  /* impute drop_row: training dropped rows missing src; the predictor
+   * rejects them */
+  MLPRT_PSTEP_REQUIRE,
+  /* clip_outliers: src clipped to [(float)a, (float)b]; NaN stays NaN */
+  MLPRT_PSTEP_CLIP,
+  /* standardize, minmax, robust_scale: src = (src - (float)a) * (float)(1.0 / b) */
+  MLPRT_PSTEP_SCALE,
+  /* log1p: src = log1pf(src); src <= -1 becomes NaN */
+  MLPRT_PSTEP_LOG1P,
+  /* IDX pixels: src = src / (float)a (a = 255) */
+  MLPRT_PSTEP_DIV,
+  /* a number, boolean or date made a category before encoding: dst = the
+   * text of src as mlprt_cell_str writes it; n is src's MlprtColType */
+  MLPRT_PSTEP_TEXT,
+  /* onehot: slots dst .. dst + n - 1 are 1 for src's level among text's
+   * levels (sorted bytewise), else 0; with a = 1 the last of them is the
+   * unknown bucket, 1 for a level training never saw; missing: all 0 */
+  MLPRT_PSTEP_ONEHOT,
+  /* ordinal: dst = the index of src among text's n levels, NaN when
+   * missing or unseen */
+  MLPRT_PSTEP_ORDINAL,
+  /* hash_encode: slots dst .. dst + n - 1 are 0 but bucket
+   * mlprt_hash_bytes64(src) % n (FNV-1a, mixed), which is 1; missing: all 0 */
+  MLPRT_PSTEP_HASH,
+  MLPRT_PSTEP_NOPS
+};
 
 /* The whole row transform: raw input columns -> model features. */
 typedef struct {
@@ -64,14 +104,30 @@ typedef struct {
   int64_t nfeatures;
 } MlprtPredPlan;
 
-/* Build the plan of a trained run at export time from the loaded schema
- * ("NAME\tTYPE\n" each, as compiled into the training program), the target
- * column, the fitted steps (mlprt_fits_read of cleaning.json) and the raw
- * ranges and levels the training run recorded. The plan and its strings are
+/* What the plan is built from, at export time. */
+typedef struct {
+  const char *schema;            /* the loaded columns, "NAME\tTYPE\n" each (reference.json "schema"), the
+                                    target among them */
+  const char *target;            /* the target column (not an input) */
+  const MlprtFit *fits;          /* cleaning.json's fitted steps, in order (mlprt_fits_read) */
+  int64_t nfits;
+  const MlprtCleanStep *clean;   /* the spec's cleaning chain (run.h), for the steps that fit nothing
+                                    (drop_columns) and the encodings' coercions; NULL: the fits alone */
+  int64_t nclean;
+  const MlprtPredInput *inputs;  /* reference.json "inputs" (training ranges and levels, by name);
+                                    NULL: unknown (no range or level checks) */
+  int64_t ninputs;
+  int64_t image_pixels;          /* > 0: an IDX image source: inputs pixel0 .. pixelN-1, each / 255 */
+} MlprtPredSource;
+
+/* Build the plan of a trained run: replay the cleaning chain on column
+ * descriptions (no data), one slot per column, and read the model features
+ * off the final table as mlprt_table_features does (numeric and boolean
+ * columns but the target, in table order). The plan and its strings are
  * malloc'd; free with mlprt_pred_plan_free. 0, or -1 with a message in err
- * naming what cannot be served row by row. */
-int mlprt_pred_plan_build(const char *schema, const char *target, const MlprtFit *fits, int nfits,
-                          MlprtPredPlan *plan, char *err, size_t n);
+ * naming what cannot be served row by row (text vectorising, forward fill,
+ * a step on the target). */
+int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char *err, size_t n);
 void mlprt_pred_plan_free(MlprtPredPlan *plan);
 
 /* ---- failsafes ------------------------------------------------------------------- */
@@ -123,19 +179,26 @@ typedef struct {
   const double *pred_ref;    /* [n_out classes or drift_bins] training fraction of each prediction */
 } MlprtPredictor;
 
-/* PRED [FILE...] [--format csv|jsonl] [--output csv|jsonl] [--log FILE]
- *      [--drift] [--version] [--card] [--help]
- * Reads FILE (or stdin), writes predictions to stdout, reasons for rejected
- * rows to stderr (and into their output line). Exit status: 0 every row
- * answered, 1 some rows rejected (the others answered), 2 usage, I/O or
- * integrity errors. */
+/* PRED [FILE] [--format csv|jsonl] [--output csv|jsonl] [--no-header]
+ *      [--log FILE] [--drift [FILE]] [--verbose] [--version] [--card] [--help]
+ * Reads FILE (or stdin; "-" too), writes one answer per input row to
+ * stdout, in input order: CSV "label,p_CLASS...,error" (classification) or
+ * "value,error" (regression), or JSON lines {"label":..,"probabilities":
+ * {..}} / {"value":..} / {"error":..}. A rejected row has empty fields and
+ * its reason in error. Exit status: 0 every row answered, 1 some rows
+ * rejected (the others answered), 2 usage, I/O or integrity errors (the
+ * compiled-in weights not matching weights_sha256). */
 int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p);
 
 /* One row for embedding programs: fields[i] is the text of input column i
- * (NULL for missing). out receives n_out outputs (probabilities, or the
- * value in the target's units); returns the class index (0 for
- * regression), or -1 with the reason in reason (n bytes) when the row is
- * rejected. Thread-safe; uses scratch from the caller (scratch_bytes). */
+ * (plan->inputs order; NULL when the caller has no such column). out
+ * receives n_out outputs (probabilities, or the value in the target's
+ * units); returns the class index (0 for regression), or -1 with the
+ * reason in reason (n bytes) when the row is rejected. A row answered by
+ * the fallback prediction returns it with the reason for falling back in
+ * reason; otherwise reason is "". Thread-safe; uses the caller's scratch
+ * of mlprt_predict_scratch_bytes(p) bytes, aligned to 64. */
+size_t mlprt_predict_scratch_bytes(const MlprtPredictor *p);
 int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
                          char *reason, size_t n);
 
