@@ -61,12 +61,53 @@ size_t mlprt_qdense_scratch_bytes(int64_t C) {
   return mlprt_align_up((size_t)(C > 0 ? C : 1) * sizeof(int16_t));
 }
 
-/* The int32 sum of a (n) · b (n); every product fits an int16 and n is
- * bounded by MLPRT_QDENSE_MAX_C, so the sum cannot overflow. */
-static int32_t dot_q(const int16_t *restrict a, const int8_t *restrict b, int64_t n) {
+/* The int32 sums x (C) · w (C) for one weight row; every product fits an
+ * int16 and C is bounded by MLPRT_QDENSE_MAX_C, so no sum overflows. */
+static inline int32_t dot_q(const int16_t *restrict x, const int8_t *restrict w, int64_t C) {
   int32_t s = 0;
-  for (int64_t i = 0; i < n; i++) s += a[i] * (int16_t)b[i];
+  for (int64_t i = 0; i < C; i++) s += x[i] * (int16_t)w[i];
   return s;
+}
+
+/* The same for four consecutive weight rows w (4, C) at once: each input
+ * vector is loaded once for four rows, and four independent sums keep the
+ * multiply-add units busy. */
+static inline void dot_q4(const int16_t *restrict x, const int8_t *restrict w, int64_t C, int32_t acc[4]) {
+  const int8_t *w0 = w, *w1 = w + C, *w2 = w + 2 * C, *w3 = w + 3 * C;
+  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (int64_t i = 0; i < C; i++) {
+    s0 += x[i] * (int16_t)w0[i];
+    s1 += x[i] * (int16_t)w1[i];
+    s2 += x[i] * (int16_t)w2[i];
+    s3 += x[i] * (int16_t)w3[i];
+  }
+  acc[0] = s0, acc[1] = s1, acc[2] = s2, acc[3] = s3;
+}
+
+/* One output row runs in an AVX2 clone where the CPU has AVX2 (chosen once,
+ * when the program loads): twice the lanes of the SSE2 baseline the runtime
+ * is built for. The clone covers the whole row so that small layers pay the
+ * indirect call once per row, not once per output. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define QDENSE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define QDENSE_CLONES
+#endif
+
+/* y (OC) = dequant(xq (C) · qweight (OC, C)ᵀ) + bias, xs the row's scale. */
+QDENSE_CLONES
+static void qdense_row(float *restrict y, const int16_t *restrict xq, float xs,
+                       const int8_t *restrict qweight, const float *restrict wscale,
+                       const float *restrict bias, int64_t C, int64_t OC) {
+  int64_t o = 0;
+  for (; o + 4 <= OC; o += 4) {
+    int32_t acc[4];
+    dot_q4(xq, qweight + o * C, C, acc);
+    for (int k = 0; k < 4; k++)
+      y[o + k] = (float)acc[k] * (xs * wscale[o + k]) + (bias ? bias[o + k] : 0.0f);
+  }
+  for (; o < OC; o++)
+    y[o] = (float)dot_q(xq, qweight + o * C, C) * (xs * wscale[o]) + (bias ? bias[o] : 0.0f);
 }
 
 void mlprt_qdense(float *out, const float *inp, const int8_t *qweight, const float *wscale,
@@ -74,16 +115,12 @@ void mlprt_qdense(float *out, const float *inp, const int8_t *qweight, const flo
   MLPRT_CHECK(B >= 0 && C > 0 && OC > 0 && C <= MLPRT_QDENSE_MAX_C, "qdense dims B=%lld C=%lld OC=%lld",
               (long long)B, (long long)C, (long long)OC);
   MLPRT_CHECK(B == 0 || (out && inp && qweight && wscale && scratch), "qdense buffer is NULL");
-  int16_t *restrict xq = scratch; /* (C) the current input row, quantized */
+  int16_t *xq = scratch; /* (C) the current input row, quantized */
   for (int64_t b = 0; b < B; b++) {
     const float *x = inp + b * C; /* (C) */
-    float m = absmax(x, C), inv = inv_scale(m), xs = m / 127.0f;
+    float m = absmax(x, C), inv = inv_scale(m);
     for (int64_t c = 0; c < C; c++) xq[c] = (int16_t)round_q(x[c] * inv);
-    float *y = out + b * OC; /* (OC) */
-    for (int64_t o = 0; o < OC; o++) {
-      float acc = (float)dot_q(xq, qweight + o * C, C);
-      y[o] = acc * (xs * wscale[o]) + (bias ? bias[o] : 0.0f);
-    }
+    qdense_row(out + b * OC, xq, m / 127.0f, qweight, wscale, bias, C, OC);
   }
 }
 
