@@ -4,6 +4,7 @@
  * produces MlprtTables; records each applied step in the cleaning log. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,15 +131,19 @@ int mlprt_outliers_apply(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p
 
 /* ---- threads ---- */
 
+/* Tasks are handed out one at a time from a shared counter, not dealt out in
+ * advance: a thread that finishes early (or whose core another process
+ * did not take) takes the next task instead of waiting for the other. */
 typedef struct {
   void (*fn)(void *ctx, int i);
   void *ctx;
-  int n, stride, first;
+  int n;
+  atomic_int next;
 } ParTask;
 
 static void *par_run(void *arg) {
   ParTask *p = arg;
-  for (int i = p->first; i < p->n; i += p->stride) p->fn(p->ctx, i);
+  for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) p->fn(p->ctx, i);
   return NULL;
 }
 
@@ -149,17 +154,14 @@ void mlprt_parallel_for(int n, int nthreads, void (*fn)(void *ctx, int i), void 
     for (int i = 0; i < n; i++) fn(ctx, i);
     return;
   }
-  ParTask task[8];
+  if (nt > 8) nt = 8;
+  ParTask task = {fn, ctx, n, 0};
   pthread_t tid[8];
   bool started[8] = {false};
-  if (nt > 8) nt = 8;
-  for (int k = 0; k < nt; k++) task[k] = (ParTask){fn, ctx, n, nt, k};
-  for (int k = 1; k < nt; k++) started[k] = pthread_create(&tid[k], NULL, par_run, &task[k]) == 0;
-  par_run(&task[0]);
-  for (int k = 1; k < nt; k++) {
+  for (int k = 1; k < nt; k++) started[k] = pthread_create(&tid[k], NULL, par_run, &task) == 0;
+  par_run(&task); /* without threads this alone does every task */
+  for (int k = 1; k < nt; k++)
     if (started[k]) pthread_join(tid[k], NULL);
-    else par_run(&task[k]); /* no thread: do its share here */
-  }
 }
 
 /* ---- order statistics ---- */
@@ -214,7 +216,9 @@ static float select_kth(Select *s, int64_t k) {
 }
 
 int64_t mlprt_train_quantiles(const MlprtTable *t, const float *x, const double *q, int nq, double *out) {
-  Select *s = mlprt_xcalloc(1, sizeof *s);
+  /* pooled scratch: no fresh pages to zero for each column's megabyte */
+  Select *s = mlprt_scratch_alloc(sizeof *s);
+  memset(s->hi, 0, sizeof s->hi);
   s->x = x, s->part = t->part, s->n = t->nrows, s->lo_of = -1;
   int64_t m = 0;
   for (int64_t r = 0; r < s->n; r++) {
@@ -232,7 +236,7 @@ int64_t mlprt_train_quantiles(const MlprtTable *t, const float *x, const double 
     double v = select_kth(s, k);
     out[i] = pos == (double)k || k + 1 >= m ? v : v + (pos - (double)k) * ((double)select_kth(s, k + 1) - v);
   }
-  free(s);
+  mlprt_scratch_free(s, sizeof *s);
   return m;
 }
 
@@ -255,19 +259,19 @@ uint64_t mlprt_hash_bytes64(const char *s, size_t len) {
  * back instead of gathering h[] across the whole table. */
 #define PART_BITS 6
 #define PARTS (1 << PART_BITS)
-#define MAX_SLICES 8 /* mlprt_opt_threads's most */
+#define SLICES 8 /* tasks for hashing and scattering: a few per thread, for balance */
 
 /* Rows are hashed, counted per group and scattered into the groups in
- * `slices` contiguous slices of rows, one per thread; slice k's rows land
+ * `slices` contiguous slices of rows, a few per thread; slice k's rows land
  * after slice k-1's in every group, which keeps each group in row order. */
 typedef struct {
   const MlprtTable *t;
   const int *idx;
   int n, slices;
-  uint64_t *h;                      /* [nrows] row hashes */
-  int64_t count[MAX_SLICES][PARTS]; /* rows of each slice per group, then where they go */
-  uint64_t *gh;                     /* [nrows] hashes grouped */
-  uint32_t *order;                  /* [nrows] the row of each gh[] entry */
+  uint64_t *h;                  /* [nrows] row hashes */
+  int64_t count[SLICES][PARTS]; /* rows of each slice per group, then where they go */
+  uint64_t *gh;                 /* [nrows] hashes grouped */
+  uint32_t *order;              /* [nrows] the row of each gh[] entry */
 } RowHash;
 
 /* One cell into a row hash: a multiply and a fold per cell, with a full
@@ -402,9 +406,9 @@ int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, M
   }
   size_t hbytes = (size_t)rows * sizeof(uint64_t);
   RowHash *rh = mlprt_xcalloc(1, sizeof *rh);
-  *rh = (RowHash){.t = t, .idx = idx, .n = n, .slices = mlprt_opt_threads(NULL)};
+  *rh = (RowHash){.t = t, .idx = idx, .n = n, .slices = SLICES};
   rh->h = mlprt_scratch_alloc(hbytes);
-  mlprt_parallel_for(rh->slices, rh->slices, hash_rows, rh);
+  mlprt_parallel_for(rh->slices, 0, hash_rows, rh);
   /* group g holds slice 0's rows of g, then slice 1's, ...: counts become
    * each slice's first position in each group */
   int64_t start[PARTS + 1], at = 0;
@@ -419,7 +423,7 @@ int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, M
   start[PARTS] = at;
   rh->order = mlprt_scratch_alloc((size_t)rows * sizeof *rh->order);
   rh->gh = mlprt_scratch_alloc(hbytes);
-  mlprt_parallel_for(rh->slices, rh->slices, scatter_rows, rh);
+  mlprt_parallel_for(rh->slices, 0, scatter_rows, rh);
   mlprt_scratch_free(rh->h, hbytes);
   uint32_t *order = rh->order;
   uint64_t *gh = rh->gh;

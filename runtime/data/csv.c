@@ -177,6 +177,17 @@ static int reader_fill(Reader *rd, MlprtError *err) {
   return 0;
 }
 
+/* Move the unread data into a new buffer of cap bytes (more than before). */
+static void reader_grow(Reader *rd, size_t cap) {
+  char *buf = mlprt_scratch_alloc(cap + PAD);
+  memcpy(buf, rd->buf + rd->pos, rd->len - rd->pos);
+  mlprt_scratch_free(rd->buf, rd->cap + PAD);
+  rd->len -= rd->pos;
+  rd->pos = 0;
+  rd->buf = buf;
+  rd->cap = cap;
+}
+
 /* Make room for a record that does not fit: compact, else grow up to the
  * record limit. */
 static int reader_more(Reader *rd, MlprtError *err) {
@@ -189,11 +200,7 @@ static int reader_more(Reader *rd, MlprtError *err) {
     size_t cap = rd->cap * 2;
     if (cap > rd->max_record + 1) cap = rd->max_record + 1;
     if (cap <= rd->cap) cap = rd->cap + 1;
-    char *buf = mlprt_scratch_alloc(cap + PAD);
-    memcpy(buf, rd->buf, rd->len);
-    mlprt_scratch_free(rd->buf, rd->cap + PAD);
-    rd->buf = buf;
-    rd->cap = cap;
+    reader_grow(rd, cap);
   }
   return reader_fill(rd, err);
 }
@@ -692,7 +699,9 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
   char **names;
   int ncols;
   mlprt_table_from_schema(t, s);
-  if (reader_open(&rd, path, o, BLOCK * (size_t)mlprt_opt_threads(o), &names, &ncols, err)) {
+  /* a small first read for the header: a regular file is then mapped, and
+   * only a stream needs the full buffer (grown below) */
+  if (reader_open(&rd, path, o, INFER_BLOCK, &names, &ncols, err)) {
     reader_close(&rd);
     mlprt_table_free(t);
     return -1;
@@ -738,8 +747,12 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
   pthread_t *tid = mlprt_xcalloc((size_t)nth, sizeof *tid);
   /* mapped, each round parses a window of the read buffer's size, and pages
    * behind it are dropped, so resident memory stays as with the buffer */
-  size_t win = rd.cap, dropped = 0, page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t win = BLOCK * (size_t)nth, dropped = 0, page = (size_t)sysconf(_SC_PAGESIZE);
   bool mapped = !rc && reader_map(&rd);
+  if (!rc && !mapped && !rd.eof && rd.cap < win) {
+    reader_grow(&rd, win);
+    rc = reader_fill(&rd, err);
+  }
   while (!rc && !(rd.pos == rd.len && rd.eof)) {
     const char *base = rd.buf + rd.pos, *end = rd.buf + rd.len;
     if (mapped && rd.len - rd.pos > win) end = base + win;

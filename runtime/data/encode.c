@@ -179,8 +179,8 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
         }
         uint8_t **out = mlprt_xmalloc((size_t)(nl ? nl : 1) * sizeof *out);
         for (int l = 0; l < nl; l++) out[l] = t->cols[first + l].b;
-        OneHot oh = {t->nrows, lv, out, nl, f->flag ? cf->nlevels : -1, mlprt_opt_threads(NULL)};
-        mlprt_parallel_for(oh.parts, oh.parts, onehot_rows, &oh);
+        OneHot oh = {t->nrows, lv, out, nl, f->flag ? cf->nlevels : -1, 4 * mlprt_opt_threads(NULL)};
+        mlprt_parallel_for(oh.parts, 0, onehot_rows, &oh);
         free(out);
       }
       mlprt_scratch_free(lv, (size_t)t->nrows * sizeof *lv);
