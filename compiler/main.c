@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "codegen.h"
+#include "deploy.h"
 #include "diag.h"
 #include "emit.h"
 #include "fmt.h"
@@ -38,6 +39,12 @@ static const char usage[] =
     "  build FILE           compile FILE to a native training program\n"
     "  run FILE             build FILE, then train: the program's options follow FILE\n"
     "  explain FILE         describe the compiled plan: data, layers, shapes, memory, training\n"
+    "  deploy RUN_DIR --registry DIR [--predictor PATH] [--onnx PATH]\n"
+    "                       store a verified run as the next version of its pipeline\n"
+    "  versions --registry DIR [NAME]\n"
+    "                       list the stored versions, the current one marked\n"
+    "  rollback --registry DIR NAME [VERSION]\n"
+    "                       make VERSION (default: the one before the current) current\n"
     "\n"
     "Options:\n"
     "  --dump=ast           (check) print the syntax tree after parsing\n"
@@ -85,7 +92,8 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
-  static const char *const commands[] = {"check", "fmt", "help", "build", "run", "explain"};
+  static const char *const commands[] = {"check", "fmt", "help", "build", "run", "explain",
+                                         "deploy", "versions", "rollback"};
   enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
   memset(o, 0, sizeof *o);
   o->max_errors = 20;
@@ -395,6 +403,8 @@ static int cmd_help(const Options *o) {
 }
 
 int main(int argc, char **argv) {
+  /* The registry's commands take their own options (deploy.h). */
+  if (argc > 1 && mlp_deploy_is_command(argv[1])) return mlp_deploy_main(argc - 1, argv + 1);
   Options o;
   int rc = parse_args(argc, argv, &o);
   if (rc == 0) {
