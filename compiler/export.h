@@ -29,7 +29,7 @@ typedef struct {
    * (a trailing ".o" is dropped); with emit_llvm the .ll file. NULL:
    * deploy.predictor, else the pipeline's name (+ ".ll" for emit_llvm). */
   const char *out;
-  const char *name;    /* C prefix of --emit-obj's symbols; NULL: deploy.predictor, else the pipeline's name */
+  const char *name;    /* C prefix of --emit-obj's symbols; NULL: deploy.predictor, else the pipeline's */
   int opt;             /* 0..3 (-O0..-O3) */
   const char *triple;  /* NULL: the host */
   const char *cpu;     /* NULL: the spec's deploy.cpu, else x86-64-v2 */

@@ -294,6 +294,14 @@ static bool check_idx_clean(Lower *L) {
   return ok;
 }
 
+MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
+  MlprtCleanStep *steps = mlp_arena_alloc(a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
+  for (int i = 0; i < d->nclean; i++)
+    steps[i] = (MlprtCleanStep){d->clean[i].op, d->clean[i].columns, d->clean[i].method, d->clean[i].param,
+                                d->clean[i].flag};
+  return steps;
+}
+
 static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecBlock *data = mlp_spec_block(L->s, "data");
   const MlpSpecValue *src = mlp_spec_setting(data, "source");
@@ -389,10 +397,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     return true;
   }
   /* The runtime's own preparation, run once now, gives the shapes. */
-  MlprtCleanStep *steps = mlp_arena_alloc(L->a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
-  for (int i = 0; i < d->nclean; i++)
-    steps[i] = (MlprtCleanStep){d->clean[i].op, d->clean[i].columns, d->clean[i].method, d->clean[i].param,
-                                d->clean[i].flag};
+  MlprtCleanStep *steps = mlp_lower_clean_steps(L->a, d);
   MlprtProgram prog = {.data_format = d->format,
                        .delimiter = d->delimiter,
                        .no_header = d->no_header,

@@ -8,6 +8,7 @@
 
 #include "diag.h"
 #include "ir.h"
+#include "mlp/run.h"
 #include "sema.h"
 
 /* m has kind, task, batch, its input shape (in_c, in_h, in_w, or in_size
@@ -22,6 +23,9 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m);
  * model and one training job. NULL after reporting to d what is wrong or
  * not supported yet. */
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d);
+
+/* The plan's cleaning chain as the runtime takes it (run.h), in a. */
+MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d);
 
 /* The compile-time shape of the data when it is known without reading the
  * data: a trained run directory records it (rundir.h). */

@@ -98,39 +98,40 @@ static int verify_artifacts(MlpArena *a, MlpRunDir *rd, const cJSON *man, char *
   return 0;
 }
 
+/* The target's classes from a JSON array of names, when it is one. */
+static void set_classes(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, const cJSON *classes) {
+  if (!cJSON_IsArray(classes)) return;
+  int k = cJSON_GetArraySize(classes);
+  const char **names = mlp_arena_alloc(a, (size_t)(k ? k : 1) * sizeof *names);
+  const char *text = "";
+  for (int i = 0; i < k; i++) {
+    const cJSON *c = cJSON_GetArrayItem(classes, i);
+    names[i] = mlp_arena_strdup(a, cJSON_IsString(c) ? c->valuestring : "");
+    text = mlp_arena_printf(a, "%s%s\n", text, names[i]);
+  }
+  rd->classes = names;
+  rd->nclasses = k;
+  rd->classes_text = text;
+  shape->n_classes = k;
+  shape->target_type = MLPRT_COL_CATEGORY;
+}
+
 /* cleaning.json: the fitted steps, and the target's classes or scaling. */
 static int read_cleaning(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char *err, size_t n) {
   const char *path = mlp_rundir_path(a, rd, "cleaning.json");
   cJSON *j = read_json(a, path, "cleaning.json", err, n);
   if (!j) return -1;
-  int rc = 0;
-  shape->n_features = (int64_t)jnum(j, "features", 0);
+  /* IDX runs record only their pixel scaling here: the manifest has the
+   * features, reference.json the classes and the spec the target. */
+  shape->n_features = (int64_t)jnum(j, "features", (double)shape->n_features);
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "target");
-  const cJSON *classes = cJSON_GetObjectItemCaseSensitive(t, "classes");
   rd->target = jstr(a, t, "column");
-  if (shape->n_features <= 0 || !rd->target) {
-    rc = failf(err, n, "cleaning.json of '%s' records no features or no target", rd->dir);
-  } else if (cJSON_IsArray(classes)) {
-    int k = cJSON_GetArraySize(classes);
-    const char **names = mlp_arena_alloc(a, (size_t)(k ? k : 1) * sizeof *names);
-    const char *text = "";
-    for (int i = 0; i < k; i++) {
-      const cJSON *c = cJSON_GetArrayItem(classes, i);
-      names[i] = mlp_arena_strdup(a, cJSON_IsString(c) ? c->valuestring : "");
-      text = mlp_arena_printf(a, "%s%s\n", text, names[i]);
-    }
-    rd->classes = names;
-    rd->nclasses = k;
-    rd->classes_text = text;
-    shape->n_classes = k;
-    shape->target_type = MLPRT_COL_CATEGORY;
-  } else {
+  set_classes(a, rd, shape, cJSON_GetObjectItemCaseSensitive(t, "classes"));
+  if (!rd->classes) {
     rd->y_mean = jnum(t, "mean", 0);
     rd->y_std = jnum(t, "std", 1);
-    shape->target_type = MLPRT_COL_FLOAT;
   }
   cJSON_Delete(j);
-  if (rc != 0) return rc;
   MlprtError e;
   if (mlprt_fits_read(path, &rd->fits, &rd->nfits, &e) != 0) {
     char msg[512];
@@ -165,7 +166,8 @@ static const double *matrix(MlpArena *a, const cJSON *arr, int64_t nf, int64_t k
 
 /* reference.json, when the run wrote one: the raw inputs, the compiled
  * schema and the drift reference of features and predictions. */
-static int read_reference(MlpArena *a, MlpRunDir *rd, int64_t nfeat, char *err, size_t n) {
+static int read_reference(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char *err, size_t n) {
+  int64_t nfeat = shape->n_features;
   const char *path = mlp_rundir_path(a, rd, "reference.json");
   FILE *probe = fopen(path, "rb");
   if (!probe) return 0;
@@ -178,7 +180,7 @@ static int read_reference(MlpArena *a, MlpRunDir *rd, int64_t nfeat, char *err, 
   rd->inputs = mlp_arena_alloc(a, (size_t)(k ? k : 1) * sizeof *rd->inputs);
   const cJSON *in;
   cJSON_ArrayForEach(in, inputs) {
-    MlpRunInput *ri = &rd->inputs[rd->ninputs++];
+    MlprtPredInput *ri = &rd->inputs[rd->ninputs++];
     ri->name = jstr(a, in, "column");
     const char *type = jstr(a, in, "type");
     ri->type = type ? mlprt_col_type_parse(type) : -1;
@@ -204,6 +206,7 @@ static int read_reference(MlpArena *a, MlpRunDir *rd, int64_t nfeat, char *err, 
     rd->drift_ref = fr;
   }
   const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "predictions");
+  if (!rd->classes) set_classes(a, rd, shape, cJSON_GetObjectItemCaseSensitive(pred, "classes"));
   const cJSON *pf = cJSON_GetObjectItemCaseSensitive(pred, "fractions");
   int64_t npf = cJSON_IsArray(pf) ? cJSON_GetArraySize(pf) : 0;
   if (npf > 0) {
@@ -297,13 +300,18 @@ int mlp_rundir_load(MlpArena *a, const char *dir, MlpRunDir *rd, char *err, size
   int rc = verify_artifacts(a, rd, man, err, n);
   rd->spec_sha256 = jstr(a, cJSON_GetObjectItemCaseSensitive(man, "spec"), "sha256");
   rd->data_sha256 = jstr(a, cJSON_GetObjectItemCaseSensitive(man, "data"), "sha256");
+  MlpDataShape shape = {.target_type = MLPRT_COL_FLOAT};
+  shape.n_features = (int64_t)jnum(cJSON_GetObjectItemCaseSensitive(man, "data"), "features", 0);
   cJSON_Delete(man);
   if (rc != 0) return rc;
-  MlpDataShape shape = {0};
   if (read_cleaning(a, rd, &shape, err, n) != 0) return -1;
-  if (read_reference(a, rd, shape.n_features, err, n) != 0) return -1;
+  if (shape.n_features <= 0) return failf(err, n, "%s records no feature count", rd->dir);
+  if (read_reference(a, rd, &shape, err, n) != 0) return -1;
   shape.schema = rd->schema;
   if (read_spec(a, rd, &shape, err, n) != 0) return -1;
+  if (!rd->target) rd->target = rd->ir->data.target;
+  if (rd->model->task != MLP_TASK_REGRESSION && !rd->classes)
+    return failf(err, n, "%s records no classes of the target", rd->dir);
   int64_t outs = rd->model->task == MLP_TASK_BINARY ? 2 : rd->model->out_size;
   if (rd->nclasses > 0 && outs != rd->nclasses)
     return failf(err, n, "%s: the model has %lld outputs for %d classes", rd->dir,
@@ -318,4 +326,21 @@ void mlp_rundir_free(MlpRunDir *rd) {
   if (rd->fits) mlprt_fits_free(rd->fits, rd->nfits);
   rd->fits = NULL;
   rd->nfits = 0;
+}
+
+int mlp_rundir_plan(MlpArena *a, const MlpRunDir *rd, MlprtPredPlan *plan, char *err, size_t n) {
+  if (!rd->schema)
+    return failf(err, n, "%s has no reference.json (schema, ranges, drift reference): retrain it with "
+                 "this mlpc", rd->dir);
+  const MlpIrData *d = &rd->ir->data;
+  MlprtPredSource src = {.schema = rd->schema,
+                         .target = rd->target,
+                         .fits = rd->fits,
+                         .nfits = rd->nfits,
+                         .clean = mlp_lower_clean_steps(a, d),
+                         .nclean = d->nclean,
+                         .inputs = rd->inputs,
+                         .ninputs = rd->ninputs,
+                         .image_pixels = d->img_h > 0 ? d->img_h * d->img_w : 0};
+  return mlprt_pred_plan_build(&src, plan, err, n);
 }

@@ -18,17 +18,8 @@
 #include "arena.h"
 #include "ir.h"
 #include "mlp/clean.h"
+#include "mlp/predict.h"
 #include "sema.h"
-
-/* One raw input column of reference.json: a source column but the target,
- * typed as training loaded it, with the training rows' range or levels. */
-typedef struct {
-  const char *name;
-  int type;           /* MlprtColType */
-  double lo, hi;      /* numeric: the training range (NaN when unknown) */
-  const char *levels; /* category/bool: training levels, each ending in '\n'; else NULL */
-  int64_t nlevels;
-} MlpRunInput;
 
 typedef struct {
   const char *dir;         /* as given */
@@ -56,7 +47,7 @@ typedef struct {
   double y_mean, y_std;
   /* reference.json (NULL / 0 when the run has none). */
   const char *schema; /* the compiled schema, "NAME\tTYPE\n" each */
-  MlpRunInput *inputs;
+  MlprtPredInput *inputs; /* the raw input columns, with the training range or levels */
   int ninputs;
   int64_t drift_bins;        /* bins per feature */
   const double *drift_edges; /* [n_features, drift_bins - 1] */
@@ -73,6 +64,12 @@ typedef struct {
  * a spec that no longer checks, weights of the wrong size. */
 int mlp_rundir_load(MlpArena *a, const char *dir, MlpRunDir *rd, char *err, size_t n);
 void mlp_rundir_free(MlpRunDir *rd);
+
+/* The run's row feature program: mlprt_pred_plan_build over its schema,
+ * fitted steps, the spec's cleaning chain and the reference's inputs (IDX
+ * runs: the pixels). Free with mlprt_pred_plan_free. 0, or -1 with a
+ * message (a run without reference.json, a step rows cannot replay). */
+int mlp_rundir_plan(MlpArena *a, const MlpRunDir *rd, MlprtPredPlan *plan, char *err, size_t n);
 
 /* The path dir/file in a. */
 const char *mlp_rundir_path(MlpArena *a, const MlpRunDir *rd, const char *file);
