@@ -1,0 +1,466 @@
+/* predgen.c — the predictor's module (see predgen.h). Consumes a loaded run
+ * directory (its model's IR, weights, fitted plan and drift reference);
+ * produces an LLVM module: the weights as one constant blob, the inference
+ * forward pass specialised to the model's shapes, the MlprtPredictor
+ * constant, and main or the embedding entry points. */
+#include "predgen.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgutil.h"
+#include "mlp/layers.h"
+#include "mlp/quant.h"
+#include "mlp/run.h"
+
+/* Every descriptor field is 8 bytes: the constant built below lists them in
+ * predict.h's order, and this catches a field added there and not here. */
+_Static_assert(sizeof(MlprtPredictor) == 33 * 8, "MlprtPredictor changed: update predictor_desc");
+_Static_assert(sizeof(MlprtPredPlan) == 7 * 8, "MlprtPredPlan changed: update plan_desc");
+_Static_assert(sizeof(MlprtPredStep) == 7 * 8, "MlprtPredStep changed: update plan_desc");
+_Static_assert(sizeof(MlprtPredInput) == 6 * 8, "MlprtPredInput changed: update plan_desc");
+
+/* Rows the generated forward takes per call: as many as keep its two
+ * activation buffers within a few MiB, at most 64. */
+enum { MAX_BATCH = 64, ACT_BUDGET = 4 << 20 };
+
+/* Where a layer's compiled-in values sit in the weight blob, in bytes. */
+typedef struct {
+  int64_t w, b;   /* weights (float, or int8 when quantized); bias (dense, conv) or beta (batch norm) */
+  int64_t scale;  /* int8: the per-output scales [out] */
+  int64_t mean, var; /* batch norm: running statistics [C] each */
+  bool int8;
+} LayerAt;
+
+/* The weights exactly as compiled in, and the forward's scratch plan. */
+typedef struct {
+  unsigned char *blob;
+  int64_t bytes, cap;
+  LayerAt *at; /* [nlayers] */
+  int64_t batch;
+  int64_t act_a, act_b, col, argmax, qscratch, scratch_bytes; /* scratch offsets and total */
+} Plan;
+
+static int64_t align_up(int64_t n) {
+  return (n + MLPRT_ALIGN - 1) / MLPRT_ALIGN * MLPRT_ALIGN;
+}
+
+/* Append n bytes to the blob at an aligned offset; returns the offset. */
+static int64_t blob_put(Plan *p, const void *data, int64_t n) {
+  int64_t off = align_up(p->bytes);
+  if (off + n > p->cap) {
+    p->cap = 2 * (off + n) + 4096;
+    p->blob = mlp_xrealloc(p->blob, (size_t)p->cap);
+  }
+  memset(p->blob + p->bytes, 0, (size_t)(off - p->bytes));
+  memcpy(p->blob + off, data, (size_t)n);
+  p->bytes = off + n;
+  return off;
+}
+
+/* The blob: uncompressed, weights.bin itself (pruned if asked), so that
+ * its digest is the run's; int8, each dense layer's weights replaced by
+ * int8 rows and their scales. */
+static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p, char *err, size_t n) {
+  const MlpIrModel *m = rd->model;
+  int64_t total = rd->n_params + rd->n_state;
+  float *w = mlp_xmalloc((size_t)(total ? total : 1) * sizeof *w);
+  memcpy(w, rd->weights, (size_t)total * sizeof *w);
+  p->at = calloc((size_t)m->nlayers, sizeof *p->at);
+  for (int i = 0; i < m->nlayers; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    if (info->prune > 0 && (l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D))
+      mlprt_prune_magnitude(w + l->w_off, l->b_off - l->w_off, info->prune);
+  }
+  int rc = 0;
+  if (info->quantize == MLP_QUANT_NONE) {
+    blob_put(p, w, total * (int64_t)sizeof *w);
+    for (int i = 0; i < m->nlayers; i++) {
+      const MlpIrLayer *l = &m->layers[i];
+      p->at[i] = (LayerAt){.w = 4 * l->w_off, .b = 4 * l->b_off};
+      if (l->op == MLP_OP_BATCHNORM) {
+        p->at[i].mean = 4 * (rd->n_params + l->state_off);
+        p->at[i].var = p->at[i].mean + 4 * l->in_c;
+      }
+    }
+  } else {
+    for (int i = 0; i < m->nlayers && rc == 0; i++) {
+      const MlpIrLayer *l = &m->layers[i];
+      LayerAt *at = &p->at[i];
+      if (l->op == MLP_OP_DENSE) {
+        if (l->in_size > MLPRT_QDENSE_MAX_C) {
+          rc = -1;
+          snprintf(err, n, "layer %d has %lld inputs, more than the int8 kernel takes (%d)", i + 1,
+                   (long long)l->in_size, MLPRT_QDENSE_MAX_C);
+          break;
+        }
+        int8_t *q = mlp_xmalloc((size_t)(l->in_size * l->out_size));
+        float *scale = mlp_xmalloc((size_t)l->out_size * sizeof *scale);
+        mlprt_quantize_rows(w + l->w_off, l->out_size, l->in_size, q, scale);
+        at->int8 = true;
+        at->w = blob_put(p, q, l->in_size * l->out_size);
+        at->scale = blob_put(p, scale, l->out_size * 4);
+        at->b = blob_put(p, w + l->b_off, l->out_size * 4);
+        free(q);
+        free(scale);
+      } else if (l->n_params > 0) {
+        at->w = blob_put(p, w + l->w_off, 4 * (l->b_off - l->w_off));
+        at->b = blob_put(p, w + l->b_off, 4 * (l->w_off + l->n_params - l->b_off));
+      }
+      if (l->op == MLP_OP_BATCHNORM) {
+        at->mean = blob_put(p, w + rd->n_params + l->state_off, 4 * l->in_c);
+        at->var = blob_put(p, w + rd->n_params + l->state_off + l->in_c, 4 * l->in_c);
+      }
+    }
+  }
+  free(w);
+  return rc;
+}
+
+/* The scratch of the forward pass: two activation buffers it alternates
+ * between, then the im2col, argmax and int8 row scratch. */
+static void plan_scratch(const MlpIrModel *m, Plan *p) {
+  int64_t widest = m->in_size, col = 0, pooled = 0, qin = 0;
+  for (int i = 0; i < m->nlayers; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    if (l->out_size > widest) widest = l->out_size;
+    if (l->op == MLP_OP_CONV2D) {
+      int64_t f = (int64_t)mlprt_conv2d_col_size((int)l->in_c, (int)l->in_h, (int)l->in_w, l->kernel,
+                                                 l->kernel, l->stride, l->pad);
+      if (f > col) col = f;
+    }
+    if (l->op == MLP_OP_MAXPOOL2D && l->out_size > pooled) pooled = l->out_size;
+    if (p->at[i].int8) {
+      int64_t q = (int64_t)mlprt_qdense_scratch_bytes(l->in_size);
+      if (q > qin) qin = q;
+    }
+  }
+  p->batch = ACT_BUDGET / (2 * 4 * widest);
+  if (p->batch > MAX_BATCH) p->batch = MAX_BATCH;
+  if (p->batch < 1) p->batch = 1;
+  int64_t act = align_up(p->batch * widest * 4);
+  p->act_a = 0;
+  p->act_b = act;
+  p->col = 2 * act;
+  p->argmax = p->col + align_up(col * 4);
+  p->qscratch = p->argmax + align_up(p->batch * pooled * 4);
+  p->scratch_bytes = p->qscratch + align_up(qin);
+}
+
+/* ---- the forward pass ------------------------------------------------------- */
+
+/* The byte offset off of base (a constant address when base is one). */
+static LLVMValueRef byte_at(Cg *c, LLVMValueRef base, int64_t off) {
+  LLVMValueRef idx = ci64(c, off);
+  return LLVMBuildInBoundsGEP2(c->b, c->i8, base, &idx, 1, "");
+}
+
+/* dst [n, out] = cur [n, in] · Wᵀ, W [out, in] constant: loops whose trip
+ * counts are the layer's widths, so LLVM unrolls and vectorises them. */
+static void emit_small_dense(Cg *c, const MlpIrLayer *l, LLVMValueRef dst, LLVMValueRef cur, LLVMValueRef w,
+                             LLVMValueRef n) {
+  Loop r = loop_begin(c, n);
+  LLVMValueRef x = felem(c, cur, LLVMBuildNSWMul(c->b, r.iv, ci64(c, l->in_size), ""));
+  LLVMValueRef y = felem(c, dst, LLVMBuildNSWMul(c->b, r.iv, ci64(c, l->out_size), ""));
+  Loop j = loop_begin(c, ci64(c, l->out_size));
+  LLVMValueRef wrow = felem(c, w, LLVMBuildNSWMul(c->b, j.iv, ci64(c, l->in_size), ""));
+  LLVMValueRef acc = slot(c, c->f32, cf32(c, 0));
+  Loop k = loop_begin(c, ci64(c, l->in_size));
+  LLVMValueRef prod = xmul(c, fload(c, x, k.iv), fload(c, wrow, k.iv));
+  LLVMBuildStore(c->b, xadd(c, LLVMBuildLoad2(c->b, c->f32, acc, ""), prod), acc);
+  loop_end(c, &k);
+  fstore(c, LLVMBuildLoad2(c->b, c->f32, acc, ""), y, j.iv);
+  loop_end(c, &j);
+  loop_end(c, &r);
+}
+
+/* The last layer that writes values (flatten and, at inference, dropout
+ * only pass their input on): it writes straight into out. */
+static int last_writer(const MlpIrModel *m) {
+  int last = -1;
+  for (int i = 0; i < m->nlayers; i++)
+    if (m->layers[i].op != MLP_OP_FLATTEN && m->layers[i].op != MLP_OP_DROPOUT) last = i;
+  return last;
+}
+
+static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVMValueRef blob) {
+  LLVMTypeRef ps[] = {c->ptr, c->ptr, c->i64, c->ptr};
+  c->fn = LLVMAddFunction(c->mod, "mlp_predict_forward", LLVMFunctionType(c->voidt, ps, 4, 0));
+  LLVMSetLinkage(c->fn, LLVMInternalLinkage);
+  LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
+  LLVMValueRef cur = LLVMGetParam(c->fn, 0), out = LLVMGetParam(c->fn, 1);
+  LLVMValueRef n = LLVMGetParam(c->fn, 2), scratch = LLVMGetParam(c->fn, 3);
+  LLVMValueRef n32 = LLVMBuildTrunc(c->b, n, c->i32, "");
+  LLVMValueRef bufs[2] = {byte_at(c, scratch, p->act_a), byte_at(c, scratch, p->act_b)};
+  int last = last_writer(m), flip = 0;
+  for (int i = 0; i < m->nlayers; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    const LayerAt *at = &p->at[i];
+    if (l->op == MLP_OP_FLATTEN || l->op == MLP_OP_DROPOUT) continue;
+    LLVMValueRef dst = i == last ? out : bufs[flip];
+    flip ^= 1;
+    LLVMValueRef w = byte_at(c, blob, at->w), bias = byte_at(c, blob, at->b);
+    if (l->op == MLP_OP_DENSE) {
+      /* The bias and activation ride in the same epilogue as in training. */
+      if (at->int8) {
+        LLVMTypeRef qt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64, c->ptr};
+        LLVMValueRef qa[] = {dst, cur, w, byte_at(c, blob, at->scale), LLVMConstNull(c->ptr), n,
+                             ci64(c, l->in_size), ci64(c, l->out_size), byte_at(c, scratch, p->qscratch)};
+        call(c, "mlprt_qdense", c->voidt, qt, 9, qa);
+      } else if (l->in_size * l->out_size >= MLP_PRED_GEMM_MIN) {
+        LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32};
+        LLVMValueRef da[] = {dst, cur, w, LLVMConstNull(c->ptr), n32, ci32(c, l->in_size),
+                             ci32(c, l->out_size)};
+        call(c, "mlprt_dense_forward", c->voidt, dt, 7, da);
+      } else {
+        emit_small_dense(c, l, dst, cur, w, n);
+      }
+      emit_bias_act(c, dst, bias, n, l->out_size, l->act);
+    } else if (l->op == MLP_OP_CONV2D) {
+      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32,
+                          c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
+      LLVMValueRef ca[] = {dst,
+                           byte_at(c, scratch, p->col),
+                           cur,
+                           w,
+                           bias,
+                           n32,
+                           ci32(c, l->in_c),
+                           ci32(c, l->in_h),
+                           ci32(c, l->in_w),
+                           ci32(c, l->out_c),
+                           ci32(c, l->kernel),
+                           ci32(c, l->kernel),
+                           ci32(c, l->stride),
+                           ci32(c, l->pad)};
+      call(c, "mlprt_conv2d_forward", c->voidt, ct, 14, ca);
+      emit_act(c, dst, LLVMBuildNSWMul(c->b, n, ci64(c, l->out_size), ""), l->act);
+    } else if (l->op == MLP_OP_MAXPOOL2D) {
+      LLVMValueRef pp[] = {dst, byte_at(c, scratch, p->argmax), cur};
+      call_pool(c, "mlprt_maxpool2d_forward", l, n32, pp, 3);
+    } else if (l->op == MLP_OP_AVGPOOL2D) {
+      LLVMValueRef pp[] = {dst, cur};
+      call_pool(c, "mlprt_avgpool2d_forward", l, n32, pp, 2);
+    } else if (l->op == MLP_OP_BATCHNORM) {
+      /* Inference normalises by the running statistics training kept. */
+      LLVMTypeRef it[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->f32};
+      LLVMValueRef ia[] = {dst, cur, w, bias, byte_at(c, blob, at->mean), byte_at(c, blob, at->var), n32,
+                           ci32(c, l->in_c), ci32(c, l->in_h * l->in_w), cf32(c, l->eps)};
+      call(c, "mlprt_batchnorm_forward_infer", c->voidt, it, 10, ia);
+    }
+    cur = dst;
+  }
+  LLVMBuildRetVoid(c->b);
+  return c->fn;
+}
+
+/* ---- the descriptor --------------------------------------------------------- */
+
+static LLVMValueRef cdbl_array(Cg *c, const char *name, const double *v, int64_t count) {
+  if (!v || count <= 0) return LLVMConstNull(c->ptr);
+  LLVMValueRef *e = mlp_xmalloc((size_t)count * sizeof *e);
+  for (int64_t i = 0; i < count; i++) e[i] = cf64(c, v[i]);
+  LLVMValueRef g = const_global(c, name, LLVMConstArray2(c->f64, e, (uint64_t)count));
+  free(e);
+  return g;
+}
+
+/* The row feature program as constants. */
+static LLVMValueRef plan_desc(Cg *c, const MlprtPredPlan *pl) {
+  int64_t ni = pl->ninputs, ns = pl->nsteps, nf = pl->nfeatures;
+  LLVMValueRef *in = mlp_xmalloc((size_t)(ni + ns + nf + 1) * sizeof *in);
+  LLVMValueRef inputs = LLVMConstNull(c->ptr), steps = LLVMConstNull(c->ptr), slots = LLVMConstNull(c->ptr);
+  for (int64_t i = 0; i < ni; i++) {
+    const MlprtPredInput *x = &pl->inputs[i];
+    LLVMValueRef f[] = {cstr(c, x->name),   ci64(c, x->type),      cf64(c, x->lo),
+                        cf64(c, x->hi),     cstr(c, x->levels),    ci64(c, x->nlevels)};
+    in[i] = const_struct(c, f, 6);
+  }
+  if (ni > 0)
+    inputs = const_global(c, "mlp_pred_inputs", LLVMConstArray2(LLVMTypeOf(in[0]), in, (uint64_t)ni));
+  for (int64_t i = 0; i < ns; i++) {
+    const MlprtPredStep *s = &pl->steps[i];
+    LLVMValueRef f[] = {ci64(c, s->op), ci64(c, s->src), ci64(c, s->dst), ci64(c, s->n),
+                        cf64(c, s->a),  cf64(c, s->b),   cstr(c, s->text)};
+    in[i] = const_struct(c, f, 7);
+  }
+  if (ns > 0) steps = const_global(c, "mlp_pred_steps", LLVMConstArray2(LLVMTypeOf(in[0]), in, (uint64_t)ns));
+  for (int64_t i = 0; i < nf; i++) in[i] = ci64(c, pl->feature_slot[i]);
+  if (nf > 0) slots = const_global(c, "mlp_pred_feature_slot", LLVMConstArray2(c->i64, in, (uint64_t)nf));
+  free(in);
+  LLVMValueRef f[] = {inputs, ci64(c, ni), steps, ci64(c, ns), ci64(c, pl->nslots), slots, ci64(c, nf)};
+  return const_global(c, "mlp_pred_plan", const_struct(c, f, 7));
+}
+
+/* A failsafe setting of the spec (deploy.failsafe) as MLPRT_FAILSAFE_*. */
+static int64_t failsafe(const MlpSpecBlock *fs, const char *key, const char *dflt) {
+  const char *v = mlp_spec_str(mlp_spec_setting(fs, key));
+  if (!v) v = dflt;
+  static const char *const names[] = {"reject", "impute", "fallback", "clip"}; /* MLPRT_FAILSAFE_* order */
+  for (int64_t i = 0; i < 4; i++)
+    if (strcmp(v, names[i]) == 0) return i;
+  return MLPRT_FAILSAFE_REJECT;
+}
+
+/* Values beyond the training range by up to this fraction of its width are
+ * served as they are; only farther ones meet the out_of_range policy. */
+#define RANGE_MARGIN 0.25
+
+static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *info, const Plan *p,
+                                   LLVMValueRef forward, LLVMValueRef blob, const char *weights_hex) {
+  const MlpIrModel *m = rd->model;
+  const MlpSpecBlock *deploy = mlp_spec_block(rd->spec, "deploy");
+  const MlpSpecBlock *fs = mlp_spec_block(rd->spec, "deploy.failsafe");
+  const MlpSpecCall *mon = mlp_spec_op(deploy, "monitor");
+  double threshold = mlp_spec_num(mon ? mlp_spec_arg(mon, "drift_threshold") : NULL);
+  double window = mlp_spec_num(mon ? mlp_spec_arg(mon, "window") : NULL);
+  /* The fallback is a class name (an identifier, a string or a number) or
+   * a regression value. */
+  const MlpSpecValue *fb = mlp_spec_setting(fs, "fallback");
+  const MlpNode *fbn = fb && fb->given ? fb->node : NULL;
+  const char *fb_label = NULL;
+  char numtext[32];
+  if (fbn && fbn->kind == MLP_ND_NUM) {
+    snprintf(numtext, sizeof numtext, "%g", fbn->num);
+    fb_label = numtext;
+  } else if (fbn) {
+    fb_label = fbn->kind == MLP_ND_STR ? fbn->text : fbn->name;
+  }
+  int64_t bins = rd->drift_bins;
+  LLVMValueRef f[] = {
+      cstr(c, rd->name),
+      cstr(c, rd->version),
+      cstr(c, rd->spec_sha256),
+      cstr(c, rd->data_sha256),
+      cstr(c, weights_hex),
+      cstr(c, rd->card),
+      cstr(c, info->compiler),
+      ci64(c, m->task),
+      ci64(c, m->in_size),
+      ci64(c, m->out_size),
+      cstr(c, rd->classes_text),
+      cf64(c, rd->y_mean),
+      cf64(c, rd->y_std),
+      forward,
+      ci64(c, p->batch),
+      ci64(c, p->scratch_bytes),
+      blob,
+      ci64(c, p->bytes),
+      info->plan ? plan_desc(c, info->plan) : LLVMConstNull(c->ptr),
+      ci64(c, failsafe(fs, "missing_column", "reject")),
+      ci64(c, failsafe(fs, "unknown_category", "impute")),
+      ci64(c, failsafe(fs, "out_of_range", "clip")),
+      ci64(c, failsafe(fs, "nan", "impute")),
+      cf64(c, RANGE_MARGIN),
+      cf64(c, fbn && fbn->kind == MLP_ND_NUM ? fbn->num : NAN),
+      cstr(c, m->task == MLP_TASK_REGRESSION ? NULL : fb_label),
+      cf64(c, isnan(threshold) ? 0.1 : threshold),
+      ci64(c, isnan(window) ? 1000 : (int64_t)window),
+      ci64(c, bins),
+      cdbl_array(c, "mlp_drift_edges", rd->drift_edges, m->in_size * (bins - 1)),
+      cdbl_array(c, "mlp_drift_ref", rd->drift_ref, m->in_size * bins),
+      cdbl_array(c, "mlp_pred_edges", rd->pred_edges, bins - 1),
+      cdbl_array(c, "mlp_pred_ref", rd->pred_ref, rd->npred_ref),
+  };
+  return const_struct(c, f, sizeof f / sizeof f[0]);
+}
+
+/* ---- entry points ----------------------------------------------------------- */
+
+static void emit_main(Cg *c, LLVMValueRef desc) {
+  LLVMTypeRef ps[] = {c->i32, c->ptr};
+  c->fn = LLVMAddFunction(c->mod, "main", LLVMFunctionType(c->i32, ps, 2, 0));
+  LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
+  LLVMTypeRef t[] = {c->i32, c->ptr, c->ptr};
+  LLVMValueRef a[] = {LLVMGetParam(c->fn, 0), LLVMGetParam(c->fn, 1), desc};
+  LLVMBuildRet(c->b, call(c, "mlprt_predict_main", c->i32, t, 3, a));
+}
+
+static LLVMValueRef exported(Cg *c, const char *prefix, const char *what, LLVMValueRef init) {
+  char name[256];
+  snprintf(name, sizeof name, "%s_%s", prefix, what);
+  LLVMValueRef g = const_global(c, name, init);
+  LLVMSetLinkage(g, LLVMExternalLinkage);
+  return g;
+}
+
+/* NAME_predict(fields, out, reason, n): one row through
+ * mlprt_predict_fields with this thread's scratch, so that callers need
+ * not know its size. The runtime sizes that scratch from the descriptor's
+ * shapes; the same numbers, here, size it at compile time. */
+static void emit_embedding(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *info, const Plan *p,
+                           LLVMValueRef desc) {
+  const char *pre = info->name;
+  MlprtPredictor shape = {.name = rd->name,
+                          .task = rd->model->task,
+                          .n_in = rd->model->in_size,
+                          .n_out = rd->model->out_size,
+                          .classes = rd->classes_text,
+                          .batch = p->batch,
+                          .scratch_bytes = p->scratch_bytes,
+                          .plan = info->plan};
+  LLVMTypeRef st = LLVMArrayType2(c->i8, (uint64_t)mlprt_predict_scratch_bytes(&shape));
+  LLVMValueRef scratch = LLVMAddGlobal(c->mod, st, "mlp_predict_scratch");
+  LLVMSetInitializer(scratch, LLVMConstNull(st));
+  LLVMSetLinkage(scratch, LLVMInternalLinkage);
+  LLVMSetThreadLocal(scratch, 1);
+  LLVMSetAlignment(scratch, MLPRT_ALIGN);
+  char name[256];
+  snprintf(name, sizeof name, "%s_predict", pre);
+  LLVMTypeRef ps[] = {c->ptr, c->ptr, c->ptr, c->i64};
+  c->fn = LLVMAddFunction(c->mod, name, LLVMFunctionType(c->i32, ps, 4, 0));
+  LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
+  LLVMTypeRef t[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i64};
+  LLVMValueRef a[] = {desc, LLVMGetParam(c->fn, 0), LLVMGetParam(c->fn, 1), scratch, LLVMGetParam(c->fn, 2),
+                      LLVMGetParam(c->fn, 3)};
+  LLVMBuildRet(c->b, call(c, "mlprt_predict_fields", c->i32, t, 6, a));
+  const MlprtPredPlan *pl = info->plan;
+  int64_t ni = pl ? pl->ninputs : 0;
+  LLVMValueRef *names = mlp_xmalloc((size_t)(ni + rd->nclasses + 1) * sizeof *names);
+  for (int64_t i = 0; i < ni; i++) names[i] = cstr(c, pl->inputs[i].name);
+  names[ni] = LLVMConstNull(c->ptr);
+  exported(c, pre, "input_names", LLVMConstArray2(c->ptr, names, (uint64_t)ni + 1));
+  for (int i = 0; i < rd->nclasses; i++) names[i] = cstr(c, rd->classes[i]);
+  names[rd->nclasses] = LLVMConstNull(c->ptr);
+  exported(c, pre, "classes", LLVMConstArray2(c->ptr, names, (uint64_t)rd->nclasses + 1));
+  free(names);
+  exported(c, pre, "n_inputs", ci64(c, ni));
+  exported(c, pre, "n_outputs", ci64(c, rd->model->out_size));
+  exported(c, pre, "n_classes", ci64(c, rd->nclasses));
+}
+
+LLVMModuleRef mlp_predgen(LLVMContextRef ctx, const MlpRunDir *rd, const MlpPredgenInfo *info, char *err,
+                          size_t n) {
+  Plan p = {0};
+  if (plan_weights(rd, info, &p, err, n) != 0) {
+    free(p.blob);
+    free(p.at);
+    return NULL;
+  }
+  plan_scratch(rd->model, &p);
+  char hex[65];
+  mlprt_sha256_hex(p.blob, (size_t)p.bytes, hex);
+  Cg c = cg_open(ctx, rd->name);
+  /* The weights as bytes: one constant LLVM folds loads from when it
+   * unrolls the small layers, and which the predictor hashes at start. */
+  LLVMValueRef blob = const_global(&c, "mlp_weights",
+                                   LLVMConstStringInContext(ctx, (const char *)p.blob, (unsigned)p.bytes, 1));
+  LLVMSetAlignment(blob, MLPRT_ALIGN);
+  LLVMValueRef fwd = emit_forward(&c, rd->model, &p, blob);
+  LLVMValueRef desc = const_global(&c, "mlp_predictor", predictor_desc(&c, rd, info, &p, fwd, blob, hex));
+  if (info->embed) {
+    LLVMSetLinkage(desc, LLVMExternalLinkage);
+    char name[256];
+    snprintf(name, sizeof name, "%s_predictor", info->name);
+    LLVMSetValueName2(desc, name, strlen(name));
+    emit_embedding(&c, rd, info, &p, desc);
+  } else {
+    emit_main(&c, desc);
+  }
+  LLVMDisposeBuilder(c.b);
+  free(p.blob);
+  free(p.at);
+  return c.mod;
+}
