@@ -131,7 +131,9 @@ static int read_cleaning(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char *
     rd->y_mean = jnum(t, "mean", 0);
     rd->y_std = jnum(t, "std", 1);
   }
+  bool fitted = cJSON_HasObjectItem(j, "cleaning") || cJSON_HasObjectItem(j, "steps");
   cJSON_Delete(j);
+  if (!fitted) return 0; /* IDX pixels are scaled, not fitted */
   MlprtError e;
   if (mlprt_fits_read(path, &rd->fits, &rd->nfits, &e) != 0) {
     char msg[512];
