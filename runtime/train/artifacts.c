@@ -455,7 +455,7 @@ static int write_card(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n)
 
   fputs("\n## Limitations\n\n", f);
   if (d->pixels) {
-    fprintf(f, "- Inputs: %lld pixels of %s-like images, each 0 to 255\n", (long long)d->F, p->name);
+    fprintf(f, "- Inputs: images of %lld pixels like the training set's, each 0 to 255\n", (long long)d->F);
   } else {
     fputs("- Training ranges of the inputs (raw, before cleaning):\n", f);
     input_ranges(f, d->inputs);

@@ -1,13 +1,16 @@
 /* check_artifacts.c — what a training run leaves for predictors: row ids
- * that follow every row through filtering, reordering and appending, and
- * the run directory's test_rows.csv, predictions.csv, reference.json and
- * MODEL_CARD.md checked against the source file and the manifest. */
+ * that follow every row through filtering, reordering and appending, the
+ * run directory's test_rows.csv, predictions.csv, reference.json and
+ * MODEL_CARD.md checked against the source file and the manifest, and the
+ * version registry those runs are deployed to (mlpc deploy, versions,
+ * rollback). */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mlp/data.h"
 #include "mlp/run.h"
@@ -205,6 +208,73 @@ START_TEST(artifacts_iris_rows_and_predictions) {
 }
 END_TEST
 
+/* Quoted categories, missing cells, booleans and a spec without a deploy
+ * section: test_rows.csv gives back the source's own lines. The source is
+ * written in the form the data step prints (shortest round-tripping
+ * numbers, quotes only where RFC 4180 needs them), so they compare as text. */
+START_TEST(artifacts_raw_rows_round_trip) {
+  char *dir = test_tmpdir();
+  char *data = path_of(dir, "data.csv"), *spec = path_of(dir, "mixed.mlp");
+  char *prog = path_of(dir, "mixed"), *run = path_of(dir, "run");
+  static const char *const colors[] = {"\"red, dark\"", "blue", "\"say \"\"hi\"\"\""};
+  FILE *f = fopen(data, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("id,color,size,flag,label\n", f);
+  for (int i = 1; i <= 60; i++) {
+    char size[32] = "";
+    if (i % 9) snprintf(size, sizeof size, "%g", i * 0.25 + 0.1);
+    fprintf(f, "%d,%s,%s,%s,%c\n", i, i % 7 ? colors[i % 3] : "", size, i % 2 ? "true" : "false",
+            "abc"[i * 7 % 3]);
+  }
+  fclose(f);
+  f = fopen(spec, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("pipeline mixed {\n  data {\n    source = csv(\"data.csv\")\n    target = label\n"
+        "    clean {\n      impute(numeric, strategy = median)\n      onehot(color)\n    }\n"
+        "    split(validation = 0.2, test = 0.3, seed = 3)\n  }\n"
+        "  model {\n    dense(8)\n    output(activation = softmax)\n  }\n"
+        "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 3\n  }\n}\n",
+        f);
+  fclose(f);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
+  TestRun b = test_run(build, NULL);
+  ck_assert_msg(b.status == 0, "%s", b.err);
+  test_run_free(&b);
+  const char *train[] = {prog, "--out", run, "--quiet", NULL};
+  TestRun t = test_run(train, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  char *stext = test_read_file(data, NULL), *rtext = read_in(run, "test_rows.csv");
+  char *ptext = read_in(run, "predictions.csv"), *card = read_in(run, "MODEL_CARD.md");
+  int nsrc, nrows, npred;
+  char **src = lines_of(stext, &nsrc), **rows = lines_of(rtext, &nrows), **pred = lines_of(ptext, &npred);
+  ck_assert_int_eq(nrows, npred);
+  ck_assert_int_eq(nrows - 1, 18); /* 30% of 60 */
+  ck_assert_str_eq(rows[0], src[0]);
+  int missing = 0;
+  for (int i = 1; i < nrows; i++) {
+    int id = atoi(pred[i]);
+    ck_assert_int_eq(id, atoi(rows[i])); /* the id column is the row number */
+    ck_assert_str_eq(rows[i], src[id]);
+    missing += strstr(rows[i], ",,") != NULL;
+  }
+  ck_assert_int_gt(missing, 0); /* the comparison covered empty cells */
+  ck_assert_ptr_nonnull(strstr(card, "- Version: unversioned\n"));
+  free(src);
+  free(rows);
+  free(pred);
+  free(stext);
+  free(rtext);
+  free(ptext);
+  free(card);
+  free(data);
+  free(spec);
+  free(prog);
+  free(run);
+  free(dir);
+}
+END_TEST
+
 static double sum_of(const cJSON *arr) {
   double s = 0;
   const cJSON *v;
@@ -271,6 +341,117 @@ START_TEST(artifacts_iris_reference_card_hashes) {
 }
 END_TEST
 
+/* ---- the registry -------------------------------------------------------------- */
+
+/* mlpc with up to six arguments (NULL-terminated); the caller frees. */
+static TestRun mlpc(const char *a, const char *b, const char *c, const char *d, const char *e, const char *f) {
+  const char *argv[] = {test_mlpc(), a, b, c, d, e, f, NULL};
+  return test_run(argv, NULL);
+}
+
+static void assert_current(const char *reg, const char *want) {
+  char *cur = path_of(reg, "iris/CURRENT");
+  char *text = test_read_file(cur, NULL);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_str_eq(text, want);
+  free(text);
+  free(cur);
+}
+
+/* A copy of a file with one more byte at its end. */
+static void tamper(const char *dir, const char *name) {
+  char *p = path_of(dir, name);
+  FILE *f = fopen(p, "ab");
+  ck_assert_ptr_nonnull(f);
+  fputc('x', f);
+  fclose(f);
+  free(p);
+}
+
+START_TEST(artifacts_registry_deploy_versions_rollback) {
+  char *run = train_iris();
+  char *reg = path_of(run, "../registry"), *extra = path_of(run, "../iris");
+  TestRun t = mlpc("deploy", run, "--registry", reg, "--predictor", extra);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  ck_assert_ptr_nonnull(strstr(t.out, "iris 1.0.0 deployed"));
+  test_run_free(&t);
+  assert_current(reg, "1.0.0\n");
+  /* The same spec version again is the next patch. */
+  t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  ck_assert_ptr_nonnull(strstr(t.out, "iris 1.0.1 deployed"));
+  test_run_free(&t);
+  assert_current(reg, "1.0.1\n");
+  /* The stored manifest covers every copied file, the predictor included,
+   * which keeps its execute permission. */
+  char *v0 = path_of(reg, "iris/1.0.0");
+  char *mtext = read_in(v0, "manifest.json");
+  cJSON *m = cJSON_Parse(mtext);
+  const cJSON *files = get(m, "files"), *f;
+  ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(files, "iris"));
+  ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(files, "weights.bin"));
+  ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(files, "run_manifest.json"));
+  cJSON_ArrayForEach(f, files) {
+    char *p = path_of(v0, f->string), hex[65];
+    ck_assert_int_eq(mlprt_sha256_file(p, hex), 0);
+    ck_assert_str_eq(hex, f->valuestring);
+    free(p);
+  }
+  char *exe = path_of(v0, "iris");
+  ck_assert_int_eq(access(exe, X_OK), 0);
+  free(exe);
+  cJSON_Delete(m);
+  free(mtext);
+  /* Both versions are listed, the current one marked. */
+  t = mlpc("versions", "--registry", reg, NULL, NULL, NULL);
+  ck_assert_int_eq(t.status, 0);
+  ck_assert_ptr_nonnull(strstr(t.out, "  1.0.0 "));
+  ck_assert_ptr_nonnull(strstr(t.out, "* 1.0.1 "));
+  ck_assert_ptr_nonnull(strstr(t.out, "test accuracy"));
+  test_run_free(&t);
+  /* Rollback goes to the version before, or to the one named. */
+  t = mlpc("rollback", "--registry", reg, "iris", NULL, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  assert_current(reg, "1.0.0\n");
+  t = mlpc("rollback", "--registry", reg, "iris", NULL, NULL);
+  ck_assert_int_eq(t.status, 2); /* nothing before 1.0.0 */
+  test_run_free(&t);
+  t = mlpc("rollback", "--registry", reg, "iris", "1.0.1", NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  assert_current(reg, "1.0.1\n");
+  /* A version changed after it was stored is refused, naming the file. */
+  tamper(v0, "weights.bin");
+  t = mlpc("rollback", "--registry", reg, "iris", NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_ptr_nonnull(strstr(t.err, "weights.bin"));
+  test_run_free(&t);
+  assert_current(reg, "1.0.1\n");
+  t = mlpc("rollback", "--registry", reg, "iris", "9.9.9", NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  /* So is a run whose artifact no longer matches its manifest: nothing is stored. */
+  tamper(run, "predictions.csv");
+  t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_ptr_nonnull(strstr(t.err, "predictions.csv"));
+  test_run_free(&t);
+  char *v2 = path_of(reg, "iris/1.0.2");
+  ck_assert_int_ne(access(v2, F_OK), 0);
+  assert_current(reg, "1.0.1\n");
+  t = mlpc("deploy", run, "--registy", reg, NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_ptr_nonnull(strstr(t.err, "did you mean '--registry'"));
+  test_run_free(&t);
+  free(v2);
+  free(v0);
+  free(extra);
+  free(reg);
+  free(run);
+}
+END_TEST
+
 Suite *artifacts_suite(void); /* the runner finds it by name */
 Suite *artifacts_suite(void) {
   Suite *s = suite_create("artifacts");
@@ -281,6 +462,11 @@ Suite *artifacts_suite(void) {
   tcase_set_timeout(run, 60);
   tcase_add_test(run, artifacts_iris_rows_and_predictions);
   tcase_add_test(run, artifacts_iris_reference_card_hashes);
+  tcase_add_test(run, artifacts_raw_rows_round_trip);
   suite_add_tcase(s, run);
+  TCase *reg = tcase_create("registry");
+  tcase_set_timeout(reg, 60);
+  tcase_add_test(reg, artifacts_registry_deploy_versions_rollback);
+  suite_add_tcase(s, reg);
   return s;
 }
