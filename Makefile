@@ -66,7 +66,7 @@ $(BUILD)/libmlprt.a: $(RT_OBJ)
 $(BUILD)/mlpc: $(BUILD)/compiler/main.o $(MLPC_LIBS) $(BUILD)/libmlprt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(RT_LIBS)
 $(BUILD)/compiler/codegen.o $(BUILD)/compiler/emit.o $(BUILD)/compiler/main.o \
-  $(BUILD)/compiler/predgen.o $(BUILD)/compiler/export.o \
+  $(BUILD)/compiler/predgen.o $(BUILD)/compiler/export.o $(BUILD)/compiler/compress.o \
   $(BUILD)/tests/unit/check_codegen.o: CPPFLAGS += $(LLVM_CFLAGS)
 
 # generated parser and lexer
