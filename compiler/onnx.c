@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "rundir.h"
 #include "mlp/data.h"
 #include "mlp/run.h"
 
@@ -249,26 +250,165 @@ static const char *fill_nan(Graph *g, const char *x, float v) {
   return node_named(g, "Where", NULL, NULL, 3, node1(g, "IsNaN", x), const_scalar(g, v), x);
 }
 
+static const char *to_float(Graph *g, const char *b) {
+  Attrs at = {0};
+  attr_int(&at, "to", ELEM_FLOAT);
+  return node_named(g, "Cast", NULL, &at, 1, b);
+}
+
+/* A category made from a number or a boolean (MLPRT_PSTEP_TEXT) stays a
+ * number in the graph: the text the cleaning chain gives a float is the
+ * shortest one that reads back as the same float, so two values have the
+ * same text exactly when they are equal, and a level's text stands for
+ * the number it reads as (true / false for booleans: 1 / 0). */
+typedef enum { SLOT_NUMBER, SLOT_NUMBER_TEXT, SLOT_BOOL_TEXT } SlotKind;
+
+/* The number level (len bytes of text) stands for in a slot of kind k; -1
+ * when the text is not one a number or boolean is written as. */
+static int level_value(SlotKind k, const char *text, size_t len, float *v) {
+  char buf[64];
+  if (len == 0 || len >= sizeof buf) return -1;
+  memcpy(buf, text, len);
+  buf[len] = '\0';
+  if (k == SLOT_BOOL_TEXT) {
+    if (strcmp(buf, "true") && strcmp(buf, "false")) return -1;
+    *v = buf[0] == 't';
+    return 0;
+  }
+  char *end;
+  *v = strtof(buf, &end);
+  return *end ? -1 : 0;
+}
+
+/* The levels of a step (each ending in '\n') as numbers, in order, into v
+ * (arena); their count in *nv. */
+static int level_values(Graph *g, SlotKind k, const char *text, float **v, int64_t *nv) {
+  int64_t cnt = 0;
+  for (const char *p = text; *p; p = strchr(p, '\n') + 1) cnt++;
+  *v = mlp_arena_alloc(g->a, (size_t)(cnt ? cnt : 1) * sizeof **v);
+  *nv = 0;
+  for (const char *p = text; *p; p = strchr(p, '\n') + 1)
+    if (level_value(k, p, (size_t)(strchr(p, '\n') - p), &(*v)[(*nv)++])) return -1;
+  return 0;
+}
+
+/* An image's plan: each input divided by the same number, in order. */
+static bool image_plan(const MlprtPredPlan *p) {
+  if (p->nsteps != p->ninputs || p->nfeatures != p->ninputs) return false;
+  for (int64_t i = 0; i < p->nsteps; i++) {
+    const MlprtPredStep *st = &p->steps[i];
+    if (st->op != MLPRT_PSTEP_DIV || st->src != i || st->dst != i || st->a != p->steps[0].a ||
+        p->feature_slot[i] != i)
+      return false;
+  }
+  return true;
+}
+
 /* The input's raw columns -> model features [N, nfeatures], as the plan's
  * steps compute them, in *out. */
 static int features(Graph *g, const MlprtPredPlan *plan, const char *input, const char **out, char *err,
                     size_t n) {
   for (int64_t i = 0; i < plan->ninputs; i++) {
     int64_t t = plan->inputs[i].type;
-    if (t != MLPRT_COL_FLOAT && t != MLPRT_COL_INT)
-      return fail(err, n, "ONNX export takes numeric input columns only; column '%s' is not numeric",
-                  plan->inputs[i].name);
+    if (t != MLPRT_COL_FLOAT && t != MLPRT_COL_INT && t != MLPRT_COL_BOOL)
+      return fail(err, n, "ONNX export takes numeric and boolean input columns only; column '%s' is %s",
+                  plan->inputs[i].name, t == MLPRT_COL_CATEGORY ? "a category" : "text or a date");
+  }
+  if (image_plan(plan)) {
+    /* pixels: one division of the whole input (one node, not a column each) */
+    *out = node2(g, "Div", input, const_scalar(g, (float)plan->steps[0].a));
+    return 0;
   }
   /* Each slot is one [N, 1] tensor; the inputs are gathered from the input matrix. */
-  const char **slot = mlp_arena_alloc(g->a, (size_t)(plan->nslots ? plan->nslots : 1) * sizeof *slot);
+  size_t ns = (size_t)(plan->nslots ? plan->nslots : 1);
+  const char **slot = mlp_arena_alloc(g->a, ns * sizeof *slot);
+  SlotKind *kind = mlp_arena_alloc(g->a, ns * sizeof *kind);
   for (int64_t i = 0; i < plan->ninputs; i++) {
     Attrs at = {0};
     attr_int(&at, "axis", 1);
     slot[i] = node_named(g, "Gather", NULL, &at, 2, input, const_i64(g, "col", &i, 1));
   }
-  for (int64_t s = 0; s < plan->nsteps; s++)
-    return fail(err, n, "ONNX export cannot translate step %lld of the feature program (op %lld)",
-                (long long)s, (long long)plan->steps[s].op);
+  for (int64_t si = 0; si < plan->nsteps; si++) {
+    const MlprtPredStep *st = &plan->steps[si];
+    if (st->src < 0 || st->src >= plan->nslots || !slot[st->src] || st->dst < 0 ||
+        st->dst + (st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1) > plan->nslots)
+      return fail(err, n, "step %lld of the feature program reads or writes a slot it should not",
+                  (long long)si);
+    const char *x = slot[st->src];
+    SlotKind k = kind[st->src];
+    float *lv;
+    int64_t nl;
+    switch (st->op) {
+    case MLPRT_PSTEP_FILL: {
+      float v = (float)st->a;
+      if (k != SLOT_NUMBER && (!st->text || level_value(k, st->text, strcspn(st->text, "\n"), &v)))
+        return fail(err, n, "ONNX export: the fill value of step %lld is no number", (long long)si);
+      slot[st->dst] = fill_nan(g, x, v);
+      break;
+    }
+    case MLPRT_PSTEP_INDICATOR: slot[st->dst] = to_float(g, node1(g, "IsNaN", x)); break;
+    case MLPRT_PSTEP_REQUIRE: break; /* a graph answers every row: see onnx.h */
+    case MLPRT_PSTEP_CLIP: {
+      /* comparisons, so that NaN passes through as the runtime's clip lets it */
+      const char *lo = const_scalar(g, (float)st->a), *hi = const_scalar(g, (float)st->b);
+      const char *upper = node_named(g, "Where", NULL, NULL, 3, node2(g, "Greater", x, hi), hi, x);
+      slot[st->dst] = node_named(g, "Where", NULL, NULL, 3, node2(g, "Less", x, lo), lo, upper);
+      break;
+    }
+    case MLPRT_PSTEP_SCALE:
+      slot[st->dst] = node2(g, "Mul", node2(g, "Sub", x, const_scalar(g, (float)st->a)),
+                            const_scalar(g, (float)(1.0 / st->b)));
+      break;
+    case MLPRT_PSTEP_LOG1P: {
+      /* log(1 + x) in float: may differ from log1pf in the last bits near 0 */
+      const char *y = node1(g, "Log", node2(g, "Add", x, const_scalar(g, 1.0f)));
+      const char *out_of_domain = node2(g, "LessOrEqual", x, const_scalar(g, -1.0f));
+      slot[st->dst] = node_named(g, "Where", NULL, NULL, 3, out_of_domain, const_scalar(g, NAN), y);
+      break;
+    }
+    case MLPRT_PSTEP_DIV: slot[st->dst] = node2(g, "Div", x, const_scalar(g, (float)st->a)); break;
+    case MLPRT_PSTEP_TEXT:
+      if (st->n != MLPRT_COL_FLOAT && st->n != MLPRT_COL_INT && st->n != MLPRT_COL_BOOL)
+        return fail(err, n, "ONNX export: step %lld makes a category of a date", (long long)si);
+      slot[st->dst] = x;
+      kind[st->dst] = st->n == MLPRT_COL_BOOL ? SLOT_BOOL_TEXT : SLOT_NUMBER_TEXT;
+      break;
+    case MLPRT_PSTEP_ONEHOT:
+    case MLPRT_PSTEP_ORDINAL: {
+      if (k == SLOT_NUMBER || !st->text || level_values(g, k, st->text, &lv, &nl))
+        return fail(err, n, "ONNX export: step %lld encodes levels that are not numbers", (long long)si);
+      if (st->op == MLPRT_PSTEP_ORDINAL) {
+        /* the level's index, NaN when missing or unseen */
+        const char *idx = const_scalar(g, NAN);
+        for (int64_t l = nl - 1; l >= 0; l--)
+          idx = node_named(g, "Where", NULL, NULL, 3, node2(g, "Equal", x, const_scalar(g, lv[l])),
+                           const_scalar(g, (float)l), idx);
+        slot[st->dst] = idx;
+        break;
+      }
+      const char *seen = NULL; /* 1 where x is one of the levels */
+      for (int64_t l = 0; l < nl; l++) {
+        slot[st->dst + l] = to_float(g, node2(g, "Equal", x, const_scalar(g, lv[l])));
+        seen = seen ? node2(g, "Add", seen, slot[st->dst + l]) : slot[st->dst + l];
+      }
+      if (st->a == 1) {
+        /* the unknown bucket: present, yet none of the levels */
+        const char *present = to_float(g, node1(g, "Not", node1(g, "IsNaN", x)));
+        const char *unseen = seen ? node2(g, "Sub", const_scalar(g, 1.0f), seen) : const_scalar(g, 1.0f);
+        slot[st->dst + nl] = node2(g, "Mul", present, unseen);
+      }
+      break;
+    }
+    default:
+      return fail(err, n, "ONNX export cannot express step %lld of the feature program (%s)", (long long)si,
+                  st->op == MLPRT_PSTEP_HASH ? "hash encoding" : "an unknown operation");
+    }
+    /* a filled category keeps its kind; what other steps write is a number */
+    if (st->op == MLPRT_PSTEP_FILL) kind[st->dst] = k;
+    else if (st->op != MLPRT_PSTEP_TEXT && st->op != MLPRT_PSTEP_REQUIRE)
+      for (int64_t d = st->dst; d < st->dst + (st->op == MLPRT_PSTEP_ONEHOT ? st->n : 1); d++)
+        kind[d] = SLOT_NUMBER;
+  }
   const char **feat = mlp_arena_alloc(g->a, (size_t)(plan->nfeatures ? plan->nfeatures : 1) * sizeof *feat);
   for (int64_t f = 0; f < plan->nfeatures; f++) {
     int64_t s = plan->feature_slot[f];
@@ -359,7 +499,8 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       break;
     }
     case MLP_OP_BATCHNORM: {
-      if (!mo->state) return fail(err, n, "layer %d is a batch normalization but no running statistics", i + 1);
+      if (!mo->state)
+        return fail(err, n, "layer %d is a batch normalization but has no running statistics", i + 1);
       int64_t c = l->in_c, cd[1] = {c}; /* a feature vector of n is n channels */
       const char *gamma = const_floats(g, "gamma", cd, 1, mo->params + l->w_off);
       const char *beta = const_floats(g, "beta", cd, 1, mo->params + l->b_off);
@@ -428,20 +569,15 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
   mlp_arena_init(&a);
   Graph g = {.a = &a};
   const MlpIrModel *m = mo->model;
-  int64_t ninputs = mo->plan ? mo->plan->ninputs : m->in_size;
-  int64_t in_dims[2] = {-1, ninputs};
+  int64_t in_dims[2] = {-1, mo->plan->ninputs};
   pb_str(&g.g, GRAPH_NAME, mo->name ? mo->name : "model");
   value_info(&g, GRAPH_INPUT, "input", ELEM_FLOAT, in_dims, 2);
   const char *x = NULL, *y = NULL;
   int rc = 0;
-  if (mo->plan) {
-    if (mo->plan->nfeatures != m->in_size)
-      rc = fail(err, n, "the feature program makes %lld features but the model takes %lld",
-                (long long)mo->plan->nfeatures, (long long)m->in_size);
-    else rc = features(&g, mo->plan, "input", &x, err, n);
-  } else {
-    x = node2(&g, "Div", "input", const_scalar(&g, 255.0f)); /* image bytes, as training reads them */
-  }
+  if (mo->plan->nfeatures != m->in_size)
+    rc = fail(err, n, "the feature program makes %lld features but the model takes %lld",
+              (long long)mo->plan->nfeatures, (long long)m->in_size);
+  else rc = features(&g, mo->plan, "input", &x, err, n);
   if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
   if (rc == 0) outputs(&g, mo, y);
   if (rc) {
@@ -469,12 +605,10 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
       if (*p == '\n') *p = ',';
     metadata(&model, "classes", c);
   }
-  if (mo->plan) {
-    const char *cols = "";
-    for (int64_t i = 0; i < mo->plan->ninputs; i++)
-      cols = mlp_arena_printf(&a, "%s%s%s", cols, i ? "," : "", mo->plan->inputs[i].name);
-    metadata(&model, "input_columns", cols);
-  }
+  const char *cols = "";
+  for (int64_t i = 0; i < mo->plan->ninputs; i++)
+    cols = mlp_arena_printf(&a, "%s%s%s", cols, i ? "," : "", mo->plan->inputs[i].name);
+  metadata(&model, "input_columns", cols);
   mlp_arena_free(&a);
   *buf = model.p;
   *len = model.len;
@@ -500,5 +634,26 @@ int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n)
   }
   free(tmp);
   free(buf);
+  return rc;
+}
+
+int mlp_onnx_export(const char *run_dir, const char *path, char *err, size_t n) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpRunDir rd;
+  MlprtPredPlan plan;
+  int rc = mlp_rundir_load(&a, run_dir, &rd, err, n);
+  if (rc == 0) {
+    rc = mlp_rundir_plan(&a, &rd, &plan, err, n);
+    if (rc == 0) {
+      const float *state = rd.n_state ? rd.weights + rd.n_params : NULL;
+      MlpOnnxModel mo = {rd.name, rd.version, rd.model, rd.weights, state, &plan, rd.classes_text, rd.y_mean,
+                         rd.y_std};
+      rc = mlp_onnx_write(&mo, path, err, n);
+      mlprt_pred_plan_free(&plan);
+    }
+    mlp_rundir_free(&rd);
+  }
+  mlp_arena_free(&a);
   return rc;
 }

@@ -10,7 +10,15 @@
  * int64 [N] (the class index; the class names are the model's "classes"
  * metadata, comma-separated) or, for regression, "value" float [N, 1] in
  * the target's units. The protobuf wire format is written here directly:
- * varints and length-delimited fields, nothing else is needed. */
+ * varints and length-delimited fields, nothing else is needed.
+ *
+ * What the graph does not do, unlike the native predictor: parse text
+ * (category and text input columns are refused; a number or boolean the
+ * chain encodes as a category is compared as the number its level reads
+ * as), refuse rows (failsafes, rows training would have dropped for a
+ * missing value: the graph answers them, the missing value then 0 for the
+ * model), hash encoding (refused). log1p is computed as Log(1 + x), which
+ * can differ from log1pf in the last bits near 0. */
 #ifndef MLP_ONNX_H
 #define MLP_ONNX_H
 
@@ -26,7 +34,7 @@ typedef struct {
   const MlpIrModel *model;   /* layers, shapes and parameter offsets */
   const float *params;       /* [model->n_params] the trained parameter slab */
   const float *state;        /* [model->n_state] batch-norm running statistics; NULL when none */
-  const MlprtPredPlan *plan; /* raw columns -> model features; NULL for images: pixel / 255 */
+  const MlprtPredPlan *plan; /* raw columns -> model features (mlprt_pred_plan_build) */
   const char *classes;       /* classification: class names, each ending in '\n'; NULL for regression */
   double y_mean, y_std;      /* regression: value = output * y_std + y_mean */
 } MlpOnnxModel;
@@ -37,5 +45,10 @@ typedef struct {
 int mlp_onnx_encode(const MlpOnnxModel *m, uint8_t **buf, size_t *len, char *err, size_t n);
 /* mlp_onnx_encode, then write the bytes to path atomically (temp + rename). */
 int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n);
+
+/* `mlpc export RUN_DIR --onnx FILE`: load and verify the run directory
+ * (rundir.h), build its feature program and write its ONNX model to path.
+ * 0, or -1 with a message in err. */
+int mlp_onnx_export(const char *run_dir, const char *path, char *err, size_t n);
 
 #endif

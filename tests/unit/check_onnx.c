@@ -48,8 +48,13 @@ static char *evaluate(const char *evaluator, const char *model, const char *rows
     return NULL;
   }
   setenv("NODE_PATH", ORT_DIR, 1);
-  const char *argv[] = {ort ? "node" : "/usr/bin/python3", ort ? "tests/onnx/run_ort.js" : "tests/onnx/run_ref.py",
-                        model, rows, drop ? "--drop" : NULL, drop, NULL};
+  const char *argv[] = {ort ? "node" : "/usr/bin/python3",
+                        ort ? "tests/onnx/run_ort.js" : "tests/onnx/run_ref.py",
+                        model,
+                        rows,
+                        drop ? "--drop" : NULL,
+                        drop,
+                        NULL};
   TestRun r = test_run(argv, NULL);
   if (r.status == 2) {
     fprintf(stderr, "check_onnx: %s check skipped: %s", evaluator, r.err);
@@ -79,16 +84,16 @@ static void expect_lines(const char *evaluator, const char *out, const float *wa
     }
     for (int j = 0; j < k; j++) {
       double v = strtod(p, &end), w = want[r * k + j];
-      ck_assert_msg(fabs(v - w) <= 1e-5 * fmax(1.0, fabs(w)), "%s row %d output %d: %.9g, want %.9g", evaluator,
-                    r, j, v, w);
+      ck_assert_msg(fabs(v - w) <= 1e-5 * fmax(1.0, fabs(w)), "%s row %d output %d: %.9g, want %.9g",
+                    evaluator, r, j, v, w);
       p = end + 1;
     }
   }
 }
 
 /* The model's answers on rows under every installed evaluator equal want. */
-static void expect_outputs(const char *model, const char *rows, const char *drop, const float *want, int nrows,
-                           int k, bool classes) {
+static void expect_outputs(const char *model, const char *rows, const char *drop, const float *want,
+                           int nrows, int k, bool classes) {
   static const char *const evaluators[] = {"reference", "ort"};
   for (int e = 0; e < 2; e++) {
     char *out = evaluate(evaluators[e], model, rows, drop);
@@ -183,7 +188,7 @@ END_TEST
 START_TEST(onnx_cnn_equals_runtime_kernels) {
   MlpArena a;
   mlp_arena_init(&a);
-  MlpIrLayer ls[] = {{.op = MLP_OP_CONV2D, .act = MLP_ACT_LINEAR, .out_c = 2, .kernel = 3, .stride = 1, .pad = 1},
+  MlpIrLayer ls[] = {{.op = MLP_OP_CONV2D, .out_c = 2, .kernel = 3, .stride = 1, .pad = 1},
                      {.op = MLP_OP_BATCHNORM, .act = MLP_ACT_RELU, .momentum = 0.1f, .eps = 1e-5f},
                      {.op = MLP_OP_MAXPOOL2D, .act = MLP_ACT_LINEAR, .kernel = 2, .stride = 2},
                      {.op = MLP_OP_FLATTEN},
@@ -192,7 +197,17 @@ START_TEST(onnx_cnn_equals_runtime_kernels) {
   ck_assert_int_eq(m->n_state, 4);
   float *w = weights(m->n_params, 11);
   float state[4] = {0.1f, -0.2f, 0.5f, 2.0f}; /* running mean [2], then variance [2] */
-  MlpOnnxModel mo = {"cnn", NULL, m, w, state, NULL, "a\nb\nc\n", 0, 1};
+  /* the plan of an image: each pixel / 255 */
+  MlprtPredInput in[16];
+  MlprtPredStep steps[16];
+  int64_t fslot[16];
+  for (int i = 0; i < 16; i++) {
+    in[i] = (MlprtPredInput){"p", MLPRT_COL_INT, 0, 255, NULL, 0};
+    steps[i] = (MlprtPredStep){MLPRT_PSTEP_DIV, i, i, 0, 255, 0, NULL};
+    fslot[i] = i;
+  }
+  MlprtPredPlan plan = {in, 16, steps, 16, 16, fslot, 16};
+  MlpOnnxModel mo = {"cnn", NULL, m, w, state, &plan, "a\nb\nc\n", 0, 1};
   char *dir = test_tmpdir(), *model = export_to(dir, "cnn.onnx", &mo);
   onnx_check(model);
 
@@ -216,8 +231,8 @@ START_TEST(onnx_cnn_equals_runtime_kernels) {
   int32_t am[N * 2 * 4];
   const MlpIrLayer *cl = &m->layers[0], *bl = &m->layers[1], *dl = &m->layers[4];
   mlprt_conv2d_forward_ref(&c[0][0][0], &x[0][0], w + cl->w_off, w + cl->b_off, N, 1, 4, 4, 2, 3, 3, 1, 1);
-  mlprt_batchnorm_forward_infer(&b[0][0][0], &c[0][0][0], w + bl->w_off, w + bl->b_off, state, state + 2, N, 2,
-                                16, 1e-5f);
+  mlprt_batchnorm_forward_infer(&b[0][0][0], &c[0][0][0], w + bl->w_off, w + bl->b_off, state, state + 2, N,
+                                2, 16, 1e-5f);
   mlprt_relu_forward(&b[0][0][0], &b[0][0][0], N * 32);
   mlprt_maxpool2d_forward(&p[0][0][0], am, &b[0][0][0], N, 2, 4, 4, 2, 2, 2);
   float z[N][3];
@@ -284,7 +299,8 @@ START_TEST(onnx_refuses_category_inputs) {
   MlpIrLayer ls[] = {{.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 2}};
   MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, 2, 1, 1, ls, 1);
   float *w = weights(m->n_params, 1);
-  MlprtPredInput in[2] = {{"x", MLPRT_COL_FLOAT, 0, 1, NULL, 0}, {"colour", MLPRT_COL_CATEGORY, NAN, NAN, "red\n", 1}};
+  MlprtPredInput in[2] = {{"x", MLPRT_COL_FLOAT, 0, 1, NULL, 0},
+                          {"colour", MLPRT_COL_CATEGORY, NAN, NAN, "red\n", 1}};
   int64_t fslot[2] = {0, 1};
   MlprtPredPlan plan = {in, 2, NULL, 0, 2, fslot, 2};
   MlpOnnxModel mo = {"cat", NULL, m, w, NULL, &plan, "a\nb\n", 0, 1};
@@ -299,6 +315,81 @@ START_TEST(onnx_refuses_category_inputs) {
 }
 END_TEST
 
+/* ---- trained runs ----------------------------------------------------------------------- */
+
+/* Train examples/NAME.mlp into dir/run; returns the run directory's path. */
+static char *train(const char *dir, const char *name) {
+  char spec[256], prog[512], *run = malloc(strlen(dir) + 8);
+  snprintf(spec, sizeof spec, "examples/%s.mlp", name);
+  snprintf(prog, sizeof prog, "%s/%s", dir, name);
+  sprintf(run, "%s/run", dir);
+  const char *b[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
+  TestRun r = test_run(b, NULL);
+  ck_assert_msg(r.status == 0, "mlpc build %s: %s", spec, r.err);
+  test_run_free(&r);
+  const char *t[] = {prog, "--out", run, "--quiet", NULL};
+  r = test_run(t, NULL);
+  ck_assert_msg(r.status == 0, "%s: %s", prog, r.err);
+  test_run_free(&r);
+  return run;
+}
+
+/* predictions.csv of a run: the probabilities (k per row, after row and
+ * label) or the value (k = 1, after row) of each test row, in order. */
+static float *predictions(const char *run, int *rows, int *k) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/predictions.csv", run);
+  char *text = test_read_file(path, NULL);
+  ck_assert_msg(text != NULL, "no %s", path);
+  char *line = strtok(text, "\n");
+  int skip = strncmp(line, "row,label,", 10) == 0 ? 2 : 1;
+  *k = 0;
+  for (char *p = line; *p; p++) *k += *p == ',';
+  *k += 1 - skip;
+  float *v = malloc(4096 * sizeof *v);
+  *rows = 0;
+  while ((line = strtok(NULL, "\n")) != NULL) {
+    char *p = line;
+    for (int i = 0; i < skip; i++) p = strchr(p, ',') + 1;
+    for (int j = 0; j < *k; j++, p = strchr(p, ',') + 1) {
+      ck_assert_int_lt(*rows * *k + j, 4096);
+      v[*rows * *k + j] = strtof(p, NULL);
+      if (j == *k - 1) break;
+    }
+    (*rows)++;
+  }
+  free(text);
+  return v;
+}
+
+/* Export a trained example as ONNX and evaluate it on the run's test rows
+ * (the raw rows, target left out): the answers must be the run's. */
+static void export_equals_run(const char *name, const char *target, bool classes) {
+  char *dir = test_tmpdir(), *run = train(dir, name), model[512], rows[512], err[512];
+  snprintf(model, sizeof model, "%s/%s.onnx", dir, name);
+  snprintf(rows, sizeof rows, "%s/test_rows.csv", run);
+  ck_assert_msg(mlp_onnx_export(run, model, err, sizeof err) == 0, "%s", err);
+  onnx_check(model);
+  int n, k;
+  float *want = predictions(run, &n, &k);
+  ck_assert_int_gt(n, 10);
+  expect_outputs(model, rows, target, want, n, k, classes);
+  free(want);
+  free(run);
+  free(dir);
+}
+
+START_TEST(onnx_iris_answers_as_trained) {
+  export_equals_run("iris", "species", true);
+}
+END_TEST
+
+/* diabetes: impute, a number made a category and one-hot encoded, standardize; a regression */
+START_TEST(onnx_diabetes_answers_as_trained) {
+  export_equals_run("diabetes", "progression", false);
+}
+END_TEST
+
 Suite *onnx_suite(void); /* the runner finds it by name */
 Suite *onnx_suite(void) {
   Suite *s = suite_create("onnx");
@@ -308,6 +399,8 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
   tcase_add_test(tc, onnx_refuses_category_inputs);
+  tcase_add_test(tc, onnx_iris_answers_as_trained);
+  tcase_add_test(tc, onnx_diabetes_answers_as_trained);
   suite_add_tcase(s, tc);
   return s;
 }
