@@ -14,8 +14,8 @@
 #include "compress.h"
 
 #include <errno.h>
-#include <llvm-c/Core.h>
 #include <fcntl.h>
+#include <llvm-c/Core.h>
 #include <math.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -47,16 +47,30 @@ static int failf(char *err, size_t n, const char *fmt, ...) {
   return -1;
 }
 
-void mlp_compress_spec_defaults(const MlpSpec *spec, MlpQuant *quantize, double *prune, double *max_drop) {
+/* What the check measured; "before" is the float predictor, "after" the
+ * compressed one. */
+typedef struct {
+  bool regression;                       /* the metric is R2, else accuracy */
+  double before, after;                  /* the metric on the test rows */
+  int64_t rows;                          /* test rows scored */
+  int64_t weights_before, weights_after; /* bytes of the compiled-in weights */
+  int64_t binary_before, binary_after;   /* bytes of the executables */
+  double us_before, us_after;            /* median microseconds per row over the timed runs */
+  int64_t timed_rows;                    /* rows in each timed run */
+} Report;
+
+/* The spec's deploy.quantize, deploy.prune(sparsity = ...) and
+ * deploy.max_accuracy_drop, for those the command line left unset. */
+static void spec_defaults(const MlpSpec *spec, MlpExportOpts *o, bool quantize_given, bool prune_given,
+                          double *max_drop) {
   const MlpSpecBlock *d = mlp_spec_block(spec, "deploy");
-  if (!d) return;
-  const char *q = mlp_spec_str(mlp_spec_setting(d, "quantize"));
-  if (q) *quantize = strcmp(q, "int8") == 0 ? MLP_QUANT_INT8 : MLP_QUANT_NONE;
-  const MlpSpecCall *p = mlp_spec_op(d, "prune");
+  const char *q = d ? mlp_spec_str(mlp_spec_setting(d, "quantize")) : NULL;
+  if (!quantize_given && q) o->quantize = strcmp(q, "int8") == 0 ? MLP_QUANT_INT8 : MLP_QUANT_NONE;
+  const MlpSpecCall *p = d ? mlp_spec_op(d, "prune") : NULL;
   double s = p ? mlp_spec_num(mlp_spec_arg(p, "sparsity")) : NAN;
-  if (!isnan(s)) *prune = s;
-  double m = mlp_spec_num(mlp_spec_setting(d, "max_accuracy_drop"));
-  if (!isnan(m)) *max_drop = m;
+  if (!prune_given && !isnan(s)) o->prune = s;
+  double m = d ? mlp_spec_num(mlp_spec_setting(d, "max_accuracy_drop")) : NAN;
+  if (*max_drop < 0) *max_drop = isnan(m) ? 0.01 : m; /* the registry's default */
 }
 
 /* ---- CSV records as spans of the raw text ---------------------------------- */
@@ -319,7 +333,7 @@ typedef struct {
 } Pred;
 
 static int measure(MlpArena *a, const MlpExportOpts *o, const MlpRunDir *rd, const char *tmp,
-                   MlpCompressReport *r, char *err, size_t n) {
+                   Report *r, char *err, size_t n) {
   TestRows t = {0};
   if (load_test_rows(a, rd, tmp, &t, err, n) != 0) return -1;
   Pred p[2];
@@ -357,7 +371,6 @@ static int measure(MlpArena *a, const MlpExportOpts *o, const MlpRunDir *rd, con
   }
   r->rows = t.rows;
   r->timed_rows = t.timed_rows;
-  r->runs = TIMED_RUNS;
   return 0;
 }
 
@@ -373,38 +386,12 @@ static void remove_tmp(const char *tmp) {
   rmdir(tmp);
 }
 
-int mlp_compress_export(const MlpExportOpts *o, double max_drop, MlpCompressReport *r, char *err, size_t n) {
-  *r = (MlpCompressReport){.max_drop = max_drop};
-  MlpArena a;
-  mlp_arena_init(&a);
-  MlpRunDir rd;
-  int rc = mlp_rundir_load(&a, o->run_dir, &rd, err, n);
-  if (rc == 0) {
-    r->regression = rd.classes_text == NULL;
-    const char *base = getenv("TMPDIR");
-    char *tmp = mlp_arena_printf(&a, "%s/mlpc-compress-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmp)) {
-      rc = failf(err, n, "cannot make a scratch directory %s: %s", tmp, strerror(errno));
-    } else {
-      rc = measure(&a, o, &rd, tmp, r, err, n);
-      remove_tmp(tmp);
-    }
-    mlp_rundir_free(&rd);
-  }
-  mlp_arena_free(&a);
-  if (rc != 0) return -1;
-  r->accepted = r->after >= r->before - max_drop;
-  if (!r->accepted) return 0;
-  long bytes = 0;
-  return mlp_export_build(o, &bytes, err, n);
-}
-
-void mlp_compress_print(const MlpCompressReport *r, const MlpExportOpts *o, FILE *f) {
+static void print_report(const Report *r, const MlpExportOpts *o, double max_drop, FILE *f) {
   const char *metric = r->regression ? "R2" : "accuracy";
   fprintf(f, "compression:");
   if (o->quantize == MLP_QUANT_INT8) fprintf(f, " int8 weights");
   if (o->prune > 0) fprintf(f, "%s %.3g of each weight matrix pruned", o->quantize ? "," : "", o->prune);
-  fprintf(f, " (largest accepted %s drop %.4g)\n", metric, r->max_drop);
+  fprintf(f, " (largest accepted %s drop %.4g)\n", metric, max_drop);
   fprintf(f, "  %-12s %.4f -> %.4f (%+.4f) on %lld test rows\n", metric, r->before, r->after,
           r->after - r->before, (long long)r->rows);
   fprintf(f, "  %-12s %lld -> %lld bytes\n", "weights", (long long)r->weights_before,
@@ -412,5 +399,57 @@ void mlp_compress_print(const MlpCompressReport *r, const MlpExportOpts *o, FILE
   fprintf(f, "  %-12s %lld -> %lld bytes\n", "binary", (long long)r->binary_before,
           (long long)r->binary_after);
   fprintf(f, "  %-12s %.3f -> %.3f us (median of %d runs of %lld rows, start-up excluded)\n", "per row",
-          r->us_before, r->us_after, r->runs, (long long)r->timed_rows);
+          r->us_before, r->us_after, TIMED_RUNS, (long long)r->timed_rows);
+}
+
+/* Build, score and time both predictors of rd in a scratch directory. */
+static int check(MlpArena *a, const MlpExportOpts *o, const MlpRunDir *rd, Report *r, char *err, size_t n) {
+  const char *base = getenv("TMPDIR");
+  char *tmp = mlp_arena_printf(a, "%s/mlpc-compress-XXXXXX", base && *base ? base : "/tmp");
+  if (!mkdtemp(tmp)) return failf(err, n, "cannot make a scratch directory %s: %s", tmp, strerror(errno));
+  r->regression = rd->classes_text == NULL;
+  int rc = measure(a, o, rd, tmp, r, err, n);
+  remove_tmp(tmp);
+  return rc;
+}
+
+int mlp_compress_command(MlpExportOpts *o, bool quantize_given, bool prune_given, double max_drop) {
+  char err[2048];
+  if (max_drop > 1) {
+    fprintf(stderr, "mlpc: error: --max-accuracy-drop must be in [0, 1], not %g\n", max_drop);
+    return 2;
+  }
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpRunDir rd;
+  int rc = mlp_rundir_load(&a, o->run_dir, &rd, err, sizeof err);
+  Report r = {0};
+  bool compress = false;
+  if (rc == 0) {
+    spec_defaults(rd.spec, o, quantize_given, prune_given, &max_drop);
+    compress = o->quantize != MLP_QUANT_NONE || o->prune > 0;
+    if (compress && (o->prune < 0 || o->prune >= 1))
+      rc = failf(err, sizeof err, "the pruning sparsity must be in [0, 1), not %g", o->prune);
+    else if (compress) rc = check(&a, o, &rd, &r, err, sizeof err);
+  }
+  mlp_rundir_free(&rd);
+  mlp_arena_free(&a);
+  if (rc == 0 && compress) {
+    print_report(&r, o, max_drop, stdout);
+    if (r.after < r.before - max_drop) {
+      const char *metric = r.regression ? "R2" : "accuracy";
+      fprintf(stderr,
+              "mlpc: compression refused: the test %s falls from %.4f to %.4f (%+.4f), more than the "
+              "largest accepted drop %.4g; nothing was written\n",
+              metric, r.before, r.after, r.after - r.before, max_drop);
+      return 1;
+    }
+  }
+  long bytes = 0;
+  if (rc == 0) rc = mlp_export_build(o, &bytes, err, sizeof err);
+  if (rc != 0) {
+    fprintf(stderr, "mlpc: error: %s\n", err);
+    return 2;
+  }
+  return 0;
 }
