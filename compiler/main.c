@@ -17,6 +17,7 @@
 #include "deploy.h"
 #include "diag.h"
 #include "emit.h"
+#include "export.h"
 #include "fmt.h"
 #include "help.h"
 #include "lower.h"
@@ -39,6 +40,8 @@ static const char usage[] =
     "  build FILE           compile FILE to a native training program\n"
     "  run FILE             build FILE, then train: the program's options follow FILE\n"
     "  explain FILE         describe the compiled plan: data, layers, shapes, memory, training\n"
+    "  export RUN_DIR       compile a trained run into a standalone predictor (default name:\n"
+    "                       deploy.predictor, else the pipeline's)\n"
     "  deploy RUN_DIR --registry DIR [--predictor PATH] [--onnx PATH]\n"
     "                       store a verified run as the next version of its pipeline\n"
     "  versions --registry DIR [NAME]\n"
@@ -58,7 +61,12 @@ static const char usage[] =
     "  --emit-obj           (build) write the object file (PATH.o) instead of linking\n"
     "  --keep-temps         (build) keep the object file beside the program\n"
     "  --target TRIPLE      (build) cross-compile for an LLVM target triple\n"
-    "  --cpu NAME           (build) the CPU to tune for (default: this machine's)\n"
+    "  --cpu NAME           (build) the CPU to tune for (default: this machine's;\n"
+    "                       export: deploy.cpu, else x86-64-v2)\n"
+    "  -o, -O, --emit-llvm, --target\n"
+    "                       (export) as for build; --emit-obj writes PATH.o and the C header PATH.h\n"
+    "  --quantize int8      (export) int8 weights, one scale per output (default: none)\n"
+    "  --prune SPARSITY     (export) zero this fraction of each weight matrix, smallest first\n"
     "  --out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --resume, --tune\n"
     "                       (run) passed to the training program\n"
     "  -h, --help           show this help\n"
@@ -80,6 +88,7 @@ typedef struct {
   int opt;                  /* -O level */
   int emit_ir, emit_llvm, emit_obj, keep_temps;
   const char *target, *cpu;
+  const char *quantize, *prune; /* export */
   const char **prog_args;   /* run: options for the training program */
   int nprog_args;
 } Options;
@@ -93,7 +102,7 @@ static int usage_error(const char *fmt, const char *arg) {
 
 static int parse_args(int argc, char **argv, Options *o) {
   static const char *const commands[] = {"check", "fmt", "help", "build", "run", "explain",
-                                         "deploy", "versions", "rollback"};
+                                         "deploy", "versions", "rollback", "export"};
   enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
   memset(o, 0, sizeof *o);
   o->max_errors = 20;
@@ -118,6 +127,10 @@ static int parse_args(int argc, char **argv, Options *o) {
       if (a[1] == 'o') o->output = v;
       else if (a[2] == 't') o->target = v;
       else o->cpu = v;
+    } else if (strcmp(a, "--quantize") == 0 || strcmp(a, "--prune") == 0) {
+      if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);
+      if (a[2] == 'q') o->quantize = argv[++i];
+      else o->prune = argv[++i];
     } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
       o->opt = a[2] - '0';
     } else if (strcmp(a, "--emit-ir") == 0) {
@@ -393,6 +406,33 @@ static int cmd_run(const Options *o) {
   return status;
 }
 
+/* A trained run directory into a predictor (export.h). */
+static int cmd_export(const Options *o) {
+  if (o->nfiles != 1) return usage_error("%s: expects exactly one run directory", "export");
+  MlpExportOpts eo;
+  mlp_export_opts_init(&eo, o->files[0]);
+  eo.out = o->output;
+  eo.opt = o->opt;
+  eo.triple = o->target;
+  eo.cpu = o->cpu;
+  eo.emit_obj = o->emit_obj;
+  eo.emit_llvm = o->emit_llvm;
+  if (o->quantize && strcmp(o->quantize, "int8") == 0) eo.quantize = MLP_QUANT_INT8;
+  else if (o->quantize && strcmp(o->quantize, "none") != 0)
+    return usage_error("bad --quantize value '%s' (int8 or none)", o->quantize);
+  if (o->prune) {
+    char *end;
+    eo.prune = strtod(o->prune, &end);
+    if (*end || end == o->prune) return usage_error("bad --prune value '%s'", o->prune);
+  }
+  char err[2048];
+  if (mlp_export_build(&eo, NULL, err, sizeof err) != 0) {
+    fprintf(stderr, "mlpc: error: %s\n", err);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
 static int cmd_help(const Options *o) {
   if (o->nfiles > 1) return usage_error("%s: expects at most one topic", "help");
   if (o->nfiles == 1 && strcmp(o->files[0], "--spec") == 0) {
@@ -413,6 +453,7 @@ int main(int argc, char **argv) {
     else if (strcmp(o.cmd, "build") == 0) rc = cmd_build(&o);
     else if (strcmp(o.cmd, "run") == 0) rc = cmd_run(&o);
     else if (strcmp(o.cmd, "explain") == 0) rc = cmd_explain(&o);
+    else if (strcmp(o.cmd, "export") == 0) rc = cmd_export(&o);
     else rc = cmd_help(&o);
   }
   free(o.files);
