@@ -12,6 +12,7 @@
  * An evaluator that is not installed is skipped with a message on stderr. */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,86 @@ START_TEST(onnx_refuses_category_inputs) {
 }
 END_TEST
 
+/* Every step ONNX export expresses, on a hand-written program, against the
+ * native predictor's own row transform (mlprt_predict_fields): the model
+ * is the identity (dense W = I, b = 0, a linear "classifier"), so both
+ * answer the features themselves. */
+enum { XF = 8 }; /* features of the program below */
+
+static void identity_forward(const float *x, float *out, int64_t n, void *scratch) {
+  memcpy(out, x, (size_t)n * XF * sizeof *x);
+}
+
+START_TEST(onnx_feature_program_equals_predictor) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrLayer ls[] = {{.op = MLP_OP_DENSE, .act = MLP_ACT_LINEAR, .out_size = XF}};
+  MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, XF, 1, 1, ls, 1);
+  float w[XF * XF + XF] = {0};
+  for (int i = 0; i < XF; i++) w[i * XF + i] = 1;
+  MlprtPredInput in[5] = {{"a", MLPRT_COL_FLOAT, NAN, NAN, NULL, 0},
+                          {"b", MLPRT_COL_FLOAT, NAN, NAN, NULL, 0},
+                          {"c", MLPRT_COL_INT, NAN, NAN, NULL, 0},
+                          {"d", MLPRT_COL_BOOL, NAN, NAN, "false\ntrue\n", 2},
+                          {"e", MLPRT_COL_FLOAT, NAN, NAN, NULL, 0}};
+  MlprtPredStep steps[] = {
+      {MLPRT_PSTEP_INDICATOR, 0, 5, MLPRT_COL_FLOAT, 0, 0, NULL},
+      {MLPRT_PSTEP_FILL, 0, 0, MLPRT_COL_FLOAT, 2.5, 0, NULL},
+      {MLPRT_PSTEP_CLIP, 0, 0, 0, -1, 3, NULL},
+      {MLPRT_PSTEP_SCALE, 0, 0, 0, 0.5, 3, NULL},
+      {MLPRT_PSTEP_LOG1P, 1, 1, 0, 0, 0, NULL},
+      {MLPRT_PSTEP_TEXT, 2, 2, MLPRT_COL_INT, 0, 0, NULL},
+      {MLPRT_PSTEP_FILL, 2, 2, MLPRT_COL_CATEGORY, 0, 0, "2\n"},
+      {MLPRT_PSTEP_ONEHOT, 2, 6, 3, 1, 0, "1\n2\n"}, /* two levels and the unknown bucket */
+      {MLPRT_PSTEP_TEXT, 3, 3, MLPRT_COL_BOOL, 0, 0, NULL},
+      {MLPRT_PSTEP_ORDINAL, 3, 9, 2, 0, 0, "false\ntrue\n"},
+      {MLPRT_PSTEP_TEXT, 4, 4, MLPRT_COL_FLOAT, 0, 0, NULL},
+      {MLPRT_PSTEP_ORDINAL, 4, 10, 2, 0, 0, "0.5\n1.25\n"},
+  };
+  int64_t fslot[XF] = {0, 1, 5, 6, 7, 8, 9, 10};
+  MlprtPredPlan plan = {in, 5, steps, sizeof steps / sizeof *steps, 11, fslot, XF};
+  MlpOnnxModel mo = {"steps", NULL, m, w, NULL, &plan, NULL, 0, 1};
+  char *dir = test_tmpdir(), *model = export_to(dir, "steps.onnx", &mo);
+  onnx_check(model);
+
+  /* the same rows as the predictor's text fields and as ONNX input (booleans 0/1) */
+  enum { R = 5 };
+  const char *fields[R][5] = {{"1.5", "0.25", "1", "true", "0.5"},
+                              {"", "-1", "2", "false", "1.25"},
+                              {"-4", "3", "5", "true", "9"},
+                              {"7", "", "", "", ""},
+                              {"0.5", "-0.5", "1", "false", "0.25"}};
+  char *rows = write_text(dir, "rows.csv",
+                          "a,b,c,d,e\n1.5,0.25,1,1,0.5\n,-1,2,0,1.25\n-4,3,5,1,9\n"
+                          "7,,,,\n0.5,-0.5,1,0,0.25\n");
+  MlprtPredictor p = {.name = "steps",
+                      .task = MLPRT_TASK_MULTICLASS,
+                      .n_in = XF,
+                      .n_out = XF,
+                      .forward = identity_forward,
+                      .batch = 1,
+                      .plan = &plan,
+                      .on_missing_column = MLPRT_FAILSAFE_IMPUTE,
+                      .on_unknown_category = MLPRT_FAILSAFE_IMPUTE,
+                      .on_out_of_range = MLPRT_FAILSAFE_IMPUTE,
+                      .on_nan = MLPRT_FAILSAFE_IMPUTE};
+  void *scratch = aligned_alloc(64, 1 << 16);
+  float want[R][XF];
+  char reason[256];
+  for (int r = 0; r < R; r++)
+    ck_assert_msg(mlprt_predict_fields(&p, fields[r], want[r], scratch, reason, sizeof reason) >= 0,
+                  "row %d: %s", r, reason);
+  ck_assert_float_eq(want[2][5], 1.0f); /* 5 is an unseen level */
+  ck_assert_float_eq(want[3][4], 1.0f); /* a missing c is filled with level 2 */
+  expect_outputs(model, rows, NULL, &want[0][0], R, XF, true);
+  free(scratch);
+  free(rows);
+  free(model);
+  free(dir);
+  mlp_arena_free(&a);
+}
+END_TEST
+
 /* ---- trained runs ----------------------------------------------------------------------- */
 
 /* Train examples/NAME.mlp into dir/run; returns the run directory's path. */
@@ -399,6 +480,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
   tcase_add_test(tc, onnx_refuses_category_inputs);
+  tcase_add_test(tc, onnx_feature_program_equals_predictor);
   tcase_add_test(tc, onnx_iris_answers_as_trained);
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
   suite_add_tcase(s, tc);
