@@ -6,16 +6,15 @@
  * thread, grown only for a record longer than that, up to max_record), or,
  * when it is a regular file larger than that, through a window of the same
  * size over a private mapping of it; either way it is never in memory twice.
- * Each buffer or window is cut into one segment per thread at
- * newlines, and the threads parse their segments at once, each into a
- * private table. A cut may fall inside a quoted field; thread k knows it did
+ * Each buffer or window is cut at newlines into a few segments per
+ * thread, and the threads take segments as they come free, parsing each
+ * into a private table. A cut may fall inside a quoted field; thread k knows it did
  * when thread k-1's last record ends somewhere other than the cut, and then
  * the work past thread k-1 is discarded and parsed again in the next round,
  * so speculation never changes results. Completely empty lines are skipped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -27,6 +26,7 @@
 
 #define BLOCK ((size_t)8 << 20)
 #define MIN_SEGMENT ((size_t)1 << 20) /* smaller buffers are parsed by one thread */
+#define SEGMENTS_PER_THREAD 4
 #define INFER_BLOCK ((size_t)1 << 20) /* inference reads a prefix: a small buffer that grows if it must */
 #define PAD 16 /* bytes allocated past a buffer's capacity: the sentinel, and 8-byte reads */
 #define CACHE 256 /* category cache entries per column */
@@ -621,8 +621,8 @@ static const char *fast_record(Segment *sg, const char *p, int64_t row) {
   return NULL;
 }
 
-static void *segment_parse(void *arg) {
-  Segment *sg = arg;
+static void segment_parse(void *ctx, int k) {
+  Segment *sg = (Segment *)ctx + k;
   const MlprtSchema *s = sg->schema;
   int ncols = s->ncols;
   const char *p = sg->start;
@@ -632,7 +632,7 @@ static void *segment_parse(void *arg) {
   sg->err = 0;
   while (p < sg->lim) {
     if (sg->fast) {
-      mlprt_table_reserve(&sg->tab, sg->tab.nrows + 1);
+      if (sg->tab.nrows == sg->tab.cap_rows) mlprt_table_reserve(&sg->tab, sg->tab.nrows + 1);
       const char *next = fast_record(sg, p, sg->tab.nrows);
       if (next) {
         sg->tab.nrows++;
@@ -690,7 +690,6 @@ static void *segment_parse(void *arg) {
     p = r.next;
   }
   sg->stopped = p;
-  return NULL;
 }
 
 int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *s, MlprtTable *t,
@@ -730,9 +729,11 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
   }
   MlprtNaSet na;
   mlprt_na_init(&na, o);
-  int nth = mlprt_opt_threads(o);
-  Segment *sg = mlprt_xcalloc((size_t)nth, sizeof *sg);
-  for (int k = 0; k < nth; k++) {
+  /* a few segments per thread, handed out as threads come free, so a core
+   * that another process holds up does not leave the other waiting */
+  int nth = mlprt_opt_threads(o), nseg = SEGMENTS_PER_THREAD * nth;
+  Segment *sg = mlprt_xcalloc((size_t)nseg, sizeof *sg);
+  for (int k = 0; k < nseg; k++) {
     sg[k] = (Segment){.path = path,
                       .schema = s,
                       .na = &na,
@@ -744,7 +745,6 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
     mlprt_table_from_schema(&sg[k].tab, s);
     sg[k].cache = mlprt_xcalloc((size_t)(s->ncols ? s->ncols : 1) * CACHE, sizeof *sg[k].cache);
   }
-  pthread_t *tid = mlprt_xcalloc((size_t)nth, sizeof *tid);
   /* mapped, each round parses a window of the read buffer's size, and pages
    * behind it are dropped, so resident memory stays as with the buffer */
   size_t win = BLOCK * (size_t)nth, dropped = 0, page = (size_t)sysconf(_SC_PAGESIZE);
@@ -758,7 +758,7 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
     if (mapped && rd.len - rd.pos > win) end = base + win;
     bool eof = rd.eof && end == rd.buf + rd.len;
     size_t avail = (size_t)(end - base);
-    int n = avail / MIN_SEGMENT < (size_t)nth ? (int)(avail / MIN_SEGMENT) : nth;
+    int n = avail / MIN_SEGMENT < (size_t)nseg ? (int)(avail / MIN_SEGMENT) : nseg;
     if (n < 1) n = 1;
     /* cut at newlines; a cut inside a quoted field is caught below */
     const char *cut = base;
@@ -776,11 +776,7 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
       cut = next;
       used++;
     }
-    for (int k = 1; k < used; k++)
-      if (pthread_create(&tid[k], NULL, segment_parse, &sg[k])) segment_parse(&sg[k]), tid[k] = 0;
-    segment_parse(&sg[0]);
-    for (int k = 1; k < used; k++)
-      if (tid[k]) pthread_join(tid[k], NULL);
+    mlprt_parallel_for(used, nth, segment_parse, sg);
     const char *consumed = base;
     for (int k = 0; k < used && !rc; k++) {
       if (k > 0 && sg[k - 1].stopped != sg[k].start) break; /* a cut fell inside a record */
@@ -818,14 +814,13 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
       rc = reader_fill(&rd, err);
     }
   }
-  for (int k = 0; k < nth; k++) {
+  for (int k = 0; k < nseg; k++) {
     mlprt_table_free(&sg[k].tab);
     free(sg[k].cache);
     free(sg[k].fields.f);
     free(sg[k].scratch);
   }
   free(sg);
-  free(tid);
   reader_close(&rd);
   if (rc) mlprt_table_free(t);
   else mlprt_table_shrink(t);

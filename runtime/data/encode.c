@@ -69,6 +69,19 @@ static void fit_levels(const MlprtTable *t, const MlprtColumn *c, int max_levels
   mlprt_levels_free(&lv);
 }
 
+typedef struct {
+  const MlprtTable *t;
+  const int *idx;
+  int max_levels;
+  MlprtFit *f;
+} FitTask;
+
+/* Columns learn their levels independently, so they fit in parallel. */
+static void fit_col(void *ctx, int i) {
+  FitTask *k = ctx;
+  fit_levels(k->t, &k->t->cols[k->idx[i]], k->max_levels, &k->f->cols[i]);
+}
+
 int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *f, MlprtError *err) {
   unsigned mask = p->cols.n ? MLPRT_TM_STRINGS : MLPRT_TM(MLPRT_COL_CATEGORY);
   int *idx;
@@ -77,10 +90,31 @@ int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *
   mlprt_fit_init(f, MLPRT_STEP_ENCODE, (int)p->method, t, idx, n);
   f->flag = p->unknown_bucket;
   f->param = p->method == MLPRT_ENCODE_HASH ? (p->buckets > 0 ? p->buckets : 16) : p->max_levels;
-  if (p->method != MLPRT_ENCODE_HASH)
-    for (int i = 0; i < n; i++) fit_levels(t, &t->cols[idx[i]], p->max_levels, &f->cols[i]);
+  if (p->method != MLPRT_ENCODE_HASH) {
+    FitTask k = {t, idx, p->max_levels, f};
+    mlprt_parallel_for(n, 0, fit_col, &k);
+  }
   free(idx);
   return 0;
+}
+
+typedef struct {
+  const int32_t *codes, *map; /* the column's codes; fitted index of each code, -2 unseen */
+  int32_t *out;
+  int64_t nrows;
+  int parts;
+  int64_t *unseen; /* [parts] */
+} MapTask;
+
+/* One slice of rows' codes through the map. */
+static void map_rows(void *ctx, int part) {
+  MapTask *m = ctx;
+  int64_t lo = m->nrows * part / m->parts, hi = m->nrows * (part + 1) / m->parts, unseen = 0;
+  for (int64_t r = lo; r < hi; r++) {
+    m->out[r] = m->codes[r] < 0 ? -1 : m->map[m->codes[r]];
+    unseen += m->out[r] == -2;
+  }
+  m->unseen[part] = unseen;
 }
 
 /* Fitted index of every row's value: [nrows], -1 missing, -2 unseen; a
@@ -100,10 +134,10 @@ static int32_t *row_levels(const MlprtTable *t, const MlprtColumn *c, const Mlpr
       int32_t k = mlprt_levels_find(&fitted, c->levels.names[l], strlen(c->levels.names[l]));
       map[l] = k < 0 ? -2 : k;
     }
-    for (int64_t r = 0; r < t->nrows; r++) {
-      out[r] = c->codes[r] < 0 ? -1 : map[c->codes[r]];
-      *unseen += out[r] == -2;
-    }
+    int64_t part_unseen[32];
+    MapTask m = {c->codes, map, out, t->nrows, 4 * mlprt_opt_threads(NULL), part_unseen};
+    mlprt_parallel_for(m.parts, 0, map_rows, &m);
+    for (int k = 0; k < m.parts; k++) *unseen += part_unseen[k];
     free(map);
   } else {
     for (int64_t r = 0; r < t->nrows; r++) {
