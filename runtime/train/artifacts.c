@@ -126,23 +126,54 @@ static int write_rows(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n)
 
 /* ---- reference.json ---------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
+/* The value of rank k in v[lo..hi) (0-based over the whole array), with
+ * v partly reordered: a quickselect with three-way partitions, so columns
+ * of few distinct values (one-hot, flags) stay linear. */
+static double select_rank(double *v, int64_t lo, int64_t hi, int64_t k) {
+  while (hi - lo > 1) {
+    double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];
+    double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+    /* [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot */
+    int64_t lt = lo, i = lo, gt = hi;
+    while (i < gt) {
+      double x = v[i];
+      if (x < pivot) {
+        v[i++] = v[lt];
+        v[lt++] = x;
+      } else if (x > pivot) {
+        v[i] = v[--gt];
+        v[gt] = x;
+      } else {
+        i++;
+      }
+    }
+    if (k < lt)
+      hi = lt;
+    else if (k >= gt)
+      lo = gt;
+    else
+      return pivot;
+  }
+  return v[lo];
 }
 
-/* Decile bins of v[0..n) (sorted in place): inner edge i (1..9) is the
- * value of rank floor(i n / 10), and a value x falls in bin
+/* Decile bins of v[0..n) (reordered): inner edge i (1..9) is the value of
+ * rank floor(i n / 10) in sorted order, and a value x falls in bin
  * #edges <= x, so bin i holds edges[i-1] <= x < edges[i]. Adds "edges"
  * and "fractions" to o. */
 static void decile_bins(cJSON *o, double *v, int64_t n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
   double edges[NBINS - 1], frac[NBINS];
   int64_t cnt[NBINS] = {0};
-  for (int i = 1; i < NBINS; i++) edges[i - 1] = n ? v[i * n / NBINS] : 0;
-  int b = 0;
+  /* Ranks rise, so each selection searches right of the previous one. */
+  int64_t from = 0;
+  for (int i = 1; i < NBINS; i++) {
+    int64_t k = i * n / NBINS;
+    edges[i - 1] = n ? select_rank(v, from, n, k) : 0;
+    from = k;
+  }
   for (int64_t r = 0; r < n; r++) {
-    while (b < NBINS - 1 && edges[b] <= v[r]) b++;
+    int b = 0;
+    for (int j = 0; j < NBINS - 1; j++) b += edges[j] <= v[r]; /* edges rise: a count, not a search */
     cnt[b]++;
   }
   for (int i = 0; i < NBINS; i++) frac[i] = n ? (double)cnt[i] / (double)n : 0;
