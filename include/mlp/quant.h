@@ -22,8 +22,9 @@
  * of zeros gets scale 0 and q 0. */
 void mlprt_quantize_rows(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scale);
 
-/* Bytes of scratch mlprt_qdense needs for an input width C: one quantized
- * input row, rounded up to MLPRT_ALIGN. */
+/* Bytes of scratch mlprt_qdense needs for an input width C: a block of
+ * quantized input rows (four, multiplied together), rounded up to
+ * MLPRT_ALIGN. */
 size_t mlprt_qdense_scratch_bytes(int64_t C);
 
 /* out (B, OC) = inp (B, C) · dequant(qweight (OC, C), wscale (OC))ᵀ + bias (OC).

@@ -57,8 +57,12 @@ void mlprt_quantize_rows(const float *w, int64_t rows, int64_t cols, int8_t *q, 
   }
 }
 
+/* Rows quantized and multiplied together: each weight vector loaded (and
+ * sign-extended) once serves this many input rows. */
+enum { QROWS = 4 };
+
 size_t mlprt_qdense_scratch_bytes(int64_t C) {
-  return mlprt_align_up((size_t)(C > 0 ? C : 1) * sizeof(int16_t));
+  return mlprt_align_up((size_t)QROWS * (size_t)(C > 0 ? C : 1) * sizeof(int16_t));
 }
 
 /* The int32 sums x (C) · w (C) for one weight row; every product fits an
@@ -84,15 +88,37 @@ static inline void dot_q4(const int16_t *restrict x, const int8_t *restrict w, i
   acc[0] = s0, acc[1] = s1, acc[2] = s2, acc[3] = s3;
 }
 
-/* One output row runs in an AVX2 clone where the CPU has AVX2 (chosen once,
+/* Four input rows x (4, C) against two weight rows w (2, C): acc (4, 2).
+ * Sign-extending the int8 weights is the costly part of the loop, so each
+ * extended weight vector is used for four rows. */
+static inline void dot_q4x2(const int16_t *restrict x, const int8_t *restrict w, int64_t C, int32_t acc[8]) {
+  const int16_t *x0 = x, *x1 = x + C, *x2 = x + 2 * C, *x3 = x + 3 * C;
+  const int8_t *w0 = w, *w1 = w + C;
+  int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+  for (int64_t i = 0; i < C; i++) {
+    int16_t a = w0[i], b = w1[i];
+    s00 += x0[i] * a, s01 += x0[i] * b;
+    s10 += x1[i] * a, s11 += x1[i] * b;
+    s20 += x2[i] * a, s21 += x2[i] * b;
+    s30 += x3[i] * a, s31 += x3[i] * b;
+  }
+  acc[0] = s00, acc[1] = s01, acc[2] = s10, acc[3] = s11;
+  acc[4] = s20, acc[5] = s21, acc[6] = s30, acc[7] = s31;
+}
+
+/* The products run in an AVX2 clone where the CPU has AVX2 (chosen once,
  * when the program loads): twice the lanes of the SSE2 baseline the runtime
- * is built for. The clone covers the whole row so that small layers pay the
- * indirect call once per row, not once per output. */
+ * is built for. The clones cover whole rows so that small layers pay the
+ * indirect call once per block of rows, not once per output. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define QDENSE_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define QDENSE_CLONES
 #endif
+
+static inline float dequant(int32_t acc, float xs, const float *wscale, const float *bias, int64_t o) {
+  return (float)acc * (xs * wscale[o]) + (bias ? bias[o] : 0.0f);
+}
 
 /* y (OC) = dequant(xq (C) · qweight (OC, C)ᵀ) + bias, xs the row's scale. */
 QDENSE_CLONES
@@ -103,11 +129,33 @@ static void qdense_row(float *restrict y, const int16_t *restrict xq, float xs,
   for (; o + 4 <= OC; o += 4) {
     int32_t acc[4];
     dot_q4(xq, qweight + o * C, C, acc);
-    for (int k = 0; k < 4; k++)
-      y[o + k] = (float)acc[k] * (xs * wscale[o + k]) + (bias ? bias[o + k] : 0.0f);
+    for (int k = 0; k < 4; k++) y[o + k] = dequant(acc[k], xs, wscale, bias, o + k);
+  }
+  for (; o < OC; o++) y[o] = dequant(dot_q(xq, qweight + o * C, C), xs, wscale, bias, o);
+}
+
+/* The same for QROWS rows: y (QROWS, OC) from xq (QROWS, C), xs (QROWS). */
+QDENSE_CLONES
+static void qdense_rows(float *restrict y, const int16_t *restrict xq, const float *restrict xs,
+                        const int8_t *restrict qweight, const float *restrict wscale,
+                        const float *restrict bias, int64_t C, int64_t OC) {
+  int64_t o = 0;
+  for (; o + 2 <= OC; o += 2) {
+    int32_t acc[8];
+    dot_q4x2(xq, qweight + o * C, C, acc);
+    for (int r = 0; r < QROWS; r++)
+      for (int k = 0; k < 2; k++) y[r * OC + o + k] = dequant(acc[2 * r + k], xs[r], wscale, bias, o + k);
   }
   for (; o < OC; o++)
-    y[o] = (float)dot_q(xq, qweight + o * C, C) * (xs * wscale[o]) + (bias ? bias[o] : 0.0f);
+    for (int r = 0; r < QROWS; r++)
+      y[r * OC + o] = dequant(dot_q(xq + r * C, qweight + o * C, C), xs[r], wscale, bias, o);
+}
+
+/* xq (C) = x (C) quantized; returns its scale. */
+static float quantize_input(const float *x, int64_t C, int16_t *xq) {
+  float m = absmax(x, C), inv = inv_scale(m);
+  for (int64_t c = 0; c < C; c++) xq[c] = (int16_t)round_q(x[c] * inv);
+  return m / 127.0f;
 }
 
 void mlprt_qdense(float *out, const float *inp, const int8_t *qweight, const float *wscale,
@@ -115,12 +163,16 @@ void mlprt_qdense(float *out, const float *inp, const int8_t *qweight, const flo
   MLPRT_CHECK(B >= 0 && C > 0 && OC > 0 && C <= MLPRT_QDENSE_MAX_C, "qdense dims B=%lld C=%lld OC=%lld",
               (long long)B, (long long)C, (long long)OC);
   MLPRT_CHECK(B == 0 || (out && inp && qweight && wscale && scratch), "qdense buffer is NULL");
-  int16_t *xq = scratch; /* (C) the current input row, quantized */
-  for (int64_t b = 0; b < B; b++) {
-    const float *x = inp + b * C; /* (C) */
-    float m = absmax(x, C), inv = inv_scale(m);
-    for (int64_t c = 0; c < C; c++) xq[c] = (int16_t)round_q(x[c] * inv);
-    qdense_row(out + b * OC, xq, m / 127.0f, qweight, wscale, bias, C, OC);
+  int16_t *xq = scratch; /* (QROWS, C) input rows, quantized */
+  float xs[QROWS];       /* their scales */
+  int64_t b = 0;
+  for (; b + QROWS <= B; b += QROWS) {
+    for (int r = 0; r < QROWS; r++) xs[r] = quantize_input(inp + (b + r) * C, C, xq + r * C);
+    qdense_rows(out + b * OC, xq, xs, qweight, wscale, bias, C, OC);
+  }
+  for (; b < B; b++) {
+    xs[0] = quantize_input(inp + b * C, C, xq);
+    qdense_row(out + b * OC, xq, xs[0], qweight, wscale, bias, C, OC);
   }
 }
 

@@ -125,13 +125,14 @@ END_TEST
 
 /* Inputs and weights that lie on the int8 grid with scale 1 (each row's
  * largest magnitude is 127) quantize without error, so the kernel must
- * reproduce the exact integer products: a check of every index. */
+ * reproduce the exact integer products: a check of every index. Six rows
+ * and seven outputs take the blocked paths (four rows, pairs and quads of
+ * outputs) and their remainders. */
 START_TEST(qdense_exact_on_grid) {
-  enum { B = 3, C = 21, OC = 4 };
-  float x[B * C], w[OC * C], bias[OC] = {0.5f, -1.0f, 0.0f, 2.0f}, sw[OC], got[B * OC];
+  enum { B = 6, C = 21, OC = 7 };
+  float x[B * C], w[OC * C], bias[OC] = {0.5f, -1.0f, 0.0f, 2.0f, 3.0f, -0.25f, 1.0f}, sw[OC], got[B * OC];
   int8_t q[OC * C];
-  int16_t scratch[64];
-  ck_assert_uint_le(mlprt_qdense_scratch_bytes(C), sizeof scratch);
+  void *scratch = zbuf(mlprt_qdense_scratch_bytes(C), 1);
   for (int i = 0; i < B * C; i++) x[i] = (float)((i * 37) % 255 - 127);
   for (int i = 0; i < OC * C; i++) w[i] = (float)((i * 53 + 11) % 201 - 100);
   for (int b = 0; b < B; b++) x[b * C + b] = b % 2 ? -127.0f : 127.0f;
@@ -145,6 +146,7 @@ START_TEST(qdense_exact_on_grid) {
       for (int c = 0; c < C; c++) s += (double)x[b * C + c] * w[o * C + c];
       ck_assert_float_eq(got[b * OC + o], (float)s);
     }
+  free(scratch);
 }
 END_TEST
 
@@ -153,7 +155,7 @@ START_TEST(qdense_zero_rows_and_inputs) {
   enum { C = 9, OC = 3 };
   float x[2 * C] = {0}, w[OC * C] = {0}, sw[OC], bias[OC] = {1.5f, -2.0f, 0.25f}, got[2 * OC];
   int8_t q[OC * C];
-  int16_t scratch[32];
+  void *scratch = zbuf(mlprt_qdense_scratch_bytes(C), 1);
   for (int c = 0; c < C; c++) x[C + c] = (float)c - 4.0f; /* row 1 nonzero */
   for (int c = 0; c < C; c++) w[C + c] = 0.1f * (float)c; /* only weight row 1 nonzero */
   mlprt_quantize_rows(w, OC, C, q, sw);
@@ -170,6 +172,7 @@ START_TEST(qdense_zero_rows_and_inputs) {
   got[0] = 7.0f;
   mlprt_qdense(got, x, q, sw, bias, 0, C, OC, scratch);
   ck_assert_float_eq(got[0], 7.0f);
+  free(scratch);
 }
 END_TEST
 
