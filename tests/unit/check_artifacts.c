@@ -275,6 +275,49 @@ START_TEST(artifacts_raw_rows_round_trip) {
 }
 END_TEST
 
+static int cmp_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* reference.json's feature bins against the cleaned training rows as the
+ * program exports them (--export-features): edge i is the value of rank
+ * floor(i n / 10), bin i counts edges[i-1] <= x < edges[i]. */
+static void assert_deciles(const char *run, const cJSON *feat) {
+  char *prog = path_of(run, "../iris"), *dir = path_of(run, "../features");
+  const char *argv[] = {prog, "--export-features", dir, "--quiet", NULL};
+  TestRun t = test_run(argv, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  char *text = read_in(dir, "train.csv");
+  int nl;
+  char **lines = lines_of(text, &nl);
+  while (nl > 1 && !lines[nl - 1][0]) nl--;
+  int n = nl - 1;
+  float *v = malloc((size_t)n * sizeof *v);
+  char buf[64];
+  for (int f = 0; f < 4; f++) { /* the four measurements come first, then species */
+    for (int i = 0; i < n; i++) v[i] = strtof(field(lines[i + 1], f, buf, sizeof buf), NULL);
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    const cJSON *e = cJSON_GetArrayItem(get(feat, "edges"), f);
+    const cJSON *fr = cJSON_GetArrayItem(get(feat, "fractions"), f);
+    int below = 0;
+    for (int i = 1; i <= 10; i++) {
+      float edge = i < 10 ? (float)cJSON_GetArrayItem(e, i - 1)->valuedouble : INFINITY;
+      if (i < 10) ck_assert_float_eq(edge, v[i * n / 10]);
+      int upto = 0;
+      while (upto < n && v[upto] < edge) upto++;
+      ck_assert_double_eq_tol(cJSON_GetArrayItem(fr, i - 1)->valuedouble, (double)(upto - below) / n, 1e-12);
+      below = upto;
+    }
+  }
+  free(v);
+  free(lines);
+  free(text);
+  free(prog);
+  free(dir);
+}
+
 static double sum_of(const cJSON *arr) {
   double s = 0;
   const cJSON *v;
@@ -311,6 +354,7 @@ START_TEST(artifacts_iris_reference_card_hashes) {
       ck_assert_double_le(cJSON_GetArrayItem(e, i - 1)->valuedouble, cJSON_GetArrayItem(e, i)->valuedouble);
     ck_assert_double_eq_tol(sum_of(fr), 1, 1e-12);
   }
+  assert_deciles(run, feat);
   const cJSON *pf = get(get(ref, "predictions"), "fractions");
   ck_assert_int_eq(cJSON_GetArraySize(pf), 3);
   ck_assert_double_eq_tol(sum_of(pf), 1, 1e-12);
