@@ -23,6 +23,11 @@
 
 typedef enum { MLP_QUANT_NONE, MLP_QUANT_INT8 } MlpQuant;
 
+/* A raw input value up to this fraction of its training range (max - min)
+ * beyond that range is served as it is; only a farther one meets the
+ * spec's out_of_range failsafe (MlprtPredictor.range_margin). */
+#define MLP_EXPORT_RANGE_MARGIN 0.5
+
 typedef struct {
   const char *run_dir; /* the trained run directory */
   /* The output: the executable; with emit_obj the base of PATH.o and PATH.h

@@ -304,10 +304,6 @@ static int64_t failsafe(const MlpSpecBlock *fs, const char *key, const char *dfl
   return MLPRT_FAILSAFE_REJECT;
 }
 
-/* Values beyond the training range by up to this fraction of its width are
- * served as they are; only farther ones meet the out_of_range policy. */
-#define RANGE_MARGIN 0.25
-
 static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *info, const Plan *p,
                                    LLVMValueRef forward, LLVMValueRef blob, const char *weights_hex) {
   const MlpIrModel *m = rd->model;
@@ -353,7 +349,7 @@ static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenI
       ci64(c, failsafe(fs, "unknown_category", "impute")),
       ci64(c, failsafe(fs, "out_of_range", "clip")),
       ci64(c, failsafe(fs, "nan", "impute")),
-      cf64(c, RANGE_MARGIN),
+      cf64(c, MLP_EXPORT_RANGE_MARGIN),
       cf64(c, fbn && fbn->kind == MLP_ND_NUM ? fbn->num : NAN),
       cstr(c, m->task == MLP_TASK_REGRESSION ? NULL : fb_label),
       cf64(c, isnan(threshold) ? 0.1 : threshold),

@@ -1,0 +1,672 @@
+/* check_export.c — `mlpc export`: trained runs of the examples (and of a
+ * small convolutional model on generated IDX images) compiled into
+ * predictors that answer the run's raw test rows exactly as training
+ * predicted them; bad rows rejected with reasons while the rows around
+ * them are answered; --version; a tampered run refused; and the
+ * --emit-obj library linked into a C program, agreeing with the binary. */
+#include <check.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "export.h"
+#include "rundir.h"
+#include "testutil.h"
+
+static char *tmp; /* one directory for the whole suite: the runs are trained once */
+
+static char *path_of(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/%s", a, b);
+  return p;
+}
+
+static void run_ok(const char *const *argv) {
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s: status %d: %s", argv[0], r.status, r.err);
+  test_run_free(&r);
+}
+
+/* Build spec into TMP/NAME.exe and train it into TMP/NAME.run. */
+static void train(const char *spec, const char *name) {
+  char file[256];
+  snprintf(file, sizeof file, "%s.exe", name);
+  char *exe = path_of(tmp, file);
+  snprintf(file, sizeof file, "%s.run", name);
+  char *run = path_of(tmp, file);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  run_ok(build);
+  const char *fit[] = {exe, "--out", run, "--quiet", "--threads", "1", NULL};
+  run_ok(fit);
+  free(exe);
+  free(run);
+}
+
+/* ---- small CSV reading ------------------------------------------------------ */
+
+/* The fields of one CSV line (quotes and doubled quotes undone), at most
+ * max; returns their count. Each field is malloc'd. */
+static int csv_fields(const char *line, char **out, int max) {
+  int n = 0;
+  const char *p = line;
+  for (;;) {
+    size_t cap = strlen(p) + 1, len = 0;
+    char *f = malloc(cap);
+    if (*p == '"') {
+      for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+        if (*p == '"') p++;
+        f[len++] = *p;
+      }
+      if (*p == '"') p++;
+    }
+    while (*p && *p != ',' && *p != '\n' && *p != '\r') f[len++] = *p++;
+    f[len] = 0;
+    if (n < max) out[n++] = f;
+    else free(f);
+    if (*p != ',') break;
+    p++;
+  }
+  return n;
+}
+
+static void fields_free(char **f, int n) {
+  for (int i = 0; i < n; i++) free(f[i]);
+}
+
+static int field_index(char **f, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(f[i], name) == 0) return i;
+  return -1;
+}
+
+enum { MAXF = 1024, MAXROWS = 4096 };
+
+/* The lines of text, each NUL-terminated in place; returns their count. */
+static int split_lines(char *text, char ***lines) {
+  int n = 0, cap = 64;
+  *lines = malloc((size_t)cap * sizeof **lines);
+  for (char *p = text; *p;) {
+    if (n == cap) *lines = realloc(*lines, (size_t)(cap *= 2) * sizeof **lines);
+    (*lines)[n++] = p;
+    char *nl = strchr(p, '\n');
+    if (!nl) break;
+    *nl = 0;
+    p = nl + 1;
+  }
+  return n;
+}
+
+/* Whether text is a number beyond input in's training range by more than
+ * the predictor's margin: its out_of_range failsafe then changes it. */
+static bool far_out(const MlprtPredInput *in, const char *text) {
+  char *end;
+  double x = strtod(text, &end);
+  double m = MLP_EXPORT_RANGE_MARGIN * (in->hi - in->lo);
+  return end != text && isfinite(in->lo) && isfinite(in->hi) && (x < in->lo - m || x > in->hi + m);
+}
+
+/* test_rows.csv without the target column, as out_path: the same rows, in
+ * order, that predictions.csv answers. far[r] says whether row r has a
+ * value the failsafe clips (far holds the rows). Returns the row count. */
+static int inputs_without_target(const MlpRunDir *rd, const char *target, const char *out_path, bool *far) {
+  const char *run = rd->dir;
+  char *rows_path = path_of(run, "test_rows.csv");
+  char *text = test_read_file(rows_path, NULL);
+  ck_assert_msg(text != NULL, "no %s", rows_path);
+  char **lines;
+  int nl = split_lines(text, &lines), rows = 0;
+  FILE *out = fopen(out_path, "w");
+  ck_assert_ptr_nonnull(out);
+  char *f[MAXF];
+  int nf = csv_fields(lines[0], f, MAXF);
+  int t = field_index(f, nf, target);
+  ck_assert_msg(t >= 0, "test_rows.csv has no column %s", target);
+  const MlprtPredInput *col[MAXF] = {0};
+  for (int k = 0; k < nf; k++)
+    for (int j = 0; j < rd->ninputs; j++)
+      if (strcmp(rd->inputs[j].name, f[k]) == 0) col[k] = &rd->inputs[j];
+  fields_free(f, nf);
+  for (int i = 0; i < nl; i++) {
+    if (!lines[i][0]) continue;
+    nf = csv_fields(lines[i], f, MAXF);
+    bool first = true;
+    ck_assert_int_lt(rows, MAXROWS);
+    if (i > 0) far[rows] = false;
+    for (int k = 0; k < nf; k++) {
+      if (k == t) continue;
+      if (i > 0 && col[k] && far_out(col[k], f[k])) far[rows] = true;
+      bool quote = strpbrk(f[k], ",\"") != NULL;
+      fprintf(out, "%s%s%s%s", first ? "" : ",", quote ? "\"" : "", f[k], quote ? "\"" : "");
+      first = false;
+    }
+    fputc('\n', out);
+    fields_free(f, nf);
+    rows += i > 0;
+  }
+  fclose(out);
+  free(lines);
+  free(text);
+  free(rows_path);
+  return rows;
+}
+
+/* The predictor's answers (CSV with a header) against predictions.csv:
+ * the same labels, probabilities within 1e-5; regression values within
+ * 1e-5 relative. Rows with a far-out value (far) are only required to be
+ * answered: the failsafe clipped them. Most rows must compare. */
+static void compare_answers(const char *name, char *answers, const char *run, const bool *far) {
+  char *pred_path = path_of(run, "predictions.csv");
+  char *want = test_read_file(pred_path, NULL);
+  ck_assert_msg(want != NULL, "no %s", pred_path);
+  char **al, **wl;
+  int na = split_lines(answers, &al), nw = split_lines(want, &wl);
+  while (na > 0 && !al[na - 1][0]) na--;
+  while (nw > 0 && !wl[nw - 1][0]) nw--;
+  ck_assert_msg(na == nw, "%s: %d answer lines for %d predictions", name, na, nw);
+  char *ah[MAXF], *wh[MAXF];
+  int nah = csv_fields(al[0], ah, MAXF), nwh = csv_fields(wl[0], wh, MAXF);
+  int wlabel = field_index(wh, nwh, "label"), alabel = field_index(ah, nah, "label");
+  int error = field_index(ah, nah, "error"), exact = 0;
+  ck_assert_msg(error >= 0, "%s: no error column in '%s'", name, al[0]);
+  for (int r = 1; r < nw; r++) {
+    char *a[MAXF], *w[MAXF];
+    int nar = csv_fields(al[r], a, MAXF), nwr = csv_fields(wl[r], w, MAXF);
+    ck_assert_msg(nar == nah && a[error][0] == 0, "%s row %d not answered: %s", name, r, al[r]);
+    if (far[r - 1]) {
+      fields_free(a, nar);
+      fields_free(w, nwr);
+      continue;
+    }
+    exact++;
+    if (wlabel >= 0) {
+      ck_assert_msg(alabel >= 0, "%s: no label column in '%s'", name, al[0]);
+      ck_assert_msg(strcmp(a[alabel], w[wlabel]) == 0, "%s row %d: label %s, training said %s", name, r,
+                    a[alabel], w[wlabel]);
+    }
+    int compared = 0;
+    for (int k = 0; k < nwh; k++) {
+      bool prob = strncmp(wh[k], "p_", 2) == 0, value = strcmp(wh[k], "value") == 0;
+      if (!prob && !value) continue;
+      int j = field_index(ah, nah, wh[k]);
+      ck_assert_msg(j >= 0 && j < nar, "%s: no column %s in '%s'", name, wh[k], al[0]);
+      double x = strtod(a[j], NULL), y = strtod(w[k], NULL);
+      double tol = value ? 1e-5 * fmax(1, fabs(y)) : 1e-5;
+      ck_assert_msg(fabs(x - y) <= tol, "%s row %d %s: %.9g, training said %.9g", name, r, wh[k], x, y);
+      compared++;
+    }
+    ck_assert_msg(compared > 0, "%s: nothing to compare in '%s'", name, wl[0]);
+    fields_free(a, nar);
+    fields_free(w, nwr);
+  }
+  ck_assert_msg(2 * exact >= nw - 1, "%s: only %d of %d rows within the training ranges", name, exact,
+                nw - 1);
+  fields_free(ah, nah);
+  fields_free(wh, nwh);
+  free(al);
+  free(wl);
+  free(want);
+  free(pred_path);
+}
+
+/* mlpc export TMP/NAME.run -o TMP/NAME.pred [extra...]; the predictor's path. */
+static char *export_run(const char *name, const char *const *extra) {
+  char file[256];
+  snprintf(file, sizeof file, "%s.run", name);
+  char *run = path_of(tmp, file);
+  snprintf(file, sizeof file, "%s.pred", name);
+  char *pred = path_of(tmp, file);
+  const char *argv[16] = {test_mlpc(), "export", run, "-o", pred};
+  int n = 5;
+  for (int i = 0; extra && extra[i]; i++) argv[n++] = extra[i];
+  argv[n] = NULL;
+  run_ok(argv);
+  free(run);
+  return pred;
+}
+
+/* Export NAME's run, answer its test rows, compare with training. */
+static void check_equal(const char *name, const char *target) {
+  char *pred = export_run(name, NULL);
+  char file[256];
+  snprintf(file, sizeof file, "%s.run", name);
+  char *run = path_of(tmp, file);
+  snprintf(file, sizeof file, "%s.in.csv", name);
+  char *in = path_of(tmp, file);
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpRunDir rd;
+  char err[1024];
+  ck_assert_msg(mlp_rundir_load(&a, run, &rd, err, sizeof err) == 0, "%s", err);
+  bool far[MAXROWS];
+  int rows = inputs_without_target(&rd, target, in, far);
+  ck_assert_int_gt(rows, 0);
+  const char *argv[] = {pred, in, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s: status %d: %s", pred, r.status, r.err);
+  compare_answers(name, r.out, run, far);
+  test_run_free(&r);
+  mlp_rundir_free(&rd);
+  mlp_arena_free(&a);
+  free(in);
+  free(run);
+  free(pred);
+}
+
+/* ---- fixtures --------------------------------------------------------------- */
+
+static const struct {
+  const char *name, *target;
+} examples[] = {{"iris", "species"},
+                {"wine", "cultivar"},
+                {"breast_cancer", "diagnosis"},
+                {"diabetes", "progression"},
+                {"digits", "digit"}};
+enum { NEXAMPLES = sizeof examples / sizeof examples[0] };
+
+/* A small image set in IDX form: three classes of 8x8 images (a vertical
+ * bar, a horizontal bar, a centre dot) over noise, for the convolutional
+ * path (conv2d, batchnorm, max and average pooling, flatten, dropout). */
+static void write_idx(const char *images, const char *labels, int n) {
+  FILE *fi = fopen(images, "wb"), *fl = fopen(labels, "wb");
+  ck_assert(fi && fl);
+  const unsigned char ih[16] = {0, 0, 8, 3, 0, 0, (unsigned char)(n >> 8), (unsigned char)n,
+                                0, 0, 0, 8, 0, 0, 0, 8};
+  const unsigned char lh[8] = {0, 0, 8, 1, 0, 0, (unsigned char)(n >> 8), (unsigned char)n};
+  fwrite(ih, 1, 16, fi);
+  fwrite(lh, 1, 8, fl);
+  unsigned seed = 7;
+  for (int i = 0; i < n; i++) {
+    unsigned char img[64], c = (unsigned char)(i % 3);
+    for (int p = 0; p < 64; p++) {
+      seed = seed * 1103515245u + 12345u;
+      int v = (int)((seed >> 16) % 60), y = p / 8, x = p % 8;
+      if ((c == 0 && (x == 2 || x == 3)) || (c == 1 && (y == 2 || y == 3)) ||
+          (c == 2 && x >= 3 && x <= 4 && y >= 3 && y <= 4))
+        v += 180;
+      img[p] = (unsigned char)v;
+    }
+    fwrite(img, 1, 64, fi);
+    fputc(c, fl);
+  }
+  fclose(fi);
+  fclose(fl);
+}
+
+/* iris with every failsafe policy rejecting. */
+static const char strict_spec[] =
+    "pipeline iris_strict {\n"
+    "  data {\n"
+    "    source = csv(\"%s/examples/data/iris.csv\")\n"
+    "    target = species\n"
+    "    clean {\n"
+    "      impute(numeric, strategy = median)\n"
+    "      standardize(numeric)\n"
+    "    }\n"
+    "    split(validation = 0.2, test = 0.2, stratify = true, seed = 42)\n"
+    "  }\n"
+    "  model {\n"
+    "    dense(8, activation = relu)\n"
+    "    output(activation = softmax)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    optimizer = adam(lr = 0.01)\n"
+    "    epochs = 30\n"
+    "  }\n"
+    "  deploy {\n"
+    "    version = \"2.3.4\"\n"
+    "    predictor = \"iris_strict\"\n"
+    "    failsafe {\n"
+    "      missing_column = reject\n"
+    "      unknown_category = reject\n"
+    "      out_of_range = reject\n"
+    "      nan = reject\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+static const char cnn_spec[] =
+    "pipeline tiny_cnn {\n"
+    "  data {\n"
+    "    source = idx(images = \"%s/img.idx\", labels = \"%s/lab.idx\")\n"
+    "    target = label\n"
+    "    clean {\n"
+    "      minmax(all)\n"
+    "    }\n"
+    "    split(validation = 0.2, test = 0.2, stratify = true)\n"
+    "  }\n"
+    "  model {\n"
+    "    conv2d(4, kernel = 3, padding = 1, activation = relu)\n"
+    "    batchnorm()\n"
+    "    maxpool2d(2)\n"
+    "    conv2d(4, kernel = 3, activation = tanh)\n"
+    "    avgpool2d(2)\n"
+    "    flatten()\n"
+    "    dense(8, activation = leaky_relu)\n"
+    "    dropout(0.2)\n"
+    "    output(activation = softmax)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    optimizer = adam(lr = 0.01)\n"
+    "    batch = 16\n"
+    "    epochs = 5\n"
+    "  }\n"
+    "}\n";
+
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void setup(void) {
+  tmp = test_tmpdir();
+  for (int i = 0; i < NEXAMPLES; i++) {
+    char spec[256];
+    snprintf(spec, sizeof spec, "examples/%s.mlp", examples[i].name);
+    train(spec, examples[i].name);
+  }
+  const char *root = getenv("PWD");
+  char text[4096];
+  snprintf(text, sizeof text, strict_spec, root ? root : ".");
+  char *spec = path_of(tmp, "strict.mlp");
+  write_text(spec, text);
+  train(spec, "strict");
+  free(spec);
+  char *img = path_of(tmp, "img.idx"), *lab = path_of(tmp, "lab.idx");
+  write_idx(img, lab, 240);
+  snprintf(text, sizeof text, cnn_spec, tmp, tmp);
+  spec = path_of(tmp, "cnn.mlp");
+  write_text(spec, text);
+  train(spec, "cnn");
+  free(spec);
+  free(img);
+  free(lab);
+}
+
+static void teardown(void) {
+  free(tmp);
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+START_TEST(export_examples_answer_as_training) {
+  check_equal(examples[_i].name, examples[_i].target);
+}
+END_TEST
+
+START_TEST(export_cnn_on_idx_images) {
+  check_equal("cnn", "label");
+}
+END_TEST
+
+/* Bad rows among good ones: each rejected with its reason, in place; the
+ * good ones answered as they are alone; exit status 1. */
+START_TEST(export_rejects_bad_rows_in_order) {
+  char *pred = export_run("strict", NULL);
+  char *in = path_of(tmp, "strict.bad.csv");
+  write_text(in,
+             "sepal_length,sepal_width,petal_length,petal_width\n"
+             "5.1,3.5,1.4,0.2\n"
+             "5.9,abc,4.2,1.5\n"
+             "6.3,2.9,,1.8\n"
+             "6.7,3.1,5.6,2.4\n"
+             "5.0,3.4,1500,0.2\n"
+             "6.0,2.2,5.0,1.5\n");
+  const char *argv[] = {pred, in, "--verbose", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+  char **lines;
+  int n = split_lines(r.out, &lines);
+  while (n > 0 && !lines[n - 1][0]) n--;
+  ck_assert_msg(n == 7, "%d lines:\n%s", n, r.out);
+  char *h[MAXF];
+  int nh = csv_fields(lines[0], h, MAXF);
+  int label = field_index(h, nh, "label"), error = field_index(h, nh, "error");
+  ck_assert_msg(label >= 0 && error >= 0, "header '%s'", lines[0]);
+  static const char *const bad[] = {NULL, "sepal_width", "petal_length", NULL, "petal_length", NULL};
+  for (int i = 0; i < 6; i++) {
+    char *f[MAXF];
+    int nf = csv_fields(lines[i + 1], f, MAXF);
+    ck_assert_int_eq(nf, nh);
+    if (bad[i]) {
+      ck_assert_msg(f[label][0] == 0 && strstr(f[error], bad[i]), "row %d should be rejected for %s: '%s'",
+                    i + 1, bad[i], lines[i + 1]);
+    } else {
+      ck_assert_msg(f[label][0] != 0 && f[error][0] == 0, "row %d should be answered: '%s'", i + 1,
+                    lines[i + 1]);
+    }
+    fields_free(f, nf);
+  }
+  /* --verbose repeats the reasons on stderr. */
+  ck_assert_msg(strstr(r.err, "sepal_width") && strstr(r.err, "petal_length"), "stderr: %s", r.err);
+  /* Good rows answer the same alone as among bad ones. */
+  char *alone = path_of(tmp, "strict.good.csv");
+  write_text(alone, "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.1,5.6,2.4\n");
+  const char *argv2[] = {pred, alone, NULL};
+  TestRun g = test_run(argv2, NULL);
+  ck_assert_int_eq(g.status, 0);
+  char **gl;
+  int gn = split_lines(g.out, &gl);
+  ck_assert_int_ge(gn, 3);
+  ck_assert_str_eq(gl[1], lines[1]);
+  ck_assert_str_eq(gl[2], lines[4]);
+  free(gl);
+  test_run_free(&g);
+  fields_free(h, nh);
+  free(lines);
+  test_run_free(&r);
+  free(alone);
+  free(in);
+  free(pred);
+}
+END_TEST
+
+START_TEST(export_version_names_hashes) {
+  char *pred = export_run("strict", NULL);
+  const char *argv[] = {pred, "--version", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  char *run = path_of(tmp, "strict.run");
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpRunDir rd;
+  char err[1024];
+  ck_assert_msg(mlp_rundir_load(&a, run, &rd, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(strstr(r.out, "2.3.4") != NULL, "no version in: %s", r.out);
+  ck_assert_msg(strstr(r.out, rd.spec_sha256) != NULL, "no spec hash in: %s", r.out);
+  ck_assert_msg(strstr(r.out, rd.data_sha256) != NULL, "no data hash in: %s", r.out);
+  mlp_rundir_free(&rd);
+  mlp_arena_free(&a);
+  test_run_free(&r);
+  free(run);
+  free(pred);
+}
+END_TEST
+
+/* One flipped byte of weights.bin, or a missing artifact: export refuses,
+ * naming the file. */
+START_TEST(export_refuses_tampered_run) {
+  char *run = path_of(tmp, "iris.run"), *bad = path_of(tmp, "tampered.run");
+  const char *cp[] = {"cp", "-r", run, bad, NULL};
+  run_ok(cp);
+  char *w = path_of(bad, "weights.bin");
+  FILE *f = fopen(w, "r+b");
+  ck_assert_ptr_nonnull(f);
+  fseek(f, 100, SEEK_SET);
+  int c = fgetc(f);
+  fseek(f, 100, SEEK_SET);
+  fputc(c ^ 0x10, f);
+  fclose(f);
+  char *out = path_of(tmp, "tampered.pred");
+  const char *argv[] = {test_mlpc(), "export", bad, "-o", out, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_msg(strstr(r.err, "weights.bin") != NULL, "%s", r.err);
+  struct stat st;
+  ck_assert_int_ne(stat(out, &st), 0);
+  test_run_free(&r);
+  /* The API says the same, and a missing artifact is named too. */
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpRunDir rd;
+  char err[1024];
+  ck_assert_int_eq(mlp_rundir_load(&a, bad, &rd, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "weights.bin") != NULL, "%s", err);
+  f = fopen(w, "r+b");
+  fseek(f, 100, SEEK_SET);
+  fputc(c, f);
+  fclose(f);
+  ck_assert_msg(mlp_rundir_load(&a, bad, &rd, err, sizeof err) == 0, "restored: %s", err);
+  mlp_rundir_free(&rd);
+  char *ref = path_of(bad, "reference.json");
+  ck_assert_int_eq(remove(ref), 0);
+  ck_assert_int_eq(mlp_rundir_load(&a, bad, &rd, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "reference.json") != NULL, "%s", err);
+  mlp_arena_free(&a);
+  free(ref);
+  free(out);
+  free(w);
+  free(bad);
+  free(run);
+}
+END_TEST
+
+/* The loaded run: shapes from the run, not the data. */
+START_TEST(export_rundir_loads_without_data) {
+  char *run = path_of(tmp, "cnn.run");
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpRunDir rd;
+  char err[1024];
+  ck_assert_msg(mlp_rundir_load(&a, run, &rd, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(rd.model->in_size, 64);
+  ck_assert_int_eq(rd.ir->data.img_h, 8);
+  ck_assert_int_eq(rd.nclasses, 3);
+  ck_assert_int_eq(rd.n_state, 8); /* batch norm over 4 channels: mean and variance */
+  ck_assert_ptr_nonnull(rd.card);
+  ck_assert_int_eq(rd.drift_bins, 10);
+  mlp_rundir_free(&rd);
+  mlp_arena_free(&a);
+  free(run);
+}
+END_TEST
+
+/* --emit-obj: PRED.o and PRED.h linked into a C program answer like the
+ * executable. */
+START_TEST(export_object_links_and_agrees) {
+  char *base = path_of(tmp, "strict_lib");
+  const char *argv[] = {test_mlpc(), "export", NULL, "--emit-obj", "-o", base, NULL};
+  char *run = path_of(tmp, "strict.run");
+  argv[2] = run;
+  run_ok(argv);
+  char *prog = path_of(tmp, "embed.c"), *exe = path_of(tmp, "embed");
+  write_text(prog,
+             "#include <stdio.h>\n"
+             "#include \"strict_lib.h\"\n"
+             "int main(void) {\n"
+             "  const char *rows[2][4] = {{\"5.1\", \"3.5\", \"1.4\", \"0.2\"}, {\"6.7\", \"3.1\", \"5.6\", "
+             "\"2.4\"}};\n"
+             "  float out[8];\n"
+             "  char reason[256];\n"
+             "  if (iris_strict_n_inputs != 4 || iris_strict_n_classes != 3) return 3;\n"
+             "  for (int r = 0; r < 2; r++) {\n"
+             "    int k = iris_strict_predict(rows[r], out, reason, sizeof reason);\n"
+             "    if (k < 0) return 4;\n"
+             "    printf(\"%s\", iris_strict_classes[k]);\n"
+             "    for (int j = 0; j < iris_strict_n_outputs; j++) printf(\",%.9g\", out[j]);\n"
+             "    printf(\"\\n\");\n"
+             "  }\n"
+             "  const char *bad[4] = {\"5.1\", \"oops\", \"1.4\", \"0.2\"};\n"
+             "  return iris_strict_predict(bad, out, reason, sizeof reason) == -1 && reason[0] ? 0 : 5;\n"
+             "}\n");
+  char *obj = path_of(tmp, "strict_lib.o"), *inc = malloc(strlen(tmp) + 3);
+  sprintf(inc, "-I%s", tmp);
+  const char *build_dir = getenv("MLP_BUILD");
+  char lib[512];
+  snprintf(lib, sizeof lib, "%s/libmlprt.a", build_dir ? build_dir : "build");
+  const char *cc[] = {"cc",      "-o",  exe, prog,  obj, inc, lib, "-lopenblas",
+                      "-lcjson", "-lz", "-lm", "-lpthread", NULL};
+  run_ok(cc);
+  const char *go[] = {exe, NULL};
+  TestRun r = test_run(go, NULL);
+  ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+  /* The executable on the same rows. */
+  char *pred = export_run("strict", NULL), *in = path_of(tmp, "strict.two.csv");
+  write_text(in, "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.1,5.6,2.4\n");
+  const char *p[] = {pred, in, NULL};
+  TestRun e = test_run(p, NULL);
+  ck_assert_int_eq(e.status, 0);
+  char **el, **ol;
+  int ne = split_lines(e.out, &el), no = split_lines(r.out, &ol);
+  ck_assert_int_ge(ne, 3);
+  ck_assert_int_ge(no, 2);
+  for (int i = 0; i < 2; i++) {
+    char *a[MAXF], *b[MAXF];
+    int na = csv_fields(el[i + 1], a, MAXF), nb = csv_fields(ol[i], b, MAXF);
+    ck_assert_str_eq(a[0], b[0]);
+    for (int j = 1; j < nb; j++) ck_assert_double_eq_tol(strtod(a[j], NULL), strtod(b[j], NULL), 1e-6);
+    fields_free(a, na);
+    fields_free(b, nb);
+  }
+  free(el);
+  free(ol);
+  test_run_free(&e);
+  test_run_free(&r);
+  free(in);
+  free(pred);
+  free(inc);
+  free(obj);
+  free(exe);
+  free(prog);
+  free(run);
+  free(base);
+}
+END_TEST
+
+/* --emit-llvm writes the module: the forward pass and the descriptor. */
+START_TEST(export_emit_llvm_and_size) {
+  char *run = path_of(tmp, "digits.run"), *ll = path_of(tmp, "digits.ll");
+  const char *argv[] = {test_mlpc(), "export", run, "--emit-llvm", "-o", ll, NULL};
+  run_ok(argv);
+  char *text = test_read_file(ll, NULL);
+  ck_assert_ptr_nonnull(text);
+  ck_assert(strstr(text, "mlp_predict_forward") && strstr(text, "mlp_predictor") && strstr(text, "@main"));
+  ck_assert_msg(strstr(text, "mlprt_dense_forward") != NULL, "the 64x64 layer should call the GEMM kernel");
+  free(text);
+  /* Stripped, with only what it reaches: small beside its weights. */
+  char *pred = export_run("digits", NULL);
+  struct stat st, w;
+  char *weights = path_of(run, "weights.bin");
+  ck_assert_int_eq(stat(pred, &st), 0);
+  ck_assert_int_eq(stat(weights, &w), 0);
+  ck_assert_msg(st.st_size <= 200 * 1024 + w.st_size, "%lld bytes", (long long)st.st_size);
+  free(weights);
+  free(pred);
+  free(ll);
+  free(run);
+}
+END_TEST
+
+Suite *export_suite(void);
+Suite *export_suite(void) {
+  Suite *s = suite_create("export");
+  TCase *tc = tcase_create("export");
+  tcase_add_unchecked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, export_examples_answer_as_training, 0, NEXAMPLES);
+  tcase_add_test(tc, export_cnn_on_idx_images);
+  tcase_add_test(tc, export_rejects_bad_rows_in_order);
+  tcase_add_test(tc, export_version_names_hashes);
+  tcase_add_test(tc, export_refuses_tampered_run);
+  tcase_add_test(tc, export_rundir_loads_without_data);
+  tcase_add_test(tc, export_object_links_and_agrees);
+  tcase_add_test(tc, export_emit_llvm_and_size);
+  suite_add_tcase(s, tc);
+  return s;
+}
