@@ -1,0 +1,602 @@
+/* main.c — the generated predictor's program (mlprt_predict_main).
+ *
+ * Consumes the command line, the compiled-in MlprtPredictor and raw rows:
+ * CSV (RFC 4180: quoted fields, doubled quotes, CRLF, a UTF-8 BOM; a
+ * header names the columns, in any order) or JSON lines (one object per
+ * line); produces one answer per input row, in input order, as CSV or JSON
+ * lines on stdout. Rows are read in batches of up to p->batch: each row's
+ * features go through row.c as it is read, then one forward call answers
+ * the batch's accepted rows. Buffers are sized once at start; a record
+ * longer than any before grows the record buffer, nothing else allocates
+ * per row. Before any row, the compiled-in weights are checked against
+ * their recorded SHA-256, so a tampered binary refuses to answer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp/run.h"
+#include "predict_int.h"
+
+#define REASON_W 256
+
+/* ---- reading records ---- */
+
+typedef struct {
+  FILE *f;
+  char buf[1 << 16];
+  size_t pos, end;
+  char *rec;      /* the record's fields, each NUL-terminated */
+  size_t cap;
+  size_t *off;    /* [nf] each field's offset in rec */
+  int nf, cap_f;
+  int64_t line;   /* physical lines read */
+  bool first;     /* no record read yet: a BOM may lead */
+} Reader;
+
+static int next_char(Reader *r) {
+  if (r->pos == r->end) {
+    r->end = fread(r->buf, 1, sizeof r->buf, r->f);
+    r->pos = 0;
+    if (!r->end) return EOF;
+  }
+  return (unsigned char)r->buf[r->pos++];
+}
+
+static void put_byte(Reader *r, size_t *len, char c) {
+  if (*len + 1 >= r->cap) {
+    r->cap = r->cap ? 2 * r->cap : 4096;
+    r->rec = mlprt_xrealloc(r->rec, r->cap);
+  }
+  r->rec[(*len)++] = c;
+}
+
+static void end_field(Reader *r, size_t *len, size_t *start) {
+  if (r->nf == r->cap_f) {
+    r->cap_f = r->cap_f ? 2 * r->cap_f : 64;
+    r->off = mlprt_xrealloc(r->off, (size_t)r->cap_f * sizeof *r->off);
+  }
+  put_byte(r, len, 0);
+  r->off[r->nf++] = *start;
+  *start = *len;
+}
+
+static const char *field(const Reader *r, int i) {
+  return r->rec + r->off[i];
+}
+
+/* One CSV record: 1, 0 at the end of the input, -1 for an unterminated
+ * quote. A blank line is no record. */
+static int csv_record(Reader *r) {
+  size_t len = 0, start = 0;
+  r->nf = 0;
+  int c = next_char(r);
+  if (r->first) {
+    r->first = false;
+    if (c == 0xEF && next_char(r) == 0xBB && next_char(r) == 0xBF) c = next_char(r);
+  }
+  while (c == '\n' || c == '\r') { /* blank lines */
+    if (c == '\n') r->line++;
+    c = next_char(r);
+  }
+  if (c == EOF) return 0;
+  bool quoted = false, was_quoted = false;
+  for (;; c = next_char(r)) {
+    if (quoted) {
+      if (c == EOF) return -1;
+      if (c == '"') {
+        int d = next_char(r);
+        if (d == '"') {
+          put_byte(r, &len, '"');
+          continue;
+        }
+        quoted = false;
+        c = d; /* the character after the closing quote, handled below */
+      } else {
+        if (c == '\n') r->line++;
+        put_byte(r, &len, (char)c);
+        continue;
+      }
+    }
+    if (c == '"' && len == start && !was_quoted) {
+      quoted = was_quoted = true;
+    } else if (c == ',') {
+      end_field(r, &len, &start);
+      was_quoted = false;
+    } else if (c == '\n' || c == EOF) {
+      if (!was_quoted && len > start && r->rec[len - 1] == '\r') len--;
+      end_field(r, &len, &start);
+      r->line++;
+      return 1;
+    } else if (c == '\r' && was_quoted) {
+      continue; /* CRLF after a closing quote */
+    } else {
+      put_byte(r, &len, (char)c);
+    }
+  }
+}
+
+/* ---- JSON lines: a small scanner over one line, decoding in place ---- */
+
+static const char *skip_ws(const char *s) {
+  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
+  return s;
+}
+
+static int hex4(const char *s) {
+  int v = 0;
+  for (int i = 0; i < 4; i++) {
+    int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/* A JSON string starting after its opening quote, decoded to UTF-8 at w
+ * (never past the read position) and NUL-terminated; returns the position
+ * after the closing quote, or NULL. */
+static char *json_string(char *s, char **out) {
+  char *w = s;
+  *out = w;
+  for (;;) {
+    char c = *s++;
+    if (!c) return NULL;
+    if (c == '"') break;
+    if (c != '\\') {
+      *w++ = c;
+      continue;
+    }
+    c = *s++;
+    const char *simple = strchr("\"\\/bfnrt", c);
+    if (c && simple) {
+      *w++ = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
+      continue;
+    }
+    if (c != 'u') return NULL;
+    int u = hex4(s);
+    if (u < 0) return NULL;
+    s += 4;
+    if (u >= 0xD800 && u < 0xDC00 && s[0] == '\\' && s[1] == 'u') {
+      int lo = hex4(s + 2);
+      if (lo >= 0xDC00 && lo < 0xE000) u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), s += 6;
+    }
+    if (u < 0x80) *w++ = (char)u;
+    else if (u < 0x800) *w++ = (char)(0xC0 | u >> 6), *w++ = (char)(0x80 | (u & 63));
+    else if (u < 0x10000)
+      *w++ = (char)(0xE0 | u >> 12), *w++ = (char)(0x80 | (u >> 6 & 63)), *w++ = (char)(0x80 | (u & 63));
+    else
+      *w++ = (char)(0xF0 | u >> 18), *w++ = (char)(0x80 | (u >> 12 & 63)), *w++ = (char)(0x80 | (u >> 6 & 63)),
+      *w++ = (char)(0x80 | (u & 63));
+  }
+  *w = 0;
+  return s;
+}
+
+/* One JSON line read into r->rec: 1, 0 at the end of the input; blank
+ * lines are skipped. */
+static int read_line(Reader *r) {
+  size_t len = 0;
+  int c;
+  for (;;) {
+    len = 0;
+    while ((c = next_char(r)) != EOF && c != '\n') put_byte(r, &len, (char)c);
+    put_byte(r, &len, 0);
+    r->line++;
+    if (*skip_ws(r->rec) || c == EOF) break;
+  }
+  return *skip_ws(r->rec) ? 1 : 0;
+}
+
+/* The object on the line: fields[i] of each input the object names (NULL
+ * for the others; null reads as a missing value). NULL, or the reason the
+ * line is not an object of plain values. */
+static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fields, bool *extra) {
+  for (int64_t i = 0; i < pl->ninputs; i++) fields[i] = NULL;
+  s = (char *)skip_ws(s);
+  if (*s++ != '{') return "the line is not a JSON object";
+  s = (char *)skip_ws(s);
+  if (*s == '}') return *skip_ws(s + 1) ? "text after the JSON object" : NULL;
+  for (;;) {
+    char *key, *val, c;
+    if (*s != '"' || !(s = json_string(s + 1, &key))) return "a key of the JSON object is not a string";
+    s = (char *)skip_ws(s);
+    if (*s++ != ':') return "the JSON object lacks a ':'";
+    s = (char *)skip_ws(s);
+    if (*s == '"') {
+      if (!(s = json_string(s + 1, &val))) return "a JSON string is not terminated";
+      s = (char *)skip_ws(s);
+      c = *s++;
+    } else if (*s == '{' || *s == '[') {
+      return "a value of the JSON object is an object or an array, not a column value";
+    } else {
+      /* a number, true, false or null: its text as it stands */
+      val = s;
+      while (*s && !strchr(",} \t\r", *s)) s++;
+      if (s == val) return "a value of the JSON object is empty";
+      char *end = s;
+      s = (char *)skip_ws(s);
+      c = *s++;
+      *end = 0; /* after reading the delimiter, which may sit right there */
+      if (strcmp(val, "null") == 0) val = (char *)""; /* a missing value */
+    }
+    int64_t k = -1;
+    for (int64_t i = 0; i < pl->ninputs && k < 0; i++)
+      if (strcmp(pl->inputs[i].name, key) == 0) k = i;
+    if (k >= 0) fields[k] = val;
+    else *extra = true;
+    if (c == '}') return *skip_ws(s) ? "text after the JSON object" : NULL;
+    if (c != ',') return "the JSON object lacks a ',' between members";
+    s = (char *)skip_ws(s);
+  }
+}
+
+/* ---- writing answers ---- */
+
+static void put_json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c == '\n') fputs("\\n", f);
+    else if (c < 0x20) fprintf(f, "\\u%04x", c);
+    else fputc(c, f);
+  }
+  fputc('"', f);
+}
+
+typedef struct {
+  const MlprtPredictor *p;
+  FILE *out;
+  bool jsonl;
+  int64_t nclasses;
+} Writer;
+
+static void write_header(const Writer *w) {
+  if (w->jsonl) return;
+  if (w->p->task == MLPRT_TASK_REGRESSION) {
+    fputs("value,error\n", w->out);
+    return;
+  }
+  char name[512], col[520];
+  fputs("label", w->out);
+  for (int64_t k = 0; k < w->nclasses; k++) {
+    snprintf(col, sizeof col, "p_%s", mlprt_pred_class(w->p, k, name, sizeof name));
+    fputc(',', w->out);
+    mlprt_csv_put(w->out, col);
+  }
+  fputs(",error\n", w->out);
+}
+
+/* One answer: state MLPRT_ROW_*, the class and probabilities (value), the
+ * reason. A fallback answer has no probabilities. */
+static void write_answer(const Writer *w, int state, int64_t cls, const double *probs, const char *reason) {
+  FILE *f = w->out;
+  bool reg = w->p->task == MLPRT_TASK_REGRESSION;
+  char name[512];
+  if (state != MLPRT_ROW_REJECT && !reg) mlprt_pred_class(w->p, cls, name, sizeof name);
+  if (w->jsonl) {
+    if (state == MLPRT_ROW_REJECT) {
+      fputs("{\"error\":", f);
+      put_json_str(f, reason);
+    } else if (reg) {
+      fprintf(f, "{\"value\":%.9g", state == MLPRT_ROW_FALLBACK ? w->p->fallback_value : probs[0]);
+    } else {
+      fputs("{\"label\":", f);
+      put_json_str(f, name);
+      for (int64_t k = 0; state == MLPRT_ROW_OK && k < w->nclasses; k++) {
+        char cname[512];
+        fputs(k ? "," : ",\"probabilities\":{", f);
+        put_json_str(f, mlprt_pred_class(w->p, k, cname, sizeof cname));
+        fprintf(f, ":%.9g", (float)probs[k]);
+      }
+      if (state == MLPRT_ROW_OK && w->nclasses) fputc('}', f);
+    }
+    if (state == MLPRT_ROW_FALLBACK) {
+      fputs(",\"fallback\":", f);
+      put_json_str(f, reason);
+    }
+    fputs("}\n", f);
+    return;
+  }
+  if (reg) {
+    if (state != MLPRT_ROW_REJECT)
+      fprintf(f, "%.9g", state == MLPRT_ROW_FALLBACK ? w->p->fallback_value : probs[0]);
+  } else {
+    if (state != MLPRT_ROW_REJECT) mlprt_csv_put(f, name);
+    for (int64_t k = 0; k < w->nclasses; k++) {
+      fputc(',', f);
+      if (state == MLPRT_ROW_OK) fprintf(f, "%.9g", (float)probs[k]);
+    }
+  }
+  fputc(',', f);
+  if (state == MLPRT_ROW_REJECT) mlprt_csv_put(f, reason);
+  fputc('\n', f);
+}
+
+/* ---- the program ---- */
+
+typedef struct {
+  const char *input, *log, *drift_file;
+  bool jsonl_in, jsonl_out, format_given, output_given, no_header, drift, verbose;
+} Opts;
+
+static void usage(FILE *f, const char *prog) {
+  fprintf(f,
+          "usage: %s [FILE] [options]\n"
+          "Answers one prediction per input row (FILE, or standard input), in order, on standard output.\n"
+          "  --format csv|jsonl   input format (default: by FILE's extension; standard input: csv)\n"
+          "  --output csv|jsonl   output format (default: the input's)\n"
+          "  --no-header          CSV input without a header: columns in the training order\n"
+          "  --log FILE           append one JSON line per prediction to FILE\n"
+          "  --drift [FILE.json]  watch feature and prediction drift (PSI); FILE receives the report\n"
+          "  --verbose            progress, every rejected row's reason and a summary on stderr\n"
+          "  --version            name, version, digests and compiler\n"
+          "  --card               the model card\n"
+          "  --help               this text\n"
+          "Exit status: 0 every row answered, 1 some rows rejected, 2 usage, input or integrity errors.\n",
+          prog);
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int parse_format(const char *s, bool *jsonl) {
+  if (s && strcmp(s, "csv") == 0) *jsonl = false;
+  else if (s && strcmp(s, "jsonl") == 0) *jsonl = true;
+  else return -1;
+  return 0;
+}
+
+/* 0, 1 when the program is done (help, version, card), -1 on a usage error. */
+static int parse_args(int argc, char **argv, const MlprtPredictor *p, Opts *o) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout, argv[0]);
+      return 1;
+    } else if (strcmp(a, "--version") == 0) {
+      printf("%s %s\nspec sha256 %s\ndata sha256 %s\nweights sha256 %s\ncompiler %s\n", p->name,
+             p->version ? p->version : "", p->spec_sha256 ? p->spec_sha256 : "",
+             p->data_sha256 ? p->data_sha256 : "", p->weights_sha256 ? p->weights_sha256 : "",
+             p->compiler ? p->compiler : "");
+      return 1;
+    } else if (strcmp(a, "--card") == 0) {
+      fputs(p->card ? p->card : "This predictor was built without a model card.\n", stdout);
+      return 1;
+    } else if (strcmp(a, "--format") == 0 || strcmp(a, "--output") == 0) {
+      bool in = a[2] == 'f';
+      if (parse_format(i + 1 < argc ? argv[i + 1] : NULL, in ? &o->jsonl_in : &o->jsonl_out) != 0) {
+        fprintf(stderr, "%s: %s takes csv or jsonl\n", argv[0], a);
+        return -1;
+      }
+      *(in ? &o->format_given : &o->output_given) = true;
+      i++;
+    } else if (strcmp(a, "--log") == 0) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "%s: --log takes a file\n", argv[0]);
+        return -1;
+      }
+      o->log = argv[++i];
+    } else if (strcmp(a, "--drift") == 0 || strncmp(a, "--drift=", 8) == 0) {
+      o->drift = true;
+      if (a[7] == '=') o->drift_file = a + 8;
+      else if (i + 1 < argc && ends_with(argv[i + 1], ".json")) o->drift_file = argv[++i];
+    } else if (strcmp(a, "--no-header") == 0) {
+      o->no_header = true;
+    } else if (strcmp(a, "--verbose") == 0) {
+      o->verbose = true;
+    } else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "%s: unknown option '%s' (see --help)\n", argv[0], a);
+      return -1;
+    } else if (o->input) {
+      fprintf(stderr, "%s: one input file at most ('%s' and '%s')\n", argv[0], o->input, a);
+      return -1;
+    } else {
+      o->input = a;
+    }
+  }
+  if (!o->format_given && o->input)
+    o->jsonl_in = ends_with(o->input, ".jsonl") || ends_with(o->input, ".ndjson") || ends_with(o->input, ".json");
+  if (!o->output_given) o->jsonl_out = o->jsonl_in;
+  return 0;
+}
+
+static bool weights_intact(const MlprtPredictor *p) {
+  MlprtSha256 s;
+  uint8_t dg[32];
+  char hex[65];
+  mlprt_sha256_init(&s);
+  mlprt_sha256_update(&s, p->weights, (size_t)p->weights_bytes);
+  mlprt_sha256_final(&s, dg);
+  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+  return p->weights_sha256 && strcmp(hex, p->weights_sha256) == 0;
+}
+
+/* The batch: rows read but not yet answered. */
+typedef struct {
+  int64_t n, nacc;  /* rows; rows accepted for the forward pass */
+  int64_t first_row;
+  int *state;       /* [batch] MLPRT_ROW_* */
+  int64_t *acc;     /* [batch] each row's place among the accepted, or -1 */
+  char *reason;     /* [batch, REASON_W] */
+  float *x;         /* [batch, n_in] accepted rows' features */
+  float *out;       /* [batch, n_out] */
+  double *probs;    /* [nclasses or 1] */
+  void *scratch;
+} Batch;
+
+typedef struct {
+  int64_t rows, rejected, fallbacks;
+} Counts;
+
+static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredMonitor *mon, bool verbose,
+                  Counts *cnt) {
+  if (b->nacc) p->forward(b->x, b->out, b->nacc, b->scratch);
+  for (int64_t i = 0; i < b->n; i++) {
+    int st = b->state[i];
+    const char *why = b->reason + i * REASON_W;
+    int64_t cls = st == MLPRT_ROW_FALLBACK ? mlprt_pred_fallback_class(p) : 0;
+    const float *x = b->acc[i] >= 0 ? b->x + b->acc[i] * p->n_in : NULL;
+    if (st == MLPRT_ROW_OK) cls = mlprt_pred_answer(p, b->out + b->acc[i] * p->n_out, b->probs);
+    if (st == MLPRT_ROW_FALLBACK && p->task == MLPRT_TASK_REGRESSION) b->probs[0] = p->fallback_value;
+    write_answer(w, st, cls, b->probs, why);
+    if (mon) mlprt_pred_monitor_row(mon, b->first_row + i, x, st, cls, b->probs, why);
+    if (st == MLPRT_ROW_REJECT) cnt->rejected++;
+    if (st == MLPRT_ROW_FALLBACK) cnt->fallbacks++;
+    if (verbose && st != MLPRT_ROW_OK)
+      fprintf(stderr, "row %lld: %s%s\n", (long long)(b->first_row + i),
+              st == MLPRT_ROW_FALLBACK ? "fallback: " : "", why);
+  }
+  cnt->rows += b->n;
+  b->first_row += b->n;
+  b->n = b->nacc = 0;
+}
+
+/* Take one row's fields into the batch. */
+static void add_row(const MlprtPredictor *p, Batch *b, const char *const *fields, void *row_state,
+                    const char *error) {
+  int64_t i = b->n++;
+  char *why = b->reason + i * REASON_W;
+  float *x = b->x + b->nacc * p->n_in;
+  int st = error ? MLPRT_ROW_REJECT : mlprt_pred_row(p, fields, x, row_state, why, REASON_W);
+  if (error) snprintf(why, REASON_W, "%s", error);
+  b->state[i] = st;
+  b->acc[i] = st == MLPRT_ROW_REJECT ? -1 : b->nacc;
+  /* a falling-back row keeps its features (drift watches them) and its
+   * place in the forward pass, whose answer it then ignores */
+  if (st != MLPRT_ROW_REJECT) b->nacc++;
+}
+
+static void *alloc64(size_t n) {
+  void *q = aligned_alloc(64, (n + 63) & ~(size_t)63 ? (n + 63) & ~(size_t)63 : 64);
+  if (!q) {
+    fputs("out of memory\n", stderr);
+    exit(2);
+  }
+  return q;
+}
+
+int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
+  Opts o = {0};
+  int rc = parse_args(argc, argv, p, &o);
+  if (rc) return rc > 0 ? 0 : 2;
+  if (!weights_intact(p)) {
+    fprintf(stderr, "%s: the compiled-in weights do not match their recorded hash (tampered binary?)\n", argv[0]);
+    return 2;
+  }
+  const MlprtPredPlan *pl = p->plan;
+  Reader rd = {.first = true};
+  rd.f = !o.input || strcmp(o.input, "-") == 0 ? stdin : fopen(o.input, "rb");
+  if (!rd.f) {
+    fprintf(stderr, "%s: cannot open %s: %s\n", argv[0], o.input, strerror(errno));
+    return 2;
+  }
+  char err[512];
+  MlprtPredMonitor *mon = NULL;
+  if ((o.log || o.drift) && !(mon = mlprt_pred_monitor_open(p, o.log, o.drift, o.drift_file, err, sizeof err))) {
+    fprintf(stderr, "%s: %s\n", argv[0], err);
+    if (rd.f != stdin) fclose(rd.f);
+    return 2;
+  }
+  int64_t batch = p->batch > 0 ? p->batch : 1, nclasses = mlprt_pred_nclasses(p);
+  Batch b = {.first_row = 1};
+  b.state = mlprt_xmalloc((size_t)batch * sizeof *b.state);
+  b.acc = mlprt_xmalloc((size_t)batch * sizeof *b.acc);
+  b.reason = mlprt_xmalloc((size_t)batch * REASON_W);
+  b.x = alloc64((size_t)(batch * p->n_in) * sizeof(float));
+  b.out = alloc64((size_t)(batch * p->n_out) * sizeof(float));
+  b.probs = mlprt_xmalloc((size_t)(nclasses > 1 ? nclasses : 1) * sizeof *b.probs);
+  b.scratch = alloc64((size_t)p->scratch_bytes);
+  void *row_state = alloc64(mlprt_pred_row_bytes(pl));
+  mlprt_pred_row_init(row_state, pl);
+  const char **fields = mlprt_xmalloc((size_t)(pl->ninputs ? pl->ninputs : 1) * sizeof *fields);
+  int *col_input = NULL; /* CSV: the input each file column feeds, or -1 */
+  int ncols = 0;
+  Writer w = {p, stdout, o.jsonl_out, nclasses};
+  Counts cnt = {0};
+  bool extra_warned = false;
+  rc = 0;
+  if (!o.jsonl_in && !o.no_header) {
+    int got = csv_record(&rd);
+    if (got <= 0) {
+      fprintf(stderr, "%s: %s: %s\n", argv[0], o.input ? o.input : "standard input",
+              got ? "an unterminated quote in the header" : "no header line");
+      rc = 2;
+    }
+    ncols = rd.nf;
+    col_input = mlprt_xmalloc((size_t)(ncols ? ncols : 1) * sizeof *col_input);
+    char extra[256] = "";
+    for (int j = 0; rc == 0 && j < ncols; j++) {
+      col_input[j] = -1;
+      for (int64_t i = 0; i < pl->ninputs && col_input[j] < 0; i++)
+        if (strcmp(pl->inputs[i].name, field(&rd, j)) == 0) col_input[j] = (int)i;
+      if (col_input[j] < 0 && strlen(extra) + strlen(field(&rd, j)) + 4 < sizeof extra)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s'%s'", *extra ? ", " : "",
+                 field(&rd, j));
+    }
+    if (rc == 0 && *extra) fprintf(stderr, "%s: ignoring input columns the model does not read: %s\n", argv[0], extra);
+  } else if (!o.jsonl_in) {
+    ncols = (int)pl->ninputs;
+    col_input = mlprt_xmalloc((size_t)(ncols ? ncols : 1) * sizeof *col_input);
+    for (int j = 0; j < ncols; j++) col_input[j] = j;
+  }
+  if (rc == 0) write_header(&w);
+  while (rc == 0) {
+    const char *error = NULL;
+    char msg[REASON_W];
+    if (o.jsonl_in) {
+      if (read_line(&rd) == 0) break;
+      bool extra = false;
+      error = json_object(pl, rd.rec, fields, &extra);
+      if (extra && !extra_warned) {
+        fprintf(stderr, "%s: ignoring input columns the model does not read (line %lld)\n", argv[0],
+                (long long)rd.line);
+        extra_warned = true;
+      }
+    } else {
+      int got = csv_record(&rd);
+      if (got == 0) break;
+      if (got < 0) {
+        snprintf(msg, sizeof msg, "an unterminated quote from line %lld to the end of the input", (long long)rd.line);
+        error = msg;
+      } else if (rd.nf != ncols && !(ncols == 0 && rd.nf == 1)) {
+        snprintf(msg, sizeof msg, "the row has %d fields but the header %d", rd.nf, ncols);
+        error = msg;
+      }
+      for (int64_t i = 0; i < pl->ninputs; i++) fields[i] = NULL;
+      for (int j = 0; !error && j < ncols; j++)
+        if (col_input[j] >= 0) fields[col_input[j]] = field(&rd, j);
+    }
+    add_row(p, &b, fields, row_state, error);
+    if (b.n == batch) flush(p, &b, &w, mon, o.verbose, &cnt);
+  }
+  if (rc == 0) flush(p, &b, &w, mon, o.verbose, &cnt);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "%s: cannot write the answers: %s\n", argv[0], strerror(errno));
+    rc = 2;
+  }
+  if (rd.f != stdin) fclose(rd.f);
+  if (mon && mlprt_pred_monitor_close(mon) != 0 && rc == 0) rc = 2;
+  if (rc == 0 && (cnt.rejected || o.verbose))
+    fprintf(stderr, "%lld of %lld rows rejected\n", (long long)cnt.rejected, (long long)cnt.rows);
+  if (rc == 0 && o.verbose && cnt.fallbacks)
+    fprintf(stderr, "%lld rows answered by the fallback prediction\n", (long long)cnt.fallbacks);
+  if (rc == 0 && cnt.rejected) rc = 1;
+  free(b.state);
+  free(b.acc);
+  free(b.reason);
+  free(b.x);
+  free(b.out);
+  free(b.probs);
+  free(b.scratch);
+  free(row_state);
+  free(fields);
+  free(col_input);
+  free(rd.rec);
+  free(rd.off);
+  return rc;
+}

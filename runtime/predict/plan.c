@@ -1,0 +1,378 @@
+/* plan.c — the predictor's feature program, built at export time.
+ *
+ * Consumes a trained run's loaded schema, its fitted cleaning steps
+ * (cleaning.json through mlprt_fits_read), the spec's cleaning chain and
+ * the reference's raw ranges and levels; produces an MlprtPredPlan: the
+ * chain replayed on column descriptions (no data), each column of the
+ * training table a slot, each fitted step the row operations that give a
+ * single row what mlprt_fit_apply gave the whole table. Column positions
+ * follow the table exactly (an indicator, an ordinal or hashed column is
+ * appended, one-hot columns replace their source at the end), so the model
+ * features, read off the final columns as mlprt_table_features reads them,
+ * come in the training order. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp/predict.h"
+#include "runtime/data/data_int.h"
+
+/* One column of the table as the chain leaves it. */
+typedef struct {
+  char *name;
+  int type;  /* MlprtColType */
+  int64_t slot; /* -1: the target, which no step may touch */
+} VCol;
+
+typedef struct {
+  VCol *cols;
+  int n, cap;
+  MlprtPredStep *steps;
+  int64_t nsteps, cap_steps, nslots;
+  const char *target;
+  char *err;
+  size_t nerr;
+} Builder;
+
+static int fail(Builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(Builder *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(b->err, b->nerr, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static int add_col(Builder *b, const char *name, size_t len, int type, bool slotted) {
+  if (b->n == b->cap) {
+    b->cap = b->cap ? 2 * b->cap : 16;
+    b->cols = mlprt_xrealloc(b->cols, (size_t)b->cap * sizeof *b->cols);
+  }
+  b->cols[b->n] = (VCol){mlprt_xstrndup(name, len), type, slotted ? b->nslots++ : -1};
+  return b->n++;
+}
+
+static int find_col(const Builder *b, const char *name) {
+  for (int i = 0; i < b->n; i++)
+    if (strcmp(b->cols[i].name, name) == 0) return i;
+  return -1;
+}
+
+static void drop_col(Builder *b, int i) {
+  free(b->cols[i].name);
+  memmove(b->cols + i, b->cols + i + 1, (size_t)(b->n - i - 1) * sizeof *b->cols);
+  b->n--;
+}
+
+static void emit(Builder *b, MlprtPredStep st) {
+  if (b->nsteps == b->cap_steps) {
+    b->cap_steps = b->cap_steps ? 2 * b->cap_steps : 16;
+    b->steps = mlprt_xrealloc(b->steps, (size_t)b->cap_steps * sizeof *b->steps);
+  }
+  b->steps[b->nsteps++] = st;
+}
+
+/* Strings, each ending in '\n', as one malloc'd text. */
+static char *join_lines(char *const *s, int n) {
+  size_t len = 1;
+  for (int i = 0; i < n; i++) len += strlen(s[i]) + 1;
+  char *t = mlprt_xmalloc(len), *w = t;
+  for (int i = 0; i < n; i++) {
+    size_t k = strlen(s[i]);
+    memcpy(w, s[i], k);
+    w[k] = '\n';
+    w += k + 1;
+  }
+  *w = 0;
+  return t;
+}
+
+static char *line_text(const char *s) {
+  return join_lines((char *const *)&s, 1);
+}
+
+/* The column a fitted step names, which must exist and not be the target. */
+static int fit_col(Builder *b, const MlprtFit *f, const MlprtColFit *cf) {
+  int c = find_col(b, cf->column);
+  if (c < 0) return fail(b, "%s: no column '%s' at this point of the chain", mlprt_step_name(f->kind), cf->column);
+  if (b->cols[c].slot < 0)
+    return fail(b, "%s: the step changes the target column '%s', which a predictor does not read",
+                mlprt_step_name(f->kind), cf->column);
+  return c;
+}
+
+/* A fill value given as text (impute mode or constant_text on a column
+ * that is not text) read as the loader reads it into that column. */
+static int fill_number(Builder *b, int type, const char *s, double *out) {
+  float fv = NAN;
+  uint8_t bv = MLPRT_BOOL_NA;
+  int64_t tv = MLPRT_TIME_NA;
+  MlprtColumn c = {.type = (MlprtColType)type, .f = &fv, .b = &bv, .t = &tv};
+  MlprtTable t = {.cols = &c, .ncols = 1, .nrows = 1};
+  MlprtNaSet none = {.n = 0};
+  const char *why;
+  if (mlprt_cell_from_text(&t, 0, 0, s, strlen(s), &none, &why) != 0)
+    return fail(b, "impute: fill value '%s': %s", s, why);
+  *out = type == MLPRT_COL_BOOL ? bv : type == MLPRT_COL_DATETIME ? (double)tv : fv;
+  return 0;
+}
+
+static int impute(Builder *b, const MlprtFit *f) {
+  if (f->method == MLPRT_IMPUTE_FFILL)
+    return fail(b, "impute ffill takes values from earlier rows and cannot be served row by row");
+  int *col = mlprt_xmalloc((size_t)(f->n ? f->n : 1) * sizeof *col);
+  for (int i = 0; i < f->n; i++)
+    if ((col[i] = fit_col(b, f, &f->cols[i])) < 0) {
+      free(col);
+      return -1;
+    }
+  /* indicators first, from the values as they came */
+  for (int i = 0; f->flag && i < f->n; i++) {
+    char name[256];
+    snprintf(name, sizeof name, "%s_missing", f->cols[i].column);
+    if (find_col(b, name) >= 0) continue;
+    const VCol *src = &b->cols[col[i]];
+    int64_t s = src->slot, ty = src->type;
+    int k = add_col(b, name, strlen(name), MLPRT_COL_BOOL, true);
+    emit(b, (MlprtPredStep){MLPRT_PSTEP_INDICATOR, s, b->cols[k].slot, ty, 0, 0, NULL});
+  }
+  int rc = 0;
+  for (int i = 0; i < f->n && !rc; i++) {
+    VCol *c = &b->cols[col[i]];
+    const MlprtColFit *cf = &f->cols[i];
+    MlprtPredStep st = {MLPRT_PSTEP_FILL, c->slot, c->slot, c->type, cf->a, 0, NULL};
+    bool text = c->type == MLPRT_COL_CATEGORY || c->type == MLPRT_COL_TEXT;
+    if (f->method == MLPRT_IMPUTE_DROP) st.op = MLPRT_PSTEP_REQUIRE;
+    else if (text && cf->level) st.text = line_text(cf->level);
+    else if (cf->level) rc = fill_number(b, c->type, cf->level, &st.a);
+    else if (text) rc = fail(b, "impute: column '%s' is text but its fit has no fill text", c->name);
+    if (!rc) emit(b, st);
+    if (!rc && st.op == MLPRT_PSTEP_FILL && c->type == MLPRT_COL_INT && (float)st.a != floorf((float)st.a))
+      c->type = MLPRT_COL_FLOAT;
+  }
+  free(col);
+  return rc;
+}
+
+static int numeric_step(Builder *b, const MlprtFit *f) {
+  for (int i = 0; i < f->n; i++) {
+    int c = fit_col(b, f, &f->cols[i]);
+    if (c < 0) return -1;
+    VCol *v = &b->cols[c];
+    if (v->type != MLPRT_COL_FLOAT && v->type != MLPRT_COL_INT)
+      return fail(b, "%s: column '%s' is not numeric", mlprt_step_name(f->kind), v->name);
+    const MlprtColFit *cf = &f->cols[i];
+    if (f->kind == MLPRT_STEP_OUTLIERS) {
+      /* dropping: training never scored such rows; a predictor answers them as they are */
+      if (!f->flag) emit(b, (MlprtPredStep){MLPRT_PSTEP_CLIP, v->slot, v->slot, 0, cf->a, cf->b, NULL});
+      continue;
+    }
+    int op = f->method == MLPRT_SCALE_LOG1P ? MLPRT_PSTEP_LOG1P : MLPRT_PSTEP_SCALE;
+    emit(b, (MlprtPredStep){op, v->slot, v->slot, 0, cf->a, cf->b, NULL});
+    v->type = MLPRT_COL_FLOAT;
+  }
+  return 0;
+}
+
+static int encode(Builder *b, const MlprtFit *f) {
+  for (int i = 0; i < f->n; i++) {
+    const MlprtColFit *cf = &f->cols[i];
+    int c = fit_col(b, f, cf);
+    if (c < 0) return -1;
+    VCol *v = &b->cols[c];
+    /* numbers, booleans and dates named for encoding became categories
+     * through their text first (the training chain's coerce) */
+    if (v->type != MLPRT_COL_CATEGORY && v->type != MLPRT_COL_TEXT) {
+      emit(b, (MlprtPredStep){MLPRT_PSTEP_TEXT, v->slot, v->slot, v->type, 0, 0, NULL});
+      v->type = MLPRT_COL_CATEGORY;
+    }
+    int64_t src = v->slot;
+    if (f->method == MLPRT_ENCODE_HASH) {
+      int nb = (int)f->param;
+      int64_t first = b->nslots;
+      for (int k = 0; k < nb; k++) {
+        char name[512];
+        snprintf(name, sizeof name, "%s#%d", cf->column, k);
+        add_col(b, name, strlen(name), MLPRT_COL_FLOAT, true);
+      }
+      emit(b, (MlprtPredStep){MLPRT_PSTEP_HASH, src, first, nb, 0, 0, NULL});
+      drop_col(b, c);
+    } else if (f->method == MLPRT_ENCODE_ORDINAL) {
+      drop_col(b, c);
+      int k = add_col(b, cf->column, strlen(cf->column), MLPRT_COL_INT, true);
+      emit(b, (MlprtPredStep){MLPRT_PSTEP_ORDINAL, src, b->cols[k].slot, cf->nlevels, 0, 0,
+                              join_lines(cf->levels, cf->nlevels)});
+    } else {
+      drop_col(b, c);
+      int nl = cf->nlevels + (f->flag ? 1 : 0);
+      int64_t first = b->nslots;
+      for (int l = 0; l < nl; l++) {
+        char name[512];
+        snprintf(name, sizeof name, "%s=%s", cf->column, l < cf->nlevels ? cf->levels[l] : "__unknown__");
+        add_col(b, name, strlen(name), MLPRT_COL_BOOL, true);
+      }
+      emit(b, (MlprtPredStep){MLPRT_PSTEP_ONEHOT, src, first, nl, f->flag ? 1 : 0, 0,
+                              join_lines(cf->levels, cf->nlevels)});
+    }
+  }
+  return 0;
+}
+
+static int apply_fit(Builder *b, const MlprtFit *f) {
+  switch (f->kind) {
+  case MLPRT_STEP_IMPUTE: return impute(b, f);
+  case MLPRT_STEP_OUTLIERS:
+  case MLPRT_STEP_SCALE: return numeric_step(b, f);
+  case MLPRT_STEP_ENCODE: return encode(b, f);
+  default:
+    return fail(b, "the cleaning step %s cannot be served row by row by a predictor", mlprt_step_name(f->kind));
+  }
+}
+
+/* drop_columns: a selector word (resolved against the columns now, the
+ * target never selected) or names. */
+static void drop_columns(Builder *b, const char *cols) {
+  bool word = !cols || strcmp(cols, "all") == 0 || strcmp(cols, "numeric") == 0 ||
+              strcmp(cols, "categorical") == 0 || strcmp(cols, "text") == 0;
+  if (!word) {
+    for (const char *s = cols, *nl; *s && (nl = strchr(s, '\n')); s = nl + 1) {
+      char name[512];
+      snprintf(name, sizeof name, "%.*s", (int)(nl - s), s);
+      int c = find_col(b, name);
+      if (c >= 0) drop_col(b, c);
+    }
+    return;
+  }
+  const char *w = cols ? cols : "all";
+  for (int i = b->n - 1; i >= 0; i--) {
+    int ty = b->cols[i].type;
+    bool take = strcmp(w, "all") == 0       ? true
+                : strcmp(w, "numeric") == 0 ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
+                : strcmp(w, "categorical") == 0 ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
+                                                : ty == MLPRT_COL_TEXT;
+    if (take && b->cols[i].slot >= 0) drop_col(b, i);
+  }
+}
+
+static bool fitted_op(const char *op) {
+  static const char *const ops[] = {"impute", "clip_outliers", "drop_outliers", "standardize", "minmax",
+                                    "robust_scale", "log1p", "onehot", "ordinal", "hash_encode"};
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+    if (strcmp(op, ops[i]) == 0) return true;
+  return false;
+}
+
+/* The spec's chain with the fits in order, or the fits alone. */
+static int replay(Builder *b, const MlprtPredSource *src) {
+  int64_t next = 0;
+  for (int64_t i = 0; src->clean && i < src->nclean; i++) {
+    const MlprtCleanStep *st = &src->clean[i];
+    if (strcmp(st->op, "drop_duplicates") == 0) continue; /* one row is never a duplicate */
+    if (strcmp(st->op, "drop_columns") == 0) {
+      drop_columns(b, st->columns);
+      continue;
+    }
+    if (!fitted_op(st->op))
+      return fail(b, "cleaning step %lld (%s) cannot be served row by row by a predictor", (long long)i + 1,
+                  st->op);
+    if (next == src->nfits)
+      return fail(b, "cleaning step %lld (%s) has no fitted parameters in the run's cleaning record",
+                  (long long)i + 1, st->op);
+    if (apply_fit(b, &src->fits[next++]) != 0) return -1;
+  }
+  if (src->clean && next != src->nfits)
+    return fail(b, "the cleaning record holds %lld fitted steps but the spec's chain has %lld",
+                (long long)src->nfits, (long long)next);
+  for (int64_t i = 0; !src->clean && i < src->nfits; i++)
+    if (apply_fit(b, &src->fits[i]) != 0) return -1;
+  return 0;
+}
+
+static const MlprtPredInput *reference_input(const MlprtPredSource *src, const char *name) {
+  for (int64_t i = 0; src->inputs && i < src->ninputs; i++)
+    if (src->inputs[i].name && strcmp(src->inputs[i].name, name) == 0) return &src->inputs[i];
+  return NULL;
+}
+
+/* The schema's columns: every one a table column, all but the target an
+ * input slot. */
+static int read_schema(Builder *b, const MlprtPredSource *src) {
+  if (!src->schema) return fail(b, "no schema: the run's reference.json records the loaded columns");
+  for (const char *s = src->schema; *s;) {
+    const char *tab = strchr(s, '\t'), *nl = strchr(s, '\n');
+    if (!tab || !nl || tab > nl) return fail(b, "schema line '%.40s' is not NAME<TAB>TYPE", s);
+    char ty[32];
+    snprintf(ty, sizeof ty, "%.*s", (int)(nl - tab - 1), tab + 1);
+    int t = mlprt_col_type_parse(ty);
+    if (t < 0) return fail(b, "schema: unknown column type '%s'", ty);
+    bool target = src->target && (size_t)(tab - s) == strlen(src->target) &&
+                  memcmp(s, src->target, (size_t)(tab - s)) == 0;
+    add_col(b, s, (size_t)(tab - s), t, !target);
+    s = nl + 1;
+  }
+  return 0;
+}
+
+static void image_plan(Builder *b, int64_t pixels) {
+  for (int64_t i = 0; i < pixels; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "pixel%lld", (long long)i);
+    add_col(b, name, strlen(name), MLPRT_COL_INT, true);
+    emit(b, (MlprtPredStep){MLPRT_PSTEP_DIV, i, i, 0, 255.0, 0, NULL});
+  }
+}
+
+int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char *err, size_t n) {
+  memset(plan, 0, sizeof *plan);
+  Builder b = {.target = src->target, .err = err, .nerr = n};
+  int rc = src->image_pixels > 0 ? (image_plan(&b, src->image_pixels), 0) : read_schema(&b, src);
+  /* the inputs: the loaded columns but the target, in source order */
+  int64_t nin = b.nslots;
+  MlprtPredInput *in = mlprt_xcalloc((size_t)(nin ? nin : 1), sizeof *in);
+  for (int i = 0; i < b.n; i++) {
+    const VCol *c = &b.cols[i];
+    if (c->slot < 0) continue;
+    MlprtPredInput *x = &in[c->slot];
+    const MlprtPredInput *ref = reference_input(src, c->name);
+    *x = (MlprtPredInput){mlprt_xstrndup(c->name, strlen(c->name)), c->type, NAN, NAN, NULL, 0};
+    if (src->image_pixels > 0) x->lo = 0, x->hi = 255;
+    if (ref) {
+      x->lo = ref->lo, x->hi = ref->hi, x->nlevels = ref->levels ? ref->nlevels : 0;
+      if (ref->levels) x->levels = mlprt_xstrndup(ref->levels, strlen(ref->levels));
+    }
+  }
+  plan->inputs = in;
+  plan->ninputs = nin;
+  if (rc == 0) rc = replay(&b, src);
+  if (rc == 0) {
+    int64_t *fs = mlprt_xmalloc((size_t)(b.n ? b.n : 1) * sizeof *fs), nf = 0;
+    for (int i = 0; i < b.n; i++) {
+      int ty = b.cols[i].type;
+      if (b.cols[i].slot >= 0 && (ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT || ty == MLPRT_COL_BOOL))
+        fs[nf++] = b.cols[i].slot;
+    }
+    plan->feature_slot = fs;
+    plan->nfeatures = nf;
+  }
+  plan->steps = b.steps;
+  plan->nsteps = b.nsteps;
+  plan->nslots = b.nslots;
+  for (int i = 0; i < b.n; i++) free(b.cols[i].name);
+  free(b.cols);
+  if (rc != 0) mlprt_pred_plan_free(plan);
+  return rc;
+}
+
+void mlprt_pred_plan_free(MlprtPredPlan *plan) {
+  for (int64_t i = 0; plan->inputs && i < plan->ninputs; i++) {
+    free((char *)plan->inputs[i].name);
+    free((char *)plan->inputs[i].levels);
+  }
+  for (int64_t i = 0; plan->steps && i < plan->nsteps; i++) free((char *)plan->steps[i].text);
+  free((void *)plan->inputs);
+  free((void *)plan->steps);
+  free((void *)plan->feature_slot);
+  memset(plan, 0, sizeof *plan);
+}

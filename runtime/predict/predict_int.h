@@ -1,0 +1,61 @@
+/* predict_int.h — private interfaces between the predictor's parts in
+ * runtime/predict/: the per-row transform and failsafes (row.c), the
+ * answers (row.c), the program's input and output (main.c) and the
+ * monitoring (monitor.c). Not installed. */
+#ifndef MLPRT_PREDICT_INT_H
+#define MLPRT_PREDICT_INT_H
+
+#include "mlp/predict.h"
+#include "runtime/data/data_int.h"
+
+/* What became of a row's fields. */
+enum { MLPRT_ROW_OK, MLPRT_ROW_FALLBACK, MLPRT_ROW_REJECT };
+
+/* Bytes of the per-row state of p's plan (slots, made texts), a multiple
+ * of 64. */
+size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl);
+/* Ready a row state (the missing-value tokens) before its first row. */
+void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl);
+/* Check fields (fields[i]: input i's text, NUL-terminated; NULL: the
+ * column is absent) against the failsafe policies and run the feature
+ * program: x [n_in] receives the model features. Returns MLPRT_ROW_*;
+ * reason (n bytes) says why a row falls back or is rejected, else "". */
+int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x, void *state, char *reason,
+                   size_t n);
+
+/* Classes of a classifier (lines of p->classes); 0 for regression. */
+int64_t mlprt_pred_nclasses(const MlprtPredictor *p);
+/* Class k's name into buf (without its '\n'). */
+const char *mlprt_pred_class(const MlprtPredictor *p, int64_t k, char *buf, size_t n);
+/* The index of the fallback class, or -1 when none was declared (or the
+ * declared one is not a class). */
+int64_t mlprt_pred_fallback_class(const MlprtPredictor *p);
+/* One row's answer from the model's outputs o [n_out]: the class (0 for
+ * regression) and probs [nclasses] (regression: probs[0] is the value in
+ * the target's units, as a double). */
+int64_t mlprt_pred_answer(const MlprtPredictor *p, const float *o, double *probs);
+
+/* ---- monitoring (monitor.c) ---- */
+
+typedef struct MlprtPredMonitor MlprtPredMonitor;
+/* log_path: one JSON line per prediction, or NULL; drift: watch drift,
+ * with its report written to drift_path when not NULL. NULL with a
+ * message when a file cannot be opened. */
+MlprtPredMonitor *mlprt_pred_monitor_open(const MlprtPredictor *p, const char *log_path, bool drift,
+                                          const char *drift_path, char *err, size_t n);
+/* One input row (1-based): its features x (NULL when rejected), the
+ * answer (class and probabilities / value) or the reason. */
+void mlprt_pred_monitor_row(MlprtPredMonitor *m, int64_t row, const float *x, int state, int64_t cls,
+                            const double *probs, const char *reason);
+/* The final drift check and report; frees m. 0, or -1 when a file could
+ * not be written. */
+int mlprt_pred_monitor_close(MlprtPredMonitor *m);
+
+/* Population stability index of the observed counts cnt [bins] (total
+ * rows) against the expected fractions ref [bins], fractions floored at
+ * 1e-4: sum (a - e) ln(a / e). */
+double mlprt_psi(const int64_t *cnt, int64_t total, const double *ref, int64_t bins);
+/* The bin of v among edges [bins - 1]: the number of edges <= v. */
+int64_t mlprt_bin_of(double v, const double *edges, int64_t bins);
+
+#endif

@@ -1,0 +1,352 @@
+/* row.c — one raw row to model features, and model outputs to answers.
+ *
+ * Consumes the text of each input column (from CSV, JSON or an embedding
+ * program) and the predictor's plan and policies; produces the row's
+ * features x [n_in], or the reason the row falls back or is rejected.
+ * Fields are parsed into a one-row table column by the loader's own
+ * function (mlprt_cell_from_text), so numbers, booleans, dates and the
+ * missing-value tokens read exactly as they did in training; the plan's
+ * steps then repeat the cleaning ops' float arithmetic. Everything lives in
+ * a state the caller sized once (mlprt_pred_row_bytes): nothing is
+ * allocated per row. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "predict_int.h"
+
+#define TEXT_W 64 /* a made text: a number as mlprt_cell_str writes it, or a date */
+
+/* The row state: one value per slot, by the slot's column type. */
+typedef struct {
+  float *num;       /* [nslots] floats, booleans as 0/1; NaN missing */
+  const char **str; /* [nslots] categories and text; NULL missing */
+  size_t *len;      /* [nslots] their lengths */
+  int64_t *tm;      /* [nslots] dates; MLPRT_TIME_NA missing */
+  char *text;       /* [nslots, TEXT_W] texts made by MLPRT_PSTEP_TEXT */
+  MlprtNaSet *na;
+} Row;
+
+static size_t up8(size_t n) {
+  return (n + 7) & ~(size_t)7;
+}
+
+static Row row_at(void *state, const MlprtPredPlan *pl) {
+  size_t s = (size_t)pl->nslots;
+  char *p = state;
+  Row r;
+  r.num = (float *)p;
+  p += up8(s * sizeof(float));
+  r.str = (const char **)p;
+  p += s * sizeof(char *);
+  r.len = (size_t *)p;
+  p += s * sizeof(size_t);
+  r.tm = (int64_t *)p;
+  p += s * sizeof(int64_t);
+  r.text = p;
+  p += up8(s * TEXT_W);
+  r.na = (MlprtNaSet *)p;
+  return r;
+}
+
+size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
+  size_t s = (size_t)pl->nslots;
+  size_t n = up8(s * sizeof(float)) + s * (sizeof(char *) + sizeof(size_t) + sizeof(int64_t)) +
+             up8(s * TEXT_W) + sizeof(MlprtNaSet);
+  return (n + 63) & ~(size_t)63;
+}
+
+void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
+  mlprt_na_init(row_at(state, pl).na, NULL);
+}
+
+/* ---- failsafes ---- */
+
+/* The row's worst outcome so far, and the reason for it. */
+typedef struct {
+  int state;
+  char *reason;
+  size_t n;
+} Verdict;
+
+static void note(Verdict *v, int state, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(Verdict *v, int state, const char *fmt, ...) {
+  if (state <= v->state) return; /* the first reason of the worst kind stands */
+  v->state = state;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->reason, v->n, fmt, ap);
+  va_end(ap);
+}
+
+static bool has_fallback(const MlprtPredictor *p) {
+  return p->task == MLPRT_TASK_REGRESSION ? !isnan(p->fallback_value) : mlprt_pred_fallback_class(p) >= 0;
+}
+
+/* What a policy makes of an input it was not trained on: true when the
+ * value is to be treated as missing (impute), else the row falls back or
+ * is rejected with why. Clipping is for ranges only; elsewhere it rejects. */
+static bool apply_policy(const MlprtPredictor *p, int64_t policy, Verdict *v, const char *why) {
+  if (policy == MLPRT_FAILSAFE_IMPUTE) return true;
+  if (policy == MLPRT_FAILSAFE_FALLBACK && has_fallback(p)) note(v, MLPRT_ROW_FALLBACK, "%s", why);
+  else if (policy == MLPRT_FAILSAFE_FALLBACK) note(v, MLPRT_ROW_REJECT, "%s (and no fallback is declared)", why);
+  else note(v, MLPRT_ROW_REJECT, "%s", why);
+  return false;
+}
+
+static void set_missing(Row *r, int64_t s) {
+  r->num[s] = NAN;
+  r->str[s] = NULL;
+  r->len[s] = 0;
+  r->tm[s] = MLPRT_TIME_NA;
+}
+
+static bool is_missing(const Row *r, int64_t s, int64_t type) {
+  switch (type) {
+  case MLPRT_COL_CATEGORY:
+  case MLPRT_COL_TEXT: return !r->str[s];
+  case MLPRT_COL_DATETIME: return r->tm[s] == MLPRT_TIME_NA;
+  default: return isnan(r->num[s]);
+  }
+}
+
+/* The index of s among levels ("L\n" each), or -1. */
+static int64_t level_index(const char *levels, const char *s, size_t len) {
+  int64_t k = 0;
+  for (const char *l = levels, *nl; l && (nl = strchr(l, '\n')); l = nl + 1, k++)
+    if ((size_t)(nl - l) == len && memcmp(l, s, len) == 0) return k;
+  return -1;
+}
+
+static const char *what_expected(int type) {
+  switch (type) {
+  case MLPRT_COL_INT: return "is not an integer";
+  case MLPRT_COL_BOOL: return "is not true or false";
+  case MLPRT_COL_DATETIME: return "is not a date";
+  case MLPRT_COL_FLOAT: return "is not a number";
+  default: return "is not valid UTF-8";
+  }
+}
+
+/* Input i's field into its slot, through the policies. */
+static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r, Verdict *v) {
+  const MlprtPredInput *in = &p->plan->inputs[i];
+  int type = (int)in->type;
+  char why[200];
+  set_missing(r, i);
+  if (!f) {
+    snprintf(why, sizeof why, "column '%s' is missing from the input", in->name);
+    apply_policy(p, p->on_missing_column, v, why);
+    return;
+  }
+  size_t len = strlen(f);
+  bool bad = false;
+  if (type == MLPRT_COL_CATEGORY || type == MLPRT_COL_TEXT) {
+    if (mlprt_na_match(r->na, f, len)) {
+      snprintf(why, sizeof why, "column '%s' has no value", in->name);
+      apply_policy(p, p->on_nan, v, why);
+      return;
+    }
+    bad = mlprt_utf8_valid_prefix(f, len) != len;
+    if (!bad) {
+      if (type == MLPRT_COL_CATEGORY && in->levels && in->nlevels > 0 && level_index(in->levels, f, len) < 0) {
+        snprintf(why, sizeof why, "column '%s': '%.40s' is a level training never saw", in->name, f);
+        apply_policy(p, p->on_unknown_category, v, why); /* imputed: stays missing */
+        return;
+      }
+      r->str[i] = f, r->len[i] = len;
+      return;
+    }
+  } else {
+    /* the loader's own parse, into a one-row column on the stack */
+    float fv = NAN;
+    uint8_t bv = MLPRT_BOOL_NA;
+    int64_t tv = MLPRT_TIME_NA;
+    MlprtColumn c = {.type = (MlprtColType)type, .f = &fv, .b = &bv, .t = &tv};
+    MlprtTable t = {.cols = &c, .ncols = 1, .nrows = 1};
+    const char *ignored;
+    bad = mlprt_cell_from_text(&t, 0, 0, f, len, r->na, &ignored) != 0;
+    if (!bad) {
+      if (type == MLPRT_COL_DATETIME) r->tm[i] = tv;
+      else r->num[i] = type == MLPRT_COL_BOOL ? (bv == MLPRT_BOOL_NA ? NAN : (float)bv) : fv;
+      if (is_missing(r, i, type)) {
+        snprintf(why, sizeof why, "column '%s' has no value", in->name);
+        apply_policy(p, p->on_nan, v, why);
+        return;
+      }
+      double lo = in->lo, hi = in->hi, m = p->range_margin * (hi - lo), x = r->num[i];
+      if ((type == MLPRT_COL_FLOAT || type == MLPRT_COL_INT) && isfinite(lo) && isfinite(hi) &&
+          (x < lo - m || x > hi + m)) {
+        snprintf(why, sizeof why, "column '%s': %.40s is outside the training range [%.9g, %.9g]", in->name, f,
+                 lo, hi);
+        if (p->on_out_of_range == MLPRT_FAILSAFE_CLIP) r->num[i] = (float)(x < lo ? lo : hi);
+        else if (apply_policy(p, p->on_out_of_range, v, why)) r->num[i] = NAN;
+      }
+      return;
+    }
+  }
+  snprintf(why, sizeof why, "column '%s': '%.40s' %s", in->name, f, what_expected(type));
+  apply_policy(p, p->on_nan, v, why);
+}
+
+/* ---- the feature program ---- */
+
+static void make_text(Row *r, int64_t src, int64_t dst, int64_t type) {
+  if (is_missing(r, src, type)) {
+    r->str[dst] = NULL;
+    return;
+  }
+  uint8_t bv = r->num[src] != 0;
+  MlprtColumn c = {.type = (MlprtColType)type, .f = &r->num[src], .b = &bv, .t = &r->tm[src]};
+  MlprtTable t = {.cols = &c, .ncols = 1, .nrows = 1};
+  char *buf = r->text + dst * TEXT_W;
+  const char *s = mlprt_cell_str(&t, 0, 0, buf, TEXT_W);
+  r->str[dst] = s, r->len[dst] = strlen(s);
+}
+
+static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, Verdict *v) {
+  int64_t s = st->src, d = st->dst;
+  float *x = r->num;
+  switch (st->op) {
+  case MLPRT_PSTEP_FILL:
+    if (!is_missing(r, s, st->n)) break;
+    if (st->n == MLPRT_COL_CATEGORY || st->n == MLPRT_COL_TEXT)
+      r->str[s] = st->text, r->len[s] = strcspn(st->text, "\n");
+    else if (st->n == MLPRT_COL_DATETIME) r->tm[s] = (int64_t)st->a;
+    else x[s] = (float)st->a;
+    break;
+  case MLPRT_PSTEP_INDICATOR: x[d] = is_missing(r, s, st->n) ? 1.0f : 0.0f; break;
+  case MLPRT_PSTEP_REQUIRE:
+    if (is_missing(r, s, st->n))
+      note(v, MLPRT_ROW_REJECT, "column '%s' has no value, and training dropped such rows",
+           s < p->plan->ninputs ? p->plan->inputs[s].name : "(cleaned)");
+    break;
+  case MLPRT_PSTEP_CLIP: {
+    float lo = (float)st->a, hi = (float)st->b;
+    if (x[s] < lo) x[d] = lo;
+    else if (x[s] > hi) x[d] = hi;
+    break;
+  }
+  case MLPRT_PSTEP_SCALE: x[d] = (x[s] - (float)st->a) * (float)(1.0 / st->b); break;
+  case MLPRT_PSTEP_LOG1P: x[d] = x[s] <= -1 ? NAN : log1pf(x[s]); break;
+  case MLPRT_PSTEP_DIV: x[d] = x[s] / (float)st->a; break;
+  case MLPRT_PSTEP_TEXT: make_text(r, s, d, st->n); break;
+  case MLPRT_PSTEP_ONEHOT: {
+    int64_t k = r->str[s] ? level_index(st->text, r->str[s], r->len[s]) : -2;
+    for (int64_t j = 0; j < st->n; j++) x[d + j] = 0;
+    if (k >= 0) x[d + k] = 1;
+    else if (k == -1 && st->a != 0) x[d + st->n - 1] = 1;
+    break;
+  }
+  case MLPRT_PSTEP_ORDINAL: {
+    int64_t k = r->str[s] ? level_index(st->text, r->str[s], r->len[s]) : -1;
+    x[d] = k < 0 ? NAN : (float)k;
+    break;
+  }
+  case MLPRT_PSTEP_HASH:
+    for (int64_t j = 0; j < st->n; j++) x[d + j] = 0;
+    if (r->str[s]) x[d + (int64_t)(mlprt_hash_bytes64(r->str[s], r->len[s]) % (uint64_t)st->n)] = 1;
+    break;
+  default: note(v, MLPRT_ROW_REJECT, "the feature program has an unknown operation %lld", (long long)st->op);
+  }
+}
+
+int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x, void *state, char *reason,
+                   size_t n) {
+  const MlprtPredPlan *pl = p->plan;
+  Row r = row_at(state, pl);
+  Verdict v = {MLPRT_ROW_OK, reason, n};
+  if (n) reason[0] = 0;
+  for (int64_t i = 0; i < pl->ninputs; i++) read_input(p, i, fields[i], &r, &v);
+  if (v.state == MLPRT_ROW_REJECT) return v.state;
+  for (int64_t i = pl->ninputs; i < pl->nslots; i++) set_missing(&r, i);
+  for (int64_t i = 0; i < pl->nsteps && v.state != MLPRT_ROW_REJECT; i++) run_step(p, &pl->steps[i], &r, &v);
+  /* a value no step filled in counts as 0, as in training */
+  for (int64_t f = 0; f < pl->nfeatures; f++) {
+    float y = r.num[pl->feature_slot[f]];
+    x[f] = isnan(y) ? 0.0f : y;
+  }
+  return v.state;
+}
+
+/* ---- answers ---- */
+
+int64_t mlprt_pred_nclasses(const MlprtPredictor *p) {
+  int64_t k = 0;
+  for (const char *s = p->classes; s && *s; s++) k += *s == '\n';
+  return p->task == MLPRT_TASK_REGRESSION ? 0 : k;
+}
+
+const char *mlprt_pred_class(const MlprtPredictor *p, int64_t k, char *buf, size_t n) {
+  const char *s = p->classes;
+  for (int64_t i = 0; i < k && s; i++) s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL;
+  snprintf(buf, n, "%.*s", s ? (int)strcspn(s, "\n") : 0, s ? s : "");
+  return buf;
+}
+
+int64_t mlprt_pred_fallback_class(const MlprtPredictor *p) {
+  if (!p->fallback_label || p->task == MLPRT_TASK_REGRESSION) return -1;
+  return level_index(p->classes, p->fallback_label, strlen(p->fallback_label));
+}
+
+/* The predicted class: the first largest output, or for one sigmoid
+ * output the second class from 0.5 up (as the training program scores). */
+static int64_t top_class(const MlprtPredictor *p, const float *o) {
+  if (p->n_out == 1) return o[0] >= 0.5f;
+  int64_t best = 0;
+  for (int64_t k = 1; k < p->n_out; k++)
+    if (o[k] > o[best]) best = k;
+  return best;
+}
+
+int64_t mlprt_pred_answer(const MlprtPredictor *p, const float *o, double *probs) {
+  if (p->task == MLPRT_TASK_REGRESSION) {
+    probs[0] = o[0] * p->y_std + p->y_mean;
+    return 0;
+  }
+  if (p->n_out == 1) { /* one sigmoid: the second class's probability */
+    probs[0] = 1 - o[0], probs[1] = o[0];
+  } else {
+    for (int64_t k = 0; k < p->n_out; k++) probs[k] = o[k];
+  }
+  return top_class(p, o);
+}
+
+/* ---- embedding ---- */
+
+static size_t up64(size_t n) {
+  return (n + 63) & ~(size_t)63;
+}
+
+size_t mlprt_predict_scratch_bytes(const MlprtPredictor *p) {
+  return mlprt_pred_row_bytes(p->plan) + up64((size_t)p->n_in * sizeof(float)) +
+         up64((size_t)p->n_out * sizeof(float)) + up64((size_t)p->scratch_bytes);
+}
+
+int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
+                         char *reason, size_t n) {
+  char *s = scratch;
+  size_t rb = mlprt_pred_row_bytes(p->plan);
+  float *x = (float *)(s + rb), *o = (float *)(s + rb + up64((size_t)p->n_in * sizeof(float)));
+  void *fwd = s + rb + up64((size_t)p->n_in * sizeof(float)) + up64((size_t)p->n_out * sizeof(float));
+  mlprt_pred_row_init(s, p->plan);
+  int state = mlprt_pred_row(p, fields, x, s, reason, n);
+  if (state == MLPRT_ROW_REJECT) return -1;
+  if (state == MLPRT_ROW_FALLBACK) {
+    if (p->task == MLPRT_TASK_REGRESSION) {
+      out[0] = (float)p->fallback_value;
+      return 0;
+    }
+    int64_t k = mlprt_pred_fallback_class(p);
+    for (int64_t j = 0; j < p->n_out; j++) out[j] = p->n_out == 1 ? (float)k : (j == k ? 1.0f : 0.0f);
+    return (int)k;
+  }
+  p->forward(x, o, 1, fwd);
+  if (p->task == MLPRT_TASK_REGRESSION) {
+    out[0] = (float)(o[0] * p->y_std + p->y_mean);
+    return 0;
+  }
+  memcpy(out, o, (size_t)p->n_out * sizeof *out);
+  return (int)top_class(p, o);
+}

@@ -1,0 +1,734 @@
+/* check_predict.c — the predictor's runtime (runtime/predict/): the
+ * feature program built from real fits gives, bit for bit, the features
+ * mlprt_fit_apply + mlprt_table_features (and the training program's own
+ * data step) give the same rows; CSV and JSON lines input; every failsafe
+ * under each policy, with its reason; exit statuses; answers in input
+ * order across batches; drift (PSI) against a hand computation; a tampered
+ * weight refused. The predictors here are built in C around a tiny
+ * hand-written forward function; mlprt_predict_main runs in a forked child
+ * with files for its standard streams. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mlp/clean.h"
+#include "mlp/predict.h"
+#include "mlp/run.h"
+#include "runtime/predict/predict_int.h"
+#include "runtime/train/train_int.h"
+#include "tests/unit/datautil.h"
+
+/* ---- a fixture: mixed columns, missing values, outliers, unseen levels ---- */
+
+#define ROWS 100
+
+static uint32_t lcg(uint32_t *s) {
+  *s = *s * 1664525u + 1013904223u;
+  return *s >> 8;
+}
+
+/* The CSV text of ROWS rows; the last rows bring levels training never saw. */
+static char *fixture(char lines[ROWS + 1][160]) {
+  uint32_t s = 12345;
+  static const char *const colours[] = {"red", "green", "blue"}, *const sizes[] = {"small", "medium", "large"};
+  size_t cap = (ROWS + 1) * 160, len = 0;
+  char *text = malloc(cap);
+  snprintf(lines[0], 160, "t,a,b,c,d,e,f,g,h,y");
+  for (int r = 1; r <= ROWS; r++) {
+    char a[32], b[16], c[16], d[8], g[16];
+    double av = (lcg(&s) % 10000) / 100.0;
+    if (r % 17 == 0) snprintf(a, sizeof a, "%s", "");
+    else if (r % 23 == 0) snprintf(a, sizeof a, "NA");
+    else if (r % 31 == 0) snprintf(a, sizeof a, "1e3");
+    else snprintf(a, sizeof a, "%.3f", av);
+    if (r % 19 == 0) snprintf(b, sizeof b, "?");
+    else snprintf(b, sizeof b, "%d", (int)(lcg(&s) % 50) - 10);
+    if (r % 13 == 0) snprintf(c, sizeof c, "%s", "");
+    else snprintf(c, sizeof c, "%s", r > 90 && r % 2 ? "mauve" : colours[lcg(&s) % 3]);
+    snprintf(d, sizeof d, "%s", r % 11 == 0 ? "" : lcg(&s) % 2 ? "true" : "false");
+    snprintf(g, sizeof g, "%s", r > 92 && r % 3 == 0 ? "huge" : sizes[lcg(&s) % 3]);
+    double e = (lcg(&s) % 1000) / 7.0, f = (lcg(&s) % 650) / 100.0 - 1.5;
+    snprintf(lines[r], 160, "%d,%s,%s,%s,%s,%.4f,%.2f,%s,%u,%s", r, a, b, c, d, e, f, g, lcg(&s) % 10,
+             lcg(&s) % 2 ? "yes" : "no");
+  }
+  for (int r = 0; r <= ROWS; r++) len += (size_t)snprintf(text + len, cap - len, "%s\n", lines[r]);
+  return text;
+}
+
+/* The fields of a fixture line (no quotes in it), NUL-terminated in buf. */
+static int split_line(const char *line, char *buf, const char **f, int max) {
+  strcpy(buf, line);
+  int n = 0;
+  for (char *p = buf; n < max;) {
+    f[n++] = p;
+    char *c = strchr(p, ',');
+    if (!c) break;
+    *c = 0;
+    p = c + 1;
+  }
+  return n;
+}
+
+/* The plan inputs' fields from a line whose header is hdr. */
+static void map_fields(const MlprtPredPlan *pl, const char *const *hdr, int nh, const char *const *vals,
+                       const char **fields) {
+  for (int64_t i = 0; i < pl->ninputs; i++) {
+    fields[i] = NULL;
+    for (int j = 0; j < nh; j++)
+      if (strcmp(hdr[j], pl->inputs[i].name) == 0) fields[i] = vals[j];
+  }
+}
+
+/* A predictor around a plan, without a model: for the transform alone. */
+static MlprtPredictor bare(const MlprtPredPlan *pl) {
+  MlprtPredictor p = {.name = "t", .task = MLPRT_TASK_REGRESSION, .n_in = pl->nfeatures, .n_out = 1,
+                      .plan = pl, .on_missing_column = MLPRT_FAILSAFE_IMPUTE,
+                      .on_unknown_category = MLPRT_FAILSAFE_IMPUTE, .on_out_of_range = MLPRT_FAILSAFE_IMPUTE,
+                      .on_nan = MLPRT_FAILSAFE_IMPUTE, .fallback_value = NAN};
+  return p;
+}
+
+/* Each row's features through the plan must equal want [rows, nf] bit for bit. */
+static void check_rows(const MlprtPredPlan *pl, char lines[ROWS + 1][160], const int64_t *rowid, int64_t rows,
+                       const float *want, int64_t nf) {
+  ck_assert_int_eq(pl->nfeatures, nf);
+  MlprtPredictor p = bare(pl);
+  void *st = aligned_alloc(64, mlprt_pred_row_bytes(pl));
+  mlprt_pred_row_init(st, pl);
+  char hb[200], vb[200], why[256];
+  const char *hdr[16], *vals[16], *fields[16];
+  int nh = split_line(lines[0], hb, hdr, 16);
+  float *x = malloc((size_t)nf * sizeof *x);
+  for (int64_t r = 0; r < rows; r++) {
+    split_line(lines[rowid ? rowid[r] : r + 1], vb, vals, 16);
+    map_fields(pl, hdr, nh, vals, fields);
+    ck_assert_int_eq(mlprt_pred_row(&p, fields, x, st, why, sizeof why), MLPRT_ROW_OK);
+    for (int64_t f = 0; f < nf; f++)
+      ck_assert_msg(memcmp(&x[f], &want[r * nf + f], sizeof(float)) == 0,
+                    "row %lld feature %lld: %.9g, training %.9g (%s)", (long long)r, (long long)f, x[f],
+                    want[r * nf + f], lines[rowid ? rowid[r] : r + 1]);
+  }
+  free(x);
+  free(st);
+}
+
+/* Fit on the training rows, apply to all, keep the fit. */
+#define FIT(call, t, fits, n)                                                        \
+  do {                                                                               \
+    MlprtError e_ = {0};                                                             \
+    ck_assert_msg((call) == 0, "fit: %s", dt_err(&e_));                              \
+    ck_assert_msg(mlprt_fit_apply(t, &(fits)[n], NULL, &e_) == 0, "apply: %s", dt_err(&e_)); \
+    (n)++;                                                                           \
+  } while (0)
+
+START_TEST(plan_matches_fit_apply) {
+  static char lines[ROWS + 1][160];
+  char *text = fixture(lines);
+  char *path = dt_write(dt_dir, "mixed.csv", text, 0);
+  MlprtTable t;
+  dt_load_ok(path, NULL, &t);
+  char *schema_text = malloc(4096), *w = schema_text;
+  for (int i = 0; i < t.ncols; i++) w += sprintf(w, "%s\t%s\n", t.cols[i].name, mlprt_col_type_name(t.cols[i].type));
+  MlprtError e = {0};
+  MlprtSplitParams sp = {.train = 0.7, .valid = 0.1, .test = 0.2, .seed = 3};
+  ck_assert(mlprt_split(&t, &sp, &e) == 0);
+  for (int64_t r = 90; r < t.nrows; r++) t.part[r] = MLPRT_TEST; /* the probe rows never train */
+  MlprtFit fits[12];
+  int n = 0;
+  const char *ab[] = {"a", "b"}, *cd[] = {"c", "d"}, *a1[] = {"a"}, *b1[] = {"b"}, *e1[] = {"e"}, *f1[] = {"f"},
+             *c1[] = {"c"}, *g1[] = {"g"};
+  MlprtImputeParams med = {.cols = {ab, 2}, .strategy = MLPRT_IMPUTE_MEDIAN, .indicator = true};
+  MlprtImputeParams mode = {.cols = {cd, 2}, .strategy = MLPRT_IMPUTE_MODE};
+  MlprtOutlierParams clip = {.cols = {a1, 1}, .method = MLPRT_OUTLIER_ZSCORE, .threshold = 2};
+  MlprtScaleParams st = {.cols = {a1, 1}, .method = MLPRT_SCALE_STANDARD};
+  MlprtScaleParams mm = {.cols = {b1, 1}, .method = MLPRT_SCALE_MINMAX};
+  MlprtScaleParams rb = {.cols = {e1, 1}, .method = MLPRT_SCALE_ROBUST};
+  MlprtScaleParams lg = {.cols = {f1, 1}, .method = MLPRT_SCALE_LOG1P};
+  MlprtEncodeParams oh = {.cols = {c1, 1}, .method = MLPRT_ENCODE_ONEHOT, .unknown_bucket = true};
+  MlprtEncodeParams ord = {.cols = {g1, 1}, .method = MLPRT_ENCODE_ORDINAL};
+  FIT(mlprt_impute_fit(&t, &med, &fits[n], &e_), &t, fits, n);
+  FIT(mlprt_impute_fit(&t, &mode, &fits[n], &e_), &t, fits, n);
+  FIT(mlprt_outliers_fit(&t, &clip, &fits[n], &e_), &t, fits, n);
+  FIT(mlprt_scale_fit(&t, &st, &fits[n], &e_), &t, fits, n);
+  FIT(mlprt_scale_fit(&t, &mm, &fits[n], &e_), &t, fits, n);
+  FIT(mlprt_scale_fit(&t, &rb, &fits[n], &e_), &t, fits, n);
+  FIT(mlprt_scale_fit(&t, &lg, &fits[n], &e_), &t, fits, n);
+  FIT(mlprt_encode_fit(&t, &oh, &fits[n], &e_), &t, fits, n);
+  FIT(mlprt_encode_fit(&t, &ord, &fits[n], &e_), &t, fits, n);
+  /* the ops the plan must match really ran: an unseen colour, a clipped a, log1p's NaN */
+  ck_assert_int_gt(fits[7].cols[0].changed, 0);
+  ck_assert_int_gt(fits[2].cols[0].changed, 0);
+  ck_assert_int_gt(fits[6].cols[0].changed, 0);
+  int64_t rows;
+  int nf = mlprt_table_features(&t, -1, "y", NULL, &rows);
+  float *want = malloc((size_t)(rows * nf) * sizeof *want);
+  mlprt_table_features(&t, -1, "y", want, &rows);
+  for (int64_t i = 0; i < rows * nf; i++)
+    if (isnan(want[i])) want[i] = 0;
+  MlprtPredSource src = {.schema = schema_text, .target = "y", .fits = fits, .nfits = n};
+  MlprtPredPlan pl;
+  char err[256];
+  ck_assert_msg(mlprt_pred_plan_build(&src, &pl, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(pl.ninputs, 9); /* every column but the target */
+  check_rows(&pl, lines, NULL, rows, want, nf);
+  mlprt_pred_plan_free(&pl);
+  for (int i = 0; i < n; i++) mlprt_fit_free(&fits[i]);
+  free(want);
+  free(schema_text);
+  mlprt_table_free(&t);
+  free(path);
+  free(text);
+}
+END_TEST
+
+/* The training program's own data step (split by time, so the probe rows
+ * at the end are the tested ones; drop_columns; numbers hashed through
+ * their text): its test features against the plan on the raw lines. */
+START_TEST(plan_matches_training_prep) {
+  static char lines[ROWS + 1][160];
+  char *text = fixture(lines);
+  char *path = dt_write(dt_dir, "mixed.csv", text, 0);
+  MlprtCleanStep chain[] = {
+      {"drop_duplicates", NULL, NULL, 0, 0},
+      {"impute", "a\nb\n", "median", 0, 1},
+      {"impute", "categorical", "mode", 0, 0},
+      {"clip_outliers", "a\n", "zscore", 2, 0},
+      {"standardize", "a\n", NULL, 0, 0},
+      {"minmax", "b\n", NULL, 0, 0},
+      {"robust_scale", "e\n", NULL, 0, 0},
+      {"log1p", "f\n", NULL, 0, 0},
+      {"drop_columns", "t\n", NULL, 0, 0},
+      {"onehot", "c\nd\n", NULL, 0, 0},
+      {"ordinal", "g\n", NULL, 0, 0},
+      {"hash_encode", "h\n", NULL, 8, 0},
+  };
+  MlprtModel model = {.task = MLPRT_TASK_BINARY, .n_out = 1};
+  MlprtProgram p = {.name = "mixed", .data_path = path, .target = "y", .val_frac = 0.1, .test_frac = 0.2,
+                    .split_seed = 5, .split_time = "t", .clean = chain,
+                    .nclean = (int64_t)(sizeof chain / sizeof *chain), .models = &model, .nmodels = 1};
+  char err[512], *schema;
+  int64_t features, classes;
+  int tt;
+  ck_assert_msg(mlprt_prep_shape(&p, &features, &classes, &tt, &schema, err, sizeof err) == 0, "%s", err);
+  free(schema);
+  p.n_features = features, p.n_classes = classes;
+  model.n_in = features;
+  MlprtDataset d;
+  ck_assert_msg(mlprt_prep_load(&p, path, &d, err, sizeof err) == 0, "%s", err);
+  char *clean = cJSON_Print(d.cleaning);
+  char *cpath = dt_write(dt_dir, "cleaning.json", clean, 0);
+  MlprtFit *fits;
+  int nfits;
+  MlprtError e = {0};
+  ck_assert_msg(mlprt_fits_read(cpath, &fits, &nfits, &e) == 0, "%s", dt_err(&e));
+  MlprtPredSource src = {.schema = d.schema, .target = "y", .fits = fits, .nfits = nfits, .clean = chain,
+                         .nclean = p.nclean};
+  MlprtPredPlan pl;
+  ck_assert_msg(mlprt_pred_plan_build(&src, &pl, err, sizeof err) == 0, "%s", err);
+  int s = d.raw_split;
+  ck_assert_int_eq(d.raw.nrows, d.n[s]);
+  ck_assert_int_ge(d.raw.rowid[0], 81); /* the latest rows, with the unseen levels */
+  check_rows(&pl, lines, d.raw.rowid, d.n[s], d.x[s], d.F);
+  /* without the chain, the dropped column would be read as a feature */
+  MlprtPredSource alone = {.schema = d.schema, .target = "y", .fits = fits, .nfits = nfits};
+  MlprtPredPlan pl2;
+  ck_assert_msg(mlprt_pred_plan_build(&alone, &pl2, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(pl2.nfeatures, pl.nfeatures + 1);
+  mlprt_pred_plan_free(&pl2);
+  mlprt_pred_plan_free(&pl);
+  mlprt_fits_free(fits, nfits);
+  mlprt_prep_free(&d);
+  free(clean);
+  free(cpath);
+  free(path);
+  free(text);
+}
+END_TEST
+
+START_TEST(plan_refuses_row_dependent_steps) {
+  MlprtFit f = {.kind = MLPRT_STEP_IMPUTE, .method = MLPRT_IMPUTE_FFILL};
+  MlprtColFit cf = {.column = "x"};
+  f.cols = &cf, f.n = 1;
+  MlprtPredSource src = {.schema = "x\tfloat\ny\tfloat\n", .target = "y", .fits = &f, .nfits = 1};
+  MlprtPredPlan pl;
+  char err[256];
+  ck_assert_int_eq(mlprt_pred_plan_build(&src, &pl, err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "ffill"));
+  MlprtCleanStep vec = {"vectorize", "text", NULL, 0, 0};
+  MlprtPredSource src2 = {.schema = "x\tfloat\ny\tfloat\n", .target = "y", .clean = &vec, .nclean = 1};
+  ck_assert_int_eq(mlprt_pred_plan_build(&src2, &pl, err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "vectorize"));
+  /* a step on the target: the predictor never sees it */
+  MlprtFit g = {.kind = MLPRT_STEP_SCALE, .method = MLPRT_SCALE_STANDARD};
+  MlprtColFit gc = {.column = "y", .a = 0, .b = 1};
+  g.cols = &gc, g.n = 1;
+  MlprtPredSource src3 = {.schema = "x\tfloat\ny\tfloat\n", .target = "y", .fits = &g, .nfits = 1};
+  ck_assert_int_eq(mlprt_pred_plan_build(&src3, &pl, err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "target"));
+}
+END_TEST
+
+/* IDX images: pixel / 255.0f, as the training program reads its bytes. */
+START_TEST(plan_image_pixels) {
+  MlprtPredSource src = {.image_pixels = 4};
+  MlprtPredPlan pl;
+  char err[256];
+  ck_assert_msg(mlprt_pred_plan_build(&src, &pl, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(pl.nfeatures, 4);
+  ck_assert_str_eq(pl.inputs[3].name, "pixel3");
+  MlprtPredictor p = bare(&pl);
+  void *st = aligned_alloc(64, mlprt_pred_row_bytes(&pl));
+  mlprt_pred_row_init(st, &pl);
+  char why[128];
+  for (int v = 0; v < 256; v += 4) {
+    char t[4][8];
+    const char *f[4];
+    for (int k = 0; k < 4; k++) snprintf(t[k], 8, "%d", v + k), f[k] = t[k];
+    float x[4];
+    ck_assert_int_eq(mlprt_pred_row(&p, f, x, st, why, sizeof why), MLPRT_ROW_OK);
+    for (int k = 0; k < 4; k++) {
+      uint8_t px = (uint8_t)(v + k);
+      float want = px / 255.0f;
+      ck_assert(memcmp(&x[k], &want, 4) == 0);
+    }
+  }
+  free(st);
+  mlprt_pred_plan_free(&pl);
+}
+END_TEST
+
+/* ---- a tiny predictor: x (float in [0, 10]), colour (red, blue), flag ---- */
+
+static const MlprtPredInput tiny_in[] = {{"x", MLPRT_COL_FLOAT, 0, 10, NULL, 0},
+                                         {"colour", MLPRT_COL_CATEGORY, NAN, NAN, "blue\nred\n", 2},
+                                         {"flag", MLPRT_COL_BOOL, NAN, NAN, NULL, 0}};
+static const MlprtPredStep tiny_steps[] = {
+    {MLPRT_PSTEP_FILL, 0, 0, MLPRT_COL_FLOAT, 5, 0, NULL},
+    {MLPRT_PSTEP_ONEHOT, 1, 3, 2, 0, 0, "blue\nred\n"},
+};
+static const int64_t tiny_feat[] = {0, 2, 3, 4};
+static const MlprtPredPlan tiny_plan = {tiny_in, 3, tiny_steps, 2, 5, tiny_feat, 4};
+static float tiny_weights[4] = {0.1f, 0.2f, 0.3f, 0.4f};
+static char tiny_sha[65];
+
+/* P(yes) = x / 10 + 0.05 flag: the features are visible in the answer. */
+static void tiny_forward(const float *x, float *out, int64_t n, void *scratch) {
+  (void)scratch;
+  for (int64_t i = 0; i < n; i++) {
+    float q = x[i * 4] * tiny_weights[0] + 0.05f * x[i * 4 + 1];
+    out[i * 2 + 1] = q, out[i * 2] = 1 - q;
+  }
+}
+
+static void sha_hex(const void *data, size_t n, char hex[65]) {
+  MlprtSha256 s;
+  uint8_t dg[32];
+  mlprt_sha256_init(&s);
+  mlprt_sha256_update(&s, data, n);
+  mlprt_sha256_final(&s, dg);
+  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+}
+
+static MlprtPredictor tiny(void) {
+  sha_hex(tiny_weights, sizeof tiny_weights, tiny_sha);
+  MlprtPredictor p = {.name = "tiny", .version = "1.2.3", .spec_sha256 = "aa", .data_sha256 = "bb",
+                      .weights_sha256 = tiny_sha, .card = "# tiny\nA card.\n", .compiler = "mlpc test",
+                      .task = MLPRT_TASK_MULTICLASS, .n_in = 4, .n_out = 2, .classes = "no\nyes\n",
+                      .forward = tiny_forward, .batch = 4, .scratch_bytes = 64, .weights = tiny_weights,
+                      .weights_bytes = sizeof tiny_weights, .plan = &tiny_plan,
+                      .on_missing_column = MLPRT_FAILSAFE_REJECT, .on_unknown_category = MLPRT_FAILSAFE_REJECT,
+                      .on_out_of_range = MLPRT_FAILSAFE_REJECT, .on_nan = MLPRT_FAILSAFE_REJECT,
+                      .range_margin = 0.1, .fallback_value = NAN, .fallback_label = "no",
+                      .drift_threshold = 0.2, .drift_window = 4, .drift_bins = 2};
+  return p;
+}
+
+/* Run mlprt_predict_main in a child with stdin from input (NULL: none);
+ * its stdout and stderr come back (malloc'd). Returns the exit status. */
+static int run_main(const MlprtPredictor *p, const char *input, const char *const *args, char **out,
+                    char **err) {
+  char *in = dt_write(dt_dir, "stdin.txt", input ? input : "", 0);
+  char op[512], ep[512];
+  snprintf(op, sizeof op, "%s/stdout.txt", dt_dir);
+  snprintf(ep, sizeof ep, "%s/stderr.txt", dt_dir);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen(in, "rb", stdin) || !freopen(op, "wb", stdout) || !freopen(ep, "wb", stderr)) _exit(99);
+    char *argv[16] = {"pred"};
+    int argc = 1;
+    for (; args && args[argc - 1]; argc++) argv[argc] = (char *)args[argc - 1];
+    int rc = mlprt_predict_main(argc, argv, p);
+    fflush(NULL);
+    _exit(rc);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  *out = test_read_file(op, NULL);
+  *err = test_read_file(ep, NULL);
+  free(in);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int count_lines(const char *s) {
+  int n = 0;
+  for (; *s; s++) n += *s == '\n';
+  return n;
+}
+
+START_TEST(csv_input_rfc4180) {
+  MlprtPredictor p = tiny();
+  char *out, *err;
+  /* BOM, reordered and quoted header, an extra column, doubled quotes, CRLF */
+  const char *in = "\xEF\xBB\xBF" "flag,\"colour\",note,x\r\n"
+                   "true,red,\"a, \"\"quoted\"\"\r\nnote\",2\r\n"
+                   "false,\"blue\",plain,\"4\"\r\n"
+                   "\r\n"
+                   "false,blue,x,8";
+  ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 0);
+  ck_assert_str_eq(out, "label,p_no,p_yes,error\n"
+                        "no,0.75,0.25,\n"
+                        "no,0.600000024,0.400000006,\n"
+                        "yes,0.199999988,0.800000012,\n");
+  ck_assert_ptr_nonnull(strstr(err, "ignoring input columns the model does not read: 'note'"));
+  ck_assert_int_eq(count_lines(err), 1);
+  free(out);
+  free(err);
+  /* JSON lines out of CSV in */
+  const char *args[] = {"--output", "jsonl", NULL};
+  ck_assert_int_eq(run_main(&p, "x,colour,flag\n2,red,false\n", args, &out, &err), 0);
+  ck_assert_str_eq(out, "{\"label\":\"no\",\"probabilities\":{\"no\":0.800000012,\"yes\":0.200000003}}\n");
+  free(out);
+  free(err);
+}
+END_TEST
+
+START_TEST(jsonl_input) {
+  MlprtPredictor p = tiny();
+  char *path = dt_write(dt_dir, "rows.jsonl",
+                        "{\"flag\": true, \"colour\": \"r\\u0065d\", \"x\": 2, \"extra\": [1]}\n"
+                        "{\"colour\":\"blue\",\"x\":4.0,\"flag\":false,\"other\":\"z\"}\n"
+                        "\n"
+                        "{\"x\": null, \"colour\": \"blue\", \"flag\": false}\n"
+                        "not json\n",
+                        0);
+  const char *args[] = {path, NULL};
+  char *out, *err;
+  ck_assert_int_eq(run_main(&p, NULL, args, &out, &err), 1);
+  ck_assert_str_eq(out, "{\"error\":\"a value of the JSON object is an object or an array, not a column value\"}\n"
+                        "{\"label\":\"no\",\"probabilities\":{\"no\":0.600000024,\"yes\":0.400000006}}\n"
+                        "{\"error\":\"column 'x' has no value\"}\n"
+                        "{\"error\":\"the line is not a JSON object\"}\n");
+  ck_assert_ptr_nonnull(strstr(err, "3 of 4 rows rejected"));
+  free(out);
+  free(err);
+  /* CSV answers for JSON input; null imputed under the impute policy */
+  p.on_nan = MLPRT_FAILSAFE_IMPUTE;
+  const char *args2[] = {path, "--output", "csv", NULL};
+  ck_assert_int_eq(run_main(&p, NULL, args2, &out, &err), 1);
+  ck_assert_str_eq(out, "label,p_no,p_yes,error\n"
+                        ",,,\"a value of the JSON object is an object or an array, not a column value\"\n"
+                        "no,0.600000024,0.400000006,\n"
+                        "no,0.5,0.5,\n"
+                        ",,,the line is not a JSON object\n");
+  free(out);
+  free(err);
+  free(path);
+}
+END_TEST
+
+/* One row through mlprt_predict_fields: the returned class, the reason. */
+static int one(const MlprtPredictor *p, const char *x, const char *colour, const char *flag, float *out,
+               char *why) {
+  const char *f[3] = {x, colour, flag};
+  void *scratch = aligned_alloc(64, mlprt_predict_scratch_bytes(p));
+  int k = mlprt_predict_fields(p, f, out, scratch, why, 256);
+  free(scratch);
+  return k;
+}
+
+START_TEST(failsafes_each_policy) {
+  MlprtPredictor p = tiny();
+  float o[2];
+  char why[256];
+  ck_assert_int_eq(one(&p, "3", "red", "true", o, why), 0);
+  ck_assert_str_eq(why, "");
+  ck_assert_float_eq(o[1], 0.3f + 0.05f);
+  /* missing column */
+  ck_assert_int_eq(one(&p, NULL, "red", "true", o, why), -1);
+  ck_assert_str_eq(why, "column 'x' is missing from the input");
+  p.on_missing_column = MLPRT_FAILSAFE_IMPUTE; /* the chain fills x with 5 */
+  ck_assert_int_eq(one(&p, NULL, "red", "false", o, why), 0);
+  ck_assert_float_eq(o[1], 0.5f);
+  p.on_missing_column = MLPRT_FAILSAFE_FALLBACK;
+  ck_assert_int_eq(one(&p, NULL, "red", "false", o, why), 0); /* the fallback class "no" */
+  ck_assert_str_eq(why, "column 'x' is missing from the input");
+  ck_assert_float_eq(o[0], 1.0f);
+  /* unknown category */
+  ck_assert_int_eq(one(&p, "3", "green", "true", o, why), -1);
+  ck_assert_str_eq(why, "column 'colour': 'green' is a level training never saw");
+  p.on_unknown_category = MLPRT_FAILSAFE_IMPUTE;
+  ck_assert_int_eq(one(&p, "3", "green", "true", o, why), 0);
+  p.on_unknown_category = MLPRT_FAILSAFE_FALLBACK;
+  p.fallback_label = NULL; /* none declared: the row is rejected after all */
+  ck_assert_int_eq(one(&p, "3", "green", "true", o, why), -1);
+  ck_assert_str_eq(why, "column 'colour': 'green' is a level training never saw (and no fallback is declared)");
+  p.fallback_label = "yes";
+  ck_assert_int_eq(one(&p, "3", "green", "true", o, why), 1);
+  /* out of range: [0, 10] with a margin of 10% of the width */
+  ck_assert_int_eq(one(&p, "10.9", "red", "false", o, why), 1); /* within the margin */
+  ck_assert_int_eq(one(&p, "11.5", "red", "false", o, why), -1);
+  ck_assert_str_eq(why, "column 'x': 11.5 is outside the training range [0, 10]");
+  p.on_out_of_range = MLPRT_FAILSAFE_CLIP;
+  ck_assert_int_eq(one(&p, "11.5", "red", "false", o, why), 1);
+  ck_assert_float_eq(o[1], 1.0f);
+  ck_assert_int_eq(one(&p, "-4", "red", "false", o, why), 0);
+  ck_assert_float_eq(o[1], 0.0f);
+  p.on_out_of_range = MLPRT_FAILSAFE_IMPUTE;
+  ck_assert_int_eq(one(&p, "-4", "red", "false", o, why), 0);
+  ck_assert_float_eq(o[1], 0.5f);
+  p.on_out_of_range = MLPRT_FAILSAFE_FALLBACK;
+  ck_assert_int_eq(one(&p, "-4", "red", "false", o, why), 1);
+  ck_assert_str_eq(why, "column 'x': -4 is outside the training range [0, 10]");
+  /* missing values and unparsable ones: on_nan, each with its reason */
+  ck_assert_int_eq(one(&p, "NA", "red", "false", o, why), -1);
+  ck_assert_str_eq(why, "column 'x' has no value");
+  ck_assert_int_eq(one(&p, "abc", "red", "false", o, why), -1);
+  ck_assert_str_eq(why, "column 'x': 'abc' is not a number");
+  ck_assert_int_eq(one(&p, "2", "red", "maybe", o, why), -1);
+  ck_assert_str_eq(why, "column 'flag': 'maybe' is not true or false");
+  p.on_nan = MLPRT_FAILSAFE_IMPUTE;
+  ck_assert_int_eq(one(&p, "abc", "red", "false", o, why), 0);
+  ck_assert_float_eq(o[1], 0.5f);
+  ck_assert_int_eq(one(&p, "2", "", "false", o, why), 0); /* a missing colour: one-hot all zero */
+  p.on_nan = MLPRT_FAILSAFE_FALLBACK;
+  ck_assert_int_eq(one(&p, "?", "red", "false", o, why), 1);
+  ck_assert_str_eq(why, "column 'x' has no value");
+  /* a reject outweighs a fallback anywhere in the row */
+  p.on_unknown_category = MLPRT_FAILSAFE_REJECT;
+  ck_assert_int_eq(one(&p, "?", "green", "false", o, why), -1);
+  ck_assert_str_eq(why, "column 'colour': 'green' is a level training never saw");
+}
+END_TEST
+
+/* value = x / 10, before the target's scaling */
+static void reg_forward(const float *x, float *out, int64_t n, void *scratch) {
+  (void)scratch;
+  for (int64_t i = 0; i < n; i++) out[i] = x[i * 4] * tiny_weights[0];
+}
+
+START_TEST(regression_answers_and_fallback) {
+  MlprtPredictor p = tiny();
+  p.task = MLPRT_TASK_REGRESSION, p.classes = NULL, p.n_out = 1, p.y_mean = 10, p.y_std = 2;
+  p.forward = reg_forward;
+  p.on_nan = MLPRT_FAILSAFE_FALLBACK, p.fallback_value = -1;
+  char *out, *err;
+  ck_assert_int_eq(run_main(&p, "x,colour,flag\n5,red,false\nabc,red,false\n", NULL, &out, &err), 0);
+  /* 5 * 0.1f = 0.5 -> 0.5 * 2 + 10 */
+  ck_assert_str_eq(out, "value,error\n11,\n-1,\n");
+  free(out);
+  free(err);
+  const char *args[] = {"--output", "jsonl", NULL};
+  ck_assert_int_eq(run_main(&p, "x,colour,flag\n5,red,false\nabc,red,false\n", args, &out, &err), 0);
+  ck_assert_str_eq(out, "{\"value\":11}\n{\"value\":-1,\"fallback\":\"column 'x': 'abc' is not a number\"}\n");
+  free(out);
+  free(err);
+}
+END_TEST
+
+START_TEST(exit_statuses_and_order) {
+  MlprtPredictor p = tiny();
+  char in[2048] = "x,colour,flag\n";
+  /* 10 rows over batches of 4; rows 3 and 7 rejected */
+  for (int r = 1; r <= 10; r++) {
+    char x[8];
+    snprintf(x, sizeof x, "%d", r - 1);
+    snprintf(in + strlen(in), sizeof in - strlen(in), "%s,red,false\n", r == 3 ? "bad" : r == 7 ? "" : x);
+  }
+  char *out, *err;
+  ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 1);
+  ck_assert_int_eq(count_lines(out), 11);
+  ck_assert_str_eq(err, "2 of 10 rows rejected\n");
+  char *line = strchr(out, '\n') + 1;
+  for (int r = 1; r <= 10; r++) {
+    char want[64];
+    float q = (float)(r - 1) * 0.1f;
+    if (r == 3) snprintf(want, sizeof want, ",,,column 'x': 'bad' is not a number\n");
+    else if (r == 7) snprintf(want, sizeof want, ",,,column 'x' has no value\n");
+    else snprintf(want, sizeof want, "%s,%.9g,%.9g,\n", q > 1 - q ? "yes" : "no", 1 - q, q);
+    ck_assert_msg(strncmp(line, want, strlen(want)) == 0, "row %d: %.40s, want %s", r, line, want);
+    line = strchr(line, '\n') + 1;
+  }
+  free(out);
+  free(err);
+  /* a header without a model column: every row follows on_missing_column */
+  ck_assert_int_eq(run_main(&p, "colour,flag\nred,true\n", NULL, &out, &err), 1);
+  ck_assert_str_eq(out, "label,p_no,p_yes,error\n,,,column 'x' is missing from the input\n");
+  free(out);
+  free(err);
+  /* a short row */
+  ck_assert_int_eq(run_main(&p, "x,colour,flag\n1,red\n", NULL, &out, &err), 1);
+  ck_assert_ptr_nonnull(strstr(out, "the row has 2 fields but the header 3"));
+  free(out);
+  free(err);
+  const char *bad[] = {"--frobnicate", NULL}, *nofile[] = {"/nonexistent/rows.csv", NULL},
+             *badfmt[] = {"--format", "xml", NULL};
+  ck_assert_int_eq(run_main(&p, "", bad, &out, &err), 2);
+  ck_assert_ptr_nonnull(strstr(err, "unknown option '--frobnicate'"));
+  free(out);
+  free(err);
+  ck_assert_int_eq(run_main(&p, "", nofile, &out, &err), 2);
+  ck_assert_ptr_nonnull(strstr(err, "cannot open /nonexistent/rows.csv"));
+  free(out);
+  free(err);
+  ck_assert_int_eq(run_main(&p, "", badfmt, &out, &err), 2);
+  free(out);
+  free(err);
+  /* no header at all */
+  ck_assert_int_eq(run_main(&p, "", NULL, &out, &err), 2);
+  ck_assert_ptr_nonnull(strstr(err, "no header line"));
+  free(out);
+  free(err);
+  /* --no-header: columns in the training order */
+  const char *nh[] = {"--no-header", NULL};
+  ck_assert_int_eq(run_main(&p, "5,blue,false\n", nh, &out, &err), 0);
+  ck_assert_str_eq(out, "label,p_no,p_yes,error\nno,0.5,0.5,\n");
+  ck_assert_str_eq(err, "");
+  free(out);
+  free(err);
+}
+END_TEST
+
+START_TEST(version_card_help) {
+  MlprtPredictor p = tiny();
+  char *out, *err;
+  const char *v[] = {"--version", NULL}, *c[] = {"--card", NULL}, *h[] = {"--help", NULL};
+  ck_assert_int_eq(run_main(&p, "", v, &out, &err), 0);
+  char want[256];
+  snprintf(want, sizeof want, "tiny 1.2.3\nspec sha256 aa\ndata sha256 bb\nweights sha256 %s\ncompiler mlpc test\n",
+           tiny_sha);
+  ck_assert_str_eq(out, want);
+  free(out);
+  free(err);
+  ck_assert_int_eq(run_main(&p, "", c, &out, &err), 0);
+  ck_assert_str_eq(out, "# tiny\nA card.\n");
+  free(out);
+  free(err);
+  ck_assert_int_eq(run_main(&p, "", h, &out, &err), 0);
+  ck_assert_ptr_nonnull(strstr(out, "--drift"));
+  free(out);
+  free(err);
+}
+END_TEST
+
+START_TEST(tampered_weights_refused) {
+  MlprtPredictor p = tiny();
+  float w[4];
+  memcpy(w, tiny_weights, sizeof w);
+  ((unsigned char *)w)[5] ^= 0x10;
+  p.weights = w;
+  char *out, *err;
+  ck_assert_int_eq(run_main(&p, "x,colour,flag\n1,red,true\n", NULL, &out, &err), 2);
+  ck_assert_ptr_nonnull(strstr(err, "the compiled-in weights do not match their recorded hash (tampered binary?)"));
+  ck_assert_str_eq(out, "");
+  free(out);
+  free(err);
+}
+END_TEST
+
+START_TEST(psi_by_hand) {
+  int64_t cnt[3] = {5, 0, 15};
+  double ref[3] = {0.5, 0.25, 0.25};
+  /* a = 0.25, 1e-4 (floored), 0.75 */
+  double want = (0.25 - 0.5) * log(0.25 / 0.5) + (1e-4 - 0.25) * log(1e-4 / 0.25) + (0.75 - 0.25) * log(0.75 / 0.25);
+  ck_assert_double_eq_tol(mlprt_psi(cnt, 20, ref, 3), want, 1e-12);
+  double edges[2] = {1, 2};
+  ck_assert_int_eq(mlprt_bin_of(0.5, edges, 3), 0);
+  ck_assert_int_eq(mlprt_bin_of(1, edges, 3), 1); /* an edge belongs to the bin above it */
+  ck_assert_int_eq(mlprt_bin_of(7, edges, 3), 2);
+}
+END_TEST
+
+START_TEST(drift_and_log) {
+  MlprtPredictor p = tiny();
+  /* training: x / 10 below 0.5 half the time; every flag false; colours balanced */
+  static const double edges[4] = {5, 0.5, 0.5, 0.5};
+  static const double ref[8] = {0.5, 0.5, 1, 0, 0.5, 0.5, 0.5, 0.5};
+  static const double pref[2] = {0.5, 0.5};
+  p.drift_edges = edges, p.drift_ref = ref, p.pred_ref = pref;
+  /* 8 rows: x all high (drifted), flag half true (drifted), colours as trained */
+  char in[512] = "x,colour,flag\n";
+  for (int r = 0; r < 8; r++) snprintf(in + strlen(in), sizeof in - strlen(in), "9,%s,%s\n", r % 2 ? "red" : "blue", r % 2 ? "true" : "false");
+  char rep[512], logp[512];
+  snprintf(rep, sizeof rep, "%s/drift.json", dt_dir);
+  snprintf(logp, sizeof logp, "%s/pred.log", dt_dir);
+  const char *args[] = {"--drift", rep, "--log", logp, NULL};
+  char *out, *err;
+  ck_assert_int_eq(run_main(&p, in, args, &out, &err), 0);
+  /* two windows of 4 and the total, each naming x, flag and the predictions */
+  ck_assert_int_eq(count_lines(err), 3);
+  ck_assert_ptr_nonnull(strstr(err, "drift in rows 1-4 beyond PSI 0.2: x (PSI"));
+  ck_assert_ptr_nonnull(strstr(err, "flag (PSI"));
+  ck_assert_ptr_null(strstr(err, "colour"));
+  char *text = test_read_file(rep, NULL);
+  cJSON *j = cJSON_Parse(text);
+  ck_assert_ptr_nonnull(j);
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "windows")), 2);
+  cJSON *total = cJSON_GetObjectItem(j, "total");
+  ck_assert_int_eq(cJSON_GetObjectItem(total, "rows")->valueint, 8);
+  cJSON *fx = cJSON_GetArrayItem(cJSON_GetObjectItem(total, "features"), 0);
+  ck_assert_str_eq(cJSON_GetObjectItem(fx, "feature")->valuestring, "x");
+  /* x: every row in bin 1 against (0.5, 0.5) */
+  double want = (1e-4 - 0.5) * log(1e-4 / 0.5) + (1 - 0.5) * log(1 / 0.5);
+  ck_assert_double_eq_tol(cJSON_GetObjectItem(fx, "psi")->valuedouble, want, 1e-12);
+  cJSON *fc = cJSON_GetArrayItem(cJSON_GetObjectItem(total, "features"), 2);
+  ck_assert_str_eq(cJSON_GetObjectItem(fc, "feature")->valuestring, "colour=blue");
+  ck_assert_double_eq_tol(cJSON_GetObjectItem(fc, "psi")->valuedouble, 0, 1e-12);
+  cJSON_Delete(j);
+  free(text);
+  char *log = test_read_file(logp, NULL);
+  ck_assert_int_eq(count_lines(log), 8);
+  ck_assert_ptr_nonnull(strstr(log, "\"row\":8,\"label\":\"yes\",\"probabilities\":{\"no\":"));
+  ck_assert_ptr_nonnull(strstr(log, "\"time\":\"20"));
+  free(log);
+  free(out);
+  free(err);
+  /* without a reference, --drift is refused */
+  p.drift_ref = NULL;
+  const char *a2[] = {"--drift", NULL};
+  ck_assert_int_eq(run_main(&p, in, a2, &out, &err), 2);
+  ck_assert_ptr_nonnull(strstr(err, "without a training reference"));
+  free(out);
+  free(err);
+}
+END_TEST
+
+Suite *predict_suite(void); /* the runner finds it by name */
+Suite *predict_suite(void) {
+  Suite *s = suite_create("predict");
+  TCase *plan = tcase_create("plan");
+  tcase_add_checked_fixture(plan, dt_setup, dt_teardown);
+  tcase_add_test(plan, plan_matches_fit_apply);
+  tcase_add_test(plan, plan_matches_training_prep);
+  tcase_add_test(plan, plan_refuses_row_dependent_steps);
+  tcase_add_test(plan, plan_image_pixels);
+  suite_add_tcase(s, plan);
+  TCase *io = tcase_create("io");
+  tcase_add_checked_fixture(io, dt_setup, dt_teardown);
+  tcase_add_test(io, csv_input_rfc4180);
+  tcase_add_test(io, jsonl_input);
+  tcase_add_test(io, failsafes_each_policy);
+  tcase_add_test(io, regression_answers_and_fallback);
+  tcase_add_test(io, exit_statuses_and_order);
+  tcase_add_test(io, version_card_help);
+  tcase_add_test(io, tampered_weights_refused);
+  tcase_add_test(io, psi_by_hand);
+  tcase_add_test(io, drift_and_log);
+  suite_add_tcase(s, io);
+  return s;
+}
