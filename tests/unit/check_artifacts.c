@@ -318,6 +318,96 @@ static void assert_deciles(const char *run, const cJSON *feat) {
   free(dir);
 }
 
+static double sum_of(const cJSON *arr);
+
+/* An uncompressed IDX file of unsigned bytes with the given dimensions. */
+static void write_idx(const char *path, const int *dims, int ndim, const unsigned char *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  unsigned char head[4] = {0, 0, 0x08, (unsigned char)ndim};
+  fwrite(head, 1, 4, f);
+  for (int i = 0; i < ndim; i++) {
+    unsigned char d[4] = {(unsigned char)(dims[i] >> 24), (unsigned char)(dims[i] >> 16),
+                          (unsigned char)(dims[i] >> 8), (unsigned char)dims[i]};
+    fwrite(d, 1, 4, f);
+  }
+  ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+  fclose(f);
+}
+
+/* IDX images: test_rows.csv holds each tested image's raw bytes and label
+ * (row = the image's 1-based index), reference.json one input per pixel. */
+START_TEST(artifacts_idx_rows_are_the_images) {
+  enum { N = 80, H = 4, W = 4 };
+  unsigned char img[N * H * W], lab[N];
+  for (int i = 0; i < N; i++) {
+    lab[i] = (unsigned char)(i % 3);
+    for (int p = 0; p < H * W; p++)
+      img[i * H * W + p] = (unsigned char)((i * 37 + p * 11 + lab[i] * 50) % 256);
+  }
+  char *dir = test_tmpdir();
+  char *images = path_of(dir, "img.idx"), *labels = path_of(dir, "lab.idx"), *spec = path_of(dir, "img.mlp");
+  char *prog = path_of(dir, "img"), *run = path_of(dir, "run");
+  write_idx(images, (const int[]){N, H, W}, 3, img, sizeof img);
+  write_idx(labels, (const int[]){N}, 1, lab, sizeof lab);
+  FILE *f = fopen(spec, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("pipeline img {\n  data {\n    source = idx(images = \"img.idx\", labels = \"lab.idx\")\n"
+        "    target = label\n    clean {\n      minmax(all)\n    }\n"
+        "    split(validation = 0.2, test = 0.25, stratify = true)\n  }\n"
+        "  model {\n    flatten()\n    dense(8)\n    output(activation = softmax)\n  }\n"
+        "  hyperparameters {\n    epochs = 2\n  }\n}\n",
+        f);
+  fclose(f);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
+  TestRun b = test_run(build, NULL);
+  ck_assert_msg(b.status == 0, "%s", b.err);
+  test_run_free(&b);
+  const char *train[] = {prog, "--out", run, "--quiet", NULL};
+  TestRun t = test_run(train, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  char *rtext = read_in(run, "test_rows.csv"), *ptext = read_in(run, "predictions.csv");
+  int nrows, npred;
+  char **rows = lines_of(rtext, &nrows), **pred = lines_of(ptext, &npred);
+  ck_assert_int_eq(nrows, npred);
+  char *mtext = read_in(run, "manifest.json");
+  cJSON *man = cJSON_Parse(mtext);
+  ck_assert_int_eq(nrows - 1, (int)get(get(man, "data"), "test")->valuedouble);
+  ck_assert_int_ge(nrows - 1, N / 5);
+  cJSON_Delete(man);
+  free(mtext);
+  ck_assert_int_eq(strncmp(rows[0], "pixel0,pixel1,", 14), 0);
+  ck_assert_ptr_nonnull(strstr(rows[0], ",pixel15,label"));
+  char buf[16];
+  for (int i = 1; i < nrows; i++) {
+    int id = atoi(pred[i]);
+    ck_assert(id >= 1 && id <= N);
+    for (int p = 0; p < H * W; p++)
+      ck_assert_int_eq(atoi(field(rows[i], p, buf, sizeof buf)), img[(id - 1) * H * W + p]);
+    ck_assert_int_eq(atoi(field(rows[i], H * W, buf, sizeof buf)), lab[id - 1]);
+  }
+  char *reftext = read_in(run, "reference.json");
+  cJSON *ref = cJSON_Parse(reftext);
+  ck_assert_int_eq(cJSON_GetArraySize(get(ref, "inputs")), H * W);
+  ck_assert_int_eq(cJSON_GetArraySize(get(get(ref, "features"), "edges")), H * W);
+  for (int p = 0; p < H * W; p++)
+    ck_assert_double_eq_tol(sum_of(cJSON_GetArrayItem(get(get(ref, "features"), "fractions"), p)), 1, 1e-12);
+  cJSON_Delete(ref);
+  free(reftext);
+  free(rows);
+  free(pred);
+  free(rtext);
+  free(ptext);
+  free(images);
+  free(labels);
+  free(spec);
+  free(prog);
+  free(run);
+  free(dir);
+}
+END_TEST
+
 static double sum_of(const cJSON *arr) {
   double s = 0;
   const cJSON *v;
@@ -388,7 +478,8 @@ END_TEST
 /* ---- the registry -------------------------------------------------------------- */
 
 /* mlpc with up to six arguments (NULL-terminated); the caller frees. */
-static TestRun mlpc(const char *a, const char *b, const char *c, const char *d, const char *e, const char *f) {
+static TestRun mlpc(const char *a, const char *b, const char *c, const char *d, const char *e,
+                    const char *f) {
   const char *argv[] = {test_mlpc(), a, b, c, d, e, f, NULL};
   return test_run(argv, NULL);
 }
@@ -507,6 +598,7 @@ Suite *artifacts_suite(void) {
   tcase_add_test(run, artifacts_iris_rows_and_predictions);
   tcase_add_test(run, artifacts_iris_reference_card_hashes);
   tcase_add_test(run, artifacts_raw_rows_round_trip);
+  tcase_add_test(run, artifacts_idx_rows_are_the_images);
   suite_add_tcase(s, run);
   TCase *reg = tcase_create("registry");
   tcase_set_timeout(reg, 60);
