@@ -22,6 +22,7 @@
 #include "help.h"
 #include "lower.h"
 #include "mlp/run.h"
+#include "onnx.h"
 #include "parse.h"
 #include "sema.h"
 
@@ -67,6 +68,8 @@ static const char usage[] =
     "                       (export) as for build; --emit-obj writes PATH.o and the C header PATH.h\n"
     "  --quantize int8      (export) int8 weights, one scale per output (default: none)\n"
     "  --prune SPARSITY     (export) zero this fraction of each weight matrix, smallest first\n"
+    "  --onnx FILE          (export) write the run's ONNX model to FILE instead of a predictor\n"
+    "                       (a predictor export also writes the spec's deploy.onnx beside it)\n"
     "  --out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --resume, --tune\n"
     "                       (run) passed to the training program\n"
     "  -h, --help           show this help\n"
@@ -89,6 +92,7 @@ typedef struct {
   int emit_ir, emit_llvm, emit_obj, keep_temps;
   const char *target, *cpu;
   const char *quantize, *prune; /* export */
+  const char *onnx;             /* export --onnx */
   const char **prog_args;   /* run: options for the training program */
   int nprog_args;
 } Options;
@@ -131,6 +135,9 @@ static int parse_args(int argc, char **argv, Options *o) {
       if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);
       if (a[2] == 'q') o->quantize = argv[++i];
       else o->prune = argv[++i];
+    } else if (strcmp(a, "--onnx") == 0) {
+      if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);
+      o->onnx = argv[++i];
     } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
       o->opt = a[2] - '0';
     } else if (strcmp(a, "--emit-ir") == 0) {
@@ -409,6 +416,12 @@ static int cmd_run(const Options *o) {
 /* A trained run directory into a predictor (export.h). */
 static int cmd_export(const Options *o) {
   if (o->nfiles != 1) return usage_error("%s: expects exactly one run directory", "export");
+  char err[2048];
+  if (o->onnx) {
+    if (mlp_onnx_export(o->files[0], o->onnx, NULL, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "mlpc: error: %s\n", err);
+    return EXIT_USAGE;
+  }
   MlpExportOpts eo;
   mlp_export_opts_init(&eo, o->files[0]);
   eo.out = o->output;
@@ -425,8 +438,8 @@ static int cmd_export(const Options *o) {
     eo.prune = strtod(o->prune, &end);
     if (*end || end == o->prune) return usage_error("bad --prune value '%s'", o->prune);
   }
-  char err[2048];
-  if (mlp_export_build(&eo, NULL, err, sizeof err) != 0) {
+  if (mlp_export_build(&eo, NULL, err, sizeof err) != 0 ||
+      (!eo.emit_obj && !eo.emit_llvm && mlp_onnx_export(o->files[0], NULL, eo.out, err, sizeof err) != 0)) {
     fprintf(stderr, "mlpc: error: %s\n", err);
     return EXIT_USAGE;
   }

@@ -637,21 +637,31 @@ int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n)
   return rc;
 }
 
-int mlp_onnx_export(const char *run_dir, const char *path, char *err, size_t n) {
+/* The ONNX model of a loaded run at path. */
+static int export_loaded(MlpArena *a, const MlpRunDir *rd, const char *path, char *err, size_t n) {
+  MlprtPredPlan plan;
+  if (mlp_rundir_plan(a, rd, &plan, err, n)) return -1;
+  const float *state = rd->n_state ? rd->weights + rd->n_params : NULL;
+  MlpOnnxModel mo = {rd->name, rd->version, rd->model,        rd->weights,
+                     state,    &plan,       rd->classes_text, rd->y_mean, rd->y_std};
+  int rc = mlp_onnx_write(&mo, path, err, n);
+  mlprt_pred_plan_free(&plan);
+  return rc;
+}
+
+int mlp_onnx_export(const char *run_dir, const char *path, const char *beside, char *err, size_t n) {
   MlpArena a;
   mlp_arena_init(&a);
   MlpRunDir rd;
-  MlprtPredPlan plan;
   int rc = mlp_rundir_load(&a, run_dir, &rd, err, n);
   if (rc == 0) {
-    rc = mlp_rundir_plan(&a, &rd, &plan, err, n);
-    if (rc == 0) {
-      const float *state = rd.n_state ? rd.weights + rd.n_params : NULL;
-      MlpOnnxModel mo = {rd.name, rd.version, rd.model, rd.weights, state, &plan, rd.classes_text, rd.y_mean,
-                         rd.y_std};
-      rc = mlp_onnx_write(&mo, path, err, n);
-      mlprt_pred_plan_free(&plan);
+    if (!path) {
+      path = mlp_spec_str(mlp_spec_setting(mlp_spec_block(rd.spec, "deploy"), "onnx"));
+      const char *slash = beside ? strrchr(beside, '/') : NULL;
+      if (path && path[0] != '/' && slash)
+        path = mlp_arena_printf(&a, "%.*s/%s", (int)(slash - beside), beside, path);
     }
+    if (path) rc = export_loaded(&a, &rd, path, err, n);
     mlp_rundir_free(&rd);
   }
   mlp_arena_free(&a);

@@ -46,9 +46,12 @@ int mlp_onnx_encode(const MlpOnnxModel *m, uint8_t **buf, size_t *len, char *err
 /* mlp_onnx_encode, then write the bytes to path atomically (temp + rename). */
 int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n);
 
-/* `mlpc export RUN_DIR --onnx FILE`: load and verify the run directory
- * (rundir.h), build its feature program and write its ONNX model to path.
- * 0, or -1 with a message in err. */
-int mlp_onnx_export(const char *run_dir, const char *path, char *err, size_t n);
+/* Load and verify the run directory (rundir.h), build its feature program
+ * and write its ONNX model to path: `mlpc export RUN_DIR --onnx FILE`.
+ * With path NULL, the file the run's spec names in deploy.onnx (nothing
+ * when it names none), placed beside the file beside (the predictor `mlpc
+ * export` wrote: same directory; NULL: the current one) unless the name is
+ * absolute. 0, or -1 with a message in err. */
+int mlp_onnx_export(const char *run_dir, const char *path, const char *beside, char *err, size_t n);
 
 #endif

@@ -8,7 +8,8 @@
  * and by ONNX Runtime (tests/onnx/run_ort.js, onnxruntime-node from
  * build/npm); the outputs must equal the runtime's own kernels on the same
  * rows within 1e-5. Trained runs (iris, diabetes) are exported through
- * `mlpc export --onnx` and must answer what the run's predictions.csv says.
+ * `mlpc export --onnx` and must answer what the native predictor and the
+ * run's predictions.csv say.
  * An evaluator that is not installed is skipped with a message on stderr. */
 #include <check.h>
 #include <math.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lower.h"
@@ -415,59 +417,91 @@ static char *train(const char *dir, const char *name) {
   return run;
 }
 
-/* predictions.csv of a run: the probabilities (k per row, after row and
- * label) or the value (k = 1, after row) of each test row, in order. */
-static float *predictions(const char *run, int *rows, int *k) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/predictions.csv", run);
-  char *text = test_read_file(path, NULL);
-  ck_assert_msg(text != NULL, "no %s", path);
-  char *line = strtok(text, "\n");
-  int skip = strncmp(line, "row,label,", 10) == 0 ? 2 : 1;
-  *k = 0;
-  for (char *p = line; *p; p++) *k += *p == ',';
-  *k += 1 - skip;
+/* Numbers of a CSV text with a header: after the first skip fields of
+ * each row, the next k; *rows receives the row count. */
+static float *csv_numbers(char *text, int skip, int k, int *rows) {
   float *v = malloc(4096 * sizeof *v);
   *rows = 0;
-  while ((line = strtok(NULL, "\n")) != NULL) {
+  strtok(text, "\n");
+  for (char *line; (line = strtok(NULL, "\n")) != NULL; (*rows)++) {
     char *p = line;
     for (int i = 0; i < skip; i++) p = strchr(p, ',') + 1;
-    for (int j = 0; j < *k; j++, p = strchr(p, ',') + 1) {
-      ck_assert_int_lt(*rows * *k + j, 4096);
-      v[*rows * *k + j] = strtof(p, NULL);
-      if (j == *k - 1) break;
+    for (int j = 0; j < k; j++) {
+      ck_assert_int_lt(*rows * k + j, 4096);
+      v[*rows * k + j] = strtof(p, &p);
+      p++;
     }
-    (*rows)++;
   }
-  free(text);
   return v;
 }
 
-/* Export a trained example as ONNX and evaluate it on the run's test rows
- * (the raw rows, target left out): the answers must be the run's. */
-static void export_equals_run(const char *name, const char *target, bool classes) {
-  char *dir = test_tmpdir(), *run = train(dir, name), model[512], rows[512], err[512];
-  snprintf(model, sizeof model, "%s/%s.onnx", dir, name);
+/* Export a trained example as ONNX and as a native predictor, and
+ * evaluate the ONNX model on the run's test rows (the raw rows as loaded,
+ * target left out): its answers must be the predictor's on the same rows
+ * and the training run's own (predictions.csv). k: classes, or 1. */
+static void export_equals_run(const char *name, const char *target, int k, bool classes) {
+  char *dir = test_tmpdir(), *run = train(dir, name), model[512], rows[512], pred[512], path[512];
+  snprintf(model, sizeof model, "%s/%s-cli.onnx", dir, name);
   snprintf(rows, sizeof rows, "%s/test_rows.csv", run);
-  ck_assert_msg(mlp_onnx_export(run, model, err, sizeof err) == 0, "%s", err);
+  snprintf(pred, sizeof pred, "%s/pred", dir);
+  const char *x[] = {test_mlpc(), "export", run, "--onnx", model, NULL};
+  TestRun r = test_run(x, NULL);
+  ck_assert_msg(r.status == 0, "mlpc export --onnx: %s", r.err);
+  test_run_free(&r);
   onnx_check(model);
-  int n, k;
-  float *want = predictions(run, &n, &k);
+  const char *xp[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  r = test_run(xp, NULL);
+  ck_assert_msg(r.status == 0, "mlpc export: %s", r.err);
+  test_run_free(&r);
+
+  int n, m;
+  snprintf(path, sizeof path, "%s/predictions.csv", run);
+  char *text = test_read_file(path, NULL);
+  ck_assert_msg(text != NULL, "no %s", path);
+  float *trained = csv_numbers(text, classes ? 2 : 1, k, &n);
+  free(text);
   ck_assert_int_gt(n, 10);
-  expect_outputs(model, rows, target, want, n, k, classes);
-  free(want);
+  expect_outputs(model, rows, target, trained, n, k, classes);
+  const char *run_pred[] = {pred, rows, NULL};
+  r = test_run(run_pred, NULL);
+  ck_assert_msg(r.status == 0, "%s: %s", pred, r.err);
+  float *served = csv_numbers(r.out, classes ? 1 : 0, k, &m);
+  test_run_free(&r);
+  ck_assert_int_eq(m, n);
+  expect_outputs(model, rows, target, served, n, k, classes);
+  free(served);
+  free(trained);
   free(run);
   free(dir);
 }
 
 START_TEST(onnx_iris_answers_as_trained) {
-  export_equals_run("iris", "species", true);
+  export_equals_run("iris", "species", 3, true);
+}
+END_TEST
+
+/* A predictor export also writes the file the spec names in deploy.onnx
+ * (iris: "iris.onnx"), beside the predictor. */
+START_TEST(onnx_declared_file_beside_predictor) {
+  char *dir = test_tmpdir(), *run = train(dir, "iris"), serve[512], pred[600], model[600];
+  snprintf(serve, sizeof serve, "%s/serve", dir);
+  snprintf(pred, sizeof pred, "%s/iris_predict", serve);
+  snprintf(model, sizeof model, "%s/iris.onnx", serve);
+  ck_assert_int_eq(mkdir(serve, 0755), 0);
+  const char *xp[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  TestRun r = test_run(xp, NULL);
+  ck_assert_msg(r.status == 0, "mlpc export: %s", r.err);
+  test_run_free(&r);
+  ck_assert_msg(access(model, R_OK) == 0, "no %s", model);
+  onnx_check(model);
+  free(run);
+  free(dir);
 }
 END_TEST
 
 /* diabetes: impute, a number made a category and one-hot encoded, standardize; a regression */
 START_TEST(onnx_diabetes_answers_as_trained) {
-  export_equals_run("diabetes", "progression", false);
+  export_equals_run("diabetes", "progression", 1, false);
 }
 END_TEST
 
@@ -483,6 +517,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_feature_program_equals_predictor);
   tcase_add_test(tc, onnx_iris_answers_as_trained);
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
+  tcase_add_test(tc, onnx_declared_file_beside_predictor);
   suite_add_tcase(s, tc);
   return s;
 }
