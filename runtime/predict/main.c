@@ -199,27 +199,29 @@ static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fi
   s = (char *)skip_ws(s);
   if (*s == '}') return *skip_ws(s + 1) ? "text after the JSON object" : NULL;
   for (;;) {
-    char *key, *val, c;
+    char *key, *str, c;
+    const char *val;
     if (*s != '"' || !(s = json_string(s + 1, &key))) return "a key of the JSON object is not a string";
     s = (char *)skip_ws(s);
     if (*s++ != ':') return "the JSON object lacks a ':'";
     s = (char *)skip_ws(s);
     if (*s == '"') {
-      if (!(s = json_string(s + 1, &val))) return "a JSON string is not terminated";
+      if (!(s = json_string(s + 1, &str))) return "a JSON string is not terminated";
+      val = str;
       s = (char *)skip_ws(s);
       c = *s++;
     } else if (*s == '{' || *s == '[') {
       return "a value of the JSON object is an object or an array, not a column value";
     } else {
       /* a number, true, false or null: its text as it stands */
-      val = s;
+      str = s;
       while (*s && !strchr(",} \t\r", *s)) s++;
-      if (s == val) return "a value of the JSON object is empty";
+      if (s == str) return "a value of the JSON object is empty";
       char *end = s;
       s = (char *)skip_ws(s);
       c = *s++;
       *end = 0; /* after reading the delimiter, which may sit right there */
-      if (strcmp(val, "null") == 0) val = (char *)""; /* a missing value */
+      val = strcmp(str, "null") == 0 ? "" : str; /* null: a missing value */
     }
     int64_t k = -1;
     for (int64_t i = 0; i < pl->ninputs && k < 0; i++)
@@ -234,7 +236,7 @@ static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fi
 
 /* ---- writing answers ---- */
 
-static void put_json_str(FILE *f, const char *s) {
+void mlprt_json_put(FILE *f, const char *s) {
   fputc('"', f);
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
@@ -279,23 +281,23 @@ static void write_answer(const Writer *w, int state, int64_t cls, const double *
   if (w->jsonl) {
     if (state == MLPRT_ROW_REJECT) {
       fputs("{\"error\":", f);
-      put_json_str(f, reason);
+      mlprt_json_put(f, reason);
     } else if (reg) {
       fprintf(f, "{\"value\":%.9g", state == MLPRT_ROW_FALLBACK ? w->p->fallback_value : probs[0]);
     } else {
       fputs("{\"label\":", f);
-      put_json_str(f, name);
+      mlprt_json_put(f, name);
       for (int64_t k = 0; state == MLPRT_ROW_OK && k < w->nclasses; k++) {
         char cname[512];
         fputs(k ? "," : ",\"probabilities\":{", f);
-        put_json_str(f, mlprt_pred_class(w->p, k, cname, sizeof cname));
+        mlprt_json_put(f, mlprt_pred_class(w->p, k, cname, sizeof cname));
         fprintf(f, ":%.9g", (float)probs[k]);
       }
       if (state == MLPRT_ROW_OK && w->nclasses) fputc('}', f);
     }
     if (state == MLPRT_ROW_FALLBACK) {
       fputs(",\"fallback\":", f);
-      put_json_str(f, reason);
+      mlprt_json_put(f, reason);
     }
     fputs("}\n", f);
     return;

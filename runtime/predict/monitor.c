@@ -112,6 +112,7 @@ MlprtPredMonitor *mlprt_pred_monitor_open(const MlprtPredictor *p, const char *l
   return m;
 }
 
+/* One line of the prediction log, written as it goes (no allocation). */
 static void log_row(MlprtPredMonitor *m, int64_t row, int state, int64_t cls, const double *probs,
                     const char *reason) {
   char ts[32], name[512];
@@ -119,27 +120,29 @@ static void log_row(MlprtPredMonitor *m, int64_t row, int state, int64_t cls, co
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "time", ts);
-  cJSON_AddNumberToObject(o, "row", (double)row);
+  FILE *f = m->log;
   const MlprtPredictor *p = m->p;
+  fprintf(f, "{\"time\":\"%s\",\"row\":%lld", ts, (long long)row);
   if (state == MLPRT_ROW_REJECT) {
-    cJSON_AddStringToObject(o, "error", reason);
+    fputs(",\"error\":", f);
+    mlprt_json_put(f, reason);
   } else if (p->task == MLPRT_TASK_REGRESSION) {
-    cJSON_AddNumberToObject(o, "value", probs[0]);
+    fprintf(f, ",\"value\":%.9g", probs[0]);
   } else {
-    cJSON_AddStringToObject(o, "label", mlprt_pred_class(p, cls, name, sizeof name));
-    if (state == MLPRT_ROW_OK) {
-      cJSON *pr = cJSON_AddObjectToObject(o, "probabilities");
-      for (int64_t k = 0; k < m->nclasses; k++)
-        cJSON_AddNumberToObject(pr, mlprt_pred_class(p, k, name, sizeof name), (float)probs[k]);
+    fputs(",\"label\":", f);
+    mlprt_json_put(f, mlprt_pred_class(p, cls, name, sizeof name));
+    for (int64_t k = 0; state == MLPRT_ROW_OK && k < m->nclasses; k++) {
+      fputs(k ? "," : ",\"probabilities\":{", f);
+      mlprt_json_put(f, mlprt_pred_class(p, k, name, sizeof name));
+      fprintf(f, ":%.9g", (float)probs[k]);
     }
+    if (state == MLPRT_ROW_OK && m->nclasses) fputc('}', f);
   }
-  if (state == MLPRT_ROW_FALLBACK) cJSON_AddStringToObject(o, "fallback", reason);
-  char *text = cJSON_PrintUnformatted(o);
-  fprintf(m->log, "%s\n", text);
-  free(text);
-  cJSON_Delete(o);
+  if (state == MLPRT_ROW_FALLBACK) {
+    fputs(",\"fallback\":", f);
+    mlprt_json_put(f, reason);
+  }
+  fputs("}\n", f);
 }
 
 /* PSI of every feature and of the predictions over counts c (rows rows),

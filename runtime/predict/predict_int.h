@@ -35,6 +35,9 @@ int64_t mlprt_pred_fallback_class(const MlprtPredictor *p);
  * the target's units, as a double). */
 int64_t mlprt_pred_answer(const MlprtPredictor *p, const float *o, double *probs);
 
+/* s as a JSON string, quoted and escaped (main.c). */
+void mlprt_json_put(FILE *f, const char *s);
+
 /* ---- monitoring (monitor.c) ---- */
 
 typedef struct MlprtPredMonitor MlprtPredMonitor;
