@@ -81,9 +81,11 @@ $(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c
 # every front-end and test object may include the generated headers
 $(FRONT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/compiler/main.o $(TEST_OBJ): $(BUILD)/grammar/mlp.tab.h $(BUILD)/grammar/lex.yy.h
 
+# One section per function and object: predictors link with --gc-sections
+# and keep only the runtime they reach.
 $(BUILD)/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(BLAS_CFLAGS) $(CFLAGS) -O3 -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(BLAS_CFLAGS) $(CFLAGS) -O3 -ffunction-sections -fdata-sections -c -o $@ $<
 # The optimizer loops call sqrtf; only without errno does GCC vectorize them (5x).
 $(BUILD)/runtime/optim/%.o: CFLAGS += -fno-math-errno
 
