@@ -206,9 +206,10 @@ static int verify_version(MlpArena *a, const char *vdir) {
 /* ---- deploy ------------------------------------------------------------------ */
 
 /* deploy.version of the run's spec, or the setting's default "1.0.0" when
- * the spec has no deploy section. NULL after a message when the spec no
- * longer checks. */
-static const char *spec_version(MlpArena *a, const char *run) {
+ * the spec has no deploy section; *registry, when NULL, receives
+ * deploy.registry (default "registry"). NULL after a message when the spec
+ * no longer checks. */
+static const char *spec_version(MlpArena *a, const char *run, const char **registry) {
   const char *path = mlp_arena_printf(a, "%s/spec.mlp", run);
   MlpSource *src = mlp_source_read(a, path);
   if (!src) {
@@ -224,7 +225,10 @@ static const char *spec_version(MlpArena *a, const char *run) {
     return NULL;
   }
   const MlpSpecBlock *deploy = mlp_spec_block(spec, "deploy");
-  const char *v = deploy && deploy->given ? mlp_spec_str(mlp_spec_setting(deploy, "version")) : NULL;
+  bool given = deploy && deploy->given;
+  const char *v = given ? mlp_spec_str(mlp_spec_setting(deploy, "version")) : NULL;
+  const char *r = given ? mlp_spec_str(mlp_spec_setting(deploy, "registry")) : NULL;
+  if (!*registry) *registry = r ? r : "registry";
   return v ? v : "1.0.0";
 }
 
@@ -270,7 +274,7 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
       rc = fail("'%s' does not match the sha256 in '%s' (tampered or corrupted); refusing to deploy", path,
                 mpath);
   }
-  const char *wanted = rc ? NULL : spec_version(a, run);
+  const char *wanted = rc ? NULL : spec_version(a, run, &registry);
   Version v;
   if (!rc && !wanted) rc = EXIT_FAIL;
   if (!rc && !version_parse(wanted, &v)) rc = fail("deploy.version '%s' is not MAJOR.MINOR.PATCH", wanted);
@@ -431,7 +435,7 @@ static int rollback(MlpArena *a, const char *registry, const char *name, const c
 
 static int usage_fail(const char *cmd) {
   static const char *const usage[] = {
-      "usage: mlpc deploy RUN_DIR --registry DIR [--predictor PATH] [--onnx PATH]",
+      "usage: mlpc deploy RUN_DIR [--registry DIR] [--predictor PATH] [--onnx PATH]",
       "usage: mlpc versions --registry DIR [NAME]",
       "usage: mlpc rollback --registry DIR NAME [VERSION]",
   };
@@ -465,7 +469,8 @@ int mlp_deploy_main(int argc, char **argv) {
       return usage_fail(cmd);
     }
   }
-  if (!registry) {
+  /* deploy defaults to the spec's deploy.registry; the others name it. */
+  if (!registry && strcmp(cmd, "deploy") != 0) {
     fail("%s needs --registry DIR", cmd);
     return usage_fail(cmd);
   }

@@ -19,7 +19,8 @@ bool mlp_deploy_is_command(const char *cmd);
 
 /* Run a registry command; argv[0] is the command (deploy, versions or
  * rollback), its options follow:
- *   deploy RUN_DIR --registry DIR [--predictor PATH] [--onnx PATH]
+ *   deploy RUN_DIR [--registry DIR] [--predictor PATH] [--onnx PATH]
+ *     (DIR: the spec's deploy.registry, by default "registry")
  *   versions --registry DIR [NAME]
  *   rollback --registry DIR NAME [VERSION]
  * Messages go to stdout, errors to stderr. Exit status: 0, or 2 for usage

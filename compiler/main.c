@@ -43,7 +43,7 @@ static const char usage[] =
     "  explain FILE         describe the compiled plan: data, layers, shapes, memory, training\n"
     "  export RUN_DIR       compile a trained run into a standalone predictor (default name:\n"
     "                       deploy.predictor, else the pipeline's)\n"
-    "  deploy RUN_DIR --registry DIR [--predictor PATH] [--onnx PATH]\n"
+    "  deploy RUN_DIR [--registry DIR] [--predictor PATH] [--onnx PATH]\n"
     "                       store a verified run as the next version of its pipeline\n"
     "  versions --registry DIR [NAME]\n"
     "                       list the stored versions, the current one marked\n"
