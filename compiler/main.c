@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "codegen.h"
+#include "compress.h"
 #include "deploy.h"
 #include "diag.h"
 #include "emit.h"
@@ -68,6 +69,9 @@ static const char usage[] =
     "                       (export) as for build; --emit-obj writes PATH.o and the C header PATH.h\n"
     "  --quantize int8      (export) int8 weights, one scale per output (default: none)\n"
     "  --prune SPARSITY     (export) zero this fraction of each weight matrix, smallest first\n"
+    "  --max-accuracy-drop X\n"
+    "                       (export) refuse compression costing more test accuracy (R2) than X\n"
+    "                       (default: deploy.max_accuracy_drop, 0.01); refused: exit status 1\n"
     "  --onnx FILE          (export) write the run's ONNX model to FILE instead of a predictor\n"
     "                       (a predictor export also writes the spec's deploy.onnx beside it)\n"
     "  --out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --resume, --tune\n"
@@ -91,7 +95,7 @@ typedef struct {
   int opt;                  /* -O level */
   int emit_ir, emit_llvm, emit_obj, keep_temps;
   const char *target, *cpu;
-  const char *quantize, *prune; /* export */
+  const char *quantize, *prune, *max_drop; /* export */
   const char *onnx;             /* export --onnx */
   const char **prog_args;   /* run: options for the training program */
   int nprog_args;
@@ -131,10 +135,12 @@ static int parse_args(int argc, char **argv, Options *o) {
       if (a[1] == 'o') o->output = v;
       else if (a[2] == 't') o->target = v;
       else o->cpu = v;
-    } else if (strcmp(a, "--quantize") == 0 || strcmp(a, "--prune") == 0) {
+    } else if (strcmp(a, "--quantize") == 0 || strcmp(a, "--prune") == 0 ||
+               strcmp(a, "--max-accuracy-drop") == 0) {
       if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);
       if (a[2] == 'q') o->quantize = argv[++i];
-      else o->prune = argv[++i];
+      else if (a[2] == 'p') o->prune = argv[++i];
+      else o->max_drop = argv[++i];
     } else if (strcmp(a, "--onnx") == 0) {
       if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);
       o->onnx = argv[++i];
@@ -438,8 +444,17 @@ static int cmd_export(const Options *o) {
     eo.prune = strtod(o->prune, &end);
     if (*end || end == o->prune) return usage_error("bad --prune value '%s'", o->prune);
   }
-  if (mlp_export_build(&eo, NULL, err, sizeof err) != 0 ||
-      (!eo.emit_obj && !eo.emit_llvm && mlp_onnx_export(o->files[0], NULL, eo.out, err, sizeof err) != 0)) {
+  double max_drop = -1; /* the spec's */
+  if (o->max_drop) {
+    char *end;
+    max_drop = strtod(o->max_drop, &end);
+    if (*end || end == o->max_drop || !(max_drop >= 0 && max_drop <= 1))
+      return usage_error("bad --max-accuracy-drop value '%s' (in [0, 1])", o->max_drop);
+  }
+  /* Compression is checked on the run's test rows and may be refused (1). */
+  int rc = mlp_compress_command(&eo, o->quantize != NULL, o->prune != NULL, max_drop);
+  if (rc != 0) return rc;
+  if (!eo.emit_obj && !eo.emit_llvm && mlp_onnx_export(o->files[0], NULL, eo.out, err, sizeof err) != 0) {
     fprintf(stderr, "mlpc: error: %s\n", err);
     return EXIT_USAGE;
   }
