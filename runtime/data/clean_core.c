@@ -215,7 +215,93 @@ static float select_kth(Select *s, int64_t k) {
   return key_float(hi << 16 | lo);
 }
 
+/* The element of rank j (0-based) of a[0..n) in increasing order, moved to
+ * a[j] with nothing smaller after it and nothing larger before it
+ * (quickselect, median-of-three pivots; equal keys split evenly). */
+static void select_in_place(uint32_t *a, int64_t n, int64_t j) {
+  int64_t lo = 0, hi = n - 1;
+  while (hi > lo) {
+    uint32_t x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi];
+    uint32_t piv = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    int64_t i = lo, k = hi;
+    while (i <= k) {
+      while (a[i] < piv) i++;
+      while (a[k] > piv) k--;
+      if (i <= k) {
+        uint32_t tmp = a[i];
+        a[i++] = a[k], a[k--] = tmp;
+      }
+    }
+    if (j <= k) hi = k;
+    else if (j >= i) lo = i;
+    else return; /* between the halves: equal to the pivot, in place */
+  }
+}
+
+#define SAMPLE 4096
+#define BRACKET_MIN_ROWS 65536
+
+static int cmp_key(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* One quantile of a large column in one pass: a sample of evenly spaced
+ * rows gives two keys that bracket the wanted rank with a wide margin;
+ * the pass counts the keys below the bracket and gathers those inside it,
+ * and the rank is then selected among the gathered keys. The answer is the
+ * radix selection's exactly (the same keys, the same formula). Returns -1
+ * when the column is small or the bracket missed (then radix selection
+ * answers), else the number of values. */
+static int64_t quantile_bracketed(const MlprtTable *t, const float *x, double q, double *out) {
+  int64_t n = t->nrows, ns = 0;
+  if (n < BRACKET_MIN_ROWS) return -1;
+  uint32_t sample[SAMPLE];
+  for (int64_t i = 0; i < SAMPLE; i++) {
+    int64_t r = i * n / SAMPLE;
+    if (x[r] == x[r] && mlprt_row_trains(t, r)) sample[ns++] = float_key(x[r]);
+  }
+  if (ns < SAMPLE / 4) return -1;
+  qsort(sample, (size_t)ns, sizeof *sample, cmp_key);
+  /* about 5 standard deviations of the sample rank either side */
+  double c = q * (double)(ns - 1), margin = 5 * sqrt((double)ns * q * (1 - q)) + 16;
+  int64_t lo_i = (int64_t)floor(c - margin), hi_i = (int64_t)ceil(c + margin) + 1;
+  uint32_t lo_key = lo_i <= 0 ? 0 : sample[lo_i], hi_key = hi_i >= ns ? UINT32_C(0xff800000) : sample[hi_i];
+  uint32_t *in = mlprt_scratch_alloc((size_t)n * sizeof *in);
+  const uint8_t *part = t->part;
+  int64_t m = 0, below = 0, nin = 0;
+  for (int64_t r = 0; r < n; r++) {
+    float v = x[r];
+    bool counts = v == v && (!part || part[r] == MLPRT_TRAIN);
+    uint32_t key = float_key(v);
+    m += counts;
+    below += counts && key < lo_key;
+    in[nin] = key; /* written always, kept when inside: no branch on the row */
+    nin += counts && key >= lo_key && key <= hi_key;
+  }
+  double pos = q * (double)(m - 1);
+  int64_t k = (int64_t)floor(pos);
+  bool two = !(pos == (double)k || k + 1 >= m);
+  bool hit = m > 0 && below <= k && k + two < below + nin;
+  if (hit) {
+    select_in_place(in, nin, k - below);
+    double v = key_float(in[k - below]);
+    if (two) {
+      uint32_t next = UINT32_MAX;
+      for (int64_t i = k - below + 1; i < nin; i++) next = in[i] < next ? in[i] : next;
+      v = v + (pos - (double)k) * ((double)key_float(next) - v);
+    }
+    *out = v;
+  }
+  mlprt_scratch_free(in, (size_t)n * sizeof *in);
+  return hit ? m : -1;
+}
+
 int64_t mlprt_train_quantiles(const MlprtTable *t, const float *x, const double *q, int nq, double *out) {
+  if (nq == 1) {
+    int64_t m = quantile_bracketed(t, x, q[0], out);
+    if (m >= 0) return m;
+  }
   /* pooled scratch: no fresh pages to zero for each column's megabyte */
   Select *s = mlprt_scratch_alloc(sizeof *s);
   memset(s->hi, 0, sizeof s->hi);

@@ -543,6 +543,22 @@ static void segment_error(Segment *sg, int code, int64_t line, int col, const ch
   snprintf(sg->err_msg, sizeof sg->err_msg, fmt, len > 40 ? 40 : (int)len, what);
 }
 
+/* True when the four bytes at q are all digits, with their value in *v:
+ * fractions usually have a fixed width, and four digits then cost one test
+ * and two multiplies instead of four trips round the byte loop. The bytes
+ * are read in text order whatever the machine's byte order (the compiler
+ * makes it one load). */
+static inline bool digits4(const char *q, uint32_t *v) {
+  const uint8_t *u = (const uint8_t *)q;
+  uint32_t w = (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+  /* every byte 0x30..0x39: high nibble 3, and adding 6 leaves it 3 */
+  if ((w & 0xf0f0f0f0u) != 0x30303030u || ((w + 0x06060606u) & 0xf0f0f0f0u) != 0x30303030u) return false;
+  w -= 0x30303030u;                          /* bytes d0 d1 d2 d3, d0 the first digit */
+  w = (w * 10 + (w >> 8)) & 0x00ff00ffu;     /* 10 d0 + d1 and 10 d2 + d3 */
+  *v = (w * 100 + (w >> 16)) & 0xffffu;
+  return true;
+}
+
 /* The common record in one pass: no quotes, numbers in plain decimal
  * notation, exactly the expected fields. Returns the start of the next
  * record, or NULL when the record needs the general path, which then sets
@@ -565,6 +581,8 @@ static const char *fast_record(Segment *sg, const char *p, int64_t row) {
       int nint = (int)(q - d0), nfrac = 0;
       if (*q == '.' && c->type == MLPRT_COL_FLOAT) {
         const char *f0 = ++q;
+        uint32_t w;
+        while (digits4(q, &w)) mant = mant * 10000 + w, q += 4;
         while ((unsigned)(*q - '0') < 10) mant = mant * 10 + (uint64_t)(*q++ - '0');
         nfrac = (int)(q - f0);
       }

@@ -1,0 +1,234 @@
+/* check_fastpath.c — the data step's fast paths against the plain ones they
+ * stand in for: the one-pass median of a large column (a sampled bracket)
+ * against radix selection and against sorting, duplicate removal (row
+ * hashes that pair 32-bit cells) against comparing every pair of rows, and
+ * the CSV loader's four-digit fraction step against mlprt_parse_double on
+ * every cell. Each case is built so that the fast path is the one taken. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlp/clean.h"
+#include "tests/unit/datautil.h"
+
+/* A deterministic generator, so a failure can be replayed. */
+static uint64_t rng_state;
+static uint32_t rng(void) {
+  rng_state = rng_state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+  return (uint32_t)(rng_state >> 33);
+}
+
+/* A one-column FLOAT table "x" of n rows. */
+static void float_table(MlprtTable *t, int64_t n) {
+  mlprt_table_init(t);
+  mlprt_table_add_column(t, "x", MLPRT_COL_FLOAT);
+  mlprt_table_reserve(t, n);
+  t->nrows = n;
+}
+
+static int cmp_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* The median of the training values by sorting them (numpy's interpolation). */
+static double sorted_median(const MlprtTable *t) {
+  float *v = malloc((size_t)t->nrows * sizeof *v);
+  int64_t m = 0;
+  for (int64_t r = 0; r < t->nrows; r++)
+    if (!isnan(t->cols[0].f[r]) && mlprt_row_trains(t, r)) v[m++] = t->cols[0].f[r];
+  qsort(v, (size_t)m, sizeof *v, cmp_float);
+  double pos = 0.5 * (double)(m - 1), k = floor(pos);
+  double res = v[(int64_t)k] + (pos - k) * ((double)v[(int64_t)k + (pos > k)] - v[(int64_t)k]);
+  free(v);
+  return res;
+}
+
+/* Impute's median (one quantile: the bracketed pass) must equal robust
+ * scaling's centre (three quantiles: radix selection) bit for bit, and the
+ * median found by sorting in value. */
+static void check_median(MlprtTable *t, const char *what) {
+  const char *x[] = {"x"};
+  MlprtError e = {0};
+  MlprtFit fi, fs;
+  MlprtImputeParams ip = {.cols = {x, 1}, .strategy = MLPRT_IMPUTE_MEDIAN};
+  MlprtScaleParams sp = {.cols = {x, 1}, .method = MLPRT_SCALE_ROBUST};
+  ck_assert_msg(mlprt_impute_fit(t, &ip, &fi, &e) == 0, "%s: %s", what, dt_err(&e));
+  ck_assert_msg(mlprt_scale_fit(t, &sp, &fs, &e) == 0, "%s: %s", what, dt_err(&e));
+  ck_assert_msg(memcmp(&fi.cols[0].a, &fs.cols[0].a, sizeof(double)) == 0, "%s: median %.17g, radix %.17g",
+                what, fi.cols[0].a, fs.cols[0].a);
+  double want = sorted_median(t);
+  ck_assert_msg(fi.cols[0].a == want, "%s: median %.17g, sorted %.17g", what, fi.cols[0].a, want);
+  mlprt_fit_free(&fi);
+  mlprt_fit_free(&fs);
+}
+
+START_TEST(fastpath_median_matches_radix_and_sort) {
+  enum { N = 200000 };
+  MlprtTable t;
+  rng_state = 7;
+  /* spread values, some missing; an even count, so the two middle values
+   * are interpolated */
+  float_table(&t, N);
+  for (int64_t r = 0; r < N; r++)
+    t.cols[0].f[r] = r % 20 == 3 ? NAN : (float)((int)(rng() % 2000001) - 1000000) / 7;
+  check_median(&t, "spread");
+  /* few distinct values: the middle rank sits in a long run of equal keys */
+  for (int64_t r = 0; r < N; r++) t.cols[0].f[r] = (float)(rng() % 5);
+  check_median(&t, "runs");
+  /* -0 and +0 around the middle: keys order -0 first */
+  for (int64_t r = 0; r < N; r++) t.cols[0].f[r] = r < N / 2 ? -0.0f : r % 2 ? 0.0f : (float)r;
+  check_median(&t, "signed zeros");
+  /* ascending data */
+  for (int64_t r = 0; r < N; r++) t.cols[0].f[r] = (float)r * 0.25f;
+  check_median(&t, "sorted");
+  /* every sampled row (row i * N / 4096) holds 1 and every other row more:
+   * the bracket misses and radix selection answers */
+  for (int64_t r = 0; r < N; r++) t.cols[0].f[r] = (float)(rng() % 1000) + 2;
+  for (int64_t i = 0; i < 4096; i++) t.cols[0].f[i * N / 4096] = 1;
+  check_median(&t, "misleading sample");
+  /* a split: only training rows count */
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < N; r++) {
+    t.part[r] = r % 3 ? MLPRT_TRAIN : MLPRT_TEST;
+    t.cols[0].f[r] = r % 3 ? (float)(rng() % 100000) : 1e9f;
+  }
+  check_median(&t, "split");
+  mlprt_table_free(&t);
+}
+END_TEST
+
+/* Rows r and s equal in every column, as drop_duplicates defines it. */
+static bool rows_equal(const MlprtTable *t, int64_t r, int64_t s) {
+  for (int i = 0; i < t->ncols; i++) {
+    const MlprtColumn *c = &t->cols[i];
+    bool eq;
+    switch (c->type) {
+    case MLPRT_COL_FLOAT: eq = c->f[r] == c->f[s] || (isnan(c->f[r]) && isnan(c->f[s])); break;
+    case MLPRT_COL_BOOL: eq = c->b[r] == c->b[s]; break;
+    case MLPRT_COL_CATEGORY: eq = c->codes[r] == c->codes[s]; break;
+    default: {
+      const char *x = mlprt_text_at(c, r), *y = mlprt_text_at(c, s);
+      eq = x && y ? strcmp(x, y) == 0 : x == y;
+      break;
+    }
+    }
+    if (!eq) return false;
+  }
+  return true;
+}
+
+START_TEST(fastpath_duplicates_match_pairwise) {
+  enum { N = 3000 };
+  MlprtTable t;
+  mlprt_table_init(&t);
+  /* three 32-bit columns (one left over after pairing), a bool and text */
+  int a = mlprt_table_add_column(&t, "a", MLPRT_COL_FLOAT);
+  int b = mlprt_table_add_column(&t, "b", MLPRT_COL_BOOL);
+  int c = mlprt_table_add_column(&t, "c", MLPRT_COL_CATEGORY);
+  int d = mlprt_table_add_column(&t, "d", MLPRT_COL_FLOAT);
+  int s = mlprt_table_add_column(&t, "s", MLPRT_COL_TEXT);
+  mlprt_table_reserve(&t, N);
+  t.nrows = N;
+  mlprt_levels_intern(&t.cols[c].levels, "p", 1);
+  mlprt_levels_intern(&t.cols[c].levels, "q", 1);
+  static const float vals[] = {0.0f, -0.0f, 1.5f, NAN, -NAN};
+  rng_state = 11;
+  for (int64_t r = 0; r < N; r++) {
+    t.cols[a].f[r] = vals[rng() % 5];
+    t.cols[b].b[r] = rng() % 3 == 0 ? MLPRT_BOOL_NA : (uint8_t)(rng() % 2);
+    t.cols[c].codes[r] = (int32_t)(rng() % 3) - 1;
+    t.cols[d].f[r] = vals[rng() % 5];
+    if (rng() % 4) {
+      t.cols[s].off[r] = -1;
+    } else {
+      const char *txt = rng() % 2 ? "x" : "y";
+      mlprt_text_set(&t.cols[s], r, txt, 1);
+    }
+  }
+  uint8_t *first = malloc(N); /* 1 where no earlier row equals this one */
+  int64_t want = 0;
+  for (int64_t r = 0; r < N; r++) {
+    first[r] = 1;
+    for (int64_t q = 0; q < r && first[r]; q++) first[r] = !rows_equal(&t, q, r);
+    want += !first[r];
+  }
+  /* the expected survivors: a copy filtered by the pairwise answer */
+  MlprtError e = {0};
+  MlprtTable copy;
+  mlprt_table_like(&copy, &t);
+  ck_assert_int_eq(mlprt_table_append(&copy, &t, &e), 0);
+  mlprt_table_filter(&copy, first);
+  ck_assert_int_eq(mlprt_drop_duplicates(&t, (MlprtCols){0}, NULL, &e), want);
+  ck_assert_int_eq(t.nrows, copy.nrows);
+  for (int64_t r = 0; r < t.nrows; r++) {
+    ck_assert_msg(memcmp(&t.cols[a].f[r], &copy.cols[a].f[r], 4) == 0, "row %lld column a", (long long)r);
+    ck_assert_int_eq(t.cols[b].b[r], copy.cols[b].b[r]);
+    ck_assert_int_eq(t.cols[c].codes[r], copy.cols[c].codes[r]);
+    ck_assert_msg(memcmp(&t.cols[d].f[r], &copy.cols[d].f[r], 4) == 0, "row %lld column d", (long long)r);
+    ck_assert_int_eq(t.cols[s].off[r] < 0, copy.cols[s].off[r] < 0);
+  }
+  free(first);
+  mlprt_table_free(&copy);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(fastpath_csv_fractions_match_parse_double) {
+  /* fractions of 0 to 9 digits (the four-digit step runs 0, 1 or 2 times,
+   * then the byte loop), signs, and a file of several segments (> 2 MB) */
+  enum { N = 120000, COLS = 3 };
+  char *text = malloc((size_t)N * 80 + 32), *w = text;
+  w += sprintf(w, "u,v,w\n");
+  rng_state = 5;
+  for (int r = 0; r < N; r++) {
+    for (int k = 0; k < COLS; k++) {
+      int frac = (int)(rng() % 10);
+      w += sprintf(w, "%s%u", rng() % 4 == 0 ? "-" : "", rng() % 100000);
+      if (frac) {
+        *w++ = '.';
+        for (int i = 0; i < frac; i++) *w++ = (char)('0' + rng() % 10);
+      }
+      *w++ = k + 1 < COLS ? ',' : '\n';
+    }
+  }
+  *w = 0;
+  char *path = dt_write(dt_dir, "fractions.csv", text, (size_t)(w - text));
+  MlprtLoadOpts o = {.nthreads = 2};
+  MlprtTable t;
+  MlprtError e = {0};
+  ck_assert_msg(mlprt_load(path, &o, &t, &e) == 0, "%s", dt_err(&e));
+  ck_assert_int_eq(t.nrows, N);
+  ck_assert_int_eq(t.ncols, COLS);
+  /* walk the text again and compare every cell */
+  const char *p = strchr(text, '\n') + 1;
+  int64_t wrong = 0;
+  for (int64_t r = 0; r < N; r++) {
+    for (int k = 0; k < COLS; k++) {
+      size_t len = strcspn(p, ",\n");
+      double v;
+      ck_assert(mlprt_parse_double(p, len, &v));
+      wrong += t.cols[k].f[r] != (float)v;
+      p += len + 1;
+    }
+  }
+  ck_assert_int_eq(wrong, 0);
+  mlprt_table_free(&t);
+  free(path);
+  free(text);
+}
+END_TEST
+
+Suite *fastpath_suite(void);
+Suite *fastpath_suite(void) {
+  Suite *s = suite_create("fastpath");
+  TCase *tc = tcase_create("fastpath");
+  tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
+  tcase_add_test(tc, fastpath_median_matches_radix_and_sort);
+  tcase_add_test(tc, fastpath_duplicates_match_pairwise);
+  tcase_add_test(tc, fastpath_csv_fractions_match_parse_double);
+  suite_add_tcase(s, tc);
+  return s;
+}
