@@ -259,7 +259,8 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
   const char *name = json_str(man, "pipeline");
   const cJSON *arts = cJSON_GetObjectItemCaseSensitive(man, "artifacts"), *art;
   int rc = 0;
-  if (!name || !*name || strchr(name, '/') || cJSON_GetArraySize(arts) == 0)
+  /* The name becomes a directory: nothing that could leave the registry. */
+  if (!name || !*name || name[0] == '.' || strchr(name, '/') || cJSON_GetArraySize(arts) == 0)
     rc = fail("'%s' names no pipeline or lists no artifacts", mpath);
   /* Every artifact as recorded, before anything is stored. */
   cJSON_ArrayForEach(art, arts) {
