@@ -267,18 +267,20 @@ static int64_t quantile_bracketed(const MlprtTable *t, const float *x, double q,
   double c = q * (double)(ns - 1), margin = 5 * sqrt((double)ns * q * (1 - q)) + 16;
   int64_t lo_i = (int64_t)floor(c - margin), hi_i = (int64_t)ceil(c + margin) + 1;
   uint32_t lo_key = lo_i <= 0 ? 0 : sample[lo_i], hi_key = hi_i >= ns ? UINT32_C(0xff800000) : sample[hi_i];
-  uint32_t *in = mlprt_scratch_alloc((size_t)n * sizeof *in);
+  uint32_t *in = mlprt_scratch_alloc((size_t)n * sizeof *in), width = hi_key - lo_key;
   const uint8_t *part = t->part;
-  int64_t m = 0, below = 0, nin = 0;
+  int64_t none = 0, below = 0, nin = 0;
   for (int64_t r = 0; r < n; r++) {
+    /* a row that does not count gets a key above every number's, which
+     * falls outside the bracket: no branch on the row */
     float v = x[r];
-    bool counts = v == v && (!part || part[r] == MLPRT_TRAIN);
-    uint32_t key = float_key(v);
-    m += counts;
-    below += counts && key < lo_key;
-    in[nin] = key; /* written always, kept when inside: no branch on the row */
-    nin += counts && key >= lo_key && key <= hi_key;
+    uint32_t key = v == v && (!part || part[r] == MLPRT_TRAIN) ? float_key(v) : UINT32_MAX;
+    none += key == UINT32_MAX;
+    below += key < lo_key;
+    in[nin] = key; /* written always, kept when inside */
+    nin += key - lo_key <= width;
   }
+  int64_t m = n - none;
   double pos = q * (double)(m - 1);
   int64_t k = (int64_t)floor(pos);
   bool two = !(pos == (double)k || k + 1 >= m);
