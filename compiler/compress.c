@@ -6,11 +6,11 @@
  *
  * The predictors are measured as shipped: real executables reading CSV
  * text, so the latency is what a caller of the program sees per row. Each
- * is timed on a file of at least MIN_TIMED_ROWS rows (the test rows,
- * repeated) and on its header alone; the difference of the medians divided
- * by the rows is the cost of one row without the program's start-up (the
- * weight self-check among it), which would otherwise dominate small test
- * sets. */
+ * is timed on the test rows, repeated up to MIN_TIMED_ROWS rows unless one
+ * run would then pass MAX_RUN_SECONDS, and on its header alone; the
+ * difference of the medians divided by the rows is the cost of one row
+ * without the program's start-up (the weight self-check among it), which
+ * would otherwise dominate small test sets. */
 #include "compress.h"
 
 #include <errno.h>
@@ -34,9 +34,11 @@
 extern char **environ;
 
 enum {
-  MIN_TIMED_ROWS = 10000, /* rows per timed run: start-up is then a small share */
+  MIN_TIMED_ROWS = 10000, /* rows per timed run: start-up jitter is then a small share */
   TIMED_RUNS = 5          /* timed runs of each predictor; the median is reported */
 };
+/* Large models: no more repeats than keep one timed run this short. */
+static const double MAX_RUN_SECONDS = 0.25;
 
 static int failf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int failf(char *err, size_t n, const char *fmt, ...) {
@@ -128,8 +130,8 @@ typedef struct {
   const char **truth; /* [rows] the target's text in each test row */
   int64_t rows;
   const char *input;  /* the test rows without the target column (CSV, header first) */
-  const char *timed;  /* the same rows repeated to at least MIN_TIMED_ROWS */
   const char *header; /* the header alone */
+  const char *timed;  /* the test rows repeated (write_timed) */
   int64_t timed_rows;
 } TestRows;
 
@@ -145,7 +147,8 @@ static void put_record(FILE *f, const char *s, const Span *sp, int nf, int skip)
   fputc('\n', f);
 }
 
-/* Split test_rows.csv into the true targets and the three input files. */
+/* Split test_rows.csv into the true targets, the input rows and the
+ * header. */
 static int load_test_rows(MlpArena *a, const MlpRunDir *rd, const char *tmp, TestRows *t, char *err,
                           size_t n) {
   const char *path = mlp_rundir_path(a, rd, "test_rows.csv");
@@ -169,39 +172,45 @@ static int load_test_rows(MlpArena *a, const MlpRunDir *rd, const char *tmp, Tes
   t->header = mlp_arena_printf(a, "%s/header.csv", tmp);
   t->input = mlp_arena_printf(a, "%s/input.csv", tmp);
   t->timed = mlp_arena_printf(a, "%s/timed.csv", tmp);
-  FILE *fh = fopen(t->header, "w"), *fi = fopen(t->input, "w"), *ft = fopen(t->timed, "w");
-  int rc = fh && fi && ft ? 0 : failf(err, n, "cannot write in %s: %s", tmp, strerror(errno));
+  FILE *fh = fopen(t->header, "w"), *fi = fopen(t->input, "w");
+  int rc = fh && fi ? 0 : failf(err, n, "cannot write in %s: %s", tmp, strerror(errno));
   MlpVec truth = {0};
-  for (int pass = 0; rc == 0 && (pass == 0 || t->timed_rows < MIN_TIMED_ROWS); pass++) {
-    if (pass == 0) {
-      put_record(fh, s, sp, ncols, target);
-      put_record(fi, s, sp, ncols, target);
-      put_record(ft, s, sp, ncols, target);
-    }
-    int64_t before = t->timed_rows;
-    for (pos = body;;) {
-      int nf = scan_record(s, len, &pos, sp, ncols);
-      if (nf < 0) break;
-      if (nf == 1 && sp[0].end == sp[0].start) continue; /* a blank line */
-      if (nf != ncols) {
-        rc = failf(err, n, "%s: a row has %d fields, the header %d", path, nf, ncols);
-        break;
-      }
-      if (pass == 0) {
-        mlp_vec_push(a, &truth, field_text(a, s, sp[target]));
-        put_record(fi, s, sp, ncols, target);
-      }
-      put_record(ft, s, sp, ncols, target);
-      t->timed_rows++;
-    }
-    if (rc == 0 && t->timed_rows == before) rc = failf(err, n, "%s holds no rows", path);
+  if (rc == 0) {
+    put_record(fh, s, sp, ncols, target);
+    put_record(fi, s, sp, ncols, target);
   }
+  for (pos = body; rc == 0;) {
+    int nf = scan_record(s, len, &pos, sp, ncols);
+    if (nf < 0) break;
+    if (nf == 1 && sp[0].end == sp[0].start) continue; /* a blank line */
+    if (nf != ncols) {
+      rc = failf(err, n, "%s: a row has %d fields, the header %d", path, nf, ncols);
+      break;
+    }
+    mlp_vec_push(a, &truth, field_text(a, s, sp[target]));
+    put_record(fi, s, sp, ncols, target);
+  }
+  if (rc == 0 && truth.len == 0) rc = failf(err, n, "%s holds no rows", path);
   if (fh && fclose(fh) != 0 && rc == 0) rc = failf(err, n, "cannot write %s", t->header);
   if (fi && fclose(fi) != 0 && rc == 0) rc = failf(err, n, "cannot write %s", t->input);
-  if (ft && fclose(ft) != 0 && rc == 0) rc = failf(err, n, "cannot write %s", t->timed);
   t->truth = (const char **)truth.items;
   t->rows = truth.len;
   return rc;
+}
+
+/* The timed input: the header, then the input rows copies times. */
+static int write_timed(MlpArena *a, TestRows *t, int64_t copies, char *err, size_t n) {
+  MlpSource *in = mlp_source_read(a, t->input);
+  FILE *f = in ? fopen(t->timed, "w") : NULL;
+  if (!f) return failf(err, n, "cannot copy %s to %s: %s", t->input, t->timed, strerror(errno));
+  int l0 = 0;
+  mlp_source_line(in, 1, &l0);
+  size_t head = (size_t)l0 + 1;
+  fwrite(in->text, 1, head, f);
+  for (int64_t c = 0; c < copies; c++) fwrite(in->text + head, 1, (size_t)in->len - head, f);
+  if (fclose(f) != 0) return failf(err, n, "cannot write %s", t->timed);
+  t->timed_rows = copies * t->rows;
+  return 0;
 }
 
 /* ---- running a predictor ------------------------------------------------ */
@@ -337,6 +346,7 @@ static int measure(MlpArena *a, const MlpExportOpts *o, const MlpRunDir *rd, con
   TestRows t = {0};
   if (load_test_rows(a, rd, tmp, &t, err, n) != 0) return -1;
   Pred p[2];
+  double secs[2], start_up;
   for (int k = 0; k < 2; k++) {
     const char *tag = k ? "compressed" : "float";
     p[k] = (Pred){mlp_arena_printf(a, "%s/%s", tmp, tag), mlp_arena_printf(a, "%s/%s.out", tmp, tag),
@@ -350,13 +360,20 @@ static int measure(MlpArena *a, const MlpExportOpts *o, const MlpRunDir *rd, con
     }
     long bytes = 0;
     if (mlp_export_build(&b, &bytes, err, n) != 0) return -1;
-    double secs;
-    if (run_predictor(a, p[k].exe, t.input, p[k].out, p[k].errpath, &secs, err, n) != 0) return -1;
+    if (run_predictor(a, p[k].exe, t.input, p[k].out, p[k].errpath, &secs[k], err, n) != 0) return -1;
     if (score(a, p[k].out, &t, r->regression, k ? &r->after : &r->before, err, n) != 0) return -1;
     *(k ? &r->binary_after : &r->binary_before) = file_bytes(p[k].exe);
     if (weights_bytes(a, rd, b.quantize, b.prune, k ? &r->weights_after : &r->weights_before, err, n) != 0)
       return -1;
   }
+  /* Enough copies of the rows for MIN_TIMED_ROWS, unless a run of the
+   * float predictor would then take longer than MAX_RUN_SECONDS. */
+  if (run_predictor(a, p[0].exe, t.header, p[0].out, p[0].errpath, &start_up, err, n) != 0) return -1;
+  double per_copy = fmax(secs[0] - start_up, 1e-6);
+  int64_t copies = (MIN_TIMED_ROWS + t.rows - 1) / t.rows;
+  int64_t most = (int64_t)(MAX_RUN_SECONDS / per_copy);
+  if (copies > most) copies = most > 1 ? most : 1;
+  if (write_timed(a, &t, copies, err, n) != 0) return -1;
   /* Interleaved, so that load on the machine falls on both alike. */
   double full[2][TIMED_RUNS], empty[2][TIMED_RUNS];
   for (int run = 0; run < TIMED_RUNS; run++)
