@@ -4,6 +4,7 @@
 #include "export.h"
 
 #include <ctype.h>
+#include <llvm-c/TargetMachine.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,13 +72,24 @@ static int write_header(const char *path, const char *pre, const MlpRunDir *rd, 
           "extern const int64_t %s_n_classes;\n"
           "extern const char *const %s_classes[]; /* %s_n_classes names, then NULL */\n\n"
           "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
-          pre, rd->name, rd->version, base, base, pre, pre, pre, pre, pre, guard, guard, pre, pre, pre, pre, pre,
-          pre, pre, pre);
+          pre, rd->name, rd->version, base, base, pre, pre, pre, pre, pre, guard, guard, pre, pre, pre, pre,
+          pre, pre, pre, pre);
   if (fclose(f) != 0) {
     snprintf(err, n, "cannot write '%s'", path);
     return -1;
   }
   return 0;
+}
+
+/* Whether triple names this machine's target, whose cc can link for it. */
+static bool host_target(const char *triple) {
+  char *want = LLVMNormalizeTargetTriple(triple), *host = LLVMGetDefaultTargetTriple();
+  char *norm = LLVMNormalizeTargetTriple(host);
+  bool same = strcmp(want, norm) == 0;
+  LLVMDisposeMessage(want);
+  LLVMDisposeMessage(host);
+  LLVMDisposeMessage(norm);
+  return same;
 }
 
 /* Generate, optimise and write the predictor of a loaded run. */
@@ -90,6 +102,11 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   const char *cpu = o->cpu;
   if (!cpu && !o->triple) cpu = mlp_spec_str(mlp_spec_setting(mlp_spec_block(rd->spec, "deploy"), "cpu"));
   if (!cpu && !o->triple) cpu = "x86-64-v2";
+  if (o->triple && !o->emit_obj && !o->emit_llvm && !host_target(o->triple)) {
+    snprintf(err, n, "a predictor for %s cannot be linked here: write its object with --emit-obj and link it "
+             "with that target's toolchain and runtime", o->triple);
+    return -1;
+  }
   MlprtPredPlan plan;
   if (mlp_rundir_plan(a, rd, &plan, err, n) != 0) return -1;
   unsigned major, minor, patch;

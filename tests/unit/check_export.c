@@ -655,6 +655,32 @@ START_TEST(export_emit_llvm_and_size) {
 }
 END_TEST
 
+/* --target: an AArch64 object from this machine; linking one here is
+ * refused with the way out. */
+START_TEST(export_cross_target_object) {
+  char *run = path_of(tmp, "iris.run"), *base = path_of(tmp, "iris_arm");
+  const char *argv[] = {test_mlpc(), "export", run,  "--target", "aarch64-linux-gnu",
+                        "--emit-obj", "-o",     base, NULL};
+  run_ok(argv);
+  char *obj = path_of(tmp, "iris_arm.o");
+  size_t len;
+  unsigned char *elf = (unsigned char *)test_read_file(obj, &len);
+  ck_assert_ptr_nonnull(elf);
+  ck_assert_int_gt(len, 20);
+  ck_assert_int_eq(memcmp(elf, "\177ELF", 4), 0);
+  ck_assert_int_eq(elf[18] | elf[19] << 8, 183); /* EM_AARCH64 */
+  const char *link[] = {test_mlpc(), "export", run, "--target", "aarch64-linux-gnu", "-o", base, NULL};
+  TestRun r = test_run(link, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_msg(strstr(r.err, "--emit-obj") != NULL, "%s", r.err);
+  test_run_free(&r);
+  free(elf);
+  free(obj);
+  free(base);
+  free(run);
+}
+END_TEST
+
 Suite *export_suite(void);
 Suite *export_suite(void) {
   Suite *s = suite_create("export");
@@ -669,6 +695,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_rundir_loads_without_data);
   tcase_add_test(tc, export_object_links_and_agrees);
   tcase_add_test(tc, export_emit_llvm_and_size);
+  tcase_add_test(tc, export_cross_target_object);
   suite_add_tcase(s, tc);
   return s;
 }
