@@ -31,6 +31,7 @@ typedef struct {
   size_t *off;    /* [nf] each field's offset in rec */
   int nf, cap_f;
   int64_t line;   /* physical lines read */
+  int64_t start;  /* the physical line the last record started on */
   bool first;     /* no record read yet: a BOM may lead */
 } Reader;
 
@@ -80,6 +81,7 @@ static int csv_record(Reader *r) {
     c = next_char(r);
   }
   if (c == EOF) return 0;
+  r->start = r->line + 1;
   bool quoted = false, was_quoted = false;
   for (;; c = next_char(r)) {
     if (quoted) {
@@ -167,8 +169,8 @@ static char *json_string(char *s, char **out) {
     else if (u < 0x10000)
       *w++ = (char)(0xE0 | u >> 12), *w++ = (char)(0x80 | (u >> 6 & 63)), *w++ = (char)(0x80 | (u & 63));
     else
-      *w++ = (char)(0xF0 | u >> 18), *w++ = (char)(0x80 | (u >> 12 & 63)), *w++ = (char)(0x80 | (u >> 6 & 63)),
-      *w++ = (char)(0x80 | (u & 63));
+      *w++ = (char)(0xF0 | u >> 18), *w++ = (char)(0x80 | (u >> 12 & 63)),
+      *w++ = (char)(0x80 | (u >> 6 & 63)), *w++ = (char)(0x80 | (u & 63));
   }
   *w = 0;
   return s;
@@ -402,7 +404,8 @@ static int parse_args(int argc, char **argv, const MlprtPredictor *p, Opts *o) {
     }
   }
   if (!o->format_given && o->input)
-    o->jsonl_in = ends_with(o->input, ".jsonl") || ends_with(o->input, ".ndjson") || ends_with(o->input, ".json");
+    o->jsonl_in =
+        ends_with(o->input, ".jsonl") || ends_with(o->input, ".ndjson") || ends_with(o->input, ".json");
   if (!o->output_given) o->jsonl_out = o->jsonl_in;
   return 0;
 }
@@ -487,7 +490,8 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   int rc = parse_args(argc, argv, p, &o);
   if (rc) return rc > 0 ? 0 : 2;
   if (!weights_intact(p)) {
-    fprintf(stderr, "%s: the compiled-in weights do not match their recorded hash (tampered binary?)\n", argv[0]);
+    fprintf(stderr, "%s: the compiled-in weights do not match their recorded hash (tampered binary?)\n",
+            argv[0]);
     return 2;
   }
   const MlprtPredPlan *pl = p->plan;
@@ -499,7 +503,8 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   }
   char err[512];
   MlprtPredMonitor *mon = NULL;
-  if ((o.log || o.drift) && !(mon = mlprt_pred_monitor_open(p, o.log, o.drift, o.drift_file, err, sizeof err))) {
+  if ((o.log || o.drift) &&
+      !(mon = mlprt_pred_monitor_open(p, o.log, o.drift, o.drift_file, err, sizeof err))) {
     fprintf(stderr, "%s: %s\n", argv[0], err);
     if (rd.f != stdin) fclose(rd.f);
     return 2;
@@ -540,7 +545,8 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
         snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s'%s'", *extra ? ", " : "",
                  field(&rd, j));
     }
-    if (rc == 0 && *extra) fprintf(stderr, "%s: ignoring input columns the model does not read: %s\n", argv[0], extra);
+    if (rc == 0 && *extra)
+      fprintf(stderr, "%s: ignoring input columns the model does not read: %s\n", argv[0], extra);
   } else if (!o.jsonl_in) {
     ncols = (int)pl->ninputs;
     col_input = mlprt_xmalloc((size_t)(ncols ? ncols : 1) * sizeof *col_input);
@@ -563,7 +569,8 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
       int got = csv_record(&rd);
       if (got == 0) break;
       if (got < 0) {
-        snprintf(msg, sizeof msg, "an unterminated quote from line %lld to the end of the input", (long long)rd.line);
+        snprintf(msg, sizeof msg, "an unterminated quote from line %lld to the end of the input",
+                 (long long)rd.start);
         error = msg;
       } else if (rd.nf != ncols && !(ncols == 0 && rd.nf == 1)) {
         snprintf(msg, sizeof msg, "the row has %d fields but the header %d", rd.nf, ncols);

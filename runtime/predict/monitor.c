@@ -165,7 +165,8 @@ static cJSON *check(MlprtPredMonitor *m, const int64_t *c, int64_t rows, int64_t
     if (psi > p->drift_threshold) {
       cJSON_AddItemToArray(drifted, cJSON_CreateString(name));
       size_t k = strlen(warn);
-      if (k < sizeof warn - 64) snprintf(warn + k, sizeof warn - k, "%s%s (PSI %.3f)", k ? ", " : "", name, psi);
+      if (k < sizeof warn - 64)
+        snprintf(warn + k, sizeof warn - k, "%s%s (PSI %.3f)", k ? ", " : "", name, psi);
     }
   }
   double psi = mlprt_psi(c + p->n_in * m->width, rows, p->pred_ref, m->npred);

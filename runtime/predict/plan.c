@@ -96,7 +96,8 @@ static char *line_text(const char *s) {
 /* The column a fitted step names, which must exist and not be the target. */
 static int fit_col(Builder *b, const MlprtFit *f, const MlprtColFit *cf) {
   int c = find_col(b, cf->column);
-  if (c < 0) return fail(b, "%s: no column '%s' at this point of the chain", mlprt_step_name(f->kind), cf->column);
+  if (c < 0)
+    return fail(b, "%s: no column '%s' at this point of the chain", mlprt_step_name(f->kind), cf->column);
   if (b->cols[c].slot < 0)
     return fail(b, "%s: the step changes the target column '%s', which a predictor does not read",
                 mlprt_step_name(f->kind), cf->column);
@@ -227,7 +228,8 @@ static int apply_fit(Builder *b, const MlprtFit *f) {
   case MLPRT_STEP_SCALE: return numeric_step(b, f);
   case MLPRT_STEP_ENCODE: return encode(b, f);
   default:
-    return fail(b, "the cleaning step %s cannot be served row by row by a predictor", mlprt_step_name(f->kind));
+    return fail(b, "the cleaning step %s cannot be served row by row by a predictor",
+                mlprt_step_name(f->kind));
   }
 }
 

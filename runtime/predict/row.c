@@ -90,7 +90,8 @@ static bool has_fallback(const MlprtPredictor *p) {
 static bool apply_policy(const MlprtPredictor *p, int64_t policy, Verdict *v, const char *why) {
   if (policy == MLPRT_FAILSAFE_IMPUTE) return true;
   if (policy == MLPRT_FAILSAFE_FALLBACK && has_fallback(p)) note(v, MLPRT_ROW_FALLBACK, "%s", why);
-  else if (policy == MLPRT_FAILSAFE_FALLBACK) note(v, MLPRT_ROW_REJECT, "%s (and no fallback is declared)", why);
+  else if (policy == MLPRT_FAILSAFE_FALLBACK)
+    note(v, MLPRT_ROW_REJECT, "%s (and no fallback is declared)", why);
   else note(v, MLPRT_ROW_REJECT, "%s", why);
   return false;
 }
@@ -150,7 +151,8 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
     }
     bad = mlprt_utf8_valid_prefix(f, len) != len;
     if (!bad) {
-      if (type == MLPRT_COL_CATEGORY && in->levels && in->nlevels > 0 && level_index(in->levels, f, len) < 0) {
+      if (type == MLPRT_COL_CATEGORY && in->levels && in->nlevels > 0 &&
+          level_index(in->levels, f, len) < 0) {
         snprintf(why, sizeof why, "column '%s': '%.40s' is a level training never saw", in->name, f);
         apply_policy(p, p->on_unknown_category, v, why); /* imputed: stays missing */
         return;
@@ -178,8 +180,8 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
       double lo = in->lo, hi = in->hi, m = p->range_margin * (hi - lo), x = r->num[i];
       if ((type == MLPRT_COL_FLOAT || type == MLPRT_COL_INT) && isfinite(lo) && isfinite(hi) &&
           (x < lo - m || x > hi + m)) {
-        snprintf(why, sizeof why, "column '%s': %.40s is outside the training range [%.9g, %.9g]", in->name, f,
-                 lo, hi);
+        snprintf(why, sizeof why, "column '%s': %.40s is outside the training range [%.9g, %.9g]", in->name,
+                 f, lo, hi);
         if (p->on_out_of_range == MLPRT_FAILSAFE_CLIP) r->num[i] = (float)(x < lo ? lo : hi);
         else if (apply_policy(p, p->on_out_of_range, v, why)) r->num[i] = NAN;
       }

@@ -35,7 +35,8 @@ static uint32_t lcg(uint32_t *s) {
 /* The CSV text of ROWS rows; the last rows bring levels training never saw. */
 static char *fixture(char lines[ROWS + 1][160]) {
   uint32_t s = 12345;
-  static const char *const colours[] = {"red", "green", "blue"}, *const sizes[] = {"small", "medium", "large"};
+  static const char *const colours[] = {"red", "green", "blue"}, *const sizes[] = {"small", "medium",
+                                                                                   "large"};
   size_t cap = (ROWS + 1) * 160, len = 0;
   char *text = malloc(cap);
   snprintf(lines[0], 160, "t,a,b,c,d,e,f,g,h,y");
@@ -133,15 +134,16 @@ START_TEST(plan_matches_fit_apply) {
   MlprtTable t;
   dt_load_ok(path, NULL, &t);
   char *schema_text = malloc(4096), *w = schema_text;
-  for (int i = 0; i < t.ncols; i++) w += sprintf(w, "%s\t%s\n", t.cols[i].name, mlprt_col_type_name(t.cols[i].type));
+  for (int i = 0; i < t.ncols; i++)
+    w += sprintf(w, "%s\t%s\n", t.cols[i].name, mlprt_col_type_name(t.cols[i].type));
   MlprtError e = {0};
   MlprtSplitParams sp = {.train = 0.7, .valid = 0.1, .test = 0.2, .seed = 3};
   ck_assert(mlprt_split(&t, &sp, &e) == 0);
   for (int64_t r = 90; r < t.nrows; r++) t.part[r] = MLPRT_TEST; /* the probe rows never train */
   MlprtFit fits[12];
   int n = 0;
-  const char *ab[] = {"a", "b"}, *cd[] = {"c", "d"}, *a1[] = {"a"}, *b1[] = {"b"}, *e1[] = {"e"}, *f1[] = {"f"},
-             *c1[] = {"c"}, *g1[] = {"g"};
+  const char *ab[] = {"a", "b"}, *cd[] = {"c", "d"}, *a1[] = {"a"}, *b1[] = {"b"}, *e1[] = {"e"},
+             *f1[] = {"f"}, *c1[] = {"c"}, *g1[] = {"g"};
   MlprtImputeParams med = {.cols = {ab, 2}, .strategy = MLPRT_IMPUTE_MEDIAN, .indicator = true};
   MlprtImputeParams mode = {.cols = {cd, 2}, .strategy = MLPRT_IMPUTE_MODE};
   MlprtOutlierParams clip = {.cols = {a1, 1}, .method = MLPRT_OUTLIER_ZSCORE, .threshold = 2};
@@ -336,15 +338,33 @@ static void sha_hex(const void *data, size_t n, char hex[65]) {
 
 static MlprtPredictor tiny(void) {
   sha_hex(tiny_weights, sizeof tiny_weights, tiny_sha);
-  MlprtPredictor p = {.name = "tiny", .version = "1.2.3", .spec_sha256 = "aa", .data_sha256 = "bb",
-                      .weights_sha256 = tiny_sha, .card = "# tiny\nA card.\n", .compiler = "mlpc test",
-                      .task = MLPRT_TASK_MULTICLASS, .n_in = 4, .n_out = 2, .classes = "no\nyes\n",
-                      .forward = tiny_forward, .batch = 4, .scratch_bytes = 64, .weights = tiny_weights,
-                      .weights_bytes = sizeof tiny_weights, .plan = &tiny_plan,
-                      .on_missing_column = MLPRT_FAILSAFE_REJECT, .on_unknown_category = MLPRT_FAILSAFE_REJECT,
-                      .on_out_of_range = MLPRT_FAILSAFE_REJECT, .on_nan = MLPRT_FAILSAFE_REJECT,
-                      .range_margin = 0.1, .fallback_value = NAN, .fallback_label = "no",
-                      .drift_threshold = 0.2, .drift_window = 4, .drift_bins = 2};
+  MlprtPredictor p = {.name = "tiny",
+                      .version = "1.2.3",
+                      .spec_sha256 = "aa",
+                      .data_sha256 = "bb",
+                      .weights_sha256 = tiny_sha,
+                      .card = "# tiny\nA card.\n",
+                      .compiler = "mlpc test",
+                      .task = MLPRT_TASK_MULTICLASS,
+                      .n_in = 4,
+                      .n_out = 2,
+                      .classes = "no\nyes\n",
+                      .forward = tiny_forward,
+                      .batch = 4,
+                      .scratch_bytes = 64,
+                      .weights = tiny_weights,
+                      .weights_bytes = sizeof tiny_weights,
+                      .plan = &tiny_plan,
+                      .on_missing_column = MLPRT_FAILSAFE_REJECT,
+                      .on_unknown_category = MLPRT_FAILSAFE_REJECT,
+                      .on_out_of_range = MLPRT_FAILSAFE_REJECT,
+                      .on_nan = MLPRT_FAILSAFE_REJECT,
+                      .range_margin = 0.1,
+                      .fallback_value = NAN,
+                      .fallback_label = "no",
+                      .drift_threshold = 0.2,
+                      .drift_window = 4,
+                      .drift_bins = 2};
   return p;
 }
 
@@ -408,6 +428,28 @@ START_TEST(csv_input_rfc4180) {
 }
 END_TEST
 
+/* A field longer than the reader's first buffer, and a quote never closed. */
+START_TEST(csv_malformed_rows) {
+  MlprtPredictor p = tiny();
+  size_t n = 20000;
+  char *in = malloc(n + 64);
+  strcpy(in, "x,colour,flag\n1,");
+  size_t k = strlen(in);
+  memset(in + k, 'q', n);
+  strcpy(in + k + n, ",true\n2,\"red,false\n\n\n");
+  char *out, *err;
+  ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 1);
+  ck_assert_str_eq(
+      out, "label,p_no,p_yes,error\n"
+           ",,,column 'colour': 'qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq' is a level training never saw\n"
+           ",,,an unterminated quote from line 3 to the end of the input\n");
+  ck_assert_str_eq(err, "2 of 2 rows rejected\n");
+  free(out);
+  free(err);
+  free(in);
+}
+END_TEST
+
 START_TEST(jsonl_input) {
   MlprtPredictor p = tiny();
   char *path = dt_write(dt_dir, "rows.jsonl",
@@ -420,10 +462,11 @@ START_TEST(jsonl_input) {
   const char *args[] = {path, NULL};
   char *out, *err;
   ck_assert_int_eq(run_main(&p, NULL, args, &out, &err), 1);
-  ck_assert_str_eq(out, "{\"error\":\"a value of the JSON object is an object or an array, not a column value\"}\n"
-                        "{\"label\":\"no\",\"probabilities\":{\"no\":0.600000024,\"yes\":0.400000006}}\n"
-                        "{\"error\":\"column 'x' has no value\"}\n"
-                        "{\"error\":\"the line is not a JSON object\"}\n");
+  ck_assert_str_eq(out,
+                   "{\"error\":\"a value of the JSON object is an object or an array, not a column value\"}\n"
+                   "{\"label\":\"no\",\"probabilities\":{\"no\":0.600000024,\"yes\":0.400000006}}\n"
+                   "{\"error\":\"column 'x' has no value\"}\n"
+                   "{\"error\":\"the line is not a JSON object\"}\n");
   ck_assert_ptr_nonnull(strstr(err, "3 of 4 rows rejected"));
   free(out);
   free(err);
@@ -477,7 +520,8 @@ START_TEST(failsafes_each_policy) {
   p.on_unknown_category = MLPRT_FAILSAFE_FALLBACK;
   p.fallback_label = NULL; /* none declared: the row is rejected after all */
   ck_assert_int_eq(one(&p, "3", "green", "true", o, why), -1);
-  ck_assert_str_eq(why, "column 'colour': 'green' is a level training never saw (and no fallback is declared)");
+  ck_assert_str_eq(why,
+                   "column 'colour': 'green' is a level training never saw (and no fallback is declared)");
   p.fallback_label = "yes";
   ck_assert_int_eq(one(&p, "3", "green", "true", o, why), 1);
   /* out of range: [0, 10] with a margin of 10% of the width */
@@ -535,7 +579,8 @@ START_TEST(regression_answers_and_fallback) {
   free(err);
   const char *args[] = {"--output", "jsonl", NULL};
   ck_assert_int_eq(run_main(&p, "x,colour,flag\n5,red,false\nabc,red,false\n", args, &out, &err), 0);
-  ck_assert_str_eq(out, "{\"value\":11}\n{\"value\":-1,\"fallback\":\"column 'x': 'abc' is not a number\"}\n");
+  ck_assert_str_eq(out,
+                   "{\"value\":11}\n{\"value\":-1,\"fallback\":\"column 'x': 'abc' is not a number\"}\n");
   free(out);
   free(err);
 }
@@ -610,8 +655,8 @@ START_TEST(version_card_help) {
   const char *v[] = {"--version", NULL}, *c[] = {"--card", NULL}, *h[] = {"--help", NULL};
   ck_assert_int_eq(run_main(&p, "", v, &out, &err), 0);
   char want[256];
-  snprintf(want, sizeof want, "tiny 1.2.3\nspec sha256 aa\ndata sha256 bb\nweights sha256 %s\ncompiler mlpc test\n",
-           tiny_sha);
+  snprintf(want, sizeof want,
+           "tiny 1.2.3\nspec sha256 aa\ndata sha256 bb\nweights sha256 %s\ncompiler mlpc test\n", tiny_sha);
   ck_assert_str_eq(out, want);
   free(out);
   free(err);
@@ -634,7 +679,8 @@ START_TEST(tampered_weights_refused) {
   p.weights = w;
   char *out, *err;
   ck_assert_int_eq(run_main(&p, "x,colour,flag\n1,red,true\n", NULL, &out, &err), 2);
-  ck_assert_ptr_nonnull(strstr(err, "the compiled-in weights do not match their recorded hash (tampered binary?)"));
+  ck_assert_ptr_nonnull(
+      strstr(err, "the compiled-in weights do not match their recorded hash (tampered binary?)"));
   ck_assert_str_eq(out, "");
   free(out);
   free(err);
@@ -645,7 +691,8 @@ START_TEST(psi_by_hand) {
   int64_t cnt[3] = {5, 0, 15};
   double ref[3] = {0.5, 0.25, 0.25};
   /* a = 0.25, 1e-4 (floored), 0.75 */
-  double want = (0.25 - 0.5) * log(0.25 / 0.5) + (1e-4 - 0.25) * log(1e-4 / 0.25) + (0.75 - 0.25) * log(0.75 / 0.25);
+  double want =
+      (0.25 - 0.5) * log(0.25 / 0.5) + (1e-4 - 0.25) * log(1e-4 / 0.25) + (0.75 - 0.25) * log(0.75 / 0.25);
   ck_assert_double_eq_tol(mlprt_psi(cnt, 20, ref, 3), want, 1e-12);
   double edges[2] = {1, 2};
   ck_assert_int_eq(mlprt_bin_of(0.5, edges, 3), 0);
@@ -663,7 +710,9 @@ START_TEST(drift_and_log) {
   p.drift_edges = edges, p.drift_ref = ref, p.pred_ref = pref;
   /* 8 rows: x all high (drifted), flag half true (drifted), colours as trained */
   char in[512] = "x,colour,flag\n";
-  for (int r = 0; r < 8; r++) snprintf(in + strlen(in), sizeof in - strlen(in), "9,%s,%s\n", r % 2 ? "red" : "blue", r % 2 ? "true" : "false");
+  for (int r = 0; r < 8; r++)
+    snprintf(in + strlen(in), sizeof in - strlen(in), "9,%s,%s\n", r % 2 ? "red" : "blue",
+             r % 2 ? "true" : "false");
   char rep[512], logp[512];
   snprintf(rep, sizeof rep, "%s/drift.json", dt_dir);
   snprintf(logp, sizeof logp, "%s/pred.log", dt_dir);
@@ -721,6 +770,7 @@ Suite *predict_suite(void) {
   TCase *io = tcase_create("io");
   tcase_add_checked_fixture(io, dt_setup, dt_teardown);
   tcase_add_test(io, csv_input_rfc4180);
+  tcase_add_test(io, csv_malformed_rows);
   tcase_add_test(io, jsonl_input);
   tcase_add_test(io, failsafes_each_policy);
   tcase_add_test(io, regression_answers_and_fallback);
