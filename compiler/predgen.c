@@ -189,6 +189,12 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
   LLVMTypeRef ps[] = {c->ptr, c->ptr, c->i64, c->ptr};
   c->fn = LLVMAddFunction(c->mod, "mlp_predict_forward", LLVMFunctionType(c->voidt, ps, 4, 0));
   LLVMSetLinkage(c->fn, LLVMInternalLinkage);
+  /* x, out and scratch are distinct buffers (the runtime's): without
+   * noalias every loop would first test whether a store hits the weights. */
+  unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
+  static const unsigned pointers[] = {1, 2, 4}; /* attribute indices: parameter + 1 */
+  for (int i = 0; i < 3; i++)
+    LLVMAddAttributeAtIndex(c->fn, pointers[i], LLVMCreateEnumAttribute(c->ctx, noalias, 0));
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
   LLVMValueRef cur = LLVMGetParam(c->fn, 0), out = LLVMGetParam(c->fn, 1);
   LLVMValueRef n = LLVMGetParam(c->fn, 2), scratch = LLVMGetParam(c->fn, 3);
