@@ -456,6 +456,9 @@ static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredM
       fprintf(stderr, "row %lld: %s%s\n", (long long)(b->first_row + i),
               st == MLPRT_ROW_FALLBACK ? "fallback: " : "", why);
   }
+  /* progress, when asked: a line per 100000 rows */
+  if (verbose && (cnt->rows + b->n) / 100000 > cnt->rows / 100000)
+    fprintf(stderr, "%lld rows\n", (long long)(cnt->rows + b->n) / 100000 * 100000);
   cnt->rows += b->n;
   b->first_row += b->n;
   b->n = b->nacc = 0;
