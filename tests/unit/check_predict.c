@@ -39,7 +39,7 @@ static char *fixture(char lines[ROWS + 1][160]) {
                                                                                    "large"};
   size_t cap = (ROWS + 1) * 160, len = 0;
   char *text = malloc(cap);
-  snprintf(lines[0], 160, "t,a,b,c,d,e,f,g,h,y");
+  snprintf(lines[0], 160, "t,a,b,c,d,e,f,g,h,w,y");
   for (int r = 1; r <= ROWS; r++) {
     char a[32], b[16], c[16], d[8], g[16];
     double av = (lcg(&s) % 10000) / 100.0;
@@ -54,7 +54,10 @@ static char *fixture(char lines[ROWS + 1][160]) {
     snprintf(d, sizeof d, "%s", r % 11 == 0 ? "" : lcg(&s) % 2 ? "true" : "false");
     snprintf(g, sizeof g, "%s", r > 92 && r % 3 == 0 ? "huge" : sizes[lcg(&s) % 3]);
     double e = (lcg(&s) % 1000) / 7.0, f = (lcg(&s) % 650) / 100.0 - 1.5;
-    snprintf(lines[r], 160, "%d,%s,%s,%s,%s,%.4f,%.2f,%s,%u,%s", r, a, b, c, d, e, f, g, lcg(&s) % 10,
+    char w[24] = ""; /* dates: a few days, some missing, one training never saw */
+    if (r > 95) snprintf(w, sizeof w, "2025-03-01");
+    else if (r % 29) snprintf(w, sizeof w, "2024-01-0%u", 1 + lcg(&s) % 4);
+    snprintf(lines[r], 160, "%d,%s,%s,%s,%s,%.4f,%.2f,%s,%u,%s,%s", r, a, b, c, d, e, f, g, lcg(&s) % 10, w,
              lcg(&s) % 2 ? "yes" : "no");
   }
   for (int r = 0; r <= ROWS; r++) len += (size_t)snprintf(text + len, cap - len, "%s\n", lines[r]);
@@ -176,7 +179,7 @@ START_TEST(plan_matches_fit_apply) {
   MlprtPredPlan pl;
   char err[256];
   ck_assert_msg(mlprt_pred_plan_build(&src, &pl, err, sizeof err) == 0, "%s", err);
-  ck_assert_int_eq(pl.ninputs, 9); /* every column but the target */
+  ck_assert_int_eq(pl.ninputs, 10); /* every column but the target */
   check_rows(&pl, lines, NULL, rows, want, nf);
   mlprt_pred_plan_free(&pl);
   for (int i = 0; i < n; i++) mlprt_fit_free(&fits[i]);
@@ -199,13 +202,14 @@ START_TEST(plan_matches_training_prep) {
       {"drop_duplicates", NULL, NULL, 0, 0},
       {"impute", "a\nb\n", "median", 0, 1},
       {"impute", "categorical", "mode", 0, 0},
+      {"impute", "w\n", "mode", 0, 0},
       {"clip_outliers", "a\n", "zscore", 2, 0},
       {"standardize", "a\n", NULL, 0, 0},
       {"minmax", "b\n", NULL, 0, 0},
       {"robust_scale", "e\n", NULL, 0, 0},
       {"log1p", "f\n", NULL, 0, 0},
       {"drop_columns", "t\n", NULL, 0, 0},
-      {"onehot", "c\nd\n", NULL, 0, 0},
+      {"onehot", "c\nd\nw\n", NULL, 0, 0},
       {"ordinal", "g\n", NULL, 0, 0},
       {"hash_encode", "h\n", NULL, 8, 0},
   };
@@ -236,6 +240,16 @@ START_TEST(plan_matches_training_prep) {
   ck_assert_int_eq(d.raw.nrows, d.n[s]);
   ck_assert_int_ge(d.raw.rowid[0], 81); /* the latest rows, with the unseen levels */
   check_rows(&pl, lines, d.raw.rowid, d.n[s], d.x[s], d.F);
+  /* the dates were filled and made text, a boolean and a number too */
+  int seen[MLPRT_COL_NTYPES] = {0}, filled_date = 0;
+  for (int64_t i = 0; i < pl.nsteps; i++) {
+    if (pl.steps[i].op == MLPRT_PSTEP_TEXT) seen[pl.steps[i].n]++;
+    filled_date += pl.steps[i].op == MLPRT_PSTEP_FILL && pl.steps[i].n == MLPRT_COL_DATETIME;
+  }
+  ck_assert_int_eq(seen[MLPRT_COL_DATETIME], 1);
+  ck_assert_int_eq(seen[MLPRT_COL_BOOL], 1);
+  ck_assert_int_eq(seen[MLPRT_COL_INT], 1);
+  ck_assert_int_eq(filled_date, 1);
   /* without the chain, the dropped column would be read as a feature */
   MlprtPredSource alone = {.schema = d.schema, .target = "y", .fits = fits, .nfits = nfits};
   MlprtPredPlan pl2;
