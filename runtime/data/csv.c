@@ -566,11 +566,15 @@ static inline bool digits4(const char *q, uint32_t *v) {
  * that is taken back here. Numbers come out exactly as mlprt_parse_double
  * makes them (the same exact-double fast path). */
 static const char *fast_record(Segment *sg, const char *p, int64_t row) {
-  const char *start = p, *end = sg->end;
+  /* locals, since a store through a char pointer could change sg's fields
+   * as far as the compiler knows, and they would be read again per field */
+  const char *start = p, *end = sg->end, delim = sg->delim;
+  const uint8_t *stop = sg->stop;
+  MlprtColumn *cols = sg->tab.cols;
   int ncols = sg->schema->ncols, i;
   if (*p == '\n' || *p == '\r') return NULL; /* empty lines are skipped by the general path */
   for (i = 0; i < ncols; i++) {
-    MlprtColumn *c = &sg->tab.cols[i];
+    MlprtColumn *c = &cols[i];
     if (c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT) {
       const char *q = p;
       bool neg = *q == '-';
@@ -590,7 +594,7 @@ static const char *fast_record(Segment *sg, const char *p, int64_t row) {
         if (q != p || !sg->empty_na) break; /* a lone sign, or "" is not missing */
         c->f[row] = NAN;
       } else {
-        if (nint + nfrac > 19 || mant >= (UINT64_C(1) << 53) || nfrac > 22) break;
+        if (nint + nfrac > 19 || mant >= (UINT64_C(1) << 53)) break; /* so nfrac <= 19 < 23 */
         double v = (double)mant / mlprt_pow10[nfrac];
         c->f[row] = (float)(neg ? -v : v);
       }
@@ -598,7 +602,7 @@ static const char *fast_record(Segment *sg, const char *p, int64_t row) {
     } else {
       if (*p == '"') break;
       const char *f0 = p, *why;
-      while (!sg->stop[(uint8_t)*p]) p++;
+      while (!stop[(uint8_t)*p]) p++;
       size_t len = (size_t)(p - f0);
       CatCache *e = NULL;
       uint64_t w = 0;
@@ -622,7 +626,7 @@ static const char *fast_record(Segment *sg, const char *p, int64_t row) {
   delimiter:
     if (p >= end) break; /* the general path knows about end of data */
     if (i + 1 < ncols) {
-      if (*p++ != sg->delim) break;
+      if (*p++ != delim) break;
     } else if (*p == '\n') {
       p++;
     } else if (*p == '\r' && p + 1 < end && p[1] == '\n') {
