@@ -532,10 +532,12 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   rc = 0;
   if (!o.jsonl_in && !o.no_header) {
     int got = csv_record(&rd);
-    if (got <= 0) {
+    if (got <= 0 && !ferror(rd.f)) {
       fprintf(stderr, "%s: %s: %s\n", argv[0], o.input ? o.input : "standard input",
               got ? "an unterminated quote in the header" : "no header line");
       rc = 2;
+    } else if (got <= 0) {
+      rc = 2; /* a read error, reported below */
     }
     ncols = rd.nf;
     col_input = mlprt_xmalloc((size_t)(ncols ? ncols : 1) * sizeof *col_input);
@@ -587,6 +589,10 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
     if (b.n == batch) flush(p, &b, &w, mon, o.verbose, &cnt);
   }
   if (rc == 0) flush(p, &b, &w, mon, o.verbose, &cnt);
+  if (ferror(rd.f)) {
+    fprintf(stderr, "%s: cannot read %s: %s\n", argv[0], o.input ? o.input : "standard input", strerror(errno));
+    rc = 2;
+  }
   if (fflush(stdout) != 0 || ferror(stdout)) {
     fprintf(stderr, "%s: cannot write the answers: %s\n", argv[0], strerror(errno));
     rc = 2;

@@ -648,6 +648,13 @@ START_TEST(exit_statuses_and_order) {
   ck_assert_int_eq(run_main(&p, "", badfmt, &out, &err), 2);
   free(out);
   free(err);
+  /* a directory for the input file: a read error */
+  const char *dir[] = {dt_dir, NULL};
+  ck_assert_int_eq(run_main(&p, "", dir, &out, &err), 2);
+  ck_assert_ptr_nonnull(strstr(err, "cannot read"));
+  ck_assert_ptr_null(strstr(err, "no header line"));
+  free(out);
+  free(err);
   /* no header at all */
   ck_assert_int_eq(run_main(&p, "", NULL, &out, &err), 2);
   ck_assert_ptr_nonnull(strstr(err, "no header line"));
