@@ -590,7 +590,8 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   }
   if (rc == 0) flush(p, &b, &w, mon, o.verbose, &cnt);
   if (ferror(rd.f)) {
-    fprintf(stderr, "%s: cannot read %s: %s\n", argv[0], o.input ? o.input : "standard input", strerror(errno));
+    fprintf(stderr, "%s: cannot read %s: %s\n", argv[0], o.input ? o.input : "standard input",
+            strerror(errno));
     rc = 2;
   }
   if (fflush(stdout) != 0 || ferror(stdout)) {
