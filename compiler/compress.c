@@ -6,11 +6,12 @@
  *
  * The predictors are measured as shipped: real executables reading CSV
  * text, so the latency is what a caller of the program sees per row. Each
- * is timed on the test rows, repeated up to MIN_TIMED_ROWS rows unless one
- * run would then pass MAX_RUN_SECONDS, and on its header alone; the
- * difference of the medians divided by the rows is the cost of one row
- * without the program's start-up (the weight self-check among it), which
- * would otherwise dominate small test sets. */
+ * is timed on the test rows, repeated up to MIN_TIMED_ROWS rows unless
+ * the rows are slow enough to measure in fewer (one run of them would pass
+ * MAX_RUN_SECONDS), and on its header alone; the difference of the medians
+ * divided by the rows is the cost of one row without the program's
+ * start-up (the weight self-check among it), which would otherwise
+ * dominate small test sets. */
 #include "compress.h"
 
 #include <errno.h>
@@ -34,11 +35,13 @@
 extern char **environ;
 
 enum {
-  MIN_TIMED_ROWS = 10000, /* rows per timed run: start-up jitter is then a small share */
+  MIN_TIMED_ROWS = 20000, /* rows per timed run: start-up jitter is then a small share */
   TIMED_RUNS = 5          /* timed runs of each predictor; the median is reported */
 };
-/* Large models: no more repeats than keep one timed run this short. */
-static const double MAX_RUN_SECONDS = 0.25;
+/* Large models: no more repeats than keep one timed run this short, once
+ * one copy of the rows takes longer than SLOW_COPY_SECONDS (a time well
+ * above the jitter of starting a program, so the estimate can be trusted). */
+static const double MAX_RUN_SECONDS = 0.25, SLOW_COPY_SECONDS = 0.02;
 
 static int failf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int failf(char *err, size_t n, const char *fmt, ...) {
@@ -366,13 +369,13 @@ static int measure(MlpArena *a, const MlpExportOpts *o, const MlpRunDir *rd, con
     if (weights_bytes(a, rd, b.quantize, b.prune, k ? &r->weights_after : &r->weights_before, err, n) != 0)
       return -1;
   }
-  /* Enough copies of the rows for MIN_TIMED_ROWS, unless a run of the
-   * float predictor would then take longer than MAX_RUN_SECONDS. */
+  /* Enough copies of the rows for MIN_TIMED_ROWS, unless they are slow
+   * and a run of the float predictor would then pass MAX_RUN_SECONDS. */
   if (run_predictor(a, p[0].exe, t.header, p[0].out, p[0].errpath, &start_up, err, n) != 0) return -1;
-  double per_copy = fmax(secs[0] - start_up, 1e-6);
+  double per_copy = secs[0] - start_up;
   int64_t copies = (MIN_TIMED_ROWS + t.rows - 1) / t.rows;
-  int64_t most = (int64_t)(MAX_RUN_SECONDS / per_copy);
-  if (copies > most) copies = most > 1 ? most : 1;
+  if (per_copy > SLOW_COPY_SECONDS && per_copy * (double)copies > MAX_RUN_SECONDS)
+    copies = per_copy < MAX_RUN_SECONDS ? (int64_t)(MAX_RUN_SECONDS / per_copy) : 1;
   if (write_timed(a, &t, copies, err, n) != 0) return -1;
   /* Interleaved, so that load on the machine falls on both alike. */
   double full[2][TIMED_RUNS], empty[2][TIMED_RUNS];

@@ -3,7 +3,8 @@
  * within the tolerance, report the metric, sizes and latencies, and compile
  * in smaller weights; pruning 0.9 of the small iris model against a tight
  * tolerance is refused with exit status 1 and leaves no predictor behind;
- * the spec's deploy block supplies the defaults. */
+ * the spec's deploy block supplies the defaults; quoted test rows are
+ * scored right. */
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -167,6 +168,47 @@ START_TEST(spec_settings_are_the_defaults) {
 }
 END_TEST
 
+/* Quoted fields in the test rows: categories and class names holding
+ * commas and quotes, the target in the middle of the row. The check must
+ * keep quoted fields whole and drop exactly the target field, or the rows
+ * no longer match the header and the float predictor's accuracy falls. */
+START_TEST(quoted_fields_and_a_middle_target) {
+  char *data = tmp_path("quoted.csv"), *spec = tmp_path("quoted.mlp");
+  static const char *const colors[] = {"\"red, dark\"", "blue", "\"say \"\"hi\"\"\""};
+  FILE *f = fopen(data, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("x,color,label,y\n", f);
+  for (int i = 0; i < 300; i++) {
+    double x = (i * 37 % 100) / 100.0, y = (i * 53 % 100) / 100.0;
+    fprintf(f, "%g,%s,%s,%g\n", x, colors[i % 3], x + 0.2 * y > 0.6 ? "\"yes, \"\"sure\"\"\"" : "no", y);
+  }
+  fclose(f);
+  f = fopen(spec, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("pipeline quoted {\n  data {\n    source = csv(\"quoted.csv\")\n    target = label\n"
+        "    clean {\n      onehot(color)\n      standardize(numeric)\n    }\n"
+        "    split(validation = 0.2, test = 0.3, seed = 3)\n  }\n"
+        "  model {\n    dense(16, activation = relu)\n    output(activation = softmax)\n  }\n"
+        "  hyperparameters {\n    optimizer = adam(lr = 0.05)\n    epochs = 60\n    seed = 1\n  }\n}\n",
+        f);
+  fclose(f);
+  char *run = train(spec, "quoted");
+  char *pred = tmp_path("quoted_int8");
+  const char *argv[] = {test_mlpc(), "export", run, "-o", pred, "--quantize", "int8", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "export --quantize int8: %d: %s%s", r.status, r.out, r.err);
+  double before = report_value(r.out, "accuracy", 0), after = report_value(r.out, "accuracy", 1);
+  ck_assert_msg(before > 0.85, "float accuracy %g on quoted rows:\n%s", before, r.out);
+  ck_assert_msg(after >= before - 0.01, "int8 accuracy %g against %g", after, before);
+  ck_assert_msg(strstr(r.out, "on 90 test rows") != NULL, "30%% of 300 rows scored:\n%s", r.out);
+  test_run_free(&r);
+  free(pred);
+  free(run);
+  free(spec);
+  free(data);
+}
+END_TEST
+
 START_TEST(bad_options_are_usage_errors) {
   const char *a1[] = {test_mlpc(), "export", iris, "--quantize", "int4", NULL};
   TestRun r = test_run(a1, NULL);
@@ -191,6 +233,7 @@ Suite *compress_suite(void) {
   tcase_add_test(tc, int8_digits_within_tolerance);
   tcase_add_test(tc, heavy_pruning_refused);
   tcase_add_test(tc, spec_settings_are_the_defaults);
+  tcase_add_test(tc, quoted_fields_and_a_middle_target);
   tcase_add_test(tc, bad_options_are_usage_errors);
   suite_add_tcase(s, tc);
   return s;
