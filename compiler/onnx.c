@@ -103,7 +103,7 @@ enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS_TYPE = 7 };
 enum { TENSOR_DIMS = 1, TENSOR_TYPE = 2, TENSOR_NAME = 8, TENSOR_RAW = 9 };
 enum { VALUE_NAME = 1, VALUE_TYPE = 2 };
 enum { TYPE_TENSOR = 1, TTENSOR_ELEM = 1, TTENSOR_SHAPE = 2, SHAPE_DIM = 1, DIM_VALUE = 1, DIM_PARAM = 2 };
-enum { ELEM_FLOAT = 1, ELEM_INT64 = 7 };
+enum { ELEM_FLOAT = 1, ELEM_INT64 = 7, ELEM_BOOL = 9 };
 
 enum { ONNX_IR_VERSION = 8, ONNX_OPSET = 13 };
 
@@ -245,11 +245,6 @@ static int fail(char *err, size_t n, const char *fmt, ...) {
   return -1;
 }
 
-/* x with NaN replaced by v. */
-static const char *fill_nan(Graph *g, const char *x, float v) {
-  return node_named(g, "Where", NULL, NULL, 3, node1(g, "IsNaN", x), const_scalar(g, v), x);
-}
-
 static const char *to_float(Graph *g, const char *b) {
   Attrs at = {0};
   attr_int(&at, "to", ELEM_FLOAT);
@@ -292,16 +287,90 @@ static int level_values(Graph *g, SlotKind k, const char *text, float **v, int64
   return 0;
 }
 
-/* An image's plan: each input divided by the same number, in order. */
-static bool image_plan(const MlprtPredPlan *p) {
-  if (p->nsteps != p->ninputs || p->nfeatures != p->ninputs) return false;
-  for (int64_t i = 0; i < p->nsteps; i++) {
-    const MlprtPredStep *st = &p->steps[i];
-    if (st->op != MLPRT_PSTEP_DIV || st->src != i || st->dst != i || st->a != p->steps[0].a ||
-        p->feature_slot[i] != i)
-      return false;
+/* One in-place op over x with its constants a and b (tensors: scalars, or
+ * [1, columns] rows): fill a; clip to [a, b]; scale (x - a) * b (b the
+ * reciprocal); divide by a; log1p where mask (NULL: everywhere). */
+static const char *in_place(Graph *g, int64_t op, const char *x, const char *a, const char *b,
+                            const char *mask) {
+  switch (op) {
+  case MLPRT_PSTEP_FILL: return node_named(g, "Where", NULL, NULL, 3, node1(g, "IsNaN", x), a, x);
+  case MLPRT_PSTEP_CLIP: {
+    /* comparisons, so that NaN passes through as the runtime's clip lets it */
+    const char *upper = node_named(g, "Where", NULL, NULL, 3, node2(g, "Greater", x, b), b, x);
+    return node_named(g, "Where", NULL, NULL, 3, node2(g, "Less", x, a), a, upper);
   }
-  return true;
+  case MLPRT_PSTEP_SCALE: return node2(g, "Mul", node2(g, "Sub", x, a), b);
+  case MLPRT_PSTEP_DIV: return node2(g, "Div", x, a);
+  default: { /* log1p, NaN at or below -1 */
+    /* log(1 + x) in float: may differ from log1pf in the last bits near 0 */
+    const char *y = node1(g, "Log", node2(g, "Add", x, const_scalar(g, 1.0f)));
+    const char *domain = node2(g, "LessOrEqual", x, const_scalar(g, -1.0f));
+    if (mask) domain = node2(g, "And", mask, domain);
+    y = node_named(g, "Where", NULL, NULL, 3, domain, const_scalar(g, NAN), y);
+    return mask ? node_named(g, "Where", NULL, NULL, 3, mask, y, x) : y;
+  }
+  }
+}
+
+/* Steps that change input columns in place, one number per column, are
+ * applied to the whole input matrix at once: a run of consecutive steps of
+ * one such op becomes one node over [N, inputs] with a [1, inputs] vector
+ * of per-column constants, the op's identity (fill NaN, bounds -inf and
+ * +inf, scale (x - 0) * 1, divide by 1) for columns it leaves alone.
+ * Iris's chain is then a dozen nodes, not one per column and step. */
+static bool in_place_op(int64_t op) {
+  return op == MLPRT_PSTEP_FILL || op == MLPRT_PSTEP_CLIP || op == MLPRT_PSTEP_SCALE ||
+         op == MLPRT_PSTEP_LOG1P || op == MLPRT_PSTEP_DIV;
+}
+
+/* How many steps from si on form one run over the matrix (0: step si is
+ * not such a step). in_mat[s]: input slot s still lives in the matrix. */
+static int64_t matrix_run(const MlprtPredPlan *p, int64_t si, const bool *in_mat, const bool *numeric) {
+  int64_t k = 0;
+  for (; si + k < p->nsteps; k++) {
+    const MlprtPredStep *st = &p->steps[si + k];
+    if (st->op != p->steps[si].op || !in_place_op(st->op) || st->src != st->dst || st->src < 0 ||
+        st->src >= p->ninputs || !in_mat[st->src] || !numeric[st->src])
+      break;
+    for (int64_t j = 0; j < k; j++) /* each column once per run */
+      if (p->steps[si + j].src == st->src) return k;
+  }
+  return k;
+}
+
+static const char *const_row(Graph *g, const float *v, int64_t k) {
+  int64_t d[2] = {1, k};
+  return const_floats(g, "v", d, 2, v);
+}
+
+/* Steps si .. si + k - 1 (one op) over the matrix m [N, ninputs]. */
+static const char *matrix_step(Graph *g, const MlprtPredPlan *p, int64_t si, int64_t k, const char *m) {
+  int64_t w = p->ninputs, op = p->steps[si].op;
+  float *a = mlp_arena_alloc(g->a, (size_t)w * sizeof *a), *b = mlp_arena_alloc(g->a, (size_t)w * sizeof *b);
+  uint8_t *mask = mlp_arena_alloc(g->a, (size_t)w);
+  for (int64_t c = 0; c < w; c++) {
+    a[c] = op == MLPRT_PSTEP_FILL ? NAN : op == MLPRT_PSTEP_CLIP ? -INFINITY : op == MLPRT_PSTEP_DIV ? 1 : 0;
+    b[c] = op == MLPRT_PSTEP_CLIP ? INFINITY : 1;
+  }
+  for (int64_t j = si; j < si + k; j++) {
+    const MlprtPredStep *st = &p->steps[j];
+    a[st->src] = (float)st->a; /* log1p has no constant */
+    if (op == MLPRT_PSTEP_CLIP) b[st->src] = (float)st->b;
+    if (op == MLPRT_PSTEP_SCALE) b[st->src] = (float)(1.0 / st->b);
+    mask[st->src] = 1;
+  }
+  const char *ra = op == MLPRT_PSTEP_LOG1P ? NULL : const_row(g, a, w);
+  const char *rb = op == MLPRT_PSTEP_CLIP || op == MLPRT_PSTEP_SCALE ? const_row(g, b, w) : NULL;
+  int64_t d[2] = {1, w};
+  const char *on = op == MLPRT_PSTEP_LOG1P ? initializer(g, "mask", ELEM_BOOL, d, 2, mask, (size_t)w) : NULL;
+  return in_place(g, op, m, ra, rb, on);
+}
+
+/* Columns cols[0..k-1] of the matrix m, as [N, k]. */
+static const char *gather(Graph *g, const char *m, const int64_t *cols, int64_t k) {
+  Attrs at = {0};
+  attr_int(&at, "axis", 1);
+  return node_named(g, "Gather", NULL, &at, 2, m, const_i64(g, "cols", cols, k));
 }
 
 /* The input's raw columns -> model features [N, nfeatures], as the plan's
@@ -314,27 +383,29 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char *input, cons
       return fail(err, n, "ONNX export takes numeric and boolean input columns only; column '%s' is %s",
                   plan->inputs[i].name, t == MLPRT_COL_CATEGORY ? "a category" : "text or a date");
   }
-  if (image_plan(plan)) {
-    /* pixels: one division of the whole input (one node, not a column each) */
-    *out = node2(g, "Div", input, const_scalar(g, (float)plan->steps[0].a));
-    return 0;
-  }
-  /* Each slot is one [N, 1] tensor; the inputs are gathered from the input matrix. */
+  /* The input slots live in the matrix m [N, inputs] while in-place steps
+   * change them; any other slot is one [N, 1] tensor, and an input slot
+   * that another step reads is gathered from m as m is at that point. */
+  const char *m = input;
   size_t ns = (size_t)(plan->nslots ? plan->nslots : 1);
   const char **slot = mlp_arena_alloc(g->a, ns * sizeof *slot);
   SlotKind *kind = mlp_arena_alloc(g->a, ns * sizeof *kind);
-  for (int64_t i = 0; i < plan->ninputs; i++) {
-    Attrs at = {0};
-    attr_int(&at, "axis", 1);
-    slot[i] = node_named(g, "Gather", NULL, &at, 2, input, const_i64(g, "col", &i, 1));
-  }
+  bool *in_mat = mlp_arena_alloc(g->a, ns), *numeric = mlp_arena_alloc(g->a, ns);
+  for (int64_t i = 0; i < plan->ninputs; i++) in_mat[i] = numeric[i] = true;
   for (int64_t si = 0; si < plan->nsteps; si++) {
     const MlprtPredStep *st = &plan->steps[si];
-    if (st->src < 0 || st->src >= plan->nslots || !slot[st->src] || st->dst < 0 ||
+    int64_t run = matrix_run(plan, si, in_mat, numeric);
+    if (run > 0) {
+      m = matrix_step(g, plan, si, run, m);
+      si += run - 1;
+      continue;
+    }
+    if (st->src < 0 || st->src >= plan->nslots || !(slot[st->src] || in_mat[st->src]) || st->dst < 0 ||
         st->dst + (st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1) > plan->nslots)
       return fail(err, n, "step %lld of the feature program reads or writes a slot it should not",
                   (long long)si);
-    const char *x = slot[st->src];
+    if (st->op == MLPRT_PSTEP_REQUIRE) continue; /* a graph answers every row: see onnx.h */
+    const char *x = in_mat[st->src] ? gather(g, m, &st->src, 1) : slot[st->src];
     SlotKind k = kind[st->src];
     float *lv;
     int64_t nl;
@@ -343,30 +414,21 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char *input, cons
       float v = (float)st->a;
       if (k != SLOT_NUMBER && (!st->text || level_value(k, st->text, strcspn(st->text, "\n"), &v)))
         return fail(err, n, "ONNX export: the fill value of step %lld is no number", (long long)si);
-      slot[st->dst] = fill_nan(g, x, v);
+      slot[st->dst] = in_place(g, st->op, x, const_scalar(g, v), NULL, NULL);
       break;
     }
     case MLPRT_PSTEP_INDICATOR: slot[st->dst] = to_float(g, node1(g, "IsNaN", x)); break;
-    case MLPRT_PSTEP_REQUIRE: break; /* a graph answers every row: see onnx.h */
-    case MLPRT_PSTEP_CLIP: {
-      /* comparisons, so that NaN passes through as the runtime's clip lets it */
-      const char *lo = const_scalar(g, (float)st->a), *hi = const_scalar(g, (float)st->b);
-      const char *upper = node_named(g, "Where", NULL, NULL, 3, node2(g, "Greater", x, hi), hi, x);
-      slot[st->dst] = node_named(g, "Where", NULL, NULL, 3, node2(g, "Less", x, lo), lo, upper);
-      break;
-    }
+    case MLPRT_PSTEP_CLIP:
     case MLPRT_PSTEP_SCALE:
-      slot[st->dst] = node2(g, "Mul", node2(g, "Sub", x, const_scalar(g, (float)st->a)),
-                            const_scalar(g, (float)(1.0 / st->b)));
-      break;
-    case MLPRT_PSTEP_LOG1P: {
-      /* log(1 + x) in float: may differ from log1pf in the last bits near 0 */
-      const char *y = node1(g, "Log", node2(g, "Add", x, const_scalar(g, 1.0f)));
-      const char *out_of_domain = node2(g, "LessOrEqual", x, const_scalar(g, -1.0f));
-      slot[st->dst] = node_named(g, "Where", NULL, NULL, 3, out_of_domain, const_scalar(g, NAN), y);
+    case MLPRT_PSTEP_LOG1P:
+    case MLPRT_PSTEP_DIV: {
+      bool two = st->op == MLPRT_PSTEP_CLIP || st->op == MLPRT_PSTEP_SCALE;
+      const char *a = st->op == MLPRT_PSTEP_LOG1P ? NULL : const_scalar(g, (float)st->a);
+      double bv = st->op == MLPRT_PSTEP_SCALE ? 1.0 / st->b : st->b;
+      const char *b = two ? const_scalar(g, (float)bv) : NULL;
+      slot[st->dst] = in_place(g, st->op, x, a, b, NULL);
       break;
     }
-    case MLPRT_PSTEP_DIV: slot[st->dst] = node2(g, "Div", x, const_scalar(g, (float)st->a)); break;
     case MLPRT_PSTEP_TEXT:
       if (st->n != MLPRT_COL_FLOAT && st->n != MLPRT_COL_INT && st->n != MLPRT_COL_BOOL)
         return fail(err, n, "ONNX export: step %lld makes a category of a date", (long long)si);
@@ -405,20 +467,40 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char *input, cons
     }
     /* a filled category keeps its kind; what other steps write is a number */
     if (st->op == MLPRT_PSTEP_FILL) kind[st->dst] = k;
-    else if (st->op != MLPRT_PSTEP_TEXT && st->op != MLPRT_PSTEP_REQUIRE)
+    else if (st->op != MLPRT_PSTEP_TEXT)
       for (int64_t d = st->dst; d < st->dst + (st->op == MLPRT_PSTEP_ONEHOT ? st->n : 1); d++)
         kind[d] = SLOT_NUMBER;
+    for (int64_t d = st->dst; d < st->dst + (st->op == MLPRT_PSTEP_ONEHOT ? st->n : 1); d++) {
+      if (d < plan->ninputs) in_mat[d] = false; /* written: the slot leaves the matrix */
+      numeric[d] = kind[d] == SLOT_NUMBER;
+    }
   }
+  /* The features: runs of consecutive matrix columns are gathered at once
+   * (all of them in order: the matrix itself), the others are slots. */
   const char **feat = mlp_arena_alloc(g->a, (size_t)(plan->nfeatures ? plan->nfeatures : 1) * sizeof *feat);
-  for (int64_t f = 0; f < plan->nfeatures; f++) {
+  int64_t nfeat = 0;
+  for (int64_t f = 0; f < plan->nfeatures;) {
     int64_t s = plan->feature_slot[f];
-    if (s < 0 || s >= plan->nslots || !slot[s])
+    if (s < 0 || s >= plan->nslots || !(slot[s] || in_mat[s]))
       return fail(err, n, "feature %lld reads slot %lld, which the program never sets", (long long)f,
                   (long long)s);
-    feat[f] = slot[s];
+    if (!in_mat[s]) {
+      feat[nfeat++] = slot[s];
+      f++;
+      continue;
+    }
+    int64_t k = 1;
+    while (f + k < plan->nfeatures && plan->feature_slot[f + k] >= 0 &&
+           plan->feature_slot[f + k] < plan->ninputs && in_mat[plan->feature_slot[f + k]])
+      k++;
+    bool whole = k == plan->ninputs;
+    for (int64_t j = 0; j < k && whole; j++) whole = plan->feature_slot[f + j] == j;
+    feat[nfeat++] = whole ? m : gather(g, m, plan->feature_slot + f, k);
+    f += k;
   }
   /* Missing features are 0 for the model, as in training. */
-  *out = fill_nan(g, concat(g, feat, plan->nfeatures, NULL), 0.0f);
+  const char *all = nfeat == 1 ? feat[0] : concat(g, feat, nfeat, NULL);
+  *out = in_place(g, MLPRT_PSTEP_FILL, all, const_scalar(g, 0), NULL, NULL);
   return 0;
 }
 

@@ -353,6 +353,11 @@ START_TEST(onnx_feature_program_equals_predictor) {
       {MLPRT_PSTEP_ORDINAL, 3, 9, 2, 0, 0, "false\ntrue\n"},
       {MLPRT_PSTEP_TEXT, 4, 4, MLPRT_COL_FLOAT, 0, 0, NULL},
       {MLPRT_PSTEP_ORDINAL, 4, 10, 2, 0, 0, "0.5\n1.25\n"},
+      /* the same ops on slots outside the input matrix */
+      {MLPRT_PSTEP_SCALE, 9, 9, 0, 0.5, 4, NULL},
+      {MLPRT_PSTEP_LOG1P, 9, 9, 0, 0, 0, NULL},
+      {MLPRT_PSTEP_CLIP, 10, 10, 0, 0, 0.5, NULL},
+      {MLPRT_PSTEP_DIV, 5, 5, 0, 4, 0, NULL},
   };
   int64_t fslot[XF] = {0, 1, 5, 6, 7, 8, 9, 10};
   MlprtPredPlan plan = {in, 5, steps, sizeof steps / sizeof *steps, 11, fslot, XF};
