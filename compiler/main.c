@@ -424,6 +424,8 @@ static int cmd_export(const Options *o) {
   if (o->nfiles != 1) return usage_error("%s: expects exactly one run directory", "export");
   char err[2048];
   if (o->onnx) {
+    if (o->output || o->emit_obj || o->emit_llvm || o->quantize || o->prune)
+      return usage_error("%s", "export --onnx writes the ONNX file alone (no -o, --emit-*, --quantize)");
     if (mlp_onnx_export(o->files[0], o->onnx, NULL, err, sizeof err) == 0) return 0;
     fprintf(stderr, "mlpc: error: %s\n", err);
     return EXIT_USAGE;

@@ -510,6 +510,26 @@ START_TEST(onnx_diabetes_answers_as_trained) {
 }
 END_TEST
 
+/* --onnx writes the ONNX file alone; a directory that is no run is an
+ * error naming it. */
+START_TEST(onnx_cli_errors) {
+  const char *both[] = {test_mlpc(), "export", "runs/none", "--onnx", "m.onnx", "-o", "pred", NULL};
+  TestRun r = test_run(both, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "--onnx writes the ONNX file alone"));
+  test_run_free(&r);
+  char *dir = test_tmpdir(), model[512];
+  snprintf(model, sizeof model, "%s/m.onnx", dir);
+  const char *none[] = {test_mlpc(), "export", dir, "--onnx", model, NULL};
+  r = test_run(none, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, dir));
+  ck_assert_int_ne(access(model, F_OK), 0);
+  test_run_free(&r);
+  free(dir);
+}
+END_TEST
+
 Suite *onnx_suite(void); /* the runner finds it by name */
 Suite *onnx_suite(void) {
   Suite *s = suite_create("onnx");
@@ -523,6 +543,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_iris_answers_as_trained);
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
   tcase_add_test(tc, onnx_declared_file_beside_predictor);
+  tcase_add_test(tc, onnx_cli_errors);
   suite_add_tcase(s, tc);
   return s;
 }
