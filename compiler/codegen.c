@@ -605,7 +605,8 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
                       ci64(&c, ir->bias_variance),
                       cstr(&c, info->compiler),
                       cstr(&c, info->target_cpu),
-                      cstr(&c, ir->version)};
+                      cstr(&c, ir->version),
+                      ci64(&c, ir->no_card)};
   LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
   emit_main(&c, ir, program);
   free(models);

@@ -191,6 +191,7 @@ typedef struct {
   const char *objective; /* tuning: the validation value that ranks trials */
   int nfolds;            /* > 0: jobs are trials x folds, job t * nfolds + f holding out fold f */
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
+  bool no_card;          /* deploy.card = false: no MODEL_CARD.md */
 } MlpIr;
 
 const char *mlp_ir_act_name(MlpAct a);

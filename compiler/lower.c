@@ -799,6 +799,7 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->bias_variance = bool_or(mlp_spec_setting(an, "bias_variance"), true);
   const MlpSpecBlock *deploy = mlp_spec_block(s, "deploy");
   ir->version = deploy && deploy->given ? str_or(mlp_spec_setting(deploy, "version"), "1.0.0") : NULL;
+  ir->no_card = !bool_or(mlp_spec_setting(deploy, "card"), true);
   if (!lower_data(&L, ir, spec_path)) return NULL;
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);

@@ -146,6 +146,7 @@ typedef struct {
   const char *compiler;   /* "mlpc VERSION (LLVM X.Y.Z)", for the manifest */
   const char *target_cpu; /* the CPU the program was compiled for */
   const char *version;    /* deploy.version, for the model card; NULL when the spec has no deploy section */
+  int64_t no_card;        /* deploy.card = false: the run writes no MODEL_CARD.md */
 } MlprtProgram;
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy

@@ -508,5 +508,5 @@ static int write_card(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n)
 int mlprt_artifacts_write(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n) {
   if (write_rows(a, arts, err, n) != 0) return -1;
   if (write_reference(a, arts, err, n) != 0) return -1;
-  return write_card(a, arts, err, n);
+  return a->p->no_card ? 0 : write_card(a, arts, err, n);
 }

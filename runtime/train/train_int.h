@@ -61,8 +61,9 @@ typedef struct {
   const cJSON *manifest;   /* the manifest so far (data, metrics) */
 } MlprtArtifacts;
 
-/* Write test_rows.csv, predictions.csv, reference.json and then
- * MODEL_CARD.md (which lists the digests in arts so far) into a->dir,
+/* Write test_rows.csv, predictions.csv, reference.json and then, unless
+ * the spec turned it off (deploy.card = false), MODEL_CARD.md (which lists
+ * the digests in arts so far) into a->dir,
  * adding each one's SHA-256 to arts. 0, or -1 with a message. */
 int mlprt_artifacts_write(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n);
 

@@ -336,7 +336,8 @@ static void write_idx(const char *path, const int *dims, int ndim, const unsigne
 }
 
 /* IDX images: test_rows.csv holds each tested image's raw bytes and label
- * (row = the image's 1-based index), reference.json one input per pixel. */
+ * (row = the image's 1-based index), reference.json one input per pixel;
+ * with deploy.card = false there is no model card. */
 START_TEST(artifacts_idx_rows_are_the_images) {
   enum { N = 80, H = 4, W = 4 };
   unsigned char img[N * H * W], lab[N];
@@ -356,7 +357,7 @@ START_TEST(artifacts_idx_rows_are_the_images) {
         "    target = label\n    clean {\n      minmax(all)\n    }\n"
         "    split(validation = 0.2, test = 0.25, stratify = true)\n  }\n"
         "  model {\n    flatten()\n    dense(8)\n    output(activation = softmax)\n  }\n"
-        "  hyperparameters {\n    epochs = 2\n  }\n}\n",
+        "  hyperparameters {\n    epochs = 2\n  }\n  deploy {\n    card = false\n  }\n}\n",
         f);
   fclose(f);
   const char *build[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
@@ -375,6 +376,12 @@ START_TEST(artifacts_idx_rows_are_the_images) {
   cJSON *man = cJSON_Parse(mtext);
   ck_assert_int_eq(nrows - 1, (int)get(get(man, "data"), "test")->valuedouble);
   ck_assert_int_ge(nrows - 1, N / 5);
+  /* deploy.card = false: no model card, and none listed. */
+  ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(get(man, "artifacts"), "MODEL_CARD.md"));
+  ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(get(man, "artifacts"), "reference.json"));
+  char *card = path_of(run, "MODEL_CARD.md");
+  ck_assert_int_ne(access(card, F_OK), 0);
+  free(card);
   cJSON_Delete(man);
   free(mtext);
   ck_assert_int_eq(strncmp(rows[0], "pixel0,pixel1,", 14), 0);
