@@ -466,6 +466,8 @@ typedef struct {
   uint8_t *keep;         /* [rows] all 1 on entry; out: 0 for a repeat of an earlier row */
 } Probe;
 
+#define PREFETCH 16 /* rows ahead */
+
 /* A slot holds the row's upper hash bits below the partition bits, and the
  * entry's position in its group + 1, so most probes touch only the group. */
 static void probe_part(void *ctx, int part) {
@@ -477,6 +479,9 @@ static void probe_part(void *ctx, int part) {
   while (nslots < (uint64_t)(hi - lo) * 2) nslots *= 2;
   uint64_t *slots = mlprt_xcalloc(nslots, sizeof *slots);
   for (int64_t i = 0; i < hi - lo; i++) {
+    /* the table outgrows the first-level cache: fetch the slot a later row
+     * will probe while this one is checked */
+    if (i + PREFETCH < hi - lo) __builtin_prefetch(&slots[(uint32_t)gh[i + PREFETCH] & (nslots - 1)], 1);
     uint64_t hr = gh[i], tag = hr >> 32 << 32;
     for (uint32_t s = (uint32_t)hr & (nslots - 1);; s = (s + 1) & (nslots - 1)) {
       uint64_t v = slots[s];
