@@ -23,7 +23,8 @@ _Static_assert(sizeof(MlprtPredStep) == 7 * 8, "MlprtPredStep changed: update pl
 _Static_assert(sizeof(MlprtPredInput) == 6 * 8, "MlprtPredInput changed: update plan_desc");
 
 /* Rows the generated forward takes per call: as many as keep its two
- * activation buffers within a few MiB, at most 64. */
+ * activation buffers within a few MiB, at most 64. An embedded predictor
+ * answers one row per call from a scratch every thread keeps: one row. */
 enum { MAX_BATCH = 64, ACT_BUDGET = 4 << 20 };
 
 /* Where a layer's compiled-in values sit in the weight blob, in bytes. */
@@ -119,9 +120,10 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
   return rc;
 }
 
-/* The scratch of the forward pass: two activation buffers it alternates
- * between, then the im2col, argmax and int8 row scratch. */
-static void plan_scratch(const MlpIrModel *m, Plan *p) {
+/* The scratch of the forward pass over at most max_batch rows: two
+ * activation buffers it alternates between, then the im2col, argmax and
+ * int8 row scratch. */
+static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
   int64_t widest = m->in_size, col = 0, pooled = 0, qin = 0;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
@@ -138,7 +140,7 @@ static void plan_scratch(const MlpIrModel *m, Plan *p) {
     }
   }
   p->batch = ACT_BUDGET / (2 * 4 * widest);
-  if (p->batch > MAX_BATCH) p->batch = MAX_BATCH;
+  if (p->batch > max_batch) p->batch = max_batch;
   if (p->batch < 1) p->batch = 1;
   int64_t act = align_up(p->batch * widest * 4);
   p->act_a = 0;
@@ -441,7 +443,7 @@ LLVMModuleRef mlp_predgen(LLVMContextRef ctx, const MlpRunDir *rd, const MlpPred
     free(p.at);
     return NULL;
   }
-  plan_scratch(rd->model, &p);
+  plan_scratch(rd->model, info->embed ? 1 : MAX_BATCH, &p);
   char hex[65];
   mlprt_sha256_hex(p.blob, (size_t)p.bytes, hex);
   Cg c = cg_open(ctx, rd->name);
