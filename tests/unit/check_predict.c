@@ -526,6 +526,9 @@ START_TEST(failsafes_each_policy) {
   ck_assert_int_eq(one(&p, NULL, "red", "false", o, why), 0); /* the fallback class "no" */
   ck_assert_str_eq(why, "column 'x' is missing from the input");
   ck_assert_float_eq(o[0], 1.0f);
+  p.on_missing_column = MLPRT_FAILSAFE_CLIP; /* clipping is for ranges: elsewhere it rejects */
+  ck_assert_int_eq(one(&p, NULL, "red", "false", o, why), -1);
+  p.on_missing_column = MLPRT_FAILSAFE_FALLBACK;
   /* unknown category */
   ck_assert_int_eq(one(&p, "3", "green", "true", o, why), -1);
   ck_assert_str_eq(why, "column 'colour': 'green' is a level training never saw");
@@ -731,18 +734,22 @@ START_TEST(drift_and_log) {
   p.drift_edges = edges, p.drift_ref = ref, p.pred_ref = pref;
   /* 8 rows: x all high (drifted), flag half true (drifted), colours as trained */
   char in[512] = "x,colour,flag\n";
-  for (int r = 0; r < 8; r++)
+  for (int r = 0; r < 8; r++) {
     snprintf(in + strlen(in), sizeof in - strlen(in), "9,%s,%s\n", r % 2 ? "red" : "blue",
              r % 2 ? "true" : "false");
+    if (r == 1) strcat(in, "abc,red,true\n"); /* input row 3: rejected, logged, not counted */
+  }
   char rep[512], logp[512];
   snprintf(rep, sizeof rep, "%s/drift.json", dt_dir);
   snprintf(logp, sizeof logp, "%s/pred.log", dt_dir);
   const char *args[] = {"--drift", rep, "--log", logp, NULL};
   char *out, *err;
-  ck_assert_int_eq(run_main(&p, in, args, &out, &err), 0);
-  /* two windows of 4 and the total, each naming x, flag and the predictions */
-  ck_assert_int_eq(count_lines(err), 3);
-  ck_assert_ptr_nonnull(strstr(err, "drift in rows 1-4 beyond PSI 0.2: x (PSI"));
+  ck_assert_int_eq(run_main(&p, in, args, &out, &err), 1);
+  /* two windows of 4 answers and the total, each naming x, flag and the predictions */
+  ck_assert_int_eq(count_lines(err), 4);
+  ck_assert_ptr_nonnull(strstr(err, "drift in rows 1-5 beyond PSI 0.2: x (PSI"));
+  ck_assert_ptr_nonnull(strstr(err, "drift in rows 6-9 beyond"));
+  ck_assert_ptr_nonnull(strstr(err, "1 of 9 rows rejected"));
   ck_assert_ptr_nonnull(strstr(err, "flag (PSI"));
   ck_assert_ptr_null(strstr(err, "colour"));
   char *text = test_read_file(rep, NULL);
@@ -762,8 +769,9 @@ START_TEST(drift_and_log) {
   cJSON_Delete(j);
   free(text);
   char *log = test_read_file(logp, NULL);
-  ck_assert_int_eq(count_lines(log), 8);
-  ck_assert_ptr_nonnull(strstr(log, "\"row\":8,\"label\":\"yes\",\"probabilities\":{\"no\":"));
+  ck_assert_int_eq(count_lines(log), 9);
+  ck_assert_ptr_nonnull(strstr(log, "\"row\":9,\"label\":\"yes\",\"probabilities\":{\"no\":"));
+  ck_assert_ptr_nonnull(strstr(log, "\"row\":3,\"error\":\"column 'x': 'abc' is not a number\"}\n"));
   ck_assert_ptr_nonnull(strstr(log, "\"time\":\"20"));
   free(log);
   free(out);
