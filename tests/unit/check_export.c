@@ -547,6 +547,42 @@ START_TEST(export_refuses_tampered_run) {
 }
 END_TEST
 
+/* The weights are compiled in byte for byte: change one in the binary and
+ * the predictor refuses to answer. */
+START_TEST(export_predictor_checks_its_weights) {
+  static const char *const plain[] = {"--quantize", "none", "--prune", "0", NULL};
+  char *pred = export_run("iris", plain);
+  char *run = path_of(tmp, "iris.run"), *wpath = path_of(run, "weights.bin");
+  size_t wlen, blen;
+  char *w = test_read_file(wpath, &wlen), *bin = test_read_file(pred, &blen);
+  ck_assert(w && bin && wlen >= 64);
+  size_t at = 0;
+  while (at + wlen <= blen && memcmp(bin + at, w, wlen) != 0) at++;
+  ck_assert_msg(at + wlen <= blen, "weights.bin is not in the predictor byte for byte");
+  bin[at + wlen / 2] ^= 0x01;
+  char *bad = path_of(tmp, "iris.tampered.pred");
+  FILE *f = fopen(bad, "wb");
+  ck_assert_ptr_nonnull(f);
+  fwrite(bin, 1, blen, f);
+  fclose(f);
+  ck_assert_int_eq(chmod(bad, 0755), 0);
+  char *in = path_of(tmp, "iris.one.csv");
+  write_text(in, "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n");
+  const char *argv[] = {bad, in, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_msg(strstr(r.err, "weights") != NULL && r.out[0] == 0, "out: %s\nerr: %s", r.out, r.err);
+  test_run_free(&r);
+  free(in);
+  free(bad);
+  free(bin);
+  free(w);
+  free(wpath);
+  free(run);
+  free(pred);
+}
+END_TEST
+
 /* The loaded run: shapes from the run, not the data. */
 START_TEST(export_rundir_loads_without_data) {
   char *run = path_of(tmp, "cnn.run");
@@ -702,6 +738,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_rejects_bad_rows_in_order);
   tcase_add_test(tc, export_version_names_hashes);
   tcase_add_test(tc, export_refuses_tampered_run);
+  tcase_add_test(tc, export_predictor_checks_its_weights);
   tcase_add_test(tc, export_rundir_loads_without_data);
   tcase_add_test(tc, export_object_links_and_agrees);
   tcase_add_test(tc, export_emit_llvm_and_size);
