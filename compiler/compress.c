@@ -29,6 +29,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "mlp/quant.h"
 #include "predgen.h"
 #include "rundir.h"
 
@@ -59,6 +60,7 @@ typedef struct {
   double before, after;                  /* the metric on the test rows */
   int64_t rows;                          /* test rows scored */
   int64_t weights_before, weights_after; /* bytes of the compiled-in weights */
+  int64_t nonzero_before, nonzero_after; /* nonzero dense and conv2d weights (pruning's effect) */
   int64_t binary_before, binary_after;   /* bytes of the executables */
   double us_before, us_after;            /* median microseconds per row over the timed runs */
   int64_t timed_rows;                    /* rows in each timed run */
@@ -339,6 +341,24 @@ static int weights_bytes(MlpArena *a, const MlpRunDir *rd, MlpQuant quantize, do
   return rc;
 }
 
+/* The nonzero values of the weight matrices pruning works on (dense and
+ * conv2d, as the predictor generator prunes them), before and after
+ * pruning the fraction prune of each; the pruned copy is thrown away. */
+static void matrix_nonzeros(const MlpRunDir *rd, double prune, int64_t *before, int64_t *after) {
+  *before = *after = 0;
+  for (int i = 0; i < rd->model->nlayers; i++) {
+    const MlpIrLayer *l = &rd->model->layers[i];
+    if (l->op != MLP_OP_DENSE && l->op != MLP_OP_CONV2D) continue;
+    int64_t n = l->b_off - l->w_off;
+    float *w = mlp_xmalloc((size_t)(n ? n : 1) * sizeof *w);
+    memcpy(w, rd->weights + l->w_off, (size_t)n * sizeof *w);
+    for (int64_t j = 0; j < n; j++) *before += w[j] != 0.0f;
+    if (prune > 0) mlprt_prune_magnitude(w, n, prune);
+    for (int64_t j = 0; j < n; j++) *after += w[j] != 0.0f;
+    free(w);
+  }
+}
+
 /* The two predictors of the check: [0] float, [1] compressed. */
 typedef struct {
   const char *exe, *out, *errpath;
@@ -389,6 +409,7 @@ static int measure(MlpArena *a, const MlpExportOpts *o, const MlpRunDir *rd, con
     double per_row = (median(full[k], TIMED_RUNS) - median(empty[k], TIMED_RUNS)) / (double)t.timed_rows;
     *(k ? &r->us_after : &r->us_before) = per_row > 0 ? per_row * 1e6 : 0.0;
   }
+  matrix_nonzeros(rd, o->prune, &r->nonzero_before, &r->nonzero_after);
   r->rows = t.rows;
   r->timed_rows = t.timed_rows;
   return 0;
@@ -416,6 +437,9 @@ static void print_report(const Report *r, const MlpExportOpts *o, double max_dro
           r->after - r->before, (long long)r->rows);
   fprintf(f, "  %-12s %lld -> %lld bytes\n", "weights", (long long)r->weights_before,
           (long long)r->weights_after);
+  if (o->prune > 0)
+    fprintf(f, "  %-12s %lld -> %lld of the dense and conv2d weights (stored dense)\n", "nonzero",
+            (long long)r->nonzero_before, (long long)r->nonzero_after);
   fprintf(f, "  %-12s %lld -> %lld bytes\n", "binary", (long long)r->binary_before,
           (long long)r->binary_after);
   fprintf(f, "  %-12s %.3f -> %.3f us (median of %d runs of %lld rows, start-up excluded)\n", "per row",

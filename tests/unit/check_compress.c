@@ -122,6 +122,9 @@ START_TEST(heavy_pruning_refused) {
                 "the refusal gives the numbers: %s", r.err);
   double before = report_value(r.out, "accuracy", 0), after = report_value(r.out, "accuracy", 1);
   ck_assert_msg(after < before - 0.001, "refused although %g -> %g", before, after);
+  /* a tenth of each matrix's weights stays, give or take a rounding per matrix */
+  double nz0 = report_value(r.out, "nonzero", 0), nz1 = report_value(r.out, "nonzero", 1);
+  ck_assert_msg(nz1 > 0.09 * nz0 && nz1 < 0.11 * nz0, "nonzero weights %g -> %g", nz0, nz1);
   ck_assert_msg(access(pred, F_OK) != 0, "no predictor is left at %s", pred);
   test_run_free(&r);
   free(pred);
