@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lower.h"
 #include "mlp/data.h"
@@ -95,6 +96,12 @@ static int verify_artifacts(MlpArena *a, MlpRunDir *rd, const cJSON *man, char *
                    rd->dir, file);
     if (strcmp(file, "weights.bin") == 0) rd->weights_sha256 = mlp_arena_strdup(a, hex);
   }
+  /* The optional files are read only when present, so present ones must
+   * be listed (and so checked) too. */
+  static const char *const optional[] = {"reference.json", "MODEL_CARD.md"};
+  for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
+    if (!cJSON_HasObjectItem(arts, optional[i]) && access(mlp_rundir_path(a, rd, optional[i]), F_OK) == 0)
+      return failf(err, n, "%s/%s is not listed in the manifest's artifacts", rd->dir, optional[i]);
   return 0;
 }
 

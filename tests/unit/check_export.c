@@ -5,6 +5,7 @@
  * them are answered; --version; a tampered run refused; and the
  * --emit-obj library linked into a C program, agreeing with the binary. */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -538,6 +539,24 @@ START_TEST(export_refuses_tampered_run) {
   ck_assert_int_eq(remove(ref), 0);
   ck_assert_int_eq(mlp_rundir_load(&a, bad, &rd, err, sizeof err), -1);
   ck_assert_msg(strstr(err, "reference.json") != NULL, "%s", err);
+  /* A file the manifest does not list is not read unchecked. */
+  char *unlisted = path_of(tmp, "unlisted.run");
+  const char *cp2[] = {"cp", "-r", run, unlisted, NULL};
+  run_ok(cp2);
+  char *man_path = path_of(unlisted, "manifest.json");
+  char *text = test_read_file(man_path, NULL);
+  cJSON *man = cJSON_Parse(text);
+  ck_assert_ptr_nonnull(man);
+  cJSON_DeleteItemFromObject(cJSON_GetObjectItem(man, "artifacts"), "MODEL_CARD.md");
+  char *edited = cJSON_Print(man);
+  write_text(man_path, edited);
+  ck_assert_int_eq(mlp_rundir_load(&a, unlisted, &rd, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "MODEL_CARD.md") != NULL, "%s", err);
+  free(edited);
+  cJSON_Delete(man);
+  free(text);
+  free(man_path);
+  free(unlisted);
   mlp_arena_free(&a);
   free(ref);
   free(out);
