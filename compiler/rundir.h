@@ -58,10 +58,11 @@ typedef struct {
   const char *card; /* MODEL_CARD.md's text, or NULL */
 } MlpRunDir;
 
-/* Load and verify the run directory dir. Everything lives in a (the fits
- * are malloc'd: mlp_rundir_free releases them). 0, or -1 with a message in
- * err (n bytes) naming the file at fault: a missing or tampered artifact,
- * a spec that no longer checks, weights of the wrong size. */
+/* Load and verify the run directory dir. Everything lives in a but the
+ * fits, which mlp_rundir_free releases (after a failure too). 0, or -1
+ * with a message in err (n bytes) naming the file at fault: a missing or
+ * tampered artifact, a spec that no longer checks, weights of the wrong
+ * size. */
 int mlp_rundir_load(MlpArena *a, const char *dir, MlpRunDir *rd, char *err, size_t n);
 void mlp_rundir_free(MlpRunDir *rd);
 
