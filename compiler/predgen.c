@@ -44,8 +44,9 @@ typedef struct {
   int64_t act_a, act_b, col, argmax, qscratch, scratch_bytes; /* scratch offsets and total */
 } Plan;
 
+/* The scratch and blob offsets round as the runtime's buffers do. */
 static int64_t align_up(int64_t n) {
-  return (n + MLPRT_ALIGN - 1) / MLPRT_ALIGN * MLPRT_ALIGN;
+  return (int64_t)mlprt_align_up((size_t)n);
 }
 
 /* Append n bytes to the blob at an aligned offset; returns the offset. */
@@ -69,7 +70,8 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
   int64_t total = rd->n_params + rd->n_state;
   float *w = mlp_xmalloc((size_t)(total ? total : 1) * sizeof *w);
   memcpy(w, rd->weights, (size_t)total * sizeof *w);
-  p->at = calloc((size_t)m->nlayers, sizeof *p->at);
+  p->at = mlp_xmalloc((size_t)m->nlayers * sizeof *p->at);
+  memset(p->at, 0, (size_t)m->nlayers * sizeof *p->at);
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
     if (info->prune > 0 && (l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D))
