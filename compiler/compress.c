@@ -97,9 +97,12 @@ static int scan_record(const char *s, int len, int *pos, Span *f, int max) {
   for (;;) {
     int start = i;
     if (i < len && s[i] == '"') {
-      for (i++; i < len; i++)
-        if (s[i] == '"' && !(i + 1 < len && s[i + 1] == '"')) break;
-        else if (s[i] == '"') i++;
+      /* to the closing quote, stepping over doubled ones */
+      for (i++; i < len; i++) {
+        if (s[i] != '"') continue;
+        if (i + 1 < len && s[i + 1] == '"') i++;
+        else break;
+      }
       if (i < len) i++;
     }
     while (i < len && s[i] != ',' && s[i] != '\n') i++;
@@ -257,8 +260,10 @@ static int run_predictor(MlpArena *a, const char *exe, const char *input, const 
 
 /* Score a predictor's output (CSV, header first, one record per test row)
  * against the true targets: the share of rows whose "label" is the true
- * class, or R2 of the "value" column. A rejected row (no parsable answer)
- * counts as wrong, or as predicting 0 in regression's R2 it drags down. */
+ * class, or R2 of the "value" column. A rejected row (no answer) counts as
+ * wrong, or in R2 as predicting the test rows' mean, which explains none of
+ * its variance. Both predictors share the feature program, so they reject
+ * the same rows. */
 static int score(MlpArena *a, const char *path, const TestRows *t, bool regression, double *metric,
                  char *err, size_t n) {
   MlpSource *src = mlp_source_read(a, path);
@@ -289,7 +294,7 @@ static int score(MlpArena *a, const char *path, const TestRows *t, bool regressi
       double y = strtod(t->truth[r], NULL);
       char *end;
       double v = strtod(got, &end);
-      if (end == got) v = 0.0;
+      if (end == got) v = mean;
       ss_res += (y - v) * (y - v);
       ss_tot += (y - mean) * (y - mean);
     } else {

@@ -3,8 +3,8 @@
  * within the tolerance, report the metric, sizes and latencies, and compile
  * in smaller weights; pruning 0.9 of the small iris model against a tight
  * tolerance is refused with exit status 1 and leaves no predictor behind;
- * the spec's deploy block supplies the defaults; quoted test rows are
- * scored right. */
+ * the spec's deploy block supplies the defaults; regression is scored by
+ * R2; quoted test rows are scored right. */
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -109,6 +109,22 @@ END_TEST
 
 START_TEST(int8_digits_within_tolerance) {
   check_int8(digits, "digits_int8");
+}
+END_TEST
+
+/* Regression is scored by R2 of the predicted values. */
+START_TEST(int8_regression_scored_by_r2) {
+  char *run = train("examples/diabetes.mlp", "diabetes");
+  char *pred = tmp_path("diabetes_int8");
+  const char *argv[] = {test_mlpc(), "export", run, "-o", pred, "--quantize", "int8", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "export --quantize int8: %d: %s%s", r.status, r.out, r.err);
+  double before = report_value(r.out, "R2", 0), after = report_value(r.out, "R2", 1);
+  ck_assert_msg(before > 0.3 && before < 1.0, "float R2 %g", before);
+  ck_assert_msg(after >= before - 0.01, "int8 R2 %g fell more than 0.01 below %g", after, before);
+  test_run_free(&r);
+  free(pred);
+  free(run);
 }
 END_TEST
 
@@ -234,6 +250,7 @@ Suite *compress_suite(void) {
   tcase_add_unchecked_fixture(tc, train_runs, cleanup);
   tcase_add_test(tc, int8_iris_within_tolerance);
   tcase_add_test(tc, int8_digits_within_tolerance);
+  tcase_add_test(tc, int8_regression_scored_by_r2);
   tcase_add_test(tc, heavy_pruning_refused);
   tcase_add_test(tc, spec_settings_are_the_defaults);
   tcase_add_test(tc, quoted_fields_and_a_middle_target);
