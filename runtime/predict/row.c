@@ -26,6 +26,7 @@ typedef struct {
   int64_t *tm;      /* [nslots] dates; MLPRT_TIME_NA missing */
   char *text;       /* [nslots, TEXT_W] texts made by MLPRT_PSTEP_TEXT */
   MlprtNaSet *na;
+  uint8_t *live;    /* [nslots] the slot reaches a feature (or decides a rejection) */
 } Row;
 
 static size_t up8(size_t n) {
@@ -47,18 +48,37 @@ static Row row_at(void *state, const MlprtPredPlan *pl) {
   r.text = p;
   p += up8(s * TEXT_W);
   r.na = (MlprtNaSet *)p;
+  p += up8(sizeof(MlprtNaSet));
+  r.live = (uint8_t *)p;
   return r;
 }
 
 size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
   size_t s = (size_t)pl->nslots;
   size_t n = up8(s * sizeof(float)) + s * (sizeof(char *) + sizeof(size_t) + sizeof(int64_t)) +
-             up8(s * TEXT_W) + sizeof(MlprtNaSet);
+             up8(s * TEXT_W) + up8(sizeof(MlprtNaSet)) + s;
   return (n + 63) & ~(size_t)63;
 }
 
+/* Which slots matter: the features, and backwards through the steps every
+ * slot a live one is computed from. An input no feature reads (a column
+ * the chain dropped) is then neither required nor checked. */
+static void mark_live(const MlprtPredPlan *pl, uint8_t *live) {
+  memset(live, 0, (size_t)pl->nslots);
+  for (int64_t f = 0; f < pl->nfeatures; f++) live[pl->feature_slot[f]] = 1;
+  for (int64_t i = pl->nsteps - 1; i >= 0; i--) {
+    const MlprtPredStep *st = &pl->steps[i];
+    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
+    bool out = st->op == MLPRT_PSTEP_REQUIRE;
+    for (int64_t k = 0; k < width && !out; k++) out = live[st->dst + k];
+    if (out) live[st->src] = 1;
+  }
+}
+
 void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
-  mlprt_na_init(row_at(state, pl).na, NULL);
+  Row r = row_at(state, pl);
+  mlprt_na_init(r.na, NULL);
+  mark_live(pl, r.live);
 }
 
 /* ---- failsafes ---- */
@@ -260,7 +280,10 @@ int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x,
   Row r = row_at(state, pl);
   Verdict v = {MLPRT_ROW_OK, reason, n};
   if (n) reason[0] = 0;
-  for (int64_t i = 0; i < pl->ninputs; i++) read_input(p, i, fields[i], &r, &v);
+  for (int64_t i = 0; i < pl->ninputs; i++) {
+    if (r.live[i]) read_input(p, i, fields[i], &r, &v);
+    else set_missing(&r, i);
+  }
   if (v.state == MLPRT_ROW_REJECT) return v.state;
   for (int64_t i = pl->ninputs; i < pl->nslots; i++) set_missing(&r, i);
   for (int64_t i = 0; i < pl->nsteps && v.state != MLPRT_ROW_REJECT; i++) run_step(p, &pl->steps[i], &r, &v);

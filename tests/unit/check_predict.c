@@ -5,15 +5,15 @@
  * under each policy, with its reason; exit statuses; answers in input
  * order across batches; drift (PSI) against a hand computation; a tampered
  * weight refused. The predictors here are built in C around a tiny
- * hand-written forward function; mlprt_predict_main runs in a forked child
- * with files for its standard streams. */
+ * hand-written forward function; mlprt_predict_main runs in the test's
+ * process with files for its standard streams. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "mlp/clean.h"
@@ -322,13 +322,14 @@ END_TEST
 
 static const MlprtPredInput tiny_in[] = {{"x", MLPRT_COL_FLOAT, 0, 10, NULL, 0},
                                          {"colour", MLPRT_COL_CATEGORY, NAN, NAN, "blue\nred\n", 2},
-                                         {"flag", MLPRT_COL_BOOL, NAN, NAN, NULL, 0}};
+                                         {"flag", MLPRT_COL_BOOL, NAN, NAN, NULL, 0},
+                                         {"id", MLPRT_COL_INT, 0, 1, NULL, 0}}; /* read by no feature */
 static const MlprtPredStep tiny_steps[] = {
     {MLPRT_PSTEP_FILL, 0, 0, MLPRT_COL_FLOAT, 5, 0, NULL},
-    {MLPRT_PSTEP_ONEHOT, 1, 3, 2, 0, 0, "blue\nred\n"},
+    {MLPRT_PSTEP_ONEHOT, 1, 4, 2, 0, 0, "blue\nred\n"},
 };
-static const int64_t tiny_feat[] = {0, 2, 3, 4};
-static const MlprtPredPlan tiny_plan = {tiny_in, 3, tiny_steps, 2, 5, tiny_feat, 4};
+static const int64_t tiny_feat[] = {0, 2, 4, 5};
+static const MlprtPredPlan tiny_plan = {tiny_in, 4, tiny_steps, 2, 6, tiny_feat, 4};
 static float tiny_weights[4] = {0.1f, 0.2f, 0.3f, 0.4f};
 static char tiny_sha[65];
 
@@ -382,8 +383,22 @@ static MlprtPredictor tiny(void) {
   return p;
 }
 
-/* Run mlprt_predict_main in a child with stdin from input (NULL: none);
- * its stdout and stderr come back (malloc'd). Returns the exit status. */
+/* Point fd (0, 1 or 2) at path, returning a copy of the old one. */
+static int redirect(int fd, const char *path, int flags) {
+  int saved = dup(fd), f = open(path, flags, 0644);
+  ck_assert(saved >= 0 && f >= 0 && dup2(f, fd) == fd);
+  close(f);
+  return saved;
+}
+
+static void restore(int fd, int saved) {
+  ck_assert(dup2(saved, fd) == fd);
+  close(saved);
+}
+
+/* Run mlprt_predict_main in this process with its standard streams on
+ * files: stdin holding input, stdout and stderr coming back (malloc'd).
+ * Returns its exit status. */
 static int run_main(const MlprtPredictor *p, const char *input, const char *const *args, char **out,
                     char **err) {
   char *in = dt_write(dt_dir, "stdin.txt", input ? input : "", 0);
@@ -391,22 +406,22 @@ static int run_main(const MlprtPredictor *p, const char *input, const char *cons
   snprintf(op, sizeof op, "%s/stdout.txt", dt_dir);
   snprintf(ep, sizeof ep, "%s/stderr.txt", dt_dir);
   fflush(NULL);
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!freopen(in, "rb", stdin) || !freopen(op, "wb", stdout) || !freopen(ep, "wb", stderr)) _exit(99);
-    char *argv[16] = {"pred"};
-    int argc = 1;
-    for (; args && args[argc - 1]; argc++) argv[argc] = (char *)args[argc - 1];
-    int rc = mlprt_predict_main(argc, argv, p);
-    fflush(NULL);
-    _exit(rc);
-  }
-  int status;
-  waitpid(pid, &status, 0);
+  int s0 = redirect(0, in, O_RDONLY), s1 = redirect(1, op, O_WRONLY | O_CREAT | O_TRUNC),
+      s2 = redirect(2, ep, O_WRONLY | O_CREAT | O_TRUNC);
+  clearerr(stdin);
+  char *argv[16] = {"pred"};
+  int argc = 1;
+  for (; args && args[argc - 1]; argc++) argv[argc] = (char *)args[argc - 1];
+  int rc = mlprt_predict_main(argc, argv, p);
+  fflush(NULL);
+  restore(0, s0);
+  restore(1, s1);
+  restore(2, s2);
+  clearerr(stdin);
   *out = test_read_file(op, NULL);
   *err = test_read_file(ep, NULL);
   free(in);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return rc;
 }
 
 static int count_lines(const char *s) {
@@ -502,7 +517,7 @@ END_TEST
 /* One row through mlprt_predict_fields: the returned class, the reason. */
 static int one(const MlprtPredictor *p, const char *x, const char *colour, const char *flag, float *out,
                char *why) {
-  const char *f[3] = {x, colour, flag};
+  const char *f[4] = {x, colour, flag, NULL};
   void *scratch = aligned_alloc(64, mlprt_predict_scratch_bytes(p));
   int k = mlprt_predict_fields(p, f, out, scratch, why, 256);
   free(scratch);
@@ -516,6 +531,12 @@ START_TEST(failsafes_each_policy) {
   ck_assert_int_eq(one(&p, "3", "red", "true", o, why), 0);
   ck_assert_str_eq(why, "");
   ck_assert_float_eq(o[1], 0.3f + 0.05f);
+  /* id reaches no feature: neither required nor checked */
+  const char *f4[4] = {"3", "red", "true", "abc"};
+  void *scratch = aligned_alloc(64, mlprt_predict_scratch_bytes(&p));
+  ck_assert_int_eq(mlprt_predict_fields(&p, f4, o, scratch, why, sizeof why), 0);
+  ck_assert_str_eq(why, "");
+  free(scratch);
   /* missing column */
   ck_assert_int_eq(one(&p, NULL, "red", "true", o, why), -1);
   ck_assert_str_eq(why, "column 'x' is missing from the input");
@@ -665,7 +686,7 @@ START_TEST(exit_statuses_and_order) {
   free(err);
   /* --no-header: columns in the training order */
   const char *nh[] = {"--no-header", NULL};
-  ck_assert_int_eq(run_main(&p, "5,blue,false\n", nh, &out, &err), 0);
+  ck_assert_int_eq(run_main(&p, "5,blue,false,0\n", nh, &out, &err), 0);
   ck_assert_str_eq(out, "label,p_no,p_yes,error\nno,0.5,0.5,\n");
   ck_assert_str_eq(err, "");
   free(out);
