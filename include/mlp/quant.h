@@ -31,14 +31,16 @@ size_t mlprt_qdense_scratch_bytes(int64_t C);
  * Each input row is quantized on the fly with its own scale max|x| / 127 into
  * scratch (mlprt_qdense_scratch_bytes(C) bytes); the dot products run on the
  * int8 values in int32 and are scaled back once per output. bias may be NULL.
- * out must not alias inp. */
+ * out must not alias inp. Inputs must be finite (the predictor's failsafes
+ * replace NaN before the model runs): one NaN would void its row's scale. */
 void mlprt_qdense(float *out, const float *inp, const int8_t *qweight, const float *wscale,
                   const float *bias, int64_t B, int64_t C, int64_t OC, void *scratch);
 
 /* Zero exactly floor(sparsity * n) of w's n values, those of smallest
  * magnitude; among equal magnitudes the lower index goes first, so the
- * result does not depend on the sort. sparsity is in [0, 1]. Returns the
- * number of values zeroed. */
+ * result does not depend on the sort. sparsity is in [0, 1]; the product is
+ * floored with a 1e-9 slack, so that a decimal sparsity such as 0.29 of 100
+ * values (28.999... in binary) zeroes 29. Returns the number zeroed. */
 int64_t mlprt_prune_magnitude(float *w, int64_t n, double sparsity);
 
 #endif
