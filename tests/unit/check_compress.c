@@ -73,9 +73,10 @@ static double report_value(const char *out, const char *label, int after) {
 }
 
 /* int8 export of run to tmp/NAME: accepted within the default tolerance,
- * with a quarter-size weight blob or near it, and a predictor that answers
- * the run's test rows. */
-static void check_int8(const char *run, const char *name) {
+ * with weights at most max_ratio of the float ones (a quarter, plus the
+ * float scales and biases, which weigh more in small models), and a
+ * predictor that answers the run's test rows. */
+static void check_int8(const char *run, const char *name, double max_ratio) {
   char *pred = tmp_path("%s", name);
   const char *argv[] = {test_mlpc(), "export", run, "-o", pred, "--quantize", "int8", NULL};
   TestRun r = test_run(argv, NULL);
@@ -83,9 +84,8 @@ static void check_int8(const char *run, const char *name) {
   double before = report_value(r.out, "accuracy", 0), after = report_value(r.out, "accuracy", 1);
   ck_assert_msg(before > 0.8 && before <= 1.0, "float accuracy %g", before);
   ck_assert_msg(after >= before - 0.01, "int8 accuracy %g fell more than 0.01 below %g", after, before);
-  /* dense weights take a byte instead of four; scales and biases stay float */
   double wb = report_value(r.out, "weights", 0), wa = report_value(r.out, "weights", 1);
-  ck_assert_msg(wa > 0 && wa < wb / 2, "weights %g -> %g bytes", wb, wa);
+  ck_assert_msg(wa > 0 && wa <= max_ratio * wb, "weights %g -> %g bytes", wb, wa);
   ck_assert_msg(report_value(r.out, "per row", 0) > 0 && report_value(r.out, "per row", 1) > 0,
                 "latencies measured:\n%s", r.out);
   ck_assert_msg(access(pred, X_OK) == 0, "the int8 predictor %s was written", pred);
@@ -103,12 +103,12 @@ static void check_int8(const char *run, const char *name) {
 }
 
 START_TEST(int8_iris_within_tolerance) {
-  check_int8(iris, "iris_int8");
+  check_int8(iris, "iris_int8", 0.6); /* 4-16-16-3: biases and scales are a third */
 }
 END_TEST
 
 START_TEST(int8_digits_within_tolerance) {
-  check_int8(digits, "digits_int8");
+  check_int8(digits, "digits_int8", 0.3);
 }
 END_TEST
 
