@@ -26,7 +26,10 @@
 
 #define BLOCK ((size_t)8 << 20)
 #define MIN_SEGMENT ((size_t)1 << 20) /* smaller buffers are parsed by one thread */
-#define SEGMENTS_PER_THREAD 4
+/* Segments per thread and round: enough to even out a core that another
+ * process holds up, few enough that each segment's columns (a few hundred
+ * kilobytes) are mapped apart from the heap and go back when the load ends */
+#define SEGMENTS_PER_THREAD 2
 #define INFER_BLOCK ((size_t)1 << 20) /* inference reads a prefix: a small buffer that grows if it must */
 #define PAD 16 /* bytes allocated past a buffer's capacity: the sentinel, and 8-byte reads */
 #define CACHE 256 /* category cache entries per column */
