@@ -18,7 +18,7 @@
 /* Every descriptor field is 8 bytes: the constant built below lists them in
  * predict.h's order, and this catches a field added there and not here. */
 _Static_assert(sizeof(MlprtPredictor) == 33 * 8, "MlprtPredictor changed: update predictor_desc");
-_Static_assert(sizeof(MlprtPredPlan) == 7 * 8, "MlprtPredPlan changed: update plan_desc");
+_Static_assert(sizeof(MlprtPredPlan) == 9 * 8, "MlprtPredPlan changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredStep) == 7 * 8, "MlprtPredStep changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredInput) == 6 * 8, "MlprtPredInput changed: update plan_desc");
 
@@ -280,8 +280,9 @@ static LLVMValueRef cdbl_array(Cg *c, const char *name, const double *v, int64_t
 /* The row feature program as constants. */
 static LLVMValueRef plan_desc(Cg *c, const MlprtPredPlan *pl) {
   int64_t ni = pl->ninputs, ns = pl->nsteps, nf = pl->nfeatures;
-  LLVMValueRef *in = mlp_xmalloc((size_t)(ni + ns + nf + 1) * sizeof *in);
+  LLVMValueRef *in = mlp_xmalloc((size_t)(ni + ns + nf + pl->nna + 1) * sizeof *in);
   LLVMValueRef inputs = LLVMConstNull(c->ptr), steps = LLVMConstNull(c->ptr), slots = LLVMConstNull(c->ptr);
+  LLVMValueRef na = LLVMConstNull(c->ptr);
   for (int64_t i = 0; i < ni; i++) {
     const MlprtPredInput *x = &pl->inputs[i];
     LLVMValueRef f[] = {cstr(c, x->name),   ci64(c, x->type),      cf64(c, x->lo),
@@ -299,9 +300,12 @@ static LLVMValueRef plan_desc(Cg *c, const MlprtPredPlan *pl) {
   if (ns > 0) steps = const_global(c, "mlp_pred_steps", LLVMConstArray2(LLVMTypeOf(in[0]), in, (uint64_t)ns));
   for (int64_t i = 0; i < nf; i++) in[i] = ci64(c, pl->feature_slot[i]);
   if (nf > 0) slots = const_global(c, "mlp_pred_feature_slot", LLVMConstArray2(c->i64, in, (uint64_t)nf));
+  for (int64_t i = 0; i < pl->nna; i++) in[i] = cstr(c, pl->na_tokens[i]);
+  if (pl->na_tokens) na = const_global(c, "mlp_pred_na", LLVMConstArray2(c->ptr, in, (uint64_t)pl->nna));
   free(in);
-  LLVMValueRef f[] = {inputs, ci64(c, ni), steps, ci64(c, ns), ci64(c, pl->nslots), slots, ci64(c, nf)};
-  return const_global(c, "mlp_pred_plan", const_struct(c, f, 7));
+  LLVMValueRef f[] = {inputs, ci64(c, ni), steps, ci64(c, ns), ci64(c, pl->nslots), slots, ci64(c, nf),
+                      na, ci64(c, pl->nna)};
+  return const_global(c, "mlp_pred_plan", const_struct(c, f, 9));
 }
 
 /* A failsafe setting of the spec (deploy.failsafe) as MLPRT_FAILSAFE_*. */

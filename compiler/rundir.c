@@ -350,6 +350,7 @@ int mlp_rundir_plan(MlpArena *a, const MlpRunDir *rd, MlprtPredPlan *plan, char 
                          .nclean = d->nclean,
                          .inputs = rd->inputs,
                          .ninputs = rd->ninputs,
-                         .image_pixels = d->img_h > 0 ? d->img_h * d->img_w : 0};
+                         .image_pixels = d->img_h > 0 ? d->img_h * d->img_w : 0,
+                         .na_values = d->na_values};
   return mlprt_pred_plan_build(&src, plan, err, n);
 }

@@ -102,6 +102,8 @@ typedef struct {
   int64_t nslots;
   const int64_t *feature_slot; /* [nfeatures] the slot each model feature reads */
   int64_t nfeatures;
+  const char *const *na_tokens; /* [nna] the texts training read as missing; NULL: the loader's defaults */
+  int64_t nna;
 } MlprtPredPlan;
 
 /* What the plan is built from, at export time. */
@@ -118,6 +120,8 @@ typedef struct {
                                     NULL: unknown (no range or level checks) */
   int64_t ninputs;
   int64_t image_pixels;          /* > 0: an IDX image source: inputs pixel0 .. pixelN-1, each / 255 */
+  const char *na_values;         /* the source's missing-value texts, each ending in '\n' (the spec's
+                                    na_values); NULL: the loader's defaults */
 } MlprtPredSource;
 
 /* Build the plan of a trained run: replay the cleaning chain on column

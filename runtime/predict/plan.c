@@ -361,6 +361,20 @@ int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char 
   plan->steps = b.steps;
   plan->nsteps = b.nsteps;
   plan->nslots = b.nslots;
+  /* the missing-value texts training loaded with, one string each */
+  int64_t nna = 0;
+  for (const char *s = src->na_values; s && *s; s++) nna += *s == '\n';
+  if (src->na_values) {
+    char **tok = mlprt_xmalloc((size_t)(nna ? nna : 1) * sizeof *tok);
+    const char *s = src->na_values;
+    for (int64_t i = 0; i < nna; i++) {
+      const char *nl = strchr(s, '\n');
+      tok[i] = mlprt_xstrndup(s, (size_t)(nl - s));
+      s = nl + 1;
+    }
+    plan->na_tokens = (const char *const *)tok;
+    plan->nna = nna;
+  }
   for (int i = 0; i < b.n; i++) free(b.cols[i].name);
   free(b.cols);
   if (rc != 0) mlprt_pred_plan_free(plan);
@@ -376,5 +390,7 @@ void mlprt_pred_plan_free(MlprtPredPlan *plan) {
   free((void *)plan->inputs);
   free((void *)plan->steps);
   free((void *)plan->feature_slot);
+  for (int64_t i = 0; plan->na_tokens && i < plan->nna; i++) free((char *)plan->na_tokens[i]);
+  free((void *)plan->na_tokens);
   memset(plan, 0, sizeof *plan);
 }

@@ -77,7 +77,8 @@ static void mark_live(const MlprtPredPlan *pl, uint8_t *live) {
 
 void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
   Row r = row_at(state, pl);
-  mlprt_na_init(r.na, NULL);
+  MlprtLoadOpts o = {.na_tokens = pl->na_tokens, .nna = (int)pl->nna};
+  mlprt_na_init(r.na, pl->na_tokens ? &o : NULL);
   mark_live(pl, r.live);
 }
 

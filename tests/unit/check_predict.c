@@ -329,7 +329,7 @@ static const MlprtPredStep tiny_steps[] = {
     {MLPRT_PSTEP_ONEHOT, 1, 4, 2, 0, 0, "blue\nred\n"},
 };
 static const int64_t tiny_feat[] = {0, 2, 4, 5};
-static const MlprtPredPlan tiny_plan = {tiny_in, 4, tiny_steps, 2, 6, tiny_feat, 4};
+static const MlprtPredPlan tiny_plan = {tiny_in, 4, tiny_steps, 2, 6, tiny_feat, 4, NULL, 0};
 static float tiny_weights[4] = {0.1f, 0.2f, 0.3f, 0.4f};
 static char tiny_sha[65];
 
@@ -598,6 +598,39 @@ START_TEST(failsafes_each_policy) {
 }
 END_TEST
 
+/* The spec's na_values travel with the plan: what training read as
+ * missing, the predictor reads as missing too; without them the loader's
+ * defaults apply and "-999" is a number. */
+START_TEST(declared_missing_texts) {
+  MlprtPredictor p = tiny();
+  p.on_nan = MLPRT_FAILSAFE_IMPUTE;
+  float o[2];
+  char why[256];
+  ck_assert_int_eq(one(&p, "-999", "red", "false", o, why), -1);
+  ck_assert_str_eq(why, "column 'x': -999 is outside the training range [0, 10]");
+  static const char *const na[] = {"-999", "missing"};
+  MlprtPredPlan pl = tiny_plan;
+  pl.na_tokens = na, pl.nna = 2;
+  p.plan = &pl;
+  ck_assert_int_eq(one(&p, "-999", "red", "false", o, why), 0); /* filled with 5 */
+  ck_assert_float_eq(o[1], 0.5f);
+  ck_assert_int_eq(one(&p, "missing", "red", "false", o, why), 0);
+  ck_assert_float_eq(o[1], 0.5f);
+  p.on_nan = MLPRT_FAILSAFE_REJECT;
+  ck_assert_int_eq(one(&p, "NA", "red", "false", o, why), -1); /* no longer a missing-value text */
+  ck_assert_str_eq(why, "column 'x': 'NA' is not a number");
+  /* the plan builder splits the source's list */
+  MlprtPredSource src = {.schema = "x\tfloat\ny\tfloat\n", .target = "y", .na_values = "-999\n\n"};
+  MlprtPredPlan built;
+  char err[256];
+  ck_assert_msg(mlprt_pred_plan_build(&src, &built, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(built.nna, 2);
+  ck_assert_str_eq(built.na_tokens[0], "-999");
+  ck_assert_str_eq(built.na_tokens[1], "");
+  mlprt_pred_plan_free(&built);
+}
+END_TEST
+
 /* value = x / 10, before the target's scaling */
 static void reg_forward(const float *x, float *out, int64_t n, void *scratch) {
   (void)scratch;
@@ -823,6 +856,7 @@ Suite *predict_suite(void) {
   tcase_add_test(io, csv_malformed_rows);
   tcase_add_test(io, jsonl_input);
   tcase_add_test(io, failsafes_each_policy);
+  tcase_add_test(io, declared_missing_texts);
   tcase_add_test(io, regression_answers_and_fallback);
   tcase_add_test(io, exit_statuses_and_order);
   tcase_add_test(io, version_card_help);
