@@ -770,11 +770,17 @@ static void warn_not_built(Lower *L) {
       mlp_diag_warning(L->d, v->node->loc, "%s.%s is not acted on by generated programs yet", settings[i][0],
                        settings[i][1]);
   }
+  /* The deploy section serves `mlpc export` and `mlpc deploy`; two of its
+   * switches cannot be turned off: every stored version is kept, and every
+   * artifact is hashed and checked. */
   const MlpSpecBlock *deploy = mlp_spec_block(L->s, "deploy");
-  if (deploy && deploy->given)
-    mlp_diag_warning(L->d, deploy->loc,
-                     "the deploy section (predictor, ONNX export, quantization, registry) is not built "
-                     "yet; training ignores it");
+  static const char *const always_on[] = {"rollback", "sign"};
+  for (size_t i = 0; i < 2; i++) {
+    const MlpSpecValue *v = mlp_spec_setting(deploy, always_on[i]);
+    if (v && v->given && v->node && v->node->kind == MLP_ND_BOOL && v->node->num == 0)
+      mlp_diag_warning(L->d, v->node->loc, "deploy.%s = false is not acted on: %s", always_on[i],
+                       i == 0 ? "the registry keeps every version" : "artifacts are always hashed and checked");
+  }
 }
 
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {

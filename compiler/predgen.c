@@ -17,7 +17,7 @@
 
 /* Every descriptor field is 8 bytes: the constant built below lists them in
  * predict.h's order, and this catches a field added there and not here. */
-_Static_assert(sizeof(MlprtPredictor) == 33 * 8, "MlprtPredictor changed: update predictor_desc");
+_Static_assert(sizeof(MlprtPredictor) == 34 * 8, "MlprtPredictor changed: update predictor_desc");
 _Static_assert(sizeof(MlprtPredPlan) == 9 * 8, "MlprtPredPlan changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredStep) == 7 * 8, "MlprtPredStep changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredInput) == 6 * 8, "MlprtPredInput changed: update plan_desc");
@@ -326,6 +326,7 @@ static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenI
   const MlpSpecCall *mon = mlp_spec_op(deploy, "monitor");
   double threshold = mlp_spec_num(mon ? mlp_spec_arg(mon, "drift_threshold") : NULL);
   double window = mlp_spec_num(mon ? mlp_spec_arg(mon, "window") : NULL);
+  double budget = mlp_spec_num(mlp_spec_setting(deploy, "max_latency_ms"));
   /* The fallback is a class name (an identifier, a string or a number) or
    * a regression value. */
   const MlpSpecValue *fb = mlp_spec_setting(fs, "fallback");
@@ -373,6 +374,7 @@ static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenI
       cdbl_array(c, "mlp_drift_ref", rd->drift_ref, m->in_size * bins),
       cdbl_array(c, "mlp_pred_edges", rd->pred_edges, bins - 1),
       cdbl_array(c, "mlp_pred_ref", rd->pred_ref, rd->npred_ref),
+      cf64(c, isnan(budget) ? 0 : budget),
   };
   return const_struct(c, f, sizeof f / sizeof f[0]);
 }

@@ -181,6 +181,10 @@ typedef struct {
   const double *drift_ref;   /* [n_in, drift_bins] training fraction in each bin */
   const double *pred_edges;  /* regression: [drift_bins - 1] edges of the predicted value; else NULL */
   const double *pred_ref;    /* [n_out classes or drift_bins] training fraction of each prediction */
+  /* deploy.max_latency_ms: a warning when the rows of a batch took longer
+   * than this each, on average (reading, transform, model and answer; not
+   * the wait for input); 0: no budget. */
+  double max_latency_ms;
 } MlprtPredictor;
 
 /* PRED [FILE] [--format csv|jsonl] [--output csv|jsonl] [--no-header]

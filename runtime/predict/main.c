@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mlp/run.h"
 #include "predict_int.h"
@@ -436,10 +437,19 @@ typedef struct {
 
 typedef struct {
   int64_t rows, rejected, fallbacks;
+  double busy;      /* seconds spent on the batch's rows so far (timed only under a latency budget) */
+  bool slow_warned; /* the latency budget was exceeded and said so */
 } Counts;
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredMonitor *mon, bool verbose,
                   Counts *cnt) {
+  double t0 = p->max_latency_ms > 0 ? now_s() : 0;
   if (b->nacc) p->forward(b->x, b->out, b->nacc, b->scratch);
   for (int64_t i = 0; i < b->n; i++) {
     int st = b->state[i];
@@ -455,6 +465,14 @@ static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredM
     if (verbose && st != MLPRT_ROW_OK)
       fprintf(stderr, "row %lld: %s%s\n", (long long)(b->first_row + i),
               st == MLPRT_ROW_FALLBACK ? "fallback: " : "", why);
+  }
+  if (p->max_latency_ms > 0 && b->n > 0) {
+    double ms = 1e3 * (cnt->busy + now_s() - t0) / (double)b->n;
+    if (ms > p->max_latency_ms && !cnt->slow_warned)
+      fprintf(stderr, "warning: rows %lld-%lld took %.4g ms each, over deploy.max_latency_ms = %g\n",
+              (long long)b->first_row, (long long)(b->first_row + b->n - 1), ms, p->max_latency_ms);
+    cnt->slow_warned |= ms > p->max_latency_ms;
+    cnt->busy = 0;
   }
   /* progress, when asked: a line per 100000 rows */
   if (verbose && (cnt->rows + b->n) / 100000 > cnt->rows / 100000)
@@ -585,7 +603,9 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
       for (int j = 0; !error && j < ncols; j++)
         if (col_input[j] >= 0) fields[col_input[j]] = field(&rd, j);
     }
+    double t0 = p->max_latency_ms > 0 ? now_s() : 0;
     add_row(p, &b, fields, row_state, error);
+    if (p->max_latency_ms > 0) cnt.busy += now_s() - t0;
     if (b.n == batch) flush(p, &b, &w, mon, o.verbose, &cnt);
   }
   if (rc == 0) flush(p, &b, &w, mon, o.verbose, &cnt);

@@ -631,6 +631,29 @@ START_TEST(declared_missing_texts) {
 }
 END_TEST
 
+/* deploy.max_latency_ms: an impossible budget is reported once, with the
+ * rows it concerns; a generous one, or none, says nothing. */
+START_TEST(latency_budget) {
+  MlprtPredictor p = tiny();
+  const char *in = "x,colour,flag\n1,red,true\n2,red,true\n3,red,true\n4,red,true\n5,red,true\n";
+  char *out, *err;
+  p.max_latency_ms = 1e-9;
+  ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 0);
+  ck_assert_int_eq(count_lines(out), 6);
+  ck_assert_msg(strncmp(err, "warning: rows 1-4 took ", 23) == 0 &&
+                    strstr(err, "over deploy.max_latency_ms = 1e-09\n"),
+                "%s", err);
+  ck_assert_ptr_null(strstr(strchr(err, '\n') + 1, "warning"));
+  free(out);
+  free(err);
+  p.max_latency_ms = 1e6;
+  ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 0);
+  ck_assert_str_eq(err, "");
+  free(out);
+  free(err);
+}
+END_TEST
+
 /* value = x / 10, before the target's scaling */
 static void reg_forward(const float *x, float *out, int64_t n, void *scratch) {
   (void)scratch;
@@ -857,6 +880,7 @@ Suite *predict_suite(void) {
   tcase_add_test(io, jsonl_input);
   tcase_add_test(io, failsafes_each_policy);
   tcase_add_test(io, declared_missing_texts);
+  tcase_add_test(io, latency_budget);
   tcase_add_test(io, regression_answers_and_fallback);
   tcase_add_test(io, exit_statuses_and_order);
   tcase_add_test(io, version_card_help);
