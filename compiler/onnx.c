@@ -21,6 +21,8 @@
 
 #include "arena.h"
 #include "rundir.h"
+/* the data loader's set of missing-value texts (mlprt_na_init), which the predictor reads with */
+#include "runtime/data/data_int.h"
 #include "mlp/data.h"
 #include "mlp/run.h"
 
@@ -97,15 +99,16 @@ enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MOD
 enum { OPSET_DOMAIN = 1, OPSET_VERSION = 2 };
 enum { ENTRY_KEY = 1, ENTRY_VALUE = 2 };
 enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INIT = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
-enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP = 4, NODE_ATTR = 5 };
-enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_INTS = 8, ATTR_TYPE = 20 };
-enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS_TYPE = 7 };
-enum { TENSOR_DIMS = 1, TENSOR_TYPE = 2, TENSOR_NAME = 8, TENSOR_RAW = 9 };
+enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP = 4, NODE_ATTR = 5, NODE_DOMAIN = 7 };
+enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_INTS = 8, ATTR_STRINGS = 9, ATTR_TYPE = 20 };
+enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS_TYPE = 7, ATTR_STRINGS_TYPE = 8 };
+enum { TENSOR_DIMS = 1, TENSOR_TYPE = 2, TENSOR_STRINGS = 6, TENSOR_NAME = 8, TENSOR_RAW = 9 };
 enum { VALUE_NAME = 1, VALUE_TYPE = 2 };
 enum { TYPE_TENSOR = 1, TTENSOR_ELEM = 1, TTENSOR_SHAPE = 2, SHAPE_DIM = 1, DIM_VALUE = 1, DIM_PARAM = 2 };
-enum { ELEM_FLOAT = 1, ELEM_INT64 = 7, ELEM_BOOL = 9 };
+enum { ELEM_FLOAT = 1, ELEM_INT64 = 7, ELEM_STRING = 8, ELEM_BOOL = 9 };
 
-enum { ONNX_IR_VERSION = 8, ONNX_OPSET = 13 };
+/* ai.onnx.ml's LabelEncoder (version 2) maps category texts to numbers. */
+enum { ONNX_IR_VERSION = 8, ONNX_OPSET = 13, ONNX_ML_OPSET = 2 };
 
 /* ---- the graph builder ----------------------------------------------------------- */
 
@@ -113,6 +116,9 @@ typedef struct {
   Pb g;         /* the GraphProto's fields, appended as they come */
   MlpArena *a;  /* tensor names */
   int ntensors; /* names handed out */
+  bool ml;      /* an ai.onnx.ml operator is used: the model imports that domain */
+  const char *missing; /* the texts that mean missing, each ending in '\n' */
+  int nmissing;
 } Graph;
 
 static const char *fresh(Graph *g, const char *hint) {
@@ -145,6 +151,16 @@ static void attr_ints(Attrs *at, const char *name, const int64_t *v, int n) {
   pb_str(&a, ATTR_NAME, name);
   pb_int(&a, ATTR_TYPE, ATTR_INTS_TYPE);
   for (int i = 0; i < n; i++) pb_int(&a, ATTR_INTS, v[i]);
+  pb_msg(&at->p, NODE_ATTR, &a);
+}
+
+/* Strings given as lines, each ending in '\n'. */
+static void attr_lines(Attrs *at, const char *name, const char *lines) {
+  Pb a = {0};
+  pb_str(&a, ATTR_NAME, name);
+  pb_int(&a, ATTR_TYPE, ATTR_STRINGS_TYPE);
+  for (const char *p = lines; *p; p = strchr(p, '\n') + 1)
+    pb_bytes(&a, ATTR_STRINGS, p, (size_t)(strchr(p, '\n') - p));
   pb_msg(&at->p, NODE_ATTR, &a);
 }
 
@@ -256,7 +272,12 @@ static const char *to_float(Graph *g, const char *b) {
  * shortest one that reads back as the same float, so two values have the
  * same text exactly when they are equal, and a level's text stands for
  * the number it reads as (true / false for booleans: 1 / 0). */
-typedef enum { SLOT_NUMBER, SLOT_NUMBER_TEXT, SLOT_BOOL_TEXT } SlotKind;
+typedef enum {
+  SLOT_NUMBER,
+  SLOT_NUMBER_TEXT,
+  SLOT_BOOL_TEXT,
+  SLOT_STRING /* a category column's texts */
+} SlotKind;
 
 /* The number level (len bytes of text) stands for in a slot of kind k; -1
  * when the text is not one a number or boolean is written as. */
@@ -343,9 +364,11 @@ static const char *const_row(Graph *g, const float *v, int64_t k) {
   return const_floats(g, "v", d, 2, v);
 }
 
-/* Steps si .. si + k - 1 (one op) over the matrix m [N, ninputs]. */
-static const char *matrix_step(Graph *g, const MlprtPredPlan *p, int64_t si, int64_t k, const char *m) {
-  int64_t w = p->ninputs, op = p->steps[si].op;
+/* Steps si .. si + k - 1 (one op) over the matrix m [N, w]; input slot s
+ * is its column col[s]. */
+static const char *matrix_step(Graph *g, const MlprtPredPlan *p, int64_t si, int64_t k, const char *m,
+                               const int64_t *col, int64_t w) {
+  int64_t op = p->steps[si].op;
   float *a = mlp_arena_alloc(g->a, (size_t)w * sizeof *a), *b = mlp_arena_alloc(g->a, (size_t)w * sizeof *b);
   uint8_t *mask = mlp_arena_alloc(g->a, (size_t)w);
   for (int64_t c = 0; c < w; c++) {
@@ -354,10 +377,11 @@ static const char *matrix_step(Graph *g, const MlprtPredPlan *p, int64_t si, int
   }
   for (int64_t j = si; j < si + k; j++) {
     const MlprtPredStep *st = &p->steps[j];
-    a[st->src] = (float)st->a; /* log1p has no constant */
-    if (op == MLPRT_PSTEP_CLIP) b[st->src] = (float)st->b;
-    if (op == MLPRT_PSTEP_SCALE) b[st->src] = (float)(1.0 / st->b);
-    mask[st->src] = 1;
+    int64_t c = col[st->src];
+    a[c] = (float)st->a; /* log1p has no constant */
+    if (op == MLPRT_PSTEP_CLIP) b[c] = (float)st->b;
+    if (op == MLPRT_PSTEP_SCALE) b[c] = (float)(1.0 / st->b);
+    mask[c] = 1;
   }
   const char *ra = op == MLPRT_PSTEP_LOG1P ? NULL : const_row(g, a, w);
   const char *rb = op == MLPRT_PSTEP_CLIP || op == MLPRT_PSTEP_SCALE ? const_row(g, b, w) : NULL;
@@ -373,129 +397,256 @@ static const char *gather(Graph *g, const char *m, const int64_t *cols, int64_t 
   return node_named(g, "Gather", NULL, &at, 2, m, const_i64(g, "cols", cols, k));
 }
 
-/* The input's raw columns -> model features [N, nfeatures], as the plan's
- * steps compute them, in *out. */
-static int features(Graph *g, const MlprtPredPlan *plan, const char *input, const char **out, char *err,
-                    size_t n) {
+/* A text scalar. */
+static const char *const_text(Graph *g, const char *s, size_t len) {
+  const char *name = fresh(g, "s");
+  Pb t = {0};
+  pb_int(&t, TENSOR_TYPE, ELEM_STRING);
+  pb_bytes(&t, TENSOR_STRINGS, s, len);
+  pb_str(&t, TENSOR_NAME, name);
+  pb_msg(&g->g, GRAPH_INIT, &t);
+  return name;
+}
+
+/* ai.onnx.ml's LabelEncoder: each text of x that is the i-th of keys
+ * (lines) becomes values[i], any other dflt (int64, x's shape). */
+static const char *label_encoder(Graph *g, const char *x, const char *keys, const int64_t *values, int nkeys,
+                                 int64_t dflt) {
+  const char *out = fresh(g, "LabelEncoder");
+  Pb nd = {0};
+  pb_str(&nd, NODE_INPUT, x);
+  pb_str(&nd, NODE_OUTPUT, out);
+  pb_str(&nd, NODE_NAME, out);
+  pb_str(&nd, NODE_OP, "LabelEncoder");
+  pb_str(&nd, NODE_DOMAIN, "ai.onnx.ml");
+  Attrs at = {0};
+  attr_lines(&at, "keys_strings", keys);
+  attr_ints(&at, "values_int64s", values, nkeys);
+  attr_int(&at, "default_int64", dflt);
+  pb_put(&nd, at.p.p, at.p.len);
+  free(at.p.p);
+  pb_msg(&g->g, GRAPH_NODE, &nd);
+  g->ml = true;
+  return out;
+}
+
+/* The texts the predictor reads as missing: the plan's (the spec's
+ * na_values), else the data loader's own defaults, so the two cannot
+ * disagree. */
+static void missing_texts(Graph *g, const MlprtPredPlan *plan) {
+  MlprtNaSet na;
+  mlprt_na_init(&na, NULL);
+  int n = plan->na_tokens ? (int)plan->nna : na.n;
+  g->missing = "";
+  g->nmissing = n;
+  for (int i = 0; i < n; i++) {
+    const char *t = plan->na_tokens ? plan->na_tokens[i] : na.tok[i];
+    g->missing = mlp_arena_printf(g->a, "%s%s\n", g->missing, t);
+  }
+}
+
+/* True where the text x is missing (nowhere when no text means missing:
+ * every text, the empty one included, then maps to false). */
+static const char *text_missing(Graph *g, const char *x) {
+  int n = g->nmissing ? g->nmissing : 1;
+  int64_t *mark = mlp_arena_alloc(g->a, (size_t)n * sizeof *mark);
+  for (int i = 0; i < g->nmissing; i++) mark[i] = 1;
+  Attrs at = {0};
+  attr_int(&at, "to", ELEM_BOOL);
+  const char *keys = g->nmissing ? g->missing : "\n";
+  return node_named(g, "Cast", NULL, &at, 1, label_encoder(g, x, keys, mark, n, 0));
+}
+
+/* The index of the text x among the step's levels (lines), -1 when it is none of them. */
+static const char *level_index(Graph *g, const char *x, const char *levels, int64_t *nl) {
+  int64_t cnt = 0;
+  for (const char *p = levels; *p; p = strchr(p, '\n') + 1) cnt++;
+  int64_t *v = mlp_arena_alloc(g->a, (size_t)(cnt ? cnt : 1) * sizeof *v);
+  for (int64_t i = 0; i < cnt; i++) v[i] = i;
+  *nl = cnt;
+  return label_encoder(g, x, levels, v, (int)cnt, -1);
+}
+
+/* Steps on a category (a text slot), each giving numbers but FILL. */
+static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const char **slot, char *err,
+                     size_t n) {
+  int64_t nl;
+  switch (st->op) {
+  case MLPRT_PSTEP_FILL:
+    if (!st->text) return fail(err, n, "ONNX export: a category's fill value has no text");
+    slot[st->dst] = node_named(g, "Where", NULL, NULL, 3, text_missing(g, x),
+                               const_text(g, st->text, strcspn(st->text, "\n")), x);
+    return 0;
+  case MLPRT_PSTEP_INDICATOR: slot[st->dst] = to_float(g, text_missing(g, x)); return 0;
+  case MLPRT_PSTEP_ORDINAL: {
+    /* the level's index, NaN when missing or unseen */
+    const char *idx = level_index(g, x, st->text, &nl);
+    int64_t none = -1;
+    slot[st->dst] = node_named(g, "Where", NULL, NULL, 3, node2(g, "Equal", idx, const_i64(g, "i", &none, 1)),
+                               const_scalar(g, NAN), to_float(g, idx));
+    return 0;
+  }
+  case MLPRT_PSTEP_ONEHOT: {
+    const char *idx = level_index(g, x, st->text, &nl);
+    for (int64_t l = 0; l < nl; l++)
+      slot[st->dst + l] = to_float(g, node2(g, "Equal", idx, const_i64(g, "i", &l, 1)));
+    if (st->a == 1) {
+      /* the unknown bucket: present, yet none of the levels */
+      int64_t none = -1;
+      const char *unseen = node2(g, "Equal", idx, const_i64(g, "i", &none, 1));
+      slot[st->dst + nl] = to_float(g, node2(g, "And", unseen, node1(g, "Not", text_missing(g, x))));
+    }
+    return 0;
+  }
+  default:
+    return fail(err, n, "ONNX export cannot express %s on a category",
+                st->op == MLPRT_PSTEP_HASH ? "hash encoding" : "a numeric step");
+  }
+}
+
+/* The graph's inputs -> model features [N, nfeatures], as the plan's
+ * steps compute them, in *out. Numeric and boolean columns come in
+ * "input" [N, numeric columns], categories as texts in "input_text" [N,
+ * category columns], each in source order. */
+static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char *err, size_t n) {
+  size_t ns = (size_t)(plan->nslots ? plan->nslots : 1);
+  int64_t *col = mlp_arena_alloc(g->a, ns * sizeof *col), nnum = 0, ntext = 0;
+  bool *in_mat = mlp_arena_alloc(g->a, ns), *numeric = mlp_arena_alloc(g->a, ns);
   for (int64_t i = 0; i < plan->ninputs; i++) {
     int64_t t = plan->inputs[i].type;
-    if (t != MLPRT_COL_FLOAT && t != MLPRT_COL_INT && t != MLPRT_COL_BOOL)
-      return fail(err, n, "ONNX export takes numeric and boolean input columns only; column '%s' is %s",
-                  plan->inputs[i].name, t == MLPRT_COL_CATEGORY ? "a category" : "text or a date");
+    if (t == MLPRT_COL_DATETIME)
+      return fail(err, n, "ONNX export takes no date columns; column '%s' is one", plan->inputs[i].name);
+    bool text = t == MLPRT_COL_CATEGORY || t == MLPRT_COL_TEXT;
+    col[i] = text ? ntext++ : nnum++;
+    in_mat[i] = numeric[i] = !text;
   }
-  /* The input slots live in the matrix m [N, inputs] while in-place steps
-   * change them; any other slot is one [N, 1] tensor, and an input slot
-   * that another step reads is gathered from m as m is at that point. */
-  const char *m = input;
-  size_t ns = (size_t)(plan->nslots ? plan->nslots : 1);
+  missing_texts(g, plan);
+  int64_t dims[2] = {-1, nnum};
+  if (nnum) value_info(g, GRAPH_INPUT, "input", ELEM_FLOAT, dims, 2);
+  dims[1] = ntext;
+  if (ntext) value_info(g, GRAPH_INPUT, "input_text", ELEM_STRING, dims, 2);
+
+  /* The numeric input slots live in the matrix m [N, nnum] while in-place
+   * steps change them; any other slot is one [N, 1] tensor, and a matrix
+   * slot that another step reads is gathered from m as m is at that point. */
+  const char *m = "input";
   const char **slot = mlp_arena_alloc(g->a, ns * sizeof *slot);
   SlotKind *kind = mlp_arena_alloc(g->a, ns * sizeof *kind);
-  bool *in_mat = mlp_arena_alloc(g->a, ns), *numeric = mlp_arena_alloc(g->a, ns);
-  for (int64_t i = 0; i < plan->ninputs; i++) in_mat[i] = numeric[i] = true;
+  for (int64_t i = 0; i < plan->ninputs; i++) {
+    if (in_mat[i]) continue;
+    slot[i] = gather(g, "input_text", &col[i], 1);
+    kind[i] = SLOT_STRING;
+  }
   for (int64_t si = 0; si < plan->nsteps; si++) {
     const MlprtPredStep *st = &plan->steps[si];
     int64_t run = matrix_run(plan, si, in_mat, numeric);
     if (run > 0) {
-      m = matrix_step(g, plan, si, run, m);
+      m = matrix_step(g, plan, si, run, m, col, nnum);
       si += run - 1;
       continue;
     }
+    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
     if (st->src < 0 || st->src >= plan->nslots || !(slot[st->src] || in_mat[st->src]) || st->dst < 0 ||
-        st->dst + (st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1) > plan->nslots)
+        st->dst + width > plan->nslots)
       return fail(err, n, "step %lld of the feature program reads or writes a slot it should not",
                   (long long)si);
     if (st->op == MLPRT_PSTEP_REQUIRE) continue; /* a graph answers every row: see onnx.h */
-    const char *x = in_mat[st->src] ? gather(g, m, &st->src, 1) : slot[st->src];
+    const char *x = in_mat[st->src] ? gather(g, m, &col[st->src], 1) : slot[st->src];
     SlotKind k = kind[st->src];
     float *lv;
     int64_t nl;
-    switch (st->op) {
-    case MLPRT_PSTEP_FILL: {
-      float v = (float)st->a;
-      if (k != SLOT_NUMBER && (!st->text || level_value(k, st->text, strcspn(st->text, "\n"), &v)))
-        return fail(err, n, "ONNX export: the fill value of step %lld is no number", (long long)si);
-      slot[st->dst] = in_place(g, st->op, x, const_scalar(g, v), NULL, NULL);
-      break;
-    }
-    case MLPRT_PSTEP_INDICATOR: slot[st->dst] = to_float(g, node1(g, "IsNaN", x)); break;
-    case MLPRT_PSTEP_CLIP:
-    case MLPRT_PSTEP_SCALE:
-    case MLPRT_PSTEP_LOG1P:
-    case MLPRT_PSTEP_DIV: {
-      bool two = st->op == MLPRT_PSTEP_CLIP || st->op == MLPRT_PSTEP_SCALE;
-      const char *a = st->op == MLPRT_PSTEP_LOG1P ? NULL : const_scalar(g, (float)st->a);
-      double bv = st->op == MLPRT_PSTEP_SCALE ? 1.0 / st->b : st->b;
-      const char *b = two ? const_scalar(g, (float)bv) : NULL;
-      slot[st->dst] = in_place(g, st->op, x, a, b, NULL);
-      break;
-    }
-    case MLPRT_PSTEP_TEXT:
-      if (st->n != MLPRT_COL_FLOAT && st->n != MLPRT_COL_INT && st->n != MLPRT_COL_BOOL)
-        return fail(err, n, "ONNX export: step %lld makes a category of a date", (long long)si);
-      slot[st->dst] = x;
-      kind[st->dst] = st->n == MLPRT_COL_BOOL ? SLOT_BOOL_TEXT : SLOT_NUMBER_TEXT;
-      break;
-    case MLPRT_PSTEP_ONEHOT:
-    case MLPRT_PSTEP_ORDINAL: {
-      if (k == SLOT_NUMBER || !st->text || level_values(g, k, st->text, &lv, &nl))
-        return fail(err, n, "ONNX export: step %lld encodes levels that are not numbers", (long long)si);
-      if (st->op == MLPRT_PSTEP_ORDINAL) {
-        /* the level's index, NaN when missing or unseen */
-        const char *idx = const_scalar(g, NAN);
-        for (int64_t l = nl - 1; l >= 0; l--)
-          idx = node_named(g, "Where", NULL, NULL, 3, node2(g, "Equal", x, const_scalar(g, lv[l])),
-                           const_scalar(g, (float)l), idx);
-        slot[st->dst] = idx;
+    if (k == SLOT_STRING) {
+      if (text_step(g, st, x, slot, err, n)) return -1;
+    } else {
+      switch (st->op) {
+      case MLPRT_PSTEP_FILL: {
+        float v = (float)st->a;
+        if (k != SLOT_NUMBER && (!st->text || level_value(k, st->text, strcspn(st->text, "\n"), &v)))
+          return fail(err, n, "ONNX export: the fill value of step %lld is no number", (long long)si);
+        slot[st->dst] = in_place(g, st->op, x, const_scalar(g, v), NULL, NULL);
         break;
       }
-      const char *seen = NULL; /* 1 where x is one of the levels */
-      for (int64_t l = 0; l < nl; l++) {
-        slot[st->dst + l] = to_float(g, node2(g, "Equal", x, const_scalar(g, lv[l])));
-        seen = seen ? node2(g, "Add", seen, slot[st->dst + l]) : slot[st->dst + l];
+      case MLPRT_PSTEP_INDICATOR: slot[st->dst] = to_float(g, node1(g, "IsNaN", x)); break;
+      case MLPRT_PSTEP_CLIP:
+      case MLPRT_PSTEP_SCALE:
+      case MLPRT_PSTEP_LOG1P:
+      case MLPRT_PSTEP_DIV: {
+        bool two = st->op == MLPRT_PSTEP_CLIP || st->op == MLPRT_PSTEP_SCALE;
+        const char *a = st->op == MLPRT_PSTEP_LOG1P ? NULL : const_scalar(g, (float)st->a);
+        double bv = st->op == MLPRT_PSTEP_SCALE ? 1.0 / st->b : st->b;
+        const char *b = two ? const_scalar(g, (float)bv) : NULL;
+        slot[st->dst] = in_place(g, st->op, x, a, b, NULL);
+        break;
       }
-      if (st->a == 1) {
-        /* the unknown bucket: present, yet none of the levels */
-        const char *present = to_float(g, node1(g, "Not", node1(g, "IsNaN", x)));
-        const char *unseen = seen ? node2(g, "Sub", const_scalar(g, 1.0f), seen) : const_scalar(g, 1.0f);
-        slot[st->dst + nl] = node2(g, "Mul", present, unseen);
+      case MLPRT_PSTEP_TEXT:
+        if (st->n != MLPRT_COL_FLOAT && st->n != MLPRT_COL_INT && st->n != MLPRT_COL_BOOL)
+          return fail(err, n, "ONNX export: step %lld makes a category of a date", (long long)si);
+        slot[st->dst] = x;
+        kind[st->dst] = st->n == MLPRT_COL_BOOL ? SLOT_BOOL_TEXT : SLOT_NUMBER_TEXT;
+        break;
+      case MLPRT_PSTEP_ONEHOT:
+      case MLPRT_PSTEP_ORDINAL: {
+        if (k == SLOT_NUMBER || !st->text || level_values(g, k, st->text, &lv, &nl))
+          return fail(err, n, "ONNX export: step %lld encodes levels that are not numbers", (long long)si);
+        if (st->op == MLPRT_PSTEP_ORDINAL) {
+          /* the level's index, NaN when missing or unseen */
+          const char *idx = const_scalar(g, NAN);
+          for (int64_t l = nl - 1; l >= 0; l--)
+            idx = node_named(g, "Where", NULL, NULL, 3, node2(g, "Equal", x, const_scalar(g, lv[l])),
+                             const_scalar(g, (float)l), idx);
+          slot[st->dst] = idx;
+          break;
+        }
+        const char *seen = NULL; /* 1 where x is one of the levels */
+        for (int64_t l = 0; l < nl; l++) {
+          slot[st->dst + l] = to_float(g, node2(g, "Equal", x, const_scalar(g, lv[l])));
+          seen = seen ? node2(g, "Add", seen, slot[st->dst + l]) : slot[st->dst + l];
+        }
+        if (st->a == 1) {
+          /* the unknown bucket: present, yet none of the levels */
+          const char *present = to_float(g, node1(g, "Not", node1(g, "IsNaN", x)));
+          const char *unseen = seen ? node2(g, "Sub", const_scalar(g, 1.0f), seen) : const_scalar(g, 1.0f);
+          slot[st->dst + nl] = node2(g, "Mul", present, unseen);
+        }
+        break;
       }
-      break;
-    }
-    default:
-      return fail(err, n, "ONNX export cannot express step %lld of the feature program (%s)", (long long)si,
-                  st->op == MLPRT_PSTEP_HASH ? "hash encoding" : "an unknown operation");
+      default:
+        return fail(err, n, "ONNX export cannot express step %lld of the feature program (%s)", (long long)si,
+                    st->op == MLPRT_PSTEP_HASH ? "hash encoding" : "an unknown operation");
+      }
     }
     /* a filled category keeps its kind; what other steps write is a number */
     if (st->op == MLPRT_PSTEP_FILL) kind[st->dst] = k;
     else if (st->op != MLPRT_PSTEP_TEXT)
-      for (int64_t d = st->dst; d < st->dst + (st->op == MLPRT_PSTEP_ONEHOT ? st->n : 1); d++)
-        kind[d] = SLOT_NUMBER;
-    for (int64_t d = st->dst; d < st->dst + (st->op == MLPRT_PSTEP_ONEHOT ? st->n : 1); d++) {
+      for (int64_t d = st->dst; d < st->dst + width; d++) kind[d] = SLOT_NUMBER;
+    for (int64_t d = st->dst; d < st->dst + width; d++) {
       if (d < plan->ninputs) in_mat[d] = false; /* written: the slot leaves the matrix */
       numeric[d] = kind[d] == SLOT_NUMBER;
     }
   }
-  /* The features: runs of consecutive matrix columns are gathered at once
+  /* The features: runs of consecutive matrix slots are gathered at once
    * (all of them in order: the matrix itself), the others are slots. */
   const char **feat = mlp_arena_alloc(g->a, (size_t)(plan->nfeatures ? plan->nfeatures : 1) * sizeof *feat);
+  int64_t *cols = mlp_arena_alloc(g->a, (size_t)(plan->nfeatures ? plan->nfeatures : 1) * sizeof *cols);
   int64_t nfeat = 0;
   for (int64_t f = 0; f < plan->nfeatures;) {
     int64_t s = plan->feature_slot[f];
-    if (s < 0 || s >= plan->nslots || !(slot[s] || in_mat[s]))
-      return fail(err, n, "feature %lld reads slot %lld, which the program never sets", (long long)f,
-                  (long long)s);
+    if (s < 0 || s >= plan->nslots || !(slot[s] || in_mat[s]) || kind[s] == SLOT_STRING)
+      return fail(err, n, "feature %lld reads slot %lld, which holds no number", (long long)f, (long long)s);
     if (!in_mat[s]) {
       feat[nfeat++] = slot[s];
       f++;
       continue;
     }
-    int64_t k = 1;
-    while (f + k < plan->nfeatures && plan->feature_slot[f + k] >= 0 &&
-           plan->feature_slot[f + k] < plan->ninputs && in_mat[plan->feature_slot[f + k]])
-      k++;
-    bool whole = k == plan->ninputs;
-    for (int64_t j = 0; j < k && whole; j++) whole = plan->feature_slot[f + j] == j;
-    feat[nfeat++] = whole ? m : gather(g, m, plan->feature_slot + f, k);
+    int64_t k = 0;
+    bool whole = true;
+    for (; f + k < plan->nfeatures; k++) {
+      int64_t t = plan->feature_slot[f + k];
+      if (t < 0 || t >= plan->ninputs || !in_mat[t]) break;
+      cols[k] = col[t];
+      whole = whole && cols[k] == k;
+    }
+    feat[nfeat++] = whole && k == nnum ? m : gather(g, m, cols, k);
     f += k;
   }
   /* Missing features are 0 for the model, as in training. */
@@ -651,15 +802,13 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
   mlp_arena_init(&a);
   Graph g = {.a = &a};
   const MlpIrModel *m = mo->model;
-  int64_t in_dims[2] = {-1, mo->plan->ninputs};
   pb_str(&g.g, GRAPH_NAME, mo->name ? mo->name : "model");
-  value_info(&g, GRAPH_INPUT, "input", ELEM_FLOAT, in_dims, 2);
   const char *x = NULL, *y = NULL;
   int rc = 0;
   if (mo->plan->nfeatures != m->in_size)
     rc = fail(err, n, "the feature program makes %lld features but the model takes %lld",
               (long long)mo->plan->nfeatures, (long long)m->in_size);
-  else rc = features(&g, mo->plan, "input", &x, err, n);
+  else rc = features(&g, mo->plan, &x, err, n);
   if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
   if (rc == 0) outputs(&g, mo, y);
   if (rc) {
@@ -675,7 +824,13 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
   pb_str(&opset, OPSET_DOMAIN, "");
   pb_int(&opset, OPSET_VERSION, ONNX_OPSET);
   pb_msg(&model, MODEL_OPSET, &opset);
-  pb_str(&model, MODEL_DOC, "input: raw numeric columns in source order, NaN for missing");
+  if (g.ml) {
+    pb_str(&opset, OPSET_DOMAIN, "ai.onnx.ml");
+    pb_int(&opset, OPSET_VERSION, ONNX_ML_OPSET);
+    pb_msg(&model, MODEL_OPSET, &opset);
+  }
+  pb_str(&model, MODEL_DOC, "input: the raw numeric and boolean columns in source order (NaN for missing); "
+                            "input_text: the category columns' texts");
   pb_msg(&model, MODEL_GRAPH, &g.g);
   if (mo->version) metadata(&model, "version", mo->version);
   if (mo->classes) {
@@ -687,10 +842,15 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
       if (*p == '\n') *p = ',';
     metadata(&model, "classes", c);
   }
-  const char *cols = "";
-  for (int64_t i = 0; i < mo->plan->ninputs; i++)
-    cols = mlp_arena_printf(&a, "%s%s%s", cols, i ? "," : "", mo->plan->inputs[i].name);
-  metadata(&model, "input_columns", cols);
+  /* the columns of each input, comma-separated */
+  const char *cols[2] = {"", ""};
+  for (int64_t i = 0; i < mo->plan->ninputs; i++) {
+    int64_t t = mo->plan->inputs[i].type;
+    int k = t == MLPRT_COL_CATEGORY || t == MLPRT_COL_TEXT;
+    cols[k] = mlp_arena_printf(&a, "%s%s%s", cols[k], *cols[k] ? "," : "", mo->plan->inputs[i].name);
+  }
+  if (*cols[0]) metadata(&model, "input_columns", cols[0]);
+  if (*cols[1]) metadata(&model, "input_text_columns", cols[1]);
   mlp_arena_free(&a);
   *buf = model.p;
   *len = model.len;

@@ -2,23 +2,27 @@
  *
  * Consumes a lowered model (ir.h), its trained weights, the predictor's row
  * feature program (predict.h's MlprtPredPlan) and what the target is;
- * produces an ONNX ModelProto (IR version 8, opset ai.onnx 13, producer
- * "mlpc") whose one graph does what the native predictor does to numeric
- * rows: input "input" float [N, ninputs] holds the raw input columns in
- * source order (NaN = missing); the graph cleans them as training did,
- * runs the model and answers "probabilities" float [N, K] and "label"
- * int64 [N] (the class index; the class names are the model's "classes"
- * metadata, comma-separated) or, for regression, "value" float [N, 1] in
- * the target's units. The protobuf wire format is written here directly:
- * varints and length-delimited fields, nothing else is needed.
+ * produces an ONNX ModelProto (IR version 8, opsets ai.onnx 13 and, for
+ * categories, ai.onnx.ml 2; producer "mlpc") whose one graph does what the
+ * native predictor does to a row: input "input" float [N, columns] holds
+ * the raw numeric and boolean (0 / 1) input columns in source order (NaN =
+ * missing), "input_text" string [N, columns] the category columns' texts
+ * (the loader's missing-value texts = missing), when there are any; the
+ * graph cleans them as training did, runs the model and answers
+ * "probabilities" float [N, K] and "label" int64 [N] (the class index;
+ * the class names are the model's "classes" metadata, comma-separated)
+ * or, for regression, "value" float [N, 1] in the target's units. The
+ * protobuf wire format is written here directly: varints and
+ * length-delimited fields, nothing else is needed.
  *
- * What the graph does not do, unlike the native predictor: parse text
- * (category and text input columns are refused; a number or boolean the
- * chain encodes as a category is compared as the number its level reads
- * as), refuse rows (failsafes, rows training would have dropped for a
- * missing value: the graph answers them, the missing value then 0 for the
- * model), hash encoding (refused). log1p is computed as Log(1 + x), which
- * can differ from log1pf in the last bits near 0. */
+ * What the graph does not do, unlike the native predictor: parse numbers
+ * from text (the caller gives floats, NaN for missing), refuse rows
+ * (failsafes, rows training would have dropped for a missing value: the
+ * graph answers them, the missing value then 0 for the model), hash
+ * encoding and date columns (refused). A number or boolean the chain
+ * encodes as a category is compared as the number its level reads as.
+ * log1p is computed as Log(1 + x), which can differ from log1pf in the
+ * last bits near 0. */
 #ifndef MLP_ONNX_H
 #define MLP_ONNX_H
 
@@ -40,8 +44,8 @@ typedef struct {
 } MlpOnnxModel;
 
 /* The model as ONNX bytes in *buf (malloc'd, *len bytes). 0, or -1 with a
- * message in err (n bytes) naming what ONNX export cannot serve (a category
- * or text input column, say). */
+ * message in err (n bytes) naming what ONNX export cannot serve (a date
+ * input column, hash encoding). */
 int mlp_onnx_encode(const MlpOnnxModel *m, uint8_t **buf, size_t *len, char *err, size_t n);
 /* mlp_onnx_encode, then write the bytes to path atomically (temp + rename). */
 int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n);

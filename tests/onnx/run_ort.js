@@ -1,11 +1,13 @@
 // run_ort.js — evaluate an ONNX model with ONNX Runtime (onnxruntime-node).
 //
-//   node run_ort.js MODEL.onnx ROWS.csv [--drop COLUMN]
+//   node run_ort.js MODEL.onnx ROWS.csv [--drop COLUMN] [--text COLUMN,...]
 //
-// Reads ROWS.csv (a header, then numeric rows; an empty field or NA, N/A,
-// null, ?, NaN is missing and becomes NaN), leaves out the column named by
-// --drop (the target), feeds the remaining columns in file order as the
-// model's float input [N, columns] and prints one CSV line per row:
+// Reads ROWS.csv (a header, then rows; no quoted fields), leaves out the
+// column named by --drop (the target), feeds the columns named by --text
+// as texts in "input_text" [N, text columns] and the others as numbers in
+// "input" [N, columns] (an empty field or NA, N/A, null, ?, NaN is
+// missing and becomes NaN), each in file order, and prints one CSV line
+// per row:
 // "label,p_0,p_1,..." (the class index, then the probabilities) for a
 // classifier, "value" for a regression. Exit status 2 when
 // onnxruntime-node cannot be loaded, so callers can tell "absent" apart
@@ -23,32 +25,40 @@ try {
 
 const MISSING = new Set(['', 'NA', 'N/A', 'null', '?', 'NaN', 'nan']);
 
-function readRows(path, drop) {
+function readRows(path, drop, text) {
   const lines = fs.readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
   const header = lines[0].split(',');
-  const keep = header.map((h, i) => i).filter((i) => header[i] !== drop);
-  const data = new Float32Array((lines.length - 1) * keep.length);
+  const keep = header.map((h, i) => i).filter((i) => header[i] !== drop && !text.includes(header[i]));
+  const strs = header.map((h, i) => i).filter((i) => text.includes(header[i]));
+  const rows = lines.length - 1;
+  const data = new Float32Array(rows * keep.length), texts = [];
   for (let r = 1; r < lines.length; r++) {
     const f = lines[r].split(',');
     keep.forEach((c, j) => {
       const t = (f[c] || '').trim();
       data[(r - 1) * keep.length + j] = MISSING.has(t) ? NaN : Number(t);
     });
+    strs.forEach((c) => texts.push(f[c] || ''));
   }
-  return { rows: lines.length - 1, cols: keep.length, data };
+  const feeds = {};
+  if (keep.length) feeds.input = new ort.Tensor('float32', data, [rows, keep.length]);
+  if (strs.length) feeds.input_text = new ort.Tensor('string', texts, [rows, strs.length]);
+  return { rows, feeds };
 }
 
 async function main() {
   const pos = [];
   let drop = null;
+  let text = [];
   for (let i = 2; i < process.argv.length; i++) {
     if (process.argv[i] === '--drop') drop = process.argv[++i];
+    else if (process.argv[i] === '--text') text = process.argv[++i].split(',');
     else pos.push(process.argv[i]);
   }
   const [model, csv] = pos;
-  const t = readRows(csv, drop);
+  const t = readRows(csv, drop, text);
   const session = await ort.InferenceSession.create(model);
-  const out = await session.run({ input: new ort.Tensor('float32', t.data, [t.rows, t.cols]) });
+  const out = await session.run(t.feeds);
   const lines = [];
   if (out.value) {
     for (let r = 0; r < t.rows; r++) lines.push(out.value.data[r].toPrecision(9));

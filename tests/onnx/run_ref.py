@@ -1,11 +1,12 @@
 """Evaluate an ONNX model with python3-onnx's reference evaluator.
 
-    run_ref.py MODEL.onnx ROWS.csv [--drop COLUMN]
+    run_ref.py MODEL.onnx ROWS.csv [--drop COLUMN] [--text COLUMN,...]
 
-The same input and output as run_ort.js: ROWS.csv's columns but --drop, in
-file order, as the float input (empty, NA, N/A, null, ?, NaN: missing ->
-NaN); one line per row, "label,p_0,..." or "value". Exit status 2 when the
-installed onnx has no onnx.reference (it arrived in onnx 1.13)."""
+The same input and output as run_ort.js: ROWS.csv's columns but --drop,
+in file order, --text ones as texts ("input_text"), the others as floats
+("input"; empty, NA, N/A, null, ?, NaN: missing -> NaN); one line per
+row, "label,p_0,..." or "value". Exit status 2 when the installed onnx
+has no onnx.reference (it arrived in onnx 1.13)."""
 import csv
 import sys
 
@@ -23,19 +24,26 @@ MISSING = {"", "NA", "N/A", "null", "?", "NaN", "nan"}
 
 def main():
     args = sys.argv[1:]
-    drop = None
-    if "--drop" in args:
-        i = args.index("--drop")
-        drop = args[i + 1]
-        del args[i:i + 2]
+    opts = {"--drop": None, "--text": ""}
+    for o in opts:
+        if o in args:
+            i = args.index(o)
+            opts[o] = args[i + 1]
+            del args[i:i + 2]
+    text = opts["--text"].split(",") if opts["--text"] else []
     model, rows = args
     with open(rows, newline="") as f:
         r = list(csv.reader(f))
-    keep = [i for i, h in enumerate(r[0]) if h != drop]
-    x = np.array([[np.nan if row[i].strip() in MISSING else float(row[i]) for i in keep] for row in r[1:]],
-                 dtype=np.float32)
+    keep = [i for i, h in enumerate(r[0]) if h != opts["--drop"] and h not in text]
+    strs = [i for i, h in enumerate(r[0]) if h in text]
+    feeds = {}
+    if keep:
+        feeds["input"] = np.array([[np.nan if row[i].strip() in MISSING else float(row[i]) for i in keep]
+                                   for row in r[1:]], dtype=np.float32)
+    if strs:
+        feeds["input_text"] = np.array([[row[i] for i in strs] for row in r[1:]], dtype=object)
     m = onnx.load(model)
-    out = dict(zip([o.name for o in m.graph.output], ReferenceEvaluator(m).run(None, {"input": x})))
+    out = dict(zip([o.name for o in m.graph.output], ReferenceEvaluator(m).run(None, feeds)))
     if "value" in out:
         for v in out["value"][:, 0]:
             print(f"{v:.9g}")

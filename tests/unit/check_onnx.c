@@ -43,7 +43,8 @@ static void onnx_check(const char *path) {
 /* An evaluator's answers for rows (a CSV with a header, drop: the column
  * left out), one line per row, "label,p..." or "value"; NULL, after saying
  * why on stderr, when the evaluator is not installed (its exit status 2). */
-static char *evaluate(const char *evaluator, const char *model, const char *rows, const char *drop) {
+static char *evaluate(const char *evaluator, const char *model, const char *rows, const char *drop,
+                      const char *text) {
   bool ort = strcmp(evaluator, "ort") == 0;
   if (ort && access(ORT_DIR "/onnxruntime-node", F_OK) != 0) {
     fprintf(stderr, "check_onnx: onnxruntime-node is not installed in " ORT_DIR
@@ -55,6 +56,8 @@ static char *evaluate(const char *evaluator, const char *model, const char *rows
                         ort ? "tests/onnx/run_ort.js" : "tests/onnx/run_ref.py",
                         model,
                         rows,
+                        "--text",
+                        text ? text : "",
                         drop ? "--drop" : NULL,
                         drop,
                         NULL};
@@ -94,12 +97,14 @@ static void expect_lines(const char *evaluator, const char *out, const float *wa
   }
 }
 
-/* The model's answers on rows under every installed evaluator equal want. */
-static void expect_outputs(const char *model, const char *rows, const char *drop, const float *want,
-                           int nrows, int k, bool classes) {
+/* The model's answers on rows (drop: the column left out; text: the
+ * category columns, comma-separated, or NULL) under every installed
+ * evaluator equal want. */
+static void expect_outputs(const char *model, const char *rows, const char *drop, const char *text,
+                           const float *want, int nrows, int k, bool classes) {
   static const char *const evaluators[] = {"reference", "ort"};
   for (int e = 0; e < 2; e++) {
-    char *out = evaluate(evaluators[e], model, rows, drop);
+    char *out = evaluate(evaluators[e], model, rows, drop, text);
     if (out) expect_lines(evaluators[e], out, want, nrows, k, classes);
     free(out);
   }
@@ -164,7 +169,7 @@ START_TEST(onnx_mlp_equals_runtime_kernels) {
                           {"b", MLPRT_COL_FLOAT, 0, 1, NULL, 0},
                           {"c", MLPRT_COL_INT, 0, 1, NULL, 0}};
   int64_t fslot[3] = {0, 1, 2};
-  MlprtPredPlan plan = {in, 3, NULL, 0, 3, fslot, 3};
+  MlprtPredPlan plan = {.inputs = in, .ninputs = 3, .nslots = 3, .feature_slot = fslot, .nfeatures = 3};
   MlpOnnxModel mo = {"hand", "1.2.3", m, w, NULL, &plan, "x\ny\nz\n", 0, 1};
   char *dir = test_tmpdir(), *model = export_to(dir, "mlp.onnx", &mo);
   onnx_check(model);
@@ -178,7 +183,7 @@ START_TEST(onnx_mlp_equals_runtime_kernels) {
   float z[4][3];
   mlprt_dense_forward_ref(&z[0][0], &h[0][0], w + m->layers[1].w_off, w + m->layers[1].b_off, 4, 4, 3);
   mlprt_softmax_forward(&want[0][0], &z[0][0], 4, 3);
-  expect_outputs(model, rows, NULL, &want[0][0], 4, 3, true);
+  expect_outputs(model, rows, NULL, NULL, &want[0][0], 4, 3, true);
   free(rows);
   free(model);
   free(dir);
@@ -209,7 +214,8 @@ START_TEST(onnx_cnn_equals_runtime_kernels) {
     steps[i] = (MlprtPredStep){MLPRT_PSTEP_DIV, i, i, 0, 255, 0, NULL};
     fslot[i] = i;
   }
-  MlprtPredPlan plan = {in, 16, steps, 16, 16, fslot, 16};
+  MlprtPredPlan plan = {.inputs = in, .ninputs = 16, .steps = steps, .nsteps = 16, .nslots = 16,
+                        .feature_slot = fslot, .nfeatures = 16};
   MlpOnnxModel mo = {"cnn", NULL, m, w, state, &plan, "a\nb\nc\n", 0, 1};
   char *dir = test_tmpdir(), *model = export_to(dir, "cnn.onnx", &mo);
   onnx_check(model);
@@ -241,7 +247,7 @@ START_TEST(onnx_cnn_equals_runtime_kernels) {
   float z[N][3];
   mlprt_dense_forward_ref(&z[0][0], &p[0][0][0], w + dl->w_off, w + dl->b_off, N, 8, 3);
   mlprt_softmax_forward(&want[0][0], &z[0][0], N, 3);
-  expect_outputs(model, rows, NULL, &want[0][0], N, 3, true);
+  expect_outputs(model, rows, NULL, NULL, &want[0][0], N, 3, true);
   free(rows);
   free(model);
   free(dir);
@@ -264,7 +270,7 @@ START_TEST(onnx_regression_and_binary_outputs) {
   float *wr = weights(mr->n_params, 3), *wb = weights(mb->n_params, 5);
   MlprtPredInput in[2] = {{"u", MLPRT_COL_FLOAT, 0, 1, NULL, 0}, {"v", MLPRT_COL_FLOAT, 0, 1, NULL, 0}};
   int64_t fslot[2] = {0, 1};
-  MlprtPredPlan plan = {in, 2, NULL, 0, 2, fslot, 2};
+  MlprtPredPlan plan = {.inputs = in, .ninputs = 2, .nslots = 2, .feature_slot = fslot, .nfeatures = 2};
   MlpOnnxModel mor = {"reg", NULL, mr, wr, NULL, &plan, NULL, 150.0, 40.0};
   MlpOnnxModel mob = {"bin", NULL, mb, wb, NULL, &plan, "no\nyes\n", 0, 1};
   char *dir = test_tmpdir(), *fr = export_to(dir, "reg.onnx", &mor), *fb = export_to(dir, "bin.onnx", &mob);
@@ -283,8 +289,8 @@ START_TEST(onnx_regression_and_binary_outputs) {
     want_b[r][1] = 1.0f / (1.0f + expf(-o[r]));
     want_b[r][0] = 1.0f - want_b[r][1];
   }
-  expect_outputs(fr, rows, "target", want_r, 3, 1, false);
-  expect_outputs(fb, rows, "target", &want_b[0][0], 3, 2, true);
+  expect_outputs(fr, rows, "target", NULL, want_r, 3, 1, false);
+  expect_outputs(fb, rows, "target", NULL, &want_b[0][0], 3, 2, true);
   free(rows);
   free(fr);
   free(fb);
@@ -295,23 +301,23 @@ START_TEST(onnx_regression_and_binary_outputs) {
 }
 END_TEST
 
-/* Category input columns are refused with the column's name. */
-START_TEST(onnx_refuses_category_inputs) {
+/* Date input columns are refused with the column's name. */
+START_TEST(onnx_refuses_date_inputs) {
   MlpArena a;
   mlp_arena_init(&a);
   MlpIrLayer ls[] = {{.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 2}};
   MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, 2, 1, 1, ls, 1);
   float *w = weights(m->n_params, 1);
   MlprtPredInput in[2] = {{"x", MLPRT_COL_FLOAT, 0, 1, NULL, 0},
-                          {"colour", MLPRT_COL_CATEGORY, NAN, NAN, "red\n", 1}};
+                          {"when", MLPRT_COL_DATETIME, NAN, NAN, NULL, 0}};
   int64_t fslot[2] = {0, 1};
-  MlprtPredPlan plan = {in, 2, NULL, 0, 2, fslot, 2};
+  MlprtPredPlan plan = {.inputs = in, .ninputs = 2, .nslots = 2, .feature_slot = fslot, .nfeatures = 2};
   MlpOnnxModel mo = {"cat", NULL, m, w, NULL, &plan, "a\nb\n", 0, 1};
   uint8_t *buf = NULL;
   size_t len = 0;
   char err[256];
   ck_assert_int_eq(mlp_onnx_encode(&mo, &buf, &len, err, sizeof err), -1);
-  ck_assert_ptr_nonnull(strstr(err, "'colour'"));
+  ck_assert_ptr_nonnull(strstr(err, "'when'"));
   ck_assert_ptr_null(buf);
   free(w);
   mlp_arena_free(&a);
@@ -322,7 +328,7 @@ END_TEST
  * native predictor's own row transform (mlprt_predict_fields): the model
  * is the identity (dense W = I, b = 0, a linear "classifier"), so both
  * answer the features themselves. */
-enum { XF = 8 }; /* features of the program below */
+enum { XF = 13 }; /* features of the program below */
 
 static void identity_forward(const float *x, float *out, int64_t n, void *scratch) {
   memcpy(out, x, (size_t)n * XF * sizeof *x);
@@ -335,46 +341,58 @@ START_TEST(onnx_feature_program_equals_predictor) {
   MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, XF, 1, 1, ls, 1);
   float w[XF * XF + XF] = {0};
   for (int i = 0; i < XF; i++) w[i * XF + i] = 1;
-  MlprtPredInput in[5] = {{"a", MLPRT_COL_FLOAT, NAN, NAN, NULL, 0},
+  /* categories without training levels: the predictor lets unseen ones through, as the graph does */
+  MlprtPredInput in[7] = {{"a", MLPRT_COL_FLOAT, NAN, NAN, NULL, 0},
                           {"b", MLPRT_COL_FLOAT, NAN, NAN, NULL, 0},
                           {"c", MLPRT_COL_INT, NAN, NAN, NULL, 0},
                           {"d", MLPRT_COL_BOOL, NAN, NAN, "false\ntrue\n", 2},
-                          {"e", MLPRT_COL_FLOAT, NAN, NAN, NULL, 0}};
+                          {"e", MLPRT_COL_FLOAT, NAN, NAN, NULL, 0},
+                          {"f", MLPRT_COL_CATEGORY, NAN, NAN, NULL, 0},
+                          {"g", MLPRT_COL_CATEGORY, NAN, NAN, NULL, 0}};
   MlprtPredStep steps[] = {
-      {MLPRT_PSTEP_INDICATOR, 0, 5, MLPRT_COL_FLOAT, 0, 0, NULL},
+      {MLPRT_PSTEP_INDICATOR, 0, 7, MLPRT_COL_FLOAT, 0, 0, NULL},
       {MLPRT_PSTEP_FILL, 0, 0, MLPRT_COL_FLOAT, 2.5, 0, NULL},
       {MLPRT_PSTEP_CLIP, 0, 0, 0, -1, 3, NULL},
       {MLPRT_PSTEP_SCALE, 0, 0, 0, 0.5, 3, NULL},
       {MLPRT_PSTEP_LOG1P, 1, 1, 0, 0, 0, NULL},
       {MLPRT_PSTEP_TEXT, 2, 2, MLPRT_COL_INT, 0, 0, NULL},
       {MLPRT_PSTEP_FILL, 2, 2, MLPRT_COL_CATEGORY, 0, 0, "2\n"},
-      {MLPRT_PSTEP_ONEHOT, 2, 6, 3, 1, 0, "1\n2\n"}, /* two levels and the unknown bucket */
+      {MLPRT_PSTEP_ONEHOT, 2, 8, 3, 1, 0, "1\n2\n"}, /* two levels and the unknown bucket */
       {MLPRT_PSTEP_TEXT, 3, 3, MLPRT_COL_BOOL, 0, 0, NULL},
-      {MLPRT_PSTEP_ORDINAL, 3, 9, 2, 0, 0, "false\ntrue\n"},
+      {MLPRT_PSTEP_ORDINAL, 3, 11, 2, 0, 0, "false\ntrue\n"},
       {MLPRT_PSTEP_TEXT, 4, 4, MLPRT_COL_FLOAT, 0, 0, NULL},
-      {MLPRT_PSTEP_ORDINAL, 4, 10, 2, 0, 0, "0.5\n1.25\n"},
+      {MLPRT_PSTEP_ORDINAL, 4, 12, 2, 0, 0, "0.5\n1.25\n"},
       /* the same ops on slots outside the input matrix */
-      {MLPRT_PSTEP_SCALE, 9, 9, 0, 0.5, 4, NULL},
-      {MLPRT_PSTEP_LOG1P, 9, 9, 0, 0, 0, NULL},
-      {MLPRT_PSTEP_CLIP, 10, 10, 0, 0, 0.5, NULL},
-      {MLPRT_PSTEP_DIV, 5, 5, 0, 4, 0, NULL},
+      {MLPRT_PSTEP_SCALE, 11, 11, 0, 0.5, 4, NULL},
+      {MLPRT_PSTEP_LOG1P, 11, 11, 0, 0, 0, NULL},
+      {MLPRT_PSTEP_CLIP, 12, 12, 0, 0, 0.5, NULL},
+      {MLPRT_PSTEP_DIV, 7, 7, 0, 4, 0, NULL},
+      /* categories as texts */
+      {MLPRT_PSTEP_INDICATOR, 5, 13, MLPRT_COL_CATEGORY, 0, 0, NULL},
+      {MLPRT_PSTEP_FILL, 5, 5, MLPRT_COL_CATEGORY, 0, 0, "red\n"},
+      {MLPRT_PSTEP_ONEHOT, 5, 14, 3, 1, 0, "blue\nred\n"},
+      {MLPRT_PSTEP_ORDINAL, 6, 17, 2, 0, 0, "hi\nlo\n"},
   };
-  int64_t fslot[XF] = {0, 1, 5, 6, 7, 8, 9, 10};
-  MlprtPredPlan plan = {in, 5, steps, sizeof steps / sizeof *steps, 11, fslot, XF};
+  int64_t fslot[XF] = {0, 1, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+  MlprtPredPlan plan = {.inputs = in, .ninputs = 7, .steps = steps, .nsteps = sizeof steps / sizeof *steps,
+                        .nslots = 18, .feature_slot = fslot, .nfeatures = XF};
+  static const char *const missing[] = {"", "NA", "none"}; /* the spec's na_values */
+  plan.na_tokens = missing;
+  plan.nna = 3;
   MlpOnnxModel mo = {"steps", NULL, m, w, NULL, &plan, NULL, 0, 1};
   char *dir = test_tmpdir(), *model = export_to(dir, "steps.onnx", &mo);
   onnx_check(model);
 
   /* the same rows as the predictor's text fields and as ONNX input (booleans 0/1) */
   enum { R = 5 };
-  const char *fields[R][5] = {{"1.5", "0.25", "1", "true", "0.5"},
-                              {"", "-1", "2", "false", "1.25"},
-                              {"-4", "3", "5", "true", "9"},
-                              {"7", "", "", "", ""},
-                              {"0.5", "-0.5", "1", "false", "0.25"}};
+  const char *fields[R][7] = {{"1.5", "0.25", "1", "true", "0.5", "red", "lo"},
+                              {"", "-1", "2", "false", "1.25", "", "hi"},
+                              {"-4", "3", "5", "true", "9", "green", "mid"},
+                              {"7", "", "", "", "", "NA", ""},
+                              {"0.5", "-0.5", "1", "false", "0.25", "none", "lo"}};
   char *rows = write_text(dir, "rows.csv",
-                          "a,b,c,d,e\n1.5,0.25,1,1,0.5\n,-1,2,0,1.25\n-4,3,5,1,9\n"
-                          "7,,,,\n0.5,-0.5,1,0,0.25\n");
+                          "a,b,c,d,e,f,g\n1.5,0.25,1,1,0.5,red,lo\n,-1,2,0,1.25,,hi\n-4,3,5,1,9,green,mid\n"
+                          "7,,,,,NA,\n0.5,-0.5,1,0,0.25,none,lo\n");
   MlprtPredictor p = {.name = "steps",
                       .task = MLPRT_TASK_MULTICLASS,
                       .n_in = XF,
@@ -392,9 +410,13 @@ START_TEST(onnx_feature_program_equals_predictor) {
   for (int r = 0; r < R; r++)
     ck_assert_msg(mlprt_predict_fields(&p, fields[r], want[r], scratch, reason, sizeof reason) >= 0,
                   "row %d: %s", r, reason);
-  ck_assert_float_eq(want[2][5], 1.0f); /* 5 is an unseen level */
-  ck_assert_float_eq(want[3][4], 1.0f); /* a missing c is filled with level 2 */
-  expect_outputs(model, rows, NULL, &want[0][0], R, XF, true);
+  ck_assert_float_eq(want[2][5], 1.0f);  /* 5 is an unseen level */
+  ck_assert_float_eq(want[3][4], 1.0f);  /* a missing c is filled with level 2 */
+  ck_assert_float_eq(want[2][11], 1.0f); /* green: f's unknown bucket */
+  ck_assert_float_eq(want[3][8], 1.0f);  /* NA: f is missing (its indicator) */
+  ck_assert_float_eq(want[3][10], 1.0f); /* and filled with red */
+  ck_assert_float_eq(want[4][8], 1.0f);  /* so is none, a missing text of this spec */
+  expect_outputs(model, rows, NULL, "f,g", &want[0][0], R, XF, true);
   free(scratch);
   free(rows);
   free(model);
@@ -466,14 +488,14 @@ static void export_equals_run(const char *name, const char *target, int k, bool 
   float *trained = csv_numbers(text, classes ? 2 : 1, k, &n);
   free(text);
   ck_assert_int_gt(n, 10);
-  expect_outputs(model, rows, target, trained, n, k, classes);
+  expect_outputs(model, rows, target, NULL, trained, n, k, classes);
   const char *run_pred[] = {pred, rows, NULL};
   r = test_run(run_pred, NULL);
   ck_assert_msg(r.status == 0, "%s: %s", pred, r.err);
   float *served = csv_numbers(r.out, classes ? 1 : 0, k, &m);
   test_run_free(&r);
   ck_assert_int_eq(m, n);
-  expect_outputs(model, rows, target, served, n, k, classes);
+  expect_outputs(model, rows, target, NULL, served, n, k, classes);
   free(served);
   free(trained);
   free(run);
@@ -538,7 +560,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_mlp_equals_runtime_kernels);
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
-  tcase_add_test(tc, onnx_refuses_category_inputs);
+  tcase_add_test(tc, onnx_refuses_date_inputs);
   tcase_add_test(tc, onnx_feature_program_equals_predictor);
   tcase_add_test(tc, onnx_iris_answers_as_trained);
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
