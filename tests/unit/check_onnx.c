@@ -427,10 +427,12 @@ END_TEST
 
 /* ---- trained runs ----------------------------------------------------------------------- */
 
-/* Train examples/NAME.mlp into dir/run; returns the run directory's path. */
-static char *train(const char *dir, const char *name) {
-  char spec[256], prog[512], *run = malloc(strlen(dir) + 8);
-  snprintf(spec, sizeof spec, "examples/%s.mlp", name);
+/* Train examples/NAME.mlp (or the spec at path, when given) into dir/run;
+ * returns the run directory's path. */
+static char *train_spec(const char *dir, const char *name, const char *path) {
+  char spec[512], prog[512], *run = malloc(strlen(dir) + 8);
+  snprintf(spec, sizeof spec, "%s", path ? path : "");
+  if (!path) snprintf(spec, sizeof spec, "examples/%s.mlp", name);
   snprintf(prog, sizeof prog, "%s/%s", dir, name);
   sprintf(run, "%s/run", dir);
   const char *b[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
@@ -442,6 +444,10 @@ static char *train(const char *dir, const char *name) {
   ck_assert_msg(r.status == 0, "%s: %s", prog, r.err);
   test_run_free(&r);
   return run;
+}
+
+static char *train(const char *dir, const char *name) {
+  return train_spec(dir, name, NULL);
 }
 
 /* Numbers of a CSV text with a header: after the first skip fields of
@@ -466,8 +472,9 @@ static float *csv_numbers(char *text, int skip, int k, int *rows) {
  * evaluate the ONNX model on the run's test rows (the raw rows as loaded,
  * target left out): its answers must be the predictor's on the same rows
  * and the training run's own (predictions.csv). k: classes, or 1. */
-static void export_equals_run(const char *name, const char *target, int k, bool classes) {
-  char *dir = test_tmpdir(), *run = train(dir, name), model[512], rows[512], pred[512], path[512];
+static void export_equals_run(const char *dir, const char *run, const char *name, const char *target,
+                              const char *text, int k, bool classes) {
+  char model[512], rows[512], pred[512], path[512];
   snprintf(model, sizeof model, "%s/%s-cli.onnx", dir, name);
   snprintf(rows, sizeof rows, "%s/test_rows.csv", run);
   snprintf(pred, sizeof pred, "%s/pred", dir);
@@ -483,27 +490,67 @@ static void export_equals_run(const char *name, const char *target, int k, bool 
 
   int n, m;
   snprintf(path, sizeof path, "%s/predictions.csv", run);
-  char *text = test_read_file(path, NULL);
-  ck_assert_msg(text != NULL, "no %s", path);
-  float *trained = csv_numbers(text, classes ? 2 : 1, k, &n);
-  free(text);
+  char *csv = test_read_file(path, NULL);
+  ck_assert_msg(csv != NULL, "no %s", path);
+  float *trained = csv_numbers(csv, classes ? 2 : 1, k, &n);
+  free(csv);
   ck_assert_int_gt(n, 10);
-  expect_outputs(model, rows, target, NULL, trained, n, k, classes);
+  expect_outputs(model, rows, target, text, trained, n, k, classes);
   const char *run_pred[] = {pred, rows, NULL};
   r = test_run(run_pred, NULL);
   ck_assert_msg(r.status == 0, "%s: %s", pred, r.err);
   float *served = csv_numbers(r.out, classes ? 1 : 0, k, &m);
   test_run_free(&r);
   ck_assert_int_eq(m, n);
-  expect_outputs(model, rows, target, NULL, served, n, k, classes);
+  expect_outputs(model, rows, target, text, served, n, k, classes);
   free(served);
   free(trained);
-  free(run);
-  free(dir);
 }
 
 START_TEST(onnx_iris_answers_as_trained) {
-  export_equals_run("iris", "species", 3, true);
+  char *dir = test_tmpdir(), *run = train(dir, "iris");
+  export_equals_run(dir, run, "iris", "species", NULL, 3, true);
+  free(run);
+  free(dir);
+}
+END_TEST
+
+/* Category columns with missing texts, imputed (mode), one-hot and
+ * ordinal encoded, next to numbers with missing values and indicators. */
+START_TEST(onnx_categories_answer_as_trained) {
+  char *dir = test_tmpdir(), data[512], spec[512];
+  snprintf(data, sizeof data, "%s/shapes.csv", dir);
+  snprintf(spec, sizeof spec, "%s/shapes.mlp", dir);
+  FILE *f = fopen(data, "w");
+  ck_assert_ptr_nonnull(f);
+  static const char *const colours[] = {"red", "green", "blue", "", "NA"};
+  static const char *const shapes[] = {"round", "square"};
+  fputs("size,colour,shape,weight,label\n", f);
+  unsigned seed = 5;
+  for (int i = 0; i < 300; i++) {
+    seed = seed * 1103515245u + 12345u;
+    int c = (int)(seed >> 16) % 5, sh = (int)(seed >> 20) % 2;
+    double size = (double)((seed >> 8) % 1000) / 100.0;
+    const char *label = c == 0 || (c == 1 && size > 5) ? "A" : sh ? "B" : "C";
+    if (i % 17 == 3) fprintf(f, ",%s,%s,%d,%s\n", colours[c], shapes[sh], i % 7, label);
+    else fprintf(f, "%.2f,%s,%s,%d,%s\n", size, colours[c], shapes[sh], i % 7, label);
+  }
+  fclose(f);
+  char *text = malloc(2048);
+  snprintf(text, 2048,
+           "pipeline shapes {\n  data {\n    source = csv(\"%s\")\n    target = label\n    clean {\n"
+           "      impute(numeric, strategy = median, indicator = true)\n"
+           "      impute([colour], strategy = mode)\n      onehot([colour])\n      ordinal([shape])\n"
+           "      standardize(numeric)\n    }\n    split(validation = 0.2, test = 0.2, seed = 3)\n  }\n"
+           "  model {\n    dense(8, activation = relu)\n    output()\n  }\n"
+           "  hyperparameters {\n    epochs = 20\n  }\n}\n",
+           data);
+  free(write_text(dir, "shapes.mlp", text));
+  free(text);
+  char *run = train_spec(dir, "shapes", spec);
+  export_equals_run(dir, run, "shapes", "label", "colour,shape", 3, true);
+  free(run);
+  free(dir);
 }
 END_TEST
 
@@ -528,7 +575,10 @@ END_TEST
 
 /* diabetes: impute, a number made a category and one-hot encoded, standardize; a regression */
 START_TEST(onnx_diabetes_answers_as_trained) {
-  export_equals_run("diabetes", "progression", 1, false);
+  char *dir = test_tmpdir(), *run = train(dir, "diabetes");
+  export_equals_run(dir, run, "diabetes", "progression", NULL, 1, false);
+  free(run);
+  free(dir);
 }
 END_TEST
 
@@ -565,6 +615,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_iris_answers_as_trained);
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
   tcase_add_test(tc, onnx_declared_file_beside_predictor);
+  tcase_add_test(tc, onnx_categories_answer_as_trained);
   tcase_add_test(tc, onnx_cli_errors);
   suite_add_tcase(s, tc);
   return s;
