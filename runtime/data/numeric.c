@@ -14,45 +14,53 @@ typedef struct {
   double mean, sd, min, max; /* population sd */
 } Moments;
 
-/* One pass over training values, shifted by the first of them: with
- * d = x - x0 the variance is (sum d^2 - (sum d)^2 / n) / n, which stays
- * accurate for data far from zero (the shift removes the offset that makes
- * the textbook formula cancel). Without a split the loop has no branch on
- * the row, so the compiler can vectorise it. */
-static Moments train_moments(const MlprtTable *t, const float *x) {
-  Moments m = {0, 0, 0, INFINITY, -INFINITY};
+typedef double V2d __attribute__((vector_size(16)));
+typedef int64_t V2l __attribute__((vector_size(16)));
+
+/* The moments of two columns (xb may repeat xa) in one pass over their
+ * training values, each shifted by its first: with d = x - x0 the variance
+ * is (sum d^2 - (sum d)^2 / n) / n, which stays accurate for data far from
+ * zero (the shift removes the offset that makes the textbook formula
+ * cancel). Lane j of each vector holds column j's sums and goes through
+ * exactly the additions a pass over that column alone would make, in row
+ * order (a skipped value adds +0, and no sum here is ever -0), so results
+ * never depend on the pairing; the two lanes' chains of dependent
+ * additions just run side by side. */
+static void train_moments2(const MlprtTable *t, const float *xa, const float *xb, Moments out[2]) {
   const uint8_t *part = t->part;
-  int64_t n = t->nrows, r0 = 0;
-  while (r0 < n && ((part && part[r0] != MLPRT_TRAIN) || x[r0] != x[r0])) r0++;
-  if (r0 == n) return m;
-  double x0 = x[r0], s = 0, ss = 0;
-  float mn = x[r0], mx = x[r0];
-  int64_t k = 0;
-  if (!part) {
-    for (int64_t r = r0; r < n; r++) {
-      float v = x[r];
-      bool ok = v == v; /* not NaN */
-      double d = ok ? v - x0 : 0;
-      s += d, ss += d * d, k += ok;
-      mn = ok && v < mn ? v : mn;
-      mx = ok && v > mx ? v : mx;
-    }
-  } else {
-    for (int64_t r = r0; r < n; r++) {
-      float v = x[r];
-      if (part[r] != MLPRT_TRAIN || v != v) continue;
-      double d = v - x0;
-      s += d, ss += d * d, k++;
-      mn = v < mn ? v : mn;
-      mx = v > mx ? v : mx;
-    }
+  const float *x[2] = {xa, xb};
+  int64_t n = t->nrows, from = n, r0[2];
+  double first[2];
+  for (int j = 0; j < 2; j++) {
+    int64_t r = 0;
+    while (r < n && ((part && part[r] != MLPRT_TRAIN) || x[j][r] != x[j][r])) r++;
+    r0[j] = r;
+    first[j] = r < n ? x[j][r] : 0;
+    if (r < from) from = r;
   }
-  m.n = k;
-  m.mean = x0 + s / (double)k;
-  double var = (ss - s * s / (double)k) / (double)k;
-  m.sd = sqrt(var > 0 ? var : 0);
-  m.min = mn, m.max = mx;
-  return m;
+  V2d x0 = {first[0], first[1]}, s = {0, 0}, ss = {0, 0}, mn = x0, mx = x0;
+  V2l k = {0, 0};
+  for (int64_t r = from; r < n; r++) {
+    V2d v = {xa[r], xb[r]};
+    V2l ok = v == v; /* all ones where not NaN */
+    if (part) ok &= -(int64_t)(part[r] == MLPRT_TRAIN);
+    V2d d = (V2d)((V2l)(v - x0) & ok);
+    s += d, ss += d * d, k -= ok;
+    V2l lt = (v < mn) & ok, gt = (v > mx) & ok;
+    mn = (V2d)(((V2l)v & lt) | ((V2l)mn & ~lt));
+    mx = (V2d)(((V2l)v & gt) | ((V2l)mx & ~gt));
+  }
+  for (int j = 0; j < 2; j++) {
+    Moments m = {0, 0, 0, INFINITY, -INFINITY};
+    if (r0[j] < n) {
+      m.n = k[j];
+      m.mean = first[j] + s[j] / (double)k[j];
+      double var = (ss[j] - s[j] * s[j] / (double)k[j]) / (double)k[j];
+      m.sd = sqrt(var > 0 ? var : 0);
+      m.min = mn[j], m.max = mx[j];
+    }
+    out[j] = m;
+  }
 }
 
 /* Training quartiles q1, q2, q3 (linear interpolation); false when empty. */
@@ -89,7 +97,19 @@ typedef struct {
   MlprtFit *f;
   const uint8_t *kept; /* outliers: rows the keep predicate protects, or NULL */
   bool *empty;      /* fits: [f->n] no training values */
+  Moments *mom;     /* fits that need moments: [f->n], computed before the per-column fits */
 } ColTask;
+
+/* Moments of fitted columns 2i and 2i + 1 (or 2i alone, the last of an odd
+ * count). */
+static void moments_pair(void *ctx, int i) {
+  ColTask *k = ctx;
+  int a = 2 * i, b = 2 * i + 1 < k->f->n ? 2 * i + 1 : a;
+  Moments m[2];
+  train_moments2(k->t, k->t->cols[k->col[a]].f, k->t->cols[k->col[b]].f, m);
+  k->mom[a] = m[0];
+  if (b != a) k->mom[b] = m[1];
+}
 
 /* ---- outliers ---- */
 
@@ -99,7 +119,7 @@ static void outliers_fit_col(void *ctx, int i) {
   MlprtColFit *cf = &k->f->cols[i];
   double z = k->f->param;
   if (k->f->method == MLPRT_OUTLIER_ZSCORE) {
-    Moments m = train_moments(k->t, x);
+    Moments m = k->mom[i];
     k->empty[i] = !m.n;
     cf->a = m.mean - z * m.sd;
     cf->b = m.mean + z * m.sd;
@@ -111,12 +131,18 @@ static void outliers_fit_col(void *ctx, int i) {
   }
 }
 
-/* Run a per-column fit over the fit's columns; an error names the first
- * column without training values. */
-static int fit_columns_parallel(MlprtTable *t, int *idx, MlprtFit *f, void (*fn)(void *, int),
+/* Run a per-column fit over the fit's columns, after every column's
+ * moments when the method needs them (columns in pairs); an error names the
+ * first column without training values. */
+static int fit_columns_parallel(MlprtTable *t, int *idx, MlprtFit *f, bool moments, void (*fn)(void *, int),
                                 MlprtError *err) {
-  ColTask k = {t, idx, f, NULL, mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool))};
+  ColTask k = {t, idx, f, NULL, mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool)), NULL};
+  if (moments && f->n) {
+    k.mom = mlprt_xmalloc((size_t)f->n * sizeof *k.mom);
+    mlprt_parallel_for((f->n + 1) / 2, 0, moments_pair, &k);
+  }
   mlprt_parallel_for(f->n, 0, fn, &k);
+  free(k.mom);
   for (int i = 0; i < f->n; i++) {
     if (k.empty[i]) {
       int c = idx[i];
@@ -140,7 +166,8 @@ int mlprt_outliers_fit(const MlprtTable *t, const MlprtOutlierParams *p, MlprtFi
   mlprt_fit_init(f, MLPRT_STEP_OUTLIERS, (int)p->method, t, idx, k);
   f->param = p->threshold > 0 ? p->threshold : p->method == MLPRT_OUTLIER_ZSCORE ? 3.0 : 1.5;
   f->flag = p->action == MLPRT_OUTLIER_DROP;
-  return fit_columns_parallel((MlprtTable *)t, idx, f, outliers_fit_col, err);
+  bool moments = f->method == MLPRT_OUTLIER_ZSCORE;
+  return fit_columns_parallel((MlprtTable *)t, idx, f, moments, outliers_fit_col, err);
 }
 
 static void clip_col(void *ctx, int i) {
@@ -167,7 +194,7 @@ int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierPara
     for (int64_t r = 0; r < t->nrows; r++) kept[r] = p->keep(t, r, p->keep_ctx);
   }
   if (!f->flag) {
-    ColTask k = {t, col, f, kept, NULL};
+    ColTask k = {t, col, f, kept, NULL, NULL};
     mlprt_parallel_for(f->n, 0, clip_col, &k);
   } else {
     /* dropping: one keep mask, filled column after column */
@@ -205,7 +232,7 @@ static void scale_fit_col(void *ctx, int i) {
     k->empty[i] = !train_quartiles(k->t, x, q);
     cf->a = q[1], cf->b = q[2] - q[0];
   } else {
-    Moments m = train_moments(k->t, x);
+    Moments m = k->mom[i];
     k->empty[i] = !m.n;
     if (k->f->method == MLPRT_SCALE_STANDARD) cf->a = m.mean, cf->b = m.sd;
     else cf->a = m.min, cf->b = m.max - m.min;
@@ -218,7 +245,8 @@ int mlprt_scale_fit(const MlprtTable *t, const MlprtScaleParams *p, MlprtFit *f,
   int n = mlprt_select_columns(t, p->cols, MLPRT_TM_NUMERIC, "scale", &idx, err);
   if (n < 0) return -1;
   mlprt_fit_init(f, MLPRT_STEP_SCALE, (int)p->method, t, idx, n);
-  return fit_columns_parallel((MlprtTable *)t, idx, f, scale_fit_col, err);
+  bool moments = f->method == MLPRT_SCALE_STANDARD || f->method == MLPRT_SCALE_MINMAX;
+  return fit_columns_parallel((MlprtTable *)t, idx, f, moments, scale_fit_col, err);
 }
 
 static void scale_col(void *ctx, int i) {
@@ -244,7 +272,7 @@ static void scale_col(void *ctx, int i) {
 int mlprt_scale_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   int *col = fit_columns(t, f, err);
   if (!col) return -1;
-  ColTask k = {t, col, f, NULL, NULL};
+  ColTask k = {t, col, f, NULL, NULL, NULL};
   mlprt_parallel_for(f->n, 0, scale_col, &k);
   free(col);
   return 0;

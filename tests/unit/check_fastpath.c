@@ -1,6 +1,7 @@
 /* check_fastpath.c — the data step's fast paths against the plain ones they
  * stand in for: the one-pass median of a large column (a sampled bracket)
- * against radix selection and against sorting, duplicate removal (row
+ * against radix selection and against sorting, the moments of two columns
+ * in one pass against one column's sums in a plain loop, duplicate removal (row
  * hashes that pair 32-bit cells) against comparing every pair of rows, and
  * the CSV loader's four-digit fraction step against mlprt_parse_double on
  * every cell. Each case is built so that the fast path is the one taken. */
@@ -96,6 +97,61 @@ START_TEST(fastpath_median_matches_radix_and_sort) {
     t.cols[0].f[r] = r % 3 ? (float)(rng() % 100000) : 1e9f;
   }
   check_median(&t, "split");
+  mlprt_table_free(&t);
+}
+END_TEST
+
+/* Mean and population sd of column x's training values by the plain loop
+ * the paired pass must match bit for bit: shifted by the first value,
+ * summed in row order. */
+static void plain_moments(const MlprtTable *t, const float *x, double *mean, double *sd) {
+  int64_t r0 = 0, k = 0;
+  while (isnan(x[r0]) || !mlprt_row_trains(t, r0)) r0++;
+  double x0 = x[r0], s = 0, ss = 0;
+  for (int64_t r = r0; r < t->nrows; r++) {
+    if (isnan(x[r]) || !mlprt_row_trains(t, r)) continue;
+    double d = x[r] - x0;
+    s += d, ss += d * d, k++;
+  }
+  double var = (ss - s * s / (double)k) / (double)k;
+  *mean = x0 + s / (double)k;
+  *sd = sqrt(var > 0 ? var : 0);
+}
+
+START_TEST(fastpath_paired_moments_match_plain_sums) {
+  enum { N = 50000, C = 3 }; /* a pair and a column alone */
+  MlprtTable t;
+  mlprt_table_init(&t);
+  const char *names[C] = {"a", "b", "c"};
+  for (int c = 0; c < C; c++) mlprt_table_add_column(&t, names[c], MLPRT_COL_FLOAT);
+  mlprt_table_reserve(&t, N);
+  t.nrows = N;
+  rng_state = 3;
+  for (int split = 0; split < 2; split++) {
+    if (split) {
+      t.part = malloc((size_t)t.cap_rows);
+      for (int64_t r = 0; r < N; r++) t.part[r] = rng() % 4 ? MLPRT_TRAIN : MLPRT_VALID;
+    }
+    for (int64_t r = 0; r < N; r++) {
+      /* far from zero, some missing (the first ten too) */
+      t.cols[0].f[r] = r < 10 || rng() % 10 == 0 ? NAN : 1e4f + (float)(rng() % 100000) / 997;
+      t.cols[1].f[r] = (float)((int)(rng() % 2001) - 1000) * 1e-3f;
+      t.cols[2].f[r] = rng() % 3 ? -0.0f : (float)(rng() % 50);
+    }
+    MlprtFit f;
+    MlprtError e = {0};
+    MlprtScaleParams sp = {.cols = {names, C}, .method = MLPRT_SCALE_STANDARD};
+    ck_assert_msg(mlprt_scale_fit(&t, &sp, &f, &e) == 0, "%s", dt_err(&e));
+    for (int c = 0; c < C; c++) {
+      double mean, sd;
+      plain_moments(&t, t.cols[c].f, &mean, &sd);
+      ck_assert_msg(memcmp(&f.cols[c].a, &mean, sizeof mean) == 0, "split %d col %d: mean %.17g, plain %.17g",
+                    split, c, f.cols[c].a, mean);
+      ck_assert_msg(memcmp(&f.cols[c].b, &sd, sizeof sd) == 0, "split %d col %d: sd %.17g, plain %.17g",
+                    split, c, f.cols[c].b, sd);
+    }
+    mlprt_fit_free(&f);
+  }
   mlprt_table_free(&t);
 }
 END_TEST
@@ -227,6 +283,7 @@ Suite *fastpath_suite(void) {
   TCase *tc = tcase_create("fastpath");
   tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
   tcase_add_test(tc, fastpath_median_matches_radix_and_sort);
+  tcase_add_test(tc, fastpath_paired_moments_match_plain_sums);
   tcase_add_test(tc, fastpath_duplicates_match_pairwise);
   tcase_add_test(tc, fastpath_csv_fractions_match_parse_double);
   suite_add_tcase(s, tc);
