@@ -20,11 +20,10 @@
 #include <string.h>
 
 #include "arena.h"
+#include "mlp/data.h"
 #include "rundir.h"
 /* the data loader's set of missing-value texts (mlprt_na_init), which the predictor reads with */
 #include "runtime/data/data_int.h"
-#include "mlp/data.h"
-#include "mlp/run.h"
 
 /* ---- the protobuf writer ------------------------------------------------------ */
 
@@ -33,7 +32,7 @@ typedef struct {
   size_t len, cap;
 } Pb;
 
-enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
+enum { WIRE_VARINT = 0, WIRE_LEN = 2, WIRE_I32 = 5 };
 
 static void pb_put(Pb *b, const void *data, size_t n) {
   if (b->len + n > b->cap) {
@@ -94,8 +93,8 @@ static void pb_msg(Pb *b, int field, Pb *child) {
 
 /* ---- onnx.proto field numbers (only those written) ---------------------------- */
 
-enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MODEL_DOMAIN = 4,
-       MODEL_DOC = 6, MODEL_GRAPH = 7, MODEL_OPSET = 8, MODEL_METADATA = 14 };
+enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MODEL_DOC = 6, MODEL_GRAPH = 7,
+       MODEL_OPSET = 8, MODEL_METADATA = 14 };
 enum { OPSET_DOMAIN = 1, OPSET_VERSION = 2 };
 enum { ENTRY_KEY = 1, ENTRY_VALUE = 2 };
 enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INIT = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
@@ -125,7 +124,7 @@ static const char *fresh(Graph *g, const char *hint) {
   return mlp_arena_printf(g->a, "%s_%d", hint, g->ntensors++);
 }
 
-/* Attributes of a node: built by the attr_* helpers before node(). */
+/* Attributes of a node: built by the attr_* helpers, then given to a node. */
 typedef struct {
   Pb p;
 } Attrs;
@@ -164,18 +163,18 @@ static void attr_lines(Attrs *at, const char *name, const char *lines) {
   pb_msg(&at->p, NODE_ATTR, &a);
 }
 
-/* One node with nin inputs and one output, named out (NULL: a fresh name);
- * returns the output's name. at (may be NULL) is consumed. */
-static const char *node_named(Graph *g, const char *op, const char *out, Attrs *at, int nin, ...) {
+/* One node: op of domain (NULL: ai.onnx) over nin inputs, with one output
+ * named out (NULL: a fresh name), which it returns. at (may be NULL) is
+ * consumed. */
+static const char *node_of(Graph *g, const char *domain, const char *op, const char *out, Attrs *at,
+                           const char *const *in, int64_t nin) {
   if (!out) out = fresh(g, op);
   Pb nd = {0};
-  va_list ap;
-  va_start(ap, nin);
-  for (int i = 0; i < nin; i++) pb_str(&nd, NODE_INPUT, va_arg(ap, const char *));
-  va_end(ap);
+  for (int64_t i = 0; i < nin; i++) pb_str(&nd, NODE_INPUT, in[i]);
   pb_str(&nd, NODE_OUTPUT, out);
   pb_str(&nd, NODE_NAME, out);
   pb_str(&nd, NODE_OP, op);
+  if (domain) pb_str(&nd, NODE_DOMAIN, domain);
   if (at) {
     pb_put(&nd, at->p.p, at->p.len);
     free(at->p.p);
@@ -185,23 +184,24 @@ static const char *node_named(Graph *g, const char *op, const char *out, Attrs *
   return out;
 }
 
+/* node_of for an ai.onnx op of up to five inputs, given as arguments. */
+static const char *node_named(Graph *g, const char *op, const char *out, Attrs *at, int nin, ...) {
+  const char *in[5];
+  va_list ap;
+  va_start(ap, nin);
+  for (int i = 0; i < nin; i++) in[i] = va_arg(ap, const char *);
+  va_end(ap);
+  return node_of(g, NULL, op, out, at, in, nin);
+}
+
 #define node1(g, op, a) node_named(g, op, NULL, NULL, 1, a)
 #define node2(g, op, a, b) node_named(g, op, NULL, NULL, 2, a, b)
 
 /* A concatenation of n tensors along axis 1. */
 static const char *concat(Graph *g, const char *const *in, int64_t n, const char *out) {
-  if (!out) out = fresh(g, "Concat");
-  Pb nd = {0};
-  for (int64_t i = 0; i < n; i++) pb_str(&nd, NODE_INPUT, in[i]);
-  pb_str(&nd, NODE_OUTPUT, out);
-  pb_str(&nd, NODE_NAME, out);
-  pb_str(&nd, NODE_OP, "Concat");
   Attrs at = {0};
   attr_int(&at, "axis", 1);
-  pb_put(&nd, at.p.p, at.p.len);
-  free(at.p.p);
-  pb_msg(&g->g, GRAPH_NODE, &nd);
-  return out;
+  return node_of(g, NULL, "Concat", out, &at, in, n);
 }
 
 /* An initializer of the given element type and shape from raw little-endian data. */
@@ -232,8 +232,8 @@ static const char *const_i64(Graph *g, const char *hint, const int64_t *v, int64
   return initializer(g, hint, ELEM_INT64, &n, 1, v, (size_t)n * sizeof *v);
 }
 
-/* A graph input or output: elem type and shape; dimension 0 is the batch
- * "N" when batch is set, the other dims are fixed. */
+/* A graph input or output: element type and shape; a negative dimension
+ * is the batch, named "N". */
 static void value_info(Graph *g, int field, const char *name, int elem, const int64_t *dims, int ndims) {
   Pb shape = {0}, tt = {0}, type = {0}, vi = {0};
   for (int i = 0; i < ndims; i++) {
@@ -296,11 +296,16 @@ static int level_value(SlotKind k, const char *text, size_t len, float *v) {
   return *end ? -1 : 0;
 }
 
+static int64_t count_lines(const char *text) {
+  int64_t n = 0;
+  for (const char *p = text; *p; p = strchr(p, '\n') + 1) n++;
+  return n;
+}
+
 /* The levels of a step (each ending in '\n') as numbers, in order, into v
  * (arena); their count in *nv. */
 static int level_values(Graph *g, SlotKind k, const char *text, float **v, int64_t *nv) {
-  int64_t cnt = 0;
-  for (const char *p = text; *p; p = strchr(p, '\n') + 1) cnt++;
+  int64_t cnt = count_lines(text);
   *v = mlp_arena_alloc(g->a, (size_t)(cnt ? cnt : 1) * sizeof **v);
   *nv = 0;
   for (const char *p = text; *p; p = strchr(p, '\n') + 1)
@@ -412,22 +417,12 @@ static const char *const_text(Graph *g, const char *s, size_t len) {
  * (lines) becomes values[i], any other dflt (int64, x's shape). */
 static const char *label_encoder(Graph *g, const char *x, const char *keys, const int64_t *values, int nkeys,
                                  int64_t dflt) {
-  const char *out = fresh(g, "LabelEncoder");
-  Pb nd = {0};
-  pb_str(&nd, NODE_INPUT, x);
-  pb_str(&nd, NODE_OUTPUT, out);
-  pb_str(&nd, NODE_NAME, out);
-  pb_str(&nd, NODE_OP, "LabelEncoder");
-  pb_str(&nd, NODE_DOMAIN, "ai.onnx.ml");
   Attrs at = {0};
   attr_lines(&at, "keys_strings", keys);
   attr_ints(&at, "values_int64s", values, nkeys);
   attr_int(&at, "default_int64", dflt);
-  pb_put(&nd, at.p.p, at.p.len);
-  free(at.p.p);
-  pb_msg(&g->g, GRAPH_NODE, &nd);
   g->ml = true;
-  return out;
+  return node_of(g, "ai.onnx.ml", "LabelEncoder", NULL, &at, &x, 1);
 }
 
 /* The texts the predictor reads as missing: the plan's (the spec's
@@ -459,8 +454,7 @@ static const char *text_missing(Graph *g, const char *x) {
 
 /* The index of the text x among the step's levels (lines), -1 when it is none of them. */
 static const char *level_index(Graph *g, const char *x, const char *levels, int64_t *nl) {
-  int64_t cnt = 0;
-  for (const char *p = levels; *p; p = strchr(p, '\n') + 1) cnt++;
+  int64_t cnt = count_lines(levels);
   int64_t *v = mlp_arena_alloc(g->a, (size_t)(cnt ? cnt : 1) * sizeof *v);
   for (int64_t i = 0; i < cnt; i++) v[i] = i;
   *nl = cnt;
@@ -722,12 +716,11 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
     }
     case MLP_OP_MAXPOOL2D:
     case MLP_OP_AVGPOOL2D: {
+      /* the runtime's pooling windows lie inside the input: no padding */
       int64_t k[2] = {l->kernel, l->kernel}, s[2] = {l->stride, l->stride};
-      int64_t p[4] = {l->pad, l->pad, l->pad, l->pad};
       Attrs at = {0};
       attr_ints(&at, "kernel_shape", k, 2);
       attr_ints(&at, "strides", s, 2);
-      if (l->op == MLP_OP_MAXPOOL2D) attr_ints(&at, "pads", p, 4);
       x = node_named(g, l->op == MLP_OP_MAXPOOL2D ? "MaxPool" : "AveragePool", NULL, &at, 1, x);
       break;
     }
