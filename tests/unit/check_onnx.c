@@ -1,15 +1,16 @@
 /* check_onnx.c — ONNX export (compiler/onnx.c).
  *
- * Models built here by hand (an MLP over a cleaning program, a CNN with
- * batch normalization over image bytes, a regression and a binary
- * classifier) are exported, validated by python3-onnx's checker
- * (full_check: shapes inferred through the whole graph) and evaluated by
- * python3-onnx's reference evaluator (tests/onnx/run_ref.py; onnx >= 1.13)
- * and by ONNX Runtime (tests/onnx/run_ort.js, onnxruntime-node from
- * build/npm); the outputs must equal the runtime's own kernels on the same
- * rows within 1e-5. Trained runs (iris, diabetes) are exported through
- * `mlpc export --onnx` and must answer what the native predictor and the
- * run's predictions.csv say.
+ * Models built here by hand (an MLP over numeric columns, a CNN with batch
+ * normalization over image bytes, a regression and a binary classifier)
+ * are exported, validated by python3-onnx's checker (full_check: shapes
+ * inferred through the whole graph) and evaluated by python3-onnx's
+ * reference evaluator (tests/onnx/run_ref.py; onnx >= 1.13) and by ONNX
+ * Runtime (tests/onnx/run_ort.js, onnxruntime-node from build/npm); the
+ * outputs must equal the runtime's own kernels on the same rows within
+ * 1e-5. Every step of the feature program is checked against the native
+ * predictor's row transform, and trained runs (iris, diabetes, a generated
+ * table with categories) are exported through `mlpc export --onnx` and
+ * must answer what the native predictor and the run's predictions.csv say.
  * An evaluator that is not installed is skipped with a message on stderr. */
 #include <check.h>
 #include <math.h>
