@@ -13,8 +13,12 @@ BUILD="build-essential make pkg-config llvm-19-dev libzstd-dev zlib1g-dev \
 flex bison libopenblas-dev libcjson-dev check clang-19 libclang-rt-19-dev valgrind"
 TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist python3-vega-datasets"
 PEERS="python3-sklearn python3-pandas hyperfine"
+# Cross-compiled predictors, run under qemu-user by the tests: the AArch64
+# cross compiler and C library, and the arm64 cJSON the runtime links.
+CROSS="qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcjson-dev:arm64"
 
 want="$BUILD $TEST"
+[ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && want="$want $CROSS"
 [ "${1:-}" = "--peers" ] && want="$want $PEERS"
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
@@ -37,7 +41,8 @@ ort_node() {
 
 missing=""
 for p in $want; do
-  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  # One line per installed architecture (libcjson-dev: amd64 and arm64).
+  st=$(dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | sort -u || true)
   [ "$st" = "installed" ] || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
@@ -57,6 +62,10 @@ fi
 
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# arm64 packages come from the same mirror once dpkg knows the architecture.
+case "$missing" in
+  *:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64 ;;
+esac
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
