@@ -41,13 +41,26 @@ MLPC_LIBS := $(BUILD)/libmlpfront.a
 RT_SRC := $(wildcard runtime/*.c runtime/*/*.c)
 RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
 
+# ---- the predictor runtime for AArch64 (make cross) ---------------------
+# What a predictor links: the row program, the cleaning ops it replays and
+# the run-file plumbing, with cJSON (libcjson-dev:arm64) for the drift
+# report. Not the layers: their GEMM needs OpenBLAS, so a cross-compiled
+# predictor is limited to dense layers under 4096 weights (or int8 ones).
+CROSS_CC    ?= aarch64-linux-gnu-gcc
+CROSS_AR    ?= aarch64-linux-gnu-ar
+CROSS_FOUND := $(shell command -v $(CROSS_CC) 2>/dev/null)
+CROSS_SRC   := $(wildcard runtime/predict/*.c) runtime/train/files.c \
+               $(filter-out runtime/data/idx.c,$(wildcard runtime/data/*.c))
+CROSS_OBJ   := $(CROSS_SRC:%.c=$(BUILD)/aarch64/%.o)
+
 # ---- tests: one Check suite per tests/unit/check_NAME.c ------------------
 TEST_SRC    := $(wildcard tests/unit/check_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o $(BUILD)/tests/unit/testutil.o
 SUITE_NAMES := $(patsubst tests/unit/check_%.c,%,$(TEST_SRC))
 
-.PHONY: all test test-only demo asan valgrind fuzz fuzz-only install clean deps spec
+.PHONY: all test test-only demo asan valgrind fuzz fuzz-only install clean deps spec cross
 all: $(BUILD)/mlpc $(BUILD)/libmlprt.a
+cross: $(BUILD)/aarch64/libmlprt.a
 
 deps:
 	@sh scripts/install-deps.sh
@@ -89,6 +102,14 @@ $(BUILD)/runtime/%.o: runtime/%.c
 # The optimizer loops call sqrtf; only without errno does GCC vectorize them (5x).
 $(BUILD)/runtime/optim/%.o: CFLAGS += -fno-math-errno
 
+# Without the sanitizers, which have no AArch64 runtime here.
+$(BUILD)/aarch64/libmlprt.a: $(CROSS_OBJ)
+	@rm -f $@
+	$(CROSS_AR) rcs $@ $^
+$(BUILD)/aarch64/runtime/%.o: runtime/%.c
+	@mkdir -p $(dir $@)
+	$(CROSS_CC) $(CPPFLAGS) -std=c11 -O3 -g $(WARN) -fPIC -ffunction-sections -fdata-sections -c -o $@ $<
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -I$(BUILD)/grammar $(CFLAGS) -c -o $@ $<
@@ -102,7 +123,8 @@ $(BUILD)/tests/check_all: $(TEST_OBJ) $(BUILD)/libmlpfront.a $(BUILD)/libmlprt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(RT_LIBS) $(CHECK_LIBS)
 
 # The suite runs from the repository root; MLPC names the compiler under test.
-test-only: all $(BUILD)/tests/check_all
+# With the cross compiler present, the cross suite runs AArch64 predictors.
+test-only: all $(BUILD)/tests/check_all $(if $(CROSS_FOUND),$(BUILD)/aarch64/libmlprt.a)
 	MLPC=$(BUILD)/mlpc MLP_BUILD=$(BUILD) $(BUILD)/tests/check_all
 
 test: deps
