@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "export.h"
 #include "rundir.h"
 #include "testutil.h"
 
@@ -28,140 +27,19 @@ static char *tmp; /* one directory for the whole suite: the runs are trained onc
 #define SANITIZE NULL
 #endif
 
-static char *path_of(const char *a, const char *b) {
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
-
-static void run_ok(const char *const *argv) {
-  TestRun r = test_run(argv, NULL);
-  ck_assert_msg(r.status == 0, "%s: status %d: %s", argv[0], r.status, r.err);
-  test_run_free(&r);
-}
-
 /* Build spec into TMP/NAME.exe and train it into TMP/NAME.run. */
 static void train(const char *spec, const char *name) {
   char file[256];
   snprintf(file, sizeof file, "%s.exe", name);
-  char *exe = path_of(tmp, file);
+  char *exe = test_path(tmp, file);
   snprintf(file, sizeof file, "%s.run", name);
-  char *run = path_of(tmp, file);
+  char *run = test_path(tmp, file);
   const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
-  run_ok(build);
+  test_run_ok(build);
   const char *fit[] = {exe, "--out", run, "--quiet", "--threads", "1", NULL};
-  run_ok(fit);
+  test_run_ok(fit);
   free(exe);
   free(run);
-}
-
-/* ---- small CSV reading ------------------------------------------------------ */
-
-/* The fields of one CSV line (quotes and doubled quotes undone), at most
- * max; returns their count. Each field is malloc'd. */
-static int csv_fields(const char *line, char **out, int max) {
-  int n = 0;
-  const char *p = line;
-  for (;;) {
-    size_t cap = strlen(p) + 1, len = 0;
-    char *f = malloc(cap);
-    if (*p == '"') {
-      for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
-        if (*p == '"') p++;
-        f[len++] = *p;
-      }
-      if (*p == '"') p++;
-    }
-    while (*p && *p != ',' && *p != '\n' && *p != '\r') f[len++] = *p++;
-    f[len] = 0;
-    if (n < max) out[n++] = f;
-    else free(f);
-    if (*p != ',') break;
-    p++;
-  }
-  return n;
-}
-
-static void fields_free(char **f, int n) {
-  for (int i = 0; i < n; i++) free(f[i]);
-}
-
-static int field_index(char **f, int n, const char *name) {
-  for (int i = 0; i < n; i++)
-    if (strcmp(f[i], name) == 0) return i;
-  return -1;
-}
-
-enum { MAXF = 1024, MAXROWS = 4096 };
-
-/* The lines of text, each NUL-terminated in place; returns their count. */
-static int split_lines(char *text, char ***lines) {
-  int n = 0, cap = 64;
-  *lines = malloc((size_t)cap * sizeof **lines);
-  for (char *p = text; *p;) {
-    if (n == cap) *lines = realloc(*lines, (size_t)(cap *= 2) * sizeof **lines);
-    (*lines)[n++] = p;
-    char *nl = strchr(p, '\n');
-    if (!nl) break;
-    *nl = 0;
-    p = nl + 1;
-  }
-  return n;
-}
-
-/* Whether text is a number beyond input in's training range by more than
- * the predictor's margin: its out_of_range failsafe then changes it. */
-static bool far_out(const MlprtPredInput *in, const char *text) {
-  char *end;
-  double x = strtod(text, &end);
-  double m = MLP_EXPORT_RANGE_MARGIN * (in->hi - in->lo);
-  return end != text && isfinite(in->lo) && isfinite(in->hi) && (x < in->lo - m || x > in->hi + m);
-}
-
-/* test_rows.csv without the target column, as out_path: the same rows, in
- * order, that predictions.csv answers. far[r] says whether row r has a
- * value the failsafe clips (far holds the rows). Returns the row count. */
-static int inputs_without_target(const MlpRunDir *rd, const char *target, const char *out_path, bool *far) {
-  const char *run = rd->dir;
-  char *rows_path = path_of(run, "test_rows.csv");
-  char *text = test_read_file(rows_path, NULL);
-  ck_assert_msg(text != NULL, "no %s", rows_path);
-  char **lines;
-  int nl = split_lines(text, &lines), rows = 0;
-  FILE *out = fopen(out_path, "w");
-  ck_assert_ptr_nonnull(out);
-  char *f[MAXF];
-  int nf = csv_fields(lines[0], f, MAXF);
-  int t = field_index(f, nf, target);
-  ck_assert_msg(t >= 0, "test_rows.csv has no column %s", target);
-  const MlprtPredInput *col[MAXF] = {0};
-  for (int k = 0; k < nf; k++)
-    for (int j = 0; j < rd->ninputs; j++)
-      if (strcmp(rd->inputs[j].name, f[k]) == 0) col[k] = &rd->inputs[j];
-  fields_free(f, nf);
-  for (int i = 0; i < nl; i++) {
-    if (!lines[i][0]) continue;
-    nf = csv_fields(lines[i], f, MAXF);
-    bool first = true;
-    ck_assert_int_lt(rows, MAXROWS);
-    if (i > 0) far[rows] = false;
-    for (int k = 0; k < nf; k++) {
-      if (k == t) continue;
-      if (i > 0 && col[k] && far_out(col[k], f[k])) far[rows] = true;
-      bool quote = strpbrk(f[k], ",\"") != NULL;
-      fprintf(out, "%s%s%s%s", first ? "" : ",", quote ? "\"" : "", f[k], quote ? "\"" : "");
-      first = false;
-    }
-    fputc('\n', out);
-    fields_free(f, nf);
-    rows += i > 0;
-  }
-  fclose(out);
-  free(lines);
-  free(text);
-  free(rows_path);
-  return rows;
 }
 
 /* The predictor's answers (CSV with a header) against predictions.csv:
@@ -169,26 +47,26 @@ static int inputs_without_target(const MlpRunDir *rd, const char *target, const 
  * 1e-5 relative. Rows with a far-out value (far) are only required to be
  * answered: the failsafe clipped them. Most rows must compare. */
 static void compare_answers(const char *name, char *answers, const char *run, const bool *far) {
-  char *pred_path = path_of(run, "predictions.csv");
+  char *pred_path = test_path(run, "predictions.csv");
   char *want = test_read_file(pred_path, NULL);
   ck_assert_msg(want != NULL, "no %s", pred_path);
   char **al, **wl;
-  int na = split_lines(answers, &al), nw = split_lines(want, &wl);
+  int na = test_split_lines(answers, &al), nw = test_split_lines(want, &wl);
   while (na > 0 && !al[na - 1][0]) na--;
   while (nw > 0 && !wl[nw - 1][0]) nw--;
   ck_assert_msg(na == nw, "%s: %d answer lines for %d predictions", name, na, nw);
-  char *ah[MAXF], *wh[MAXF];
-  int nah = csv_fields(al[0], ah, MAXF), nwh = csv_fields(wl[0], wh, MAXF);
-  int wlabel = field_index(wh, nwh, "label"), alabel = field_index(ah, nah, "label");
-  int error = field_index(ah, nah, "error"), exact = 0;
+  char *ah[TEST_MAXF], *wh[TEST_MAXF];
+  int nah = test_csv_fields(al[0], ah, TEST_MAXF), nwh = test_csv_fields(wl[0], wh, TEST_MAXF);
+  int wlabel = test_field_index(wh, nwh, "label"), alabel = test_field_index(ah, nah, "label");
+  int error = test_field_index(ah, nah, "error"), exact = 0;
   ck_assert_msg(error >= 0, "%s: no error column in '%s'", name, al[0]);
   for (int r = 1; r < nw; r++) {
-    char *a[MAXF], *w[MAXF];
-    int nar = csv_fields(al[r], a, MAXF), nwr = csv_fields(wl[r], w, MAXF);
+    char *a[TEST_MAXF], *w[TEST_MAXF];
+    int nar = test_csv_fields(al[r], a, TEST_MAXF), nwr = test_csv_fields(wl[r], w, TEST_MAXF);
     ck_assert_msg(nar == nah && a[error][0] == 0, "%s row %d not answered: %s", name, r, al[r]);
     if (far[r - 1]) {
-      fields_free(a, nar);
-      fields_free(w, nwr);
+      test_fields_free(a, nar);
+      test_fields_free(w, nwr);
       continue;
     }
     exact++;
@@ -201,7 +79,7 @@ static void compare_answers(const char *name, char *answers, const char *run, co
     for (int k = 0; k < nwh; k++) {
       bool prob = strncmp(wh[k], "p_", 2) == 0, value = strcmp(wh[k], "value") == 0;
       if (!prob && !value) continue;
-      int j = field_index(ah, nah, wh[k]);
+      int j = test_field_index(ah, nah, wh[k]);
       ck_assert_msg(j >= 0 && j < nar, "%s: no column %s in '%s'", name, wh[k], al[0]);
       double x = strtod(a[j], NULL), y = strtod(w[k], NULL);
       double tol = value ? 1e-5 * fmax(1, fabs(y)) : 1e-5;
@@ -209,13 +87,13 @@ static void compare_answers(const char *name, char *answers, const char *run, co
       compared++;
     }
     ck_assert_msg(compared > 0, "%s: nothing to compare in '%s'", name, wl[0]);
-    fields_free(a, nar);
-    fields_free(w, nwr);
+    test_fields_free(a, nar);
+    test_fields_free(w, nwr);
   }
   ck_assert_msg(2 * exact >= nw - 1, "%s: only %d of %d rows within the training ranges", name, exact,
                 nw - 1);
-  fields_free(ah, nah);
-  fields_free(wh, nwh);
+  test_fields_free(ah, nah);
+  test_fields_free(wh, nwh);
   free(al);
   free(wl);
   free(want);
@@ -226,14 +104,14 @@ static void compare_answers(const char *name, char *answers, const char *run, co
 static char *export_run(const char *name, const char *const *extra) {
   char file[256];
   snprintf(file, sizeof file, "%s.run", name);
-  char *run = path_of(tmp, file);
+  char *run = test_path(tmp, file);
   snprintf(file, sizeof file, "%s.pred", name);
-  char *pred = path_of(tmp, file);
+  char *pred = test_path(tmp, file);
   const char *argv[16] = {test_mlpc(), "export", run, "-o", pred};
   int n = 5;
   for (int i = 0; extra && extra[i]; i++) argv[n++] = extra[i];
   argv[n] = NULL;
-  run_ok(argv);
+  test_run_ok(argv);
   free(run);
   return pred;
 }
@@ -245,16 +123,16 @@ static void check_equal(const char *name, const char *target) {
   char *pred = export_run(name, plain);
   char file[256];
   snprintf(file, sizeof file, "%s.run", name);
-  char *run = path_of(tmp, file);
+  char *run = test_path(tmp, file);
   snprintf(file, sizeof file, "%s.in.csv", name);
-  char *in = path_of(tmp, file);
+  char *in = test_path(tmp, file);
   MlpArena a;
   mlp_arena_init(&a);
   MlpRunDir rd;
   char err[1024];
   ck_assert_msg(mlp_rundir_load(&a, run, &rd, err, sizeof err) == 0, "%s", err);
-  bool far[MAXROWS];
-  int rows = inputs_without_target(&rd, target, in, far);
+  bool far[TEST_MAXROWS];
+  int rows = test_inputs_without_target(&rd, target, in, far);
   ck_assert_int_gt(rows, 0);
   const char *argv[] = {pred, in, NULL};
   TestRun r = test_run(argv, NULL);
@@ -368,13 +246,6 @@ static const char cnn_spec[] =
     "  }\n"
     "}\n";
 
-static void write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
-}
-
 static void setup(void) {
   tmp = test_tmpdir();
   for (int i = 0; i < NEXAMPLES; i++) {
@@ -385,15 +256,15 @@ static void setup(void) {
   const char *root = getenv("PWD");
   char text[4096];
   snprintf(text, sizeof text, strict_spec, root ? root : ".");
-  char *spec = path_of(tmp, "strict.mlp");
-  write_text(spec, text);
+  char *spec = test_path(tmp, "strict.mlp");
+  test_write_text(spec, text);
   train(spec, "strict");
   free(spec);
-  char *img = path_of(tmp, "img.idx"), *lab = path_of(tmp, "lab.idx");
+  char *img = test_path(tmp, "img.idx"), *lab = test_path(tmp, "lab.idx");
   write_idx(img, lab, 240);
   snprintf(text, sizeof text, cnn_spec, tmp, tmp);
-  spec = path_of(tmp, "cnn.mlp");
-  write_text(spec, text);
+  spec = test_path(tmp, "cnn.mlp");
+  test_write_text(spec, text);
   train(spec, "cnn");
   free(spec);
   free(img);
@@ -420,8 +291,8 @@ END_TEST
  * good ones answered as they are alone; exit status 1. */
 START_TEST(export_rejects_bad_rows_in_order) {
   char *pred = export_run("strict", NULL);
-  char *in = path_of(tmp, "strict.bad.csv");
-  write_text(in,
+  char *in = test_path(tmp, "strict.bad.csv");
+  test_write_text(in,
              "sepal_length,sepal_width,petal_length,petal_width\n"
              "5.1,3.5,1.4,0.2\n"
              "5.9,abc,4.2,1.5\n"
@@ -433,17 +304,17 @@ START_TEST(export_rejects_bad_rows_in_order) {
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
   char **lines;
-  int n = split_lines(r.out, &lines);
+  int n = test_split_lines(r.out, &lines);
   while (n > 0 && !lines[n - 1][0]) n--;
   ck_assert_msg(n == 7, "%d lines:\n%s", n, r.out);
-  char *h[MAXF];
-  int nh = csv_fields(lines[0], h, MAXF);
-  int label = field_index(h, nh, "label"), error = field_index(h, nh, "error");
+  char *h[TEST_MAXF];
+  int nh = test_csv_fields(lines[0], h, TEST_MAXF);
+  int label = test_field_index(h, nh, "label"), error = test_field_index(h, nh, "error");
   ck_assert_msg(label >= 0 && error >= 0, "header '%s'", lines[0]);
   static const char *const bad[] = {NULL, "sepal_width", "petal_length", NULL, "petal_length", NULL};
   for (int i = 0; i < 6; i++) {
-    char *f[MAXF];
-    int nf = csv_fields(lines[i + 1], f, MAXF);
+    char *f[TEST_MAXF];
+    int nf = test_csv_fields(lines[i + 1], f, TEST_MAXF);
     ck_assert_int_eq(nf, nh);
     if (bad[i]) {
       ck_assert_msg(f[label][0] == 0 && strstr(f[error], bad[i]), "row %d should be rejected for %s: '%s'",
@@ -452,24 +323,25 @@ START_TEST(export_rejects_bad_rows_in_order) {
       ck_assert_msg(f[label][0] != 0 && f[error][0] == 0, "row %d should be answered: '%s'", i + 1,
                     lines[i + 1]);
     }
-    fields_free(f, nf);
+    test_fields_free(f, nf);
   }
   /* --verbose repeats the reasons on stderr. */
   ck_assert_msg(strstr(r.err, "sepal_width") && strstr(r.err, "petal_length"), "stderr: %s", r.err);
   /* Good rows answer the same alone as among bad ones. */
-  char *alone = path_of(tmp, "strict.good.csv");
-  write_text(alone, "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.1,5.6,2.4\n");
+  char *alone = test_path(tmp, "strict.good.csv");
+  test_write_text(alone,
+                  "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.1,5.6,2.4\n");
   const char *argv2[] = {pred, alone, NULL};
   TestRun g = test_run(argv2, NULL);
   ck_assert_int_eq(g.status, 0);
   char **gl;
-  int gn = split_lines(g.out, &gl);
+  int gn = test_split_lines(g.out, &gl);
   ck_assert_int_ge(gn, 3);
   ck_assert_str_eq(gl[1], lines[1]);
   ck_assert_str_eq(gl[2], lines[4]);
   free(gl);
   test_run_free(&g);
-  fields_free(h, nh);
+  test_fields_free(h, nh);
   free(lines);
   test_run_free(&r);
   free(alone);
@@ -483,7 +355,7 @@ START_TEST(export_version_names_hashes) {
   const char *argv[] = {pred, "--version", NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
-  char *run = path_of(tmp, "strict.run");
+  char *run = test_path(tmp, "strict.run");
   MlpArena a;
   mlp_arena_init(&a);
   MlpRunDir rd;
@@ -503,10 +375,10 @@ END_TEST
 /* One flipped byte of weights.bin, or a missing artifact: export refuses,
  * naming the file. */
 START_TEST(export_refuses_tampered_run) {
-  char *run = path_of(tmp, "iris.run"), *bad = path_of(tmp, "tampered.run");
+  char *run = test_path(tmp, "iris.run"), *bad = test_path(tmp, "tampered.run");
   const char *cp[] = {"cp", "-r", run, bad, NULL};
-  run_ok(cp);
-  char *w = path_of(bad, "weights.bin");
+  test_run_ok(cp);
+  char *w = test_path(bad, "weights.bin");
   FILE *f = fopen(w, "r+b");
   ck_assert_ptr_nonnull(f);
   fseek(f, 100, SEEK_SET);
@@ -514,7 +386,7 @@ START_TEST(export_refuses_tampered_run) {
   fseek(f, 100, SEEK_SET);
   fputc(c ^ 0x10, f);
   fclose(f);
-  char *out = path_of(tmp, "tampered.pred");
+  char *out = test_path(tmp, "tampered.pred");
   const char *argv[] = {test_mlpc(), "export", bad, "-o", out, NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_int_eq(r.status, 2);
@@ -535,21 +407,21 @@ START_TEST(export_refuses_tampered_run) {
   fclose(f);
   ck_assert_msg(mlp_rundir_load(&a, bad, &rd, err, sizeof err) == 0, "restored: %s", err);
   mlp_rundir_free(&rd);
-  char *ref = path_of(bad, "reference.json");
+  char *ref = test_path(bad, "reference.json");
   ck_assert_int_eq(remove(ref), 0);
   ck_assert_int_eq(mlp_rundir_load(&a, bad, &rd, err, sizeof err), -1);
   ck_assert_msg(strstr(err, "reference.json") != NULL, "%s", err);
   /* A file the manifest does not list is not read unchecked. */
-  char *unlisted = path_of(tmp, "unlisted.run");
+  char *unlisted = test_path(tmp, "unlisted.run");
   const char *cp2[] = {"cp", "-r", run, unlisted, NULL};
-  run_ok(cp2);
-  char *man_path = path_of(unlisted, "manifest.json");
+  test_run_ok(cp2);
+  char *man_path = test_path(unlisted, "manifest.json");
   char *text = test_read_file(man_path, NULL);
   cJSON *man = cJSON_Parse(text);
   ck_assert_ptr_nonnull(man);
   cJSON_DeleteItemFromObject(cJSON_GetObjectItem(man, "artifacts"), "MODEL_CARD.md");
   char *edited = cJSON_Print(man);
-  write_text(man_path, edited);
+  test_write_text(man_path, edited);
   ck_assert_int_eq(mlp_rundir_load(&a, unlisted, &rd, err, sizeof err), -1);
   ck_assert_msg(strstr(err, "MODEL_CARD.md") != NULL, "%s", err);
   free(edited);
@@ -571,7 +443,7 @@ END_TEST
 START_TEST(export_predictor_checks_its_weights) {
   static const char *const plain[] = {"--quantize", "none", "--prune", "0", NULL};
   char *pred = export_run("iris", plain);
-  char *run = path_of(tmp, "iris.run"), *wpath = path_of(run, "weights.bin");
+  char *run = test_path(tmp, "iris.run"), *wpath = test_path(run, "weights.bin");
   size_t wlen, blen;
   char *w = test_read_file(wpath, &wlen), *bin = test_read_file(pred, &blen);
   ck_assert(w && bin && wlen >= 64);
@@ -579,14 +451,14 @@ START_TEST(export_predictor_checks_its_weights) {
   while (at + wlen <= blen && memcmp(bin + at, w, wlen) != 0) at++;
   ck_assert_msg(at + wlen <= blen, "weights.bin is not in the predictor byte for byte");
   bin[at + wlen / 2] ^= 0x01;
-  char *bad = path_of(tmp, "iris.tampered.pred");
+  char *bad = test_path(tmp, "iris.tampered.pred");
   FILE *f = fopen(bad, "wb");
   ck_assert_ptr_nonnull(f);
   fwrite(bin, 1, blen, f);
   fclose(f);
   ck_assert_int_eq(chmod(bad, 0755), 0);
-  char *in = path_of(tmp, "iris.one.csv");
-  write_text(in, "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n");
+  char *in = test_path(tmp, "iris.one.csv");
+  test_write_text(in, "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n");
   const char *argv[] = {bad, in, NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_int_eq(r.status, 2);
@@ -604,7 +476,7 @@ END_TEST
 
 /* The loaded run: shapes from the run, not the data. */
 START_TEST(export_rundir_loads_without_data) {
-  char *run = path_of(tmp, "cnn.run");
+  char *run = test_path(tmp, "cnn.run");
   MlpArena a;
   mlp_arena_init(&a);
   MlpRunDir rd;
@@ -625,13 +497,13 @@ END_TEST
 /* --emit-obj: PRED.o and PRED.h linked into a C program answer like the
  * executable. */
 START_TEST(export_object_links_and_agrees) {
-  char *base = path_of(tmp, "strict_lib");
+  char *base = test_path(tmp, "strict_lib");
   const char *argv[] = {test_mlpc(), "export", NULL, "--emit-obj", "-o", base, NULL};
-  char *run = path_of(tmp, "strict.run");
+  char *run = test_path(tmp, "strict.run");
   argv[2] = run;
-  run_ok(argv);
-  char *prog = path_of(tmp, "embed.c"), *exe = path_of(tmp, "embed");
-  write_text(prog,
+  test_run_ok(argv);
+  char *prog = test_path(tmp, "embed.c"), *exe = test_path(tmp, "embed");
+  test_write_text(prog,
              "#include <stdio.h>\n"
              "#include \"strict_lib.h\"\n"
              "int main(void) {\n"
@@ -650,34 +522,35 @@ START_TEST(export_object_links_and_agrees) {
              "  const char *bad[4] = {\"5.1\", \"oops\", \"1.4\", \"0.2\"};\n"
              "  return iris_strict_predict(bad, out, reason, sizeof reason) == -1 && reason[0] ? 0 : 5;\n"
              "}\n");
-  char *obj = path_of(tmp, "strict_lib.o"), *inc = malloc(strlen(tmp) + 3);
+  char *obj = test_path(tmp, "strict_lib.o"), *inc = malloc(strlen(tmp) + 3);
   sprintf(inc, "-I%s", tmp);
   const char *build_dir = getenv("MLP_BUILD");
   char lib[512];
   snprintf(lib, sizeof lib, "%s/libmlprt.a", build_dir ? build_dir : "build");
   const char *cc[] = {"cc",      "-o",  exe, prog,  obj, inc, lib, "-lopenblas",
                       "-lcjson", "-lz", "-lm", "-lpthread", SANITIZE, NULL};
-  run_ok(cc);
+  test_run_ok(cc);
   const char *go[] = {exe, NULL};
   TestRun r = test_run(go, NULL);
   ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
   /* The executable on the same rows. */
-  char *pred = export_run("strict", NULL), *in = path_of(tmp, "strict.two.csv");
-  write_text(in, "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.1,5.6,2.4\n");
+  char *pred = export_run("strict", NULL), *in = test_path(tmp, "strict.two.csv");
+  test_write_text(in,
+                  "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.1,5.6,2.4\n");
   const char *p[] = {pred, in, NULL};
   TestRun e = test_run(p, NULL);
   ck_assert_int_eq(e.status, 0);
   char **el, **ol;
-  int ne = split_lines(e.out, &el), no = split_lines(r.out, &ol);
+  int ne = test_split_lines(e.out, &el), no = test_split_lines(r.out, &ol);
   ck_assert_int_ge(ne, 3);
   ck_assert_int_ge(no, 2);
   for (int i = 0; i < 2; i++) {
-    char *a[MAXF], *b[MAXF];
-    int na = csv_fields(el[i + 1], a, MAXF), nb = csv_fields(ol[i], b, MAXF);
+    char *a[TEST_MAXF], *b[TEST_MAXF];
+    int na = test_csv_fields(el[i + 1], a, TEST_MAXF), nb = test_csv_fields(ol[i], b, TEST_MAXF);
     ck_assert_str_eq(a[0], b[0]);
     for (int j = 1; j < nb; j++) ck_assert_double_eq_tol(strtod(a[j], NULL), strtod(b[j], NULL), 1e-6);
-    fields_free(a, na);
-    fields_free(b, nb);
+    test_fields_free(a, na);
+    test_fields_free(b, nb);
   }
   free(el);
   free(ol);
@@ -696,9 +569,9 @@ END_TEST
 
 /* --emit-llvm writes the module: the forward pass and the descriptor. */
 START_TEST(export_emit_llvm_and_size) {
-  char *run = path_of(tmp, "digits.run"), *ll = path_of(tmp, "digits.ll");
+  char *run = test_path(tmp, "digits.run"), *ll = test_path(tmp, "digits.ll");
   const char *argv[] = {test_mlpc(), "export", run, "--emit-llvm", "-o", ll, NULL};
-  run_ok(argv);
+  test_run_ok(argv);
   char *text = test_read_file(ll, NULL);
   ck_assert_ptr_nonnull(text);
   ck_assert(strstr(text, "mlp_predict_forward") && strstr(text, "mlp_predictor") && strstr(text, "@main"));
@@ -707,7 +580,7 @@ START_TEST(export_emit_llvm_and_size) {
   /* Stripped, with only what it reaches: small beside its weights. */
   char *pred = export_run("digits", NULL);
   struct stat st, w;
-  char *weights = path_of(run, "weights.bin");
+  char *weights = test_path(run, "weights.bin");
   ck_assert_int_eq(stat(pred, &st), 0);
   ck_assert_int_eq(stat(weights, &w), 0);
 #ifndef __SANITIZE_ADDRESS__ /* instrumented code says nothing about size */
@@ -723,11 +596,11 @@ END_TEST
 /* --target: an AArch64 object from this machine; linking one here is
  * refused with the way out. */
 START_TEST(export_cross_target_object) {
-  char *run = path_of(tmp, "iris.run"), *base = path_of(tmp, "iris_arm");
+  char *run = test_path(tmp, "iris.run"), *base = test_path(tmp, "iris_arm");
   const char *argv[] = {test_mlpc(), "export", run,  "--target", "aarch64-linux-gnu",
                         "--emit-obj", "-o",     base, NULL};
-  run_ok(argv);
-  char *obj = path_of(tmp, "iris_arm.o");
+  test_run_ok(argv);
+  char *obj = test_path(tmp, "iris_arm.o");
   size_t len;
   unsigned char *elf = (unsigned char *)test_read_file(obj, &len);
   ck_assert_ptr_nonnull(elf);

@@ -1,12 +1,16 @@
 /* testutil.c — helpers shared by the Check suites (see testutil.h). */
 #include "testutil.h"
 
+#include <check.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "export.h"
 
 static char *slurp_fd(int fd) {
   size_t cap = 4096, len = 0;
@@ -77,4 +81,122 @@ char *test_tmpdir(void) {
   char tmpl[] = "/tmp/mlp-test-XXXXXX";
   char *d = mkdtemp(tmpl);
   return d ? strdup(d) : NULL;
+}
+
+char *test_path(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/%s", a, b);
+  return p;
+}
+
+void test_run_ok(const char *const *argv) {
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s: status %d: %s", argv[0], r.status, r.err);
+  test_run_free(&r);
+}
+
+int test_csv_fields(const char *line, char **out, int max) {
+  int n = 0;
+  const char *p = line;
+  for (;;) {
+    size_t cap = strlen(p) + 1, len = 0;
+    char *f = malloc(cap);
+    if (*p == '"') {
+      for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+        if (*p == '"') p++;
+        f[len++] = *p;
+      }
+      if (*p == '"') p++;
+    }
+    while (*p && *p != ',' && *p != '\n' && *p != '\r') f[len++] = *p++;
+    f[len] = 0;
+    if (n < max) out[n++] = f;
+    else free(f);
+    if (*p != ',') break;
+    p++;
+  }
+  return n;
+}
+
+void test_fields_free(char **f, int n) {
+  for (int i = 0; i < n; i++) free(f[i]);
+}
+
+int test_field_index(char **f, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(f[i], name) == 0) return i;
+  return -1;
+}
+
+int test_split_lines(char *text, char ***lines) {
+  int n = 0, cap = 64;
+  *lines = malloc((size_t)cap * sizeof **lines);
+  for (char *p = text; *p;) {
+    if (n == cap) *lines = realloc(*lines, (size_t)(cap *= 2) * sizeof **lines);
+    (*lines)[n++] = p;
+    char *nl = strchr(p, '\n');
+    if (!nl) break;
+    *nl = 0;
+    p = nl + 1;
+  }
+  return n;
+}
+
+/* Whether text is a number beyond input in's training range by more than
+ * the predictor's margin: its out_of_range failsafe then changes it. */
+static bool far_out(const MlprtPredInput *in, const char *text) {
+  char *end;
+  double x = strtod(text, &end);
+  double m = MLP_EXPORT_RANGE_MARGIN * (in->hi - in->lo);
+  return end != text && isfinite(in->lo) && isfinite(in->hi) && (x < in->lo - m || x > in->hi + m);
+}
+
+int test_inputs_without_target(const MlpRunDir *rd, const char *target, const char *out_path, bool *far) {
+  const char *run = rd->dir;
+  char *rows_path = test_path(run, "test_rows.csv");
+  char *text = test_read_file(rows_path, NULL);
+  ck_assert_msg(text != NULL, "no %s", rows_path);
+  char **lines;
+  int nl = test_split_lines(text, &lines), rows = 0;
+  FILE *out = fopen(out_path, "w");
+  ck_assert_ptr_nonnull(out);
+  char *f[TEST_MAXF];
+  int nf = test_csv_fields(lines[0], f, TEST_MAXF);
+  int t = test_field_index(f, nf, target);
+  ck_assert_msg(t >= 0, "test_rows.csv has no column %s", target);
+  const MlprtPredInput *col[TEST_MAXF] = {0};
+  for (int k = 0; k < nf; k++)
+    for (int j = 0; j < rd->ninputs; j++)
+      if (strcmp(rd->inputs[j].name, f[k]) == 0) col[k] = &rd->inputs[j];
+  test_fields_free(f, nf);
+  for (int i = 0; i < nl; i++) {
+    if (!lines[i][0]) continue;
+    nf = test_csv_fields(lines[i], f, TEST_MAXF);
+    bool first = true;
+    ck_assert_int_lt(rows, TEST_MAXROWS);
+    if (i > 0) far[rows] = false;
+    for (int k = 0; k < nf; k++) {
+      if (k == t) continue;
+      if (i > 0 && col[k] && far_out(col[k], f[k])) far[rows] = true;
+      bool quote = strpbrk(f[k], ",\"") != NULL;
+      fprintf(out, "%s%s%s%s", first ? "" : ",", quote ? "\"" : "", f[k], quote ? "\"" : "");
+      first = false;
+    }
+    fputc('\n', out);
+    test_fields_free(f, nf);
+    rows += i > 0;
+  }
+  fclose(out);
+  free(lines);
+  free(text);
+  free(rows_path);
+  return rows;
+}
+
+void test_write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
 }

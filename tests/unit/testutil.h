@@ -2,7 +2,10 @@
 #ifndef MLP_TESTUTIL_H
 #define MLP_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "rundir.h"
 
 /* The result of running a command: exit status (or 128+signal) and its
  * captured standard output and error (NUL-terminated, malloc'd). */
@@ -20,5 +23,29 @@ const char *test_mlpc(void);
 char *test_read_file(const char *path, size_t *len);
 /* A fresh temporary directory (malloc'd path). */
 char *test_tmpdir(void);
+/* "A/B" (malloc'd). */
+char *test_path(const char *a, const char *b);
+/* Run argv; the test fails with its stderr unless it exits 0. */
+void test_run_ok(const char *const *argv);
+/* Write text to path, or fail the test. */
+void test_write_text(const char *path, const char *text);
+
+/* ---- small CSV reading (predictor answers, test rows) ---- */
+
+enum { TEST_MAXF = 1024, TEST_MAXROWS = 4096 };
+/* The fields of one CSV line (quotes and doubled quotes undone), at most
+ * max; returns their count. Each field is malloc'd. */
+int test_csv_fields(const char *line, char **out, int max);
+void test_fields_free(char **f, int n);
+/* The index of the field equal to name, or -1. */
+int test_field_index(char **f, int n, const char *name);
+/* The lines of text, each NUL-terminated in place (*lines malloc'd);
+ * returns their count. */
+int test_split_lines(char *text, char ***lines);
+/* The run's test_rows.csv without the target column, as out_path: the same
+ * rows, in order, that predictions.csv answers. far[r] says whether row r
+ * has a value beyond the predictor's range margin, which its out_of_range
+ * failsafe changes (far holds TEST_MAXROWS). Returns the row count. */
+int test_inputs_without_target(const MlpRunDir *rd, const char *target, const char *out_path, bool *far);
 
 #endif
