@@ -1,0 +1,196 @@
+/* check_cross.c — predictors cross-compiled for AArch64: iris trained
+ * here, exported with --target aarch64-linux-gnu --emit-obj, linked by the
+ * cross gcc against the AArch64 runtime (make cross) and run under
+ * qemu-aarch64 on the run's test rows (target removed). They must answer
+ * as this machine's predictor does: the same labels, probabilities within
+ * 1e-5, the same rejections. Where the cross gcc, qemu-aarch64 or the
+ * AArch64 runtime is missing the suite says so on stderr and passes. */
+#include <check.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rundir.h"
+#include "testutil.h"
+
+#define CROSS_CC "aarch64-linux-gnu-gcc"
+#define QEMU "qemu-aarch64"
+/* The cross C library's root: where qemu finds the dynamic loader. */
+#define SYSROOT "/usr/aarch64-linux-gnu"
+
+static char *tmp, *lib, *rows;
+static const char *missing; /* what the suite cannot run without; NULL: everything is there */
+
+/* Whether an executable name is on PATH. */
+static bool on_path(const char *name) {
+  const char *path = getenv("PATH");
+  if (!path) return false;
+  char *dirs = strdup(path);
+  bool found = false;
+  for (char *save, *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+    char *p = test_path(d, name);
+    found = access(p, X_OK) == 0;
+    free(p);
+  }
+  free(dirs);
+  return found;
+}
+
+static bool skipped(const char *test) {
+  if (!missing) return false;
+  fprintf(stderr, "check_cross: %s skipped: %s\n", test, missing);
+  return true;
+}
+
+/* Iris trained once for the suite: TMP/iris.run and its test rows without
+ * the target, TMP/rows.csv. */
+static void setup(void) {
+  const char *build = getenv("MLP_BUILD");
+  lib = test_path(build ? build : "build", "aarch64/libmlprt.a");
+  if (!on_path(CROSS_CC)) missing = CROSS_CC " is not installed (make deps installs it)";
+  else if (!on_path(QEMU)) missing = QEMU " is not installed (make deps installs qemu-user)";
+  else if (access(lib, R_OK) != 0) missing = "no AArch64 runtime: make cross builds it";
+  if (missing) return;
+  tmp = test_tmpdir();
+  char *exe = test_path(tmp, "iris.exe"), *run = test_path(tmp, "iris.run");
+  const char *mk[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", exe, NULL};
+  test_run_ok(mk);
+  const char *fit[] = {exe, "--out", run, "--quiet", "--threads", "1", NULL};
+  test_run_ok(fit);
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpRunDir rd;
+  char err[1024];
+  ck_assert_msg(mlp_rundir_load(&a, run, &rd, err, sizeof err) == 0, "%s", err);
+  rows = test_path(tmp, "rows.csv");
+  bool far[TEST_MAXROWS];
+  ck_assert_int_gt(test_inputs_without_target(&rd, "species", rows, far), 10);
+  mlp_rundir_free(&rd);
+  mlp_arena_free(&a);
+  free(run);
+  free(exe);
+}
+
+static void teardown(void) {
+  free(rows);
+  free(lib);
+  free(tmp);
+}
+
+/* This machine's predictor of the run, exported with the extra options. */
+static char *host_predictor(const char *name, const char *const *extra) {
+  char *run = test_path(tmp, "iris.run"), *pred = test_path(tmp, name);
+  const char *argv[16] = {test_mlpc(), "export", run, "-o", pred};
+  int n = 5;
+  for (int i = 0; extra && extra[i]; i++) argv[n++] = extra[i];
+  argv[n] = NULL;
+  test_run_ok(argv);
+  free(run);
+  return pred;
+}
+
+/* The AArch64 predictor: the run's object for the target (its symbols
+ * named by the spec's deploy.predictor, iris_predict), the three-line main
+ * that hands its descriptor to the runtime's command line, linked as
+ * SPEC.md section 7 says. */
+static char *cross_predictor(const char *name, const char *const *extra) {
+  char *run = test_path(tmp, "iris.run"), *base = test_path(tmp, name);
+  const char *argv[16] = {test_mlpc(), "export", run,  "--target", "aarch64-linux-gnu",
+                          "--emit-obj", "-o",    base};
+  int n = 8;
+  for (int i = 0; extra && extra[i]; i++) argv[n++] = extra[i];
+  argv[n] = NULL;
+  test_run_ok(argv);
+  char *main_c = test_path(tmp, "cross_main.c");
+  test_write_text(main_c,
+                  "#include \"mlp/predict.h\"\n"
+                  "extern const MlprtPredictor iris_predict_predictor;\n"
+                  "int main(int argc, char **argv) {\n"
+                  "  return mlprt_predict_main(argc, argv, &iris_predict_predictor);\n"
+                  "}\n");
+  size_t len = strlen(base) + 3;
+  char *obj = malloc(len), *exe = malloc(len);
+  snprintf(obj, len, "%s.o", base);
+  snprintf(exe, len, "%s.x", base);
+  const char *cc[] = {CROSS_CC, "-Iinclude", "-o", exe, main_c, obj, lib, "-lcjson", "-lm", "-lpthread",
+                      "-Wl,--gc-sections", NULL};
+  test_run_ok(cc);
+  free(obj);
+  free(main_c);
+  free(base);
+  free(run);
+  return exe;
+}
+
+/* Run a predictor (under qemu when cross) on the suite's rows. */
+static TestRun answer(const char *pred, bool cross) {
+  const char *argv[] = {QEMU, "-L", SYSROOT, pred, rows, NULL};
+  return test_run(cross ? argv : argv + 3, NULL);
+}
+
+/* Two predictors' CSV answers: the same header, rows, labels and error
+ * texts; numbers within 1e-5. */
+static void same_answers(char *host, char *cross) {
+  char **hl, **cl;
+  int nh = test_split_lines(host, &hl), nc = test_split_lines(cross, &cl);
+  ck_assert_int_eq(nh, nc);
+  ck_assert_int_gt(nh, 10);
+  ck_assert_str_eq(hl[0], cl[0]);
+  for (int r = 1; r < nh; r++) {
+    char *h[TEST_MAXF], *c[TEST_MAXF];
+    int nfh = test_csv_fields(hl[r], h, TEST_MAXF), nfc = test_csv_fields(cl[r], c, TEST_MAXF);
+    ck_assert_msg(nfh == nfc, "row %d: '%s' on AArch64, '%s' here", r, cl[r], hl[r]);
+    for (int k = 0; k < nfh; k++) {
+      char *end;
+      double x = strtod(h[k], &end);
+      if (h[k][0] && !*end) {
+        double y = strtod(c[k], NULL);
+        ck_assert_msg(fabs(x - y) <= 1e-5, "row %d column %d: %.9g on AArch64, %.9g here", r, k, y, x);
+      } else {
+        ck_assert_msg(strcmp(h[k], c[k]) == 0, "row %d: '%s' on AArch64, '%s' here", r, cl[r], hl[r]);
+      }
+    }
+    test_fields_free(h, nfh);
+    test_fields_free(c, nfc);
+  }
+  free(hl);
+  free(cl);
+}
+
+static void check_same(const char *name, const char *const *extra) {
+  char host_name[64], cross_name[64];
+  snprintf(host_name, sizeof host_name, "%s.host", name);
+  snprintf(cross_name, sizeof cross_name, "%s.arm", name);
+  char *host = host_predictor(host_name, extra), *cross = cross_predictor(cross_name, extra);
+  TestRun h = answer(host, false), c = answer(cross, true);
+  ck_assert_msg(h.status == 0, "host predictor: status %d: %s", h.status, h.err);
+  ck_assert_msg(c.status == 0, "AArch64 predictor under qemu: status %d: %s", c.status, c.err);
+  same_answers(h.out, c.out);
+  test_run_free(&h);
+  test_run_free(&c);
+  free(cross);
+  free(host);
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+START_TEST(cross_float_predictor_answers_as_host) {
+  if (skipped("cross_float_predictor_answers_as_host")) return;
+  static const char *const plain[] = {"--quantize", "none", "--prune", "0", NULL};
+  check_same("plain", plain);
+}
+END_TEST
+
+Suite *cross_suite(void);
+Suite *cross_suite(void) {
+  Suite *s = suite_create("cross");
+  TCase *tc = tcase_create("cross");
+  tcase_add_unchecked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, cross_float_predictor_answers_as_host);
+  suite_add_tcase(s, tc);
+  return s;
+}
