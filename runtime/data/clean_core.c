@@ -241,11 +241,6 @@ static void select_in_place(uint32_t *a, int64_t n, int64_t j) {
 #define SAMPLE 4096
 #define BRACKET_MIN_ROWS 65536
 
-static int cmp_key(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return (x > y) - (x < y);
-}
-
 /* One quantile of a large column in one pass: a sample of evenly spaced
  * rows gives two keys that bracket the wanted rank with a wide margin;
  * the pass counts the keys below the bracket and gathers those inside it,
@@ -262,11 +257,13 @@ static int64_t quantile_bracketed(const MlprtTable *t, const float *x, double q,
     if (x[r] == x[r] && mlprt_row_trains(t, r)) sample[ns++] = float_key(x[r]);
   }
   if (ns < SAMPLE / 4) return -1;
-  qsort(sample, (size_t)ns, sizeof *sample, cmp_key);
-  /* about 5 standard deviations of the sample rank either side */
+  /* about 5 standard deviations of the sample rank either side; only those
+   * two sample ranks are needed, not a sorted sample */
   double c = q * (double)(ns - 1), margin = 5 * sqrt((double)ns * q * (1 - q)) + 16;
   int64_t lo_i = (int64_t)floor(c - margin), hi_i = (int64_t)ceil(c + margin) + 1;
-  uint32_t lo_key = lo_i <= 0 ? 0 : sample[lo_i], hi_key = hi_i >= ns ? UINT32_C(0xff800000) : sample[hi_i];
+  uint32_t lo_key = 0, hi_key = UINT32_C(0xff800000);
+  if (lo_i > 0) select_in_place(sample, ns, lo_i), lo_key = sample[lo_i];
+  if (hi_i < ns) select_in_place(sample, ns, hi_i), hi_key = sample[hi_i];
   uint32_t *in = mlprt_scratch_alloc((size_t)n * sizeof *in), width = hi_key - lo_key;
   const uint8_t *part = t->part;
   int64_t none = 0, below = 0, nin = 0;
