@@ -5,8 +5,8 @@
 The same input and output as run_ort.js: ROWS.csv's columns but --drop,
 in file order, --text ones as texts ("input_text"), the others as floats
 ("input"; empty, NA, N/A, null, ?, NaN: missing -> NaN); one line per
-row, "label,p_0,..." or "value". Exit status 2 when the installed onnx
-has no onnx.reference (it arrived in onnx 1.13)."""
+row, "label,p_0,..." or "value". The evaluator is onnx.reference's
+(onnx >= 1.13), else onnx_numpy.py beside this script."""
 import csv
 import sys
 
@@ -15,9 +15,14 @@ import onnx
 
 try:
     from onnx.reference import ReferenceEvaluator
+
+    def evaluate(model, feeds):
+        return ReferenceEvaluator(model).run(None, feeds)
 except ImportError:
-    sys.stderr.write(f"run_ref: onnx {onnx.__version__} has no reference evaluator\n")
-    sys.exit(2)
+    # before onnx 1.13: a small numpy interpreter of the operators mlpc writes
+    import os
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from onnx_numpy import run as evaluate
 
 MISSING = {"", "NA", "N/A", "null", "?", "NaN", "nan"}
 
@@ -43,7 +48,7 @@ def main():
     if strs:
         feeds["input_text"] = np.array([[row[i] for i in strs] for row in r[1:]], dtype=object)
     m = onnx.load(model)
-    out = dict(zip([o.name for o in m.graph.output], ReferenceEvaluator(m).run(None, feeds)))
+    out = dict(zip([o.name for o in m.graph.output], evaluate(m, feeds)))
     if "value" in out:
         for v in out["value"][:, 0]:
             print(f"{v:.9g}")

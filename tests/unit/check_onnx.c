@@ -4,8 +4,9 @@
  * normalization over image bytes, a regression and a binary classifier)
  * are exported, validated by python3-onnx's checker (full_check: shapes
  * inferred through the whole graph) and evaluated by python3-onnx's
- * reference evaluator (tests/onnx/run_ref.py; onnx >= 1.13) and by ONNX
- * Runtime (tests/onnx/run_ort.js, onnxruntime-node from build/npm); the
+ * reference evaluator (tests/onnx/run_ref.py; before onnx 1.13, the numpy
+ * interpreter tests/onnx/onnx_numpy.py) and by ONNX Runtime
+ * (tests/onnx/run_ort.js, onnxruntime-node from build/npm); the
  * outputs must equal the runtime's own kernels on the same rows within
  * 1e-5. Every step of the feature program is checked against the native
  * predictor's row transform, and trained runs (iris, diabetes, a generated

@@ -1,0 +1,115 @@
+"""A small ONNX interpreter in numpy, for the operators mlpc's export writes.
+
+Used by run_ref.py where the installed onnx has no onnx.reference (before
+onnx 1.13), so that the exported graphs are still evaluated by an
+implementation independent of mlpc and of ONNX Runtime. It follows the
+ONNX operator definitions (opset 13, ai.onnx.ml LabelEncoder 2) for the
+attributes mlpc uses; anything else raises."""
+import numpy as np
+from onnx import numpy_helper
+from onnx.helper import get_attribute_value
+
+FLOAT, INT64, STRING, BOOL = 1, 7, 8, 9
+CAST = {FLOAT: np.float32, INT64: np.int64, BOOL: np.bool_}
+
+
+def _conv(x, w, b, strides, pads):
+    n, c, h, wd = x.shape
+    oc, _, kh, kw = w.shape
+    x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    oh = (x.shape[2] - kh) // strides[0] + 1
+    ow = (x.shape[3] - kw) // strides[1] + 1
+    out = np.zeros((n, oc, oh, ow), dtype=np.float64)
+    for i in range(oh):
+        for j in range(ow):
+            patch = x[:, :, i * strides[0]:i * strides[0] + kh, j * strides[1]:j * strides[1] + kw]
+            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    return (out + b.reshape(1, -1, 1, 1)).astype(np.float32)
+
+
+def _pool(x, k, strides, reduce):
+    n, c, h, w = x.shape
+    oh, ow = (h - k[0]) // strides[0] + 1, (w - k[1]) // strides[1] + 1
+    out = np.zeros((n, c, oh, ow), dtype=np.float32)
+    for i in range(oh):
+        for j in range(ow):
+            out[:, :, i, j] = reduce(x[:, :, i * strides[0]:i * strides[0] + k[0],
+                                       j * strides[1]:j * strides[1] + k[1]], axis=(2, 3))
+    return out
+
+
+def _run_node(node, inputs, a):
+    op = node.op_type
+    x = inputs[0] if inputs else None
+    if op == "Gather":
+        return np.take(x, inputs[1], axis=a.get("axis", 0))
+    if op == "Where":
+        return np.where(inputs[0], inputs[1], inputs[2])
+    if op == "IsNaN":
+        return np.isnan(x)
+    simple = {"Greater": np.greater, "Less": np.less, "LessOrEqual": np.less_equal, "Equal": np.equal,
+              "And": np.logical_and, "Sub": np.subtract, "Mul": np.multiply, "Add": np.add,
+              "Div": np.divide}
+    if op in simple:
+        return simple[op](inputs[0], inputs[1])
+    if op == "Not":
+        return np.logical_not(x)
+    if op == "Log":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+    if op == "Cast":
+        return x.astype(CAST[a["to"]])
+    if op == "Identity":
+        return x
+    if op == "Concat":
+        return np.concatenate(inputs, axis=a["axis"])
+    if op == "Gemm":
+        w = inputs[1].T if a.get("transB", 0) else inputs[1]
+        return (x.astype(np.float64) @ w.astype(np.float64) + inputs[2]).astype(np.float32)
+    if op == "Relu":
+        return np.maximum(x, 0).astype(np.float32)
+    if op == "LeakyRelu":
+        return np.where(x > 0, x, x * np.float32(a.get("alpha", 0.01))).astype(np.float32)
+    if op == "Sigmoid":
+        return (1 / (1 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+    if op == "Tanh":
+        return np.tanh(x)
+    if op == "Softmax":
+        e = np.exp(x - x.max(axis=a.get("axis", -1), keepdims=True))
+        return e / e.sum(axis=a.get("axis", -1), keepdims=True)
+    if op == "ArgMax":
+        r = np.argmax(x, axis=a.get("axis", 0))
+        return np.expand_dims(r, a.get("axis", 0)) if a.get("keepdims", 1) else r
+    if op == "Reshape":
+        shape = [x.shape[i] if s == 0 else s for i, s in enumerate(inputs[1])]
+        return x.reshape(shape)
+    if op == "Flatten":
+        ax = a.get("axis", 1)
+        return x.reshape(int(np.prod(x.shape[:ax])), -1)
+    if op == "Conv":
+        return _conv(x, inputs[1], inputs[2], a.get("strides", [1, 1]), a.get("pads", [0, 0, 0, 0]))
+    if op == "MaxPool":
+        return _pool(x, a["kernel_shape"], a.get("strides", [1, 1]), np.max)
+    if op == "AveragePool":
+        return _pool(x, a["kernel_shape"], a.get("strides", [1, 1]), np.mean)
+    if op == "BatchNormalization":
+        shape = [1, -1] + [1] * (x.ndim - 2)
+        g, b, m, v = (t.reshape(shape) for t in inputs[1:5])
+        return ((x - m) / np.sqrt(v + np.float32(a.get("epsilon", 1e-5))) * g + b).astype(np.float32)
+    if op == "LabelEncoder" and node.domain == "ai.onnx.ml":
+        table = {k.decode() if isinstance(k, bytes) else k: v
+                 for k, v in zip(a["keys_strings"], a["values_int64s"])}
+        def code(s):  # texts arrive as str (inputs) or bytes (initializers)
+            return table.get(s.decode() if isinstance(s, bytes) else s, a["default_int64"])
+        return np.vectorize(code, otypes=[np.int64])(x)
+    raise NotImplementedError(f"onnx_numpy: operator {node.domain or 'ai.onnx'}.{op}")
+
+
+def run(model, feeds):
+    """The graph's outputs, in order, for the inputs feeds (name -> array)."""
+    env = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    env.update(feeds)
+    for node in model.graph.node:
+        attrs = {at.name: get_attribute_value(at) for at in node.attribute}
+        env[node.output[0]] = _run_node(node, [env[i] for i in node.input], attrs)
+    return [env[o.name] for o in model.graph.output]
