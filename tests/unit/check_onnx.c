@@ -26,6 +26,7 @@
 #include "mlp/data.h"
 #include "mlp/layers.h"
 #include "onnx.h"
+#include "tests/unit/datautil.h"
 #include "testutil.h"
 
 #define ORT_DIR "build/npm/node_modules"
@@ -139,16 +140,6 @@ static float *weights(int64_t n, unsigned seed) {
   return w;
 }
 
-static char *write_text(const char *dir, const char *name, const char *text) {
-  char *path = malloc(strlen(dir) + strlen(name) + 2);
-  sprintf(path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
-
 static char *export_to(const char *dir, const char *name, const MlpOnnxModel *mo) {
   char *path = malloc(strlen(dir) + strlen(name) + 2), err[256];
   sprintf(path, "%s/%s", dir, name);
@@ -177,7 +168,7 @@ START_TEST(onnx_mlp_equals_runtime_kernels) {
   onnx_check(model);
 
   float x[4][3] = {{0.5f, -1.0f, 2.0f}, {3.0f, 0.25f, -0.75f}, {NAN, 1.5f, 1.0f}, {-2.0f, -2.0f, 4.0f}};
-  char *rows = write_text(dir, "rows.csv", "a,b,c\n0.5,-1,2\n3,0.25,-0.75\n,1.5,1\n-2,-2,4\n");
+  char *rows = dt_write(dir, "rows.csv", "a,b,c\n0.5,-1,2\n3,0.25,-0.75\n,1.5,1\n-2,-2,4\n", 0);
   float want[4][3], h[4][4];
   x[2][0] = 0; /* what the model sees */
   mlprt_dense_forward_ref(&h[0][0], &x[0][0], w + m->layers[0].w_off, w + m->layers[0].b_off, 4, 3, 4);
@@ -236,7 +227,7 @@ START_TEST(onnx_cnn_equals_runtime_kernels) {
     }
   }
   snprintf(csv + len, sizeof csv - (size_t)len, "\n");
-  char *rows = write_text(dir, "rows.csv", csv);
+  char *rows = dt_write(dir, "rows.csv", csv, 0);
 
   float c[N][2][16], b[N][2][16], p[N][2][4], want[N][3];
   int32_t am[N * 2 * 4];
@@ -278,7 +269,7 @@ START_TEST(onnx_regression_and_binary_outputs) {
   char *dir = test_tmpdir(), *fr = export_to(dir, "reg.onnx", &mor), *fb = export_to(dir, "bin.onnx", &mob);
   onnx_check(fr);
   onnx_check(fb);
-  char *rows = write_text(dir, "rows.csv", "u,v,target\n1,2,9\n-3,0.5,9\n0,-1,9\n");
+  char *rows = dt_write(dir, "rows.csv", "u,v,target\n1,2,9\n-3,0.5,9\n0,-1,9\n", 0);
   float x[3][2] = {{1, 2}, {-3, 0.5f}, {0, -1}}, h[3][3], o[3], want_r[3], want_b[3][2];
   mlprt_dense_forward_ref(&h[0][0], &x[0][0], wr + mr->layers[0].w_off, wr + mr->layers[0].b_off, 3, 2, 3);
   for (int i = 0; i < 9; i++) (&h[0][0])[i] = tanhf((&h[0][0])[i]);
@@ -392,9 +383,9 @@ START_TEST(onnx_feature_program_equals_predictor) {
                               {"-4", "3", "5", "true", "9", "green", "mid"},
                               {"7", "", "", "", "", "NA", ""},
                               {"0.5", "-0.5", "1", "false", "0.25", "none", "lo"}};
-  char *rows = write_text(dir, "rows.csv",
+  char *rows = dt_write(dir, "rows.csv",
                           "a,b,c,d,e,f,g\n1.5,0.25,1,1,0.5,red,lo\n,-1,2,0,1.25,,hi\n-4,3,5,1,9,green,mid\n"
-                          "7,,,,,NA,\n0.5,-0.5,1,0,0.25,none,lo\n");
+                          "7,,,,,NA,\n0.5,-0.5,1,0,0.25,none,lo\n", 0);
   MlprtPredictor p = {.name = "steps",
                       .task = MLPRT_TASK_MULTICLASS,
                       .n_in = XF,
@@ -547,7 +538,7 @@ START_TEST(onnx_categories_answer_as_trained) {
            "  model {\n    dense(8, activation = relu)\n    output()\n  }\n"
            "  hyperparameters {\n    epochs = 20\n  }\n}\n",
            data);
-  free(write_text(dir, "shapes.mlp", text));
+  free(dt_write(dir, "shapes.mlp", text, 0));
   free(text);
   char *run = train_spec(dir, "shapes", spec);
   export_equals_run(dir, run, "shapes", "label", "colour,shape", 3, true);
