@@ -31,7 +31,7 @@ median5() { # median seconds of five runs of "$@" (output discarded)
     s=$(date +%s.%N)
     "$@" >/dev/null 2>&1
     e=$(date +%s.%N)
-    echo "$e - $s" | bc -l
+    awk "BEGIN { print $e - $s }"
   done | sort -g | sed -n 3p
 }
 
