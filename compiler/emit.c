@@ -140,29 +140,57 @@ int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en) {
 #define SANITIZE NULL
 #endif
 
+int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *err, size_t en) {
+  if (mlp_emit_find_runtime(lib, n, err, en) != 0) return -1;
+  size_t arch = strcspn(triple, "-");
+  char *slash = strrchr(lib, '/');
+  snprintf(slash + 1, n - (size_t)(slash + 1 - lib), "%.*s/libmlprt.a", (int)arch, triple);
+  if (access(lib, R_OK) == 0) return 0;
+  snprintf(err, en, "no runtime for %s at '%s' (make cross builds AArch64's)", triple, lib);
+  return -1;
+}
+
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
   return mlp_emit_link_flags(obj_path, lib_path, exe_path, NULL, err, n);
 }
 
+/* Run the compiler driver argv[0] on argv; 0 when it links exe_path. */
+static int run_cc(const char *const *argv, const char *exe_path, char *err, size_t n) {
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
+  if (rc != 0) {
+    snprintf(err, n, "cannot run %s: %s", argv[0], strerror(rc));
+    return -1;
+  }
+  int st;
+  if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    snprintf(err, n, "linking '%s' failed (%s exited with status %d)", exe_path, argv[0],
+             WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    return -1;
+  }
+  return 0;
+}
+
+enum { MAX_FLAGS = 8 };
+
 int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
                         const char *const *flags, char *err, size_t n) {
-  enum { MAX_FLAGS = 8 };
   const char *argv[12 + MAX_FLAGS] = {"cc", "-o", exe_path, obj_path, lib_path, "-lopenblas", "-lcjson",
                                       "-lz", "-lm", "-lpthread"};
   int argc = 10;
   for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
   argv[argc] = SANITIZE; /* NULL ends the list when there is none */
-  pid_t pid;
-  int rc = posix_spawnp(&pid, "cc", NULL, NULL, (char *const *)argv, environ);
-  if (rc != 0) {
-    snprintf(err, n, "cannot run cc: %s", strerror(rc));
-    return -1;
-  }
-  int st;
-  if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    snprintf(err, n, "linking '%s' failed (cc exited with status %d)", exe_path,
-             WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-    return -1;
-  }
-  return 0;
+  return run_cc(argv, exe_path, err, n);
+}
+
+int mlp_emit_link_cross(const char *triple, const char *obj_path, const char *lib_path, const char *exe_path,
+                        const char *const *flags, char *err, size_t n) {
+  char cc[256];
+  snprintf(cc, sizeof cc, "%s-gcc", triple);
+  /* The cross runtime has no layer kernels, so no OpenBLAS (nor zlib). */
+  const char *argv[10 + MAX_FLAGS] = {cc, "-o", exe_path, obj_path, lib_path, "-lcjson", "-lm", "-lpthread"};
+  int argc = 8;
+  for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
+  argv[argc] = NULL;
+  return run_cc(argv, exe_path, err, n);
 }

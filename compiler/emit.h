@@ -3,7 +3,8 @@
  * Verifies the module, sets the target (the host CPU by default, or an
  * explicit triple and CPU), runs the new pass manager's default<On>
  * pipeline, writes a position-independent object (or textual .ll), and
- * links it with the runtime by invoking the system cc. */
+ * links it with the runtime by invoking the system cc (or, for another
+ * target, its cross gcc with the runtime built for it). */
 #ifndef MLP_EMIT_H
 #define MLP_EMIT_H
 
@@ -34,10 +35,20 @@ int mlp_emit_ll(LLVMModuleRef m, const char *ll_path, char *err, size_t n);
  * or -1 with a message. */
 int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en);
 
+/* The runtime built for another target (make cross): ARCH/libmlprt.a,
+ * ARCH being the triple's first component, beside the host's runtime
+ * (build/aarch64/libmlprt.a, PREFIX/lib/aarch64/libmlprt.a). 0 and its
+ * path in lib, or -1 with a message. */
+int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *err, size_t en);
+
 /* cc OBJ LIB -o EXE with the runtime's libraries. 0, or -1 with a message. */
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n);
 /* The same with extra linker driver flags (NULL-terminated list, or NULL). */
 int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
+                        const char *const *flags, char *err, size_t n);
+/* The same for another target: TRIPLE-gcc (aarch64-linux-gnu-gcc) links
+ * with a runtime for the triple and the libraries that runtime needs. */
+int mlp_emit_link_cross(const char *triple, const char *obj_path, const char *lib_path, const char *exe_path,
                         const char *const *flags, char *err, size_t n);
 
 #endif

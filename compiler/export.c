@@ -102,9 +102,13 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   const char *cpu = o->cpu;
   if (!cpu && !o->triple) cpu = mlp_spec_str(mlp_spec_setting(mlp_spec_block(rd->spec, "deploy"), "cpu"));
   if (!cpu && !o->triple) cpu = "x86-64-v2";
-  if (o->triple && !o->emit_obj && !o->emit_llvm && !host_target(o->triple)) {
-    snprintf(err, n, "a predictor for %s cannot be linked here: write its object with --emit-obj and link it "
-             "with that target's toolchain and runtime", o->triple);
+  /* Another target's executable links with its cross gcc and runtime;
+   * without that runtime, say so before generating anything. */
+  bool cross = o->triple && !o->emit_obj && !o->emit_llvm && !host_target(o->triple);
+  char lib[4096], why[4200];
+  if (cross && mlp_emit_find_target_runtime(o->triple, lib, sizeof lib, why, sizeof why) != 0) {
+    snprintf(err, n, "a predictor for %s cannot be linked here: %s; or write its object with --emit-obj and "
+             "link it with that target's toolchain and runtime", o->triple, why);
     return -1;
   }
   MlprtPredPlan plan;
@@ -129,9 +133,12 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   if (rc == 0 && !o->emit_llvm && !o->emit_obj) {
     /* Only what the predictor reaches is kept, without symbols. */
     static const char *const small[] = {"-Wl,--gc-sections", "-s", NULL};
-    char lib[4096];
-    rc = mlp_emit_find_runtime(lib, sizeof lib, err, n);
-    if (rc == 0) rc = mlp_emit_link_flags(obj, lib, out, small, err, n);
+    if (cross) {
+      rc = mlp_emit_link_cross(o->triple, obj, lib, out, small, err, n);
+    } else {
+      rc = mlp_emit_find_runtime(lib, sizeof lib, err, n);
+      if (rc == 0) rc = mlp_emit_link_flags(obj, lib, out, small, err, n);
+    }
     remove(obj);
   }
   struct stat st;

@@ -6,7 +6,9 @@
  * optimises it for the target and writes what the options ask for:
  *
  *   an executable (default)   linked with the runtime, sections garbage-
- *                             collected and symbols stripped;
+ *                             collected and symbols stripped (for another
+ *                             target by TRIPLE-gcc with that target's
+ *                             runtime, emit.h);
  *   --emit-obj                PATH.o plus PATH.h, a C header declaring
  *                             NAME_predict and the model's facts, for
  *                             programs that embed the predictor;
