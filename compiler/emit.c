@@ -102,13 +102,17 @@ int mlp_emit_object(LLVMModuleRef m, const MlpEmitOpts *o, const char *obj_path,
   char *msg = NULL;
   int rc = LLVMTargetMachineEmitToFile(tm, m, obj_path, LLVMObjectFile, &msg);
   LLVMDisposeTargetMachine(tm);
-  if (rc) return fail(err, n, "cannot write the object file", msg);
+  char what[PATH_MAX + 32];
+  snprintf(what, sizeof what, "cannot write the object file %s", obj_path);
+  if (rc) return fail(err, n, what, msg);
   return 0;
 }
 
 int mlp_emit_ll(LLVMModuleRef m, const char *ll_path, char *err, size_t n) {
   char *msg = NULL;
-  if (LLVMPrintModuleToFile(m, ll_path, &msg)) return fail(err, n, "cannot write the LLVM IR", msg);
+  char what[PATH_MAX + 32];
+  snprintf(what, sizeof what, "cannot write the LLVM IR to %s", ll_path);
+  if (LLVMPrintModuleToFile(m, ll_path, &msg)) return fail(err, n, what, msg);
   return 0;
 }
 
