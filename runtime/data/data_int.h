@@ -36,6 +36,8 @@ typedef struct {
   size_t len[MLPRT_MAX_NA];
   int n;
   bool numeric; /* some token reads as a number (say "-999"): test tokens first */
+  uint64_t lens; /* bit L set when a token is L bytes long (bit 63: 63 or more), so that
+                  * most fields are told apart by their length alone */
 } MlprtNaSet;
 void mlprt_na_init(MlprtNaSet *na, const MlprtLoadOpts *o);
 bool mlprt_na_match(const MlprtNaSet *na, const char *s, size_t len);

@@ -234,14 +234,17 @@ void mlprt_na_init(MlprtNaSet *na, const MlprtLoadOpts *o) {
   if (n > MLPRT_MAX_NA) n = MLPRT_MAX_NA;
   na->n = n;
   na->numeric = false;
+  na->lens = 0;
   for (int i = 0; i < n; i++) {
     double v;
     na->tok[i] = toks[i], na->len[i] = strlen(toks[i]);
     na->numeric |= mlprt_parse_double(toks[i], na->len[i], &v);
+    na->lens |= UINT64_C(1) << (na->len[i] < 63 ? na->len[i] : 63);
   }
 }
 
 bool mlprt_na_match(const MlprtNaSet *na, const char *s, size_t len) {
+  if (!(na->lens >> (len < 63 ? len : 63) & 1)) return false;
   for (int i = 0; i < na->n; i++)
     if (na->len[i] == len && memcmp(na->tok[i], s, len) == 0) return true;
   return false;
