@@ -379,9 +379,12 @@ static int measure(MlpArena *a, const MlpExportOpts *o, const MlpRunDir *rd, con
     const char *tag = k ? "compressed" : "float";
     p[k] = (Pred){mlp_arena_printf(a, "%s/%s", tmp, tag), mlp_arena_printf(a, "%s/%s.out", tmp, tag),
                   mlp_arena_printf(a, "%s/%s.err", tmp, tag)};
+    /* Both are built to run here, whatever the export's target: the
+     * metric does not depend on it, and the timing is this machine's. */
     MlpExportOpts b = *o;
     b.out = p[k].exe;
     b.emit_obj = b.emit_llvm = false;
+    b.triple = b.cpu = NULL;
     if (!k) {
       b.quantize = MLP_QUANT_NONE;
       b.prune = 0.0;

@@ -6,36 +6,11 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mlp/data.h"
-
-/* ---- failure reporting ------------------------------------------------- */
-
-void mlprt_check_failed(const char *file, int line, const char *cond, const char *fmt, ...) {
-  va_list ap;
-  fflush(stdout);
-  fprintf(stderr, "mlprt: %s:%d: check failed: %s: ", file, line, cond);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  abort();
-}
-
-void mlprt_fatal(const char *file, int line, const char *fmt, ...) {
-  va_list ap;
-  fflush(stdout);
-  fprintf(stderr, "mlprt: %s:%d: ", file, line);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  abort();
-}
 
 /* ---- aligned memory ---------------------------------------------------- */
 

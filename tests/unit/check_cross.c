@@ -86,14 +86,15 @@ static void teardown(void) {
   free(tmp);
 }
 
-/* Every predictor of the suite is exported uncompressed, whatever the
- * spec's deploy section asks. */
+/* The suite's predictors are exported uncompressed, whatever the spec's
+ * deploy section asks, but for the int8 pair. */
 #define PLAIN "--quantize", "none", "--prune", "0"
 
-/* This machine's predictor of the run. */
-static char *host_predictor(void) {
+/* This machine's predictor of the run, with weights of precision quant
+ * (none or int8). */
+static char *host_predictor(const char *quant) {
   char *run = test_path(tmp, "iris.run"), *pred = test_path(tmp, "iris.host");
-  const char *argv[] = {test_mlpc(), "export", run, PLAIN, "-o", pred, NULL};
+  const char *argv[] = {test_mlpc(), "export", run, "--quantize", quant, "--prune", "0", "-o", pred, NULL};
   test_run_ok(argv);
   free(run);
   return pred;
@@ -165,8 +166,8 @@ static void same_answers(char *host, char *cross) {
 }
 
 /* The host predictor and cross, run under qemu, answer the same. */
-static void check_same(const char *cross) {
-  char *host = host_predictor();
+static void check_same(const char *cross, const char *quant) {
+  char *host = host_predictor(quant);
   TestRun h = answer(host, false), c = answer(cross, true);
   /* 1: some rows were rejected; the same ones, by same_answers. */
   ck_assert_msg(h.status <= 1, "host predictor: status %d: %s", h.status, h.err);
@@ -183,7 +184,7 @@ static void check_same(const char *cross) {
 START_TEST(cross_object_linked_answers_as_host) {
   if (skipped("cross_object_linked_answers_as_host")) return;
   char *cross = cross_predictor_by_hand();
-  check_same(cross);
+  check_same(cross, "none");
   free(cross);
 }
 END_TEST
@@ -199,8 +200,23 @@ START_TEST(cross_export_links_and_answers_as_host) {
   unsigned char *elf = (unsigned char *)test_read_file(cross, &len);
   ck_assert(elf && len > 20);
   ck_assert_int_eq(elf[18] | elf[19] << 8, 183); /* EM_AARCH64 */
-  check_same(cross);
+  check_same(cross, "none");
   free(elf);
+  free(cross);
+  free(run);
+}
+END_TEST
+
+/* int8 weights: the compression check runs its two predictors here, the
+ * export then links the accepted one for the target, and its int32 sums
+ * answer as this machine's. */
+START_TEST(cross_int8_answers_as_host) {
+  if (skipped("cross_int8_answers_as_host")) return;
+  char *run = test_path(tmp, "iris.run"), *cross = test_path(tmp, "iris_int8.arm");
+  const char *argv[] = {test_mlpc(), "export", run, "--target", "aarch64-linux-gnu", "--quantize", "int8",
+                        "-o",        cross,    NULL};
+  test_run_ok(argv);
+  check_same(cross, "int8");
   free(cross);
   free(run);
 }
@@ -214,6 +230,7 @@ Suite *cross_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, cross_object_linked_answers_as_host);
   tcase_add_test(tc, cross_export_links_and_answers_as_host);
+  tcase_add_test(tc, cross_int8_answers_as_host);
   suite_add_tcase(s, tc);
   return s;
 }
