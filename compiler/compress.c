@@ -19,7 +19,6 @@
 #include <llvm-c/Core.h>
 #include <math.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,15 +42,6 @@ enum {
  * one copy of the rows takes longer than SLOW_COPY_SECONDS (a time well
  * above the jitter of starting a program, so the estimate can be trusted). */
 static const double MAX_RUN_SECONDS = 0.25, SLOW_COPY_SECONDS = 0.02;
-
-static int failf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char *err, size_t n, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 /* What the check measured; "before" is the float predictor, "after" the
  * compressed one. */
@@ -162,26 +152,26 @@ static int load_test_rows(MlpArena *a, const MlpRunDir *rd, const char *tmp, Tes
   const char *path = mlp_rundir_path(a, rd, "test_rows.csv");
   MlpSource *src = mlp_source_read(a, path);
   if (!src)
-    return failf(err, n, "cannot read %s: %s (the run predates test rows; train it again)", path,
+    return mlp_failf(err, n, "cannot read %s: %s (the run predates test rows; train it again)", path,
                  strerror(errno));
   const char *s = src->text;
   int len = src->len, pos = 0;
   int ncols = scan_record(s, len, &pos, NULL, 0);
-  if (ncols < 2) return failf(err, n, "%s has no header of columns", path);
+  if (ncols < 2) return mlp_failf(err, n, "%s has no header of columns", path);
   Span *sp = mlp_arena_alloc(a, sizeof *sp * (size_t)ncols);
   pos = 0;
   scan_record(s, len, &pos, sp, ncols);
   int target = -1;
   for (int i = 0; i < ncols && target < 0; i++)
     if (strcmp(field_text(a, s, sp[i]), rd->target) == 0) target = i;
-  if (target < 0) return failf(err, n, "%s has no column '%s' (the target)", path, rd->target);
+  if (target < 0) return mlp_failf(err, n, "%s has no column '%s' (the target)", path, rd->target);
   int body = pos;
 
   t->header = mlp_arena_printf(a, "%s/header.csv", tmp);
   t->input = mlp_arena_printf(a, "%s/input.csv", tmp);
   t->timed = mlp_arena_printf(a, "%s/timed.csv", tmp);
   FILE *fh = fopen(t->header, "w"), *fi = fopen(t->input, "w");
-  int rc = fh && fi ? 0 : failf(err, n, "cannot write in %s: %s", tmp, strerror(errno));
+  int rc = fh && fi ? 0 : mlp_failf(err, n, "cannot write in %s: %s", tmp, strerror(errno));
   MlpVec truth = {0};
   if (rc == 0) {
     put_record(fh, s, sp, ncols, target);
@@ -192,15 +182,15 @@ static int load_test_rows(MlpArena *a, const MlpRunDir *rd, const char *tmp, Tes
     if (nf < 0) break;
     if (nf == 1 && sp[0].end == sp[0].start) continue; /* a blank line */
     if (nf != ncols) {
-      rc = failf(err, n, "%s: a row has %d fields, the header %d", path, nf, ncols);
+      rc = mlp_failf(err, n, "%s: a row has %d fields, the header %d", path, nf, ncols);
       break;
     }
     mlp_vec_push(a, &truth, field_text(a, s, sp[target]));
     put_record(fi, s, sp, ncols, target);
   }
-  if (rc == 0 && truth.len == 0) rc = failf(err, n, "%s holds no rows", path);
-  if (fh && fclose(fh) != 0 && rc == 0) rc = failf(err, n, "cannot write %s", t->header);
-  if (fi && fclose(fi) != 0 && rc == 0) rc = failf(err, n, "cannot write %s", t->input);
+  if (rc == 0 && truth.len == 0) rc = mlp_failf(err, n, "%s holds no rows", path);
+  if (fh && fclose(fh) != 0 && rc == 0) rc = mlp_failf(err, n, "cannot write %s", t->header);
+  if (fi && fclose(fi) != 0 && rc == 0) rc = mlp_failf(err, n, "cannot write %s", t->input);
   t->truth = (const char **)truth.items;
   t->rows = truth.len;
   return rc;
@@ -210,13 +200,13 @@ static int load_test_rows(MlpArena *a, const MlpRunDir *rd, const char *tmp, Tes
 static int write_timed(MlpArena *a, TestRows *t, int64_t copies, char *err, size_t n) {
   MlpSource *in = mlp_source_read(a, t->input);
   FILE *f = in ? fopen(t->timed, "w") : NULL;
-  if (!f) return failf(err, n, "cannot copy %s to %s: %s", t->input, t->timed, strerror(errno));
+  if (!f) return mlp_failf(err, n, "cannot copy %s to %s: %s", t->input, t->timed, strerror(errno));
   int l0 = 0;
   mlp_source_line(in, 1, &l0);
   size_t head = (size_t)l0 + 1;
   fwrite(in->text, 1, head, f);
   for (int64_t c = 0; c < copies; c++) fwrite(in->text + head, 1, (size_t)in->len - head, f);
-  if (fclose(f) != 0) return failf(err, n, "cannot write %s", t->timed);
+  if (fclose(f) != 0) return mlp_failf(err, n, "cannot write %s", t->timed);
   t->timed_rows = copies * t->rows;
   return 0;
 }
@@ -244,15 +234,15 @@ static int run_predictor(MlpArena *a, const char *exe, const char *input, const 
   double t0 = now_s();
   int rc = posix_spawn(&pid, exe, &fa, NULL, (char *const *)argv, environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return failf(err, n, "cannot run %s: %s", exe, strerror(rc));
+  if (rc != 0) return mlp_failf(err, n, "cannot run %s: %s", exe, strerror(rc));
   int st;
-  if (waitpid(pid, &st, 0) < 0) return failf(err, n, "waiting for %s: %s", exe, strerror(errno));
+  if (waitpid(pid, &st, 0) < 0) return mlp_failf(err, n, "waiting for %s: %s", exe, strerror(errno));
   *secs = now_s() - t0;
   if (WIFEXITED(st) && WEXITSTATUS(st) <= 1) return 0;
   MlpSource *e = mlp_source_read(a, errpath);
   int l0 = 0;
   const char *line = e && e->nlines > 0 ? mlp_source_line(e, 1, &l0) : "";
-  return failf(err, n, "the predictor %s failed (status %d): %.*s", exe,
+  return mlp_failf(err, n, "the predictor %s failed (status %d): %.*s", exe,
                WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), l0, line);
 }
 
@@ -267,7 +257,7 @@ static int run_predictor(MlpArena *a, const char *exe, const char *input, const 
 static int score(MlpArena *a, const char *path, const TestRows *t, bool regression, double *metric,
                  char *err, size_t n) {
   MlpSource *src = mlp_source_read(a, path);
-  if (!src) return failf(err, n, "cannot read the predictions %s: %s", path, strerror(errno));
+  if (!src) return mlp_failf(err, n, "cannot read the predictions %s: %s", path, strerror(errno));
   const char *s = src->text, *want = regression ? "value" : "label";
   int len = src->len, pos = 0;
   int ncols = scan_record(s, len, &pos, NULL, 0);
@@ -277,7 +267,7 @@ static int score(MlpArena *a, const char *path, const TestRows *t, bool regressi
   int col = -1;
   for (int i = 0; i < ncols && col < 0; i++)
     if (strcmp(field_text(a, s, sp[i]), want) == 0) col = i;
-  if (col < 0) return failf(err, n, "the predictions in %s have no column '%s'", path, want);
+  if (col < 0) return mlp_failf(err, n, "the predictions in %s have no column '%s'", path, want);
   double hits = 0, ss_res = 0, ss_tot = 0, mean = 0;
   if (regression) {
     for (int64_t r = 0; r < t->rows; r++) mean += strtod(t->truth[r], NULL);
@@ -287,7 +277,7 @@ static int score(MlpArena *a, const char *path, const TestRows *t, bool regressi
   for (;; r++) {
     int nf = scan_record(s, len, &pos, sp, ncols);
     if (nf < 0) break;
-    if (r >= t->rows) return failf(err, n, "%s has more predictions than the %lld test rows", path,
+    if (r >= t->rows) return mlp_failf(err, n, "%s has more predictions than the %lld test rows", path,
                                    (long long)t->rows);
     const char *got = col < nf && col < ncols ? field_text(a, s, sp[col]) : "";
     if (regression) {
@@ -302,7 +292,7 @@ static int score(MlpArena *a, const char *path, const TestRows *t, bool regressi
     }
   }
   if (r != t->rows)
-    return failf(err, n, "%s has %lld predictions for %lld test rows", path, (long long)r,
+    return mlp_failf(err, n, "%s has %lld predictions for %lld test rows", path, (long long)r,
                  (long long)t->rows);
   *metric = regression ? (ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0) : hits / (double)t->rows;
   return 0;
@@ -339,7 +329,7 @@ static int weights_bytes(MlpArena *a, const MlpRunDir *rd, MlpQuant quantize, do
   LLVMModuleRef mod = mlp_predgen(ctx, rd, &info, err, n);
   mlprt_pred_plan_free(&plan);
   LLVMValueRef g = mod ? LLVMGetNamedGlobal(mod, "mlp_weights") : NULL; /* predgen.c names it */
-  int rc = g ? 0 : mod ? failf(err, n, "the predictor module has no weights constant") : -1;
+  int rc = g ? 0 : mod ? mlp_failf(err, n, "the predictor module has no weights constant") : -1;
   if (g) *bytes = (int64_t)LLVMGetArrayLength2(LLVMGlobalGetValueType(g));
   if (mod) LLVMDisposeModule(mod);
   LLVMContextDispose(ctx);
@@ -458,7 +448,7 @@ static void print_report(const Report *r, const MlpExportOpts *o, double max_dro
 static int check(MlpArena *a, const MlpExportOpts *o, const MlpRunDir *rd, Report *r, char *err, size_t n) {
   const char *base = getenv("TMPDIR");
   char *tmp = mlp_arena_printf(a, "%s/mlpc-compress-XXXXXX", base && *base ? base : "/tmp");
-  if (!mkdtemp(tmp)) return failf(err, n, "cannot make a scratch directory %s: %s", tmp, strerror(errno));
+  if (!mkdtemp(tmp)) return mlp_failf(err, n, "cannot make a scratch directory %s: %s", tmp, strerror(errno));
   r->regression = rd->classes_text == NULL;
   int rc = measure(a, o, rd, tmp, r, err, n);
   remove_tmp(tmp);
@@ -481,7 +471,7 @@ int mlp_compress_command(MlpExportOpts *o, bool quantize_given, bool prune_given
     spec_defaults(rd.spec, o, quantize_given, prune_given, &max_drop);
     compress = o->quantize != MLP_QUANT_NONE || o->prune > 0;
     if (compress && (o->prune < 0 || o->prune >= 1))
-      rc = failf(err, sizeof err, "the pruning sparsity must be in [0, 1), not %g", o->prune);
+      rc = mlp_failf(err, sizeof err, "the pruning sparsity must be in [0, 1), not %g", o->prune);
     else if (compress) rc = check(&a, o, &rd, &r, err, sizeof err);
   }
   mlp_rundir_free(&rd);

@@ -183,3 +183,11 @@ const char *mlp_closest(const char *word, const char *const *cands, int n) {
   }
   return best_d <= bound ? best : NULL;
 }
+
+int mlp_failf(char *err, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, n, fmt, ap);
+  va_end(ap);
+  return -1;
+}

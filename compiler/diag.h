@@ -63,4 +63,8 @@ bool mlp_diag_full(const MlpDiag *d);
 int mlp_edit_distance(const char *a, const char *b);
 const char *mlp_closest(const char *word, const char *const *cands, int n);
 
+/* For stages that report to a caller's buffer rather than to a MlpDiag:
+ * format the message into err (n bytes) and return -1. */
+int mlp_failf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "diag.h"
 #include "mlp/data.h"
 #include "rundir.h"
 /* the data loader's set of missing-value texts (mlprt_na_init), which the predictor reads with */
@@ -252,15 +253,6 @@ static void value_info(Graph *g, int field, const char *name, int elem, const in
 
 /* ---- the feature program ---------------------------------------------------------- */
 
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
 static const char *to_float(Graph *g, const char *b) {
   Attrs at = {0};
   attr_int(&at, "to", ELEM_FLOAT);
@@ -467,7 +459,7 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
   int64_t nl;
   switch (st->op) {
   case MLPRT_PSTEP_FILL:
-    if (!st->text) return fail(err, n, "ONNX export: a category's fill value has no text");
+    if (!st->text) return mlp_failf(err, n, "ONNX export: a category's fill value has no text");
     slot[st->dst] = node_named(g, "Where", NULL, NULL, 3, text_missing(g, x),
                                const_text(g, st->text, strcspn(st->text, "\n")), x);
     return 0;
@@ -493,7 +485,7 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
     return 0;
   }
   default:
-    return fail(err, n, "ONNX export cannot express %s on a category",
+    return mlp_failf(err, n, "ONNX export cannot express %s on a category",
                 st->op == MLPRT_PSTEP_HASH ? "hash encoding" : "a numeric step");
   }
 }
@@ -509,7 +501,7 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   for (int64_t i = 0; i < plan->ninputs; i++) {
     int64_t t = plan->inputs[i].type;
     if (t == MLPRT_COL_DATETIME)
-      return fail(err, n, "ONNX export takes no date columns; column '%s' is one", plan->inputs[i].name);
+      return mlp_failf(err, n, "ONNX export takes no date columns; column '%s' is one", plan->inputs[i].name);
     bool text = t == MLPRT_COL_CATEGORY || t == MLPRT_COL_TEXT;
     col[i] = text ? ntext++ : nnum++;
     in_mat[i] = numeric[i] = !text;
@@ -542,7 +534,7 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
     int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
     if (st->src < 0 || st->src >= plan->nslots || !(slot[st->src] || in_mat[st->src]) || st->dst < 0 ||
         st->dst + width > plan->nslots)
-      return fail(err, n, "step %lld of the feature program reads or writes a slot it should not",
+      return mlp_failf(err, n, "step %lld of the feature program reads or writes a slot it should not",
                   (long long)si);
     if (st->op == MLPRT_PSTEP_REQUIRE) continue; /* a graph answers every row: see onnx.h */
     const char *x = in_mat[st->src] ? gather(g, m, &col[st->src], 1) : slot[st->src];
@@ -556,7 +548,7 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
       case MLPRT_PSTEP_FILL: {
         float v = (float)st->a;
         if (k != SLOT_NUMBER && (!st->text || level_value(k, st->text, strcspn(st->text, "\n"), &v)))
-          return fail(err, n, "ONNX export: the fill value of step %lld is no number", (long long)si);
+          return mlp_failf(err, n, "ONNX export: the fill value of step %lld is no number", (long long)si);
         slot[st->dst] = in_place(g, st->op, x, const_scalar(g, v), NULL, NULL);
         break;
       }
@@ -574,14 +566,14 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
       }
       case MLPRT_PSTEP_TEXT:
         if (st->n != MLPRT_COL_FLOAT && st->n != MLPRT_COL_INT && st->n != MLPRT_COL_BOOL)
-          return fail(err, n, "ONNX export: step %lld makes a category of a date", (long long)si);
+          return mlp_failf(err, n, "ONNX export: step %lld makes a category of a date", (long long)si);
         slot[st->dst] = x;
         kind[st->dst] = st->n == MLPRT_COL_BOOL ? SLOT_BOOL_TEXT : SLOT_NUMBER_TEXT;
         break;
       case MLPRT_PSTEP_ONEHOT:
       case MLPRT_PSTEP_ORDINAL: {
         if (k == SLOT_NUMBER || !st->text || level_values(g, k, st->text, &lv, &nl))
-          return fail(err, n, "ONNX export: step %lld encodes levels that are not numbers", (long long)si);
+          return mlp_failf(err, n, "ONNX export: step %lld encodes levels that are not numbers", (long long)si);
         if (st->op == MLPRT_PSTEP_ORDINAL) {
           /* the level's index, NaN when missing or unseen */
           const char *idx = const_scalar(g, NAN);
@@ -605,7 +597,7 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
         break;
       }
       default:
-        return fail(err, n, "ONNX export cannot express step %lld of the feature program (%s)", (long long)si,
+        return mlp_failf(err, n, "ONNX export cannot express step %lld of the feature program (%s)", (long long)si,
                     st->op == MLPRT_PSTEP_HASH ? "hash encoding" : "an unknown operation");
       }
     }
@@ -626,7 +618,7 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   for (int64_t f = 0; f < plan->nfeatures;) {
     int64_t s = plan->feature_slot[f];
     if (s < 0 || s >= plan->nslots || !(slot[s] || in_mat[s]) || kind[s] == SLOT_STRING)
-      return fail(err, n, "feature %lld reads slot %lld, which holds no number", (long long)f, (long long)s);
+      return mlp_failf(err, n, "feature %lld reads slot %lld, which holds no number", (long long)f, (long long)s);
     if (!in_mat[s]) {
       feat[nfeat++] = slot[s];
       f++;
@@ -726,7 +718,7 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
     }
     case MLP_OP_BATCHNORM: {
       if (!mo->state)
-        return fail(err, n, "layer %d is a batch normalization but has no running statistics", i + 1);
+        return mlp_failf(err, n, "layer %d is a batch normalization but has no running statistics", i + 1);
       int64_t c = l->in_c, cd[1] = {c}; /* a feature vector of n is n channels */
       const char *gamma = const_floats(g, "gamma", cd, 1, mo->params + l->w_off);
       const char *beta = const_floats(g, "beta", cd, 1, mo->params + l->b_off);
@@ -799,7 +791,7 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
   const char *x = NULL, *y = NULL;
   int rc = 0;
   if (mo->plan->nfeatures != m->in_size)
-    rc = fail(err, n, "the feature program makes %lld features but the model takes %lld",
+    rc = mlp_failf(err, n, "the feature program makes %lld features but the model takes %lld",
               (long long)mo->plan->nfeatures, (long long)m->in_size);
   else rc = features(&g, mo->plan, &x, err, n);
   if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
@@ -859,12 +851,12 @@ int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n)
   FILE *f = fopen(tmp, "wb");
   int rc = 0;
   if (!f) {
-    rc = fail(err, n, "cannot write %s: %s", path, strerror(errno));
+    rc = mlp_failf(err, n, "cannot write %s: %s", path, strerror(errno));
   } else if ((fwrite(buf, 1, len, f) != len) | (fclose(f) != 0)) {
-    rc = fail(err, n, "cannot write %s: %s", path, strerror(errno));
+    rc = mlp_failf(err, n, "cannot write %s: %s", path, strerror(errno));
     remove(tmp);
   } else if (rename(tmp, path) != 0) {
-    rc = fail(err, n, "cannot write %s: %s", path, strerror(errno));
+    rc = mlp_failf(err, n, "cannot write %s: %s", path, strerror(errno));
     remove(tmp);
   }
   free(tmp);

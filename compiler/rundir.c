@@ -7,25 +7,16 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "lower.h"
 #include "mlp/data.h"
 #include "mlp/run.h"
 #include "parse.h"
-
-static int failf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char *err, size_t n, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 const char *mlp_rundir_path(MlpArena *a, const MlpRunDir *rd, const char *file) {
   return mlp_arena_printf(a, "%s/%s", rd->dir, file);
@@ -54,11 +45,11 @@ static cJSON *read_json(MlpArena *a, const char *path, const char *file, char *e
   size_t len;
   char *text = slurp(a, path, &len);
   if (!text) {
-    failf(err, n, "cannot read %s: %s", file, strerror(errno));
+    mlp_failf(err, n, "cannot read %s: %s", file, strerror(errno));
     return NULL;
   }
   cJSON *j = cJSON_ParseWithLength(text, len);
-  if (!j) failf(err, n, "%s is not valid JSON", file);
+  if (!j) mlp_failf(err, n, "%s is not valid JSON", file);
   return j;
 }
 
@@ -77,22 +68,22 @@ static double jnum(const cJSON *o, const char *key, double dflt) {
  * does not hide a change. */
 static int verify_artifacts(MlpArena *a, MlpRunDir *rd, const cJSON *man, char *err, size_t n) {
   const cJSON *arts = cJSON_GetObjectItemCaseSensitive(man, "artifacts");
-  if (!cJSON_IsObject(arts)) return failf(err, n, "manifest.json of '%s' lists no artifacts", rd->dir);
+  if (!cJSON_IsObject(arts)) return mlp_failf(err, n, "manifest.json of '%s' lists no artifacts", rd->dir);
   static const char *const needed[] = {"spec.mlp", "cleaning.json", "weights.bin"};
   for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
     if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(arts, needed[i])))
-      return failf(err, n, "manifest.json of '%s' does not list %s", rd->dir, needed[i]);
+      return mlp_failf(err, n, "manifest.json of '%s' does not list %s", rd->dir, needed[i]);
   const cJSON *art;
   cJSON_ArrayForEach(art, arts) {
     const char *file = art->string;
     if (!cJSON_IsString(art) || strchr(file, '/'))
-      return failf(err, n, "manifest.json of '%s': bad artifact entry '%s'", rd->dir, file);
+      return mlp_failf(err, n, "manifest.json of '%s': bad artifact entry '%s'", rd->dir, file);
     char hex[65];
     if (mlprt_sha256_file(mlp_rundir_path(a, rd, file), hex) != 0)
-      return failf(err, n, "%s/%s is listed in the manifest but cannot be read: %s", rd->dir, file,
+      return mlp_failf(err, n, "%s/%s is listed in the manifest but cannot be read: %s", rd->dir, file,
                    strerror(errno));
     if (strcmp(hex, art->valuestring) != 0)
-      return failf(err, n, "%s/%s does not match its sha256 in the manifest: the run directory was changed",
+      return mlp_failf(err, n, "%s/%s does not match its sha256 in the manifest: the run directory was changed",
                    rd->dir, file);
     if (strcmp(file, "weights.bin") == 0) rd->weights_sha256 = mlp_arena_strdup(a, hex);
   }
@@ -101,7 +92,7 @@ static int verify_artifacts(MlpArena *a, MlpRunDir *rd, const cJSON *man, char *
   static const char *const optional[] = {"reference.json", "MODEL_CARD.md"};
   for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
     if (!cJSON_HasObjectItem(arts, optional[i]) && access(mlp_rundir_path(a, rd, optional[i]), F_OK) == 0)
-      return failf(err, n, "%s/%s is not listed in the manifest's artifacts", rd->dir, optional[i]);
+      return mlp_failf(err, n, "%s/%s is not listed in the manifest's artifacts", rd->dir, optional[i]);
   return 0;
 }
 
@@ -145,7 +136,7 @@ static int read_cleaning(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char *
   if (mlprt_fits_read(path, &rd->fits, &rd->nfits, &e) != 0) {
     char msg[512];
     mlprt_error_format(&e, msg, sizeof msg);
-    return failf(err, n, "cleaning.json of '%s': %s", rd->dir, msg);
+    return mlp_failf(err, n, "cleaning.json of '%s': %s", rd->dir, msg);
   }
   return 0;
 }
@@ -251,7 +242,7 @@ static bool idx_source(const MlpSpec *spec) {
 static int read_spec(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char *err, size_t n) {
   const char *path = mlp_rundir_path(a, rd, "spec.mlp");
   MlpSource *src = mlp_source_read(a, path);
-  if (!src) return failf(err, n, "cannot read %s: %s", path, strerror(errno));
+  if (!src) return mlp_failf(err, n, "cannot read %s: %s", path, strerror(errno));
   rd->spec_text = src->text;
   char *msgs = NULL;
   size_t len = 0;
@@ -266,14 +257,14 @@ static int read_spec(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char *err,
   if (spec && idx_source(spec)) {
     shape->img_h = shape->img_w = image_side(shape->n_features);
     if (shape->img_h == 0)
-      rc = failf(err, n, "%s: %lld pixels per image do not make a square image", rd->dir,
+      rc = mlp_failf(err, n, "%s: %lld pixels per image do not make a square image", rd->dir,
                  (long long)shape->n_features);
   }
   if (spec && rc == 0) ir = mlp_lower_shaped(a, spec, path, shape, &d);
   fclose(mem);
   if (!ir && rc == 0) {
     const char *first = msgs ? strstr(msgs, "error: ") : NULL;
-    rc = failf(err, n, "%s no longer compiles: %.*s", path, first ? (int)strcspn(first, "\n") : 0,
+    rc = mlp_failf(err, n, "%s no longer compiles: %.*s", path, first ? (int)strcspn(first, "\n") : 0,
                first ? first : "");
   } else if (ir) {
     rd->spec = spec;
@@ -293,9 +284,9 @@ static int read_weights(MlpArena *a, MlpRunDir *rd, char *err, size_t n) {
   rd->n_params = rd->model->n_params;
   rd->n_state = rd->model->n_state;
   size_t want = (size_t)(rd->n_params + rd->n_state) * sizeof(float);
-  if (!bytes) return failf(err, n, "cannot read %s/weights.bin: %s", rd->dir, strerror(errno));
+  if (!bytes) return mlp_failf(err, n, "cannot read %s/weights.bin: %s", rd->dir, strerror(errno));
   if (len != want)
-    return failf(err, n, "%s/weights.bin holds %zu bytes; the spec's model needs %zu", rd->dir, len, want);
+    return mlp_failf(err, n, "%s/weights.bin holds %zu bytes; the spec's model needs %zu", rd->dir, len, want);
   rd->weights = (float *)bytes; /* the arena aligns to 16 bytes */
   return 0;
 }
@@ -305,7 +296,7 @@ int mlp_rundir_load(MlpArena *a, const char *dir, MlpRunDir *rd, char *err, size
   rd->dir = mlp_arena_strdup(a, dir);
   char why[512];
   cJSON *man = read_json(a, mlp_rundir_path(a, rd, "manifest.json"), "manifest.json", why, sizeof why);
-  if (!man) return failf(err, n, "'%s' is not a run directory: %s", dir, why);
+  if (!man) return mlp_failf(err, n, "'%s' is not a run directory: %s", dir, why);
   int rc = verify_artifacts(a, rd, man, err, n);
   rd->spec_sha256 = jstr(a, cJSON_GetObjectItemCaseSensitive(man, "spec"), "sha256");
   rd->data_sha256 = jstr(a, cJSON_GetObjectItemCaseSensitive(man, "data"), "sha256");
@@ -314,16 +305,16 @@ int mlp_rundir_load(MlpArena *a, const char *dir, MlpRunDir *rd, char *err, size
   cJSON_Delete(man);
   if (rc != 0) return rc;
   if (read_cleaning(a, rd, &shape, err, n) != 0) return -1;
-  if (shape.n_features <= 0) return failf(err, n, "%s records no feature count", rd->dir);
+  if (shape.n_features <= 0) return mlp_failf(err, n, "%s records no feature count", rd->dir);
   if (read_reference(a, rd, &shape, err, n) != 0) return -1;
   shape.schema = rd->schema;
   if (read_spec(a, rd, &shape, err, n) != 0) return -1;
   if (!rd->target) rd->target = rd->ir->data.target;
   if (rd->model->task != MLP_TASK_REGRESSION && !rd->classes)
-    return failf(err, n, "%s records no classes of the target", rd->dir);
+    return mlp_failf(err, n, "%s records no classes of the target", rd->dir);
   int64_t outs = rd->model->task == MLP_TASK_BINARY ? 2 : rd->model->out_size;
   if (rd->nclasses > 0 && outs != rd->nclasses)
-    return failf(err, n, "%s: the model has %lld outputs for %d classes", rd->dir,
+    return mlp_failf(err, n, "%s: the model has %lld outputs for %d classes", rd->dir,
                  (long long)rd->model->out_size, rd->nclasses);
   if (read_weights(a, rd, err, n) != 0) return -1;
   size_t cardlen;
@@ -339,7 +330,7 @@ void mlp_rundir_free(MlpRunDir *rd) {
 
 int mlp_rundir_plan(MlpArena *a, const MlpRunDir *rd, MlprtPredPlan *plan, char *err, size_t n) {
   if (!rd->schema)
-    return failf(err, n, "%s has no reference.json (schema, ranges, drift reference): retrain it with "
+    return mlp_failf(err, n, "%s has no reference.json (schema, ranges, drift reference): retrain it with "
                  "this mlpc", rd->dir);
   const MlpIrData *d = &rd->ir->data;
   MlprtPredSource src = {.schema = rd->schema,
