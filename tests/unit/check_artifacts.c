@@ -80,15 +80,8 @@ END_TEST
 
 /* ---- a trained run's artifacts ------------------------------------------------ */
 
-static char *path_of(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = malloc(n);
-  snprintf(p, n, "%s/%s", dir, name);
-  return p;
-}
-
 static char *read_in(const char *dir, const char *name) {
-  char *p = path_of(dir, name);
+  char *p = test_path(dir, name);
   char *text = test_read_file(p, NULL);
   ck_assert_msg(text != NULL, "%s is missing", p);
   free(p);
@@ -135,15 +128,11 @@ static const cJSON *get(const cJSON *o, const char *key) {
 /* Train examples/iris.mlp into a fresh directory; returns the run directory. */
 static char *train_iris(void) {
   char *dir = test_tmpdir();
-  char *prog = path_of(dir, "iris"), *run = path_of(dir, "run");
+  char *prog = test_path(dir, "iris"), *run = test_path(dir, "run");
   const char *build[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", prog, NULL};
-  TestRun b = test_run(build, NULL);
-  ck_assert_msg(b.status == 0, "%s", b.err);
-  test_run_free(&b);
+  test_run_ok(build);
   const char *train[] = {prog, "--out", run, "--quiet", NULL};
-  TestRun t = test_run(train, NULL);
-  ck_assert_msg(t.status == 0, "%s", t.err);
-  test_run_free(&t);
+  test_run_ok(train);
   free(prog);
   free(dir);
   return run;
@@ -214,8 +203,8 @@ END_TEST
  * numbers, quotes only where RFC 4180 needs them), so they compare as text. */
 START_TEST(artifacts_raw_rows_round_trip) {
   char *dir = test_tmpdir();
-  char *data = path_of(dir, "data.csv"), *spec = path_of(dir, "mixed.mlp");
-  char *prog = path_of(dir, "mixed"), *run = path_of(dir, "run");
+  char *data = test_path(dir, "data.csv"), *spec = test_path(dir, "mixed.mlp");
+  char *prog = test_path(dir, "mixed"), *run = test_path(dir, "run");
   static const char *const colors[] = {"\"red, dark\"", "blue", "\"say \"\"hi\"\"\""};
   FILE *f = fopen(data, "w");
   ck_assert_ptr_nonnull(f);
@@ -237,13 +226,9 @@ START_TEST(artifacts_raw_rows_round_trip) {
         f);
   fclose(f);
   const char *build[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
-  TestRun b = test_run(build, NULL);
-  ck_assert_msg(b.status == 0, "%s", b.err);
-  test_run_free(&b);
+  test_run_ok(build);
   const char *train[] = {prog, "--out", run, "--quiet", NULL};
-  TestRun t = test_run(train, NULL);
-  ck_assert_msg(t.status == 0, "%s", t.err);
-  test_run_free(&t);
+  test_run_ok(train);
   char *stext = test_read_file(data, NULL), *rtext = read_in(run, "test_rows.csv");
   char *ptext = read_in(run, "predictions.csv"), *card = read_in(run, "MODEL_CARD.md");
   int nsrc, nrows, npred;
@@ -284,7 +269,7 @@ static int cmp_float(const void *a, const void *b) {
  * program exports them (--export-features): edge i is the value of rank
  * floor(i n / 10), bin i counts edges[i-1] <= x < edges[i]. */
 static void assert_deciles(const char *run, const cJSON *feat) {
-  char *prog = path_of(run, "../iris"), *dir = path_of(run, "../features");
+  char *prog = test_path(run, "../iris"), *dir = test_path(run, "../features");
   const char *argv[] = {prog, "--export-features", dir, "--quiet", NULL};
   TestRun t = test_run(argv, NULL);
   ck_assert_msg(t.status == 0, "%s", t.err);
@@ -347,8 +332,8 @@ START_TEST(artifacts_idx_rows_are_the_images) {
       img[i * H * W + p] = (unsigned char)((i * 37 + p * 11 + lab[i] * 50) % 256);
   }
   char *dir = test_tmpdir();
-  char *images = path_of(dir, "img.idx"), *labels = path_of(dir, "lab.idx"), *spec = path_of(dir, "img.mlp");
-  char *prog = path_of(dir, "img"), *run = path_of(dir, "run");
+  char *images = test_path(dir, "img.idx"), *labels = test_path(dir, "lab.idx"), *spec = test_path(dir, "img.mlp");
+  char *prog = test_path(dir, "img"), *run = test_path(dir, "run");
   write_idx(images, (const int[]){N, H, W}, 3, img, sizeof img);
   write_idx(labels, (const int[]){N}, 1, lab, sizeof lab);
   FILE *f = fopen(spec, "w");
@@ -361,13 +346,9 @@ START_TEST(artifacts_idx_rows_are_the_images) {
         f);
   fclose(f);
   const char *build[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
-  TestRun b = test_run(build, NULL);
-  ck_assert_msg(b.status == 0, "%s", b.err);
-  test_run_free(&b);
+  test_run_ok(build);
   const char *train[] = {prog, "--out", run, "--quiet", NULL};
-  TestRun t = test_run(train, NULL);
-  ck_assert_msg(t.status == 0, "%s", t.err);
-  test_run_free(&t);
+  test_run_ok(train);
   char *rtext = read_in(run, "test_rows.csv"), *ptext = read_in(run, "predictions.csv");
   int nrows, npred;
   char **rows = lines_of(rtext, &nrows), **pred = lines_of(ptext, &npred);
@@ -379,7 +360,7 @@ START_TEST(artifacts_idx_rows_are_the_images) {
   /* deploy.card = false: no model card, and none listed. */
   ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(get(man, "artifacts"), "MODEL_CARD.md"));
   ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(get(man, "artifacts"), "reference.json"));
-  char *card = path_of(run, "MODEL_CARD.md");
+  char *card = test_path(run, "MODEL_CARD.md");
   ck_assert_int_ne(access(card, F_OK), 0);
   free(card);
   cJSON_Delete(man);
@@ -468,7 +449,7 @@ START_TEST(artifacts_iris_reference_card_hashes) {
   static const char *const wanted[] = {"test_rows.csv", "predictions.csv", "reference.json", "MODEL_CARD.md"};
   for (size_t i = 0; i < 4; i++) ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(arts, wanted[i]));
   cJSON_ArrayForEach(art, arts) {
-    char *p = path_of(run, art->string), hex[65];
+    char *p = test_path(run, art->string), hex[65];
     ck_assert_int_eq(mlprt_sha256_file(p, hex), 0);
     ck_assert_msg(strcmp(hex, art->valuestring) == 0, "%s: digest differs", art->string);
     free(p);
@@ -492,7 +473,7 @@ static TestRun mlpc(const char *a, const char *b, const char *c, const char *d, 
 }
 
 static void assert_current(const char *reg, const char *want) {
-  char *cur = path_of(reg, "iris/CURRENT");
+  char *cur = test_path(reg, "iris/CURRENT");
   char *text = test_read_file(cur, NULL);
   ck_assert_ptr_nonnull(text);
   ck_assert_str_eq(text, want);
@@ -502,7 +483,7 @@ static void assert_current(const char *reg, const char *want) {
 
 /* A copy of a file with one more byte at its end. */
 static void tamper(const char *dir, const char *name) {
-  char *p = path_of(dir, name);
+  char *p = test_path(dir, name);
   FILE *f = fopen(p, "ab");
   ck_assert_ptr_nonnull(f);
   fputc('x', f);
@@ -512,7 +493,7 @@ static void tamper(const char *dir, const char *name) {
 
 START_TEST(artifacts_registry_deploy_versions_rollback) {
   char *run = train_iris();
-  char *reg = path_of(run, "../registry"), *extra = path_of(run, "../iris");
+  char *reg = test_path(run, "../registry"), *extra = test_path(run, "../iris");
   TestRun t = mlpc("deploy", run, "--registry", reg, "--predictor", extra);
   ck_assert_msg(t.status == 0, "%s", t.err);
   ck_assert_ptr_nonnull(strstr(t.out, "iris 1.0.0 deployed"));
@@ -526,7 +507,7 @@ START_TEST(artifacts_registry_deploy_versions_rollback) {
   assert_current(reg, "1.0.1\n");
   /* The stored manifest covers every copied file, the predictor included,
    * which keeps its execute permission. */
-  char *v0 = path_of(reg, "iris/1.0.0");
+  char *v0 = test_path(reg, "iris/1.0.0");
   char *mtext = read_in(v0, "manifest.json");
   cJSON *m = cJSON_Parse(mtext);
   const cJSON *files = get(m, "files"), *f;
@@ -534,12 +515,12 @@ START_TEST(artifacts_registry_deploy_versions_rollback) {
   ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(files, "weights.bin"));
   ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(files, "run_manifest.json"));
   cJSON_ArrayForEach(f, files) {
-    char *p = path_of(v0, f->string), hex[65];
+    char *p = test_path(v0, f->string), hex[65];
     ck_assert_int_eq(mlprt_sha256_file(p, hex), 0);
     ck_assert_str_eq(hex, f->valuestring);
     free(p);
   }
-  char *exe = path_of(v0, "iris");
+  char *exe = test_path(v0, "iris");
   ck_assert_int_eq(access(exe, X_OK), 0);
   free(exe);
   cJSON_Delete(m);
@@ -579,7 +560,7 @@ START_TEST(artifacts_registry_deploy_versions_rollback) {
   ck_assert_int_eq(t.status, 2);
   ck_assert_ptr_nonnull(strstr(t.err, "predictions.csv"));
   test_run_free(&t);
-  char *v2 = path_of(reg, "iris/1.0.2");
+  char *v2 = test_path(reg, "iris/1.0.2");
   ck_assert_int_ne(access(v2, F_OK), 0);
   assert_current(reg, "1.0.1\n");
   t = mlpc("deploy", run, "--registy", reg, NULL, NULL);

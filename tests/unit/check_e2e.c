@@ -27,14 +27,6 @@ static void teardown(void) {
   free(tmp);
 }
 
-static char *path_of(const char *a, const char *b) {
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
-
-/* mlpc build examples/NAME.mlp -o TMP/NAME.exe; returns the program's path. */
 /* The repository root, where the suite runs: specs written under tmp name
  * the example data by absolute path. */
 static const char *root(void) {
@@ -45,7 +37,7 @@ static const char *root(void) {
 /* tmp/name holding the spec fmt (printf-style); its path (malloc'd). */
 static char *write_spec(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *write_spec(const char *name, const char *fmt, ...) {
-  char *spec = path_of(tmp, name);
+  char *spec = test_path(tmp, name);
   FILE *f = fopen(spec, "w");
   ck_assert_ptr_nonnull(f);
   va_list ap;
@@ -56,12 +48,13 @@ static char *write_spec(const char *name, const char *fmt, ...) {
   return spec;
 }
 
+/* mlpc build examples/NAME.mlp -o TMP/NAME.exe; returns the program's path. */
 static char *build(const char *name) {
   char spec[256];
   snprintf(spec, sizeof spec, "examples/%s.mlp", name);
   char exe_name[256];
   snprintf(exe_name, sizeof exe_name, "%s.exe", name);
-  char *exe = path_of(tmp, exe_name);
+  char *exe = test_path(tmp, exe_name);
   const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "mlpc build %s: %d: %s", name, r.status, r.err);
@@ -72,7 +65,7 @@ static char *build(const char *name) {
 /* Run a built program into TMP/OUT with extra arguments; returns the parsed
  * manifest. */
 static cJSON *train(const char *exe, const char *out, const char *const *extra) {
-  char *dir = path_of(tmp, out);
+  char *dir = test_path(tmp, out);
   const char *argv[16] = {exe, "--out", dir, "--quiet", "--threads", "1"};
   int n = 6;
   for (int i = 0; extra && extra[i]; i++) argv[n++] = extra[i];
@@ -80,7 +73,7 @@ static cJSON *train(const char *exe, const char *out, const char *const *extra) 
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s: status %d: %s", exe, r.status, r.err);
   test_run_free(&r);
-  char *man = path_of(dir, "manifest.json");
+  char *man = test_path(dir, "manifest.json");
   char *text = test_read_file(man, NULL);
   ck_assert_msg(text != NULL, "no %s", man);
   cJSON *j = cJSON_Parse(text);
@@ -125,12 +118,12 @@ START_TEST(e2e_iris_contract) {
   cJSON *b = train(exe, "iris2", NULL);
   ck_assert_str_eq(artifact(a, "weights.bin"), artifact(b, "weights.bin"));
   /* deterministic = true (the default): two threads, the same weights. */
-  char *dir2 = path_of(tmp, "iris_t2");
+  char *dir2 = test_path(tmp, "iris_t2");
   const char *t2[] = {exe, "--out", dir2, "--quiet", "--threads", "2", NULL};
   TestRun r2 = test_run(t2, NULL);
   ck_assert_int_eq(r2.status, 0);
   test_run_free(&r2);
-  char *w1 = path_of(tmp, "iris1/weights.bin"), *w2 = path_of(dir2, "weights.bin");
+  char *w1 = test_path(tmp, "iris1/weights.bin"), *w2 = test_path(dir2, "weights.bin");
   size_t n1, n2;
   char *b1 = test_read_file(w1, &n1), *b2 = test_read_file(w2, &n2);
   ck_assert(n1 == n2 && memcmp(b1, b2, n1) == 0);
@@ -147,7 +140,7 @@ START_TEST(e2e_iris_contract) {
              {"examples/data/wine.csv", "column 'sepal_length': declared column is not in the data"},
              {NULL, "column 'petal_width': declared column is not in the data"}, /* narrow.csv */
              {NULL, "row 2 (line 3), column 2 'sepal_width': value 'wide'"}};   /* badrow.csv */
-  char *narrow = path_of(tmp, "narrow.csv"), *badrow = path_of(tmp, "badrow.csv");
+  char *narrow = test_path(tmp, "narrow.csv"), *badrow = test_path(tmp, "badrow.csv");
   FILE *nf = fopen(narrow, "w");
   fputs("sepal_length,sepal_width,petal_length,species\n5.1,3.5,1.4,setosa\n4.9,3,1.4,setosa\n"
         "7,3.2,4.7,versicolor\n6.4,3.2,4.5,versicolor\n6.3,3.3,6,virginica\n5.8,2.7,5.1,virginica\n",
@@ -159,7 +152,7 @@ START_TEST(e2e_iris_contract) {
         nf);
   fclose(nf);
   for (int i = 0; i < 4; i++) {
-    char *out = path_of(tmp, "bad_data");
+    char *out = test_path(tmp, "bad_data");
     const char *data = i == 2 ? narrow : i == 3 ? badrow : bad[i].data;
     const char *argv[] = {exe, "--out", out, "--quiet", "--data", data, NULL};
     TestRun br = test_run(argv, NULL);
@@ -195,7 +188,7 @@ START_TEST(e2e_iris_contract) {
   ck_assert_double_eq_tol(f1, test_metric(a, "f1"), 1e-12);
   /* report.html (iris.mlp names it) shows the same confusion matrix. */
   ck_assert_ptr_nonnull(artifact(a, "report.html"));
-  char *report = path_of(tmp, "iris1/report.html");
+  char *report = test_path(tmp, "iris1/report.html");
   char *html = test_read_file(report, NULL);
   ck_assert_ptr_nonnull(html);
   ck_assert_ptr_nonnull(strstr(html, "<h2>Confusion matrix</h2>"));
@@ -203,7 +196,7 @@ START_TEST(e2e_iris_contract) {
   ck_assert_ptr_nonnull(strstr(html, "<th>versicolor</th>"));
   free(html);
   free(report);
-  char *metrics = path_of(tmp, "iris1/metrics.jsonl");
+  char *metrics = test_path(tmp, "iris1/metrics.jsonl");
   char *text = test_read_file(metrics, NULL);
   ck_assert_ptr_nonnull(strstr(text, "\"epoch\":1,"));
   ck_assert_ptr_nonnull(strstr(text, "\"val_accuracy\""));
@@ -275,7 +268,7 @@ END_TEST
 
 START_TEST(e2e_sigkill_then_resume) {
   char *exe = build("digits");
-  char *dir = path_of(tmp, "killed"), *ckpt = path_of(dir, "checkpoint.bin");
+  char *dir = test_path(tmp, "killed"), *ckpt = test_path(dir, "checkpoint.bin");
   pid_t pid = fork();
   if (pid == 0) {
     execl(exe, exe, "--out", dir, "--quiet", "--threads", "1", "--set", "early_stopping=0", "--set",
@@ -298,7 +291,7 @@ START_TEST(e2e_sigkill_then_resume) {
     TestRun r = test_run(argv, NULL);
     ck_assert_msg(r.status == 0, "resume: %d: %s", r.status, r.err);
     test_run_free(&r);
-    man = path_of(dir, "manifest.json");
+    man = test_path(dir, "manifest.json");
   }
   char *text = test_read_file(man, NULL);
   ck_assert_ptr_nonnull(text);
@@ -316,7 +309,7 @@ END_TEST
  * learning rate on an unscaled regression target). */
 START_TEST(e2e_smoke_run_diagnoses) {
   char *exe = build("iris");
-  char *out = path_of(tmp, "smoke_flat");
+  char *out = test_path(tmp, "smoke_flat");
   const char *flat[] = {exe, "--out", out, "--quiet", "--set", "lr=1e-9", NULL};
   TestRun r = test_run(flat, NULL);
   ck_assert_int_eq(r.status, 1);
@@ -326,7 +319,7 @@ START_TEST(e2e_smoke_run_diagnoses) {
   test_run_free(&r);
   free(out);
   free(exe);
-  char *prog = path_of(tmp, "diverge");
+  char *prog = test_path(tmp, "diverge");
   char *spec = write_spec("diverge.mlp",
       "pipeline diverge {\n  data {\n    source = csv(\"%s/examples/data/diabetes.csv\")\n"
       "    target = progression\n  }\n  model {\n    dense(32)\n    output(activation = linear)\n  }\n"
@@ -338,7 +331,7 @@ START_TEST(e2e_smoke_run_diagnoses) {
   ck_assert_msg(r.status == 0, "%s", r.err);
   test_run_free(&r);
   for (int i = 0; i < 2; i++) {
-    out = path_of(tmp, i ? "smoke_big" : "smoke_nan");
+    out = test_path(tmp, i ? "smoke_big" : "smoke_nan");
     const char *run[] = {prog, "--out", out, "--quiet", "--set", i ? "lr=1.6" : "lr=2", NULL};
     r = test_run(run, NULL);
     ck_assert_int_eq(r.status, 1);
@@ -355,7 +348,7 @@ END_TEST
 /* What the spec asks and generated programs cannot do yet is said, never
  * skipped in silence; a resource limit the model breaks fails the build. */
 START_TEST(e2e_limits_and_unbuilt_settings) {
-  char *prog = path_of(tmp, "iris_warn");
+  char *prog = test_path(tmp, "iris_warn");
   const char *b[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", prog, NULL};
   TestRun r = test_run(b, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
@@ -405,7 +398,7 @@ START_TEST(e2e_tuning_survives_sigkill) {
   char *exe = build("iris");
   const char *opts[] = {"--tune", "--set", "epochs=40", "--set", "early_stopping=0", NULL};
   cJSON *straight = train(exe, "tune_straight", opts);
-  char *dir = path_of(tmp, "tune_killed"), *ckpt = path_of(dir, "checkpoint.bin");
+  char *dir = test_path(tmp, "tune_killed"), *ckpt = test_path(dir, "checkpoint.bin");
   pid_t pid = fork();
   if (pid == 0) {
     execl(exe, exe, "--out", dir, "--quiet", "--threads", "1", opts[0], opts[1], opts[2], opts[3], opts[4],
@@ -448,7 +441,7 @@ END_TEST
 /* Heap allocations of one run of the iris program for the given epochs,
  * counted by tests/unit/malloc_count.c preloaded. */
 static long allocations(const char *exe, const char *so, const char *epochs) {
-  char *count = path_of(tmp, "count.txt"), *out = path_of(tmp, "counted");
+  char *count = test_path(tmp, "count.txt"), *out = test_path(tmp, "counted");
   pid_t pid = fork();
   if (pid == 0) {
     setenv("LD_PRELOAD", so, 1);
@@ -470,7 +463,7 @@ static long allocations(const char *exe, const char *so, const char *epochs) {
 }
 
 START_TEST(e2e_no_heap_in_training_loop) {
-  char *exe = build("iris"), *so = path_of(tmp, "malloc_count.so");
+  char *exe = build("iris"), *so = test_path(tmp, "malloc_count.so");
   const char *cc[] = {"cc", "-shared", "-fPIC", "-O2", "-o", so, "tests/unit/malloc_count.c", NULL};
   TestRun r = test_run(cc, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
@@ -491,7 +484,7 @@ END_TEST
 static char *iris_variant(const char *name, const char *source) {
   char *csv = test_read_file("examples/data/iris.csv", NULL);
   ck_assert_ptr_nonnull(csv);
-  char *data = path_of(tmp, name);
+  char *data = test_path(tmp, name);
   FILE *f = fopen(data, "w");
   bool json = strstr(name, ".jsonl") != NULL;
   int row = 0;
@@ -532,7 +525,7 @@ START_TEST(e2e_json_and_csv_options) {
       iris_variant("iris.jsonl", "json(\"iris.jsonl\", lines = true)"),
       iris_variant("iris_semi.csv", "csv(\"iris_semi.csv\", delimiter = \";\", na_values = [\"-\"])")};
   for (int i = 0; i < 2; i++) {
-    char *exe = path_of(tmp, i ? "semi.exe" : "json.exe");
+    char *exe = test_path(tmp, i ? "semi.exe" : "json.exe");
     const char *argv[] = {test_mlpc(), "build", specs[i], "-o", exe, NULL};
     TestRun r = test_run(argv, NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
@@ -542,7 +535,7 @@ START_TEST(e2e_json_and_csv_options) {
     ck_assert_msg(acc >= 0.9, "%s: accuracy %.4f", specs[i], acc);
     /* The missing value was read as missing and imputed. */
     if (i == 1) {
-      char *clean = path_of(tmp, "semi/cleaning.json");
+      char *clean = test_path(tmp, "semi/cleaning.json");
       char *text = test_read_file(clean, NULL);
       ck_assert_ptr_nonnull(strstr(text, "\"imputed\":\t1"));
       free(text);
@@ -571,7 +564,7 @@ START_TEST(e2e_split_modes) {
         "  hyperparameters {\n    epochs = 20\n  }\n}\n",
         i, root(), splits[i]);
     snprintf(name, sizeof name, "split%d.exe", i);
-    char *exe = path_of(tmp, name);
+    char *exe = test_path(tmp, name);
     const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
     TestRun r = test_run(argv, NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
@@ -603,7 +596,7 @@ START_TEST(e2e_batchnorm) {
       "    output(activation = softmax)\n  }\n"
       "  hyperparameters {\n    optimizer = adam(lr = 0.003)\n    epochs = 30\n  }\n}\n",
       root());
-  char *exe = path_of(tmp, "bn.exe");
+  char *exe = test_path(tmp, "bn.exe");
   const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
@@ -616,7 +609,7 @@ START_TEST(e2e_batchnorm) {
   int params = cJSON_GetObjectItem(hp, "params")->valueint,
       state = cJSON_GetObjectItem(hp, "state_floats")->valueint;
   ck_assert_int_eq(state, 2 * 64);
-  char *w = path_of(tmp, "bn/weights.bin");
+  char *w = test_path(tmp, "bn/weights.bin");
   size_t len;
   char *bytes = test_read_file(w, &len);
   ck_assert_uint_eq(len, (size_t)(params + state) * 4);
@@ -632,7 +625,7 @@ END_TEST
 START_TEST(e2e_several_sources) {
   char *csv = test_read_file("examples/data/iris.csv", NULL);
   ck_assert_ptr_nonnull(csv);
-  char *halves[2] = {path_of(tmp, "half_a.csv"), path_of(tmp, "half_b.csv")};
+  char *halves[2] = {test_path(tmp, "half_a.csv"), test_path(tmp, "half_b.csv")};
   FILE *f[2] = {fopen(halves[0], "w"), fopen(halves[1], "w")};
   int row = 0;
   for (char *line = strtok(csv, "\n"); line; line = strtok(NULL, "\n"), row++) {
@@ -648,7 +641,7 @@ START_TEST(e2e_several_sources) {
       "    split(validation = 0.2, test = 0.2, stratify = true)\n  }\n"
       "  model {\n    dense(8)\n    output()\n  }\n"
       "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 100\n  }\n}\n");
-  char *exe = path_of(tmp, "two.exe");
+  char *exe = test_path(tmp, "two.exe");
   const char *argv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
@@ -722,7 +715,7 @@ START_TEST(e2e_emit_ir_and_explain) {
 END_TEST
 
 START_TEST(e2e_build_outputs_and_errors) {
-  char *ll = path_of(tmp, "iris.ll"), *obj = path_of(tmp, "iris.o");
+  char *ll = test_path(tmp, "iris.ll"), *obj = test_path(tmp, "iris.o");
   const char *a1[] = {test_mlpc(), "build", "examples/iris.mlp", "--emit-llvm", "-o", ll, NULL};
   TestRun r = test_run(a1, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
@@ -737,7 +730,7 @@ START_TEST(e2e_build_outputs_and_errors) {
   ck_assert_int_eq(access(obj, R_OK), 0);
   test_run_free(&r);
   /* Cross-compiling: an AArch64 object (ELF e_machine 183 at byte 18). */
-  char *arm = path_of(tmp, "iris-arm.o");
+  char *arm = test_path(tmp, "iris-arm.o");
   const char *a4[] = {test_mlpc(),  "build",    "examples/iris.mlp",
                       "--emit-obj", "--target", "aarch64-linux-gnu",
                       "-o",         arm,        NULL};
@@ -786,14 +779,14 @@ START_TEST(e2e_build_outputs_and_errors) {
 END_TEST
 
 START_TEST(e2e_mlpc_run) {
-  char *out = path_of(tmp, "viarun");
+  char *out = test_path(tmp, "viarun");
   /* A portable CPU baseline instead of this machine's, and -O1. */
   const char *argv[] = {test_mlpc(), "run", "examples/iris.mlp", "--cpu", "x86-64-v2", "-O1",
                         "--out",     out,   "--quiet",           "--set", "epochs=3",  NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
   test_run_free(&r);
-  char *man = path_of(out, "manifest.json");
+  char *man = test_path(out, "manifest.json");
   char *text = test_read_file(man, NULL);
   ck_assert_ptr_nonnull(text);
   ck_assert_ptr_nonnull(strstr(text, "\"epochs_run\":\t3"));
@@ -808,8 +801,8 @@ END_TEST
  * standardised on the training rows (mean 0 there), the target as text. */
 START_TEST(e2e_export_features) {
   char *exe = build("iris");
-  char *dir = path_of(tmp, "iris-features");
-  char *out = path_of(tmp, "iris-export-run");
+  char *dir = test_path(tmp, "iris-features");
+  char *out = test_path(tmp, "iris-export-run");
   const char *argv[] = {exe, "--export-features", dir, "--out", out, "--quiet", NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
@@ -817,7 +810,7 @@ START_TEST(e2e_export_features) {
   static const char *const files[3] = {"train.csv", "validation.csv", "test.csv"};
   int total = 0;
   for (int s = 0; s < 3; s++) {
-    char *path = path_of(dir, files[s]);
+    char *path = test_path(dir, files[s]);
     char *text = test_read_file(path, NULL);
     ck_assert_msg(text != NULL, "no %s", path);
     const char *line = strchr(text, '\n');
