@@ -11,28 +11,12 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "mlp/layers.h"
 #include "mlp/tensor.h"
+#include "bench.h"
 
 #define MAX_REPS 31
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static float *randbuf(size_t n, uint64_t stream) {
   float *p = mlprt_alloc_aligned(n * sizeof(float));
@@ -53,9 +37,9 @@ typedef struct {
 
 /* Seconds per call of f: calls batched so one timed sample lasts >= 20 ms. */
 static double time_per_call(void (*f)(void *), void *ctx, int calls) {
-  double t0 = now();
+  double t0 = bench_now();
   for (int i = 0; i < calls; i++) f(ctx);
-  return (now() - t0) / calls;
+  return (bench_now() - t0) / calls;
 }
 
 static void measure(const Bench *b, int reps, int threads) {
@@ -68,7 +52,7 @@ static void measure(const Bench *b, int reps, int threads) {
     lay[r] = time_per_call(b->run, b->ctx, calls);
     raw[r] = time_per_call(b->raw, b->ctx, calls);
   }
-  double tl = median(lay, reps), tr = median(raw, reps);
+  double tl = bench_median(lay, reps), tr = bench_median(raw, reps);
   printf("%7d  %-22s %-28s %9.1f %9.1f %7.2f %9.3f\n", threads, b->name, b->shape, b->flops / tl * 1e-9,
          b->flops / tr * 1e-9, tr / tl, tl * 1e3);
 }

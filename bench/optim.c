@@ -4,28 +4,12 @@
  * bench/optim_speed.sh next to the same measurement of torch.optim. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "mlp/optim.h"
 #include "mlp/tensor.h"
+#include "bench.h"
 
 enum { N = 10000000, RUNS = 9 };
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return v[n / 2];
-}
 
 int main(void) {
   float *param = mlprt_alloc_aligned((size_t)N * sizeof(float)); /* [N] */
@@ -49,19 +33,19 @@ int main(void) {
     mlprt_optim_init(&o, &c, N);
     mlprt_optim_step(&o, param, grad, NULL, c.lr);
     for (int r = 0; r < RUNS; r++) {
-      double t0 = now();
+      double t0 = bench_now();
       mlprt_optim_step(&o, param, grad, NULL, c.lr);
-      t[r] = now() - t0;
+      t[r] = bench_now() - t0;
     }
-    printf("mlprt %-17s %5.2f ns/param\n", opts[k].name, 1e9 * median(t, RUNS) / N);
+    printf("mlprt %-17s %5.2f ns/param\n", opts[k].name, 1e9 * bench_median(t, RUNS) / N);
     mlprt_optim_free(&o);
   }
   for (int r = 0; r < RUNS; r++) {
-    double t0 = now();
+    double t0 = bench_now();
     mlprt_clip_grad_norm(grad, N, 1e30f); /* measure the norm; never scales */
-    t[r] = now() - t0;
+    t[r] = bench_now() - t0;
   }
-  printf("mlprt %-17s %5.2f ns/param\n", "clip_grad_norm", 1e9 * median(t, RUNS) / N);
+  printf("mlprt %-17s %5.2f ns/param\n", "clip_grad_norm", 1e9 * bench_median(t, RUNS) / N);
   mlprt_free_aligned(param);
   mlprt_free_aligned(grad);
   return 0;

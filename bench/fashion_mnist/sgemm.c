@@ -11,24 +11,13 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "mlp/tensor.h"
+#include "../bench.h"
 
 enum { B = 64, MAX_REPS = 31 };
 static const int widths[] = {784, 256, 128, 10};
 enum { LAYERS = 3 };
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 /* Buffers of one step, each large enough for any layer's use:
  * act [B, 784], w [784, 784], grad [784, 784]. */
@@ -65,16 +54,15 @@ static double step(void) {
 
 /* Median GFLOP/s of f over reps samples of at least 20 ms each. */
 static double gflops(double (*f)(void), int reps) {
-  double t0 = now(), flops = f(), once = now() - t0; /* also warms up */
+  double t0 = bench_now(), flops = f(), once = bench_now() - t0; /* also warms up */
   int calls = (int)(0.02 / (once > 1e-7 ? once : 1e-7)) + 1;
   double rate[MAX_REPS];
   for (int r = 0; r < reps; r++) {
-    t0 = now();
+    t0 = bench_now();
     for (int i = 0; i < calls; i++) f();
-    rate[r] = flops * calls / (now() - t0) * 1e-9;
+    rate[r] = flops * calls / (bench_now() - t0) * 1e-9;
   }
-  qsort(rate, (size_t)reps, sizeof *rate, cmp_double);
-  return rate[reps / 2];
+  return bench_median(rate, reps);
 }
 
 int main(int argc, char **argv) {

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include PRED_HEADER
 #include "mlp/predict.h"
+#include "../bench.h"
 
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
@@ -24,17 +24,6 @@
 enum { REPS = 2000, SAMPLES = 51, MAXROWS = 1024 };
 
 extern const MlprtPredictor SYM(_predictor);
-
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 /* Split line at commas in place (no quoting: the bench's rows are numeric). */
 static int split(char *line, char **f, int max) {
@@ -90,13 +79,12 @@ int main(int argc, char **argv) {
   double t[SAMPLES];
   int r = 0;
   for (int s = 0; s < SAMPLES; s++) {
-    double t0 = now_ns();
+    double t0 = 1e9 * bench_now();
     for (int i = 0; i < REPS; i++, r = r + 1 == nrows ? 0 : r + 1)
       answered += SYM(_predict)(rows + r * k, out, reason, sizeof reason) >= 0;
-    t[s] = (now_ns() - t0) / REPS;
+    t[s] = (1e9 * bench_now() - t0) / REPS;
   }
-  qsort(t, SAMPLES, sizeof *t, cmp_double);
-  double row_ns = t[SAMPLES / 2];
+  double row_ns = bench_median(t, SAMPLES);
 
   const MlprtPredictor *p = &SYM(_predictor);
   float *x = malloc((size_t)p->n_in * sizeof *x), *o = malloc((size_t)p->n_out * sizeof *o);
@@ -104,12 +92,11 @@ int main(int argc, char **argv) {
   for (int64_t i = 0; i < p->n_in; i++) x[i] = (float)(i % 7) * 0.25f - 0.75f; /* features of a cleaned row */
   for (int w = 0; w < 1000; w++) p->forward(x, o, 1, scratch);
   for (int s = 0; s < SAMPLES; s++) {
-    double t0 = now_ns();
+    double t0 = 1e9 * bench_now();
     for (int i = 0; i < REPS; i++) p->forward(x, o, 1, scratch);
-    t[s] = (now_ns() - t0) / REPS;
+    t[s] = (1e9 * bench_now() - t0) / REPS;
   }
-  qsort(t, SAMPLES, sizeof *t, cmp_double);
   printf("{\"peer\": \"mlpc\", \"ns_per_row\": %.1f, \"forward_ns_per_row\": %.1f, \"answered\": %ld}\n",
-         row_ns, t[SAMPLES / 2], answered);
+         row_ns, bench_median(t, SAMPLES), answered);
   return 0;
 }

@@ -11,24 +11,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "mlp/layers.h"
 #include "mlp/quant.h"
 #include "mlp/tensor.h"
+#include "../bench.h"
 
 #define MAX_REPS 31
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 typedef struct {
   int B, C, OC;
@@ -41,14 +30,14 @@ typedef struct {
 /* Seconds per row of one kernel, over as many calls as fill 20 ms. */
 static double sample(const Case *k, int int8) {
   long calls = 0;
-  double t0 = now(), t;
+  double t0 = bench_now(), t;
   do {
     for (int i = 0; i < 16; i++) {
       if (int8) mlprt_qdense(k->out, k->x, k->q, k->scale, k->bias, k->B, k->C, k->OC, k->scratch);
       else mlprt_dense_forward(k->out, k->x, k->w, k->bias, k->B, k->C, k->OC);
     }
     calls += 16;
-    t = now() - t0;
+    t = bench_now() - t0;
   } while (t < 0.02);
   return t / (double)calls / k->B;
 }
@@ -87,12 +76,10 @@ int main(int argc, char **argv) {
         tf[r] = sample(&k, 0);
         tq[r] = sample(&k, 1);
       }
-      qsort(tf, (size_t)reps, sizeof *tf, cmp_double);
-      qsort(tq, (size_t)reps, sizeof *tq, cmp_double);
+      double mf = bench_median(tf, reps), mq = bench_median(tq, reps);
       char shape[32];
       snprintf(shape, sizeof shape, "%d->%d", k.C, k.OC);
-      printf("%-6d %-10s %12.1f %12.1f %7.2f %10.2e\n", k.B, shape, tf[reps / 2] * 1e9, tq[reps / 2] * 1e9,
-             tf[reps / 2] / tq[reps / 2], diff);
+      printf("%-6d %-10s %12.1f %12.1f %7.2f %10.2e\n", k.B, shape, mf * 1e9, mq * 1e9, mf / mq, diff);
       mlprt_free_aligned(x), mlprt_free_aligned(w), mlprt_free_aligned(bias), mlprt_free_aligned(scale);
       mlprt_free_aligned(ref), mlprt_free_aligned(out), mlprt_free_aligned(q), mlprt_free_aligned(scratch);
     }
