@@ -275,4 +275,28 @@ static inline void call_pool(Cg *c, const char *fn, const MlpIrLayer *l, LLVMVal
   call(c, fn, c->voidt, t, np + 7, v);
 }
 
+/* mlprt_conv2d_forward of layers.h: out, the im2col scratch, in, weights
+ * and bias, then N, C, H, W, the filters, the window (square), stride and
+ * padding. */
+static inline void call_conv(Cg *c, const MlpIrLayer *l, LLVMValueRef out, LLVMValueRef col, LLVMValueRef in,
+                             LLVMValueRef w, LLVMValueRef bias, LLVMValueRef n32) {
+  LLVMTypeRef t[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32,
+                     c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
+  LLVMValueRef v[] = {out,
+                      col,
+                      in,
+                      w,
+                      bias,
+                      n32,
+                      ci32(c, l->in_c),
+                      ci32(c, l->in_h),
+                      ci32(c, l->in_w),
+                      ci32(c, l->out_c),
+                      ci32(c, l->kernel),
+                      ci32(c, l->kernel),
+                      ci32(c, l->stride),
+                      ci32(c, l->pad)};
+  call(c, "mlprt_conv2d_forward", c->voidt, t, 14, v);
+}
+
 #endif

@@ -62,23 +62,7 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       emit_bias_act(c, out, bias, n, l->out_size, l->act);
     } else if (l->op == MLP_OP_CONV2D) {
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
-      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32,
-                          c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef ca[] = {out,
-                           col_ptr(c, m, l),
-                           in,
-                           w,
-                           bias,
-                           n32,
-                           ci32(c, l->in_c),
-                           ci32(c, l->in_h),
-                           ci32(c, l->in_w),
-                           ci32(c, l->out_c),
-                           ci32(c, l->kernel),
-                           ci32(c, l->kernel),
-                           ci32(c, l->stride),
-                           ci32(c, l->pad)};
-      call(c, "mlprt_conv2d_forward", c->voidt, ct, 14, ca);
+      call_conv(c, l, out, col_ptr(c, m, l), in, w, bias, n32);
       emit_act(c, out, count, l->act);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMValueRef p[] = {out, buf(c, m, l->argmax_buf), in};

@@ -229,23 +229,7 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       }
       emit_bias_act(c, dst, bias, n, l->out_size, l->act);
     } else if (l->op == MLP_OP_CONV2D) {
-      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32,
-                          c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
-      LLVMValueRef ca[] = {dst,
-                           byte_at(c, scratch, p->col),
-                           cur,
-                           w,
-                           bias,
-                           n32,
-                           ci32(c, l->in_c),
-                           ci32(c, l->in_h),
-                           ci32(c, l->in_w),
-                           ci32(c, l->out_c),
-                           ci32(c, l->kernel),
-                           ci32(c, l->kernel),
-                           ci32(c, l->stride),
-                           ci32(c, l->pad)};
-      call(c, "mlprt_conv2d_forward", c->voidt, ct, 14, ca);
+      call_conv(c, l, dst, byte_at(c, scratch, p->col), cur, w, bias, n32);
       emit_act(c, dst, LLVMBuildNSWMul(c->b, n, ci64(c, l->out_size), ""), l->act);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMValueRef pp[] = {dst, byte_at(c, scratch, p->argmax), cur};
