@@ -323,7 +323,12 @@ static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenI
   } else if (fbn) {
     fb_label = fbn->kind == MLP_ND_STR ? fbn->text : fbn->name;
   }
-  int64_t bins = rd->drift_bins;
+  /* The drift reference (bins of every feature, of the predictions) is
+   * compiled in when the spec asks for monitoring: for an image model it
+   * is larger than the predictor's code. */
+  int64_t bins = mon ? rd->drift_bins : 0;
+  const double *edges = mon ? rd->drift_edges : NULL, *ref = mon ? rd->drift_ref : NULL;
+  const double *pred_edges = mon ? rd->pred_edges : NULL, *pred_ref = mon ? rd->pred_ref : NULL;
   LLVMValueRef f[] = {
       cstr(c, rd->name),
       cstr(c, rd->version),
@@ -354,10 +359,10 @@ static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenI
       cf64(c, isnan(threshold) ? 0.1 : threshold),
       ci64(c, isnan(window) ? 1000 : (int64_t)window),
       ci64(c, bins),
-      cdbl_array(c, "mlp_drift_edges", rd->drift_edges, m->in_size * (bins - 1)),
-      cdbl_array(c, "mlp_drift_ref", rd->drift_ref, m->in_size * bins),
-      cdbl_array(c, "mlp_pred_edges", rd->pred_edges, bins - 1),
-      cdbl_array(c, "mlp_pred_ref", rd->pred_ref, rd->npred_ref),
+      cdbl_array(c, "mlp_drift_edges", edges, m->in_size * (bins - 1)),
+      cdbl_array(c, "mlp_drift_ref", ref, m->in_size * bins),
+      cdbl_array(c, "mlp_pred_edges", pred_edges, bins - 1),
+      cdbl_array(c, "mlp_pred_ref", pred_ref, rd->npred_ref),
       cf64(c, isnan(budget) ? 0 : budget),
   };
   return const_struct(c, f, sizeof f / sizeof f[0]);

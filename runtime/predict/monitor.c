@@ -87,7 +87,8 @@ struct MlprtPredMonitor {
 MlprtPredMonitor *mlprt_pred_monitor_open(const MlprtPredictor *p, const char *log_path, bool drift,
                                           const char *drift_path, char *err, size_t n) {
   if (drift && (!p->drift_edges || !p->drift_ref || !p->pred_ref || p->drift_bins < 2)) {
-    snprintf(err, n, "--drift: this predictor was built without a training reference");
+    snprintf(err, n, "--drift: this predictor was built without a training reference (the spec's "
+             "deploy section declares none: add monitor() to it and export again)");
     return NULL;
   }
   MlprtPredMonitor *m = mlprt_xcalloc(1, sizeof *m);

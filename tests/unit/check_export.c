@@ -186,7 +186,7 @@ static void write_idx(const char *images, const char *labels, int n) {
   fclose(fl);
 }
 
-/* iris with every failsafe policy rejecting. */
+/* iris with every failsafe policy rejecting, and drift monitoring. */
 static const char strict_spec[] =
     "pipeline iris_strict {\n"
     "  data {\n"
@@ -209,6 +209,7 @@ static const char strict_spec[] =
     "  deploy {\n"
     "    version = \"2.3.4\"\n"
     "    predictor = \"iris_strict\"\n"
+    "    monitor(drift_threshold = 0.2, window = 10)\n"
     "    failsafe {\n"
     "      missing_column = reject\n"
     "      unknown_category = reject\n"
@@ -346,6 +347,37 @@ START_TEST(export_rejects_bad_rows_in_order) {
   test_run_free(&r);
   free(alone);
   free(in);
+  free(pred);
+}
+END_TEST
+
+/* The drift reference is compiled in when the spec declares monitor():
+ * then --drift reports the population stability index of every feature;
+ * without it --drift is refused with the remedy. */
+START_TEST(export_drift_needs_monitor) {
+  char *pred = export_run("strict", NULL), *report = test_path(tmp, "strict.drift.json");
+  char *rows = test_path(tmp, "strict.drift.csv");
+  test_write_text(rows, "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n"
+                        "6.7,3.1,5.6,2.4\n5.9,3.0,4.2,1.5\n6.3,2.9,5.6,1.8\n");
+  char drift[600];
+  snprintf(drift, sizeof drift, "--drift=%s", report);
+  const char *argv[] = {pred, rows, drift, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+  char *text = test_read_file(report, NULL);
+  ck_assert_msg(text && strstr(text, "petal_width") && strstr(text, "psi"), "report: %s", text);
+  test_run_free(&r);
+  free(text);
+  static const char *const plain[] = {"--quantize", "none", "--prune", "0", NULL};
+  char *wine = export_run("wine", plain);
+  const char *argv2[] = {wine, rows, "--drift", NULL};
+  r = test_run(argv2, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_msg(strstr(r.err, "without a training reference") && strstr(r.err, "monitor()"), "%s", r.err);
+  test_run_free(&r);
+  free(wine);
+  free(rows);
+  free(report);
   free(pred);
 }
 END_TEST
@@ -632,6 +664,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_cnn_on_idx_images);
   tcase_add_test(tc, export_rejects_bad_rows_in_order);
   tcase_add_test(tc, export_version_names_hashes);
+  tcase_add_test(tc, export_drift_needs_monitor);
   tcase_add_test(tc, export_refuses_tampered_run);
   tcase_add_test(tc, export_predictor_checks_its_weights);
   tcase_add_test(tc, export_rundir_loads_without_data);
