@@ -23,8 +23,6 @@
 #include "diag.h"
 #include "mlp/data.h"
 #include "rundir.h"
-/* the data loader's set of missing-value texts (mlprt_na_init), which the predictor reads with */
-#include "runtime/data/data_int.h"
 
 /* ---- the protobuf writer ------------------------------------------------------ */
 
@@ -418,18 +416,13 @@ static const char *label_encoder(Graph *g, const char *x, const char *keys, cons
 }
 
 /* The texts the predictor reads as missing: the plan's (the spec's
- * na_values), else the data loader's own defaults, so the two cannot
- * disagree. */
+ * na_values, or the data loader's defaults, which the plan builder writes
+ * out), so the two cannot disagree. */
 static void missing_texts(Graph *g, const MlprtPredPlan *plan) {
-  MlprtNaSet na;
-  mlprt_na_init(&na, NULL);
-  int n = plan->na_tokens ? (int)plan->nna : na.n;
   g->missing = "";
-  g->nmissing = n;
-  for (int i = 0; i < n; i++) {
-    const char *t = plan->na_tokens ? plan->na_tokens[i] : na.tok[i];
-    g->missing = mlp_arena_printf(g->a, "%s%s\n", g->missing, t);
-  }
+  g->nmissing = (int)plan->nna;
+  for (int64_t i = 0; i < plan->nna; i++)
+    g->missing = mlp_arena_printf(g->a, "%s%s\n", g->missing, plan->na_tokens[i]);
 }
 
 /* True where the text x is missing (nowhere when no text means missing:

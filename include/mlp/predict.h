@@ -102,7 +102,8 @@ typedef struct {
   int64_t nslots;
   const int64_t *feature_slot; /* [nfeatures] the slot each model feature reads */
   int64_t nfeatures;
-  const char *const *na_tokens; /* [nna] the texts training read as missing; NULL: the loader's defaults */
+  const char *const *na_tokens; /* [nna] the texts training read as missing (mlprt_pred_plan_build writes
+                                   the loader's defaults out too); NULL: those defaults */
   int64_t nna;
 } MlprtPredPlan;
 

@@ -361,20 +361,26 @@ int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char 
   plan->steps = b.steps;
   plan->nsteps = b.nsteps;
   plan->nslots = b.nslots;
-  /* the missing-value texts training loaded with, one string each */
-  int64_t nna = 0;
+  /* the missing-value texts training loaded with, one string each: the
+   * source's own, else the loader's defaults, written out so that every
+   * reader of the plan (the predictor, the ONNX export) sees the same set */
+  MlprtNaSet dflt;
+  mlprt_na_init(&dflt, NULL);
+  int64_t nna = src->na_values ? 0 : dflt.n;
   for (const char *s = src->na_values; s && *s; s++) nna += *s == '\n';
-  if (src->na_values) {
-    char **tok = mlprt_xmalloc((size_t)(nna ? nna : 1) * sizeof *tok);
-    const char *s = src->na_values;
-    for (int64_t i = 0; i < nna; i++) {
-      const char *nl = strchr(s, '\n');
-      tok[i] = mlprt_xstrndup(s, (size_t)(nl - s));
-      s = nl + 1;
+  char **tok = mlprt_xmalloc((size_t)(nna ? nna : 1) * sizeof *tok);
+  const char *s = src->na_values;
+  for (int64_t i = 0; i < nna; i++) {
+    if (!src->na_values) {
+      tok[i] = mlprt_xstrndup(dflt.tok[i], dflt.len[i]);
+      continue;
     }
-    plan->na_tokens = (const char *const *)tok;
-    plan->nna = nna;
+    const char *nl = strchr(s, '\n');
+    tok[i] = mlprt_xstrndup(s, (size_t)(nl - s));
+    s = nl + 1;
   }
+  plan->na_tokens = (const char *const *)tok;
+  plan->nna = nna;
   for (int i = 0; i < b.n; i++) free(b.cols[i].name);
   free(b.cols);
   if (rc != 0) mlprt_pred_plan_free(plan);
