@@ -779,7 +779,8 @@ static void warn_not_built(Lower *L) {
     const MlpSpecValue *v = mlp_spec_setting(deploy, always_on[i]);
     if (v && v->given && v->node && v->node->kind == MLP_ND_BOOL && v->node->num == 0)
       mlp_diag_warning(L->d, v->node->loc, "deploy.%s = false is not acted on: %s", always_on[i],
-                       i == 0 ? "the registry keeps every version" : "artifacts are always hashed and checked");
+                       i == 0 ? "the registry keeps every version"
+                              : "artifacts are always hashed and checked");
   }
 }
 

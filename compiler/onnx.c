@@ -566,7 +566,8 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
       case MLPRT_PSTEP_ONEHOT:
       case MLPRT_PSTEP_ORDINAL: {
         if (k == SLOT_NUMBER || !st->text || level_values(g, k, st->text, &lv, &nl))
-          return mlp_failf(err, n, "ONNX export: step %lld encodes levels that are not numbers", (long long)si);
+          return mlp_failf(err, n, "ONNX export: step %lld encodes levels that are not numbers",
+                           (long long)si);
         if (st->op == MLPRT_PSTEP_ORDINAL) {
           /* the level's index, NaN when missing or unseen */
           const char *idx = const_scalar(g, NAN);
@@ -590,7 +591,8 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
         break;
       }
       default:
-        return mlp_failf(err, n, "ONNX export cannot express step %lld of the feature program (%s)", (long long)si,
+        return mlp_failf(err, n, "ONNX export cannot express step %lld of the feature program (%s)",
+                         (long long)si,
                     st->op == MLPRT_PSTEP_HASH ? "hash encoding" : "an unknown operation");
       }
     }
@@ -611,7 +613,8 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   for (int64_t f = 0; f < plan->nfeatures;) {
     int64_t s = plan->feature_slot[f];
     if (s < 0 || s >= plan->nslots || !(slot[s] || in_mat[s]) || kind[s] == SLOT_STRING)
-      return mlp_failf(err, n, "feature %lld reads slot %lld, which holds no number", (long long)f, (long long)s);
+      return mlp_failf(err, n, "feature %lld reads slot %lld, which holds no number", (long long)f,
+                       (long long)s);
     if (!in_mat[s]) {
       feat[nfeat++] = slot[s];
       f++;

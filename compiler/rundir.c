@@ -83,7 +83,8 @@ static int verify_artifacts(MlpArena *a, MlpRunDir *rd, const cJSON *man, char *
       return mlp_failf(err, n, "%s/%s is listed in the manifest but cannot be read: %s", rd->dir, file,
                    strerror(errno));
     if (strcmp(hex, art->valuestring) != 0)
-      return mlp_failf(err, n, "%s/%s does not match its sha256 in the manifest: the run directory was changed",
+      return mlp_failf(err, n,
+                       "%s/%s does not match its sha256 in the manifest: the run directory was changed",
                    rd->dir, file);
     if (strcmp(file, "weights.bin") == 0) rd->weights_sha256 = mlp_arena_strdup(a, hex);
   }
@@ -286,7 +287,8 @@ static int read_weights(MlpArena *a, MlpRunDir *rd, char *err, size_t n) {
   size_t want = (size_t)(rd->n_params + rd->n_state) * sizeof(float);
   if (!bytes) return mlp_failf(err, n, "cannot read %s/weights.bin: %s", rd->dir, strerror(errno));
   if (len != want)
-    return mlp_failf(err, n, "%s/weights.bin holds %zu bytes; the spec's model needs %zu", rd->dir, len, want);
+    return mlp_failf(err, n, "%s/weights.bin holds %zu bytes; the spec's model needs %zu", rd->dir, len,
+                     want);
   rd->weights = (float *)bytes; /* the arena aligns to 16 bytes */
   return 0;
 }

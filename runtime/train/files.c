@@ -30,7 +30,8 @@ static int write_all(int fd, const void *data, size_t len) {
 }
 
 /* Writes the pieces in order into path atomically. */
-static int write_atomic_parts(const char *path, const void *const *parts, const size_t *lens, int n, bool sync) {
+static int write_atomic_parts(const char *path, const void *const *parts, const size_t *lens, int n,
+                              bool sync) {
   /* The name lives on the stack: checkpoints are written every epoch and
    * the training loop allocates nothing. */
   char tmp[PATH_MAX + 32];

@@ -412,7 +412,8 @@ void mlprt_run_smoke(MlprtRun *r, int64_t job) {
     res->smoke_last = loss;
     /* A loss a hundred times the untrained model's is diverging. */
     if (j->stop_on_divergence && loss > 100 * before)
-      die(r, "smoke run: the training loss exploded from %.4g to %.4g in %lld epoch(s); lower the learning rate",
+      die(r,
+          "smoke run: the training loss exploded from %.4g to %.4g in %lld epoch(s); lower the learning rate",
           before, loss, (long long)e + 1);
   }
   /* A loss that does not move learns nothing: the learning rate is far too

@@ -332,7 +332,8 @@ START_TEST(artifacts_idx_rows_are_the_images) {
       img[i * H * W + p] = (unsigned char)((i * 37 + p * 11 + lab[i] * 50) % 256);
   }
   char *dir = test_tmpdir();
-  char *images = test_path(dir, "img.idx"), *labels = test_path(dir, "lab.idx"), *spec = test_path(dir, "img.mlp");
+  char *images = test_path(dir, "img.idx"), *labels = test_path(dir, "lab.idx");
+  char *spec = test_path(dir, "img.mlp");
   char *prog = test_path(dir, "img"), *run = test_path(dir, "run");
   write_idx(images, (const int[]){N, H, W}, 3, img, sizeof img);
   write_idx(labels, (const int[]){N}, 1, lab, sizeof lab);

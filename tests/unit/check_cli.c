@@ -79,7 +79,8 @@ START_TEST(cli_error_format) {
   TestRun r = mlpc("check", path, NULL);
   ck_assert_int_eq(r.status, 1);
   regex_t re;
-  ck_assert_int_eq(regcomp(&re, "^[^:\n]+:[0-9]+:[0-9]+: error: .+\n +[0-9]+ \\| .*\n +\\| *\\^", REG_EXTENDED), 0);
+  ck_assert_int_eq(
+      regcomp(&re, "^[^:\n]+:[0-9]+:[0-9]+: error: .+\n +[0-9]+ \\| .*\n +\\| *\\^", REG_EXTENDED), 0);
   ck_assert_msg(regexec(&re, r.err, 0, NULL, 0) == 0, "not a GNU-style diagnostic:\n%s", r.err);
   regfree(&re);
   ck_assert_int_eq(strncmp(r.err, path, strlen(path)), 0);
