@@ -8,15 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "mlp/clean.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "../bench.h"
 
 static void die(const MlprtError *e) {
   char buf[1024];
@@ -39,9 +33,9 @@ int main(int argc, char **argv) {
   MlprtTable t;
   MlprtError e = {0};
   MlprtFit f;
-  double t0 = now();
+  double t0 = bench_now();
   if (mlprt_load(argv[1], &o, &t, &e)) die(&e);
-  double t1 = now();
+  double t1 = bench_now();
   MlprtCleanLog *log = mlprt_clean_log_new(argv[1]);
   if (mlprt_drop_duplicates(&t, (MlprtCols){0}, log, &e) < 0) die(&e);
   const char *num[] = {"x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8"};
@@ -54,7 +48,7 @@ int main(int argc, char **argv) {
   fit_apply(mlprt_scale_fit(&t, &sp, &f, &e), &t, &f, log, &e);
   MlprtEncodeParams ep = {.method = MLPRT_ENCODE_ONEHOT};
   fit_apply(mlprt_encode_fit(&t, &ep, &f, &e), &t, &f, log, &e);
-  double t2 = now();
+  double t2 = bench_now();
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("mlpc %.3f %ld %lld %d load=%.3f clean=%.3f\n", t2 - t0, ru.ru_maxrss, (long long)t.nrows, t.ncols,
