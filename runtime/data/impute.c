@@ -148,9 +148,15 @@ static void fill_col(void *ctx, int i) {
   if (!(c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT) || cf->level) return;
   float v = (float)cf->a, *x = c->f;
   if (c->type == MLPRT_COL_INT && v != floorf(v)) c->type = MLPRT_COL_FLOAT;
+  /* a select and a count, no branch: about one cell in twenty is missing,
+   * too many for a branch to predict, and the loop vectorises */
   int64_t filled = 0;
-  for (int64_t r = 0; r < k->t->nrows; r++)
-    if (isnan(x[r])) x[r] = v, filled++;
+  for (int64_t r = 0; r < k->t->nrows; r++) {
+    float y = x[r];
+    bool miss = y != y;
+    x[r] = miss ? v : y;
+    filled += miss;
+  }
   cf->changed = filled;
 }
 

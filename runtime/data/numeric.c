@@ -170,19 +170,29 @@ int mlprt_outliers_fit(const MlprtTable *t, const MlprtOutlierParams *p, MlprtFi
   return fit_columns_parallel((MlprtTable *)t, idx, f, moments, outliers_fit_col, err);
 }
 
+/* Clip x[0..n) to [lo, hi] except rows kept[] protects; returns the cells
+ * changed. Every cell is written, the value or its bound, with no branch;
+ * NaN compares false both ways, so it is never an outlier. Inlined with
+ * kept a constant NULL, the loop vectorises. */
+static inline __attribute__((always_inline)) int64_t clip_rows(float *x, int64_t n, float lo, float hi,
+                                                               const uint8_t *kept) {
+  int64_t changed = 0;
+  for (int64_t r = 0; r < n; r++) {
+    float v = x[r];
+    bool below = v < lo, above = v > hi, out = (below | above) & !(kept && kept[r]);
+    x[r] = out ? (below ? lo : hi) : v;
+    changed += out;
+  }
+  return changed;
+}
+
 static void clip_col(void *ctx, int i) {
   ColTask *k = ctx;
   float *x = k->t->cols[k->col[i]].f;
   MlprtColFit *cf = &k->f->cols[i];
   float lo = (float)cf->a, hi = (float)cf->b;
-  int64_t changed = 0;
-  for (int64_t r = 0; r < k->t->nrows; r++) {
-    float v = x[r];
-    if (!(v < lo || v > hi) || (k->kept && k->kept[r])) continue; /* NaN is never an outlier */
-    x[r] = v < lo ? lo : hi;
-    changed++;
-  }
-  cf->changed = changed;
+  int64_t n = k->t->nrows;
+  cf->changed = k->kept ? clip_rows(x, n, lo, hi, k->kept) : clip_rows(x, n, lo, hi, NULL);
 }
 
 int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p, MlprtError *err) {

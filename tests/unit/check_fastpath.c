@@ -277,6 +277,79 @@ START_TEST(fastpath_csv_fractions_match_parse_double) {
 }
 END_TEST
 
+/* Outlier rows r with r % 7 == 0 are protected in the keep-predicate case. */
+static bool every_seventh(const MlprtTable *t, int64_t row, void *ctx) {
+  (void)t, (void)ctx;
+  return row % 7 == 0;
+}
+
+/* Imputation's fill and clipping (both branch-free selects) against the
+ * plain loops with a branch per cell: the same cells, bit for bit, and the
+ * same counts of changed cells; clipping with and without a keep predicate.
+ * The row count is odd, so the vector loops' tails run too. */
+START_TEST(fastpath_fill_and_clip_match_plain_loops) {
+  enum { N = 20011 };
+  const char *names[] = {"a", "b"};
+  float *orig = malloc(2 * N * sizeof *orig), *want = malloc(N * sizeof *want);
+  rng_state = 11;
+  for (int64_t r = 0; r < 2 * N; r++) {
+    uint32_t u = rng() % 100;
+    orig[r] = u < 5 ? NAN : u < 8 ? (u & 1 ? 1e6f : -1e6f) : u < 10 ? -0.0f : (float)(rng() % 2000) / 100;
+  }
+  for (int keep = 0; keep < 2; keep++) {
+    MlprtTable t;
+    mlprt_table_init(&t);
+    for (int c = 0; c < 2; c++) mlprt_table_add_column(&t, names[c], MLPRT_COL_FLOAT);
+    mlprt_table_reserve(&t, N);
+    t.nrows = N;
+    for (int c = 0; c < 2; c++) memcpy(t.cols[c].f, orig + c * N, N * sizeof *orig);
+    MlprtError e = {0};
+    MlprtFit f;
+    MlprtImputeParams ip = {.cols = {names, 2}, .strategy = MLPRT_IMPUTE_CONSTANT, .constant = 2.5};
+    ck_assert_msg(mlprt_impute_fit(&t, &ip, &f, &e) == 0 && mlprt_fit_apply(&t, &f, NULL, &e) == 0, "%s",
+                  dt_err(&e));
+    for (int c = 0; c < 2; c++) {
+      int64_t filled = 0;
+      for (int64_t r = 0; r < N; r++) {
+        want[r] = orig[c * N + r];
+        if (isnan(want[r])) want[r] = 2.5f, filled++;
+      }
+      ck_assert_msg(memcmp(t.cols[c].f, want, N * sizeof *want) == 0, "fill: column %d differs", c);
+      ck_assert_int_eq(f.cols[c].changed, filled);
+    }
+    mlprt_fit_free(&f);
+    MlprtOutlierParams op = {.cols = {names, 2}, .method = MLPRT_OUTLIER_ZSCORE, .threshold = 2,
+                             .keep = keep ? every_seventh : NULL};
+    ck_assert_msg(mlprt_outliers_fit(&t, &op, &f, &e) == 0, "%s", dt_err(&e));
+    float *filled_cols[2];
+    for (int c = 0; c < 2; c++) {
+      filled_cols[c] = malloc(N * sizeof *want);
+      memcpy(filled_cols[c], t.cols[c].f, N * sizeof *want);
+    }
+    ck_assert_msg(mlprt_outliers_apply(&t, &f, &op, NULL, &e) == 0, "%s", dt_err(&e));
+    for (int c = 0; c < 2; c++) {
+      float lo = (float)f.cols[c].a, hi = (float)f.cols[c].b;
+      int64_t changed = 0;
+      for (int64_t r = 0; r < N; r++) {
+        float v = want[r] = filled_cols[c][r];
+        if (!(v < lo || v > hi) || (keep && r % 7 == 0)) continue;
+        want[r] = v < lo ? lo : hi;
+        changed++;
+      }
+      ck_assert_msg(changed > 100, "column %d: too few outliers to test (%lld)", c, (long long)changed);
+      ck_assert_msg(memcmp(t.cols[c].f, want, N * sizeof *want) == 0, "clip (keep %d): column %d differs",
+                    keep, c);
+      ck_assert_int_eq(f.cols[c].changed, changed);
+      free(filled_cols[c]);
+    }
+    mlprt_fit_free(&f);
+    mlprt_table_free(&t);
+  }
+  free(orig);
+  free(want);
+}
+END_TEST
+
 Suite *fastpath_suite(void);
 Suite *fastpath_suite(void) {
   Suite *s = suite_create("fastpath");
@@ -286,6 +359,7 @@ Suite *fastpath_suite(void) {
   tcase_add_test(tc, fastpath_paired_moments_match_plain_sums);
   tcase_add_test(tc, fastpath_duplicates_match_pairwise);
   tcase_add_test(tc, fastpath_csv_fractions_match_parse_double);
+  tcase_add_test(tc, fastpath_fill_and_clip_match_plain_loops);
   suite_add_tcase(s, tc);
   return s;
 }
