@@ -11,7 +11,7 @@
 
 typedef struct {
   int64_t n;
-  double mean, sd, min, max; /* population sd */
+  double mean, sd, min, max; /* population sd; min and max only when asked for */
 } Moments;
 
 typedef double V2d __attribute__((vector_size(16)));
@@ -26,7 +26,9 @@ typedef int64_t V2l __attribute__((vector_size(16)));
  * order (a skipped value adds +0, and no sum here is ever -0), so results
  * never depend on the pairing; the two lanes' chains of dependent
  * additions just run side by side. */
-static void train_moments2(const MlprtTable *t, const float *xa, const float *xb, Moments out[2]) {
+static inline __attribute__((always_inline)) void train_moments2(const MlprtTable *t, const float *xa,
+                                                                  const float *xb, bool minmax,
+                                                                  Moments out[2]) {
   const uint8_t *part = t->part;
   const float *x[2] = {xa, xb};
   int64_t n = t->nrows, from = n, r0[2];
@@ -46,9 +48,11 @@ static void train_moments2(const MlprtTable *t, const float *xa, const float *xb
     if (part) ok &= -(int64_t)(part[r] == MLPRT_TRAIN);
     V2d d = (V2d)((V2l)(v - x0) & ok);
     s += d, ss += d * d, k -= ok;
-    V2l lt = (v < mn) & ok, gt = (v > mx) & ok;
-    mn = (V2d)(((V2l)v & lt) | ((V2l)mn & ~lt));
-    mx = (V2d)(((V2l)v & gt) | ((V2l)mx & ~gt));
+    if (minmax) {
+      V2l lt = (v < mn) & ok, gt = (v > mx) & ok;
+      mn = (V2d)(((V2l)v & lt) | ((V2l)mn & ~lt));
+      mx = (V2d)(((V2l)v & gt) | ((V2l)mx & ~gt));
+    }
   }
   for (int j = 0; j < 2; j++) {
     Moments m = {0, 0, 0, INFINITY, -INFINITY};
@@ -106,7 +110,12 @@ static void moments_pair(void *ctx, int i) {
   ColTask *k = ctx;
   int a = 2 * i, b = 2 * i + 1 < k->f->n ? 2 * i + 1 : a;
   Moments m[2];
-  train_moments2(k->t, k->t->cols[k->col[a]].f, k->t->cols[k->col[b]].f, m);
+  const float *xa = k->t->cols[k->col[a]].f, *xb = k->t->cols[k->col[b]].f;
+  /* only min-max scaling reads the extremes: the other fits skip tracking them */
+  if (k->f->kind == MLPRT_STEP_SCALE && k->f->method == MLPRT_SCALE_MINMAX)
+    train_moments2(k->t, xa, xb, true, m);
+  else
+    train_moments2(k->t, xa, xb, false, m);
   k->mom[a] = m[0];
   if (b != a) k->mom[b] = m[1];
 }

@@ -151,6 +151,22 @@ START_TEST(fastpath_paired_moments_match_plain_sums) {
                     split, c, f.cols[c].b, sd);
     }
     mlprt_fit_free(&f);
+    /* min-max scaling: the pass that also tracks the extremes */
+    sp.method = MLPRT_SCALE_MINMAX;
+    ck_assert_msg(mlprt_scale_fit(&t, &sp, &f, &e) == 0, "%s", dt_err(&e));
+    for (int c = 0; c < C; c++) {
+      float lo = INFINITY, hi = -INFINITY;
+      for (int64_t r = 0; r < N; r++) {
+        float v = t.cols[c].f[r];
+        if (isnan(v) || !mlprt_row_trains(&t, r)) continue;
+        lo = v < lo ? v : lo, hi = v > hi ? v : hi;
+      }
+      double width = (double)hi - lo;
+      ck_assert_msg(f.cols[c].a == lo && f.cols[c].b == (width > 0 ? width : 1),
+                    "split %d col %d: min %g width %g, plain %g %g", split, c, f.cols[c].a, f.cols[c].b, lo,
+                    width);
+    }
+    mlprt_fit_free(&f);
   }
   mlprt_table_free(&t);
 }
