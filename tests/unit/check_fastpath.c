@@ -76,6 +76,11 @@ START_TEST(fastpath_median_matches_radix_and_sort) {
   for (int64_t r = 0; r < N; r++)
     t.cols[0].f[r] = r % 20 == 3 ? NAN : (float)((int)(rng() % 2000001) - 1000000) / 7;
   check_median(&t, "spread");
+  /* NaNs of every kind (negative, the smallest and largest payloads) are
+   * missing too: the bracketed pass finds them from the bits */
+  static const uint32_t nans[] = {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0x7fffffffu};
+  for (int64_t r = 3; r < N; r += 20) memcpy(&t.cols[0].f[r], &nans[r / 20 % 4], 4);
+  check_median(&t, "NaN patterns");
   /* few distinct values: the middle rank sits in a long run of equal keys */
   for (int64_t r = 0; r < N; r++) t.cols[0].f[r] = (float)(rng() % 5);
   check_median(&t, "runs");
