@@ -4,7 +4,9 @@
  * in one pass against one column's sums in a plain loop, duplicate removal (row
  * hashes that pair 32-bit cells) against comparing every pair of rows, and
  * the CSV loader's four-digit fraction step against mlprt_parse_double on
- * every cell. Each case is built so that the fast path is the one taken. */
+ * every cell, and imputation's fill and clipping (branch-free selects)
+ * against the plain loops with a branch per cell. Each case is built so
+ * that the fast path is the one taken. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
