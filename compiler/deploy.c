@@ -114,7 +114,7 @@ static int copy_hashed(const char *src, const char *dst, char hex[65]) {
   }
   MlprtSha256 s;
   mlprt_sha256_init(&s);
-  unsigned char buf[1 << 16], dg[32];
+  unsigned char buf[1 << 16];
   size_t got;
   int rc = 0;
   while (rc == 0 && (got = fread(buf, 1, sizeof buf, in)) > 0) {
@@ -126,8 +126,7 @@ static int copy_hashed(const char *src, const char *dst, char hex[65]) {
   if (fflush(out) != 0 || fsync(fileno(out)) != 0) rc = -1;
   if (fclose(out) != 0) rc = -1;
   if (rc == 0) rc = chmod(dst, mode);
-  mlprt_sha256_final(&s, dg);
-  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+  mlprt_sha256_final_hex(&s, hex);
   return rc;
 }
 

@@ -201,6 +201,8 @@ typedef struct {
 void mlprt_sha256_init(MlprtSha256 *s);
 void mlprt_sha256_update(MlprtSha256 *s, const void *data, size_t n);
 void mlprt_sha256_final(MlprtSha256 *s, uint8_t out[32]);
+/* The same, as the hex digest (65 bytes with NUL). */
+void mlprt_sha256_final_hex(MlprtSha256 *s, char hex[65]);
 /* The hex digest (65 bytes with NUL) of a buffer, or of a file (-1 when it
  * cannot be read). */
 void mlprt_sha256_hex(const void *data, size_t n, char hex[65]);

@@ -412,13 +412,8 @@ static int parse_args(int argc, char **argv, const MlprtPredictor *p, Opts *o) {
 }
 
 static bool weights_intact(const MlprtPredictor *p) {
-  MlprtSha256 s;
-  uint8_t dg[32];
   char hex[65];
-  mlprt_sha256_init(&s);
-  mlprt_sha256_update(&s, p->weights, (size_t)p->weights_bytes);
-  mlprt_sha256_final(&s, dg);
-  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+  mlprt_sha256_hex(p->weights, (size_t)p->weights_bytes, hex);
   return p->weights_sha256 && strcmp(hex, p->weights_sha256) == 0;
 }
 

@@ -169,32 +169,31 @@ void mlprt_sha256_final(MlprtSha256 *s, uint8_t out[32]) {
   }
 }
 
-static void to_hex(const uint8_t d[32], char hex[65]) {
+void mlprt_sha256_final_hex(MlprtSha256 *s, char hex[65]) {
+  uint8_t d[32];
+  mlprt_sha256_final(s, d);
   for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
 }
 
 void mlprt_sha256_hex(const void *data, size_t n, char hex[65]) {
   MlprtSha256 s;
-  uint8_t d[32];
   mlprt_sha256_init(&s);
   mlprt_sha256_update(&s, data, n);
-  mlprt_sha256_final(&s, d);
-  to_hex(d, hex);
+  mlprt_sha256_final_hex(&s, hex);
 }
 
 int mlprt_sha256_file(const char *path, char hex[65]) {
   FILE *f = fopen(path, "rb");
   if (!f) return -1;
   MlprtSha256 s;
-  uint8_t buf[1 << 16], d[32];
+  uint8_t buf[1 << 16];
   size_t n;
   mlprt_sha256_init(&s);
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) mlprt_sha256_update(&s, buf, n);
   int bad = ferror(f);
   fclose(f);
   if (bad) return -1;
-  mlprt_sha256_final(&s, d);
-  to_hex(d, hex);
+  mlprt_sha256_final_hex(&s, hex);
   return 0;
 }
 

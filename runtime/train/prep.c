@@ -86,7 +86,7 @@ static int fail_with(const MlprtError *e, char *err, size_t n) {
  * per line). */
 static void sha256_sources(const char *path, char hex[65]) {
   MlprtSha256 s;
-  uint8_t buf[1 << 16], dg[32];
+  uint8_t buf[1 << 16];
   mlprt_sha256_init(&s);
   char *list = strdup(path);
   bool ok = true;
@@ -100,8 +100,7 @@ static void sha256_sources(const char *path, char hex[65]) {
     if (f) fclose(f);
   }
   free(list);
-  mlprt_sha256_final(&s, dg);
-  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+  mlprt_sha256_final_hex(&s, hex);
   if (!ok) snprintf(hex, 65, "unreadable");
 }
 

@@ -342,17 +342,8 @@ static void tiny_forward(const float *x, float *out, int64_t n, void *scratch) {
   }
 }
 
-static void sha_hex(const void *data, size_t n, char hex[65]) {
-  MlprtSha256 s;
-  uint8_t dg[32];
-  mlprt_sha256_init(&s);
-  mlprt_sha256_update(&s, data, n);
-  mlprt_sha256_final(&s, dg);
-  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dg[i]);
-}
-
 static MlprtPredictor tiny(void) {
-  sha_hex(tiny_weights, sizeof tiny_weights, tiny_sha);
+  mlprt_sha256_hex(tiny_weights, sizeof tiny_weights, tiny_sha);
   MlprtPredictor p = {.name = "tiny",
                       .version = "1.2.3",
                       .spec_sha256 = "aa",
