@@ -244,24 +244,6 @@ static int cmd_check(const Options *o) {
   return status;
 }
 
-/* Write text to path through a temporary file and rename, so the file is
- * either the old one or the new one, never half-written. */
-static int write_atomically(const char *path, const char *text, size_t len) {
-  size_t n = strlen(path) + 16;
-  char *tmp = malloc(n);
-  snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "wb");
-  int ok = f && fwrite(text, 1, len, f) == len;
-  if (f && fclose(f) != 0) ok = 0;
-  if (ok && rename(tmp, path) != 0) ok = 0;
-  if (!ok) {
-    fprintf(stderr, "mlpc: error: cannot write '%s': %s\n", path, strerror(errno));
-    remove(tmp);
-  }
-  free(tmp);
-  return ok ? 0 : EXIT_USAGE;
-}
-
 static int cmd_fmt(const Options *o) {
   if (o->nfiles != 1) return usage_error("%s: expects exactly one file", "fmt");
   MlpArena a;
@@ -282,7 +264,11 @@ static int cmd_fmt(const Options *o) {
     fclose(mem);
     if (!o->write) fwrite(out, 1, len, stdout);
     else if (len != (size_t)ast->src->len || memcmp(out, ast->src->text, len) != 0)
-      status = write_atomically(o->files[0], out, len);
+      /* the old file or the new one, never half of one */
+      if (mlprt_write_atomic(o->files[0], out, len, false) != 0) {
+        fprintf(stderr, "mlpc: error: cannot write '%s': %s\n", o->files[0], strerror(errno));
+        status = EXIT_USAGE;
+      }
     free(out);
   }
   mlp_arena_free(&a);

@@ -22,6 +22,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "mlp/data.h"
+#include "mlp/run.h"
 #include "rundir.h"
 
 /* ---- the protobuf writer ------------------------------------------------------ */
@@ -842,20 +843,9 @@ int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n)
   uint8_t *buf;
   size_t len;
   if (mlp_onnx_encode(m, &buf, &len, err, n)) return -1;
-  char *tmp = mlp_xmalloc(strlen(path) + 8);
-  sprintf(tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "wb");
-  int rc = 0;
-  if (!f) {
-    rc = mlp_failf(err, n, "cannot write %s: %s", path, strerror(errno));
-  } else if ((fwrite(buf, 1, len, f) != len) | (fclose(f) != 0)) {
-    rc = mlp_failf(err, n, "cannot write %s: %s", path, strerror(errno));
-    remove(tmp);
-  } else if (rename(tmp, path) != 0) {
-    rc = mlp_failf(err, n, "cannot write %s: %s", path, strerror(errno));
-    remove(tmp);
-  }
-  free(tmp);
+  int rc = mlprt_write_atomic(path, buf, len, false) == 0
+               ? 0
+               : mlp_failf(err, n, "cannot write %s: %s", path, strerror(errno));
   free(buf);
   return rc;
 }
