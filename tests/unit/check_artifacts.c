@@ -127,13 +127,7 @@ static const cJSON *get(const cJSON *o, const char *key) {
 
 /* Train examples/iris.mlp into a fresh directory; returns the run directory. */
 static char *train_iris(void) {
-  char *dir = test_tmpdir();
-  char *prog = test_path(dir, "iris"), *run = test_path(dir, "run");
-  const char *build[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", prog, NULL};
-  test_run_ok(build);
-  const char *train[] = {prog, "--out", run, "--quiet", NULL};
-  test_run_ok(train);
-  free(prog);
+  char *dir = test_tmpdir(), *run = test_train("examples/iris.mlp", dir, "iris");
   free(dir);
   return run;
 }
@@ -204,7 +198,6 @@ END_TEST
 START_TEST(artifacts_raw_rows_round_trip) {
   char *dir = test_tmpdir();
   char *data = test_path(dir, "data.csv"), *spec = test_path(dir, "mixed.mlp");
-  char *prog = test_path(dir, "mixed"), *run = test_path(dir, "run");
   static const char *const colors[] = {"\"red, dark\"", "blue", "\"say \"\"hi\"\"\""};
   FILE *f = fopen(data, "w");
   ck_assert_ptr_nonnull(f);
@@ -225,10 +218,7 @@ START_TEST(artifacts_raw_rows_round_trip) {
         "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 3\n  }\n}\n",
         f);
   fclose(f);
-  const char *build[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
-  test_run_ok(build);
-  const char *train[] = {prog, "--out", run, "--quiet", NULL};
-  test_run_ok(train);
+  char *run = test_train(spec, dir, "mixed");
   char *stext = test_read_file(data, NULL), *rtext = read_in(run, "test_rows.csv");
   char *ptext = read_in(run, "predictions.csv"), *card = read_in(run, "MODEL_CARD.md");
   int nsrc, nrows, npred;
@@ -254,7 +244,6 @@ START_TEST(artifacts_raw_rows_round_trip) {
   free(card);
   free(data);
   free(spec);
-  free(prog);
   free(run);
   free(dir);
 }
@@ -269,7 +258,7 @@ static int cmp_float(const void *a, const void *b) {
  * program exports them (--export-features): edge i is the value of rank
  * floor(i n / 10), bin i counts edges[i-1] <= x < edges[i]. */
 static void assert_deciles(const char *run, const cJSON *feat) {
-  char *prog = test_path(run, "../iris"), *dir = test_path(run, "../features");
+  char *prog = test_path(run, "../iris.exe"), *dir = test_path(run, "../features");
   const char *argv[] = {prog, "--export-features", dir, "--quiet", NULL};
   TestRun t = test_run(argv, NULL);
   ck_assert_msg(t.status == 0, "%s", t.err);
@@ -299,7 +288,6 @@ static void assert_deciles(const char *run, const cJSON *feat) {
   free(v);
   free(lines);
   free(text);
-  free(prog);
   free(dir);
 }
 
@@ -334,7 +322,6 @@ START_TEST(artifacts_idx_rows_are_the_images) {
   char *dir = test_tmpdir();
   char *images = test_path(dir, "img.idx"), *labels = test_path(dir, "lab.idx");
   char *spec = test_path(dir, "img.mlp");
-  char *prog = test_path(dir, "img"), *run = test_path(dir, "run");
   write_idx(images, (const int[]){N, H, W}, 3, img, sizeof img);
   write_idx(labels, (const int[]){N}, 1, lab, sizeof lab);
   FILE *f = fopen(spec, "w");
@@ -346,10 +333,7 @@ START_TEST(artifacts_idx_rows_are_the_images) {
         "  hyperparameters {\n    epochs = 2\n  }\n  deploy {\n    card = false\n  }\n}\n",
         f);
   fclose(f);
-  const char *build[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
-  test_run_ok(build);
-  const char *train[] = {prog, "--out", run, "--quiet", NULL};
-  test_run_ok(train);
+  char *run = test_train(spec, dir, "img");
   char *rtext = read_in(run, "test_rows.csv"), *ptext = read_in(run, "predictions.csv");
   int nrows, npred;
   char **rows = lines_of(rtext, &nrows), **pred = lines_of(ptext, &npred);
@@ -391,7 +375,6 @@ START_TEST(artifacts_idx_rows_are_the_images) {
   free(images);
   free(labels);
   free(spec);
-  free(prog);
   free(run);
   free(dir);
 }
@@ -494,7 +477,7 @@ static void tamper(const char *dir, const char *name) {
 
 START_TEST(artifacts_registry_deploy_versions_rollback) {
   char *run = train_iris();
-  char *reg = test_path(run, "../registry"), *extra = test_path(run, "../iris");
+  char *reg = test_path(run, "../registry"), *extra = test_path(run, "../iris.exe");
   TestRun t = mlpc("deploy", run, "--registry", reg, "--predictor", extra);
   ck_assert_msg(t.status == 0, "%s", t.err);
   ck_assert_ptr_nonnull(strstr(t.out, "iris 1.0.0 deployed"));
@@ -512,7 +495,7 @@ START_TEST(artifacts_registry_deploy_versions_rollback) {
   char *mtext = read_in(v0, "manifest.json");
   cJSON *m = cJSON_Parse(mtext);
   const cJSON *files = get(m, "files"), *f;
-  ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(files, "iris"));
+  ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(files, "iris.exe"));
   ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(files, "weights.bin"));
   ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(files, "run_manifest.json"));
   cJSON_ArrayForEach(f, files) {
@@ -521,7 +504,7 @@ START_TEST(artifacts_registry_deploy_versions_rollback) {
     ck_assert_str_eq(hex, f->valuestring);
     free(p);
   }
-  char *exe = test_path(v0, "iris");
+  char *exe = test_path(v0, "iris.exe");
   ck_assert_int_eq(access(exe, X_OK), 0);
   free(exe);
   cJSON_Delete(m);

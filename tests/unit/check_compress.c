@@ -35,17 +35,7 @@ static char *tmp_path(const char *fmt, ...) {
 /* Build spec and train it into tmp/NAME.run on one thread; returns the run
  * directory. */
 static char *train(const char *spec, const char *name) {
-  char *exe = tmp_path("%s.exe", name), *dir = tmp_path("%s.run", name);
-  const char *bargv[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
-  TestRun b = test_run(bargv, NULL);
-  ck_assert_msg(b.status == 0, "mlpc build %s: %s", spec, b.err);
-  test_run_free(&b);
-  const char *targv[] = {exe, "--out", dir, "--quiet", "--threads", "1", NULL};
-  TestRun t = test_run(targv, NULL);
-  ck_assert_msg(t.status == 0, "training %s: %s", spec, t.err);
-  test_run_free(&t);
-  free(exe);
-  return dir;
+  return test_train(spec, tmp, name);
 }
 
 /* Train iris and digits once for every test (an unchecked fixture). */

@@ -56,11 +56,7 @@ static void setup(void) {
   else if (access(lib, R_OK) != 0) missing = "no AArch64 runtime: make cross builds it";
   if (missing) return;
   tmp = test_tmpdir();
-  char *exe = test_path(tmp, "iris.exe"), *run = test_path(tmp, "iris.run");
-  const char *mk[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", exe, NULL};
-  test_run_ok(mk);
-  const char *fit[] = {exe, "--out", run, "--quiet", "--threads", "1", NULL};
-  test_run_ok(fit);
+  char *run = test_train("examples/iris.mlp", tmp, "iris");
   MlpArena a;
   mlp_arena_init(&a);
   MlpRunDir rd;
@@ -77,7 +73,6 @@ static void setup(void) {
   mlp_rundir_free(&rd);
   mlp_arena_free(&a);
   free(run);
-  free(exe);
 }
 
 static void teardown(void) {

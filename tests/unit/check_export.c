@@ -29,17 +29,7 @@ static char *tmp; /* one directory for the whole suite: the runs are trained onc
 
 /* Build spec into TMP/NAME.exe and train it into TMP/NAME.run. */
 static void train(const char *spec, const char *name) {
-  char file[256];
-  snprintf(file, sizeof file, "%s.exe", name);
-  char *exe = test_path(tmp, file);
-  snprintf(file, sizeof file, "%s.run", name);
-  char *run = test_path(tmp, file);
-  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
-  test_run_ok(build);
-  const char *fit[] = {exe, "--out", run, "--quiet", "--threads", "1", NULL};
-  test_run_ok(fit);
-  free(exe);
-  free(run);
+  free(test_train(spec, tmp, name));
 }
 
 /* The predictor's answers (CSV with a header) against predictions.csv:

@@ -420,23 +420,12 @@ END_TEST
 
 /* ---- trained runs ----------------------------------------------------------------------- */
 
-/* Train examples/NAME.mlp (or the spec at path, when given) into dir/run;
- * returns the run directory's path. */
+/* Train examples/NAME.mlp (or the spec at path, when given) into
+ * dir/NAME.run; returns the run directory's path. */
 static char *train_spec(const char *dir, const char *name, const char *path) {
-  char spec[512], prog[512], *run = malloc(strlen(dir) + 8);
-  snprintf(spec, sizeof spec, "%s", path ? path : "");
-  if (!path) snprintf(spec, sizeof spec, "examples/%s.mlp", name);
-  snprintf(prog, sizeof prog, "%s/%s", dir, name);
-  sprintf(run, "%s/run", dir);
-  const char *b[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
-  TestRun r = test_run(b, NULL);
-  ck_assert_msg(r.status == 0, "mlpc build %s: %s", spec, r.err);
-  test_run_free(&r);
-  const char *t[] = {prog, "--out", run, "--quiet", NULL};
-  r = test_run(t, NULL);
-  ck_assert_msg(r.status == 0, "%s: %s", prog, r.err);
-  test_run_free(&r);
-  return run;
+  char spec[512];
+  snprintf(spec, sizeof spec, "examples/%s.mlp", name);
+  return test_train(path ? path : spec, dir, name);
 }
 
 static char *train(const char *dir, const char *name) {

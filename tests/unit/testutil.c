@@ -96,6 +96,19 @@ void test_run_ok(const char *const *argv) {
   test_run_free(&r);
 }
 
+char *test_train(const char *spec, const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 8;
+  char *exe = malloc(n), *run = malloc(n);
+  snprintf(exe, n, "%s/%s.exe", dir, name);
+  snprintf(run, n, "%s/%s.run", dir, name);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  const char *fit[] = {exe, "--out", run, "--quiet", "--threads", "1", NULL};
+  test_run_ok(fit);
+  free(exe);
+  return run;
+}
+
 int test_csv_fields(const char *line, char **out, int max) {
   int n = 0;
   const char *p = line;

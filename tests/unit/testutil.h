@@ -27,6 +27,10 @@ char *test_tmpdir(void);
 char *test_path(const char *a, const char *b);
 /* Run argv; the test fails with its stderr unless it exits 0. */
 void test_run_ok(const char *const *argv);
+/* mlpc build SPEC -o DIR/NAME.exe, then train it on one thread into
+ * DIR/NAME.run (--quiet), or fail the test; the run directory's path
+ * (malloc'd). */
+char *test_train(const char *spec, const char *dir, const char *name);
 /* Write text to path, or fail the test. */
 void test_write_text(const char *path, const char *text);
 
