@@ -289,6 +289,7 @@ static void assert_deciles(const char *run, const cJSON *feat) {
   free(lines);
   free(text);
   free(dir);
+  free(prog);
 }
 
 static double sum_of(const cJSON *arr);
