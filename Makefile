@@ -19,8 +19,9 @@ SAN      ?=
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter
 CFLAGS   := -std=c11 $(OPT) -g $(WARN) $(SAN) -fPIC
+COMPILER_INC := -Icompiler/front -Icompiler/middle -Icompiler/back -Icompiler/tools
 CPPFLAGS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DMLP_VERSION='"$(VERSION)"' \
-            -Iinclude -Icompiler -I$(BUILD) -I. -MMD -MP
+            -Iinclude $(COMPILER_INC) -I$(BUILD) -I. -MMD -MP
 LDFLAGS  := $(SAN)
 
 LLVM_CONFIG ?= llvm-config-19
@@ -32,13 +33,13 @@ RT_LIBS     := $(BLAS_LIBS) -lcjson -lz -lm -lpthread
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
 LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) -lLLVM-19
 
-# ---- the front end and the compiler driver -------------------------------
-FRONT_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+# ---- the compiler: front end, middle, back ends, tools; the driver -------
+FRONT_SRC := $(wildcard compiler/*/*.c)
 FRONT_OBJ := $(FRONT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/grammar/mlp.tab.o $(BUILD)/grammar/lex.yy.o
 MLPC_LIBS := $(BUILD)/libmlpfront.a
 
 # ---- the runtime library linked into generated programs ------------------
-RT_SRC := $(wildcard runtime/*.c runtime/*/*.c)
+RT_SRC := $(wildcard runtime/*/*.c runtime/*/*/*.c)
 RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
 
 # ---- the predictor runtime for AArch64 (make cross) ---------------------
@@ -49,7 +50,7 @@ RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
 CROSS_CC    ?= aarch64-linux-gnu-gcc
 CROSS_AR    ?= aarch64-linux-gnu-ar
 CROSS_FOUND := $(shell command -v $(CROSS_CC) 2>/dev/null)
-CROSS_SRC   := $(wildcard runtime/predict/*.c) runtime/fail.c runtime/train/files.c \
+CROSS_SRC   := $(wildcard runtime/predict/*.c) runtime/core/fail.c runtime/core/files.c \
                $(filter-out runtime/data/idx.c,$(wildcard runtime/data/*.c))
 CROSS_OBJ   := $(CROSS_SRC:%.c=$(BUILD)/aarch64/%.o)
 
@@ -78,8 +79,7 @@ $(BUILD)/libmlprt.a: $(RT_OBJ)
 
 $(BUILD)/mlpc: $(BUILD)/compiler/main.o $(MLPC_LIBS) $(BUILD)/libmlprt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(RT_LIBS)
-$(BUILD)/compiler/codegen.o $(BUILD)/compiler/emit.o $(BUILD)/compiler/main.o \
-  $(BUILD)/compiler/predgen.o $(BUILD)/compiler/export.o $(BUILD)/compiler/compress.o \
+$(filter $(BUILD)/compiler/back/% $(BUILD)/compiler/tools/%,$(FRONT_OBJ)) $(BUILD)/compiler/main.o \
   $(BUILD)/tests/unit/check_codegen.o: CPPFLAGS += $(LLVM_CFLAGS)
 
 # generated parser and lexer
@@ -100,7 +100,7 @@ $(BUILD)/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(BLAS_CFLAGS) $(CFLAGS) -O3 -ffunction-sections -fdata-sections -c -o $@ $<
 # The optimizer loops call sqrtf; only without errno does GCC vectorize them (5x).
-$(BUILD)/runtime/optim/%.o: CFLAGS += -fno-math-errno
+$(BUILD)/runtime/kernels/optim/%.o: CFLAGS += -fno-math-errno
 
 # Without the sanitizers, which have no AArch64 runtime here.
 $(BUILD)/aarch64/libmlprt.a: $(CROSS_OBJ)
@@ -161,7 +161,7 @@ fuzz-only: $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c $(BUILD)/libmlpr
 	@mkdir -p $(BUILD)/fuzz/corpus
 	cp examples/*.mlp tests/diag/*.mlp $(BUILD)/fuzz/corpus/ 2>/dev/null || true
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L \
-	  -D_DEFAULT_SOURCE -DMLP_VERSION='"$(VERSION)"' -Iinclude -Icompiler -I$(BUILD)/grammar -I. $(LLVM_CFLAGS) \
+	  -D_DEFAULT_SOURCE -DMLP_VERSION='"$(VERSION)"' -Iinclude $(COMPILER_INC) -I$(BUILD)/grammar -I. $(LLVM_CFLAGS) \
 	  -o $(BUILD)/fuzz/fuzz_parse tests/fuzz/fuzz_parse.c $(FRONT_SRC) \
 	  $(BUILD)/grammar/mlp.tab.c $(BUILD)/grammar/lex.yy.c $(BUILD)/libmlprt.a $(LLVM_LIBS) $(RT_LIBS)
 	$(BUILD)/fuzz/fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus

@@ -26,7 +26,7 @@ mkdir -p "$DIR"
 $CC -O2 -o "$DIR/gen" bench/clean/gen.c -lm
 mkdir -p "$DIR/obj"
 rm -f "$DIR/obj/"*.o "$DIR/libdata.a"
-for src in runtime/data/*.c runtime/tensor.c runtime/fail.c; do
+for src in runtime/data/*.c runtime/core/*.c; do
   $CC -std=c11 -O3 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude \
     $(pkg-config --cflags openblas 2>/dev/null) -c -o "$DIR/obj/$(basename "$src" .c).o" "$src"
 done

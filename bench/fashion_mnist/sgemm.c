@@ -36,7 +36,7 @@ static double forward_784(void) {
 }
 
 /* The products of one training step, with the transposes the runtime's
- * dense kernels use (runtime/layers/dense.c). */
+ * dense kernels use (runtime/kernels/layers/dense.c). */
 static double step(void) {
   double flops = 0;
   for (int l = 0; l < LAYERS; l++) {

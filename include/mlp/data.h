@@ -126,13 +126,10 @@ static inline bool mlprt_row_trains(const MlprtTable *t, int64_t row) {
   return !t->part || t->part[row] == MLPRT_TRAIN;
 }
 
-/* Threads for parsing (when MlprtLoadOpts.nthreads is 0) and for the
- * cleaning ops' column-parallel loops: n, or the online CPUs (at most 8) when
- * n <= 0, the default. A program that also runs BLAS gives the data step its
- * share here so the two never oversubscribe the machine. */
-void mlprt_data_set_threads(int n);
-/* The threads the data step uses when a load does not say: the setting above
- * (mlprt_set_threads also makes it), or the online CPUs up to 8. */
+/* The threads the data step uses for parsing (when MlprtLoadOpts.nthreads
+ * is 0) and for the cleaning ops' column-parallel loops: the thread budget's
+ * larger pool (mlprt_pool_threads), so a program that also runs BLAS never
+ * oversubscribes the machine, or the online CPUs up to 8 before any setting. */
 int mlprt_data_threads(void);
 
 /* ---- schema --------------------------------------------------------------- */
@@ -186,7 +183,7 @@ typedef struct {
   int64_t scan_rows;            /* rows read to infer types; 0: MLPRT_SCAN_ROWS_DEFAULT; -1: all */
   int max_levels;               /* text with more distinct values is TEXT, else CATEGORY; 0: 64 */
   size_t max_record;            /* 0: MLPRT_MAX_RECORD_DEFAULT bytes */
-  int nthreads;                 /* parser threads; 0: mlprt_data_set_threads's number */
+  int nthreads;                 /* parser threads; 0: mlprt_data_threads() */
   const MlprtDecl *decl;        /* [ndecl] declared types, by column name */
   int ndecl;
 } MlprtLoadOpts;

@@ -130,13 +130,16 @@ void mlprt_fill_normal(float *x, size_t n, float mean, float std, uint64_t seed,
 /* One thread budget for the whole program: OpenBLAS gets blas_threads, the
  * runtime's own parallel loops (elementwise work) get own_threads. The data
  * step (loading, cleaning) runs before BLAS does and gets the larger of the
- * two (mlprt_data_set_threads). Values < 1 mean 1. Oversubscribing a small
+ * two (mlprt_pool_threads). Values < 1 mean 1. Oversubscribing a small
  * machine (both pools taking every core) is several times slower than
  * splitting it. */
 void mlprt_set_threads(int blas_threads, int own_threads);
 /* The threads OpenBLAS runs now (before any setting: one per core). */
 int mlprt_blas_threads(void);
 int mlprt_own_threads(void);
+/* The larger of the two pools of the last mlprt_set_threads, for work that
+ * never runs beside BLAS (the data step); 0 before any setting. */
+int mlprt_pool_threads(void);
 
 /* Deterministic mode: bit-identical results from run to run and for any
  * thread setting. The runtime's own kernels always reduce in a fixed order;

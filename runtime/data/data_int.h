@@ -9,6 +9,7 @@
 #include <stdarg.h>
 
 #include "mlp/data.h"
+#include "mlp/tensor.h"
 
 void *mlprt_xmalloc(size_t n);
 void *mlprt_xcalloc(size_t n, size_t size);

@@ -13,19 +13,13 @@ int mlprt_opt_max_levels(const MlprtLoadOpts *o) {
   return o && o->max_levels > 0 ? o->max_levels : MLPRT_MAX_LEVELS_DEFAULT;
 }
 
-static int data_threads; /* 0: the online CPUs */
-
-void mlprt_data_set_threads(int n) {
-  data_threads = n > 0 ? n : 0;
-}
-
 int mlprt_data_threads(void) {
   return mlprt_opt_threads(NULL);
 }
 
 int mlprt_opt_threads(const MlprtLoadOpts *o) {
   if (o && o->nthreads > 0) return o->nthreads;
-  long n = data_threads ? data_threads : sysconf(_SC_NPROCESSORS_ONLN);
+  long n = mlprt_pool_threads() ? mlprt_pool_threads() : sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : n > 8 ? 8 : (int)n;
 }
 

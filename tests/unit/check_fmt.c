@@ -1,4 +1,4 @@
-/* check_fmt.c — compiler/fmt.c: golden input → output pairs, comments kept
+/* check_fmt.c — compiler/tools/fmt.c: golden input → output pairs, comments kept
  * in place, and on every spec we have (examples/, tests/diag/, the specs
  * below): fmt(fmt(x)) == fmt(x) and parse(fmt(x)) equals parse(x). */
 #include <check.h>

@@ -1,4 +1,4 @@
-/* check_onnx.c — ONNX export (compiler/onnx.c).
+/* check_onnx.c — ONNX export (compiler/back/onnx.c).
  *
  * Models built here by hand (an MLP over numeric columns, a CNN with batch
  * normalization over image bytes, a regression and a binary classifier)

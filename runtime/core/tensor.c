@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mlp/data.h"
 
 /* ---- aligned memory ---------------------------------------------------- */
 
@@ -187,9 +186,13 @@ void mlprt_set_threads(int blas, int own) {
   blas_threads = blas < 1 ? 1 : blas;
   own_threads = own < 1 ? 1 : own;
   apply_blas_threads();
-  /* the data step finishes before the first GEMM, so it may take the larger
-   * pool; it never runs beside BLAS, so this cannot oversubscribe */
-  mlprt_data_set_threads(blas_threads > own_threads ? blas_threads : own_threads);
+}
+
+/* the data step finishes before the first GEMM, so it may take the larger
+ * pool; it never runs beside BLAS, so this cannot oversubscribe */
+int mlprt_pool_threads(void) {
+  if (!blas_threads) return 0;
+  return blas_threads > own_threads ? blas_threads : own_threads;
 }
 
 int mlprt_blas_threads(void) {
