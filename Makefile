@@ -171,7 +171,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/mlp/stdlib
 	install -m 755 $(BUILD)/mlpc $(DESTDIR)$(PREFIX)/bin/mlpc
 	install -m 644 $(BUILD)/libmlprt.a $(DESTDIR)$(PREFIX)/lib/libmlprt.a
-	install -m 644 include/mlp/*.h $(DESTDIR)$(PREFIX)/include/mlp/
+	install -m 644 include/mlp/*.h include/mlp/abi.def $(DESTDIR)$(PREFIX)/include/mlp/
 	install -m 644 stdlib/*.mlp $(DESTDIR)$(PREFIX)/share/mlp/stdlib/
 
 clean:

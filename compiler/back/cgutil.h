@@ -12,9 +12,12 @@
 
 #include <llvm-c/Core.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "abi.h"
 #include "ir.h"
 #include "mlp/tensor.h"
 
@@ -90,6 +93,18 @@ static inline LLVMValueRef call(Cg *c, const char *name, LLVMTypeRef ret, LLVMTy
                                 LLVMValueRef *args) {
   LLVMTypeRef ty = LLVMFunctionType(ret, params, np, 0);
   return LLVMBuildCall2(c->b, ty, extern_fn(c, name, ty), args, np, "");
+}
+
+/* A call of a runtime function of include/mlp/abi.def, declared on first
+ * use with the table's type; n must be its parameter count. */
+static inline LLVMValueRef abi_call(Cg *c, MlpAbiFn f, LLVMValueRef *args, unsigned n) {
+  if (n != mlp_abi_nparams(f)) {
+    fprintf(stderr, "mlpc: internal error: %s called with %u arguments, abi.def lists %u\n", mlp_abi_name(f), n,
+            mlp_abi_nparams(f));
+    abort();
+  }
+  LLVMTypeRef ty = mlp_abi_type(c->ctx, f);
+  return LLVMBuildCall2(c->b, ty, extern_fn(c, mlp_abi_name(f), ty), args, n, "");
 }
 
 /* An overloaded LLVM intrinsic on one type (llvm.exp.f32, llvm.pow.f64...). */
@@ -264,15 +279,14 @@ static inline LLVMValueRef ci32(Cg *c, int64_t v) {
 
 /* A pooling kernel of layers.h: its leading pointers, then N, C, H, W, the
  * window (square) and the stride. */
-static inline void call_pool(Cg *c, const char *fn, const MlpIrLayer *l, LLVMValueRef n32, LLVMValueRef *ptrs,
+static inline void call_pool(Cg *c, MlpAbiFn fn, const MlpIrLayer *l, LLVMValueRef n32, LLVMValueRef *ptrs,
                              unsigned np) {
   const int64_t dims[] = {l->in_c, l->in_h, l->in_w, l->kernel, l->kernel, l->stride};
-  LLVMTypeRef t[10];
   LLVMValueRef v[10];
-  for (unsigned i = 0; i < np; i++) t[i] = c->ptr, v[i] = ptrs[i];
-  t[np] = c->i32, v[np] = n32;
-  for (unsigned i = 0; i < 6; i++) t[np + 1 + i] = c->i32, v[np + 1 + i] = ci32(c, dims[i]);
-  call(c, fn, c->voidt, t, np + 7, v);
+  for (unsigned i = 0; i < np; i++) v[i] = ptrs[i];
+  v[np] = n32;
+  for (unsigned i = 0; i < 6; i++) v[np + 1 + i] = ci32(c, dims[i]);
+  abi_call(c, fn, v, np + 7);
 }
 
 /* mlprt_conv2d_forward of layers.h: out, the im2col scratch, in, weights
@@ -280,8 +294,6 @@ static inline void call_pool(Cg *c, const char *fn, const MlpIrLayer *l, LLVMVal
  * padding. */
 static inline void call_conv(Cg *c, const MlpIrLayer *l, LLVMValueRef out, LLVMValueRef col, LLVMValueRef in,
                              LLVMValueRef w, LLVMValueRef bias, LLVMValueRef n32) {
-  LLVMTypeRef t[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32,
-                     c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
   LLVMValueRef v[] = {out,
                       col,
                       in,
@@ -296,7 +308,7 @@ static inline void call_conv(Cg *c, const MlpIrLayer *l, LLVMValueRef out, LLVMV
                       ci32(c, l->kernel),
                       ci32(c, l->stride),
                       ci32(c, l->pad)};
-  call(c, "mlprt_conv2d_forward", c->voidt, t, 14, v);
+  abi_call(c, MLP_ABI_mlprt_conv2d_forward, v, 14);
 }
 
 #endif

@@ -50,7 +50,6 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
     if (l->op == MLP_OP_DENSE) {
       /* The GEMM without bias; the bias rides in the fused epilogue. */
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
-      LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32};
       LLVMValueRef da[] = {out,
                            in,
                            w,
@@ -58,7 +57,7 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            n32,
                            LLVMConstInt(c->i32, (unsigned)l->in_size, 0),
                            LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
-      call(c, "mlprt_dense_forward", c->voidt, dt, 7, da);
+      abi_call(c, MLP_ABI_mlprt_dense_forward, da, 7);
       emit_bias_act(c, out, bias, n, l->out_size, l->act);
     } else if (l->op == MLP_OP_CONV2D) {
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
@@ -66,10 +65,10 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       emit_act(c, out, count, l->act);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMValueRef p[] = {out, buf(c, m, l->argmax_buf), in};
-      call_pool(c, "mlprt_maxpool2d_forward", l, n32, p, 3);
+      call_pool(c, MLP_ABI_mlprt_maxpool2d_forward, l, n32, p, 3);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {out, in};
-      call_pool(c, "mlprt_avgpool2d_forward", l, n32, p, 2);
+      call_pool(c, MLP_ABI_mlprt_avgpool2d_forward, l, n32, p, 2);
     } else if (l->op == MLP_OP_BATCHNORM) {
       /* Training normalises by the batch and moves the running statistics;
        * inference normalises by the running statistics. */
@@ -83,8 +82,6 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "bn_join");
       LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, train, ci64(c, 0), ""), yes, no);
       LLVMPositionBuilderAtEnd(c->b, yes);
-      LLVMTypeRef tt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr,
-                          c->ptr, c->i32, c->i32, c->i32, c->f32, c->f32};
       LLVMValueRef ta[] = {out,
                            stats,
                            felem(c, stats, ci64(c, l->in_c)),
@@ -98,12 +95,11 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            ns,
                            cf32(c, l->momentum),
                            cf32(c, l->eps)};
-      call(c, "mlprt_batchnorm_forward_train", c->voidt, tt, 13, ta);
+      abi_call(c, MLP_ABI_mlprt_batchnorm_forward_train, ta, 13);
       LLVMBuildBr(c->b, join);
       LLVMPositionBuilderAtEnd(c->b, no);
-      LLVMTypeRef it[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->f32};
       LLVMValueRef ia[] = {out, in, gamma, beta, rmean, rvar, n32, nc, ns, cf32(c, l->eps)};
-      call(c, "mlprt_batchnorm_forward_infer", c->voidt, it, 10, ia);
+      abi_call(c, MLP_ABI_mlprt_batchnorm_forward_infer, ia, 10);
       LLVMBuildBr(c->b, join);
       LLVMPositionBuilderAtEnd(c->b, join);
     } else if (l->op == MLP_OP_DROPOUT) {
@@ -114,10 +110,9 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "join");
       LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, train, ci64(c, 0), ""), yes, no);
       LLVMPositionBuilderAtEnd(c->b, yes);
-      LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64, c->f32, c->i64, c->i32, c->i64};
       LLVMValueRef da[] = {out,  buf(c, m, l->mask_buf),          in,  count, cf32(c, l->rate),
                            seed, LLVMConstInt(c->i32, site++, 0), step};
-      call(c, "mlprt_dropout_forward", c->voidt, dt, 8, da);
+      abi_call(c, MLP_ABI_mlprt_dropout_forward, da, 8);
       LLVMBuildBr(c->b, join);
       LLVMPositionBuilderAtEnd(c->b, no);
       LLVMBuildMemCpy(c->b, out, MLPRT_ALIGN, in, MLPRT_ALIGN, LLVMBuildNSWMul(c->b, count, ci64(c, 4), ""));
@@ -216,7 +211,6 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       if (i < m->nlayers - 1) emit_act_backward(c, dout, buf(c, m, l->out_buf), count, l->act);
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
       LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
-      LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32};
       LLVMValueRef da[] = {din,
                            dw,
                            db,
@@ -226,13 +220,11 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            n32,
                            LLVMConstInt(c->i32, (unsigned)l->in_size, 0),
                            LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
-      call(c, "mlprt_dense_backward", c->voidt, dt, 9, da);
+      abi_call(c, MLP_ABI_mlprt_dense_backward, da, 9);
     } else if (l->op == MLP_OP_CONV2D) {
       emit_act_backward(c, dout, buf(c, m, l->out_buf), count, l->act);
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
       LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
-      LLVMTypeRef ct[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32,
-                          c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32, c->i32};
       LLVMValueRef ca[] = {din,
                            dw,
                            db,
@@ -249,14 +241,12 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->kernel),
                            ci32(c, l->stride),
                            ci32(c, l->pad)};
-      call(c, "mlprt_conv2d_backward", c->voidt, ct, 16, ca);
+      abi_call(c, MLP_ABI_mlprt_conv2d_backward, ca, 16);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMValueRef p[] = {din, dout, buf(c, m, l->argmax_buf)};
-      call_pool(c, "mlprt_maxpool2d_backward", l, n32, p, 3);
+      call_pool(c, MLP_ABI_mlprt_maxpool2d_backward, l, n32, p, 3);
     } else if (l->op == MLP_OP_BATCHNORM) {
       LLVMValueRef stats = buf(c, m, l->stats_buf);
-      LLVMTypeRef bt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr,
-                          c->ptr, c->ptr, c->i32, c->i32, c->i32};
       LLVMValueRef ba[] = {din,
                            felem(c, grads, ci64(c, l->w_off)),
                            felem(c, grads, ci64(c, l->b_off)),
@@ -268,14 +258,13 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            n32,
                            ci32(c, l->in_c),
                            ci32(c, l->in_h * l->in_w)};
-      call(c, "mlprt_batchnorm_backward", c->voidt, bt, 11, ba);
+      abi_call(c, MLP_ABI_mlprt_batchnorm_backward, ba, 11);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {din, dout};
-      call_pool(c, "mlprt_avgpool2d_backward", l, n32, p, 2);
+      call_pool(c, MLP_ABI_mlprt_avgpool2d_backward, l, n32, p, 2);
     } else if (l->op == MLP_OP_DROPOUT) {
-      LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->i64};
       LLVMValueRef da[] = {din, dout, buf(c, m, l->mask_buf), count};
-      call(c, "mlprt_dropout_backward", c->voidt, dt, 4, da);
+      abi_call(c, MLP_ABI_mlprt_dropout_backward, da, 4);
     }
   }
   LLVMBuildRet(c->b, loss);
@@ -405,10 +394,9 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
                            ci64(c, l->kernel), ci64(c, l->kernel)};
     int ndim = conv ? 4 : 2;
     LLVMValueRef shape = const_global(c, "mlp_shape", LLVMConstArray2(c->i64, dims, (uint64_t)ndim));
-    LLVMTypeRef ft[] = {c->ptr, c->ptr, c->i32, c->ptr, c->i64, c->i64};
     LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, LLVMConstInt(c->i32, (unsigned)ndim, 0),
                          init, seed, ci64(c, i)};
-    call(c, "mlprt_init_fill", c->voidt, ft, 6, fa);
+    abi_call(c, MLP_ABI_mlprt_init_fill, fa, 6);
   }
   LLVMBuildRetVoid(c->b);
   return c->fn;
@@ -514,20 +502,18 @@ static void emit_main(Cg *c, const MlpIr *ir, LLVMValueRef program) {
   LLVMTypeRef ps[] = {c->i32, c->ptr};
   c->fn = LLVMAddFunction(c->mod, "main", LLVMFunctionType(c->i32, ps, 2, 0));
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
-  LLVMTypeRef ot[] = {c->i32, c->ptr, c->ptr};
   LLVMValueRef oa[] = {LLVMGetParam(c->fn, 0), LLVMGetParam(c->fn, 1), program};
-  LLVMValueRef run = call(c, "mlprt_run_open", c->ptr, ot, 3, oa);
-  call(c, "mlprt_run_load", c->voidt, &c->ptr, 1, &run);
+  LLVMValueRef run = abi_call(c, MLP_ABI_mlprt_run_open, oa, 3);
+  abi_call(c, MLP_ABI_mlprt_run_load, &run, 1);
   /* The steps of every job, in order, unrolled: the job list is constant. */
-  static const char *const steps[] = {"mlprt_run_smoke", "mlprt_run_fit", "mlprt_run_test"};
+  static const MlpAbiFn steps[] = {MLP_ABI_mlprt_run_smoke, MLP_ABI_mlprt_run_fit, MLP_ABI_mlprt_run_test};
   for (int j = 0; j < ir->njobs; j++)
     for (int s = 0; s < 3; s++) {
-      LLVMTypeRef st[] = {c->ptr, c->i64};
       LLVMValueRef sa[] = {run, ci64(c, j)};
-      call(c, steps[s], c->voidt, st, 2, sa);
+      abi_call(c, steps[s], sa, 2);
     }
-  if (ir->nfolds > 0) call(c, "mlprt_run_best", c->voidt, &c->ptr, 1, &run);
-  LLVMBuildRet(c->b, call(c, "mlprt_run_close", c->i32, &c->ptr, 1, &run));
+  if (ir->nfolds > 0) abi_call(c, MLP_ABI_mlprt_run_best, &run, 1);
+  LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_run_close, &run, 1));
 }
 
 LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenInfo *info) {

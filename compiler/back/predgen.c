@@ -215,15 +215,13 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
     if (l->op == MLP_OP_DENSE) {
       /* The bias and activation ride in the same epilogue as in training. */
       if (at->int8) {
-        LLVMTypeRef qt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i64, c->i64, c->i64, c->ptr};
         LLVMValueRef qa[] = {dst, cur, w, byte_at(c, blob, at->scale), LLVMConstNull(c->ptr), n,
                              ci64(c, l->in_size), ci64(c, l->out_size), byte_at(c, scratch, p->qscratch)};
-        call(c, "mlprt_qdense", c->voidt, qt, 9, qa);
+        abi_call(c, MLP_ABI_mlprt_qdense, qa, 9);
       } else if (l->in_size * l->out_size >= MLP_PRED_GEMM_MIN) {
-        LLVMTypeRef dt[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32};
         LLVMValueRef da[] = {dst, cur, w, LLVMConstNull(c->ptr), n32, ci32(c, l->in_size),
                              ci32(c, l->out_size)};
-        call(c, "mlprt_dense_forward", c->voidt, dt, 7, da);
+        abi_call(c, MLP_ABI_mlprt_dense_forward, da, 7);
       } else {
         emit_small_dense(c, l, dst, cur, w, n);
       }
@@ -233,16 +231,15 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       emit_act(c, dst, LLVMBuildNSWMul(c->b, n, ci64(c, l->out_size), ""), l->act);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMValueRef pp[] = {dst, byte_at(c, scratch, p->argmax), cur};
-      call_pool(c, "mlprt_maxpool2d_forward", l, n32, pp, 3);
+      call_pool(c, MLP_ABI_mlprt_maxpool2d_forward, l, n32, pp, 3);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef pp[] = {dst, cur};
-      call_pool(c, "mlprt_avgpool2d_forward", l, n32, pp, 2);
+      call_pool(c, MLP_ABI_mlprt_avgpool2d_forward, l, n32, pp, 2);
     } else if (l->op == MLP_OP_BATCHNORM) {
       /* Inference normalises by the running statistics training kept. */
-      LLVMTypeRef it[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i32, c->i32, c->i32, c->f32};
       LLVMValueRef ia[] = {dst, cur, w, bias, byte_at(c, blob, at->mean), byte_at(c, blob, at->var), n32,
                            ci32(c, l->in_c), ci32(c, l->in_h * l->in_w), cf32(c, l->eps)};
-      call(c, "mlprt_batchnorm_forward_infer", c->voidt, it, 10, ia);
+      abi_call(c, MLP_ABI_mlprt_batchnorm_forward_infer, ia, 10);
     }
     cur = dst;
   }
@@ -374,9 +371,8 @@ static void emit_main(Cg *c, LLVMValueRef desc) {
   LLVMTypeRef ps[] = {c->i32, c->ptr};
   c->fn = LLVMAddFunction(c->mod, "main", LLVMFunctionType(c->i32, ps, 2, 0));
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
-  LLVMTypeRef t[] = {c->i32, c->ptr, c->ptr};
   LLVMValueRef a[] = {LLVMGetParam(c->fn, 0), LLVMGetParam(c->fn, 1), desc};
-  LLVMBuildRet(c->b, call(c, "mlprt_predict_main", c->i32, t, 3, a));
+  LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_predict_main, a, 3));
 }
 
 static LLVMValueRef exported(Cg *c, const char *prefix, const char *what, LLVMValueRef init) {
@@ -413,10 +409,9 @@ static void emit_embedding(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *inf
   LLVMTypeRef ps[] = {c->ptr, c->ptr, c->ptr, c->i64};
   c->fn = LLVMAddFunction(c->mod, name, LLVMFunctionType(c->i32, ps, 4, 0));
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
-  LLVMTypeRef t[] = {c->ptr, c->ptr, c->ptr, c->ptr, c->ptr, c->i64};
   LLVMValueRef a[] = {desc, LLVMGetParam(c->fn, 0), LLVMGetParam(c->fn, 1), scratch, LLVMGetParam(c->fn, 2),
                       LLVMGetParam(c->fn, 3)};
-  LLVMBuildRet(c->b, call(c, "mlprt_predict_fields", c->i32, t, 6, a));
+  LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_predict_fields, a, 6));
   const MlprtPredPlan *pl = info->plan;
   int64_t ni = pl ? pl->ninputs : 0;
   LLVMValueRef *names = mlp_xmalloc((size_t)(ni + rd->nclasses + 1) * sizeof *names);

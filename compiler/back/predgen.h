@@ -13,7 +13,6 @@
 #include <llvm-c/Core.h>
 #include <stdbool.h>
 
-#include "export.h"
 #include "mlp/predict.h"
 #include "rundir.h"
 

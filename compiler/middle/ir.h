@@ -53,6 +53,14 @@ typedef enum {
 
 typedef enum { MLP_OPTIM_SGD, MLP_OPTIM_ADAM, MLP_OPTIM_ADAMW } MlpOptimKind;
 
+/* Weight compression of a predictor (deploy.quantize, mlpc export --quantize). */
+typedef enum { MLP_QUANT_NONE, MLP_QUANT_INT8 } MlpQuant;
+
+/* A raw input value up to this fraction of its training range (max - min)
+ * beyond that range is served as it is; only a farther one meets the
+ * spec's out_of_range failsafe (MlprtPredictor.range_margin). */
+#define MLP_EXPORT_RANGE_MARGIN 0.5
+
 typedef enum { MLP_SCHED_CONSTANT, MLP_SCHED_COSINE, MLP_SCHED_STEP, MLP_SCHED_PLATEAU } MlpSchedKind;
 
 /* A buffer of the static memory plan: bytes at a fixed offset of the one

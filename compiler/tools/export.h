@@ -23,12 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { MLP_QUANT_NONE, MLP_QUANT_INT8 } MlpQuant;
-
-/* A raw input value up to this fraction of its training range (max - min)
- * beyond that range is served as it is; only a farther one meets the
- * spec's out_of_range failsafe (MlprtPredictor.range_margin). */
-#define MLP_EXPORT_RANGE_MARGIN 0.5
+#include "ir.h"
 
 typedef struct {
   const char *run_dir; /* the trained run directory */

@@ -57,10 +57,8 @@ void mlprt_init_fans(const int64_t *shape, int ndim, int64_t *fan_in, int64_t *f
  * U[-r, r) that is r / sqrt(3)); what the tests check moments against. */
 double mlprt_init_std(const MlprtInit *init, const int64_t *shape, int ndim);
 
-/* Fill w (shape[ndim], row-major) from init with element i drawn from
- * counter i of (seed, stream). ZEROS and UNIFORM/NORMAL accept any ndim >= 1;
- * the scaled kinds need ndim >= 2. */
-void mlprt_init_fill(float *w, const int64_t *shape, int ndim, const MlprtInit *init, uint64_t seed,
-                     uint64_t stream);
+/* The functions of this header that generated code calls (mlp/abi.def). */
+#define MLPRT_ABI_INIT(ret, name, params) ret name params;
+#include "mlp/abi.def"
 
 #endif

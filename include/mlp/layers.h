@@ -24,20 +24,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- dense (fully connected) ------------------------------------------- */
+/* ---- the kernels generated code calls ----------------------------------- */
 
-/* out (B, OC) = inp (B, C) · weight (OC, C)ᵀ + bias (OC). The weight layout
- * is PyTorch's and ONNX Gemm's (transB = 1). bias may be NULL. The bias is
- * fused into the GEMM: out is first filled with the bias rows and sgemm adds
- * the product with beta = 1, so the bias costs one pass of stores. */
-void mlprt_dense_forward(float *out, const float *inp, const float *weight, const float *bias,
-                         int B, int C, int OC);
-/* dinp (B, C) += dout · weight; dweight (OC, C) += doutᵀ · inp;
- * dbias (OC) += column sums of dout (B, OC). */
-void mlprt_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                          const float *inp, const float *weight, int B, int C, int OC);
-/* The same two kernels as plain triple loops (double accumulation), kept as
- * the reference the BLAS path is tested against. */
+/* Dense, dropout, batch norm, convolution and pooling, forward and backward,
+ * with their documentation: mlp/abi.def. */
+#define MLPRT_ABI_LAYERS(ret, name, params) ret name params;
+#include "mlp/abi.def"
+
+/* ---- references -------------------------------------------------------- */
+
+/* mlprt_dense_forward and mlprt_dense_backward as plain triple loops (double
+ * accumulation), kept as the reference the BLAS path is tested against. */
 void mlprt_dense_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
                              int B, int C, int OC);
 void mlprt_dense_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
@@ -80,39 +77,7 @@ void mlprt_tanh_backward(float *dinp, const float *dout, const float *out, size_
 void mlprt_softmax_forward(float *out, const float *inp, int B, int C);
 void mlprt_softmax_backward(float *dinp, const float *dout, const float *out, int B, int C);
 
-/* ---- dropout ----------------------------------------------------------- */
-
-/* Inverted dropout in training: element i is kept when
- * mlprt_rng_uniform(seed, mlprt_rng_stream(site, step), i) >= p, and kept
- * elements are scaled by 1 / (1 - p), so inference is the identity (the
- * program simply skips the layer). The mask therefore depends on (seed, site,
- * step, i) only: reproducible, thread-count independent, different every
- * step. site tells apart the program's dropout layers. mask (n) receives
- * 0 or 1 / (1 - p) for backward. 0 <= p < 1; in place allowed. */
-void mlprt_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p,
-                           uint64_t seed, uint32_t site, uint64_t step);
-/* dinp (n) += dout * mask. */
-void mlprt_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n);
-
 /* ---- normalization ----------------------------------------------------- */
-
-/* Batch norm over (N, C, S): statistics per channel c over N and S (S = H*W
- * for conv feature maps, 1 after a dense layer). Training mode normalises by
- * the batch's mean and biased variance, saves mean (C) and rstd (C) =
- * 1/sqrt(var + eps) for backward, and updates the running statistics as
- * PyTorch does: running = (1 - momentum) * running + momentum * batch, with
- * the unbiased variance (N*S > 1 required). */
-void mlprt_batchnorm_forward_train(float *out, float *mean, float *rstd, float *running_mean,
-                                   float *running_var, const float *inp, const float *gamma,
-                                   const float *beta, int N, int C, int S, float momentum, float eps);
-/* Inference mode: normalises by the running statistics only. */
-void mlprt_batchnorm_forward_infer(float *out, const float *inp, const float *gamma, const float *beta,
-                                   const float *running_mean, const float *running_var, int N, int C,
-                                   int S, float eps);
-/* Backward of training mode (the batch statistics depend on inp). */
-void mlprt_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                              const float *inp, const float *gamma, const float *mean,
-                              const float *rstd, int N, int C, int S);
 
 /* Layer norm over the last axis of (B, C) with weight (C) and bias (C);
  * saves mean (B) and rstd (B). */
@@ -131,38 +96,10 @@ int mlprt_conv_out_size(int in, int k, int stride, int pad);
  * at a time), or 0 for a 1x1, stride-1, unpadded conv, which needs none. */
 size_t mlprt_conv2d_col_size(int C, int H, int W, int KH, int KW, int stride, int pad);
 
-/* out (N, OC, OH, OW) = conv(inp (N, C, H, W), weight (OC, C, KH, KW)) +
- * bias (OC), the same stride and zero padding on both axes. Each image is
- * unfolded into col (C*KH*KW, OH*OW) and multiplied by the weight viewed as
- * (OC, C*KH*KW) in one sgemm, bias fused as in dense. bias may be NULL. */
-void mlprt_conv2d_forward(float *out, float *col, const float *inp, const float *weight, const float *bias,
-                          int N, int C, int H, int W, int OC, int KH, int KW, int stride, int pad);
-/* dweight += dout_n · col_nᵀ, dbias += dout summed over N, OH, OW, and
- * dinp += col2im(weightᵀ · dout_n); col is scratch as in forward (the
- * unfolded input is recomputed rather than kept for every image). */
-void mlprt_conv2d_backward(float *dinp, float *dweight, float *dbias, float *col, const float *dout,
-                           const float *inp, const float *weight, int N, int C, int H, int W, int OC,
-                           int KH, int KW, int stride, int pad);
 /* Direct seven-loop convolution (double accumulation), the reference for
  * tests of the im2col path. */
 void mlprt_conv2d_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
                               int N, int C, int H, int W, int OC, int KH, int KW, int stride, int pad);
-
-/* ---- pooling, NCHW, no padding ----------------------------------------- */
-
-/* out (N, C, OH, OW), window KH x KW moved by stride (which may differ from
- * the window: overlapping or gapped windows), OH = (H - KH) / stride + 1.
- * Max pooling saves argmax (N, C, OH, OW): the index in the input plane
- * (h * W + w) of each window's first maximum; backward routes dout there. */
-void mlprt_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, int N, int C, int H, int W,
-                             int KH, int KW, int stride);
-void mlprt_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, int N, int C, int H,
-                              int W, int KH, int KW, int stride);
-/* Average pooling divides by KH*KW (every window lies inside the input). */
-void mlprt_avgpool2d_forward(float *out, const float *inp, int N, int C, int H, int W, int KH, int KW,
-                             int stride);
-void mlprt_avgpool2d_backward(float *dinp, const float *dout, int N, int C, int H, int W, int KH, int KW,
-                              int stride);
 
 /* ---- embedding --------------------------------------------------------- */
 

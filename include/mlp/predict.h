@@ -188,27 +188,11 @@ typedef struct {
   double max_latency_ms;
 } MlprtPredictor;
 
-/* PRED [FILE] [--format csv|jsonl] [--output csv|jsonl] [--no-header]
- *      [--log FILE] [--drift [FILE]] [--verbose] [--version] [--card] [--help]
- * Reads FILE (or stdin; "-" too), writes one answer per input row to
- * stdout, in input order: CSV "label,p_CLASS...,error" (classification) or
- * "value,error" (regression), or JSON lines {"label":..,"probabilities":
- * {..}} / {"value":..} / {"error":..}. A rejected row has empty fields and
- * its reason in error. Exit status: 0 every row answered, 1 some rows
- * rejected (the others answered), 2 usage, I/O or integrity errors (the
- * compiled-in weights not matching weights_sha256). */
-int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p);
+/* The functions of this header that generated code calls (mlp/abi.def). */
+#define MLPRT_ABI_PREDICT(ret, name, params) ret name params;
+#include "mlp/abi.def"
 
-/* One row for embedding programs: fields[i] is the text of input column i
- * (plan->inputs order; NULL when the caller has no such column). out
- * receives n_out outputs (probabilities, or the value in the target's
- * units); returns the class index (0 for regression), or -1 with the
- * reason in reason (n bytes) when the row is rejected. A row answered by
- * the fallback prediction returns it with the reason for falling back in
- * reason; otherwise reason is "". Thread-safe; uses the caller's scratch
- * of mlprt_predict_scratch_bytes(p) bytes, aligned to 64. */
+/* Bytes of scratch mlprt_predict_fields needs for p (abi.def). */
 size_t mlprt_predict_scratch_bytes(const MlprtPredictor *p);
-int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
-                         char *reason, size_t n);
 
 #endif

@@ -27,14 +27,9 @@ void mlprt_quantize_rows(const float *w, int64_t rows, int64_t cols, int8_t *q, 
  * MLPRT_ALIGN. */
 size_t mlprt_qdense_scratch_bytes(int64_t C);
 
-/* out (B, OC) = inp (B, C) · dequant(qweight (OC, C), wscale (OC))ᵀ + bias (OC).
- * Each input row is quantized on the fly with its own scale max|x| / 127 into
- * scratch (mlprt_qdense_scratch_bytes(C) bytes); the dot products run on the
- * int8 values in int32 and are scaled back once per output. bias may be NULL.
- * out must not alias inp. Inputs must be finite (the predictor's failsafes
- * replace NaN before the model runs): one NaN would void its row's scale. */
-void mlprt_qdense(float *out, const float *inp, const int8_t *qweight, const float *wscale,
-                  const float *bias, int64_t B, int64_t C, int64_t OC, void *scratch);
+/* The functions of this header that generated code calls (mlp/abi.def). */
+#define MLPRT_ABI_QUANT(ret, name, params) ret name params;
+#include "mlp/abi.def"
 
 /* Zero exactly floor(sparsity * n) of w's n values, those of smallest
  * magnitude; among equal magnitudes the lower index goes first, so the

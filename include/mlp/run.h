@@ -256,12 +256,8 @@ void mlprt_resources(int64_t *peak_rss_kib, double *cpu_s);
 
 typedef struct MlprtRun MlprtRun;
 
-MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p);
-void mlprt_run_load(MlprtRun *r);
-void mlprt_run_smoke(MlprtRun *r, int64_t job);
-void mlprt_run_fit(MlprtRun *r, int64_t job);
-void mlprt_run_test(MlprtRun *r, int64_t job);
-void mlprt_run_best(MlprtRun *r);
-int mlprt_run_close(MlprtRun *r);
+/* The functions of this header that generated code calls (mlp/abi.def). */
+#define MLPRT_ABI_RUN(ret, name, params) ret name params;
+#include "mlp/abi.def"
 
 #endif

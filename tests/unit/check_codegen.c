@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "codegen.h"
 #include "emit.h"
 #include "lower.h"
@@ -456,11 +457,40 @@ START_TEST(codegen_update_matches_runtime_optimizers) {
 }
 END_TEST
 
+/* abi.def is the one description of what generated code calls: every row
+ * maps to LLVM types, and the types built from it are the C declaration's
+ * (spot checks of each kind of parameter). */
+START_TEST(abi_table_maps_every_row) {
+  char err[256] = "";
+  ck_assert_msg(mlp_abi_valid(err, sizeof err), "abi.def row with an unmapped type: %s", err);
+  ck_assert_int_eq(MLP_ABI_NFNS, 24);
+  LLVMContextRef ctx = LLVMContextCreate();
+  LLVMTypeRef t = mlp_abi_type(ctx, MLP_ABI_mlprt_dropout_forward);
+  ck_assert_uint_eq(LLVMCountParamTypes(t), 8);
+  ck_assert_uint_eq(mlp_abi_nparams(MLP_ABI_mlprt_dropout_forward), 8);
+  LLVMTypeRef ps[8];
+  LLVMGetParamTypes(t, ps);
+  ck_assert(ps[0] == LLVMPointerTypeInContext(ctx, 0));
+  ck_assert(ps[3] == LLVMInt64TypeInContext(ctx)); /* size_t n */
+  ck_assert(ps[4] == LLVMFloatTypeInContext(ctx)); /* float p */
+  ck_assert(ps[6] == LLVMInt32TypeInContext(ctx)); /* uint32_t site */
+  ck_assert(LLVMGetReturnType(t) == LLVMVoidTypeInContext(ctx));
+  t = mlp_abi_type(ctx, MLP_ABI_mlprt_run_open);
+  ck_assert(LLVMGetReturnType(t) == LLVMPointerTypeInContext(ctx, 0));
+  t = mlp_abi_type(ctx, MLP_ABI_mlprt_run_close);
+  ck_assert(LLVMGetReturnType(t) == LLVMInt32TypeInContext(ctx));
+  ck_assert_str_eq(mlp_abi_name(MLP_ABI_mlprt_qdense), "mlprt_qdense");
+  ck_assert_uint_eq(mlp_abi_nparams(MLP_ABI_mlprt_conv2d_backward), 16);
+  LLVMContextDispose(ctx);
+}
+END_TEST
+
 Suite *codegen_suite(void); /* the runner finds it by name */
 Suite *codegen_suite(void) {
   Suite *s = suite_create("codegen");
   TCase *tc = tcase_create("codegen");
   tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, abi_table_maps_every_row);
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 3);

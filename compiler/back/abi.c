@@ -1,0 +1,123 @@
+/* abi.c — include/mlp/abi.def as a table of LLVM function types (abi.h). */
+#include "abi.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const char *name, *ret, *params; /* the row's texts: "void", "(float *out, int B)" */
+} Row;
+
+static const Row rows[] = {
+#define MLP_ABI_ROW(ret, name, params) {#name, #ret, #params},
+#define MLPRT_ABI_LAYERS MLP_ABI_ROW
+#define MLPRT_ABI_INIT MLP_ABI_ROW
+#define MLPRT_ABI_QUANT MLP_ABI_ROW
+#define MLPRT_ABI_PREDICT MLP_ABI_ROW
+#define MLPRT_ABI_RUN MLP_ABI_ROW
+#include "mlp/abi.def"
+#undef MLP_ABI_ROW
+};
+_Static_assert(sizeof rows / sizeof rows[0] == MLP_ABI_NFNS, "one row per MlpAbiFn");
+
+typedef enum { T_BAD, T_VOID, T_PTR, T_I32, T_I64, T_F32, T_F64 } Kind;
+
+/* The kind of one declared type ("const float *inp", "int64_t job",
+ * "MlprtRun *"): any pointer is a pointer; otherwise the first word that is
+ * not a qualifier names the type. */
+static Kind kind_of(const char *s, size_t len) {
+  if (memchr(s, '*', len)) return T_PTR;
+  static const struct {
+    const char *word;
+    Kind kind;
+  } words[] = {{"void", T_VOID},    {"int", T_I32},      {"int32_t", T_I32}, {"uint32_t", T_I32},
+               {"int64_t", T_I64},  {"uint64_t", T_I64}, {"size_t", T_I64},  {"float", T_F32},
+               {"double", T_F64}};
+  size_t i = 0;
+  while (i < len) {
+    while (i < len && isspace((unsigned char)s[i])) i++;
+    size_t w = i;
+    while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_')) i++;
+    if (i == w) return T_BAD;
+    if (i - w == 5 && strncmp(s + w, "const", 5) == 0) continue;
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+      if (strlen(words[k].word) == i - w && strncmp(s + w, words[k].word, i - w) == 0) return words[k].kind;
+    return T_BAD;
+  }
+  return T_BAD;
+}
+
+/* The kinds of a row's parameters, in order; their count, or -1 when one
+ * does not map. */
+static int param_kinds(const Row *r, Kind *out, int cap) {
+  const char *p = r->params + 1; /* past "(" */
+  const char *end = r->params + strlen(r->params) - 1;
+  int n = 0;
+  while (p < end && n < cap) {
+    const char *comma = memchr(p, ',', (size_t)(end - p));
+    const char *stop = comma ? comma : end;
+    Kind k = kind_of(p, (size_t)(stop - p));
+    if (k == T_BAD || k == T_VOID) return -1;
+    out[n++] = k;
+    p = stop + 1;
+  }
+  return n;
+}
+
+enum { MAX_PARAMS = 32 };
+
+const char *mlp_abi_name(MlpAbiFn f) {
+  return rows[f].name;
+}
+
+unsigned mlp_abi_nparams(MlpAbiFn f) {
+  Kind k[MAX_PARAMS];
+  int n = param_kinds(&rows[f], k, MAX_PARAMS);
+  return n < 0 ? 0 : (unsigned)n;
+}
+
+static LLVMTypeRef llvm_type(LLVMContextRef ctx, Kind k) {
+  switch (k) {
+  case T_VOID:
+    return LLVMVoidTypeInContext(ctx);
+  case T_PTR:
+    return LLVMPointerTypeInContext(ctx, 0);
+  case T_I32:
+    return LLVMInt32TypeInContext(ctx);
+  case T_I64:
+    return LLVMInt64TypeInContext(ctx);
+  case T_F32:
+    return LLVMFloatTypeInContext(ctx);
+  case T_F64:
+    return LLVMDoubleTypeInContext(ctx);
+  case T_BAD:
+    break;
+  }
+  return NULL;
+}
+
+LLVMTypeRef mlp_abi_type(LLVMContextRef ctx, MlpAbiFn f) {
+  Kind k[MAX_PARAMS];
+  int n = param_kinds(&rows[f], k, MAX_PARAMS);
+  Kind ret = kind_of(rows[f].ret, strlen(rows[f].ret));
+  if (n < 0 || ret == T_BAD) {
+    fprintf(stderr, "mlpc: internal error: abi.def row %s has a type the compiler does not map\n", rows[f].name);
+    abort();
+  }
+  LLVMTypeRef ps[MAX_PARAMS];
+  for (int i = 0; i < n; i++) ps[i] = llvm_type(ctx, k[i]);
+  return LLVMFunctionType(llvm_type(ctx, ret), ps, (unsigned)n, 0);
+}
+
+bool mlp_abi_valid(char *err, size_t n) {
+  for (int f = 0; f < MLP_ABI_NFNS; f++) {
+    Kind k[MAX_PARAMS];
+    if (param_kinds(&rows[f], k, MAX_PARAMS) < 0 || kind_of(rows[f].ret, strlen(rows[f].ret)) == T_BAD) {
+      snprintf(err, n, "%s %s%s", rows[f].ret, rows[f].name, rows[f].params);
+      return false;
+    }
+  }
+  return true;
+}

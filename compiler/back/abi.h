@@ -1,0 +1,39 @@
+/* abi.h — the runtime functions generated code calls, as the code
+ * generators see them.
+ *
+ * include/mlp/abi.def declares each such function once; the runtime's
+ * headers expand it into C declarations and this table expands it into
+ * names and parameter lists, from which the LLVM function types are built.
+ * A call the generators emit names its function by MlpAbiFn and is checked
+ * against the table's parameter count, so a signature changed in abi.def
+ * changes both sides or fails the build of every program that calls it. */
+#ifndef MLP_ABI_H
+#define MLP_ABI_H
+
+#include <llvm-c/Core.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+#define MLP_ABI_ENUM(ret, name, params) MLP_ABI_##name,
+#define MLPRT_ABI_LAYERS MLP_ABI_ENUM
+#define MLPRT_ABI_INIT MLP_ABI_ENUM
+#define MLPRT_ABI_QUANT MLP_ABI_ENUM
+#define MLPRT_ABI_PREDICT MLP_ABI_ENUM
+#define MLPRT_ABI_RUN MLP_ABI_ENUM
+#include "mlp/abi.def"
+#undef MLP_ABI_ENUM
+  MLP_ABI_NFNS
+} MlpAbiFn;
+
+const char *mlp_abi_name(MlpAbiFn f);
+/* Parameters of f, as abi.def lists them. */
+unsigned mlp_abi_nparams(MlpAbiFn f);
+/* f's LLVM function type in ctx. */
+LLVMTypeRef mlp_abi_type(LLVMContextRef ctx, MlpAbiFn f);
+/* Whether every row's return and parameter types are ones the table maps
+ * (a pointer, void, a C integer or float type); else false with the first
+ * row that is not in err. */
+bool mlp_abi_valid(char *err, size_t n);
+
+#endif
