@@ -103,7 +103,8 @@ LLVMTypeRef mlp_abi_type(LLVMContextRef ctx, MlpAbiFn f) {
   int n = param_kinds(&rows[f], k, MAX_PARAMS);
   Kind ret = kind_of(rows[f].ret, strlen(rows[f].ret));
   if (n < 0 || ret == T_BAD) {
-    fprintf(stderr, "mlpc: internal error: abi.def row %s has a type the compiler does not map\n", rows[f].name);
+    fprintf(stderr, "mlpc: internal error: abi.def row %s has a type the compiler does not map\n",
+            rows[f].name);
     abort();
   }
   LLVMTypeRef ps[MAX_PARAMS];
@@ -120,4 +121,69 @@ bool mlp_abi_valid(char *err, size_t n) {
     }
   }
   return true;
+}
+
+/* ---- descriptors ------------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  int kind; /* MLPRT_I64, MLPRT_F64 or MLPRT_PTR */
+} Field;
+
+#define MLP_FIELD_ROW(kind, type, name) {#name, kind},
+static const Field model_fields[] = {MLPRT_MODEL_FIELDS(MLP_FIELD_ROW)};
+static const Field job_fields[] = {MLPRT_JOB_FIELDS(MLP_FIELD_ROW)};
+static const Field program_fields[] = {MLPRT_PROGRAM_FIELDS(MLP_FIELD_ROW)};
+#undef MLP_FIELD_ROW
+
+static const struct {
+  const char *name;
+  const Field *fields;
+  int n;
+} descs[MLP_NDESCS] = {
+    [MLP_DESC_MODEL] = {"MlprtModel", model_fields, MLPRT_MODEL_NFIELDS},
+    [MLP_DESC_JOB] = {"MlprtJob", job_fields, MLPRT_JOB_NFIELDS},
+    [MLP_DESC_PROGRAM] = {"MlprtProgram", program_fields, MLPRT_PROGRAM_NFIELDS},
+};
+_Static_assert((int)MLPRT_PROGRAM_NFIELDS <= (int)MLP_DESC_MAX_FIELDS, "MlpDescBuild holds every field");
+_Static_assert((int)MLPRT_JOB_NFIELDS <= (int)MLP_DESC_MAX_FIELDS, "MlpDescBuild holds every field");
+_Static_assert((int)MLPRT_MODEL_NFIELDS <= (int)MLP_DESC_MAX_FIELDS, "MlpDescBuild holds every field");
+
+static void desc_fail(const MlpDescBuild *b, int field, const char *what) {
+  const char *f = field >= 0 && field < descs[b->which].n ? descs[b->which].fields[field].name : "?";
+  fprintf(stderr, "mlpc: internal error: %s.%s %s\n", descs[b->which].name, f, what);
+  abort();
+}
+
+void mlp_desc_begin(MlpDescBuild *b, MlpDesc which) {
+  memset(b, 0, sizeof *b);
+  b->which = which;
+}
+
+void mlp_desc_set(MlpDescBuild *b, int field, LLVMValueRef v) {
+  if (field < 0 || field >= descs[b->which].n) desc_fail(b, field, "is not a field");
+  if (b->v[field]) desc_fail(b, field, "is set twice");
+  LLVMTypeRef t = LLVMTypeOf(v);
+  LLVMTypeKind k = LLVMGetTypeKind(t);
+  int want = descs[b->which].fields[field].kind;
+  bool ok = want == MLPRT_PTR   ? k == LLVMPointerTypeKind
+            : want == MLPRT_F64 ? k == LLVMDoubleTypeKind
+                                : k == LLVMIntegerTypeKind && LLVMGetIntTypeWidth(t) == 64;
+  if (!ok) desc_fail(b, field, "is set with a value of another kind");
+  b->v[field] = v;
+}
+
+LLVMValueRef mlp_desc_end(MlpDescBuild *b, LLVMContextRef ctx) {
+  int n = descs[b->which].n;
+  for (int i = 0; i < n; i++)
+    if (!b->v[i]) desc_fail(b, i, "is not set");
+  return LLVMConstStructInContext(ctx, b->v, (unsigned)n, 0);
+}
+
+int mlp_desc_nfields(MlpDesc which) {
+  return descs[which].n;
+}
+
+const char *mlp_desc_field_name(MlpDesc which, int field) {
+  return descs[which].fields[field].name;
 }

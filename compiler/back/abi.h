@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mlp/run.h"
+
 typedef enum {
 #define MLP_ABI_ENUM(ret, name, params) MLP_ABI_##name,
 #define MLPRT_ABI_LAYERS MLP_ABI_ENUM
@@ -35,5 +37,29 @@ LLVMTypeRef mlp_abi_type(LLVMContextRef ctx, MlpAbiFn f);
  * (a pointer, void, a C integer or float type); else false with the first
  * row that is not in err. */
 bool mlp_abi_valid(char *err, size_t n);
+
+/* ---- descriptors, field by field ---------------------------------------- */
+
+/* The descriptors generated code hands the runtime (include/mlp/run.h: each
+ * is a list of 8-byte slots declared once). A builder takes every field by
+ * its name (MLPRT_JOB_epochs, ...) in any order; ending it checks that each
+ * field was set once with a value of its slot's kind and returns the
+ * constant struct, so a field added to a list and not to the generator fails
+ * every build at once instead of shifting the fields after it. */
+typedef enum { MLP_DESC_MODEL, MLP_DESC_JOB, MLP_DESC_PROGRAM, MLP_NDESCS } MlpDesc;
+
+enum { MLP_DESC_MAX_FIELDS = 64 };
+
+typedef struct {
+  MlpDesc which;
+  LLVMValueRef v[MLP_DESC_MAX_FIELDS];
+} MlpDescBuild;
+
+void mlp_desc_begin(MlpDescBuild *b, MlpDesc which);
+void mlp_desc_set(MlpDescBuild *b, int field, LLVMValueRef v);
+LLVMValueRef mlp_desc_end(MlpDescBuild *b, LLVMContextRef ctx);
+/* Fields of a descriptor, and the name of one. */
+int mlp_desc_nfields(MlpDesc which);
+const char *mlp_desc_field_name(MlpDesc which, int field);
 
 #endif

@@ -99,8 +99,8 @@ static inline LLVMValueRef call(Cg *c, const char *name, LLVMTypeRef ret, LLVMTy
  * use with the table's type; n must be its parameter count. */
 static inline LLVMValueRef abi_call(Cg *c, MlpAbiFn f, LLVMValueRef *args, unsigned n) {
   if (n != mlp_abi_nparams(f)) {
-    fprintf(stderr, "mlpc: internal error: %s called with %u arguments, abi.def lists %u\n", mlp_abi_name(f), n,
-            mlp_abi_nparams(f));
+    fprintf(stderr, "mlpc: internal error: %s called with %u arguments, abi.def lists %u\n", mlp_abi_name(f),
+            n, mlp_abi_nparams(f));
     abort();
   }
   LLVMTypeRef ty = mlp_abi_type(c->ctx, f);

@@ -422,29 +422,32 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   LLVMValueRef bwd = emit_backward(c, m, name);
   snprintf(name, sizeof name, "mlp_%s_update", m->name);
   LLVMValueRef upd = emit_update(c, m, opt, name);
-  LLVMValueRef f[] = {init,
-                      fwd,
-                      bwd,
-                      upd,
-                      ci64(c, m->task),
-                      ci64(c, m->in_size),
-                      ci64(c, m->out_size),
-                      ci64(c, m->batch),
-                      ci64(c, m->n_params),
-                      ci64(c, m->arena_bytes),
-                      ci64(c, m->bufs[m->params_buf].offset),
-                      ci64(c, m->bufs[m->grads_buf].offset),
-                      ci64(c, m->bufs[m->m_buf].offset),
-                      ci64(c, m->bufs[m->v_buf].offset),
-                      ci64(c, m->bufs[m->best_buf].offset),
-                      ci64(c, m->bufs[m->x_buf].offset),
-                      ci64(c, m->bufs[m->y_buf].offset),
-                      ci64(c, m->bufs[m->layers[m->nlayers - 1].out_buf].offset),
-                      ci64(c, m->flops),
-                      ci64(c, m->n_state),
-                      ci64(c, m->state_buf >= 0 ? m->bufs[m->state_buf].offset : 0),
-                      ci64(c, m->best_state_buf >= 0 ? m->bufs[m->best_state_buf].offset : 0)};
-  return const_struct(c, f, sizeof f / sizeof f[0]);
+  MlpDescBuild d;
+  mlp_desc_begin(&d, MLP_DESC_MODEL);
+  mlp_desc_set(&d, MLPRT_MODEL_init, init);
+  mlp_desc_set(&d, MLPRT_MODEL_forward, fwd);
+  mlp_desc_set(&d, MLPRT_MODEL_backward, bwd);
+  mlp_desc_set(&d, MLPRT_MODEL_update, upd);
+  mlp_desc_set(&d, MLPRT_MODEL_task, ci64(c, m->task));
+  mlp_desc_set(&d, MLPRT_MODEL_n_in, ci64(c, m->in_size));
+  mlp_desc_set(&d, MLPRT_MODEL_n_out, ci64(c, m->out_size));
+  mlp_desc_set(&d, MLPRT_MODEL_batch, ci64(c, m->batch));
+  mlp_desc_set(&d, MLPRT_MODEL_n_params, ci64(c, m->n_params));
+  mlp_desc_set(&d, MLPRT_MODEL_arena_bytes, ci64(c, m->arena_bytes));
+  mlp_desc_set(&d, MLPRT_MODEL_params_off, ci64(c, m->bufs[m->params_buf].offset));
+  mlp_desc_set(&d, MLPRT_MODEL_grads_off, ci64(c, m->bufs[m->grads_buf].offset));
+  mlp_desc_set(&d, MLPRT_MODEL_m_off, ci64(c, m->bufs[m->m_buf].offset));
+  mlp_desc_set(&d, MLPRT_MODEL_v_off, ci64(c, m->bufs[m->v_buf].offset));
+  mlp_desc_set(&d, MLPRT_MODEL_best_off, ci64(c, m->bufs[m->best_buf].offset));
+  mlp_desc_set(&d, MLPRT_MODEL_x_off, ci64(c, m->bufs[m->x_buf].offset));
+  mlp_desc_set(&d, MLPRT_MODEL_y_off, ci64(c, m->bufs[m->y_buf].offset));
+  mlp_desc_set(&d, MLPRT_MODEL_out_off, ci64(c, m->bufs[m->layers[m->nlayers - 1].out_buf].offset));
+  mlp_desc_set(&d, MLPRT_MODEL_flops, ci64(c, m->flops));
+  mlp_desc_set(&d, MLPRT_MODEL_n_state, ci64(c, m->n_state));
+  mlp_desc_set(&d, MLPRT_MODEL_state_off, ci64(c, m->state_buf >= 0 ? m->bufs[m->state_buf].offset : 0));
+  mlp_desc_set(&d, MLPRT_MODEL_best_state_off,
+               ci64(c, m->best_state_buf >= 0 ? m->bufs[m->best_state_buf].offset : 0));
+  return mlp_desc_end(&d, c->ctx);
 }
 
 /* The decimal a user wrote for a float setting (0.001, not the float's
@@ -463,31 +466,33 @@ static const char *optim_name(MlpOptimKind k) {
 static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   static const int64_t sched[] = {MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP,
                                   MLPRT_SCHED_KIND_PLATEAU};
-  LLVMValueRef f[] = {ci64(c, j->model),
-                      ci64(c, j->epochs),
-                      ci64(c, (int64_t)j->seed),
-                      cf64(c, decimal(j->optim.lr)),
-                      ci64(c, sched[j->sched]),
-                      ci64(c, j->warmup),
-                      ci64(c, j->sched_step),
-                      cf64(c, decimal(j->sched_factor)),
-                      cf64(c, decimal(j->smoke_subset)),
-                      ci64(c, j->smoke_epochs),
-                      ci64(c, j->early_stop),
-                      ci64(c, j->monitor && strcmp(j->monitor, "val_accuracy") == 0),
-                      ci64(c, j->patience),
-                      ci64(c, j->restore_best),
-                      cf64(c, j->min_delta),
-                      ci64(c, j->fold),
-                      ci64(c, j->trial),
-                      cstr(c, optim_name(j->optim.kind)),
-                      cf64(c, decimal(j->optim.l1)),
-                      cf64(c, decimal(j->optim.l2)),
-                      cf64(c, decimal(j->optim.weight_decay)),
-                      cf64(c, decimal(j->optim.clip_norm)),
-                      cf64(c, decimal(j->optim.clip_value)),
-                      ci64(c, j->stop_on_divergence)};
-  return const_struct(c, f, sizeof f / sizeof f[0]);
+  MlpDescBuild d;
+  mlp_desc_begin(&d, MLP_DESC_JOB);
+  mlp_desc_set(&d, MLPRT_JOB_model, ci64(c, j->model));
+  mlp_desc_set(&d, MLPRT_JOB_epochs, ci64(c, j->epochs));
+  mlp_desc_set(&d, MLPRT_JOB_seed, ci64(c, (int64_t)j->seed));
+  mlp_desc_set(&d, MLPRT_JOB_lr, cf64(c, decimal(j->optim.lr)));
+  mlp_desc_set(&d, MLPRT_JOB_sched, ci64(c, sched[j->sched]));
+  mlp_desc_set(&d, MLPRT_JOB_warmup, ci64(c, j->warmup));
+  mlp_desc_set(&d, MLPRT_JOB_sched_step, ci64(c, j->sched_step));
+  mlp_desc_set(&d, MLPRT_JOB_sched_factor, cf64(c, decimal(j->sched_factor)));
+  mlp_desc_set(&d, MLPRT_JOB_smoke_subset, cf64(c, decimal(j->smoke_subset)));
+  mlp_desc_set(&d, MLPRT_JOB_smoke_epochs, ci64(c, j->smoke_epochs));
+  mlp_desc_set(&d, MLPRT_JOB_early_stop, ci64(c, j->early_stop));
+  mlp_desc_set(&d, MLPRT_JOB_monitor_acc, ci64(c, j->monitor && strcmp(j->monitor, "val_accuracy") == 0));
+  mlp_desc_set(&d, MLPRT_JOB_patience, ci64(c, j->patience));
+  mlp_desc_set(&d, MLPRT_JOB_restore_best, ci64(c, j->restore_best));
+  mlp_desc_set(&d, MLPRT_JOB_min_delta, cf64(c, j->min_delta));
+  mlp_desc_set(&d, MLPRT_JOB_fold, ci64(c, j->fold));
+  mlp_desc_set(&d, MLPRT_JOB_trial, ci64(c, j->trial));
+  mlp_desc_set(&d, MLPRT_JOB_optimizer, cstr(c, optim_name(j->optim.kind)));
+  mlp_desc_set(&d, MLPRT_JOB_l1, cf64(c, decimal(j->optim.l1)));
+  mlp_desc_set(&d, MLPRT_JOB_l2, cf64(c, decimal(j->optim.l2)));
+  mlp_desc_set(&d, MLPRT_JOB_weight_decay, cf64(c, decimal(j->optim.weight_decay)));
+  mlp_desc_set(&d, MLPRT_JOB_clip_norm, cf64(c, decimal(j->optim.clip_norm)));
+  mlp_desc_set(&d, MLPRT_JOB_clip_value, cf64(c, decimal(j->optim.clip_value)));
+  mlp_desc_set(&d, MLPRT_JOB_stop_on_divergence, ci64(c, j->stop_on_divergence));
+  return mlp_desc_end(&d, c->ctx);
 }
 
 /* MLPRT_OBJ_* of an objective name. ORDER OBJECTIVE */
@@ -538,46 +543,48 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
     clean = const_global(&c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)d->nclean));
     free(steps);
   }
-  LLVMValueRef f[] = {cstr(&c, ir->name),
-                      cstr(&c, ir->spec_path),
-                      cstr(&c, info->spec_sha256),
-                      cstr(&c, ir->out_dir),
-                      ci64(&c, ir->threads),
-                      cstr(&c, d->format),
-                      cstr(&c, info->data_path),
-                      cstr(&c, info->data_path2),
-                      cstr(&c, d->target),
-                      cstr(&c, info->spec_text),
-                      ci64(&c, d->n_features),
-                      ci64(&c, d->n_classes),
-                      cf64(&c, d->val_frac),
-                      cf64(&c, d->test_frac),
-                      ci64(&c, d->stratify),
-                      ci64(&c, (int64_t)d->split_seed),
-                      clean,
-                      ci64(&c, d->nclean),
-                      const_global(&c, "mlp_models", marr),
-                      ci64(&c, ir->nmodels),
-                      const_global(&c, "mlp_jobs", jarr),
-                      ci64(&c, ir->njobs),
-                      ci64(&c, objective_index(ir->objective)),
-                      ci64(&c, ir->nfolds),
-                      ci64(&c, d->delimiter),
-                      ci64(&c, d->no_header),
-                      cstr(&c, d->na_values),
-                      cstr(&c, d->schema),
-                      cstr(&c, d->split_group),
-                      cstr(&c, d->split_time),
-                      cstr(&c, d->cleaning_report),
-                      ci64(&c, ir->deterministic),
-                      cstr(&c, ir->report),
-                      ci64(&c, ir->learning_curves),
-                      ci64(&c, ir->bias_variance),
-                      cstr(&c, info->compiler),
-                      cstr(&c, info->target_cpu),
-                      cstr(&c, ir->version),
-                      ci64(&c, ir->no_card)};
-  LLVMValueRef program = const_global(&c, "mlp_program", const_struct(&c, f, sizeof f / sizeof f[0]));
+  MlpDescBuild pd;
+  mlp_desc_begin(&pd, MLP_DESC_PROGRAM);
+  mlp_desc_set(&pd, MLPRT_PROGRAM_name, cstr(&c, ir->name));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_spec_path, cstr(&c, ir->spec_path));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_spec_sha256, cstr(&c, info->spec_sha256));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_out_dir, cstr(&c, ir->out_dir));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_threads, ci64(&c, ir->threads));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_data_format, cstr(&c, d->format));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_data_path, cstr(&c, info->data_path));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_data_path2, cstr(&c, info->data_path2));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_target, cstr(&c, d->target));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_spec_text, cstr(&c, info->spec_text));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_n_features, ci64(&c, d->n_features));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_n_classes, ci64(&c, d->n_classes));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_val_frac, cf64(&c, d->val_frac));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_test_frac, cf64(&c, d->test_frac));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_stratify, ci64(&c, d->stratify));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_split_seed, ci64(&c, (int64_t)d->split_seed));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_clean, clean);
+  mlp_desc_set(&pd, MLPRT_PROGRAM_nclean, ci64(&c, d->nclean));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_models, const_global(&c, "mlp_models", marr));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_nmodels, ci64(&c, ir->nmodels));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_jobs, const_global(&c, "mlp_jobs", jarr));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_njobs, ci64(&c, ir->njobs));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_objective, ci64(&c, objective_index(ir->objective)));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_nfolds, ci64(&c, ir->nfolds));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_delimiter, ci64(&c, d->delimiter));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_no_header, ci64(&c, d->no_header));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_na_values, cstr(&c, d->na_values));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_schema, cstr(&c, d->schema));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_split_group, cstr(&c, d->split_group));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_split_time, cstr(&c, d->split_time));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_cleaning_report, cstr(&c, d->cleaning_report));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_deterministic, ci64(&c, ir->deterministic));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_report, cstr(&c, ir->report));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_learning_curves, ci64(&c, ir->learning_curves));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_bias_variance, ci64(&c, ir->bias_variance));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_compiler, cstr(&c, info->compiler));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_target_cpu, cstr(&c, info->target_cpu));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_version, cstr(&c, ir->version));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_no_card, ci64(&c, ir->no_card));
+  LLVMValueRef program = const_global(&c, "mlp_program", mlp_desc_end(&pd, c.ctx));
   emit_main(&c, ir, program);
   free(models);
   free(jobs);

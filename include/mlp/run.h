@@ -45,55 +45,93 @@
 
 enum { MLPRT_TASK_MULTICLASS = 0, MLPRT_TASK_BINARY = 1, MLPRT_TASK_REGRESSION = 2 };
 
+/* Descriptor layouts. Each descriptor the compiler emits as a constant is
+ * described once, by a field list of rows X(KIND, TYPE, NAME): the C struct
+ * is expanded from it here, and the compiler's field-by-name builder
+ * (compiler/back/abi.h) from the same list. Every field is one 8-byte slot,
+ * KIND saying which: MLPRT_I64 (int64_t), MLPRT_F64 (double) or MLPRT_PTR
+ * (a string, generated data or a function), so a descriptor is an array of
+ * slots in list order; the assertions after each struct check that. */
+enum { MLPRT_I64 = 1, MLPRT_F64, MLPRT_PTR };
+#define MLPRT_DESC_MEMBER(kind, type, name) type name;
+#define MLPRT_DESC_SLOT(kind, type, name) _Static_assert(sizeof(type) == 8, #name " is not one 8-byte slot");
+
 /* One model's generated code and memory plan. Offsets are bytes into the
  * arena of arena_bytes; the functions take the arena's base. */
+typedef void (*MlprtInitFn)(void *base, uint64_t seed); /* weights from seed, biases 0 */
+typedef void (*MlprtForwardFn)(void *base, int64_t n, int64_t train, uint64_t step, uint64_t seed);
+typedef double (*MlprtBackwardFn)(void *base, int64_t n);        /* zero grads, loss, grads; mean loss */
+typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimizer step, t from 1 */
+#define MLPRT_MODEL_FIELDS(X)                                                                        \
+  X(MLPRT_PTR, MlprtInitFn, init)                                                                    \
+  X(MLPRT_PTR, MlprtForwardFn, forward)                                                              \
+  X(MLPRT_PTR, MlprtBackwardFn, backward)                                                            \
+  X(MLPRT_PTR, MlprtUpdateFn, update)                                                                \
+  X(MLPRT_I64, int64_t, task)           /* MLPRT_TASK_* */                                           \
+  X(MLPRT_I64, int64_t, n_in)           /* features per sample */                                    \
+  X(MLPRT_I64, int64_t, n_out)          /* output units */                                           \
+  X(MLPRT_I64, int64_t, batch)          /* rows the functions accept at most */                      \
+  X(MLPRT_I64, int64_t, n_params)                                                                    \
+  X(MLPRT_I64, int64_t, arena_bytes)                                                                 \
+  X(MLPRT_I64, int64_t, params_off)     /* each of these five: [n_params] floats */                  \
+  X(MLPRT_I64, int64_t, grads_off)                                                                   \
+  X(MLPRT_I64, int64_t, m_off)                                                                       \
+  X(MLPRT_I64, int64_t, v_off)                                                                       \
+  X(MLPRT_I64, int64_t, best_off)                                                                    \
+  X(MLPRT_I64, int64_t, x_off)          /* [batch, n_in] inputs */                                   \
+  X(MLPRT_I64, int64_t, y_off)          /* [batch, n_out] targets: one-hot, 0/1 or values */         \
+  X(MLPRT_I64, int64_t, out_off)        /* [batch, n_out] predictions after forward */               \
+  X(MLPRT_I64, int64_t, flops)          /* forward FLOPs per sample */                               \
+  X(MLPRT_I64, int64_t, n_state)        /* floats of non-trained state (batch norm's statistics) */  \
+  X(MLPRT_I64, int64_t, state_off)      /* [n_state]; unused when n_state is 0 */                    \
+  X(MLPRT_I64, int64_t, best_state_off) /* likewise */
 typedef struct {
-  void (*init)(void *base, uint64_t seed); /* weights from seed, biases 0 */
-  void (*forward)(void *base, int64_t n, int64_t train, uint64_t step, uint64_t seed);
-  double (*backward)(void *base, int64_t n);        /* zero grads, loss, grads; mean loss */
-  void (*update)(void *base, double lr, int64_t t); /* one optimizer step, t from 1 */
-  int64_t task;                                     /* MLPRT_TASK_* */
-  int64_t n_in, n_out;                              /* features per sample; output units */
-  int64_t batch;                                    /* rows the functions accept at most */
-  int64_t n_params;
-  int64_t arena_bytes;
-  int64_t params_off, grads_off, m_off, v_off, best_off; /* each [n_params] floats */
-  int64_t x_off;                                         /* [batch, n_in] inputs */
-  int64_t y_off;                                         /* [batch, n_out] targets: one-hot, 0/1 or values */
-  int64_t out_off;                                       /* [batch, n_out] predictions after forward */
-  int64_t flops;                                         /* forward FLOPs per sample */
-  int64_t n_state;                   /* floats of non-trained state (batch norm's running statistics) */
-  int64_t state_off, best_state_off; /* each [n_state]; unused when n_state is 0 */
+  MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtModel;
+#define MLPRT_MODEL_INDEX(kind, type, name) MLPRT_MODEL_##name,
+enum { MLPRT_MODEL_FIELDS(MLPRT_MODEL_INDEX) MLPRT_MODEL_NFIELDS };
+MLPRT_MODEL_FIELDS(MLPRT_DESC_SLOT)
+_Static_assert(sizeof(MlprtModel) == 8 * MLPRT_MODEL_NFIELDS, "MlprtModel is its slots in list order");
 
 enum { MLPRT_FOLD_NONE = -1, MLPRT_FOLD_ALL = -2 };
 
 enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP, MLPRT_SCHED_KIND_PLATEAU };
 
 /* One training job. */
+#define MLPRT_JOB_FIELDS(X)                                                                            \
+  X(MLPRT_I64, int64_t, model)              /* index into MlprtProgram.models */                       \
+  X(MLPRT_I64, int64_t, epochs)                                                                        \
+  X(MLPRT_I64, int64_t, seed)                                                                          \
+  X(MLPRT_F64, double, lr)                                                                             \
+  X(MLPRT_I64, int64_t, sched)              /* MLPRT_SCHED_KIND_* */                                   \
+  X(MLPRT_I64, int64_t, warmup)             /* cosine */                                               \
+  X(MLPRT_I64, int64_t, sched_step)         /* step: epochs per decay; plateau: patience */            \
+  X(MLPRT_F64, double, sched_factor)                                                                   \
+  X(MLPRT_F64, double, smoke_subset)        /* 0: no smoke run */                                      \
+  X(MLPRT_I64, int64_t, smoke_epochs)                                                                  \
+  X(MLPRT_I64, int64_t, early_stop)         /* bool */                                                 \
+  X(MLPRT_I64, int64_t, monitor_acc)        /* bool: monitor val_accuracy (else val_loss) */           \
+  X(MLPRT_I64, int64_t, patience)                                                                      \
+  X(MLPRT_I64, int64_t, restore_best)       /* bool */                                                 \
+  X(MLPRT_F64, double, min_delta)           /* early stopping: smaller improvements do not count */    \
+  X(MLPRT_I64, int64_t, fold)               /* the cross-validation fold this job holds out;           \
+                                               MLPRT_FOLD_NONE: the plain split; MLPRT_FOLD_ALL:       \
+                                               every training and validation row (a refit) */          \
+  X(MLPRT_I64, int64_t, trial)              /* tuning trial, or -1 */                                  \
+  X(MLPRT_PTR, const char *, optimizer)     /* for the manifest: sgd, adam or adamw (compiled in) */   \
+  X(MLPRT_F64, double, l1)                  /* likewise the five below */                              \
+  X(MLPRT_F64, double, l2)                                                                             \
+  X(MLPRT_F64, double, weight_decay)                                                                   \
+  X(MLPRT_F64, double, clip_norm)                                                                      \
+  X(MLPRT_F64, double, clip_value)                                                                     \
+  X(MLPRT_I64, int64_t, stop_on_divergence) /* bool: the smoke run stops on an exploding or flat loss */
 typedef struct {
-  int64_t model; /* index into MlprtProgram.models */
-  int64_t epochs;
-  int64_t seed;
-  double lr;
-  int64_t sched;      /* MLPRT_SCHED_KIND_* */
-  int64_t warmup;     /* cosine */
-  int64_t sched_step; /* step: epochs per decay; plateau: patience */
-  double sched_factor;
-  double smoke_subset; /* 0: no smoke run */
-  int64_t smoke_epochs;
-  int64_t early_stop;  /* bool */
-  int64_t monitor_acc; /* bool: monitor val_accuracy (else val_loss) */
-  int64_t patience;
-  int64_t restore_best;  /* bool */
-  double min_delta;      /* early stopping: smaller improvements do not count */
-  int64_t fold;          /* cross-validation fold this job holds out; MLPRT_FOLD_NONE: the plain split;
-                            MLPRT_FOLD_ALL: every training and validation row (a refit) */
-  int64_t trial;         /* tuning trial, or -1 */
-  const char *optimizer; /* for the manifest: sgd, adam or adamw (the update is compiled in) */
-  double l1, l2, weight_decay, clip_norm, clip_value; /* likewise */
-  int64_t stop_on_divergence; /* bool: the smoke run stops on an exploding or flat loss */
+  MLPRT_JOB_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtJob;
+#define MLPRT_JOB_INDEX(kind, type, name) MLPRT_JOB_##name,
+enum { MLPRT_JOB_FIELDS(MLPRT_JOB_INDEX) MLPRT_JOB_NFIELDS };
+MLPRT_JOB_FIELDS(MLPRT_DESC_SLOT)
+_Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots in list order");
 
 /* One step of the spec's cleaning chain, applied in order after the split
  * (fitted on training rows only, through clean.h). Column selections are
@@ -109,45 +147,53 @@ typedef struct {
 } MlprtCleanStep;
 
 /* The whole program: data plan, models, jobs. */
+#define MLPRT_PROGRAM_FIELDS(X)                                                                            \
+  X(MLPRT_PTR, const char *, name)            /* the pipeline's name */                                    \
+  X(MLPRT_PTR, const char *, spec_path)       /* as given to the compiler */                               \
+  X(MLPRT_PTR, const char *, spec_sha256)                                                                  \
+  X(MLPRT_PTR, const char *, out_dir)         /* default run directory */                                  \
+  X(MLPRT_I64, int64_t, threads)                                                                           \
+  X(MLPRT_PTR, const char *, data_format)                                                                  \
+  X(MLPRT_PTR, const char *, data_path)       /* resolved against the spec's directory at compile time */  \
+  X(MLPRT_PTR, const char *, data_path2)      /* idx labels, else NULL */                                  \
+  X(MLPRT_PTR, const char *, target)                                                                       \
+  X(MLPRT_PTR, const char *, spec_text)       /* the spec's source, recorded for cleaning and manifest */   \
+  X(MLPRT_I64, int64_t, n_features)                                                                        \
+  X(MLPRT_I64, int64_t, n_classes)                                                                         \
+  X(MLPRT_F64, double, val_frac)                                                                           \
+  X(MLPRT_F64, double, test_frac)                                                                          \
+  X(MLPRT_I64, int64_t, stratify)                                                                          \
+  X(MLPRT_I64, int64_t, split_seed)                                                                        \
+  X(MLPRT_PTR, const MlprtCleanStep *, clean)                                                              \
+  X(MLPRT_I64, int64_t, nclean)                                                                            \
+  X(MLPRT_PTR, const MlprtModel *, models)                                                                 \
+  X(MLPRT_I64, int64_t, nmodels)                                                                           \
+  X(MLPRT_PTR, const MlprtJob *, jobs)                                                                     \
+  X(MLPRT_I64, int64_t, njobs)                                                                             \
+  X(MLPRT_I64, int64_t, objective)            /* MLPRT_OBJ_*: ranks jobs when there are several */         \
+  X(MLPRT_I64, int64_t, nfolds)               /* > 0: the jobs are trials x folds */                       \
+  X(MLPRT_I64, int64_t, delimiter)            /* csv: the field separator; 0: ',' */                       \
+  X(MLPRT_I64, int64_t, no_header)            /* csv: the first line is data, columns c1, c2, ... */       \
+  X(MLPRT_PTR, const char *, na_values)       /* texts meaning missing, each ending in '\n'; NULL */        \
+  X(MLPRT_PTR, const char *, schema)          /* declared types, "NAME\tTYPE\n" each; NULL */               \
+  X(MLPRT_PTR, const char *, split_group)     /* rows sharing this column's value stay in one part */      \
+  X(MLPRT_PTR, const char *, split_time)      /* split in this column's order; NULL */                     \
+  X(MLPRT_PTR, const char *, cleaning_report) /* the cleaning record's file name */                        \
+  X(MLPRT_I64, int64_t, deterministic)        /* bit-identical for any thread count */                     \
+  X(MLPRT_PTR, const char *, report)          /* analysis.report's file name, or NULL for none */          \
+  X(MLPRT_I64, int64_t, learning_curves)      /* analysis: what the report shows */                        \
+  X(MLPRT_I64, int64_t, bias_variance)                                                                     \
+  X(MLPRT_PTR, const char *, compiler)        /* "mlpc VERSION (LLVM X.Y.Z)", for the manifest */          \
+  X(MLPRT_PTR, const char *, target_cpu)      /* the CPU the program was compiled for */                   \
+  X(MLPRT_PTR, const char *, version)         /* deploy.version; NULL without a deploy section */          \
+  X(MLPRT_I64, int64_t, no_card)              /* deploy.card = false: no MODEL_CARD.md */
 typedef struct {
-  const char *name;      /* the pipeline's name */
-  const char *spec_path; /* as given to the compiler */
-  const char *spec_sha256;
-  const char *out_dir; /* default run directory */
-  int64_t threads;
-  const char *data_format;
-  const char *data_path;  /* resolved against the spec's directory at compile time */
-  const char *data_path2; /* idx labels, else NULL */
-  const char *target;
-  const char *spec_text; /* the spec's source, recorded for cleaning and manifest */
-  int64_t n_features, n_classes;
-  double val_frac, test_frac;
-  int64_t stratify;
-  int64_t split_seed;
-  const MlprtCleanStep *clean;
-  int64_t nclean;
-  const MlprtModel *models;
-  int64_t nmodels;
-  const MlprtJob *jobs;
-  int64_t njobs;
-  int64_t objective; /* MLPRT_OBJ_*: ranks jobs when there are several (tuning trials) */
-  int64_t nfolds;    /* > 0: the jobs are trials x folds over the training and validation rows */
-  /* How the source is read (data_format csv, json or jsonl). */
-  int64_t delimiter;       /* csv: the field separator; 0: ',' */
-  int64_t no_header;       /* csv: the first line is data, columns are c1, c2, ... */
-  const char *na_values;   /* texts meaning a missing value, each ending in '\n'; NULL: the loader's */
-  const char *schema;      /* declared column types, "NAME\tTYPE\n" each (TYPE: mlprt_col_type_name); NULL */
-  const char *split_group; /* rows sharing this column's value stay in one part; NULL */
-  const char *split_time;  /* split in this column's order: the latest rows validate and test; NULL */
-  const char *cleaning_report; /* the cleaning record's file name in the run directory */
-  int64_t deterministic;       /* bit-identical for any thread count: matrix products on one thread */
-  const char *report;          /* analysis.report: the HTML report's file name, or NULL for none */
-  int64_t learning_curves, bias_variance; /* analysis: what the report shows */
-  const char *compiler;   /* "mlpc VERSION (LLVM X.Y.Z)", for the manifest */
-  const char *target_cpu; /* the CPU the program was compiled for */
-  const char *version;    /* deploy.version, for the model card; NULL when the spec has no deploy section */
-  int64_t no_card;        /* deploy.card = false: the run writes no MODEL_CARD.md */
+  MLPRT_PROGRAM_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtProgram;
+#define MLPRT_PROGRAM_INDEX(kind, type, name) MLPRT_PROGRAM_##name,
+enum { MLPRT_PROGRAM_FIELDS(MLPRT_PROGRAM_INDEX) MLPRT_PROGRAM_NFIELDS };
+MLPRT_PROGRAM_FIELDS(MLPRT_DESC_SLOT)
+_Static_assert(sizeof(MlprtProgram) == 8 * MLPRT_PROGRAM_NFIELDS, "MlprtProgram is its slots in list order");
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy
  * or R² (higher is better). ORDER OBJECTIVE */

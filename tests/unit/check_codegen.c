@@ -10,6 +10,8 @@
 #include <llvm-c/Orc.h>
 #include <llvm-c/Target.h>
 #include <math.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,12 +487,61 @@ START_TEST(abi_table_maps_every_row) {
 }
 END_TEST
 
+/* A descriptor is built field by field: every field once, of its slot's
+ * kind, or the compiler stops with an internal error naming the field. */
+static void set_all_job_fields_but(MlpDescBuild *b, LLVMContextRef ctx, int skip) {
+  mlp_desc_begin(b, MLP_DESC_JOB);
+  LLVMTypeRef i64 = LLVMInt64TypeInContext(ctx), f64 = LLVMDoubleTypeInContext(ctx);
+  LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
+  for (int f = 0; f < MLPRT_JOB_NFIELDS; f++) {
+    if (f == skip) continue;
+    bool is_f64 = f == MLPRT_JOB_lr || f == MLPRT_JOB_sched_factor || f == MLPRT_JOB_smoke_subset ||
+                  f == MLPRT_JOB_min_delta || (f >= MLPRT_JOB_l1 && f <= MLPRT_JOB_clip_value);
+    LLVMValueRef v = f == MLPRT_JOB_optimizer ? LLVMConstNull(ptr)
+                     : is_f64                 ? LLVMConstReal(f64, 0)
+                                              : LLVMConstInt(i64, 0, 0);
+    mlp_desc_set(b, f, v);
+  }
+}
+
+START_TEST(desc_builds_by_name) {
+  LLVMContextRef ctx = LLVMContextCreate();
+  MlpDescBuild b;
+  set_all_job_fields_but(&b, ctx, -1);
+  LLVMValueRef v = mlp_desc_end(&b, ctx);
+  ck_assert_uint_eq(LLVMCountStructElementTypes(LLVMTypeOf(v)), MLPRT_JOB_NFIELDS);
+  ck_assert_int_eq(mlp_desc_nfields(MLP_DESC_JOB), MLPRT_JOB_NFIELDS);
+  ck_assert_str_eq(mlp_desc_field_name(MLP_DESC_JOB, MLPRT_JOB_patience), "patience");
+  ck_assert_str_eq(mlp_desc_field_name(MLP_DESC_PROGRAM, MLPRT_PROGRAM_no_card), "no_card");
+  LLVMContextDispose(ctx);
+}
+END_TEST
+
+START_TEST(desc_refuses_a_missing_field) {
+  LLVMContextRef ctx = LLVMContextCreate();
+  MlpDescBuild b;
+  set_all_job_fields_but(&b, ctx, MLPRT_JOB_patience);
+  mlp_desc_end(&b, ctx); /* aborts */
+}
+END_TEST
+
+START_TEST(desc_refuses_a_value_of_another_kind) {
+  LLVMContextRef ctx = LLVMContextCreate();
+  MlpDescBuild b;
+  mlp_desc_begin(&b, MLP_DESC_JOB);
+  mlp_desc_set(&b, MLPRT_JOB_lr, LLVMConstInt(LLVMInt64TypeInContext(ctx), 1, 0)); /* aborts: lr is a double */
+}
+END_TEST
+
 Suite *codegen_suite(void); /* the runner finds it by name */
 Suite *codegen_suite(void) {
   Suite *s = suite_create("codegen");
   TCase *tc = tcase_create("codegen");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, abi_table_maps_every_row);
+  tcase_add_test(tc, desc_builds_by_name);
+  tcase_add_test_raise_signal(tc, desc_refuses_a_missing_field, SIGABRT);
+  tcase_add_test_raise_signal(tc, desc_refuses_a_value_of_another_kind, SIGABRT);
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 3);

@@ -110,8 +110,8 @@ START_TEST(runtime_layers_reference_only_below) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/runtime/%s", build_dir(), rt_layers[l]);
     nm_each(dir, "-u", check_ref, &r);
-    ck_assert_msg(r.nbad == 0, "runtime/%s reaches a layer it must not (%d references):%s", rt_layers[l], r.nbad,
-                  r.bad);
+    ck_assert_msg(r.nbad == 0, "runtime/%s reaches a layer it must not (%d references):%s", rt_layers[l],
+                  r.nbad, r.bad);
   }
 }
 END_TEST
