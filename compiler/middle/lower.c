@@ -370,8 +370,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
       d->img_h = L->shape->img_h;
       d->img_w = L->shape->img_w;
       d->n_classes = L->shape->n_classes;
-    } else if (mlprt_prep_idx_shape(d->path, d->path2, &d->img_h, &d->img_w, &d->n_classes, err,
-                                    sizeof err) != 0) {
+    } else if (mlprt_idx_shape(d->path, d->path2, &d->img_h, &d->img_w, &d->n_classes, err, sizeof err) != 0) {
       mlp_diag_error(L->d, sc->loc, "%s", err);
       return false;
     }

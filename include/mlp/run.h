@@ -288,11 +288,6 @@ int mlprt_ckpt_peek(const char *path, MlprtCkptHeader *h);
 int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes, int *target_type,
                      char **schema, char *err, size_t n);
 
-/* The same for images and labels in IDX files: the image height and width
- * (from the header alone) and the number of classes (largest label + 1). */
-int mlprt_prep_idx_shape(const char *images, const char *labels, int64_t *h, int64_t *w, int64_t *classes,
-                         char *err, size_t n);
-
 /* ---- resources --------------------------------------------------------- */
 
 /* Peak resident set size in KiB and user + system CPU seconds so far. */

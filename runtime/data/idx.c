@@ -79,3 +79,52 @@ void mlprt_idx_to_float(const MlprtIdx *x, float *out) {
   for (int i = 0; i < x->ndim; i++) n *= (size_t)x->dims[i];
   for (size_t i = 0; i < n; i++) out[i] = x->data[i] * (1.0f / 255.0f);
 }
+
+/* The dimensions of an IDX file from its header alone. */
+static int idx_dims(const char *path, int64_t dims[4], int *ndim, char *err, size_t n) {
+  gzFile f = gzopen(path, "rb");
+  unsigned char h[4 + 16];
+  int got = f ? gzread(f, h, 4) : -1;
+  if (got == 4 && h[0] == 0 && h[1] == 0 && h[2] == 0x08 && h[3] >= 1 && h[3] <= 4) {
+    *ndim = h[3];
+    got = gzread(f, h + 4, (unsigned)(4 * *ndim));
+    for (int i = 0; got == 4 * *ndim && i < *ndim; i++)
+      dims[i] = (int64_t)h[4 + 4 * i] << 24 | h[5 + 4 * i] << 16 | h[6 + 4 * i] << 8 | h[7 + 4 * i];
+  }
+  if (f) gzclose(f);
+  if (got != 4 * *ndim || *ndim < 1) {
+    snprintf(err, n, "%s: not a readable IDX file of unsigned bytes", path);
+    return -1;
+  }
+  return 0;
+}
+
+int mlprt_idx_shape(const char *images, const char *labels, int64_t *h, int64_t *w, int64_t *classes, char *err,
+                     size_t n) {
+  int64_t dims[4];
+  int nd = 0;
+  if (idx_dims(images, dims, &nd, err, n) != 0) return -1;
+  if (nd != 3) {
+    snprintf(err, n, "%s: expected images (N, H, W), found %d dimensions", images, nd);
+    return -1;
+  }
+  *h = dims[1];
+  *w = dims[2];
+  MlprtIdx lab;
+  MlprtError e;
+  if (mlprt_idx_load(labels, &lab, &e) != 0) {
+    mlprt_error_format(&e, err, n);
+    return -1;
+  }
+  int64_t top = -1;
+  for (int64_t i = 0; i < lab.dims[0]; i++)
+    if (lab.data[i] > top) top = lab.data[i];
+  *classes = top + 1;
+  bool ok = lab.ndim == 1 && lab.dims[0] == dims[0];
+  mlprt_idx_free(&lab);
+  if (!ok) {
+    snprintf(err, n, "%s: the labels do not match the %lld images", labels, (long long)dims[0]);
+    return -1;
+  }
+  return 0;
+}
