@@ -731,6 +731,31 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   return true;
 }
 
+/* The deploy section, which `mlpc export` and `mlpc deploy` act on. */
+static void lower_deploy(Lower *L, MlpIrDeploy *dp) {
+  const MlpSpecBlock *b = mlp_spec_block(L->s, "deploy");
+  const MlpSpecBlock *fs = mlp_spec_block(L->s, "deploy.failsafe");
+  dp->onnx = mlp_spec_str(mlp_spec_setting(b, "onnx"));
+  dp->quantize = str_or(mlp_spec_setting(b, "quantize"), "none");
+  dp->max_accuracy_drop = num_or(mlp_spec_setting(b, "max_accuracy_drop"), 0.01);
+  dp->predictor = mlp_spec_str(mlp_spec_setting(b, "predictor"));
+  dp->cpu = str_or(mlp_spec_setting(b, "cpu"), "x86-64-v2");
+  dp->max_latency_ms = num_or(mlp_spec_setting(b, "max_latency_ms"), 0);
+  dp->registry = str_or(mlp_spec_setting(b, "registry"), "registry");
+  dp->prune = num_or(mlp_spec_arg(mlp_spec_op(b, "prune"), "sparsity"), 0);
+  const MlpSpecCall *mon = mlp_spec_op(b, "monitor");
+  dp->monitor = mon != NULL;
+  dp->drift_threshold = num_or(mlp_spec_arg(mon, "drift_threshold"), 0.1);
+  dp->drift_window = (int64_t)num_or(mlp_spec_arg(mon, "window"), 1000);
+  dp->missing_column = str_or(mlp_spec_setting(fs, "missing_column"), "reject");
+  dp->unknown_category = str_or(mlp_spec_setting(fs, "unknown_category"), "impute");
+  dp->out_of_range = str_or(mlp_spec_setting(fs, "out_of_range"), "clip");
+  dp->nan = str_or(mlp_spec_setting(fs, "nan"), "impute");
+  const MlpSpecValue *fb = mlp_spec_setting(fs, "fallback");
+  const MlpNode *n = fb && fb->given ? fb->node : NULL;
+  if (n) dp->fallback = n->kind == MLP_ND_NUM ? mlp_arena_printf(L->a, "%g", n->num) : mlp_spec_str(fb);
+}
+
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {
   return mlp_lower_shaped(a, s, spec_path, NULL, d);
 }
@@ -755,6 +780,7 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   const MlpSpecBlock *deploy = mlp_spec_block(s, "deploy");
   ir->version = deploy && deploy->given ? str_or(mlp_spec_setting(deploy, "version"), "1.0.0") : NULL;
   ir->no_card = !bool_or(mlp_spec_setting(deploy, "card"), true);
+  lower_deploy(&L, &ir->deploy);
   if (!lower_data(&L, ir, spec_path)) return NULL;
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);

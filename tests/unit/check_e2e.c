@@ -376,7 +376,8 @@ START_TEST(e2e_limits_and_unbuilt_settings) {
   ck_assert_int_eq(r.status, 1);
   ck_assert_ptr_nonnull(
       strstr(r.err, ":11:14: error: `analysis.slices` is not supported by code generation yet"));
-  ck_assert_ptr_nonnull(strstr(r.err, ":14:12: error: `deploy.sign` is not supported by code generation yet"));
+  ck_assert_ptr_nonnull(
+      strstr(r.err, ":14:12: error: `deploy.sign` is not supported by code generation yet"));
   test_run_free(&r);
   free(spec);
   free(prog);
