@@ -40,7 +40,8 @@ static void check_block(const MlpSpecBlock *b, MlpDiag *d) {
   }
   for (int i = 0; i < b->spaces.len; i++) {
     const MlpSpecSpace *sp = b->spaces.items[i];
-    if (sp->field->planned) refuse(d, sp->loc, sp->field->block ? sp->field->block->name : NULL, sp->field->name);
+    if (sp->field->planned)
+      refuse(d, sp->loc, sp->field->block ? sp->field->block->name : NULL, sp->field->name);
   }
   for (int i = 0; i < r->nblocks; i++) check_block(b->blocks[i], d);
 }

@@ -268,7 +268,7 @@ static cJSON *model_json(const MlpIrModel *m) {
   cJSON *plan = cJSON_AddObjectToObject(o, "memory");
   cJSON_AddNumberToObject(plan, "arena_bytes", (double)m->arena_bytes);
   static const char *const roles[] = {"x", "y", "params", "grads", "m", "v", "best", "state", "best_state"};
-  const int idx[] = {m->x_buf,  m->y_buf,    m->params_buf, m->grads_buf,     m->m_buf,
+  const int idx[] = {m->x_buf, m->y_buf,    m->params_buf, m->grads_buf,     m->m_buf,
                      m->v_buf, m->best_buf, m->state_buf,  m->best_state_buf};
   cJSON *fixed = cJSON_AddObjectToObject(plan, "roles");
   for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)

@@ -179,22 +179,22 @@ typedef struct {
  * training program does not act on it (but for version and card, kept in
  * MlpIr), and it is part of the plan so that --emit-ir shows it. */
 typedef struct {
-  const char *onnx;             /* deploy.onnx, or NULL */
-  const char *quantize;         /* "none" or "int8" */
-  double max_accuracy_drop;     /* largest test-score fall compression may cost */
-  const char *predictor;        /* the predictor's entry point, or NULL */
-  const char *cpu;              /* the predictor's CPU */
-  double max_latency_ms;        /* real-time budget; 0: none */
-  const char *registry;         /* the version registry's directory */
-  double prune;                 /* prune(sparsity); 0: no pruning */
-  bool monitor;                 /* monitor(...) written: drift checks compiled in */
-  double drift_threshold;       /* monitor: PSI that reports drift */
-  int64_t drift_window;         /* monitor: predictions per check */
-  const char *missing_column;   /* failsafe actions: "reject", "impute", "fallback" (and "clip") */
+  const char *onnx;           /* deploy.onnx, or NULL */
+  const char *quantize;       /* "none" or "int8" */
+  double max_accuracy_drop;   /* largest test-score fall compression may cost */
+  const char *predictor;      /* the predictor's entry point, or NULL */
+  const char *cpu;            /* the predictor's CPU */
+  double max_latency_ms;      /* real-time budget; 0: none */
+  const char *registry;       /* the version registry's directory */
+  double prune;               /* prune(sparsity); 0: no pruning */
+  bool monitor;               /* monitor(...) written: drift checks compiled in */
+  double drift_threshold;     /* monitor: PSI that reports drift */
+  int64_t drift_window;       /* monitor: predictions per check */
+  const char *missing_column; /* failsafe actions: "reject", "impute", "fallback" (and "clip") */
   const char *unknown_category;
   const char *out_of_range;
   const char *nan;
-  const char *fallback;         /* the fallback prediction as text, or NULL */
+  const char *fallback; /* the fallback prediction as text, or NULL */
 } MlpIrDeploy;
 
 typedef struct {

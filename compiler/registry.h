@@ -63,7 +63,7 @@ typedef struct {
 struct MlpRegOp {
   const char *scope, *name, *doc;
   bool standalone, implied;
-  bool planned; /* code generation does not lower it yet (its parameters are planned too) */
+  bool planned;             /* code generation does not lower it yet (its parameters are planned too) */
   const MlpRegBlock *block; /* the block it is a statement of, or NULL */
   const MlpRegKind *kind;   /* the kind of value it makes, or NULL */
   const MlpRegField **params;
