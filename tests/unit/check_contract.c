@@ -7,8 +7,16 @@
  * Each item is written into a small spec: a base on examples/data/iris.csv,
  * with the context the item needs (a table with a categorical column and
  * missing values for cleaning ops, tiny IDX images for convolutions, a
- * search space for tuning). An item the walk does not know how to write
- * fails the walk, so a new registry row needs a case here. */
+ * search space for tuning), and compared with the same spec that does not
+ * write it (so its default applies; a kind's op, with another op of the
+ * kind). A value is the case's own, or one the item's type and range admit
+ * other than the default, trying until one changes the plan. Items that act
+ * by refusing a spec (the limits, the loss that must fit the output) are
+ * written with a value that breaks them and must be refused; ops applied
+ * with their defaults when not written (split, smoke, early_stopping) must
+ * lower when written, and their parameters are walked. An item the walk
+ * does not know how to write fails the walk, so a new registry row needs a
+ * case here. */
 #include <check.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datautil.h"
 #include "lower.h"
 #include "parse.h"
 #include "testutil.h"
@@ -132,15 +141,6 @@ static char *dir;
 static char *mix_src, *idx_src, *idx6_src, *idx4_src, *json_src, *jsonl_src, *iris_copy, *semi_src,
     *nohdr_src, *json2;
 
-static char *fixture(const char *name, const char *text, size_t len) {
-  char *p = test_path(dir, name);
-  FILE *f = fopen(p, "wb");
-  ck_assert_ptr_nonnull(f);
-  fwrite(text, 1, len ? len : strlen(text), f);
-  fclose(f);
-  return p;
-}
-
 static char *printf_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *printf_alloc(const char *fmt, ...) {
   va_list ap;
@@ -169,8 +169,8 @@ static void write_idx(const char *name, int n, int side, int k, char **images, c
   char iname[64], lname[64];
   snprintf(iname, sizeof iname, "%s-images.idx", name);
   snprintf(lname, sizeof lname, "%s-labels.idx", name);
-  *images = fixture(iname, (const char *)img, ni);
-  *labels = fixture(lname, (const char *)lab, 8 + (size_t)n);
+  *images = dt_write(dir, iname, (const char *)img, ni);
+  *labels = dt_write(dir, lname, (const char *)lab, 8 + (size_t)n);
   free(img);
 }
 
@@ -189,7 +189,7 @@ static void setup(void) {
                         : "7.5",
             i % 3 ? "red" : "blue", i % 4 < 2 ? "a" : "b");
   fclose(f);
-  char *p = fixture("mix.csv", mix, 0);
+  char *p = dt_write(dir, "mix.csv", mix, 0);
   mix_src = printf_alloc("csv(\"%s\")", p);
   free(p);
   free(mix);
@@ -208,14 +208,14 @@ static void setup(void) {
   /* iris again: a copy, with ';', without a header, as JSON and JSON lines */
   char *iris = test_read_file("examples/data/iris.csv", NULL);
   ck_assert_ptr_nonnull(iris);
-  iris_copy = fixture("iris2.csv", iris, 0);
+  iris_copy = dt_write(dir, "iris2.csv", iris, 0);
   char *semi = strdup(iris);
   for (char *c = semi; *c; c++)
     if (*c == ',') *c = ';';
-  p = fixture("semi.csv", semi, 0);
+  p = dt_write(dir, "semi.csv", semi, 0);
   semi_src = printf_alloc("csv(\"%s\", delimiter = @\";\")", p);
   free(p);
-  p = fixture("nohdr.csv", strchr(iris, '\n') + 1, 0);
+  p = dt_write(dir, "nohdr.csv", strchr(iris, '\n') + 1, 0);
   nohdr_src = printf_alloc("csv(\"%s\", header = @false)", p);
   free(p);
   char *json = NULL, *jsonl = NULL;
@@ -242,11 +242,11 @@ static void setup(void) {
   fputs("\n]\n", fj);
   fclose(fj);
   fclose(fl);
-  json2 = fixture("iris2.json", json, 0);
-  p = fixture("iris.json", json, 0);
+  json2 = dt_write(dir, "iris2.json", json, 0);
+  p = dt_write(dir, "iris.json", json, 0);
   json_src = printf_alloc("json(\"%s\")", p);
   free(p);
-  p = fixture("iris.jsonl", jsonl, 0);
+  p = dt_write(dir, "iris.jsonl", jsonl, 0);
   jsonl_src = printf_alloc("json(\"%s\", lines = @true)", p);
   free(p);
   free(json);
@@ -259,10 +259,7 @@ static void teardown(void) {
   char *files[] = {mix_src,   idx_src,   idx6_src, idx4_src,  json_src,
                    jsonl_src, iris_copy, semi_src, nohdr_src, json2};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) free(files[i]);
-  char *cmd = printf_alloc("rm -rf '%s'", dir);
-  if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
-  free(cmd);
-  free(dir);
+  dt_rmdir(dir);
 }
 
 /* ---- where each item is written -------------------------------------------- */
