@@ -735,6 +735,18 @@ static void walk_field(const MlpRegField *f) {
     free(without.text);
     return;
   }
+  /* Its default written is the same as not writing it: lowering falls
+   * back on the registry's default, not on one of its own. ("{pipeline}"
+   * is expanded in defaults only: written, it stays as it is.) */
+  if (!f->planned && f->def && f->def[0] != '@' && !strstr(f->def, "{pipeline}") && !(fc && fc->whole)) {
+    Spec dflt = field_spec(f, fc, f->def);
+    Lowered d = lower_text(dflt.text);
+    if (!d.ok || strcmp(d.ir, a.ir) != 0)
+      breach(name, "written as its default %s, the plan is not the one without it:\n%s--- spec:\n%s", f->def,
+             d.ok ? "" : d.diag, dflt.text);
+    lowered_free(&d);
+    free(dflt.text);
+  }
   bool judged = false;
   char *tried = NULL;
   size_t tn;
