@@ -8,6 +8,8 @@
 #   make fuzz       libFuzzer on the parser (FUZZ_SECONDS, default 60)
 #   make install    PREFIX=/usr/local (bin, lib, include/mlp, share/mlp/stdlib)
 #   make spec       regenerate SPEC.md's reference tables from the builtin registry
+#   make golden     regenerate the lowering goldens (tests/golden): --emit-ir of every
+#                   example and the errors of every tests/golden/lower spec
 
 CC       ?= cc
 BUILD    ?= build
@@ -59,7 +61,7 @@ TEST_SRC    := $(wildcard tests/unit/check_*.c)
 TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o $(BUILD)/tests/unit/testutil.o
 SUITE_NAMES := $(patsubst tests/unit/check_%.c,%,$(TEST_SRC))
 
-.PHONY: all test test-only demo asan valgrind fuzz fuzz-only install clean deps spec cross
+.PHONY: all test test-only demo asan valgrind fuzz fuzz-only install clean deps spec golden cross
 all: $(BUILD)/mlpc $(BUILD)/libmlprt.a
 cross: $(BUILD)/aarch64/libmlprt.a
 
@@ -68,6 +70,17 @@ deps:
 
 spec: $(BUILD)/mlpc
 	sh scripts/spec-tables.sh $(BUILD)/mlpc
+
+# Read the diff before committing what this writes.
+golden: $(BUILD)/mlpc
+	@for f in examples/*.mlp; do \
+	  n=$$(basename $$f .mlp); $(BUILD)/mlpc build --emit-ir $$f > tests/golden/ir/$$n.json || exit 1; \
+	done
+	@for f in tests/golden/lower/*.mlp; do \
+	  if MLP_STDLIB=stdlib $(BUILD)/mlpc build --emit-ir $$f > /dev/null 2> $${f%.mlp}.err; then \
+	    echo "$$f: lowers, yet a lowering golden must be refused"; exit 1; \
+	  fi; \
+	done
 
 $(BUILD)/libmlpfront.a: $(FRONT_OBJ)
 	@rm -f $@

@@ -4,8 +4,10 @@
 #include "ir.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mlp/tensor.h"
 
@@ -108,6 +110,10 @@ void mlp_ir_plan_memory(MlpIrModel *m) {
   }
   m->arena_bytes = total;
   free(order);
+  if (!mlp_ir_plan_valid(m)) {
+    fprintf(stderr, "mlpc: internal error: the memory plan of %s overlaps live buffers\n", m->name);
+    abort();
+  }
 }
 
 bool mlp_ir_plan_valid(const MlpIrModel *m) {
@@ -122,6 +128,87 @@ bool mlp_ir_plan_valid(const MlpIrModel *m) {
 
 /* ---- JSON -------------------------------------------------------------- */
 
+static void add_str(cJSON *o, const char *key, const char *v) {
+  cJSON_AddItemToObject(o, key, v ? cJSON_CreateString(v) : cJSON_CreateNull());
+}
+
+/* Text holding items that each end in '\n' (column names, missing-value
+ * texts, several source paths), as a JSON list of its items. */
+static cJSON *lines_json(const char *text) {
+  cJSON *a = cJSON_CreateArray();
+  for (const char *p = text; *p;) {
+    size_t n = strcspn(p, "\n");
+    char *item = strndup(p, n);
+    cJSON_AddItemToArray(a, cJSON_CreateString(item));
+    free(item);
+    p += n + (p[n] == '\n');
+  }
+  return a;
+}
+
+/* A columns value: a selector word as is, names as a list. */
+static cJSON *columns_json(const char *columns) {
+  return strchr(columns, '\n') ? lines_json(columns) : cJSON_CreateString(columns);
+}
+
+/* The absolute form of path, without resolving links that do not exist. */
+static char *absolute(const char *path) {
+  char *r = realpath(path, NULL);
+  if (r) return r;
+  char cwd[PATH_MAX];
+  if (path[0] == '/' || !getcwd(cwd, sizeof cwd)) return strdup(path);
+  size_t n = strlen(cwd) + strlen(path) + 2;
+  r = mlp_xmalloc(n);
+  snprintf(r, n, "%s/%s", cwd, path);
+  return r;
+}
+
+/* path relative to the directory dir (both absolute), with ".." where it
+ * lies outside it. */
+static char *relative(const char *dir, const char *path) {
+  size_t dn = strlen(dir), common = 0; /* path[common..] is below the deepest shared directory */
+  if (strncmp(dir, path, dn) == 0 && path[dn] == '/') {
+    common = dn + 1;
+  } else {
+    for (size_t i = 0; dir[i] && dir[i] == path[i]; i++)
+      if (dir[i] == '/') common = i + 1;
+  }
+  int up = 0; /* directories of dir below the shared one */
+  if (common <= dn) {
+    up = 1;
+    for (size_t i = common; i < dn; i++) up += dir[i] == '/';
+  }
+  size_t n = (size_t)up * 3 + strlen(path + common) + 1;
+  char *r = mlp_xmalloc(n), *w = r;
+  for (int i = 0; i < up; i++, w += 3) memcpy(w, "../", 3);
+  strcpy(w, path + common);
+  return r;
+}
+
+/* Whether the absolute paths a and b lie in one top-level directory. */
+static bool same_top(const char *a, const char *b) {
+  size_t n = strcspn(a + 1, "/") + 1;
+  return strncmp(a, b, n) == 0 && (b[n] == '/' || b[n] == 0);
+}
+
+/* The data paths (one per line) relative to the spec's directory; one that
+ * shares no directory with it but the root stays absolute. */
+static cJSON *paths_json(const char *spec_path, const char *paths) {
+  char *spec = absolute(spec_path);
+  char *slash = strrchr(spec, '/');
+  if (slash) *slash = 0;
+  cJSON *a = lines_json(paths);
+  for (cJSON *item = a->child; item; item = item->next) {
+    char *abs = absolute(item->valuestring);
+    char *rel = same_top(spec, abs) ? relative(spec, abs) : strdup(abs);
+    cJSON_SetValuestring(item, rel);
+    free(rel);
+    free(abs);
+  }
+  free(spec);
+  return a;
+}
+
 /* [batch, features] for vectors, [batch, c, h, w] for images. */
 static cJSON *shape_json(int64_t batch, int64_t c, int64_t h, int64_t w, bool image) {
   double dims[4] = {(double)batch, (double)c, (double)h, (double)w};
@@ -133,47 +220,59 @@ static cJSON *buffer_json(const MlpIrModel *m, int i) {
   return cJSON_CreateString(m->bufs[i].name);
 }
 
+static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
+  cJSON *lj = cJSON_CreateObject();
+  cJSON_AddStringToObject(lj, "op", mlp_ir_op_name(l->op));
+  cJSON_AddStringToObject(lj, "activation", mlp_ir_act_name(l->act));
+  cJSON_AddNumberToObject(lj, "rate", l->rate);
+  cJSON_AddNumberToObject(lj, "kernel", l->kernel);
+  cJSON_AddNumberToObject(lj, "stride", l->stride);
+  cJSON_AddNumberToObject(lj, "padding", l->pad);
+  cJSON_AddNumberToObject(lj, "momentum", l->momentum);
+  cJSON_AddNumberToObject(lj, "eps", l->eps);
+  bool in_img = l->in_h > 1 || l->in_w > 1, out_img = l->out_h > 1 || l->out_w > 1;
+  cJSON_AddItemToObject(lj, "in_shape",
+                        shape_json(m->batch, in_img ? l->in_c : l->in_size, l->in_h, l->in_w, in_img));
+  cJSON_AddItemToObject(lj, "out_shape",
+                        shape_json(m->batch, out_img ? l->out_c : l->out_size, l->out_h, l->out_w, out_img));
+  cJSON_AddNumberToObject(lj, "params", (double)l->n_params);
+  cJSON_AddNumberToObject(lj, "w_offset", (double)l->w_off);
+  cJSON_AddNumberToObject(lj, "b_offset", (double)l->b_off);
+  cJSON_AddNumberToObject(lj, "state_offset", (double)l->state_off);
+  cJSON_AddNumberToObject(lj, "flops_per_sample", (double)l->flops);
+  cJSON_AddItemToObject(lj, "out", buffer_json(m, l->out_buf));
+  cJSON_AddItemToObject(lj, "dout", buffer_json(m, l->dout_buf));
+  cJSON_AddItemToObject(lj, "mask", buffer_json(m, l->mask_buf));
+  cJSON_AddItemToObject(lj, "col", buffer_json(m, l->col_buf));
+  cJSON_AddItemToObject(lj, "argmax", buffer_json(m, l->argmax_buf));
+  cJSON_AddItemToObject(lj, "stats", buffer_json(m, l->stats_buf));
+  return lj;
+}
+
 static cJSON *model_json(const MlpIrModel *m) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", m->name);
   cJSON_AddStringToObject(o, "kind", model_kind_name(m->kind));
   cJSON_AddStringToObject(o, "task", mlp_ir_task_name(m->task));
+  double in[3] = {(double)m->in_c, (double)m->in_h, (double)m->in_w};
+  cJSON_AddItemToObject(o, "in_chw", cJSON_CreateDoubleArray(in, 3));
   cJSON_AddNumberToObject(o, "in_size", (double)m->in_size);
   cJSON_AddNumberToObject(o, "out_size", (double)m->out_size);
   cJSON_AddNumberToObject(o, "batch", (double)m->batch);
   cJSON_AddStringToObject(o, "init", init_name(m->init));
   cJSON_AddNumberToObject(o, "params", (double)m->n_params);
+  cJSON_AddNumberToObject(o, "state", (double)m->n_state);
   cJSON_AddNumberToObject(o, "flops_per_sample", (double)m->flops);
   cJSON *layers = cJSON_AddArrayToObject(o, "layers");
-  for (int i = 0; i < m->nlayers; i++) {
-    const MlpIrLayer *l = &m->layers[i];
-    cJSON *lj = cJSON_CreateObject();
-    cJSON_AddStringToObject(lj, "op", mlp_ir_op_name(l->op));
-    if (l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D)
-      cJSON_AddStringToObject(lj, "activation", mlp_ir_act_name(l->act));
-    if (l->op == MLP_OP_DROPOUT) cJSON_AddNumberToObject(lj, "rate", l->rate);
-    if (l->op == MLP_OP_CONV2D || l->op == MLP_OP_MAXPOOL2D || l->op == MLP_OP_AVGPOOL2D) {
-      cJSON_AddNumberToObject(lj, "kernel", l->kernel);
-      cJSON_AddNumberToObject(lj, "stride", l->stride);
-      cJSON_AddNumberToObject(lj, "padding", l->pad);
-    }
-    bool in_img = l->in_h > 1 || l->in_w > 1, out_img = l->out_h > 1 || l->out_w > 1;
-    cJSON_AddItemToObject(lj, "in_shape",
-                          shape_json(m->batch, in_img ? l->in_c : l->in_size, l->in_h, l->in_w, in_img));
-    cJSON_AddItemToObject(
-        lj, "out_shape", shape_json(m->batch, out_img ? l->out_c : l->out_size, l->out_h, l->out_w, out_img));
-    cJSON_AddNumberToObject(lj, "params", (double)l->n_params);
-    if (l->n_params) {
-      cJSON_AddNumberToObject(lj, "w_offset", (double)l->w_off);
-      cJSON_AddNumberToObject(lj, "b_offset", (double)l->b_off);
-    }
-    cJSON_AddNumberToObject(lj, "flops_per_sample", (double)l->flops);
-    cJSON_AddItemToObject(lj, "out", buffer_json(m, l->out_buf));
-    cJSON_AddItemToObject(lj, "dout", buffer_json(m, l->dout_buf));
-    cJSON_AddItemToArray(layers, lj);
-  }
+  for (int i = 0; i < m->nlayers; i++) cJSON_AddItemToArray(layers, layer_json(m, &m->layers[i]));
   cJSON *plan = cJSON_AddObjectToObject(o, "memory");
   cJSON_AddNumberToObject(plan, "arena_bytes", (double)m->arena_bytes);
+  static const char *const roles[] = {"x", "y", "params", "grads", "m", "v", "best", "state", "best_state"};
+  const int idx[] = {m->x_buf, m->y_buf,    m->params_buf, m->grads_buf,     m->m_buf,
+                     m->v_buf, m->best_buf, m->state_buf,  m->best_state_buf};
+  cJSON *fixed = cJSON_AddObjectToObject(plan, "roles");
+  for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+    cJSON_AddItemToObject(fixed, roles[i], buffer_json(m, idx[i]));
   cJSON *bufs = cJSON_AddArrayToObject(plan, "buffers");
   for (int i = 0; i < m->nbufs; i++) {
     const MlpIrBuffer *b = &m->bufs[i];
@@ -194,27 +293,22 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON *opt = cJSON_AddObjectToObject(o, "optimizer");
   cJSON_AddStringToObject(opt, "kind", optim_name(j->optim.kind));
   cJSON_AddNumberToObject(opt, "lr", j->optim.lr);
-  if (j->optim.kind == MLP_OPTIM_SGD) {
-    cJSON_AddNumberToObject(opt, "momentum", j->optim.momentum);
-  } else {
-    cJSON_AddNumberToObject(opt, "beta1", j->optim.beta1);
-    cJSON_AddNumberToObject(opt, "beta2", j->optim.beta2);
-    cJSON_AddNumberToObject(opt, "eps", j->optim.eps);
-  }
+  cJSON_AddNumberToObject(opt, "momentum", j->optim.momentum);
+  cJSON_AddNumberToObject(opt, "beta1", j->optim.beta1);
+  cJSON_AddNumberToObject(opt, "beta2", j->optim.beta2);
+  cJSON_AddNumberToObject(opt, "eps", j->optim.eps);
   cJSON_AddNumberToObject(opt, "weight_decay", j->optim.weight_decay);
   cJSON_AddNumberToObject(opt, "l1", j->optim.l1);
   cJSON_AddNumberToObject(opt, "l2", j->optim.l2);
-  if (j->optim.clip_norm > 0) cJSON_AddNumberToObject(opt, "clip_norm", j->optim.clip_norm);
-  if (j->optim.clip_value > 0) cJSON_AddNumberToObject(opt, "clip_value", j->optim.clip_value);
+  cJSON_AddNumberToObject(opt, "clip_norm", j->optim.clip_norm);
+  cJSON_AddNumberToObject(opt, "clip_value", j->optim.clip_value);
   cJSON_AddNumberToObject(o, "epochs", (double)j->epochs);
   cJSON_AddNumberToObject(o, "seed", (double)j->seed);
   cJSON *s = cJSON_AddObjectToObject(o, "schedule");
   cJSON_AddStringToObject(s, "kind", sched_name(j->sched));
-  if (j->sched == MLP_SCHED_COSINE) cJSON_AddNumberToObject(s, "warmup", (double)j->warmup);
-  if (j->sched == MLP_SCHED_STEP || j->sched == MLP_SCHED_PLATEAU) {
-    cJSON_AddNumberToObject(s, j->sched == MLP_SCHED_STEP ? "every" : "patience", (double)j->sched_step);
-    cJSON_AddNumberToObject(s, "factor", j->sched_factor);
-  }
+  cJSON_AddNumberToObject(s, "warmup", (double)j->warmup);
+  cJSON_AddNumberToObject(s, "step", (double)j->sched_step);
+  cJSON_AddNumberToObject(s, "factor", j->sched_factor);
   cJSON *smoke = cJSON_AddObjectToObject(o, "smoke");
   cJSON_AddNumberToObject(smoke, "subset", j->smoke_subset);
   cJSON_AddNumberToObject(smoke, "epochs", (double)j->smoke_epochs);
@@ -231,38 +325,97 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   return o;
 }
 
+static cJSON *data_json(const MlpIr *ir) {
+  const MlpIrData *data = &ir->data;
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "format", data->format);
+  cJSON_AddItemToObject(d, "path", paths_json(ir->spec_path, data->path));
+  cJSON_AddItemToObject(d, "labels",
+                        data->path2 ? paths_json(ir->spec_path, data->path2) : cJSON_CreateNull());
+  char delim[2] = {data->delimiter ? data->delimiter : ',', 0};
+  cJSON_AddStringToObject(d, "delimiter", delim);
+  cJSON_AddBoolToObject(d, "header", !data->no_header);
+  cJSON_AddItemToObject(d, "na_values", data->na_values ? lines_json(data->na_values) : cJSON_CreateNull());
+  cJSON *schema = cJSON_AddObjectToObject(d, "schema");
+  for (const char *p = data->schema ? data->schema : ""; *p;) {
+    size_t n = strcspn(p, "\t"), m = strcspn(p + n, "\n");
+    char *name = strndup(p, n), *type = strndup(p + n + (p[n] == '\t'), m ? m - 1 : 0);
+    cJSON_AddStringToObject(schema, name, type);
+    free(name);
+    free(type);
+    p += n + m + (p[n + m] == '\n');
+  }
+  cJSON_AddStringToObject(d, "target", data->target);
+  cJSON_AddNumberToObject(d, "features", (double)data->n_features);
+  cJSON_AddNumberToObject(d, "classes", (double)data->n_classes);
+  double img[2] = {(double)data->img_h, (double)data->img_w};
+  cJSON_AddItemToObject(d, "image_hw", cJSON_CreateDoubleArray(img, 2));
+  cJSON *split = cJSON_AddObjectToObject(d, "split");
+  cJSON_AddNumberToObject(split, "validation", data->val_frac);
+  cJSON_AddNumberToObject(split, "test", data->test_frac);
+  cJSON_AddBoolToObject(split, "stratify", data->stratify);
+  add_str(split, "group", data->split_group);
+  add_str(split, "time_order", data->split_time);
+  cJSON_AddNumberToObject(split, "seed", (double)data->split_seed);
+  add_str(d, "cleaning_report", data->cleaning_report);
+  cJSON *clean = cJSON_AddArrayToObject(d, "clean");
+  for (int i = 0; i < data->nclean; i++) {
+    const MlpIrClean *c = &data->clean[i];
+    cJSON *cj = cJSON_CreateObject();
+    cJSON_AddStringToObject(cj, "op", c->op);
+    cJSON_AddItemToObject(cj, "columns", columns_json(c->columns));
+    add_str(cj, "method", c->method);
+    cJSON_AddNumberToObject(cj, "param", c->param);
+    cJSON_AddBoolToObject(cj, "flag", c->flag);
+    cJSON_AddItemToArray(clean, cj);
+  }
+  return d;
+}
+
+static cJSON *deploy_json(const MlpIr *ir) {
+  const MlpIrDeploy *dp = &ir->deploy;
+  cJSON *o = cJSON_CreateObject();
+  add_str(o, "version", ir->version);
+  cJSON_AddBoolToObject(o, "card", !ir->no_card);
+  add_str(o, "onnx", dp->onnx);
+  add_str(o, "quantize", dp->quantize);
+  cJSON_AddNumberToObject(o, "max_accuracy_drop", dp->max_accuracy_drop);
+  add_str(o, "predictor", dp->predictor);
+  add_str(o, "cpu", dp->cpu);
+  cJSON_AddNumberToObject(o, "max_latency_ms", dp->max_latency_ms);
+  add_str(o, "registry", dp->registry);
+  cJSON_AddNumberToObject(o, "prune", dp->prune);
+  cJSON *mon = cJSON_AddObjectToObject(o, "monitor");
+  cJSON_AddBoolToObject(mon, "enabled", dp->monitor);
+  cJSON_AddNumberToObject(mon, "drift_threshold", dp->drift_threshold);
+  cJSON_AddNumberToObject(mon, "window", (double)dp->drift_window);
+  cJSON *fs = cJSON_AddObjectToObject(o, "failsafe");
+  add_str(fs, "missing_column", dp->missing_column);
+  add_str(fs, "unknown_category", dp->unknown_category);
+  add_str(fs, "out_of_range", dp->out_of_range);
+  add_str(fs, "nan", dp->nan);
+  add_str(fs, "fallback", dp->fallback);
+  return o;
+}
+
 void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "pipeline", ir->name);
   cJSON_AddStringToObject(root, "out", ir->out_dir);
   cJSON_AddNumberToObject(root, "threads", ir->threads);
   cJSON_AddBoolToObject(root, "deterministic", ir->deterministic);
-  cJSON *d = cJSON_AddObjectToObject(root, "data");
-  cJSON_AddStringToObject(d, "format", ir->data.format);
-  cJSON_AddStringToObject(d, "path", ir->data.path);
-  if (ir->data.path2) cJSON_AddStringToObject(d, "labels", ir->data.path2);
-  cJSON_AddStringToObject(d, "target", ir->data.target);
-  cJSON_AddNumberToObject(d, "features", (double)ir->data.n_features);
-  cJSON_AddNumberToObject(d, "classes", (double)ir->data.n_classes);
-  cJSON_AddNumberToObject(d, "validation", ir->data.val_frac);
-  cJSON_AddNumberToObject(d, "test", ir->data.test_frac);
-  cJSON_AddBoolToObject(d, "stratify", ir->data.stratify);
-  cJSON_AddNumberToObject(d, "seed", (double)ir->data.split_seed);
-  cJSON *clean = cJSON_AddArrayToObject(d, "clean");
-  for (int i = 0; i < ir->data.nclean; i++) {
-    const MlpIrClean *c = &ir->data.clean[i];
-    cJSON *cj = cJSON_CreateObject();
-    cJSON_AddStringToObject(cj, "op", c->op);
-    cJSON_AddStringToObject(cj, "columns", c->columns);
-    if (c->method) cJSON_AddStringToObject(cj, "method", c->method);
-    cJSON_AddItemToArray(clean, cj);
-  }
+  cJSON *an = cJSON_AddObjectToObject(root, "analysis");
+  add_str(an, "report", ir->report);
+  cJSON_AddBoolToObject(an, "learning_curves", ir->learning_curves);
+  cJSON_AddBoolToObject(an, "bias_variance", ir->bias_variance);
+  cJSON_AddItemToObject(root, "data", data_json(ir));
   cJSON *models = cJSON_AddArrayToObject(root, "models");
   for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));
-  if (ir->objective) cJSON_AddStringToObject(root, "objective", ir->objective);
-  if (ir->nfolds) cJSON_AddNumberToObject(root, "folds", ir->nfolds);
+  add_str(root, "objective", ir->objective);
+  cJSON_AddNumberToObject(root, "folds", ir->nfolds);
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));
+  cJSON_AddItemToObject(root, "deploy", deploy_json(ir));
   char *text = cJSON_Print(root);
   fputs(text, out);
   fputc('\n', out);

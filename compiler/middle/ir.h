@@ -183,6 +183,28 @@ typedef struct {
   int nclean;
 } MlpIrData;
 
+/* The deploy section as `mlpc export` and `mlpc deploy` read it: the
+ * training program does not act on it (but for version and card, kept in
+ * MlpIr), and it is part of the plan so that --emit-ir shows it. */
+typedef struct {
+  const char *onnx;           /* deploy.onnx, or NULL */
+  const char *quantize;       /* "none" or "int8" */
+  double max_accuracy_drop;   /* largest test-score fall compression may cost */
+  const char *predictor;      /* the predictor's entry point, or NULL */
+  const char *cpu;            /* the predictor's CPU */
+  double max_latency_ms;      /* real-time budget; 0: none */
+  const char *registry;       /* the version registry's directory */
+  double prune;               /* prune(sparsity); 0: no pruning */
+  bool monitor;               /* monitor(...) written: drift checks compiled in */
+  double drift_threshold;     /* monitor: PSI that reports drift */
+  int64_t drift_window;       /* monitor: predictions per check */
+  const char *missing_column; /* failsafe actions: "reject", "impute", "fallback" (and "clip") */
+  const char *unknown_category;
+  const char *out_of_range;
+  const char *nan;
+  const char *fallback; /* the fallback prediction as text, or NULL */
+} MlpIrDeploy;
+
 typedef struct {
   const char *name; /* the pipeline's name */
   const char *spec_path;
@@ -200,6 +222,7 @@ typedef struct {
   int nfolds;            /* > 0: jobs are trials x folds, job t * nfolds + f holding out fold f */
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
   bool no_card;          /* deploy.card = false: no MODEL_CARD.md */
+  MlpIrDeploy deploy;
 } MlpIr;
 
 const char *mlp_ir_act_name(MlpAct a);
@@ -210,12 +233,16 @@ const char *mlp_ir_task_name(MlpTask t);
 int mlp_ir_add_buffer(MlpArena *a, MlpIrModel *m, const char *name, int64_t bytes, int first, int last);
 /* Assign offsets: buffers are placed largest first at the lowest aligned
  * offset that overlaps no placed buffer with an overlapping lifetime; sets
- * arena_bytes. Deterministic for a given buffer list. */
+ * arena_bytes. Deterministic for a given buffer list. The finished plan is
+ * verified (mlp_ir_plan_valid); a plan that fails is an internal error
+ * that stops the process. */
 void mlp_ir_plan_memory(MlpIrModel *m);
 /* True when no two buffers with overlapping lifetimes overlap in memory. */
 bool mlp_ir_plan_valid(const MlpIrModel *m);
 
-/* The plan as JSON (pretty-printed), the --emit-ir format. */
+/* The plan as JSON (pretty-printed), the --emit-ir format: every field of
+ * the IR. Data paths are printed relative to the spec's directory, so the
+ * text does not depend on where the files are. */
 void mlp_ir_dump(const MlpIr *ir, FILE *out);
 /* The plan for people (`mlpc explain`): data, layers with shapes,
  * parameters and FLOPs, the memory plan and the training settings. */

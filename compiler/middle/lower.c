@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contract.h"
 #include "mlp/data.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
@@ -242,23 +243,13 @@ static const char *columns_text(Lower *L, const MlpSpecValue *v) {
   return out;
 }
 
-static bool lower_clean(Lower *L, MlpIrData *d) {
-  static const char *const ops[] = {"drop_duplicates", "drop_columns", "impute",  "clip_outliers",
-                                    "drop_outliers",   "standardize",  "minmax",  "robust_scale",
-                                    "log1p",           "onehot",       "ordinal", "hash_encode"};
+/* The cleaning chain (the contract has refused the planned ops). */
+static void lower_clean(Lower *L, MlpIrData *d) {
   const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
   int n = clean ? clean->ops.len : 0;
   d->clean = mlp_arena_alloc(L->a, (size_t)(n ? n : 1) * sizeof *d->clean);
-  bool ok = true;
   for (int i = 0; i < n; i++) {
     const MlpSpecCall *c = clean->ops.items[i];
-    bool known = false;
-    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) known |= strcmp(c->op->name, ops[k]) == 0;
-    if (!known) {
-      unsupported(L, c->loc, mlp_arena_printf(L->a, "cleaning step '%s'", c->op->name));
-      ok = false;
-      continue;
-    }
     MlpIrClean *st = &d->clean[d->nclean++];
     st->op = c->op->name;
     st->columns = columns_text(L, mlp_spec_arg(c, "columns"));
@@ -271,7 +262,6 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
       st->param = num_or(mlp_spec_arg(c, "buckets"), 1024);
     st->flag = bool_or(mlp_spec_arg(c, "indicator"), false);
   }
-  return ok;
 }
 
 /* IDX images are read as bytes and scaled by the format's range, pixel /
@@ -356,11 +346,6 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   d->split_group = mlp_spec_str(mlp_spec_arg(split, "group"));
   d->split_time = mlp_spec_str(mlp_spec_arg(split, "time_order"));
   d->cleaning_report = str_or(mlp_spec_setting(data, "cleaning_report"), "cleaning.json");
-  const MlpSpecValue *folds = mlp_spec_setting(data, "folds");
-  if (folds && folds->given) {
-    unsupported(L, data->loc, "cross-validation without a tuning search (data.folds)");
-    return false;
-  }
   d->split_seed = (uint64_t)num_or(mlp_spec_arg(split, "seed"), num_or(mlp_spec_setting(hyper, "seed"), 42));
   /* The compile-time schema: the shapes every tensor is specialised to. */
   char err[1024];
@@ -378,7 +363,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     L->target_type = MLPRT_COL_CATEGORY; /* labels are classes */
     return true;
   }
-  if (!lower_clean(L, d)) return false;
+  lower_clean(L, d);
   /* Declared types: the registry says "date" where the runtime says
    * "datetime". */
   const MlpSpecBlock *schema = mlp_spec_block(L->s, "data.schema");
@@ -435,13 +420,6 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     MlpIrLayer *l = &m->layers[m->nlayers];
     const char *op = c->op->name;
     calls[m->nlayers] = c;
-    /* Per-layer settings code generation does not honour yet are errors,
-     * never silently dropped. */
-    const MlpSpecValue *init = mlp_spec_arg(c, "init"), *bias = mlp_spec_arg(c, "bias");
-    if ((init && init->given) || (bias && bias->given && !bool_or(bias, true))) {
-      unsupported(L, c->loc, init && init->given ? "a per-layer init" : "a layer without bias");
-      ok = false;
-    }
     if (strcmp(op, "dense") == 0) {
       l->op = MLP_OP_DENSE;
       l->out_size = (int64_t)num_or(mlp_spec_arg(c, "units"), 1);
@@ -582,10 +560,6 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   }
   j->patience = es ? (int64_t)num_or(mlp_spec_arg(es, "patience"), 10) : 0;
   j->min_delta = es ? num_or(mlp_spec_arg(es, "min_delta"), 0) : 0;
-  const MlpSpecValue *every = mlp_spec_setting(val, "every");
-  if (every && every->given && num_or(every, 1) != 1)
-    mlp_diag_warning(L->d, val->loc,
-                     "validation runs every epoch; 'every' is not supported by code generation yet");
   j->restore_best = es ? bool_or(mlp_spec_arg(es, "restore_best"), true) : false;
   j->fold = -1;
   j->trial = -1;
@@ -756,31 +730,29 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   return true;
 }
 
-/* Settings sema accepts that generated programs do not act on yet: each
- * one written in a spec gets a warning, never a silent no-op. */
-static void warn_not_built(Lower *L) {
-  static const char *const settings[][2] = {
-      {"environment", "log"},  {"analysis", "slices"},         {"analysis", "worst"},
-      {"analysis", "feature_importance"}, {"validation", "monitor"}};
-  for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
-    const MlpSpecBlock *b = mlp_spec_block(L->s, settings[i][0]);
-    const MlpSpecValue *v = mlp_spec_setting(b, settings[i][1]);
-    if (v && v->given)
-      mlp_diag_warning(L->d, v->node->loc, "%s.%s is not acted on by generated programs yet", settings[i][0],
-                       settings[i][1]);
-  }
-  /* The deploy section serves `mlpc export` and `mlpc deploy`; two of its
-   * switches cannot be turned off: every stored version is kept, and every
-   * artifact is hashed and checked. */
-  const MlpSpecBlock *deploy = mlp_spec_block(L->s, "deploy");
-  static const char *const always_on[] = {"rollback", "sign"};
-  for (size_t i = 0; i < 2; i++) {
-    const MlpSpecValue *v = mlp_spec_setting(deploy, always_on[i]);
-    if (v && v->given && v->node && v->node->kind == MLP_ND_BOOL && v->node->num == 0)
-      mlp_diag_warning(L->d, v->node->loc, "deploy.%s = false is not acted on: %s", always_on[i],
-                       i == 0 ? "the registry keeps every version"
-                              : "artifacts are always hashed and checked");
-  }
+/* The deploy section, which `mlpc export` and `mlpc deploy` act on. */
+static void lower_deploy(Lower *L, MlpIrDeploy *dp) {
+  const MlpSpecBlock *b = mlp_spec_block(L->s, "deploy");
+  const MlpSpecBlock *fs = mlp_spec_block(L->s, "deploy.failsafe");
+  dp->onnx = mlp_spec_str(mlp_spec_setting(b, "onnx"));
+  dp->quantize = str_or(mlp_spec_setting(b, "quantize"), "none");
+  dp->max_accuracy_drop = num_or(mlp_spec_setting(b, "max_accuracy_drop"), 0.01);
+  dp->predictor = mlp_spec_str(mlp_spec_setting(b, "predictor"));
+  dp->cpu = str_or(mlp_spec_setting(b, "cpu"), "x86-64-v2");
+  dp->max_latency_ms = num_or(mlp_spec_setting(b, "max_latency_ms"), 0);
+  dp->registry = str_or(mlp_spec_setting(b, "registry"), "registry");
+  dp->prune = num_or(mlp_spec_arg(mlp_spec_op(b, "prune"), "sparsity"), 0);
+  const MlpSpecCall *mon = mlp_spec_op(b, "monitor");
+  dp->monitor = mon != NULL;
+  dp->drift_threshold = num_or(mlp_spec_arg(mon, "drift_threshold"), 0.1);
+  dp->drift_window = (int64_t)num_or(mlp_spec_arg(mon, "window"), 1000);
+  dp->missing_column = str_or(mlp_spec_setting(fs, "missing_column"), "reject");
+  dp->unknown_category = str_or(mlp_spec_setting(fs, "unknown_category"), "impute");
+  dp->out_of_range = str_or(mlp_spec_setting(fs, "out_of_range"), "clip");
+  dp->nan = str_or(mlp_spec_setting(fs, "nan"), "impute");
+  const MlpSpecValue *fb = mlp_spec_setting(fs, "fallback");
+  const MlpNode *n = fb && fb->given ? fb->node : NULL;
+  if (n) dp->fallback = n->kind == MLP_ND_NUM ? mlp_arena_printf(L->a, "%g", n->num) : mlp_spec_str(fb);
 }
 
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {
@@ -791,6 +763,7 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
                         MlpDiag *d) {
   Lower L = {a, s, d, -1, shape};
   int nerr = d->nerr;
+  if (!mlp_contract_check(s, d)) return NULL;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);
   ir->name = s->name;
   ir->spec_path = spec_path;
@@ -806,6 +779,7 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   const MlpSpecBlock *deploy = mlp_spec_block(s, "deploy");
   ir->version = deploy && deploy->given ? str_or(mlp_spec_setting(deploy, "version"), "1.0.0") : NULL;
   ir->no_card = !bool_or(mlp_spec_setting(deploy, "card"), true);
+  lower_deploy(&L, &ir->deploy);
   if (!lower_data(&L, ir, spec_path)) return NULL;
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);
@@ -839,7 +813,6 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   if (most && most->given && (double)m->n_params > num_or(most, 0))
     mlp_diag_error(d, most->node->loc, "the model has %lld parameters, more than max_params = %g",
                    (long long)m->n_params, num_or(most, 0));
-  warn_not_built(&L);
   /* The program allocates every model's arena when it starts. */
   const MlpSpecValue *mem = mlp_spec_setting(env, "memory_mb");
   int64_t total = 0;
@@ -847,15 +820,5 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   if (mem && mem->node && (double)total > num_or(mem, 0) * 1048576.0)
     mlp_diag_error(d, env->loc, "the static memory plan needs %.1f MiB, more than memory_mb = %g",
                    (double)total / 1048576.0, num_or(mem, 0));
-  const char *device = str_or(mlp_spec_setting(env, "device"), "cpu");
-  const char *dist = str_or(mlp_spec_setting(env, "distributed"), "none");
-  if (strcmp(device, "cpu") != 0)
-    mlp_diag_warning(d, env->loc, "device '%s': generated programs run on the CPU", device);
-  if (strcmp(dist, "none") != 0) unsupported(&L, env->loc, mlp_arena_printf(a, "distributed = %s", dist));
-  const MlpSpecValue *every = mlp_spec_setting(env, "checkpoint_every");
-  if (every && every->given)
-    mlp_diag_warning(d, env->loc,
-                     "a checkpoint is written every epoch; checkpoint_every is not supported by code "
-                     "generation yet");
   return d->nerr > nerr ? NULL : ir;
 }

@@ -133,6 +133,7 @@ static void fill_field(MlpRegField *f, const Row *r) {
   f->range_text = r->range, f->usual_text = r->usual;
   f->required = has_flag(r->flags, 'r');
   f->keyword_only = has_flag(r->flags, 'k');
+  f->planned = has_flag(r->flags, 'p');
   if (!parse_type(r->type, &f->type)) build_problem("'%s': bad type '%s'", r->name, r->type ? r->type : "");
   if (!parse_range(r->range, &f->range)) build_problem("'%s': bad range '%s'", r->name, r->range);
   if (!parse_range(r->usual, &f->usual)) build_problem("'%s': bad usual range '%s'", r->name, r->usual);
@@ -219,6 +220,7 @@ static void build(void) {
       MlpRegField *f = &field_pool[nf++];
       fill_field(f, r);
       f->op = op;
+      f->planned |= op->planned;
       f->index = op->nparams;
       PUSH(op->params, op->nparams, f);
       PUSH(reg.fields, reg.nfields, f);
@@ -370,6 +372,8 @@ MlpNode *mlp_reg_default(MlpArena *a, const MlpRegField *f) {
   return n && *p == 0 ? n : NULL;
 }
 
+const char *mlp_reg_status(bool planned) { return planned ? "planned" : "built"; }
+
 bool mlp_range_contains(const MlpRange *r, double x) {
   if (!r->set) return true;
   if (isnan(x)) return false;
@@ -510,8 +514,14 @@ int mlp_reg_problems(FILE *out) {
     char what[160];
     snprintf(what, sizeof what, "%s%s%s", r->scope ? r->scope : "", r->scope ? "." : "", r->name);
     if (r->kind != ROW_SET && r->kind != ROW_PARAM) n += check_doc(out, what, r->doc);
-    const char *allowed = r->kind == ROW_BLOCK ? "rqn" : r->kind == ROW_OP ? "sip" : "rk";
+    const char *allowed = r->kind == ROW_BLOCK ? "rqn"
+                          : r->kind == ROW_OP  ? "sip"
+                          : r->kind == ROW_SET ? "rp"
+                                               : "rkp";
     n += check_flags(out, what, r->flags, allowed);
+    /* a spec must write a required one, and build would refuse every spec */
+    if (has_flag(r->flags, 'r') && has_flag(r->flags, 'p'))
+      n += problem(out, "%s: required, yet planned", what);
   }
   /* blocks and kinds share one namespace: scopes are named by either */
   for (int i = 0; i < reg.nblocks; i++) names[count++] = reg.blocks[i]->name;

@@ -5,7 +5,11 @@
  * their settings and ops, call kinds (optimizer, loss, ...) with their ops,
  * op parameters, and enum sets. Sema checks specs against these tables,
  * help and SPEC.md print them. Types, defaults and ranges are written as
- * text in the table; they are parsed once, when the registry is first used. */
+ * text in the table; they are parsed once, when the registry is first used.
+ *
+ * Every op, setting and parameter has a status: built, or planned (checked
+ * and documented, refused by `mlpc build` and `mlpc export` where a spec
+ * writes it; see contract.h). There is no third state. */
 #ifndef MLP_REGISTRY_H
 #define MLP_REGISTRY_H
 
@@ -50,6 +54,7 @@ typedef struct {
   MlpType type;
   MlpRange range, usual; /* outside range: error; outside usual: warning */
   bool required, keyword_only;
+  bool planned;             /* its own flag, or its op's: code generation does not act on it yet */
   const MlpRegBlock *block; /* settings: the owning block */
   const MlpRegOp *op;       /* parameters: the owning op */
   int index;                /* position among the block's settings or the op's parameters */
@@ -57,7 +62,8 @@ typedef struct {
 
 struct MlpRegOp {
   const char *scope, *name, *doc;
-  bool standalone, implied, planned;
+  bool standalone, implied;
+  bool planned;             /* code generation does not lower it yet (its parameters are planned too) */
   const MlpRegBlock *block; /* the block it is a statement of, or NULL */
   const MlpRegKind *kind;   /* the kind of value it makes, or NULL */
   const MlpRegField **params;
@@ -130,6 +136,9 @@ const MlpRegField *mlp_reg_inherited(const MlpRegField *f);
 /* The default of f as an expression (src-less locations), or NULL when it
  * has none or inherits one ("@name"). */
 MlpNode *mlp_reg_default(MlpArena *a, const MlpRegField *f);
+
+/* "built" or "planned", the status as docs print it. */
+const char *mlp_reg_status(bool planned);
 
 bool mlp_range_contains(const MlpRange *r, double x);
 /* The condition a range states, for messages: "> 0", ">= 1", "in [0, 1)". */

@@ -48,8 +48,11 @@ static void signature(const MlpRegOp *op, FILE *out) {
   fputc(')', out);
 }
 
+/* What a planned entry means, in help's words. */
+#define PLANNED_NOTE " (planned: checked, refused by mlpc build and export)"
+
 static const char *op_notes(const MlpRegOp *op) {
-  if (op->planned) return " (planned: checked, not yet trained)";
+  if (op->planned) return PLANNED_NOTE;
   if (op->implied) return " (applied with its defaults when not written)";
   if (op->standalone) return " (a whole model: no other layers)";
   return "";
@@ -64,7 +67,7 @@ static void field_line(const MlpRegField *f, FILE *out) {
   int n = snprintf(line, sizeof line, "  %-20s %-22s %-30s %s", f->name, type_short(f, ty, sizeof ty), when,
                    range_text(f, rng, sizeof rng));
   while (n > 0 && line[n - 1] == ' ') line[--n] = 0; /* no trailing blanks when there is no range */
-  fprintf(out, "%s\n  %-20s %s\n", line, "", f->doc);
+  fprintf(out, "%s\n  %-20s %s%s\n", line, "", f->doc, f->planned ? PLANNED_NOTE : "");
 }
 
 static void help_op(const MlpRegOp *op, FILE *out) {
@@ -102,7 +105,7 @@ static void help_kind(const MlpRegKind *k, FILE *out) {
   for (int i = 0; i < k->nops; i++) {
     fputs("  ", out);
     signature(k->ops[i], out);
-    fprintf(out, "\n      %s\n", k->ops[i]->doc);
+    fprintf(out, "\n      %s%s\n", k->ops[i]->doc, op_notes(k->ops[i]));
   }
 }
 
@@ -214,25 +217,31 @@ static const char *md_default(const MlpRegField *f, char *buf, size_t n) {
 static void md_fields(const MlpRegField *const *fields, int n, const MlpRegField *any, FILE *out) {
   char ty[96], def[80], rng[96];
   if (!n && !any) return;
-  fputs("\n| setting | type | default | range | description |\n|---|---|---|---|---|\n", out);
+  fputs("\n| setting | type | default | range | status | description |\n|---|---|---|---|---|---|\n", out);
   for (int i = 0; i < n; i++)
-    fprintf(out, "| `%s` | %s | %s | %s | %s |\n", fields[i]->name, type_short(fields[i], ty, sizeof ty),
-            md_default(fields[i], def, sizeof def), range_text(fields[i], rng, sizeof rng), fields[i]->doc);
-  if (any) fprintf(out, "| *any column name* | %s | | | %s |\n", type_short(any, ty, sizeof ty), any->doc);
+    fprintf(out, "| `%s` | %s | %s | %s | %s | %s |\n", fields[i]->name, type_short(fields[i], ty, sizeof ty),
+            md_default(fields[i], def, sizeof def), range_text(fields[i], rng, sizeof rng),
+            mlp_reg_status(fields[i]->planned), fields[i]->doc);
+  if (any)
+    fprintf(out, "| *any column name* | %s | | | %s | %s |\n", type_short(any, ty, sizeof ty),
+            mlp_reg_status(any->planned), any->doc);
 }
 
 static void md_ops(const MlpRegOp *const *ops, int n, FILE *out) {
   char ty[96], def[80], rng[96];
   if (!n) return;
-  fputs("\n| op | parameter | type | default | range | description |\n|---|---|---|---|---|---|\n", out);
+  fputs("\n| op | parameter | type | default | range | status | description |\n"
+        "|---|---|---|---|---|---|---|\n",
+        out);
   for (int i = 0; i < n; i++) {
     const MlpRegOp *op = ops[i];
-    fprintf(out, "| `%s` | | | | | %s%s |\n", op->name, op->doc, op_notes(op));
+    fprintf(out, "| `%s` | | | | | %s | %s%s |\n", op->name, mlp_reg_status(op->planned), op->doc,
+            op->planned ? "" : op_notes(op));
     for (int j = 0; j < op->nparams; j++) {
       const MlpRegField *p = op->params[j];
-      fprintf(out, "| | `%s`%s | %s | %s | %s | %s |\n", p->name, p->keyword_only ? " (named)" : "",
+      fprintf(out, "| | `%s`%s | %s | %s | %s | %s | %s |\n", p->name, p->keyword_only ? " (named)" : "",
               type_short(p, ty, sizeof ty), md_default(p, def, sizeof def), range_text(p, rng, sizeof rng),
-              p->doc);
+              mlp_reg_status(p->planned), p->doc);
     }
   }
 }
@@ -259,6 +268,16 @@ void mlp_help_spec_tables(FILE *out) {
     fprintf(out, "\n### %s values\n\n%s: a call, or a bare name for the op with its defaults.\n", k->name,
             k->doc);
     md_ops(k->ops, k->nops, out);
+  }
+  fputs("\n### Planned\n\nChecked by `mlpc check`, refused by `mlpc build` and `mlpc export` where a spec "
+        "writes them:\n\n",
+        out);
+  for (int i = 0; i < R->nops; i++)
+    if (R->ops[i]->planned) fprintf(out, "- `%s.%s` and its parameters\n", R->ops[i]->scope, R->ops[i]->name);
+  for (int i = 0; i < R->nfields; i++) {
+    const MlpRegField *f = R->fields[i];
+    if (f->planned && !(f->op && f->op->planned))
+      fprintf(out, "- `%s.%s`\n", f->block ? f->block->name : f->op->name, f->name);
   }
   fputs("\n### Enum sets\n\n| set | values | description |\n|---|---|---|\n", out);
   for (int i = 0; i < R->nenums; i++) {

@@ -1,10 +1,13 @@
 /* check_codegen.c — the back end without the front end: a hand-built IR for
  * an iris classifier goes through codegen, the O2 pipeline, object emission
  * and linking with the runtime, and the program trains on the real data;
- * the generated update loop is vectorised; and the generated backward
+ * the generated update loop is vectorised; the optimized LLVM IR of a spec
+ * addresses the memory plan by constant offsets and runs the fused
+ * epilogue on vectors; and the generated backward
  * passes of every layer kind and loss, run in LLVM's JIT, agree with finite
  * differences of the generated forward pass and loss. */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "abi.h"
 #include "codegen.h"
@@ -102,17 +106,35 @@ static char *build(const MlpIr *ir, const char *dir, int opt, const char *ll_pat
   return exe;
 }
 
-/* Whether the body of `define ... @name(` in a .ll text uses float vectors. */
-static bool function_has_vectors(const char *ll, const char *name) {
+/* The text of `define ... @name(...) { ... }` in a .ll text (malloc'd). */
+static char *function_body(const char *ll, const char *name) {
   char head[128];
   snprintf(head, sizeof head, "@%s(", name);
   const char *def = strstr(ll, head);
   ck_assert_msg(def != NULL, "no %s in the module", name);
   const char *end = strstr(def, "\n}\n");
   ck_assert_ptr_nonnull(end);
-  for (const char *p = strstr(def, "x float>"); p; p = strstr(p + 1, "x float>"))
-    if (p < end) return true;
-  return false;
+  return strndup(def, (size_t)(end - def + 2));
+}
+
+/* Whether the body of `define ... @name(` in a .ll text uses float vectors. */
+static bool function_has_vectors(const char *ll, const char *name) {
+  char *body = function_body(ll, name);
+  bool found = strstr(body, "x float>") != NULL;
+  free(body);
+  return found;
+}
+
+/* FileCheck's CHECK lines: each pattern occurs in body after the one
+ * before it. */
+static void check_in_order(const char *body, const char *what, const char *const *patterns) {
+  const char *at = body;
+  for (int i = 0; patterns[i]; i++) {
+    const char *hit = strstr(at, patterns[i]);
+    ck_assert_msg(hit != NULL, "%s: no '%s' after '%s'", what, patterns[i],
+                  i ? patterns[i - 1] : "the start");
+    at = hit + strlen(patterns[i]);
+  }
 }
 
 static double json_number_after(const char *text, const char *key) {
@@ -153,6 +175,88 @@ START_TEST(codegen_iris_trains) {
   free(exe);
   free(dir);
   mlp_arena_free(&a);
+}
+END_TEST
+
+/* Properties of the optimized LLVM IR of a spec (`mlpc build --emit-llvm`,
+ * for a fixed target and CPU so that the vector width is known): the
+ * static memory plan is compiled in, every arena buffer addressed at its
+ * planned offset as a constant, and the fused bias + activation epilogue of
+ * a dense layer runs on 8-float vectors at -O2. */
+START_TEST(codegen_llvm_ir_properties) {
+  char *dir = test_tmpdir();
+  char *ll = test_path(dir, "iris.ll");
+  const char *emit[] = {test_mlpc(),
+                        "build",
+                        "examples/iris.mlp",
+                        "--emit-llvm",
+                        "-O2",
+                        "--target",
+                        "x86_64-unknown-linux-gnu",
+                        "--cpu",
+                        "x86-64-v3",
+                        "-o",
+                        ll,
+                        NULL};
+  test_run_ok(emit);
+  const char *plan[] = {test_mlpc(), "build", "examples/iris.mlp", "--emit-ir", NULL};
+  TestRun r = test_run(plan, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *ir = cJSON_Parse(r.out);
+  ck_assert_ptr_nonnull(ir);
+  const cJSON *memory =
+      cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(ir, "models"), 0), "memory");
+  const cJSON *bufs = cJSON_GetObjectItem(memory, "buffers");
+  char *text = test_read_file(ll, NULL);
+  ck_assert_ptr_nonnull(text);
+  static const char *const fns[] = {"mlp_model0_init", "mlp_model0_forward", "mlp_model0_backward",
+                                    "mlp_model0_update"};
+  char *fw = function_body(text, "mlp_model0_forward");
+  /* Every byte offset added to the arena base is a constant inside a
+   * planned buffer ... */
+  const char *gep = "getelementptr inbounds i8, ptr %0, i64 ";
+  for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++) {
+    char *body = function_body(text, fns[f]);
+    for (const char *p = strstr(body, gep); p; p = strstr(p + 1, gep)) {
+      const char *num = p + strlen(gep);
+      ck_assert_msg(*num >= '0' && *num <= '9', "%s: an arena offset that is not a constant: %.60s", fns[f],
+                    p);
+      long long off = strtoll(num, NULL, 10);
+      bool inside = false;
+      for (const cJSON *b = bufs->child; b; b = b->next) {
+        long long start = (long long)cJSON_GetObjectItem(b, "offset")->valuedouble;
+        inside |= off >= start && off < start + (long long)cJSON_GetObjectItem(b, "bytes")->valuedouble;
+      }
+      ck_assert_msg(inside, "%s: arena offset %lld lies in no planned buffer", fns[f], off);
+    }
+    free(body);
+  }
+  /* ... and the forward pass finds the inputs and every activation at
+   * their planned offsets. */
+  for (const cJSON *b = bufs->child; b; b = b->next) {
+    const char *name = cJSON_GetObjectItem(b, "name")->valuestring;
+    if (strcmp(name, "x") != 0 && strncmp(name, "act", 3) != 0) continue;
+    char want[128];
+    snprintf(want, sizeof want, "%s%lld\n", gep, (long long)cJSON_GetObjectItem(b, "offset")->valuedouble);
+    ck_assert_msg(strstr(fw, want), "forward does not address %s at its planned offset: no '%s'", name, want);
+  }
+  /* The first dense layer: GEMM by the runtime, then bias + relu fused in
+   * one loop of 8-float vectors. */
+  static const char *const epilogue[] = {"call void @mlprt_dense_forward(",
+                                         "load <8 x float>",
+                                         "fadd contract <8 x float>",
+                                         "fcmp ogt <8 x float>",
+                                         "select <8 x i1>",
+                                         NULL};
+  check_in_order(fw, "mlp_model0_forward", epilogue);
+  free(fw);
+  free(text);
+  cJSON_Delete(ir);
+  test_run_free(&r);
+  remove(ll);
+  rmdir(dir);
+  free(ll);
+  free(dir);
 }
 END_TEST
 
@@ -544,6 +648,7 @@ Suite *codegen_suite(void) {
   tcase_add_test_raise_signal(tc, desc_refuses_a_value_of_another_kind, SIGABRT);
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
+  tcase_add_test(tc, codegen_llvm_ir_properties);
   tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 3);
   tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 3);
   suite_add_tcase(s, tc);

@@ -356,16 +356,28 @@ START_TEST(e2e_limits_and_unbuilt_settings) {
   test_run_free(&r);
   char *spec = write_spec("limits.mlp",
       "pipeline limits {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-      "    target = species\n  }\n  model {\n    dense(8)\n    output()\n    max_params = 10\n  }\n"
-      "  analysis {\n    slices = [species]\n  }\n  deploy {\n    sign = false\n  }\n}\n",
+      "    target = species\n  }\n  model {\n    dense(8)\n    output()\n    max_params = 10\n  }\n}\n",
       root());
   const char *c[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
   r = test_run(c, NULL);
   ck_assert_int_eq(r.status, 1);
   ck_assert_ptr_nonnull(
       strstr(r.err, ":9:18: error: the model has 67 parameters, more than max_params = 10"));
-  ck_assert_ptr_nonnull(strstr(r.err, ":12:14: warning: analysis.slices is not acted on"));
-  ck_assert_ptr_nonnull(strstr(r.err, ":15:12: warning: deploy.sign = false is not acted on"));
+  test_run_free(&r);
+  free(spec);
+  /* Planned settings are refused where they are written. */
+  spec = write_spec("planned.mlp",
+      "pipeline planned {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+      "    target = species\n  }\n  model {\n    dense(8)\n    output()\n  }\n"
+      "  analysis {\n    slices = [species]\n  }\n  deploy {\n    sign = false\n  }\n}\n",
+      root());
+  const char *c2[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
+  r = test_run(c2, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_ptr_nonnull(
+      strstr(r.err, ":11:14: error: `analysis.slices` is not supported by code generation yet"));
+  ck_assert_ptr_nonnull(
+      strstr(r.err, ":14:12: error: `deploy.sign` is not supported by code generation yet"));
   test_run_free(&r);
   free(spec);
   free(prog);
@@ -751,7 +763,7 @@ START_TEST(e2e_build_outputs_and_errors) {
   ck_assert_int_eq(r.status, 2);
   ck_assert_ptr_nonnull(strstr(r.err, "unknown target"));
   test_run_free(&r);
-  /* A layer code generation does not know yet is an error at its place. */
+  /* A planned layer is an error at its place. */
   char *spec = write_spec("bad.mlp",
       "pipeline bad {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
       "    target = species\n  }\n  model {\n    layernorm()\n    output()\n  }\n}\n",
@@ -760,7 +772,7 @@ START_TEST(e2e_build_outputs_and_errors) {
   r = test_run(a3, NULL);
   ck_assert_int_eq(r.status, 1);
   ck_assert_ptr_nonnull(
-      strstr(r.err, ":7:5: error: layer 'layernorm' is not supported by code generation yet"));
+      strstr(r.err, ":7:5: error: `model.layernorm` is not supported by code generation yet"));
   test_run_free(&r);
   /* IDX images are scaled by their range; another cleaning step is an
    * error, not a step silently skipped. */

@@ -202,6 +202,35 @@ START_TEST(reg_lookups_and_words) {
 }
 END_TEST
 
+/* Every op, setting and parameter is built or planned; a planned op's
+ * parameters are planned with it. */
+START_TEST(reg_statuses) {
+  const MlpRegistry *R = mlp_registry();
+  int planned = 0;
+  for (int i = 0; i < R->nops; i++) {
+    planned += R->ops[i]->planned;
+    for (int j = 0; j < R->ops[i]->nparams; j++)
+      if (R->ops[i]->planned) ck_assert_msg(R->ops[i]->params[j]->planned, "%s.%s", R->ops[i]->name,
+                                            R->ops[i]->params[j]->name);
+  }
+  ck_assert_int_gt(planned, 0);
+  const MlpRegOp *rms = mlp_reg_kind_op(mlp_reg_kind("optimizer"), "rmsprop");
+  ck_assert(rms->planned);
+  ck_assert(!mlp_reg_kind_op(mlp_reg_kind("optimizer"), "adam")->planned);
+  ck_assert(mlp_reg_setting(mlp_reg_block("environment"), "log")->planned);
+  ck_assert(!mlp_reg_setting(mlp_reg_block("environment"), "threads")->planned);
+  ck_assert(mlp_reg_param(mlp_reg_block_op(mlp_reg_block("model"), "dense"), "init")->planned);
+  ck_assert(!mlp_reg_param(mlp_reg_block_op(mlp_reg_block("model"), "dense"), "units")->planned);
+  /* a required item cannot be planned: every spec would be refused */
+  for (int i = 0; i < R->nfields; i++)
+    if (R->fields[i]->required && R->fields[i]->planned)
+      ck_assert_msg(R->fields[i]->op && R->fields[i]->op->planned, "%s is required, yet planned",
+                    R->fields[i]->name);
+  ck_assert_str_eq(mlp_reg_status(true), "planned");
+  ck_assert_str_eq(mlp_reg_status(false), "built");
+}
+END_TEST
+
 Suite *registry_suite(void); /* the runner finds it by name */
 Suite *registry_suite(void) {
   Suite *s = suite_create("registry");
@@ -214,6 +243,7 @@ Suite *registry_suite(void) {
   tcase_add_test(tc, reg_seed_defaults);
   tcase_add_test(tc, reg_vocabulary);
   tcase_add_test(tc, reg_lookups_and_words);
+  tcase_add_test(tc, reg_statuses);
   suite_add_tcase(s, tc);
   return s;
 }
