@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlp/run.h"
 #include "mlp/tensor.h"
 
 const char *mlp_ir_act_name(MlpAct a) {
@@ -144,6 +145,7 @@ static cJSON *model_json(const MlpIrModel *m) {
   cJSON_AddStringToObject(o, "init", init_name(m->init));
   cJSON_AddNumberToObject(o, "params", (double)m->n_params);
   cJSON_AddNumberToObject(o, "flops_per_sample", (double)m->flops);
+  if (m->task == MLP_TASK_MULTICLASS) cJSON_AddNumberToObject(o, "label_smoothing", m->label_smoothing);
   cJSON *layers = cJSON_AddArrayToObject(o, "layers");
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
@@ -196,6 +198,7 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON_AddNumberToObject(opt, "lr", j->optim.lr);
   if (j->optim.kind == MLP_OPTIM_SGD) {
     cJSON_AddNumberToObject(opt, "momentum", j->optim.momentum);
+    cJSON_AddBoolToObject(opt, "nesterov", j->optim.nesterov);
   } else {
     cJSON_AddNumberToObject(opt, "beta1", j->optim.beta1);
     cJSON_AddNumberToObject(opt, "beta2", j->optim.beta2);
@@ -215,6 +218,8 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
     cJSON_AddNumberToObject(s, j->sched == MLP_SCHED_STEP ? "every" : "patience", (double)j->sched_step);
     cJSON_AddNumberToObject(s, "factor", j->sched_factor);
   }
+  if (j->sched == MLP_SCHED_COSINE || j->sched == MLP_SCHED_PLATEAU)
+    cJSON_AddNumberToObject(s, "min_lr", j->min_lr);
   cJSON *smoke = cJSON_AddObjectToObject(o, "smoke");
   cJSON_AddNumberToObject(smoke, "subset", j->smoke_subset);
   cJSON_AddNumberToObject(smoke, "epochs", (double)j->smoke_epochs);
@@ -237,6 +242,16 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON_AddStringToObject(root, "out", ir->out_dir);
   cJSON_AddNumberToObject(root, "threads", ir->threads);
   cJSON_AddBoolToObject(root, "deterministic", ir->deterministic);
+  cJSON_AddNumberToObject(root, "blas_threads", ir->blas_threads);
+  cJSON_AddBoolToObject(root, "monitor", ir->monitor);
+  cJSON *metrics = cJSON_AddArrayToObject(root, "metrics");
+  for (int k = 0; k < MLPRT_NMETRICS; k++)
+    if (ir->metrics >> k & 1) cJSON_AddItemToArray(metrics, cJSON_CreateString(mlprt_metric_name(k)));
+  if (ir->pretrained) {
+    cJSON *pre = cJSON_AddObjectToObject(root, "pretrained");
+    cJSON_AddStringToObject(pre, "run", ir->pretrained);
+    if (ir->pretrained_sha256) cJSON_AddStringToObject(pre, "weights_sha256", ir->pretrained_sha256);
+  }
   cJSON *d = cJSON_AddObjectToObject(root, "data");
   cJSON_AddStringToObject(d, "format", ir->data.format);
   cJSON_AddStringToObject(d, "path", ir->data.path);

@@ -92,7 +92,8 @@ typedef struct {
   int64_t trial;         /* tuning trial, or -1 */
   const char *optimizer; /* for the manifest: sgd, adam or adamw (the update is compiled in) */
   double l1, l2, weight_decay, clip_norm, clip_value; /* likewise */
-  int64_t stop_on_divergence; /* bool: the smoke run stops on an exploding or flat loss */
+  int64_t stop_on_divergence; /* bool: the smoke run stops on an exploding, rising or flat loss */
+  double min_lr;              /* cosine: the rate annealed to; plateau: the floor of the cuts */
 } MlprtJob;
 
 /* One step of the spec's cleaning chain, applied in order after the split
@@ -147,7 +148,30 @@ typedef struct {
   const char *target_cpu; /* the CPU the program was compiled for */
   const char *version;    /* deploy.version, for the model card; NULL when the spec has no deploy section */
   int64_t no_card;        /* deploy.card = false: the run writes no MODEL_CARD.md */
+  int64_t blas_threads;   /* environment.blas_threads: OpenBLAS's threads; 0: the thread budget */
+  int64_t monitor;        /* environment.monitor: CPU time, memory and throughput in every epoch's line */
+  int64_t metrics;        /* analysis.metrics: bits (1 << MLPRT_METRIC_*) shown by console and report */
+  const char *pretrained; /* model.pretrained: the run directory whose weights.bin training starts from */
+  const char *pretrained_sha256; /* that weights.bin's digest at compile time; the run checks it */
 } MlprtProgram;
+
+/* The evaluation metrics analysis.metrics names, in the registry's order.
+ * ORDER METRIC */
+enum {
+  MLPRT_METRIC_ACCURACY,
+  MLPRT_METRIC_PRECISION,
+  MLPRT_METRIC_RECALL,
+  MLPRT_METRIC_F1,
+  MLPRT_METRIC_AUC,
+  MLPRT_METRIC_CONFUSION,
+  MLPRT_METRIC_MSE,
+  MLPRT_METRIC_RMSE,
+  MLPRT_METRIC_MAE,
+  MLPRT_METRIC_R2,
+  MLPRT_NMETRICS
+};
+/* The metric's name in the spec and the manifest. */
+const char *mlprt_metric_name(int metric);
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy
  * or R² (higher is better). ORDER OBJECTIVE */
