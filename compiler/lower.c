@@ -543,11 +543,8 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
     j->optim.eps = (float)num_or(mlp_spec_arg(oc, "eps"), 1e-8);
     j->optim.momentum = (float)num_or(mlp_spec_arg(oc, "momentum"), 0);
     j->optim.weight_decay = (float)num_or(mlp_spec_arg(oc, "weight_decay"), 0);
-    j->optim.nesterov = bool_or(mlp_spec_arg(oc, "nesterov"), false);
-    if (j->optim.nesterov && j->optim.momentum <= 0) {
-      mlp_diag_error(L->d, oc->loc, "nesterov = true needs momentum > 0");
-      return false;
-    }
+    /* Without momentum sema warns: the update is plain SGD's. */
+    j->optim.nesterov = bool_or(mlp_spec_arg(oc, "nesterov"), false) && j->optim.momentum > 0;
   }
   j->optim.l2 = (float)num_or(mlp_spec_setting(hyper, "l2"), 0);
   j->optim.l1 = (float)num_or(mlp_spec_setting(hyper, "l1"), 0);

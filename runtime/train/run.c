@@ -160,10 +160,11 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
                : cores > 0      ? (int)cores
                                 : 1;
   /* environment.blas_threads gives matrix products their own count. */
-  mlprt_set_threads(p->blas_threads > 0 ? (int)p->blas_threads : r->threads, 1);
+  int blas = p->blas_threads > 0 ? (int)p->blas_threads : r->threads;
+  mlprt_set_threads(blas, 1);
   /* environment.deterministic (the default) keeps OpenBLAS on one thread,
    * whose results do not depend on how many threads the run was given. */
-  mlprt_set_deterministic(p->deterministic || r->threads == 1);
+  mlprt_set_deterministic(p->deterministic || blas == 1);
   const char *out = r->cli.out ? r->cli.out : p->out_dir;
   r->out = strdup(out);
   /* Exporting the cleaned features trains nothing: no run directory. */
@@ -454,29 +455,34 @@ void mlprt_run_smoke(MlprtRun *r, int64_t job) {
   int64_t *rows = smoke_rows(r, job, n);
   View subset = {MLPRT_TRAIN, rows, n};
   double before = evaluate(r, job, &subset).loss;
+  /* The lowest loss before the current run of rising epochs. */
+  double lowest = before;
   int64_t rises = 0;
   for (int64_t e = 0; e < j->smoke_epochs; e++) {
     double loss = train_epoch(r, job, &subset, n, e, &step, j->lr);
     if (!isfinite(loss))
       die(r, "smoke run: the training loss is %s after %lld epoch(s) on %lld rows; lower the learning rate",
           isnan(loss) ? "NaN" : "infinite", (long long)e + 1, (long long)n);
-    rises = e > 0 && loss > res->smoke_last ? rises + 1 : 0;
+    if (e > 0 && loss > res->smoke_last) {
+      rises++;
+    } else {
+      rises = 0;
+      lowest = fmin(lowest, loss);
+    }
     if (e == 0) res->smoke_first = loss;
     res->smoke_last = loss;
-    /* A loss a hundred times the untrained model's is diverging. */
+    /* A loss a hundred times the untrained model's is diverging; so is one
+     * that rose in two epochs running to twice its lowest. */
     if (j->stop_on_divergence && loss > 100 * before)
       die(r,
           "smoke run: the training loss exploded from %.4g to %.4g in %lld epoch(s); lower the learning rate",
           before, loss, (long long)e + 1);
+    if (j->stop_on_divergence && rises >= 2 && loss >= 2 * lowest)
+      die(r,
+          "smoke run: the training loss rose in each of the last %lld epochs, from %.4g to %.4g; lower the "
+          "learning rate",
+          (long long)rises, lowest, loss);
   }
-  /* So is one that rose in every epoch after the first, by a fifth or more
-   * over the untrained model's and the first epoch's. */
-  if (j->stop_on_divergence && j->smoke_epochs >= 3 && rises == j->smoke_epochs - 1 &&
-      res->smoke_last > 1.2 * fmax(before, res->smoke_first))
-    die(r,
-        "smoke run: the training loss rose in every epoch, from %.4g to %.4g over %lld epochs; lower the "
-        "learning rate",
-        res->smoke_first, res->smoke_last, (long long)j->smoke_epochs);
   /* A loss that does not move learns nothing: the learning rate is far too
    * small, or the features carry no signal. Measured without dropout, on
    * the subset the smoke run trained on. */
