@@ -9,8 +9,8 @@
 
 #include "mlp/data.h"
 #include "mlp/run.h"
-#include "rundir.h"
 #include "mlp/tensor.h"
+#include "rundir.h"
 
 /* Output extent of a window of k moved by stride over in + 2 pad (PyTorch's
  * rounding down); <= 0 when the window does not fit. */
@@ -853,8 +853,7 @@ static bool lower_pretrained(Lower *L, MlpIr *ir, const char *spec_path) {
           x->n_params != y->n_params) {
         mlp_diag_error(L->d, v->node->loc,
                        "layer %d of the pretrained run is %s %lld -> %lld; this model's is %s %lld -> %lld",
-                       i + 1,
-                       mlp_ir_op_name(x->op), (long long)x->in_size, (long long)x->out_size,
+                       i + 1, mlp_ir_op_name(x->op), (long long)x->in_size, (long long)x->out_size,
                        mlp_ir_op_name(y->op), (long long)y->in_size, (long long)y->out_size);
         ok = false;
       }

@@ -697,16 +697,26 @@ static const char *eval_name(const MlprtRun *r) {
  * matrix, which is not one number). */
 static double metric_value(const Scores *s, int k) {
   switch (k) {
-  case MLPRT_METRIC_ACCURACY: return s->accuracy;
-  case MLPRT_METRIC_PRECISION: return s->precision;
-  case MLPRT_METRIC_RECALL: return s->recall;
-  case MLPRT_METRIC_F1: return s->f1;
-  case MLPRT_METRIC_AUC: return s->auc;
-  case MLPRT_METRIC_MSE: return s->mse;
-  case MLPRT_METRIC_RMSE: return s->rmse;
-  case MLPRT_METRIC_MAE: return s->mae;
-  case MLPRT_METRIC_R2: return s->r2;
-  default: return NAN;
+  case MLPRT_METRIC_ACCURACY:
+    return s->accuracy;
+  case MLPRT_METRIC_PRECISION:
+    return s->precision;
+  case MLPRT_METRIC_RECALL:
+    return s->recall;
+  case MLPRT_METRIC_F1:
+    return s->f1;
+  case MLPRT_METRIC_AUC:
+    return s->auc;
+  case MLPRT_METRIC_MSE:
+    return s->mse;
+  case MLPRT_METRIC_RMSE:
+    return s->rmse;
+  case MLPRT_METRIC_MAE:
+    return s->mae;
+  case MLPRT_METRIC_R2:
+    return s->r2;
+  default:
+    return NAN;
   }
 }
 
@@ -714,8 +724,8 @@ static double metric_value(const Scores *s, int k) {
 static void summary(const MlprtRun *r, const Scores *s) {
   printf("%s: loss %.4f", eval_name(r), s->loss);
   for (int k = 0; k < MLPRT_NMETRICS; k++)
-    if (r->p->metrics >> k & 1 && k != MLPRT_METRIC_CONFUSION) printf(" %s %.4f", mlprt_metric_name(k),
-                                                                      metric_value(s, k));
+    if (r->p->metrics >> k & 1 && k != MLPRT_METRIC_CONFUSION)
+      printf(" %s %.4f", mlprt_metric_name(k), metric_value(s, k));
   putchar('\n');
 }
 
