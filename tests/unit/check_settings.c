@@ -3,8 +3,9 @@
  * cosine and plateau, label smoothing, blas_threads, monitor,
  * analysis.metrics (manifest, console, report), the test / validation
  * naming of the final scores (manifest, console, report, model card, `mlpc
- * versions`), the smoke run's subset and its divergence checks, and
- * model.pretrained (checked at compile time, its weights the start). */
+ * versions`, `mlpc explain`), the smoke run's subset and its divergence
+ * checks, and model.pretrained (checked at compile time, its weights the
+ * start). */
 #define _GNU_SOURCE /* asprintf */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -111,21 +112,25 @@ static int epoch_values(const char *run, const char *key, double *out, int max) 
   char pat[64];
   snprintf(pat, sizeof pat, "\"%s\":", key);
   int n = 0;
-  for (const char *p = strstr(text, pat); p && n < max; p = strstr(p + 1, pat)) out[n++] = strtod(p + strlen(pat), NULL);
+  for (const char *p = strstr(text, pat); p && n < max; p = strstr(p + 1, pat))
+    out[n++] = strtod(p + strlen(pat), NULL);
   free(text);
   return n;
 }
 
 START_TEST(settings_change_the_ir) {
   char *data = iris_data();
-  char *plain = iris_spec("plain", data, 0.2, "", "    optimizer = sgd(lr = 0.05, momentum = 0.9)\n"
-                                                  "    schedule = cosine()\n", "");
-  char *set = iris_spec("set", data, 0.2, "",
-                        "    optimizer = sgd(lr = 0.05, momentum = 0.9, nesterov = true)\n"
-                        "    schedule = cosine(min_lr = 0.002)\n"
-                        "    loss = cross_entropy(label_smoothing = 0.1)\n",
-                        "  environment {\n    blas_threads = 2\n    deterministic = false\n    monitor = true\n  }\n"
-                        "  analysis {\n    metrics = [accuracy, auc]\n  }\n");
+  char *plain = iris_spec("plain", data, 0.2, "",
+                          "    optimizer = sgd(lr = 0.05, momentum = 0.9)\n"
+                          "    schedule = cosine()\n",
+                          "");
+  char *set =
+      iris_spec("set", data, 0.2, "",
+                "    optimizer = sgd(lr = 0.05, momentum = 0.9, nesterov = true)\n"
+                "    schedule = cosine(min_lr = 0.002)\n"
+                "    loss = cross_entropy(label_smoothing = 0.1)\n",
+                "  environment {\n    blas_threads = 2\n    deterministic = false\n    monitor = true\n  }\n"
+                "  analysis {\n    metrics = [accuracy, auc]\n  }\n");
   cJSON *a = emit_ir(plain), *b = emit_ir(set);
   const cJSON *ja = cJSON_GetArrayItem(get(a, "jobs"), 0), *jb = cJSON_GetArrayItem(get(b, "jobs"), 0);
   ck_assert(cJSON_IsFalse(get(get(ja, "optimizer"), "nesterov")));
@@ -139,7 +144,8 @@ START_TEST(settings_change_the_ir) {
   ck_assert_int_eq(get(b, "blas_threads")->valueint, 2);
   ck_assert(cJSON_IsFalse(get(a, "monitor")) && cJSON_IsTrue(get(b, "monitor")));
   /* analysis.metrics: the registry's default for a categorical target, or the list. */
-  char *ma_text = cJSON_PrintUnformatted(get(a, "metrics")), *mb_text = cJSON_PrintUnformatted(get(b, "metrics"));
+  char *ma_text = cJSON_PrintUnformatted(get(a, "metrics")),
+       *mb_text = cJSON_PrintUnformatted(get(b, "metrics"));
   ck_assert_str_eq(ma_text, "[\"accuracy\",\"confusion\"]");
   ck_assert_str_eq(mb_text, "[\"accuracy\",\"auc\"]");
   free(ma_text);
@@ -166,9 +172,10 @@ END_TEST
 
 START_TEST(settings_min_lr_is_the_floor) {
   char *data = iris_data();
-  char *spec = iris_spec("cos", data, 0.2, "",
-                         "    optimizer = adam(lr = 0.01)\n    epochs = 10\n    schedule = cosine(min_lr = 0.004)\n",
-                         "  validation {\n    early_stopping(patience = 100)\n  }\n");
+  char *spec =
+      iris_spec("cos", data, 0.2, "",
+                "    optimizer = adam(lr = 0.01)\n    epochs = 10\n    schedule = cosine(min_lr = 0.004)\n",
+                "  validation {\n    early_stopping(patience = 100)\n  }\n");
   char *run = test_train(spec, tmp, "cos");
   double lr[64];
   int n = epoch_values(run, "lr", lr, 64);
@@ -221,7 +228,8 @@ START_TEST(settings_label_smoothing_bounds_the_loss) {
     int n = epoch_values(run, "train_loss", loss, 128);
     ck_assert_int_eq(n, 80);
     last[smooth] = loss[n - 1];
-    for (int k = 0; smooth && k < n; k++) ck_assert_msg(loss[k] >= entropy - 1e-4, "epoch %d: %g", k + 1, loss[k]);
+    for (int k = 0; smooth && k < n; k++)
+      ck_assert_msg(loss[k] >= entropy - 1e-4, "epoch %d: %g", k + 1, loss[k]);
     free(run);
     free(spec);
   }
@@ -233,8 +241,9 @@ END_TEST
 
 START_TEST(settings_monitor_and_blas_threads) {
   char *data = iris_data();
-  char *spec = iris_spec("mon", data, 0.2, "", "    epochs = 3\n",
-                         "  environment {\n    monitor = true\n    blas_threads = 2\n    deterministic = false\n  }\n");
+  char *spec = iris_spec(
+      "mon", data, 0.2, "", "    epochs = 3\n",
+      "  environment {\n    monitor = true\n    blas_threads = 2\n    deterministic = false\n  }\n");
   char *run = test_train(spec, tmp, "mon");
   char *text = read_text(run, "metrics.jsonl");
   ck_assert_ptr_nonnull(strstr(text, "\"peak_rss_kib\":"));
@@ -283,10 +292,12 @@ static char *train_console(const char *spec, const char *name) {
 
 START_TEST(settings_metrics_everywhere) {
   char *data = iris_data();
-  char *spec = iris_spec("allm", data, 0.2, "", "    epochs = 30\n",
-                         "  analysis {\n    metrics = [accuracy, precision, recall, f1, auc, confusion]\n  }\n");
+  char *spec =
+      iris_spec("allm", data, 0.2, "", "    epochs = 30\n",
+                "  analysis {\n    metrics = [accuracy, precision, recall, f1, auc, confusion]\n  }\n");
   char *out = train_console(spec, "allm");
-  ck_assert_msg(strstr(out, "\ntest: loss ") && strstr(out, " precision ") && strstr(out, " auc "), "%s", out);
+  ck_assert_msg(strstr(out, "\ntest: loss ") && strstr(out, " precision ") && strstr(out, " auc "), "%s",
+                out);
   free(out);
   char *run = test_path(tmp, "allm.run");
   cJSON *man = read_json(run, "manifest.json");
@@ -312,7 +323,8 @@ START_TEST(settings_metrics_everywhere) {
   free(run);
   free(spec);
   /* Only what is asked is shown: no confusion matrix, no per-class table. */
-  spec = iris_spec("accm", data, 0.2, "", "    epochs = 5\n", "  analysis {\n    metrics = [accuracy]\n  }\n");
+  spec =
+      iris_spec("accm", data, 0.2, "", "    epochs = 5\n", "  analysis {\n    metrics = [accuracy]\n  }\n");
   out = train_console(spec, "accm");
   ck_assert_ptr_null(strstr(out, " f1 "));
   free(out);
@@ -360,9 +372,16 @@ START_TEST(settings_validation_is_not_called_test) {
     snprintf(name, sizeof name, "named%d", with_test);
     char *spec = iris_spec(name, data, with_test ? 0.2 : 0, "", "    epochs = 10\n",
                            "  deploy {\n    version = \"1.0.0\"\n  }\n");
-    char *out = train_console(spec, name);
     const char *split = with_test ? "test" : "validation";
     char line[64];
+    const char *ex[] = {test_mlpc(), "explain", spec, NULL};
+    TestRun e = test_run(ex, NULL);
+    ck_assert_msg(e.status == 0, "%s", e.err);
+    snprintf(line, sizeof line, "(metrics of the %s split", split);
+    ck_assert_msg(strstr(e.out, line) != NULL, "%s", e.out);
+    ck_assert_ptr_null(strstr(e.out, "not compiled yet: the deploy section"));
+    test_run_free(&e);
+    char *out = train_console(spec, name);
     snprintf(line, sizeof line, "\n%s: loss ", split);
     ck_assert_msg(strstr(out, line) != NULL, "%s", out);
     if (!with_test) ck_assert_ptr_null(strstr(out, "\ntest:"));
@@ -421,8 +440,9 @@ START_TEST(settings_smoke_subset_is_random) {
   for (int k = 0; k < 2; k++) {
     char name[16];
     snprintf(name, sizeof name, "smoke%d", k);
-    char *spec = iris_spec(name, k ? shuffled : data, 0, "", "    optimizer = adam(lr = 0.01)\n    epochs = 1\n",
-                           "  validation {\n    smoke(subset = 0.2, epochs = 3)\n  }\n");
+    char *spec =
+        iris_spec(name, k ? shuffled : data, 0, "", "    optimizer = adam(lr = 0.01)\n    epochs = 1\n",
+                  "  validation {\n    smoke(subset = 0.2, epochs = 3)\n  }\n");
     char *run = test_train(spec, tmp, name);
     cJSON *man = read_json(run, "manifest.json");
     const cJSON *smoke = get(cJSON_GetArrayItem(get(man, "jobs"), 0), "smoke");
