@@ -851,6 +851,8 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   cJSON_AddNumberToObject(hp, "epochs", (double)j->epochs);
   cJSON_AddNumberToObject(hp, "seed", (double)j->seed);
   cJSON_AddStringToObject(hp, "schedule", scheds[j->sched]);
+  if (j->sched == MLPRT_SCHED_KIND_COSINE || j->sched == MLPRT_SCHED_KIND_PLATEAU)
+    cJSON_AddNumberToObject(hp, "min_lr", j->min_lr);
   if (j->optimizer) cJSON_AddStringToObject(hp, "optimizer", j->optimizer);
   cJSON_AddNumberToObject(hp, "l1", j->l1);
   cJSON_AddNumberToObject(hp, "l2", j->l2);

@@ -185,6 +185,10 @@ START_TEST(settings_min_lr_is_the_floor) {
     double want = 0.004 + (0.01 - 0.004) * (1 + cos(M_PI * e / 10)) / 2;
     ck_assert_msg(fabs(lr[e] - want) <= 1e-6 * want, "epoch %d: lr %g, want %g", e + 1, lr[e], want);
   }
+  cJSON *man = read_json(run, "manifest.json");
+  const cJSON *hp = get(cJSON_GetArrayItem(get(man, "jobs"), 0), "hyperparameters");
+  ck_assert_double_eq_tol(get(hp, "min_lr")->valuedouble, 0.004, 1e-12);
+  cJSON_Delete(man);
   free(run);
   free(spec);
   /* Plateau: cut by 10x after one bad epoch, never below min_lr. */
