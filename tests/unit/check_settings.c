@@ -220,7 +220,7 @@ START_TEST(settings_label_smoothing_bounds_the_loss) {
   char *data = iris_data();
   double last[2];
   for (int smooth = 0; smooth < 2; smooth++) {
-    char name[16];
+    char name[32];
     snprintf(name, sizeof name, "smooth%d", smooth);
     char *spec = iris_spec(name, data, 0.2, "",
                            smooth ? "    optimizer = adam(lr = 0.05)\n    epochs = 80\n"
@@ -372,7 +372,7 @@ END_TEST
 START_TEST(settings_validation_is_not_called_test) {
   char *data = iris_data();
   for (int with_test = 0; with_test < 2; with_test++) {
-    char name[16];
+    char name[32];
     snprintf(name, sizeof name, "named%d", with_test);
     char *spec = iris_spec(name, data, with_test ? 0.2 : 0, "", "    epochs = 10\n",
                            "  deploy {\n    version = \"1.0.0\"\n  }\n");
@@ -442,7 +442,7 @@ START_TEST(settings_smoke_subset_is_random) {
   fclose(f);
   double first[2], last[2];
   for (int k = 0; k < 2; k++) {
-    char name[16];
+    char name[32];
     snprintf(name, sizeof name, "smoke%d", k);
     char *spec =
         iris_spec(name, k ? shuffled : data, 0, "", "    optimizer = adam(lr = 0.01)\n    epochs = 1\n",
@@ -512,7 +512,7 @@ START_TEST(settings_pretrained_starts_where_the_run_ended) {
   ck_assert_int_ge(asprintf(&pre, "    pretrained = \"%s\"\n", src_run), 0);
   double first[2];
   for (int k = 0; k < 2; k++) {
-    char name[16];
+    char name[32];
     snprintf(name, sizeof name, "dst%d", k);
     char *spec =
         iris_spec(name, data, 0.2, k ? pre : "", "    optimizer = adam(lr = 0.0005)\n    epochs = 2\n", val);
