@@ -138,6 +138,7 @@ Suite *metrics_suite(void); /* the runner finds it by name */
 Suite *metrics_suite(void) {
   Suite *s = suite_create("metrics");
   TCase *tc = tcase_create("metrics");
+  tcase_set_timeout(tc, 60); /* starting python3 on a loaded machine */
   tcase_add_test(tc, metrics_auc_is_the_pairwise_definition);
   tcase_add_test(tc, metrics_per_class_scores);
   tcase_add_test(tc, metrics_auc_matches_sklearn);
