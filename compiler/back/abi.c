@@ -187,3 +187,7 @@ int mlp_desc_nfields(MlpDesc which) {
 const char *mlp_desc_field_name(MlpDesc which, int field) {
   return descs[which].fields[field].name;
 }
+
+int mlp_desc_field_kind(MlpDesc which, int field) {
+  return descs[which].fields[field].kind;
+}

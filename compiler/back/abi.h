@@ -61,5 +61,7 @@ LLVMValueRef mlp_desc_end(MlpDescBuild *b, LLVMContextRef ctx);
 /* Fields of a descriptor, and the name of one. */
 int mlp_desc_nfields(MlpDesc which);
 const char *mlp_desc_field_name(MlpDesc which, int field);
+/* Its slot kind: MLPRT_I64, MLPRT_F64 or MLPRT_PTR. */
+int mlp_desc_field_kind(MlpDesc which, int field);
 
 #endif

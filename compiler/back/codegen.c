@@ -127,7 +127,8 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
 /* The loss of the output layer against y, and its gradient with respect to
  * the output layer's pre-activation written to dz; returns the mean loss.
  * Softmax + cross-entropy and sigmoid + binary cross-entropy both have the
- * gradient (p - y) / n; mean squared error has 2 (p - y) / (n k). */
+ * gradient (p - y) / n (y smoothed when asked); mean squared error has
+ * 2 (p - y) / (n k). */
 static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
   const MlpIrLayer *last = &m->layers[m->nlayers - 1];
   int64_t k = m->out_size;
@@ -138,6 +139,10 @@ static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
   LLVMValueRef acc = slot(c, c->f64, cf64(c, 0));
   Loop i = loop_begin(c, total);
   LLVMValueRef pi = fload(c, p, i.iv), yi = fload(c, y, i.iv);
+  /* Label smoothing (PyTorch's): the target is (1 - e) onehot + e / k,
+   * which the loss and the gradient p - target both read. */
+  float e = m->task == MLP_TASK_MULTICLASS ? m->label_smoothing : 0;
+  if (e > 0) yi = xadd(c, xmul(c, yi, cf32(c, 1 - e)), cf32(c, e / (float)k));
   LLVMValueRef diff = xsub(c, pi, yi);
   fstore(c, xmul(c, diff, scale), dz, i.iv);
   LLVMValueRef term;
@@ -336,8 +341,10 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
   if (o->kind == MLP_OPTIM_SGD) {
     LLVMValueRef d = gi;
     if (o->momentum > 0) {
-      d = xadd(c, xmul(c, cf32(c, o->momentum), fload(c, mb, i.iv)), gi);
-      fstore(c, d, mb, i.iv);
+      LLVMValueRef b = xadd(c, xmul(c, cf32(c, o->momentum), fload(c, mb, i.iv)), gi);
+      fstore(c, b, mb, i.iv);
+      /* Nesterov looks ahead along the new velocity: d = g + momentum b. */
+      d = o->nesterov ? xadd(c, gi, xmul(c, cf32(c, o->momentum), b)) : b;
     }
     np = xsub(c, pi, xmul(c, lr, d));
   } else {
@@ -492,6 +499,7 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   mlp_desc_set(&d, MLPRT_JOB_clip_norm, cf64(c, decimal(j->optim.clip_norm)));
   mlp_desc_set(&d, MLPRT_JOB_clip_value, cf64(c, decimal(j->optim.clip_value)));
   mlp_desc_set(&d, MLPRT_JOB_stop_on_divergence, ci64(c, j->stop_on_divergence));
+  mlp_desc_set(&d, MLPRT_JOB_min_lr, cf64(c, decimal(j->min_lr)));
   return mlp_desc_end(&d, c->ctx);
 }
 
@@ -584,6 +592,11 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_target_cpu, cstr(&c, info->target_cpu));
   mlp_desc_set(&pd, MLPRT_PROGRAM_version, cstr(&c, ir->version));
   mlp_desc_set(&pd, MLPRT_PROGRAM_no_card, ci64(&c, ir->no_card));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_blas_threads, ci64(&c, ir->blas_threads));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_monitor, ci64(&c, ir->monitor));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_metrics, ci64(&c, ir->metrics));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained, cstr(&c, ir->pretrained));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained_sha256, cstr(&c, ir->pretrained_sha256));
   LLVMValueRef program = const_global(&c, "mlp_program", mlp_desc_end(&pd, c.ctx));
   emit_main(&c, ir, program);
   free(models);

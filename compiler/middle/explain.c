@@ -90,7 +90,9 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   }
   fprintf(out, "\nrun directory: %s (threads: %d)\n", ir->out_dir, ir->threads);
   /* Say what the program will not do, rather than let silence imply it. */
-  fprintf(out, "report: %s (test metrics, confusion matrix, learning curves)\n", ir->report);
-  fprintf(out, "not compiled yet: the deploy section; of analysis, slices, worst rows, feature importance "
-               "and AUC\n");
+  if (ir->pretrained) fprintf(out, "weights start from the run %s\n", ir->pretrained);
+  fprintf(out, "report: %s (metrics of the %s split, learning curves)\n", ir->report,
+          ir->data.test_frac > 0 ? "test" : "validation");
+  fprintf(out, "not acted on yet: analysis.slices, worst and feature_importance; the deploy section is "
+               "built by `mlpc export` and `mlpc deploy` from the run directory\n");
 }

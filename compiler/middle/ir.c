@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mlp/run.h"
 #include "mlp/tensor.h"
 
 const char *mlp_ir_act_name(MlpAct a) {
@@ -263,6 +264,7 @@ static cJSON *model_json(const MlpIrModel *m) {
   cJSON_AddNumberToObject(o, "params", (double)m->n_params);
   cJSON_AddNumberToObject(o, "state", (double)m->n_state);
   cJSON_AddNumberToObject(o, "flops_per_sample", (double)m->flops);
+  if (m->task == MLP_TASK_MULTICLASS) cJSON_AddNumberToObject(o, "label_smoothing", m->label_smoothing);
   cJSON *layers = cJSON_AddArrayToObject(o, "layers");
   for (int i = 0; i < m->nlayers; i++) cJSON_AddItemToArray(layers, layer_json(m, &m->layers[i]));
   cJSON *plan = cJSON_AddObjectToObject(o, "memory");
@@ -297,6 +299,7 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON_AddNumberToObject(opt, "beta1", j->optim.beta1);
   cJSON_AddNumberToObject(opt, "beta2", j->optim.beta2);
   cJSON_AddNumberToObject(opt, "eps", j->optim.eps);
+  cJSON_AddBoolToObject(opt, "nesterov", j->optim.nesterov);
   cJSON_AddNumberToObject(opt, "weight_decay", j->optim.weight_decay);
   cJSON_AddNumberToObject(opt, "l1", j->optim.l1);
   cJSON_AddNumberToObject(opt, "l2", j->optim.l2);
@@ -309,6 +312,7 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON_AddNumberToObject(s, "warmup", (double)j->warmup);
   cJSON_AddNumberToObject(s, "step", (double)j->sched_step);
   cJSON_AddNumberToObject(s, "factor", j->sched_factor);
+  cJSON_AddNumberToObject(s, "min_lr", j->min_lr);
   cJSON *smoke = cJSON_AddObjectToObject(o, "smoke");
   cJSON_AddNumberToObject(smoke, "subset", j->smoke_subset);
   cJSON_AddNumberToObject(smoke, "epochs", (double)j->smoke_epochs);
@@ -408,6 +412,15 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   add_str(an, "report", ir->report);
   cJSON_AddBoolToObject(an, "learning_curves", ir->learning_curves);
   cJSON_AddBoolToObject(an, "bias_variance", ir->bias_variance);
+  cJSON *metrics = cJSON_AddArrayToObject(an, "metrics");
+  for (int k = 0; k < MLPRT_NMETRICS; k++)
+    if (ir->metrics >> k & 1) cJSON_AddItemToArray(metrics, cJSON_CreateString(mlprt_metric_name(k)));
+  cJSON *env = cJSON_AddObjectToObject(root, "environment");
+  cJSON_AddNumberToObject(env, "blas_threads", ir->blas_threads);
+  cJSON_AddBoolToObject(env, "monitor", ir->monitor);
+  cJSON *pre = cJSON_AddObjectToObject(root, "pretrained");
+  add_str(pre, "run", ir->pretrained);
+  add_str(pre, "weights_sha256", ir->pretrained_sha256);
   cJSON_AddItemToObject(root, "data", data_json(ir));
   cJSON *models = cJSON_AddArrayToObject(root, "models");
   for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));

@@ -120,6 +120,7 @@ typedef struct {
   int64_t n_state;               /* floats of state the optimizer does not train (running statistics) */
   int state_buf, best_state_buf; /* each [n_state], or -1 when n_state is 0 */
   int64_t arena_bytes;           /* the planned arena size */
+  float label_smoothing;         /* multiclass: the target is (1 - e) onehot + e / classes */
 } MlpIrModel;
 
 typedef struct {
@@ -128,6 +129,7 @@ typedef struct {
   float l1;                    /* L1 penalty: grad += l1 * sign(p) */
   float l2;                    /* classic L2 penalty: grad += l2 * p (weight_decay is the decoupled one) */
   float clip_norm, clip_value; /* 0: no clipping */
+  bool nesterov;               /* SGD: Nesterov momentum, d = g + momentum * b */
 } MlpIrOptim;
 
 /* One training of one model over the data plan. */
@@ -140,6 +142,7 @@ typedef struct {
   int64_t warmup;     /* cosine: warm-up epochs */
   int64_t sched_step; /* step: epochs between decays; plateau: patience */
   float sched_factor; /* step and plateau: multiplier */
+  float min_lr;       /* cosine: the rate annealed to; plateau: the floor of the cuts */
   float smoke_subset; /* fraction of train for the smoke run; 0 = none */
   int64_t smoke_epochs;
   bool stop_on_divergence; /* the smoke run stops on an exploding or flat loss */
@@ -223,6 +226,11 @@ typedef struct {
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
   bool no_card;          /* deploy.card = false: no MODEL_CARD.md */
   MlpIrDeploy deploy;
+  int blas_threads;      /* environment.blas_threads; 0: the thread budget */
+  bool monitor;          /* environment.monitor: CPU time, memory and throughput per epoch */
+  unsigned metrics;      /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */
+  const char *pretrained;        /* model.pretrained: the run directory the weights start from, or NULL */
+  const char *pretrained_sha256; /* its weights.bin's digest, as its manifest records it */
 } MlpIr;
 
 const char *mlp_ir_act_name(MlpAct a);

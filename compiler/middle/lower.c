@@ -11,6 +11,7 @@
 #include "mlp/data.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
+#include "rundir.h"
 
 /* Output extent of a window of k moved by stride over in + 2 pad (PyTorch's
  * rounding down); <= 0 when the window does not fit. */
@@ -355,7 +356,8 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
       d->img_h = L->shape->img_h;
       d->img_w = L->shape->img_w;
       d->n_classes = L->shape->n_classes;
-    } else if (mlprt_idx_shape(d->path, d->path2, &d->img_h, &d->img_w, &d->n_classes, err, sizeof err) != 0) {
+    } else if (mlprt_idx_shape(d->path, d->path2, &d->img_h, &d->img_w, &d->n_classes, err, sizeof err) !=
+               0) {
       mlp_diag_error(L->d, sc->loc, "%s", err);
       return false;
     }
@@ -519,6 +521,10 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
     j->optim.eps = (float)num_or(mlp_spec_arg(oc, "eps"), 1e-8);
     j->optim.momentum = (float)num_or(mlp_spec_arg(oc, "momentum"), 0);
     j->optim.weight_decay = (float)num_or(mlp_spec_arg(oc, "weight_decay"), 0);
+    /* Without momentum sema warns: the update is plain SGD's. */
+    /* Nesterov's look-ahead is plain SGD when there is no momentum (sema
+     * warns); the plan records what the spec asks. */
+    j->optim.nesterov = bool_or(mlp_spec_arg(oc, "nesterov"), false);
   }
   j->optim.l2 = (float)num_or(mlp_spec_setting(hyper, "l2"), 0);
   j->optim.l1 = (float)num_or(mlp_spec_setting(hyper, "l1"), 0);
@@ -533,6 +539,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
     if (strcmp(name, "cosine") == 0) {
       j->sched = MLP_SCHED_COSINE;
       j->warmup = (int64_t)num_or(mlp_spec_arg(sc, "warmup"), 0);
+      j->min_lr = (float)num_or(mlp_spec_arg(sc, "min_lr"), 0);
     } else if (strcmp(name, "step") == 0 || strcmp(name, "exponential") == 0) {
       /* exponential is a step schedule that decays every epoch */
       j->sched = MLP_SCHED_STEP;
@@ -542,6 +549,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
       j->sched = MLP_SCHED_PLATEAU;
       j->sched_step = (int64_t)num_or(mlp_spec_arg(sc, "patience"), 10);
       j->sched_factor = (float)num_or(mlp_spec_arg(sc, "factor"), 0.5);
+      j->min_lr = (float)num_or(mlp_spec_arg(sc, "min_lr"), 0);
     } else if (strcmp(name, "constant") != 0) {
       unsupported(L, sc->loc, mlp_arena_printf(L->a, "schedule '%s'", name));
       return false;
@@ -755,6 +763,82 @@ static void lower_deploy(Lower *L, MlpIrDeploy *dp) {
   if (n) dp->fallback = n->kind == MLP_ND_NUM ? mlp_arena_printf(L->a, "%g", n->num) : mlp_spec_str(fb);
 }
 
+/* analysis.metrics as bits (1 << MLPRT_METRIC_*); unwritten, the
+ * registry's default for the task. A metric the task cannot have is an
+ * error at its place in the list. */
+static bool lower_metrics(Lower *L, MlpIr *ir) {
+  bool classify = ir->models[0].task != MLP_TASK_REGRESSION;
+  const MlpSpecValue *v = mlp_spec_setting(mlp_spec_block(L->s, "analysis"), "metrics");
+  if (!v || !v->given || !v->node || v->node->kind != MLP_ND_LIST) {
+    ir->metrics = classify ? 1u << MLPRT_METRIC_ACCURACY | 1u << MLPRT_METRIC_CONFUSION
+                           : 1u << MLPRT_METRIC_MSE | 1u << MLPRT_METRIC_MAE | 1u << MLPRT_METRIC_R2;
+    return true;
+  }
+  bool ok = true;
+  for (int i = 0; i < v->node->kids.len; i++) {
+    const MlpNode *e = v->node->kids.items[i];
+    int k = 0;
+    while (k < MLPRT_NMETRICS && strcmp(e->name, mlprt_metric_name(k)) != 0) k++;
+    if (k == MLPRT_NMETRICS) {
+      unsupported(L, e->loc, mlp_arena_printf(L->a, "the metric '%s'", e->name));
+      ok = false;
+      continue;
+    }
+    if (classify != (k < MLPRT_METRIC_MSE)) {
+      mlp_diag_error(L->d, e->loc, "the metric '%s' needs a %s target", e->name,
+                     classify ? "numeric" : "categorical");
+      ok = false;
+    }
+    ir->metrics |= 1u << k;
+  }
+  return ok;
+}
+
+/* model.pretrained: the run directory, verified against its manifest's
+ * digests, must hold weights of exactly this model's layer shapes. Errors
+ * are at the setting. A run directory that is itself being reloaded (shape
+ * given) keeps the path without reading it. */
+static bool lower_pretrained(Lower *L, MlpIr *ir, const char *spec_path) {
+  const MlpSpecValue *v = mlp_spec_setting(mlp_spec_block(L->s, "model"), "pretrained");
+  const char *dir = mlp_spec_str(v);
+  if (!dir || !v->given) return true;
+  ir->pretrained = resolve(L, spec_path, dir);
+  if (L->shape) return true;
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpRunDir rd;
+  char err[1024];
+  bool ok = mlp_rundir_load(&a, ir->pretrained, &rd, err, sizeof err) == 0;
+  const MlpIrModel *m = &ir->models[0];
+  if (!ok) {
+    mlp_diag_error(L->d, v->node->loc, "pretrained run: %s", err);
+  } else if (rd.model->n_params != m->n_params || rd.model->n_state != m->n_state ||
+             rd.model->nlayers != m->nlayers || rd.model->in_size != m->in_size) {
+    mlp_diag_error(L->d, v->node->loc,
+                   "the pretrained run's model (%lld inputs, %d layers, %lld parameters) is not this model "
+                   "(%lld inputs, %d layers, %lld parameters)",
+                   (long long)rd.model->in_size, rd.model->nlayers, (long long)rd.model->n_params,
+                   (long long)m->in_size, m->nlayers, (long long)m->n_params);
+    ok = false;
+  } else {
+    for (int i = 0; ok && i < m->nlayers; i++) {
+      const MlpIrLayer *x = &rd.model->layers[i], *y = &m->layers[i];
+      if (x->op != y->op || x->in_size != y->in_size || x->out_size != y->out_size ||
+          x->n_params != y->n_params) {
+        mlp_diag_error(L->d, v->node->loc,
+                       "layer %d of the pretrained run is %s %lld -> %lld; this model's is %s %lld -> %lld",
+                       i + 1, mlp_ir_op_name(x->op), (long long)x->in_size, (long long)x->out_size,
+                       mlp_ir_op_name(y->op), (long long)y->in_size, (long long)y->out_size);
+        ok = false;
+      }
+    }
+  }
+  if (ok) ir->pretrained_sha256 = mlp_arena_strdup(L->a, rd.weights_sha256);
+  mlp_rundir_free(&rd);
+  mlp_arena_free(&a);
+  return ok;
+}
+
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {
   return mlp_lower_shaped(a, s, spec_path, NULL, d);
 }
@@ -772,6 +856,14 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->out_dir = str_or(mlp_spec_setting(env, "out"), mlp_arena_printf(a, "runs/%s", s->name));
   ir->threads = (int)num_or(mlp_spec_setting(env, "threads"), 0);
   ir->deterministic = bool_or(mlp_spec_setting(env, "deterministic"), true);
+  ir->blas_threads = (int)num_or(mlp_spec_setting(env, "blas_threads"), 0);
+  ir->monitor = bool_or(mlp_spec_setting(env, "monitor"), false);
+  const MlpSpecValue *blas = mlp_spec_setting(env, "blas_threads");
+  if (ir->deterministic && ir->blas_threads > 1)
+    mlp_diag_warning(d, blas->node->loc,
+                     "blas_threads = %d has no effect while deterministic = true: matrix products run on one "
+                     "thread",
+                     ir->blas_threads);
   const MlpSpecBlock *an = mlp_spec_block(s, "analysis");
   ir->report = str_or(mlp_spec_setting(an, "report"), "report.html");
   ir->learning_curves = bool_or(mlp_spec_setting(an, "learning_curves"), true);
@@ -798,6 +890,8 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
   const MlpSpecCall **calls = mlp_arena_alloc(a, (size_t)(model->ops.len + 1) * sizeof *calls);
   if (!lower_layers(&L, ir, m, &loss, calls)) return NULL;
+  if (loss && m->task == MLP_TASK_MULTICLASS)
+    m->label_smoothing = (float)num_or(mlp_spec_arg(loss, "label_smoothing"), 0);
   int bad = mlp_lower_model(a, m);
   if (bad >= 0) {
     const MlpIrLayer *l = &m->layers[bad];
@@ -809,6 +903,7 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
   if (!lower_job(&L, &ir->jobs[0])) return NULL;
   if (!lower_tuning(&L, ir)) return NULL;
+  if (!lower_metrics(&L, ir) || !lower_pretrained(&L, ir, spec_path)) return NULL;
   const MlpSpecValue *most = mlp_spec_setting(model, "max_params");
   if (most && most->given && (double)m->n_params > num_or(most, 0))
     mlp_diag_error(d, most->node->loc, "the model has %lld parameters, more than max_params = %g",

@@ -362,12 +362,14 @@ static int list_name(MlpArena *a, const char *registry, const char *name) {
     cJSON *m = read_json(a, mlp_arena_printf(a, "%s/%s/manifest.json", name_dir, vs), &why);
     const char *date = m ? json_str(m, "created") : NULL;
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(m, "metrics");
-    const cJSON *test = cJSON_GetObjectItemCaseSensitive(metrics, "test");
-    /* The headline test metric: accuracy, or R² for a regression. */
-    const char *key = cJSON_GetObjectItemCaseSensitive(test, "accuracy") ? "accuracy" : "r2";
-    const cJSON *val = cJSON_GetObjectItemCaseSensitive(test, key);
+    /* The headline metric, accuracy or R² for a regression, of the test
+     * split, or of the validation split when the run had no test split. */
+    const char *split = cJSON_HasObjectItem(metrics, "test") ? "test" : "validation";
+    const cJSON *scores = cJSON_GetObjectItemCaseSensitive(metrics, split);
+    const char *key = cJSON_GetObjectItemCaseSensitive(scores, "accuracy") ? "accuracy" : "r2";
+    const cJSON *val = cJSON_GetObjectItemCaseSensitive(scores, key);
     printf("%s %-10s %-20s", strcmp(vs, current) == 0 ? "*" : " ", vs, date ? date : "?");
-    if (cJSON_IsNumber(val)) printf(" test %s %.4f", key, val->valuedouble);
+    if (cJSON_IsNumber(val)) printf(" %s %s %.4f", split, key, val->valuedouble);
     printf("%s\n", strcmp(vs, current) == 0 ? "  (current)" : "");
     cJSON_Delete(m);
   }

@@ -124,7 +124,9 @@ enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP
   X(MLPRT_F64, double, weight_decay)                                                                   \
   X(MLPRT_F64, double, clip_norm)                                                                      \
   X(MLPRT_F64, double, clip_value)                                                                     \
-  X(MLPRT_I64, int64_t, stop_on_divergence) /* bool: the smoke run stops on an exploding or flat loss */
+  X(MLPRT_I64, int64_t, stop_on_divergence) /* bool: stop the smoke run on an exploding, rising or    \
+                                               flat loss */                                            \
+  X(MLPRT_F64, double, min_lr)              /* cosine: the rate annealed to; plateau: the cuts' floor */
 typedef struct {
   MLPRT_JOB_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtJob;
@@ -186,7 +188,12 @@ typedef struct {
   X(MLPRT_PTR, const char *, compiler)        /* "mlpc VERSION (LLVM X.Y.Z)", for the manifest */          \
   X(MLPRT_PTR, const char *, target_cpu)      /* the CPU the program was compiled for */                   \
   X(MLPRT_PTR, const char *, version)         /* deploy.version; NULL without a deploy section */          \
-  X(MLPRT_I64, int64_t, no_card)              /* deploy.card = false: no MODEL_CARD.md */
+  X(MLPRT_I64, int64_t, no_card)              /* deploy.card = false: no MODEL_CARD.md */                  \
+  X(MLPRT_I64, int64_t, blas_threads)         /* environment.blas_threads; 0: the thread budget */         \
+  X(MLPRT_I64, int64_t, monitor)              /* environment.monitor: CPU, memory, throughput per epoch */ \
+  X(MLPRT_I64, int64_t, metrics)              /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */           \
+  X(MLPRT_PTR, const char *, pretrained)      /* model.pretrained: the run whose weights.bin starts it */  \
+  X(MLPRT_PTR, const char *, pretrained_sha256) /* that weights.bin's digest at compile time */
 typedef struct {
   MLPRT_PROGRAM_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtProgram;
@@ -194,6 +201,24 @@ typedef struct {
 enum { MLPRT_PROGRAM_FIELDS(MLPRT_PROGRAM_INDEX) MLPRT_PROGRAM_NFIELDS };
 MLPRT_PROGRAM_FIELDS(MLPRT_DESC_SLOT)
 _Static_assert(sizeof(MlprtProgram) == 8 * MLPRT_PROGRAM_NFIELDS, "MlprtProgram is its slots in list order");
+
+/* The evaluation metrics analysis.metrics names, in the registry's order.
+ * ORDER METRIC */
+enum {
+  MLPRT_METRIC_ACCURACY,
+  MLPRT_METRIC_PRECISION,
+  MLPRT_METRIC_RECALL,
+  MLPRT_METRIC_F1,
+  MLPRT_METRIC_AUC,
+  MLPRT_METRIC_CONFUSION,
+  MLPRT_METRIC_MSE,
+  MLPRT_METRIC_RMSE,
+  MLPRT_METRIC_MAE,
+  MLPRT_METRIC_R2,
+  MLPRT_NMETRICS
+};
+/* The metric's name in the spec and the manifest. */
+const char *mlprt_metric_name(int metric);
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy
  * or R² (higher is better). ORDER OBJECTIVE */

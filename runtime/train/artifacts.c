@@ -386,14 +386,19 @@ static void hyperparameters(FILE *f, const cJSON *job) {
   }
 }
 
+/* Validation and test columns; without a test split, validation alone. */
 static void metrics_table(FILE *f, const cJSON *manifest) {
   const cJSON *m = cJSON_GetObjectItemCaseSensitive(manifest, "metrics");
   const cJSON *val = cJSON_GetObjectItemCaseSensitive(m, "validation");
   const cJSON *test = cJSON_GetObjectItemCaseSensitive(m, "test"), *v;
-  fputs("| metric | validation | test |\n|---|---|---|\n", f);
-  cJSON_ArrayForEach(v, test) {
-    if (cJSON_IsNumber(v))
+  fputs(test ? "| metric | validation | test |\n|---|---|---|\n" : "| metric | validation |\n|---|---|\n", f);
+  const cJSON *shown = test ? test : val;
+  cJSON_ArrayForEach(v, shown) {
+    if (!cJSON_IsNumber(v)) continue;
+    if (test)
       fprintf(f, "| %s | %.4f | %.4f |\n", v->string, num(val, v->string), v->valuedouble);
+    else
+      fprintf(f, "| %s | %.4f |\n", v->string, v->valuedouble);
   }
 }
 
@@ -421,7 +426,6 @@ static void input_ranges(FILE *f, const cJSON *inputs) {
 static int write_card(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n) {
   const MlprtProgram *p = a->p;
   const MlprtDataset *d = a->d;
-  const cJSON *data = cJSON_GetObjectItemCaseSensitive(a->manifest, "data");
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
@@ -479,9 +483,8 @@ static int write_card(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n)
   hyperparameters(f, a->job);
 
   fputs("\n## Metrics\n\n", f);
-  const cJSON *from = cJSON_GetObjectItemCaseSensitive(data, "test_metrics_from");
-  if (cJSON_IsString(from))
-    fprintf(f, "There was no test split: the test column is the %s split.\n\n", from->valuestring);
+  if (!cJSON_HasObjectItem(cJSON_GetObjectItemCaseSensitive(a->manifest, "metrics"), "test"))
+    fputs("There was no test split: the scores are the validation split's, which chose the model.\n\n", f);
   metrics_table(f, a->manifest);
 
   fputs("\n## Limitations\n\n", f);

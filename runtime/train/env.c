@@ -49,4 +49,6 @@ void mlprt_environment_json(cJSON *env, const MlprtProgram *p, int64_t threads) 
   cJSON_AddStringToObject(blas, "config", openblas_get_config());
   cJSON_AddStringToObject(blas, "core", openblas_get_corename());
   cJSON_AddNumberToObject(blas, "threads", mlprt_blas_threads());
+  cJSON_AddNumberToObject(blas, "threads_asked", (double)p->blas_threads); /* environment.blas_threads */
+  cJSON_AddBoolToObject(env, "monitor", p->monitor != 0);
 }

@@ -1,4 +1,5 @@
-/* report.c — the run's report.html (step 7): the test metrics, the
+/* report.c — the run's report.html (step 7): the metrics of the test split
+ * (or, without one, the validation split), each class's scores, the
  * confusion matrix, the learning curves as an inline SVG and a bias /
  * variance reading of them. Consumes an MlprtReport filled by run.c;
  * produces one self-contained HTML file, written atomically. */
@@ -98,13 +99,26 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
   put_text(f, r->data_path);
   fprintf(f, ": %lld training, %lld validation and %lld test rows, %lld features.</p>\n",
           (long long)r->rows[0], (long long)r->rows[1], (long long)r->rows[2], (long long)r->features);
-  fputs("<h2>Test metrics</h2>\n<table>\n", f);
+  fprintf(f, "<h2>%c%s metrics</h2>\n<table>\n", r->split[0] - 'a' + 'A', r->split + 1);
   for (int i = 0; i < r->nmetrics; i++) {
     fputs("<tr><th>", f);
     put_text(f, r->metric_names[i]);
     fprintf(f, "</th><td>%.4f</td></tr>\n", r->metric_values[i]);
   }
   fputs("</table>\n", f);
+  if (r->per_class) {
+    fputs("<h2>Per class</h2>\n<table><tr><th></th><th>precision</th><th>recall</th><th>f1</th>"
+          "<th>support</th></tr>\n",
+          f);
+    for (int k = 0; k < r->nclasses; k++) {
+      const MlprtClassScores *c = &r->per_class[k];
+      fputs("<tr><th>", f);
+      put_text(f, r->classes[k]);
+      fprintf(f, "</th><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%lld</td></tr>\n", c->precision, c->recall,
+              c->f1, (long long)c->support);
+    }
+    fputs("</table>\n", f);
+  }
   if (r->confusion) {
     fputs(
         "<h2>Confusion matrix</h2>\n<p>Rows: true class; columns: predicted class.</p>\n<table><tr><th></th>",

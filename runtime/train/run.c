@@ -24,7 +24,8 @@ typedef struct {
   double loss;
   double accuracy;              /* classification */
   double precision, recall, f1; /* classification: macro averages over the classes */
-  double r2, mse, mae;          /* regression, in the target's own units */
+  double r2, mse, rmse, mae;    /* regression, in the target's own units */
+  double auc;                   /* classification, on the evaluation split only (else NaN) */
 } Scores;
 
 typedef struct {
@@ -66,6 +67,8 @@ struct MlprtRun {
   double best_objective;
   double *trial_objective; /* cross-validation: each trial's mean objective (lower is better) */
   int64_t best_trial;
+  unsigned char *pretrained; /* model.pretrained: weights.bin of that run (params, then state), or NULL */
+  size_t pretrained_bytes;
 };
 
 static double now(void) {
@@ -156,10 +159,12 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
                : p->threads > 0 ? (int)p->threads
                : cores > 0      ? (int)cores
                                 : 1;
-  mlprt_set_threads(r->threads, 1);
+  /* environment.blas_threads gives matrix products their own count. */
+  int blas = p->blas_threads > 0 ? (int)p->blas_threads : r->threads;
+  mlprt_set_threads(blas, 1);
   /* environment.deterministic (the default) keeps OpenBLAS on one thread,
    * whose results do not depend on how many threads the run was given. */
-  mlprt_set_deterministic(p->deterministic || r->threads == 1);
+  mlprt_set_deterministic(p->deterministic || blas == 1);
   const char *out = r->cli.out ? r->cli.out : p->out_dir;
   r->out = strdup(out);
   /* Exporting the cleaned features trains nothing: no run directory. */
@@ -190,6 +195,25 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   return r;
 }
 
+/* model.pretrained: the earlier run's weights.bin, which must still be the
+ * file whose digest and shapes the compiler checked. */
+static void load_pretrained(MlprtRun *r) {
+  const MlprtModel *m = &r->p->models[0];
+  size_t want = (size_t)(m->n_params + m->n_state) * sizeof(float);
+  size_t n = strlen(r->p->pretrained) + sizeof "/weights.bin";
+  char *path = malloc(n), hex[65];
+  snprintf(path, n, "%s/weights.bin", r->p->pretrained);
+  FILE *f = fopen(path, "rb");
+  if (!f) die(r, "cannot read the pretrained weights '%s': %s", path, strerror(errno));
+  r->pretrained = malloc(want + 1);
+  r->pretrained_bytes = fread(r->pretrained, 1, want + 1, f);
+  fclose(f);
+  mlprt_sha256_hex(r->pretrained, r->pretrained_bytes, hex);
+  if (r->pretrained_bytes != want || (r->p->pretrained_sha256 && strcmp(hex, r->p->pretrained_sha256) != 0))
+    die(r, "the pretrained weights '%s' changed since the program was built; rebuild it", path);
+  free(path);
+}
+
 void mlprt_run_load(MlprtRun *r) {
   char err[1024];
   r->data_path = r->cli.data ? r->cli.data : r->p->data_path;
@@ -215,6 +239,7 @@ void mlprt_run_load(MlprtRun *r) {
     r->fold_of = malloc((size_t)pool * sizeof *r->fold_of);
     mlprt_kfold(pool, (int)r->p->nfolds, (uint64_t)r->p->split_seed, r->fold_of);
   }
+  if (r->p->pretrained) load_pretrained(r);
   if (!r->cli.quiet)
     printf("%s: %lld train, %lld validation, %lld test rows, %lld features\n", r->p->name,
            (long long)r->data.n[MLPRT_TRAIN], (long long)r->data.n[MLPRT_VALID],
@@ -228,12 +253,17 @@ static const MlprtModel *model_of(const MlprtRun *r, int64_t job) {
 }
 
 /* Fresh weights: zero the whole arena (optimizer state included), then
- * draw the weights from the job's seed. */
+ * draw the weights from the job's seed, or take the pretrained run's. */
 static void reset_model(MlprtRun *r, int64_t job) {
   const MlprtModel *m = model_of(r, job);
   MlprtArena *a = &r->arenas[r->jobs[job].model];
   memset(a->base, 0, a->size);
   m->init(a->base, (uint64_t)r->jobs[job].seed);
+  if (r->pretrained) {
+    size_t pb = (size_t)m->n_params * sizeof(float);
+    memcpy(a->base + m->params_off, r->pretrained, pb);
+    memcpy(a->base + m->state_off, r->pretrained + pb, r->pretrained_bytes - pb);
+  }
 }
 
 /* Rows a pass reads: rows 0..n-1 of one split, or pooled row numbers
@@ -288,7 +318,7 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
   const MlprtDataset *d = &r->data;
-  Scores sc = {0};
+  Scores sc = {.auc = NAN};
   int64_t n = v->n;
   if (n == 0) return sc;
   float *x = (float *)(base + m->x_off);
@@ -336,6 +366,7 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   if (m->task == MLPRT_TASK_REGRESSION) {
     double var = tsq - tsum * tsum / (double)n;
     sc.mse = sse / (double)n;
+    sc.rmse = sqrt(sc.mse);
     sc.mae = sae / (double)n;
     sc.r2 = var > 0 ? 1 - sse / var : 0;
   } else {
@@ -343,15 +374,10 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
     /* Macro averages; a class never predicted (or never present) has
      * precision (recall) 0, as scikit-learn's zero_division=0. */
     for (int k = 0; k < nc; k++) {
-      int64_t tp = r->confusion[k * nc + k], pred = 0, truth = 0;
-      for (int j = 0; j < nc; j++) {
-        pred += r->confusion[j * nc + k];
-        truth += r->confusion[k * nc + j];
-      }
-      double p = pred ? (double)tp / (double)pred : 0, rc = truth ? (double)tp / (double)truth : 0;
-      sc.precision += p / nc;
-      sc.recall += rc / nc;
-      sc.f1 += (p + rc > 0 ? 2 * p * rc / (p + rc) : 0) / nc;
+      MlprtClassScores c = mlprt_class_scores(r->confusion, nc, k);
+      sc.precision += c.precision / nc;
+      sc.recall += c.recall / nc;
+      sc.f1 += c.f1 / nc;
     }
   }
   return sc;
@@ -392,6 +418,31 @@ static bool skipped(const MlprtRun *r, int64_t job) {
   return r->jobs[job].trial >= 0 && !r->cli.tune;
 }
 
+/* The smoke run's rows: a seeded random subset of n training rows (pooled
+ * numbers), stratified for classification, so that a file sorted by class
+ * cannot hand it a single class. The training rows, shuffled, are grouped
+ * by class (each group keeping its shuffled order) and every
+ * (rows / n)-th one is taken: each class gets its share, rounded. */
+static int64_t *smoke_rows(const MlprtRun *r, int64_t job, int64_t n) {
+  const MlprtDataset *d = &r->data;
+  int64_t ntrain = d->n[MLPRT_TRAIN];
+  int64_t *all = malloc((size_t)ntrain * sizeof *all), *rows = malloc((size_t)n * sizeof *rows);
+  for (int64_t i = 0; i < ntrain; i++) all[i] = i;
+  mlprt_shuffle(all, ntrain, (uint64_t)r->jobs[job].seed, UINT64_C(3) << 32);
+  const int32_t *label = d->label[MLPRT_TRAIN];
+  if (label && d->nclasses > 1) {
+    int64_t *grouped = malloc((size_t)ntrain * sizeof *grouped), at = 0;
+    for (int c = 0; c < d->nclasses; c++)
+      for (int64_t i = 0; i < ntrain; i++)
+        if (label[all[i]] == c) grouped[at++] = all[i];
+    free(all);
+    all = grouped;
+  }
+  for (int64_t i = 0; i < n; i++) rows[i] = all[(int64_t)(((double)i + 0.5) * (double)ntrain / (double)n)];
+  free(all);
+  return rows;
+}
+
 void mlprt_run_smoke(MlprtRun *r, int64_t job) {
   const MlprtJob *j = &r->jobs[job];
   JobResult *res = &r->res[job];
@@ -401,25 +452,42 @@ void mlprt_run_smoke(MlprtRun *r, int64_t job) {
   if (n < m->batch) n = m->batch < r->data.n[MLPRT_TRAIN] ? m->batch : r->data.n[MLPRT_TRAIN];
   reset_model(r, job);
   int64_t step = 0;
-  View train = split_view(r, MLPRT_TRAIN), subset = {MLPRT_TRAIN, NULL, n};
+  int64_t *rows = smoke_rows(r, job, n);
+  View subset = {MLPRT_TRAIN, rows, n};
   double before = evaluate(r, job, &subset).loss;
+  /* The lowest loss before the current run of rising epochs. */
+  double lowest = before;
+  int64_t rises = 0;
   for (int64_t e = 0; e < j->smoke_epochs; e++) {
-    double loss = train_epoch(r, job, &train, n, e, &step, j->lr);
+    double loss = train_epoch(r, job, &subset, n, e, &step, j->lr);
     if (!isfinite(loss))
       die(r, "smoke run: the training loss is %s after %lld epoch(s) on %lld rows; lower the learning rate",
           isnan(loss) ? "NaN" : "infinite", (long long)e + 1, (long long)n);
+    if (e > 0 && loss > res->smoke_last) {
+      rises++;
+    } else {
+      rises = 0;
+      lowest = fmin(lowest, loss);
+    }
     if (e == 0) res->smoke_first = loss;
     res->smoke_last = loss;
-    /* A loss a hundred times the untrained model's is diverging. */
+    /* A loss a hundred times the untrained model's is diverging; so is one
+     * that rose in two epochs running to twice its lowest. */
     if (j->stop_on_divergence && loss > 100 * before)
       die(r,
           "smoke run: the training loss exploded from %.4g to %.4g in %lld epoch(s); lower the learning rate",
           before, loss, (long long)e + 1);
+    if (j->stop_on_divergence && rises >= 2 && loss >= 2 * lowest)
+      die(r,
+          "smoke run: the training loss rose in each of the last %lld epochs, from %.4g to %.4g; lower the "
+          "learning rate",
+          (long long)rises, lowest, loss);
   }
   /* A loss that does not move learns nothing: the learning rate is far too
    * small, or the features carry no signal. Measured without dropout, on
    * the subset the smoke run trained on. */
   double after = evaluate(r, job, &subset).loss;
+  free(rows);
   if (j->stop_on_divergence && before > 0 && fabs(after - before) <= 1e-6 * before)
     die(r, "smoke run: the loss stayed at %.6g for %lld epochs; raise the learning rate or check "
         "that the features vary",
@@ -476,13 +544,14 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   MlprtSched sched;
   if (j->sched == MLPRT_SCHED_KIND_COSINE)
     mlprt_sched_cosine(&sched, j->lr, (int)j->warmup,
-                       (int)(j->epochs > j->warmup ? j->epochs : j->warmup + 1), 0);
+                       (int)(j->epochs > j->warmup ? j->epochs : j->warmup + 1), fmin(j->min_lr, j->lr));
   else if (j->sched == MLPRT_SCHED_KIND_STEP)
     mlprt_sched_step(&sched, j->lr, (int)(j->sched_step > 0 ? j->sched_step : 1), j->sched_factor);
   else if (j->sched == MLPRT_SCHED_KIND_PLATEAU) {
     mlprt_sched_plateau(&sched, j->lr);
     if (j->sched_step > 0) sched.patience = (int)j->sched_step;
     if (j->sched_factor > 0 && j->sched_factor < 1) sched.factor = j->sched_factor;
+    sched.min_lr = j->min_lr;
   } else
     mlprt_sched_constant(&sched, j->lr);
 
@@ -531,17 +600,22 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     res->val_curve[epoch] = v.loss;
     char line[512];
     double secs = now() - t_ep;
-    int64_t rss;
-    double cpu;
-    mlprt_resources(&rss, &cpu);
     int n = snprintf(line, sizeof line,
                      "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,\"val_loss\":%.6g,",
                      (long long)job, (long long)epoch + 1, lr, loss, v.loss);
     if (classify) n += snprintf(line + n, sizeof line - (size_t)n, "\"val_accuracy\":%.6g,", v.accuracy);
     else n += snprintf(line + n, sizeof line - (size_t)n, "\"val_r2\":%.6g,\"val_mse\":%.6g,", v.r2, v.mse);
-    snprintf(line + n, sizeof line - (size_t)n,
-             "\"seconds\":%.4f,\"samples_per_second\":%.6g,\"peak_rss_kib\":%lld,\"cpu_seconds\":%.3f}\n",
-             secs, secs > 0 ? (double)train.n / secs : 0.0, (long long)rss, cpu);
+    n += snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f", secs);
+    if (r->p->monitor) {
+      /* environment.monitor: the resources of every epoch. */
+      int64_t rss;
+      double cpu;
+      mlprt_resources(&rss, &cpu);
+      n += snprintf(line + n, sizeof line - (size_t)n,
+                    ",\"samples_per_second\":%.6g,\"peak_rss_kib\":%lld,\"cpu_seconds\":%.3f",
+                    secs > 0 ? (double)train.n / secs : 0.0, (long long)rss, cpu);
+    }
+    snprintf(line + n, sizeof line - (size_t)n, "}\n");
     if (!replay) metrics_append(r, line); /* a replayed job's lines are in the file already */
     progress(r, job, epoch, j->epochs, loss, &v, classify);
     h.epoch = epoch + 1;
@@ -613,6 +687,48 @@ static double objective_of(const MlprtRun *r, const JobResult *res) {
   }
 }
 
+/* The split the final scores are measured on: a test split when the data
+ * has one, else the validation split, and named so. */
+static const char *eval_name(const MlprtRun *r) {
+  return r->data.raw_split == MLPRT_TEST ? "test" : "validation";
+}
+
+/* A metric analysis.metrics may name, from scores (NaN for the confusion
+ * matrix, which is not one number). */
+static double metric_value(const Scores *s, int k) {
+  switch (k) {
+  case MLPRT_METRIC_ACCURACY:
+    return s->accuracy;
+  case MLPRT_METRIC_PRECISION:
+    return s->precision;
+  case MLPRT_METRIC_RECALL:
+    return s->recall;
+  case MLPRT_METRIC_F1:
+    return s->f1;
+  case MLPRT_METRIC_AUC:
+    return s->auc;
+  case MLPRT_METRIC_MSE:
+    return s->mse;
+  case MLPRT_METRIC_RMSE:
+    return s->rmse;
+  case MLPRT_METRIC_MAE:
+    return s->mae;
+  case MLPRT_METRIC_R2:
+    return s->r2;
+  default:
+    return NAN;
+  }
+}
+
+/* The console's line: the loss and every metric analysis.metrics asks for. */
+static void summary(const MlprtRun *r, const Scores *s) {
+  printf("%s: loss %.4f", eval_name(r), s->loss);
+  for (int k = 0; k < MLPRT_NMETRICS; k++)
+    if (r->p->metrics >> k & 1 && k != MLPRT_METRIC_CONFUSION)
+      printf(" %s %.4f", mlprt_metric_name(k), metric_value(s, k));
+  putchar('\n');
+}
+
 void mlprt_run_test(MlprtRun *r, int64_t job) {
   if (skipped(r, job)) return;
   const MlprtModel *m = model_of(r, job);
@@ -621,8 +737,11 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   /* A fold's score is its held-out fold; the test split waits for the
    * final training of the best trial. */
   if (r->jobs[job].fold >= 0) return;
-  View test = split_view(r, r->data.n[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID);
+  View test = split_view(r, r->data.raw_split);
   res->test = evaluate(r, job, &test);
+  float *outs = split_outputs(r, job, r->data.raw_split);
+  if (m->task != MLPRT_TASK_REGRESSION)
+    res->test.auc = mlprt_auc(outs, r->data.K, r->data.label[r->data.raw_split], r->data.nclasses, test.n);
   /* Trials are ranked on validation only; the test split never chooses. */
   double obj = objective_of(r, res);
   /* The refit of a cross-validated search is the result whatever its
@@ -641,19 +760,16 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
     /* The predictor's artifacts describe these weights. */
     free(r->kept_test_out);
     free(r->kept_train_out);
-    r->kept_test_out = split_outputs(r, job, r->data.raw_split);
+    r->kept_test_out = outs;
+    outs = NULL;
     r->kept_train_out = split_outputs(r, job, MLPRT_TRAIN);
     if (r->confusion) {
       size_t nc = (size_t)r->data.nclasses;
       memcpy(r->best_confusion, r->confusion, nc * nc * sizeof *r->confusion);
     }
   }
-  if (!r->cli.quiet) {
-    if (m->task == MLPRT_TASK_REGRESSION)
-      printf("test: r2 %.4f mse %.4f mae %.4f\n", res->test.r2, res->test.mse, res->test.mae);
-    else
-      printf("test: accuracy %.4f loss %.4f\n", res->test.accuracy, res->test.loss);
-  }
+  free(outs);
+  if (!r->cli.quiet) summary(r, &res->test);
 }
 
 void mlprt_run_best(MlprtRun *r) {
@@ -697,11 +813,24 @@ static cJSON *scores_json(const Scores *s, bool classify) {
     cJSON_AddNumberToObject(o, "precision", s->precision);
     cJSON_AddNumberToObject(o, "recall", s->recall);
     cJSON_AddNumberToObject(o, "f1", s->f1);
+    if (!isnan(s->auc)) cJSON_AddNumberToObject(o, "auc", s->auc);
   } else {
     cJSON_AddNumberToObject(o, "r2", s->r2);
     cJSON_AddNumberToObject(o, "mse", s->mse);
+    cJSON_AddNumberToObject(o, "rmse", s->rmse);
     cJSON_AddNumberToObject(o, "mae", s->mae);
   }
+  return o;
+}
+
+/* A job's or the run's metrics: validation, and test only when there is a
+ * test split (without one the final scores are the validation split's). */
+static cJSON *metrics_json(const MlprtRun *r, const JobResult *res, bool classify) {
+  cJSON *o = cJSON_CreateObject();
+  bool test = r->data.raw_split == MLPRT_TEST;
+  cJSON_AddStringToObject(o, "evaluated_on", eval_name(r));
+  cJSON_AddItemToObject(o, "validation", scores_json(test ? &res->val : &res->test, classify));
+  if (test) cJSON_AddItemToObject(o, "test", scores_json(&res->test, classify));
   return o;
 }
 
@@ -722,6 +851,8 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   cJSON_AddNumberToObject(hp, "epochs", (double)j->epochs);
   cJSON_AddNumberToObject(hp, "seed", (double)j->seed);
   cJSON_AddStringToObject(hp, "schedule", scheds[j->sched]);
+  if (j->sched == MLPRT_SCHED_KIND_COSINE || j->sched == MLPRT_SCHED_KIND_PLATEAU)
+    cJSON_AddNumberToObject(hp, "min_lr", j->min_lr);
   if (j->optimizer) cJSON_AddStringToObject(hp, "optimizer", j->optimizer);
   cJSON_AddNumberToObject(hp, "l1", j->l1);
   cJSON_AddNumberToObject(hp, "l2", j->l2);
@@ -746,9 +877,7 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   /* Model FLOPs per second: forward is 1x, backward about 2x. */
   double flops = 3.0 * (double)m->flops * (double)r->data.n[MLPRT_TRAIN] * (double)res->epochs_run;
   if (res->fit_seconds > 0) cJSON_AddNumberToObject(f, "gflops_per_second", flops / res->fit_seconds / 1e9);
-  cJSON *mj = cJSON_AddObjectToObject(o, "metrics");
-  cJSON_AddItemToObject(mj, "validation", scores_json(&res->val, classify));
-  cJSON_AddItemToObject(mj, "test", scores_json(&res->test, classify));
+  cJSON_AddItemToObject(o, "metrics", metrics_json(r, res, classify));
   return o;
 }
 
@@ -758,26 +887,41 @@ static void add_artifact(const MlprtRun *r, cJSON *arts, const char *name) {
   free(p);
 }
 
-/* report.html from the best job: its test metrics, confusion matrix and
- * learning curves. */
+/* report.html from the best job: the loss and the metrics analysis.metrics
+ * asks for on the evaluation split, each class's scores when precision,
+ * recall or F1 is asked, the confusion matrix when it is, and the learning
+ * curves. */
 static void write_report(const MlprtRun *r, int64_t best, bool classify, const cJSON *hyper) {
   const JobResult *res = &r->res[best];
-  const Scores *t = &res->test;
-  const char *cnames[] = {"loss", "accuracy", "precision", "recall", "f1"};
-  const char *rnames[] = {"loss", "r2", "mse", "mae"};
-  double cvals[] = {t->loss, t->accuracy, t->precision, t->recall, t->f1};
-  double rvals[] = {t->loss, t->r2, t->mse, t->mae};
+  const char *names[MLPRT_NMETRICS + 1] = {"loss"};
+  double vals[MLPRT_NMETRICS + 1] = {res->test.loss};
+  int nm = 1;
+  for (int k = 0; k < MLPRT_NMETRICS; k++)
+    if (r->p->metrics >> k & 1 && k != MLPRT_METRIC_CONFUSION) {
+      names[nm] = mlprt_metric_name(k);
+      vals[nm++] = metric_value(&res->test, k);
+    }
+  unsigned per_class_bits = 1u << MLPRT_METRIC_PRECISION | 1u << MLPRT_METRIC_RECALL | 1u << MLPRT_METRIC_F1;
+  int nc = r->data.nclasses;
+  MlprtClassScores *per = NULL;
+  if (classify && r->p->metrics & per_class_bits) {
+    per = malloc((size_t)nc * sizeof *per);
+    for (int k = 0; k < nc; k++) per[k] = mlprt_class_scores(r->best_confusion, nc, k);
+  }
   char *hp = hyper ? cJSON_Print(hyper) : NULL;
   MlprtReport rep = {.pipeline = r->p->name,
                      .data_path = r->data_path,
                      .rows = {r->data.n[MLPRT_TRAIN], r->data.n[MLPRT_VALID], r->data.n[MLPRT_TEST]},
                      .features = r->data.F,
-                     .metric_names = classify ? cnames : rnames,
-                     .metric_values = classify ? cvals : rvals,
-                     .nmetrics = classify ? 5 : 4,
+                     .split = eval_name(r),
+                     .metric_names = names,
+                     .metric_values = vals,
+                     .nmetrics = nm,
                      .classes = (const char *const *)r->data.class_names,
-                     .nclasses = r->data.nclasses,
-                     .confusion = classify ? r->best_confusion : NULL,
+                     .nclasses = nc,
+                     .per_class = per,
+                     .confusion = classify && r->p->metrics >> MLPRT_METRIC_CONFUSION & 1 ? r->best_confusion
+                                                                                           : NULL,
                      .curves = r->p->learning_curves != 0,
                      .bias_variance = r->p->bias_variance != 0,
                      .train_loss = res->train_curve,
@@ -789,6 +933,7 @@ static void write_report(const MlprtRun *r, int64_t best, bool classify, const c
   if (mlprt_report_write(path, &rep) != 0) die(r, "cannot write '%s': %s", path, strerror(errno));
   free(path);
   free(hp);
+  free(per);
 }
 
 int mlprt_run_close(MlprtRun *r) {
@@ -817,8 +962,7 @@ int mlprt_run_close(MlprtRun *r) {
   cJSON_AddNumberToObject(data, "validation", (double)r->data.n[MLPRT_VALID]);
   cJSON_AddNumberToObject(data, "test", (double)r->data.n[MLPRT_TEST]);
   cJSON_AddNumberToObject(data, "features", (double)r->data.F);
-  /* Empty splits fall back: say so, since the metrics' names do not. */
-  if (r->data.n[MLPRT_TEST] == 0) cJSON_AddStringToObject(data, "test_metrics_from", "validation");
+  /* An empty validation split falls back: say so, since the metrics' names do not. */
   if (r->data.n[MLPRT_VALID] == 0) cJSON_AddStringToObject(data, "validation_metrics_from", "train");
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
   mlprt_environment_json(env, p, r->threads);
@@ -852,13 +996,24 @@ int mlprt_run_close(MlprtRun *r) {
       cJSON_AddNumberToObject(tune, "best_epochs", (double)r->jobs[best].epochs);
     }
   }
-  cJSON *metrics = cJSON_AddObjectToObject(root, "metrics");
-  cJSON_AddItemToObject(metrics, "validation", scores_json(&r->res[best].val, classify));
-  cJSON *test = scores_json(&r->res[best].test, classify);
-  cJSON_AddItemToObject(metrics, "test", test);
+  cJSON *metrics = metrics_json(r, &r->res[best], classify);
+  cJSON_AddItemToObject(root, "metrics", metrics);
+  cJSON *test = cJSON_GetObjectItem(metrics, eval_name(r));
   if (r->best_confusion) {
-    /* Rows are true classes, columns predicted ones, in "classes" order. */
+    /* Each class's scores, then the counts they come from. */
     int nc = r->data.nclasses;
+    cJSON *per = cJSON_AddArrayToObject(test, "per_class");
+    for (int k = 0; k < nc; k++) {
+      MlprtClassScores c = mlprt_class_scores(r->best_confusion, nc, k);
+      cJSON *cj = cJSON_CreateObject();
+      cJSON_AddStringToObject(cj, "class", r->data.class_names[k]);
+      cJSON_AddNumberToObject(cj, "precision", c.precision);
+      cJSON_AddNumberToObject(cj, "recall", c.recall);
+      cJSON_AddNumberToObject(cj, "f1", c.f1);
+      cJSON_AddNumberToObject(cj, "support", (double)c.support);
+      cJSON_AddItemToArray(per, cj);
+    }
+    /* Rows are true classes, columns predicted ones, in "classes" order. */
     cJSON_AddItemToObject(test, "classes",
                           cJSON_CreateStringArray((const char *const *)r->data.class_names, nc));
     cJSON *conf = cJSON_AddArrayToObject(test, "confusion");
@@ -917,6 +1072,7 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->kept_train_out);
   free(r->fold_of);
   free(r->trial_objective);
+  free(r->pretrained);
   free(r->metrics);
   for (int64_t j = 0; j < r->njobs; j++) {
     free(r->res[j].train_curve);

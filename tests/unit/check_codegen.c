@@ -26,6 +26,7 @@
 #include "lower.h"
 #include "mlp/init.h"
 #include "mlp/layers.h"
+#include "mlp/loss.h"
 #include "mlp/optim.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
@@ -160,7 +161,7 @@ START_TEST(codegen_iris_trains) {
   snprintf(path, sizeof path, "%s/manifest.json", out);
   char *man = test_read_file(path, NULL);
   ck_assert_ptr_nonnull(man);
-  const char *test = strstr(man, "\"metrics\":\t{\n\t\t\"validation\"");
+  const char *test = strstr(man, "\"metrics\":\t{\n\t\t\"evaluated_on\":\t\"test\"");
   ck_assert_ptr_nonnull(test);
   double acc = json_number_after(strstr(test, "\"test\""), "\"accuracy\"");
   ck_assert_msg(acc >= 0.9, "test accuracy %g", acc);
@@ -283,11 +284,12 @@ END_TEST
 
 /* ---- gradient checks in the JIT ------------------------------------------ */
 
-/* Three small models that between them use every layer kind, activation
+/* Four small models that between them use every layer kind, activation
  * and loss code generation knows: a CNN (conv2d tanh, maxpool, conv2d
  * sigmoid, avgpool, batchnorm, flatten, dense relu, dropout, softmax +
  * cross-entropy), a regression MLP (tanh, batchnorm, leaky relu, linear +
- * MSE) and a binary MLP (sigmoid, batchnorm, leaky relu, sigmoid + BCE). */
+ * MSE), a binary MLP (sigmoid, batchnorm, leaky relu, sigmoid + BCE) and a
+ * softmax MLP with label smoothing. */
 static MlpIr *grad_ir(MlpArena *a, int which) {
   MlpIr *ir = iris_ir(a);
   MlpIrModel *m = &ir->models[0];
@@ -310,6 +312,14 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
     l[7] = (MlpIrLayer){.op = MLP_OP_DROPOUT, .rate = 0.25f};
     l[8] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
     m->nlayers = 9;
+  } else if (which == 3) {
+    /* A softmax MLP trained against smoothed targets. */
+    m->task = MLP_TASK_MULTICLASS;
+    m->in_size = 5;
+    m->label_smoothing = 0.2f;
+    l[0] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_TANH, .out_size = 6};
+    l[1] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 4};
+    m->nlayers = 2;
   } else {
     m->task = which == 1 ? MLP_TASK_REGRESSION : MLP_TASK_BINARY;
     m->in_size = 5;
@@ -474,6 +484,30 @@ START_TEST(codegen_gradients_match_finite_differences) {
     checked++;
   }
   ck_assert_int_ge(checked, 20);
+  if (m->label_smoothing > 0) {
+    /* The smoothed loss and its gradient in the logits are the runtime's
+     * mlprt_softmax_xent (PyTorch's label_smoothing): log p are logits of
+     * the same softmax. */
+    step(m, base, forward, n, x, y);
+    int64_t k = m->out_size;
+    float logits[16], want[16];
+    int32_t labels[4];
+    const float *p = (const float *)(base + m->bufs[m->layers[m->nlayers - 1].out_buf].offset);
+    for (int64_t i = 0; i < n; i++) {
+      labels[i] = (int32_t)(i % k);
+      for (int64_t c = 0; c < k; c++) logits[i * k + c] = logf(p[i * k + c]);
+    }
+    double got = backward(base, n);
+    float ref = mlprt_softmax_xent(want, NULL, logits, labels, NULL, m->label_smoothing, (int)n, (int)k);
+    ck_assert_msg(fabs(got - ref) <= 1e-5 * fabs(ref), "smoothed loss %g, runtime %g", got, ref);
+    const float *dz = (const float *)(base + m->bufs[m->layers[m->nlayers - 1].dout_buf].offset);
+    for (int64_t i = 0; i < n * k; i++)
+      ck_assert_msg(fabsf(dz[i] - want[i]) <= 1e-6f, "dlogit %lld: %g, runtime %g", (long long)i, dz[i],
+                    want[i]);
+    /* Smoothing changes the loss: without it the same outputs cost less. */
+    float plain = mlprt_softmax_xent(NULL, NULL, logits, labels, NULL, 0, (int)n, (int)k);
+    ck_assert(fabs(plain - ref) > 1e-3);
+  }
   free(analytic);
   mlprt_free_aligned(base);
   LLVMOrcDisposeLLJIT(jit);
@@ -484,7 +518,8 @@ END_TEST
 /* The generated optimizer update against the runtime's reference
  * optimizers (optim.h, PyTorch's formulas), with penalties and clipping:
  * Adam with L1, L2 and value clipping; AdamW with decoupled decay and norm
- * clipping; SGD with momentum and L2. Three steps on the same gradient. */
+ * clipping; SGD with momentum and L2, classic and Nesterov. Three steps on
+ * the same gradient. */
 START_TEST(codegen_update_matches_runtime_optimizers) {
   MlpArena a;
   mlp_arena_init(&a);
@@ -514,9 +549,10 @@ START_TEST(codegen_update_matches_runtime_optimizers) {
     cfg = mlprt_optim_defaults(MLPRT_OPT_ADAMW);
     cfg.beta1 = o->beta1, cfg.beta2 = o->beta2, cfg.eps = o->eps, cfg.weight_decay = o->weight_decay;
   } else {
-    *o = (MlpIrOptim){.kind = MLP_OPTIM_SGD, .lr = 0.1f, .momentum = 0.9f, .l2 = 0.1f};
+    /* SGD with momentum and L2; the fourth with Nesterov's look-ahead. */
+    *o = (MlpIrOptim){.kind = MLP_OPTIM_SGD, .lr = 0.1f, .momentum = 0.9f, .l2 = 0.1f, .nesterov = _i == 3};
     cfg = mlprt_optim_defaults(MLPRT_OPT_SGD);
-    cfg.momentum = o->momentum, cfg.l2 = o->l2;
+    cfg.momentum = o->momentum, cfg.l2 = o->l2, cfg.nesterov = o->nesterov;
   }
   cfg.lr = o->lr;
   LLVMInitializeNativeTarget();
@@ -599,11 +635,10 @@ static void set_all_job_fields_but(MlpDescBuild *b, LLVMContextRef ctx, int skip
   LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
   for (int f = 0; f < MLPRT_JOB_NFIELDS; f++) {
     if (f == skip) continue;
-    bool is_f64 = f == MLPRT_JOB_lr || f == MLPRT_JOB_sched_factor || f == MLPRT_JOB_smoke_subset ||
-                  f == MLPRT_JOB_min_delta || (f >= MLPRT_JOB_l1 && f <= MLPRT_JOB_clip_value);
-    LLVMValueRef v = f == MLPRT_JOB_optimizer ? LLVMConstNull(ptr)
-                     : is_f64                 ? LLVMConstReal(f64, 0)
-                                              : LLVMConstInt(i64, 0, 0);
+    int kind = mlp_desc_field_kind(MLP_DESC_JOB, f);
+    LLVMValueRef v = kind == MLPRT_PTR   ? LLVMConstNull(ptr)
+                     : kind == MLPRT_F64 ? LLVMConstReal(f64, 0)
+                                         : LLVMConstInt(i64, 0, 0);
     mlp_desc_set(b, f, v);
   }
 }
@@ -649,8 +684,8 @@ Suite *codegen_suite(void) {
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_test(tc, codegen_llvm_ir_properties);
-  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 3);
-  tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 3);
+  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 4);
+  tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 4);
   suite_add_tcase(s, tc);
   return s;
 }
