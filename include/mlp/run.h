@@ -41,6 +41,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mlp/metrics.h"
+
 /* ---- the program descriptor -------------------------------------------- */
 
 enum { MLPRT_TASK_MULTICLASS = 0, MLPRT_TASK_BINARY = 1, MLPRT_TASK_REGRESSION = 2 };
@@ -202,23 +204,6 @@ enum { MLPRT_PROGRAM_FIELDS(MLPRT_PROGRAM_INDEX) MLPRT_PROGRAM_NFIELDS };
 MLPRT_PROGRAM_FIELDS(MLPRT_DESC_SLOT)
 _Static_assert(sizeof(MlprtProgram) == 8 * MLPRT_PROGRAM_NFIELDS, "MlprtProgram is its slots in list order");
 
-/* The evaluation metrics analysis.metrics names, in the registry's order.
- * ORDER METRIC */
-enum {
-  MLPRT_METRIC_ACCURACY,
-  MLPRT_METRIC_PRECISION,
-  MLPRT_METRIC_RECALL,
-  MLPRT_METRIC_F1,
-  MLPRT_METRIC_AUC,
-  MLPRT_METRIC_CONFUSION,
-  MLPRT_METRIC_MSE,
-  MLPRT_METRIC_RMSE,
-  MLPRT_METRIC_MAE,
-  MLPRT_METRIC_R2,
-  MLPRT_NMETRICS
-};
-/* The metric's name in the spec and the manifest. */
-const char *mlprt_metric_name(int metric);
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy
  * or R² (higher is better). ORDER OBJECTIVE */

@@ -67,25 +67,6 @@ typedef struct {
  * adding each one's SHA-256 to arts. 0, or -1 with a message. */
 int mlprt_artifacts_write(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n);
 
-/* ---- evaluation metrics (metrics.c) ---- */
-
-/* ROC AUC of the scores score[i * stride] of n rows, rows whose label is
- * `positive` against the rest: the Mann-Whitney rank statistic, tied scores
- * sharing their average rank (scikit-learn's roc_auc_score). NaN when
- * either side has no rows. */
-double mlprt_roc_auc(const float *score, int64_t stride, const int32_t *label, int32_t positive, int64_t n);
-/* The AUC of model outputs out [n, k]: k = 1 is a binary model's P(class
- * 1); else one class against the rest for each class, macro-averaged over
- * the classes present with both sides (scikit-learn's multi_class="ovr"). */
-double mlprt_auc(const float *out, int64_t k, const int32_t *label, int nclasses, int64_t n);
-
-/* One class's scores from a confusion matrix [nclasses, nclasses] (true
- * class by row); an empty denominator gives 0 (zero_division=0). */
-typedef struct {
-  double precision, recall, f1;
-  int64_t support; /* rows of the class */
-} MlprtClassScores;
-MlprtClassScores mlprt_class_scores(const int64_t *confusion, int nclasses, int k);
 
 /* What report.html shows. */
 typedef struct {

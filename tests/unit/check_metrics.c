@@ -1,4 +1,4 @@
-/* check_metrics.c — the evaluation metrics of a run (runtime/train/metrics.c):
+/* check_metrics.c — the evaluation metrics of a run (runtime/kernels/metrics.c):
  * ROC AUC against its definition by pairs (ties count a half), binary and
  * one-vs-rest macro; each class's precision, recall and F1 from a confusion
  * matrix; and, when python3-sklearn is importable, roc_auc_score on the same
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "mlp/tensor.h"
-#include "runtime/train/train_int.h"
+#include "mlp/metrics.h"
 #include "testutil.h"
 
 #define PYTHON "/usr/bin/python3"

@@ -4,9 +4,10 @@
  * outputs, labels and counts; produces numbers for the manifest, the
  * console and the report. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
-#include "train_int.h"
+#include "mlp/metrics.h"
 
 const char *mlprt_metric_name(int metric) {
   static const char *const names[MLPRT_NMETRICS] = {"accuracy",  "precision", "recall", "f1",  "auc",
