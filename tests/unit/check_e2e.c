@@ -268,13 +268,14 @@ END_TEST
 
 START_TEST(e2e_sigkill_then_resume) {
   char *exe = build("digits");
-  char *dir = test_path(tmp, "killed"), *ckpt = test_path(dir, "checkpoint.bin");
+  char *dir = test_path(tmp, "killed");
   pid_t pid = fork();
   if (pid == 0) {
     execl(exe, exe, "--out", dir, "--quiet", "--threads", "1", "--set", "early_stopping=0", "--set",
           "epochs=400", (char *)NULL);
     _exit(127);
   }
+  char *ckpt = test_staged(dir, pid, "checkpoint.bin");
   /* Wait for the first checkpoint, then kill the run without warning. */
   struct timespec nap = {0, 5000000};
   for (int i = 0; i < 2000 && access(ckpt, F_OK) != 0; i++) nanosleep(&nap, NULL);
@@ -398,13 +399,14 @@ START_TEST(e2e_tuning_survives_sigkill) {
   char *exe = build("iris");
   const char *opts[] = {"--tune", "--set", "epochs=40", "--set", "early_stopping=0", NULL};
   cJSON *straight = train(exe, "tune_straight", opts);
-  char *dir = test_path(tmp, "tune_killed"), *ckpt = test_path(dir, "checkpoint.bin");
+  char *dir = test_path(tmp, "tune_killed");
   pid_t pid = fork();
   if (pid == 0) {
     execl(exe, exe, "--out", dir, "--quiet", "--threads", "1", opts[0], opts[1], opts[2], opts[3], opts[4],
           (char *)NULL);
     _exit(127);
   }
+  char *ckpt = test_staged(dir, pid, "checkpoint.bin");
   /* Kill it in the middle of the search, a few trials in. */
   struct timespec nap = {0, 1000000};
   for (int i = 0; i < 20000 && checkpoint_job(ckpt) < 12; i++) nanosleep(&nap, NULL);

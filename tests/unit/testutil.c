@@ -90,6 +90,13 @@ char *test_path(const char *a, const char *b) {
   return p;
 }
 
+char *test_staged(const char *dir, long pid, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 40;
+  char *p = malloc(n);
+  snprintf(p, n, "%s.staging-%ld/%s", dir, pid, name);
+  return p;
+}
+
 void test_run_ok(const char *const *argv) {
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "%s: status %d: %s", argv[0], r.status, r.err);

@@ -31,6 +31,9 @@ void test_run_ok(const char *const *argv);
  * DIR/NAME.run (--quiet), or fail the test; the run directory's path
  * (malloc'd). */
 char *test_train(const char *spec, const char *dir, const char *name);
+/* NAME in the staging directory a training process PID writes before its
+ * run replaces DIR: "DIR.staging-PID/NAME" (malloc'd). */
+char *test_staged(const char *dir, long pid, const char *name);
 /* Write text to path, or fail the test. */
 void test_write_text(const char *path, const char *text);
 
