@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "mlp/run.h"
 #include "rundir.h"
 #include "testutil.h"
 
@@ -444,6 +445,11 @@ START_TEST(export_refuses_tampered_run) {
   cJSON_DeleteItemFromObject(cJSON_GetObjectItem(man, "artifacts"), "MODEL_CARD.md");
   char *edited = cJSON_Print(man);
   test_write_text(man_path, edited);
+  /* The edit breaks the manifest's seal; sealed again, the listing is
+   * what refuses. */
+  ck_assert_int_eq(mlp_rundir_load(&a, unlisted, &rd, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "manifest.sha256") != NULL, "%s", err);
+  ck_assert_int_eq(mlprt_manifest_seal(unlisted), 0);
   ck_assert_int_eq(mlp_rundir_load(&a, unlisted, &rd, err, sizeof err), -1);
   ck_assert_msg(strstr(err, "MODEL_CARD.md") != NULL, "%s", err);
   free(edited);

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -95,6 +96,37 @@ char *test_staged(const char *dir, long pid, const char *name) {
   char *p = malloc(n);
   snprintf(p, n, "%s.staging-%ld/%s", dir, pid, name);
   return p;
+}
+
+long test_dead_pid(void) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  waitpid(pid, NULL, 0);
+  return (long)pid;
+}
+
+int test_count_named(const char *dir, const char *part) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d))) n += strstr(e->d_name, part) != NULL;
+  if (d) closedir(d);
+  return n;
+}
+
+long test_flip_bit(const char *path, long at, int bit) {
+  FILE *f = fopen(path, "r+b");
+  if (!f) return -1;
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  long off = size > 0 ? at % size : -1;
+  if (off >= 0) {
+    fseek(f, off, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, off, SEEK_SET);
+    fputc(c ^ (1 << (bit & 7)), f);
+  }
+  return fclose(f) == 0 ? off : -1;
 }
 
 void test_run_ok(const char *const *argv) {

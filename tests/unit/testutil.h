@@ -34,6 +34,13 @@ char *test_train(const char *spec, const char *dir, const char *name);
 /* NAME in the staging directory a training process PID writes before its
  * run replaces DIR: "DIR.staging-PID/NAME" (malloc'd). */
 char *test_staged(const char *dir, long pid, const char *name);
+/* The PID of a process that has ended (a child reaped here). */
+long test_dead_pid(void);
+/* How many entries of dir have part in their name. */
+int test_count_named(const char *dir, const char *part);
+/* Flip bit `bit` of byte `at` of the file path (at taken modulo its size);
+ * returns the byte offset flipped, or -1 when the file cannot be changed. */
+long test_flip_bit(const char *path, long at, int bit);
 /* Write text to path, or fail the test. */
 void test_write_text(const char *path, const char *text);
 
