@@ -132,7 +132,10 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   else if (rc == 0) rc = mlp_emit_object(mod, &eo, obj, err, n);
   if (mod) LLVMDisposeModule(mod);
   LLVMContextDispose(ctx);
-  if (rc == 0 && o->emit_obj) rc = write_header(mlp_arena_printf(a, "%s.h", out), pre, rd, obj, err, n);
+  if (rc == 0 && o->emit_obj && write_header(mlp_arena_printf(a, "%s.h", out), pre, rd, obj, err, n) != 0) {
+    remove(obj); /* the object without its header is no output */
+    rc = -1;
+  }
   if (rc == 0 && exe) {
     /* Only what the predictor reaches is kept, without symbols. */
     static const char *const small[] = {"-Wl,--gc-sections", "-s", NULL};

@@ -624,6 +624,34 @@ END_TEST
 /* --target: an AArch64 object from this machine; linking for a target
  * without a runtime here is refused with the way out (check_cross.c links
  * AArch64 ones). */
+
+/* A full disk: a clear error and no partial file, for each kind of output. */
+START_TEST(export_full_disk_leaves_nothing) {
+  const char *why;
+  char *disk = test_small_disk(200 * 1024, &why);
+  if (!disk) {
+    fprintf(stderr, "check_export: export_full_disk_leaves_nothing skipped: %s\n", why);
+    return;
+  }
+  test_small_disk_fill(disk, 8 * 1024);
+  char *run = test_path(tmp, "iris.run"), *out = test_path(disk, "iris_pred");
+  static const char *const modes[] = {"--emit-llvm", "-O2", "--emit-obj"};
+  for (int i = 0; i < 3; i++) {
+    const char *argv[] = {test_mlpc(), "export", run, modes[i], "-o", out, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_msg(r.status == 2, "%s: status %d", modes[i], r.status);
+    ck_assert_msg(strstr(r.err, "No space left") || strstr(r.err, "failed"), "%s: %s", modes[i], r.err);
+    ck_assert_msg(strstr(r.err, "LLVM ERROR") == NULL, "%s", r.err);
+    test_run_free(&r);
+    /* Only the filler is there. */
+    ck_assert_int_eq(test_count_named(disk, ""), 3);
+  }
+  free(out);
+  free(run);
+  test_small_disk_free(disk);
+}
+END_TEST
+
 START_TEST(export_cross_target_object) {
   char *run = test_path(tmp, "iris.run"), *base = test_path(tmp, "iris_arm");
   const char *argv[] = {test_mlpc(), "export", run,  "--target", "aarch64-linux-gnu",
@@ -667,6 +695,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_object_links_and_agrees);
   tcase_add_test(tc, export_emit_llvm_and_size);
   tcase_add_test(tc, export_cross_target_object);
+  tcase_add_test(tc, export_full_disk_leaves_nothing);
   suite_add_tcase(s, tc);
   return s;
 }

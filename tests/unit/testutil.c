@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +129,40 @@ long test_flip_bit(const char *path, long at, int bit) {
     fputc(c ^ (1 << (bit & 7)), f);
   }
   return fclose(f) == 0 ? off : -1;
+}
+
+char *test_small_disk(size_t bytes, const char **why) {
+  if (geteuid() != 0) {
+    *why = "not running as root";
+    return NULL;
+  }
+  char *dir = test_tmpdir(), opts[64];
+  snprintf(opts, sizeof opts, "size=%zu", bytes);
+  if (!dir || mount("tmpfs", dir, "tmpfs", 0, opts) != 0) {
+    *why = "mounting a tmpfs failed";
+    if (dir) rmdir(dir);
+    free(dir);
+    return NULL;
+  }
+  return dir;
+}
+
+void test_small_disk_fill(const char *dir, size_t left) {
+  struct statvfs sv;
+  ck_assert_int_eq(statvfs(dir, &sv), 0);
+  size_t avail = (size_t)sv.f_bavail * sv.f_frsize;
+  char *path = test_path(dir, "fill");
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  for (size_t i = 0; avail > left && i < avail - left; i++) fputc(0, f);
+  fclose(f);
+  free(path);
+}
+
+void test_small_disk_free(char *dir) {
+  umount2(dir, MNT_DETACH);
+  rmdir(dir);
+  free(dir);
 }
 
 void test_run_ok(const char *const *argv) {

@@ -41,6 +41,14 @@ int test_count_named(const char *dir, const char *part);
 /* Flip bit `bit` of byte `at` of the file path (at taken modulo its size);
  * returns the byte offset flipped, or -1 when the file cannot be changed. */
 long test_flip_bit(const char *path, long at, int bit);
+/* A fresh tmpfs of `bytes` mounted on a new temporary directory (malloc'd
+ * path), for disk-full checks; NULL with the reason in why when this
+ * process may not mount (not root, no tmpfs). test_small_disk_fill leaves
+ * about `left` bytes free in it; test_small_disk_free unmounts and removes
+ * it. */
+char *test_small_disk(size_t bytes, const char **why);
+void test_small_disk_fill(const char *dir, size_t left);
+void test_small_disk_free(char *dir);
 /* Write text to path, or fail the test. */
 void test_write_text(const char *path, const char *text);
 
