@@ -24,6 +24,7 @@
 #include "deploy.h"
 #include "diag.h"
 #include "mlp/run.h"
+#include "mlp/sign.h"
 #include "parse.h"
 #include "sema.h"
 
@@ -182,7 +183,7 @@ static int write_current(const char *name_dir, const char *version) {
  * 0, or EXIT_FAIL after a message naming the first file that differs. */
 static int verify_version(MlpArena *a, const char *vdir) {
   char sealed[PATH_MAX + 256];
-  if (mlprt_manifest_verify(vdir, sealed, sizeof sealed) != 0) return fail("%s", sealed);
+  if (mlprt_manifest_check(vdir, sealed, sizeof sealed) != 0) return fail("%s", sealed);
   const char *why;
   const char *mpath = mlp_arena_printf(a, "%s/manifest.json", vdir);
   cJSON *m = read_json(a, mpath, &why);
@@ -210,7 +211,7 @@ static int verify_version(MlpArena *a, const char *vdir) {
  * the spec has no deploy section; *registry, when NULL, receives
  * deploy.registry (default "registry"). NULL after a message when the spec
  * no longer checks. */
-static const char *spec_version(MlpArena *a, const char *run, const char **registry) {
+static const char *spec_version(MlpArena *a, const char *run, const char **registry, bool *sign) {
   const char *path = mlp_arena_printf(a, "%s/spec.mlp", run);
   MlpSource *src = mlp_source_read(a, path);
   if (!src) {
@@ -230,6 +231,8 @@ static const char *spec_version(MlpArena *a, const char *run, const char **regis
   const char *v = given ? mlp_spec_str(mlp_spec_setting(deploy, "version")) : NULL;
   const char *r = given ? mlp_spec_str(mlp_spec_setting(deploy, "registry")) : NULL;
   if (!*registry) *registry = r ? r : "registry";
+  const MlpSpecValue *sv = given ? mlp_spec_setting(deploy, "sign") : NULL;
+  *sign = sv && sv->given && sv->node && sv->node->kind == MLP_ND_BOOL && sv->node->num != 0;
   return v ? v : "1.0.0";
 }
 
@@ -285,9 +288,18 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
     rc = fail("'%s' names no pipeline or lists no artifacts", mpath);
   /* The spec's registry is taken as it is written; deploy writes under it
    * only while holding its lock. */
-  const char *wanted = rc ? NULL : spec_version(a, run, &registry);
+  bool sign = false;
+  const char *wanted = rc ? NULL : spec_version(a, run, &registry, &sign);
   int lock = -1;
   if (!rc && !wanted) rc = EXIT_FAIL;
+  /* With a signing key every version is signed; a spec that asks for
+   * signatures (deploy.sign = true) needs one. */
+  uint8_t sk[64] = {0}, pk[32] = {0};
+  char kerr[PATH_MAX + 256];
+  int key = rc ? 1 : mlprt_signing_key(sk, pk, kerr, sizeof kerr);
+  if (key < 0) rc = fail("%s", kerr);
+  if (!rc && key == 1 && sign)
+    rc = fail("deploy.sign = true: set MLPC_SIGNING_KEY_FILE to the file of the signing key");
   if (!rc) rc = lock_registry(a, registry, true, &lock);
   /* Every artifact as recorded, before anything is stored. */
   cJSON_ArrayForEach(art, arts) {
@@ -353,6 +365,10 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
     const char *mp = mlp_arena_printf(a, "%s/manifest.json", tmp);
     if (mlprt_write_atomic(mp, text, strlen(text), true) != 0 || mlprt_manifest_seal(tmp) != 0)
       rc = fail("cannot write '%s': %s", mp, strerror(errno));
+    /* Signed, and checked as rollback will check it: a verify key that is
+     * not the signing key's public half is refused here. */
+    if (!rc && key == 0 && mlprt_manifest_sign(tmp, sk, kerr, sizeof kerr) != 0) rc = fail("%s", kerr);
+    if (!rc && mlprt_manifest_check(tmp, kerr, sizeof kerr) != 0) rc = fail("%s; nothing stored", kerr);
     free(text);
     const char *dst = mlp_arena_printf(a, "%s/%s", name_dir, vs);
     if (!rc && rename(tmp, dst) == 0)
@@ -363,7 +379,10 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
   if (!rc && !vdir) rc = fail("no free version number under '%s'", name_dir);
   if (rc) remove_dir(tmp);
   if (!rc) rc = write_current(name_dir, vs);
-  if (!rc) printf("%s %s deployed to %s (current)\n", name, vs, vdir);
+  char khex[65];
+  mlprt_key_hex(pk, khex);
+  if (!rc) printf("%s %s deployed to %s (current%s%s)\n", name, vs, vdir, key == 0 ? ", signed by key " : "",
+                  key == 0 ? khex : "");
   close(lock);
   cJSON_Delete(rec);
   cJSON_Delete(files);

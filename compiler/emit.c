@@ -202,9 +202,9 @@ enum { MAX_FLAGS = 8 };
 
 int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
                         const char *const *flags, char *err, size_t n) {
-  const char *argv[12 + MAX_FLAGS] = {"cc", "-o", exe_path, obj_path, lib_path, "-lopenblas", "-lcjson",
-                                      "-lz", "-lm", "-lpthread"};
-  int argc = 10;
+  const char *argv[13 + MAX_FLAGS] = {"cc",     "-o",  exe_path, obj_path,   lib_path, "-lopenblas",
+                                      "-lcjson", "-lsodium", "-lz", "-lm",  "-lpthread"};
+  int argc = 11;
   for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
   argv[argc] = SANITIZE; /* NULL ends the list when there is none */
   return run_cc(argv, exe_path, err, n);
@@ -215,8 +215,9 @@ int mlp_emit_link_cross(const char *triple, const char *obj_path, const char *li
   char cc[256];
   snprintf(cc, sizeof cc, "%s-gcc", triple);
   /* The cross runtime has no layer kernels, so no OpenBLAS (nor zlib). */
-  const char *argv[10 + MAX_FLAGS] = {cc, "-o", exe_path, obj_path, lib_path, "-lcjson", "-lm", "-lpthread"};
-  int argc = 8;
+  const char *argv[11 + MAX_FLAGS] = {cc,        "-o",       exe_path, obj_path, lib_path,
+                                      "-lcjson", "-lsodium", "-lm",    "-lpthread"};
+  int argc = 9;
   for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
   argv[argc] = NULL;
   return run_cc(argv, exe_path, err, n);

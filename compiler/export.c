@@ -49,7 +49,7 @@ static int write_header(const char *path, const char *pre, const MlpRunDir *rd, 
           " *\n"
           " * Link %s with the mlpc runtime and its libraries:\n"
           " *\n"
-          " *   cc -o app app.c %s PREFIX/lib/libmlprt.a -lopenblas -lcjson -lz -lm -lpthread\n"
+          " *   cc -o app app.c %s PREFIX/lib/libmlprt.a -lopenblas -lcjson -lsodium -lz -lm -lpthread\n"
           " *\n"
           " * (PREFIX: where mlpc is installed; in a build tree, build/libmlprt.a).\n"
           " *\n"

@@ -14,6 +14,7 @@
 
 #include "mlp/data.h"
 #include "mlp/run.h"
+#include "mlp/sign.h"
 #include "testutil.h"
 
 /* A one-column table whose value in row r is 10 * id, ids 1..n. */
@@ -813,6 +814,107 @@ START_TEST(artifacts_paths_stay_inside) {
 }
 END_TEST
 
+/* deploy signs each version with the key of MLPC_SIGNING_KEY_FILE;
+ * rollback and a deployed predictor's --verify check it against
+ * MLPC_VERIFY_KEY: a tampered version or another key is refused. */
+START_TEST(artifacts_signed_versions) {
+  char *run = train_iris(), *parent = test_path(run, ".."), err[512];
+  char *keyfile = test_path(parent, "signing.key"), *other = test_path(parent, "other.key");
+  test_write_text(keyfile, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+  test_write_text(other, "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n");
+  uint8_t pk[32];
+  char right[65], wrong[65];
+  setenv("MLPC_SIGNING_KEY_FILE", other, 1);
+  ck_assert_msg(mlprt_verify_key(pk, err, sizeof err) == 0, "%s", err);
+  mlprt_key_hex(pk, wrong);
+  setenv("MLPC_SIGNING_KEY_FILE", keyfile, 1);
+  ck_assert_msg(mlprt_verify_key(pk, err, sizeof err) == 0, "%s", err);
+  mlprt_key_hex(pk, right);
+  char *reg = test_path(parent, "registry"), *pred = test_path(parent, "iris_pred");
+  const char *exp[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  test_run_ok(exp);
+  TestRun t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  ck_assert_ptr_nonnull(strstr(t.out, right));
+  test_run_free(&t);
+  t = mlpc("deploy", run, "--registry", reg, "--predictor", pred);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  char *v0 = test_path(reg, "iris/1.0.0"), *v1 = test_path(reg, "iris/1.0.1");
+  char *sig = test_path(v0, "manifest.sig"), *man = test_path(v0, "manifest.json");
+  ck_assert_int_eq(access(sig, F_OK), 0);
+  /* The signing key's own public half checks it. */
+  t = mlpc("rollback", "--registry", reg, "iris", NULL, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  /* A flipped bit in the signature; an edited manifest sealed again. */
+  long off = test_flip_bit(sig, 17, 2);
+  t = mlpc("rollback", "--registry", reg, "iris", "1.0.0", NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "manifest.sig") != NULL, "%s", t.err);
+  test_run_free(&t);
+  test_flip_bit(sig, off, 2);
+  char *text = test_read_file(man, NULL);
+  char *edited = strdup(text), *acc = strstr(edited, "\"accuracy\":");
+  ck_assert_ptr_nonnull(acc);
+  acc[strlen("\"accuracy\":") + 1] ^= 1;
+  test_write_text(man, edited);
+  ck_assert_int_eq(mlprt_manifest_seal(v0), 0);
+  t = mlpc("rollback", "--registry", reg, "iris", "1.0.0", NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "signature") != NULL, "%s", t.err);
+  test_run_free(&t);
+  test_write_text(man, text);
+  ck_assert_int_eq(mlprt_manifest_seal(v0), 0);
+  /* Another key: rollback, deploy and the predictor refuse. */
+  setenv("MLPC_VERIFY_KEY", wrong, 1);
+  t = mlpc("rollback", "--registry", reg, "iris", "1.0.1", NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  char *v2 = test_path(reg, "iris/1.0.2");
+  ck_assert_int_ne(access(v2, F_OK), 0);
+  char *stored = test_path(v1, "iris_pred");
+  const char *verify[] = {stored, "--verify", v1, NULL};
+  t = test_run(verify, NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  setenv("MLPC_VERIFY_KEY", right, 1);
+  t = test_run(verify, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  ck_assert_ptr_nonnull(strstr(t.out, "verified as iris_pred"));
+  test_run_free(&t);
+  /* A predictor the version does not list is not verified by it. */
+  const char *training[] = {pred, "--verify", v0, NULL};
+  t = test_run(training, NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  /* Without any key a signed version cannot be checked: refused. */
+  unsetenv("MLPC_VERIFY_KEY");
+  unsetenv("MLPC_SIGNING_KEY_FILE");
+  t = mlpc("rollback", "--registry", reg, "iris", "1.0.0", NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "MLPC_VERIFY_KEY") != NULL, "%s", t.err);
+  test_run_free(&t);
+  free(stored);
+  free(v2);
+  free(edited);
+  free(text);
+  free(man);
+  free(sig);
+  free(v1);
+  free(v0);
+  free(pred);
+  free(reg);
+  free(other);
+  free(keyfile);
+  free(parent);
+  free(run);
+}
+END_TEST
+
 Suite *artifacts_suite(void); /* the runner finds it by name */
 Suite *artifacts_suite(void) {
   Suite *s = suite_create("artifacts");
@@ -837,6 +939,7 @@ Suite *artifacts_suite(void) {
   tcase_add_test(faults, artifacts_resume_has_each_epoch_once);
   tcase_add_test(faults, artifacts_manifest_is_sealed);
   tcase_add_test(faults, artifacts_paths_stay_inside);
+  tcase_add_test(faults, artifacts_signed_versions);
   suite_add_tcase(s, faults);
   return s;
 }

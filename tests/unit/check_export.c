@@ -556,7 +556,7 @@ START_TEST(export_object_links_and_agrees) {
   char lib[512];
   snprintf(lib, sizeof lib, "%s/libmlprt.a", build_dir ? build_dir : "build");
   const char *cc[] = {"cc",      "-o",  exe, prog,  obj, inc, lib, "-lopenblas",
-                      "-lcjson", "-lz", "-lm", "-lpthread", SANITIZE, NULL};
+                      "-lcjson", "-lsodium", "-lz", "-lm", "-lpthread", SANITIZE, NULL};
   test_run_ok(cc);
   const char *go[] = {exe, NULL};
   TestRun r = test_run(go, NULL);
