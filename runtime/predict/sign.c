@@ -188,7 +188,8 @@ int mlprt_predictor_verify(const char *dir, char *file, size_t fn, char *err, si
       rc = 0;
     }
   }
-  if (rc != 0) snprintf(err, n, "this predictor is not one of the files '%s' signs (changed, or another one)", man);
+  if (rc != 0)
+    snprintf(err, n, "this predictor is not one of the files '%s' signs (changed, or another one)", man);
   cJSON_Delete(m);
   free(text);
   free(man);

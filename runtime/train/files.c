@@ -181,7 +181,8 @@ int mlprt_dir_swap(const char *staged, const char *dir) {
   if (stat(dir, &st) != 0) return errno == ENOENT ? rename(staged, dir) : -1;
   /* renameat2(RENAME_EXCHANGE): readers see the old run or the new one. */
   enum { EXCHANGE = 1 << 1 };
-  if (syscall(SYS_renameat2, AT_FDCWD, staged, AT_FDCWD, dir, EXCHANGE) == 0) return mlprt_remove_tree(staged);
+  if (syscall(SYS_renameat2, AT_FDCWD, staged, AT_FDCWD, dir, EXCHANGE) == 0)
+    return mlprt_remove_tree(staged);
   if (errno != EINVAL && errno != ENOSYS) return -1;
   /* A file system without the exchange: the old run aside, the new in. */
   size_t n = strlen(dir) + 32;

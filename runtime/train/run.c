@@ -247,7 +247,8 @@ static void open_run_dir(MlprtRun *r, const char *out) {
   const char *name = slash ? slash + 1 : r->final_out;
   if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(r->final_out, "/") == 0) {
     char real[PATH_MAX];
-    if (!realpath(r->final_out, real) || strcmp(real, "/") == 0) die(r, "'%s' cannot be a run directory", out);
+    if (!realpath(r->final_out, real) || strcmp(real, "/") == 0)
+      die(r, "'%s' cannot be a run directory", out);
     free(r->final_out);
     r->final_out = strdup(real);
     slash = strrchr(r->final_out, '/');

@@ -243,8 +243,8 @@ static void m_junk(FILE *f, const char *g, unsigned s) {
 /* Write n records: good rows, with every k-th one replaced by a bad one
  * (jsonl: the same values as JSON objects). expect[i] is the good row's
  * index, or -1 for a bad record. */
-static void write_mutated(const char *path, char **rows, int ngood, int n, int k, const Mutation *muts, int nm,
-                          bool jsonl, int *expect) {
+static void write_mutated(const char *path, char **rows, int ngood, int n, int k, const Mutation *muts,
+                          int nm, bool jsonl, int *expect) {
   FILE *f = fopen(path, "wb");
   char *names[8];
   int nn = test_csv_fields(rows[0], names, 8);
@@ -336,7 +336,8 @@ static void predictor_inputs(Figures *f) {
 
 /* Train exe on data into dir; a data error is exit 1, never a crash. */
 static void train_on(Figures *f, const char *prog, const char *data, const char *dir, const char *what) {
-  const char *argv[] = {prog, "--data", data, "--out", dir, "--quiet", "--threads", "1", "--set", "epochs=3", NULL};
+  const char *argv[] = {prog,        "--data", data,  "--out",    dir, "--quiet",
+                        "--threads", "1",      "--set", "epochs=3", NULL};
   Outcome o = run_timed(argv, NULL, 30);
   judge(f, &o, 1u << 0 | 1u << 1, what);
   outcome_free(&o);
@@ -410,7 +411,8 @@ static void training_inputs(Figures *f) {
   char *spec = test_path(tmp, "iris_jsonl.mlp"), stext[8192];
   snprintf(stext, sizeof stext,
            "pipeline iris_jsonl {\n  data {\n    source = json(\"%s\", lines = true)\n    target = species\n"
-           "    split(validation = 0.2, test = 0.2, seed = 1)\n  }\n  model {\n    dense(8, activation = relu)\n"
+           "    split(validation = 0.2, test = 0.2, seed = 1)\n  }\n"
+           "  model {\n    dense(8, activation = relu)\n"
            "    output(activation = softmax)\n  }\n  hyperparameters {\n    epochs = 3\n  }\n}\n",
            jl);
   test_write_text(spec, stext);
@@ -426,7 +428,8 @@ static void training_inputs(Figures *f) {
     snprintf(name, sizeof name, "mut_%s.run", subjects[s].ext);
     char *dir = test_path(tmp, name);
     /* A good run first: every failed one after it must leave it. */
-    const char *first[] = {subjects[s].prog, "--out", dir, "--quiet", "--threads", "1", "--set", "epochs=3", NULL};
+    const char *first[] = {subjects[s].prog, "--out", dir,     "--quiet", "--threads",
+                           "1",              "--set", "epochs=3", NULL};
     test_run_ok(first);
     for (int kind = 0; kind < 6; kind++) {
       char *m = mutate_source(subjects[s].text, kind, (unsigned)(kind * 7919 + s));
@@ -674,7 +677,8 @@ static void concurrent(Figures *f) {
       close(fds[i][1]);
       /* The winner trains; a loser is refused at once, naming the lock. */
       bool refused = o[i].status == 1 && strstr(o[i].err, "held by process");
-      if (judge(f, &o[i], 1u << 0 | 1u << 1, "concurrent training") && o[i].status == 1 && !refused) f->wrong++;
+      bool fine = judge(f, &o[i], 1u << 0 | 1u << 1, "concurrent training");
+      if (fine && o[i].status == 1 && !refused) f->wrong++;
       wins += o[i].status == 0;
       outcome_free(&o[i]);
     }
