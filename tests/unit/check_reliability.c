@@ -486,7 +486,8 @@ static void kill_and_resume(Figures *f) {
   test_run_ok(s_argv);
   char *want = weights_of(straight);
   unsigned seed = 12345;
-  for (int i = 0; i < 6; i++) {
+  int landed = 0; /* kills that caught a run in the middle (a staging directory left) */
+  for (int i = 0; i < 10; i++) {
     char name[32];
     snprintf(name, sizeof name, "killed%d.run", i);
     char *dir = test_path(tmp, name);
@@ -498,10 +499,13 @@ static void kill_and_resume(Figures *f) {
       pid_t pid = spawn(argv, NULL, fd, fd);
       close(fd);
       seed = seed * 1103515245u + 12345u;
-      struct timespec nap = {0, (long)(20 + (seed >> 16) % 250) * 1000000L};
+      struct timespec nap = {0, (long)(2 + (seed >> 16) % 90) * 1000000L};
       nanosleep(&nap, NULL);
       kill(pid, SIGKILL);
       waitpid(pid, NULL, 0);
+      char staged[96];
+      snprintf(staged, sizeof staged, "%s.staging-%ld", name, (long)pid);
+      landed += test_count_named(tmp, staged);
       argv[10] = "--resume";
     }
     Outcome o = run_timed(argv, NULL, 60);
@@ -521,6 +525,8 @@ static void kill_and_resume(Figures *f) {
     outcome_free(&o);
     free(dir);
   }
+  printf("reliability: %d of 30 kills caught a run in the middle\n", landed);
+  ck_assert_int_gt(landed, 0);
   free(want);
   free(straight);
 }
