@@ -113,6 +113,13 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   }
   MlprtPredPlan plan;
   if (mlp_rundir_plan(a, rd, &plan, err, n) != 0) return -1;
+  /* What killed exports of this output left: OUT.tmp.PID, OUT.o.tmp.PID,
+   * OUT.h.tmp.PID. */
+  const char *slash = strrchr(out, '/');
+  const char *dir = slash ? mlp_arena_strndup(a, out, slash == out ? 1 : (size_t)(slash - out)) : ".";
+  static const char *const temps[] = {"%s.tmp.", "%s.o.tmp.", "%s.h.tmp."};
+  for (size_t i = 0; i < sizeof temps / sizeof temps[0]; i++)
+    mlprt_sweep_stale(dir, mlp_arena_printf(a, temps[i], slash ? slash + 1 : out));
   unsigned major, minor, patch;
   LLVMGetVersion(&major, &minor, &patch);
   char compiler[64];

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mlp/run.h"
 #include "rundir.h"
@@ -625,6 +626,29 @@ END_TEST
  * without a runtime here is refused with the way out (check_cross.c links
  * AArch64 ones). */
 
+/* Temporaries a killed export left beside its output are removed by the
+ * next export of it; a live process's are not. */
+START_TEST(export_sweeps_stale_temporaries) {
+  char *run = test_path(tmp, "iris.run"), *out = test_path(tmp, "swept.ll"), name[128];
+  long dead = test_dead_pid();
+  snprintf(name, sizeof name, "swept.ll.tmp.%ld", dead);
+  char *stale = test_path(tmp, name);
+  snprintf(name, sizeof name, "swept.ll.tmp.%ld", (long)getpid());
+  char *live = test_path(tmp, name);
+  test_write_text(stale, "partial");
+  test_write_text(live, "in progress");
+  const char *argv[] = {test_mlpc(), "export", run, "--emit-llvm", "-o", out, NULL};
+  test_run_ok(argv);
+  ck_assert_int_ne(access(stale, F_OK), 0);
+  ck_assert_int_eq(access(live, F_OK), 0);
+  remove(live);
+  free(live);
+  free(stale);
+  free(out);
+  free(run);
+}
+END_TEST
+
 /* A full disk: a clear error and no partial file, for each kind of output. */
 START_TEST(export_full_disk_leaves_nothing) {
   const char *why;
@@ -696,6 +720,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_emit_llvm_and_size);
   tcase_add_test(tc, export_cross_target_object);
   tcase_add_test(tc, export_full_disk_leaves_nothing);
+  tcase_add_test(tc, export_sweeps_stale_temporaries);
   suite_add_tcase(s, tc);
   return s;
 }
