@@ -3,13 +3,13 @@
  * epoch, early stopping and checkpoints, test, and the manifest. Consumes
  * the program descriptor, its generated functions and the command line;
  * produces the run directory. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <dirent.h>
-#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
