@@ -815,8 +815,9 @@ START_TEST(reliability_input_cases) {
     char **ans = answers(path, &f, &na, "input case");
     f.tried++;
     /* INPUT SIDE: one line per record (finding 1), and the bad one an
-     * error, its label empty (finding 2: 1e39; finding 9: NUL). */
-    if (na != N + 1 || ans[2][0] != ',') {
+     * error, its label empty (finding 9: NUL; the quote); 1e39 (finding 2)
+     * may meet the spec's failsafe instead, which answers it. */
+    if (na != N + 1 || (k > 0 && ans[2][0] != ',')) {
       fprintf(stderr, "reliability: input case %d: %d answers for %d records, record 2: '%s'\n", k, na - 1, N,
               na > 2 ? ans[2] : "");
       f.wrong++;
