@@ -30,7 +30,7 @@ LLVM_CONFIG ?= llvm-config-19
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
-RT_LIBS     := $(BLAS_LIBS) -lcjson -lz -lm -lpthread
+RT_LIBS     := $(BLAS_LIBS) -lcjson -lsodium -lz -lm -lpthread
 # codegen.c and emit.c include the LLVM-C headers; mlpc links the shared LLVM.
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
 LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) -lLLVM-19

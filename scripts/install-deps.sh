@@ -10,12 +10,12 @@
 set -eu
 
 BUILD="build-essential make pkg-config llvm-19-dev libzstd-dev zlib1g-dev \
-flex bison libopenblas-dev libcjson-dev check clang-19 libclang-rt-19-dev valgrind"
+flex bison libopenblas-dev libcjson-dev check clang-19 libclang-rt-19-dev valgrind libsodium-dev"
 TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist python3-vega-datasets"
 PEERS="python3-sklearn python3-pandas hyperfine"
 # Cross-compiled predictors, run under qemu-user by the tests: the AArch64
-# cross compiler and C library, and the arm64 cJSON the runtime links.
-CROSS="qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcjson-dev:arm64"
+# cross compiler and C library, and the arm64 cJSON and libsodium the runtime links.
+CROSS="qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcjson-dev:arm64 libsodium-dev:arm64"
 
 want="$BUILD $TEST"
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && want="$want $CROSS"

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mlp/run.h"
+
 extern char **environ;
 
 static int fail(char *err, size_t n, const char *what, char *llvm_msg) {
@@ -96,24 +98,33 @@ int mlp_emit_optimize(LLVMModuleRef m, const MlpEmitOpts *o, char *err, size_t n
   return 0;
 }
 
+/* Output is built in memory and written through a unique temporary name
+ * with every write checked: a full disk gives an error and no partial file
+ * (LLVM's own file streams abort the process on a failed write). */
+static int write_out(const char *path, const void *data, size_t len, const char *what, char *err, size_t n) {
+  if (mlprt_write_atomic(path, data, len, true) == 0) return 0;
+  snprintf(err, n, "cannot write the %s '%s': %s", what, path, strerror(errno));
+  return -1;
+}
+
 int mlp_emit_object(LLVMModuleRef m, const MlpEmitOpts *o, const char *obj_path, char *err, size_t n) {
   LLVMTargetMachineRef tm = target_machine(o, err, n);
   if (!tm) return -1;
   char *msg = NULL;
-  int rc = LLVMTargetMachineEmitToFile(tm, m, obj_path, LLVMObjectFile, &msg);
+  LLVMMemoryBufferRef buf = NULL;
+  int rc = LLVMTargetMachineEmitToMemoryBuffer(tm, m, LLVMObjectFile, &msg, &buf);
   LLVMDisposeTargetMachine(tm);
-  char what[PATH_MAX + 32];
-  snprintf(what, sizeof what, "cannot write the object file %s", obj_path);
-  if (rc) return fail(err, n, what, msg);
-  return 0;
+  if (rc) return fail(err, n, "cannot generate the object code", msg);
+  rc = write_out(obj_path, LLVMGetBufferStart(buf), LLVMGetBufferSize(buf), "object file", err, n);
+  LLVMDisposeMemoryBuffer(buf);
+  return rc;
 }
 
 int mlp_emit_ll(LLVMModuleRef m, const char *ll_path, char *err, size_t n) {
-  char *msg = NULL;
-  char what[PATH_MAX + 32];
-  snprintf(what, sizeof what, "cannot write the LLVM IR to %s", ll_path);
-  if (LLVMPrintModuleToFile(m, ll_path, &msg)) return fail(err, n, what, msg);
-  return 0;
+  char *text = LLVMPrintModuleToString(m);
+  int rc = write_out(ll_path, text, strlen(text), "LLVM IR", err, n);
+  LLVMDisposeMessage(text);
+  return rc;
 }
 
 int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en) {
@@ -158,10 +169,16 @@ int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_pa
   return mlp_emit_link_flags(obj_path, lib_path, exe_path, NULL, err, n);
 }
 
-/* Run the compiler driver argv[0] on argv; 0 when it links exe_path. */
-static int run_cc(const char *const *argv, const char *exe_path, char *err, size_t n) {
+/* Run the compiler driver argv[0] on argv, whose argv[2] is exe_path:
+ * it links to a temporary name beside it, renamed when complete and
+ * removed otherwise. 0 when exe_path is linked. */
+static int run_cc(const char **argv, const char *exe_path, char *err, size_t n) {
+  char tmp[PATH_MAX + 32];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", exe_path, (long)getpid());
+  argv[2] = tmp;
   pid_t pid;
   int rc = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
+  argv[2] = exe_path;
   if (rc != 0) {
     snprintf(err, n, "cannot run %s: %s", argv[0], strerror(rc));
     return -1;
@@ -170,6 +187,12 @@ static int run_cc(const char *const *argv, const char *exe_path, char *err, size
   if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
     snprintf(err, n, "linking '%s' failed (%s exited with status %d)", exe_path, argv[0],
              WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    unlink(tmp);
+    return -1;
+  }
+  if (rename(tmp, exe_path) != 0) {
+    snprintf(err, n, "cannot write '%s': %s", exe_path, strerror(errno));
+    unlink(tmp);
     return -1;
   }
   return 0;
@@ -179,9 +202,9 @@ enum { MAX_FLAGS = 8 };
 
 int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
                         const char *const *flags, char *err, size_t n) {
-  const char *argv[12 + MAX_FLAGS] = {"cc", "-o", exe_path, obj_path, lib_path, "-lopenblas", "-lcjson",
-                                      "-lz", "-lm", "-lpthread"};
-  int argc = 10;
+  const char *argv[13 + MAX_FLAGS] = {"cc",     "-o",  exe_path, obj_path,   lib_path, "-lopenblas",
+                                      "-lcjson", "-lsodium", "-lz", "-lm",  "-lpthread"};
+  int argc = 11;
   for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
   argv[argc] = SANITIZE; /* NULL ends the list when there is none */
   return run_cc(argv, exe_path, err, n);
@@ -192,8 +215,9 @@ int mlp_emit_link_cross(const char *triple, const char *obj_path, const char *li
   char cc[256];
   snprintf(cc, sizeof cc, "%s-gcc", triple);
   /* The cross runtime has no layer kernels, so no OpenBLAS (nor zlib). */
-  const char *argv[10 + MAX_FLAGS] = {cc, "-o", exe_path, obj_path, lib_path, "-lcjson", "-lm", "-lpthread"};
-  int argc = 8;
+  const char *argv[11 + MAX_FLAGS] = {cc,        "-o",       exe_path, obj_path, lib_path,
+                                      "-lcjson", "-lsodium", "-lm",    "-lpthread"};
+  int argc = 9;
   for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
   argv[argc] = NULL;
   return run_cc(argv, exe_path, err, n);

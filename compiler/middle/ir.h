@@ -197,6 +197,7 @@ typedef struct {
   const char *cpu;            /* the predictor's CPU */
   double max_latency_ms;      /* real-time budget; 0: none */
   const char *registry;       /* the version registry's directory */
+  bool sign;                  /* deploy.sign: deploy requires a signing key */
   double prune;               /* prune(sparsity); 0: no pruning */
   bool monitor;               /* monitor(...) written: drift checks compiled in */
   double drift_threshold;     /* monitor: PSI that reports drift */

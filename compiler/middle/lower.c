@@ -749,6 +749,7 @@ static void lower_deploy(Lower *L, MlpIrDeploy *dp) {
   dp->cpu = str_or(mlp_spec_setting(b, "cpu"), "x86-64-v2");
   dp->max_latency_ms = num_or(mlp_spec_setting(b, "max_latency_ms"), 0);
   dp->registry = str_or(mlp_spec_setting(b, "registry"), "registry");
+  dp->sign = bool_or(mlp_spec_setting(b, "sign"), false);
   dp->prune = num_or(mlp_spec_arg(mlp_spec_op(b, "prune"), "sparsity"), 0);
   const MlpSpecCall *mon = mlp_spec_op(b, "monitor");
   dp->monitor = mon != NULL;

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,7 +297,9 @@ static int read_weights(MlpArena *a, MlpRunDir *rd, char *err, size_t n) {
 int mlp_rundir_load(MlpArena *a, const char *dir, MlpRunDir *rd, char *err, size_t n) {
   memset(rd, 0, sizeof *rd);
   rd->dir = mlp_arena_strdup(a, dir);
-  char why[512];
+  char why[PATH_MAX + 512];
+  /* The manifest is trusted only once it matches its seal. */
+  if (mlprt_manifest_verify(dir, why, sizeof why) != 0) return mlp_failf(err, n, "%s", why);
   cJSON *man = read_json(a, mlp_rundir_path(a, rd, "manifest.json"), "manifest.json", why, sizeof why);
   if (!man) return mlp_failf(err, n, "'%s' is not a run directory: %s", dir, why);
   int rc = verify_artifacts(a, rd, man, err, n);

@@ -24,6 +24,7 @@
 #include "deploy.h"
 #include "diag.h"
 #include "mlp/run.h"
+#include "mlp/sign.h"
 #include "parse.h"
 #include "sema.h"
 
@@ -181,6 +182,8 @@ static int write_current(const char *name_dir, const char *version) {
 /* Check every file a stored version's manifest lists against its digest.
  * 0, or EXIT_FAIL after a message naming the first file that differs. */
 static int verify_version(MlpArena *a, const char *vdir) {
+  char sealed[PATH_MAX + 256];
+  if (mlprt_manifest_check(vdir, sealed, sizeof sealed) != 0) return fail("%s", sealed);
   const char *why;
   const char *mpath = mlp_arena_printf(a, "%s/manifest.json", vdir);
   cJSON *m = read_json(a, mpath, &why);
@@ -206,9 +209,10 @@ static int verify_version(MlpArena *a, const char *vdir) {
 
 /* deploy.version of the run's spec, or the setting's default "1.0.0" when
  * the spec has no deploy section; *registry, when NULL, receives
- * deploy.registry (default "registry"). NULL after a message when the spec
- * no longer checks. */
-static const char *spec_version(MlpArena *a, const char *run, const char **registry) {
+ * deploy.registry (default "registry"); *sign whether the spec requires a
+ * signature (deploy.sign). NULL after a message when the spec no longer
+ * checks. */
+static const char *spec_version(MlpArena *a, const char *run, const char **registry, bool *sign) {
   const char *path = mlp_arena_printf(a, "%s/spec.mlp", run);
   MlpSource *src = mlp_source_read(a, path);
   if (!src) {
@@ -228,7 +232,27 @@ static const char *spec_version(MlpArena *a, const char *run, const char **regis
   const char *v = given ? mlp_spec_str(mlp_spec_setting(deploy, "version")) : NULL;
   const char *r = given ? mlp_spec_str(mlp_spec_setting(deploy, "registry")) : NULL;
   if (!*registry) *registry = r ? r : "registry";
+  const MlpSpecValue *sv = given ? mlp_spec_setting(deploy, "sign") : NULL;
+  *sign = sv && sv->node && sv->node->kind == MLP_ND_BOOL && sv->node->num != 0;
   return v ? v : "1.0.0";
+}
+
+/* Take REGISTRY/.lock (creating the registry when create): one writer at a
+ * time. 0, or EXIT_FAIL after a message naming the holder. */
+static int lock_registry(MlpArena *a, const char *registry, bool create, int *fd) {
+  char err[PATH_MAX + 256];
+  if (create && mlprt_mkdirs(registry) != 0) return fail("cannot create '%s': %s", registry, strerror(errno));
+  *fd = mlprt_lock(mlp_arena_printf(a, "%s/.lock", registry), err, sizeof err);
+  return *fd < 0 ? fail("cannot write the registry '%s': %s", registry, err) : 0;
+}
+
+/* A pipeline name from the command line must name a directory inside the
+ * registry. */
+static int check_name(const char *registry, const char *name) {
+  char err[PATH_MAX + 256];
+  if (mlprt_path_inside(registry, name, err, sizeof err) != 0) return fail("%s", err);
+  if (strchr(name, '/') || name[0] == '.') return fail("'%s' is not a pipeline name", name);
+  return 0;
 }
 
 /* Copy src into dir under name, recording its digest in files; when want
@@ -253,6 +277,8 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
                   const char *onnx) {
   const char *why;
   const char *mpath = mlp_arena_printf(a, "%s/manifest.json", run);
+  char sealed[PATH_MAX + 256];
+  if (mlprt_manifest_verify(run, sealed, sizeof sealed) != 0) return fail("%s; refusing to deploy", sealed);
   cJSON *man = read_json(a, mpath, &why);
   if (!man) return fail("cannot read '%s': %s", mpath, why);
   const char *name = json_str(man, "pipeline");
@@ -261,6 +287,21 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
   /* The name becomes a directory: nothing that could leave the registry. */
   if (!name || !*name || name[0] == '.' || strchr(name, '/') || cJSON_GetArraySize(arts) == 0)
     rc = fail("'%s' names no pipeline or lists no artifacts", mpath);
+  /* The spec's registry is taken as it is written; deploy writes under it
+   * only while holding its lock. */
+  bool sign = false;
+  const char *wanted = rc ? NULL : spec_version(a, run, &registry, &sign);
+  int lock = -1;
+  if (!rc && !wanted) rc = EXIT_FAIL;
+  /* With a signing key every version is signed; a spec that requires
+   * signatures (deploy.sign = true) needs one. */
+  uint8_t sk[64] = {0}, pk[32] = {0};
+  char kerr[PATH_MAX + 256];
+  int key = rc ? 1 : mlprt_signing_key(sk, pk, kerr, sizeof kerr);
+  if (key < 0) rc = fail("%s", kerr);
+  if (!rc && key == 1 && sign)
+    rc = fail("deploy.sign = true: set MLPC_SIGNING_KEY_FILE to the file of the signing key");
+  if (!rc) rc = lock_registry(a, registry, true, &lock);
   /* Every artifact as recorded, before anything is stored. */
   cJSON_ArrayForEach(art, arts) {
     if (rc) break;
@@ -274,15 +315,15 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
       rc = fail("'%s' does not match the sha256 in '%s' (tampered or corrupted); refusing to deploy", path,
                 mpath);
   }
-  const char *wanted = rc ? NULL : spec_version(a, run, &registry);
   Version v;
-  if (!rc && !wanted) rc = EXIT_FAIL;
   if (!rc && !version_parse(wanted, &v)) rc = fail("deploy.version '%s' is not MAJOR.MINOR.PATCH", wanted);
   const char *name_dir = rc ? NULL : mlp_arena_printf(a, "%s/%s", registry, name);
   if (!rc && mlprt_mkdirs(name_dir) != 0) rc = fail("cannot create '%s': %s", name_dir, strerror(errno));
+  if (!rc) mlprt_sweep_stale(name_dir, ""); /* what killed deploys left */
   const char *tmp = rc ? NULL : mlp_arena_printf(a, "%s/.deploy.tmp.%ld", name_dir, (long)getpid());
   if (!rc && mkdir(tmp, 0755) != 0) rc = fail("cannot create '%s': %s", tmp, strerror(errno));
   if (rc) {
+    if (lock >= 0) close(lock);
     cJSON_Delete(man);
     return rc;
   }
@@ -323,8 +364,12 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
     }
     char *text = cJSON_Print(rec);
     const char *mp = mlp_arena_printf(a, "%s/manifest.json", tmp);
-    if (mlprt_write_atomic(mp, text, strlen(text), true) != 0)
+    if (mlprt_write_atomic(mp, text, strlen(text), true) != 0 || mlprt_manifest_seal(tmp) != 0)
       rc = fail("cannot write '%s': %s", mp, strerror(errno));
+    /* Signed, and checked as rollback will check it: a verify key that is
+     * not the signing key's public half is refused here. */
+    if (!rc && key == 0 && mlprt_manifest_sign(tmp, sk, kerr, sizeof kerr) != 0) rc = fail("%s", kerr);
+    if (!rc && mlprt_manifest_check(tmp, kerr, sizeof kerr) != 0) rc = fail("%s; nothing stored", kerr);
     free(text);
     const char *dst = mlp_arena_printf(a, "%s/%s", name_dir, vs);
     if (!rc && rename(tmp, dst) == 0)
@@ -335,7 +380,11 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
   if (!rc && !vdir) rc = fail("no free version number under '%s'", name_dir);
   if (rc) remove_dir(tmp);
   if (!rc) rc = write_current(name_dir, vs);
-  if (!rc) printf("%s %s deployed to %s (current)\n", name, vs, vdir);
+  char khex[65];
+  mlprt_key_hex(pk, khex);
+  if (!rc) printf("%s %s deployed to %s (current%s%s)\n", name, vs, vdir, key == 0 ? ", signed by key " : "",
+                  key == 0 ? khex : "");
+  close(lock);
   cJSON_Delete(rec);
   cJSON_Delete(files);
   cJSON_Delete(man);
@@ -346,6 +395,7 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
 
 /* The versions of one name, oldest first, the current one marked. */
 static int list_name(MlpArena *a, const char *registry, const char *name) {
+  if (check_name(registry, name) != 0) return EXIT_FAIL;
   const char *name_dir = mlp_arena_printf(a, "%s/%s", registry, name);
   int nv;
   Version *have = stored_versions(name_dir, &nv);
@@ -359,6 +409,11 @@ static int list_name(MlpArena *a, const char *registry, const char *name) {
   for (int i = 0; i < nv; i++) {
     version_str(&have[i], vs, sizeof vs);
     const char *why;
+    char sealed[PATH_MAX + 256];
+    if (mlprt_manifest_verify(mlp_arena_printf(a, "%s/%s", name_dir, vs), sealed, sizeof sealed) != 0) {
+      free(have);
+      return fail("%s", sealed);
+    }
     cJSON *m = read_json(a, mlp_arena_printf(a, "%s/%s/manifest.json", name_dir, vs), &why);
     const char *date = m ? json_str(m, "created") : NULL;
     const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(m, "metrics");
@@ -401,7 +456,7 @@ static int versions(MlpArena *a, const char *registry, const char *name) {
   return rc;
 }
 
-static int rollback(MlpArena *a, const char *registry, const char *name, const char *version) {
+static int rollback_locked(MlpArena *a, const char *registry, const char *name, const char *version) {
   const char *name_dir = mlp_arena_printf(a, "%s/%s", registry, name);
   int nv;
   Version *have = stored_versions(name_dir, &nv);
@@ -430,6 +485,14 @@ static int rollback(MlpArena *a, const char *registry, const char *name, const c
   if (rc) return fail("refusing to roll '%s' back to %s", name, vs);
   rc = write_current(name_dir, vs);
   if (!rc) printf("%s: current version %s (was %s)\n", name, vs, *current ? current : "none");
+  return rc;
+}
+
+static int rollback(MlpArena *a, const char *registry, const char *name, const char *version) {
+  int lock = -1;
+  if (check_name(registry, name) != 0 || lock_registry(a, registry, false, &lock) != 0) return EXIT_FAIL;
+  int rc = rollback_locked(a, registry, name, version);
+  close(lock);
   return rc;
 }
 

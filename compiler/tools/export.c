@@ -4,6 +4,7 @@
 #include "export.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <llvm-c/TargetMachine.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "mlp/run.h"
 #include "predgen.h"
 
 void mlp_export_opts_init(MlpExportOpts *o, const char *run_dir) {
@@ -35,11 +37,9 @@ static const char *symbol_prefix(MlpArena *a, const MlpRunDir *rd, const MlpExpo
 /* The C header of --emit-obj: the entry points and how to link them. */
 static int write_header(const char *path, const char *pre, const MlpRunDir *rd, const char *obj, char *err,
                         size_t n) {
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    snprintf(err, n, "cannot write '%s'", path);
-    return -1;
-  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
   const char *base = strrchr(obj, '/') ? strrchr(obj, '/') + 1 : obj;
   char guard[256];
   snprintf(guard, sizeof guard, "%s", pre);
@@ -49,7 +49,7 @@ static int write_header(const char *path, const char *pre, const MlpRunDir *rd, 
           " *\n"
           " * Link %s with the mlpc runtime and its libraries:\n"
           " *\n"
-          " *   cc -o app app.c %s PREFIX/lib/libmlprt.a -lopenblas -lcjson -lz -lm -lpthread\n"
+          " *   cc -o app app.c %s PREFIX/lib/libmlprt.a -lopenblas -lcjson -lsodium -lz -lm -lpthread\n"
           " *\n"
           " * (PREFIX: where mlpc is installed; in a build tree, build/libmlprt.a).\n"
           " *\n"
@@ -74,11 +74,11 @@ static int write_header(const char *path, const char *pre, const MlpRunDir *rd, 
           "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
           pre, rd->name, rd->version, base, base, pre, pre, pre, pre, pre, guard, guard, pre, pre, pre, pre,
           pre, pre, pre, pre);
-  if (fclose(f) != 0) {
-    snprintf(err, n, "cannot write '%s'", path);
-    return -1;
-  }
-  return 0;
+  fclose(f);
+  int rc = mlprt_write_atomic(path, text, len, true);
+  if (rc != 0) snprintf(err, n, "cannot write '%s': %s", path, strerror(errno));
+  free(text);
+  return rc;
 }
 
 /* Whether triple names this machine's target, whose cc can link for it. */
@@ -113,6 +113,13 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   }
   MlprtPredPlan plan;
   if (mlp_rundir_plan(a, rd, &plan, err, n) != 0) return -1;
+  /* What killed exports of this output left: OUT.tmp.PID, OUT.o.tmp.PID,
+   * OUT.h.tmp.PID. */
+  const char *slash = strrchr(out, '/');
+  const char *dir = slash ? mlp_arena_strndup(a, out, slash == out ? 1 : (size_t)(slash - out)) : ".";
+  static const char *const temps[] = {"%s.tmp.", "%s.o.tmp.", "%s.h.tmp."};
+  for (size_t i = 0; i < sizeof temps / sizeof temps[0]; i++)
+    mlprt_sweep_stale(dir, mlp_arena_printf(a, temps[i], slash ? slash + 1 : out));
   unsigned major, minor, patch;
   LLVMGetVersion(&major, &minor, &patch);
   char compiler[64];
@@ -123,14 +130,20 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   mlprt_pred_plan_free(&plan);
   MlpEmitOpts eo = {.opt = o->opt, .triple = o->triple, .cpu = cpu};
   int rc = mod ? mlp_emit_optimize(mod, &eo, err, n) : -1;
-  const char *obj = mlp_arena_printf(a, "%s.o", out);
+  /* An executable's object is an intermediate with a name of its own. */
+  bool exe = !o->emit_llvm && !o->emit_obj;
+  const char *obj = exe ? mlp_arena_printf(a, "%s.o.tmp.%ld", out, (long)getpid())
+                        : mlp_arena_printf(a, "%s.o", out);
   const char *written = o->emit_llvm ? out : o->emit_obj ? obj : out;
   if (rc == 0 && o->emit_llvm) rc = mlp_emit_ll(mod, out, err, n);
   else if (rc == 0) rc = mlp_emit_object(mod, &eo, obj, err, n);
   if (mod) LLVMDisposeModule(mod);
   LLVMContextDispose(ctx);
-  if (rc == 0 && o->emit_obj) rc = write_header(mlp_arena_printf(a, "%s.h", out), pre, rd, obj, err, n);
-  if (rc == 0 && !o->emit_llvm && !o->emit_obj) {
+  if (rc == 0 && o->emit_obj && write_header(mlp_arena_printf(a, "%s.h", out), pre, rd, obj, err, n) != 0) {
+    remove(obj); /* the object without its header is no output */
+    rc = -1;
+  }
+  if (rc == 0 && exe) {
     /* Only what the predictor reaches is kept, without symbols. */
     static const char *const small[] = {"-Wl,--gc-sections", "-s", NULL};
     if (cross) {

@@ -26,9 +26,13 @@
  * is 0.
  *
  * Consumes the program descriptor below (a constant the compiler emits) and
- * the command line; produces a run directory: manifest.json, metrics.jsonl,
- * weights.bin, checkpoint.bin, cleaning.json. Every file is written
- * atomically (temp file + rename).
+ * the command line; produces a run directory: manifest.json (sealed by
+ * manifest.sha256), metrics.jsonl, weights.bin, checkpoint.bin,
+ * cleaning.json. The run is assembled in OUT.staging-PID beside OUT under
+ * the lock OUT.lock and replaces OUT as a whole when it is complete: a
+ * failed or killed run leaves the previous one as it was, and --resume
+ * continues a killed run's staging directory (or the finished run's
+ * checkpoint). Every file is written atomically (temp file + rename).
  *
  * Every field of the descriptors is 8 bytes wide (int64_t, double or a
  * pointer) so that the generated constant's layout matches this header
@@ -246,6 +250,36 @@ int mlprt_job_set(MlprtJob *job, const char *key, const char *val, char *err, si
 int mlprt_write_atomic(const char *path, const void *data, size_t len, bool sync);
 /* Make a directory and its parents; 0 or -1 (errno). */
 int mlprt_mkdirs(const char *path);
+
+/* Take the exclusive lock path (created if needed; it records the holder's
+ * PID). The descriptor, held until it is closed or the process ends, or
+ * -1 with a message in err: one naming the holder's PID when another
+ * process has it. Never waits. */
+int mlprt_lock(const char *path, char *err, size_t n);
+/* Whether name is a temporary one (NAME.tmp.PID, NAME.staging-PID,
+ * NAME.old-PID) whose process is gone. */
+bool mlprt_temp_is_stale(const char *name);
+/* Remove every stale temporary in dir whose name starts with prefix. */
+void mlprt_sweep_stale(const char *dir, const char *prefix);
+/* Remove a file or a directory and everything under it; 0 or -1. */
+int mlprt_remove_tree(const char *path);
+/* fsync a directory (a rename in it is then durable); 0 or -1. */
+int mlprt_fsync_dir(const char *dir);
+/* Replace the directory dir (if any) with staged as one step: the two are
+ * exchanged atomically where the file system can, then the old one is
+ * removed. 0 or -1 (errno). */
+int mlprt_dir_swap(const char *staged, const char *dir);
+/* 0 when name (from a spec or a command line), joined to dir, stays inside
+ * dir: relative, no ".." above dir, no symbolic link leading out; -1 with
+ * a message in err otherwise. */
+int mlprt_path_inside(const char *dir, const char *name, char *err, size_t n);
+
+/* manifest.json is sealed by its digest in manifest.sha256 beside it (in
+ * a run directory and in each registry version), which whoever reads the
+ * manifest checks first. Seal: 0 or -1 (errno). Verify: 0, or -1 with a
+ * message naming the file (a missing seal, a changed manifest). */
+int mlprt_manifest_seal(const char *dir);
+int mlprt_manifest_verify(const char *dir, char *err, size_t n);
 
 /* SHA-256 (FIPS 180-4). */
 typedef struct {

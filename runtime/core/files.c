@@ -1,14 +1,18 @@
 /* files.c — the run directory's plumbing (see include/mlp/run.h): atomic
  * writes, directory creation, SHA-256 of artifacts, checkpoints and
  * resource usage. Consumes bytes and paths; produces files and digests. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "mlp/run.h"
@@ -78,6 +82,158 @@ int mlprt_mkdirs(const char *path) {
   free(p);
   struct stat st;
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+/* ---- locks, stale temporaries and whole-directory swaps ------------------ */
+
+int mlprt_lock(const char *path, char *err, size_t n) {
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    snprintf(err, n, "cannot open the lock file '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    char pid[32] = "";
+    ssize_t got = pread(fd, pid, sizeof pid - 1, 0);
+    pid[got > 0 ? got : 0] = 0;
+    pid[strcspn(pid, "\n")] = 0;
+    close(fd);
+    if (e == EWOULDBLOCK)
+      snprintf(err, n, "'%s' is held by process %s: another writer is using this directory", path,
+               *pid ? pid : "(unknown)");
+    else
+      snprintf(err, n, "cannot lock '%s': %s", path, strerror(e));
+    return -1;
+  }
+  char text[32];
+  int len = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
+    snprintf(err, n, "cannot write the lock file '%s': %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* The owner's PID of a temporary name: NAME.tmp.PID, NAME.staging-PID or
+ * NAME.old-PID; 0 for any other name. */
+static long temp_owner(const char *name) {
+  static const char *const marks[] = {".tmp.", ".staging-", ".old-"};
+  size_t len = strlen(name), digits = 0;
+  while (digits < len && name[len - 1 - digits] >= '0' && name[len - 1 - digits] <= '9') digits++;
+  if (digits == 0 || digits > 9) return 0;
+  for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+    size_t m = strlen(marks[i]);
+    if (len - digits >= m && strncmp(name + len - digits - m, marks[i], m) == 0)
+      return strtol(name + len - digits, NULL, 10);
+  }
+  return 0;
+}
+
+bool mlprt_temp_is_stale(const char *name) {
+  long pid = temp_owner(name);
+  return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Remove name under the directory dirfd, recursively. */
+static int remove_at(int dirfd, const char *name) {
+  if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return 0;
+  if (errno != EISDIR && errno != EPERM) return -1;
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -1;
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    close(fd);
+    return -1;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) remove_at(fd, e->d_name);
+  closedir(d);
+  return unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+int mlprt_remove_tree(const char *path) {
+  return remove_at(AT_FDCWD, path);
+}
+
+void mlprt_sweep_stale(const char *dir, const char *prefix) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && mlprt_temp_is_stale(e->d_name))
+      remove_at(dirfd(d), e->d_name);
+  closedir(d);
+}
+
+int mlprt_fsync_dir(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+int mlprt_dir_swap(const char *staged, const char *dir) {
+  struct stat st;
+  if (stat(dir, &st) != 0) return errno == ENOENT ? rename(staged, dir) : -1;
+  /* renameat2(RENAME_EXCHANGE): readers see the old run or the new one. */
+  enum { EXCHANGE = 1 << 1 };
+  if (syscall(SYS_renameat2, AT_FDCWD, staged, AT_FDCWD, dir, EXCHANGE) == 0)
+    return mlprt_remove_tree(staged);
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  /* A file system without the exchange: the old run aside, the new in. */
+  size_t n = strlen(dir) + 32;
+  char *aside = malloc(n);
+  snprintf(aside, n, "%s.old-%ld", dir, (long)getpid());
+  int rc = rename(dir, aside);
+  if (rc == 0 && rename(staged, dir) != 0) {
+    int e = errno;
+    rename(aside, dir);
+    errno = e;
+    rc = -1;
+  }
+  if (rc == 0) mlprt_remove_tree(aside);
+  free(aside);
+  return rc;
+}
+
+/* ---- names that must stay inside a directory ----------------------------- */
+
+int mlprt_path_inside(const char *dir, const char *name, char *err, size_t n) {
+  /* Lexically: relative, and no ".." climbing above the start. */
+  int depth = 0;
+  bool bad = !*name || name[0] == '/';
+  for (const char *s = name; !bad && *s;) {
+    size_t len = strcspn(s, "/");
+    if (len == 2 && s[0] == '.' && s[1] == '.') bad = --depth < 0;
+    else if (len > 0 && !(len == 1 && s[0] == '.')) depth++;
+    s += len;
+    while (*s == '/') s++;
+  }
+  /* Resolved: symbolic links on the way must not lead out either. */
+  char base[PATH_MAX], full[PATH_MAX], *joined = NULL;
+  if (!bad && realpath(dir, base)) {
+    size_t jl = strlen(dir) + strlen(name) + 2;
+    joined = malloc(jl);
+    snprintf(joined, jl, "%s/%s", dir, name);
+    /* The deepest part of the path that exists. */
+    for (;;) {
+      if (realpath(joined, full)) {
+        size_t bl = strlen(base);
+        bad = strncmp(full, base, bl) != 0 || (full[bl] != '/' && full[bl] != 0);
+        break;
+      }
+      char *slash = strrchr(joined, '/');
+      if (!slash || slash == joined) break;
+      *slash = 0;
+    }
+    free(joined);
+  }
+  if (bad) snprintf(err, n, "'%s' leaves the directory '%s'; only a name inside it is allowed", name, dir);
+  return bad ? -1 : 0;
 }
 
 /* ---- SHA-256 (FIPS 180-4) ---------------------------------------------- */
@@ -195,6 +351,49 @@ int mlprt_sha256_file(const char *path, char hex[65]) {
   if (bad) return -1;
   mlprt_sha256_final_hex(&s, hex);
   return 0;
+}
+
+/* ---- the manifest's seal -------------------------------------------------- */
+
+static char *seal_path(const char *dir) {
+  size_t n = strlen(dir) + 20;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/manifest.sha256", dir);
+  return p;
+}
+
+int mlprt_manifest_seal(const char *dir) {
+  size_t n = strlen(dir) + 20;
+  char *man = malloc(n), *seal = seal_path(dir), hex[66];
+  snprintf(man, n, "%s/manifest.json", dir);
+  int rc = mlprt_sha256_file(man, hex);
+  if (rc == 0) {
+    hex[64] = '\n';
+    rc = mlprt_write_atomic(seal, hex, 65, true);
+  }
+  free(man);
+  free(seal);
+  return rc;
+}
+
+int mlprt_manifest_verify(const char *dir, char *err, size_t n) {
+  size_t pn = strlen(dir) + 20;
+  char *man = malloc(pn), *seal = seal_path(dir), hex[65], want[66] = "";
+  snprintf(man, pn, "%s/manifest.json", dir);
+  FILE *f = fopen(seal, "rb");
+  size_t got = f ? fread(want, 1, sizeof want - 1, f) : 0;
+  if (f) fclose(f);
+  want[got] = 0;
+  int rc = 0;
+  if (!f)
+    rc = snprintf(err, n, "cannot read '%s' (the manifest's digest): %s", seal, strerror(errno));
+  else if (mlprt_sha256_file(man, hex) != 0)
+    rc = snprintf(err, n, "cannot read '%s': %s", man, strerror(errno));
+  else if (got != 65 || want[64] != '\n' || strncmp(hex, want, 64) != 0)
+    rc = snprintf(err, n, "'%s' does not match the digest in '%s' (tampered or corrupted)", man, seal);
+  free(man);
+  free(seal);
+  return rc ? -1 : 0;
 }
 
 /* ---- checkpoints ------------------------------------------------------- */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "data_int.h"
 
@@ -141,9 +142,9 @@ char *mlprt_clean_log_json(const MlprtCleanLog *log) {
 
 int mlprt_clean_log_write(const MlprtCleanLog *log, const char *path, MlprtError *err) {
   char *text = cJSON_Print(log->root);
-  size_t n = strlen(path) + 8;
+  size_t n = strlen(path) + 32;
   char *tmp = mlprt_xmalloc(n);
-  snprintf(tmp, n, "%s.tmp", path);
+  snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
   FILE *f = fopen(tmp, "w");
   int rc = -1;
   if (f) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 
 #include "data_int.h"
@@ -614,9 +615,9 @@ void mlprt_csv_put(FILE *f, const char *s) {
 }
 
 int mlprt_table_write_csv(const MlprtTable *t, const char *path, int part, MlprtError *err) {
-  size_t n = strlen(path) + 16;
+  size_t n = strlen(path) + 32;
   char *tmp = mlprt_xmalloc(n);
-  snprintf(tmp, n, "%s.tmp", path);
+  snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
   FILE *f = fopen(tmp, "w");
   if (!f) {
     mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot write: %s", strerror(errno));

@@ -11,12 +11,14 @@
  * per row. Before any row, the compiled-in weights are checked against
  * their recorded SHA-256, so a tampered binary refuses to answer. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "mlp/run.h"
+#include "mlp/sign.h"
 #include "predict_int.h"
 
 #define REASON_W 256
@@ -338,6 +340,8 @@ static void usage(FILE *f, const char *prog) {
           "  --drift [FILE.json]  watch feature and prediction drift (PSI); FILE receives the report\n"
           "  --verbose            progress, every rejected row's reason and a summary on stderr\n"
           "  --version            name, version, digests and compiler\n"
+          "  --verify DIR         check that the registry version DIR is signed (MLPC_VERIFY_KEY) and\n"
+          "                       holds this very predictor\n"
           "  --card               the model card\n"
           "  --help               this text\n"
           "Exit status: 0 every row answered, 1 some rows rejected, 2 usage, input or integrity errors.\n",
@@ -368,6 +372,18 @@ static int parse_args(int argc, char **argv, const MlprtPredictor *p, Opts *o) {
              p->version ? p->version : "", p->spec_sha256 ? p->spec_sha256 : "",
              p->data_sha256 ? p->data_sha256 : "", p->weights_sha256 ? p->weights_sha256 : "",
              p->compiler ? p->compiler : "");
+      return 1;
+    } else if (strcmp(a, "--verify") == 0) {
+      char file[256], err[PATH_MAX + 512];
+      if (i + 1 >= argc) {
+        fprintf(stderr, "%s: --verify takes a registry version directory\n", argv[0]);
+        return -1;
+      }
+      if (mlprt_predictor_verify(argv[i + 1], file, sizeof file, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: not verified: %s\n", argv[0], err);
+        return -1;
+      }
+      printf("%s %s: verified as %s of %s\n", p->name, p->version ? p->version : "", file, argv[i + 1]);
       return 1;
     } else if (strcmp(a, "--card") == 0) {
       fputs(p->card ? p->card : "This predictor was built without a model card.\n", stdout);

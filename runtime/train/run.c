@@ -3,12 +3,15 @@
  * epoch, early stopping and checkpoints, test, and the manifest. Consumes
  * the program descriptor, its generated functions and the command line;
  * produces the run directory. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,7 +49,11 @@ struct MlprtRun {
   MlprtJob *jobs; /* the compiled jobs with --set and --seed applied */
   JobResult *res;
   int threads;
-  char *out;          /* the run directory */
+  char *final_out;    /* the run directory, replaced as a whole when the run is complete */
+  char *parent;       /* the directory that holds it */
+  char *out;          /* where this run is assembled: FINAL_OUT.staging-PID beside it */
+  bool staged;        /* out exists and is this process's to remove on failure */
+  int lock_fd;        /* FINAL_OUT.lock, held for the whole run */
   char *metrics_path; /* made once: epochs allocate nothing */
   const char *data_path;
   MlprtDataset data;
@@ -85,6 +92,8 @@ static _Noreturn void die(const MlprtRun *r, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
+  /* A failed run leaves the previous run directory as it was. */
+  if (r->staged) mlprt_remove_tree(r->out);
   exit(1);
 }
 
@@ -124,6 +133,177 @@ static void metrics_append(MlprtRun *r, const char *line) {
   }
   memcpy(r->metrics + r->mlen, line, n + 1);
   r->mlen += n;
+}
+
+/* Copy DIR/NAME to TO/NAME when it exists. */
+static void copy_into(const MlprtRun *r, const char *dir, const char *to, const char *name) {
+  size_t n = strlen(dir) + strlen(to) + strlen(name) + 2;
+  char *src = malloc(n), *dst = malloc(n);
+  snprintf(src, n, "%s/%s", dir, name);
+  snprintf(dst, n, "%s/%s", to, name);
+  FILE *f = fopen(src, "rb");
+  if (f) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    char chunk[1 << 16];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    fclose(m);
+    if (bad) die(r, "cannot read '%s': %s", src, strerror(errno));
+    write_path(r, dst, buf, len, true);
+    free(buf);
+  }
+  free(src);
+  free(dst);
+}
+
+static bool has_file(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/%s", dir, name);
+  struct stat st;
+  bool yes = stat(p, &st) == 0;
+  free(p);
+  return yes;
+}
+
+/* An existing directory the run may replace: empty, or a run directory. */
+static bool replaceable(const char *dir) {
+  if (has_file(dir, "manifest.json") || has_file(dir, "checkpoint.bin") || has_file(dir, "metrics.jsonl"))
+    return true;
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  bool empty = d != NULL;
+  while (d && (e = readdir(d)))
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) empty = false;
+  if (d) closedir(d);
+  return empty;
+}
+
+/* --resume after a kill: the killed run's staging directory (one with a
+ * checkpoint and no manifest yet; the newest if several) becomes this
+ * run's. False when there is none. */
+static bool adopt_staging(MlprtRun *r, const char *name) {
+  size_t plen = strlen(name) + 16;
+  char *prefix = malloc(plen);
+  snprintf(prefix, plen, "%s.staging-", name);
+  DIR *d = opendir(r->parent);
+  struct dirent *e;
+  char *best = NULL;
+  struct timespec best_t = {0, 0};
+  while (d && (e = readdir(d))) {
+    if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || !mlprt_temp_is_stale(e->d_name)) continue;
+    size_t n = strlen(r->parent) + strlen(e->d_name) + 2;
+    char *dir = malloc(n);
+    snprintf(dir, n, "%s/%s", r->parent, e->d_name);
+    char *ckpt = malloc(n + 16);
+    snprintf(ckpt, n + 16, "%s/checkpoint.bin", dir);
+    struct stat st;
+    if (stat(ckpt, &st) == 0 && !has_file(dir, "manifest.json") &&
+        (!best || st.st_mtim.tv_sec > best_t.tv_sec ||
+         (st.st_mtim.tv_sec == best_t.tv_sec && st.st_mtim.tv_nsec > best_t.tv_nsec))) {
+      free(best);
+      best = dir;
+      best_t = st.st_mtim;
+    } else {
+      free(dir);
+    }
+    free(ckpt);
+  }
+  if (d) closedir(d);
+  free(prefix);
+  bool ok = best && rename(best, r->out) == 0;
+  free(best);
+  return ok;
+}
+
+/* metrics.jsonl as far as the checkpoint h goes: a kill between the two
+ * writes leaves the file an epoch ahead, and that epoch runs again. */
+static void metrics_load(MlprtRun *r, const MlprtCkptHeader *h) {
+  FILE *f = fopen(r->metrics_path, "rb");
+  if (!f) return;
+  char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    long long job, epoch;
+    if (sscanf(line, "{\"job\":%lld,\"epoch\":%lld", &job, &epoch) == 2 &&
+        (job < h->job || (job == h->job && epoch <= h->epoch)))
+      metrics_append(r, line);
+  }
+  free(line);
+  fclose(f);
+}
+
+/* Lock OUT (OUT.lock beside it), sweep what killed runs left, and make the
+ * staging directory OUT.staging-PID the run is written to: fresh, the
+ * killed run's (--resume), or seeded with the finished run's checkpoint
+ * and metrics (--resume). mlprt_run_close swaps it in. */
+static void open_run_dir(MlprtRun *r, const char *out) {
+  char err[PATH_MAX + 256];
+  size_t len = strlen(out);
+  while (len > 1 && out[len - 1] == '/') len--;
+  r->final_out = strndup(out, len);
+  const char *slash = strrchr(r->final_out, '/');
+  const char *name = slash ? slash + 1 : r->final_out;
+  if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(r->final_out, "/") == 0) {
+    char real[PATH_MAX];
+    if (!realpath(r->final_out, real) || strcmp(real, "/") == 0)
+      die(r, "'%s' cannot be a run directory", out);
+    free(r->final_out);
+    r->final_out = strdup(real);
+    slash = strrchr(r->final_out, '/');
+    name = slash + 1;
+  }
+  r->parent = slash ? strndup(r->final_out, slash == r->final_out ? 1 : (size_t)(slash - r->final_out))
+                    : strdup(".");
+  if (mlprt_mkdirs(r->parent) != 0)
+    die(r, "cannot create the directory '%s': %s", r->parent, strerror(errno));
+  size_t n = strlen(r->final_out) + 32;
+  char *lock = malloc(n);
+  snprintf(lock, n, "%s.lock", r->final_out);
+  r->lock_fd = mlprt_lock(lock, err, sizeof err);
+  free(lock);
+  if (r->lock_fd < 0) die(r, "cannot write the run directory '%s': %s", r->final_out, err);
+  struct stat st;
+  if (stat(r->final_out, &st) == 0 && (!S_ISDIR(st.st_mode) || !replaceable(r->final_out)))
+    die(r, "'%s' exists and is not a run directory; refusing to replace it", r->final_out);
+  r->out = malloc(n);
+  snprintf(r->out, n, "%s.staging-%ld", r->final_out, (long)getpid());
+  mlprt_remove_tree(r->out); /* left by an earlier process with this PID */
+  bool adopted = r->cli.resume && adopt_staging(r, name);
+  /* Whatever else killed runs left beside OUT, and inside it. */
+  char *prefix = malloc(n);
+  snprintf(prefix, n, "%s.staging-", name);
+  mlprt_sweep_stale(r->parent, prefix);
+  snprintf(prefix, n, "%s.old-", name);
+  mlprt_sweep_stale(r->parent, prefix);
+  free(prefix);
+  mlprt_sweep_stale(r->final_out, "");
+  if (!adopted && mkdir(r->out, 0755) != 0)
+    die(r, "cannot create the run directory '%s': %s", r->out, strerror(errno));
+  r->staged = true;
+  r->metrics_path = path_in(r, "metrics.jsonl");
+  if (r->cli.resume && !adopted) {
+    copy_into(r, r->final_out, r->out, "checkpoint.bin");
+    copy_into(r, r->final_out, r->out, "metrics.jsonl");
+  }
+  /* File names from the spec stay inside the run directory. */
+  const char *names[] = {r->p->cleaning_report, r->p->report};
+  for (size_t i = 0; i < 2; i++)
+    if (names[i] && mlprt_path_inside(r->out, names[i], err, sizeof err) != 0) die(r, "%s", err);
+  r->resume_job = -1;
+  if (r->cli.resume) {
+    char *ckpt = path_in(r, "checkpoint.bin");
+    MlprtCkptHeader h;
+    if (mlprt_ckpt_peek(ckpt, &h) == 0) {
+      r->resume_job = h.job;
+      metrics_load(r, &h);
+    }
+    free(ckpt);
+  }
 }
 
 MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
@@ -166,29 +346,11 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
    * whose results do not depend on how many threads the run was given. */
   mlprt_set_deterministic(p->deterministic || blas == 1);
   const char *out = r->cli.out ? r->cli.out : p->out_dir;
-  r->out = strdup(out);
   /* Exporting the cleaned features trains nothing: no run directory. */
-  if (!r->cli.export_features && mlprt_mkdirs(r->out) != 0)
-    die(r, "cannot create the run directory '%s': %s", r->out, strerror(errno));
-  r->tty = isatty(1) && !r->cli.quiet;
-  r->metrics_path = path_in(r, "metrics.jsonl");
+  r->lock_fd = -1;
   r->resume_job = -1;
-  if (r->cli.resume) {
-    char *ckpt = path_in(r, "checkpoint.bin");
-    MlprtCkptHeader h;
-    if (mlprt_ckpt_peek(ckpt, &h) == 0) r->resume_job = h.job;
-    free(ckpt);
-    FILE *f = fopen(r->metrics_path, "rb");
-    if (f) {
-      char buf[4096];
-      size_t n;
-      while ((n = fread(buf, 1, sizeof buf - 1, f)) > 0) {
-        buf[n] = 0;
-        metrics_append(r, buf);
-      }
-      fclose(f);
-    }
-  }
+  if (!r->cli.export_features) open_run_dir(r, out);
+  r->tty = isatty(1) && !r->cli.quiet;
   r->best_job = -1;
   r->arenas = calloc((size_t)p->nmodels, sizeof *r->arenas);
   for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_init(&r->arenas[m], (size_t)p->models[m].arena_bytes);
@@ -1061,7 +1223,14 @@ int mlprt_run_close(MlprtRun *r) {
   }
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
-  if (!r->cli.quiet) printf("run directory: %s\n", r->out);
+  if (mlprt_manifest_seal(r->out) != 0) die(r, "cannot seal '%s/manifest.json': %s", r->out, strerror(errno));
+  /* The complete run replaces the previous one in one step. */
+  if (mlprt_fsync_dir(r->out) != 0 || mlprt_dir_swap(r->out, r->final_out) != 0)
+    die(r, "cannot move the new run into '%s': %s", r->final_out, strerror(errno));
+  r->staged = false;
+  mlprt_fsync_dir(r->parent);
+  close(r->lock_fd);
+  if (!r->cli.quiet) printf("run directory: %s\n", r->final_out);
   for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_free(&r->arenas[m]);
   mlprt_prep_free(&r->data);
   free(r->arenas);
@@ -1081,6 +1250,8 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->jobs);
   free(r->res);
   free(r->out);
+  free(r->final_out);
+  free(r->parent);
   free(r->metrics_path);
   free(r);
   return 0;

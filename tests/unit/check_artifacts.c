@@ -14,6 +14,7 @@
 
 #include "mlp/data.h"
 #include "mlp/run.h"
+#include "mlp/sign.h"
 #include "testutil.h"
 
 /* A one-column table whose value in row r is 10 * id, ids 1..n. */
@@ -560,6 +561,360 @@ START_TEST(artifacts_registry_deploy_versions_rollback) {
 }
 END_TEST
 
+
+/* ---- run directories and the registry under faults ---------------------------- */
+
+/* The training program of a run made by train_iris (DIR/iris.exe beside
+ * DIR/iris.run) on run, with up to four more arguments. */
+static TestRun retrain(const char *run, const char *a, const char *b, const char *c, const char *d) {
+  char *exe = test_path(run, "../iris.exe");
+  const char *argv[] = {exe, "--out", run, "--quiet", "--threads", "1", a, b, c, d, NULL};
+  TestRun t = test_run(argv, NULL);
+  free(exe);
+  return t;
+}
+
+/* The run loads and verifies as export reads it. */
+static void assert_loads(const char *run) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpRunDir rd;
+  char err[1024];
+  ck_assert_msg(mlp_rundir_load(&a, run, &rd, err, sizeof err) == 0, "%s: %s", run, err);
+  mlp_rundir_free(&rd);
+  mlp_arena_free(&a);
+}
+
+/* A retrain that fails after it started leaves the previous run as it was,
+ * and exportable, with no staging directory behind. */
+START_TEST(artifacts_failed_retrain_keeps_previous_run) {
+  char *run = train_iris(), *parent = test_path(run, "..");
+  char *before = read_in(run, "manifest.json");
+  char *bad = test_path(parent, "late.csv");
+  test_write_text(bad, "sepal_length,sepal_width,petal_length,petal_width,species\n");
+  TestRun t = retrain(run, "--data", bad, NULL, NULL);
+  ck_assert_int_eq(t.status, 1);
+  test_run_free(&t);
+  char *after = read_in(run, "manifest.json");
+  ck_assert_str_eq(before, after);
+  assert_loads(run);
+  ck_assert_int_eq(test_count_named(parent, ".staging-"), 0);
+  free(after);
+  free(bad);
+  free(before);
+  free(parent);
+  free(run);
+}
+END_TEST
+
+/* One writer per run directory and per registry: a second fails at once
+ * naming the holder; what killed writers left is swept by the next one. */
+START_TEST(artifacts_one_writer_and_stale_temporaries) {
+  char *run = train_iris(), *parent = test_path(run, ".."), err[1024];
+  char *lock = test_path(parent, "iris.run.lock");
+  int fd = mlprt_lock(lock, err, sizeof err);
+  ck_assert_msg(fd >= 0, "%s", err);
+  char pid[32];
+  snprintf(pid, sizeof pid, "process %ld", (long)getpid());
+  TestRun t = retrain(run, NULL, NULL, NULL, NULL);
+  ck_assert_int_eq(t.status, 1);
+  ck_assert_msg(strstr(t.err, pid) != NULL, "%s", t.err);
+  test_run_free(&t);
+  close(fd);
+  char *reg = test_path(parent, "registry"), *reglock = test_path(reg, ".lock");
+  ck_assert_int_eq(mlprt_mkdirs(reg), 0);
+  fd = mlprt_lock(reglock, err, sizeof err);
+  ck_assert_msg(fd >= 0, "%s", err);
+  t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, pid) != NULL, "%s", t.err);
+  test_run_free(&t);
+  close(fd);
+  /* Leftovers of a dead process: a staging directory, a temporary in the
+   * run, a half-assembled version. */
+  char name[128];
+  long dead = test_dead_pid();
+  snprintf(name, sizeof name, "iris.run.staging-%ld", dead);
+  char *staging = test_path(parent, name);
+  ck_assert_int_eq(mlprt_mkdirs(staging), 0);
+  snprintf(name, sizeof name, "weights.bin.tmp.%ld", dead);
+  char *tmpfile = test_path(run, name);
+  test_write_text(tmpfile, "x");
+  snprintf(name, sizeof name, "iris/.deploy.tmp.%ld", dead);
+  char *half = test_path(reg, name);
+  ck_assert_int_eq(mlprt_mkdirs(half), 0);
+  t = retrain(run, "--set", "epochs=2", NULL, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  ck_assert_int_ne(access(staging, F_OK), 0);
+  ck_assert_int_ne(access(tmpfile, F_OK), 0);
+  t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  ck_assert_int_ne(access(half, F_OK), 0);
+  free(half);
+  free(tmpfile);
+  free(staging);
+  free(reglock);
+  free(reg);
+  free(lock);
+  free(parent);
+  free(run);
+}
+END_TEST
+
+/* A kill between the metrics line and the checkpoint leaves metrics.jsonl
+ * an epoch ahead; the resumed run has each epoch once. */
+START_TEST(artifacts_resume_has_each_epoch_once) {
+  char *run = train_iris();
+  TestRun t = retrain(run, "--set", "epochs=3", "--set", "early_stopping=0");
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  char *metrics = test_path(run, "metrics.jsonl"), *text = test_read_file(metrics, NULL);
+  char **lines;
+  ck_assert_int_eq(test_split_lines(text, &lines), 3);
+  /* Epoch 4 recorded, the checkpoint still at epoch 3. */
+  const char *rest = strstr(lines[2], ",\"lr\"");
+  ck_assert_ptr_nonnull(rest);
+  FILE *f = fopen(metrics, "w");
+  fprintf(f, "%s\n%s\n%s\n{\"job\":0,\"epoch\":4%s\n", lines[0], lines[1], lines[2], rest);
+  fclose(f);
+  free(lines);
+  free(text);
+  char *exe = test_path(run, "../iris.exe");
+  const char *argv[] = {exe, "--out", run, "--quiet", "--threads", "1", "--set", "epochs=6", "--set",
+                        "early_stopping=0", "--resume", NULL};
+  t = test_run(argv, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  text = test_read_file(metrics, NULL);
+  int n = test_split_lines(text, &lines);
+  ck_assert_int_eq(n, 6);
+  for (int i = 0; i < 6; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "{\"job\":0,\"epoch\":%d,", i + 1);
+    ck_assert_msg(strncmp(lines[i], want, strlen(want)) == 0, "line %d: %s", i + 1, lines[i]);
+  }
+  free(lines);
+  free(text);
+  free(exe);
+  free(metrics);
+  free(run);
+}
+END_TEST
+
+/* manifest.json is sealed: a flipped bit or an edited number is refused by
+ * export, deploy, versions and rollback. */
+START_TEST(artifacts_manifest_is_sealed) {
+  char *run = train_iris(), *parent = test_path(run, "..");
+  char *reg = test_path(parent, "registry"), *bad = test_path(parent, "flipped.run");
+  const char *cp[] = {"cp", "-r", run, bad, NULL};
+  test_run_ok(cp);
+  char *man = test_path(bad, "manifest.json");
+  char *text = test_read_file(man, NULL);
+  long at = (long)(strstr(text, "\"accuracy\"") - text) + 14;
+  free(text);
+  ck_assert_int_ge(test_flip_bit(man, at, 0), 0);
+  char *pred = test_path(parent, "flipped.pred");
+  const char *exp[] = {test_mlpc(), "export", bad, "-o", pred, NULL};
+  TestRun t = test_run(exp, NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "manifest") != NULL, "%s", t.err);
+  ck_assert_int_ne(access(pred, F_OK), 0);
+  test_run_free(&t);
+  t = mlpc("deploy", bad, "--registry", reg, NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "manifest") != NULL, "%s", t.err);
+  test_run_free(&t);
+  /* In the registry: an edited test accuracy in a stored version. */
+  for (int i = 0; i < 2; i++) {
+    t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+    ck_assert_msg(t.status == 0, "%s", t.err);
+    test_run_free(&t);
+  }
+  char *v0 = test_path(reg, "iris/1.0.0"), *vman = test_path(v0, "manifest.json");
+  text = test_read_file(vman, NULL);
+  char *acc = strstr(text, "\"accuracy\":");
+  ck_assert_ptr_nonnull(acc);
+  acc += strlen("\"accuracy\":");
+  while (*acc == ' ' || *acc == '\t') acc++;
+  *acc = *acc == '1' ? '0' : '1';
+  test_write_text(vman, text);
+  free(text);
+  t = mlpc("versions", "--registry", reg, "iris", NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "manifest") != NULL, "%s", t.err);
+  test_run_free(&t);
+  t = mlpc("rollback", "--registry", reg, "iris", NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  assert_current(reg, "1.0.1\n");
+  free(vman);
+  free(v0);
+  free(pred);
+  free(man);
+  free(bad);
+  free(reg);
+  free(parent);
+  free(run);
+}
+END_TEST
+
+/* Names from a command line or a spec stay inside their directory. */
+START_TEST(artifacts_paths_stay_inside) {
+  char *run = train_iris(), *parent = test_path(run, "..");
+  char *a = test_path(parent, "A"), *b = test_path(parent, "B");
+  ck_assert_int_eq(mlprt_mkdirs(a), 0);
+  for (int i = 0; i < 2; i++) {
+    TestRun t = mlpc("deploy", run, "--registry", b, NULL, NULL);
+    ck_assert_msg(t.status == 0, "%s", t.err);
+    test_run_free(&t);
+  }
+  TestRun t = mlpc("rollback", "--registry", a, "../B/iris", NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "leaves") != NULL, "%s", t.err);
+  test_run_free(&t);
+  assert_current(b, "1.0.1\n");
+  t = mlpc("versions", "--registry", a, "../B/iris", NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  /* analysis.report and data.cleaning_report name files in the run. */
+  char cwd[4096];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  static const char *const escapes[] = {"report = \"../../x.html\"", "report = \"/tmp/x.html\""};
+  for (int i = 0; i < 2; i++) {
+    char *spec = test_path(parent, "escape.mlp"), text[8192];
+    snprintf(text, sizeof text,
+             "pipeline escape {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+             "    target = species\n  }\n  model {\n    dense(4, activation = relu)\n"
+             "    output(activation = softmax)\n  }\n  hyperparameters {\n    epochs = 2\n  }\n"
+             "  analysis {\n    %s\n  }\n}\n",
+             cwd, escapes[i]);
+    test_write_text(spec, text);
+    char *exe = test_path(parent, "escape.exe"), *out = test_path(parent, "sub/escape.run");
+    const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+    test_run_ok(build);
+    const char *fit[] = {exe, "--out", out, "--quiet", NULL};
+    t = test_run(fit, NULL);
+    ck_assert_int_eq(t.status, 1);
+    ck_assert_msg(strstr(t.err, "leaves") != NULL, "%s", t.err);
+    test_run_free(&t);
+    char *x = test_path(parent, "x.html");
+    ck_assert_int_ne(access(x, F_OK), 0);
+    ck_assert_int_ne(access(out, F_OK), 0);
+    free(x);
+    free(out);
+    free(exe);
+    free(spec);
+  }
+  free(b);
+  free(a);
+  free(parent);
+  free(run);
+}
+END_TEST
+
+/* deploy signs each version with the key of MLPC_SIGNING_KEY_FILE;
+ * rollback and a deployed predictor's --verify check it against
+ * MLPC_VERIFY_KEY: a tampered version or another key is refused. */
+START_TEST(artifacts_signed_versions) {
+  char *run = train_iris(), *parent = test_path(run, ".."), err[512];
+  char *keyfile = test_path(parent, "signing.key"), *other = test_path(parent, "other.key");
+  test_write_text(keyfile, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+  test_write_text(other, "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100\n");
+  uint8_t pk[32];
+  char right[65], wrong[65];
+  setenv("MLPC_SIGNING_KEY_FILE", other, 1);
+  ck_assert_msg(mlprt_verify_key(pk, err, sizeof err) == 0, "%s", err);
+  mlprt_key_hex(pk, wrong);
+  setenv("MLPC_SIGNING_KEY_FILE", keyfile, 1);
+  ck_assert_msg(mlprt_verify_key(pk, err, sizeof err) == 0, "%s", err);
+  mlprt_key_hex(pk, right);
+  char *reg = test_path(parent, "registry"), *pred = test_path(parent, "iris_pred");
+  const char *exp[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  test_run_ok(exp);
+  TestRun t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  ck_assert_ptr_nonnull(strstr(t.out, right));
+  test_run_free(&t);
+  t = mlpc("deploy", run, "--registry", reg, "--predictor", pred);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  char *v0 = test_path(reg, "iris/1.0.0"), *v1 = test_path(reg, "iris/1.0.1");
+  char *sig = test_path(v0, "manifest.sig"), *man = test_path(v0, "manifest.json");
+  ck_assert_int_eq(access(sig, F_OK), 0);
+  /* The signing key's own public half checks it. */
+  t = mlpc("rollback", "--registry", reg, "iris", NULL, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  test_run_free(&t);
+  /* A flipped bit in the signature; an edited manifest sealed again. */
+  long off = test_flip_bit(sig, 17, 2);
+  t = mlpc("rollback", "--registry", reg, "iris", "1.0.0", NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "manifest.sig") != NULL, "%s", t.err);
+  test_run_free(&t);
+  test_flip_bit(sig, off, 2);
+  char *text = test_read_file(man, NULL);
+  char *edited = strdup(text), *acc = strstr(edited, "\"accuracy\":");
+  ck_assert_ptr_nonnull(acc);
+  acc[strlen("\"accuracy\":") + 1] ^= 1;
+  test_write_text(man, edited);
+  ck_assert_int_eq(mlprt_manifest_seal(v0), 0);
+  t = mlpc("rollback", "--registry", reg, "iris", "1.0.0", NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "signature") != NULL, "%s", t.err);
+  test_run_free(&t);
+  test_write_text(man, text);
+  ck_assert_int_eq(mlprt_manifest_seal(v0), 0);
+  /* Another key: rollback, deploy and the predictor refuse. */
+  setenv("MLPC_VERIFY_KEY", wrong, 1);
+  t = mlpc("rollback", "--registry", reg, "iris", "1.0.1", NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  char *v2 = test_path(reg, "iris/1.0.2");
+  ck_assert_int_ne(access(v2, F_OK), 0);
+  char *stored = test_path(v1, "iris_pred");
+  const char *verify[] = {stored, "--verify", v1, NULL};
+  t = test_run(verify, NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  setenv("MLPC_VERIFY_KEY", right, 1);
+  t = test_run(verify, NULL);
+  ck_assert_msg(t.status == 0, "%s", t.err);
+  ck_assert_ptr_nonnull(strstr(t.out, "verified as iris_pred"));
+  test_run_free(&t);
+  /* A predictor the version does not list is not verified by it. */
+  const char *training[] = {pred, "--verify", v0, NULL};
+  t = test_run(training, NULL);
+  ck_assert_int_eq(t.status, 2);
+  test_run_free(&t);
+  /* Without any key a signed version cannot be checked: refused. */
+  unsetenv("MLPC_VERIFY_KEY");
+  unsetenv("MLPC_SIGNING_KEY_FILE");
+  t = mlpc("rollback", "--registry", reg, "iris", "1.0.0", NULL);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_msg(strstr(t.err, "MLPC_VERIFY_KEY") != NULL, "%s", t.err);
+  test_run_free(&t);
+  free(stored);
+  free(v2);
+  free(edited);
+  free(text);
+  free(man);
+  free(sig);
+  free(v1);
+  free(v0);
+  free(pred);
+  free(reg);
+  free(other);
+  free(keyfile);
+  free(parent);
+  free(run);
+}
+END_TEST
+
 Suite *artifacts_suite(void); /* the runner finds it by name */
 Suite *artifacts_suite(void) {
   Suite *s = suite_create("artifacts");
@@ -577,5 +932,14 @@ Suite *artifacts_suite(void) {
   tcase_set_timeout(reg, 60);
   tcase_add_test(reg, artifacts_registry_deploy_versions_rollback);
   suite_add_tcase(s, reg);
+  TCase *faults = tcase_create("faults");
+  tcase_set_timeout(faults, 120);
+  tcase_add_test(faults, artifacts_failed_retrain_keeps_previous_run);
+  tcase_add_test(faults, artifacts_one_writer_and_stale_temporaries);
+  tcase_add_test(faults, artifacts_resume_has_each_epoch_once);
+  tcase_add_test(faults, artifacts_manifest_is_sealed);
+  tcase_add_test(faults, artifacts_paths_stay_inside);
+  tcase_add_test(faults, artifacts_signed_versions);
+  suite_add_tcase(s, faults);
   return s;
 }

@@ -115,8 +115,8 @@ static char *cross_predictor_by_hand(void) {
   char *obj = malloc(len), *exe = malloc(len);
   snprintf(obj, len, "%s.o", base);
   snprintf(exe, len, "%s.x", base);
-  const char *cc[] = {CROSS_CC, "-Iinclude", "-o", exe, main_c, obj, lib, "-lcjson", "-lm", "-lpthread",
-                      "-Wl,--gc-sections", "-s", NULL};
+  const char *cc[] = {CROSS_CC,   "-Iinclude", "-o",     exe,         main_c, obj, lib, "-lcjson",
+                      "-lsodium", "-lm",       "-lpthread", "-Wl,--gc-sections", "-s", NULL};
   test_run_ok(cc);
   free(obj);
   free(main_c);

@@ -268,13 +268,14 @@ END_TEST
 
 START_TEST(e2e_sigkill_then_resume) {
   char *exe = build("digits");
-  char *dir = test_path(tmp, "killed"), *ckpt = test_path(dir, "checkpoint.bin");
+  char *dir = test_path(tmp, "killed");
   pid_t pid = fork();
   if (pid == 0) {
     execl(exe, exe, "--out", dir, "--quiet", "--threads", "1", "--set", "early_stopping=0", "--set",
           "epochs=400", (char *)NULL);
     _exit(127);
   }
+  char *ckpt = test_staged(dir, pid, "checkpoint.bin");
   /* Wait for the first checkpoint, then kill the run without warning. */
   struct timespec nap = {0, 5000000};
   for (int i = 0; i < 2000 && access(ckpt, F_OK) != 0; i++) nanosleep(&nap, NULL);
@@ -369,7 +370,7 @@ START_TEST(e2e_limits_and_unbuilt_settings) {
   spec = write_spec("planned.mlp",
       "pipeline planned {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
       "    target = species\n  }\n  model {\n    dense(8)\n    output()\n  }\n"
-      "  analysis {\n    slices = [species]\n  }\n  deploy {\n    sign = false\n  }\n}\n",
+      "  analysis {\n    slices = [species]\n  }\n  deploy {\n    rollback = false\n  }\n}\n",
       root());
   const char *c2[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
   r = test_run(c2, NULL);
@@ -377,7 +378,7 @@ START_TEST(e2e_limits_and_unbuilt_settings) {
   ck_assert_ptr_nonnull(
       strstr(r.err, ":11:14: error: `analysis.slices` is not supported by code generation yet"));
   ck_assert_ptr_nonnull(
-      strstr(r.err, ":14:12: error: `deploy.sign` is not supported by code generation yet"));
+      strstr(r.err, ":14:16: error: `deploy.rollback` is not supported by code generation yet"));
   test_run_free(&r);
   free(spec);
   free(prog);
@@ -410,13 +411,14 @@ START_TEST(e2e_tuning_survives_sigkill) {
   char *exe = build("iris");
   const char *opts[] = {"--tune", "--set", "epochs=40", "--set", "early_stopping=0", NULL};
   cJSON *straight = train(exe, "tune_straight", opts);
-  char *dir = test_path(tmp, "tune_killed"), *ckpt = test_path(dir, "checkpoint.bin");
+  char *dir = test_path(tmp, "tune_killed");
   pid_t pid = fork();
   if (pid == 0) {
     execl(exe, exe, "--out", dir, "--quiet", "--threads", "1", opts[0], opts[1], opts[2], opts[3], opts[4],
           (char *)NULL);
     _exit(127);
   }
+  char *ckpt = test_staged(dir, pid, "checkpoint.bin");
   /* Kill it in the middle of the search, a few trials in. */
   struct timespec nap = {0, 1000000};
   for (int i = 0; i < 20000 && checkpoint_job(ckpt) < 12; i++) nanosleep(&nap, NULL);

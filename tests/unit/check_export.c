@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "mlp/run.h"
 #include "rundir.h"
 #include "testutil.h"
 
@@ -444,6 +446,11 @@ START_TEST(export_refuses_tampered_run) {
   cJSON_DeleteItemFromObject(cJSON_GetObjectItem(man, "artifacts"), "MODEL_CARD.md");
   char *edited = cJSON_Print(man);
   test_write_text(man_path, edited);
+  /* The edit breaks the manifest's seal; sealed again, the listing is
+   * what refuses. */
+  ck_assert_int_eq(mlp_rundir_load(&a, unlisted, &rd, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "manifest.sha256") != NULL, "%s", err);
+  ck_assert_int_eq(mlprt_manifest_seal(unlisted), 0);
   ck_assert_int_eq(mlp_rundir_load(&a, unlisted, &rd, err, sizeof err), -1);
   ck_assert_msg(strstr(err, "MODEL_CARD.md") != NULL, "%s", err);
   free(edited);
@@ -550,7 +557,7 @@ START_TEST(export_object_links_and_agrees) {
   char lib[512];
   snprintf(lib, sizeof lib, "%s/libmlprt.a", build_dir ? build_dir : "build");
   const char *cc[] = {"cc",      "-o",  exe, prog,  obj, inc, lib, "-lopenblas",
-                      "-lcjson", "-lz", "-lm", "-lpthread", SANITIZE, NULL};
+                      "-lcjson", "-lsodium", "-lz", "-lm", "-lpthread", SANITIZE, NULL};
   test_run_ok(cc);
   const char *go[] = {exe, NULL};
   TestRun r = test_run(go, NULL);
@@ -618,6 +625,57 @@ END_TEST
 /* --target: an AArch64 object from this machine; linking for a target
  * without a runtime here is refused with the way out (check_cross.c links
  * AArch64 ones). */
+
+/* Temporaries a killed export left beside its output are removed by the
+ * next export of it; a live process's are not. */
+START_TEST(export_sweeps_stale_temporaries) {
+  char *run = test_path(tmp, "iris.run"), *out = test_path(tmp, "swept.ll"), name[128];
+  long dead = test_dead_pid();
+  snprintf(name, sizeof name, "swept.ll.tmp.%ld", dead);
+  char *stale = test_path(tmp, name);
+  snprintf(name, sizeof name, "swept.ll.tmp.%ld", (long)getpid());
+  char *live = test_path(tmp, name);
+  test_write_text(stale, "partial");
+  test_write_text(live, "in progress");
+  const char *argv[] = {test_mlpc(), "export", run, "--emit-llvm", "-o", out, NULL};
+  test_run_ok(argv);
+  ck_assert_int_ne(access(stale, F_OK), 0);
+  ck_assert_int_eq(access(live, F_OK), 0);
+  remove(live);
+  free(live);
+  free(stale);
+  free(out);
+  free(run);
+}
+END_TEST
+
+/* A full disk: a clear error and no partial file, for each kind of output. */
+START_TEST(export_full_disk_leaves_nothing) {
+  const char *why;
+  char *disk = test_small_disk(200 * 1024, &why);
+  if (!disk) {
+    fprintf(stderr, "check_export: export_full_disk_leaves_nothing skipped: %s\n", why);
+    return;
+  }
+  test_small_disk_fill(disk, 8 * 1024);
+  char *run = test_path(tmp, "iris.run"), *out = test_path(disk, "iris_pred");
+  static const char *const modes[] = {"--emit-llvm", "-O2", "--emit-obj"};
+  for (int i = 0; i < 3; i++) {
+    const char *argv[] = {test_mlpc(), "export", run, modes[i], "-o", out, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_msg(r.status == 2, "%s: status %d", modes[i], r.status);
+    ck_assert_msg(strstr(r.err, "No space left") || strstr(r.err, "failed"), "%s: %s", modes[i], r.err);
+    ck_assert_msg(strstr(r.err, "LLVM ERROR") == NULL, "%s", r.err);
+    test_run_free(&r);
+    /* Only the filler is there. */
+    ck_assert_int_eq(test_count_named(disk, ""), 3);
+  }
+  free(out);
+  free(run);
+  test_small_disk_free(disk);
+}
+END_TEST
+
 START_TEST(export_cross_target_object) {
   char *run = test_path(tmp, "iris.run"), *base = test_path(tmp, "iris_arm");
   const char *argv[] = {test_mlpc(), "export", run,  "--target", "aarch64-linux-gnu",
@@ -661,6 +719,8 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_object_links_and_agrees);
   tcase_add_test(tc, export_emit_llvm_and_size);
   tcase_add_test(tc, export_cross_target_object);
+  tcase_add_test(tc, export_full_disk_leaves_nothing);
+  tcase_add_test(tc, export_sweeps_stale_temporaries);
   suite_add_tcase(s, tc);
   return s;
 }

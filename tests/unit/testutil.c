@@ -2,11 +2,14 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,6 +91,78 @@ char *test_path(const char *a, const char *b) {
   char *p = malloc(n);
   snprintf(p, n, "%s/%s", a, b);
   return p;
+}
+
+char *test_staged(const char *dir, long pid, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 40;
+  char *p = malloc(n);
+  snprintf(p, n, "%s.staging-%ld/%s", dir, pid, name);
+  return p;
+}
+
+long test_dead_pid(void) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  waitpid(pid, NULL, 0);
+  return (long)pid;
+}
+
+int test_count_named(const char *dir, const char *part) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d))) n += strstr(e->d_name, part) != NULL;
+  if (d) closedir(d);
+  return n;
+}
+
+long test_flip_bit(const char *path, long at, int bit) {
+  FILE *f = fopen(path, "r+b");
+  if (!f) return -1;
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  long off = size > 0 ? at % size : -1;
+  if (off >= 0) {
+    fseek(f, off, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, off, SEEK_SET);
+    fputc(c ^ (1 << (bit & 7)), f);
+  }
+  return fclose(f) == 0 ? off : -1;
+}
+
+char *test_small_disk(size_t bytes, const char **why) {
+  if (geteuid() != 0) {
+    *why = "not running as root";
+    return NULL;
+  }
+  char *dir = test_tmpdir(), opts[64];
+  snprintf(opts, sizeof opts, "size=%zu", bytes);
+  if (!dir || mount("tmpfs", dir, "tmpfs", 0, opts) != 0) {
+    *why = "mounting a tmpfs failed";
+    if (dir) rmdir(dir);
+    free(dir);
+    return NULL;
+  }
+  return dir;
+}
+
+void test_small_disk_fill(const char *dir, size_t left) {
+  struct statvfs sv;
+  ck_assert_int_eq(statvfs(dir, &sv), 0);
+  size_t avail = (size_t)sv.f_bavail * sv.f_frsize;
+  char *path = test_path(dir, "fill");
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  for (size_t i = 0; avail > left && i < avail - left; i++) fputc(0, f);
+  fclose(f);
+  free(path);
+}
+
+void test_small_disk_free(char *dir) {
+  umount2(dir, MNT_DETACH);
+  rmdir(dir);
+  free(dir);
 }
 
 void test_run_ok(const char *const *argv) {

@@ -31,6 +31,24 @@ void test_run_ok(const char *const *argv);
  * DIR/NAME.run (--quiet), or fail the test; the run directory's path
  * (malloc'd). */
 char *test_train(const char *spec, const char *dir, const char *name);
+/* NAME in the staging directory a training process PID writes before its
+ * run replaces DIR: "DIR.staging-PID/NAME" (malloc'd). */
+char *test_staged(const char *dir, long pid, const char *name);
+/* The PID of a process that has ended (a child reaped here). */
+long test_dead_pid(void);
+/* How many entries of dir have part in their name. */
+int test_count_named(const char *dir, const char *part);
+/* Flip bit `bit` of byte `at` of the file path (at taken modulo its size);
+ * returns the byte offset flipped, or -1 when the file cannot be changed. */
+long test_flip_bit(const char *path, long at, int bit);
+/* A fresh tmpfs of `bytes` mounted on a new temporary directory (malloc'd
+ * path), for disk-full checks; NULL with the reason in why when this
+ * process may not mount (not root, no tmpfs). test_small_disk_fill leaves
+ * about `left` bytes free in it; test_small_disk_free unmounts and removes
+ * it. */
+char *test_small_disk(size_t bytes, const char **why);
+void test_small_disk_fill(const char *dir, size_t left);
+void test_small_disk_free(char *dir);
 /* Write text to path, or fail the test. */
 void test_write_text(const char *path, const char *text);
 
