@@ -95,7 +95,8 @@ typedef struct {
 int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, MlprtError *err);
 
 typedef enum { MLPRT_ONFAIL_ERROR, MLPRT_ONFAIL_NULL, MLPRT_ONFAIL_DROP } MlprtOnFail;
-/* Convert a column to another type through its text form; a value that does
+/* Convert a column to another type through its text form (in place: the
+ * column keeps its position and its name string); a value that does
  * not convert is an error naming the row, becomes missing, or drops its row. */
 int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
                  MlprtError *err);

@@ -73,7 +73,13 @@ START_TEST(clean_coerce_policies) {
   ck_assert_float_eq(t.cols[0].f[1], 2.5f);
   mlprt_table_free(&t);
   load_text("c2.csv", "v,w\n1,a\nabc,b\n3,c\n", &o, &t);
-  ck_assert_int_eq(mlprt_coerce(&t, "v", MLPRT_COL_INT, MLPRT_ONFAIL_DROP, log, &e), 0);
+  /* the column keeps its name string: a selection taken before the
+   * conversion (the encode step after an indicator impute holds the
+   * table's own name pointers) still reads it afterwards */
+  const char *name = t.cols[0].name;
+  ck_assert_int_eq(mlprt_coerce(&t, name, MLPRT_COL_INT, MLPRT_ONFAIL_DROP, log, &e), 0);
+  ck_assert_ptr_eq(t.cols[0].name, name);
+  ck_assert_str_eq(name, "v");
   ck_assert_int_eq(t.nrows, 2);
   ck_assert_str_eq(t.cols[1].levels.names[t.cols[1].codes[1]], "c");
   char *json = mlprt_clean_log_json(log);
