@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlp/clean.h"
 #include "mlp/tensor.h"
 
 const char *mlp_ir_act_name(MlpAct a) {
@@ -252,9 +253,20 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   for (int i = 0; i < ir->data.nclean; i++) {
     const MlpIrClean *c = &ir->data.clean[i];
     cJSON *cj = cJSON_CreateObject();
-    cJSON_AddStringToObject(cj, "op", c->op);
-    cJSON_AddStringToObject(cj, "columns", c->columns);
-    if (c->method) cJSON_AddStringToObject(cj, "method", c->method);
+    static const char *const selectors[] = {NULL, "numeric", "categorical", "text", "all"};
+    cJSON_AddStringToObject(cj, "op", mlprt_clean_op_name(c->op));
+    cJSON_AddStringToObject(cj, "columns", c->columns ? c->columns : selectors[c->select]);
+    if (c->keep) cJSON_AddStringToObject(cj, "keep", c->keep);
+    if (c->op == MLPRT_CLEAN_IMPUTE)
+      cJSON_AddStringToObject(cj, "method", mlprt_method_name(MLPRT_STEP_IMPUTE, c->method));
+    if (c->op == MLPRT_CLEAN_CLIP_OUTLIERS || c->op == MLPRT_CLEAN_DROP_OUTLIERS)
+      cJSON_AddStringToObject(cj, "method", mlprt_method_name(MLPRT_STEP_OUTLIERS, c->method));
+    cJSON_AddNumberToObject(cj, "param", c->param);
+    if (c->op == MLPRT_CLEAN_MINMAX) {
+      cJSON_AddNumberToObject(cj, "low", c->low);
+      cJSON_AddNumberToObject(cj, "high", c->high);
+    }
+    cJSON_AddBoolToObject(cj, "flag", c->flag);
     cJSON_AddItemToArray(clean, cj);
   }
   cJSON *models = cJSON_AddArrayToObject(root, "models");

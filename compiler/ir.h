@@ -144,13 +144,17 @@ typedef struct {
   int trial; /* tuning: the trial this job runs; -1 when not tuning */
 } MlpIrJob;
 
-/* One step of the cleaning chain, as the program's runtime applies it. */
+/* One step of the cleaning chain, as the program's runtime applies it
+ * (run.h's MlprtCleanStep, field for field). */
 typedef struct {
-  const char *op;      /* the clean op's name */
-  const char *columns; /* a selector word, or names each ending in '\n' */
-  const char *method;  /* impute strategy, outlier method, or NULL */
-  double param;        /* outlier threshold, impute constant, hash buckets */
-  bool flag;           /* impute: indicator columns */
+  int op;              /* MlprtCleanOp */
+  int select;          /* MlprtSelect */
+  const char *columns; /* MLPRT_SELECT_NAMES: names each ending in '\n'; else NULL */
+  const char *keep;    /* outliers: names never treated, each ending in '\n'; or NULL */
+  int method;          /* impute: MlprtImpute; outliers: MlprtOutlierMethod */
+  double param;        /* outlier threshold, impute constant, hash buckets, onehot max_levels */
+  double low, high;    /* minmax */
+  bool flag;           /* impute: indicator columns; onehot: unknown = error */
 } MlpIrClean;
 
 /* The data plan: where the data is and what the compiled schema says. */

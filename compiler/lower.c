@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlp/clean.h"
 #include "mlp/data.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
@@ -224,52 +225,101 @@ static const char *resolve(Lower *L, const char *spec_path, const char *rel) {
   return r;
 }
 
-/* A columns value as the runtime reads it: a selector word as is, names
- * each followed by '\n'. */
-static const char *columns_text(Lower *L, const MlpSpecValue *v) {
-  static const char *const selectors[] = {"numeric", "categorical", "text", "all"};
-  const MlpNode *n = v ? v->node : NULL;
-  if (!n) return "all";
-  if (n->kind == MLP_ND_IDENT)
-    for (int i = 0; i < 4; i++)
-      if (strcmp(n->name, selectors[i]) == 0) return selectors[i];
-  const char *out = "";
+/* A list of names (or one name) as the runtime reads it: each followed by
+ * '\n'; NULL for an empty list. */
+static const char *names_text(Lower *L, const MlpNode *n) {
+  const char *out = NULL;
   int k = n->kind == MLP_ND_LIST ? n->kids.len : 1;
   for (int i = 0; i < k; i++) {
     const MlpNode *e = n->kind == MLP_ND_LIST ? n->kids.items[i] : n;
-    out = mlp_arena_printf(L->a, "%s%s\n", out, e->kind == MLP_ND_STR ? e->text : e->name);
+    out = mlp_arena_printf(L->a, "%s%s\n", out ? out : "", e->kind == MLP_ND_STR ? e->text : e->name);
   }
   return out;
 }
 
+/* A columns value as a selector code, with the listed names in *names. */
+static int columns_select(Lower *L, const MlpSpecValue *v, const char **names) {
+  static const char *const selectors[] = {"numeric", "categorical", "text", "all"};
+  static const int codes[] = {MLPRT_SELECT_NUMERIC, MLPRT_SELECT_CATEGORICAL, MLPRT_SELECT_TEXT, MLPRT_SELECT_ALL};
+  const MlpNode *n = v ? v->node : NULL;
+  *names = NULL;
+  if (!n) return MLPRT_SELECT_ALL;
+  if (n->kind == MLP_ND_IDENT)
+    for (int i = 0; i < 4; i++)
+      if (strcmp(n->name, selectors[i]) == 0) return codes[i];
+  *names = names_text(L, n);
+  return MLPRT_SELECT_NAMES;
+}
+
+/* The index of an enum value's name among names (the runtime enum's
+ * order), 0 when absent. */
+static int method_code(const char *m, const char *const *names, int n) {
+  for (int i = 0; m && i < n; i++)
+    if (strcmp(m, names[i]) == 0) return i;
+  return 0;
+}
+
 static bool lower_clean(Lower *L, MlpIrData *d) {
-  static const char *const ops[] = {"drop_duplicates", "drop_columns", "impute",  "clip_outliers",
-                                    "drop_outliers",   "standardize",  "minmax",  "robust_scale",
-                                    "log1p",           "onehot",       "ordinal", "hash_encode"};
+  /* in the order of MlprtImpute and MlprtOutlierMethod */
+  static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
+  static const char *const outliers[] = {"zscore", "iqr"};
   const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
   int n = clean ? clean->ops.len : 0;
   d->clean = mlp_arena_alloc(L->a, (size_t)(n ? n : 1) * sizeof *d->clean);
   bool ok = true;
   for (int i = 0; i < n; i++) {
     const MlpSpecCall *c = clean->ops.items[i];
-    bool known = false;
-    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) known |= strcmp(c->op->name, ops[k]) == 0;
-    if (!known) {
+    int op = mlprt_clean_op_find(c->op->name);
+    if (!mlprt_clean_op_built(op)) {
       unsupported(L, c->loc, mlp_arena_printf(L->a, "cleaning step '%s'", c->op->name));
       ok = false;
       continue;
     }
     MlpIrClean *st = &d->clean[d->nclean++];
-    st->op = c->op->name;
-    st->columns = columns_text(L, mlp_spec_arg(c, "columns"));
-    st->method = mlp_spec_str(mlp_spec_arg(c, strcmp(st->op, "impute") == 0 ? "strategy" : "method"));
-    if (strstr(st->op, "outliers"))
+    st->op = op;
+    st->select = columns_select(L, mlp_spec_arg(c, "columns"), &st->columns);
+    switch (op) {
+    case MLPRT_CLEAN_IMPUTE: {
+      st->method = method_code(mlp_spec_str(mlp_spec_arg(c, "strategy")), strategies, 6);
+      const MlpSpecValue *value = mlp_spec_arg(c, "value");
+      if (value && value->given && isnan(mlp_spec_num(value))) {
+        unsupported(L, value->node ? value->node->loc : c->loc, "an impute value that is not a number");
+        ok = false;
+      }
+      st->param = num_or(value, 0);
+      st->flag = bool_or(mlp_spec_arg(c, "indicator"), false);
+      break;
+    }
+    case MLPRT_CLEAN_CLIP_OUTLIERS:
+    case MLPRT_CLEAN_DROP_OUTLIERS: {
+      st->method = method_code(mlp_spec_str(mlp_spec_arg(c, "method")), outliers, 2);
       st->param = num_or(mlp_spec_arg(c, "threshold"), 3);
-    else if (strcmp(st->op, "impute") == 0)
-      st->param = num_or(mlp_spec_arg(c, "value"), 0);
-    else if (strcmp(st->op, "hash_encode") == 0)
-      st->param = num_or(mlp_spec_arg(c, "buckets"), 1024);
-    st->flag = bool_or(mlp_spec_arg(c, "indicator"), false);
+      const MlpSpecValue *keep = mlp_spec_arg(c, "keep");
+      if (keep && keep->node) {
+        const char *names = NULL;
+        if (columns_select(L, keep, &names) != MLPRT_SELECT_NAMES) {
+          mlp_diag_error(L->d, keep->node->loc, "`keep` lists columns by name, not by a type selector");
+          ok = false;
+        }
+        st->keep = names;
+      }
+      break;
+    }
+    case MLPRT_CLEAN_MINMAX:
+      st->low = num_or(mlp_spec_arg(c, "low"), 0);
+      st->high = num_or(mlp_spec_arg(c, "high"), 1);
+      if (st->low == st->high) {
+        mlp_diag_error(L->d, c->loc, "minmax needs low and high to differ (both are %g)", st->low);
+        ok = false;
+      }
+      break;
+    case MLPRT_CLEAN_ONEHOT:
+      st->param = num_or(mlp_spec_arg(c, "max_levels"), 50);
+      st->flag = strcmp(str_or(mlp_spec_arg(c, "unknown"), "ignore"), "error") == 0;
+      break;
+    case MLPRT_CLEAN_HASH_ENCODE: st->param = num_or(mlp_spec_arg(c, "buckets"), 1024); break;
+    default: break;
+    }
   }
   return ok;
 }
@@ -297,8 +347,15 @@ static bool check_idx_clean(Lower *L) {
 MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
   MlprtCleanStep *steps = mlp_arena_alloc(a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
   for (int i = 0; i < d->nclean; i++)
-    steps[i] = (MlprtCleanStep){d->clean[i].op, d->clean[i].columns, d->clean[i].method, d->clean[i].param,
-                                d->clean[i].flag};
+    steps[i] = (MlprtCleanStep){.op = d->clean[i].op,
+                                .select = d->clean[i].select,
+                                .columns = d->clean[i].columns,
+                                .keep = d->clean[i].keep,
+                                .method = d->clean[i].method,
+                                .param = d->clean[i].param,
+                                .low = d->clean[i].low,
+                                .high = d->clean[i].high,
+                                .flag = d->clean[i].flag};
   return steps;
 }
 
@@ -327,7 +384,10 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     d->delimiter = delim ? delim[0] : 0;
     d->no_header = !bool_or(mlp_spec_arg(sc, "header"), true);
     const MlpSpecValue *na = mlp_spec_arg(sc, "na_values");
-    if (na && na->node && na->node->kind == MLP_ND_LIST) d->na_values = columns_text(L, na);
+    if (na && na->node && na->node->kind == MLP_ND_LIST) {
+      const char *tokens = names_text(L, na->node);
+      d->na_values = tokens ? tokens : ""; /* an empty list: no text means missing */
+    }
     /* Several sources are consolidated into one table: the program reads
      * their paths one per line, with the first source's options. */
     for (int i = 1; i < src->calls.len; i++) {

@@ -438,11 +438,13 @@ static const char *text_missing(Graph *g, const char *x) {
   return node_named(g, "Cast", NULL, &at, 1, label_encoder(g, x, keys, mark, n, 0));
 }
 
-/* The index of the text x among the step's levels (lines), -1 when it is none of them. */
-static const char *level_index(Graph *g, const char *x, const char *levels, int64_t *nl) {
+/* The index of the text x among the step's levels (lines), -1 when it is
+ * none of them; levels at or past `cap` all give cap (a one-hot step's
+ * merged rare levels, which share one column). */
+static const char *level_index(Graph *g, const char *x, const char *levels, int64_t cap, int64_t *nl) {
   int64_t cnt = count_lines(levels);
   int64_t *v = mlp_arena_alloc(g->a, (size_t)(cnt ? cnt : 1) * sizeof *v);
-  for (int64_t i = 0; i < cnt; i++) v[i] = i;
+  for (int64_t i = 0; i < cnt; i++) v[i] = i < cap ? i : cap;
   *nl = cnt;
   return label_encoder(g, x, levels, v, (int)cnt, -1);
 }
@@ -460,21 +462,28 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
   case MLPRT_PSTEP_INDICATOR: slot[st->dst] = to_float(g, text_missing(g, x)); return 0;
   case MLPRT_PSTEP_ORDINAL: {
     /* the level's index, NaN when missing or unseen */
-    const char *idx = level_index(g, x, st->text, &nl);
+    const char *idx = level_index(g, x, st->text, INT64_MAX, &nl);
     int64_t none = -1;
     slot[st->dst] = node_named(g, "Where", NULL, NULL, 3, node2(g, "Equal", idx, const_i64(g, "i", &none, 1)),
                                const_scalar(g, NAN), to_float(g, idx));
     return 0;
   }
   case MLPRT_PSTEP_ONEHOT: {
-    const char *idx = level_index(g, x, st->text, &nl);
-    for (int64_t l = 0; l < nl; l++)
+    int64_t own = st->b > 0 ? (int64_t)st->b : count_lines(st->text);
+    const char *idx = level_index(g, x, st->text, own, &nl);
+    for (int64_t l = 0; l < own; l++)
       slot[st->dst + l] = to_float(g, node2(g, "Equal", idx, const_i64(g, "i", &l, 1)));
-    if (st->a == 1) {
-      /* the unknown bucket: present, yet none of the levels */
-      int64_t none = -1;
-      const char *unseen = node2(g, "Equal", idx, const_i64(g, "i", &none, 1));
-      slot[st->dst + nl] = to_float(g, node2(g, "And", unseen, node1(g, "Not", text_missing(g, x))));
+    if (st->n > own) {
+      /* the shared last column: merged rare levels, and unseen ones (the
+       * unknown bucket: present, yet none of the levels) */
+      const char *last = st->b > 0 ? node2(g, "Equal", idx, const_i64(g, "i", &own, 1)) : NULL;
+      if (st->a == MLPRT_UNSEEN_LAST) {
+        int64_t none = -1;
+        const char *unseen = node2(g, "And", node2(g, "Equal", idx, const_i64(g, "i", &none, 1)),
+                                   node1(g, "Not", text_missing(g, x)));
+        last = last ? node2(g, "Or", last, unseen) : unseen;
+      }
+      slot[st->dst + own] = to_float(g, last);
     }
     return 0;
   }
@@ -531,6 +540,11 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
       return mlp_failf(err, n, "step %lld of the feature program reads or writes a slot it should not",
                   (long long)si);
     if (st->op == MLPRT_PSTEP_REQUIRE) continue; /* a graph answers every row: see onnx.h */
+    if (st->op == MLPRT_PSTEP_ONEHOT && st->a == MLPRT_UNSEEN_REJECT)
+      return mlp_failf(err, n,
+                       "ONNX export cannot reject a row (step %lld: onehot with unknown = error); "
+                       "export with unknown = ignore, or use the compiled predictor",
+                       (long long)si);
     const char *x = in_mat[st->src] ? gather(g, m, &col[st->src], 1) : slot[st->src];
     SlotKind k = kind[st->src];
     float *lv;
@@ -578,16 +592,26 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
           slot[st->dst] = idx;
           break;
         }
-        const char *seen = NULL; /* 1 where x is one of the levels */
+        /* 1 where x is one of the levels; levels past own (merged rare
+         * ones) share the last column */
+        int64_t own = st->b > 0 ? (int64_t)st->b : nl;
+        const char *seen = NULL, *merged = NULL;
         for (int64_t l = 0; l < nl; l++) {
-          slot[st->dst + l] = to_float(g, node2(g, "Equal", x, const_scalar(g, lv[l])));
-          seen = seen ? node2(g, "Add", seen, slot[st->dst + l]) : slot[st->dst + l];
+          const char *hit = to_float(g, node2(g, "Equal", x, const_scalar(g, lv[l])));
+          if (l < own) slot[st->dst + l] = hit;
+          else merged = merged ? node2(g, "Add", merged, hit) : hit;
+          seen = seen ? node2(g, "Add", seen, hit) : hit;
         }
-        if (st->a == 1) {
-          /* the unknown bucket: present, yet none of the levels */
-          const char *present = to_float(g, node1(g, "Not", node1(g, "IsNaN", x)));
-          const char *unseen = seen ? node2(g, "Sub", const_scalar(g, 1.0f), seen) : const_scalar(g, 1.0f);
-          slot[st->dst + nl] = node2(g, "Mul", present, unseen);
+        if (st->n > own) {
+          const char *last = merged;
+          if (st->a == MLPRT_UNSEEN_LAST) {
+            /* the unknown bucket: present, yet none of the levels */
+            const char *present = to_float(g, node1(g, "Not", node1(g, "IsNaN", x)));
+            const char *unseen = seen ? node2(g, "Sub", const_scalar(g, 1.0f), seen) : const_scalar(g, 1.0f);
+            unseen = node2(g, "Mul", present, unseen);
+            last = last ? node2(g, "Add", last, unseen) : unseen;
+          }
+          slot[st->dst + own] = last ? last : const_scalar(g, 0.0f);
         }
         break;
       }

@@ -37,6 +37,29 @@ const char *mlprt_method_name(MlprtStepKind k, int m) {
 #undef PICK
 }
 
+static const struct {
+  const char *name;
+  bool built;
+} clean_ops[] = {
+#define MLPRT_CLEAN_ROW(code, name, built) {name, built},
+    MLPRT_CLEAN_OPS(MLPRT_CLEAN_ROW)
+#undef MLPRT_CLEAN_ROW
+};
+
+const char *mlprt_clean_op_name(int64_t op) {
+  return op >= 0 && op < MLPRT_CLEAN_NOPS ? clean_ops[op].name : "?";
+}
+
+bool mlprt_clean_op_built(int64_t op) {
+  return op >= 0 && op < MLPRT_CLEAN_NOPS && clean_ops[op].built;
+}
+
+int mlprt_clean_op_find(const char *name) {
+  for (int k = 0; k < MLPRT_CLEAN_NOPS; k++)
+    if (strcmp(clean_ops[k].name, name) == 0) return k;
+  return -1;
+}
+
 bool mlprt_cols_contain(MlprtCols sel, const char *name) {
   for (int i = 0; i < sel.n; i++)
     if (strcmp(sel.names[i], name) == 0) return true;

@@ -258,8 +258,11 @@ static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, V
   case MLPRT_PSTEP_ONEHOT: {
     int64_t k = r->str[s] ? level_index(st->text, r->str[s], r->len[s]) : -2;
     for (int64_t j = 0; j < st->n; j++) x[d + j] = 0;
-    if (k >= 0) x[d + k] = 1;
-    else if (k == -1 && st->a != 0) x[d + st->n - 1] = 1;
+    if (k >= 0) x[d + (st->b > 0 && k >= (int64_t)st->b ? st->n - 1 : k)] = 1;
+    else if (k == -1 && st->a == MLPRT_UNSEEN_LAST) x[d + st->n - 1] = 1;
+    else if (k == -1 && st->a == MLPRT_UNSEEN_REJECT)
+      note(v, MLPRT_ROW_REJECT, "'%.*s' is a level training never saw (onehot unknown = error)",
+           (int)(r->len[s] < 40 ? r->len[s] : 40), r->str[s]);
     break;
   }
   case MLPRT_PSTEP_ORDINAL: {

@@ -199,19 +199,19 @@ START_TEST(plan_matches_training_prep) {
   char *text = fixture(lines);
   char *path = dt_write(dt_dir, "mixed.csv", text, 0);
   MlprtCleanStep chain[] = {
-      {"drop_duplicates", NULL, NULL, 0, 0},
-      {"impute", "a\nb\n", "median", 0, 1},
-      {"impute", "categorical", "mode", 0, 0},
-      {"impute", "w\n", "mode", 0, 0},
-      {"clip_outliers", "a\n", "zscore", 2, 0},
-      {"standardize", "a\n", NULL, 0, 0},
-      {"minmax", "b\n", NULL, 0, 0},
-      {"robust_scale", "e\n", NULL, 0, 0},
-      {"log1p", "f\n", NULL, 0, 0},
-      {"drop_columns", "t\n", NULL, 0, 0},
-      {"onehot", "c\nd\nw\n", NULL, 0, 0},
-      {"ordinal", "g\n", NULL, 0, 0},
-      {"hash_encode", "h\n", NULL, 8, 0},
+      {.op = MLPRT_CLEAN_DROP_DUPLICATES, .select = MLPRT_SELECT_ALL},
+      {.op = MLPRT_CLEAN_IMPUTE, .columns = "a\nb\n", .method = MLPRT_IMPUTE_MEDIAN, .flag = 1},
+      {.op = MLPRT_CLEAN_IMPUTE, .select = MLPRT_SELECT_CATEGORICAL, .method = MLPRT_IMPUTE_MODE},
+      {.op = MLPRT_CLEAN_IMPUTE, .columns = "w\n", .method = MLPRT_IMPUTE_MODE},
+      {.op = MLPRT_CLEAN_CLIP_OUTLIERS, .columns = "a\n", .method = MLPRT_OUTLIER_ZSCORE, .param = 2},
+      {.op = MLPRT_CLEAN_STANDARDIZE, .columns = "a\n"},
+      {.op = MLPRT_CLEAN_MINMAX, .columns = "b\n"},
+      {.op = MLPRT_CLEAN_ROBUST_SCALE, .columns = "e\n"},
+      {.op = MLPRT_CLEAN_LOG1P, .columns = "f\n"},
+      {.op = MLPRT_CLEAN_DROP_COLUMNS, .columns = "t\n"},
+      {.op = MLPRT_CLEAN_ONEHOT, .columns = "c\nd\nw\n"},
+      {.op = MLPRT_CLEAN_ORDINAL, .columns = "g\n"},
+      {.op = MLPRT_CLEAN_HASH_ENCODE, .columns = "h\n", .param = 8},
   };
   MlprtModel model = {.task = MLPRT_TASK_BINARY, .n_out = 1};
   MlprtProgram p = {.name = "mixed", .data_path = path, .target = "y", .val_frac = 0.1, .test_frac = 0.2,
@@ -275,10 +275,10 @@ START_TEST(plan_refuses_row_dependent_steps) {
   char err[256];
   ck_assert_int_eq(mlprt_pred_plan_build(&src, &pl, err, sizeof err), -1);
   ck_assert_ptr_nonnull(strstr(err, "ffill"));
-  MlprtCleanStep vec = {"vectorize", "text", NULL, 0, 0};
+  MlprtCleanStep vec = {.op = MLPRT_CLEAN_BAG_OF_WORDS, .select = MLPRT_SELECT_TEXT};
   MlprtPredSource src2 = {.schema = "x\tfloat\ny\tfloat\n", .target = "y", .clean = &vec, .nclean = 1};
   ck_assert_int_eq(mlprt_pred_plan_build(&src2, &pl, err, sizeof err), -1);
-  ck_assert_ptr_nonnull(strstr(err, "vectorize"));
+  ck_assert_ptr_nonnull(strstr(err, "bag_of_words"));
   /* a step on the target: the predictor never sees it */
   MlprtFit g = {.kind = MLPRT_STEP_SCALE, .method = MLPRT_SCALE_STANDARD};
   MlprtColFit gc = {.column = "y", .a = 0, .b = 1};

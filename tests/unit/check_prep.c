@@ -80,8 +80,9 @@ START_TEST(prep_indicator_then_onehot) {
   char *dir = test_tmpdir();
   char *csv = dt_write(dir, "d.csv", "a,b,c,y\n1,x,2,p\n2,,3,q\n,y,4,p\n4,x,,q\n5,y,6,p\n6,x,7,q\n"
                                      "7,,8,p\n8,y,9,q\n", 0);
-  MlprtCleanStep steps[] = {{.op = "impute", .columns = "numeric", .method = "mean", .flag = 1},
-                            {.op = "onehot", .columns = "categorical"}};
+  MlprtCleanStep steps[] = {
+      {.op = MLPRT_CLEAN_IMPUTE, .select = MLPRT_SELECT_NUMERIC, .method = MLPRT_IMPUTE_MEAN, .flag = 1},
+      {.op = MLPRT_CLEAN_ONEHOT, .select = MLPRT_SELECT_CATEGORICAL}};
   MlprtProgram p = {.data_format = "csv", .data_path = csv, .target = "y", .clean = steps, .nclean = 2};
   int64_t features = 0, classes = 0;
   int target_type;
