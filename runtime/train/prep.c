@@ -369,46 +369,13 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
                          int64_t *dropped, char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
                          char *err, size_t n) {
   MlprtError e;
-  MlprtLoadOpts opts = {.delim = (char)p->delimiter, .no_header = p->no_header != 0};
-  if (p->data_format && strcmp(p->data_format, "csv") == 0) opts.format = MLPRT_FMT_CSV;
-  if (p->data_format && strcmp(p->data_format, "json") == 0) opts.format = MLPRT_FMT_JSON;
-  if (p->data_format && strcmp(p->data_format, "jsonl") == 0) opts.format = MLPRT_FMT_JSONL;
-  const char *na[64];
-  char *na_text = p->na_values ? strdup(p->na_values) : NULL;
-  for (char *s = na_text; s && *s && opts.nna < 64;) {
-    char *nl = strchr(s, '\n');
-    *nl = 0;
-    na[opts.nna++] = s;
-    s = nl + 1;
-  }
-  if (na_text) opts.na_tokens = na;
-  /* Declared types, "NAME\tTYPE\n" each: the spec's, and those the
-   * compiler saw, so data that disagrees is an error naming row and column. */
-  char *decl_text = p->schema ? strdup(p->schema) : NULL;
-  int ndecl = 0;
-  for (const char *s = decl_text; s && *s; s++) ndecl += *s == '\n';
-  MlprtDecl *decl = malloc((size_t)(ndecl ? ndecl : 1) * sizeof *decl);
-  for (char *s = decl_text; s && *s && opts.ndecl < ndecl;) {
-    char *tab = strchr(s, '\t'), *nl = strchr(s, '\n');
-    *tab = *nl = 0;
-    decl[opts.ndecl++] = (MlprtDecl){s, (MlprtColType)mlprt_col_type_parse(tab + 1)};
-    s = nl + 1;
-  }
-  opts.decl = decl;
-  /* Several sources, one path per line, become one table. */
-  char *list = strdup(path);
-  const char *paths[64];
-  int np = 0;
-  for (char *s = list, *nl; s && np < 64; s = nl ? nl + 1 : NULL) {
-    nl = strchr(s, '\n');
-    if (nl) *nl = 0;
-    paths[np++] = s;
-  }
-  int loaded = np == 1 ? mlprt_load(path, &opts, t, &e) : mlprt_load_many(paths, np, &opts, t, &e);
-  free(list);
-  free(decl);
-  free(decl_text);
-  free(na_text);
+  MlprtSourceDesc src = {.paths = path,
+                         .format = p->data_format,
+                         .delim = (char)p->delimiter,
+                         .no_header = p->no_header != 0,
+                         .na_values = p->na_values,
+                         .schema = p->schema};
+  int loaded = mlprt_load_described(&src, t, &e);
   if (loaded != 0) return fail_with(&e, err, n);
   if (schema) *schema = schema_text(t);
   /* Each row remembers where it came from (several sources count on), so
