@@ -82,6 +82,8 @@ typedef struct {
   int64_t *off;       /* TEXT: [nrows] byte offsets into pool */
   char *pool;         /* TEXT: [pool_len] */
   int64_t pool_len, pool_cap;
+  int32_t origin;     /* 1 + the position at load of the column this one was made from (the cleaning ops
+                         carry it to the columns they make); 0: not recorded */
 } MlprtColumn;
 
 /* Which split a row belongs to; cleaning ops fit on MLPRT_TRAIN rows only. */

@@ -644,15 +644,16 @@ int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail
     }
   }
   if (!rc) {
-    /* swap the converted column in, keeping its position and its name
-     * string: callers may hold t's name pointers (a selection resolved
-     * before this call), and those must outlive the conversion */
+    /* swap the converted column in, keeping its position, its origin and
+     * its name string: callers may hold t's name pointers (a selection
+     * resolved before this call), and those must outlive the conversion */
     MlprtColumn old = t->cols[c];
     t->cols[c] = tmp.cols[0];
     tmp.cols[0] = old;
     char *name = t->cols[c].name;
     t->cols[c].name = old.name;
     tmp.cols[0].name = name;
+    t->cols[c].origin = old.origin;
     mlprt_table_filter(t, keep);
     f.rows_after = t->nrows;
     mlprt_log_fit(log, &f);

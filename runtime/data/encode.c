@@ -192,12 +192,14 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
       return -1;
     }
     char name[512];
+    int32_t origin = t->cols[c].origin; /* what the new columns were made from */
     if (f->method == MLPRT_ENCODE_HASH) {
       int nb = (int)f->param, first = t->ncols;
       for (int b = 0; b < nb; b++) {
         snprintf(name, sizeof name, "%s#%d", cf->column, b);
         int k = mlprt_table_add_column(t, name, MLPRT_COL_FLOAT);
         memset(t->cols[k].f, 0, (size_t)t->nrows * sizeof(float));
+        t->cols[k].origin = origin;
       }
       const MlprtColumn *src = &t->cols[c];
       for (int64_t r = 0; r < t->nrows; r++) {
@@ -221,6 +223,7 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
       if (f->method == MLPRT_ENCODE_ORDINAL) {
         snprintf(name, sizeof name, "%s", cf->column);
         int k = mlprt_table_add_column(t, "", MLPRT_COL_INT);
+        t->cols[k].origin = origin;
         for (int64_t r = 0; r < t->nrows; r++) t->cols[k].f[r] = lv[r] < 0 ? NAN : (float)lv[r];
       } else {
         /* the source column is done with: its pages go back first, for the
@@ -234,7 +237,8 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
         for (int l = 0; l < nl; l++) {
           snprintf(name, sizeof name, "%s=%s", cf->column,
                    l < own ? cf->levels[l] : merged ? OTHER_LEVEL : UNKNOWN_LEVEL);
-          mlprt_table_add_column_raw(t, name, MLPRT_COL_BOOL); /* onehot_rows writes every cell */
+          int k = mlprt_table_add_column_raw(t, name, MLPRT_COL_BOOL); /* onehot_rows writes every cell */
+          t->cols[k].origin = origin;
         }
         uint8_t **out = mlprt_xmalloc((size_t)(nl ? nl : 1) * sizeof *out);
         for (int l = 0; l < nl; l++) out[l] = t->cols[first + l].b;

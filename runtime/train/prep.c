@@ -360,6 +360,31 @@ static void align_raw(const MlprtTable *t, int s, MlprtTable *raw) {
   free(keep);
 }
 
+/* Leave in inputs (raw_inputs': every loaded column but the target, in
+ * order, of nsrc) only the columns some feature of the cleaned table t was
+ * made from: what the model reads. All stay when a feature's origin is not
+ * recorded. */
+static void keep_read_inputs(const MlprtTable *t, const char *target, int nsrc, cJSON *inputs) {
+  bool *read = calloc((size_t)nsrc + 1, 1), all = false;
+  int tsrc = -1;
+  for (int i = 0; i < t->ncols; i++) {
+    const MlprtColumn *c = &t->cols[i];
+    if (strcmp(c->name, target) == 0) {
+      tsrc = c->origin - 1;
+      continue;
+    }
+    if (c->type != MLPRT_COL_FLOAT && c->type != MLPRT_COL_INT && c->type != MLPRT_COL_BOOL) continue;
+    if (c->origin > 0 && c->origin <= nsrc) read[c->origin - 1] = true;
+    else all = true;
+  }
+  for (int s = 0, k = 0; s < nsrc && !all && tsrc >= 0; s++) {
+    if (s == tsrc) continue;
+    if (read[s]) k++;
+    else cJSON_DeleteItemFromArray(inputs, k);
+  }
+  free(read);
+}
+
 /* Load p's data (path), drop rows without a target, split, and run the
  * cleaning chain. With schema non-NULL, *schema receives the loaded
  * columns' types (schema_text). With raw non-NULL, *raw receives the
@@ -378,6 +403,7 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   int loaded = mlprt_load_described(&src, t, &e);
   if (loaded != 0) return fail_with(&e, err, n);
   if (schema) *schema = schema_text(t);
+  for (int i = 0; i < t->ncols; i++) t->cols[i].origin = i + 1; /* the cleaning ops carry it on */
   /* Each row remembers where it came from (several sources count on), so
    * the test rows can be written back as the source had them. */
   t->rowid = malloc((size_t)(t->cap_rows ? t->cap_rows : 1) * sizeof *t->rowid);
@@ -616,6 +642,9 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
     mlprt_table_free(&t);
     return -1;
   }
+  int nsrc = 0;
+  for (const char *s = d->schema; s && *s; s++) nsrc += *s == '\n';
+  keep_read_inputs(&t, p->target, nsrc, d->inputs);
   mlprt_split_counts(&t, d->n);
   int64_t nan_cells = 0;
   for (int s = 0; s < 3; s++) {
