@@ -496,13 +496,21 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
 /* The graph's inputs -> model features [N, nfeatures], as the plan's
  * steps compute them, in *out. Numeric and boolean columns come in
  * "input" [N, numeric columns], categories as texts in "input_text" [N,
- * category columns], each in source order. */
+ * category columns], each in source order; only the columns the model
+ * reads (live) are inputs, and steps whose results no feature reads are
+ * left out. */
 static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char *err, size_t n) {
   size_t ns = (size_t)(plan->nslots ? plan->nslots : 1);
   int64_t *col = mlp_arena_alloc(g->a, ns * sizeof *col), nnum = 0, ntext = 0;
   bool *in_mat = mlp_arena_alloc(g->a, ns), *numeric = mlp_arena_alloc(g->a, ns);
+  uint8_t *live = mlp_arena_alloc(g->a, ns);
+  mlprt_pred_plan_live(plan, live);
   for (int64_t i = 0; i < plan->ninputs; i++) {
     int64_t t = plan->inputs[i].type;
+    if (!live[i]) {
+      col[i] = -1;
+      continue;
+    }
     if (t == MLPRT_COL_DATETIME)
       return mlp_failf(err, n, "ONNX export takes no date columns; column '%s' is one", plan->inputs[i].name);
     bool text = t == MLPRT_COL_CATEGORY || t == MLPRT_COL_TEXT;
@@ -522,19 +530,22 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   const char **slot = mlp_arena_alloc(g->a, ns * sizeof *slot);
   SlotKind *kind = mlp_arena_alloc(g->a, ns * sizeof *kind);
   for (int64_t i = 0; i < plan->ninputs; i++) {
-    if (in_mat[i]) continue;
+    if (in_mat[i] || !live[i]) continue;
     slot[i] = gather(g, "input_text", &col[i], 1);
     kind[i] = SLOT_STRING;
   }
   for (int64_t si = 0; si < plan->nsteps; si++) {
     const MlprtPredStep *st = &plan->steps[si];
+    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
+    bool used = false;
+    for (int64_t d = st->dst; d >= 0 && d < st->dst + width && d < plan->nslots && !used; d++) used = live[d];
+    if (!used) continue; /* no feature reads what it writes */
     int64_t run = matrix_run(plan, si, in_mat, numeric);
     if (run > 0) {
       m = matrix_step(g, plan, si, run, m, col, nnum);
       si += run - 1;
       continue;
     }
-    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
     if (st->src < 0 || st->src >= plan->nslots || !(slot[st->src] || in_mat[st->src]) || st->dst < 0 ||
         st->dst + width > plan->nslots)
       return mlp_failf(err, n, "step %lld of the feature program reads or writes a slot it should not",
@@ -835,7 +846,7 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
     pb_int(&opset, OPSET_VERSION, ONNX_ML_OPSET);
     pb_msg(&model, MODEL_OPSET, &opset);
   }
-  pb_str(&model, MODEL_DOC, "input: the raw numeric and boolean columns in source order (NaN for missing); "
+  pb_str(&model, MODEL_DOC, "input: the raw numeric and boolean columns the model reads, in source order (NaN for missing); "
                             "input_text: the category columns' texts");
   pb_msg(&model, MODEL_GRAPH, &g.g);
   if (mo->version) metadata(&model, "version", mo->version);
@@ -848,9 +859,12 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
       if (*p == '\n') *p = ',';
     metadata(&model, "classes", c);
   }
-  /* the columns of each input, comma-separated */
+  /* the columns of each input, comma-separated: those the model reads */
   const char *cols[2] = {"", ""};
+  uint8_t *live = mlp_arena_alloc(&a, (size_t)(mo->plan->nslots ? mo->plan->nslots : 1));
+  mlprt_pred_plan_live(mo->plan, live);
   for (int64_t i = 0; i < mo->plan->ninputs; i++) {
+    if (!live[i]) continue;
     int64_t t = mo->plan->inputs[i].type;
     int k = t == MLPRT_COL_CATEGORY || t == MLPRT_COL_TEXT;
     cols[k] = mlp_arena_printf(&a, "%s%s%s", cols[k], *cols[k] ? "," : "", mo->plan->inputs[i].name);

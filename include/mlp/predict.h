@@ -114,6 +114,12 @@ typedef struct {
   int64_t nna;
 } MlprtPredPlan;
 
+/* Which slots matter (live[nslots], 1 or 0): the features, and backwards
+ * through the steps every slot a live one is computed from. An input no
+ * feature reads (a column the chain dropped or left unencoded) is not
+ * live: neither required, checked, nor an ONNX input. */
+void mlprt_pred_plan_live(const MlprtPredPlan *pl, uint8_t *live);
+
 /* What the plan is built from, at export time. */
 typedef struct {
   const char *schema;            /* the loaded columns, "NAME\tTYPE\n" each (reference.json "schema"), the

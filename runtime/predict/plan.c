@@ -411,3 +411,18 @@ void mlprt_pred_plan_free(MlprtPredPlan *plan) {
   free((void *)plan->na_tokens);
   memset(plan, 0, sizeof *plan);
 }
+
+/* Which slots matter: the features, and backwards through the steps every
+ * slot a live one is computed from. An input no feature reads (a column
+ * the chain dropped) is then neither required nor checked. */
+void mlprt_pred_plan_live(const MlprtPredPlan *pl, uint8_t *live) {
+  memset(live, 0, (size_t)pl->nslots);
+  for (int64_t f = 0; f < pl->nfeatures; f++) live[pl->feature_slot[f]] = 1;
+  for (int64_t i = pl->nsteps - 1; i >= 0; i--) {
+    const MlprtPredStep *st = &pl->steps[i];
+    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
+    bool out = st->op == MLPRT_PSTEP_REQUIRE;
+    for (int64_t k = 0; k < width && !out; k++) out = live[st->dst + k];
+    if (out) live[st->src] = 1;
+  }
+}

@@ -60,26 +60,11 @@ size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
   return (n + 63) & ~(size_t)63;
 }
 
-/* Which slots matter: the features, and backwards through the steps every
- * slot a live one is computed from. An input no feature reads (a column
- * the chain dropped) is then neither required nor checked. */
-static void mark_live(const MlprtPredPlan *pl, uint8_t *live) {
-  memset(live, 0, (size_t)pl->nslots);
-  for (int64_t f = 0; f < pl->nfeatures; f++) live[pl->feature_slot[f]] = 1;
-  for (int64_t i = pl->nsteps - 1; i >= 0; i--) {
-    const MlprtPredStep *st = &pl->steps[i];
-    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
-    bool out = st->op == MLPRT_PSTEP_REQUIRE;
-    for (int64_t k = 0; k < width && !out; k++) out = live[st->dst + k];
-    if (out) live[st->src] = 1;
-  }
-}
-
 void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
   Row r = row_at(state, pl);
   MlprtLoadOpts o = {.na_tokens = pl->na_tokens, .nna = (int)pl->nna};
   mlprt_na_init(r.na, pl->na_tokens ? &o : NULL);
-  mark_live(pl, r.live);
+  mlprt_pred_plan_live(pl, r.live);
 }
 
 /* ---- failsafes ---- */

@@ -317,6 +317,47 @@ START_TEST(onnx_refuses_date_inputs) {
 }
 END_TEST
 
+/* Where the bytes of s first occur in buf[0..len), or NULL. */
+static const uint8_t *find_bytes(const uint8_t *buf, size_t len, const char *s) {
+  size_t n = strlen(s);
+  for (size_t i = 0; i + n <= len; i++)
+    if (memcmp(buf + i, s, n) == 0) return buf + i;
+  return NULL;
+}
+
+/* Only the columns the model reads are graph inputs: a date column and a
+ * number no feature reads are left out (the date is no longer refused),
+ * and the input_columns metadata lists the one read column. */
+START_TEST(onnx_inputs_are_the_columns_read) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrLayer ls[] = {{.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 2}};
+  MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, 1, 1, 1, ls, 1);
+  float *w = weights(m->n_params, 1);
+  MlprtPredInput in[3] = {{"when", MLPRT_COL_DATETIME, NAN, NAN, NULL, 0},
+                          {"x", MLPRT_COL_FLOAT, 0, 1, NULL, 0},
+                          {"unread", MLPRT_COL_FLOAT, 0, 1, NULL, 0}};
+  int64_t fslot[1] = {1};
+  MlprtPredPlan plan = {.inputs = in, .ninputs = 3, .nslots = 3, .feature_slot = fslot, .nfeatures = 1};
+  MlpOnnxModel mo = {"cat", NULL, m, w, NULL, &plan, "a\nb\n", 0, 1};
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  char err[256];
+  ck_assert_msg(mlp_onnx_encode(&mo, &buf, &len, err, sizeof err) == 0, "%s", err);
+  static const char key[] = "input_columns";
+  const uint8_t *at = find_bytes(buf, len, key);
+  ck_assert_ptr_nonnull(at);
+  /* the value follows the key's field: a tag and a length byte, then "x" */
+  ck_assert_int_eq(at[sizeof key - 1 + 2], 'x');
+  ck_assert_int_eq(at[sizeof key - 1 + 1], 1);
+  ck_assert_ptr_null(find_bytes(buf, len, "unread"));
+  ck_assert_ptr_null(find_bytes(buf, len, "when"));
+  free(buf);
+  free(w);
+  mlp_arena_free(&a);
+}
+END_TEST
+
 /* Every step ONNX export expresses, on a hand-written program, against the
  * native predictor's own row transform (mlprt_predict_fields): the model
  * is the identity (dense W = I, b = 0, a linear "classifier"), so both
@@ -593,6 +634,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
   tcase_add_test(tc, onnx_refuses_date_inputs);
+  tcase_add_test(tc, onnx_inputs_are_the_columns_read);
   tcase_add_test(tc, onnx_feature_program_equals_predictor);
   tcase_add_test(tc, onnx_iris_answers_as_trained);
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
