@@ -272,6 +272,22 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON *models = cJSON_AddArrayToObject(root, "models");
   for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));
   if (ir->objective) cJSON_AddStringToObject(root, "objective", ir->objective);
+  /* what the predictor and the exporters read */
+  const MlpIrDeploy *dp = &ir->deploy;
+  static const char *const policies[] = {"reject", "impute", "fallback", "clip"};
+  cJSON *dj = cJSON_AddObjectToObject(root, "deploy");
+  if (dp->predictor) cJSON_AddStringToObject(dj, "predictor", dp->predictor);
+  if (dp->cpu) cJSON_AddStringToObject(dj, "cpu", dp->cpu);
+  cJSON_AddStringToObject(dj, "missing_column", policies[dp->on_missing_column]);
+  cJSON_AddStringToObject(dj, "unknown_category", policies[dp->on_unknown_category]);
+  cJSON_AddStringToObject(dj, "out_of_range", policies[dp->on_out_of_range]);
+  cJSON_AddStringToObject(dj, "nan", policies[dp->on_nan]);
+  if (dp->fallback) cJSON_AddStringToObject(dj, "fallback", dp->fallback);
+  if (dp->monitor) {
+    cJSON_AddNumberToObject(dj, "drift_threshold", dp->drift_threshold);
+    cJSON_AddNumberToObject(dj, "drift_window", (double)dp->drift_window);
+  }
+  if (dp->max_latency_ms > 0) cJSON_AddNumberToObject(dj, "max_latency_ms", dp->max_latency_ms);
   if (ir->nfolds) cJSON_AddNumberToObject(root, "folds", ir->nfolds);
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));

@@ -179,6 +179,20 @@ typedef struct {
   int nclean;
 } MlpIrData;
 
+/* What the predictor and the exporters take from the deploy section. */
+typedef struct {
+  const char *predictor; /* deploy.predictor: the predictor's file name, or NULL */
+  const char *cpu;       /* deploy.cpu (its default when not written), or NULL */
+  /* deploy.failsafe, as MLPRT_FAILSAFE_* */
+  int on_missing_column, on_unknown_category, on_out_of_range, on_nan;
+  const char *fallback;     /* deploy.failsafe.fallback as written (a class), or NULL */
+  double fallback_value;    /* the same when a number (a regression value), else NaN */
+  bool monitor;             /* deploy.monitor(...) written: the drift reference is compiled in */
+  double drift_threshold;   /* monitor's drift_threshold (0.1 when not written) */
+  int64_t drift_window;     /* monitor's window (1000 when not written) */
+  double max_latency_ms;    /* 0: no latency budget */
+} MlpIrDeploy;
+
 typedef struct {
   const char *name; /* the pipeline's name */
   const char *spec_path;
@@ -196,6 +210,7 @@ typedef struct {
   int nfolds;            /* > 0: jobs are trials x folds, job t * nfolds + f holding out fold f */
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
   bool no_card;          /* deploy.card = false: no MODEL_CARD.md */
+  MlpIrDeploy deploy;
 } MlpIr;
 
 const char *mlp_ir_act_name(MlpAct a);

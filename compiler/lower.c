@@ -9,6 +9,7 @@
 
 #include "mlp/clean.h"
 #include "mlp/data.h"
+#include "mlp/predict.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
 
@@ -844,6 +845,39 @@ static void warn_not_built(Lower *L) {
   }
 }
 
+/* A failsafe setting (deploy.failsafe) as MLPRT_FAILSAFE_*. */
+static int failsafe(const MlpSpecBlock *fs, const char *key, const char *dflt) {
+  static const char *const names[] = {"reject", "impute", "fallback", "clip"}; /* MLPRT_FAILSAFE_* order */
+  const char *v = str_or(mlp_spec_setting(fs, key), dflt);
+  for (int i = 0; i < 4; i++)
+    if (strcmp(v, names[i]) == 0) return i;
+  return MLPRT_FAILSAFE_REJECT;
+}
+
+/* The deploy section as the predictor generator and the exporters read it. */
+static void lower_deploy(Lower *L, MlpIrDeploy *dp) {
+  const MlpSpecBlock *deploy = mlp_spec_block(L->s, "deploy");
+  const MlpSpecBlock *fs = mlp_spec_block(L->s, "deploy.failsafe");
+  const MlpSpecCall *mon = mlp_spec_op(deploy, "monitor");
+  dp->predictor = mlp_spec_str(mlp_spec_setting(deploy, "predictor"));
+  dp->cpu = mlp_spec_str(mlp_spec_setting(deploy, "cpu"));
+  dp->on_missing_column = failsafe(fs, "missing_column", "reject");
+  dp->on_unknown_category = failsafe(fs, "unknown_category", "impute");
+  dp->on_out_of_range = failsafe(fs, "out_of_range", "clip");
+  dp->on_nan = failsafe(fs, "nan", "impute");
+  /* the fallback: a class name (an identifier, a string or a number) or a
+   * regression value */
+  const MlpSpecValue *fb = mlp_spec_setting(fs, "fallback");
+  const MlpNode *fbn = fb && fb->given ? fb->node : NULL;
+  dp->fallback_value = fbn && fbn->kind == MLP_ND_NUM ? fbn->num : NAN;
+  if (fbn && fbn->kind == MLP_ND_NUM) dp->fallback = mlp_arena_printf(L->a, "%g", fbn->num);
+  else if (fbn) dp->fallback = fbn->kind == MLP_ND_STR ? fbn->text : fbn->name;
+  dp->monitor = mon != NULL;
+  dp->drift_threshold = num_or(mon ? mlp_spec_arg(mon, "drift_threshold") : NULL, 0.1);
+  dp->drift_window = (int64_t)num_or(mon ? mlp_spec_arg(mon, "window") : NULL, 1000);
+  dp->max_latency_ms = num_or(mlp_spec_setting(deploy, "max_latency_ms"), 0);
+}
+
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {
   return mlp_lower_shaped(a, s, spec_path, NULL, d);
 }
@@ -867,6 +901,7 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   const MlpSpecBlock *deploy = mlp_spec_block(s, "deploy");
   ir->version = deploy && deploy->given ? str_or(mlp_spec_setting(deploy, "version"), "1.0.0") : NULL;
   ir->no_card = !bool_or(mlp_spec_setting(deploy, "card"), true);
+  lower_deploy(&L, &ir->deploy);
   if (!lower_data(&L, ir, spec_path)) return NULL;
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);
