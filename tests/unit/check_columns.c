@@ -10,7 +10,7 @@
  *
  * and read the diff before committing it. */
 #include <check.h>
-#include <dirent.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,28 +20,19 @@
 
 #define GOLDEN_DIR "tests/golden/columns"
 
-static char **names;
-static int nnames;
+static glob_t specs; /* the golden specs, sorted */
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void list_specs(void) {
-  DIR *dir = opendir(GOLDEN_DIR);
-  if (!dir) return;
-  for (struct dirent *e; (e = readdir(dir));) {
-    size_t len = strlen(e->d_name);
-    if (len < 5 || strcmp(e->d_name + len - 4, ".mlp") != 0) continue;
-    names = realloc(names, sizeof *names * (size_t)(nnames + 1));
-    names[nnames++] = strndup(e->d_name, len - 4);
-  }
-  closedir(dir);
-  qsort(names, (size_t)nnames, sizeof *names, by_name);
+/* NAME of the i-th spec's path (GOLDEN_DIR/NAME.mlp), into buf. */
+static const char *spec_name(int i, char *buf, size_t n) {
+  const char *base = strrchr(specs.gl_pathv[i], '/') + 1;
+  snprintf(buf, n, "%.*s", (int)(strlen(base) - 4), base);
+  return buf;
 }
 
 START_TEST(columns_golden) {
-  char spec[256], golden[256];
-  snprintf(spec, sizeof spec, GOLDEN_DIR "/%s.mlp", names[_i]);
-  snprintf(golden, sizeof golden, GOLDEN_DIR "/%s.out", names[_i]);
+  char name[128], golden[256];
+  const char *spec = specs.gl_pathv[_i];
+  snprintf(golden, sizeof golden, GOLDEN_DIR "/%s.out", spec_name(_i, name, sizeof name));
   char *want = test_read_file(golden, NULL);
   ck_assert_msg(want != NULL, "%s has no golden %s", spec, golden);
   const char *argv[] = {test_mlpc(), "check", spec, NULL};
@@ -60,9 +51,9 @@ START_TEST(columns_goldens_cover_every_warning) {
                                       "reach the model as 0", "unscaled numeric inputs differ"};
   for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
     bool found = false;
-    for (int i = 0; i < nnames && !found; i++) {
-      char golden[256];
-      snprintf(golden, sizeof golden, GOLDEN_DIR "/%s.out", names[i]);
+    for (int i = 0; i < (int)specs.gl_pathc && !found; i++) {
+      char name[128], golden[256];
+      snprintf(golden, sizeof golden, GOLDEN_DIR "/%s.out", spec_name(i, name, sizeof name));
       char *text = test_read_file(golden, NULL);
       found = text && strstr(text, kinds[k]);
       free(text);
@@ -76,9 +67,8 @@ Suite *columns_suite(void);
 Suite *columns_suite(void) {
   Suite *s = suite_create("columns");
   TCase *tc = tcase_create("golden");
-  tcase_set_timeout(tc, 60);
-  if (!names) list_specs();
-  tcase_add_loop_test(tc, columns_golden, 0, nnames);
+  if (!specs.gl_pathc) glob(GOLDEN_DIR "/*.mlp", 0, NULL, &specs);
+  tcase_add_loop_test(tc, columns_golden, 0, (int)specs.gl_pathc);
   tcase_add_test(tc, columns_goldens_cover_every_warning);
   suite_add_tcase(s, tc);
   return s;
