@@ -237,10 +237,10 @@ int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *
   return 0;
 }
 
-int mlp_columns_print(const MlpColumns *c, FILE *out) {
+int mlp_columns_print(const MlpColumns *c, const char *spec, FILE *out) {
   int w = 0, warnings = 0;
   for (int i = 0; i < c->n; i++) w = (int)strlen(c->cols[i].name) > w ? (int)strlen(c->cols[i].name) : w;
-  fprintf(out, "columns: what becomes of each source column\n");
+  fprintf(out, "%s%scolumns: what becomes of each source column\n", spec ? spec : "", spec ? ": " : "");
   for (int i = 0; i < c->n; i++) {
     const MlpColumnUse *u = &c->cols[i];
     fprintf(out, "  %-*s  %-8s  ", w, u->name, mlprt_col_type_name((MlprtColType)u->type));

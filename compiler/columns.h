@@ -40,10 +40,11 @@ typedef struct {
  * (the data cannot be read; IDX images have no columns to account for). */
 int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *err, size_t n);
 
-/* One line per source column, then a warning line for each column no op
+/* A heading (naming spec when not NULL), one line per source column, then
+ * a warning line for each column no op
  * uses, each column whose missing values reach the model unfilled, and
  * numeric inputs left unscaled whose ranges differ by more than 100x.
  * Returns the number of warnings. */
-int mlp_columns_print(const MlpColumns *c, FILE *out);
+int mlp_columns_print(const MlpColumns *c, const char *spec, FILE *out);
 
 #endif

@@ -220,17 +220,18 @@ static MlpAst *load(MlpArena *a, const char *path, MlpDiag *d) {
   return mlp_parse(a, src, d);
 }
 
-/* The column accounting of a lowered plan (columns.h) on out; data that
- * cannot be read is said, not an error. Returns the warnings printed. */
-static int print_columns(MlpArena *a, const MlpIr *ir, FILE *out) {
-  if (ir->data.path2) return 0; /* images: pixels, no columns */
+/* The column accounting of a lowered plan (columns.h) on out, headed by
+ * the spec's path when not NULL; data that cannot be read is said, not an
+ * error. */
+static void print_columns(MlpArena *a, const MlpIr *ir, const char *spec, FILE *out) {
+  if (ir->data.path2) return; /* images: pixels, no columns */
   MlpColumns cols;
   char err[1024];
   if (mlp_columns_account(a, &ir->data, &cols, err, sizeof err) != 0) {
     fprintf(out, "columns: not accounted for: %s\n", err);
-    return 0;
+    return;
   }
-  return mlp_columns_print(&cols, out);
+  mlp_columns_print(&cols, spec, out);
 }
 
 /* check: when the spec lowers (its data readable), its column accounting;
@@ -244,7 +245,7 @@ static void check_columns(MlpArena *a, const MlpSpec *spec, const char *path) {
   MlpIr *ir = mlp_lower(a, spec, path, &quiet);
   fclose(mute);
   free(text);
-  if (ir) print_columns(a, ir, stdout);
+  if (ir) print_columns(a, ir, path, stdout);
 }
 
 static int cmd_check(const Options *o) {
@@ -389,7 +390,7 @@ static int cmd_explain(const Options *o) {
   if (ir) {
     mlp_explain(ir, stdout);
     fputc('\n', stdout);
-    print_columns(&a, ir, stdout);
+    print_columns(&a, ir, NULL, stdout);
     status = 0;
   }
   mlp_arena_free(&a);
