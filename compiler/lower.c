@@ -308,11 +308,7 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
     }
     case MLPRT_CLEAN_MINMAX:
       st->low = num_or(mlp_spec_arg(c, "low"), 0);
-      st->high = num_or(mlp_spec_arg(c, "high"), 1);
-      if (st->low == st->high) {
-        mlp_diag_error(L->d, c->loc, "minmax needs low and high to differ (both are %g)", st->low);
-        ok = false;
-      }
+      st->high = num_or(mlp_spec_arg(c, "high"), 1); /* sema: high > low */
       break;
     case MLPRT_CLEAN_ONEHOT:
       st->param = num_or(mlp_spec_arg(c, "max_levels"), 50);
