@@ -241,7 +241,8 @@ static const char *names_text(Lower *L, const MlpNode *n) {
 /* A columns value as a selector code, with the listed names in *names. */
 static int columns_select(Lower *L, const MlpSpecValue *v, const char **names) {
   static const char *const selectors[] = {"numeric", "categorical", "text", "all"};
-  static const int codes[] = {MLPRT_SELECT_NUMERIC, MLPRT_SELECT_CATEGORICAL, MLPRT_SELECT_TEXT, MLPRT_SELECT_ALL};
+  static const int codes[] = {MLPRT_SELECT_NUMERIC, MLPRT_SELECT_CATEGORICAL, MLPRT_SELECT_TEXT,
+                              MLPRT_SELECT_ALL};
   const MlpNode *n = v ? v->node : NULL;
   *names = NULL;
   if (!n) return MLPRT_SELECT_ALL;

@@ -846,8 +846,8 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
     pb_int(&opset, OPSET_VERSION, ONNX_ML_OPSET);
     pb_msg(&model, MODEL_OPSET, &opset);
   }
-  pb_str(&model, MODEL_DOC, "input: the raw numeric and boolean columns the model reads, in source order (NaN for missing); "
-                            "input_text: the category columns' texts");
+  pb_str(&model, MODEL_DOC, "input: the raw numeric and boolean columns the model reads, in source order "
+                            "(NaN for missing); input_text: the category columns' texts");
   pb_msg(&model, MODEL_GRAPH, &g.g);
   if (mo->version) metadata(&model, "version", mo->version);
   if (mo->classes) {

@@ -301,7 +301,8 @@ static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenI
    * is larger than the predictor's code. */
   int64_t bins = dp->monitor ? rd->drift_bins : 0;
   const double *edges = dp->monitor ? rd->drift_edges : NULL, *ref = dp->monitor ? rd->drift_ref : NULL;
-  const double *pred_edges = dp->monitor ? rd->pred_edges : NULL, *pred_ref = dp->monitor ? rd->pred_ref : NULL;
+  const double *pred_edges = dp->monitor ? rd->pred_edges : NULL;
+  const double *pred_ref = dp->monitor ? rd->pred_ref : NULL;
   LLVMValueRef f[] = {
       cstr(c, rd->name),
       cstr(c, rd->version),

@@ -188,7 +188,8 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
     MlprtOutlierParams op = {.cols = sel,
                              .method = (MlprtOutlierMethod)st->method,
                              .threshold = st->param,
-                             .action = st->op == MLPRT_CLEAN_CLIP_OUTLIERS ? MLPRT_OUTLIER_CLIP : MLPRT_OUTLIER_DROP,
+                             .action = st->op == MLPRT_CLEAN_CLIP_OUTLIERS ? MLPRT_OUTLIER_CLIP
+                                                                           : MLPRT_OUTLIER_DROP,
                              .exempt = keep};
     rc = mlprt_outliers_fit(t, &op, &f, e);
     if (rc == 0) rc = mlprt_outliers_apply(t, &f, &op, log, e);

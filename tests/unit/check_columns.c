@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -37,8 +38,8 @@ START_TEST(columns_golden) {
   ck_assert_msg(want != NULL, "%s has no golden %s", spec, golden);
   const char *argv[] = {test_mlpc(), "check", spec, NULL};
   TestRun r = test_run(argv, NULL);
-  ck_assert_msg(strcmp(r.out, want) == 0, "%s: stdout differs from %s\n--- got:\n%s--- want:\n%s", spec, golden,
-                r.out, want);
+  ck_assert_msg(strcmp(r.out, want) == 0, "%s: stdout differs from %s\n--- got:\n%s--- want:\n%s", spec,
+                golden, r.out, want);
   ck_assert_msg(r.status == 0, "%s: exit status %d\n%s", spec, r.status, r.err);
   test_run_free(&r);
   free(want);
@@ -63,6 +64,40 @@ START_TEST(columns_goldens_cover_every_warning) {
 }
 END_TEST
 
+/* Clean settings that cannot act are refused by build at their place:
+ * `keep` by a type selector, a text impute value, an op not built. */
+START_TEST(columns_clean_refusals_are_located) {
+  static const struct {
+    const char *op, *want;
+  } cases[] = {
+      {"clip_outliers(numeric, keep = numeric)", ":6:37: error: `keep` lists columns by name"},
+      {"impute([city], strategy = constant, value = \"none\")",
+       ":6:51: error: an impute value that is not a number is not supported by code generation yet"},
+      {"text_clean(note)", ":6:7: error: cleaning step 'text_clean' is not supported by code generation yet"},
+  };
+  char *dir = test_tmpdir(), *spec = test_path(dir, "bad.mlp");
+  char *csv = realpath(GOLDEN_DIR "/people.csv", NULL);
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "pipeline bad {\n  data {\n    source = csv(\"%s\")\n    target = y\n    clean {\n      %s\n"
+             "    }\n  }\n  model {\n    output()\n  }\n}\n",
+             csv, cases[i].op);
+    test_write_text(spec, text);
+    const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, cases[i].want), "%s:\n%s", cases[i].op, r.err);
+    test_run_free(&r);
+  }
+  remove(spec);
+  rmdir(dir);
+  free(csv);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
 Suite *columns_suite(void);
 Suite *columns_suite(void) {
   Suite *s = suite_create("columns");
@@ -70,6 +105,7 @@ Suite *columns_suite(void) {
   if (!specs.gl_pathc) glob(GOLDEN_DIR "/*.mlp", 0, NULL, &specs);
   tcase_add_loop_test(tc, columns_golden, 0, (int)specs.gl_pathc);
   tcase_add_test(tc, columns_goldens_cover_every_warning);
+  tcase_add_test(tc, columns_clean_refusals_are_located);
   suite_add_tcase(s, tc);
   return s;
 }

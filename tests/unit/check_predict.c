@@ -295,7 +295,8 @@ END_TEST
 START_TEST(plan_rejects_unseen_level_when_strict) {
   char *levels[] = {"blue", "red"};
   MlprtColFit cf = {.column = "c", .levels = levels, .nlevels = 2, .nkept = 2};
-  MlprtFit f = {.kind = MLPRT_STEP_ENCODE, .method = MLPRT_ENCODE_ONEHOT, .strict = true, .cols = &cf, .n = 1};
+  MlprtFit f = {
+      .kind = MLPRT_STEP_ENCODE, .method = MLPRT_ENCODE_ONEHOT, .strict = true, .cols = &cf, .n = 1};
   MlprtPredSource src = {.schema = "c\tcategory\ny\tfloat\n", .target = "y", .fits = &f, .nfits = 1};
   MlprtPredPlan pl;
   char err[256], why[256];
