@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "codegen.h"
+#include "columns.h"
 #include "compress.h"
 #include "deploy.h"
 #include "diag.h"
@@ -219,6 +220,34 @@ static MlpAst *load(MlpArena *a, const char *path, MlpDiag *d) {
   return mlp_parse(a, src, d);
 }
 
+/* The column accounting of a lowered plan (columns.h) on out, headed by
+ * the spec's path when not NULL; data that cannot be read is said, not an
+ * error. */
+static void print_columns(MlpArena *a, const MlpIr *ir, const char *spec, FILE *out) {
+  if (ir->data.path2) return; /* images: pixels, no columns */
+  MlpColumns cols;
+  char err[1024];
+  if (mlp_columns_account(a, &ir->data, &cols, err, sizeof err) != 0) {
+    fprintf(out, "columns: not accounted for: %s\n", err);
+    return;
+  }
+  mlp_columns_print(&cols, spec, out);
+}
+
+/* check: when the spec lowers (its data readable), its column accounting;
+ * lowering's own messages belong to build and are not repeated here. */
+static void check_columns(MlpArena *a, const MlpSpec *spec, const char *path) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mute = open_memstream(&text, &len);
+  MlpDiag quiet;
+  mlp_diag_init(&quiet, mute);
+  MlpIr *ir = mlp_lower(a, spec, path, &quiet);
+  fclose(mute);
+  free(text);
+  if (ir) print_columns(a, ir, path, stdout);
+}
+
 static int cmd_check(const Options *o) {
   if (o->nfiles == 0) return usage_error("%s: no input files", "check");
   int status = 0;
@@ -232,7 +261,8 @@ static int cmd_check(const Options *o) {
       status = EXIT_USAGE;
     } else {
       if (o->dump_ast) mlp_ast_dump(ast->file, stdout);
-      if (d.nerr == 0) mlp_sema_check(&a, ast, &d);
+      MlpSpec *spec = d.nerr == 0 ? mlp_sema_check(&a, ast, &d) : NULL;
+      if (spec && d.nerr == 0) check_columns(&a, spec, o->files[i]);
       if (d.nerr > 0 || (o->werror && d.nwarn > 0)) {
         if (status == 0) status = EXIT_SPEC;
         fprintf(stderr, "%s: %d error%s, %d warning%s\n", o->files[i], d.nerr, d.nerr == 1 ? "" : "s",
@@ -359,6 +389,8 @@ static int cmd_explain(const Options *o) {
   MlpIr *ir = plan(&a, o->files[0], o, &src, &status);
   if (ir) {
     mlp_explain(ir, stdout);
+    fputc('\n', stdout);
+    print_columns(&a, ir, NULL, stdout);
     status = 0;
   }
   mlp_arena_free(&a);

@@ -438,11 +438,13 @@ static const char *text_missing(Graph *g, const char *x) {
   return node_named(g, "Cast", NULL, &at, 1, label_encoder(g, x, keys, mark, n, 0));
 }
 
-/* The index of the text x among the step's levels (lines), -1 when it is none of them. */
-static const char *level_index(Graph *g, const char *x, const char *levels, int64_t *nl) {
+/* The index of the text x among the step's levels (lines), -1 when it is
+ * none of them; levels at or past `cap` all give cap (a one-hot step's
+ * merged rare levels, which share one column). */
+static const char *level_index(Graph *g, const char *x, const char *levels, int64_t cap, int64_t *nl) {
   int64_t cnt = count_lines(levels);
   int64_t *v = mlp_arena_alloc(g->a, (size_t)(cnt ? cnt : 1) * sizeof *v);
-  for (int64_t i = 0; i < cnt; i++) v[i] = i;
+  for (int64_t i = 0; i < cnt; i++) v[i] = i < cap ? i : cap;
   *nl = cnt;
   return label_encoder(g, x, levels, v, (int)cnt, -1);
 }
@@ -460,21 +462,28 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
   case MLPRT_PSTEP_INDICATOR: slot[st->dst] = to_float(g, text_missing(g, x)); return 0;
   case MLPRT_PSTEP_ORDINAL: {
     /* the level's index, NaN when missing or unseen */
-    const char *idx = level_index(g, x, st->text, &nl);
+    const char *idx = level_index(g, x, st->text, INT64_MAX, &nl);
     int64_t none = -1;
     slot[st->dst] = node_named(g, "Where", NULL, NULL, 3, node2(g, "Equal", idx, const_i64(g, "i", &none, 1)),
                                const_scalar(g, NAN), to_float(g, idx));
     return 0;
   }
   case MLPRT_PSTEP_ONEHOT: {
-    const char *idx = level_index(g, x, st->text, &nl);
-    for (int64_t l = 0; l < nl; l++)
+    int64_t own = st->b > 0 ? (int64_t)st->b : count_lines(st->text);
+    const char *idx = level_index(g, x, st->text, own, &nl);
+    for (int64_t l = 0; l < own; l++)
       slot[st->dst + l] = to_float(g, node2(g, "Equal", idx, const_i64(g, "i", &l, 1)));
-    if (st->a == 1) {
-      /* the unknown bucket: present, yet none of the levels */
-      int64_t none = -1;
-      const char *unseen = node2(g, "Equal", idx, const_i64(g, "i", &none, 1));
-      slot[st->dst + nl] = to_float(g, node2(g, "And", unseen, node1(g, "Not", text_missing(g, x))));
+    if (st->n > own) {
+      /* the shared last column: merged rare levels, and unseen ones (the
+       * unknown bucket: present, yet none of the levels) */
+      const char *last = st->b > 0 ? node2(g, "Equal", idx, const_i64(g, "i", &own, 1)) : NULL;
+      if (st->a == MLPRT_UNSEEN_LAST) {
+        int64_t none = -1;
+        const char *unseen = node2(g, "And", node2(g, "Equal", idx, const_i64(g, "i", &none, 1)),
+                                   node1(g, "Not", text_missing(g, x)));
+        last = last ? node2(g, "Or", last, unseen) : unseen;
+      }
+      slot[st->dst + own] = to_float(g, last);
     }
     return 0;
   }
@@ -487,13 +496,21 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
 /* The graph's inputs -> model features [N, nfeatures], as the plan's
  * steps compute them, in *out. Numeric and boolean columns come in
  * "input" [N, numeric columns], categories as texts in "input_text" [N,
- * category columns], each in source order. */
+ * category columns], each in source order; only the columns the model
+ * reads (live) are inputs, and steps whose results no feature reads are
+ * left out. */
 static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char *err, size_t n) {
   size_t ns = (size_t)(plan->nslots ? plan->nslots : 1);
   int64_t *col = mlp_arena_alloc(g->a, ns * sizeof *col), nnum = 0, ntext = 0;
   bool *in_mat = mlp_arena_alloc(g->a, ns), *numeric = mlp_arena_alloc(g->a, ns);
+  uint8_t *live = mlp_arena_alloc(g->a, ns);
+  mlprt_pred_plan_live(plan, live);
   for (int64_t i = 0; i < plan->ninputs; i++) {
     int64_t t = plan->inputs[i].type;
+    if (!live[i]) {
+      col[i] = -1;
+      continue;
+    }
     if (t == MLPRT_COL_DATETIME)
       return mlp_failf(err, n, "ONNX export takes no date columns; column '%s' is one", plan->inputs[i].name);
     bool text = t == MLPRT_COL_CATEGORY || t == MLPRT_COL_TEXT;
@@ -513,24 +530,32 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   const char **slot = mlp_arena_alloc(g->a, ns * sizeof *slot);
   SlotKind *kind = mlp_arena_alloc(g->a, ns * sizeof *kind);
   for (int64_t i = 0; i < plan->ninputs; i++) {
-    if (in_mat[i]) continue;
+    if (in_mat[i] || !live[i]) continue;
     slot[i] = gather(g, "input_text", &col[i], 1);
     kind[i] = SLOT_STRING;
   }
   for (int64_t si = 0; si < plan->nsteps; si++) {
     const MlprtPredStep *st = &plan->steps[si];
+    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
+    bool used = false;
+    for (int64_t d = st->dst; d >= 0 && d < st->dst + width && d < plan->nslots && !used; d++) used = live[d];
+    if (!used) continue; /* no feature reads what it writes */
     int64_t run = matrix_run(plan, si, in_mat, numeric);
     if (run > 0) {
       m = matrix_step(g, plan, si, run, m, col, nnum);
       si += run - 1;
       continue;
     }
-    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
     if (st->src < 0 || st->src >= plan->nslots || !(slot[st->src] || in_mat[st->src]) || st->dst < 0 ||
         st->dst + width > plan->nslots)
       return mlp_failf(err, n, "step %lld of the feature program reads or writes a slot it should not",
                   (long long)si);
     if (st->op == MLPRT_PSTEP_REQUIRE) continue; /* a graph answers every row: see onnx.h */
+    if (st->op == MLPRT_PSTEP_ONEHOT && st->a == MLPRT_UNSEEN_REJECT)
+      return mlp_failf(err, n,
+                       "ONNX export cannot reject a row (step %lld: onehot with unknown = error); "
+                       "export with unknown = ignore, or use the compiled predictor",
+                       (long long)si);
     const char *x = in_mat[st->src] ? gather(g, m, &col[st->src], 1) : slot[st->src];
     SlotKind k = kind[st->src];
     float *lv;
@@ -578,16 +603,26 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
           slot[st->dst] = idx;
           break;
         }
-        const char *seen = NULL; /* 1 where x is one of the levels */
+        /* 1 where x is one of the levels; levels past own (merged rare
+         * ones) share the last column */
+        int64_t own = st->b > 0 ? (int64_t)st->b : nl;
+        const char *seen = NULL, *merged = NULL;
         for (int64_t l = 0; l < nl; l++) {
-          slot[st->dst + l] = to_float(g, node2(g, "Equal", x, const_scalar(g, lv[l])));
-          seen = seen ? node2(g, "Add", seen, slot[st->dst + l]) : slot[st->dst + l];
+          const char *hit = to_float(g, node2(g, "Equal", x, const_scalar(g, lv[l])));
+          if (l < own) slot[st->dst + l] = hit;
+          else merged = merged ? node2(g, "Add", merged, hit) : hit;
+          seen = seen ? node2(g, "Add", seen, hit) : hit;
         }
-        if (st->a == 1) {
-          /* the unknown bucket: present, yet none of the levels */
-          const char *present = to_float(g, node1(g, "Not", node1(g, "IsNaN", x)));
-          const char *unseen = seen ? node2(g, "Sub", const_scalar(g, 1.0f), seen) : const_scalar(g, 1.0f);
-          slot[st->dst + nl] = node2(g, "Mul", present, unseen);
+        if (st->n > own) {
+          const char *last = merged;
+          if (st->a == MLPRT_UNSEEN_LAST) {
+            /* the unknown bucket: present, yet none of the levels */
+            const char *present = to_float(g, node1(g, "Not", node1(g, "IsNaN", x)));
+            const char *unseen = seen ? node2(g, "Sub", const_scalar(g, 1.0f), seen) : const_scalar(g, 1.0f);
+            unseen = node2(g, "Mul", present, unseen);
+            last = last ? node2(g, "Add", last, unseen) : unseen;
+          }
+          slot[st->dst + own] = last ? last : const_scalar(g, 0.0f);
         }
         break;
       }
@@ -811,8 +846,8 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
     pb_int(&opset, OPSET_VERSION, ONNX_ML_OPSET);
     pb_msg(&model, MODEL_OPSET, &opset);
   }
-  pb_str(&model, MODEL_DOC, "input: the raw numeric and boolean columns in source order (NaN for missing); "
-                            "input_text: the category columns' texts");
+  pb_str(&model, MODEL_DOC, "input: the raw numeric and boolean columns the model reads, in source order "
+                            "(NaN for missing); input_text: the category columns' texts");
   pb_msg(&model, MODEL_GRAPH, &g.g);
   if (mo->version) metadata(&model, "version", mo->version);
   if (mo->classes) {
@@ -824,9 +859,12 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
       if (*p == '\n') *p = ',';
     metadata(&model, "classes", c);
   }
-  /* the columns of each input, comma-separated */
+  /* the columns of each input, comma-separated: those the model reads */
   const char *cols[2] = {"", ""};
+  uint8_t *live = mlp_arena_alloc(&a, (size_t)(mo->plan->nslots ? mo->plan->nslots : 1));
+  mlprt_pred_plan_live(mo->plan, live);
   for (int64_t i = 0; i < mo->plan->ninputs; i++) {
+    if (!live[i]) continue;
     int64_t t = mo->plan->inputs[i].type;
     int k = t == MLPRT_COL_CATEGORY || t == MLPRT_COL_TEXT;
     cols[k] = mlp_arena_printf(&a, "%s%s%s", cols[k], *cols[k] ? "," : "", mo->plan->inputs[i].name);

@@ -289,43 +289,17 @@ static LLVMValueRef plan_desc(Cg *c, const MlprtPredPlan *pl) {
   return const_global(c, "mlp_pred_plan", const_struct(c, f, 9));
 }
 
-/* A failsafe setting of the spec (deploy.failsafe) as MLPRT_FAILSAFE_*. */
-static int64_t failsafe(const MlpSpecBlock *fs, const char *key, const char *dflt) {
-  const char *v = mlp_spec_str(mlp_spec_setting(fs, key));
-  if (!v) v = dflt;
-  static const char *const names[] = {"reject", "impute", "fallback", "clip"}; /* MLPRT_FAILSAFE_* order */
-  for (int64_t i = 0; i < 4; i++)
-    if (strcmp(v, names[i]) == 0) return i;
-  return MLPRT_FAILSAFE_REJECT;
-}
-
 static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *info, const Plan *p,
                                    LLVMValueRef forward, LLVMValueRef blob, const char *weights_hex) {
   const MlpIrModel *m = rd->model;
-  const MlpSpecBlock *deploy = mlp_spec_block(rd->spec, "deploy");
-  const MlpSpecBlock *fs = mlp_spec_block(rd->spec, "deploy.failsafe");
-  const MlpSpecCall *mon = mlp_spec_op(deploy, "monitor");
-  double threshold = mlp_spec_num(mon ? mlp_spec_arg(mon, "drift_threshold") : NULL);
-  double window = mlp_spec_num(mon ? mlp_spec_arg(mon, "window") : NULL);
-  double budget = mlp_spec_num(mlp_spec_setting(deploy, "max_latency_ms"));
-  /* The fallback is a class name (an identifier, a string or a number) or
-   * a regression value. */
-  const MlpSpecValue *fb = mlp_spec_setting(fs, "fallback");
-  const MlpNode *fbn = fb && fb->given ? fb->node : NULL;
-  const char *fb_label = NULL;
-  char numtext[32];
-  if (fbn && fbn->kind == MLP_ND_NUM) {
-    snprintf(numtext, sizeof numtext, "%g", fbn->num);
-    fb_label = numtext;
-  } else if (fbn) {
-    fb_label = fbn->kind == MLP_ND_STR ? fbn->text : fbn->name;
-  }
+  const MlpIrDeploy *dp = &rd->ir->deploy;
   /* The drift reference (bins of every feature, of the predictions) is
    * compiled in when the spec asks for monitoring: for an image model it
    * is larger than the predictor's code. */
-  int64_t bins = mon ? rd->drift_bins : 0;
-  const double *edges = mon ? rd->drift_edges : NULL, *ref = mon ? rd->drift_ref : NULL;
-  const double *pred_edges = mon ? rd->pred_edges : NULL, *pred_ref = mon ? rd->pred_ref : NULL;
+  int64_t bins = dp->monitor ? rd->drift_bins : 0;
+  const double *edges = dp->monitor ? rd->drift_edges : NULL, *ref = dp->monitor ? rd->drift_ref : NULL;
+  const double *pred_edges = dp->monitor ? rd->pred_edges : NULL;
+  const double *pred_ref = dp->monitor ? rd->pred_ref : NULL;
   LLVMValueRef f[] = {
       cstr(c, rd->name),
       cstr(c, rd->version),
@@ -346,21 +320,21 @@ static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenI
       blob,
       ci64(c, p->bytes),
       info->plan ? plan_desc(c, info->plan) : LLVMConstNull(c->ptr),
-      ci64(c, failsafe(fs, "missing_column", "reject")),
-      ci64(c, failsafe(fs, "unknown_category", "impute")),
-      ci64(c, failsafe(fs, "out_of_range", "clip")),
-      ci64(c, failsafe(fs, "nan", "impute")),
+      ci64(c, dp->on_missing_column),
+      ci64(c, dp->on_unknown_category),
+      ci64(c, dp->on_out_of_range),
+      ci64(c, dp->on_nan),
       cf64(c, MLP_EXPORT_RANGE_MARGIN),
-      cf64(c, fbn && fbn->kind == MLP_ND_NUM ? fbn->num : NAN),
-      cstr(c, m->task == MLP_TASK_REGRESSION ? NULL : fb_label),
-      cf64(c, isnan(threshold) ? 0.1 : threshold),
-      ci64(c, isnan(window) ? 1000 : (int64_t)window),
+      cf64(c, dp->fallback_value),
+      cstr(c, m->task == MLP_TASK_REGRESSION ? NULL : dp->fallback),
+      cf64(c, dp->drift_threshold),
+      ci64(c, dp->drift_window),
       ci64(c, bins),
       cdbl_array(c, "mlp_drift_edges", edges, m->in_size * (bins - 1)),
       cdbl_array(c, "mlp_drift_ref", ref, m->in_size * bins),
       cdbl_array(c, "mlp_pred_edges", pred_edges, bins - 1),
       cdbl_array(c, "mlp_pred_ref", pred_ref, rd->npred_ref),
-      cf64(c, isnan(budget) ? 0 : budget),
+      cf64(c, dp->max_latency_ms),
   };
   return const_struct(c, f, sizeof f / sizeof f[0]);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mlp/clean.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
 
@@ -366,10 +367,22 @@ static cJSON *data_json(const MlpIr *ir) {
   for (int i = 0; i < data->nclean; i++) {
     const MlpIrClean *c = &data->clean[i];
     cJSON *cj = cJSON_CreateObject();
-    cJSON_AddStringToObject(cj, "op", c->op);
-    cJSON_AddItemToObject(cj, "columns", columns_json(c->columns));
-    add_str(cj, "method", c->method);
+    static const char *const selectors[] = {NULL, "numeric", "categorical", "text", "all"};
+    cJSON_AddStringToObject(cj, "op", mlprt_clean_op_name(c->op));
+    if (c->columns)
+      cJSON_AddItemToObject(cj, "columns", columns_json(c->columns));
+    else
+      cJSON_AddStringToObject(cj, "columns", selectors[c->select]);
+    cJSON_AddItemToObject(cj, "keep", c->keep ? columns_json(c->keep) : cJSON_CreateArray());
+    bool impute = c->op == MLPRT_CLEAN_IMPUTE;
+    bool outliers = c->op == MLPRT_CLEAN_CLIP_OUTLIERS || c->op == MLPRT_CLEAN_DROP_OUTLIERS;
+    add_str(cj, "method",
+            impute     ? mlprt_method_name(MLPRT_STEP_IMPUTE, c->method)
+            : outliers ? mlprt_method_name(MLPRT_STEP_OUTLIERS, c->method)
+                       : NULL);
     cJSON_AddNumberToObject(cj, "param", c->param);
+    cJSON_AddNumberToObject(cj, "low", c->low);
+    cJSON_AddNumberToObject(cj, "high", c->high);
     cJSON_AddBoolToObject(cj, "flag", c->flag);
     cJSON_AddItemToArray(clean, cj);
   }
@@ -395,10 +408,11 @@ static cJSON *deploy_json(const MlpIr *ir) {
   cJSON_AddNumberToObject(mon, "drift_threshold", dp->drift_threshold);
   cJSON_AddNumberToObject(mon, "window", (double)dp->drift_window);
   cJSON *fs = cJSON_AddObjectToObject(o, "failsafe");
-  add_str(fs, "missing_column", dp->missing_column);
-  add_str(fs, "unknown_category", dp->unknown_category);
-  add_str(fs, "out_of_range", dp->out_of_range);
-  add_str(fs, "nan", dp->nan);
+  static const char *const policies[] = {"reject", "impute", "fallback", "clip"}; /* MLPRT_FAILSAFE_* */
+  add_str(fs, "missing_column", policies[dp->on_missing_column]);
+  add_str(fs, "unknown_category", policies[dp->on_unknown_category]);
+  add_str(fs, "out_of_range", policies[dp->on_out_of_range]);
+  add_str(fs, "nan", policies[dp->on_nan]);
   add_str(fs, "fallback", dp->fallback);
   return o;
 }

@@ -155,13 +155,17 @@ typedef struct {
   int trial; /* tuning: the trial this job runs; -1 when not tuning */
 } MlpIrJob;
 
-/* One step of the cleaning chain, as the program's runtime applies it. */
+/* One step of the cleaning chain, as the program's runtime applies it
+ * (run.h's MlprtCleanStep, field for field). */
 typedef struct {
-  const char *op;      /* the clean op's name */
-  const char *columns; /* a selector word, or names each ending in '\n' */
-  const char *method;  /* impute strategy, outlier method, or NULL */
-  double param;        /* outlier threshold, impute constant, hash buckets */
-  bool flag;           /* impute: indicator columns */
+  int op;              /* MlprtCleanOp */
+  int select;          /* MlprtSelect */
+  const char *columns; /* MLPRT_SELECT_NAMES: names each ending in '\n'; else NULL */
+  const char *keep;    /* outliers: names never treated, each ending in '\n'; or NULL */
+  int method;          /* impute: MlprtImpute; outliers: MlprtOutlierMethod */
+  double param;        /* outlier threshold, impute constant, hash buckets, onehot max_levels */
+  double low, high;    /* minmax */
+  bool flag;           /* impute: indicator columns; onehot: unknown = error */
 } MlpIrClean;
 
 /* The data plan: where the data is and what the compiled schema says. */
@@ -190,23 +194,22 @@ typedef struct {
  * training program does not act on it (but for version and card, kept in
  * MlpIr), and it is part of the plan so that --emit-ir shows it. */
 typedef struct {
-  const char *onnx;           /* deploy.onnx, or NULL */
-  const char *quantize;       /* "none" or "int8" */
-  double max_accuracy_drop;   /* largest test-score fall compression may cost */
-  const char *predictor;      /* the predictor's entry point, or NULL */
-  const char *cpu;            /* the predictor's CPU */
-  double max_latency_ms;      /* real-time budget; 0: none */
-  const char *registry;       /* the version registry's directory */
-  bool sign;                  /* deploy.sign: deploy requires a signing key */
-  double prune;               /* prune(sparsity); 0: no pruning */
-  bool monitor;               /* monitor(...) written: drift checks compiled in */
-  double drift_threshold;     /* monitor: PSI that reports drift */
-  int64_t drift_window;       /* monitor: predictions per check */
-  const char *missing_column; /* failsafe actions: "reject", "impute", "fallback" (and "clip") */
-  const char *unknown_category;
-  const char *out_of_range;
-  const char *nan;
-  const char *fallback; /* the fallback prediction as text, or NULL */
+  const char *onnx;         /* deploy.onnx, or NULL */
+  const char *quantize;     /* "none" or "int8" */
+  double max_accuracy_drop; /* largest test-score fall compression may cost */
+  const char *predictor;    /* the predictor's file name and entry point, or NULL */
+  const char *cpu;          /* the predictor's CPU */
+  double max_latency_ms;    /* real-time budget; 0: none */
+  const char *registry;     /* the version registry's directory */
+  bool sign;                /* deploy.sign: deploy requires a signing key */
+  double prune;             /* prune(sparsity); 0: no pruning */
+  bool monitor;             /* monitor(...) written: the drift reference is compiled in */
+  double drift_threshold;   /* monitor: PSI that reports drift */
+  int64_t drift_window;     /* monitor: predictions per check */
+  /* deploy.failsafe, as MLPRT_FAILSAFE_* */
+  int on_missing_column, on_unknown_category, on_out_of_range, on_nan;
+  const char *fallback;  /* deploy.failsafe.fallback as written (a class), or NULL */
+  double fallback_value; /* the same when a number (a regression value), else NaN */
 } MlpIrDeploy;
 
 typedef struct {

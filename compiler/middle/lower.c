@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "contract.h"
+#include "mlp/clean.h"
 #include "mlp/data.h"
+#include "mlp/predict.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
 #include "rundir.h"
@@ -226,43 +228,95 @@ static const char *resolve(Lower *L, const char *spec_path, const char *rel) {
   return r;
 }
 
-/* A columns value as the runtime reads it: a selector word as is, names
- * each followed by '\n'. */
-static const char *columns_text(Lower *L, const MlpSpecValue *v) {
-  static const char *const selectors[] = {"numeric", "categorical", "text", "all"};
-  const MlpNode *n = v ? v->node : NULL;
-  if (!n) return "all";
-  if (n->kind == MLP_ND_IDENT)
-    for (int i = 0; i < 4; i++)
-      if (strcmp(n->name, selectors[i]) == 0) return selectors[i];
-  const char *out = "";
+/* A list of names (or one name) as the runtime reads it: each followed by
+ * '\n'; NULL for an empty list. */
+static const char *names_text(Lower *L, const MlpNode *n) {
+  const char *out = NULL;
   int k = n->kind == MLP_ND_LIST ? n->kids.len : 1;
   for (int i = 0; i < k; i++) {
     const MlpNode *e = n->kind == MLP_ND_LIST ? n->kids.items[i] : n;
-    out = mlp_arena_printf(L->a, "%s%s\n", out, e->kind == MLP_ND_STR ? e->text : e->name);
+    out = mlp_arena_printf(L->a, "%s%s\n", out ? out : "", e->kind == MLP_ND_STR ? e->text : e->name);
   }
   return out;
 }
 
-/* The cleaning chain (the contract has refused the planned ops). */
-static void lower_clean(Lower *L, MlpIrData *d) {
+/* A columns value as a selector code, with the listed names in *names. */
+static int columns_select(Lower *L, const MlpSpecValue *v, const char **names) {
+  static const char *const selectors[] = {"numeric", "categorical", "text", "all"};
+  static const int codes[] = {MLPRT_SELECT_NUMERIC, MLPRT_SELECT_CATEGORICAL, MLPRT_SELECT_TEXT,
+                              MLPRT_SELECT_ALL};
+  const MlpNode *n = v ? v->node : NULL;
+  *names = NULL;
+  if (!n) return MLPRT_SELECT_ALL;
+  if (n->kind == MLP_ND_IDENT)
+    for (int i = 0; i < 4; i++)
+      if (strcmp(n->name, selectors[i]) == 0) return codes[i];
+  *names = names_text(L, n);
+  return MLPRT_SELECT_NAMES;
+}
+
+/* The index of an enum value's name among names (the runtime enum's
+ * order), 0 when absent. */
+static int method_code(const char *m, const char *const *names, int n) {
+  for (int i = 0; m && i < n; i++)
+    if (strcmp(m, names[i]) == 0) return i;
+  return 0;
+}
+
+static bool lower_clean(Lower *L, MlpIrData *d) {
+  /* in the order of MlprtImpute and MlprtOutlierMethod */
+  static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
+  static const char *const outliers[] = {"zscore", "iqr"};
   const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
   int n = clean ? clean->ops.len : 0;
   d->clean = mlp_arena_alloc(L->a, (size_t)(n ? n : 1) * sizeof *d->clean);
+  bool ok = true;
   for (int i = 0; i < n; i++) {
     const MlpSpecCall *c = clean->ops.items[i];
+    int op = mlprt_clean_op_find(c->op->name); /* built: the contract refused planned ones */
     MlpIrClean *st = &d->clean[d->nclean++];
-    st->op = c->op->name;
-    st->columns = columns_text(L, mlp_spec_arg(c, "columns"));
-    st->method = mlp_spec_str(mlp_spec_arg(c, strcmp(st->op, "impute") == 0 ? "strategy" : "method"));
-    if (strstr(st->op, "outliers"))
+    st->op = op;
+    st->select = columns_select(L, mlp_spec_arg(c, "columns"), &st->columns);
+    switch (op) {
+    case MLPRT_CLEAN_IMPUTE: {
+      st->method = method_code(mlp_spec_str(mlp_spec_arg(c, "strategy")), strategies, 6);
+      const MlpSpecValue *value = mlp_spec_arg(c, "value");
+      if (value && value->given && isnan(mlp_spec_num(value))) {
+        unsupported(L, value->node ? value->node->loc : c->loc, "an impute value that is not a number");
+        ok = false;
+      }
+      st->param = num_or(value, 0);
+      st->flag = bool_or(mlp_spec_arg(c, "indicator"), false);
+      break;
+    }
+    case MLPRT_CLEAN_CLIP_OUTLIERS:
+    case MLPRT_CLEAN_DROP_OUTLIERS: {
+      st->method = method_code(mlp_spec_str(mlp_spec_arg(c, "method")), outliers, 2);
       st->param = num_or(mlp_spec_arg(c, "threshold"), 3);
-    else if (strcmp(st->op, "impute") == 0)
-      st->param = num_or(mlp_spec_arg(c, "value"), 0);
-    else if (strcmp(st->op, "hash_encode") == 0)
-      st->param = num_or(mlp_spec_arg(c, "buckets"), 1024);
-    st->flag = bool_or(mlp_spec_arg(c, "indicator"), false);
+      const MlpSpecValue *keep = mlp_spec_arg(c, "keep");
+      if (keep && keep->node) {
+        const char *names = NULL;
+        if (columns_select(L, keep, &names) != MLPRT_SELECT_NAMES) {
+          mlp_diag_error(L->d, keep->node->loc, "`keep` lists columns by name, not by a type selector");
+          ok = false;
+        }
+        st->keep = names;
+      }
+      break;
+    }
+    case MLPRT_CLEAN_MINMAX:
+      st->low = num_or(mlp_spec_arg(c, "low"), 0);
+      st->high = num_or(mlp_spec_arg(c, "high"), 1); /* sema: high > low */
+      break;
+    case MLPRT_CLEAN_ONEHOT:
+      st->param = num_or(mlp_spec_arg(c, "max_levels"), 50);
+      st->flag = strcmp(str_or(mlp_spec_arg(c, "unknown"), "ignore"), "error") == 0;
+      break;
+    case MLPRT_CLEAN_HASH_ENCODE: st->param = num_or(mlp_spec_arg(c, "buckets"), 1024); break;
+    default: break;
+    }
   }
+  return ok;
 }
 
 /* IDX images are read as bytes and scaled by the format's range, pixel /
@@ -288,8 +342,15 @@ static bool check_idx_clean(Lower *L) {
 MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
   MlprtCleanStep *steps = mlp_arena_alloc(a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
   for (int i = 0; i < d->nclean; i++)
-    steps[i] = (MlprtCleanStep){d->clean[i].op, d->clean[i].columns, d->clean[i].method, d->clean[i].param,
-                                d->clean[i].flag};
+    steps[i] = (MlprtCleanStep){.op = d->clean[i].op,
+                                .select = d->clean[i].select,
+                                .columns = d->clean[i].columns,
+                                .keep = d->clean[i].keep,
+                                .method = d->clean[i].method,
+                                .param = d->clean[i].param,
+                                .low = d->clean[i].low,
+                                .high = d->clean[i].high,
+                                .flag = d->clean[i].flag};
   return steps;
 }
 
@@ -318,7 +379,10 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     d->delimiter = delim ? delim[0] : 0;
     d->no_header = !bool_or(mlp_spec_arg(sc, "header"), true);
     const MlpSpecValue *na = mlp_spec_arg(sc, "na_values");
-    if (na && na->node && na->node->kind == MLP_ND_LIST) d->na_values = columns_text(L, na);
+    if (na && na->node && na->node->kind == MLP_ND_LIST) {
+      const char *tokens = names_text(L, na->node);
+      d->na_values = tokens ? tokens : ""; /* an empty list: no text means missing */
+    }
     /* Several sources are consolidated into one table: the program reads
      * their paths one per line, with the first source's options. */
     for (int i = 1; i < src->calls.len; i++) {
@@ -365,7 +429,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     L->target_type = MLPRT_COL_CATEGORY; /* labels are classes */
     return true;
   }
-  lower_clean(L, d);
+  if (!lower_clean(L, d)) return false;
   /* Declared types: the registry says "date" where the runtime says
    * "datetime". */
   const MlpSpecBlock *schema = mlp_spec_block(L->s, "data.schema");
@@ -738,32 +802,6 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   return true;
 }
 
-/* The deploy section, which `mlpc export` and `mlpc deploy` act on. */
-static void lower_deploy(Lower *L, MlpIrDeploy *dp) {
-  const MlpSpecBlock *b = mlp_spec_block(L->s, "deploy");
-  const MlpSpecBlock *fs = mlp_spec_block(L->s, "deploy.failsafe");
-  dp->onnx = mlp_spec_str(mlp_spec_setting(b, "onnx"));
-  dp->quantize = str_or(mlp_spec_setting(b, "quantize"), "none");
-  dp->max_accuracy_drop = num_or(mlp_spec_setting(b, "max_accuracy_drop"), 0.01);
-  dp->predictor = mlp_spec_str(mlp_spec_setting(b, "predictor"));
-  dp->cpu = str_or(mlp_spec_setting(b, "cpu"), "x86-64-v2");
-  dp->max_latency_ms = num_or(mlp_spec_setting(b, "max_latency_ms"), 0);
-  dp->registry = str_or(mlp_spec_setting(b, "registry"), "registry");
-  dp->sign = bool_or(mlp_spec_setting(b, "sign"), false);
-  dp->prune = num_or(mlp_spec_arg(mlp_spec_op(b, "prune"), "sparsity"), 0);
-  const MlpSpecCall *mon = mlp_spec_op(b, "monitor");
-  dp->monitor = mon != NULL;
-  dp->drift_threshold = num_or(mlp_spec_arg(mon, "drift_threshold"), 0.1);
-  dp->drift_window = (int64_t)num_or(mlp_spec_arg(mon, "window"), 1000);
-  dp->missing_column = str_or(mlp_spec_setting(fs, "missing_column"), "reject");
-  dp->unknown_category = str_or(mlp_spec_setting(fs, "unknown_category"), "impute");
-  dp->out_of_range = str_or(mlp_spec_setting(fs, "out_of_range"), "clip");
-  dp->nan = str_or(mlp_spec_setting(fs, "nan"), "impute");
-  const MlpSpecValue *fb = mlp_spec_setting(fs, "fallback");
-  const MlpNode *n = fb && fb->given ? fb->node : NULL;
-  if (n) dp->fallback = n->kind == MLP_ND_NUM ? mlp_arena_printf(L->a, "%g", n->num) : mlp_spec_str(fb);
-}
-
 /* analysis.metrics as bits (1 << MLPRT_METRIC_*); unwritten, the
  * registry's default for the task. A metric the task cannot have is an
  * error at its place in the list. */
@@ -838,6 +876,45 @@ static bool lower_pretrained(Lower *L, MlpIr *ir, const char *spec_path) {
   mlp_rundir_free(&rd);
   mlp_arena_free(&a);
   return ok;
+}
+
+/* A failsafe setting (deploy.failsafe) as MLPRT_FAILSAFE_*. */
+static int failsafe(const MlpSpecBlock *fs, const char *key, const char *dflt) {
+  static const char *const names[] = {"reject", "impute", "fallback", "clip"}; /* MLPRT_FAILSAFE_* order */
+  const char *v = str_or(mlp_spec_setting(fs, key), dflt);
+  for (int i = 0; i < 4; i++)
+    if (strcmp(v, names[i]) == 0) return i;
+  return MLPRT_FAILSAFE_REJECT;
+}
+
+/* The deploy section as the predictor generator and the exporters read it. */
+static void lower_deploy(Lower *L, MlpIrDeploy *dp) {
+  const MlpSpecBlock *deploy = mlp_spec_block(L->s, "deploy");
+  const MlpSpecBlock *fs = mlp_spec_block(L->s, "deploy.failsafe");
+  const MlpSpecCall *mon = mlp_spec_op(deploy, "monitor");
+  dp->onnx = mlp_spec_str(mlp_spec_setting(deploy, "onnx"));
+  dp->quantize = str_or(mlp_spec_setting(deploy, "quantize"), "none");
+  dp->max_accuracy_drop = num_or(mlp_spec_setting(deploy, "max_accuracy_drop"), 0.01);
+  dp->predictor = mlp_spec_str(mlp_spec_setting(deploy, "predictor"));
+  dp->cpu = str_or(mlp_spec_setting(deploy, "cpu"), "x86-64-v2");
+  dp->registry = str_or(mlp_spec_setting(deploy, "registry"), "registry");
+  dp->sign = bool_or(mlp_spec_setting(deploy, "sign"), false);
+  dp->prune = num_or(mlp_spec_arg(mlp_spec_op(deploy, "prune"), "sparsity"), 0);
+  dp->on_missing_column = failsafe(fs, "missing_column", "reject");
+  dp->on_unknown_category = failsafe(fs, "unknown_category", "impute");
+  dp->on_out_of_range = failsafe(fs, "out_of_range", "clip");
+  dp->on_nan = failsafe(fs, "nan", "impute");
+  /* the fallback: a class name (an identifier, a string or a number) or a
+   * regression value */
+  const MlpSpecValue *fb = mlp_spec_setting(fs, "fallback");
+  const MlpNode *fbn = fb && fb->given ? fb->node : NULL;
+  dp->fallback_value = fbn && fbn->kind == MLP_ND_NUM ? fbn->num : NAN;
+  if (fbn && fbn->kind == MLP_ND_NUM) dp->fallback = mlp_arena_printf(L->a, "%g", fbn->num);
+  else if (fbn) dp->fallback = fbn->kind == MLP_ND_STR ? fbn->text : fbn->name;
+  dp->monitor = mon != NULL;
+  dp->drift_threshold = num_or(mon ? mlp_spec_arg(mon, "drift_threshold") : NULL, 0.1);
+  dp->drift_window = (int64_t)num_or(mon ? mlp_spec_arg(mon, "window") : NULL, 1000);
+  dp->max_latency_ms = num_or(mlp_spec_setting(deploy, "max_latency_ms"), 0);
 }
 
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d) {

@@ -273,8 +273,7 @@ static int read_spec(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char *err,
     rd->ir = ir;
     rd->model = &ir->models[0];
     rd->name = ir->name;
-    const char *v = mlp_spec_str(mlp_spec_setting(mlp_spec_block(spec, "deploy"), "version"));
-    rd->version = v ? v : "1.0.0";
+    rd->version = ir->version ? ir->version : "1.0.0";
   }
   free(msgs);
   return rc;

@@ -25,7 +25,7 @@ void mlp_export_opts_init(MlpExportOpts *o, const char *run_dir) {
 /* deploy.predictor or the pipeline's name, made a C identifier. */
 static const char *symbol_prefix(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o) {
   const char *name = o->name;
-  if (!name) name = mlp_spec_str(mlp_spec_setting(mlp_spec_block(rd->spec, "deploy"), "predictor"));
+  if (!name) name = rd->ir->deploy.predictor;
   if (!name) name = rd->name;
   char *id = mlp_arena_strdup(a, name);
   for (char *p = id; *p; p++)
@@ -100,7 +100,7 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   size_t len = strlen(out);
   if (o->emit_obj && len > 2 && strcmp(out + len - 2, ".o") == 0) out = mlp_arena_strndup(a, out, len - 2);
   const char *cpu = o->cpu;
-  if (!cpu && !o->triple) cpu = mlp_spec_str(mlp_spec_setting(mlp_spec_block(rd->spec, "deploy"), "cpu"));
+  if (!cpu && !o->triple) cpu = rd->ir->deploy.cpu;
   if (!cpu && !o->triple) cpu = "x86-64-v2";
   /* Another target's executable links with its cross gcc and runtime;
    * without that runtime, say so before generating anything. */

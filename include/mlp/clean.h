@@ -14,6 +14,63 @@
 
 #include "mlp/data.h"
 
+/* ---- the ops of a spec's clean block ------------------------------------ */
+
+/* Every clean op of the language (stdlib/builtins.def's MLP_OP("clean", ...)
+ * rows, in their order), as the code a compiled program's cleaning chain
+ * carries: X(CODE, name, built), built 1 when the training program runs the
+ * op, 0 when lowering refuses it. A test checks the list against the
+ * registry. New ops go last: the codes are compiled into programs. */
+#define MLPRT_CLEAN_OPS(X)                     \
+  X(DROP_DUPLICATES, "drop_duplicates", 1)      \
+  X(DROP_COLUMNS, "drop_columns", 1)            \
+  X(COERCE, "coerce", 0)                        \
+  X(IMPUTE, "impute", 1)                        \
+  X(CLIP_OUTLIERS, "clip_outliers", 1)          \
+  X(DROP_OUTLIERS, "drop_outliers", 1)          \
+  X(STANDARDIZE, "standardize", 1)              \
+  X(MINMAX, "minmax", 1)                        \
+  X(ROBUST_SCALE, "robust_scale", 1)            \
+  X(LOG1P, "log1p", 1)                          \
+  X(ONEHOT, "onehot", 1)                        \
+  X(ORDINAL, "ordinal", 1)                      \
+  X(HASH_ENCODE, "hash_encode", 1)              \
+  X(TEXT_CLEAN, "text_clean", 0)                \
+  X(BAG_OF_WORDS, "bag_of_words", 0)            \
+  X(TFIDF, "tfidf", 0)                          \
+  X(HASH_VECTORIZE, "hash_vectorize", 0)        \
+  X(PARSE_DATES, "parse_dates", 0)              \
+  X(SORT_BY, "sort_by", 0)                      \
+  X(RESAMPLE, "resample", 0)                    \
+  X(LAG, "lag", 0)                              \
+  X(ROLLING, "rolling", 0)                      \
+  X(ALIGN, "align", 0)
+
+typedef enum {
+#define MLPRT_CLEAN_CODE(code, name, built) MLPRT_CLEAN_##code,
+  MLPRT_CLEAN_OPS(MLPRT_CLEAN_CODE)
+#undef MLPRT_CLEAN_CODE
+  MLPRT_CLEAN_NOPS
+} MlprtCleanOp;
+
+/* The op's name in the language ("?" for no op), and whether the training
+ * program runs it. */
+const char *mlprt_clean_op_name(int64_t op);
+bool mlprt_clean_op_built(int64_t op);
+/* The code of an op named in a spec, or -1. */
+int mlprt_clean_op_find(const char *name);
+
+/* Which columns a step takes: the columns a type selector word picks from
+ * the table as the step meets it (the target never picked), or the names
+ * the spec lists. */
+typedef enum {
+  MLPRT_SELECT_NAMES,
+  MLPRT_SELECT_NUMERIC,     /* float and int */
+  MLPRT_SELECT_CATEGORICAL, /* category and bool */
+  MLPRT_SELECT_TEXT,
+  MLPRT_SELECT_ALL
+} MlprtSelect;
+
 /* ---- the cleaning log (cleaning.json) ----------------------------------- */
 
 typedef struct MlprtCleanLog MlprtCleanLog;
@@ -50,6 +107,9 @@ typedef struct {
   char *level;          /* impute: the text/category fill value */
   char **levels;        /* encode: training levels; vectorize: the vocabulary */
   int32_t nlevels;
+  int32_t nkept;        /* one-hot: levels [0, nkept) have a column each; the rest of levels (rare training
+                           levels past max_levels - 1) and unseen ones share NAME=__other__, the last column;
+                           nkept == nlevels: no such column */
   double *weights;      /* vectorize TF-IDF: idf of each vocabulary word [nlevels] */
   int method;           /* coerce: the target MlprtColType */
   int64_t changed;      /* cells imputed / clipped / coerced / failed ... by the last apply */
@@ -61,6 +121,7 @@ typedef struct {
   int method;           /* the step's method enum below */
   double param;         /* z or IQR factor; impute constant; hash buckets; max vocabulary */
   bool flag;            /* impute: indicator columns; encode: unknown bucket; outliers: drop, not clip */
+  bool strict;          /* encode: a present level unseen in training is an error naming row and column */
   MlprtColFit *cols;    /* [n] */
   int n;
   int64_t rows_before, rows_after; /* of the last apply */
@@ -95,7 +156,8 @@ typedef struct {
 int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, MlprtError *err);
 
 typedef enum { MLPRT_ONFAIL_ERROR, MLPRT_ONFAIL_NULL, MLPRT_ONFAIL_DROP } MlprtOnFail;
-/* Convert a column to another type through its text form; a value that does
+/* Convert a column to another type through its text form (in place: the
+ * column keeps its position and its name string); a value that does
  * not convert is an error naming the row, becomes missing, or drops its row. */
 int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
                  MlprtError *err);
@@ -150,8 +212,10 @@ typedef enum { MLPRT_SCALE_STANDARD, MLPRT_SCALE_MINMAX, MLPRT_SCALE_ROBUST, MLP
 typedef struct {
   MlprtCols cols;
   MlprtScale method;
+  double low, high;      /* min-max: the images of min and max; both 0 (or equal): 0 and 1 */
 } MlprtScaleParams;
-/* standard: (x - mean) / sd (population); min-max: (x - min) / (max - min);
+/* standard: (x - mean) / sd (population); min-max: (x - min) / (max - min),
+ * or onto [low, high], fitted as the same (x - a) / b with a and b moved;
  * robust: (x - median) / iqr; log1p: log(1 + x), values <= -1 become missing.
  * A zero spread scales by 1. */
 int mlprt_scale_fit(const MlprtTable *t, const MlprtScaleParams *p, MlprtFit *f, MlprtError *err);
@@ -163,7 +227,11 @@ typedef struct {
   MlprtCols cols;
   MlprtEncode method;
   bool unknown_bucket;   /* one-hot: a NAME=__unknown__ column for levels unseen in training */
-  int max_levels;        /* keep the most frequent training levels (0: all) */
+  bool unknown_error;    /* a present level unseen in training is an error naming row and column */
+  int max_levels;        /* one-hot: a column with more training levels keeps a column for each of the
+                            max_levels - 1 most frequent, and the others share one NAME=__other__ column
+                            (which unseen levels join, unless unknown_error); ordinal: the max_levels most
+                            frequent are numbered, the others are missing; 0: every level */
   int buckets;           /* hashing: output columns (default 16) */
 } MlprtEncodeParams;
 /* one-hot: bool columns NAME=LEVEL replace NAME (missing: all zero);

@@ -82,6 +82,8 @@ typedef struct {
   int64_t *off;       /* TEXT: [nrows] byte offsets into pool */
   char *pool;         /* TEXT: [pool_len] */
   int64_t pool_len, pool_cap;
+  int32_t origin;     /* 1 + the position at load of the column this one was made from (the cleaning ops
+                         carry it to the columns they make); 0: not recorded */
 } MlprtColumn;
 
 /* Which split a row belongs to; cleaning ops fit on MLPRT_TRAIN rows only. */
@@ -206,6 +208,19 @@ int mlprt_load(const char *path, const MlprtLoadOpts *opts, MlprtTable *t, Mlprt
  * naming the file. */
 int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, MlprtTable *t,
                     MlprtError *err);
+
+/* A source as a compiled program describes it, in text. */
+typedef struct {
+  const char *paths;     /* one path per line: several sources become one table (mlprt_load_many) */
+  const char *format;    /* "csv", "json" or "jsonl"; NULL: by extension */
+  char delim;            /* csv: 0 for ',' */
+  bool no_header;
+  const char *na_values; /* texts meaning missing, each ending in '\n'; NULL: the loader's */
+  const char *schema;    /* declared types, "NAME\tTYPE\n" each; NULL: none */
+} MlprtSourceDesc;
+/* Load the source d describes: the training program's loader and the
+ * compiler's schema probe both read data through this one call. */
+int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err);
 
 /* Write the table (all columns; rows of split `part`, or all when part < 0)
  * as RFC 4180 CSV with a header, atomically (temp file + rename). */

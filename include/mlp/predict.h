@@ -81,8 +81,12 @@ enum {
    * text of src as mlprt_cell_str writes it; n is src's MlprtColType */
   MLPRT_PSTEP_TEXT,
   /* onehot: slots dst .. dst + n - 1 are 1 for src's level among text's
-   * levels (sorted bytewise), else 0; with a = 1 the last of them is the
-   * unknown bucket, 1 for a level training never saw; missing: all 0 */
+   * levels, else 0; a level training never saw sets the last of them with
+   * a = MLPRT_UNSEEN_LAST (the unknown bucket, or the shared column of
+   * merged levels), rejects the row with a = MLPRT_UNSEEN_REJECT, and sets
+   * none with a = MLPRT_UNSEEN_NONE; b > 0: only text's first b levels have
+   * a slot each, its later ones (rare training levels past max_levels)
+   * share the last slot; missing: all 0 */
   MLPRT_PSTEP_ONEHOT,
   /* ordinal: dst = the index of src among text's n levels, NaN when
    * missing or unseen */
@@ -92,6 +96,9 @@ enum {
   MLPRT_PSTEP_HASH,
   MLPRT_PSTEP_NOPS
 };
+
+/* What a one-hot step does with a level training never saw (its a). */
+enum { MLPRT_UNSEEN_NONE, MLPRT_UNSEEN_LAST, MLPRT_UNSEEN_REJECT };
 
 /* The whole row transform: raw input columns -> model features. */
 typedef struct {
@@ -106,6 +113,12 @@ typedef struct {
                                    the loader's defaults out too); NULL: those defaults */
   int64_t nna;
 } MlprtPredPlan;
+
+/* Which slots matter (live[nslots], 1 or 0): the features, and backwards
+ * through the steps every slot a live one is computed from. An input no
+ * feature reads (a column the chain dropped or left unencoded) is not
+ * live: neither required, checked, nor an ONNX input. */
+void mlprt_pred_plan_live(const MlprtPredPlan *pl, uint8_t *live);
 
 /* What the plan is built from, at export time. */
 typedef struct {

@@ -142,16 +142,19 @@ MLPRT_JOB_FIELDS(MLPRT_DESC_SLOT)
 _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots in list order");
 
 /* One step of the spec's cleaning chain, applied in order after the split
- * (fitted on training rows only, through clean.h). Column selections are
- * resolved against the data when the step runs, by the same code the
- * compiler runs to learn the data's shape. */
+ * (fitted on training rows only, through clean.h). Ops, selectors and
+ * methods are codes (clean.h); listed columns are resolved against the
+ * table as the step meets it. */
 typedef struct {
-  const char *op;      /* drop_duplicates, drop_columns, impute, clip_outliers, drop_outliers, standardize,
-                          minmax, robust_scale, log1p, onehot, ordinal, hash_encode */
-  const char *columns; /* a selector word (numeric, categorical, text, all) or names, each ending in '\n' */
-  const char *method;  /* impute: the strategy; outliers: zscore or iqr; else NULL */
-  double param;        /* outliers: the threshold; impute: the constant; hash_encode: buckets */
-  int64_t flag;        /* impute: add indicator columns */
+  int64_t op;          /* MlprtCleanOp */
+  int64_t select;      /* MlprtSelect: a type selector, or MLPRT_SELECT_NAMES for `columns` */
+  const char *columns; /* MLPRT_SELECT_NAMES: the names, each ending in '\n'; else NULL */
+  const char *keep;    /* clip_outliers, drop_outliers: columns never treated, each ending in '\n'; or NULL */
+  int64_t method;      /* impute: MlprtImpute; clip_outliers, drop_outliers: MlprtOutlierMethod; else 0 */
+  double param;        /* outliers: the threshold; impute: the constant; hash_encode: buckets; onehot:
+                          max_levels */
+  double low, high;    /* minmax: the images of each column's minimum and maximum */
+  int64_t flag;        /* impute: add indicator columns; onehot: an unseen level is an error */
 } MlprtCleanStep;
 
 /* The whole program: data plan, models, jobs. */

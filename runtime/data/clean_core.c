@@ -37,6 +37,29 @@ const char *mlprt_method_name(MlprtStepKind k, int m) {
 #undef PICK
 }
 
+static const struct {
+  const char *name;
+  bool built;
+} clean_ops[] = {
+#define MLPRT_CLEAN_ROW(code, name, built) {name, built},
+    MLPRT_CLEAN_OPS(MLPRT_CLEAN_ROW)
+#undef MLPRT_CLEAN_ROW
+};
+
+const char *mlprt_clean_op_name(int64_t op) {
+  return op >= 0 && op < MLPRT_CLEAN_NOPS ? clean_ops[op].name : "?";
+}
+
+bool mlprt_clean_op_built(int64_t op) {
+  return op >= 0 && op < MLPRT_CLEAN_NOPS && clean_ops[op].built;
+}
+
+int mlprt_clean_op_find(const char *name) {
+  for (int k = 0; k < MLPRT_CLEAN_NOPS; k++)
+    if (strcmp(clean_ops[k].name, name) == 0) return k;
+  return -1;
+}
+
 bool mlprt_cols_contain(MlprtCols sel, const char *name) {
   for (int i = 0; i < sel.n; i++)
     if (strcmp(sel.names[i], name) == 0) return true;
@@ -621,10 +644,16 @@ int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail
     }
   }
   if (!rc) {
-    /* swap the converted column in, keeping its position */
+    /* swap the converted column in, keeping its position, its origin and
+     * its name string: callers may hold t's name pointers (a selection
+     * resolved before this call), and those must outlive the conversion */
     MlprtColumn old = t->cols[c];
     t->cols[c] = tmp.cols[0];
     tmp.cols[0] = old;
+    char *name = t->cols[c].name;
+    t->cols[c].name = old.name;
+    tmp.cols[0].name = name;
+    t->cols[c].origin = old.origin;
     mlprt_table_filter(t, keep);
     f.rows_after = t->nrows;
     mlprt_log_fit(log, &f);

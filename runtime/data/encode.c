@@ -9,6 +9,7 @@
 #include "data_int.h"
 
 #define UNKNOWN_LEVEL "__unknown__"
+#define OTHER_LEVEL "__other__"
 
 /* A cell's text, NULL when missing. */
 static const char *cell_text(const MlprtColumn *c, int64_t r) {
@@ -31,9 +32,13 @@ static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Training levels of column c, the max_levels most frequent when > 0,
- * sorted bytewise. */
-static void fit_levels(const MlprtTable *t, const MlprtColumn *c, int max_levels, MlprtColFit *cf) {
+/* Training levels of column c, sorted bytewise. With max_levels > 0 and
+ * more levels than that: one-hot keeps the max_levels - 1 most frequent
+ * (ties by name) and puts the others after them, sorted too, as the levels
+ * its NAME=__other__ column stands for (cf->nkept); ordinal keeps the
+ * max_levels most frequent only. */
+static void fit_levels(const MlprtTable *t, const MlprtColumn *c, int max_levels, bool onehot,
+                       MlprtColFit *cf) {
   MlprtLevels lv = {0};
   int64_t *cnt = NULL;
   int32_t cap = 0;
@@ -55,15 +60,18 @@ static void fit_levels(const MlprtTable *t, const MlprtColumn *c, int max_levels
   }
   LevelCount *lc = mlprt_xmalloc((size_t)(lv.n ? lv.n : 1) * sizeof *lc);
   for (int32_t k = 0; k < lv.n; k++) lc[k] = (LevelCount){lv.names[k], cnt[k]};
-  int32_t n = lv.n;
+  int32_t n = lv.n, kept = n;
   if (max_levels > 0 && n > max_levels) {
     qsort(lc, (size_t)n, sizeof *lc, by_count);
-    n = max_levels;
+    kept = onehot ? max_levels - 1 : max_levels;
+    if (!onehot) n = kept;
   }
   cf->levels = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->levels);
   for (int32_t k = 0; k < n; k++) cf->levels[k] = mlprt_xstrndup(lc[k].name, strlen(lc[k].name));
   cf->nlevels = n;
-  qsort(cf->levels, (size_t)n, sizeof *cf->levels, by_name);
+  cf->nkept = kept;
+  qsort(cf->levels, (size_t)kept, sizeof *cf->levels, by_name);
+  qsort(cf->levels + kept, (size_t)(n - kept), sizeof *cf->levels, by_name);
   free(lc);
   free(cnt);
   mlprt_levels_free(&lv);
@@ -73,13 +81,14 @@ typedef struct {
   const MlprtTable *t;
   const int *idx;
   int max_levels;
+  bool onehot;
   MlprtFit *f;
 } FitTask;
 
 /* Columns learn their levels independently, so they fit in parallel. */
 static void fit_col(void *ctx, int i) {
   FitTask *k = ctx;
-  fit_levels(k->t, &k->t->cols[k->idx[i]], k->max_levels, &k->f->cols[i]);
+  fit_levels(k->t, &k->t->cols[k->idx[i]], k->max_levels, k->onehot, &k->f->cols[i]);
 }
 
 int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *f, MlprtError *err) {
@@ -89,9 +98,10 @@ int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *
   if (n < 0) return -1;
   mlprt_fit_init(f, MLPRT_STEP_ENCODE, (int)p->method, t, idx, n);
   f->flag = p->unknown_bucket;
+  f->strict = p->unknown_error;
   f->param = p->method == MLPRT_ENCODE_HASH ? (p->buckets > 0 ? p->buckets : 16) : p->max_levels;
   if (p->method != MLPRT_ENCODE_HASH) {
-    FitTask k = {t, idx, p->max_levels, f};
+    FitTask k = {t, idx, p->max_levels, p->method == MLPRT_ENCODE_ONEHOT, f};
     mlprt_parallel_for(n, 0, fit_col, &k);
   }
   free(idx);
@@ -156,6 +166,7 @@ typedef struct {
   const int32_t *lv; /* [nrows] fitted level, -1 missing, -2 unseen */
   uint8_t **out;     /* [nout] the one-hot columns, [nrows] each */
   int nout;
+  int own;           /* levels below this have their own column; the others go to column `own` */
   int unknown;       /* column for unseen levels, or -1 */
   int parts;
 } OneHot;
@@ -167,7 +178,7 @@ static void onehot_rows(void *ctx, int part) {
   for (int l = 0; l < o->nout; l++) memset(o->out[l] + lo, 0, (size_t)(hi - lo));
   for (int64_t r = lo; r < hi; r++) {
     int32_t k = o->lv[r];
-    if (k >= 0) o->out[k][r] = 1;
+    if (k >= 0) o->out[k < o->own ? k : o->own][r] = 1;
     else if (k == -2 && o->unknown >= 0) o->out[o->unknown][r] = 1;
   }
 }
@@ -181,12 +192,14 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
       return -1;
     }
     char name[512];
+    int32_t origin = t->cols[c].origin; /* what the new columns were made from */
     if (f->method == MLPRT_ENCODE_HASH) {
       int nb = (int)f->param, first = t->ncols;
       for (int b = 0; b < nb; b++) {
         snprintf(name, sizeof name, "%s#%d", cf->column, b);
         int k = mlprt_table_add_column(t, name, MLPRT_COL_FLOAT);
         memset(t->cols[k].f, 0, (size_t)t->nrows * sizeof(float));
+        t->cols[k].origin = origin;
       }
       const MlprtColumn *src = &t->cols[c];
       for (int64_t r = 0; r < t->nrows; r++) {
@@ -197,23 +210,39 @@ int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
       int64_t unseen;
       int32_t *lv = row_levels(t, &t->cols[c], cf, &unseen);
       cf->changed = unseen;
+      if (unseen && f->strict) {
+        int64_t r = 0;
+        while (lv[r] != -2) r++;
+        char buf[64];
+        const char *s = mlprt_cell_str(t, c, r, buf, sizeof buf);
+        mlprt_error_set(err, NULL, t->rowid ? t->rowid[r] : r + 1, 0, c + 1, cf->column,
+                        "encode: level '%.40s' never appears in the training rows (unknown = error)", s);
+        mlprt_scratch_free(lv, (size_t)t->nrows * sizeof *lv);
+        return -1;
+      }
       if (f->method == MLPRT_ENCODE_ORDINAL) {
         snprintf(name, sizeof name, "%s", cf->column);
         int k = mlprt_table_add_column(t, "", MLPRT_COL_INT);
+        t->cols[k].origin = origin;
         for (int64_t r = 0; r < t->nrows; r++) t->cols[k].f[r] = lv[r] < 0 ? NAN : (float)lv[r];
       } else {
         /* the source column is done with: its pages go back first, for the
          * new columns to reuse */
         mlprt_table_drop_column(t, c);
         c = -1;
-        int first = t->ncols, nl = cf->nlevels + (f->flag ? 1 : 0);
+        /* one shared last column: the merged rare levels (and unseen
+         * ones with them), or the unknown bucket */
+        bool merged = cf->nkept < cf->nlevels;
+        int first = t->ncols, own = cf->nkept, nl = own + (merged || f->flag ? 1 : 0);
         for (int l = 0; l < nl; l++) {
-          snprintf(name, sizeof name, "%s=%s", cf->column, l < cf->nlevels ? cf->levels[l] : UNKNOWN_LEVEL);
-          mlprt_table_add_column_raw(t, name, MLPRT_COL_BOOL); /* onehot_rows writes every cell */
+          snprintf(name, sizeof name, "%s=%s", cf->column,
+                   l < own ? cf->levels[l] : merged ? OTHER_LEVEL : UNKNOWN_LEVEL);
+          int k = mlprt_table_add_column_raw(t, name, MLPRT_COL_BOOL); /* onehot_rows writes every cell */
+          t->cols[k].origin = origin;
         }
         uint8_t **out = mlprt_xmalloc((size_t)(nl ? nl : 1) * sizeof *out);
         for (int l = 0; l < nl; l++) out[l] = t->cols[first + l].b;
-        OneHot oh = {t->nrows, lv, out, nl, f->flag ? cf->nlevels : -1, 4 * mlprt_opt_threads(NULL)};
+        OneHot oh = {t->nrows, lv, out, nl, own, nl > own ? own : -1, 4 * mlprt_opt_threads(NULL)};
         mlprt_parallel_for(oh.parts, 0, onehot_rows, &oh);
         free(out);
       }

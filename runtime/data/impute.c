@@ -176,6 +176,7 @@ int mlprt_impute_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
       snprintf(name, sizeof name, "%s_missing", f->cols[i].column);
       if (mlprt_table_find(t, name) >= 0) continue; /* applied before */
       int m = mlprt_table_add_column(t, name, MLPRT_COL_BOOL);
+      t->cols[m].origin = t->cols[col[i]].origin;
       for (int64_t r = 0; r < t->nrows; r++) t->cols[m].b[r] = mlprt_is_missing(t, col[i], r);
     }
   }

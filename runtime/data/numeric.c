@@ -265,7 +265,18 @@ int mlprt_scale_fit(const MlprtTable *t, const MlprtScaleParams *p, MlprtFit *f,
   if (n < 0) return -1;
   mlprt_fit_init(f, MLPRT_STEP_SCALE, (int)p->method, t, idx, n);
   bool moments = f->method == MLPRT_SCALE_STANDARD || f->method == MLPRT_SCALE_MINMAX;
-  return fit_columns_parallel((MlprtTable *)t, idx, f, moments, scale_fit_col, err);
+  if (fit_columns_parallel((MlprtTable *)t, idx, f, moments, scale_fit_col, err) != 0) return -1;
+  /* onto [low, high]: low + (x - min) (high - low) / (max - min) is again
+   * (x - a) / b, so every consumer of the fit applies it unchanged */
+  double span = p->high - p->low;
+  if (f->method == MLPRT_SCALE_MINMAX && span != 0 && (p->low != 0 || p->high != 1)) {
+    for (int i = 0; i < f->n; i++) {
+      MlprtColFit *cf = &f->cols[i];
+      cf->b /= span;
+      cf->a -= p->low * cf->b;
+    }
+  }
+  return 0;
 }
 
 static void scale_col(void *ctx, int i) {

@@ -67,7 +67,10 @@ static void add_fitted(cJSON *o, const MlprtFit *f, const MlprtColFit *c) {
     add_num(o, "scale", c->b);
     break;
   case MLPRT_STEP_ENCODE:
-    if (f->method != MLPRT_ENCODE_HASH) add_levels(o, "levels", c->levels, c->nlevels);
+    if (f->method == MLPRT_ENCODE_HASH) break;
+    /* one-hot past max_levels: the rare levels the shared column stands for */
+    add_levels(o, "levels", c->levels, c->nkept);
+    if (c->nkept < c->nlevels) add_levels(o, "other_levels", c->levels + c->nkept, c->nlevels - c->nkept);
     break;
   case MLPRT_STEP_VECTORIZE:
     if (f->method == MLPRT_VEC_HASH) break;
@@ -111,6 +114,7 @@ void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
   case MLPRT_STEP_ENCODE:
     if (f->method == MLPRT_ENCODE_HASH) add_num(s, "buckets", f->param);
     else cJSON_AddBoolToObject(s, "unknown_bucket", f->flag);
+    cJSON_AddStringToObject(s, "unknown", f->strict ? "error" : "ignore");
     break;
   case MLPRT_STEP_VECTORIZE:
     add_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab", f->param);
@@ -223,6 +227,8 @@ static bool step_to_fit(const cJSON *s, MlprtFit *f) {
   case MLPRT_STEP_ENCODE:
     f->param = get_num(s, "buckets");
     f->flag = get_bool(s, "unknown_bucket");
+    f->strict = cJSON_IsString(cJSON_GetObjectItem(s, "unknown")) &&
+                strcmp(cJSON_GetObjectItem(s, "unknown")->valuestring, "error") == 0;
     break;
   case MLPRT_STEP_VECTORIZE:
     f->param = get_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab");
@@ -249,9 +255,16 @@ static bool step_to_fit(const cJSON *s, MlprtFit *f) {
       break;
     case MLPRT_STEP_OUTLIERS: c->a = get_num(o, "lower"), c->b = get_num(o, "upper"); break;
     case MLPRT_STEP_SCALE: c->a = get_num(o, "center"), c->b = get_num(o, "scale"); break;
-    case MLPRT_STEP_ENCODE:
-      c->levels = get_strings(cJSON_GetObjectItemCaseSensitive(o, "levels"), &c->nlevels);
+    case MLPRT_STEP_ENCODE: {
+      int32_t nother;
+      char **other = get_strings(cJSON_GetObjectItemCaseSensitive(o, "other_levels"), &nother);
+      c->levels = get_strings(cJSON_GetObjectItemCaseSensitive(o, "levels"), &c->nkept);
+      c->nlevels = c->nkept + nother;
+      c->levels = mlprt_xrealloc(c->levels, (size_t)(c->nlevels ? c->nlevels : 1) * sizeof *c->levels);
+      memcpy(c->levels + c->nkept, other, (size_t)nother * sizeof *other);
+      free(other);
       break;
+    }
     case MLPRT_STEP_VECTORIZE: {
       c->levels = get_strings(cJSON_GetObjectItemCaseSensitive(o, "vocabulary"), &c->nlevels);
       const cJSON *idf = cJSON_GetObjectItemCaseSensitive(o, "idf");

@@ -236,3 +236,42 @@ int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, 
   if (rc) mlprt_table_free(t);
   return rc ? -1 : 0;
 }
+
+int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err) {
+  MlprtLoadOpts opts = {.delim = d->delim, .no_header = d->no_header};
+  if (d->format && strcmp(d->format, "csv") == 0) opts.format = MLPRT_FMT_CSV;
+  if (d->format && strcmp(d->format, "json") == 0) opts.format = MLPRT_FMT_JSON;
+  if (d->format && strcmp(d->format, "jsonl") == 0) opts.format = MLPRT_FMT_JSONL;
+  /* one copy of the three texts, cut into lines in place */
+  size_t lna = d->na_values ? strlen(d->na_values) : 0, lsc = d->schema ? strlen(d->schema) : 0;
+  char *buf = mlprt_xmalloc(lna + lsc + strlen(d->paths) + 3);
+  char *na_text = memcpy(buf, d->na_values ? d->na_values : "", lna + 1);
+  char *decl_text = memcpy(na_text + lna + 1, d->schema ? d->schema : "", lsc + 1);
+  char *list = strcpy(decl_text + lsc + 1, d->paths);
+  const char *na[64], *paths[64];
+  for (char *s = na_text, *nl; *s && opts.nna < 64 && (nl = strchr(s, '\n')); s = nl + 1) {
+    *nl = 0;
+    na[opts.nna++] = s;
+  }
+  if (d->na_values) opts.na_tokens = na;
+  /* declared types: the spec's, and those the compiler saw, so data that
+   * disagrees is an error naming row and column */
+  int ndecl = 0;
+  for (const char *s = decl_text; *s; s++) ndecl += *s == '\n';
+  MlprtDecl *decl = mlprt_xmalloc((size_t)(ndecl ? ndecl : 1) * sizeof *decl);
+  for (char *s = decl_text, *tab, *nl; *s && (tab = strchr(s, '\t')) && (nl = strchr(s, '\n')); s = nl + 1) {
+    *tab = *nl = 0;
+    decl[opts.ndecl++] = (MlprtDecl){s, (MlprtColType)mlprt_col_type_parse(tab + 1)};
+  }
+  opts.decl = decl;
+  int np = 0;
+  for (char *s = list, *nl; s && np < 64; s = nl ? nl + 1 : NULL) {
+    nl = strchr(s, '\n');
+    if (nl) *nl = 0;
+    paths[np++] = s;
+  }
+  int rc = np == 1 ? mlprt_load(paths[0], &opts, t, err) : mlprt_load_many(paths, np, &opts, t, err);
+  free(decl);
+  free(buf);
+  return rc;
+}

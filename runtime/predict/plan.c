@@ -207,14 +207,19 @@ static int encode(Builder *b, const MlprtFit *f) {
                               join_lines(cf->levels, cf->nlevels)});
     } else {
       drop_col(b, c);
-      int nl = cf->nlevels + (f->flag ? 1 : 0);
+      /* the training apply's columns (encode.c): the kept levels, then one
+       * shared column for the merged rare levels, or the unknown bucket */
+      bool merged = cf->nkept < cf->nlevels;
+      int own = cf->nkept, nl = own + (merged || f->flag ? 1 : 0);
       int64_t first = b->nslots;
       for (int l = 0; l < nl; l++) {
         char name[512];
-        snprintf(name, sizeof name, "%s=%s", cf->column, l < cf->nlevels ? cf->levels[l] : "__unknown__");
+        snprintf(name, sizeof name, "%s=%s", cf->column,
+                 l < own ? cf->levels[l] : merged ? "__other__" : "__unknown__");
         add_col(b, name, strlen(name), MLPRT_COL_BOOL, true);
       }
-      emit(b, (MlprtPredStep){MLPRT_PSTEP_ONEHOT, src, first, nl, f->flag ? 1 : 0, 0,
+      double unseen = f->strict ? MLPRT_UNSEEN_REJECT : nl > own ? MLPRT_UNSEEN_LAST : MLPRT_UNSEEN_NONE;
+      emit(b, (MlprtPredStep){MLPRT_PSTEP_ONEHOT, src, first, nl, unseen, merged ? own : 0,
                               join_lines(cf->levels, cf->nlevels)});
     }
   }
@@ -233,13 +238,11 @@ static int apply_fit(Builder *b, const MlprtFit *f) {
   }
 }
 
-/* drop_columns: a selector word (resolved against the columns now, the
- * target never selected) or names. */
-static void drop_columns(Builder *b, const char *cols) {
-  bool word = !cols || strcmp(cols, "all") == 0 || strcmp(cols, "numeric") == 0 ||
-              strcmp(cols, "categorical") == 0 || strcmp(cols, "text") == 0;
-  if (!word) {
-    for (const char *s = cols, *nl; *s && (nl = strchr(s, '\n')); s = nl + 1) {
+/* drop_columns: a selector (resolved against the columns now, the target
+ * never selected) or names. */
+static void drop_columns(Builder *b, const MlprtCleanStep *st) {
+  if (st->select == MLPRT_SELECT_NAMES) {
+    for (const char *s = st->columns, *nl; s && *s && (nl = strchr(s, '\n')); s = nl + 1) {
       char name[512];
       snprintf(name, sizeof name, "%.*s", (int)(nl - s), s);
       int c = find_col(b, name);
@@ -247,23 +250,31 @@ static void drop_columns(Builder *b, const char *cols) {
     }
     return;
   }
-  const char *w = cols ? cols : "all";
   for (int i = b->n - 1; i >= 0; i--) {
     int ty = b->cols[i].type;
-    bool take = strcmp(w, "all") == 0       ? true
-                : strcmp(w, "numeric") == 0 ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
-                : strcmp(w, "categorical") == 0 ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
-                                                : ty == MLPRT_COL_TEXT;
+    bool take = st->select == MLPRT_SELECT_ALL           ? true
+                : st->select == MLPRT_SELECT_NUMERIC     ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
+                : st->select == MLPRT_SELECT_CATEGORICAL ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
+                                                         : ty == MLPRT_COL_TEXT;
     if (take && b->cols[i].slot >= 0) drop_col(b, i);
   }
 }
 
-static bool fitted_op(const char *op) {
-  static const char *const ops[] = {"impute", "clip_outliers", "drop_outliers", "standardize", "minmax",
-                                    "robust_scale", "log1p", "onehot", "ordinal", "hash_encode"};
-  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-    if (strcmp(op, ops[i]) == 0) return true;
-  return false;
+/* Ops whose every application leaves a fit in the cleaning record. */
+static bool fitted_op(int64_t op) {
+  switch (op) {
+  case MLPRT_CLEAN_IMPUTE:
+  case MLPRT_CLEAN_CLIP_OUTLIERS:
+  case MLPRT_CLEAN_DROP_OUTLIERS:
+  case MLPRT_CLEAN_STANDARDIZE:
+  case MLPRT_CLEAN_MINMAX:
+  case MLPRT_CLEAN_ROBUST_SCALE:
+  case MLPRT_CLEAN_LOG1P:
+  case MLPRT_CLEAN_ONEHOT:
+  case MLPRT_CLEAN_ORDINAL:
+  case MLPRT_CLEAN_HASH_ENCODE: return true;
+  default: return false;
+  }
 }
 
 /* The spec's chain with the fits in order, or the fits alone. */
@@ -271,17 +282,17 @@ static int replay(Builder *b, const MlprtPredSource *src) {
   int64_t next = 0;
   for (int64_t i = 0; src->clean && i < src->nclean; i++) {
     const MlprtCleanStep *st = &src->clean[i];
-    if (strcmp(st->op, "drop_duplicates") == 0) continue; /* one row is never a duplicate */
-    if (strcmp(st->op, "drop_columns") == 0) {
-      drop_columns(b, st->columns);
+    if (st->op == MLPRT_CLEAN_DROP_DUPLICATES) continue; /* one row is never a duplicate */
+    if (st->op == MLPRT_CLEAN_DROP_COLUMNS) {
+      drop_columns(b, st);
       continue;
     }
     if (!fitted_op(st->op))
       return fail(b, "cleaning step %lld (%s) cannot be served row by row by a predictor", (long long)i + 1,
-                  st->op);
+                  mlprt_clean_op_name(st->op));
     if (next == src->nfits)
       return fail(b, "cleaning step %lld (%s) has no fitted parameters in the run's cleaning record",
-                  (long long)i + 1, st->op);
+                  (long long)i + 1, mlprt_clean_op_name(st->op));
     if (apply_fit(b, &src->fits[next++]) != 0) return -1;
   }
   if (src->clean && next != src->nfits)
@@ -399,4 +410,19 @@ void mlprt_pred_plan_free(MlprtPredPlan *plan) {
   for (int64_t i = 0; plan->na_tokens && i < plan->nna; i++) free((char *)plan->na_tokens[i]);
   free((void *)plan->na_tokens);
   memset(plan, 0, sizeof *plan);
+}
+
+/* Which slots matter: the features, and backwards through the steps every
+ * slot a live one is computed from. An input no feature reads (a column
+ * the chain dropped) is then neither required nor checked. */
+void mlprt_pred_plan_live(const MlprtPredPlan *pl, uint8_t *live) {
+  memset(live, 0, (size_t)pl->nslots);
+  for (int64_t f = 0; f < pl->nfeatures; f++) live[pl->feature_slot[f]] = 1;
+  for (int64_t i = pl->nsteps - 1; i >= 0; i--) {
+    const MlprtPredStep *st = &pl->steps[i];
+    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
+    bool out = st->op == MLPRT_PSTEP_REQUIRE;
+    for (int64_t k = 0; k < width && !out; k++) out = live[st->dst + k];
+    if (out) live[st->src] = 1;
+  }
 }

@@ -60,26 +60,11 @@ size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
   return (n + 63) & ~(size_t)63;
 }
 
-/* Which slots matter: the features, and backwards through the steps every
- * slot a live one is computed from. An input no feature reads (a column
- * the chain dropped) is then neither required nor checked. */
-static void mark_live(const MlprtPredPlan *pl, uint8_t *live) {
-  memset(live, 0, (size_t)pl->nslots);
-  for (int64_t f = 0; f < pl->nfeatures; f++) live[pl->feature_slot[f]] = 1;
-  for (int64_t i = pl->nsteps - 1; i >= 0; i--) {
-    const MlprtPredStep *st = &pl->steps[i];
-    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
-    bool out = st->op == MLPRT_PSTEP_REQUIRE;
-    for (int64_t k = 0; k < width && !out; k++) out = live[st->dst + k];
-    if (out) live[st->src] = 1;
-  }
-}
-
 void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
   Row r = row_at(state, pl);
   MlprtLoadOpts o = {.na_tokens = pl->na_tokens, .nna = (int)pl->nna};
   mlprt_na_init(r.na, pl->na_tokens ? &o : NULL);
-  mark_live(pl, r.live);
+  mlprt_pred_plan_live(pl, r.live);
 }
 
 /* ---- failsafes ---- */
@@ -258,8 +243,11 @@ static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, V
   case MLPRT_PSTEP_ONEHOT: {
     int64_t k = r->str[s] ? level_index(st->text, r->str[s], r->len[s]) : -2;
     for (int64_t j = 0; j < st->n; j++) x[d + j] = 0;
-    if (k >= 0) x[d + k] = 1;
-    else if (k == -1 && st->a != 0) x[d + st->n - 1] = 1;
+    if (k >= 0) x[d + (st->b > 0 && k >= (int64_t)st->b ? st->n - 1 : k)] = 1;
+    else if (k == -1 && st->a == MLPRT_UNSEEN_LAST) x[d + st->n - 1] = 1;
+    else if (k == -1 && st->a == MLPRT_UNSEEN_REJECT)
+      note(v, MLPRT_ROW_REJECT, "'%.*s' is a level training never saw (onehot unknown = error)",
+           (int)(r->len[s] < 40 ? r->len[s] : 40), r->str[s]);
     break;
   }
   case MLPRT_PSTEP_ORDINAL: {

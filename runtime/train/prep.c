@@ -125,27 +125,23 @@ static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n
 
 /* ---- the cleaning chain ------------------------------------------------- */
 
-static bool is_selector(const char *cols) {
-  return !cols || strcmp(cols, "numeric") == 0 || strcmp(cols, "categorical") == 0 ||
-         strcmp(cols, "text") == 0 || strcmp(cols, "all") == 0;
-}
-
-/* The columns a step names: a selector word resolved against the table
- * (the target never selected), or the '\n'-terminated names. */
-static MlprtCols select_cols(const MlprtTable *t, const char *cols, const char *target, const char **buf) {
+/* The columns a step takes: those a selector code picks from the table as
+ * the step meets it (the target never picked), or the '\n'-terminated
+ * names (strings the caller frees with free_cols). */
+static MlprtCols select_cols(const MlprtTable *t, int64_t select, const char *names, const char *target,
+                             const char **buf) {
   int n = 0;
-  if (is_selector(cols)) {
-    const char *w = cols ? cols : "all";
+  if (select != MLPRT_SELECT_NAMES) {
     for (int i = 0; i < t->ncols; i++) {
       MlprtColType ty = t->cols[i].type;
-      bool take = strcmp(w, "all") == 0           ? true
-                  : strcmp(w, "numeric") == 0     ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
-                  : strcmp(w, "categorical") == 0 ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
-                                                  : ty == MLPRT_COL_TEXT;
+      bool take = select == MLPRT_SELECT_ALL           ? true
+                  : select == MLPRT_SELECT_NUMERIC     ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
+                  : select == MLPRT_SELECT_CATEGORICAL ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
+                                                       : ty == MLPRT_COL_TEXT;
       if (take && strcmp(t->cols[i].name, target) != 0) buf[n++] = t->cols[i].name;
     }
   } else {
-    for (const char *s = cols; *s;) {
+    for (const char *s = names; s && *s;) {
       const char *nl = strchr(s, '\n');
       buf[n++] = strndup(s, (size_t)(nl - s));
       s = nl + 1;
@@ -154,73 +150,95 @@ static MlprtCols select_cols(const MlprtTable *t, const char *cols, const char *
   return (MlprtCols){buf, n};
 }
 
-static void free_cols(const char *cols, MlprtCols sel) {
-  if (is_selector(cols)) return;
+static void free_cols(int64_t select, MlprtCols sel) {
+  if (select != MLPRT_SELECT_NAMES) return;
   for (int i = 0; i < sel.n; i++) free((char *)sel.names[i]);
-}
-
-static int method_index(const char *m, const char *const *names, int n) {
-  for (int i = 0; m && i < n; i++)
-    if (strcmp(m, names[i]) == 0) return i;
-  return 0;
 }
 
 /* Fit a step on the training rows and apply it to every row. */
 static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target, MlprtCleanLog *log,
                     MlprtError *e) {
   const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
-  const char *cols = st->columns;
   /* drop_duplicates compares whole rows, the target included. */
-  MlprtCols sel = strcmp(st->op, "drop_duplicates") == 0 && is_selector(cols)
+  MlprtCols sel = st->op == MLPRT_CLEAN_DROP_DUPLICATES && st->select != MLPRT_SELECT_NAMES
                       ? (MlprtCols){NULL, 0}
-                      : select_cols(t, cols, target, buf);
+                      : select_cols(t, st->select, st->columns, target, buf);
   MlprtFit f = {0};
   int rc = 0;
-  const char *op = st->op;
-  if (strcmp(op, "drop_duplicates") == 0) {
-    rc = mlprt_drop_duplicates(t, sel, log, e) < 0 ? -1 : 0;
-  } else if (strcmp(op, "drop_columns") == 0) {
+  switch (st->op) {
+  case MLPRT_CLEAN_DROP_DUPLICATES: rc = mlprt_drop_duplicates(t, sel, log, e) < 0 ? -1 : 0; break;
+  case MLPRT_CLEAN_DROP_COLUMNS:
     for (int i = 0; i < sel.n; i++) {
       int c = mlprt_table_find(t, sel.names[i]);
       if (c >= 0) mlprt_table_drop_column(t, c);
     }
-  } else if (strcmp(op, "impute") == 0) {
-    static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
-    MlprtImputeParams ip = {.cols = sel,
-                            .strategy = (MlprtImpute)method_index(st->method, strategies, 6),
-                            .constant = st->param,
-                            .indicator = st->flag != 0};
+    break;
+  case MLPRT_CLEAN_IMPUTE: {
+    MlprtImputeParams ip = {
+        .cols = sel, .strategy = (MlprtImpute)st->method, .constant = st->param, .indicator = st->flag != 0};
     rc = mlprt_impute_fit(t, &ip, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
-  } else if (strcmp(op, "clip_outliers") == 0 || strcmp(op, "drop_outliers") == 0) {
-    static const char *const methods[] = {"zscore", "iqr"};
-    MlprtOutlierParams op2 = {.cols = sel,
-                              .method = (MlprtOutlierMethod)method_index(st->method, methods, 2),
-                              .threshold = st->param,
-                              .action = op[0] == 'c' ? MLPRT_OUTLIER_CLIP : MLPRT_OUTLIER_DROP};
-    rc = mlprt_outliers_fit(t, &op2, &f, e);
-    if (rc == 0) rc = mlprt_outliers_apply(t, &f, &op2, log, e);
-  } else if (strcmp(op, "standardize") == 0 || strcmp(op, "minmax") == 0 || strcmp(op, "robust_scale") == 0 ||
-             strcmp(op, "log1p") == 0) {
-    static const char *const scales[] = {"standardize", "minmax", "robust_scale", "log1p"};
-    MlprtScaleParams sp = {.cols = sel, .method = (MlprtScale)method_index(op, scales, 4)};
+    break;
+  }
+  case MLPRT_CLEAN_CLIP_OUTLIERS:
+  case MLPRT_CLEAN_DROP_OUTLIERS: {
+    const char **kbuf = malloc((size_t)(t->ncols + 1) * sizeof *kbuf);
+    MlprtCols keep = select_cols(t, MLPRT_SELECT_NAMES, st->keep, target, kbuf);
+    MlprtOutlierParams op = {.cols = sel,
+                             .method = (MlprtOutlierMethod)st->method,
+                             .threshold = st->param,
+                             .action = st->op == MLPRT_CLEAN_CLIP_OUTLIERS ? MLPRT_OUTLIER_CLIP
+                                                                           : MLPRT_OUTLIER_DROP,
+                             .exempt = keep};
+    rc = mlprt_outliers_fit(t, &op, &f, e);
+    if (rc == 0) rc = mlprt_outliers_apply(t, &f, &op, log, e);
+    free_cols(MLPRT_SELECT_NAMES, keep);
+    free(kbuf);
+    break;
+  }
+  case MLPRT_CLEAN_STANDARDIZE:
+  case MLPRT_CLEAN_MINMAX:
+  case MLPRT_CLEAN_ROBUST_SCALE:
+  case MLPRT_CLEAN_LOG1P: {
+    MlprtScaleParams sp = {.cols = sel,
+                           .method = st->op == MLPRT_CLEAN_STANDARDIZE ? MLPRT_SCALE_STANDARD
+                                     : st->op == MLPRT_CLEAN_MINMAX    ? MLPRT_SCALE_MINMAX
+                                     : st->op == MLPRT_CLEAN_LOG1P     ? MLPRT_SCALE_LOG1P
+                                                                       : MLPRT_SCALE_ROBUST,
+                           .low = st->low,
+                           .high = st->high};
     rc = mlprt_scale_fit(t, &sp, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
-  } else {
-    static const char *const encodes[] = {"onehot", "ordinal", "hash_encode"};
+    break;
+  }
+  case MLPRT_CLEAN_ONEHOT:
+  case MLPRT_CLEAN_ORDINAL:
+  case MLPRT_CLEAN_HASH_ENCODE: {
     /* Numbers and booleans named for encoding are categories first. */
     for (int i = 0; i < sel.n && rc == 0; i++) {
       int c = mlprt_table_find(t, sel.names[i]);
       if (c >= 0 && t->cols[c].type != MLPRT_COL_CATEGORY && t->cols[c].type != MLPRT_COL_TEXT)
         rc = mlprt_coerce(t, sel.names[i], MLPRT_COL_CATEGORY, MLPRT_ONFAIL_NULL, log, e);
     }
-    MlprtEncodeParams ep = {
-        .cols = sel, .method = (MlprtEncode)method_index(op, encodes, 3), .buckets = (int)st->param};
+    bool onehot = st->op == MLPRT_CLEAN_ONEHOT;
+    MlprtEncodeParams ep = {.cols = sel,
+                            .method = onehot                               ? MLPRT_ENCODE_ONEHOT
+                                      : st->op == MLPRT_CLEAN_ORDINAL ? MLPRT_ENCODE_ORDINAL
+                                                                           : MLPRT_ENCODE_HASH,
+                            .unknown_error = onehot && st->flag,
+                            .max_levels = onehot ? (int)st->param : 0,
+                            .buckets = onehot ? 0 : (int)st->param};
     if (rc == 0) rc = mlprt_encode_fit(t, &ep, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
+    break;
+  }
+  default:
+    *e = (MlprtError){0};
+    snprintf(e->msg, sizeof e->msg, "%s is not run by the training program", mlprt_clean_op_name(st->op));
+    rc = -1;
   }
   mlprt_fit_free(&f);
-  free_cols(cols, sel);
+  free_cols(st->select, sel);
   free(buf);
   return rc;
 }
@@ -342,6 +360,31 @@ static void align_raw(const MlprtTable *t, int s, MlprtTable *raw) {
   free(keep);
 }
 
+/* Leave in inputs (raw_inputs': every loaded column but the target, in
+ * order, of nsrc) only the columns some feature of the cleaned table t was
+ * made from: what the model reads. All stay when a feature's origin is not
+ * recorded. */
+static void keep_read_inputs(const MlprtTable *t, const char *target, int nsrc, cJSON *inputs) {
+  bool *read = calloc((size_t)nsrc + 1, 1), all = false;
+  int tsrc = -1;
+  for (int i = 0; i < t->ncols; i++) {
+    const MlprtColumn *c = &t->cols[i];
+    if (strcmp(c->name, target) == 0) {
+      tsrc = c->origin - 1;
+      continue;
+    }
+    if (c->type != MLPRT_COL_FLOAT && c->type != MLPRT_COL_INT && c->type != MLPRT_COL_BOOL) continue;
+    if (c->origin > 0 && c->origin <= nsrc) read[c->origin - 1] = true;
+    else all = true;
+  }
+  for (int s = 0, k = 0; s < nsrc && !all && tsrc >= 0; s++) {
+    if (s == tsrc) continue;
+    if (read[s]) k++;
+    else cJSON_DeleteItemFromArray(inputs, k);
+  }
+  free(read);
+}
+
 /* Load p's data (path), drop rows without a target, split, and run the
  * cleaning chain. With schema non-NULL, *schema receives the loaded
  * columns' types (schema_text). With raw non-NULL, *raw receives the
@@ -351,48 +394,16 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
                          int64_t *dropped, char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
                          char *err, size_t n) {
   MlprtError e;
-  MlprtLoadOpts opts = {.delim = (char)p->delimiter, .no_header = p->no_header != 0};
-  if (p->data_format && strcmp(p->data_format, "csv") == 0) opts.format = MLPRT_FMT_CSV;
-  if (p->data_format && strcmp(p->data_format, "json") == 0) opts.format = MLPRT_FMT_JSON;
-  if (p->data_format && strcmp(p->data_format, "jsonl") == 0) opts.format = MLPRT_FMT_JSONL;
-  const char *na[64];
-  char *na_text = p->na_values ? strdup(p->na_values) : NULL;
-  for (char *s = na_text; s && *s && opts.nna < 64;) {
-    char *nl = strchr(s, '\n');
-    *nl = 0;
-    na[opts.nna++] = s;
-    s = nl + 1;
-  }
-  if (na_text) opts.na_tokens = na;
-  /* Declared types, "NAME\tTYPE\n" each: the spec's, and those the
-   * compiler saw, so data that disagrees is an error naming row and column. */
-  char *decl_text = p->schema ? strdup(p->schema) : NULL;
-  int ndecl = 0;
-  for (const char *s = decl_text; s && *s; s++) ndecl += *s == '\n';
-  MlprtDecl *decl = malloc((size_t)(ndecl ? ndecl : 1) * sizeof *decl);
-  for (char *s = decl_text; s && *s && opts.ndecl < ndecl;) {
-    char *tab = strchr(s, '\t'), *nl = strchr(s, '\n');
-    *tab = *nl = 0;
-    decl[opts.ndecl++] = (MlprtDecl){s, (MlprtColType)mlprt_col_type_parse(tab + 1)};
-    s = nl + 1;
-  }
-  opts.decl = decl;
-  /* Several sources, one path per line, become one table. */
-  char *list = strdup(path);
-  const char *paths[64];
-  int np = 0;
-  for (char *s = list, *nl; s && np < 64; s = nl ? nl + 1 : NULL) {
-    nl = strchr(s, '\n');
-    if (nl) *nl = 0;
-    paths[np++] = s;
-  }
-  int loaded = np == 1 ? mlprt_load(path, &opts, t, &e) : mlprt_load_many(paths, np, &opts, t, &e);
-  free(list);
-  free(decl);
-  free(decl_text);
-  free(na_text);
+  MlprtSourceDesc src = {.paths = path,
+                         .format = p->data_format,
+                         .delim = (char)p->delimiter,
+                         .no_header = p->no_header != 0,
+                         .na_values = p->na_values,
+                         .schema = p->schema};
+  int loaded = mlprt_load_described(&src, t, &e);
   if (loaded != 0) return fail_with(&e, err, n);
   if (schema) *schema = schema_text(t);
+  for (int i = 0; i < t->ncols; i++) t->cols[i].origin = i + 1; /* the cleaning ops carry it on */
   /* Each row remembers where it came from (several sources count on), so
    * the test rows can be written back as the source had them. */
   t->rowid = malloc((size_t)(t->cap_rows ? t->cap_rows : 1) * sizeof *t->rowid);
@@ -419,7 +430,8 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     if (run_step(t, &p->clean[i], p->target, *log, &e) != 0) {
       char msg[768];
       mlprt_error_format(&e, msg, sizeof msg);
-      snprintf(err, n, "%s: cleaning step %lld (%s): %s", path, (long long)i + 1, p->clean[i].op, msg);
+      snprintf(err, n, "%s: cleaning step %lld (%s): %s", path, (long long)i + 1,
+               mlprt_clean_op_name(p->clean[i].op), msg);
       rc = -1;
     }
   }
@@ -582,6 +594,9 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
     mlprt_table_free(&t);
     return -1;
   }
+  int nsrc = 0;
+  for (const char *s = d->schema; s && *s; s++) nsrc += *s == '\n';
+  keep_read_inputs(&t, p->target, nsrc, d->inputs);
   mlprt_split_counts(&t, d->n);
   int64_t nan_cells = 0;
   for (int s = 0; s < 3; s++) {

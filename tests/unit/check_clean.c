@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mlp/clean.h"
+#include "registry.h"
 #include "tests/unit/datautil.h"
 
 #define VEGA "/usr/lib/python3/dist-packages/vega_datasets/_data/"
@@ -73,7 +74,13 @@ START_TEST(clean_coerce_policies) {
   ck_assert_float_eq(t.cols[0].f[1], 2.5f);
   mlprt_table_free(&t);
   load_text("c2.csv", "v,w\n1,a\nabc,b\n3,c\n", &o, &t);
-  ck_assert_int_eq(mlprt_coerce(&t, "v", MLPRT_COL_INT, MLPRT_ONFAIL_DROP, log, &e), 0);
+  /* the column keeps its name string: a selection taken before the
+   * conversion (the encode step after an indicator impute holds the
+   * table's own name pointers) still reads it afterwards */
+  const char *name = t.cols[0].name;
+  ck_assert_int_eq(mlprt_coerce(&t, name, MLPRT_COL_INT, MLPRT_ONFAIL_DROP, log, &e), 0);
+  ck_assert_ptr_eq(t.cols[0].name, name);
+  ck_assert_str_eq(name, "v");
   ck_assert_int_eq(t.nrows, 2);
   ck_assert_str_eq(t.cols[1].levels.names[t.cols[1].codes[1]], "c");
   char *json = mlprt_clean_log_json(log);
@@ -321,6 +328,88 @@ START_TEST(clean_encoding) {
   }
   for (int b = 0; b < 4; b++) ck_assert_float_eq(t.cols[1 + b].f[0], t.cols[1 + b].f[2]); /* red twice */
   mlprt_table_free(&t);
+}
+END_TEST
+
+/* onehot max_levels = 3: the two most frequent training levels keep a
+ * column, the rarer ones (and an unseen one) share c=__other__, and the
+ * record lists them; unknown = error: an unseen level in a validation row
+ * is an error naming that row and the column. */
+START_TEST(clean_onehot_max_levels_and_unknown_error) {
+  const char *text = "c,y\nred,1\nred,2\nred,3\nblue,4\nblue,5\ngreen,6\npink,7\nred,8\npurple,9\n";
+  MlprtTable t;
+  load_text("m.csv", text, NULL, &t);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 7 ? MLPRT_TRAIN : MLPRT_VALID;
+  MlprtEncodeParams p = {.method = MLPRT_ENCODE_ONEHOT, .max_levels = 3};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_encode_fit(&t, &p, &f, &e), 0);
+  ck_assert_int_eq(f.cols[0].nkept, 2);
+  ck_assert_int_eq(f.cols[0].nlevels, 4);
+  ck_assert_str_eq(f.cols[0].levels[0], "blue");
+  ck_assert_str_eq(f.cols[0].levels[1], "red");
+  ck_assert_str_eq(f.cols[0].levels[2], "green");
+  ck_assert_str_eq(f.cols[0].levels[3], "pink");
+  MlprtCleanLog *log = mlprt_clean_log_new("m.csv");
+  ck_assert_int_eq(mlprt_fit_apply(&t, &f, log, &e), 0);
+  ck_assert_int_eq(t.ncols, 4); /* y, c=blue, c=red, c=__other__ */
+  int other = col(&t, "c=__other__"), red = col(&t, "c=red");
+  static const int want_other[] = {0, 0, 0, 0, 0, 1, 1, 0, 1}; /* green, pink, then unseen purple */
+  for (int64_t r = 0; r < t.nrows; r++) {
+    ck_assert_int_eq(t.cols[other].b[r], want_other[r]);
+    ck_assert_int_eq(t.cols[red].b[r], r < 3 || r == 7);
+  }
+  char *json = mlprt_clean_log_json(log);
+  ck_assert_ptr_nonnull(strstr(json, "\"other_levels\""));
+  ck_assert_ptr_nonnull(strstr(json, "\"pink\""));
+  /* the record reads back to the same fit */
+  char *path = dt_write(dt_dir, "m.json", json, 0);
+  MlprtFit *fits;
+  int nfits;
+  ck_assert_int_eq(mlprt_clean_log_write(log, path, &e), 0);
+  ck_assert_msg(mlprt_fits_read(path, &fits, &nfits, &e) == 0, "%s", dt_err(&e));
+  ck_assert_int_eq(nfits, 1);
+  ck_assert_int_eq(fits[0].cols[0].nkept, 2);
+  ck_assert_int_eq(fits[0].cols[0].nlevels, 4);
+  ck_assert_str_eq(fits[0].cols[0].levels[3], "pink");
+  mlprt_fits_free(fits, nfits);
+  free(path);
+  free(json);
+  mlprt_clean_log_free(log);
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+
+  load_text("m.csv", text, NULL, &t);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 7 ? MLPRT_TRAIN : MLPRT_VALID;
+  MlprtEncodeParams strict = {.method = MLPRT_ENCODE_ONEHOT, .unknown_error = true};
+  ck_assert_int_eq(mlprt_encode_fit(&t, &strict, &f, &e), 0);
+  ck_assert_int_ne(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+  ck_assert_int_eq(e.row, 9);
+  ck_assert_str_eq(e.column, "c");
+  ck_assert_ptr_nonnull(strstr(e.msg, "purple"));
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+/* The clean op codes are the registry's clean ops, name for name and in
+ * its order, and the runtime applies exactly those the registry marks
+ * built (the planned ones are refused before lowering). */
+START_TEST(clean_op_codes_match_registry) {
+  const MlpRegBlock *clean = mlp_reg_block("clean");
+  ck_assert_ptr_nonnull(clean);
+  ck_assert_int_eq(clean->nops, MLPRT_CLEAN_NOPS);
+  for (int i = 0; i < clean->nops; i++) {
+    const MlpRegOp *op = clean->ops[i];
+    ck_assert_int_eq(mlprt_clean_op_find(op->name), i);
+    ck_assert_str_eq(mlprt_clean_op_name(i), op->name);
+    ck_assert_msg(op->planned == !mlprt_clean_op_built(i), "%s is %s in the registry, not in the runtime",
+                  op->name, op->planned ? "planned" : "built");
+  }
+  ck_assert_int_eq(mlprt_clean_op_find("no_such_op"), -1);
+  ck_assert_str_eq(mlprt_clean_op_name(MLPRT_CLEAN_NOPS), "?");
 }
 END_TEST
 
@@ -687,6 +776,8 @@ Suite *clean_suite(void) {
   tcase_add_test(tc, clean_outliers);
   tcase_add_test(tc, clean_scaling);
   tcase_add_test(tc, clean_encoding);
+  tcase_add_test(tc, clean_op_codes_match_registry);
+  tcase_add_test(tc, clean_onehot_max_levels_and_unknown_error);
   tcase_add_test(tc, clean_text);
   tcase_add_test(tc, clean_log_json_and_summary);
   tcase_add_test(tc, clean_fits_round_trip);

@@ -294,26 +294,69 @@ START_TEST(onnx_regression_and_binary_outputs) {
 }
 END_TEST
 
-/* Date input columns are refused with the column's name. */
-START_TEST(onnx_refuses_date_inputs) {
+/* A one-layer classifier over the plan's nf features whose inputs are
+ * in[0..nin), feature f reading slot fslot[f], encoded into *buf; the
+ * encoder's return. */
+static int encode_inputs(const MlprtPredInput *in, int64_t nin, int64_t *fslot, int64_t nf, uint8_t **buf,
+                         size_t *len, char *err, size_t n) {
   MlpArena a;
   mlp_arena_init(&a);
   MlpIrLayer ls[] = {{.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 2}};
-  MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, 2, 1, 1, ls, 1);
+  MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, nf, 1, 1, ls, 1);
   float *w = weights(m->n_params, 1);
+  MlprtPredPlan plan = {.inputs = in, .ninputs = nin, .nslots = nin, .feature_slot = fslot, .nfeatures = nf};
+  MlpOnnxModel mo = {"cat", NULL, m, w, NULL, &plan, "a\nb\n", 0, 1};
+  *buf = NULL;
+  *len = 0;
+  int rc = mlp_onnx_encode(&mo, buf, len, err, n);
+  free(w);
+  mlp_arena_free(&a);
+  return rc;
+}
+
+/* Date input columns are refused with the column's name. */
+START_TEST(onnx_refuses_date_inputs) {
   MlprtPredInput in[2] = {{"x", MLPRT_COL_FLOAT, 0, 1, NULL, 0},
                           {"when", MLPRT_COL_DATETIME, NAN, NAN, NULL, 0}};
   int64_t fslot[2] = {0, 1};
-  MlprtPredPlan plan = {.inputs = in, .ninputs = 2, .nslots = 2, .feature_slot = fslot, .nfeatures = 2};
-  MlpOnnxModel mo = {"cat", NULL, m, w, NULL, &plan, "a\nb\n", 0, 1};
-  uint8_t *buf = NULL;
-  size_t len = 0;
+  uint8_t *buf;
+  size_t len;
   char err[256];
-  ck_assert_int_eq(mlp_onnx_encode(&mo, &buf, &len, err, sizeof err), -1);
+  ck_assert_int_eq(encode_inputs(in, 2, fslot, 2, &buf, &len, err, sizeof err), -1);
   ck_assert_ptr_nonnull(strstr(err, "'when'"));
   ck_assert_ptr_null(buf);
-  free(w);
-  mlp_arena_free(&a);
+}
+END_TEST
+
+/* Where the bytes of s first occur in buf[0..len), or NULL. */
+static const uint8_t *find_bytes(const uint8_t *buf, size_t len, const char *s) {
+  size_t n = strlen(s);
+  for (size_t i = 0; i + n <= len; i++)
+    if (memcmp(buf + i, s, n) == 0) return buf + i;
+  return NULL;
+}
+
+/* Only the columns the model reads are graph inputs: a date column and a
+ * number no feature reads are left out (the date is no longer refused),
+ * and the input_columns metadata lists the one read column. */
+START_TEST(onnx_inputs_are_the_columns_read) {
+  MlprtPredInput in[3] = {{"when", MLPRT_COL_DATETIME, NAN, NAN, NULL, 0},
+                          {"x", MLPRT_COL_FLOAT, 0, 1, NULL, 0},
+                          {"unread", MLPRT_COL_FLOAT, 0, 1, NULL, 0}};
+  int64_t fslot[1] = {1};
+  uint8_t *buf;
+  size_t len;
+  char err[256];
+  ck_assert_msg(encode_inputs(in, 3, fslot, 1, &buf, &len, err, sizeof err) == 0, "%s", err);
+  static const char key[] = "input_columns";
+  const uint8_t *at = find_bytes(buf, len, key);
+  ck_assert_ptr_nonnull(at);
+  /* the value follows the key's field: a tag and a length byte, then "x" */
+  ck_assert_int_eq(at[sizeof key - 1 + 2], 'x');
+  ck_assert_int_eq(at[sizeof key - 1 + 1], 1);
+  ck_assert_ptr_null(find_bytes(buf, len, "unread"));
+  ck_assert_ptr_null(find_bytes(buf, len, "when"));
+  free(buf);
 }
 END_TEST
 
@@ -593,6 +636,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
   tcase_add_test(tc, onnx_refuses_date_inputs);
+  tcase_add_test(tc, onnx_inputs_are_the_columns_read);
   tcase_add_test(tc, onnx_feature_program_equals_predictor);
   tcase_add_test(tc, onnx_iris_answers_as_trained);
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);

@@ -199,19 +199,22 @@ START_TEST(plan_matches_training_prep) {
   char *text = fixture(lines);
   char *path = dt_write(dt_dir, "mixed.csv", text, 0);
   MlprtCleanStep chain[] = {
-      {"drop_duplicates", NULL, NULL, 0, 0},
-      {"impute", "a\nb\n", "median", 0, 1},
-      {"impute", "categorical", "mode", 0, 0},
-      {"impute", "w\n", "mode", 0, 0},
-      {"clip_outliers", "a\n", "zscore", 2, 0},
-      {"standardize", "a\n", NULL, 0, 0},
-      {"minmax", "b\n", NULL, 0, 0},
-      {"robust_scale", "e\n", NULL, 0, 0},
-      {"log1p", "f\n", NULL, 0, 0},
-      {"drop_columns", "t\n", NULL, 0, 0},
-      {"onehot", "c\nd\nw\n", NULL, 0, 0},
-      {"ordinal", "g\n", NULL, 0, 0},
-      {"hash_encode", "h\n", NULL, 8, 0},
+      {.op = MLPRT_CLEAN_DROP_DUPLICATES, .select = MLPRT_SELECT_ALL},
+      {.op = MLPRT_CLEAN_IMPUTE, .columns = "a\nb\n", .method = MLPRT_IMPUTE_MEDIAN, .flag = 1},
+      {.op = MLPRT_CLEAN_IMPUTE, .select = MLPRT_SELECT_CATEGORICAL, .method = MLPRT_IMPUTE_MODE},
+      {.op = MLPRT_CLEAN_IMPUTE, .columns = "w\n", .method = MLPRT_IMPUTE_MODE},
+      {.op = MLPRT_CLEAN_CLIP_OUTLIERS, .columns = "a\ne\n", .keep = "e\n", .method = MLPRT_OUTLIER_ZSCORE,
+       .param = 2},
+      {.op = MLPRT_CLEAN_STANDARDIZE, .columns = "a\n"},
+      {.op = MLPRT_CLEAN_MINMAX, .columns = "b\n", .low = -1, .high = 1},
+      {.op = MLPRT_CLEAN_ROBUST_SCALE, .columns = "e\n"},
+      {.op = MLPRT_CLEAN_LOG1P, .columns = "f\n"},
+      {.op = MLPRT_CLEAN_DROP_COLUMNS, .columns = "t\n"},
+      {.op = MLPRT_CLEAN_ONEHOT, .columns = "c\nd\n"},
+      /* four training dates: two keep a column, two share w=__other__ with the unseen date */
+      {.op = MLPRT_CLEAN_ONEHOT, .columns = "w\n", .param = 3},
+      {.op = MLPRT_CLEAN_ORDINAL, .columns = "g\n"},
+      {.op = MLPRT_CLEAN_HASH_ENCODE, .columns = "h\n", .param = 8},
   };
   MlprtModel model = {.task = MLPRT_TASK_BINARY, .n_out = 1};
   MlprtProgram p = {.name = "mixed", .data_path = path, .target = "y", .val_frac = 0.1, .test_frac = 0.2,
@@ -234,6 +237,27 @@ START_TEST(plan_matches_training_prep) {
   ck_assert_msg(mlprt_fits_read(cpath, &fits, &nfits, &e) == 0, "%s", dt_err(&e));
   MlprtPredSource src = {.schema = d.schema, .target = "y", .fits = fits, .nfits = nfits, .clean = chain,
                          .nclean = p.nclean};
+  /* keep: e is never clipped; minmax onto [-1, 1]; w past max_levels */
+  ck_assert_int_eq(fits[3].kind, MLPRT_STEP_OUTLIERS);
+  ck_assert_int_eq(fits[3].n, 1);
+  ck_assert_str_eq(fits[3].cols[0].column, "a");
+  ck_assert_int_eq(fits[5].kind, MLPRT_STEP_SCALE);
+  ck_assert_int_eq(fits[5].method, MLPRT_SCALE_MINMAX);
+  bool onto = false; /* some feature spans exactly [-1, 1] over the training rows: b */
+  for (int64_t j = 0; j < d.F && !onto; j++) {
+    float lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < d.n[MLPRT_TRAIN]; i++) {
+      float v = d.x[MLPRT_TRAIN][i * d.F + j];
+      lo = v < lo ? v : lo, hi = v > hi ? v : hi;
+    }
+    onto = fabsf(lo + 1) < 1e-6f && fabsf(hi - 1) < 1e-6f;
+  }
+  ck_assert(onto);
+  const MlprtColFit *wf = &fits[nfits - 1 - 2].cols[0];
+  ck_assert_str_eq(wf->column, "w");
+  ck_assert_int_eq(wf->nkept, 2);
+  ck_assert_int_eq(wf->nlevels, 4);
+  ck_assert_ptr_nonnull(strstr(clean, "\"other_levels\""));
   MlprtPredPlan pl;
   ck_assert_msg(mlprt_pred_plan_build(&src, &pl, err, sizeof err) == 0, "%s", err);
   int s = d.raw_split;
@@ -266,6 +290,32 @@ START_TEST(plan_matches_training_prep) {
 }
 END_TEST
 
+/* onehot unknown = error: the predictor rejects a row whose level
+ * training never saw, naming it; a known level passes. */
+START_TEST(plan_rejects_unseen_level_when_strict) {
+  char *levels[] = {"blue", "red"};
+  MlprtColFit cf = {.column = "c", .levels = levels, .nlevels = 2, .nkept = 2};
+  MlprtFit f = {
+      .kind = MLPRT_STEP_ENCODE, .method = MLPRT_ENCODE_ONEHOT, .strict = true, .cols = &cf, .n = 1};
+  MlprtPredSource src = {.schema = "c\tcategory\ny\tfloat\n", .target = "y", .fits = &f, .nfits = 1};
+  MlprtPredPlan pl;
+  char err[256], why[256];
+  ck_assert_msg(mlprt_pred_plan_build(&src, &pl, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(pl.nfeatures, 2);
+  MlprtPredictor p = bare(&pl);
+  void *st = aligned_alloc(64, mlprt_pred_row_bytes(&pl));
+  mlprt_pred_row_init(st, &pl);
+  float x[2];
+  const char *red[] = {"red"}, *mauve[] = {"mauve"};
+  ck_assert_int_eq(mlprt_pred_row(&p, red, x, st, why, sizeof why), MLPRT_ROW_OK);
+  ck_assert(x[0] == 0 && x[1] == 1);
+  ck_assert_int_eq(mlprt_pred_row(&p, mauve, x, st, why, sizeof why), MLPRT_ROW_REJECT);
+  ck_assert_ptr_nonnull(strstr(why, "mauve"));
+  free(st);
+  mlprt_pred_plan_free(&pl);
+}
+END_TEST
+
 START_TEST(plan_refuses_row_dependent_steps) {
   MlprtFit f = {.kind = MLPRT_STEP_IMPUTE, .method = MLPRT_IMPUTE_FFILL};
   MlprtColFit cf = {.column = "x"};
@@ -275,10 +325,10 @@ START_TEST(plan_refuses_row_dependent_steps) {
   char err[256];
   ck_assert_int_eq(mlprt_pred_plan_build(&src, &pl, err, sizeof err), -1);
   ck_assert_ptr_nonnull(strstr(err, "ffill"));
-  MlprtCleanStep vec = {"vectorize", "text", NULL, 0, 0};
+  MlprtCleanStep vec = {.op = MLPRT_CLEAN_BAG_OF_WORDS, .select = MLPRT_SELECT_TEXT};
   MlprtPredSource src2 = {.schema = "x\tfloat\ny\tfloat\n", .target = "y", .clean = &vec, .nclean = 1};
   ck_assert_int_eq(mlprt_pred_plan_build(&src2, &pl, err, sizeof err), -1);
-  ck_assert_ptr_nonnull(strstr(err, "vectorize"));
+  ck_assert_ptr_nonnull(strstr(err, "bag_of_words"));
   /* a step on the target: the predictor never sees it */
   MlprtFit g = {.kind = MLPRT_STEP_SCALE, .method = MLPRT_SCALE_STANDARD};
   MlprtColFit gc = {.column = "y", .a = 0, .b = 1};
@@ -862,6 +912,7 @@ Suite *predict_suite(void) {
   tcase_add_test(plan, plan_matches_fit_apply);
   tcase_add_test(plan, plan_matches_training_prep);
   tcase_add_test(plan, plan_refuses_row_dependent_steps);
+  tcase_add_test(plan, plan_rejects_unseen_level_when_strict);
   tcase_add_test(plan, plan_image_pixels);
   suite_add_tcase(s, plan);
   TCase *io = tcase_create("io");

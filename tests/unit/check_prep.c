@@ -71,11 +71,39 @@ START_TEST(prep_idx_rows_read_back_their_images) {
 }
 END_TEST
 
+/* impute with indicator columns, then onehot of every categorical column:
+ * the indicators (booleans) are converted to categories while the encode
+ * step's selection holds the table's column names, which must survive the
+ * conversion (they once read freed memory, and the build failed naming a
+ * garbage column). */
+START_TEST(prep_indicator_then_onehot) {
+  char *dir = test_tmpdir();
+  char *csv = dt_write(dir, "d.csv", "a,b,c,y\n1,x,2,p\n2,,3,q\n,y,4,p\n4,x,,q\n5,y,6,p\n6,x,7,q\n"
+                                     "7,,8,p\n8,y,9,q\n", 0);
+  MlprtCleanStep steps[] = {
+      {.op = MLPRT_CLEAN_IMPUTE, .select = MLPRT_SELECT_NUMERIC, .method = MLPRT_IMPUTE_MEAN, .flag = 1},
+      {.op = MLPRT_CLEAN_ONEHOT, .select = MLPRT_SELECT_CATEGORICAL}};
+  MlprtProgram p = {.data_format = "csv", .data_path = csv, .target = "y", .clean = steps, .nclean = 2};
+  int64_t features = 0, classes = 0;
+  int target_type;
+  char *schema, err[512];
+  ck_assert_msg(mlprt_prep_shape(&p, &features, &classes, &target_type, &schema, err, sizeof err) == 0, "%s",
+                err);
+  /* a, c, b=x, b=y, a_missing=false, a_missing=true, c_missing=false, c_missing=true */
+  ck_assert_int_eq(features, 8);
+  ck_assert_int_eq(classes, 2);
+  free(schema);
+  free(csv);
+  dt_rmdir(dir);
+}
+END_TEST
+
 Suite *prep_suite(void);
 Suite *prep_suite(void) {
   Suite *s = suite_create("prep");
   TCase *tc = tcase_create("idx");
   tcase_add_test(tc, prep_idx_rows_read_back_their_images);
+  tcase_add_test(tc, prep_indicator_then_onehot);
   suite_add_tcase(s, tc);
   return s;
 }
