@@ -18,11 +18,13 @@
 #include <time.h>
 
 #include "mlp/run.h"
-#include "mlp/tensor.h"
 #include "predict_int.h"
 
 #define REASON_W 256
 #define LARGE_BATCH 1024 /* rows from which a forward pass may use several threads */
+
+/* OpenBLAS's, where the predictor links it (a cross-compiled one does not). */
+extern void openblas_set_num_threads(int n) __attribute__((weak));
 
 /* ---- reading records ---- */
 
@@ -631,7 +633,7 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   }
   /* A batch of a few rows is a small GEMM: one thread does it, and
    * OpenBLAS's others would only spin (sched_yield) between batches. */
-  if (p->batch < LARGE_BATCH) mlprt_set_threads(1, 1);
+  if (p->batch < LARGE_BATCH && openblas_set_num_threads) openblas_set_num_threads(1);
   const MlprtPredPlan *pl = p->plan;
   Reader rd = {.first = true};
   rd.f = !o.input || strcmp(o.input, "-") == 0 ? stdin : fopen(o.input, "rb");
