@@ -12,7 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mlp/data.h"
@@ -919,17 +918,6 @@ static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
 
 /* ---- columns ---------------------------------------------------------------- */
 
-/* What a data source is, for a message: NULL for a regular file or a pipe
- * (which the training program reads, a pipe once), else the kind of file
- * that can be no data source. */
-static const char *unusable_kind(const struct stat *st) {
-  if (S_ISDIR(st->st_mode)) return "a directory";
-  if (S_ISCHR(st->st_mode)) return "a character device";
-  if (S_ISBLK(st->st_mode)) return "a block device";
-  if (S_ISSOCK(st->st_mode)) return "a socket";
-  return NULL;
-}
-
 /* The header of a csv source, when its file can be read now: the names a
  * spec may use as columns, and the number of lines after it (the rows, but
  * for quoted line breaks). False when the header cannot be known yet: the
@@ -946,13 +934,11 @@ static bool csv_header(Sema *S, const MlpSpecCall *src, MlpVec *cols, long *rows
   const char *name = S->src->name, *slash = strrchr(name, '/');
   const char *full =
       path[0] == '/' || !slash ? path : mlp_arena_printf(S->a, "%.*s/%s", (int)(slash - name), name, path);
-  struct stat st;
-  if (stat(full, &st) != 0 || S_ISFIFO(st.st_mode)) return false;
-  if (unusable_kind(&st)) {
-    mlp_diag_error(S->d, pv->node->loc, "the data source '%s' is %s, not a file or a pipe", path,
-                   unusable_kind(&st));
-    return false;
-  }
+  const char *what;
+  MlprtSourceKind kind = mlprt_source_kind(full, &what);
+  if (kind == MLPRT_SRC_OTHER)
+    mlp_diag_error(S->d, pv->node->loc, "the data source '%s' is %s, not a file or a pipe", path, what);
+  if (kind != MLPRT_SRC_FILE) return false;
   FILE *f = fopen(full, "r");
   if (!f) return false;
   char *line = NULL;
