@@ -587,7 +587,7 @@ END_TEST
 /* ---- real data ---- */
 
 START_TEST(clean_cars_json) {
-  const char *p = dt_system_file(VEGA "cars.json");
+  const char *p = dt_system_file(VEGA "cars.json", "python3-vega-datasets");
   if (!p) return;
   MlprtTable t;
   dt_load_ok(p, NULL, &t);
@@ -639,7 +639,7 @@ START_TEST(clean_cars_json) {
 END_TEST
 
 START_TEST(clean_seattle_weather) {
-  const char *p = dt_system_file(VEGA "seattle-weather.csv");
+  const char *p = dt_system_file(VEGA "seattle-weather.csv", "python3-vega-datasets");
   if (!p) return;
   MlprtTable t;
   dt_load_ok(p, NULL, &t);

@@ -585,11 +585,11 @@ START_TEST(csv_uci_real_data) {
   const char *base = "/usr/lib/python3/dist-packages/sklearn/datasets/data/";
   char p[512];
   snprintf(p, sizeof p, "%siris.csv", base);
-  if (dt_system_file(p)) check_uci(p, 4, 150);
+  if (dt_system_file(p, "python3-sklearn")) check_uci(p, 4, 150);
   snprintf(p, sizeof p, "%swine_data.csv", base);
-  if (dt_system_file(p)) check_uci(p, 13, 178);
+  if (dt_system_file(p, "python3-sklearn")) check_uci(p, 13, 178);
   snprintf(p, sizeof p, "%sbreast_cancer.csv", base);
-  if (dt_system_file(p)) check_uci(p, 30, 569);
+  if (dt_system_file(p, "python3-sklearn")) check_uci(p, 30, 569);
 }
 END_TEST
 

@@ -146,7 +146,7 @@ START_TEST(json_malformed) {
 END_TEST
 
 START_TEST(json_vega_cars) {
-  const char *p = dt_system_file("/usr/lib/python3/dist-packages/vega_datasets/_data/cars.json");
+  const char *p = dt_system_file("/usr/lib/python3/dist-packages/vega_datasets/_data/cars.json", "python3-vega-datasets");
   if (!p) return;
   /* the independent pass: cJSON directly, summing each numeric key */
   char *text = test_read_file(p, NULL);
