@@ -4,12 +4,16 @@
  * CSV (RFC 4180: quoted fields, doubled quotes, CRLF, a UTF-8 BOM; a
  * header names the columns, in any order) or JSON lines (one object per
  * line); produces one answer per input row, in input order, as CSV or JSON
- * lines on stdout. Rows are read in batches of up to p->batch: each row's
- * features go through row.c as it is read, then one forward call answers
- * the batch's accepted rows. Buffers are sized once at start; a record
- * longer than any before grows the record buffer, nothing else allocates
- * per row. Before any row, the compiled-in weights are checked against
- * their recorded SHA-256, so a tampered binary refuses to answer. */
+ * lines on stdout. Every input record gets exactly one answer line: a
+ * record the framing rejects (a quote that does not close where it may, a
+ * NUL byte, a line past the record limit) is answered with its reason and
+ * reading resumes at the line after the one it began on. Rows are read in
+ * batches of up to p->batch: each row's features go through row.c as it
+ * is read, then one forward call answers the batch's accepted rows.
+ * Buffers are sized once at start; a record longer than any before grows
+ * the record buffer, nothing else allocates per row. Before any row, the
+ * compiled-in weights are checked against their recorded SHA-256, so a
+ * tampered binary refuses to answer. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
