@@ -154,6 +154,7 @@ static int csv_record(Reader *r) {
   if (c == EOF) return 0;
   r->start = r->line + 1;
   bool quoted = false, was_quoted = false, spanning = false;
+  int64_t qline = r->start; /* the line the open quote is on */
   for (;; c = next_char(r)) {
     if (len > MLPRT_MAX_RECORD_DEFAULT) {
       reject(r, "the record from line %lld is longer than %zu bytes", (long long)r->start,
@@ -172,7 +173,7 @@ static int csv_record(Reader *r) {
       }
       if (c == EOF || (spanning && r->slen > MAX_SPAN)) {
         reject(r, "%s: a quote opened on line %lld is not closed %s", where(r, r->nf, at, sizeof at),
-               (long long)r->start, c == EOF ? "before the end of the input" : "within 64 KiB");
+               (long long)qline, c == EOF ? "before the end of the input" : "within 64 KiB");
         replay_span(r);
         end_field(r, &len, &start);
         return 1;
@@ -194,11 +195,10 @@ static int csv_record(Reader *r) {
           r->line++;
           if (r->may_span && r->nf < r->ncols && !r->may_span[r->nf]) {
             reject(r, "%s: a quote opened on line %lld is not closed on that line (the column is not text)",
-                   where(r, r->nf, at, sizeof at), (long long)r->start);
+                   where(r, r->nf, at, sizeof at), (long long)qline);
             end_field(r, &len, &start);
             return 1;
           }
-          if (!spanning) r->slen = 0;
           spanning = true;
         }
         put_byte(r, &len, (char)c);
@@ -207,6 +207,8 @@ static int csv_record(Reader *r) {
     }
     if (c == '"' && len == start && !was_quoted) {
       quoted = was_quoted = true;
+      qline = r->line + 1;
+      r->slen = 0; /* what an earlier field's line breaks kept is of no use now */
     } else if (c == ',') {
       end_field(r, &len, &start);
       was_quoted = false;

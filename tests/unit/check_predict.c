@@ -554,6 +554,12 @@ START_TEST(csv_framing_resynchronises) {
   free(err);
   free(in);
   free(big);
+  /* a closed quote's line breaks are not read again when a later quote fails */
+  ck_assert_int_eq(run_main(&p, "x,colour,flag\n1,\"bl\nue\",\"true", NULL, &out, &err), 1);
+  ck_assert_str_eq(out, "label,p_no,p_yes,error\n"
+                        ",,,column 'flag': a quote opened on line 3 is not closed before the end of the input\n");
+  free(out);
+  free(err);
   /* duplicate columns are refused as training refuses them */
   ck_assert_int_eq(run_main(&p, "x,colour,flag,x\n1,red,true,2\n", NULL, &out, &err), 2);
   ck_assert_ptr_nonnull(strstr(err, "header: duplicate column name 'x' (columns 1 and 4)"));
