@@ -114,10 +114,11 @@ static const char *where(const Reader *r, int j, char *buf, size_t n) {
 /* Read again, before whatever was still to be read, the bytes of a
  * rejected record after its first line break. */
 static void replay_span(Reader *r) {
+  if (!r->slen) return;
   size_t rest = r->blen - r->bpos;
   char *b = mlprt_xmalloc(r->slen + rest + 1);
   memcpy(b, r->span, r->slen);
-  memcpy(b + r->slen, r->back + r->bpos, rest);
+  if (rest) memcpy(b + r->slen, r->back + r->bpos, rest);
   for (size_t i = 0; i < r->slen; i++) r->line -= r->span[i] == '\n';
   free(r->back);
   r->back = b;
