@@ -179,7 +179,8 @@ static cJSON *src_next(JsonSrc *js, size_t max_record, int *rc, MlprtError *err)
 /* A value as field text: numbers printed exactly, strings as they are.
  * Returns false for null, and for a value no column can hold, with *bad
  * saying why (nested arrays and objects, numbers beyond float range). */
-static bool value_text(const cJSON *v, char *num, size_t nnum, const char **s, size_t *len, const char **bad) {
+static bool value_text(const cJSON *v, char *num, size_t nnum, const char **s, size_t *len,
+                       const char **bad) {
   *bad = NULL;
   if (cJSON_IsNull(v)) return false;
   if (cJSON_IsString(v)) {
@@ -310,7 +311,8 @@ int mlprt_json_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema 
   int rc = 0;
   cJSON *rec;
   char num[64];
-  int64_t *seen = mlprt_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *seen); /* the last record with the key */
+  /* [ncols] the last record that had the key */
+  int64_t *seen = mlprt_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *seen);
   while (!rc && (rec = src_next(&js, opt_max_record(o), &rc, err))) {
     int64_t row = t->nrows, line = lines ? js.lineno : 0;
     mlprt_table_reserve(t, row + 1);

@@ -40,7 +40,8 @@ static char *copy_to_temp(int in, const char *path, MlprtError *err) {
   snprintf(name, n, "%s/mlp-source-XXXXXX%s", dir, ext);
   int out = mkstemps(name, (int)strlen(ext));
   if (out < 0) {
-    mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot make a copy of the pipe in %s: %s", dir, strerror(errno));
+    mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot make a copy of the pipe in %s: %s", dir,
+                    strerror(errno));
     free(name);
     return NULL;
   }

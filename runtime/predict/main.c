@@ -318,7 +318,8 @@ static int read_line(Reader *r) {
 /* The object on the line: fields[i] of each input the object names (NULL
  * for the others; null reads as a missing value). NULL, or the reason the
  * line is not an object of plain values. */
-static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fields, bool *extra, char *msg) {
+static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fields, bool *extra,
+                               char *msg) {
   for (int64_t i = 0; i < pl->ninputs; i++) fields[i] = NULL;
   s = (char *)skip_ws(s);
   if (*s++ != '{') return "the line is not a JSON object";
@@ -697,8 +698,8 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
         if (strcmp(pl->inputs[i].name, rd.names[j]) == 0) col_input[j] = (int)i;
       for (int k = 0; k < j && rc == 0; k++) {
         if (strcmp(rd.names[k], rd.names[j]) == 0) { /* as training refuses it */
-          fprintf(stderr, "%s: %s: header: duplicate column name '%s' (columns %d and %d)\n", argv[0], in_name,
-                  rd.names[j], k + 1, j + 1);
+          fprintf(stderr, "%s: %s: header: duplicate column name '%s' (columns %d and %d)\n", argv[0],
+                  in_name, rd.names[j], k + 1, j + 1);
           rc = 2;
         }
       }

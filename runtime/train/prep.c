@@ -614,8 +614,8 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, path, &t, &log, &dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256, err,
-                    n) != 0)
+  if (prepare_table(p, path, &t, &log, &dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256,
+                    err, n) != 0)
     return -1;
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;

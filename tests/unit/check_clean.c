@@ -282,7 +282,8 @@ START_TEST(clean_scaling_overflow_is_an_error) {
   static const struct {
     const char *text;
     MlprtScale m;
-  } cases[] = {{"a\n-3e38\n3e38\n1\n2\n", MLPRT_SCALE_MINMAX}, {"a\n0\n1e-40\n0\n1e-40\n", MLPRT_SCALE_STANDARD}};
+  } cases[] = {{"a\n-3e38\n3e38\n1\n2\n", MLPRT_SCALE_MINMAX},
+               {"a\n0\n1e-40\n0\n1e-40\n", MLPRT_SCALE_STANDARD}};
   for (int i = 0; i < 2; i++) {
     MlprtTable t;
     load_text("o.csv", cases[i].text, NULL, &t);

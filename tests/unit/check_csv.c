@@ -218,7 +218,8 @@ END_TEST
  * row and column, never an infinity that turns the column's fit to NaN;
  * a NUL byte is an error, never a value cut short at it. */
 START_TEST(csv_float_range_and_nul) {
-  static const char *const big[] = {"1e39", "1e308", "1e400", "-1e39", "340282357000000000000000000000000000000"};
+  static const char *const big[] = {"1e39", "1e308", "1e400", "-1e39",
+                                    "340282357000000000000000000000000000000"};
   for (size_t k = 0; k < sizeof big / sizeof *big; k++) {
     char text[160];
     snprintf(text, sizeof text, "a,b\n1,2\n3,%s\n5,6\n", big[k]);

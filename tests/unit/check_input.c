@@ -61,7 +61,8 @@ START_TEST(pipe_and_fifo_sources_are_read_once) {
   ck_assert_int_eq(mlprt_sha256_file(IRIS, want), 0);
   /* standard input fed by a pipe */
   char *run = test_path(tmp, "stdin.run");
-  snprintf(line, sizeof line, "cat %s | '%s' --data /dev/stdin --out '%s' --quiet --threads 1", IRIS, exe, run);
+  snprintf(line, sizeof line, "cat %s | '%s' --data /dev/stdin --out '%s' --quiet --threads 1", IRIS, exe,
+           run);
   TestRun r = sh(line);
   ck_assert_msg(r.status == 0, "--data /dev/stdin: %s", r.err);
   test_run_free(&r);
@@ -73,8 +74,9 @@ START_TEST(pipe_and_fifo_sources_are_read_once) {
   char *fifo = test_path(tmp, "rows.csv");
   ck_assert_int_eq(mkfifo(fifo, 0600), 0);
   run = test_path(tmp, "fifo.run");
-  snprintf(line, sizeof line, "cat %s > '%s' & '%s' --data '%s' --out '%s' --quiet --threads 1; s=$?; wait; exit $s",
-           IRIS, fifo, exe, fifo, run);
+  snprintf(line, sizeof line,
+           "cat %s > '%s' & '%s' --data '%s' --out '%s' --quiet --threads 1; s=$?; wait; exit $s", IRIS, fifo,
+           exe, fifo, run);
   r = sh(line);
   ck_assert_msg(r.status == 0, "--data FIFO: %s", r.err);
   test_run_free(&r);
@@ -99,7 +101,8 @@ START_TEST(special_files_are_refused) {
     const char *argv[] = {exe, "--data", cases[i].path, "--out", run, "--quiet", NULL};
     TestRun r = test_run(argv, NULL);
     ck_assert_int_ne(r.status, 0);
-    ck_assert_msg(strstr(r.err, cases[i].path) && strstr(r.err, cases[i].what), "%s: %s", cases[i].path, r.err);
+    ck_assert_msg(strstr(r.err, cases[i].path) && strstr(r.err, cases[i].what), "%s: %s", cases[i].path,
+                  r.err);
     test_run_free(&r);
     free(run);
   }

@@ -26,7 +26,8 @@ static MlprtError load_fails(const char *name, const char *text) {
  * bytes raw and escaped, and a key twice in a record: each an error
  * naming the row (and column where there is one). */
 START_TEST(json_float_range_nul_and_repeated_keys) {
-  static const char *const recs[] = {"{\"a\": 1e39}", "{\"a\": 1e400}", "{\"a\": -1e308}", "{\"a\": \"1e39\"}"};
+  static const char *const recs[] = {"{\"a\": 1e39}", "{\"a\": 1e400}", "{\"a\": -1e308}",
+                                     "{\"a\": \"1e39\"}"};
   for (size_t k = 0; k < sizeof recs / sizeof *recs; k++) {
     char text[200];
     snprintf(text, sizeof text, "{\"a\": 1, \"b\": 2}\n%s\n", recs[k]);
@@ -146,7 +147,8 @@ START_TEST(json_malformed) {
 END_TEST
 
 START_TEST(json_vega_cars) {
-  const char *p = dt_system_file("/usr/lib/python3/dist-packages/vega_datasets/_data/cars.json", "python3-vega-datasets");
+  const char *p =
+      dt_system_file("/usr/lib/python3/dist-packages/vega_datasets/_data/cars.json", "python3-vega-datasets");
   if (!p) return;
   /* the independent pass: cJSON directly, summing each numeric key */
   char *text = test_read_file(p, NULL);

@@ -556,8 +556,9 @@ START_TEST(csv_framing_resynchronises) {
   free(big);
   /* a closed quote's line breaks are not read again when a later quote fails */
   ck_assert_int_eq(run_main(&p, "x,colour,flag\n1,\"bl\nue\",\"true", NULL, &out, &err), 1);
-  ck_assert_str_eq(out, "label,p_no,p_yes,error\n"
-                        ",,,column 'flag': a quote opened on line 3 is not closed before the end of the input\n");
+  ck_assert_str_eq(out,
+                   "label,p_no,p_yes,error\n"
+                   ",,,column 'flag': a quote opened on line 3 is not closed before the end of the input\n");
   free(out);
   free(err);
   /* duplicate columns are refused as training refuses them */
@@ -586,7 +587,8 @@ START_TEST(jsonl_framing) {
                         "{\"error\":\"line 2 holds a NUL byte\"}\n"
                         "{\"error\":\"a JSON string holds an escaped NUL character\"}\n"
                         "{\"error\":\"column 'x' appears twice in the JSON object\"}\n"
-                        "{\"error\":\"column 'x': '1e39' does not fit a 32-bit float (beyond 3.4e38 in magnitude)\"}\n"
+                        "{\"error\":\"column 'x': '1e39' does not fit a 32-bit float "
+                        "(beyond 3.4e38 in magnitude)\"}\n"
                         "{\"label\":\"no\",\"probabilities\":{\"no\":0.600000024,\"yes\":0.400000006}}\n");
   ck_assert_str_eq(err, "4 of 6 rows rejected\n");
   free(out);

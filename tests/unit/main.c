@@ -96,7 +96,8 @@ int main(int argc, char **argv) {
   int passed = run - failed - skipped;
   printf("check_all: %d passed, %d failed, %d skipped\n", passed > 0 ? passed : 0, failed, skipped);
   if (skipped)
-    printf("check_all: %d checks skipped, their oracle missing (make deps installs it): %s\n", checks, oracles);
+    printf("check_all: %d checks skipped, their oracle missing (make deps installs it): %s\n", checks,
+           oracles);
   const char *strict = getenv("MLP_REQUIRE_ORACLES");
   if (skipped && strict && strcmp(strict, "1") == 0) {
     printf("check_all: MLP_REQUIRE_ORACLES=1: a skip is a failure\n");
