@@ -11,13 +11,20 @@ set -eu
 
 BUILD="build-essential make pkg-config llvm-19-dev libzstd-dev zlib1g-dev \
 flex bison libopenblas-dev libcjson-dev check clang-19 libclang-rt-19-dev valgrind libsodium-dev"
-TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist python3-vega-datasets"
-PEERS="python3-sklearn python3-pandas hyperfine"
+# The tests' oracles: a check whose oracle is missing is reported as a skip
+# in check_all's summary, so a machine set up by this script skips nothing.
+# python3-sklearn ships the UCI tables the CSV loader is checked against.
+TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist python3-vega-datasets \
+python3-sklearn"
+PEERS="python3-pandas hyperfine"
 # Cross-compiled predictors, run under qemu-user by the tests: the AArch64
 # cross compiler and C library, and the arm64 cJSON and libsodium the runtime links.
 CROSS="qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcjson-dev:arm64 libsodium-dev:arm64"
 
 want="$BUILD $TEST"
+# npm installs onnxruntime-node (below): Debian's npm, unless the installed
+# nodejs brought its own (NodeSource's does, and conflicts with Debian's).
+command -v npm >/dev/null 2>&1 || want="$want npm"
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && want="$want $CROSS"
 [ "${1:-}" = "--peers" ] && want="$want $PEERS"
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mlp/data.h"
 #include "parse.h"
 
 /* A recipe or architecture, from the spec or a module. */
@@ -919,21 +920,41 @@ static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
 
 /* The header of a csv source, when its file can be read now: the names a
  * spec may use as columns, and the number of lines after it (the rows, but
- * for quoted line breaks). False when the header cannot be known yet. */
+ * for quoted line breaks). False when the header cannot be known yet: the
+ * file is absent, or a pipe that only the training program may read, or
+ * is no data file at all or has a header line too long (an error). The
+ * header is read up to the loaders' record limit, never further. */
 static bool csv_header(Sema *S, const MlpSpecCall *src, MlpVec *cols, long *rows) {
   if (strcmp(src->op->name, "csv") != 0) return false;
-  const char *path = mlp_spec_str(mlp_spec_arg(src, "path"));
+  const MlpSpecValue *pv = mlp_spec_arg(src, "path");
+  const char *path = mlp_spec_str(pv);
   const char *delim = mlp_spec_str(mlp_spec_arg(src, "delimiter"));
   const MlpNode *header = mlp_spec_arg(src, "header")->node;
   if (!path || !header->num || !delim || strlen(delim) != 1) return false;
   const char *name = S->src->name, *slash = strrchr(name, '/');
   const char *full =
       path[0] == '/' || !slash ? path : mlp_arena_printf(S->a, "%.*s/%s", (int)(slash - name), name, path);
+  const char *what;
+  MlprtSourceKind kind = mlprt_source_kind(full, &what);
+  if (kind == MLPRT_SRC_OTHER)
+    mlp_diag_error(S->d, pv->node->loc, "the data source '%s' is %s, not a file or a pipe", path, what);
+  if (kind != MLPRT_SRC_FILE) return false;
   FILE *f = fopen(full, "r");
   if (!f) return false;
   char *line = NULL;
-  size_t cap = 0;
-  ssize_t len = getline(&line, &cap, f);
+  size_t len = 0, cap = 0;
+  int c;
+  while ((c = getc(f)) != EOF && c != '\n' && len <= MLPRT_MAX_RECORD_DEFAULT) {
+    if (len + 1 >= cap) line = realloc(line, cap = cap ? 2 * cap : 256);
+    line[len++] = (char)c;
+  }
+  if (len > MLPRT_MAX_RECORD_DEFAULT) {
+    mlp_diag_error(S->d, pv->node->loc, "the header line of '%s' is longer than %zu bytes", path,
+                   MLPRT_MAX_RECORD_DEFAULT);
+    free(line);
+    fclose(f);
+    return false;
+  }
   char buf[1 << 16];
   size_t got_bytes;
   int last = '\n';
@@ -944,15 +965,15 @@ static bool csv_header(Sema *S, const MlpSpecCall *src, MlpVec *cols, long *rows
   }
   *rows += last != '\n'; /* a last line without its newline */
   fclose(f);
-  for (ssize_t i = 0, start = 0; len > 0 && i <= len; i++) {
-    char c = i < len ? line[i] : '\n';
-    if (c != delim[0] && c != '\n' && c != '\r') continue;
+  for (size_t i = 0, start = 0; len > 0 && i <= len; i++) {
+    char ch = i < len ? line[i] : '\n';
+    if (ch != delim[0] && ch != '\n' && ch != '\r') continue;
     const char *b = line + start, *e = line + i;
     while (b < e && (*b == ' ' || *b == '"')) b++;
     while (e > b && (e[-1] == ' ' || e[-1] == '"')) e--;
     mlp_vec_push(S->a, cols, mlp_arena_strndup(S->a, b, (size_t)(e - b)));
     start = i + 1;
-    if (c != delim[0]) break;
+    if (ch != delim[0]) break;
   }
   free(line);
   return len > 0;

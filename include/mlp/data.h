@@ -222,6 +222,20 @@ typedef struct {
  * compiler's schema probe both read data through this one call. */
 int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err);
 
+/* ---- sources ----------------------------------------------------------- */
+
+/* What a path names as a data source: a regular file (or a path that cannot
+ * be examined: opening it says why), a pipe (a FIFO, or standard input fed
+ * by one: its bytes can be read once), or something else, *what saying
+ * what ("a directory", "a character device", ...). */
+typedef enum { MLPRT_SRC_FILE, MLPRT_SRC_PIPE, MLPRT_SRC_OTHER } MlprtSourceKind;
+MlprtSourceKind mlprt_source_kind(const char *path, const char **what);
+/* Make path loadable more than once: for a pipe, *copy receives the name
+ * of a temporary file holding all its bytes (with path's extension; the
+ * caller removes it and frees the name); for a regular file *copy is NULL.
+ * Anything else is an error saying what it is. Returns 0 or -1. */
+int mlprt_source_spool(const char *path, char **copy, MlprtError *err);
+
 /* Write the table (all columns; rows of split `part`, or all when part < 0)
  * as RFC 4180 CSV with a header, atomically (temp file + rename). */
 int mlprt_table_write_csv(const MlprtTable *t, const char *path, int part, MlprtError *err);

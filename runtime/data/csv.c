@@ -62,6 +62,7 @@ static void fields_push(Fields *fs, const char *s, size_t len, bool esc) {
 }
 
 enum { REC_OK, REC_INCOMPLETE, REC_ERROR };
+#define NUL_IN_FIELD "a NUL byte in the field"
 
 typedef struct {
   int status;
@@ -102,6 +103,12 @@ static RecResult tokenize(const char *p, const char *end, bool eof, char delim, 
         break;
       }
       for (const char *n = p + 1; (n = memchr(n, '\n', (size_t)(q - n))); n++) r.nl++;
+      if (memchr(p + 1, 0, (size_t)(q - p - 1))) {
+        r.status = REC_ERROR;
+        r.err = NUL_IN_FIELD;
+        r.err_field = fs->n;
+        return r;
+      }
       fields_push(fs, p + 1, (size_t)(q - p - 1), esc);
       p = q + 1;
       if (p < end && *p != delim && *p != '\n' && *p != '\r') {
@@ -113,6 +120,12 @@ static RecResult tokenize(const char *p, const char *end, bool eof, char delim, 
     } else {
       const char *s = p;
       while (!stop[(uint8_t)*p]) p++; /* the sentinel at *end stops it */
+      if (!*p && p < end) { /* a NUL byte: never a silently shortened value */
+        r.status = REC_ERROR;
+        r.err = NUL_IN_FIELD;
+        r.err_field = fs->n;
+        return r;
+      }
       fields_push(fs, s, (size_t)(p - s), false);
     }
     if (p >= end) {
@@ -294,7 +307,7 @@ static int reader_open(Reader *rd, const char *path, const MlprtLoadOpts *o, siz
   rd->max_record = o && o->max_record ? o->max_record : MLPRT_MAX_RECORD_DEFAULT;
   size_t plen = strlen(path);
   rd->delim = o && o->delim ? o->delim : plen > 4 && !strcmp(path + plen - 4, ".tsv") ? '\t' : ',';
-  rd->stop[(uint8_t)rd->delim] = rd->stop['\n'] = rd->stop['\r'] = 1;
+  rd->stop[(uint8_t)rd->delim] = rd->stop['\n'] = rd->stop['\r'] = rd->stop[0] = 1; /* NUL: an error */
   *names = NULL;
   *ncols = 0;
   if (rd->fd < 0) {
@@ -701,7 +714,7 @@ static void segment_parse(void *ctx, int k) {
       const char *v = field_text(&sg->fields.f[i], &sg->scratch, &sg->scap, &len);
       const char *why;
       if (mlprt_cell_from_text(&sg->tab, i, row, v, len, sg->na, &why)) {
-        bool retype = !s->cols[i].declared && strcmp(why, "invalid UTF-8") != 0;
+        bool retype = !s->cols[i].declared && !mlprt_why_final(why);
         char fmt[160];
         snprintf(fmt, sizeof fmt, "%s: '%%.*s' (column type %s%s)", why, mlprt_col_type_name(s->cols[i].type),
                  s->cols[i].declared ? ", declared" : "");

@@ -75,6 +75,11 @@ int mlprt_opt_max_levels(const MlprtLoadOpts *o);
  * Returns 0, or -1 with why set to a message when the value does not fit. */
 int mlprt_cell_from_text(MlprtTable *t, int col, int64_t row, const char *s, size_t len,
                          const MlprtNaSet *na, const char **why);
+/* Reasons mlprt_cell_from_text gives for a value no column type would take
+ * (invalid UTF-8, a number beyond float range), so that typing the column
+ * again cannot help: mlprt_why_final says whether why is one of them. */
+extern const char mlprt_why_utf8[], mlprt_why_float_range[];
+bool mlprt_why_final(const char *why);
 /* mlprt_table_add_column without initialising the rows: for callers that
  * write every cell (memory is first touched by whoever fills it). */
 int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType type);

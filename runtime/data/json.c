@@ -38,6 +38,36 @@ static void offset_to_line(const char *text, size_t off, int64_t *line, int *col
   }
 }
 
+/* A NUL byte, raw or escaped as \\u0000, would cut a value short where
+ * cJSON hands it over as a C string: such text is refused. */
+#define NUL_IN_JSON "a NUL byte (raw or as \\u0000) in the JSON text"
+static bool has_nul(const char *s, size_t n) {
+  if (memchr(s, 0, n)) return true;
+  for (const char *e = s + n, *b = s; (b = memchr(b, '\\', (size_t)(e - b))); b += 2)
+    if (b + 6 <= e && memcmp(b + 1, "u0000", 5) == 0) return true;
+  return false;
+}
+
+/* One line (its newline included) into js->line, at most max bytes: 1,
+ * 0 at the end of the file, -1 when the line is longer. Never holds more
+ * than max + 1 bytes, whatever the file. */
+static int read_line(JsonSrc *js, size_t max, size_t *len) {
+  size_t n = 0;
+  int c;
+  while ((c = getc_unlocked(js->f)) != EOF) {
+    if (n + 2 > js->line_cap) {
+      js->line_cap = js->line_cap ? 2 * js->line_cap : 4096;
+      js->line = mlprt_xrealloc(js->line, js->line_cap);
+    }
+    js->line[n++] = (char)c;
+    if (c == '\n') break;
+    if (n > max) return -1;
+  }
+  if (js->line) js->line[n] = 0;
+  *len = n;
+  return n ? 1 : 0;
+}
+
 static int src_open(JsonSrc *js, const char *path, bool lines, MlprtError *err) {
   memset(js, 0, sizeof *js);
   js->path = path;
@@ -58,6 +88,15 @@ static int src_open(JsonSrc *js, const char *path, bool lines, MlprtError *err) 
   char *text = mlprt_xmalloc((size_t)size + 1);
   size_t got = fread(text, 1, (size_t)size, js->f);
   text[got] = 0;
+  if (has_nul(text, got)) {
+    const char *at = memchr(text, 0, got);
+    int64_t line;
+    int col;
+    offset_to_line(text, at ? (size_t)(at - text) : 0, &line, &col);
+    mlprt_error_set(err, path, 0, at ? line : 0, 0, NULL, "%s", NUL_IN_JSON);
+    free(text);
+    return -1;
+  }
   const char *end = NULL;
   js->root = cJSON_ParseWithLengthOpts(text, got, &end, 0);
   if (!js->root) {
@@ -99,22 +138,27 @@ static cJSON *src_next(JsonSrc *js, size_t max_record, int *rc, MlprtError *err)
   } else {
     cJSON_Delete(js->cur);
     js->cur = NULL;
-    ssize_t n;
+    size_t n;
     for (;;) {
-      n = getline(&js->line, &js->line_cap, js->f);
-      if (n < 0) return NULL;
+      int got = read_line(js, max_record, &n);
+      if (got == 0) return NULL;
       js->lineno++;
-      if ((size_t)n > max_record) {
+      if (got < 0) {
         mlprt_error_set(err, js->path, js->row + 1, js->lineno, 0, NULL,
                         "record longer than the limit of %zu bytes (max_record)", max_record);
         *rc = -1;
         return NULL;
       }
-      size_t k = (size_t)n;
+      size_t k = n;
       while (k && (js->line[k - 1] == '\n' || js->line[k - 1] == '\r' || js->line[k - 1] == ' ')) k--;
       if (k) break;
     }
-    js->cur = cJSON_ParseWithLength(js->line, (size_t)n);
+    if (has_nul(js->line, n)) {
+      mlprt_error_set(err, js->path, js->row + 1, js->lineno, 0, NULL, "%s", NUL_IN_JSON);
+      *rc = -1;
+      return NULL;
+    }
+    js->cur = cJSON_ParseWithLength(js->line, n);
     if (!js->cur) {
       mlprt_error_set(err, js->path, js->row + 1, js->lineno, 0, NULL, "invalid JSON in this line");
       *rc = -1;
@@ -133,15 +177,21 @@ static cJSON *src_next(JsonSrc *js, size_t max_record, int *rc, MlprtError *err)
 }
 
 /* A value as field text: numbers printed exactly, strings as they are.
- * Returns false for null; *bad for nested arrays and objects. */
-static bool value_text(const cJSON *v, char *num, size_t nnum, const char **s, size_t *len, bool *bad) {
-  *bad = false;
+ * Returns false for null, and for a value no column can hold, with *bad
+ * saying why (nested arrays and objects, numbers beyond float range). */
+static bool value_text(const cJSON *v, char *num, size_t nnum, const char **s, size_t *len,
+                       const char **bad) {
+  *bad = NULL;
   if (cJSON_IsNull(v)) return false;
   if (cJSON_IsString(v)) {
     *s = v->valuestring;
     *len = strlen(v->valuestring);
   } else if (cJSON_IsNumber(v)) {
     double d = v->valuedouble;
+    if (isinf((float)d)) { /* cJSON reads 1e400 as an infinity, which prints as no number */
+      *bad = mlprt_why_float_range;
+      return false;
+    }
     if (d == floor(d) && fabs(d) < 1e15) snprintf(num, nnum, "%.0f", d);
     else snprintf(num, nnum, "%.17g", d);
     *s = num;
@@ -150,7 +200,7 @@ static bool value_text(const cJSON *v, char *num, size_t nnum, const char **s, s
     *s = cJSON_IsTrue(v) ? "true" : "false";
     *len = strlen(*s);
   } else {
-    *bad = true;
+    *bad = "nested arrays and objects are not supported";
     return false;
   }
   return true;
@@ -173,6 +223,7 @@ int mlprt_json_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out,
   mlprt_na_init(&na, o);
   MlprtLevels keys = {0};
   MlprtInferCol *ic = NULL;
+  int64_t *seen = NULL; /* [cap] the last record that had the key */
   int cap = 0, rc = 0;
   bool complete = true;
   cJSON *rec;
@@ -187,16 +238,21 @@ int mlprt_json_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out,
         cap = cap ? cap * 2 : 16;
         ic = mlprt_xrealloc(ic, (size_t)cap * sizeof *ic);
         memset(ic + old, 0, (size_t)(cap - old) * sizeof *ic);
+        seen = mlprt_xrealloc(seen, (size_t)cap * sizeof *seen);
+        memset(seen + old, 0, (size_t)(cap - old) * sizeof *seen);
       }
       if (c == known) ic[c].nmissing += js.row - 1; /* absent from earlier records */
-      const char *s;
+      const char *s, *bad;
       size_t len;
-      bool bad;
       int decl = mlprt_decl_type(o, v->string);
-      if (!value_text(v, num, sizeof num, &s, &len, &bad) || mlprt_na_match(&na, s, len)) {
+      bool twice = seen[c] == js.row; /* as a CSV header may not name a column twice */
+      seen[c] = js.row;
+      if (twice) {
+        mlprt_error_set(err, path, js.row, line, c + 1, v->string, "the key appears twice in the record");
+        rc = -1;
+      } else if (!value_text(v, num, sizeof num, &s, &len, &bad) || mlprt_na_match(&na, s, len)) {
         if (bad) {
-          mlprt_error_set(err, path, js.row, line, c + 1, v->string,
-                          "nested arrays and objects are not supported");
+          mlprt_error_set(err, path, js.row, line, c + 1, v->string, "%s", bad);
           rc = -1;
         }
         ic[c].nmissing++;
@@ -235,6 +291,7 @@ int mlprt_json_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out,
   }
   mlprt_levels_free(&keys);
   free(ic);
+  free(seen);
   src_close(&js);
   return rc;
 }
@@ -254,33 +311,37 @@ int mlprt_json_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema 
   int rc = 0;
   cJSON *rec;
   char num[64];
+  /* [ncols] the last record that had the key */
+  int64_t *seen = mlprt_xcalloc((size_t)(s->ncols ? s->ncols : 1), sizeof *seen);
   while (!rc && (rec = src_next(&js, opt_max_record(o), &rc, err))) {
     int64_t row = t->nrows, line = lines ? js.lineno : 0;
     mlprt_table_reserve(t, row + 1);
     mlprt_row_set_missing(t, row);
     for (cJSON *v = rec->child; v && !rc; v = v->next) {
       int c = mlprt_schema_find(s, v->string);
-      const char *txt, *why;
+      const char *txt, *why, *bad;
       size_t len;
-      bool bad;
       if (c < 0) {
         mlprt_error_set(err, path, js.row, line, 0, v->string, "key is not a column of the schema");
         rc = s->complete ? -1 : MLPRT_ERR_RETYPE;
-      } else if (!value_text(v, num, sizeof num, &txt, &len, &bad)) {
+      } else if (seen[c] == js.row) { /* as a CSV header may not name a column twice */
+        mlprt_error_set(err, path, js.row, line, c + 1, v->string, "the key appears twice in the record");
+        rc = -1;
+      } else if ((seen[c] = js.row, !value_text(v, num, sizeof num, &txt, &len, &bad))) {
         if (bad) {
-          mlprt_error_set(err, path, js.row, line, c + 1, v->string,
-                          "nested arrays and objects are not supported");
+          mlprt_error_set(err, path, js.row, line, c + 1, v->string, "%s", bad);
           rc = -1;
         }
       } else if (mlprt_cell_from_text(t, c, row, txt, len, &na, &why)) {
         mlprt_error_set(err, path, js.row, line, c + 1, v->string, "%s: '%.*s' (column type %s%s)", why,
                         len > 40 ? 40 : (int)len, txt, mlprt_col_type_name(s->cols[c].type),
                         s->cols[c].declared ? ", declared" : "");
-        rc = s->cols[c].declared || !strcmp(why, "invalid UTF-8") ? -1 : MLPRT_ERR_RETYPE;
+        rc = s->cols[c].declared || mlprt_why_final(why) ? -1 : MLPRT_ERR_RETYPE;
       }
     }
     if (!rc) t->nrows++;
   }
+  free(seen);
   src_close(&js);
   if (rc) mlprt_table_free(t);
   else mlprt_table_shrink(t);

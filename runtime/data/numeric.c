@@ -102,6 +102,7 @@ typedef struct {
   const uint8_t *kept; /* outliers: rows the keep predicate protects, or NULL */
   bool *empty;      /* fits: [f->n] no training values */
   Moments *mom;     /* fits that need moments: [f->n], computed before the per-column fits */
+  bool *lost;       /* scaling: [f->n] a finite value became an infinity or NaN */
 } ColTask;
 
 /* Moments of fitted columns 2i and 2i + 1 (or 2i alone, the last of an odd
@@ -145,7 +146,7 @@ static void outliers_fit_col(void *ctx, int i) {
  * first column without training values. */
 static int fit_columns_parallel(MlprtTable *t, int *idx, MlprtFit *f, bool moments, void (*fn)(void *, int),
                                 MlprtError *err) {
-  ColTask k = {t, idx, f, NULL, mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool)), NULL};
+  ColTask k = {t, idx, f, NULL, mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool)), NULL, NULL};
   if (moments && f->n) {
     k.mom = mlprt_xmalloc((size_t)f->n * sizeof *k.mom);
     mlprt_parallel_for((f->n + 1) / 2, 0, moments_pair, &k);
@@ -213,7 +214,7 @@ int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierPara
     for (int64_t r = 0; r < t->nrows; r++) kept[r] = p->keep(t, r, p->keep_ctx);
   }
   if (!f->flag) {
-    ColTask k = {t, col, f, kept, NULL, NULL};
+    ColTask k = {t, col, f, kept, NULL, NULL, NULL};
     mlprt_parallel_for(f->n, 0, clip_col, &k);
   } else {
     /* dropping: one keep mask, filled column after column */
@@ -292,9 +293,16 @@ static void scale_col(void *ctx, int i) {
       else x[r] = log1pf(x[r]);
     }
   } else {
-    /* (x - a) / b as a subtract and a multiply; NaN stays NaN */
+    /* (x - a) / b as a subtract and a multiply; NaN stays NaN, and a
+     * finite value must stay finite (v - v is 0 only for finite v) */
     float a = (float)cf->a, inv = (float)(1.0 / cf->b);
-    for (int64_t r = 0; r < n; r++) x[r] = (x[r] - a) * inv;
+    bool lost = false;
+    for (int64_t r = 0; r < n; r++) {
+      float v = x[r], y = (v - a) * inv;
+      lost |= (v - v == 0) & !(y - y == 0);
+      x[r] = y;
+    }
+    k->lost[i] = lost;
   }
   cf->changed = changed;
 }
@@ -302,8 +310,18 @@ static void scale_col(void *ctx, int i) {
 int mlprt_scale_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   int *col = fit_columns(t, f, err);
   if (!col) return -1;
-  ColTask k = {t, col, f, NULL, NULL, NULL};
+  ColTask k = {t, col, f, NULL, NULL, NULL, mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool))};
   mlprt_parallel_for(f->n, 0, scale_col, &k);
+  int rc = 0;
+  for (int i = 0; i < f->n && !rc; i++) {
+    if (!k.lost[i]) continue;
+    mlprt_error_set(err, NULL, 0, 0, col[i] + 1, f->cols[i].column,
+                    "scale: the fitted centre %.9g and scale %.9g take the column's values beyond a 32-bit "
+                    "float (infinity or NaN); its values span too wide a range",
+                    f->cols[i].a, f->cols[i].b);
+    rc = -1;
+  }
+  free(k.lost);
   free(col);
-  return 0;
+  return rc;
 }

@@ -2,6 +2,7 @@
  * UTF-8 validation and missing-value tokens. Consumes byte slices (not
  * NUL-terminated); produces doubles, epoch seconds and field kinds for the
  * schema inference. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,13 @@ int mlprt_classify(const char *s, size_t len) {
   return MLPRT_K_STRING;
 }
 
+const char mlprt_why_utf8[] = "invalid UTF-8";
+const char mlprt_why_float_range[] = "does not fit a 32-bit float (beyond 3.4e38 in magnitude)";
+
+bool mlprt_why_final(const char *why) {
+  return why == mlprt_why_utf8 || why == mlprt_why_float_range;
+}
+
 /* The value of a BOOL field: 1, 0, or -1 when it is not a boolean. "1"/"0"
  * are accepted too, for declared bool columns stored as numbers. */
 static int parse_bool(const char *s, size_t len) {
@@ -298,11 +306,16 @@ int mlprt_cell_from_text(MlprtTable *t, int col, int64_t row, const char *s, siz
       *why = c->type == MLPRT_COL_INT ? "expected an integer" : "expected a number";
       return -1;
     }
+    float f = (float)v;
+    if (isinf(f)) { /* one rule for every source: never a silent infinity */
+      *why = mlprt_why_float_range;
+      return -1;
+    }
     if (c->type == MLPRT_COL_INT && v != floor(v)) {
       *why = "expected an integer";
       return -1;
     }
-    c->f[row] = (float)v;
+    c->f[row] = f;
     return 0;
   }
   case MLPRT_COL_BOOL: {
@@ -332,7 +345,7 @@ int mlprt_cell_from_text(MlprtTable *t, int col, int64_t row, const char *s, siz
       return 0;
     }
     if (mlprt_utf8_valid_prefix(s, len) != len) {
-      *why = "invalid UTF-8";
+      *why = mlprt_why_utf8;
       return -1;
     }
     if (c->type == MLPRT_COL_CATEGORY) c->codes[row] = mlprt_levels_intern(&c->levels, s, len);

@@ -4,14 +4,19 @@
  * CSV (RFC 4180: quoted fields, doubled quotes, CRLF, a UTF-8 BOM; a
  * header names the columns, in any order) or JSON lines (one object per
  * line); produces one answer per input row, in input order, as CSV or JSON
- * lines on stdout. Rows are read in batches of up to p->batch: each row's
- * features go through row.c as it is read, then one forward call answers
- * the batch's accepted rows. Buffers are sized once at start; a record
- * longer than any before grows the record buffer, nothing else allocates
- * per row. Before any row, the compiled-in weights are checked against
- * their recorded SHA-256, so a tampered binary refuses to answer. */
+ * lines on stdout. Every input record gets exactly one answer line: a
+ * record the framing rejects (a quote that does not close where it may, a
+ * NUL byte, a line past the record limit) is answered with its reason and
+ * reading resumes at the line after the one it began on. Rows are read in
+ * batches of up to p->batch: each row's features go through row.c as it
+ * is read, then one forward call answers the batch's accepted rows.
+ * Buffers are sized once at start; a record longer than any before grows
+ * the record buffer, nothing else allocates per row. Before any row, the
+ * compiled-in weights are checked against their recorded SHA-256, so a
+ * tampered binary refuses to answer. */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +27,27 @@
 #include "predict_int.h"
 
 #define REASON_W 256
+#define LARGE_BATCH 1024 /* rows from which a forward pass may use several threads */
+
+/* OpenBLAS's, where the predictor links it (a cross-compiled one does not). */
+extern void openblas_set_num_threads(int n) __attribute__((weak));
 
 /* ---- reading records ---- */
+
+/* A quoted field may hold line breaks, up to this many bytes after its
+ * first one, and only in a column the model reads as a category or text
+ * (or does not read): past that the quote is taken to be a stray one, the
+ * record is rejected and reading starts again at the line after it. */
+#define MAX_SPAN ((size_t)64 << 10)
 
 typedef struct {
   FILE *f;
   char buf[1 << 16];
   size_t pos, end;
+  char *back;     /* bytes read again before the file's (a rejected record's later lines) */
+  size_t bpos, blen, bcap;
+  char *span;     /* the raw bytes after a quoted field's first line break */
+  size_t slen, scap;
   char *rec;      /* the record's fields, each NUL-terminated */
   size_t cap;
   size_t *off;    /* [nf] each field's offset in rec */
@@ -36,9 +55,14 @@ typedef struct {
   int64_t line;   /* physical lines read */
   int64_t start;  /* the physical line the last record started on */
   bool first;     /* no record read yet: a BOM may lead */
+  const bool *may_span; /* [ncols] file column j may hold line breaks; before the header: all may */
+  char **names;   /* [ncols] the header's column names, or NULL */
+  int ncols;
+  char why[REASON_W]; /* why the last record is rejected, "" when it is not */
 } Reader;
 
 static int next_char(Reader *r) {
+  if (r->bpos < r->blen) return (unsigned char)r->back[r->bpos++];
   if (r->pos == r->end) {
     r->end = fread(r->buf, 1, sizeof r->buf, r->f);
     r->pos = 0;
@@ -47,11 +71,14 @@ static int next_char(Reader *r) {
   return (unsigned char)r->buf[r->pos++];
 }
 
+static void grow(char **p, size_t *cap, size_t need) {
+  if (need <= *cap) return;
+  while (*cap < need) *cap = *cap ? 2 * *cap : 4096;
+  *p = mlprt_xrealloc(*p, *cap);
+}
+
 static void put_byte(Reader *r, size_t *len, char c) {
-  if (*len + 1 >= r->cap) {
-    r->cap = r->cap ? 2 * r->cap : 4096;
-    r->rec = mlprt_xrealloc(r->rec, r->cap);
-  }
+  grow(&r->rec, &r->cap, *len + 2);
   r->rec[(*len)++] = c;
 }
 
@@ -69,11 +96,55 @@ static const char *field(const Reader *r, int i) {
   return r->rec + r->off[i];
 }
 
-/* One CSV record: 1, 0 at the end of the input, -1 for an unterminated
- * quote. A blank line is no record. */
+/* The first reason a record is rejected stands. */
+static void reject(Reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reject(Reader *r, const char *fmt, ...) {
+  if (r->why[0]) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->why, sizeof r->why, fmt, ap);
+  va_end(ap);
+}
+
+/* "column 'NAME'" of file column j, or "field J" without a header. */
+static const char *where(const Reader *r, int j, char *buf, size_t n) {
+  if (r->names && j < r->ncols) snprintf(buf, n, "column '%.60s'", r->names[j]);
+  else snprintf(buf, n, "field %d", j + 1);
+  return buf;
+}
+
+/* Read again, before whatever was still to be read, the bytes of a
+ * rejected record after its first line break. */
+static void replay_span(Reader *r) {
+  if (!r->slen) return;
+  size_t rest = r->blen - r->bpos;
+  char *b = mlprt_xmalloc(r->slen + rest + 1);
+  memcpy(b, r->span, r->slen);
+  if (rest) memcpy(b + r->slen, r->back + r->bpos, rest);
+  for (size_t i = 0; i < r->slen; i++) r->line -= r->span[i] == '\n';
+  free(r->back);
+  r->back = b;
+  r->bpos = 0;
+  r->blen = r->bcap = r->slen + rest;
+  r->slen = 0;
+}
+
+/* Skip the rest of a line that is too long to keep. */
+static void skip_line(Reader *r) {
+  int c;
+  while ((c = next_char(r)) != EOF && c != '\n') {
+  }
+  r->line += c == '\n';
+}
+
+/* One CSV record: 1, or 0 at the end of the input. A blank line is no
+ * record. A record the framing rejects (a NUL byte, a quote that does not
+ * close, too long) still counts, with r->why saying why. */
 static int csv_record(Reader *r) {
   size_t len = 0, start = 0;
   r->nf = 0;
+  r->why[0] = 0;
+  r->slen = 0;
   int c = next_char(r);
   if (r->first) {
     r->first = false;
@@ -85,33 +156,69 @@ static int csv_record(Reader *r) {
   }
   if (c == EOF) return 0;
   r->start = r->line + 1;
-  bool quoted = false, was_quoted = false;
+  bool quoted = false, was_quoted = false, spanning = false;
+  int64_t qline = r->start; /* the line the open quote is on */
   for (;; c = next_char(r)) {
+    if (len > MLPRT_MAX_RECORD_DEFAULT) {
+      reject(r, "the record from line %lld is longer than %zu bytes", (long long)r->start,
+             MLPRT_MAX_RECORD_DEFAULT);
+      if (c != '\n') skip_line(r);
+      else r->line++;
+      end_field(r, &len, &start);
+      return 1;
+    }
+    char at[80];
+    if (c == 0) reject(r, "%s holds a NUL byte", where(r, r->nf, at, sizeof at));
     if (quoted) {
-      if (c == EOF) return -1;
+      if (c != EOF && spanning) {
+        grow(&r->span, &r->scap, r->slen + 1);
+        r->span[r->slen++] = (char)c;
+      }
+      if (c == EOF || (spanning && r->slen > MAX_SPAN)) {
+        reject(r, "%s: a quote opened on line %lld is not closed %s", where(r, r->nf, at, sizeof at),
+               (long long)qline, c == EOF ? "before the end of the input" : "within 64 KiB");
+        replay_span(r);
+        end_field(r, &len, &start);
+        return 1;
+      }
       if (c == '"') {
         int d = next_char(r);
         if (d == '"') {
+          if (spanning) {
+            grow(&r->span, &r->scap, r->slen + 1);
+            r->span[r->slen++] = '"';
+          }
           put_byte(r, &len, '"');
           continue;
         }
-        quoted = false;
+        quoted = spanning = false;
         c = d; /* the character after the closing quote, handled below */
       } else {
-        if (c == '\n') r->line++;
+        if (c == '\n') {
+          r->line++;
+          if (r->may_span && r->nf < r->ncols && !r->may_span[r->nf]) {
+            reject(r, "%s: a quote opened on line %lld is not closed on that line (the column is not text)",
+                   where(r, r->nf, at, sizeof at), (long long)qline);
+            end_field(r, &len, &start);
+            return 1;
+          }
+          spanning = true;
+        }
         put_byte(r, &len, (char)c);
         continue;
       }
     }
     if (c == '"' && len == start && !was_quoted) {
       quoted = was_quoted = true;
+      qline = r->line + 1;
+      r->slen = 0; /* what an earlier field's line breaks kept is of no use now */
     } else if (c == ',') {
       end_field(r, &len, &start);
       was_quoted = false;
     } else if (c == '\n' || c == EOF) {
       if (!was_quoted && len > start && r->rec[len - 1] == '\r') len--;
       end_field(r, &len, &start);
-      r->line++;
+      r->line += c == '\n';
       return 1;
     } else if (c == '\r' && was_quoted) {
       continue; /* CRLF after a closing quote */
@@ -141,10 +248,11 @@ static int hex4(const char *s) {
 
 /* A JSON string starting after its opening quote, decoded to UTF-8 at w
  * (never past the read position) and NUL-terminated; returns the position
- * after the closing quote, or NULL. */
-static char *json_string(char *s, char **out) {
+ * after the closing quote, or NULL with why. */
+static char *json_string(char *s, char **out, const char **why) {
   char *w = s;
   *out = w;
+  *why = "a JSON string is not terminated or has an invalid escape";
   for (;;) {
     char c = *s++;
     if (!c) return NULL;
@@ -162,6 +270,10 @@ static char *json_string(char *s, char **out) {
     if (c != 'u') return NULL;
     int u = hex4(s);
     if (u < 0) return NULL;
+    if (u == 0) { /* it would cut the value short */
+      *why = "a JSON string holds an escaped NUL character";
+      return NULL;
+    }
     s += 4;
     if (u >= 0xD800 && u < 0xDC00 && s[0] == '\\' && s[1] == 'u') {
       int lo = hex4(s + 2);
@@ -180,24 +292,36 @@ static char *json_string(char *s, char **out) {
 }
 
 /* One JSON line read into r->rec: 1, 0 at the end of the input; blank
- * lines are skipped. */
+ * lines are skipped. A line with a NUL byte or too long to keep still
+ * counts, with r->why saying why. */
 static int read_line(Reader *r) {
   size_t len = 0;
   int c;
+  r->why[0] = 0;
   for (;;) {
     len = 0;
-    while ((c = next_char(r)) != EOF && c != '\n') put_byte(r, &len, (char)c);
+    while ((c = next_char(r)) != EOF && c != '\n') {
+      if (len > MLPRT_MAX_RECORD_DEFAULT) {
+        reject(r, "line %lld is longer than %zu bytes", (long long)r->line + 1, MLPRT_MAX_RECORD_DEFAULT);
+        skip_line(r);
+        r->rec[0] = 0;
+        return 1;
+      }
+      if (c == 0) reject(r, "line %lld holds a NUL byte", (long long)r->line + 1);
+      put_byte(r, &len, (char)c);
+    }
     put_byte(r, &len, 0);
     r->line++;
-    if (*skip_ws(r->rec) || c == EOF) break;
+    if (*skip_ws(r->rec) || r->why[0] || c == EOF) break;
   }
-  return *skip_ws(r->rec) ? 1 : 0;
+  return *skip_ws(r->rec) || r->why[0] ? 1 : 0;
 }
 
 /* The object on the line: fields[i] of each input the object names (NULL
  * for the others; null reads as a missing value). NULL, or the reason the
  * line is not an object of plain values. */
-static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fields, bool *extra) {
+static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fields, bool *extra,
+                               char *msg) {
   for (int64_t i = 0; i < pl->ninputs; i++) fields[i] = NULL;
   s = (char *)skip_ws(s);
   if (*s++ != '{') return "the line is not a JSON object";
@@ -205,13 +329,14 @@ static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fi
   if (*s == '}') return *skip_ws(s + 1) ? "text after the JSON object" : NULL;
   for (;;) {
     char *key, *str, c;
-    const char *val;
-    if (*s != '"' || !(s = json_string(s + 1, &key))) return "a key of the JSON object is not a string";
+    const char *val, *why;
+    if (*s != '"') return "a key of the JSON object is not a string";
+    if (!(s = json_string(s + 1, &key, &why))) return why;
     s = (char *)skip_ws(s);
     if (*s++ != ':') return "the JSON object lacks a ':'";
     s = (char *)skip_ws(s);
     if (*s == '"') {
-      if (!(s = json_string(s + 1, &str))) return "a JSON string is not terminated";
+      if (!(s = json_string(s + 1, &str, &why))) return why;
       val = str;
       s = (char *)skip_ws(s);
       c = *s++;
@@ -231,6 +356,10 @@ static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fi
     int64_t k = -1;
     for (int64_t i = 0; i < pl->ninputs && k < 0; i++)
       if (strcmp(pl->inputs[i].name, key) == 0) k = i;
+    if (k >= 0 && fields[k]) { /* as training refuses a repeated column */
+      snprintf(msg, REASON_W, "column '%.60s' appears twice in the JSON object", key);
+      return msg;
+    }
     if (k >= 0) fields[k] = val;
     else *extra = true;
     if (c == '}') return *skip_ws(s) ? "text after the JSON object" : NULL;
@@ -526,6 +655,9 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
             argv[0]);
     return 2;
   }
+  /* A batch of a few rows is a small GEMM: one thread does it, and
+   * OpenBLAS's others would only spin (sched_yield) between batches. */
+  if (p->batch < LARGE_BATCH && openblas_set_num_threads) openblas_set_num_threads(1);
   const MlprtPredPlan *pl = p->plan;
   Reader rd = {.first = true};
   rd.f = !o.input || strcmp(o.input, "-") == 0 ? stdin : fopen(o.input, "rb");
@@ -559,26 +691,39 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   Counts cnt = {0};
   bool extra_warned = false;
   rc = 0;
+  const char *in_name = o.input ? o.input : "standard input";
   if (!o.jsonl_in && !o.no_header) {
     int got = csv_record(&rd);
-    if (got <= 0 && !ferror(rd.f)) {
-      fprintf(stderr, "%s: %s: %s\n", argv[0], o.input ? o.input : "standard input",
-              got ? "an unterminated quote in the header" : "no header line");
+    if (got == 0 && !ferror(rd.f)) {
+      fprintf(stderr, "%s: %s: no header line\n", argv[0], in_name);
       rc = 2;
-    } else if (got <= 0) {
+    } else if (got == 0) {
       rc = 2; /* a read error, reported below */
+    } else if (rd.why[0]) {
+      fprintf(stderr, "%s: %s: header: %s\n", argv[0], in_name, rd.why);
+      rc = 2;
     }
-    ncols = rd.nf;
+    ncols = rc ? 0 : rd.nf;
+    rd.names = mlprt_xcalloc((size_t)(ncols ? ncols : 1), sizeof *rd.names);
+    for (int j = 0; j < ncols; j++) rd.names[j] = mlprt_xstrndup(field(&rd, j), strlen(field(&rd, j)));
     col_input = mlprt_xmalloc((size_t)(ncols ? ncols : 1) * sizeof *col_input);
     char extra[256] = "";
     for (int j = 0; rc == 0 && j < ncols; j++) {
       col_input[j] = -1;
       for (int64_t i = 0; i < pl->ninputs && col_input[j] < 0; i++)
-        if (strcmp(pl->inputs[i].name, field(&rd, j)) == 0) col_input[j] = (int)i;
-      if (col_input[j] < 0 && strlen(extra) + strlen(field(&rd, j)) + 4 < sizeof extra)
+        if (strcmp(pl->inputs[i].name, rd.names[j]) == 0) col_input[j] = (int)i;
+      for (int k = 0; k < j && rc == 0; k++) {
+        if (strcmp(rd.names[k], rd.names[j]) == 0) { /* as training refuses it */
+          fprintf(stderr, "%s: %s: header: duplicate column name '%s' (columns %d and %d)\n", argv[0],
+                  in_name, rd.names[j], k + 1, j + 1);
+          rc = 2;
+        }
+      }
+      if (col_input[j] < 0 && strlen(extra) + strlen(rd.names[j]) + 4 < sizeof extra)
         snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s'%s'", *extra ? ", " : "",
-                 field(&rd, j));
+                 rd.names[j]);
     }
+    rd.ncols = ncols;
     if (rc == 0 && *extra)
       fprintf(stderr, "%s: ignoring input columns the model does not read: %s\n", argv[0], extra);
   } else if (!o.jsonl_in) {
@@ -586,6 +731,15 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
     col_input = mlprt_xmalloc((size_t)(ncols ? ncols : 1) * sizeof *col_input);
     for (int j = 0; j < ncols; j++) col_input[j] = j;
   }
+  /* only a column read as a category or text, or not read, may hold a
+   * line break */
+  bool *may_span = mlprt_xmalloc((size_t)(ncols ? ncols : 1) * sizeof *may_span);
+  for (int j = 0; j < ncols; j++) {
+    int64_t type = col_input[j] >= 0 ? pl->inputs[col_input[j]].type : MLPRT_COL_TEXT;
+    may_span[j] = type == MLPRT_COL_CATEGORY || type == MLPRT_COL_TEXT;
+  }
+  rd.may_span = may_span;
+  rd.ncols = ncols;
   if (rc == 0) write_header(&w);
   while (rc == 0) {
     const char *error = NULL;
@@ -593,7 +747,7 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
     if (o.jsonl_in) {
       if (read_line(&rd) == 0) break;
       bool extra = false;
-      error = json_object(pl, rd.rec, fields, &extra);
+      error = rd.why[0] ? rd.why : json_object(pl, rd.rec, fields, &extra, msg);
       if (extra && !extra_warned) {
         fprintf(stderr, "%s: ignoring input columns the model does not read (line %lld)\n", argv[0],
                 (long long)rd.line);
@@ -602,10 +756,8 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
     } else {
       int got = csv_record(&rd);
       if (got == 0) break;
-      if (got < 0) {
-        snprintf(msg, sizeof msg, "an unterminated quote from line %lld to the end of the input",
-                 (long long)rd.start);
-        error = msg;
+      if (rd.why[0]) {
+        error = rd.why;
       } else if (rd.nf != ncols && !(ncols == 0 && rd.nf == 1)) {
         snprintf(msg, sizeof msg, "the row has %d fields but the header %d", rd.nf, ncols);
         error = msg;
@@ -646,6 +798,11 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   free(row_state);
   free(fields);
   free(col_input);
+  free(may_span);
+  for (int j = 0; rd.names && j < ncols; j++) free(rd.names[j]);
+  free(rd.names);
+  free(rd.back);
+  free(rd.span);
   free(rd.rec);
   free(rd.off);
   return rc;

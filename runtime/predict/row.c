@@ -149,6 +149,7 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
   }
   size_t len = strlen(f);
   bool bad = false;
+  const char *loader_why = NULL;
   if (type == MLPRT_COL_CATEGORY || type == MLPRT_COL_TEXT) {
     if (mlprt_na_match(r->na, f, len)) {
       snprintf(why, sizeof why, "column '%s' has no value", in->name);
@@ -173,8 +174,7 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
     int64_t tv = MLPRT_TIME_NA;
     MlprtColumn c = {.type = (MlprtColType)type, .f = &fv, .b = &bv, .t = &tv};
     MlprtTable t = {.cols = &c, .ncols = 1, .nrows = 1};
-    const char *ignored;
-    bad = mlprt_cell_from_text(&t, 0, 0, f, len, r->na, &ignored) != 0;
+    bad = mlprt_cell_from_text(&t, 0, 0, f, len, r->na, &loader_why) != 0;
     if (!bad) {
       if (type == MLPRT_COL_DATETIME) r->tm[i] = tv;
       else r->num[i] = type == MLPRT_COL_BOOL ? (bv == MLPRT_BOOL_NA ? NAN : (float)bv) : fv;
@@ -194,7 +194,8 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
       return;
     }
   }
-  snprintf(why, sizeof why, "column '%s': '%.40s' %s", in->name, f, what_expected(type));
+  snprintf(why, sizeof why, "column '%s': '%.40s' %s", in->name, f,
+           loader_why == mlprt_why_float_range ? loader_why : what_expected(type));
   apply_policy(p, p->on_nan, v, why);
 }
 

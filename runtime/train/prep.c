@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mlp/clean.h"
 #include "mlp/data.h"
@@ -81,24 +82,19 @@ static int fail_with(const MlprtError *e, char *err, size_t n) {
   return -1;
 }
 
-/* SHA-256 of a source file, or of the concatenation of several (one path
- * per line). */
-static void sha256_sources(const char *path, char hex[65]) {
+/* SHA-256 of the concatenation of n source files. */
+static void sha256_sources(const char *const *paths, int n, char hex[65]) {
   MlprtSha256 s;
   uint8_t buf[1 << 16];
   mlprt_sha256_init(&s);
-  char *list = strdup(path);
   bool ok = true;
-  for (char *p = list, *nl; p && ok; p = nl ? nl + 1 : NULL) {
-    nl = strchr(p, '\n');
-    if (nl) *nl = 0;
-    FILE *f = fopen(p, "rb");
-    size_t n;
+  for (int i = 0; i < n && ok; i++) {
+    FILE *f = fopen(paths[i], "rb");
+    size_t k;
     ok = f != NULL;
-    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) mlprt_sha256_update(&s, buf, n);
+    while (f && (k = fread(buf, 1, sizeof buf, f)) > 0) mlprt_sha256_update(&s, buf, k);
     if (f) fclose(f);
   }
-  free(list);
   mlprt_sha256_final_hex(&s, hex);
   if (!ok) snprintf(hex, 65, "unreadable");
 }
@@ -389,18 +385,47 @@ static void keep_read_inputs(const MlprtTable *t, const char *target, int nsrc, 
  * cleaning chain. With schema non-NULL, *schema receives the loaded
  * columns' types (schema_text). With raw non-NULL, *raw receives the
  * tested split's rows as loaded (keep_raw; *raw_split names the split) and
- * *inputs the training rows' raw ranges (raw_inputs). */
+ * *inputs the training rows' raw ranges (raw_inputs). With sha256
+ * non-NULL, it receives the digest of the bytes loaded (sha256_sources). */
 static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, MlprtCleanLog **log,
                          int64_t *dropped, char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
-                         char *err, size_t n) {
+                         char *sha256, char *err, size_t n) {
   MlprtError e;
-  MlprtSourceDesc src = {.paths = path,
+  /* Several sources, one path per line, become one table. A pipe is read
+   * once, into a temporary copy that the loader and the digest read. */
+  char *list = strdup(path), *copy[64], *joined = NULL;
+  const char *orig[64], *paths[64];
+  size_t joined_len = 0;
+  FILE *jf = open_memstream(&joined, &joined_len);
+  int np = 0, loaded = 0;
+  for (char *s = list, *nl; s && np < 64; s = nl ? nl + 1 : NULL) {
+    nl = strchr(s, '\n');
+    if (nl) *nl = 0;
+    copy[np] = NULL;
+    if (loaded == 0) loaded = mlprt_source_spool(s, &copy[np], &e);
+    orig[np] = s;
+    paths[np] = copy[np] ? copy[np] : s;
+    fprintf(jf, "%s%s", np ? "\n" : "", paths[np]);
+    np++;
+  }
+  fclose(jf);
+  MlprtSourceDesc src = {.paths = joined,
                          .format = p->data_format,
                          .delim = (char)p->delimiter,
                          .no_header = p->no_header != 0,
                          .na_values = p->na_values,
                          .schema = p->schema};
-  int loaded = mlprt_load_described(&src, t, &e);
+  if (loaded == 0) loaded = mlprt_load_described(&src, t, &e);
+  if (loaded == 0 && sha256) sha256_sources(paths, np, sha256);
+  for (int i = 0; i < np; i++) {
+    if (!copy[i]) continue;
+    if (loaded != 0 && strcmp(e.file, copy[i]) == 0) /* name the source, not its copy */
+      snprintf(e.file, sizeof e.file, "%s", orig[i]);
+    unlink(copy[i]);
+    free(copy[i]);
+  }
+  free(joined);
+  free(list);
   if (loaded != 0) return fail_with(&e, err, n);
   if (schema) *schema = schema_text(t);
   for (int i = 0; i < t->ncols; i++) t->cols[i].origin = i + 1; /* the cleaning ops carry it on */
@@ -454,7 +479,7 @@ int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes,
   MlprtCleanLog *log;
   int64_t dropped;
   *schema = NULL;
-  if (prepare_table(p, p->data_path, &t, &log, &dropped, schema, NULL, NULL, NULL, err, n) != 0) {
+  if (prepare_table(p, p->data_path, &t, &log, &dropped, schema, NULL, NULL, NULL, NULL, err, n) != 0) {
     free(*schema);
     *schema = NULL;
     return -1;
@@ -566,9 +591,9 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, path, &t, &log, &dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, err, n) != 0)
+  if (prepare_table(p, path, &t, &log, &dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256,
+                    err, n) != 0)
     return -1;
-  sha256_sources(path, d->sha256);
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
   int tc = mlprt_table_find(&t, p->target);
@@ -707,7 +732,7 @@ int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, 
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, path, &t, &log, &dropped, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
+  if (prepare_table(p, path, &t, &log, &dropped, NULL, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
   mlprt_clean_log_free(log);
   int rc = 0;
   if (mlprt_mkdirs(dir) != 0) {

@@ -282,6 +282,31 @@ START_TEST(clean_scaling) {
 }
 END_TEST
 
+/* A scaling whose fit would turn finite values into infinities or NaN
+ * (values spanning more than a float holds, a scale too small to invert)
+ * is an error naming the column and the step. */
+START_TEST(clean_scaling_overflow_is_an_error) {
+  static const struct {
+    const char *text;
+    MlprtScale m;
+  } cases[] = {{"a\n-3e38\n3e38\n1\n2\n", MLPRT_SCALE_MINMAX},
+               {"a\n0\n1e-40\n0\n1e-40\n", MLPRT_SCALE_STANDARD}};
+  for (int i = 0; i < 2; i++) {
+    MlprtTable t;
+    load_text("o.csv", cases[i].text, NULL, &t);
+    MlprtScaleParams p = {.method = cases[i].m};
+    MlprtFit f;
+    MlprtError e = {0};
+    ck_assert_int_eq(mlprt_scale_fit(&t, &p, &f, &e), 0);
+    ck_assert_int_ne(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+    ck_assert_str_eq(e.column, "a");
+    ck_assert_msg(strstr(e.msg, "scale: ") && strstr(e.msg, "beyond a 32-bit float"), "%s", e.msg);
+    mlprt_fit_free(&f);
+    mlprt_table_free(&t);
+  }
+}
+END_TEST
+
 START_TEST(clean_encoding) {
   /* training rows see red, blue, red, green; validation sees purple */
   const char *text = "c,y\nred,1\nblue,2\nred,3\ngreen,4\npurple,5\n,6\n";
@@ -652,7 +677,7 @@ END_TEST
 /* ---- real data ---- */
 
 START_TEST(clean_cars_json) {
-  const char *p = dt_system_file(VEGA "cars.json");
+  const char *p = dt_system_file(VEGA "cars.json", "python3-vega-datasets");
   if (!p) return;
   MlprtTable t;
   dt_load_ok(p, NULL, &t);
@@ -704,7 +729,7 @@ START_TEST(clean_cars_json) {
 END_TEST
 
 START_TEST(clean_seattle_weather) {
-  const char *p = dt_system_file(VEGA "seattle-weather.csv");
+  const char *p = dt_system_file(VEGA "seattle-weather.csv", "python3-vega-datasets");
   if (!p) return;
   MlprtTable t;
   dt_load_ok(p, NULL, &t);
@@ -775,6 +800,7 @@ Suite *clean_suite(void) {
   tcase_add_test(tc, clean_impute_strategies);
   tcase_add_test(tc, clean_outliers);
   tcase_add_test(tc, clean_scaling);
+  tcase_add_test(tc, clean_scaling_overflow_is_an_error);
   tcase_add_test(tc, clean_encoding);
   tcase_add_test(tc, clean_op_codes_match_registry);
   tcase_add_test(tc, clean_onehot_max_levels_and_unknown_error);

@@ -24,6 +24,7 @@
 
 static char *tmp, *lib, *rows;
 static const char *missing; /* what the suite cannot run without; NULL: everything is there */
+static const char *missing_oracle; /* the package (or make target) that brings it */
 
 /* Whether an executable name is on PATH. */
 static bool on_path(const char *name) {
@@ -42,7 +43,7 @@ static bool on_path(const char *name) {
 
 static bool skipped(const char *test) {
   if (!missing) return false;
-  fprintf(stderr, "check_cross: %s skipped: %s\n", test, missing);
+  test_skip(test, missing_oracle, missing);
   return true;
 }
 
@@ -51,9 +52,12 @@ static bool skipped(const char *test) {
 static void setup(void) {
   const char *build = getenv("MLP_BUILD");
   lib = test_path(build ? build : "build", "aarch64/libmlprt.a");
-  if (!on_path(CROSS_CC)) missing = CROSS_CC " is not installed (make deps installs it)";
-  else if (!on_path(QEMU)) missing = QEMU " is not installed (make deps installs qemu-user)";
-  else if (access(lib, R_OK) != 0) missing = "no AArch64 runtime: make cross builds it";
+  if (!on_path(CROSS_CC))
+    missing = CROSS_CC " is not installed (make deps installs it)", missing_oracle = "gcc-aarch64-linux-gnu";
+  else if (!on_path(QEMU))
+    missing = QEMU " is not installed (make deps installs qemu-user)", missing_oracle = "qemu-user";
+  else if (access(lib, R_OK) != 0)
+    missing = "no AArch64 runtime: make cross builds it", missing_oracle = "make cross";
   if (missing) return;
   tmp = test_tmpdir();
   char *run = test_train("examples/iris.mlp", tmp, "iris");

@@ -214,6 +214,44 @@ START_TEST(csv_malformed) {
 }
 END_TEST
 
+/* One numeric rule: a number a float cannot hold is an error naming its
+ * row and column, never an infinity that turns the column's fit to NaN;
+ * a NUL byte is an error, never a value cut short at it. */
+START_TEST(csv_float_range_and_nul) {
+  static const char *const big[] = {"1e39", "1e308", "1e400", "-1e39",
+                                    "340282357000000000000000000000000000000"};
+  for (size_t k = 0; k < sizeof big / sizeof *big; k++) {
+    char text[160];
+    snprintf(text, sizeof text, "a,b\n1,2\n3,%s\n5,6\n", big[k]);
+    MlprtError e = load_fails("big.csv", text, 0, NULL);
+    ck_assert_int_eq(e.row, 2);
+    ck_assert_int_eq(e.col, 2);
+    ck_assert_str_eq(e.column, "b");
+    ck_assert_msg(strstr(e.msg, "does not fit a 32-bit float"), "%s: %s", big[k], e.msg);
+  }
+  /* the largest float itself is a value */
+  char *p = dt_write(dt_dir, "max.csv", "a\n3.4028234e38\n-3.4028234e38\n", 0);
+  MlprtTable t;
+  dt_load_ok(p, NULL, &t);
+  ck_assert(isfinite(t.cols[0].f[0]) && isfinite(t.cols[0].f[1]));
+  mlprt_table_free(&t);
+  free(p);
+  /* NUL bytes: unquoted, quoted, in the header */
+  static const char nul1[] = "a,b\n1,2\n5\0.1,3\n", nul2[] = "a,b\n1,\"x\0y\"\n", nul3[] = "a,b\0\n1,2\n";
+  MlprtError e = load_fails("nul1.csv", nul1, sizeof nul1 - 1, NULL);
+  ck_assert_int_eq(e.row, 2);
+  ck_assert_int_eq(e.col, 1);
+  ck_assert_str_eq(e.column, "a");
+  ck_assert_ptr_nonnull(strstr(e.msg, "NUL byte"));
+  e = load_fails("nul2.csv", nul2, sizeof nul2 - 1, NULL);
+  ck_assert_int_eq(e.row, 1);
+  ck_assert_int_eq(e.col, 2);
+  ck_assert_ptr_nonnull(strstr(e.msg, "NUL byte"));
+  e = load_fails("nul3.csv", nul3, sizeof nul3 - 1, NULL);
+  ck_assert_ptr_nonnull(strstr(e.msg, "NUL byte"));
+}
+END_TEST
+
 /* A file truncated by another process while it is loaded from its mapping
  * ends the load with an error naming the file, never a crash. */
 START_TEST(csv_truncated_while_loading) {
@@ -548,11 +586,11 @@ START_TEST(csv_uci_real_data) {
   const char *base = "/usr/lib/python3/dist-packages/sklearn/datasets/data/";
   char p[512];
   snprintf(p, sizeof p, "%siris.csv", base);
-  if (dt_system_file(p)) check_uci(p, 4, 150);
+  if (dt_system_file(p, "python3-sklearn")) check_uci(p, 4, 150);
   snprintf(p, sizeof p, "%swine_data.csv", base);
-  if (dt_system_file(p)) check_uci(p, 13, 178);
+  if (dt_system_file(p, "python3-sklearn")) check_uci(p, 13, 178);
   snprintf(p, sizeof p, "%sbreast_cancer.csv", base);
-  if (dt_system_file(p)) check_uci(p, 30, 569);
+  if (dt_system_file(p, "python3-sklearn")) check_uci(p, 30, 569);
 }
 END_TEST
 
@@ -592,6 +630,7 @@ Suite *csv_suite(void) {
   tcase_add_test(tc, csv_declared_type_contradicted);
   tcase_add_test(tc, csv_late_value_retypes_or_errors);
   tcase_add_test(tc, csv_malformed);
+  tcase_add_test(tc, csv_float_range_and_nul);
   tcase_add_test(tc, csv_record_limit);
   tcase_add_test(tc, csv_truncated_while_loading);
   tcase_add_test(tc, csv_parallel_equals_serial);

@@ -81,8 +81,8 @@ START_TEST(idx_malformed) {
 END_TEST
 
 START_TEST(idx_fashion_mnist) {
-  const char *lp = dt_system_file(FMNIST "t10k-labels-idx1-ubyte.gz");
-  const char *ip = dt_system_file(FMNIST "t10k-images-idx3-ubyte.gz");
+  const char *lp = dt_system_file(FMNIST "t10k-labels-idx1-ubyte.gz", "dataset-fashion-mnist");
+  const char *ip = dt_system_file(FMNIST "t10k-images-idx3-ubyte.gz", "dataset-fashion-mnist");
   if (!lp || !ip) return;
   MlprtIdx lab, img;
   MlprtError e = {0};

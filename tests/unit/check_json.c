@@ -22,6 +22,48 @@ static MlprtError load_fails(const char *name, const char *text) {
   return e;
 }
 
+/* The numeric rule through JSON (numbers and number texts alike), NUL
+ * bytes raw and escaped, and a key twice in a record: each an error
+ * naming the row (and column where there is one). */
+START_TEST(json_float_range_nul_and_repeated_keys) {
+  static const char *const recs[] = {"{\"a\": 1e39}", "{\"a\": 1e400}", "{\"a\": -1e308}",
+                                     "{\"a\": \"1e39\"}"};
+  for (size_t k = 0; k < sizeof recs / sizeof *recs; k++) {
+    char text[200];
+    snprintf(text, sizeof text, "{\"a\": 1, \"b\": 2}\n%s\n", recs[k]);
+    MlprtError e = load_fails("big.jsonl", text);
+    ck_assert_int_eq(e.row, 2);
+    ck_assert_int_eq(e.col, 1);
+    ck_assert_str_eq(e.column, "a");
+    ck_assert_msg(strstr(e.msg, "does not fit a 32-bit float"), "%s: %s", recs[k], e.msg);
+    snprintf(text, sizeof text, "[{\"a\": 1, \"b\": 2},\n%s]", recs[k]);
+    e = load_fails("big.json", text);
+    ck_assert_int_eq(e.row, 2);
+    ck_assert_str_eq(e.column, "a");
+  }
+  MlprtError e = load_fails("esc.jsonl", "{\"a\": 1, \"s\": \"x\"}\n{\"a\": 2, \"s\": \"5\\u0000.1\"}\n");
+  ck_assert_int_eq(e.row, 2);
+  ck_assert_ptr_nonnull(strstr(e.msg, "NUL byte"));
+  /* an escaped backslash before u0000 is no NUL */
+  char *p = dt_write(dt_dir, "bs.jsonl", "{\"s\": \"a\\\\u0000\"}\n", 0);
+  MlprtTable t;
+  dt_load_ok(p, NULL, &t);
+  ck_assert_int_eq(t.nrows, 1);
+  mlprt_table_free(&t);
+  free(p);
+  static const char raw[] = "{\"a\": 1}\n{\"a\": \"5\0.1\"}\n";
+  p = dt_write(dt_dir, "raw.jsonl", raw, sizeof raw - 1);
+  ck_assert_int_ne(mlprt_load(p, NULL, &t, &e), 0);
+  ck_assert_int_eq(e.row, 2);
+  ck_assert_ptr_nonnull(strstr(e.msg, "NUL byte"));
+  free(p);
+  e = load_fails("twice.jsonl", "{\"a\": 1, \"b\": 2}\n{\"a\": 1, \"b\": 2, \"a\": 3}\n");
+  ck_assert_int_eq(e.row, 2);
+  ck_assert_str_eq(e.column, "a");
+  ck_assert_ptr_nonnull(strstr(e.msg, "twice"));
+}
+END_TEST
+
 START_TEST(json_array_of_records) {
   char *p =
       dt_write(dt_dir, "a.json",
@@ -105,7 +147,8 @@ START_TEST(json_malformed) {
 END_TEST
 
 START_TEST(json_vega_cars) {
-  const char *p = dt_system_file("/usr/lib/python3/dist-packages/vega_datasets/_data/cars.json");
+  const char *p =
+      dt_system_file("/usr/lib/python3/dist-packages/vega_datasets/_data/cars.json", "python3-vega-datasets");
   if (!p) return;
   /* the independent pass: cJSON directly, summing each numeric key */
   char *text = test_read_file(p, NULL);
@@ -152,6 +195,7 @@ Suite *json_suite(void) {
   TCase *tc = tcase_create("json");
   tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
   tcase_add_test(tc, json_array_of_records);
+  tcase_add_test(tc, json_float_range_nul_and_repeated_keys);
   tcase_add_test(tc, json_lines);
   tcase_add_test(tc, json_malformed);
   tcase_add_test(tc, json_vega_cars);

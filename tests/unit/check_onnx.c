@@ -12,7 +12,7 @@
  * predictor's row transform, and trained runs (iris, diabetes, a generated
  * table with categories) are exported through `mlpc export --onnx` and
  * must answer what the native predictor and the run's predictions.csv say.
- * An evaluator that is not installed is skipped with a message on stderr. */
+ * A checker or evaluator that is not installed is skipped (test_skip). */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -33,25 +33,38 @@
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-/* python3-onnx's checker with full shape inference; fails the test with its message. */
+/* python3-onnx's checker with full shape inference; fails the test with
+ * its message (exit status 2: python3-onnx is missing, a skip). */
 static void onnx_check(const char *path) {
   const char *argv[] = {"/usr/bin/python3", "-c",
-                        "import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)",
+                        "import sys\n"
+                        "try:\n  import onnx\n"
+                        "except ImportError as e:\n  print(e, file=sys.stderr)\n  sys.exit(2)\n"
+                        "onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)",
                         path, NULL};
   TestRun r = test_run(argv, NULL);
+  if (r.status == 2) {
+    char what[512];
+    snprintf(what, sizeof what, "the ONNX checker on %s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+    test_skip(what, "python3-onnx", r.err);
+    test_run_free(&r);
+    return;
+  }
   ck_assert_msg(r.status == 0, "onnx checker rejects %s: %s", path, r.err);
   test_run_free(&r);
 }
 
 /* An evaluator's answers for rows (a CSV with a header, drop: the column
- * left out), one line per row, "label,p..." or "value"; NULL, after saying
- * why on stderr, when the evaluator is not installed (its exit status 2). */
+ * left out), one line per row, "label,p..." or "value"; NULL, after a
+ * skip, when the evaluator is not installed (its exit status 2). */
 static char *evaluate(const char *evaluator, const char *model, const char *rows, const char *drop,
                       const char *text) {
   bool ort = strcmp(evaluator, "ort") == 0;
+  char what[512];
+  snprintf(what, sizeof what, "%s on %s", ort ? "ONNX Runtime" : "the ONNX reference evaluator",
+           strrchr(model, '/') ? strrchr(model, '/') + 1 : model);
   if (ort && access(ORT_DIR "/onnxruntime-node", F_OK) != 0) {
-    fprintf(stderr, "check_onnx: onnxruntime-node is not installed in " ORT_DIR
-                    " (make deps installs it): the ONNX Runtime check is skipped\n");
+    test_skip(what, "onnxruntime-node", "not installed in " ORT_DIR " (make deps installs it)");
     return NULL;
   }
   setenv("NODE_PATH", ORT_DIR, 1);
@@ -66,7 +79,7 @@ static char *evaluate(const char *evaluator, const char *model, const char *rows
                         NULL};
   TestRun r = test_run(argv, NULL);
   if (r.status == 2) {
-    fprintf(stderr, "check_onnx: %s check skipped: %s", evaluator, r.err);
+    test_skip(what, ort ? "onnxruntime-node" : "python3-onnx", r.err);
     test_run_free(&r);
     return NULL;
   }

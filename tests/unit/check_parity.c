@@ -10,7 +10,7 @@
  * the rest of the update path to PyTorch too, (a) with AdamW (biases
  * exempt), cosine annealing and clipping by norm, and (a) with centered
  * RMSprop + momentum, L2 on the weights only, a step schedule and clipping by
- * value. Without python3-torch the test says it was skipped and passes. */
+ * value. Without python3-torch the test is skipped (test_skip). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -264,7 +264,7 @@ START_TEST(parity_1_pytorch) {
   bool have_torch = r.status == 0;
   test_run_free(&r);
   if (!have_torch) {
-    printf("parity: skipped: python3-torch not installed (" PYTHON " -c 'import torch' failed)\n");
+    test_skip("parity_1_pytorch", "python3-torch", PYTHON " -c 'import torch' failed");
     return;
   }
   enum { NRUNS = 4 };

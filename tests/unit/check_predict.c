@@ -438,11 +438,10 @@ static void restore(int fd, int saved) {
 }
 
 /* Run mlprt_predict_main in this process with its standard streams on
- * files: stdin holding input, stdout and stderr coming back (malloc'd).
- * Returns its exit status. */
-static int run_main(const MlprtPredictor *p, const char *input, const char *const *args, char **out,
-                    char **err) {
-  char *in = dt_write(dt_dir, "stdin.txt", input ? input : "", 0);
+ * files: stdin reading the file in, stdout and stderr coming back
+ * (malloc'd). Returns its exit status. */
+static int run_main_on(const MlprtPredictor *p, const char *in, const char *const *args, char **out,
+                       char **err) {
   char op[512], ep[512];
   snprintf(op, sizeof op, "%s/stdout.txt", dt_dir);
   snprintf(ep, sizeof ep, "%s/stderr.txt", dt_dir);
@@ -461,6 +460,14 @@ static int run_main(const MlprtPredictor *p, const char *input, const char *cons
   clearerr(stdin);
   *out = test_read_file(op, NULL);
   *err = test_read_file(ep, NULL);
+  return rc;
+}
+
+/* The same with stdin holding the text input. */
+static int run_main(const MlprtPredictor *p, const char *input, const char *const *args, char **out,
+                    char **err) {
+  char *in = dt_write(dt_dir, "stdin.txt", input ? input : "", 0);
+  int rc = run_main_on(p, in, args, out, err);
   free(in);
   return rc;
 }
@@ -512,11 +519,131 @@ START_TEST(csv_malformed_rows) {
   ck_assert_str_eq(
       out, "label,p_no,p_yes,error\n"
            ",,,column 'colour': 'qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq' is a level training never saw\n"
-           ",,,an unterminated quote from line 3 to the end of the input\n");
+           ",,,column 'colour': a quote opened on line 3 is not closed before the end of the input\n");
   ck_assert_str_eq(err, "2 of 2 rows rejected\n");
   free(out);
   free(err);
   free(in);
+}
+END_TEST
+
+/* One bad record among good ones gets one rejection, and reading starts
+ * again at the line after it: a quote opened in a numeric column closes
+ * on its own line, one in a text column within 64 KiB, or the record is
+ * rejected and its later lines read again as records. */
+static char *framing_input(const char *bad, int good_after) {
+  size_t cap = 64 + strlen(bad) + (size_t)good_after * 16;
+  char *in = malloc(cap), *w = in;
+  w += sprintf(w, "x,colour,flag\n2,red,false\n%s\n", bad);
+  for (int i = 0; i < good_after; i++) w += sprintf(w, "%d,%s,true\n", i % 11, i % 2 ? "blue" : "red");
+  return in;
+}
+
+static void expect_framing(const MlprtPredictor *p, const char *out, const char *reason, int good_after) {
+  char *copy = strdup(out), **lines;
+  int n = test_split_lines(copy, &lines);
+  ck_assert_int_eq(n, good_after + 3); /* the header, the good row, the bad one, the rest */
+  ck_assert_str_eq(lines[1], "no,0.800000012,0.200000003,");
+  ck_assert_msg(strstr(lines[2], reason), "'%s' says '%s'", lines[2], reason);
+  ck_assert_msg(strncmp(lines[2], ",,,", 3) == 0, "a rejection: %s", lines[2]);
+  for (int i = 0; i < good_after; i++) { /* P(yes) = x / 10 + 0.05 */
+    float q = (float)(i % 11) * 0.1f + 0.05f;
+    char want[128], name[8];
+    snprintf(name, sizeof name, "%s", q > 1 - q ? "yes" : "no");
+    snprintf(want, sizeof want, "%s,%.9g,%.9g,", name, (float)(1 - q), q);
+    ck_assert_msg(strcmp(lines[3 + i], want) == 0, "row %d: '%s', not '%s'", i, lines[3 + i], want);
+  }
+  (void)p;
+  free(lines);
+  free(copy);
+}
+
+START_TEST(csv_framing_resynchronises) {
+  MlprtPredictor p = tiny();
+  p.on_out_of_range = MLPRT_FAILSAFE_IMPUTE;
+  static const struct {
+    const char *bad, *reason;
+  } cases[] = {
+      {"\"3,red,false", "column 'x': a quote opened on line 3 is not closed on that line"},
+      {"3,\"red,false", "column 'colour': a quote opened on line 3 is not closed before the end"},
+      {"5#0.1,red,false", "column 'x' holds a NUL byte"}, /* # becomes a NUL byte */
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    char *in = framing_input(cases[k].bad, 1000);
+    size_t len = strlen(in);
+    if (strchr(in, '#')) *strchr(in, '#') = 0;
+    char *path = dt_write(dt_dir, "framing.csv", in, len);
+    const char *args[] = {path, NULL};
+    char *out, *err;
+    ck_assert_int_eq(run_main(&p, NULL, args, &out, &err), 1);
+    expect_framing(&p, out, cases[k].reason, 1000);
+    ck_assert_str_eq(err, "1 of 1002 rows rejected\n");
+    free(out);
+    free(err);
+    /* the same on standard input */
+    ck_assert_int_eq(run_main_on(&p, path, NULL, &out, &err), 1);
+    ck_assert_int_eq(count_lines(out), 1003);
+    free(out);
+    free(err);
+    free(path);
+    free(in);
+  }
+  /* a quoted text field past 64 KiB: rejected, and the lines inside it read again */
+  size_t n = 70000;
+  char *big = malloc(n + 64);
+  strcpy(big, "3,\"red");
+  for (size_t i = strlen(big); i < n; i++) big[i] = i % 100 ? 'a' : '\n';
+  big[n] = 0;
+  char *in = framing_input(big, 20);
+  char *out, *err;
+  ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 1);
+  /* each line of the stray field after the first is read again as a record of one field */
+  ck_assert_ptr_nonnull(strstr(out, "column 'colour': a quote opened on line 3 is not closed within 64 KiB"));
+  ck_assert_ptr_nonnull(strstr(out, "no,0.949999988,0.0500000007,\n"));
+  free(out);
+  free(err);
+  free(in);
+  free(big);
+  /* a closed quote's line breaks are not read again when a later quote fails */
+  ck_assert_int_eq(run_main(&p, "x,colour,flag\n1,\"bl\nue\",\"true", NULL, &out, &err), 1);
+  ck_assert_str_eq(out,
+                   "label,p_no,p_yes,error\n"
+                   ",,,column 'flag': a quote opened on line 3 is not closed before the end of the input\n");
+  free(out);
+  free(err);
+  /* duplicate columns are refused as training refuses them */
+  ck_assert_int_eq(run_main(&p, "x,colour,flag,x\n1,red,true,2\n", NULL, &out, &err), 2);
+  ck_assert_ptr_nonnull(strstr(err, "header: duplicate column name 'x' (columns 1 and 4)"));
+  free(out);
+  free(err);
+}
+END_TEST
+
+/* JSON lines: a NUL byte, an escaped NUL, a repeated key, a number past
+ * float range: each line its own rejection, the rows around answered. */
+START_TEST(jsonl_framing) {
+  MlprtPredictor p = tiny();
+  static const char in[] = "{\"x\": 2, \"colour\": \"red\", \"flag\": false}\n"
+                           "{\"x\": 2, \"colour\": \"r\0ed\", \"flag\": false}\n"
+                           "{\"x\": 2, \"colour\": \"r\\u0000ed\", \"flag\": false}\n"
+                           "{\"x\": 2, \"x\": 3, \"colour\": \"red\", \"flag\": false}\n"
+                           "{\"x\": 1e39, \"colour\": \"red\", \"flag\": false}\n"
+                           "{\"x\": 4, \"colour\": \"blue\", \"flag\": false}\n";
+  char *path = dt_write(dt_dir, "rows.jsonl", in, sizeof in - 1);
+  const char *args[] = {path, NULL};
+  char *out, *err;
+  ck_assert_int_eq(run_main(&p, NULL, args, &out, &err), 1);
+  ck_assert_str_eq(out, "{\"label\":\"no\",\"probabilities\":{\"no\":0.800000012,\"yes\":0.200000003}}\n"
+                        "{\"error\":\"line 2 holds a NUL byte\"}\n"
+                        "{\"error\":\"a JSON string holds an escaped NUL character\"}\n"
+                        "{\"error\":\"column 'x' appears twice in the JSON object\"}\n"
+                        "{\"error\":\"column 'x': '1e39' does not fit a 32-bit float "
+                        "(beyond 3.4e38 in magnitude)\"}\n"
+                        "{\"label\":\"no\",\"probabilities\":{\"no\":0.600000024,\"yes\":0.400000006}}\n");
+  ck_assert_str_eq(err, "4 of 6 rows rejected\n");
+  free(out);
+  free(err);
+  free(path);
 }
 END_TEST
 
@@ -920,6 +1047,8 @@ Suite *predict_suite(void) {
   tcase_add_test(io, csv_input_rfc4180);
   tcase_add_test(io, csv_malformed_rows);
   tcase_add_test(io, jsonl_input);
+  tcase_add_test(io, csv_framing_resynchronises);
+  tcase_add_test(io, jsonl_framing);
   tcase_add_test(io, failsafes_each_policy);
   tcase_add_test(io, declared_missing_texts);
   tcase_add_test(io, latency_budget);

@@ -65,10 +65,11 @@ static inline void dt_load_ok(const char *path, const MlprtLoadOpts *o, MlprtTab
   ck_assert_msg(rc == 0, "load failed: %s", dt_err(&e));
 }
 
-/* Path of a packaged data file, or NULL (with a note) when it is absent. */
-static inline const char *dt_system_file(const char *path) {
+/* Path of a data file Debian package `package` ships, or NULL (with a
+ * skip, test_skip) when it is absent. */
+static inline const char *dt_system_file(const char *path, const char *package) {
   if (access(path, R_OK) == 0) return path;
-  fprintf(stderr, "note: %s is absent; skipping the test that reads it\n", path);
+  test_skip(path, package, "the file is absent");
   return NULL;
 }
 

@@ -52,6 +52,18 @@ void test_small_disk_free(char *dir);
 /* Write text to path, or fail the test. */
 void test_write_text(const char *path, const char *text);
 
+/* ---- missing oracles ---- */
+
+/* A check whose oracle (a tool, a Python module, a data file: what the
+ * deps script installs) is missing is skipped, never passed in silence:
+ * test_skip prints "SKIP: what (oracle): why" on stderr and logs it for
+ * check_all's summary ("N passed, N failed, N skipped"), where a test
+ * that skipped any check counts as skipped (tests are told apart by the
+ * process Check forks for each). The caller then returns. */
+void test_skip(const char *what, const char *oracle, const char *why);
+/* The environment variable naming the log test_skip appends to. */
+#define TEST_SKIP_LOG "MLP_SKIP_LOG"
+
 /* ---- small CSV reading (predictor answers, test rows) ---- */
 
 enum { TEST_MAXF = 1024, TEST_MAXROWS = 4096 };
