@@ -134,6 +134,7 @@ typedef struct {
 static const Field model_fields[] = {MLPRT_MODEL_FIELDS(MLP_FIELD_ROW)};
 static const Field job_fields[] = {MLPRT_JOB_FIELDS(MLP_FIELD_ROW)};
 static const Field program_fields[] = {MLPRT_PROGRAM_FIELDS(MLP_FIELD_ROW)};
+static const Field predictor_fields[] = {MLPRT_PREDICTOR_FIELDS(MLP_FIELD_ROW)};
 #undef MLP_FIELD_ROW
 
 static const struct {
@@ -144,10 +145,12 @@ static const struct {
     [MLP_DESC_MODEL] = {"MlprtModel", model_fields, MLPRT_MODEL_NFIELDS},
     [MLP_DESC_JOB] = {"MlprtJob", job_fields, MLPRT_JOB_NFIELDS},
     [MLP_DESC_PROGRAM] = {"MlprtProgram", program_fields, MLPRT_PROGRAM_NFIELDS},
+    [MLP_DESC_PREDICTOR] = {"MlprtPredictor", predictor_fields, MLPRT_PREDICTOR_NFIELDS},
 };
 _Static_assert((int)MLPRT_PROGRAM_NFIELDS <= (int)MLP_DESC_MAX_FIELDS, "MlpDescBuild holds every field");
 _Static_assert((int)MLPRT_JOB_NFIELDS <= (int)MLP_DESC_MAX_FIELDS, "MlpDescBuild holds every field");
 _Static_assert((int)MLPRT_MODEL_NFIELDS <= (int)MLP_DESC_MAX_FIELDS, "MlpDescBuild holds every field");
+_Static_assert((int)MLPRT_PREDICTOR_NFIELDS <= (int)MLP_DESC_MAX_FIELDS, "MlpDescBuild holds every field");
 
 static void desc_fail(const MlpDescBuild *b, int field, const char *what) {
   const char *f = field >= 0 && field < descs[b->which].n ? descs[b->which].fields[field].name : "?";

@@ -300,43 +300,45 @@ static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenI
   const double *edges = dp->monitor ? rd->drift_edges : NULL, *ref = dp->monitor ? rd->drift_ref : NULL;
   const double *pred_edges = dp->monitor ? rd->pred_edges : NULL;
   const double *pred_ref = dp->monitor ? rd->pred_ref : NULL;
-  LLVMValueRef f[] = {
-      cstr(c, rd->name),
-      cstr(c, rd->version),
-      cstr(c, rd->spec_sha256),
-      cstr(c, rd->data_sha256),
-      cstr(c, weights_hex),
-      cstr(c, rd->card),
-      cstr(c, info->compiler),
-      ci64(c, m->task),
-      ci64(c, m->in_size),
-      ci64(c, m->out_size),
-      cstr(c, rd->classes_text),
-      cf64(c, rd->y_mean),
-      cf64(c, rd->y_std),
-      forward,
-      ci64(c, p->batch),
-      ci64(c, p->scratch_bytes),
-      blob,
-      ci64(c, p->bytes),
-      info->plan ? plan_desc(c, info->plan) : LLVMConstNull(c->ptr),
-      ci64(c, dp->on_missing_column),
-      ci64(c, dp->on_unknown_category),
-      ci64(c, dp->on_out_of_range),
-      ci64(c, dp->on_nan),
-      cf64(c, MLP_EXPORT_RANGE_MARGIN),
-      cf64(c, dp->fallback_value),
-      cstr(c, m->task == MLP_TASK_REGRESSION ? NULL : dp->fallback),
-      cf64(c, dp->drift_threshold),
-      ci64(c, dp->drift_window),
-      ci64(c, bins),
-      cdbl_array(c, "mlp_drift_edges", edges, m->in_size * (bins - 1)),
-      cdbl_array(c, "mlp_drift_ref", ref, m->in_size * bins),
-      cdbl_array(c, "mlp_pred_edges", pred_edges, bins - 1),
-      cdbl_array(c, "mlp_pred_ref", pred_ref, rd->npred_ref),
-      cf64(c, dp->max_latency_ms),
-  };
-  return const_struct(c, f, sizeof f / sizeof f[0]);
+  MlpDescBuild d;
+  mlp_desc_begin(&d, MLP_DESC_PREDICTOR);
+  mlp_desc_set(&d, MLPRT_PREDICTOR_name, cstr(c, rd->name));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_version, cstr(c, rd->version));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_spec_sha256, cstr(c, rd->spec_sha256));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_data_sha256, cstr(c, rd->data_sha256));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_weights_sha256, cstr(c, weights_hex));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_card, cstr(c, rd->card));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_compiler, cstr(c, info->compiler));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_task, ci64(c, m->task));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_n_in, ci64(c, m->in_size));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_n_out, ci64(c, m->out_size));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_classes, cstr(c, rd->classes_text));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_y_mean, cf64(c, rd->y_mean));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_y_std, cf64(c, rd->y_std));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_forward, forward);
+  mlp_desc_set(&d, MLPRT_PREDICTOR_batch, ci64(c, p->batch));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_scratch_bytes, ci64(c, p->scratch_bytes));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_weights, blob);
+  mlp_desc_set(&d, MLPRT_PREDICTOR_weights_bytes, ci64(c, p->bytes));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_plan, info->plan ? plan_desc(c, info->plan) : LLVMConstNull(c->ptr));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_on_missing_column, ci64(c, dp->on_missing_column));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_on_unknown_category, ci64(c, dp->on_unknown_category));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_on_out_of_range, ci64(c, dp->on_out_of_range));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_on_nan, ci64(c, dp->on_nan));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_range_margin, cf64(c, MLP_EXPORT_RANGE_MARGIN));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_fallback_value, cf64(c, dp->fallback_value));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_fallback_label,
+               cstr(c, m->task == MLP_TASK_REGRESSION ? NULL : dp->fallback));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_drift_threshold, cf64(c, dp->drift_threshold));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_drift_window, ci64(c, dp->drift_window));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_drift_bins, ci64(c, bins));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_drift_edges,
+               cdbl_array(c, "mlp_drift_edges", edges, m->in_size * (bins - 1)));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_drift_ref, cdbl_array(c, "mlp_drift_ref", ref, m->in_size * bins));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_pred_edges, cdbl_array(c, "mlp_pred_edges", pred_edges, bins - 1));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_pred_ref, cdbl_array(c, "mlp_pred_ref", pred_ref, rd->npred_ref));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_max_latency_ms, cf64(c, dp->max_latency_ms));
+  return mlp_desc_end(&d, c->ctx);
 }
 
 /* ---- entry points ----------------------------------------------------------- */

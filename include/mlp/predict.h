@@ -161,45 +161,55 @@ enum {
 
 /* ---- the predictor ------------------------------------------------------------------ */
 
+/* The model over constant weights, generated: out [n, n_out] (probabilities
+ * or the scaled value) from x [n, n_in], n <= batch; scratch holds
+ * scratch_bytes (aligned to 64). */
+typedef void (*MlprtPredForwardFn)(const float *x, float *out, int64_t n, void *scratch);
+
+/* The predictor's descriptor, a slot list as run.h describes them. */
+#define MLPRT_PREDICTOR_FIELDS(X)                                                                            \
+  X(MLPRT_PTR, const char *, name)           /* the pipeline's name */                                       \
+  X(MLPRT_PTR, const char *, version)        /* deploy.version */                                            \
+  X(MLPRT_PTR, const char *, spec_sha256)    /* of the spec the run was trained from */                      \
+  X(MLPRT_PTR, const char *, data_sha256)    /* of the training data */                                      \
+  X(MLPRT_PTR, const char *, weights_sha256) /* of weights.bin, checked against the weights compiled in */   \
+  X(MLPRT_PTR, const char *, card)           /* MODEL_CARD.md's text */                                      \
+  X(MLPRT_PTR, const char *, compiler)       /* "mlpc VERSION (LLVM X.Y.Z)" */                               \
+  X(MLPRT_I64, int64_t, task)                /* MLPRT_TASK_* of run.h */                                     \
+  X(MLPRT_I64, int64_t, n_in)                /* model features per row */                                    \
+  X(MLPRT_I64, int64_t, n_out)               /* model outputs per row */                                     \
+  X(MLPRT_PTR, const char *, classes)        /* classification: names each ending in '\n'; else NULL */      \
+  X(MLPRT_F64, double, y_mean)               /* regression: value = output * y_std + y_mean */               \
+  X(MLPRT_F64, double, y_std)                                                                                \
+  X(MLPRT_PTR, MlprtPredForwardFn, forward)                                                                  \
+  X(MLPRT_I64, int64_t, batch)                                                                               \
+  X(MLPRT_I64, int64_t, scratch_bytes)                                                                       \
+  X(MLPRT_PTR, const void *, weights)        /* the weights as compiled in, and their size */                \
+  X(MLPRT_I64, int64_t, weights_bytes)                                                                       \
+  X(MLPRT_PTR, const MlprtPredPlan *, plan)                                                                  \
+  X(MLPRT_I64, int64_t, on_missing_column)   /* failsafe policies (MLPRT_FAILSAFE_*) */                      \
+  X(MLPRT_I64, int64_t, on_unknown_category)                                                                 \
+  X(MLPRT_I64, int64_t, on_out_of_range)                                                                     \
+  X(MLPRT_I64, int64_t, on_nan)                                                                              \
+  X(MLPRT_F64, double, range_margin)         /* out of range: beyond [lo - m w, hi + m w], w = hi - lo */    \
+  X(MLPRT_F64, double, fallback_value)       /* regression fallback */                                       \
+  X(MLPRT_PTR, const char *, fallback_label) /* classification fallback; NULL when none was declared */      \
+  X(MLPRT_F64, double, drift_threshold)      /* monitoring: PSI of features and predictions over bins */     \
+  X(MLPRT_I64, int64_t, drift_window)        /* predictions per drift check */                               \
+  X(MLPRT_I64, int64_t, drift_bins)          /* bins per feature (and for a regression's predictions) */     \
+  X(MLPRT_PTR, const double *, drift_edges)  /* [n_in, drift_bins - 1] inner bin edges, from training */     \
+  X(MLPRT_PTR, const double *, drift_ref)    /* [n_in, drift_bins] training fraction in each bin */          \
+  X(MLPRT_PTR, const double *, pred_edges)   /* regression: [drift_bins - 1] value edges; else NULL */       \
+  X(MLPRT_PTR, const double *, pred_ref)     /* [n_out classes or drift_bins] fraction of each prediction */ \
+  X(MLPRT_F64, double, max_latency_ms)       /* deploy.max_latency_ms: warn when a batch's rows took longer \
+                                                each on average; 0: no budget */
 typedef struct {
-  const char *name;        /* the pipeline's name */
-  const char *version;     /* deploy.version */
-  const char *spec_sha256; /* of the spec the run was trained from */
-  const char *data_sha256; /* of the training data */
-  const char *weights_sha256; /* of weights.bin; the predictor checks its compiled-in weights against it */
-  const char *card;           /* MODEL_CARD.md's text */
-  const char *compiler;       /* "mlpc VERSION (LLVM X.Y.Z)" */
-  int64_t task;               /* MLPRT_TASK_* of run.h */
-  int64_t n_in, n_out;        /* model features per row; model outputs per row */
-  const char *classes;        /* classification: class names, each ending in '\n'; else NULL */
-  double y_mean, y_std;       /* regression: value = output * y_std + y_mean */
-  /* The model over constant weights, generated: out [n, n_out] (probabilities
-   * or the scaled value) from x [n, n_in], n <= batch; scratch holds
-   * scratch_bytes (aligned to 64). */
-  void (*forward)(const float *x, float *out, int64_t n, void *scratch);
-  int64_t batch, scratch_bytes;
-  const void *weights; /* the weights as compiled in, and their size */
-  int64_t weights_bytes;
-  const MlprtPredPlan *plan;
-  /* Failsafe policies (MLPRT_FAILSAFE_*). */
-  int64_t on_missing_column, on_unknown_category, on_out_of_range, on_nan;
-  double range_margin;          /* out of range: beyond [lo - m w, hi + m w], w = hi - lo */
-  double fallback_value;        /* regression fallback */
-  const char *fallback_label;   /* classification fallback; NULL when none was declared */
-  /* Monitoring: drift of each feature and of the predictions against
-   * training, as population stability index over fixed bins. */
-  double drift_threshold;
-  int64_t drift_window;   /* predictions per drift check */
-  int64_t drift_bins;     /* bins per feature (and for a regression's predictions) */
-  const double *drift_edges; /* [n_in, drift_bins - 1] inner bin edges of each feature, from training */
-  const double *drift_ref;   /* [n_in, drift_bins] training fraction in each bin */
-  const double *pred_edges;  /* regression: [drift_bins - 1] edges of the predicted value; else NULL */
-  const double *pred_ref;    /* [n_out classes or drift_bins] training fraction of each prediction */
-  /* deploy.max_latency_ms: a warning when the rows of a batch took longer
-   * than this each, on average (reading, transform, model and answer; not
-   * the wait for input); 0: no budget. */
-  double max_latency_ms;
+  MLPRT_PREDICTOR_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtPredictor;
+#define MLPRT_PREDICTOR_INDEX(kind, type, name) MLPRT_PREDICTOR_##name,
+enum { MLPRT_PREDICTOR_FIELDS(MLPRT_PREDICTOR_INDEX) MLPRT_PREDICTOR_NFIELDS };
+MLPRT_PREDICTOR_FIELDS(MLPRT_DESC_SLOT)
+_Static_assert(sizeof(MlprtPredictor) == 8 * MLPRT_PREDICTOR_NFIELDS, "MlprtPredictor is its slots in order");
 
 /* The functions of this header that generated code calls (mlp/abi.def). */
 #define MLPRT_ABI_PREDICT(ret, name, params) ret name params;
