@@ -135,6 +135,9 @@ static const Field model_fields[] = {MLPRT_MODEL_FIELDS(MLP_FIELD_ROW)};
 static const Field job_fields[] = {MLPRT_JOB_FIELDS(MLP_FIELD_ROW)};
 static const Field program_fields[] = {MLPRT_PROGRAM_FIELDS(MLP_FIELD_ROW)};
 static const Field predictor_fields[] = {MLPRT_PREDICTOR_FIELDS(MLP_FIELD_ROW)};
+static const Field pred_input_fields[] = {MLPRT_PRED_INPUT_FIELDS(MLP_FIELD_ROW)};
+static const Field pred_step_fields[] = {MLPRT_PRED_STEP_FIELDS(MLP_FIELD_ROW)};
+static const Field pred_plan_fields[] = {MLPRT_PRED_PLAN_FIELDS(MLP_FIELD_ROW)};
 #undef MLP_FIELD_ROW
 
 static const struct {
@@ -146,6 +149,9 @@ static const struct {
     [MLP_DESC_JOB] = {"MlprtJob", job_fields, MLPRT_JOB_NFIELDS},
     [MLP_DESC_PROGRAM] = {"MlprtProgram", program_fields, MLPRT_PROGRAM_NFIELDS},
     [MLP_DESC_PREDICTOR] = {"MlprtPredictor", predictor_fields, MLPRT_PREDICTOR_NFIELDS},
+    [MLP_DESC_PRED_INPUT] = {"MlprtPredInput", pred_input_fields, MLPRT_PRED_INPUT_NFIELDS},
+    [MLP_DESC_PRED_STEP] = {"MlprtPredStep", pred_step_fields, MLPRT_PRED_STEP_NFIELDS},
+    [MLP_DESC_PRED_PLAN] = {"MlprtPredPlan", pred_plan_fields, MLPRT_PRED_PLAN_NFIELDS},
 };
 _Static_assert((int)MLPRT_PROGRAM_NFIELDS <= (int)MLP_DESC_MAX_FIELDS, "MlpDescBuild holds every field");
 _Static_assert((int)MLPRT_JOB_NFIELDS <= (int)MLP_DESC_MAX_FIELDS, "MlpDescBuild holds every field");

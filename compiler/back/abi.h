@@ -47,7 +47,16 @@ bool mlp_abi_valid(char *err, size_t n);
  * field was set once with a value of its slot's kind and returns the
  * constant struct, so a field added to a list and not to the generator fails
  * every build at once instead of shifting the fields after it. */
-typedef enum { MLP_DESC_MODEL, MLP_DESC_JOB, MLP_DESC_PROGRAM, MLP_DESC_PREDICTOR, MLP_NDESCS } MlpDesc;
+typedef enum {
+  MLP_DESC_MODEL,
+  MLP_DESC_JOB,
+  MLP_DESC_PROGRAM,
+  MLP_DESC_PREDICTOR,
+  MLP_DESC_PRED_INPUT,
+  MLP_DESC_PRED_STEP,
+  MLP_DESC_PRED_PLAN,
+  MLP_NDESCS
+} MlpDesc;
 
 enum { MLP_DESC_MAX_FIELDS = 64 };
 

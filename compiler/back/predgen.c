@@ -266,17 +266,30 @@ static LLVMValueRef plan_desc(Cg *c, const MlprtPredPlan *pl) {
   LLVMValueRef na = LLVMConstNull(c->ptr);
   for (int64_t i = 0; i < ni; i++) {
     const MlprtPredInput *x = &pl->inputs[i];
-    LLVMValueRef f[] = {cstr(c, x->name),   ci64(c, x->type),      cf64(c, x->lo),
-                        cf64(c, x->hi),     cstr(c, x->levels),    ci64(c, x->nlevels)};
-    in[i] = const_struct(c, f, 6);
+    MlpDescBuild d;
+    mlp_desc_begin(&d, MLP_DESC_PRED_INPUT);
+    mlp_desc_set(&d, MLPRT_PRED_INPUT_name, cstr(c, x->name));
+    mlp_desc_set(&d, MLPRT_PRED_INPUT_type, ci64(c, x->type));
+    mlp_desc_set(&d, MLPRT_PRED_INPUT_lo, cf64(c, x->lo));
+    mlp_desc_set(&d, MLPRT_PRED_INPUT_hi, cf64(c, x->hi));
+    mlp_desc_set(&d, MLPRT_PRED_INPUT_levels, cstr(c, x->levels));
+    mlp_desc_set(&d, MLPRT_PRED_INPUT_nlevels, ci64(c, x->nlevels));
+    in[i] = mlp_desc_end(&d, c->ctx);
   }
   if (ni > 0)
     inputs = const_global(c, "mlp_pred_inputs", LLVMConstArray2(LLVMTypeOf(in[0]), in, (uint64_t)ni));
   for (int64_t i = 0; i < ns; i++) {
     const MlprtPredStep *s = &pl->steps[i];
-    LLVMValueRef f[] = {ci64(c, s->op), ci64(c, s->src), ci64(c, s->dst), ci64(c, s->n),
-                        cf64(c, s->a),  cf64(c, s->b),   cstr(c, s->text)};
-    in[i] = const_struct(c, f, 7);
+    MlpDescBuild d;
+    mlp_desc_begin(&d, MLP_DESC_PRED_STEP);
+    mlp_desc_set(&d, MLPRT_PRED_STEP_op, ci64(c, s->op));
+    mlp_desc_set(&d, MLPRT_PRED_STEP_src, ci64(c, s->src));
+    mlp_desc_set(&d, MLPRT_PRED_STEP_dst, ci64(c, s->dst));
+    mlp_desc_set(&d, MLPRT_PRED_STEP_n, ci64(c, s->n));
+    mlp_desc_set(&d, MLPRT_PRED_STEP_a, cf64(c, s->a));
+    mlp_desc_set(&d, MLPRT_PRED_STEP_b, cf64(c, s->b));
+    mlp_desc_set(&d, MLPRT_PRED_STEP_text, cstr(c, s->text));
+    in[i] = mlp_desc_end(&d, c->ctx);
   }
   if (ns > 0) steps = const_global(c, "mlp_pred_steps", LLVMConstArray2(LLVMTypeOf(in[0]), in, (uint64_t)ns));
   for (int64_t i = 0; i < nf; i++) in[i] = ci64(c, pl->feature_slot[i]);
@@ -284,9 +297,18 @@ static LLVMValueRef plan_desc(Cg *c, const MlprtPredPlan *pl) {
   for (int64_t i = 0; i < pl->nna; i++) in[i] = cstr(c, pl->na_tokens[i]);
   if (pl->na_tokens) na = const_global(c, "mlp_pred_na", LLVMConstArray2(c->ptr, in, (uint64_t)pl->nna));
   free(in);
-  LLVMValueRef f[] = {inputs, ci64(c, ni), steps, ci64(c, ns), ci64(c, pl->nslots), slots, ci64(c, nf),
-                      na, ci64(c, pl->nna)};
-  return const_global(c, "mlp_pred_plan", const_struct(c, f, 9));
+  MlpDescBuild d;
+  mlp_desc_begin(&d, MLP_DESC_PRED_PLAN);
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_inputs, inputs);
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_ninputs, ci64(c, ni));
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_steps, steps);
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_nsteps, ci64(c, ns));
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_nslots, ci64(c, pl->nslots));
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_feature_slot, slots);
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_nfeatures, ci64(c, nf));
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_na_tokens, na);
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_nna, ci64(c, pl->nna));
+  return const_global(c, "mlp_pred_plan", mlp_desc_end(&d, c->ctx));
 }
 
 static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *info, const Plan *p,

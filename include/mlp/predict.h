@@ -32,13 +32,20 @@
 
 /* One raw input column: the training source's columns but the target, in
  * source order, typed as training loaded them. */
+#define MLPRT_PRED_INPUT_FIELDS(X)                                                                           \
+  X(MLPRT_PTR, const char *, name)                                                                           \
+  X(MLPRT_I64, int64_t, type)  /* MlprtColType */                                                            \
+  X(MLPRT_F64, double, lo)  /* numeric: the training rows' range as loaded (before cleaning); */             \
+  X(MLPRT_F64, double, hi)  /* NaN when unknown */                                                           \
+  X(MLPRT_PTR, const char *, levels)  /* category/bool: the training levels, each ending in '\n'; or NULL */ \
+  X(MLPRT_I64, int64_t, nlevels)
 typedef struct {
-  const char *name;
-  int64_t type;       /* MlprtColType */
-  double lo, hi;      /* numeric: the training rows' range as loaded (before cleaning); NaN when unknown */
-  const char *levels; /* category/bool: the training levels, each ending in '\n'; NULL otherwise */
-  int64_t nlevels;
+  MLPRT_PRED_INPUT_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtPredInput;
+#define MLPRT_PRED_INPUT_INDEX(kind, type, name) MLPRT_PRED_INPUT_##name,
+enum { MLPRT_PRED_INPUT_FIELDS(MLPRT_PRED_INPUT_INDEX) MLPRT_PRED_INPUT_NFIELDS };
+MLPRT_PRED_INPUT_FIELDS(MLPRT_DESC_SLOT)
+_Static_assert(sizeof(MlprtPredInput) == 8 * MLPRT_PRED_INPUT_NFIELDS, "MlprtPredInput: slots in order");
 
 /* One instruction of the per-row feature program. The program works on
  * slots (one per column of the cleaning chain's table as it evolves: the
@@ -48,12 +55,21 @@ typedef struct {
  * strings (levels), each ending in '\n'. A slot holds a float (numbers and
  * booleans as 0/1, NaN missing), a text (categories and text, NULL
  * missing) or a date (epoch seconds), by the type of its column. */
+#define MLPRT_PRED_STEP_FIELDS(X)                                                                            \
+  X(MLPRT_I64, int64_t, op)  /* MLPRT_PSTEP_* */                                                             \
+  X(MLPRT_I64, int64_t, src)                                                                                 \
+  X(MLPRT_I64, int64_t, dst)                                                                                 \
+  X(MLPRT_I64, int64_t, n)                                                                                   \
+  X(MLPRT_F64, double, a)                                                                                    \
+  X(MLPRT_F64, double, b)                                                                                    \
+  X(MLPRT_PTR, const char *, text)
 typedef struct {
-  int64_t op;         /* MLPRT_PSTEP_* */
-  int64_t src, dst, n;
-  double a, b;
-  const char *text;
+  MLPRT_PRED_STEP_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtPredStep;
+#define MLPRT_PRED_STEP_INDEX(kind, type, name) MLPRT_PRED_STEP_##name,
+enum { MLPRT_PRED_STEP_FIELDS(MLPRT_PRED_STEP_INDEX) MLPRT_PRED_STEP_NFIELDS };
+MLPRT_PRED_STEP_FIELDS(MLPRT_DESC_SLOT)
+_Static_assert(sizeof(MlprtPredStep) == 8 * MLPRT_PRED_STEP_NFIELDS, "MlprtPredStep is its slots in order");
 
 /* The operations, with the float arithmetic of the cleaning ops they
  * replay (runtime/data/). Ops that change a column in place have
@@ -101,18 +117,23 @@ enum {
 enum { MLPRT_UNSEEN_NONE, MLPRT_UNSEEN_LAST, MLPRT_UNSEEN_REJECT };
 
 /* The whole row transform: raw input columns -> model features. */
+#define MLPRT_PRED_PLAN_FIELDS(X)                                                                            \
+  X(MLPRT_PTR, const MlprtPredInput *, inputs)                                                               \
+  X(MLPRT_I64, int64_t, ninputs)                                                                             \
+  X(MLPRT_PTR, const MlprtPredStep *, steps)                                                                 \
+  X(MLPRT_I64, int64_t, nsteps)                                                                              \
+  X(MLPRT_I64, int64_t, nslots)                                                                              \
+  X(MLPRT_PTR, const int64_t *, feature_slot)  /* [nfeatures] the slot each model feature reads */           \
+  X(MLPRT_I64, int64_t, nfeatures)                                                                           \
+  X(MLPRT_PTR, const char *const *, na_tokens)  /* [nna] the texts training read as missing (the plan */     \
+  X(MLPRT_I64, int64_t, nna)  /* writes the loader's defaults out too); NULL: those defaults */
 typedef struct {
-  const MlprtPredInput *inputs;
-  int64_t ninputs;
-  const MlprtPredStep *steps;
-  int64_t nsteps;
-  int64_t nslots;
-  const int64_t *feature_slot; /* [nfeatures] the slot each model feature reads */
-  int64_t nfeatures;
-  const char *const *na_tokens; /* [nna] the texts training read as missing (mlprt_pred_plan_build writes
-                                   the loader's defaults out too); NULL: those defaults */
-  int64_t nna;
+  MLPRT_PRED_PLAN_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtPredPlan;
+#define MLPRT_PRED_PLAN_INDEX(kind, type, name) MLPRT_PRED_PLAN_##name,
+enum { MLPRT_PRED_PLAN_FIELDS(MLPRT_PRED_PLAN_INDEX) MLPRT_PRED_PLAN_NFIELDS };
+MLPRT_PRED_PLAN_FIELDS(MLPRT_DESC_SLOT)
+_Static_assert(sizeof(MlprtPredPlan) == 8 * MLPRT_PRED_PLAN_NFIELDS, "MlprtPredPlan is its slots in order");
 
 /* Which slots matter (live[nslots], 1 or 0): the features, and backwards
  * through the steps every slot a live one is computed from. An input no
