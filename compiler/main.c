@@ -342,7 +342,12 @@ static int emit_program(MlpArena *a, const MlpIr *ir, const MlpSource *src, cons
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMModuleRef mod = mlp_codegen(ctx, ir, &info);
   int rc = mlp_emit_optimize(mod, &eo, err, sizeof err);
-  const char *obj = o->emit_obj ? out : mlp_arena_printf(a, "%s.o", out);
+  /* The intermediate object of an executable has a name of this process
+   * alone (two builds into one place never share it); --keep-temps keeps
+   * it as OUT.o. */
+  const char *obj = o->emit_obj     ? out
+                    : o->keep_temps ? mlp_arena_printf(a, "%s.o", out)
+                                    : mlp_arena_printf(a, "%s.o.tmp.%ld", out, (long)getpid());
   if (rc == 0 && o->emit_llvm) rc = mlp_emit_ll(mod, out, err, sizeof err);
   else if (rc == 0) rc = mlp_emit_object(mod, &eo, obj, err, sizeof err);
   LLVMDisposeModule(mod);

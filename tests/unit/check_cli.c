@@ -1,6 +1,7 @@
 /* check_cli.c — the mlpc command line: help, version, exit statuses,
  * diagnostics format, and fmt -w rewriting files atomically. */
 #include <check.h>
+#include <dirent.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,34 @@ START_TEST(cli_fmt_write) {
 }
 END_TEST
 
+/* mlpc build links through an object of its own process: a file the user
+ * keeps beside the output under OUT.o is neither overwritten nor removed,
+ * and nothing is left behind; --keep-temps keeps the object as OUT.o. */
+START_TEST(cli_build_intermediate_is_private) {
+  char *dir = test_tmpdir(), *prog = test_path(dir, "iris"), *obj = test_path(dir, "iris.o");
+  test_write_text(obj, "the user's file\n");
+  const char *argv[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", prog, NULL};
+  test_run_ok(argv);
+  char *kept = test_read_file(obj, NULL);
+  ck_assert_str_eq(kept, "the user's file\n");
+  free(kept);
+  ck_assert_int_eq(access(prog, X_OK), 0);
+  DIR *d = opendir(dir);
+  int entries = 0;
+  for (struct dirent *e; (e = readdir(d));) entries += e->d_name[0] != '.';
+  closedir(d);
+  ck_assert_int_eq(entries, 2); /* iris and iris.o: no temporary left */
+  unlink(obj);
+  const char *keep[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", prog, "--keep-temps", NULL};
+  test_run_ok(keep);
+  ck_assert_int_eq(access(obj, R_OK), 0);
+  unlink(obj);
+  unlink(prog);
+  rmdir(dir);
+  free(prog), free(obj), free(dir);
+}
+END_TEST
+
 START_TEST(cli_help_topics) {
   TestRun r = mlpc("help", NULL, NULL);
   ck_assert_int_eq(r.status, 0);
@@ -161,6 +190,7 @@ Suite *cli_suite(void) {
   tcase_add_test(tc, cli_error_format);
   tcase_add_test(tc, cli_fmt_write);
   tcase_add_test(tc, cli_help_topics);
+  tcase_add_test(tc, cli_build_intermediate_is_private);
   suite_add_tcase(s, tc);
   return s;
 }
