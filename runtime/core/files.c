@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "mlp/run.h"
+#include "mlp/files.h"
 
 /* ---- files ------------------------------------------------------------- */
 

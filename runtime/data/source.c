@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "data_int.h"
+#include "mlp/files.h"
 
 MlprtSourceKind mlprt_source_kind(const char *path, const char **what) {
   struct stat st;
@@ -29,16 +30,18 @@ MlprtSourceKind mlprt_source_kind(const char *path, const char **what) {
   return MLPRT_SRC_OTHER;
 }
 
-/* Copy fd to a new temporary file named like path; its name, or NULL with
- * err. */
+/* Copy fd to a new temporary file of this process (TMPDIR/mlp-source-K.tmp.PID,
+ * K counting this process's copies; swept by a later run once the process
+ * is gone); its name, or NULL with err. The copy's format comes from the
+ * program, not from its name. */
 static char *copy_to_temp(int in, const char *path, MlprtError *err) {
-  const char *base = strrchr(path, '/'), *dot = strrchr(base ? base : path, '.');
-  const char *ext = dot && strlen(dot) < 16 ? dot : "";
   const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-  size_t n = strlen(dir) + strlen(ext) + 32;
+  static int copies;
+  mlprt_sweep_stale(dir, "mlp-source-");
+  size_t n = strlen(dir) + 64;
   char *name = mlprt_xmalloc(n);
-  snprintf(name, n, "%s/mlp-source-XXXXXX%s", dir, ext);
-  int out = mkstemps(name, (int)strlen(ext));
+  snprintf(name, n, "%s/mlp-source-%d.tmp.%ld", dir, copies++, (long)getpid());
+  int out = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC, 0600);
   if (out < 0) {
     mlprt_error_set(err, path, 0, 0, 0, NULL, "cannot make a copy of the pipe in %s: %s", dir,
                     strerror(errno));

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mlp/run.h"
+#include "mlp/files.h"
 
 /* Exactly 2 n hex digits, then only white space, into out. */
 static int from_hex(const char *s, uint8_t *out, size_t n) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mlp/run.h"
@@ -59,6 +60,14 @@ static char *data_sha256(const char *run) {
 START_TEST(pipe_and_fifo_sources_are_read_once) {
   char want[65], line[2048];
   ck_assert_int_eq(mlprt_sha256_file(IRIS, want), 0);
+  /* a copy a killed run left behind (its process is gone) is swept */
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, NULL, 0);
+  const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  char stale[1024];
+  snprintf(stale, sizeof stale, "%s/mlp-source-0.tmp.%ld", tmpdir, (long)dead);
+  test_write_text(stale, "left by a killed run\n");
   /* standard input fed by a pipe */
   char *run = test_path(tmp, "stdin.run");
   snprintf(line, sizeof line, "cat %s | '%s' --data /dev/stdin --out '%s' --quiet --threads 1", IRIS, exe,
@@ -85,7 +94,7 @@ START_TEST(pipe_and_fifo_sources_are_read_once) {
   free(got);
   free(run);
   free(fifo);
-  /* no copy of either is left behind */
+  /* no copy of either is left behind, nor the killed run's */
   r = sh("ls \"${TMPDIR:-/tmp}\" | grep -c '^mlp-source-' || true");
   ck_assert_str_eq(r.out, "0\n");
   test_run_free(&r);
