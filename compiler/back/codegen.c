@@ -546,8 +546,9 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
       const MlpIrClean *st = &d->clean[i];
       LLVMValueRef sf[] = {ci64(&c, st->op),     ci64(&c, st->select),  cstr(&c, st->columns),
                            cstr(&c, st->keep),   ci64(&c, st->method),  cf64(&c, st->param),
-                           cf64(&c, st->low),    cf64(&c, st->high),    ci64(&c, st->flag)};
-      steps[i] = const_struct(&c, sf, 9);
+                           cf64(&c, st->low),    cf64(&c, st->high),    ci64(&c, st->flag),
+                           cstr(&c, st->levels)};
+      steps[i] = const_struct(&c, sf, 10);
     }
     clean = const_global(&c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)d->nclean));
     free(steps);

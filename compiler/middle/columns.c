@@ -15,9 +15,11 @@ typedef struct {
   const char *name;
   int type;
   int src;
-  int64_t width;  /* features: one-hot and hashing columns stand for several */
-  int64_t levels; /* distinct values, for an encoder */
-  bool direct;    /* the source column itself, unencoded */
+  int64_t width;       /* features: one-hot and hashing columns stand for several */
+  char *const *levels; /* its values as the table prints them, sorted (MlprtSchemaCol.levels); NULL when
+                          not known (text, too many values, an encoder's output) */
+  int32_t nlevels;
+  bool direct;         /* the source column itself, unencoded */
 } Cur;
 
 typedef struct {
@@ -28,33 +30,13 @@ typedef struct {
   const char *target;
   int64_t nrows;
   bool *imputed, *scaled, *dropped;
+  const char **onehot; /* [nclean] each onehot step's levels, MlpIrClean.levels */
+  int bad;             /* the step whose levels are not known, or -1 */
+  const char *why;     /* and why */
 } Trace;
 
-static int cmp_float(const void *a, const void *b) {
-  float x = *(const float *)a, y = *(const float *)b;
-  return (x > y) - (x < y);
-}
-
-/* Distinct present values of column c. */
-static int64_t distinct(const MlprtTable *t, int c) {
-  const MlprtColumn *col = &t->cols[c];
-  if (col->type == MLPRT_COL_CATEGORY) return col->levels.n;
-  if (col->type == MLPRT_COL_BOOL) {
-    bool seen[2] = {false, false};
-    for (int64_t r = 0; r < t->nrows; r++)
-      if (col->b[r] != MLPRT_BOOL_NA) seen[col->b[r] != 0] = true;
-    return seen[0] + seen[1];
-  }
-  if (col->type != MLPRT_COL_FLOAT && col->type != MLPRT_COL_INT) return 0;
-  float *v = malloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *v);
-  int64_t n = 0, k = 0;
-  for (int64_t r = 0; r < t->nrows; r++)
-    if (!isnan(col->f[r])) v[n++] = col->f[r];
-  qsort(v, (size_t)n, sizeof *v, cmp_float);
-  for (int64_t i = 0; i < n; i++) k += i == 0 || v[i] != v[i - 1];
-  free(v);
-  return k;
-}
+/* an indicator's values, sorted */
+static char *const bool_levels[2] = {"false", "true"};
 
 /* Note that op touched column c: by its name alone on the source column
  * itself, as op(NAME) on a column made from it. */
@@ -103,7 +85,31 @@ static bool selected(const Trace *T, const MlpIrClean *st, const Cur *c) {
   }
 }
 
-static void trace_step(Trace *T, const MlpIrClean *st) {
+/* Step i's onehot levels line for column c ("NAME\tLEVEL...\n"), or
+ * T->bad = i when its levels are not known or cannot be written so. */
+static void onehot_levels(Trace *T, int i, const Cur *c) {
+  const char *line = c->name;
+  for (int32_t l = 0; c->levels && l < c->nlevels; l++) {
+    if (strpbrk(c->levels[l], "\t\n")) {
+      T->why = mlp_arena_printf(T->a, "a level of '%s' holds a tab or a line break", c->name);
+      T->bad = i;
+      return;
+    }
+    line = mlp_arena_printf(T->a, "%s\t%s", line, c->levels[l]);
+  }
+  if (!c->levels) {
+    T->why = mlp_arena_printf(T->a,
+                              "'%s' has more distinct values than the type scan keeps (%d) or is text: "
+                              "the program's width needs its levels; declare it `category` in "
+                              "data.schema, or use hash_encode(%s)",
+                              c->name, MLPRT_MAX_LEVELS_DEFAULT, c->name);
+    T->bad = i;
+    return;
+  }
+  T->onehot[i] = mlp_arena_printf(T->a, "%s%s\n", T->onehot[i] ? T->onehot[i] : "", line);
+}
+
+static void trace_step(Trace *T, int step, const MlpIrClean *st) {
   const char *op = mlprt_clean_op_name(st->op);
   int n = T->ncur;
   for (int i = 0; i < n; i++) {
@@ -119,10 +125,12 @@ static void trace_step(Trace *T, const MlpIrClean *st) {
       T->imputed[c->src] = true;
       if (st->flag) {
         /* NAME_missing: true, false, or both */
-        int64_t m = T->use[c->src].missing, lv = (m > 0) + (m < T->nrows);
+        int64_t m = T->use[c->src].missing;
         const char *ind = mlp_arena_printf(T->a, "%s_missing", c->name);
         add_op(T, c, mlp_arena_printf(T->a, "impute with %s", ind));
-        push(T, (Cur){ind, MLPRT_COL_BOOL, c->src, 1, lv, false});
+        push(T, (Cur){ind, MLPRT_COL_BOOL, c->src, 1, bool_levels + (m >= T->nrows),
+                      (int32_t)(m > 0) + (m < T->nrows), false});
+        c = &T->cur[i]; /* push may move the array */
       } else {
         add_op(T, c, op);
       }
@@ -140,17 +148,20 @@ static void trace_step(Trace *T, const MlpIrClean *st) {
       if (st->op != MLPRT_CLEAN_LOG1P && c->direct) T->scaled[c->src] = true;
       break;
     case MLPRT_CLEAN_ONEHOT:
+      /* a column per level of the whole file; more than max_levels: the
+       * max_levels - 1 kept and one for the others */
       add_op(T, c, op);
-      c->width = st->param > 0 && c->levels > st->param ? (int64_t)st->param : c->levels;
-      c->type = MLPRT_COL_BOOL, c->direct = false;
+      onehot_levels(T, step, c);
+      c->width = st->param > 0 && c->nlevels > st->param ? (int64_t)st->param : c->nlevels;
+      c->type = MLPRT_COL_BOOL, c->direct = false, c->levels = NULL;
       break;
     case MLPRT_CLEAN_ORDINAL:
       add_op(T, c, op);
-      c->type = MLPRT_COL_INT, c->direct = false;
+      c->type = MLPRT_COL_INT, c->direct = false, c->levels = NULL;
       break;
     case MLPRT_CLEAN_HASH_ENCODE:
       add_op(T, c, op);
-      c->width = (int64_t)st->param, c->type = MLPRT_COL_FLOAT, c->direct = false;
+      c->width = (int64_t)st->param, c->type = MLPRT_COL_FLOAT, c->direct = false, c->levels = NULL;
       break;
     default: break;
     }
@@ -172,56 +183,43 @@ static const char *why_unused(Trace *T, const MlpColumnUse *u) {
   }
 }
 
-int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *err, size_t n) {
+int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, MlpColumns *out,
+                      const char **onehot, int *step, char *err, size_t n) {
   memset(out, 0, sizeof *out);
-  if (d->path2) {
-    snprintf(err, n, "IDX images have no columns to account for");
-    return -1;
-  }
-  MlprtSourceDesc src = {.paths = d->path,
-                         .format = d->format,
-                         .delim = d->delimiter,
-                         .no_header = d->no_header,
-                         .na_values = d->na_values,
-                         .schema = d->schema};
-  MlprtTable t;
-  MlprtError e;
-  if (mlprt_load_described(&src, &t, &e) != 0) {
-    mlprt_error_format(&e, err, n);
-    return -1;
-  }
-  Trace T = {.a = a, .target = d->target, .nrows = t.nrows};
-  T.use = mlp_arena_alloc(a, (size_t)(t.ncols ? t.ncols : 1) * sizeof *T.use);
-  T.imputed = mlp_arena_alloc(a, (size_t)(t.ncols ? t.ncols : 1) * 3);
-  T.scaled = T.imputed + t.ncols, T.dropped = T.scaled + t.ncols;
-  memset(T.imputed, 0, (size_t)t.ncols * 3);
-  for (int c = 0; c < t.ncols; c++) {
-    const MlprtColumn *col = &t.cols[c];
+  *step = -1;
+  Trace T = {.a = a, .target = d->target, .nrows = s->nrows, .onehot = onehot, .bad = -1};
+  int nc = s->ncols;
+  T.use = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * sizeof *T.use);
+  T.imputed = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * 3);
+  T.scaled = T.imputed + nc, T.dropped = T.scaled + nc;
+  memset(T.imputed, 0, (size_t)nc * 3);
+  for (int i = 0; i < d->nclean; i++) onehot[i] = NULL;
+  for (int c = 0; c < nc; c++) {
+    const MlprtSchemaCol *col = &s->cols[c];
     MlpColumnUse *u = &T.use[c];
-    *u = (MlpColumnUse){.name = mlp_arena_strdup(a, col->name), .type = col->type, .ops = "", .lo = NAN,
-                        .hi = NAN};
+    *u = (MlpColumnUse){.name = mlp_arena_strdup(a, col->name), .type = col->type, .ops = "",
+                        .missing = col->nmissing, .lo = is_num(col->type) ? col->lo : NAN,
+                        .hi = is_num(col->type) ? col->hi : NAN};
     u->target = strcmp(col->name, d->target) == 0;
-    for (int64_t r = 0; r < t.nrows; r++) {
-      if (mlprt_is_missing(&t, c, r)) {
-        u->missing++;
-        continue;
-      }
-      if (!is_num(col->type)) continue;
-      if (!(col->f[r] >= u->lo)) u->lo = col->f[r];
-      if (!(col->f[r] <= u->hi)) u->hi = col->f[r];
-    }
-    push(&T, (Cur){u->name, col->type, c, 1, distinct(&t, c), true});
+    push(&T, (Cur){u->name, col->type, c, 1, col->levels, col->nlevels, true});
   }
-  for (int i = 0; i < d->nclean; i++) trace_step(&T, &d->clean[i]);
+  for (int i = 0; i < d->nclean && T.bad < 0; i++) trace_step(&T, i, &d->clean[i]);
+  if (T.bad >= 0) {
+    snprintf(err, n, "%s", T.why);
+    *step = T.bad;
+    free(T.cur);
+    return -1;
+  }
   /* what reaches the model: every number and boolean but the target */
-  bool *direct = calloc((size_t)(t.ncols ? t.ncols : 1), 1);
+  bool *direct = calloc((size_t)(nc ? nc : 1), 1);
   for (int i = 0; i < T.ncur; i++) {
     const Cur *c = &T.cur[i];
     if (T.use[c->src].target || !(is_num(c->type) || c->type == MLPRT_COL_BOOL)) continue;
     T.use[c->src].features += c->width;
+    out->features += c->width;
     direct[c->src] |= c->direct;
   }
-  for (int c = 0; c < t.ncols; c++) {
+  for (int c = 0; c < nc; c++) {
     MlpColumnUse *u = &T.use[c];
     if (u->target) continue;
     if (T.dropped[c]) u->unused = "dropped by the spec (drop_columns)";
@@ -230,11 +228,39 @@ int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *
     u->unscaled = direct[c] && is_num(u->type) && !T.scaled[c];
   }
   out->cols = T.use;
-  out->n = t.ncols;
+  out->n = nc;
   free(direct);
   free(T.cur);
-  mlprt_table_free(&t);
   return 0;
+}
+
+MlprtSourceDesc mlp_columns_source(const MlpIrData *d) {
+  return (MlprtSourceDesc){.paths = d->path,
+                           .format = d->format,
+                           .delim = d->delimiter,
+                           .no_header = d->no_header,
+                           .na_values = d->na_values,
+                           .schema = d->schema};
+}
+
+int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *err, size_t n) {
+  memset(out, 0, sizeof *out);
+  if (d->path2) {
+    snprintf(err, n, "IDX images have no columns to account for");
+    return -1;
+  }
+  MlprtSourceDesc src = mlp_columns_source(d);
+  MlprtSchema s;
+  MlprtError e;
+  if (mlprt_probe_described(&src, &s, &e) != 0) {
+    mlprt_error_format(&e, err, n);
+    return -1;
+  }
+  const char **onehot = mlp_arena_alloc(a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *onehot);
+  int step;
+  int rc = mlp_columns_trace(a, d, &s, out, onehot, &step, err, n);
+  mlprt_schema_free(&s);
+  return rc;
 }
 
 int mlp_columns_print(const MlpColumns *c, const char *spec, FILE *out) {

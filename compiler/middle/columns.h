@@ -3,11 +3,14 @@
  * of it (features through which ops, the target, dropped, or unused and
  * why) and how many missing values reach the model unfilled.
  *
- * Consumes the lowered data plan (MlpIrData) and the source itself, read
- * by the runtime's loader with the types lowering saw; the chain is traced
- * over column types and level counts, not run. Levels are counted over the
- * whole file: the program counts them on the training rows, so a level
- * only validation or test rows hold has no column there. */
+ * Consumes the data plan (MlpIrData) and the data layer's schema probe of
+ * its source (mlprt_probe_described: types, missing counts, ranges and
+ * levels over every row); the chain is traced over column types and
+ * levels, not run. Lowering takes the plan's shapes from the same trace:
+ * the feature count, and each onehot step's levels, which the program
+ * encodes with (levels from the whole file, so the width never depends on
+ * the split; which levels max_levels keeps the program counts on the
+ * training rows). */
 #ifndef MLP_COLUMNS_H
 #define MLP_COLUMNS_H
 
@@ -17,6 +20,7 @@
 
 #include "arena.h"
 #include "ir.h"
+#include "mlp/data.h"
 
 typedef struct {
   const char *name;
@@ -34,10 +38,24 @@ typedef struct {
 typedef struct {
   MlpColumnUse *cols; /* in source order */
   int n;
+  int64_t features;   /* the model's inputs: every feature of every column */
 } MlpColumns;
 
-/* Trace d's cleaning chain over d's source. 0, or -1 with a message in err
- * (the data cannot be read; IDX images have no columns to account for). */
+/* Trace d's cleaning chain over the probed schema s of its source: the
+ * accounting in out, and onehot[i] (of d->nclean) the levels step i (a
+ * onehot) encodes with, a line per column, "NAME\tLEVEL\tLEVEL...\n" (NULL
+ * for other steps). 0, or -1 with a message in err and *step the step
+ * whose levels are not known (a column of text or of more values than the
+ * type scan keeps) or hold a tab or a line break. */
+int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, MlpColumns *out,
+                      const char **onehot, int *step, char *err, size_t n);
+
+/* The source d describes, as the data layer reads it. */
+MlprtSourceDesc mlp_columns_source(const MlpIrData *d);
+
+/* Probe d's source and trace d's cleaning chain over it. 0, or -1 with a
+ * message in err (the data cannot be read; IDX images have no columns to
+ * account for). */
 int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *err, size_t n);
 
 /* A heading (naming spec when not NULL), one line per source column, then

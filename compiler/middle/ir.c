@@ -153,6 +153,27 @@ static cJSON *columns_json(const char *columns) {
   return strchr(columns, '\n') ? lines_json(columns) : cJSON_CreateString(columns);
 }
 
+/* A onehot step's levels ("NAME\tLEVEL...\n" a column) as {NAME: [LEVEL,
+ * ...], ...}; null when not probed. */
+static cJSON *levels_json(const char *levels) {
+  if (!levels) return cJSON_CreateNull();
+  cJSON *o = cJSON_CreateObject();
+  for (const char *s = levels, *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+    size_t len = strcspn(s, "\t\n");
+    char *name = strndup(s, len);
+    cJSON *arr = cJSON_AddArrayToObject(o, name);
+    free(name);
+    for (const char *l = s + len; l < nl && *l == '\t';) {
+      size_t k = strcspn(l + 1, "\t\n");
+      char *lv = strndup(l + 1, k);
+      cJSON_AddItemToArray(arr, cJSON_CreateString(lv));
+      free(lv);
+      l += 1 + k;
+    }
+  }
+  return o;
+}
+
 /* The absolute form of path, without resolving links that do not exist. */
 static char *absolute(const char *path) {
   char *r = realpath(path, NULL);
@@ -384,6 +405,7 @@ static cJSON *data_json(const MlpIr *ir) {
     cJSON_AddNumberToObject(cj, "low", c->low);
     cJSON_AddNumberToObject(cj, "high", c->high);
     cJSON_AddBoolToObject(cj, "flag", c->flag);
+    if (c->op == MLPRT_CLEAN_ONEHOT) cJSON_AddItemToObject(cj, "levels", levels_json(c->levels));
     cJSON_AddItemToArray(clean, cj);
   }
   return d;

@@ -166,6 +166,8 @@ typedef struct {
   double param;        /* outlier threshold, impute constant, hash buckets, onehot max_levels */
   double low, high;    /* minmax */
   bool flag;           /* impute: indicator columns; onehot: unknown = error */
+  const char *levels;  /* onehot: each column's levels from the schema probe, a line per column, "NAME\tLEVEL
+                          \tLEVEL...\n" (columns.h); NULL before the data is probed */
 } MlpIrClean;
 
 /* The data plan: where the data is and what the compiled schema says. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "columns.h"
 #include "contract.h"
 #include "mlp/clean.h"
 #include "mlp/data.h"
@@ -350,8 +351,57 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
                                 .param = d->clean[i].param,
                                 .low = d->clean[i].low,
                                 .high = d->clean[i].high,
-                                .flag = d->clean[i].flag};
+                                .flag = d->clean[i].flag,
+                                .levels = d->clean[i].levels};
   return steps;
+}
+
+/* The shapes of a table source from the data layer's schema probe (every
+ * row's types, missing counts and levels; the data is not loaded, split or
+ * cleaned): the schema the program loads with, the target's type and
+ * classes, and the feature count the cleaning chain makes, traced over the
+ * probe (columns.h), with each onehot step's levels for the program to
+ * encode with, so its width is the compiled one whatever the split. */
+static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
+  MlprtSourceDesc src = mlp_columns_source(d);
+  MlprtSchema s;
+  MlprtError e;
+  char err[1024];
+  if (mlprt_probe_described(&src, &s, &e) != 0) {
+    mlprt_error_format(&e, err, sizeof err);
+    mlp_diag_error(L->d, sc->loc, "%s", err);
+    return false;
+  }
+  int tc = mlprt_schema_find(&s, d->target);
+  if (tc < 0) {
+    mlp_diag_error(L->d, sc->loc, "%s: no target column '%s'", d->path, d->target);
+    mlprt_schema_free(&s);
+    return false;
+  }
+  /* The program loads its data with the types probed now (declared ones
+   * included), so data that later disagrees is an error at its row. */
+  const char *schema = "";
+  for (int i = 0; i < s.ncols; i++)
+    schema = mlp_arena_printf(L->a, "%s%s\t%s\n", schema, s.cols[i].name, mlprt_col_type_name(s.cols[i].type));
+  d->schema = schema;
+  L->target_type = s.cols[tc].type;
+  /* classes: the target's distinct values; -1 when there are more than the
+   * scan keeps (a number: a regression target) */
+  d->n_classes = s.cols[tc].levels ? s.cols[tc].nlevels : -1;
+  MlpColumns cols;
+  const char **onehot = mlp_arena_alloc(L->a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *onehot);
+  int step;
+  bool ok = mlp_columns_trace(L->a, d, &s, &cols, onehot, &step, err, sizeof err) == 0;
+  mlprt_schema_free(&s);
+  if (!ok) {
+    const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
+    const MlpSpecCall *at = step >= 0 && clean ? clean->ops.items[step] : sc;
+    mlp_diag_error(L->d, at->loc, "%s", err);
+    return false;
+  }
+  d->n_features = cols.features;
+  for (int i = 0; i < d->nclean; i++) d->clean[i].levels = onehot[i];
+  return true;
 }
 
 static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
@@ -446,33 +496,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     if (L->shape->schema) d->schema = L->shape->schema;
     return true;
   }
-  /* The runtime's own preparation, run once now, gives the shapes. */
-  MlprtCleanStep *steps = mlp_lower_clean_steps(L->a, d);
-  MlprtProgram prog = {.data_format = d->format,
-                       .delimiter = d->delimiter,
-                       .no_header = d->no_header,
-                       .na_values = d->na_values,
-                       .schema = d->schema,
-                       .split_group = d->split_group,
-                       .split_time = d->split_time,
-                       .data_path = d->path,
-                       .target = d->target,
-                       .val_frac = d->val_frac,
-                       .test_frac = d->test_frac,
-                       .stratify = d->stratify,
-                       .split_seed = (int64_t)d->split_seed,
-                       .clean = steps,
-                       .nclean = d->nclean};
-  char *seen;
-  if (mlprt_prep_shape(&prog, &d->n_features, &d->n_classes, &L->target_type, &seen, err, sizeof err) != 0) {
-    mlp_diag_error(L->d, sc->loc, "%s", err);
-    return false;
-  }
-  /* The program loads its data with the types seen now (declared ones
-   * included), so data that later disagrees is an error at its row. */
-  d->schema = mlp_arena_strdup(L->a, seen);
-  free(seen);
-  return true;
+  return probe_shape(L, d, sc);
 }
 
 /* calls[i] receives the spec call of IR layer i, for messages. */
@@ -521,7 +545,13 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
       if (!act) act = categorical ? "softmax" : "linear";
       ok &= lower_act(L, c, act, &l->act);
-      if (l->act == MLP_ACT_SOFTMAX) {
+      if ((l->act == MLP_ACT_SOFTMAX || l->act == MLP_ACT_SIGMOID) && ir->data.n_classes < 0) {
+        mlp_diag_error(L->d, c->loc,
+                       "a %s output needs the classes of '%s', which has more distinct values than the type "
+                       "scan keeps (%d); declare it `category` in data.schema",
+                       mlp_ir_act_name(l->act), ir->data.target, MLPRT_MAX_LEVELS_DEFAULT);
+        ok = false;
+      } else if (l->act == MLP_ACT_SOFTMAX) {
         m->task = MLP_TASK_MULTICLASS;
         l->out_size = ir->data.n_classes;
       } else if (l->act == MLP_ACT_SIGMOID) {

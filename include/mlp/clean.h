@@ -233,6 +233,13 @@ typedef struct {
                             (which unseen levels join, unless unknown_error); ordinal: the max_levels most
                             frequent are numbered, the others are missing; 0: every level */
   int buckets;           /* hashing: output columns (default 16) */
+  const char *levels;    /* one-hot: the levels of each column, fixed in advance (a compiled program's, from
+                            the whole file): a line per column, its name then each level, '\t' before each
+                            level. A column listed here gets a column for every one of its levels, so the
+                            width never depends on the split: a level no training row has is a column of
+                            zeros in training; max_levels still picks the kept ones by training frequency
+                            (ties by name); a value not listed is unseen. NULL, or a column not listed: the
+                            training rows' levels */
 } MlprtEncodeParams;
 /* one-hot: bool columns NAME=LEVEL replace NAME (missing: all zero);
  * ordinal: NAME becomes an int column 0..k-1 in sorted level order, unseen

@@ -141,8 +141,12 @@ typedef struct {
   MlprtColType type;
   bool declared;      /* type given by the user, not inferred */
   int64_t nmissing;   /* in the rows scanned */
-  int32_t nlevels;    /* CATEGORY: distinct values seen */
-  char **levels;      /* CATEGORY: [nlevels] sorted bytewise */
+  int32_t nlevels;    /* distinct values seen */
+  char **levels;      /* [nlevels] sorted bytewise, each as the loaded table prints it (mlprt_cell_str:
+                         "true"/"false", numbers in their shortest form): every level of a CATEGORY, and the
+                         values of any other column with at most max_levels of them; NULL (and nlevels 0)
+                         for TEXT and for columns with more values */
+  double lo, hi;      /* the smallest and largest number in the column; NaN when it holds none */
 } MlprtSchemaCol;
 
 typedef struct {
@@ -218,9 +222,16 @@ typedef struct {
   const char *na_values; /* texts meaning missing, each ending in '\n'; NULL: the loader's */
   const char *schema;    /* declared types, "NAME\tTYPE\n" each; NULL: none */
 } MlprtSourceDesc;
-/* Load the source d describes: the training program's loader and the
- * compiler's schema probe both read data through this one call. */
+/* Load the source d describes: the training program reads its data
+ * through this one call. */
 int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err);
+/* The schema probe: the schema of the source d describes, from its header
+ * and a type scan of every row (of every source, typed as
+ * mlprt_load_many types them, their missing counts, ranges and levels
+ * merged), without building the table. What the compiler learns a data
+ * plan's shapes from; a program loading with the probed types (declared)
+ * gets the same columns. Returns 0, or -1 with *err filled. */
+int mlprt_probe_described(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err);
 
 /* ---- sources ----------------------------------------------------------- */
 

@@ -156,6 +156,8 @@ typedef struct {
                           max_levels */
   double low, high;    /* minmax: the images of each column's minimum and maximum */
   int64_t flag;        /* impute: add indicator columns; onehot: an unseen level is an error */
+  const char *levels;  /* onehot: the levels of each column it encodes, fixed at compile time from the whole
+                          file (MlprtEncodeParams.levels); NULL: learnt from the training rows */
 } MlprtCleanStep;
 
 /* The whole program: data plan, models, jobs. */
@@ -243,18 +245,6 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n);
  * (epochs, lr, patience, seed, smoke_epochs, early_stopping=0|1). Returns 0,
  * or -1 with a message naming the unknown key or bad value. */
 int mlprt_job_set(MlprtJob *job, const char *key, const char *val, char *err, size_t n);
-
-/* ---- data ---------------------------------------------------------------- */
-
-/* The shape the program's data preparation gives p's data file (data_path,
- * target, split and clean are read): features per row after the cleaning
- * chain (every numeric and boolean column but the target; categorical
- * columns count once encoded), the number of distinct target values, and
- * the target's MlprtColType, and in *schema (malloc'd) every column's type as
- * loaded, "NAME\tTYPE\n" each. The compiler calls this to fix every tensor
- * shape, and compiles the schema in. 0, or -1 with a message in err. */
-int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes, int *target_type,
-                     char **schema, char *err, size_t n);
 
 /* ---- the steps main calls ---------------------------------------------- */
 

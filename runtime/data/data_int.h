@@ -59,6 +59,8 @@ typedef struct {
   int64_t nmissing;
   MlprtLevels levels; /* distinct strings, until there are more than max_levels */
   bool many;          /* more than max_levels distinct strings */
+  bool ranged;        /* a number was seen: lo and hi hold the smallest and the largest */
+  double lo, hi;
 } MlprtInferCol;
 
 /* Note one non-missing field; declared is the declared type or -1. Returns 0,

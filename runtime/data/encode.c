@@ -32,31 +32,48 @@ static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Training levels of column c, sorted bytewise. With max_levels > 0 and
+/* Training levels of column c (or the given ones: '\t' before each level,
+ * up to the line's end, see MlprtEncodeParams.levels), sorted bytewise.
+ * With max_levels > 0 and
  * more levels than that: one-hot keeps the max_levels - 1 most frequent
  * (ties by name) and puts the others after them, sorted too, as the levels
  * its NAME=__other__ column stands for (cf->nkept); ordinal keeps the
  * max_levels most frequent only. */
 static void fit_levels(const MlprtTable *t, const MlprtColumn *c, int max_levels, bool onehot,
-                       MlprtColFit *cf) {
+                       const char *given, MlprtColFit *cf) {
   MlprtLevels lv = {0};
   int64_t *cnt = NULL;
   int32_t cap = 0;
+  /* given levels come first, each counted from zero; then only they count */
+  for (const char *s = given; s && *s == '\t';) {
+    size_t len = strcspn(s + 1, "\t\n");
+    mlprt_levels_count(&lv, &cnt, &cap, s + 1, len);
+    cnt[lv.n - 1] = 0;
+    s += 1 + len;
+  }
   if (c->type == MLPRT_COL_CATEGORY) {
     /* count codes, then name them: no string work per row */
     int64_t *per_code = mlprt_xcalloc((size_t)(c->levels.n ? c->levels.n : 1), sizeof *per_code);
     for (int64_t r = 0; r < t->nrows; r++)
       if (c->codes[r] >= 0 && mlprt_row_trains(t, r)) per_code[c->codes[r]]++;
-    cap = c->levels.n ? c->levels.n : 1;
-    cnt = mlprt_xcalloc((size_t)cap, sizeof *cnt);
-    for (int32_t l = 0; l < c->levels.n; l++)
-      if (per_code[l]) cnt[mlprt_levels_intern(&lv, c->levels.names[l], c->levels.len[l])] = per_code[l];
+    if (!given) {
+      cap = c->levels.n ? c->levels.n : 1;
+      cnt = mlprt_xcalloc((size_t)cap, sizeof *cnt);
+    }
+    for (int32_t l = 0; l < c->levels.n; l++) {
+      if (!per_code[l]) continue;
+      int32_t k = given ? mlprt_levels_find(&lv, c->levels.names[l], c->levels.len[l])
+                        : mlprt_levels_intern(&lv, c->levels.names[l], c->levels.len[l]);
+      if (k >= 0) cnt[k] = per_code[l];
+    }
     free(per_code);
   }
   for (int64_t r = 0; c->type != MLPRT_COL_CATEGORY && r < t->nrows; r++) {
     const char *s = mlprt_row_trains(t, r) ? cell_text(c, r) : NULL;
     if (!s) continue;
-    mlprt_levels_count(&lv, &cnt, &cap, s, strlen(s));
+    int32_t k = given ? mlprt_levels_find(&lv, s, strlen(s)) : -1;
+    if (!given) mlprt_levels_count(&lv, &cnt, &cap, s, strlen(s));
+    else if (k >= 0) cnt[k]++;
   }
   LevelCount *lc = mlprt_xmalloc((size_t)(lv.n ? lv.n : 1) * sizeof *lc);
   for (int32_t k = 0; k < lv.n; k++) lc[k] = (LevelCount){lv.names[k], cnt[k]};
@@ -82,13 +99,25 @@ typedef struct {
   const int *idx;
   int max_levels;
   bool onehot;
+  const char *levels; /* MlprtEncodeParams.levels */
   MlprtFit *f;
 } FitTask;
+
+/* The given levels of column name in levels (from the '\t' before the
+ * first), or NULL when the column has no line there. */
+static const char *given_levels(const char *levels, const char *name) {
+  size_t len = strlen(name);
+  for (const char *s = levels; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
+    if (strncmp(s, name, len) == 0 && (s[len] == '\t' || s[len] == '\n')) return s + len;
+  return NULL;
+}
 
 /* Columns learn their levels independently, so they fit in parallel. */
 static void fit_col(void *ctx, int i) {
   FitTask *k = ctx;
-  fit_levels(k->t, &k->t->cols[k->idx[i]], k->max_levels, k->onehot, &k->f->cols[i]);
+  const MlprtColumn *c = &k->t->cols[k->idx[i]];
+  fit_levels(k->t, c, k->max_levels, k->onehot, k->onehot ? given_levels(k->levels, c->name) : NULL,
+             &k->f->cols[i]);
 }
 
 int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *f, MlprtError *err) {
@@ -101,7 +130,7 @@ int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *
   f->strict = p->unknown_error;
   f->param = p->method == MLPRT_ENCODE_HASH ? (p->buckets > 0 ? p->buckets : 16) : p->max_levels;
   if (p->method != MLPRT_ENCODE_HASH) {
-    FitTask k = {t, idx, p->max_levels, p->method == MLPRT_ENCODE_ONEHOT, f};
+    FitTask k = {t, idx, p->max_levels, p->method == MLPRT_ENCODE_ONEHOT, p->levels, f};
     mlprt_parallel_for(n, 0, fit_col, &k);
   }
   free(idx);

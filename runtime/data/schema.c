@@ -2,6 +2,7 @@
  * tie schema and loaders together. Consumes field texts from the CSV and
  * JSON scanners; produces an MlprtSchema (types, missing counts, category
  * levels) that both the compiler and mlprt_load use. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -57,6 +58,12 @@ int mlprt_infer_add(MlprtInferCol *c, const char *s, size_t len, int max_levels,
   if (declared >= 0 && !(accepted_kinds(declared) & (unsigned)k)) return -1;
   if (declared == MLPRT_COL_BOOL && k == MLPRT_K_INT && !(len == 1 && (*s == '0' || *s == '1'))) return -1;
   c->kinds |= (unsigned)k;
+  double v;
+  if ((k == MLPRT_K_INT || k == MLPRT_K_FLOAT) && mlprt_parse_double(s, len, &v)) {
+    if (!c->ranged || v < c->lo) c->lo = v;
+    if (!c->ranged || v > c->hi) c->hi = v;
+    c->ranged = true;
+  }
   if (k == MLPRT_K_STRING || declared == MLPRT_COL_CATEGORY) c->kinds |= MLPRT_K_STRING;
   /* every distinct value counts, so a column of codes like "01", "02" can
    * still become a category when it also holds text */
@@ -72,6 +79,36 @@ int mlprt_infer_add(MlprtInferCol *c, const char *s, size_t len, int max_levels,
 
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The distinct values of a column of sc's type, as the loaded table prints
+ * them: each field text read into a one-cell column of that type, then
+ * printed (so "1.0" and "1" are one level, "yes" is "true"). */
+static void printed_levels(MlprtSchemaCol *sc, const MlprtLevels *fields) {
+  MlprtTable one;
+  mlprt_table_init(&one);
+  mlprt_table_add_column(&one, sc->name, sc->type);
+  mlprt_table_reserve(&one, 1);
+  one.nrows = 1;
+  static const char *const no_tokens[1] = {""};
+  MlprtLoadOpts none = {.na_tokens = no_tokens, .nna = 0}; /* the fields are values: none is missing */
+  MlprtNaSet na;
+  mlprt_na_init(&na, &none);
+  MlprtLevels out = {0};
+  char buf[64];
+  for (int32_t l = 0; l < fields->n; l++) {
+    const char *why;
+    if (mlprt_cell_from_text(&one, 0, 0, fields->names[l], fields->len[l], &na, &why) != 0) continue;
+    const char *s = mlprt_cell_str(&one, 0, 0, buf, sizeof buf);
+    mlprt_levels_intern(&out, s, strlen(s));
+  }
+  sc->nlevels = out.n;
+  sc->levels = mlprt_xmalloc((size_t)(out.n ? out.n : 1) * sizeof *sc->levels);
+  for (int32_t l = 0; l < out.n; l++) sc->levels[l] = out.names[l], out.names[l] = NULL;
+  out.n = 0;
+  qsort(sc->levels, (size_t)sc->nlevels, sizeof *sc->levels, cmp_str);
+  mlprt_levels_free(&out);
+  mlprt_table_free(&one);
 }
 
 static MlprtColType join_kinds(const MlprtInferCol *c) {
@@ -99,12 +136,16 @@ void mlprt_infer_finish(MlprtInferCol *ic, char **names, int ncols, const MlprtL
     sc->declared = decl >= 0;
     sc->type = decl >= 0 ? (MlprtColType)decl : join_kinds(c);
     sc->nmissing = c->nmissing;
+    sc->lo = c->ranged ? c->lo : NAN;
+    sc->hi = c->ranged ? c->hi : NAN;
     if (sc->type == MLPRT_COL_CATEGORY && !c->many) {
       sc->nlevels = c->levels.n;
       sc->levels = mlprt_xmalloc((size_t)(c->levels.n ? c->levels.n : 1) * sizeof *sc->levels);
       for (int32_t l = 0; l < c->levels.n; l++) sc->levels[l] = c->levels.names[l], c->levels.names[l] = NULL;
       c->levels.n = 0;
       qsort(sc->levels, (size_t)sc->nlevels, sizeof *sc->levels, cmp_str);
+    } else if (sc->type != MLPRT_COL_TEXT && !c->many) {
+      printed_levels(sc, &c->levels);
     }
     mlprt_levels_free(&c->levels);
   }
@@ -184,16 +225,23 @@ int mlprt_load(const char *path, const MlprtLoadOpts *opts, MlprtTable *t, Mlprt
   return rc ? -1 : 0;
 }
 
-int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, MlprtTable *t,
-                    MlprtError *err) {
-  mlprt_table_init(t);
-  if (n < 1) {
-    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "no sources to load");
-    return -1;
+/* One type for a column that several files type differently: int and
+ * float make float; text with anything, text; other mixtures, category. */
+static void unify_types(MlprtSchema *u, const MlprtSchema *s) {
+  for (int c = 0; c < u->ncols; c++) {
+    MlprtColType a = u->cols[c].type, b = s->cols[c].type;
+    if (a == b) continue;
+    if ((a == MLPRT_COL_INT || a == MLPRT_COL_FLOAT) && (b == MLPRT_COL_INT || b == MLPRT_COL_FLOAT))
+      u->cols[c].type = MLPRT_COL_FLOAT;
+    else if (a == MLPRT_COL_TEXT || b == MLPRT_COL_TEXT) u->cols[c].type = MLPRT_COL_TEXT;
+    else u->cols[c].type = MLPRT_COL_CATEGORY;
   }
-  /* one schema for all files: a column that is int in one and float in
-   * another must be float in both */
-  MlprtSchema *ss = mlprt_xcalloc((size_t)n, sizeof *ss);
+}
+
+/* ss[0..n) inferred from paths (with opts), every one with the columns of
+ * the first (else an error naming the file); 0 or -1. */
+static int infer_sources(const char *const *paths, int n, const MlprtLoadOpts *opts, MlprtSchema *ss,
+                         MlprtError *err) {
   int rc = 0;
   for (int i = 0; i < n && !rc; i++) {
     rc = mlprt_schema_infer(paths[i], opts, &ss[i], err);
@@ -209,18 +257,23 @@ int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, 
       rc = -1;
     }
   }
+  return rc;
+}
+
+int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, MlprtTable *t,
+                    MlprtError *err) {
+  mlprt_table_init(t);
+  if (n < 1) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "no sources to load");
+    return -1;
+  }
+  /* one schema for all files: a column that is int in one and float in
+   * another must be float in both */
+  MlprtSchema *ss = mlprt_xcalloc((size_t)n, sizeof *ss);
+  int rc = infer_sources(paths, n, opts, ss, err);
   if (!rc) {
     MlprtSchema *u = &ss[0];
-    for (int i = 1; i < n; i++) {
-      for (int c = 0; c < u->ncols; c++) {
-        MlprtColType a = u->cols[c].type, b = ss[i].cols[c].type;
-        if (a == b) continue;
-        if ((a == MLPRT_COL_INT || a == MLPRT_COL_FLOAT) && (b == MLPRT_COL_INT || b == MLPRT_COL_FLOAT))
-          u->cols[c].type = MLPRT_COL_FLOAT;
-        else if (a == MLPRT_COL_TEXT || b == MLPRT_COL_TEXT) u->cols[c].type = MLPRT_COL_TEXT;
-        else u->cols[c].type = MLPRT_COL_CATEGORY;
-      }
-    }
+    for (int i = 1; i < n; i++) unify_types(u, &ss[i]);
     mlprt_table_from_schema(t, u);
     for (int i = 0; i < n && !rc; i++) {
       MlprtTable part;
@@ -237,23 +290,32 @@ int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, 
   return rc ? -1 : 0;
 }
 
-int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err) {
-  MlprtLoadOpts opts = {.delim = d->delim, .no_header = d->no_header};
-  if (d->format && strcmp(d->format, "csv") == 0) opts.format = MLPRT_FMT_CSV;
-  if (d->format && strcmp(d->format, "json") == 0) opts.format = MLPRT_FMT_JSON;
-  if (d->format && strcmp(d->format, "jsonl") == 0) opts.format = MLPRT_FMT_JSONL;
-  /* one copy of the three texts, cut into lines in place */
+/* The loader's options for the source d describes, and its paths (at most
+ * 64): the texts are cut into lines in one copy, *buf (free it, and
+ * opts->decl). */
+typedef struct {
+  MlprtLoadOpts opts;
+  const char *na[64], *paths[64];
+  int np;
+  char *buf;
+} Described;
+
+static void describe(const MlprtSourceDesc *d, Described *o) {
+  memset(o, 0, sizeof *o);
+  o->opts = (MlprtLoadOpts){.delim = d->delim, .no_header = d->no_header};
+  if (d->format && strcmp(d->format, "csv") == 0) o->opts.format = MLPRT_FMT_CSV;
+  if (d->format && strcmp(d->format, "json") == 0) o->opts.format = MLPRT_FMT_JSON;
+  if (d->format && strcmp(d->format, "jsonl") == 0) o->opts.format = MLPRT_FMT_JSONL;
   size_t lna = d->na_values ? strlen(d->na_values) : 0, lsc = d->schema ? strlen(d->schema) : 0;
-  char *buf = mlprt_xmalloc(lna + lsc + strlen(d->paths) + 3);
-  char *na_text = memcpy(buf, d->na_values ? d->na_values : "", lna + 1);
+  o->buf = mlprt_xmalloc(lna + lsc + strlen(d->paths) + 3);
+  char *na_text = memcpy(o->buf, d->na_values ? d->na_values : "", lna + 1);
   char *decl_text = memcpy(na_text + lna + 1, d->schema ? d->schema : "", lsc + 1);
   char *list = strcpy(decl_text + lsc + 1, d->paths);
-  const char *na[64], *paths[64];
-  for (char *s = na_text, *nl; *s && opts.nna < 64 && (nl = strchr(s, '\n')); s = nl + 1) {
+  for (char *s = na_text, *nl; *s && o->opts.nna < 64 && (nl = strchr(s, '\n')); s = nl + 1) {
     *nl = 0;
-    na[opts.nna++] = s;
+    o->na[o->opts.nna++] = s;
   }
-  if (d->na_values) opts.na_tokens = na;
+  if (d->na_values) o->opts.na_tokens = o->na;
   /* declared types: the spec's, and those the compiler saw, so data that
    * disagrees is an error naming row and column */
   int ndecl = 0;
@@ -261,17 +323,74 @@ int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *er
   MlprtDecl *decl = mlprt_xmalloc((size_t)(ndecl ? ndecl : 1) * sizeof *decl);
   for (char *s = decl_text, *tab, *nl; *s && (tab = strchr(s, '\t')) && (nl = strchr(s, '\n')); s = nl + 1) {
     *tab = *nl = 0;
-    decl[opts.ndecl++] = (MlprtDecl){s, (MlprtColType)mlprt_col_type_parse(tab + 1)};
+    decl[o->opts.ndecl++] = (MlprtDecl){s, (MlprtColType)mlprt_col_type_parse(tab + 1)};
   }
-  opts.decl = decl;
-  int np = 0;
-  for (char *s = list, *nl; s && np < 64; s = nl ? nl + 1 : NULL) {
+  o->opts.decl = decl;
+  for (char *s = list, *nl; s && o->np < 64; s = nl ? nl + 1 : NULL) {
     nl = strchr(s, '\n');
     if (nl) *nl = 0;
-    paths[np++] = s;
+    o->paths[o->np++] = s;
   }
-  int rc = np == 1 ? mlprt_load(paths[0], &opts, t, err) : mlprt_load_many(paths, np, &opts, t, err);
-  free(decl);
-  free(buf);
+}
+
+static void described_free(Described *o) {
+  free((void *)o->opts.decl);
+  free(o->buf);
+}
+
+int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err) {
+  Described o;
+  describe(d, &o);
+  int rc = o.np == 1 ? mlprt_load(o.paths[0], &o.opts, t, err) : mlprt_load_many(o.paths, o.np, &o.opts, t, err);
+  described_free(&o);
+  return rc;
+}
+
+/* Fold column c of s (a later source) into u's: missing counts and ranges
+ * add up, levels join (sorted, distinct); more levels than max keep none,
+ * but for a category. */
+static void merge_column(MlprtSchemaCol *u, MlprtSchemaCol *s, int max) {
+  u->nmissing += s->nmissing;
+  if (!isnan(s->lo) && !(s->lo >= u->lo)) u->lo = s->lo;
+  if (!isnan(s->hi) && !(s->hi <= u->hi)) u->hi = s->hi;
+  bool keep = u->levels && s->levels && u->type != MLPRT_COL_TEXT;
+  if (keep) {
+    u->levels = mlprt_xrealloc(u->levels, (size_t)(u->nlevels + s->nlevels + 1) * sizeof *u->levels);
+    for (int32_t l = 0; l < s->nlevels; l++) u->levels[u->nlevels++] = s->levels[l], s->levels[l] = NULL;
+    qsort(u->levels, (size_t)u->nlevels, sizeof *u->levels, cmp_str);
+    int32_t k = 0;
+    for (int32_t l = 0; l < u->nlevels; l++) {
+      if (k > 0 && strcmp(u->levels[l], u->levels[k - 1]) == 0) free(u->levels[l]);
+      else u->levels[k++] = u->levels[l];
+    }
+    u->nlevels = k;
+    keep = k <= max || u->type == MLPRT_COL_CATEGORY;
+  }
+  if (!keep) {
+    for (int32_t l = 0; l < u->nlevels; l++) free(u->levels[l]);
+    free(u->levels);
+    u->levels = NULL;
+    u->nlevels = 0;
+  }
+}
+
+int mlprt_probe_described(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err) {
+  Described o;
+  describe(d, &o);
+  o.opts.scan_rows = -1;
+  MlprtSchema *ss = mlprt_xcalloc((size_t)o.np, sizeof *ss);
+  int rc = infer_sources(o.paths, o.np, &o.opts, ss, err);
+  for (int i = 1; i < o.np && !rc; i++) {
+    unify_types(&ss[0], &ss[i]);
+    for (int c = 0; c < ss[0].ncols; c++)
+      merge_column(&ss[0].cols[c], &ss[i].cols[c], mlprt_opt_max_levels(&o.opts));
+    ss[0].nrows += ss[i].nrows;
+    ss[0].bytes += ss[i].bytes;
+  }
+  for (int i = 1; i < o.np; i++) mlprt_schema_free(&ss[i]);
+  if (rc) mlprt_schema_free(&ss[0]);
+  else *out = ss[0];
+  free(ss);
+  described_free(&o);
   return rc;
 }

@@ -4,9 +4,11 @@
  * into train / validation / test (clean.h's seeded split, stratified by the
  * target when asked), runs the spec's cleaning chain step by step (each step
  * fitted on the training rows only, through clean.h), and exports every
- * numeric and boolean column but the target as features. The compiler runs
- * the same code once at compile time to learn the number of features, so
- * the program and its shapes agree. The target gives class indices (its
+ * numeric and boolean column but the target as features. The compiler
+ * learns the number of features from the data layer's schema probe, not
+ * from this code; onehot encodes with the levels it compiled in, so the
+ * width never depends on the split, and a count that still differs from
+ * the compiled one is an error. The target gives class indices (its
  * distinct values in text order) or, for regression, a standardised value.
  * IDX images stay bytes, read as pixel / 255 row by row; their labels are
  * classes.
@@ -223,7 +225,8 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
                                                                            : MLPRT_ENCODE_HASH,
                             .unknown_error = onehot && st->flag,
                             .max_levels = onehot ? (int)st->param : 0,
-                            .buckets = onehot ? 0 : (int)st->param};
+                            .buckets = onehot ? 0 : (int)st->param,
+                            .levels = onehot ? st->levels : NULL};
     if (rc == 0) rc = mlprt_encode_fit(t, &ep, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
     break;
@@ -471,31 +474,6 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     }
   }
   return rc;
-}
-
-int mlprt_prep_shape(const MlprtProgram *p, int64_t *features, int64_t *classes, int *target_type,
-                     char **schema, char *err, size_t n) {
-  MlprtTable t;
-  MlprtCleanLog *log;
-  int64_t dropped;
-  *schema = NULL;
-  if (prepare_table(p, p->data_path, &t, &log, &dropped, schema, NULL, NULL, NULL, NULL, err, n) != 0) {
-    free(*schema);
-    *schema = NULL;
-    return -1;
-  }
-  int tc = mlprt_table_find(&t, p->target);
-  char **names;
-  int k = target_classes(&t, tc, &names);
-  for (int i = 0; i < k; i++) free(names[i]);
-  free(names);
-  int64_t rows;
-  *features = mlprt_table_features(&t, -1, p->target, NULL, &rows);
-  *classes = k;
-  *target_type = t.cols[tc].type;
-  mlprt_clean_log_free(log);
-  mlprt_table_free(&t);
-  return 0;
 }
 
 /* Images and labels from IDX files: classes 0..K-1 from the labels. */

@@ -220,11 +220,10 @@ START_TEST(plan_matches_training_prep) {
   MlprtProgram p = {.name = "mixed", .data_path = path, .target = "y", .val_frac = 0.1, .test_frac = 0.2,
                     .split_seed = 5, .split_time = "t", .clean = chain,
                     .nclean = (int64_t)(sizeof chain / sizeof *chain), .models = &model, .nmodels = 1};
-  char err[512], *schema;
-  int64_t features, classes;
-  int tt;
-  ck_assert_msg(mlprt_prep_shape(&p, &features, &classes, &tt, &schema, err, sizeof err) == 0, "%s", err);
-  free(schema);
+  char err[512];
+  /* the width the chain makes of the fixture, which the data step must
+   * give exactly (else it fails naming both counts) */
+  int64_t features = 23, classes = 2;
   p.n_features = features, p.n_classes = classes;
   model.n_in = features;
   MlprtDataset d;

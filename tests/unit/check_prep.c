@@ -83,16 +83,16 @@ START_TEST(prep_indicator_then_onehot) {
   MlprtCleanStep steps[] = {
       {.op = MLPRT_CLEAN_IMPUTE, .select = MLPRT_SELECT_NUMERIC, .method = MLPRT_IMPUTE_MEAN, .flag = 1},
       {.op = MLPRT_CLEAN_ONEHOT, .select = MLPRT_SELECT_CATEGORICAL}};
-  MlprtProgram p = {.data_format = "csv", .data_path = csv, .target = "y", .clean = steps, .nclean = 2};
-  int64_t features = 0, classes = 0;
-  int target_type;
-  char *schema, err[512];
-  ck_assert_msg(mlprt_prep_shape(&p, &features, &classes, &target_type, &schema, err, sizeof err) == 0, "%s",
-                err);
   /* a, c, b=x, b=y, a_missing=false, a_missing=true, c_missing=false, c_missing=true */
-  ck_assert_int_eq(features, 8);
-  ck_assert_int_eq(classes, 2);
-  free(schema);
+  MlprtModel model = {.task = MLPRT_TASK_MULTICLASS, .n_in = 8, .n_out = 2};
+  MlprtProgram p = {.data_format = "csv", .data_path = csv, .target = "y", .clean = steps, .nclean = 2,
+                    .n_features = 8, .n_classes = 2, .models = &model, .nmodels = 1};
+  MlprtDataset d;
+  char err[512];
+  ck_assert_msg(mlprt_prep_load(&p, csv, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(d.F, 8);
+  ck_assert_int_eq(d.nclasses, 2);
+  mlprt_prep_free(&d);
   free(csv);
   dt_rmdir(dir);
 }
