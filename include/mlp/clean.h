@@ -110,6 +110,10 @@ typedef struct {
   int32_t nkept;        /* one-hot: levels [0, nkept) have a column each; the rest of levels (rare training
                            levels past max_levels - 1) and unseen ones share NAME=__other__, the last column;
                            nkept == nlevels: no such column */
+  int32_t nunseen;      /* one-hot with given levels: the last nunseen kept levels, [nkept - nunseen, nkept),
+                           no training row holds; their columns keep the width and are zero in every split
+                           (a value of theirs counts as unseen: an error under unknown = error). The
+                           cleaning record lists them with the kept levels; 0 otherwise */
   double *weights;      /* vectorize TF-IDF: idf of each vocabulary word [nlevels] */
   int method;           /* coerce: the target MlprtColType */
   int64_t changed;      /* cells imputed / clipped / coerced / failed ... by the last apply */
@@ -236,10 +240,11 @@ typedef struct {
   const char *levels;    /* one-hot: the levels of each column, fixed in advance (a compiled program's, from
                             the whole file): a line per column, its name then each level, '\t' before each
                             level. A column listed here gets a column for every one of its levels, so the
-                            width never depends on the split: a level no training row has is a column of
-                            zeros in training; max_levels still picks the kept ones by training frequency
-                            (ties by name); a value not listed is unseen. NULL, or a column not listed: the
-                            training rows' levels */
+                            width never depends on the split: a level no training row holds keeps its column,
+                            zero in every split (its values count as unseen, so nothing is learnt from
+                            validation or test rows); max_levels still picks the kept ones by training
+                            frequency (ties by name); a value not listed is unseen. NULL, or a column not
+                            listed: the training rows' levels */
 } MlprtEncodeParams;
 /* one-hot: bool columns NAME=LEVEL replace NAME (missing: all zero);
  * ordinal: NAME becomes an int column 0..k-1 in sorted level order, unseen

@@ -28,12 +28,16 @@ static int by_count(const void *a, const void *b) {
   return strcmp(x->name, y->name);
 }
 
-static int by_name(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
+/* Levels some training row holds first, then by name. */
+static int by_seen_name(const void *a, const void *b) {
+  const LevelCount *x = a, *y = b;
+  if ((x->count == 0) != (y->count == 0)) return x->count == 0 ? 1 : -1;
+  return strcmp(x->name, y->name);
 }
 
 /* Training levels of column c (or the given ones: '\t' before each level,
- * up to the line's end, see MlprtEncodeParams.levels), sorted bytewise.
+ * up to the line's end, see MlprtEncodeParams.levels; those no training
+ * row holds come after the others, cf->nunseen), sorted bytewise.
  * With max_levels > 0 and
  * more levels than that: one-hot keeps the max_levels - 1 most frequent
  * (ties by name) and puts the others after them, sorted too, as the levels
@@ -83,12 +87,16 @@ static void fit_levels(const MlprtTable *t, const MlprtColumn *c, int max_levels
     kept = onehot ? max_levels - 1 : max_levels;
     if (!onehot) n = kept;
   }
+  /* the kept levels training rows hold, then (given levels) those none
+   * does; the others after them; each part by name */
+  qsort(lc, (size_t)kept, sizeof *lc, by_seen_name);
+  qsort(lc + kept, (size_t)(n - kept), sizeof *lc, by_seen_name);
   cf->levels = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->levels);
   for (int32_t k = 0; k < n; k++) cf->levels[k] = mlprt_xstrndup(lc[k].name, strlen(lc[k].name));
   cf->nlevels = n;
   cf->nkept = kept;
-  qsort(cf->levels, (size_t)kept, sizeof *cf->levels, by_name);
-  qsort(cf->levels + kept, (size_t)(n - kept), sizeof *cf->levels, by_name);
+  cf->nunseen = 0;
+  for (int32_t k = 0; given && k < kept; k++) cf->nunseen += lc[k].count == 0;
   free(lc);
   free(cnt);
   mlprt_levels_free(&lv);
@@ -156,6 +164,11 @@ static void map_rows(void *ctx, int part) {
   m->unseen[part] = unseen;
 }
 
+/* Is fitted level k one no training row holds (MlprtColFit.nunseen)? */
+static bool untrained(const MlprtColFit *cf, int32_t k) {
+  return k >= cf->nkept - cf->nunseen && k < cf->nkept;
+}
+
 /* Fitted index of every row's value: [nrows], -1 missing, -2 unseen; a
  * scratch buffer (mlprt_scratch_free with nrows * 4 bytes), so its pages come
  * huge and go straight back. */
@@ -171,7 +184,7 @@ static int32_t *row_levels(const MlprtTable *t, const MlprtColumn *c, const Mlpr
     int32_t *map = mlprt_xmalloc((size_t)(c->levels.n ? c->levels.n : 1) * sizeof *map);
     for (int32_t l = 0; l < c->levels.n; l++) {
       int32_t k = mlprt_levels_find(&fitted, c->levels.names[l], strlen(c->levels.names[l]));
-      map[l] = k < 0 ? -2 : k;
+      map[l] = k < 0 || untrained(cf, k) ? -2 : k;
     }
     int64_t part_unseen[32];
     MapTask m = {c->codes, map, out, t->nrows, 4 * mlprt_opt_threads(NULL), part_unseen};
@@ -182,7 +195,7 @@ static int32_t *row_levels(const MlprtTable *t, const MlprtColumn *c, const Mlpr
     for (int64_t r = 0; r < t->nrows; r++) {
       const char *s = cell_text(c, r);
       int32_t k = s ? mlprt_levels_find(&fitted, s, strlen(s)) : -1;
-      out[r] = !s ? -1 : k < 0 ? -2 : k;
+      out[r] = !s ? -1 : k < 0 || untrained(cf, k) ? -2 : k;
       *unseen += out[r] == -2;
     }
   }

@@ -239,6 +239,41 @@ static const char cnn_spec[] =
     "  }\n"
     "}\n";
 
+/* A colour whose level "violet" only the last rows hold: split in time
+ * order, they are the test rows (the time, out of the training range
+ * there, is no feature). */
+static const char late_spec[] =
+    "pipeline late {\n"
+    "  data {\n"
+    "    source = csv(\"%s/late.csv\")\n"
+    "    target = y\n"
+    "    clean {\n"
+    "      drop_columns([t])\n"
+    "      onehot([color])\n"
+    "      standardize(numeric)\n"
+    "    }\n"
+    "    split(validation = 0.2, test = 0.2, time_order = t)\n"
+    "  }\n"
+    "  model {\n"
+    "    dense(8)\n"
+    "    output(activation = softmax)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    epochs = 5\n"
+    "  }\n"
+    "}\n";
+
+static void write_late(const char *path) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("t,x,color,y\n", f);
+  for (int i = 1; i <= 60; i++) {
+    double x = (double)((i * 37) % 60) / 60;
+    fprintf(f, "%d,%.4f,%s,%s\n", i, x, i > 56 ? "violet" : i % 2 ? "red" : "green", x > 0.5 ? "hi" : "lo");
+  }
+  fclose(f);
+}
+
 static void setup(void) {
   tmp = test_tmpdir();
   for (int i = 0; i < NEXAMPLES; i++) {
@@ -260,6 +295,14 @@ static void setup(void) {
   test_write_text(spec, text);
   train(spec, "cnn");
   free(spec);
+  char *late = test_path(tmp, "late.csv");
+  write_late(late);
+  snprintf(text, sizeof text, late_spec, tmp);
+  spec = test_path(tmp, "late.mlp");
+  test_write_text(spec, text);
+  train(spec, "late");
+  free(spec);
+  free(late);
   free(img);
   free(lab);
 }
@@ -272,6 +315,24 @@ static void teardown(void) {
 
 START_TEST(export_examples_answer_as_training) {
   check_equal(examples[_i].name, examples[_i].target);
+}
+END_TEST
+
+/* The level only test rows hold is in the compiled plan: training gives
+ * exactly the compiled width (x and a column per colour, violet's all
+ * zero in training), and the predictor answers the violet rows as
+ * training did. */
+START_TEST(export_level_only_in_test_rows) {
+  char *rec = test_path(tmp, "late.run/cleaning.json");
+  char *text = test_read_file(rec, NULL);
+  ck_assert_msg(text != NULL, "no %s", rec);
+  cJSON *j = cJSON_Parse(text);
+  ck_assert_int_eq(cJSON_GetObjectItem(j, "features")->valueint, 4);
+  ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "splits"), "test")->valueint, 12);
+  cJSON_Delete(j);
+  free(text);
+  free(rec);
+  check_equal("late", "y");
 }
 END_TEST
 
@@ -710,6 +771,7 @@ Suite *export_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_loop_test(tc, export_examples_answer_as_training, 0, NEXAMPLES);
   tcase_add_test(tc, export_cnn_on_idx_images);
+  tcase_add_test(tc, export_level_only_in_test_rows);
   tcase_add_test(tc, export_rejects_bad_rows_in_order);
   tcase_add_test(tc, export_version_names_hashes);
   tcase_add_test(tc, export_drift_needs_monitor);
