@@ -419,6 +419,64 @@ START_TEST(clean_onehot_max_levels_and_unknown_error) {
 }
 END_TEST
 
+/* onehot with the levels given (a compiled program's, from the whole
+ * file): the width is theirs whatever the split. A level only validation
+ * rows hold keeps its column, zero in every row (its values are unseen:
+ * an error under unknown = error); max_levels = 3 keeps the two most
+ * frequent training levels whatever the given order, the others (and a
+ * value not given) share c=__other__. */
+START_TEST(clean_onehot_given_levels) {
+  const char *text = "c,y\nred,1\nblue,2\nred,3\nblue,4\nred,5\ngreen,6\nviolet,7\nteal,8\n";
+  const char *given = "c\tblue\tgreen\tred\tviolet\tyellow\n";
+  MlprtTable t;
+  load_text("g.csv", text, NULL, &t);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 6 ? MLPRT_TRAIN : MLPRT_VALID;
+  MlprtEncodeParams p = {.method = MLPRT_ENCODE_ONEHOT, .levels = given};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_encode_fit(&t, &p, &f, &e), 0);
+  ck_assert_int_eq(f.cols[0].nlevels, 5);
+  ck_assert_int_eq(f.cols[0].nkept, 5);
+  ck_assert_int_eq(f.cols[0].nunseen, 2); /* violet, yellow: after the trained ones */
+  ck_assert_str_eq(f.cols[0].levels[3], "violet");
+  ck_assert_int_eq(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+  ck_assert_int_eq(t.ncols, 6); /* y and five levels */
+  int violet = col(&t, "c=violet"), yellow = col(&t, "c=yellow");
+  for (int64_t r = 0; r < t.nrows; r++) {
+    ck_assert_int_eq(t.cols[violet].b[r], 0);
+    ck_assert_int_eq(t.cols[yellow].b[r], 0);
+  }
+  ck_assert_int_eq(f.cols[0].changed, 2); /* violet and teal: unseen */
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+
+  load_text("g.csv", text, NULL, &t);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 6 ? MLPRT_TRAIN : MLPRT_VALID;
+  MlprtEncodeParams capped = {.method = MLPRT_ENCODE_ONEHOT, .max_levels = 3, .levels = given};
+  ck_assert_int_eq(mlprt_encode_fit(&t, &capped, &f, &e), 0);
+  ck_assert_int_eq(f.cols[0].nkept, 2);
+  ck_assert_str_eq(f.cols[0].levels[0], "blue");
+  ck_assert_str_eq(f.cols[0].levels[1], "red");
+  ck_assert_int_eq(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+  ck_assert_int_eq(t.ncols, 4); /* y, c=blue, c=red, c=__other__ */
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+
+  load_text("g.csv", text, NULL, &t);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 6 ? MLPRT_TRAIN : MLPRT_VALID;
+  MlprtEncodeParams strict = {.method = MLPRT_ENCODE_ONEHOT, .unknown_error = true, .levels = given};
+  ck_assert_int_eq(mlprt_encode_fit(&t, &strict, &f, &e), 0);
+  ck_assert_int_ne(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+  ck_assert_int_eq(e.row, 7);
+  ck_assert_ptr_nonnull(strstr(e.msg, "violet"));
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+}
+END_TEST
+
 /* The clean op codes are the registry's clean ops, name for name and in
  * its order, and the runtime applies exactly those the registry marks
  * built (the planned ones are refused before lowering). */
@@ -804,6 +862,7 @@ Suite *clean_suite(void) {
   tcase_add_test(tc, clean_encoding);
   tcase_add_test(tc, clean_op_codes_match_registry);
   tcase_add_test(tc, clean_onehot_max_levels_and_unknown_error);
+  tcase_add_test(tc, clean_onehot_given_levels);
   tcase_add_test(tc, clean_text);
   tcase_add_test(tc, clean_log_json_and_summary);
   tcase_add_test(tc, clean_fits_round_trip);

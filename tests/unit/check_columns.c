@@ -98,6 +98,34 @@ START_TEST(columns_clean_refusals_are_located) {
 }
 END_TEST
 
+/* onehot takes its levels from the schema probe: a text column has none
+ * there, and build refuses the step at its place, naming the fixes. */
+START_TEST(columns_onehot_of_text_is_refused) {
+  char *dir = test_tmpdir(), *spec = test_path(dir, "text.mlp");
+  char *csv = realpath(GOLDEN_DIR "/people.csv", NULL);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "pipeline text {\n  data {\n    source = csv(\"%s\")\n    target = y\n    schema {\n"
+           "      note = text\n    }\n    clean {\n      onehot([note])\n    }\n  }\n"
+           "  model {\n    output()\n  }\n}\n",
+           csv);
+  test_write_text(spec, text);
+  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(strstr(r.err, ":9:7: error: 'note' has more distinct values than the type scan keeps (64) or "
+                              "is text"),
+                "%s", r.err);
+  ck_assert_msg(strstr(r.err, "declare it `category` in data.schema, or use hash_encode(note)"), "%s", r.err);
+  test_run_free(&r);
+  remove(spec);
+  rmdir(dir);
+  free(csv);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
 Suite *columns_suite(void);
 Suite *columns_suite(void) {
   Suite *s = suite_create("columns");
@@ -106,6 +134,7 @@ Suite *columns_suite(void) {
   tcase_add_loop_test(tc, columns_golden, 0, (int)specs.gl_pathc);
   tcase_add_test(tc, columns_goldens_cover_every_warning);
   tcase_add_test(tc, columns_clean_refusals_are_located);
+  tcase_add_test(tc, columns_onehot_of_text_is_refused);
   suite_add_tcase(s, tc);
   return s;
 }

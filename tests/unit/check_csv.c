@@ -500,6 +500,40 @@ START_TEST(csv_fast_path_matches_general) {
 }
 END_TEST
 
+/* The schema probe of a described source: every row scanned, two files
+ * typed as one (int and float make float), missing counts added, ranges
+ * and levels joined; the levels as the loaded table prints them. */
+START_TEST(csv_probe_described) {
+  char *a = dt_write(dt_dir, "p1.csv", "n,b,c,u\n1.0,true,x,1\n2,FALSE,,2\n", 0);
+  char *b = dt_write(dt_dir, "p2.csv", "n,b,c,u\n1,,y,3\n3.5,true,x,4\n", 0);
+  char paths[512];
+  snprintf(paths, sizeof paths, "%s\n%s", a, b);
+  MlprtSourceDesc d = {.paths = paths};
+  MlprtSchema s;
+  MlprtError e = {0};
+  ck_assert_msg(mlprt_probe_described(&d, &s, &e) == 0, "%s", dt_err(&e));
+  ck_assert_int_eq(s.nrows, 4);
+  ck_assert_int_eq(s.cols[0].type, MLPRT_COL_FLOAT);
+  ck_assert_int_eq(s.cols[0].nlevels, 3); /* "1.0" and "1" are one value */
+  ck_assert_str_eq(s.cols[0].levels[0], "1");
+  ck_assert_str_eq(s.cols[0].levels[2], "3.5");
+  ck_assert_double_eq(s.cols[0].lo, 1);
+  ck_assert_double_eq(s.cols[0].hi, 3.5);
+  ck_assert_int_eq(s.cols[1].type, MLPRT_COL_BOOL);
+  ck_assert_int_eq(s.cols[1].nmissing, 1);
+  ck_assert_int_eq(s.cols[1].nlevels, 2);
+  ck_assert_str_eq(s.cols[1].levels[0], "false");
+  ck_assert_int_eq(s.cols[2].type, MLPRT_COL_CATEGORY);
+  ck_assert_int_eq(s.cols[2].nmissing, 1);
+  ck_assert_int_eq(s.cols[2].nlevels, 2);
+  ck_assert(isnan(s.cols[2].lo));
+  ck_assert_int_eq(s.cols[3].type, MLPRT_COL_INT);
+  ck_assert_int_eq(s.cols[3].nlevels, 4);
+  mlprt_schema_free(&s);
+  free(a), free(b);
+}
+END_TEST
+
 START_TEST(csv_many_sources) {
   char *a = dt_write(dt_dir, "m1.csv", "k,v\nx,1\ny,2\n", 0);
   char *b = dt_write(dt_dir, "m2.csv", "k,v\nz,2.5\nx,4\n", 0);
@@ -637,6 +671,7 @@ Suite *csv_suite(void) {
   tcase_add_test(tc, csv_mapped_windows_equal_buffered);
   tcase_add_test(tc, csv_fast_path_matches_general);
   tcase_add_test(tc, csv_many_sources);
+  tcase_add_test(tc, csv_probe_described);
   tcase_add_test(tc, csv_export_round_trip);
   tcase_add_test(tc, csv_uci_real_data);
   tcase_add_test(tc, csv_parse_helpers);
