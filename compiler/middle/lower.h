@@ -19,8 +19,10 @@
 int mlp_lower_model(MlpArena *a, MlpIrModel *m);
 
 /* The plan of a checked spec read at spec_path: the data plan with the
- * compile-time shape of its source (read now, relative to the spec), one
- * model and one training job. NULL after reporting to d what is wrong or
+ * compile-time shape of its source (the data layer's schema probe, read
+ * now relative to the spec, with the cleaning chain traced over it:
+ * columns.h; the data is never split or cleaned here), one model and one
+ * training job. NULL after reporting to d what is wrong or
  * not supported yet. */
 MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *d);
 

@@ -4,8 +4,9 @@
  * Consumes CSV (RFC 4180), JSON (an array of records, or JSON lines) and
  * gzipped IDX files; produces an MlprtTable, or an MlprtError that names the
  * file, the row and the column. The compiler links the same schema inference
- * (mlprt_schema_infer) to type columns at compile time, so this part of the
- * runtime depends only on the C library, cJSON, zlib and pthreads.
+ * (mlprt_probe_described) to learn a data plan's shapes at compile time, so
+ * this part of the runtime depends only on the C library, cJSON, zlib and
+ * pthreads.
  *
  * Limits: a CSV record (and so a field) may be at most
  * MLPRT_MAX_RECORD_DEFAULT bytes (16 MiB, adjustable in MlprtLoadOpts);
