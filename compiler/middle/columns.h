@@ -24,7 +24,7 @@
 
 typedef struct {
   const char *name;
-  int type;                 /* MlprtColType as loaded */
+  int type;                 /* MlprtColType as probed (the program loads with it) */
   bool target;
   const char *ops;          /* the ops that touched it, ", " between; "" when none */
   const char *unused;       /* why no feature comes of it (and the fix), or NULL */

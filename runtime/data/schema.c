@@ -1,7 +1,9 @@
 /* schema.c — column types from a scan of the data, and the entry points that
  * tie schema and loaders together. Consumes field texts from the CSV and
- * JSON scanners; produces an MlprtSchema (types, missing counts, category
- * levels) that both the compiler and mlprt_load use. */
+ * JSON scanners; produces an MlprtSchema (types, missing counts, ranges,
+ * levels) that mlprt_load types its table with and that the compiler's
+ * schema probe (mlprt_probe_described: every row of every source) learns a
+ * data plan's shapes from. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
