@@ -31,7 +31,7 @@ typedef struct {
   int64_t nrows;
   bool *imputed, *scaled, *dropped;
   const char **onehot; /* [nclean] each onehot step's levels, MlpIrClean.levels */
-  int bad;             /* the step whose levels are not known, or -1 */
+  int bad;             /* the step that cannot take a column it selects, or -1 */
   const char *why;     /* and why */
 } Trace;
 
@@ -109,12 +109,35 @@ static void onehot_levels(Trace *T, int i, const Cur *c) {
   T->onehot[i] = mlp_arena_printf(T->a, "%s%s\n", T->onehot[i] ? T->onehot[i] : "", line);
 }
 
+/* Does step st take numbers only (the runtime's fit refuses any other
+ * column it is given)? */
+static bool numbers_only(const MlpIrClean *st) {
+  switch (st->op) {
+  case MLPRT_CLEAN_IMPUTE:
+    return st->method == MLPRT_IMPUTE_MEAN || st->method == MLPRT_IMPUTE_MEDIAN ||
+           st->method == MLPRT_IMPUTE_CONSTANT;
+  case MLPRT_CLEAN_CLIP_OUTLIERS:
+  case MLPRT_CLEAN_DROP_OUTLIERS:
+  case MLPRT_CLEAN_STANDARDIZE:
+  case MLPRT_CLEAN_MINMAX:
+  case MLPRT_CLEAN_ROBUST_SCALE:
+  case MLPRT_CLEAN_LOG1P: return true;
+  default: return false;
+  }
+}
+
 static void trace_step(Trace *T, int step, const MlpIrClean *st) {
   const char *op = mlprt_clean_op_name(st->op);
   int n = T->ncur;
   for (int i = 0; i < n; i++) {
     Cur *c = &T->cur[i];
     if (!selected(T, st, c)) continue;
+    if (numbers_only(st) && !is_num(c->type)) {
+      T->why = mlp_arena_printf(T->a, "%s does not apply to '%s', a %s column", op, c->name,
+                                mlprt_col_type_name((MlprtColType)c->type));
+      T->bad = step;
+      return;
+    }
     switch (st->op) {
     case MLPRT_CLEAN_DROP_COLUMNS:
       if (c->direct) T->dropped[c->src] = true;

@@ -45,8 +45,10 @@ typedef struct {
  * accounting in out, and onehot[i] (of d->nclean) the levels step i (a
  * onehot) encodes with, a line per column, "NAME\tLEVEL\tLEVEL...\n" (NULL
  * for other steps). 0, or -1 with a message in err and *step the step
- * whose levels are not known (a column of text or of more values than the
- * type scan keeps) or hold a tab or a line break. */
+ * that cannot take a column it selects: a number-only step (impute by
+ * mean, median or constant, the outlier and scaling ops) given another
+ * column, or a onehot whose levels are not known (a column of text or of
+ * more values than the type scan keeps) or hold a tab or a line break. */
 int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, MlpColumns *out,
                       const char **onehot, int *step, char *err, size_t n);
 

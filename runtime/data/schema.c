@@ -390,6 +390,20 @@ int mlprt_probe_described(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError
     ss[0].bytes += ss[i].bytes;
   }
   for (int i = 1; i < o.np; i++) mlprt_schema_free(&ss[i]);
+  /* a number beyond float range is an error in the loader: reading the
+   * sources with the probed types names its row, as the program would */
+  for (int c = 0; !rc && c < ss[0].ncols; c++) {
+    const MlprtSchemaCol *sc = &ss[0].cols[c];
+    bool num = sc->type == MLPRT_COL_FLOAT || sc->type == MLPRT_COL_INT;
+    if (!num || !(isinf((float)sc->lo) || isinf((float)sc->hi))) continue;
+    for (int i = 0; i < o.np && !rc; i++) {
+      MlprtTable t;
+      mlprt_table_init(&t);
+      rc = load_typed(o.paths[i], &o.opts, &ss[0], &t, err) ? -1 : 0;
+      mlprt_table_free(&t);
+    }
+    break;
+  }
   if (rc) mlprt_schema_free(&ss[0]);
   else *out = ss[0];
   free(ss);

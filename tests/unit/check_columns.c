@@ -65,7 +65,8 @@ START_TEST(columns_goldens_cover_every_warning) {
 END_TEST
 
 /* Clean settings that cannot act are refused by build at their place:
- * `keep` by a type selector, a text impute value, an op not built. */
+ * `keep` by a type selector, a text impute value, an op not built, a
+ * number-only step given a category (the traced chain, no data step). */
 START_TEST(columns_clean_refusals_are_located) {
   static const struct {
     const char *op, *want;
@@ -74,6 +75,8 @@ START_TEST(columns_clean_refusals_are_located) {
       {"impute([city], strategy = constant, value = \"none\")",
        ":6:51: error: an impute value that is not a number is not supported by code generation yet"},
       {"text_clean(note)", ":6:7: error: `clean.text_clean` is not supported by code generation yet"},
+      {"standardize([city])", ":6:7: error: standardize does not apply to 'city', a category column"},
+      {"impute([city], strategy = median)", ":6:7: error: impute does not apply to 'city', a category column"},
   };
   char *dir = test_tmpdir(), *spec = test_path(dir, "bad.mlp");
   char *csv = realpath(GOLDEN_DIR "/people.csv", NULL);

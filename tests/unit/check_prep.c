@@ -93,6 +93,11 @@ START_TEST(prep_indicator_then_onehot) {
   ck_assert_int_eq(d.F, 8);
   ck_assert_int_eq(d.nclasses, 2);
   mlprt_prep_free(&d);
+  /* a program compiled for another width stops, naming both counts */
+  p.n_features = 7;
+  ck_assert_int_ne(mlprt_prep_load(&p, csv, &d, err, sizeof err), 0);
+  ck_assert_msg(strstr(err, "the data gives 8 features but the program was compiled for 7"), "%s", err);
+  mlprt_prep_free(&d); /* what the load had made before it stopped */
   free(csv);
   dt_rmdir(dir);
 }
