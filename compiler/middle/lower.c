@@ -382,7 +382,8 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
    * included), so data that later disagrees is an error at its row. */
   const char *schema = "";
   for (int i = 0; i < s.ncols; i++)
-    schema = mlp_arena_printf(L->a, "%s%s\t%s\n", schema, s.cols[i].name, mlprt_col_type_name(s.cols[i].type));
+    schema =
+        mlp_arena_printf(L->a, "%s%s\t%s\n", schema, s.cols[i].name, mlprt_col_type_name(s.cols[i].type));
   d->schema = schema;
   L->target_type = s.cols[tc].type;
   /* classes: the target's distinct values; -1 when there are more than the
