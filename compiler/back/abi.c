@@ -134,6 +134,7 @@ typedef struct {
 static const Field model_fields[] = {MLPRT_MODEL_FIELDS(MLP_FIELD_ROW)};
 static const Field job_fields[] = {MLPRT_JOB_FIELDS(MLP_FIELD_ROW)};
 static const Field program_fields[] = {MLPRT_PROGRAM_FIELDS(MLP_FIELD_ROW)};
+static const Field clean_step_fields[] = {MLPRT_CLEAN_STEP_FIELDS(MLP_FIELD_ROW)};
 static const Field predictor_fields[] = {MLPRT_PREDICTOR_FIELDS(MLP_FIELD_ROW)};
 static const Field pred_input_fields[] = {MLPRT_PRED_INPUT_FIELDS(MLP_FIELD_ROW)};
 static const Field pred_step_fields[] = {MLPRT_PRED_STEP_FIELDS(MLP_FIELD_ROW)};
@@ -148,6 +149,7 @@ static const struct {
     [MLP_DESC_MODEL] = {"MlprtModel", model_fields, MLPRT_MODEL_NFIELDS},
     [MLP_DESC_JOB] = {"MlprtJob", job_fields, MLPRT_JOB_NFIELDS},
     [MLP_DESC_PROGRAM] = {"MlprtProgram", program_fields, MLPRT_PROGRAM_NFIELDS},
+    [MLP_DESC_CLEAN_STEP] = {"MlprtCleanStep", clean_step_fields, MLPRT_CLEAN_STEP_NFIELDS},
     [MLP_DESC_PREDICTOR] = {"MlprtPredictor", predictor_fields, MLPRT_PREDICTOR_NFIELDS},
     [MLP_DESC_PRED_INPUT] = {"MlprtPredInput", pred_input_fields, MLPRT_PRED_INPUT_NFIELDS},
     [MLP_DESC_PRED_STEP] = {"MlprtPredStep", pred_step_fields, MLPRT_PRED_STEP_NFIELDS},

@@ -544,11 +544,19 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
     LLVMValueRef *steps = mlp_xmalloc((size_t)d->nclean * sizeof *steps);
     for (int i = 0; i < d->nclean; i++) {
       const MlpIrClean *st = &d->clean[i];
-      LLVMValueRef sf[] = {ci64(&c, st->op),     ci64(&c, st->select),  cstr(&c, st->columns),
-                           cstr(&c, st->keep),   ci64(&c, st->method),  cf64(&c, st->param),
-                           cf64(&c, st->low),    cf64(&c, st->high),    ci64(&c, st->flag),
-                           cstr(&c, st->levels)};
-      steps[i] = const_struct(&c, sf, 10);
+      MlpDescBuild sd;
+      mlp_desc_begin(&sd, MLP_DESC_CLEAN_STEP);
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_op, ci64(&c, st->op));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_select, ci64(&c, st->select));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_columns, cstr(&c, st->columns));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_keep, cstr(&c, st->keep));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_method, ci64(&c, st->method));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_param, cf64(&c, st->param));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_low, cf64(&c, st->low));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_high, cf64(&c, st->high));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_flag, ci64(&c, st->flag));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_levels, cstr(&c, st->levels));
+      steps[i] = mlp_desc_end(&sd, c.ctx);
     }
     clean = const_global(&c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)d->nclean));
     free(steps);

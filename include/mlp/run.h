@@ -146,19 +146,26 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
  * (fitted on training rows only, through clean.h). Ops, selectors and
  * methods are codes (clean.h); listed columns are resolved against the
  * table as the step meets it. */
+#define MLPRT_CLEAN_STEP_FIELDS(X)                                                                           \
+  X(MLPRT_I64, int64_t, op)             /* MlprtCleanOp */                                                   \
+  X(MLPRT_I64, int64_t, select)         /* MlprtSelect: a type selector, or MLPRT_SELECT_NAMES */            \
+  X(MLPRT_PTR, const char *, columns)   /* MLPRT_SELECT_NAMES: the names, each ending in '\n'; else NULL */  \
+  X(MLPRT_PTR, const char *, keep)      /* outliers: columns never treated, each ending in '\n'; or NULL */  \
+  X(MLPRT_I64, int64_t, method)         /* impute: MlprtImpute; outliers: MlprtOutlierMethod; else 0 */      \
+  X(MLPRT_F64, double, param)           /* outliers: threshold; impute: constant; hash_encode: buckets; */   \
+                                        /* onehot: max_levels */                                             \
+  X(MLPRT_F64, double, low)             /* minmax: the images of each column's minimum */                    \
+  X(MLPRT_F64, double, high)            /* and maximum */                                                    \
+  X(MLPRT_I64, int64_t, flag)           /* impute: indicator columns; onehot: unseen level errs */           \
+  X(MLPRT_PTR, const char *, levels)    /* onehot: each column's levels, fixed at compile time */            \
+                                        /* from the whole file; NULL: learnt in training */
 typedef struct {
-  int64_t op;          /* MlprtCleanOp */
-  int64_t select;      /* MlprtSelect: a type selector, or MLPRT_SELECT_NAMES for `columns` */
-  const char *columns; /* MLPRT_SELECT_NAMES: the names, each ending in '\n'; else NULL */
-  const char *keep;    /* clip_outliers, drop_outliers: columns never treated, each ending in '\n'; or NULL */
-  int64_t method;      /* impute: MlprtImpute; clip_outliers, drop_outliers: MlprtOutlierMethod; else 0 */
-  double param;        /* outliers: the threshold; impute: the constant; hash_encode: buckets; onehot:
-                          max_levels */
-  double low, high;    /* minmax: the images of each column's minimum and maximum */
-  int64_t flag;        /* impute: add indicator columns; onehot: an unseen level is an error */
-  const char *levels;  /* onehot: the levels of each column it encodes, fixed at compile time from the whole
-                          file (MlprtEncodeParams.levels); NULL: learnt from the training rows */
+  MLPRT_CLEAN_STEP_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtCleanStep;
+#define MLPRT_CLEAN_STEP_INDEX(kind, type, name) MLPRT_CLEAN_STEP_##name,
+enum { MLPRT_CLEAN_STEP_FIELDS(MLPRT_CLEAN_STEP_INDEX) MLPRT_CLEAN_STEP_NFIELDS };
+MLPRT_CLEAN_STEP_FIELDS(MLPRT_DESC_SLOT)
+_Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCleanStep: slots in order");
 
 /* The whole program: data plan, models, jobs. */
 #define MLPRT_PROGRAM_FIELDS(X)                                                                            \
