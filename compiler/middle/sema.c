@@ -755,13 +755,16 @@ static void check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpS
 
 static void fill_call(Sema *S, MlpSpecCall *c);
 
-/* "{pipeline}" in a default string becomes the pipeline's name. */
-static MlpNode *expand_default(Sema *S, MlpNode *v) {
+/* "{pipeline}" in a string setting, written or default, becomes the
+ * pipeline's name. */
+static const MlpNode *expand_pipeline(Sema *S, const MlpNode *v) {
   const char *at = v && v->kind == MLP_ND_STR ? strstr(v->text, "{pipeline}") : NULL;
   if (!at) return v;
-  v->text = mlp_arena_printf(S->a, "%.*s%s%s", (int)(at - v->text), v->text, S->pipeline, at + 10);
-  v->len = (int)strlen(v->text);
-  return v;
+  MlpNode *e = mlp_arena_alloc(S->a, sizeof *e); /* a copy: the parsed tree stays as written */
+  *e = *v;
+  e->text = mlp_arena_printf(S->a, "%.*s%s%s", (int)(at - v->text), v->text, S->pipeline, at + 10);
+  e->len = (int)strlen(e->text);
+  return e;
 }
 
 static void fill_value(Sema *S, MlpSpecValue *v, const MlpSpecCall *owner) {
@@ -775,13 +778,15 @@ static void fill_value(Sema *S, MlpSpecValue *v, const MlpSpecCall *owner) {
       v->calls = src->calls;
       return;
     }
-    v->node = expand_default(S, mlp_reg_default(S->a, f));
+    v->node = expand_pipeline(S, mlp_reg_default(S->a, f));
     if (v->node && f->type.kind == MLP_TY_CALL) {
       const MlpRegOp *op = mlp_reg_kind_op(mlp_reg_kind(f->type.set), v->node->name);
       MlpSpecCall *c = new_call(S, op, v->node->loc);
       c->implied = true;
       mlp_vec_push(S->a, &v->calls, c);
     }
+  } else if (f->type.kind == MLP_TY_STRING && !f->type.list) {
+    v->node = expand_pipeline(S, v->node);
   }
   for (int i = 0; i < v->calls.len; i++) fill_call(S, v->calls.items[i]);
 }

@@ -719,9 +719,9 @@ static void walk_field(const MlpRegField *f) {
     return;
   }
   /* Its default written is the same as not writing it: lowering falls
-   * back on the registry's default, not on one of its own. ("{pipeline}"
-   * is expanded in defaults only: written, it stays as it is.) */
-  if (!f->planned && f->def && f->def[0] != '@' && !strstr(f->def, "{pipeline}") && !(fc && fc->whole)) {
+   * back on the registry's default, not on one of its own ("{pipeline}"
+   * included: written or default, it is the pipeline's name). */
+  if (!f->planned && f->def && f->def[0] != '@' && !(fc && fc->whole)) {
     Spec dflt = field_spec(f, fc, f->def);
     Lowered d = lower_text(dflt.text);
     if (!d.ok || strcmp(d.ir, a.ir) != 0)

@@ -126,7 +126,7 @@ START_TEST(sema_given_values_win) {
       "    output(sigmoid)\n  }\n"
       "  hyperparameters {\n    lr = 0.01\n    init = he_normal\n    dropout = 0.3\n    validation = 0.3\n"
       "    schedule = step(every = 10)\n  }\n"
-      "  environment {\n    out = \"elsewhere\"\n  }\n}\n");
+      "  environment {\n    out = \"elsewhere/{pipeline}-runs\"\n  }\n}\n");
   ck_assert_msg(r.spec != NULL, "%s", r.diag);
   const MlpSpecBlock *hp = mlp_spec_block(r.spec, "hyperparameters");
   ck_assert(hp->given);
@@ -148,7 +148,9 @@ START_TEST(sema_given_values_win) {
   ck_assert_double_eq(mlp_spec_num(mlp_spec_arg(m->ops.items[3], "rate")), 0.3);
   ck_assert_str_eq(mlp_spec_str(mlp_spec_arg(m->ops.items[4], "init")), "zeros");
   ck_assert_str_eq(mlp_spec_str(mlp_spec_arg(m->ops.items[5], "activation")), "sigmoid");
-  ck_assert_str_eq(mlp_spec_str(mlp_spec_setting(mlp_spec_block(r.spec, "environment"), "out")), "elsewhere");
+  /* {pipeline} in a written string is the pipeline's name, as in a default */
+  ck_assert_str_eq(mlp_spec_str(mlp_spec_setting(mlp_spec_block(r.spec, "environment"), "out")),
+                   "elsewhere/p-runs");
   sema_run_free(&r);
 }
 END_TEST
