@@ -93,6 +93,5 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   if (ir->pretrained) fprintf(out, "weights start from the run %s\n", ir->pretrained);
   fprintf(out, "report: %s (metrics of the %s split, learning curves)\n", ir->report,
           ir->data.test_frac > 0 ? "test" : "validation");
-  fprintf(out, "not acted on yet: analysis.slices, worst and feature_importance; the deploy section is "
-               "built by `mlpc export` and `mlpc deploy` from the run directory\n");
+  fprintf(out, "deploy: built by `mlpc export` and `mlpc deploy` from the run directory\n");
 }
