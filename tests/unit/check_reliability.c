@@ -11,12 +11,11 @@
  * or verified afterwards is lost. The campaign prints one line of figures
  * and fails on any crash, hang, wrong or lost.
  *
- * reliability_input_cases holds the cases the input side decides (a value
+ * reliability_input_cases holds the cases the input rules decide (a value
  * beyond float range, a NUL byte in a field, an unterminated quote): they
- * are counted the same way, in a line of their own. Its assertions marked
- * INPUT SIDE need the predictor's and the loaders' input rules (issue 11,
- * findings 1, 2 and 9): one answer per record with resynchronisation
- * after a bad quote, an error for a value beyond float32 and for a NUL. */
+ * are counted the same way, in a line of their own: one answer per record
+ * with resynchronisation after a bad quote, an error for a value beyond
+ * float32 and for a NUL. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <fcntl.h>
@@ -783,7 +782,7 @@ START_TEST(reliability_campaign) {
 }
 END_TEST
 
-/* ---- the cases the input side decides ------------------------------------------------------ */
+/* ---- the cases the input rules decide ------------------------------------------------------ */
 
 /* Good rows around one bad record of each kind: a value beyond float
  * range, a NUL byte inside a value, an unterminated quote. Each bad record
@@ -814,21 +813,21 @@ START_TEST(reliability_input_cases) {
     int na;
     char **ans = answers(path, &f, &na, "input case");
     f.tried++;
-    /* INPUT SIDE: one line per record (finding 1), and the bad one an
-     * error, its label empty (finding 9: NUL; the quote); 1e39 (finding 2)
-     * may meet the spec's failsafe instead, which answers it. */
+    /* One line per record, and the bad one an error, its label empty (a
+     * NUL; the quote); 1e39 may meet the spec's failsafe instead, which
+     * answers it. */
     if (na != N + 1 || (k > 0 && ans[2][0] != ',')) {
       fprintf(stderr, "reliability: input case %d: %d answers for %d records, record 2: '%s'\n", k, na - 1, N,
               na > 2 ? ans[2] : "");
       f.wrong++;
     }
     lines_free(ans, na);
-    /* INPUT SIDE: every good row after the bad one answered as alone. */
+    /* Every good row after the bad one answered as alone. */
     check_answers(&f, path, expect, N, oracle, false, "input case");
     free(path);
   }
-  /* INPUT SIDE (finding 2): in training, 1e39 in a feature is an error
-   * (exit 1) naming it, not a NaN column. */
+  /* In training, 1e39 in a feature is an error (exit 1) naming it, not a
+   * NaN column. */
   char cwd[4096];
   ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
   char *csv = test_path(cwd, "examples/data/iris.csv"), *text = test_read_file(csv, NULL);
