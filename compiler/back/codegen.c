@@ -529,6 +529,16 @@ static void emit_main(Cg *c, const MlpIr *ir, LLVMValueRef program) {
   LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_run_close, &run, 1));
 }
 
+/* A constant array of n indices, or a null pointer when there are none. */
+static LLVMValueRef i64_list(Cg *c, const int64_t *v, int64_t n) {
+  if (n <= 0) return LLVMConstNull(c->ptr);
+  LLVMValueRef *e = mlp_xmalloc((size_t)n * sizeof *e);
+  for (int64_t i = 0; i < n; i++) e[i] = ci64(c, v[i]);
+  LLVMValueRef g = const_global(c, "mlp_clean_idx", LLVMConstArray2(c->i64, e, (uint64_t)n));
+  free(e);
+  return g;
+}
+
 LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenInfo *info) {
   Cg c = cg_open(ctx, ir->name);
 
@@ -556,6 +566,11 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_high, cf64(&c, st->high));
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_flag, ci64(&c, st->flag));
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_levels, cstr(&c, st->levels));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ncols, ci64(&c, st->ncols));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_columns_idx, i64_list(&c, st->columns_idx, st->ncolumns_idx));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ncolumns_idx, ci64(&c, st->ncolumns_idx));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_keep_idx, i64_list(&c, st->keep_idx, st->nkeep_idx));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_nkeep_idx, ci64(&c, st->nkeep_idx));
       steps[i] = mlp_desc_end(&sd, c.ctx);
     }
     clean = const_global(&c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)d->nclean));

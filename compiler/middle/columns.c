@@ -20,6 +20,8 @@ typedef struct {
                           not known (text, too many values, an encoder's output) */
   int32_t nlevels;
   bool direct;         /* the source column itself, unencoded */
+  bool named;          /* the table has a column of this name (not one-hot or hashed: those are
+                          NAME=LEVEL and NAME#K columns, width of them) */
 } Cur;
 
 typedef struct {
@@ -30,7 +32,8 @@ typedef struct {
   const char *target;
   int64_t nrows;
   bool *imputed, *scaled, *dropped;
-  const char **onehot; /* [nclean] each onehot step's levels, MlpIrClean.levels */
+  MlpStepCols *steps;  /* [nclean] what each step learns of its columns */
+  bool exact;          /* every name so far found: the table is known column for column */
   int bad;             /* the step that cannot take a column it selects, or -1 */
   const char *why;     /* and why */
 } Trace;
@@ -56,11 +59,6 @@ static Cur *push(Trace *T, Cur c) {
   return &T->cur[T->ncur++];
 }
 
-static void remove_at(Trace *T, int i) {
-  memmove(&T->cur[i], &T->cur[i + 1], (size_t)(T->ncur - i - 1) * sizeof *T->cur);
-  T->ncur--;
-}
-
 static bool is_num(int ty) {
   return ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT;
 }
@@ -73,9 +71,8 @@ static bool listed(const char *list, const char *name) {
   return false;
 }
 
-/* Does step st take column c, as the runtime's selection does? */
+/* Does a type selector take column c, as the runtime's selection does? */
 static bool selected(const Trace *T, const MlpIrClean *st, const Cur *c) {
-  if (st->select == MLPRT_SELECT_NAMES) return listed(st->columns, c->name);
   if (strcmp(c->name, T->target) == 0) return false;
   switch (st->select) {
   case MLPRT_SELECT_NUMERIC: return is_num(c->type);
@@ -106,7 +103,8 @@ static void onehot_levels(Trace *T, int i, const Cur *c) {
     T->bad = i;
     return;
   }
-  T->onehot[i] = mlp_arena_printf(T->a, "%s%s\n", T->onehot[i] ? T->onehot[i] : "", line);
+  T->steps[i].levels =
+      mlp_arena_printf(T->a, "%s%s\n", T->steps[i].levels ? T->steps[i].levels : "", line);
 }
 
 /* Does step st take numbers only (the runtime's fit refuses any other
@@ -126,34 +124,90 @@ static bool numbers_only(const MlpIrClean *st) {
   }
 }
 
+/* The table position of cur[i]: the columns before it (one-hot and hashed
+ * columns stand for several). */
+static int64_t position(const Trace *T, int i) {
+  int64_t p = 0;
+  for (int j = 0; j < i; j++) p += T->cur[j].width;
+  return p;
+}
+
+/* The column the runtime finds by this name (the first), or -1. */
+static int find_named(const Trace *T, const char *name, size_t len) {
+  for (int i = 0; i < T->ncur; i++)
+    if (T->cur[i].named && strlen(T->cur[i].name) == len && memcmp(T->cur[i].name, name, len) == 0) return i;
+  return -1;
+}
+
+/* The columns a '\n'-terminated list names, in its order, into pick (and
+ * their table indices into *idx); a name the trace cannot place (a one-hot
+ * or hashed column's own NAME=LEVEL, NAME#K) makes the trace inexact. */
+static int pick_listed(Trace *T, const char *list, int *pick, const int64_t **idx, int *nidx) {
+  int n = 0, ni = 0;
+  int64_t *out = mlp_arena_alloc(T->a, (size_t)(T->ncur + 1) * sizeof *out);
+  for (const char *s = list, *nl; s && (nl = strchr(s, '\n')); s = nl + 1) {
+    int i = find_named(T, s, (size_t)(nl - s));
+    if (i < 0) {
+      T->exact = false;
+      continue;
+    }
+    if (pick) pick[n++] = i;
+    out[ni++] = position(T, i);
+  }
+  *idx = out, *nidx = ni;
+  return n;
+}
+
 static void trace_step(Trace *T, int step, const MlpIrClean *st) {
   const char *op = mlprt_clean_op_name(st->op);
-  int n = T->ncur;
-  for (int i = 0; i < n; i++) {
+  MlpStepCols *sc = &T->steps[step];
+  int64_t ncols = position(T, T->ncur);
+  /* the selection as the runtime makes it: listed names in their order, a
+   * type selector in table order */
+  int *pick = malloc((size_t)(T->ncur + 1) * sizeof *pick), npick = 0;
+  if (st->select == MLPRT_SELECT_NAMES) {
+    npick = pick_listed(T, st->columns, pick, &sc->idx, &sc->nidx);
+  } else {
+    int64_t *out = mlp_arena_alloc(T->a, (size_t)(ncols + 1) * sizeof *out);
+    for (int i = 0; i < T->ncur; i++) {
+      if (!selected(T, st, &T->cur[i])) continue;
+      pick[npick++] = i;
+      for (int64_t k = 0, p = position(T, i); k < T->cur[i].width; k++) out[sc->nidx++] = p + k;
+    }
+    sc->idx = out;
+  }
+  if (st->keep) pick_listed(T, st->keep, NULL, &sc->keep, &sc->nkeep);
+  if (T->exact) sc->ncols = ncols;
+  /* what the step does to each: dropped, or encoded (the source column
+   * out, its new columns at the end, in the selection's order) */
+  int n0 = T->ncur; /* the columns the step met; indicators come after */
+  bool *gone = calloc((size_t)(n0 + 1), 1);
+  int *moved = malloc((size_t)(npick + 1) * sizeof *moved), nmoved = 0;
+  for (int k = 0; k < npick; k++) {
+    int i = pick[k];
     Cur *c = &T->cur[i];
-    if (!selected(T, st, c)) continue;
     if (numbers_only(st) && !is_num(c->type)) {
       T->why = mlp_arena_printf(T->a, "%s does not apply to '%s', a %s column", op, c->name,
                                 mlprt_col_type_name((MlprtColType)c->type));
       T->bad = step;
-      return;
+      break;
     }
     switch (st->op) {
     case MLPRT_CLEAN_DROP_COLUMNS:
       if (c->direct) T->dropped[c->src] = true;
       add_op(T, c, op);
-      remove_at(T, i--), n--;
-      continue;
+      gone[i] = true;
+      break;
     case MLPRT_CLEAN_IMPUTE:
       T->imputed[c->src] = true;
       if (st->flag) {
-        /* NAME_missing: true, false, or both */
+        /* NAME_missing: true, false, or both; the runtime adds it once */
         int64_t m = T->use[c->src].missing;
         const char *ind = mlp_arena_printf(T->a, "%s_missing", c->name);
         add_op(T, c, mlp_arena_printf(T->a, "impute with %s", ind));
-        push(T, (Cur){ind, MLPRT_COL_BOOL, c->src, 1, bool_levels + (m >= T->nrows),
-                      (int32_t)(m > 0) + (m < T->nrows), false});
-        c = &T->cur[i]; /* push may move the array */
+        if (find_named(T, ind, strlen(ind)) < 0)
+          push(T, (Cur){ind, MLPRT_COL_BOOL, c->src, 1, bool_levels + (m >= T->nrows),
+                        (int32_t)(m > 0) + (m < T->nrows), false, true});
       } else {
         add_op(T, c, op);
       }
@@ -176,19 +230,38 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
       add_op(T, c, op);
       onehot_levels(T, step, c);
       c->width = st->param > 0 && c->nlevels > st->param ? (int64_t)st->param : c->nlevels;
-      c->type = MLPRT_COL_BOOL, c->direct = false, c->levels = NULL;
+      c->type = MLPRT_COL_BOOL, c->direct = false, c->levels = NULL, c->named = false;
+      moved[nmoved++] = i;
       break;
     case MLPRT_CLEAN_ORDINAL:
       add_op(T, c, op);
       c->type = MLPRT_COL_INT, c->direct = false, c->levels = NULL;
+      moved[nmoved++] = i;
       break;
     case MLPRT_CLEAN_HASH_ENCODE:
       add_op(T, c, op);
       c->width = (int64_t)st->param, c->type = MLPRT_COL_FLOAT, c->direct = false, c->levels = NULL;
+      c->named = false;
+      moved[nmoved++] = i;
       break;
     default: break;
     }
+    if (T->bad >= 0) break;
   }
+  Cur *was = malloc((size_t)(T->ncur + 1) * sizeof *was);
+  memcpy(was, T->cur, (size_t)T->ncur * sizeof *was);
+  int n = 0;
+  for (int i = 0; i < T->ncur; i++) {
+    bool out = i < n0 && gone[i];
+    for (int k = 0; k < nmoved && !out; k++) out = moved[k] == i;
+    if (!out) T->cur[n++] = was[i];
+  }
+  for (int k = 0; k < nmoved; k++) T->cur[n++] = was[moved[k]];
+  T->ncur = n;
+  free(was);
+  free(moved);
+  free(gone);
+  free(pick);
 }
 
 /* Why a source column that no feature came of is unused, and the fix. */
@@ -207,16 +280,16 @@ static const char *why_unused(Trace *T, const MlpColumnUse *u) {
 }
 
 int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, MlpColumns *out,
-                      const char **onehot, int *step, char *err, size_t n) {
+                      MlpStepCols *steps, int *step, char *err, size_t n) {
   memset(out, 0, sizeof *out);
   *step = -1;
-  Trace T = {.a = a, .target = d->target, .nrows = s->nrows, .onehot = onehot, .bad = -1};
+  Trace T = {.a = a, .target = d->target, .nrows = s->nrows, .steps = steps, .exact = true, .bad = -1};
   int nc = s->ncols;
   T.use = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * sizeof *T.use);
   T.imputed = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * 3);
   T.scaled = T.imputed + nc, T.dropped = T.scaled + nc;
   memset(T.imputed, 0, (size_t)nc * 3);
-  for (int i = 0; i < d->nclean; i++) onehot[i] = NULL;
+  for (int i = 0; i < d->nclean; i++) steps[i] = (MlpStepCols){0};
   for (int c = 0; c < nc; c++) {
     const MlprtSchemaCol *col = &s->cols[c];
     MlpColumnUse *u = &T.use[c];
@@ -224,7 +297,7 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
                         .missing = col->nmissing, .lo = is_num(col->type) ? col->lo : NAN,
                         .hi = is_num(col->type) ? col->hi : NAN};
     u->target = strcmp(col->name, d->target) == 0;
-    push(&T, (Cur){u->name, col->type, c, 1, col->levels, col->nlevels, true});
+    push(&T, (Cur){u->name, col->type, c, 1, col->levels, col->nlevels, true, true});
   }
   for (int i = 0; i < d->nclean && T.bad < 0; i++) trace_step(&T, i, &d->clean[i]);
   if (T.bad >= 0) {
@@ -279,9 +352,9 @@ int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *
     mlprt_error_format(&e, err, n);
     return -1;
   }
-  const char **onehot = mlp_arena_alloc(a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *onehot);
+  MlpStepCols *steps = mlp_arena_alloc(a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
   int step;
-  int rc = mlp_columns_trace(a, d, &s, out, onehot, &step, err, n);
+  int rc = mlp_columns_trace(a, d, &s, out, steps, &step, err, n);
   mlprt_schema_free(&s);
   return rc;
 }

@@ -41,16 +41,31 @@ typedef struct {
   int64_t features;   /* the model's inputs: every feature of every column */
 } MlpColumns;
 
+/* What the trace learns of one cleaning step (lowering copies it into
+ * MlpIrClean). The table as the runtime builds it: source columns in
+ * order, impute indicators appended, an encoded column's new columns (one
+ * per one-hot level kept, one per hash bucket, the ordinal) in its place
+ * at the end. */
+typedef struct {
+  const char *levels;   /* onehot: the levels it encodes with, a line per column,
+                           "NAME\tLEVEL\tLEVEL...\n"; NULL for other steps */
+  int64_t ncols;        /* the table's columns as the step meets it; 0 when an earlier list named a
+                           column the trace cannot place (then the runtime selects by name) */
+  const int64_t *idx;   /* the columns it selects, as indices into that table */
+  int nidx;
+  const int64_t *keep;  /* outliers: the kept columns' indices */
+  int nkeep;
+} MlpStepCols;
+
 /* Trace d's cleaning chain over the probed schema s of its source: the
- * accounting in out, and onehot[i] (of d->nclean) the levels step i (a
- * onehot) encodes with, a line per column, "NAME\tLEVEL\tLEVEL...\n" (NULL
- * for other steps). 0, or -1 with a message in err and *step the step
+ * accounting in out, and steps[i] (of d->nclean) what step i meets and
+ * selects. 0, or -1 with a message in err and *step the step
  * that cannot take a column it selects: a number-only step (impute by
  * mean, median or constant, the outlier and scaling ops) given another
  * column, or a onehot whose levels are not known (a column of text or of
  * more values than the type scan keeps) or hold a tab or a line break. */
 int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, MlpColumns *out,
-                      const char **onehot, int *step, char *err, size_t n);
+                      MlpStepCols *steps, int *step, char *err, size_t n);
 
 /* The source d describes, as the data layer reads it. */
 MlprtSourceDesc mlp_columns_source(const MlpIrData *d);

@@ -153,6 +153,13 @@ static cJSON *columns_json(const char *columns) {
   return strchr(columns, '\n') ? lines_json(columns) : cJSON_CreateString(columns);
 }
 
+/* Column indices as a list. */
+static cJSON *idx_json(const int64_t *idx, int64_t n) {
+  cJSON *arr = cJSON_CreateArray();
+  for (int64_t i = 0; i < n; i++) cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)idx[i]));
+  return arr;
+}
+
 /* A onehot step's levels ("NAME\tLEVEL...\n" a column) as {NAME: [LEVEL,
  * ...], ...}; null when not probed. */
 static cJSON *levels_json(const char *levels) {
@@ -406,6 +413,9 @@ static cJSON *data_json(const MlpIr *ir) {
     cJSON_AddNumberToObject(cj, "high", c->high);
     cJSON_AddBoolToObject(cj, "flag", c->flag);
     if (c->op == MLPRT_CLEAN_ONEHOT) cJSON_AddItemToObject(cj, "levels", levels_json(c->levels));
+    cJSON_AddNumberToObject(cj, "table_columns", (double)c->ncols);
+    cJSON_AddItemToObject(cj, "columns_idx", idx_json(c->columns_idx, c->ncolumns_idx));
+    if (c->keep) cJSON_AddItemToObject(cj, "keep_idx", idx_json(c->keep_idx, c->nkeep_idx));
     cJSON_AddItemToArray(clean, cj);
   }
   return d;

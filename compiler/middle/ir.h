@@ -168,6 +168,14 @@ typedef struct {
   bool flag;           /* impute: indicator columns; onehot: unknown = error */
   const char *levels;  /* onehot: each column's levels from the schema probe, a line per column, "NAME\tLEVEL
                           \tLEVEL...\n" (columns.h); NULL before the data is probed */
+  /* the columns resolved by the compile-time trace (columns.h) against the
+   * table as the step meets it: the runtime selects by these indices, the
+   * names above stay for messages and cleaning.json */
+  int64_t ncols;              /* the table's columns then; 0: not traced (selected by name) */
+  const int64_t *columns_idx; /* the columns it selects (a selector's too) */
+  int64_t ncolumns_idx;
+  const int64_t *keep_idx;    /* outliers: the kept ones */
+  int64_t nkeep_idx;
 } MlpIrClean;
 
 /* The data plan: where the data is and what the compiled schema says. */

@@ -352,7 +352,12 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
                                 .low = d->clean[i].low,
                                 .high = d->clean[i].high,
                                 .flag = d->clean[i].flag,
-                                .levels = d->clean[i].levels};
+                                .levels = d->clean[i].levels,
+                                .ncols = d->clean[i].ncols,
+                                .columns_idx = d->clean[i].columns_idx,
+                                .ncolumns_idx = d->clean[i].ncolumns_idx,
+                                .keep_idx = d->clean[i].keep_idx,
+                                .nkeep_idx = d->clean[i].nkeep_idx};
   return steps;
 }
 
@@ -390,9 +395,9 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
    * scan keeps (a number: a regression target) */
   d->n_classes = s.cols[tc].levels ? s.cols[tc].nlevels : -1;
   MlpColumns cols;
-  const char **onehot = mlp_arena_alloc(L->a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *onehot);
+  MlpStepCols *steps = mlp_arena_alloc(L->a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
   int step;
-  bool ok = mlp_columns_trace(L->a, d, &s, &cols, onehot, &step, err, sizeof err) == 0;
+  bool ok = mlp_columns_trace(L->a, d, &s, &cols, steps, &step, err, sizeof err) == 0;
   mlprt_schema_free(&s);
   if (!ok) {
     const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
@@ -401,7 +406,13 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
     return false;
   }
   d->n_features = cols.features;
-  for (int i = 0; i < d->nclean; i++) d->clean[i].levels = onehot[i];
+  for (int i = 0; i < d->nclean; i++) {
+    MlpIrClean *c = &d->clean[i];
+    c->levels = steps[i].levels;
+    c->ncols = steps[i].ncols;
+    c->columns_idx = steps[i].idx, c->ncolumns_idx = steps[i].nidx;
+    c->keep_idx = steps[i].keep, c->nkeep_idx = steps[i].nkeep;
+  }
   return true;
 }
 

@@ -151,6 +151,8 @@ const char *mlprt_method_name(MlprtStepKind k, int method);
 typedef struct {
   const char *const *names;
   int n;
+  const int64_t *idx; /* when not NULL, the columns by position in the table (names[i] is column idx[i]'s
+                         name, for messages): selected without looking a name up */
 } MlprtCols;
 
 /* ---- rows: duplicates and type coercion ------------------------------------ */

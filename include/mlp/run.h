@@ -144,8 +144,9 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
 
 /* One step of the spec's cleaning chain, applied in order after the split
  * (fitted on training rows only, through clean.h). Ops, selectors and
- * methods are codes (clean.h); listed columns are resolved against the
- * table as the step meets it. */
+ * methods are codes (clean.h); the columns a step takes are resolved at
+ * compile time to indices into the table as the step meets it, and the
+ * runtime checks that table's width against the compiler's once per step. */
 #define MLPRT_CLEAN_STEP_FIELDS(X)                                                                           \
   X(MLPRT_I64, int64_t, op)             /* MlprtCleanOp */                                                   \
   X(MLPRT_I64, int64_t, select)         /* MlprtSelect: a type selector, or MLPRT_SELECT_NAMES */            \
@@ -158,7 +159,13 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
   X(MLPRT_F64, double, high)            /* and maximum */                                                    \
   X(MLPRT_I64, int64_t, flag)           /* impute: indicator columns; onehot: unseen level errs */           \
   X(MLPRT_PTR, const char *, levels)    /* onehot: each column's levels, fixed at compile time */            \
-                                        /* from the whole file; NULL: learnt in training */
+                                        /* from the whole file; NULL: learnt in training */              \
+  X(MLPRT_I64, int64_t, ncols)          /* the table's columns as the step meets it, as the compiler */      \
+                                        /* traced them; 0: not traced, columns found by name */              \
+  X(MLPRT_PTR, const int64_t *, columns_idx) /* traced: the selected columns' indices (selectors too) */ \
+  X(MLPRT_I64, int64_t, ncolumns_idx)                                                                        \
+  X(MLPRT_PTR, const int64_t *, keep_idx)    /* traced, outliers: the kept columns' indices */           \
+  X(MLPRT_I64, int64_t, nkeep_idx)
 typedef struct {
   MLPRT_CLEAN_STEP_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtCleanStep;

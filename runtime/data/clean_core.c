@@ -77,7 +77,8 @@ int mlprt_select_columns(const MlprtTable *t, MlprtCols sel, unsigned mask, cons
     return n;
   }
   for (int k = 0; k < sel.n; k++) {
-    int c = mlprt_table_find(t, sel.names[k]);
+    int c = sel.idx ? (sel.idx[k] >= 0 && sel.idx[k] < t->ncols ? (int)sel.idx[k] : -1)
+                    : mlprt_table_find(t, sel.names[k]);
     if (c < 0) {
       /* specs are checked (with suggestions) by the compiler; at run time a
        * missing column means the data changed */
@@ -612,7 +613,7 @@ int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail
   int c = mlprt_table_find(t, column);
   const char *names[] = {column};
   int *idx;
-  if (mlprt_select_columns(t, (MlprtCols){names, 1}, MLPRT_TM_ANY, "coerce", &idx, err) < 0) return -1;
+  if (mlprt_select_columns(t, (MlprtCols){names, 1, NULL}, MLPRT_TM_ANY, "coerce", &idx, err) < 0) return -1;
   MlprtFit f;
   mlprt_fit_init(&f, MLPRT_STEP_COERCE, (int)on_fail, t, idx, 1);
   free(idx);

@@ -123,12 +123,18 @@ static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n
 
 /* ---- the cleaning chain ------------------------------------------------- */
 
-/* The columns a step takes: those a selector code picks from the table as
- * the step meets it (the target never picked), or the '\n'-terminated
- * names (strings the caller frees with free_cols). */
-static MlprtCols select_cols(const MlprtTable *t, int64_t select, const char *names, const char *target,
-                             const char **buf) {
+/* The columns a step takes. Traced (st->ncols set): the compiler's indices
+ * into the table as the step meets it, named as the table names them;
+ * else those a selector code picks from the table (the target never
+ * picked), or the '\n'-terminated names (strings the caller frees with
+ * free_cols). */
+static MlprtCols select_cols(const MlprtTable *t, const MlprtCleanStep *st, const int64_t *idx, int64_t nidx,
+                             int64_t select, const char *names, const char *target, const char **buf) {
   int n = 0;
+  if (st->ncols) {
+    for (int64_t k = 0; k < nidx; k++) buf[n++] = t->cols[idx[k]].name;
+    return (MlprtCols){buf, n, idx};
+  }
   if (select != MLPRT_SELECT_NAMES) {
     for (int i = 0; i < t->ncols; i++) {
       MlprtColType ty = t->cols[i].type;
@@ -145,31 +151,57 @@ static MlprtCols select_cols(const MlprtTable *t, int64_t select, const char *na
       s = nl + 1;
     }
   }
-  return (MlprtCols){buf, n};
+  return (MlprtCols){buf, n, NULL};
 }
 
-static void free_cols(int64_t select, MlprtCols sel) {
-  if (select != MLPRT_SELECT_NAMES) return;
+static void free_cols(const MlprtCleanStep *st, int64_t select, MlprtCols sel) {
+  if (st->ncols || select != MLPRT_SELECT_NAMES) return;
   for (int i = 0; i < sel.n; i++) free((char *)sel.names[i]);
+}
+
+/* The table position of a step's i-th column: by its index when traced,
+ * else by its name. */
+static int step_col(const MlprtTable *t, MlprtCols sel, int i) {
+  return sel.idx ? (int)sel.idx[i] : mlprt_table_find(t, sel.names[i]);
+}
+
+/* Drop the selected columns, the last first so the others keep their place. */
+static void drop_selected(MlprtTable *t, MlprtCols sel) {
+  uint8_t *drop = calloc((size_t)t->ncols + 1, 1);
+  for (int i = 0; i < sel.n; i++) {
+    int c = step_col(t, sel, i);
+    if (c >= 0) drop[c] = 1;
+  }
+  for (int c = t->ncols - 1; c >= 0; c--)
+    if (drop[c]) mlprt_table_drop_column(t, c);
+  free(drop);
 }
 
 /* Fit a step on the training rows and apply it to every row. */
 static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target, MlprtCleanLog *log,
                     MlprtError *e) {
+  /* the compiler resolved the step's columns against the table it traced:
+   * a table of another width would make every index a wrong column */
+  if (st->ncols && st->ncols != t->ncols) {
+    *e = (MlprtError){0};
+    snprintf(e->msg, sizeof e->msg,
+             "the table has %d columns here where the compiled program expects %lld; the data's columns "
+             "changed since the build (rebuild the program)",
+             t->ncols, (long long)st->ncols);
+    return -1;
+  }
   const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
   /* drop_duplicates compares whole rows, the target included. */
   MlprtCols sel = st->op == MLPRT_CLEAN_DROP_DUPLICATES && st->select != MLPRT_SELECT_NAMES
-                      ? (MlprtCols){NULL, 0}
-                      : select_cols(t, st->select, st->columns, target, buf);
+                      ? (MlprtCols){NULL, 0, NULL}
+                      : select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, target,
+                                    buf);
   MlprtFit f = {0};
   int rc = 0;
   switch (st->op) {
   case MLPRT_CLEAN_DROP_DUPLICATES: rc = mlprt_drop_duplicates(t, sel, log, e) < 0 ? -1 : 0; break;
   case MLPRT_CLEAN_DROP_COLUMNS:
-    for (int i = 0; i < sel.n; i++) {
-      int c = mlprt_table_find(t, sel.names[i]);
-      if (c >= 0) mlprt_table_drop_column(t, c);
-    }
+    drop_selected(t, sel);
     break;
   case MLPRT_CLEAN_IMPUTE: {
     MlprtImputeParams ip = {
@@ -181,7 +213,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
   case MLPRT_CLEAN_CLIP_OUTLIERS:
   case MLPRT_CLEAN_DROP_OUTLIERS: {
     const char **kbuf = malloc((size_t)(t->ncols + 1) * sizeof *kbuf);
-    MlprtCols keep = select_cols(t, MLPRT_SELECT_NAMES, st->keep, target, kbuf);
+    MlprtCols keep = select_cols(t, st, st->keep_idx, st->nkeep_idx, MLPRT_SELECT_NAMES, st->keep, target, kbuf);
     MlprtOutlierParams op = {.cols = sel,
                              .method = (MlprtOutlierMethod)st->method,
                              .threshold = st->param,
@@ -190,7 +222,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
                              .exempt = keep};
     rc = mlprt_outliers_fit(t, &op, &f, e);
     if (rc == 0) rc = mlprt_outliers_apply(t, &f, &op, log, e);
-    free_cols(MLPRT_SELECT_NAMES, keep);
+    free_cols(st, MLPRT_SELECT_NAMES, keep);
     free(kbuf);
     break;
   }
@@ -214,7 +246,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
   case MLPRT_CLEAN_HASH_ENCODE: {
     /* Numbers and booleans named for encoding are categories first. */
     for (int i = 0; i < sel.n && rc == 0; i++) {
-      int c = mlprt_table_find(t, sel.names[i]);
+      int c = step_col(t, sel, i);
       if (c >= 0 && t->cols[c].type != MLPRT_COL_CATEGORY && t->cols[c].type != MLPRT_COL_TEXT)
         rc = mlprt_coerce(t, sel.names[i], MLPRT_COL_CATEGORY, MLPRT_ONFAIL_NULL, log, e);
     }
@@ -237,7 +269,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
     rc = -1;
   }
   mlprt_fit_free(&f);
-  free_cols(st->select, sel);
+  free_cols(st, st->select, sel);
   free(buf);
   return rc;
 }

@@ -47,10 +47,10 @@ START_TEST(clean_drop_duplicates) {
   ck_assert_int_eq(t.nrows, 3);
   ck_assert_float_eq(t.cols[2].f[2], 5.0f);
   const char *on[] = {"a"};
-  ck_assert_int_eq(mlprt_drop_duplicates(&t, (MlprtCols){on, 1}, NULL, &e), 1);
+  ck_assert_int_eq(mlprt_drop_duplicates(&t, (MlprtCols){on, 1, NULL}, NULL, &e), 1);
   ck_assert_int_eq(t.nrows, 2);
   const char *bad[] = {"zz"};
-  ck_assert_int_eq(mlprt_drop_duplicates(&t, (MlprtCols){bad, 1}, NULL, &e), -1);
+  ck_assert_int_eq(mlprt_drop_duplicates(&t, (MlprtCols){bad, 1, NULL}, NULL, &e), -1);
   ck_assert_str_eq(e.column, "zz");
   mlprt_table_free(&t);
 }

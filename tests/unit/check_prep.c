@@ -103,12 +103,65 @@ START_TEST(prep_indicator_then_onehot) {
 }
 END_TEST
 
+/* Steps whose columns the compiler resolved to indices into the table as
+ * each step meets it (MlprtCleanStep.ncols, columns_idx): after an impute
+ * indicator is appended and a onehot moves its column's levels to the end,
+ * a step naming c selects column 1 and one naming a_missing column 3, and
+ * the values show each took its own column. A table of another width than
+ * the compiled one stops the step, naming both counts. */
+START_TEST(prep_traced_indices_pick_their_columns) {
+  char *dir = test_tmpdir();
+  char *csv = dt_write(dir, "d.csv", "a,b,c,y\n1,x,1,p\n,y,2,q\n3,x,3,p\n4,y,4,q\n5,x,5,p\n6,y,6,q\n", 0);
+  static const int64_t first[] = {0}, second[] = {1}, fourth[] = {3};
+  /* a b c y | a b c y a_missing | a c y a_missing b=x b=y | the same | a c y b=x b=y */
+  MlprtCleanStep steps[] = {
+      {.op = MLPRT_CLEAN_IMPUTE, .select = MLPRT_SELECT_NAMES, .columns = "a\n", .method = MLPRT_IMPUTE_MEAN,
+       .flag = 1, .ncols = 4, .columns_idx = first, .ncolumns_idx = 1},
+      {.op = MLPRT_CLEAN_ONEHOT, .select = MLPRT_SELECT_NAMES, .columns = "b\n", .levels = "b\tx\ty\n",
+       .ncols = 5, .columns_idx = second, .ncolumns_idx = 1},
+      {.op = MLPRT_CLEAN_MINMAX, .select = MLPRT_SELECT_NAMES, .columns = "c\n", .low = 0, .high = 1,
+       .ncols = 6, .columns_idx = second, .ncolumns_idx = 1},
+      {.op = MLPRT_CLEAN_DROP_COLUMNS, .select = MLPRT_SELECT_NAMES, .columns = "a_missing\n", .ncols = 6,
+       .columns_idx = fourth, .ncolumns_idx = 1}};
+  MlprtModel model = {.task = MLPRT_TASK_BINARY, .n_in = 4, .n_out = 1};
+  MlprtProgram p = {.data_format = "csv", .data_path = csv, .target = "y", .clean = steps, .nclean = 4,
+                    .n_features = 4, .n_classes = 2, .models = &model, .nmodels = 1};
+  MlprtDataset d;
+  char err[512];
+  ck_assert_msg(mlprt_prep_load(&p, csv, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(d.F, 4);
+  int64_t rows = 0;
+  for (int s = 0; s < 3; s++) {
+    for (int64_t i = 0; i < d.n[s]; i++, rows++) {
+      float x[4]; /* a, c, b=x, b=y */
+      mlprt_dataset_row(&d, s, i, x);
+      long c = lroundf(x[1] * 5) + 1; /* c scaled over 1..6 */
+      ck_assert_float_eq_tol(x[1], (float)(c - 1) / 5, 1e-6);
+      ck_assert_float_eq_tol(x[0], c == 2 ? 3.8f : (float)c, 1e-5); /* a = c but the imputed row */
+      ck_assert_float_eq(x[2], c % 2 == 1);
+      ck_assert_float_eq(x[3], c % 2 == 0);
+    }
+  }
+  ck_assert_int_eq(rows, 6);
+  mlprt_prep_free(&d);
+  steps[2].ncols = 7;
+  ck_assert_int_ne(mlprt_prep_load(&p, csv, &d, err, sizeof err), 0);
+  ck_assert_msg(strstr(err, "cleaning step 3 (minmax)") &&
+                    strstr(err, "the table has 6 columns here where the compiled program expects 7"),
+                "%s", err);
+  mlprt_prep_free(&d);
+  free(csv);
+  dt_rmdir(dir);
+}
+END_TEST
+
 Suite *prep_suite(void);
 Suite *prep_suite(void) {
   Suite *s = suite_create("prep");
   TCase *tc = tcase_create("idx");
   tcase_add_test(tc, prep_idx_rows_read_back_their_images);
   tcase_add_test(tc, prep_indicator_then_onehot);
+  tcase_add_test(tc, prep_traced_indices_pick_their_columns);
   suite_add_tcase(s, tc);
   return s;
 }
