@@ -10,6 +10,7 @@
  *
  * and read the diff before committing it. */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -129,6 +130,49 @@ START_TEST(columns_onehot_of_text_is_refused) {
 }
 END_TEST
 
+/* Lowering resolves each step's columns against the table as the step
+ * meets it: after drop_columns, an impute indicator appended and a onehot
+ * whose levels go to the end, income is column 1 of 9 (people.csv's city
+ * has four levels). */
+START_TEST(columns_steps_resolve_to_indices) {
+  char *dir = test_tmpdir(), *spec = test_path(dir, "idx.mlp");
+  char *csv = realpath(GOLDEN_DIR "/people.csv", NULL);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "pipeline idx {\n  data {\n    source = csv(\"%s\")\n    target = y\n    clean {\n"
+           "      drop_columns([joined, note, id])\n      impute([age], strategy = mean, indicator = true)\n"
+           "      onehot([city])\n      standardize([income])\n      standardize(numeric)\n    }\n  }\n"
+           "  model {\n    output()\n  }\n}\n",
+           csv);
+  test_write_text(spec, text);
+  const char *argv[] = {test_mlpc(), "build", "--emit-ir", spec, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *ir = cJSON_Parse(r.out);
+  ck_assert_ptr_nonnull(ir);
+  const cJSON *clean = cJSON_GetObjectItem(cJSON_GetObjectItem(ir, "data"), "clean");
+  /* id age income city joined note smoker y, then age income city smoker y,
+   * then ... age_missing, then age income smoker y age_missing city=... */
+  static const struct {
+    int ncols, n, idx[3];
+  } want[] = {{8, 3, {4, 5, 0}}, {5, 1, {0}}, {6, 1, {2}}, {9, 1, {1}}, {9, 2, {0, 1}}};
+  ck_assert_int_eq(cJSON_GetArraySize(clean), 5);
+  for (int i = 0; i < 5; i++) {
+    const cJSON *st = cJSON_GetArrayItem(clean, i), *idx = cJSON_GetObjectItem(st, "columns_idx");
+    ck_assert_int_eq(cJSON_GetObjectItem(st, "table_columns")->valueint, want[i].ncols);
+    ck_assert_int_eq(cJSON_GetArraySize(idx), want[i].n);
+    for (int k = 0; k < want[i].n; k++) ck_assert_int_eq(cJSON_GetArrayItem(idx, k)->valueint, want[i].idx[k]);
+  }
+  cJSON_Delete(ir);
+  test_run_free(&r);
+  remove(spec);
+  rmdir(dir);
+  free(csv);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
 Suite *columns_suite(void);
 Suite *columns_suite(void) {
   Suite *s = suite_create("columns");
@@ -138,6 +182,7 @@ Suite *columns_suite(void) {
   tcase_add_test(tc, columns_goldens_cover_every_warning);
   tcase_add_test(tc, columns_clean_refusals_are_located);
   tcase_add_test(tc, columns_onehot_of_text_is_refused);
+  tcase_add_test(tc, columns_steps_resolve_to_indices);
   suite_add_tcase(s, tc);
   return s;
 }
