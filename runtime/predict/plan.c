@@ -238,9 +238,19 @@ static int apply_fit(Builder *b, const MlprtFit *f) {
   }
 }
 
-/* drop_columns: a selector (resolved against the columns now, the target
- * never selected) or names. */
+/* drop_columns: the compiler's indices into the columns now (traced), else
+ * a selector (resolved against the columns now, the target never
+ * selected) or names. */
 static void drop_columns(Builder *b, const MlprtCleanStep *st) {
+  if (st->ncols) {
+    uint8_t *drop = mlprt_xcalloc((size_t)b->n + 1, 1);
+    for (int64_t k = 0; k < st->ncolumns_idx; k++)
+      if (st->columns_idx[k] >= 0 && st->columns_idx[k] < b->n) drop[st->columns_idx[k]] = 1;
+    for (int i = b->n - 1; i >= 0; i--)
+      if (drop[i]) drop_col(b, i);
+    free(drop);
+    return;
+  }
   if (st->select == MLPRT_SELECT_NAMES) {
     for (const char *s = st->columns, *nl; s && *s && (nl = strchr(s, '\n')); s = nl + 1) {
       char name[512];
@@ -282,6 +292,11 @@ static int replay(Builder *b, const MlprtPredSource *src) {
   int64_t next = 0;
   for (int64_t i = 0; src->clean && i < src->nclean; i++) {
     const MlprtCleanStep *st = &src->clean[i];
+    /* the compiler's indices hold for the table it traced, column for column */
+    if (st->ncols && st->ncols != b->n)
+      return fail(b, "cleaning step %lld (%s): the chain has %d columns here where the compiled program "
+                     "expects %lld",
+                  (long long)i + 1, mlprt_clean_op_name(st->op), b->n, (long long)st->ncols);
     if (st->op == MLPRT_CLEAN_DROP_DUPLICATES) continue; /* one row is never a duplicate */
     if (st->op == MLPRT_CLEAN_DROP_COLUMNS) {
       drop_columns(b, st);

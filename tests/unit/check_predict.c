@@ -273,6 +273,14 @@ START_TEST(plan_matches_training_prep) {
   ck_assert_int_eq(seen[MLPRT_COL_BOOL], 1);
   ck_assert_int_eq(seen[MLPRT_COL_INT], 1);
   ck_assert_int_eq(filled_date, 1);
+  /* a step the compiler traced on a table of another width stops the plan
+   * there, naming both counts */
+  MlprtPredPlan bad;
+  chain[9].ncols = 99;
+  ck_assert_int_ne(mlprt_pred_plan_build(&src, &bad, err, sizeof err), 0);
+  ck_assert_msg(strstr(err, "cleaning step 10 (drop_columns): the chain has ") && strstr(err, "expects 99"),
+                "%s", err);
+  chain[9].ncols = 0;
   /* without the chain, the dropped column would be read as a feature */
   MlprtPredSource alone = {.schema = d.schema, .target = "y", .fits = fits, .nfits = nfits};
   MlprtPredPlan pl2;
