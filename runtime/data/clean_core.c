@@ -60,9 +60,9 @@ int mlprt_clean_op_find(const char *name) {
   return -1;
 }
 
-bool mlprt_cols_contain(MlprtCols sel, const char *name) {
+bool mlprt_cols_contain(MlprtCols sel, const MlprtTable *t, int c) {
   for (int i = 0; i < sel.n; i++)
-    if (strcmp(sel.names[i], name) == 0) return true;
+    if (sel.idx ? sel.idx[i] == c : strcmp(sel.names[i], t->cols[c].name) == 0) return true;
   return false;
 }
 

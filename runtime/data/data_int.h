@@ -123,11 +123,14 @@ int64_t mlprt_train_quantiles(const MlprtTable *t, const float *x, const double 
 #define MLPRT_TM_ANY (~0u)
 
 /* Resolve a selection to column indices (*out, caller frees): named columns
- * must exist (else a did-you-mean error) and have a type in mask; an empty
+ * must exist (else a did-you-mean error; indexed ones, sel.idx, are taken
+ * as they are) and have a type in mask; an empty
  * selection takes every column whose type is in mask. Returns the count or -1. */
 int mlprt_select_columns(const MlprtTable *t, MlprtCols sel, unsigned mask, const char *step, int **out,
                          MlprtError *err);
-bool mlprt_cols_contain(MlprtCols sel, const char *name);
+/* Does the selection hold t's column c (by index when it has indices, else
+ * by name)? */
+bool mlprt_cols_contain(MlprtCols sel, const MlprtTable *t, int c);
 /* Zeroed fit of kind with n columns named by t's columns idx[]. */
 void mlprt_fit_init(MlprtFit *f, MlprtStepKind kind, int method, const MlprtTable *t, const int *idx, int n);
 /* Record an applied step in the log. */

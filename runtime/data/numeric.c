@@ -172,7 +172,7 @@ int mlprt_outliers_fit(const MlprtTable *t, const MlprtOutlierParams *p, MlprtFi
   if (n < 0) return -1;
   int k = 0;
   for (int i = 0; i < n; i++)
-    if (!mlprt_cols_contain(p->exempt, t->cols[idx[i]].name)) idx[k++] = idx[i];
+    if (!mlprt_cols_contain(p->exempt, t, idx[i])) idx[k++] = idx[i];
   mlprt_fit_init(f, MLPRT_STEP_OUTLIERS, (int)p->method, t, idx, k);
   f->param = p->threshold > 0 ? p->threshold : p->method == MLPRT_OUTLIER_ZSCORE ? 3.0 : 1.5;
   f->flag = p->action == MLPRT_OUTLIER_DROP;
