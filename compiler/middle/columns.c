@@ -20,8 +20,8 @@ typedef struct {
                           not known (text, too many values, an encoder's output) */
   int32_t nlevels;
   bool direct;         /* the source column itself, unencoded */
-  bool named;          /* the table has a column of this name (not one-hot or hashed: those are
-                          NAME=LEVEL and NAME#K columns, width of them) */
+  bool named;          /* the table has a column of this name (a one-hot or hashed column's own are
+                          NAME=LEVEL and NAME#K, width of them) */
 } Cur;
 
 typedef struct {
@@ -139,12 +139,19 @@ static int find_named(const Trace *T, const char *name, size_t len) {
   return -1;
 }
 
+/* The names in a '\n'-terminated list. */
+static int lines(const char *list) {
+  int n = 0;
+  for (const char *s = list; s && *s; s++) n += *s == '\n';
+  return n;
+}
+
 /* The columns a '\n'-terminated list names, in its order, into pick (and
  * their table indices into *idx); a name the trace cannot place (a one-hot
  * or hashed column's own NAME=LEVEL, NAME#K) makes the trace inexact. */
 static int pick_listed(Trace *T, const char *list, int *pick, const int64_t **idx, int *nidx) {
   int n = 0, ni = 0;
-  int64_t *out = mlp_arena_alloc(T->a, (size_t)(T->ncur + 1) * sizeof *out);
+  int64_t *out = mlp_arena_alloc(T->a, (size_t)(lines(list) + 1) * sizeof *out);
   for (const char *s = list, *nl; s && (nl = strchr(s, '\n')); s = nl + 1) {
     int i = find_named(T, s, (size_t)(nl - s));
     if (i < 0) {
@@ -164,7 +171,7 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
   int64_t ncols = position(T, T->ncur);
   /* the selection as the runtime makes it: listed names in their order, a
    * type selector in table order */
-  int *pick = malloc((size_t)(T->ncur + 1) * sizeof *pick), npick = 0;
+  int *pick = malloc((size_t)(T->ncur + lines(st->columns) + 1) * sizeof *pick), npick = 0;
   if (st->select == MLPRT_SELECT_NAMES) {
     npick = pick_listed(T, st->columns, pick, &sc->idx, &sc->nidx);
   } else {
@@ -256,7 +263,11 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
     for (int k = 0; k < nmoved && !out; k++) out = moved[k] == i;
     if (!out) T->cur[n++] = was[i];
   }
-  for (int k = 0; k < nmoved; k++) T->cur[n++] = was[moved[k]];
+  for (int k = 0; k < nmoved; k++) {
+    bool again = false; /* a column listed twice moves once */
+    for (int j = 0; j < k && !again; j++) again = moved[j] == moved[k];
+    if (!again) T->cur[n++] = was[moved[k]];
+  }
   T->ncur = n;
   free(was);
   free(moved);

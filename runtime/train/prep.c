@@ -213,7 +213,8 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
   case MLPRT_CLEAN_CLIP_OUTLIERS:
   case MLPRT_CLEAN_DROP_OUTLIERS: {
     const char **kbuf = malloc((size_t)(t->ncols + 1) * sizeof *kbuf);
-    MlprtCols keep = select_cols(t, st, st->keep_idx, st->nkeep_idx, MLPRT_SELECT_NAMES, st->keep, target, kbuf);
+    MlprtCols keep =
+        select_cols(t, st, st->keep_idx, st->nkeep_idx, MLPRT_SELECT_NAMES, st->keep, target, kbuf);
     MlprtOutlierParams op = {.cols = sel,
                              .method = (MlprtOutlierMethod)st->method,
                              .threshold = st->param,

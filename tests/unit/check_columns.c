@@ -161,7 +161,8 @@ START_TEST(columns_steps_resolve_to_indices) {
     const cJSON *st = cJSON_GetArrayItem(clean, i), *idx = cJSON_GetObjectItem(st, "columns_idx");
     ck_assert_int_eq(cJSON_GetObjectItem(st, "table_columns")->valueint, want[i].ncols);
     ck_assert_int_eq(cJSON_GetArraySize(idx), want[i].n);
-    for (int k = 0; k < want[i].n; k++) ck_assert_int_eq(cJSON_GetArrayItem(idx, k)->valueint, want[i].idx[k]);
+    for (int k = 0; k < want[i].n; k++)
+      ck_assert_int_eq(cJSON_GetArrayItem(idx, k)->valueint, want[i].idx[k]);
   }
   cJSON_Delete(ir);
   test_run_free(&r);
