@@ -65,6 +65,29 @@ START_TEST(columns_goldens_cover_every_warning) {
 }
 END_TEST
 
+/* `mlpc build ARGS SPEC` on a pipeline over people.csv whose data block
+ * holds `data` (after source and target) and whose model is output(). */
+static TestRun build_people(const char *data, const char *args) {
+  char *dir = test_tmpdir(), *spec = test_path(dir, "people.mlp");
+  char *csv = realpath(GOLDEN_DIR "/people.csv", NULL);
+  char text[2048];
+  snprintf(text, sizeof text,
+           "pipeline people {\n  data {\n    source = csv(\"%s\")\n    target = y\n%s  }\n"
+           "  model {\n    output()\n  }\n}\n",
+           csv, data);
+  test_write_text(spec, text);
+  /* --emit-ir prints the plan and builds nothing; otherwise the program goes nowhere */
+  bool emit_ir = strcmp(args, "--emit-ir") == 0;
+  const char *argv[] = {test_mlpc(), "build", args, spec, emit_ir ? NULL : "-o", "/dev/null", NULL};
+  TestRun r = test_run(argv, NULL);
+  remove(spec);
+  rmdir(dir);
+  free(csv);
+  free(spec);
+  free(dir);
+  return r;
+}
+
 /* Clean settings that cannot act are refused by build at their place:
  * `keep` by a type selector, a text impute value, an op not built, a
  * number-only step given a category (the traced chain, no data step). */
@@ -77,56 +100,32 @@ START_TEST(columns_clean_refusals_are_located) {
        ":6:51: error: an impute value that is not a number is not supported by code generation yet"},
       {"text_clean(note)", ":6:7: error: `clean.text_clean` is not supported by code generation yet"},
       {"standardize([city])", ":6:7: error: standardize does not apply to 'city', a category column"},
-      {"impute([city], strategy = median)", ":6:7: error: impute does not apply to 'city', a category column"},
+      {"impute([city], strategy = median)",
+       ":6:7: error: impute does not apply to 'city', a category column"},
   };
-  char *dir = test_tmpdir(), *spec = test_path(dir, "bad.mlp");
-  char *csv = realpath(GOLDEN_DIR "/people.csv", NULL);
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    char text[1024];
-    snprintf(text, sizeof text,
-             "pipeline bad {\n  data {\n    source = csv(\"%s\")\n    target = y\n    clean {\n      %s\n"
-             "    }\n  }\n  model {\n    output()\n  }\n}\n",
-             csv, cases[i].op);
-    test_write_text(spec, text);
-    const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
-    TestRun r = test_run(argv, NULL);
+    char data[512];
+    snprintf(data, sizeof data, "    clean {\n      %s\n    }\n", cases[i].op);
+    TestRun r = build_people(data, "-O0");
     ck_assert_int_eq(r.status, 1);
     ck_assert_msg(strstr(r.err, cases[i].want), "%s:\n%s", cases[i].op, r.err);
     test_run_free(&r);
   }
-  remove(spec);
-  rmdir(dir);
-  free(csv);
-  free(spec);
-  free(dir);
 }
 END_TEST
 
 /* onehot takes its levels from the schema probe: a text column has none
  * there, and build refuses the step at its place, naming the fixes. */
 START_TEST(columns_onehot_of_text_is_refused) {
-  char *dir = test_tmpdir(), *spec = test_path(dir, "text.mlp");
-  char *csv = realpath(GOLDEN_DIR "/people.csv", NULL);
-  char text[1024];
-  snprintf(text, sizeof text,
-           "pipeline text {\n  data {\n    source = csv(\"%s\")\n    target = y\n    schema {\n"
-           "      note = text\n    }\n    clean {\n      onehot([note])\n    }\n  }\n"
-           "  model {\n    output()\n  }\n}\n",
-           csv);
-  test_write_text(spec, text);
-  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
-  TestRun r = test_run(argv, NULL);
+  TestRun r = build_people("    schema {\n      note = text\n    }\n"
+                           "    clean {\n      onehot([note])\n    }\n",
+                           "-O0");
   ck_assert_int_eq(r.status, 1);
   ck_assert_msg(strstr(r.err, ":9:7: error: 'note' has more distinct values than the type scan keeps (64) or "
                               "is text"),
                 "%s", r.err);
   ck_assert_msg(strstr(r.err, "declare it `category` in data.schema, or use hash_encode(note)"), "%s", r.err);
   test_run_free(&r);
-  remove(spec);
-  rmdir(dir);
-  free(csv);
-  free(spec);
-  free(dir);
 }
 END_TEST
 
@@ -135,18 +134,11 @@ END_TEST
  * whose levels go to the end, income is column 1 of 9 (people.csv's city
  * has four levels). */
 START_TEST(columns_steps_resolve_to_indices) {
-  char *dir = test_tmpdir(), *spec = test_path(dir, "idx.mlp");
-  char *csv = realpath(GOLDEN_DIR "/people.csv", NULL);
-  char text[1024];
-  snprintf(text, sizeof text,
-           "pipeline idx {\n  data {\n    source = csv(\"%s\")\n    target = y\n    clean {\n"
-           "      drop_columns([joined, note, id])\n      impute([age], strategy = mean, indicator = true)\n"
-           "      onehot([city])\n      standardize([income])\n      standardize(numeric)\n    }\n  }\n"
-           "  model {\n    output()\n  }\n}\n",
-           csv);
-  test_write_text(spec, text);
-  const char *argv[] = {test_mlpc(), "build", "--emit-ir", spec, NULL};
-  TestRun r = test_run(argv, NULL);
+  TestRun r = build_people("    clean {\n      drop_columns([joined, note, id])\n"
+                           "      impute([age], strategy = mean, indicator = true)\n"
+                           "      onehot([city])\n      standardize([income])\n      standardize(numeric)\n"
+                           "    }\n",
+                           "--emit-ir");
   ck_assert_msg(r.status == 0, "%s", r.err);
   cJSON *ir = cJSON_Parse(r.out);
   ck_assert_ptr_nonnull(ir);
@@ -166,11 +158,6 @@ START_TEST(columns_steps_resolve_to_indices) {
   }
   cJSON_Delete(ir);
   test_run_free(&r);
-  remove(spec);
-  rmdir(dir);
-  free(csv);
-  free(spec);
-  free(dir);
 }
 END_TEST
 
