@@ -289,26 +289,16 @@ static inline void call_pool(Cg *c, MlpAbiFn fn, const MlpIrLayer *l, LLVMValueR
   abi_call(c, fn, v, np + 7);
 }
 
-/* mlprt_conv2d_forward of layers.h: out, the im2col scratch, in, weights
- * and bias, then N, C, H, W, the filters, the window (square), stride and
- * padding. */
-static inline void call_conv(Cg *c, const MlpIrLayer *l, LLVMValueRef out, LLVMValueRef col, LLVMValueRef in,
-                             LLVMValueRef w, LLVMValueRef bias, LLVMValueRef n32) {
-  LLVMValueRef v[] = {out,
-                      col,
-                      in,
-                      w,
-                      bias,
-                      n32,
-                      ci32(c, l->in_c),
-                      ci32(c, l->in_h),
-                      ci32(c, l->in_w),
-                      ci32(c, l->out_c),
-                      ci32(c, l->kernel),
-                      ci32(c, l->kernel),
-                      ci32(c, l->stride),
-                      ci32(c, l->pad)};
-  abi_call(c, MLP_ABI_mlprt_conv2d_forward, v, 14);
+/* A convolution kernel of layers.h (forward or backward): its np buffers,
+ * then N, C, H, W, the filters, the window (square), stride and padding. */
+static inline void call_conv(Cg *c, MlpAbiFn fn, const MlpIrLayer *l, LLVMValueRef n32, LLVMValueRef *ptrs,
+                             unsigned np) {
+  const int64_t dims[] = {l->in_c, l->in_h, l->in_w, l->out_c, l->kernel, l->kernel, l->stride, l->pad};
+  LLVMValueRef v[16];
+  for (unsigned i = 0; i < np; i++) v[i] = ptrs[i];
+  v[np] = n32;
+  for (unsigned i = 0; i < 8; i++) v[np + 1 + i] = ci32(c, dims[i]);
+  abi_call(c, fn, v, np + 9);
 }
 
 #endif

@@ -61,7 +61,8 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       emit_bias_act(c, out, bias, n, l->out_size, l->act);
     } else if (l->op == MLP_OP_CONV2D) {
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
-      call_conv(c, l, out, col_ptr(c, m, l), in, w, bias, n32);
+      LLVMValueRef p[] = {out, col_ptr(c, m, l), in, w, bias};
+      call_conv(c, MLP_ABI_mlprt_conv2d_forward, l, n32, p, 5);
       emit_act(c, out, count, l->act);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMValueRef p[] = {out, buf(c, m, l->argmax_buf), in};
@@ -230,23 +231,8 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       emit_act_backward(c, dout, buf(c, m, l->out_buf), count, l->act);
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
       LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
-      LLVMValueRef ca[] = {din,
-                           dw,
-                           db,
-                           col_ptr(c, m, l),
-                           dout,
-                           buf(c, m, in_buf(m, i)),
-                           w,
-                           n32,
-                           ci32(c, l->in_c),
-                           ci32(c, l->in_h),
-                           ci32(c, l->in_w),
-                           ci32(c, l->out_c),
-                           ci32(c, l->kernel),
-                           ci32(c, l->kernel),
-                           ci32(c, l->stride),
-                           ci32(c, l->pad)};
-      abi_call(c, MLP_ABI_mlprt_conv2d_backward, ca, 16);
+      LLVMValueRef p[] = {din, dw, db, col_ptr(c, m, l), dout, buf(c, m, in_buf(m, i)), w};
+      call_conv(c, MLP_ABI_mlprt_conv2d_backward, l, n32, p, 7);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMValueRef p[] = {din, dout, buf(c, m, l->argmax_buf)};
       call_pool(c, MLP_ABI_mlprt_maxpool2d_backward, l, n32, p, 3);

@@ -227,7 +227,8 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       }
       emit_bias_act(c, dst, bias, n, l->out_size, l->act);
     } else if (l->op == MLP_OP_CONV2D) {
-      call_conv(c, l, dst, byte_at(c, scratch, p->col), cur, w, bias, n32);
+      LLVMValueRef cp[] = {dst, byte_at(c, scratch, p->col), cur, w, bias};
+      call_conv(c, MLP_ABI_mlprt_conv2d_forward, l, n32, cp, 5);
       emit_act(c, dst, LLVMBuildNSWMul(c->b, n, ci64(c, l->out_size), ""), l->act);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMValueRef pp[] = {dst, byte_at(c, scratch, p->argmax), cur};
