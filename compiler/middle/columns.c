@@ -94,6 +94,14 @@ static void onehot_levels(Trace *T, int i, const Cur *c) {
     }
     line = mlp_arena_printf(T->a, "%s\t%s", line, c->levels[l]);
   }
+  if (!c->levels && !c->direct) {
+    T->why = mlp_arena_printf(T->a,
+                              "onehot meets a column an earlier step made from '%s', whose levels are "
+                              "not known when the program is compiled; encode source columns only",
+                              c->name);
+    T->bad = i;
+    return;
+  }
   if (!c->levels) {
     T->why = mlp_arena_printf(T->a,
                               "'%s' has more distinct values than the type scan keeps (%d) or is text: "

@@ -90,7 +90,8 @@ static TestRun build_people(const char *data, const char *args) {
 
 /* Clean settings that cannot act are refused by build at their place:
  * `keep` by a type selector, a text impute value, an op not built, a
- * number-only step given a category (the traced chain, no data step). */
+ * number-only step given a category, onehot of what an earlier onehot
+ * made (the traced chain, no data step). */
 START_TEST(columns_clean_refusals_are_located) {
   static const struct {
     const char *op, *want;
@@ -102,6 +103,7 @@ START_TEST(columns_clean_refusals_are_located) {
       {"standardize([city])", ":6:7: error: standardize does not apply to 'city', a category column"},
       {"impute([city], strategy = median)",
        ":6:7: error: impute does not apply to 'city', a category column"},
+      {"onehot([city])\n      onehot(all)", ":7:7: error: onehot meets a column an earlier step made from 'city'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char data[512];
