@@ -103,7 +103,8 @@ START_TEST(columns_clean_refusals_are_located) {
       {"standardize([city])", ":6:7: error: standardize does not apply to 'city', a category column"},
       {"impute([city], strategy = median)",
        ":6:7: error: impute does not apply to 'city', a category column"},
-      {"onehot([city])\n      onehot(all)", ":7:7: error: onehot meets a column an earlier step made from 'city'"},
+      {"onehot([city])\n      onehot(all)",
+       ":7:7: error: onehot meets a column an earlier step made from 'city'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char data[512];
