@@ -56,18 +56,13 @@ typedef struct {
   int64_t timed_rows;                    /* rows in each timed run */
 } Report;
 
-/* The spec's deploy.quantize, deploy.prune(sparsity = ...) and
+/* The plan's deploy.quantize, deploy.prune(sparsity = ...) and
  * deploy.max_accuracy_drop, for those the command line left unset. */
-static void spec_defaults(const MlpSpec *spec, MlpExportOpts *o, bool quantize_given, bool prune_given,
-                          double *max_drop) {
-  const MlpSpecBlock *d = mlp_spec_block(spec, "deploy");
-  const char *q = d ? mlp_spec_str(mlp_spec_setting(d, "quantize")) : NULL;
-  if (!quantize_given && q) o->quantize = strcmp(q, "int8") == 0 ? MLP_QUANT_INT8 : MLP_QUANT_NONE;
-  const MlpSpecCall *p = d ? mlp_spec_op(d, "prune") : NULL;
-  double s = p ? mlp_spec_num(mlp_spec_arg(p, "sparsity")) : NAN;
-  if (!prune_given && !isnan(s)) o->prune = s;
-  double m = d ? mlp_spec_num(mlp_spec_setting(d, "max_accuracy_drop")) : NAN;
-  if (*max_drop < 0) *max_drop = isnan(m) ? 0.01 : m; /* the registry's default */
+static void deploy_defaults(const MlpIrDeploy *dp, MlpExportOpts *o, bool quantize_given, bool prune_given,
+                            double *max_drop) {
+  if (!quantize_given) o->quantize = strcmp(dp->quantize, "int8") == 0 ? MLP_QUANT_INT8 : MLP_QUANT_NONE;
+  if (!prune_given && dp->prune > 0) o->prune = dp->prune;
+  if (*max_drop < 0) *max_drop = dp->max_accuracy_drop;
 }
 
 /* ---- CSV records as spans of the raw text ---------------------------------- */
@@ -468,7 +463,7 @@ int mlp_compress_command(MlpExportOpts *o, bool quantize_given, bool prune_given
   Report r = {0};
   bool compress = false;
   if (rc == 0) {
-    spec_defaults(rd.spec, o, quantize_given, prune_given, &max_drop);
+    deploy_defaults(&rd.ir->deploy, o, quantize_given, prune_given, &max_drop);
     compress = o->quantize != MLP_QUANT_NONE || o->prune > 0;
     if (compress && (o->prune < 0 || o->prune >= 1))
       rc = mlp_failf(err, sizeof err, "the pruning sparsity must be in [0, 1), not %g", o->prune);
