@@ -25,8 +25,7 @@
 #include "diag.h"
 #include "mlp/run.h"
 #include "mlp/sign.h"
-#include "parse.h"
-#include "sema.h"
+#include "rundir.h"
 
 enum { EXIT_FAIL = 2 };
 
@@ -207,34 +206,25 @@ static int verify_version(MlpArena *a, const char *vdir) {
 
 /* ---- deploy ------------------------------------------------------------------ */
 
-/* deploy.version of the run's spec, or the setting's default "1.0.0" when
- * the spec has no deploy section; *registry, when NULL, receives
- * deploy.registry (default "registry"); *sign whether the spec requires a
- * signature (deploy.sign). NULL after a message when the spec no longer
- * checks. */
-static const char *spec_version(MlpArena *a, const char *run, const char **registry, bool *sign) {
-  const char *path = mlp_arena_printf(a, "%s/spec.mlp", run);
-  MlpSource *src = mlp_source_read(a, path);
-  if (!src) {
-    fail("cannot read '%s': %s", path, strerror(errno));
+/* deploy.version of the run's plan (the run directory read back and
+ * verified, its spec lowered without the data), or the setting's default
+ * "1.0.0" when the spec has no deploy section; *registry, when NULL,
+ * receives deploy.registry (default "registry"); *sign whether the spec
+ * requires a signature (deploy.sign). NULL after a message when the run
+ * cannot be read back. */
+static const char *plan_version(MlpArena *a, const char *run, const char **registry, bool *sign) {
+  MlpRunDir rd;
+  char err[PATH_MAX + 512];
+  if (mlp_rundir_load(a, run, &rd, err, sizeof err) != 0) {
+    mlp_rundir_free(&rd);
+    fail("%s", err);
     return NULL;
   }
-  MlpDiag d;
-  mlp_diag_init(&d, stderr);
-  MlpAst *ast = mlp_parse(a, src, &d);
-  const MlpSpec *spec = ast && d.nerr == 0 ? mlp_sema_check(a, ast, &d) : NULL;
-  if (!spec || d.nerr) {
-    fail("'%s' does not check", path);
-    return NULL;
-  }
-  const MlpSpecBlock *deploy = mlp_spec_block(spec, "deploy");
-  bool given = deploy && deploy->given;
-  const char *v = given ? mlp_spec_str(mlp_spec_setting(deploy, "version")) : NULL;
-  const char *r = given ? mlp_spec_str(mlp_spec_setting(deploy, "registry")) : NULL;
-  if (!*registry) *registry = r ? r : "registry";
-  const MlpSpecValue *sv = given ? mlp_spec_setting(deploy, "sign") : NULL;
-  *sign = sv && sv->node && sv->node->kind == MLP_ND_BOOL && sv->node->num != 0;
-  return v ? v : "1.0.0";
+  if (!*registry) *registry = rd.ir->deploy.registry;
+  *sign = rd.ir->deploy.sign;
+  const char *v = rd.ir->version ? rd.ir->version : "1.0.0";
+  mlp_rundir_free(&rd);
+  return v;
 }
 
 /* Take REGISTRY/.lock (creating the registry when create): one writer at a
@@ -290,7 +280,7 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
   /* The spec's registry is taken as it is written; deploy writes under it
    * only while holding its lock. */
   bool sign = false;
-  const char *wanted = rc ? NULL : spec_version(a, run, &registry, &sign);
+  const char *wanted = rc ? NULL : plan_version(a, run, &registry, &sign);
   int lock = -1;
   if (!rc && !wanted) rc = EXIT_FAIL;
   /* With a signing key every version is signed; a spec that requires
