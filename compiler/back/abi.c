@@ -131,6 +131,7 @@ typedef struct {
 } Field;
 
 #define MLP_FIELD_ROW(kind, type, name) {#name, kind},
+static const Field init_fields[] = {MLPRT_INIT_FIELDS(MLP_FIELD_ROW)};
 static const Field model_fields[] = {MLPRT_MODEL_FIELDS(MLP_FIELD_ROW)};
 static const Field job_fields[] = {MLPRT_JOB_FIELDS(MLP_FIELD_ROW)};
 static const Field program_fields[] = {MLPRT_PROGRAM_FIELDS(MLP_FIELD_ROW)};
@@ -146,6 +147,7 @@ static const struct {
   const Field *fields;
   int n;
 } descs[MLP_NDESCS] = {
+    [MLP_DESC_INIT] = {"MlprtInit", init_fields, MLPRT_INIT_NFIELDS},
     [MLP_DESC_MODEL] = {"MlprtModel", model_fields, MLPRT_MODEL_NFIELDS},
     [MLP_DESC_JOB] = {"MlprtJob", job_fields, MLPRT_JOB_NFIELDS},
     [MLP_DESC_PROGRAM] = {"MlprtProgram", program_fields, MLPRT_PROGRAM_NFIELDS},

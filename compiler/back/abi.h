@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mlp/init.h"
 #include "mlp/predict.h"
 #include "mlp/run.h"
 
@@ -41,13 +42,14 @@ bool mlp_abi_valid(char *err, size_t n);
 
 /* ---- descriptors, field by field ---------------------------------------- */
 
-/* The descriptors generated code hands the runtime (mlp/run.h and
- * mlp/predict.h: each is a list of 8-byte slots declared once). A builder takes every field by
+/* The descriptors generated code hands the runtime (mlp/desc.h: each is a
+ * list of 8-byte slots declared once). A builder takes every field by
  * its name (MLPRT_JOB_epochs, ...) in any order; ending it checks that each
  * field was set once with a value of its slot's kind and returns the
  * constant struct, so a field added to a list and not to the generator fails
  * every build at once instead of shifting the fields after it. */
 typedef enum {
+  MLP_DESC_INIT,
   MLP_DESC_MODEL,
   MLP_DESC_JOB,
   MLP_DESC_PROGRAM,

@@ -362,12 +362,15 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
   bool he = m->init == MLP_INIT_HE_UNIFORM || m->init == MLP_INIT_HE_NORMAL;
   MlprtInitKind kind = he ? (normal ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_KAIMING_UNIFORM)
                           : (normal ? MLPRT_INIT_XAVIER_NORMAL : MLPRT_INIT_XAVIER_UNIFORM);
-  /* He's scale is derived for ReLU; Glorot's has gain 1. The struct's
-   * fields in MlprtInit's order: kind, a, b, gain, fan_out. */
-  LLVMValueRef spec[] = {LLVMConstInt(c->i32, (unsigned long long)kind, 0), cf64(c, 0), cf64(c, 0),
-                         cf64(c, mlprt_init_gain(he ? MLPRT_GAIN_RELU : MLPRT_GAIN_LINEAR, 0)),
-                         LLVMConstInt(c->i8, 0, 0)};
-  LLVMValueRef init = const_global(c, "mlp_init", const_struct(c, spec, 5));
+  /* He's scale is derived for ReLU; Glorot's has gain 1. */
+  MlpDescBuild d;
+  mlp_desc_begin(&d, MLP_DESC_INIT);
+  mlp_desc_set(&d, MLPRT_INIT_kind, ci64(c, kind));
+  mlp_desc_set(&d, MLPRT_INIT_a, cf64(c, 0));
+  mlp_desc_set(&d, MLPRT_INIT_b, cf64(c, 0));
+  mlp_desc_set(&d, MLPRT_INIT_gain, cf64(c, mlprt_init_gain(he ? MLPRT_GAIN_RELU : MLPRT_GAIN_LINEAR, 0)));
+  mlp_desc_set(&d, MLPRT_INIT_fan_out, ci64(c, 0));
+  LLVMValueRef init = const_global(c, "mlp_init", mlp_desc_end(&d, c->ctx));
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
     if (l->op == MLP_OP_BATCHNORM) {

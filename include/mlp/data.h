@@ -270,8 +270,8 @@ void mlprt_idx_free(MlprtIdx *x);
 /* The shape of images and labels in IDX files without loading the images:
  * height and width (from the header alone) and the number of classes
  * (largest label + 1). 0, or -1 with a message in err (n bytes). */
-int mlprt_idx_shape(const char *images, const char *labels, int64_t *h, int64_t *w, int64_t *classes, char *err,
-                    size_t n);
+int mlprt_idx_shape(const char *images, const char *labels, int64_t *h, int64_t *w, int64_t *classes,
+                    char *err, size_t n);
 /* out[i] = data[i] * (1 / 255.f): [prod(dims)] floats in [0, 1]. */
 void mlprt_idx_to_float(const MlprtIdx *x, float *out);
 

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mlp/desc.h"
+
 typedef enum {
   MLPRT_INIT_ZEROS,
   MLPRT_INIT_UNIFORM,        /* U[a, b) */
@@ -28,12 +30,21 @@ typedef enum {
   MLPRT_INIT_KAIMING_NORMAL,  /* N(0, gain / sqrt(fan)) */
 } MlprtInitKind;
 
+/* An initializer, a slot list as run.h describes them (generated code
+ * passes one to mlprt_init_fill). */
+#define MLPRT_INIT_FIELDS(X)                                                                                 \
+  X(MLPRT_I64, int64_t, kind)    /* MlprtInitKind */                                                         \
+  X(MLPRT_F64, double, a)        /* UNIFORM: the lower bound; NORMAL: the mean */                            \
+  X(MLPRT_F64, double, b)        /* UNIFORM: the upper bound; NORMAL: the standard deviation */              \
+  X(MLPRT_F64, double, gain)     /* XAVIER_*, KAIMING_*: from mlprt_init_gain; Kaiming for ReLU: sqrt(2) */  \
+  X(MLPRT_I64, int64_t, fan_out) /* KAIMING_*: scale by fan_out (keeps backward magnitudes), not fan_in */
 typedef struct {
-  MlprtInitKind kind;
-  double a, b;  /* UNIFORM: the bounds; NORMAL: mean and standard deviation */
-  double gain;  /* XAVIER_*, KAIMING_*: from mlprt_init_gain; Kaiming for ReLU is sqrt(2) */
-  bool fan_out; /* KAIMING_*: scale by fan_out (keeps backward magnitudes) instead of fan_in */
+  MLPRT_INIT_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtInit;
+#define MLPRT_INIT_INDEX(kind, type, name) MLPRT_INIT_##name,
+enum { MLPRT_INIT_FIELDS(MLPRT_INIT_INDEX) MLPRT_INIT_NFIELDS };
+MLPRT_INIT_FIELDS(MLPRT_DESC_SLOT)
+_Static_assert(sizeof(MlprtInit) == 8 * MLPRT_INIT_NFIELDS, "MlprtInit: slots in order");
 
 /* The nonlinearity that follows a layer, for the recommended gain. */
 typedef enum {

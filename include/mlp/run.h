@@ -45,23 +45,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mlp/desc.h"
 #include "mlp/files.h"
 #include "mlp/metrics.h"
 
 /* ---- the program descriptor -------------------------------------------- */
 
 enum { MLPRT_TASK_MULTICLASS = 0, MLPRT_TASK_BINARY = 1, MLPRT_TASK_REGRESSION = 2 };
-
-/* Descriptor layouts. Each descriptor the compiler emits as a constant is
- * described once, by a field list of rows X(KIND, TYPE, NAME): the C struct
- * is expanded from it here, and the compiler's field-by-name builder
- * (compiler/back/abi.h) from the same list. Every field is one 8-byte slot,
- * KIND saying which: MLPRT_I64 (int64_t), MLPRT_F64 (double) or MLPRT_PTR
- * (a string, generated data or a function), so a descriptor is an array of
- * slots in list order; the assertions after each struct check that. */
-enum { MLPRT_I64 = 1, MLPRT_F64, MLPRT_PTR };
-#define MLPRT_DESC_MEMBER(kind, type, name) type name;
-#define MLPRT_DESC_SLOT(kind, type, name) _Static_assert(sizeof(type) == 8, #name " is not one 8-byte slot");
 
 /* One model's generated code and memory plan. Offsets are bytes into the
  * arena of arena_bytes; the functions take the arena's base. */

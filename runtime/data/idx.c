@@ -99,8 +99,8 @@ static int idx_dims(const char *path, int64_t dims[4], int *ndim, char *err, siz
   return 0;
 }
 
-int mlprt_idx_shape(const char *images, const char *labels, int64_t *h, int64_t *w, int64_t *classes, char *err,
-                     size_t n) {
+int mlprt_idx_shape(const char *images, const char *labels, int64_t *h, int64_t *w, int64_t *classes,
+                    char *err, size_t n) {
   int64_t dims[4];
   int nd = 0;
   if (idx_dims(images, dims, &nd, err, n) != 0) return -1;
