@@ -343,7 +343,8 @@ static void described_free(Described *o) {
 int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err) {
   Described o;
   describe(d, &o);
-  int rc = o.np == 1 ? mlprt_load(o.paths[0], &o.opts, t, err) : mlprt_load_many(o.paths, o.np, &o.opts, t, err);
+  int rc = o.np == 1 ? mlprt_load(o.paths[0], &o.opts, t, err)
+                     : mlprt_load_many(o.paths, o.np, &o.opts, t, err);
   described_free(&o);
   return rc;
 }

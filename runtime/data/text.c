@@ -201,7 +201,8 @@ static const char *text_of(const MlprtColumn *c, int64_t r) {
 int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err) {
   const char *names[] = {p->column};
   int *idx;
-  if (mlprt_select_columns(t, (MlprtCols){names, 1, NULL}, MLPRT_TM_STRINGS, "vectorize", &idx, err) < 0) return -1;
+  if (mlprt_select_columns(t, (MlprtCols){names, 1, NULL}, MLPRT_TM_STRINGS, "vectorize", &idx, err) < 0)
+    return -1;
   mlprt_fit_init(f, MLPRT_STEP_VECTORIZE, (int)p->method, t, idx, 1);
   const MlprtColumn *c = &t->cols[idx[0]];
   free(idx);

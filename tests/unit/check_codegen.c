@@ -668,7 +668,8 @@ START_TEST(desc_refuses_a_value_of_another_kind) {
   LLVMContextRef ctx = LLVMContextCreate();
   MlpDescBuild b;
   mlp_desc_begin(&b, MLP_DESC_JOB);
-  mlp_desc_set(&b, MLPRT_JOB_lr, LLVMConstInt(LLVMInt64TypeInContext(ctx), 1, 0)); /* aborts: lr is a double */
+  /* aborts: lr is a double */
+  mlp_desc_set(&b, MLPRT_JOB_lr, LLVMConstInt(LLVMInt64TypeInContext(ctx), 1, 0));
 }
 END_TEST
 
