@@ -10,8 +10,37 @@
 #include <unistd.h>
 
 #include "mlp/clean.h"
+#include "mlp/predict.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
+
+/* ORDER MlprtSelect (MLPRT_SELECT_NAMES first) and MLPRT_FAILSAFE_*. */
+static const char *const select_words[] = {NULL, "numeric", "categorical", "text", "all"};
+static const char *const failsafe_words[] = {"reject", "impute", "fallback", "clip"};
+_Static_assert(MLPRT_SELECT_NAMES == 0 && MLPRT_SELECT_ALL == 4, "select_words follows MlprtSelect");
+_Static_assert(MLPRT_FAILSAFE_REJECT == 0 && MLPRT_FAILSAFE_CLIP == 3, "failsafe_words follows MLPRT_FAILSAFE_*");
+
+static int word_code(const char *const *words, int n, const char *word) {
+  for (int i = 0; word && i < n; i++)
+    if (words[i] && strcmp(words[i], word) == 0) return i;
+  return -1;
+}
+
+const char *mlp_ir_select_name(int select) {
+  return select >= 0 && select < 5 ? select_words[select] : NULL;
+}
+
+const char *mlp_ir_failsafe_name(int policy) {
+  return policy >= 0 && policy < 4 ? failsafe_words[policy] : "?";
+}
+
+int mlp_ir_select_code(const char *word) {
+  return word_code(select_words, 5, word);
+}
+
+int mlp_ir_failsafe_code(const char *word) {
+  return word_code(failsafe_words, 4, word);
+}
 
 const char *mlp_ir_act_name(MlpAct a) {
   static const char *const names[] = {"linear", "relu",    "sigmoid",
@@ -395,12 +424,11 @@ static cJSON *data_json(const MlpIr *ir) {
   for (int i = 0; i < data->nclean; i++) {
     const MlpIrClean *c = &data->clean[i];
     cJSON *cj = cJSON_CreateObject();
-    static const char *const selectors[] = {NULL, "numeric", "categorical", "text", "all"};
     cJSON_AddStringToObject(cj, "op", mlprt_clean_op_name(c->op));
     if (c->columns)
       cJSON_AddItemToObject(cj, "columns", columns_json(c->columns));
     else
-      cJSON_AddStringToObject(cj, "columns", selectors[c->select]);
+      cJSON_AddStringToObject(cj, "columns", mlp_ir_select_name(c->select));
     cJSON_AddItemToObject(cj, "keep", c->keep ? columns_json(c->keep) : cJSON_CreateArray());
     bool impute = c->op == MLPRT_CLEAN_IMPUTE;
     bool outliers = c->op == MLPRT_CLEAN_CLIP_OUTLIERS || c->op == MLPRT_CLEAN_DROP_OUTLIERS;
@@ -440,11 +468,10 @@ static cJSON *deploy_json(const MlpIr *ir) {
   cJSON_AddNumberToObject(mon, "drift_threshold", dp->drift_threshold);
   cJSON_AddNumberToObject(mon, "window", (double)dp->drift_window);
   cJSON *fs = cJSON_AddObjectToObject(o, "failsafe");
-  static const char *const policies[] = {"reject", "impute", "fallback", "clip"}; /* MLPRT_FAILSAFE_* */
-  add_str(fs, "missing_column", policies[dp->on_missing_column]);
-  add_str(fs, "unknown_category", policies[dp->on_unknown_category]);
-  add_str(fs, "out_of_range", policies[dp->on_out_of_range]);
-  add_str(fs, "nan", policies[dp->on_nan]);
+  add_str(fs, "missing_column", mlp_ir_failsafe_name(dp->on_missing_column));
+  add_str(fs, "unknown_category", mlp_ir_failsafe_name(dp->on_unknown_category));
+  add_str(fs, "out_of_range", mlp_ir_failsafe_name(dp->on_out_of_range));
+  add_str(fs, "nan", mlp_ir_failsafe_name(dp->on_nan));
   add_str(fs, "fallback", dp->fallback);
   return o;
 }

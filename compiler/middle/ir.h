@@ -250,6 +250,13 @@ typedef struct {
 const char *mlp_ir_act_name(MlpAct a);
 const char *mlp_ir_op_name(MlpOpKind k);
 const char *mlp_ir_task_name(MlpTask t);
+/* The spec's word for a column selector (MlprtSelect; NULL for
+ * MLPRT_SELECT_NAMES) and for a failsafe policy (MLPRT_FAILSAFE_*); the
+ * codes of such words, or -1 when none has it. */
+const char *mlp_ir_select_name(int select);
+const char *mlp_ir_failsafe_name(int policy);
+int mlp_ir_select_code(const char *word);
+int mlp_ir_failsafe_code(const char *word);
 
 /* Add a buffer to m's plan (unplaced); returns its index. */
 int mlp_ir_add_buffer(MlpArena *a, MlpIrModel *m, const char *name, int64_t bytes, int first, int last);

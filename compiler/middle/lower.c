@@ -243,15 +243,11 @@ static const char *names_text(Lower *L, const MlpNode *n) {
 
 /* A columns value as a selector code, with the listed names in *names. */
 static int columns_select(Lower *L, const MlpSpecValue *v, const char **names) {
-  static const char *const selectors[] = {"numeric", "categorical", "text", "all"};
-  static const int codes[] = {MLPRT_SELECT_NUMERIC, MLPRT_SELECT_CATEGORICAL, MLPRT_SELECT_TEXT,
-                              MLPRT_SELECT_ALL};
   const MlpNode *n = v ? v->node : NULL;
   *names = NULL;
   if (!n) return MLPRT_SELECT_ALL;
-  if (n->kind == MLP_ND_IDENT)
-    for (int i = 0; i < 4; i++)
-      if (strcmp(n->name, selectors[i]) == 0) return codes[i];
+  int code = n->kind == MLP_ND_IDENT ? mlp_ir_select_code(n->name) : -1;
+  if (code >= 0) return code;
   *names = names_text(L, n);
   return MLPRT_SELECT_NAMES;
 }
@@ -922,11 +918,8 @@ static bool lower_pretrained(Lower *L, MlpIr *ir, const char *spec_path) {
 
 /* A failsafe setting (deploy.failsafe) as MLPRT_FAILSAFE_*. */
 static int failsafe(const MlpSpecBlock *fs, const char *key, const char *dflt) {
-  static const char *const names[] = {"reject", "impute", "fallback", "clip"}; /* MLPRT_FAILSAFE_* order */
-  const char *v = str_or(mlp_spec_setting(fs, key), dflt);
-  for (int i = 0; i < 4; i++)
-    if (strcmp(v, names[i]) == 0) return i;
-  return MLPRT_FAILSAFE_REJECT;
+  int code = mlp_ir_failsafe_code(str_or(mlp_spec_setting(fs, key), dflt));
+  return code >= 0 ? code : MLPRT_FAILSAFE_REJECT;
 }
 
 /* The deploy section as the predictor generator and the exporters read it. */
