@@ -43,32 +43,6 @@ typedef struct {
   char *out, *err;
 } Outcome;
 
-static char *read_fd(int fd) {
-  lseek(fd, 0, SEEK_SET);
-  size_t cap = 4096, len = 0;
-  char *buf = malloc(cap);
-  ssize_t got;
-  while ((got = read(fd, buf + len, cap - len - 1)) > 0) {
-    len += (size_t)got;
-    if (len + 1 == cap) buf = realloc(buf, cap *= 2);
-  }
-  buf[len] = 0;
-  return buf;
-}
-
-static pid_t spawn(const char *const *argv, const char *in, int out_fd, int err_fd) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(in ? in : "/dev/null", O_RDONLY);
-    dup2(fd, 0);
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    execvp(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  return pid;
-}
-
 /* Wait for pid at most limit seconds; a process past it is killed. */
 static void reap(pid_t pid, double limit, Outcome *o) {
   struct timespec nap = {0, 2000000};
@@ -93,9 +67,9 @@ static Outcome run_timed(const char *const *argv, const char *in, double limit) 
   int out_fd = mkstemp(ot), err_fd = mkstemp(et);
   unlink(ot);
   unlink(et);
-  reap(spawn(argv, in, out_fd, err_fd), limit, &o);
-  o.out = read_fd(out_fd);
-  o.err = read_fd(err_fd);
+  reap(test_spawn(argv, in, out_fd, err_fd), limit, &o);
+  o.out = test_slurp_fd(out_fd);
+  o.err = test_slurp_fd(err_fd);
   close(out_fd);
   close(err_fd);
   return o;
@@ -498,7 +472,7 @@ static void kill_and_resume(Figures *f) {
     /* Up to three kills at random points, then a resume to the end. */
     for (int k = 0; k < 3; k++) {
       int fd = open("/dev/null", O_WRONLY);
-      pid_t pid = spawn(argv, NULL, fd, fd);
+      pid_t pid = test_spawn(argv, NULL, fd, fd);
       close(fd);
       seed = seed * 1103515245u + 12345u;
       struct timespec nap = {0, (long)(2 + (seed >> 16) % 90) * 1000000L};
@@ -674,12 +648,12 @@ static void concurrent(Figures *f) {
       fds[i][1] = mkstemp(et);
       unlink(ot);
       unlink(et);
-      pids[i] = spawn(argv, NULL, fds[i][0], fds[i][1]);
+      pids[i] = test_spawn(argv, NULL, fds[i][0], fds[i][1]);
     }
     int wins = 0;
     for (int i = 0; i < K; i++) {
       reap(pids[i], 60, &o[i]);
-      o[i].err = read_fd(fds[i][1]);
+      o[i].err = test_slurp_fd(fds[i][1]);
       o[i].out = NULL;
       close(fds[i][0]);
       close(fds[i][1]);
@@ -701,7 +675,7 @@ static void concurrent(Figures *f) {
     pid_t pids[K];
     Outcome o[K] = {0};
     int fd = open("/dev/null", O_WRONLY);
-    for (int i = 0; i < K; i++) pids[i] = spawn(argv, NULL, fd, fd);
+    for (int i = 0; i < K; i++) pids[i] = test_spawn(argv, NULL, fd, fd);
     close(fd);
     for (int i = 0; i < K; i++) {
       reap(pids[i], 60, &o[i]);

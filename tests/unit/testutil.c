@@ -15,7 +15,8 @@
 
 #include "export.h"
 
-static char *slurp_fd(int fd) {
+char *test_slurp_fd(int fd) {
+  lseek(fd, 0, SEEK_SET);
   size_t cap = 4096, len = 0;
   char *buf = malloc(cap);
   for (;;) {
@@ -28,10 +29,7 @@ static char *slurp_fd(int fd) {
   return buf;
 }
 
-TestRun test_run(const char *const *argv, const char *in_path) {
-  TestRun r = {-1, NULL, NULL};
-  char out_tmpl[] = "/tmp/mlp-test-out-XXXXXX", err_tmpl[] = "/tmp/mlp-test-err-XXXXXX";
-  int out_fd = mkstemp(out_tmpl), err_fd = mkstemp(err_tmpl);
+pid_t test_spawn(const char *const *argv, const char *in_path, int out_fd, int err_fd) {
   pid_t pid = fork();
   if (pid == 0) {
     int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
@@ -41,13 +39,18 @@ TestRun test_run(const char *const *argv, const char *in_path) {
     execvp(argv[0], (char *const *)argv);
     _exit(127);
   }
+  return pid;
+}
+
+TestRun test_run(const char *const *argv, const char *in_path) {
+  TestRun r = {-1, NULL, NULL};
+  char out_tmpl[] = "/tmp/mlp-test-out-XXXXXX", err_tmpl[] = "/tmp/mlp-test-err-XXXXXX";
+  int out_fd = mkstemp(out_tmpl), err_fd = mkstemp(err_tmpl);
   int st = 0;
-  waitpid(pid, &st, 0);
+  waitpid(test_spawn(argv, in_path, out_fd, err_fd), &st, 0);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  lseek(out_fd, 0, SEEK_SET);
-  lseek(err_fd, 0, SEEK_SET);
-  r.out = slurp_fd(out_fd);
-  r.err = slurp_fd(err_fd);
+  r.out = test_slurp_fd(out_fd);
+  r.err = test_slurp_fd(err_fd);
   close(out_fd);
   close(err_fd);
   unlink(out_tmpl);

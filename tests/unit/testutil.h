@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "rundir.h"
 
@@ -16,6 +17,11 @@ typedef struct {
 
 /* Run argv (argv[0] searched in PATH) with stdin from in_path (NULL: /dev/null). */
 TestRun test_run(const char *const *argv, const char *in_path);
+/* Start argv with stdin from in_path (NULL: /dev/null) and stdout, stderr
+ * on the given descriptors; its pid. */
+pid_t test_spawn(const char *const *argv, const char *in_path, int out_fd, int err_fd);
+/* Everything in fd from its start, NUL-terminated (malloc'd). */
+char *test_slurp_fd(int fd);
 void test_run_free(TestRun *r);
 /* The compiler under test: $MLPC, or build/mlpc. */
 const char *test_mlpc(void);
