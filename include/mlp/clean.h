@@ -103,6 +103,8 @@ typedef enum {
 /* What one step learnt about one column, and what applying it did. */
 typedef struct {
   char *column;
+  int32_t index;        /* the column's position in the table the step met; applying the fit works on a
+                           table of that layout (mlprt_fit_column), so nothing is looked up by name */
   double a, b;          /* impute: fill value in a; scale: x' = (x - a) / b; outliers: bounds [a, b] */
   char *level;          /* impute: the text/category fill value */
   char **levels;        /* encode: training levels; vectorize: the vocabulary */
@@ -128,10 +130,15 @@ typedef struct {
   bool strict;          /* encode: a present level unseen in training is an error naming row and column */
   MlprtColFit *cols;    /* [n] */
   int n;
+  int32_t ncols;        /* the width of the table the step met (0: not recorded); cols[i].index are into it */
   int64_t rows_before, rows_after; /* of the last apply */
 } MlprtFit;
 
 void mlprt_fit_free(MlprtFit *f);
+/* The position of f's i-th column when the step's apply reaches it, in a
+ * table of the layout the fit met: its index, less one for every earlier
+ * column of the step that an encode's apply has taken out before it. */
+int mlprt_fit_position(const MlprtFit *f, int i);
 /* The fitted steps of a cleaning log written by mlprt_clean_log_write, in
  * order, ready for mlprt_fit_apply on new data (a predictor's input, say).
  * Steps that learn nothing about columns (drop_duplicates, coerce) are left
@@ -165,7 +172,7 @@ typedef enum { MLPRT_ONFAIL_ERROR, MLPRT_ONFAIL_NULL, MLPRT_ONFAIL_DROP } MlprtO
 /* Convert a column to another type through its text form (in place: the
  * column keeps its position and its name string); a value that does
  * not convert is an error naming the row, becomes missing, or drops its row. */
-int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
+int mlprt_coerce(MlprtTable *t, int col, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
                  MlprtError *err);
 
 /* ---- imputation ----------------------------------------------------------- */
@@ -332,9 +339,9 @@ void mlprt_split_counts(const MlprtTable *t, int64_t counts[3]);
 /* ---- exporting features ---------------------------------------------------------- */
 
 /* The numeric and bool columns of rows in `part` (all rows when part < 0),
- * except `target`, as a row-major matrix: out [rows, ncols_out] where
+ * except column `target` (none when -1), as a row-major matrix: out [rows, ncols_out] where
  * ncols_out is returned and rows = *nrows_out. Missing values are NaN.
  * Pass out = NULL to only count. */
-int mlprt_table_features(const MlprtTable *t, int part, const char *target, float *out, int64_t *nrows_out);
+int mlprt_table_features(const MlprtTable *t, int part, int target, float *out, int64_t *nrows_out);
 
 #endif

@@ -103,11 +103,40 @@ void mlprt_fit_init(MlprtFit *f, MlprtStepKind kind, int method, const MlprtTabl
   f->kind = kind;
   f->method = method;
   f->n = n;
+  f->ncols = t->ncols;
   f->cols = mlprt_xcalloc((size_t)(n ? n : 1), sizeof *f->cols);
   for (int i = 0; i < n; i++) {
     const char *name = t->cols[idx[i]].name;
     f->cols[i].column = mlprt_xstrndup(name, strlen(name));
+    f->cols[i].index = idx[i];
   }
+}
+
+int mlprt_fit_position(const MlprtFit *f, int i) {
+  int c = f->cols[i].index;
+  for (int j = 0; f->kind == MLPRT_STEP_ENCODE && j < i; j++) c -= f->cols[j].index < f->cols[i].index;
+  return c;
+}
+
+int mlprt_fit_column(const MlprtTable *t, const MlprtFit *f, int i, unsigned mask, MlprtError *err) {
+  const MlprtColFit *cf = &f->cols[i];
+  int c = mlprt_fit_position(f, i);
+  /* the width is checked with the first column, before the apply changes it */
+  if (i == 0 && f->ncols && f->ncols != t->ncols) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL,
+                    "%s: the table has %d columns where the step was fitted on %d (the data's columns changed "
+                    "since the fit)",
+                    mlprt_step_name(f->kind), t->ncols, f->ncols);
+    return -1;
+  }
+  if (c < 0 || c >= t->ncols || !(mask & MLPRT_TM(t->cols[c].type))) {
+    mlprt_error_set(err, NULL, 0, 0, 0, cf->column,
+                    "%s: column %d of the table the step was fitted on is not here (the data's columns "
+                    "changed since the fit)",
+                    mlprt_step_name(f->kind), cf->index + 1);
+    return -1;
+  }
+  return c;
 }
 
 void mlprt_fit_free(MlprtFit *f) {
@@ -608,15 +637,15 @@ int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, M
 
 /* ---- coercion ---- */
 
-int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
+int mlprt_coerce(MlprtTable *t, int c, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
                  MlprtError *err) {
-  int c = mlprt_table_find(t, column);
-  const char *names[] = {column};
-  int *idx;
-  if (mlprt_select_columns(t, (MlprtCols){names, 1, NULL}, MLPRT_TM_ANY, "coerce", &idx, err) < 0) return -1;
+  if (c < 0 || c >= t->ncols) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "coerce: the table has no column %d", c + 1);
+    return -1;
+  }
+  const char *column = t->cols[c].name;
   MlprtFit f;
-  mlprt_fit_init(&f, MLPRT_STEP_COERCE, (int)on_fail, t, idx, 1);
-  free(idx);
+  mlprt_fit_init(&f, MLPRT_STEP_COERCE, (int)on_fail, t, &c, 1);
   f.cols[0].method = (int)to;
   f.rows_before = t->nrows;
   /* convert through text into a scratch one-column table */
@@ -667,7 +696,7 @@ int mlprt_coerce(MlprtTable *t, const char *column, MlprtColType to, MlprtOnFail
 
 /* ---- features ---- */
 
-int mlprt_table_features(const MlprtTable *t, int part, const char *target, float *out, int64_t *nrows_out) {
+int mlprt_table_features(const MlprtTable *t, int part, int target, float *out, int64_t *nrows_out) {
   int ncols = 0;
   int64_t w = 0;
   for (int64_t r = 0; r < t->nrows; r++) {
@@ -675,7 +704,7 @@ int mlprt_table_features(const MlprtTable *t, int part, const char *target, floa
     int k = 0;
     for (int i = 0; i < t->ncols; i++) {
       const MlprtColumn *c = &t->cols[i];
-      if (target && strcmp(c->name, target) == 0) continue;
+      if (i == target) continue;
       if (c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT) {
         if (out) out[k] = c->f[r];
       } else if (c->type == MLPRT_COL_BOOL) {
@@ -692,7 +721,7 @@ int mlprt_table_features(const MlprtTable *t, int part, const char *target, floa
   if (!w) {
     for (int i = 0; i < t->ncols; i++) {
       MlprtColType ty = t->cols[i].type;
-      if ((!target || strcmp(t->cols[i].name, target)) &&
+      if (i != target &&
           (ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT || ty == MLPRT_COL_BOOL))
         ncols++;
     }

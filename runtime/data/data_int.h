@@ -128,6 +128,9 @@ int64_t mlprt_train_quantiles(const MlprtTable *t, const float *x, const double 
  * selection takes every column whose type is in mask. Returns the count or -1. */
 int mlprt_select_columns(const MlprtTable *t, MlprtCols sel, unsigned mask, const char *step, int **out,
                          MlprtError *err);
+/* mlprt_fit_position of f's i-th column in t, checked: -1, with err set,
+ * when t has no column there of a type in mask. */
+int mlprt_fit_column(const MlprtTable *t, const MlprtFit *f, int i, unsigned mask, MlprtError *err);
 /* Does the selection hold t's column c (by index when it has indices, else
  * by name)? */
 bool mlprt_cols_contain(MlprtCols sel, const MlprtTable *t, int c);

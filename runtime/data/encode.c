@@ -228,11 +228,8 @@ static void onehot_rows(void *ctx, int part) {
 int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   for (int i = 0; i < f->n; i++) {
     MlprtColFit *cf = &f->cols[i];
-    int c = mlprt_table_find(t, cf->column);
-    if (c < 0 || !(MLPRT_TM_STRINGS & MLPRT_TM(t->cols[c].type))) {
-      mlprt_error_set(err, NULL, 0, 0, 0, cf->column, "encode: no category or text column of this name");
-      return -1;
-    }
+    int c = mlprt_fit_column(t, f, i, MLPRT_TM_STRINGS, err);
+    if (c < 0) return -1;
     char name[512];
     int32_t origin = t->cols[c].origin; /* what the new columns were made from */
     if (f->method == MLPRT_ENCODE_HASH) {

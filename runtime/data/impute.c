@@ -163,9 +163,8 @@ static void fill_col(void *ctx, int i) {
 int mlprt_impute_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   int *col = mlprt_xmalloc((size_t)(f->n ? f->n : 1) * sizeof *col);
   for (int i = 0; i < f->n; i++) {
-    col[i] = mlprt_table_find(t, f->cols[i].column);
+    col[i] = mlprt_fit_column(t, f, i, MLPRT_TM_ANY, err);
     if (col[i] < 0) {
-      mlprt_error_set(err, NULL, 0, 0, 0, f->cols[i].column, "impute: no such column in the data");
       free(col);
       return -1;
     }

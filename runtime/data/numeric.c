@@ -79,14 +79,12 @@ static int no_values(MlprtFit *f, const MlprtTable *t, int col, const char *step
   return -1;
 }
 
-/* Resolve the fit's columns in t by name. */
+/* The fit's columns in t. */
 static int *fit_columns(const MlprtTable *t, const MlprtFit *f, MlprtError *err) {
   int *col = mlprt_xmalloc((size_t)(f->n ? f->n : 1) * sizeof *col);
   for (int i = 0; i < f->n; i++) {
-    col[i] = mlprt_table_find(t, f->cols[i].column);
-    if (col[i] < 0 || !(MLPRT_TM_NUMERIC & MLPRT_TM(t->cols[col[i]].type))) {
-      mlprt_error_set(err, NULL, 0, 0, 0, f->cols[i].column, "%s: no numeric column of this name in the data",
-                      mlprt_step_name(f->kind));
+    col[i] = mlprt_fit_column(t, f, i, MLPRT_TM_NUMERIC, err);
+    if (col[i] < 0) {
       free(col);
       return NULL;
     }

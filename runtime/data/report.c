@@ -124,6 +124,7 @@ void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
     break;
   default: break;
   }
+  add_num(s, "table_columns", f->ncols);
   add_num(s, "rows_before", (double)f->rows_before);
   add_num(s, "rows_after", (double)f->rows_after);
   add_num(s, "rows_dropped", (double)(f->rows_before - f->rows_after));
@@ -132,6 +133,7 @@ void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
     const MlprtColFit *c = &f->cols[i];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "column", c->column);
+    add_num(o, "index", c->index);
     add_fitted(o, f, c);
     add_num(o, changed_word(f), (double)c->changed);
     add_num(o, "rows_dropped", (double)c->dropped);
@@ -188,6 +190,12 @@ static double get_num(const cJSON *o, const char *key) {
   return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* A position or count in [0, INT32_MAX), or -1 when absent or out of range. */
+static int32_t get_index(const cJSON *o, const char *key) {
+  double v = get_num(o, key);
+  return isfinite(v) && v >= 0 && v < INT32_MAX ? (int32_t)v : -1;
+}
+
 static bool get_bool(const cJSON *o, const char *key) {
   return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
@@ -238,6 +246,8 @@ static bool step_to_fit(const cJSON *s, MlprtFit *f) {
     break;
   default: break;
   }
+  f->ncols = get_index(s, "table_columns");
+  if (f->ncols < 0) f->ncols = 0;
   const cJSON *cols = cJSON_GetObjectItemCaseSensitive(s, "columns");
   f->n = cJSON_GetArraySize(cols);
   f->cols = mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof *f->cols);
@@ -247,6 +257,7 @@ static bool step_to_fit(const cJSON *s, MlprtFit *f) {
     const cJSON *col = cJSON_GetObjectItemCaseSensitive(o, "column");
     c->column = mlprt_xstrndup(cJSON_IsString(col) ? col->valuestring : "",
                                cJSON_IsString(col) ? strlen(col->valuestring) : 0);
+    c->index = get_index(o, "index");
     const cJSON *fill = cJSON_GetObjectItemCaseSensitive(o, "fill");
     switch (f->kind) {
     case MLPRT_STEP_IMPUTE:

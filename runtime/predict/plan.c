@@ -93,11 +93,17 @@ static char *line_text(const char *s) {
   return join_lines((char *const *)&s, 1);
 }
 
-/* The column a fitted step names, which must exist and not be the target. */
-static int fit_col(Builder *b, const MlprtFit *f, const MlprtColFit *cf) {
-  int c = find_col(b, cf->column);
-  if (c < 0)
-    return fail(b, "%s: no column '%s' at this point of the chain", mlprt_step_name(f->kind), cf->column);
+/* The column of a fitted step's i-th fit, by its recorded position in the
+ * chain's table, which must exist and not be the target. */
+static int fit_col(Builder *b, const MlprtFit *f, int i) {
+  const MlprtColFit *cf = &f->cols[i];
+  int c = mlprt_fit_position(f, i);
+  if (i == 0 && f->ncols && f->ncols != b->n) /* before the step changes the width */
+    return fail(b, "%s: the chain has %d columns here where the step was fitted on %d",
+                mlprt_step_name(f->kind), b->n, f->ncols);
+  if (c < 0 || c >= b->n)
+    return fail(b, "%s: no column %d ('%s') at this point of the chain", mlprt_step_name(f->kind),
+                cf->index + 1, cf->column);
   if (b->cols[c].slot < 0)
     return fail(b, "%s: the step changes the target column '%s', which a predictor does not read",
                 mlprt_step_name(f->kind), cf->column);
@@ -125,7 +131,7 @@ static int impute(Builder *b, const MlprtFit *f) {
     return fail(b, "impute ffill takes values from earlier rows and cannot be served row by row");
   int *col = mlprt_xmalloc((size_t)(f->n ? f->n : 1) * sizeof *col);
   for (int i = 0; i < f->n; i++)
-    if ((col[i] = fit_col(b, f, &f->cols[i])) < 0) {
+    if ((col[i] = fit_col(b, f, i)) < 0) {
       free(col);
       return -1;
     }
@@ -159,7 +165,7 @@ static int impute(Builder *b, const MlprtFit *f) {
 
 static int numeric_step(Builder *b, const MlprtFit *f) {
   for (int i = 0; i < f->n; i++) {
-    int c = fit_col(b, f, &f->cols[i]);
+    int c = fit_col(b, f, i);
     if (c < 0) return -1;
     VCol *v = &b->cols[c];
     if (v->type != MLPRT_COL_FLOAT && v->type != MLPRT_COL_INT)
@@ -180,7 +186,7 @@ static int numeric_step(Builder *b, const MlprtFit *f) {
 static int encode(Builder *b, const MlprtFit *f) {
   for (int i = 0; i < f->n; i++) {
     const MlprtColFit *cf = &f->cols[i];
-    int c = fit_col(b, f, cf);
+    int c = fit_col(b, f, i);
     if (c < 0) return -1;
     VCol *v = &b->cols[c];
     /* numbers, booleans and dates named for encoding became categories

@@ -123,13 +123,26 @@ static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n
 
 /* ---- the cleaning chain ------------------------------------------------- */
 
+/* Whether c is the target (loaded as column tsrc): the cleaning ops never
+ * take it, so it is the one column made from that source column. */
+static bool is_target(const MlprtColumn *c, int tsrc) {
+  return c->origin == tsrc + 1;
+}
+
+/* The target's position in t (loaded as column tsrc), -1 when it is gone. */
+static int target_col(const MlprtTable *t, int tsrc) {
+  for (int i = 0; i < t->ncols; i++)
+    if (is_target(&t->cols[i], tsrc)) return i;
+  return -1;
+}
+
 /* The columns a step takes. Traced (st->ncols set): the compiler's indices
  * into the table as the step meets it, named as the table names them;
  * else those a selector code picks from the table (the target never
  * picked), or the '\n'-terminated names (strings the caller frees with
  * free_cols). */
 static MlprtCols select_cols(const MlprtTable *t, const MlprtCleanStep *st, const int64_t *idx, int64_t nidx,
-                             int64_t select, const char *names, const char *target, const char **buf) {
+                             int64_t select, const char *names, int tsrc, const char **buf) {
   int n = 0;
   if (st->ncols) {
     for (int64_t k = 0; k < nidx; k++) buf[n++] = t->cols[idx[k]].name;
@@ -142,7 +155,7 @@ static MlprtCols select_cols(const MlprtTable *t, const MlprtCleanStep *st, cons
                   : select == MLPRT_SELECT_NUMERIC     ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
                   : select == MLPRT_SELECT_CATEGORICAL ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
                                                        : ty == MLPRT_COL_TEXT;
-      if (take && strcmp(t->cols[i].name, target) != 0) buf[n++] = t->cols[i].name;
+      if (take && !is_target(&t->cols[i], tsrc)) buf[n++] = t->cols[i].name;
     }
   } else {
     for (const char *s = names; s && *s;) {
@@ -178,8 +191,7 @@ static void drop_selected(MlprtTable *t, MlprtCols sel) {
 }
 
 /* Fit a step on the training rows and apply it to every row. */
-static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target, MlprtCleanLog *log,
-                    MlprtError *e) {
+static int run_step(MlprtTable *t, const MlprtCleanStep *st, int tsrc, MlprtCleanLog *log, MlprtError *e) {
   /* the compiler resolved the step's columns against the table it traced:
    * a table of another width would make every index a wrong column */
   if (st->ncols && st->ncols != t->ncols) {
@@ -194,8 +206,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
   /* drop_duplicates compares whole rows, the target included. */
   MlprtCols sel = st->op == MLPRT_CLEAN_DROP_DUPLICATES && st->select != MLPRT_SELECT_NAMES
                       ? (MlprtCols){NULL, 0, NULL}
-                      : select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, target,
-                                    buf);
+                      : select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tsrc, buf);
   MlprtFit f = {0};
   int rc = 0;
   switch (st->op) {
@@ -214,7 +225,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
   case MLPRT_CLEAN_DROP_OUTLIERS: {
     const char **kbuf = malloc((size_t)(t->ncols + 1) * sizeof *kbuf);
     MlprtCols keep =
-        select_cols(t, st, st->keep_idx, st->nkeep_idx, MLPRT_SELECT_NAMES, st->keep, target, kbuf);
+        select_cols(t, st, st->keep_idx, st->nkeep_idx, MLPRT_SELECT_NAMES, st->keep, tsrc, kbuf);
     MlprtOutlierParams op = {.cols = sel,
                              .method = (MlprtOutlierMethod)st->method,
                              .threshold = st->param,
@@ -249,7 +260,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
     for (int i = 0; i < sel.n && rc == 0; i++) {
       int c = step_col(t, sel, i);
       if (c >= 0 && t->cols[c].type != MLPRT_COL_CATEGORY && t->cols[c].type != MLPRT_COL_TEXT)
-        rc = mlprt_coerce(t, sel.names[i], MLPRT_COL_CATEGORY, MLPRT_ONFAIL_NULL, log, e);
+        rc = mlprt_coerce(t, c, MLPRT_COL_CATEGORY, MLPRT_ONFAIL_NULL, log, e);
     }
     bool onehot = st->op == MLPRT_CLEAN_ONEHOT;
     MlprtEncodeParams ep = {.cols = sel,
@@ -294,11 +305,11 @@ static char *schema_text(const MlprtTable *t) {
  * none is left); categories and booleans give their levels as text, sorted
  * bytewise, as the schema lists them, not in the loader's first-seen code
  * order, which depends on the row order. */
-static cJSON *raw_inputs(const MlprtTable *t, const char *target) {
+static cJSON *raw_inputs(const MlprtTable *t, int tsrc) {
   cJSON *arr = cJSON_CreateArray();
   for (int i = 0; i < t->ncols; i++) {
     const MlprtColumn *c = &t->cols[i];
-    if (strcmp(c->name, target) == 0) continue;
+    if (is_target(c, tsrc)) continue;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "column", c->name);
     cJSON_AddStringToObject(o, "type", mlprt_col_type_name(c->type));
@@ -396,15 +407,11 @@ static void align_raw(const MlprtTable *t, int s, MlprtTable *raw) {
  * order, of nsrc) only the columns some feature of the cleaned table t was
  * made from: what the model reads. All stay when a feature's origin is not
  * recorded. */
-static void keep_read_inputs(const MlprtTable *t, const char *target, int nsrc, cJSON *inputs) {
+static void keep_read_inputs(const MlprtTable *t, int tsrc, int nsrc, cJSON *inputs) {
   bool *read = calloc((size_t)nsrc + 1, 1), all = false;
-  int tsrc = -1;
   for (int i = 0; i < t->ncols; i++) {
     const MlprtColumn *c = &t->cols[i];
-    if (strcmp(c->name, target) == 0) {
-      tsrc = c->origin - 1;
-      continue;
-    }
+    if (is_target(c, tsrc)) continue;
     if (c->type != MLPRT_COL_FLOAT && c->type != MLPRT_COL_INT && c->type != MLPRT_COL_BOOL) continue;
     if (c->origin > 0 && c->origin <= nsrc) read[c->origin - 1] = true;
     else all = true;
@@ -423,8 +430,8 @@ static void keep_read_inputs(const MlprtTable *t, const char *target, int nsrc, 
  * tested split's rows as loaded (keep_raw; *raw_split names the split) and
  * *inputs the training rows' raw ranges (raw_inputs). With sha256
  * non-NULL, it receives the digest of the bytes loaded (sha256_sources). */
-static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, MlprtCleanLog **log,
-                         int64_t *dropped, char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
+static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, int *tsrc,
+                         MlprtCleanLog **log, int64_t *dropped, char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
                          char *sha256, char *err, size_t n) {
   MlprtError e;
   /* Several sources, one path per line, become one table. A pipe is read
@@ -475,6 +482,7 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     mlprt_table_free(t);
     return -1;
   }
+  *tsrc = tc;
   /* Rows whose target is missing can neither train nor be scored. */
   uint8_t *keep = malloc((size_t)(t->nrows ? t->nrows : 1));
   char buf[32];
@@ -485,10 +493,10 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   int rc = split_table(p, t, err, n);
   if (rc == 0 && raw) {
     *raw_split = keep_raw(t, raw);
-    *inputs = raw_inputs(t, p->target);
+    *inputs = raw_inputs(t, tc);
   }
   for (int64_t i = 0; rc == 0 && i < p->nclean; i++) {
-    if (run_step(t, &p->clean[i], p->target, *log, &e) != 0) {
+    if (run_step(t, &p->clean[i], tc, *log, &e) != 0) {
       char msg[768];
       mlprt_error_format(&e, msg, sizeof msg);
       snprintf(err, n, "%s: cleaning step %lld (%s): %s", path, (long long)i + 1,
@@ -602,14 +610,15 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, path, &t, &log, &dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256,
+  int tsrc;
+  if (prepare_table(p, path, &t, &tsrc, &log, &dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256,
                     err, n) != 0)
     return -1;
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
-  int tc = mlprt_table_find(&t, p->target);
+  int tc = target_col(&t, tsrc);
   int64_t rows;
-  d->F = mlprt_table_features(&t, -1, p->target, NULL, &rows);
+  d->F = mlprt_table_features(&t, -1, tc, NULL, &rows);
   d->K = m->n_out;
   int rc = 0;
   if (d->F != p->n_features) {
@@ -632,7 +641,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   }
   int nsrc = 0;
   for (const char *s = d->schema; s && *s; s++) nsrc += *s == '\n';
-  keep_read_inputs(&t, p->target, nsrc, d->inputs);
+  keep_read_inputs(&t, tsrc, nsrc, d->inputs);
   mlprt_split_counts(&t, d->n);
   int64_t nan_cells = 0;
   for (int s = 0; s < 3; s++) {
@@ -643,7 +652,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
       d->label[s] = malloc(nr * sizeof(int32_t));
     else
       d->target[s] = malloc(nr * sizeof(float));
-    mlprt_table_features(&t, s, p->target, d->x[s], &rows);
+    mlprt_table_features(&t, s, tc, d->x[s], &rows);
     /* A value no step filled in would poison every gradient: it counts as 0. */
     for (size_t i = 0; i < (size_t)d->n[s] * (size_t)d->F; i++)
       if (isnan(d->x[s][i])) {
@@ -743,7 +752,8 @@ int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, 
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped;
-  if (prepare_table(p, path, &t, &log, &dropped, NULL, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
+  int tsrc;
+  if (prepare_table(p, path, &t, &tsrc, &log, &dropped, NULL, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
   mlprt_clean_log_free(log);
   int rc = 0;
   if (mlprt_mkdirs(dir) != 0) {

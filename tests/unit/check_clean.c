@@ -62,12 +62,12 @@ START_TEST(clean_coerce_policies) {
   load_text("c.csv", "v\n1\n2.5\nabc\nNA\n4\n", &o, &t);
   ck_assert_int_eq(t.cols[0].type, MLPRT_COL_CATEGORY);
   MlprtError e = {0};
-  ck_assert_int_ne(mlprt_coerce(&t, "v", MLPRT_COL_FLOAT, MLPRT_ONFAIL_ERROR, NULL, &e), 0);
+  ck_assert_int_ne(mlprt_coerce(&t, col(&t, "v"), MLPRT_COL_FLOAT, MLPRT_ONFAIL_ERROR, NULL, &e), 0);
   ck_assert_int_eq(e.row, 3);
   ck_assert_str_eq(e.column, "v");
   ck_assert_int_eq(t.cols[0].type, MLPRT_COL_CATEGORY); /* unchanged on error */
   MlprtCleanLog *log = mlprt_clean_log_new("c.csv");
-  ck_assert_int_eq(mlprt_coerce(&t, "v", MLPRT_COL_FLOAT, MLPRT_ONFAIL_NULL, log, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "v"), MLPRT_COL_FLOAT, MLPRT_ONFAIL_NULL, log, &e), 0);
   ck_assert_int_eq(t.cols[0].type, MLPRT_COL_FLOAT);
   ck_assert_int_eq(t.nrows, 5);
   ck_assert(isnan(t.cols[0].f[2]) && isnan(t.cols[0].f[3]));
@@ -78,7 +78,7 @@ START_TEST(clean_coerce_policies) {
    * conversion (the encode step after an indicator impute holds the
    * table's own name pointers) still reads it afterwards */
   const char *name = t.cols[0].name;
-  ck_assert_int_eq(mlprt_coerce(&t, name, MLPRT_COL_INT, MLPRT_ONFAIL_DROP, log, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, 0, MLPRT_COL_INT, MLPRT_ONFAIL_DROP, log, &e), 0);
   ck_assert_ptr_eq(t.cols[0].name, name);
   ck_assert_str_eq(name, "v");
   ck_assert_int_eq(t.nrows, 2);
@@ -108,7 +108,7 @@ START_TEST(clean_large_columns_reuse_memory) {
   free(text);
   ck_assert_int_eq(t.nrows, N);
   MlprtError e = {0};
-  ck_assert_int_eq(mlprt_coerce(&t, "v", MLPRT_COL_FLOAT, MLPRT_ONFAIL_NULL, NULL, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "v"), MLPRT_COL_FLOAT, MLPRT_ONFAIL_NULL, NULL, &e), 0);
   mlprt_table_drop_column(&t, col(&t, "b"));
   int64_t stale = 0;
   for (int k = 0; k < NEW; k++) {
@@ -591,10 +591,10 @@ START_TEST(clean_log_json_and_summary) {
   ck_assert_ptr_nonnull(strstr(all, " 2. impute median: 3 -> 3 rows; a imputed 1"));
   /* features: a, then the one-hot bools */
   int64_t n;
-  int nc = mlprt_table_features(&t, -1, NULL, NULL, &n);
+  int nc = mlprt_table_features(&t, -1, -1, NULL, &n);
   ck_assert_int_eq(nc, 3);
   float m[9];
-  mlprt_table_features(&t, -1, NULL, m, &n);
+  mlprt_table_features(&t, -1, -1, m, &n);
   ck_assert_float_eq(m[3], 50.5f);
   ck_assert_float_eq(m[5], 1.0f);
   free(tmp);
@@ -671,7 +671,7 @@ START_TEST(clean_parse_dates) {
             "when\n2021-03-04\n2021/03/05\n06.03.2021\n2021-03-07T12:30:00Z\n2021-03-08 01:02:03\nsoon\n", &o,
             &t);
   MlprtError e = {0};
-  ck_assert_int_eq(mlprt_coerce(&t, "when", MLPRT_COL_DATETIME, MLPRT_ONFAIL_NULL, NULL, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "when"), MLPRT_COL_DATETIME, MLPRT_ONFAIL_NULL, NULL, &e), 0);
   ck_assert_int_eq(t.cols[0].type, MLPRT_COL_DATETIME);
   int64_t d0 = mlprt_days_from_civil(2021, 3, 4) * 86400;
   ck_assert_int_eq(t.cols[0].t[0], d0);
