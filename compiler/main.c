@@ -22,7 +22,9 @@
 #include "export.h"
 #include "fmt.h"
 #include "help.h"
+#include "draft.h"
 #include "lower.h"
+#include "mlp/files.h"
 #include "mlp/run.h"
 #include "onnx.h"
 #include "parse.h"
@@ -36,6 +38,9 @@ static const char usage[] =
     "Compile declarative .mlp machine-learning pipelines to native programs.\n"
     "\n"
     "Commands:\n"
+    "  init DATA [--target COL] [-o SPEC] [--force]\n"
+    "                       print the columns DATA holds and write a first spec for it\n"
+    "                       (default target: the last column; default SPEC: standard output)\n"
     "  check FILE...        parse and check specs; report every error\n"
     "  fmt FILE [-w]        print FILE in canonical layout (-w: rewrite it in place)\n"
     "  help [TOPIC]         document a section, statement, op or value (no TOPIC: list sections)\n"
@@ -63,7 +68,7 @@ static const char usage[] =
     "  --emit-llvm          (build) write textual LLVM IR (PATH.ll) instead of building\n"
     "  --emit-obj           (build) write the object file (PATH.o) instead of linking\n"
     "  --keep-temps         (build) keep the object file beside the program\n"
-    "  --target TRIPLE      (build) cross-compile for an LLVM target triple\n"
+    "  --target TRIPLE      (build) cross-compile for an LLVM target triple; (init) the column to predict\n"
     "  --cpu NAME           (build) the CPU to tune for (default: this machine's;\n"
     "                       export: deploy.cpu, else x86-64-v2)\n"
     "  -o, -O, --emit-llvm, --target\n"
@@ -99,6 +104,7 @@ typedef struct {
   const char *target, *cpu;
   const char *quantize, *prune, *max_drop; /* export */
   const char *onnx;             /* export --onnx */
+  int force;                    /* init --force */
   const char **prog_args;   /* run: options for the training program */
   int nprog_args;
 } Options;
@@ -111,7 +117,7 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
-  static const char *const commands[] = {"check", "fmt", "help", "build", "run", "explain",
+  static const char *const commands[] = {"init", "check", "fmt", "help", "build", "run", "explain",
                                          "deploy", "versions", "rollback", "export"};
   enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
   memset(o, 0, sizeof *o);
@@ -156,6 +162,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->emit_obj = 1;
     } else if (strcmp(a, "--keep-temps") == 0) {
       o->keep_temps = 1;
+    } else if (strcmp(a, "--force") == 0) {
+      o->force = 1;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(usage, stdout);
       exit(0);
@@ -385,6 +393,34 @@ static int cmd_build(const Options *o) {
   return status;
 }
 
+/* init: the column report on stderr when the spec goes to stdout (stdout
+ * otherwise); -o writes the spec whole or not at all, and never over a
+ * file unless --force says so. */
+static int cmd_init(const Options *o) {
+  if (o->nfiles != 1) return usage_error("%s: expects exactly one data file", "init");
+  if (o->output && !o->force && access(o->output, F_OK) == 0) {
+    fprintf(stderr, "mlpc: error: '%s' exists; pass --force to replace it\n", o->output);
+    return EXIT_USAGE;
+  }
+  char *text = NULL, err[1024];
+  size_t len = 0;
+  FILE *spec = o->output ? open_memstream(&text, &len) : stdout;
+  MlpDraftOpts io = {.data = o->files[0], .target = o->target, .spec_path = o->output};
+  int rc = mlp_draft(&io, spec, o->output ? stdout : stderr, err, sizeof err);
+  if (o->output) fclose(spec);
+  if (rc != 0) {
+    fprintf(stderr, "mlpc: error: %s\n", err);
+  } else if (o->output && mlprt_write_atomic(o->output, text, len, false) != 0) {
+    fprintf(stderr, "mlpc: error: cannot write '%s': %s\n", o->output, strerror(errno));
+    rc = -1;
+  } else if (o->output) {
+    printf("wrote %s: check it with 'mlpc check %s', train it with 'mlpc run %s'\n", o->output, o->output,
+           o->output);
+  }
+  free(text);
+  return rc ? EXIT_USAGE : 0;
+}
+
 static int cmd_explain(const Options *o) {
   if (o->nfiles != 1) return usage_error("%s: expects exactly one file", "explain");
   MlpArena a;
@@ -502,7 +538,8 @@ int main(int argc, char **argv) {
   Options o;
   int rc = parse_args(argc, argv, &o);
   if (rc == 0) {
-    if (strcmp(o.cmd, "check") == 0) rc = cmd_check(&o);
+    if (strcmp(o.cmd, "init") == 0) rc = cmd_init(&o);
+    else if (strcmp(o.cmd, "check") == 0) rc = cmd_check(&o);
     else if (strcmp(o.cmd, "fmt") == 0) rc = cmd_fmt(&o);
     else if (strcmp(o.cmd, "build") == 0) rc = cmd_build(&o);
     else if (strcmp(o.cmd, "run") == 0) rc = cmd_run(&o);
