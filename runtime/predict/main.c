@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mlp/fpenv.h"
 #include "mlp/run.h"
 #include "mlp/sign.h"
 #include "predict_int.h"
@@ -647,6 +648,7 @@ static void *alloc64(size_t n) {
 }
 
 int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
+  mlprt_fp_flush_subnormals(); /* as the training program computed its answers */
   Opts o = {0};
   int rc = parse_args(argc, argv, p, &o);
   if (rc) return rc > 0 ? 0 : 2;

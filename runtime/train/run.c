@@ -18,6 +18,7 @@
 #include "env.h"
 #include "mlp/clean.h"
 #include "mlp/data.h"
+#include "mlp/fpenv.h"
 #include "mlp/sched.h"
 #include "mlp/tensor.h"
 #include "train_int.h"
@@ -307,6 +308,7 @@ static void open_run_dir(MlprtRun *r, const char *out) {
 }
 
 MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
+  mlprt_fp_flush_subnormals(); /* before any thread starts: they inherit it */
   MlprtRun *r = calloc(1, sizeof *r);
   r->p = p;
   r->prog = argc > 0 ? argv[0] : p->name;

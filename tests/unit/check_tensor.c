@@ -3,12 +3,14 @@
  * argument-check macro. */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mlp/data.h"
+#include "mlp/fpenv.h"
 #include "mlp/tensor.h"
 
 START_TEST(philox_known_answers) {
@@ -170,6 +172,36 @@ START_TEST(thread_budget_reaches_data_step) {
 }
 END_TEST
 
+/* A subnormal result and a subnormal input, as the calling thread sees them. */
+static void *subnormals_seen(void *out) {
+  volatile float tiny = 1e-38f, sub = 1e-40f, one = 1.0f;
+  float *o = out;
+  o[0] = tiny * 0.5f; /* 5e-39: subnormal unless flushed */
+  o[1] = sub * one;   /* a subnormal input: zero when read as zero */
+  return NULL;
+}
+
+/* After mlprt_fp_flush_subnormals the thread, and a thread it starts,
+ * flush subnormal results and read subnormal inputs as zero; before, both
+ * are kept (IEEE gradual underflow). */
+START_TEST(subnormals_flushed) {
+  float before[2], after[2], child[2];
+  subnormals_seen(before);
+  ck_assert(before[0] > 0 && before[1] > 0);
+  mlprt_fp_flush_subnormals();
+  subnormals_seen(after);
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, subnormals_seen, child), 0);
+  pthread_join(t, NULL);
+#if defined(__x86_64__) || defined(__aarch64__)
+  ck_assert(after[0] == 0 && child[0] == 0);
+#endif
+#if defined(__x86_64__)
+  ck_assert(after[1] == 0 && child[1] == 0); /* DAZ: x86 only */
+#endif
+}
+END_TEST
+
 Suite *tensor_suite(void); /* the runner finds it by name */
 Suite *tensor_suite(void) {
   Suite *s = suite_create("tensor");
@@ -186,6 +218,9 @@ Suite *tensor_suite(void) {
    * under valgrind with CK_FORK=no) it would end the whole run. */
   const char *fork_env = getenv("CK_FORK");
   if (!fork_env || strcmp(fork_env, "no") != 0) {
+    /* the floating-point mode would outlive the test in an unforked run,
+     * and valgrind's CPU does not flush */
+    tcase_add_test(tc, subnormals_flushed);
     tcase_add_test_raise_signal(tc, arena_overflow_aborts, SIGABRT);
 #ifndef NDEBUG
     tcase_add_test_raise_signal(tc, check_macro_aborts, SIGABRT);
