@@ -16,11 +16,14 @@
  * tampered binary refuses to answer. */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mlp/fpenv.h"
 #include "mlp/run.h"
@@ -42,7 +45,13 @@ extern void openblas_set_num_threads(int n) __attribute__((weak));
 #define MAX_SPAN ((size_t)64 << 10)
 
 typedef struct {
-  FILE *f;
+  FILE *f;          /* read through its descriptor: a pipe gives what it has, not a full buffer */
+  int read_errno;   /* the error that ended reading, 0 at the end of the input */
+  /* A stream (pipe, terminal, socket): before the reader waits for more
+   * input, idle(idle_ctx) answers the rows read so far. */
+  bool stream;
+  void (*idle)(void *ctx);
+  void *idle_ctx;
   char buf[1 << 16];
   size_t pos, end;
   char *back;     /* bytes read again before the file's (a rejected record's later lines) */
@@ -65,9 +74,16 @@ typedef struct {
 static int next_char(Reader *r) {
   if (r->bpos < r->blen) return (unsigned char)r->back[r->bpos++];
   if (r->pos == r->end) {
-    r->end = fread(r->buf, 1, sizeof r->buf, r->f);
+    int fd = fileno(r->f);
+    struct pollfd pf = {fd, POLLIN, 0};
+    if (r->stream && r->idle && poll(&pf, 1, 0) == 0) r->idle(r->idle_ctx);
+    ssize_t n;
+    do n = read(fd, r->buf, sizeof r->buf);
+    while (n < 0 && errno == EINTR);
     r->pos = 0;
-    if (!r->end) return EOF;
+    r->end = n > 0 ? (size_t)n : 0;
+    if (n < 0) r->read_errno = errno;
+    if (n <= 0) return EOF;
   }
   return (unsigned char)r->buf[r->pos++];
 }
@@ -623,6 +639,24 @@ static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredM
   b->n = b->nacc = 0;
 }
 
+/* What a stream's reader answers with before it waits for more input. */
+typedef struct {
+  const MlprtPredictor *p;
+  Batch *b;
+  const Writer *w;
+  MlprtPredMonitor *mon;
+  bool verbose;
+  Counts *cnt;
+} Pending;
+
+/* The rows read so far, answered and on their way: a row sent down a pipe
+ * is answered before the next one comes. */
+static void answer_pending(void *ctx) {
+  Pending *q = ctx;
+  if (q->b->n) flush(q->p, q->b, q->w, q->mon, q->verbose, q->cnt);
+  fflush(stdout);
+}
+
 /* Take one row's fields into the batch. */
 static void add_row(const MlprtPredictor *p, Batch *b, const char *const *fields, void *row_state,
                     const char *error) {
@@ -696,7 +730,7 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   const char *in_name = o.input ? o.input : "standard input";
   if (!o.jsonl_in && !o.no_header) {
     int got = csv_record(&rd);
-    if (got == 0 && !ferror(rd.f)) {
+    if (got == 0 && !rd.read_errno) {
       fprintf(stderr, "%s: %s: no header line\n", argv[0], in_name);
       rc = 2;
     } else if (got == 0) {
@@ -743,6 +777,10 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   rd.may_span = may_span;
   rd.ncols = ncols;
   if (rc == 0) write_header(&w);
+  struct stat in_st;
+  rd.stream = fstat(fileno(rd.f), &in_st) == 0 && !S_ISREG(in_st.st_mode);
+  Pending pending = {p, &b, &w, mon, o.verbose, &cnt};
+  rd.idle = answer_pending, rd.idle_ctx = &pending;
   while (rc == 0) {
     const char *error = NULL;
     char msg[REASON_W];
@@ -774,9 +812,9 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
     if (b.n == batch) flush(p, &b, &w, mon, o.verbose, &cnt);
   }
   if (rc == 0) flush(p, &b, &w, mon, o.verbose, &cnt);
-  if (ferror(rd.f)) {
+  if (rd.read_errno) {
     fprintf(stderr, "%s: cannot read %s: %s\n", argv[0], o.input ? o.input : "standard input",
-            strerror(errno));
+            strerror(rd.read_errno));
     rc = 2;
   }
   if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mlp/run.h"
@@ -435,6 +437,63 @@ START_TEST(export_drift_needs_monitor) {
 }
 END_TEST
 
+/* One answer line from fd within 10 s (malloc'd, newline kept), or NULL. */
+static char *answer_within(int fd) {
+  char *line = calloc(1, 4096);
+  size_t n = 0;
+  while (n < 4095 && !strchr(line, '\n')) {
+    struct pollfd pf = {fd, POLLIN, 0};
+    if (poll(&pf, 1, 10000) <= 0 || read(fd, line + n, 1) != 1) {
+      free(line);
+      return NULL;
+    }
+    n++;
+  }
+  return line;
+}
+
+/* Rows sent down a pipe are answered as they come, each before the next
+ * is written, while the input stays open. */
+START_TEST(export_predictor_answers_a_stream_row_by_row) {
+  static const char *const plain[] = {"--quantize", "none", "--prune", "0", NULL};
+  char *pred = export_run("iris", plain), *fifo = test_path(tmp, "rows.fifo");
+  unlink(fifo);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  int out[2];
+  ck_assert_int_eq(pipe(out), 0);
+  const char *argv[] = {pred, NULL};
+  pid_t pid = test_spawn(argv, fifo, out[1], 2);
+  close(out[1]);
+  FILE *in = fopen(fifo, "w");
+  ck_assert_ptr_nonnull(in);
+  fputs("sepal_length,sepal_width,petal_length,petal_width\n", in);
+  static const char *const rows[] = {"5.1,3.5,1.4,0.2\n", "6.7,3.0,5.2,2.3\n", "5.9,3.0,4.2,1.5\n"};
+  char *header = NULL;
+  for (int i = 0; i < 3; i++) {
+    fputs(rows[i], in);
+    fflush(in);
+    if (i == 0) {
+      header = answer_within(out[0]);
+      ck_assert_msg(header != NULL, "no header line while the input stays open");
+    }
+    char *answer = answer_within(out[0]);
+    ck_assert_msg(answer != NULL, "row %d: no answer while the input stays open", i + 1);
+    ck_assert_ptr_nonnull(strchr(answer, ','));
+    free(answer);
+  }
+  fclose(in);
+  int st;
+  waitpid(pid, &st, 0);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  char rest[16];
+  ck_assert_int_eq(read(out[0], rest, sizeof rest), 0); /* nothing after the three answers */
+  close(out[0]);
+  free(header);
+  free(fifo);
+  free(pred);
+}
+END_TEST
+
 START_TEST(export_version_names_hashes) {
   char *pred = export_run("strict", NULL);
   const char *argv[] = {pred, "--version", NULL};
@@ -774,6 +833,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_level_only_in_test_rows);
   tcase_add_test(tc, export_rejects_bad_rows_in_order);
   tcase_add_test(tc, export_version_names_hashes);
+  tcase_add_test(tc, export_predictor_answers_a_stream_row_by_row);
   tcase_add_test(tc, export_drift_needs_monitor);
   tcase_add_test(tc, export_refuses_tampered_run);
   tcase_add_test(tc, export_predictor_checks_its_weights);
