@@ -67,8 +67,34 @@ static MlpLoc keyword_loc(const MlpNode *n) {
   return l;
 }
 
-/* "; did you mean 'x'?" for the closest candidate, or "". */
+/* Names other tools give what the language calls otherwise (PyTorch,
+ * Keras, scikit-learn, XGBoost, Ludwig), each pointing at its word here. */
+static const char *const foreign_names[][2] = {
+    {"learning_rate", "lr"},      {"batch_size", "batch"},       {"num_epochs", "epochs"},
+    {"n_epochs", "epochs"},       {"max_iter", "epochs"},        {"max_epochs", "epochs"},
+    {"n_estimators", "trees"},    {"num_trees", "trees"},        {"num_round", "trees"},
+    {"random_state", "seed"},     {"random_seed", "seed"},       {"n_jobs", "threads"},
+    {"num_threads", "threads"},   {"nthread", "threads"},        {"test_size", "test"},
+    {"validation_split", "validation"}, {"val_split", "validation"}, {"scheduler", "schedule"},
+    {"lr_scheduler", "schedule"}, {"criterion", "loss"},         {"loss_function", "loss"},
+    {"optim", "optimizer"},       {"kernel_size", "kernel"},     {"out_channels", "filters"},
+    {"hidden_size", "units"},     {"out_features", "units"},     {"num_heads", "heads"},
+    {"nhead", "heads"},           {"d_model", "dim"},            {"embedding_dim", "dim"},
+    {"num_layers", "layers"},     {"dropout_rate", "rate"},      {"p", "rate"},
+    {"early_stopping_rounds", "patience"}, {"reg_lambda", "l2"}, {"reg_alpha", "l1"},
+    {"alpha", "l2"},              {"eta", "lr"},                 {"n_folds", "folds"},
+    {"cv", "folds"},              {"n_iter", "trials"},          {"n_trials", "trials"},
+};
+
+/* "; did you mean 'x'?" for the word other tools use for a candidate, else
+ * the closest candidate, or "". */
 static const char *did_you_mean(Sema *S, const char *word, const char **cands, int n) {
+  for (size_t i = 0; i < sizeof foreign_names / sizeof *foreign_names; i++) {
+    if (strcmp(word, foreign_names[i][0]) != 0) continue;
+    for (int k = 0; k < n; k++)
+      if (strcmp(cands[k], foreign_names[i][1]) == 0)
+        return mlp_arena_printf(S->a, "; did you mean '%s'?", cands[k]);
+  }
   const char *near = mlp_closest(word, cands, n);
   return near ? mlp_arena_printf(S->a, "; did you mean '%s'?", near) : "";
 }
