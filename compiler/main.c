@@ -43,6 +43,7 @@ static const char usage[] =
     "                       (default target: the last column; default SPEC: standard output)\n"
     "  check FILE...        parse and check specs; report every error\n"
     "  fmt FILE [-w]        print FILE in canonical layout (-w: rewrite it in place)\n"
+    "  fmt --check FILE...  name the files not in canonical layout; exit 1 if any\n"
     "  help [TOPIC]         document a section, statement, op or value (no TOPIC: list sections)\n"
     "  help --spec          print the reference tables of SPEC.md (Markdown)\n"
     "  build FILE           compile FILE to a native training program\n"
@@ -97,6 +98,7 @@ typedef struct {
   int color; /* -1 auto, 0 never, 1 always */
   int dump_ast;
   int write;
+  int check_fmt;            /* fmt --check */
   int werror;
   const char *output;       /* -o */
   int opt;                  /* -O level */
@@ -114,6 +116,33 @@ static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, fmt, arg);
   fputs("\nTry 'mlpc --help'.\n", stderr);
   return EXIT_USAGE;
+}
+
+/* argv with each "--NAME=VALUE" of an option that takes a value split into
+ * "--NAME" "VALUE", as GNU long options allow (the '=' becomes the first
+ * one's end; the vector is malloc'd; *argc updated). */
+static char **split_long_options(int *argc, char **argv) {
+  static const char *const valued[] = {"--target", "--cpu",  "--quantize", "--prune", "--max-accuracy-drop",
+                                       "--onnx",   "--out",  "--set",      "--data",  "--threads",
+                                       "--seed"};
+  char **out = calloc((size_t)(2 * *argc + 1), sizeof *out);
+  int n = 0;
+  for (int i = 0; i < *argc; i++) {
+    char *eq = strncmp(argv[i], "--", 2) == 0 ? strchr(argv[i], '=') : NULL;
+    bool split = false;
+    for (size_t k = 0; eq && k < sizeof valued / sizeof *valued && !split; k++)
+      split = strlen(valued[k]) == (size_t)(eq - argv[i]) &&
+              strncmp(argv[i], valued[k], strlen(valued[k])) == 0;
+    if (split) {
+      *eq = 0;
+      out[n++] = argv[i];
+      out[n++] = eq + 1;
+    } else {
+      out[n++] = argv[i];
+    }
+  }
+  *argc = n;
+  return out;
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
@@ -185,6 +214,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       else return usage_error("bad --color value '%s' (auto, always or never)", w);
     } else if (strcmp(a, "-w") == 0) {
       o->write = 1;
+    } else if (strcmp(a, "--check") == 0) {
+      o->check_fmt = 1;
     } else if (strcmp(a, "-Werror") == 0) {
       o->werror = 1;
     } else if (a[0] == '-' && a[1] && !(o->cmd && strcmp(o->cmd, "help") == 0)) {
@@ -282,34 +313,53 @@ static int cmd_check(const Options *o) {
   return status;
 }
 
-static int cmd_fmt(const Options *o) {
-  if (o->nfiles != 1) return usage_error("%s: expects exactly one file", "fmt");
-  MlpArena a;
+/* The canonical layout of path (malloc'd, *len bytes) and its source;
+ * NULL after reporting (*status: how to exit). */
+static char *formatted(MlpArena *a, const Options *o, const char *path, const MlpSource **src, size_t *len,
+                       int *status) {
   MlpDiag d;
-  mlp_arena_init(&a);
   diag_setup(&d, o);
+  MlpAst *ast = load(a, path, &d);
+  *status = !ast ? EXIT_USAGE : d.nerr > 0 ? EXIT_SPEC : 0;
+  if (*status) return NULL;
+  char *out = NULL;
+  FILE *mem = open_memstream(&out, len);
+  mlp_fmt(ast, mem);
+  fclose(mem);
+  *src = ast->src;
+  return out;
+}
+
+/* fmt FILE prints, fmt FILE -w rewrites when it changes, fmt --check
+ * FILE... names each file whose layout is not canonical and exits 1. */
+static int cmd_fmt(const Options *o) {
+  if (!o->check_fmt && o->nfiles != 1) return usage_error("%s: expects exactly one file", "fmt");
+  if (o->nfiles == 0) return usage_error("%s: no input files", "fmt --check");
   int status = 0;
-  MlpAst *ast = load(&a, o->files[0], &d);
-  if (!ast) {
-    status = EXIT_USAGE;
-  } else if (d.nerr > 0) {
-    status = EXIT_SPEC;
-  } else {
-    char *out = NULL;
+  for (int i = 0; i < o->nfiles; i++) {
+    MlpArena a;
+    mlp_arena_init(&a);
+    const MlpSource *src;
     size_t len = 0;
-    FILE *mem = open_memstream(&out, &len);
-    mlp_fmt(ast, mem);
-    fclose(mem);
-    if (!o->write) fwrite(out, 1, len, stdout);
-    else if (len != (size_t)ast->src->len || memcmp(out, ast->src->text, len) != 0)
+    int st;
+    char *out = formatted(&a, o, o->files[i], &src, &len, &st);
+    bool same = out && len == (size_t)src->len && memcmp(out, src->text, len) == 0;
+    if (!out) {
+      status = status ? status : st;
+    } else if (o->check_fmt) {
+      if (!same) fprintf(stderr, "%s: not in canonical layout (mlpc fmt -w %s rewrites it)\n", o->files[i],
+                         o->files[i]);
+      if (!same && !status) status = EXIT_SPEC;
+    } else if (!o->write) {
+      fwrite(out, 1, len, stdout);
+    } else if (!same && mlprt_write_atomic(o->files[i], out, len, false) != 0) {
       /* the old file or the new one, never half of one */
-      if (mlprt_write_atomic(o->files[0], out, len, false) != 0) {
-        fprintf(stderr, "mlpc: error: cannot write '%s': %s\n", o->files[0], strerror(errno));
-        status = EXIT_USAGE;
-      }
+      fprintf(stderr, "mlpc: error: cannot write '%s': %s\n", o->files[i], strerror(errno));
+      status = EXIT_USAGE;
+    }
     free(out);
+    mlp_arena_free(&a);
   }
-  mlp_arena_free(&a);
   return status;
 }
 
@@ -536,7 +586,9 @@ int main(int argc, char **argv) {
   /* The registry's commands take their own options (deploy.h). */
   if (argc > 1 && mlp_deploy_is_command(argv[1])) return mlp_deploy_main(argc - 1, argv + 1);
   Options o;
-  int rc = parse_args(argc, argv, &o);
+  int nargs = argc;
+  char **args = split_long_options(&nargs, argv);
+  int rc = parse_args(nargs, args, &o);
   if (rc == 0) {
     if (strcmp(o.cmd, "init") == 0) rc = cmd_init(&o);
     else if (strcmp(o.cmd, "check") == 0) rc = cmd_check(&o);
@@ -549,5 +601,6 @@ int main(int argc, char **argv) {
   }
   free(o.files);
   free(o.prog_args);
+  free(args);
   return rc;
 }

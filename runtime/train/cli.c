@@ -43,9 +43,21 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
   const char *prog = argc > 0 ? argv[0] : "train";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    /* GNU long options: "--out=DIR" as "--out DIR" */
+    const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+    char name[32];
+    if (eq && (size_t)(eq - a) < sizeof name) {
+      memcpy(name, a, (size_t)(eq - a));
+      name[eq - a] = 0;
+      a = name;
+    }
+    const char *val = eq ? eq + 1 : i + 1 < argc ? argv[i + 1] : NULL;
     int64_t v;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    if (eq && (strcmp(a, "--help") == 0 || strcmp(a, "--quiet") == 0 || strcmp(a, "--resume") == 0 ||
+               strcmp(a, "--tune") == 0)) {
+      snprintf(err, n, "option '%s' takes no value", a);
+      return -1;
+    } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       snprintf(err, n, cli_usage, prog);
       return 1;
     } else if (strcmp(a, "--quiet") == 0) {
@@ -61,7 +73,7 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
         snprintf(err, n, "option '%s' needs a value", a);
         return -1;
       }
-      i++;
+      i += !eq;
       if (a[2] == 'd') {
         cli->data = val;
       } else if (a[2] == 'e') {
@@ -69,8 +81,8 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
       } else if (a[2] == 'o') {
         cli->out = val;
       } else if (strcmp(a, "--set") == 0) {
-        const char *eq = strchr(val, '=');
-        if (!eq || eq == val) {
+        const char *kv = strchr(val, '=');
+        if (!kv || kv == val) {
           snprintf(err, n, "--set expects KEY=VALUE, got '%s'", val);
           return -1;
         }
@@ -80,7 +92,7 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
         }
         /* argv outlives the program's run, so the key can point into it. */
         cli->set_key[cli->nsets] = val;
-        cli->set_val[cli->nsets++] = eq + 1;
+        cli->set_val[cli->nsets++] = kv + 1;
       } else if (strcmp(a, "--threads") == 0) {
         if (parse_i64(val, 1, 1024, &v)) {
           snprintf(err, n, "bad --threads value '%s' (1 to 1024)", val);

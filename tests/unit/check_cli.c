@@ -126,10 +126,50 @@ START_TEST(cli_fmt_write) {
   test_run_free(&r);
   char *after = test_read_file(bad, NULL);
   ck_assert_str_eq(before, after);
+
+  /* --check: silent and 0 when canonical; names the file and exits 1 when
+   * not, writing nothing */
+  char *messy = write_tmp(dir, "messy2.mlp", "pipeline p{data{source=csv(\"d.csv\")   target=y}\n"
+                                              "model{dense(4) output()}}\n");
+  r = mlpc("fmt", "--check", path);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.err, "");
+  test_run_free(&r);
+  r = mlpc("fmt", "--check", messy);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_ptr_nonnull(strstr(r.err, "not in canonical layout"));
+  test_run_free(&r);
+  char *still = test_read_file(messy, NULL);
+  ck_assert_ptr_nonnull(strstr(still, "target=y"));
+  free(still);
+  unlink(messy);
+  free(messy);
   unlink(path);
   unlink(bad);
   rmdir(dir);
   free(path), free(bad), free(once), free(before), free(after), free(dir);
+}
+END_TEST
+
+/* GNU long options: "--NAME=VALUE" means "--NAME VALUE", for mlpc and for
+ * the training program it builds. */
+START_TEST(cli_long_options_with_equals) {
+  char *dir = test_tmpdir(), *prog = test_path(dir, "iris"), *run = test_path(dir, "run");
+  char out[4200], target[64] = "--target=x86_64-linux-gnu";
+  snprintf(out, sizeof out, "--out=%s", run);
+  const char *argv[] = {test_mlpc(), "build", "examples/iris.mlp", target, "-o", prog, NULL};
+  test_run_ok(argv);
+  const char *train[] = {prog, out, "--set=epochs=3", "--seed=5", "--threads=1", "--quiet", NULL};
+  test_run_ok(train);
+  char *manifest = test_path(run, "manifest.json"), *text = test_read_file(manifest, NULL);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_ptr_nonnull(strstr(text, "\"epochs_run\":\t3"));
+  const char *flag[] = {prog, "--quiet=yes", NULL};
+  TestRun r = test_run(flag, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "option '--quiet' takes no value"));
+  test_run_free(&r);
+  free(text), free(manifest), free(run), free(prog), free(dir);
 }
 END_TEST
 
@@ -189,6 +229,7 @@ Suite *cli_suite(void) {
   tcase_add_test(tc, cli_examples_check_clean);
   tcase_add_test(tc, cli_error_format);
   tcase_add_test(tc, cli_fmt_write);
+  tcase_add_test(tc, cli_long_options_with_equals);
   tcase_add_test(tc, cli_help_topics);
   tcase_add_test(tc, cli_build_intermediate_is_private);
   suite_add_tcase(s, tc);
