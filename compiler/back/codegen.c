@@ -103,6 +103,19 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       abi_call(c, MLP_ABI_mlprt_batchnorm_forward_infer, ia, 10);
       LLVMBuildBr(c->b, join);
       LLVMPositionBuilderAtEnd(c->b, join);
+    } else if (l->op == MLP_OP_LAYERNORM) {
+      /* Each row by its own statistics, in training and inference alike. */
+      LLVMValueRef stats = buf(c, m, l->stats_buf);
+      LLVMValueRef la[] = {out,
+                           stats,
+                           felem(c, stats, ci64(c, m->batch)),
+                           in,
+                           felem(c, params, ci64(c, l->w_off)),
+                           felem(c, params, ci64(c, l->b_off)),
+                           n32,
+                           ci32(c, l->in_size),
+                           cf32(c, l->eps)};
+      abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -250,6 +263,19 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->in_c),
                            ci32(c, l->in_h * l->in_w)};
       abi_call(c, MLP_ABI_mlprt_batchnorm_backward, ba, 11);
+    } else if (l->op == MLP_OP_LAYERNORM) {
+      LLVMValueRef stats = buf(c, m, l->stats_buf);
+      LLVMValueRef la[] = {din,
+                           felem(c, grads, ci64(c, l->w_off)),
+                           felem(c, grads, ci64(c, l->b_off)),
+                           dout,
+                           buf(c, m, in_buf(m, i)),
+                           felem(c, params, ci64(c, l->w_off)),
+                           stats,
+                           felem(c, stats, ci64(c, m->batch)),
+                           n32,
+                           ci32(c, l->in_size)};
+      abi_call(c, MLP_ABI_mlprt_layernorm_backward, la, 10);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {din, dout};
       call_pool(c, MLP_ABI_mlprt_avgpool2d_backward, l, n32, p, 2);
@@ -380,6 +406,13 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
       Loop k = loop_begin(c, ci64(c, l->in_c));
       fstore(c, cf32(c, 1), felem(c, params, ci64(c, l->w_off)), k.iv);
       fstore(c, cf32(c, 1), felem(c, state, ci64(c, l->state_off + l->in_c)), k.iv);
+      loop_end(c, &k);
+      continue;
+    }
+    if (l->op == MLP_OP_LAYERNORM) {
+      /* weight = 1, bias = 0 (the slab is zeroed above) */
+      Loop k = loop_begin(c, ci64(c, l->in_size));
+      fstore(c, cf32(c, 1), felem(c, params, ci64(c, l->w_off)), k.iv);
       loop_end(c, &k);
       continue;
     }

@@ -709,7 +709,7 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       x = node2(g, "Reshape", x, const_i64(g, "shape", shape, 4));
       image = true;
     }
-    if ((l->op == MLP_OP_DENSE || l->op == MLP_OP_FLATTEN) && image) {
+    if ((l->op == MLP_OP_DENSE || l->op == MLP_OP_FLATTEN || l->op == MLP_OP_LAYERNORM) && image) {
       Attrs at = {0};
       attr_int(&at, "axis", 1);
       x = node_named(g, "Flatten", NULL, &at, 1, x);
@@ -759,6 +759,22 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       Attrs at = {0};
       attr_float(&at, "epsilon", l->eps);
       x = node_named(g, "BatchNormalization", NULL, &at, 5, x, gamma, beta, mean, var);
+      break;
+    }
+    case MLP_OP_LAYERNORM: {
+      /* opset 13 has no LayerNormalization: (x - mean) / sqrt(var + eps) over
+       * each row's features, the biased variance, then weight and bias */
+      int64_t fd[1] = {l->in_size}, axis[1] = {1};
+      Attrs at = {0};
+      attr_ints(&at, "axes", axis, 1);
+      const char *d = node2(g, "Sub", x, node_named(g, "ReduceMean", NULL, &at, 1, x));
+      Attrs at2 = {0};
+      attr_ints(&at2, "axes", axis, 1);
+      const char *var = node_named(g, "ReduceMean", NULL, &at2, 1, node2(g, "Mul", d, d));
+      const char *sd = node1(g, "Sqrt", node2(g, "Add", var, const_scalar(g, l->eps)));
+      const char *w = const_floats(g, "weight", fd, 1, mo->params + l->w_off);
+      const char *b = const_floats(g, "bias", fd, 1, mo->params + l->b_off);
+      x = node2(g, "Add", node2(g, "Mul", node2(g, "Div", d, sd), w), b);
       break;
     }
     case MLP_OP_FLATTEN:

@@ -41,7 +41,7 @@ typedef struct {
   int64_t bytes, cap;
   LayerAt *at; /* [nlayers] */
   int64_t batch;
-  int64_t act_a, act_b, col, argmax, qscratch, scratch_bytes; /* scratch offsets and total */
+  int64_t act_a, act_b, col, argmax, qscratch, stats, scratch_bytes; /* scratch offsets and total */
 } Plan;
 
 /* The scratch and blob offsets round as the runtime's buffers do. */
@@ -123,10 +123,11 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
 }
 
 /* The scratch of the forward pass over at most max_batch rows: two
- * activation buffers it alternates between, then the im2col, argmax and
- * int8 row scratch. */
+ * activation buffers it alternates between, then the im2col, argmax,
+ * int8 row and layer-norm statistics scratch. */
 static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
   int64_t widest = m->in_size, col = 0, pooled = 0, qin = 0;
+  bool norm = false;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
     if (l->out_size > widest) widest = l->out_size;
@@ -136,6 +137,7 @@ static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
       if (f > col) col = f;
     }
     if (l->op == MLP_OP_MAXPOOL2D && l->out_size > pooled) pooled = l->out_size;
+    norm |= l->op == MLP_OP_LAYERNORM;
     if (p->at[i].int8) {
       int64_t q = (int64_t)mlprt_qdense_scratch_bytes(l->in_size);
       if (q > qin) qin = q;
@@ -150,7 +152,8 @@ static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
   p->col = 2 * act;
   p->argmax = p->col + align_up(col * 4);
   p->qscratch = p->argmax + align_up(p->batch * pooled * 4);
-  p->scratch_bytes = p->qscratch + align_up(qin);
+  p->stats = p->qscratch + align_up(qin);
+  p->scratch_bytes = p->stats + (norm ? align_up(2 * p->batch * 4) : 0);
 }
 
 /* ---- the forward pass ------------------------------------------------------- */
@@ -241,6 +244,10 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       LLVMValueRef ia[] = {dst, cur, w, bias, byte_at(c, blob, at->mean), byte_at(c, blob, at->var), n32,
                            ci32(c, l->in_c), ci32(c, l->in_h * l->in_w), cf32(c, l->eps)};
       abi_call(c, MLP_ABI_mlprt_batchnorm_forward_infer, ia, 10);
+    } else if (l->op == MLP_OP_LAYERNORM) {
+      LLVMValueRef la[] = {dst, byte_at(c, scratch, p->stats), byte_at(c, scratch, p->stats + 4 * p->batch),
+                           cur, w, bias, n32, ci32(c, l->in_size), cf32(c, l->eps)};
+      abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
     }
     cur = dst;
   }

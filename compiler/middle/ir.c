@@ -18,7 +18,8 @@
 static const char *const select_words[] = {NULL, "numeric", "categorical", "text", "all"};
 static const char *const failsafe_words[] = {"reject", "impute", "fallback", "clip"};
 _Static_assert(MLPRT_SELECT_NAMES == 0 && MLPRT_SELECT_ALL == 4, "select_words follows MlprtSelect");
-_Static_assert(MLPRT_FAILSAFE_REJECT == 0 && MLPRT_FAILSAFE_CLIP == 3, "failsafe_words follows MLPRT_FAILSAFE_*");
+_Static_assert(MLPRT_FAILSAFE_REJECT == 0 && MLPRT_FAILSAFE_CLIP == 3,
+               "failsafe_words follows MLPRT_FAILSAFE_*");
 
 static int word_code(const char *const *words, int n, const char *word) {
   for (int i = 0; word && i < n; i++)
@@ -49,8 +50,8 @@ const char *mlp_ir_act_name(MlpAct a) {
 }
 
 const char *mlp_ir_op_name(MlpOpKind k) {
-  static const char *const names[] = {"dense",     "dropout",   "flatten",  "conv2d",
-                                      "maxpool2d", "avgpool2d", "batchnorm"};
+  static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
+                                      "maxpool2d", "avgpool2d", "batchnorm", "layernorm"};
   return names[k];
 }
 

@@ -30,7 +30,8 @@ typedef enum {
   MLP_OP_CONV2D,
   MLP_OP_MAXPOOL2D,
   MLP_OP_AVGPOOL2D,
-  MLP_OP_BATCHNORM
+  MLP_OP_BATCHNORM,
+  MLP_OP_LAYERNORM
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -86,7 +87,7 @@ typedef struct {
   float rate;                  /* dropout probability */
   int kernel, stride, pad;     /* conv2d and maxpool2d windows (square) */
   float momentum, eps;         /* batchnorm: the batch statistics' weight in the running ones (PyTorch's
-                                  convention), and the variance's epsilon */
+                                  convention); batchnorm, layernorm: the variance's epsilon */
   int64_t state_off;    /* batchnorm: float offset of running mean [C] then variance [C] in the state */
   int64_t w_off, b_off; /* float offsets in the parameter slab; W is [out_size, in_size] for dense,
                            [out_c, in_c, kernel, kernel] for conv2d */
@@ -97,7 +98,8 @@ typedef struct {
   int mask_buf;   /* dropout: index of the keep-scale mask [batch, out_size], else -1 */
   int col_buf;    /* conv2d: im2col scratch of one image, else -1 */
   int argmax_buf; /* maxpool2d: int32 [batch, out_size] window maxima, else -1 */
-  int stats_buf;  /* batchnorm: the batch's mean [C] then rstd [C], kept for backward, else -1 */
+  int stats_buf;  /* batchnorm: the batch's mean [C] then rstd [C]; layernorm: each row's mean [batch]
+                     then rstd [batch]; kept for backward, else -1 */
 } MlpIrLayer;
 
 typedef struct {

@@ -97,6 +97,16 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       m->n_state += 2 * c;
       l->flops = 8 * l->in_size;
       break;
+    case MLP_OP_LAYERNORM:
+      /* Statistics per sample over all its features, an affine pair per feature. */
+      l->out_c = c;
+      l->out_h = h;
+      l->out_w = w;
+      l->w_off = m->n_params;                /* weight [in_size] */
+      l->b_off = m->n_params + l->in_size;   /* bias [in_size] */
+      l->n_params = 2 * l->in_size;
+      l->flops = 8 * l->in_size;
+      break;
     case MLP_OP_DROPOUT:
       l->out_c = c;
       l->out_h = h;
@@ -118,9 +128,11 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       /* Read by the next layer, by this layer's backward (activation
        * derivative) and by the next layer's backward (weight gradient). */
       l->out_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "act%d", i), bytes, i, 2 * L - i);
-      if (l->op == MLP_OP_BATCHNORM)
+      if (l->op == MLP_OP_BATCHNORM || l->op == MLP_OP_LAYERNORM) {
+        int64_t n = l->op == MLP_OP_BATCHNORM ? l->out_c : m->batch; /* per channel, or per row */
         l->stats_buf =
-            mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "stats%d", i), 2 * l->out_c * fbytes, i, 2 * L - i);
+            mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "stats%d", i), 2 * n * fbytes, i, 2 * L - i);
+      }
       if (l->op == MLP_OP_DROPOUT)
         l->mask_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "mask%d", i), bytes, i, 2 * L - i);
       if (l->op == MLP_OP_MAXPOOL2D)
@@ -542,6 +554,9 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->op = MLP_OP_BATCHNORM;
       /* The spec weighs the running statistics (0.9); the kernel weighs the batch. */
       l->momentum = 1 - (float)num_or(mlp_spec_arg(c, "momentum"), 0.9);
+      l->eps = (float)num_or(mlp_spec_arg(c, "eps"), 1e-5);
+    } else if (strcmp(op, "layernorm") == 0) {
+      l->op = MLP_OP_LAYERNORM;
       l->eps = (float)num_or(mlp_spec_arg(c, "eps"), 1e-5);
     } else if (strcmp(op, "maxpool2d") == 0 || strcmp(op, "avgpool2d") == 0) {
       l->op = strcmp(op, "maxpool2d") == 0 ? MLP_OP_MAXPOOL2D : MLP_OP_AVGPOOL2D;

@@ -77,16 +77,6 @@ void mlprt_tanh_backward(float *dinp, const float *dout, const float *out, size_
 void mlprt_softmax_forward(float *out, const float *inp, int B, int C);
 void mlprt_softmax_backward(float *dinp, const float *dout, const float *out, int B, int C);
 
-/* ---- normalization ----------------------------------------------------- */
-
-/* Layer norm over the last axis of (B, C) with weight (C) and bias (C);
- * saves mean (B) and rstd (B). */
-void mlprt_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                             const float *weight, const float *bias, int B, int C, float eps);
-void mlprt_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                              const float *inp, const float *weight, const float *mean,
-                              const float *rstd, int B, int C);
-
 /* ---- 2-D convolution, NCHW --------------------------------------------- */
 
 /* Output extent of a convolution or pooling window: (in + 2*pad - k) / stride

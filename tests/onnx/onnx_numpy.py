@@ -54,6 +54,11 @@ def _run_node(node, inputs, a):
         return simple[op](inputs[0], inputs[1])
     if op == "Not":
         return np.logical_not(x)
+    if op == "Sqrt":
+        return np.sqrt(x)
+    if op == "ReduceMean":
+        axes = tuple(a["axes"]) if "axes" in a else None
+        return np.mean(x, axis=axes, keepdims=bool(a.get("keepdims", 1)), dtype=np.float64).astype(x.dtype)
     if op == "Log":
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(x)

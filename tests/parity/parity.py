@@ -24,6 +24,7 @@ ARCHS = {
     # parameter shapes in slab order (weight, bias pairs), batch, input shape
     "mlp": ([(32, 20), (32,), (16, 32), (16,), (3, 16), (3,)], 16, (20,)),
     "cnn": ([(4, 1, 3, 3), (4,), (3, 64), (3,)], 8, (1, 8, 8)),
+    "mlp_ln": ([(32, 20), (32,), (32,), (32,), (16, 32), (16,), (3, 16), (3,)], 16, (20,)),
 }
 
 
@@ -43,10 +44,16 @@ RUNS = {
                                                           momentum=0.5),
                     lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=30, gamma=0.5),
                     lambda ps: torch.nn.utils.clip_grad_value_(ps, 0.2)),
+    "mlp_ln_adam": ("mlp_ln", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
 }
 
 
 def forward(arch, ps, x):
+    if arch == "mlp_ln":
+        w1, b1, lw, lb, w2, b2, w3, b3 = ps
+        h = F.layer_norm(F.relu(F.linear(x, w1, b1)), (w1.shape[0],), lw, lb, eps=1e-5)
+        h = F.relu(F.linear(h, w2, b2))
+        return F.linear(h, w3, b3)
     if arch == "mlp":
         w1, b1, w2, b2, w3, b3 = ps
         h = F.relu(F.linear(x, w1, b1))

@@ -153,7 +153,8 @@ enum { NEXAMPLES = sizeof examples / sizeof examples[0] };
 
 /* A small image set in IDX form: three classes of 8x8 images (a vertical
  * bar, a horizontal bar, a centre dot) over noise, for the convolutional
- * path (conv2d, batchnorm, max and average pooling, flatten, dropout). */
+ * path (conv2d, batchnorm, max and average pooling, layer norm over an
+ * image's channels and pixels, flatten, dropout). */
 static void write_idx(const char *images, const char *labels, int n) {
   FILE *fi = fopen(images, "wb"), *fl = fopen(labels, "wb");
   ck_assert(fi && fl);
@@ -229,6 +230,7 @@ static const char cnn_spec[] =
     "    maxpool2d(2)\n"
     "    conv2d(4, kernel = 3, activation = tanh)\n"
     "    avgpool2d(2)\n"
+    "    layernorm()\n"
     "    flatten()\n"
     "    dense(8, activation = leaky_relu)\n"
     "    dropout(0.2)\n"

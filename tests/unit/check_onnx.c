@@ -592,6 +592,30 @@ START_TEST(onnx_categories_answer_as_trained) {
 }
 END_TEST
 
+/* A layer norm between dense layers: opset 13 spells it in reductions,
+ * which must answer as the runtime's kernel did in training. */
+START_TEST(onnx_layernorm_answers_as_trained) {
+  char *dir = test_tmpdir(), spec[512], cwd[4096];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  snprintf(spec, sizeof spec, "%s/wine_ln.mlp", dir);
+  char *text = malloc(8192);
+  snprintf(text, 8192,
+           "pipeline wine_ln {\n  data {\n    source = csv(\"%s/examples/data/wine.csv\")\n"
+           "    target = cultivar\n    clean {\n      standardize(numeric)\n    }\n"
+           "    split(validation = 0.2, test = 0.2, stratify = true, seed = 3)\n  }\n"
+           "  model {\n    dense(16, activation = relu)\n    layernorm(eps = 1e-3)\n"
+           "    dense(8, activation = tanh)\n    output()\n  }\n"
+           "  hyperparameters {\n    epochs = 30\n    lr = 0.01\n  }\n}\n",
+           cwd);
+  free(dt_write(dir, "wine_ln.mlp", text, 0));
+  free(text);
+  char *run = train_spec(dir, "wine_ln", spec);
+  export_equals_run(dir, run, "wine_ln", "cultivar", NULL, 3, true);
+  free(run);
+  free(dir);
+}
+END_TEST
+
 /* A predictor export also writes the file the spec names in deploy.onnx
  * (iris: "iris.onnx"), beside the predictor. */
 START_TEST(onnx_declared_file_beside_predictor) {
@@ -647,6 +671,7 @@ Suite *onnx_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, onnx_mlp_equals_runtime_kernels);
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
+  tcase_add_test(tc, onnx_layernorm_answers_as_trained);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
   tcase_add_test(tc, onnx_refuses_date_inputs);
   tcase_add_test(tc, onnx_inputs_are_the_columns_read);

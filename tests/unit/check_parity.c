@@ -10,7 +10,8 @@
  * the rest of the update path to PyTorch too, (a) with AdamW (biases
  * exempt), cosine annealing and clipping by norm, and (a) with centered
  * RMSprop + momentum, L2 on the weights only, a step schedule and clipping by
- * value. Without python3-torch the test is skipped (test_skip). */
+ * value; and (a) with a layer norm after its first ReLU, with Adam. Without
+ * python3-torch the test is skipped (test_skip). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@
 #define PYTHON "/usr/bin/python3"
 #define STEPS 100
 #define SEED 20240611u
-#define MAX_TENSORS 6
+#define MAX_TENSORS 8
 
 /* One training run: the architecture and update rule (parity.py keys the
  * same settings by name), the parameter tensors in slab order (weight, bias
@@ -37,6 +38,7 @@
 typedef struct {
   const char *name;             /* file prefix and parity.py's key */
   bool cnn;                     /* architecture (b), else (a) */
+  bool ln;                      /* (a) with a layer norm after the first ReLU */
   MlprtOptConfig opt;
   MlprtSched sched;             /* the lr at step t is mlprt_sched_lr(&sched, t) */
   float clip_norm, clip_value;  /* 0: no clipping */
@@ -62,7 +64,9 @@ static size_t tensor_numel(const Model *m, int t) {
 /* PyTorch's default initialization of Linear and Conv2d, drawn from our RNG:
  * weights Kaiming-uniform with a = sqrt(5) (bound 1/sqrt(fan_in)), biases
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with the fan of the weight before them.
- * Tensors come in (weight, bias) pairs; each draws from its own stream. */
+ * Tensors come in (weight, bias) pairs; each draws from its own stream. A
+ * pair of vectors is a layer norm's: weight U(0.5, 1.5), bias U(-0.1, 0.1)
+ * (PyTorch starts them at 1 and 0; spread values test the gradients more). */
 static void model_init(Model *m) {
   m->np = 0;
   for (int t = 0; t < m->ntensors; t++) m->np += tensor_numel(m, t);
@@ -72,6 +76,15 @@ static void model_init(Model *m) {
   float *p = m->params;
   for (int t = 0; t < m->ntensors; t += 2) {
     memset(m->decay + (p - m->params), 1, tensor_numel(m, t));
+    if (m->ndim[t] == 1) {
+      MlprtInit w = {.kind = MLPRT_INIT_UNIFORM, .a = 0.5, .b = 1.5},
+                b = {.kind = MLPRT_INIT_UNIFORM, .a = -0.1, .b = 0.1};
+      mlprt_init_fill(p, m->shape[t], 1, &w, SEED, (uint64_t)t);
+      p += tensor_numel(m, t);
+      mlprt_init_fill(p, m->shape[t + 1], 1, &b, SEED, (uint64_t)t + 1);
+      p += tensor_numel(m, t + 1);
+      continue;
+    }
     int64_t fan_in, fan_out;
     mlprt_init_fans(m->shape[t], m->ndim[t], &fan_in, &fan_out);
     MlprtInit w = {.kind = MLPRT_INIT_KAIMING_UNIFORM,
@@ -132,22 +145,27 @@ static void update(Model *m, MlprtOptim *opt, int t) {
 }
 
 /* (a) dense 20->32, ReLU, dense 32->16, ReLU, dense 16->3, softmax CE.
- * Slab: w1 (32,20) b1 (32) w2 (16,32) b2 (16) w3 (3,16) b3 (3). */
+ * Slab: w1 (32,20) b1 (32) w2 (16,32) b2 (16) w3 (3,16) b3 (3); with m->ln,
+ * a layer norm over the 32 after the first ReLU, its weight (32) and bias
+ * (32) after b1. */
 static void mlp_train(Model *m) {
   enum { B = 16, D0 = 20, D1 = 32, D2 = 16, K = 3 };
-  float *w1 = m->params, *b1 = w1 + D1 * D0, *w2 = b1 + D1, *b2 = w2 + D2 * D1, *w3 = b2 + D2,
-        *b3 = w3 + K * D2;
-  float *g1 = m->grads, *gb1 = g1 + D1 * D0, *g2 = gb1 + D1, *gb2 = g2 + D2 * D1, *g3 = gb2 + D2,
-        *gb3 = g3 + K * D2;
-  static float h1[B * D1], h2[B * D2], logits[B * K];     /* activations */
-  static float dh1[B * D1], dh2[B * D2], dz1[B * D1], dz2[B * D2], dlogits[B * K];
+  int ln = m->ln ? 2 * D1 : 0;
+  float *w1 = m->params, *b1 = w1 + D1 * D0, *lw = b1 + D1, *lb = lw + D1, *w2 = b1 + D1 + ln,
+        *b2 = w2 + D2 * D1, *w3 = b2 + D2, *b3 = w3 + K * D2;
+  float *g1 = m->grads, *gb1 = g1 + D1 * D0, *glw = gb1 + D1, *glb = glw + D1, *g2 = gb1 + D1 + ln,
+        *gb2 = g2 + D2 * D1, *g3 = gb2 + D2, *gb3 = g3 + K * D2;
+  static float h1[B * D1], hn[B * D1], h2[B * D2], logits[B * K], mean[B], rstd[B]; /* activations */
+  static float dh1[B * D1], dhn[B * D1], dh2[B * D2], dz1[B * D1], dz2[B * D2], dlogits[B * K];
+  const float *in2 = m->ln ? hn : h1; /* what the second dense layer reads */
   MlprtOptim opt;
   mlprt_optim_init(&opt, &m->opt, m->np);
   for (int t = 0; t < STEPS; t++) {
     const float *x = m->x + (size_t)t * B * D0;
     mlprt_dense_forward(h1, x, w1, b1, B, D0, D1);
     mlprt_relu_forward(h1, h1, B * D1);
-    mlprt_dense_forward(h2, h1, w2, b2, B, D1, D2);
+    if (m->ln) mlprt_layernorm_forward(hn, mean, rstd, h1, lw, lb, B, D1, 1e-5f);
+    mlprt_dense_forward(h2, in2, w2, b2, B, D1, D2);
     mlprt_relu_forward(h2, h2, B * D2);
     mlprt_dense_forward(logits, h2, w3, b3, B, D2, K);
     m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * B, NULL, 0.0f, B, K);
@@ -157,9 +175,11 @@ static void mlp_train(Model *m) {
     memset(dh2, 0, sizeof dh2);
     memset(dz1, 0, sizeof dz1);
     memset(dz2, 0, sizeof dz2);
+    memset(dhn, 0, sizeof dhn);
     mlprt_dense_backward(dh2, g3, gb3, dlogits, h2, w3, B, D2, K);
     mlprt_relu_backward(dz2, dh2, h2, B * D2);
-    mlprt_dense_backward(dh1, g2, gb2, dz2, h1, w2, B, D1, D2);
+    mlprt_dense_backward(m->ln ? dhn : dh1, g2, gb2, dz2, in2, w2, B, D1, D2);
+    if (m->ln) mlprt_layernorm_backward(dh1, glw, glb, dhn, h1, lw, mean, rstd, B, D1);
     mlprt_relu_backward(dz1, dh1, h1, B * D1);
     mlprt_dense_backward(NULL, g1, gb1, dz1, x, w1, B, D0, D1);
     update(m, &opt, t);
@@ -267,7 +287,7 @@ START_TEST(parity_1_pytorch) {
     test_skip("parity_1_pytorch", "python3-torch", PYTHON " -c 'import torch' failed");
     return;
   }
-  enum { NRUNS = 4 };
+  enum { NRUNS = 5 };
   Model runs[NRUNS];
   for (int k = 0; k < NRUNS; k++) {
     bool cnn = k == 1;
@@ -275,7 +295,13 @@ START_TEST(parity_1_pytorch) {
                  .shape = {{32, 20}, {32}, {16, 32}, {16}, {3, 16}, {3}}, .batch = 16, .in_size = 20};
     Model conv = {.cnn = true, .ntensors = 4, .ndim = {4, 1, 2, 1},
                   .shape = {{4, 1, 3, 3}, {4}, {3, 64}, {3}}, .batch = 8, .in_size = 64};
-    runs[k] = cnn ? conv : mlp;
+    Model ln = {.ln = true,
+                .ntensors = 8,
+                .ndim = {2, 1, 1, 1, 2, 1, 2, 1},
+                .shape = {{32, 20}, {32}, {32}, {32}, {16, 32}, {16}, {3, 16}, {3}},
+                .batch = 16,
+                .in_size = 20};
+    runs[k] = cnn ? conv : k == 4 ? ln : mlp;
   }
   /* the two required runs: Adam on (a), SGD with momentum on (b) */
   runs[0].name = "mlp_adam";
@@ -304,6 +330,11 @@ START_TEST(parity_1_pytorch) {
   runs[3].exempt_biases = true;
   mlprt_sched_step(&runs[3].sched, 0.003, 30, 0.5);
   runs[3].clip_value = 0.2f;
+  /* the layer norm's backward held to PyTorch's through Adam */
+  runs[4].name = "mlp_ln_adam";
+  runs[4].opt = mlprt_optim_defaults(MLPRT_OPT_ADAM);
+  runs[4].opt.lr = 0.01;
+  mlprt_sched_constant(&runs[4].sched, 0.01);
   char *dir = test_tmpdir();
   ck_assert_ptr_nonnull(dir);
   for (int k = 0; k < NRUNS; k++) {
