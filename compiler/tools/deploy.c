@@ -251,7 +251,8 @@ static int store(MlpArena *a, const char *src, const char *dir, const char *name
                  cJSON *files) {
   char hex[65];
   const char *dst = mlp_arena_printf(a, "%s/%s", dir, name);
-  if (copy_hashed(src, dst, hex) != 0) return fail("cannot copy '%s' to '%s': %s", src, dst, strerror(errno));
+  if (copy_hashed(src, dst, hex) != 0)
+    return fail("cannot store '%s' in the registry: %s", src, strerror(errno));
   if (want && strcmp(hex, want) != 0)
     return fail("'%s' does not match the sha256 its run's manifest records (tampered or corrupted)", src);
   cJSON_AddStringToObject(files, name, hex);
@@ -263,8 +264,21 @@ static const char *base_name(const char *path) {
   return s ? s + 1 : path;
 }
 
+/* A file deploy is asked to store beside the run: it must be a readable
+ * file before anything is written. */
+static int check_extra(const char *path, const char *what, const char *run, const char *how) {
+  struct stat st;
+  if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+    return fail("cannot read the %s '%s': %s (write it first: mlpc export %s %s %s)", what, path,
+                strerror(errno), run, how, path);
+  if (!S_ISREG(st.st_mode)) return fail("the %s '%s' is not a regular file", what, path);
+  return 0;
+}
+
 static int deploy(MlpArena *a, const char *run, const char *registry, const char *predictor,
                   const char *onnx) {
+  if (predictor && check_extra(predictor, "predictor", run, "-o") != 0) return EXIT_FAIL;
+  if (onnx && check_extra(onnx, "ONNX model", run, "--onnx") != 0) return EXIT_FAIL;
   const char *why;
   const char *mpath = mlp_arena_printf(a, "%s/manifest.json", run);
   char sealed[PATH_MAX + 256];
@@ -368,7 +382,10 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
       rc = fail("cannot store '%s': %s", dst, strerror(errno));
   }
   if (!rc && !vdir) rc = fail("no free version number under '%s'", name_dir);
-  if (rc) remove_dir(tmp);
+  if (rc) {
+    remove_dir(tmp);
+    rmdir(name_dir); /* a name with no version is no entry (kept when others are stored) */
+  }
   if (!rc) rc = write_current(name_dir, vs);
   char khex[65];
   mlprt_key_hex(pk, khex);

@@ -480,7 +480,17 @@ static void tamper(const char *dir, const char *name) {
 START_TEST(artifacts_registry_deploy_versions_rollback) {
   char *run = train_iris();
   char *reg = test_path(run, "../registry"), *extra = test_path(run, "../iris.exe");
-  TestRun t = mlpc("deploy", run, "--registry", reg, "--predictor", extra);
+  /* A predictor not written yet: refused before the registry is touched. */
+  char *none = test_path(run, "../no_predictor");
+  TestRun t = mlpc("deploy", run, "--registry", reg, "--predictor", none);
+  ck_assert_int_eq(t.status, 2);
+  ck_assert_ptr_nonnull(strstr(t.err, "cannot read the predictor"));
+  ck_assert_ptr_nonnull(strstr(t.err, "mlpc export"));
+  ck_assert_ptr_null(strstr(t.err, ".deploy.tmp"));
+  ck_assert_int_ne(access(reg, F_OK), 0);
+  test_run_free(&t);
+  free(none);
+  t = mlpc("deploy", run, "--registry", reg, "--predictor", extra);
   ck_assert_msg(t.status == 0, "%s", t.err);
   ck_assert_ptr_nonnull(strstr(t.out, "iris 1.0.0 deployed"));
   test_run_free(&t);
