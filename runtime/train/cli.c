@@ -26,7 +26,9 @@ static const char cli_usage[] =
     "  --tune             also run the spec's tuning trials; the best one's weights and metrics win\n"
     "  --export-features DIR\n"
     "                     write the cleaned data (features and target) to DIR/train.csv,\n"
-    "                     DIR/validation.csv and DIR/test.csv, and train nothing\n";
+    "                     DIR/validation.csv and DIR/test.csv, and train nothing\n"
+    "\n"
+    "Exit status: 0 success, 1 the data or the training failed, 2 usage or I/O errors.\n";
 
 static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
   char *end;

@@ -85,17 +85,45 @@ static double now(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static _Noreturn void die(const MlprtRun *r, const char *fmt, ...) {
-  va_list ap;
+/* Exit statuses: 1 the data or the training failed, 2 a file could not be
+ * read or written (as for mlpc: usage and I/O errors are 2). */
+static _Noreturn void vdie(const MlprtRun *r, int status, const char *fmt, va_list ap) {
   fflush(stdout);
   fprintf(stderr, "%s: error: ", r->prog);
-  va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
-  va_end(ap);
   fputc('\n', stderr);
   /* A failed run leaves the previous run directory as it was. */
   if (r->staged) mlprt_remove_tree(r->out);
-  exit(1);
+  exit(status);
+}
+
+static _Noreturn void die(const MlprtRun *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static _Noreturn void die(const MlprtRun *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vdie(r, 1, fmt, ap);
+}
+
+static _Noreturn void die_io(const MlprtRun *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static _Noreturn void die_io(const MlprtRun *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vdie(r, 2, fmt, ap);
+}
+
+/* Whether every source of a data path ('\n' between several) can be read:
+ * when one cannot, a failed load is the file system's, not the data's. */
+static bool sources_readable(const char *path) {
+  bool ok = true;
+  for (const char *s = path; ok && s && *s;) {
+    const char *nl = strchr(s, '\n');
+    size_t len = nl ? (size_t)(nl - s) : strlen(s);
+    char *one = strndup(s, len);
+    ok = access(one, R_OK) == 0;
+    free(one);
+    s = nl ? nl + 1 : NULL;
+  }
+  return ok;
 }
 
 /* DIR/NAME into a fresh buffer. */
@@ -107,7 +135,7 @@ static char *path_in(const MlprtRun *r, const char *name) {
 }
 
 static void write_path(const MlprtRun *r, const char *p, const void *data, size_t len, bool sync) {
-  if (mlprt_write_atomic(p, data, len, sync) != 0) die(r, "cannot write '%s': %s", p, strerror(errno));
+  if (mlprt_write_atomic(p, data, len, sync) != 0) die_io(r, "cannot write '%s': %s", p, strerror(errno));
 }
 
 static void write_file(const MlprtRun *r, const char *name, const void *data, size_t len) {
@@ -153,7 +181,7 @@ static void copy_into(const MlprtRun *r, const char *dir, const char *to, const 
     bool bad = ferror(f) != 0;
     fclose(f);
     fclose(m);
-    if (bad) die(r, "cannot read '%s': %s", src, strerror(errno));
+    if (bad) die_io(r, "cannot read '%s': %s", src, strerror(errno));
     write_path(r, dst, buf, len, true);
     free(buf);
   }
@@ -261,13 +289,13 @@ static void open_run_dir(MlprtRun *r, const char *out) {
   r->parent = slash ? strndup(r->final_out, slash == r->final_out ? 1 : (size_t)(slash - r->final_out))
                     : strdup(".");
   if (mlprt_mkdirs(r->parent) != 0)
-    die(r, "cannot create the directory '%s': %s", r->parent, strerror(errno));
+    die_io(r, "cannot create the directory '%s': %s", r->parent, strerror(errno));
   size_t n = strlen(r->final_out) + 32;
   char *lock = malloc(n);
   snprintf(lock, n, "%s.lock", r->final_out);
   r->lock_fd = mlprt_lock(lock, err, sizeof err);
   free(lock);
-  if (r->lock_fd < 0) die(r, "cannot write the run directory '%s': %s", r->final_out, err);
+  if (r->lock_fd < 0) die_io(r, "cannot write the run directory '%s': %s", r->final_out, err);
   struct stat st;
   if (stat(r->final_out, &st) == 0 && (!S_ISDIR(st.st_mode) || !replaceable(r->final_out)))
     die(r, "'%s' exists and is not a run directory; refusing to replace it", r->final_out);
@@ -284,7 +312,7 @@ static void open_run_dir(MlprtRun *r, const char *out) {
   free(prefix);
   mlprt_sweep_stale(r->final_out, "");
   if (!adopted && mkdir(r->out, 0755) != 0)
-    die(r, "cannot create the run directory '%s': %s", r->out, strerror(errno));
+    die_io(r, "cannot create the run directory '%s': %s", r->out, strerror(errno));
   r->staged = true;
   r->metrics_path = path_in(r, "metrics.jsonl");
   if (r->cli.resume && !adopted) {
@@ -368,7 +396,7 @@ static void load_pretrained(MlprtRun *r) {
   char *path = malloc(n), hex[65];
   snprintf(path, n, "%s/weights.bin", r->p->pretrained);
   FILE *f = fopen(path, "rb");
-  if (!f) die(r, "cannot read the pretrained weights '%s': %s", path, strerror(errno));
+  if (!f) die_io(r, "cannot read the pretrained weights '%s': %s", path, strerror(errno));
   r->pretrained = malloc(want + 1);
   r->pretrained_bytes = fread(r->pretrained, 1, want + 1, f);
   fclose(f);
@@ -387,7 +415,10 @@ void mlprt_run_load(MlprtRun *r) {
     if (!r->cli.quiet) printf("%s: cleaned splits written to %s\n", r->p->name, r->cli.export_features);
     exit(0);
   }
-  if (mlprt_prep_load(r->p, r->data_path, &r->data, err, sizeof err) != 0) die(r, "%s", err);
+  if (mlprt_prep_load(r->p, r->data_path, &r->data, err, sizeof err) != 0) {
+    if (!sources_readable(r->data_path)) die_io(r, "%s", err);
+    die(r, "%s", err);
+  }
   if (r->data.n[MLPRT_TRAIN] == 0) die(r, "%s: no training rows after the split", r->data_path);
   write_json(r, r->p->cleaning_report ? r->p->cleaning_report : "cleaning.json", r->data.cleaning);
   int64_t pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID];
@@ -793,7 +824,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       bool sync = last_sync == 0 || now() - last_sync >= 1.0 || stop || h.epoch == j->epochs;
       write_path(r, r->metrics_path, r->metrics, r->mlen, sync);
       if (mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
-        die(r, "cannot write '%s': %s", ckpt, strerror(errno));
+        die_io(r, "cannot write '%s': %s", ckpt, strerror(errno));
       if (sync) last_sync = now();
     }
     if (stop) {
@@ -1094,7 +1125,7 @@ static void write_report(const MlprtRun *r, int64_t best, bool classify, const c
                      .best_epoch = res->best_epoch,
                      .hyperparameters = hp ? hp : ""};
   char *path = path_in(r, r->p->report);
-  if (mlprt_report_write(path, &rep) != 0) die(r, "cannot write '%s': %s", path, strerror(errno));
+  if (mlprt_report_write(path, &rep) != 0) die_io(r, "cannot write '%s': %s", path, strerror(errno));
   free(path);
   free(hp);
   free(per);
@@ -1225,10 +1256,10 @@ int mlprt_run_close(MlprtRun *r) {
   }
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
-  if (mlprt_manifest_seal(r->out) != 0) die(r, "cannot seal '%s/manifest.json': %s", r->out, strerror(errno));
+  if (mlprt_manifest_seal(r->out) != 0) die_io(r, "cannot seal '%s/manifest.json': %s", r->out, strerror(errno));
   /* The complete run replaces the previous one in one step. */
   if (mlprt_fsync_dir(r->out) != 0 || mlprt_dir_swap(r->out, r->final_out) != 0)
-    die(r, "cannot move the new run into '%s': %s", r->final_out, strerror(errno));
+    die_io(r, "cannot move the new run into '%s': %s", r->final_out, strerror(errno));
   r->staged = false;
   mlprt_fsync_dir(r->parent);
   close(r->lock_fd);

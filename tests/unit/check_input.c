@@ -118,6 +118,28 @@ START_TEST(special_files_are_refused) {
 }
 END_TEST
 
+/* Exit statuses scripts can tell apart: a data file that cannot be read is
+ * an I/O error (2); data that reads but is wrong is the data's (1). */
+START_TEST(exit_status_tells_io_from_data) {
+  char *run = test_path(tmp, "x.run"), *missing = test_path(tmp, "missing.csv");
+  const char *argv[] = {exe, "--data", missing, "--out", run, "--quiet", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "missing.csv"));
+  test_run_free(&r);
+  char *bad = test_path(tmp, "bad.csv");
+  test_write_text(bad, "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,oops,setosa\n");
+  argv[2] = bad;
+  r = test_run(argv, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_ptr_nonnull(strstr(r.err, "bad.csv"));
+  test_run_free(&r);
+  free(bad);
+  free(missing);
+  free(run);
+}
+END_TEST
+
 /* examples/iris.mlp with its source replaced by path, as DIR/NAME. */
 static char *spec_with_source(const char *name, const char *path) {
   char *text = test_read_file("examples/iris.mlp", NULL);
@@ -206,6 +228,7 @@ Suite *input_suite(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, pipe_and_fifo_sources_are_read_once);
   tcase_add_test(tc, special_files_are_refused);
+  tcase_add_test(tc, exit_status_tells_io_from_data);
   tcase_add_test(tc, unbounded_sources_fail_fast);
   tcase_add_test(tc, float_range_stops_the_build);
   suite_add_tcase(s, tc);
