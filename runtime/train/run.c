@@ -1256,7 +1256,8 @@ int mlprt_run_close(MlprtRun *r) {
   }
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
-  if (mlprt_manifest_seal(r->out) != 0) die_io(r, "cannot seal '%s/manifest.json': %s", r->out, strerror(errno));
+  if (mlprt_manifest_seal(r->out) != 0)
+    die_io(r, "cannot seal '%s/manifest.json': %s", r->out, strerror(errno));
   /* The complete run replaces the previous one in one step. */
   if (mlprt_fsync_dir(r->out) != 0 || mlprt_dir_swap(r->out, r->final_out) != 0)
     die_io(r, "cannot move the new run into '%s': %s", r->final_out, strerror(errno));

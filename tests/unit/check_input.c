@@ -128,7 +128,8 @@ START_TEST(exit_status_tells_io_from_data) {
   ck_assert_ptr_nonnull(strstr(r.err, "missing.csv"));
   test_run_free(&r);
   char *bad = test_path(tmp, "bad.csv");
-  test_write_text(bad, "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,oops,setosa\n");
+  test_write_text(bad, "sepal_length,sepal_width,petal_length,petal_width,species\n"
+                       "5.1,3.5,1.4,oops,setosa\n");
   argv[2] = bad;
   r = test_run(argv, NULL);
   ck_assert_int_eq(r.status, 1);
