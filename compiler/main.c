@@ -32,64 +32,6 @@
 
 enum { EXIT_SPEC = 1, EXIT_USAGE = 2 };
 
-static const char usage[] =
-    "usage: mlpc COMMAND [OPTIONS] FILE...\n"
-    "\n"
-    "Compile declarative .mlp machine-learning pipelines to native programs.\n"
-    "\n"
-    "Commands:\n"
-    "  init DATA [--target COL] [-o SPEC] [--force]\n"
-    "                       print the columns DATA holds and write a first spec for it\n"
-    "                       (default target: the last column; default SPEC: standard output)\n"
-    "  check FILE...        parse and check specs; report every error\n"
-    "  fmt FILE [-w]        print FILE in canonical layout (-w: rewrite it in place)\n"
-    "  fmt --check FILE...  name the files not in canonical layout; exit 1 if any\n"
-    "  help [TOPIC]         document a section, statement, op or value (no TOPIC: list sections)\n"
-    "  help --spec          print the reference tables of SPEC.md (Markdown)\n"
-    "  build FILE           compile FILE to a native training program\n"
-    "  run FILE             build FILE, then train: the program's options follow FILE\n"
-    "  explain FILE         describe the compiled plan: data, layers, shapes, memory, training\n"
-    "  export RUN_DIR       compile a trained run into a standalone predictor (default name:\n"
-    "                       deploy.predictor, else the pipeline's)\n"
-    "  deploy RUN_DIR [--registry DIR] [--predictor PATH] [--onnx PATH]\n"
-    "                       store a verified run as the next version of its pipeline\n"
-    "  versions --registry DIR [NAME]\n"
-    "                       list the stored versions, the current one marked\n"
-    "  rollback --registry DIR NAME [VERSION]\n"
-    "                       make VERSION (default: the one before the current) current\n"
-    "\n"
-    "Options:\n"
-    "  --dump=ast           (check) print the syntax tree after parsing\n"
-    "  --max-errors=N       stop after N errors (default 20)\n"
-    "  --color=WHEN         colour diagnostics: auto, always or never (default auto)\n"
-    "  -Werror              treat warnings as errors\n"
-    "  -o PATH              (build) the output file (default: the pipeline's name)\n"
-    "  -O0 -O1 -O2 -O3      (build, run) optimisation level (default -O2)\n"
-    "  --emit-ir            (build) print the plan as JSON instead of building\n"
-    "  --emit-llvm          (build) write textual LLVM IR (PATH.ll) instead of building\n"
-    "  --emit-obj           (build) write the object file (PATH.o) instead of linking\n"
-    "  --keep-temps         (build) keep the object file beside the program\n"
-    "  --target TRIPLE      (build) cross-compile for an LLVM target triple; (init) the column to predict\n"
-    "  --cpu NAME           (build) the CPU to tune for (default: this machine's;\n"
-    "                       export: deploy.cpu, else x86-64-v2)\n"
-    "  -o, -O, --emit-llvm, --target\n"
-    "                       (export) as for build; --emit-obj writes PATH.o and the C header PATH.h\n"
-    "  --quantize int8      (export) int8 weights, one scale per output (default: deploy.quantize)\n"
-    "  --prune SPARSITY     (export) zero this fraction of each weight matrix, smallest first\n"
-    "                       (default: deploy.prune)\n"
-    "  --max-accuracy-drop X\n"
-    "                       (export) refuse compression costing more test accuracy (R2) than X\n"
-    "                       (default: deploy.max_accuracy_drop, 0.01); refused: exit status 1\n"
-    "  --onnx FILE          (export) write the run's ONNX model to FILE instead of a predictor\n"
-    "                       (a predictor export also writes the spec's deploy.onnx beside it)\n"
-    "  --out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --resume, --tune\n"
-    "                       (run) passed to the training program\n"
-    "  -h, --help           show this help\n"
-    "  --version            show the version\n"
-    "\n"
-    "Exit status: 0 success, 1 errors in a spec, 2 usage or I/O errors.\n"
-    "Run 'mlpc help data' (or any section or op name) for the language reference.\n";
-
 typedef struct {
   const char *cmd;
   const char **files;
@@ -146,9 +88,8 @@ static char **split_long_options(int *argc, char **argv) {
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
-  static const char *const commands[] = {"init", "check", "fmt", "help", "build", "run", "explain",
-                                         "deploy", "versions", "rollback", "export"};
-  enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
+  int ncommands = 0;
+  while (mlp_commands[ncommands]) ncommands++;
   memset(o, 0, sizeof *o);
   o->max_errors = 20;
   o->color = -1;
@@ -194,7 +135,7 @@ static int parse_args(int argc, char **argv, Options *o) {
     } else if (strcmp(a, "--force") == 0) {
       o->force = 1;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(usage, stdout);
+      if (!o->cmd || mlp_help_command(o->cmd, stdout) != 0) mlp_help_usage(stdout);
       exit(0);
     } else if (strcmp(a, "--version") == 0) {
       printf("mlpc %s\n", MLP_VERSION);
@@ -222,9 +163,9 @@ static int parse_args(int argc, char **argv, Options *o) {
       return usage_error("unknown option '%s'", a);
     } else if (!o->cmd) {
       o->cmd = a;
-      const char *near = mlp_closest(a, commands, NCOMMANDS);
+      const char *near = mlp_closest(a, (const char **)mlp_commands, ncommands);
       int known = 0;
-      for (int c = 0; c < NCOMMANDS; c++) known |= strcmp(a, commands[c]) == 0;
+      for (int c = 0; c < ncommands; c++) known |= strcmp(a, mlp_commands[c]) == 0;
       if (!known) {
         if (near) {
           fprintf(stderr, "mlpc: error: unknown command '%s'; did you mean '%s'?\n", a, near);
@@ -237,7 +178,7 @@ static int parse_args(int argc, char **argv, Options *o) {
     }
   }
   if (!o->cmd) {
-    fputs(usage, stderr);
+    mlp_help_usage(stderr);
     return EXIT_USAGE;
   }
   return 0;
@@ -579,7 +520,22 @@ static int cmd_help(const Options *o) {
     mlp_help_spec_tables(stdout);
     return 0;
   }
-  return mlp_help(o->nfiles ? o->files[0] : NULL, stdout, stderr) ? EXIT_USAGE : 0;
+  const char *topic = o->nfiles ? o->files[0] : NULL;
+  if (!topic || mlp_help_command(topic, stdout) != 0)
+    return mlp_help(topic, stdout, stderr) ? EXIT_USAGE : 0;
+  /* a command that is also a word of the language (init): both */
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len), *quiet = fopen("/dev/null", "w");
+  if (mem && quiet && mlp_help(topic, mem, quiet) == 0) {
+    fclose(mem);
+    mem = NULL;
+    printf("\nIn the language:\n%s", text);
+  }
+  if (mem) fclose(mem);
+  if (quiet) fclose(quiet);
+  free(text);
+  return 0;
 }
 
 int main(int argc, char **argv) {

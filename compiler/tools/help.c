@@ -24,16 +24,22 @@ static const char *type_short(const MlpRegField *f, char *buf, size_t n) {
 /* The default as the reader should see it. */
 static const char *default_text(const MlpRegField *f, char *buf, size_t n) {
   const MlpRegField *from = mlp_reg_inherited(f);
-  if (from) snprintf(buf, n, "%s%s", from->op ? "" : "hyperparameters.", from->name);
-  else if (f->def) snprintf(buf, n, "%s", f->def);
-  else snprintf(buf, n, "%s", f->required ? "required" : "none");
+  if (from)
+    snprintf(buf, n, "%s%s", from->op ? "" : "hyperparameters.", from->name);
+  else if (f->def)
+    snprintf(buf, n, "%s", f->def);
+  else
+    snprintf(buf, n, "%s", f->required ? "required" : "none");
   return buf;
 }
 
 static const char *range_text(const MlpRegField *f, char *buf, size_t n) {
-  if (f->range_text && f->usual_text) snprintf(buf, n, "%s, usually %s", f->range_text, f->usual_text);
-  else if (f->usual_text) snprintf(buf, n, "usually %s", f->usual_text);
-  else snprintf(buf, n, "%s", f->range_text ? f->range_text : "");
+  if (f->range_text && f->usual_text)
+    snprintf(buf, n, "%s, usually %s", f->range_text, f->usual_text);
+  else if (f->usual_text)
+    snprintf(buf, n, "usually %s", f->usual_text);
+  else
+    snprintf(buf, n, "%s", f->range_text ? f->range_text : "");
   return buf;
 }
 
@@ -72,8 +78,10 @@ static void field_line(const MlpRegField *f, FILE *out) {
 
 static void help_op(const MlpRegOp *op, FILE *out) {
   signature(op, out);
-  if (op->kind) fprintf(out, "    [%s]\n", op->kind->name);
-  else fprintf(out, "    [op of '%s']\n", op->block->name);
+  if (op->kind)
+    fprintf(out, "    [%s]\n", op->kind->name);
+  else
+    fprintf(out, "    [op of '%s']\n", op->block->name);
   fprintf(out, "  %s%s\n", op->doc, op_notes(op));
   if (op->nparams) fputs("\nParameters:\n", out);
   for (int i = 0; i < op->nparams; i++) field_line(op->params[i], out);
@@ -128,10 +136,14 @@ static bool help_qualified(const char *topic, FILE *out) {
   const MlpRegOp *op = b ? mlp_reg_block_op(b, name) : k ? mlp_reg_kind_op(k, name) : NULL;
   const MlpRegBlock *sub = b ? mlp_reg_subblock(b, name) : NULL;
   int v = e ? mlp_reg_enum_find(e, name) : -1;
-  if (f) help_setting(f, out);
-  else if (op) help_op(op, out);
-  else if (sub) help_block(sub, out);
-  else if (v >= 0) fprintf(out, "%s    [value of '%s']\n  %s\n", name, e->name, e->docs[v]);
+  if (f)
+    help_setting(f, out);
+  else if (op)
+    help_op(op, out);
+  else if (sub)
+    help_block(sub, out);
+  else if (v >= 0)
+    fprintf(out, "%s    [value of '%s']\n  %s\n", name, e->name, e->docs[v]);
   return f || op || sub || v >= 0;
 }
 
@@ -197,8 +209,10 @@ int mlp_help(const char *topic, FILE *out, FILE *err) {
     for (int j = 0; j < R->enums[i]->nvalues; j++) names[n++] = R->enums[i]->values[j];
   }
   const char *near = mlp_closest(topic, names, n);
-  if (near) fprintf(err, "mlpc: error: no help for '%s'; did you mean '%s'?\n", topic, near);
-  else fprintf(err, "mlpc: error: no help for '%s'; run 'mlpc help' for the sections\n", topic);
+  if (near)
+    fprintf(err, "mlpc: error: no help for '%s'; did you mean '%s'?\n", topic, near);
+  else
+    fprintf(err, "mlpc: error: no help for '%s'; run 'mlpc help' for the sections\n", topic);
   free(names);
   return 1;
 }
@@ -209,8 +223,10 @@ int mlp_help(const char *topic, FILE *out, FILE *err) {
 static const char *md_default(const MlpRegField *f, char *buf, size_t n) {
   char text[64];
   default_text(f, text, sizeof text);
-  if (mlp_reg_inherited(f) || f->def) snprintf(buf, n, "`%s`", text);
-  else snprintf(buf, n, "%s", text);
+  if (mlp_reg_inherited(f) || f->def)
+    snprintf(buf, n, "`%s`", text);
+  else
+    snprintf(buf, n, "%s", text);
   return buf;
 }
 
@@ -286,4 +302,167 @@ void mlp_help_spec_tables(FILE *out) {
     for (int j = 0; j < e->nvalues; j++) fprintf(out, "%s`%s`", j ? ", " : "", e->values[j]);
     fprintf(out, " | %s |\n", e->doc);
   }
+}
+
+/* ---- the command line --------------------------------------------------------- */
+
+typedef struct {
+  const char *name, *synopsis; /* synopsis: what follows the name */
+  const char *what;            /* one or more lines, each ending in '\n' */
+} Command;
+
+static const Command commands[] = {
+    {"init", "DATA [--target COL] [-o SPEC] [--force]",
+     "print the columns DATA holds and write a first spec "
+     "for it (default target: the last column; default "
+     "SPEC: standard output)\n"},
+    {"check", "FILE...", "parse and check specs; report every error\n"},
+    {"fmt", "FILE [-w] | --check FILE...",
+     "print FILE in canonical layout (-w: rewrite it in "
+     "place; --check: name the files not in canonical "
+     "layout and exit 1 if any)\n"},
+    {"help", "[TOPIC | COMMAND | --spec]",
+     "document a section, statement, op, value or command "
+     "(no TOPIC: list sections; --spec: the reference "
+     "tables of SPEC.md, in Markdown)\n"},
+    {"build", "FILE", "compile FILE to a native training program\n"},
+    {"run", "FILE [PROGRAM OPTIONS]", "build FILE, then train: the program's options follow FILE\n"},
+    {"explain", "FILE", "describe the compiled plan: data, layers, shapes, memory, training\n"},
+    {"export", "RUN_DIR",
+     "compile a trained run into a standalone predictor "
+     "(default name: deploy.predictor, else the pipeline's)\n"},
+    {"deploy", "RUN_DIR [--registry DIR] [--predictor PATH] [--onnx PATH]",
+     "store a verified run as the next version of its pipeline\n"},
+    {"versions", "--registry DIR [NAME]", "list the stored versions, the current one marked\n"},
+    {"rollback", "--registry DIR NAME [VERSION]",
+     "make VERSION (default: the one before the current) "
+     "current\n"},
+};
+enum { NCOMMANDS = sizeof commands / sizeof *commands };
+
+const char *const mlp_commands[] = {"init",    "check",  "fmt",    "help",     "build",    "run",
+                                    "explain", "export", "deploy", "versions", "rollback", NULL};
+
+typedef struct {
+  const char *flags;
+  const char *scope; /* the commands it applies to, ' ' between; "" for all */
+  const char *what;  /* lines, each ending in '\n' */
+} Option;
+
+static const Option options[] = {
+    {"--dump=ast", "check", "print the syntax tree after parsing\n"},
+    {"--max-errors=N", "", "stop after N errors (default 20)\n"},
+    {"--color=WHEN", "", "colour diagnostics: auto, always or never (default auto)\n"},
+    {"-Werror", "check build run explain", "treat warnings as errors\n"},
+    {"-w", "fmt", "rewrite the file in place\n"},
+    {"--check", "fmt", "name the files not in canonical layout; exit 1 if any\n"},
+    {"--target COL", "init", "the column to predict (default: the last one)\n"},
+    {"-o SPEC", "init", "write the spec to SPEC (default: standard output)\n"},
+    {"--force", "init", "replace an existing SPEC\n"},
+    {"-o PATH", "build export", "the output file (default: the pipeline's name)\n"},
+    {"-O0 -O1 -O2 -O3", "build run export", "optimisation level (default -O2)\n"},
+    {"--emit-ir", "build", "print the plan as JSON instead of building\n"},
+    {"--emit-llvm", "build export", "write textual LLVM IR (PATH.ll) instead of building\n"},
+    {"--emit-obj", "build export",
+     "write the object file (PATH.o) instead of linking; export: and the C header PATH.h\n"},
+    {"--keep-temps", "build", "keep the object file beside the program\n"},
+    {"--target TRIPLE", "build export", "cross-compile for an LLVM target triple\n"},
+    {"--cpu NAME", "build export",
+     "the CPU to tune for (default: this machine's; export: deploy.cpu, else x86-64-v2)\n"},
+    {"--quantize int8", "export", "int8 weights, one scale per output (default: deploy.quantize)\n"},
+    {"--prune SPARSITY", "export",
+     "zero this fraction of each weight matrix, smallest first (default: deploy.prune)\n"},
+    {"--max-accuracy-drop X", "export",
+     "refuse compression costing more test accuracy (R2) "
+     "than X (default: deploy.max_accuracy_drop, 0.01); "
+     "refused: exit status 1\n"},
+    {"--onnx FILE", "export",
+     "write the run's ONNX model to FILE instead of a "
+     "predictor (a predictor export also writes the spec's "
+     "deploy.onnx beside it)\n"},
+    {"PROGRAM OPTIONS", "run",
+     "--out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --resume, --tune: passed to the "
+     "training program (its --help lists them)\n"},
+    {"--registry DIR", "deploy versions rollback", "the registry (deploy: default deploy.registry)\n"},
+    {"--predictor PATH, --onnx PATH", "deploy", "store these files with the version\n"},
+    {"-h, --help", "", "show this help\n"},
+    {"--version", "", "show the version\n"},
+};
+enum { NOPTIONS = sizeof options / sizeof *options };
+
+/* Text in a column from `indent` to 79, words wrapped, '\n' a hard break;
+ * the first line placed after `used` columns already written. */
+static void put_indented(FILE *out, const char *text, int indent, int used) {
+  const int width = 79 - indent;
+  for (const char *s = text; *s;) {
+    const char *nl = strchr(s, '\n');
+    int len = nl ? (int)(nl - s) : (int)strlen(s);
+    /* the longest run of whole words that fits */
+    int take = len;
+    if (take > width) {
+      take = width;
+      while (take > 0 && s[take] != ' ') take--;
+      if (take == 0) take = width;
+    }
+    fprintf(out, "%*s%.*s\n", used < indent ? indent - used : 0, "", take, s);
+    used = 0;
+    s += take;
+    while (*s == ' ') s++;
+    if (*s == '\n') s++;
+  }
+}
+
+/* "  HEAD" then the text in the column at 23, on the same line when HEAD fits. */
+static void put_entry(FILE *out, const char *head, const char *text) {
+  int used = fprintf(out, "  %s", head);
+  if (used > 21) {
+    fputc('\n', out);
+    used = 0;
+  }
+  put_indented(out, text, 23, used);
+}
+
+static bool in_scope(const Option *o, const char *cmd) {
+  if (!*o->scope) return true;
+  size_t n = strlen(cmd);
+  for (const char *s = o->scope; (s = strstr(s, cmd)) != NULL; s += n)
+    if ((s == o->scope || s[-1] == ' ') && (s[n] == ' ' || !s[n])) return true;
+  return false;
+}
+
+void mlp_help_usage(FILE *out) {
+  fputs("usage: mlpc COMMAND [OPTIONS] FILE...\n\n"
+        "Compile declarative .mlp machine-learning pipelines to native programs.\n\nCommands:\n",
+        out);
+  for (int i = 0; i < NCOMMANDS; i++) {
+    char head[160];
+    snprintf(head, sizeof head, "%s %s", commands[i].name, commands[i].synopsis);
+    put_entry(out, head, commands[i].what);
+  }
+  fputs("\nOptions (the commands they apply to in parentheses):\n", out);
+  for (int i = 0; i < NOPTIONS; i++) {
+    char text[512];
+    if (*options[i].scope)
+      snprintf(text, sizeof text, "(%s) %s", options[i].scope, options[i].what);
+    else
+      snprintf(text, sizeof text, "%s", options[i].what);
+    put_entry(out, options[i].flags, text);
+  }
+  fputs("\nExit status: 0 success, 1 errors in a spec, 2 usage or I/O errors.\n"
+        "Run 'mlpc help COMMAND' for one command, 'mlpc help data' (or any section or op\n"
+        "name) for the language reference.\n",
+        out);
+}
+
+int mlp_help_command(const char *name, FILE *out) {
+  for (int i = 0; i < NCOMMANDS; i++) {
+    if (strcmp(commands[i].name, name) != 0) continue;
+    fprintf(out, "usage: mlpc %s %s\n\n", commands[i].name, commands[i].synopsis);
+    put_indented(out, commands[i].what, 0, 0);
+    fputs("\nOptions:\n", out);
+    for (int k = 0; k < NOPTIONS; k++)
+      if (in_scope(&options[k], name)) put_entry(out, options[k].flags, options[k].what);
+    return 0;
+  }
+  return 1;
 }

@@ -1,7 +1,9 @@
-/* help.h — documentation generated from the builtin registry.
+/* help.h — documentation generated from the builtin registry, and the
+ * command line's from one table of commands and options.
  *
  * `mlpc help [TOPIC]` and the reference tables of SPEC.md come from here, so
- * the docs cannot drift from what sema accepts. */
+ * the docs cannot drift from what sema accepts; `mlpc --help` and `mlpc help
+ * COMMAND` come from the same table of commands. */
 #ifndef MLP_HELP_H
 #define MLP_HELP_H
 
@@ -12,5 +14,15 @@
 int mlp_help(const char *topic, FILE *out, FILE *err);
 /* The Markdown reference tables that SPEC.md embeds between its markers. */
 void mlp_help_spec_tables(FILE *out);
+
+/* ---- the command line ---- */
+
+/* mlpc's commands, in the order --help lists them (NULL-terminated). */
+extern const char *const mlp_commands[];
+/* mlpc --help: every command and option. */
+void mlp_help_usage(FILE *out);
+/* mlpc help COMMAND, mlpc COMMAND --help: its synopsis, what it does and
+ * the options it takes; 1 when name is no command. */
+int mlp_help_command(const char *name, FILE *out);
 
 #endif

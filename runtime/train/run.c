@@ -295,7 +295,7 @@ static void open_run_dir(MlprtRun *r, const char *out) {
   snprintf(lock, n, "%s.lock", r->final_out);
   r->lock_fd = mlprt_lock(lock, err, sizeof err);
   free(lock);
-  if (r->lock_fd < 0) die_io(r, "cannot write the run directory '%s': %s", r->final_out, err);
+  if (r->lock_fd < 0) die(r, "cannot write the run directory '%s': %s", r->final_out, err);
   struct stat st;
   if (stat(r->final_out, &st) == 0 && (!S_ISDIR(st.st_mode) || !replaceable(r->final_out)))
     die(r, "'%s' exists and is not a run directory; refusing to replace it", r->final_out);

@@ -33,6 +33,32 @@ START_TEST(cli_help_and_version) {
   ck_assert_ptr_nonnull(strstr(r.out, "check FILE"));
   ck_assert_ptr_nonnull(strstr(r.out, "Exit status"));
   test_run_free(&r);
+  /* one command's help: its synopsis and only its options */
+  r = mlpc("help", "build", NULL);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_nonnull(strstr(r.out, "usage: mlpc build FILE"));
+  ck_assert_ptr_nonnull(strstr(r.out, "--emit-ir"));
+  ck_assert_ptr_null(strstr(r.out, "--quantize"));
+  test_run_free(&r);
+  r = mlpc("init", "--help", NULL);
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_nonnull(strstr(r.out, "usage: mlpc init DATA"));
+  ck_assert_ptr_nonnull(strstr(r.out, "--force"));
+  test_run_free(&r);
+  /* a command that is also a word of the language: both */
+  r = mlpc("help", "init", NULL);
+  ck_assert_ptr_nonnull(strstr(r.out, "usage: mlpc init"));
+  ck_assert_ptr_nonnull(strstr(r.out, "In the language:"));
+  ck_assert_ptr_nonnull(strstr(r.out, "xavier_uniform"));
+  test_run_free(&r);
+  /* --help fits a terminal of 80 columns */
+  r = mlpc("--help", NULL, NULL);
+  for (const char *l = r.out; *l;) {
+    const char *nl = strchr(l, '\n');
+    ck_assert_msg(nl && nl - l <= 80, "help line over 80 columns: %.100s", l);
+    l = nl + 1;
+  }
+  test_run_free(&r);
   r = mlpc("--version", NULL, NULL);
   ck_assert_int_eq(r.status, 0);
   ck_assert_int_eq(strncmp(r.out, "mlpc ", 5), 0);
