@@ -575,6 +575,10 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_data_format, cstr(&c, d->format));
   mlp_desc_set(&pd, MLPRT_PROGRAM_data_path, cstr(&c, info->data_path));
   mlp_desc_set(&pd, MLPRT_PROGRAM_data_path2, cstr(&c, info->data_path2));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_data_query, cstr(&c, d->query));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_test_path, cstr(&c, d->test_path));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_test_path2, cstr(&c, d->test_path2));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_test_query, cstr(&c, d->test_query));
   mlp_desc_set(&pd, MLPRT_PROGRAM_target, cstr(&c, d->target));
   mlp_desc_set(&pd, MLPRT_PROGRAM_spec_text, cstr(&c, info->spec_text));
   mlp_desc_set(&pd, MLPRT_PROGRAM_n_features, ci64(&c, d->n_features));

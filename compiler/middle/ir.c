@@ -268,6 +268,12 @@ static cJSON *paths_json(const char *spec_path, const char *paths) {
   return a;
 }
 
+/* Where a source's rows are: its files (paths_json), or a PostgreSQL
+ * connection string as written. */
+static cJSON *source_json(const MlpIr *ir, const char *where) {
+  return strcmp(ir->data.format, "postgres") == 0 ? cJSON_CreateString(where) : paths_json(ir->spec_path, where);
+}
+
 /* [batch, features] for vectors, [batch, c, h, w] for images. */
 static cJSON *shape_json(int64_t batch, int64_t c, int64_t h, int64_t w, bool image) {
   double dims[4] = {(double)batch, (double)c, (double)h, (double)w};
@@ -391,9 +397,18 @@ static cJSON *data_json(const MlpIr *ir) {
   const MlpIrData *data = &ir->data;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "format", data->format);
-  cJSON_AddItemToObject(d, "path", paths_json(ir->spec_path, data->path));
+  cJSON_AddItemToObject(d, "path", source_json(ir, data->path));
   cJSON_AddItemToObject(d, "labels",
                         data->path2 ? paths_json(ir->spec_path, data->path2) : cJSON_CreateNull());
+  add_str(d, "query", data->query);
+  cJSON *test = data->test_path ? cJSON_AddObjectToObject(d, "test_source") : NULL;
+  if (!test) cJSON_AddNullToObject(d, "test_source");
+  if (test) {
+    cJSON_AddItemToObject(test, "path", source_json(ir, data->test_path));
+    cJSON_AddItemToObject(test, "labels",
+                          data->test_path2 ? paths_json(ir->spec_path, data->test_path2) : cJSON_CreateNull());
+    add_str(test, "query", data->test_query);
+  }
   char delim[2] = {data->delimiter ? data->delimiter : ',', 0};
   cJSON_AddStringToObject(d, "delimiter", delim);
   cJSON_AddBoolToObject(d, "header", !data->no_header);

@@ -174,6 +174,10 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_PTR, const char *, data_format)                                                                  \
   X(MLPRT_PTR, const char *, data_path)       /* resolved against the spec's directory at compile time */  \
   X(MLPRT_PTR, const char *, data_path2)      /* idx labels, else NULL */                                  \
+  X(MLPRT_PTR, const char *, data_query)      /* sqlite, postgres: the query whose rows are the data */    \
+  X(MLPRT_PTR, const char *, test_path)       /* data.test_source: read as data_path is; NULL: none */     \
+  X(MLPRT_PTR, const char *, test_path2)      /* its idx labels, else NULL */                              \
+  X(MLPRT_PTR, const char *, test_query)      /* its query, else NULL */                                   \
   X(MLPRT_PTR, const char *, target)                                                                       \
   X(MLPRT_PTR, const char *, spec_text)       /* the spec's source, recorded for cleaning and manifest */   \
   X(MLPRT_I64, int64_t, n_features)                                                                        \

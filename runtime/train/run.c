@@ -403,9 +403,10 @@ void mlprt_run_load(MlprtRun *r) {
   }
   if (r->p->pretrained) load_pretrained(r);
   if (!r->cli.quiet)
-    printf("%s: %lld train, %lld validation, %lld test rows, %lld features\n", r->p->name,
+    printf("%s: %lld train, %lld validation, %lld test rows%s%s%s, %lld features\n", r->p->name,
            (long long)r->data.n[MLPRT_TRAIN], (long long)r->data.n[MLPRT_VALID],
-           (long long)r->data.n[MLPRT_TEST], (long long)r->data.F);
+           (long long)r->data.n[MLPRT_TEST], r->p->test_path ? " (from " : "",
+           r->p->test_path ? r->p->test_path : "", r->p->test_path ? ")" : "", (long long)r->data.F);
 }
 
 /* ---- the training loop ------------------------------------------------- */
@@ -1073,6 +1074,7 @@ static void write_report(const MlprtRun *r, int64_t best, bool classify, const c
   char *hp = hyper ? cJSON_Print(hyper) : NULL;
   MlprtReport rep = {.pipeline = r->p->name,
                      .data_path = r->data_path,
+                     .test_path = r->p->test_path,
                      .rows = {r->data.n[MLPRT_TRAIN], r->data.n[MLPRT_VALID], r->data.n[MLPRT_TEST]},
                      .features = r->data.F,
                      .split = eval_name(r),
@@ -1120,6 +1122,12 @@ int mlprt_run_close(MlprtRun *r) {
     cJSON_AddStringToObject(data, "path", r->data_path);
   }
   cJSON_AddStringToObject(data, "sha256", r->data.sha256);
+  if (p->test_path) {
+    /* A given test set: where the test rows come from. */
+    cJSON *ts = cJSON_AddObjectToObject(data, "test_source");
+    cJSON_AddStringToObject(ts, "path", p->test_path);
+    cJSON_AddStringToObject(ts, "sha256", r->data.test_sha256);
+  }
   cJSON_AddNumberToObject(data, "train", (double)r->data.n[MLPRT_TRAIN]);
   cJSON_AddNumberToObject(data, "validation", (double)r->data.n[MLPRT_VALID]);
   cJSON_AddNumberToObject(data, "test", (double)r->data.n[MLPRT_TEST]);

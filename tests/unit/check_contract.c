@@ -371,6 +371,7 @@ typedef struct {
 static const FieldCase field_cases[] = {
     {"data.source", "[csv(\"data/iris.csv\"), csv(\"data/iris.csv\")]", {{0}}, false},
     {"data.target", "sepal_length", {{0}}, false},
+    {"data.test_source", "csv(\"data/iris.csv\")", {{0}}, false},
     {"data.cleaning_report", "\"clean.json\"", {{0}}, false},
     {"schema.*", "sepal_length = category", {{0}}, false},
     {"csv.path", "\"@IRISCOPY\"", {{0}}, false},
