@@ -352,6 +352,7 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
 MlprtSourceDesc mlp_columns_source(const MlpIrData *d) {
   return (MlprtSourceDesc){.paths = d->path,
                            .format = d->format,
+                           .query = d->query,
                            .delim = d->delimiter,
                            .no_header = d->no_header,
                            .na_values = d->na_values,

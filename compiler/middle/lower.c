@@ -415,16 +415,21 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
 /* The parameters that say where a source's rows are; the others say how
  * to read them. */
 static bool where_param(const char *name) {
-  return strcmp(name, "path") == 0 || strcmp(name, "images") == 0 || strcmp(name, "labels") == 0;
+  return strcmp(name, "path") == 0 || strcmp(name, "images") == 0 || strcmp(name, "labels") == 0 ||
+         strcmp(name, "conninfo") == 0 || strcmp(name, "query") == 0;
 }
 
-/* Where the rows of source call c are: *path, and the labels of IDX
- * images in *path2 (else NULL). */
+/* Where the rows of source call c are: *path (a PostgreSQL connection
+ * string as written), the labels of IDX images in *path2 and the query of
+ * an SQL source in *query (else NULL). */
 static void source_where(Lower *L, const char *spec_path, const MlpSpecCall *c, const char **path,
-                         const char **path2) {
-  bool idx = strcmp(c->op->name, "idx") == 0;
-  *path = resolve(L, spec_path, str_or(mlp_spec_arg(c, idx ? "images" : "path"), ""));
+                         const char **path2, const char **query) {
+  const char *op = c->op->name;
+  bool idx = strcmp(op, "idx") == 0, pg = strcmp(op, "postgres") == 0;
+  const char *where = str_or(mlp_spec_arg(c, idx ? "images" : pg ? "conninfo" : "path"), "");
+  *path = pg ? where : resolve(L, spec_path, where);
   *path2 = idx ? resolve(L, spec_path, str_or(mlp_spec_arg(c, "labels"), "")) : NULL;
+  *query = mlp_spec_str(mlp_spec_arg(c, "query"));
 }
 
 /* Another source (one more of a list, or the test source) is read with the
@@ -453,6 +458,7 @@ static bool read_like(Lower *L, const MlpSpecCall *first, const MlpSpecCall *oth
 static bool probe_test(Lower *L, MlpIrData *d, const MlpSpecCall *tc) {
   MlprtSourceDesc src = mlp_columns_source(d);
   src.paths = d->test_path;
+  src.query = d->test_query;
   MlprtSchema s;
   MlprtError e;
   char err[1024];
@@ -487,12 +493,13 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   MlpIrData *d = &ir->data;
   d->format = sc->op->name;
   d->target = str_or(mlp_spec_setting(data, "target"), "");
-  if (strcmp(d->format, "idx") != 0 && strcmp(d->format, "csv") != 0 && strcmp(d->format, "json") != 0) {
-    unsupported(L, sc->loc, mlp_arena_printf(L->a, "a %s source", d->format));
+  source_where(L, spec_path, sc, &d->path, &d->path2, &d->query);
+  if (d->query && src->calls.len > 1) {
+    unsupported(L, ((const MlpSpecCall *)src->calls.items[1])->loc,
+                mlp_arena_printf(L->a, "several %s sources (join them in one query)", d->format));
     return false;
   }
-  source_where(L, spec_path, sc, &d->path, &d->path2);
-  if (!d->path2) {
+  if (!d->path2 && !d->query) {
     if (bool_or(mlp_spec_arg(sc, "lines"), false)) d->format = "jsonl";
     const char *delim = mlp_spec_str(mlp_spec_arg(sc, "delimiter"));
     if (delim && strlen(delim) != 1) {
@@ -516,8 +523,8 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   for (int i = 1; i < src->calls.len; i++) {
     const MlpSpecCall *more = src->calls.items[i];
     if (!read_like(L, sc, more, "every source")) return false;
-    const char *p, *p2;
-    source_where(L, spec_path, more, &p, &p2);
+    const char *p, *p2, *q;
+    source_where(L, spec_path, more, &p, &p2, &q);
     d->path = mlp_arena_printf(L->a, "%s\n%s", d->path, p);
   }
   /* A given test set: read as the source is, its rows the test split. */
@@ -525,7 +532,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecCall *tc = test && test->given && test->calls.len > 0 ? test->calls.items[0] : NULL;
   if (tc) {
     if (!read_like(L, sc, tc, "the test source")) return false;
-    source_where(L, spec_path, tc, &d->test_path, &d->test_path2);
+    source_where(L, spec_path, tc, &d->test_path, &d->test_path2, &d->test_query);
   }
   const MlpSpecCall *split = mlp_spec_op(data, "split");
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");

@@ -70,6 +70,10 @@ int mlprt_infer_add(MlprtInferCol *c, const char *s, size_t len, int max_levels,
 void mlprt_infer_finish(MlprtInferCol *ic, char **names, int ncols, const MlprtLoadOpts *o,
                         int64_t nrows, bool complete, MlprtSchema *out);
 int mlprt_decl_type(const MlprtLoadOpts *o, const char *name); /* -1 when not declared */
+/* Declared types as text, "NAME\tTYPE\n" each: how many lines; and the
+ * lines cut in place into decl[] (room for the count), returning how many. */
+int mlprt_decls_count(const char *text);
+int mlprt_decls_parse(char *text, MlprtDecl *decl);
 int mlprt_opt_max_levels(const MlprtLoadOpts *o);
 
 /* ---- filling a table from text fields ---- */
@@ -101,6 +105,10 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
 int mlprt_json_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, MlprtError *err);
 int mlprt_json_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *s, MlprtTable *t,
                     MlprtError *err);
+
+/* The schema of an SQL source (mlprt_probe_described's, for sqlite and
+ * postgres: every row read). */
+int mlprt_sql_probe(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err);
 
 /* Loads that fail only because a value contradicts an inferred type return
  * this, so mlprt_load can infer again from every row. */

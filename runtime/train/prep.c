@@ -417,12 +417,18 @@ static void keep_read_inputs(const MlprtTable *t, const char *target, int nsrc, 
   free(read);
 }
 
-/* Load the rows at path (paths one per line become one table), read as p
- * reads its data, into *t; with sha256 non-NULL, it receives the digest of
- * the bytes loaded (sha256_sources). A pipe is read once, into a
- * temporary copy that the loader and the digest read. */
-static int load_rows(const MlprtProgram *p, const char *path, MlprtTable *t, char *sha256, char *err, size_t n) {
+/* Load the rows at path (paths one per line become one table; for an SQL
+ * source, the rows of query there), read as p reads its data, into *t;
+ * with sha256 non-NULL, it receives the digest of the bytes loaded
+ * (sha256_sources; an SQL source's: of the values read). A pipe is read
+ * once, into a temporary copy that the loader and the digest read. */
+static int load_rows(const MlprtProgram *p, const char *path, const char *query, MlprtTable *t, char *sha256,
+                     char *err, size_t n) {
   MlprtError e;
+  if (mlprt_format_sql(p->data_format)) {
+    MlprtSourceDesc sql = {.paths = path, .format = p->data_format, .query = query, .schema = p->schema};
+    return mlprt_sql_load(&sql, t, sha256, &e) != 0 ? fail_with(&e, err, n) : 0;
+  }
   char *list = strdup(path), *copy[64], *joined = NULL;
   const char *orig[64], *paths[64];
   size_t joined_len = 0;
@@ -477,7 +483,7 @@ static int64_t drop_missing_target(MlprtTable *t, int tc) {
 static int append_test_rows(const MlprtProgram *p, MlprtTable *t, int64_t *dropped, char *test_sha256,
                             char *err, size_t n) {
   MlprtTable tt;
-  if (load_rows(p, p->test_path, &tt, test_sha256, err, n) != 0) return -1;
+  if (load_rows(p, p->test_path, p->test_query, &tt, test_sha256, err, n) != 0) return -1;
   int tc = mlprt_table_find(&tt, p->target);
   if (tc < 0) {
     snprintf(err, n, "%s: no target column '%s'", p->test_path, p->target);
@@ -512,7 +518,7 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
                          int64_t dropped[2], char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
                          char *sha256, char *test_sha256, char *err, size_t n) {
   MlprtError e;
-  if (load_rows(p, path, t, sha256, err, n) != 0) return -1;
+  if (load_rows(p, path, p->data_query, t, sha256, err, n) != 0) return -1;
   if (schema) *schema = schema_text(t);
   for (int i = 0; i < t->ncols; i++) t->cols[i].origin = i + 1; /* the cleaning ops carry it on */
   /* Each row remembers where it came from (several sources count on), so
