@@ -359,6 +359,10 @@ MlprtSourceDesc mlp_columns_source(const MlpIrData *d) {
                            .schema = d->schema};
 }
 
+int mlp_columns_probe(const MlprtSourceDesc *src, MlprtSchema *s, MlprtError *e) {
+  return mlprt_format_sql(src->format) ? mlprt_sql_probe(src, s, e) : mlprt_probe_described(src, s, e);
+}
+
 int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *err, size_t n) {
   memset(out, 0, sizeof *out);
   if (d->path2) {
@@ -368,7 +372,7 @@ int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *
   MlprtSourceDesc src = mlp_columns_source(d);
   MlprtSchema s;
   MlprtError e;
-  if (mlprt_probe_described(&src, &s, &e) != 0) {
+  if (mlp_columns_probe(&src, &s, &e) != 0) {
     mlprt_error_format(&e, err, n);
     return -1;
   }

@@ -368,7 +368,7 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
   MlprtSchema s;
   MlprtError e;
   char err[1024];
-  if (mlprt_probe_described(&src, &s, &e) != 0) {
+  if (mlp_columns_probe(&src, &s, &e) != 0) {
     mlprt_error_format(&e, err, sizeof err);
     mlp_diag_error(L->d, sc->loc, "%s", err);
     return false;
@@ -462,7 +462,7 @@ static bool probe_test(Lower *L, MlpIrData *d, const MlpSpecCall *tc) {
   MlprtSchema s;
   MlprtError e;
   char err[1024];
-  if (mlprt_probe_described(&src, &s, &e) != 0) {
+  if (mlp_columns_probe(&src, &s, &e) != 0) {
     mlprt_error_format(&e, err, sizeof err);
     mlp_diag_error(L->d, tc->loc, "%s", err);
     return false;

@@ -219,14 +219,15 @@ int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, 
 typedef struct {
   const char *paths;     /* one path per line: several sources become one table (mlprt_load_many);
                             sqlite: the database file; postgres: the libpq connection string */
-  const char *format;    /* "csv", "json", "jsonl", "sqlite" or "postgres"; NULL: by extension */
+  const char *format;    /* "csv", "json" or "jsonl" (NULL: by extension); "sqlite" or "postgres"
+                            for the SQL sources' calls (mlprt_sql_load, mlprt_sql_probe) */
   const char *query;     /* sqlite, postgres: the query whose result rows are the data */
   char delim;            /* csv: 0 for ',' */
   bool no_header;
   const char *na_values; /* texts meaning missing, each ending in '\n'; NULL: the loader's */
   const char *schema;    /* declared types, "NAME\tTYPE\n" each; NULL: none */
 } MlprtSourceDesc;
-/* Load the source d describes: the training program reads its data
+/* Load the file source d describes: the training program reads its files
  * through this one call. */
 int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err);
 /* The schema probe: the schema of the source d describes, from its header
@@ -255,8 +256,12 @@ int mlprt_probe_described(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError
 /* Is format one of the SQL sources? */
 bool mlprt_format_sql(const char *format);
 /* Load the rows; sha256, when not NULL, receives the digest of the values
- * as read (each as text, NULL apart, in row order). 0 or -1. */
+ * as read (each as text, NULL apart, in row order). 0 or -1. The
+ * training program reads an SQL source through this call. */
 int mlprt_sql_load(const MlprtSourceDesc *d, MlprtTable *t, char sha256[65], MlprtError *err);
+/* The schema probe of an SQL source (mlprt_probe_described's for files):
+ * every row read. 0 or -1. */
+int mlprt_sql_probe(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err);
 /* The names of the query's result columns, without reading its rows:
  * *names[*n] (malloc'd, free each and the array). 0; -1 on an error;
  * -2 when the database itself cannot be opened or reached. */

@@ -106,10 +106,6 @@ int mlprt_json_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out,
 int mlprt_json_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *s, MlprtTable *t,
                     MlprtError *err);
 
-/* The schema of an SQL source (mlprt_probe_described's, for sqlite and
- * postgres: every row read). */
-int mlprt_sql_probe(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err);
-
 /* Loads that fail only because a value contradicts an inferred type return
  * this, so mlprt_load can infer again from every row. */
 #define MLPRT_ERR_RETYPE (-2)

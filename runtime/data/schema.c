@@ -356,7 +356,6 @@ static void described_free(Described *o) {
 }
 
 int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err) {
-  if (mlprt_format_sql(d->format)) return mlprt_sql_load(d, t, NULL, err);
   Described o;
   describe(d, &o);
   int rc = o.np == 1 ? mlprt_load(o.paths[0], &o.opts, t, err)
@@ -394,7 +393,6 @@ static void merge_column(MlprtSchemaCol *u, MlprtSchemaCol *s, int max) {
 }
 
 int mlprt_probe_described(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err) {
-  if (mlprt_format_sql(d->format)) return mlprt_sql_probe(d, out, err);
   Described o;
   describe(d, &o);
   o.opts.scan_rows = -1;
