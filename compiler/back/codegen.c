@@ -595,6 +595,7 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_njobs, ci64(&c, ir->njobs));
   mlp_desc_set(&pd, MLPRT_PROGRAM_objective, ci64(&c, objective_index(ir->objective)));
   mlp_desc_set(&pd, MLPRT_PROGRAM_nfolds, ci64(&c, ir->nfolds));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_cross_validate, ci64(&c, ir->cross_validate));
   mlp_desc_set(&pd, MLPRT_PROGRAM_delimiter, ci64(&c, d->delimiter));
   mlp_desc_set(&pd, MLPRT_PROGRAM_no_header, ci64(&c, d->no_header));
   mlp_desc_set(&pd, MLPRT_PROGRAM_na_values, cstr(&c, d->na_values));

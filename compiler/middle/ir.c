@@ -271,7 +271,8 @@ static cJSON *paths_json(const char *spec_path, const char *paths) {
 /* Where a source's rows are: its files (paths_json), or a PostgreSQL
  * connection string as written. */
 static cJSON *source_json(const MlpIr *ir, const char *where) {
-  return strcmp(ir->data.format, "postgres") == 0 ? cJSON_CreateString(where) : paths_json(ir->spec_path, where);
+  if (strcmp(ir->data.format, "postgres") == 0) return cJSON_CreateString(where);
+  return paths_json(ir->spec_path, where);
 }
 
 /* [batch, features] for vectors, [batch, c, h, w] for images. */
@@ -405,8 +406,8 @@ static cJSON *data_json(const MlpIr *ir) {
   if (!test) cJSON_AddNullToObject(d, "test_source");
   if (test) {
     cJSON_AddItemToObject(test, "path", source_json(ir, data->test_path));
-    cJSON_AddItemToObject(test, "labels",
-                          data->test_path2 ? paths_json(ir->spec_path, data->test_path2) : cJSON_CreateNull());
+    const char *labels = data->test_path2;
+    cJSON_AddItemToObject(test, "labels", labels ? paths_json(ir->spec_path, labels) : cJSON_CreateNull());
     add_str(test, "query", data->test_query);
   }
   char delim[2] = {data->delimiter ? data->delimiter : ',', 0};
@@ -515,6 +516,7 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));
   add_str(root, "objective", ir->objective);
   cJSON_AddNumberToObject(root, "folds", ir->nfolds);
+  cJSON_AddBoolToObject(root, "cross_validate", ir->cross_validate);
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));
   cJSON_AddItemToObject(root, "deploy", deploy_json(ir));

@@ -240,6 +240,7 @@ typedef struct {
   int njobs;
   const char *objective; /* tuning: the validation value that ranks trials */
   int nfolds;            /* > 0: jobs are trials x folds, job t * nfolds + f holding out fold f */
+  bool cross_validate;   /* data.folds: the folds of the spec's settings are the run (no --tune) */
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
   bool no_card;          /* deploy.card = false: no MODEL_CARD.md */
   MlpIrDeploy deploy;

@@ -357,6 +357,16 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
   return steps;
 }
 
+/* The schema probe of src into *s, or false after an error at call c. */
+static bool probe_at(Lower *L, const MlprtSourceDesc *src, const MlpSpecCall *c, MlprtSchema *s) {
+  MlprtError e;
+  if (mlp_columns_probe(src, s, &e) == 0) return true;
+  char err[1024];
+  mlprt_error_format(&e, err, sizeof err);
+  mlp_diag_error(L->d, c->loc, "%s", err);
+  return false;
+}
+
 /* The shapes of a table source from the data layer's schema probe (every
  * row's types, missing counts and levels; the data is not loaded, split or
  * cleaned): the schema the program loads with, the target's type and
@@ -366,13 +376,8 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
 static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
   MlprtSourceDesc src = mlp_columns_source(d);
   MlprtSchema s;
-  MlprtError e;
   char err[1024];
-  if (mlp_columns_probe(&src, &s, &e) != 0) {
-    mlprt_error_format(&e, err, sizeof err);
-    mlp_diag_error(L->d, sc->loc, "%s", err);
-    return false;
-  }
+  if (!probe_at(L, &src, sc, &s)) return false;
   int tc = mlprt_schema_find(&s, d->target);
   if (tc < 0) {
     mlp_diag_error(L->d, sc->loc, "%s: no target column '%s'", d->path, d->target);
@@ -460,13 +465,7 @@ static bool probe_test(Lower *L, MlpIrData *d, const MlpSpecCall *tc) {
   src.paths = d->test_path;
   src.query = d->test_query;
   MlprtSchema s;
-  MlprtError e;
-  char err[1024];
-  if (mlp_columns_probe(&src, &s, &e) != 0) {
-    mlprt_error_format(&e, err, sizeof err);
-    mlp_diag_error(L->d, tc->loc, "%s", err);
-    return false;
-  }
+  if (!probe_at(L, &src, tc, &s)) return false;
   const char *want = d->schema, *at = want;
   int c = 0;
   for (; c < s.ncols && *at; c++) {
@@ -563,7 +562,8 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
       }
       if (h != d->img_h || w != d->img_w || k > d->n_classes) {
         mlp_diag_error(L->d, tc->loc,
-                       "the test images are %lldx%lld with %lld classes; the source's are %lldx%lld with %lld",
+                       "the test images are %lldx%lld with %lld classes; "
+                       "the source's are %lldx%lld with %lld",
                        (long long)h, (long long)w, (long long)k, (long long)d->img_h, (long long)d->img_w,
                        (long long)d->n_classes);
         return false;
@@ -850,22 +850,33 @@ static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
 }
 
 /* The trials of the tuning block, one job each; a batch size the spec's
- * model does not have gets a model of its own (shapes are compiled). */
+ * model does not have gets a model of its own (shapes are compiled).
+ * data.folds cross-validates the spec's own settings (one trial, its folds
+ * run without --tune; job 0 then only smoke-tests the model). */
 static bool lower_tuning(Lower *L, MlpIr *ir) {
   const MlpSpecBlock *t = mlp_spec_block(L->s, "tuning");
+  const MlpSpecValue *data_folds = mlp_spec_setting(mlp_spec_block(L->s, "data"), "folds");
+  bool tuned = t && t->given;
+  ir->cross_validate = data_folds && data_folds->given;
+  if (ir->cross_validate && tuned && (t->spaces.len > 0 || mlp_spec_setting(t, "folds")->given)) {
+    mlp_diag_error(L->d, data_folds->node->loc,
+                   "'data.folds' cross-validates the spec's own settings; with a search, give the folds "
+                   "in 'tuning' (tuning.folds)");
+    return false;
+  }
   /* Folds without spaces cross-validate the spec's own settings: one trial. */
-  if (!t || !t->given || (t->spaces.len == 0 && num_or(mlp_spec_setting(t, "folds"), 0) < 2)) return true;
-  int ns = t->spaces.len;
+  int k = (int)num_or(ir->cross_validate ? data_folds : tuned ? mlp_spec_setting(t, "folds") : NULL, 0);
+  if (!ir->cross_validate && (!tuned || (t->spaces.len == 0 && k < 2))) return true;
+  int ns = tuned ? t->spaces.len : 0;
   Space *sp = mlp_arena_alloc(L->a, (size_t)(ns ? ns : 1) * sizeof *sp);
   bool ok = true;
   for (int i = 0; i < ns; i++) ok &= read_space(L, t->spaces.items[i], &sp[i]);
   if (!ok) return false;
   /* With folds each trial is k jobs, scored on the training and
    * validation rows by cross-validation. */
-  int k = (int)num_or(mlp_spec_setting(t, "folds"), 0);
   ir->nfolds = k > 1 ? k : 0;
   int per = ir->nfolds ? ir->nfolds : 1;
-  ir->objective = str_or(mlp_spec_setting(t, "objective"), "val_loss");
+  ir->objective = str_or(tuned ? mlp_spec_setting(t, "objective") : NULL, "val_loss");
   static const char *const objectives[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
   bool known = false;
   for (int i = 0; i < 4; i++) known |= strcmp(ir->objective, objectives[i]) == 0;
@@ -873,7 +884,7 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     unsupported(L, t->loc, mlp_arena_printf(L->a, "the tuning objective '%s'", ir->objective));
     return false;
   }
-  const MlpSpecCall *search = mlp_spec_call(mlp_spec_setting(t, "search"));
+  const MlpSpecCall *search = tuned ? mlp_spec_call(mlp_spec_setting(t, "search")) : NULL;
   bool random = search && strcmp(search->op->name, "random") == 0;
   int trials = 1;
   if (random && ns > 0) {
@@ -923,6 +934,8 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     }
   }
   ir->njobs = 1 + trials * per;
+  /* the folds are the run: the first fold smoke-tests the model */
+  if (ir->cross_validate) ir->jobs[1].smoke_subset = base.smoke_subset;
   return true;
 }
 

@@ -859,7 +859,8 @@ static void split_rules(Sema *S, const MlpSpecBlock *data) {
   const MlpSpecValue *given = mlp_spec_setting(data, "test_source");
   if (given && given->given && test > 0)
     mlp_diag_error(S->d, mlp_spec_arg(split, "test")->node->loc,
-                   "the test rows are the test source's; split's 'test' fraction must be 0 with 'test_source'");
+                   "the test rows are the test source's; split's 'test' fraction must be 0 with "
+                   "'test_source'");
   MlpLoc at = split->implied ? data->loc : split->loc;
   if (val + test >= 1)
     mlp_diag_error(S->d, at,

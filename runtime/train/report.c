@@ -97,8 +97,8 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
   put_text(f, r->pipeline);
   fputs("</h1>\n<h2>Data</h2>\n<p>", f);
   put_text(f, r->data_path);
-  fprintf(f, ": %lld training, %lld validation and %lld test rows", (long long)r->rows[0], (long long)r->rows[1],
-          (long long)r->rows[2]);
+  fprintf(f, ": %lld training, %lld validation and %lld test rows", (long long)r->rows[0],
+          (long long)r->rows[1], (long long)r->rows[2]);
   if (r->test_path) {
     fputs(" (the test rows from ", f);
     put_text(f, r->test_path);

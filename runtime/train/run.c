@@ -576,8 +576,16 @@ static void job_views(const MlprtRun *r, int64_t job, View *train, View *val, in
   *val = (View){MLPRT_VALID, *rows + nin, nout};
 }
 
-/* Tuning trials run only when asked (--tune): they multiply the work. */
+/* Whether the cross-validated trials run: when asked (--tune), since they
+ * multiply the work, or always with data.folds. */
+static bool folds_run(const MlprtRun *r) {
+  return r->cli.tune || r->p->cross_validate;
+}
+
+/* Tuning trials run only when asked; with data.folds the folds and the
+ * refit are the run, and the spec's own job (0) is not. */
 static bool skipped(const MlprtRun *r, int64_t job) {
+  if (r->p->cross_validate) return job == 0;
   return r->jobs[job].trial >= 0 && !r->cli.tune;
 }
 
@@ -937,7 +945,7 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
 
 void mlprt_run_best(MlprtRun *r) {
   const MlprtProgram *p = r->p;
-  if (p->nfolds <= 0 || !r->cli.tune) return;
+  if (p->nfolds <= 0 || !folds_run(r)) return;
   /* Job 0 is the spec's own settings; trial t is jobs 1 + t k .. t k + k. */
   int64_t k = p->nfolds, trials = (p->njobs - 1) / k;
   r->trial_objective = malloc((size_t)trials * sizeof *r->trial_objective);
@@ -1145,13 +1153,13 @@ int mlprt_run_close(MlprtRun *r) {
   if (p->njobs > 1) {
     static const char *const objectives[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
     cJSON *tune = cJSON_AddObjectToObject(root, "tuning");
-    cJSON_AddBoolToObject(tune, "run", r->cli.tune);
+    cJSON_AddBoolToObject(tune, "run", folds_run(r));
     cJSON_AddStringToObject(tune, "objective", objectives[p->objective]);
     bool cv = p->nfolds > 0;
     int64_t trials = cv ? (p->njobs - 1) / p->nfolds : p->njobs - 1;
     cJSON_AddNumberToObject(tune, "trials", (double)trials);
     cJSON_AddNumberToObject(tune, "folds", (double)p->nfolds);
-    if (r->cli.tune) {
+    if (folds_run(r)) {
       /* Without folds job 0 (the spec's settings) competes too: -1. */
       cJSON_AddNumberToObject(tune, "best_trial", (double)(cv ? r->best_trial : r->jobs[best].trial));
       if (cv) {

@@ -26,7 +26,8 @@ as_server() {
     # to it as another user: a private mount puts a sink file there.
     : > "$dir/null"
     chmod 666 "$dir/null"
-    unshare -m sh -c 'mount --bind "$1" /dev/null && shift && exec runuser -u postgres -- "$@"' sh "$dir/null" "$@"
+    unshare -m sh -c 'mount --bind "$1" /dev/null && shift && exec runuser -u postgres -- "$@"' \
+      sh "$dir/null" "$@"
   fi
 }
 

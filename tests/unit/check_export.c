@@ -306,11 +306,9 @@ static const char sqlite_spec[] =
 static void write_flowers(const char *db_path) {
   sqlite3 *db;
   ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-  ck_assert_int_eq(sqlite3_exec(db,
-                                "CREATE TABLE flowers (id INTEGER PRIMARY KEY, sepal_length REAL, sepal_width "
-                                "REAL, petal_length REAL, petal_width REAL, species TEXT)",
-                                NULL, NULL, NULL),
-                   SQLITE_OK);
+  const char *create = "CREATE TABLE flowers (id INTEGER PRIMARY KEY, sepal_length REAL, sepal_width REAL, "
+                       "petal_length REAL, petal_width REAL, species TEXT)";
+  ck_assert_int_eq(sqlite3_exec(db, create, NULL, NULL, NULL), SQLITE_OK);
   sqlite3_stmt *st;
   ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO flowers VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL),
                    SQLITE_OK);
@@ -416,8 +414,8 @@ START_TEST(export_run_trained_from_sqlite) {
   cJSON *j = cJSON_Parse(text), *data = cJSON_GetObjectItem(j, "data");
   ck_assert_str_eq(cJSON_GetObjectItem(data, "format")->valuestring, "sqlite");
   ck_assert_int_eq(cJSON_GetObjectItem(data, "test")->valueint, 30);
-  ck_assert_int_eq((int)strlen(cJSON_GetObjectItem(cJSON_GetObjectItem(data, "test_source"), "sha256")->valuestring),
-                   64);
+  const cJSON *ts = cJSON_GetObjectItem(data, "test_source");
+  ck_assert_int_eq((int)strlen(cJSON_GetObjectItem(ts, "sha256")->valuestring), 64);
   ck_assert_ptr_nonnull(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metrics"), "test"));
   cJSON_Delete(j);
   free(text);

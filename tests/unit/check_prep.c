@@ -233,7 +233,8 @@ START_TEST(prep_idx_given_test_images) {
   unsigned char lab[8 + ROWS] = {0, 0, 8, 1, 0, 0, 0, ROWS};
   unsigned char timg[16 + TROWS * F] = {0, 0, 8, 3, 0, 0, 0, TROWS, 0, 0, 0, SIDE, 0, 0, 0, SIDE};
   unsigned char tlab[8 + TROWS] = {0, 0, 8, 1, 0, 0, 0, TROWS};
-  for (int r = 0; r < ROWS; r++) img[16 + r * F] = (unsigned char)r, lab[8 + r] = (unsigned char)(r % CLASSES);
+  for (int r = 0; r < ROWS; r++)
+    img[16 + r * F] = (unsigned char)r, lab[8 + r] = (unsigned char)(r % CLASSES);
   for (int r = 0; r < TROWS; r++)
     timg[16 + r * F] = (unsigned char)(200 + r), tlab[8 + r] = (unsigned char)((r + 1) % CLASSES);
   char *images = dt_write(dir, "images.idx", (const char *)img, sizeof img);

@@ -118,13 +118,18 @@ static void check_many(const MlprtSourceDesc *d) {
   mlprt_table_free(&t);
 }
 
+/* The queries both databases answer alike (tables t and many). */
+static void check_queries(MlprtSourceDesc *d) {
+  d->query = "SELECT i, r, b, s, code, d, i * 2 AS twice FROM t ORDER BY i";
+  check_typed_table(d);
+  d->query = "SELECT k, v FROM many ORDER BY k";
+  check_many(d);
+}
+
 START_TEST(sql_sqlite_types_values_batches) {
   char *db = write_db();
-  MlprtSourceDesc d = {.paths = db, .format = "sqlite",
-                       .query = "SELECT i, r, b, s, code, d, i * 2 AS twice FROM t ORDER BY i"};
-  check_typed_table(&d);
-  d.query = "SELECT k, v FROM many ORDER BY k";
-  check_many(&d);
+  MlprtSourceDesc d = {.paths = db, .format = "sqlite"};
+  check_queries(&d);
   /* a declared type comes first */
   d.query = "SELECT i, s FROM t";
   d.schema = "i\tfloat\n";
@@ -244,17 +249,16 @@ START_TEST(sql_postgres_types_values_batches) {
   PGconn *c = PQconnectdb(conninfo);
   ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
   pg_exec(c, "CREATE TABLE t (i int4, r float8, b boolean, s text, code varchar(4), d date)");
-  pg_exec(c, "INSERT INTO t VALUES (1, 0.5, true, 'red', '01', '2024-01-31'), (2, NULL, false, 'green', '02', "
-             "'2024-02-29'), (3, 2.25, NULL, NULL, '01', NULL), (4, -1, true, 'red', '03', '2024-03-01')");
-  pg_exec(c, "CREATE TABLE many AS SELECT k::int8 AS k, (k * 0.5)::numeric AS v FROM generate_series(1, 25000) k");
+  pg_exec(c, "INSERT INTO t VALUES (1, 0.5, true, 'red', '01', '2024-01-31'), "
+             "(2, NULL, false, 'green', '02', '2024-02-29'), (3, 2.25, NULL, NULL, '01', NULL), "
+             "(4, -1, true, 'red', '03', '2024-03-01')");
+  pg_exec(c, "CREATE TABLE many AS SELECT k::int8 AS k, (k * 0.5)::numeric AS v "
+             "FROM generate_series(1, 25000) k");
   pg_exec(c, "CREATE TABLE stamps (at timestamptz, n int2)");
   pg_exec(c, "INSERT INTO stamps VALUES ('2024-05-06 07:08:09+02', 1)");
   PQfinish(c);
-  MlprtSourceDesc d = {.paths = conninfo, .format = "postgres",
-                       .query = "SELECT i, r, b, s, code, d, i * 2 AS twice FROM t ORDER BY i"};
-  check_typed_table(&d);
-  d.query = "SELECT k, v FROM many ORDER BY k";
-  check_many(&d);
+  MlprtSourceDesc d = {.paths = conninfo, .format = "postgres"};
+  check_queries(&d);
   /* a time with a zone, in UTC */
   d.query = "SELECT at, n FROM stamps";
   MlprtTable t;
