@@ -136,12 +136,6 @@ static int pg_open(Cursor *c, bool rows, MlprtError *err) {
   c->done = c->res_n == 0;
   c->res_row = -1;
   c->ncols = PQnfields(c->res);
-  c->names = mlprt_xcalloc((size_t)c->ncols + 1, sizeof *c->names);
-  c->hint = mlprt_xmalloc(((size_t)c->ncols + 1) * sizeof *c->hint);
-  for (int i = 0; i < c->ncols; i++) {
-    c->names[i] = strdup(PQfname(c->res, i));
-    c->hint[i] = pg_hint(PQftype(c->res, i));
-  }
   return 0;
 }
 
@@ -166,13 +160,17 @@ static int sqlite_open(Cursor *c, MlprtError *err) {
     return -1;
   }
   c->ncols = sqlite3_column_count(c->st);
-  c->names = mlprt_xcalloc((size_t)c->ncols + 1, sizeof *c->names);
-  c->hint = mlprt_xmalloc(((size_t)c->ncols + 1) * sizeof *c->hint);
-  for (int i = 0; i < c->ncols; i++) {
-    c->names[i] = strdup(sqlite3_column_name(c->st, i));
-    c->hint[i] = sqlite_hint(sqlite3_column_decltype(c->st, i));
-  }
   return 0;
+}
+
+/* The name of result column i, and in *hint the type its SQL type fixes. */
+static const char *column_of(const Cursor *c, int i, int *hint) {
+  if (c->pg) {
+    *hint = pg_hint(PQftype(c->res, i));
+    return PQfname(c->res, i);
+  }
+  *hint = sqlite_hint(sqlite3_column_decltype(c->st, i));
+  return sqlite3_column_name(c->st, i);
 }
 
 static int cursor_open(const MlprtSourceDesc *d, bool rows, Cursor *c, MlprtError *err) {
@@ -181,6 +179,9 @@ static int cursor_open(const MlprtSourceDesc *d, bool rows, Cursor *c, MlprtErro
   c->where = d->paths;
   c->query = d->query ? d->query : "";
   int rc = c->pg ? pg_open(c, rows, err) : sqlite_open(c, err);
+  c->names = mlprt_xcalloc((size_t)c->ncols + 1, sizeof *c->names);
+  c->hint = mlprt_xmalloc(((size_t)c->ncols + 1) * sizeof *c->hint);
+  for (int i = 0; rc == 0 && i < c->ncols; i++) c->names[i] = strdup(column_of(c, i, &c->hint[i]));
   if (rc == 0 && c->ncols == 0) {
     mlprt_error_set(err, c->where, 0, 0, 0, NULL, "the query returns no columns");
     rc = -1;
