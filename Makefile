@@ -30,7 +30,10 @@ LLVM_CONFIG ?= llvm-config-19
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
-RT_LIBS     := $(BLAS_LIBS) -lcjson -lsodium -lz -lm -lpthread
+# The SQL sources: SQLite and PostgreSQL's client library.
+SQL_CFLAGS  := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+SQL_LIBS    := -lsqlite3 -lpq
+RT_LIBS     := $(BLAS_LIBS) $(SQL_LIBS) -lcjson -lsodium -lz -lm -lpthread
 # codegen.c and emit.c include the LLVM-C headers; mlpc links the shared LLVM.
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
 LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) -lLLVM-19
@@ -49,13 +52,14 @@ RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
 # the run-file plumbing, with cJSON (libcjson-dev:arm64) for the drift
 # report, and the normalization layers (plain loops). Not the others: their
 # GEMM needs OpenBLAS, so a cross-compiled predictor's dense layers are
-# limited to 4096 weights each (or int8 ones).
+# limited to 4096 weights each (or int8 ones). Nor the IDX and SQL sources,
+# which only a training program reads.
 CROSS_CC    ?= aarch64-linux-gnu-gcc
 CROSS_AR    ?= aarch64-linux-gnu-ar
 CROSS_FOUND := $(shell command -v $(CROSS_CC) 2>/dev/null)
 CROSS_SRC   := $(wildcard runtime/predict/*.c) runtime/core/fail.c runtime/core/files.c runtime/core/fpenv.c \
                runtime/kernels/layers/norm.c \
-               $(filter-out runtime/data/idx.c,$(wildcard runtime/data/*.c))
+               $(filter-out runtime/data/idx.c runtime/data/sql.c,$(wildcard runtime/data/*.c))
 CROSS_OBJ   := $(CROSS_SRC:%.c=$(BUILD)/aarch64/%.o)
 
 # ---- tests: one Check suite per tests/unit/check_NAME.c ------------------
@@ -114,6 +118,8 @@ $(FRONT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/compiler/main.o $(TEST_OBJ): $(BUILD)/gra
 $(BUILD)/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(BLAS_CFLAGS) $(CFLAGS) -O3 -ffunction-sections -fdata-sections -c -o $@ $<
+$(BUILD)/runtime/data/sql.o $(BUILD)/tests/unit/check_sql.o $(BUILD)/tests/unit/check_contract.o: \
+  CFLAGS += $(SQL_CFLAGS)
 # The optimizer loops call sqrtf; only without errno does GCC vectorize them (5x).
 $(BUILD)/runtime/kernels/optim/%.o: CFLAGS += -fno-math-errno
 

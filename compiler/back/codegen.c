@@ -608,6 +608,10 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_data_format, cstr(&c, d->format));
   mlp_desc_set(&pd, MLPRT_PROGRAM_data_path, cstr(&c, info->data_path));
   mlp_desc_set(&pd, MLPRT_PROGRAM_data_path2, cstr(&c, info->data_path2));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_data_query, cstr(&c, d->query));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_test_path, cstr(&c, d->test_path));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_test_path2, cstr(&c, d->test_path2));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_test_query, cstr(&c, d->test_query));
   mlp_desc_set(&pd, MLPRT_PROGRAM_target, cstr(&c, d->target));
   mlp_desc_set(&pd, MLPRT_PROGRAM_spec_text, cstr(&c, info->spec_text));
   mlp_desc_set(&pd, MLPRT_PROGRAM_n_features, ci64(&c, d->n_features));
@@ -624,6 +628,7 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_njobs, ci64(&c, ir->njobs));
   mlp_desc_set(&pd, MLPRT_PROGRAM_objective, ci64(&c, objective_index(ir->objective)));
   mlp_desc_set(&pd, MLPRT_PROGRAM_nfolds, ci64(&c, ir->nfolds));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_cross_validate, ci64(&c, ir->cross_validate));
   mlp_desc_set(&pd, MLPRT_PROGRAM_delimiter, ci64(&c, d->delimiter));
   mlp_desc_set(&pd, MLPRT_PROGRAM_no_header, ci64(&c, d->no_header));
   mlp_desc_set(&pd, MLPRT_PROGRAM_na_values, cstr(&c, d->na_values));

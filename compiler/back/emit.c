@@ -166,7 +166,9 @@ int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *
 }
 
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
-  return mlp_emit_link_flags(obj_path, lib_path, exe_path, NULL, err, n);
+  /* a training program reads SQL sources too; predictors take rows */
+  static const char *const sql[] = {"-lsqlite3", "-lpq", NULL};
+  return mlp_emit_link_flags(obj_path, lib_path, exe_path, sql, err, n);
 }
 
 /* Run the compiler driver argv[0] on argv, whose argv[2] is exe_path:

@@ -352,10 +352,15 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
 MlprtSourceDesc mlp_columns_source(const MlpIrData *d) {
   return (MlprtSourceDesc){.paths = d->path,
                            .format = d->format,
+                           .query = d->query,
                            .delim = d->delimiter,
                            .no_header = d->no_header,
                            .na_values = d->na_values,
                            .schema = d->schema};
+}
+
+int mlp_columns_probe(const MlprtSourceDesc *src, MlprtSchema *s, MlprtError *e) {
+  return mlprt_format_sql(src->format) ? mlprt_sql_probe(src, s, e) : mlprt_probe_described(src, s, e);
 }
 
 int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *err, size_t n) {
@@ -367,7 +372,7 @@ int mlp_columns_account(MlpArena *a, const MlpIrData *d, MlpColumns *out, char *
   MlprtSourceDesc src = mlp_columns_source(d);
   MlprtSchema s;
   MlprtError e;
-  if (mlprt_probe_described(&src, &s, &e) != 0) {
+  if (mlp_columns_probe(&src, &s, &e) != 0) {
     mlprt_error_format(&e, err, n);
     return -1;
   }

@@ -69,6 +69,9 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
 
 /* The source d describes, as the data layer reads it. */
 MlprtSourceDesc mlp_columns_source(const MlpIrData *d);
+/* The data layer's schema probe of the source src describes: its files
+ * (mlprt_probe_described) or its query (mlprt_sql_probe). 0 or -1. */
+int mlp_columns_probe(const MlprtSourceDesc *src, MlprtSchema *s, MlprtError *e);
 
 /* Probe d's source and trace d's cleaning chain over it. 0, or -1 with a
  * message in err (the data cannot be read; IDX images have no columns to

@@ -79,7 +79,8 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   /* Tuning trials: one line each (their folds share the line). */
   if (ir->njobs > 1) {
     int per = ir->nfolds ? ir->nfolds : 1, trials = (ir->njobs - 1) / per;
-    fprintf(out, "\ntuning (with --tune): %d trial%s", trials, trials == 1 ? "" : "s");
+    const char *what = ir->cross_validate ? "cross-validation (data.folds)" : "tuning (with --tune)";
+    fprintf(out, "\n%s: %d trial%s", what, trials, trials == 1 ? "" : "s");
     if (ir->nfolds) fprintf(out, " x %d folds", ir->nfolds);
     fprintf(out, ", ranked by %s\n", ir->objective);
     for (int t = 0; t < trials; t++) {

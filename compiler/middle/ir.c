@@ -269,6 +269,13 @@ static cJSON *paths_json(const char *spec_path, const char *paths) {
   return a;
 }
 
+/* Where a source's rows are: its files (paths_json), or a PostgreSQL
+ * connection string as written. */
+static cJSON *source_json(const MlpIr *ir, const char *where) {
+  if (strcmp(ir->data.format, "postgres") == 0) return cJSON_CreateString(where);
+  return paths_json(ir->spec_path, where);
+}
+
 /* [batch, features] for vectors, [batch, c, h, w] for images. */
 static cJSON *shape_json(int64_t batch, int64_t c, int64_t h, int64_t w, bool image) {
   double dims[4] = {(double)batch, (double)c, (double)h, (double)w};
@@ -392,9 +399,18 @@ static cJSON *data_json(const MlpIr *ir) {
   const MlpIrData *data = &ir->data;
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "format", data->format);
-  cJSON_AddItemToObject(d, "path", paths_json(ir->spec_path, data->path));
+  cJSON_AddItemToObject(d, "path", source_json(ir, data->path));
   cJSON_AddItemToObject(d, "labels",
                         data->path2 ? paths_json(ir->spec_path, data->path2) : cJSON_CreateNull());
+  add_str(d, "query", data->query);
+  cJSON *test = data->test_path ? cJSON_AddObjectToObject(d, "test_source") : NULL;
+  if (!test) cJSON_AddNullToObject(d, "test_source");
+  if (test) {
+    cJSON_AddItemToObject(test, "path", source_json(ir, data->test_path));
+    const char *labels = data->test_path2;
+    cJSON_AddItemToObject(test, "labels", labels ? paths_json(ir->spec_path, labels) : cJSON_CreateNull());
+    add_str(test, "query", data->test_query);
+  }
   char delim[2] = {data->delimiter ? data->delimiter : ',', 0};
   cJSON_AddStringToObject(d, "delimiter", delim);
   cJSON_AddBoolToObject(d, "header", !data->no_header);
@@ -501,6 +517,7 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));
   add_str(root, "objective", ir->objective);
   cJSON_AddNumberToObject(root, "folds", ir->nfolds);
+  cJSON_AddBoolToObject(root, "cross_validate", ir->cross_validate);
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));
   cJSON_AddItemToObject(root, "deploy", deploy_json(ir));

@@ -191,6 +191,9 @@ typedef struct {
   const char *cleaning_report;          /* file name of the cleaning record */
   const char *path;                     /* as written in the spec, relative to it */
   const char *path2;                    /* idx labels file, else NULL */
+  const char *query;                    /* sqlite, postgres: the query (path: the database), else NULL */
+  const char *test_path, *test_path2;   /* data.test_source, read as path and path2 are; NULL: none */
+  const char *test_query;               /* its query, else NULL */
   const char *target;
   int64_t n_features;   /* columns after cleaning (images: pixels per image) */
   int64_t img_h, img_w; /* idx: image height and width (one channel); 0 for tables */
@@ -239,6 +242,7 @@ typedef struct {
   int njobs;
   const char *objective; /* tuning: the validation value that ranks trials */
   int nfolds;            /* > 0: jobs are trials x folds, job t * nfolds + f holding out fold f */
+  bool cross_validate;   /* data.folds: the folds of the spec's settings are the run (no --tune) */
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
   bool no_card;          /* deploy.card = false: no MODEL_CARD.md */
   MlpIrDeploy deploy;

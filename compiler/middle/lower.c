@@ -369,6 +369,16 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
   return steps;
 }
 
+/* The schema probe of src into *s, or false after an error at call c. */
+static bool probe_at(Lower *L, const MlprtSourceDesc *src, const MlpSpecCall *c, MlprtSchema *s) {
+  MlprtError e;
+  if (mlp_columns_probe(src, s, &e) == 0) return true;
+  char err[1024];
+  mlprt_error_format(&e, err, sizeof err);
+  mlp_diag_error(L->d, c->loc, "%s", err);
+  return false;
+}
+
 /* The shapes of a table source from the data layer's schema probe (every
  * row's types, missing counts and levels; the data is not loaded, split or
  * cleaned): the schema the program loads with, the target's type and
@@ -378,13 +388,8 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
 static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
   MlprtSourceDesc src = mlp_columns_source(d);
   MlprtSchema s;
-  MlprtError e;
   char err[1024];
-  if (mlprt_probe_described(&src, &s, &e) != 0) {
-    mlprt_error_format(&e, err, sizeof err);
-    mlp_diag_error(L->d, sc->loc, "%s", err);
-    return false;
-  }
+  if (!probe_at(L, &src, sc, &s)) return false;
   int tc = mlprt_schema_find(&s, d->target);
   if (tc < 0) {
     mlp_diag_error(L->d, sc->loc, "%s: no target column '%s'", d->path, d->target);
@@ -424,6 +429,70 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
   return true;
 }
 
+/* The parameters that say where a source's rows are; the others say how
+ * to read them. */
+static bool where_param(const char *name) {
+  return strcmp(name, "path") == 0 || strcmp(name, "images") == 0 || strcmp(name, "labels") == 0 ||
+         strcmp(name, "conninfo") == 0 || strcmp(name, "query") == 0;
+}
+
+/* Where the rows of source call c are: *path (a PostgreSQL connection
+ * string as written), the labels of IDX images in *path2 and the query of
+ * an SQL source in *query (else NULL). */
+static void source_where(Lower *L, const char *spec_path, const MlpSpecCall *c, const char **path,
+                         const char **path2, const char **query) {
+  const char *op = c->op->name;
+  bool idx = strcmp(op, "idx") == 0, pg = strcmp(op, "postgres") == 0;
+  const char *where = str_or(mlp_spec_arg(c, idx ? "images" : pg ? "conninfo" : "path"), "");
+  *path = pg ? where : resolve(L, spec_path, where);
+  *path2 = idx ? resolve(L, spec_path, str_or(mlp_spec_arg(c, "labels"), "")) : NULL;
+  *query = mlp_spec_str(mlp_spec_arg(c, "query"));
+}
+
+/* Another source (one more of a list, or the test source) is read with the
+ * first source's options: it must be the same op with the same options,
+ * else an error at it. */
+static bool read_like(Lower *L, const MlpSpecCall *first, const MlpSpecCall *other, const char *what) {
+  if (strcmp(other->op->name, first->op->name) != 0) {
+    mlp_diag_error(L->d, other->loc, "%s must be a %s source, as the first source is", what, first->op->name);
+    return false;
+  }
+  for (int j = 0; j < first->op->nparams; j++) {
+    const MlpSpecValue *a = &first->args[j], *b = &other->args[j];
+    if (where_param(first->op->params[j]->name) || (!a->given && !b->given)) continue;
+    if (a->node && b->node && mlp_ast_equal(a->node, b->node)) continue;
+    mlp_diag_error(L->d, b->given ? b->node->loc : other->loc,
+                   "%s is read with the first source's options: `%s` must be the same", what,
+                   first->op->params[j]->name);
+    return false;
+  }
+  return true;
+}
+
+/* The test source must have the source's columns, by name and in order,
+ * and read with the types the source was probed with (d->schema: a value
+ * of another type is an error at its row), else an error at its call. */
+static bool probe_test(Lower *L, MlpIrData *d, const MlpSpecCall *tc) {
+  MlprtSourceDesc src = mlp_columns_source(d);
+  src.paths = d->test_path;
+  src.query = d->test_query;
+  MlprtSchema s;
+  if (!probe_at(L, &src, tc, &s)) return false;
+  const char *want = d->schema, *at = want;
+  int c = 0;
+  for (; c < s.ncols && *at; c++) {
+    size_t n = strcspn(at, "\t");
+    if (strlen(s.cols[c].name) != n || strncmp(s.cols[c].name, at, n) != 0) break;
+    at += strcspn(at, "\n") + 1;
+  }
+  bool same = c == s.ncols && !*at;
+  if (!same)
+    mlp_diag_error(L->d, tc->loc, "the test source's columns differ from the source's at column %d ('%s')",
+                   c + 1, c < s.ncols ? s.cols[c].name : "none");
+  mlprt_schema_free(&s);
+  return same;
+}
+
 static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecBlock *data = mlp_spec_block(L->s, "data");
   const MlpSpecValue *src = mlp_spec_setting(data, "source");
@@ -435,11 +504,13 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   MlpIrData *d = &ir->data;
   d->format = sc->op->name;
   d->target = str_or(mlp_spec_setting(data, "target"), "");
-  if (strcmp(d->format, "idx") == 0) {
-    d->path = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "images"), ""));
-    d->path2 = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "labels"), ""));
-  } else if (strcmp(d->format, "csv") == 0 || strcmp(d->format, "json") == 0) {
-    d->path = resolve(L, spec_path, str_or(mlp_spec_arg(sc, "path"), ""));
+  source_where(L, spec_path, sc, &d->path, &d->path2, &d->query);
+  if (d->query && src->calls.len > 1) {
+    unsupported(L, ((const MlpSpecCall *)src->calls.items[1])->loc,
+                mlp_arena_printf(L->a, "several %s sources (join them in one query)", d->format));
+    return false;
+  }
+  if (!d->path2 && !d->query) {
     if (bool_or(mlp_spec_arg(sc, "lines"), false)) d->format = "jsonl";
     const char *delim = mlp_spec_str(mlp_spec_arg(sc, "delimiter"));
     if (delim && strlen(delim) != 1) {
@@ -453,25 +524,26 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
       const char *tokens = names_text(L, na->node);
       d->na_values = tokens ? tokens : ""; /* an empty list: no text means missing */
     }
-    /* Several sources are consolidated into one table: the program reads
-     * their paths one per line, with the first source's options. */
-    for (int i = 1; i < src->calls.len; i++) {
-      const MlpSpecCall *more = src->calls.items[i];
-      if (strcmp(more->op->name, sc->op->name) != 0) {
-        mlp_diag_error(L->d, more->loc, "every source must have the same format as the first (%s)",
-                       sc->op->name);
-        return false;
-      }
-      const char *p = resolve(L, spec_path, str_or(mlp_spec_arg(more, "path"), ""));
-      d->path = mlp_arena_printf(L->a, "%s\n%s", d->path, p);
-    }
-  } else {
-    unsupported(L, sc->loc, mlp_arena_printf(L->a, "a %s source", d->format));
-    return false;
   }
+  /* Several sources are consolidated into one table: the program reads
+   * their paths one per line, with the first source's options. */
   if (d->path2 && src->calls.len > 1) {
     unsupported(L, data->loc, "several idx sources");
     return false;
+  }
+  for (int i = 1; i < src->calls.len; i++) {
+    const MlpSpecCall *more = src->calls.items[i];
+    if (!read_like(L, sc, more, "every source")) return false;
+    const char *p, *p2, *q;
+    source_where(L, spec_path, more, &p, &p2, &q);
+    d->path = mlp_arena_printf(L->a, "%s\n%s", d->path, p);
+  }
+  /* A given test set: read as the source is, its rows the test split. */
+  const MlpSpecValue *test = mlp_spec_setting(data, "test_source");
+  const MlpSpecCall *tc = test && test->given && test->calls.len > 0 ? test->calls.items[0] : NULL;
+  if (tc) {
+    if (!read_like(L, sc, tc, "the test source")) return false;
+    source_where(L, spec_path, tc, &d->test_path, &d->test_path2, &d->test_query);
   }
   const MlpSpecCall *split = mlp_spec_op(data, "split");
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
@@ -494,6 +566,20 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
                0) {
       mlp_diag_error(L->d, sc->loc, "%s", err);
       return false;
+    } else if (tc) {
+      int64_t h, w, k;
+      if (mlprt_idx_shape(d->test_path, d->test_path2, &h, &w, &k, err, sizeof err) != 0) {
+        mlp_diag_error(L->d, tc->loc, "%s", err);
+        return false;
+      }
+      if (h != d->img_h || w != d->img_w || k > d->n_classes) {
+        mlp_diag_error(L->d, tc->loc,
+                       "the test images are %lldx%lld with %lld classes; "
+                       "the source's are %lldx%lld with %lld",
+                       (long long)h, (long long)w, (long long)k, (long long)d->img_h, (long long)d->img_w,
+                       (long long)d->n_classes);
+        return false;
+      }
     }
     d->n_features = d->img_h * d->img_w;
     L->target_type = MLPRT_COL_CATEGORY; /* labels are classes */
@@ -516,7 +602,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     if (L->shape->schema) d->schema = L->shape->schema;
     return true;
   }
-  return probe_shape(L, d, sc);
+  return probe_shape(L, d, sc) && (!tc || probe_test(L, d, tc));
 }
 
 /* calls[i] receives the spec call of IR layer i, for messages. */
@@ -779,22 +865,33 @@ static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
 }
 
 /* The trials of the tuning block, one job each; a batch size the spec's
- * model does not have gets a model of its own (shapes are compiled). */
+ * model does not have gets a model of its own (shapes are compiled).
+ * data.folds cross-validates the spec's own settings (one trial, its folds
+ * run without --tune; job 0 then only smoke-tests the model). */
 static bool lower_tuning(Lower *L, MlpIr *ir) {
   const MlpSpecBlock *t = mlp_spec_block(L->s, "tuning");
+  const MlpSpecValue *data_folds = mlp_spec_setting(mlp_spec_block(L->s, "data"), "folds");
+  bool tuned = t && t->given;
+  ir->cross_validate = data_folds && data_folds->given;
+  if (ir->cross_validate && tuned && (t->spaces.len > 0 || mlp_spec_setting(t, "folds")->given)) {
+    mlp_diag_error(L->d, data_folds->node->loc,
+                   "'data.folds' cross-validates the spec's own settings; with a search, give the folds "
+                   "in 'tuning' (tuning.folds)");
+    return false;
+  }
   /* Folds without spaces cross-validate the spec's own settings: one trial. */
-  if (!t || !t->given || (t->spaces.len == 0 && num_or(mlp_spec_setting(t, "folds"), 0) < 2)) return true;
-  int ns = t->spaces.len;
+  int k = (int)num_or(ir->cross_validate ? data_folds : tuned ? mlp_spec_setting(t, "folds") : NULL, 0);
+  if (!ir->cross_validate && (!tuned || (t->spaces.len == 0 && k < 2))) return true;
+  int ns = tuned ? t->spaces.len : 0;
   Space *sp = mlp_arena_alloc(L->a, (size_t)(ns ? ns : 1) * sizeof *sp);
   bool ok = true;
   for (int i = 0; i < ns; i++) ok &= read_space(L, t->spaces.items[i], &sp[i]);
   if (!ok) return false;
   /* With folds each trial is k jobs, scored on the training and
    * validation rows by cross-validation. */
-  int k = (int)num_or(mlp_spec_setting(t, "folds"), 0);
   ir->nfolds = k > 1 ? k : 0;
   int per = ir->nfolds ? ir->nfolds : 1;
-  ir->objective = str_or(mlp_spec_setting(t, "objective"), "val_loss");
+  ir->objective = str_or(tuned ? mlp_spec_setting(t, "objective") : NULL, "val_loss");
   static const char *const objectives[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
   bool known = false;
   for (int i = 0; i < 4; i++) known |= strcmp(ir->objective, objectives[i]) == 0;
@@ -802,7 +899,7 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     unsupported(L, t->loc, mlp_arena_printf(L->a, "the tuning objective '%s'", ir->objective));
     return false;
   }
-  const MlpSpecCall *search = mlp_spec_call(mlp_spec_setting(t, "search"));
+  const MlpSpecCall *search = tuned ? mlp_spec_call(mlp_spec_setting(t, "search")) : NULL;
   bool random = search && strcmp(search->op->name, "random") == 0;
   int trials = 1;
   if (random && ns > 0) {
@@ -852,6 +949,8 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     }
   }
   ir->njobs = 1 + trials * per;
+  /* the folds are the run: the first fold smoke-tests the model */
+  if (ir->cross_validate) ir->jobs[1].smoke_subset = base.smoke_subset;
   return true;
 }
 

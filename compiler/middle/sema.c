@@ -882,6 +882,11 @@ static void split_rules(Sema *S, const MlpSpecBlock *data) {
   if (!split) return;
   double val = mlp_spec_num(mlp_spec_arg(split, "validation")),
          test = mlp_spec_num(mlp_spec_arg(split, "test"));
+  const MlpSpecValue *given = mlp_spec_setting(data, "test_source");
+  if (given && given->given && test > 0)
+    mlp_diag_error(S->d, mlp_spec_arg(split, "test")->node->loc,
+                   "the test rows are the test source's; split's 'test' fraction must be 0 with "
+                   "'test_source'");
   MlpLoc at = split->implied ? data->loc : split->loc;
   if (val + test >= 1)
     mlp_diag_error(S->d, at,
@@ -1010,6 +1015,42 @@ static bool csv_header(Sema *S, const MlpSpecCall *src, MlpVec *cols, long *rows
   return len > 0;
 }
 
+/* The result columns of an SQL source's query, when its database can be
+ * reached now: the names a spec may use as columns. A query the database
+ * rejects is an error at the query, its caret at the byte the database
+ * names when the string is written without escapes on one line. False
+ * when the columns cannot be known (the database cannot be opened or
+ * reached: left to `mlpc build`, which must read it) or on an error. */
+static bool sql_columns(Sema *S, const MlpSpecCall *src, MlpVec *cols) {
+  bool pg = strcmp(src->op->name, "postgres") == 0;
+  if (!pg && strcmp(src->op->name, "sqlite") != 0) return false;
+  const MlpSpecValue *qv = mlp_spec_arg(src, "query");
+  const char *where = mlp_spec_str(mlp_spec_arg(src, pg ? "conninfo" : "path")), *query = mlp_spec_str(qv);
+  if (!where || !query) return false;
+  const char *name = S->src->name, *slash = strrchr(name, '/');
+  if (!pg && where[0] != '/' && slash)
+    where = mlp_arena_printf(S->a, "%.*s/%s", (int)(slash - name), name, where);
+  MlprtSourceDesc d = {.paths = where, .format = src->op->name, .query = query};
+  char **names;
+  int n;
+  MlprtError e;
+  int rc = mlprt_sql_columns(&d, &names, &n, &e);
+  if (rc == -1) {
+    MlpLoc at = qv->node->loc;
+    bool plain = at.first_line == at.last_line && at.last_column - at.first_column + 1 == qv->node->len + 2;
+    if (plain && e.query_at > 0 && e.query_at <= qv->node->len)
+      at.first_column = at.last_column = at.first_column + e.query_at;
+    mlp_diag_error(S->d, at, "%s", e.msg);
+  }
+  if (rc != 0) return false;
+  for (int i = 0; i < n; i++) {
+    mlp_vec_push(S->a, cols, mlp_arena_strdup(S->a, names[i]));
+    free(names[i]);
+  }
+  free(names);
+  return true;
+}
+
 typedef struct {
   const char **names;
   int n;
@@ -1048,12 +1089,18 @@ static void check_columns_in(Sema *S, const Columns *C, const MlpSpecBlock *b) {
 }
 
 /* Columns named in the spec must exist in the data. The check runs when
- * the source is one csv file whose header can be read at compile time;
- * otherwise it is left to the program that reads the data. */
+ * the source is one csv file whose header can be read at compile time, or
+ * one SQL query whose database can be reached; otherwise it is left to the
+ * program that reads the data. */
 static void column_rules(Sema *S, const MlpSpec *spec) {
   const MlpSpecValue *src = mlp_spec_setting(mlp_spec_block(spec, "data"), "source");
   MlpVec cols = {0};
   long rows;
+  if (src->calls.len == 1 && sql_columns(S, src->calls.items[0], &cols)) {
+    Columns Q = {(const char **)cols.items, cols.len, "the query's result"};
+    check_columns_in(S, &Q, spec->root);
+    return;
+  }
   if (src->calls.len != 1 || !csv_header(S, src->calls.items[0], &cols, &rows)) return;
   Columns C = {(const char **)cols.items, cols.len, mlp_spec_str(mlp_spec_arg(src->calls.items[0], "path"))};
   check_columns_in(S, &C, spec->root);

@@ -29,6 +29,7 @@ typedef struct {
   int64_t line;     /* 1-based physical line where the row starts; 0 = none */
   int col;          /* 1-based column; 0 = none */
   char column[64];  /* that column's name when known */
+  int query_at;     /* SQL sources: 1-based byte of the query an error points at; 0 = none */
   char msg[256];
 } MlprtError;
 
@@ -216,14 +217,17 @@ int mlprt_load_many(const char *const *paths, int n, const MlprtLoadOpts *opts, 
 
 /* A source as a compiled program describes it, in text. */
 typedef struct {
-  const char *paths;     /* one path per line: several sources become one table (mlprt_load_many) */
-  const char *format;    /* "csv", "json" or "jsonl"; NULL: by extension */
+  const char *paths;     /* one path per line: several sources become one table (mlprt_load_many);
+                            sqlite: the database file; postgres: the libpq connection string */
+  const char *format;    /* "csv", "json" or "jsonl" (NULL: by extension); "sqlite" or "postgres"
+                            for the SQL sources' calls (mlprt_sql_load, mlprt_sql_probe) */
+  const char *query;     /* sqlite, postgres: the query whose result rows are the data */
   char delim;            /* csv: 0 for ',' */
   bool no_header;
   const char *na_values; /* texts meaning missing, each ending in '\n'; NULL: the loader's */
   const char *schema;    /* declared types, "NAME\tTYPE\n" each; NULL: none */
 } MlprtSourceDesc;
-/* Load the source d describes: the training program reads its data
+/* Load the file source d describes: the training program reads its files
  * through this one call. */
 int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err);
 /* The schema probe: the schema of the source d describes, from its header
@@ -233,6 +237,35 @@ int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *er
  * plan's shapes from; a program loading with the probed types (declared)
  * gets the same columns. Returns 0, or -1 with *err filled. */
 int mlprt_probe_described(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err);
+
+/* ---- SQL sources ---------------------------------------------------------- */
+
+/* The rows of a query as a table. SQLite through libsqlite3 (the database
+ * file opened read-only), PostgreSQL through libpq (the query run in a
+ * read-only transaction behind a cursor, fetched MLPRT_SQL_BATCH rows at a
+ * time). The result columns' SQL types fix their column types: integers
+ * int, reals and numerics float, booleans bool, dates and timestamps
+ * datetime; text is a category or text by its distinct values, as in a
+ * file; a column without a declared type (an SQLite expression) is typed
+ * from its values. Declared types (d->schema) come first. NULL is the
+ * only missing value. Errors name the source, and for a query the
+ * PostgreSQL or SQLite server rejects, the byte it points at
+ * (MlprtError.query_at). */
+#define MLPRT_SQL_BATCH 10000
+
+/* Is format one of the SQL sources? */
+bool mlprt_format_sql(const char *format);
+/* Load the rows; sha256, when not NULL, receives the digest of the values
+ * as read (each as text, NULL apart, in row order). 0 or -1. The
+ * training program reads an SQL source through this call. */
+int mlprt_sql_load(const MlprtSourceDesc *d, MlprtTable *t, char sha256[65], MlprtError *err);
+/* The schema probe of an SQL source (mlprt_probe_described's for files):
+ * every row read. 0 or -1. */
+int mlprt_sql_probe(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err);
+/* The names of the query's result columns, without reading its rows:
+ * *names[*n] (malloc'd, free each and the array). 0; -1 on an error;
+ * -2 when the database itself cannot be opened or reached. */
+int mlprt_sql_columns(const MlprtSourceDesc *d, char ***names, int *n, MlprtError *err);
 
 /* ---- sources ----------------------------------------------------------- */
 

@@ -23,7 +23,9 @@
  * retrains the trial with the best mean objective on every training and
  * validation row for the mean of its folds' best epoch counts (no early
  * stopping: nothing is held out) and tests it; it does nothing when nfolds
- * is 0.
+ * is 0. With data.folds (cross_validate) the one trial's folds and the
+ * refit run without --tune, and job 0 is not trained (the first fold
+ * makes the smoke run).
  *
  * Consumes the program descriptor below (a constant the compiler emits) and
  * the command line; produces a run directory: manifest.json (sealed by
@@ -174,6 +176,10 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_PTR, const char *, data_format)                                                                  \
   X(MLPRT_PTR, const char *, data_path)       /* resolved against the spec's directory at compile time */  \
   X(MLPRT_PTR, const char *, data_path2)      /* idx labels, else NULL */                                  \
+  X(MLPRT_PTR, const char *, data_query)      /* sqlite, postgres: the query whose rows are the data */    \
+  X(MLPRT_PTR, const char *, test_path)       /* data.test_source: read as data_path is; NULL: none */     \
+  X(MLPRT_PTR, const char *, test_path2)      /* its idx labels, else NULL */                              \
+  X(MLPRT_PTR, const char *, test_query)      /* its query, else NULL */                                   \
   X(MLPRT_PTR, const char *, target)                                                                       \
   X(MLPRT_PTR, const char *, spec_text)       /* the spec's source, recorded for cleaning and manifest */   \
   X(MLPRT_I64, int64_t, n_features)                                                                        \
@@ -190,6 +196,7 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, njobs)                                                                             \
   X(MLPRT_I64, int64_t, objective)            /* MLPRT_OBJ_*: ranks jobs when there are several */         \
   X(MLPRT_I64, int64_t, nfolds)               /* > 0: the jobs are trials x folds */                       \
+  X(MLPRT_I64, int64_t, cross_validate)       /* data.folds: the folds and the refit are the run */        \
   X(MLPRT_I64, int64_t, delimiter)            /* csv: the field separator; 0: ',' */                       \
   X(MLPRT_I64, int64_t, no_header)            /* csv: the first line is data, columns c1, c2, ... */       \
   X(MLPRT_PTR, const char *, na_values)       /* texts meaning missing, each ending in '\n'; NULL */        \

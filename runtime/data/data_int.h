@@ -70,6 +70,10 @@ int mlprt_infer_add(MlprtInferCol *c, const char *s, size_t len, int max_levels,
 void mlprt_infer_finish(MlprtInferCol *ic, char **names, int ncols, const MlprtLoadOpts *o,
                         int64_t nrows, bool complete, MlprtSchema *out);
 int mlprt_decl_type(const MlprtLoadOpts *o, const char *name); /* -1 when not declared */
+/* Declared types as text, "NAME\tTYPE\n" each: how many lines; and the
+ * lines cut in place into decl[] (room for the count), returning how many. */
+int mlprt_decls_count(const char *text);
+int mlprt_decls_parse(char *text, MlprtDecl *decl);
 int mlprt_opt_max_levels(const MlprtLoadOpts *o);
 
 /* ---- filling a table from text fields ---- */

@@ -32,6 +32,25 @@ int mlprt_decl_type(const MlprtLoadOpts *o, const char *name) {
   return -1;
 }
 
+int mlprt_decls_count(const char *text) {
+  int n = 0;
+  for (const char *s = text; *s; s++) n += *s == '\n';
+  return n;
+}
+
+int mlprt_decls_parse(char *text, MlprtDecl *decl) {
+  int n = 0;
+  for (char *s = text, *tab, *nl; *s && (tab = strchr(s, '\t')) && (nl = strchr(s, '\n')); s = nl + 1) {
+    *tab = *nl = 0;
+    decl[n++] = (MlprtDecl){s, (MlprtColType)mlprt_col_type_parse(tab + 1)};
+  }
+  return n;
+}
+
+bool mlprt_format_sql(const char *format) {
+  return format && (strcmp(format, "sqlite") == 0 || strcmp(format, "postgres") == 0);
+}
+
 static bool ends_with(const char *s, const char *suffix) {
   size_t n = strlen(s), k = strlen(suffix);
   return n >= k && strcasecmp(s + n - k, suffix) == 0;
@@ -320,13 +339,9 @@ static void describe(const MlprtSourceDesc *d, Described *o) {
   if (d->na_values) o->opts.na_tokens = o->na;
   /* declared types: the spec's, and those the compiler saw, so data that
    * disagrees is an error naming row and column */
-  int ndecl = 0;
-  for (const char *s = decl_text; *s; s++) ndecl += *s == '\n';
+  int ndecl = mlprt_decls_count(decl_text);
   MlprtDecl *decl = mlprt_xmalloc((size_t)(ndecl ? ndecl : 1) * sizeof *decl);
-  for (char *s = decl_text, *tab, *nl; *s && (tab = strchr(s, '\t')) && (nl = strchr(s, '\n')); s = nl + 1) {
-    *tab = *nl = 0;
-    decl[o->opts.ndecl++] = (MlprtDecl){s, (MlprtColType)mlprt_col_type_parse(tab + 1)};
-  }
+  o->opts.ndecl = mlprt_decls_parse(decl_text, decl);
   o->opts.decl = decl;
   for (char *s = list, *nl; s && o->np < 64; s = nl ? nl + 1 : NULL) {
     nl = strchr(s, '\n');

@@ -154,7 +154,7 @@ void mlprt_error_set(MlprtError *e, const char *file, int64_t row, int64_t line,
                      const char *colname, const char *fmt, ...) {
   if (!e) return;
   snprintf(e->file, sizeof e->file, "%s", file ? file : "");
-  e->row = row, e->line = line, e->col = col;
+  e->row = row, e->line = line, e->col = col, e->query_at = 0;
   snprintf(e->column, sizeof e->column, "%s", colname ? colname : "");
   va_list ap;
   va_start(ap, fmt);

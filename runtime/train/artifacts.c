@@ -462,6 +462,9 @@ static int write_card(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n)
 
   fputs("\n## Data\n\n", f);
   fprintf(f, "- Source: %s\n- SHA-256: %s\n", a->data_path, d->sha256);
+  if (a->p->test_path)
+    fprintf(f, "- Test source (a given test set, never fitted on): %s\n- Its SHA-256: %s\n", a->p->test_path,
+            d->test_sha256);
   fprintf(f, "- Rows: %lld train, %lld validation, %lld test", (long long)d->n[MLPRT_TRAIN],
           (long long)d->n[MLPRT_VALID], (long long)d->n[MLPRT_TEST]);
   double dropped = num(d->cleaning, "rows_dropped_missing_target");
@@ -499,8 +502,12 @@ static int write_card(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n)
   fputs("- Values outside those ranges, unseen categories, missing columns and NaN are handled by the "
         "predictor's failsafe policy (`deploy.failsafe`); the model itself has not seen such rows.\n",
         f);
-  fprintf(f, "- Split: seed %lld, %.0f%% validation, %.0f%% test%s.\n", (long long)p->split_seed,
-          100 * p->val_frac, 100 * p->test_frac, p->stratify ? ", stratified by the target" : "");
+  if (p->test_path)
+    fprintf(f, "- Split: seed %lld, %.0f%% validation%s; the test rows are the test source's.\n",
+            (long long)p->split_seed, 100 * p->val_frac, p->stratify ? ", stratified by the target" : "");
+  else
+    fprintf(f, "- Split: seed %lld, %.0f%% validation, %.0f%% test%s.\n", (long long)p->split_seed,
+            100 * p->val_frac, 100 * p->test_frac, p->stratify ? ", stratified by the target" : "");
 
   fputs("\n## Files\n\n| file | sha256 |\n|---|---|\n", f);
   const cJSON *art;

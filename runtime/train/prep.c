@@ -424,18 +424,18 @@ static void keep_read_inputs(const MlprtTable *t, int tsrc, int nsrc, cJSON *inp
   free(read);
 }
 
-/* Load p's data (path), drop rows without a target, split, and run the
- * cleaning chain. With schema non-NULL, *schema receives the loaded
- * columns' types (schema_text). With raw non-NULL, *raw receives the
- * tested split's rows as loaded (keep_raw; *raw_split names the split) and
- * *inputs the training rows' raw ranges (raw_inputs). With sha256
- * non-NULL, it receives the digest of the bytes loaded (sha256_sources). */
-static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, int *tsrc,
-                         MlprtCleanLog **log, int64_t *dropped, char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
-                         char *sha256, char *err, size_t n) {
+/* Load the rows at path (paths one per line become one table; for an SQL
+ * source, the rows of query there), read as p reads its data, into *t;
+ * with sha256 non-NULL, it receives the digest of the bytes loaded
+ * (sha256_sources; an SQL source's: of the values read). A pipe is read
+ * once, into a temporary copy that the loader and the digest read. */
+static int load_rows(const MlprtProgram *p, const char *path, const char *query, MlprtTable *t, char *sha256,
+                     char *err, size_t n) {
   MlprtError e;
-  /* Several sources, one path per line, become one table. A pipe is read
-   * once, into a temporary copy that the loader and the digest read. */
+  if (mlprt_format_sql(p->data_format)) {
+    MlprtSourceDesc sql = {.paths = path, .format = p->data_format, .query = query, .schema = p->schema};
+    return mlprt_sql_load(&sql, t, sha256, &e) != 0 ? fail_with(&e, err, n) : 0;
+  }
   char *list = strdup(path), *copy[64], *joined = NULL;
   const char *orig[64], *paths[64];
   size_t joined_len = 0;
@@ -469,7 +469,63 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   }
   free(joined);
   free(list);
-  if (loaded != 0) return fail_with(&e, err, n);
+  return loaded != 0 ? fail_with(&e, err, n) : 0;
+}
+
+/* Drop the rows of t whose target (column tc) is missing: they can
+ * neither train nor be scored. Returns how many. */
+static int64_t drop_missing_target(MlprtTable *t, int tc) {
+  uint8_t *keep = malloc((size_t)(t->nrows ? t->nrows : 1));
+  char buf[32];
+  for (int64_t r = 0; r < t->nrows; r++) keep[r] = target_text(&t->cols[tc], r, buf, sizeof buf) != NULL;
+  int64_t dropped = mlprt_table_filter(t, keep);
+  free(keep);
+  return dropped;
+}
+
+/* Append the rows of p's test source to t (split already) as its test
+ * split: loaded with the data's compiled types, rows without a target
+ * dropped (counted in *dropped), each remembering its row in that source.
+ * The digest of its bytes goes to test_sha256 when not NULL. */
+static int append_test_rows(const MlprtProgram *p, MlprtTable *t, int64_t *dropped, char *test_sha256,
+                            char *err, size_t n) {
+  MlprtTable tt;
+  if (load_rows(p, p->test_path, p->test_query, &tt, test_sha256, err, n) != 0) return -1;
+  int tc = mlprt_table_find(&tt, p->target);
+  if (tc < 0) {
+    snprintf(err, n, "%s: no target column '%s'", p->test_path, p->target);
+    mlprt_table_free(&tt);
+    return -1;
+  }
+  tt.rowid = malloc((size_t)(tt.cap_rows ? tt.cap_rows : 1) * sizeof *tt.rowid);
+  for (int64_t r = 0; r < tt.nrows; r++) tt.rowid[r] = r + 1;
+  *dropped = drop_missing_target(&tt, tc);
+  tt.part = malloc((size_t)(tt.cap_rows ? tt.cap_rows : 1));
+  memset(tt.part, MLPRT_TEST, (size_t)tt.nrows);
+  MlprtError e;
+  int rc = mlprt_table_append(t, &tt, &e);
+  mlprt_table_free(&tt);
+  if (rc != 0) {
+    char msg[512];
+    mlprt_error_format(&e, msg, sizeof msg);
+    snprintf(err, n, "%s: the test source's columns differ from the data's: %s", p->test_path, msg);
+  }
+  return rc;
+}
+
+/* Load p's data (path), drop rows without a target, split, add the test
+ * source's rows (when p has one) as the test split, and run the cleaning
+ * chain. With schema non-NULL, *schema receives the loaded columns' types
+ * (schema_text). With raw non-NULL, *raw receives the tested split's rows
+ * as loaded (keep_raw; *raw_split names the split) and *inputs the
+ * training rows' raw ranges (raw_inputs). With sha256 non-NULL, it
+ * receives the digest of the bytes loaded (sha256_sources), and
+ * test_sha256 the test source's. */
+static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, int *tsrc,
+                         MlprtCleanLog **log, int64_t dropped[2], char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
+                         char *sha256, char *test_sha256, char *err, size_t n) {
+  MlprtError e;
+  if (load_rows(p, path, p->data_query, t, sha256, err, n) != 0) return -1;
   if (schema) *schema = schema_text(t);
   for (int i = 0; i < t->ncols; i++) t->cols[i].origin = i + 1; /* the cleaning ops carry it on */
   /* Each row remembers where it came from (several sources count on), so
@@ -483,14 +539,15 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     return -1;
   }
   *tsrc = tc;
-  /* Rows whose target is missing can neither train nor be scored. */
-  uint8_t *keep = malloc((size_t)(t->nrows ? t->nrows : 1));
-  char buf[32];
-  for (int64_t r = 0; r < t->nrows; r++) keep[r] = target_text(&t->cols[tc], r, buf, sizeof buf) != NULL;
-  *dropped = mlprt_table_filter(t, keep);
-  free(keep);
-  *log = mlprt_clean_log_new(path);
+  dropped[0] = drop_missing_target(t, tc);
+  dropped[1] = 0;
   int rc = split_table(p, t, err, n);
+  if (rc == 0 && p->test_path) rc = append_test_rows(p, t, &dropped[1], test_sha256, err, n);
+  if (rc != 0) {
+    mlprt_table_free(t);
+    return -1;
+  }
+  *log = mlprt_clean_log_new(path);
   if (rc == 0 && raw) {
     *raw_split = keep_raw(t, raw);
     *inputs = raw_inputs(t, tc);
@@ -517,42 +574,61 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   return rc;
 }
 
-/* Images and labels from IDX files: classes 0..K-1 from the labels. */
-static int prep_load_idx(const MlprtProgram *p, const char *images, const char *labels, MlprtDataset *d,
-                         char *err, size_t n) {
-  MlprtIdx img, lab;
+/* Images and labels from a pair of IDX files: *img the images, bytes,
+ * [rows, F]; cls[rows] (malloc'd) each label's class, clamped below
+ * nclasses. 0, or -1 with a message. */
+static int load_idx_pair(const MlprtProgram *p, const char *images, const char *labels, int nclasses,
+                         MlprtIdx *img, int32_t **cls, char *err, size_t n) {
+  MlprtIdx lab;
   MlprtError e;
-  if (mlprt_idx_load(images, &img, &e) != 0) {
-    mlprt_error_format(&e, err, n);
-    return -1;
-  }
+  if (mlprt_idx_load(images, img, &e) != 0) return fail_with(&e, err, n);
   if (mlprt_idx_load(labels, &lab, &e) != 0) {
-    mlprt_idx_free(&img);
-    mlprt_error_format(&e, err, n);
-    return -1;
+    mlprt_idx_free(img);
+    return fail_with(&e, err, n);
   }
-  int64_t rows = img.dims[0], F = img.ndim == 3 ? img.dims[1] * img.dims[2] : 0;
+  int64_t rows = img->dims[0], F = img->ndim == 3 ? img->dims[1] * img->dims[2] : 0;
   if (F != p->n_features || lab.dims[0] != rows) {
     snprintf(err, n,
              "%s: %lld images of %lld pixels and %lld labels, but the program was compiled for %lld pixels",
              images, (long long)rows, (long long)F, (long long)lab.dims[0], (long long)p->n_features);
-    mlprt_idx_free(&img);
+    mlprt_idx_free(img);
     mlprt_idx_free(&lab);
     return -1;
   }
+  *cls = calloc((size_t)(rows ? rows : 1), sizeof **cls);
+  for (int64_t r = 0; r < rows; r++) (*cls)[r] = lab.data[r] < nclasses ? lab.data[r] : nclasses - 1;
+  mlprt_idx_free(&lab);
+  return 0;
+}
+
+/* Images and labels from IDX files: classes 0..K-1 from the labels. The
+ * test source's images (when p has one) follow the data's as the test
+ * split. */
+static int prep_load_idx(const MlprtProgram *p, const char *images, const char *labels, MlprtDataset *d,
+                         char *err, size_t n) {
+  MlprtIdx img, timg = {0};
+  int32_t *cls, *tcls = NULL;
+  int nclasses = (int)p->n_classes;
+  if (load_idx_pair(p, images, labels, nclasses, &img, &cls, err, n) != 0) return -1;
+  if (p->test_path && load_idx_pair(p, p->test_path, p->test_path2, nclasses, &timg, &tcls, err, n) != 0) {
+    mlprt_idx_free(&img);
+    free(cls);
+    return -1;
+  }
+  int64_t rows = img.dims[0], trows = p->test_path ? timg.dims[0] : 0, F = p->n_features;
   if (mlprt_sha256_file(images, d->sha256) != 0) snprintf(d->sha256, sizeof d->sha256, "unreadable");
+  if (p->test_path && mlprt_sha256_file(p->test_path, d->test_sha256) != 0)
+    snprintf(d->test_sha256, sizeof d->test_sha256, "unreadable");
   d->F = F;
   d->K = p->models[0].n_out;
-  d->nclasses = (int)p->n_classes;
+  d->nclasses = nclasses;
   d->class_names = malloc((size_t)d->nclasses * sizeof *d->class_names);
   for (int k = 0; k < d->nclasses; k++) {
     char buf[16];
     snprintf(buf, sizeof buf, "%d", k);
     d->class_names[k] = strdup(buf);
   }
-  int32_t *cls = calloc((size_t)(rows ? rows : 1), sizeof *cls);
-  for (int64_t r = 0; r < rows; r++) cls[r] = lab.data[r] < d->nclasses ? lab.data[r] : d->nclasses - 1;
-  /* The split runs on a one-column table of the labels. */
+  /* The split runs on a one-column table of the data's labels. */
   MlprtTable lt;
   mlprt_table_init(&lt);
   int lc = mlprt_table_add_column(&lt, p->target, MLPRT_COL_INT);
@@ -562,12 +638,22 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   if (split_table(p, &lt, err, n) != 0) {
     mlprt_table_free(&lt);
     free(cls);
+    free(tcls);
     mlprt_idx_free(&img);
-    mlprt_idx_free(&lab);
+    mlprt_idx_free(&timg);
     return -1;
   }
-  const uint8_t *part = lt.part;
-  for (int64_t r = 0; r < rows; r++) d->n[part[r]]++;
+  /* Test images go after the data's: one byte array, test rows last. */
+  uint8_t *part = malloc((size_t)(rows + trows ? rows + trows : 1));
+  memcpy(part, lt.part, (size_t)rows);
+  memset(part + rows, MLPRT_TEST, (size_t)trows);
+  if (trows) {
+    img.data = realloc(img.data, (size_t)((rows + trows) * F));
+    memcpy(img.data + rows * F, timg.data, (size_t)(trows * F));
+    cls = realloc(cls, (size_t)(rows + trows) * sizeof *cls);
+    memcpy(cls + rows, tcls, (size_t)trows * sizeof *cls);
+  }
+  for (int64_t r = 0; r < rows + trows; r++) d->n[part[r]]++;
   d->raw_split = d->n[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID;
   int64_t pos[3] = {0, 0, 0};
   for (int s = 0; s < 3; s++) {
@@ -576,7 +662,7 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
     d->y[s] = mlprt_alloc_aligned(nr * (size_t)d->K * sizeof(float));
     d->label[s] = malloc(nr * sizeof(int32_t));
   }
-  for (int64_t r = 0; r < rows; r++) {
+  for (int64_t r = 0; r < rows + trows; r++) {
     int s = part[r];
     int64_t i = pos[s]++;
     d->pixel_row[s][i] = r;
@@ -590,6 +676,12 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   cJSON_AddStringToObject(rec, "source", images);
   cJSON_AddStringToObject(rec, "labels", labels);
   cJSON_AddNumberToObject(rec, "rows", (double)rows);
+  if (p->test_path) {
+    cJSON *ts = cJSON_AddObjectToObject(rec, "test_source");
+    cJSON_AddStringToObject(ts, "source", p->test_path);
+    cJSON_AddStringToObject(ts, "labels", p->test_path2);
+    cJSON_AddNumberToObject(ts, "rows", (double)trows);
+  }
   cJSON *splits = cJSON_AddObjectToObject(rec, "splits");
   cJSON_AddNumberToObject(splits, "train", (double)d->n[MLPRT_TRAIN]);
   cJSON_AddNumberToObject(splits, "validation", (double)d->n[MLPRT_VALID]);
@@ -597,10 +689,12 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   cJSON_AddStringToObject(rec, "pixels", "value / 255");
   d->cleaning = rec;
   mlprt_table_free(&lt);
+  free(part);
   free(cls);
+  free(tcls);
+  mlprt_idx_free(&timg);
   /* The images stay bytes: the dataset owns them now. */
   d->pixels = img.data;
-  mlprt_idx_free(&lab);
   return 0;
 }
 
@@ -609,9 +703,10 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   if (p->data_path2) return prep_load_idx(p, path, p->data_path2, d, err, n);
   MlprtTable t;
   MlprtCleanLog *log;
-  int64_t dropped;
+  int64_t dropped[2];
   int tsrc;
-  if (prepare_table(p, path, &t, &tsrc, &log, &dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256,
+  if (prepare_table(p, path, &t, &tsrc, &log, dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256,
+                    d->test_sha256,
                     err, n) != 0)
     return -1;
   const MlprtModel *m = &p->models[0];
@@ -692,7 +787,12 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   char *logtext = mlprt_clean_log_json(log);
   cJSON *rec = cJSON_CreateObject();
   cJSON_AddStringToObject(rec, "source", path);
-  cJSON_AddNumberToObject(rec, "rows_dropped_missing_target", (double)dropped);
+  cJSON_AddNumberToObject(rec, "rows_dropped_missing_target", (double)dropped[0]);
+  if (p->test_path) {
+    cJSON *ts = cJSON_AddObjectToObject(rec, "test_source");
+    cJSON_AddStringToObject(ts, "source", p->test_path);
+    cJSON_AddNumberToObject(ts, "rows_dropped_missing_target", (double)dropped[1]);
+  }
   cJSON *splits = cJSON_AddObjectToObject(rec, "splits");
   cJSON_AddNumberToObject(splits, "train", (double)d->n[MLPRT_TRAIN]);
   cJSON_AddNumberToObject(splits, "validation", (double)d->n[MLPRT_VALID]);
@@ -751,9 +851,9 @@ int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, 
   }
   MlprtTable t;
   MlprtCleanLog *log;
-  int64_t dropped;
+  int64_t dropped[2];
   int tsrc;
-  if (prepare_table(p, path, &t, &tsrc, &log, &dropped, NULL, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
+  if (prepare_table(p, path, &t, &tsrc, &log, dropped, NULL, NULL, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
   mlprt_clean_log_free(log);
   int rc = 0;
   if (mlprt_mkdirs(dir) != 0) {

@@ -97,8 +97,14 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
   put_text(f, r->pipeline);
   fputs("</h1>\n<h2>Data</h2>\n<p>", f);
   put_text(f, r->data_path);
-  fprintf(f, ": %lld training, %lld validation and %lld test rows, %lld features.</p>\n",
-          (long long)r->rows[0], (long long)r->rows[1], (long long)r->rows[2], (long long)r->features);
+  fprintf(f, ": %lld training, %lld validation and %lld test rows", (long long)r->rows[0],
+          (long long)r->rows[1], (long long)r->rows[2]);
+  if (r->test_path) {
+    fputs(" (the test rows from ", f);
+    put_text(f, r->test_path);
+    fputc(')', f);
+  }
+  fprintf(f, ", %lld features.</p>\n", (long long)r->features);
   fprintf(f, "<h2>%c%s metrics</h2>\n<table>\n", r->split[0] - 'a' + 'A', r->split + 1);
   for (int i = 0; i < r->nmetrics; i++) {
     fputs("<tr><th>", f);

@@ -416,7 +416,9 @@ void mlprt_run_load(MlprtRun *r) {
     exit(0);
   }
   if (mlprt_prep_load(r->p, r->data_path, &r->data, err, sizeof err) != 0) {
-    if (!sources_readable(r->data_path)) die_io(r, "%s", err);
+    bool files = !mlprt_format_sql(r->p->data_format); /* a database's failures are its own */
+    if (files && (!sources_readable(r->data_path) || (r->p->test_path && !sources_readable(r->p->test_path))))
+      die_io(r, "%s", err);
     die(r, "%s", err);
   }
   if (r->data.n[MLPRT_TRAIN] == 0) die(r, "%s: no training rows after the split", r->data_path);
@@ -436,9 +438,10 @@ void mlprt_run_load(MlprtRun *r) {
   }
   if (r->p->pretrained) load_pretrained(r);
   if (!r->cli.quiet)
-    printf("%s: %lld train, %lld validation, %lld test rows, %lld features\n", r->p->name,
+    printf("%s: %lld train, %lld validation, %lld test rows%s%s%s, %lld features\n", r->p->name,
            (long long)r->data.n[MLPRT_TRAIN], (long long)r->data.n[MLPRT_VALID],
-           (long long)r->data.n[MLPRT_TEST], (long long)r->data.F);
+           (long long)r->data.n[MLPRT_TEST], r->p->test_path ? " (from " : "",
+           r->p->test_path ? r->p->test_path : "", r->p->test_path ? ")" : "", (long long)r->data.F);
 }
 
 /* ---- the training loop ------------------------------------------------- */
@@ -608,8 +611,16 @@ static void job_views(const MlprtRun *r, int64_t job, View *train, View *val, in
   *val = (View){MLPRT_VALID, *rows + nin, nout};
 }
 
-/* Tuning trials run only when asked (--tune): they multiply the work. */
+/* Whether the cross-validated trials run: when asked (--tune), since they
+ * multiply the work, or always with data.folds. */
+static bool folds_run(const MlprtRun *r) {
+  return r->cli.tune || r->p->cross_validate;
+}
+
+/* Tuning trials run only when asked; with data.folds the folds and the
+ * refit are the run, and the spec's own job (0) is not. */
 static bool skipped(const MlprtRun *r, int64_t job) {
+  if (r->p->cross_validate) return job == 0;
   return r->jobs[job].trial >= 0 && !r->cli.tune;
 }
 
@@ -969,7 +980,7 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
 
 void mlprt_run_best(MlprtRun *r) {
   const MlprtProgram *p = r->p;
-  if (p->nfolds <= 0 || !r->cli.tune) return;
+  if (p->nfolds <= 0 || !folds_run(r)) return;
   /* Job 0 is the spec's own settings; trial t is jobs 1 + t k .. t k + k. */
   int64_t k = p->nfolds, trials = (p->njobs - 1) / k;
   r->trial_objective = malloc((size_t)trials * sizeof *r->trial_objective);
@@ -1106,6 +1117,7 @@ static void write_report(const MlprtRun *r, int64_t best, bool classify, const c
   char *hp = hyper ? cJSON_Print(hyper) : NULL;
   MlprtReport rep = {.pipeline = r->p->name,
                      .data_path = r->data_path,
+                     .test_path = r->p->test_path,
                      .rows = {r->data.n[MLPRT_TRAIN], r->data.n[MLPRT_VALID], r->data.n[MLPRT_TEST]},
                      .features = r->data.F,
                      .split = eval_name(r),
@@ -1153,6 +1165,12 @@ int mlprt_run_close(MlprtRun *r) {
     cJSON_AddStringToObject(data, "path", r->data_path);
   }
   cJSON_AddStringToObject(data, "sha256", r->data.sha256);
+  if (p->test_path) {
+    /* A given test set: where the test rows come from. */
+    cJSON *ts = cJSON_AddObjectToObject(data, "test_source");
+    cJSON_AddStringToObject(ts, "path", p->test_path);
+    cJSON_AddStringToObject(ts, "sha256", r->data.test_sha256);
+  }
   cJSON_AddNumberToObject(data, "train", (double)r->data.n[MLPRT_TRAIN]);
   cJSON_AddNumberToObject(data, "validation", (double)r->data.n[MLPRT_VALID]);
   cJSON_AddNumberToObject(data, "test", (double)r->data.n[MLPRT_TEST]);
@@ -1170,13 +1188,13 @@ int mlprt_run_close(MlprtRun *r) {
   if (p->njobs > 1) {
     static const char *const objectives[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
     cJSON *tune = cJSON_AddObjectToObject(root, "tuning");
-    cJSON_AddBoolToObject(tune, "run", r->cli.tune);
+    cJSON_AddBoolToObject(tune, "run", folds_run(r));
     cJSON_AddStringToObject(tune, "objective", objectives[p->objective]);
     bool cv = p->nfolds > 0;
     int64_t trials = cv ? (p->njobs - 1) / p->nfolds : p->njobs - 1;
     cJSON_AddNumberToObject(tune, "trials", (double)trials);
     cJSON_AddNumberToObject(tune, "folds", (double)p->nfolds);
-    if (r->cli.tune) {
+    if (folds_run(r)) {
       /* Without folds job 0 (the spec's settings) competes too: -1. */
       cJSON_AddNumberToObject(tune, "best_trial", (double)(cv ? r->best_trial : r->jobs[best].trial));
       if (cv) {

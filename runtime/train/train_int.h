@@ -26,6 +26,7 @@ typedef struct {
   int nclasses;
   char **class_names;    /* [nclasses] */
   char sha256[65];       /* of the data file */
+  char test_sha256[65];  /* of the test source's file; "" without one */
   cJSON *cleaning;       /* what was fitted, for cleaning.json */
   /* For predictors (artifacts.c); tables only, IDX images keep their bytes. */
   int raw_split;         /* the split the test metrics come from: MLPRT_TEST, or MLPRT_VALID without one */
@@ -71,6 +72,7 @@ int mlprt_artifacts_write(const MlprtArtifacts *a, cJSON *arts, char *err, size_
 /* What report.html shows. */
 typedef struct {
   const char *pipeline, *data_path;
+  const char *test_path; /* the given test set's source, or NULL */
   int64_t rows[3], features;
   const char *split;               /* the split the metrics are measured on: "test" or "validation" */
   const char *const *metric_names; /* [nmetrics] its metrics */

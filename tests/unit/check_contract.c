@@ -18,11 +18,14 @@
  * does not know how to write fails the walk, so a new registry row needs a
  * case here. */
 #include <check.h>
+#include <libpq-fe.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "datautil.h"
 #include "lower.h"
@@ -129,7 +132,12 @@ static void lowered_free(Lowered *r) {
 
 static char *dir;
 static char *mix_src, *idx_src, *idx6_src, *idx4_src, *json_src, *jsonl_src, *iris_copy, *semi_src,
-    *nohdr_src, *json2;
+    *nohdr_src, *json2, *sqlite_db, *sqlite_db2;
+/* The suite's PostgreSQL server (tests/sql/pg_server.sh), holding iris as
+ * table iris: its connection string, or NULL when it cannot start here
+ * (its items are then skipped, with the reason). */
+static char *pg_conninfo, *pg_dir;
+static char *pg_why;
 
 static char *printf_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *printf_alloc(const char *fmt, ...) {
@@ -162,6 +170,56 @@ static void write_idx(const char *name, int n, int side, int k, char **images, c
   *images = dt_write(dir, iname, (const char *)img, ni);
   *labels = dt_write(dir, lname, (const char *)lab, 8 + (size_t)n);
   free(img);
+}
+
+/* iris (the CSV's text) as table iris of the SQLite file path, or of the
+ * PostgreSQL server pg (when not NULL). */
+static void write_iris_table(const char *iris, const char *path, PGconn *pg) {
+  sqlite3 *db = NULL;
+  if (!pg) ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  char *sql = NULL;
+  size_t n;
+  FILE *f = open_memstream(&sql, &n);
+  fputs("CREATE TABLE iris (sepal_length REAL, sepal_width REAL, petal_length REAL, petal_width REAL, "
+        "species TEXT);\nINSERT INTO iris VALUES ",
+        f);
+  int rows = 0;
+  for (const char *line = strchr(iris, '\n') + 1; line && *line; line = strchr(line, '\n'), line += !!line) {
+    double v[4];
+    char species[32];
+    if (sscanf(line, "%lf,%lf,%lf,%lf,%31[a-z]", &v[0], &v[1], &v[2], &v[3], species) != 5) break;
+    fprintf(f, "%s(%g, %g, %g, %g, '%s')", rows++ ? ", " : "", v[0], v[1], v[2], v[3], species);
+  }
+  fputc(';', f);
+  fclose(f);
+  if (pg) {
+    PGresult *r = PQexec(pg, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQerrorMessage(pg));
+    PQclear(r);
+  } else {
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  free(sql);
+}
+
+/* Start the PostgreSQL server in a directory of its own (which the
+ * server's user owns) with iris in it. */
+static void start_postgres(const char *iris) {
+  pg_dir = test_tmpdir();
+  const char *argv[] = {"sh", "tests/sql/pg_server.sh", "start", pg_dir, NULL};
+  TestRun r = test_run(argv, NULL);
+  if (r.status == 0) {
+    pg_conninfo = printf_alloc("host=%s dbname=postgres user=mlp", pg_dir);
+    PGconn *c = PQconnectdb(pg_conninfo);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    write_iris_table(iris, NULL, c);
+    PQfinish(c);
+  } else {
+    ck_assert_msg(r.status == 77, "pg_server.sh start: status %d: %s", r.status, r.err);
+    pg_why = strdup(r.err);
+  }
+  test_run_free(&r);
 }
 
 static void setup(void) {
@@ -242,6 +300,11 @@ static void setup(void) {
   free(json);
   free(jsonl);
   free(semi);
+  sqlite_db = test_path(dir, "iris.db");
+  write_iris_table(iris, sqlite_db, NULL);
+  sqlite_db2 = test_path(dir, "iris2.db");
+  write_iris_table(iris, sqlite_db2, NULL);
+  start_postgres(iris);
   free(iris);
 }
 
@@ -249,6 +312,17 @@ static void teardown(void) {
   char *files[] = {mix_src,   idx_src,   idx6_src, idx4_src,  json_src,
                    jsonl_src, iris_copy, semi_src, nohdr_src, json2};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) free(files[i]);
+  if (pg_conninfo) {
+    const char *argv[] = {"sh", "tests/sql/pg_server.sh", "stop", pg_dir, NULL};
+    test_run_ok(argv);
+  }
+  const char *rm[] = {"rm", "-rf", pg_dir, NULL}; /* the cluster's tree */
+  test_run_ok(rm);
+  free(pg_dir);
+  free(pg_conninfo);
+  free(pg_why);
+  free(sqlite_db);
+  free(sqlite_db2);
   dt_rmdir(dir);
 }
 
@@ -288,6 +362,10 @@ static const OpCase op_cases[] = {
      {.s = {[S_TARGET] = "label"}},
      "csv(\"data/iris.csv\")",
      true},
+    {"source.sqlite", S_SRC, "%s", "path = \"@SQLITEDB\", query = \"SELECT * FROM iris\"", {{0}},
+     "csv(\"data/iris.csv\")", false},
+    {"source.postgres", S_SRC, "%s", "conninfo = \"@PGCONN\", query = \"SELECT * FROM iris\"", {{0}},
+     "csv(\"data/iris.csv\")", false},
     {"data.split", S_DATA, "%s", "", {{0}}, NULL, false},
     {"clean.drop_duplicates", S_CLEAN, "%s", "", MIX, NULL, false},
     {"clean.drop_columns", S_CLEAN, "%s", "columns = [x2]", MIX, NULL, false},
@@ -371,6 +449,7 @@ typedef struct {
 static const FieldCase field_cases[] = {
     {"data.source", "[csv(\"data/iris.csv\"), csv(\"data/iris.csv\")]", {{0}}, false},
     {"data.target", "sepal_length", {{0}}, false},
+    {"data.test_source", "csv(\"data/iris.csv\")", {{0}}, false},
     {"data.cleaning_report", "\"clean.json\"", {{0}}, false},
     {"schema.*", "sepal_length = category", {{0}}, false},
     {"csv.path", "\"@IRISCOPY\"", {{0}}, false},
@@ -381,6 +460,10 @@ static const FieldCase field_cases[] = {
     {"json.lines", NULL, {.s = {[S_SRC] = "@JSONL"}}, true},
     {"idx.images", "\"@IDX6IMG\"", {{0}}, false},
     {"idx.labels", "\"@IDX4LAB\"", {{0}}, false},
+    {"sqlite.path", "\"@SQLITEDB2\"", {{0}}, false},
+    {"sqlite.query", "\"SELECT * FROM iris WHERE sepal_length > 5\"", {{0}}, false},
+    {"postgres.conninfo", "\"@PGCONN connect_timeout=5\"", {{0}}, false},
+    {"postgres.query", "\"SELECT * FROM iris WHERE sepal_length > 5\"", {{0}}, false},
     {"split.group", "species", {{0}}, false},
     {"split.time_order", "sepal_length", {{0}}, false},
     {"hyperparameters.dropout",
@@ -470,16 +553,18 @@ static char *expand(const char *text) {
   char *json_path = strchr(json_src, '"') + 1;
   char *json_path_end = strchr(json_path, '"');
   char *idx_img = strchr(idx6_src, '"') + 1;
-  static const char *const keys[] = {"@MIX",       "@IDXIMG",   "@IDXLAB", "@IDX6IMG", "@IDX4LAB",
-                                     "@IDX",       "@JSONPATH", "@JSONL",  "@JSON",    "@IRISCOPY",
-                                     "@IRISJSON2", "@SEMI",     "@NOHDR"};
+  static const char *const keys[] = {"@MIX",       "@IDXIMG",   "@IDXLAB", "@IDX6IMG",   "@IDX4LAB",
+                                     "@IDX",       "@JSONPATH", "@JSONL",  "@JSON",      "@IRISCOPY",
+                                     "@IRISJSON2", "@SEMI",     "@NOHDR",  "@SQLITEDB2", "@SQLITEDB",
+                                     "@PGCONN"};
   char *json_only = strndup(json_path, (size_t)(json_path_end - json_path));
   char *idx8_img = strndup(strchr(idx_src, '"') + 1, strcspn(strchr(idx_src, '"') + 1, "\""));
   const char *lab = strstr(idx_src, "labels = \"") + 10;
   char *idx8_lab = strndup(lab, strcspn(lab, "\""));
   char *idx6_img = strndup(idx_img, strcspn(idx_img, "\""));
-  const char *vals[] = {mix_src,   idx8_img, idx8_lab,  idx6_img, idx4_src, idx_src,  json_only,
-                        jsonl_src, json_src, iris_copy, json2,    semi_src, nohdr_src};
+  const char *vals[] = {mix_src,   idx8_img,  idx8_lab,  idx6_img,  idx4_src,  idx_src,
+                        json_only, jsonl_src, json_src,  iris_copy, json2,     semi_src,
+                        nohdr_src, sqlite_db2, sqlite_db, pg_conninfo ? pg_conninfo : ""};
   char *out;
   size_t n;
   FILE *f = open_memstream(&out, &n);
@@ -573,9 +658,19 @@ static Spec op_spec(const OpCase *oc, const char *opname, const char *param, con
   return s;
 }
 
+/* Whether item name needs the PostgreSQL server that could not start
+ * here: it is skipped, never passed, with the reason. */
+static bool needs_absent_server(const char *name) {
+  bool pg = strcmp(name, "source.postgres") == 0 || strncmp(name, "postgres.", 9) == 0;
+  if (pg_conninfo || !pg) return false;
+  test_skip(name, "postgresql server", pg_why);
+  return true;
+}
+
 static void walk_op(const MlpRegOp *op) {
   char name[128];
   snprintf(name, sizeof name, "%s.%s", op->scope, op->name);
+  if (needs_absent_server(name)) return;
   const OpCase *oc = op_case(name);
   if (!oc) {
     breach(name, "no walker case: add one to op_cases");
@@ -688,6 +783,7 @@ static void walk_field(const MlpRegField *f) {
   char name[128];
   snprintf(name, sizeof name, "%s.%s", f->block ? f->block->name : f->op->name, f->name);
   if (f->op && f->op->planned) return; /* refused with its op */
+  if (needs_absent_server(name)) return;
   for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
     if (strcmp(limits[i].name, name) == 0) {
       FieldCase fc = {name, limits[i].value, limits[i].ctx, false};

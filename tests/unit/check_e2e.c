@@ -132,8 +132,9 @@ START_TEST(e2e_iris_contract) {
   free(w1);
   free(w2);
   free(dir2);
-  /* Data that is missing, or that disagrees with the compiled schema, is a
-   * clear error (exit status 1) naming the column and row, not a crash. */
+  /* Data that is missing (an I/O error, exit status 2), or that disagrees
+   * with the compiled schema (the data's, 1), is a clear error naming the
+   * column and row, not a crash. */
   static const struct {
     const char *data, *message;
   } bad[] = {{"no/such.csv", "cannot open"},
@@ -156,7 +157,7 @@ START_TEST(e2e_iris_contract) {
     const char *data = i == 2 ? narrow : i == 3 ? badrow : bad[i].data;
     const char *argv[] = {exe, "--out", out, "--quiet", "--data", data, NULL};
     TestRun br = test_run(argv, NULL);
-    ck_assert_int_eq(br.status, 1);
+    ck_assert_int_eq(br.status, i == 0 ? 2 : 1);
     ck_assert_msg(strstr(br.err, bad[i].message) != NULL, "%s", br.err);
     test_run_free(&br);
     free(out);
@@ -243,6 +244,49 @@ START_TEST(e2e_tuning_trials) {
   ck_assert_msg(acc >= 0.85, "tuned iris test accuracy %.4f", acc);
   cJSON_Delete(plain);
   cJSON_Delete(m);
+  free(exe);
+}
+END_TEST
+
+/* data.folds: the spec's own settings cross-validated without --tune: the
+ * folds train (job 0 does not), then the refit on every training and
+ * validation row takes the test. Given with a search, it is refused: the
+ * folds of a search are tuning's. */
+START_TEST(e2e_data_folds_cross_validate) {
+  char *spec = write_spec("folds.mlp",
+      "pipeline folds {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n    target = species\n"
+      "    folds = 3\n    clean {\n      standardize(numeric)\n    }\n"
+      "    split(validation = 0.2, test = 0.2, stratify = true)\n  }\n"
+      "  model {\n    dense(8, activation = relu)\n    output(activation = softmax)\n  }\n"
+      "  hyperparameters {\n    optimizer = adam(lr = 0.02)\n    epochs = 40\n  }\n}\n",
+      root());
+  char *exe = test_path(tmp, "folds.exe");
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  cJSON *m = train(exe, "folds.run", NULL);
+  const cJSON *t = cJSON_GetObjectItem(m, "tuning");
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(t, "run")));
+  ck_assert_int_eq(cJSON_GetObjectItem(t, "folds")->valueint, 3);
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(t, "mean_objective")), 1);
+  const cJSON *jobs = cJSON_GetObjectItem(m, "jobs");
+  ck_assert_int_eq(cJSON_GetArraySize(jobs), 4); /* three folds and the refit */
+  for (int f = 0; f < 3; f++)
+    ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(jobs, f), "fold")->valueint, f);
+  ck_assert_msg(test_metric(m, "accuracy") >= 0.85, "accuracy %.4f", test_metric(m, "accuracy"));
+  cJSON_Delete(m);
+  free(spec);
+  spec = write_spec("folds_search.mlp",
+      "pipeline folds_search {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+      "    target = species\n    folds = 3\n  }\n  model {\n    output()\n  }\n"
+      "  tuning {\n    lr in [0.01, 0.1]\n  }\n}\n",
+      root());
+  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  TestRun r = test_run(e, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(strstr(r.err, ":5:13: error: 'data.folds' cross-validates the spec's own settings"), "%s",
+                r.err);
+  test_run_free(&r);
+  free(spec);
   free(exe);
 }
 END_TEST
@@ -869,6 +913,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_smoke_run_diagnoses);
   tcase_add_test(tc, e2e_limits_and_unbuilt_settings);
   tcase_add_test(tc, e2e_tuning_trials);
+  tcase_add_test(tc, e2e_data_folds_cross_validate);
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
   tcase_add_test(tc, e2e_tuning_survives_sigkill);

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -278,6 +279,66 @@ static void write_late(const char *path) {
   fclose(f);
 }
 
+/* Iris from an SQLite database: the rows whose id is not a multiple of 5
+ * train and validate, the others are the given test set. */
+static const char sqlite_spec[] =
+    "pipeline sqlite_iris {\n"
+    "  data {\n"
+    "    source = sqlite(\"%s/flowers.db\", query = \"SELECT sepal_length, sepal_width, petal_length, "
+    "petal_width, species FROM flowers WHERE id %% 5 <> 0 ORDER BY id\")\n"
+    "    test_source = sqlite(\"%s/flowers.db\", query = \"SELECT sepal_length, sepal_width, petal_length, "
+    "petal_width, species FROM flowers WHERE id %% 5 = 0 ORDER BY id\")\n"
+    "    target = species\n"
+    "    clean {\n"
+    "      impute(numeric)\n"
+    "      standardize(numeric)\n"
+    "    }\n"
+    "    split(validation = 0.2, stratify = true)\n"
+    "  }\n"
+    "  model {\n"
+    "    dense(8, activation = relu)\n"
+    "    output(activation = softmax)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    optimizer = adam(lr = 0.01)\n"
+    "    epochs = 20\n"
+    "  }\n"
+    "}\n";
+
+/* examples/data/iris.csv as the table flowers of an SQLite file, each row
+ * numbered (id), one petal length NULL. */
+static void write_flowers(const char *db_path) {
+  sqlite3 *db;
+  ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+  const char *create = "CREATE TABLE flowers (id INTEGER PRIMARY KEY, sepal_length REAL, sepal_width REAL, "
+                       "petal_length REAL, petal_width REAL, species TEXT)";
+  ck_assert_int_eq(sqlite3_exec(db, create, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_stmt *st;
+  ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO flowers VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL),
+                   SQLITE_OK);
+  char *text = test_read_file("examples/data/iris.csv", NULL);
+  ck_assert_ptr_nonnull(text);
+  char **lines;
+  int n = test_split_lines(text, &lines);
+  for (int r = 1; r < n; r++) {
+    char *f[8];
+    if (test_csv_fields(lines[r], f, 8) != 5) continue;
+    sqlite3_bind_int(st, 1, r);
+    for (int k = 0; k < 4; k++) {
+      if (r == 7 && k == 2) sqlite3_bind_null(st, 3);
+      else sqlite3_bind_double(st, k + 2, strtod(f[k], NULL));
+    }
+    sqlite3_bind_text(st, 6, f[4], -1, SQLITE_TRANSIENT);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_reset(st);
+    test_fields_free(f, 5);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  free(lines);
+  free(text);
+}
+
 static void setup(void) {
   tmp = test_tmpdir();
   for (int i = 0; i < NEXAMPLES; i++) {
@@ -307,6 +368,14 @@ static void setup(void) {
   train(spec, "late");
   free(spec);
   free(late);
+  char *db = test_path(tmp, "flowers.db");
+  write_flowers(db);
+  snprintf(text, sizeof text, sqlite_spec, tmp, tmp);
+  spec = test_path(tmp, "sqlite_iris.mlp");
+  test_write_text(spec, text);
+  train(spec, "sqlite_iris");
+  free(spec);
+  free(db);
   free(img);
   free(lab);
 }
@@ -337,6 +406,25 @@ START_TEST(export_level_only_in_test_rows) {
   free(text);
   free(rec);
   check_equal("late", "y");
+}
+END_TEST
+
+/* A run trained from SQL queries exports as any other: the predictor takes
+ * rows, and answers the given test set's rows as training did. */
+START_TEST(export_run_trained_from_sqlite) {
+  char *man = test_path(tmp, "sqlite_iris.run/manifest.json");
+  char *text = test_read_file(man, NULL);
+  ck_assert_msg(text != NULL, "no %s", man);
+  cJSON *j = cJSON_Parse(text), *data = cJSON_GetObjectItem(j, "data");
+  ck_assert_str_eq(cJSON_GetObjectItem(data, "format")->valuestring, "sqlite");
+  ck_assert_int_eq(cJSON_GetObjectItem(data, "test")->valueint, 30);
+  const cJSON *ts = cJSON_GetObjectItem(data, "test_source");
+  ck_assert_int_eq((int)strlen(cJSON_GetObjectItem(ts, "sha256")->valuestring), 64);
+  ck_assert_ptr_nonnull(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metrics"), "test"));
+  cJSON_Delete(j);
+  free(text);
+  free(man);
+  check_equal("sqlite_iris", "species");
 }
 END_TEST
 
@@ -832,6 +920,7 @@ Suite *export_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_loop_test(tc, export_examples_answer_as_training, 0, NEXAMPLES);
   tcase_add_test(tc, export_cnn_on_idx_images);
+  tcase_add_test(tc, export_run_trained_from_sqlite);
   tcase_add_test(tc, export_level_only_in_test_rows);
   tcase_add_test(tc, export_rejects_bad_rows_in_order);
   tcase_add_test(tc, export_version_names_hashes);

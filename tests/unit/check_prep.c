@@ -155,6 +155,122 @@ START_TEST(prep_traced_indices_pick_their_columns) {
 }
 END_TEST
 
+/* A given test set (MlprtProgram.test_path): its rows are the test split,
+ * all of them and nothing else, and the cleaning chain is fitted on the
+ * training rows alone. The test file's x values are a thousand times the
+ * training file's: a standardize fit that saw them would centre near 300,
+ * not within the training values 1..10. A test file with other columns is
+ * an error naming it. */
+START_TEST(prep_given_test_set_is_never_fitted) {
+  char *dir = test_tmpdir();
+  char *train = dt_write(dir, "train.csv", "x,y\n1,p\n2,q\n3,p\n4,q\n5,p\n6,q\n7,p\n8,q\n9,p\n10,q\n", 0);
+  char *test = dt_write(dir, "test.csv", "x,y\n1000,p\n1001,q\n,p\n1003,q\n1004,\n", 0);
+  MlprtCleanStep steps[] = {{.op = MLPRT_CLEAN_STANDARDIZE, .select = MLPRT_SELECT_NUMERIC}};
+  MlprtModel model = {.task = MLPRT_TASK_BINARY, .n_in = 1, .n_out = 1};
+  MlprtProgram p = {.data_format = "csv", .data_path = train, .test_path = test, .target = "y",
+                    .schema = "x\tint\ny\tcategory\n", .clean = steps, .nclean = 1, .n_features = 1,
+                    .n_classes = 2, .val_frac = 0.2, .split_seed = 3, .models = &model, .nmodels = 1};
+  MlprtDataset d;
+  char err[512];
+  ck_assert_msg(mlprt_prep_load(&p, train, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(d.n[MLPRT_TRAIN], 8);
+  ck_assert_int_eq(d.n[MLPRT_VALID], 2);
+  ck_assert_int_eq(d.n[MLPRT_TEST], 4); /* the row without a target is left out */
+  ck_assert_int_eq(d.raw_split, MLPRT_TEST);
+  const cJSON *col = cJSON_GetArrayItem(
+      cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(d.cleaning, "cleaning"),
+                                                                 "steps"),
+                                             0),
+                          "columns"),
+      0);
+  double center = cJSON_GetObjectItem(col, "center")->valuedouble;
+  double scale = cJSON_GetObjectItem(col, "scale")->valuedouble;
+  ck_assert_msg(center >= 1 && center <= 10, "fitted centre %g: the test rows leaked into the fit", center);
+  /* the training split's values, read back, average to the centre */
+  double sum = 0;
+  for (int64_t i = 0; i < d.n[MLPRT_TRAIN]; i++) {
+    float x;
+    mlprt_dataset_row(&d, MLPRT_TRAIN, i, &x);
+    double v = center + scale * x;
+    ck_assert_msg(v > 0.5 && v < 10.5, "training value %g", v);
+    sum += v;
+  }
+  ck_assert_double_eq_tol(sum / (double)d.n[MLPRT_TRAIN], center, 1e-4);
+  /* the test rows are the test file's, in its order, with the training fit */
+  const double want[] = {1000, 1001, NAN, 1003};
+  for (int64_t i = 0; i < 4; i++) {
+    float x;
+    mlprt_dataset_row(&d, MLPRT_TEST, i, &x);
+    if (isnan(want[i])) ck_assert_float_eq(x, 0); /* missing, unfilled: 0 */
+    else ck_assert_double_eq_tol(center + scale * x, want[i], 1e-2);
+    ck_assert_int_eq(d.label[MLPRT_TEST][i], (int)i % 2);
+  }
+  ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(d.cleaning, "test_source"), "source")->valuestring,
+                   test);
+  ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(d.cleaning, "test_source"),
+                                       "rows_dropped_missing_target")->valueint, 1);
+  ck_assert_int_eq((int)strlen(d.test_sha256), 64);
+  mlprt_prep_free(&d);
+  char *other = dt_write(dir, "other.csv", "x,z,y\n1,2,p\n", 0);
+  p.test_path = other;
+  ck_assert_int_ne(mlprt_prep_load(&p, train, &d, err, sizeof err), 0);
+  ck_assert_msg(strstr(err, other) && strstr(err, "the test source's columns differ"), "%s", err);
+  mlprt_prep_free(&d);
+  free(other);
+  free(train);
+  free(test);
+  dt_rmdir(dir);
+}
+END_TEST
+
+/* IDX images with a given test set: the test split is every image of the
+ * test files, in order, with its own label; the data's images make the
+ * training and validation splits alone. */
+START_TEST(prep_idx_given_test_images) {
+  char *dir = test_tmpdir();
+  enum { TROWS = 6 };
+  unsigned char img[16 + ROWS * F] = {0, 0, 8, 3, 0, 0, 0, ROWS, 0, 0, 0, SIDE, 0, 0, 0, SIDE};
+  unsigned char lab[8 + ROWS] = {0, 0, 8, 1, 0, 0, 0, ROWS};
+  unsigned char timg[16 + TROWS * F] = {0, 0, 8, 3, 0, 0, 0, TROWS, 0, 0, 0, SIDE, 0, 0, 0, SIDE};
+  unsigned char tlab[8 + TROWS] = {0, 0, 8, 1, 0, 0, 0, TROWS};
+  for (int r = 0; r < ROWS; r++)
+    img[16 + r * F] = (unsigned char)r, lab[8 + r] = (unsigned char)(r % CLASSES);
+  for (int r = 0; r < TROWS; r++)
+    timg[16 + r * F] = (unsigned char)(200 + r), tlab[8 + r] = (unsigned char)((r + 1) % CLASSES);
+  char *images = dt_write(dir, "images.idx", (const char *)img, sizeof img);
+  char *labels = dt_write(dir, "labels.idx", (const char *)lab, sizeof lab);
+  char *timages = dt_write(dir, "timages.idx", (const char *)timg, sizeof timg);
+  char *tlabels = dt_write(dir, "tlabels.idx", (const char *)tlab, sizeof tlab);
+  MlprtModel model = {.task = MLPRT_TASK_MULTICLASS, .n_in = F, .n_out = CLASSES};
+  MlprtProgram p = {.data_format = "idx", .data_path = images, .data_path2 = labels, .test_path = timages,
+                    .test_path2 = tlabels, .target = "label", .n_features = F, .n_classes = CLASSES,
+                    .val_frac = 0.25, .stratify = 1, .split_seed = 7, .models = &model, .nmodels = 1};
+  MlprtDataset d;
+  char err[512];
+  ck_assert_msg(mlprt_prep_load(&p, images, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(d.n[MLPRT_TRAIN] + d.n[MLPRT_VALID], ROWS);
+  ck_assert_int_eq(d.n[MLPRT_TEST], TROWS);
+  for (int64_t i = 0; i < TROWS; i++) {
+    float x[F];
+    mlprt_dataset_row(&d, MLPRT_TEST, i, x);
+    ck_assert_float_eq(x[0], (float)(200 + i) / 255.0f);
+    ck_assert_int_eq(d.label[MLPRT_TEST][i], (i + 1) % CLASSES);
+  }
+  for (int s = MLPRT_TRAIN; s <= MLPRT_VALID; s++)
+    for (int64_t i = 0; i < d.n[s]; i++) {
+      float x[F];
+      mlprt_dataset_row(&d, s, i, x);
+      ck_assert_float_lt(x[0], 200.0f / 255.0f);
+    }
+  mlprt_prep_free(&d);
+  free(images);
+  free(labels);
+  free(timages);
+  free(tlabels);
+  dt_rmdir(dir);
+}
+END_TEST
+
 Suite *prep_suite(void);
 Suite *prep_suite(void) {
   Suite *s = suite_create("prep");
@@ -162,6 +278,8 @@ Suite *prep_suite(void) {
   tcase_add_test(tc, prep_idx_rows_read_back_their_images);
   tcase_add_test(tc, prep_indicator_then_onehot);
   tcase_add_test(tc, prep_traced_indices_pick_their_columns);
+  tcase_add_test(tc, prep_given_test_set_is_never_fitted);
+  tcase_add_test(tc, prep_idx_given_test_images);
   suite_add_tcase(s, tc);
   return s;
 }
