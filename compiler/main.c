@@ -477,7 +477,7 @@ static int cmd_export(const Options *o) {
   if (o->onnx) {
     if (o->output || o->emit_obj || o->emit_llvm || o->quantize || o->prune)
       return usage_error("%s", "export --onnx writes the ONNX file alone (no -o, --emit-*, --quantize)");
-    if (mlp_onnx_export(o->files[0], o->onnx, NULL, err, sizeof err) == 0) return 0;
+    if (mlp_onnx_export(o->files[0], o->onnx, NULL, stdout, err, sizeof err) == 0) return 0;
     fprintf(stderr, "mlpc: error: %s\n", err);
     return EXIT_USAGE;
   }
@@ -489,6 +489,8 @@ static int cmd_export(const Options *o) {
   eo.cpu = o->cpu;
   eo.emit_obj = o->emit_obj;
   eo.emit_llvm = o->emit_llvm;
+  eo.force = o->force;
+  eo.announce = true;
   if (o->quantize && strcmp(o->quantize, "int8") == 0) eo.quantize = MLP_QUANT_INT8;
   else if (o->quantize && strcmp(o->quantize, "none") != 0)
     return usage_error("bad --quantize value '%s' (int8 or none)", o->quantize);
@@ -507,7 +509,8 @@ static int cmd_export(const Options *o) {
   /* Compression is checked on the run's test rows and may be refused (1). */
   int rc = mlp_compress_command(&eo, o->quantize != NULL, o->prune != NULL, max_drop);
   if (rc != 0) return rc;
-  if (!eo.emit_obj && !eo.emit_llvm && mlp_onnx_export(o->files[0], NULL, eo.out, err, sizeof err) != 0) {
+  if (!eo.emit_obj && !eo.emit_llvm &&
+      mlp_onnx_export(o->files[0], NULL, eo.out, stdout, err, sizeof err) != 0) {
     fprintf(stderr, "mlpc: error: %s\n", err);
     return EXIT_USAGE;
   }

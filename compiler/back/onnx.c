@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arena.h"
 #include "diag.h"
@@ -916,19 +917,23 @@ static int export_loaded(MlpArena *a, const MlpRunDir *rd, const char *path, cha
   return rc;
 }
 
-int mlp_onnx_export(const char *run_dir, const char *path, const char *beside, char *err, size_t n) {
+int mlp_onnx_export(const char *run_dir, const char *path, const char *beside, FILE *announce, char *err,
+                    size_t n) {
   MlpArena a;
   mlp_arena_init(&a);
   MlpRunDir rd;
   int rc = mlp_rundir_load(&a, run_dir, &rd, err, n);
   if (rc == 0) {
     if (!path) {
-      path = mlp_spec_str(mlp_spec_setting(mlp_spec_block(rd.spec, "deploy"), "onnx"));
+      path = rd.ir->deploy.onnx;
       const char *slash = beside ? strrchr(beside, '/') : NULL;
       if (path && path[0] != '/' && slash)
         path = mlp_arena_printf(&a, "%.*s/%s", (int)(slash - beside), beside, path);
     }
     if (path) rc = export_loaded(&a, &rd, path, err, n);
+    struct stat st;
+    if (path && rc == 0 && announce)
+      fprintf(announce, "wrote %s (%ld bytes)\n", path, stat(path, &st) == 0 ? (long)st.st_size : -1L);
     mlp_rundir_free(&rd);
   }
   mlp_arena_free(&a);

@@ -55,7 +55,9 @@ int mlp_onnx_write(const MlpOnnxModel *m, const char *path, char *err, size_t n)
  * With path NULL, the file the run's spec names in deploy.onnx (nothing
  * when it names none), placed beside the file beside (the predictor `mlpc
  * export` wrote: same directory; NULL: the current one) unless the name is
- * absolute. 0, or -1 with a message in err. */
-int mlp_onnx_export(const char *run_dir, const char *path, const char *beside, char *err, size_t n);
+ * absolute. With announce, "wrote PATH (N bytes)" goes there. 0, or -1
+ * with a message in err. */
+int mlp_onnx_export(const char *run_dir, const char *path, const char *beside, FILE *announce, char *err,
+                    size_t n);
 
 #endif

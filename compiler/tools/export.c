@@ -97,6 +97,10 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   const char *pre = symbol_prefix(a, rd, o);
   const char *out = o->out;
   if (!out) out = mlp_arena_printf(a, "%s%s", pre, o->emit_llvm ? ".ll" : "");
+  /* a file the user did not name is never replaced in silence */
+  const char *first = o->emit_obj ? mlp_arena_printf(a, "%s.o", out) : out;
+  if (!o->out && !o->force && access(first, F_OK) == 0)
+    return mlp_failf(err, n, "'%s' exists; name it with -o to replace it, or pass --force", first);
   size_t len = strlen(out);
   if (o->emit_obj && len > 2 && strcmp(out + len - 2, ".o") == 0) out = mlp_arena_strndup(a, out, len - 2);
   const char *cpu = o->cpu;
@@ -155,7 +159,12 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
     remove(obj);
   }
   struct stat st;
-  if (rc == 0 && bytes) *bytes = stat(written, &st) == 0 ? (long)st.st_size : -1;
+  long size = rc == 0 && stat(written, &st) == 0 ? (long)st.st_size : -1;
+  if (rc == 0 && bytes) *bytes = size;
+  if (rc == 0 && o->announce) {
+    printf("wrote %s (%ld bytes)\n", written, size);
+    if (o->emit_obj) printf("wrote %s.h\n", out);
+  }
   return rc;
 }
 

@@ -38,6 +38,8 @@ typedef struct {
   bool emit_obj, emit_llvm;
   MlpQuant quantize;
   double prune; /* fraction of each weight matrix zeroed, smallest magnitudes first; 0: none */
+  bool force;   /* replace an existing file at the default name (out NULL); a named out is always replaced */
+  bool announce; /* print "wrote PATH (N bytes)" for each file written */
 } MlpExportOpts;
 
 /* Options with their defaults: -O2, no compression. */

@@ -358,7 +358,9 @@ static const Option options[] = {
     {"--check", "fmt", "name the files not in canonical layout; exit 1 if any\n"},
     {"--target COL", "init", "the column to predict (default: the last one)\n"},
     {"-o SPEC", "init", "write the spec to SPEC (default: standard output)\n"},
-    {"--force", "init", "replace an existing SPEC\n"},
+    {"--force", "init export",
+     "replace an existing file (init: SPEC; export: the predictor at its default name, which is never "
+     "replaced in silence; a file named with -o always is)\n"},
     {"-o PATH", "build export", "the output file (default: the pipeline's name)\n"},
     {"-O0 -O1 -O2 -O3", "build run export", "optimisation level (default -O2)\n"},
     {"--emit-ir", "build", "print the plan as JSON instead of building\n"},

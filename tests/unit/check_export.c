@@ -584,6 +584,40 @@ START_TEST(export_predictor_answers_a_stream_row_by_row) {
 }
 END_TEST
 
+/* Export says what it wrote; a file at the default name is not replaced
+ * unless --force says so (-o naming it always replaces it). */
+START_TEST(export_announces_and_keeps_unnamed_files) {
+  char *dir = test_path(tmp, "default_name"), *run = test_path(tmp, "iris.run"), line[8192];
+  char *mlpc = realpath(test_mlpc(), NULL);
+  ck_assert_ptr_nonnull(mlpc);
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  snprintf(line, sizeof line, "cd '%s' && '%s' export '%s' --quantize none --prune 0", dir, mlpc, run);
+  free(mlpc);
+  const char *argv[] = {"/bin/sh", "-c", line, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(strstr(r.out, "wrote iris_predict (") && strstr(r.out, " bytes)"), "%s", r.out);
+  test_run_free(&r);
+  char *pred = test_path(dir, "iris_predict");
+  test_write_text(pred, "the user's file\n");
+  r = test_run(argv, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "exists; name it with -o to replace it, or pass --force"));
+  test_run_free(&r);
+  char *kept = test_read_file(pred, NULL);
+  ck_assert_str_eq(kept, "the user's file\n");
+  free(kept);
+  strncat(line, " --force", sizeof line - strlen(line) - 1);
+  r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  ck_assert_int_eq(access(pred, X_OK), 0);
+  free(pred);
+  free(run);
+  free(dir);
+}
+END_TEST
+
 START_TEST(export_version_names_hashes) {
   char *pred = export_run("strict", NULL);
   const char *argv[] = {pred, "--version", NULL};
@@ -924,6 +958,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_level_only_in_test_rows);
   tcase_add_test(tc, export_rejects_bad_rows_in_order);
   tcase_add_test(tc, export_version_names_hashes);
+  tcase_add_test(tc, export_announces_and_keeps_unnamed_files);
   tcase_add_test(tc, export_predictor_answers_a_stream_row_by_row);
   tcase_add_test(tc, export_drift_needs_monitor);
   tcase_add_test(tc, export_refuses_tampered_run);
