@@ -536,7 +536,7 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   }
   for (int64_t si = 0; si < plan->nsteps; si++) {
     const MlprtPredStep *st = &plan->steps[si];
-    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
+    int64_t width = mlprt_pstep_width(st);
     bool used = false;
     for (int64_t d = st->dst; d >= 0 && d < st->dst + width && d < plan->nslots && !used; d++) used = live[d];
     if (!used) continue; /* no feature reads what it writes */

@@ -146,7 +146,8 @@ static const struct {
                 {"wine", "cultivar"},
                 {"breast_cancer", "diagnosis"},
                 {"diabetes", "progression"},
-                {"digits", "digit"}};
+                {"digits", "digit"},
+                {"austen", "book"}};
 enum { NEXAMPLES = sizeof examples / sizeof examples[0] };
 
 /* A small image set in IDX form: three classes of 8x8 images (a vertical
