@@ -497,8 +497,10 @@ static void terms_step(Graph *g, const MlprtPredStep *st, const char *x) {
   attr_int(&tk, "mincharnum", 1);
   attr_str(&tk, "pad_value", " ");
   /* ASCII letters and digits, and every other character (UTF-8 bytes >= 0x80) */
-  attr_str(&tk, "tokenexp", g->clean_opts[st->src] & MLPRT_TEXT_DIGITS ? "[^\\x00-\\x40\\x5B-\\x60\\x7B-\\x7F]+"
-                                                                     : "[^\\x00-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7F]+");
+  bool digits = g->clean_opts[st->src] & MLPRT_TEXT_DIGITS; /* made spaces: no part of a word */
+  attr_str(&tk, "tokenexp",
+           digits ? "[^\\x00-\\x40\\x5B-\\x60\\x7B-\\x7F]+"
+                  : "[^\\x00-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7F]+");
   g->ms = true;
   t = node_of(g, "com.microsoft", "Tokenizer", NULL, &tk, &t, 1);
   /* the pool: the vocabulary's n-grams grouped by n, a word a string, each
@@ -550,7 +552,8 @@ static void terms_step(Graph *g, const MlprtPredStep *st, const char *x) {
     c = node2(g, "Mul", c, const_floats(g, "idf", &st->n, 1, idf));
     if (o.l2) {
       int64_t axis = 1;
-      const char *ss = node_named(g, "ReduceSum", NULL, NULL, 2, node2(g, "Mul", c, c), const_i64(g, "axes", &axis, 1));
+      const char *ss =
+          node_named(g, "ReduceSum", NULL, NULL, 2, node2(g, "Mul", c, c), const_i64(g, "axes", &axis, 1));
       const char *norm = node1(g, "Sqrt", ss);
       c = node_named(g, "Where", NULL, NULL, 3, node2(g, "Greater", norm, const_scalar(g, 0)),
                      node2(g, "Div", c, norm), c);

@@ -284,7 +284,8 @@ static bool lower_terms(Lower *L, const MlpSpecCall *c, MlpIrClean *st) {
                   .ngram_hi = 1,
                   .binary = bool_or(mlp_spec_arg(c, "binary"), false),
                   .sublinear = bool_or(mlp_spec_arg(c, "sublinear_tf"), false),
-                  .l2 = strcmp(str_or(mlp_spec_arg(c, "norm"), "l2"), "l2") == 0 && st->op == MLPRT_CLEAN_TFIDF};
+                  .l2 = st->op == MLPRT_CLEAN_TFIDF &&
+                        strcmp(str_or(mlp_spec_arg(c, "norm"), "l2"), "l2") == 0};
   const MlpSpecValue *ng = mlp_spec_arg(c, "ngram");
   const MlpNode *n = ng ? ng->node : NULL;
   if (n) {

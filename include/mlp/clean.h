@@ -302,8 +302,8 @@ int64_t mlprt_terms_pack(const MlprtTerms *o);
 MlprtTerms mlprt_terms_unpack(int64_t v);
 /* fn(term, len, ctx) for every n-gram of s (len bytes), in text order of
  * its last unit; term is only valid during the call. Allocates nothing. */
-void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o, void (*fn)(const char *, size_t, void *),
-                      void *ctx);
+void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o,
+                      void (*fn)(const char *, size_t, void *), void *ctx);
 /* The hashing vectorizer's column of a term: |MurmurHash3_x86_32(term,
  * seed 0)| mod buckets, scikit-learn's HashingVectorizer's index. */
 int64_t mlprt_term_bucket(const char *term, size_t len, int64_t buckets);

@@ -207,8 +207,8 @@ static void ngrams_ending(Units *u, const char *unit, size_t len) {
   }
 }
 
-void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o, void (*fn)(const char *, size_t, void *),
-                      void *ctx) {
+void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o,
+                      void (*fn)(const char *, size_t, void *), void *ctx) {
   MlprtTerms def = *o;
   if (def.ngram_lo < 1) def.ngram_lo = 1;
   if (def.ngram_hi < def.ngram_lo) def.ngram_hi = def.ngram_lo;

@@ -234,7 +234,8 @@ static int text_clean(Builder *b, const MlprtFit *f) {
     VCol *v = &b->cols[c];
     if (v->type != MLPRT_COL_CATEGORY && v->type != MLPRT_COL_TEXT)
       return fail(b, "text_clean: column '%s' is not text", v->name);
-    emit(b, (MlprtPredStep){MLPRT_PSTEP_TEXT_CLEAN, v->slot, v->slot, 0, f->method, (double)b->ncleans++, NULL});
+    emit(b,
+         (MlprtPredStep){MLPRT_PSTEP_TEXT_CLEAN, v->slot, v->slot, 0, f->method, (double)b->ncleans++, NULL});
   }
   return 0;
 }
@@ -486,7 +487,8 @@ void mlprt_pred_plan_free(MlprtPredPlan *plan) {
 }
 
 int64_t mlprt_pstep_width(const MlprtPredStep *st) {
-  return st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH || st->op == MLPRT_PSTEP_TERMS ? st->n : 1;
+  bool wide = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH || st->op == MLPRT_PSTEP_TERMS;
+  return wide ? st->n : 1;
 }
 
 /* Which slots matter: the features, and backwards through the steps every

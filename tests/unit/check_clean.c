@@ -512,7 +512,9 @@ START_TEST(clean_text) {
   t.part = malloc((size_t)t.cap_rows);
   for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 3 ? MLPRT_TRAIN : MLPRT_TEST;
   MlprtVectorizeParams v = {
-      .cols = {(const char *[]){"doc"}, 1, NULL}, .terms = {.method = MLPRT_VEC_TFIDF, .l2 = true}, .max_vocab = 3};
+      .cols = {(const char *[]){"doc"}, 1, NULL},
+      .terms = {.method = MLPRT_VEC_TFIDF, .l2 = true},
+      .max_vocab = 3};
   MlprtFit f;
   MlprtError e = {0};
   ck_assert_int_eq(mlprt_vectorize_fit(&t, &v, &f, &e), 0);
@@ -532,7 +534,8 @@ START_TEST(clean_text) {
   mlprt_table_free(&t);
   /* counts and the hashing trick */
   load_text("t2.csv", "doc\n\"b a b\"\n\"c\"\n", &o, &t);
-  MlprtVectorizeParams cnt = {.cols = {(const char *[]){"doc"}, 1, NULL}, .terms = {.method = MLPRT_VEC_COUNT}};
+  MlprtVectorizeParams cnt = {.cols = {(const char *[]){"doc"}, 1, NULL},
+                              .terms = {.method = MLPRT_VEC_COUNT}};
   APPLY(mlprt_vectorize_fit(&t, &cnt, &f_, &e_), &t, NULL);
   ck_assert_float_eq(t.cols[col(&t, "doc:b")].f[0], 2.0f);
   ck_assert_float_eq(t.cols[col(&t, "doc:c")].f[0], 0.0f);
@@ -633,10 +636,13 @@ START_TEST(clean_fits_round_trip) {
   APPLY(mlprt_scale_fit(&a, &sp, &f_, &e_), &a, log);
   MlprtEncodeParams ep = {.method = MLPRT_ENCODE_ONEHOT, .unknown_bucket = true};
   APPLY(mlprt_encode_fit(&a, &ep, &f_, &e_), &a, log);
-  MlprtTextCleanParams tp = {.opts = MLPRT_TEXT_LOWER | MLPRT_TEXT_PUNCT | MLPRT_TEXT_SPACE | MLPRT_TEXT_STOP};
+  MlprtTextCleanParams tp = {.opts =
+                                 MLPRT_TEXT_LOWER | MLPRT_TEXT_PUNCT | MLPRT_TEXT_SPACE | MLPRT_TEXT_STOP};
   APPLY(mlprt_text_clean_fit(&a, &tp, &f_, &e_), &a, log);
   MlprtVectorizeParams vp = {
-      .cols = {(const char *[]){"doc"}, 1, NULL}, .terms = {.method = MLPRT_VEC_TFIDF, .l2 = true}, .max_vocab = 3};
+      .cols = {(const char *[]){"doc"}, 1, NULL},
+      .terms = {.method = MLPRT_VEC_TFIDF, .l2 = true},
+      .max_vocab = 3};
   APPLY(mlprt_vectorize_fit(&a, &vp, &f_, &e_), &a, log);
   char *path = malloc(strlen(dt_dir) + 32);
   sprintf(path, "%s/cleaning.json", dt_dir);

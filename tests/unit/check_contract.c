@@ -188,8 +188,8 @@ static void setup(void) {
   fputs("doc,y\n", f);
   static const char *const words[] = {"The", "fox", "ran", "to", "Caf\xc3\xa9", "42", "dog!", "and", "owl"};
   for (int i = 0; i < 40; i++)
-    fprintf(f, "\"%s %s, %s %s\",%s\n", words[i % 9], words[(i * 7) % 9], words[(i / 3) % 9], words[(i * 5) % 9],
-            i % 2 ? "a" : "b");
+    fprintf(f, "\"%s %s, %s %s\",%s\n", words[i % 9], words[(i * 7) % 9], words[(i / 3) % 9],
+            words[(i * 5) % 9], i % 2 ? "a" : "b");
   fclose(f);
   p = dt_write(dir, "txt.csv", mix, 0);
   txt_src = printf_alloc("csv(\"%s\")", p);

@@ -89,7 +89,9 @@ static void compare_case(const char *csv, const Case *c, const cJSON *want, int 
   const char *doc[] = {"doc"};
   MlprtVectorizeParams p = {.cols = {doc, 1, NULL},
                             .terms = c->terms,
-                            .max_vocab = c->max_vocab < 0 ? oracle_vocab : c->max_vocab ? c->max_vocab : 100000,
+                            .max_vocab = c->max_vocab < 0 ? oracle_vocab
+                                         : c->max_vocab   ? c->max_vocab
+                                                          : 100000,
                             .buckets = c->buckets,
                             .min_df = c->min_df,
                             .max_df = c->max_df};
@@ -136,8 +138,10 @@ START_TEST(text_matches_scikit_learn) {
   }
   char *csv = dt_write(dt_dir, "corpus.csv", corpus, 0), *py = dt_write(dt_dir, "oracle.py", oracle, 0);
   /* Café Ñandú Łódź Ærø Àççēnt Žž ÿ */
-  static const char accented[] = "Caf\xc3\xa9 \xc3\x91" "and\xc3\xba \xc5\x81\xc3\xb3" "d\xc5\xba \xc3\x86r\xc3\xb8 "
-                                 "\xc3\x80\xc3\xa7\xc3\xa7\xc4\x93" "nt \xc5\xbd\xc5\xbe \xc3\xbf";
+  static const char accented[] = "Caf\xc3\xa9 \xc3\x91"
+                                 "and\xc3\xba \xc5\x81\xc3\xb3"
+                                 "d\xc5\xba \xc3\x86r\xc3\xb8 \xc3\x80\xc3\xa7\xc3\xa7\xc4\x93"
+                                 "nt \xc5\xbd\xc5\xbe \xc3\xbf";
   const char *argv[] = {PYTHON, py, csv, accented, NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "oracle failed: %s", r.err);
