@@ -307,9 +307,11 @@ void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o,
 /* The hashing vectorizer's column of a term: |MurmurHash3_x86_32(term,
  * seed 0)| mod buckets, scikit-learn's HashingVectorizer's index. */
 int64_t mlprt_term_bucket(const char *term, size_t len, int64_t buckets);
-/* A row of term counts [n] made into the step's values in place: binary
- * counts, or tf (sublinear) * idf[k] (idf NULL: 1), L2-normalised. */
-void mlprt_terms_weigh(float *row, int64_t n, const double *idf, const MlprtTerms *o);
+/* A row of term counts made into the step's values in place: binary
+ * counts, or tf (sublinear) * idf[k] (idf NULL: 1), L2-normalised. The
+ * row's columns idx[0 .. n) (ascending; the others hold 0), or with idx
+ * NULL its columns 0 .. n - 1: the same floats either way. */
+void mlprt_terms_weigh(float *row, const int64_t *idx, int64_t n, const double *idf, const MlprtTerms *o);
 
 typedef struct {
   MlprtCols cols;

@@ -272,14 +272,18 @@ int64_t mlprt_term_bucket(const char *term, size_t len, int64_t buckets) {
   return (int64_t)(h < 0 ? -h : h) % buckets;
 }
 
-void mlprt_terms_weigh(float *row, int64_t n, const double *idf, const MlprtTerms *o) {
+void mlprt_terms_weigh(float *row, const int64_t *idx, int64_t n, const double *idf, const MlprtTerms *o) {
   if (o->method == MLPRT_VEC_HASH) return;
   if (o->method == MLPRT_VEC_COUNT) {
-    for (int64_t k = 0; o->binary && k < n; k++) row[k] = row[k] > 0 ? 1.0f : 0.0f;
+    for (int64_t j = 0; o->binary && j < n; j++) {
+      int64_t k = idx ? idx[j] : j;
+      row[k] = row[k] > 0 ? 1.0f : 0.0f;
+    }
     return;
   }
   double norm = 0;
-  for (int64_t k = 0; k < n; k++) {
+  for (int64_t j = 0; j < n; j++) {
+    int64_t k = idx ? idx[j] : j;
     double tf = row[k];
     if (o->sublinear && tf > 0) tf = 1.0 + log(tf);
     double w = tf * (idf ? idf[k] : 1.0);
@@ -288,7 +292,10 @@ void mlprt_terms_weigh(float *row, int64_t n, const double *idf, const MlprtTerm
   }
   if (!o->l2 || !(norm > 0)) return;
   double inv = 1.0 / sqrt(norm);
-  for (int64_t k = 0; k < n; k++) row[k] = (float)(row[k] * inv);
+  for (int64_t j = 0; j < n; j++) {
+    int64_t k = idx ? idx[j] : j;
+    row[k] = (float)(row[k] * inv);
+  }
 }
 
 /* ---- vectorizing ---- */
@@ -393,18 +400,23 @@ int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, Mlpr
 
 typedef struct {
   MlprtLevels *vocab; /* NULL: hashing */
-  float *row;         /* [nout] counts of the current document */
+  float *row;         /* [nout] counts of the current document, 0 but at touched */
   int64_t nout;
+  int64_t *touched;   /* [nout] the columns the document counts, first seen first */
+  int64_t ntouched;
 } RowCount;
 
 static void count_term(const char *w, size_t len, void *ctx) {
   RowCount *rc = ctx;
-  if (!rc->vocab) {
-    rc->row[mlprt_term_bucket(w, len, rc->nout)] += 1;
-    return;
-  }
-  int32_t k = mlprt_levels_find(rc->vocab, w, len);
-  if (k >= 0) rc->row[k] += 1;
+  int64_t k = rc->vocab ? mlprt_levels_find(rc->vocab, w, len) : mlprt_term_bucket(w, len, rc->nout);
+  if (k < 0) return;
+  if (rc->row[k] == 0) rc->touched[rc->ntouched++] = k;
+  rc->row[k] += 1;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
 }
 
 /* Column cf's source replaced by its vectors (the new columns last). */
@@ -430,22 +442,32 @@ static int vectorize_column(MlprtTable *t, const MlprtFit *f, MlprtColFit *cf, M
     if (hash) snprintf(name, sizeof name, "%s#%lld", cf->column, (long long)k);
     else if (k < cf->nlevels) snprintf(name, sizeof name, "%s:%s", cf->column, cf->levels[k]);
     else snprintf(name, sizeof name, "%s:<unused %lld>", cf->column, (long long)k);
-    mlprt_table_add_column(t, name, MLPRT_COL_FLOAT);
+    int nc = mlprt_table_add_column_raw(t, name, MLPRT_COL_FLOAT);
+    memset(t->cols[nc].f, 0, (size_t)t->nrows * sizeof(float));
   }
-  RowCount rc = {hash ? NULL : &vocab, mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(float)), nout};
+  /* each row's counts touch few columns: those are weighed (in column
+   * order, as a whole row would be) and written, the others stay 0 */
+  RowCount rc = {hash ? NULL : &vocab, mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof(float)), nout,
+                 mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0};
   /* the pad columns' counts are 0 whatever their idf */
   double *idf = cf->weights ? mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof *idf) : NULL;
   if (idf) memcpy(idf, cf->weights, (size_t)cf->nlevels * sizeof *idf);
   const MlprtColumn *src = &t->cols[c];
   for (int64_t r = 0; r < t->nrows; r++) {
-    memset(rc.row, 0, (size_t)nout * sizeof(float));
     const char *s = text_of(src, r);
+    rc.ntouched = 0;
     if (s) mlprt_terms_each(s, strlen(s), &f->terms, count_term, &rc);
-    mlprt_terms_weigh(rc.row, nout, idf, &f->terms);
-    for (int64_t k = 0; k < nout; k++) t->cols[first + k].f[r] = rc.row[k];
+    qsort(rc.touched, (size_t)rc.ntouched, sizeof *rc.touched, cmp_i64);
+    mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, idf, &f->terms);
+    for (int64_t j = 0; j < rc.ntouched; j++) {
+      int64_t k = rc.touched[j];
+      t->cols[first + k].f[r] = rc.row[k];
+      rc.row[k] = 0;
+    }
     cf->changed += s != NULL;
   }
   free(idf);
+  free(rc.touched);
   free(rc.row);
   mlprt_levels_free(&vocab);
   mlprt_table_drop_column(t, c);

@@ -308,7 +308,7 @@ static void text_step(const MlprtPredStep *st, Row *r, Verdict *v) {
   bool hash = !st->text;
   Vocab voc = {hash ? NULL : r->term + (size_t)st->b, hash ? NULL : r->term_len + (size_t)st->b, x, st->n};
   mlprt_terms_each(r->str[s], r->len[s], &o, hash ? count_hashed : count_known, &voc);
-  mlprt_terms_weigh(x, st->n, hash ? NULL : r->idf + (size_t)st->b, &o);
+  mlprt_terms_weigh(x, NULL, st->n, hash ? NULL : r->idf + (size_t)st->b, &o);
 }
 
 static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, Verdict *v) {
