@@ -333,7 +333,9 @@ static const char *why_unused(Trace *T, const MlpColumnUse *u) {
     return mlp_arena_printf(T->a, "a category no op encodes; add onehot(%s), or drop_columns(%s) to say so",
                             u->name, u->name);
   case MLPRT_COL_TEXT:
-    return mlp_arena_printf(T->a, "text, and no text op is built yet; drop_columns(%s) to say so", u->name);
+    return mlp_arena_printf(T->a, "text no op vectorizes; add tfidf(%s) or bag_of_words(%s), or "
+                                  "drop_columns(%s) to say so",
+                            u->name, u->name, u->name);
   case MLPRT_COL_DATETIME:
     return mlp_arena_printf(T->a, "a date, and dates are not features yet; drop_columns(%s) to say so",
                             u->name);

@@ -202,6 +202,57 @@ START_TEST(text_padded_width_and_long_terms) {
 }
 END_TEST
 
+/* No leakage in a compiled program: trained with a time-ordered split, the
+ * vocabulary and idf in cleaning.json come from the training rows alone
+ * (a word of the test rows only is no term; a term's idf counts the
+ * training rows), and the program's width is max_vocab whatever the
+ * vocabulary's size. */
+START_TEST(text_program_fits_on_training_rows) {
+  char *dir = test_tmpdir(), data[512], spec[512];
+  snprintf(data, sizeof data, "%s/notes.csv", dir);
+  snprintf(spec, sizeof spec, "%s/notes.mlp", dir);
+  FILE *f = fopen(data, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("t,note,y\n", f);
+  /* 60 training rows ("alpha" in every third), then 20 validation and 20
+   * test rows, where "zebra" first appears */
+  for (int i = 0; i < 100; i++)
+    fprintf(f, "%d,%s common %s,%d\n", i, i % 3 ? "beta" : "alpha", i >= 80 ? "zebra" : "word", i % 2);
+  fclose(f);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "pipeline notes {\n  data {\n    source = csv(\"%s\")\n    target = y\n"
+           "    schema {\n      note = text\n      y = category\n    }\n"
+           "    clean {\n      drop_columns([t])\n      tfidf([note], max_vocab = 50)\n    }\n"
+           "    split(validation = 0.2, test = 0.2, time_order = t)\n  }\n"
+           "  model {\n    output()\n  }\n  hyperparameters {\n    epochs = 2\n  }\n}\n",
+           data);
+  test_write_text(spec, text);
+  char *run = test_train(spec, dir, "notes"), *path = test_path(run, "cleaning.json");
+  char *json = test_read_file(path, NULL);
+  ck_assert_ptr_nonnull(json);
+  cJSON *root = cJSON_Parse(json);
+  const cJSON *steps = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "cleaning"), "steps"), *vec = NULL;
+  for (const cJSON *s = steps ? steps->child : NULL; s; s = s->next)
+    if (strcmp(cJSON_GetObjectItem(s, "step")->valuestring, "vectorize") == 0) vec = s;
+  ck_assert_ptr_nonnull(vec);
+  ck_assert_double_eq(cJSON_GetObjectItem(vec, "max_vocab")->valuedouble, 50);
+  const cJSON *col = cJSON_GetArrayItem(cJSON_GetObjectItem(vec, "columns"), 0);
+  const cJSON *vocab = cJSON_GetObjectItem(col, "vocabulary"), *idf = cJSON_GetObjectItem(col, "idf");
+  ck_assert_int_eq(cJSON_GetArraySize(vocab), 4); /* alpha beta common word: no zebra */
+  static const char *const want[] = {"alpha", "beta", "common", "word"};
+  for (int k = 0; k < 4; k++) ck_assert_str_eq(cJSON_GetArrayItem(vocab, k)->valuestring, want[k]);
+  /* alpha: 20 of the 60 training rows */
+  ck_assert_double_eq_tol(cJSON_GetArrayItem(idf, 0)->valuedouble, log(61.0 / 21.0) + 1, 1e-12);
+  ck_assert_double_eq_tol(cJSON_GetArrayItem(idf, 2)->valuedouble, 1.0, 1e-12); /* common: every row */
+  cJSON_Delete(root);
+  free(json);
+  free(path);
+  free(run);
+  free(dir);
+}
+END_TEST
+
 Suite *text_suite(void); /* the runner finds it by name */
 Suite *text_suite(void) {
   Suite *s = suite_create("text");
@@ -210,6 +261,7 @@ Suite *text_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, text_matches_scikit_learn);
   tcase_add_test(tc, text_padded_width_and_long_terms);
+  tcase_add_test(tc, text_program_fits_on_training_rows);
   suite_add_tcase(s, tc);
   return s;
 }
