@@ -15,13 +15,8 @@ COPIES=${2:-1}
 DIR=${BENCH_DIR:-/tmp/mlpc-bench-text}
 PY=/usr/bin/python3
 CC=${CC:-cc}
-mkdir -p "$DIR/obj"
-rm -f "$DIR/obj/"*.o "$DIR/libdata.a"
-for src in runtime/data/*.c runtime/core/*.c; do
-  $CC -std=c11 -O3 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -I. \
-    $(pkg-config --cflags openblas 2>/dev/null) -c -o "$DIR/obj/$(basename "$src" .c).o" "$src"
-done
-ar rcs "$DIR/libdata.a" "$DIR/obj/"*.o
+mkdir -p "$DIR"
+sh bench/libdata.sh "$DIR" # the data-step sources alone
 $CC -std=c11 -O3 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -o "$DIR/tfidf_mlpc" \
   bench/text/tfidf_mlpc.c "$DIR/libdata.a" \
   $(pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lcjson -lz -lm -lpthread
