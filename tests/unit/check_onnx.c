@@ -593,6 +593,16 @@ START_TEST(onnx_categories_answer_as_trained) {
 }
 END_TEST
 
+/* The text example: paragraphs (quoted, with commas and quotes) cleaned
+ * and weighed by TF-IDF over words and word pairs. */
+START_TEST(onnx_austen_answers_as_trained) {
+  char *dir = test_tmpdir(), *run = train(dir, "austen");
+  export_equals_run(dir, run, "austen", "book", "text", 6, true);
+  free(run);
+  free(dir);
+}
+END_TEST
+
 /* Free text: one column cleaned (digits, English stop words) and weighed
  * by TF-IDF, another counted as binary words and word pairs over a
  * vocabulary padded to max_vocab (capitals, punctuation, empty texts);
@@ -727,6 +737,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_declared_file_beside_predictor);
   tcase_add_test(tc, onnx_categories_answer_as_trained);
   tcase_add_test(tc, onnx_text_answers_as_trained);
+  tcase_add_test(tc, onnx_austen_answers_as_trained);
   tcase_add_test(tc, onnx_cli_errors);
   suite_add_tcase(s, tc);
   return s;
