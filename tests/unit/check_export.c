@@ -276,8 +276,8 @@ static void write_late(const char *path) {
 }
 
 /* Text with accents, digits, punctuation and quotes: one column cleaned
- * and hashed as character n-grams, another counted as characters over a
- * vocabulary, a third weighed by TF-IDF over word n-grams up to three. */
+ * (accents, digits, stop words) and hashed as character n-grams, another
+ * counted as characters and character pairs over a vocabulary. */
 static const char chars_spec[] = "pipeline chars {\n"
                                  "  data {\n"
                                  "    source = csv(\"%s/chars.csv\")\n"
