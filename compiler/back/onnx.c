@@ -467,7 +467,7 @@ static const char *level_index(Graph *g, const char *x, const char *levels, int6
 /* Why a vectorizer cannot be written in ONNX (after text_clean with opts),
  * or NULL. */
 static const char *terms_unsupported(const MlprtPredStep *st, const MlprtTerms *o, int64_t opts) {
-  if (!st->text) return "hash_vectorize: ONNX has no hashing of texts";
+  if (!st->text) return "ONNX has no hashing of texts";
   if (o->analyzer == MLPRT_ANALYZER_CHAR)
     return "character n-grams: ONNX Runtime's Tokenizer does not read white space as the vectorizer does";
   if (opts & MLPRT_TEXT_ACCENTS) return "text_clean's strip_accents: ONNX has no such text operator";
@@ -574,7 +574,10 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
   if (st->op == MLPRT_PSTEP_TERMS) {
     MlprtTerms o = mlprt_terms_unpack((int64_t)st->a);
     const char *why = terms_unsupported(st, &o, g->clean_opts[st->src]);
-    if (why) return mlp_failf(err, n, "ONNX export cannot express a text vectorizer (%s)", why);
+    static const char *const ops[] = {"bag_of_words", "tfidf", "hash_vectorize"};
+    if (why)
+      return mlp_failf(err, n, "ONNX export cannot express %s of a text column (%s); export without it, or "
+                       "use the compiled predictor", ops[o.method], why);
     terms_step(g, st, x);
     return 0;
   }
