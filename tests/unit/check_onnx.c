@@ -616,20 +616,21 @@ static void write_notes(const char *path) {
   fputs("doc,doc2,label\n", f);
   unsigned seed = 9;
   for (int i = 0; i < 300; i++) {
-    int c = i % 3, n = 3 + i % 7;
-    char doc[256] = "", rev[256] = "";
-    for (int w = 0; w < n && i % 23 != 5; w++) {
+    int c = i % 3, n = i % 23 == 5 ? 0 : 3 + i % 7;
+    const char *pick[16];
+    for (int w = 0; w < n; w++) {
       seed = seed * 1103515245u + 12345u;
       int k = (int)(seed >> 16) % 8, from = (seed >> 12) % 10 < 7 ? c : (int)(seed >> 20) % 3;
-      char tmp[256];
-      snprintf(tmp, sizeof tmp, "%s%s%s", doc, w ? " " : "", words[from][k]);
-      memcpy(doc, tmp, sizeof doc);
-      snprintf(tmp, sizeof tmp, "%s%s%s", words[from][k], w ? " " : "", rev);
-      memcpy(rev, tmp, sizeof rev);
+      pick[w] = words[from][k];
     }
-    if (i % 7 == 2)
-      for (char *p = doc; *p; p++) *p = (char)toupper((unsigned char)*p);
-    fprintf(f, "%s%s,%s!,%c\n", doc, i % 5 ? "" : ".", rev, "ABC"[c]);
+    /* doc: the words, in capitals in every seventh row; doc2: reversed */
+    for (int w = 0; w < n; w++) {
+      if (w) fputc(' ', f);
+      for (const char *p = pick[w]; *p; p++) fputc(i % 7 == 2 ? toupper((unsigned char)*p) : *p, f);
+    }
+    fprintf(f, "%s,", i % 5 ? "" : ".");
+    for (int w = n - 1; w >= 0; w--) fprintf(f, "%s%s", pick[w], w ? " " : "");
+    fprintf(f, "!,%c\n", "ABC"[c]);
   }
   fclose(f);
 }
