@@ -14,7 +14,8 @@ flex bison libopenblas-dev libcjson-dev check clang-19 libclang-rt-19-dev valgri
 libsqlite3-dev libpq-dev"
 # The tests' oracles: a check whose oracle is missing is reported as a skip
 # in check_all's summary, so a machine set up by this script skips nothing.
-# python3-sklearn ships the UCI tables the CSV loader is checked against;
+# python3-sklearn ships the UCI tables the CSV loader is checked against, and its
+# CountVectorizer, TfidfVectorizer and HashingVectorizer are the text ops' oracle;
 # postgresql the server the SQL sources are checked against.
 TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist python3-vega-datasets \
 python3-sklearn postgresql"

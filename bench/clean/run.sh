@@ -19,18 +19,9 @@ PY=/usr/bin/python3
 CC=${CC:-cc}
 mkdir -p "$DIR"
 
-# the driver links an archive of the data-step sources alone, so the
-# benchmark does not depend on the rest of the runtime building; as with
-# libmlprt.a, only the objects it calls are linked (OpenBLAS, which the
-# cleaning chain does not use, would otherwise start its spinning threads)
+# the driver links an archive of the data-step sources alone (bench/libdata.sh)
 $CC -O2 -o "$DIR/gen" bench/clean/gen.c -lm
-mkdir -p "$DIR/obj"
-rm -f "$DIR/obj/"*.o "$DIR/libdata.a"
-for src in runtime/data/*.c runtime/core/*.c; do
-  $CC -std=c11 -O3 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude \
-    $(pkg-config --cflags openblas 2>/dev/null) -c -o "$DIR/obj/$(basename "$src" .c).o" "$src"
-done
-ar rcs "$DIR/libdata.a" "$DIR/obj/"*.o
+sh bench/libdata.sh "$DIR"
 $CC -std=c11 -O3 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -o "$DIR/clean_mlpc" \
   bench/clean/clean_mlpc.c "$DIR/libdata.a" \
   $(pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lcjson -lz -lm -lpthread

@@ -100,15 +100,16 @@ enum { OPSET_DOMAIN = 1, OPSET_VERSION = 2 };
 enum { ENTRY_KEY = 1, ENTRY_VALUE = 2 };
 enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INIT = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
 enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP = 4, NODE_ATTR = 5, NODE_DOMAIN = 7 };
-enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_INTS = 8, ATTR_STRINGS = 9, ATTR_TYPE = 20 };
-enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS_TYPE = 7, ATTR_STRINGS_TYPE = 8 };
+enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_S = 4, ATTR_INTS = 8, ATTR_STRINGS = 9, ATTR_TYPE = 20 };
+enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS_TYPE = 7, ATTR_STRINGS_TYPE = 8 };
 enum { TENSOR_DIMS = 1, TENSOR_TYPE = 2, TENSOR_STRINGS = 6, TENSOR_NAME = 8, TENSOR_RAW = 9 };
 enum { VALUE_NAME = 1, VALUE_TYPE = 2 };
 enum { TYPE_TENSOR = 1, TTENSOR_ELEM = 1, TTENSOR_SHAPE = 2, SHAPE_DIM = 1, DIM_VALUE = 1, DIM_PARAM = 2 };
 enum { ELEM_FLOAT = 1, ELEM_INT64 = 7, ELEM_STRING = 8, ELEM_BOOL = 9 };
 
-/* ai.onnx.ml's LabelEncoder (version 2) maps category texts to numbers. */
-enum { ONNX_IR_VERSION = 8, ONNX_OPSET = 13, ONNX_ML_OPSET = 2 };
+/* ai.onnx.ml's LabelEncoder (version 2) maps category texts to numbers;
+ * com.microsoft's Tokenizer (ONNX Runtime's, version 1) splits texts. */
+enum { ONNX_IR_VERSION = 8, ONNX_OPSET = 13, ONNX_ML_OPSET = 2, ONNX_MS_OPSET = 1 };
 
 /* ---- the graph builder ----------------------------------------------------------- */
 
@@ -117,6 +118,12 @@ typedef struct {
   MlpArena *a;  /* tensor names */
   int ntensors; /* names handed out */
   bool ml;      /* an ai.onnx.ml operator is used: the model imports that domain */
+  bool ms;      /* and com.microsoft's */
+  /* text slots: the text_clean options applied to them (MLPRT_TEXT_*, 0: none); number slots a
+   * vectorizer wrote: the [N, width] tensor holding them (NULL: none) and their column in it */
+  int64_t *clean_opts;
+  const char **blk;
+  int64_t *blk_col;
   const char *missing; /* the texts that mean missing, each ending in '\n' */
   int nmissing;
 } Graph;
@@ -143,6 +150,14 @@ static void attr_float(Attrs *at, const char *name, float v) {
   pb_str(&a, ATTR_NAME, name);
   pb_int(&a, ATTR_TYPE, ATTR_FLOAT);
   pb_float(&a, ATTR_F, v);
+  pb_msg(&at->p, NODE_ATTR, &a);
+}
+
+static void attr_str(Attrs *at, const char *name, const char *v) {
+  Pb a = {0};
+  pb_str(&a, ATTR_NAME, name);
+  pb_int(&a, ATTR_TYPE, ATTR_STRING);
+  pb_str(&a, ATTR_S, v);
   pb_msg(&at->p, NODE_ATTR, &a);
 }
 
@@ -450,10 +465,125 @@ static const char *level_index(Graph *g, const char *x, const char *levels, int6
   return label_encoder(g, x, levels, v, (int)cnt, -1);
 }
 
+/* Why a vectorizer cannot be written in ONNX (after text_clean with opts),
+ * or NULL. */
+static const char *terms_unsupported(const MlprtPredStep *st, const MlprtTerms *o, int64_t opts) {
+  if (!st->text) return "ONNX has no hashing of texts";
+  if (o->analyzer == MLPRT_ANALYZER_CHAR)
+    return "character n-grams: ONNX Runtime's Tokenizer does not read white space as the vectorizer does";
+  if (opts & MLPRT_TEXT_ACCENTS) return "text_clean's strip_accents: ONNX has no such text operator";
+  if ((opts & MLPRT_TEXT_STOP) && o->ngram_hi > 1)
+    return "stop words removed before n-grams of several words: ONNX has no such text operator";
+  return NULL;
+}
+
+/* A vectorizer (MLPRT_PSTEP_TERMS, words) on the text x [N, 1]: a missing
+ * text made empty, lowercased (StringNormalizer), split into words by
+ * Tokenizer with the word bytes' expression (digits not among them after
+ * text_clean's strip_digits), the n-grams of the vocabulary counted by
+ * TfIdfVectorizer (a vocabulary narrower than the step pads with a unigram
+ * no text has), then weighed as mlprt_terms_weigh does. Its [N, width]
+ * tensor holds the slots dst ... dst + width - 1. */
+static void terms_step(Graph *g, const MlprtPredStep *st, const char *x) {
+  MlprtTerms o = mlprt_terms_unpack((int64_t)st->a);
+  const char *t = node_named(g, "Where", NULL, NULL, 3, text_missing(g, x), const_text(g, "", 0), x);
+  int64_t flat = -1;
+  t = node2(g, "Reshape", t, const_i64(g, "shape", &flat, 1));
+  Attrs sn = {0};
+  attr_str(&sn, "case_change_action", "LOWER");
+  attr_str(&sn, "locale", "C.UTF-8");
+  t = node_of(g, NULL, "StringNormalizer", NULL, &sn, &t, 1);
+  Attrs tk = {0};
+  attr_int(&tk, "mark", 0);
+  attr_int(&tk, "mincharnum", 1);
+  attr_str(&tk, "pad_value", " ");
+  /* ASCII letters and digits, and every other character (UTF-8 bytes >= 0x80) */
+  bool digits = g->clean_opts[st->src] & MLPRT_TEXT_DIGITS; /* made spaces: no part of a word */
+  attr_str(&tk, "tokenexp",
+           digits ? "[^\\x00-\\x40\\x5B-\\x60\\x7B-\\x7F]+"
+                  : "[^\\x00-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7F]+");
+  g->ms = true;
+  t = node_of(g, "com.microsoft", "Tokenizer", NULL, &tk, &t, 1);
+  /* the pool: the vocabulary's n-grams grouped by n, a word a string, each
+   * group's first string in starts; index: each n-gram's column */
+  int64_t nv = count_lines(st->text), starts[MLPRT_NGRAM_MAX], nwords = 0, ni = 0;
+  int64_t *index = mlp_arena_alloc(g->a, (size_t)(nv + 2) * sizeof *index);
+  char *pool;
+  size_t pool_len;
+  FILE *pf = open_memstream(&pool, &pool_len);
+  for (int want = 1; want <= o.ngram_hi; want++) {
+    starts[want - 1] = nwords;
+    int64_t col = 0;
+    for (const char *l = st->text; *l; l = strchr(l, '\n') + 1, col++) {
+      size_t len = strcspn(l, "\t");
+      int words = 1;
+      for (size_t i = 0; i < len; i++) words += l[i] == ' ';
+      if (words != want) continue;
+      index[ni++] = col;
+      nwords += words;
+      for (size_t i = 0; i < len; i++) fputc(l[i] == ' ' ? '\n' : l[i], pf);
+      fputc('\n', pf);
+    }
+    if (want == 1 && st->n > nv) { /* the pad: a unigram that is no word */
+      fputs("\t\n", pf);
+      index[ni++] = st->n - 1;
+      nwords++;
+    }
+  }
+  Attrs tf = {0};
+  attr_str(&tf, "mode", "TF");
+  attr_int(&tf, "min_gram_length", o.ngram_lo);
+  attr_int(&tf, "max_gram_length", o.ngram_hi);
+  attr_int(&tf, "max_skip_count", 0);
+  attr_ints(&tf, "ngram_counts", starts, o.ngram_hi);
+  attr_ints(&tf, "ngram_indexes", index, (int)ni);
+  fclose(pf);
+  attr_lines(&tf, "pool_strings", pool);
+  free(pool);
+  const char *c = node_of(g, NULL, "TfIdfVectorizer", NULL, &tf, &t, 1);
+  if (o.method == MLPRT_VEC_COUNT && o.binary) c = to_float(g, node2(g, "Greater", c, const_scalar(g, 0)));
+  if (o.method == MLPRT_VEC_TFIDF) {
+    if (o.sublinear)
+      c = node_named(g, "Where", NULL, NULL, 3, node2(g, "Greater", c, const_scalar(g, 0)),
+                     node2(g, "Add", const_scalar(g, 1), node1(g, "Log", c)), c);
+    float *idf = mlp_arena_alloc(g->a, (size_t)(st->n ? st->n : 1) * sizeof *idf);
+    int64_t k = 0;
+    for (const char *l = st->text; *l && k < st->n; l = strchr(l, '\n') + 1)
+      idf[k++] = (float)strtod(l + strcspn(l, "\t") + 1, NULL);
+    c = node2(g, "Mul", c, const_floats(g, "idf", &st->n, 1, idf));
+    if (o.l2) {
+      int64_t axis = 1;
+      const char *ss =
+          node_named(g, "ReduceSum", NULL, NULL, 2, node2(g, "Mul", c, c), const_i64(g, "axes", &axis, 1));
+      const char *norm = node1(g, "Sqrt", ss);
+      c = node_named(g, "Where", NULL, NULL, 3, node2(g, "Greater", norm, const_scalar(g, 0)),
+                     node2(g, "Div", c, norm), c);
+    }
+  }
+  for (int64_t k = 0; k < st->n; k++) g->blk[st->dst + k] = c, g->blk_col[st->dst + k] = k;
+}
+
 /* Steps on a category (a text slot), each giving numbers but FILL. */
 static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const char **slot, char *err,
                      size_t n) {
   int64_t nl;
+  if (st->op == MLPRT_PSTEP_TEXT_CLEAN) {
+    slot[st->dst] = x; /* acted on by the vectorizer that reads it */
+    g->clean_opts[st->dst] |= (int64_t)st->a | MLPRT_TEXT_LOWER;
+    return 0;
+  }
+  if (st->op == MLPRT_PSTEP_TERMS) {
+    MlprtTerms o = mlprt_terms_unpack((int64_t)st->a);
+    const char *why = terms_unsupported(st, &o, g->clean_opts[st->src]);
+    static const char *const ops[] = {"bag_of_words", "tfidf", "hash_vectorize"};
+    if (why)
+      return mlp_failf(err, n, "ONNX export cannot express %s of a text column (%s); export without it, or "
+                       "use the compiled predictor", ops[o.method], why);
+    terms_step(g, st, x);
+    return 0;
+  }
+  if (g->clean_opts[st->src])
+    return mlp_failf(err, n, "ONNX export cannot express text_clean before a step other than a vectorizer");
   switch (st->op) {
   case MLPRT_PSTEP_FILL:
     if (!st->text) return mlp_failf(err, n, "ONNX export: a category's fill value has no text");
@@ -530,6 +660,9 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   const char *m = "input";
   const char **slot = mlp_arena_alloc(g->a, ns * sizeof *slot);
   SlotKind *kind = mlp_arena_alloc(g->a, ns * sizeof *kind);
+  g->clean_opts = mlp_arena_alloc(g->a, ns * sizeof *g->clean_opts);
+  g->blk = mlp_arena_alloc(g->a, ns * sizeof *g->blk);
+  g->blk_col = mlp_arena_alloc(g->a, ns * sizeof *g->blk_col);
   for (int64_t i = 0; i < plan->ninputs; i++) {
     if (in_mat[i] || !live[i]) continue;
     slot[i] = gather(g, "input_text", &col[i], 1);
@@ -537,7 +670,7 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   }
   for (int64_t si = 0; si < plan->nsteps; si++) {
     const MlprtPredStep *st = &plan->steps[si];
-    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
+    int64_t width = mlprt_pstep_width(st);
     bool used = false;
     for (int64_t d = st->dst; d >= 0 && d < st->dst + width && d < plan->nslots && !used; d++) used = live[d];
     if (!used) continue; /* no feature reads what it writes */
@@ -547,6 +680,8 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
       si += run - 1;
       continue;
     }
+    if (st->src >= 0 && st->src < plan->nslots && !slot[st->src] && g->blk[st->src])
+      slot[st->src] = gather(g, g->blk[st->src], &g->blk_col[st->src], 1);
     if (st->src < 0 || st->src >= plan->nslots || !(slot[st->src] || in_mat[st->src]) || st->dst < 0 ||
         st->dst + width > plan->nslots)
       return mlp_failf(err, n, "step %lld of the feature program reads or writes a slot it should not",
@@ -634,7 +769,7 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
       }
     }
     /* a filled category keeps its kind; what other steps write is a number */
-    if (st->op == MLPRT_PSTEP_FILL) kind[st->dst] = k;
+    if (st->op == MLPRT_PSTEP_FILL || st->op == MLPRT_PSTEP_TEXT_CLEAN) kind[st->dst] = k;
     else if (st->op != MLPRT_PSTEP_TEXT)
       for (int64_t d = st->dst; d < st->dst + width; d++) kind[d] = SLOT_NUMBER;
     for (int64_t d = st->dst; d < st->dst + width; d++) {
@@ -649,9 +784,25 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   int64_t nfeat = 0;
   for (int64_t f = 0; f < plan->nfeatures;) {
     int64_t s = plan->feature_slot[f];
-    if (s < 0 || s >= plan->nslots || !(slot[s] || in_mat[s]) || kind[s] == SLOT_STRING)
+    if (s < 0 || s >= plan->nslots || !(slot[s] || in_mat[s] || g->blk[s]) || kind[s] == SLOT_STRING)
       return mlp_failf(err, n, "feature %lld reads slot %lld, which holds no number", (long long)f,
                        (long long)s);
+    if (!slot[s] && g->blk[s]) {
+      /* a vectorizer's columns in a run: its whole tensor, or the run gathered */
+      int64_t k = 0;
+      for (; f + k < plan->nfeatures; k++) {
+        int64_t t = plan->feature_slot[f + k];
+        if (t < 0 || t >= plan->nslots || slot[t] || g->blk[t] != g->blk[s]) break;
+        cols[k] = g->blk_col[t];
+      }
+      bool whole = cols[0] == 0;
+      for (int64_t j = 1; j < k && whole; j++) whole = cols[j] == j;
+      int64_t width = 0;
+      for (int64_t t = 0; t < plan->nslots; t++) width += g->blk[t] == g->blk[s];
+      feat[nfeat++] = whole && k == width ? g->blk[s] : gather(g, g->blk[s], cols, k);
+      f += k;
+      continue;
+    }
     if (!in_mat[s]) {
       feat[nfeat++] = slot[s];
       f++;
@@ -861,6 +1012,11 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
   if (g.ml) {
     pb_str(&opset, OPSET_DOMAIN, "ai.onnx.ml");
     pb_int(&opset, OPSET_VERSION, ONNX_ML_OPSET);
+    pb_msg(&model, MODEL_OPSET, &opset);
+  }
+  if (g.ms) {
+    pb_str(&opset, OPSET_DOMAIN, "com.microsoft");
+    pb_int(&opset, OPSET_VERSION, ONNX_MS_OPSET);
     pb_msg(&model, MODEL_OPSET, &opset);
   }
   pb_str(&model, MODEL_DOC, "input: the raw numeric and boolean columns the model reads, in source order "

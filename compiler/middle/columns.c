@@ -115,6 +115,33 @@ static void onehot_levels(Trace *T, int i, const Cur *c) {
       mlp_arena_printf(T->a, "%s%s\n", T->steps[i].levels ? T->steps[i].levels : "", line);
 }
 
+/* A vectorizer on column c: param columns (max_vocab, or buckets) of
+ * floats, each as long as the table, unless that dense table would pass
+ * MLP_TEXT_DENSE_MAX floats. */
+static void vectorize(Trace *T, int i, const MlpIrClean *st, Cur *c) {
+  const char *op = mlprt_clean_op_name(st->op);
+  if (c->type != MLPRT_COL_TEXT && c->type != MLPRT_COL_CATEGORY) {
+    T->why = mlp_arena_printf(T->a, "%s does not apply to '%s', a %s column", op, c->name,
+                              mlprt_col_type_name((MlprtColType)c->type));
+    T->bad = i;
+    return;
+  }
+  double floats = st->param * (double)T->nrows;
+  if (floats > MLP_TEXT_DENSE_MAX) {
+    T->why = mlp_arena_printf(T->a,
+                              "%s(%s) makes %.0f dense columns for %lld rows, %.1f GiB of features, over the "
+                              "%.0f GiB the dense path allows (sparse input is not built); lower %s",
+                              op, c->name, st->param, (long long)T->nrows, floats * 4 / (1 << 30),
+                              MLP_TEXT_DENSE_MAX * 4 / (1 << 30),
+                              st->op == MLPRT_CLEAN_HASH_VECTORIZE ? "buckets" : "max_vocab");
+    T->bad = i;
+    return;
+  }
+  add_op(T, c, op);
+  c->width = (int64_t)st->param, c->type = MLPRT_COL_FLOAT, c->direct = false, c->levels = NULL;
+  c->named = false;
+}
+
 /* Does step st take numbers only (the runtime's fit refuses any other
  * column it is given)? */
 static bool numbers_only(const MlpIrClean *st) {
@@ -253,6 +280,22 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
       c->type = MLPRT_COL_INT, c->direct = false, c->levels = NULL;
       moved[nmoved++] = i;
       break;
+    case MLPRT_CLEAN_TEXT_CLEAN:
+      if (c->type != MLPRT_COL_TEXT && c->type != MLPRT_COL_CATEGORY) {
+        T->why = mlp_arena_printf(T->a, "%s does not apply to '%s', a %s column", op, c->name,
+                                  mlprt_col_type_name((MlprtColType)c->type));
+        T->bad = step;
+        break;
+      }
+      add_op(T, c, op);
+      c->levels = NULL, c->direct = false; /* cleaning merges levels */
+      break;
+    case MLPRT_CLEAN_BAG_OF_WORDS:
+    case MLPRT_CLEAN_TFIDF:
+    case MLPRT_CLEAN_HASH_VECTORIZE:
+      vectorize(T, step, st, c);
+      if (T->bad < 0) moved[nmoved++] = i;
+      break;
     case MLPRT_CLEAN_HASH_ENCODE:
       add_op(T, c, op);
       c->width = (int64_t)st->param, c->type = MLPRT_COL_FLOAT, c->direct = false, c->levels = NULL;
@@ -290,7 +333,9 @@ static const char *why_unused(Trace *T, const MlpColumnUse *u) {
     return mlp_arena_printf(T->a, "a category no op encodes; add onehot(%s), or drop_columns(%s) to say so",
                             u->name, u->name);
   case MLPRT_COL_TEXT:
-    return mlp_arena_printf(T->a, "text, and no text op is built yet; drop_columns(%s) to say so", u->name);
+    return mlp_arena_printf(T->a, "text no op vectorizes; add tfidf(%s) or bag_of_words(%s), or "
+                                  "drop_columns(%s) to say so",
+                            u->name, u->name, u->name);
   case MLPRT_COL_DATETIME:
     return mlp_arena_printf(T->a, "a date, and dates are not features yet; drop_columns(%s) to say so",
                             u->name);

@@ -22,6 +22,12 @@
 #include "ir.h"
 #include "mlp/data.h"
 
+/* The dense path's bound: a vectorizer (bag_of_words, tfidf,
+ * hash_vectorize) whose columns times the source's rows pass this many
+ * floats (4 GiB) is refused at its step; its features would be a dense
+ * table of that size (sparse input to the first layer is not built). */
+#define MLP_TEXT_DENSE_MAX (1024.0 * 1024 * 1024)
+
 typedef struct {
   const char *name;
   int type;                 /* MlprtColType as probed (the program loads with it) */

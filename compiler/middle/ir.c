@@ -395,6 +395,37 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   return o;
 }
 
+/* A text op's options by their spec names. */
+static cJSON *text_json(const MlpIrClean *c) {
+  cJSON *o = cJSON_CreateObject();
+  if (c->op == MLPRT_CLEAN_TEXT_CLEAN) {
+    cJSON_AddBoolToObject(o, "lowercase", c->text & MLPRT_TEXT_LOWER);
+    cJSON_AddBoolToObject(o, "strip_punctuation", c->text & MLPRT_TEXT_PUNCT);
+    cJSON_AddBoolToObject(o, "strip_accents", c->text & MLPRT_TEXT_ACCENTS);
+    cJSON_AddBoolToObject(o, "strip_digits", c->text & MLPRT_TEXT_DIGITS);
+    cJSON_AddBoolToObject(o, "collapse_whitespace", c->text & MLPRT_TEXT_SPACE);
+    cJSON_AddStringToObject(o, "stopwords", c->text & MLPRT_TEXT_STOP ? "english" : "none");
+    return o;
+  }
+  MlprtTerms t = mlprt_terms_unpack(c->text);
+  cJSON_AddStringToObject(o, "analyzer", t.analyzer == MLPRT_ANALYZER_CHAR ? "char" : "word");
+  double ng[2] = {t.ngram_lo, t.ngram_hi};
+  cJSON_AddItemToObject(o, "ngram", cJSON_CreateDoubleArray(ng, 2));
+  if (c->op == MLPRT_CLEAN_HASH_VECTORIZE) {
+    cJSON_AddNumberToObject(o, "buckets", c->param);
+    return o;
+  }
+  cJSON_AddNumberToObject(o, "max_vocab", c->param);
+  cJSON_AddNumberToObject(o, "min_df", c->low);
+  cJSON_AddNumberToObject(o, "max_df", c->high);
+  if (c->op == MLPRT_CLEAN_BAG_OF_WORDS) cJSON_AddBoolToObject(o, "binary", t.binary);
+  if (c->op == MLPRT_CLEAN_TFIDF) {
+    cJSON_AddBoolToObject(o, "sublinear_tf", t.sublinear);
+    cJSON_AddStringToObject(o, "norm", t.l2 ? "l2" : "none");
+  }
+  return o;
+}
+
 static cJSON *data_json(const MlpIr *ir) {
   const MlpIrData *data = &ir->data;
   cJSON *d = cJSON_CreateObject();
@@ -458,6 +489,9 @@ static cJSON *data_json(const MlpIr *ir) {
     cJSON_AddNumberToObject(cj, "high", c->high);
     cJSON_AddBoolToObject(cj, "flag", c->flag);
     if (c->op == MLPRT_CLEAN_ONEHOT) cJSON_AddItemToObject(cj, "levels", levels_json(c->levels));
+    if (c->op == MLPRT_CLEAN_TEXT_CLEAN || c->op == MLPRT_CLEAN_BAG_OF_WORDS || c->op == MLPRT_CLEAN_TFIDF ||
+        c->op == MLPRT_CLEAN_HASH_VECTORIZE)
+      cJSON_AddItemToObject(cj, "text", text_json(c));
     cJSON_AddNumberToObject(cj, "table_columns", (double)c->ncols);
     cJSON_AddItemToObject(cj, "columns_idx", idx_json(c->columns_idx, c->ncolumns_idx));
     if (c->keep) cJSON_AddItemToObject(cj, "keep_idx", idx_json(c->keep_idx, c->nkeep_idx));

@@ -178,6 +178,9 @@ typedef struct {
   int64_t ncolumns_idx;
   const int64_t *keep_idx;    /* outliers: the kept ones */
   int64_t nkeep_idx;
+  int64_t text;               /* text_clean: MLPRT_TEXT_* bits; vectorizers: mlprt_terms_pack of their
+                                 options, with max_vocab or buckets in param, min_df and max_df in low
+                                 and high */
 } MlpIrClean;
 
 /* The data plan: where the data is and what the compiled schema says. */

@@ -272,6 +272,53 @@ static int method_code(const char *m, const char *const *names, int n) {
   return 0;
 }
 
+/* text_clean's options as MLPRT_TEXT_* bits. */
+static int64_t text_clean_opts(const MlpSpecCall *c) {
+  const char *stop = str_or(mlp_spec_arg(c, "stopwords"), "none");
+  return (bool_or(mlp_spec_arg(c, "lowercase"), true) ? MLPRT_TEXT_LOWER : 0) |
+         (bool_or(mlp_spec_arg(c, "strip_punctuation"), true) ? MLPRT_TEXT_PUNCT : 0) |
+         (bool_or(mlp_spec_arg(c, "collapse_whitespace"), true) ? MLPRT_TEXT_SPACE : 0) |
+         (strcmp(stop, "english") == 0 ? MLPRT_TEXT_STOP : 0) |
+         (bool_or(mlp_spec_arg(c, "strip_accents"), false) ? MLPRT_TEXT_ACCENTS : 0) |
+         (bool_or(mlp_spec_arg(c, "strip_digits"), false) ? MLPRT_TEXT_DIGITS : 0);
+}
+
+/* A vectorizer's options: the packed MlprtTerms in text, max_vocab or
+ * buckets in param, min_df and max_df in low and high. */
+static bool lower_terms(Lower *L, const MlpSpecCall *c, MlpIrClean *st) {
+  MlprtTerms o = {.method = st->op == MLPRT_CLEAN_TFIDF          ? MLPRT_VEC_TFIDF
+                            : st->op == MLPRT_CLEAN_BAG_OF_WORDS ? MLPRT_VEC_COUNT
+                                                                 : MLPRT_VEC_HASH,
+                  .analyzer = strcmp(str_or(mlp_spec_arg(c, "analyzer"), "word"), "char") == 0
+                                  ? MLPRT_ANALYZER_CHAR
+                                  : MLPRT_ANALYZER_WORD,
+                  .ngram_lo = 1,
+                  .ngram_hi = 1,
+                  .binary = bool_or(mlp_spec_arg(c, "binary"), false),
+                  .sublinear = bool_or(mlp_spec_arg(c, "sublinear_tf"), false),
+                  .l2 = st->op == MLPRT_CLEAN_TFIDF &&
+                        strcmp(str_or(mlp_spec_arg(c, "norm"), "l2"), "l2") == 0};
+  const MlpSpecValue *ng = mlp_spec_arg(c, "ngram");
+  const MlpNode *n = ng ? ng->node : NULL;
+  if (n) {
+    /* [lo, hi], or one n meaning [n, n]; sema checked each is in [1, 3] */
+    int k = n->kind == MLP_ND_LIST ? n->kids.len : 1;
+    const MlpNode *lo = n->kind == MLP_ND_LIST ? (k ? n->kids.items[0] : NULL) : n;
+    const MlpNode *hi = n->kind == MLP_ND_LIST ? (k > 1 ? n->kids.items[k - 1] : lo) : n;
+    if (k < 1 || k > 2 || lo->num > hi->num) {
+      mlp_diag_error(L->d, n->loc, "`ngram` is [shortest, longest] with shortest <= longest, e.g. [1, 2]");
+      return false;
+    }
+    o.ngram_lo = (int)lo->num, o.ngram_hi = (int)hi->num;
+  }
+  bool hash = st->op == MLPRT_CLEAN_HASH_VECTORIZE;
+  st->text = mlprt_terms_pack(&o);
+  st->param = num_or(mlp_spec_arg(c, hash ? "buckets" : "max_vocab"), hash ? 4096 : 10000);
+  st->low = hash ? 0 : num_or(mlp_spec_arg(c, "min_df"), 1);
+  st->high = hash ? 0 : num_or(mlp_spec_arg(c, "max_df"), 1);
+  return true;
+}
+
 static bool lower_clean(Lower *L, MlpIrData *d) {
   /* in the order of MlprtImpute and MlprtOutlierMethod */
   static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
@@ -322,6 +369,10 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
       st->flag = strcmp(str_or(mlp_spec_arg(c, "unknown"), "ignore"), "error") == 0;
       break;
     case MLPRT_CLEAN_HASH_ENCODE: st->param = num_or(mlp_spec_arg(c, "buckets"), 1024); break;
+    case MLPRT_CLEAN_TEXT_CLEAN: st->text = text_clean_opts(c); break;
+    case MLPRT_CLEAN_BAG_OF_WORDS:
+    case MLPRT_CLEAN_TFIDF:
+    case MLPRT_CLEAN_HASH_VECTORIZE: ok &= lower_terms(L, c, st); break;
     default: break;
     }
   }
@@ -365,7 +416,8 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
                                 .columns_idx = d->clean[i].columns_idx,
                                 .ncolumns_idx = d->clean[i].ncolumns_idx,
                                 .keep_idx = d->clean[i].keep_idx,
-                                .nkeep_idx = d->clean[i].nkeep_idx};
+                                .nkeep_idx = d->clean[i].nkeep_idx,
+                                .text = d->clean[i].text};
   return steps;
 }
 

@@ -35,10 +35,10 @@
   X(ONEHOT, "onehot", 1)                        \
   X(ORDINAL, "ordinal", 1)                      \
   X(HASH_ENCODE, "hash_encode", 1)              \
-  X(TEXT_CLEAN, "text_clean", 0)                \
-  X(BAG_OF_WORDS, "bag_of_words", 0)            \
-  X(TFIDF, "tfidf", 0)                          \
-  X(HASH_VECTORIZE, "hash_vectorize", 0)        \
+  X(TEXT_CLEAN, "text_clean", 1)                \
+  X(BAG_OF_WORDS, "bag_of_words", 1)            \
+  X(TFIDF, "tfidf", 1)                          \
+  X(HASH_VECTORIZE, "hash_vectorize", 1)        \
   X(PARSE_DATES, "parse_dates", 0)              \
   X(SORT_BY, "sort_by", 0)                      \
   X(RESAMPLE, "resample", 0)                    \
@@ -116,18 +116,39 @@ typedef struct {
                            no training row holds; their columns keep the width and are zero in every split
                            (a value of theirs counts as unseen: an error under unknown = error). The
                            cleaning record lists them with the kept levels; 0 otherwise */
-  double *weights;      /* vectorize TF-IDF: idf of each vocabulary word [nlevels] */
+  double *weights;      /* vectorize TF-IDF: idf of each vocabulary term [nlevels] */
   int method;           /* coerce: the target MlprtColType */
   int64_t changed;      /* cells imputed / clipped / coerced / failed ... by the last apply */
   int64_t dropped;      /* rows dropped because of this column by the last apply */
 } MlprtColFit;
 
+typedef enum { MLPRT_VEC_COUNT, MLPRT_VEC_TFIDF, MLPRT_VEC_HASH } MlprtVectorize;
+/* How a vectorizer reads text into terms and weighs them (MlprtFit.terms):
+ * terms are n-grams of words (maximal runs of ASCII letters, digits and
+ * bytes >= 0x80, lowercased, joined by one space) or of characters (UTF-8
+ * sequences of the ASCII-lowercased text, each run of white space one
+ * space); scikit-learn's CountVectorizer, TfidfVectorizer and
+ * HashingVectorizer with token_pattern r"(?u)[^\W_]+" (or analyzer="char")
+ * and the same n-gram range read ASCII text alike. */
+#define MLPRT_NGRAM_MAX 3
+#define MLPRT_TERM_MAX 1024 /* bytes; a longer term is left out */
+typedef enum { MLPRT_ANALYZER_WORD, MLPRT_ANALYZER_CHAR } MlprtAnalyzer;
+typedef struct {
+  MlprtVectorize method;
+  MlprtAnalyzer analyzer;
+  int ngram_lo, ngram_hi; /* 1 .. MLPRT_NGRAM_MAX */
+  bool binary;            /* count: 1 for a present term */
+  bool sublinear;         /* TF-IDF: tf = 1 + ln(count) */
+  bool l2;                /* TF-IDF: each row scaled to Euclidean norm 1 */
+} MlprtTerms;
 typedef struct {
   MlprtStepKind kind;
   int method;           /* the step's method enum below */
   double param;         /* z or IQR factor; impute constant; hash buckets; max vocabulary */
-  bool flag;            /* impute: indicator columns; encode: unknown bucket; outliers: drop, not clip */
+  bool flag;            /* impute: indicator columns; encode: unknown bucket; outliers: drop, not clip;
+                           vectorize: max_vocab columns whatever the vocabulary's size */
   bool strict;          /* encode: a present level unseen in training is an error naming row and column */
+  MlprtTerms terms;     /* vectorize: how terms are read and weighed */
   MlprtColFit *cols;    /* [n] */
   int n;
   int32_t ncols;        /* the width of the table the step met (0: not recorded); cols[i].index are into it */
@@ -137,7 +158,8 @@ typedef struct {
 void mlprt_fit_free(MlprtFit *f);
 /* The position of f's i-th column when the step's apply reaches it, in a
  * table of the layout the fit met: its index, less one for every earlier
- * column of the step that an encode's apply has taken out before it. */
+ * column of the step that an encode's or a vectorizer's apply has taken
+ * out before it. */
 int mlprt_fit_position(const MlprtFit *f, int i);
 /* The fitted steps of a cleaning log written by mlprt_clean_log_write, in
  * order, ready for mlprt_fit_apply on new data (a predictor's input, say).
@@ -262,24 +284,57 @@ int mlprt_encode_fit(const MlprtTable *t, const MlprtEncodeParams *p, MlprtFit *
 
 /* ---- text ---------------------------------------------------------------------- */
 
+/* text_clean's options, as bits (MlprtTextCleanParams.opts). */
+enum {
+  MLPRT_TEXT_LOWER = 1,    /* ASCII letters to lower case */
+  MLPRT_TEXT_PUNCT = 2,    /* ASCII punctuation and symbols to spaces */
+  MLPRT_TEXT_SPACE = 4,    /* runs of white space to one space, both ends trimmed */
+  MLPRT_TEXT_STOP = 8,     /* the stdlib's English stop words removed */
+  MLPRT_TEXT_ACCENTS = 16, /* accented Latin letters (U+00C0 .. U+017F) to their base letter */
+  MLPRT_TEXT_DIGITS = 32   /* digits to spaces */
+};
 typedef struct {
   MlprtCols cols;
-  bool lowercase, strip_punct, collapse_ws, stop_words; /* stop words: a built-in English list */
+  int opts; /* MLPRT_TEXT_* bits */
 } MlprtTextCleanParams;
 int mlprt_text_clean_fit(const MlprtTable *t, const MlprtTextCleanParams *p, MlprtFit *f, MlprtError *err);
+/* Clean s (len bytes) into out (len + 1 bytes: cleaning never lengthens);
+ * returns the new length. Accents go first, then case, punctuation and
+ * digits, then white space, then stop words. */
+size_t mlprt_text_clean_one(const char *s, size_t len, int opts, char *out);
 /* Is w (lowercase ASCII) in the built-in English stop-word list? */
 bool mlprt_is_stop_word(const char *w, size_t len);
 
-typedef enum { MLPRT_VEC_COUNT, MLPRT_VEC_TFIDF, MLPRT_VEC_HASH } MlprtVectorize;
+/* The options as one integer (a compiled step's or a predictor step's) and back. */
+int64_t mlprt_terms_pack(const MlprtTerms *o);
+MlprtTerms mlprt_terms_unpack(int64_t v);
+/* fn(term, len, ctx) for every n-gram of s (len bytes), in text order of
+ * its last unit; term is only valid during the call. Allocates nothing. */
+void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o,
+                      void (*fn)(const char *, size_t, void *), void *ctx);
+/* The hashing vectorizer's column of a term: |MurmurHash3_x86_32(term,
+ * seed 0)| mod buckets, scikit-learn's HashingVectorizer's index. */
+int64_t mlprt_term_bucket(const char *term, size_t len, int64_t buckets);
+/* A row of term counts made into the step's values in place: binary
+ * counts, or tf (sublinear) * idf[k] (idf NULL: 1), L2-normalised. The
+ * row's columns idx[0 .. n) (ascending; the others hold 0), or with idx
+ * NULL its columns 0 .. n - 1: the same floats either way. */
+void mlprt_terms_weigh(float *row, const int64_t *idx, int64_t n, const double *idf, const MlprtTerms *o);
+
 typedef struct {
-  const char *column;
-  MlprtVectorize method;
-  int max_vocab;         /* count/TF-IDF: the most frequent training words (default 1000) */
+  MlprtCols cols;
+  MlprtTerms terms;
+  int max_vocab;         /* count/TF-IDF: the terms most frequent over the training rows (default 1000) */
   int buckets;           /* hashing: output columns (default 64) */
+  int min_df;            /* terms in fewer training rows are left out (default 1) */
+  double max_df;         /* and those in a larger fraction of them (0: 1) */
+  bool pad;              /* the output is max_vocab columns whatever the vocabulary's size, the last ones
+                            zero (a compiled program's width); else one per vocabulary term */
 } MlprtVectorizeParams;
-/* Replace a text column by float columns NAME:WORD (counts, or tf * idf with
- * idf = ln((1 + n) / (1 + df)) + 1 and each row L2-normalised), or NAME#i
- * hashing-trick counts. Words are maximal runs of letters and digits. */
+/* Replace each text column by float columns NAME:TERM, in term order (counts,
+ * or TF-IDF with the smoothed idf = ln((1 + n) / (1 + df)) + 1 over the n
+ * training rows, a missing text an empty one), padded by NAME:<unused K>,
+ * or by NAME#i hashed counts. */
 int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err);
 
 /* ---- time series -------------------------------------------------------------- */

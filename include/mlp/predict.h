@@ -110,8 +110,24 @@ enum {
   /* hash_encode: slots dst .. dst + n - 1 are 0 but bucket
    * mlprt_hash_bytes64(src) % n (FNV-1a, mixed), which is 1; missing: all 0 */
   MLPRT_PSTEP_HASH,
+  /* text_clean: the text src cleaned in place (mlprt_text_clean_one) with
+   * the MLPRT_TEXT_* bits a, into the row's b-th text buffer of
+   * MLPRT_PRED_CLEAN_W bytes; a longer text rejects the row */
+  MLPRT_PSTEP_TEXT_CLEAN,
+  /* bag_of_words, tfidf, hash_vectorize: slots dst .. dst + n - 1 are the
+   * terms of src (mlprt_terms_each with the MlprtTerms packed in a)
+   * counted, then weighed (mlprt_terms_weigh); text: the vocabulary in term
+   * order, a line "TERM\tIDF\n" each (fewer than n lines: the last slots
+   * stay 0), NULL for hashing (bucket mlprt_term_bucket); b: the offset of
+   * its vocabulary in the row's term index; missing: all 0 */
+  MLPRT_PSTEP_TERMS,
   MLPRT_PSTEP_NOPS
 };
+
+/* The slots a step writes from dst on. */
+int64_t mlprt_pstep_width(const MlprtPredStep *st);
+/* The largest text a predictor cleans, in bytes with its terminator. */
+#define MLPRT_PRED_CLEAN_W 65536
 
 /* What a one-hot step does with a level training never saw (its a). */
 enum { MLPRT_UNSEEN_NONE, MLPRT_UNSEEN_LAST, MLPRT_UNSEEN_REJECT };

@@ -157,7 +157,10 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
   X(MLPRT_PTR, const int64_t *, columns_idx) /* traced: the selected columns' indices (selectors too) */ \
   X(MLPRT_I64, int64_t, ncolumns_idx)                                                                        \
   X(MLPRT_PTR, const int64_t *, keep_idx)    /* traced, outliers: the kept columns' indices */           \
-  X(MLPRT_I64, int64_t, nkeep_idx)
+  X(MLPRT_I64, int64_t, nkeep_idx)                                                                           \
+  X(MLPRT_I64, int64_t, text)           /* text_clean: MLPRT_TEXT_* bits; vectorizers: their MlprtTerms, */  \
+                                        /* packed (mlprt_terms_pack); param: max_vocab or buckets, */        \
+                                        /* low and high: min_df and max_df */
 typedef struct {
   MLPRT_CLEAN_STEP_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtCleanStep;

@@ -114,7 +114,9 @@ void mlprt_fit_init(MlprtFit *f, MlprtStepKind kind, int method, const MlprtTabl
 
 int mlprt_fit_position(const MlprtFit *f, int i) {
   int c = f->cols[i].index;
-  for (int j = 0; f->kind == MLPRT_STEP_ENCODE && j < i; j++) c -= f->cols[j].index < f->cols[i].index;
+  /* an encode or a vectorizer takes each of its columns out as it goes */
+  bool takes = f->kind == MLPRT_STEP_ENCODE || f->kind == MLPRT_STEP_VECTORIZE;
+  for (int j = 0; takes && j < i; j++) c -= f->cols[j].index < f->cols[i].index;
   return c;
 }
 

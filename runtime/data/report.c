@@ -14,7 +14,9 @@
 #include "data_int.h"
 
 /* The text-cleaning options, in the bit order of their fit's method. */
-static const char *const text_options[4] = {"lowercase", "strip_punct", "collapse_ws", "stop_words"};
+/* text_clean's option bits (MLPRT_TEXT_*), in bit order, by their spec names */
+static const char *const text_options[6] = {"lowercase",  "strip_punctuation", "collapse_whitespace",
+                                            "stop_words", "strip_accents",     "strip_digits"};
 
 struct MlprtCleanLog {
   cJSON *root;  /* {"source": ..., "steps": [...]} */
@@ -116,11 +118,22 @@ void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
     else cJSON_AddBoolToObject(s, "unknown_bucket", f->flag);
     cJSON_AddStringToObject(s, "unknown", f->strict ? "error" : "ignore");
     break;
-  case MLPRT_STEP_VECTORIZE:
+  case MLPRT_STEP_VECTORIZE: {
     add_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab", f->param);
+    const MlprtTerms *o = &f->terms;
+    cJSON_AddStringToObject(s, "analyzer", o->analyzer == MLPRT_ANALYZER_CHAR ? "char" : "word");
+    double ng[2] = {o->ngram_lo, o->ngram_hi};
+    cJSON_AddItemToObject(s, "ngram", cJSON_CreateDoubleArray(ng, 2));
+    if (f->method == MLPRT_VEC_COUNT) cJSON_AddBoolToObject(s, "binary", o->binary);
+    if (f->method == MLPRT_VEC_TFIDF) {
+      cJSON_AddBoolToObject(s, "sublinear_tf", o->sublinear);
+      cJSON_AddStringToObject(s, "norm", o->l2 ? "l2" : "none");
+    }
+    if (f->method != MLPRT_VEC_HASH) cJSON_AddBoolToObject(s, "padded", f->flag);
     break;
+  }
   case MLPRT_STEP_TEXT_CLEAN:
-    for (int b = 0; b < 4; b++) cJSON_AddBoolToObject(s, text_options[b], f->method >> b & 1);
+    for (int b = 0; b < 6; b++) cJSON_AddBoolToObject(s, text_options[b], f->method >> b & 1);
     break;
   default: break;
   }
@@ -238,11 +251,22 @@ static bool step_to_fit(const cJSON *s, MlprtFit *f) {
     f->strict = cJSON_IsString(cJSON_GetObjectItem(s, "unknown")) &&
                 strcmp(cJSON_GetObjectItem(s, "unknown")->valuestring, "error") == 0;
     break;
-  case MLPRT_STEP_VECTORIZE:
+  case MLPRT_STEP_VECTORIZE: {
     f->param = get_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab");
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(s, "analyzer"), *nm = cJSON_GetObjectItem(s, "norm");
+    const cJSON *ng = cJSON_GetObjectItemCaseSensitive(s, "ngram");
+    f->terms = (MlprtTerms){.method = (MlprtVectorize)f->method,
+                            .analyzer = cJSON_IsString(an) && strcmp(an->valuestring, "char") == 0,
+                            .ngram_lo = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(ng, 0)),
+                            .ngram_hi = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(ng, 1)),
+                            .binary = get_bool(s, "binary"),
+                            .sublinear = get_bool(s, "sublinear_tf"),
+                            .l2 = cJSON_IsString(nm) && strcmp(nm->valuestring, "l2") == 0};
+    f->flag = get_bool(s, "padded");
     break;
+  }
   case MLPRT_STEP_TEXT_CLEAN:
-    for (int b = 0; b < 4; b++) f->method |= get_bool(s, text_options[b]) << b;
+    for (int b = 0; b < 6; b++) f->method |= get_bool(s, text_options[b]) << b;
     break;
   default: break;
   }

@@ -1,8 +1,10 @@
-/* text.c — text cleaning (lowercase, punctuation, whitespace, English stop
- * words) and vectorizing (word counts, TF-IDF with a capped vocabulary, the
- * hashing trick). Consumes TEXT or CATEGORY columns; produces cleaned text,
- * or float feature columns with the vocabulary and idf fitted on training
- * rows. Only ASCII is case-folded; other UTF-8 bytes are kept as letters. */
+/* text.c — text cleaning (case, punctuation, accents, digits, white space,
+ * stop words) and vectorizing (term counts, TF-IDF over a vocabulary fitted
+ * on training rows, the hashing trick) with word or character n-grams.
+ * Consumes TEXT or CATEGORY columns; produces cleaned text, or float
+ * feature columns. The term reader and the row weighting are shared with
+ * the predictor (runtime/predict/row.c), so both compute the same floats.
+ * Only ASCII is case-folded; other UTF-8 bytes count as letters. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,20 +12,12 @@
 
 #include "data_int.h"
 
-/* Sorted for bsearch: common English function words. */
+/* Sorted for bsearch: the stdlib's English list. */
 static const char *const stop_words[] = {
-    "a",      "about", "above", "after", "again", "against", "all",   "am",    "an",     "and",   "any",
-    "are",    "as",    "at",    "be",    "because", "been",  "before", "being", "below",  "between", "both",
-    "but",    "by",    "can",   "could", "did",   "do",      "does",  "doing", "down",   "during", "each",
-    "few",    "for",   "from",  "further", "had", "has",     "have",  "having", "he",    "her",   "here",
-    "hers",   "herself", "him", "himself", "his", "how",     "i",     "if",    "in",     "into",  "is",
-    "it",     "its",   "itself", "just", "me",    "more",    "most",  "my",    "myself", "no",    "nor",
-    "not",    "now",   "of",    "off",   "on",    "once",    "only",  "or",    "other",  "our",   "ours",
-    "ourselves", "out", "over", "own",   "same",  "she",     "should", "so",   "some",   "such",  "than",
-    "that",   "the",   "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this",
-    "those",  "through", "to",  "too",   "under", "until",   "up",    "very",  "was",    "we",    "were",
-    "what",   "when",  "where", "which", "while", "who",     "whom",  "why",   "will",   "with",  "would",
-    "you",    "your",  "yours", "yourself", "yourselves"};
+#define MLP_STOPWORD(w) w,
+#include "stdlib/stopwords/english.def"
+#undef MLP_STOPWORD
+};
 
 static int cmp_key(const void *key, const void *elem) {
   return strcmp((const char *)key, *(char *const *)elem);
@@ -43,6 +37,13 @@ static inline bool word_byte(unsigned char c) {
   return c >= 0x80 || isalnum(c);
 }
 
+/* The base letter of U+00C0 .. U+017F when its canonical decomposition is
+ * one ASCII letter and combining marks (as Unicode NFKD, marks dropped);
+ * '.' where there is none. */
+static const char accent_base[] = "AAAAAA.CEEEEIIII.NOOOOO..UUUUY..aaaaaa.ceeeeiiii.nooooo..uuuuy.y"
+                                  "AaAaAaCcCcCcCcDd..EeEeEeEeEeGgGgGgGgHh..IiIiIiIiI...JjKk.LlLlLl."
+                                  "...NnNnNn...OoOoOo..RrRrRrSsSsSsSsTtTt..UuUuUuUuUuUuWwYyYZzZzZzs";
+
 /* ---- cleaning ---- */
 
 int mlprt_text_clean_fit(const MlprtTable *t, const MlprtTextCleanParams *p, MlprtFit *f, MlprtError *err) {
@@ -50,27 +51,34 @@ int mlprt_text_clean_fit(const MlprtTable *t, const MlprtTextCleanParams *p, Mlp
   int n = mlprt_select_columns(t, p->cols, MLPRT_TM_STRINGS, "text_clean", &idx, err);
   if (n < 0) return -1;
   mlprt_fit_init(f, MLPRT_STEP_TEXT_CLEAN, 0, t, idx, n);
-  /* nothing is learnt; the options travel in method as bits */
-  f->method = p->lowercase | p->strip_punct << 1 | p->collapse_ws << 2 | p->stop_words << 3;
+  f->method = p->opts; /* nothing is learnt; the options travel as bits */
   free(idx);
   return 0;
 }
 
-/* Clean s into out (at least len + 1 bytes); returns the new length. */
-static size_t clean_one(const char *s, size_t len, int opts, char *out) {
+size_t mlprt_text_clean_one(const char *s, size_t len, int opts, char *out) {
   size_t k = 0;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
-    if ((opts & 1) && c < 0x80) c = (unsigned char)tolower(c);
-    if ((opts & 2) && c < 0x80 && !isalnum(c) && !isspace(c)) c = ' ';
-    if ((opts & 4) && isspace(c)) {
+    if ((opts & MLPRT_TEXT_ACCENTS) && (c == 0xC3 || c == 0xC4 || c == 0xC5) && i + 1 < len &&
+        ((unsigned char)s[i + 1] & 0xC0) == 0x80) {
+      unsigned cp = (unsigned)(c & 0x1F) << 6 | ((unsigned char)s[i + 1] & 0x3F);
+      if (cp >= 0xC0 && accent_base[cp - 0xC0] != '.') {
+        c = (unsigned char)accent_base[cp - 0xC0];
+        i++;
+      }
+    }
+    if ((opts & MLPRT_TEXT_LOWER) && c < 0x80) c = (unsigned char)tolower(c);
+    if ((opts & MLPRT_TEXT_PUNCT) && c < 0x80 && !isalnum(c) && !isspace(c)) c = ' ';
+    if ((opts & MLPRT_TEXT_DIGITS) && isdigit(c)) c = ' ';
+    if ((opts & MLPRT_TEXT_SPACE) && isspace(c)) {
       if (k == 0 || out[k - 1] == ' ') continue;
       c = ' ';
     }
     out[k++] = (char)c;
   }
-  if ((opts & 4) && k && out[k - 1] == ' ') k--;
-  if (opts & 8) { /* drop stop words, keeping the separators of what stays */
+  if ((opts & MLPRT_TEXT_SPACE) && k && out[k - 1] == ' ') k--;
+  if (opts & MLPRT_TEXT_STOP) { /* drop stop words, keeping the separators of what stays */
     size_t w = 0, i = 0;
     while (i < k) {
       size_t j = i;
@@ -102,9 +110,8 @@ int mlprt_text_clean_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   size_t cap = 0;
   for (int i = 0; i < f->n; i++) {
     MlprtColFit *cf = &f->cols[i];
-    int c = mlprt_table_find(t, cf->column);
-    if (c < 0 || !(MLPRT_TM_STRINGS & MLPRT_TM(t->cols[c].type))) {
-      mlprt_error_set(err, NULL, 0, 0, 0, cf->column, "text_clean: no text or category column of this name");
+    int c = mlprt_fit_column(t, f, i, MLPRT_TM_STRINGS, err);
+    if (c < 0) {
       free(buf);
       return -1;
     }
@@ -116,7 +123,7 @@ int mlprt_text_clean_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
       for (int32_t l = 0; l < col->levels.n; l++) {
         size_t len = strlen(col->levels.names[l]);
         if (cap < len + 1) buf = mlprt_xrealloc(buf, cap = len + 1);
-        size_t k = clean_one(col->levels.names[l], len, f->method, buf);
+        size_t k = mlprt_text_clean_one(col->levels.names[l], len, f->method, buf);
         map[l] = mlprt_levels_intern(&nl, buf, k);
       }
       for (int64_t r = 0; r < t->nrows; r++) {
@@ -135,7 +142,7 @@ int mlprt_text_clean_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
         char *s = col->pool + col->off[r];
         size_t len = strlen(s);
         if (cap < len + 1) buf = mlprt_xrealloc(buf, cap = len + 1);
-        size_t k = clean_one(s, len, f->method, buf);
+        size_t k = mlprt_text_clean_one(s, len, f->method, buf);
         if (k != len || memcmp(buf, s, len)) cf->changed++;
         memcpy(s, buf, k + 1);
       }
@@ -145,52 +152,190 @@ int mlprt_text_clean_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   return 0;
 }
 
-/* ---- vectorizing ---- */
+/* ---- terms ---- */
 
-/* Calls fn(word, len, ctx) for each word of s, lowercased into a scratch. */
-static void for_words(const char *s, void (*fn)(const char *, size_t, void *), void *ctx) {
-  char w[256];
-  while (*s) {
-    while (*s && !word_byte((unsigned char)*s)) s++;
+int64_t mlprt_terms_pack(const MlprtTerms *o) {
+  int lo = o->ngram_lo > 0 ? o->ngram_lo : 1, hi = o->ngram_hi > 0 ? o->ngram_hi : lo;
+  return (int64_t)o->method | (int64_t)o->analyzer << 2 | (int64_t)lo << 4 | (int64_t)hi << 6 |
+         (int64_t)o->binary << 8 | (int64_t)o->sublinear << 9 | (int64_t)o->l2 << 10;
+}
+
+MlprtTerms mlprt_terms_unpack(int64_t v) {
+  return (MlprtTerms){.method = (MlprtVectorize)(v & 3),
+                      .analyzer = (MlprtAnalyzer)(v >> 2 & 1),
+                      .ngram_lo = (int)(v >> 4 & 3),
+                      .ngram_hi = (int)(v >> 6 & 3),
+                      .binary = v >> 8 & 1,
+                      .sublinear = v >> 9 & 1,
+                      .l2 = v >> 10 & 1};
+}
+
+/* The last MLPRT_NGRAM_MAX units (words or characters) read, lowercased,
+ * and the n-grams ending at the newest one. */
+typedef struct {
+  char unit[MLPRT_NGRAM_MAX][MLPRT_TERM_MAX]; /* ring: unit i at i % MLPRT_NGRAM_MAX */
+  size_t len[MLPRT_NGRAM_MAX];                /* > MLPRT_TERM_MAX: too long, in no term */
+  char term[MLPRT_TERM_MAX];
+  size_t nunits;
+  const MlprtTerms *o;
+  void (*fn)(const char *, size_t, void *);
+  void *ctx;
+} Units;
+
+/* A unit became the newest: pass each n-gram that ends with it (words
+ * joined by one space, characters by none). A term longer than
+ * MLPRT_TERM_MAX bytes is left out. */
+static void ngrams_ending(Units *u, const char *unit, size_t len) {
+  size_t slot = u->nunits++ % MLPRT_NGRAM_MAX;
+  u->len[slot] = len;
+  for (size_t i = 0; i < len && len <= MLPRT_TERM_MAX; i++)
+    u->unit[slot][i] = (char)tolower((unsigned char)unit[i]);
+  bool word = u->o->analyzer == MLPRT_ANALYZER_WORD;
+  for (int n = u->o->ngram_lo; n <= u->o->ngram_hi && (size_t)n <= u->nunits; n++) {
     size_t k = 0;
-    while (*s && word_byte((unsigned char)*s)) {
-      if (k < sizeof w) w[k++] = (char)tolower((unsigned char)*s);
-      s++;
+    bool fits = true;
+    for (int j = n - 1; j >= 0 && fits; j--) {
+      size_t s = (u->nunits - 1 - (size_t)j) % MLPRT_NGRAM_MAX, sep = word && j < n - 1;
+      fits = u->len[s] <= MLPRT_TERM_MAX && k + sep + u->len[s] <= MLPRT_TERM_MAX;
+      if (!fits) break;
+      if (sep) u->term[k++] = ' ';
+      memcpy(u->term + k, u->unit[s], u->len[s]);
+      k += u->len[s];
     }
-    if (k) fn(w, k, ctx);
+    if (fits) u->fn(u->term, k, u->ctx);
   }
 }
 
+void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o,
+                      void (*fn)(const char *, size_t, void *), void *ctx) {
+  MlprtTerms def = *o;
+  if (def.ngram_lo < 1) def.ngram_lo = 1;
+  if (def.ngram_hi < def.ngram_lo) def.ngram_hi = def.ngram_lo;
+  if (def.ngram_hi > MLPRT_NGRAM_MAX) def.ngram_hi = MLPRT_NGRAM_MAX;
+  Units u = {.o = &def, .fn = fn, .ctx = ctx};
+  size_t i = 0;
+  if (def.analyzer == MLPRT_ANALYZER_WORD) {
+    while (i < len) {
+      while (i < len && !word_byte((unsigned char)s[i])) i++;
+      size_t j = i;
+      while (j < len && word_byte((unsigned char)s[j])) j++;
+      if (j > i) ngrams_ending(&u, s + i, j - i);
+      i = j;
+    }
+    return;
+  }
+  /* characters (UTF-8 sequences), a run of white space read as one space */
+  while (i < len) {
+    unsigned char c = (unsigned char)s[i];
+    if (isspace(c)) {
+      while (i < len && isspace((unsigned char)s[i])) i++;
+      ngrams_ending(&u, " ", 1);
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < len && ((unsigned char)s[j] & 0xC0) == 0x80) j++;
+    ngrams_ending(&u, s + i, j - i);
+    i = j;
+  }
+}
+
+/* MurmurHash3, x86 32-bit, seed 0, as a signed value. */
+static int32_t murmur3_32(const char *key, size_t len) {
+  const uint8_t *p = (const uint8_t *)key;
+  uint32_t h = 0, c1 = 0xcc9e2d51u, c2 = 0x1b873593u;
+  size_t nb = len / 4;
+  for (size_t b = 0; b < nb; b++) {
+    uint32_t k = (uint32_t)p[4 * b] | (uint32_t)p[4 * b + 1] << 8 | (uint32_t)p[4 * b + 2] << 16 |
+                 (uint32_t)p[4 * b + 3] << 24;
+    k *= c1, k = k << 15 | k >> 17, k *= c2;
+    h ^= k, h = h << 13 | h >> 19, h = h * 5 + 0xe6546b64u;
+  }
+  const uint8_t *tail = p + nb * 4;
+  uint32_t k = 0;
+  switch (len & 3) {
+  case 3: k ^= (uint32_t)tail[2] << 16; /* fall through */
+  case 2: k ^= (uint32_t)tail[1] << 8;  /* fall through */
+  case 1:
+    k ^= tail[0];
+    k *= c1, k = k << 15 | k >> 17, k *= c2;
+    h ^= k;
+  }
+  h ^= (uint32_t)len;
+  h ^= h >> 16, h *= 0x85ebca6bu, h ^= h >> 13, h *= 0xc2b2ae35u, h ^= h >> 16;
+  return (int32_t)h;
+}
+
+int64_t mlprt_term_bucket(const char *term, size_t len, int64_t buckets) {
+  int32_t h = murmur3_32(term, len);
+  if (h == INT32_MIN) return (INT32_MAX - (buckets - 1)) % buckets; /* scikit-learn's |INT32_MIN| */
+  return (int64_t)(h < 0 ? -h : h) % buckets;
+}
+
+void mlprt_terms_weigh(float *row, const int64_t *idx, int64_t n, const double *idf, const MlprtTerms *o) {
+  if (o->method == MLPRT_VEC_HASH) return;
+  if (o->method == MLPRT_VEC_COUNT) {
+    for (int64_t j = 0; o->binary && j < n; j++) {
+      int64_t k = idx ? idx[j] : j;
+      row[k] = row[k] > 0 ? 1.0f : 0.0f;
+    }
+    return;
+  }
+  double norm = 0;
+  for (int64_t j = 0; j < n; j++) {
+    int64_t k = idx ? idx[j] : j;
+    double tf = row[k];
+    if (o->sublinear && tf > 0) tf = 1.0 + log(tf);
+    double w = tf * (idf ? idf[k] : 1.0);
+    row[k] = (float)w;
+    norm += w * w;
+  }
+  if (!o->l2 || !(norm > 0)) return;
+  double inv = 1.0 / sqrt(norm);
+  for (int64_t j = 0; j < n; j++) {
+    int64_t k = idx ? idx[j] : j;
+    row[k] = (float)(row[k] * inv);
+  }
+}
+
+/* ---- vectorizing ---- */
+
 typedef struct {
-  MlprtLevels words;
-  int64_t *df;        /* [words.n] documents containing the word */
-  int32_t *last_doc;  /* [words.n] last document counted, so df counts each once */
+  MlprtLevels terms;
+  int64_t *df, *tf;  /* [terms.n] documents holding the term; its count over all of them */
+  int64_t *last_doc; /* [terms.n] last document counted, so df counts each once */
   int32_t cap;
-  int32_t doc;
+  int64_t doc;
 } DfCount;
 
-static void df_word(const char *w, size_t len, void *ctx) {
+static void df_term(const char *w, size_t len, void *ctx) {
   DfCount *d = ctx;
-  int32_t k = mlprt_levels_intern(&d->words, w, len);
+  int32_t k = mlprt_levels_intern(&d->terms, w, len);
   if (k >= d->cap) {
     int32_t old = d->cap;
     d->cap = d->cap ? d->cap * 2 : 256;
     d->df = mlprt_xrealloc(d->df, (size_t)d->cap * sizeof *d->df);
+    d->tf = mlprt_xrealloc(d->tf, (size_t)d->cap * sizeof *d->tf);
     d->last_doc = mlprt_xrealloc(d->last_doc, (size_t)d->cap * sizeof *d->last_doc);
-    for (int32_t i = old; i < d->cap; i++) d->df[i] = 0, d->last_doc[i] = -1;
+    for (int32_t i = old; i < d->cap; i++) d->df[i] = d->tf[i] = 0, d->last_doc[i] = -1;
   }
+  d->tf[k]++;
   if (d->last_doc[k] != d->doc) d->df[k]++, d->last_doc[k] = d->doc;
 }
 
 typedef struct {
   const char *name;
-  int64_t df;
-} WordDf;
+  int64_t df, tf;
+} TermDf;
 
-static int by_df(const void *a, const void *b) {
-  const WordDf *x = a, *y = b;
-  if (x->df != y->df) return x->df > y->df ? -1 : 1;
+/* most frequent first (count over the corpus), ties by name */
+static int by_tf(const void *a, const void *b) {
+  const TermDf *x = a, *y = b;
+  if (x->tf != y->tf) return x->tf > y->tf ? -1 : 1;
   return strcmp(x->name, y->name);
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(((const TermDf *)a)->name, ((const TermDf *)b)->name);
 }
 
 static const char *text_of(const MlprtColumn *c, int64_t r) {
@@ -198,102 +343,136 @@ static const char *text_of(const MlprtColumn *c, int64_t r) {
   return mlprt_text_at(c, r);
 }
 
-int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err) {
-  const char *names[] = {p->column};
-  int *idx;
-  if (mlprt_select_columns(t, (MlprtCols){names, 1, NULL}, MLPRT_TM_STRINGS, "vectorize", &idx, err) < 0)
-    return -1;
-  mlprt_fit_init(f, MLPRT_STEP_VECTORIZE, (int)p->method, t, idx, 1);
-  const MlprtColumn *c = &t->cols[idx[0]];
-  free(idx);
-  if (p->method == MLPRT_VEC_HASH) {
-    f->param = p->buckets > 0 ? p->buckets : 64;
-    return 0;
-  }
-  f->param = p->max_vocab > 0 ? p->max_vocab : 1000;
+/* The vocabulary and idf of one column over the training rows, into cf. */
+static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const MlprtVectorizeParams *p,
+                           const MlprtTerms *o, int32_t max_vocab, MlprtColFit *cf) {
+  /* every training row is a document, a missing text an empty one */
   DfCount d = {0};
   int64_t ndocs = 0;
   for (int64_t r = 0; r < t->nrows; r++) {
-    const char *s = mlprt_row_trains(t, r) ? text_of(c, r) : NULL;
-    if (!s) continue;
-    d.doc = (int32_t)ndocs++;
-    for_words(s, df_word, &d);
+    if (!mlprt_row_trains(t, r)) continue;
+    d.doc = ndocs++;
+    const char *s = text_of(c, r);
+    if (s) mlprt_terms_each(s, strlen(s), o, df_term, &d);
   }
-  WordDf *wd = mlprt_xmalloc((size_t)(d.words.n ? d.words.n : 1) * sizeof *wd);
-  for (int32_t k = 0; k < d.words.n; k++) wd[k] = (WordDf){d.words.names[k], d.df[k]};
-  qsort(wd, (size_t)d.words.n, sizeof *wd, by_df);
-  int32_t n = d.words.n < (int32_t)f->param ? d.words.n : (int32_t)f->param;
-  MlprtColFit *cf = &f->cols[0];
+  TermDf *wd = mlprt_xmalloc((size_t)(d.terms.n ? d.terms.n : 1) * sizeof *wd);
+  int32_t n = 0;
+  double max_docs = (p->max_df > 0 ? p->max_df : 1.0) * (double)ndocs;
+  for (int32_t k = 0; k < d.terms.n; k++)
+    if (d.df[k] >= (p->min_df > 0 ? p->min_df : 1) && (double)d.df[k] <= max_docs)
+      wd[n++] = (TermDf){d.terms.names[k], d.df[k], d.tf[k]};
+  qsort(wd, (size_t)n, sizeof *wd, by_tf);
+  if (n > max_vocab) n = max_vocab;
+  qsort(wd, (size_t)n, sizeof *wd, by_name); /* the columns in term order */
   cf->nlevels = n;
   cf->levels = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->levels);
-  if (p->method == MLPRT_VEC_TFIDF) cf->weights = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->weights);
+  if (o->method == MLPRT_VEC_TFIDF) cf->weights = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->weights);
   for (int32_t k = 0; k < n; k++) {
     cf->levels[k] = mlprt_xstrndup(wd[k].name, strlen(wd[k].name));
-    /* smoothed idf: as if one extra document held every word */
+    /* smoothed idf: as if one extra document held every term */
     if (cf->weights) cf->weights[k] = log((1.0 + (double)ndocs) / (1.0 + (double)wd[k].df)) + 1.0;
   }
   free(wd);
   free(d.df);
+  free(d.tf);
   free(d.last_doc);
-  mlprt_levels_free(&d.words);
+  mlprt_levels_free(&d.terms);
+}
+
+int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err) {
+  int *idx;
+  int n = mlprt_select_columns(t, p->cols, MLPRT_TM_STRINGS, "vectorize", &idx, err);
+  if (n < 0) return -1;
+  mlprt_fit_init(f, MLPRT_STEP_VECTORIZE, (int)p->terms.method, t, idx, n);
+  f->terms = p->terms;
+  MlprtTerms *o = &f->terms;
+  if (o->ngram_lo < 1) o->ngram_lo = 1;
+  if (o->ngram_hi < o->ngram_lo) o->ngram_hi = o->ngram_lo;
+  f->flag = p->pad;
+  if (o->method == MLPRT_VEC_HASH) f->param = p->buckets > 0 ? p->buckets : 64;
+  else f->param = p->max_vocab > 0 ? p->max_vocab : 1000;
+  for (int i = 0; i < n && o->method != MLPRT_VEC_HASH; i++)
+    fit_vocabulary(t, &t->cols[idx[i]], p, o, (int32_t)f->param, &f->cols[i]);
+  free(idx);
   return 0;
 }
 
 typedef struct {
   MlprtLevels *vocab; /* NULL: hashing */
-  float *row;         /* [nout] counts of the current document */
-  int nout;
+  float *row;         /* [nout] counts of the current document, 0 but at touched */
+  int64_t nout;
+  int64_t *touched;   /* [nout] the columns the document counts, first seen first */
+  int64_t ntouched;
 } RowCount;
 
-static void count_word(const char *w, size_t len, void *ctx) {
+static void count_term(const char *w, size_t len, void *ctx) {
   RowCount *rc = ctx;
-  if (!rc->vocab) {
-    rc->row[mlprt_hash_bytes64(w, len) % (uint64_t)rc->nout] += 1;
-    return;
-  }
-  int32_t k = mlprt_levels_find(rc->vocab, w, len);
-  if (k >= 0) rc->row[k] += 1;
+  int64_t k = rc->vocab ? mlprt_levels_find(rc->vocab, w, len) : mlprt_term_bucket(w, len, rc->nout);
+  if (k < 0) return;
+  if (rc->row[k] == 0) rc->touched[rc->ntouched++] = k;
+  rc->row[k] += 1;
 }
 
-int mlprt_vectorize_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
-  MlprtColFit *cf = &f->cols[0];
-  int c = mlprt_table_find(t, cf->column);
-  if (c < 0 || !(MLPRT_TM_STRINGS & MLPRT_TM(t->cols[c].type))) {
-    mlprt_error_set(err, NULL, 0, 0, 0, cf->column, "vectorize: no text or category column of this name");
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The fit's i-th column replaced by its vectors (the new columns last). */
+static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) {
+  MlprtColFit *cf = &f->cols[i];
+  int c = mlprt_fit_column(t, f, i, MLPRT_TM_STRINGS, err);
+  if (c < 0) return -1;
+  bool hash = f->terms.method == MLPRT_VEC_HASH;
+  int64_t nout = hash || f->flag ? (int64_t)f->param : cf->nlevels;
+  if (!hash && cf->nlevels > nout) {
+    mlprt_error_set(err, NULL, 0, 0, 0, cf->column, "vectorize: a vocabulary of %d terms in %lld columns",
+                    cf->nlevels, (long long)nout);
     return -1;
   }
-  bool hash = f->method == MLPRT_VEC_HASH;
-  int nout = hash ? (int)f->param : cf->nlevels;
   MlprtLevels vocab = {0};
   for (int32_t k = 0; !hash && k < cf->nlevels; k++)
     mlprt_levels_intern(&vocab, cf->levels[k], strlen(cf->levels[k]));
   int first = t->ncols;
   char name[512];
-  for (int k = 0; k < nout; k++) {
-    if (hash) snprintf(name, sizeof name, "%s#%d", cf->column, k);
-    else snprintf(name, sizeof name, "%s:%s", cf->column, cf->levels[k]);
-    mlprt_table_add_column(t, name, MLPRT_COL_FLOAT);
+  for (int64_t k = 0; k < nout; k++) {
+    if (hash) snprintf(name, sizeof name, "%s#%lld", cf->column, (long long)k);
+    else if (k < cf->nlevels) snprintf(name, sizeof name, "%s:%s", cf->column, cf->levels[k]);
+    else snprintf(name, sizeof name, "%s:<unused %lld>", cf->column, (long long)k);
+    int nc = mlprt_table_add_column_raw(t, name, MLPRT_COL_FLOAT);
+    memset(t->cols[nc].f, 0, (size_t)t->nrows * sizeof(float));
   }
-  RowCount rc = {hash ? NULL : &vocab, mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(float)), nout};
+  /* each row's counts touch few columns: those are weighed (in column
+   * order, as a whole row would be) and written, the others stay 0 */
+  RowCount rc = {hash ? NULL : &vocab, mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof(float)), nout,
+                 mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0};
+  /* the pad columns' counts are 0 whatever their idf */
+  double *idf = cf->weights ? mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof *idf) : NULL;
+  if (idf) memcpy(idf, cf->weights, (size_t)cf->nlevels * sizeof *idf);
   const MlprtColumn *src = &t->cols[c];
   for (int64_t r = 0; r < t->nrows; r++) {
-    memset(rc.row, 0, (size_t)nout * sizeof(float));
     const char *s = text_of(src, r);
-    if (s) for_words(s, count_word, &rc);
-    if (cf->weights) {
-      double norm = 0;
-      for (int k = 0; k < nout; k++) {
-        rc.row[k] *= (float)cf->weights[k];
-        norm += (double)rc.row[k] * rc.row[k];
-      }
-      float inv = norm > 0 ? (float)(1.0 / sqrt(norm)) : 0;
-      for (int k = 0; k < nout; k++) rc.row[k] *= inv;
+    rc.ntouched = 0;
+    if (s) mlprt_terms_each(s, strlen(s), &f->terms, count_term, &rc);
+    qsort(rc.touched, (size_t)rc.ntouched, sizeof *rc.touched, cmp_i64);
+    mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, idf, &f->terms);
+    for (int64_t j = 0; j < rc.ntouched; j++) {
+      int64_t k = rc.touched[j];
+      t->cols[first + k].f[r] = rc.row[k];
+      rc.row[k] = 0;
     }
-    for (int k = 0; k < nout; k++) t->cols[first + k].f[r] = rc.row[k];
     cf->changed += s != NULL;
   }
+  free(idf);
+  free(rc.touched);
   free(rc.row);
   mlprt_levels_free(&vocab);
   mlprt_table_drop_column(t, c);
+  return 0;
+}
+
+int mlprt_vectorize_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
+  for (int i = 0; i < f->n; i++)
+    if (vectorize_column(t, f, i, err) != 0) return -1;
   return 0;
 }

@@ -47,15 +47,20 @@ static void slot_name(const MlprtPredPlan *pl, int64_t slot, char *buf, size_t n
   }
   for (int64_t i = pl->nsteps - 1; i >= 0; i--) {
     const MlprtPredStep *st = &pl->steps[i];
-    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
+    int64_t width = mlprt_pstep_width(st);
     if (st->src == st->dst || slot < st->dst || slot >= st->dst + width) continue;
     char src[200];
     slot_name(pl, st->src, src, sizeof src);
     int64_t k = slot - st->dst;
     if (st->op == MLPRT_PSTEP_INDICATOR) {
       snprintf(buf, n, "%s_missing", src);
-    } else if (st->op == MLPRT_PSTEP_HASH) {
+    } else if (st->op == MLPRT_PSTEP_HASH || (st->op == MLPRT_PSTEP_TERMS && !st->text)) {
       snprintf(buf, n, "%s#%lld", src, (long long)k);
+    } else if (st->op == MLPRT_PSTEP_TERMS) {
+      const char *l = st->text;
+      for (int64_t j = 0; j < k && l && strchr(l, '\n'); j++) l = strchr(l, '\n') + 1;
+      if (l && *l) snprintf(buf, n, "%s:%.*s", src, (int)strcspn(l, "\t"), l);
+      else snprintf(buf, n, "%s:<unused %lld>", src, (long long)k);
     } else if (st->op == MLPRT_PSTEP_ONEHOT) {
       const char *l = st->text;
       for (int64_t j = 0; j < k && l && strchr(l, '\n'); j++) l = strchr(l, '\n') + 1;

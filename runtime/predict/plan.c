@@ -31,6 +31,7 @@ typedef struct {
   int n, cap;
   MlprtPredStep *steps;
   int64_t nsteps, cap_steps, nslots;
+  int64_t ncleans, nterms; /* text buffers and term index entries the row needs */
   const char *target;
   char *err;
   size_t nerr;
@@ -232,9 +233,63 @@ static int encode(Builder *b, const MlprtFit *f) {
   return 0;
 }
 
+static int text_clean(Builder *b, const MlprtFit *f) {
+  for (int i = 0; i < f->n; i++) {
+    int c = fit_col(b, f, i);
+    if (c < 0) return -1;
+    VCol *v = &b->cols[c];
+    if (v->type != MLPRT_COL_CATEGORY && v->type != MLPRT_COL_TEXT)
+      return fail(b, "text_clean: column '%s' is not text", v->name);
+    emit(b,
+         (MlprtPredStep){MLPRT_PSTEP_TEXT_CLEAN, v->slot, v->slot, 0, f->method, (double)b->ncleans++, NULL});
+  }
+  return 0;
+}
+
+/* The vocabulary and idf of a vectorized column as "TERM\tIDF\n" lines. */
+static char *vocabulary_text(const MlprtColFit *cf) {
+  size_t len = 1;
+  for (int32_t k = 0; k < cf->nlevels; k++) len += strlen(cf->levels[k]) + 32;
+  char *t = mlprt_xmalloc(len), *w = t;
+  *w = 0;
+  for (int32_t k = 0; k < cf->nlevels; k++)
+    w += sprintf(w, "%s\t%.17g\n", cf->levels[k], cf->weights ? cf->weights[k] : 1.0);
+  return t;
+}
+
+static int vectorize(Builder *b, const MlprtFit *f) {
+  for (int i = 0; i < f->n; i++) {
+    const MlprtColFit *cf = &f->cols[i];
+    int c = fit_col(b, f, i);
+    if (c < 0) return -1;
+    VCol *v = &b->cols[c];
+    if (v->type != MLPRT_COL_CATEGORY && v->type != MLPRT_COL_TEXT)
+      return fail(b, "vectorize: column '%s' is not text", v->name);
+    bool hash = f->terms.method == MLPRT_VEC_HASH;
+    int64_t n = hash || f->flag ? (int64_t)f->param : cf->nlevels, src = v->slot, first = b->nslots;
+    for (int32_t k = 0; k < cf->nlevels && !hash; k++)
+      if (strpbrk(cf->levels[k], "\t\n"))
+        return fail(b, "vectorize: a term of '%s' holds a tab or a line break", cf->column);
+    for (int64_t k = 0; k < n; k++) {
+      char name[512];
+      if (hash) snprintf(name, sizeof name, "%s#%lld", cf->column, (long long)k);
+      else if (k < cf->nlevels) snprintf(name, sizeof name, "%s:%s", cf->column, cf->levels[k]);
+      else snprintf(name, sizeof name, "%s:<unused %lld>", cf->column, (long long)k);
+      add_col(b, name, strlen(name), MLPRT_COL_FLOAT, true);
+    }
+    emit(b, (MlprtPredStep){MLPRT_PSTEP_TERMS, src, first, n, (double)mlprt_terms_pack(&f->terms),
+                            hash ? 0 : (double)b->nterms, hash ? NULL : vocabulary_text(cf)});
+    if (!hash) b->nterms += n;
+    drop_col(b, c);
+  }
+  return 0;
+}
+
 static int apply_fit(Builder *b, const MlprtFit *f) {
   switch (f->kind) {
   case MLPRT_STEP_IMPUTE: return impute(b, f);
+  case MLPRT_STEP_TEXT_CLEAN: return text_clean(b, f);
+  case MLPRT_STEP_VECTORIZE: return vectorize(b, f);
   case MLPRT_STEP_OUTLIERS:
   case MLPRT_STEP_SCALE: return numeric_step(b, f);
   case MLPRT_STEP_ENCODE: return encode(b, f);
@@ -288,7 +343,11 @@ static bool fitted_op(int64_t op) {
   case MLPRT_CLEAN_LOG1P:
   case MLPRT_CLEAN_ONEHOT:
   case MLPRT_CLEAN_ORDINAL:
-  case MLPRT_CLEAN_HASH_ENCODE: return true;
+  case MLPRT_CLEAN_HASH_ENCODE:
+  case MLPRT_CLEAN_TEXT_CLEAN:
+  case MLPRT_CLEAN_BAG_OF_WORDS:
+  case MLPRT_CLEAN_TFIDF:
+  case MLPRT_CLEAN_HASH_VECTORIZE: return true;
   default: return false;
   }
 }
@@ -433,6 +492,11 @@ void mlprt_pred_plan_free(MlprtPredPlan *plan) {
   memset(plan, 0, sizeof *plan);
 }
 
+int64_t mlprt_pstep_width(const MlprtPredStep *st) {
+  bool wide = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH || st->op == MLPRT_PSTEP_TERMS;
+  return wide ? st->n : 1;
+}
+
 /* Which slots matter: the features, and backwards through the steps every
  * slot a live one is computed from. An input no feature reads (a column
  * the chain dropped) is then neither required nor checked. */
@@ -441,7 +505,7 @@ void mlprt_pred_plan_live(const MlprtPredPlan *pl, uint8_t *live) {
   for (int64_t f = 0; f < pl->nfeatures; f++) live[pl->feature_slot[f]] = 1;
   for (int64_t i = pl->nsteps - 1; i >= 0; i--) {
     const MlprtPredStep *st = &pl->steps[i];
-    int64_t width = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH ? st->n : 1;
+    int64_t width = mlprt_pstep_width(st);
     bool out = st->op == MLPRT_PSTEP_REQUIRE;
     for (int64_t k = 0; k < width && !out; k++) out = live[st->dst + k];
     if (out) live[st->src] = 1;

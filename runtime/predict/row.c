@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "predict_int.h"
@@ -27,7 +28,22 @@ typedef struct {
   char *text;       /* [nslots, TEXT_W] texts made by MLPRT_PSTEP_TEXT */
   MlprtNaSet *na;
   uint8_t *live;    /* [nslots] the slot reaches a feature (or decides a rejection) */
+  char *clean;      /* [text_clean steps, MLPRT_PRED_CLEAN_W] cleaned texts */
+  const char **term; /* [term index] each vocabulary's terms (NULL past its end), */
+  size_t *term_len;  /* their lengths */
+  double *idf;       /* and weights, filled from the steps' text once */
 } Row;
+
+/* The text buffers and term index entries the plan's steps use. */
+static void text_needs(const MlprtPredPlan *pl, size_t *ncleans, size_t *nterms) {
+  *ncleans = *nterms = 0;
+  for (int64_t i = 0; i < pl->nsteps; i++) {
+    const MlprtPredStep *st = &pl->steps[i];
+    if (st->op == MLPRT_PSTEP_TEXT_CLEAN && (size_t)st->b + 1 > *ncleans) *ncleans = (size_t)st->b + 1;
+    if (st->op == MLPRT_PSTEP_TERMS && st->text && (size_t)(st->b + st->n) > *nterms)
+      *nterms = (size_t)(st->b + st->n);
+  }
+}
 
 static size_t up8(size_t n) {
   return (n + 7) & ~(size_t)7;
@@ -50,13 +66,26 @@ static Row row_at(void *state, const MlprtPredPlan *pl) {
   r.na = (MlprtNaSet *)p;
   p += up8(sizeof(MlprtNaSet));
   r.live = (uint8_t *)p;
+  p += up8(s);
+  size_t ncleans, nterms;
+  text_needs(pl, &ncleans, &nterms);
+  r.term = (const char **)p;
+  p += nterms * sizeof(char *);
+  r.term_len = (size_t *)p;
+  p += nterms * sizeof(size_t);
+  r.idf = (double *)p;
+  p += nterms * sizeof(double);
+  r.clean = p;
   return r;
 }
 
 size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
   size_t s = (size_t)pl->nslots;
   size_t n = up8(s * sizeof(float)) + s * (sizeof(char *) + sizeof(size_t) + sizeof(int64_t)) +
-             up8(s * TEXT_W) + up8(sizeof(MlprtNaSet)) + s;
+             up8(s * TEXT_W) + up8(sizeof(MlprtNaSet)) + up8(s);
+  size_t ncleans, nterms;
+  text_needs(pl, &ncleans, &nterms);
+  n += nterms * (sizeof(char *) + sizeof(size_t) + sizeof(double)) + ncleans * MLPRT_PRED_CLEAN_W;
   return (n + 63) & ~(size_t)63;
 }
 
@@ -65,6 +94,20 @@ void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
   MlprtLoadOpts o = {.na_tokens = pl->na_tokens, .nna = (int)pl->nna};
   mlprt_na_init(r.na, pl->na_tokens ? &o : NULL);
   mlprt_pred_plan_live(pl, r.live);
+  /* each vocabulary's terms and idf, read off its lines once */
+  for (int64_t i = 0; i < pl->nsteps; i++) {
+    const MlprtPredStep *st = &pl->steps[i];
+    if (st->op != MLPRT_PSTEP_TERMS || !st->text) continue;
+    const char *l = st->text;
+    for (int64_t k = 0; k < st->n; k++) {
+      size_t j = (size_t)st->b + (size_t)k;
+      const char *tab = *l ? strchr(l, '\t') : NULL;
+      r.term[j] = tab ? l : NULL;
+      r.term_len[j] = tab ? (size_t)(tab - l) : 0;
+      r.idf[j] = tab ? strtod(tab + 1, NULL) : 0;
+      if (tab) l = strchr(tab, '\n') + 1;
+    }
+  }
 }
 
 /* ---- failsafes ---- */
@@ -214,6 +257,60 @@ static void make_text(Row *r, int64_t src, int64_t dst, int64_t type) {
   r->str[dst] = s, r->len[dst] = strlen(s);
 }
 
+/* A vocabulary's slots, for counting the terms of one text. */
+typedef struct {
+  const char *const *term; /* [n] in term order; NULL past the vocabulary's end */
+  const size_t *len;
+  float *x;
+  int64_t n;
+} Vocab;
+
+static int cmp_term(const char *a, size_t na, const char *b, size_t nb) {
+  int c = memcmp(a, b, na < nb ? na : nb);
+  return c ? c : (na > nb) - (na < nb);
+}
+
+static void count_known(const char *w, size_t len, void *ctx) {
+  const Vocab *v = ctx;
+  int64_t lo = 0, hi = v->n;
+  while (lo < hi) { /* the first entry >= w; entries past the vocabulary are greater than any */
+    int64_t mid = lo + (hi - lo) / 2;
+    if (v->term[mid] && cmp_term(v->term[mid], v->len[mid], w, len) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < v->n && v->term[lo] && cmp_term(v->term[lo], v->len[lo], w, len) == 0) v->x[lo] += 1;
+}
+
+static void count_hashed(const char *w, size_t len, void *ctx) {
+  const Vocab *v = ctx;
+  v->x[mlprt_term_bucket(w, len, v->n)] += 1;
+}
+
+/* text_clean and the vectorizers on a text slot. */
+static void text_step(const MlprtPredStep *st, Row *r, Verdict *v) {
+  int64_t s = st->src, d = st->dst;
+  if (st->op == MLPRT_PSTEP_TEXT_CLEAN) {
+    if (!r->str[s]) return;
+    if (r->len[s] >= MLPRT_PRED_CLEAN_W) {
+      note(v, MLPRT_ROW_REJECT, "a text of %zu bytes is longer than a predictor cleans (%d)", r->len[s],
+           MLPRT_PRED_CLEAN_W - 1);
+      return;
+    }
+    char *buf = r->clean + (size_t)st->b * MLPRT_PRED_CLEAN_W;
+    r->len[s] = mlprt_text_clean_one(r->str[s], r->len[s], (int)st->a, buf);
+    r->str[s] = buf;
+    return;
+  }
+  MlprtTerms o = mlprt_terms_unpack((int64_t)st->a);
+  float *x = r->num + d;
+  for (int64_t j = 0; j < st->n; j++) x[j] = 0;
+  if (!r->str[s]) return;
+  bool hash = !st->text;
+  Vocab voc = {hash ? NULL : r->term + (size_t)st->b, hash ? NULL : r->term_len + (size_t)st->b, x, st->n};
+  mlprt_terms_each(r->str[s], r->len[s], &o, hash ? count_hashed : count_known, &voc);
+  mlprt_terms_weigh(x, NULL, st->n, hash ? NULL : r->idf + (size_t)st->b, &o);
+}
+
 static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, Verdict *v) {
   int64_t s = st->src, d = st->dst;
   float *x = r->num;
@@ -260,6 +357,8 @@ static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, V
     for (int64_t j = 0; j < st->n; j++) x[d + j] = 0;
     if (r->str[s]) x[d + (int64_t)(mlprt_hash_bytes64(r->str[s], r->len[s]) % (uint64_t)st->n)] = 1;
     break;
+  case MLPRT_PSTEP_TEXT_CLEAN:
+  case MLPRT_PSTEP_TERMS: text_step(st, r, v); break;
   default: note(v, MLPRT_ROW_REJECT, "the feature program has an unknown operation %lld", (long long)st->op);
   }
 }

@@ -275,6 +275,26 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, int tsrc, MlprtClea
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
     break;
   }
+  case MLPRT_CLEAN_TEXT_CLEAN: {
+    MlprtTextCleanParams tp = {.cols = sel, .opts = (int)st->text};
+    rc = mlprt_text_clean_fit(t, &tp, &f, e);
+    if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
+    break;
+  }
+  case MLPRT_CLEAN_BAG_OF_WORDS:
+  case MLPRT_CLEAN_TFIDF:
+  case MLPRT_CLEAN_HASH_VECTORIZE: {
+    MlprtVectorizeParams vp = {.cols = sel,
+                               .terms = mlprt_terms_unpack(st->text),
+                               .max_vocab = (int)st->param,
+                               .buckets = (int)st->param,
+                               .min_df = (int)st->low,
+                               .max_df = st->high,
+                               .pad = true};
+    rc = mlprt_vectorize_fit(t, &vp, &f, e);
+    if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
+    break;
+  }
   default:
     *e = (MlprtError){0};
     snprintf(e->msg, sizeof e->msg, "%s is not run by the training program", mlprt_clean_op_name(st->op));

@@ -5,6 +5,8 @@ onnx 1.13), so that the exported graphs are still evaluated by an
 implementation independent of mlpc and of ONNX Runtime. It follows the
 ONNX operator definitions (opset 13, ai.onnx.ml LabelEncoder 2) for the
 attributes mlpc uses; anything else raises."""
+import re
+
 import numpy as np
 from onnx import numpy_helper
 from onnx.helper import get_attribute_value
@@ -51,7 +53,8 @@ def _run_node(node, inputs, a):
               "And": np.logical_and, "Sub": np.subtract, "Mul": np.multiply, "Add": np.add,
               "Div": np.divide}
     if op in simple:
-        return simple[op](inputs[0], inputs[1])
+        with np.errstate(divide="ignore", invalid="ignore"):  # a 0 norm: Where picks the other side
+            return simple[op](inputs[0], inputs[1])
     if op == "Not":
         return np.logical_not(x)
     if op == "Sqrt":
@@ -107,7 +110,48 @@ def _run_node(node, inputs, a):
         def code(s):  # texts arrive as str (inputs) or bytes (initializers)
             return table.get(s.decode() if isinstance(s, bytes) else s, a["default_int64"])
         return np.vectorize(code, otypes=[np.int64])(x)
+    if op == "Sqrt":
+        return np.sqrt(x)
+    if op == "ReduceSum":
+        return x.sum(axis=tuple(int(i) for i in inputs[1]), keepdims=bool(a.get("keepdims", 1)))
+    if op in ("StringNormalizer", "Tokenizer", "TfIdfVectorizer"):
+        return _text(op, x, a)
     raise NotImplementedError(f"onnx_numpy: operator {node.domain or 'ai.onnx'}.{op}")
+
+
+def _str(s):
+    return s.decode() if isinstance(s, bytes) else s
+
+
+def _text(op, x, a):
+    """The text operators mlpc writes for a word vectorizer: StringNormalizer
+    (lowercase), com.microsoft's Tokenizer (tokens matching tokenexp, padded
+    with pad_value), TfIdfVectorizer (TF mode: counts of the pool's n-grams)."""
+    if op == "StringNormalizer":
+        assert _str(a["case_change_action"]) == "LOWER" and not a.get("stopwords")
+        return np.array([_str(s).lower() for s in x.ravel()], dtype=object).reshape(x.shape)
+    if op == "Tokenizer":
+        expr, pad = re.compile(_str(a["tokenexp"])), _str(a["pad_value"])
+        rows = [[t for t in expr.findall(_str(s)) if len(t) >= a.get("mincharnum", 1)] for s in x.ravel()]
+        width = max([len(r) for r in rows] + [1])
+        return np.array([r + [pad] * (width - len(r)) for r in rows], dtype=object)
+    assert _str(a["mode"]) == "TF" and a.get("max_skip_count", 0) == 0
+    pool, starts, index = [_str(s) for s in a["pool_strings"]], list(a["ngram_counts"]), a["ngram_indexes"]
+    grams, k = {}, 0
+    for n in range(1, len(starts) + 1):
+        end = starts[n] if n < len(starts) else len(pool)
+        for i in range(starts[n - 1], end, n):
+            grams[tuple(pool[i:i + n])] = index[k]
+            k += 1
+    out = np.zeros((x.shape[0], max(index) + 1), dtype=np.float32)
+    for r, row in enumerate(x):
+        row = [_str(t) for t in row]
+        for n in range(a["min_gram_length"], a["max_gram_length"] + 1):
+            for i in range(len(row) - n + 1):
+                col = grams.get(tuple(row[i:i + n]))
+                if col is not None:
+                    out[r, col] += 1
+    return out
 
 
 def run(model, feeds):

@@ -2,7 +2,8 @@
 //
 //   node run_ort.js MODEL.onnx ROWS.csv [--drop COLUMN] [--text COLUMN,...]
 //
-// Reads ROWS.csv (a header, then rows; no quoted fields), leaves out the
+// Reads ROWS.csv (a header, then rows; a field may be quoted, with
+// doubled quotes inside, as RFC 4180 writes it), leaves out the
 // column named by --drop (the target), feeds the columns named by --text
 // as texts in "input_text" [N, text columns] and the others as numbers in
 // "input" [N, columns] (an empty field or NA, N/A, null, ?, NaN is
@@ -25,15 +26,38 @@ try {
 
 const MISSING = new Set(['', 'NA', 'N/A', 'null', '?', 'NaN', 'nan']);
 
+// The records of a CSV text, each an array of its fields.
+function parseCsv(s) {
+  const recs = [];
+  let rec = [], field = '', i = 0, quoted = false;
+  while (i < s.length) {
+    const c = s[i++];
+    if (quoted) {
+      if (c === '"' && s[i] === '"') field += s[i++];
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') rec.push(field), (field = '');
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && s[i] === '\n') i++;
+      rec.push(field), (field = '');
+      if (rec.length > 1 || rec[0] !== '') recs.push(rec);
+      rec = [];
+    } else field += c;
+  }
+  if (field !== '' || rec.length) rec.push(field), recs.push(rec);
+  return recs;
+}
+
 function readRows(path, drop, text) {
-  const lines = fs.readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0].split(',');
+  const lines = parseCsv(fs.readFileSync(path, 'utf8'));
+  const header = lines[0];
   const keep = header.map((h, i) => i).filter((i) => header[i] !== drop && !text.includes(header[i]));
   const strs = header.map((h, i) => i).filter((i) => text.includes(header[i]));
   const rows = lines.length - 1;
   const data = new Float32Array(rows * keep.length), texts = [];
   for (let r = 1; r < lines.length; r++) {
-    const f = lines[r].split(',');
+    const f = lines[r];
     keep.forEach((c, j) => {
       const t = (f[c] || '').trim();
       data[(r - 1) * keep.length + j] = MISSING.has(t) ? NaN : Number(t);

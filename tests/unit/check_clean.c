@@ -501,7 +501,7 @@ START_TEST(clean_text) {
   MlprtLoadOpts o = {.max_levels = 1};
   load_text("t.csv",
             "doc\n\"The cat, the HAT!\"\n\"  A   dog   and a cat \"\n\"cat-dog: the end\"\nzebra\n", &o, &t);
-  MlprtTextCleanParams p = {.lowercase = true, .strip_punct = true, .collapse_ws = true, .stop_words = true};
+  MlprtTextCleanParams p = {.opts = MLPRT_TEXT_LOWER | MLPRT_TEXT_PUNCT | MLPRT_TEXT_SPACE | MLPRT_TEXT_STOP};
   APPLY(mlprt_text_clean_fit(&t, &p, &f_, &e_), &t, NULL);
   ck_assert_str_eq(mlprt_text_at(&t.cols[0], 0), "cat hat");
   ck_assert_str_eq(mlprt_text_at(&t.cols[0], 1), "dog cat");
@@ -511,7 +511,10 @@ START_TEST(clean_text) {
    * idf = ln((1 + 3) / (1 + df)) + 1, vocabulary capped at 3 words */
   t.part = malloc((size_t)t.cap_rows);
   for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 3 ? MLPRT_TRAIN : MLPRT_TEST;
-  MlprtVectorizeParams v = {.column = "doc", .method = MLPRT_VEC_TFIDF, .max_vocab = 3};
+  MlprtVectorizeParams v = {
+      .cols = {(const char *[]){"doc"}, 1, NULL},
+      .terms = {.method = MLPRT_VEC_TFIDF, .l2 = true},
+      .max_vocab = 3};
   MlprtFit f;
   MlprtError e = {0};
   ck_assert_int_eq(mlprt_vectorize_fit(&t, &v, &f, &e), 0);
@@ -531,13 +534,15 @@ START_TEST(clean_text) {
   mlprt_table_free(&t);
   /* counts and the hashing trick */
   load_text("t2.csv", "doc\n\"b a b\"\n\"c\"\n", &o, &t);
-  MlprtVectorizeParams cnt = {.column = "doc", .method = MLPRT_VEC_COUNT};
+  MlprtVectorizeParams cnt = {.cols = {(const char *[]){"doc"}, 1, NULL},
+                              .terms = {.method = MLPRT_VEC_COUNT}};
   APPLY(mlprt_vectorize_fit(&t, &cnt, &f_, &e_), &t, NULL);
   ck_assert_float_eq(t.cols[col(&t, "doc:b")].f[0], 2.0f);
   ck_assert_float_eq(t.cols[col(&t, "doc:c")].f[0], 0.0f);
   mlprt_table_free(&t);
   load_text("t3.csv", "doc\n\"b a b\"\n", &o, &t);
-  MlprtVectorizeParams hs = {.column = "doc", .method = MLPRT_VEC_HASH, .buckets = 8};
+  MlprtVectorizeParams hs = {
+      .cols = {(const char *[]){"doc"}, 1, NULL}, .terms = {.method = MLPRT_VEC_HASH}, .buckets = 8};
   APPLY(mlprt_vectorize_fit(&t, &hs, &f_, &e_), &t, NULL);
   float total = 0;
   for (int k = 0; k < 8; k++) total += t.cols[k].f[0];
@@ -631,9 +636,13 @@ START_TEST(clean_fits_round_trip) {
   APPLY(mlprt_scale_fit(&a, &sp, &f_, &e_), &a, log);
   MlprtEncodeParams ep = {.method = MLPRT_ENCODE_ONEHOT, .unknown_bucket = true};
   APPLY(mlprt_encode_fit(&a, &ep, &f_, &e_), &a, log);
-  MlprtTextCleanParams tp = {.lowercase = true, .strip_punct = true, .collapse_ws = true, .stop_words = true};
+  MlprtTextCleanParams tp = {.opts =
+                                 MLPRT_TEXT_LOWER | MLPRT_TEXT_PUNCT | MLPRT_TEXT_SPACE | MLPRT_TEXT_STOP};
   APPLY(mlprt_text_clean_fit(&a, &tp, &f_, &e_), &a, log);
-  MlprtVectorizeParams vp = {.column = "doc", .method = MLPRT_VEC_TFIDF, .max_vocab = 3};
+  MlprtVectorizeParams vp = {
+      .cols = {(const char *[]){"doc"}, 1, NULL},
+      .terms = {.method = MLPRT_VEC_TFIDF, .l2 = true},
+      .max_vocab = 3};
   APPLY(mlprt_vectorize_fit(&a, &vp, &f_, &e_), &a, log);
   char *path = malloc(strlen(dt_dir) + 32);
   sprintf(path, "%s/cleaning.json", dt_dir);
@@ -777,7 +786,8 @@ START_TEST(clean_cars_json) {
   ck_assert_int_eq(nu, 254);
   ck_assert_int_eq(nj, 79);
   /* the text column vectorizes: "ford" is among the top words of car names */
-  MlprtVectorizeParams vp = {.column = "Name", .method = MLPRT_VEC_COUNT, .max_vocab = 5};
+  MlprtVectorizeParams vp = {
+      .cols = {(const char *[]){"Name"}, 1, NULL}, .terms = {.method = MLPRT_VEC_COUNT}, .max_vocab = 5};
   APPLY(mlprt_vectorize_fit(&t, &vp, &f_, &e_), &t, log);
   ck_assert_int_ge(mlprt_table_find(&t, "Name:ford"), 0);
   ck_assert_int_eq(mlprt_clean_log_steps(log), 4);

@@ -99,7 +99,9 @@ START_TEST(columns_clean_refusals_are_located) {
       {"clip_outliers(numeric, keep = numeric)", ":6:37: error: `keep` lists columns by name"},
       {"impute([city], strategy = constant, value = \"none\")",
        ":6:51: error: an impute value that is not a number is not supported by code generation yet"},
-      {"text_clean(note)", ":6:7: error: `clean.text_clean` is not supported by code generation yet"},
+      {"text_clean([income])", ":6:7: error: text_clean does not apply to 'income', a int column"},
+      {"tfidf([note], ngram = [2, 1])",
+       ":6:29: error: `ngram` is [shortest, longest] with shortest <= longest"},
       {"standardize([city])", ":6:7: error: standardize does not apply to 'city', a category column"},
       {"impute([city], strategy = median)",
        ":6:7: error: impute does not apply to 'city', a category column"},
@@ -114,6 +116,38 @@ START_TEST(columns_clean_refusals_are_located) {
     ck_assert_msg(strstr(r.err, cases[i].want), "%s:\n%s", cases[i].op, r.err);
     test_run_free(&r);
   }
+}
+END_TEST
+
+/* A vectorizer's dense features past the bound (MLP_TEXT_DENSE_MAX floats)
+ * are refused at the step, naming the size and the fix. */
+START_TEST(columns_dense_text_bound_is_located) {
+  char *dir = test_tmpdir(), *csv = test_path(dir, "notes.csv"), *spec = test_path(dir, "notes.mlp");
+  FILE *f = fopen(csv, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f, "note,y\n");
+  for (int i = 0; i < 120; i++) fprintf(f, "word%d and more,%d\n", i, i % 2);
+  fclose(f);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "pipeline notes {\n  data {\n    source = csv(\"%s\")\n    target = y\n"
+           "    clean {\n      tfidf([note], max_vocab = 10000000)\n    }\n  }\n"
+           "  model {\n    output()\n  }\n}\n",
+           csv);
+  test_write_text(spec, text);
+  const char *argv[] = {test_mlpc(), "build", "--emit-ir", spec, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(strstr(r.err, ":6:7: error: tfidf(note) makes 10000000 dense columns for 120 rows") &&
+                    strstr(r.err, "lower max_vocab"),
+                "%s", r.err);
+  test_run_free(&r);
+  remove(csv);
+  remove(spec);
+  rmdir(dir);
+  free(csv);
+  free(spec);
+  free(dir);
 }
 END_TEST
 
@@ -172,6 +206,7 @@ Suite *columns_suite(void) {
   tcase_add_loop_test(tc, columns_golden, 0, (int)specs.gl_pathc);
   tcase_add_test(tc, columns_goldens_cover_every_warning);
   tcase_add_test(tc, columns_clean_refusals_are_located);
+  tcase_add_test(tc, columns_dense_text_bound_is_located);
   tcase_add_test(tc, columns_onehot_of_text_is_refused);
   tcase_add_test(tc, columns_steps_resolve_to_indices);
   suite_add_tcase(s, tc);

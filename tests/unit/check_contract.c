@@ -132,7 +132,7 @@ static void lowered_free(Lowered *r) {
 
 static char *dir;
 static char *mix_src, *idx_src, *idx6_src, *idx4_src, *json_src, *jsonl_src, *iris_copy, *semi_src,
-    *nohdr_src, *json2, *sqlite_db, *sqlite_db2;
+    *nohdr_src, *json2, *sqlite_db, *sqlite_db2, *txt_src;
 /* The suite's PostgreSQL server (tests/sql/pg_server.sh), holding iris as
  * table iris: its connection string, or NULL when it cannot start here
  * (its items are then skipped, with the reason). */
@@ -241,6 +241,18 @@ static void setup(void) {
   mix_src = printf_alloc("csv(\"%s\")", p);
   free(p);
   free(mix);
+  /* free text (with digits, punctuation and stop words) for the text ops */
+  f = open_memstream(&mix, &n);
+  fputs("doc,y\n", f);
+  static const char *const words[] = {"The", "fox", "ran", "to", "Caf\xc3\xa9", "42", "dog!", "and", "owl"};
+  for (int i = 0; i < 40; i++)
+    fprintf(f, "\"%s %s, %s %s\",%s\n", words[i % 9], words[(i * 7) % 9], words[(i / 3) % 9],
+            words[(i * 5) % 9], i % 2 ? "a" : "b");
+  fclose(f);
+  p = dt_write(dir, "txt.csv", mix, 0);
+  txt_src = printf_alloc("csv(\"%s\")", p);
+  free(p);
+  free(mix);
   char *images, *labels;
   write_idx("img8", 40, 8, 3, &images, &labels);
   idx_src = printf_alloc("idx(images = \"%s\", labels = \"%s\")", images, labels);
@@ -310,7 +322,7 @@ static void setup(void) {
 
 static void teardown(void) {
   char *files[] = {mix_src,   idx_src,   idx6_src, idx4_src,  json_src,
-                   jsonl_src, iris_copy, semi_src, nohdr_src, json2};
+                   jsonl_src, iris_copy, semi_src, nohdr_src, json2, txt_src};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) free(files[i]);
   if (pg_conninfo) {
     const char *argv[] = {"sh", "tests/sql/pg_server.sh", "stop", pg_dir, NULL};
@@ -343,6 +355,10 @@ typedef struct {
 #define MIX                                                                                                  \
   {                                                                                                          \
     .s = { [S_SRC] = "@MIX", [S_TARGET] = "y" }                                                              \
+  }
+#define TXT                                                                                                  \
+  {                                                                                                          \
+    .s = { [S_SRC] = "@TXT", [S_TARGET] = "y", [S_SCHEMA] = "doc = text" }                                   \
   }
 #define IMG                                                                                                  \
   {                                                                                                          \
@@ -380,10 +396,10 @@ static const OpCase op_cases[] = {
     {"clean.onehot", S_CLEAN, "%s", "", MIX, NULL, false},
     {"clean.ordinal", S_CLEAN, "%s", "", MIX, NULL, false},
     {"clean.hash_encode", S_CLEAN, "%s", "", MIX, NULL, false},
-    {"clean.text_clean", S_CLEAN, "%s", "columns = [color]", MIX, NULL, false},
-    {"clean.bag_of_words", S_CLEAN, "%s", "columns = [color]", MIX, NULL, false},
-    {"clean.tfidf", S_CLEAN, "%s", "columns = [color]", MIX, NULL, false},
-    {"clean.hash_vectorize", S_CLEAN, "%s", "columns = [color]", MIX, NULL, false},
+    {"clean.text_clean", S_CLEAN, "%s", "", TXT, NULL, false},
+    {"clean.bag_of_words", S_CLEAN, "%s", "", TXT, NULL, false},
+    {"clean.tfidf", S_CLEAN, "%s", "", TXT, NULL, false},
+    {"clean.hash_vectorize", S_CLEAN, "%s", "", TXT, NULL, false},
     {"clean.parse_dates", S_CLEAN, "%s", "columns = [color]", MIX, NULL, false},
     {"clean.sort_by", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
     {"clean.resample", S_CLEAN, "%s", "freq = \"1d\", on = x1", MIX, NULL, false},
@@ -501,10 +517,13 @@ static const FieldCase field_cases[] = {
     {"onehot.columns", "[color]", {{0}}, false},
     {"ordinal.columns", "[color]", {{0}}, false},
     {"hash_encode.columns", "[color]", {{0}}, false},
-    {"text_clean.columns", "[color]", {{0}}, false},
-    {"bag_of_words.columns", "[color]", {{0}}, false},
-    {"tfidf.columns", "[color]", {{0}}, false},
-    {"hash_vectorize.columns", "[color]", {{0}}, false},
+    {"text_clean.columns", "[doc]", {{0}}, false},
+    {"bag_of_words.columns", "[doc]", {{0}}, false},
+    {"bag_of_words.ngram", "[1, 2]", {{0}}, false},
+    {"tfidf.columns", "[doc]", {{0}}, false},
+    {"tfidf.ngram", "[1, 2]", {{0}}, false},
+    {"hash_vectorize.columns", "[doc]", {{0}}, false},
+    {"hash_vectorize.ngram", "[1, 2]", {{0}}, false},
     {"parse_dates.columns", "[x1]", {{0}}, false},
     {"parse_dates.format", "\"%d.%m.%Y\"", {{0}}, false},
     {"sort_by.columns", "[x2]", {{0}}, false},
@@ -556,7 +575,7 @@ static char *expand(const char *text) {
   static const char *const keys[] = {"@MIX",       "@IDXIMG",   "@IDXLAB", "@IDX6IMG",   "@IDX4LAB",
                                      "@IDX",       "@JSONPATH", "@JSONL",  "@JSON",      "@IRISCOPY",
                                      "@IRISJSON2", "@SEMI",     "@NOHDR",  "@SQLITEDB2", "@SQLITEDB",
-                                     "@PGCONN"};
+                                     "@PGCONN",    "@TXT"};
   char *json_only = strndup(json_path, (size_t)(json_path_end - json_path));
   char *idx8_img = strndup(strchr(idx_src, '"') + 1, strcspn(strchr(idx_src, '"') + 1, "\""));
   const char *lab = strstr(idx_src, "labels = \"") + 10;
@@ -564,7 +583,7 @@ static char *expand(const char *text) {
   char *idx6_img = strndup(idx_img, strcspn(idx_img, "\""));
   const char *vals[] = {mix_src,   idx8_img,  idx8_lab,  idx6_img,  idx4_src,  idx_src,
                         json_only, jsonl_src, json_src,  iris_copy, json2,     semi_src,
-                        nohdr_src, sqlite_db2, sqlite_db, pg_conninfo ? pg_conninfo : ""};
+                        nohdr_src, sqlite_db2, sqlite_db, pg_conninfo ? pg_conninfo : "", txt_src};
   char *out;
   size_t n;
   FILE *f = open_memstream(&out, &n);

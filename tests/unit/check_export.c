@@ -149,7 +149,8 @@ static const struct {
                 {"wine", "cultivar"},
                 {"breast_cancer", "diagnosis"},
                 {"diabetes", "progression"},
-                {"digits", "digit"}};
+                {"digits", "digit"},
+                {"austen", "book"}};
 enum { NEXAMPLES = sizeof examples / sizeof examples[0] };
 
 /* A small image set in IDX form: three classes of 8x8 images (a vertical
@@ -337,6 +338,59 @@ static void write_flowers(const char *db_path) {
   sqlite3_close(db);
   free(lines);
   free(text);
+
+}
+
+/* Text with accents, digits, punctuation and quotes: one column cleaned
+ * (accents, digits, stop words) and hashed as character n-grams, another
+ * counted as characters and character pairs over a vocabulary. */
+static const char chars_spec[] = "pipeline chars {\n"
+                                 "  data {\n"
+                                 "    source = csv(\"%s/chars.csv\")\n"
+                                 "    target = label\n"
+                                 "    schema {\n"
+                                 "      doc = text\n"
+                                 "      doc2 = text\n"
+                                 "    }\n"
+                                 "    clean {\n"
+                                 "      text_clean([doc], strip_accents = true, strip_digits = true, "
+                                 "stopwords = english)\n"
+                                 "      hash_vectorize([doc], analyzer = char, ngram = [2, 3], buckets = 64)\n"
+                                 "      bag_of_words([doc2], analyzer = char, ngram = [1, 2], max_vocab = 300)\n"
+                                 "    }\n"
+                                 "    split(validation = 0.2, test = 0.2, seed = 5)\n"
+                                 "  }\n"
+                                 "  model {\n"
+                                 "    dense(8, activation = relu)\n"
+                                 "    output()\n"
+                                 "  }\n"
+                                 "  hyperparameters {\n"
+                                 "    epochs = 15\n"
+                                 "  }\n"
+                                 "}\n";
+
+static void write_chars(const char *path) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  static const char *const words[3][5] = {
+      {"Caf\xc3\xa9", "cr\xc3\xa8me", "the", "\"sweet\"", "42"},
+      {"Stra\xc3\x9f" "e", "and", "road,", "7 lanes", "\xc3\x81vila"},
+      {"na\xc3\xafve", "r\xc3\xb4le", "of", "it's", "2024!"}};
+  fputs("doc,doc2,label\n", f);
+  for (int i = 0; i < 150; i++) {
+    int c = i % 3;
+    fputc('"', f);
+    for (int w = 0; w < 3 + i % 4; w++) {
+      const char *word = words[(w + i) % 4 ? c : (c + 1) % 3][(i * 7 + w * 3) % 5];
+      if (w) fputc(' ', f);
+      for (const char *p = word; *p; p++) {
+        if (*p == '"') fputc('"', f); /* quoted as CSV quotes it */
+        fputc(*p, f);
+      }
+    }
+    fprintf(f, "\",%s %d,%c\n", i % 4 ? "x-ray" : "Yak", i % 5, "ABC"[c]);
+  }
+  fclose(f);
 }
 
 static void setup(void) {
@@ -360,6 +414,14 @@ static void setup(void) {
   test_write_text(spec, text);
   train(spec, "cnn");
   free(spec);
+  char *chars = test_path(tmp, "chars.csv");
+  write_chars(chars);
+  snprintf(text, sizeof text, chars_spec, tmp);
+  spec = test_path(tmp, "chars.mlp");
+  test_write_text(spec, text);
+  train(spec, "chars");
+  free(spec);
+  free(chars);
   char *late = test_path(tmp, "late.csv");
   write_late(late);
   snprintf(text, sizeof text, late_spec, tmp);
@@ -425,6 +487,12 @@ START_TEST(export_run_trained_from_sqlite) {
   free(text);
   free(man);
   check_equal("sqlite_iris", "species");
+
+}
+END_TEST
+
+START_TEST(export_text_characters_and_hashing) {
+  check_equal("chars", "label");
 }
 END_TEST
 
@@ -956,6 +1024,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_cnn_on_idx_images);
   tcase_add_test(tc, export_run_trained_from_sqlite);
   tcase_add_test(tc, export_level_only_in_test_rows);
+  tcase_add_test(tc, export_text_characters_and_hashing);
   tcase_add_test(tc, export_rejects_bad_rows_in_order);
   tcase_add_test(tc, export_version_names_hashes);
   tcase_add_test(tc, export_announces_and_keeps_unnamed_files);

@@ -14,6 +14,7 @@
  * must answer what the native predictor and the run's predictions.csv say.
  * A checker or evaluator that is not installed is skipped (test_skip). */
 #include <check.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -616,6 +617,87 @@ START_TEST(onnx_layernorm_answers_as_trained) {
 }
 END_TEST
 
+/* The text example: paragraphs (quoted, with commas and quotes) cleaned
+ * and weighed by TF-IDF over words and word pairs. */
+START_TEST(onnx_austen_answers_as_trained) {
+  char *dir = test_tmpdir(), *run = train(dir, "austen");
+  export_equals_run(dir, run, "austen", "book", "text", 6, true);
+  free(run);
+  free(dir);
+}
+END_TEST
+
+/* Free text: one column cleaned (digits, English stop words) and weighed
+ * by TF-IDF, another counted as binary words and word pairs over a
+ * vocabulary padded to max_vocab (capitals, punctuation, empty texts);
+ * a hashed column is refused, naming the step. */
+static void write_notes(const char *path) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  static const char *const words[3][8] = {{"sun", "moon", "star", "sky", "light", "the", "day", "Night"},
+                                          {"rain", "cloud", "storm", "wind", "grey", "wet", "and", "Dark"},
+                                          {"tree", "leaf", "root", "forest", "green", "grow", "12", "wood"}};
+  fputs("doc,doc2,label\n", f);
+  unsigned seed = 9;
+  for (int i = 0; i < 300; i++) {
+    int c = i % 3, n = i % 23 == 5 ? 0 : 3 + i % 7;
+    const char *pick[16];
+    for (int w = 0; w < n; w++) {
+      seed = seed * 1103515245u + 12345u;
+      int k = (int)(seed >> 16) % 8, from = (seed >> 12) % 10 < 7 ? c : (int)(seed >> 20) % 3;
+      pick[w] = words[from][k];
+    }
+    /* doc: the words, in capitals in every seventh row; doc2: reversed */
+    for (int w = 0; w < n; w++) {
+      if (w) fputc(' ', f);
+      for (const char *p = pick[w]; *p; p++) fputc(i % 7 == 2 ? toupper((unsigned char)*p) : *p, f);
+    }
+    fprintf(f, "%s,", i % 5 ? "" : ".");
+    for (int w = n - 1; w >= 0; w--) fprintf(f, "%s%s", pick[w], w ? " " : "");
+    fprintf(f, "!,%c\n", "ABC"[c]);
+  }
+  fclose(f);
+}
+
+START_TEST(onnx_text_answers_as_trained) {
+  char *dir = test_tmpdir(), data[512], spec[512];
+  snprintf(data, sizeof data, "%s/notes.csv", dir);
+  snprintf(spec, sizeof spec, "%s/notes.mlp", dir);
+  write_notes(data);
+  char *text = malloc(2048);
+  snprintf(text, 2048,
+           "pipeline notes {\n  data {\n    source = csv(\"%s\")\n    target = label\n"
+           "    schema {\n      doc = text\n      doc2 = text\n    }\n    clean {\n"
+           "      text_clean(doc, strip_digits = true, stopwords = english)\n"
+           "      tfidf(doc, max_vocab = 40, sublinear_tf = true, min_df = 2)\n"
+           "      bag_of_words(doc2, max_vocab = 500, ngram = [1, 2], binary = true)\n    }\n"
+           "    split(validation = 0.2, test = 0.2, seed = 3)\n  }\n"
+           "  model {\n    dense(8, activation = relu)\n    output()\n  }\n"
+           "  hyperparameters {\n    epochs = 20\n  }\n}\n",
+           data);
+  free(dt_write(dir, "notes.mlp", text, 0));
+  char *run = train_spec(dir, "notes", spec);
+  export_equals_run(dir, run, "notes", "label", "doc,doc2", 3, true);
+  free(run);
+  /* hashing has no ONNX operator: refused, naming it */
+  char *hashed = strstr(text, "bag_of_words(doc2, max_vocab = 500, ngram = [1, 2], binary = true)");
+  ck_assert_ptr_nonnull(hashed);
+  memcpy(hashed, "hash_vectorize(doc2, buckets = 64)                                  ", 68);
+  free(dt_write(dir, "notes.mlp", text, 0));
+  run = train_spec(dir, "hashed", spec);
+  char model[600];
+  snprintf(model, sizeof model, "%s/hashed.onnx", dir);
+  const char *x[] = {test_mlpc(), "export", run, "--onnx", model, NULL};
+  TestRun r = test_run(x, NULL);
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(strstr(r.err, "hash_vectorize"), "%s", r.err);
+  test_run_free(&r);
+  free(run);
+  free(text);
+  free(dir);
+}
+END_TEST
+
 /* A predictor export also writes the file the spec names in deploy.onnx
  * (iris: "iris.onnx"), beside the predictor. */
 START_TEST(onnx_declared_file_beside_predictor) {
@@ -680,6 +762,8 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
   tcase_add_test(tc, onnx_declared_file_beside_predictor);
   tcase_add_test(tc, onnx_categories_answer_as_trained);
+  tcase_add_test(tc, onnx_text_answers_as_trained);
+  tcase_add_test(tc, onnx_austen_answers_as_trained);
   tcase_add_test(tc, onnx_cli_errors);
   suite_add_tcase(s, tc);
   return s;

@@ -283,8 +283,15 @@ int test_inputs_without_target(const MlpRunDir *rd, const char *target, const ch
     for (int k = 0; k < nf; k++) {
       if (k == t) continue;
       if (i > 0 && col[k] && far_out(col[k], f[k])) far[rows] = true;
+      /* quoted as CSV quotes: a field with a comma or a quote in quotes, its quotes doubled */
       bool quote = strpbrk(f[k], ",\"") != NULL;
-      fprintf(out, "%s%s%s%s", first ? "" : ",", quote ? "\"" : "", f[k], quote ? "\"" : "");
+      fputs(first ? "" : ",", out);
+      if (quote) fputc('"', out);
+      for (const char *c = f[k]; *c; c++) {
+        if (quote && *c == '"') fputc('"', out);
+        fputc(*c, out);
+      }
+      if (quote) fputc('"', out);
       first = false;
     }
     fputc('\n', out);

@@ -1,0 +1,267 @@
+/* check_text.c — the text ops against scikit-learn: bag_of_words,
+ * tfidf and hash_vectorize give CountVectorizer's, TfidfVectorizer's and
+ * HashingVectorizer's vocabulary and values (within 1e-6) on a small
+ * corpus with matched settings, fitted on the training rows only and
+ * applied to every row; text_clean's accents as strip_accents_unicode
+ * strips them. Without /usr/bin/python3 and its sklearn (Debian's
+ * python3-sklearn) the comparison is skipped (test_skip). */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datautil.h"
+#include "mlp/clean.h"
+#include "testutil.h"
+
+#define PYTHON "/usr/bin/python3"
+
+/* Nine training documents, then three test ones ("zebra" only in these). */
+static const char corpus[] =
+    "doc\n"
+    "the cat sat on the mat\n"
+    "the dog sat on the log\n"
+    "cats and dogs and birds\n"
+    "a cat and a dog met on a mat\n"
+    "\"birds sing; dogs bark, cats purr\"\n"
+    "the mat is red and the log is brown\n"
+    "dog 42 ate 7 bones\n"
+    "\"red birds, brown dogs and one cat\"\n"
+    "sat sat sat on the red mat\n"
+    "a zebra and a cat\n"
+    "the log the dog the bird\n"
+    "nothing here matches zebra\n";
+enum { NTRAIN = 9, NROWS = 12 };
+
+/* The oracle: each case's vocabulary (none for hashing) and its values on
+ * every row, as JSON; max_vocab picked where term counts do not tie, so
+ * which terms it keeps is not a tie-break. */
+static const char oracle[] =
+    "import csv, json, sys\n"
+    "from sklearn.feature_extraction.text import (CountVectorizer, TfidfVectorizer,\n"
+    "    HashingVectorizer, strip_accents_unicode)\n"
+    "docs = [r['doc'] for r in csv.DictReader(open(sys.argv[1]))]\n"
+    "train = docs[:9]\n"
+    "tok = r'(?u)[^\\W_]+'\n"
+    "def cap(**kw):\n"
+    "    c = CountVectorizer(**kw).fit(train)\n"
+    "    n = sorted(c.transform(train).sum(axis=0).A1, reverse=True)\n"
+    "    return next(k for k in range(5, len(n)) if n[k - 1] > n[k])\n"
+    "k = cap(token_pattern=tok, ngram_range=(1, 2))\n"
+    "cases = {\n"
+    " 'count_word_12_df': CountVectorizer(token_pattern=tok, ngram_range=(1, 2), min_df=2, max_df=0.5),\n"
+    " 'count_char_23_bin': CountVectorizer(analyzer='char', ngram_range=(2, 3), binary=True),\n"
+    " 'tfidf_word_12_cap': TfidfVectorizer(token_pattern=tok, ngram_range=(1, 2), max_features=k,\n"
+    "                                      sublinear_tf=True),\n"
+    " 'tfidf_char_13_raw': TfidfVectorizer(analyzer='char', ngram_range=(1, 3), norm=None),\n"
+    " 'tfidf_word_3': TfidfVectorizer(token_pattern=tok, ngram_range=(1, 3)),\n"
+    " 'hash_word_12': HashingVectorizer(token_pattern=tok, ngram_range=(1, 2), n_features=32,\n"
+    "                                  alternate_sign=False, norm=None),\n"
+    " 'hash_char_2': HashingVectorizer(analyzer='char', ngram_range=(2, 2), n_features=16,\n"
+    "                                 alternate_sign=False, norm=None),\n"
+    "}\n"
+    "out = {'max_vocab': k, 'accents': strip_accents_unicode(sys.argv[2])}\n"
+    "for name, v in cases.items():\n"
+    "    v = v.fit(train)\n"
+    "    vocab = list(v.get_feature_names_out()) if hasattr(v, 'vocabulary_') else None\n"
+    "    out[name] = {'vocab': vocab, 'x': v.transform(docs).toarray().tolist()}\n"
+    "json.dump(out, sys.stdout)\n";
+
+typedef struct {
+  const char *name;
+  MlprtTerms terms;
+  int max_vocab; /* -1: the oracle's */
+  int buckets, min_df;
+  double max_df;
+} Case;
+
+/* Fit c on the training rows of the corpus, apply it to every row, and
+ * compare with the oracle's vocabulary and values. */
+static void compare_case(const char *csv, const Case *c, const cJSON *want, int oracle_vocab) {
+  MlprtLoadOpts o = {.max_levels = 1}; /* every distinct document: a text column */
+  MlprtTable t;
+  dt_load_ok(csv, &o, &t);
+  ck_assert_int_eq(t.nrows, NROWS);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < NTRAIN ? MLPRT_TRAIN : MLPRT_TEST;
+  const char *doc[] = {"doc"};
+  MlprtVectorizeParams p = {.cols = {doc, 1, NULL},
+                            .terms = c->terms,
+                            .max_vocab = c->max_vocab < 0 ? oracle_vocab
+                                         : c->max_vocab   ? c->max_vocab
+                                                          : 100000,
+                            .buckets = c->buckets,
+                            .min_df = c->min_df,
+                            .max_df = c->max_df};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_msg(mlprt_vectorize_fit(&t, &p, &f, &e) == 0, "%s: %s", c->name, dt_err(&e));
+  const cJSON *vocab = cJSON_GetObjectItem(want, "vocab"), *x = cJSON_GetObjectItem(want, "x");
+  bool hash = c->terms.method == MLPRT_VEC_HASH;
+  int n = hash ? c->buckets : cJSON_GetArraySize(vocab);
+  if (!hash) {
+    ck_assert_msg(f.cols[0].nlevels == n, "%s: %d terms, scikit-learn has %d", c->name, f.cols[0].nlevels, n);
+    for (int k = 0; k < n; k++)
+      ck_assert_msg(strcmp(f.cols[0].levels[k], cJSON_GetArrayItem(vocab, k)->valuestring) == 0,
+                    "%s: term %d is '%s', scikit-learn's '%s'", c->name, k, f.cols[0].levels[k],
+                    cJSON_GetArrayItem(vocab, k)->valuestring);
+    /* fitted on the training rows only: a word of the test rows alone is no term */
+    for (int k = 0; k < n; k++) ck_assert_ptr_null(strstr(f.cols[0].levels[k], "zebra"));
+  }
+  ck_assert_msg(mlprt_fit_apply(&t, &f, NULL, &e) == 0, "%s: %s", c->name, dt_err(&e));
+  ck_assert_int_eq(t.ncols, n);
+  double worst = 0;
+  for (int r = 0; r < NROWS; r++) {
+    const cJSON *row = cJSON_GetArrayItem(x, r);
+    for (int k = 0; k < n; k++) {
+      double d = fabs((double)t.cols[k].f[r] - cJSON_GetArrayItem(row, k)->valuedouble);
+      if (d > worst) worst = d;
+      ck_assert_msg(d <= 1e-6, "%s row %d column %s: %.9g, scikit-learn %.9g", c->name, r, t.cols[k].name,
+                    (double)t.cols[k].f[r], cJSON_GetArrayItem(row, k)->valuedouble);
+    }
+  }
+  printf("text oracle %s: %d columns, largest difference %.2e\n", c->name, n, worst);
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+}
+
+START_TEST(text_matches_scikit_learn) {
+  const char *probe[] = {PYTHON, "-c", "import sklearn.feature_extraction.text", NULL};
+  TestRun pr = test_run(probe, NULL);
+  bool have = pr.status == 0;
+  test_run_free(&pr);
+  if (!have) {
+    test_skip("text_matches_scikit_learn", "python3-sklearn", PYTHON " -c 'import sklearn' failed");
+    return;
+  }
+  char *csv = dt_write(dt_dir, "corpus.csv", corpus, 0), *py = dt_write(dt_dir, "oracle.py", oracle, 0);
+  /* Café Ñandú Łódź Ærø Àççēnt Žž ÿ */
+  static const char accented[] = "Caf\xc3\xa9 \xc3\x91"
+                                 "and\xc3\xba \xc5\x81\xc3\xb3"
+                                 "d\xc5\xba \xc3\x86r\xc3\xb8 \xc3\x80\xc3\xa7\xc3\xa7\xc4\x93"
+                                 "nt \xc5\xbd\xc5\xbe \xc3\xbf";
+  const char *argv[] = {PYTHON, py, csv, accented, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "oracle failed: %s", r.err);
+  cJSON *want = cJSON_Parse(r.out);
+  ck_assert_ptr_nonnull(want);
+  int k = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(want, "max_vocab"));
+  const MlprtAnalyzer W = MLPRT_ANALYZER_WORD, C = MLPRT_ANALYZER_CHAR;
+  const Case cases[] = {
+      {"count_word_12_df", {MLPRT_VEC_COUNT, W, 1, 2, false, false, false}, 0, 0, 2, 0.5},
+      {"count_char_23_bin", {MLPRT_VEC_COUNT, C, 2, 3, true, false, false}, 0, 0, 0, 0},
+      {"tfidf_word_12_cap", {MLPRT_VEC_TFIDF, W, 1, 2, false, true, true}, -1, 0, 0, 0},
+      {"tfidf_char_13_raw", {MLPRT_VEC_TFIDF, C, 1, 3, false, false, false}, 0, 0, 0, 0},
+      {"tfidf_word_3", {MLPRT_VEC_TFIDF, W, 1, 3, false, false, true}, 0, 0, 0, 0},
+      {"hash_word_12", {MLPRT_VEC_HASH, W, 1, 2, false, false, false}, 0, 32, 0, 0},
+      {"hash_char_2", {MLPRT_VEC_HASH, C, 2, 2, false, false, false}, 0, 16, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    compare_case(csv, &cases[i], cJSON_GetObjectItem(want, cases[i].name), k);
+  /* accents: the base letters of U+00C0 .. U+017F that have one */
+  char out[sizeof accented];
+  mlprt_text_clean_one(accented, strlen(accented), MLPRT_TEXT_ACCENTS, out);
+  ck_assert_str_eq(out, cJSON_GetObjectItem(want, "accents")->valuestring);
+  cJSON_Delete(want);
+  test_run_free(&r);
+  free(csv);
+  free(py);
+}
+END_TEST
+
+/* A compiled program's width: the vocabulary padded to max_vocab columns,
+ * the pads 0; a term longer than MLPRT_TERM_MAX is left out. */
+START_TEST(text_padded_width_and_long_terms) {
+  char *long_word = malloc(MLPRT_TERM_MAX + 2);
+  memset(long_word, 'x', MLPRT_TERM_MAX + 1);
+  long_word[MLPRT_TERM_MAX + 1] = 0;
+  char text[MLPRT_TERM_MAX + 64];
+  snprintf(text, sizeof text, "doc\nb a b\n%s a\n", long_word);
+  char *csv = dt_write(dt_dir, "pad.csv", text, 0);
+  MlprtLoadOpts o = {.max_levels = 1};
+  MlprtTable t;
+  dt_load_ok(csv, &o, &t);
+  const char *doc[] = {"doc"};
+  MlprtVectorizeParams p = {
+      .cols = {doc, 1, NULL}, .terms = {.method = MLPRT_VEC_TFIDF, .l2 = true}, .max_vocab = 5, .pad = true};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_vectorize_fit(&t, &p, &f, &e), 0);
+  ck_assert_int_eq(f.cols[0].nlevels, 2); /* a, b */
+  ck_assert_int_eq(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+  ck_assert_int_eq(t.ncols, 5);
+  ck_assert_str_eq(t.cols[2].name, "doc:<unused 2>");
+  for (int k = 2; k < 5; k++) ck_assert_float_eq(t.cols[k].f[0], 0.0f);
+  ck_assert_float_eq_tol(t.cols[0].f[1], 1.0f, 1e-6); /* "a" alone: the long word is no term */
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+  free(csv);
+  free(long_word);
+}
+END_TEST
+
+/* No leakage in a compiled program: trained with a time-ordered split, the
+ * vocabulary and idf in cleaning.json come from the training rows alone
+ * (a word of the test rows only is no term; a term's idf counts the
+ * training rows), and the program's width is max_vocab whatever the
+ * vocabulary's size. */
+START_TEST(text_program_fits_on_training_rows) {
+  char *dir = test_tmpdir(), data[512], spec[512];
+  snprintf(data, sizeof data, "%s/notes.csv", dir);
+  snprintf(spec, sizeof spec, "%s/notes.mlp", dir);
+  FILE *f = fopen(data, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("t,note,y\n", f);
+  /* 60 training rows ("alpha" in every third), then 20 validation and 20
+   * test rows, where "zebra" first appears */
+  for (int i = 0; i < 100; i++)
+    fprintf(f, "%d,%s common %s,%d\n", i, i % 3 ? "beta" : "alpha", i >= 80 ? "zebra" : "word", i % 2);
+  fclose(f);
+  char text[1024];
+  snprintf(text, sizeof text,
+           "pipeline notes {\n  data {\n    source = csv(\"%s\")\n    target = y\n"
+           "    schema {\n      note = text\n      y = category\n    }\n"
+           "    clean {\n      drop_columns([t])\n      tfidf([note], max_vocab = 50)\n    }\n"
+           "    split(validation = 0.2, test = 0.2, time_order = t)\n  }\n"
+           "  model {\n    output()\n  }\n  hyperparameters {\n    epochs = 2\n  }\n}\n",
+           data);
+  test_write_text(spec, text);
+  char *run = test_train(spec, dir, "notes"), *path = test_path(run, "cleaning.json");
+  char *json = test_read_file(path, NULL);
+  ck_assert_ptr_nonnull(json);
+  cJSON *root = cJSON_Parse(json);
+  const cJSON *steps = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "cleaning"), "steps"), *vec = NULL;
+  for (const cJSON *s = steps ? steps->child : NULL; s; s = s->next)
+    if (strcmp(cJSON_GetObjectItem(s, "step")->valuestring, "vectorize") == 0) vec = s;
+  ck_assert_ptr_nonnull(vec);
+  ck_assert_double_eq(cJSON_GetObjectItem(vec, "max_vocab")->valuedouble, 50);
+  const cJSON *col = cJSON_GetArrayItem(cJSON_GetObjectItem(vec, "columns"), 0);
+  const cJSON *vocab = cJSON_GetObjectItem(col, "vocabulary"), *idf = cJSON_GetObjectItem(col, "idf");
+  ck_assert_int_eq(cJSON_GetArraySize(vocab), 4); /* alpha beta common word: no zebra */
+  static const char *const want[] = {"alpha", "beta", "common", "word"};
+  for (int k = 0; k < 4; k++) ck_assert_str_eq(cJSON_GetArrayItem(vocab, k)->valuestring, want[k]);
+  /* alpha: 20 of the 60 training rows */
+  ck_assert_double_eq_tol(cJSON_GetArrayItem(idf, 0)->valuedouble, log(61.0 / 21.0) + 1, 1e-12);
+  ck_assert_double_eq_tol(cJSON_GetArrayItem(idf, 2)->valuedouble, 1.0, 1e-12); /* common: every row */
+  cJSON_Delete(root);
+  free(json);
+  free(path);
+  free(run);
+  free(dir);
+}
+END_TEST
+
+Suite *text_suite(void); /* the runner finds it by name */
+Suite *text_suite(void) {
+  Suite *s = suite_create("text");
+  TCase *tc = tcase_create("oracle");
+  tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, text_matches_scikit_learn);
+  tcase_add_test(tc, text_padded_width_and_long_terms);
+  tcase_add_test(tc, text_program_fits_on_training_rows);
+  suite_add_tcase(s, tc);
+  return s;
+}
