@@ -6,7 +6,8 @@
 #   make asan       the suite under AddressSanitizer + UBSan (in build/asan)
 #   make valgrind   the runtime's suites under valgrind memcheck
 #   make fuzz       libFuzzer on the parser (FUZZ_SECONDS, default 60)
-#   make install    PREFIX=/usr/local (bin, lib, include/mlp, share/mlp/stdlib)
+#   make install    PREFIX=/usr/local (bin, lib, lib/pkgconfig, include/mlp, share/mlp/stdlib,
+#                   the man page, bash completion and Vim syntax)
 #   make spec       regenerate SPEC.md's reference tables from the builtin registry
 #   make golden     regenerate the lowering goldens (tests/golden): --emit-ir of every
 #                   example and the errors of every tests/golden/lower spec
@@ -194,6 +195,17 @@ install: all
 	install -m 644 $(BUILD)/libmlprt.a $(DESTDIR)$(PREFIX)/lib/libmlprt.a
 	install -m 644 include/mlp/*.h include/mlp/abi.def $(DESTDIR)$(PREFIX)/include/mlp/
 	install -m 644 stdlib/*.mlp $(DESTDIR)$(PREFIX)/share/mlp/stdlib/
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/vim/vimfiles/syntax \
+	  $(DESTDIR)$(PREFIX)/share/vim/vimfiles/ftdetect
+	$(BUILD)/mlpc help --man > $(DESTDIR)$(PREFIX)/share/man/man1/mlpc.1
+	$(BUILD)/mlpc help --bash-completion > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mlpc
+	$(BUILD)/mlpc help --vim > $(DESTDIR)$(PREFIX)/share/vim/vimfiles/syntax/mlp.vim
+	echo 'autocmd BufRead,BufNewFile *.mlp setfiletype mlp' > $(DESTDIR)$(PREFIX)/share/vim/vimfiles/ftdetect/mlp.vim
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: libmlprt' 'Description: the mlpc runtime that generated programs and embedded predictors link' \
+	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lmlprt' \
+	  'Libs.private: $(RT_LIBS)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libmlprt.pc
 
 clean:
 	rm -rf build

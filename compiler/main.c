@@ -523,6 +523,18 @@ static int cmd_help(const Options *o) {
     mlp_help_spec_tables(stdout);
     return 0;
   }
+  if (o->nfiles == 1 && strcmp(o->files[0], "--man") == 0) {
+    mlp_help_man(stdout, MLP_VERSION);
+    return 0;
+  }
+  if (o->nfiles == 1 && strcmp(o->files[0], "--vim") == 0) {
+    mlp_help_vim(stdout);
+    return 0;
+  }
+  if (o->nfiles == 1 && strcmp(o->files[0], "--bash-completion") == 0) {
+    mlp_help_bash_completion(stdout);
+    return 0;
+  }
   const char *topic = o->nfiles ? o->files[0] : NULL;
   if (!topic || mlp_help_command(topic, stdout) != 0)
     return mlp_help(topic, stdout, stderr) ? EXIT_USAGE : 0;

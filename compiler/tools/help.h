@@ -25,4 +25,12 @@ void mlp_help_usage(FILE *out);
  * the options it takes; 1 when name is no command. */
 int mlp_help_command(const char *name, FILE *out);
 
+/* The files a system installs beside mlpc, from the same tables and the
+ * registry: the mlpc(1) manual page (roff), a Vim syntax file for .mlp
+ * specs, and a bash completion script (commands, each one's options, the
+ * language's words after `mlpc help`). */
+void mlp_help_man(FILE *out, const char *version);
+void mlp_help_vim(FILE *out);
+void mlp_help_bash_completion(FILE *out);
+
 #endif

@@ -199,6 +199,38 @@ START_TEST(cli_long_options_with_equals) {
 }
 END_TEST
 
+/* make install lays out what a system expects: the manual page (which man
+ * renders), bash completion (which completes commands, options and the
+ * language's words), Vim syntax naming the language's words, and a
+ * pkg-config file for the runtime. */
+START_TEST(cli_install_tree) {
+  char *dir = test_tmpdir(), line[8192];
+  const char *build = getenv("MLP_BUILD") ? getenv("MLP_BUILD") : "build";
+  snprintf(line, sizeof line, "make -s install DESTDIR='%s' PREFIX=/usr BUILD='%s' >/dev/null", dir, build);
+  const char *install[] = {"/bin/sh", "-c", line, NULL};
+  test_run_ok(install);
+  snprintf(line, sizeof line,
+           "set -e; cd '%s/usr'; test -x bin/mlpc; test -f lib/libmlprt.a\n"
+           "grep -q '^\\.TH MLPC 1' share/man/man1/mlpc.1\n"
+           "if command -v man >/dev/null; then man -l share/man/man1/mlpc.1 2>/dev/null | grep -q 'EXIT STATUS'; fi\n"
+           ". share/bash-completion/completions/mlpc\n"
+           "COMP_WORDS=(mlpc ex); COMP_CWORD=1; _mlpc; test \"${COMPREPLY[*]}\" = 'explain export'\n"
+           "COMP_WORDS=(mlpc export --qu); COMP_CWORD=2; _mlpc; test \"${COMPREPLY[*]}\" = '--quantize'\n"
+           "COMP_WORDS=(mlpc help tfi); COMP_CWORD=2; _mlpc; test \"${COMPREPLY[*]}\" = 'tfidf'\n"
+           "grep -q 'syntax keyword mlpWord .* hyperparameters .* tfidf' share/vim/vimfiles/syntax/mlp.vim\n"
+           "grep -q 'setfiletype mlp' share/vim/vimfiles/ftdetect/mlp.vim\n"
+           "PKG_CONFIG_PATH=lib/pkgconfig pkg-config --libs libmlprt | grep -q -- '-lmlprt'\n",
+           dir);
+  const char *check[] = {"/bin/bash", "-c", line, NULL};
+  TestRun r = test_run(check, NULL);
+  ck_assert_msg(r.status == 0, "installed tree: %s%s", r.out, r.err);
+  test_run_free(&r);
+  snprintf(line, sizeof line, "rm -rf '%s'", dir);
+  test_run_ok(install);
+  free(dir);
+}
+END_TEST
+
 /* mlpc build links through an object of its own process: a file the user
  * keeps beside the output under OUT.o is neither overwritten nor removed,
  * and nothing is left behind; --keep-temps keeps the object as OUT.o. */
@@ -256,6 +288,7 @@ Suite *cli_suite(void) {
   tcase_add_test(tc, cli_error_format);
   tcase_add_test(tc, cli_fmt_write);
   tcase_add_test(tc, cli_long_options_with_equals);
+  tcase_add_test(tc, cli_install_tree);
   tcase_add_test(tc, cli_help_topics);
   tcase_add_test(tc, cli_build_intermediate_is_private);
   suite_add_tcase(s, tc);
