@@ -127,8 +127,56 @@ static bool numbers_only(const MlpIrClean *st) {
   case MLPRT_CLEAN_STANDARDIZE:
   case MLPRT_CLEAN_MINMAX:
   case MLPRT_CLEAN_ROBUST_SCALE:
-  case MLPRT_CLEAN_LOG1P: return true;
+  case MLPRT_CLEAN_LOG1P:
+  case MLPRT_CLEAN_LAG:
+  case MLPRT_CLEAN_ROLLING:
+  case MLPRT_CLEAN_DIFF: return true;
   default: return false;
+  }
+}
+
+/* A float column that a step derives from column c (lag, rolling, diff,
+ * date_features), appended as the runtime appends it. */
+static void derive(Trace *T, Cur c, const char *op, const char *name) {
+  add_op(T, &c, op);
+  push(T, (Cur){name, MLPRT_COL_FLOAT, c.src, 1, NULL, 0, false, true});
+}
+
+/* The columns a time-series or date step adds for column c, in the
+ * runtime's order and with its names (timeseries.c, dates.c). */
+static void derive_columns(Trace *T, int step, const MlpIrClean *st, Cur c) {
+  static const char *const stats[] = {"mean", "sum", "min", "max", "std"};
+  const char *op = mlprt_clean_op_name(st->op);
+  switch (st->op) {
+  case MLPRT_CLEAN_LAG:
+    for (int64_t k = 0; k < st->nints; k++)
+      derive(T, c, op, mlp_arena_printf(T->a, "%s_lag%lld", c.name, (long long)st->ints[k]));
+    break;
+  case MLPRT_CLEAN_ROLLING:
+    for (int64_t k = 0; k < st->nints; k++) {
+      const char *name = mlp_arena_printf(T->a, "%s_roll_%s_%lld", c.name, stats[st->ints[k]], (long long)st->param);
+      if (st->offset) name = mlp_arena_printf(T->a, "%s_lag%lld", name, (long long)st->offset);
+      derive(T, c, op, name);
+    }
+    break;
+  case MLPRT_CLEAN_DIFF: derive(T, c, op, mlp_arena_printf(T->a, "%s_diff%lld", c.name, (long long)st->param)); break;
+  case MLPRT_CLEAN_DATE_FEATURES:
+    if (c.type != MLPRT_COL_DATETIME) {
+      T->why = mlp_arena_printf(T->a, "date_features needs a date column; '%s' is %s here: parse_dates(%s) first",
+                                c.name, mlprt_col_type_name((MlprtColType)c.type), c.name);
+      T->bad = step;
+      return;
+    }
+    for (int64_t k = 0; k < st->nints; k++) {
+      int part = (int)st->ints[k];
+      bool two = st->flag && mlprt_date_part_period(part) > 0;
+      for (int form = two ? 1 : 0; form <= (two ? 2 : 0); form++)
+        derive(T, c, op,
+               mlp_arena_printf(T->a, "%s_%s%s", c.name, mlprt_date_part_name(part),
+                                form == 1 ? "_sin" : form == 2 ? "_cos" : ""));
+    }
+    break;
+  default: break;
   }
 }
 
@@ -192,13 +240,17 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
     sc->idx = out;
   }
   if (st->keep) pick_listed(T, st->keep, NULL, &sc->keep, &sc->nkeep);
+  if (st->by && T->exact && find_named(T, st->by, strlen(st->by)) < 0) {
+    T->why = mlp_arena_printf(T->a, "%s: no column '%s' to group by at this step", op, st->by);
+    T->bad = step;
+  }
   if (T->exact) sc->ncols = ncols;
   /* what the step does to each: dropped, or encoded (the source column
    * out, its new columns at the end, in the selection's order) */
   int n0 = T->ncur; /* the columns the step met; indicators come after */
   bool *gone = calloc((size_t)(n0 + 1), 1);
   int *moved = malloc((size_t)(npick + 1) * sizeof *moved), nmoved = 0;
-  for (int k = 0; k < npick; k++) {
+  for (int k = 0; k < npick && T->bad < 0; k++) {
     int i = pick[k];
     Cur *c = &T->cur[i];
     if (numbers_only(st) && !is_num(c->type)) {
@@ -259,7 +311,24 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
       c->named = false;
       moved[nmoved++] = i;
       break;
-    default: break;
+    case MLPRT_CLEAN_COERCE:
+    case MLPRT_CLEAN_PARSE_DATES: {
+      int to = st->op == MLPRT_CLEAN_COERCE ? (int)st->param : MLPRT_COL_DATETIME;
+      if (st->op == MLPRT_CLEAN_PARSE_DATES && c->type != MLPRT_COL_TEXT && c->type != MLPRT_COL_CATEGORY &&
+          c->type != MLPRT_COL_DATETIME) {
+        T->why = mlp_arena_printf(T->a, "parse_dates reads text; '%s' is a %s column", c->name,
+                                  mlprt_col_type_name((MlprtColType)c->type));
+        T->bad = step;
+        break;
+      }
+      add_op(T, c, op);
+      /* a category keeps its texts; any other conversion's values are new */
+      if (!(to == MLPRT_COL_CATEGORY && c->type == MLPRT_COL_CATEGORY)) c->levels = NULL, c->nlevels = 0;
+      c->type = to;
+      break;
+    }
+    case MLPRT_CLEAN_SORT_BY: add_op(T, c, op); break;
+    default: derive_columns(T, step, st, *c); break;
     }
     if (T->bad >= 0) break;
   }
@@ -292,8 +361,8 @@ static const char *why_unused(Trace *T, const MlpColumnUse *u) {
   case MLPRT_COL_TEXT:
     return mlp_arena_printf(T->a, "text, and no text op is built yet; drop_columns(%s) to say so", u->name);
   case MLPRT_COL_DATETIME:
-    return mlp_arena_printf(T->a, "a date, and dates are not features yet; drop_columns(%s) to say so",
-                            u->name);
+    return mlp_arena_printf(T->a, "a date no op derives features from; add date_features(%s), or "
+                            "drop_columns(%s) to say so", u->name, u->name);
   default: return mlp_arena_printf(T->a, "no op keeps it as a number");
   }
 }
@@ -329,7 +398,8 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
   bool *direct = calloc((size_t)(nc ? nc : 1), 1);
   for (int i = 0; i < T.ncur; i++) {
     const Cur *c = &T.cur[i];
-    if (T.use[c->src].target || !(is_num(c->type) || c->type == MLPRT_COL_BOOL)) continue;
+    /* the target's own column; a lag of it is a feature */
+    if (strcmp(c->name, d->target) == 0 || !(is_num(c->type) || c->type == MLPRT_COL_BOOL)) continue;
     T.use[c->src].features += c->width;
     out->features += c->width;
     direct[c->src] |= c->direct;

@@ -260,6 +260,89 @@ static int method_code(const char *m, const char *const *names, int n) {
   return 0;
 }
 
+/* A list value (or one value) as codes: numbers as they are, enum names
+ * by their index among names (NULL for numbers). */
+static const int64_t *ints_of(Lower *L, const MlpSpecValue *v, const char *const *names, int nnames,
+                              int64_t *n) {
+  const MlpNode *node = v ? v->node : NULL;
+  int k = !node ? 0 : node->kind == MLP_ND_LIST ? node->kids.len : 1;
+  int64_t *out = mlp_arena_alloc(L->a, (size_t)(k ? k : 1) * sizeof *out);
+  for (int i = 0; i < k; i++) {
+    const MlpNode *e = node->kind == MLP_ND_LIST ? node->kids.items[i] : node;
+    out[i] = names ? method_code(e->name, names, nnames) : (int64_t)e->num;
+  }
+  *n = k;
+  return out;
+}
+
+/* Does a '\n'-terminated list of names hold name? */
+static bool names_hold(const char *list, const char *name) {
+  size_t len = strlen(name);
+  for (const char *s = list, *nl; s && (nl = strchr(s, '\n')); s = nl + 1)
+    if ((size_t)(nl - s) == len && memcmp(s, name, len) == 0) return true;
+  return false;
+}
+
+/* The time-series and date ops' settings; false (with an error) for a
+ * step that would read the value the model predicts. */
+static bool lower_time_step(Lower *L, const MlpSpecCall *c, MlpIrClean *st, const char *target) {
+  static const char *const history[] = {"drop_row", "null"};
+  static const char *const on_error[] = {"error", "null", "drop_row"}; /* MlprtOnFail */
+  static const char *const stats[] = {"mean", "sum", "min", "max", "std"};
+  static const char *const parts[] = {"year",      "quarter", "month",  "day",    "dayofweek",
+                                      "dayofyear", "hour",    "minute", "second", "epoch"};
+  bool on_target = names_hold(st->columns, target);
+  st->by = mlp_spec_str(mlp_spec_arg(c, "by"));
+  st->method = method_code(str_or(mlp_spec_arg(c, "history"), "drop_row"), history, 2);
+  switch (st->op) {
+  case MLPRT_CLEAN_COERCE: {
+    const char *to = str_or(mlp_spec_arg(c, "to"), "float");
+    st->param = strcmp(to, "date") == 0 ? MLPRT_COL_DATETIME : mlprt_col_type_parse(to);
+    st->method = method_code(str_or(mlp_spec_arg(c, "on_error"), "error"), on_error, 3);
+    break;
+  }
+  case MLPRT_CLEAN_PARSE_DATES:
+    st->format = mlp_spec_str(mlp_spec_arg(c, "format"));
+    st->method = method_code(str_or(mlp_spec_arg(c, "on_error"), "error"), on_error, 3);
+    break;
+  case MLPRT_CLEAN_SORT_BY: st->flag = bool_or(mlp_spec_arg(c, "descending"), false); break;
+  case MLPRT_CLEAN_LAG: st->ints = ints_of(L, mlp_spec_arg(c, "steps"), NULL, 0, &st->nints); break;
+  case MLPRT_CLEAN_ROLLING:
+    st->param = num_or(mlp_spec_arg(c, "window"), 2);
+    st->offset = (int64_t)num_or(mlp_spec_arg(c, "lag"), 0);
+    st->ints = ints_of(L, mlp_spec_arg(c, "stat"), stats, 5, &st->nints);
+    if (on_target && st->offset == 0) {
+      mlp_diag_error(L->d, c->loc,
+                     "rolling over the target '%s' with lag = 0 reads the value the model predicts; give "
+                     "lag = 1 or more",
+                     target);
+      return false;
+    }
+    break;
+  case MLPRT_CLEAN_DIFF:
+    st->param = num_or(mlp_spec_arg(c, "steps"), 1);
+    if (on_target) {
+      mlp_diag_error(L->d, c->loc,
+                     "diff of the target '%s' reads the value the model predicts; lag it first and diff "
+                     "the lag",
+                     target);
+      return false;
+    }
+    break;
+  case MLPRT_CLEAN_DATE_FEATURES:
+    st->ints = ints_of(L, mlp_spec_arg(c, "parts"), parts, 10, &st->nints);
+    st->flag = bool_or(mlp_spec_arg(c, "cyclical"), false);
+    break;
+  default: break;
+  }
+  if (on_target && (st->op == MLPRT_CLEAN_COERCE || st->op == MLPRT_CLEAN_PARSE_DATES ||
+                    st->op == MLPRT_CLEAN_DATE_FEATURES)) {
+    unsupported(L, c->loc, mlp_arena_printf(L->a, "%s of the target column", c->op->name));
+    return false;
+  }
+  return true;
+}
+
 static bool lower_clean(Lower *L, MlpIrData *d) {
   /* in the order of MlprtImpute and MlprtOutlierMethod */
   static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
@@ -310,7 +393,7 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
       st->flag = strcmp(str_or(mlp_spec_arg(c, "unknown"), "ignore"), "error") == 0;
       break;
     case MLPRT_CLEAN_HASH_ENCODE: st->param = num_or(mlp_spec_arg(c, "buckets"), 1024); break;
-    default: break;
+    default: ok &= lower_time_step(L, c, st, d->target); break;
     }
   }
   return ok;
@@ -353,7 +436,12 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
                                 .columns_idx = d->clean[i].columns_idx,
                                 .ncolumns_idx = d->clean[i].ncolumns_idx,
                                 .keep_idx = d->clean[i].keep_idx,
-                                .nkeep_idx = d->clean[i].nkeep_idx};
+                                .nkeep_idx = d->clean[i].nkeep_idx,
+                                .by = d->clean[i].by,
+                                .format = d->clean[i].format,
+                                .ints = d->clean[i].ints,
+                                .nints = d->clean[i].nints,
+                                .offset = d->clean[i].offset};
   return steps;
 }
 

@@ -214,6 +214,33 @@ static void make_text(Row *r, int64_t src, int64_t dst, int64_t type) {
   r->str[dst] = s, r->len[dst] = strlen(s);
 }
 
+/* coerce, parse_dates: src's text converted to type st->n in place. */
+static void coerce_slot(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, Verdict *v) {
+  int64_t s = st->src, from = (int64_t)st->b, to = st->n;
+  if (is_missing(r, s, from)) {
+    set_missing(r, s);
+    return;
+  }
+  if (from != MLPRT_COL_CATEGORY && from != MLPRT_COL_TEXT) make_text(r, s, s, from);
+  const char *text = r->str[s];
+  size_t len = r->len[s];
+  double num = NAN;
+  int64_t tm = MLPRT_TIME_NA;
+  bool fixed;
+  bool ok = mlprt_coerce_value(text, len, (MlprtColType)to, st->text, &num, &tm, &fixed);
+  if (!ok) {
+    if ((int64_t)st->a != MLPRT_ONFAIL_NULL)
+      note(v, MLPRT_ROW_REJECT, "column '%s': '%.*s' is not a %s%s%s (training %s such values)",
+           s < p->plan->ninputs ? p->plan->inputs[s].name : "(cleaned)", (int)(len < 40 ? len : 40), text,
+           mlprt_col_type_name((MlprtColType)to), st->text ? " in the format " : "", st->text ? st->text : "",
+           (int64_t)st->a == MLPRT_ONFAIL_DROP ? "dropped" : "stopped at");
+    set_missing(r, s);
+    return;
+  }
+  if (to == MLPRT_COL_DATETIME) r->tm[s] = tm;
+  else if (to != MLPRT_COL_CATEGORY && to != MLPRT_COL_TEXT) r->num[s] = (float)num;
+}
+
 static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, Verdict *v) {
   int64_t s = st->src, d = st->dst;
   float *x = r->num;
@@ -260,6 +287,8 @@ static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, V
     for (int64_t j = 0; j < st->n; j++) x[d + j] = 0;
     if (r->str[s]) x[d + (int64_t)(mlprt_hash_bytes64(r->str[s], r->len[s]) % (uint64_t)st->n)] = 1;
     break;
+  case MLPRT_PSTEP_COERCE: coerce_slot(p, st, r, v); break;
+  case MLPRT_PSTEP_DATE_PART: x[d] = (float)mlprt_date_part(r->tm[s], (int)st->n, (int)st->a); break;
   default: note(v, MLPRT_ROW_REJECT, "the feature program has an unknown operation %lld", (long long)st->op);
   }
 }

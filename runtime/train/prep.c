@@ -249,7 +249,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
     for (int i = 0; i < sel.n && rc == 0; i++) {
       int c = step_col(t, sel, i);
       if (c >= 0 && t->cols[c].type != MLPRT_COL_CATEGORY && t->cols[c].type != MLPRT_COL_TEXT)
-        rc = mlprt_coerce(t, sel.names[i], MLPRT_COL_CATEGORY, MLPRT_ONFAIL_NULL, log, e);
+        rc = mlprt_coerce(t, sel.names[i], MLPRT_COL_CATEGORY, NULL, MLPRT_ONFAIL_NULL, log, e);
     }
     bool onehot = st->op == MLPRT_CLEAN_ONEHOT;
     MlprtEncodeParams ep = {.cols = sel,
@@ -262,6 +262,35 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
                             .levels = onehot ? st->levels : NULL};
     if (rc == 0) rc = mlprt_encode_fit(t, &ep, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
+    break;
+  }
+  case MLPRT_CLEAN_COERCE:
+  case MLPRT_CLEAN_PARSE_DATES:
+    for (int i = 0; i < sel.n && rc == 0; i++) {
+      int c = step_col(t, sel, i);
+      /* a date the loader already read needs no parsing (it is logged as a conversion to itself) */
+      MlprtColType to = st->op == MLPRT_CLEAN_COERCE ? (MlprtColType)st->param : MLPRT_COL_DATETIME;
+      const char *fmt = c >= 0 && t->cols[c].type == MLPRT_COL_DATETIME ? NULL : st->format;
+      rc = mlprt_coerce(t, sel.names[i], to, fmt, (MlprtOnFail)st->method, log, e);
+    }
+    break;
+  case MLPRT_CLEAN_SORT_BY: rc = mlprt_ts_sort_by(t, sel, st->flag != 0, log, e); break;
+  case MLPRT_CLEAN_LAG:
+  case MLPRT_CLEAN_ROLLING:
+  case MLPRT_CLEAN_DIFF: {
+    MlprtSeriesParams sp = {.cols = sel, .by = st->by, .history = (MlprtHistory)st->method};
+    int n = st->nints < 64 ? (int)st->nints : 64, ints[64];
+    MlprtRoll stats[64];
+    for (int i = 0; i < n; i++) ints[i] = (int)st->ints[i], stats[i] = (MlprtRoll)st->ints[i];
+    if (st->op == MLPRT_CLEAN_LAG) rc = mlprt_ts_lag(t, &sp, ints, n, log, e);
+    else if (st->op == MLPRT_CLEAN_DIFF) rc = mlprt_ts_diff(t, &sp, (int)st->param, log, e);
+    else rc = mlprt_ts_rolling(t, &sp, (int)st->param, (int)st->offset, stats, n, log, e);
+    break;
+  }
+  case MLPRT_CLEAN_DATE_FEATURES: {
+    int parts[MLPRT_DATE_NPARTS * 2], n = st->nints < MLPRT_DATE_NPARTS * 2 ? (int)st->nints : 0;
+    for (int i = 0; i < n; i++) parts[i] = (int)st->ints[i];
+    rc = mlprt_date_features(t, sel, parts, n, st->flag != 0, log, e);
     break;
   }
   default:
@@ -377,19 +406,80 @@ static int keep_raw(const MlprtTable *t, MlprtTable *raw) {
   return s;
 }
 
-/* Drop from raw the rows the cleaning chain removed from split s of t;
- * both keep the loaded order, so the copy ends up row for row in the
- * order the split's features (and predictions) have. */
+/* Drop from raw the rows the cleaning chain removed from split s of t, and
+ * put the others in t's order (a sort_by may have moved them): the copy
+ * ends up row for row in the order the split's features (and predictions)
+ * have. Rows are matched by their ids. */
 static void align_raw(const MlprtTable *t, int s, MlprtTable *raw) {
-  uint8_t *keep = calloc((size_t)(raw->nrows ? raw->nrows : 1), 1);
-  int64_t i = 0;
+  int64_t maxid = 0, m = 0, n = raw->nrows ? raw->nrows : 1;
+  for (int64_t i = 0; i < raw->nrows; i++) maxid = raw->rowid[i] > maxid ? raw->rowid[i] : maxid;
+  int64_t *at = malloc((size_t)(maxid + 1) * sizeof *at), *order = malloc((size_t)n * sizeof *order);
+  int64_t *rank = malloc((size_t)n * sizeof *rank);
+  for (int64_t id = 0; id <= maxid; id++) at[id] = -1;
+  for (int64_t i = 0; i < raw->nrows; i++) at[raw->rowid[i]] = i;
+  uint8_t *keep = calloc((size_t)n, 1);
   for (int64_t r = 0; r < t->nrows; r++) {
-    if (!t->part || t->part[r] != s) continue;
-    while (i < raw->nrows && raw->rowid[i] != t->rowid[r]) i++;
-    if (i < raw->nrows) keep[i++] = 1;
+    if (!t->part || t->part[r] != s || t->rowid[r] < 0 || t->rowid[r] > maxid || at[t->rowid[r]] < 0) continue;
+    keep[at[t->rowid[r]]] = 1;
+    order[m++] = at[t->rowid[r]];
   }
+  for (int64_t i = 0, k = 0; i < raw->nrows; i++) rank[i] = keep[i] ? k++ : -1;
+  for (int64_t k = 0; k < m; k++) order[k] = rank[order[k]];
   mlprt_table_filter(raw, keep);
+  mlprt_table_permute(raw, order);
   free(keep);
+  free(rank);
+  free(order);
+  free(at);
+}
+
+/* The steps at the head of the chain that learn nothing and may change
+ * rows (conversions, dates, sorting, the time-series steps) run before the
+ * split: a time-ordered split can then order by a parsed date, and a lag
+ * or rolling value reads every earlier row of its series, whichever part
+ * that row goes to (never a later one). */
+static bool before_split(int64_t op) {
+  switch (op) {
+  case MLPRT_CLEAN_COERCE:
+  case MLPRT_CLEAN_PARSE_DATES:
+  case MLPRT_CLEAN_DATE_FEATURES:
+  case MLPRT_CLEAN_SORT_BY:
+  case MLPRT_CLEAN_LAG:
+  case MLPRT_CLEAN_ROLLING:
+  case MLPRT_CLEAN_DIFF: return true;
+  default: return false;
+  }
+}
+
+/* Give the rows as loaded the part their cleaned rows went to, and drop
+ * those the steps before the split removed. */
+static void loaded_parts(const MlprtTable *t, MlprtTable *loaded) {
+  int64_t maxid = 0;
+  for (int64_t i = 0; i < loaded->nrows; i++) maxid = loaded->rowid[i] > maxid ? loaded->rowid[i] : maxid;
+  uint8_t *part = malloc((size_t)maxid + 1);
+  memset(part, 0xff, (size_t)maxid + 1);
+  for (int64_t r = 0; r < t->nrows; r++)
+    if (t->rowid[r] >= 0 && t->rowid[r] <= maxid) part[t->rowid[r]] = t->part ? t->part[r] : MLPRT_TRAIN;
+  uint8_t *keep = malloc((size_t)(loaded->nrows ? loaded->nrows : 1));
+  loaded->part = malloc((size_t)(loaded->cap_rows ? loaded->cap_rows : 1));
+  for (int64_t i = 0; i < loaded->nrows; i++) {
+    loaded->part[i] = part[loaded->rowid[i]];
+    keep[i] = loaded->part[i] != 0xff;
+  }
+  mlprt_table_filter(loaded, keep);
+  free(keep);
+  free(part);
+}
+
+/* After the split: the tested split's rows as loaded (keep_raw) and the
+ * training rows' raw ranges (raw_inputs), from the rows as loaded when
+ * steps ran before the split (kept), else from t itself. */
+static void keep_loaded_rows(const MlprtTable *t, MlprtTable *loaded, bool kept, const char *target,
+                             MlprtTable *raw, int *raw_split, cJSON **inputs) {
+  if (kept) loaded_parts(t, loaded);
+  const MlprtTable *src = kept ? loaded : t;
+  *raw_split = keep_raw(src, raw);
+  *inputs = raw_inputs(src, target);
 }
 
 /* Leave in inputs (raw_inputs': every loaded column but the target, in
@@ -482,12 +572,28 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   *dropped = mlprt_table_filter(t, keep);
   free(keep);
   *log = mlprt_clean_log_new(path);
-  int rc = split_table(p, t, err, n);
-  if (rc == 0 && raw) {
-    *raw_split = keep_raw(t, raw);
-    *inputs = raw_inputs(t, p->target);
+  int64_t head = 0;
+  while (head < p->nclean && before_split(p->clean[head].op)) head++;
+  /* the rows as as_loaded, for the test rows and the predictor's input ranges */
+  MlprtTable as_loaded;
+  mlprt_table_init(&as_loaded);
+  bool keep_loaded = head > 0 && raw;
+  if (keep_loaded) {
+    mlprt_table_like(&as_loaded, t);
+    mlprt_table_append(&as_loaded, t, &e);
   }
-  for (int64_t i = 0; rc == 0 && i < p->nclean; i++) {
+  if (raw) {
+    mlprt_table_init(raw);
+    *inputs = NULL;
+  }
+  int rc = 0;
+  for (int64_t i = 0; rc == 0 && i <= p->nclean; i++) {
+    if (i == head) {
+      rc = split_table(p, t, err, n);
+      if (rc == 0 && raw) keep_loaded_rows(t, &as_loaded, keep_loaded, p->target, raw, raw_split, inputs);
+      mlprt_table_free(&as_loaded);
+    }
+    if (rc != 0 || i == p->nclean) break;
     if (run_step(t, &p->clean[i], p->target, *log, &e) != 0) {
       char msg[768];
       mlprt_error_format(&e, msg, sizeof msg);
@@ -496,6 +602,7 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
       rc = -1;
     }
   }
+  mlprt_table_free(&as_loaded);
   if (rc == 0 && raw) align_raw(t, *raw_split, raw);
   if (rc != 0) {
     mlprt_clean_log_free(*log);

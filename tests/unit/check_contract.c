@@ -270,6 +270,11 @@ typedef struct {
   {                                                                                                          \
     .s = { [S_SRC] = "@MIX", [S_TARGET] = "y" }                                                              \
   }
+/* the mixed table with x1 read as text, for the date ops */
+#define MIXT                                                                                                 \
+  {                                                                                                          \
+    .s = { [S_SRC] = "@MIX", [S_TARGET] = "y", [S_SCHEMA] = "x1 = text" }                                    \
+  }
 #define IMG                                                                                                  \
   {                                                                                                          \
     .s = { [S_SRC] = "@IDX", [S_TARGET] = "label" }                                                          \
@@ -312,6 +317,9 @@ static const OpCase op_cases[] = {
     {"clean.lag", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
     {"clean.rolling", S_CLEAN, "%s", "columns = [x1], window = 3", MIX, NULL, false},
     {"clean.align", S_CLEAN, "%s", "on = x1", MIX, NULL, false},
+    {"clean.date_features", S_CLEAN, "parse_dates(columns = [color, x1])\n      %s", "columns = [color]", MIXT,
+     NULL, false},
+    {"clean.diff", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
     {"model.baseline", S_MODEL, "%s", "", {{0}}, NULL, false},
     {"model.dense", S_MODEL, "%s\n    output()", "units = 8", {{0}}, NULL, false},
     {"model.dropout", S_MODEL, LAYER, "", {{0}}, NULL, false},
@@ -422,14 +430,22 @@ static const FieldCase field_cases[] = {
     {"bag_of_words.columns", "[color]", {{0}}, false},
     {"tfidf.columns", "[color]", {{0}}, false},
     {"hash_vectorize.columns", "[color]", {{0}}, false},
-    {"parse_dates.columns", "[x1]", {{0}}, false},
+    {"parse_dates.columns", "[x1]", MIXT, false},
     {"parse_dates.format", "\"%d.%m.%Y\"", {{0}}, false},
     {"sort_by.columns", "[x2]", {{0}}, false},
     {"resample.freq", "\"2d\"", {{0}}, false},
     {"resample.on", "x2", {{0}}, false},
     {"lag.columns", "[x2]", {{0}}, false},
     {"lag.steps", "[2]", {{0}}, false},
+    {"lag.by", "color", {{0}}, false},
     {"rolling.columns", "[x2]", {{0}}, false},
+    {"rolling.window", "4", {{0}}, false},
+    {"rolling.stat", "[max, min]", {{0}}, false},
+    {"rolling.by", "color", {{0}}, false},
+    {"date_features.columns", "[x1]", {{0}}, false},
+    {"date_features.parts", "[month]", {{0}}, false},
+    {"diff.columns", "[x2]", {{0}}, false},
+    {"diff.by", "color", {{0}}, false},
     {"align.on", "x2", {{0}}, false},
 };
 
