@@ -560,8 +560,8 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
                          : st->n == MLPRT_COL_DATETIME   ? "parse_dates"
                                                          : "coerce";
       return mlp_failf(err, n,
-                       "ONNX export cannot express the cleaning step %s of column '%s', which the model reads; "
-                       "export the compiled predictor instead",
+                       "ONNX export cannot express the cleaning step %s of column '%s', which the model "
+                       "reads; export the compiled predictor instead",
                        step, what);
     }
     if (st->op == MLPRT_PSTEP_ONEHOT && st->a == MLPRT_UNSEEN_REJECT)

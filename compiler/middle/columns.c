@@ -31,7 +31,7 @@ typedef struct {
   int ncur, cap;
   const char *target;
   int64_t nrows;
-  bool *imputed, *scaled, *dropped;
+  bool *imputed, *scaled, *dropped, *orders;
   MlpStepCols *steps;  /* [nclean] what each step learns of its columns */
   bool exact;          /* every name so far found: the table is known column for column */
   int bad;             /* the step that cannot take a column it selects, or -1 */
@@ -143,40 +143,26 @@ static void derive(Trace *T, Cur c, const char *op, const char *name) {
 }
 
 /* The columns a time-series or date step adds for column c, in the
- * runtime's order and with its names (timeseries.c, dates.c). */
+ * runtime's order and with its names (mlprt_derived_name). */
 static void derive_columns(Trace *T, int step, const MlpIrClean *st, Cur c) {
-  static const char *const stats[] = {"mean", "sum", "min", "max", "std"};
   const char *op = mlprt_clean_op_name(st->op);
-  switch (st->op) {
-  case MLPRT_CLEAN_LAG:
-    for (int64_t k = 0; k < st->nints; k++)
-      derive(T, c, op, mlp_arena_printf(T->a, "%s_lag%lld", c.name, (long long)st->ints[k]));
-    break;
-  case MLPRT_CLEAN_ROLLING:
-    for (int64_t k = 0; k < st->nints; k++) {
-      const char *name = mlp_arena_printf(T->a, "%s_roll_%s_%lld", c.name, stats[st->ints[k]], (long long)st->param);
-      if (st->offset) name = mlp_arena_printf(T->a, "%s_lag%lld", name, (long long)st->offset);
-      derive(T, c, op, name);
+  if (st->op == MLPRT_CLEAN_DATE_FEATURES && c.type != MLPRT_COL_DATETIME) {
+    T->why = mlp_arena_printf(T->a,
+                              "date_features needs a date column; '%s' is %s here: parse_dates(%s) first",
+                              c.name, mlprt_col_type_name((MlprtColType)c.type), c.name);
+    T->bad = step;
+    return;
+  }
+  bool diff = st->op == MLPRT_CLEAN_DIFF;
+  int64_t n = diff ? 1 : st->nints;
+  for (int64_t k = 0; k < n; k++) {
+    int64_t v = diff ? (int64_t)st->param : st->ints[k];
+    bool two = st->op == MLPRT_CLEAN_DATE_FEATURES && st->flag && mlprt_date_part_period((int)v) > 0;
+    for (int form = two ? 1 : 0; form <= (two ? 2 : 0); form++) {
+      char name[512];
+      mlprt_derived_name(name, sizeof name, st->op, c.name, v, (int64_t)st->param, st->offset, form);
+      derive(T, c, op, mlp_arena_strdup(T->a, name));
     }
-    break;
-  case MLPRT_CLEAN_DIFF: derive(T, c, op, mlp_arena_printf(T->a, "%s_diff%lld", c.name, (long long)st->param)); break;
-  case MLPRT_CLEAN_DATE_FEATURES:
-    if (c.type != MLPRT_COL_DATETIME) {
-      T->why = mlp_arena_printf(T->a, "date_features needs a date column; '%s' is %s here: parse_dates(%s) first",
-                                c.name, mlprt_col_type_name((MlprtColType)c.type), c.name);
-      T->bad = step;
-      return;
-    }
-    for (int64_t k = 0; k < st->nints; k++) {
-      int part = (int)st->ints[k];
-      bool two = st->flag && mlprt_date_part_period(part) > 0;
-      for (int form = two ? 1 : 0; form <= (two ? 2 : 0); form++)
-        derive(T, c, op,
-               mlp_arena_printf(T->a, "%s_%s%s", c.name, mlprt_date_part_name(part),
-                                form == 1 ? "_sin" : form == 2 ? "_cos" : ""));
-    }
-    break;
-  default: break;
   }
 }
 
@@ -327,8 +313,15 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
       c->type = to;
       break;
     }
-    case MLPRT_CLEAN_SORT_BY: add_op(T, c, op); break;
-    default: derive_columns(T, step, st, *c); break;
+    case MLPRT_CLEAN_SORT_BY:
+      add_op(T, c, op);
+      T->orders[c->src] = true;
+      break;
+    case MLPRT_CLEAN_LAG:
+    case MLPRT_CLEAN_ROLLING:
+    case MLPRT_CLEAN_DIFF:
+    case MLPRT_CLEAN_DATE_FEATURES: derive_columns(T, step, st, *c); break;
+    default: break;
     }
     if (T->bad >= 0) break;
   }
@@ -374,9 +367,9 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
   Trace T = {.a = a, .target = d->target, .nrows = s->nrows, .steps = steps, .exact = true, .bad = -1};
   int nc = s->ncols;
   T.use = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * sizeof *T.use);
-  T.imputed = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * 3);
-  T.scaled = T.imputed + nc, T.dropped = T.scaled + nc;
-  memset(T.imputed, 0, (size_t)nc * 3);
+  T.imputed = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * 4);
+  T.scaled = T.imputed + nc, T.dropped = T.scaled + nc, T.orders = T.dropped + nc;
+  memset(T.imputed, 0, (size_t)nc * 4);
   for (int i = 0; i < d->nclean; i++) steps[i] = (MlpStepCols){0};
   for (int c = 0; c < nc; c++) {
     const MlprtSchemaCol *col = &s->cols[c];
@@ -407,8 +400,9 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
   for (int c = 0; c < nc; c++) {
     MlpColumnUse *u = &T.use[c];
     if (u->target) continue;
+    u->orders = !u->features && (T.orders[c] || (d->split_time && strcmp(u->name, d->split_time) == 0));
     if (T.dropped[c]) u->unused = "dropped by the spec (drop_columns)";
-    else if (!u->features) u->unused = why_unused(&T, u);
+    else if (!u->features && !u->orders) u->unused = why_unused(&T, u);
     if (direct[c] && !T.imputed[c]) u->missing_to_model = u->missing;
     u->unscaled = direct[c] && is_num(u->type) && !T.scaled[c];
   }
@@ -457,6 +451,7 @@ int mlp_columns_print(const MlpColumns *c, const char *spec, FILE *out) {
     fprintf(out, "  %-*s  %-8s  ", w, u->name, mlprt_col_type_name((MlprtColType)u->type));
     if (u->target) fprintf(out, "target");
     else if (u->features) fprintf(out, "%lld feature%s", (long long)u->features, u->features == 1 ? "" : "s");
+    else if (u->orders && !u->unused) fprintf(out, "orders the rows");
     else fprintf(out, "unused");
     if (u->ops[0]) fprintf(out, " (%s)", u->ops);
     if (u->features && u->missing_to_model)

@@ -386,6 +386,14 @@ double mlprt_date_part(int64_t t, int part, int cyclical);
 int mlprt_date_features(MlprtTable *t, MlprtCols cols, const int *parts, int nparts, bool cyclical,
                         MlprtCleanLog *log, MlprtError *err);
 
+/* The name of a column a step adds to column `column`: lag (k: the step)
+ * NAME_lagK; rolling (k: the MlprtRoll stat) NAME_roll_STAT_W, with _lagL
+ * when lag > 0; diff (k: the steps) NAME_diffK; date_features (k: the
+ * MlprtDatePart, form 0 plain, 1 sine, 2 cosine) NAME_PART, NAME_PART_sin,
+ * NAME_PART_cos. op is an MlprtCleanOp. */
+void mlprt_derived_name(char *buf, size_t n, int64_t op, const char *column, int64_t k, int64_t window,
+                        int64_t lag, int form);
+
 /* Align n series on one time index: each is resampled to step, and the
  * result holds the common time range with every series' columns, named
  * PREFIX.NAME (prefix[i], or "s1", "s2" ... when NULL). */

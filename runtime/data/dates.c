@@ -61,8 +61,8 @@ int mlprt_date_features(MlprtTable *t, MlprtCols cols, const int *parts, int npa
       bool two = cyclical && mlprt_date_part_period(part) > 0;
       for (int form = two ? 1 : 0; form <= (two ? 2 : 0); form++) {
         char name[512];
-        snprintf(name, sizeof name, "%s_%s%s", t->cols[idx[i]].name, mlprt_date_part_name(part),
-                 form == 1 ? "_sin" : form == 2 ? "_cos" : "");
+        mlprt_derived_name(name, sizeof name, MLPRT_CLEAN_DATE_FEATURES, t->cols[idx[i]].name, part, 0, 0,
+                           form);
         int out = mlprt_table_add_column(t, name, MLPRT_COL_FLOAT);
         t->cols[out].origin = t->cols[idx[i]].origin;
         const int64_t *tm = t->cols[idx[i]].t;

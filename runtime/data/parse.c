@@ -223,8 +223,9 @@ static bool take_zone(const char **p, const char *end, int64_t *off) {
 }
 
 bool mlprt_parse_datetime_format(const char *s, size_t len, const char *fmt, int64_t *out) {
-  static const char *const months[12] = {"january", "february", "march",     "april",   "may",      "june",
-                                         "july",    "august",   "september", "october", "november", "december"};
+  static const char *const months[12] = {"january", "february", "march",     "april",   "may",
+                                         "june",    "july",     "august",    "september", "october",
+                                         "november", "december"};
   static const char *const days[7] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                                       "sunday"};
   while (len && is_space(*s)) s++, len--;

@@ -71,8 +71,9 @@ static void sort_keys(const MlprtTable *t, int c, bool descending, SortKey *k) {
     MlprtLevels lv = {0};
     int32_t *code = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *code);
     for (int64_t r = 0; r < t->nrows; r++) {
-      const char *s = col->type == MLPRT_COL_CATEGORY ? (col->codes[r] < 0 ? NULL : col->levels.names[col->codes[r]])
-                                                      : mlprt_text_at(col, r);
+      const char *s = col->type != MLPRT_COL_CATEGORY ? mlprt_text_at(col, r)
+                      : col->codes[r] < 0           ? NULL
+                                                    : col->levels.names[col->codes[r]];
       code[r] = s ? mlprt_levels_intern(&lv, s, strlen(s)) : -1;
     }
     char **names = mlprt_xmalloc((size_t)(lv.n ? lv.n : 1) * sizeof *names);
@@ -229,6 +230,24 @@ int mlprt_ts_resample(MlprtTable *t, const char *time_col, int64_t step, MlprtGa
   return 0;
 }
 
+void mlprt_derived_name(char *buf, size_t n, int64_t op, const char *column, int64_t k, int64_t window,
+                        int64_t lag, int form) {
+  static const char *const stat_names[] = {"mean", "sum", "min", "max", "std"};
+  switch (op) {
+  case MLPRT_CLEAN_LAG: snprintf(buf, n, "%s_lag%lld", column, (long long)k); break;
+  case MLPRT_CLEAN_DIFF: snprintf(buf, n, "%s_diff%lld", column, (long long)k); break;
+  case MLPRT_CLEAN_ROLLING: {
+    const char *stat = k >= 0 && k < 5 ? stat_names[k] : "?";
+    int w = snprintf(buf, n, "%s_roll_%s_%lld", column, stat, (long long)window);
+    if (lag > 0 && w >= 0 && (size_t)w < n) snprintf(buf + w, n - (size_t)w, "_lag%lld", (long long)lag);
+    break;
+  }
+  default:
+    snprintf(buf, n, "%s_%s%s", column, mlprt_date_part_name((int)k),
+             form == 1 ? "_sin" : form == 2 ? "_cos" : "");
+  }
+}
+
 /* The rows of each group, group after group, each group in table order:
  * order[start[g] .. start[g + 1]) are group g's rows. One group when by is
  * NULL; rows with a missing key form a group of their own. */
@@ -338,7 +357,7 @@ int mlprt_ts_lag(MlprtTable *t, const MlprtSeriesParams *p, const int *steps, in
     for (int s = 0; s < nsteps; s++) {
       int k = steps[s];
       char name[512];
-      snprintf(name, sizeof name, "%s_lag%d", t->cols[idx[i]].name, k);
+      mlprt_derived_name(name, sizeof name, MLPRT_CLEAN_LAG, t->cols[idx[i]].name, k, 0, 0, 0);
       int out = derived_column(t, idx[i], name);
       const float *x = t->cols[idx[i]].f;
       float *y = t->cols[out].f;
@@ -364,7 +383,7 @@ int mlprt_ts_diff(MlprtTable *t, const MlprtSeriesParams *p, int steps, MlprtCle
   uint8_t *short_rows = mlprt_xcalloc((size_t)t->nrows + 1, 1);
   for (int i = 0; i < n; i++) {
     char name[512];
-    snprintf(name, sizeof name, "%s_diff%d", t->cols[idx[i]].name, steps);
+    mlprt_derived_name(name, sizeof name, MLPRT_CLEAN_DIFF, t->cols[idx[i]].name, steps, 0, 0, 0);
     int out = derived_column(t, idx[i], name);
     const float *x = t->cols[idx[i]].f;
     float *y = t->cols[out].f;
@@ -404,7 +423,6 @@ static double window_stat(const float *x, const int64_t *rows, int w, MlprtRoll 
 
 int mlprt_ts_rolling(MlprtTable *t, const MlprtSeriesParams *p, int window, int lag, const MlprtRoll *stats,
                      int nstats, MlprtCleanLog *log, MlprtError *err) {
-  static const char *const stat_names[] = {"mean", "sum", "min", "max", "std"};
   if (window < 1 || lag < 0) {
     mlprt_error_set(err, NULL, 0, 0, 0, NULL, "rolling: the window must be >= 1 and the lag >= 0");
     return -1;
@@ -418,8 +436,8 @@ int mlprt_ts_rolling(MlprtTable *t, const MlprtSeriesParams *p, int window, int 
   for (int i = 0; i < n; i++) {
     for (int s = 0; s < nstats; s++) {
       char name[512];
-      int w = snprintf(name, sizeof name, "%s_roll_%s_%d", t->cols[idx[i]].name, stat_names[stats[s]], window);
-      if (lag > 0) snprintf(name + w, sizeof name - (size_t)w, "_lag%d", lag);
+      mlprt_derived_name(name, sizeof name, MLPRT_CLEAN_ROLLING, t->cols[idx[i]].name, stats[s], window, lag,
+                         0);
       int out = derived_column(t, idx[i], name);
       const float *x = t->cols[idx[i]].f;
       float *y = t->cols[out].f;

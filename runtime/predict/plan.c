@@ -287,8 +287,9 @@ static int convert_columns(Builder *b, const MlprtCleanStep *st) {
   int to = st->op == MLPRT_CLEAN_COERCE ? (int)st->param : MLPRT_COL_DATETIME;
   for (int k = 0; k < n && !rc; k++) {
     VCol *v = &b->cols[idx[k]];
-    if (v->slot < 0) rc = fail(b, "%s: the step changes the target column '%s', which a predictor does not read",
-                               mlprt_clean_op_name(st->op), v->name);
+    if (v->slot < 0)
+      rc = fail(b, "%s: the step changes the target column '%s', which a predictor does not read",
+                mlprt_clean_op_name(st->op), v->name);
     if (rc || (to == MLPRT_COL_DATETIME && v->type == MLPRT_COL_DATETIME)) continue;
     const char *fmt = to == MLPRT_COL_DATETIME ? st->format : NULL;
     emit(b, (MlprtPredStep){MLPRT_PSTEP_COERCE, v->slot, v->slot, to, (double)st->method, v->type,
@@ -318,8 +319,7 @@ static int date_columns(Builder *b, const MlprtCleanStep *st) {
       bool two = st->flag && mlprt_date_part_period(part) > 0;
       for (int form = two ? 1 : 0; form <= (two ? 2 : 0); form++) {
         char name[512];
-        snprintf(name, sizeof name, "%s_%s%s", base, mlprt_date_part_name(part),
-                 form == 1 ? "_sin" : form == 2 ? "_cos" : "");
+        mlprt_derived_name(name, sizeof name, MLPRT_CLEAN_DATE_FEATURES, base, part, 0, 0, form);
         int c = add_col(b, name, strlen(name), MLPRT_COL_FLOAT, true);
         emit(b, (MlprtPredStep){MLPRT_PSTEP_DATE_PART, src, b->cols[c].slot, part, form, 0, NULL});
       }
@@ -372,8 +372,8 @@ static int replay(Builder *b, const MlprtPredSource *src) {
     }
     if (st->op == MLPRT_CLEAN_LAG || st->op == MLPRT_CLEAN_ROLLING || st->op == MLPRT_CLEAN_DIFF)
       return fail(b,
-                  "cleaning step %lld (%s) reads earlier rows of each series; a predictor answers one row at a "
-                  "time and keeps no per-series history yet, so it cannot serve this pipeline",
+                  "cleaning step %lld (%s) reads earlier rows of each series; a predictor answers one row at "
+                  "a time and keeps no per-series history yet, so it cannot serve this pipeline",
                   (long long)i + 1, mlprt_clean_op_name(st->op));
     if (!fitted_op(st->op))
       return fail(b, "cleaning step %lld (%s) cannot be served row by row by a predictor", (long long)i + 1,

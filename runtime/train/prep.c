@@ -419,9 +419,10 @@ static void align_raw(const MlprtTable *t, int s, MlprtTable *raw) {
   for (int64_t i = 0; i < raw->nrows; i++) at[raw->rowid[i]] = i;
   uint8_t *keep = calloc((size_t)n, 1);
   for (int64_t r = 0; r < t->nrows; r++) {
-    if (!t->part || t->part[r] != s || t->rowid[r] < 0 || t->rowid[r] > maxid || at[t->rowid[r]] < 0) continue;
-    keep[at[t->rowid[r]]] = 1;
-    order[m++] = at[t->rowid[r]];
+    int64_t id = t->rowid[r];
+    if (!t->part || t->part[r] != s || id < 0 || id > maxid || at[id] < 0) continue;
+    keep[at[id]] = 1;
+    order[m++] = at[id];
   }
   for (int64_t i = 0, k = 0; i < raw->nrows; i++) rank[i] = keep[i] ? k++ : -1;
   for (int64_t k = 0; k < m; k++) order[k] = rank[order[k]];

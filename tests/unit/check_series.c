@@ -119,8 +119,9 @@ START_TEST(series_match_pandas) {
       ck_assert_msg(isnan(want) == isnan(got), "row %lld, %s: pandas %g, mlpc %g", (long long)row,
                     t.cols[c].name, want, got);
       if (!isnan(want))
-        ck_assert_msg(fabs(got - want) <= 1e-6 * fmax(1, fabs(want)), "row %lld, %s: pandas %.10g, mlpc %.10g",
-                      (long long)row, t.cols[c].name, want, got), compared++;
+        ck_assert_msg(fabs(got - want) <= 1e-6 * fmax(1, fabs(want)),
+                      "row %lld, %s: pandas %.10g, mlpc %.10g", (long long)row, t.cols[c].name, want, got),
+            compared++;
     }
   ck_assert_int_gt(compared, N * 15);
   test_run_free(&r);
@@ -329,6 +330,21 @@ START_TEST(series_date_formats) {
 }
 END_TEST
 
+/* examples/data/grunfeld.csv is Debian's copy, byte for byte. */
+START_TEST(series_grunfeld_is_the_debian_copy) {
+  const char *p = dt_system_file("/usr/lib/python3/dist-packages/statsmodels/datasets/grunfeld/grunfeld.csv",
+                                 "python3-statsmodels");
+  if (!p) return;
+  size_t na, nb;
+  char *a = test_read_file(p, &na), *b = test_read_file("examples/data/grunfeld.csv", &nb);
+  ck_assert_ptr_nonnull(a);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_msg(na == nb && memcmp(a, b, na) == 0, "examples/data/grunfeld.csv differs from %s", p);
+  free(a);
+  free(b);
+}
+END_TEST
+
 Suite *series_suite(void);
 Suite *series_suite(void) {
   Suite *s = suite_create("series");
@@ -341,6 +357,7 @@ Suite *series_suite(void) {
   tcase_add_test(tc, series_sort_by_keys);
   tcase_add_test(tc, series_coerce_reads_leniently);
   tcase_add_test(tc, series_date_formats);
+  tcase_add_test(tc, series_grunfeld_is_the_debian_copy);
   suite_add_tcase(s, tc);
   return s;
 }
