@@ -185,6 +185,7 @@ typedef struct {
   MlpDiag *d;
   int target_type;           /* the target column's MlprtColType */
   const MlpDataShape *shape; /* the data's shape when known without reading it, else NULL */
+  int nparsed;               /* the parse_dates steps a schema's date formats put before the chain */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -343,13 +344,39 @@ static bool lower_time_step(Lower *L, const MlpSpecCall *c, MlpIrClean *st, cons
   return true;
 }
 
+/* A schema entry's type name, and its date format (`date("%b %d %Y")`) in
+ * *format, else NULL. */
+static const char *schema_type(const MlpNode *v, const char **format) {
+  *format = NULL;
+  if (!v) return "";
+  for (int i = 0; v->kind == MLP_ND_CALL && i < v->kids.len; i++) {
+    const MlpNode *arg = v->kids.items[i];
+    if (arg->value && arg->value->kind == MLP_ND_STR && (!arg->name || strcmp(arg->name, "format") == 0))
+      *format = arg->value->text;
+  }
+  return v->name ? v->name : "";
+}
+
 static bool lower_clean(Lower *L, MlpIrData *d) {
   /* in the order of MlprtImpute and MlprtOutlierMethod */
   static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
   static const char *const outliers[] = {"zscore", "iqr"};
   const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
-  int n = clean ? clean->ops.len : 0;
-  d->clean = mlp_arena_alloc(L->a, (size_t)(n ? n : 1) * sizeof *d->clean);
+  const MlpSpecBlock *schema = mlp_spec_block(L->s, "data.schema");
+  int n = clean ? clean->ops.len : 0, nschema = schema ? schema->entries.len : 0;
+  d->clean = mlp_arena_alloc(L->a, (size_t)(n + nschema + 1) * sizeof *d->clean);
+  /* a date declared with a format is loaded as text and parsed first */
+  for (int i = 0; i < nschema; i++) {
+    const MlpSpecEntry *e = schema->entries.items[i];
+    const char *format;
+    if (strcmp(schema_type(e->value, &format), "date") != 0 || !format) continue;
+    d->clean[d->nclean++] = (MlpIrClean){.op = MLPRT_CLEAN_PARSE_DATES,
+                                         .select = MLPRT_SELECT_NAMES,
+                                         .columns = mlp_arena_printf(L->a, "%s\n", e->name),
+                                         .format = format,
+                                         .method = MLPRT_ONFAIL_ERROR};
+    L->nparsed++;
+  }
   bool ok = true;
   for (int i = 0; i < n; i++) {
     const MlpSpecCall *c = clean->ops.items[i];
@@ -485,7 +512,7 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
   mlprt_schema_free(&s);
   if (!ok) {
     const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
-    const MlpSpecCall *at = step >= 0 && clean ? clean->ops.items[step] : sc;
+    const MlpSpecCall *at = step >= L->nparsed && clean ? clean->ops.items[step - L->nparsed] : sc;
     mlp_diag_error(L->d, at->loc, "%s", err);
     return false;
   }
@@ -581,8 +608,8 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecBlock *schema = mlp_spec_block(L->s, "data.schema");
   for (int i = 0; schema && i < schema->entries.len; i++) {
     const MlpSpecEntry *e = schema->entries.items[i];
-    const char *type = e->value && e->value->kind == MLP_ND_IDENT ? e->value->name : "";
-    if (strcmp(type, "date") == 0) type = "datetime";
+    const char *format, *type = schema_type(e->value, &format);
+    if (strcmp(type, "date") == 0) type = format ? "text" : "datetime";
     d->schema = mlp_arena_printf(L->a, "%s%s\t%s\n", d->schema ? d->schema : "", e->name, type);
   }
   if (L->shape) {
@@ -1046,7 +1073,7 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape};
+  Lower L = {a, s, d, -1, shape, 0};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);

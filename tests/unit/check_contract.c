@@ -171,13 +171,13 @@ static void setup(void) {
   char *mix = NULL;
   size_t n;
   FILE *f = open_memstream(&mix, &n);
-  fputs("x1,x2,color,y\n", f);
+  fputs("x1,x2,color,y,n,when\n", f);
   for (int i = 0; i < 60; i++)
-    fprintf(f, "%d.5,%s,%s,%s\n", i % 13,
+    fprintf(f, "%d.5,%s,%s,%s,%d,2020-01-%02d\n", i % 13,
             i % 11 == 3 ? ""
             : i % 2     ? "1.25"
                         : "7.5",
-            i % 3 ? "red" : "blue", i % 4 < 2 ? "a" : "b");
+            i % 3 ? "red" : "blue", i % 4 < 2 ? "a" : "b", i % 2, 1 + i % 28);
   fclose(f);
   char *p = dt_write(dir, "mix.csv", mix, 0);
   mix_src = printf_alloc("csv(\"%s\")", p);
@@ -320,6 +320,12 @@ static const OpCase op_cases[] = {
     {"clean.date_features", S_CLEAN, "parse_dates(columns = [color, x1])\n      %s", "columns = [color]",
      MIXT, NULL, false},
     {"clean.diff", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
+    {"type.float", S_SCHEMA, "n = %s", "", MIX, "int()", false},
+    {"type.int", S_SCHEMA, "n = %s", "", MIX, "float()", false},
+    {"type.bool", S_SCHEMA, "n = %s", "", MIX, "float()", false},
+    {"type.category", S_SCHEMA, "n = %s", "", MIX, "float()", false},
+    {"type.text", S_SCHEMA, "color = %s", "", MIX, "category()", false},
+    {"type.date", S_SCHEMA, "when = %s", "", MIX, "text()", false},
     {"model.baseline", S_MODEL, "%s", "", {{0}}, NULL, false},
     {"model.dense", S_MODEL, "%s\n    output()", "units = 8", {{0}}, NULL, false},
     {"model.dropout", S_MODEL, LAYER, "", {{0}}, NULL, false},
@@ -431,6 +437,7 @@ static const FieldCase field_cases[] = {
     {"tfidf.columns", "[color]", {{0}}, false},
     {"hash_vectorize.columns", "[color]", {{0}}, false},
     {"parse_dates.columns", "[x1]", MIXT, false},
+    {"date.format", "\"%Y-%m-%d\"", {{0}}, false},
     {"parse_dates.format", "\"%d.%m.%Y\"", {{0}}, false},
     {"sort_by.columns", "[x2]", {{0}}, false},
     {"resample.freq", "\"2d\"", {{0}}, false},

@@ -274,7 +274,8 @@ static void write_late(const char *path) {
   fclose(f);
 }
 
-/* Dates as people write them ("Mar 5 2001", a UTC offset), amounts with
+/* Dates as people write them ("Mar 5 2001" declared with its format in the
+ * schema, a UTC offset), amounts with
  * thousands separators and percent signs, booleans spelled yes/no: the
  * chain converts and derives them, and the predictor does the same from
  * the raw fields. lagged_spec adds a per-store lag, which a predictor
@@ -285,13 +286,12 @@ static const char dated_spec[] =
     "    source = csv(\"%s/dated.csv\")\n"
     "    target = sales\n"
     "    schema {\n"
-    "      day = text\n"
+    "      day = date(\"%%b %%d %%Y\")\n"
     "      stamp = text\n"
     "      amount = text\n"
     "      promo = text\n"
     "    }\n"
     "    clean {\n"
-    "      parse_dates([day], format = \"%%b %%d %%Y\")\n"
     "      parse_dates([stamp], format = \"%%Y-%%m-%%d %%H:%%M %%z\")\n"
     "      coerce([amount], to = float, on_error = null)\n"
     "      coerce([promo], to = bool)\n"
