@@ -157,8 +157,8 @@ static bool check_call_value(Sema *S, const MlpRegField *f, const MlpNode *n, Ml
         list = mlp_arena_printf(S->a, "%s%s%s", list, i ? ", " : "", names[i]);
       hint = mlp_arena_printf(S->a, " (expected one of: %s)", list);
     }
-    mlp_diag_error(S->d, n->name_loc, "unknown %s '%s'%s", strcmp(f->name, "*") == 0 ? "column type" : k->name,
-                   n->name, hint);
+    const char *what = strcmp(f->name, "*") == 0 ? "column type" : k->name;
+    mlp_diag_error(S->d, n->name_loc, "unknown %s '%s'%s", what, n->name, hint);
     return false;
   }
   MlpSpecCall *c;
