@@ -393,14 +393,15 @@ START_TEST(export_dates_and_coercion_answer_as_training) {
 }
 END_TEST
 
-/* A lag needs earlier rows of its series: export refuses the run, naming
- * the step; an ONNX export refuses the date steps the model reads. */
+/* A lag needs earlier rows of its series: export refuses the run at the
+ * step's place in the run's spec; an ONNX export refuses the date steps the
+ * model reads. */
 START_TEST(export_refuses_lags_and_onnx_dates) {
   char *run = test_path(tmp, "lagged.run"), *pred = test_path(tmp, "lagged.pred");
   const char *argv[] = {test_mlpc(), "export", run, "-o", pred, NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
-  ck_assert_msg(strstr(r.err, "cleaning step 6 (lag) reads earlier rows of each series"), "%s", r.err);
+  ck_assert_msg(strstr(r.err, "spec.mlp:16:7: lag reads earlier rows of each series"), "%s", r.err);
   test_run_free(&r);
   free(run);
   free(pred);
