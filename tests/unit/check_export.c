@@ -314,6 +314,34 @@ static const char dated_spec[] =
     "  }\n"
     "}\n";
 
+/* The same file, the dates and converted columns read by no feature: the
+ * ONNX export has nothing to refuse. */
+static const char undated_spec[] =
+    "pipeline undated {\n"
+    "  data {\n"
+    "    source = csv(\"%s/dated.csv\")\n"
+    "    target = sales\n"
+    "    schema {\n"
+    "      day = date(\"%%b %%d %%Y\")\n"
+    "      amount = text\n"
+    "    }\n"
+    "    clean {\n"
+    "      parse_dates([stamp], format = \"%%Y-%%m-%%d %%H:%%M %%z\")\n"
+    "      coerce([amount], to = float, on_error = null)\n"
+    "      drop_columns([day, stamp, amount, promo])\n"
+    "      onehot([store])\n"
+    "    }\n"
+    "    split(validation = 0.2, test = 0.2, seed = 3)\n"
+    "  }\n"
+    "  model {\n"
+    "    dense(4)\n"
+    "    output(activation = linear)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    epochs = 2\n"
+    "  }\n"
+    "}\n";
+
 static void write_dated(const char *path) {
   static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -369,6 +397,11 @@ static void setup(void) {
     train(spec, lagged ? "lagged" : "dated");
     free(spec);
   }
+  snprintf(text, sizeof text, undated_spec, tmp);
+  spec = test_path(tmp, "undated.mlp");
+  test_write_text(spec, text);
+  train(spec, "undated");
+  free(spec);
   free(dated);
   free(late);
   free(img);
@@ -413,6 +446,15 @@ START_TEST(export_refuses_lags_and_onnx_dates) {
   ck_assert_msg(strstr(r.err, "cleaning step parse_dates of column 'day', which the model reads"), "%s",
                 r.err);
   test_run_free(&r);
+  /* dates and conversions no feature reads do not stop an ONNX export */
+  char *run2 = test_path(tmp, "undated.run"), *onnx2 = test_path(tmp, "undated.onnx");
+  const char *argv3[] = {test_mlpc(), "export", run2, "--onnx", onnx2, NULL};
+  test_run_ok(argv3);
+  char *graph = test_read_file(onnx2, NULL);
+  ck_assert_ptr_nonnull(graph);
+  free(graph);
+  free(run2);
+  free(onnx2);
   free(onnx);
   free(run);
 }
