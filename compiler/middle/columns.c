@@ -147,9 +147,12 @@ static void derive(Trace *T, Cur c, const char *op, const char *name) {
 static void derive_columns(Trace *T, int step, const MlpIrClean *st, Cur c) {
   const char *op = mlprt_clean_op_name(st->op);
   if (st->op == MLPRT_CLEAN_DATE_FEATURES && c.type != MLPRT_COL_DATETIME) {
-    T->why = mlp_arena_printf(T->a,
-                              "date_features needs a date column; '%s' is %s here: parse_dates(%s) first",
-                              c.name, mlprt_col_type_name((MlprtColType)c.type), c.name);
+    bool text = c.type == MLPRT_COL_TEXT || c.type == MLPRT_COL_CATEGORY;
+    T->why = mlp_arena_printf(T->a, "date_features needs a date column; '%s' is %s here: %s", c.name,
+                              mlprt_col_type_name((MlprtColType)c.type),
+                              text ? mlp_arena_printf(T->a, "parse_dates(%s) first", c.name)
+                                   : mlp_arena_printf(T->a, "declare `%s = date(\"FORMAT\")` in data.schema",
+                                                      c.name));
     T->bad = step;
     return;
   }
