@@ -140,9 +140,9 @@ typedef struct {
 void mlprt_fit_free(MlprtFit *f);
 /* The fitted steps of a cleaning log written by mlprt_clean_log_write, in
  * order, ready for mlprt_fit_apply on new data (a predictor's input, say).
- * Steps that learn nothing about columns (drop_duplicates, coerce) are left
- * out, and so is an outlier step's keep predicate (code, not data). Free
- * with mlprt_fits_free. */
+ * Steps that learn nothing about columns (drop_duplicates, coerce and the
+ * time steps) are left out, and so is an outlier step's keep predicate
+ * (code, not data). Free with mlprt_fits_free. */
 int mlprt_fits_read(const char *path, MlprtFit **fits, int *nfits, MlprtError *err);
 void mlprt_fits_free(MlprtFit *fits, int n);
 /* Apply any fitted step to a table (all its rows), logging it when log is

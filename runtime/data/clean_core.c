@@ -1,7 +1,8 @@
 /* clean_core.c — what every cleaning op shares: column selection, fitted
- * parameter structs and their dispatch, order statistics; plus the two row
- * ops that learn nothing: duplicate removal and type coercion. Consumes and
- * produces MlprtTables; records each applied step in the cleaning log. */
+ * parameter structs and their dispatch, order statistics; plus the row op
+ * that learns nothing, duplicate removal (type coercion is coerce.c's).
+ * Consumes and produces MlprtTables; records each applied step in the
+ * cleaning log. */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
