@@ -340,6 +340,12 @@ typedef struct {
   MlprtCols cols;
   const char *by;
   MlprtHistory history;
+  /* when not NULL ([nrows] flags): a drop_row step marks its rows here
+   * instead of dropping them, and the step with drop_pending set drops
+   * every row marked so far, so that consecutive steps all read whole
+   * series and the rows go once */
+  uint8_t *pending;
+  bool drop_pending;
 } MlprtSeriesParams;
 
 /* Add NAME_lagK columns (the value K rows earlier in the group), for each

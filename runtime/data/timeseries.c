@@ -323,18 +323,23 @@ static int derived_column(MlprtTable *t, int c, const char *name) {
 }
 
 /* Rows short of history (short_rows[r] set) are counted per column and,
- * under MLPRT_HISTORY_DROP, dropped; then the step is logged. */
+ * under MLPRT_HISTORY_DROP, dropped (or marked in p->pending, and the
+ * marked rows dropped when p->drop_pending); then the step is logged. */
 static void series_end(MlprtTable *t, const MlprtSeriesParams *p, const uint8_t *short_rows, int *idx,
                        Groups *g, MlprtFit *f, MlprtCleanLog *log) {
   int64_t nshort = 0;
+  bool drop = p->history == MLPRT_HISTORY_DROP;
   for (int64_t r = 0; r < t->nrows; r++) nshort += short_rows[r];
   for (int i = 0; i < f->n; i++) {
     f->cols[i].changed = nshort;
-    if (p->history == MLPRT_HISTORY_DROP) f->cols[i].dropped = nshort;
+    if (drop) f->cols[i].dropped = nshort;
   }
-  if (p->history == MLPRT_HISTORY_DROP && nshort) {
+  if (drop && p->pending)
+    for (int64_t r = 0; r < t->nrows; r++) p->pending[r] |= short_rows[r];
+  const uint8_t *gone = p->pending ? (p->drop_pending ? p->pending : NULL) : drop ? short_rows : NULL;
+  if (gone) {
     uint8_t *keep = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
-    for (int64_t r = 0; r < t->nrows; r++) keep[r] = !short_rows[r];
+    for (int64_t r = 0; r < t->nrows; r++) keep[r] = !gone[r];
     mlprt_table_filter(t, keep);
     free(keep);
   }

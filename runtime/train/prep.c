@@ -177,9 +177,11 @@ static void drop_selected(MlprtTable *t, MlprtCols sel) {
   free(drop);
 }
 
-/* Fit a step on the training rows and apply it to every row. */
-static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target, MlprtCleanLog *log,
-                    MlprtError *e) {
+/* Fit a step on the training rows and apply it to every row. A lag,
+ * rolling or diff step marks the rows its history drops in pending (see
+ * MlprtSeriesParams), and drops every marked row when drop_pending. */
+static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target, uint8_t *pending,
+                    bool drop_pending, MlprtCleanLog *log, MlprtError *e) {
   /* the compiler resolved the step's columns against the table it traced:
    * a table of another width would make every index a wrong column */
   if (st->ncols && st->ncols != t->ncols) {
@@ -278,7 +280,11 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *target,
   case MLPRT_CLEAN_LAG:
   case MLPRT_CLEAN_ROLLING:
   case MLPRT_CLEAN_DIFF: {
-    MlprtSeriesParams sp = {.cols = sel, .by = st->by, .history = (MlprtHistory)st->method};
+    MlprtSeriesParams sp = {.cols = sel,
+                            .by = st->by,
+                            .history = (MlprtHistory)st->method,
+                            .pending = pending,
+                            .drop_pending = drop_pending};
     int n = st->nints < 64 ? (int)st->nints : 64, ints[64];
     MlprtRoll stats[64];
     for (int i = 0; i < n; i++) ints[i] = (int)st->ints[i], stats[i] = (MlprtRoll)st->ints[i];
@@ -439,6 +445,10 @@ static void align_raw(const MlprtTable *t, int s, MlprtTable *raw) {
  * split: a time-ordered split can then order by a parsed date, and a lag
  * or rolling value reads every earlier row of its series, whichever part
  * that row goes to (never a later one). */
+static bool series_op(int64_t op) {
+  return op == MLPRT_CLEAN_LAG || op == MLPRT_CLEAN_ROLLING || op == MLPRT_CLEAN_DIFF;
+}
+
 static bool before_split(int64_t op) {
   switch (op) {
   case MLPRT_CLEAN_COERCE:
@@ -588,6 +598,7 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     *inputs = NULL;
   }
   int rc = 0;
+  uint8_t *pending = NULL;
   for (int64_t i = 0; rc == 0 && i <= p->nclean; i++) {
     if (i == head) {
       rc = split_table(p, t, err, n);
@@ -595,14 +606,24 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
       mlprt_table_free(&as_loaded);
     }
     if (rc != 0 || i == p->nclean) break;
-    if (run_step(t, &p->clean[i], p->target, *log, &e) != 0) {
+    /* consecutive lag, rolling and diff steps read whole series and drop
+     * the rows any of them lacks history for once, after the last */
+    int64_t op = p->clean[i].op;
+    if (series_op(op) && !pending) pending = calloc((size_t)t->nrows + 1, 1);
+    bool last = !series_op(op) || i + 1 == p->nclean || !series_op(p->clean[i + 1].op);
+    if (run_step(t, &p->clean[i], p->target, series_op(op) ? pending : NULL, last, *log, &e) != 0) {
       char msg[768];
       mlprt_error_format(&e, msg, sizeof msg);
       snprintf(err, n, "%s: cleaning step %lld (%s): %s", path, (long long)i + 1,
                mlprt_clean_op_name(p->clean[i].op), msg);
       rc = -1;
     }
+    if (last) {
+      free(pending);
+      pending = NULL;
+    }
   }
+  free(pending);
   mlprt_table_free(&as_loaded);
   if (rc == 0 && raw) align_raw(t, *raw_split, raw);
   if (rc != 0) {

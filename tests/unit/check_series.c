@@ -192,6 +192,26 @@ START_TEST(series_history_policy) {
   free(json);
   mlprt_clean_log_free(log);
   mlprt_table_free(&t);
+  /* two steps in a row drop once, after both read the whole series: lag 1
+   * lacks history at each series' first row, rolling(3) at its first two */
+  for (int deferred = 0; deferred < 2; deferred++) {
+    load_text("h2.csv", "k,v\na,1\nb,10\na,2\nb,20\na,3\nb,30\na,4\nb,40\na,5\nb,50\n", &t);
+    uint8_t pending[10] = {0};
+    MlprtSeriesParams lag1 = {.cols = {v, 1}, .by = "k", .pending = deferred ? pending : NULL};
+    MlprtSeriesParams roll = lag1;
+    roll.drop_pending = true;
+    int one[] = {1};
+    MlprtRoll mean = MLPRT_ROLL_MEAN;
+    ck_assert_int_eq(mlprt_ts_lag(&t, &lag1, one, 1, NULL, &e), 0);
+    ck_assert_int_eq(mlprt_ts_rolling(&t, &roll, 3, 0, &mean, 1, NULL, &e), 0);
+    /* deferred: rows 3..5 of each series stay, their means from the whole
+     * series (a's first kept row: (1 + 2 + 3) / 3); at once: the rolling
+     * step meets series already cut, and rows 4..5 stay */
+    ck_assert_int_eq(t.nrows, deferred ? 6 : 4);
+    ck_assert_float_eq(t.cols[col(&t, "v_roll_mean_3")].f[0], deferred ? 2.0f : 3.0f);
+    ck_assert_float_eq(t.cols[col(&t, "v_lag1")].f[0], deferred ? 2.0f : 3.0f);
+    mlprt_table_free(&t);
+  }
 }
 END_TEST
 
