@@ -19,12 +19,9 @@ PY=/usr/bin/python3
 CC=${CC:-cc}
 mkdir -p "$DIR"
 
-# the driver links an archive of the data-step sources alone (bench/libdata.sh)
+. bench/datalib.sh
 $CC -O2 -o "$DIR/gen" bench/clean/gen.c -lm
-sh bench/libdata.sh "$DIR"
-$CC -std=c11 -O3 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -o "$DIR/clean_mlpc" \
-  bench/clean/clean_mlpc.c "$DIR/libdata.a" \
-  $(pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lcjson -lz -lm -lpthread
+data_driver "$DIR/clean_mlpc" bench/clean/clean_mlpc.c
 
 CSV="$DIR/bench-$ROWS.csv"
 [ -s "$CSV" ] || "$DIR/gen" "$CSV" "$ROWS" 1
@@ -32,9 +29,6 @@ BYTES=$(wc -c < "$CSV")
 cat "$CSV" > /dev/null # warm the page cache
 
 now() { date +%s.%N; }
-median() {
-  sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
-}
 
 : > "$DIR/cat.txt"; : > "$DIR/mlpc.txt"; : > "$DIR/pandas.txt"
 i=0

@@ -16,10 +16,8 @@ DIR=${BENCH_DIR:-/tmp/mlpc-bench-text}
 PY=/usr/bin/python3
 CC=${CC:-cc}
 mkdir -p "$DIR"
-sh bench/libdata.sh "$DIR" # the data-step sources alone
-$CC -std=c11 -O3 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -o "$DIR/tfidf_mlpc" \
-  bench/text/tfidf_mlpc.c "$DIR/libdata.a" \
-  $(pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lcjson -lz -lm -lpthread
+. bench/datalib.sh
+data_driver "$DIR/tfidf_mlpc" bench/text/tfidf_mlpc.c # the data-step sources alone
 
 CSV="$DIR/austen-x$COPIES.csv"
 {

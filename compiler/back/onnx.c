@@ -643,7 +643,10 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
       continue;
     }
     if (t == MLPRT_COL_DATETIME)
-      return mlp_failf(err, n, "ONNX export takes no date columns; column '%s' is one", plan->inputs[i].name);
+      return mlp_failf(err, n,
+                       "ONNX export takes no date columns, and the model reads the date column '%s' "
+                       "(through date_features); export the compiled predictor instead",
+                       plan->inputs[i].name);
     bool text = t == MLPRT_COL_CATEGORY || t == MLPRT_COL_TEXT;
     col[i] = text ? ntext++ : nnum++;
     in_mat[i] = numeric[i] = !text;
@@ -687,6 +690,16 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
       return mlp_failf(err, n, "step %lld of the feature program reads or writes a slot it should not",
                   (long long)si);
     if (st->op == MLPRT_PSTEP_REQUIRE) continue; /* a graph answers every row: see onnx.h */
+    if (st->op == MLPRT_PSTEP_COERCE || st->op == MLPRT_PSTEP_DATE_PART) {
+      const char *what = st->src < plan->ninputs ? plan->inputs[st->src].name : "a column made by the chain";
+      const char *step = st->op == MLPRT_PSTEP_DATE_PART ? "date_features"
+                         : st->n == MLPRT_COL_DATETIME   ? "parse_dates"
+                                                         : "coerce";
+      return mlp_failf(err, n,
+                       "ONNX export cannot express the cleaning step %s of column '%s', which the model "
+                       "reads; export the compiled predictor instead",
+                       step, what);
+    }
     if (st->op == MLPRT_PSTEP_ONEHOT && st->a == MLPRT_UNSEEN_REJECT)
       return mlp_failf(err, n,
                        "ONNX export cannot reject a row (step %lld: onehot with unknown = error); "

@@ -31,7 +31,7 @@ typedef struct {
   int ncur, cap;
   const char *target;
   int64_t nrows;
-  bool *imputed, *scaled, *dropped;
+  bool *imputed, *scaled, *dropped, *orders;
   MlpStepCols *steps;  /* [nclean] what each step learns of its columns */
   bool exact;          /* every name so far found: the table is known column for column */
   int bad;             /* the step that cannot take a column it selects, or -1 */
@@ -154,8 +154,45 @@ static bool numbers_only(const MlpIrClean *st) {
   case MLPRT_CLEAN_STANDARDIZE:
   case MLPRT_CLEAN_MINMAX:
   case MLPRT_CLEAN_ROBUST_SCALE:
-  case MLPRT_CLEAN_LOG1P: return true;
+  case MLPRT_CLEAN_LOG1P:
+  case MLPRT_CLEAN_LAG:
+  case MLPRT_CLEAN_ROLLING:
+  case MLPRT_CLEAN_DIFF: return true;
   default: return false;
+  }
+}
+
+/* A float column that a step derives from column c (lag, rolling, diff,
+ * date_features), appended as the runtime appends it. */
+static void derive(Trace *T, Cur c, const char *op, const char *name) {
+  add_op(T, &c, op);
+  push(T, (Cur){name, MLPRT_COL_FLOAT, c.src, 1, NULL, 0, false, true});
+}
+
+/* The columns a time-series or date step adds for column c, in the
+ * runtime's order and with its names (mlprt_derived_name). */
+static void derive_columns(Trace *T, int step, const MlpIrClean *st, Cur c) {
+  const char *op = mlprt_clean_op_name(st->op);
+  if (st->op == MLPRT_CLEAN_DATE_FEATURES && c.type != MLPRT_COL_DATETIME) {
+    bool text = c.type == MLPRT_COL_TEXT || c.type == MLPRT_COL_CATEGORY;
+    T->why = mlp_arena_printf(T->a, "date_features needs a date column; '%s' is %s here: %s", c.name,
+                              mlprt_col_type_name((MlprtColType)c.type),
+                              text ? mlp_arena_printf(T->a, "parse_dates(%s) first", c.name)
+                                   : mlp_arena_printf(T->a, "declare `%s = date(\"FORMAT\")` in data.schema",
+                                                      c.name));
+    T->bad = step;
+    return;
+  }
+  bool diff = st->op == MLPRT_CLEAN_DIFF;
+  int64_t n = diff ? 1 : st->nints;
+  for (int64_t k = 0; k < n; k++) {
+    int64_t v = diff ? (int64_t)st->param : st->ints[k];
+    bool two = st->op == MLPRT_CLEAN_DATE_FEATURES && st->flag && mlprt_date_part_period((int)v) > 0;
+    for (int form = two ? 1 : 0; form <= (two ? 2 : 0); form++) {
+      char name[512];
+      mlprt_derived_name(name, sizeof name, st->op, c.name, v, (int64_t)st->param, st->offset, form);
+      derive(T, c, op, mlp_arena_strdup(T->a, name));
+    }
   }
 }
 
@@ -219,13 +256,17 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
     sc->idx = out;
   }
   if (st->keep) pick_listed(T, st->keep, NULL, &sc->keep, &sc->nkeep);
+  if (st->by && T->exact && find_named(T, st->by, strlen(st->by)) < 0) {
+    T->why = mlp_arena_printf(T->a, "%s: no column '%s' to group by at this step", op, st->by);
+    T->bad = step;
+  }
   if (T->exact) sc->ncols = ncols;
   /* what the step does to each: dropped, or encoded (the source column
    * out, its new columns at the end, in the selection's order) */
   int n0 = T->ncur; /* the columns the step met; indicators come after */
   bool *gone = calloc((size_t)(n0 + 1), 1);
   int *moved = malloc((size_t)(npick + 1) * sizeof *moved), nmoved = 0;
-  for (int k = 0; k < npick; k++) {
+  for (int k = 0; k < npick && T->bad < 0; k++) {
     int i = pick[k];
     Cur *c = &T->cur[i];
     if (numbers_only(st) && !is_num(c->type)) {
@@ -302,6 +343,30 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
       c->named = false;
       moved[nmoved++] = i;
       break;
+    case MLPRT_CLEAN_COERCE:
+    case MLPRT_CLEAN_PARSE_DATES: {
+      int to = st->op == MLPRT_CLEAN_COERCE ? (int)st->param : MLPRT_COL_DATETIME;
+      if (st->op == MLPRT_CLEAN_PARSE_DATES && c->type != MLPRT_COL_TEXT && c->type != MLPRT_COL_CATEGORY &&
+          c->type != MLPRT_COL_DATETIME) {
+        T->why = mlp_arena_printf(T->a, "parse_dates reads text; '%s' is a %s column", c->name,
+                                  mlprt_col_type_name((MlprtColType)c->type));
+        T->bad = step;
+        break;
+      }
+      add_op(T, c, op);
+      /* a category keeps its texts; any other conversion's values are new */
+      if (!(to == MLPRT_COL_CATEGORY && c->type == MLPRT_COL_CATEGORY)) c->levels = NULL, c->nlevels = 0;
+      c->type = to;
+      break;
+    }
+    case MLPRT_CLEAN_SORT_BY:
+      add_op(T, c, op);
+      T->orders[c->src] = true;
+      break;
+    case MLPRT_CLEAN_LAG:
+    case MLPRT_CLEAN_ROLLING:
+    case MLPRT_CLEAN_DIFF:
+    case MLPRT_CLEAN_DATE_FEATURES: derive_columns(T, step, st, *c); break;
     default: break;
     }
     if (T->bad >= 0) break;
@@ -337,8 +402,8 @@ static const char *why_unused(Trace *T, const MlpColumnUse *u) {
                                   "drop_columns(%s) to say so",
                             u->name, u->name, u->name);
   case MLPRT_COL_DATETIME:
-    return mlp_arena_printf(T->a, "a date, and dates are not features yet; drop_columns(%s) to say so",
-                            u->name);
+    return mlp_arena_printf(T->a, "a date no op derives features from; add date_features(%s), or "
+                            "drop_columns(%s) to say so", u->name, u->name);
   default: return mlp_arena_printf(T->a, "no op keeps it as a number");
   }
 }
@@ -350,9 +415,9 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
   Trace T = {.a = a, .target = d->target, .nrows = s->nrows, .steps = steps, .exact = true, .bad = -1};
   int nc = s->ncols;
   T.use = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * sizeof *T.use);
-  T.imputed = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * 3);
-  T.scaled = T.imputed + nc, T.dropped = T.scaled + nc;
-  memset(T.imputed, 0, (size_t)nc * 3);
+  T.imputed = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * 4);
+  T.scaled = T.imputed + nc, T.dropped = T.scaled + nc, T.orders = T.dropped + nc;
+  memset(T.imputed, 0, (size_t)nc * 4);
   for (int i = 0; i < d->nclean; i++) steps[i] = (MlpStepCols){0};
   for (int c = 0; c < nc; c++) {
     const MlprtSchemaCol *col = &s->cols[c];
@@ -374,7 +439,8 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
   bool *direct = calloc((size_t)(nc ? nc : 1), 1);
   for (int i = 0; i < T.ncur; i++) {
     const Cur *c = &T.cur[i];
-    if (T.use[c->src].target || !(is_num(c->type) || c->type == MLPRT_COL_BOOL)) continue;
+    /* the target's own column; a lag of it is a feature */
+    if (strcmp(c->name, d->target) == 0 || !(is_num(c->type) || c->type == MLPRT_COL_BOOL)) continue;
     T.use[c->src].features += c->width;
     out->features += c->width;
     direct[c->src] |= c->direct;
@@ -382,8 +448,9 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
   for (int c = 0; c < nc; c++) {
     MlpColumnUse *u = &T.use[c];
     if (u->target) continue;
+    u->orders = !u->features && (T.orders[c] || (d->split_time && strcmp(u->name, d->split_time) == 0));
     if (T.dropped[c]) u->unused = "dropped by the spec (drop_columns)";
-    else if (!u->features) u->unused = why_unused(&T, u);
+    else if (!u->features && !u->orders) u->unused = why_unused(&T, u);
     if (direct[c] && !T.imputed[c]) u->missing_to_model = u->missing;
     u->unscaled = direct[c] && is_num(u->type) && !T.scaled[c];
   }
@@ -437,6 +504,7 @@ int mlp_columns_print(const MlpColumns *c, const char *spec, FILE *out) {
     fprintf(out, "  %-*s  %-8s  ", w, u->name, mlprt_col_type_name((MlprtColType)u->type));
     if (u->target) fprintf(out, "target");
     else if (u->features) fprintf(out, "%lld feature%s", (long long)u->features, u->features == 1 ? "" : "s");
+    else if (u->orders && !u->unused) fprintf(out, "orders the rows");
     else fprintf(out, "unused");
     if (u->ops[0]) fprintf(out, " (%s)", u->ops);
     if (u->features && u->missing_to_model)

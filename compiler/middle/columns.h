@@ -39,6 +39,7 @@ typedef struct {
   int64_t missing_to_model; /* of those, the ones that reach the model unfilled (as 0) */
   double lo, hi;            /* numbers: the source's range; NaN when none */
   bool unscaled;            /* a number that reaches the model as it is, no scaling op on the way */
+  bool orders;              /* no feature, but it orders the rows (sort_by, split's time_order) */
 } MlpColumnUse;
 
 typedef struct {

@@ -478,11 +478,16 @@ static cJSON *data_json(const MlpIr *ir) {
     else
       cJSON_AddStringToObject(cj, "columns", mlp_ir_select_name(c->select));
     cJSON_AddItemToObject(cj, "keep", c->keep ? columns_json(c->keep) : cJSON_CreateArray());
+    static const char *const history[] = {"drop_row", "null"}; /* MlprtHistory */
     bool impute = c->op == MLPRT_CLEAN_IMPUTE;
     bool outliers = c->op == MLPRT_CLEAN_CLIP_OUTLIERS || c->op == MLPRT_CLEAN_DROP_OUTLIERS;
+    bool convert = c->op == MLPRT_CLEAN_COERCE || c->op == MLPRT_CLEAN_PARSE_DATES;
+    bool series = c->op == MLPRT_CLEAN_LAG || c->op == MLPRT_CLEAN_ROLLING || c->op == MLPRT_CLEAN_DIFF;
     add_str(cj, "method",
             impute     ? mlprt_method_name(MLPRT_STEP_IMPUTE, c->method)
             : outliers ? mlprt_method_name(MLPRT_STEP_OUTLIERS, c->method)
+            : convert  ? mlprt_method_name(MLPRT_STEP_COERCE, c->method)
+            : series   ? history[c->method & 1]
                        : NULL);
     cJSON_AddNumberToObject(cj, "param", c->param);
     cJSON_AddNumberToObject(cj, "low", c->low);
@@ -495,6 +500,11 @@ static cJSON *data_json(const MlpIr *ir) {
     cJSON_AddNumberToObject(cj, "table_columns", (double)c->ncols);
     cJSON_AddItemToObject(cj, "columns_idx", idx_json(c->columns_idx, c->ncolumns_idx));
     if (c->keep) cJSON_AddItemToObject(cj, "keep_idx", idx_json(c->keep_idx, c->nkeep_idx));
+    /* the time-series and date ops' own settings, where they have them */
+    if (c->by) add_str(cj, "by", c->by);
+    if (c->format) add_str(cj, "format", c->format);
+    if (c->nints) cJSON_AddItemToObject(cj, "ints", idx_json(c->ints, c->nints));
+    if (c->offset) cJSON_AddNumberToObject(cj, "offset", (double)c->offset);
     cJSON_AddItemToArray(clean, cj);
   }
   return d;

@@ -164,10 +164,13 @@ typedef struct {
   int select;          /* MlprtSelect */
   const char *columns; /* MLPRT_SELECT_NAMES: names each ending in '\n'; else NULL */
   const char *keep;    /* outliers: names never treated, each ending in '\n'; or NULL */
-  int method;          /* impute: MlprtImpute; outliers: MlprtOutlierMethod */
-  double param;        /* outlier threshold, impute constant, hash buckets, onehot max_levels */
+  int method;          /* impute: MlprtImpute; outliers: MlprtOutlierMethod; coerce, parse_dates:
+                          MlprtOnFail; lag, rolling, diff: MlprtHistory */
+  double param;        /* outlier threshold, impute constant, hash buckets, onehot max_levels, coerce's
+                          MlprtColType, rolling window, diff steps */
   double low, high;    /* minmax */
-  bool flag;           /* impute: indicator columns; onehot: unknown = error */
+  bool flag;           /* impute: indicator columns; onehot: unknown = error; sort_by: descending;
+                          date_features: cyclical */
   const char *levels;  /* onehot: each column's levels from the schema probe, a line per column, "NAME\tLEVEL
                           \tLEVEL...\n" (columns.h); NULL before the data is probed */
   /* the columns resolved by the compile-time trace (columns.h) against the
@@ -181,6 +184,11 @@ typedef struct {
   int64_t text;               /* text_clean: MLPRT_TEXT_* bits; vectorizers: mlprt_terms_pack of their
                                  options, with max_vocab or buckets in param, min_df and max_df in low
                                  and high */
+  const char *by;             /* lag, rolling, diff: the group key column, or NULL */
+  const char *format;         /* parse_dates: the strftime format, or NULL (ISO 8601) */
+  const int64_t *ints;        /* lag: steps; rolling: MlprtRoll stats; date_features: MlprtDatePart parts */
+  int64_t nints;
+  int64_t offset;             /* rolling: rows between the window's end and the row */
 } MlpIrClean;
 
 /* The data plan: where the data is and what the compiled schema says. */

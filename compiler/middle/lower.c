@@ -197,6 +197,7 @@ typedef struct {
   MlpDiag *d;
   int target_type;           /* the target column's MlprtColType */
   const MlpDataShape *shape; /* the data's shape when known without reading it, else NULL */
+  int nparsed;               /* the parse_dates steps a schema's date formats put before the chain */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -319,13 +320,122 @@ static bool lower_terms(Lower *L, const MlpSpecCall *c, MlpIrClean *st) {
   return true;
 }
 
+/* A list value (or one value) as codes: numbers as they are, enum names
+ * by their index among names (NULL for numbers). */
+static const int64_t *ints_of(Lower *L, const MlpSpecValue *v, const char *const *names, int nnames,
+                              int64_t *n) {
+  const MlpNode *node = v ? v->node : NULL;
+  int k = !node ? 0 : node->kind == MLP_ND_LIST ? node->kids.len : 1;
+  int64_t *out = mlp_arena_alloc(L->a, (size_t)(k ? k : 1) * sizeof *out);
+  for (int i = 0; i < k; i++) {
+    const MlpNode *e = node->kind == MLP_ND_LIST ? node->kids.items[i] : node;
+    out[i] = names ? method_code(e->name, names, nnames) : (int64_t)e->num;
+  }
+  *n = k;
+  return out;
+}
+
+/* Does a '\n'-terminated list of names hold name? */
+static bool names_hold(const char *list, const char *name) {
+  size_t len = strlen(name);
+  for (const char *s = list, *nl; s && (nl = strchr(s, '\n')); s = nl + 1)
+    if ((size_t)(nl - s) == len && memcmp(s, name, len) == 0) return true;
+  return false;
+}
+
+/* The time-series and date ops' settings; false (with an error) for a
+ * step that would read the value the model predicts. */
+static bool lower_time_step(Lower *L, const MlpSpecCall *c, MlpIrClean *st, const char *target) {
+  static const char *const history[] = {"drop_row", "null"};
+  static const char *const on_error[] = {"error", "null", "drop_row"}; /* MlprtOnFail */
+  static const char *const stats[] = {"mean", "sum", "min", "max", "std"};
+  static const char *const parts[] = {"year",      "quarter", "month",  "day",    "dayofweek",
+                                      "dayofyear", "hour",    "minute", "second", "epoch"};
+  bool on_target = names_hold(st->columns, target);
+  st->by = mlp_spec_str(mlp_spec_arg(c, "by"));
+  st->method = method_code(str_or(mlp_spec_arg(c, "history"), "drop_row"), history, 2);
+  switch (st->op) {
+  case MLPRT_CLEAN_COERCE: {
+    const char *to = str_or(mlp_spec_arg(c, "to"), "float");
+    st->param = strcmp(to, "date") == 0 ? MLPRT_COL_DATETIME : mlprt_col_type_parse(to);
+    st->method = method_code(str_or(mlp_spec_arg(c, "on_error"), "error"), on_error, 3);
+    break;
+  }
+  case MLPRT_CLEAN_PARSE_DATES:
+    st->format = mlp_spec_str(mlp_spec_arg(c, "format"));
+    st->method = method_code(str_or(mlp_spec_arg(c, "on_error"), "error"), on_error, 3);
+    break;
+  case MLPRT_CLEAN_SORT_BY: st->flag = bool_or(mlp_spec_arg(c, "descending"), false); break;
+  case MLPRT_CLEAN_LAG: st->ints = ints_of(L, mlp_spec_arg(c, "steps"), NULL, 0, &st->nints); break;
+  case MLPRT_CLEAN_ROLLING:
+    st->param = num_or(mlp_spec_arg(c, "window"), 2);
+    st->offset = (int64_t)num_or(mlp_spec_arg(c, "lag"), 0);
+    st->ints = ints_of(L, mlp_spec_arg(c, "stat"), stats, 5, &st->nints);
+    if (on_target && st->offset == 0) {
+      mlp_diag_error(L->d, c->loc,
+                     "rolling over the target '%s' with lag = 0 reads the value the model predicts; give "
+                     "lag = 1 or more",
+                     target);
+      return false;
+    }
+    break;
+  case MLPRT_CLEAN_DIFF:
+    st->param = num_or(mlp_spec_arg(c, "steps"), 1);
+    if (on_target) {
+      mlp_diag_error(L->d, c->loc,
+                     "diff of the target '%s' reads the value the model predicts; lag it first and diff "
+                     "the lag",
+                     target);
+      return false;
+    }
+    break;
+  case MLPRT_CLEAN_DATE_FEATURES:
+    st->ints = ints_of(L, mlp_spec_arg(c, "parts"), parts, 10, &st->nints);
+    st->flag = bool_or(mlp_spec_arg(c, "cyclical"), false);
+    break;
+  default: break;
+  }
+  if (on_target && (st->op == MLPRT_CLEAN_COERCE || st->op == MLPRT_CLEAN_PARSE_DATES ||
+                    st->op == MLPRT_CLEAN_DATE_FEATURES)) {
+    unsupported(L, c->loc, mlp_arena_printf(L->a, "%s of the target column", c->op->name));
+    return false;
+  }
+  return true;
+}
+
+/* A schema entry's type name, and its date format (`date("%b %d %Y")`) in
+ * *format, else NULL. */
+static const char *schema_type(const MlpNode *v, const char **format) {
+  *format = NULL;
+  if (!v) return "";
+  for (int i = 0; v->kind == MLP_ND_CALL && i < v->kids.len; i++) {
+    const MlpNode *arg = v->kids.items[i];
+    if (arg->value && arg->value->kind == MLP_ND_STR && (!arg->name || strcmp(arg->name, "format") == 0))
+      *format = arg->value->text;
+  }
+  return v->name ? v->name : "";
+}
+
 static bool lower_clean(Lower *L, MlpIrData *d) {
   /* in the order of MlprtImpute and MlprtOutlierMethod */
   static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
   static const char *const outliers[] = {"zscore", "iqr"};
   const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
-  int n = clean ? clean->ops.len : 0;
-  d->clean = mlp_arena_alloc(L->a, (size_t)(n ? n : 1) * sizeof *d->clean);
+  const MlpSpecBlock *schema = mlp_spec_block(L->s, "data.schema");
+  int n = clean ? clean->ops.len : 0, nschema = schema ? schema->entries.len : 0;
+  d->clean = mlp_arena_alloc(L->a, (size_t)(n + nschema + 1) * sizeof *d->clean);
+  /* a date declared with a format is loaded as text and parsed first */
+  for (int i = 0; i < nschema; i++) {
+    const MlpSpecEntry *e = schema->entries.items[i];
+    const char *format;
+    if (strcmp(schema_type(e->value, &format), "date") != 0 || !format) continue;
+    d->clean[d->nclean++] = (MlpIrClean){.op = MLPRT_CLEAN_PARSE_DATES,
+                                         .select = MLPRT_SELECT_NAMES,
+                                         .columns = mlp_arena_printf(L->a, "%s\n", e->name),
+                                         .format = format,
+                                         .method = MLPRT_ONFAIL_ERROR};
+    L->nparsed++;
+  }
   bool ok = true;
   for (int i = 0; i < n; i++) {
     const MlpSpecCall *c = clean->ops.items[i];
@@ -373,7 +483,7 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
     case MLPRT_CLEAN_BAG_OF_WORDS:
     case MLPRT_CLEAN_TFIDF:
     case MLPRT_CLEAN_HASH_VECTORIZE: ok &= lower_terms(L, c, st); break;
-    default: break;
+    default: ok &= lower_time_step(L, c, st, d->target); break;
     }
   }
   return ok;
@@ -417,7 +527,12 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
                                 .ncolumns_idx = d->clean[i].ncolumns_idx,
                                 .keep_idx = d->clean[i].keep_idx,
                                 .nkeep_idx = d->clean[i].nkeep_idx,
-                                .text = d->clean[i].text};
+                                .text = d->clean[i].text,
+                                .by = d->clean[i].by,
+                                .format = d->clean[i].format,
+                                .ints = d->clean[i].ints,
+                                .nints = d->clean[i].nints,
+                                .offset = d->clean[i].offset};
   return steps;
 }
 
@@ -466,7 +581,7 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
   mlprt_schema_free(&s);
   if (!ok) {
     const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
-    const MlpSpecCall *at = step >= 0 && clean ? clean->ops.items[step] : sc;
+    const MlpSpecCall *at = step >= L->nparsed && clean ? clean->ops.items[step - L->nparsed] : sc;
     mlp_diag_error(L->d, at->loc, "%s", err);
     return false;
   }
@@ -596,6 +711,19 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   if (tc) {
     if (!read_like(L, sc, tc, "the test source")) return false;
     source_where(L, spec_path, tc, &d->test_path, &d->test_path2, &d->test_query);
+    /* the steps that run before the split would never see the given rows */
+    const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
+    const MlpSpecCall *first = clean && clean->ops.len ? clean->ops.items[0] : NULL;
+    static const char *const head[] = {"coerce", "parse_dates", "date_features", "sort_by", "lag", "rolling",
+                                       "diff"};
+    for (size_t i = 0; first && i < sizeof head / sizeof *head; i++)
+      if (strcmp(first->op->name, head[i]) == 0) {
+        unsupported(L, first->loc,
+                    mlp_arena_printf(L->a, "`%s` at the head of the chain (before the split) with "
+                                           "data.test_source",
+                                     head[i]));
+        return false;
+      }
   }
   const MlpSpecCall *split = mlp_spec_op(data, "split");
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
@@ -643,8 +771,8 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecBlock *schema = mlp_spec_block(L->s, "data.schema");
   for (int i = 0; schema && i < schema->entries.len; i++) {
     const MlpSpecEntry *e = schema->entries.items[i];
-    const char *type = e->value && e->value->kind == MLP_ND_IDENT ? e->value->name : "";
-    if (strcmp(type, "date") == 0) type = "datetime";
+    const char *format, *type = schema_type(e->value, &format);
+    if (strcmp(type, "date") == 0) type = format ? "text" : "datetime";
     d->schema = mlp_arena_printf(L->a, "%s%s\t%s\n", d->schema ? d->schema : "", e->name, type);
   }
   if (L->shape) {
@@ -1124,7 +1252,7 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape};
+  Lower L = {a, s, d, -1, shape, 0};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);

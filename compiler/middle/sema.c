@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mlp/clean.h"
 #include "mlp/data.h"
 #include "parse.h"
 
@@ -182,7 +183,8 @@ static bool check_call_value(Sema *S, const MlpRegField *f, const MlpNode *n, Ml
         list = mlp_arena_printf(S->a, "%s%s%s", list, i ? ", " : "", names[i]);
       hint = mlp_arena_printf(S->a, " (expected one of: %s)", list);
     }
-    mlp_diag_error(S->d, n->name_loc, "unknown %s '%s'%s", k->name, n->name, hint);
+    const char *what = strcmp(f->name, "*") == 0 ? "column type" : k->name;
+    mlp_diag_error(S->d, n->name_loc, "unknown %s '%s'%s", what, n->name, hint);
     return false;
   }
   MlpSpecCall *c;
@@ -1075,7 +1077,55 @@ static void check_column_value(Sema *S, const Columns *C, const MlpSpecValue *v)
   }
 }
 
-static void check_columns_in(Sema *S, const Columns *C, const MlpSpecBlock *b) {
+/* The elements of a list value (or the one value). */
+static int list_len(const MlpNode *n) {
+  return !n ? 0 : n->kind == MLP_ND_LIST ? n->kids.len : 1;
+}
+static const MlpNode *list_at(const MlpNode *n, int i) {
+  return n->kind == MLP_ND_LIST ? n->kids.items[i] : n;
+}
+
+/* The columns a time-series or date op of the cleaning chain adds for the
+ * columns it names (mlprt_derived_name), so that later ops may name them. */
+static void add_derived(Sema *S, Columns *C, const MlpSpecCall *c) {
+  int op = mlprt_clean_op_find(c->op->name);
+  if (op != MLPRT_CLEAN_LAG && op != MLPRT_CLEAN_ROLLING && op != MLPRT_CLEAN_DIFF &&
+      op != MLPRT_CLEAN_DATE_FEATURES)
+    return;
+  const MlpNode *cols = mlp_spec_arg(c, "columns")->node;
+  const MlpNode *ks = op == MLPRT_CLEAN_LAG       ? mlp_spec_arg(c, "steps")->node
+                      : op == MLPRT_CLEAN_ROLLING ? mlp_spec_arg(c, "stat")->node
+                      : op == MLPRT_CLEAN_DIFF    ? mlp_spec_arg(c, "steps")->node
+                                                  : mlp_spec_arg(c, "parts")->node;
+  const MlpSpecValue *window = mlp_spec_arg(c, "window"), *lag = mlp_spec_arg(c, "lag");
+  const MlpSpecValue *cyc = mlp_spec_arg(c, "cyclical");
+  bool cyclical = cyc && cyc->node && cyc->node->kind == MLP_ND_BOOL && cyc->node->num != 0;
+  const MlpRegEnum *set = mlp_reg_enum(op == MLPRT_CLEAN_ROLLING ? "stat" : "date_part");
+  int ncols = list_len(cols), nk = list_len(ks);
+  const char **names = mlp_arena_alloc(S->a, (size_t)(C->n + 2 * ncols * nk + 1) * sizeof *names);
+  memcpy(names, C->names, (size_t)C->n * sizeof *names);
+  int n = C->n;
+  for (int i = 0; i < ncols; i++) {
+    const MlpNode *col = list_at(cols, i);
+    const char *name = col->kind == MLP_ND_STR ? col->text : col->name;
+    if (col->kind != MLP_ND_STR && mlp_reg_enum_find(mlp_reg_enum("selector"), name) >= 0) continue;
+    for (int k = 0; k < nk; k++) {
+      const MlpNode *kv = list_at(ks, k);
+      int64_t v = kv->kind == MLP_ND_IDENT ? mlp_reg_enum_find(set, kv->name) : (int64_t)kv->num;
+      bool two = op == MLPRT_CLEAN_DATE_FEATURES && cyclical && mlprt_date_part_period((int)v) > 0;
+      for (int form = two ? 1 : 0; form <= (two ? 2 : 0); form++) {
+        char buf[512];
+        mlprt_derived_name(buf, sizeof buf, op, name, v, window ? (int64_t)mlp_spec_num(window) : 0,
+                           lag && !isnan(mlp_spec_num(lag)) ? (int64_t)mlp_spec_num(lag) : 0, form);
+        names[n++] = mlp_arena_strdup(S->a, buf);
+      }
+    }
+  }
+  C->names = names;
+  C->n = n;
+}
+
+static void check_columns_in(Sema *S, Columns *C, const MlpSpecBlock *b) {
   for (int i = 0; i < b->reg->nsettings; i++) check_column_value(S, C, &b->settings[i]);
   for (int i = 0; i < b->entries.len; i++) {
     const MlpSpecEntry *e = b->entries.items[i];
@@ -1084,6 +1134,7 @@ static void check_columns_in(Sema *S, const Columns *C, const MlpSpecBlock *b) {
   for (int i = 0; i < b->ops.len; i++) {
     const MlpSpecCall *c = b->ops.items[i];
     for (int j = 0; j < c->op->nparams; j++) check_column_value(S, C, &c->args[j]);
+    add_derived(S, C, c);
   }
   for (int i = 0; i < b->reg->nblocks; i++) check_columns_in(S, C, b->blocks[i]);
 }

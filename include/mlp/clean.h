@@ -24,7 +24,7 @@
 #define MLPRT_CLEAN_OPS(X)                     \
   X(DROP_DUPLICATES, "drop_duplicates", 1)      \
   X(DROP_COLUMNS, "drop_columns", 1)            \
-  X(COERCE, "coerce", 0)                        \
+  X(COERCE, "coerce", 1)                        \
   X(IMPUTE, "impute", 1)                        \
   X(CLIP_OUTLIERS, "clip_outliers", 1)          \
   X(DROP_OUTLIERS, "drop_outliers", 1)          \
@@ -39,12 +39,14 @@
   X(BAG_OF_WORDS, "bag_of_words", 1)            \
   X(TFIDF, "tfidf", 1)                          \
   X(HASH_VECTORIZE, "hash_vectorize", 1)        \
-  X(PARSE_DATES, "parse_dates", 0)              \
-  X(SORT_BY, "sort_by", 0)                      \
+  X(PARSE_DATES, "parse_dates", 1)              \
+  X(SORT_BY, "sort_by", 1)                      \
   X(RESAMPLE, "resample", 0)                    \
-  X(LAG, "lag", 0)                              \
-  X(ROLLING, "rolling", 0)                      \
-  X(ALIGN, "align", 0)
+  X(LAG, "lag", 1)                              \
+  X(ROLLING, "rolling", 1)                      \
+  X(ALIGN, "align", 0)                          \
+  X(DATE_FEATURES, "date_features", 1)          \
+  X(DIFF, "diff", 1)
 
 typedef enum {
 #define MLPRT_CLEAN_CODE(code, name, built) MLPRT_CLEAN_##code,
@@ -97,6 +99,7 @@ typedef enum {
   MLPRT_STEP_ENCODE,
   MLPRT_STEP_TEXT_CLEAN,
   MLPRT_STEP_VECTORIZE,
+  MLPRT_STEP_TIME, /* sort_by, lag, rolling, diff, date_features (MlprtTimeStep): nothing fitted */
   MLPRT_STEP_NKINDS
 } MlprtStepKind;
 
@@ -118,7 +121,10 @@ typedef struct {
                            cleaning record lists them with the kept levels; 0 otherwise */
   double *weights;      /* vectorize TF-IDF: idf of each vocabulary term [nlevels] */
   int method;           /* coerce: the target MlprtColType */
-  int64_t changed;      /* cells imputed / clipped / coerced / failed ... by the last apply */
+  int64_t changed;      /* cells imputed / clipped / coerced / failed ... by the last apply; lag, rolling,
+                           diff: rows with too few earlier rows in their group */
+  int64_t fixed;        /* coerce: cells that converted only once read leniently (separators, a decimal
+                           comma, a percent or currency sign, a boolean's other spellings) */
   int64_t dropped;      /* rows dropped because of this column by the last apply */
 } MlprtColFit;
 
@@ -163,9 +169,9 @@ void mlprt_fit_free(MlprtFit *f);
 int mlprt_fit_position(const MlprtFit *f, int i);
 /* The fitted steps of a cleaning log written by mlprt_clean_log_write, in
  * order, ready for mlprt_fit_apply on new data (a predictor's input, say).
- * Steps that learn nothing about columns (drop_duplicates, coerce) are left
- * out, and so is an outlier step's keep predicate (code, not data). Free
- * with mlprt_fits_free. */
+ * Steps that learn nothing about columns (drop_duplicates, coerce and the
+ * time steps) are left out, and so is an outlier step's keep predicate
+ * (code, not data). Free with mlprt_fits_free. */
 int mlprt_fits_read(const char *path, MlprtFit **fits, int *nfits, MlprtError *err);
 void mlprt_fits_free(MlprtFit *fits, int n);
 /* Apply any fitted step to a table (all its rows), logging it when log is
@@ -193,9 +199,29 @@ int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, M
 typedef enum { MLPRT_ONFAIL_ERROR, MLPRT_ONFAIL_NULL, MLPRT_ONFAIL_DROP } MlprtOnFail;
 /* Convert a column to another type through its text form (in place: the
  * column keeps its position and its name string); a value that does
- * not convert is an error naming the row, becomes missing, or drops its row. */
-int mlprt_coerce(MlprtTable *t, int col, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
-                 MlprtError *err);
+ * not convert is an error naming the row, becomes missing, or drops its row.
+ * Texts are read leniently (mlprt_coerce_value); dates in `format`
+ * (strftime) when not NULL, else ISO 8601 and the loader's date forms. */
+int mlprt_coerce(MlprtTable *t, int col, MlprtColType to, const char *format, MlprtOnFail on_fail,
+                 MlprtCleanLog *log, MlprtError *err);
+/* The value the text s[0..len) stands for in a column of type `to`, read
+ * as coerce reads it: numbers with thousands separators ("1,234.5",
+ * "1.234,5", "1 234", "1'234"), a decimal comma ("3,14"; one comma
+ * followed by exactly three digits is a thousands separator), a trailing
+ * percent sign (12.5% is 0.125) or a leading currency sign ($ € £ ¥);
+ * booleans spelled true/false, yes/no, y/n, t/f, on/off, 1/0 in any case;
+ * dates in `format` or, when NULL, as the loader reads them. Numbers and
+ * booleans (0/1) go to *num, dates to *tm; categories and text take any
+ * text. *fixed tells that the plain loader would not have read s. false
+ * when s does not convert. */
+bool mlprt_coerce_value(const char *s, size_t len, MlprtColType to, const char *format, double *num,
+                        int64_t *tm, bool *fixed);
+/* A date and time in a strftime-style format: %Y (4 digits) %y (2, 1969-2068)
+ * %m %d %e %H %I %M %S (1 or 2 digits) %j %b/%h %B (English month names,
+ * any case) %a %A (day names, skipped) %p (AM/PM) %z (Z, +HH, +HHMM, +HH:MM:
+ * the time is converted to UTC) %T (%H:%M:%S) %F (%Y-%m-%d) %%; a space
+ * matches any run of white space. The whole text must match. */
+bool mlprt_parse_datetime_format(const char *s, size_t len, const char *format, int64_t *epoch_seconds);
 
 /* ---- imputation ----------------------------------------------------------- */
 
@@ -337,10 +363,23 @@ typedef struct {
  * or by NAME#i hashed counts. */
 int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err);
 
-/* ---- time series -------------------------------------------------------------- */
+/* ---- time series and dates -------------------------------------------------- */
+
+/* The ops logged as MLPRT_STEP_TIME steps, their fit's method. */
+typedef enum {
+  MLPRT_TIME_SORT_BY,
+  MLPRT_TIME_LAG,
+  MLPRT_TIME_ROLLING,
+  MLPRT_TIME_DIFF,
+  MLPRT_TIME_DATE_FEATURES
+} MlprtTimeStep;
 
 /* Stable sort of all rows by a DATETIME (or numeric) column, missing last. */
 int mlprt_ts_sort(MlprtTable *t, const char *time_col, MlprtError *err);
+/* Stable sort of all rows by several columns, the first most significant:
+ * numbers, dates and booleans by value, categories and text bytewise;
+ * missing values last either way. Logged when log is not NULL. */
+int mlprt_ts_sort_by(MlprtTable *t, MlprtCols keys, bool descending, MlprtCleanLog *log, MlprtError *err);
 
 typedef enum { MLPRT_GAP_FFILL, MLPRT_GAP_LINEAR } MlprtGapFill;
 /* Rebuild t on the grid start, start + step, ... (start = the first time,
@@ -350,13 +389,79 @@ typedef enum { MLPRT_GAP_FFILL, MLPRT_GAP_LINEAR } MlprtGapFill;
  * sorted. The split is reset (every row trains); split after resampling. */
 int mlprt_ts_resample(MlprtTable *t, const char *time_col, int64_t step_seconds, MlprtGapFill fill,
                       MlprtError *err);
-/* Add NAME_lagK columns: the value k rows earlier (missing for the first k). */
-int mlprt_ts_lag(MlprtTable *t, const char *column, const int *lags, int nlags, MlprtError *err);
+
+/* What a lag, rolling or diff value gets at a row with too few earlier
+ * rows in its group. */
+typedef enum { MLPRT_HISTORY_DROP, MLPRT_HISTORY_NULL } MlprtHistory;
+
+/* The series a lag, rolling or diff step works on: the selected numeric
+ * columns, one series per value of `by` (NULL: the whole table; a missing
+ * key is a group of its own), each in table order (sort first). A value at
+ * a row reads that row and earlier rows of its group only. */
+typedef struct {
+  MlprtCols cols;
+  const char *by;
+  MlprtHistory history;
+  /* when not NULL ([nrows] flags): a drop_row step marks its rows here
+   * instead of dropping them, and the step with drop_pending set drops
+   * every row marked so far, so that consecutive steps all read whole
+   * series and the rows go once */
+  uint8_t *pending;
+  bool drop_pending;
+} MlprtSeriesParams;
+
+/* Add NAME_lagK columns (the value K rows earlier in the group), for each
+ * column and each K in turn, as pandas' groupby(by)[NAME].shift(K). */
+int mlprt_ts_lag(MlprtTable *t, const MlprtSeriesParams *p, const int *steps, int nsteps, MlprtCleanLog *log,
+                 MlprtError *err);
 
 typedef enum { MLPRT_ROLL_MEAN, MLPRT_ROLL_SUM, MLPRT_ROLL_MIN, MLPRT_ROLL_MAX, MLPRT_ROLL_STD } MlprtRoll;
-/* Add NAME_roll_STAT_W: STAT over the window of the last w rows ending at this
- * row (only past and present: no look-ahead); missing until w values exist. */
-int mlprt_ts_rolling(MlprtTable *t, const char *column, int window, MlprtRoll stat, MlprtError *err);
+/* Add NAME_roll_STAT_W (NAME_roll_STAT_W_lagL when lag > 0) for each column
+ * and stat: STAT over the window of the w rows of the group ending `lag`
+ * rows before this one, as pandas' groupby(by)[NAME].shift(lag).rolling(w)
+ * .STAT() (min_periods = w: a window with a missing value is missing; std
+ * is the sample one). */
+int mlprt_ts_rolling(MlprtTable *t, const MlprtSeriesParams *p, int window, int lag, const MlprtRoll *stats,
+                     int nstats, MlprtCleanLog *log, MlprtError *err);
+/* Add NAME_diffK = NAME - (NAME K rows earlier in the group), as pandas'
+ * groupby(by)[NAME].diff(K). */
+int mlprt_ts_diff(MlprtTable *t, const MlprtSeriesParams *p, int steps, MlprtCleanLog *log, MlprtError *err);
+
+/* The parts date_features derives, in the registry's order (date_part). */
+typedef enum {
+  MLPRT_DATE_YEAR,
+  MLPRT_DATE_QUARTER,
+  MLPRT_DATE_MONTH,
+  MLPRT_DATE_DAY,
+  MLPRT_DATE_DAYOFWEEK, /* 0 Monday .. 6 Sunday */
+  MLPRT_DATE_DAYOFYEAR,
+  MLPRT_DATE_HOUR,
+  MLPRT_DATE_MINUTE,
+  MLPRT_DATE_SECOND,
+  MLPRT_DATE_EPOCH,
+  MLPRT_DATE_NPARTS
+} MlprtDatePart;
+/* The part's name ("year" ...) and its period for cyclical encoding (0:
+ * not periodic: year, epoch). */
+const char *mlprt_date_part_name(int part);
+double mlprt_date_part_period(int part);
+/* Part `part` of a time (UTC), NaN when missing; cyclical 1 or 2: the sine or
+ * cosine of 2 pi (value - first) / period (first: 1 for month, day,
+ * dayofyear and quarter, else 0). */
+double mlprt_date_part(int64_t t, int part, int cyclical);
+/* Add NAME_PART columns (floats), or NAME_PART_sin and NAME_PART_cos for
+ * periodic parts when cyclical, for each date column and part in turn. */
+int mlprt_date_features(MlprtTable *t, MlprtCols cols, const int *parts, int nparts, bool cyclical,
+                        MlprtCleanLog *log, MlprtError *err);
+
+/* The name of a column a step adds to column `column`: lag (k: the step)
+ * NAME_lagK; rolling (k: the MlprtRoll stat) NAME_roll_STAT_W, with _lagL
+ * when lag > 0; diff (k: the steps) NAME_diffK; date_features (k: the
+ * MlprtDatePart, form 0 plain, 1 sine, 2 cosine) NAME_PART, NAME_PART_sin,
+ * NAME_PART_cos. op is an MlprtCleanOp. */
+void mlprt_derived_name(char *buf, size_t n, int64_t op, const char *column, int64_t k, int64_t window,
+                        int64_t lag, int form);
+
 /* Align n series on one time index: each is resampled to step, and the
  * result holds the common time range with every series' columns, named
  * PREFIX.NAME (prefix[i], or "s1", "s2" ... when NULL). */

@@ -319,6 +319,8 @@ bool mlprt_parse_datetime(const char *s, size_t len, int64_t *epoch_seconds);
 void mlprt_format_datetime(int64_t t, char *buf, size_t n);
 /* Days since 1970-01-01 for a proleptic Gregorian date. */
 int64_t mlprt_days_from_civil(int64_t y, int m, int d);
+/* The date of a day number (days since 1970-01-01), its inverse. */
+void mlprt_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 /* Length of the valid UTF-8 prefix of s (== len when all valid). */
 size_t mlprt_utf8_valid_prefix(const char *s, size_t len);
 

@@ -121,6 +121,15 @@ enum {
    * stay 0), NULL for hashing (bucket mlprt_term_bucket); b: the offset of
    * its vocabulary in the row's term index; missing: all 0 */
   MLPRT_PSTEP_TERMS,
+  /* coerce, parse_dates: src (of MlprtColType b) read as text and converted
+   * to type n as mlprt_coerce_value reads it, text the date format (no
+   * '\n'; NULL: ISO 8601); a value that does not convert is missing with
+   * a = MLPRT_ONFAIL_NULL, else rejects the row (training failed or
+   * dropped such rows) */
+  MLPRT_PSTEP_COERCE,
+  /* date_features: dst = mlprt_date_part(src, n, (int)a), a date's part n,
+   * plain (a = 0), its sine (1) or cosine (2) */
+  MLPRT_PSTEP_DATE_PART,
   MLPRT_PSTEP_NOPS
 };
 

@@ -144,12 +144,15 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
   X(MLPRT_I64, int64_t, select)         /* MlprtSelect: a type selector, or MLPRT_SELECT_NAMES */            \
   X(MLPRT_PTR, const char *, columns)   /* MLPRT_SELECT_NAMES: the names, each ending in '\n'; else NULL */  \
   X(MLPRT_PTR, const char *, keep)      /* outliers: columns never treated, each ending in '\n'; or NULL */  \
-  X(MLPRT_I64, int64_t, method)         /* impute: MlprtImpute; outliers: MlprtOutlierMethod; else 0 */      \
+  X(MLPRT_I64, int64_t, method)         /* impute: MlprtImpute; outliers: MlprtOutlierMethod; coerce, */     \
+                                        /* parse_dates: MlprtOnFail; lag, rolling, diff: MlprtHistory */     \
   X(MLPRT_F64, double, param)           /* outliers: threshold; impute: constant; hash_encode: buckets; */   \
-                                        /* onehot: max_levels */                                             \
+                                        /* onehot: max_levels; coerce: the MlprtColType; rolling: the */     \
+                                        /* window; diff: the steps */                                        \
   X(MLPRT_F64, double, low)             /* minmax: the images of each column's minimum */                    \
   X(MLPRT_F64, double, high)            /* and maximum */                                                    \
-  X(MLPRT_I64, int64_t, flag)           /* impute: indicator columns; onehot: unseen level errs */           \
+  X(MLPRT_I64, int64_t, flag)           /* impute: indicator columns; onehot: unseen level errs; */          \
+                                        /* sort_by: descending; date_features: cyclical */                   \
   X(MLPRT_PTR, const char *, levels)    /* onehot: each column's levels, fixed at compile time */            \
                                         /* from the whole file; NULL: learnt in training */              \
   X(MLPRT_I64, int64_t, ncols)          /* the table's columns as the step meets it, as the compiler */      \
@@ -160,7 +163,12 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
   X(MLPRT_I64, int64_t, nkeep_idx)                                                                           \
   X(MLPRT_I64, int64_t, text)           /* text_clean: MLPRT_TEXT_* bits; vectorizers: their MlprtTerms, */  \
                                         /* packed (mlprt_terms_pack); param: max_vocab or buckets, */        \
-                                        /* low and high: min_df and max_df */
+                                        /* low and high: min_df and max_df */        \
+  X(MLPRT_PTR, const char *, by)        /* lag, rolling, diff: the group key column, or NULL */              \
+  X(MLPRT_PTR, const char *, format)    /* parse_dates: the strftime format, or NULL (ISO 8601) */           \
+  X(MLPRT_PTR, const int64_t *, ints)   /* lag: steps; rolling: MlprtRoll stats; date_features: parts */     \
+  X(MLPRT_I64, int64_t, nints)                                                                               \
+  X(MLPRT_I64, int64_t, offset)         /* rolling: rows between the window's end and the row */
 typedef struct {
   MLPRT_CLEAN_STEP_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtCleanStep;

@@ -1,7 +1,8 @@
 /* clean_core.c — what every cleaning op shares: column selection, fitted
- * parameter structs and their dispatch, order statistics; plus the two row
- * ops that learn nothing: duplicate removal and type coercion. Consumes and
- * produces MlprtTables; records each applied step in the cleaning log. */
+ * parameter structs and their dispatch, order statistics; plus the row op
+ * that learns nothing, duplicate removal (type coercion is coerce.c's).
+ * Consumes and produces MlprtTables; records each applied step in the
+ * cleaning log. */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,7 +12,7 @@
 #include "data_int.h"
 
 static const char *const step_names[MLPRT_STEP_NKINDS] = {
-    "drop_duplicates", "coerce", "impute", "outliers", "scale", "encode", "text_clean", "vectorize"};
+    "drop_duplicates", "coerce", "impute", "outliers", "scale", "encode", "text_clean", "vectorize", "time"};
 
 const char *mlprt_step_name(MlprtStepKind k) {
   return k < MLPRT_STEP_NKINDS ? step_names[k] : "?";
@@ -24,6 +25,7 @@ const char *mlprt_method_name(MlprtStepKind k, int m) {
   static const char *const encode[] = {"onehot", "ordinal", "hash"};
   static const char *const vec[] = {"count", "tfidf", "hash"};
   static const char *const onfail[] = {"error", "null", "drop"};
+  static const char *const time[] = {"sort_by", "lag", "rolling", "diff", "date_features"};
 #define PICK(a) return m >= 0 && m < (int)(sizeof a / sizeof *a) ? a[m] : "?"
   switch (k) {
   case MLPRT_STEP_IMPUTE: PICK(impute);
@@ -32,6 +34,7 @@ const char *mlprt_method_name(MlprtStepKind k, int m) {
   case MLPRT_STEP_ENCODE: PICK(encode);
   case MLPRT_STEP_VECTORIZE: PICK(vec);
   case MLPRT_STEP_COERCE: PICK(onfail);
+  case MLPRT_STEP_TIME: PICK(time);
   default: return "";
   }
 #undef PICK
@@ -635,65 +638,6 @@ int64_t mlprt_drop_duplicates(MlprtTable *t, MlprtCols on, MlprtCleanLog *log, M
   mlprt_scratch_free(keep, (size_t)rows);
   free(idx);
   return removed;
-}
-
-/* ---- coercion ---- */
-
-int mlprt_coerce(MlprtTable *t, int c, MlprtColType to, MlprtOnFail on_fail, MlprtCleanLog *log,
-                 MlprtError *err) {
-  if (c < 0 || c >= t->ncols) {
-    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "coerce: the table has no column %d", c + 1);
-    return -1;
-  }
-  const char *column = t->cols[c].name;
-  MlprtFit f;
-  mlprt_fit_init(&f, MLPRT_STEP_COERCE, (int)on_fail, t, &c, 1);
-  f.cols[0].method = (int)to;
-  f.rows_before = t->nrows;
-  /* convert through text into a scratch one-column table */
-  MlprtTable tmp;
-  mlprt_table_init(&tmp);
-  tmp.cap_rows = t->cap_rows; /* the column moves into t: exactly t's capacity, as its release assumes */
-  mlprt_table_add_column(&tmp, column, to);
-  tmp.nrows = t->nrows;
-  MlprtNaSet na;
-  mlprt_na_init(&na, NULL);
-  uint8_t *keep = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
-  char buf[64];
-  int rc = 0;
-  for (int64_t r = 0; r < t->nrows && !rc; r++) {
-    keep[r] = 1;
-    const char *s = mlprt_cell_str(t, c, r, buf, sizeof buf), *why;
-    if (!mlprt_cell_from_text(&tmp, 0, r, s, strlen(s), &na, &why)) continue;
-    f.cols[0].changed++;
-    if (on_fail == MLPRT_ONFAIL_ERROR) {
-      mlprt_error_set(err, NULL, r + 1, 0, c + 1, column, "coerce to %s: %s: '%.40s'",
-                      mlprt_col_type_name(to), why, s);
-      rc = -1;
-    } else {
-      mlprt_row_set_missing(&tmp, r);
-      if (on_fail == MLPRT_ONFAIL_DROP) keep[r] = 0, f.cols[0].dropped++;
-    }
-  }
-  if (!rc) {
-    /* swap the converted column in, keeping its position, its origin and
-     * its name string: callers may hold t's name pointers (a selection
-     * resolved before this call), and those must outlive the conversion */
-    MlprtColumn old = t->cols[c];
-    t->cols[c] = tmp.cols[0];
-    tmp.cols[0] = old;
-    char *name = t->cols[c].name;
-    t->cols[c].name = old.name;
-    tmp.cols[0].name = name;
-    t->cols[c].origin = old.origin;
-    mlprt_table_filter(t, keep);
-    f.rows_after = t->nrows;
-    mlprt_log_fit(log, &f);
-  }
-  mlprt_table_free(&tmp);
-  mlprt_fit_free(&f);
-  free(keep);
-  return rc;
 }
 
 /* ---- features ---- */

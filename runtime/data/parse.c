@@ -2,6 +2,7 @@
  * UTF-8 validation and missing-value tokens. Consumes byte slices (not
  * NUL-terminated); produces doubles, epoch seconds and field kinds for the
  * schema inference. */
+#include <ctype.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -81,7 +82,7 @@ int64_t mlprt_days_from_civil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+void mlprt_civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
   z += 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   int64_t doe = z - era * 146097;
@@ -178,11 +179,152 @@ bool mlprt_parse_datetime(const char *s, size_t len, int64_t *out) {
   return true;
 }
 
+/* Between lo and hi digits at *p (advanced) as a number; -1 when fewer. */
+static int take_upto(const char **p, const char *end, int lo, int hi) {
+  int v = 0, n = 0;
+  while (n < hi && *p < end && **p >= '0' && **p <= '9') v = v * 10 + (*(*p)++ - '0'), n++;
+  return n < lo ? -1 : v;
+}
+
+/* The index of the English name at *p among names (full names, or their
+ * first three letters), advancing *p; -1 when none. */
+static int take_name(const char **p, const char *end, const char *const *names, int n) {
+  for (int i = 0; i < n; i++) {
+    size_t full = strlen(names[i]);
+    if ((size_t)(end - *p) >= full && strncasecmp(*p, names[i], full) == 0) {
+      *p += full;
+      return i;
+    }
+  }
+  for (int i = 0; i < n; i++)
+    if (end - *p >= 3 && strncasecmp(*p, names[i], 3) == 0) {
+      *p += 3;
+      return i;
+    }
+  return -1;
+}
+
+/* A UTC offset at *p: Z, +HH, +HHMM or +HH:MM, in seconds east. */
+static bool take_zone(const char **p, const char *end, int64_t *off) {
+  if (*p < end && (**p == 'Z' || **p == 'z')) {
+    (*p)++;
+    *off = 0;
+    return true;
+  }
+  if (*p >= end || (**p != '+' && **p != '-')) return false;
+  int sign = *(*p)++ == '-' ? -1 : 1;
+  int oh = take_digits(p, end, 2), om = 0;
+  if (oh < 0 || oh > 23) return false;
+  if (*p < end && **p == ':') (*p)++;
+  if (*p < end && **p >= '0' && **p <= '9') om = take_digits(p, end, 2);
+  if (om < 0 || om > 59) return false;
+  *off = sign * (oh * 3600 + om * 60);
+  return true;
+}
+
+bool mlprt_parse_datetime_format(const char *s, size_t len, const char *fmt, int64_t *out) {
+  static const char *const months[12] = {"january", "february", "march",     "april",   "may",
+                                         "june",    "july",     "august",    "september", "october",
+                                         "november", "december"};
+  static const char *const days[7] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                      "sunday"};
+  while (len && is_space(*s)) s++, len--;
+  while (len && is_space(s[len - 1])) len--;
+  const char *p = s, *end = s + len;
+  int64_t y = 1970, off = 0;
+  int m = 1, d = 1, hh = 0, mi = 0, ss = 0, yday = -1, pm = 0;
+  bool twelve = false;
+  for (const char *f = fmt; *f; f++) {
+    if (*f == ' ') {
+      while (p < end && is_space(*p)) p++;
+      continue;
+    }
+    if (*f != '%') {
+      if (p >= end || *p++ != *f) return false;
+      continue;
+    }
+    int v = 0;
+    switch (*++f) {
+    case 'Y': {
+      bool neg = p < end && *p == '-';
+      p += neg;
+      v = take_upto(&p, end, 4, 4);
+      y = neg ? -v : v;
+      break;
+    }
+    case 'y':
+      v = take_upto(&p, end, 2, 2);
+      y = v < 69 ? 2000 + v : 1900 + v; /* POSIX: 69-99 are 1969-1999 */
+      break;
+    case 'm': v = m = take_upto(&p, end, 1, 2); break;
+    case 'd':
+    case 'e':
+      if (*f == 'e' && p < end && *p == ' ') p++;
+      v = d = take_upto(&p, end, 1, 2);
+      break;
+    case 'H': v = hh = take_upto(&p, end, 1, 2); break;
+    case 'I': v = hh = take_upto(&p, end, 1, 2), twelve = true; break;
+    case 'M': v = mi = take_upto(&p, end, 1, 2); break;
+    case 'S': v = ss = take_upto(&p, end, 1, 2); break;
+    case 'j': v = yday = take_upto(&p, end, 1, 3); break;
+    case 'b':
+    case 'h':
+    case 'B':
+      v = take_name(&p, end, months, 12);
+      m = v + 1;
+      break;
+    case 'a':
+    case 'A': v = take_name(&p, end, days, 7); break;
+    case 'p':
+      if (end - p < 2 || toupper((unsigned char)p[1]) != 'M') return false;
+      pm = toupper((unsigned char)*p) == 'P';
+      if (!pm && toupper((unsigned char)*p) != 'A') return false;
+      p += 2;
+      break;
+    case 'z': v = take_zone(&p, end, &off) ? 0 : -1; break;
+    case 'T':
+      hh = take_upto(&p, end, 1, 2);
+      if (hh < 0 || p >= end || *p++ != ':') return false;
+      mi = take_upto(&p, end, 1, 2);
+      if (mi < 0 || p >= end || *p++ != ':') return false;
+      v = ss = take_upto(&p, end, 1, 2);
+      break;
+    case 'F':
+      y = take_upto(&p, end, 4, 4);
+      if (y < 0 || p >= end || *p++ != '-') return false;
+      m = take_upto(&p, end, 1, 2);
+      if (m < 0 || p >= end || *p++ != '-') return false;
+      v = d = take_upto(&p, end, 1, 2);
+      break;
+    case '%': v = p < end && *p == '%' ? (p++, 0) : -1; break;
+    default: return false;
+    }
+    if (v < 0) return false;
+  }
+  if (p != end) return false;
+  if (twelve) { /* %I with %p: 12 AM is 0, 12 PM is 12 */
+    if (hh < 1 || hh > 12) return false;
+    hh = hh % 12 + (pm ? 12 : 0);
+  }
+  if (hh > 23 || mi > 59 || ss > 60) return false;
+  int64_t day;
+  if (yday >= 0) {
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (yday < 1 || yday > 365 + leap) return false;
+    day = mlprt_days_from_civil(y, 1, 1) + yday - 1;
+  } else {
+    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
+    day = mlprt_days_from_civil(y, m, d);
+  }
+  *out = day * 86400 + hh * 3600 + mi * 60 + ss - off;
+  return true;
+}
+
 void mlprt_format_datetime(int64_t t, char *buf, size_t n) {
   int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
   int64_t secs = t - days * 86400, y;
   int m, d;
-  civil_from_days(days, &y, &m, &d);
+  mlprt_civil_from_days(days, &y, &m, &d);
   if (secs == 0) snprintf(buf, n, "%04lld-%02d-%02d", (long long)y, m, d);
   else
     snprintf(buf, n, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, m, d, (int)(secs / 3600),

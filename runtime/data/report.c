@@ -84,6 +84,7 @@ static void add_fitted(cJSON *o, const MlprtFit *f, const MlprtColFit *c) {
     break;
   case MLPRT_STEP_COERCE:
     cJSON_AddStringToObject(o, "to", mlprt_col_type_name((MlprtColType)c->method));
+    add_num(o, "reformatted", (double)c->fixed);
     break;
   default: break;
   }
@@ -94,6 +95,7 @@ static const char *changed_word(const MlprtFit *f) {
   case MLPRT_STEP_IMPUTE: return "imputed";
   case MLPRT_STEP_OUTLIERS: return f->flag ? "outliers" : "clipped";
   case MLPRT_STEP_COERCE: return "failed";
+  case MLPRT_STEP_TIME: return "without_history";
   default: return "changed";
   }
 }
@@ -229,7 +231,8 @@ static bool step_to_fit(const cJSON *s, MlprtFit *f) {
   int kind = -1;
   for (int k = 0; cJSON_IsString(name) && k < MLPRT_STEP_NKINDS; k++)
     if (strcmp(name->valuestring, mlprt_step_name((MlprtStepKind)k)) == 0) kind = k;
-  if (kind < 0 || kind == MLPRT_STEP_DEDUP || kind == MLPRT_STEP_COERCE) return false;
+  if (kind < 0 || kind == MLPRT_STEP_DEDUP || kind == MLPRT_STEP_COERCE || kind == MLPRT_STEP_TIME)
+    return false;
   memset(f, 0, sizeof *f);
   f->kind = (MlprtStepKind)kind;
   const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "method");

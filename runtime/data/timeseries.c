@@ -1,8 +1,10 @@
 /* timeseries.c — time-series preparation: sort by time, resample to a fixed
  * step with gap filling (forward fill or linear interpolation), lag and
  * rolling-window features that only look back, and aligning several series
- * on one time index. Consumes tables with a DATETIME column (dates parsed by
- * the loader or mlprt_coerce); produces regular, sorted tables. */
+ * on one time index; lag, rolling and diff run per group (a key column's
+ * value) and read only the row itself and earlier rows of its group.
+ * Consumes tables with a DATETIME column (dates parsed by the loader or
+ * mlprt_coerce); produces sorted, regular or extended tables. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,64 @@ static int by_key(const void *a, const void *b) {
   return (x->row > y->row) - (x->row < y->row); /* stable */
 }
 
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Each row's sort key for column c: numbers, dates and booleans their
+ * value, categories and text the rank of their text; missing rows get
+ * +inf (or -inf when descending, so that they still come last). */
+static void sort_keys(const MlprtTable *t, int c, bool descending, SortKey *k) {
+  const MlprtColumn *col = &t->cols[c];
+  double miss = descending ? -INFINITY : INFINITY;
+  if (col->type == MLPRT_COL_CATEGORY || col->type == MLPRT_COL_TEXT) {
+    /* rank the distinct texts bytewise */
+    MlprtLevels lv = {0};
+    int32_t *code = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *code);
+    for (int64_t r = 0; r < t->nrows; r++) {
+      const char *s = col->type != MLPRT_COL_CATEGORY ? mlprt_text_at(col, r)
+                      : col->codes[r] < 0           ? NULL
+                                                    : col->levels.names[col->codes[r]];
+      code[r] = s ? mlprt_levels_intern(&lv, s, strlen(s)) : -1;
+    }
+    char **names = mlprt_xmalloc((size_t)(lv.n ? lv.n : 1) * sizeof *names);
+    memcpy(names, lv.names, (size_t)lv.n * sizeof *names);
+    qsort(names, (size_t)lv.n, sizeof *names, by_name);
+    double *rank = mlprt_xmalloc((size_t)(lv.n ? lv.n : 1) * sizeof *rank);
+    for (int32_t i = 0; i < lv.n; i++) rank[mlprt_levels_find(&lv, names[i], strlen(names[i]))] = i;
+    for (int64_t r = 0; r < t->nrows; r++) k[r].key = code[r] < 0 ? miss : rank[code[r]];
+    free(rank);
+    free(names);
+    free(code);
+    mlprt_levels_free(&lv);
+  } else {
+    for (int64_t r = 0; r < t->nrows; r++) {
+      double v = col->type == MLPRT_COL_DATETIME ? (col->t[r] == MLPRT_TIME_NA ? NAN : (double)col->t[r])
+                 : col->type == MLPRT_COL_BOOL   ? (col->b[r] == MLPRT_BOOL_NA ? NAN : col->b[r])
+                                                 : col->f[r];
+      k[r].key = isnan(v) ? miss : v;
+    }
+  }
+  for (int64_t r = 0; r < t->nrows; r++) {
+    k[r].row = r;
+    if (descending) k[r].key = -k[r].key;
+  }
+}
+
+/* Stable sorts from the least significant key to the most significant. */
+static void sort_rows(MlprtTable *t, const int *cols, int n, bool descending) {
+  SortKey *k = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *k);
+  int64_t *perm = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *perm);
+  for (int i = n - 1; i >= 0; i--) {
+    sort_keys(t, cols[i], descending, k);
+    qsort(k, (size_t)t->nrows, sizeof *k, by_key);
+    for (int64_t r = 0; r < t->nrows; r++) perm[r] = k[r].row;
+    mlprt_table_permute(t, perm);
+  }
+  free(perm);
+  free(k);
+}
+
 int mlprt_ts_sort(MlprtTable *t, const char *time_col, MlprtError *err) {
   int c = mlprt_table_find(t, time_col);
   if (c < 0 || !((MLPRT_TM_NUMERIC | MLPRT_TM(MLPRT_COL_DATETIME)) & MLPRT_TM(t->cols[c].type))) {
@@ -61,19 +121,21 @@ int mlprt_ts_sort(MlprtTable *t, const char *time_col, MlprtError *err) {
                     "sort: needs a datetime or numeric column of this name");
     return -1;
   }
-  const MlprtColumn *col = &t->cols[c];
-  SortKey *k = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *k);
-  for (int64_t r = 0; r < t->nrows; r++) {
-    double v =
-        col->type == MLPRT_COL_DATETIME ? (col->t[r] == MLPRT_TIME_NA ? NAN : (double)col->t[r]) : col->f[r];
-    k[r] = (SortKey){isnan(v) ? INFINITY : v, r}; /* missing last */
-  }
-  qsort(k, (size_t)t->nrows, sizeof *k, by_key);
-  int64_t *perm = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *perm);
-  for (int64_t r = 0; r < t->nrows; r++) perm[r] = k[r].row;
-  mlprt_table_permute(t, perm);
-  free(perm);
-  free(k);
+  sort_rows(t, &c, 1, false);
+  return 0;
+}
+
+int mlprt_ts_sort_by(MlprtTable *t, MlprtCols keys, bool descending, MlprtCleanLog *log, MlprtError *err) {
+  int *idx;
+  int n = mlprt_select_columns(t, keys, MLPRT_TM_ANY, "sort_by", &idx, err);
+  if (n < 0) return -1;
+  MlprtFit f;
+  mlprt_fit_init(&f, MLPRT_STEP_TIME, MLPRT_TIME_SORT_BY, t, idx, n);
+  f.rows_before = f.rows_after = t->nrows;
+  sort_rows(t, idx, n, descending);
+  mlprt_log_fit(log, &f);
+  mlprt_fit_free(&f);
+  free(idx);
   return 0;
 }
 
@@ -168,68 +230,237 @@ int mlprt_ts_resample(MlprtTable *t, const char *time_col, int64_t step, MlprtGa
   return 0;
 }
 
-static int numeric_column(const MlprtTable *t, const char *name, const char *step, MlprtError *err) {
-  int c = mlprt_table_find(t, name);
-  if (c < 0 || !(MLPRT_TM_NUMERIC & MLPRT_TM(t->cols[c].type))) {
-    mlprt_error_set(err, NULL, 0, 0, c + 1, name, "%s: needs a numeric column of this name", step);
-    return -1;
+void mlprt_derived_name(char *buf, size_t n, int64_t op, const char *column, int64_t k, int64_t window,
+                        int64_t lag, int form) {
+  static const char *const stat_names[] = {"mean", "sum", "min", "max", "std"};
+  switch (op) {
+  case MLPRT_CLEAN_LAG: snprintf(buf, n, "%s_lag%lld", column, (long long)k); break;
+  case MLPRT_CLEAN_DIFF: snprintf(buf, n, "%s_diff%lld", column, (long long)k); break;
+  case MLPRT_CLEAN_ROLLING: {
+    const char *stat = k >= 0 && k < 5 ? stat_names[k] : "?";
+    int w = snprintf(buf, n, "%s_roll_%s_%lld", column, stat, (long long)window);
+    if (lag > 0 && w >= 0 && (size_t)w < n) snprintf(buf + w, n - (size_t)w, "_lag%lld", (long long)lag);
+    break;
   }
-  return c;
+  default:
+    snprintf(buf, n, "%s_%s%s", column, mlprt_date_part_name((int)k),
+             form == 1 ? "_sin" : form == 2 ? "_cos" : "");
+  }
 }
 
-int mlprt_ts_lag(MlprtTable *t, const char *column, const int *lags, int nlags, MlprtError *err) {
-  int c = numeric_column(t, column, "lag", err);
-  if (c < 0) return -1;
-  for (int i = 0; i < nlags; i++) {
-    if (lags[i] < 1) {
-      mlprt_error_set(err, NULL, 0, 0, c + 1, column, "lag: lags must be >= 1 (got %d)", lags[i]);
+/* The rows of each group, group after group, each group in table order:
+ * order[start[g] .. start[g + 1]) are group g's rows. One group when by is
+ * NULL; rows with a missing key form a group of their own. */
+typedef struct {
+  int64_t *order, *start;
+  int64_t ngroups;
+} Groups;
+
+static int make_groups(const MlprtTable *t, const char *by, Groups *g, MlprtError *err) {
+  int64_t n = t->nrows;
+  int32_t *gid = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *gid);
+  int32_t ng = 1;
+  if (!by) {
+    memset(gid, 0, (size_t)n * sizeof *gid);
+  } else {
+    int c = mlprt_table_find(t, by);
+    if (c < 0) {
+      mlprt_error_set(err, NULL, 0, 0, 0, by, "by: no such column in the data");
+      free(gid);
       return -1;
     }
-    char name[512];
-    snprintf(name, sizeof name, "%s_lag%d", column, lags[i]);
-    int k = mlprt_table_add_column(t, name, t->cols[c].type);
-    for (int64_t r = 0; r < t->nrows; r++) t->cols[k].f[r] = r >= lags[i] ? t->cols[c].f[r - lags[i]] : NAN;
+    const MlprtColumn *col = &t->cols[c];
+    MlprtLevels lv = {0};
+    char buf[64];
+    for (int64_t r = 0; r < n; r++) {
+      if (col->type == MLPRT_COL_CATEGORY) {
+        gid[r] = col->codes[r] + 1; /* 0: missing */
+        continue;
+      }
+      const char *s = mlprt_is_missing(t, c, r) ? "" : mlprt_cell_str(t, c, r, buf, sizeof buf);
+      gid[r] = mlprt_is_missing(t, c, r) ? 0 : mlprt_levels_intern(&lv, s, strlen(s)) + 1;
+    }
+    ng = (col->type == MLPRT_COL_CATEGORY ? col->levels.n : lv.n) + 1;
+    mlprt_levels_free(&lv);
   }
+  g->ngroups = ng;
+  g->start = mlprt_xcalloc((size_t)ng + 1, sizeof *g->start);
+  for (int64_t r = 0; r < n; r++) g->start[gid[r] + 1]++;
+  for (int32_t k = 0; k < ng; k++) g->start[k + 1] += g->start[k];
+  int64_t *at = mlprt_xmalloc(((size_t)ng + 1) * sizeof *at);
+  memcpy(at, g->start, ((size_t)ng + 1) * sizeof *at);
+  g->order = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *g->order);
+  for (int64_t r = 0; r < n; r++) g->order[at[gid[r]]++] = r;
+  free(at);
+  free(gid);
   return 0;
 }
 
-int mlprt_ts_rolling(MlprtTable *t, const char *column, int window, MlprtRoll stat, MlprtError *err) {
-  static const char *const stat_names[] = {"mean", "sum", "min", "max", "std"};
-  int c = numeric_column(t, column, "rolling", err);
-  if (c < 0) return -1;
-  if (window < 1) {
-    mlprt_error_set(err, NULL, 0, 0, c + 1, column, "rolling: the window must be >= 1");
+static void free_groups(Groups *g) {
+  free(g->order);
+  free(g->start);
+}
+
+/* A series step's columns (numbers only), groups and fit; -1 with *err. */
+static int series_begin(MlprtTable *t, const MlprtSeriesParams *p, const char *step, int method, int **idx,
+                        Groups *g, MlprtFit *f, MlprtError *err) {
+  int n = mlprt_select_columns(t, p->cols, MLPRT_TM_NUMERIC, step, idx, err);
+  if (n < 0) return -1;
+  if (make_groups(t, p->by, g, err) != 0) {
+    free(*idx);
     return -1;
   }
-  char name[512];
-  snprintf(name, sizeof name, "%s_roll_%s_%d", column, stat_names[stat], window);
+  mlprt_fit_init(f, MLPRT_STEP_TIME, method, t, *idx, n);
+  f->rows_before = t->nrows;
+  return n;
+}
+
+/* A new float column made from column c, carrying its origin. */
+static int derived_column(MlprtTable *t, int c, const char *name) {
   int k = mlprt_table_add_column(t, name, MLPRT_COL_FLOAT);
-  const float *x = t->cols[c].f;
-  float *y = t->cols[k].f;
-  for (int64_t r = 0; r < t->nrows; r++) {
-    y[r] = NAN;
-    if (r + 1 < window) continue;
-    double s = 0, ss = 0, mn = INFINITY, mx = -INFINITY;
-    int64_t n = 0;
-    for (int64_t j = r + 1 - window; j <= r; j++) {
-      if (isnan(x[j])) continue;
-      s += x[j], ss += (double)x[j] * x[j], n++;
-      if (x[j] < mn) mn = x[j];
-      if (x[j] > mx) mx = x[j];
-    }
-    if (!n) continue;
-    double v;
-    switch (stat) {
-    case MLPRT_ROLL_MEAN: v = s / (double)n; break;
-    case MLPRT_ROLL_SUM: v = s; break;
-    case MLPRT_ROLL_MIN: v = mn; break;
-    case MLPRT_ROLL_MAX: v = mx; break;
-    default: /* sample standard deviation, as pandas' rolling().std() */
-      v = n > 1 ? sqrt(fmax(0, (ss - s * s / (double)n) / (double)(n - 1))) : NAN;
-      break;
-    }
-    y[r] = (float)v;
+  t->cols[k].origin = t->cols[c].origin;
+  return k;
+}
+
+/* Rows short of history (short_rows[r] set) are counted per column and,
+ * under MLPRT_HISTORY_DROP, dropped (or marked in p->pending, and the
+ * marked rows dropped when p->drop_pending); then the step is logged. */
+static void series_end(MlprtTable *t, const MlprtSeriesParams *p, const uint8_t *short_rows, int *idx,
+                       Groups *g, MlprtFit *f, MlprtCleanLog *log) {
+  int64_t nshort = 0;
+  bool drop = p->history == MLPRT_HISTORY_DROP;
+  for (int64_t r = 0; r < t->nrows; r++) nshort += short_rows[r];
+  for (int i = 0; i < f->n; i++) {
+    f->cols[i].changed = nshort;
+    if (drop) f->cols[i].dropped = nshort;
   }
+  if (drop && p->pending)
+    for (int64_t r = 0; r < t->nrows; r++) p->pending[r] |= short_rows[r];
+  const uint8_t *gone = p->pending ? (p->drop_pending ? p->pending : NULL) : drop ? short_rows : NULL;
+  if (gone) {
+    uint8_t *keep = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1));
+    for (int64_t r = 0; r < t->nrows; r++) keep[r] = !gone[r];
+    mlprt_table_filter(t, keep);
+    free(keep);
+  }
+  f->rows_after = t->nrows;
+  mlprt_log_fit(log, f);
+  mlprt_fit_free(f);
+  free_groups(g);
+  free(idx);
+}
+
+int mlprt_ts_lag(MlprtTable *t, const MlprtSeriesParams *p, const int *steps, int nsteps, MlprtCleanLog *log,
+                 MlprtError *err) {
+  int *idx;
+  Groups g;
+  MlprtFit f;
+  int n = series_begin(t, p, "lag", MLPRT_TIME_LAG, &idx, &g, &f, err);
+  if (n < 0) return -1;
+  uint8_t *short_rows = mlprt_xcalloc((size_t)t->nrows + 1, 1);
+  for (int i = 0; i < n; i++) {
+    for (int s = 0; s < nsteps; s++) {
+      int k = steps[s];
+      char name[512];
+      mlprt_derived_name(name, sizeof name, MLPRT_CLEAN_LAG, t->cols[idx[i]].name, k, 0, 0, 0);
+      int out = derived_column(t, idx[i], name);
+      const float *x = t->cols[idx[i]].f;
+      float *y = t->cols[out].f;
+      for (int64_t gi = 0; gi < g.ngroups; gi++)
+        for (int64_t j = g.start[gi]; j < g.start[gi + 1]; j++) {
+          bool have = j - k >= g.start[gi];
+          y[g.order[j]] = have ? x[g.order[j - k]] : NAN;
+          if (!have) short_rows[g.order[j]] = 1;
+        }
+    }
+  }
+  series_end(t, p, short_rows, idx, &g, &f, log);
+  free(short_rows);
+  return 0;
+}
+
+int mlprt_ts_diff(MlprtTable *t, const MlprtSeriesParams *p, int steps, MlprtCleanLog *log, MlprtError *err) {
+  int *idx;
+  Groups g;
+  MlprtFit f;
+  int n = series_begin(t, p, "diff", MLPRT_TIME_DIFF, &idx, &g, &f, err);
+  if (n < 0) return -1;
+  uint8_t *short_rows = mlprt_xcalloc((size_t)t->nrows + 1, 1);
+  for (int i = 0; i < n; i++) {
+    char name[512];
+    mlprt_derived_name(name, sizeof name, MLPRT_CLEAN_DIFF, t->cols[idx[i]].name, steps, 0, 0, 0);
+    int out = derived_column(t, idx[i], name);
+    const float *x = t->cols[idx[i]].f;
+    float *y = t->cols[out].f;
+    for (int64_t gi = 0; gi < g.ngroups; gi++)
+      for (int64_t j = g.start[gi]; j < g.start[gi + 1]; j++) {
+        bool have = j - steps >= g.start[gi];
+        y[g.order[j]] = have ? (float)((double)x[g.order[j]] - x[g.order[j - steps]]) : NAN;
+        if (!have) short_rows[g.order[j]] = 1;
+      }
+  }
+  series_end(t, p, short_rows, idx, &g, &f, log);
+  free(short_rows);
+  return 0;
+}
+
+/* STAT over w values (none missing). */
+static double window_stat(const float *x, const int64_t *rows, int w, MlprtRoll stat) {
+  double s = 0, mn = INFINITY, mx = -INFINITY;
+  for (int i = 0; i < w; i++) {
+    double v = x[rows[i]];
+    s += v;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  switch (stat) {
+  case MLPRT_ROLL_MEAN: return s / w;
+  case MLPRT_ROLL_SUM: return s;
+  case MLPRT_ROLL_MIN: return mn;
+  case MLPRT_ROLL_MAX: return mx;
+  default: { /* sample standard deviation, two passes, as pandas' rolling().std() */
+    double m = s / w, ss = 0;
+    for (int i = 0; i < w; i++) ss += ((double)x[rows[i]] - m) * ((double)x[rows[i]] - m);
+    return w > 1 ? sqrt(ss / (w - 1)) : NAN;
+  }
+  }
+}
+
+int mlprt_ts_rolling(MlprtTable *t, const MlprtSeriesParams *p, int window, int lag, const MlprtRoll *stats,
+                     int nstats, MlprtCleanLog *log, MlprtError *err) {
+  if (window < 1 || lag < 0) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "rolling: the window must be >= 1 and the lag >= 0");
+    return -1;
+  }
+  int *idx;
+  Groups g;
+  MlprtFit f;
+  int n = series_begin(t, p, "rolling", MLPRT_TIME_ROLLING, &idx, &g, &f, err);
+  if (n < 0) return -1;
+  uint8_t *short_rows = mlprt_xcalloc((size_t)t->nrows + 1, 1);
+  for (int i = 0; i < n; i++) {
+    for (int s = 0; s < nstats; s++) {
+      char name[512];
+      mlprt_derived_name(name, sizeof name, MLPRT_CLEAN_ROLLING, t->cols[idx[i]].name, stats[s], window, lag,
+                         0);
+      int out = derived_column(t, idx[i], name);
+      const float *x = t->cols[idx[i]].f;
+      float *y = t->cols[out].f;
+      for (int64_t gi = 0; gi < g.ngroups; gi++) {
+        int64_t missing = 0; /* missing values in the window */
+        for (int64_t j = g.start[gi]; j < g.start[gi + 1]; j++) {
+          int64_t end = j - lag, first = end - window + 1; /* the window, positions in order[] */
+          if (end >= g.start[gi] && isnan(x[g.order[end]])) missing++;
+          if (first - 1 >= g.start[gi] && isnan(x[g.order[first - 1]])) missing--;
+          bool have = first >= g.start[gi];
+          if (!have) short_rows[g.order[j]] = 1;
+          y[g.order[j]] = have && !missing ? (float)window_stat(x, g.order + first, window, stats[s]) : NAN;
+        }
+      }
+    }
+  }
+  series_end(t, p, short_rows, idx, &g, &f, log);
+  free(short_rows);
   return 0;
 }
 

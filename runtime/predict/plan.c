@@ -299,36 +299,95 @@ static int apply_fit(Builder *b, const MlprtFit *f) {
   }
 }
 
-/* drop_columns: the compiler's indices into the columns now (traced), else
- * a selector (resolved against the columns now, the target never
- * selected) or names. */
-static void drop_columns(Builder *b, const MlprtCleanStep *st) {
+/* The columns a step takes, as indices into the columns now (*out, n of
+ * them, malloc'd): the compiler's indices (traced), else a selector
+ * (resolved against the columns now, the target never selected) or names
+ * (those not found left out). */
+static int step_columns(const Builder *b, const MlprtCleanStep *st, int **out) {
+  int *idx = mlprt_xmalloc((size_t)(b->n + st->ncolumns_idx + 1) * sizeof *idx), n = 0;
   if (st->ncols) {
-    uint8_t *drop = mlprt_xcalloc((size_t)b->n + 1, 1);
     for (int64_t k = 0; k < st->ncolumns_idx; k++)
-      if (st->columns_idx[k] >= 0 && st->columns_idx[k] < b->n) drop[st->columns_idx[k]] = 1;
-    for (int i = b->n - 1; i >= 0; i--)
-      if (drop[i]) drop_col(b, i);
-    free(drop);
-    return;
-  }
-  if (st->select == MLPRT_SELECT_NAMES) {
+      if (st->columns_idx[k] >= 0 && st->columns_idx[k] < b->n) idx[n++] = (int)st->columns_idx[k];
+  } else if (st->select == MLPRT_SELECT_NAMES) {
     for (const char *s = st->columns, *nl; s && *s && (nl = strchr(s, '\n')); s = nl + 1) {
       char name[512];
       snprintf(name, sizeof name, "%.*s", (int)(nl - s), s);
       int c = find_col(b, name);
-      if (c >= 0) drop_col(b, c);
+      if (c >= 0) idx[n++] = c;
     }
-    return;
+  } else {
+    for (int i = 0; i < b->n; i++) {
+      int ty = b->cols[i].type;
+      bool take = st->select == MLPRT_SELECT_ALL           ? true
+                  : st->select == MLPRT_SELECT_NUMERIC     ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
+                  : st->select == MLPRT_SELECT_CATEGORICAL ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
+                                                           : ty == MLPRT_COL_TEXT;
+      if (take && b->cols[i].slot >= 0) idx[n++] = i;
+    }
   }
-  for (int i = b->n - 1; i >= 0; i--) {
-    int ty = b->cols[i].type;
-    bool take = st->select == MLPRT_SELECT_ALL           ? true
-                : st->select == MLPRT_SELECT_NUMERIC     ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
-                : st->select == MLPRT_SELECT_CATEGORICAL ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
-                                                         : ty == MLPRT_COL_TEXT;
-    if (take && b->cols[i].slot >= 0) drop_col(b, i);
+  *out = idx;
+  return n;
+}
+
+static void drop_columns(Builder *b, const MlprtCleanStep *st) {
+  int *idx;
+  int n = step_columns(b, st, &idx);
+  uint8_t *drop = mlprt_xcalloc((size_t)b->n + 1, 1);
+  for (int k = 0; k < n; k++) drop[idx[k]] = 1;
+  for (int i = b->n - 1; i >= 0; i--)
+    if (drop[i]) drop_col(b, i);
+  free(drop);
+  free(idx);
+}
+
+/* coerce and parse_dates: each column converted in place (a date the
+ * loader already read stays as it is). */
+static int convert_columns(Builder *b, const MlprtCleanStep *st) {
+  int *idx;
+  int n = step_columns(b, st, &idx), rc = 0;
+  int to = st->op == MLPRT_CLEAN_COERCE ? (int)st->param : MLPRT_COL_DATETIME;
+  for (int k = 0; k < n && !rc; k++) {
+    VCol *v = &b->cols[idx[k]];
+    if (v->slot < 0)
+      rc = fail(b, "%s: the step changes the target column '%s', which a predictor does not read",
+                mlprt_clean_op_name(st->op), v->name);
+    if (rc || (to == MLPRT_COL_DATETIME && v->type == MLPRT_COL_DATETIME)) continue;
+    const char *fmt = to == MLPRT_COL_DATETIME ? st->format : NULL;
+    emit(b, (MlprtPredStep){MLPRT_PSTEP_COERCE, v->slot, v->slot, to, (double)st->method, v->type,
+                            fmt ? mlprt_xstrndup(fmt, strlen(fmt)) : NULL});
+    v->type = to;
   }
+  free(idx);
+  return rc;
+}
+
+/* date_features: a float column per part (two when cyclical and periodic)
+ * after the others, in the training table's order (dates.c). */
+static int date_columns(Builder *b, const MlprtCleanStep *st) {
+  int *idx;
+  int n = step_columns(b, st, &idx), rc = 0;
+  for (int k = 0; k < n && !rc; k++) {
+    const VCol *v = &b->cols[idx[k]];
+    if (v->type != MLPRT_COL_DATETIME) {
+      rc = fail(b, "date_features: column '%s' is not a date", v->name);
+      break;
+    }
+    int64_t src = v->slot;
+    char base[256];
+    snprintf(base, sizeof base, "%s", v->name);
+    for (int64_t i = 0; i < st->nints; i++) {
+      int part = (int)st->ints[i];
+      bool two = st->flag && mlprt_date_part_period(part) > 0;
+      for (int form = two ? 1 : 0; form <= (two ? 2 : 0); form++) {
+        char name[512];
+        mlprt_derived_name(name, sizeof name, MLPRT_CLEAN_DATE_FEATURES, base, part, 0, 0, form);
+        int c = add_col(b, name, strlen(name), MLPRT_COL_FLOAT, true);
+        emit(b, (MlprtPredStep){MLPRT_PSTEP_DATE_PART, src, b->cols[c].slot, part, form, 0, NULL});
+      }
+    }
+  }
+  free(idx);
+  return rc;
 }
 
 /* Ops whose every application leaves a fit in the cleaning record. */
@@ -367,6 +426,20 @@ static int replay(Builder *b, const MlprtPredSource *src) {
       drop_columns(b, st);
       continue;
     }
+    if (st->op == MLPRT_CLEAN_SORT_BY) continue; /* rows are answered in the order they come */
+    if (st->op == MLPRT_CLEAN_COERCE || st->op == MLPRT_CLEAN_PARSE_DATES) {
+      if (convert_columns(b, st) != 0) return -1;
+      continue;
+    }
+    if (st->op == MLPRT_CLEAN_DATE_FEATURES) {
+      if (date_columns(b, st) != 0) return -1;
+      continue;
+    }
+    if (st->op == MLPRT_CLEAN_LAG || st->op == MLPRT_CLEAN_ROLLING || st->op == MLPRT_CLEAN_DIFF)
+      return fail(b,
+                  "cleaning step %lld (%s) reads earlier rows of each series; a predictor answers one row at "
+                  "a time and keeps no per-series history yet, so it cannot serve this pipeline",
+                  (long long)i + 1, mlprt_clean_op_name(st->op));
     if (!fitted_op(st->op))
       return fail(b, "cleaning step %lld (%s) cannot be served row by row by a predictor", (long long)i + 1,
                   mlprt_clean_op_name(st->op));
@@ -439,6 +512,14 @@ int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char 
   plan->inputs = in;
   plan->ninputs = nin;
   if (rc == 0) rc = replay(&b, src);
+  /* a category input that a step converts takes any text: its training
+   * levels are not a list of the values it may have */
+  for (int64_t i = 0; rc == 0 && i < b.nsteps; i++) {
+    const MlprtPredStep *st = &b.steps[i];
+    if (st->op != MLPRT_PSTEP_COERCE || st->src >= nin || !in[st->src].levels) continue;
+    free((char *)in[st->src].levels);
+    in[st->src].levels = NULL, in[st->src].nlevels = 0;
+  }
   if (rc == 0) {
     int64_t *fs = mlprt_xmalloc((size_t)(b.n ? b.n : 1) * sizeof *fs), nf = 0;
     for (int i = 0; i < b.n; i++) {

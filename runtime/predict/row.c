@@ -311,6 +311,33 @@ static void text_step(const MlprtPredStep *st, Row *r, Verdict *v) {
   mlprt_terms_weigh(x, NULL, st->n, hash ? NULL : r->idf + (size_t)st->b, &o);
 }
 
+/* coerce, parse_dates: src's text converted to type st->n in place. */
+static void coerce_slot(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, Verdict *v) {
+  int64_t s = st->src, from = (int64_t)st->b, to = st->n;
+  if (is_missing(r, s, from)) {
+    set_missing(r, s);
+    return;
+  }
+  if (from != MLPRT_COL_CATEGORY && from != MLPRT_COL_TEXT) make_text(r, s, s, from);
+  const char *text = r->str[s];
+  size_t len = r->len[s];
+  double num = NAN;
+  int64_t tm = MLPRT_TIME_NA;
+  bool fixed;
+  bool ok = mlprt_coerce_value(text, len, (MlprtColType)to, st->text, &num, &tm, &fixed);
+  if (!ok) {
+    if ((int64_t)st->a != MLPRT_ONFAIL_NULL)
+      note(v, MLPRT_ROW_REJECT, "column '%s': '%.*s' is not a %s%s%s (training %s such values)",
+           s < p->plan->ninputs ? p->plan->inputs[s].name : "(cleaned)", (int)(len < 40 ? len : 40), text,
+           mlprt_col_type_name((MlprtColType)to), st->text ? " in the format " : "", st->text ? st->text : "",
+           (int64_t)st->a == MLPRT_ONFAIL_DROP ? "dropped" : "stopped at");
+    set_missing(r, s);
+    return;
+  }
+  if (to == MLPRT_COL_DATETIME) r->tm[s] = tm;
+  else if (to != MLPRT_COL_CATEGORY && to != MLPRT_COL_TEXT) r->num[s] = (float)num;
+}
+
 static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, Verdict *v) {
   int64_t s = st->src, d = st->dst;
   float *x = r->num;
@@ -359,6 +386,8 @@ static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, V
     break;
   case MLPRT_PSTEP_TEXT_CLEAN:
   case MLPRT_PSTEP_TERMS: text_step(st, r, v); break;
+  case MLPRT_PSTEP_COERCE: coerce_slot(p, st, r, v); break;
+  case MLPRT_PSTEP_DATE_PART: x[d] = (float)mlprt_date_part(r->tm[s], (int)st->n, (int)st->a); break;
   default: note(v, MLPRT_ROW_REJECT, "the feature program has an unknown operation %lld", (long long)st->op);
   }
 }

@@ -123,16 +123,18 @@ static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n
 
 /* ---- the cleaning chain ------------------------------------------------- */
 
-/* Whether c is the target (loaded as column tsrc): the cleaning ops never
- * take it, so it is the one column made from that source column. */
-static bool is_target(const MlprtColumn *c, int tsrc) {
-  return c->origin == tsrc + 1;
+/* Whether c is the target column itself, known by its name string
+ * `tname` (the table's own, which a column keeps wherever the steps move
+ * it, even through a coerce): columns made from the target (its lags)
+ * share its origin but are not it. */
+static bool is_target(const MlprtColumn *c, const char *tname) {
+  return c->name == tname;
 }
 
-/* The target's position in t (loaded as column tsrc), -1 when it is gone. */
-static int target_col(const MlprtTable *t, int tsrc) {
+/* The target's position in t, -1 when it is gone. */
+static int target_col(const MlprtTable *t, const char *tname) {
   for (int i = 0; i < t->ncols; i++)
-    if (is_target(&t->cols[i], tsrc)) return i;
+    if (is_target(&t->cols[i], tname)) return i;
   return -1;
 }
 
@@ -142,7 +144,7 @@ static int target_col(const MlprtTable *t, int tsrc) {
  * picked), or the '\n'-terminated names (strings the caller frees with
  * free_cols). */
 static MlprtCols select_cols(const MlprtTable *t, const MlprtCleanStep *st, const int64_t *idx, int64_t nidx,
-                             int64_t select, const char *names, int tsrc, const char **buf) {
+                             int64_t select, const char *names, const char *tname, const char **buf) {
   int n = 0;
   if (st->ncols) {
     for (int64_t k = 0; k < nidx; k++) buf[n++] = t->cols[idx[k]].name;
@@ -155,7 +157,7 @@ static MlprtCols select_cols(const MlprtTable *t, const MlprtCleanStep *st, cons
                   : select == MLPRT_SELECT_NUMERIC     ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
                   : select == MLPRT_SELECT_CATEGORICAL ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
                                                        : ty == MLPRT_COL_TEXT;
-      if (take && !is_target(&t->cols[i], tsrc)) buf[n++] = t->cols[i].name;
+      if (take && !is_target(&t->cols[i], tname)) buf[n++] = t->cols[i].name;
     }
   } else {
     for (const char *s = names; s && *s;) {
@@ -190,8 +192,12 @@ static void drop_selected(MlprtTable *t, MlprtCols sel) {
   free(drop);
 }
 
-/* Fit a step on the training rows and apply it to every row. */
-static int run_step(MlprtTable *t, const MlprtCleanStep *st, int tsrc, MlprtCleanLog *log, MlprtError *e) {
+/* Fit a step on the training rows and apply it to every row. A lag,
+ * rolling or diff step marks the rows its history drops in pending (see
+ * MlprtSeriesParams), and drops every marked row when drop_pending. */
+static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, uint8_t *pending,
+                    bool drop_pending,
+                    MlprtCleanLog *log, MlprtError *e) {
   /* the compiler resolved the step's columns against the table it traced:
    * a table of another width would make every index a wrong column */
   if (st->ncols && st->ncols != t->ncols) {
@@ -206,7 +212,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, int tsrc, MlprtClea
   /* drop_duplicates compares whole rows, the target included. */
   MlprtCols sel = st->op == MLPRT_CLEAN_DROP_DUPLICATES && st->select != MLPRT_SELECT_NAMES
                       ? (MlprtCols){NULL, 0, NULL}
-                      : select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tsrc, buf);
+                      : select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tname, buf);
   MlprtFit f = {0};
   int rc = 0;
   switch (st->op) {
@@ -225,7 +231,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, int tsrc, MlprtClea
   case MLPRT_CLEAN_DROP_OUTLIERS: {
     const char **kbuf = malloc((size_t)(t->ncols + 1) * sizeof *kbuf);
     MlprtCols keep =
-        select_cols(t, st, st->keep_idx, st->nkeep_idx, MLPRT_SELECT_NAMES, st->keep, tsrc, kbuf);
+        select_cols(t, st, st->keep_idx, st->nkeep_idx, MLPRT_SELECT_NAMES, st->keep, tname, kbuf);
     MlprtOutlierParams op = {.cols = sel,
                              .method = (MlprtOutlierMethod)st->method,
                              .threshold = st->param,
@@ -260,7 +266,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, int tsrc, MlprtClea
     for (int i = 0; i < sel.n && rc == 0; i++) {
       int c = step_col(t, sel, i);
       if (c >= 0 && t->cols[c].type != MLPRT_COL_CATEGORY && t->cols[c].type != MLPRT_COL_TEXT)
-        rc = mlprt_coerce(t, c, MLPRT_COL_CATEGORY, MLPRT_ONFAIL_NULL, log, e);
+        rc = mlprt_coerce(t, c, MLPRT_COL_CATEGORY, NULL, MLPRT_ONFAIL_NULL, log, e);
     }
     bool onehot = st->op == MLPRT_CLEAN_ONEHOT;
     MlprtEncodeParams ep = {.cols = sel,
@@ -295,6 +301,39 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, int tsrc, MlprtClea
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
     break;
   }
+  case MLPRT_CLEAN_COERCE:
+  case MLPRT_CLEAN_PARSE_DATES:
+    for (int i = 0; i < sel.n && rc == 0; i++) {
+      int c = step_col(t, sel, i);
+      /* a date the loader already read needs no parsing (it is logged as a conversion to itself) */
+      MlprtColType to = st->op == MLPRT_CLEAN_COERCE ? (MlprtColType)st->param : MLPRT_COL_DATETIME;
+      const char *fmt = c >= 0 && t->cols[c].type == MLPRT_COL_DATETIME ? NULL : st->format;
+      rc = mlprt_coerce(t, c, to, fmt, (MlprtOnFail)st->method, log, e);
+    }
+    break;
+  case MLPRT_CLEAN_SORT_BY: rc = mlprt_ts_sort_by(t, sel, st->flag != 0, log, e); break;
+  case MLPRT_CLEAN_LAG:
+  case MLPRT_CLEAN_ROLLING:
+  case MLPRT_CLEAN_DIFF: {
+    MlprtSeriesParams sp = {.cols = sel,
+                            .by = st->by,
+                            .history = (MlprtHistory)st->method,
+                            .pending = pending,
+                            .drop_pending = drop_pending};
+    int n = st->nints < 64 ? (int)st->nints : 64, ints[64];
+    MlprtRoll stats[64];
+    for (int i = 0; i < n; i++) ints[i] = (int)st->ints[i], stats[i] = (MlprtRoll)st->ints[i];
+    if (st->op == MLPRT_CLEAN_LAG) rc = mlprt_ts_lag(t, &sp, ints, n, log, e);
+    else if (st->op == MLPRT_CLEAN_DIFF) rc = mlprt_ts_diff(t, &sp, (int)st->param, log, e);
+    else rc = mlprt_ts_rolling(t, &sp, (int)st->param, (int)st->offset, stats, n, log, e);
+    break;
+  }
+  case MLPRT_CLEAN_DATE_FEATURES: {
+    int parts[MLPRT_DATE_NPARTS * 2], n = st->nints < MLPRT_DATE_NPARTS * 2 ? (int)st->nints : 0;
+    for (int i = 0; i < n; i++) parts[i] = (int)st->ints[i];
+    rc = mlprt_date_features(t, sel, parts, n, st->flag != 0, log, e);
+    break;
+  }
   default:
     *e = (MlprtError){0};
     snprintf(e->msg, sizeof e->msg, "%s is not run by the training program", mlprt_clean_op_name(st->op));
@@ -325,11 +364,11 @@ static char *schema_text(const MlprtTable *t) {
  * none is left); categories and booleans give their levels as text, sorted
  * bytewise, as the schema lists them, not in the loader's first-seen code
  * order, which depends on the row order. */
-static cJSON *raw_inputs(const MlprtTable *t, int tsrc) {
+static cJSON *raw_inputs(const MlprtTable *t, int tcol) {
   cJSON *arr = cJSON_CreateArray();
   for (int i = 0; i < t->ncols; i++) {
     const MlprtColumn *c = &t->cols[i];
-    if (is_target(c, tsrc)) continue;
+    if (i == tcol) continue;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "column", c->name);
     cJSON_AddStringToObject(o, "type", mlprt_col_type_name(c->type));
@@ -408,30 +447,97 @@ static int keep_raw(const MlprtTable *t, MlprtTable *raw) {
   return s;
 }
 
-/* Drop from raw the rows the cleaning chain removed from split s of t;
- * both keep the loaded order, so the copy ends up row for row in the
- * order the split's features (and predictions) have. */
+/* Drop from raw the rows the cleaning chain removed from split s of t, and
+ * put the others in t's order (a sort_by may have moved them): the copy
+ * ends up row for row in the order the split's features (and predictions)
+ * have. Rows are matched by their ids. */
 static void align_raw(const MlprtTable *t, int s, MlprtTable *raw) {
-  uint8_t *keep = calloc((size_t)(raw->nrows ? raw->nrows : 1), 1);
-  int64_t i = 0;
+  int64_t maxid = 0, m = 0, n = raw->nrows ? raw->nrows : 1;
+  for (int64_t i = 0; i < raw->nrows; i++) maxid = raw->rowid[i] > maxid ? raw->rowid[i] : maxid;
+  int64_t *at = malloc((size_t)(maxid + 1) * sizeof *at), *order = malloc((size_t)n * sizeof *order);
+  int64_t *rank = malloc((size_t)n * sizeof *rank);
+  for (int64_t id = 0; id <= maxid; id++) at[id] = -1;
+  for (int64_t i = 0; i < raw->nrows; i++) at[raw->rowid[i]] = i;
+  uint8_t *keep = calloc((size_t)n, 1);
   for (int64_t r = 0; r < t->nrows; r++) {
-    if (!t->part || t->part[r] != s) continue;
-    while (i < raw->nrows && raw->rowid[i] != t->rowid[r]) i++;
-    if (i < raw->nrows) keep[i++] = 1;
+    int64_t id = t->rowid[r];
+    if (!t->part || t->part[r] != s || id < 0 || id > maxid || at[id] < 0) continue;
+    keep[at[id]] = 1;
+    order[m++] = at[id];
   }
+  for (int64_t i = 0, k = 0; i < raw->nrows; i++) rank[i] = keep[i] ? k++ : -1;
+  for (int64_t k = 0; k < m; k++) order[k] = rank[order[k]];
   mlprt_table_filter(raw, keep);
+  mlprt_table_permute(raw, order);
   free(keep);
+  free(rank);
+  free(order);
+  free(at);
+}
+
+/* The steps at the head of the chain that learn nothing and may change
+ * rows (conversions, dates, sorting, the time-series steps) run before the
+ * split: a time-ordered split can then order by a parsed date, and a lag
+ * or rolling value reads every earlier row of its series, whichever part
+ * that row goes to (never a later one). */
+static bool series_op(int64_t op) {
+  return op == MLPRT_CLEAN_LAG || op == MLPRT_CLEAN_ROLLING || op == MLPRT_CLEAN_DIFF;
+}
+
+static bool before_split(int64_t op) {
+  switch (op) {
+  case MLPRT_CLEAN_COERCE:
+  case MLPRT_CLEAN_PARSE_DATES:
+  case MLPRT_CLEAN_DATE_FEATURES:
+  case MLPRT_CLEAN_SORT_BY:
+  case MLPRT_CLEAN_LAG:
+  case MLPRT_CLEAN_ROLLING:
+  case MLPRT_CLEAN_DIFF: return true;
+  default: return false;
+  }
+}
+
+/* Give the rows as loaded the part their cleaned rows went to, and drop
+ * those the steps before the split removed. */
+static void loaded_parts(const MlprtTable *t, MlprtTable *loaded) {
+  int64_t maxid = 0;
+  for (int64_t i = 0; i < loaded->nrows; i++) maxid = loaded->rowid[i] > maxid ? loaded->rowid[i] : maxid;
+  uint8_t *part = malloc((size_t)maxid + 1);
+  memset(part, 0xff, (size_t)maxid + 1);
+  for (int64_t r = 0; r < t->nrows; r++)
+    if (t->rowid[r] >= 0 && t->rowid[r] <= maxid) part[t->rowid[r]] = t->part ? t->part[r] : MLPRT_TRAIN;
+  uint8_t *keep = malloc((size_t)(loaded->nrows ? loaded->nrows : 1));
+  loaded->part = malloc((size_t)(loaded->cap_rows ? loaded->cap_rows : 1));
+  for (int64_t i = 0; i < loaded->nrows; i++) {
+    loaded->part[i] = part[loaded->rowid[i]];
+    keep[i] = loaded->part[i] != 0xff;
+  }
+  mlprt_table_filter(loaded, keep);
+  free(keep);
+  free(part);
+}
+
+/* After the split: the tested split's rows as loaded (keep_raw) and the
+ * training rows' raw ranges (raw_inputs), from the rows as loaded when
+ * steps ran before the split (kept), else from t itself. */
+static void keep_loaded_rows(const MlprtTable *t, MlprtTable *loaded, bool kept, int tcol,
+                             MlprtTable *raw, int *raw_split, cJSON **inputs) {
+  if (kept) loaded_parts(t, loaded);
+  const MlprtTable *src = kept ? loaded : t;
+  *raw_split = keep_raw(src, raw);
+  *inputs = raw_inputs(src, tcol);
 }
 
 /* Leave in inputs (raw_inputs': every loaded column but the target, in
  * order, of nsrc) only the columns some feature of the cleaned table t was
  * made from: what the model reads. All stay when a feature's origin is not
  * recorded. */
-static void keep_read_inputs(const MlprtTable *t, int tsrc, int nsrc, cJSON *inputs) {
+static void keep_read_inputs(const MlprtTable *t, const char *tname, int nsrc, cJSON *inputs) {
+  int tc = target_col(t, tname), tsrc = tc >= 0 ? t->cols[tc].origin - 1 : -1;
   bool *read = calloc((size_t)nsrc + 1, 1), all = false;
   for (int i = 0; i < t->ncols; i++) {
     const MlprtColumn *c = &t->cols[i];
-    if (is_target(c, tsrc)) continue;
+    if (is_target(c, tname)) continue;
     if (c->type != MLPRT_COL_FLOAT && c->type != MLPRT_COL_INT && c->type != MLPRT_COL_BOOL) continue;
     if (c->origin > 0 && c->origin <= nsrc) read[c->origin - 1] = true;
     else all = true;
@@ -541,7 +647,7 @@ static int append_test_rows(const MlprtProgram *p, MlprtTable *t, int64_t *dropp
  * training rows' raw ranges (raw_inputs). With sha256 non-NULL, it
  * receives the digest of the bytes loaded (sha256_sources), and
  * test_sha256 the test source's. */
-static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, int *tsrc,
+static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, const char **tname,
                          MlprtCleanLog **log, int64_t dropped[2], char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
                          char *sha256, char *test_sha256, char *err, size_t n) {
   MlprtError e;
@@ -558,29 +664,62 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     mlprt_table_free(t);
     return -1;
   }
-  *tsrc = tc;
+  *tname = t->cols[tc].name;
   dropped[0] = drop_missing_target(t, tc);
   dropped[1] = 0;
-  int rc = split_table(p, t, err, n);
-  if (rc == 0 && p->test_path) rc = append_test_rows(p, t, &dropped[1], test_sha256, err, n);
-  if (rc != 0) {
+  *log = mlprt_clean_log_new(path);
+  int64_t head = 0;
+  while (head < p->nclean && before_split(p->clean[head].op)) head++;
+  /* a given test set joins after the split: the steps before it would
+   * never see its rows (the compiler refuses the pair) */
+  if (head > 0 && p->test_path) {
+    snprintf(err, n, "%s: %s runs before the split, which a given test set does not pass through", path,
+             mlprt_clean_op_name(p->clean[0].op));
+    mlprt_clean_log_free(*log);
     mlprt_table_free(t);
     return -1;
   }
-  *log = mlprt_clean_log_new(path);
-  if (rc == 0 && raw) {
-    *raw_split = keep_raw(t, raw);
-    *inputs = raw_inputs(t, tc);
+  /* the rows as loaded, for the test rows and the predictor's input ranges */
+  MlprtTable as_loaded;
+  mlprt_table_init(&as_loaded);
+  bool keep_loaded = head > 0 && raw;
+  if (keep_loaded) {
+    mlprt_table_like(&as_loaded, t);
+    mlprt_table_append(&as_loaded, t, &e);
   }
-  for (int64_t i = 0; rc == 0 && i < p->nclean; i++) {
-    if (run_step(t, &p->clean[i], tc, *log, &e) != 0) {
+  if (raw) {
+    mlprt_table_init(raw);
+    *inputs = NULL;
+  }
+  int rc = 0;
+  uint8_t *pending = NULL;
+  for (int64_t i = 0; rc == 0 && i <= p->nclean; i++) {
+    if (i == head) {
+      rc = split_table(p, t, err, n);
+      if (rc == 0 && p->test_path) rc = append_test_rows(p, t, &dropped[1], test_sha256, err, n);
+      if (rc == 0 && raw) keep_loaded_rows(t, &as_loaded, keep_loaded, tc, raw, raw_split, inputs);
+      mlprt_table_free(&as_loaded);
+    }
+    if (rc != 0 || i == p->nclean) break;
+    /* consecutive lag, rolling and diff steps read whole series and drop
+     * the rows any of them lacks history for once, after the last */
+    int64_t op = p->clean[i].op;
+    if (series_op(op) && !pending) pending = calloc((size_t)t->nrows + 1, 1);
+    bool last = !series_op(op) || i + 1 == p->nclean || !series_op(p->clean[i + 1].op);
+    if (run_step(t, &p->clean[i], *tname, series_op(op) ? pending : NULL, last, *log, &e) != 0) {
       char msg[768];
       mlprt_error_format(&e, msg, sizeof msg);
       snprintf(err, n, "%s: cleaning step %lld (%s): %s", path, (long long)i + 1,
                mlprt_clean_op_name(p->clean[i].op), msg);
       rc = -1;
     }
+    if (last) {
+      free(pending);
+      pending = NULL;
+    }
   }
+  free(pending);
+  mlprt_table_free(&as_loaded);
   if (rc == 0 && raw) align_raw(t, *raw_split, raw);
   if (rc != 0) {
     mlprt_clean_log_free(*log);
@@ -724,14 +863,14 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped[2];
-  int tsrc;
-  if (prepare_table(p, path, &t, &tsrc, &log, dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256,
+  const char *tname;
+  if (prepare_table(p, path, &t, &tname, &log, dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256,
                     d->test_sha256,
                     err, n) != 0)
     return -1;
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
-  int tc = target_col(&t, tsrc);
+  int tc = target_col(&t, tname);
   int64_t rows;
   d->F = mlprt_table_features(&t, -1, tc, NULL, &rows);
   d->K = m->n_out;
@@ -756,7 +895,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   }
   int nsrc = 0;
   for (const char *s = d->schema; s && *s; s++) nsrc += *s == '\n';
-  keep_read_inputs(&t, tsrc, nsrc, d->inputs);
+  keep_read_inputs(&t, tname, nsrc, d->inputs);
   mlprt_split_counts(&t, d->n);
   int64_t nan_cells = 0;
   for (int s = 0; s < 3; s++) {
@@ -872,8 +1011,8 @@ int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, 
   MlprtTable t;
   MlprtCleanLog *log;
   int64_t dropped[2];
-  int tsrc;
-  if (prepare_table(p, path, &t, &tsrc, &log, dropped, NULL, NULL, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
+  const char *tname;
+  if (prepare_table(p, path, &t, &tname, &log, dropped, NULL, NULL, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
   mlprt_clean_log_free(log);
   int rc = 0;
   if (mlprt_mkdirs(dir) != 0) {

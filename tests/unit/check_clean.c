@@ -62,12 +62,12 @@ START_TEST(clean_coerce_policies) {
   load_text("c.csv", "v\n1\n2.5\nabc\nNA\n4\n", &o, &t);
   ck_assert_int_eq(t.cols[0].type, MLPRT_COL_CATEGORY);
   MlprtError e = {0};
-  ck_assert_int_ne(mlprt_coerce(&t, col(&t, "v"), MLPRT_COL_FLOAT, MLPRT_ONFAIL_ERROR, NULL, &e), 0);
+  ck_assert_int_ne(mlprt_coerce(&t, col(&t, "v"), MLPRT_COL_FLOAT, NULL, MLPRT_ONFAIL_ERROR, NULL, &e), 0);
   ck_assert_int_eq(e.row, 3);
   ck_assert_str_eq(e.column, "v");
   ck_assert_int_eq(t.cols[0].type, MLPRT_COL_CATEGORY); /* unchanged on error */
   MlprtCleanLog *log = mlprt_clean_log_new("c.csv");
-  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "v"), MLPRT_COL_FLOAT, MLPRT_ONFAIL_NULL, log, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "v"), MLPRT_COL_FLOAT, NULL, MLPRT_ONFAIL_NULL, log, &e), 0);
   ck_assert_int_eq(t.cols[0].type, MLPRT_COL_FLOAT);
   ck_assert_int_eq(t.nrows, 5);
   ck_assert(isnan(t.cols[0].f[2]) && isnan(t.cols[0].f[3]));
@@ -78,7 +78,7 @@ START_TEST(clean_coerce_policies) {
    * conversion (the encode step after an indicator impute holds the
    * table's own name pointers) still reads it afterwards */
   const char *name = t.cols[0].name;
-  ck_assert_int_eq(mlprt_coerce(&t, 0, MLPRT_COL_INT, MLPRT_ONFAIL_DROP, log, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, 0, MLPRT_COL_INT, NULL, MLPRT_ONFAIL_DROP, log, &e), 0);
   ck_assert_ptr_eq(t.cols[0].name, name);
   ck_assert_str_eq(name, "v");
   ck_assert_int_eq(t.nrows, 2);
@@ -108,7 +108,7 @@ START_TEST(clean_large_columns_reuse_memory) {
   free(text);
   ck_assert_int_eq(t.nrows, N);
   MlprtError e = {0};
-  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "v"), MLPRT_COL_FLOAT, MLPRT_ONFAIL_NULL, NULL, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "v"), MLPRT_COL_FLOAT, NULL, MLPRT_ONFAIL_NULL, NULL, &e), 0);
   mlprt_table_drop_column(&t, col(&t, "b"));
   int64_t stale = 0;
   for (int k = 0; k < NEW; k++) {
@@ -680,7 +680,7 @@ START_TEST(clean_parse_dates) {
             "when\n2021-03-04\n2021/03/05\n06.03.2021\n2021-03-07T12:30:00Z\n2021-03-08 01:02:03\nsoon\n", &o,
             &t);
   MlprtError e = {0};
-  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "when"), MLPRT_COL_DATETIME, MLPRT_ONFAIL_NULL, NULL, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "when"), MLPRT_COL_DATETIME, NULL, MLPRT_ONFAIL_NULL, NULL, &e), 0);
   ck_assert_int_eq(t.cols[0].type, MLPRT_COL_DATETIME);
   int64_t d0 = mlprt_days_from_civil(2021, 3, 4) * 86400;
   ck_assert_int_eq(t.cols[0].t[0], d0);
@@ -716,10 +716,13 @@ START_TEST(clean_time_series) {
   ck_assert_int_eq(mlprt_ts_resample(&u, "d", 86400, MLPRT_GAP_FFILL, &e), 0);
   ck_assert_float_eq(u.cols[1].f[3], 3.0f);
   int lags[] = {1, 2};
-  ck_assert_int_eq(mlprt_ts_lag(&t, "v", lags, 2, &e), 0);
+  const char *v_name[] = {"v"};
+  MlprtSeriesParams v_series = {.cols = {v_name, 1}, .history = MLPRT_HISTORY_NULL};
+  MlprtRoll mean = MLPRT_ROLL_MEAN;
+  ck_assert_int_eq(mlprt_ts_lag(&t, &v_series, lags, 2, NULL, &e), 0);
   ck_assert(isnan(t.cols[col(&t, "v_lag2")].f[1]));
   ck_assert_float_eq(t.cols[col(&t, "v_lag2")].f[5], t.cols[1].f[3]);
-  ck_assert_int_eq(mlprt_ts_rolling(&t, "v", 3, MLPRT_ROLL_MEAN, &e), 0);
+  ck_assert_int_eq(mlprt_ts_rolling(&t, &v_series, 3, 0, &mean, 1, NULL, &e), 0);
   int rm = col(&t, "v_roll_mean_3");
   ck_assert(isnan(t.cols[rm].f[1]));
   ck_assert_float_eq_tol(t.cols[rm].f[5], (lin[3] + lin[4] + lin[5]) / 3, 1e-5);
@@ -817,9 +820,12 @@ START_TEST(clean_seattle_weather) {
   /* pandas: temp_max.rolling(7).mean()[6] 9.685714285714285, [100] 15.157142857142858;
    * .rolling(5).std()[10] 1.8392933425639328; .shift(3)[3] 12.8 */
   int lag3[] = {3};
-  ck_assert_int_eq(mlprt_ts_rolling(&t, "temp_max", 7, MLPRT_ROLL_MEAN, &e), 0);
-  ck_assert_int_eq(mlprt_ts_rolling(&t, "temp_max", 5, MLPRT_ROLL_STD, &e), 0);
-  ck_assert_int_eq(mlprt_ts_lag(&t, "temp_max", lag3, 1, &e), 0);
+  const char *tmax[] = {"temp_max"};
+  MlprtSeriesParams series = {.cols = {tmax, 1}, .history = MLPRT_HISTORY_NULL};
+  MlprtRoll mean = MLPRT_ROLL_MEAN, sd = MLPRT_ROLL_STD;
+  ck_assert_int_eq(mlprt_ts_rolling(&t, &series, 7, 0, &mean, 1, NULL, &e), 0);
+  ck_assert_int_eq(mlprt_ts_rolling(&t, &series, 5, 0, &sd, 1, NULL, &e), 0);
+  ck_assert_int_eq(mlprt_ts_lag(&t, &series, lag3, 1, NULL, &e), 0);
   ck_assert_float_eq_tol(t.cols[col(&t, "temp_max_roll_mean_7")].f[6], 9.685714285714285f, 1e-5);
   ck_assert_float_eq_tol(t.cols[col(&t, "temp_max_roll_mean_7")].f[100], 15.157142857142858f, 1e-5);
   ck_assert_float_eq_tol(t.cols[col(&t, "temp_max_roll_std_5")].f[10], 1.8392933425639328f, 1e-5);

@@ -229,13 +229,13 @@ static void setup(void) {
   char *mix = NULL;
   size_t n;
   FILE *f = open_memstream(&mix, &n);
-  fputs("x1,x2,color,y\n", f);
+  fputs("x1,x2,color,y,n,when\n", f);
   for (int i = 0; i < 60; i++)
-    fprintf(f, "%d.5,%s,%s,%s\n", i % 13,
+    fprintf(f, "%d.5,%s,%s,%s,%d,2020-01-%02d\n", i % 13,
             i % 11 == 3 ? ""
             : i % 2     ? "1.25"
                         : "7.5",
-            i % 3 ? "red" : "blue", i % 4 < 2 ? "a" : "b");
+            i % 3 ? "red" : "blue", i % 4 < 2 ? "a" : "b", i % 2, 1 + i % 28);
   fclose(f);
   char *p = dt_write(dir, "mix.csv", mix, 0);
   mix_src = printf_alloc("csv(\"%s\")", p);
@@ -360,6 +360,11 @@ typedef struct {
   {                                                                                                          \
     .s = { [S_SRC] = "@TXT", [S_TARGET] = "y", [S_SCHEMA] = "doc = text" }                                   \
   }
+/* the mixed table with x1 read as text, for the date ops */
+#define MIXT                                                                                                 \
+  {                                                                                                          \
+    .s = { [S_SRC] = "@MIX", [S_TARGET] = "y", [S_SCHEMA] = "x1 = text" }                                    \
+  }
 #define IMG                                                                                                  \
   {                                                                                                          \
     .s = { [S_SRC] = "@IDX", [S_TARGET] = "label" }                                                          \
@@ -406,6 +411,15 @@ static const OpCase op_cases[] = {
     {"clean.lag", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
     {"clean.rolling", S_CLEAN, "%s", "columns = [x1], window = 3", MIX, NULL, false},
     {"clean.align", S_CLEAN, "%s", "on = x1", MIX, NULL, false},
+    {"clean.date_features", S_CLEAN, "parse_dates(columns = [color, x1])\n      %s", "columns = [color]",
+     MIXT, NULL, false},
+    {"clean.diff", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
+    {"type.float", S_SCHEMA, "n = %s", "", MIX, "int()", false},
+    {"type.int", S_SCHEMA, "n = %s", "", MIX, "float()", false},
+    {"type.bool", S_SCHEMA, "n = %s", "", MIX, "float()", false},
+    {"type.category", S_SCHEMA, "n = %s", "", MIX, "float()", false},
+    {"type.text", S_SCHEMA, "color = %s", "", MIX, "category()", false},
+    {"type.date", S_SCHEMA, "when = %s", "", MIX, "text()", false},
     {"model.baseline", S_MODEL, "%s", "", {{0}}, NULL, false},
     {"model.dense", S_MODEL, "%s\n    output()", "units = 8", {{0}}, NULL, false},
     {"model.dropout", S_MODEL, LAYER, "", {{0}}, NULL, false},
@@ -524,14 +538,23 @@ static const FieldCase field_cases[] = {
     {"tfidf.ngram", "[1, 2]", {{0}}, false},
     {"hash_vectorize.columns", "[doc]", {{0}}, false},
     {"hash_vectorize.ngram", "[1, 2]", {{0}}, false},
-    {"parse_dates.columns", "[x1]", {{0}}, false},
+    {"parse_dates.columns", "[x1]", MIXT, false},
+    {"date.format", "\"%Y-%m-%d\"", {{0}}, false},
     {"parse_dates.format", "\"%d.%m.%Y\"", {{0}}, false},
     {"sort_by.columns", "[x2]", {{0}}, false},
     {"resample.freq", "\"2d\"", {{0}}, false},
     {"resample.on", "x2", {{0}}, false},
     {"lag.columns", "[x2]", {{0}}, false},
     {"lag.steps", "[2]", {{0}}, false},
+    {"lag.by", "color", {{0}}, false},
     {"rolling.columns", "[x2]", {{0}}, false},
+    {"rolling.window", "4", {{0}}, false},
+    {"rolling.stat", "[max, min]", {{0}}, false},
+    {"rolling.by", "color", {{0}}, false},
+    {"date_features.columns", "[x1]", {{0}}, false},
+    {"date_features.parts", "[month]", {{0}}, false},
+    {"diff.columns", "[x2]", {{0}}, false},
+    {"diff.by", "color", {{0}}, false},
     {"align.on", "x2", {{0}}, false},
 };
 

@@ -437,6 +437,7 @@ static const struct {
 } examples[] = {{"breast_cancer", "accuracy", 0.95},
                 {"digits", "accuracy", 0.96},
                 {"diabetes", "r2", 0.40},
+                {"grunfeld", "r2", 0.75},
                 {"wine", "accuracy", 0.95}};
 
 /* The job a run directory's checkpoint belongs to (its header's first

@@ -393,6 +393,91 @@ static void write_chars(const char *path) {
   fclose(f);
 }
 
+/* Dates as people write them ("Mar 5 2001" declared with its format in the
+ * schema, a UTC offset), amounts with
+ * thousands separators and percent signs, booleans spelled yes/no: the
+ * chain converts and derives them, and the predictor does the same from
+ * the raw fields. lagged_spec adds a per-store lag, which a predictor
+ * cannot serve row by row. */
+static const char dated_spec[] =
+    "pipeline dated {\n"
+    "  data {\n"
+    "    source = csv(\"%s/dated.csv\")\n"
+    "    target = sales\n"
+    "    schema {\n"
+    "      day = date(\"%%b %%d %%Y\")\n"
+    "      stamp = text\n"
+    "      amount = text\n"
+    "      promo = text\n"
+    "    }\n"
+    "    clean {\n"
+    "      parse_dates([stamp], format = \"%%Y-%%m-%%d %%H:%%M %%z\")\n"
+    "      coerce([amount], to = float, on_error = null)\n"
+    "      coerce([promo], to = bool)\n"
+    "      sort_by([store, day])\n"
+    "      %s"
+    "      date_features([day], parts = [month, dayofweek, dayofyear], cyclical = true)\n"
+    "      date_features([stamp], parts = [hour])\n"
+    "      impute(numeric, strategy = median)\n"
+    "      onehot([store])\n"
+    "      standardize(numeric)\n"
+    "    }\n"
+    "    split(validation = 0.2, test = 0.2, time_order = day)\n"
+    "  }\n"
+    "  model {\n"
+    "    dense(8)\n"
+    "    output(activation = linear)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    epochs = 5\n"
+    "  }\n"
+    "}\n";
+
+/* The same file, the dates and converted columns read by no feature: the
+ * ONNX export has nothing to refuse. */
+static const char undated_spec[] =
+    "pipeline undated {\n"
+    "  data {\n"
+    "    source = csv(\"%s/dated.csv\")\n"
+    "    target = sales\n"
+    "    schema {\n"
+    "      day = date(\"%%b %%d %%Y\")\n"
+    "      amount = text\n"
+    "    }\n"
+    "    clean {\n"
+    "      parse_dates([stamp], format = \"%%Y-%%m-%%d %%H:%%M %%z\")\n"
+    "      coerce([amount], to = float, on_error = null)\n"
+    "      drop_columns([day, stamp, amount, promo])\n"
+    "      onehot([store])\n"
+    "    }\n"
+    "    split(validation = 0.2, test = 0.2, seed = 3)\n"
+    "  }\n"
+    "  model {\n"
+    "    dense(4)\n"
+    "    output(activation = linear)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    epochs = 2\n"
+    "  }\n"
+    "}\n";
+
+static void write_dated(const char *path) {
+  static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("store,day,stamp,amount,promo,sales\n", f);
+  for (int i = 0; i < 90; i++) {
+    int m = i % 12, d = 1 + (i * 7) % 28, y = 2000 + i / 12;
+    const char *amount = i % 10 == 3 ? "n/a" : i % 3 ? "\"1,2%02d.5\"" : "%d.5%%";
+    char am[32];
+    snprintf(am, sizeof am, amount, i);
+    fprintf(f, "%c,%s %d %d,%d-%02d-%02d %02d:15 %+03d:00,%s,%s,%.2f\n", 'a' + i % 3, months[m], d, y, y,
+            m + 1, d, i % 24, i % 5 - 2, am, i % 4 ? "no" : "Yes", 10 + m + (double)((i * 13) % 7));
+  }
+  fclose(f);
+}
+
 static void setup(void) {
   tmp = test_tmpdir();
   for (int i = 0; i < NEXAMPLES; i++) {
@@ -429,6 +514,22 @@ static void setup(void) {
   test_write_text(spec, text);
   train(spec, "late");
   free(spec);
+  char *dated = test_path(tmp, "dated.csv");
+  write_dated(dated);
+  for (int lagged = 0; lagged < 2; lagged++) {
+    snprintf(text, sizeof text, dated_spec, tmp,
+             lagged ? "lag([amount], steps = [1], by = store, history = null)\n" : "");
+    spec = test_path(tmp, lagged ? "lagged.mlp" : "dated.mlp");
+    test_write_text(spec, text);
+    train(spec, lagged ? "lagged" : "dated");
+    free(spec);
+  }
+  snprintf(text, sizeof text, undated_spec, tmp);
+  spec = test_path(tmp, "undated.mlp");
+  test_write_text(spec, text);
+  train(spec, "undated");
+  free(spec);
+  free(dated);
   free(late);
   char *db = test_path(tmp, "flowers.db");
   write_flowers(db);
@@ -450,6 +551,47 @@ static void teardown(void) {
 
 START_TEST(export_examples_answer_as_training) {
   check_equal(examples[_i].name, examples[_i].target);
+}
+END_TEST
+
+/* Parsed dates, their parts and leniently read numbers and booleans: the
+ * predictor answers the raw test rows as training did. */
+START_TEST(export_dates_and_coercion_answer_as_training) {
+  check_equal("dated", "sales");
+}
+END_TEST
+
+/* A lag needs earlier rows of its series: export refuses the run at the
+ * step's place in the run's spec; an ONNX export refuses the date steps the
+ * model reads. */
+START_TEST(export_refuses_lags_and_onnx_dates) {
+  char *run = test_path(tmp, "lagged.run"), *pred = test_path(tmp, "lagged.pred");
+  const char *argv[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+  ck_assert_msg(strstr(r.err, "spec.mlp:16:7: lag reads earlier rows of each series"), "%s", r.err);
+  test_run_free(&r);
+  free(run);
+  free(pred);
+  run = test_path(tmp, "dated.run");
+  char *onnx = test_path(tmp, "dated.onnx");
+  const char *argv2[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
+  r = test_run(argv2, NULL);
+  ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+  ck_assert_msg(strstr(r.err, "cleaning step parse_dates of column 'day', which the model reads"), "%s",
+                r.err);
+  test_run_free(&r);
+  /* dates and conversions no feature reads do not stop an ONNX export */
+  char *run2 = test_path(tmp, "undated.run"), *onnx2 = test_path(tmp, "undated.onnx");
+  const char *argv3[] = {test_mlpc(), "export", run2, "--onnx", onnx2, NULL};
+  test_run_ok(argv3);
+  char *graph = test_read_file(onnx2, NULL);
+  ck_assert_ptr_nonnull(graph);
+  free(graph);
+  free(run2);
+  free(onnx2);
+  free(onnx);
+  free(run);
 }
 END_TEST
 
@@ -1021,6 +1163,8 @@ Suite *export_suite(void) {
   tcase_add_unchecked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_loop_test(tc, export_examples_answer_as_training, 0, NEXAMPLES);
+  tcase_add_test(tc, export_dates_and_coercion_answer_as_training);
+  tcase_add_test(tc, export_refuses_lags_and_onnx_dates);
   tcase_add_test(tc, export_cnn_on_idx_images);
   tcase_add_test(tc, export_run_trained_from_sqlite);
   tcase_add_test(tc, export_level_only_in_test_rows);

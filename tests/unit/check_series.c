@@ -1,0 +1,385 @@
+/* check_series.c — the time-series and date ops against pandas, and their
+ * leakage properties.
+ *
+ * Grouped lag, rolling (every stat, with and without a lag) and diff are
+ * run on interleaved series with missing values and compared, value for
+ * value, with pandas' groupby().shift(), .shift().rolling() and .diff()
+ * computed by /usr/bin/python3 on the same file (skipped, never passed,
+ * when pandas is not importable); date parts with pandas' .dt accessors.
+ * The leakage checks need no oracle: a value at a row never changes when
+ * later rows change, and the first rows of every group have no value. The
+ * lenient conversions of coerce and the strftime formats of parse_dates
+ * are checked on written-out cases. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datautil.h"
+#include "mlp/clean.h"
+#include "testutil.h"
+
+#define PYTHON "/usr/bin/python3"
+
+static void load_text(const char *name, const char *text, MlprtTable *t) {
+  char *p = dt_write(dt_dir, name, text, 0);
+  dt_load_ok(p, NULL, t);
+  free(p);
+}
+
+static int col(const MlprtTable *t, const char *name) {
+  int c = mlprt_table_find(t, name);
+  ck_assert_msg(c >= 0, "no column %s", name);
+  return c;
+}
+
+/* Three interleaved series (keys a, b, c and a missing key), values in
+ * [0, 2) with some missing, a date per row. */
+static char *series_csv(int n) {
+  char *text = malloc((size_t)n * 64 + 64), *w = text;
+  w += sprintf(w, "key,v,w,when\n");
+  for (int i = 0; i < n; i++) {
+    const char *key = i % 17 == 5 ? "" : i % 3 == 0 ? "a" : i % 3 == 1 ? "b" : "c";
+    unsigned h = (unsigned)i * 2654435761u;
+    if (i % 13 == 7) w += sprintf(w, "%s,,", key);
+    else w += sprintf(w, "%s,%.3f,", key, (h >> 8) % 2000 / 1000.0);
+    w += sprintf(w, "%.3f,%04d-%02d-%02dT%02d:%02d:00\n", (h >> 4) % 1000 / 1000.0, 1990 + i % 40, 1 + i % 12,
+                 1 + i % 28, i % 24, i % 60);
+  }
+  return text;
+}
+
+/* pandas' columns, in the order the runtime adds them, as text: one line
+ * per row, the values space-separated ("nan" for missing). */
+static const char pandas_script[] =
+    "import sys, pandas as pd, numpy as np\n"
+    "d = pd.read_csv(sys.argv[1], keep_default_na=False, na_values={'v': [''], 'w': ['']})\n"
+    "g = d.groupby('key', sort=False)\n"
+    "out = []\n"
+    "for k in (1, 3): out.append(g['v'].shift(k))\n"
+    "for lag in (0, 2):\n"
+    "    s = g['v'].shift(lag) if lag else d['v']\n"
+    "    r = s.groupby(d['key']).rolling(3)\n"
+    "    for stat in ('mean', 'sum', 'min', 'max', 'std'):\n"
+    "        out.append(getattr(r, stat)().reset_index(level=0, drop=True).sort_index())\n"
+    "out.append(g['w'].diff(2))\n"
+    "t = pd.to_datetime(d['when'])\n"
+    "for p in ('year', 'quarter', 'month', 'day', 'dayofweek', 'dayofyear', 'hour', 'minute'):\n"
+    "    out.append(getattr(t.dt, p).astype(float))\n"
+    "m = np.column_stack([np.asarray(o, dtype=float) for o in out])\n"
+    "np.savetxt(sys.stdout, m, fmt='%.10g')\n";
+
+START_TEST(series_match_pandas) {
+  const char *probe[] = {PYTHON, "-c", "import pandas", NULL};
+  TestRun pr = test_run(probe, NULL);
+  bool have = pr.status == 0;
+  test_run_free(&pr);
+  if (!have) {
+    test_skip("grouped lag, rolling, diff and date parts against pandas", "python3-pandas",
+              PYTHON " -c 'import pandas' failed");
+    return;
+  }
+  enum { N = 600 };
+  char *text = series_csv(N), *path = dt_write(dt_dir, "s.csv", text, 0);
+  free(text);
+  MlprtTable t;
+  dt_load_ok(path, NULL, &t);
+  ck_assert_int_eq(t.cols[col(&t, "when")].type, MLPRT_COL_DATETIME);
+  MlprtError e = {0};
+  const char *v[] = {"v"}, *wcol[] = {"w"}, *when[] = {"when"};
+  MlprtSeriesParams sv = {.cols = {v, 1}, .by = "key", .history = MLPRT_HISTORY_NULL};
+  MlprtSeriesParams sw = {.cols = {wcol, 1}, .by = "key", .history = MLPRT_HISTORY_NULL};
+  int steps[] = {1, 3};
+  MlprtRoll stats[] = {MLPRT_ROLL_MEAN, MLPRT_ROLL_SUM, MLPRT_ROLL_MIN, MLPRT_ROLL_MAX, MLPRT_ROLL_STD};
+  int parts[] = {MLPRT_DATE_YEAR,      MLPRT_DATE_QUARTER,   MLPRT_DATE_MONTH, MLPRT_DATE_DAY,
+                 MLPRT_DATE_DAYOFWEEK, MLPRT_DATE_DAYOFYEAR, MLPRT_DATE_HOUR,  MLPRT_DATE_MINUTE};
+  int first = t.ncols;
+  ck_assert_msg(mlprt_ts_lag(&t, &sv, steps, 2, NULL, &e) == 0, "%s", dt_err(&e));
+  ck_assert_msg(mlprt_ts_rolling(&t, &sv, 3, 0, stats, 5, NULL, &e) == 0, "%s", dt_err(&e));
+  ck_assert_msg(mlprt_ts_rolling(&t, &sv, 3, 2, stats, 5, NULL, &e) == 0, "%s", dt_err(&e));
+  ck_assert_msg(mlprt_ts_diff(&t, &sw, 2, NULL, &e) == 0, "%s", dt_err(&e));
+  ck_assert_msg(mlprt_date_features(&t, (MlprtCols){when, 1, NULL}, parts, 8, false, NULL, &e) == 0, "%s",
+                dt_err(&e));
+  ck_assert_int_eq(t.ncols - first, 2 + 10 + 1 + 8);
+  ck_assert_int_ge(mlprt_table_find(&t, "v_roll_std_3_lag2"), 0);
+  ck_assert_int_ge(mlprt_table_find(&t, "when_dayofyear"), 0);
+  const char *argv[] = {PYTHON, "-c", pandas_script, path, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  char *s = r.out;
+  int64_t compared = 0;
+  for (int64_t row = 0; row < N; row++)
+    for (int c = first; c < t.ncols; c++) {
+      char *end;
+      double want = strtod(s, &end);
+      ck_assert_msg(end != s, "pandas gave too few values (row %lld)", (long long)row);
+      s = end;
+      double got = t.cols[c].f[row];
+      ck_assert_msg(isnan(want) == isnan(got), "row %lld, %s: pandas %g, mlpc %g", (long long)row,
+                    t.cols[c].name, want, got);
+      if (!isnan(want))
+        ck_assert_msg(fabs(got - want) <= 1e-6 * fmax(1, fabs(want)),
+                      "row %lld, %s: pandas %.10g, mlpc %.10g", (long long)row, t.cols[c].name, want, got),
+            compared++;
+    }
+  ck_assert_int_gt(compared, N * 15);
+  test_run_free(&r);
+  mlprt_table_free(&t);
+  free(path);
+}
+END_TEST
+
+/* A lag, rolling or diff value at a row reads nothing after it: changing
+ * every later row leaves it as it was; and no value crosses groups: the
+ * first rows of each group have none. */
+START_TEST(series_never_look_ahead_or_across_groups) {
+  enum { N = 300, CUT = 200 };
+  char *text = series_csv(N);
+  MlprtTable a, b;
+  load_text("a.csv", text, &a);
+  load_text("b.csv", text, &b);
+  free(text);
+  /* b's rows from CUT on are different values */
+  int bv = col(&b, "v"), bw = col(&b, "w");
+  for (int64_t r = CUT; r < N; r++) b.cols[bv].f[r] = 100 + (float)r, b.cols[bw].f[r] = -(float)r;
+  const char *names[] = {"v", "w"};
+  MlprtRoll stats[] = {MLPRT_ROLL_MEAN, MLPRT_ROLL_MAX, MLPRT_ROLL_STD};
+  int steps[] = {1, 4};
+  MlprtError e = {0};
+  MlprtTable *both[] = {&a, &b};
+  for (int k = 0; k < 2; k++) {
+    MlprtSeriesParams p = {.cols = {names, 2}, .by = "key", .history = MLPRT_HISTORY_NULL};
+    ck_assert_int_eq(mlprt_ts_lag(both[k], &p, steps, 2, NULL, &e), 0);
+    ck_assert_int_eq(mlprt_ts_rolling(both[k], &p, 4, 0, stats, 3, NULL, &e), 0);
+    ck_assert_int_eq(mlprt_ts_diff(both[k], &p, 1, NULL, &e), 0);
+  }
+  int first = col(&a, "v_lag1");
+  for (int c = first; c < a.ncols; c++)
+    for (int64_t r = 0; r < CUT; r++) {
+      float x = a.cols[c].f[r], y = b.cols[c].f[r];
+      ck_assert_msg((isnan(x) && isnan(y)) || x == y, "%s at row %lld read a later row", a.cols[c].name,
+                    (long long)r);
+    }
+  /* rows 0, 1, 2 start groups a, b, c: no lag of theirs has a value */
+  int lag1 = col(&a, "v_lag1"), roll = col(&a, "v_roll_mean_4");
+  for (int r = 0; r < 3; r++) ck_assert(isnan(a.cols[lag1].f[r]) && isnan(a.cols[roll].f[r]));
+  /* row 3 (group a) lags to row 0, not to row 2 (group c) */
+  ck_assert_float_eq(a.cols[lag1].f[3], a.cols[col(&a, "v")].f[0]);
+  mlprt_table_free(&a);
+  mlprt_table_free(&b);
+}
+END_TEST
+
+/* history = drop_row drops exactly the rows with too few earlier rows in
+ * their group, and the log counts them. */
+START_TEST(series_history_policy) {
+  MlprtTable t;
+  load_text("h.csv", "k,v\na,1\nb,10\na,2\na,3\nb,20\na,4\n", &t);
+  const char *v[] = {"v"};
+  MlprtSeriesParams p = {.cols = {v, 1}, .by = "k", .history = MLPRT_HISTORY_DROP};
+  int two[] = {2};
+  MlprtError e = {0};
+  MlprtCleanLog *log = mlprt_clean_log_new("h.csv");
+  ck_assert_int_eq(mlprt_ts_lag(&t, &p, two, 1, log, &e), 0);
+  ck_assert_int_eq(t.nrows, 2); /* a's 3rd and 4th rows */
+  int lag = col(&t, "v_lag2");
+  ck_assert_float_eq(t.cols[lag].f[0], 1.0f);
+  ck_assert_float_eq(t.cols[lag].f[1], 2.0f);
+  char *json = mlprt_clean_log_json(log);
+  ck_assert_ptr_nonnull(strstr(json, "\"without_history\":\t4"));
+  ck_assert_ptr_nonnull(strstr(json, "\"rows_dropped\":\t4"));
+  free(json);
+  mlprt_clean_log_free(log);
+  mlprt_table_free(&t);
+  /* two steps in a row drop once, after both read the whole series: lag 1
+   * lacks history at each series' first row, rolling(3) at its first two */
+  for (int deferred = 0; deferred < 2; deferred++) {
+    load_text("h2.csv", "k,v\na,1\nb,10\na,2\nb,20\na,3\nb,30\na,4\nb,40\na,5\nb,50\n", &t);
+    uint8_t pending[10] = {0};
+    MlprtSeriesParams lag1 = {.cols = {v, 1}, .by = "k", .pending = deferred ? pending : NULL};
+    MlprtSeriesParams roll = lag1;
+    roll.drop_pending = true;
+    int one[] = {1};
+    MlprtRoll mean = MLPRT_ROLL_MEAN;
+    ck_assert_int_eq(mlprt_ts_lag(&t, &lag1, one, 1, NULL, &e), 0);
+    ck_assert_int_eq(mlprt_ts_rolling(&t, &roll, 3, 0, &mean, 1, NULL, &e), 0);
+    /* deferred: rows 3..5 of each series stay, their means from the whole
+     * series (a's first kept row: (1 + 2 + 3) / 3); at once: the rolling
+     * step meets series already cut, and rows 4..5 stay */
+    ck_assert_int_eq(t.nrows, deferred ? 6 : 4);
+    ck_assert_float_eq(t.cols[col(&t, "v_roll_mean_3")].f[0], deferred ? 2.0f : 3.0f);
+    ck_assert_float_eq(t.cols[col(&t, "v_lag1")].f[0], deferred ? 2.0f : 3.0f);
+    mlprt_table_free(&t);
+  }
+}
+END_TEST
+
+START_TEST(series_sort_by_keys) {
+  MlprtTable t;
+  load_text("o.csv", "k,d,v\nb,2020-01-02,1\na,2020-01-03,2\nb,2020-01-01,3\na,,4\na,2020-01-01,5\n", &t);
+  const char *keys[] = {"k", "d"};
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_ts_sort_by(&t, (MlprtCols){keys, 2, NULL}, false, NULL, &e), 0);
+  const float want[] = {5, 2, 4, 3, 1}; /* a by date (missing last), then b */
+  for (int r = 0; r < 5; r++) ck_assert_float_eq(t.cols[2].f[r], want[r]);
+  ck_assert_int_eq(mlprt_ts_sort_by(&t, (MlprtCols){keys + 1, 1, NULL}, true, NULL, &e), 0);
+  ck_assert_float_eq(t.cols[2].f[0], 2); /* latest first; equal dates keep their order */
+  ck_assert_float_eq(t.cols[2].f[1], 1);
+  ck_assert_float_eq(t.cols[2].f[2], 5);
+  ck_assert_float_eq(t.cols[2].f[3], 3);
+  ck_assert_float_eq(t.cols[2].f[4], 4);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(series_coerce_reads_leniently) {
+  static const struct {
+    const char *text;
+    int to;
+    bool ok;
+    double want;
+    bool fixed;
+  } cases[] = {
+      {"1234.5", MLPRT_COL_FLOAT, true, 1234.5, false},
+      {"1,234.5", MLPRT_COL_FLOAT, true, 1234.5, true},
+      {"1.234,5", MLPRT_COL_FLOAT, true, 1234.5, true},
+      {"1 234 567", MLPRT_COL_FLOAT, true, 1234567, true},
+      {"1'234", MLPRT_COL_INT, true, 1234, true},
+      {"3,14", MLPRT_COL_FLOAT, true, 3.14, true},
+      {"1,234", MLPRT_COL_INT, true, 1234, true},
+      {"12.5%", MLPRT_COL_FLOAT, true, 0.125, true},
+      {"-$1,000", MLPRT_COL_FLOAT, true, -1000, true},
+      {"\xe2\x82\xac 7,50", MLPRT_COL_FLOAT, true, 7.5, true},
+      {"1,23,4", MLPRT_COL_FLOAT, false, 0, false},
+      {"12,34.5", MLPRT_COL_FLOAT, false, 0, false},
+      {"1.5", MLPRT_COL_INT, false, 0, false},
+      {"abc", MLPRT_COL_FLOAT, false, 0, false},
+      {"Yes", MLPRT_COL_BOOL, true, 1, true},
+      {"n", MLPRT_COL_BOOL, true, 0, true},
+      {"OFF", MLPRT_COL_BOOL, true, 0, true},
+      {"true", MLPRT_COL_BOOL, true, 1, false},
+      {"maybe", MLPRT_COL_BOOL, false, 0, false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    double v = NAN;
+    int64_t tm;
+    bool fixed;
+    bool ok = mlprt_coerce_value(cases[i].text, strlen(cases[i].text), (MlprtColType)cases[i].to, NULL, &v,
+                                 &tm, &fixed);
+    ck_assert_msg(ok == cases[i].ok, "'%s': %s", cases[i].text, ok ? "converted" : "refused");
+    if (!ok) continue;
+    ck_assert_msg(fabs(v - cases[i].want) < 1e-9, "'%s' read as %g", cases[i].text, v);
+    ck_assert_msg(fixed == cases[i].fixed, "'%s': fixed %d", cases[i].text, fixed);
+  }
+  /* a column: counted per column in the log */
+  MlprtTable t;
+  load_text("c.csv", "amount,flag\n\"1,200\",yes\n30,no\n\"2,5\",Y\nn/a,maybe\n", &t);
+  MlprtError e = {0};
+  MlprtCleanLog *log = mlprt_clean_log_new("c.csv");
+  int amount = mlprt_table_find(&t, "amount"), flag = mlprt_table_find(&t, "flag");
+  ck_assert_int_eq(mlprt_coerce(&t, amount, MLPRT_COL_FLOAT, NULL, MLPRT_ONFAIL_NULL, log, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, flag, MLPRT_COL_BOOL, NULL, MLPRT_ONFAIL_DROP, log, &e), 0);
+  ck_assert_int_eq(t.nrows, 3);
+  ck_assert_float_eq(t.cols[0].f[0], 1200);
+  ck_assert_float_eq(t.cols[0].f[2], 2.5f);
+  ck_assert_int_eq(t.cols[1].b[2], 1);
+  char *json = mlprt_clean_log_json(log);
+  ck_assert_ptr_nonnull(strstr(json, "\"reformatted\":\t2,\n\t\t\t\t\t\"failed\":\t1"));
+  ck_assert_ptr_nonnull(strstr(json, "\"reformatted\":\t3,\n\t\t\t\t\t\"failed\":\t1"));
+  free(json);
+  mlprt_clean_log_free(log);
+  mlprt_table_free(&t);
+}
+END_TEST
+
+START_TEST(series_date_formats) {
+  static const struct {
+    const char *text, *format;
+    int y, m, d, hh, mi, ss;
+    int off_min; /* the zone east of UTC */
+    bool ok;
+  } cases[] = {
+      {"Jan 1 2000", "%b %d %Y", 2000, 1, 1, 0, 0, 0, 0, true},
+      {"December 31 1999", "%B %d %Y", 1999, 12, 31, 0, 0, 0, 0, true},
+      {"jan  01   2000", "%b %d %Y", 2000, 1, 1, 0, 0, 0, 0, true},
+      {"31/12/99 23:59", "%d/%m/%y %H:%M", 1999, 12, 31, 23, 59, 0, 0, true},
+      {"1/2/68", "%m/%d/%y", 2068, 1, 2, 0, 0, 0, 0, true},
+      {"2000-03-01 12:00:00 +0530", "%Y-%m-%d %H:%M:%S %z", 2000, 3, 1, 12, 0, 0, 330, true},
+      {"2000-03-01T12:00:00Z", "%Y-%m-%dT%T%z", 2000, 3, 1, 12, 0, 0, 0, true},
+      {"2000-03-01 01:00 -02:00", "%F %H:%M %z", 2000, 3, 1, 1, 0, 0, -120, true},
+      {"Tue, 7 Mar 2000 3:05 PM", "%a, %d %b %Y %I:%M %p", 2000, 3, 7, 15, 5, 0, 0, true},
+      {"12:30 AM 2000/1/1", "%I:%M %p %Y/%m/%d", 2000, 1, 1, 0, 30, 0, 0, true},
+      {"2000 060", "%Y %j", 2000, 2, 29, 0, 0, 0, 0, true},
+      {"100%", "100%%", 1970, 1, 1, 0, 0, 0, 0, true},
+      {"Feb 30 2001", "%b %d %Y", 0, 0, 0, 0, 0, 0, 0, false},
+      {"Jan 1 2000 x", "%b %d %Y", 0, 0, 0, 0, 0, 0, 0, false},
+      {"Foo 1 2000", "%b %d %Y", 0, 0, 0, 0, 0, 0, 0, false},
+      {"13:00 PM 2000/1/1", "%I:%M %p %Y/%m/%d", 0, 0, 0, 0, 0, 0, 0, false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    int64_t t = 0;
+    bool ok = mlprt_parse_datetime_format(cases[i].text, strlen(cases[i].text), cases[i].format, &t);
+    ck_assert_msg(ok == cases[i].ok, "'%s' in '%s': %s", cases[i].text, cases[i].format,
+                  ok ? "parsed" : "refused");
+    if (!ok) continue;
+    int64_t want = mlprt_days_from_civil(cases[i].y, cases[i].m, cases[i].d) * 86400 + cases[i].hh * 3600 +
+                   cases[i].mi * 60 + cases[i].ss - cases[i].off_min * 60;
+    ck_assert_msg(t == want, "'%s': %lld, not %lld", cases[i].text, (long long)t, (long long)want);
+  }
+  /* a text column parsed with a format, on_error = null */
+  MlprtTable tb;
+  MlprtDecl decl[] = {{"d", MLPRT_COL_TEXT}};
+  MlprtLoadOpts o = {.decl = decl, .ndecl = 1};
+  char *p = dt_write(dt_dir, "d.csv", "d\nJan 1 2000\nFeb 29 2004\nsoon\n", 0);
+  dt_load_ok(p, &o, &tb);
+  free(p);
+  MlprtError e = {0};
+  int d = mlprt_table_find(&tb, "d");
+  ck_assert_int_eq(mlprt_coerce(&tb, d, MLPRT_COL_DATETIME, "%b %d %Y", MLPRT_ONFAIL_NULL, NULL, &e), 0);
+  ck_assert_int_eq(tb.cols[0].t[0], mlprt_days_from_civil(2000, 1, 1) * 86400);
+  ck_assert_int_eq(tb.cols[0].t[1], mlprt_days_from_civil(2004, 2, 29) * 86400);
+  ck_assert_int_eq(tb.cols[0].t[2], MLPRT_TIME_NA);
+  /* cyclical parts: December sits next to January */
+  int64_t dec = mlprt_days_from_civil(2000, 12, 1) * 86400, jan = mlprt_days_from_civil(2001, 1, 1) * 86400;
+  double ds = mlprt_date_part(dec, MLPRT_DATE_MONTH, 1), dc = mlprt_date_part(dec, MLPRT_DATE_MONTH, 2);
+  double js = mlprt_date_part(jan, MLPRT_DATE_MONTH, 1), jc = mlprt_date_part(jan, MLPRT_DATE_MONTH, 2);
+  ck_assert_double_eq_tol(js, 0, 1e-12);
+  ck_assert_double_eq_tol(jc, 1, 1e-12);
+  ck_assert_double_lt(hypot(ds - js, dc - jc), 0.6);
+  ck_assert_double_eq(mlprt_date_part(jan, MLPRT_DATE_DAYOFWEEK, 0), 0); /* 2001-01-01 was a Monday */
+  mlprt_table_free(&tb);
+}
+END_TEST
+
+/* examples/data/grunfeld.csv is Debian's copy, byte for byte. */
+START_TEST(series_grunfeld_is_the_debian_copy) {
+  const char *p = dt_system_file("/usr/lib/python3/dist-packages/statsmodels/datasets/grunfeld/grunfeld.csv",
+                                 "python3-statsmodels");
+  if (!p) return;
+  size_t na, nb;
+  char *a = test_read_file(p, &na), *b = test_read_file("examples/data/grunfeld.csv", &nb);
+  ck_assert_ptr_nonnull(a);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_msg(na == nb && memcmp(a, b, na) == 0, "examples/data/grunfeld.csv differs from %s", p);
+  free(a);
+  free(b);
+}
+END_TEST
+
+Suite *series_suite(void);
+Suite *series_suite(void) {
+  Suite *s = suite_create("series");
+  TCase *tc = tcase_create("series");
+  tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, series_match_pandas);
+  tcase_add_test(tc, series_never_look_ahead_or_across_groups);
+  tcase_add_test(tc, series_history_policy);
+  tcase_add_test(tc, series_sort_by_keys);
+  tcase_add_test(tc, series_coerce_reads_leniently);
+  tcase_add_test(tc, series_date_formats);
+  tcase_add_test(tc, series_grunfeld_is_the_debian_copy);
+  suite_add_tcase(s, tc);
+  return s;
+}
