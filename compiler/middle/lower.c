@@ -507,6 +507,94 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   return probe_shape(L, d, sc);
 }
 
+/* A whole model fitted at once, `baseline(kind)` or `linear_model(...)`:
+ * one dense output layer, its activation and task from the target (a
+ * sigmoid for two classes, as a binary logistic regression has). */
+static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
+  bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
+  m->kind = MLP_MODEL_LINEAR;
+  m->fit = MLPRT_FIT_LINEAR;
+  m->iterations = 1000;
+  if (strcmp(c->op->name, "baseline") == 0) {
+    const MlpSpecValue *kv = mlp_spec_arg(c, "kind");
+    const char *kind = str_or(kv, "majority");
+    static const char *const kinds[] = {"majority", "prior", "mean", "median", "linear", "logistic"};
+    static const int fits[] = {MLPRT_FIT_MAJORITY, MLPRT_FIT_PRIOR, MLPRT_FIT_MEAN,
+                               MLPRT_FIT_MEDIAN,   MLPRT_FIT_LINEAR, MLPRT_FIT_LINEAR};
+    int k = method_code(kind, kinds, 6);
+    bool wants_classes = k == 0 || k == 1 || k == 5;
+    if (wants_classes != categorical) {
+      mlp_diag_error(L->d, kv && kv->given ? kv->node->loc : c->loc,
+                     "the %s baseline needs a %s target; '%s' is %s: use %s", kind,
+                     wants_classes ? "categorical" : "numeric", ir->data.target,
+                     categorical ? "categorical" : "numeric",
+                     categorical ? "majority, prior or logistic" : "mean, median or linear");
+      return false;
+    }
+    m->fit = fits[k];
+    /* logistic: scikit-learn's default penalty, C = 1 */
+    m->l2 = k == 5;
+    m->l2_per_row = k == 5;
+  } else {
+    m->l1 = num_or(mlp_spec_arg(c, "l1"), 0);
+    m->l2 = num_or(mlp_spec_arg(c, "l2"), 0);
+    m->iterations = (int64_t)num_or(mlp_spec_arg(c, "iterations"), 1000);
+  }
+  l->op = MLP_OP_DENSE;
+  if (!categorical) {
+    m->task = MLP_TASK_REGRESSION;
+    l->act = MLP_ACT_LINEAR;
+    l->out_size = 1;
+    ir->data.n_classes = 0;
+  } else if (ir->data.n_classes < 0) {
+    mlp_diag_error(L->d, c->loc,
+                   "a linear model needs the classes of '%s', which has more distinct values than the type "
+                   "scan keeps (%d); declare it `category` in data.schema",
+                   ir->data.target, MLPRT_MAX_LEVELS_DEFAULT);
+    return false;
+  } else if (ir->data.n_classes == 2) {
+    m->task = MLP_TASK_BINARY;
+    l->act = MLP_ACT_SIGMOID;
+    l->out_size = 1;
+  } else {
+    m->task = MLP_TASK_MULTICLASS;
+    l->act = MLP_ACT_SOFTMAX;
+    l->out_size = ir->data.n_classes;
+  }
+  return true;
+}
+
+/* What a model fitted at once does not read: the training loop's settings
+ * and tuning. Written, they are refused rather than ignored. */
+static bool check_linear_settings(Lower *L) {
+  const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
+  const MlpSpecBlock *val = mlp_spec_block(L->s, "validation");
+  const MlpSpecBlock *tune = mlp_spec_block(L->s, "tuning");
+  bool ok = true;
+  for (int i = 0; hyper && i < hyper->reg->nsettings; i++) {
+    const MlpSpecValue *v = &hyper->settings[i];
+    const char *name = v->field->name;
+    /* the split's validation fraction and the seed act on the data */
+    if (!v->given || strcmp(name, "validation") == 0 || strcmp(name, "seed") == 0) continue;
+    mlp_diag_error(L->d, v->node->loc, "`hyperparameters.%s` does not apply to a model fitted at once "
+                   "(baseline, linear_model)", name);
+    ok = false;
+  }
+  for (int i = 0; val && i < val->ops.len; i++) {
+    const MlpSpecCall *c = val->ops.items[i];
+    if (c->implied) continue;
+    mlp_diag_error(L->d, c->loc, "`validation.%s` does not apply to a model fitted at once", c->op->name);
+    ok = false;
+  }
+  bool tuned = tune && tune->spaces.len > 0;
+  for (int i = 0; tune && i < tune->reg->nsettings; i++) tuned |= tune->settings[i].given;
+  if (tuned) {
+    unsupported(L, tune->loc, "tuning a model fitted at once");
+    ok = false;
+  }
+  return ok;
+}
+
 /* calls[i] receives the spec call of IR layer i, for messages. */
 static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall **loss_call,
                          const MlpSpecCall **calls) {
@@ -547,6 +635,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->op = strcmp(op, "maxpool2d") == 0 ? MLP_OP_MAXPOOL2D : MLP_OP_AVGPOOL2D;
       l->kernel = (int)num_or(mlp_spec_arg(c, "size"), 2);
       l->stride = (int)num_or(mlp_spec_arg(c, "stride"), l->kernel);
+    } else if (strcmp(op, "baseline") == 0 || strcmp(op, "linear_model") == 0) {
+      ok &= lower_linear(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "output") == 0) {
       l->op = MLP_OP_DENSE;
       const char *act = mlp_spec_str(mlp_spec_arg(c, "activation"));
@@ -1017,6 +1107,10 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   if (!lower_job(&L, &ir->jobs[0])) return NULL;
   if (!lower_tuning(&L, ir)) return NULL;
   if (!lower_metrics(&L, ir) || !lower_pretrained(&L, ir, spec_path)) return NULL;
+  /* The baseline beside the model: majority or mean, unless the model is one. */
+  bool is_baseline = m->kind == MLP_MODEL_LINEAR && m->fit != MLPRT_FIT_LINEAR;
+  if (bool_or(mlp_spec_setting(an, "baseline"), true) && !is_baseline)
+    ir->baseline = m->task == MLP_TASK_REGRESSION ? MLPRT_FIT_MEAN : MLPRT_FIT_MAJORITY;
   const MlpSpecValue *most = mlp_spec_setting(model, "max_params");
   if (most && most->given && (double)m->n_params > num_or(most, 0))
     mlp_diag_error(d, most->node->loc, "the model has %lld parameters, more than max_params = %g",
