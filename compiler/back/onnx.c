@@ -97,7 +97,8 @@ enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MOD
        MODEL_OPSET = 8, MODEL_METADATA = 14 };
 enum { OPSET_DOMAIN = 1, OPSET_VERSION = 2 };
 enum { ENTRY_KEY = 1, ENTRY_VALUE = 2 };
-enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INIT = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
+enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INIT = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12,
+       GRAPH_VALUE_INFO = 13 };
 enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP = 4, NODE_ATTR = 5, NODE_DOMAIN = 7 };
 enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_S = 4, ATTR_FLOATS = 7, ATTR_INTS = 8, ATTR_STRINGS = 9,
        ATTR_TYPE = 20 };
@@ -815,7 +816,11 @@ static const char *linear_model(Graph *g, const MlpOnnxModel *mo, const char *x)
     attr_floats(&at, "coefficients", w, F);
     attr_floats(&at, "intercepts", b, 1);
     attr_int(&at, "targets", 1);
-    return node_of(g, "ai.onnx.ml", "LinearRegressor", NULL, &at, &x, 1);
+    const char *y = node_of(g, "ai.onnx.ml", "LinearRegressor", NULL, &at, &x, 1);
+    /* its type, for shape inference that does not know the operator's */
+    int64_t yd[2] = {-1, 1};
+    value_info(g, GRAPH_VALUE_INFO, y, ELEM_FLOAT, yd, 2);
+    return y;
   }
   bool binary = m->task == MLP_TASK_BINARY;
   int64_t rows = binary ? 2 : K;

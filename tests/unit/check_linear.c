@@ -26,50 +26,6 @@
 
 #define PYTHON "/usr/bin/python3"
 
-/* The data section of examples/NAME.mlp, its paths made absolute. */
-static char *data_section(const char *name) {
-  char path[256], cwd[1024];
-  snprintf(path, sizeof path, "examples/%s.mlp", name);
-  char *text = test_read_file(path, NULL);
-  ck_assert_ptr_nonnull(text);
-  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
-  char *start = strstr(text, "\n  data {"), *end = start ? strstr(start, "\n  }\n") : NULL;
-  ck_assert_msg(start && end, "no data section in %s", path);
-  end[5] = '\0';
-  char *out = NULL;
-  size_t n;
-  FILE *f = open_memstream(&out, &n);
-  for (const char *p = start + 1; *p;) {
-    const char *q = strstr(p, "csv(\"data/");
-    if (!q) {
-      fputs(p, f);
-      break;
-    }
-    fprintf(f, "%.*scsv(\"%s/examples/data/", (int)(q - p), p, cwd);
-    p = q + strlen("csv(\"data/");
-  }
-  fclose(f);
-  free(text);
-  return out;
-}
-
-/* A spec of the example's data with `model` (and `extra` sections) into
- * dir/NAME.mlp; returns its path. */
-static char *write_spec(const char *dir, const char *example, const char *name, const char *model,
-                        const char *extra) {
-  char *data = data_section(example), *path = malloc(strlen(dir) + strlen(name) + 8);
-  sprintf(path, "%s/%s.mlp", dir, name);
-  char *text = NULL;
-  size_t n;
-  FILE *f = open_memstream(&text, &n);
-  fprintf(f, "pipeline %s {\n%s  model {\n    %s\n  }\n%s}\n", name, data, model, extra ? extra : "");
-  fclose(f);
-  test_write_text(path, text);
-  free(text);
-  free(data);
-  return path;
-}
-
 static cJSON *read_json(const char *dir, const char *name) {
   char *path = test_path(dir, name), *text = test_read_file(path, NULL);
   ck_assert_msg(text != NULL, "no %s", path);
@@ -151,7 +107,7 @@ static void check_coefficients(const ParityCase *pc, const char *run, const cJSO
 static void run_case(const ParityCase *pc, int i) {
   char *dir = test_tmpdir(), name[32];
   snprintf(name, sizeof name, "case%d", i);
-  char *spec = write_spec(dir, pc->example, name, pc->model, NULL);
+  char *spec = test_example_spec(dir, pc->example, name, pc->model, NULL);
   char *run = test_train(spec, dir, name);
   char exe[1024], feats[1024];
   snprintf(exe, sizeof exe, "%s/%s.exe", dir, name);
@@ -204,7 +160,7 @@ END_TEST
 
 START_TEST(baseline_beside_a_network) {
   char *dir = test_tmpdir();
-  char *spec = write_spec(dir, "iris", "net", "dense(8)\n    output()",
+  char *spec = test_example_spec(dir, "iris", "net", "dense(8)\n    output()",
                           "  hyperparameters { epochs = 30  lr = 0.05 }\n  deploy { version = \"1.0.0\" }\n");
   char *run = test_train(spec, dir, "net");
   cJSON *man = read_json(run, "manifest.json");
@@ -233,7 +189,7 @@ START_TEST(baseline_beside_a_network) {
   free(run);
   free(spec);
   /* turned off: no baseline anywhere */
-  spec = write_spec(dir, "diabetes", "off", "output()", "  analysis { baseline = false }\n");
+  spec = test_example_spec(dir, "diabetes", "off", "output()", "  analysis { baseline = false }\n");
   run = test_train(spec, dir, "off");
   man = read_json(run, "manifest.json");
   ck_assert_msg(!cJSON_HasObjectItem(man, "baseline"), "analysis.baseline = false, yet a baseline");
@@ -247,7 +203,7 @@ END_TEST
 /* A regression network that cannot beat the mean is told so on stderr. */
 START_TEST(baseline_warns_when_not_beaten) {
   char *dir = test_tmpdir();
-  char *spec = write_spec(dir, "diabetes", "weak", "output()",
+  char *spec = test_example_spec(dir, "diabetes", "weak", "output()",
                           "  hyperparameters { epochs = 1  lr = 0.000001 }\n"
                           "  validation { stop_on_divergence = false }\n");
   char exe[1024], run[1024];
@@ -274,7 +230,7 @@ END_TEST
 /* What a model fitted at once does not read is refused, not ignored. */
 START_TEST(linear_refuses_training_settings) {
   char *dir = test_tmpdir();
-  char *spec = write_spec(dir, "iris", "refused", "linear_model()", "  hyperparameters { epochs = 5 }\n");
+  char *spec = test_example_spec(dir, "iris", "refused", "linear_model()", "  hyperparameters { epochs = 5 }\n");
   const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_int_ne(r.status, 0);
@@ -282,7 +238,7 @@ START_TEST(linear_refuses_training_settings) {
                 r.err);
   test_run_free(&r);
   free(spec);
-  spec = write_spec(dir, "diabetes", "mismatch", "baseline(kind = majority)", NULL);
+  spec = test_example_spec(dir, "diabetes", "mismatch", "baseline(kind = majority)", NULL);
   const char *argv2[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
   r = test_run(argv2, NULL);
   ck_assert_int_ne(r.status, 0);
@@ -296,7 +252,7 @@ END_TEST
 /* The predictor of a linear model answers as training did. */
 START_TEST(linear_predictor_answers_as_trained) {
   char *dir = test_tmpdir();
-  char *spec = write_spec(dir, "breast_cancer", "bc", "linear_model(l2 = 0.01)", NULL);
+  char *spec = test_example_spec(dir, "breast_cancer", "bc", "linear_model(l2 = 0.01)", NULL);
   char *run = test_train(spec, dir, "bc"), *pred = test_path(dir, "pred");
   char *rows = test_path(run, "test_rows.csv");
   const char *x[] = {test_mlpc(), "export", run, "-o", pred, NULL};
