@@ -50,10 +50,9 @@ static int class_freqs(const MlprtFitRows *rows, double *p) {
   int nc = rows->nclasses, best = 0;
   for (int k = 0; k < nc; k++) p[k] = 0;
   for (int64_t i = 0; i < rows->n; i++) p[rows->label[i]] += 1;
-  for (int k = 0; k < nc; k++) {
+  for (int k = 1; k < nc; k++)
     if (p[k] > p[best]) best = k;
-    p[k] = rows->n ? p[k] / (double)rows->n : 0;
-  }
+  for (int k = 0; k < nc; k++) p[k] = rows->n ? p[k] / (double)rows->n : 0;
   return best;
 }
 
