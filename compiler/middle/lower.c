@@ -539,6 +539,23 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     m->l1 = num_or(mlp_spec_arg(c, "l1"), 0);
     m->l2 = num_or(mlp_spec_arg(c, "l2"), 0);
     m->iterations = (int64_t)num_or(mlp_spec_arg(c, "iterations"), 1000);
+    const MlpSpecValue *lv = mlp_spec_arg(c, "loss");
+    const char *loss = str_or(lv, categorical ? "logistic" : "squared_error");
+    static const char *const losses[] = {"squared_error", "logistic", "hinge", "squared_hinge"};
+    int k = method_code(loss, losses, 4);
+    if ((k > 0) != categorical) {
+      mlp_diag_error(L->d, lv->given ? lv->node->loc : c->loc, "loss %s needs a %s target; '%s' is %s",
+                     loss, k > 0 ? "categorical" : "numeric", ir->data.target,
+                     categorical ? "categorical" : "numeric");
+      return false;
+    }
+    if (k >= 2 && m->l1 > 0) {
+      mlp_diag_error(L->d, mlp_spec_arg(c, "l1")->node->loc,
+                     "a support vector machine takes an l2 penalty only (scikit-learn's C is "
+                     "1 / (l2 * rows))");
+      return false;
+    }
+    m->fit = k == 2 ? MLPRT_FIT_HINGE : k == 3 ? MLPRT_FIT_SQUARED_HINGE : MLPRT_FIT_LINEAR;
   }
   l->op = MLP_OP_DENSE;
   if (!categorical) {
@@ -1108,7 +1125,7 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   if (!lower_tuning(&L, ir)) return NULL;
   if (!lower_metrics(&L, ir) || !lower_pretrained(&L, ir, spec_path)) return NULL;
   /* The baseline beside the model: majority or mean, unless the model is one. */
-  bool is_baseline = m->kind == MLP_MODEL_LINEAR && m->fit != MLPRT_FIT_LINEAR;
+  bool is_baseline = m->kind == MLP_MODEL_LINEAR && m->fit < MLPRT_FIT_LINEAR;
   if (bool_or(mlp_spec_setting(an, "baseline"), true) && !is_baseline)
     ir->baseline = m->task == MLP_TASK_REGRESSION ? MLPRT_FIT_MEAN : MLPRT_FIT_MAJORITY;
   const MlpSpecValue *most = mlp_spec_setting(model, "max_params");

@@ -66,9 +66,11 @@ enum {
   MLPRT_FIT_MEAN,
   MLPRT_FIT_MEDIAN,
   MLPRT_FIT_LINEAR, /* least squares, or logistic / softmax regression, with l1 and l2 penalties */
+  MLPRT_FIT_HINGE,  /* a linear support vector machine per class (one against the rest), l2 penalty */
+  MLPRT_FIT_SQUARED_HINGE,
   MLPRT_NFITS
 };
-#define MLPRT_FIT_NAMES {"network", "majority", "prior", "mean", "median", "linear"}
+#define MLPRT_FIT_NAMES {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge"}
 
 /* One model's generated code and memory plan. Offsets are bytes into the
  * arena of arena_bytes; the functions take the arena's base. */

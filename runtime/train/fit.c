@@ -13,7 +13,9 @@
  * (regression), the logistic loss of one sigmoid unit (two classes) or the
  * softmax cross-entropy (more). This is scikit-learn's ElasticNet objective
  * (alpha * l1_ratio = l1, alpha * (1 - l1_ratio) = l2); LogisticRegression's
- * C is l2 = 1 / (C * rows), and Ridge's alpha is l2 = alpha / rows.
+ * C is l2 = 1 / (C * rows), and Ridge's alpha is l2 = alpha / rows. With
+ * the hinge or squared hinge loss it is a linear support vector machine per
+ * class, solved as liblinear solves LinearSVC (svm_dual below).
  * Least squares without an L1 penalty is solved exactly (the normal
  * equations of the centred rows, by Cholesky); everything else by FISTA,
  * accelerated proximal gradient with a backtracking step and a restart of
@@ -196,6 +198,49 @@ static int64_t fista(const Problem *pr, double *theta, int64_t iters) {
   return it;
 }
 
+/* Class k against the rest (for one sigmoid unit, class 1 against 0) as a
+ * linear support vector machine, min 1/2 |w|^2 + C sum loss(y w.x), with
+ * C = 1 / (l2 * rows) (infinite for l2 = 0: the hard margin) and the intercept a feature of value 1 penalised
+ * like the weights (liblinear's, so scikit-learn's LinearSVC), by dual
+ * coordinate descent (Hsieh et al., 2008) over the rows in order; the
+ * weights then the intercept into w [F + 1]. Returns the passes made. */
+static int64_t svm_dual(const Problem *pr, int64_t k, bool squared, int64_t iters, double *w) {
+  const MlprtFitRows *r = pr->rows;
+  int64_t n = r->n, F = pr->F, it = 0;
+  double C = pr->l2 > 0 ? 1 / (pr->l2 * (double)(n ? n : 1)) : INFINITY; /* l2 = 0: the hard margin */
+  double upper = squared ? INFINITY : C, diag = squared ? 1 / (2 * C) : 0;
+  double *alpha = calloc((size_t)(n ? n : 1), sizeof *alpha), *q = malloc((size_t)(n ? n : 1) * sizeof *q);
+  for (int64_t i = 0; i < n; i++) {
+    q[i] = diag + 1;
+    for (int64_t f = 0; f < F; f++) q[i] += (double)r->x[i * F + f] * r->x[i * F + f];
+  }
+  memset(w, 0, (size_t)(F + 1) * sizeof *w);
+  while (it < iters) {
+    it++;
+    double hi = -INFINITY, lo = INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+      const float *x = r->x + i * F;
+      double y = r->label[i] == k ? 1 : -1, g = w[F];
+      for (int64_t f = 0; f < F; f++) g += w[f] * x[f];
+      g = y * g - 1 + diag * alpha[i];
+      /* the gradient projected on the box [0, upper] */
+      double pg = alpha[i] <= 0 ? fmin(g, 0) : alpha[i] >= upper ? fmax(g, 0) : g;
+      hi = fmax(hi, pg);
+      lo = fmin(lo, pg);
+      if (pg == 0) continue;
+      double old = alpha[i];
+      alpha[i] = fmin(fmax(old - g / q[i], 0), upper);
+      double d = (alpha[i] - old) * y;
+      for (int64_t f = 0; f < F; f++) w[f] += d * x[f];
+      w[F] += d;
+    }
+    if (hi - lo <= 1e-6) break;
+  }
+  free(alpha);
+  free(q);
+  return it;
+}
+
 /* In-place Cholesky of the SPD matrix a [n, n] (lower triangle); false when
  * it is not positive definite. */
 static bool cholesky(double *a, int64_t n) {
@@ -277,7 +322,19 @@ int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double y_
                         float *params) {
   int64_t K = m->n_out, F = m->n_in, P = K * F + K, iters = 0;
   double *theta = calloc((size_t)P, sizeof *theta);
-  if (m->fit != MLPRT_FIT_LINEAR) {
+  if (m->fit == MLPRT_FIT_HINGE || m->fit == MLPRT_FIT_SQUARED_HINGE) {
+    double l2 = m->l2_per_row ? m->l2 / (double)(rows->n ? rows->n : 1) : m->l2;
+    Problem pr = {rows, m->task, K, F, 0, l2, NULL};
+    double *w = malloc((size_t)(F + 1) * sizeof *w);
+    for (int64_t k = 0; k < K; k++) {
+      /* one sigmoid unit scores class 1 */
+      int64_t passes = svm_dual(&pr, K == 1 ? 1 : k, m->fit == MLPRT_FIT_SQUARED_HINGE, m->iterations, w);
+      if (passes > iters) iters = passes;
+      memcpy(theta + k * F, w, (size_t)F * sizeof *w);
+      theta[K * F + k] = w[F];
+    }
+    free(w);
+  } else if (m->fit != MLPRT_FIT_LINEAR) {
     /* W = 0; b makes the activation give the baseline's outputs. */
     double *o = malloc((size_t)K * sizeof *o);
     baseline_out(rows, m->fit, m->task, y_mean, y_std, o);

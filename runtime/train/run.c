@@ -755,7 +755,7 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   job_views(r, job, &train, &val, &rows);
   double t0 = now();
   reset_model(r, job);
-  Gathered g = gather(r, &train, m->task, m->fit == MLPRT_FIT_LINEAR);
+  Gathered g = gather(r, &train, m->task, m->fit >= MLPRT_FIT_LINEAR);
   res->iterations = mlprt_fit_model(&g.rows, m, r->data.y_mean, r->data.y_std,
                                     (float *)(a->base + m->params_off));
   gathered_free(&g);
@@ -1114,7 +1114,7 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
     /* Fitted at once: the solver's settings, not the training loop's. */
     static const char *const fits[] = MLPRT_FIT_NAMES;
     cJSON_AddStringToObject(hp, "fit", fits[m->fit]);
-    if (m->fit == MLPRT_FIT_LINEAR) {
+    if (m->fit >= MLPRT_FIT_LINEAR) {
       int64_t rows = r->data.n[MLPRT_TRAIN];
       cJSON_AddNumberToObject(hp, "l1", m->l1);
       cJSON_AddNumberToObject(hp, "l2", m->l2_per_row && rows ? m->l2 / (double)rows : m->l2);

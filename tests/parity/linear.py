@@ -11,6 +11,7 @@ them:
   logistic C=...                 LogisticRegression (lbfgs; softmax for 3 classes or more)
   ridge alpha=...                Ridge; alpha=0: LinearRegression
   elasticnet alpha=... l1_ratio  ElasticNet (Lasso at l1_ratio=1)
+  svc C=... loss=...             LinearSVC (hinge, squared_hinge; one class against the rest)
   dummy_classifier strategy=...  DummyClassifier (most_frequent, prior)
   dummy_regressor strategy=...   DummyRegressor (mean, median)
 Exit status 2 when scikit-learn is missing (the caller skips)."""
@@ -21,7 +22,7 @@ import sys
 import numpy as np
 
 try:
-    from sklearn import dummy, linear_model
+    from sklearn import dummy, linear_model, svm
 except ImportError as e:
     print(e, file=sys.stderr)
     sys.exit(2)
@@ -43,7 +44,7 @@ def main():
     opts = dict(a.split("=", 1) for a in sys.argv[4:])
     xtr, ytr = load(folder + "/train.csv", target)
     xte, yte = load(folder + "/test.csv", target)
-    classify = kind in ("logistic", "dummy_classifier")
+    classify = kind in ("logistic", "svc", "dummy_classifier")
     if not classify:
         ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
     if kind == "logistic":
@@ -55,6 +56,8 @@ def main():
     elif kind == "elasticnet":
         m = linear_model.ElasticNet(alpha=float(opts["alpha"]), l1_ratio=float(opts["l1_ratio"]), tol=1e-12,
                                     max_iter=1000000)
+    elif kind == "svc":
+        m = svm.LinearSVC(C=float(opts["C"]), loss=opts["loss"], tol=1e-10, max_iter=1000000)
     elif kind == "dummy_classifier":
         m = dummy.DummyClassifier(strategy=opts["strategy"])
     elif kind == "dummy_regressor":

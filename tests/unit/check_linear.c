@@ -67,6 +67,12 @@ static const ParityCase cases[] = {
      false},
     {"diabetes", "progression", "linear_model(l1 = 0.3, l2 = 0.2)", "elasticnet alpha=0.5 l1_ratio=0.6", 0,
      false, false, false},
+    {"iris", "species", "linear_model(loss = hinge, l2 = 0.01)", "svc C=%g loss=hinge", 1 / 0.01, false, true,
+     false},
+    {"wine", "cultivar", "linear_model(loss = squared_hinge, l2 = 0.1)", "svc C=%g loss=squared_hinge",
+     1 / 0.1, false, true, false},
+    {"breast_cancer", "diagnosis", "linear_model(loss = hinge, l2 = 0.05)", "svc C=%g loss=hinge", 1 / 0.05,
+     false, true, false},
     {"iris", "species", "baseline()", "dummy_classifier strategy=most_frequent", 0, false, false, true},
     {"wine", "cultivar", "baseline()", "dummy_classifier strategy=most_frequent", 0, false, false, true},
     {"breast_cancer", "diagnosis", "baseline()", "dummy_classifier strategy=most_frequent", 0, false, false,
@@ -235,7 +241,8 @@ END_TEST
 /* What a model fitted at once does not read is refused, not ignored. */
 START_TEST(linear_refuses_training_settings) {
   char *dir = test_tmpdir();
-  char *spec = test_example_spec(dir, "iris", "refused", "linear_model()", "  hyperparameters { epochs = 5 }\n");
+  char *spec =
+      test_example_spec(dir, "iris", "refused", "linear_model()", "  hyperparameters { epochs = 5 }\n");
   const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_int_ne(r.status, 0);
@@ -248,6 +255,13 @@ START_TEST(linear_refuses_training_settings) {
   r = test_run(argv2, NULL);
   ck_assert_int_ne(r.status, 0);
   ck_assert_msg(strstr(r.err, "the majority baseline needs a categorical target"), "%s", r.err);
+  test_run_free(&r);
+  free(spec);
+  spec = test_example_spec(dir, "iris", "svm_l1", "linear_model(loss = hinge, l1 = 0.1)", NULL);
+  const char *argv3[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  r = test_run(argv3, NULL);
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(strstr(r.err, "a support vector machine takes an l2 penalty only"), "%s", r.err);
   test_run_free(&r);
   free(spec);
   free(dir);
