@@ -508,47 +508,40 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
 }
 
 /* A whole model fitted at once, `baseline(kind)` or `linear_model(...)`:
- * one dense output layer, its activation and task from the target (a
- * sigmoid for two classes, as a binary logistic regression has). */
+ * one dense output layer. It classifies when the target is categorical or
+ * when its kind or loss classifies (a numeric target's distinct values are
+ * its classes then, as for a softmax output); a sigmoid unit for two
+ * classes, as a binary logistic regression has. */
 static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
   bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
   m->kind = MLP_MODEL_LINEAR;
   m->fit = MLPRT_FIT_LINEAR;
   m->iterations = 1000;
+  const MlpSpecValue *how; /* the kind or the loss */
+  const char *what;
+  bool classify;
   if (strcmp(c->op->name, "baseline") == 0) {
-    const MlpSpecValue *kv = mlp_spec_arg(c, "kind");
-    const char *kind = str_or(kv, "majority");
+    how = mlp_spec_arg(c, "kind");
+    const char *kind = str_or(how, categorical ? "majority" : "mean");
     static const char *const kinds[] = {"majority", "prior", "mean", "median", "linear", "logistic"};
     static const int fits[] = {MLPRT_FIT_MAJORITY, MLPRT_FIT_PRIOR, MLPRT_FIT_MEAN,
                                MLPRT_FIT_MEDIAN,   MLPRT_FIT_LINEAR, MLPRT_FIT_LINEAR};
     int k = method_code(kind, kinds, 6);
-    bool wants_classes = k == 0 || k == 1 || k == 5;
-    if (wants_classes != categorical) {
-      mlp_diag_error(L->d, kv && kv->given ? kv->node->loc : c->loc,
-                     "the %s baseline needs a %s target; '%s' is %s: use %s", kind,
-                     wants_classes ? "categorical" : "numeric", ir->data.target,
-                     categorical ? "categorical" : "numeric",
-                     categorical ? "majority, prior or logistic" : "mean, median or linear");
-      return false;
-    }
+    classify = k == 0 || k == 1 || k == 5;
     m->fit = fits[k];
     /* logistic: scikit-learn's default penalty, C = 1 */
     m->l2 = k == 5;
     m->l2_per_row = k == 5;
+    what = mlp_arena_printf(L->a, "the %s baseline", kind);
   } else {
     m->l1 = num_or(mlp_spec_arg(c, "l1"), 0);
     m->l2 = num_or(mlp_spec_arg(c, "l2"), 0);
     m->iterations = (int64_t)num_or(mlp_spec_arg(c, "iterations"), 1000);
-    const MlpSpecValue *lv = mlp_spec_arg(c, "loss");
-    const char *loss = str_or(lv, categorical ? "logistic" : "squared_error");
+    how = mlp_spec_arg(c, "loss");
+    const char *loss = str_or(how, categorical ? "logistic" : "squared_error");
     static const char *const losses[] = {"squared_error", "logistic", "hinge", "squared_hinge"};
     int k = method_code(loss, losses, 4);
-    if ((k > 0) != categorical) {
-      mlp_diag_error(L->d, lv->given ? lv->node->loc : c->loc, "loss %s needs a %s target; '%s' is %s",
-                     loss, k > 0 ? "categorical" : "numeric", ir->data.target,
-                     categorical ? "categorical" : "numeric");
-      return false;
-    }
+    classify = k > 0;
     if (k >= 2 && m->l1 > 0) {
       mlp_diag_error(L->d, mlp_spec_arg(c, "l1")->node->loc,
                      "a support vector machine takes an l2 penalty only (scikit-learn's C is "
@@ -556,7 +549,14 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       return false;
     }
     m->fit = k == 2 ? MLPRT_FIT_HINGE : k == 3 ? MLPRT_FIT_SQUARED_HINGE : MLPRT_FIT_LINEAR;
+    what = mlp_arena_printf(L->a, "loss %s", loss);
   }
+  if (categorical && !classify) {
+    mlp_diag_error(L->d, how && how->given ? how->node->loc : c->loc,
+                   "%s needs a numeric target; '%s' is categorical", what, ir->data.target);
+    return false;
+  }
+  categorical = classify;
   l->op = MLP_OP_DENSE;
   if (!categorical) {
     m->task = MLP_TASK_REGRESSION;
@@ -564,10 +564,10 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     l->out_size = 1;
     ir->data.n_classes = 0;
   } else if (ir->data.n_classes < 0) {
-    mlp_diag_error(L->d, c->loc,
-                   "a linear model needs the classes of '%s', which has more distinct values than the type "
-                   "scan keeps (%d); declare it `category` in data.schema",
-                   ir->data.target, MLPRT_MAX_LEVELS_DEFAULT);
+    mlp_diag_error(L->d, how && how->given ? how->node->loc : c->loc,
+                   "%s needs the classes of '%s', which has more distinct values than the type scan keeps "
+                   "(%d); declare it `category` in data.schema",
+                   what, ir->data.target, MLPRT_MAX_LEVELS_DEFAULT);
     return false;
   } else if (ir->data.n_classes == 2) {
     m->task = MLP_TASK_BINARY;

@@ -73,6 +73,9 @@ static const ParityCase cases[] = {
      1 / 0.1, false, true, false},
     {"breast_cancer", "diagnosis", "linear_model(loss = hinge, l2 = 0.05)", "svc C=%g loss=hinge", 1 / 0.05,
      false, true, false},
+    {"digits", "digit", "linear_model(loss = logistic, l2 = 0.001)", "logistic C=%g", 1 / 0.001, false, false,
+     false},
+    {"diabetes", "progression", "baseline()", "dummy_regressor strategy=mean", 0, false, false, true},
     {"iris", "species", "baseline()", "dummy_classifier strategy=most_frequent", 0, false, false, true},
     {"wine", "cultivar", "baseline()", "dummy_classifier strategy=most_frequent", 0, false, false, true},
     {"breast_cancer", "diagnosis", "baseline()", "dummy_classifier strategy=most_frequent", 0, false, false,
@@ -254,7 +257,15 @@ START_TEST(linear_refuses_training_settings) {
   const char *argv2[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
   r = test_run(argv2, NULL);
   ck_assert_int_ne(r.status, 0);
-  ck_assert_msg(strstr(r.err, "the majority baseline needs a categorical target"), "%s", r.err);
+  ck_assert_msg(strstr(r.err, "the majority baseline needs the classes of 'progression'"), "%s", r.err);
+  test_run_free(&r);
+  free(spec);
+  spec = test_example_spec(dir, "iris", "numbers", "baseline(kind = median)", NULL);
+  const char *argv4[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  r = test_run(argv4, NULL);
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(strstr(r.err, "the median baseline needs a numeric target; 'species' is categorical"), "%s",
+                r.err);
   test_run_free(&r);
   free(spec);
   spec = test_example_spec(dir, "iris", "svm_l1", "linear_model(loss = hinge, l1 = 0.1)", NULL);
