@@ -773,10 +773,14 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f}\n", res->fit_seconds);
   if (!(r->cli.resume && job < r->resume_job)) metrics_append(r, line);
   write_path(r, r->metrics_path, r->metrics, r->mlen, true);
-  if (!r->cli.quiet)
-    printf("job %lld: %s fit in %lld iterations, loss %.4f val_loss %.4f %s %.4f\n", (long long)job,
-           fits[m->fit], (long long)res->iterations, loss, res->val.loss,
+  if (!r->cli.quiet) {
+    char how[64];
+    if (m->fit < MLPRT_FIT_LINEAR) snprintf(how, sizeof how, "%s baseline", fits[m->fit]);
+    else if (res->iterations == 0) snprintf(how, sizeof how, "%s fit, solved exactly", fits[m->fit]);
+    else snprintf(how, sizeof how, "%s fit in %lld iterations", fits[m->fit], (long long)res->iterations);
+    printf("job %lld: %s, loss %.4f val_loss %.4f %s %.4f\n", (long long)job, how, loss, res->val.loss,
            classify ? "val_accuracy" : "val_r2", classify ? res->val.accuracy : res->val.r2);
+  }
   free(rows);
   res->fit_done = true;
 }
