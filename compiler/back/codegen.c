@@ -444,8 +444,6 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_best_state_off,
                ci64(c, m->best_state_buf >= 0 ? m->bufs[m->best_state_buf].offset : 0));
   mlp_desc_set(&d, MLPRT_MODEL_fit, ci64(c, m->fit));
-  mlp_desc_set(&d, MLPRT_MODEL_l1, cf64(c, m->l1));
-  mlp_desc_set(&d, MLPRT_MODEL_l2, cf64(c, m->l2));
   mlp_desc_set(&d, MLPRT_MODEL_l2_per_row, ci64(c, m->l2_per_row));
   mlp_desc_set(&d, MLPRT_MODEL_iterations, ci64(c, m->iterations));
   return mlp_desc_end(&d, c->ctx);

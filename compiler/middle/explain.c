@@ -72,7 +72,7 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   if (m0->kind == MLP_MODEL_LINEAR) {
     fprintf(out, "\nfit: %s at once on the training rows", fits[m0->fit]);
     if (m0->fit >= MLPRT_FIT_LINEAR)
-      fprintf(out, " (l1 %g, l2 %g%s, up to %lld iterations)", m0->l1, m0->l2,
+      fprintf(out, " (l1 %g, l2 %g%s, up to %lld iterations)", j->optim.l1, j->optim.l2,
               m0->l2_per_row ? " / rows" : "", (long long)m0->iterations);
     fputc('\n', out);
   } else {

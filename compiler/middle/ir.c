@@ -329,8 +329,6 @@ static cJSON *model_json(const MlpIrModel *m) {
   if (m->kind == MLP_MODEL_LINEAR) {
     cJSON *f = cJSON_AddObjectToObject(o, "fit");
     cJSON_AddStringToObject(f, "kind", fit_names[m->fit]);
-    cJSON_AddNumberToObject(f, "l1", m->l1);
-    cJSON_AddNumberToObject(f, "l2", m->l2);
     cJSON_AddBoolToObject(f, "l2_per_row", m->l2_per_row);
     cJSON_AddNumberToObject(f, "iterations", (double)m->iterations);
   }

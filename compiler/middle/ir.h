@@ -124,10 +124,10 @@ typedef struct {
   int state_buf, best_state_buf; /* each [n_state], or -1 when n_state is 0 */
   int64_t arena_bytes;           /* the planned arena size */
   float label_smoothing;         /* multiclass: the target is (1 - e) onehot + e / classes */
-  /* MLP_MODEL_LINEAR: how the weights are found (MLPRT_FIT_*; MLPRT_FIT_NETWORK for a network), the
-   * penalties on W (the L2 one divided by the training rows when l2_per_row) and the solver's cap */
+  /* MLP_MODEL_LINEAR: how the weights are found (MLPRT_FIT_*; MLPRT_FIT_NETWORK for a network), whether
+   * the L2 penalty is divided by the training rows, and the solver's cap; the penalties on W are the
+   * job's (optim.l1, optim.l2), so that tuning can search them */
   int fit;
-  double l1, l2;
   bool l2_per_row;
   int64_t iterations;
 } MlpIrModel;

@@ -185,6 +185,8 @@ typedef struct {
   MlpDiag *d;
   int target_type;           /* the target column's MlprtColType */
   const MlpDataShape *shape; /* the data's shape when known without reading it, else NULL */
+  bool fitted;               /* the model is fitted at once: tuning searches its penalties */
+  double l1, l2;             /* and these are they, for its jobs */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -516,6 +518,7 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
   m->kind = MLP_MODEL_LINEAR;
   m->fit = MLPRT_FIT_LINEAR;
+  L->fitted = true;
   m->iterations = 1000;
   const MlpSpecValue *how; /* the kind or the loss */
   const char *what;
@@ -530,19 +533,19 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     classify = k == 0 || k == 1 || k == 5;
     m->fit = fits[k];
     /* logistic: scikit-learn's default penalty, C = 1 */
-    m->l2 = k == 5;
+    L->l2 = k == 5;
     m->l2_per_row = k == 5;
     what = mlp_arena_printf(L->a, "the %s baseline", kind);
   } else {
-    m->l1 = num_or(mlp_spec_arg(c, "l1"), 0);
-    m->l2 = num_or(mlp_spec_arg(c, "l2"), 0);
+    L->l1 = num_or(mlp_spec_arg(c, "l1"), 0);
+    L->l2 = num_or(mlp_spec_arg(c, "l2"), 0);
     m->iterations = (int64_t)num_or(mlp_spec_arg(c, "iterations"), 1000);
     how = mlp_spec_arg(c, "loss");
     const char *loss = str_or(how, categorical ? "logistic" : "squared_error");
     static const char *const losses[] = {"squared_error", "logistic", "hinge", "squared_hinge"};
     int k = method_code(loss, losses, 4);
     classify = k > 0;
-    if (k >= 2 && m->l1 > 0) {
+    if (k >= 2 && L->l1 > 0) {
       mlp_diag_error(L->d, mlp_spec_arg(c, "l1")->node->loc,
                      "a support vector machine takes an l2 penalty only (scikit-learn's C is "
                      "1 / (l2 * rows))");
@@ -581,12 +584,12 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   return true;
 }
 
-/* What a model fitted at once does not read: the training loop's settings
- * and tuning. Written, they are refused rather than ignored. */
+/* What a model fitted at once does not read: the training loop's settings.
+ * Written, they are refused rather than ignored (tuning searches only its
+ * penalties, read_space). */
 static bool check_linear_settings(Lower *L) {
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
   const MlpSpecBlock *val = mlp_spec_block(L->s, "validation");
-  const MlpSpecBlock *tune = mlp_spec_block(L->s, "tuning");
   bool ok = true;
   for (int i = 0; hyper && i < hyper->reg->nsettings; i++) {
     const MlpSpecValue *v = &hyper->settings[i];
@@ -601,12 +604,6 @@ static bool check_linear_settings(Lower *L) {
     const MlpSpecCall *c = val->ops.items[i];
     if (c->implied) continue;
     mlp_diag_error(L->d, c->loc, "`validation.%s` does not apply to a model fitted at once", c->op->name);
-    ok = false;
-  }
-  bool tuned = tune && tune->spaces.len > 0;
-  for (int i = 0; tune && i < tune->reg->nsettings; i++) tuned |= tune->settings[i].given;
-  if (tuned) {
-    unsupported(L, tune->loc, "tuning a model fitted at once");
     ok = false;
   }
   return ok;
@@ -820,7 +817,12 @@ static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   const char *name = sp->field->name;
   out->sp = sp;
   out->integer = sp->field->type.kind == MLP_TY_INT;
-  if (strcmp(name, "lr") != 0 && strcmp(name, "batch") != 0 && strcmp(name, "epochs") != 0) {
+  bool penalty = strcmp(name, "l1") == 0 || strcmp(name, "l2") == 0;
+  if (L->fitted && !penalty) {
+    mlp_diag_error(L->d, sp->loc, "`%s` does not apply to a model fitted at once: search l1 or l2", name);
+    return false;
+  }
+  if (!L->fitted && strcmp(name, "lr") != 0 && strcmp(name, "batch") != 0 && strcmp(name, "epochs") != 0) {
     unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s'", name));
     return false;
   }
@@ -932,6 +934,10 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
       const char *name = sp[i].sp->field->name;
       if (strcmp(name, "lr") == 0)
         j->optim.lr = (float)v;
+      else if (strcmp(name, "l1") == 0)
+        j->optim.l1 = (float)v;
+      else if (strcmp(name, "l2") == 0)
+        j->optim.l2 = (float)v;
       else if (strcmp(name, "epochs") == 0)
         j->epochs = (int64_t)v;
       else
@@ -1065,7 +1071,7 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape};
+  Lower L = {a, s, d, -1, shape, false, 0, 0};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);
@@ -1122,6 +1128,10 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->njobs = 1;
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
   if (!lower_job(&L, &ir->jobs[0])) return NULL;
+  if (L.fitted) {
+    ir->jobs[0].optim.l1 = (float)L.l1;
+    ir->jobs[0].optim.l2 = (float)L.l2;
+  }
   if (!lower_tuning(&L, ir)) return NULL;
   if (!lower_metrics(&L, ir) || !lower_pretrained(&L, ir, spec_path)) return NULL;
   /* The baseline beside the model: majority or mean, unless the model is one. */

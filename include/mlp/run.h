@@ -101,10 +101,8 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_I64, int64_t, n_state)        /* floats of non-trained state (batch norm's statistics) */  \
   X(MLPRT_I64, int64_t, state_off)      /* [n_state]; unused when n_state is 0 */                    \
   X(MLPRT_I64, int64_t, best_state_off) /* likewise */                                              \
-  X(MLPRT_I64, int64_t, fit)            /* MLPRT_FIT_* */                                            \
-  X(MLPRT_F64, double, l1)              /* MLPRT_FIT_LINEAR: the penalties on W (not b) */           \
-  X(MLPRT_F64, double, l2)                                                                           \
-  X(MLPRT_I64, int64_t, l2_per_row)     /* bool: the L2 penalty is l2 / training rows */             \
+  X(MLPRT_I64, int64_t, fit)            /* MLPRT_FIT_*; a linear fit's penalties are its job's l1, l2 */ \
+  X(MLPRT_I64, int64_t, l2_per_row)     /* bool: the L2 penalty is the job's l2 / training rows */   \
   X(MLPRT_I64, int64_t, iterations)     /* the solver's most iterations */
 typedef struct {
   MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
@@ -140,7 +138,7 @@ enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP
                                                every training and validation row (a refit) */          \
   X(MLPRT_I64, int64_t, trial)              /* tuning trial, or -1 */                                  \
   X(MLPRT_PTR, const char *, optimizer)     /* for the manifest: sgd, adam or adamw (compiled in) */   \
-  X(MLPRT_F64, double, l1)                  /* likewise the five below */                              \
+  X(MLPRT_F64, double, l1)                  /* likewise the five below; a linear fit's penalties */    \
   X(MLPRT_F64, double, l2)                                                                             \
   X(MLPRT_F64, double, weight_decay)                                                                   \
   X(MLPRT_F64, double, clip_norm)                                                                      \

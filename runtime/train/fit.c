@@ -318,13 +318,12 @@ static void least_squares(const Problem *pr, double *theta) {
   free(C);
 }
 
-int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double y_mean, double y_std,
-                        float *params) {
+int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1, double l2, double y_mean,
+                        double y_std, float *params) {
   int64_t K = m->n_out, F = m->n_in, P = K * F + K, iters = 0;
   double *theta = calloc((size_t)P, sizeof *theta);
   if (m->fit == MLPRT_FIT_HINGE || m->fit == MLPRT_FIT_SQUARED_HINGE) {
-    double l2 = m->l2_per_row ? m->l2 / (double)(rows->n ? rows->n : 1) : m->l2;
-    Problem pr = {rows, m->task, K, F, 0, l2, NULL};
+    Problem pr = {rows, m->task, K, F, 0, m->l2_per_row ? l2 / (double)(rows->n ? rows->n : 1) : l2, NULL};
     double *w = malloc((size_t)(F + 1) * sizeof *w);
     for (int64_t k = 0; k < K; k++) {
       /* one sigmoid unit scores class 1 */
@@ -346,8 +345,8 @@ int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double y_
     }
     free(o);
   } else {
-    Problem pr = {rows, m->task, K, F, m->l1, m->l2, malloc((size_t)K * sizeof(double))};
-    if (m->l2_per_row) pr.l2 = rows->n ? m->l2 / (double)rows->n : 0;
+    Problem pr = {rows, m->task, K, F, l1, l2, malloc((size_t)K * sizeof(double))};
+    if (m->l2_per_row) pr.l2 = rows->n ? l2 / (double)rows->n : 0;
     if (m->task == MLPRT_TASK_REGRESSION && pr.l1 == 0) least_squares(&pr, theta);
     else iters = fista(&pr, theta, m->iterations);
     free(pr.z);

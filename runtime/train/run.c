@@ -756,7 +756,8 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   double t0 = now();
   reset_model(r, job);
   Gathered g = gather(r, &train, m->task, m->fit >= MLPRT_FIT_LINEAR);
-  res->iterations = mlprt_fit_model(&g.rows, m, r->data.y_mean, r->data.y_std,
+  const MlprtJob *j = &r->jobs[job];
+  res->iterations = mlprt_fit_model(&g.rows, m, j->l1, j->l2, r->data.y_mean, r->data.y_std,
                                     (float *)(a->base + m->params_off));
   gathered_free(&g);
   res->fit_seconds = now() - t0;
@@ -1120,8 +1121,8 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
     cJSON_AddStringToObject(hp, "fit", fits[m->fit]);
     if (m->fit >= MLPRT_FIT_LINEAR) {
       int64_t rows = r->data.n[MLPRT_TRAIN];
-      cJSON_AddNumberToObject(hp, "l1", m->l1);
-      cJSON_AddNumberToObject(hp, "l2", m->l2_per_row && rows ? m->l2 / (double)rows : m->l2);
+      cJSON_AddNumberToObject(hp, "l1", j->l1);
+      cJSON_AddNumberToObject(hp, "l2", m->l2_per_row && rows ? j->l2 / (double)rows : j->l2);
       cJSON_AddNumberToObject(hp, "max_iterations", (double)m->iterations);
     }
     cJSON_AddNumberToObject(hp, "params", (double)m->n_params);
@@ -1344,9 +1345,15 @@ int mlprt_run_close(MlprtRun *r) {
         for (int64_t t = 0; t < trials; t++)
           cJSON_AddItemToArray(objs, cJSON_CreateNumber(sign * r->trial_objective[t]));
       }
-      cJSON_AddNumberToObject(tune, "best_lr", r->jobs[best].lr);
-      cJSON_AddNumberToObject(tune, "best_batch", (double)p->models[r->jobs[best].model].batch);
-      cJSON_AddNumberToObject(tune, "best_epochs", (double)r->jobs[best].epochs);
+      if (p->models[r->jobs[best].model].fit != MLPRT_FIT_NETWORK) {
+        /* a fit at once searches its penalties only */
+        cJSON_AddNumberToObject(tune, "best_l1", r->jobs[best].l1);
+        cJSON_AddNumberToObject(tune, "best_l2", r->jobs[best].l2);
+      } else {
+        cJSON_AddNumberToObject(tune, "best_lr", r->jobs[best].lr);
+        cJSON_AddNumberToObject(tune, "best_batch", (double)p->models[r->jobs[best].model].batch);
+        cJSON_AddNumberToObject(tune, "best_epochs", (double)r->jobs[best].epochs);
+      }
     }
   }
   cJSON *metrics = metrics_json(r, &r->res[best], classify);

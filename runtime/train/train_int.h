@@ -64,11 +64,11 @@ typedef struct {
 void mlprt_fit_baseline(const MlprtFitRows *rows, int64_t fit, int64_t task, double y_mean, double y_std,
                         float *out);
 /* The weights of model m (a fit other than MLPRT_FIT_NETWORK) on the rows,
- * into params ([n_out, n_in] then [n_out]); regression outputs are
- * standardised as the dataset's y. Returns the solver's iterations (0 for
- * a baseline or an exact solution). */
-int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double y_mean, double y_std,
-                        float *params);
+ * with the penalties l1 and l2 (its job's), into params ([n_out, n_in] then
+ * [n_out]); regression outputs are standardised as the dataset's y.
+ * Returns the solver's iterations (0 for a baseline or an exact solution). */
+int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1, double l2, double y_mean,
+                        double y_std, float *params);
 
 /* What the predictor's artifacts are made from (artifacts.c). */
 typedef struct {

@@ -279,6 +279,51 @@ START_TEST(linear_refuses_training_settings) {
 }
 END_TEST
 
+/* Tuning a linear model searches its penalties, by cross-validation, and
+ * refits the best; a space over the training loop's settings is refused. */
+START_TEST(linear_tuning_searches_penalties) {
+  char *dir = test_tmpdir();
+  char *spec = test_example_spec(dir, "wine", "tuned", "linear_model()",
+                                 "  tuning {\n    l2 in [0.0001, 0.01, 1]\n    folds = 3\n  }\n");
+  char exe[1024], run[1024];
+  snprintf(exe, sizeof exe, "%s/tuned.exe", dir);
+  snprintf(run, sizeof run, "%s/tuned.run", dir);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  const char *fit[] = {exe, "--out", run, "--quiet", "--tune", NULL};
+  test_run_ok(fit);
+  cJSON *man = read_json(run, "manifest.json");
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(man, "tuning");
+  ck_assert_int_eq((int)num_at(t, "trials", NULL, NULL), 3);
+  ck_assert_int_eq((int)num_at(t, "folds", NULL, NULL), 3);
+  double best = num_at(t, "best_l2", NULL, NULL);
+  ck_assert_msg(best == 0.0001 || best == 0.01 || best == 1, "best_l2 %g", best);
+  /* each trial's folds fitted with the trial's penalty */
+  const cJSON *job;
+  int seen[3] = {0};
+  cJSON_ArrayForEach(job, cJSON_GetObjectItem(man, "jobs")) {
+    const cJSON *tr = cJSON_GetObjectItem(job, "trial");
+    if (!tr || !cJSON_HasObjectItem(job, "fold")) continue;
+    double l2 = num_at(job, "hyperparameters", "l2", NULL), want[] = {0.0001, 0.01, 1};
+    ck_assert_double_eq_tol(l2, want[tr->valueint], 1e-12);
+    seen[tr->valueint]++;
+  }
+  ck_assert_msg(seen[0] == 3 && seen[1] == 3 && seen[2] == 3, "folds per trial: %d %d %d", seen[0], seen[1],
+                seen[2]);
+  ck_assert_msg(cJSON_HasObjectItem(man, "baseline"), "a tuned run has its baseline too");
+  cJSON_Delete(man);
+  free(spec);
+  spec = test_example_spec(dir, "wine", "lr", "linear_model()", "  tuning { lr in [0.1, 0.01] }\n");
+  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(strstr(r.err, "`lr` does not apply to a model fitted at once: search l1 or l2"), "%s", r.err);
+  test_run_free(&r);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
 /* The predictor of a linear model answers as training did. */
 START_TEST(linear_predictor_answers_as_trained) {
   char *dir = test_tmpdir();
@@ -327,6 +372,7 @@ Suite *linear_suite(void) {
   tcase_add_test(tc, baseline_warns_when_not_beaten);
   tcase_add_test(tc, linear_refuses_training_settings);
   tcase_add_test(tc, linear_predictor_answers_as_trained);
+  tcase_add_test(tc, linear_tuning_searches_penalties);
   suite_add_tcase(s, tc);
   return s;
 }
