@@ -322,8 +322,9 @@ int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1
                         double y_std, float *params) {
   int64_t K = m->n_out, F = m->n_in, P = K * F + K, iters = 0;
   double *theta = calloc((size_t)P, sizeof *theta);
+  if (m->l2_per_row) l2 = rows->n ? l2 / (double)rows->n : 0;
   if (m->fit == MLPRT_FIT_HINGE || m->fit == MLPRT_FIT_SQUARED_HINGE) {
-    Problem pr = {rows, m->task, K, F, 0, m->l2_per_row ? l2 / (double)(rows->n ? rows->n : 1) : l2, NULL};
+    Problem pr = {rows, m->task, K, F, 0, l2, NULL};
     double *w = malloc((size_t)(F + 1) * sizeof *w);
     for (int64_t k = 0; k < K; k++) {
       /* one sigmoid unit scores class 1 */
@@ -346,7 +347,6 @@ int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1
     free(o);
   } else {
     Problem pr = {rows, m->task, K, F, l1, l2, malloc((size_t)K * sizeof(double))};
-    if (m->l2_per_row) pr.l2 = rows->n ? l2 / (double)rows->n : 0;
     if (m->task == MLPRT_TASK_REGRESSION && pr.l1 == 0) least_squares(&pr, theta);
     else iters = fista(&pr, theta, m->iterations);
     free(pr.z);
