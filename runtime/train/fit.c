@@ -21,8 +21,10 @@
  * accelerated proximal gradient with a backtracking step and a restart of
  * the momentum whenever the objective rises, for at most `iterations`
  * steps, stopping when no weight moves by more than 1e-9 of the largest.
- * Every sum runs in double precision in row order: the result is the same
- * whatever the thread count. */
+ * Every sum runs in double precision, in blocks of rows in order: the
+ * result is the same whatever the thread count while the run is
+ * deterministic (matrix products on one thread). */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,52 +94,59 @@ void mlprt_fit_baseline(const MlprtFitRows *rows, int64_t fit, int64_t task, dou
 
 /* ---- the linear model's objective ----------------------------------------- */
 
+/* Rows the objective takes at a time: their features as doubles, for the
+ * two matrix products of a block. */
+enum { BLOCK = 256 };
+
 typedef struct {
   const MlprtFitRows *rows;
   int64_t task, K, F;
   double l1, l2;
-  double *z; /* [K] scratch: one row's outputs */
+  double *xb, *zb; /* [BLOCK, F] and [BLOCK, K] scratch: a block's features and outputs */
 } Problem;
 
 /* The smooth part (mean loss + l2 / 2 |W|^2) at theta = W [K, F] then
- * b [K]; its gradient into g when g is not NULL. */
+ * b [K]; its gradient into g when g is not NULL. Blocks of rows in order:
+ * Z = X W' + b and the gradient's dZ' X are double-precision GEMMs (one
+ * BLAS thread while the run is deterministic). */
 static double smooth(const Problem *pr, const double *theta, double *g) {
   const MlprtFitRows *r = pr->rows;
   int64_t K = pr->K, F = pr->F, P = K * F + K;
   const double *W = theta, *b = theta + K * F;
-  double *z = pr->z, loss = 0;
+  double *xb = pr->xb, loss = 0;
   if (g) memset(g, 0, (size_t)P * sizeof *g);
-  for (int64_t i = 0; i < r->n; i++) {
-    const float *x = r->x + i * F;
-    for (int64_t k = 0; k < K; k++) {
-      double s = b[k];
-      const double *w = W + k * F;
-      for (int64_t f = 0; f < F; f++) s += w[f] * x[f];
-      z[k] = s;
+  for (int64_t start = 0; start < r->n; start += BLOCK) {
+    int64_t nb = r->n - start < BLOCK ? r->n - start : BLOCK;
+    for (int64_t j = 0; j < nb * F; j++) xb[j] = r->x[start * F + j];
+    for (int64_t i = 0; i < nb; i++) memcpy(pr->zb + i * K, b, (size_t)K * sizeof *b);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)K, (int)F, 1.0, xb, (int)F, W, (int)F,
+                1.0, pr->zb, (int)K);
+    for (int64_t i = 0; i < nb; i++) {
+      /* z becomes d loss / d z */
+      double *z = pr->zb + i * K;
+      int64_t row = start + i;
+      if (pr->task == MLPRT_TASK_REGRESSION) {
+        double e = z[0] - r->target[row];
+        loss += 0.5 * e * e;
+        z[0] = e;
+      } else if (pr->task == MLPRT_TASK_BINARY) {
+        double y = r->label[row] == 1, v = z[0];
+        /* log(1 + e^v) - y v, without overflow */
+        loss += (v > 0 ? v + log1p(exp(-v)) : log1p(exp(v))) - y * v;
+        z[0] = 1 / (1 + exp(-v)) - y;
+      } else {
+        double mx = z[0], sum = 0;
+        for (int64_t k = 1; k < K; k++) mx = fmax(mx, z[k]);
+        for (int64_t k = 0; k < K; k++) sum += exp(z[k] - mx);
+        loss += mx + log(sum) - z[r->label[row]];
+        for (int64_t k = 0; k < K; k++) z[k] = exp(z[k] - mx) / sum - (k == r->label[row]);
+      }
+      if (g)
+        for (int64_t k = 0; k < K; k++) g[K * F + k] += z[k];
     }
-    /* z becomes d loss / d z */
-    if (pr->task == MLPRT_TASK_REGRESSION) {
-      double e = z[0] - r->target[i];
-      loss += 0.5 * e * e;
-      z[0] = e;
-    } else if (pr->task == MLPRT_TASK_BINARY) {
-      double y = r->label[i] == 1, s = z[0];
-      /* log(1 + e^s) - y s, without overflow */
-      loss += (s > 0 ? s + log1p(exp(-s)) : log1p(exp(s))) - y * s;
-      z[0] = 1 / (1 + exp(-s)) - y;
-    } else {
-      double mx = z[0], sum = 0;
-      for (int64_t k = 1; k < K; k++) mx = fmax(mx, z[k]);
-      for (int64_t k = 0; k < K; k++) sum += exp(z[k] - mx);
-      loss += mx + log(sum) - z[r->label[i]];
-      for (int64_t k = 0; k < K; k++) z[k] = exp(z[k] - mx) / sum - (k == r->label[i]);
-    }
-    if (!g) continue;
-    for (int64_t k = 0; k < K; k++) {
-      double *gw = g + k * F;
-      for (int64_t f = 0; f < F; f++) gw[f] += z[k] * x[f];
-      g[K * F + k] += z[k];
-    }
+    if (g)
+      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)F, (int)nb, 1.0, pr->zb, (int)K, xb,
+                  (int)F, 1.0, g, (int)F);
   }
   double inv = r->n ? 1.0 / (double)r->n : 0, sq = 0;
   for (int64_t j = 0; j < K * F; j++) sq += W[j] * W[j];
@@ -324,7 +333,7 @@ int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1
   double *theta = calloc((size_t)P, sizeof *theta);
   if (m->l2_per_row) l2 = rows->n ? l2 / (double)rows->n : 0;
   if (m->fit == MLPRT_FIT_HINGE || m->fit == MLPRT_FIT_SQUARED_HINGE) {
-    Problem pr = {rows, m->task, K, F, 0, l2, NULL};
+    Problem pr = {rows, m->task, K, F, 0, l2, NULL, NULL};
     double *w = malloc((size_t)(F + 1) * sizeof *w);
     for (int64_t k = 0; k < K; k++) {
       /* one sigmoid unit scores class 1 */
@@ -346,10 +355,12 @@ int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1
     }
     free(o);
   } else {
-    Problem pr = {rows, m->task, K, F, l1, l2, malloc((size_t)K * sizeof(double))};
+    Problem pr = {rows, m->task, K, F, l1, l2, malloc((size_t)(BLOCK * F) * sizeof(double)),
+                  malloc((size_t)(BLOCK * K) * sizeof(double))};
     if (m->task == MLPRT_TASK_REGRESSION && pr.l1 == 0) least_squares(&pr, theta);
     else iters = fista(&pr, theta, m->iterations);
-    free(pr.z);
+    free(pr.xb);
+    free(pr.zb);
     if (m->task == MLPRT_TASK_REGRESSION) {
       /* From the target's units to the standardised output the model makes. */
       for (int64_t f = 0; f < F; f++) theta[f] /= y_std;
