@@ -119,6 +119,10 @@ static void check_coefficients(const ParityCase *pc, const char *run, const cJSO
 }
 
 static void run_case(const ParityCase *pc, int i) {
+  if (access(PYTHON, X_OK) != 0) {
+    test_skip("scikit-learn parity of the linear models", "python3-sklearn", PYTHON " is missing");
+    return;
+  }
   char *dir = test_tmpdir(), name[32];
   snprintf(name, sizeof name, "case%d", i);
   char *spec = test_example_spec(dir, pc->example, name, pc->model, NULL);
