@@ -476,6 +476,9 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_state_off, ci64(c, m->state_buf >= 0 ? m->bufs[m->state_buf].offset : 0));
   mlp_desc_set(&d, MLPRT_MODEL_best_state_off,
                ci64(c, m->best_state_buf >= 0 ? m->bufs[m->best_state_buf].offset : 0));
+  mlp_desc_set(&d, MLPRT_MODEL_fit, ci64(c, m->fit));
+  mlp_desc_set(&d, MLPRT_MODEL_l2_per_row, ci64(c, m->l2_per_row));
+  mlp_desc_set(&d, MLPRT_MODEL_iterations, ci64(c, m->iterations));
   return mlp_desc_end(&d, c->ctx);
 }
 
@@ -643,6 +646,7 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_split_time, cstr(&c, d->split_time));
   mlp_desc_set(&pd, MLPRT_PROGRAM_cleaning_report, cstr(&c, d->cleaning_report));
   mlp_desc_set(&pd, MLPRT_PROGRAM_deterministic, ci64(&c, ir->deterministic));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_baseline, ci64(&c, ir->baseline));
   mlp_desc_set(&pd, MLPRT_PROGRAM_report, cstr(&c, ir->report));
   mlp_desc_set(&pd, MLPRT_PROGRAM_learning_curves, ci64(&c, ir->learning_curves));
   mlp_desc_set(&pd, MLPRT_PROGRAM_bias_variance, ci64(&c, ir->bias_variance));

@@ -98,10 +98,13 @@ enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MOD
        MODEL_OPSET = 8, MODEL_METADATA = 14 };
 enum { OPSET_DOMAIN = 1, OPSET_VERSION = 2 };
 enum { ENTRY_KEY = 1, ENTRY_VALUE = 2 };
-enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INIT = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12 };
+enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INIT = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12,
+       GRAPH_VALUE_INFO = 13 };
 enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP = 4, NODE_ATTR = 5, NODE_DOMAIN = 7 };
-enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_S = 4, ATTR_INTS = 8, ATTR_STRINGS = 9, ATTR_TYPE = 20 };
-enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS_TYPE = 7, ATTR_STRINGS_TYPE = 8 };
+enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_S = 4, ATTR_FLOATS = 7, ATTR_INTS = 8, ATTR_STRINGS = 9,
+       ATTR_TYPE = 20 };
+enum { ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_STRING = 3, ATTR_FLOATS_TYPE = 6, ATTR_INTS_TYPE = 7,
+       ATTR_STRINGS_TYPE = 8 };
 enum { TENSOR_DIMS = 1, TENSOR_TYPE = 2, TENSOR_STRINGS = 6, TENSOR_NAME = 8, TENSOR_RAW = 9 };
 enum { VALUE_NAME = 1, VALUE_TYPE = 2 };
 enum { TYPE_TENSOR = 1, TTENSOR_ELEM = 1, TTENSOR_SHAPE = 2, SHAPE_DIM = 1, DIM_VALUE = 1, DIM_PARAM = 2 };
@@ -169,6 +172,14 @@ static void attr_ints(Attrs *at, const char *name, const int64_t *v, int n) {
   pb_msg(&at->p, NODE_ATTR, &a);
 }
 
+static void attr_floats(Attrs *at, const char *name, const float *v, int64_t n) {
+  Pb a = {0};
+  pb_str(&a, ATTR_NAME, name);
+  pb_int(&a, ATTR_TYPE, ATTR_FLOATS_TYPE);
+  for (int64_t i = 0; i < n; i++) pb_float(&a, ATTR_FLOATS, v[i]);
+  pb_msg(&at->p, NODE_ATTR, &a);
+}
+
 /* Strings given as lines, each ending in '\n'. */
 static void attr_lines(Attrs *at, const char *name, const char *lines) {
   Pb a = {0};
@@ -179,16 +190,14 @@ static void attr_lines(Attrs *at, const char *name, const char *lines) {
   pb_msg(&at->p, NODE_ATTR, &a);
 }
 
-/* One node: op of domain (NULL: ai.onnx) over nin inputs, with one output
- * named out (NULL: a fresh name), which it returns. at (may be NULL) is
- * consumed. */
-static const char *node_of(Graph *g, const char *domain, const char *op, const char *out, Attrs *at,
-                           const char *const *in, int64_t nin) {
-  if (!out) out = fresh(g, op);
+/* One node: op of domain (NULL: ai.onnx) over nin inputs, with the nout
+ * outputs named outs. at (may be NULL) is consumed. */
+static void node_outs(Graph *g, const char *domain, const char *op, const char *const *outs, int nout,
+                      Attrs *at, const char *const *in, int64_t nin) {
   Pb nd = {0};
   for (int64_t i = 0; i < nin; i++) pb_str(&nd, NODE_INPUT, in[i]);
-  pb_str(&nd, NODE_OUTPUT, out);
-  pb_str(&nd, NODE_NAME, out);
+  for (int i = 0; i < nout; i++) pb_str(&nd, NODE_OUTPUT, outs[i]);
+  pb_str(&nd, NODE_NAME, outs[0]);
   pb_str(&nd, NODE_OP, op);
   if (domain) pb_str(&nd, NODE_DOMAIN, domain);
   if (at) {
@@ -197,6 +206,13 @@ static const char *node_of(Graph *g, const char *domain, const char *op, const c
     at->p = (Pb){0};
   }
   pb_msg(&g->g, GRAPH_NODE, &nd);
+}
+
+/* node_outs with one output named out (NULL: a fresh name), which it returns. */
+static const char *node_of(Graph *g, const char *domain, const char *op, const char *out, Attrs *at,
+                           const char *const *in, int64_t nin) {
+  if (!out) out = fresh(g, op);
+  node_outs(g, domain, op, &out, 1, at, in, nin);
   return out;
 }
 
@@ -956,6 +972,55 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
   return 0;
 }
 
+/* A linear model (baselines included) as one ai.onnx.ml operator over x:
+ * LinearClassifier gives the graph's label and probabilities itself
+ * (softmax over the classes; one sigmoid unit becomes the rows -w and w
+ * under the logistic function, so the scores are [1 - p, p]), and NULL is
+ * returned; LinearRegressor gives the standardised value, returned for
+ * outputs() to scale. */
+static const char *linear_model(Graph *g, const MlpOnnxModel *mo, const char *x) {
+  const MlpIrModel *m = mo->model;
+  const MlpIrLayer *l = &m->layers[m->nlayers - 1];
+  int64_t F = l->in_size, K = l->out_size;
+  const float *w = mo->params + l->w_off, *b = mo->params + l->b_off;
+  Attrs at = {0};
+  g->ml = true;
+  if (m->task == MLP_TASK_REGRESSION) {
+    attr_floats(&at, "coefficients", w, F);
+    attr_floats(&at, "intercepts", b, 1);
+    attr_int(&at, "targets", 1);
+    const char *y = node_of(g, "ai.onnx.ml", "LinearRegressor", NULL, &at, &x, 1);
+    /* its type, for shape inference that does not know the operator's */
+    int64_t yd[2] = {-1, 1};
+    value_info(g, GRAPH_VALUE_INFO, y, ELEM_FLOAT, yd, 2);
+    return y;
+  }
+  bool binary = m->task == MLP_TASK_BINARY;
+  int64_t rows = binary ? 2 : K;
+  float *cw = mlp_xmalloc((size_t)(rows * F) * sizeof *cw), *cb = mlp_xmalloc((size_t)rows * sizeof *cb);
+  int64_t *labels = mlp_xmalloc((size_t)rows * sizeof *labels);
+  for (int64_t k = 0; k < rows; k++) {
+    float sign = binary && k == 0 ? -1.0f : 1.0f;
+    int64_t src = binary ? 0 : k;
+    for (int64_t f = 0; f < F; f++) cw[k * F + f] = sign * w[src * F + f];
+    cb[k] = sign * b[src];
+    labels[k] = k;
+  }
+  attr_floats(&at, "coefficients", cw, rows * F);
+  attr_floats(&at, "intercepts", cb, rows);
+  attr_ints(&at, "classlabels_ints", labels, (int)rows);
+  attr_str(&at, "post_transform", binary ? "LOGISTIC" : "SOFTMAX");
+  static const char *const outs[] = {"label", "probabilities"};
+  node_outs(g, "ai.onnx.ml", "LinearClassifier", outs, 2, &at, &x, 1);
+  int64_t pd[2] = {-1, rows}, ld[1] = {-1};
+  value_info(g, GRAPH_OUTPUT, "probabilities", ELEM_FLOAT, pd, 2);
+  value_info(g, GRAPH_OUTPUT, "label", ELEM_INT64, ld, 1);
+  free(cw);
+  free(cb);
+  free(labels);
+  return NULL;
+}
+
 /* ---- the model file --------------------------------------------------------------- */
 
 static void metadata(Pb *model, const char *key, const char *value) {
@@ -1007,8 +1072,9 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
     rc = mlp_failf(err, n, "the feature program makes %lld features but the model takes %lld",
               (long long)mo->plan->nfeatures, (long long)m->in_size);
   else rc = features(&g, mo->plan, &x, err, n);
-  if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
-  if (rc == 0) outputs(&g, mo, y);
+  if (rc == 0 && m->kind == MLP_MODEL_LINEAR) y = linear_model(&g, mo, x);
+  else if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
+  if (rc == 0 && y) outputs(&g, mo, y);
   if (rc) {
     free(g.g.p);
     mlp_arena_free(&a);

@@ -221,7 +221,8 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
         LLVMValueRef qa[] = {dst, cur, w, byte_at(c, blob, at->scale), LLVMConstNull(c->ptr), n,
                              ci64(c, l->in_size), ci64(c, l->out_size), byte_at(c, scratch, p->qscratch)};
         abi_call(c, MLP_ABI_mlprt_qdense, qa, 9);
-      } else if (l->in_size * l->out_size >= MLP_PRED_GEMM_MIN) {
+      } else if (m->kind != MLP_MODEL_LINEAR && l->in_size * l->out_size >= MLP_PRED_GEMM_MIN) {
+        /* a linear model is always straight code: one dot product per output */
         LLVMValueRef da[] = {dst, cur, w, LLVMConstNull(c->ptr), n32, ci32(c, l->in_size),
                              ci32(c, l->out_size)};
         abi_call(c, MLP_ABI_mlprt_dense_forward, da, 7);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ir.h"
+#include "mlp/run.h"
 
 static const char *human_bytes(int64_t b, char *buf, size_t n) {
   if (b >= 1 << 20)
@@ -66,16 +67,29 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   static const char *const opt[] = {"sgd", "adam", "adamw"};
   static const char *const sched[] = {"constant", "cosine", "step", "plateau"};
   const MlpIrJob *j = &ir->jobs[0];
-  fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, opt[j->optim.kind], j->optim.lr);
-  if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);
-  fprintf(out, "), up to %lld epochs, %s schedule, seed %llu\n", (long long)j->epochs, sched[j->sched],
-          (unsigned long long)j->seed);
-  if (j->smoke_subset > 0)
-    fprintf(out, "  smoke run: %.0f%% of the training rows for %lld epochs\n", 100 * j->smoke_subset,
-            (long long)j->smoke_epochs);
-  if (j->early_stop)
-    fprintf(out, "  early stopping on %s, patience %lld%s\n", j->monitor, (long long)j->patience,
-            j->restore_best ? ", best weights restored" : "");
+  const MlpIrModel *m0 = &ir->models[j->model];
+  static const char *const fits[] = MLPRT_FIT_NAMES;
+  if (m0->kind == MLP_MODEL_LINEAR) {
+    fprintf(out, "\nfit: %s at once on the training rows", fits[m0->fit]);
+    if (m0->fit >= MLPRT_FIT_LINEAR)
+      fprintf(out, " (l1 %g, l2 %g%s, up to %lld iterations)", j->optim.l1, j->optim.l2,
+              m0->l2_per_row ? " / rows" : "", (long long)m0->iterations);
+    fputc('\n', out);
+  } else {
+    fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, opt[j->optim.kind], j->optim.lr);
+    if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);
+    fprintf(out, "), up to %lld epochs, %s schedule, seed %llu\n", (long long)j->epochs, sched[j->sched],
+            (unsigned long long)j->seed);
+    if (j->smoke_subset > 0)
+      fprintf(out, "  smoke run: %.0f%% of the training rows for %lld epochs\n", 100 * j->smoke_subset,
+              (long long)j->smoke_epochs);
+    if (j->early_stop)
+      fprintf(out, "  early stopping on %s, patience %lld%s\n", j->monitor, (long long)j->patience,
+              j->restore_best ? ", best weights restored" : "");
+  }
+  if (ir->baseline)
+    fprintf(out, "baseline: %s, fitted on the same rows; the report gives the model's margin over it\n",
+            fits[ir->baseline]);
   /* Tuning trials: one line each (their folds share the line). */
   if (ir->njobs > 1) {
     int per = ir->nfolds ? ir->nfolds : 1, trials = (ir->njobs - 1) / per;

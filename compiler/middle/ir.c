@@ -61,8 +61,11 @@ const char *mlp_ir_task_name(MlpTask t) {
 }
 
 static const char *model_kind_name(MlpModelKind k) {
-  return k == MLP_MODEL_CNN ? "cnn" : "mlp";
+  static const char *const names[] = {"mlp", "cnn", "linear"};
+  return names[k];
 }
+
+static const char *const fit_names[] = MLPRT_FIT_NAMES;
 
 static const char *optim_name(MlpOptimKind k) {
   static const char *const names[] = {"sgd", "adam", "adamw"};
@@ -331,6 +334,12 @@ static cJSON *model_json(const MlpIrModel *m) {
   cJSON_AddNumberToObject(o, "state", (double)m->n_state);
   cJSON_AddNumberToObject(o, "flops_per_sample", (double)m->flops);
   if (m->task == MLP_TASK_MULTICLASS) cJSON_AddNumberToObject(o, "label_smoothing", m->label_smoothing);
+  if (m->kind == MLP_MODEL_LINEAR) {
+    cJSON *f = cJSON_AddObjectToObject(o, "fit");
+    cJSON_AddStringToObject(f, "kind", fit_names[m->fit]);
+    cJSON_AddBoolToObject(f, "l2_per_row", m->l2_per_row);
+    cJSON_AddNumberToObject(f, "iterations", (double)m->iterations);
+  }
   cJSON *layers = cJSON_AddArrayToObject(o, "layers");
   for (int i = 0; i < m->nlayers; i++) cJSON_AddItemToArray(layers, layer_json(m, &m->layers[i]));
   cJSON *plan = cJSON_AddObjectToObject(o, "memory");
@@ -547,6 +556,7 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   add_str(an, "report", ir->report);
   cJSON_AddBoolToObject(an, "learning_curves", ir->learning_curves);
   cJSON_AddBoolToObject(an, "bias_variance", ir->bias_variance);
+  add_str(an, "baseline", ir->baseline ? fit_names[ir->baseline] : NULL);
   cJSON *metrics = cJSON_AddArrayToObject(an, "metrics");
   for (int k = 0; k < MLPRT_NMETRICS; k++)
     if (ir->metrics >> k & 1) cJSON_AddItemToArray(metrics, cJSON_CreateString(mlprt_metric_name(k)));

@@ -15,7 +15,10 @@
 
 #include "arena.h"
 
-typedef enum { MLP_MODEL_MLP, MLP_MODEL_CNN } MlpModelKind;
+/* A network is trained by epochs of its generated functions; a linear model
+ * (baselines included) is one dense output layer whose weights the runtime
+ * solves for at once (MlpIrModel.fit). */
+typedef enum { MLP_MODEL_MLP, MLP_MODEL_CNN, MLP_MODEL_LINEAR } MlpModelKind;
 
 typedef enum {
   MLP_TASK_MULTICLASS, /* softmax output over n classes, cross-entropy */
@@ -123,6 +126,12 @@ typedef struct {
   int state_buf, best_state_buf; /* each [n_state], or -1 when n_state is 0 */
   int64_t arena_bytes;           /* the planned arena size */
   float label_smoothing;         /* multiclass: the target is (1 - e) onehot + e / classes */
+  /* MLP_MODEL_LINEAR: how the weights are found (MLPRT_FIT_*; MLPRT_FIT_NETWORK for a network), whether
+   * the L2 penalty is divided by the training rows, and the solver's cap; the penalties on W are the
+   * job's (optim.l1, optim.l2), so that tuning can search them */
+  int fit;
+  bool l2_per_row;
+  int64_t iterations;
 } MlpIrModel;
 
 typedef struct {
@@ -260,6 +269,7 @@ typedef struct {
   int blas_threads;      /* environment.blas_threads; 0: the thread budget */
   bool monitor;          /* environment.monitor: CPU time, memory and throughput per epoch */
   unsigned metrics;      /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */
+  int baseline;          /* analysis.baseline: the MLPRT_FIT_* fitted beside the model; MLPRT_FIT_NETWORK: none */
   const char *pretrained;        /* model.pretrained: the run directory the weights start from, or NULL */
   const char *pretrained_sha256; /* its weights.bin's digest, as its manifest records it */
 } MlpIr;

@@ -198,6 +198,8 @@ typedef struct {
   int target_type;           /* the target column's MlprtColType */
   const MlpDataShape *shape; /* the data's shape when known without reading it, else NULL */
   int nparsed;               /* the parse_dates steps a schema's date formats put before the chain */
+  bool fitted;               /* the model is fitted at once: tuning searches its penalties */
+  double l1, l2;             /* and these are they, for its jobs */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -785,6 +787,106 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   return probe_shape(L, d, sc) && (!tc || probe_test(L, d, tc));
 }
 
+/* A whole model fitted at once, `baseline(kind)` or `linear_model(...)`:
+ * one dense output layer. It classifies when the target is categorical or
+ * when its kind or loss classifies (a numeric target's distinct values are
+ * its classes then, as for a softmax output); a sigmoid unit for two
+ * classes, as a binary logistic regression has. */
+static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
+  bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
+  m->kind = MLP_MODEL_LINEAR;
+  m->fit = MLPRT_FIT_LINEAR;
+  L->fitted = true;
+  m->iterations = 1000;
+  const MlpSpecValue *how; /* the kind or the loss */
+  const char *what;
+  bool classify;
+  if (strcmp(c->op->name, "baseline") == 0) {
+    how = mlp_spec_arg(c, "kind");
+    const char *kind = str_or(how, categorical ? "majority" : "mean");
+    static const char *const kinds[] = {"majority", "prior", "mean", "median", "linear", "logistic"};
+    static const int fits[] = {MLPRT_FIT_MAJORITY, MLPRT_FIT_PRIOR, MLPRT_FIT_MEAN,
+                               MLPRT_FIT_MEDIAN,   MLPRT_FIT_LINEAR, MLPRT_FIT_LINEAR};
+    int k = method_code(kind, kinds, 6);
+    classify = k == 0 || k == 1 || k == 5;
+    m->fit = fits[k];
+    /* logistic: scikit-learn's default penalty, C = 1 */
+    L->l2 = k == 5;
+    m->l2_per_row = k == 5;
+    what = mlp_arena_printf(L->a, "the %s baseline", kind);
+  } else {
+    L->l1 = num_or(mlp_spec_arg(c, "l1"), 0);
+    L->l2 = num_or(mlp_spec_arg(c, "l2"), 0);
+    m->iterations = (int64_t)num_or(mlp_spec_arg(c, "iterations"), 1000);
+    how = mlp_spec_arg(c, "loss");
+    const char *loss = str_or(how, categorical ? "logistic" : "squared_error");
+    static const char *const losses[] = {"squared_error", "logistic", "hinge", "squared_hinge"};
+    int k = method_code(loss, losses, 4);
+    classify = k > 0;
+    if (k >= 2 && L->l1 > 0) {
+      mlp_diag_error(L->d, mlp_spec_arg(c, "l1")->node->loc,
+                     "a support vector machine takes an l2 penalty only (scikit-learn's C is "
+                     "1 / (l2 * rows))");
+      return false;
+    }
+    m->fit = k == 2 ? MLPRT_FIT_HINGE : k == 3 ? MLPRT_FIT_SQUARED_HINGE : MLPRT_FIT_LINEAR;
+    what = mlp_arena_printf(L->a, "loss %s", loss);
+  }
+  if (categorical && !classify) {
+    mlp_diag_error(L->d, how && how->given ? how->node->loc : c->loc,
+                   "%s needs a numeric target; '%s' is categorical", what, ir->data.target);
+    return false;
+  }
+  categorical = classify;
+  l->op = MLP_OP_DENSE;
+  if (!categorical) {
+    m->task = MLP_TASK_REGRESSION;
+    l->act = MLP_ACT_LINEAR;
+    l->out_size = 1;
+    ir->data.n_classes = 0;
+  } else if (ir->data.n_classes < 0) {
+    mlp_diag_error(L->d, how && how->given ? how->node->loc : c->loc,
+                   "%s needs the classes of '%s', which has more distinct values than the type scan keeps "
+                   "(%d); declare it `category` in data.schema",
+                   what, ir->data.target, MLPRT_MAX_LEVELS_DEFAULT);
+    return false;
+  } else if (ir->data.n_classes == 2) {
+    m->task = MLP_TASK_BINARY;
+    l->act = MLP_ACT_SIGMOID;
+    l->out_size = 1;
+  } else {
+    m->task = MLP_TASK_MULTICLASS;
+    l->act = MLP_ACT_SOFTMAX;
+    l->out_size = ir->data.n_classes;
+  }
+  return true;
+}
+
+/* What a model fitted at once does not read: the training loop's settings.
+ * Written, they are refused rather than ignored (tuning searches only its
+ * penalties, read_space). */
+static bool check_linear_settings(Lower *L) {
+  const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
+  const MlpSpecBlock *val = mlp_spec_block(L->s, "validation");
+  bool ok = true;
+  for (int i = 0; hyper && i < hyper->reg->nsettings; i++) {
+    const MlpSpecValue *v = &hyper->settings[i];
+    const char *name = v->field->name;
+    /* the split's validation fraction and the seed act on the data */
+    if (!v->given || strcmp(name, "validation") == 0 || strcmp(name, "seed") == 0) continue;
+    mlp_diag_error(L->d, v->node->loc, "`hyperparameters.%s` does not apply to a model fitted at once "
+                   "(baseline, linear_model)", name);
+    ok = false;
+  }
+  for (int i = 0; val && i < val->ops.len; i++) {
+    const MlpSpecCall *c = val->ops.items[i];
+    if (c->implied) continue;
+    mlp_diag_error(L->d, c->loc, "`validation.%s` does not apply to a model fitted at once", c->op->name);
+    ok = false;
+  }
+  return ok;
+}
+
 /* calls[i] receives the spec call of IR layer i, for messages. */
 static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall **loss_call,
                          const MlpSpecCall **calls) {
@@ -828,6 +930,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->op = strcmp(op, "maxpool2d") == 0 ? MLP_OP_MAXPOOL2D : MLP_OP_AVGPOOL2D;
       l->kernel = (int)num_or(mlp_spec_arg(c, "size"), 2);
       l->stride = (int)num_or(mlp_spec_arg(c, "stride"), l->kernel);
+    } else if (strcmp(op, "baseline") == 0 || strcmp(op, "linear_model") == 0) {
+      ok &= lower_linear(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "output") == 0) {
       l->op = MLP_OP_DENSE;
       const char *act = mlp_spec_str(mlp_spec_arg(c, "activation"));
@@ -994,7 +1098,12 @@ static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   const char *name = sp->field->name;
   out->sp = sp;
   out->integer = sp->field->type.kind == MLP_TY_INT;
-  if (strcmp(name, "lr") != 0 && strcmp(name, "batch") != 0 && strcmp(name, "epochs") != 0) {
+  bool penalty = strcmp(name, "l1") == 0 || strcmp(name, "l2") == 0;
+  if (L->fitted && !penalty) {
+    mlp_diag_error(L->d, sp->loc, "`%s` does not apply to a model fitted at once: search l1 or l2", name);
+    return false;
+  }
+  if (!L->fitted && strcmp(name, "lr") != 0 && strcmp(name, "batch") != 0 && strcmp(name, "epochs") != 0) {
     unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s'", name));
     return false;
   }
@@ -1117,6 +1226,10 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
       const char *name = sp[i].sp->field->name;
       if (strcmp(name, "lr") == 0)
         j->optim.lr = (float)v;
+      else if (strcmp(name, "l1") == 0)
+        j->optim.l1 = (float)v;
+      else if (strcmp(name, "l2") == 0)
+        j->optim.l2 = (float)v;
       else if (strcmp(name, "epochs") == 0)
         j->epochs = (int64_t)v;
       else
@@ -1252,7 +1365,7 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape, 0};
+  Lower L = {a, s, d, -1, shape, 0, false, 0, 0};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);
@@ -1309,8 +1422,16 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->njobs = 1;
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
   if (!lower_job(&L, &ir->jobs[0])) return NULL;
+  if (L.fitted) {
+    ir->jobs[0].optim.l1 = (float)L.l1;
+    ir->jobs[0].optim.l2 = (float)L.l2;
+  }
   if (!lower_tuning(&L, ir)) return NULL;
   if (!lower_metrics(&L, ir) || !lower_pretrained(&L, ir, spec_path)) return NULL;
+  /* The baseline beside the model: majority or mean, unless the model is one. */
+  bool is_baseline = m->kind == MLP_MODEL_LINEAR && m->fit < MLPRT_FIT_LINEAR;
+  if (bool_or(mlp_spec_setting(an, "baseline"), true) && !is_baseline)
+    ir->baseline = m->task == MLP_TASK_REGRESSION ? MLPRT_FIT_MEAN : MLPRT_FIT_MAJORITY;
   const MlpSpecValue *most = mlp_spec_setting(model, "max_params");
   if (most && most->given && (double)m->n_params > num_or(most, 0))
     mlp_diag_error(d, most->node->loc, "the model has %lld parameters, more than max_params = %g",

@@ -55,6 +55,25 @@
 
 enum { MLPRT_TASK_MULTICLASS = 0, MLPRT_TASK_BINARY = 1, MLPRT_TASK_REGRESSION = 2 };
 
+/* How a model's weights are found. A network trains by epochs of the
+ * generated functions; every other fit is a linear model, one dense layer
+ * W [n_out, n_in] then b [n_out] under the output activation, solved on
+ * the training rows at once (fit.c). A baseline is the linear model with
+ * W = 0 whose outputs are the training rows' class frequencies (majority:
+ * all on the most frequent class), mean or median. ORDER FIT (mlprt_fit_name) */
+enum {
+  MLPRT_FIT_NETWORK, /* as a program's baseline: none */
+  MLPRT_FIT_MAJORITY,
+  MLPRT_FIT_PRIOR,
+  MLPRT_FIT_MEAN,
+  MLPRT_FIT_MEDIAN,
+  MLPRT_FIT_LINEAR, /* least squares, or logistic / softmax regression, with l1 and l2 penalties */
+  MLPRT_FIT_HINGE,  /* a linear support vector machine per class (one against the rest), l2 penalty */
+  MLPRT_FIT_SQUARED_HINGE,
+  MLPRT_NFITS
+};
+#define MLPRT_FIT_NAMES {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge"}
+
 /* One model's generated code and memory plan. Offsets are bytes into the
  * arena of arena_bytes; the functions take the arena's base. */
 typedef void (*MlprtInitFn)(void *base, uint64_t seed); /* weights from seed, biases 0 */
@@ -83,7 +102,10 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_I64, int64_t, flops)          /* forward FLOPs per sample */                               \
   X(MLPRT_I64, int64_t, n_state)        /* floats of non-trained state (batch norm's statistics) */  \
   X(MLPRT_I64, int64_t, state_off)      /* [n_state]; unused when n_state is 0 */                    \
-  X(MLPRT_I64, int64_t, best_state_off) /* likewise */
+  X(MLPRT_I64, int64_t, best_state_off) /* likewise */                                              \
+  X(MLPRT_I64, int64_t, fit)            /* MLPRT_FIT_*; a linear fit's penalties are its job's l1, l2 */ \
+  X(MLPRT_I64, int64_t, l2_per_row)     /* bool: the L2 penalty is the job's l2 / training rows */   \
+  X(MLPRT_I64, int64_t, iterations)     /* the solver's most iterations */
 typedef struct {
   MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtModel;
@@ -118,7 +140,7 @@ enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP
                                                every training and validation row (a refit) */          \
   X(MLPRT_I64, int64_t, trial)              /* tuning trial, or -1 */                                  \
   X(MLPRT_PTR, const char *, optimizer)     /* for the manifest: sgd, adam or adamw (compiled in) */   \
-  X(MLPRT_F64, double, l1)                  /* likewise the five below */                              \
+  X(MLPRT_F64, double, l1)                  /* likewise the five below; a linear fit's penalties */    \
   X(MLPRT_F64, double, l2)                                                                             \
   X(MLPRT_F64, double, weight_decay)                                                                   \
   X(MLPRT_F64, double, clip_norm)                                                                      \
@@ -227,7 +249,9 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, monitor)              /* environment.monitor: CPU, memory, throughput per epoch */ \
   X(MLPRT_I64, int64_t, metrics)              /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */           \
   X(MLPRT_PTR, const char *, pretrained)      /* model.pretrained: the run whose weights.bin starts it */  \
-  X(MLPRT_PTR, const char *, pretrained_sha256) /* that weights.bin's digest at compile time */
+  X(MLPRT_PTR, const char *, pretrained_sha256) /* that weights.bin's digest at compile time */ \
+  X(MLPRT_I64, int64_t, baseline)             /* analysis.baseline: the MLPRT_FIT_* fitted beside the \
+                                                 model and scored on the same rows; 0: none */
 typedef struct {
   MLPRT_PROGRAM_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtProgram;

@@ -489,6 +489,8 @@ static int write_card(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n)
   if (!cJSON_HasObjectItem(cJSON_GetObjectItemCaseSensitive(a->manifest, "metrics"), "test"))
     fputs("There was no test split: the scores are the validation split's, which chose the model.\n\n", f);
   metrics_table(f, a->manifest);
+  const cJSON *base = cJSON_GetObjectItemCaseSensitive(a->manifest, "baseline");
+  if (base) fprintf(f, "\nBaseline: %s.\n", cJSON_GetObjectItemCaseSensitive(base, "verdict")->valuestring);
 
   fputs("\n## Limitations\n\n", f);
   if (d->pixels) {

@@ -112,6 +112,11 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
     fprintf(f, "</th><td>%.4f</td></tr>\n", r->metric_values[i]);
   }
   fputs("</table>\n", f);
+  if (r->baseline) {
+    fputs("<h2>Baseline</h2>\n<p>", f);
+    put_text(f, r->baseline);
+    fputs(".</p>\n", f);
+  }
   if (r->per_class) {
     fputs("<h2>Per class</h2>\n<table><tr><th></th><th>precision</th><th>recall</th><th>f1</th>"
           "<th>support</th></tr>\n",

@@ -40,6 +40,7 @@ typedef struct {
   int64_t epochs_run, best_epoch, steps;
   bool stopped_early, resumed;
   double fit_seconds;
+  int64_t iterations; /* a fit other than epochs: the solver's iterations */
   Scores val, test;
 } JobResult;
 
@@ -511,64 +512,62 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
   return total / (double)n;
 }
 
-/* Loss and metrics of the current weights on the rows of v (inference). */
-static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
-  const MlprtModel *m = model_of(r, job);
-  unsigned char *base = r->arenas[r->jobs[job].model].base;
-  const MlprtDataset *d = &r->data;
-  Scores sc = {.auc = NAN};
-  int64_t n = v->n;
-  if (n == 0) return sc;
-  float *x = (float *)(base + m->x_off);
-  const float *out = (const float *)(base + m->out_off);
-  double loss = 0, correct = 0, sse = 0, sae = 0, tsum = 0, tsq = 0;
-  int nc = d->nclasses;
+/* What scoring rows adds up: loss, hits, errors, and the confusion counts
+ * in r->confusion. */
+typedef struct {
+  int64_t task, n;
+  double loss, correct, sse, sae, tsum, tsq;
+} Tally;
+
+static Tally tally_open(MlprtRun *r, int64_t task) {
+  int nc = r->data.nclasses;
   if (r->confusion) memset(r->confusion, 0, (size_t)(nc * nc) * sizeof *r->confusion);
-  for (int64_t start = 0; start < n; start += m->batch) {
-    int64_t nb = n - start < m->batch ? n - start : m->batch;
-    for (int64_t i = 0; i < nb; i++) {
-      int s;
-      int64_t row = row_of(r, v, start + i, &s);
-      mlprt_dataset_row(d, s, row, x + i * d->F);
-    }
-    m->forward(base, nb, 0, 0, 0);
-    for (int64_t i = 0; i < nb; i++) {
-      const float *o = out + i * d->K;
-      int s;
-      int64_t row = row_of(r, v, start + i, &s);
-      if (m->task == MLPRT_TASK_MULTICLASS) {
-        int32_t lab = d->label[s][row];
-        int64_t best = 0;
-        for (int64_t k = 1; k < d->K; k++)
-          if (o[k] > o[best]) best = k;
-        correct += best == lab;
-        r->confusion[lab * nc + best]++;
-        loss -= log(fmax(o[lab], 1e-12));
-      } else if (m->task == MLPRT_TASK_BINARY) {
-        int32_t lab = d->label[s][row];
-        correct += (o[0] >= 0.5f) == (lab == 1);
-        r->confusion[lab * nc + (o[0] >= 0.5f)]++;
-        loss -= log(fmax(lab ? o[0] : 1 - o[0], 1e-12));
-      } else {
-        double yv = d->y[s][row], t = d->target[s][row];
-        double pred = o[0] * d->y_std + d->y_mean;
-        loss += (o[0] - yv) * (o[0] - yv);
-        sse += (pred - t) * (pred - t);
-        sae += fabs(pred - t);
-        tsum += t;
-        tsq += t * t;
-      }
-    }
-  }
-  sc.loss = loss / (double)n;
-  if (m->task == MLPRT_TASK_REGRESSION) {
-    double var = tsq - tsum * tsum / (double)n;
-    sc.mse = sse / (double)n;
-    sc.rmse = sqrt(sc.mse);
-    sc.mae = sae / (double)n;
-    sc.r2 = var > 0 ? 1 - sse / var : 0;
+  return (Tally){.task = task};
+}
+
+/* Count one row of split s whose model outputs are o (K). */
+static void tally_row(MlprtRun *r, Tally *t, const float *o, int s, int64_t row) {
+  const MlprtDataset *d = &r->data;
+  int nc = d->nclasses;
+  t->n++;
+  if (t->task == MLPRT_TASK_MULTICLASS) {
+    int32_t lab = d->label[s][row];
+    int64_t best = 0;
+    for (int64_t k = 1; k < d->K; k++)
+      if (o[k] > o[best]) best = k;
+    t->correct += best == lab;
+    r->confusion[lab * nc + best]++;
+    t->loss -= log(fmax(o[lab], 1e-12));
+  } else if (t->task == MLPRT_TASK_BINARY) {
+    int32_t lab = d->label[s][row];
+    t->correct += (o[0] >= 0.5f) == (lab == 1);
+    r->confusion[lab * nc + (o[0] >= 0.5f)]++;
+    t->loss -= log(fmax(lab ? o[0] : 1 - o[0], 1e-12));
   } else {
-    sc.accuracy = correct / (double)n;
+    double yv = d->y[s][row], tv = d->target[s][row];
+    double pred = o[0] * d->y_std + d->y_mean;
+    t->loss += (o[0] - yv) * (o[0] - yv);
+    t->sse += (pred - tv) * (pred - tv);
+    t->sae += fabs(pred - tv);
+    t->tsum += tv;
+    t->tsq += tv * tv;
+  }
+}
+
+static Scores tally_scores(const MlprtRun *r, const Tally *t) {
+  Scores sc = {.auc = NAN};
+  double n = (double)t->n;
+  int nc = r->data.nclasses;
+  if (t->n == 0) return sc;
+  sc.loss = t->loss / n;
+  if (t->task == MLPRT_TASK_REGRESSION) {
+    double var = t->tsq - t->tsum * t->tsum / n;
+    sc.mse = t->sse / n;
+    sc.rmse = sqrt(sc.mse);
+    sc.mae = t->sae / n;
+    sc.r2 = var > 0 ? 1 - t->sse / var : 0;
+  } else {
+    sc.accuracy = t->correct / n;
     /* Macro averages; a class never predicted (or never present) has
      * precision (recall) 0, as scikit-learn's zero_division=0. */
     for (int k = 0; k < nc; k++) {
@@ -579,6 +578,32 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
     }
   }
   return sc;
+}
+
+/* Loss and metrics of the current weights on the rows of v (inference). */
+static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
+  const MlprtModel *m = model_of(r, job);
+  unsigned char *base = r->arenas[r->jobs[job].model].base;
+  const MlprtDataset *d = &r->data;
+  int64_t n = v->n;
+  float *x = (float *)(base + m->x_off);
+  const float *out = (const float *)(base + m->out_off);
+  Tally t = tally_open(r, m->task);
+  for (int64_t start = 0; start < n; start += m->batch) {
+    int64_t nb = n - start < m->batch ? n - start : m->batch;
+    for (int64_t i = 0; i < nb; i++) {
+      int s;
+      int64_t row = row_of(r, v, start + i, &s);
+      mlprt_dataset_row(d, s, row, x + i * d->F);
+    }
+    m->forward(base, nb, 0, 0, 0);
+    for (int64_t i = 0; i < nb; i++) {
+      int s;
+      int64_t row = row_of(r, v, start + i, &s);
+      tally_row(r, &t, out + i * d->K, s, row);
+    }
+  }
+  return tally_scores(r, &t);
 }
 
 static View split_view(const MlprtRun *r, int split) {
@@ -653,6 +678,7 @@ void mlprt_run_smoke(MlprtRun *r, int64_t job) {
   const MlprtJob *j = &r->jobs[job];
   JobResult *res = &r->res[job];
   if (j->smoke_subset <= 0 || j->smoke_epochs <= 0 || skipped(r, job)) return;
+  if (model_of(r, job)->fit != MLPRT_FIT_NETWORK) return; /* nothing runs by epochs */
   const MlprtModel *m = model_of(r, job);
   int64_t n = (int64_t)llround(j->smoke_subset * (double)r->data.n[MLPRT_TRAIN]);
   if (n < m->batch) n = m->batch < r->data.n[MLPRT_TRAIN] ? m->batch : r->data.n[MLPRT_TRAIN];
@@ -727,8 +753,89 @@ static void progress(const MlprtRun *r, int64_t job, int64_t epoch, int64_t epoc
   }
 }
 
+/* The rows of a view gathered for fit.c: their features when with_x, and
+ * their class indices or targets. */
+typedef struct {
+  MlprtFitRows rows;
+  float *x, *target;
+  int32_t *label;
+} Gathered;
+
+static Gathered gather(const MlprtRun *r, const View *v, int64_t task, bool with_x) {
+  const MlprtDataset *d = &r->data;
+  Gathered g = {0};
+  size_t n = (size_t)(v->n ? v->n : 1);
+  if (with_x) g.x = malloc(n * (size_t)d->F * sizeof *g.x);
+  if (task == MLPRT_TASK_REGRESSION) g.target = malloc(n * sizeof *g.target);
+  else g.label = malloc(n * sizeof *g.label);
+  for (int64_t i = 0; i < v->n; i++) {
+    int s;
+    int64_t row = row_of(r, v, i, &s);
+    if (g.x) mlprt_dataset_row(d, s, row, g.x + i * d->F);
+    if (g.target) g.target[i] = d->target[s][row];
+    else g.label[i] = d->label[s][row];
+  }
+  g.rows = (MlprtFitRows){v->n, d->F, g.x, g.label, g.target, d->nclasses};
+  return g;
+}
+
+static void gathered_free(Gathered *g) {
+  free(g->x);
+  free(g->target);
+  free(g->label);
+}
+
+/* A model fitted at once (fit.c) rather than by epochs: its weights from
+ * the training rows, then one metrics line with the training and
+ * validation scores. */
+static void fit_direct(MlprtRun *r, int64_t job) {
+  const MlprtModel *m = model_of(r, job);
+  JobResult *res = &r->res[job];
+  MlprtArena *a = &r->arenas[r->jobs[job].model];
+  bool classify = m->task != MLPRT_TASK_REGRESSION;
+  static const char *const fits[] = MLPRT_FIT_NAMES;
+  View train, val;
+  int64_t *rows;
+  job_views(r, job, &train, &val, &rows);
+  double t0 = now();
+  reset_model(r, job);
+  Gathered g = gather(r, &train, m->task, m->fit >= MLPRT_FIT_LINEAR);
+  const MlprtJob *j = &r->jobs[job];
+  res->iterations = mlprt_fit_model(&g.rows, m, j->l1, j->l2, r->data.y_mean, r->data.y_std,
+                                    (float *)(a->base + m->params_off));
+  gathered_free(&g);
+  res->fit_seconds = now() - t0;
+  double loss = evaluate(r, job, &train).loss;
+  res->val = evaluate(r, job, &val);
+  char line[512];
+  int n = snprintf(line, sizeof line,
+                   "{\"job\":%lld,\"fit\":\"%s\",\"iterations\":%lld,\"train_loss\":%.6g,\"val_loss\":%.6g,",
+                   (long long)job, fits[m->fit], (long long)res->iterations, loss, res->val.loss);
+  if (classify) n += snprintf(line + n, sizeof line - (size_t)n, "\"val_accuracy\":%.6g,", res->val.accuracy);
+  else
+    n += snprintf(line + n, sizeof line - (size_t)n, "\"val_r2\":%.6g,\"val_mse\":%.6g,", res->val.r2,
+                  res->val.mse);
+  snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f}\n", res->fit_seconds);
+  if (!(r->cli.resume && job < r->resume_job)) metrics_append(r, line);
+  write_path(r, r->metrics_path, r->metrics, r->mlen, true);
+  if (!r->cli.quiet) {
+    char how[64];
+    if (m->fit < MLPRT_FIT_LINEAR) snprintf(how, sizeof how, "%s baseline", fits[m->fit]);
+    else if (res->iterations == 0) snprintf(how, sizeof how, "%s fit, solved exactly", fits[m->fit]);
+    else snprintf(how, sizeof how, "%s fit in %lld iterations", fits[m->fit], (long long)res->iterations);
+    printf("job %lld: %s, loss %.4f val_loss %.4f %s %.4f\n", (long long)job, how, loss, res->val.loss,
+           classify ? "val_accuracy" : "val_r2", classify ? res->val.accuracy : res->val.r2);
+  }
+  free(rows);
+  res->fit_done = true;
+}
+
 void mlprt_run_fit(MlprtRun *r, int64_t job) {
   if (skipped(r, job)) return;
+  if (model_of(r, job)->fit != MLPRT_FIT_NETWORK) {
+    fit_direct(r, job);
+    return;
+  }
   const MlprtJob *j = &r->jobs[job];
   const MlprtModel *m = model_of(r, job);
   JobResult *res = &r->res[job];
@@ -1052,6 +1159,23 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   if (j->trial >= 0) cJSON_AddNumberToObject(o, "trial", (double)j->trial);
   if (j->fold >= 0) cJSON_AddNumberToObject(o, "fold", (double)j->fold);
   cJSON *hp = cJSON_AddObjectToObject(o, "hyperparameters");
+  if (m->fit != MLPRT_FIT_NETWORK) {
+    /* Fitted at once: the solver's settings, not the training loop's. */
+    static const char *const fits[] = MLPRT_FIT_NAMES;
+    cJSON_AddStringToObject(hp, "fit", fits[m->fit]);
+    if (m->fit >= MLPRT_FIT_LINEAR) {
+      int64_t rows = r->data.n[MLPRT_TRAIN];
+      cJSON_AddNumberToObject(hp, "l1", j->l1);
+      cJSON_AddNumberToObject(hp, "l2", m->l2_per_row && rows ? j->l2 / (double)rows : j->l2);
+      cJSON_AddNumberToObject(hp, "max_iterations", (double)m->iterations);
+    }
+    cJSON_AddNumberToObject(hp, "params", (double)m->n_params);
+    cJSON *f = cJSON_AddObjectToObject(o, "fit");
+    cJSON_AddNumberToObject(f, "iterations", (double)res->iterations);
+    cJSON_AddNumberToObject(f, "seconds", res->fit_seconds);
+    cJSON_AddItemToObject(o, "metrics", metrics_json(r, res, classify));
+    return o;
+  }
   cJSON_AddNumberToObject(hp, "lr", j->lr);
   cJSON_AddNumberToObject(hp, "batch", (double)m->batch);
   cJSON_AddNumberToObject(hp, "epochs", (double)j->epochs);
@@ -1087,6 +1211,72 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   return o;
 }
 
+/* ---- the baseline beside the model --------------------------------------- */
+
+/* Scores of outputs o (K), the same for every row of v. */
+static Scores score_constant(MlprtRun *r, int64_t task, const float *o, const View *v) {
+  Tally t = tally_open(r, task);
+  for (int64_t i = 0; i < v->n; i++) {
+    int s;
+    int64_t row = row_of(r, v, i, &s);
+    tally_row(r, &t, o, s, row);
+  }
+  return tally_scores(r, &t);
+}
+
+/* analysis.baseline: the program's baseline fitted on the kept job's
+ * training rows, scored on its validation rows and on the evaluation
+ * split, and the model's margin over it there in accuracy (R² for
+ * regression), with the sentence that says it; NULL when turned off. */
+static cJSON *baseline_json(MlprtRun *r, int64_t best) {
+  const MlprtProgram *p = r->p;
+  if (p->baseline == MLPRT_FIT_NETWORK) return NULL;
+  const MlprtModel *m = model_of(r, best);
+  const MlprtDataset *d = &r->data;
+  bool classify = m->task != MLPRT_TASK_REGRESSION, test = d->raw_split == MLPRT_TEST;
+  static const char *const fits[] = MLPRT_FIT_NAMES;
+  View train, val, ev = split_view(r, d->raw_split);
+  int64_t *rows;
+  job_views(r, best, &train, &val, &rows);
+  Gathered g = gather(r, &train, m->task, false);
+  float *o = malloc((size_t)d->K * sizeof *o);
+  mlprt_fit_baseline(&g.rows, p->baseline, m->task, d->y_mean, d->y_std, o);
+  gathered_free(&g);
+  Scores sv = score_constant(r, m->task, o, &val), se = score_constant(r, m->task, o, &ev);
+  free(rows);
+  if (classify && ev.n > 0) {
+    float *outs = malloc((size_t)(ev.n * d->K) * sizeof *outs);
+    for (int64_t i = 0; i < ev.n; i++) memcpy(outs + i * d->K, o, (size_t)d->K * sizeof *o);
+    se.auc = mlprt_auc(outs, d->K, d->label[d->raw_split], d->nclasses, ev.n);
+    free(outs);
+  }
+  free(o);
+  const Scores *ms = &r->res[best].test;
+  const char *metric = classify ? "accuracy" : "r2";
+  double mv = classify ? ms->accuracy : ms->r2, bv = classify ? se.accuracy : se.r2;
+  cJSON *b = cJSON_CreateObject();
+  cJSON_AddStringToObject(b, "kind", fits[p->baseline]);
+  cJSON_AddStringToObject(b, "evaluated_on", eval_name(r));
+  cJSON_AddStringToObject(b, "metric", metric);
+  cJSON_AddNumberToObject(b, "model", mv);
+  cJSON_AddNumberToObject(b, "baseline", bv);
+  cJSON_AddNumberToObject(b, "margin", mv - bv);
+  cJSON_AddBoolToObject(b, "beats", mv > bv);
+  char verdict[256];
+  if (mv > bv)
+    snprintf(verdict, sizeof verdict, "the model beats the %s baseline by %.4f %s %s (%.4f vs %.4f)",
+             fits[p->baseline], mv - bv, eval_name(r), metric, mv, bv);
+  else
+    snprintf(verdict, sizeof verdict, "the model does not beat the %s baseline: %s %s %.4f vs %.4f",
+             fits[p->baseline], eval_name(r), metric, mv, bv);
+  cJSON_AddStringToObject(b, "verdict", verdict);
+  cJSON_AddItemToObject(b, "validation", scores_json(test ? &sv : &se, classify));
+  if (test) cJSON_AddItemToObject(b, "test", scores_json(&se, classify));
+  if (mv <= bv) fprintf(stderr, "%s: warning: %s\n", r->prog, verdict);
+  else if (!r->cli.quiet) printf("%s\n", verdict);
+  return b;
+}
+
 static void add_artifact(const MlprtRun *r, cJSON *arts, const char *name) {
   char *p = path_in(r, name), hex[65];
   if (mlprt_sha256_file(p, hex) == 0) cJSON_AddStringToObject(arts, name, hex);
@@ -1097,7 +1287,8 @@ static void add_artifact(const MlprtRun *r, cJSON *arts, const char *name) {
  * asks for on the evaluation split, each class's scores when precision,
  * recall or F1 is asked, the confusion matrix when it is, and the learning
  * curves. */
-static void write_report(const MlprtRun *r, int64_t best, bool classify, const cJSON *hyper) {
+static void write_report(const MlprtRun *r, int64_t best, bool classify, const cJSON *hyper,
+                         const char *baseline) {
   const JobResult *res = &r->res[best];
   const char *names[MLPRT_NMETRICS + 1] = {"loss"};
   double vals[MLPRT_NMETRICS + 1] = {res->test.loss};
@@ -1135,7 +1326,8 @@ static void write_report(const MlprtRun *r, int64_t best, bool classify, const c
                      .val_loss = res->val_curve,
                      .epochs = res->train_curve ? res->epochs_run : 0,
                      .best_epoch = res->best_epoch,
-                     .hyperparameters = hp ? hp : ""};
+                     .hyperparameters = hp ? hp : "",
+                     .baseline = baseline};
   char *path = path_in(r, r->p->report);
   if (mlprt_report_write(path, &rep) != 0) die_io(r, "cannot write '%s': %s", path, strerror(errno));
   free(path);
@@ -1204,9 +1396,15 @@ int mlprt_run_close(MlprtRun *r) {
         for (int64_t t = 0; t < trials; t++)
           cJSON_AddItemToArray(objs, cJSON_CreateNumber(sign * r->trial_objective[t]));
       }
-      cJSON_AddNumberToObject(tune, "best_lr", r->jobs[best].lr);
-      cJSON_AddNumberToObject(tune, "best_batch", (double)p->models[r->jobs[best].model].batch);
-      cJSON_AddNumberToObject(tune, "best_epochs", (double)r->jobs[best].epochs);
+      if (p->models[r->jobs[best].model].fit != MLPRT_FIT_NETWORK) {
+        /* a fit at once searches its penalties only */
+        cJSON_AddNumberToObject(tune, "best_l1", r->jobs[best].l1);
+        cJSON_AddNumberToObject(tune, "best_l2", r->jobs[best].l2);
+      } else {
+        cJSON_AddNumberToObject(tune, "best_lr", r->jobs[best].lr);
+        cJSON_AddNumberToObject(tune, "best_batch", (double)p->models[r->jobs[best].model].batch);
+        cJSON_AddNumberToObject(tune, "best_epochs", (double)r->jobs[best].epochs);
+      }
     }
   }
   cJSON *metrics = metrics_json(r, &r->res[best], classify);
@@ -1237,6 +1435,9 @@ int mlprt_run_close(MlprtRun *r) {
       cJSON_AddItemToArray(conf, row);
     }
   }
+  cJSON *base = baseline_json(r, best);
+  if (base) cJSON_AddItemToObject(root, "baseline", base);
+  const char *verdict = base ? cJSON_GetObjectItem(base, "verdict")->valuestring : NULL;
   int64_t rss;
   double cpu;
   mlprt_resources(&rss, &cpu);
@@ -1252,7 +1453,7 @@ int mlprt_run_close(MlprtRun *r) {
   add_artifact(r, arts, "weights.bin");
   if (p->report) {
     cJSON *bj = job_json(r, best);
-    write_report(r, best, classify, cJSON_GetObjectItem(bj, "hyperparameters"));
+    write_report(r, best, classify, cJSON_GetObjectItem(bj, "hyperparameters"), verdict);
     cJSON_Delete(bj);
     add_artifact(r, arts, p->report);
   }

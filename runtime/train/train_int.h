@@ -48,6 +48,29 @@ void mlprt_prep_free(MlprtDataset *d);
  * dir/test.csv through the data step's CSV export. 0, or -1 with a message. */
 int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, char *err, size_t n);
 
+/* The training rows a fit reads (fit.c), gathered: features x [n, F]
+ * (NULL for a baseline, which reads only the target) and each row's class
+ * index (classification) or target in its own units (regression). */
+typedef struct {
+  int64_t n, F;
+  const float *x;
+  const int32_t *label; /* [n], or NULL */
+  const float *target;  /* [n], or NULL */
+  int nclasses;
+} MlprtFitRows;
+
+/* The outputs of baseline `fit` (MLPRT_FIT_MAJORITY...MEDIAN) for a model of
+ * task `task`, the same for every row, into out: [classes] probabilities,
+ * [1] P(class 1), or [1] the standardised target ((value - y_mean) / y_std). */
+void mlprt_fit_baseline(const MlprtFitRows *rows, int64_t fit, int64_t task, double y_mean, double y_std,
+                        float *out);
+/* The weights of model m (a fit other than MLPRT_FIT_NETWORK) on the rows,
+ * with the penalties l1 and l2 (its job's), into params ([n_out, n_in] then
+ * [n_out]); regression outputs are standardised as the dataset's y.
+ * Returns the solver's iterations (0 for a baseline or an exact solution). */
+int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1, double l2, double y_mean,
+                        double y_std, float *params);
+
 /* What the predictor's artifacts are made from (artifacts.c). */
 typedef struct {
   const MlprtProgram *p;
@@ -86,6 +109,7 @@ typedef struct {
   const double *train_loss, *val_loss; /* [epochs] of the reported job (NaN where not recorded) */
   int64_t epochs, best_epoch;          /* best_epoch counts from 1 */
   const char *hyperparameters;         /* JSON text */
+  const char *baseline;                /* how the model compares with the baseline (a sentence), or NULL */
 } MlprtReport;
 
 /* Write the report as one HTML file, atomically. 0, or -1 (errno). */

@@ -3,8 +3,8 @@
 Used by run_ref.py where the installed onnx has no onnx.reference (before
 onnx 1.13), so that the exported graphs are still evaluated by an
 implementation independent of mlpc and of ONNX Runtime. It follows the
-ONNX operator definitions (opset 13, ai.onnx.ml LabelEncoder 2) for the
-attributes mlpc uses; anything else raises."""
+ONNX operator definitions (opset 13; ai.onnx.ml LabelEncoder 2, LinearClassifier
+1, LinearRegressor 1) for the attributes mlpc uses; anything else raises."""
 import re
 
 import numpy as np
@@ -116,6 +116,23 @@ def _run_node(node, inputs, a):
         return x.sum(axis=tuple(int(i) for i in inputs[1]), keepdims=bool(a.get("keepdims", 1)))
     if op in ("StringNormalizer", "Tokenizer", "TfIdfVectorizer"):
         return _text(op, x, a)
+    if op in ("LinearClassifier", "LinearRegressor") and node.domain == "ai.onnx.ml":
+        rows = len(a["intercepts"])
+        w = np.array(a["coefficients"], dtype=np.float64).reshape(rows, -1)
+        z = x.astype(np.float64) @ w.T + np.array(a["intercepts"], dtype=np.float64)
+        post = a.get("post_transform", b"NONE")
+        post = post.decode() if isinstance(post, bytes) else post
+        if post == "SOFTMAX":
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            z = e / e.sum(axis=1, keepdims=True)
+        elif post == "LOGISTIC":
+            z = 1 / (1 + np.exp(-z))
+        elif post != "NONE":
+            raise NotImplementedError(f"onnx_numpy: post_transform {post}")
+        if op == "LinearRegressor":
+            return z.astype(np.float32)
+        labels = np.array(a["classlabels_ints"], dtype=np.int64)
+        return labels[np.argmax(z, axis=1)], z.astype(np.float32)
     raise NotImplementedError(f"onnx_numpy: operator {node.domain or 'ai.onnx'}.{op}")
 
 
@@ -160,5 +177,7 @@ def run(model, feeds):
     env.update(feeds)
     for node in model.graph.node:
         attrs = {at.name: get_attribute_value(at) for at in node.attribute}
-        env[node.output[0]] = _run_node(node, [env[i] for i in node.input], attrs)
+        out = _run_node(node, [env[i] for i in node.input], attrs)
+        for name, value in zip(node.output, out if isinstance(out, tuple) else (out,)):
+            env[name] = value
     return [env[o.name] for o in model.graph.output]

@@ -726,6 +726,29 @@ START_TEST(onnx_diabetes_answers_as_trained) {
 }
 END_TEST
 
+/* Linear models and baselines export as ai.onnx.ml's LinearClassifier and
+ * LinearRegressor: softmax over three classes, one sigmoid unit, a value. */
+START_TEST(onnx_linear_models_answer_as_trained) {
+  static const struct {
+    const char *example, *target, *model;
+    int k;
+  } cases[] = {{"iris", "species", "linear_model(l2 = 0.01)", 3},
+               {"breast_cancer", "diagnosis", "baseline(kind = logistic)", 2},
+               {"wine", "cultivar", "baseline(kind = prior)", 3},
+               {"diabetes", "progression", "linear_model(l1 = 0.1, l2 = 0.1)", 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *dir = test_tmpdir(), name[32];
+    snprintf(name, sizeof name, "linear%zu", i);
+    char *spec = test_example_spec(dir, cases[i].example, name, cases[i].model, NULL);
+    char *run = train_spec(dir, name, spec);
+    export_equals_run(dir, run, name, cases[i].target, NULL, cases[i].k, cases[i].k > 1);
+    free(run);
+    free(spec);
+    free(dir);
+  }
+}
+END_TEST
+
 /* --onnx writes the ONNX file alone; a directory that is no run is an
  * error naming it. */
 START_TEST(onnx_cli_errors) {
@@ -760,6 +783,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_feature_program_equals_predictor);
   tcase_add_test(tc, onnx_iris_answers_as_trained);
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
+  tcase_add_test(tc, onnx_linear_models_answer_as_trained);
   tcase_add_test(tc, onnx_declared_file_beside_predictor);
   tcase_add_test(tc, onnx_categories_answer_as_trained);
   tcase_add_test(tc, onnx_text_answers_as_trained);

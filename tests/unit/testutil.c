@@ -311,3 +311,47 @@ void test_write_text(const char *path, const char *text) {
   fputs(text, f);
   fclose(f);
 }
+
+/* The data section of examples/NAME.mlp, its paths made absolute. */
+static char *data_section(const char *name) {
+  char path[256], cwd[1024];
+  snprintf(path, sizeof path, "examples/%s.mlp", name);
+  char *text = test_read_file(path, NULL);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  char *start = strstr(text, "\n  data {"), *end = start ? strstr(start, "\n  }\n") : NULL;
+  ck_assert_msg(start && end, "no data section in %s", path);
+  end[5] = '\0';
+  char *out = NULL;
+  size_t n;
+  FILE *f = open_memstream(&out, &n);
+  for (const char *p = start + 1; *p;) {
+    const char *q = strstr(p, "csv(\"data/");
+    if (!q) {
+      fputs(p, f);
+      break;
+    }
+    fprintf(f, "%.*scsv(\"%s/examples/data/", (int)(q - p), p, cwd);
+    p = q + strlen("csv(\"data/");
+  }
+  fclose(f);
+  free(text);
+  return out;
+}
+
+/* A spec of the example's data with `model` (and `extra` sections) into
+ * dir/NAME.mlp; returns its path. */
+char *test_example_spec(const char *dir, const char *example, const char *name, const char *model,
+                        const char *extra) {
+  char *data = data_section(example), *path = malloc(strlen(dir) + strlen(name) + 8);
+  sprintf(path, "%s/%s.mlp", dir, name);
+  char *text = NULL;
+  size_t n;
+  FILE *f = open_memstream(&text, &n);
+  fprintf(f, "pipeline %s {\n%s  model {\n    %s\n  }\n%s}\n", name, data, model, extra ? extra : "");
+  fclose(f);
+  test_write_text(path, text);
+  free(text);
+  free(data);
+  return path;
+}

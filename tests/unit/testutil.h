@@ -27,6 +27,11 @@ void test_run_free(TestRun *r);
 const char *test_mlpc(void);
 /* Read a whole file (malloc'd, NUL-terminated); NULL if it cannot be read. */
 char *test_read_file(const char *path, size_t *len);
+/* A spec of examples/EXAMPLE.mlp's data section (its paths made absolute)
+ * with `model` as the model section's body and `extra` (sections, or NULL)
+ * after it, written to DIR/NAME.mlp; returns that path (malloc'd). */
+char *test_example_spec(const char *dir, const char *example, const char *name, const char *model,
+                        const char *extra);
 /* A fresh temporary directory (malloc'd path). */
 char *test_tmpdir(void);
 /* "A/B" (malloc'd). */
