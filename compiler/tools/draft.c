@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlp/clean.h"
 #include "mlp/data.h"
 
 /* A target with at most this many distinct whole numbers is a class label. */
@@ -28,7 +29,13 @@ enum { ONEHOT_LEVELS = 20 };
 /* Rows a column needs before "every row has its own value" means an identifier. */
 enum { ID_MIN_ROWS = 20 };
 
-typedef enum { KEEP_NUMBER, KEEP_BOOL, KEEP_CATEGORY, LEFT_OUT } Role;
+typedef enum { KEEP_NUMBER, KEEP_BOOL, KEEP_CATEGORY, KEEP_DATE, KEEP_TEXT, LEFT_OUT } Role;
+
+/* The parts a date column gives (date_features), standardized with the numbers. */
+static const int date_parts[] = {MLPRT_DATE_YEAR, MLPRT_DATE_MONTH, MLPRT_DATE_DAYOFWEEK};
+enum { NDATE_PARTS = sizeof date_parts / sizeof *date_parts };
+/* A text column's TF-IDF vocabulary: words and word pairs. */
+enum { TEXT_VOCAB = 1000 };
 
 typedef struct {
   const char *name;
@@ -235,10 +242,14 @@ static void decide(Draft *in, int c) {
              fabs(correlation(t, c, in->target)) >= LEAK_SHARE + 0.005) {
     snprintf(col->why, sizeof col->why, "suspected leak: its correlation with the target is %.4f",
              correlation(t, c, in->target));
+  } else if (tc->type == MLPRT_COL_DATETIME && col->missing) {
+    snprintf(col->why, sizeof col->why,
+             "a date with %lld missing values: fill or drop them, then date_features() can use it",
+             (long long)col->missing);
   } else if (tc->type == MLPRT_COL_DATETIME) {
-    snprintf(col->why, sizeof col->why, "a date: this first spec derives no features from dates");
+    col->role = KEEP_DATE;
   } else if (tc->type == MLPRT_COL_TEXT) {
-    snprintf(col->why, sizeof col->why, "free text: this first spec derives no features from text");
+    col->role = KEEP_TEXT;
   } else {
     col->role = tc->type == MLPRT_COL_BOOL       ? KEEP_BOOL
                 : tc->type == MLPRT_COL_CATEGORY ? KEEP_CATEGORY
@@ -268,17 +279,23 @@ static void put_name(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-/* "[a, b, c]" of the columns with role r (and gaps when gaps is set). */
-static int put_list(FILE *f, const Draft *in, int ncols, Role r, bool gaps) {
-  int n = 0;
+/* The names of the columns with role r (only those with gaps when gaps is
+ * set), ", " between, after n names already written; the new total. */
+static int put_names(FILE *f, const Draft *in, int ncols, Role r, bool gaps, int n) {
   for (int c = 0; c < ncols; c++) {
     const Col *col = &in->cols[c];
     if (c == in->target || col->role != r || (gaps && !col->missing)) continue;
-    fputs(n++ ? ", " : "[", f);
+    if (n++) fputs(", ", f);
     put_name(f, col->name);
   }
-  if (n) fputc(']', f);
   return n;
+}
+
+/* "[a, b, c]" of the columns with role r (and gaps when gaps is set). */
+static void put_list(FILE *f, const Draft *in, int ncols, Role r, bool gaps) {
+  fputc('[', f);
+  put_names(f, in, ncols, r, gaps, 0);
+  fputc(']', f);
 }
 
 static int count(const Draft *in, int ncols, Role r, bool gaps) {
@@ -354,6 +371,8 @@ static const char *fate(const Col *c) {
   case KEEP_NUMBER: return c->missing ? "median-imputed, standardized" : "standardized";
   case KEEP_BOOL: return c->missing ? "mode-imputed, 0/1" : "0/1";
   case KEEP_CATEGORY: return c->missing ? "mode-imputed, one-hot" : "one-hot";
+  case KEEP_DATE: return "year, month, day of week, standardized";
+  case KEEP_TEXT: return "cleaned, TF-IDF of words and word pairs";
   default: return c->why;
   }
 }
@@ -434,10 +453,36 @@ static void write_spec(const Draft *in, FILE *f, const char *data, const char *s
     put_list(f, in, nc, KEEP_CATEGORY, false);
     fprintf(f, ", max_levels = %d)\n", ONEHOT_LEVELS);
   }
-  if (count(in, nc, KEEP_NUMBER, false)) {
-    fputs("      standardize(", f);
-    put_list(f, in, nc, KEEP_NUMBER, false);
-    fputs(")\n", f);
+  if (count(in, nc, KEEP_DATE, false)) {
+    fputs("      date_features(", f);
+    put_list(f, in, nc, KEEP_DATE, false);
+    fputs(", parts = [", f);
+    for (int k = 0; k < NDATE_PARTS; k++)
+      fprintf(f, "%s%s", k ? ", " : "", mlprt_date_part_name(date_parts[k]));
+    fputs("])\n", f);
+  }
+  if (count(in, nc, KEEP_NUMBER, false) || count(in, nc, KEEP_DATE, false)) {
+    /* the numbers, then each date's parts by the names date_features gives them */
+    fputs("      standardize([", f);
+    int n = put_names(f, in, nc, KEEP_NUMBER, false, 0);
+    for (int c = 0; c < nc; c++) {
+      if (c == in->target || in->cols[c].role != KEEP_DATE) continue;
+      for (int k = 0; k < NDATE_PARTS; k++) {
+        char part[512];
+        const char *date = in->cols[c].name;
+        mlprt_derived_name(part, sizeof part, MLPRT_CLEAN_DATE_FEATURES, date, date_parts[k], 0, 0, 0);
+        fputs(n++ ? ", " : "", f);
+        put_name(f, part);
+      }
+    }
+    fputs("])\n", f);
+  }
+  if (count(in, nc, KEEP_TEXT, false)) {
+    fputs("      text_clean(", f);
+    put_list(f, in, nc, KEEP_TEXT, false);
+    fputs(")\n      tfidf(", f);
+    put_list(f, in, nc, KEEP_TEXT, false);
+    fprintf(f, ", max_vocab = %d, ngram = [1, 2], sublinear_tf = true)\n", TEXT_VOCAB);
   }
   fprintf(f, "    }\n    split(validation = 0.2, test = 0.2%s)\n  }\n\n",
           in->classify ? ", stratify = true" : "");
@@ -509,8 +554,9 @@ int mlp_draft(const MlpDraftOpts *o, FILE *spec, FILE *report, char *err, size_t
   if (rc == 0) {
     in.cols = calloc((size_t)t.ncols, sizeof *in.cols);
     for (int c = 0; c < t.ncols; c++) decide(&in, c);
-    if (!count(&in, t.ncols, KEEP_NUMBER, false) && !count(&in, t.ncols, KEEP_BOOL, false) &&
-        !count(&in, t.ncols, KEEP_CATEGORY, false)) {
+    int kept = 0;
+    for (Role r = KEEP_NUMBER; r < LEFT_OUT; r++) kept += count(&in, t.ncols, r, false);
+    if (!kept) {
       snprintf(err, n, "%s: no column is left to learn '%s' from", o->data, tc->name);
       rc = -1;
     }

@@ -119,9 +119,9 @@ START_TEST(draft_examples_check_and_score) {
 }
 END_TEST
 
-/* Identifiers, constants, suspected leaks, dates and free text are left
- * out with their reasons; the rest is imputed, encoded and scaled, and the
- * spec trains. */
+/* Identifiers, constants and suspected leaks are left out with their
+ * reasons; the rest is imputed, encoded and scaled, dates give their
+ * parts and free text its TF-IDF words, and the spec trains. */
 START_TEST(draft_leaves_out_what_it_should) {
   char *dir = test_tmpdir(), *csv = test_path(dir, "people.csv");
   FILE *f = fopen(csv, "w");
@@ -147,13 +147,15 @@ START_TEST(draft_leaves_out_what_it_should) {
   ck_assert_msg(strstr(text, "# answer: suspected leak: its value alone gives the target"), "%s", text);
   ck_assert_msg(strstr(text, "# followup: suspected leak: filled in only for rows whose target is yes"), "%s",
                 text);
-  ck_assert_msg(strstr(text, "# note: free text"), "%s", text);
-  ck_assert_msg(strstr(text, "# joined: a date"), "%s", text);
-  ck_assert_msg(strstr(text, "drop_columns([id, answer, same, note, joined, followup])"), "%s", text);
+  ck_assert_msg(strstr(text, "drop_columns([id, answer, same, followup])"), "%s", text);
+  ck_assert_msg(strstr(text, "date_features([joined], parts = [year, month, dayofweek])"), "%s", text);
+  ck_assert_msg(strstr(text, "text_clean([note])") && strstr(text, "tfidf([note], max_vocab = 1000"), "%s",
+                text);
   ck_assert_msg(strstr(text, "impute([income], strategy = median)"), "%s", text);
   ck_assert_msg(strstr(text, "impute([city], strategy = mode)"), "%s", text);
   ck_assert_msg(strstr(text, "onehot([city], max_levels = 20)"), "%s", text);
-  ck_assert_msg(strstr(text, "standardize([age, income])"), "%s", text);
+  ck_assert_msg(strstr(text, "standardize([age, income, joined_year, joined_month, joined_dayofweek])"), "%s",
+                text);
   ck_assert_ptr_nonnull(strstr(r.out, "suspected leak"));
   test_run_free(&r);
   check_ok(spec);
