@@ -598,6 +598,7 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_nkeep_idx, ci64(&c, st->nkeep_idx));
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_text, ci64(&c, st->text));
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_by, cstr(&c, st->by));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_by_idx, ci64(&c, st->by_idx));
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_format, cstr(&c, st->format));
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ints, i64_list(&c, st->ints, st->nints));
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_nints, ci64(&c, st->nints));

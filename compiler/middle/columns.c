@@ -256,10 +256,13 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
     sc->idx = out;
   }
   if (st->keep) pick_listed(T, st->keep, NULL, &sc->keep, &sc->nkeep);
-  if (st->by && T->exact && find_named(T, st->by, strlen(st->by)) < 0) {
+  sc->by_idx = -1;
+  int key = st->by && T->exact ? find_named(T, st->by, strlen(st->by)) : -1;
+  if (st->by && T->exact && key < 0) {
     T->why = mlp_arena_printf(T->a, "%s: no column '%s' to group by at this step", op, st->by);
     T->bad = step;
   }
+  if (key >= 0) sc->by_idx = position(T, key);
   if (T->exact) sc->ncols = ncols;
   /* what the step does to each: dropped, or encoded (the source column
    * out, its new columns at the end, in the selection's order) */

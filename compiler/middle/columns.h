@@ -62,6 +62,8 @@ typedef struct {
   int nidx;
   const int64_t *keep;  /* outliers: the kept columns' indices */
   int nkeep;
+  int64_t by_idx;       /* lag, rolling, diff: the group key's index in that table; -1 when none or not
+                           traced (then the runtime finds it by name) */
 } MlpStepCols;
 
 /* Trace d's cleaning chain over the probed schema s of its source: the

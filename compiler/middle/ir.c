@@ -511,6 +511,7 @@ static cJSON *data_json(const MlpIr *ir) {
     if (c->keep) cJSON_AddItemToObject(cj, "keep_idx", idx_json(c->keep_idx, c->nkeep_idx));
     /* the time-series and date ops' own settings, where they have them */
     if (c->by) add_str(cj, "by", c->by);
+    if (c->by) cJSON_AddNumberToObject(cj, "by_index", (double)c->by_idx);
     if (c->format) add_str(cj, "format", c->format);
     if (c->nints) cJSON_AddItemToObject(cj, "ints", idx_json(c->ints, c->nints));
     if (c->offset) cJSON_AddNumberToObject(cj, "offset", (double)c->offset);

@@ -194,6 +194,7 @@ typedef struct {
                                  options, with max_vocab or buckets in param, min_df and max_df in low
                                  and high */
   const char *by;             /* lag, rolling, diff: the group key column, or NULL */
+  int64_t by_idx;             /* its index in the table the step meets (traced), else -1 */
   const char *format;         /* parse_dates: the strftime format, or NULL (ISO 8601) */
   const int64_t *ints;        /* lag: steps; rolling: MlprtRoll stats; date_features: MlprtDatePart parts */
   int64_t nints;
@@ -269,7 +270,8 @@ typedef struct {
   int blas_threads;      /* environment.blas_threads; 0: the thread budget */
   bool monitor;          /* environment.monitor: CPU time, memory and throughput per epoch */
   unsigned metrics;      /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */
-  int baseline;          /* analysis.baseline: the MLPRT_FIT_* fitted beside the model; MLPRT_FIT_NETWORK: none */
+  int baseline;          /* analysis.baseline: the MLPRT_FIT_* fitted beside the model;
+                            MLPRT_FIT_NETWORK: none */
   const char *pretrained;        /* model.pretrained: the run directory the weights start from, or NULL */
   const char *pretrained_sha256; /* its weights.bin's digest, as its manifest records it */
 } MlpIr;

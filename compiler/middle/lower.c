@@ -435,6 +435,7 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
                                          .select = MLPRT_SELECT_NAMES,
                                          .columns = mlp_arena_printf(L->a, "%s\n", e->name),
                                          .format = format,
+                                         .by_idx = -1,
                                          .method = MLPRT_ONFAIL_ERROR};
     L->nparsed++;
   }
@@ -444,6 +445,7 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
     int op = mlprt_clean_op_find(c->op->name); /* built: the contract refused planned ones */
     MlpIrClean *st = &d->clean[d->nclean++];
     st->op = op;
+    st->by_idx = -1; /* the trace places the group key */
     st->select = columns_select(L, mlp_spec_arg(c, "columns"), &st->columns);
     switch (op) {
     case MLPRT_CLEAN_IMPUTE: {
@@ -531,6 +533,7 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
                                 .nkeep_idx = d->clean[i].nkeep_idx,
                                 .text = d->clean[i].text,
                                 .by = d->clean[i].by,
+                                .by_idx = d->clean[i].by_idx,
                                 .format = d->clean[i].format,
                                 .ints = d->clean[i].ints,
                                 .nints = d->clean[i].nints,
@@ -592,6 +595,7 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
     MlpIrClean *c = &d->clean[i];
     c->levels = steps[i].levels;
     c->ncols = steps[i].ncols;
+    c->by_idx = steps[i].by_idx;
     c->columns_idx = steps[i].idx, c->ncolumns_idx = steps[i].nidx;
     c->keep_idx = steps[i].keep, c->nkeep_idx = steps[i].nkeep;
   }

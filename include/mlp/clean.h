@@ -400,7 +400,8 @@ typedef enum { MLPRT_HISTORY_DROP, MLPRT_HISTORY_NULL } MlprtHistory;
  * a row reads that row and earlier rows of its group only. */
 typedef struct {
   MlprtCols cols;
-  const char *by;
+  const char *by;  /* the key's name, for messages (and to find it when by_pos is 0) */
+  int by_pos;      /* 1 + the key's column in the table, as the compiler traced it; 0: find `by` */
   MlprtHistory history;
   /* when not NULL ([nrows] flags): a drop_row step marks its rows here
    * instead of dropping them, and the step with drop_pending set drops

@@ -187,6 +187,7 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
                                         /* packed (mlprt_terms_pack); param: max_vocab or buckets, */        \
                                         /* low and high: min_df and max_df */        \
   X(MLPRT_PTR, const char *, by)        /* lag, rolling, diff: the group key column, or NULL */              \
+  X(MLPRT_I64, int64_t, by_idx)         /* its index in the table the step meets when traced, else -1 */     \
   X(MLPRT_PTR, const char *, format)    /* parse_dates: the strftime format, or NULL (ISO 8601) */           \
   X(MLPRT_PTR, const int64_t *, ints)   /* lag: steps; rolling: MlprtRoll stats; date_features: parts */     \
   X(MLPRT_I64, int64_t, nints)                                                                               \

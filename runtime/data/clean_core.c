@@ -128,10 +128,11 @@ int mlprt_fit_column(const MlprtTable *t, const MlprtFit *f, int i, unsigned mas
   int c = mlprt_fit_position(f, i);
   /* the width is checked with the first column, before the apply changes it */
   if (i == 0 && f->ncols && f->ncols != t->ncols) {
-    mlprt_error_set(err, NULL, 0, 0, 0, NULL,
-                    "%s: the table has %d columns where the step was fitted on %d (the data's columns changed "
-                    "since the fit)",
-                    mlprt_step_name(f->kind), t->ncols, f->ncols);
+    mlprt_error_set(
+        err, NULL, 0, 0, 0, NULL,
+        "%s: the table has %d columns where the step was fitted on %d (the data's columns changed "
+        "since the fit)",
+        mlprt_step_name(f->kind), t->ncols, f->ncols);
     return -1;
   }
   if (c < 0 || c >= t->ncols || !(mask & MLPRT_TM(t->cols[c].type))) {

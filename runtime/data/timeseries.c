@@ -256,14 +256,14 @@ typedef struct {
   int64_t ngroups;
 } Groups;
 
-static int make_groups(const MlprtTable *t, const char *by, Groups *g, MlprtError *err) {
+static int make_groups(const MlprtTable *t, const char *by, int by_pos, Groups *g, MlprtError *err) {
   int64_t n = t->nrows;
   int32_t *gid = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *gid);
   int32_t ng = 1;
   if (!by) {
     memset(gid, 0, (size_t)n * sizeof *gid);
   } else {
-    int c = mlprt_table_find(t, by);
+    int c = by_pos > 0 ? (by_pos <= t->ncols ? by_pos - 1 : -1) : mlprt_table_find(t, by);
     if (c < 0) {
       mlprt_error_set(err, NULL, 0, 0, 0, by, "by: no such column in the data");
       free(gid);
@@ -306,7 +306,7 @@ static int series_begin(MlprtTable *t, const MlprtSeriesParams *p, const char *s
                         Groups *g, MlprtFit *f, MlprtError *err) {
   int n = mlprt_select_columns(t, p->cols, MLPRT_TM_NUMERIC, step, idx, err);
   if (n < 0) return -1;
-  if (make_groups(t, p->by, g, err) != 0) {
+  if (make_groups(t, p->by, p->by_pos, g, err) != 0) {
     free(*idx);
     return -1;
   }

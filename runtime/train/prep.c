@@ -210,16 +210,15 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
   }
   const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
   /* drop_duplicates compares whole rows, the target included. */
-  MlprtCols sel = st->op == MLPRT_CLEAN_DROP_DUPLICATES && st->select != MLPRT_SELECT_NAMES
-                      ? (MlprtCols){NULL, 0, NULL}
-                      : select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tname, buf);
+  MlprtCols sel =
+      st->op == MLPRT_CLEAN_DROP_DUPLICATES && st->select != MLPRT_SELECT_NAMES
+          ? (MlprtCols){NULL, 0, NULL}
+          : select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tname, buf);
   MlprtFit f = {0};
   int rc = 0;
   switch (st->op) {
   case MLPRT_CLEAN_DROP_DUPLICATES: rc = mlprt_drop_duplicates(t, sel, log, e) < 0 ? -1 : 0; break;
-  case MLPRT_CLEAN_DROP_COLUMNS:
-    drop_selected(t, sel);
-    break;
+  case MLPRT_CLEAN_DROP_COLUMNS: drop_selected(t, sel); break;
   case MLPRT_CLEAN_IMPUTE: {
     MlprtImputeParams ip = {
         .cols = sel, .strategy = (MlprtImpute)st->method, .constant = st->param, .indicator = st->flag != 0};
@@ -317,6 +316,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
   case MLPRT_CLEAN_DIFF: {
     MlprtSeriesParams sp = {.cols = sel,
                             .by = st->by,
+                            .by_pos = st->ncols && st->by_idx >= 0 ? (int)st->by_idx + 1 : 0,
                             .history = (MlprtHistory)st->method,
                             .pending = pending,
                             .drop_pending = drop_pending};
@@ -648,8 +648,9 @@ static int append_test_rows(const MlprtProgram *p, MlprtTable *t, int64_t *dropp
  * receives the digest of the bytes loaded (sha256_sources), and
  * test_sha256 the test source's. */
 static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, const char **tname,
-                         MlprtCleanLog **log, int64_t dropped[2], char **schema, MlprtTable *raw, int *raw_split, cJSON **inputs,
-                         char *sha256, char *test_sha256, char *err, size_t n) {
+                         MlprtCleanLog **log, int64_t dropped[2], char **schema, MlprtTable *raw,
+                         int *raw_split, cJSON **inputs, char *sha256, char *test_sha256, char *err,
+                         size_t n) {
   MlprtError e;
   if (load_rows(p, path, p->data_query, t, sha256, err, n) != 0) return -1;
   if (schema) *schema = schema_text(t);
@@ -864,9 +865,8 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   MlprtCleanLog *log;
   int64_t dropped[2];
   const char *tname;
-  if (prepare_table(p, path, &t, &tname, &log, dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs, d->sha256,
-                    d->test_sha256,
-                    err, n) != 0)
+  if (prepare_table(p, path, &t, &tname, &log, dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs,
+                    d->sha256, d->test_sha256, err, n) != 0)
     return -1;
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
@@ -1012,7 +1012,8 @@ int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, 
   MlprtCleanLog *log;
   int64_t dropped[2];
   const char *tname;
-  if (prepare_table(p, path, &t, &tname, &log, dropped, NULL, NULL, NULL, NULL, NULL, NULL, err, n) != 0) return -1;
+  if (prepare_table(p, path, &t, &tname, &log, dropped, NULL, NULL, NULL, NULL, NULL, NULL, err, n) != 0)
+    return -1;
   mlprt_clean_log_free(log);
   int rc = 0;
   if (mlprt_mkdirs(dir) != 0) {

@@ -680,7 +680,8 @@ START_TEST(clean_parse_dates) {
             "when\n2021-03-04\n2021/03/05\n06.03.2021\n2021-03-07T12:30:00Z\n2021-03-08 01:02:03\nsoon\n", &o,
             &t);
   MlprtError e = {0};
-  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "when"), MLPRT_COL_DATETIME, NULL, MLPRT_ONFAIL_NULL, NULL, &e), 0);
+  ck_assert_int_eq(mlprt_coerce(&t, col(&t, "when"), MLPRT_COL_DATETIME, NULL, MLPRT_ONFAIL_NULL, NULL, &e),
+                   0);
   ck_assert_int_eq(t.cols[0].type, MLPRT_COL_DATETIME);
   int64_t d0 = mlprt_days_from_civil(2021, 3, 4) * 86400;
   ck_assert_int_eq(t.cols[0].t[0], d0);

@@ -212,7 +212,9 @@ START_TEST(cli_install_tree) {
   snprintf(line, sizeof line,
            "set -e; cd '%s/usr'; test -x bin/mlpc; test -f lib/libmlprt.a\n"
            "grep -q '^\\.TH MLPC 1' share/man/man1/mlpc.1\n"
-           "if command -v man >/dev/null; then man -l share/man/man1/mlpc.1 2>/dev/null | grep -q 'EXIT STATUS'; fi\n"
+           "if command -v man >/dev/null; then\n"
+           "  man -l share/man/man1/mlpc.1 2>/dev/null | grep -q 'EXIT STATUS'\n"
+           "fi\n"
            ". share/bash-completion/completions/mlpc\n"
            "COMP_WORDS=(mlpc ex); COMP_CWORD=1; _mlpc; test \"${COMPREPLY[*]}\" = 'explain export'\n"
            "COMP_WORDS=(mlpc export --qu); COMP_CWORD=2; _mlpc; test \"${COMPREPLY[*]}\" = '--quantize'\n"

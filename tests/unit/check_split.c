@@ -159,7 +159,8 @@ START_TEST(split_export_by_part) {
   for (int64_t r = 0; r < t.nrows; r++) /* the same rows, in order */
     if (t.part[r] == MLPRT_VALID) ck_assert_float_eq(v.cols[0].f[w++], t.cols[0].f[r]);
   int64_t n;
-  ck_assert_int_eq(mlprt_table_features(&t, MLPRT_TEST, mlprt_table_find(&t, "group"), NULL, &n), 1); /* id; class is a category */
+  ck_assert_int_eq(mlprt_table_features(&t, MLPRT_TEST, mlprt_table_find(&t, "group"), NULL, &n),
+                   1); /* id; class is a category */
   ck_assert_int_eq(n, 50);
   float *m = malloc(50 * sizeof *m);
   mlprt_table_features(&t, MLPRT_TEST, mlprt_table_find(&t, "group"), m, &n);
