@@ -408,10 +408,21 @@ typedef struct {
   int64_t nclasses;
 } Writer;
 
+/* The failsafe policy that gave or changed an answer: "fallback", or the
+ * "impute" / "clip" an answered row's reason begins with; NULL when none. */
+static const char *policy_of(int state, const char *reason, char *buf, size_t n) {
+  if (state == MLPRT_ROW_FALLBACK) return "fallback";
+  const char *colon = state == MLPRT_ROW_OK ? strchr(reason, ':') : NULL;
+  if (!colon || (size_t)(colon - reason) >= n) return NULL;
+  memcpy(buf, reason, (size_t)(colon - reason));
+  buf[colon - reason] = 0;
+  return buf;
+}
+
 static void write_header(const Writer *w) {
   if (w->jsonl) return;
   if (w->p->task == MLPRT_TASK_REGRESSION) {
-    fputs("value,error\n", w->out);
+    fputs("value,error,failsafe\n", w->out);
     return;
   }
   char name[512], col[520];
@@ -421,7 +432,7 @@ static void write_header(const Writer *w) {
     fputc(',', w->out);
     mlprt_csv_put(w->out, col);
   }
-  fputs(",error\n", w->out);
+  fputs(",error,failsafe\n", w->out);
 }
 
 /* One answer: state MLPRT_ROW_*, the class and probabilities (value), the
@@ -429,7 +440,8 @@ static void write_header(const Writer *w) {
 static void write_answer(const Writer *w, int state, int64_t cls, const double *probs, const char *reason) {
   FILE *f = w->out;
   bool reg = w->p->task == MLPRT_TASK_REGRESSION;
-  char name[512];
+  char name[512], pbuf[16];
+  const char *policy = policy_of(state, reason, pbuf, sizeof pbuf);
   if (state != MLPRT_ROW_REJECT && !reg) mlprt_pred_class(w->p, cls, name, sizeof name);
   if (w->jsonl) {
     if (state == MLPRT_ROW_REJECT) {
@@ -452,6 +464,7 @@ static void write_answer(const Writer *w, int state, int64_t cls, const double *
       fputs(",\"fallback\":", f);
       mlprt_json_put(f, reason);
     }
+    if (policy) fprintf(f, ",\"failsafe\":\"%s\"", policy);
     fputs("}\n", f);
     return;
   }
@@ -467,7 +480,7 @@ static void write_answer(const Writer *w, int state, int64_t cls, const double *
   }
   fputc(',', f);
   if (state == MLPRT_ROW_REJECT) mlprt_csv_put(f, reason);
-  fputc('\n', f);
+  fprintf(f, ",%s\n", policy ? policy : "");
 }
 
 /* ---- the program ---- */
@@ -617,7 +630,7 @@ typedef struct {
 } Batch;
 
 typedef struct {
-  int64_t rows, rejected, fallbacks;
+  int64_t rows, rejected, fallbacks, imputed, clipped;
   double busy;      /* seconds spent on the batch's rows so far (timed only under a latency budget) */
   bool slow_warned; /* the latency budget was exceeded and said so */
 } Counts;
@@ -643,6 +656,8 @@ static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredM
     if (mon) mlprt_pred_monitor_row(mon, b->first_row + i, x, st, cls, b->probs, why);
     if (st == MLPRT_ROW_REJECT) cnt->rejected++;
     if (st == MLPRT_ROW_FALLBACK) cnt->fallbacks++;
+    if (st == MLPRT_ROW_OK && strncmp(why, "impute:", 7) == 0) cnt->imputed++;
+    if (st == MLPRT_ROW_OK && strncmp(why, "clip:", 5) == 0) cnt->clipped++;
     if (verbose && st != MLPRT_ROW_OK)
       fprintf(stderr, "row %lld: %s%s\n", (long long)(b->first_row + i),
               st == MLPRT_ROW_FALLBACK ? "fallback: " : "", why);
@@ -851,7 +866,7 @@ int mlprt_pred_answer_text(const MlprtPredictor *p, const char *text, size_t len
   Counts cnt = {0};
   Answering an = {p, jsonl, jsonl, false, false, "request", "the request", out, err, NULL};
   int rc = answer_input(&an, &rd, &cnt);
-  *t = (MlprtPredTally){cnt.rows, cnt.rejected, cnt.fallbacks};
+  *t = (MlprtPredTally){cnt.rows, cnt.rejected, cnt.fallbacks, cnt.imputed, cnt.clipped};
   free(rd.back);
   free(rd.span);
   free(rd.rec);
@@ -903,8 +918,10 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   if (mon && mlprt_pred_monitor_close(mon) != 0 && rc <= 1) rc = 2;
   if (rc <= 1 && (cnt.rejected || o.verbose))
     fprintf(stderr, "%lld of %lld rows rejected\n", (long long)cnt.rejected, (long long)cnt.rows);
-  if (rc <= 1 && o.verbose && cnt.fallbacks)
-    fprintf(stderr, "%lld rows answered by the fallback prediction\n", (long long)cnt.fallbacks);
+  if (rc <= 1 && (cnt.imputed || cnt.clipped || cnt.fallbacks))
+    fprintf(stderr, "%lld of %lld answers changed by a failsafe: %lld imputed, %lld clipped, %lld fallback\n",
+            (long long)(cnt.imputed + cnt.clipped + cnt.fallbacks), (long long)cnt.rows, (long long)cnt.imputed,
+            (long long)cnt.clipped, (long long)cnt.fallbacks);
   free(rd.back);
   free(rd.span);
   free(rd.rec);

@@ -19,7 +19,9 @@ void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl);
 /* Check fields (fields[i]: input i's text, NUL-terminated; NULL: the
  * column is absent) against the failsafe policies and run the feature
  * program: x [n_in] receives the model features. Returns MLPRT_ROW_*;
- * reason (n bytes) says why a row falls back or is rejected, else "". */
+ * reason (n bytes) says why a row falls back or is rejected; for an
+ * answered row whose input a policy changed, "impute: why" or "clip: why";
+ * else "". */
 int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x, void *state, char *reason,
                    size_t n);
 
@@ -40,7 +42,7 @@ double mlprt_pred_now(void);
 
 /* What answering an input came to. */
 typedef struct {
-  int64_t rows, rejected, fallbacks;
+  int64_t rows, rejected, fallbacks, imputed, clipped;
 } MlprtPredTally;
 
 /* The records of text (len bytes: CSV with its header, or JSON lines) answered

@@ -79,7 +79,7 @@ typedef struct {
   const MlprtPredictor *p;
   size_t max_request;
   /* /metrics */
-  int64_t requests, predict_requests, rows, rejected_rows, fallbacks;
+  int64_t requests, predict_requests, rows, rejected_rows, fallbacks, imputed, clipped;
   int64_t refused_large, refused_bad, not_found;
   int64_t hist[NBUCKETS + 1];
   double latency_sum;
@@ -143,15 +143,16 @@ static void put_metrics(FILE *f, const void *ctx) {
           "# HELP mlp_rows_total Rows answered.\n# TYPE mlp_rows_total counter\nmlp_rows_total %lld\n"
           "# HELP mlp_rows_rejected_total Rows rejected by a failsafe or as unreadable.\n"
           "# TYPE mlp_rows_rejected_total counter\nmlp_rows_rejected_total %lld\n"
-          "# HELP mlp_failsafe_actions_total Rows whose answer a failsafe policy gave.\n"
+          "# HELP mlp_failsafe_actions_total Answers a failsafe policy changed or gave.\n"
           "# TYPE mlp_failsafe_actions_total counter\n"
+          "mlp_failsafe_actions_total{policy=\"impute\"} %lld\n"
+          "mlp_failsafe_actions_total{policy=\"clip\"} %lld\n"
           "mlp_failsafe_actions_total{policy=\"fallback\"} %lld\n"
-          "mlp_failsafe_actions_total{policy=\"reject\"} %lld\n"
           "# HELP mlp_predict_latency_seconds Time to answer a POST /predict.\n"
           "# TYPE mlp_predict_latency_seconds histogram\n",
           (long long)s->requests, (long long)s->predict_requests, (long long)s->refused_large,
           (long long)s->refused_bad, (long long)s->not_found, (long long)s->rows, (long long)s->rejected_rows,
-          (long long)s->fallbacks, (long long)s->rejected_rows);
+          (long long)s->imputed, (long long)s->clipped, (long long)s->fallbacks);
   int64_t cum = 0;
   for (size_t i = 0; i < NBUCKETS; i++) {
     cum += s->hist[i];
@@ -193,6 +194,8 @@ static enum MHD_Result predict(Server *s, struct MHD_Connection *c, Request *q) 
     s->rows += t.rows;
     s->rejected_rows += t.rejected;
     s->fallbacks += t.fallbacks;
+    s->imputed += t.imputed;
+    s->clipped += t.clipped;
     ok = reply(c, 200, jsonl ? "application/x-ndjson" : "text/csv; charset=utf-8", out, olen);
     double el = mlprt_pred_now() - q->t0;
     size_t b = 0;
@@ -319,9 +322,10 @@ int mlprt_pred_serve(const MlprtPredictor *p, const char *addr, size_t max_reque
   mhd.quiesce_daemon(d); /* no new connections; the request in hand finishes */
   mhd.stop_daemon(d);
   fprintf(stderr,
-          "%s: stopped by %s after %lld requests: %lld rows answered, %lld rejected, %lld by the fallback\n",
+          "%s: stopped by %s after %lld requests: %lld rows answered, %lld rejected; changed by a failsafe: "
+          "%lld imputed, %lld clipped, %lld fallback\n",
           prog, sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)s.requests, (long long)s.rows,
-          (long long)s.rejected_rows, (long long)s.fallbacks);
+          (long long)s.rejected_rows, (long long)s.imputed, (long long)s.clipped, (long long)s.fallbacks);
   return 0;
 }
 
