@@ -54,11 +54,11 @@ void mlprt_console_line(MlprtConsole *c, const char *fmt, ...) {
   fflush(stdout);
 }
 
-void mlprt_console_job(MlprtConsole *c, int64_t job, int64_t epochs, int64_t rows) {
+void mlprt_console_job(MlprtConsole *c, int64_t job, int64_t first, int64_t epochs, int64_t rows) {
   c->job = job;
+  c->first = first;
   c->epochs = epochs;
   c->rows = rows;
-  c->rows_done = 0;
   c->t_job = mlprt_now();
   c->t_draw = 0;
 }
@@ -73,7 +73,7 @@ static void clock_text(double s, char *out, size_t n) {
 void mlprt_console_batch(MlprtConsole *c, int64_t epoch, int64_t done, double loss) {
   if (!c->tty) return;
   double t = mlprt_now();
-  int64_t total = c->rows * c->epochs, sofar = c->rows * epoch + done;
+  int64_t total = c->rows * (c->epochs - c->first), sofar = c->rows * (epoch - c->first) + done;
   if (done < c->rows && t - c->t_draw < REDRAW_S) return;
   c->t_draw = t;
   double el = t - c->t_job, rate = el > 0 ? (double)sofar / el : 0;

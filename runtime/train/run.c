@@ -891,7 +891,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     }
   }
   int64_t epoch = h.epoch;
-  mlprt_console_job(&r->con, job, j->epochs - epoch, train.n);
+  mlprt_console_job(&r->con, job, epoch, j->epochs, train.n);
   free(res->train_curve);
   free(res->val_curve);
   res->train_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->train_curve);

@@ -120,7 +120,7 @@ int mlprt_report_write(const char *path, const MlprtReport *r);
 typedef struct {
   bool quiet, verbose, tty; /* tty: stdout is a terminal and a bar is drawn */
   bool drawn;               /* a bar is on the screen's last line */
-  int64_t job, epochs, rows, rows_done;
+  int64_t job, first, epochs, rows; /* the job; its first epoch this run (0-based), its epochs, rows each */
   double t_job, t_draw;     /* when the job started; when the bar was last drawn */
 } MlprtConsole;
 
@@ -128,8 +128,9 @@ typedef struct {
 double mlprt_now(void);
 
 void mlprt_console_init(MlprtConsole *c, bool quiet, bool verbose);
-/* A network job starts: epochs of rows training rows each. */
-void mlprt_console_job(MlprtConsole *c, int64_t job, int64_t epochs, int64_t rows);
+/* A network job starts (or resumes) at epoch first of epochs, each of rows
+ * training rows. */
+void mlprt_console_job(MlprtConsole *c, int64_t job, int64_t first, int64_t epochs, int64_t rows);
 /* done rows of epoch (0-based) trained, their mean loss so far: the bar,
  * on a terminal. */
 void mlprt_console_batch(MlprtConsole *c, int64_t epoch, int64_t done, double loss);
