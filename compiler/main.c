@@ -105,7 +105,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->prog_args[o->nprog_args++] = a;
       o->prog_args[o->nprog_args++] = argv[++i];
     } else if (is_run &&
-               (strcmp(a, "--quiet") == 0 || strcmp(a, "--resume") == 0 || strcmp(a, "--tune") == 0)) {
+               (strcmp(a, "--quiet") == 0 || strcmp(a, "--verbose") == 0 || strcmp(a, "--resume") == 0 ||
+                strcmp(a, "--tune") == 0)) {
       o->prog_args[o->nprog_args++] = a;
     } else if (strcmp(a, "-o") == 0 || strcmp(a, "--target") == 0 || strcmp(a, "--cpu") == 0) {
       if (i + 1 >= argc) return usage_error("option '%s' needs a value", a);

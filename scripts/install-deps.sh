@@ -11,16 +11,17 @@ set -eu
 
 BUILD="build-essential make pkg-config llvm-19-dev libzstd-dev zlib1g-dev \
 flex bison libopenblas-dev libcjson-dev check clang-19 libclang-rt-19-dev valgrind libsodium-dev \
-libsqlite3-dev libpq-dev"
+libsqlite3-dev libpq-dev libmicrohttpd-dev"
 # The tests' oracles: a check whose oracle is missing is reported as a skip
 # in check_all's summary, so a machine set up by this script skips nothing.
 # python3-sklearn ships the UCI tables the CSV loader is checked against, and its
 # CountVectorizer, TfidfVectorizer and HashingVectorizer are the text ops' oracle;
 # python3-pandas is the time-series steps' oracle, and python3-statsmodels ships
 # the Grunfeld panel that examples/data/grunfeld.csv copies; postgresql the server
-# the SQL sources are checked against.
+# the SQL sources are checked against; tmux the terminal the training console is
+# checked in.
 TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist python3-vega-datasets \
-python3-sklearn python3-pandas python3-statsmodels postgresql"
+python3-sklearn python3-pandas python3-statsmodels postgresql tmux"
 PEERS="python3-pandas hyperfine"
 # Cross-compiled predictors, run under qemu-user by the tests: the AArch64
 # cross compiler and C library, and the arm64 cJSON and libsodium the runtime links.

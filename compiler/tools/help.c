@@ -384,8 +384,8 @@ static const Option options[] = {
      "predictor (a predictor export also writes the spec's "
      "deploy.onnx beside it)\n"},
     {"PROGRAM OPTIONS", "run",
-     "--out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --resume, --tune: passed to the "
-     "training program (its --help lists them)\n"},
+     "--out DIR, --set K=V, --data PATH, --threads N, --seed N, --quiet, --verbose, --resume, --tune: "
+     "passed to the training program (its --help lists them)\n"},
     {"--registry DIR", "deploy versions rollback", "the registry (deploy: default deploy.registry)\n"},
     {"--predictor PATH, --onnx PATH", "deploy", "store these files with the version\n"},
     {"-h, --help", "", "show this help\n"},

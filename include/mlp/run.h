@@ -271,7 +271,7 @@ enum { MLPRT_OBJ_VAL_LOSS, MLPRT_OBJ_VAL_ACCURACY, MLPRT_OBJ_VAL_R2, MLPRT_OBJ_V
 #define MLPRT_MAX_SETS 32
 
 /* PROG [--data PATH] [--out DIR] [--set KEY=VALUE ...] [--threads N]
- *      [--seed N] [--quiet] [--resume] [--tune] [--export-features DIR] */
+ *      [--seed N] [--quiet] [--verbose] [--resume] [--tune] [--export-features DIR] */
 typedef struct {
   const char *data; /* NULL: the compiled path */
   const char *out;  /* NULL: the compiled directory */
@@ -279,7 +279,7 @@ typedef struct {
   int nsets;
   int threads;  /* 0: the compiled value */
   int64_t seed; /* -1: the compiled seed */
-  bool quiet, resume;
+  bool quiet, verbose, resume;
   bool tune; /* run the tuning trials too */
   const char *export_features; /* DIR: write the cleaned splits as CSV instead of training; else NULL */
 } MlprtCli;

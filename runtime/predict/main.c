@@ -45,7 +45,8 @@ extern void openblas_set_num_threads(int n) __attribute__((weak));
 #define MAX_SPAN ((size_t)64 << 10)
 
 typedef struct {
-  FILE *f;          /* read through its descriptor: a pipe gives what it has, not a full buffer */
+  FILE *f;          /* read through its descriptor: a pipe gives what it has, not a full buffer;
+                     * NULL: the input is what back holds */
   int read_errno;   /* the error that ended reading, 0 at the end of the input */
   /* A stream (pipe, terminal, socket): before the reader waits for more
    * input, idle(idle_ctx) answers the rows read so far. */
@@ -73,6 +74,7 @@ typedef struct {
 
 static int next_char(Reader *r) {
   if (r->bpos < r->blen) return (unsigned char)r->back[r->bpos++];
+  if (!r->f) return EOF; /* a request's body: all of it in back */
   if (r->pos == r->end) {
     int fd = fileno(r->f);
     struct pollfd pf = {fd, POLLIN, 0};
@@ -406,10 +408,21 @@ typedef struct {
   int64_t nclasses;
 } Writer;
 
+/* The failsafe policy that gave or changed an answer: "fallback", or the
+ * "impute" / "clip" an answered row's reason begins with; NULL when none. */
+static const char *policy_of(int state, const char *reason, char *buf, size_t n) {
+  if (state == MLPRT_ROW_FALLBACK) return "fallback";
+  const char *colon = state == MLPRT_ROW_OK ? strchr(reason, ':') : NULL;
+  if (!colon || (size_t)(colon - reason) >= n) return NULL;
+  memcpy(buf, reason, (size_t)(colon - reason));
+  buf[colon - reason] = 0;
+  return buf;
+}
+
 static void write_header(const Writer *w) {
   if (w->jsonl) return;
   if (w->p->task == MLPRT_TASK_REGRESSION) {
-    fputs("value,error\n", w->out);
+    fputs("value,error,failsafe\n", w->out);
     return;
   }
   char name[512], col[520];
@@ -419,7 +432,7 @@ static void write_header(const Writer *w) {
     fputc(',', w->out);
     mlprt_csv_put(w->out, col);
   }
-  fputs(",error\n", w->out);
+  fputs(",error,failsafe\n", w->out);
 }
 
 /* One answer: state MLPRT_ROW_*, the class and probabilities (value), the
@@ -427,7 +440,8 @@ static void write_header(const Writer *w) {
 static void write_answer(const Writer *w, int state, int64_t cls, const double *probs, const char *reason) {
   FILE *f = w->out;
   bool reg = w->p->task == MLPRT_TASK_REGRESSION;
-  char name[512];
+  char name[512], pbuf[16];
+  const char *policy = policy_of(state, reason, pbuf, sizeof pbuf);
   if (state != MLPRT_ROW_REJECT && !reg) mlprt_pred_class(w->p, cls, name, sizeof name);
   if (w->jsonl) {
     if (state == MLPRT_ROW_REJECT) {
@@ -450,6 +464,7 @@ static void write_answer(const Writer *w, int state, int64_t cls, const double *
       fputs(",\"fallback\":", f);
       mlprt_json_put(f, reason);
     }
+    if (policy) fprintf(f, ",\"failsafe\":\"%s\"", policy);
     fputs("}\n", f);
     return;
   }
@@ -465,13 +480,15 @@ static void write_answer(const Writer *w, int state, int64_t cls, const double *
   }
   fputc(',', f);
   if (state == MLPRT_ROW_REJECT) mlprt_csv_put(f, reason);
-  fputc('\n', f);
+  fprintf(f, ",%s\n", policy ? policy : "");
 }
 
 /* ---- the program ---- */
 
 typedef struct {
   const char *input, *log, *drift_file;
+  const char *serve;  /* --serve ADDR:PORT, or NULL */
+  size_t max_request; /* --max-request BYTES: the largest request body served */
   bool jsonl_in, jsonl_out, format_given, output_given, no_header, drift, verbose;
 } Opts;
 
@@ -485,6 +502,9 @@ static void usage(FILE *f, const char *prog) {
           "  --log FILE           append one JSON line per prediction to FILE\n"
           "  --drift [FILE.json]  watch feature and prediction drift (PSI); FILE receives the report\n"
           "  --verbose            progress, every rejected row's reason and a summary on stderr\n"
+          "  --serve ADDR:PORT    answer over HTTP (POST /predict; GET /health, /version, /card, /metrics)\n"
+          "                       until SIGTERM; ADDR defaults to 127.0.0.1 (needs libmicrohttpd)\n"
+          "  --max-request BYTES  the largest request body --serve accepts (default 16 MiB)\n"
           "  --version            name, version, digests and compiler\n"
           "  --verify DIR         check that the registry version DIR is signed (MLPC_VERIFY_KEY) and\n"
           "                       holds this very predictor\n"
@@ -552,6 +572,23 @@ static int parse_args(int argc, char **argv, const MlprtPredictor *p, Opts *o) {
       o->drift = true;
       if (a[7] == '=') o->drift_file = a + 8;
       else if (i + 1 < argc && ends_with(argv[i + 1], ".json")) o->drift_file = argv[++i];
+    } else if (strcmp(a, "--serve") == 0 || strcmp(a, "--max-request") == 0) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "%s: %s takes %s\n", argv[0], a, a[2] == 's' ? "ADDR:PORT" : "a size in bytes");
+        return -1;
+      }
+      if (a[2] == 's') {
+        o->serve = argv[++i];
+        continue;
+      }
+      char *end;
+      errno = 0;
+      unsigned long long v = strtoull(argv[++i], &end, 10);
+      if (errno || end == argv[i] || *end || v == 0) {
+        fprintf(stderr, "%s: --max-request takes a size in bytes, not '%s'\n", argv[0], argv[i]);
+        return -1;
+      }
+      o->max_request = (size_t)v;
     } else if (strcmp(a, "--no-header") == 0) {
       o->no_header = true;
     } else if (strcmp(a, "--verbose") == 0) {
@@ -593,12 +630,12 @@ typedef struct {
 } Batch;
 
 typedef struct {
-  int64_t rows, rejected, fallbacks;
+  int64_t rows, rejected, fallbacks, imputed, clipped;
   double busy;      /* seconds spent on the batch's rows so far (timed only under a latency budget) */
   bool slow_warned; /* the latency budget was exceeded and said so */
 } Counts;
 
-static double now_s(void) {
+double mlprt_pred_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
@@ -606,7 +643,7 @@ static double now_s(void) {
 
 static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredMonitor *mon, bool verbose,
                   Counts *cnt) {
-  double t0 = p->max_latency_ms > 0 ? now_s() : 0;
+  double t0 = p->max_latency_ms > 0 ? mlprt_pred_now() : 0;
   if (b->nacc) p->forward(b->x, b->out, b->nacc, b->scratch);
   for (int64_t i = 0; i < b->n; i++) {
     int st = b->state[i];
@@ -619,12 +656,14 @@ static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredM
     if (mon) mlprt_pred_monitor_row(mon, b->first_row + i, x, st, cls, b->probs, why);
     if (st == MLPRT_ROW_REJECT) cnt->rejected++;
     if (st == MLPRT_ROW_FALLBACK) cnt->fallbacks++;
+    if (st == MLPRT_ROW_OK && strncmp(why, "impute:", 7) == 0) cnt->imputed++;
+    if (st == MLPRT_ROW_OK && strncmp(why, "clip:", 5) == 0) cnt->clipped++;
     if (verbose && st != MLPRT_ROW_OK)
       fprintf(stderr, "row %lld: %s%s\n", (long long)(b->first_row + i),
               st == MLPRT_ROW_FALLBACK ? "fallback: " : "", why);
   }
   if (p->max_latency_ms > 0 && b->n > 0) {
-    double ms = 1e3 * (cnt->busy + now_s() - t0) / (double)b->n;
+    double ms = 1e3 * (cnt->busy + mlprt_pred_now() - t0) / (double)b->n;
     if (ms > p->max_latency_ms && !cnt->slow_warned)
       fprintf(stderr, "warning: rows %lld-%lld took %.4g ms each, over deploy.max_latency_ms = %g\n",
               (long long)b->first_row, (long long)(b->first_row + b->n - 1), ms, p->max_latency_ms);
@@ -654,7 +693,7 @@ typedef struct {
 static void answer_pending(void *ctx) {
   Pending *q = ctx;
   if (q->b->n) flush(q->p, q->b, q->w, q->mon, q->verbose, q->cnt);
-  fflush(stdout);
+  fflush(q->w->out);
 }
 
 /* Take one row's fields into the batch. */
@@ -681,34 +720,21 @@ static void *alloc64(size_t n) {
   return q;
 }
 
-int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
-  mlprt_fp_flush_subnormals(); /* as the training program computed its answers */
-  Opts o = {0};
-  int rc = parse_args(argc, argv, p, &o);
-  if (rc) return rc > 0 ? 0 : 2;
-  if (!weights_intact(p)) {
-    fprintf(stderr, "%s: the compiled-in weights do not match their recorded hash (tampered binary?)\n",
-            argv[0]);
-    return 2;
-  }
-  /* A batch of a few rows is a small GEMM: one thread does it, and
-   * OpenBLAS's others would only spin (sched_yield) between batches. */
-  if (p->batch < LARGE_BATCH && openblas_set_num_threads) openblas_set_num_threads(1);
+/* What answering one input needs besides its reader. */
+typedef struct {
+  const MlprtPredictor *p;
+  bool jsonl_in, jsonl_out, no_header, verbose;
+  const char *prog, *in_name; /* for messages */
+  FILE *out, *err;            /* the answers; the messages */
+  MlprtPredMonitor *mon;
+} Answering;
+
+/* Every record of rd answered on a->out: 0 every row answered, 1 some
+ * rejected, 2 a header or read error (said on a->err). */
+static int answer_input(const Answering *a, Reader *rd, Counts *cnt) {
+  const MlprtPredictor *p = a->p;
   const MlprtPredPlan *pl = p->plan;
-  Reader rd = {.first = true};
-  rd.f = !o.input || strcmp(o.input, "-") == 0 ? stdin : fopen(o.input, "rb");
-  if (!rd.f) {
-    fprintf(stderr, "%s: cannot open %s: %s\n", argv[0], o.input, strerror(errno));
-    return 2;
-  }
-  char err[512];
-  MlprtPredMonitor *mon = NULL;
-  if ((o.log || o.drift) &&
-      !(mon = mlprt_pred_monitor_open(p, o.log, o.drift, o.drift_file, err, sizeof err))) {
-    fprintf(stderr, "%s: %s\n", argv[0], err);
-    if (rd.f != stdin) fclose(rd.f);
-    return 2;
-  }
+  const char *prog = a->prog, *in_name = a->in_name;
   int64_t batch = p->batch > 0 ? p->batch : 1, nclasses = mlprt_pred_nclasses(p);
   Batch b = {.first_row = 1};
   b.state = mlprt_xmalloc((size_t)batch * sizeof *b.state);
@@ -723,46 +749,44 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   const char **fields = mlprt_xmalloc((size_t)(pl->ninputs ? pl->ninputs : 1) * sizeof *fields);
   int *col_input = NULL; /* CSV: the input each file column feeds, or -1 */
   int ncols = 0;
-  Writer w = {p, stdout, o.jsonl_out, nclasses};
-  Counts cnt = {0};
+  Writer w = {p, a->out, a->jsonl_out, nclasses};
   bool extra_warned = false;
-  rc = 0;
-  const char *in_name = o.input ? o.input : "standard input";
-  if (!o.jsonl_in && !o.no_header) {
-    int got = csv_record(&rd);
-    if (got == 0 && !rd.read_errno) {
-      fprintf(stderr, "%s: %s: no header line\n", argv[0], in_name);
+  int rc = 0;
+  if (!a->jsonl_in && !a->no_header) {
+    int got = csv_record(rd);
+    if (got == 0 && !rd->read_errno) {
+      fprintf(a->err, "%s: %s: no header line\n", prog, in_name);
       rc = 2;
     } else if (got == 0) {
       rc = 2; /* a read error, reported below */
-    } else if (rd.why[0]) {
-      fprintf(stderr, "%s: %s: header: %s\n", argv[0], in_name, rd.why);
+    } else if (rd->why[0]) {
+      fprintf(a->err, "%s: %s: header: %s\n", prog, in_name, rd->why);
       rc = 2;
     }
-    ncols = rc ? 0 : rd.nf;
-    rd.names = mlprt_xcalloc((size_t)(ncols ? ncols : 1), sizeof *rd.names);
-    for (int j = 0; j < ncols; j++) rd.names[j] = mlprt_xstrndup(field(&rd, j), strlen(field(&rd, j)));
+    ncols = rc ? 0 : rd->nf;
+    rd->names = mlprt_xcalloc((size_t)(ncols ? ncols : 1), sizeof *rd->names);
+    for (int j = 0; j < ncols; j++) rd->names[j] = mlprt_xstrndup(field(rd, j), strlen(field(rd, j)));
     col_input = mlprt_xmalloc((size_t)(ncols ? ncols : 1) * sizeof *col_input);
     char extra[256] = "";
     for (int j = 0; rc == 0 && j < ncols; j++) {
       col_input[j] = -1;
       for (int64_t i = 0; i < pl->ninputs && col_input[j] < 0; i++)
-        if (strcmp(pl->inputs[i].name, rd.names[j]) == 0) col_input[j] = (int)i;
+        if (strcmp(pl->inputs[i].name, rd->names[j]) == 0) col_input[j] = (int)i;
       for (int k = 0; k < j && rc == 0; k++) {
-        if (strcmp(rd.names[k], rd.names[j]) == 0) { /* as training refuses it */
-          fprintf(stderr, "%s: %s: header: duplicate column name '%s' (columns %d and %d)\n", argv[0],
-                  in_name, rd.names[j], k + 1, j + 1);
+        if (strcmp(rd->names[k], rd->names[j]) == 0) { /* as training refuses it */
+          fprintf(a->err, "%s: %s: header: duplicate column name '%s' (columns %d and %d)\n", prog,
+                  in_name, rd->names[j], k + 1, j + 1);
           rc = 2;
         }
       }
-      if (col_input[j] < 0 && strlen(extra) + strlen(rd.names[j]) + 4 < sizeof extra)
+      if (col_input[j] < 0 && strlen(extra) + strlen(rd->names[j]) + 4 < sizeof extra)
         snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s'%s'", *extra ? ", " : "",
-                 rd.names[j]);
+                 rd->names[j]);
     }
-    rd.ncols = ncols;
+    rd->ncols = ncols;
     if (rc == 0 && *extra)
-      fprintf(stderr, "%s: ignoring input columns the model does not read: %s\n", argv[0], extra);
-  } else if (!o.jsonl_in) {
+      fprintf(a->err, "%s: ignoring input columns the model does not read: %s\n", prog, extra);
+  } else if (!a->jsonl_in) {
     ncols = (int)pl->ninputs;
     col_input = mlprt_xmalloc((size_t)(ncols ? ncols : 1) * sizeof *col_input);
     for (int j = 0; j < ncols; j++) col_input[j] = j;
@@ -774,60 +798,47 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
     int64_t type = col_input[j] >= 0 ? pl->inputs[col_input[j]].type : MLPRT_COL_TEXT;
     may_span[j] = type == MLPRT_COL_CATEGORY || type == MLPRT_COL_TEXT;
   }
-  rd.may_span = may_span;
-  rd.ncols = ncols;
+  rd->may_span = may_span;
+  rd->ncols = ncols;
   if (rc == 0) write_header(&w);
   struct stat in_st;
-  rd.stream = fstat(fileno(rd.f), &in_st) == 0 && !S_ISREG(in_st.st_mode);
-  Pending pending = {p, &b, &w, mon, o.verbose, &cnt};
-  rd.idle = answer_pending, rd.idle_ctx = &pending;
+  rd->stream = rd->f && fstat(fileno(rd->f), &in_st) == 0 && !S_ISREG(in_st.st_mode);
+  Pending pending = {p, &b, &w, a->mon, a->verbose, cnt};
+  rd->idle = answer_pending, rd->idle_ctx = &pending;
   while (rc == 0) {
     const char *error = NULL;
     char msg[REASON_W];
-    if (o.jsonl_in) {
-      if (read_line(&rd) == 0) break;
+    if (a->jsonl_in) {
+      if (read_line(rd) == 0) break;
       bool extra = false;
-      error = rd.why[0] ? rd.why : json_object(pl, rd.rec, fields, &extra, msg);
+      error = rd->why[0] ? rd->why : json_object(pl, rd->rec, fields, &extra, msg);
       if (extra && !extra_warned) {
-        fprintf(stderr, "%s: ignoring input columns the model does not read (line %lld)\n", argv[0],
-                (long long)rd.line);
+        fprintf(a->err, "%s: ignoring input columns the model does not read (line %lld)\n", prog,
+                (long long)rd->line);
         extra_warned = true;
       }
     } else {
-      int got = csv_record(&rd);
+      int got = csv_record(rd);
       if (got == 0) break;
-      if (rd.why[0]) {
-        error = rd.why;
-      } else if (rd.nf != ncols && !(ncols == 0 && rd.nf == 1)) {
-        snprintf(msg, sizeof msg, "the row has %d fields but the header %d", rd.nf, ncols);
+      if (rd->why[0]) {
+        error = rd->why;
+      } else if (rd->nf != ncols && !(ncols == 0 && rd->nf == 1)) {
+        snprintf(msg, sizeof msg, "the row has %d fields but the header %d", rd->nf, ncols);
         error = msg;
       }
       for (int64_t i = 0; i < pl->ninputs; i++) fields[i] = NULL;
       for (int j = 0; !error && j < ncols; j++)
-        if (col_input[j] >= 0) fields[col_input[j]] = field(&rd, j);
+        if (col_input[j] >= 0) fields[col_input[j]] = field(rd, j);
     }
-    double t0 = p->max_latency_ms > 0 ? now_s() : 0;
+    double t0 = p->max_latency_ms > 0 ? mlprt_pred_now() : 0;
     add_row(p, &b, fields, row_state, error);
-    if (p->max_latency_ms > 0) cnt.busy += now_s() - t0;
-    if (b.n == batch) flush(p, &b, &w, mon, o.verbose, &cnt);
+    if (p->max_latency_ms > 0) cnt->busy += mlprt_pred_now() - t0;
+    if (b.n == batch) flush(p, &b, &w, a->mon, a->verbose, cnt);
   }
-  if (rc == 0) flush(p, &b, &w, mon, o.verbose, &cnt);
-  if (rd.read_errno) {
-    fprintf(stderr, "%s: cannot read %s: %s\n", argv[0], o.input ? o.input : "standard input",
-            strerror(rd.read_errno));
-    rc = 2;
-  }
-  if (fflush(stdout) != 0 || ferror(stdout)) {
-    fprintf(stderr, "%s: cannot write the answers: %s\n", argv[0], strerror(errno));
-    rc = 2;
-  }
-  if (rd.f != stdin) fclose(rd.f);
-  if (mon && mlprt_pred_monitor_close(mon) != 0 && rc == 0) rc = 2;
-  if (rc == 0 && (cnt.rejected || o.verbose))
-    fprintf(stderr, "%lld of %lld rows rejected\n", (long long)cnt.rejected, (long long)cnt.rows);
-  if (rc == 0 && o.verbose && cnt.fallbacks)
-    fprintf(stderr, "%lld rows answered by the fallback prediction\n", (long long)cnt.fallbacks);
-  if (rc == 0 && cnt.rejected) rc = 1;
+  if (rc == 0) flush(p, &b, &w, a->mon, a->verbose, cnt);
+  for (int j = 0; rd->names && j < ncols; j++) free(rd->names[j]);
+  free(rd->names);
+  rd->names = NULL;
   free(b.state);
   free(b.acc);
   free(b.reason);
@@ -839,8 +850,78 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
   free(fields);
   free(col_input);
   free(may_span);
-  for (int j = 0; rd.names && j < ncols; j++) free(rd.names[j]);
-  free(rd.names);
+  if (rd->read_errno) {
+    fprintf(a->err, "%s: cannot read %s: %s\n", prog, in_name, strerror(rd->read_errno));
+    rc = 2;
+  }
+  if (rc == 0 && cnt->rejected) rc = 1;
+  return rc;
+}
+
+int mlprt_pred_answer_text(const MlprtPredictor *p, const char *text, size_t len, bool jsonl, FILE *out,
+                           FILE *err, MlprtPredTally *t) {
+  Reader rd = {.first = true, .blen = len, .bcap = len};
+  rd.back = mlprt_xmalloc(len + 1);
+  memcpy(rd.back, text, len);
+  Counts cnt = {0};
+  Answering an = {p, jsonl, jsonl, false, false, "request", "the request", out, err, NULL};
+  int rc = answer_input(&an, &rd, &cnt);
+  *t = (MlprtPredTally){cnt.rows, cnt.rejected, cnt.fallbacks, cnt.imputed, cnt.clipped};
+  free(rd.back);
+  free(rd.span);
+  free(rd.rec);
+  free(rd.off);
+  return rc;
+}
+
+int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
+  mlprt_fp_flush_subnormals(); /* as the training program computed its answers */
+  Opts o = {0};
+  int rc = parse_args(argc, argv, p, &o);
+  if (rc) return rc > 0 ? 0 : 2;
+  if (!weights_intact(p)) {
+    fprintf(stderr, "%s: the compiled-in weights do not match their recorded hash (tampered binary?)\n",
+            argv[0]);
+    return 2;
+  }
+  /* A batch of a few rows is a small GEMM: one thread does it, and
+   * OpenBLAS's others would only spin (sched_yield) between batches. */
+  if (p->batch < LARGE_BATCH && openblas_set_num_threads) openblas_set_num_threads(1);
+  char err[512];
+  MlprtPredMonitor *mon = NULL;
+  if ((o.log || o.drift) &&
+      !(mon = mlprt_pred_monitor_open(p, o.log, o.drift, o.drift_file, err, sizeof err))) {
+    fprintf(stderr, "%s: %s\n", argv[0], err);
+    return 2;
+  }
+  if (o.serve) {
+    rc = mlprt_pred_serve(p, o.serve, o.max_request, argv[0]);
+    if (mon && mlprt_pred_monitor_close(mon) != 0 && rc == 0) rc = 2;
+    return rc;
+  }
+  Reader rd = {.first = true};
+  rd.f = !o.input || strcmp(o.input, "-") == 0 ? stdin : fopen(o.input, "rb");
+  if (!rd.f) {
+    fprintf(stderr, "%s: cannot open %s: %s\n", argv[0], o.input, strerror(errno));
+    if (mon) mlprt_pred_monitor_close(mon);
+    return 2;
+  }
+  Counts cnt = {0};
+  Answering an = {p, o.jsonl_in, o.jsonl_out, o.no_header, o.verbose, argv[0],
+                  o.input ? o.input : "standard input", stdout, stderr, mon};
+  rc = answer_input(&an, &rd, &cnt);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "%s: cannot write the answers: %s\n", argv[0], strerror(errno));
+    rc = 2;
+  }
+  if (rd.f != stdin) fclose(rd.f);
+  if (mon && mlprt_pred_monitor_close(mon) != 0 && rc <= 1) rc = 2;
+  if (rc <= 1 && (cnt.rejected || o.verbose))
+    fprintf(stderr, "%lld of %lld rows rejected\n", (long long)cnt.rejected, (long long)cnt.rows);
+  if (rc <= 1 && (cnt.imputed || cnt.clipped || cnt.fallbacks))
+    fprintf(stderr, "%lld of %lld answers changed by a failsafe: %lld imputed, %lld clipped, %lld fallback\n",
+            (long long)(cnt.imputed + cnt.clipped + cnt.fallbacks), (long long)cnt.rows, (long long)cnt.imputed,
+            (long long)cnt.clipped, (long long)cnt.fallbacks);
   free(rd.back);
   free(rd.span);
   free(rd.rec);

@@ -19,7 +19,9 @@ void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl);
 /* Check fields (fields[i]: input i's text, NUL-terminated; NULL: the
  * column is absent) against the failsafe policies and run the feature
  * program: x [n_in] receives the model features. Returns MLPRT_ROW_*;
- * reason (n bytes) says why a row falls back or is rejected, else "". */
+ * reason (n bytes) says why a row falls back or is rejected; for an
+ * answered row whose input a policy changed, "impute: why" or "clip: why";
+ * else "". */
 int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x, void *state, char *reason,
                    size_t n);
 
@@ -34,6 +36,24 @@ int64_t mlprt_pred_fallback_class(const MlprtPredictor *p);
  * regression) and probs [nclasses] (regression: probs[0] is the value in
  * the target's units, as a double). */
 int64_t mlprt_pred_answer(const MlprtPredictor *p, const float *o, double *probs);
+
+/* Seconds on the monotonic clock (main.c). */
+double mlprt_pred_now(void);
+
+/* What answering an input came to. */
+typedef struct {
+  int64_t rows, rejected, fallbacks, imputed, clipped;
+} MlprtPredTally;
+
+/* The records of text (len bytes: CSV with its header, or JSON lines) answered
+ * on out as the command line answers them, messages on err: 0, 1 some rows
+ * rejected, 2 the input could not be read (main.c). */
+int mlprt_pred_answer_text(const MlprtPredictor *p, const char *text, size_t len, bool jsonl, FILE *out,
+                           FILE *err, MlprtPredTally *t);
+/* Serve p over HTTP on addr ("ADDR:PORT", ":PORT" or "PORT": loopback)
+ * until SIGTERM or SIGINT, request bodies up to max_request bytes (0: the
+ * default); the exit status (serve.c). */
+int mlprt_pred_serve(const MlprtPredictor *p, const char *addr, size_t max_request, const char *prog);
 
 /* s as a JSON string, quoted and escaped (main.c). */
 void mlprt_json_put(FILE *f, const char *s);

@@ -112,12 +112,22 @@ void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
 
 /* ---- failsafes ---- */
 
-/* The row's worst outcome so far, and the reason for it. */
+/* The row's worst outcome so far, and the reason for it; an answered row
+ * whose input a policy changed (impute, clip) has "POLICY: why" as its
+ * reason. */
 typedef struct {
   int state;
   char *reason;
   size_t n;
+  bool changed;
 } Verdict;
+
+/* A policy changed an input of a row that is still answered. */
+static void changed(Verdict *v, const char *policy, const char *why) {
+  if (v->state != MLPRT_ROW_OK || v->changed) return;
+  v->changed = true;
+  snprintf(v->reason, v->n, "%s: %s", policy, why);
+}
 
 static void note(Verdict *v, int state, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void note(Verdict *v, int state, const char *fmt, ...) {
@@ -137,7 +147,10 @@ static bool has_fallback(const MlprtPredictor *p) {
  * value is to be treated as missing (impute), else the row falls back or
  * is rejected with why. Clipping is for ranges only; elsewhere it rejects. */
 static bool apply_policy(const MlprtPredictor *p, int64_t policy, Verdict *v, const char *why) {
-  if (policy == MLPRT_FAILSAFE_IMPUTE) return true;
+  if (policy == MLPRT_FAILSAFE_IMPUTE) {
+    changed(v, "impute", why);
+    return true;
+  }
   if (policy == MLPRT_FAILSAFE_FALLBACK && has_fallback(p)) note(v, MLPRT_ROW_FALLBACK, "%s", why);
   else if (policy == MLPRT_FAILSAFE_FALLBACK)
     note(v, MLPRT_ROW_REJECT, "%s (and no fallback is declared)", why);
@@ -231,8 +244,10 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
           (x < lo - m || x > hi + m)) {
         snprintf(why, sizeof why, "column '%s': %.40s is outside the training range [%.9g, %.9g]", in->name,
                  f, lo, hi);
-        if (p->on_out_of_range == MLPRT_FAILSAFE_CLIP) r->num[i] = (float)(x < lo ? lo : hi);
-        else if (apply_policy(p, p->on_out_of_range, v, why)) r->num[i] = NAN;
+        if (p->on_out_of_range == MLPRT_FAILSAFE_CLIP) {
+          r->num[i] = (float)(x < lo ? lo : hi);
+          changed(v, "clip", why);
+        } else if (apply_policy(p, p->on_out_of_range, v, why)) r->num[i] = NAN;
       }
       return;
     }
@@ -396,7 +411,7 @@ int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x,
                    size_t n) {
   const MlprtPredPlan *pl = p->plan;
   Row r = row_at(state, pl);
-  Verdict v = {MLPRT_ROW_OK, reason, n};
+  Verdict v = {MLPRT_ROW_OK, reason, n, false};
   if (n) reason[0] = 0;
   for (int64_t i = 0; i < pl->ninputs; i++) {
     if (r.live[i]) read_input(p, i, fields[i], &r, &v);

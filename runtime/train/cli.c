@@ -10,7 +10,7 @@
 
 static const char cli_usage[] =
     "usage: %s [--data PATH] [--out DIR] [--set KEY=VALUE ...] [--threads N] [--seed N]\n"
-    "          [--quiet] [--resume] [--tune] [--export-features DIR]\n"
+    "          [--quiet] [--verbose] [--resume] [--tune] [--export-features DIR]\n"
     "\n"
     "Train the compiled pipeline and write its run directory.\n"
     "  --data PATH        read this data file instead of the compiled one\n"
@@ -21,6 +21,7 @@ static const char cli_usage[] =
     "  --threads N        threads for matrix products\n"
     "  --seed N           seed for initialisation, shuffling and dropout\n"
     "  --quiet            no progress output\n"
+    "  --verbose          every epoch of every tuning trial, with its learning rate\n"
     "  --resume           continue a killed run from its last checkpoint (its staging directory\n"
     "                     DIR.staging-PID, else DIR/checkpoint.bin) when it matches\n"
     "  --tune             also run the spec's tuning trials; the best one's weights and metrics win\n"
@@ -55,8 +56,8 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
     }
     const char *val = eq ? eq + 1 : i + 1 < argc ? argv[i + 1] : NULL;
     int64_t v;
-    if (eq && (strcmp(a, "--help") == 0 || strcmp(a, "--quiet") == 0 || strcmp(a, "--resume") == 0 ||
-               strcmp(a, "--tune") == 0)) {
+    if (eq && (strcmp(a, "--help") == 0 || strcmp(a, "--quiet") == 0 || strcmp(a, "--verbose") == 0 ||
+               strcmp(a, "--resume") == 0 || strcmp(a, "--tune") == 0)) {
       snprintf(err, n, "option '%s' takes no value", a);
       return -1;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -64,6 +65,8 @@ int mlprt_cli_parse(int argc, char **argv, MlprtCli *cli, char *err, size_t n) {
       return 1;
     } else if (strcmp(a, "--quiet") == 0) {
       cli->quiet = true;
+    } else if (strcmp(a, "--verbose") == 0) {
+      cli->verbose = true;
     } else if (strcmp(a, "--resume") == 0) {
       cli->resume = true;
     } else if (strcmp(a, "--tune") == 0) {

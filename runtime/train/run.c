@@ -66,7 +66,8 @@ struct MlprtRun {
   int64_t resume_job; /* --resume: the job checkpoint.bin holds, else -1 */
   char *metrics;      /* metrics.jsonl so far */
   size_t mlen, mcap;
-  bool tty;
+  MlprtConsole con; /* what the console shows */
+  bool table_shown; /* the tuning trials' table has its header */
   double t0;
   int64_t *confusion;      /* [classes, classes] the last evaluation's counts, true class by row */
   int64_t *best_confusion; /* [classes, classes] the test counts of the best job */
@@ -80,15 +81,10 @@ struct MlprtRun {
   size_t pretrained_bytes;
 };
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Exit statuses: 1 the data or the training failed, 2 a file could not be
  * read or written (as for mlpc: usage and I/O errors are 2). */
 static _Noreturn void vdie(const MlprtRun *r, int status, const char *fmt, va_list ap) {
+  if (r->con.drawn) putchar('\n'); /* the bar stays, showing where the run stopped */
   fflush(stdout);
   fprintf(stderr, "%s: error: ", r->prog);
   vfprintf(stderr, fmt, ap);
@@ -341,7 +337,7 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   MlprtRun *r = calloc(1, sizeof *r);
   r->p = p;
   r->prog = argc > 0 ? argv[0] : p->name;
-  r->t0 = now();
+  r->t0 = mlprt_now();
   char err[1024];
   int rc = mlprt_cli_parse(argc, argv, &r->cli, err, sizeof err);
   if (rc == 1) {
@@ -381,7 +377,7 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   r->lock_fd = -1;
   r->resume_job = -1;
   if (!r->cli.export_features) open_run_dir(r, out);
-  r->tty = isatty(1) && !r->cli.quiet;
+  mlprt_console_init(&r->con, r->cli.quiet, r->cli.verbose);
   r->best_job = -1;
   r->arenas = calloc((size_t)p->nmodels, sizeof *r->arenas);
   for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_init(&r->arenas[m], (size_t)p->models[m].arena_bytes);
@@ -488,7 +484,7 @@ static int64_t row_of(const MlprtRun *r, const View *v, int64_t i, int *split) {
  * loss. No allocation happens here: rows are gathered into the arena's
  * planned input and target buffers. */
 static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, int64_t epoch, int64_t *step,
-                          double lr) {
+                          double lr, bool show) {
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
   const MlprtDataset *d = &r->data;
@@ -508,6 +504,7 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
     m->forward(base, nb, 1, (uint64_t)*step, seed);
     total += m->backward(base, nb) * (double)nb;
     m->update(base, lr, ++*step);
+    if (show) mlprt_console_batch(&r->con, epoch, start + nb, total / (double)(start + nb));
   }
   return total / (double)n;
 }
@@ -691,7 +688,7 @@ void mlprt_run_smoke(MlprtRun *r, int64_t job) {
   double lowest = before;
   int64_t rises = 0;
   for (int64_t e = 0; e < j->smoke_epochs; e++) {
-    double loss = train_epoch(r, job, &subset, n, e, &step, j->lr);
+    double loss = train_epoch(r, job, &subset, n, e, &step, j->lr, false);
     if (!isfinite(loss))
       die(r, "smoke run: the training loss is %s after %lld epoch(s) on %lld rows; lower the learning rate",
           isnan(loss) ? "NaN" : "infinite", (long long)e + 1, (long long)n);
@@ -731,26 +728,36 @@ void mlprt_run_smoke(MlprtRun *r, int64_t job) {
            res->smoke_first, res->smoke_last);
 }
 
-static void progress(const MlprtRun *r, int64_t job, int64_t epoch, int64_t epochs, double loss,
-                     const Scores *v, bool classify) {
-  if (r->cli.quiet) return;
-  char metric[64] = "";
-  if (classify)
-    snprintf(metric, sizeof metric, " val_accuracy %.4f", v->accuracy);
-  else
-    snprintf(metric, sizeof metric, " val_r2 %.4f", v->r2);
-  if (r->tty) {
-    int width = 24, done = (int)(width * (epoch + 1) / epochs);
-    char bar[32];
-    for (int i = 0; i < width; i++) bar[i] = i < done ? '#' : '.';
-    bar[width] = 0;
-    printf("\rjob %lld [%s] epoch %lld/%lld loss %.4f val_loss %.4f%s ", (long long)job, bar,
-           (long long)epoch + 1, (long long)epochs, loss, v->loss, metric);
-    fflush(stdout);
-  } else {
-    printf("job %lld epoch %lld/%lld loss %.4f val_loss %.4f%s\n", (long long)job, (long long)epoch + 1,
-           (long long)epochs, loss, v->loss, metric);
-  }
+/* A tuning trial shows one row of the trials' table, not its epochs
+ * (unless --verbose); the winner's refit shows its epochs. */
+static bool in_table(const MlprtRun *r, int64_t job) {
+  return r->jobs[job].trial >= 0 && r->jobs[job].fold != MLPRT_FOLD_ALL && !r->cli.verbose;
+}
+
+/* An epoch's kept line: losses, the validation metric, seconds. */
+static void progress(MlprtRun *r, int64_t job, int64_t epoch, int64_t epochs, double loss, const Scores *v,
+                     bool classify, double lr, double secs) {
+  if (in_table(r, job)) return;
+  char extra[64] = "";
+  if (r->cli.verbose) snprintf(extra, sizeof extra, " lr %.4g", lr);
+  mlprt_console_line(&r->con, "job %lld epoch %lld/%lld loss %.4f val_loss %.4f %s %.4f%s %.2fs\n",
+                     (long long)job, (long long)epoch + 1, (long long)epochs, loss, v->loss,
+                     classify ? "val_accuracy" : "val_r2", classify ? v->accuracy : v->r2, extra, secs);
+}
+
+/* One row of the tuning trials' table, its header before the first. */
+static void trial_row(MlprtRun *r, int64_t job, int64_t epochs, const Scores *v, bool classify, double secs) {
+  const MlprtJob *j = &r->jobs[job];
+  if (!in_table(r, job)) return;
+  if (!r->table_shown)
+    mlprt_console_line(&r->con, "%-5s %-4s %-9s %-5s %-6s %-8s %-8s %7s\n", "trial", "fold", "lr", "batch",
+                       "epochs", "val_loss", classify ? "val_acc" : "val_r2", "seconds");
+  r->table_shown = true;
+  char fold[24] = "-";
+  if (j->fold >= 0) snprintf(fold, sizeof fold, "%lld", (long long)j->fold);
+  mlprt_console_line(&r->con, "%-5lld %-4s %-9.3g %-5lld %-6lld %-8.4f %-8.4f %7.2f\n", (long long)j->trial,
+                     fold, j->lr, (long long)model_of(r, job)->batch, (long long)epochs, v->loss,
+                     classify ? v->accuracy : v->r2, secs);
 }
 
 /* The rows of a view gathered for fit.c: their features when with_x, and
@@ -797,14 +804,14 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   View train, val;
   int64_t *rows;
   job_views(r, job, &train, &val, &rows);
-  double t0 = now();
+  double t0 = mlprt_now();
   reset_model(r, job);
   Gathered g = gather(r, &train, m->task, m->fit >= MLPRT_FIT_LINEAR);
   const MlprtJob *j = &r->jobs[job];
   res->iterations = mlprt_fit_model(&g.rows, m, j->l1, j->l2, r->data.y_mean, r->data.y_std,
                                     (float *)(a->base + m->params_off));
   gathered_free(&g);
-  res->fit_seconds = now() - t0;
+  res->fit_seconds = mlprt_now() - t0;
   double loss = evaluate(r, job, &train).loss;
   res->val = evaluate(r, job, &val);
   char line[512];
@@ -818,12 +825,14 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f}\n", res->fit_seconds);
   if (!(r->cli.resume && job < r->resume_job)) metrics_append(r, line);
   write_path(r, r->metrics_path, r->metrics, r->mlen, true);
-  if (!r->cli.quiet) {
+  trial_row(r, job, 0, &res->val, classify, res->fit_seconds);
+  if (!in_table(r, job)) {
     char how[64];
     if (m->fit < MLPRT_FIT_LINEAR) snprintf(how, sizeof how, "%s baseline", fits[m->fit]);
     else if (res->iterations == 0) snprintf(how, sizeof how, "%s fit, solved exactly", fits[m->fit]);
     else snprintf(how, sizeof how, "%s fit in %lld iterations", fits[m->fit], (long long)res->iterations);
-    printf("job %lld: %s, loss %.4f val_loss %.4f %s %.4f\n", (long long)job, how, loss, res->val.loss,
+    mlprt_console_line(&r->con, "job %lld: %s, loss %.4f val_loss %.4f %s %.4f\n", (long long)job, how, loss,
+                       res->val.loss,
            classify ? "val_accuracy" : "val_r2", classify ? res->val.accuracy : res->val.r2);
   }
   free(rows);
@@ -852,7 +861,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
    * deterministic) without overwriting its checkpoint. */
   bool replay = r->cli.resume && job < r->resume_job;
   double last_sync = 0;
-  double t_start = now();
+  double t_start = mlprt_now();
 
   MlprtSched sched;
   if (j->sched == MLPRT_SCHED_KIND_COSINE)
@@ -882,6 +891,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     }
   }
   int64_t epoch = h.epoch;
+  mlprt_console_job(&r->con, job, epoch, j->epochs, train.n);
   free(res->train_curve);
   free(res->val_curve);
   res->train_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->train_curve);
@@ -889,8 +899,8 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   for (int64_t e = 0; e < j->epochs; e++) res->train_curve[e] = res->val_curve[e] = NAN;
   for (; epoch < j->epochs; epoch++) {
     double lr = mlprt_sched_lr(&sched, (int)epoch);
-    double t_ep = now();
-    double loss = train_epoch(r, job, &train, train.n, epoch, &h.step, lr);
+    double t_ep = mlprt_now();
+    double loss = train_epoch(r, job, &train, train.n, epoch, &h.step, lr, true);
     if (!isfinite(loss))
       die(r, "epoch %lld: the training loss is %s; lower the learning rate", (long long)epoch + 1,
           isnan(loss) ? "NaN" : "infinite");
@@ -912,7 +922,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     res->train_curve[epoch] = loss;
     res->val_curve[epoch] = v.loss;
     char line[512];
-    double secs = now() - t_ep;
+    double secs = mlprt_now() - t_ep;
     int n = snprintf(line, sizeof line,
                      "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,\"val_loss\":%.6g,",
                      (long long)job, (long long)epoch + 1, lr, loss, v.loss);
@@ -930,7 +940,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     }
     snprintf(line + n, sizeof line - (size_t)n, "}\n");
     if (!replay) metrics_append(r, line); /* a replayed job's lines are in the file already */
-    progress(r, job, epoch, j->epochs, loss, &v, classify);
+    progress(r, job, epoch, j->epochs, loss, &v, classify, lr, secs);
     h.epoch = epoch + 1;
     h.lr = sched.lr;
     bool stop = j->early_stop && h.bad_epochs >= j->patience;
@@ -939,11 +949,11 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
      * disk costs milliseconds: after the first epoch, then at most once a
      * second, and at the end. */
     if (!replay) {
-      bool sync = last_sync == 0 || now() - last_sync >= 1.0 || stop || h.epoch == j->epochs;
+      bool sync = last_sync == 0 || mlprt_now() - last_sync >= 1.0 || stop || h.epoch == j->epochs;
       write_path(r, r->metrics_path, r->metrics, r->mlen, sync);
       if (mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
         die_io(r, "cannot write '%s': %s", ckpt, strerror(errno));
-      if (sync) last_sync = now();
+      if (sync) last_sync = mlprt_now();
     }
     if (stop) {
       res->stopped_early = true;
@@ -952,16 +962,28 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     }
   }
   write_path(r, r->metrics_path, r->metrics, r->mlen, true);
-  if (r->tty) putchar('\n');
-  if (j->restore_best && !isnan(h.best_metric)) {
+  mlprt_console_clear(&r->con);
+  const char *monitored = j->monitor_acc ? "val_accuracy" : "val_loss";
+  bool restore = j->restore_best && !isnan(h.best_metric);
+  if (res->stopped_early && !in_table(r, job))
+    mlprt_console_line(&r->con,
+                       "job %lld: early stopping after epoch %lld: %s has not improved by more than %g for %lld "
+                       "epochs (best %.4f at epoch %lld)\n",
+                       (long long)job, (long long)epoch, monitored, j->min_delta, (long long)j->patience,
+                       h.best_metric, (long long)h.best_epoch + 1);
+  if (restore && h.best_epoch + 1 != epoch && !in_table(r, job))
+    mlprt_console_line(&r->con, "job %lld: restored the weights of epoch %lld, the best %s (%.4f)\n",
+                       (long long)job, (long long)h.best_epoch + 1, monitored, h.best_metric);
+  if (restore) {
     memcpy(params, best, pbytes);
     memcpy(a->base + m->state_off, a->base + m->best_state_off, (size_t)m->n_state * sizeof(float));
   }
   res->epochs_run = epoch;
   res->best_epoch = h.best_epoch + 1;
   res->steps = h.step;
-  res->fit_seconds = now() - t_start;
+  res->fit_seconds = mlprt_now() - t_start;
   res->val = evaluate(r, job, &val);
+  trial_row(r, job, epoch, &res->val, classify, res->fit_seconds);
   free(rows);
   free(ckpt);
   res->fit_done = true;
@@ -984,6 +1006,13 @@ static float *split_outputs(MlprtRun *r, int64_t job, int s) {
     memcpy(res + start * d->K, out, (size_t)(nb * d->K) * sizeof *res);
   }
   return res;
+}
+
+static const char *const objective_names[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
+
+/* An objective back in its own sign: accuracy and R² are kept negated. */
+static double objective_shown(const MlprtProgram *p, double o) {
+  return p->objective == MLPRT_OBJ_VAL_ACCURACY || p->objective == MLPRT_OBJ_VAL_R2 ? -o : o;
 }
 
 /* A job's validation objective, oriented so that lower is better. */
@@ -1082,7 +1111,7 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
     }
   }
   free(outs);
-  if (!r->cli.quiet) summary(r, &res->test);
+  if (!r->cli.quiet && !in_table(r, job)) summary(r, &res->test);
 }
 
 void mlprt_run_best(MlprtRun *r) {
@@ -1109,9 +1138,10 @@ void mlprt_run_best(MlprtRun *r) {
   r->jobs[fin].epochs = llround(epochs / (double)k) > 0 ? llround(epochs / (double)k) : 1;
   r->jobs[fin].early_stop = 0;
   r->jobs[fin].restore_best = 0;
-  if (!r->cli.quiet)
-    printf("best of %lld trials: %lld (lr %g); refitting it for %lld epochs\n", (long long)trials,
-           (long long)r->best_trial, r->jobs[fin].lr, (long long)r->jobs[fin].epochs);
+  mlprt_console_line(&r->con, "winner: trial %lld of %lld (lr %g, mean %s %.4f over %lld folds); refitting it for "
+                     "%lld epochs\n", (long long)r->best_trial, (long long)trials, r->jobs[fin].lr,
+                     objective_names[p->objective], objective_shown(p, r->trial_objective[r->best_trial]), (long long)k,
+                     (long long)r->jobs[fin].epochs);
   mlprt_run_fit(r, fin);
   mlprt_run_test(r, fin);
 }
@@ -1378,10 +1408,9 @@ int mlprt_run_close(MlprtRun *r) {
   int64_t best = r->best_job < 0 ? 0 : r->best_job;
   bool classify = p->models[r->jobs[best].model].task != MLPRT_TASK_REGRESSION;
   if (p->njobs > 1) {
-    static const char *const objectives[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
     cJSON *tune = cJSON_AddObjectToObject(root, "tuning");
     cJSON_AddBoolToObject(tune, "run", folds_run(r));
-    cJSON_AddStringToObject(tune, "objective", objectives[p->objective]);
+    cJSON_AddStringToObject(tune, "objective", objective_names[p->objective]);
     bool cv = p->nfolds > 0;
     int64_t trials = cv ? (p->njobs - 1) / p->nfolds : p->njobs - 1;
     cJSON_AddNumberToObject(tune, "trials", (double)trials);
@@ -1389,12 +1418,20 @@ int mlprt_run_close(MlprtRun *r) {
     if (folds_run(r)) {
       /* Without folds job 0 (the spec's settings) competes too: -1. */
       cJSON_AddNumberToObject(tune, "best_trial", (double)(cv ? r->best_trial : r->jobs[best].trial));
+      if (!cv && r->jobs[best].trial < 0)
+        mlprt_console_line(&r->con, "winner: the spec's own settings (%s %.4f) over %lld trials\n",
+                           objective_names[p->objective], objective_shown(p, r->best_objective),
+                           (long long)trials);
+      else if (!cv)
+        mlprt_console_line(&r->con, "winner: trial %lld of %lld (lr %g, %s %.4f)\n",
+                           (long long)r->jobs[best].trial, (long long)trials, r->jobs[best].lr,
+                           objective_names[p->objective], objective_shown(p, r->best_objective));
+      if (!cv && in_table(r, best) && !r->cli.quiet) summary(r, &r->res[best].test);
       if (cv) {
         /* Back to the objective's own sign: scores are stored negated. */
-        double sign = p->objective == MLPRT_OBJ_VAL_ACCURACY || p->objective == MLPRT_OBJ_VAL_R2 ? -1 : 1;
         cJSON *objs = cJSON_AddArrayToObject(tune, "mean_objective");
         for (int64_t t = 0; t < trials; t++)
-          cJSON_AddItemToArray(objs, cJSON_CreateNumber(sign * r->trial_objective[t]));
+          cJSON_AddItemToArray(objs, cJSON_CreateNumber(objective_shown(p, r->trial_objective[t])));
       }
       if (p->models[r->jobs[best].model].fit != MLPRT_FIT_NETWORK) {
         /* a fit at once searches its penalties only */
@@ -1444,7 +1481,7 @@ int mlprt_run_close(MlprtRun *r) {
   cJSON *res = cJSON_AddObjectToObject(root, "resources");
   cJSON_AddNumberToObject(res, "peak_rss_kib", (double)rss);
   cJSON_AddNumberToObject(res, "cpu_seconds", cpu);
-  cJSON_AddNumberToObject(res, "wall_seconds", now() - r->t0);
+  cJSON_AddNumberToObject(res, "wall_seconds", mlprt_now() - r->t0);
   write_file(r, "spec.mlp", p->spec_text, strlen(p->spec_text));
   cJSON *arts = cJSON_AddObjectToObject(root, "artifacts");
   add_artifact(r, arts, "spec.mlp");

@@ -115,4 +115,29 @@ typedef struct {
 /* Write the report as one HTML file, atomically. 0, or -1 (errno). */
 int mlprt_report_write(const char *path, const MlprtReport *r);
 
+/* ---- the console (console.c) ---- */
+
+typedef struct {
+  bool quiet, verbose, tty; /* tty: stdout is a terminal and a bar is drawn */
+  bool drawn;               /* a bar is on the screen's last line */
+  int64_t job, first, epochs, rows; /* the job; its first epoch this run (0-based), its epochs, rows each */
+  double t_job, t_draw;     /* when the job started; when the bar was last drawn */
+} MlprtConsole;
+
+/* Seconds on the monotonic clock. */
+double mlprt_now(void);
+
+void mlprt_console_init(MlprtConsole *c, bool quiet, bool verbose);
+/* A network job starts (or resumes) at epoch first of epochs, each of rows
+ * training rows. */
+void mlprt_console_job(MlprtConsole *c, int64_t job, int64_t first, int64_t epochs, int64_t rows);
+/* done rows of epoch (0-based) trained, their mean loss so far: the bar,
+ * on a terminal. */
+void mlprt_console_batch(MlprtConsole *c, int64_t epoch, int64_t done, double loss);
+/* Erase the bar, if one is drawn, so that other output can follow. */
+void mlprt_console_clear(MlprtConsole *c);
+/* A line kept (printf-style, with its newline), erasing the bar; nothing
+ * when quiet. */
+void mlprt_console_line(MlprtConsole *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

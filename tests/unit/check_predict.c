@@ -495,10 +495,10 @@ START_TEST(csv_input_rfc4180) {
                    "\r\n"
                    "false,blue,x,8";
   ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 0);
-  ck_assert_str_eq(out, "label,p_no,p_yes,error\n"
-                        "no,0.75,0.25,\n"
-                        "no,0.600000024,0.400000006,\n"
-                        "yes,0.199999988,0.800000012,\n");
+  ck_assert_str_eq(out, "label,p_no,p_yes,error,failsafe\n"
+                        "no,0.75,0.25,,\n"
+                        "no,0.600000024,0.400000006,,\n"
+                        "yes,0.199999988,0.800000012,,\n");
   ck_assert_ptr_nonnull(strstr(err, "ignoring input columns the model does not read: 'note'"));
   ck_assert_int_eq(count_lines(err), 1);
   free(out);
@@ -524,9 +524,9 @@ START_TEST(csv_malformed_rows) {
   char *out, *err;
   ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 1);
   ck_assert_str_eq(
-      out, "label,p_no,p_yes,error\n"
-           ",,,column 'colour': 'qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq' is a level training never saw\n"
-           ",,,column 'colour': a quote opened on line 3 is not closed before the end of the input\n");
+      out, "label,p_no,p_yes,error,failsafe\n"
+           ",,,column 'colour': 'qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq' is a level training never saw,\n"
+           ",,,column 'colour': a quote opened on line 3 is not closed before the end of the input,\n");
   ck_assert_str_eq(err, "2 of 2 rows rejected\n");
   free(out);
   free(err);
@@ -550,14 +550,14 @@ static void expect_framing(const MlprtPredictor *p, const char *out, const char 
   char *copy = strdup(out), **lines;
   int n = test_split_lines(copy, &lines);
   ck_assert_int_eq(n, good_after + 3); /* the header, the good row, the bad one, the rest */
-  ck_assert_str_eq(lines[1], "no,0.800000012,0.200000003,");
+  ck_assert_str_eq(lines[1], "no,0.800000012,0.200000003,,");
   ck_assert_msg(strstr(lines[2], reason), "'%s' says '%s'", lines[2], reason);
   ck_assert_msg(strncmp(lines[2], ",,,", 3) == 0, "a rejection: %s", lines[2]);
   for (int i = 0; i < good_after; i++) { /* P(yes) = x / 10 + 0.05 */
     float q = (float)(i % 11) * 0.1f + 0.05f;
     char want[128], name[8];
     snprintf(name, sizeof name, "%s", q > 1 - q ? "yes" : "no");
-    snprintf(want, sizeof want, "%s,%.9g,%.9g,", name, (float)(1 - q), q);
+    snprintf(want, sizeof want, "%s,%.9g,%.9g,,", name, (float)(1 - q), q);
     ck_assert_msg(strcmp(lines[3 + i], want) == 0, "row %d: '%s', not '%s'", i, lines[3 + i], want);
   }
   (void)p;
@@ -606,7 +606,7 @@ START_TEST(csv_framing_resynchronises) {
   ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 1);
   /* each line of the stray field after the first is read again as a record of one field */
   ck_assert_ptr_nonnull(strstr(out, "column 'colour': a quote opened on line 3 is not closed within 64 KiB"));
-  ck_assert_ptr_nonnull(strstr(out, "no,0.949999988,0.0500000007,\n"));
+  ck_assert_ptr_nonnull(strstr(out, "no,0.949999988,0.0500000007,,\n"));
   free(out);
   free(err);
   free(in);
@@ -614,8 +614,8 @@ START_TEST(csv_framing_resynchronises) {
   /* a closed quote's line breaks are not read again when a later quote fails */
   ck_assert_int_eq(run_main(&p, "x,colour,flag\n1,\"bl\nue\",\"true", NULL, &out, &err), 1);
   ck_assert_str_eq(out,
-                   "label,p_no,p_yes,error\n"
-                   ",,,column 'flag': a quote opened on line 3 is not closed before the end of the input\n");
+                   "label,p_no,p_yes,error,failsafe\n"
+                   ",,,column 'flag': a quote opened on line 3 is not closed before the end of the input,\n");
   free(out);
   free(err);
   /* duplicate columns are refused as training refuses them */
@@ -678,11 +678,12 @@ START_TEST(jsonl_input) {
   p.on_nan = MLPRT_FAILSAFE_IMPUTE;
   const char *args2[] = {path, "--output", "csv", NULL};
   ck_assert_int_eq(run_main(&p, NULL, args2, &out, &err), 1);
-  ck_assert_str_eq(out, "label,p_no,p_yes,error\n"
-                        ",,,\"a value of the JSON object is an object or an array, not a column value\"\n"
-                        "no,0.600000024,0.400000006,\n"
-                        "no,0.5,0.5,\n"
-                        ",,,the line is not a JSON object\n");
+  ck_assert_str_eq(out, "label,p_no,p_yes,error,failsafe\n"
+                        ",,,\"a value of the JSON object is an object or an array, not a column value\",\n"
+                        "no,0.600000024,0.400000006,,\n"
+                        "no,0.5,0.5,,impute\n"
+                        ",,,the line is not a JSON object,\n");
+  ck_assert_ptr_nonnull(strstr(err, "1 of 4 answers changed by a failsafe: 1 imputed, 0 clipped, 0 fallback"));
   free(out);
   free(err);
   free(path);
@@ -843,13 +844,15 @@ START_TEST(regression_answers_and_fallback) {
   char *out, *err;
   ck_assert_int_eq(run_main(&p, "x,colour,flag\n5,red,false\nabc,red,false\n", NULL, &out, &err), 0);
   /* 5 * 0.1f = 0.5 -> 0.5 * 2 + 10 */
-  ck_assert_str_eq(out, "value,error\n11,\n-1,\n");
+  ck_assert_str_eq(out, "value,error,failsafe\n11,,\n-1,,fallback\n");
+  ck_assert_str_eq(err, "1 of 2 answers changed by a failsafe: 0 imputed, 0 clipped, 1 fallback\n");
   free(out);
   free(err);
   const char *args[] = {"--output", "jsonl", NULL};
   ck_assert_int_eq(run_main(&p, "x,colour,flag\n5,red,false\nabc,red,false\n", args, &out, &err), 0);
   ck_assert_str_eq(out,
-                   "{\"value\":11}\n{\"value\":-1,\"fallback\":\"column 'x': 'abc' is not a number\"}\n");
+                   "{\"value\":11}\n"
+                   "{\"value\":-1,\"fallback\":\"column 'x': 'abc' is not a number\",\"failsafe\":\"fallback\"}\n");
   free(out);
   free(err);
 }
@@ -872,9 +875,9 @@ START_TEST(exit_statuses_and_order) {
   for (int r = 1; r <= 10; r++) {
     char want[64];
     float q = (float)(r - 1) * 0.1f;
-    if (r == 3) snprintf(want, sizeof want, ",,,column 'x': 'bad' is not a number\n");
-    else if (r == 7) snprintf(want, sizeof want, ",,,column 'x' has no value\n");
-    else snprintf(want, sizeof want, "%s,%.9g,%.9g,\n", q > 1 - q ? "yes" : "no", 1 - q, q);
+    if (r == 3) snprintf(want, sizeof want, ",,,column 'x': 'bad' is not a number,\n");
+    else if (r == 7) snprintf(want, sizeof want, ",,,column 'x' has no value,\n");
+    else snprintf(want, sizeof want, "%s,%.9g,%.9g,,\n", q > 1 - q ? "yes" : "no", 1 - q, q);
     ck_assert_msg(strncmp(line, want, strlen(want)) == 0, "row %d: %.40s, want %s", r, line, want);
     line = strchr(line, '\n') + 1;
   }
@@ -882,7 +885,7 @@ START_TEST(exit_statuses_and_order) {
   free(err);
   /* a header without a model column: every row follows on_missing_column */
   ck_assert_int_eq(run_main(&p, "colour,flag\nred,true\n", NULL, &out, &err), 1);
-  ck_assert_str_eq(out, "label,p_no,p_yes,error\n,,,column 'x' is missing from the input\n");
+  ck_assert_str_eq(out, "label,p_no,p_yes,error,failsafe\n,,,column 'x' is missing from the input,\n");
   free(out);
   free(err);
   /* a short row */
@@ -918,7 +921,7 @@ START_TEST(exit_statuses_and_order) {
   /* --no-header: columns in the training order */
   const char *nh[] = {"--no-header", NULL};
   ck_assert_int_eq(run_main(&p, "5,blue,false,0\n", nh, &out, &err), 0);
-  ck_assert_str_eq(out, "label,p_no,p_yes,error\nno,0.5,0.5,\n");
+  ck_assert_str_eq(out, "label,p_no,p_yes,error,failsafe\nno,0.5,0.5,,\n");
   ck_assert_str_eq(err, "");
   free(out);
   free(err);
