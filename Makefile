@@ -162,7 +162,7 @@ asan: deps
 
 # The runtime's suites under valgrind's memcheck (in one process, so that
 # valgrind sees every test).
-RT_SUITES := tensor layers loss init optim sched metrics csv json idx clean split predict quant
+RT_SUITES := tensor layers loss init optim sched metrics csv json idx clean split predict quant text series linear
 valgrind: all $(BUILD)/tests/check_all
 	CK_FORK=no valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
 	  $(BUILD)/tests/check_all $(RT_SUITES)
