@@ -10,6 +10,7 @@
 
 #include "cgutil.h"
 #include "mlp/init.h"
+#include "mlp/layers.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
 
@@ -116,6 +117,23 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            ci32(c, l->in_size),
                            cf32(c, l->eps)};
       abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
+    } else if (l->op == MLP_OP_RECURRENT) {
+      int64_t gu = mlprt_recurrent_gates(l->cell) * l->units;
+      LLVMValueRef ra[] = {out,
+                           buf(c, m, l->seq_buf),
+                           buf(c, m, l->work_buf),
+                           in,
+                           felem(c, params, ci64(c, l->w_off)),
+                           felem(c, params, ci64(c, l->w_off + gu * l->features)),
+                           felem(c, params, ci64(c, l->b_off)),
+                           felem(c, params, ci64(c, l->b_off + gu)),
+                           ci32(c, l->cell),
+                           n32,
+                           ci32(c, l->steps),
+                           ci32(c, l->features),
+                           ci32(c, l->units),
+                           ci32(c, l->return_sequences)};
+      abi_call(c, MLP_ABI_mlprt_recurrent_forward, ra, 14);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -276,6 +294,26 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            n32,
                            ci32(c, l->in_size)};
       abi_call(c, MLP_ABI_mlprt_layernorm_backward, la, 10);
+    } else if (l->op == MLP_OP_RECURRENT) {
+      int64_t gu = mlprt_recurrent_gates(l->cell) * l->units;
+      LLVMValueRef ra[] = {din,
+                           felem(c, grads, ci64(c, l->w_off)),
+                           felem(c, grads, ci64(c, l->w_off + gu * l->features)),
+                           felem(c, grads, ci64(c, l->b_off)),
+                           felem(c, grads, ci64(c, l->b_off + gu)),
+                           buf(c, m, l->work_buf),
+                           dout,
+                           buf(c, m, in_buf(m, i)),
+                           buf(c, m, l->seq_buf),
+                           felem(c, params, ci64(c, l->w_off)),
+                           felem(c, params, ci64(c, l->w_off + gu * l->features)),
+                           ci32(c, l->cell),
+                           n32,
+                           ci32(c, l->steps),
+                           ci32(c, l->features),
+                           ci32(c, l->units),
+                           ci32(c, l->return_sequences)};
+      abi_call(c, MLP_ABI_mlprt_recurrent_backward, ra, 17);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {din, dout};
       call_pool(c, MLP_ABI_mlprt_avgpool2d_backward, l, n32, p, 2);
@@ -414,6 +452,24 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
       Loop k = loop_begin(c, ci64(c, l->in_size));
       fstore(c, cf32(c, 1), felem(c, params, ci64(c, l->w_off)), k.iv);
       loop_end(c, &k);
+      continue;
+    }
+    if (l->op == MLP_OP_RECURRENT) {
+      /* PyTorch's: every weight and bias U(-1/sqrt(units), 1/sqrt(units)), one stream per layer */
+      double k = 1 / sqrt((double)l->units);
+      MlpDescBuild u;
+      mlp_desc_begin(&u, MLP_DESC_INIT);
+      mlp_desc_set(&u, MLPRT_INIT_kind, ci64(c, MLPRT_INIT_UNIFORM));
+      mlp_desc_set(&u, MLPRT_INIT_a, cf64(c, -k));
+      mlp_desc_set(&u, MLPRT_INIT_b, cf64(c, k));
+      mlp_desc_set(&u, MLPRT_INIT_gain, cf64(c, 1));
+      mlp_desc_set(&u, MLPRT_INIT_fan_out, ci64(c, 0));
+      LLVMValueRef uinit = const_global(c, "mlp_init_rnn", mlp_desc_end(&u, c->ctx));
+      LLVMValueRef dim = ci64(c, l->n_params);
+      LLVMValueRef shape = const_global(c, "mlp_shape", LLVMConstArray2(c->i64, &dim, 1));
+      LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, LLVMConstInt(c->i32, 1, 0), uinit, seed,
+                           ci64(c, i)};
+      abi_call(c, MLP_ABI_mlprt_init_fill, fa, 6);
       continue;
     }
     if (l->op != MLP_OP_DENSE && l->op != MLP_OP_CONV2D) continue;

@@ -958,6 +958,8 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       x = node2(g, "Add", node2(g, "Mul", node2(g, "Div", d, sd), w), b);
       break;
     }
+    case MLP_OP_RECURRENT:
+      return mlp_failf(err, n, "layer %d is recurrent, which ONNX export does not write yet", i + 1);
     case MLP_OP_FLATTEN:
     case MLP_OP_DROPOUT: break; /* inference: dropout is the identity; flattening happened above */
     }
