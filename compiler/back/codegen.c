@@ -467,8 +467,7 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
       LLVMValueRef uinit = const_global(c, "mlp_init_rnn", mlp_desc_end(&u, c->ctx));
       LLVMValueRef dim = ci64(c, l->n_params);
       LLVMValueRef shape = const_global(c, "mlp_shape", LLVMConstArray2(c->i64, &dim, 1));
-      LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, LLVMConstInt(c->i32, 1, 0), uinit, seed,
-                           ci64(c, i)};
+      LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, ci32(c, 1), uinit, seed, ci64(c, i)};
       abi_call(c, MLP_ABI_mlprt_init_fill, fa, 6);
       continue;
     }

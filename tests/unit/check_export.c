@@ -245,6 +245,32 @@ static const char cnn_spec[] =
     "  }\n"
     "}\n";
 
+/* The same images read as sequences, 8 steps (rows) of 8 pixels: a GRU
+ * whose every step feeds an LSTM, whose last state is one step of a tanh
+ * RNN. */
+static const char rnn_spec[] =
+    "pipeline tiny_rnn {\n"
+    "  data {\n"
+    "    source = idx(images = \"%s/img.idx\", labels = \"%s/lab.idx\")\n"
+    "    target = label\n"
+    "    clean {\n"
+    "      minmax(all)\n"
+    "    }\n"
+    "    split(validation = 0.2, test = 0.2, stratify = true)\n"
+    "  }\n"
+    "  model {\n"
+    "    gru(8, return_sequences = true)\n"
+    "    lstm(6)\n"
+    "    rnn(5)\n"
+    "    output(activation = softmax)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    optimizer = adam(lr = 0.01)\n"
+    "    batch = 16\n"
+    "    epochs = 5\n"
+    "  }\n"
+    "}\n";
+
 /* A colour whose level "violet" only the last rows hold: split in time
  * order, they are the test rows (the time, out of the training range
  * there, is no feature). */
@@ -499,6 +525,11 @@ static void setup(void) {
   test_write_text(spec, text);
   train(spec, "cnn");
   free(spec);
+  snprintf(text, sizeof text, rnn_spec, tmp, tmp);
+  spec = test_path(tmp, "rnn.mlp");
+  test_write_text(spec, text);
+  train(spec, "rnn");
+  free(spec);
   char *chars = test_path(tmp, "chars.csv");
   write_chars(chars);
   snprintf(text, sizeof text, chars_spec, tmp);
@@ -640,6 +671,11 @@ END_TEST
 
 START_TEST(export_cnn_on_idx_images) {
   check_equal("cnn", "label");
+}
+END_TEST
+
+START_TEST(export_recurrent_on_idx_rows) {
+  check_equal("rnn", "label");
 }
 END_TEST
 
@@ -1166,6 +1202,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_dates_and_coercion_answer_as_training);
   tcase_add_test(tc, export_refuses_lags_and_onnx_dates);
   tcase_add_test(tc, export_cnn_on_idx_images);
+  tcase_add_test(tc, export_recurrent_on_idx_rows);
   tcase_add_test(tc, export_run_trained_from_sqlite);
   tcase_add_test(tc, export_level_only_in_test_rows);
   tcase_add_test(tc, export_text_characters_and_hashing);

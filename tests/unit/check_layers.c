@@ -496,7 +496,8 @@ START_TEST(recurrent_gradcheck) {
   size_t nih = (size_t)G * H * F, nhh = (size_t)G * H * H, nb = (size_t)G * H;
   RnnCtx k = {fbuf(nout), fbuf((size_t)nseq), fbuf((size_t)nwork), fbuf(nin), fbuf(nih), fbuf(nhh), fbuf(nb),
               fbuf(nb), cell, B, T, F, H, ret};
-  float *r = fbuf(nout), *dinp = fbuf(nin), *dih = fbuf(nih), *dhh = fbuf(nhh), *dbi = fbuf(nb), *dbh = fbuf(nb);
+  float *r = fbuf(nout), *dinp = fbuf(nin), *dih = fbuf(nih), *dhh = fbuf(nhh);
+  float *dbi = fbuf(nb), *dbh = fbuf(nb);
   gc_fill(k.inp, nin, -1.5f, 1.5f, 80);
   gc_fill(k.w_ih, nih, -0.8f, 0.8f, 81);
   gc_fill(k.w_hh, nhh, -0.8f, 0.8f, 82);
@@ -504,8 +505,8 @@ START_TEST(recurrent_gradcheck) {
   gc_fill(k.b_hh, nb, -0.5f, 0.5f, 84);
   gc_fill(r, nout, -1, 1, 85);
   rnn_fwd(&k);
-  mlprt_recurrent_backward(dinp, dih, dhh, dbi, dbh, k.work, r, k.inp, k.seq, k.w_ih, k.w_hh, cell, B, T, F, H,
-                           ret);
+  mlprt_recurrent_backward(dinp, dih, dhh, dbi, dbh, k.work, r, k.inp, k.seq, k.w_ih, k.w_hh, cell, B, T, F,
+                           H, ret);
   GcObjective o = {rnn_fwd, &k, k.out, r, nout};
   GC_ASSERT(&o, k.inp, dinp, nin, "recurrent input");
   GC_ASSERT(&o, k.w_ih, dih, nih, "recurrent W_ih");

@@ -176,12 +176,13 @@ void mlprt_recurrent_backward(float *dinp, float *dw_ih, float *dw_hh, float *db
     if (t == 0) break;
     const float *hprev = seq + (size_t)(t - 1) * S + hoff;
     if (dw_hh)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, B, 1.0f, dhp, GH, hprev, (int)ld, 1.0f, dw_hh,
-                  H);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, B, 1.0f, dhp, GH, hprev, (int)ld, 1.0f,
+                  dw_hh, H);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dhp, GH, w_hh, H, 1.0f, dh, H);
   }
   if (dinp)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B * T, F, GH, 1.0f, dxp, GH, w_ih, F, 1.0f, dinp, F);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B * T, F, GH, 1.0f, dxp, GH, w_ih, F, 1.0f, dinp,
+                F);
   if (dw_ih)
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, F, B * T, 1.0f, dxp, GH, inp, F, 1.0f, dw_ih, F);
   if (db_ih) add_column_sums(db_ih, dxp, B * T, GH, GH);
