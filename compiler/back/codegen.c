@@ -118,22 +118,10 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            cf32(c, l->eps)};
       abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
     } else if (l->op == MLP_OP_RECURRENT) {
-      int64_t gu = mlprt_recurrent_gates(l->cell) * l->units;
-      LLVMValueRef ra[] = {out,
-                           buf(c, m, l->seq_buf),
-                           buf(c, m, l->work_buf),
-                           in,
-                           felem(c, params, ci64(c, l->w_off)),
-                           felem(c, params, ci64(c, l->w_off + gu * l->features)),
-                           felem(c, params, ci64(c, l->b_off)),
-                           felem(c, params, ci64(c, l->b_off + gu)),
-                           ci32(c, l->cell),
-                           n32,
-                           ci32(c, l->steps),
-                           ci32(c, l->features),
-                           ci32(c, l->units),
-                           ci32(c, l->return_sequences)};
-      abi_call(c, MLP_ABI_mlprt_recurrent_forward, ra, 14);
+      LLVMValueRef p[8] = {out, buf(c, m, l->seq_buf), buf(c, m, l->work_buf), in};
+      recurrent_slices(c, l, mlprt_recurrent_gates(l->cell), felem(c, params, ci64(c, l->w_off)),
+                       felem(c, params, ci64(c, l->b_off)), p + 4);
+      call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, n32, p, 8);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -295,25 +283,16 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            ci32(c, l->in_size)};
       abi_call(c, MLP_ABI_mlprt_layernorm_backward, la, 10);
     } else if (l->op == MLP_OP_RECURRENT) {
-      int64_t gu = mlprt_recurrent_gates(l->cell) * l->units;
-      LLVMValueRef ra[] = {din,
-                           felem(c, grads, ci64(c, l->w_off)),
-                           felem(c, grads, ci64(c, l->w_off + gu * l->features)),
-                           felem(c, grads, ci64(c, l->b_off)),
-                           felem(c, grads, ci64(c, l->b_off + gu)),
-                           buf(c, m, l->work_buf),
-                           dout,
-                           buf(c, m, in_buf(m, i)),
-                           buf(c, m, l->seq_buf),
-                           felem(c, params, ci64(c, l->w_off)),
-                           felem(c, params, ci64(c, l->w_off + gu * l->features)),
-                           ci32(c, l->cell),
-                           n32,
-                           ci32(c, l->steps),
-                           ci32(c, l->features),
-                           ci32(c, l->units),
-                           ci32(c, l->return_sequences)};
-      abi_call(c, MLP_ABI_mlprt_recurrent_backward, ra, 17);
+      /* dinp, dW_ih, dW_hh, db_ih, db_hh, work, dout, inp, seq, W_ih, W_hh */
+      LLVMValueRef p[13] = {din}, pw[4];
+      int g = mlprt_recurrent_gates(l->cell);
+      LLVMValueRef gw = felem(c, grads, ci64(c, l->w_off)), gb = felem(c, grads, ci64(c, l->b_off));
+      recurrent_slices(c, l, g, gw, gb, p + 1);
+      recurrent_slices(c, l, g, felem(c, params, ci64(c, l->w_off)), felem(c, params, ci64(c, l->b_off)), pw);
+      LLVMValueRef rest[] = {buf(c, m, l->work_buf), dout,  buf(c, m, in_buf(m, i)),
+                             buf(c, m, l->seq_buf),  pw[0], pw[1]};
+      memcpy(p + 5, rest, sizeof rest);
+      call_recurrent(c, MLP_ABI_mlprt_recurrent_backward, l, n32, p, 11);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {din, dout};
       call_pool(c, MLP_ABI_mlprt_avgpool2d_backward, l, n32, p, 2);

@@ -264,23 +264,11 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
                            cur, w, bias, n32, ci32(c, l->in_size), cf32(c, l->eps)};
       abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
     } else if (l->op == MLP_OP_RECURRENT) {
-      int64_t gu = mlprt_recurrent_gates(l->cell) * l->units, seq, work;
+      int64_t seq, work;
       mlprt_recurrent_sizes(l->cell, p->batch, l->steps, l->units, &seq, &work);
-      LLVMValueRef ra[] = {dst,
-                           byte_at(c, scratch, p->rnn),
-                           byte_at(c, scratch, p->rnn + 4 * seq),
-                           cur,
-                           w,
-                           byte_at(c, blob, at->w + 4 * gu * l->features),
-                           bias,
-                           byte_at(c, blob, at->b + 4 * gu),
-                           ci32(c, l->cell),
-                           n32,
-                           ci32(c, l->steps),
-                           ci32(c, l->features),
-                           ci32(c, l->units),
-                           ci32(c, l->return_sequences)};
-      abi_call(c, MLP_ABI_mlprt_recurrent_forward, ra, 14);
+      LLVMValueRef ra[8] = {dst, byte_at(c, scratch, p->rnn), byte_at(c, scratch, p->rnn + 4 * seq), cur};
+      recurrent_slices(c, l, mlprt_recurrent_gates(l->cell), w, bias, ra + 4);
+      call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, n32, ra, 8);
     }
     cur = dst;
   }

@@ -118,8 +118,10 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   /* that runtime is built without OpenBLAS, which the recurrent kernels need */
   for (int i = 0; cross && i < rd->model->nlayers; i++)
     if (rd->model->layers[i].op == MLP_OP_RECURRENT)
-      return mlp_failf(err, n, "layer %d is recurrent, which a predictor for %s has no kernel for; write its "
-                       "object with --emit-obj and link it with a runtime that has OpenBLAS", i + 1, o->triple);
+      return mlp_failf(err, n,
+                       "layer %d is recurrent, which a predictor for %s has no kernel for; write its object "
+                       "with --emit-obj and link it with a runtime that has OpenBLAS",
+                       i + 1, o->triple);
   MlprtPredPlan plan;
   if (mlp_rundir_plan(a, rd, &plan, err, n) != 0) return -1;
   /* What killed exports of this output left: OUT.tmp.PID, OUT.o.tmp.PID,

@@ -284,12 +284,14 @@ END_TEST
 
 /* ---- gradient checks in the JIT ------------------------------------------ */
 
-/* Four small models that between them use every layer kind, activation
+/* Five small models that between them use every layer kind, activation
  * and loss code generation knows: a CNN (conv2d tanh, maxpool, conv2d
  * sigmoid, avgpool, batchnorm, flatten, dense relu, dropout, softmax +
  * cross-entropy), a regression MLP (tanh, batchnorm, leaky relu, linear +
- * MSE), a binary MLP (sigmoid, batchnorm, leaky relu, sigmoid + BCE) and a
- * softmax MLP with label smoothing. */
+ * MSE), a binary MLP (sigmoid, batchnorm, leaky relu, sigmoid + BCE), a
+ * softmax MLP with label smoothing, and recurrent layers over an image's
+ * rows (a GRU's every step into an LSTM, its last state one step of a tanh
+ * RNN, softmax). */
 static MlpIr *grad_ir(MlpArena *a, int which) {
   MlpIr *ir = iris_ir(a);
   MlpIrModel *m = &ir->models[0];
@@ -298,7 +300,15 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   m->batch = 4;
   m->init = which == 2 ? MLP_INIT_HE_NORMAL : MLP_INIT_GLOROT_UNIFORM;
   MlpIrLayer *l = m->layers = mlp_arena_alloc(a, 10 * sizeof *m->layers);
-  if (which == 0) {
+  if (which == 4) {
+    m->task = MLP_TASK_MULTICLASS;
+    m->in_c = 1, m->in_h = 4, m->in_w = 5;
+    l[0] = (MlpIrLayer){.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_GRU, .units = 3, .return_sequences = true};
+    l[1] = (MlpIrLayer){.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_LSTM, .units = 4};
+    l[2] = (MlpIrLayer){.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_RNN, .units = 3};
+    l[3] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
+    m->nlayers = 4;
+  } else if (which == 0) {
     m->task = MLP_TASK_MULTICLASS;
     m->in_c = 2, m->in_h = 6, m->in_w = 6;
     l[0] = (MlpIrLayer){
@@ -338,7 +348,8 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
 
 /* The generated init leaves exactly what the runtime's initializer gives
  * each weight tensor (PyTorch's shapes and fans, the layer's index as its
- * stream), biases 0. */
+ * stream), biases 0; a recurrent layer's weights and biases PyTorch's
+ * U(-1/sqrt(units), 1/sqrt(units)), one stream. */
 static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64_t seed) {
   bool he = m->init == MLP_INIT_HE_NORMAL;
   MlprtInit spec = {.kind = he ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_XAVIER_UNIFORM,
@@ -346,6 +357,16 @@ static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64
   int weighted = 0;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
+    if (l->op == MLP_OP_RECURRENT) {
+      double k = 1 / sqrt((double)l->units);
+      MlprtInit u = {.kind = MLPRT_INIT_UNIFORM, .a = -k, .b = k};
+      float *want = malloc((size_t)l->n_params * sizeof *want);
+      mlprt_init_fill(want, &l->n_params, 1, &u, seed, (uint64_t)i);
+      ck_assert_mem_eq(params + l->w_off, want, (size_t)l->n_params * sizeof *want);
+      free(want);
+      weighted++;
+      continue;
+    }
     if (l->op != MLP_OP_DENSE && l->op != MLP_OP_CONV2D) continue;
     bool conv = l->op == MLP_OP_CONV2D;
     int64_t shape[] = {conv ? l->out_c : l->out_size, conv ? l->in_c : l->in_size, l->kernel, l->kernel};
@@ -386,6 +407,8 @@ static void define_runtime(LLVMOrcLLJITRef jit, LLVMOrcJITDylibRef jd) {
       RT(mlprt_batchnorm_backward),
       RT(mlprt_dropout_forward),
       RT(mlprt_dropout_backward),
+      RT(mlprt_recurrent_forward),
+      RT(mlprt_recurrent_backward),
       RT(mlprt_init_fill),
       RT(mlprt_run_open),
       RT(mlprt_run_load),
@@ -685,7 +708,7 @@ Suite *codegen_suite(void) {
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_test(tc, codegen_llvm_ir_properties);
-  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 4);
+  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 5);
   tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 4);
   suite_add_tcase(s, tc);
   return s;

@@ -216,8 +216,10 @@ static const char strict_spec[] =
     "  }\n"
     "}\n";
 
-static const char cnn_spec[] =
-    "pipeline tiny_cnn {\n"
+/* The IDX images' pipeline: its name, the directory of img.idx and
+ * lab.idx (twice), then the model's layers. */
+static const char idx_spec[] =
+    "pipeline %s {\n"
     "  data {\n"
     "    source = idx(images = \"%s/img.idx\", labels = \"%s/lab.idx\")\n"
     "    target = label\n"
@@ -227,15 +229,7 @@ static const char cnn_spec[] =
     "    split(validation = 0.2, test = 0.2, stratify = true)\n"
     "  }\n"
     "  model {\n"
-    "    conv2d(4, kernel = 3, padding = 1, activation = relu)\n"
-    "    batchnorm()\n"
-    "    maxpool2d(2)\n"
-    "    conv2d(4, kernel = 3, activation = tanh)\n"
-    "    avgpool2d(2)\n"
-    "    layernorm()\n"
-    "    flatten()\n"
-    "    dense(8, activation = leaky_relu)\n"
-    "    dropout(0.2)\n"
+    "%s"
     "    output(activation = softmax)\n"
     "  }\n"
     "  hyperparameters {\n"
@@ -245,31 +239,24 @@ static const char cnn_spec[] =
     "  }\n"
     "}\n";
 
+static const char cnn_layers[] =
+    "    conv2d(4, kernel = 3, padding = 1, activation = relu)\n"
+    "    batchnorm()\n"
+    "    maxpool2d(2)\n"
+    "    conv2d(4, kernel = 3, activation = tanh)\n"
+    "    avgpool2d(2)\n"
+    "    layernorm()\n"
+    "    flatten()\n"
+    "    dense(8, activation = leaky_relu)\n"
+    "    dropout(0.2)\n";
+
 /* The same images read as sequences, 8 steps (rows) of 8 pixels: a GRU
  * whose every step feeds an LSTM, whose last state is one step of a tanh
  * RNN. */
-static const char rnn_spec[] =
-    "pipeline tiny_rnn {\n"
-    "  data {\n"
-    "    source = idx(images = \"%s/img.idx\", labels = \"%s/lab.idx\")\n"
-    "    target = label\n"
-    "    clean {\n"
-    "      minmax(all)\n"
-    "    }\n"
-    "    split(validation = 0.2, test = 0.2, stratify = true)\n"
-    "  }\n"
-    "  model {\n"
+static const char rnn_layers[] =
     "    gru(8, return_sequences = true)\n"
     "    lstm(6)\n"
-    "    rnn(5)\n"
-    "    output(activation = softmax)\n"
-    "  }\n"
-    "  hyperparameters {\n"
-    "    optimizer = adam(lr = 0.01)\n"
-    "    batch = 16\n"
-    "    epochs = 5\n"
-    "  }\n"
-    "}\n";
+    "    rnn(5)\n";
 
 /* A colour whose level "violet" only the last rows hold: split in time
  * order, they are the test rows (the time, out of the training range
@@ -520,16 +507,14 @@ static void setup(void) {
   free(spec);
   char *img = test_path(tmp, "img.idx"), *lab = test_path(tmp, "lab.idx");
   write_idx(img, lab, 240);
-  snprintf(text, sizeof text, cnn_spec, tmp, tmp);
-  spec = test_path(tmp, "cnn.mlp");
-  test_write_text(spec, text);
-  train(spec, "cnn");
-  free(spec);
-  snprintf(text, sizeof text, rnn_spec, tmp, tmp);
-  spec = test_path(tmp, "rnn.mlp");
-  test_write_text(spec, text);
-  train(spec, "rnn");
-  free(spec);
+  for (int rnn = 0; rnn < 2; rnn++) {
+    const char *layers = rnn ? rnn_layers : cnn_layers;
+    snprintf(text, sizeof text, idx_spec, rnn ? "tiny_rnn" : "tiny_cnn", tmp, tmp, layers);
+    spec = test_path(tmp, rnn ? "rnn.mlp" : "cnn.mlp");
+    test_write_text(spec, text);
+    train(spec, rnn ? "rnn" : "cnn");
+    free(spec);
+  }
   char *chars = test_path(tmp, "chars.csv");
   write_chars(chars);
   snprintf(text, sizeof text, chars_spec, tmp);

@@ -200,6 +200,42 @@ START_TEST(onnx_mlp_equals_runtime_kernels) {
 END_TEST
 
 /* Image bytes -> conv(3x3, pad 1) -> batchnorm -> relu -> maxpool 2 -> flatten -> dense(3, softmax). */
+/* The plan of a 4x4 image's 16 pixels p: each pixel / 255. */
+typedef struct {
+  MlprtPredInput in[16];
+  MlprtPredStep steps[16];
+  int64_t fslot[16];
+  MlprtPredPlan plan;
+} PixelPlan;
+
+static void pixel_plan(PixelPlan *pp) {
+  for (int i = 0; i < 16; i++) {
+    pp->in[i] = (MlprtPredInput){"p", MLPRT_COL_INT, 0, 255, NULL, 0};
+    pp->steps[i] = (MlprtPredStep){MLPRT_PSTEP_DIV, i, i, 0, 255, 0, NULL};
+    pp->fslot[i] = i;
+  }
+  pp->plan = (MlprtPredPlan){.inputs = pp->in, .ninputs = 16, .steps = pp->steps, .nsteps = 16, .nslots = 16,
+                             .feature_slot = pp->fslot, .nfeatures = 16};
+}
+
+/* n rows of 16 pixels p0..p15, pixel i of row r (r * a + i * b) % 256, as
+ * DIR/rows.csv (returned), and scaled by 1/255 into x [n * 16]. */
+static char *pixel_rows(const char *dir, int n, int a, int b, float *x) {
+  char csv[4096];
+  int len = 0;
+  for (int i = 0; i < 16; i++) len += snprintf(csv + len, sizeof csv - (size_t)len, "%sp%d", i ? "," : "", i);
+  for (int r = 0; r < n; r++) {
+    len += snprintf(csv + len, sizeof csv - (size_t)len, "\n");
+    for (int i = 0; i < 16; i++) {
+      int byte = (r * a + i * b) % 256;
+      x[r * 16 + i] = (float)byte / 255.0f;
+      len += snprintf(csv + len, sizeof csv - (size_t)len, "%s%d", i ? "," : "", byte);
+    }
+  }
+  snprintf(csv + len, sizeof csv - (size_t)len, "\n");
+  return dt_write(dir, "rows.csv", csv, 0);
+}
+
 START_TEST(onnx_cnn_equals_runtime_kernels) {
   MlpArena a;
   mlp_arena_init(&a);
@@ -212,36 +248,15 @@ START_TEST(onnx_cnn_equals_runtime_kernels) {
   ck_assert_int_eq(m->n_state, 4);
   float *w = weights(m->n_params, 11);
   float state[4] = {0.1f, -0.2f, 0.5f, 2.0f}; /* running mean [2], then variance [2] */
-  /* the plan of an image: each pixel / 255 */
-  MlprtPredInput in[16];
-  MlprtPredStep steps[16];
-  int64_t fslot[16];
-  for (int i = 0; i < 16; i++) {
-    in[i] = (MlprtPredInput){"p", MLPRT_COL_INT, 0, 255, NULL, 0};
-    steps[i] = (MlprtPredStep){MLPRT_PSTEP_DIV, i, i, 0, 255, 0, NULL};
-    fslot[i] = i;
-  }
-  MlprtPredPlan plan = {.inputs = in, .ninputs = 16, .steps = steps, .nsteps = 16, .nslots = 16,
-                        .feature_slot = fslot, .nfeatures = 16};
-  MlpOnnxModel mo = {"cnn", NULL, m, w, state, &plan, "a\nb\nc\n", 0, 1};
+  PixelPlan pp;
+  pixel_plan(&pp);
+  MlpOnnxModel mo = {"cnn", NULL, m, w, state, &pp.plan, "a\nb\nc\n", 0, 1};
   char *dir = test_tmpdir(), *model = export_to(dir, "cnn.onnx", &mo);
   onnx_check(model);
 
   enum { N = 2 };
   float x[N][16];
-  char csv[1024];
-  int len = 0;
-  for (int i = 0; i < 16; i++) len += snprintf(csv + len, sizeof csv - (size_t)len, "%sp%d", i ? "," : "", i);
-  for (int r = 0; r < N; r++) {
-    len += snprintf(csv + len, sizeof csv - (size_t)len, "\n");
-    for (int i = 0; i < 16; i++) {
-      int byte = (r * 97 + i * 37) % 256;
-      x[r][i] = (float)byte / 255.0f;
-      len += snprintf(csv + len, sizeof csv - (size_t)len, "%s%d", i ? "," : "", byte);
-    }
-  }
-  snprintf(csv + len, sizeof csv - (size_t)len, "\n");
-  char *rows = dt_write(dir, "rows.csv", csv, 0);
+  char *rows = pixel_rows(dir, N, 97, 37, &x[0][0]);
 
   float c[N][2][16], b[N][2][16], p[N][2][4], want[N][3];
   int32_t am[N * 2 * 4];
@@ -610,35 +625,15 @@ START_TEST(onnx_recurrent_equals_runtime_kernels) {
   ck_assert_int_eq(m->layers[1].features, 3);
   ck_assert_int_eq(m->layers[2].steps, 1);
   float *w = weights(m->n_params, 12);
-  MlprtPredInput in[16];
-  MlprtPredStep steps[16];
-  int64_t fslot[16];
-  for (int i = 0; i < 16; i++) {
-    in[i] = (MlprtPredInput){"p", MLPRT_COL_INT, 0, 255, NULL, 0};
-    steps[i] = (MlprtPredStep){MLPRT_PSTEP_DIV, i, i, 0, 255, 0, NULL};
-    fslot[i] = i;
-  }
-  MlprtPredPlan plan = {.inputs = in, .ninputs = 16, .steps = steps, .nsteps = 16, .nslots = 16,
-                        .feature_slot = fslot, .nfeatures = 16};
-  MlpOnnxModel mo = {"rnn", NULL, m, w, NULL, &plan, "a\nb\nc\n", 0, 1};
+  PixelPlan pp;
+  pixel_plan(&pp);
+  MlpOnnxModel mo = {"rnn", NULL, m, w, NULL, &pp.plan, "a\nb\nc\n", 0, 1};
   char *dir = test_tmpdir(), *model = export_to(dir, "rnn.onnx", &mo);
   onnx_check(model);
 
   enum { N = 3 };
   float x[N * 16];
-  char csv[1024];
-  int len = 0;
-  for (int i = 0; i < 16; i++) len += snprintf(csv + len, sizeof csv - (size_t)len, "%sp%d", i ? "," : "", i);
-  for (int r = 0; r < N; r++) {
-    len += snprintf(csv + len, sizeof csv - (size_t)len, "\n");
-    for (int i = 0; i < 16; i++) {
-      int byte = (r * 89 + i * 41) % 256;
-      x[r * 16 + i] = (float)byte / 255.0f;
-      len += snprintf(csv + len, sizeof csv - (size_t)len, "%s%d", i ? "," : "", byte);
-    }
-  }
-  snprintf(csv + len, sizeof csv - (size_t)len, "\n");
-  char *rows = dt_write(dir, "rows.csv", csv, 0);
+  char *rows = pixel_rows(dir, N, 89, 41, x);
 
   /* the runtime's forward, layer by layer */
   float act[3][N * 12], z[N * 3], want[N * 3];
