@@ -346,6 +346,28 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   return ir;
 }
 
+/* A recurrent layer reads a one-channel image's rows or a vector; after a
+ * convolution's two channels it has no output, which lowering reports as
+ * that layer's. */
+START_TEST(lower_refuses_recurrent_over_channels) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrModel m = {.name = "r", .task = MLP_TASK_MULTICLASS, .in_c = 1, .in_h = 5, .in_w = 5, .batch = 2};
+  MlpIrLayer l[] = {{.op = MLP_OP_CONV2D, .act = MLP_ACT_RELU, .out_c = 2, .kernel = 3, .stride = 1},
+                    {.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_LSTM, .units = 3},
+                    {.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3}};
+  m.layers = l;
+  m.nlayers = 3;
+  ck_assert_int_eq(mlp_lower_model(&a, &m), 1);
+  l[0].out_c = 1; /* one channel: 3 steps of 3 */
+  ck_assert_int_eq(mlp_lower_model(&a, &m), -1);
+  ck_assert_int_eq(l[1].steps, 3);
+  ck_assert_int_eq(l[1].features, 3);
+  ck_assert_int_eq(l[1].n_params, 4 * 3 * (3 + 3 + 2));
+  mlp_arena_free(&a);
+}
+END_TEST
+
 /* The generated init leaves exactly what the runtime's initializer gives
  * each weight tensor (PyTorch's shapes and fans, the layer's index as its
  * stream), biases 0; a recurrent layer's weights and biases PyTorch's
@@ -709,6 +731,7 @@ Suite *codegen_suite(void) {
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_test(tc, codegen_llvm_ir_properties);
   tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 5);
+  tcase_add_test(tc, lower_refuses_recurrent_over_channels);
   tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 4);
   suite_add_tcase(s, tc);
   return s;
