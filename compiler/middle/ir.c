@@ -56,6 +56,11 @@ const char *mlp_ir_op_name(MlpOpKind k) {
   return names[k];
 }
 
+const char *mlp_ir_layer_name(const MlpIrLayer *l) {
+  static const char *const cells[] = {"rnn", "lstm", "gru"}; /* by MlprtCell */
+  return l->op == MLP_OP_RECURRENT ? cells[l->cell] : mlp_ir_op_name(l->op);
+}
+
 const char *mlp_ir_task_name(MlpTask t) {
   static const char *const names[] = {"multiclass", "binary", "regression"};
   return names[t];
@@ -318,8 +323,7 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
   cJSON_AddItemToObject(lj, "argmax", buffer_json(m, l->argmax_buf));
   cJSON_AddItemToObject(lj, "stats", buffer_json(m, l->stats_buf));
   if (l->op == MLP_OP_RECURRENT) {
-    static const char *const cells[] = {"rnn", "lstm", "gru"}; /* by MlprtCell */
-    cJSON_AddStringToObject(lj, "cell", cells[l->cell]);
+    cJSON_AddStringToObject(lj, "cell", mlp_ir_layer_name(l));
     cJSON_AddNumberToObject(lj, "steps", (double)l->steps);
     cJSON_AddNumberToObject(lj, "features", (double)l->features);
     cJSON_AddNumberToObject(lj, "units", (double)l->units);

@@ -286,6 +286,8 @@ typedef struct {
 
 const char *mlp_ir_act_name(MlpAct a);
 const char *mlp_ir_op_name(MlpOpKind k);
+/* The op's name, a recurrent layer's its cell's (rnn, lstm, gru). */
+const char *mlp_ir_layer_name(const MlpIrLayer *l);
 const char *mlp_ir_task_name(MlpTask t);
 /* The spec's word for a column selector (MlprtSelect; NULL for
  * MLPRT_SELECT_NAMES) and for a failsafe policy (MLPRT_FAILSAFE_*); the
