@@ -1170,6 +1170,15 @@ START_TEST(export_cross_target_object) {
   struct stat st;
   ck_assert_int_ne(stat(base, &st), 0);
   test_run_free(&r);
+  /* another target's runtime has no recurrent kernel: refused by name */
+  char *rnn = test_path(tmp, "rnn.run");
+  const char *rlink[] = {test_mlpc(), "export", rnn, "--target", "aarch64-linux-gnu", "-o", base, NULL};
+  r = test_run(rlink, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_msg(strstr(r.err, "layer 1 is recurrent") && strstr(r.err, "--emit-obj"), "%s", r.err);
+  ck_assert_int_ne(stat(base, &st), 0);
+  test_run_free(&r);
+  free(rnn);
   free(elf);
   free(obj);
   free(base);
