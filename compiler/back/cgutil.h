@@ -301,4 +301,28 @@ static inline void call_conv(Cg *c, MlpAbiFn fn, const MlpIrLayer *l, LLVMValueR
   abi_call(c, fn, v, np + 9);
 }
 
+/* A recurrent kernel of layers.h (forward or backward): its np buffers,
+ * then the cell, N, the steps, features, units and return_sequences. */
+static inline void call_recurrent(Cg *c, MlpAbiFn fn, const MlpIrLayer *l, LLVMValueRef n32,
+                                  LLVMValueRef *ptrs, unsigned np) {
+  LLVMValueRef v[24];
+  for (unsigned i = 0; i < np; i++) v[i] = ptrs[i];
+  v[np] = ci32(c, l->cell);
+  v[np + 1] = n32;
+  const int64_t dims[] = {l->steps, l->features, l->units, l->return_sequences};
+  for (unsigned i = 0; i < 4; i++) v[np + 2 + i] = ci32(c, dims[i]);
+  abi_call(c, fn, v, np + 6);
+}
+
+/* W_ih, W_hh, b_ih and b_hh of recurrent layer l into out[4], from its
+ * weights at w and biases at b (parameters or their gradients). */
+static inline void recurrent_slices(Cg *c, const MlpIrLayer *l, int gates, LLVMValueRef w, LLVMValueRef b,
+                                    LLVMValueRef *out) {
+  int64_t gu = gates * l->units;
+  out[0] = w;
+  out[1] = felem(c, w, ci64(c, gu * l->features));
+  out[2] = b;
+  out[3] = felem(c, b, ci64(c, gu));
+}
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "cgutil.h"
 #include "mlp/init.h"
+#include "mlp/layers.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
 
@@ -116,6 +117,11 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            ci32(c, l->in_size),
                            cf32(c, l->eps)};
       abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
+    } else if (l->op == MLP_OP_RECURRENT) {
+      LLVMValueRef p[8] = {out, buf(c, m, l->seq_buf), buf(c, m, l->work_buf), in};
+      recurrent_slices(c, l, mlprt_recurrent_gates(l->cell), felem(c, params, ci64(c, l->w_off)),
+                       felem(c, params, ci64(c, l->b_off)), p + 4);
+      call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, n32, p, 8);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -276,6 +282,17 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            n32,
                            ci32(c, l->in_size)};
       abi_call(c, MLP_ABI_mlprt_layernorm_backward, la, 10);
+    } else if (l->op == MLP_OP_RECURRENT) {
+      /* dinp, dW_ih, dW_hh, db_ih, db_hh, work, dout, inp, seq, W_ih, W_hh */
+      LLVMValueRef p[13] = {din}, pw[4];
+      int g = mlprt_recurrent_gates(l->cell);
+      LLVMValueRef gw = felem(c, grads, ci64(c, l->w_off)), gb = felem(c, grads, ci64(c, l->b_off));
+      recurrent_slices(c, l, g, gw, gb, p + 1);
+      recurrent_slices(c, l, g, felem(c, params, ci64(c, l->w_off)), felem(c, params, ci64(c, l->b_off)), pw);
+      LLVMValueRef rest[] = {buf(c, m, l->work_buf), dout,  buf(c, m, in_buf(m, i)),
+                             buf(c, m, l->seq_buf),  pw[0], pw[1]};
+      memcpy(p + 5, rest, sizeof rest);
+      call_recurrent(c, MLP_ABI_mlprt_recurrent_backward, l, n32, p, 11);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {din, dout};
       call_pool(c, MLP_ABI_mlprt_avgpool2d_backward, l, n32, p, 2);
@@ -414,6 +431,23 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
       Loop k = loop_begin(c, ci64(c, l->in_size));
       fstore(c, cf32(c, 1), felem(c, params, ci64(c, l->w_off)), k.iv);
       loop_end(c, &k);
+      continue;
+    }
+    if (l->op == MLP_OP_RECURRENT) {
+      /* PyTorch's: every weight and bias U(-1/sqrt(units), 1/sqrt(units)), one stream per layer */
+      double k = 1 / sqrt((double)l->units);
+      MlpDescBuild u;
+      mlp_desc_begin(&u, MLP_DESC_INIT);
+      mlp_desc_set(&u, MLPRT_INIT_kind, ci64(c, MLPRT_INIT_UNIFORM));
+      mlp_desc_set(&u, MLPRT_INIT_a, cf64(c, -k));
+      mlp_desc_set(&u, MLPRT_INIT_b, cf64(c, k));
+      mlp_desc_set(&u, MLPRT_INIT_gain, cf64(c, 1));
+      mlp_desc_set(&u, MLPRT_INIT_fan_out, ci64(c, 0));
+      LLVMValueRef uinit = const_global(c, "mlp_init_rnn", mlp_desc_end(&u, c->ctx));
+      LLVMValueRef dim = ci64(c, l->n_params);
+      LLVMValueRef shape = const_global(c, "mlp_shape", LLVMConstArray2(c->i64, &dim, 1));
+      LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, ci32(c, 1), uinit, seed, ci64(c, i)};
+      abi_call(c, MLP_ABI_mlprt_init_fill, fa, 6);
       continue;
     }
     if (l->op != MLP_OP_DENSE && l->op != MLP_OP_CONV2D) continue;

@@ -23,6 +23,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "mlp/data.h"
+#include "mlp/layers.h"
 #include "mlp/run.h"
 #include "rundir.h"
 
@@ -877,6 +878,54 @@ static const char *activation(Graph *g, const char *x, MlpAct act) {
   return x;
 }
 
+/* A recurrent layer as opset 13's RNN, LSTM or GRU over x (any shape with
+ * steps x features per row, row-major), returning [N, out_size]. ONNX
+ * orders the gates i o f c (LSTM) and z r h (GRU) where PyTorch's slab has
+ * i f g o and r z n; PyTorch's GRU applies the reset gate after the hidden
+ * projection (linear_before_reset = 1). */
+static const char *recurrent(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer *l, const char *x) {
+  static const int order[3][4] = {{0}, {0, 3, 1, 2}, {1, 0, 2}}; /* ONNX gate k is slab block order[k] */
+  static const char *const ops[] = {"RNN", "LSTM", "GRU"};      /* by MlprtCell */
+  int64_t G = mlprt_recurrent_gates(l->cell), H = l->units, F = l->features, T = l->steps, GH = G * H;
+  const float *wih = mo->params + l->w_off, *whh = wih + GH * F;
+  const float *bih = mo->params + l->b_off, *bhh = bih + GH;
+  float *w = mlp_xmalloc((size_t)(GH * F) * sizeof *w), *r = mlp_xmalloc((size_t)(GH * H) * sizeof *r);
+  float *b = mlp_xmalloc((size_t)(2 * GH) * sizeof *b);
+  for (int64_t k = 0; k < G; k++) {
+    int64_t src = order[l->cell][k];
+    memcpy(w + k * H * F, wih + src * H * F, (size_t)(H * F) * sizeof *w);
+    memcpy(r + k * H * H, whh + src * H * H, (size_t)(H * H) * sizeof *r);
+    memcpy(b + k * H, bih + src * H, (size_t)H * sizeof *b);
+    memcpy(b + GH + k * H, bhh + src * H, (size_t)H * sizeof *b);
+  }
+  int64_t wd[3] = {1, GH, F}, rd[3] = {1, GH, H}, bd[2] = {1, 2 * GH};
+  const char *wn = const_floats(g, "W", wd, 3, w), *rn = const_floats(g, "R", rd, 3, r);
+  const char *bn = const_floats(g, "B", bd, 2, b);
+  free(w);
+  free(r);
+  free(b);
+  /* [N, T, F] -> [T, N, F], the operator's layout 0 */
+  int64_t seq_shape[3] = {-1, T, F}, tnf[3] = {1, 0, 2};
+  Attrs tp = {0};
+  attr_ints(&tp, "perm", tnf, 3);
+  const char *xr = node2(g, "Reshape", x, const_i64(g, "shape", seq_shape, 3));
+  const char *xs = node_named(g, "Transpose", NULL, &tp, 1, xr);
+  Attrs at = {0};
+  attr_int(&at, "hidden_size", H);
+  if (l->cell == MLPRT_CELL_GRU) attr_int(&at, "linear_before_reset", 1);
+  const char *y = node_named(g, ops[l->cell], NULL, &at, 4, xs, wn, rn, bn); /* Y [T, 1, N, H] */
+  if (l->return_sequences) {
+    int64_t perm[4] = {2, 0, 1, 3}, flat[2] = {-1, T * H};
+    Attrs yp = {0};
+    attr_ints(&yp, "perm", perm, 4);
+    return node2(g, "Reshape", node_named(g, "Transpose", NULL, &yp, 1, y), const_i64(g, "shape", flat, 2));
+  }
+  int64_t start[1] = {T - 1}, end[1] = {T}, axis[1] = {0}, last[2] = {-1, H};
+  const char *step = node_named(g, "Slice", NULL, NULL, 4, y, const_i64(g, "starts", start, 1),
+                                const_i64(g, "ends", end, 1), const_i64(g, "axes", axis, 1));
+  return node2(g, "Reshape", step, const_i64(g, "shape", last, 2));
+}
+
 /* The layers over x [N, in_size]; the model's outputs [N, out_size] in *out. */
 static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **out, char *err, size_t n) {
   const MlpIrModel *m = mo->model;
@@ -958,6 +1007,10 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       x = node2(g, "Add", node2(g, "Mul", node2(g, "Div", d, sd), w), b);
       break;
     }
+    case MLP_OP_RECURRENT:
+      x = recurrent(g, mo, l, x);
+      image = false;
+      break;
     case MLP_OP_FLATTEN:
     case MLP_OP_DROPOUT: break; /* inference: dropout is the identity; flattening happened above */
     }

@@ -41,7 +41,7 @@ typedef struct {
   int64_t bytes, cap;
   LayerAt *at; /* [nlayers] */
   int64_t batch;
-  int64_t act_a, act_b, col, argmax, qscratch, stats, scratch_bytes; /* scratch offsets and total */
+  int64_t act_a, act_b, col, argmax, qscratch, stats, rnn, scratch_bytes; /* scratch offsets and total */
 } Plan;
 
 /* The scratch and blob offsets round as the runtime's buffers do. */
@@ -122,15 +122,25 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
   return rc;
 }
 
+/* Floats of the record and then the forward's scratch of recurrent layer l
+ * over a batch of b sequences. */
+static int64_t recurrent_floats(const MlpIrLayer *l, int64_t b) {
+  int64_t seq, work;
+  mlprt_recurrent_sizes(l->cell, b, l->steps, l->units, &seq, &work);
+  return seq + b * mlprt_recurrent_gates(l->cell) * l->units;
+}
+
 /* The scratch of the forward pass over at most max_batch rows: two
  * activation buffers it alternates between, then the im2col, argmax,
- * int8 row and layer-norm statistics scratch. */
+ * int8 row, layer-norm statistics and recurrent record scratch. */
 static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
-  int64_t widest = m->in_size, col = 0, pooled = 0, qin = 0;
+  int64_t widest = m->in_size, col = 0, pooled = 0, qin = 0, rnn = 0;
   bool norm = false;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
     if (l->out_size > widest) widest = l->out_size;
+    /* a recurrent layer's record counts as activations of its width */
+    if (l->op == MLP_OP_RECURRENT && recurrent_floats(l, 1) > widest) widest = recurrent_floats(l, 1);
     if (l->op == MLP_OP_CONV2D) {
       int64_t f = (int64_t)mlprt_conv2d_col_size((int)l->in_c, (int)l->in_h, (int)l->in_w, l->kernel,
                                                  l->kernel, l->stride, l->pad);
@@ -153,7 +163,11 @@ static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
   p->argmax = p->col + align_up(col * 4);
   p->qscratch = p->argmax + align_up(p->batch * pooled * 4);
   p->stats = p->qscratch + align_up(qin);
-  p->scratch_bytes = p->stats + (norm ? align_up(2 * p->batch * 4) : 0);
+  p->rnn = p->stats + (norm ? align_up(2 * p->batch * 4) : 0);
+  for (int i = 0; i < m->nlayers; i++)
+    if (m->layers[i].op == MLP_OP_RECURRENT && recurrent_floats(&m->layers[i], p->batch) > rnn)
+      rnn = recurrent_floats(&m->layers[i], p->batch);
+  p->scratch_bytes = p->rnn + align_up(rnn * 4);
 }
 
 /* ---- the forward pass ------------------------------------------------------- */
@@ -249,6 +263,12 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       LLVMValueRef la[] = {dst, byte_at(c, scratch, p->stats), byte_at(c, scratch, p->stats + 4 * p->batch),
                            cur, w, bias, n32, ci32(c, l->in_size), cf32(c, l->eps)};
       abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
+    } else if (l->op == MLP_OP_RECURRENT) {
+      int64_t seq, work;
+      mlprt_recurrent_sizes(l->cell, p->batch, l->steps, l->units, &seq, &work);
+      LLVMValueRef ra[8] = {dst, byte_at(c, scratch, p->rnn), byte_at(c, scratch, p->rnn + 4 * seq), cur};
+      recurrent_slices(c, l, mlprt_recurrent_gates(l->cell), w, bias, ra + 4);
+      call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, n32, ra, 8);
     }
     cur = dst;
   }

@@ -30,7 +30,7 @@ static void explain_model(const MlpIrModel *m, FILE *out) {
     else
       snprintf(shape, sizeof shape, "(%lld, %lld)", (long long)m->batch, (long long)l->out_size);
     bool has_act = l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D;
-    fprintf(out, "  %-3d %-10s %-10s %-18s %10lld %12lld\n", i, mlp_ir_op_name(l->op),
+    fprintf(out, "  %-3d %-10s %-10s %-18s %10lld %12lld\n", i, mlp_ir_layer_name(l),
             has_act ? mlp_ir_act_name(l->act) : "-", shape, (long long)l->n_params, (long long)l->flops);
   }
   char buf[32];

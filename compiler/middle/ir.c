@@ -51,8 +51,14 @@ const char *mlp_ir_act_name(MlpAct a) {
 
 const char *mlp_ir_op_name(MlpOpKind k) {
   static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
-                                      "maxpool2d", "avgpool2d", "batchnorm", "layernorm"};
+                                      "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
+                                      "recurrent"};
   return names[k];
+}
+
+const char *mlp_ir_layer_name(const MlpIrLayer *l) {
+  static const char *const cells[] = {"rnn", "lstm", "gru"}; /* by MlprtCell */
+  return l->op == MLP_OP_RECURRENT ? cells[l->cell] : mlp_ir_op_name(l->op);
 }
 
 const char *mlp_ir_task_name(MlpTask t) {
@@ -316,6 +322,15 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
   cJSON_AddItemToObject(lj, "col", buffer_json(m, l->col_buf));
   cJSON_AddItemToObject(lj, "argmax", buffer_json(m, l->argmax_buf));
   cJSON_AddItemToObject(lj, "stats", buffer_json(m, l->stats_buf));
+  if (l->op == MLP_OP_RECURRENT) {
+    cJSON_AddStringToObject(lj, "cell", mlp_ir_layer_name(l));
+    cJSON_AddNumberToObject(lj, "steps", (double)l->steps);
+    cJSON_AddNumberToObject(lj, "features", (double)l->features);
+    cJSON_AddNumberToObject(lj, "units", (double)l->units);
+    cJSON_AddBoolToObject(lj, "return_sequences", l->return_sequences);
+    cJSON_AddItemToObject(lj, "seq", buffer_json(m, l->seq_buf));
+    cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));
+  }
   return lj;
 }
 

@@ -34,7 +34,8 @@ typedef enum {
   MLP_OP_MAXPOOL2D,
   MLP_OP_AVGPOOL2D,
   MLP_OP_BATCHNORM,
-  MLP_OP_LAYERNORM
+  MLP_OP_LAYERNORM,
+  MLP_OP_RECURRENT /* rnn, lstm, gru: MlpIrLayer.cell */
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -103,6 +104,15 @@ typedef struct {
   int argmax_buf; /* maxpool2d: int32 [batch, out_size] window maxima, else -1 */
   int stats_buf;  /* batchnorm: the batch's mean [C] then rstd [C]; layernorm: each row's mean [batch]
                      then rstd [batch]; kept for backward, else -1 */
+  /* Recurrent layers: the cell (MlprtCell), the input read as steps x features (an image (1, H, W) is
+   * H steps of W; a vector (n, 1, 1) one step of n), units, whether every step is output ((1, steps,
+   * units), else (units, 1, 1)); W_ih [G*units, features] then W_hh [G*units, units] at w_off, b_ih then
+   * b_hh [G*units] at b_off; the per-step record [batch, steps, S] and the scratch (layers.h sizes), both
+   * planned buffers; else -1. */
+  int cell;
+  int64_t steps, features, units;
+  bool return_sequences;
+  int seq_buf, work_buf;
 } MlpIrLayer;
 
 typedef struct {
@@ -278,6 +288,8 @@ typedef struct {
 
 const char *mlp_ir_act_name(MlpAct a);
 const char *mlp_ir_op_name(MlpOpKind k);
+/* The op's name, a recurrent layer's its cell's (rnn, lstm, gru). */
+const char *mlp_ir_layer_name(const MlpIrLayer *l);
 const char *mlp_ir_task_name(MlpTask t);
 /* The spec's word for a column selector (MlprtSelect; NULL for
  * MLPRT_SELECT_NAMES) and for a failsafe policy (MLPRT_FAILSAFE_*); the

@@ -11,6 +11,7 @@
 #include "contract.h"
 #include "mlp/clean.h"
 #include "mlp/data.h"
+#include "mlp/layers.h"
 #include "mlp/predict.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
@@ -54,7 +55,7 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
     l->in_h = h;
     l->in_w = w;
     l->in_size = c * h * w;
-    l->mask_buf = l->col_buf = l->argmax_buf = l->stats_buf = -1;
+    l->mask_buf = l->col_buf = l->argmax_buf = l->stats_buf = l->seq_buf = l->work_buf = -1;
     l->n_params = 0;
     l->flops = 0;
     switch (l->op) {
@@ -113,6 +114,22 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->out_w = w;
       l->flops = l->in_size;
       break;
+    case MLP_OP_RECURRENT: {
+      /* Steps x features, row-major: the rows of a one-channel image, or one step of a vector;
+       * another shape leaves no output (an error at the layer). */
+      int64_t g = mlprt_recurrent_gates(l->cell), u = l->units;
+      bool rows = c == 1 || (h == 1 && w == 1);
+      l->steps = c == 1 ? h : 1;
+      l->features = c == 1 ? w : c;
+      l->out_c = rows ? (l->return_sequences ? 1 : u) : 0;
+      l->out_h = l->return_sequences ? l->steps : 1;
+      l->out_w = l->return_sequences ? u : 1;
+      l->w_off = m->n_params;
+      l->b_off = m->n_params + g * u * (l->features + u);
+      l->n_params = g * u * (l->features + u + 2);
+      l->flops = l->steps * (2 * g * u * (l->features + u) + 12 * g * u);
+      break;
+    }
     }
     l->out_size = l->out_c * l->out_h * l->out_w;
     if (l->out_size <= 0 && bad < 0) bad = i;
@@ -132,6 +149,12 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
         int64_t n = l->op == MLP_OP_BATCHNORM ? l->out_c : m->batch; /* per channel, or per row */
         l->stats_buf =
             mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "stats%d", i), 2 * n * fbytes, i, 2 * L - i);
+      }
+      if (l->op == MLP_OP_RECURRENT && l->out_size > 0) {
+        int64_t seq, work;
+        mlprt_recurrent_sizes(l->cell, m->batch, l->steps, l->units, &seq, &work);
+        l->seq_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "seq%d", i), seq * fbytes, i, 2 * L - i);
+        l->work_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "work%d", i), work * fbytes, i, 2 * L - i);
       }
       if (l->op == MLP_OP_DROPOUT)
         l->mask_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "mask%d", i), bytes, i, 2 * L - i);
@@ -930,6 +953,11 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     } else if (strcmp(op, "layernorm") == 0) {
       l->op = MLP_OP_LAYERNORM;
       l->eps = (float)num_or(mlp_spec_arg(c, "eps"), 1e-5);
+    } else if (strcmp(op, "rnn") == 0 || strcmp(op, "lstm") == 0 || strcmp(op, "gru") == 0) {
+      l->op = MLP_OP_RECURRENT;
+      l->cell = op[0] == 'r' ? MLPRT_CELL_RNN : op[0] == 'l' ? MLPRT_CELL_LSTM : MLPRT_CELL_GRU;
+      l->units = (int64_t)num_or(mlp_spec_arg(c, "units"), 1);
+      l->return_sequences = bool_or(mlp_spec_arg(c, "return_sequences"), false);
     } else if (strcmp(op, "maxpool2d") == 0 || strcmp(op, "avgpool2d") == 0) {
       l->op = strcmp(op, "maxpool2d") == 0 ? MLP_OP_MAXPOOL2D : MLP_OP_AVGPOOL2D;
       l->kernel = (int)num_or(mlp_spec_arg(c, "size"), 2);
@@ -1311,12 +1339,12 @@ static bool lower_pretrained(Lower *L, MlpIr *ir, const char *spec_path) {
   } else {
     for (int i = 0; ok && i < m->nlayers; i++) {
       const MlpIrLayer *x = &rd.model->layers[i], *y = &m->layers[i];
-      if (x->op != y->op || x->in_size != y->in_size || x->out_size != y->out_size ||
+      if (x->op != y->op || x->cell != y->cell || x->in_size != y->in_size || x->out_size != y->out_size ||
           x->n_params != y->n_params) {
         mlp_diag_error(L->d, v->node->loc,
                        "layer %d of the pretrained run is %s %lld -> %lld; this model's is %s %lld -> %lld",
-                       i + 1, mlp_ir_op_name(x->op), (long long)x->in_size, (long long)x->out_size,
-                       mlp_ir_op_name(y->op), (long long)y->in_size, (long long)y->out_size);
+                       i + 1, mlp_ir_layer_name(x), (long long)x->in_size, (long long)x->out_size,
+                       mlp_ir_layer_name(y), (long long)y->in_size, (long long)y->out_size);
         ok = false;
       }
     }
@@ -1417,6 +1445,14 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   if (loss && m->task == MLP_TASK_MULTICLASS)
     m->label_smoothing = (float)num_or(mlp_spec_arg(loss, "label_smoothing"), 0);
   int bad = mlp_lower_model(a, m);
+  if (bad >= 0 && m->layers[bad].op == MLP_OP_RECURRENT) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(d, calls[bad]->loc,
+                   "a recurrent layer reads a one-channel image's rows as steps, or a vector as one step; "
+                   "its input is %lldx%lldx%lld",
+                   (long long)l->in_c, (long long)l->in_h, (long long)l->in_w);
+    return NULL;
+  }
   if (bad >= 0) {
     const MlpIrLayer *l = &m->layers[bad];
     mlp_diag_error(d, calls[bad]->loc, "the %lldx%lld window does not fit its %lldx%lld input",

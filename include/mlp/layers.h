@@ -24,6 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The cells of the recurrent kernels (values part of the generated-code
+ * contract). */
+typedef enum { MLPRT_CELL_RNN, MLPRT_CELL_LSTM, MLPRT_CELL_GRU } MlprtCell;
+
 /* ---- the kernels generated code calls ----------------------------------- */
 
 /* Dense, dropout, batch norm, convolution and pooling, forward and backward,
@@ -90,6 +94,15 @@ size_t mlprt_conv2d_col_size(int C, int H, int W, int KH, int KW, int stride, in
  * tests of the im2col path. */
 void mlprt_conv2d_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
                               int N, int C, int H, int W, int OC, int KH, int KW, int stride, int pad);
+
+/* ---- recurrent layers --------------------------------------------------- */
+
+/* Floats of the record (*seq) and scratch (*work) mlprt_recurrent_forward
+ * and _backward need for cell over a batch of B sequences of T steps with
+ * H units. */
+/* Gates of a cell: 1 (rnn), 4 (lstm), 3 (gru). */
+int mlprt_recurrent_gates(int cell);
+void mlprt_recurrent_sizes(int cell, int64_t B, int64_t T, int64_t H, int64_t *seq, int64_t *work);
 
 /* ---- embedding --------------------------------------------------------- */
 

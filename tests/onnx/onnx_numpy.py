@@ -3,7 +3,8 @@
 Used by run_ref.py where the installed onnx has no onnx.reference (before
 onnx 1.13), so that the exported graphs are still evaluated by an
 implementation independent of mlpc and of ONNX Runtime. It follows the
-ONNX operator definitions (opset 13; ai.onnx.ml LabelEncoder 2, LinearClassifier
+ONNX operator definitions (opset 13, RNN/LSTM/GRU of one direction with
+their default activations; ai.onnx.ml LabelEncoder 2, LinearClassifier
 1, LinearRegressor 1) for the attributes mlpc uses; anything else raises."""
 import re
 
@@ -38,6 +39,44 @@ def _pool(x, k, strides, reduce):
             out[:, :, i, j] = reduce(x[:, :, i * strides[0]:i * strides[0] + k[0],
                                        j * strides[1]:j * strides[1] + k[1]], axis=(2, 3))
     return out
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _recurrent(op, x, w, r, b, a):
+    """RNN, LSTM and GRU of one direction, layout 0, zero initial state,
+    default activations: Y [T, 1, N, H] and Y_h [1, N, H] (and Y_c).
+    Gates in ONNX's order: LSTM i o f c, GRU z r h."""
+    hs = a["hidden_size"]
+    x, w, r = x.astype(np.float64), w[0].astype(np.float64), r[0].astype(np.float64)
+    g = w.shape[0] // hs
+    wb, rb = (b[0, :g * hs], b[0, g * hs:]) if b is not None else (np.zeros(g * hs), np.zeros(g * hs))
+    h = np.zeros((x.shape[1], hs))
+    c = np.zeros_like(h)
+    ys = []
+    for xt in x:
+        xp, hp = xt @ w.T + wb, h @ r.T + rb
+        part = lambda m, k: m[:, k * hs:(k + 1) * hs]
+        if op == "RNN":
+            h = np.tanh(xp + hp)
+        elif op == "LSTM":
+            i, o = _sigmoid(part(xp, 0) + part(hp, 0)), _sigmoid(part(xp, 1) + part(hp, 1))
+            f, cc = _sigmoid(part(xp, 2) + part(hp, 2)), np.tanh(part(xp, 3) + part(hp, 3))
+            c = f * c + i * cc
+            h = o * np.tanh(c)
+        else:
+            z, rt = _sigmoid(part(xp, 0) + part(hp, 0)), _sigmoid(part(xp, 1) + part(hp, 1))
+            if a.get("linear_before_reset", 0):
+                n = np.tanh(part(xp, 2) + rt * part(hp, 2))
+            else:
+                n = np.tanh(part(xp, 2) + (rt * h) @ r[2 * hs:].T + rb[2 * hs:])
+            h = (1 - z) * n + z * h
+        ys.append(h)
+    y = np.stack(ys)[:, None].astype(np.float32)
+    out = (y, y[-1])
+    return out + (c[None].astype(np.float32),) if op == "LSTM" else out
 
 
 def _run_node(node, inputs, a):
@@ -91,6 +130,16 @@ def _run_node(node, inputs, a):
     if op == "Reshape":
         shape = [x.shape[i] if s == 0 else s for i, s in enumerate(inputs[1])]
         return x.reshape(shape)
+    if op == "Transpose":
+        return np.transpose(x, a.get("perm"))
+    if op == "Slice":
+        axes = inputs[3] if len(inputs) > 3 else range(len(inputs[1]))
+        index = [slice(None)] * x.ndim
+        for ax, lo, hi in zip(axes, inputs[1], inputs[2]):
+            index[ax] = slice(lo, hi)
+        return x[tuple(index)]
+    if op in ("RNN", "LSTM", "GRU"):
+        return _recurrent(op, x, inputs[1], inputs[2], inputs[3] if len(inputs) > 3 else None, a)
     if op == "Flatten":
         ax = a.get("axis", 1)
         return x.reshape(int(np.prod(x.shape[:ax])), -1)

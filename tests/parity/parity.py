@@ -25,6 +25,17 @@ ARCHS = {
     "mlp": ([(32, 20), (32,), (16, 32), (16,), (3, 16), (3,)], 16, (20,)),
     "cnn": ([(4, 1, 3, 3), (4,), (3, 64), (3,)], 8, (1, 8, 8)),
     "mlp_ln": ([(32, 20), (32,), (32,), (32,), (16, 32), (16,), (3, 16), (3,)], 16, (20,)),
+    # W_ih, W_hh, b_ih, b_hh of 8 units over 6 steps of 5 features, then the dense layer
+    "lstm": ([(32, 5), (32, 8), (32,), (32,), (3, 8), (3,)], 8, (6, 5)),
+    "gru": ([(24, 5), (24, 8), (24,), (24,), (3, 8), (3,)], 8, (6, 5)),
+}
+
+# PyTorch's own recurrent kernels (what nn.LSTM and nn.GRU call), given the slab's tensors:
+# (input, initial state, weights, has_biases, layers, dropout, train, bidirectional, batch_first)
+CELLS = {
+    "lstm": lambda x, w: torch._VF.lstm(x, (x.new_zeros(1, x.shape[0], 8),) * 2, w, True, 1, 0.0, True, False,
+                                        True)[0],
+    "gru": lambda x, w: torch._VF.gru(x, x.new_zeros(1, x.shape[0], 8), w, True, 1, 0.0, True, False, True)[0],
 }
 
 
@@ -45,10 +56,15 @@ RUNS = {
                     lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=30, gamma=0.5),
                     lambda ps: torch.nn.utils.clip_grad_value_(ps, 0.2)),
     "mlp_ln_adam": ("mlp_ln", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
+    "lstm_adam": ("lstm", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
+    "gru_adam": ("gru", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
 }
 
 
 def forward(arch, ps, x):
+    if arch in CELLS:
+        seq = CELLS[arch](x, ps[:4])
+        return F.linear(seq[:, -1], ps[4], ps[5])
     if arch == "mlp_ln":
         w1, b1, lw, lb, w2, b2, w3, b3 = ps
         h = F.layer_norm(F.relu(F.linear(x, w1, b1)), (w1.shape[0],), lw, lb, eps=1e-5)

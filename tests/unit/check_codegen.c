@@ -284,12 +284,14 @@ END_TEST
 
 /* ---- gradient checks in the JIT ------------------------------------------ */
 
-/* Four small models that between them use every layer kind, activation
+/* Five small models that between them use every layer kind, activation
  * and loss code generation knows: a CNN (conv2d tanh, maxpool, conv2d
  * sigmoid, avgpool, batchnorm, flatten, dense relu, dropout, softmax +
  * cross-entropy), a regression MLP (tanh, batchnorm, leaky relu, linear +
- * MSE), a binary MLP (sigmoid, batchnorm, leaky relu, sigmoid + BCE) and a
- * softmax MLP with label smoothing. */
+ * MSE), a binary MLP (sigmoid, batchnorm, leaky relu, sigmoid + BCE), a
+ * softmax MLP with label smoothing, and recurrent layers over an image's
+ * rows (a GRU's every step into an LSTM, its last state one step of a tanh
+ * RNN, softmax). */
 static MlpIr *grad_ir(MlpArena *a, int which) {
   MlpIr *ir = iris_ir(a);
   MlpIrModel *m = &ir->models[0];
@@ -298,7 +300,15 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   m->batch = 4;
   m->init = which == 2 ? MLP_INIT_HE_NORMAL : MLP_INIT_GLOROT_UNIFORM;
   MlpIrLayer *l = m->layers = mlp_arena_alloc(a, 10 * sizeof *m->layers);
-  if (which == 0) {
+  if (which == 4) {
+    m->task = MLP_TASK_MULTICLASS;
+    m->in_c = 1, m->in_h = 4, m->in_w = 5;
+    l[0] = (MlpIrLayer){.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_GRU, .units = 3, .return_sequences = true};
+    l[1] = (MlpIrLayer){.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_LSTM, .units = 4};
+    l[2] = (MlpIrLayer){.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_RNN, .units = 3};
+    l[3] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
+    m->nlayers = 4;
+  } else if (which == 0) {
     m->task = MLP_TASK_MULTICLASS;
     m->in_c = 2, m->in_h = 6, m->in_w = 6;
     l[0] = (MlpIrLayer){
@@ -336,9 +346,32 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   return ir;
 }
 
+/* A recurrent layer reads a one-channel image's rows or a vector; after a
+ * convolution's two channels it has no output, which lowering reports as
+ * that layer's. */
+START_TEST(lower_refuses_recurrent_over_channels) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrModel m = {.name = "r", .task = MLP_TASK_MULTICLASS, .in_c = 1, .in_h = 5, .in_w = 5, .batch = 2};
+  MlpIrLayer l[] = {{.op = MLP_OP_CONV2D, .act = MLP_ACT_RELU, .out_c = 2, .kernel = 3, .stride = 1},
+                    {.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_LSTM, .units = 3},
+                    {.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3}};
+  m.layers = l;
+  m.nlayers = 3;
+  ck_assert_int_eq(mlp_lower_model(&a, &m), 1);
+  l[0].out_c = 1; /* one channel: 3 steps of 3 */
+  ck_assert_int_eq(mlp_lower_model(&a, &m), -1);
+  ck_assert_int_eq(l[1].steps, 3);
+  ck_assert_int_eq(l[1].features, 3);
+  ck_assert_int_eq(l[1].n_params, 4 * 3 * (3 + 3 + 2));
+  mlp_arena_free(&a);
+}
+END_TEST
+
 /* The generated init leaves exactly what the runtime's initializer gives
  * each weight tensor (PyTorch's shapes and fans, the layer's index as its
- * stream), biases 0. */
+ * stream), biases 0; a recurrent layer's weights and biases PyTorch's
+ * U(-1/sqrt(units), 1/sqrt(units)), one stream. */
 static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64_t seed) {
   bool he = m->init == MLP_INIT_HE_NORMAL;
   MlprtInit spec = {.kind = he ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_XAVIER_UNIFORM,
@@ -346,6 +379,16 @@ static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64
   int weighted = 0;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
+    if (l->op == MLP_OP_RECURRENT) {
+      double k = 1 / sqrt((double)l->units);
+      MlprtInit u = {.kind = MLPRT_INIT_UNIFORM, .a = -k, .b = k};
+      float *want = malloc((size_t)l->n_params * sizeof *want);
+      mlprt_init_fill(want, &l->n_params, 1, &u, seed, (uint64_t)i);
+      ck_assert_mem_eq(params + l->w_off, want, (size_t)l->n_params * sizeof *want);
+      free(want);
+      weighted++;
+      continue;
+    }
     if (l->op != MLP_OP_DENSE && l->op != MLP_OP_CONV2D) continue;
     bool conv = l->op == MLP_OP_CONV2D;
     int64_t shape[] = {conv ? l->out_c : l->out_size, conv ? l->in_c : l->in_size, l->kernel, l->kernel};
@@ -386,6 +429,8 @@ static void define_runtime(LLVMOrcLLJITRef jit, LLVMOrcJITDylibRef jd) {
       RT(mlprt_batchnorm_backward),
       RT(mlprt_dropout_forward),
       RT(mlprt_dropout_backward),
+      RT(mlprt_recurrent_forward),
+      RT(mlprt_recurrent_backward),
       RT(mlprt_init_fill),
       RT(mlprt_run_open),
       RT(mlprt_run_load),
@@ -605,7 +650,7 @@ END_TEST
 START_TEST(abi_table_maps_every_row) {
   char err[256] = "";
   ck_assert_msg(mlp_abi_valid(err, sizeof err), "abi.def row with an unmapped type: %s", err);
-  ck_assert_int_eq(MLP_ABI_NFNS, 26);
+  ck_assert_int_eq(MLP_ABI_NFNS, 28);
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMTypeRef t = mlp_abi_type(ctx, MLP_ABI_mlprt_dropout_forward);
   ck_assert_uint_eq(LLVMCountParamTypes(t), 8);
@@ -685,7 +730,8 @@ Suite *codegen_suite(void) {
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_test(tc, codegen_llvm_ir_properties);
-  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 4);
+  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 5);
+  tcase_add_test(tc, lower_refuses_recurrent_over_channels);
   tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 4);
   suite_add_tcase(s, tc);
   return s;

@@ -216,8 +216,10 @@ static const char strict_spec[] =
     "  }\n"
     "}\n";
 
-static const char cnn_spec[] =
-    "pipeline tiny_cnn {\n"
+/* The IDX images' pipeline: its name, the directory of img.idx and
+ * lab.idx (twice), then the model's layers. */
+static const char idx_spec[] =
+    "pipeline %s {\n"
     "  data {\n"
     "    source = idx(images = \"%s/img.idx\", labels = \"%s/lab.idx\")\n"
     "    target = label\n"
@@ -227,15 +229,7 @@ static const char cnn_spec[] =
     "    split(validation = 0.2, test = 0.2, stratify = true)\n"
     "  }\n"
     "  model {\n"
-    "    conv2d(4, kernel = 3, padding = 1, activation = relu)\n"
-    "    batchnorm()\n"
-    "    maxpool2d(2)\n"
-    "    conv2d(4, kernel = 3, activation = tanh)\n"
-    "    avgpool2d(2)\n"
-    "    layernorm()\n"
-    "    flatten()\n"
-    "    dense(8, activation = leaky_relu)\n"
-    "    dropout(0.2)\n"
+    "%s"
     "    output(activation = softmax)\n"
     "  }\n"
     "  hyperparameters {\n"
@@ -244,6 +238,25 @@ static const char cnn_spec[] =
     "    epochs = 5\n"
     "  }\n"
     "}\n";
+
+static const char cnn_layers[] =
+    "    conv2d(4, kernel = 3, padding = 1, activation = relu)\n"
+    "    batchnorm()\n"
+    "    maxpool2d(2)\n"
+    "    conv2d(4, kernel = 3, activation = tanh)\n"
+    "    avgpool2d(2)\n"
+    "    layernorm()\n"
+    "    flatten()\n"
+    "    dense(8, activation = leaky_relu)\n"
+    "    dropout(0.2)\n";
+
+/* The same images read as sequences, 8 steps (rows) of 8 pixels: a GRU
+ * whose every step feeds an LSTM, whose last state is one step of a tanh
+ * RNN. */
+static const char rnn_layers[] =
+    "    gru(8, return_sequences = true)\n"
+    "    lstm(6)\n"
+    "    rnn(5)\n";
 
 /* A colour whose level "violet" only the last rows hold: split in time
  * order, they are the test rows (the time, out of the training range
@@ -496,11 +509,14 @@ static void setup(void) {
   free(spec);
   char *img = test_path(tmp, "img.idx"), *lab = test_path(tmp, "lab.idx");
   write_idx(img, lab, 240);
-  snprintf(text, sizeof text, cnn_spec, tmp, tmp);
-  spec = test_path(tmp, "cnn.mlp");
-  test_write_text(spec, text);
-  train(spec, "cnn");
-  free(spec);
+  for (int rnn = 0; rnn < 2; rnn++) {
+    const char *layers = rnn ? rnn_layers : cnn_layers;
+    snprintf(text, sizeof text, idx_spec, rnn ? "tiny_rnn" : "tiny_cnn", tmp, tmp, layers);
+    spec = test_path(tmp, rnn ? "rnn.mlp" : "cnn.mlp");
+    test_write_text(spec, text);
+    train(spec, rnn ? "rnn" : "cnn");
+    free(spec);
+  }
   char *chars = test_path(tmp, "chars.csv");
   write_chars(chars);
   snprintf(text, sizeof text, chars_spec, tmp);
@@ -642,6 +658,11 @@ END_TEST
 
 START_TEST(export_cnn_on_idx_images) {
   check_equal("cnn", "label");
+}
+END_TEST
+
+START_TEST(export_recurrent_on_idx_rows) {
+  check_equal("rnn", "label");
 }
 END_TEST
 
@@ -1151,6 +1172,15 @@ START_TEST(export_cross_target_object) {
   struct stat st;
   ck_assert_int_ne(stat(base, &st), 0);
   test_run_free(&r);
+  /* another target's runtime has no recurrent kernel: refused by name */
+  char *rnn = test_path(tmp, "rnn.run");
+  const char *rlink[] = {test_mlpc(), "export", rnn, "--target", "aarch64-linux-gnu", "-o", base, NULL};
+  r = test_run(rlink, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_msg(strstr(r.err, "layer 1 is recurrent") && strstr(r.err, "--emit-obj"), "%s", r.err);
+  ck_assert_int_ne(stat(base, &st), 0);
+  test_run_free(&r);
+  free(rnn);
   free(elf);
   free(obj);
   free(base);
@@ -1168,6 +1198,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_dates_and_coercion_answer_as_training);
   tcase_add_test(tc, export_refuses_lags_and_onnx_dates);
   tcase_add_test(tc, export_cnn_on_idx_images);
+  tcase_add_test(tc, export_recurrent_on_idx_rows);
   tcase_add_test(tc, export_run_trained_from_sqlite);
   tcase_add_test(tc, export_level_only_in_test_rows);
   tcase_add_test(tc, export_text_characters_and_hashing);

@@ -2,7 +2,7 @@
  * every backward (inputs and weights) at several shapes, including batch 1,
  * odd sizes, padded and strided convolutions and pooling whose stride differs
  * from its window; BLAS paths against the reference loops; dropout masks;
- * batch norm's running statistics; argument checks. */
+ * batch norm's running statistics; recurrent layers through time; argument checks. */
 #include <check.h>
 #include <math.h>
 #include <signal.h>
@@ -465,6 +465,72 @@ START_TEST(layernorm_gradcheck) {
 }
 END_TEST
 
+/* ---- recurrent layers ------------------------------------------------------ */
+
+/* cell B T F H return_sequences: length-1 sequences, batch 1, and both outputs */
+static const int rnn_shapes[][6] = {
+    {MLPRT_CELL_RNN, 2, 1, 3, 4, 0},  {MLPRT_CELL_RNN, 3, 5, 2, 3, 1},  {MLPRT_CELL_LSTM, 1, 1, 4, 3, 1},
+    {MLPRT_CELL_LSTM, 2, 4, 3, 5, 0}, {MLPRT_CELL_LSTM, 3, 3, 2, 2, 1}, {MLPRT_CELL_GRU, 2, 1, 3, 2, 0},
+    {MLPRT_CELL_GRU, 1, 5, 2, 4, 1},  {MLPRT_CELL_GRU, 3, 4, 3, 3, 0},
+};
+#define N_RNN_SHAPES (int)(sizeof rnn_shapes / sizeof rnn_shapes[0])
+
+typedef struct {
+  float *out, *seq, *work, *inp, *w_ih, *w_hh, *b_ih, *b_hh;
+  int cell, B, T, F, H, ret;
+} RnnCtx;
+
+static void rnn_fwd(void *p) {
+  RnnCtx *k = p;
+  mlprt_recurrent_forward(k->out, k->seq, k->work, k->inp, k->w_ih, k->w_hh, k->b_ih, k->b_hh, k->cell, k->B,
+                          k->T, k->F, k->H, k->ret);
+}
+
+START_TEST(recurrent_gradcheck) {
+  const int *sh = rnn_shapes[_i];
+  int cell = sh[0], B = sh[1], T = sh[2], F = sh[3], H = sh[4], ret = sh[5];
+  int G = mlprt_recurrent_gates(cell);
+  int64_t nseq, nwork;
+  mlprt_recurrent_sizes(cell, B, T, H, &nseq, &nwork);
+  size_t nin = (size_t)B * T * F, nout = (size_t)B * (ret ? T : 1) * H;
+  size_t nih = (size_t)G * H * F, nhh = (size_t)G * H * H, nb = (size_t)G * H;
+  RnnCtx k = {fbuf(nout), fbuf((size_t)nseq), fbuf((size_t)nwork), fbuf(nin), fbuf(nih), fbuf(nhh), fbuf(nb),
+              fbuf(nb), cell, B, T, F, H, ret};
+  float *r = fbuf(nout), *dinp = fbuf(nin), *dih = fbuf(nih), *dhh = fbuf(nhh);
+  float *dbi = fbuf(nb), *dbh = fbuf(nb);
+  gc_fill(k.inp, nin, -1.5f, 1.5f, 80);
+  gc_fill(k.w_ih, nih, -0.8f, 0.8f, 81);
+  gc_fill(k.w_hh, nhh, -0.8f, 0.8f, 82);
+  gc_fill(k.b_ih, nb, -0.5f, 0.5f, 83);
+  gc_fill(k.b_hh, nb, -0.5f, 0.5f, 84);
+  gc_fill(r, nout, -1, 1, 85);
+  rnn_fwd(&k);
+  mlprt_recurrent_backward(dinp, dih, dhh, dbi, dbh, k.work, r, k.inp, k.seq, k.w_ih, k.w_hh, cell, B, T, F,
+                           H, ret);
+  GcObjective o = {rnn_fwd, &k, k.out, r, nout};
+  GC_ASSERT(&o, k.inp, dinp, nin, "recurrent input");
+  GC_ASSERT(&o, k.w_ih, dih, nih, "recurrent W_ih");
+  GC_ASSERT(&o, k.w_hh, dhh, nhh, "recurrent W_hh");
+  GC_ASSERT(&o, k.b_ih, dbi, nb, "recurrent b_ih");
+  GC_ASSERT(&o, k.b_hh, dbh, nb, "recurrent b_hh");
+  /* the last output step is the last state either way */
+  ck_assert_float_eq(k.out[nout - 1], k.seq[nseq - 1]);
+  float *bufs[] = {k.out, k.seq, k.work, k.inp, k.w_ih, k.w_hh, k.b_ih, k.b_hh, r, dinp, dih, dhh, dbi, dbh};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+}
+END_TEST
+
+/* An LSTM step by hand: one unit, one feature, one step, W = 1, biases 0:
+ * c = sigmoid(x) tanh(x), h = sigmoid(x) tanh(c). */
+START_TEST(lstm_values) {
+  float x = 0.7f, w_ih[4] = {1, 1, 1, 1}, w_hh[4] = {1, 1, 1, 1}, out, seq[6], work[12];
+  mlprt_recurrent_forward(&out, seq, work, &x, w_ih, w_hh, NULL, NULL, MLPRT_CELL_LSTM, 1, 1, 1, 1, 0);
+  float s = 1.0f / (1.0f + expf(-x)), c = s * tanhf(x);
+  ck_assert_float_eq_tol(seq[4], c, 1e-6f);
+  ck_assert_float_eq_tol(out, s * tanhf(c), 1e-6f);
+}
+END_TEST
+
 /* ---- conv2d -------------------------------------------------------------- */
 
 /* N C H W OC KH KW stride pad */
@@ -705,6 +771,8 @@ Suite *layers_suite(void) {
   tcase_add_test(tc, batchnorm_gradcheck);
   tcase_add_test(tc, batchnorm_running_stats_and_inference);
   tcase_add_test(tc, layernorm_gradcheck);
+  tcase_add_loop_test(tc, recurrent_gradcheck, 0, N_RNN_SHAPES);
+  tcase_add_test(tc, lstm_values);
   tcase_add_loop_test(tc, conv2d_matches_direct, 0, N_CONV_SHAPES);
   tcase_add_loop_test(tc, conv2d_gradcheck, 0, N_CONV_SHAPES);
   tcase_add_test(tc, conv_sizes);

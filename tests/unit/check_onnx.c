@@ -200,6 +200,42 @@ START_TEST(onnx_mlp_equals_runtime_kernels) {
 END_TEST
 
 /* Image bytes -> conv(3x3, pad 1) -> batchnorm -> relu -> maxpool 2 -> flatten -> dense(3, softmax). */
+/* The plan of a 4x4 image's 16 pixels p: each pixel / 255. */
+typedef struct {
+  MlprtPredInput in[16];
+  MlprtPredStep steps[16];
+  int64_t fslot[16];
+  MlprtPredPlan plan;
+} PixelPlan;
+
+static void pixel_plan(PixelPlan *pp) {
+  for (int i = 0; i < 16; i++) {
+    pp->in[i] = (MlprtPredInput){"p", MLPRT_COL_INT, 0, 255, NULL, 0};
+    pp->steps[i] = (MlprtPredStep){MLPRT_PSTEP_DIV, i, i, 0, 255, 0, NULL};
+    pp->fslot[i] = i;
+  }
+  pp->plan = (MlprtPredPlan){.inputs = pp->in, .ninputs = 16, .steps = pp->steps, .nsteps = 16, .nslots = 16,
+                             .feature_slot = pp->fslot, .nfeatures = 16};
+}
+
+/* n rows of 16 pixels p0..p15, pixel i of row r (r * a + i * b) % 256, as
+ * DIR/rows.csv (returned), and scaled by 1/255 into x [n * 16]. */
+static char *pixel_rows(const char *dir, int n, int a, int b, float *x) {
+  char csv[4096];
+  int len = 0;
+  for (int i = 0; i < 16; i++) len += snprintf(csv + len, sizeof csv - (size_t)len, "%sp%d", i ? "," : "", i);
+  for (int r = 0; r < n; r++) {
+    len += snprintf(csv + len, sizeof csv - (size_t)len, "\n");
+    for (int i = 0; i < 16; i++) {
+      int byte = (r * a + i * b) % 256;
+      x[r * 16 + i] = (float)byte / 255.0f;
+      len += snprintf(csv + len, sizeof csv - (size_t)len, "%s%d", i ? "," : "", byte);
+    }
+  }
+  snprintf(csv + len, sizeof csv - (size_t)len, "\n");
+  return dt_write(dir, "rows.csv", csv, 0);
+}
+
 START_TEST(onnx_cnn_equals_runtime_kernels) {
   MlpArena a;
   mlp_arena_init(&a);
@@ -212,36 +248,15 @@ START_TEST(onnx_cnn_equals_runtime_kernels) {
   ck_assert_int_eq(m->n_state, 4);
   float *w = weights(m->n_params, 11);
   float state[4] = {0.1f, -0.2f, 0.5f, 2.0f}; /* running mean [2], then variance [2] */
-  /* the plan of an image: each pixel / 255 */
-  MlprtPredInput in[16];
-  MlprtPredStep steps[16];
-  int64_t fslot[16];
-  for (int i = 0; i < 16; i++) {
-    in[i] = (MlprtPredInput){"p", MLPRT_COL_INT, 0, 255, NULL, 0};
-    steps[i] = (MlprtPredStep){MLPRT_PSTEP_DIV, i, i, 0, 255, 0, NULL};
-    fslot[i] = i;
-  }
-  MlprtPredPlan plan = {.inputs = in, .ninputs = 16, .steps = steps, .nsteps = 16, .nslots = 16,
-                        .feature_slot = fslot, .nfeatures = 16};
-  MlpOnnxModel mo = {"cnn", NULL, m, w, state, &plan, "a\nb\nc\n", 0, 1};
+  PixelPlan pp;
+  pixel_plan(&pp);
+  MlpOnnxModel mo = {"cnn", NULL, m, w, state, &pp.plan, "a\nb\nc\n", 0, 1};
   char *dir = test_tmpdir(), *model = export_to(dir, "cnn.onnx", &mo);
   onnx_check(model);
 
   enum { N = 2 };
   float x[N][16];
-  char csv[1024];
-  int len = 0;
-  for (int i = 0; i < 16; i++) len += snprintf(csv + len, sizeof csv - (size_t)len, "%sp%d", i ? "," : "", i);
-  for (int r = 0; r < N; r++) {
-    len += snprintf(csv + len, sizeof csv - (size_t)len, "\n");
-    for (int i = 0; i < 16; i++) {
-      int byte = (r * 97 + i * 37) % 256;
-      x[r][i] = (float)byte / 255.0f;
-      len += snprintf(csv + len, sizeof csv - (size_t)len, "%s%d", i ? "," : "", byte);
-    }
-  }
-  snprintf(csv + len, sizeof csv - (size_t)len, "\n");
-  char *rows = dt_write(dir, "rows.csv", csv, 0);
+  char *rows = pixel_rows(dir, N, 97, 37, &x[0][0]);
 
   float c[N][2][16], b[N][2][16], p[N][2][4], want[N][3];
   int32_t am[N * 2 * 4];
@@ -593,6 +608,57 @@ START_TEST(onnx_categories_answer_as_trained) {
 }
 END_TEST
 
+/* A 4x4 image read as 4 steps of 4 pixels: a GRU whose every step feeds an
+ * LSTM, whose last state is one step of a tanh RNN, then softmax. ONNX's
+ * RNN, LSTM and GRU operators (gates reordered, the reset gate after the
+ * hidden projection) must answer as the runtime's kernels. */
+START_TEST(onnx_recurrent_equals_runtime_kernels) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrLayer ls[] = {{.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_GRU, .units = 3, .return_sequences = true},
+                     {.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_LSTM, .units = 5},
+                     {.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_RNN, .units = 2},
+                     {.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3}};
+  MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, 1, 4, 4, ls, 4);
+  ck_assert_int_eq(m->layers[0].out_size, 12);
+  ck_assert_int_eq(m->layers[1].steps, 4);
+  ck_assert_int_eq(m->layers[1].features, 3);
+  ck_assert_int_eq(m->layers[2].steps, 1);
+  float *w = weights(m->n_params, 12);
+  PixelPlan pp;
+  pixel_plan(&pp);
+  MlpOnnxModel mo = {"rnn", NULL, m, w, NULL, &pp.plan, "a\nb\nc\n", 0, 1};
+  char *dir = test_tmpdir(), *model = export_to(dir, "rnn.onnx", &mo);
+  onnx_check(model);
+
+  enum { N = 3 };
+  float x[N * 16];
+  char *rows = pixel_rows(dir, N, 89, 41, x);
+
+  /* the runtime's forward, layer by layer */
+  float act[3][N * 12], z[N * 3], want[N * 3];
+  float seq[N * 4 * 6 * 5], work[N * 4 * 4 * 5 + N * 4 * 5 + 2 * N * 5]; /* the LSTM's, the largest */
+  const float *cur = x;
+  for (int i = 0; i < 3; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    int64_t gu = mlprt_recurrent_gates(l->cell) * l->units;
+    const float *wl = w + l->w_off, *bl = w + l->b_off;
+    mlprt_recurrent_forward(act[i], seq, work, cur, wl, wl + gu * l->features, bl, bl + gu, l->cell, N,
+                            (int)l->steps, (int)l->features, (int)l->units, l->return_sequences);
+    cur = act[i];
+  }
+  const MlpIrLayer *dl = &m->layers[3];
+  mlprt_dense_forward_ref(z, cur, w + dl->w_off, w + dl->b_off, N, 2, 3);
+  mlprt_softmax_forward(want, z, N, 3);
+  expect_outputs(model, rows, NULL, NULL, want, N, 3, true);
+  free(rows);
+  free(model);
+  free(dir);
+  free(w);
+  mlp_arena_free(&a);
+}
+END_TEST
+
 /* A layer norm between dense layers: opset 13 spells it in reductions,
  * which must answer as the runtime's kernel did in training. */
 START_TEST(onnx_layernorm_answers_as_trained) {
@@ -777,6 +843,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_mlp_equals_runtime_kernels);
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
   tcase_add_test(tc, onnx_layernorm_answers_as_trained);
+  tcase_add_test(tc, onnx_recurrent_equals_runtime_kernels);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
   tcase_add_test(tc, onnx_refuses_date_inputs);
   tcase_add_test(tc, onnx_inputs_are_the_columns_read);

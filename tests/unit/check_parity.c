@@ -10,8 +10,10 @@
  * the rest of the update path to PyTorch too, (a) with AdamW (biases
  * exempt), cosine annealing and clipping by norm, and (a) with centered
  * RMSprop + momentum, L2 on the weights only, a step schedule and clipping by
- * value; and (a) with a layer norm after its first ReLU, with Adam. Without
- * python3-torch the test is skipped (test_skip). */
+ * value; and (a) with a layer norm after its first ReLU, with Adam; (c) an
+ * LSTM and (d) a GRU, 8 units over 6 steps of 5 features, their last state
+ * into dense 8->3, with Adam. Without python3-torch the test is skipped
+ * (test_skip). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -39,6 +41,7 @@ typedef struct {
   const char *name;             /* file prefix and parity.py's key */
   bool cnn;                     /* architecture (b), else (a) */
   bool ln;                      /* (a) with a layer norm after the first ReLU */
+  int cell;                     /* (c), (d): 1 + the MlprtCell of the recurrent layer; 0: none */
   MlprtOptConfig opt;
   MlprtSched sched;             /* the lr at step t is mlprt_sched_lr(&sched, t) */
   float clip_norm, clip_value;  /* 0: no clipping */
@@ -74,7 +77,18 @@ static void model_init(Model *m) {
   m->grads = mlprt_alloc_aligned(m->np * sizeof(float));
   m->decay = mlprt_alloc_aligned(m->np);
   float *p = m->params;
-  for (int t = 0; t < m->ntensors; t += 2) {
+  int t0 = 0;
+  if (m->cell) {
+    /* a recurrent layer's W_ih, W_hh, b_ih, b_hh: PyTorch's U(-1/sqrt(H), 1/sqrt(H)), H the units */
+    double k = 1.0 / sqrt((double)m->shape[1][1]);
+    MlprtInit u = {.kind = MLPRT_INIT_UNIFORM, .a = -k, .b = k};
+    for (; t0 < 4; t0++) {
+      if (t0 < 2) memset(m->decay + (p - m->params), 1, tensor_numel(m, t0));
+      mlprt_init_fill(p, m->shape[t0], m->ndim[t0], &u, SEED, (uint64_t)t0);
+      p += tensor_numel(m, t0);
+    }
+  }
+  for (int t = t0; t < m->ntensors; t += 2) {
     memset(m->decay + (p - m->params), 1, tensor_numel(m, t));
     if (m->ndim[t] == 1) {
       MlprtInit w = {.kind = MLPRT_INIT_UNIFORM, .a = 0.5, .b = 1.5},
@@ -121,12 +135,17 @@ static int32_t argmax(const double *v, int n) {
 /* Labels that depend on the input, so both sides learn something and the
  * losses fall over the run rather than wander: the MLP's label is the
  * largest of the first three features; the CNN's is the brightest of three
- * regions of the image (top half, bottom-left, bottom-right quarters). */
+ * regions of the image (top half, bottom-left, bottom-right quarters); a
+ * recurrent model's the largest of the first three features summed over
+ * the steps. */
 static void make_labels(Model *m) {
   for (int i = 0; i < STEPS * m->batch; i++) {
     const float *x = m->x + (size_t)i * m->in_size;
     double v[3] = {0, 0, 0};
-    if (!m->cnn) {
+    if (m->cell) {
+      for (int s = 0; s < m->in_size / 5; s++)
+        for (int c = 0; c < 3; c++) v[c] += x[s * 5 + c];
+    } else if (!m->cnn) {
       for (int c = 0; c < 3; c++) v[c] = x[c];
     } else {
       for (int h = 0; h < 8; h++)
@@ -220,6 +239,39 @@ static void cnn_train(Model *m) {
   mlprt_free_aligned(col);
 }
 
+/* (c), (d): a recurrent layer of H units over T steps of F features, its
+ * last state into dense H->3, softmax CE. Slab: W_ih (G*H, F) W_hh (G*H, H)
+ * b_ih (G*H) b_hh (G*H) dw (3, H) db (3). */
+static void rnn_train(Model *m) {
+  enum { B = 8, T = 6, F = 5, H = 8, K = 3 };
+  int cell = m->cell - 1, GH = mlprt_recurrent_gates(cell) * H;
+  float *wih = m->params, *whh = wih + GH * F, *bih = whh + GH * H, *bhh = bih + GH, *dw = bhh + GH,
+        *db = dw + K * H;
+  float *gwih = m->grads, *gwhh = gwih + GH * F, *gbih = gwhh + GH * H, *gbhh = gbih + GH, *gdw = gbhh + GH,
+        *gdb = gdw + K * H;
+  int64_t nseq, nwork;
+  mlprt_recurrent_sizes(cell, B, T, H, &nseq, &nwork);
+  float *seq = mlprt_alloc_aligned((size_t)nseq * sizeof(float));
+  float *work = mlprt_alloc_aligned((size_t)nwork * sizeof(float));
+  static float h[B * H], dh[B * H], logits[B * K], dlogits[B * K];
+  MlprtOptim opt;
+  mlprt_optim_init(&opt, &m->opt, m->np);
+  for (int t = 0; t < STEPS; t++) {
+    const float *x = m->x + (size_t)t * B * T * F;
+    mlprt_recurrent_forward(h, seq, work, x, wih, whh, bih, bhh, cell, B, T, F, H, 0);
+    mlprt_dense_forward(logits, h, dw, db, B, H, K);
+    m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * B, NULL, 0.0f, B, K);
+    memset(m->grads, 0, m->np * sizeof(float));
+    memset(dh, 0, sizeof dh);
+    mlprt_dense_backward(dh, gdw, gdb, dlogits, h, dw, B, H, K);
+    mlprt_recurrent_backward(NULL, gwih, gwhh, gbih, gbhh, work, dh, x, seq, wih, whh, cell, B, T, F, H, 0);
+    update(m, &opt, t);
+  }
+  mlprt_optim_free(&opt);
+  mlprt_free_aligned(seq);
+  mlprt_free_aligned(work);
+}
+
 static void write_file(const char *dir, const char *name, const char *suffix, const void *data,
                        size_t bytes) {
   char path[512];
@@ -287,7 +339,7 @@ START_TEST(parity_1_pytorch) {
     test_skip("parity_1_pytorch", "python3-torch", PYTHON " -c 'import torch' failed");
     return;
   }
-  enum { NRUNS = 5 };
+  enum { NRUNS = 7 };
   Model runs[NRUNS];
   for (int k = 0; k < NRUNS; k++) {
     bool cnn = k == 1;
@@ -301,7 +353,15 @@ START_TEST(parity_1_pytorch) {
                 .shape = {{32, 20}, {32}, {32}, {32}, {16, 32}, {16}, {3, 16}, {3}},
                 .batch = 16,
                 .in_size = 20};
-    runs[k] = cnn ? conv : k == 4 ? ln : mlp;
+    /* (c) LSTM, (d) GRU: 8 units over 6 steps of 5 features */
+    int g = k == 5 ? 4 : 3;
+    Model rec = {.cell = 1 + (k == 5 ? MLPRT_CELL_LSTM : MLPRT_CELL_GRU),
+                 .ntensors = 6,
+                 .ndim = {2, 2, 1, 1, 2, 1},
+                 .shape = {{g * 8, 5}, {g * 8, 8}, {g * 8}, {g * 8}, {3, 8}, {3}},
+                 .batch = 8,
+                 .in_size = 30};
+    runs[k] = cnn ? conv : k == 4 ? ln : k >= 5 ? rec : mlp;
   }
   /* the two required runs: Adam on (a), SGD with momentum on (b) */
   runs[0].name = "mlp_adam";
@@ -335,6 +395,14 @@ START_TEST(parity_1_pytorch) {
   runs[4].opt = mlprt_optim_defaults(MLPRT_OPT_ADAM);
   runs[4].opt.lr = 0.01;
   mlprt_sched_constant(&runs[4].sched, 0.01);
+  /* the recurrent layers' backward through time, through Adam */
+  runs[5].name = "lstm_adam";
+  runs[6].name = "gru_adam";
+  for (int k = 5; k < 7; k++) {
+    runs[k].opt = mlprt_optim_defaults(MLPRT_OPT_ADAM);
+    runs[k].opt.lr = 0.01;
+    mlprt_sched_constant(&runs[k].sched, 0.01);
+  }
   char *dir = test_tmpdir();
   ck_assert_ptr_nonnull(dir);
   for (int k = 0; k < NRUNS; k++) {
@@ -345,6 +413,7 @@ START_TEST(parity_1_pytorch) {
     write_file(dir, m->name, "_x.f32", m->x, (size_t)STEPS * m->batch * m->in_size * sizeof(float));
     write_file(dir, m->name, "_y.i32", m->y, (size_t)STEPS * m->batch * sizeof(int32_t));
     if (m->cnn) cnn_train(m);
+    else if (m->cell) rnn_train(m);
     else mlp_train(m);
   }
   const char *argv[] = {PYTHON, "tests/parity/parity.py", dir, NULL};
