@@ -1402,6 +1402,16 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->no_card = !bool_or(mlp_spec_setting(deploy, "card"), true);
   lower_deploy(&L, &ir->deploy);
   if (!lower_data(&L, ir, spec_path)) return NULL;
+  /* Slices and importance read the columns of a table. */
+  const char *const by_column[] = {"slices", "feature_importance"};
+  for (int i = 0; i < 2 && strcmp(ir->data.format, "idx") == 0; i++) {
+    const MlpSpecValue *v = mlp_spec_setting(an, by_column[i]);
+    if (v && (i == 0 ? ir->slices != NULL : ir->feature_importance)) {
+      mlp_diag_error(d, v->node->loc, "analysis.%s needs a table source: IDX images have no columns",
+                     by_column[i]);
+      return NULL;
+    }
+  }
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);
   MlpIrModel *m = &ir->models[0];

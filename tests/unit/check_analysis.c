@@ -326,6 +326,21 @@ START_TEST(analysis_regression_residuals) {
 }
 END_TEST
 
+/* What the analysis cannot act on is refused at the setting. */
+START_TEST(analysis_refusals) {
+  char *dir = test_tmpdir();
+  char *spec = test_example_spec(dir, "iris", "sel", "output()", "  analysis { slices = numeric }\n");
+  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(strstr(r.err, "analysis.slices takes column names, not the selector 'numeric'"), "%s", r.err);
+  ck_assert_msg(strstr(r.err, "sel.mlp:"), "no location: %s", r.err);
+  test_run_free(&r);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
 Suite *analysis_suite(void); /* the runner finds it by name */
 Suite *analysis_suite(void) {
   Suite *s = suite_create("analysis");
@@ -337,6 +352,7 @@ Suite *analysis_suite(void) {
   tcase_add_test(tc, analysis_brier_and_per_class_match_sklearn);
   tcase_add_test(tc, analysis_report_has_the_eight_steps);
   tcase_add_test(tc, analysis_regression_residuals);
+  tcase_add_test(tc, analysis_refusals);
   suite_add_tcase(s, tc);
   return s;
 }
