@@ -132,5 +132,6 @@ int mlprt_slice_test(const double *err, const int32_t *slice, int64_t n, int nsl
 }
 
 void mlprt_slice_flag(MlprtSliceTest *t, int nslices, int tested) {
-  for (int s = 0; s < nslices; s++) t[s].flagged = !isnan(t[s].p) && t[s].p < MLPRT_SLICE_ALPHA / (double)tested;
+  for (int s = 0; s < nslices; s++)
+    t[s].flagged = !isnan(t[s].p) && t[s].p < MLPRT_SLICE_ALPHA / (double)tested;
 }

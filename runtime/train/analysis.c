@@ -14,7 +14,14 @@
 #include "mlp/tensor.h"
 #include "train_int.h"
 
-enum { CALIBRATION_BINS = 10, QUANTILE_BINS = 4, RANGE_BINS = 5, IMPORTANCE_REPEATS = 5, RESIDUAL_POINTS = 200 };
+enum {
+  CALIBRATION_BINS = 10,
+  QUANTILE_BINS = 4,
+  RANGE_BINS = 5,
+  IMPORTANCE_REPEATS = 5,
+  RESIDUAL_POINTS = 200,
+  FEW_VALUES = 10 /* a number column of at most this many values is sliced by value */
+};
 
 /* The class a row's outputs predict. */
 static int32_t predicted(const float *o, int64_t K) {
@@ -112,16 +119,34 @@ static double numeric_cell(const MlprtColumn *c, int64_t r) {
   return c->f[r];
 }
 
+/* Does a numeric column hold at most FEW_VALUES distinct numbers? */
+static bool few_numbers(const MlprtColumn *c, int64_t n) {
+  if (c->type != MLPRT_COL_FLOAT && c->type != MLPRT_COL_INT) return false;
+  double seen[FEW_VALUES];
+  int k = 0;
+  for (int64_t r = 0; r < n; r++) {
+    if (isnan(c->f[r])) continue;
+    int j = 0;
+    while (j < k && seen[j] != c->f[r]) j++;
+    if (j < k) continue;
+    if (k == FEW_VALUES) return false;
+    seen[k++] = c->f[r];
+  }
+  return true;
+}
+
 /* One column's slices: each row's slice into slice [n], the slices' names
- * into names (owned), their count returned. Categories, booleans and text
- * by level; numbers and dates by QUANTILE_BINS quantile bins of the tested
- * rows; missing values are a slice of their own. */
+ * into names (owned), their count returned. Categories, booleans, text and
+ * numbers of at most FEW_VALUES values by value; other numbers and dates by
+ * QUANTILE_BINS quantile bins of the tested rows; missing values are a
+ * slice of their own. */
 static int column_slices(const MlprtTable *t, int col, int32_t *slice, char ***names) {
   const MlprtColumn *c = &t->cols[col];
   int64_t n = t->nrows;
   int ns = 0;
   char **nm = NULL;
-  if (c->type == MLPRT_COL_CATEGORY || c->type == MLPRT_COL_TEXT || c->type == MLPRT_COL_BOOL) {
+  if (c->type == MLPRT_COL_CATEGORY || c->type == MLPRT_COL_TEXT || c->type == MLPRT_COL_BOOL ||
+      few_numbers(c, n)) {
     MlprtLevels lv = {0};
     char buf[32];
     for (int64_t r = 0; r < n; r++) {
@@ -227,11 +252,12 @@ static cJSON *slices_json(const MlprtAnalysisIn *a, const double *err, bool clas
   for (int i = 0; i < nall; i++) mlprt_slice_flag(&all[i].t, 1, tested);
   qsort(all, (size_t)nall, sizeof *all, by_p);
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "test",
-                          classify ? "one-sided pooled two-proportion z-test of the slice's error rate against "
-                                     "the other rows', Bonferroni-corrected"
-                                   : "one-sided Welch t statistic (normal tail) of the slice's mean absolute error "
-                                     "against the other rows', Bonferroni-corrected");
+  cJSON_AddStringToObject(
+      o, "test",
+      classify ? "one-sided pooled two-proportion z-test of the slice's error rate against "
+                 "the other rows', Bonferroni-corrected"
+               : "one-sided Welch t statistic (normal tail) of the slice's mean absolute error "
+                 "against the other rows', Bonferroni-corrected");
   cJSON_AddNumberToObject(o, "alpha", MLPRT_SLICE_ALPHA);
   cJSON_AddNumberToObject(o, "min_rows", MLPRT_SLICE_MIN_ROWS);
   cJSON_AddNumberToObject(o, "tested", tested);
@@ -242,8 +268,9 @@ static cJSON *slices_json(const MlprtAnalysisIn *a, const double *err, bool clas
     cJSON_AddStringToObject(e, "column", t->cols[all[i].col].name);
     cJSON_AddStringToObject(e, "level", all[i].level);
     cJSON_AddNumberToObject(e, "rows", (double)all[i].t.n);
-    if (all[i].t.n > 0) cJSON_AddNumberToObject(e, classify ? "accuracy" : "mae",
-                                                 classify ? 1 - all[i].t.error : all[i].t.error);
+    if (all[i].t.n > 0)
+      cJSON_AddNumberToObject(e, classify ? "accuracy" : "mae",
+                              classify ? 1 - all[i].t.error : all[i].t.error);
     if (!isnan(all[i].t.p)) {
       cJSON_AddNumberToObject(e, "statistic", all[i].t.stat);
       cJSON_AddNumberToObject(e, "p", all[i].t.p);
@@ -275,7 +302,8 @@ static cJSON *importance_json(const MlprtAnalysisIn *a, bool classify) {
   const MlprtDataset *d = a->d;
   int s = d->raw_split;
   int64_t n = d->n[s], F = d->F, K = d->K;
-  float *x = malloc((size_t)(n ? n : 1) * (size_t)F * sizeof *x), *out = malloc((size_t)(n ? n : 1) * (size_t)K * sizeof *out);
+  float *x = malloc((size_t)(n ? n : 1) * (size_t)F * sizeof *x),
+        *out = malloc((size_t)(n ? n : 1) * (size_t)K * sizeof *out);
   memcpy(x, d->x[s], (size_t)n * (size_t)F * sizeof *x);
   int64_t *perm = malloc((size_t)(n ? n : 1) * sizeof *perm);
   bool *mine = malloc((size_t)F), *done = calloc((size_t)F, 1);
@@ -369,8 +397,9 @@ static void calibration_json(const MlprtAnalysisIn *a, cJSON *o) {
     cnt[b]++;
   }
   cJSON *cal = cJSON_AddObjectToObject(o, "calibration");
-  cJSON_AddStringToObject(cal, "of", K == 1 ? "P(class 1) against the share of class 1"
-                                            : "the top class's probability against accuracy");
+  cJSON_AddStringToObject(
+      cal, "of",
+      K == 1 ? "P(class 1) against the share of class 1" : "the top class's probability against accuracy");
   cJSON *bins = cJSON_AddArrayToObject(cal, "bins");
   for (int b = 0; b < CALIBRATION_BINS; b++) {
     if (!cnt[b]) continue;

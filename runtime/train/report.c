@@ -65,8 +65,10 @@ static void plot_open(FILE *f, const Axes *a, const char *xlabel, const char *yl
   }
   fprintf(f, "<text class=\"xlabel\" x=\"%g\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", (l + r) / 2,
           PLOT_H - 6, xlabel);
-  fprintf(f, "<text class=\"ylabel\" x=\"12\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 12 %g)\">"
-             "%s</text>\n", (t + b) / 2, (t + b) / 2, ylabel);
+  fprintf(f,
+          "<text class=\"ylabel\" x=\"12\" y=\"%g\" text-anchor=\"middle\" "
+          "transform=\"rotate(-90 12 %g)\">%s</text>\n",
+          (t + b) / 2, (t + b) / 2, ylabel);
 }
 
 /* Legend entry i, right of the data box. */
@@ -354,7 +356,8 @@ static void errors_section(FILE *f, const MlprtReport *r) {
     fputs("</table>\n", f);
   }
   if (r->confusion) {
-    fputs("<h3>Confusion matrix</h3>\n<p>Rows: true class; columns: predicted class.</p>\n<table><tr><th></th>",
+    fputs("<h3>Confusion matrix</h3>\n<p>Rows: true class; columns: predicted class.</p>\n"
+          "<table><tr><th></th>",
           f);
     for (int j = 0; j < r->nclasses; j++) {
       fputs("<th>", f);

@@ -83,7 +83,8 @@ START_TEST(analysis_slice_finder_ranks_a_planted_slice_first) {
   sl = planted_slices(dir, "even", 0.05);
   ck_assert_int_eq(cJSON_GetObjectItem(sl, "flagged")->valueint, 0);
   const cJSON *s;
-  cJSON_ArrayForEach(s, cJSON_GetObjectItem(sl, "slices")) ck_assert(!cJSON_IsTrue(cJSON_GetObjectItem(s, "flagged")));
+  cJSON_ArrayForEach(s, cJSON_GetObjectItem(sl, "slices"))
+      ck_assert(!cJSON_IsTrue(cJSON_GetObjectItem(s, "flagged")));
   cJSON_Delete(sl);
   free(dir);
 }
@@ -149,7 +150,8 @@ START_TEST(analysis_manifest_object) {
   const cJSON *an = cJSON_GetObjectItem(m, "analysis");
   ck_assert_ptr_nonnull(an);
   ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(an, "brier")));
-  ck_assert_int_gt(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(an, "calibration"), "bins")), 0);
+  ck_assert_int_gt(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(an, "calibration"), "bins")),
+                   0);
   /* The worst rows, largest loss first, each traced to its line. */
   const cJSON *worst = cJSON_GetObjectItem(an, "worst"), *w;
   ck_assert_int_eq(cJSON_GetArraySize(worst), 5);
@@ -165,7 +167,8 @@ START_TEST(analysis_manifest_object) {
     snprintf(want, sizeof want, "%s,%s,%s,%s,%s", cJSON_GetObjectItem(vals, "sepal_length")->valuestring,
              cJSON_GetObjectItem(vals, "sepal_width")->valuestring,
              cJSON_GetObjectItem(vals, "petal_length")->valuestring,
-             cJSON_GetObjectItem(vals, "petal_width")->valuestring, cJSON_GetObjectItem(w, "truth")->valuestring);
+             cJSON_GetObjectItem(vals, "petal_width")->valuestring,
+             cJSON_GetObjectItem(w, "truth")->valuestring);
     ck_assert_str_eq(line, want);
     free(line);
   }
@@ -257,8 +260,9 @@ static void check_report_text(const char *html) {
   }
   ck_assert_msg(!strstr(html, "http://") && !strstr(html, "https://"), "the report names a URL");
   ck_assert_msg(!strstr(html, " src=") && !strstr(html, " href="), "the report references a file");
-  ck_assert_msg(strstr(html, "class=\"tick\"") && strstr(html, "class=\"xlabel\"") && strstr(html, "class=\"best\""),
-                "the learning curve lacks ticks, an axis label or the best epoch");
+  ck_assert_msg(
+      strstr(html, "class=\"tick\"") && strstr(html, "class=\"xlabel\"") && strstr(html, "class=\"best\""),
+      "the learning curve lacks ticks, an axis label or the best epoch");
 }
 
 START_TEST(analysis_report_has_the_eight_steps) {
@@ -280,7 +284,8 @@ START_TEST(analysis_report_has_the_eight_steps) {
     snprintf(shot, sizeof shot, "%s/report.png", dir);
     snprintf(shotarg, sizeof shotarg, "--screenshot=%s", shot);
     snprintf(prof, sizeof prof, "--user-data-dir=%s/chromium", dir);
-    const char *dom[] = {CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", prof, "--dump-dom", url, NULL};
+    const char *dom[] = {CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", prof, "--dump-dom",
+                         url,      NULL};
     r = test_run(dom, NULL);
     if (r.status != 0 || !strstr(r.out, "</section>")) {
       test_skip("report.html rendered headless", CHROMIUM, "chromium cannot run here");
@@ -288,8 +293,9 @@ START_TEST(analysis_report_has_the_eight_steps) {
     } else {
       check_report_text(r.out);
       test_run_free(&r);
-      const char *sh[] = {CHROMIUM,  "--headless", "--no-sandbox", "--disable-gpu", prof, "--window-size=1000,3000",
-                          shotarg, url, NULL};
+      const char *sh[] = {CHROMIUM,        "--headless", "--no-sandbox",
+                          "--disable-gpu", prof,         "--window-size=1000,3000",
+                          shotarg,         url,          NULL};
       r = test_run(sh, NULL);
       ck_assert_msg(r.status == 0, "%s", r.err);
       test_run_free(&r);
@@ -308,7 +314,8 @@ END_TEST
 /* The regression side: residuals and error by target range. */
 START_TEST(analysis_regression_residuals) {
   char *dir = test_tmpdir();
-  char *spec = test_example_spec(dir, "diabetes", "diab", "linear_model()", "  analysis { slices = [sex] }\n");
+  char *spec =
+      test_example_spec(dir, "diabetes", "diab", "linear_model()", "  analysis { slices = [sex] }\n");
   char *run = test_train(spec, dir, "diab");
   cJSON *m = manifest_of(run);
   const cJSON *an = cJSON_GetObjectItem(m, "analysis");
