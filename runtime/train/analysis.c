@@ -346,8 +346,8 @@ static cJSON *importance_json(const MlprtAnalysisIn *a, bool classify) {
   }
   qsort(order, (size_t)ng, sizeof *order, by_key_desc);
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "score", classify ? "accuracy" : "negative mean absolute error");
-  cJSON_AddNumberToObject(o, "baseline_score", base);
+  cJSON_AddStringToObject(o, "score", classify ? "accuracy" : "mean absolute error");
+  cJSON_AddNumberToObject(o, "baseline_score", classify ? base : -base);
   cJSON_AddNumberToObject(o, "repeats", IMPORTANCE_REPEATS);
   cJSON *arr = cJSON_AddArrayToObject(o, "columns");
   for (int i = 0; i < ng; i++) {

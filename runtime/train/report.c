@@ -319,9 +319,9 @@ static void analysis_details(FILE *f, const cJSON *an) {
     put_json(f, cJSON_GetObjectItem(v, "slices"));
   }
   if ((v = cJSON_GetObjectItem(an, "feature_importance"))) {
-    fputs("<h3>Permutation importance</h3>\n<p>The drop in ", f);
+    fputs("<h3>Permutation importance</h3>\n<p>How much worse the ", f);
     put_text(f, cJSON_GetObjectItem(v, "score")->valuestring);
-    fprintf(f, " when a source column's features are shuffled together, mean and standard deviation of %d "
+    fprintf(f, " gets when a source column's features are shuffled together: mean and standard deviation of %d "
                "seeded repeats.</p>\n",
             cJSON_GetObjectItem(v, "repeats")->valueint);
     put_json(f, cJSON_GetObjectItem(v, "columns"));
