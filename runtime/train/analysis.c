@@ -1,8 +1,8 @@
 /* analysis.c — the error analysis of the kept model on the tested split
  * (step 7): the rows of largest loss with their place in the source, the
  * metrics by slice with the slice finder's verdicts (metrics.c's test),
- * permutation importance per source column, the Brier score and
- * calibration curve of a classifier, the residuals and error by target
+ * permutation importance per source column, the Brier score,
+ * calibration curve and ROC and precision-recall curves of a classifier, the residuals and error by target
  * range of a regression. Consumes the dataset, the model's outputs on that
  * split and a way to run the model on other rows; produces the manifest's
  * "analysis" object, which the report draws. */
@@ -20,6 +20,7 @@ enum {
   RANGE_BINS = 5,
   IMPORTANCE_REPEATS = 5,
   RESIDUAL_POINTS = 200,
+  CURVE_POINTS = 200,
   FEW_VALUES = 10 /* a number column of at most this many values is sliced by value */
 };
 
@@ -373,6 +374,82 @@ static cJSON *importance_json(const MlprtAnalysisIn *a, bool classify) {
   return o;
 }
 
+/* A point list [[x, y], ...] of at most CURVE_POINTS of the m points
+ * (evenly spaced, the last kept). */
+static cJSON *points_json(const double *x, const double *y, int64_t m) {
+  cJSON *arr = cJSON_CreateArray();
+  int64_t step = (m + CURVE_POINTS - 1) / CURVE_POINTS;
+  for (int64_t i = 0; i < m; i++)
+    if (i % step == 0 || i == m - 1) {
+      double xy[2] = {x[i], y[i]};
+      cJSON_AddItemToArray(arr, cJSON_CreateDoubleArray(xy, 2));
+    }
+  return arr;
+}
+
+/* The ROC and precision-recall curves of the scores score[i * stride],
+ * rows of class `pos` against the rest, a point at each distinct score:
+ * the AUC (metrics.c) and the average precision, the sum over those
+ * thresholds of the rise in recall times the precision (scikit-learn's
+ * average_precision_score). NULL when either side has no rows. */
+static cJSON *class_curves(const float *score, int64_t stride, const int32_t *label, int32_t pos, int64_t n,
+                           const char *name) {
+  Keyed *k = malloc((size_t)(n ? n : 1) * sizeof *k);
+  int64_t P = 0;
+  for (int64_t i = 0; i < n; i++) {
+    k[i] = (Keyed){score[i * stride], i};
+    P += label[i] == pos;
+  }
+  if (P == 0 || P == n) {
+    free(k);
+    return NULL;
+  }
+  qsort(k, (size_t)n, sizeof *k, by_key_desc);
+  double *fpr = malloc((size_t)(n + 1) * sizeof *fpr), *tpr = malloc((size_t)(n + 1) * sizeof *tpr);
+  double *rec = malloc((size_t)n * sizeof *rec), *prec = malloc((size_t)n * sizeof *prec);
+  int64_t tp = 0, fp = 0, m = 1, q = 0;
+  double ap = 0, last_recall = 0;
+  fpr[0] = tpr[0] = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (label[k[i].i] == pos)
+      tp++;
+    else
+      fp++;
+    if (i + 1 < n && k[i + 1].key == k[i].key) continue;
+    fpr[m] = (double)fp / (double)(n - P);
+    tpr[m++] = (double)tp / (double)P;
+    rec[q] = (double)tp / (double)P;
+    prec[q] = (double)tp / (double)(tp + fp);
+    ap += (rec[q] - last_recall) * prec[q];
+    last_recall = rec[q++];
+  }
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "class", name);
+  cJSON_AddNumberToObject(o, "auc", mlprt_roc_auc(score, stride, label, pos, n));
+  cJSON_AddNumberToObject(o, "average_precision", ap);
+  cJSON_AddItemToObject(o, "roc", points_json(fpr, tpr, m));
+  cJSON_AddItemToObject(o, "pr", points_json(rec, prec, q));
+  free(fpr);
+  free(tpr);
+  free(rec);
+  free(prec);
+  free(k);
+  return o;
+}
+
+/* ROC and precision-recall curves: a binary model's for class 1, else one
+ * class against the rest for each class. */
+static cJSON *curves_json(const MlprtAnalysisIn *a) {
+  const MlprtDataset *d = a->d;
+  int s = d->raw_split;
+  cJSON *arr = cJSON_CreateArray();
+  for (int c = d->K == 1 ? 1 : 0; c < (d->K == 1 ? 2 : d->K); c++) {
+    cJSON *one = class_curves(a->out + (d->K == 1 ? 0 : c), d->K, d->label[s], c, d->n[s], d->class_names[c]);
+    if (one) cJSON_AddItemToArray(arr, one);
+  }
+  return arr;
+}
+
 /* The Brier score and a calibration curve: a binary model's P(class 1)
  * against the share of class 1, else the top class's probability against
  * accuracy, in CALIBRATION_BINS equal bins of [0, 1] (a probability on a
@@ -467,10 +544,12 @@ cJSON *mlprt_analysis_json(const MlprtAnalysisIn *a, char *err, size_t errn) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "split", d->raw_split == MLPRT_TEST ? "test" : "validation");
   cJSON_AddNumberToObject(o, "rows", (double)n);
-  if (classify)
+  if (classify) {
     calibration_json(a, o);
-  else
+    cJSON_AddItemToObject(o, "curves", curves_json(a));
+  } else {
     residuals_json(a, o);
+  }
   if (a->p->worst > 0) cJSON_AddItemToObject(o, "worst", worst_json(a, classify));
   if (a->p->slices) {
     double *e = malloc((size_t)(n ? n : 1) * sizeof *e);

@@ -75,8 +75,10 @@ static void plot_open(FILE *f, const Axes *a, const char *xlabel, const char *yl
 static void legend(FILE *f, int i, const char *color, const char *dash, const char *label) {
   double x = PLOT_W - LEGEND_W + 12, y = PAD_T + 12 + 18 * i;
   fprintf(f, "<g class=\"legend\"><line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" "
-             "stroke-width=\"2\" stroke-dasharray=\"%s\"/><text x=\"%g\" y=\"%g\">%s</text></g>\n",
-          x, y - 4, x + 18, y - 4, color, dash, x + 24, y, label);
+             "stroke-width=\"2\" stroke-dasharray=\"%s\"/><text x=\"%g\" y=\"%g\">",
+          x, y - 4, x + 18, y - 4, color, dash, x + 24, y);
+  put_text(f, label);
+  fputs("</text></g>\n", f);
 }
 
 static void polyline(FILE *f, const Axes *a, const double *x, const double *y, int64_t n, const char *color,
@@ -136,6 +138,38 @@ static void calibration_svg(FILE *f, const cJSON *bins) {
   fputs("</svg>\n", f);
   free(x);
   free(y);
+}
+
+/* ROC (key "roc") or precision-recall ("pr") curves, one line a class
+ * (the first ten), each labelled with its AUC or average precision. */
+static void class_curves_svg(FILE *f, const cJSON *curves, const char *key) {
+  static const char *const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  bool roc = strcmp(key, "roc") == 0;
+  Axes a = {0, 1, 0, 1};
+  plot_open(f, &a, roc ? "false positive rate" : "recall", roc ? "true positive rate" : "precision");
+  if (roc) {
+    double d[2] = {0, 1};
+    polyline(f, &a, d, d, 2, "#999", "4 3");
+  }
+  int i = 0;
+  for (const cJSON *c = curves ? curves->child : NULL; c && i < 10; c = c->next, i++) {
+    const cJSON *pts = cJSON_GetObjectItem(c, key);
+    int n = cJSON_GetArraySize(pts);
+    double *x = malloc((size_t)(n ? n : 1) * sizeof *x), *y = malloc((size_t)(n ? n : 1) * sizeof *y);
+    for (int j = 0; j < n; j++) {
+      x[j] = cJSON_GetArrayItem(cJSON_GetArrayItem(pts, j), 0)->valuedouble;
+      y[j] = cJSON_GetArrayItem(cJSON_GetArrayItem(pts, j), 1)->valuedouble;
+    }
+    polyline(f, &a, x, y, n, colors[i], "none");
+    free(x);
+    free(y);
+    char lab[96];
+    snprintf(lab, sizeof lab, "%.40s (%s %.3f)", cJSON_GetObjectItem(c, "class")->valuestring, roc ? "AUC" : "AP",
+             cJSON_GetObjectItem(c, roc ? "auc" : "average_precision")->valuedouble);
+    legend(f, i, colors[i], "none", lab);
+  }
+  fputs("</svg>\n", f);
 }
 
 /* Residuals against predictions, a point each, the zero line dashed. */
@@ -300,6 +334,12 @@ static void analysis_details(FILE *f, const cJSON *an) {
     fputs(".</p>\n", f);
     calibration_svg(f, cJSON_GetObjectItem(v, "bins"));
     put_json(f, cJSON_GetObjectItem(v, "bins"));
+  }
+  if ((v = cJSON_GetObjectItem(an, "curves")) && cJSON_GetArraySize(v) > 0) {
+    fputs("<h3>ROC curves</h3>\n", f);
+    class_curves_svg(f, v, "roc");
+    fputs("<h3>Precision-recall curves</h3>\n", f);
+    class_curves_svg(f, v, "pr");
   }
   if ((v = cJSON_GetObjectItem(an, "residuals"))) {
     fprintf(f, "<h3>Residuals</h3>\n<p>Mean %.6g, standard deviation %.6g.</p>\n",

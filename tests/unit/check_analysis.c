@@ -3,8 +3,8 @@
  * one (seeded data, end to end and on the test itself); the manifest's
  * analysis object (worst rows traced to their source lines, slices,
  * permutation importance, Brier score and calibration, residuals); the
- * Brier score and each class's scores equal scikit-learn's on the examples
- * (1e-6); and report.html holds the eight steps' sections, no external
+ * Brier score, each class's scores, and each class's ROC AUC and average
+ * precision equal scikit-learn's on the examples (1e-6); and report.html holds the eight steps' sections, no external
  * reference, and renders in headless Chromium. */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -150,6 +150,7 @@ START_TEST(analysis_manifest_object) {
   const cJSON *an = cJSON_GetObjectItem(m, "analysis");
   ck_assert_ptr_nonnull(an);
   ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(an, "brier")));
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(an, "curves")), 3); /* one class against the rest */
   ck_assert_int_gt(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(an, "calibration"), "bins")),
                    0);
   /* The worst rows, largest loss first, each traced to its line. */
@@ -197,6 +198,7 @@ static void sklearn_parity(const char *run, const char *target) {
   const char *script =
       "import sys, json, csv, numpy as np\n"
       "from sklearn.metrics import brier_score_loss, precision_recall_fscore_support\n"
+      "from sklearn.metrics import roc_auc_score, average_precision_score\n"
       "run, target = sys.argv[1], sys.argv[2]\n"
       "m = json.load(open(run + '/manifest.json'))\n"
       "t = m['metrics']['test']; classes = t['classes']\n"
@@ -212,6 +214,10 @@ static void sklearn_parity(const char *run, const char *target) {
       "for k, c in enumerate(t['per_class']):\n"
       "    bad |= max(abs(c['precision'] - pr[k]), abs(c['recall'] - rc[k]), abs(c['f1'] - f1[k])) > 1e-6\n"
       "    bad |= c['support'] != sup[k]\n"
+      "for c in m['analysis']['curves']:\n"
+      "    k = classes.index(c['class'])\n"
+      "    bad |= abs(c['auc'] - roc_auc_score(y == k, p[:, k])) > 1e-6\n"
+      "    bad |= abs(c['average_precision'] - average_precision_score(y == k, p[:, k])) > 1e-6\n"
       "print('mismatch' if bad else 'ok', b, m['analysis']['brier'])\n";
   const char *argv[] = {PYTHON, "-c", script, run, target, NULL};
   TestRun r = test_run(argv, NULL);
