@@ -33,7 +33,7 @@ static void put_text(FILE *f, const char *s) {
 
 /* A plot's data box in a W x H image: room for tick labels at the left
  * and below, for the legend at the right, outside the data. */
-enum { PLOT_W = 640, PLOT_H = 260, PAD_L = 56, PAD_T = 10, PAD_B = 40, LEGEND_W = 150 };
+enum { PLOT_W = 720, PLOT_H = 260, PAD_L = 56, PAD_T = 10, PAD_B = 40, LEGEND_W = 220 };
 typedef struct {
   double x0, x1, y0, y1;
 } Axes;
@@ -165,7 +165,8 @@ static void class_curves_svg(FILE *f, const cJSON *curves, const char *key) {
     free(x);
     free(y);
     char lab[96];
-    snprintf(lab, sizeof lab, "%.40s (%s %.3f)", cJSON_GetObjectItem(c, "class")->valuestring, roc ? "AUC" : "AP",
+    snprintf(lab, sizeof lab, "%.40s (%s %.3f)", cJSON_GetObjectItem(c, "class")->valuestring,
+             roc ? "AUC" : "AP",
              cJSON_GetObjectItem(c, roc ? "auc" : "average_precision")->valuedouble);
     legend(f, i, colors[i], "none", lab);
   }
@@ -361,8 +362,9 @@ static void analysis_details(FILE *f, const cJSON *an) {
   if ((v = cJSON_GetObjectItem(an, "feature_importance"))) {
     fputs("<h3>Permutation importance</h3>\n<p>How much worse the ", f);
     put_text(f, cJSON_GetObjectItem(v, "score")->valuestring);
-    fprintf(f, " gets when a source column's features are shuffled together: mean and standard deviation of %d "
-               "seeded repeats.</p>\n",
+    fprintf(f,
+            " gets when a source column's features are shuffled together: mean and standard deviation "
+            "of %d seeded repeats.</p>\n",
             cJSON_GetObjectItem(v, "repeats")->valueint);
     put_json(f, cJSON_GetObjectItem(v, "columns"));
   }

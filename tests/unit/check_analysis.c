@@ -4,8 +4,9 @@
  * analysis object (worst rows traced to their source lines, slices,
  * permutation importance, Brier score and calibration, residuals); the
  * Brier score, each class's scores, and each class's ROC AUC and average
- * precision equal scikit-learn's on the examples (1e-6); and report.html holds the eight steps' sections, no external
- * reference, and renders in headless Chromium. */
+ * precision equal scikit-learn's on the examples (1e-6); and report.html
+ * holds the eight steps' sections, no external reference, and renders in
+ * headless Chromium. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
