@@ -250,27 +250,46 @@ static void put_json(FILE *f, const cJSON *j) {
   }
 }
 
-/* A plain reading of the curves at the best epoch: a validation loss far
- * above the training loss suggests variance (overfitting); a training
- * loss that hardly fell suggests bias (underfitting). */
+/* A reading of the whole curves and of the baseline, with the next step:
+ * a model no better than its baseline, or whose training loss hardly fell,
+ * underfits (high bias: more capacity, a higher learning rate, more
+ * epochs); a validation loss that rose again while the training loss kept
+ * falling, or one far above the training loss, means overfitting (high
+ * variance: more data, more regularisation, an earlier stop). */
 static void diagnosis(FILE *f, const MlprtReport *r) {
   if (r->epochs < 2 || r->best_epoch < 1 || r->best_epoch > r->epochs) return;
-  double tr = r->train_loss[r->best_epoch - 1], va = r->val_loss[r->best_epoch - 1];
-  double first = r->train_loss[0], last = r->train_loss[r->epochs - 1];
-  fprintf(f, "<p>At the best epoch (%lld) the training loss is %.4g and the validation loss %.4g. ",
-          (long long)r->best_epoch, tr, va);
-  if (tr > 0 && va > 1.5 * tr)
-    fputs(
-        "The validation loss is well above the training loss: <b>high variance (overfitting)</b> is likely; "
-        "more data, regularization or dropout, or a smaller model may help.",
-        f);
+  int64_t best = r->best_epoch - 1, end = r->epochs - 1;
+  double tr = r->train_loss[best], va = r->val_loss[best];
+  double first = r->train_loss[0], last = r->train_loss[end], va_end = r->val_loss[end];
+  const cJSON *base = cJSON_GetObjectItem(r->manifest, "baseline");
+  const cJSON *margin = cJSON_GetObjectItem(base, "margin");
+  fprintf(f,
+          "<p class=\"diagnosis\">At the best epoch (%lld of %lld) the training loss is %.4g and the "
+          "validation loss %.4g; the training loss went from %.4g to %.4g, the validation loss ended at "
+          "%.4g. ",
+          (long long)r->best_epoch, (long long)r->epochs, tr, va, first, last, va_end);
+  if (margin && margin->valuedouble <= 0)
+    fprintf(f, "The model does not beat the %s baseline (%s margin %.4f): <b>high bias (underfitting)</b>; "
+               "next: more capacity (wider or more layers), a higher learning rate or more epochs.",
+            cJSON_GetObjectItem(base, "kind")->valuestring, cJSON_GetObjectItem(base, "metric")->valuestring,
+            margin->valuedouble);
+  else if (end > best && va_end > 1.05 * va && last < 0.9 * tr)
+    fputs("The validation loss rose again after the best epoch while the training loss kept falling: "
+          "<b>high variance (overfitting)</b>; next: more data, more regularisation (dropout, l2) or an "
+          "earlier stop.",
+          f);
+  else if (tr > 0 && va > 1.5 * tr)
+    fputs("The validation loss is well above the training loss: <b>high variance (overfitting)</b>; next: "
+          "more data, more regularisation (dropout, l2) or a smaller model.",
+          f);
   else if (first > 0 && last > 0.9 * first)
-    fputs(
-        "The training loss hardly fell: <b>high bias (underfitting)</b> is likely; a larger model, a higher "
-        "learning rate or more epochs may help.",
-        f);
+    fputs("The training loss hardly fell: <b>high bias (underfitting)</b>; next: more capacity, a higher "
+          "learning rate or more epochs.",
+          f);
   else
-    fputs("Neither a large gap nor a stalled training loss: no strong sign of under- or overfitting.", f);
+    fputs("Neither a large gap, a rising validation loss nor a stalled training loss: no strong sign of "
+          "under- or overfitting; next: more data or a wider search may still help.",
+          f);
   fputs("</p>\n", f);
 }
 

@@ -340,6 +340,29 @@ START_TEST(analysis_regression_residuals) {
 }
 END_TEST
 
+/* The bias / variance reading: a run stuck at its baseline underfits, and
+ * says what to do next. */
+START_TEST(analysis_diagnosis_of_a_stuck_run) {
+  char *dir = test_tmpdir();
+  char *spec = test_example_spec(dir, "iris", "stuck", "dense(8)\n    output()",
+                                 "  hyperparameters { epochs = 4  lr = 0.000001 }\n"
+                                 "  validation { stop_on_divergence = false }\n");
+  char *run = test_train(spec, dir, "stuck");
+  char *path = test_path(run, "report.html"), *html = test_read_file(path, NULL);
+  ck_assert_ptr_nonnull(html);
+  const char *d = strstr(html, "<p class=\"diagnosis\">");
+  ck_assert_ptr_nonnull(d);
+  ck_assert_msg(strstr(d, "does not beat the majority baseline") && strstr(d, "<b>high bias (underfitting)</b>") &&
+                    strstr(d, "next: more capacity"),
+                "%.400s", d);
+  free(html);
+  free(path);
+  free(run);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
 /* What the analysis cannot act on is refused at the setting. */
 START_TEST(analysis_refusals) {
   char *dir = test_tmpdir();
@@ -367,6 +390,7 @@ Suite *analysis_suite(void) {
   tcase_add_test(tc, analysis_report_has_the_eight_steps);
   tcase_add_test(tc, analysis_regression_residuals);
   tcase_add_test(tc, analysis_refusals);
+  tcase_add_test(tc, analysis_diagnosis_of_a_stuck_run);
   suite_add_tcase(s, tc);
   return s;
 }
