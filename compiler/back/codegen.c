@@ -685,6 +685,9 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_report, cstr(&c, ir->report));
   mlp_desc_set(&pd, MLPRT_PROGRAM_learning_curves, ci64(&c, ir->learning_curves));
   mlp_desc_set(&pd, MLPRT_PROGRAM_bias_variance, ci64(&c, ir->bias_variance));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_slices, cstr(&c, ir->slices));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_worst, ci64(&c, ir->worst));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_feature_importance, ci64(&c, ir->feature_importance));
   mlp_desc_set(&pd, MLPRT_PROGRAM_compiler, cstr(&c, info->compiler));
   mlp_desc_set(&pd, MLPRT_PROGRAM_target_cpu, cstr(&c, info->target_cpu));
   mlp_desc_set(&pd, MLPRT_PROGRAM_version, cstr(&c, ir->version));

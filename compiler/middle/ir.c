@@ -572,6 +572,9 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   add_str(an, "report", ir->report);
   cJSON_AddBoolToObject(an, "learning_curves", ir->learning_curves);
   cJSON_AddBoolToObject(an, "bias_variance", ir->bias_variance);
+  add_str(an, "slices", ir->slices);
+  cJSON_AddNumberToObject(an, "worst", ir->worst);
+  cJSON_AddBoolToObject(an, "feature_importance", ir->feature_importance);
   add_str(an, "baseline", ir->baseline ? fit_names[ir->baseline] : NULL);
   cJSON *metrics = cJSON_AddArrayToObject(an, "metrics");
   for (int k = 0; k < MLPRT_NMETRICS; k++)

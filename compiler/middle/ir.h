@@ -266,6 +266,9 @@ typedef struct {
   bool deterministic; /* environment.deterministic */
   const char *report; /* analysis.report file name */
   bool learning_curves, bias_variance;
+  const char *slices;       /* analysis.slices: column names, each ending in '\n'; NULL: none */
+  int worst;                /* analysis.worst: rows with the largest loss listed */
+  bool feature_importance;  /* analysis.feature_importance: permutation importance per source column */
   MlpIrData data;
   MlpIrModel *models;
   int nmodels;

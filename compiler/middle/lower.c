@@ -1420,11 +1420,30 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->report = str_or(mlp_spec_setting(an, "report"), "report.html");
   ir->learning_curves = bool_or(mlp_spec_setting(an, "learning_curves"), true);
   ir->bias_variance = bool_or(mlp_spec_setting(an, "bias_variance"), true);
+  ir->worst = (int)num_or(mlp_spec_setting(an, "worst"), 20);
+  ir->feature_importance = bool_or(mlp_spec_setting(an, "feature_importance"), false);
+  const MlpSpecValue *slices = mlp_spec_setting(an, "slices");
+  if (slices && slices->node->kind == MLP_ND_IDENT && mlp_ir_select_code(slices->node->name) >= 0) {
+    mlp_diag_error(d, slices->node->loc, "analysis.slices takes column names, not the selector '%s'",
+                   slices->node->name);
+    return NULL;
+  }
+  ir->slices = slices ? names_text(&L, slices->node) : NULL;
   const MlpSpecBlock *deploy = mlp_spec_block(s, "deploy");
   ir->version = deploy && deploy->given ? str_or(mlp_spec_setting(deploy, "version"), "1.0.0") : NULL;
   ir->no_card = !bool_or(mlp_spec_setting(deploy, "card"), true);
   lower_deploy(&L, &ir->deploy);
   if (!lower_data(&L, ir, spec_path)) return NULL;
+  /* Slices and importance read the columns of a table. */
+  const char *const by_column[] = {"slices", "feature_importance"};
+  for (int i = 0; i < 2 && strcmp(ir->data.format, "idx") == 0; i++) {
+    const MlpSpecValue *v = mlp_spec_setting(an, by_column[i]);
+    if (v && (i == 0 ? ir->slices != NULL : ir->feature_importance)) {
+      mlp_diag_error(d, v->node->loc, "analysis.%s needs a table source: IDX images have no columns",
+                     by_column[i]);
+      return NULL;
+    }
+  }
   ir->nmodels = 1;
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);
   MlpIrModel *m = &ir->models[0];

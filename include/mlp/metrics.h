@@ -5,6 +5,7 @@
 #ifndef MLP_METRICS_H
 #define MLP_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The evaluation metrics analysis.metrics names, in the registry's order.
@@ -42,5 +43,35 @@ typedef struct {
   int64_t support; /* rows of the class */
 } MlprtClassScores;
 MlprtClassScores mlprt_class_scores(const int64_t *confusion, int nclasses, int k);
+
+/* The Brier score of model outputs out [n, k]: k = 1 is a binary model's
+ * P(class 1) and the score is the mean of (p - y)^2 (scikit-learn's
+ * brier_score_loss); else the mean over rows of the sum over classes of
+ * (p_c - [c = label])^2, the multi-class form of Brier's definition. */
+double mlprt_brier(const float *out, int64_t k, const int32_t *label, int64_t n);
+
+/* The slice finder: is each slice's error significantly worse than the
+ * rest of the rows'? err [n] is each row's error (0 or 1 for a classifier,
+ * the absolute error for a regression), slice [n] each row's slice (0 ..
+ * nslices - 1, or -1 for none). A classifier's slice is tested by the
+ * pooled two-proportion z-test of its error rate against the rest's, a
+ * regression's by Welch's t statistic of the mean absolute errors with the
+ * normal tail (the slices are at least MLPRT_SLICE_MIN_ROWS rows); both
+ * one-sided. A slice is tested when both sides have at least
+ * MLPRT_SLICE_MIN_ROWS rows, and flagged when p < MLPRT_SLICE_ALPHA / (all
+ * the slices tested, of every call): Bonferroni's correction. */
+#define MLPRT_SLICE_MIN_ROWS 30
+#define MLPRT_SLICE_ALPHA 0.05
+typedef struct {
+  int64_t n;       /* rows of the slice */
+  double error;    /* its mean error: error rate or mean absolute error */
+  double stat, p;  /* the test statistic and its one-sided p-value; NaN when not tested */
+  bool flagged;
+} MlprtSliceTest;
+/* Fills out [nslices] (flagged false); returns the number of slices tested. */
+int mlprt_slice_test(const double *err, const int32_t *slice, int64_t n, int nslices, bool rates,
+                     MlprtSliceTest *out);
+/* Sets each of t [nslices]'s flag for `tested` slices tested in all. */
+void mlprt_slice_flag(MlprtSliceTest *t, int nslices, int tested);
 
 #endif

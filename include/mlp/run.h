@@ -242,6 +242,9 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_PTR, const char *, report)          /* analysis.report's file name, or NULL for none */          \
   X(MLPRT_I64, int64_t, learning_curves)      /* analysis: what the report shows */                        \
   X(MLPRT_I64, int64_t, bias_variance)                                                                     \
+  X(MLPRT_PTR, const char *, slices)          /* analysis.slices: column names, each ending in '\n'; NULL */ \
+  X(MLPRT_I64, int64_t, worst)                /* analysis.worst: rows of largest loss listed */             \
+  X(MLPRT_I64, int64_t, feature_importance)   /* bool: permutation importance per source column */          \
   X(MLPRT_PTR, const char *, compiler)        /* "mlpc VERSION (LLVM X.Y.Z)", for the manifest */          \
   X(MLPRT_PTR, const char *, target_cpu)      /* the CPU the program was compiled for */                   \
   X(MLPRT_PTR, const char *, version)         /* deploy.version; NULL without a deploy section */          \

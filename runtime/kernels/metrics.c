@@ -1,6 +1,7 @@
 /* metrics.c — evaluation metrics beyond the running sums of a pass (step
  * 7): the metric names analysis.metrics uses, ROC AUC by ranks, and each
- * class's precision, recall and F1 from a confusion matrix. Consumes model
+ * class's precision, recall and F1 from a confusion matrix, the Brier
+ * score and the slice finder's test. Consumes model
  * outputs, labels and counts; produces numbers for the manifest, the
  * console and the report. */
 #include <math.h>
@@ -76,4 +77,61 @@ MlprtClassScores mlprt_class_scores(const int64_t *confusion, int nclasses, int 
   s.recall = s.support ? (double)tp / (double)s.support : 0;
   s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0;
   return s;
+}
+
+double mlprt_brier(const float *out, int64_t k, const int32_t *label, int64_t n) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (k == 1) {
+      double d = (double)out[i] - (label[i] == 1);
+      sum += d * d;
+      continue;
+    }
+    for (int64_t c = 0; c < k; c++) {
+      double d = (double)out[i * k + c] - (label[i] == c);
+      sum += d * d;
+    }
+  }
+  return n ? sum / (double)n : NAN;
+}
+
+int mlprt_slice_test(const double *err, const int32_t *slice, int64_t n, int nslices, bool rates,
+                     MlprtSliceTest *out) {
+  double *sum = calloc((size_t)nslices + 1, sizeof *sum), *sq = calloc((size_t)nslices + 1, sizeof *sq);
+  double all = 0, allsq = 0;
+  for (int s = 0; s < nslices; s++) out[s] = (MlprtSliceTest){0, NAN, NAN, NAN, false};
+  for (int64_t i = 0; i < n; i++) {
+    all += err[i];
+    allsq += err[i] * err[i];
+    if (slice[i] < 0 || slice[i] >= nslices) continue;
+    out[slice[i]].n++;
+    sum[slice[i]] += err[i];
+    sq[slice[i]] += err[i] * err[i];
+  }
+  int tested = 0;
+  for (int s = 0; s < nslices; s++) {
+    int64_t a = out[s].n, b = n - a;
+    if (a > 0) out[s].error = sum[s] / (double)a;
+    if (a < MLPRT_SLICE_MIN_ROWS || b < MLPRT_SLICE_MIN_ROWS) continue;
+    double ma = sum[s] / (double)a, mb = (all - sum[s]) / (double)b, se;
+    if (rates) {
+      double pool = all / (double)n;
+      se = sqrt(pool * (1 - pool) * (1.0 / (double)a + 1.0 / (double)b));
+    } else {
+      double va = (sq[s] - (double)a * ma * ma) / (double)(a - 1);
+      double vb = (allsq - sq[s] - (double)b * mb * mb) / (double)(b - 1);
+      se = sqrt(fmax(va, 0) / (double)a + fmax(vb, 0) / (double)b);
+    }
+    out[s].stat = se > 0 ? (ma - mb) / se : 0;
+    out[s].p = 0.5 * erfc(out[s].stat / sqrt(2.0));
+    tested++;
+  }
+  free(sum);
+  free(sq);
+  return tested;
+}
+
+void mlprt_slice_flag(MlprtSliceTest *t, int nslices, int tested) {
+  for (int s = 0; s < nslices; s++)
+    t[s].flagged = !isnan(t[s].p) && t[s].p < MLPRT_SLICE_ALPHA / (double)tested;
 }

@@ -475,6 +475,29 @@ static void align_raw(const MlprtTable *t, int s, MlprtTable *raw) {
   free(at);
 }
 
+/* The loaded column behind each feature column (mlprt_table_features'
+ * order): the name on line `origin` of the schema, or the feature's own
+ * name when its origin was not recorded. */
+static char **feature_sources(const MlprtTable *t, int tc, const char *schema, int64_t F) {
+  char **src = calloc((size_t)(F ? F : 1), sizeof *src);
+  int64_t k = 0;
+  for (int i = 0; i < t->ncols && k < F; i++) {
+    const MlprtColumn *c = &t->cols[i];
+    if (i == tc || !(c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT || c->type == MLPRT_COL_BOOL))
+      continue;
+    const char *line = schema;
+    for (int32_t o = 1; o < c->origin && line; o++) {
+      line = strchr(line, '\n');
+      if (line) line++;
+    }
+    if (c->origin > 0 && line && *line)
+      src[k++] = strndup(line, strcspn(line, "\t\n"));
+    else
+      src[k++] = strdup(c->name);
+  }
+  return src;
+}
+
 /* The steps at the head of the chain that learn nothing and may change
  * rows (conversions, dates, sorting, the time-series steps) run before the
  * split: a time-ordered split can then order by a parsed date, and a lag
@@ -895,6 +918,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   }
   int nsrc = 0;
   for (const char *s = d->schema; s && *s; s++) nsrc += *s == '\n';
+  d->feature_source = feature_sources(&t, tc, d->schema, d->F);
   keep_read_inputs(&t, tname, nsrc, d->inputs);
   mlprt_split_counts(&t, d->n);
   int64_t nan_cells = 0;
@@ -1000,6 +1024,8 @@ void mlprt_prep_free(MlprtDataset *d) {
   mlprt_table_free(&d->raw);
   cJSON_Delete(d->inputs);
   free(d->schema);
+  for (int64_t f = 0; d->feature_source && f < d->F; f++) free(d->feature_source[f]);
+  free(d->feature_source);
   memset(d, 0, sizeof *d);
 }
 

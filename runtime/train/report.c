@@ -1,8 +1,13 @@
-/* report.c — the run's report.html (step 7): the metrics of the test split
- * (or, without one, the validation split), each class's scores, the
- * confusion matrix, the learning curves as an inline SVG and a bias /
- * variance reading of them. Consumes an MlprtReport filled by run.c;
- * produces one self-contained HTML file, written atomically. */
+/* report.c — the run's report.html: one self-contained file (inline SVG,
+ * no external reference) in the order of the eight steps: the data and
+ * its cleaning, the architecture, the hyperparameters, the environment,
+ * training (loss curves with axes, ticks, a legend beside the plot and the
+ * best epoch marked, and a bias / variance reading), tuning, the error
+ * analysis (metrics, each class's scores, the confusion matrix, the
+ * calibration curve or residuals, slices, worst rows, importance) and
+ * deployment (the baseline's margin, the run's artifacts). Consumes an
+ * MlprtReport filled by run.c and the manifest so far; produces one HTML
+ * file, written atomically. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,76 +31,279 @@ static void put_text(FILE *f, const char *s) {
   }
 }
 
-/* Training and validation loss against the epoch: two polylines in a
- * 600 x 240 box, scaled to the larger of the two maxima. */
+/* A plot's data box in a W x H image: room for tick labels at the left
+ * and below, for the legend at the right, outside the data. */
+enum { PLOT_W = 720, PLOT_H = 260, PAD_L = 56, PAD_T = 10, PAD_B = 40, LEGEND_W = 220 };
+typedef struct {
+  double x0, x1, y0, y1;
+} Axes;
+
+static double px(const Axes *a, double x) {
+  return PAD_L + (a->x1 > a->x0 ? (x - a->x0) / (a->x1 - a->x0) : 0) * (PLOT_W - PAD_L - LEGEND_W);
+}
+static double py(const Axes *a, double y) {
+  return PAD_T + (a->y1 > a->y0 ? 1 - (y - a->y0) / (a->y1 - a->y0) : 1) * (PLOT_H - PAD_T - PAD_B);
+}
+
+/* Open the SVG and draw the frame, five ticks on each axis with their
+ * values, and the axes' labels. */
+static void plot_open(FILE *f, const Axes *a, const char *xlabel, const char *ylabel) {
+  fprintf(f, "<svg class=\"plot\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
+             "font-size=\"11\">\n", PLOT_W, PLOT_H, PLOT_W, PLOT_H);
+  double l = PAD_L, r = PLOT_W - LEGEND_W, t = PAD_T, b = PLOT_H - PAD_B;
+  fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#555\"/>\n", l, t,
+          r - l, b - t);
+  for (int i = 0; i <= 4; i++) {
+    double xv = a->x0 + (a->x1 - a->x0) * i / 4, yv = a->y0 + (a->y1 - a->y0) * i / 4;
+    double x = px(a, xv), y = py(a, yv);
+    fprintf(f, "<line class=\"tick\" x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#555\"/>"
+               "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%.3g</text>\n",
+            x, b, x, b + 4, x, b + 15, xv);
+    fprintf(f, "<line class=\"tick\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#555\"/>"
+               "<text x=\"%g\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n",
+            l - 4, y, l, y, l - 6, y + 4, yv);
+  }
+  fprintf(f, "<text class=\"xlabel\" x=\"%g\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", (l + r) / 2,
+          PLOT_H - 6, xlabel);
+  fprintf(f,
+          "<text class=\"ylabel\" x=\"12\" y=\"%g\" text-anchor=\"middle\" "
+          "transform=\"rotate(-90 12 %g)\">%s</text>\n",
+          (t + b) / 2, (t + b) / 2, ylabel);
+}
+
+/* Legend entry i, right of the data box. */
+static void legend(FILE *f, int i, const char *color, const char *dash, const char *label) {
+  double x = PLOT_W - LEGEND_W + 12, y = PAD_T + 12 + 18 * i;
+  fprintf(f, "<g class=\"legend\"><line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" "
+             "stroke-width=\"2\" stroke-dasharray=\"%s\"/><text x=\"%g\" y=\"%g\">",
+          x, y - 4, x + 18, y - 4, color, dash, x + 24, y);
+  put_text(f, label);
+  fputs("</text></g>\n", f);
+}
+
+static void polyline(FILE *f, const Axes *a, const double *x, const double *y, int64_t n, const char *color,
+                     const char *dash) {
+  fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"%s\" points=\"",
+          color, dash);
+  for (int64_t i = 0; i < n; i++)
+    if (isfinite(y[i])) fprintf(f, "%.1f,%.1f ", px(a, x[i]), py(a, y[i]));
+  fputs("\"/>\n", f);
+}
+
+/* Training and validation loss against the epoch, the best epoch marked. */
 static void curves_svg(FILE *f, const MlprtReport *r) {
-  double top = 0;
+  Axes a = {1, (double)(r->epochs > 1 ? r->epochs : 2), 0, 0};
   for (int64_t e = 0; e < r->epochs; e++) {
-    if (isfinite(r->train_loss[e]) && r->train_loss[e] > top) top = r->train_loss[e];
-    if (isfinite(r->val_loss[e]) && r->val_loss[e] > top) top = r->val_loss[e];
+    if (isfinite(r->train_loss[e]) && r->train_loss[e] > a.y1) a.y1 = r->train_loss[e];
+    if (isfinite(r->val_loss[e]) && r->val_loss[e] > a.y1) a.y1 = r->val_loss[e];
   }
-  if (top <= 0) top = 1;
-  const double w = 600, h = 240, pad = 30;
-  fprintf(f, "<svg width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\" role=\"img\">\n", w, h, w, h);
-  fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#999\"/>\n", pad,
-          pad / 2, w - 1.5 * pad, h - 1.5 * pad);
-  static const char *const colors[] = {"#1f77b4", "#d62728"};
-  for (int k = 0; k < 2; k++) {
-    const double *y = k ? r->val_loss : r->train_loss;
-    fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colors[k]);
-    for (int64_t e = 0; e < r->epochs; e++) {
-      double px = pad + (r->epochs > 1 ? (double)e / (double)(r->epochs - 1) : 0) * (w - 1.5 * pad);
-      double py = pad / 2 + (1 - (isfinite(y[e]) ? y[e] : top) / top) * (h - 1.5 * pad);
-      fprintf(f, "%.1f,%.1f ", px, py);
-    }
-    fputs("\"/>\n", f);
+  if (a.y1 <= 0) a.y1 = 1;
+  double *ep = malloc((size_t)r->epochs * sizeof *ep);
+  for (int64_t e = 0; e < r->epochs; e++) ep[e] = (double)(e + 1);
+  plot_open(f, &a, "epoch", "loss");
+  polyline(f, &a, ep, r->train_loss, r->epochs, "#1f77b4", "none");
+  polyline(f, &a, ep, r->val_loss, r->epochs, "#d62728", "none");
+  free(ep);
+  legend(f, 0, "#1f77b4", "none", "training loss");
+  legend(f, 1, "#d62728", "none", "validation loss");
+  if (r->best_epoch >= 1 && r->best_epoch <= r->epochs) {
+    double x = px(&a, (double)r->best_epoch);
+    fprintf(f, "<line class=\"best\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#2ca02c\" "
+               "stroke-dasharray=\"4 3\"/>\n", x, PAD_T, x, PLOT_H - PAD_B);
+    char lab[48];
+    snprintf(lab, sizeof lab, "best epoch (%lld)", (long long)r->best_epoch);
+    legend(f, 2, "#2ca02c", "4 3", lab);
   }
-  fprintf(f, "<text x=\"%g\" y=\"%g\" font-size=\"12\" fill=\"%s\">training loss</text>\n", pad + 8, pad + 6,
-          colors[0]);
-  fprintf(f, "<text x=\"%g\" y=\"%g\" font-size=\"12\" fill=\"%s\">validation loss</text>\n", pad + 8,
-          pad + 22, colors[1]);
-  fprintf(f, "<text x=\"%g\" y=\"%g\" font-size=\"11\">epoch 1 .. %lld, loss 0 .. %.3g</text>\n", pad, h - 4,
-          (long long)r->epochs, top);
   fputs("</svg>\n", f);
 }
 
-/* A plain reading of the curves at the best epoch: a validation loss far
- * above the training loss suggests variance (overfitting); a training
- * loss that hardly fell suggests bias (underfitting). */
+/* The calibration curve: observed against predicted, the diagonal dashed. */
+static void calibration_svg(FILE *f, const cJSON *bins) {
+  Axes a = {0, 1, 0, 1};
+  int n = cJSON_GetArraySize(bins);
+  double *x = malloc((size_t)(n ? n : 1) * sizeof *x), *y = malloc((size_t)(n ? n : 1) * sizeof *y);
+  for (int i = 0; i < n; i++) {
+    const cJSON *b = cJSON_GetArrayItem(bins, i);
+    x[i] = cJSON_GetObjectItem(b, "predicted")->valuedouble;
+    y[i] = cJSON_GetObjectItem(b, "observed")->valuedouble;
+  }
+  plot_open(f, &a, "predicted probability", "observed frequency");
+  double d[2] = {0, 1};
+  polyline(f, &a, d, d, 2, "#999", "4 3");
+  polyline(f, &a, x, y, n, "#1f77b4", "none");
+  for (int i = 0; i < n; i++)
+    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#1f77b4\"/>\n", px(&a, x[i]), py(&a, y[i]));
+  legend(f, 0, "#1f77b4", "none", "model");
+  legend(f, 1, "#999", "4 3", "perfectly calibrated");
+  fputs("</svg>\n", f);
+  free(x);
+  free(y);
+}
+
+/* ROC (key "roc") or precision-recall ("pr") curves, one line a class
+ * (the first ten), each labelled with its AUC or average precision. */
+static void class_curves_svg(FILE *f, const cJSON *curves, const char *key) {
+  static const char *const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  bool roc = strcmp(key, "roc") == 0;
+  Axes a = {0, 1, 0, 1};
+  plot_open(f, &a, roc ? "false positive rate" : "recall", roc ? "true positive rate" : "precision");
+  if (roc) {
+    double d[2] = {0, 1};
+    polyline(f, &a, d, d, 2, "#999", "4 3");
+  }
+  int i = 0;
+  for (const cJSON *c = curves ? curves->child : NULL; c && i < 10; c = c->next, i++) {
+    const cJSON *pts = cJSON_GetObjectItem(c, key);
+    int n = cJSON_GetArraySize(pts);
+    double *x = malloc((size_t)(n ? n : 1) * sizeof *x), *y = malloc((size_t)(n ? n : 1) * sizeof *y);
+    for (int j = 0; j < n; j++) {
+      x[j] = cJSON_GetArrayItem(cJSON_GetArrayItem(pts, j), 0)->valuedouble;
+      y[j] = cJSON_GetArrayItem(cJSON_GetArrayItem(pts, j), 1)->valuedouble;
+    }
+    polyline(f, &a, x, y, n, colors[i], "none");
+    free(x);
+    free(y);
+    char lab[96];
+    snprintf(lab, sizeof lab, "%.40s (%s %.3f)", cJSON_GetObjectItem(c, "class")->valuestring,
+             roc ? "AUC" : "AP",
+             cJSON_GetObjectItem(c, roc ? "auc" : "average_precision")->valuedouble);
+    legend(f, i, colors[i], "none", lab);
+  }
+  fputs("</svg>\n", f);
+}
+
+/* Residuals against predictions, a point each, the zero line dashed. */
+static void residuals_svg(FILE *f, const cJSON *pts) {
+  int n = cJSON_GetArraySize(pts);
+  Axes a = {INFINITY, -INFINITY, INFINITY, -INFINITY};
+  for (int i = 0; i < n; i++) {
+    double x = cJSON_GetArrayItem(cJSON_GetArrayItem(pts, i), 0)->valuedouble;
+    double y = cJSON_GetArrayItem(cJSON_GetArrayItem(pts, i), 1)->valuedouble;
+    a.x0 = fmin(a.x0, x), a.x1 = fmax(a.x1, x), a.y0 = fmin(a.y0, y), a.y1 = fmax(a.y1, y);
+  }
+  if (n == 0) a = (Axes){0, 1, -1, 1};
+  a.y0 = fmin(a.y0, 0), a.y1 = fmax(a.y1, 0);
+  if (a.x1 <= a.x0) a.x1 = a.x0 + 1;
+  if (a.y1 <= a.y0) a.y1 = a.y0 + 1;
+  plot_open(f, &a, "prediction", "residual (truth - prediction)");
+  double zx[2] = {a.x0, a.x1}, zy[2] = {0, 0};
+  polyline(f, &a, zx, zy, 2, "#999", "4 3");
+  for (int i = 0; i < n; i++) {
+    const cJSON *p = cJSON_GetArrayItem(pts, i);
+    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"#1f77b4\"/>\n",
+            px(&a, cJSON_GetArrayItem(p, 0)->valuedouble), py(&a, cJSON_GetArrayItem(p, 1)->valuedouble));
+  }
+  legend(f, 0, "#1f77b4", "none", "tested rows");
+  legend(f, 1, "#999", "4 3", "zero");
+  fputs("</svg>\n", f);
+}
+
+/* A JSON value as HTML: an object as a two-column table, an array of
+ * objects as a table with a column per key of the first, other arrays
+ * and scalars as text. */
+static void put_json(FILE *f, const cJSON *j) {
+  char num[32];
+  if (cJSON_IsObject(j)) {
+    fputs("<table>", f);
+    for (const cJSON *c = j->child; c; c = c->next) {
+      fputs("<tr><th>", f);
+      put_text(f, c->string);
+      fputs("</th><td>", f);
+      put_json(f, c);
+      fputs("</td></tr>", f);
+    }
+    fputs("</table>\n", f);
+  } else if (cJSON_IsArray(j) && cJSON_IsObject(j->child)) {
+    fputs("<table><tr>", f);
+    for (const cJSON *k = j->child->child; k; k = k->next) {
+      fputs("<th>", f);
+      put_text(f, k->string);
+      fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    for (const cJSON *row = j->child; row; row = row->next) {
+      fputs("<tr>", f);
+      for (const cJSON *k = j->child->child; k; k = k->next) {
+        fputs("<td>", f);
+        const cJSON *v = cJSON_GetObjectItem(row, k->string);
+        if (v) put_json(f, v);
+        fputs("</td>", f);
+      }
+      fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+  } else if (cJSON_IsArray(j)) {
+    for (const cJSON *c = j->child; c; c = c->next) {
+      put_json(f, c);
+      if (c->next) fputs(", ", f);
+    }
+  } else if (cJSON_IsString(j)) {
+    put_text(f, j->valuestring);
+  } else if (cJSON_IsNumber(j)) {
+    snprintf(num, sizeof num, "%.6g", j->valuedouble);
+    fputs(num, f);
+  } else if (cJSON_IsBool(j)) {
+    fputs(cJSON_IsTrue(j) ? "true" : "false", f);
+  } else {
+    fputs("&mdash;", f);
+  }
+}
+
+/* A reading of the whole curves and of the baseline, with the next step:
+ * a model no better than its baseline, or whose training loss hardly fell,
+ * underfits (high bias: more capacity, a higher learning rate, more
+ * epochs); a validation loss that rose again while the training loss kept
+ * falling, or one far above the training loss, means overfitting (high
+ * variance: more data, more regularisation, an earlier stop). */
 static void diagnosis(FILE *f, const MlprtReport *r) {
   if (r->epochs < 2 || r->best_epoch < 1 || r->best_epoch > r->epochs) return;
-  double tr = r->train_loss[r->best_epoch - 1], va = r->val_loss[r->best_epoch - 1];
-  double first = r->train_loss[0], last = r->train_loss[r->epochs - 1];
-  fprintf(f, "<p>At the best epoch (%lld) the training loss is %.4g and the validation loss %.4g. ",
-          (long long)r->best_epoch, tr, va);
-  if (tr > 0 && va > 1.5 * tr)
-    fputs(
-        "The validation loss is well above the training loss: <b>high variance (overfitting)</b> is likely; "
-        "more data, regularization or dropout, or a smaller model may help.",
-        f);
+  int64_t best = r->best_epoch - 1, end = r->epochs - 1;
+  double tr = r->train_loss[best], va = r->val_loss[best];
+  double first = r->train_loss[0], last = r->train_loss[end], va_end = r->val_loss[end];
+  const cJSON *base = cJSON_GetObjectItem(r->manifest, "baseline");
+  const cJSON *margin = cJSON_GetObjectItem(base, "margin");
+  fprintf(f,
+          "<p class=\"diagnosis\">At the best epoch (%lld of %lld) the training loss is %.4g and the "
+          "validation loss %.4g; the training loss went from %.4g to %.4g, the validation loss ended at "
+          "%.4g. ",
+          (long long)r->best_epoch, (long long)r->epochs, tr, va, first, last, va_end);
+  if (margin && margin->valuedouble <= 0)
+    fprintf(f, "The model does not beat the %s baseline (%s margin %.4f): <b>high bias (underfitting)</b>; "
+               "next: more capacity (wider or more layers), a higher learning rate or more epochs.",
+            cJSON_GetObjectItem(base, "kind")->valuestring, cJSON_GetObjectItem(base, "metric")->valuestring,
+            margin->valuedouble);
+  else if (end > best && va_end > 1.05 * va && last < 0.9 * tr)
+    fputs("The validation loss rose again after the best epoch while the training loss kept falling: "
+          "<b>high variance (overfitting)</b>; next: more data, more regularisation (dropout, l2) or an "
+          "earlier stop.",
+          f);
+  else if (tr > 0 && va > 1.5 * tr)
+    fputs("The validation loss is well above the training loss: <b>high variance (overfitting)</b>; next: "
+          "more data, more regularisation (dropout, l2) or a smaller model.",
+          f);
   else if (first > 0 && last > 0.9 * first)
-    fputs(
-        "The training loss hardly fell: <b>high bias (underfitting)</b> is likely; a larger model, a higher "
-        "learning rate or more epochs may help.",
-        f);
+    fputs("The training loss hardly fell: <b>high bias (underfitting)</b>; next: more capacity, a higher "
+          "learning rate or more epochs.",
+          f);
   else
-    fputs("Neither a large gap nor a stalled training loss: no strong sign of under- or overfitting.", f);
+    fputs("Neither a large gap, a rising validation loss nor a stalled training loss: no strong sign of "
+          "under- or overfitting; next: more data or a wider search may still help.",
+          f);
   fputs("</p>\n", f);
 }
 
-int mlprt_report_write(const char *path, const MlprtReport *r) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&text, &len);
-  if (!f) return -1;
-  fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", f);
-  put_text(f, r->pipeline);
-  fputs(" report</title>\n<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}"
-        "</style></head><body>\n<h1>",
-        f);
-  put_text(f, r->pipeline);
-  fputs("</h1>\n<h2>Data</h2>\n<p>", f);
+/* A section's heading: its step's number and name, with an id to find it by. */
+static void section(FILE *f, int step, const char *id, const char *title) {
+  if (step > 1) fputs("</section>\n", f);
+  fprintf(f, "<section id=\"%s\">\n<h2>%d. %s</h2>\n", id, step, title);
+}
+
+/* Step 1: the sources, their digests, the rows of each split, the
+ * cleaning steps with their counts and fitted values. */
+static void data_section(FILE *f, const MlprtReport *r) {
+  section(f, 1, "data", "Data");
+  fputs("<p>", f);
   put_text(f, r->data_path);
   fprintf(f, ": %lld training, %lld validation and %lld test rows", (long long)r->rows[0],
           (long long)r->rows[1], (long long)r->rows[2]);
@@ -105,20 +313,98 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
     fputc(')', f);
   }
   fprintf(f, ", %lld features.</p>\n", (long long)r->features);
-  fprintf(f, "<h2>%c%s metrics</h2>\n<table>\n", r->split[0] - 'a' + 'A', r->split + 1);
+  const cJSON *data = cJSON_GetObjectItem(r->manifest, "data");
+  if (data) put_json(f, data);
+  const cJSON *steps = cJSON_GetObjectItem(r->cleaning, "cleaning");
+  fputs("<h3>Cleaning</h3>\n", f);
+  if (cJSON_GetArraySize(steps) > 0)
+    put_json(f, steps);
+  else
+    fputs("<p>No cleaning steps: the columns are used as loaded.</p>\n", f);
+  const cJSON *target = cJSON_GetObjectItem(r->cleaning, "target");
+  if (target) {
+    fputs("<h3>Target</h3>\n", f);
+    put_json(f, target);
+  }
+}
+
+/* Step 2: what the model is and what it costs. */
+static void architecture_section(FILE *f, const MlprtReport *r) {
+  static const char *const fits[] = MLPRT_FIT_NAMES;
+  static const char *const tasks[] = {"multi-class classification", "binary classification", "regression"};
+  const MlprtModel *m = r->model;
+  section(f, 2, "architecture", "Architecture");
+  fprintf(f, "<table><tr><th>fit</th><td>%s</td></tr><tr><th>task</th><td>%s</td></tr>"
+             "<tr><th>inputs</th><td>%lld</td></tr><tr><th>outputs</th><td>%lld</td></tr>"
+             "<tr><th>parameters</th><td>%lld</td></tr><tr><th>forward FLOPs per row</th><td>%lld</td></tr>"
+             "<tr><th>memory plan (arena bytes)</th><td>%lld</td></tr><tr><th>batch</th><td>%lld</td></tr>"
+             "</table>\n",
+          m->fit >= 0 && m->fit < MLPRT_NFITS ? fits[m->fit] : "?",
+          m->task >= 0 && m->task <= 2 ? tasks[m->task] : "?", (long long)m->n_in, (long long)m->n_out,
+          (long long)m->n_params, (long long)m->flops, (long long)m->arena_bytes, (long long)m->batch);
+}
+
+/* Step 7's plots and tables from the manifest's analysis object. */
+static void analysis_details(FILE *f, const cJSON *an) {
+  const cJSON *v;
+  if ((v = cJSON_GetObjectItem(an, "brier"))) fprintf(f, "<p>Brier score: %.6f</p>\n", v->valuedouble);
+  if ((v = cJSON_GetObjectItem(an, "calibration"))) {
+    fputs("<h3>Calibration</h3>\n<p>", f);
+    put_text(f, cJSON_GetObjectItem(v, "of")->valuestring);
+    fputs(".</p>\n", f);
+    calibration_svg(f, cJSON_GetObjectItem(v, "bins"));
+    put_json(f, cJSON_GetObjectItem(v, "bins"));
+  }
+  if ((v = cJSON_GetObjectItem(an, "curves")) && cJSON_GetArraySize(v) > 0) {
+    fputs("<h3>ROC curves</h3>\n", f);
+    class_curves_svg(f, v, "roc");
+    fputs("<h3>Precision-recall curves</h3>\n", f);
+    class_curves_svg(f, v, "pr");
+  }
+  if ((v = cJSON_GetObjectItem(an, "residuals"))) {
+    fprintf(f, "<h3>Residuals</h3>\n<p>Mean %.6g, standard deviation %.6g.</p>\n",
+            cJSON_GetObjectItem(v, "mean")->valuedouble, cJSON_GetObjectItem(v, "std")->valuedouble);
+    residuals_svg(f, cJSON_GetObjectItem(v, "points"));
+  }
+  if ((v = cJSON_GetObjectItem(an, "error_by_target_range"))) {
+    fputs("<h3>Error by target range</h3>\n", f);
+    put_json(f, v);
+  }
+  if ((v = cJSON_GetObjectItem(an, "slices"))) {
+    fprintf(f, "<h3>Slices</h3>\n<p>%d of them significantly worse than the other rows (",
+            cJSON_GetObjectItem(v, "flagged")->valueint);
+    put_text(f, cJSON_GetObjectItem(v, "test")->valuestring);
+    fprintf(f, "; alpha %g; slices of at least %d rows tested).</p>\n",
+            cJSON_GetObjectItem(v, "alpha")->valuedouble, cJSON_GetObjectItem(v, "min_rows")->valueint);
+    put_json(f, cJSON_GetObjectItem(v, "slices"));
+  }
+  if ((v = cJSON_GetObjectItem(an, "feature_importance"))) {
+    fputs("<h3>Permutation importance</h3>\n<p>How much worse the ", f);
+    put_text(f, cJSON_GetObjectItem(v, "score")->valuestring);
+    fprintf(f,
+            " gets when a source column's features are shuffled together: mean and standard deviation "
+            "of %d seeded repeats.</p>\n",
+            cJSON_GetObjectItem(v, "repeats")->valueint);
+    put_json(f, cJSON_GetObjectItem(v, "columns"));
+  }
+  if ((v = cJSON_GetObjectItem(an, "worst"))) {
+    fputs("<h3>Worst rows</h3>\n", f);
+    put_json(f, v);
+  }
+}
+
+/* Step 7: the metrics of the tested split and the error analysis. */
+static void errors_section(FILE *f, const MlprtReport *r) {
+  section(f, 7, "analysis", "Error analysis");
+  fprintf(f, "<h3>%c%s metrics</h3>\n<table>\n", r->split[0] - 'a' + 'A', r->split + 1);
   for (int i = 0; i < r->nmetrics; i++) {
     fputs("<tr><th>", f);
     put_text(f, r->metric_names[i]);
     fprintf(f, "</th><td>%.4f</td></tr>\n", r->metric_values[i]);
   }
   fputs("</table>\n", f);
-  if (r->baseline) {
-    fputs("<h2>Baseline</h2>\n<p>", f);
-    put_text(f, r->baseline);
-    fputs(".</p>\n", f);
-  }
   if (r->per_class) {
-    fputs("<h2>Per class</h2>\n<table><tr><th></th><th>precision</th><th>recall</th><th>f1</th>"
+    fputs("<h3>Per class</h3>\n<table><tr><th></th><th>precision</th><th>recall</th><th>f1</th>"
           "<th>support</th></tr>\n",
           f);
     for (int k = 0; k < r->nclasses; k++) {
@@ -131,9 +417,9 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
     fputs("</table>\n", f);
   }
   if (r->confusion) {
-    fputs(
-        "<h2>Confusion matrix</h2>\n<p>Rows: true class; columns: predicted class.</p>\n<table><tr><th></th>",
-        f);
+    fputs("<h3>Confusion matrix</h3>\n<p>Rows: true class; columns: predicted class.</p>\n"
+          "<table><tr><th></th>",
+          f);
     for (int j = 0; j < r->nclasses; j++) {
       fputs("<th>", f);
       put_text(f, r->classes[j]);
@@ -150,14 +436,58 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
     }
     fputs("</table>\n", f);
   }
+  const cJSON *an = cJSON_GetObjectItem(r->manifest, "analysis");
+  if (an) analysis_details(f, an);
+}
+
+int mlprt_report_write(const char *path, const MlprtReport *r) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return -1;
+  fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", f);
+  put_text(f, r->pipeline);
+  fputs(" report</title>\n<style>body{font-family:sans-serif;max-width:64em;margin:2em auto}"
+        "table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #ccc;padding:.2em .6em;"
+        "text-align:left;vertical-align:top}svg{display:block;margin:.6em 0}"
+        "</style></head><body>\n<h1>",
+        f);
+  put_text(f, r->pipeline);
+  fputs("</h1>\n", f);
+  data_section(f, r);
+  architecture_section(f, r);
+  section(f, 3, "hyperparameters", "Hyperparameters");
+  fputs("<pre>", f);
+  put_text(f, r->hyperparameters);
+  fputs("</pre>\n", f);
+  section(f, 4, "environment", "Environment");
+  put_json(f, cJSON_GetObjectItem(r->manifest, "environment"));
+  section(f, 5, "training", "Training and validation");
+  const cJSON *jobs = cJSON_GetObjectItem(r->manifest, "jobs");
+  fprintf(f, "<p>%d job(s) trained; the reported one stopped after %lld epoch(s), its best epoch %lld.</p>\n",
+          cJSON_GetArraySize(jobs), (long long)r->epochs, (long long)r->best_epoch);
   if (r->curves && r->epochs > 0) {
-    fputs("<h2>Learning curves</h2>\n", f);
     curves_svg(f, r);
     if (r->bias_variance) diagnosis(f, r);
+  } else if (r->epochs == 0) {
+    fputs("<p>Fitted at once, without epochs: no learning curve.</p>\n", f);
+  } else {
+    fputs("<p>The learning curves are off (analysis.learning_curves = false).</p>\n", f);
   }
-  fputs("<h2>Hyperparameters</h2>\n<pre>", f);
-  put_text(f, r->hyperparameters);
-  fputs("</pre>\n</body></html>\n", f);
+  section(f, 6, "tuning", "Tuning");
+  const cJSON *tune = cJSON_GetObjectItem(r->manifest, "tuning");
+  if (tune)
+    put_json(f, tune);
+  else
+    fputs("<p>No search: the spec's own settings were trained.</p>\n", f);
+  errors_section(f, r);
+  section(f, 8, "deployment", "Deployment and baseline");
+  fputs("<p>", f);
+  put_text(f, r->baseline ? r->baseline : "no baseline was fitted (analysis.baseline = false)");
+  fputs(".</p>\n<h3>Artifacts</h3>\n", f);
+  put_json(f, cJSON_GetObjectItem(r->manifest, "artifacts"));
+  fputs("<p>The predictor and its ONNX model are made from this run by <code>mlpc export</code>.</p>\n", f);
+  fputs("</section>\n</body></html>\n", f);
   if (fclose(f) != 0) {
     free(text);
     return -1;

@@ -74,6 +74,7 @@ struct MlprtRun {
   int64_t best_job;        /* the job whose weights.bin was kept, -1 before any */
   float *kept_test_out;    /* [tested rows, K] that job's outputs on the rows of test_rows.csv */
   float *kept_train_out;   /* [training rows, K] and on the training rows, for reference.json */
+  cJSON *analysis;         /* the kept job's error analysis (analysis.c) */
   double best_objective;
   double *trial_objective; /* cross-validation: each trial's mean objective (lower is better) */
   int64_t best_trial;
@@ -1071,6 +1072,25 @@ static void summary(const MlprtRun *r, const Scores *s) {
   putchar('\n');
 }
 
+/* The kept job's model on rows other than a split's (permutation importance). */
+typedef struct {
+  MlprtRun *r;
+  int64_t job;
+} Predictor;
+
+static void predict_rows(void *ctx, const float *x, int64_t n, float *res) {
+  const Predictor *pr = ctx;
+  const MlprtModel *m = model_of(pr->r, pr->job);
+  unsigned char *base = pr->r->arenas[pr->r->jobs[pr->job].model].base;
+  int64_t F = pr->r->data.F, K = pr->r->data.K;
+  for (int64_t start = 0; start < n; start += m->batch) {
+    int64_t nb = n - start < m->batch ? n - start : m->batch;
+    memcpy(base + m->x_off, x + start * F, (size_t)(nb * F) * sizeof *x);
+    m->forward(base, nb, 0, 0, 0);
+    memcpy(res + start * K, base + m->out_off, (size_t)(nb * K) * sizeof *res);
+  }
+}
+
 void mlprt_run_test(MlprtRun *r, int64_t job) {
   if (skipped(r, job)) return;
   const MlprtModel *m = model_of(r, job);
@@ -1105,6 +1125,13 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
     r->kept_test_out = outs;
     outs = NULL;
     r->kept_train_out = split_outputs(r, job, MLPRT_TRAIN);
+    /* The error analysis reads these weights, which a later job may overwrite. */
+    Predictor pr = {r, job};
+    MlprtAnalysisIn in = {r->p, &r->data, m->task, r->kept_test_out, predict_rows, &pr};
+    char err[512];
+    cJSON_Delete(r->analysis);
+    r->analysis = mlprt_analysis_json(&in, err, sizeof err);
+    if (!r->analysis) die(r, "%s", err);
     if (r->confusion) {
       size_t nc = (size_t)r->data.nclasses;
       memcpy(r->best_confusion, r->confusion, nc * nc * sizeof *r->confusion);
@@ -1318,7 +1345,7 @@ static void add_artifact(const MlprtRun *r, cJSON *arts, const char *name) {
  * recall or F1 is asked, the confusion matrix when it is, and the learning
  * curves. */
 static void write_report(const MlprtRun *r, int64_t best, bool classify, const cJSON *hyper,
-                         const char *baseline) {
+                         const char *baseline, const cJSON *manifest) {
   const JobResult *res = &r->res[best];
   const char *names[MLPRT_NMETRICS + 1] = {"loss"};
   double vals[MLPRT_NMETRICS + 1] = {res->test.loss};
@@ -1357,7 +1384,10 @@ static void write_report(const MlprtRun *r, int64_t best, bool classify, const c
                      .epochs = res->train_curve ? res->epochs_run : 0,
                      .best_epoch = res->best_epoch,
                      .hyperparameters = hp ? hp : "",
-                     .baseline = baseline};
+                     .baseline = baseline,
+                     .model = model_of(r, best),
+                     .manifest = manifest,
+                     .cleaning = r->data.cleaning};
   char *path = path_in(r, r->p->report);
   if (mlprt_report_write(path, &rep) != 0) die_io(r, "cannot write '%s': %s", path, strerror(errno));
   free(path);
@@ -1474,6 +1504,8 @@ int mlprt_run_close(MlprtRun *r) {
   }
   cJSON *base = baseline_json(r, best);
   if (base) cJSON_AddItemToObject(root, "baseline", base);
+  if (r->analysis) cJSON_AddItemToObject(root, "analysis", r->analysis);
+  r->analysis = NULL;
   const char *verdict = base ? cJSON_GetObjectItem(base, "verdict")->valuestring : NULL;
   int64_t rss;
   double cpu;
@@ -1490,7 +1522,7 @@ int mlprt_run_close(MlprtRun *r) {
   add_artifact(r, arts, "weights.bin");
   if (p->report) {
     cJSON *bj = job_json(r, best);
-    write_report(r, best, classify, cJSON_GetObjectItem(bj, "hyperparameters"), verdict);
+    write_report(r, best, classify, cJSON_GetObjectItem(bj, "hyperparameters"), verdict, root);
     cJSON_Delete(bj);
     add_artifact(r, arts, p->report);
   }

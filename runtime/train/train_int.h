@@ -33,6 +33,8 @@ typedef struct {
   MlprtTable raw;        /* that split's rows as loaded, before cleaning, in the split's row order */
   cJSON *inputs;         /* reference.json "inputs": the training rows' raw ranges and levels */
   char *schema;          /* the columns as loaded, "NAME\tTYPE\n" each */
+  char **feature_source; /* [F] the loaded column each feature was made from (the cleaning ops carry it);
+                            NULL for IDX images */
 } MlprtDataset;
 
 /* Row `row` of split s as floats into out (F). */
@@ -92,6 +94,24 @@ typedef struct {
 int mlprt_artifacts_write(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n);
 
 
+/* What the error analysis reads (analysis.c). */
+typedef struct {
+  const MlprtProgram *p;
+  const MlprtDataset *d;
+  int64_t task;     /* MLPRT_TASK_* of the kept job's model */
+  const float *out; /* [d->n[d->raw_split], d->K] its outputs on the tested rows, in their order */
+  /* The model's outputs for the rows x [n, d->F] into out [n, d->K] (permutation importance). */
+  void (*predict)(void *ctx, const float *x, int64_t n, float *out);
+  void *ctx;
+} MlprtAnalysisIn;
+
+/* The manifest's "analysis" object, from the settings of analysis in a->p:
+ * Brier score and calibration curve, or residuals and error by target
+ * range; the worst rows; slices; permutation importance. NULL with a
+ * message in err when a slice column is not in the data as loaded, or
+ * the data has no columns (IDX images) for slices or importance. */
+cJSON *mlprt_analysis_json(const MlprtAnalysisIn *a, char *err, size_t n);
+
 /* What report.html shows. */
 typedef struct {
   const char *pipeline, *data_path;
@@ -110,6 +130,9 @@ typedef struct {
   int64_t epochs, best_epoch;          /* best_epoch counts from 1 */
   const char *hyperparameters;         /* JSON text */
   const char *baseline;                /* how the model compares with the baseline (a sentence), or NULL */
+  const MlprtModel *model;             /* the reported job's model */
+  const cJSON *manifest;               /* the manifest so far: data, environment, jobs, tuning, analysis... */
+  const cJSON *cleaning;               /* the cleaning record (cleaning.json) */
 } MlprtReport;
 
 /* Write the report as one HTML file, atomically. 0, or -1 (errno). */

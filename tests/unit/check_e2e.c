@@ -192,7 +192,7 @@ START_TEST(e2e_iris_contract) {
   char *report = test_path(tmp, "iris1/report.html");
   char *html = test_read_file(report, NULL);
   ck_assert_ptr_nonnull(html);
-  ck_assert_ptr_nonnull(strstr(html, "<h2>Confusion matrix</h2>"));
+  ck_assert_ptr_nonnull(strstr(html, "<h3>Confusion matrix</h3>"));
   ck_assert_ptr_nonnull(strstr(html, "<polyline"));
   ck_assert_ptr_nonnull(strstr(html, "<th>versicolor</th>"));
   free(html);
@@ -414,13 +414,13 @@ START_TEST(e2e_limits_and_unbuilt_settings) {
   spec = write_spec("planned.mlp",
       "pipeline planned {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
       "    target = species\n  }\n  model {\n    dense(8)\n    output()\n  }\n"
-      "  analysis {\n    slices = [species]\n  }\n  deploy {\n    rollback = false\n  }\n}\n",
+      "  validation {\n    every = 2\n  }\n  deploy {\n    rollback = false\n  }\n}\n",
       root());
   const char *c2[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
   r = test_run(c2, NULL);
   ck_assert_int_eq(r.status, 1);
   ck_assert_ptr_nonnull(
-      strstr(r.err, ":11:14: error: `analysis.slices` is not supported by code generation yet"));
+      strstr(r.err, ":11:13: error: `validation.every` is not supported by code generation yet"));
   ck_assert_ptr_nonnull(
       strstr(r.err, ":14:16: error: `deploy.rollback` is not supported by code generation yet"));
   test_run_free(&r);

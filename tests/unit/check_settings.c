@@ -320,10 +320,10 @@ START_TEST(settings_metrics_everywhere) {
   ck_assert_double_eq_tol(f1, get(test, "f1")->valuedouble, 1e-12); /* the macro F1 is their mean */
   cJSON_Delete(man);
   char *html = read_text(run, "report.html");
-  ck_assert_ptr_nonnull(strstr(html, "<h2>Test metrics</h2>"));
+  ck_assert_ptr_nonnull(strstr(html, "<h3>Test metrics</h3>"));
   ck_assert_ptr_nonnull(strstr(html, "<th>auc</th>"));
-  ck_assert_ptr_nonnull(strstr(html, "<h2>Per class</h2>"));
-  ck_assert_ptr_nonnull(strstr(html, "<h2>Confusion matrix</h2>"));
+  ck_assert_ptr_nonnull(strstr(html, "<h3>Per class</h3>"));
+  ck_assert_ptr_nonnull(strstr(html, "<h3>Confusion matrix</h3>"));
   free(html);
   free(run);
   free(spec);
@@ -400,7 +400,7 @@ START_TEST(settings_validation_is_not_called_test) {
     ck_assert(cJSON_HasObjectItem(get(get(man, "metrics"), split), "confusion"));
     cJSON_Delete(man);
     char *html = read_text(run, "report.html");
-    ck_assert_ptr_nonnull(strstr(html, with_test ? "<h2>Test metrics</h2>" : "<h2>Validation metrics</h2>"));
+    ck_assert_ptr_nonnull(strstr(html, with_test ? "<h3>Test metrics</h3>" : "<h3>Validation metrics</h3>"));
     free(html);
     char *card = read_text(run, "MODEL_CARD.md");
     ck_assert_ptr_nonnull(
