@@ -881,9 +881,18 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
 
 /* The random forest `random_forest(...)`: one forest layer whose outputs
  * are the trees' mean class probabilities (P(class 1) for two classes) or
- * mean standardised target. It classifies when the target is categorical. */
+ * mean standardised target. It classifies when the target is categorical
+ * or its criterion is gini (a numeric target's distinct values are its
+ * classes then). */
 static bool lower_forest(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
-  bool classify = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
+  bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
+  const MlpSpecValue *crit = mlp_spec_arg(c, "criterion");
+  bool classify = strcmp(str_or(crit, categorical ? "gini" : "squared_error"), "gini") == 0;
+  if (categorical && !classify) {
+    mlp_diag_error(L->d, crit->node->loc,
+                   "criterion squared_error needs a numeric target; '%s' is categorical", ir->data.target);
+    return false;
+  }
   m->kind = MLP_MODEL_FOREST;
   m->fit = MLPRT_FIT_FOREST;
   L->fitted = L->forest = true;
@@ -912,8 +921,8 @@ static bool lower_forest(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   double floats = (double)m->trees * (double)((INT64_C(1) << m->depth) * (l->out_size + 2));
   if (floats > MLP_FOREST_MAX_FLOATS) {
     mlp_diag_error(L->d, c->loc,
-                   "%lld trees of depth %lld with %lld outputs take %.0f MiB, more than %d MiB; lower max_depth "
-                   "or trees",
+                   "%lld trees of depth %lld with %lld outputs take %.0f MiB, more than %d MiB; lower "
+                   "max_depth or trees",
                    (long long)m->trees, (long long)m->depth, (long long)l->out_size, floats * 4 / 1048576.0,
                    MLP_FOREST_MAX_FLOATS / 262144);
     return false;

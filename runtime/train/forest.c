@@ -38,12 +38,12 @@ typedef struct {
   const MlprtFitRows *rows;
   const MlprtModel *m;
   uint64_t seed;
-  int classes;        /* classes counted in a node (2 for a binary task), 0 for regression */
-  int K;              /* values per leaf */
-  const double *cw;   /* [classes] class weights */
-  const double *y;    /* [n] standardised targets (regression) */
-  float *params;      /* the forest */
-  uint8_t *inbag;     /* [trees, n]: the row was drawn for the tree */
+  int classes;      /* classes counted in a node (2 for a binary task), 0 for regression */
+  int K;            /* values per leaf */
+  const double *cw; /* [classes] class weights */
+  const double *y;  /* [n] standardised targets (regression) */
+  float *params;    /* the forest */
+  uint8_t *inbag;   /* [trees, n]: the row was drawn for the tree */
   int64_t inner, stride;
 } Forest;
 
@@ -121,7 +121,8 @@ static void make_leaf(Grow *g, int64_t h, int d, int32_t lo, int32_t hi) {
       g->tot[f->rows->label[r]] += g->w[r];
       W += g->w[r];
     }
-    if (f->K == 1) v[0] = (float)(g->tot[1] / W);
+    if (f->K == 1)
+      v[0] = (float)(g->tot[1] / W);
     else
       for (int k = 0; k < f->K; k++) v[k] = (float)(g->tot[k] / W);
   } else {
@@ -160,14 +161,17 @@ static bool try_feature(Grow *g, int ft, int32_t lo, int32_t hi, double W, Split
   int64_t min_leaf = f->m->min_leaf;
   int C = f->classes;
   double WL = 0, SL = 0, ST = 0;
-  if (C) memset(g->left, 0, (size_t)C * sizeof *g->left);
+  if (C)
+    memset(g->left, 0, (size_t)C * sizeof *g->left);
   else
     for (int32_t i = 0; i < n; i++) ST += g->w[g->pairs[i].r] * f->y[g->pairs[i].r];
   for (int32_t i = 0; i + 1 < n; i++) {
     int32_t r = g->pairs[i].r;
     WL += g->w[r];
-    if (C) g->left[rows->label[r]] += g->w[r];
-    else SL += g->w[r] * f->y[r];
+    if (C)
+      g->left[rows->label[r]] += g->w[r];
+    else
+      SL += g->w[r] * f->y[r];
     if (!(g->pairs[i].v < g->pairs[i + 1].v) || i + 1 < min_leaf || n - i - 1 < min_leaf) continue;
     double WR = W - WL, proxy;
     if (C) {
@@ -235,8 +239,10 @@ static void grow_node(Grow *g, int64_t h, int d, int32_t lo, int32_t hi) {
   int32_t nl = 0, nr = 0;
   for (int32_t i = lo; i < hi; i++) {
     int32_t r = g->idx[i];
-    if (f->rows->x[(int64_t)r * F + best.feature] <= best.threshold) g->idx[lo + nl++] = r;
-    else g->pairs[nr++].r = r;
+    if (f->rows->x[(int64_t)r * F + best.feature] <= best.threshold)
+      g->idx[lo + nl++] = r;
+    else
+      g->pairs[nr++].r = r;
   }
   for (int32_t i = 0; i < nr; i++) g->idx[lo + nl + i] = g->pairs[i].r;
   grow_node(g, 2 * h + 1, d + 1, lo, lo + nl);
@@ -308,7 +314,8 @@ static double oob_score(const Forest *f) {
       continue;
     }
     int32_t guess = 0;
-    if (K == 1) guess = sum[0] > 0.5 * (double)votes;
+    if (K == 1)
+      guess = sum[0] > 0.5 * (double)votes;
     else
       for (int64_t k = 1; k < K; k++)
         if (sum[k] > sum[guess]) guess = (int32_t)k;
@@ -326,7 +333,8 @@ double mlprt_fit_forest(const MlprtFitRows *rows, const MlprtModel *m, uint64_t 
                         double y_mean, double y_std, float *params) {
   bool classify = m->task != MLPRT_TASK_REGRESSION;
   int64_t n = rows->n, inner = ((int64_t)1 << m->depth) - 1;
-  Forest f = {.rows = rows, .m = m, .seed = seed, .classes = classify ? rows->nclasses : 0, .K = (int)m->n_out};
+  Forest f = {
+      .rows = rows, .m = m, .seed = seed, .classes = classify ? rows->nclasses : 0, .K = (int)m->n_out};
   f.params = params;
   f.inner = inner;
   f.stride = 2 * inner + (inner + 1) * f.K;

@@ -9,8 +9,8 @@
 
 #include "mlp/tensor.h"
 
-void mlprt_forest_forward(float *out, const float *inp, const float *forest, int B, int C, int trees, int depth,
-                          int K) {
+void mlprt_forest_forward(float *out, const float *inp, const float *forest, int B, int C, int trees,
+                          int depth, int K) {
   MLPRT_CHECK((out != NULL && inp != NULL && forest != NULL) || B == 0, "forest buffer is NULL");
   MLPRT_CHECK(depth >= 1 && depth <= 30 && trees >= 1 && K >= 1 && C >= 1, "bad forest shape");
   int64_t inner = ((int64_t)1 << depth) - 1, stride = 2 * inner + (inner + 1) * K;
