@@ -52,7 +52,7 @@ typedef struct {
   uint64_t stream, drawn; /* the feature draws: Philox stream and words used */
   int32_t *idx;
   double *w;
-  Pair *pairs;
+  Pair *pairs, *tmp;
   double *tot, *left; /* [classes] */
   int *feats;
   float *tree;
@@ -71,7 +71,7 @@ static void swap_pairs(Pair *a, Pair *b) {
 
 /* Ascending by value: quicksort (median of three, Hoare's partition), then
  * insertion sort below 16. */
-static void sort_pairs(Pair *a, int64_t n) {
+static void quicksort_pairs(Pair *a, int64_t n) {
   while (n > 16) {
     float x = a[0].v, y = a[n / 2].v, z = a[n - 1].v;
     float p = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
@@ -86,11 +86,11 @@ static void sort_pairs(Pair *a, int64_t n) {
     }
     /* [0, j] <= p <= [j + 1, n): recurse on the smaller part */
     if (j + 1 < n - j - 1) {
-      sort_pairs(a, j + 1);
+      quicksort_pairs(a, j + 1);
       a += j + 1;
       n -= j + 1;
     } else {
-      sort_pairs(a + j + 1, n - j - 1);
+      quicksort_pairs(a + j + 1, n - j - 1);
       n = j + 1;
     }
   }
@@ -100,6 +100,35 @@ static void sort_pairs(Pair *a, int64_t n) {
     for (; j > 0 && a[j - 1].v > t.v; j--) a[j] = a[j - 1];
     a[j] = t;
   }
+}
+
+/* A float's bits as an unsigned key in the same order (no NaN here). */
+static uint32_t order_key(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u ^ (uint32_t)(-(int32_t)(u >> 31) | (int32_t)0x80000000);
+}
+
+/* Ascending by value: many rows by a radix sort of the values' keys (three
+ * passes of 11 bits through tmp [n]), few by quicksort. Either way rows of
+ * equal value stay together, which is all a split scan needs. */
+static void sort_pairs(Pair *a, Pair *tmp, int64_t n) {
+  if (n < 1024) {
+    quicksort_pairs(a, n);
+    return;
+  }
+  Pair *from = a, *to = tmp;
+  for (int shift = 0; shift < 32; shift += 11) {
+    int64_t count[2049] = {0};
+    for (int64_t i = 0; i < n; i++) count[(order_key(from[i].v) >> shift & 2047) + 1]++;
+    for (int k = 0; k < 2048; k++) count[k + 1] += count[k];
+    for (int64_t i = 0; i < n; i++) to[count[order_key(from[i].v) >> shift & 2047]++] = from[i];
+    Pair *t = from;
+    from = to;
+    to = t;
+  }
+  /* three passes end in tmp */
+  memcpy(a, from, (size_t)n * sizeof *a);
 }
 
 /* Node h at depth d becomes a leaf: its values go to its leftmost leaf and
@@ -157,7 +186,7 @@ static bool try_feature(Grow *g, int ft, int32_t lo, int32_t hi, double W, Split
     highest = fmaxf(highest, v);
   }
   if (!(lowest < highest)) return false;
-  sort_pairs(g->pairs, n);
+  sort_pairs(g->pairs, g->tmp, n);
   int64_t min_leaf = f->m->min_leaf;
   int C = f->classes;
   double WL = 0, SL = 0, ST = 0;
@@ -258,6 +287,7 @@ static void grow_tree(void *ctx, int t) {
   g.idx = malloc((size_t)n * sizeof *g.idx);
   g.w = calloc((size_t)n, sizeof *g.w);
   g.pairs = malloc((size_t)n * sizeof *g.pairs);
+  g.tmp = malloc((size_t)n * sizeof *g.tmp);
   g.tot = malloc((size_t)C * sizeof *g.tot);
   g.left = malloc((size_t)C * sizeof *g.left);
   g.feats = malloc((size_t)rows->F * sizeof *g.feats);
@@ -280,6 +310,7 @@ static void grow_tree(void *ctx, int t) {
   free(g.idx);
   free(g.w);
   free(g.pairs);
+  free(g.tmp);
   free(g.tot);
   free(g.left);
   free(g.feats);

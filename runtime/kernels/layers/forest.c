@@ -9,6 +9,8 @@
 
 #include "mlp/tensor.h"
 
+enum { LANES = 8 };
+
 void mlprt_forest_forward(float *out, const float *inp, const float *forest, int B, int C, int trees,
                           int depth, int K) {
   MLPRT_CHECK((out != NULL && inp != NULL && forest != NULL) || B == 0, "forest buffer is NULL");
@@ -19,7 +21,23 @@ void mlprt_forest_forward(float *out, const float *inp, const float *forest, int
     const float *x = inp + (int64_t)b * C;
     float *o = out + (int64_t)b * K;
     memset(o, 0, (size_t)K * sizeof *o);
-    for (int t = 0; t < trees; t++) {
+    /* LANES trees at a time: their walks are independent chains of loads
+     * the core overlaps; the leaves are added in tree order all the same. */
+    int t = 0;
+    for (; t + LANES <= trees; t += LANES) {
+      const float *node = forest + t * stride;
+      int64_t h[LANES] = {0};
+      for (int d = 0; d < depth; d++)
+        for (int j = 0; j < LANES; j++) {
+          const float *nj = node + j * stride + 2 * h[j];
+          h[j] = 2 * h[j] + 1 + (x[(int)nj[0]] > nj[1]);
+        }
+      for (int j = 0; j < LANES; j++) {
+        const float *v = node + j * stride + 2 * inner + (h[j] - inner) * K;
+        for (int k = 0; k < K; k++) o[k] += v[k];
+      }
+    }
+    for (; t < trees; t++) {
       const float *node = forest + t * stride;
       int64_t h = 0;
       for (int d = 0; d < depth; d++) h = 2 * h + 1 + (x[(int)node[2 * h]] > node[2 * h + 1]);
