@@ -1069,33 +1069,33 @@ static int64_t ensemble_node(Ensemble *e, const MlpIrModel *m, const float *tree
     e->no[at] = no;
     return id;
   }
-  /* a classifier's leaf adds its probabilities / trees to the classes' scores (both classes of two) */
+  /* a classifier's leaf adds its probabilities / trees to the classes' scores */
   const float *v = tree + 2 * inner + (h - inner) * K;
-  int64_t outs = classify && K == 1 ? 2 : K;
-  for (int64_t k = 0; k < outs; k++) {
+  for (int64_t k = 0; k < K; k++) {
     if (e->nleaf == e->leafcap) {
       e->leafcap = 2 * e->leafcap + 64;
       GROW(e->ltree, e->leafcap), GROW(e->lid, e->leafcap), GROW(e->lclass, e->leafcap);
       GROW(e->lweight, e->leafcap);
     }
-    float p = classify && K == 1 ? (k == 0 ? 1 - v[0] : v[0]) : v[k];
     e->ltree[e->nleaf] = t;
     e->lid[e->nleaf] = id;
     e->lclass[e->nleaf] = k;
-    e->lweight[e->nleaf++] = classify ? p / (float)m->trees : p;
+    e->lweight[e->nleaf++] = classify ? v[k] / (float)m->trees : v[k];
   }
   return id;
 }
 
 /* A random forest as one ai.onnx.ml operator over x: TreeEnsembleClassifier
- * gives the graph's label and probabilities (the sums of the leaves'
- * probabilities / trees) and NULL is returned; TreeEnsembleRegressor
- * averages the standardised value, returned for outputs() to scale. */
+ * over three classes or more gives the graph's label and probabilities (the
+ * sums of the leaves' probabilities / trees) and NULL is returned;
+ * TreeEnsembleRegressor averages P(class 1) of two classes, or the
+ * standardised value, returned for outputs() to finish as a sigmoid unit's
+ * or a regression's. */
 static const char *forest_model(Graph *g, const MlpOnnxModel *mo, const char *x) {
   const MlpIrModel *m = mo->model;
   const MlpIrLayer *l = &m->layers[m->nlayers - 1];
   int64_t inner = ((int64_t)1 << m->depth) - 1, stride = 2 * inner + (inner + 1) * l->out_size;
-  bool classify = m->task != MLP_TASK_REGRESSION;
+  bool classify = m->task == MLP_TASK_MULTICLASS;
   Ensemble e = {0};
   for (int64_t t = 0; t < m->trees; t++) {
     e.base = e.n;
@@ -1120,7 +1120,7 @@ static const char *forest_model(Graph *g, const MlpOnnxModel *mo, const char *x)
   attr_str(&at, "post_transform", "NONE");
   const char *y = NULL;
   if (classify) {
-    int64_t rows = l->out_size == 1 ? 2 : l->out_size;
+    int64_t rows = l->out_size;
     int64_t *labels = mlp_xmalloc((size_t)rows * sizeof *labels);
     for (int64_t k = 0; k < rows; k++) labels[k] = k;
     attr_ints(&at, "classlabels_int64s", labels, (int)rows);
