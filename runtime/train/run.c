@@ -1120,7 +1120,10 @@ void mlprt_run_best(MlprtRun *r) {
   r->jobs[fin].epochs = llround(epochs / (double)k) > 0 ? llround(epochs / (double)k) : 1;
   r->jobs[fin].early_stop = 0;
   r->jobs[fin].restore_best = 0;
-  if (!r->cli.quiet)
+  if (!r->cli.quiet && model_of(r, fin)->fit != MLPRT_FIT_NETWORK)
+    printf("best of %lld trials: %lld; refitting it on every training and validation row\n",
+           (long long)trials, (long long)r->best_trial);
+  else if (!r->cli.quiet)
     printf("best of %lld trials: %lld (lr %g); refitting it for %lld epochs\n", (long long)trials,
            (long long)r->best_trial, r->jobs[fin].lr, (long long)r->jobs[fin].epochs);
   mlprt_run_fit(r, fin);
