@@ -48,7 +48,11 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
     const MlpIrLayer *l = &m->layers[i];
     LLVMValueRef in = buf(c, m, in_buf(m, i)), out = buf(c, m, l->out_buf);
     LLVMValueRef count = LLVMBuildNSWMul(c->b, n, ci64(c, l->out_size), "");
-    if (l->op == MLP_OP_DENSE) {
+    if (l->op == MLP_OP_FOREST) {
+      LLVMValueRef fa[] = {out, in, felem(c, params, ci64(c, l->w_off)), n32, ci32(c, l->in_size),
+                           ci32(c, m->trees), ci32(c, m->depth), ci32(c, l->out_size)};
+      abi_call(c, MLP_ABI_mlprt_forest_forward, fa, 8);
+    } else if (l->op == MLP_OP_DENSE) {
       /* The GEMM without bias; the bias rides in the fused epilogue. */
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
       LLVMValueRef da[] = {out,
@@ -513,6 +517,12 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_fit, ci64(c, m->fit));
   mlp_desc_set(&d, MLPRT_MODEL_l2_per_row, ci64(c, m->l2_per_row));
   mlp_desc_set(&d, MLPRT_MODEL_iterations, ci64(c, m->iterations));
+  mlp_desc_set(&d, MLPRT_MODEL_trees, ci64(c, m->trees));
+  mlp_desc_set(&d, MLPRT_MODEL_depth, ci64(c, m->depth));
+  mlp_desc_set(&d, MLPRT_MODEL_max_features, ci64(c, m->max_features));
+  mlp_desc_set(&d, MLPRT_MODEL_min_leaf, ci64(c, m->min_leaf));
+  mlp_desc_set(&d, MLPRT_MODEL_bootstrap, ci64(c, m->bootstrap));
+  mlp_desc_set(&d, MLPRT_MODEL_class_weight, ci64(c, m->class_weight));
   return mlp_desc_end(&d, c->ctx);
 }
 

@@ -1011,6 +1011,7 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       x = recurrent(g, mo, l, x);
       image = false;
       break;
+    case MLP_OP_FOREST: /* forest_model */
     case MLP_OP_FLATTEN:
     case MLP_OP_DROPOUT: break; /* inference: dropout is the identity; flattening happened above */
     }
@@ -1074,6 +1075,126 @@ static const char *linear_model(Graph *g, const MlpOnnxModel *mo, const char *x)
   return NULL;
 }
 
+/* A random forest's trees as ai.onnx.ml's TreeEnsemble arrays, each tree
+ * without the pass-through chains its complete layout has (a node with
+ * threshold +inf sends every row left, so it is its left child). */
+typedef struct {
+  int64_t n, cap, base; /* base: the current tree's first node */
+  int64_t *tree, *id, *feature, *yes, *no;
+  float *value;
+  char *modes; /* "BRANCH_LEQ\n" or "LEAF\n" each */
+  size_t mlen;
+  int64_t nleaf, leafcap;
+  int64_t *ltree, *lid, *lclass;
+  float *lweight;
+} Ensemble;
+
+#define GROW(p, cap) ((p) = mlp_xrealloc((p), (size_t)(cap) * sizeof *(p)))
+
+/* Node h of tree t (at depth d) and what lies under it; returns its id. */
+static int64_t ensemble_node(Ensemble *e, const MlpIrModel *m, const float *tree, int64_t t, int64_t h,
+                             int64_t d, bool classify) {
+  int64_t inner = ((int64_t)1 << m->depth) - 1, K = m->out_size;
+  while (d < m->depth && isinf(tree[2 * h + 1])) {
+    h = 2 * h + 1;
+    d++;
+  }
+  if (e->n == e->cap) {
+    e->cap = 2 * e->cap + 64;
+    GROW(e->tree, e->cap), GROW(e->id, e->cap), GROW(e->feature, e->cap), GROW(e->yes, e->cap);
+    GROW(e->no, e->cap), GROW(e->value, e->cap);
+    e->modes = mlp_xrealloc(e->modes, (size_t)e->cap * 12);
+  }
+  int64_t at = e->n++, id = at - e->base; /* preorder, from 0 in each tree */
+  e->tree[at] = t;
+  e->id[at] = id;
+  bool leaf = d == m->depth;
+  const char *mode = leaf ? "LEAF\n" : "BRANCH_LEQ\n";
+  memcpy(e->modes + e->mlen, mode, strlen(mode));
+  e->mlen += strlen(mode);
+  e->feature[at] = leaf ? 0 : (int64_t)tree[2 * h];
+  e->value[at] = leaf ? 0 : tree[2 * h + 1];
+  e->yes[at] = e->no[at] = 0;
+  if (!leaf) {
+    int64_t yes = ensemble_node(e, m, tree, t, 2 * h + 1, d + 1, classify);
+    int64_t no = ensemble_node(e, m, tree, t, 2 * h + 2, d + 1, classify);
+    e->yes[at] = yes;
+    e->no[at] = no;
+    return id;
+  }
+  /* a classifier's leaf adds its probabilities / trees to the classes' scores */
+  const float *v = tree + 2 * inner + (h - inner) * K;
+  for (int64_t k = 0; k < K; k++) {
+    if (e->nleaf == e->leafcap) {
+      e->leafcap = 2 * e->leafcap + 64;
+      GROW(e->ltree, e->leafcap), GROW(e->lid, e->leafcap), GROW(e->lclass, e->leafcap);
+      GROW(e->lweight, e->leafcap);
+    }
+    e->ltree[e->nleaf] = t;
+    e->lid[e->nleaf] = id;
+    e->lclass[e->nleaf] = k;
+    e->lweight[e->nleaf++] = classify ? v[k] / (float)m->trees : v[k];
+  }
+  return id;
+}
+
+/* A random forest as one ai.onnx.ml operator over x: TreeEnsembleClassifier
+ * over three classes or more gives the graph's label and probabilities (the
+ * sums of the leaves' probabilities / trees) and NULL is returned;
+ * TreeEnsembleRegressor averages P(class 1) of two classes, or the
+ * standardised value, returned for outputs() to finish as a sigmoid unit's
+ * or a regression's. */
+static const char *forest_model(Graph *g, const MlpOnnxModel *mo, const char *x) {
+  const MlpIrModel *m = mo->model;
+  const MlpIrLayer *l = &m->layers[m->nlayers - 1];
+  int64_t inner = ((int64_t)1 << m->depth) - 1, stride = 2 * inner + (inner + 1) * l->out_size;
+  bool classify = m->task == MLP_TASK_MULTICLASS;
+  Ensemble e = {0};
+  for (int64_t t = 0; t < m->trees; t++) {
+    e.base = e.n;
+    ensemble_node(&e, m, mo->params + l->w_off + t * stride, t, 0, 0, classify);
+  }
+  e.modes = mlp_xrealloc(e.modes, e.mlen + 1);
+  e.modes[e.mlen] = '\0';
+  Attrs at = {0};
+  g->ml = true;
+  attr_ints(&at, "nodes_treeids", e.tree, (int)e.n);
+  attr_ints(&at, "nodes_nodeids", e.id, (int)e.n);
+  attr_ints(&at, "nodes_featureids", e.feature, (int)e.n);
+  attr_floats(&at, "nodes_values", e.value, e.n);
+  attr_lines(&at, "nodes_modes", e.modes);
+  attr_ints(&at, "nodes_truenodeids", e.yes, (int)e.n);
+  attr_ints(&at, "nodes_falsenodeids", e.no, (int)e.n);
+  const char *prefix = classify ? "class" : "target";
+  attr_ints(&at, mlp_arena_printf(g->a, "%s_treeids", prefix), e.ltree, (int)e.nleaf);
+  attr_ints(&at, mlp_arena_printf(g->a, "%s_nodeids", prefix), e.lid, (int)e.nleaf);
+  attr_ints(&at, mlp_arena_printf(g->a, "%s_ids", prefix), e.lclass, (int)e.nleaf);
+  attr_floats(&at, mlp_arena_printf(g->a, "%s_weights", prefix), e.lweight, e.nleaf);
+  attr_str(&at, "post_transform", "NONE");
+  const char *y = NULL;
+  if (classify) {
+    int64_t rows = l->out_size;
+    int64_t *labels = mlp_xmalloc((size_t)rows * sizeof *labels);
+    for (int64_t k = 0; k < rows; k++) labels[k] = k;
+    attr_ints(&at, "classlabels_int64s", labels, (int)rows);
+    free(labels);
+    static const char *const outs[] = {"label", "probabilities"};
+    node_outs(g, "ai.onnx.ml", "TreeEnsembleClassifier", outs, 2, &at, &x, 1);
+    int64_t pd[2] = {-1, rows}, ld[1] = {-1};
+    value_info(g, GRAPH_OUTPUT, "probabilities", ELEM_FLOAT, pd, 2);
+    value_info(g, GRAPH_OUTPUT, "label", ELEM_INT64, ld, 1);
+  } else {
+    attr_int(&at, "n_targets", 1);
+    attr_str(&at, "aggregate_function", "AVERAGE");
+    y = node_of(g, "ai.onnx.ml", "TreeEnsembleRegressor", NULL, &at, &x, 1);
+    int64_t yd[2] = {-1, 1};
+    value_info(g, GRAPH_VALUE_INFO, y, ELEM_FLOAT, yd, 2);
+  }
+  free(e.tree), free(e.id), free(e.feature), free(e.yes), free(e.no), free(e.value), free(e.modes);
+  free(e.ltree), free(e.lid), free(e.lclass), free(e.lweight);
+  return y;
+}
+
 /* ---- the model file --------------------------------------------------------------- */
 
 static void metadata(Pb *model, const char *key, const char *value) {
@@ -1126,6 +1247,7 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
               (long long)mo->plan->nfeatures, (long long)m->in_size);
   else rc = features(&g, mo->plan, &x, err, n);
   if (rc == 0 && m->kind == MLP_MODEL_LINEAR) y = linear_model(&g, mo, x);
+  else if (rc == 0 && m->kind == MLP_MODEL_FOREST) y = forest_model(&g, mo, x);
   else if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
   if (rc == 0 && y) outputs(&g, mo, y);
   if (rc) {

@@ -78,6 +78,12 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
       mlprt_prune_magnitude(w + l->w_off, l->b_off - l->w_off, info->prune);
   }
   int rc = 0;
+  if ((info->quantize != MLP_QUANT_NONE || info->prune > 0) && m->kind == MLP_MODEL_FOREST) {
+    free(w);
+    snprintf(err, n, "%s of a random forest is not supported: it has no weights to compress",
+             info->prune > 0 ? "pruning" : "int8 quantization");
+    return -1;
+  }
   if (info->quantize == MLP_QUANT_NONE) {
     blob_put(p, w, total * (int64_t)sizeof *w);
     for (int i = 0; i < m->nlayers; i++) {
@@ -229,7 +235,12 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
     LLVMValueRef dst = i == last ? out : bufs[flip];
     flip ^= 1;
     LLVMValueRef w = byte_at(c, blob, at->w), bias = byte_at(c, blob, at->b);
-    if (l->op == MLP_OP_DENSE) {
+    if (l->op == MLP_OP_FOREST) {
+      /* the same kernel as training's, over the trees in the blob */
+      LLVMValueRef fa[] = {dst, cur, w, n32, ci32(c, l->in_size), ci32(c, m->trees), ci32(c, m->depth),
+                           ci32(c, l->out_size)};
+      abi_call(c, MLP_ABI_mlprt_forest_forward, fa, 8);
+    } else if (l->op == MLP_OP_DENSE) {
       /* The bias and activation ride in the same epilogue as in training. */
       if (at->int8) {
         LLVMValueRef qa[] = {dst, cur, w, byte_at(c, blob, at->scale), LLVMConstNull(c->ptr), n,

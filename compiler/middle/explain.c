@@ -75,6 +75,14 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
       fprintf(out, " (l1 %g, l2 %g%s, up to %lld iterations)", j->optim.l1, j->optim.l2,
               m0->l2_per_row ? " / rows" : "", (long long)m0->iterations);
     fputc('\n', out);
+  } else if (m0->kind == MLP_MODEL_FOREST) {
+    fprintf(out,
+            "\nfit: a random forest of %lld trees at once on the training rows (depth up to %lld, %lld "
+            "features tried per split, at least %lld rows per leaf%s%s, seed %llu)\n",
+            (long long)m0->trees, (long long)m0->depth, (long long)m0->max_features, (long long)m0->min_leaf,
+            m0->bootstrap ? ", bootstrap samples" : "",
+            m0->class_weight == MLPRT_CLASS_WEIGHT_BALANCED ? ", balanced class weights" : "",
+            (unsigned long long)j->seed);
   } else {
     fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, opt[j->optim.kind], j->optim.lr);
     if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);

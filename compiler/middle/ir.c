@@ -52,7 +52,7 @@ const char *mlp_ir_act_name(MlpAct a) {
 const char *mlp_ir_op_name(MlpOpKind k) {
   static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
                                       "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
-                                      "recurrent"};
+                                      "recurrent", "forest"};
   return names[k];
 }
 
@@ -67,7 +67,7 @@ const char *mlp_ir_task_name(MlpTask t) {
 }
 
 static const char *model_kind_name(MlpModelKind k) {
-  static const char *const names[] = {"mlp", "cnn", "linear"};
+  static const char *const names[] = {"mlp", "cnn", "linear", "forest"};
   return names[k];
 }
 
@@ -354,6 +354,17 @@ static cJSON *model_json(const MlpIrModel *m) {
     cJSON_AddStringToObject(f, "kind", fit_names[m->fit]);
     cJSON_AddBoolToObject(f, "l2_per_row", m->l2_per_row);
     cJSON_AddNumberToObject(f, "iterations", (double)m->iterations);
+  }
+  if (m->kind == MLP_MODEL_FOREST) {
+    cJSON *f = cJSON_AddObjectToObject(o, "fit");
+    cJSON_AddStringToObject(f, "kind", fit_names[m->fit]);
+    cJSON_AddNumberToObject(f, "trees", (double)m->trees);
+    cJSON_AddNumberToObject(f, "max_depth", (double)m->depth);
+    cJSON_AddNumberToObject(f, "max_features", (double)m->max_features);
+    cJSON_AddNumberToObject(f, "min_samples_leaf", (double)m->min_leaf);
+    cJSON_AddBoolToObject(f, "bootstrap", m->bootstrap);
+    cJSON_AddStringToObject(f, "class_weight",
+                            m->class_weight == MLPRT_CLASS_WEIGHT_BALANCED ? "balanced" : "none");
   }
   cJSON *layers = cJSON_AddArrayToObject(o, "layers");
   for (int i = 0; i < m->nlayers; i++) cJSON_AddItemToArray(layers, layer_json(m, &m->layers[i]));

@@ -17,8 +17,12 @@
 
 /* A network is trained by epochs of its generated functions; a linear model
  * (baselines included) is one dense output layer whose weights the runtime
- * solves for at once (MlpIrModel.fit). */
-typedef enum { MLP_MODEL_MLP, MLP_MODEL_CNN, MLP_MODEL_LINEAR } MlpModelKind;
+ * solves for at once (MlpIrModel.fit); a forest is one forest layer whose
+ * trees the runtime grows at once. */
+typedef enum { MLP_MODEL_MLP, MLP_MODEL_CNN, MLP_MODEL_LINEAR, MLP_MODEL_FOREST } MlpModelKind;
+
+/* The most floats a forest's trees may take (64 MiB): each is stored complete to its depth. */
+#define MLP_FOREST_MAX_FLOATS (64 * 262144)
 
 typedef enum {
   MLP_TASK_MULTICLASS, /* softmax output over n classes, cross-entropy */
@@ -35,7 +39,8 @@ typedef enum {
   MLP_OP_AVGPOOL2D,
   MLP_OP_BATCHNORM,
   MLP_OP_LAYERNORM,
-  MLP_OP_RECURRENT /* rnn, lstm, gru: MlpIrLayer.cell */
+  MLP_OP_RECURRENT, /* rnn, lstm, gru: MlpIrLayer.cell */
+  MLP_OP_FOREST /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -142,6 +147,11 @@ typedef struct {
   int fit;
   bool l2_per_row;
   int64_t iterations;
+  /* MLP_MODEL_FOREST: trees complete to depth; features tried per split, fewest rows per leaf,
+   * bootstrap sampling and MLPRT_CLASS_WEIGHT_* */
+  int64_t trees, depth, max_features, min_leaf;
+  bool bootstrap;
+  int class_weight;
 } MlpIrModel;
 
 typedef struct {

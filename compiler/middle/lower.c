@@ -130,6 +130,16 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->flops = l->steps * (2 * g * u * (l->features + u) + 12 * g * u);
       break;
     }
+    case MLP_OP_FOREST: {
+      /* per tree: 2^depth - 1 (feature, threshold) pairs, then 2^depth leaves of out_size values */
+      int64_t inner = ((int64_t)1 << m->depth) - 1;
+      l->out_c = l->out_size;
+      l->out_h = l->out_w = 1;
+      l->w_off = l->b_off = m->n_params;
+      l->n_params = m->trees * (2 * inner + (inner + 1) * l->out_size);
+      l->flops = m->trees * (2 * m->depth + l->out_size);
+      break;
+    }
     }
     l->out_size = l->out_c * l->out_h * l->out_w;
     if (l->out_size <= 0 && bad < 0) bad = i;
@@ -199,9 +209,12 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   int64_t pbytes = m->n_params * fbytes;
   m->y_buf = mlp_ir_add_buffer(a, m, "y", m->batch * m->out_size * fbytes, 0, L);
   m->params_buf = mlp_ir_add_buffer(a, m, "params", pbytes, 0, end);
-  m->grads_buf = mlp_ir_add_buffer(a, m, "grads", pbytes, 0, end);
-  m->m_buf = mlp_ir_add_buffer(a, m, "adam_m", pbytes, 0, end);
-  m->v_buf = mlp_ir_add_buffer(a, m, "adam_v", pbytes, 0, end);
+  /* A forest is never stepped by the optimizer (its backward and update
+   * functions are not called): no room for gradients or moments. */
+  int64_t obytes = m->kind == MLP_MODEL_FOREST ? 0 : pbytes;
+  m->grads_buf = mlp_ir_add_buffer(a, m, "grads", obytes, 0, end);
+  m->m_buf = mlp_ir_add_buffer(a, m, "adam_m", obytes, 0, end);
+  m->v_buf = mlp_ir_add_buffer(a, m, "adam_v", obytes, 0, end);
   m->best_buf = mlp_ir_add_buffer(a, m, "best_params", pbytes, 0, end);
   m->state_buf = m->best_state_buf = -1;
   if (m->n_state > 0) {
@@ -223,6 +236,7 @@ typedef struct {
   int nparsed;               /* the parse_dates steps a schema's date formats put before the chain */
   bool fitted;               /* the model is fitted at once: tuning searches its penalties */
   double l1, l2;             /* and these are they, for its jobs */
+  bool forest;               /* the model is a random forest: tuning searches nothing yet */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -814,6 +828,27 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   return probe_shape(L, d, sc) && (!tc || probe_test(L, d, tc));
 }
 
+/* The task and output width of a model fitted at once: regression with one
+ * output, or the target's classes (one output, P(class 1), for two). */
+static bool fitted_task(Lower *L, MlpIr *ir, MlpIrModel *m, MlpIrLayer *l, bool classify, MlpLoc loc,
+                        const char *what) {
+  if (!classify) {
+    m->task = MLP_TASK_REGRESSION;
+    l->out_size = 1;
+    ir->data.n_classes = 0;
+  } else if (ir->data.n_classes < 0) {
+    mlp_diag_error(L->d, loc,
+                   "%s needs the classes of '%s', which has more distinct values than the type scan keeps "
+                   "(%d); declare it `category` in data.schema",
+                   what, ir->data.target, MLPRT_MAX_LEVELS_DEFAULT);
+    return false;
+  } else {
+    m->task = ir->data.n_classes == 2 ? MLP_TASK_BINARY : MLP_TASK_MULTICLASS;
+    l->out_size = ir->data.n_classes == 2 ? 1 : ir->data.n_classes;
+  }
+  return true;
+}
+
 /* A whole model fitted at once, `baseline(kind)` or `linear_model(...)`:
  * one dense output layer. It classifies when the target is categorical or
  * when its kind or loss classifies (a numeric target's distinct values are
@@ -864,27 +899,60 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
                    "%s needs a numeric target; '%s' is categorical", what, ir->data.target);
     return false;
   }
-  categorical = classify;
   l->op = MLP_OP_DENSE;
-  if (!categorical) {
-    m->task = MLP_TASK_REGRESSION;
-    l->act = MLP_ACT_LINEAR;
-    l->out_size = 1;
-    ir->data.n_classes = 0;
-  } else if (ir->data.n_classes < 0) {
-    mlp_diag_error(L->d, how && how->given ? how->node->loc : c->loc,
-                   "%s needs the classes of '%s', which has more distinct values than the type scan keeps "
-                   "(%d); declare it `category` in data.schema",
-                   what, ir->data.target, MLPRT_MAX_LEVELS_DEFAULT);
+  if (!fitted_task(L, ir, m, l, classify, how && how->given ? how->node->loc : c->loc, what)) return false;
+  static const MlpAct acts[] = {MLP_ACT_SOFTMAX, MLP_ACT_SIGMOID, MLP_ACT_LINEAR}; /* by MlpTask */
+  l->act = acts[m->task];
+  return true;
+}
+
+/* The random forest `random_forest(...)`: one forest layer whose outputs
+ * are the trees' mean class probabilities (P(class 1) for two classes) or
+ * mean standardised target. It classifies when the target is categorical
+ * or its criterion is gini (a numeric target's distinct values are its
+ * classes then). */
+static bool lower_forest(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
+  bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
+  const MlpSpecValue *crit = mlp_spec_arg(c, "criterion");
+  bool classify = strcmp(str_or(crit, categorical ? "gini" : "squared_error"), "gini") == 0;
+  if (categorical && !classify) {
+    mlp_diag_error(L->d, crit->node->loc,
+                   "criterion squared_error needs a numeric target; '%s' is categorical", ir->data.target);
     return false;
-  } else if (ir->data.n_classes == 2) {
-    m->task = MLP_TASK_BINARY;
-    l->act = MLP_ACT_SIGMOID;
-    l->out_size = 1;
-  } else {
-    m->task = MLP_TASK_MULTICLASS;
-    l->act = MLP_ACT_SOFTMAX;
-    l->out_size = ir->data.n_classes;
+  }
+  m->kind = MLP_MODEL_FOREST;
+  m->fit = MLPRT_FIT_FOREST;
+  L->fitted = L->forest = true;
+  m->trees = (int64_t)num_or(mlp_spec_arg(c, "trees"), 100);
+  m->depth = (int64_t)num_or(mlp_spec_arg(c, "max_depth"), 10);
+  m->min_leaf = (int64_t)num_or(mlp_spec_arg(c, "min_samples_leaf"), 1);
+  m->bootstrap = bool_or(mlp_spec_arg(c, "bootstrap"), true);
+  static const char *const weights[] = {"none", "balanced"};
+  const MlpSpecValue *cw = mlp_spec_arg(c, "class_weight");
+  m->class_weight = method_code(str_or(cw, "none"), weights, 2);
+  if (!classify && m->class_weight != MLPRT_CLASS_WEIGHT_NONE) {
+    mlp_diag_error(L->d, cw->node->loc, "class weights need a categorical target; '%s' is numeric",
+                   ir->data.target);
+    return false;
+  }
+  /* scikit-learn's defaults: the square root of the features for a classifier, all for a regressor */
+  static const char *const how[] = {"sqrt", "log2", "all"};
+  int64_t F = m->in_size;
+  int k = method_code(str_or(mlp_spec_arg(c, "max_features"), classify ? "sqrt" : "all"), how, 3);
+  m->max_features = k == 0 ? (int64_t)sqrt((double)F) : k == 1 ? (int64_t)log2((double)F) : F;
+  if (m->max_features < 1) m->max_features = 1;
+  l->op = MLP_OP_FOREST;
+  l->act = MLP_ACT_LINEAR;
+  if (!fitted_task(L, ir, m, l, classify, c->loc, "a random forest")) return false;
+  /* every tree is stored complete to its depth */
+  double floats = (double)m->trees * (double)((INT64_C(1) << m->depth) * (l->out_size + 2));
+  if (floats > MLP_FOREST_MAX_FLOATS) {
+    mlp_diag_error(L->d, c->loc,
+                   "%lld trees of depth %lld with %lld outputs take %.0f MiB, more than %d MiB; lower "
+                   "max_depth or trees",
+                   (long long)m->trees, (long long)m->depth, (long long)l->out_size, floats * 4 / 1048576.0,
+                   MLP_FOREST_MAX_FLOATS / 262144);
+    return false;
   }
   return true;
 }
@@ -902,7 +970,7 @@ static bool check_linear_settings(Lower *L) {
     /* the split's validation fraction and the seed act on the data */
     if (!v->given || strcmp(name, "validation") == 0 || strcmp(name, "seed") == 0) continue;
     mlp_diag_error(L->d, v->node->loc, "`hyperparameters.%s` does not apply to a model fitted at once "
-                   "(baseline, linear_model)", name);
+                   "(baseline, linear_model, random_forest)", name);
     ok = false;
   }
   for (int i = 0; val && i < val->ops.len; i++) {
@@ -964,6 +1032,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->stride = (int)num_or(mlp_spec_arg(c, "stride"), l->kernel);
     } else if (strcmp(op, "baseline") == 0 || strcmp(op, "linear_model") == 0) {
       ok &= lower_linear(L, ir, m, c, l) && check_linear_settings(L);
+    } else if (strcmp(op, "random_forest") == 0) {
+      ok &= lower_forest(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "output") == 0) {
       l->op = MLP_OP_DENSE;
       const char *act = mlp_spec_str(mlp_spec_arg(c, "activation"));
@@ -1003,7 +1073,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     m->nlayers++;
   }
   if (!ok) return false;
-  if (m->nlayers == 0 || m->layers[m->nlayers - 1].op != MLP_OP_DENSE) {
+  MlpOpKind last = m->nlayers ? m->layers[m->nlayers - 1].op : MLP_OP_DROPOUT;
+  if (last != MLP_OP_DENSE && last != MLP_OP_FOREST) {
     mlp_diag_error(L->d, model->loc, "the model must end with an output layer");
     return false;
   }
@@ -1131,6 +1202,10 @@ static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   out->sp = sp;
   out->integer = sp->field->type.kind == MLP_TY_INT;
   bool penalty = strcmp(name, "l1") == 0 || strcmp(name, "l2") == 0;
+  if (L->forest) {
+    unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s' for a random forest", name));
+    return false;
+  }
   if (L->fitted && !penalty) {
     mlp_diag_error(L->d, sp->loc, "`%s` does not apply to a model fitted at once: search l1 or l2", name);
     return false;
@@ -1397,7 +1472,7 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape, 0, false, 0, 0};
+  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, false};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);

@@ -70,9 +70,15 @@ enum {
   MLPRT_FIT_LINEAR, /* least squares, or logistic / softmax regression, with l1 and l2 penalties */
   MLPRT_FIT_HINGE,  /* a linear support vector machine per class (one against the rest), l2 penalty */
   MLPRT_FIT_SQUARED_HINGE,
+  MLPRT_FIT_FOREST, /* a random forest (forest.c): not a dense layer but the trees' node arrays, see
+                       mlprt_forest_forward */
   MLPRT_NFITS
 };
-#define MLPRT_FIT_NAMES {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge"}
+#define MLPRT_FIT_NAMES                                                                                    \
+  {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge", "random_forest"}
+
+/* A random forest's class weights (MlprtModel.class_weight). */
+enum { MLPRT_CLASS_WEIGHT_NONE, MLPRT_CLASS_WEIGHT_BALANCED };
 
 /* One model's generated code and memory plan. Offsets are bytes into the
  * arena of arena_bytes; the functions take the arena's base. */
@@ -105,7 +111,13 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_I64, int64_t, best_state_off) /* likewise */                                              \
   X(MLPRT_I64, int64_t, fit)            /* MLPRT_FIT_*; a linear fit's penalties are its job's l1, l2 */ \
   X(MLPRT_I64, int64_t, l2_per_row)     /* bool: the L2 penalty is the job's l2 / training rows */   \
-  X(MLPRT_I64, int64_t, iterations)     /* the solver's most iterations */
+  X(MLPRT_I64, int64_t, iterations)     /* the solver's most iterations */                          \
+  X(MLPRT_I64, int64_t, trees)          /* MLPRT_FIT_FOREST: trees, each complete to depth */        \
+  X(MLPRT_I64, int64_t, depth)                                                                        \
+  X(MLPRT_I64, int64_t, max_features)   /* features tried at each split */                           \
+  X(MLPRT_I64, int64_t, min_leaf)       /* fewest training rows in a leaf */                         \
+  X(MLPRT_I64, int64_t, bootstrap)      /* bool: each tree reads a bootstrap sample */               \
+  X(MLPRT_I64, int64_t, class_weight)   /* MLPRT_CLASS_WEIGHT_* */
 typedef struct {
   MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtModel;

@@ -41,6 +41,7 @@ typedef struct {
   bool stopped_early, resumed;
   double fit_seconds;
   int64_t iterations; /* a fit other than epochs: the solver's iterations */
+  double oob;         /* a random forest's out-of-bag score, or NaN */
   Scores val, test;
 } JobResult;
 
@@ -809,8 +810,13 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   reset_model(r, job);
   Gathered g = gather(r, &train, m->task, m->fit >= MLPRT_FIT_LINEAR);
   const MlprtJob *j = &r->jobs[job];
-  res->iterations = mlprt_fit_model(&g.rows, m, j->l1, j->l2, r->data.y_mean, r->data.y_std,
-                                    (float *)(a->base + m->params_off));
+  float *params = (float *)(a->base + m->params_off);
+  res->oob = NAN;
+  if (m->fit == MLPRT_FIT_FOREST)
+    res->oob = mlprt_fit_forest(&g.rows, m, (uint64_t)j->seed, r->threads, r->data.y_mean, r->data.y_std,
+                                params);
+  else
+    res->iterations = mlprt_fit_model(&g.rows, m, j->l1, j->l2, r->data.y_mean, r->data.y_std, params);
   gathered_free(&g);
   res->fit_seconds = mlprt_now() - t0;
   double loss = evaluate(r, job, &train).loss;
@@ -823,6 +829,7 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   else
     n += snprintf(line + n, sizeof line - (size_t)n, "\"val_r2\":%.6g,\"val_mse\":%.6g,", res->val.r2,
                   res->val.mse);
+  if (isfinite(res->oob)) n += snprintf(line + n, sizeof line - (size_t)n, "\"oob_score\":%.6g,", res->oob);
   snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f}\n", res->fit_seconds);
   if (!(r->cli.resume && job < r->resume_job)) metrics_append(r, line);
   write_path(r, r->metrics_path, r->metrics, r->mlen, true);
@@ -830,6 +837,10 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   if (!in_table(r, job)) {
     char how[64];
     if (m->fit < MLPRT_FIT_LINEAR) snprintf(how, sizeof how, "%s baseline", fits[m->fit]);
+    else if (m->fit == MLPRT_FIT_FOREST && isfinite(res->oob))
+      snprintf(how, sizeof how, "%lld trees, out-of-bag %s %.4f", (long long)m->trees,
+               classify ? "accuracy" : "r2", res->oob);
+    else if (m->fit == MLPRT_FIT_FOREST) snprintf(how, sizeof how, "%lld trees", (long long)m->trees);
     else if (res->iterations == 0) snprintf(how, sizeof how, "%s fit, solved exactly", fits[m->fit]);
     else snprintf(how, sizeof how, "%s fit in %lld iterations", fits[m->fit], (long long)res->iterations);
     mlprt_console_line(&r->con, "job %lld: %s, loss %.4f val_loss %.4f %s %.4f\n", (long long)job, how, loss,
@@ -1165,10 +1176,18 @@ void mlprt_run_best(MlprtRun *r) {
   r->jobs[fin].epochs = llround(epochs / (double)k) > 0 ? llround(epochs / (double)k) : 1;
   r->jobs[fin].early_stop = 0;
   r->jobs[fin].restore_best = 0;
-  mlprt_console_line(&r->con, "winner: trial %lld of %lld (lr %g, mean %s %.4f over %lld folds); refitting it for "
-                     "%lld epochs\n", (long long)r->best_trial, (long long)trials, r->jobs[fin].lr,
-                     objective_names[p->objective], objective_shown(p, r->trial_objective[r->best_trial]), (long long)k,
-                     (long long)r->jobs[fin].epochs);
+  if (model_of(r, fin)->fit != MLPRT_FIT_NETWORK)
+    mlprt_console_line(&r->con, "winner: trial %lld of %lld (mean %s %.4f over %lld folds); refitting it on every "
+                       "training and validation row\n",
+                       (long long)r->best_trial, (long long)trials, objective_names[p->objective],
+                       objective_shown(p, r->trial_objective[r->best_trial]), (long long)k);
+  else
+    mlprt_console_line(&r->con,
+                       "winner: trial %lld of %lld (lr %g, mean %s %.4f over %lld folds); refitting it for "
+                       "%lld epochs\n",
+                       (long long)r->best_trial, (long long)trials, r->jobs[fin].lr, objective_names[p->objective],
+                       objective_shown(p, r->trial_objective[r->best_trial]), (long long)k,
+                       (long long)r->jobs[fin].epochs);
   mlprt_run_fit(r, fin);
   mlprt_run_test(r, fin);
 }
@@ -1220,7 +1239,16 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
     /* Fitted at once: the solver's settings, not the training loop's. */
     static const char *const fits[] = MLPRT_FIT_NAMES;
     cJSON_AddStringToObject(hp, "fit", fits[m->fit]);
-    if (m->fit >= MLPRT_FIT_LINEAR) {
+    if (m->fit == MLPRT_FIT_FOREST) {
+      static const char *const weights[] = {"none", "balanced"};
+      cJSON_AddNumberToObject(hp, "trees", (double)m->trees);
+      cJSON_AddNumberToObject(hp, "max_depth", (double)m->depth);
+      cJSON_AddNumberToObject(hp, "max_features", (double)m->max_features);
+      cJSON_AddNumberToObject(hp, "min_samples_leaf", (double)m->min_leaf);
+      cJSON_AddBoolToObject(hp, "bootstrap", m->bootstrap);
+      cJSON_AddStringToObject(hp, "class_weight", weights[m->class_weight]);
+      cJSON_AddNumberToObject(hp, "seed", (double)j->seed);
+    } else if (m->fit >= MLPRT_FIT_LINEAR) {
       int64_t rows = r->data.n[MLPRT_TRAIN];
       cJSON_AddNumberToObject(hp, "l1", j->l1);
       cJSON_AddNumberToObject(hp, "l2", m->l2_per_row && rows ? j->l2 / (double)rows : j->l2);
@@ -1229,6 +1257,7 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
     cJSON_AddNumberToObject(hp, "params", (double)m->n_params);
     cJSON *f = cJSON_AddObjectToObject(o, "fit");
     cJSON_AddNumberToObject(f, "iterations", (double)res->iterations);
+    if (isfinite(res->oob)) cJSON_AddNumberToObject(f, "oob_score", res->oob);
     cJSON_AddNumberToObject(f, "seconds", res->fit_seconds);
     cJSON_AddItemToObject(o, "metrics", metrics_json(r, res, classify));
     return o;

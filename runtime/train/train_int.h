@@ -73,6 +73,14 @@ void mlprt_fit_baseline(const MlprtFitRows *rows, int64_t fit, int64_t task, dou
 int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1, double l2, double y_mean,
                         double y_std, float *params);
 
+/* The trees of random forest m (MLPRT_FIT_FOREST) on the rows into params
+ * (mlprt_forest_forward's layout, m->n_params floats), grown on up to
+ * `threads` threads with the same result for any count; regression leaves
+ * hold the standardised target. Returns the out-of-bag score (accuracy or
+ * R²), NaN without bootstrap (forest.c). */
+double mlprt_fit_forest(const MlprtFitRows *rows, const MlprtModel *m, uint64_t seed, int threads,
+                        double y_mean, double y_std, float *params);
+
 /* What the predictor's artifacts are made from (artifacts.c). */
 typedef struct {
   const MlprtProgram *p;

@@ -4,8 +4,9 @@ Used by run_ref.py where the installed onnx has no onnx.reference (before
 onnx 1.13), so that the exported graphs are still evaluated by an
 implementation independent of mlpc and of ONNX Runtime. It follows the
 ONNX operator definitions (opset 13, RNN/LSTM/GRU of one direction with
-their default activations; ai.onnx.ml LabelEncoder 2, LinearClassifier
-1, LinearRegressor 1) for the attributes mlpc uses; anything else raises."""
+their default activations; ai.onnx.ml LabelEncoder 2, LinearClassifier 1,
+LinearRegressor 1, TreeEnsembleClassifier 1, TreeEnsembleRegressor 1) for
+the attributes mlpc uses; anything else raises."""
 import re
 
 import numpy as np
@@ -182,7 +183,43 @@ def _run_node(node, inputs, a):
             return z.astype(np.float32)
         labels = np.array(a["classlabels_ints"], dtype=np.int64)
         return labels[np.argmax(z, axis=1)], z.astype(np.float32)
+    if op in ("TreeEnsembleClassifier", "TreeEnsembleRegressor") and node.domain == "ai.onnx.ml":
+        return _trees(op, x, a)
     raise NotImplementedError(f"onnx_numpy: operator {node.domain or 'ai.onnx'}.{op}")
+
+
+def _trees(op, x, a):
+    """Each row down every tree (BRANCH_LEQ: x <= value is the true branch),
+    the weights of the leaves reached added per output (summed, or averaged
+    over the trees for a regressor's AVERAGE), no post transform."""
+    if _str(a.get("post_transform", b"NONE")) != "NONE":
+        raise NotImplementedError("onnx_numpy: a tree ensemble's post_transform")
+    key = {(t, n): i for i, (t, n) in enumerate(zip(a["nodes_treeids"], a["nodes_nodeids"]))}
+    modes = [_str(m) for m in a["nodes_modes"]]
+    if set(modes) - {"BRANCH_LEQ", "LEAF"}:
+        raise NotImplementedError(f"onnx_numpy: tree node modes {set(modes)}")
+    prefix = "class" if op == "TreeEnsembleClassifier" else "target"
+    leaves = {}
+    for t, n, k, w in zip(a[prefix + "_treeids"], a[prefix + "_nodeids"], a[prefix + "_ids"],
+                          a[prefix + "_weights"]):
+        leaves.setdefault((t, n), []).append((k, w))
+    trees = sorted(set(a["nodes_treeids"]))
+    width = len(a["classlabels_int64s"]) if prefix == "class" else a.get("n_targets", 1)
+    out = np.zeros((x.shape[0], width), dtype=np.float64)
+    for r in range(x.shape[0]):
+        for t in trees:
+            i = key[(t, 0)]
+            while modes[i] != "LEAF":
+                yes = x[r, a["nodes_featureids"][i]] <= np.float32(a["nodes_values"][i])
+                i = key[(t, a["nodes_truenodeids"][i] if yes else a["nodes_falsenodeids"][i])]
+            for k, w in leaves.get((t, a["nodes_nodeids"][i]), []):
+                out[r, k] += w
+    if prefix == "target":
+        if _str(a.get("aggregate_function", b"SUM")) == "AVERAGE":
+            out /= len(trees)
+        return out.astype(np.float32)
+    labels = np.array(a["classlabels_int64s"], dtype=np.int64)
+    return labels[np.argmax(out, axis=1)], out.astype(np.float32)
 
 
 def _str(s):

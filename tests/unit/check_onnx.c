@@ -815,6 +815,28 @@ START_TEST(onnx_linear_models_answer_as_trained) {
 }
 END_TEST
 
+/* Random forests export as ai.onnx.ml's TreeEnsembleClassifier (three
+ * classes; two, both with their weights) and TreeEnsembleRegressor. */
+START_TEST(onnx_forests_answer_as_trained) {
+  static const struct {
+    const char *example, *target, *model;
+    int k;
+  } cases[] = {{"iris", "species", "random_forest(trees = 20, max_depth = 6)", 3},
+               {"breast_cancer", "diagnosis", "random_forest(trees = 20, max_depth = 5)", 2},
+               {"diabetes", "progression", "random_forest(trees = 20, max_depth = 6)", 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *dir = test_tmpdir(), name[32];
+    snprintf(name, sizeof name, "forest%zu", i);
+    char *spec = test_example_spec(dir, cases[i].example, name, cases[i].model, NULL);
+    char *run = train_spec(dir, name, spec);
+    export_equals_run(dir, run, name, cases[i].target, NULL, cases[i].k, cases[i].k > 1);
+    free(run);
+    free(spec);
+    free(dir);
+  }
+}
+END_TEST
+
 /* --onnx writes the ONNX file alone; a directory that is no run is an
  * error naming it. */
 START_TEST(onnx_cli_errors) {
@@ -851,6 +873,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_iris_answers_as_trained);
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
   tcase_add_test(tc, onnx_linear_models_answer_as_trained);
+  tcase_add_test(tc, onnx_forests_answer_as_trained);
   tcase_add_test(tc, onnx_declared_file_beside_predictor);
   tcase_add_test(tc, onnx_categories_answer_as_trained);
   tcase_add_test(tc, onnx_text_answers_as_trained);

@@ -1,0 +1,67 @@
+"""scikit-learn's counterpart of an mlpc random forest.
+
+    forest.py DIR TARGET classifier|regressor [NAME=VALUE ...]
+
+Fits RandomForestClassifier or RandomForestRegressor on DIR/train.csv (the
+cleaned training rows a program's --export-features wrote; TARGET is the
+column to predict, the others are the features; booleans are 1 and 0) with
+the settings given as scikit-learn names them (n_estimators, max_depth,
+max_features: sqrt, log2 or all; min_samples_leaf, bootstrap: true or false,
+class_weight: none or balanced), once for each of `seeds` random states
+(default 5), and prints one JSON object: "score", the mean accuracy
+(classifier) or R^2 (regressor) on DIR/test.csv over the seeds, "scores",
+each, and "oobs", the out-of-bag scores (with bootstrap). Exit status 2 when scikit-learn
+is missing (the caller skips)."""
+import csv
+import json
+import sys
+
+import numpy as np
+
+try:
+    from sklearn import ensemble
+except ImportError as e:
+    print(e, file=sys.stderr)
+    sys.exit(2)
+
+
+def load(path, target):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    head, body = rows[0], rows[1:]
+    t = head.index(target)
+    bools = {"true": 1.0, "false": 0.0}
+    x = np.array([[bools[v] if v in bools else float(v) for i, v in enumerate(r) if i != t] for r in body],
+                 dtype=np.float32)
+    return x, [r[t] for r in body]
+
+
+def main():
+    folder, target, kind = sys.argv[1:4]
+    opts = dict(a.split("=", 1) for a in sys.argv[4:])
+    xtr, ytr = load(folder + "/train.csv", target)
+    xte, yte = load(folder + "/test.csv", target)
+    if kind == "regressor":
+        ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
+    mf = opts.get("max_features", "sqrt" if kind == "classifier" else "all")
+    settings = dict(n_estimators=int(opts.get("n_estimators", 100)),
+                    max_depth=int(opts.get("max_depth", 10)),
+                    max_features=None if mf == "all" else mf,
+                    min_samples_leaf=int(opts.get("min_samples_leaf", 1)),
+                    bootstrap=opts.get("bootstrap", "true") == "true")
+    settings["oob_score"] = settings["bootstrap"]
+    if kind == "classifier":
+        cw = opts.get("class_weight", "none")
+        settings["class_weight"] = None if cw == "none" else cw
+    scores, oobs = [], []
+    for seed in range(int(opts.get("seeds", 5))):
+        cls = ensemble.RandomForestClassifier if kind == "classifier" else ensemble.RandomForestRegressor
+        m = cls(random_state=seed, n_jobs=1, **settings)
+        m.fit(xtr, ytr)
+        scores.append(float(m.score(xte, yte)))
+        if settings["oob_score"]:
+            oobs.append(float(m.oob_score_))
+    print(json.dumps({"score": float(np.mean(scores)), "scores": scores, "oobs": oobs}))
+
+
+main()
