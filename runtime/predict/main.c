@@ -920,8 +920,8 @@ int mlprt_predict_main(int argc, char **argv, const MlprtPredictor *p) {
     fprintf(stderr, "%lld of %lld rows rejected\n", (long long)cnt.rejected, (long long)cnt.rows);
   if (rc <= 1 && (cnt.imputed || cnt.clipped || cnt.fallbacks))
     fprintf(stderr, "%lld of %lld answers changed by a failsafe: %lld imputed, %lld clipped, %lld fallback\n",
-            (long long)(cnt.imputed + cnt.clipped + cnt.fallbacks), (long long)cnt.rows, (long long)cnt.imputed,
-            (long long)cnt.clipped, (long long)cnt.fallbacks);
+            (long long)(cnt.imputed + cnt.clipped + cnt.fallbacks), (long long)cnt.rows,
+            (long long)cnt.imputed, (long long)cnt.clipped, (long long)cnt.fallbacks);
   free(rd.back);
   free(rd.span);
   free(rd.rec);

@@ -93,7 +93,8 @@ typedef struct {
   double t0;
 } Request;
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, char *text, size_t len) {
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, char *text,
+                             size_t len) {
   struct MHD_Response *r = mhd.create_response(len, text, MHD_RESPMEM_MUST_COPY);
   if (!r) return MHD_NO;
   mhd.add_header(r, "Content-Type", type);
@@ -166,8 +167,8 @@ static void put_metrics(FILE *f, const void *ctx) {
 
 static bool is_jsonl(const char *type) {
   if (!type) return false;
-  return strncasecmp(type, "application/x-ndjson", 20) == 0 || strncasecmp(type, "application/jsonl", 17) == 0 ||
-         strncasecmp(type, "application/json", 16) == 0;
+  return strncasecmp(type, "application/x-ndjson", 20) == 0 ||
+         strncasecmp(type, "application/jsonl", 17) == 0 || strncasecmp(type, "application/json", 16) == 0;
 }
 
 static enum MHD_Result predict(Server *s, struct MHD_Connection *c, Request *q) {
@@ -249,7 +250,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
   }
   if (!get) return reply_text(c, 405, "only GET here\n");
   if (strcmp(url, "/health") == 0) return reply_text(c, 200, "ok\n");
-  if (strcmp(url, "/version") == 0) return reply_stream(c, 200, "text/plain; charset=utf-8", put_version, s->p);
+  if (strcmp(url, "/version") == 0)
+    return reply_stream(c, 200, "text/plain; charset=utf-8", put_version, s->p);
   if (strcmp(url, "/card") == 0)
     return reply_text(c, 200, s->p->card ? s->p->card : "This predictor was built without a model card.\n");
   if (strcmp(url, "/metrics") == 0)
@@ -258,7 +260,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
   return reply_text(c, 404, "not found: POST /predict; GET /health, /version, /card, /metrics\n");
 }
 
-static void completed(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode why) {
+static void completed(void *cls, struct MHD_Connection *c, void **state,
+                      enum MHD_RequestTerminationCode why) {
   Request *q = *state;
   if (!q) return;
   free(q->body);
@@ -303,10 +306,10 @@ int mlprt_pred_serve(const MlprtPredictor *p, const char *addr, size_t max_reque
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
-  struct MHD_Daemon *d = mhd.start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_AUTO, ntohs(sa.sin_port), NULL, NULL, handle, &s,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+  struct MHD_Daemon *d = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_AUTO,
+                                          ntohs(sa.sin_port), NULL, NULL, handle, &s, MHD_OPTION_SOCK_ADDR,
+                                          (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed,
+                                          NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
   char host[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
   if (!d) {

@@ -978,11 +978,12 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   const char *monitored = j->monitor_acc ? "val_accuracy" : "val_loss";
   bool restore = j->restore_best && !isnan(h.best_metric);
   if (res->stopped_early && !in_table(r, job))
-    mlprt_console_line(&r->con,
-                       "job %lld: early stopping after epoch %lld: %s has not improved by more than %g for %lld "
-                       "epochs (best %.4f at epoch %lld)\n",
-                       (long long)job, (long long)epoch, monitored, j->min_delta, (long long)j->patience,
-                       h.best_metric, (long long)h.best_epoch + 1);
+    mlprt_console_line(
+        &r->con,
+        "job %lld: early stopping after epoch %lld: %s has not improved by more than %g for %lld "
+        "epochs (best %.4f at epoch %lld)\n",
+        (long long)job, (long long)epoch, monitored, j->min_delta, (long long)j->patience, h.best_metric,
+        (long long)h.best_epoch + 1);
   if (restore && h.best_epoch + 1 != epoch && !in_table(r, job))
     mlprt_console_line(&r->con, "job %lld: restored the weights of epoch %lld, the best %s (%.4f)\n",
                        (long long)job, (long long)h.best_epoch + 1, monitored, h.best_metric);
@@ -1177,7 +1178,8 @@ void mlprt_run_best(MlprtRun *r) {
   r->jobs[fin].early_stop = 0;
   r->jobs[fin].restore_best = 0;
   if (model_of(r, fin)->fit != MLPRT_FIT_NETWORK)
-    mlprt_console_line(&r->con, "winner: trial %lld of %lld (mean %s %.4f over %lld folds); refitting it on every "
+    mlprt_console_line(&r->con,
+                       "winner: trial %lld of %lld (mean %s %.4f over %lld folds); refitting it on every "
                        "training and validation row\n",
                        (long long)r->best_trial, (long long)trials, objective_names[p->objective],
                        objective_shown(p, r->trial_objective[r->best_trial]), (long long)k);
@@ -1185,9 +1187,9 @@ void mlprt_run_best(MlprtRun *r) {
     mlprt_console_line(&r->con,
                        "winner: trial %lld of %lld (lr %g, mean %s %.4f over %lld folds); refitting it for "
                        "%lld epochs\n",
-                       (long long)r->best_trial, (long long)trials, r->jobs[fin].lr, objective_names[p->objective],
-                       objective_shown(p, r->trial_objective[r->best_trial]), (long long)k,
-                       (long long)r->jobs[fin].epochs);
+                       (long long)r->best_trial, (long long)trials, r->jobs[fin].lr,
+                       objective_names[p->objective], objective_shown(p, r->trial_objective[r->best_trial]),
+                       (long long)k, (long long)r->jobs[fin].epochs);
   mlprt_run_fit(r, fin);
   mlprt_run_test(r, fin);
 }

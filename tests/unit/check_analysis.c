@@ -352,8 +352,8 @@ START_TEST(analysis_diagnosis_of_a_stuck_run) {
   ck_assert_ptr_nonnull(html);
   const char *d = strstr(html, "<p class=\"diagnosis\">");
   ck_assert_ptr_nonnull(d);
-  ck_assert_msg(strstr(d, "does not beat the majority baseline") && strstr(d, "<b>high bias (underfitting)</b>") &&
-                    strstr(d, "next: more capacity"),
+  ck_assert_msg(strstr(d, "does not beat the majority baseline") &&
+                    strstr(d, "<b>high bias (underfitting)</b>") && strstr(d, "next: more capacity"),
                 "%.400s", d);
   free(html);
   free(path);

@@ -110,8 +110,8 @@ START_TEST(console_1_terminal) {
   snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --out run; echo EXIT=$?; sleep 600", dir, exe);
   char width[16];
   snprintf(width, sizeof width, "%d", WIDTH);
-  const char *start[] = {"tmux", "-S", sock, "-f", "/dev/null", "new-session", "-d", "-s", "train", "-x", width,
-                         "-y", "50", cmd, NULL};
+  const char *start[] = {"tmux",  "-S", sock,  "-f", "/dev/null", "new-session", "-d", "-s",
+                         "train", "-x", width, "-y", "50",        cmd,           NULL};
   TestRun s = test_run(start, NULL);
   if (s.status != 0) {
     char why[512];
@@ -143,8 +143,9 @@ START_TEST(console_1_terminal) {
   ck_assert_msg(eta && (eta[4] >= '0' && eta[4] <= '9') && strchr(eta, ':'), "bar without an ETA: '%s'", bar);
   /* Kept: one line per epoch, then the early stop and the restored epoch. */
   int stopped = 0;
-  ck_assert_msg(sscanf(strstr(screen, "early stopping after epoch ") ? strstr(screen, "early stopping after epoch ")
-                                                                      : "",
+  ck_assert_msg(sscanf(strstr(screen, "early stopping after epoch ")
+                           ? strstr(screen, "early stopping after epoch ")
+                           : "",
                        "early stopping after epoch %d", &stopped) == 1,
                 "no early-stopping line:\n%s", screen);
   ck_assert_msg(stopped < 40, "stopped at %d", stopped);
@@ -154,7 +155,8 @@ START_TEST(console_1_terminal) {
     ck_assert_msg(strstr(screen, want), "epoch %d's line was not kept:\n%s", e, screen);
   }
   ck_assert_msg(strstr(screen, "val_loss has not improved"), "the reason is not given:\n%s", screen);
-  ck_assert_msg(strstr(screen, "restored the weights of epoch "), "the restored epoch is not said:\n%s", screen);
+  ck_assert_msg(strstr(screen, "restored the weights of epoch "), "the restored epoch is not said:\n%s",
+                screen);
   /* Nothing of the bar is left behind on the kept lines. */
   ck_assert_msg(!strstr(screen, "] 100%"), "a bar stayed on the screen:\n%s", screen);
   free(screen);

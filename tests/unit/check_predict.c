@@ -683,7 +683,8 @@ START_TEST(jsonl_input) {
                         "no,0.600000024,0.400000006,,\n"
                         "no,0.5,0.5,,impute\n"
                         ",,,the line is not a JSON object,\n");
-  ck_assert_ptr_nonnull(strstr(err, "1 of 4 answers changed by a failsafe: 1 imputed, 0 clipped, 0 fallback"));
+  ck_assert_ptr_nonnull(
+      strstr(err, "1 of 4 answers changed by a failsafe: 1 imputed, 0 clipped, 0 fallback"));
   free(out);
   free(err);
   free(path);
@@ -850,9 +851,9 @@ START_TEST(regression_answers_and_fallback) {
   free(err);
   const char *args[] = {"--output", "jsonl", NULL};
   ck_assert_int_eq(run_main(&p, "x,colour,flag\n5,red,false\nabc,red,false\n", args, &out, &err), 0);
-  ck_assert_str_eq(out,
-                   "{\"value\":11}\n"
-                   "{\"value\":-1,\"fallback\":\"column 'x': 'abc' is not a number\",\"failsafe\":\"fallback\"}\n");
+  ck_assert_str_eq(
+      out, "{\"value\":11}\n"
+           "{\"value\":-1,\"fallback\":\"column 'x': 'abc' is not a number\",\"failsafe\":\"fallback\"}\n");
   free(out);
   free(err);
 }

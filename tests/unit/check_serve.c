@@ -60,8 +60,8 @@ static int dial(int port) {
 
 /* One HTTP/1.1 exchange on the keep-alive connection *fd (dialled again
  * when the server closed it): the status, the body in *body (malloc'd). */
-static int exchange(int port, int *fd, const char *method, const char *path, const char *type, const char *body,
-                    size_t blen, char **out) {
+static int exchange(int port, int *fd, const char *method, const char *path, const char *type,
+                    const char *body, size_t blen, char **out) {
   char head[512];
   int hl = snprintf(head, sizeof head,
                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
@@ -154,8 +154,8 @@ static void *client(void *arg) {
     }
     char *out = NULL;
     double t0 = mono();
-    int status = exchange(fx->port, &fd, "POST", "/predict", jsonl ? "application/x-ndjson" : "text/csv", body,
-                          len, &out);
+    int status = exchange(fx->port, &fd, "POST", "/predict", jsonl ? "application/x-ndjson" : "text/csv",
+                          body, len, &out);
     c->lat[i] = mono() - t0;
     /* what the command line answered for the same rows */
     char *want = NULL;
@@ -167,8 +167,8 @@ static void *client(void *arg) {
     fclose(f);
     if (status != 200 || !out || strcmp(out, want) != 0) {
       if (!c->mismatches++)
-        snprintf(c->first_bad, sizeof c->first_bad, "request %d (status %d):\n%.400s\nwant:\n%.400s", i, status,
-                 out ? out : "(none)", want);
+        snprintf(c->first_bad, sizeof c->first_bad, "request %d (status %d):\n%.400s\nwant:\n%.400s", i,
+                 status, out ? out : "(none)", want);
     }
     free(want);
     free(out);
@@ -203,7 +203,8 @@ START_TEST(serve_1_many_requests) {
   /* Serving needs no link to the HTTP library: it is loaded when asked for. */
   const char *rd[] = {"readelf", "-d", pred, NULL};
   TestRun e = test_run(rd, NULL);
-  if (e.status == 0) ck_assert_msg(!strstr(e.out, "microhttpd"), "the predictor links libmicrohttpd:\n%s", e.out);
+  if (e.status == 0)
+    ck_assert_msg(!strstr(e.out, "microhttpd"), "the predictor links libmicrohttpd:\n%s", e.out);
   test_run_free(&e);
 
   /* The rows: iris's measurements, as CSV and as JSON lines. */
@@ -223,8 +224,8 @@ START_TEST(serve_1_many_requests) {
     ck_assert_int_eq(nf, 5);
     char row[256], js[256];
     snprintf(row, sizeof row, "%s,%s,%s,%s", fl[0], fl[1], fl[2], fl[3]);
-    snprintf(js, sizeof js, "{\"sepal_length\":%s,\"sepal_width\":%s,\"petal_length\":%s,\"petal_width\":%s}", fl[0],
-             fl[1], fl[2], fl[3]);
+    snprintf(js, sizeof js, "{\"sepal_length\":%s,\"sepal_width\":%s,\"petal_length\":%s,\"petal_width\":%s}",
+             fl[0], fl[1], fl[2], fl[3]);
     fx.csv_row[i] = strdup(row);
     fx.jsonl_row[i] = strdup(js);
     fprintf(cf, "%s\n", row);
@@ -285,7 +286,8 @@ START_TEST(serve_1_many_requests) {
     free(cl[i].lat);
   }
   qsort(lat, REQUESTS, sizeof *lat, cmp_double);
-  fprintf(stderr, "serve: %d requests from %d clients in %.2f s: %.0f requests/s, latency p50 %.3f ms, p99 %.3f ms\n",
+  fprintf(stderr,
+          "serve: %d requests from %d clients in %.2f s: %.0f requests/s, latency p50 %.3f ms, p99 %.3f ms\n",
           REQUESTS, CLIENTS, secs, REQUESTS / secs, 1e3 * lat[REQUESTS / 2], 1e3 * lat[REQUESTS * 99 / 100]);
   free(lat);
   ck_assert_int_eq(bad, 0);
