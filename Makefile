@@ -7,7 +7,7 @@
 #   make valgrind   the runtime's suites under valgrind memcheck
 #   make fuzz       libFuzzer on the parser (FUZZ_SECONDS, default 60)
 #   make install    PREFIX=/usr/local (bin, lib, lib/pkgconfig, include/mlp, share/mlp/stdlib,
-#                   the man page, bash completion and Vim syntax)
+#                   the man pages, bash and zsh completion and Vim syntax)
 #   make spec       regenerate SPEC.md's reference tables from the builtin registry
 #   make golden     regenerate the lowering goldens (tests/golden): --emit-ir of every
 #                   example and the errors of every tests/golden/lower spec
@@ -196,10 +196,13 @@ install: all
 	install -m 644 include/mlp/*.h include/mlp/abi.def $(DESTDIR)$(PREFIX)/include/mlp/
 	install -m 644 stdlib/*.mlp $(DESTDIR)$(PREFIX)/share/mlp/stdlib/
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/vim/vimfiles/syntax \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/vim/vimfiles/syntax \
 	  $(DESTDIR)$(PREFIX)/share/vim/vimfiles/ftdetect
 	$(BUILD)/mlpc help --man > $(DESTDIR)$(PREFIX)/share/man/man1/mlpc.1
+	$(BUILD)/mlpc help --man-spec > $(DESTDIR)$(PREFIX)/share/man/man5/mlpc-spec.5
 	$(BUILD)/mlpc help --bash-completion > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mlpc
+	$(BUILD)/mlpc help --zsh-completion > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_mlpc
 	$(BUILD)/mlpc help --vim > $(DESTDIR)$(PREFIX)/share/vim/vimfiles/syntax/mlp.vim
 	echo 'autocmd BufRead,BufNewFile *.mlp setfiletype mlp' > $(DESTDIR)$(PREFIX)/share/vim/vimfiles/ftdetect/mlp.vim
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \

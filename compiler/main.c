@@ -528,6 +528,14 @@ static int cmd_help(const Options *o) {
     mlp_help_man(stdout, MLP_VERSION);
     return 0;
   }
+  if (o->nfiles == 1 && strcmp(o->files[0], "--man-spec") == 0) {
+    mlp_help_man_spec(stdout, MLP_VERSION);
+    return 0;
+  }
+  if (o->nfiles == 1 && strcmp(o->files[0], "--zsh-completion") == 0) {
+    mlp_help_zsh_completion(stdout);
+    return 0;
+  }
   if (o->nfiles == 1 && strcmp(o->files[0], "--vim") == 0) {
     mlp_help_vim(stdout);
     return 0;

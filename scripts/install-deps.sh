@@ -19,9 +19,9 @@ libsqlite3-dev libpq-dev libmicrohttpd-dev"
 # python3-pandas is the time-series steps' oracle, and python3-statsmodels ships
 # the Grunfeld panel that examples/data/grunfeld.csv copies; postgresql the server
 # the SQL sources are checked against; tmux the terminal the training console is
-# checked in; chromium renders report.html headless.
+# checked in; chromium renders report.html headless; zsh checks its completion.
 TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist python3-vega-datasets \
-python3-sklearn python3-pandas python3-statsmodels postgresql tmux chromium"
+python3-sklearn python3-pandas python3-statsmodels postgresql tmux chromium zsh"
 PEERS="python3-pandas hyperfine"
 # Cross-compiled predictors, run under qemu-user by the tests: the AArch64
 # cross compiler and C library, and the arm64 cJSON and libsodium the runtime links.

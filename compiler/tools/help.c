@@ -321,11 +321,12 @@ static const Command commands[] = {
      "print FILE in canonical layout (-w: rewrite it in "
      "place; --check: name the files not in canonical "
      "layout and exit 1 if any)\n"},
-    {"help", "[TOPIC | COMMAND | --spec | --man | --vim | --bash-completion]",
+    {"help", "[TOPIC | COMMAND | --FORMAT]",
      "document a section, statement, op, value or command "
      "(no TOPIC: list sections; --spec: the reference "
-     "tables of SPEC.md, in Markdown; --man, --vim, --bash-completion: the manual page, "
-     "the Vim syntax of .mlp files and the bash completion that make install installs)\n"},
+     "tables of SPEC.md, in Markdown; --man, --man-spec, --vim, --bash-completion, --zsh-completion: "
+     "the manual pages mlpc(1) and mlpc-spec(5), the Vim syntax of .mlp files and the shell "
+     "completions that make install installs)\n"},
     {"build", "FILE", "compile FILE to a native training program\n"},
     {"run", "FILE [PROGRAM OPTIONS]", "build FILE, then train: the program's options follow FILE\n"},
     {"explain", "FILE", "describe the compiled plan: data, layers, shapes, memory, training\n"},
@@ -607,7 +608,9 @@ void mlp_help_bash_completion(FILE *out) {
     }
     if (strcmp(commands[i].name, "help") == 0) {
       Words ws = {out, " ", NULL, 0, 0, 0, false};
-      fputs(n ? " --spec --man --vim --bash-completion " : "--spec --man --vim --bash-completion ", out);
+      fputs(n ? " --spec --man --man-spec --vim --bash-completion --zsh-completion "
+              : "--spec --man --man-spec --vim --bash-completion --zsh-completion ",
+            out);
       each_word(put_word, &ws);
       free(ws.seen);
     }
@@ -622,5 +625,131 @@ void mlp_help_bash_completion(FILE *out) {
         "  return 0\n"
         "}\n"
         "complete -o filenames -F _mlpc mlpc\n",
+        out);
+}
+
+/* One setting or parameter as a roff paragraph: name, type, default,
+ * range and status, then what it does. */
+static void man_field(FILE *out, const MlpRegField *f, bool param) {
+  char ty[96], def[80], rng[96];
+  fputs(".TP\n", out);
+  fprintf(out, "%s\\fB", param ? "\\ \\ " : "");
+  roff(out, f->name);
+  fputs("\\fR ", out);
+  roff(out, type_short(f, ty, sizeof ty));
+  fputs(", default ", out);
+  roff(out, default_text(f, def, sizeof def));
+  if (*range_text(f, rng, sizeof rng)) {
+    fputs(", ", out);
+    roff(out, rng);
+  }
+  fprintf(out, " (%s)\n", mlp_reg_status(f->planned));
+  roff(out, f->doc);
+  fputc('\n', out);
+}
+
+static void man_block(FILE *out, const MlpRegBlock *b, const char *prefix) {
+  fprintf(out, ".SS %s%s%s\n", prefix, b->name, b->required ? " (required)" : "");
+  roff(out, b->doc);
+  fputs(".\n", out);
+  for (int i = 0; i < b->nsettings; i++) man_field(out, b->settings[i], false);
+  for (int i = 0; i < b->nops; i++) {
+    const MlpRegOp *op = b->ops[i];
+    fputs(".TP\n\\fB", out);
+    roff(out, op->name);
+    fprintf(out, "\\fR(...) (%s)\n", mlp_reg_status(op->planned));
+    roff(out, op->doc);
+    fputc('\n', out);
+    for (int j = 0; j < op->nparams; j++) man_field(out, op->params[j], true);
+  }
+  for (int i = 0; i < b->nblocks; i++) {
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s%s.", prefix, b->name);
+    man_block(out, b->blocks[i], sub);
+  }
+}
+
+void mlp_help_man_spec(FILE *out, const char *version) {
+  const MlpRegistry *R = mlp_registry();
+  fprintf(out, ".TH MLPC-SPEC 5 \"\" \"mlpc %s\" \"File Formats\"\n", version);
+  fputs(".SH NAME\nmlpc-spec \\- the .mlp pipeline language of mlpc\n"
+        ".SH DESCRIPTION\nA spec is one \\fBpipeline\\fR NAME { ... } whose sections follow the eight\n"
+        "steps of a training pipeline. Each section holds settings (\\fIname\\fR = value) and\n"
+        "statements (\\fIop\\fR(arguments)). Every op, setting and parameter is \\fIbuilt\\fR or\n"
+        "\\fIplanned\\fR: \\fBmlpc build\\fR refuses a planned one where a spec writes it.\n"
+        "This page lists them all, from the table mlpc checks specs with.\n"
+        ".SH SECTIONS\n",
+        out);
+  for (int i = 0; i < R->pipeline->nblocks; i++) man_block(out, R->pipeline->blocks[i], "");
+  fputs(".SH VALUES\n", out);
+  for (int i = 0; i < R->nkinds; i++) {
+    const MlpRegKind *k = R->kinds[i];
+    fputs(".SS ", out);
+    roff(out, k->name);
+    fputc('\n', out);
+    roff(out, k->doc);
+    fputs(": a call, or a bare name for the op with its defaults.\n", out);
+    for (int j = 0; j < k->nops; j++) {
+      fputs(".TP\n\\fB", out);
+      roff(out, k->ops[j]->name);
+      fprintf(out, "\\fR (%s)\n", mlp_reg_status(k->ops[j]->planned));
+      roff(out, k->ops[j]->doc);
+      fputc('\n', out);
+      for (int p = 0; p < k->ops[j]->nparams; p++) man_field(out, k->ops[j]->params[p], true);
+    }
+  }
+  fputs(".SH ENUMERATIONS\n", out);
+  for (int i = 0; i < R->nenums; i++) {
+    const MlpRegEnum *e = R->enums[i];
+    fputs(".TP\n\\fB", out);
+    roff(out, e->name);
+    fputs("\\fR\n", out);
+    for (int j = 0; j < e->nvalues; j++) {
+      fputs(j ? ", " : "", out);
+      roff(out, e->values[j]);
+    }
+    fputs(": ", out);
+    roff(out, e->doc);
+    fputc('\n', out);
+  }
+  fputs(".SH SEE ALSO\n\\fBmlpc\\fR(1), \\fBmlpc help\\fR \\fITOPIC\\fR\n", out);
+}
+
+void mlp_help_zsh_completion(FILE *out) {
+  fputs("#compdef mlpc\n# zsh completion for mlpc, generated by `mlpc help --zsh-completion`.\n"
+        "local cur=${words[CURRENT]} cmd=${words[2]}\n"
+        "if (( CURRENT == 2 )); then\n  compadd --",
+        out);
+  for (int i = 0; i < NCOMMANDS; i++) fprintf(out, " %s", commands[i].name);
+  fputs(" --help --version\n  return\nfi\nlocal -a words_of\ncase $cmd in\n", out);
+  for (int i = 0; i < NCOMMANDS; i++) {
+    fprintf(out, "  %s) words_of=(", commands[i].name);
+    int n = 0;
+    for (int k = 0; k < NOPTIONS; k++) {
+      if (!in_scope(&options[k], commands[i].name) || options[k].flags[0] != '-') continue;
+      char flags[160];
+      snprintf(flags, sizeof flags, "%s", options[k].flags);
+      for (char *tok = strtok(flags, ", "); tok; tok = strtok(NULL, ", ")) {
+        char *eq = strchr(tok, '=');
+        if (eq) eq[1] = 0;
+        if (tok[0] == '-') fprintf(out, "%s'%s'", n++ ? " " : "", tok);
+      }
+    }
+    if (strcmp(commands[i].name, "help") == 0) {
+      Words ws = {out, " ", NULL, 0, 0, 0, false};
+      fputs(n ? " --spec --man --man-spec --vim --bash-completion --zsh-completion "
+              : "--spec --man --man-spec --vim --bash-completion --zsh-completion ",
+            out);
+      each_word(put_word, &ws);
+      free(ws.seen);
+    }
+    fputs(") ;;\n", out);
+  }
+  fputs("esac\n"
+        "if [[ $cmd == help || $cur == -* ]]; then\n"
+        "  compadd -- $words_of\n"
+        "else\n"
+        "  _files\n"
+        "fi\n",
         out);
 }

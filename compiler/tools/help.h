@@ -32,5 +32,9 @@ int mlp_help_command(const char *name, FILE *out);
 void mlp_help_man(FILE *out, const char *version);
 void mlp_help_vim(FILE *out);
 void mlp_help_bash_completion(FILE *out);
+/* The mlpc-spec(5) manual page (every section, statement, op, parameter and
+ * value of the language with its status) and a zsh completion function. */
+void mlp_help_man_spec(FILE *out, const char *version);
+void mlp_help_zsh_completion(FILE *out);
 
 #endif

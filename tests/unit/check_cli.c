@@ -213,6 +213,10 @@ START_TEST(cli_install_tree) {
   snprintf(line, sizeof line,
            "set -e; cd '%s/usr'; test -x bin/mlpc; test -f lib/libmlprt.a\n"
            "grep -q '^\\.TH MLPC 1' share/man/man1/mlpc.1\n"
+           "grep -q '^\\.TH MLPC-SPEC 5' share/man/man5/mlpc-spec.5\n"
+           "grep -q 'tfidf' share/man/man5/mlpc-spec.5\n"
+           "grep -q '^#compdef mlpc' share/zsh/vendor-completions/_mlpc\n"
+
            "if command -v man >/dev/null; then\n"
            "  man -l share/man/man1/mlpc.1 2>/dev/null | grep -q 'EXIT STATUS'\n"
            "fi\n"
@@ -228,6 +232,13 @@ START_TEST(cli_install_tree) {
   TestRun r = test_run(check, NULL);
   ck_assert_msg(r.status == 0, "installed tree: %s%s", r.out, r.err);
   test_run_free(&r);
+  snprintf(line, sizeof line, "%s/usr/share/zsh/vendor-completions/_mlpc", dir);
+  if (access("/usr/bin/zsh", X_OK) == 0) {
+    const char *zsh[] = {"/usr/bin/zsh", "-n", line, NULL};
+    test_run_ok(zsh);
+  } else {
+    test_skip("the zsh completion's syntax", "zsh", "/usr/bin/zsh is not installed");
+  }
   snprintf(line, sizeof line, "rm -rf '%s'", dir);
   test_run_ok(install);
   free(dir);
