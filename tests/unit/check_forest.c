@@ -112,7 +112,7 @@ static void run_case(const ParityCase *pc, int i) {
   double score[SEEDS], oob[SEEDS];
   bool classify = strncmp(pc->sklearn, "classifier", 10) == 0, bootstrap = !strstr(pc->model, "bootstrap");
   for (int s = 0; s < SEEDS; s++) {
-    char seed[8];
+    char seed[16];
     snprintf(seed, sizeof seed, "%d", s);
     snprintf(run, sizeof run, "%s/%s.%d.run", dir, name, s);
     const char *fit[] = {exe, "--out", run, "--quiet", "--seed", seed, NULL};
