@@ -118,6 +118,9 @@ START_TEST(console_1_terminal) {
     snprintf(why, sizeof why, "tmux cannot start its server here: %.400s", s.err);
     test_run_free(&s);
     test_skip("console on a terminal", "tmux", why);
+    free(sock);
+    free(exe);
+    free(dir);
     return;
   }
   test_run_free(&s);
