@@ -194,6 +194,29 @@ START_TEST(console_2_pipe_and_quiet) {
 }
 END_TEST
 
+/* --tune down a pipe: one table row per trial and fold, then the winner,
+ * in a few lines a person reads (not every trial's epochs). */
+START_TEST(console_3_tuning_table) {
+  char *dir = test_tmpdir(), *exe = test_path(dir, "iris"), *run = test_path(dir, "run");
+  const char *build_argv[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", exe, NULL};
+  test_run_ok(build_argv);
+  char line[8192];
+  snprintf(line, sizeof line, "cd examples && '%s' --tune --out '%s' --threads 1", exe, run);
+  const char *argv[] = {"/bin/sh", "-c", line, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(strstr(r.out, "\ntrial fold lr"), "no trial table:\n%s", r.out);
+  ck_assert_msg(strstr(r.out, "\nwinner: trial "), "no winner line:\n%s", r.out);
+  int lines = 0;
+  for (const char *p = r.out; *p; p++) lines += *p == '\n';
+  ck_assert_msg(lines < 300, "--tune printed %d lines", lines);
+  test_run_free(&r);
+  free(run);
+  free(exe);
+  free(dir);
+}
+END_TEST
+
 Suite *console_suite(void); /* the runner finds it by name */
 Suite *console_suite(void) {
   Suite *s = suite_create("console");
@@ -201,6 +224,7 @@ Suite *console_suite(void) {
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, console_1_terminal);
   tcase_add_test(tc, console_2_pipe_and_quiet);
+  tcase_add_test(tc, console_3_tuning_table);
   suite_add_tcase(s, tc);
   return s;
 }
