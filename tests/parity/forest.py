@@ -12,11 +12,12 @@ class_weight: none or balanced), once for each of `seeds` random states
 (classifier) or R^2 (regressor) on DIR/test.csv over the seeds, "scores",
 each, and "oobs", the out-of-bag scores (with bootstrap). Exit status 2 when scikit-learn
 is missing (the caller skips)."""
-import csv
 import json
 import sys
 
 import numpy as np
+
+from exported import arguments, load
 
 try:
     from sklearn import ensemble
@@ -25,22 +26,10 @@ except ImportError as e:
     sys.exit(2)
 
 
-def load(path, target):
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    head, body = rows[0], rows[1:]
-    t = head.index(target)
-    bools = {"true": 1.0, "false": 0.0}
-    x = np.array([[bools[v] if v in bools else float(v) for i, v in enumerate(r) if i != t] for r in body],
-                 dtype=np.float32)
-    return x, [r[t] for r in body]
-
-
 def main():
-    folder, target, kind = sys.argv[1:4]
-    opts = dict(a.split("=", 1) for a in sys.argv[4:])
-    xtr, ytr = load(folder + "/train.csv", target)
-    xte, yte = load(folder + "/test.csv", target)
+    folder, target, kind, opts = arguments()
+    xtr, ytr = load(folder + "/train.csv", target, np.float32)
+    xte, yte = load(folder + "/test.csv", target, np.float32)
     if kind == "regressor":
         ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
     mf = opts.get("max_features", "sqrt" if kind == "classifier" else "all")

@@ -15,11 +15,12 @@ them:
   dummy_classifier strategy=...  DummyClassifier (most_frequent, prior)
   dummy_regressor strategy=...   DummyRegressor (mean, median)
 Exit status 2 when scikit-learn is missing (the caller skips)."""
-import csv
 import json
 import sys
 
 import numpy as np
+
+from exported import arguments, load
 
 try:
     from sklearn import dummy, linear_model, svm
@@ -28,22 +29,10 @@ except ImportError as e:
     sys.exit(2)
 
 
-def load(path, target):
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    head, body = rows[0], rows[1:]
-    t = head.index(target)
-    bools = {"true": 1.0, "false": 0.0}
-    x = np.array([[bools[v] if v in bools else float(v) for i, v in enumerate(r) if i != t] for r in body],
-                 dtype=np.float64)
-    return x, [r[t] for r in body]
-
-
 def main():
-    folder, target, kind = sys.argv[1:4]
-    opts = dict(a.split("=", 1) for a in sys.argv[4:])
-    xtr, ytr = load(folder + "/train.csv", target)
-    xte, yte = load(folder + "/test.csv", target)
+    folder, target, kind, opts = arguments()
+    xtr, ytr = load(folder + "/train.csv", target, np.float64)
+    xte, yte = load(folder + "/test.csv", target, np.float64)
     classify = kind in ("logistic", "svc", "dummy_classifier")
     if not classify:
         ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
