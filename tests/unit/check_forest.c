@@ -271,30 +271,19 @@ END_TEST
 
 /* ---- refusals -------------------------------------------------------------- */
 
-static void expect_refused(const char *dir, const char *example, const char *model, const char *extra,
-                           const char *message) {
-  char *spec = test_example_spec(dir, example, "refused", model, extra);
-  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
-  TestRun r = test_run(argv, NULL);
-  ck_assert_msg(r.status != 0, "%s: built", model);
-  ck_assert_msg(strstr(r.err, message), "%s: %s", model, r.err);
-  test_run_free(&r);
-  free(spec);
-}
-
 START_TEST(forest_refusals) {
   char *dir = test_tmpdir();
-  expect_refused(dir, "iris", "random_forest()", "  hyperparameters { epochs = 5 }\n",
+  test_expect_refused(dir, "iris", "random_forest()", "  hyperparameters { epochs = 5 }\n",
                  "`hyperparameters.epochs` does not apply to a model fitted at once");
-  expect_refused(dir, "iris", "random_forest()", "  tuning { l2 in [0.1, 1] }\n",
+  test_expect_refused(dir, "iris", "random_forest()", "  tuning { l2 in [0.1, 1] }\n",
                  "searching 'l2' for a random forest is not supported by code generation yet");
-  expect_refused(dir, "diabetes", "random_forest(class_weight = balanced)", NULL,
+  test_expect_refused(dir, "diabetes", "random_forest(class_weight = balanced)", NULL,
                  "class weights need a categorical target; 'progression' is numeric");
-  expect_refused(dir, "iris", "random_forest(criterion = squared_error)", NULL,
+  test_expect_refused(dir, "iris", "random_forest(criterion = squared_error)", NULL,
                  "criterion squared_error needs a numeric target; 'species' is categorical");
-  expect_refused(dir, "digits", "random_forest(trees = 1000, max_depth = 16, criterion = gini)", NULL,
+  test_expect_refused(dir, "digits", "random_forest(trees = 1000, max_depth = 16, criterion = gini)", NULL,
                  "1000 trees of depth 16 with 10 outputs take");
-  expect_refused(dir, "iris", "random_forest()\n    dense(4)", NULL,
+  test_expect_refused(dir, "iris", "random_forest()\n    dense(4)", NULL,
                  "'random_forest' is a whole model; it cannot be combined with 'dense'");
   free(dir);
 }

@@ -245,32 +245,19 @@ START_TEST(baseline_warns_when_not_beaten) {
 }
 END_TEST
 
-/* A spec of the example's data with model (and extra) that mlpc build
- * refuses, saying message. */
-static void expect_refused(const char *dir, const char *example, const char *model, const char *extra,
-                           const char *message) {
-  char *spec = test_example_spec(dir, example, "refused", model, extra);
-  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
-  TestRun r = test_run(argv, NULL);
-  ck_assert_msg(r.status != 0, "%s: built", model);
-  ck_assert_msg(strstr(r.err, message), "%s: %s", model, r.err);
-  test_run_free(&r);
-  free(spec);
-}
-
 /* What a model fitted at once does not read is refused, not ignored; so
  * are a kind or loss the target cannot have, and an SVM's l1. */
 START_TEST(linear_refuses_training_settings) {
   char *dir = test_tmpdir();
-  expect_refused(dir, "iris", "linear_model()", "  hyperparameters { epochs = 5 }\n",
+  test_expect_refused(dir, "iris", "linear_model()", "  hyperparameters { epochs = 5 }\n",
                  "`hyperparameters.epochs` does not apply to a model fitted at once");
-  expect_refused(dir, "diabetes", "baseline(kind = majority)", NULL,
+  test_expect_refused(dir, "diabetes", "baseline(kind = majority)", NULL,
                  "the majority baseline needs the classes of 'progression'");
-  expect_refused(dir, "iris", "baseline(kind = median)", NULL,
+  test_expect_refused(dir, "iris", "baseline(kind = median)", NULL,
                  "the median baseline needs a numeric target; 'species' is categorical");
-  expect_refused(dir, "iris", "linear_model(loss = hinge, l1 = 0.1)", NULL,
+  test_expect_refused(dir, "iris", "linear_model(loss = hinge, l1 = 0.1)", NULL,
                  "a support vector machine takes an l2 penalty only");
-  expect_refused(dir, "wine", "linear_model()", "  tuning { lr in [0.1, 0.01] }\n",
+  test_expect_refused(dir, "wine", "linear_model()", "  tuning { lr in [0.1, 0.01] }\n",
                  "`lr` does not apply to a model fitted at once: search l1 or l2");
   free(dir);
 }

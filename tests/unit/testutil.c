@@ -355,3 +355,14 @@ char *test_example_spec(const char *dir, const char *example, const char *name, 
   free(data);
   return path;
 }
+
+void test_expect_refused(const char *dir, const char *example, const char *model, const char *extra,
+                         const char *message) {
+  char *spec = test_example_spec(dir, example, "refused", model, extra);
+  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status != 0, "%s: built", model);
+  ck_assert_msg(strstr(r.err, message), "%s: %s", model, r.err);
+  test_run_free(&r);
+  free(spec);
+}

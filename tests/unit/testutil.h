@@ -32,6 +32,10 @@ char *test_read_file(const char *path, size_t *len);
  * after it, written to DIR/NAME.mlp; returns that path (malloc'd). */
 char *test_example_spec(const char *dir, const char *example, const char *name, const char *model,
                         const char *extra);
+/* A spec of the example's data with model (and extra) that mlpc build must
+ * refuse, saying message; the test fails otherwise. */
+void test_expect_refused(const char *dir, const char *example, const char *model, const char *extra,
+                         const char *message);
 /* A fresh temporary directory (malloc'd path). */
 char *test_tmpdir(void);
 /* "A/B" (malloc'd). */
