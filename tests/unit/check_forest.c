@@ -26,24 +26,6 @@
 #define PYTHON "/usr/bin/python3"
 #define SEEDS 5
 
-static cJSON *read_json(const char *dir, const char *name) {
-  char *path = test_path(dir, name), *text = test_read_file(path, NULL);
-  ck_assert_msg(text != NULL, "no %s", path);
-  cJSON *j = cJSON_Parse(text);
-  ck_assert_msg(j != NULL, "%s is not JSON", path);
-  free(text);
-  free(path);
-  return j;
-}
-
-static double num_at(const cJSON *o, const char *a, const char *b, const char *c) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-  if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
-  if (c) v = cJSON_GetObjectItemCaseSensitive(v, c);
-  ck_assert_msg(cJSON_IsNumber(v), "no number at %s.%s.%s", a, b ? b : "", c ? c : "");
-  return v->valuedouble;
-}
-
 /* ---- parity with scikit-learn --------------------------------------------- */
 
 typedef struct {
@@ -117,11 +99,11 @@ static void run_case(const ParityCase *pc, int i) {
     snprintf(run, sizeof run, "%s/%s.%d.run", dir, name, s);
     const char *fit[] = {exe, "--out", run, "--quiet", "--seed", seed, NULL};
     test_run_ok(fit);
-    cJSON *man = read_json(run, "manifest.json");
-    score[s] = num_at(man, "metrics", "test", classify ? "accuracy" : "r2");
+    cJSON *man = test_read_json(run, "manifest.json");
+    score[s] = test_json_num(man, "metrics", "test", classify ? "accuracy" : "r2");
     const cJSON *job = cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0);
     if (bootstrap)
-      oob[s] = num_at(job, "fit", "oob_score", NULL);
+      oob[s] = test_json_num(job, "fit", "oob_score", NULL);
     else
       ck_assert_msg(!cJSON_HasObjectItem(cJSON_GetObjectItem(job, "fit"), "oob_score"),
                     "oob without bootstrap");
@@ -180,8 +162,8 @@ START_TEST(forest_same_bits_for_any_thread_count) {
     weights[t] = test_read_file(path, &len[t]);
     ck_assert_ptr_nonnull(weights[t]);
     free(path);
-    cJSON *man = read_json(runs[t], "manifest.json");
-    oob[t] = num_at(cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0), "fit", "oob_score", NULL);
+    cJSON *man = test_read_json(runs[t], "manifest.json");
+    oob[t] = test_json_num(cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0), "fit", "oob_score", NULL);
     cJSON_Delete(man);
   }
   for (int t = 1; t < 3; t++) {

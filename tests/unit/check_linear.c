@@ -26,24 +26,6 @@
 
 #define PYTHON "/usr/bin/python3"
 
-static cJSON *read_json(const char *dir, const char *name) {
-  char *path = test_path(dir, name), *text = test_read_file(path, NULL);
-  ck_assert_msg(text != NULL, "no %s", path);
-  cJSON *j = cJSON_Parse(text);
-  ck_assert_msg(j != NULL, "%s is not JSON", path);
-  free(text);
-  free(path);
-  return j;
-}
-
-static double num_at(const cJSON *o, const char *a, const char *b, const char *c) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-  if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
-  if (c) v = cJSON_GetObjectItemCaseSensitive(v, c);
-  ck_assert_msg(cJSON_IsNumber(v), "no number at %s.%s.%s", a, b ? b : "", c ? c : "");
-  return v->valuedouble;
-}
-
 /* ---- parity with scikit-learn --------------------------------------------- */
 
 typedef struct {
@@ -132,12 +114,12 @@ static void run_case(const ParityCase *pc, int i) {
   snprintf(feats, sizeof feats, "%s/features", dir);
   const char *x[] = {exe, "--export-features", feats, "--quiet", NULL};
   test_run_ok(x);
-  cJSON *man = read_json(run, "manifest.json");
-  double rows = num_at(man, "data", "train", NULL);
-  int64_t features = (int64_t)num_at(man, "data", "features", NULL);
+  cJSON *man = test_read_json(run, "manifest.json");
+  double rows = test_json_num(man, "data", "train", NULL);
+  int64_t features = (int64_t)test_json_num(man, "data", "features", NULL);
   bool classify = cJSON_HasObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(man, "metrics"), "test"),
                                       "accuracy");
-  double got = num_at(man, "metrics", "test", classify ? "accuracy" : "r2");
+  double got = test_json_num(man, "metrics", "test", classify ? "accuracy" : "r2");
   char model[128], *argv[8] = {PYTHON, "tests/parity/linear.py", feats, (char *)pc->target};
   snprintf(model, sizeof model, pc->sklearn, pc->times_rows ? pc->per_row * rows : pc->per_row / rows);
   int argc = 4;
@@ -150,13 +132,13 @@ static void run_case(const ParityCase *pc, int i) {
     ck_assert_msg(r.status == 0, "linear.py: %s", r.err);
     cJSON *want = cJSON_Parse(r.out);
     ck_assert_ptr_nonnull(want);
-    double score = num_at(want, "score", NULL, NULL);
+    double score = test_json_num(want, "score", NULL, NULL);
     ck_assert_msg(pc->exact ? fabs(got - score) <= 1e-6 : fabs(got - score) <= 0.005,
                   "%s %s: test %s %.6f, scikit-learn %.6f", pc->example, pc->model,
                   classify ? "accuracy" : "r2", got, score);
     if (pc->coef) {
-      cJSON *clean = read_json(run, "cleaning.json");
-      double y_std = classify ? 1 : num_at(clean, "target", "std", NULL);
+      cJSON *clean = test_read_json(run, "cleaning.json");
+      double y_std = classify ? 1 : test_json_num(clean, "target", "std", NULL);
       check_coefficients(pc, run, want, features, y_std);
       cJSON_Delete(clean);
     }
@@ -181,17 +163,17 @@ START_TEST(baseline_beside_a_network) {
   char *spec = test_example_spec(dir, "iris", "net", "dense(8)\n    output()",
                           "  hyperparameters { epochs = 30  lr = 0.05 }\n  deploy { version = \"1.0.0\" }\n");
   char *run = test_train(spec, dir, "net");
-  cJSON *man = read_json(run, "manifest.json");
+  cJSON *man = test_read_json(run, "manifest.json");
   const cJSON *b = cJSON_GetObjectItemCaseSensitive(man, "baseline");
   ck_assert_msg(b != NULL, "the manifest has no baseline");
   ck_assert_str_eq(cJSON_GetObjectItem(b, "kind")->valuestring, "majority");
   ck_assert_str_eq(cJSON_GetObjectItem(b, "metric")->valuestring, "accuracy");
   ck_assert_str_eq(cJSON_GetObjectItem(b, "evaluated_on")->valuestring, "test");
   /* iris is balanced: the majority class is a third of the stratified test rows */
-  ck_assert_double_eq_tol(num_at(b, "test", "accuracy", NULL), 1.0 / 3, 1e-9);
-  double model = num_at(man, "metrics", "test", "accuracy");
-  ck_assert_double_eq_tol(num_at(b, "model", NULL, NULL), model, 1e-12);
-  ck_assert_double_eq_tol(num_at(b, "margin", NULL, NULL), model - 1.0 / 3, 1e-9);
+  ck_assert_double_eq_tol(test_json_num(b, "test", "accuracy", NULL), 1.0 / 3, 1e-9);
+  double model = test_json_num(man, "metrics", "test", "accuracy");
+  ck_assert_double_eq_tol(test_json_num(b, "model", NULL, NULL), model, 1e-12);
+  ck_assert_double_eq_tol(test_json_num(b, "margin", NULL, NULL), model - 1.0 / 3, 1e-9);
   const char *verdict = cJSON_GetObjectItem(b, "verdict")->valuestring;
   ck_assert_msg(strstr(verdict, "beats the majority baseline by") && strstr(verdict, "test accuracy"), "%s",
                 verdict);
@@ -209,7 +191,7 @@ START_TEST(baseline_beside_a_network) {
   /* turned off: no baseline anywhere */
   spec = test_example_spec(dir, "diabetes", "off", "output()", "  analysis { baseline = false }\n");
   run = test_train(spec, dir, "off");
-  man = read_json(run, "manifest.json");
+  man = test_read_json(run, "manifest.json");
   ck_assert_msg(!cJSON_HasObjectItem(man, "baseline"), "analysis.baseline = false, yet a baseline");
   cJSON_Delete(man);
   free(run);
@@ -232,7 +214,7 @@ START_TEST(baseline_warns_when_not_beaten) {
   const char *fit[] = {exe, "--out", run, "--quiet", "--threads", "1", NULL};
   TestRun r = test_run(fit, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
-  cJSON *man = read_json(run, "manifest.json");
+  cJSON *man = test_read_json(run, "manifest.json");
   const cJSON *b = cJSON_GetObjectItemCaseSensitive(man, "baseline");
   ck_assert_str_eq(cJSON_GetObjectItem(b, "kind")->valuestring, "mean");
   ck_assert_str_eq(cJSON_GetObjectItem(b, "metric")->valuestring, "r2");
@@ -276,11 +258,11 @@ START_TEST(linear_tuning_searches_penalties) {
   test_run_ok(build);
   const char *fit[] = {exe, "--out", run, "--quiet", "--tune", NULL};
   test_run_ok(fit);
-  cJSON *man = read_json(run, "manifest.json");
+  cJSON *man = test_read_json(run, "manifest.json");
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(man, "tuning");
-  ck_assert_int_eq((int)num_at(t, "trials", NULL, NULL), 3);
-  ck_assert_int_eq((int)num_at(t, "folds", NULL, NULL), 3);
-  double best = num_at(t, "best_l2", NULL, NULL);
+  ck_assert_int_eq((int)test_json_num(t, "trials", NULL, NULL), 3);
+  ck_assert_int_eq((int)test_json_num(t, "folds", NULL, NULL), 3);
+  double best = test_json_num(t, "best_l2", NULL, NULL);
   ck_assert_msg(best == 0.0001 || best == 0.01 || best == 1, "best_l2 %g", best);
   /* each trial's folds fitted with the trial's penalty */
   const cJSON *job;
@@ -288,7 +270,7 @@ START_TEST(linear_tuning_searches_penalties) {
   cJSON_ArrayForEach(job, cJSON_GetObjectItem(man, "jobs")) {
     const cJSON *tr = cJSON_GetObjectItem(job, "trial");
     if (!tr || !cJSON_HasObjectItem(job, "fold")) continue;
-    double l2 = num_at(job, "hyperparameters", "l2", NULL), want[] = {0.0001, 0.01, 1};
+    double l2 = test_json_num(job, "hyperparameters", "l2", NULL), want[] = {0.0001, 0.01, 1};
     ck_assert_double_eq_tol(l2, want[tr->valueint], 1e-12);
     seen[tr->valueint]++;
   }

@@ -792,19 +792,18 @@ START_TEST(onnx_diabetes_answers_as_trained) {
 }
 END_TEST
 
-/* Linear models and baselines export as ai.onnx.ml's LinearClassifier and
- * LinearRegressor: softmax over three classes, one sigmoid unit, a value. */
-START_TEST(onnx_linear_models_answer_as_trained) {
-  static const struct {
-    const char *example, *target, *model;
-    int k;
-  } cases[] = {{"iris", "species", "linear_model(l2 = 0.01)", 3},
-               {"breast_cancer", "diagnosis", "baseline(kind = logistic)", 2},
-               {"wine", "cultivar", "baseline(kind = prior)", 3},
-               {"diabetes", "progression", "linear_model(l1 = 0.1, l2 = 0.1)", 1}};
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+/* A model fitted at once, trained on an example's data. */
+typedef struct {
+  const char *example, *target, *model;
+  int k; /* classes, or 1 */
+} FittedCase;
+
+/* Each case trained, exported as ONNX and as a predictor, both answering
+ * its test rows as training did. */
+static void fitted_cases_answer_as_trained(const FittedCase *cases, size_t n, const char *prefix) {
+  for (size_t i = 0; i < n; i++) {
     char *dir = test_tmpdir(), name[32];
-    snprintf(name, sizeof name, "linear%zu", i);
+    snprintf(name, sizeof name, "%s%zu", prefix, i);
     char *spec = test_example_spec(dir, cases[i].example, name, cases[i].model, NULL);
     char *run = train_spec(dir, name, spec);
     export_equals_run(dir, run, name, cases[i].target, NULL, cases[i].k, cases[i].k > 1);
@@ -813,27 +812,26 @@ START_TEST(onnx_linear_models_answer_as_trained) {
     free(dir);
   }
 }
+
+/* Linear models and baselines export as ai.onnx.ml's LinearClassifier and
+ * LinearRegressor: softmax over three classes, one sigmoid unit, a value. */
+START_TEST(onnx_linear_models_answer_as_trained) {
+  static const FittedCase cases[] = {{"iris", "species", "linear_model(l2 = 0.01)", 3},
+                                     {"breast_cancer", "diagnosis", "baseline(kind = logistic)", 2},
+                                     {"wine", "cultivar", "baseline(kind = prior)", 3},
+                                     {"diabetes", "progression", "linear_model(l1 = 0.1, l2 = 0.1)", 1}};
+  fitted_cases_answer_as_trained(cases, sizeof cases / sizeof *cases, "linear");
+}
 END_TEST
 
 /* Random forests export as ai.onnx.ml's TreeEnsembleClassifier (three
  * classes; two, both with their weights) and TreeEnsembleRegressor. */
 START_TEST(onnx_forests_answer_as_trained) {
-  static const struct {
-    const char *example, *target, *model;
-    int k;
-  } cases[] = {{"iris", "species", "random_forest(trees = 20, max_depth = 6)", 3},
-               {"breast_cancer", "diagnosis", "random_forest(trees = 20, max_depth = 5)", 2},
-               {"diabetes", "progression", "random_forest(trees = 20, max_depth = 6)", 1}};
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    char *dir = test_tmpdir(), name[32];
-    snprintf(name, sizeof name, "forest%zu", i);
-    char *spec = test_example_spec(dir, cases[i].example, name, cases[i].model, NULL);
-    char *run = train_spec(dir, name, spec);
-    export_equals_run(dir, run, name, cases[i].target, NULL, cases[i].k, cases[i].k > 1);
-    free(run);
-    free(spec);
-    free(dir);
-  }
+  static const FittedCase cases[] = {
+      {"iris", "species", "random_forest(trees = 20, max_depth = 6)", 3},
+      {"breast_cancer", "diagnosis", "random_forest(trees = 20, max_depth = 5)", 2},
+      {"diabetes", "progression", "random_forest(trees = 20, max_depth = 6)", 1}};
+  fitted_cases_answer_as_trained(cases, sizeof cases / sizeof *cases, "forest");
 }
 END_TEST
 

@@ -59,17 +59,6 @@ static char *iris_data(void) {
   return p;
 }
 
-static cJSON *read_json(const char *dir, const char *file) {
-  char *path = test_path(dir, file);
-  char *text = test_read_file(path, NULL);
-  ck_assert_msg(text != NULL, "no %s", path);
-  cJSON *j = cJSON_Parse(text);
-  ck_assert_ptr_nonnull(j);
-  free(text);
-  free(path);
-  return j;
-}
-
 static char *read_text(const char *dir, const char *file) {
   char *path = test_path(dir, file);
   char *text = test_read_file(path, NULL);
@@ -186,7 +175,7 @@ START_TEST(settings_min_lr_is_the_floor) {
     double want = 0.004 + (0.01 - 0.004) * (1 + cos(M_PI * e / 10)) / 2;
     ck_assert_msg(fabs(lr[e] - want) <= 1e-6 * want, "epoch %d: lr %g, want %g", e + 1, lr[e], want);
   }
-  cJSON *man = read_json(run, "manifest.json");
+  cJSON *man = test_read_json(run, "manifest.json");
   const cJSON *hp = get(cJSON_GetArrayItem(get(man, "jobs"), 0), "hyperparameters");
   ck_assert_double_eq_tol(get(hp, "min_lr")->valuedouble, 0.004, 1e-12);
   cJSON_Delete(man);
@@ -254,7 +243,7 @@ START_TEST(settings_monitor_and_blas_threads) {
   ck_assert_ptr_nonnull(strstr(text, "\"peak_rss_kib\":"));
   ck_assert_ptr_nonnull(strstr(text, "\"samples_per_second\":"));
   free(text);
-  cJSON *man = read_json(run, "manifest.json");
+  cJSON *man = test_read_json(run, "manifest.json");
   const cJSON *env = get(man, "environment");
   ck_assert(cJSON_IsTrue(get(env, "monitor")));
   ck_assert_int_eq(get(get(env, "blas"), "threads")->valueint, 2);
@@ -270,7 +259,7 @@ START_TEST(settings_monitor_and_blas_threads) {
   ck_assert_ptr_null(strstr(text, "\"cpu_seconds\":"));
   ck_assert_ptr_nonnull(strstr(text, "\"seconds\":"));
   free(text);
-  man = read_json(run, "manifest.json");
+  man = test_read_json(run, "manifest.json");
   ck_assert_int_eq(get(get(get(man, "environment"), "blas"), "threads")->valueint, 1);
   cJSON_Delete(man);
   free(run);
@@ -305,7 +294,7 @@ START_TEST(settings_metrics_everywhere) {
                 out);
   free(out);
   char *run = test_path(tmp, "allm.run");
-  cJSON *man = read_json(run, "manifest.json");
+  cJSON *man = test_read_json(run, "manifest.json");
   const cJSON *test = get(get(man, "metrics"), "test");
   double auc = get(test, "auc")->valuedouble;
   ck_assert_msg(auc > 0.5 && auc <= 1, "auc %g", auc);
@@ -358,7 +347,7 @@ START_TEST(settings_metrics_everywhere) {
   ck_assert_msg(strstr(out, "\ntest: loss ") && strstr(out, " rmse ") && strstr(out, " r2 "), "%s", out);
   free(out);
   run = test_path(tmp, "reg.run");
-  man = read_json(run, "manifest.json");
+  man = test_read_json(run, "manifest.json");
   test = get(get(man, "metrics"), "test");
   ck_assert_double_eq_tol(get(test, "rmse")->valuedouble, sqrt(get(test, "mse")->valuedouble), 1e-9);
   cJSON_Delete(man);
@@ -393,7 +382,7 @@ START_TEST(settings_validation_is_not_called_test) {
     free(out);
     char *exe = test_path(tmp, name), *run;
     ck_assert_int_ge(asprintf(&run, "%s.run", exe), 0);
-    cJSON *man = read_json(run, "manifest.json");
+    cJSON *man = test_read_json(run, "manifest.json");
     const cJSON *m = get(man, "metrics");
     ck_assert_str_eq(get(m, "evaluated_on")->valuestring, split);
     ck_assert(cJSON_HasObjectItem(m, "test") == with_test);
@@ -449,7 +438,7 @@ START_TEST(settings_smoke_subset_is_random) {
         iris_spec(name, k ? shuffled : data, 0, "", "    optimizer = adam(lr = 0.01)\n    epochs = 1\n",
                   "  validation {\n    smoke(subset = 0.2, epochs = 3)\n  }\n");
     char *run = test_train(spec, tmp, name);
-    cJSON *man = read_json(run, "manifest.json");
+    cJSON *man = test_read_json(run, "manifest.json");
     const cJSON *smoke = get(cJSON_GetArrayItem(get(man, "jobs"), 0), "smoke");
     first[k] = get(smoke, "first_loss")->valuedouble;
     last[k] = get(smoke, "last_loss")->valuedouble;

@@ -366,3 +366,21 @@ void test_expect_refused(const char *dir, const char *example, const char *model
   test_run_free(&r);
   free(spec);
 }
+
+cJSON *test_read_json(const char *dir, const char *name) {
+  char *path = test_path(dir, name), *text = test_read_file(path, NULL);
+  ck_assert_msg(text != NULL, "no %s", path);
+  cJSON *j = cJSON_Parse(text);
+  ck_assert_msg(j != NULL, "%s is not JSON", path);
+  free(text);
+  free(path);
+  return j;
+}
+
+double test_json_num(const cJSON *o, const char *a, const char *b, const char *c) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+  if (b) v = cJSON_GetObjectItemCaseSensitive(v, b);
+  if (c) v = cJSON_GetObjectItemCaseSensitive(v, c);
+  ck_assert_msg(cJSON_IsNumber(v), "no number at %s.%s.%s", a, b ? b : "", c ? c : "");
+  return v->valuedouble;
+}

@@ -2,6 +2,7 @@
 #ifndef MLP_TESTUTIL_H
 #define MLP_TESTUTIL_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -36,6 +37,10 @@ char *test_example_spec(const char *dir, const char *example, const char *name, 
  * refuse, saying message; the test fails otherwise. */
 void test_expect_refused(const char *dir, const char *example, const char *model, const char *extra,
                          const char *message);
+/* DIR/NAME parsed as JSON, or the test fails. */
+cJSON *test_read_json(const char *dir, const char *name);
+/* The number at o.a(.b(.c)), or the test fails. */
+double test_json_num(const cJSON *o, const char *a, const char *b, const char *c);
 /* A fresh temporary directory (malloc'd path). */
 char *test_tmpdir(void);
 /* "A/B" (malloc'd). */
