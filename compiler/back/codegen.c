@@ -148,6 +148,24 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
   return c->fn;
 }
 
+/* The arguments a normalization's backward shares (batchnorm, layernorm):
+ * dinp, dgamma, dbeta, dout, inp, gamma, then the saved mean and rstd,
+ * nstats floats apart in layer i's statistics buffer, into a[0..7]. */
+static void norm_grads(Cg *c, const MlpIrModel *m, int i, LLVMValueRef din, LLVMValueRef dout, int64_t nstats,
+                       LLVMValueRef *a) {
+  const MlpIrLayer *l = &m->layers[i];
+  LLVMValueRef params = buf(c, m, m->params_buf), grads = buf(c, m, m->grads_buf);
+  LLVMValueRef stats = buf(c, m, l->stats_buf);
+  a[0] = din;
+  a[1] = felem(c, grads, ci64(c, l->w_off));
+  a[2] = felem(c, grads, ci64(c, l->b_off));
+  a[3] = dout;
+  a[4] = buf(c, m, in_buf(m, i));
+  a[5] = felem(c, params, ci64(c, l->w_off));
+  a[6] = stats;
+  a[7] = felem(c, stats, ci64(c, nstats));
+}
+
 /* The loss of the output layer against y, and its gradient with respect to
  * the output layer's pre-activation written to dz; returns the mean loss.
  * Softmax + cross-entropy and sigmoid + binary cross-entropy both have the
@@ -260,31 +278,14 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       LLVMValueRef p[] = {din, dout, buf(c, m, l->argmax_buf)};
       call_pool(c, MLP_ABI_mlprt_maxpool2d_backward, l, n32, p, 3);
     } else if (l->op == MLP_OP_BATCHNORM) {
-      LLVMValueRef stats = buf(c, m, l->stats_buf);
-      LLVMValueRef ba[] = {din,
-                           felem(c, grads, ci64(c, l->w_off)),
-                           felem(c, grads, ci64(c, l->b_off)),
-                           dout,
-                           buf(c, m, in_buf(m, i)),
-                           felem(c, params, ci64(c, l->w_off)),
-                           stats,
-                           felem(c, stats, ci64(c, l->in_c)),
-                           n32,
-                           ci32(c, l->in_c),
-                           ci32(c, l->in_h * l->in_w)};
+      LLVMValueRef ba[11];
+      norm_grads(c, m, i, din, dout, l->in_c, ba); /* statistics per channel */
+      ba[8] = n32, ba[9] = ci32(c, l->in_c), ba[10] = ci32(c, l->in_h * l->in_w);
       abi_call(c, MLP_ABI_mlprt_batchnorm_backward, ba, 11);
     } else if (l->op == MLP_OP_LAYERNORM) {
-      LLVMValueRef stats = buf(c, m, l->stats_buf);
-      LLVMValueRef la[] = {din,
-                           felem(c, grads, ci64(c, l->w_off)),
-                           felem(c, grads, ci64(c, l->b_off)),
-                           dout,
-                           buf(c, m, in_buf(m, i)),
-                           felem(c, params, ci64(c, l->w_off)),
-                           stats,
-                           felem(c, stats, ci64(c, m->batch)),
-                           n32,
-                           ci32(c, l->in_size)};
+      LLVMValueRef la[10];
+      norm_grads(c, m, i, din, dout, m->batch, la); /* statistics per row */
+      la[8] = n32, la[9] = ci32(c, l->in_size);
       abi_call(c, MLP_ABI_mlprt_layernorm_backward, la, 10);
     } else if (l->op == MLP_OP_RECURRENT) {
       /* dinp, dW_ih, dW_hh, db_ih, db_hh, work, dout, inp, seq, W_ih, W_hh */

@@ -256,17 +256,17 @@ END_TEST
 START_TEST(forest_refusals) {
   char *dir = test_tmpdir();
   test_expect_refused(dir, "iris", "random_forest()", "  hyperparameters { epochs = 5 }\n",
-                 "`hyperparameters.epochs` does not apply to a model fitted at once");
+                      "`hyperparameters.epochs` does not apply to a model fitted at once");
   test_expect_refused(dir, "iris", "random_forest()", "  tuning { l2 in [0.1, 1] }\n",
-                 "searching 'l2' for a random forest is not supported by code generation yet");
+                      "searching 'l2' for a random forest is not supported by code generation yet");
   test_expect_refused(dir, "diabetes", "random_forest(class_weight = balanced)", NULL,
-                 "class weights need a categorical target; 'progression' is numeric");
+                      "class weights need a categorical target; 'progression' is numeric");
   test_expect_refused(dir, "iris", "random_forest(criterion = squared_error)", NULL,
-                 "criterion squared_error needs a numeric target; 'species' is categorical");
+                      "criterion squared_error needs a numeric target; 'species' is categorical");
   test_expect_refused(dir, "digits", "random_forest(trees = 1000, max_depth = 16, criterion = gini)", NULL,
-                 "1000 trees of depth 16 with 10 outputs take");
+                      "1000 trees of depth 16 with 10 outputs take");
   test_expect_refused(dir, "iris", "random_forest()\n    dense(4)", NULL,
-                 "'random_forest' is a whole model; it cannot be combined with 'dense'");
+                      "'random_forest' is a whole model; it cannot be combined with 'dense'");
   free(dir);
 }
 END_TEST

@@ -232,15 +232,15 @@ END_TEST
 START_TEST(linear_refuses_training_settings) {
   char *dir = test_tmpdir();
   test_expect_refused(dir, "iris", "linear_model()", "  hyperparameters { epochs = 5 }\n",
-                 "`hyperparameters.epochs` does not apply to a model fitted at once");
+                      "`hyperparameters.epochs` does not apply to a model fitted at once");
   test_expect_refused(dir, "diabetes", "baseline(kind = majority)", NULL,
-                 "the majority baseline needs the classes of 'progression'");
+                      "the majority baseline needs the classes of 'progression'");
   test_expect_refused(dir, "iris", "baseline(kind = median)", NULL,
-                 "the median baseline needs a numeric target; 'species' is categorical");
+                      "the median baseline needs a numeric target; 'species' is categorical");
   test_expect_refused(dir, "iris", "linear_model(loss = hinge, l1 = 0.1)", NULL,
-                 "a support vector machine takes an l2 penalty only");
+                      "a support vector machine takes an l2 penalty only");
   test_expect_refused(dir, "wine", "linear_model()", "  tuning { lr in [0.1, 0.01] }\n",
-                 "`lr` does not apply to a model fitted at once: search l1 or l2");
+                      "`lr` does not apply to a model fitted at once: search l1 or l2");
   free(dir);
 }
 END_TEST
