@@ -366,6 +366,20 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
       add_op(T, c, op);
       T->orders[c->src] = true;
       break;
+    case MLPRT_CLEAN_RESAMPLE:
+      if (c->type != MLPRT_COL_DATETIME) {
+        T->why = mlp_arena_printf(T->a, "resample: '%s' is a %s column, not a date", c->name,
+                                  mlprt_col_type_name((MlprtColType)c->type));
+        T->bad = step;
+        break;
+      }
+      add_op(T, c, op);
+      T->orders[c->src] = true;
+      /* bucket means and interpolations are fractional (the group key is kept) */
+      for (int j = 0; j < T->ncur && (st->offset == MLPRT_AGG_MEAN || st->method == MLPRT_GAP_LINEAR); j++)
+        if (T->cur[j].type == MLPRT_COL_INT && !(st->by && strcmp(T->cur[j].name, st->by) == 0))
+          T->cur[j].type = MLPRT_COL_FLOAT;
+      break;
     case MLPRT_CLEAN_LAG:
     case MLPRT_CLEAN_ROLLING:
     case MLPRT_CLEAN_DIFF:

@@ -540,7 +540,13 @@ static cJSON *data_json(const MlpIr *ir) {
     if (c->by) cJSON_AddNumberToObject(cj, "by_index", (double)c->by_idx);
     if (c->format) add_str(cj, "format", c->format);
     if (c->nints) cJSON_AddItemToObject(cj, "ints", idx_json(c->ints, c->nints));
-    if (c->offset) cJSON_AddNumberToObject(cj, "offset", (double)c->offset);
+    if (c->op == MLPRT_CLEAN_RESAMPLE) {
+      static const char *const fills[] = MLPRT_GAP_FILL_NAMES, *const aggs[] = MLPRT_AGG_NAMES;
+      add_str(cj, "fill", fills[c->method & 3]);
+      add_str(cj, "agg", aggs[c->offset % 6]);
+    } else if (c->offset) {
+      cJSON_AddNumberToObject(cj, "offset", (double)c->offset);
+    }
     cJSON_AddItemToArray(clean, cj);
   }
   return d;

@@ -382,6 +382,20 @@ static bool names_hold(const char *list, const char *name) {
   return false;
 }
 
+/* A grid step such as "15min" or "1d" in seconds; 0 when it is not one. */
+static int64_t freq_seconds(const char *f) {
+  static const struct {
+    const char *unit;
+    int64_t seconds;
+  } units[] = {{"s", 1}, {"min", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}};
+  char *end;
+  long long n = f ? strtoll(f, &end, 10) : 0;
+  if (n <= 0 || n > 1000000000 || end == f) return 0;
+  for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+    if (strcmp(end, units[i].unit) == 0) return n * units[i].seconds;
+  return 0;
+}
+
 /* The time-series and date ops' settings; false (with an error) for a
  * step that would read the value the model predicts. */
 static bool lower_time_step(Lower *L, const MlpSpecCall *c, MlpIrClean *st, const char *target) {
@@ -428,6 +442,22 @@ static bool lower_time_step(Lower *L, const MlpSpecCall *c, MlpIrClean *st, cons
       return false;
     }
     break;
+  case MLPRT_CLEAN_RESAMPLE: {
+    static const char *const fills[] = MLPRT_GAP_FILL_NAMES, *const aggs[] = MLPRT_AGG_NAMES;
+    st->select = columns_select(L, mlp_spec_arg(c, "on"), &st->columns);
+    st->method = method_code(str_or(mlp_spec_arg(c, "fill"), "ffill"), fills, 4);
+    st->offset = method_code(str_or(mlp_spec_arg(c, "agg"), "mean"), aggs, 6);
+    const MlpSpecValue *freq = mlp_spec_arg(c, "freq");
+    st->param = (double)freq_seconds(mlp_spec_str(freq));
+    if (st->param <= 0) {
+      mlp_diag_error(L->d, freq && freq->node ? freq->node->loc : c->loc,
+                     "resample: freq '%s' is not a whole number and a unit (s, min, h, d, w), e.g. \"1d\"; "
+                     "months and years have no fixed length",
+                     str_or(freq, ""));
+      return false;
+    }
+    break;
+  }
   case MLPRT_CLEAN_DATE_FEATURES:
     st->ints = ints_of(L, mlp_spec_arg(c, "parts"), parts, 10, &st->nints);
     st->flag = bool_or(mlp_spec_arg(c, "cyclical"), false);
@@ -476,10 +506,17 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
                                          .method = MLPRT_ONFAIL_ERROR};
     L->nparsed++;
   }
-  bool ok = true;
+  bool ok = true, head = true;
   for (int i = 0; i < n; i++) {
     const MlpSpecCall *c = clean->ops.items[i];
     int op = mlprt_clean_op_find(c->op->name); /* built: the contract refused planned ones */
+    head = head && mlprt_clean_op_before_split(op);
+    if (op == MLPRT_CLEAN_RESAMPLE && !head) {
+      mlp_diag_error(L->d, c->loc,
+                     "resample makes new rows and so runs before the split, with the steps that learn "
+                     "nothing; move it above the first step that is fitted");
+      ok = false;
+    }
     MlpIrClean *st = &d->clean[d->nclean++];
     st->op = op;
     st->by_idx = -1; /* the trace places the group key */
@@ -757,16 +794,13 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     /* the steps that run before the split would never see the given rows */
     const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
     const MlpSpecCall *first = clean && clean->ops.len ? clean->ops.items[0] : NULL;
-    static const char *const head[] = {"coerce", "parse_dates", "date_features", "sort_by", "lag", "rolling",
-                                       "diff"};
-    for (size_t i = 0; first && i < sizeof head / sizeof *head; i++)
-      if (strcmp(first->op->name, head[i]) == 0) {
-        unsupported(L, first->loc,
-                    mlp_arena_printf(L->a, "`%s` at the head of the chain (before the split) with "
-                                           "data.test_source",
-                                     head[i]));
-        return false;
-      }
+    if (first && mlprt_clean_op_before_split(mlprt_clean_op_find(first->op->name))) {
+      unsupported(L, first->loc,
+                  mlp_arena_printf(L->a, "`%s` at the head of the chain (before the split) with "
+                                         "data.test_source",
+                                   first->op->name));
+      return false;
+    }
   }
   const MlpSpecCall *split = mlp_spec_op(data, "split");
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");

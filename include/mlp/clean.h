@@ -41,7 +41,7 @@
   X(HASH_VECTORIZE, "hash_vectorize", 1)        \
   X(PARSE_DATES, "parse_dates", 1)              \
   X(SORT_BY, "sort_by", 1)                      \
-  X(RESAMPLE, "resample", 0)                    \
+  X(RESAMPLE, "resample", 1)                    \
   X(LAG, "lag", 1)                              \
   X(ROLLING, "rolling", 1)                      \
   X(ALIGN, "align", 0)                          \
@@ -59,6 +59,13 @@ typedef enum {
  * program runs it. */
 const char *mlprt_clean_op_name(int64_t op);
 bool mlprt_clean_op_built(int64_t op);
+/* Whether the op is one that learns nothing and may change rows
+ * (conversions, dates, sorting, resampling, the time-series steps): at the
+ * head of the chain such steps run before the split, so a time-ordered
+ * split can order by a parsed date and a lag or rolling value reads every
+ * earlier row of its series, whichever part that row goes to (never a
+ * later one). */
+bool mlprt_clean_op_before_split(int64_t op);
 /* The code of an op named in a spec, or -1. */
 int mlprt_clean_op_find(const char *name);
 
@@ -371,7 +378,8 @@ typedef enum {
   MLPRT_TIME_LAG,
   MLPRT_TIME_ROLLING,
   MLPRT_TIME_DIFF,
-  MLPRT_TIME_DATE_FEATURES
+  MLPRT_TIME_DATE_FEATURES,
+  MLPRT_TIME_RESAMPLE
 } MlprtTimeStep;
 
 /* Stable sort of all rows by a DATETIME (or numeric) column, missing last. */
@@ -381,14 +389,36 @@ int mlprt_ts_sort(MlprtTable *t, const char *time_col, MlprtError *err);
  * missing values last either way. Logged when log is not NULL. */
 int mlprt_ts_sort_by(MlprtTable *t, MlprtCols keys, bool descending, MlprtCleanLog *log, MlprtError *err);
 
-typedef enum { MLPRT_GAP_FFILL, MLPRT_GAP_LINEAR } MlprtGapFill;
-/* Rebuild t on the grid start, start + step, ... (start = the first time,
- * floored to a multiple of step): numeric columns take the mean of the rows
- * in each bucket, others the last value; empty buckets are filled by forward
- * fill or linear interpolation (numeric; others forward fill). Rows must be
- * sorted. The split is reset (every row trains); split after resampling. */
-int mlprt_ts_resample(MlprtTable *t, const char *time_col, int64_t step_seconds, MlprtGapFill fill,
-                      MlprtError *err);
+/* How resample fills a bucket no row fell in (registry enum fill), and
+ * how it sums up the numbers of the rows in one bucket (enum agg); the
+ * names in the codes' order. */
+typedef enum { MLPRT_GAP_FFILL, MLPRT_GAP_LINEAR, MLPRT_GAP_ZERO, MLPRT_GAP_NULL } MlprtGapFill;
+#define MLPRT_GAP_FILL_NAMES {"ffill", "linear", "zero", "null"}
+typedef enum { MLPRT_AGG_MEAN, MLPRT_AGG_SUM, MLPRT_AGG_FIRST, MLPRT_AGG_LAST, MLPRT_AGG_MIN, MLPRT_AGG_MAX } MlprtAgg;
+#define MLPRT_AGG_NAMES {"mean", "sum", "first", "last", "min", "max"}
+typedef struct {
+  MlprtCols on;      /* the time column (a datetime, one) */
+  int64_t step;      /* the grid step, in seconds */
+  MlprtGapFill fill;
+  MlprtAgg agg;
+  const char *by;    /* the group key, or NULL; by_pos as in MlprtSeriesParams */
+  int by_pos;
+} MlprtResampleParams;
+/* Rebuild t on a grid of `step` seconds (multiples of step since the
+ * epoch), one series per value of `by`, the groups one after another in
+ * the key's level order: each group runs from the bucket of its first time
+ * to the bucket of its last. Numeric columns take the agg of the bucket's
+ * values (a mean, or a linear fill, makes an int column float); others
+ * the last value (the first under agg = first). A bucket no row fell in
+ * is filled: ffill repeats the previous bucket, linear interpolates the
+ * numbers between the buckets around it (it reads the next observation:
+ * for data known in full), zero gives numbers 0, null leaves them missing
+ * (the others repeat under ffill and linear, else are missing); the key
+ * and the time are always set. Rows must be in time order within each
+ * group (sort_by first). A kept row's rowid is that of the bucket's last
+ * row, an inserted one's 0. Logged (rows before and after, rows inserted)
+ * when log is not NULL. */
+int mlprt_ts_resample(MlprtTable *t, const MlprtResampleParams *p, MlprtCleanLog *log, MlprtError *err);
 
 /* What a lag, rolling or diff value gets at a row with too few earlier
  * rows in its group. */

@@ -25,7 +25,7 @@ const char *mlprt_method_name(MlprtStepKind k, int m) {
   static const char *const encode[] = {"onehot", "ordinal", "hash"};
   static const char *const vec[] = {"count", "tfidf", "hash"};
   static const char *const onfail[] = {"error", "null", "drop"};
-  static const char *const time[] = {"sort_by", "lag", "rolling", "diff", "date_features"};
+  static const char *const time[] = {"sort_by", "lag", "rolling", "diff", "date_features", "resample"};
 #define PICK(a) return m >= 0 && m < (int)(sizeof a / sizeof *a) ? a[m] : "?"
   switch (k) {
   case MLPRT_STEP_IMPUTE: PICK(impute);
@@ -55,6 +55,20 @@ const char *mlprt_clean_op_name(int64_t op) {
 
 bool mlprt_clean_op_built(int64_t op) {
   return op >= 0 && op < MLPRT_CLEAN_NOPS && clean_ops[op].built;
+}
+
+bool mlprt_clean_op_before_split(int64_t op) {
+  switch (op) {
+  case MLPRT_CLEAN_COERCE:
+  case MLPRT_CLEAN_PARSE_DATES:
+  case MLPRT_CLEAN_DATE_FEATURES:
+  case MLPRT_CLEAN_SORT_BY:
+  case MLPRT_CLEAN_RESAMPLE:
+  case MLPRT_CLEAN_LAG:
+  case MLPRT_CLEAN_ROLLING:
+  case MLPRT_CLEAN_DIFF: return true;
+  default: return false;
+  }
 }
 
 int mlprt_clean_op_find(const char *name) {

@@ -95,7 +95,7 @@ static const char *changed_word(const MlprtFit *f) {
   case MLPRT_STEP_IMPUTE: return "imputed";
   case MLPRT_STEP_OUTLIERS: return f->flag ? "outliers" : "clipped";
   case MLPRT_STEP_COERCE: return "failed";
-  case MLPRT_STEP_TIME: return "without_history";
+  case MLPRT_STEP_TIME: return f->method == MLPRT_TIME_RESAMPLE ? "inserted" : "without_history";
   default: return "changed";
   }
 }
@@ -142,7 +142,14 @@ void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
   add_num(s, "table_columns", f->ncols);
   add_num(s, "rows_before", (double)f->rows_before);
   add_num(s, "rows_after", (double)f->rows_after);
-  add_num(s, "rows_dropped", (double)(f->rows_before - f->rows_after));
+  if (f->kind == MLPRT_STEP_TIME && f->method == MLPRT_TIME_RESAMPLE) {
+    /* rows sharing a step become one; gaps get new rows */
+    int64_t inserted = f->n ? f->cols[0].changed : 0;
+    add_num(s, "rows_merged", (double)(f->rows_before - (f->rows_after - inserted)));
+    add_num(s, "rows_inserted", (double)inserted);
+  } else {
+    add_num(s, "rows_dropped", (double)(f->rows_before - f->rows_after));
+  }
   cJSON *cols = cJSON_AddArrayToObject(s, "columns");
   for (int i = 0; i < f->n; i++) {
     const MlprtColFit *c = &f->cols[i];

@@ -36,15 +36,6 @@ static void copy_cell(MlprtTable *dt, int dc, int64_t dr, const MlprtTable *st, 
   }
 }
 
-static int time_column(const MlprtTable *t, const char *name, const char *step, MlprtError *err) {
-  int c = mlprt_table_find(t, name);
-  if (c < 0 || t->cols[c].type != MLPRT_COL_DATETIME) {
-    mlprt_error_set(err, NULL, 0, 0, c + 1, name, "%s: needs a datetime column of this name", step);
-    return -1;
-  }
-  return c;
-}
-
 typedef struct {
   double key;
   int64_t row;
@@ -143,93 +134,6 @@ static int64_t floor_div(int64_t a, int64_t b) {
   return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-int mlprt_ts_resample(MlprtTable *t, const char *time_col, int64_t step, MlprtGapFill fill, MlprtError *err) {
-  int tc = time_column(t, time_col, "resample", err);
-  if (tc < 0) return -1;
-  if (step <= 0) {
-    mlprt_error_set(err, NULL, 0, 0, tc + 1, time_col, "resample: the step must be positive");
-    return -1;
-  }
-  const int64_t *tm = t->cols[tc].t;
-  int64_t first = MLPRT_TIME_NA, last = MLPRT_TIME_NA;
-  for (int64_t r = 0; r < t->nrows; r++) {
-    if (tm[r] == MLPRT_TIME_NA) continue;
-    if (last != MLPRT_TIME_NA && tm[r] < last) {
-      mlprt_error_set(err, NULL, r + 1, 0, tc + 1, time_col,
-                      "resample: rows are not sorted by time (sort first)");
-      return -1;
-    }
-    if (first == MLPRT_TIME_NA) first = tm[r];
-    last = tm[r];
-  }
-  if (first == MLPRT_TIME_NA) {
-    mlprt_error_set(err, NULL, 0, 0, tc + 1, time_col, "resample: no times");
-    return -1;
-  }
-  int64_t b0 = floor_div(first, step), nb = floor_div(last, step) - b0 + 1;
-  int64_t cap = 10 * t->nrows + 1000000;
-  if (nb > cap) {
-    mlprt_error_set(err, NULL, 0, 0, tc + 1, time_col,
-                    "resample: %lld buckets for %lld rows; is the step too small?", (long long)nb,
-                    (long long)t->nrows);
-    return -1;
-  }
-  MlprtTable out;
-  mlprt_table_like(&out, t);
-  mlprt_table_reserve(&out, nb);
-  out.nrows = nb;
-  for (int64_t b = 0; b < nb; b++) mlprt_row_set_missing(&out, b);
-  for (int64_t b = 0; b < nb; b++) out.cols[tc].t[b] = (b0 + b) * step;
-  uint8_t *empty = mlprt_xmalloc((size_t)nb);
-  memset(empty, 1, (size_t)nb);
-  int64_t *bucket = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *bucket);
-  for (int64_t r = 0; r < t->nrows; r++) {
-    bucket[r] = tm[r] == MLPRT_TIME_NA ? -1 : floor_div(tm[r], step) - b0;
-    if (bucket[r] >= 0) empty[bucket[r]] = 0;
-  }
-  double *sum = mlprt_xmalloc((size_t)nb * sizeof *sum);
-  int64_t *cnt = mlprt_xmalloc((size_t)nb * sizeof *cnt);
-  for (int c = 0; c < t->ncols; c++) {
-    if (c == tc) continue;
-    const MlprtColumn *src = &t->cols[c];
-    if (src->type == MLPRT_COL_FLOAT || src->type == MLPRT_COL_INT) {
-      memset(sum, 0, (size_t)nb * sizeof *sum);
-      memset(cnt, 0, (size_t)nb * sizeof *cnt);
-      for (int64_t r = 0; r < t->nrows; r++)
-        if (bucket[r] >= 0 && !isnan(src->f[r])) sum[bucket[r]] += src->f[r], cnt[bucket[r]]++;
-      float *y = out.cols[c].f;
-      for (int64_t b = 0; b < nb; b++) y[b] = cnt[b] ? (float)(sum[b] / (double)cnt[b]) : NAN;
-      if (src->type == MLPRT_COL_INT) out.cols[c].type = MLPRT_COL_FLOAT; /* means are fractional */
-      /* gaps: empty buckets only; a bucket whose values were all missing stays missing */
-      int64_t prev = -1;
-      for (int64_t b = 0; b < nb; b++) {
-        if (!empty[b]) {
-          prev = isnan(y[b]) ? prev : b;
-          continue;
-        }
-        if (prev < 0) continue;
-        int64_t next = b + 1;
-        while (next < nb && (empty[next] || isnan(y[next]))) next++;
-        if (fill == MLPRT_GAP_LINEAR && next < nb)
-          y[b] = (float)(y[prev] + (y[next] - y[prev]) * (double)(b - prev) / (double)(next - prev));
-        else y[b] = y[prev];
-      }
-    } else {
-      for (int64_t r = 0; r < t->nrows; r++)
-        if (bucket[r] >= 0 && !mlprt_is_missing(t, c, r)) copy_cell(&out, c, bucket[r], t, c, r);
-      for (int64_t b = 1; b < nb; b++)
-        if (empty[b]) copy_cell(&out, c, b, &out, c, b - 1);
-    }
-  }
-  free(sum);
-  free(cnt);
-  free(bucket);
-  free(empty);
-  mlprt_table_free(t);
-  *t = out;
-  return 0;
-}
-
 void mlprt_derived_name(char *buf, size_t n, int64_t op, const char *column, int64_t k, int64_t window,
                         int64_t lag, int form) {
   static const char *const stat_names[] = {"mean", "sum", "min", "max", "std"};
@@ -300,6 +204,185 @@ static void free_groups(Groups *g) {
   free(g->order);
   free(g->start);
 }
+
+/* One column's numbers in one group's buckets: the agg of each bucket's
+ * values (NaN where they were all missing), then the empty buckets filled. */
+static void resample_numbers(const float *x, const int64_t *rows, const int64_t *bucket, int64_t nrows,
+                             const uint8_t *empty, int64_t nb, const MlprtResampleParams *p, float *y) {
+  double *acc = mlprt_xmalloc((size_t)nb * sizeof *acc);
+  int64_t *cnt = mlprt_xcalloc((size_t)nb, sizeof *cnt);
+  for (int64_t i = 0; i < nrows; i++) {
+    double v = x[rows[i]];
+    int64_t b = bucket[i];
+    if (isnan(v)) continue;
+    if (cnt[b]++ == 0) {
+      acc[b] = v;
+      continue;
+    }
+    switch (p->agg) {
+    case MLPRT_AGG_MEAN:
+    case MLPRT_AGG_SUM: acc[b] += v; break;
+    case MLPRT_AGG_LAST: acc[b] = v; break;
+    case MLPRT_AGG_MIN: acc[b] = v < acc[b] ? v : acc[b]; break;
+    case MLPRT_AGG_MAX: acc[b] = v > acc[b] ? v : acc[b]; break;
+    default: break; /* first */
+    }
+  }
+  for (int64_t b = 0; b < nb; b++) {
+    if (!cnt[b]) y[b] = empty[b] && p->agg == MLPRT_AGG_SUM && p->fill == MLPRT_GAP_ZERO ? 0.0f : NAN;
+    else y[b] = (float)(p->agg == MLPRT_AGG_MEAN ? acc[b] / (double)cnt[b] : acc[b]);
+  }
+  /* gaps: empty buckets only; a bucket whose values were all missing stays missing */
+  int64_t prev = -1;
+  for (int64_t b = 0; b < nb; b++) {
+    if (!empty[b]) {
+      prev = isnan(y[b]) ? prev : b;
+      continue;
+    }
+    if (p->fill == MLPRT_GAP_ZERO) y[b] = 0.0f;
+    if (p->fill == MLPRT_GAP_ZERO || p->fill == MLPRT_GAP_NULL || prev < 0) continue;
+    int64_t next = b + 1;
+    while (next < nb && (empty[next] || isnan(y[next]))) next++;
+    if (p->fill == MLPRT_GAP_LINEAR && next < nb)
+      y[b] = (float)(y[prev] + (y[next] - y[prev]) * (double)(b - prev) / (double)(next - prev));
+    else y[b] = y[prev];
+  }
+  free(acc);
+  free(cnt);
+}
+
+int mlprt_ts_resample(MlprtTable *t, const MlprtResampleParams *p, MlprtCleanLog *log, MlprtError *err) {
+  int *idx;
+  if (mlprt_select_columns(t, p->on, MLPRT_TM(MLPRT_COL_DATETIME), "resample", &idx, err) != 1) {
+    if (err->msg[0] == 0) mlprt_error_set(err, NULL, 0, 0, 0, NULL, "resample: needs one datetime column");
+    return -1;
+  }
+  int tc = idx[0];
+  const char *tname = t->cols[tc].name;
+  if (p->step <= 0) {
+    mlprt_error_set(err, NULL, 0, 0, tc + 1, tname, "resample: the step must be positive");
+    free(idx);
+    return -1;
+  }
+  Groups g;
+  if (make_groups(t, p->by, p->by_pos, &g, err) != 0) {
+    free(idx);
+    return -1;
+  }
+  const int64_t *tm = t->cols[tc].t;
+  /* each group's first bucket and bucket count; its rows' buckets in group order */
+  int64_t *b0 = mlprt_xmalloc((size_t)g.ngroups * sizeof *b0), *nb = mlprt_xcalloc((size_t)g.ngroups, sizeof *nb);
+  int64_t *bucket = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *bucket);
+  int64_t total = 0, cap = 10 * t->nrows + 1000000;
+  int rc = 0;
+  for (int64_t k = 0; k < g.ngroups && rc == 0; k++) {
+    int64_t last = MLPRT_TIME_NA;
+    for (int64_t i = g.start[k]; i < g.start[k + 1]; i++) {
+      int64_t r = g.order[i], v = tm[r];
+      if (v == MLPRT_TIME_NA) continue;
+      if (last != MLPRT_TIME_NA && v < last) {
+        mlprt_error_set(err, NULL, t->rowid ? t->rowid[r] : r + 1, 0, tc + 1, tname,
+                        "resample: rows are not in time order%s (sort_by(%s) first)",
+                        p->by ? " within their group" : "", tname);
+        rc = -1;
+        break;
+      }
+      if (last == MLPRT_TIME_NA) b0[k] = floor_div(v, p->step);
+      last = v;
+      bucket[i] = floor_div(v, p->step) - b0[k];
+      nb[k] = bucket[i] + 1;
+    }
+    total += nb[k];
+    if (rc == 0 && total > cap) {
+      mlprt_error_set(err, NULL, 0, 0, tc + 1, tname,
+                      "resample: over %lld buckets for %lld rows; is the step too small?", (long long)cap,
+                      (long long)t->nrows);
+      rc = -1;
+    }
+  }
+  MlprtTable out;
+  mlprt_table_init(&out);
+  if (rc == 0) {
+    mlprt_table_like(&out, t);
+    mlprt_table_reserve(&out, total);
+    out.nrows = total;
+    for (int64_t r = 0; r < total; r++) mlprt_row_set_missing(&out, r);
+    out.rowid = mlprt_xcalloc((size_t)(total ? total : 1), sizeof *out.rowid);
+    for (int c = 0; c < t->ncols; c++) {
+      const MlprtLevels *lv = &t->cols[c].levels; /* the same codes, in the same order */
+      for (int32_t l = 0; t->cols[c].type == MLPRT_COL_CATEGORY && l < lv->n; l++)
+        mlprt_levels_intern(&out.cols[c].levels, lv->names[l], lv->len[l]);
+      out.cols[c].origin = t->cols[c].origin;
+      bool whole = (p->agg == MLPRT_AGG_MEAN || p->fill == MLPRT_GAP_LINEAR) && t->cols[c].type == MLPRT_COL_INT;
+      if (whole) out.cols[c].type = MLPRT_COL_FLOAT; /* means and interpolations are fractional */
+    }
+  }
+  int64_t inserted = 0, at = 0;
+  int64_t *rows = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *rows);
+  int64_t *rb = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *rb);
+  for (int64_t k = 0; k < g.ngroups && rc == 0; k++) {
+    if (!nb[k]) continue;
+    /* the group's rows with a time, and their buckets */
+    int64_t n = 0;
+    for (int64_t i = g.start[k]; i < g.start[k + 1]; i++)
+      if (tm[g.order[i]] != MLPRT_TIME_NA) rows[n] = g.order[i], rb[n++] = bucket[i];
+    uint8_t *empty = mlprt_xmalloc((size_t)nb[k]);
+    memset(empty, 1, (size_t)nb[k]);
+    for (int64_t i = 0; i < n; i++) empty[rb[i]] = 0, out.rowid[at + rb[i]] = t->rowid ? t->rowid[rows[i]] : 0;
+    for (int64_t b = 0; b < nb[k]; b++) {
+      inserted += empty[b];
+      out.cols[tc].t[at + b] = (b0[k] + b) * p->step;
+    }
+    for (int c = 0; c < t->ncols; c++) {
+      if (c == tc) continue;
+      const MlprtColumn *src = &t->cols[c];
+      bool key = p->by && g.ngroups > 1 && (p->by_pos > 0 ? c == p->by_pos - 1 : strcmp(src->name, p->by) == 0);
+      if (!key && (src->type == MLPRT_COL_FLOAT || src->type == MLPRT_COL_INT)) {
+        float *y = mlprt_xmalloc((size_t)nb[k] * sizeof *y);
+        resample_numbers(src->f, rows, rb, n, empty, nb[k], p, y);
+        memcpy(out.cols[c].f + at, y, (size_t)nb[k] * sizeof *y);
+        free(y);
+        continue;
+      }
+      for (int64_t i = 0; i < n; i++) {
+        int64_t r = rows[i], b = at + rb[i];
+        bool taken = p->agg == MLPRT_AGG_FIRST && !mlprt_is_missing(&out, c, b);
+        if (!taken && !mlprt_is_missing(t, c, r)) copy_cell(&out, c, b, t, c, r);
+      }
+      bool repeat = key || p->fill == MLPRT_GAP_FFILL || p->fill == MLPRT_GAP_LINEAR;
+      for (int64_t b = 1; b < nb[k] && repeat; b++)
+        if (empty[b]) copy_cell(&out, c, at + b, &out, c, at + b - 1);
+    }
+    free(empty);
+    at += nb[k];
+  }
+  free(rows);
+  free(rb);
+  if (rc == 0) {
+    MlprtFit f;
+    mlprt_fit_init(&f, MLPRT_STEP_TIME, MLPRT_TIME_RESAMPLE, t, idx, 1);
+    f.rows_before = t->nrows;
+    f.rows_after = total;
+    f.cols[0].changed = inserted;
+    mlprt_log_fit(log, &f);
+    mlprt_fit_free(&f);
+    /* the columns keep their name strings: a column is known by its name's identity (the target) */
+    for (int c = 0; c < t->ncols; c++) {
+      free(out.cols[c].name);
+      out.cols[c].name = t->cols[c].name;
+      t->cols[c].name = NULL;
+    }
+    mlprt_table_free(t);
+    *t = out;
+  }
+  free(b0);
+  free(nb);
+  free(bucket);
+  free_groups(&g);
+  free(idx);
+  return rc;
+}
+
 
 /* A series step's columns (numbers only), groups and fit; -1 with *err. */
 static int series_begin(MlprtTable *t, const MlprtSeriesParams *p, const char *step, int method, int **idx,
@@ -474,7 +557,8 @@ int mlprt_ts_align(MlprtTable *const *series, const char *const *time_cols, cons
     mlprt_table_like(&rs[i], series[i]);
     rc = mlprt_table_append(&rs[i], series[i], err);
     if (!rc) rc = mlprt_ts_sort(&rs[i], time_cols[i], err);
-    if (!rc) rc = mlprt_ts_resample(&rs[i], time_cols[i], step, fill, err);
+    MlprtResampleParams rp = {.on = {&time_cols[i], 1, NULL}, .step = step, .fill = fill};
+    if (!rc) rc = mlprt_ts_resample(&rs[i], &rp, NULL, err);
     if (rc) break;
     int tc = mlprt_table_find(&rs[i], time_cols[i]);
     if (rs[i].cols[tc].t[0] > lo) lo = rs[i].cols[tc].t[0];

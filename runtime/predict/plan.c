@@ -427,6 +427,10 @@ static int replay(Builder *b, const MlprtPredSource *src) {
       continue;
     }
     if (st->op == MLPRT_CLEAN_SORT_BY) continue; /* rows are answered in the order they come */
+    if (st->op == MLPRT_CLEAN_RESAMPLE)
+      return fail(b, "cleaning step %lld (resample) makes the rows anew on a time grid; a predictor answers "
+                     "the rows it is given, so it cannot serve this pipeline yet",
+                  (long long)i + 1);
     if (st->op == MLPRT_CLEAN_COERCE || st->op == MLPRT_CLEAN_PARSE_DATES) {
       if (convert_columns(b, st) != 0) return -1;
       continue;

@@ -311,6 +311,16 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
     }
     break;
   case MLPRT_CLEAN_SORT_BY: rc = mlprt_ts_sort_by(t, sel, st->flag != 0, log, e); break;
+  case MLPRT_CLEAN_RESAMPLE: {
+    MlprtResampleParams rp = {.on = sel,
+                              .step = (int64_t)st->param,
+                              .fill = (MlprtGapFill)st->method,
+                              .agg = (MlprtAgg)st->offset,
+                              .by = st->by,
+                              .by_pos = st->ncols && st->by_idx >= 0 ? (int)st->by_idx + 1 : 0};
+    rc = mlprt_ts_resample(t, &rp, log, e);
+    break;
+  }
   case MLPRT_CLEAN_LAG:
   case MLPRT_CLEAN_ROLLING:
   case MLPRT_CLEAN_DIFF: {
@@ -498,26 +508,8 @@ static char **feature_sources(const MlprtTable *t, int tc, const char *schema, i
   return src;
 }
 
-/* The steps at the head of the chain that learn nothing and may change
- * rows (conversions, dates, sorting, the time-series steps) run before the
- * split: a time-ordered split can then order by a parsed date, and a lag
- * or rolling value reads every earlier row of its series, whichever part
- * that row goes to (never a later one). */
 static bool series_op(int64_t op) {
   return op == MLPRT_CLEAN_LAG || op == MLPRT_CLEAN_ROLLING || op == MLPRT_CLEAN_DIFF;
-}
-
-static bool before_split(int64_t op) {
-  switch (op) {
-  case MLPRT_CLEAN_COERCE:
-  case MLPRT_CLEAN_PARSE_DATES:
-  case MLPRT_CLEAN_DATE_FEATURES:
-  case MLPRT_CLEAN_SORT_BY:
-  case MLPRT_CLEAN_LAG:
-  case MLPRT_CLEAN_ROLLING:
-  case MLPRT_CLEAN_DIFF: return true;
-  default: return false;
-  }
 }
 
 /* Give the rows as loaded the part their cleaned rows went to, and drop
@@ -693,7 +685,7 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   dropped[1] = 0;
   *log = mlprt_clean_log_new(path);
   int64_t head = 0;
-  while (head < p->nclean && before_split(p->clean[head].op)) head++;
+  while (head < p->nclean && mlprt_clean_op_before_split(p->clean[head].op)) head++;
   /* a given test set joins after the split: the steps before it would
    * never see its rows (the compiler refuses the pair) */
   if (head > 0 && p->test_path) {
@@ -740,6 +732,16 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     if (last) {
       free(pending);
       pending = NULL;
+    }
+    /* a resample makes the rows anew: they are the rows as loaded from here
+     * on, numbered on the grid */
+    if (rc == 0 && op == MLPRT_CLEAN_RESAMPLE) {
+      for (int64_t r = 0; r < t->nrows; r++) t->rowid[r] = r + 1;
+      if (keep_loaded) {
+        mlprt_table_free(&as_loaded);
+        mlprt_table_like(&as_loaded, t);
+        mlprt_table_append(&as_loaded, t, &e);
+      }
     }
   }
   free(pending);

@@ -33,6 +33,12 @@ static void load_text(const char *name, const char *text, const MlprtLoadOpts *o
     mlprt_fit_free(&f_);                                                 \
   } while (0)
 
+/* Resample the whole table on one time column, bucket means. */
+static int resample_on(MlprtTable *t, const char *time, int64_t step, MlprtGapFill fill, MlprtError *e) {
+  MlprtResampleParams p = {.on = {&time, 1, NULL}, .step = step, .fill = fill};
+  return mlprt_ts_resample(t, &p, NULL, e);
+}
+
 static int col(const MlprtTable *t, const char *name) {
   int c = mlprt_table_find(t, name);
   ck_assert_msg(c >= 0, "no column %s", name);
@@ -700,21 +706,21 @@ START_TEST(clean_time_series) {
   load_text("ts.csv", "d,v,k\n2020-01-03,3,a\n2020-01-01,1,a\n2020-01-06,7,b\n2020-01-06T12:00:00,9,c\n",
             NULL, &t);
   MlprtError e = {0};
-  ck_assert_int_eq(mlprt_ts_resample(&t, "d", 86400, MLPRT_GAP_FFILL, &e), -1); /* not sorted */
+  ck_assert_int_eq(resample_on(&t, "d", 86400, MLPRT_GAP_FFILL, &e), -1); /* not sorted */
   ck_assert_int_eq(e.row, 2);
   ck_assert_int_eq(mlprt_ts_sort(&t, "d", &e), 0);
   ck_assert_float_eq(t.cols[1].f[0], 1.0f);
   MlprtTable u;
   mlprt_table_like(&u, &t);
   mlprt_table_append(&u, &t, &e);
-  ck_assert_int_eq(mlprt_ts_resample(&t, "d", 86400, MLPRT_GAP_LINEAR, &e), 0);
+  ck_assert_int_eq(resample_on(&t, "d", 86400, MLPRT_GAP_LINEAR, &e), 0);
   ck_assert_int_eq(t.nrows, 6);
   /* 01-06 is the mean of 7 and 9; the gap after 01-03 runs from 3 to 8 */
   const double lin[] = {1, 2, 3, 3 + 5.0 / 3, 3 + 10.0 / 3, 8};
   for (int i = 0; i < 6; i++) ck_assert_float_eq_tol(t.cols[1].f[i], lin[i], 1e-5);
   ck_assert_str_eq(t.cols[2].levels.names[t.cols[2].codes[5]], "c"); /* last value */
   ck_assert_str_eq(t.cols[2].levels.names[t.cols[2].codes[3]], "a"); /* gap: forward fill */
-  ck_assert_int_eq(mlprt_ts_resample(&u, "d", 86400, MLPRT_GAP_FFILL, &e), 0);
+  ck_assert_int_eq(resample_on(&u, "d", 86400, MLPRT_GAP_FFILL, &e), 0);
   ck_assert_float_eq(u.cols[1].f[3], 3.0f);
   int lags[] = {1, 2};
   const char *v_name[] = {"v"};
@@ -842,7 +848,7 @@ START_TEST(clean_seattle_weather) {
     for (int64_t r = 0; r < g.nrows; r++) keep[r] = !(r >= 5 && (r - 5) % 3 == 0);
     mlprt_table_filter(&g, keep);
     free(keep);
-    ck_assert_int_eq(mlprt_ts_resample(&g, "date", 86400, mode ? MLPRT_GAP_LINEAR : MLPRT_GAP_FFILL, &e), 0);
+    ck_assert_int_eq(resample_on(&g, "date", 86400, mode ? MLPRT_GAP_LINEAR : MLPRT_GAP_FFILL, &e), 0);
     ck_assert_int_eq(g.nrows, 1460);
     double s = 0;
     int c = col(&g, "temp_max");
@@ -853,7 +859,7 @@ START_TEST(clean_seattle_weather) {
   /* weekly means on an epoch-anchored grid. pandas: .resample('7D',
    * origin='epoch').mean() gives 210 weeks from 2011-12-29, temp_max
    * 11.825, 7.442857142857143, 3.085714285714286 ... */
-  ck_assert_int_eq(mlprt_ts_resample(&t, "date", 7 * 86400, MLPRT_GAP_FFILL, &e), 0);
+  ck_assert_int_eq(resample_on(&t, "date", 7 * 86400, MLPRT_GAP_FFILL, &e), 0);
   ck_assert_int_eq(t.nrows, 210);
   ck_assert_int_eq(t.cols[0].t[0], mlprt_days_from_civil(2011, 12, 29) * 86400);
   int c = col(&t, "temp_max");

@@ -130,6 +130,130 @@ START_TEST(series_match_pandas) {
 }
 END_TEST
 
+/* Three series (keys b, c, a, in that order of first appearance), each
+ * in time order but interleaved, at irregular times with gaps of up to
+ * three days and several rows in some days; values with some missing. */
+static char *irregular_csv(int n) {
+  char *text = malloc((size_t)n * 64 + 64), *w = text;
+  w += sprintf(w, "key,v,n,when\n");
+  long hours[3] = {0, 5, 11};
+  for (int i = 0; i < n; i++) {
+    unsigned h = (unsigned)i * 2654435761u;
+    int g = (i + 1) % 3;
+    hours[g] += (h >> 6) % 72;
+    long d = hours[g] / 24, hr = hours[g] % 24;
+    w += sprintf(w, "%s,", g == 0 ? "a" : g == 1 ? "b" : "c");
+    if (i % 11 == 4) w += sprintf(w, ",");
+    else w += sprintf(w, "%.3f,", (h >> 8) % 2000 / 1000.0);
+    w += sprintf(w, "%u,2001-%02ld-%02ldT%02ld:00:00\n", (h >> 12) % 9, 1 + d / 28, 1 + d % 28, hr);
+  }
+  return text;
+}
+
+/* pandas' grouped resample of v and n (argv: freq, agg, fill): one line
+ * per bucket, group after group as they first appear: the bucket's start
+ * in seconds, v and n; only the buckets no row fell in are filled. */
+static const char resample_script[] =
+    "import sys, pandas as pd, numpy as np\n"
+    "d = pd.read_csv(sys.argv[1], parse_dates=['when'])\n"
+    "freq, agg, fill = sys.argv[2:5]\n"
+    "for key, g in d.groupby('key', sort=False):\n"
+    "    r = g.set_index('when')[['v', 'n']].resample(freq, origin='epoch')\n"
+    "    m = r.sum(min_count=1) if agg == 'sum' else getattr(r, agg)()\n"
+    "    if agg == 'mean': m = m.astype(float)\n"
+    "    empty = (r.size() == 0).values\n"
+    "    for c in ('v', 'n'):\n"
+    "        x = m[c].astype(float).values.copy()\n"
+    "        f = {'ffill': m[c].astype(float).ffill(), 'linear': m[c].astype(float).interpolate(),\n"
+    "             'zero': m[c].astype(float).fillna(0), 'null': m[c].astype(float)}[fill].values\n"
+    "        x[empty] = f[empty]\n"
+    "        m[c] = x\n"
+    "    secs = (m.index - pd.Timestamp('1970-01-01')) // pd.Timedelta(seconds=1)\n"
+    "    np.savetxt(sys.stdout, np.column_stack([secs, m['v'], m['n']]), fmt='%.10g')\n";
+
+START_TEST(series_resample_matches_pandas) {
+  const char *probe[] = {PYTHON, "-c", "import pandas", NULL};
+  TestRun pr = test_run(probe, NULL);
+  bool have = pr.status == 0;
+  test_run_free(&pr);
+  if (!have) {
+    test_skip("grouped resample against pandas", "python3-pandas", PYTHON " -c 'import pandas' failed");
+    return;
+  }
+  char *text = irregular_csv(300), *path = dt_write(dt_dir, "r.csv", text, 0);
+  free(text);
+  static const struct {
+    const char *freq;
+    int64_t step;
+    MlprtAgg agg;
+    const char *agg_name;
+    MlprtGapFill fill;
+    const char *fill_name;
+  } cases[] = {{"1D", 86400, MLPRT_AGG_MEAN, "mean", MLPRT_GAP_FFILL, "ffill"},
+               {"1D", 86400, MLPRT_AGG_SUM, "sum", MLPRT_GAP_ZERO, "zero"},
+               {"6h", 6 * 3600, MLPRT_AGG_LAST, "last", MLPRT_GAP_LINEAR, "linear"},
+               {"2D", 2 * 86400, MLPRT_AGG_MAX, "max", MLPRT_GAP_NULL, "null"},
+               {"12h", 12 * 3600, MLPRT_AGG_FIRST, "first", MLPRT_GAP_FFILL, "ffill"},
+               {"1D", 86400, MLPRT_AGG_MIN, "min", MLPRT_GAP_LINEAR, "linear"}};
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    MlprtTable t;
+    dt_load_ok(path, NULL, &t);
+    MlprtError e = {0};
+    const char *when[] = {"when"};
+    MlprtResampleParams p = {.on = {when, 1, NULL}, .step = cases[k].step, .fill = cases[k].fill,
+                             .agg = cases[k].agg, .by = "key"};
+    ck_assert_msg(mlprt_ts_resample(&t, &p, NULL, &e) == 0, "%s", dt_err(&e));
+    const char *argv[] = {PYTHON, "-c", resample_script, path, cases[k].freq, cases[k].agg_name,
+                          cases[k].fill_name, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    int tc = col(&t, "when"), vc = col(&t, "v"), nc = col(&t, "n"), kc = col(&t, "key");
+    char *s = r.out;
+    int64_t row = 0;
+    for (;; row++) {
+      char *end;
+      double secs = strtod(s, &end);
+      if (end == s) break;
+      double want[2];
+      s = end, want[0] = strtod(s, &s), want[1] = strtod(s, &s);
+      ck_assert_msg(row < t.nrows, "%s %s %s: pandas has more buckets than %lld", cases[k].freq,
+                    cases[k].agg_name, cases[k].fill_name, (long long)t.nrows);
+      ck_assert_int_eq(t.cols[tc].t[row], (int64_t)secs);
+      ck_assert_int_ge(t.cols[kc].codes[row], 0); /* inserted rows keep their key */
+      for (int j = 0; j < 2; j++) {
+        double got = t.cols[j ? nc : vc].f[row];
+        ck_assert_msg(isnan(want[j]) == isnan(got) && (isnan(got) || fabs(got - want[j]) <= 1e-6),
+                      "%s %s %s, bucket %lld, %s: pandas %.10g, mlpc %.10g", cases[k].freq, cases[k].agg_name,
+                      cases[k].fill_name, (long long)row, j ? "n" : "v", want[j], got);
+      }
+    }
+    ck_assert_int_eq(row, t.nrows);
+    ck_assert_int_gt(row, 100);
+    /* a mean or an interpolation makes the int column float; the others keep it */
+    bool frac = cases[k].agg == MLPRT_AGG_MEAN || cases[k].fill == MLPRT_GAP_LINEAR;
+    ck_assert_int_eq(t.cols[nc].type, frac ? MLPRT_COL_FLOAT : MLPRT_COL_INT);
+    test_run_free(&r);
+    mlprt_table_free(&t);
+  }
+  free(path);
+}
+END_TEST
+
+/* Rows out of time order within a group are refused, naming the row; in
+ * order within groups but interleaved is fine. */
+START_TEST(series_resample_needs_time_order) {
+  MlprtTable t;
+  load_text("o.csv", "key,v,when\na,1,2001-01-03\nb,2,2001-01-01\na,3,2001-01-02\n", &t);
+  MlprtError e = {0};
+  const char *when[] = {"when"};
+  MlprtResampleParams p = {.on = {when, 1, NULL}, .step = 86400, .by = "key"};
+  ck_assert_int_eq(mlprt_ts_resample(&t, &p, NULL, &e), -1);
+  ck_assert_int_eq(e.row, 3);
+  ck_assert_ptr_nonnull(strstr(e.msg, "sort_by(when)"));
+  mlprt_table_free(&t);
+}
+END_TEST
+
 /* A lag, rolling or diff value at a row reads nothing after it: changing
  * every later row leaves it as it was; and no value crosses groups: the
  * first rows of each group have none. */
@@ -380,6 +504,8 @@ Suite *series_suite(void) {
   tcase_add_test(tc, series_coerce_reads_leniently);
   tcase_add_test(tc, series_date_formats);
   tcase_add_test(tc, series_grunfeld_is_the_debian_copy);
+  tcase_add_test(tc, series_resample_matches_pandas);
+  tcase_add_test(tc, series_resample_needs_time_order);
   suite_add_tcase(s, tc);
   return s;
 }
