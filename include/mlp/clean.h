@@ -394,7 +394,14 @@ int mlprt_ts_sort_by(MlprtTable *t, MlprtCols keys, bool descending, MlprtCleanL
  * names in the codes' order. */
 typedef enum { MLPRT_GAP_FFILL, MLPRT_GAP_LINEAR, MLPRT_GAP_ZERO, MLPRT_GAP_NULL } MlprtGapFill;
 #define MLPRT_GAP_FILL_NAMES {"ffill", "linear", "zero", "null"}
-typedef enum { MLPRT_AGG_MEAN, MLPRT_AGG_SUM, MLPRT_AGG_FIRST, MLPRT_AGG_LAST, MLPRT_AGG_MIN, MLPRT_AGG_MAX } MlprtAgg;
+typedef enum {
+  MLPRT_AGG_MEAN,
+  MLPRT_AGG_SUM,
+  MLPRT_AGG_FIRST,
+  MLPRT_AGG_LAST,
+  MLPRT_AGG_MIN,
+  MLPRT_AGG_MAX
+} MlprtAgg;
 #define MLPRT_AGG_NAMES {"mean", "sum", "first", "last", "min", "max"}
 typedef struct {
   MlprtCols on;      /* the time column (a datetime, one) */

@@ -270,8 +270,11 @@ int mlprt_ts_resample(MlprtTable *t, const MlprtResampleParams *p, MlprtCleanLog
     return -1;
   }
   const int64_t *tm = t->cols[tc].t;
+  /* the group key's column (make_groups found it) */
+  int key_col = !p->by ? -1 : p->by_pos > 0 ? p->by_pos - 1 : mlprt_table_find(t, p->by);
   /* each group's first bucket and bucket count; its rows' buckets in group order */
-  int64_t *b0 = mlprt_xmalloc((size_t)g.ngroups * sizeof *b0), *nb = mlprt_xcalloc((size_t)g.ngroups, sizeof *nb);
+  int64_t *b0 = mlprt_xmalloc((size_t)g.ngroups * sizeof *b0),
+          *nb = mlprt_xcalloc((size_t)g.ngroups, sizeof *nb);
   int64_t *bucket = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *bucket);
   int64_t total = 0, cap = 10 * t->nrows + 1000000;
   int rc = 0;
@@ -313,8 +316,9 @@ int mlprt_ts_resample(MlprtTable *t, const MlprtResampleParams *p, MlprtCleanLog
       for (int32_t l = 0; t->cols[c].type == MLPRT_COL_CATEGORY && l < lv->n; l++)
         mlprt_levels_intern(&out.cols[c].levels, lv->names[l], lv->len[l]);
       out.cols[c].origin = t->cols[c].origin;
-      bool whole = (p->agg == MLPRT_AGG_MEAN || p->fill == MLPRT_GAP_LINEAR) && t->cols[c].type == MLPRT_COL_INT;
-      if (whole) out.cols[c].type = MLPRT_COL_FLOAT; /* means and interpolations are fractional */
+      /* means and interpolations are fractional; the key is kept */
+      bool frac = p->agg == MLPRT_AGG_MEAN || p->fill == MLPRT_GAP_LINEAR;
+      if (frac && c != key_col && t->cols[c].type == MLPRT_COL_INT) out.cols[c].type = MLPRT_COL_FLOAT;
     }
   }
   int64_t inserted = 0, at = 0;
@@ -328,7 +332,10 @@ int mlprt_ts_resample(MlprtTable *t, const MlprtResampleParams *p, MlprtCleanLog
       if (tm[g.order[i]] != MLPRT_TIME_NA) rows[n] = g.order[i], rb[n++] = bucket[i];
     uint8_t *empty = mlprt_xmalloc((size_t)nb[k]);
     memset(empty, 1, (size_t)nb[k]);
-    for (int64_t i = 0; i < n; i++) empty[rb[i]] = 0, out.rowid[at + rb[i]] = t->rowid ? t->rowid[rows[i]] : 0;
+    for (int64_t i = 0; i < n; i++) {
+      empty[rb[i]] = 0;
+      out.rowid[at + rb[i]] = t->rowid ? t->rowid[rows[i]] : 0;
+    }
     for (int64_t b = 0; b < nb[k]; b++) {
       inserted += empty[b];
       out.cols[tc].t[at + b] = (b0[k] + b) * p->step;
@@ -336,7 +343,7 @@ int mlprt_ts_resample(MlprtTable *t, const MlprtResampleParams *p, MlprtCleanLog
     for (int c = 0; c < t->ncols; c++) {
       if (c == tc) continue;
       const MlprtColumn *src = &t->cols[c];
-      bool key = p->by && g.ngroups > 1 && (p->by_pos > 0 ? c == p->by_pos - 1 : strcmp(src->name, p->by) == 0);
+      bool key = c == key_col;
       if (!key && (src->type == MLPRT_COL_FLOAT || src->type == MLPRT_COL_INT)) {
         float *y = mlprt_xmalloc((size_t)nb[k] * sizeof *y);
         resample_numbers(src->f, rows, rb, n, empty, nb[k], p, y);
