@@ -791,15 +791,15 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   if (tc) {
     if (!read_like(L, sc, tc, "the test source")) return false;
     source_where(L, spec_path, tc, &d->test_path, &d->test_path2, &d->test_query);
-    /* the steps that run before the split would never see the given rows */
+    /* the steps before the split run on the given rows on their own; a
+     * resample would number its new rows as the data's */
     const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
-    const MlpSpecCall *first = clean && clean->ops.len ? clean->ops.items[0] : NULL;
-    if (first && mlprt_clean_op_before_split(mlprt_clean_op_find(first->op->name))) {
-      unsupported(L, first->loc,
-                  mlp_arena_printf(L->a, "`%s` at the head of the chain (before the split) with "
-                                         "data.test_source",
-                                   first->op->name));
-      return false;
+    for (int i = 0; clean && i < clean->ops.len; i++) {
+      const MlpSpecCall *c = clean->ops.items[i];
+      if (strcmp(c->op->name, "resample") == 0) {
+        unsupported(L, c->loc, "`resample` with data.test_source");
+        return false;
+      }
     }
   }
   const MlpSpecCall *split = mlp_spec_op(data, "split");

@@ -624,12 +624,56 @@ static int64_t drop_missing_target(MlprtTable *t, int tc) {
   return dropped;
 }
 
+/* Run the chain's steps [from, to) on t, whose target column is named by
+ * tname's string; path names the data in messages. Consecutive lag,
+ * rolling and diff steps read whole series and drop the rows any of them
+ * lacks history for once, after the last. A resample makes the rows anew:
+ * they are numbered on the grid, and when as_loaded is not NULL they
+ * become the rows as loaded. */
+static int run_steps(const MlprtProgram *p, int64_t from, int64_t to, MlprtTable *t, const char *tname,
+                     MlprtTable *as_loaded, MlprtCleanLog *log, const char *path, char *err, size_t n) {
+  MlprtError e;
+  uint8_t *pending = NULL;
+  int rc = 0;
+  for (int64_t i = from; rc == 0 && i < to; i++) {
+    int64_t op = p->clean[i].op;
+    if (series_op(op) && !pending) pending = calloc((size_t)t->nrows + 1, 1);
+    bool last = !series_op(op) || i + 1 == to || !series_op(p->clean[i + 1].op);
+    if (run_step(t, &p->clean[i], tname, series_op(op) ? pending : NULL, last, log, &e) != 0) {
+      char msg[768];
+      mlprt_error_format(&e, msg, sizeof msg);
+      snprintf(err, n, "%s: cleaning step %lld (%s): %s", path, (long long)i + 1, mlprt_clean_op_name(op),
+               msg);
+      rc = -1;
+    }
+    if (last) {
+      free(pending);
+      pending = NULL;
+    }
+    if (rc == 0 && op == MLPRT_CLEAN_RESAMPLE) {
+      for (int64_t r = 0; r < t->nrows; r++) t->rowid[r] = r + 1;
+      if (as_loaded) {
+        mlprt_table_free(as_loaded);
+        mlprt_table_like(as_loaded, t);
+        mlprt_table_append(as_loaded, t, &e);
+      }
+    }
+  }
+  free(pending);
+  return rc;
+}
+
 /* Append the rows of p's test source to t (split already) as its test
  * split: loaded with the data's compiled types, rows without a target
  * dropped (counted in *dropped), each remembering its row in that source.
- * The digest of its bytes goes to test_sha256 when not NULL. */
-static int append_test_rows(const MlprtProgram *p, MlprtTable *t, int64_t *dropped, char *test_sha256,
-                            char *err, size_t n) {
+ * The chain's first `head` steps (those before the split) run on these
+ * rows on their own: a lag or rolling value of a test row reads earlier
+ * test rows of its series only, and no training row reads a test row.
+ * Then the rows are numbered after the data's (`base` rows) and, when
+ * as_loaded is not NULL, appended to it as loaded. The digest of its
+ * bytes goes to test_sha256 when not NULL. */
+static int append_test_rows(const MlprtProgram *p, int64_t head, MlprtTable *t, MlprtTable *as_loaded,
+                            int64_t base, int64_t *dropped, char *test_sha256, char *err, size_t n) {
   MlprtTable tt;
   if (load_rows(p, p->test_path, p->test_query, &tt, test_sha256, err, n) != 0) return -1;
   int tc = mlprt_table_find(&tt, p->target);
@@ -638,19 +682,35 @@ static int append_test_rows(const MlprtProgram *p, MlprtTable *t, int64_t *dropp
     mlprt_table_free(&tt);
     return -1;
   }
+  for (int i = 0; i < tt.ncols; i++) tt.cols[i].origin = i + 1;
   tt.rowid = malloc((size_t)(tt.cap_rows ? tt.cap_rows : 1) * sizeof *tt.rowid);
   for (int64_t r = 0; r < tt.nrows; r++) tt.rowid[r] = r + 1;
   *dropped = drop_missing_target(&tt, tc);
-  tt.part = malloc((size_t)(tt.cap_rows ? tt.cap_rows : 1));
-  memset(tt.part, MLPRT_TEST, (size_t)tt.nrows);
   MlprtError e;
-  int rc = mlprt_table_append(t, &tt, &e);
-  mlprt_table_free(&tt);
-  if (rc != 0) {
-    char msg[512];
-    mlprt_error_format(&e, msg, sizeof msg);
-    snprintf(err, n, "%s: the test source's columns differ from the data's: %s", p->test_path, msg);
+  int rc = 0;
+  if (as_loaded) {
+    int64_t from = as_loaded->nrows;
+    rc = mlprt_table_append(as_loaded, &tt, &e);
+    for (int64_t r = from; rc == 0 && r < as_loaded->nrows; r++) as_loaded->rowid[r] += base;
+    if (rc != 0) {
+      char msg[512];
+      mlprt_error_format(&e, msg, sizeof msg);
+      snprintf(err, n, "%s: the test source's columns differ from the data's: %s", p->test_path, msg);
+    }
   }
+  if (rc == 0) rc = run_steps(p, 0, head, &tt, tt.cols[tc].name, NULL, NULL, p->test_path, err, n);
+  for (int64_t r = 0; rc == 0 && r < tt.nrows; r++) tt.rowid[r] += base;
+  if (rc == 0) {
+    tt.part = malloc((size_t)(tt.cap_rows ? tt.cap_rows : 1));
+    memset(tt.part, MLPRT_TEST, (size_t)tt.nrows);
+    rc = mlprt_table_append(t, &tt, &e);
+    if (rc != 0) {
+      char msg[512];
+      mlprt_error_format(&e, msg, sizeof msg);
+      snprintf(err, n, "%s: the test source's columns differ from the data's: %s", p->test_path, msg);
+    }
+  }
+  mlprt_table_free(&tt);
   return rc;
 }
 
@@ -686,15 +746,6 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   *log = mlprt_clean_log_new(path);
   int64_t head = 0;
   while (head < p->nclean && mlprt_clean_op_before_split(p->clean[head].op)) head++;
-  /* a given test set joins after the split: the steps before it would
-   * never see its rows (the compiler refuses the pair) */
-  if (head > 0 && p->test_path) {
-    snprintf(err, n, "%s: %s runs before the split, which a given test set does not pass through", path,
-             mlprt_clean_op_name(p->clean[0].op));
-    mlprt_clean_log_free(*log);
-    mlprt_table_free(t);
-    return -1;
-  }
   /* the rows as loaded, for the test rows and the predictor's input ranges */
   MlprtTable as_loaded;
   mlprt_table_init(&as_loaded);
@@ -707,46 +758,20 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
     mlprt_table_init(raw);
     *inputs = NULL;
   }
-  int rc = 0;
-  uint8_t *pending = NULL;
-  for (int64_t i = 0; rc == 0 && i <= p->nclean; i++) {
-    if (i == head) {
-      rc = split_table(p, t, err, n);
-      if (rc == 0 && p->test_path) rc = append_test_rows(p, t, &dropped[1], test_sha256, err, n);
-      if (rc == 0 && raw) keep_loaded_rows(t, &as_loaded, keep_loaded, tc, raw, raw_split, inputs);
-      mlprt_table_free(&as_loaded);
-    }
-    if (rc != 0 || i == p->nclean) break;
-    /* consecutive lag, rolling and diff steps read whole series and drop
-     * the rows any of them lacks history for once, after the last */
-    int64_t op = p->clean[i].op;
-    if (series_op(op) && !pending) pending = calloc((size_t)t->nrows + 1, 1);
-    bool last = !series_op(op) || i + 1 == p->nclean || !series_op(p->clean[i + 1].op);
-    if (run_step(t, &p->clean[i], *tname, series_op(op) ? pending : NULL, last, *log, &e) != 0) {
-      char msg[768];
-      mlprt_error_format(&e, msg, sizeof msg);
-      snprintf(err, n, "%s: cleaning step %lld (%s): %s", path, (long long)i + 1,
-               mlprt_clean_op_name(p->clean[i].op), msg);
-      rc = -1;
-    }
-    if (last) {
-      free(pending);
-      pending = NULL;
-    }
-    /* a resample makes the rows anew: they are the rows as loaded from here
-     * on, numbered on the grid */
-    if (rc == 0 && op == MLPRT_CLEAN_RESAMPLE) {
-      for (int64_t r = 0; r < t->nrows; r++) t->rowid[r] = r + 1;
-      if (keep_loaded) {
-        mlprt_table_free(&as_loaded);
-        mlprt_table_like(&as_loaded, t);
-        mlprt_table_append(&as_loaded, t, &e);
-      }
-    }
-  }
-  free(pending);
+  int64_t base = t->nrows + dropped[0]; /* the data's rows as loaded */
+  int rc = run_steps(p, 0, head, t, *tname, keep_loaded ? &as_loaded : NULL, *log, path, err, n);
+  if (rc == 0) rc = split_table(p, t, err, n);
+  if (rc == 0 && p->test_path)
+    rc = append_test_rows(p, head, t, keep_loaded ? &as_loaded : NULL, head > 0 ? base : 0, &dropped[1],
+                          test_sha256, err, n);
+  if (rc == 0 && raw) keep_loaded_rows(t, &as_loaded, keep_loaded, tc, raw, raw_split, inputs);
   mlprt_table_free(&as_loaded);
-  if (rc == 0 && raw) align_raw(t, *raw_split, raw);
+  if (rc == 0) rc = run_steps(p, head, p->nclean, t, *tname, NULL, *log, path, err, n);
+  if (rc == 0 && raw) {
+    align_raw(t, *raw_split, raw);
+    /* the tested rows are the test source's: numbered as it has them */
+    for (int64_t r = 0; p->test_path && head > 0 && r < raw->nrows; r++) raw->rowid[r] -= base;
+  }
   if (rc != 0) {
     mlprt_clean_log_free(*log);
     mlprt_table_free(t);

@@ -223,6 +223,59 @@ START_TEST(prep_given_test_set_is_never_fitted) {
 }
 END_TEST
 
+/* With a given test set, the steps before the split run on its rows on
+ * their own: a lag of a test row reads the earlier test rows of its
+ * series (test values are 100 and up, training values below 20), so the
+ * first test row of each series has no history and is dropped; the test
+ * rows keep the test file's numbering. */
+START_TEST(prep_given_test_set_runs_head_steps_alone) {
+  char *dir = test_tmpdir();
+  char *train = dt_write(dir, "train.csv",
+                         "key,x,y\na,1,p\nb,11,q\na,2,p\nb,12,q\na,3,q\nb,13,p\na,4,p\nb,14,q\n"
+                         "a,5,q\nb,15,p\na,6,p\nb,16,q\n",
+                         0);
+  char *test =
+      dt_write(dir, "test.csv", "key,x,y\na,100,p\nb,200,q\na,101,q\nb,201,p\na,102,p\nb,202,q\n", 0);
+  static const int64_t one[] = {1};
+  MlprtCleanStep steps[] = {{.op = MLPRT_CLEAN_LAG,
+                             .select = MLPRT_SELECT_NAMES,
+                             .columns = "x\n",
+                             .by = "key",
+                             .by_idx = -1,
+                             .method = MLPRT_HISTORY_DROP,
+                             .ints = one,
+                             .nints = 1}};
+  MlprtModel model = {.task = MLPRT_TASK_BINARY, .n_in = 2, .n_out = 1};
+  MlprtProgram p = {.data_format = "csv", .data_path = train, .test_path = test, .target = "y",
+                    .schema = "key\tcategory\nx\tint\ny\tcategory\n", .clean = steps, .nclean = 1,
+                    .n_features = 2, .n_classes = 2, .val_frac = 0.2, .split_seed = 3, .models = &model,
+                    .nmodels = 1};
+  MlprtDataset d;
+  char err[512];
+  ck_assert_msg(mlprt_prep_load(&p, train, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_int_eq(d.n[MLPRT_TRAIN] + d.n[MLPRT_VALID], 10); /* each series' first row has no history */
+  ck_assert_int_eq(d.n[MLPRT_TEST], 4);
+  ck_assert_int_eq(d.raw.nrows, 4);
+  const int64_t rows[] = {3, 4, 5, 6};
+  const float lags[] = {100, 200, 101, 201};
+  for (int64_t i = 0; i < 4; i++) {
+    float x[2];
+    mlprt_dataset_row(&d, MLPRT_TEST, i, x);
+    ck_assert_float_eq(x[1], lags[i]);
+    ck_assert_int_eq(d.raw.rowid[i], rows[i]);
+  }
+  for (int64_t i = 0; i < d.n[MLPRT_TRAIN]; i++) {
+    float x[2];
+    mlprt_dataset_row(&d, MLPRT_TRAIN, i, x);
+    ck_assert_msg(x[1] < 20 && x[0] - x[1] == 1, "training row %lld: lag %g of %g", (long long)i, x[1], x[0]);
+  }
+  mlprt_prep_free(&d);
+  free(train);
+  free(test);
+  dt_rmdir(dir);
+}
+END_TEST
+
 /* IDX images with a given test set: the test split is every image of the
  * test files, in order, with its own label; the data's images make the
  * training and validation splits alone. */
@@ -279,6 +332,7 @@ Suite *prep_suite(void) {
   tcase_add_test(tc, prep_indicator_then_onehot);
   tcase_add_test(tc, prep_traced_indices_pick_their_columns);
   tcase_add_test(tc, prep_given_test_set_is_never_fitted);
+  tcase_add_test(tc, prep_given_test_set_runs_head_steps_alone);
   tcase_add_test(tc, prep_idx_given_test_images);
   suite_add_tcase(s, tc);
   return s;
