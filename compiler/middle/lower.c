@@ -233,7 +233,7 @@ typedef struct {
   MlpDiag *d;
   int target_type;           /* the target column's MlprtColType */
   const MlpDataShape *shape; /* the data's shape when known without reading it, else NULL */
-  int nparsed;               /* the parse_dates steps a schema's date formats put before the chain */
+  const MlpSpecCall **step_call; /* [the IR's cleaning steps] the spec op each comes of; NULL: the schema */
   bool fitted;               /* the model is fitted at once: tuning searches its penalties */
   double l1, l2;             /* and these are they, for its jobs */
   bool forest;               /* the model is a random forest: tuning searches nothing yet */
@@ -396,10 +396,12 @@ static int64_t freq_seconds(const char *f) {
   return 0;
 }
 
+/* MlprtHistory's names, in its order */
+static const char *const history[] = {"drop_row", "null"};
+
 /* The time-series and date ops' settings; false (with an error) for a
  * step that would read the value the model predicts. */
 static bool lower_time_step(Lower *L, const MlpSpecCall *c, MlpIrClean *st, const char *target) {
-  static const char *const history[] = {"drop_row", "null"};
   static const char *const on_error[] = {"error", "null", "drop_row"}; /* MlprtOnFail */
   static const char *const stats[] = {"mean", "sum", "min", "max", "std"};
   static const char *const parts[] = {"year",      "quarter", "month",  "day",    "dayofweek",
@@ -485,14 +487,40 @@ static const char *schema_type(const MlpNode *v, const char **format) {
   return v->name ? v->name : "";
 }
 
+/* window(cols, size, lag): one lag step per step of the sequence, the
+ * oldest first, so the columns come step after step, each step's columns
+ * in the listed order (a sequence layer reads them as steps x features). */
+static void lower_window(Lower *L, const MlpSpecCall *c, MlpIrData *d) {
+  int64_t size = (int64_t)num_or(mlp_spec_arg(c, "size"), 1);
+  int64_t lag = (int64_t)num_or(mlp_spec_arg(c, "lag"), 1);
+  for (int64_t k = size - 1; k >= 0; k--) {
+    L->step_call[d->nclean] = c;
+    MlpIrClean *st = &d->clean[d->nclean++];
+    int64_t *steps = mlp_arena_alloc(L->a, sizeof *steps);
+    *steps = lag + k;
+    *st = (MlpIrClean){.op = MLPRT_CLEAN_LAG,
+                       .by = mlp_spec_str(mlp_spec_arg(c, "by")),
+                       .by_idx = -1,
+                       .method = method_code(str_or(mlp_spec_arg(c, "history"), "drop_row"), history, 2),
+                       .ints = steps,
+                       .nints = 1};
+    st->select = columns_select(L, mlp_spec_arg(c, "columns"), &st->columns);
+  }
+}
+
 static bool lower_clean(Lower *L, MlpIrData *d) {
   /* in the order of MlprtImpute and MlprtOutlierMethod */
   static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
   static const char *const outliers[] = {"zscore", "iqr"};
   const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
   const MlpSpecBlock *schema = mlp_spec_block(L->s, "data.schema");
-  int n = clean ? clean->ops.len : 0, nschema = schema ? schema->entries.len : 0;
-  d->clean = mlp_arena_alloc(L->a, (size_t)(n + nschema + 1) * sizeof *d->clean);
+  int n = clean ? clean->ops.len : 0, nschema = schema ? schema->entries.len : 0, nsteps = n + nschema + 1;
+  for (int i = 0; i < n; i++) { /* a window is a lag step per step */
+    const MlpSpecCall *c = clean->ops.items[i];
+    if (strcmp(c->op->name, "window") == 0) nsteps += (int)num_or(mlp_spec_arg(c, "size"), 1);
+  }
+  d->clean = mlp_arena_alloc(L->a, (size_t)nsteps * sizeof *d->clean);
+  L->step_call = mlp_arena_alloc(L->a, (size_t)nsteps * sizeof *L->step_call);
   /* a date declared with a format is loaded as text and parsed first */
   for (int i = 0; i < nschema; i++) {
     const MlpSpecEntry *e = schema->entries.items[i];
@@ -504,7 +532,7 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
                                          .format = format,
                                          .by_idx = -1,
                                          .method = MLPRT_ONFAIL_ERROR};
-    L->nparsed++;
+    L->step_call[d->nclean - 1] = NULL;
   }
   bool ok = true, head = true;
   for (int i = 0; i < n; i++) {
@@ -517,6 +545,11 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
                      "nothing; move it above the first step that is fitted");
       ok = false;
     }
+    if (op == MLPRT_CLEAN_WINDOW) {
+      lower_window(L, c, d);
+      continue;
+    }
+    L->step_call[d->nclean] = c;
     MlpIrClean *st = &d->clean[d->nclean++];
     st->op = op;
     st->by_idx = -1; /* the trace places the group key */
@@ -659,8 +692,7 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
   bool ok = mlp_columns_trace(L->a, d, &s, &cols, steps, &step, err, sizeof err) == 0;
   mlprt_schema_free(&s);
   if (!ok) {
-    const MlpSpecBlock *clean = mlp_spec_block(L->s, "data.clean");
-    const MlpSpecCall *at = step >= L->nparsed && clean ? clean->ops.items[step - L->nparsed] : sc;
+    const MlpSpecCall *at = step >= 0 && L->step_call[step] ? L->step_call[step] : sc;
     mlp_diag_error(L->d, at->loc, "%s", err);
     return false;
   }

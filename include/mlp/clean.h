@@ -46,7 +46,8 @@
   X(ROLLING, "rolling", 1)                      \
   X(ALIGN, "align", 0)                          \
   X(DATE_FEATURES, "date_features", 1)          \
-  X(DIFF, "diff", 1)
+  X(DIFF, "diff", 1)                            \
+  X(WINDOW, "window", 1)
 
 typedef enum {
 #define MLPRT_CLEAN_CODE(code, name, built) MLPRT_CLEAN_##code,

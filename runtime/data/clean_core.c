@@ -66,7 +66,8 @@ bool mlprt_clean_op_before_split(int64_t op) {
   case MLPRT_CLEAN_RESAMPLE:
   case MLPRT_CLEAN_LAG:
   case MLPRT_CLEAN_ROLLING:
-  case MLPRT_CLEAN_DIFF: return true;
+  case MLPRT_CLEAN_DIFF:
+  case MLPRT_CLEAN_WINDOW: return true;
   default: return false;
   }
 }

@@ -411,6 +411,7 @@ static const OpCase op_cases[] = {
      NULL, false},
     {"clean.lag", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
     {"clean.rolling", S_CLEAN, "%s", "columns = [x1], window = 3", MIX, NULL, false},
+    {"clean.window", S_CLEAN, "%s", "columns = [x1], size = 3", MIX, NULL, false},
     {"clean.align", S_CLEAN, "%s", "on = x1", MIX, NULL, false},
     {"clean.date_features", S_CLEAN, "parse_dates(columns = [color, x1])\n      %s", "columns = [color]",
      MIXT, NULL, false},
@@ -561,6 +562,11 @@ static const FieldCase field_cases[] = {
     {"date_features.parts", "[month]", {{0}}, false},
     {"diff.columns", "[x2]", {{0}}, false},
     {"diff.by", "color", {{0}}, false},
+    {"window.columns", "[x2]", {{0}}, false},
+    {"window.size", "2", {{0}}, false},
+    {"window.lag", "2", {{0}}, false},
+    {"window.by", "color", {{0}}, false},
+    {"window.history", "null", {{0}}, false},
     {"align.on", "x2", {{0}}, false},
 };
 

@@ -291,6 +291,41 @@ START_TEST(e2e_data_folds_cross_validate) {
 }
 END_TEST
 
+/* window(cols, size) is a lag step per step, the oldest first, each over
+ * the listed columns in order: the features come step after step. A
+ * step the trace refuses is reported at the window's own place. */
+START_TEST(e2e_window_is_lags_step_by_step) {
+  const char *fmt =
+      "pipeline win {\n  data {\n    source = csv(\"%s/examples/data/grunfeld.csv\")\n"
+      "    target = invest\n    clean {\n      sort_by([firm, year])\n"
+      "      window(%s, size = 3, by = firm)\n      onehot([firm])\n    }\n  }\n  model {\n    linear_model()\n  }\n}\n";
+  char *spec = write_spec("win.mlp", fmt, root(), "[invest, value]");
+  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  TestRun r = test_run(e, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *ir = cJSON_Parse(r.out);
+  const cJSON *clean = cJSON_GetObjectItem(cJSON_GetObjectItem(ir, "data"), "clean");
+  ck_assert_int_eq(cJSON_GetArraySize(clean), 5);
+  for (int k = 0; k < 3; k++) {
+    const cJSON *st = cJSON_GetArrayItem(clean, 1 + k);
+    ck_assert_str_eq(cJSON_GetObjectItem(st, "op")->valuestring, "lag");
+    ck_assert_int_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "ints"), 0)->valueint, 3 - k);
+    ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "columns"), 1)->valuestring, "value");
+    ck_assert_str_eq(cJSON_GetObjectItem(st, "by")->valuestring, "firm");
+  }
+  cJSON_Delete(ir);
+  test_run_free(&r);
+  free(spec);
+  spec = write_spec("win_bad.mlp", fmt, root(), "[firm]");
+  const char *bad[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  r = test_run(bad, NULL);
+  ck_assert_int_eq(r.status, 1);
+  ck_assert_msg(strstr(r.err, "win_bad.mlp:7:7: error: lag does not apply to 'firm'"), "%s", r.err);
+  test_run_free(&r);
+  free(spec);
+}
+END_TEST
+
 START_TEST(e2e_resume_is_bit_identical) {
   char *exe = build("iris");
   /* 12 epochs straight, against 5 epochs and then a resume to 12. */
@@ -919,6 +954,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
   tcase_add_test(tc, e2e_tuning_survives_sigkill);
+  tcase_add_test(tc, e2e_window_is_lags_step_by_step);
   tcase_add_loop_test(tc, e2e_examples_meet_thresholds, 0, (int)(sizeof examples / sizeof examples[0]));
 #ifndef __SANITIZE_ADDRESS__
   /* AddressSanitizer must come first among the preloaded libraries, so
