@@ -298,7 +298,8 @@ START_TEST(e2e_window_is_lags_step_by_step) {
   const char *fmt =
       "pipeline win {\n  data {\n    source = csv(\"%s/examples/data/grunfeld.csv\")\n"
       "    target = invest\n    clean {\n      sort_by([firm, year])\n"
-      "      window(%s, size = 3, by = firm)\n      onehot([firm])\n    }\n  }\n  model {\n    linear_model()\n  }\n}\n";
+      "      window(%s, size = 3, by = firm)\n      onehot([firm])\n    }\n  }\n"
+      "  model {\n    linear_model()\n  }\n}\n";
   char *spec = write_spec("win.mlp", fmt, root(), "[invest, value]");
   const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
   TestRun r = test_run(e, NULL);
