@@ -207,6 +207,13 @@ static int read_reference(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char 
     rd->drift_edges = edges;
     rd->drift_ref = fr;
   }
+  double *mean = mlp_arena_alloc(a, (size_t)(nfeat ? nfeat : 1) * sizeof *mean);
+  double *sd = mlp_arena_alloc(a, (size_t)(nfeat ? nfeat : 1) * sizeof *sd);
+  if (numbers(cJSON_GetObjectItemCaseSensitive(feat, "mean"), mean, nfeat) == 0 &&
+      numbers(cJSON_GetObjectItemCaseSensitive(feat, "std"), sd, nfeat) == 0) {
+    rd->feature_mean = mean;
+    rd->feature_std = sd;
+  }
   const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "predictions");
   if (!rd->classes) set_classes(a, rd, shape, cJSON_GetObjectItemCaseSensitive(pred, "classes"));
   const cJSON *pf = cJSON_GetObjectItemCaseSensitive(pred, "fractions");

@@ -248,7 +248,9 @@ typedef void (*MlprtPredForwardFn)(const float *x, float *out, int64_t n, void *
   X(MLPRT_PTR, const double *, pred_edges)   /* regression: [drift_bins - 1] value edges; else NULL */       \
   X(MLPRT_PTR, const double *, pred_ref)     /* [n_out classes or drift_bins] fraction of each prediction */ \
   X(MLPRT_F64, double, max_latency_ms)       /* deploy.max_latency_ms: warn when a batch's rows took longer \
-                                                each on average; 0: no budget */
+                                                each on average; 0: no budget */                             \
+  X(MLPRT_PTR, const double *, feature_mean) /* [n_in] each feature's mean over the training rows; NULL  */  \
+  X(MLPRT_PTR, const double *, feature_std)  /* [n_in] and its standard deviation (--serve's drift) */
 typedef struct {
   MLPRT_PREDICTOR_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtPredictor;

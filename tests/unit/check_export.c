@@ -1033,8 +1033,8 @@ START_TEST(export_object_links_and_agrees) {
   const char *build_dir = getenv("MLP_BUILD");
   char lib[512];
   snprintf(lib, sizeof lib, "%s/libmlprt.a", build_dir ? build_dir : "build");
-  const char *cc[] = {"cc",      "-o",  exe, prog,  obj, inc, lib, "-lopenblas",
-                      "-lcjson", "-lsodium", "-lz", "-lm", "-lpthread", SANITIZE, NULL};
+  /* as the header says: the runtime and libm, nothing else */
+  const char *cc[] = {"cc", "-o", exe, prog, obj, inc, lib, "-lm", "-Wl,--gc-sections", SANITIZE, NULL};
   test_run_ok(cc);
   const char *go[] = {exe, NULL};
   TestRun r = test_run(go, NULL);
@@ -1096,6 +1096,37 @@ START_TEST(export_emit_llvm_and_size) {
   free(pred);
   free(ll);
   free(run);
+}
+END_TEST
+
+/* A predictor needs nothing but libc and libm where it runs: ldd lists
+ * those and the loader (and the kernel's vDSO), whatever its layers (the
+ * digits model's dense layers take the GEMM kernel). */
+START_TEST(export_needs_only_libc_and_libm) {
+#ifdef __SANITIZE_ADDRESS__
+  test_skip("ldd of a predictor", "a build without sanitizers", "sanitized predictors link their runtime");
+#else
+  char *pred = export_run("digits", NULL);
+  const char *argv[] = {"ldd", pred, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "ldd: %s%s", r.out, r.err);
+  char **lines;
+  int n = test_split_lines(r.out, &lines), libc = 0, libm = 0;
+  for (int i = 0; i < n; i++) {
+    char name[256] = "";
+    if (sscanf(lines[i], " %255s", name) != 1) continue;
+    libc += strcmp(name, "libc.so.6") == 0;
+    libm += strcmp(name, "libm.so.6") == 0;
+    ck_assert_msg(strcmp(name, "libc.so.6") == 0 || strcmp(name, "libm.so.6") == 0 ||
+                      strncmp(name, "linux-vdso.so", 13) == 0 || strstr(name, "/ld-linux") != NULL,
+                  "the predictor needs '%s':\n%s", name, r.out);
+  }
+  ck_assert_msg(libc == 1, "%s", r.out);
+  ck_assert_int_le(libm, 1);
+  free(lines);
+  test_run_free(&r);
+  free(pred);
+#endif
 }
 END_TEST
 
@@ -1207,6 +1238,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_announces_and_keeps_unnamed_files);
   tcase_add_test(tc, export_predictor_answers_a_stream_row_by_row);
   tcase_add_test(tc, export_drift_needs_monitor);
+  tcase_add_test(tc, export_needs_only_libc_and_libm);
   tcase_add_test(tc, export_refuses_tampered_run);
   tcase_add_test(tc, export_predictor_checks_its_weights);
   tcase_add_test(tc, export_rundir_loads_without_data);
