@@ -343,19 +343,6 @@ int mlp_rundir_plan(MlpArena *a, const MlpRunDir *rd, MlprtPredPlan *plan, char 
   if (!rd->schema)
     return mlp_failf(err, n, "%s has no reference.json (schema, ranges, drift reference): retrain it with "
                  "this mlpc", rd->dir);
-  /* lag, rolling and diff read earlier rows of each series: refused where
-   * the run's spec writes them */
-  const MlpSpecBlock *clean = mlp_spec_block(rd->spec, "data.clean");
-  for (int i = 0; clean && i < clean->ops.len; i++) {
-    const MlpSpecCall *c = clean->ops.items[i];
-    int op = mlprt_clean_op_find(c->op->name);
-    if (op != MLPRT_CLEAN_LAG && op != MLPRT_CLEAN_ROLLING && op != MLPRT_CLEAN_DIFF) continue;
-    return mlp_failf(err, n,
-                     "%s:%d:%d: %s reads earlier rows of each series, and a predictor answers one row at a "
-                     "time with no per-series history yet: this run cannot be exported",
-                     c->loc.src ? c->loc.src->name : "spec.mlp", c->loc.first_line, c->loc.first_column,
-                     c->op->name);
-  }
   const MlpIrData *d = &rd->ir->data;
   MlprtPredSource src = {.schema = rd->schema,
                          .target = rd->target,
