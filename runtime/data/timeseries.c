@@ -405,13 +405,18 @@ int mlprt_ts_diff(MlprtTable *t, const MlprtSeriesParams *p, int steps, MlprtCle
 }
 
 double mlprt_window_stat(const float *x, int64_t first, int64_t cap, int w, MlprtRoll stat) {
+  /* the window as two runs: from first to the end of x, then from its start */
+  int64_t n1 = cap - first < w ? cap - first : w;
+  const float *run[2] = {x + first, x};
+  int64_t len[2] = {n1, w - n1};
   double s = 0, mn = INFINITY, mx = -INFINITY;
-  for (int i = 0; i < w; i++) {
-    double v = x[(first + i) % cap];
-    s += v;
-    if (v < mn) mn = v;
-    if (v > mx) mx = v;
-  }
+  for (int r = 0; r < 2; r++)
+    for (int64_t i = 0; i < len[r]; i++) {
+      double v = run[r][i];
+      s += v;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
   switch (stat) {
   case MLPRT_ROLL_MEAN: return s / w;
   case MLPRT_ROLL_SUM: return s;
@@ -419,7 +424,8 @@ double mlprt_window_stat(const float *x, int64_t first, int64_t cap, int w, Mlpr
   case MLPRT_ROLL_MAX: return mx;
   default: { /* sample standard deviation, two passes, as pandas' rolling().std() */
     double m = s / w, ss = 0;
-    for (int i = 0; i < w; i++) ss += ((double)x[(first + i) % cap] - m) * ((double)x[(first + i) % cap] - m);
+    for (int r = 0; r < 2; r++)
+      for (int64_t i = 0; i < len[r]; i++) ss += ((double)run[r][i] - m) * ((double)run[r][i] - m);
     return w > 1 ? sqrt(ss / (w - 1)) : NAN;
   }
   }
