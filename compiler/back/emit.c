@@ -195,9 +195,25 @@ static int run_cc(const char **argv, const char *exe_path, char *err, size_t n) 
 }
 
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
-  /* a training program reads SQL sources too; predictors take rows */
-  const char *argv[] = {"cc",      "-o",       exe_path, obj_path, lib_path,    "-lopenblas", "-lsqlite3",
-                        "-lpq",    "-lcjson",  "-lsodium", "-lz",  "-lm",       "-lpthread",  SANITIZE,
+  /* A training program reads SQL sources too; predictors take rows. The
+   * layer kernels reference OpenBLAS weakly (a predictor links without
+   * it), so it is linked whatever the linker's --as-needed default. */
+  const char *argv[] = {"cc",
+                        "-o",
+                        exe_path,
+                        obj_path,
+                        lib_path,
+                        "-Wl,--push-state,--no-as-needed",
+                        "-lopenblas",
+                        "-Wl,--pop-state",
+                        "-lsqlite3",
+                        "-lpq",
+                        "-lcjson",
+                        "-lsodium",
+                        "-lz",
+                        "-lm",
+                        "-lpthread",
+                        SANITIZE,
                         NULL};
   return run_cc(argv, exe_path, err, n);
 }
