@@ -7,7 +7,8 @@
 #   make valgrind   the runtime's suites under valgrind memcheck
 #   make fuzz       libFuzzer on the parser (FUZZ_SECONDS, default 60)
 #   make install    PREFIX=/usr/local (bin, lib, lib/pkgconfig, include/mlp, share/mlp/stdlib,
-#                   the man pages, bash and zsh completion and Vim syntax)
+#                   the man pages, bash and zsh completion, Vim syntax and, in share/mlp/vscode,
+#                   a VS Code extension with the TextMate grammar of .mlp)
 #   make spec       regenerate SPEC.md's reference tables from the builtin registry
 #   make golden     regenerate the lowering goldens (tests/golden): --emit-ir of every
 #                   example and the errors of every tests/golden/lower spec
@@ -50,11 +51,11 @@ RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
 
 # ---- the predictor runtime for AArch64 (make cross) ---------------------
 # What a predictor links: the row program, the cleaning ops it replays and
-# the run-file plumbing, with cJSON (libcjson-dev:arm64) for the drift
-# report, and the normalization layers (plain loops). Not the others: their
-# GEMM needs OpenBLAS, so a cross-compiled predictor's dense layers are
-# limited to 4096 weights each (or int8 ones). Nor the IDX and SQL sources,
-# which only a training program reads.
+# the run-file plumbing, and the normalization layers (plain loops): with
+# libc and libm only, as on the host. Not the other layer kernels: a
+# cross-compiled predictor's dense layers are limited to 4096 weights each
+# (or int8 ones). Nor the IDX and SQL sources, which only a training
+# program reads.
 CROSS_CC    ?= aarch64-linux-gnu-gcc
 CROSS_AR    ?= aarch64-linux-gnu-ar
 CROSS_FOUND := $(shell command -v $(CROSS_CC) 2>/dev/null)
@@ -205,6 +206,14 @@ install: all
 	$(BUILD)/mlpc help --zsh-completion > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_mlpc
 	$(BUILD)/mlpc help --vim > $(DESTDIR)$(PREFIX)/share/vim/vimfiles/syntax/mlp.vim
 	echo 'autocmd BufRead,BufNewFile *.mlp setfiletype mlp' > $(DESTDIR)$(PREFIX)/share/vim/vimfiles/ftdetect/mlp.vim
+	install -d $(DESTDIR)$(PREFIX)/share/mlp/vscode/syntaxes
+	$(BUILD)/mlpc help --textmate > $(DESTDIR)$(PREFIX)/share/mlp/vscode/syntaxes/mlp.tmLanguage.json
+	printf '%s\n' '{"name": "mlp", "displayName": "mlpc pipeline specs", "version": "$(VERSION)",' \
+	  '"publisher": "mlpc", "engines": {"vscode": "^1.0.0"}, "contributes": {' \
+	  '"languages": [{"id": "mlp", "extensions": [".mlp"], "aliases": ["mlp"]}],' \
+	  '"grammars": [{"language": "mlp", "scopeName": "source.mlp",' \
+	  '"path": "./syntaxes/mlp.tmLanguage.json"}]}}' \
+	  > $(DESTDIR)$(PREFIX)/share/mlp/vscode/package.json
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 	  'Name: libmlprt' 'Description: the mlpc runtime that generated programs and embedded predictors link' \
 	  'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lmlprt' \

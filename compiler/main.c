@@ -540,6 +540,10 @@ static int cmd_help(const Options *o) {
     mlp_help_vim(stdout);
     return 0;
   }
+  if (o->nfiles == 1 && strcmp(o->files[0], "--textmate") == 0) {
+    mlp_help_textmate(stdout);
+    return 0;
+  }
   if (o->nfiles == 1 && strcmp(o->files[0], "--bash-completion") == 0) {
     mlp_help_bash_completion(stdout);
     return 0;

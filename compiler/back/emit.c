@@ -165,12 +165,6 @@ int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *
   return -1;
 }
 
-int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
-  /* a training program reads SQL sources too; predictors take rows */
-  static const char *const sql[] = {"-lsqlite3", "-lpq", NULL};
-  return mlp_emit_link_flags(obj_path, lib_path, exe_path, sql, err, n);
-}
-
 /* Run the compiler driver argv[0] on argv, whose argv[2] is exe_path:
  * it links to a temporary name beside it, renamed when complete and
  * removed otherwise. 0 when exe_path is linked. */
@@ -200,27 +194,40 @@ static int run_cc(const char **argv, const char *exe_path, char *err, size_t n) 
   return 0;
 }
 
-enum { MAX_FLAGS = 8 };
-
-int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
-                        const char *const *flags, char *err, size_t n) {
-  const char *argv[13 + MAX_FLAGS] = {"cc",     "-o",  exe_path, obj_path,   lib_path, "-lopenblas",
-                                      "-lcjson", "-lsodium", "-lz", "-lm",  "-lpthread"};
-  int argc = 11;
-  for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
-  argv[argc] = SANITIZE; /* NULL ends the list when there is none */
+int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
+  /* A training program reads SQL sources too; predictors take rows. The
+   * layer kernels reference OpenBLAS weakly (a predictor links without
+   * it), so it is linked whatever the linker's --as-needed default. */
+  const char *argv[] = {"cc",
+                        "-o",
+                        exe_path,
+                        obj_path,
+                        lib_path,
+                        "-Wl,--push-state,--no-as-needed",
+                        "-lopenblas",
+                        "-Wl,--pop-state",
+                        "-lsqlite3",
+                        "-lpq",
+                        "-lcjson",
+                        "-lsodium",
+                        "-lz",
+                        "-lm",
+                        "-lpthread",
+                        SANITIZE,
+                        NULL};
   return run_cc(argv, exe_path, err, n);
 }
 
-int mlp_emit_link_cross(const char *triple, const char *obj_path, const char *lib_path, const char *exe_path,
-                        const char *const *flags, char *err, size_t n) {
+int mlp_emit_link_predictor(const char *triple, const char *obj_path, const char *lib_path,
+                            const char *exe_path, char *err, size_t n) {
+  /* Only what the predictor reaches is kept, without symbols. It needs
+   * nothing but libc and libm where it runs: the layer kernels take the
+   * runtime's own GEMM without OpenBLAS, JSON is scanned by the runtime,
+   * and libsodium (--verify) and libmicrohttpd (--serve) are loaded when
+   * asked for. */
   char cc[256];
-  snprintf(cc, sizeof cc, "%s-gcc", triple);
-  /* The cross runtime has no layer kernels, so no OpenBLAS (nor zlib). */
-  const char *argv[11 + MAX_FLAGS] = {cc,        "-o",       exe_path, obj_path, lib_path,
-                                      "-lcjson", "-lsodium", "-lm",    "-lpthread"};
-  int argc = 9;
-  for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
-  argv[argc] = NULL;
+  snprintf(cc, sizeof cc, "%s%s", triple ? triple : "", triple ? "-gcc" : "cc");
+  const char *argv[] = {cc, "-o", exe_path, obj_path, lib_path, "-Wl,--gc-sections", "-s", "-lm",
+                        triple ? NULL : SANITIZE, NULL};
   return run_cc(argv, exe_path, err, n);
 }

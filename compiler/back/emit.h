@@ -44,12 +44,10 @@ int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *
 /* cc OBJ LIB -o EXE with the runtime's libraries, the SQL clients' among
  * them (a training program's link). 0, or -1 with a message. */
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n);
-/* The same with extra linker driver flags (NULL-terminated list, or NULL). */
-int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
-                        const char *const *flags, char *err, size_t n);
-/* The same for another target: TRIPLE-gcc (aarch64-linux-gnu-gcc) links
- * with a runtime for the triple and the libraries that runtime needs. */
-int mlp_emit_link_cross(const char *triple, const char *obj_path, const char *lib_path, const char *exe_path,
-                        const char *const *flags, char *err, size_t n);
+/* A predictor's link: the host's cc (triple NULL) or TRIPLE-gcc
+ * (aarch64-linux-gnu-gcc) with the runtime for the triple, keeping only
+ * what the predictor reaches and linking nothing but libc and libm. */
+int mlp_emit_link_predictor(const char *triple, const char *obj_path, const char *lib_path,
+                            const char *exe_path, char *err, size_t n);
 
 #endif

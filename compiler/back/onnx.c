@@ -707,6 +707,16 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
       return mlp_failf(err, n, "step %lld of the feature program reads or writes a slot it should not",
                   (long long)si);
     if (st->op == MLPRT_PSTEP_REQUIRE) continue; /* a graph answers every row: see onnx.h */
+    if (st->op == MLPRT_PSTEP_SERIES) continue; /* the key of the steps after it, which say more */
+    if (st->op == MLPRT_PSTEP_LAG || st->op == MLPRT_PSTEP_ROLLING || st->op == MLPRT_PSTEP_SHORT) {
+      const char *step = st->op == MLPRT_PSTEP_ROLLING ? "rolling"
+                         : st->op == MLPRT_PSTEP_LAG   ? (st->b ? "diff" : "lag")
+                                                       : "lag, rolling or diff (history = drop_row)";
+      return mlp_failf(err, n,
+                       "ONNX export cannot express the cleaning step %s, which reads earlier rows of each "
+                       "series for a feature the model reads; export the compiled predictor instead",
+                       step);
+    }
     if (st->op == MLPRT_PSTEP_COERCE || st->op == MLPRT_PSTEP_DATE_PART) {
       const char *what = st->src < plan->ninputs ? plan->inputs[st->src].name : "a column made by the chain";
       const char *step = st->op == MLPRT_PSTEP_DATE_PART ? "date_features"

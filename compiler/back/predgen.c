@@ -17,7 +17,7 @@
 
 /* Every descriptor field is 8 bytes: the constant built below lists them in
  * predict.h's order, and this catches a field added there and not here. */
-_Static_assert(sizeof(MlprtPredictor) == 34 * 8, "MlprtPredictor changed: update predictor_desc");
+_Static_assert(sizeof(MlprtPredictor) == 36 * 8, "MlprtPredictor changed: update predictor_desc");
 _Static_assert(sizeof(MlprtPredPlan) == 9 * 8, "MlprtPredPlan changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredStep) == 7 * 8, "MlprtPredStep changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredInput) == 6 * 8, "MlprtPredInput changed: update plan_desc");
@@ -400,6 +400,11 @@ static LLVMValueRef predictor_desc(Cg *c, const MlpRunDir *rd, const MlpPredgenI
   mlp_desc_set(&d, MLPRT_PREDICTOR_pred_edges, cdbl_array(c, "mlp_pred_edges", pred_edges, bins - 1));
   mlp_desc_set(&d, MLPRT_PREDICTOR_pred_ref, cdbl_array(c, "mlp_pred_ref", pred_ref, rd->npred_ref));
   mlp_desc_set(&d, MLPRT_PREDICTOR_max_latency_ms, cf64(c, dp->max_latency_ms));
+  /* a few numbers per feature, always: /metrics reports their shift */
+  mlp_desc_set(&d, MLPRT_PREDICTOR_feature_mean,
+               cdbl_array(c, "mlp_feature_mean", rd->feature_mean, m->in_size));
+  mlp_desc_set(&d, MLPRT_PREDICTOR_feature_std,
+               cdbl_array(c, "mlp_feature_std", rd->feature_std, m->in_size));
   return mlp_desc_end(&d, c->ctx);
 }
 

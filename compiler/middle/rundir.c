@@ -207,6 +207,13 @@ static int read_reference(MlpArena *a, MlpRunDir *rd, MlpDataShape *shape, char 
     rd->drift_edges = edges;
     rd->drift_ref = fr;
   }
+  double *mean = mlp_arena_alloc(a, (size_t)(nfeat ? nfeat : 1) * sizeof *mean);
+  double *sd = mlp_arena_alloc(a, (size_t)(nfeat ? nfeat : 1) * sizeof *sd);
+  if (numbers(cJSON_GetObjectItemCaseSensitive(feat, "mean"), mean, nfeat) == 0 &&
+      numbers(cJSON_GetObjectItemCaseSensitive(feat, "std"), sd, nfeat) == 0) {
+    rd->feature_mean = mean;
+    rd->feature_std = sd;
+  }
   const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "predictions");
   if (!rd->classes) set_classes(a, rd, shape, cJSON_GetObjectItemCaseSensitive(pred, "classes"));
   const cJSON *pf = cJSON_GetObjectItemCaseSensitive(pred, "fractions");
@@ -336,21 +343,6 @@ int mlp_rundir_plan(MlpArena *a, const MlpRunDir *rd, MlprtPredPlan *plan, char 
   if (!rd->schema)
     return mlp_failf(err, n, "%s has no reference.json (schema, ranges, drift reference): retrain it with "
                  "this mlpc", rd->dir);
-  /* lag, rolling, diff and window read earlier rows of each series: refused where
-   * the run's spec writes them */
-  const MlpSpecBlock *clean = mlp_spec_block(rd->spec, "data.clean");
-  for (int i = 0; clean && i < clean->ops.len; i++) {
-    const MlpSpecCall *c = clean->ops.items[i];
-    int op = mlprt_clean_op_find(c->op->name);
-    bool series = op == MLPRT_CLEAN_LAG || op == MLPRT_CLEAN_ROLLING || op == MLPRT_CLEAN_DIFF ||
-                  op == MLPRT_CLEAN_WINDOW;
-    if (!series) continue;
-    return mlp_failf(err, n,
-                     "%s:%d:%d: %s reads earlier rows of each series, and a predictor answers one row at a "
-                     "time with no per-series history yet: this run cannot be exported",
-                     c->loc.src ? c->loc.src->name : "spec.mlp", c->loc.first_line, c->loc.first_column,
-                     c->op->name);
-  }
   const MlpIrData *d = &rd->ir->data;
   MlprtPredSource src = {.schema = rd->schema,
                          .target = rd->target,

@@ -52,6 +52,8 @@ typedef struct {
   int64_t drift_bins;        /* bins per feature */
   const double *drift_edges; /* [n_features, drift_bins - 1] */
   const double *drift_ref;   /* [n_features, drift_bins] */
+  const double *feature_mean; /* [n_features] over the training rows; NULL when the run has none */
+  const double *feature_std;  /* [n_features] */
   const double *pred_edges;  /* regression: [drift_bins - 1]; else NULL */
   const double *pred_ref;    /* [classes] or [drift_bins] */
   int64_t npred_ref;

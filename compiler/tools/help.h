@@ -31,6 +31,10 @@ int mlp_help_command(const char *name, FILE *out);
  * language's words after `mlpc help`). */
 void mlp_help_man(FILE *out, const char *version);
 void mlp_help_vim(FILE *out);
+/* The TextMate grammar of .mlp specs (JSON, which VS Code reads too):
+ * sections and statements as keywords, ops as functions, settings and
+ * parameters as variables, enumerated values as constants. */
+void mlp_help_textmate(FILE *out);
 void mlp_help_bash_completion(FILE *out);
 /* The mlpc-spec(5) manual page (every section, statement, op, parameter and
  * value of the language with its status) and a zsh completion function. */

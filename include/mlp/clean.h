@@ -462,6 +462,10 @@ typedef enum { MLPRT_ROLL_MEAN, MLPRT_ROLL_SUM, MLPRT_ROLL_MIN, MLPRT_ROLL_MAX, 
  * is the sample one). */
 int mlprt_ts_rolling(MlprtTable *t, const MlprtSeriesParams *p, int window, int lag, const MlprtRoll *stats,
                      int nstats, MlprtCleanLog *log, MlprtError *err);
+/* STAT over the w values x[(first + i) % cap], i = 0 .. w - 1, oldest
+ * first, none missing (std: the sample one, two passes): what a rolling
+ * window computes, in training and in a predictor. */
+double mlprt_window_stat(const float *x, int64_t first, int64_t cap, int w, MlprtRoll stat);
 /* Add NAME_diffK = NAME - (NAME K rows earlier in the group), as pandas'
  * groupby(by)[NAME].diff(K). */
 int mlprt_ts_diff(MlprtTable *t, const MlprtSeriesParams *p, int steps, MlprtCleanLog *log, MlprtError *err);

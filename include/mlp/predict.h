@@ -130,11 +130,34 @@ enum {
   /* date_features: dst = mlprt_date_part(src, n, (int)a), a date's part n,
    * plain (a = 0), its sine (1) or cosine (2) */
   MLPRT_PSTEP_DATE_PART,
+  /* lag, rolling, diff: the series the following LAG and ROLLING steps keep
+   * (up to the next SERIES step) are those of the values of slot src, of
+   * MlprtColType n (a missing key is a series of its own), or one series
+   * when n < 0 (src = dst, a slot the steps read); a is the MlprtHistory of a row short of
+   * history: MLPRT_HISTORY_NULL leaves the value missing, MLPRT_HISTORY_DROP
+   * also marks the row for the SHORT step after the steps */
+  MLPRT_PSTEP_SERIES,
+  /* lag (b = 0): dst = src n rows earlier in the row's series; diff (b =
+   * 1): src minus that. The step keeps the last n + 1 values of src of each
+   * series, up to MLPRT_PRED_SERIES series, in the row state, so a stream
+   * of rows in time order gets what training computed on its sorted table */
+  MLPRT_PSTEP_LAG,
+  /* rolling: dst = the MlprtRoll stat b over the n values of src of the
+   * row's series ending a rows before this one (mlprt_window_stat; missing
+   * when one of them is); keeps the last n + a values of each series */
+  MLPRT_PSTEP_ROLLING,
+  /* after consecutive lag, rolling and diff steps with history = drop_row:
+   * rejects the row when one of them lacked history (training dropped it
+   * after the steps); src = dst, the last slot they wrote */
+  MLPRT_PSTEP_SHORT,
   MLPRT_PSTEP_NOPS
 };
 
 /* The slots a step writes from dst on. */
 int64_t mlprt_pstep_width(const MlprtPredStep *st);
+/* The series a lag, rolling or diff step of a predictor keeps at most (a
+ * row of another one is rejected). */
+#define MLPRT_PRED_SERIES 1024
 /* The largest text a predictor cleans, in bytes with its terminator. */
 #define MLPRT_PRED_CLEAN_W 65536
 
@@ -248,7 +271,9 @@ typedef void (*MlprtPredForwardFn)(const float *x, float *out, int64_t n, void *
   X(MLPRT_PTR, const double *, pred_edges)   /* regression: [drift_bins - 1] value edges; else NULL */       \
   X(MLPRT_PTR, const double *, pred_ref)     /* [n_out classes or drift_bins] fraction of each prediction */ \
   X(MLPRT_F64, double, max_latency_ms)       /* deploy.max_latency_ms: warn when a batch's rows took longer \
-                                                each on average; 0: no budget */
+                                                each on average; 0: no budget */                             \
+  X(MLPRT_PTR, const double *, feature_mean) /* [n_in] each feature's mean over the training rows; NULL  */  \
+  X(MLPRT_PTR, const double *, feature_std)  /* [n_in] and its standard deviation (--serve's drift) */
 typedef struct {
   MLPRT_PREDICTOR_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtPredictor;

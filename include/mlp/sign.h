@@ -39,7 +39,8 @@ bool mlprt_manifest_signed(const char *dir);
 int mlprt_manifest_check(const char *dir, char *err, size_t n);
 
 /* A predictor's --verify: the registry version DIR is signed by the
- * verify key (which must be set), and this very program (/proc/self/exe)
+ * verify key (MLPC_VERIFY_KEY, which must be set: a predictor does not
+ * read signing keys), and this very program (/proc/self/exe)
  * is one of the files it lists, whose name goes to file. 0, or -1 with a
  * message. */
 int mlprt_predictor_verify(const char *dir, char *file, size_t fn, char *err, size_t n);

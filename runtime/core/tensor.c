@@ -175,9 +175,17 @@ void mlprt_fill_normal(float *x, size_t n, float mean, float std, uint64_t seed,
 static int blas_threads, own_threads = 1;
 static bool deterministic;
 
+/* Referenced weakly: a predictor links no OpenBLAS (its GEMM is the
+ * runtime's own, on one thread), and one strong reference here would
+ * make every other weak one strong. */
+#pragma weak openblas_get_num_procs
+#pragma weak openblas_set_num_threads
+#pragma weak openblas_get_num_threads
+
 /* OpenBLAS gets its thread count from here only, so the settings below can
  * never disagree with what it runs. */
 static void apply_blas_threads(void) {
+  if (!openblas_set_num_threads) return;
   int n = blas_threads ? blas_threads : openblas_get_num_procs();
   openblas_set_num_threads(deterministic ? 1 : n);
 }
@@ -196,7 +204,7 @@ int mlprt_pool_threads(void) {
 }
 
 int mlprt_blas_threads(void) {
-  return openblas_get_num_threads();
+  return openblas_get_num_threads ? openblas_get_num_threads() : 1;
 }
 
 int mlprt_own_threads(void) {

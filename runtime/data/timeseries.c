@@ -494,15 +494,19 @@ int mlprt_ts_diff(MlprtTable *t, const MlprtSeriesParams *p, int steps, MlprtCle
   return 0;
 }
 
-/* STAT over w values (none missing). */
-static double window_stat(const float *x, const int64_t *rows, int w, MlprtRoll stat) {
+double mlprt_window_stat(const float *x, int64_t first, int64_t cap, int w, MlprtRoll stat) {
+  /* the window as two runs: from first to the end of x, then from its start */
+  int64_t n1 = cap - first < w ? cap - first : w;
+  const float *run[2] = {x + first, x};
+  int64_t len[2] = {n1, w - n1};
   double s = 0, mn = INFINITY, mx = -INFINITY;
-  for (int i = 0; i < w; i++) {
-    double v = x[rows[i]];
-    s += v;
-    if (v < mn) mn = v;
-    if (v > mx) mx = v;
-  }
+  for (int r = 0; r < 2; r++)
+    for (int64_t i = 0; i < len[r]; i++) {
+      double v = run[r][i];
+      s += v;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
   switch (stat) {
   case MLPRT_ROLL_MEAN: return s / w;
   case MLPRT_ROLL_SUM: return s;
@@ -510,7 +514,8 @@ static double window_stat(const float *x, const int64_t *rows, int w, MlprtRoll 
   case MLPRT_ROLL_MAX: return mx;
   default: { /* sample standard deviation, two passes, as pandas' rolling().std() */
     double m = s / w, ss = 0;
-    for (int i = 0; i < w; i++) ss += ((double)x[rows[i]] - m) * ((double)x[rows[i]] - m);
+    for (int r = 0; r < 2; r++)
+      for (int64_t i = 0; i < len[r]; i++) ss += ((double)run[r][i] - m) * ((double)run[r][i] - m);
     return w > 1 ? sqrt(ss / (w - 1)) : NAN;
   }
   }
@@ -528,6 +533,7 @@ int mlprt_ts_rolling(MlprtTable *t, const MlprtSeriesParams *p, int window, int 
   int n = series_begin(t, p, "rolling", MLPRT_TIME_ROLLING, &idx, &g, &f, err);
   if (n < 0) return -1;
   uint8_t *short_rows = mlprt_xcalloc((size_t)t->nrows + 1, 1);
+  float *win = mlprt_xmalloc((size_t)window * sizeof *win); /* one window's values, oldest first */
   for (int i = 0; i < n; i++) {
     for (int s = 0; s < nstats; s++) {
       char name[512];
@@ -544,13 +550,15 @@ int mlprt_ts_rolling(MlprtTable *t, const MlprtSeriesParams *p, int window, int 
           if (first - 1 >= g.start[gi] && isnan(x[g.order[first - 1]])) missing--;
           bool have = first >= g.start[gi];
           if (!have) short_rows[g.order[j]] = 1;
-          y[g.order[j]] = have && !missing ? (float)window_stat(x, g.order + first, window, stats[s]) : NAN;
+          for (int k = 0; have && !missing && k < window; k++) win[k] = x[g.order[first + k]];
+          y[g.order[j]] = have && !missing ? (float)mlprt_window_stat(win, 0, window, window, stats[s]) : NAN;
         }
       }
     }
   }
   series_end(t, p, short_rows, idx, &g, &f, log);
   free(short_rows);
+  free(win);
   return 0;
 }
 

@@ -247,69 +247,6 @@ static int csv_record(Reader *r) {
   }
 }
 
-/* ---- JSON lines: a small scanner over one line, decoding in place ---- */
-
-static const char *skip_ws(const char *s) {
-  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
-  return s;
-}
-
-static int hex4(const char *s) {
-  int v = 0;
-  for (int i = 0; i < 4; i++) {
-    int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
-/* A JSON string starting after its opening quote, decoded to UTF-8 at w
- * (never past the read position) and NUL-terminated; returns the position
- * after the closing quote, or NULL with why. */
-static char *json_string(char *s, char **out, const char **why) {
-  char *w = s;
-  *out = w;
-  *why = "a JSON string is not terminated or has an invalid escape";
-  for (;;) {
-    char c = *s++;
-    if (!c) return NULL;
-    if (c == '"') break;
-    if (c != '\\') {
-      *w++ = c;
-      continue;
-    }
-    c = *s++;
-    const char *simple = strchr("\"\\/bfnrt", c);
-    if (c && simple) {
-      *w++ = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
-      continue;
-    }
-    if (c != 'u') return NULL;
-    int u = hex4(s);
-    if (u < 0) return NULL;
-    if (u == 0) { /* it would cut the value short */
-      *why = "a JSON string holds an escaped NUL character";
-      return NULL;
-    }
-    s += 4;
-    if (u >= 0xD800 && u < 0xDC00 && s[0] == '\\' && s[1] == 'u') {
-      int lo = hex4(s + 2);
-      if (lo >= 0xDC00 && lo < 0xE000) u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00), s += 6;
-    }
-    if (u < 0x80) *w++ = (char)u;
-    else if (u < 0x800) *w++ = (char)(0xC0 | u >> 6), *w++ = (char)(0x80 | (u & 63));
-    else if (u < 0x10000)
-      *w++ = (char)(0xE0 | u >> 12), *w++ = (char)(0x80 | (u >> 6 & 63)), *w++ = (char)(0x80 | (u & 63));
-    else
-      *w++ = (char)(0xF0 | u >> 18), *w++ = (char)(0x80 | (u >> 12 & 63)),
-      *w++ = (char)(0x80 | (u >> 6 & 63)), *w++ = (char)(0x80 | (u & 63));
-  }
-  *w = 0;
-  return s;
-}
-
 /* One JSON line read into r->rec: 1, 0 at the end of the input; blank
  * lines are skipped. A line with a NUL byte or too long to keep still
  * counts, with r->why saying why. */
@@ -331,9 +268,9 @@ static int read_line(Reader *r) {
     }
     put_byte(r, &len, 0);
     r->line++;
-    if (*skip_ws(r->rec) || r->why[0] || c == EOF) break;
+    if (*mlprt_json_ws(r->rec) || r->why[0] || c == EOF) break;
   }
-  return *skip_ws(r->rec) || r->why[0] ? 1 : 0;
+  return *mlprt_json_ws(r->rec) || r->why[0] ? 1 : 0;
 }
 
 /* The object on the line: fields[i] of each input the object names (NULL
@@ -342,22 +279,22 @@ static int read_line(Reader *r) {
 static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fields, bool *extra,
                                char *msg) {
   for (int64_t i = 0; i < pl->ninputs; i++) fields[i] = NULL;
-  s = (char *)skip_ws(s);
+  s = (char *)mlprt_json_ws(s);
   if (*s++ != '{') return "the line is not a JSON object";
-  s = (char *)skip_ws(s);
-  if (*s == '}') return *skip_ws(s + 1) ? "text after the JSON object" : NULL;
+  s = (char *)mlprt_json_ws(s);
+  if (*s == '}') return *mlprt_json_ws(s + 1) ? "text after the JSON object" : NULL;
   for (;;) {
     char *key, *str, c;
     const char *val, *why;
     if (*s != '"') return "a key of the JSON object is not a string";
-    if (!(s = json_string(s + 1, &key, &why))) return why;
-    s = (char *)skip_ws(s);
+    if (!(s = mlprt_json_string(s + 1, &key, &why))) return why;
+    s = (char *)mlprt_json_ws(s);
     if (*s++ != ':') return "the JSON object lacks a ':'";
-    s = (char *)skip_ws(s);
+    s = (char *)mlprt_json_ws(s);
     if (*s == '"') {
-      if (!(s = json_string(s + 1, &str, &why))) return why;
+      if (!(s = mlprt_json_string(s + 1, &str, &why))) return why;
       val = str;
-      s = (char *)skip_ws(s);
+      s = (char *)mlprt_json_ws(s);
       c = *s++;
     } else if (*s == '{' || *s == '[') {
       return "a value of the JSON object is an object or an array, not a column value";
@@ -367,7 +304,7 @@ static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fi
       while (*s && !strchr(",} \t\r", *s)) s++;
       if (s == str) return "a value of the JSON object is empty";
       char *end = s;
-      s = (char *)skip_ws(s);
+      s = (char *)mlprt_json_ws(s);
       c = *s++;
       *end = 0; /* after reading the delimiter, which may sit right there */
       val = strcmp(str, "null") == 0 ? "" : str; /* null: a missing value */
@@ -381,9 +318,9 @@ static const char *json_object(const MlprtPredPlan *pl, char *s, const char **fi
     }
     if (k >= 0) fields[k] = val;
     else *extra = true;
-    if (c == '}') return *skip_ws(s) ? "text after the JSON object" : NULL;
+    if (c == '}') return *mlprt_json_ws(s) ? "text after the JSON object" : NULL;
     if (c != ',') return "the JSON object lacks a ',' between members";
-    s = (char *)skip_ws(s);
+    s = (char *)mlprt_json_ws(s);
   }
 }
 
@@ -630,7 +567,8 @@ typedef struct {
 } Batch;
 
 typedef struct {
-  int64_t rows, rejected, fallbacks, imputed, clipped;
+  int64_t rows, rejected, fallbacks, imputed, clipped, answered;
+  double *feature_sum; /* [n_in] or NULL: see MlprtPredTally */
   double busy;      /* seconds spent on the batch's rows so far (timed only under a latency budget) */
   bool slow_warned; /* the latency budget was exceeded and said so */
 } Counts;
@@ -658,6 +596,9 @@ static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredM
     if (st == MLPRT_ROW_FALLBACK) cnt->fallbacks++;
     if (st == MLPRT_ROW_OK && strncmp(why, "impute:", 7) == 0) cnt->imputed++;
     if (st == MLPRT_ROW_OK && strncmp(why, "clip:", 5) == 0) cnt->clipped++;
+    if (st == MLPRT_ROW_OK) cnt->answered++;
+    for (int64_t k = 0; st == MLPRT_ROW_OK && cnt->feature_sum && k < p->n_in; k++)
+      cnt->feature_sum[k] += x[k];
     if (verbose && st != MLPRT_ROW_OK)
       fprintf(stderr, "row %lld: %s%s\n", (long long)(b->first_row + i),
               st == MLPRT_ROW_FALLBACK ? "fallback: " : "", why);
@@ -863,10 +804,11 @@ int mlprt_pred_answer_text(const MlprtPredictor *p, const char *text, size_t len
   Reader rd = {.first = true, .blen = len, .bcap = len};
   rd.back = mlprt_xmalloc(len + 1);
   memcpy(rd.back, text, len);
-  Counts cnt = {0};
+  Counts cnt = {.feature_sum = t->feature_sum};
   Answering an = {p, jsonl, jsonl, false, false, "request", "the request", out, err, NULL};
   int rc = answer_input(&an, &rd, &cnt);
-  *t = (MlprtPredTally){cnt.rows, cnt.rejected, cnt.fallbacks, cnt.imputed, cnt.clipped};
+  *t = (MlprtPredTally){cnt.rows, cnt.rejected, cnt.fallbacks, cnt.imputed, cnt.clipped, cnt.answered,
+                        t->feature_sum};
   free(rd.back);
   free(rd.span);
   free(rd.rec);

@@ -10,7 +10,6 @@
  * stderr naming the features past drift_threshold and, when asked, a JSON
  * report. Counting is a few increments per feature per row; the PSI sums
  * run once per window. */
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +73,10 @@ static void slot_name(const MlprtPredPlan *pl, int64_t slot, char *buf, size_t n
   snprintf(buf, n, "slot %lld", (long long)slot);
 }
 
+void mlprt_pred_feature_name(const MlprtPredictor *p, int64_t k, char *buf, size_t n) {
+  slot_name(p->plan, p->plan->feature_slot[k], buf, n);
+}
+
 struct MlprtPredMonitor {
   const MlprtPredictor *p;
   FILE *log;
@@ -85,7 +88,9 @@ struct MlprtPredMonitor {
   int64_t nwin, nall;         /* rows counted */
   int64_t win_first;          /* the window's first input row */
   int64_t last_row;
-  cJSON *windows;             /* the report's checks so far */
+  FILE *windows;              /* the report's checks so far, as JSON objects separated by commas */
+  char *windows_text;
+  size_t windows_len;
   int64_t nclasses;
 };
 
@@ -112,7 +117,13 @@ MlprtPredMonitor *mlprt_pred_monitor_open(const MlprtPredictor *p, const char *l
     m->width = m->bins > m->npred ? m->bins : m->npred;
     m->win = mlprt_xcalloc((size_t)((p->n_in + 1) * m->width), sizeof *m->win);
     m->all = mlprt_xcalloc((size_t)((p->n_in + 1) * m->width), sizeof *m->all);
-    m->windows = cJSON_CreateArray();
+    m->windows = open_memstream(&m->windows_text, &m->windows_len);
+    if (!m->windows) {
+      snprintf(err, n, "out of memory");
+      if (m->log) fclose(m->log);
+      free(m);
+      return NULL;
+    }
   }
   m->win_first = 1;
   return m;
@@ -152,40 +163,48 @@ static void log_row(MlprtPredMonitor *m, int64_t row, int state, int64_t cls, co
 }
 
 /* PSI of every feature and of the predictions over counts c (rows rows),
- * as a report object; names the drifted ones on stderr. */
-static cJSON *check(MlprtPredMonitor *m, const int64_t *c, int64_t rows, int64_t first, int64_t last) {
+ * written to f as a report object; names the drifted ones on stderr. */
+static void check(MlprtPredMonitor *m, FILE *f, const int64_t *c, int64_t rows, int64_t first, int64_t last) {
   const MlprtPredictor *p = m->p;
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "first_row", (double)first);
-  cJSON_AddNumberToObject(o, "last_row", (double)last);
-  cJSON_AddNumberToObject(o, "rows", (double)rows);
-  cJSON *feats = cJSON_AddArrayToObject(o, "features"), *drifted = cJSON_AddArrayToObject(o, "drifted");
+  fprintf(f, "{\"first_row\":%lld,\"last_row\":%lld,\"rows\":%lld,\"features\":[", (long long)first,
+          (long long)last, (long long)rows);
   char name[256], warn[1024] = "";
-  for (int64_t f = 0; f < p->n_in; f++) {
-    double psi = mlprt_psi(c + f * m->width, rows, p->drift_ref + f * m->bins, m->bins);
-    slot_name(p->plan, p->plan->feature_slot[f], name, sizeof name);
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "feature", name);
-    cJSON_AddNumberToObject(e, "psi", psi);
-    cJSON_AddItemToArray(feats, e);
+  /* the drifted names, after the features */
+  char *drifted = NULL;
+  size_t dlen = 0;
+  FILE *d = open_memstream(&drifted, &dlen);
+  int nd = 0;
+  for (int64_t k = 0; k < p->n_in; k++) {
+    double psi = mlprt_psi(c + k * m->width, rows, p->drift_ref + k * m->bins, m->bins);
+    mlprt_pred_feature_name(p, k, name, sizeof name);
+    fputs(k ? ",{\"feature\":" : "{\"feature\":", f);
+    mlprt_json_put(f, name);
+    fprintf(f, ",\"psi\":%.17g}", psi);
     if (psi > p->drift_threshold) {
-      cJSON_AddItemToArray(drifted, cJSON_CreateString(name));
-      size_t k = strlen(warn);
-      if (k < sizeof warn - 64)
-        snprintf(warn + k, sizeof warn - k, "%s%s (PSI %.3f)", k ? ", " : "", name, psi);
+      if (d) {
+        fputs(nd++ ? "," : "", d);
+        mlprt_json_put(d, name);
+      }
+      size_t w = strlen(warn);
+      if (w < sizeof warn - 64)
+        snprintf(warn + w, sizeof warn - w, "%s%s (PSI %.3f)", w ? ", " : "", name, psi);
     }
   }
   double psi = mlprt_psi(c + p->n_in * m->width, rows, p->pred_ref, m->npred);
-  cJSON_AddNumberToObject(o, "predictions", psi);
   if (psi > p->drift_threshold) {
-    cJSON_AddItemToArray(drifted, cJSON_CreateString("predictions"));
-    size_t k = strlen(warn);
-    snprintf(warn + k, sizeof warn - k, "%spredictions (PSI %.3f)", k ? ", " : "", psi);
+    if (d) {
+      fputs(nd++ ? "," : "", d);
+      mlprt_json_put(d, "predictions");
+    }
+    size_t w = strlen(warn);
+    snprintf(warn + w, sizeof warn - w, "%spredictions (PSI %.3f)", w ? ", " : "", psi);
   }
+  if (d) fclose(d);
+  fprintf(f, "],\"drifted\":[%s],\"predictions\":%.17g}", drifted ? drifted : "", psi);
+  free(drifted);
   if (*warn)
     fprintf(stderr, "drift in rows %lld-%lld beyond PSI %g: %s\n", (long long)first, (long long)last,
             p->drift_threshold, warn);
-  return o;
 }
 
 void mlprt_pred_monitor_row(MlprtPredMonitor *m, int64_t row, const float *x, int state, int64_t cls,
@@ -203,7 +222,8 @@ void mlprt_pred_monitor_row(MlprtPredMonitor *m, int64_t row, const float *x, in
   m->win[pb]++, m->all[pb]++;
   m->nwin++, m->nall++;
   if (p->drift_window > 0 && m->nwin == p->drift_window) {
-    cJSON_AddItemToArray(m->windows, check(m, m->win, m->nwin, m->win_first, row));
+    if (ftell(m->windows) > 0) fputc(',', m->windows);
+    check(m, m->windows, m->win, m->nwin, m->win_first, row);
     memset(m->win, 0, (size_t)((p->n_in + 1) * m->width) * sizeof *m->win);
     m->nwin = 0;
     m->win_first = row + 1;
@@ -214,28 +234,26 @@ int mlprt_pred_monitor_close(MlprtPredMonitor *m) {
   int rc = 0;
   if (m->log && fclose(m->log) != 0) rc = -1;
   if (m->drift) {
-    cJSON *all = m->nall ? check(m, m->all, m->nall, 1, m->last_row) : NULL;
+    fclose(m->windows);
+    /* the whole input's check warns on stderr, with or without a report */
+    char *total = NULL;
+    size_t tlen = 0;
+    FILE *t = open_memstream(&total, &tlen);
+    if (t && m->nall) check(m, t, m->all, m->nall, 1, m->last_row);
+    if (t) fclose(t);
     if (m->drift_path) {
-      cJSON *rep = cJSON_CreateObject();
-      cJSON_AddNumberToObject(rep, "threshold", m->p->drift_threshold);
-      cJSON_AddNumberToObject(rep, "window", (double)m->p->drift_window);
-      cJSON_AddItemToObject(rep, "windows", m->windows);
-      m->windows = NULL;
-      cJSON_AddItemToObject(rep, "total", all ? all : cJSON_CreateNull());
-      all = NULL;
-      char *text = cJSON_Print(rep);
       FILE *f = fopen(m->drift_path, "w");
-      bool ok = f && fprintf(f, "%s\n", text) >= 0;
+      bool ok = f && fprintf(f, "{\"threshold\":%.17g,\"window\":%lld,\"windows\":[%s],\"total\":%s}\n",
+                             m->p->drift_threshold, (long long)m->p->drift_window,
+                             m->windows_text ? m->windows_text : "", m->nall && total ? total : "null") >= 0;
       if (f && fclose(f) != 0) ok = false;
       if (!ok) {
         fprintf(stderr, "cannot write the drift report %s\n", m->drift_path);
         rc = -1;
       }
-      free(text);
-      cJSON_Delete(rep);
     }
-    cJSON_Delete(all);
-    cJSON_Delete(m->windows);
+    free(total);
+    free(m->windows_text);
   }
   free(m->win);
   free(m->all);

@@ -23,7 +23,8 @@
 typedef struct {
   char *name;
   int type;  /* MlprtColType */
-  int64_t slot; /* -1: the target, which no step may touch */
+  int64_t slot; /* -1: the target, unless a lag, rolling or diff step may read its history */
+  bool target;  /* which no step may change */
 } VCol;
 
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
   MlprtPredStep *steps;
   int64_t nsteps, cap_steps, nslots;
   int64_t ncleans, nterms; /* text buffers and term index entries the row needs */
+  int64_t short_slot;      /* a slot of the series steps since the last SHORT that drop rows, or -1 */
   const char *target;
   char *err;
   size_t nerr;
@@ -51,7 +53,7 @@ static int add_col(Builder *b, const char *name, size_t len, int type, bool slot
     b->cap = b->cap ? 2 * b->cap : 16;
     b->cols = mlprt_xrealloc(b->cols, (size_t)b->cap * sizeof *b->cols);
   }
-  b->cols[b->n] = (VCol){mlprt_xstrndup(name, len), type, slotted ? b->nslots++ : -1};
+  b->cols[b->n] = (VCol){mlprt_xstrndup(name, len), type, slotted ? b->nslots++ : -1, false};
   return b->n++;
 }
 
@@ -105,7 +107,7 @@ static int fit_col(Builder *b, const MlprtFit *f, int i) {
   if (c < 0 || c >= b->n)
     return fail(b, "%s: no column %d ('%s') at this point of the chain", mlprt_step_name(f->kind),
                 cf->index + 1, cf->column);
-  if (b->cols[c].slot < 0)
+  if (b->cols[c].target)
     return fail(b, "%s: the step changes the target column '%s', which a predictor does not read",
                 mlprt_step_name(f->kind), cf->column);
   return c;
@@ -322,7 +324,7 @@ static int step_columns(const Builder *b, const MlprtCleanStep *st, int **out) {
                   : st->select == MLPRT_SELECT_NUMERIC     ? ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT
                   : st->select == MLPRT_SELECT_CATEGORICAL ? ty == MLPRT_COL_CATEGORY || ty == MLPRT_COL_BOOL
                                                            : ty == MLPRT_COL_TEXT;
-      if (take && b->cols[i].slot >= 0) idx[n++] = i;
+      if (take && !b->cols[i].target) idx[n++] = i;
     }
   }
   *out = idx;
@@ -348,7 +350,7 @@ static int convert_columns(Builder *b, const MlprtCleanStep *st) {
   int to = st->op == MLPRT_CLEAN_COERCE ? (int)st->param : MLPRT_COL_DATETIME;
   for (int k = 0; k < n && !rc; k++) {
     VCol *v = &b->cols[idx[k]];
-    if (v->slot < 0)
+    if (v->target)
       rc = fail(b, "%s: the step changes the target column '%s', which a predictor does not read",
                 mlprt_clean_op_name(st->op), v->name);
     if (rc || (to == MLPRT_COL_DATETIME && v->type == MLPRT_COL_DATETIME)) continue;
@@ -388,6 +390,57 @@ static int date_columns(Builder *b, const MlprtCleanStep *st) {
   }
   free(idx);
   return rc;
+}
+
+static bool series_op(int64_t op) {
+  return op == MLPRT_CLEAN_LAG || op == MLPRT_CLEAN_ROLLING || op == MLPRT_CLEAN_DIFF;
+}
+
+/* lag, rolling and diff: a SERIES step (the group key), then a float
+ * column per column and step, or stat, after the others, in the training
+ * table's order (timeseries.c), each a LAG or ROLLING step that keeps the
+ * history it needs. A column's history is read before any later step
+ * changes it, so the target's own values serve (its slot takes the
+ * target's field when the row has one). */
+static int series_columns(Builder *b, const MlprtCleanStep *st) {
+  int *idx;
+  int n = step_columns(b, st, &idx), rc = 0;
+  bool traced = st->ncols && st->by_idx >= 0 && st->by_idx < b->n;
+  int key = !st->by ? -1 : traced ? (int)st->by_idx : find_col(b, st->by);
+  if (st->by && key < 0) rc = fail(b, "%s: no group column '%s'", mlprt_clean_op_name(st->op), st->by);
+  for (int k = 0; k < n && !rc; k++) {
+    int ty = b->cols[idx[k]].type;
+    if ((ty != MLPRT_COL_FLOAT && ty != MLPRT_COL_INT) || b->cols[idx[k]].slot < 0)
+      rc = fail(b, "%s: column '%s' is not a number", mlprt_clean_op_name(st->op), b->cols[idx[k]].name);
+  }
+  if (rc || n == 0) {
+    free(idx);
+    return rc;
+  }
+  int64_t first = b->cols[idx[0]].slot, kslot = key >= 0 ? b->cols[key].slot : first;
+  emit(b, (MlprtPredStep){MLPRT_PSTEP_SERIES, kslot, kslot, key >= 0 ? b->cols[key].type : -1,
+                          (double)st->method, 0, NULL});
+  int64_t nk = st->op == MLPRT_CLEAN_DIFF ? 1 : st->nints;
+  for (int k = 0; k < n; k++) {
+    char base[256];
+    snprintf(base, sizeof base, "%s", b->cols[idx[k]].name);
+    int64_t src = b->cols[idx[k]].slot;
+    for (int64_t j = 0; j < nk; j++) {
+      char name[512];
+      int64_t step = st->op == MLPRT_CLEAN_DIFF ? (int64_t)st->param : st->ints[j];
+      mlprt_derived_name(name, sizeof name, st->op, base, step, (int64_t)st->param, st->offset, 0);
+      int c = add_col(b, name, strlen(name), MLPRT_COL_FLOAT, true);
+      int64_t dst = b->cols[c].slot;
+      if (st->op == MLPRT_CLEAN_ROLLING)
+        emit(b, (MlprtPredStep){MLPRT_PSTEP_ROLLING, src, dst, (int64_t)st->param, (double)st->offset,
+                                (double)st->ints[j], NULL});
+      else
+        emit(b, (MlprtPredStep){MLPRT_PSTEP_LAG, src, dst, step, 0, st->op == MLPRT_CLEAN_DIFF, NULL});
+      if (st->method == MLPRT_HISTORY_DROP) b->short_slot = dst;
+    }
+  }
+  free(idx);
+  return 0;
 }
 
 /* Ops whose every application leaves a fit in the cleaning record. */
@@ -439,11 +492,15 @@ static int replay(Builder *b, const MlprtPredSource *src) {
       if (date_columns(b, st) != 0) return -1;
       continue;
     }
-    if (st->op == MLPRT_CLEAN_LAG || st->op == MLPRT_CLEAN_ROLLING || st->op == MLPRT_CLEAN_DIFF)
-      return fail(b,
-                  "cleaning step %lld (%s) reads earlier rows of each series; a predictor answers one row at "
-                  "a time and keeps no per-series history yet, so it cannot serve this pipeline",
-                  (long long)i + 1, mlprt_clean_op_name(st->op));
+    if (series_op(st->op)) {
+      if (series_columns(b, st) != 0) return -1;
+      /* consecutive series steps drop the rows any of them lacks history for once, after the last */
+      bool last = i + 1 == src->nclean || !series_op(src->clean[i + 1].op);
+      if (last && b->short_slot >= 0)
+        emit(b, (MlprtPredStep){MLPRT_PSTEP_SHORT, b->short_slot, b->short_slot, 0, 0, 0, NULL});
+      if (last) b->short_slot = -1;
+      continue;
+    }
     if (!fitted_op(st->op))
       return fail(b, "cleaning step %lld (%s) cannot be served row by row by a predictor", (long long)i + 1,
                   mlprt_clean_op_name(st->op));
@@ -467,9 +524,13 @@ static const MlprtPredInput *reference_input(const MlprtPredSource *src, const c
 }
 
 /* The schema's columns: every one a table column, all but the target an
- * input slot. */
+ * input slot (the target too when a lag, rolling or diff step may read
+ * it). */
 static int read_schema(Builder *b, const MlprtPredSource *src) {
   if (!src->schema) return fail(b, "no schema: the run's reference.json records the loaded columns");
+  /* a series step may read the target's earlier values: it is an input then */
+  bool history = false;
+  for (int64_t i = 0; i < src->nclean; i++) history |= series_op(src->clean[i].op);
   for (const char *s = src->schema; *s;) {
     const char *tab = strchr(s, '\t'), *nl = strchr(s, '\n');
     if (!tab || !nl || tab > nl) return fail(b, "schema line '%.40s' is not NAME<TAB>TYPE", s);
@@ -479,7 +540,8 @@ static int read_schema(Builder *b, const MlprtPredSource *src) {
     if (t < 0) return fail(b, "schema: unknown column type '%s'", ty);
     bool target = src->target && (size_t)(tab - s) == strlen(src->target) &&
                   memcmp(s, src->target, (size_t)(tab - s)) == 0;
-    add_col(b, s, (size_t)(tab - s), t, !target);
+    int c = add_col(b, s, (size_t)(tab - s), t, !target || history);
+    b->cols[c].target = target;
     s = nl + 1;
   }
   return 0;
@@ -496,7 +558,7 @@ static void image_plan(Builder *b, int64_t pixels) {
 
 int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char *err, size_t n) {
   memset(plan, 0, sizeof *plan);
-  Builder b = {.target = src->target, .err = err, .nerr = n};
+  Builder b = {.short_slot = -1, .target = src->target, .err = err, .nerr = n};
   int rc = src->image_pixels > 0 ? (image_plan(&b, src->image_pixels), 0) : read_schema(&b, src);
   /* the inputs: the loaded columns but the target, in source order */
   int64_t nin = b.nslots;
@@ -528,7 +590,7 @@ int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char 
     int64_t *fs = mlprt_xmalloc((size_t)(b.n ? b.n : 1) * sizeof *fs), nf = 0;
     for (int i = 0; i < b.n; i++) {
       int ty = b.cols[i].type;
-      if (b.cols[i].slot >= 0 && (ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT || ty == MLPRT_COL_BOOL))
+      if (!b.cols[i].target && (ty == MLPRT_COL_FLOAT || ty == MLPRT_COL_INT || ty == MLPRT_COL_BOOL))
         fs[nf++] = b.cols[i].slot;
     }
     plan->feature_slot = fs;
@@ -588,11 +650,22 @@ int64_t mlprt_pstep_width(const MlprtPredStep *st) {
 void mlprt_pred_plan_live(const MlprtPredPlan *pl, uint8_t *live) {
   memset(live, 0, (size_t)pl->nslots);
   for (int64_t f = 0; f < pl->nfeatures; f++) live[pl->feature_slot[f]] = 1;
+  /* a series step is needed when what it writes is, or when its shortness
+   * drops rows (a SHORT step follows); its key then too */
+  bool keyed = false, dropping = false;
   for (int64_t i = pl->nsteps - 1; i >= 0; i--) {
     const MlprtPredStep *st = &pl->steps[i];
+    if (st->op == MLPRT_PSTEP_SERIES) {
+      if (keyed && st->n >= 0) live[st->src] = 1;
+      keyed = false;
+      continue;
+    }
+    bool series = st->op == MLPRT_PSTEP_LAG || st->op == MLPRT_PSTEP_ROLLING;
+    dropping = st->op == MLPRT_PSTEP_SHORT || (dropping && series);
     int64_t width = mlprt_pstep_width(st);
-    bool out = st->op == MLPRT_PSTEP_REQUIRE;
+    bool out = st->op == MLPRT_PSTEP_REQUIRE || st->op == MLPRT_PSTEP_SHORT || (series && dropping);
     for (int64_t k = 0; k < width && !out; k++) out = live[st->dst + k];
     if (out) live[st->src] = 1;
+    keyed |= out && series;
   }
 }

@@ -40,20 +40,58 @@ int64_t mlprt_pred_answer(const MlprtPredictor *p, const float *o, double *probs
 /* Seconds on the monotonic clock (main.c). */
 double mlprt_pred_now(void);
 
-/* What answering an input came to. */
+/* What answering an input came to. feature_sum, when not NULL on entry,
+ * is [n_in] sums to which the features of every row the model answered
+ * are added (answered counts those rows). */
 typedef struct {
-  int64_t rows, rejected, fallbacks, imputed, clipped;
+  int64_t rows, rejected, fallbacks, imputed, clipped, answered;
+  double *feature_sum;
 } MlprtPredTally;
 
 /* The records of text (len bytes: CSV with its header, or JSON lines) answered
  * on out as the command line answers them, messages on err: 0, 1 some rows
- * rejected, 2 the input could not be read (main.c). */
+ * rejected, 2 the input could not be read (main.c). t->feature_sum is read
+ * on entry (see MlprtPredTally). */
 int mlprt_pred_answer_text(const MlprtPredictor *p, const char *text, size_t len, bool jsonl, FILE *out,
                            FILE *err, MlprtPredTally *t);
 /* Serve p over HTTP on addr ("ADDR:PORT", ":PORT" or "PORT": loopback)
  * until SIGTERM or SIGINT, request bodies up to max_request bytes (0: the
  * default); the exit status (serve.c). */
 int mlprt_pred_serve(const MlprtPredictor *p, const char *addr, size_t max_request, const char *prog);
+
+/* ---- signatures: checking them (verify.c) for sign.c and --verify ---- */
+
+/* An Ed25519 check of a signature of m (mlen bytes) by pk: 0 when valid
+ * (libsodium's crypto_sign_ed25519_verify_detached). */
+typedef int (*MlprtSigCheck)(const unsigned char *sig, const unsigned char *m, unsigned long long mlen,
+                             const unsigned char *pk);
+/* Exactly 2 n hex digits, then only white space, into out: 0, or -1. */
+int mlprt_hex_bytes(const char *s, uint8_t *out, size_t n);
+/* MLPC_VERIFY_KEY into pk: 0; 1 when unset; -1 with a message. */
+int mlprt_public_key(uint8_t pk[32], char *err, size_t n);
+/* DIR/NAME (malloc'd). */
+char *mlprt_in_dir(const char *dir, const char *name);
+/* The whole of a file (malloc'd), *len bytes and a NUL after them, or NULL. */
+unsigned char *mlprt_slurp(const char *path, size_t *len);
+/* DIR's manifest against its seal and, by the key state k (mlprt_verify_key's
+ * answer) and the key pk, its signature, checked by verify. 0, or -1 with a
+ * message naming the file at fault. */
+int mlprt_manifest_check_with(const char *dir, int k, const uint8_t pk[32], MlprtSigCheck verify, char *err,
+                              size_t n);
+
+/* ---- JSON scanning in place (jscan.c) ---- */
+
+/* A hex digit's value, or -1. */
+int mlprt_hex_digit(int c);
+/* s past JSON white space. */
+const char *mlprt_json_ws(const char *s);
+/* A JSON string starting after its opening quote, decoded to UTF-8 at the
+ * same place (never past the read position) and NUL-terminated at *out;
+ * returns the position after the closing quote, or NULL with why. */
+char *mlprt_json_string(char *s, char **out, const char **why);
+/* The position after the JSON value at s (nested objects and arrays
+ * included; strings are decoded in place), or NULL when it is malformed. */
+char *mlprt_json_skip(char *s);
 
 /* s as a JSON string, quoted and escaped (main.c). */
 void mlprt_json_put(FILE *f, const char *s);
@@ -70,6 +108,9 @@ MlprtPredMonitor *mlprt_pred_monitor_open(const MlprtPredictor *p, const char *l
  * answer (class and probabilities / value) or the reason. */
 void mlprt_pred_monitor_row(MlprtPredMonitor *m, int64_t row, const float *x, int state, int64_t cls,
                             const double *probs, const char *reason);
+/* Model feature k's name (an input's own, or the one the cleaning step
+ * that made it gave its column) into buf. */
+void mlprt_pred_feature_name(const MlprtPredictor *p, int64_t k, char *buf, size_t n);
 /* The final drift check and report; frees m. 0, or -1 when a file could
  * not be written. */
 int mlprt_pred_monitor_close(MlprtPredMonitor *m);

@@ -32,7 +32,19 @@ typedef struct {
   const char **term; /* [term index] each vocabulary's terms (NULL past its end), */
   size_t *term_len;  /* their lengths */
   double *idf;       /* and weights, filled from the steps' text once */
+  char *series;      /* each LAG and ROLLING step's table of series (series_bytes), in step order */
+  /* while a row runs: the series of the last SERIES step, its history
+   * policy, whether a step lacked history under drop, the next table */
+  uint64_t group;
+  int history;
+  bool short_row;
+  char *series_at;
 } Row;
+
+/* A LAG or ROLLING step's history: the values it keeps of each series. */
+static int64_t series_cap(const MlprtPredStep *st) {
+  return st->op == MLPRT_PSTEP_LAG ? st->n + 1 : st->n + (int64_t)st->a;
+}
 
 /* The text buffers and term index entries the plan's steps use. */
 static void text_needs(const MlprtPredPlan *pl, size_t *ncleans, size_t *nterms) {
@@ -47,6 +59,22 @@ static void text_needs(const MlprtPredPlan *pl, size_t *ncleans, size_t *nterms)
 
 static size_t up8(size_t n) {
   return (n + 7) & ~(size_t)7;
+}
+
+/* One series of a step: its key, the values it has seen, the last of them. */
+static size_t series_entry(int64_t cap) {
+  return 2 * sizeof(uint64_t) + up8((size_t)cap * sizeof(float));
+}
+
+/* The bytes of every LAG and ROLLING step's table of MLPRT_PRED_SERIES series. */
+static size_t series_bytes(const MlprtPredPlan *pl) {
+  size_t n = 0;
+  for (int64_t i = 0; i < pl->nsteps; i++) {
+    const MlprtPredStep *st = &pl->steps[i];
+    if (st->op == MLPRT_PSTEP_LAG || st->op == MLPRT_PSTEP_ROLLING)
+      n += MLPRT_PRED_SERIES * series_entry(series_cap(st));
+  }
+  return n;
 }
 
 static Row row_at(void *state, const MlprtPredPlan *pl) {
@@ -76,6 +104,9 @@ static Row row_at(void *state, const MlprtPredPlan *pl) {
   r.idf = (double *)p;
   p += nterms * sizeof(double);
   r.clean = p;
+  p += ncleans * MLPRT_PRED_CLEAN_W;
+  r.series = r.series_at = p;
+  r.group = 0, r.history = MLPRT_HISTORY_NULL, r.short_row = false;
   return r;
 }
 
@@ -86,6 +117,7 @@ size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
   size_t ncleans, nterms;
   text_needs(pl, &ncleans, &nterms);
   n += nterms * (sizeof(char *) + sizeof(size_t) + sizeof(double)) + ncleans * MLPRT_PRED_CLEAN_W;
+  n += series_bytes(pl);
   return (n + 63) & ~(size_t)63;
 }
 
@@ -94,6 +126,7 @@ void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
   MlprtLoadOpts o = {.na_tokens = pl->na_tokens, .nna = (int)pl->nna};
   mlprt_na_init(r.na, pl->na_tokens ? &o : NULL);
   mlprt_pred_plan_live(pl, r.live);
+  memset(r.series, 0, series_bytes(pl)); /* no series seen */
   /* each vocabulary's terms and idf, read off its lines once */
   for (int64_t i = 0; i < pl->nsteps; i++) {
     const MlprtPredStep *st = &pl->steps[i];
@@ -353,6 +386,60 @@ static void coerce_slot(const MlprtPredictor *p, const MlprtPredStep *st, Row *r
   else if (to != MLPRT_COL_CATEGORY && to != MLPRT_COL_TEXT) r->num[s] = (float)num;
 }
 
+/* SERIES: the row's series among the values of the key slot. Keys 1 (one
+ * series) and 2 (a missing key) are reserved; 0 marks a free entry. */
+static void series_key(const MlprtPredStep *st, Row *r) {
+  int64_t s = st->src;
+  uint64_t h;
+  r->history = (int)st->a;
+  if (st->n < 0) h = 1;
+  else if (is_missing(r, s, st->n)) h = 2;
+  else if (st->n == MLPRT_COL_CATEGORY || st->n == MLPRT_COL_TEXT)
+    h = mlprt_hash_bytes64(r->str[s], r->len[s]);
+  else if (st->n == MLPRT_COL_DATETIME) h = mlprt_hash_bytes64((const char *)&r->tm[s], sizeof r->tm[s]);
+  else h = mlprt_hash_bytes64((const char *)&r->num[s], sizeof r->num[s]);
+  r->group = h < 3 ? h + 3 : h;
+}
+
+/* LAG and ROLLING: the row's value joins its series' history, then the
+ * step reads the values before it, as training read the rows before it. */
+static void series_step(const MlprtPredStep *st, Row *r, Verdict *v) {
+  int64_t cap = series_cap(st);
+  size_t esz = series_entry(cap);
+  char *table = r->series_at, *e = NULL;
+  r->series_at += MLPRT_PRED_SERIES * esz;
+  for (uint64_t i = 0; i < MLPRT_PRED_SERIES && !e; i++) { /* open addressing */
+    char *at = table + ((r->group + i) % MLPRT_PRED_SERIES) * esz;
+    uint64_t *key = (uint64_t *)at;
+    if (*key == 0) *key = r->group;
+    if (*key == r->group) e = at;
+  }
+  float *x = r->num;
+  if (!e) {
+    note(v, MLPRT_ROW_REJECT, "the row starts a series beyond the %d a lag, rolling or diff step keeps",
+         MLPRT_PRED_SERIES);
+    return;
+  }
+  int64_t *count = (int64_t *)(e + sizeof(uint64_t));
+  float *ring = (float *)(e + 2 * sizeof(uint64_t)), cur = x[st->src], y = NAN;
+  ring[*count % cap] = cur;
+  int64_t c = ++*count; /* the values seen, this row's the last */
+  bool have;
+  if (st->op == MLPRT_PSTEP_LAG) {
+    have = c - 1 - st->n >= 0;
+    float back = have ? ring[(c - 1 - st->n) % cap] : NAN;
+    y = !have ? NAN : st->b ? (float)((double)cur - back) : back;
+  } else {
+    int64_t w = st->n, first = c - (int64_t)st->a - w;
+    have = first >= 0;
+    bool missing = false;
+    for (int64_t k = 0; have && k < w; k++) missing |= isnan(ring[(first + k) % cap]);
+    if (have && !missing) y = (float)mlprt_window_stat(ring, first % cap, cap, (int)w, (MlprtRoll)st->b);
+  }
+  x[st->dst] = y;
+  if (!have && r->history == MLPRT_HISTORY_DROP) r->short_row = true;
+}
+
 static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, Verdict *v) {
   int64_t s = st->src, d = st->dst;
   float *x = r->num;
@@ -403,6 +490,15 @@ static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, V
   case MLPRT_PSTEP_TERMS: text_step(st, r, v); break;
   case MLPRT_PSTEP_COERCE: coerce_slot(p, st, r, v); break;
   case MLPRT_PSTEP_DATE_PART: x[d] = (float)mlprt_date_part(r->tm[s], (int)st->n, (int)st->a); break;
+  case MLPRT_PSTEP_SERIES: series_key(st, r); break;
+  case MLPRT_PSTEP_LAG:
+  case MLPRT_PSTEP_ROLLING: series_step(st, r, v); break;
+  case MLPRT_PSTEP_SHORT:
+    if (r->short_row)
+      note(v, MLPRT_ROW_REJECT, "its series has fewer earlier rows than a lag, rolling or diff step needs, "
+                                "and training dropped such rows");
+    r->short_row = false;
+    break;
   default: note(v, MLPRT_ROW_REJECT, "the feature program has an unknown operation %lld", (long long)st->op);
   }
 }

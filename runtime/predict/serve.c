@@ -3,7 +3,8 @@
  * Consumes requests: POST /predict with CSV (a header line, then rows) or
  * JSON lines (Content-Type application/x-ndjson, application/jsonl or
  * application/json), one or many rows; GET /health, /version, /card and
- * /metrics (Prometheus text). Produces what the command line answers for
+ * /metrics (Prometheus text: requests, refusals, failsafe actions, latency
+ * and each feature's mean shift against training). Produces what the command line answers for
  * the same rows, in the same format. Bodies past max_request bytes are
  * refused (413) unread. Loopback unless ADDR says otherwise.
  *
@@ -13,6 +14,7 @@
  * buffers are never shared. SIGTERM or SIGINT stops accepting, lets the
  * request in hand finish, and exits 0 with a summary on stderr. */
 #include <arpa/inet.h>
+#include <math.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -83,6 +85,10 @@ typedef struct {
   int64_t refused_large, refused_bad, not_found;
   int64_t hist[NBUCKETS + 1];
   double latency_sum;
+  /* drift: the features of the rows the model answered, summed; a
+   * request's own sums, added when it is answered */
+  int64_t answered;
+  double *feature_sum, *request_sum;
 } Server;
 
 /* One connection's request in progress. */
@@ -163,6 +169,33 @@ static void put_metrics(FILE *f, const void *ctx) {
   fprintf(f, "mlp_predict_latency_seconds_bucket{le=\"+Inf\"} %lld\n", (long long)cum);
   fprintf(f, "mlp_predict_latency_seconds_sum %.9g\nmlp_predict_latency_seconds_count %lld\n", s->latency_sum,
           (long long)cum);
+  const MlprtPredictor *p = s->p;
+  if (!p->feature_mean || !p->feature_std) return; /* a run from before the statistics were kept */
+  fprintf(f, "# HELP mlp_feature_rows_total Rows the model answered, whose features the drift gauges "
+          "average.\n"
+          "# TYPE mlp_feature_rows_total counter\nmlp_feature_rows_total %lld\n"
+          "# HELP mlp_feature_mean_shift Each model feature's mean over the rows answered minus its training "
+          "mean, in training standard deviations.\n# TYPE mlp_feature_mean_shift gauge\n",
+          (long long)s->answered);
+  for (int64_t k = 0; k < p->n_in; k++) {
+    char name[256];
+    mlprt_pred_feature_name(p, k, name, sizeof name);
+    double mean = s->answered ? s->feature_sum[k] / (double)s->answered : NAN;
+    double d = mean - p->feature_mean[k], sd = p->feature_std[k];
+    /* a constant training feature: any move is infinitely many deviations */
+    double shift = sd > 0 ? d / sd : d == 0 ? 0 : d > 0 ? INFINITY : d < 0 ? -INFINITY : NAN;
+    fputs("mlp_feature_mean_shift{feature=\"", f);
+    for (const char *c = name; *c; c++) { /* the label escapes of the text format */
+      if (*c == '\\' || *c == '"') fputc('\\', f);
+      if (*c == '\n') fputs("\\n", f);
+      else fputc(*c, f);
+    }
+    char num[32];
+    if (isnan(shift)) snprintf(num, sizeof num, "NaN");
+    else if (isinf(shift)) snprintf(num, sizeof num, "%sInf", shift > 0 ? "+" : "-");
+    else snprintf(num, sizeof num, "%.9g", shift);
+    fprintf(f, "\"} %s\n", num);
+  }
 }
 
 static bool is_jsonl(const char *type) {
@@ -182,7 +215,8 @@ static enum MHD_Result predict(Server *s, struct MHD_Connection *c, Request *q) 
     if (mf) fclose(mf);
     return reply_text(c, 500, "out of memory\n");
   }
-  MlprtPredTally t;
+  MlprtPredTally t = {.feature_sum = s->request_sum};
+  if (s->request_sum) memset(s->request_sum, 0, (size_t)s->p->n_in * sizeof *s->request_sum);
   int rc = mlprt_pred_answer_text(s->p, q->body ? q->body : "", q->len, jsonl, of, mf, &t);
   fclose(of);
   fclose(mf);
@@ -197,6 +231,8 @@ static enum MHD_Result predict(Server *s, struct MHD_Connection *c, Request *q) 
     s->fallbacks += t.fallbacks;
     s->imputed += t.imputed;
     s->clipped += t.clipped;
+    s->answered += t.answered;
+    for (int64_t k = 0; s->request_sum && k < s->p->n_in; k++) s->feature_sum[k] += s->request_sum[k];
     ok = reply(c, 200, jsonl ? "application/x-ndjson" : "text/csv; charset=utf-8", out, olen);
     double el = mlprt_pred_now() - q->t0;
     size_t b = 0;
@@ -300,6 +336,10 @@ int mlprt_pred_serve(const MlprtPredictor *p, const char *addr, size_t max_reque
     return 2;
   }
   Server s = {.p = p, .max_request = max_request ? max_request : DEFAULT_MAX_REQUEST};
+  if (p->feature_mean && p->feature_std) {
+    s.feature_sum = mlprt_xcalloc((size_t)p->n_in, sizeof *s.feature_sum);
+    s.request_sum = mlprt_xcalloc((size_t)p->n_in, sizeof *s.request_sum);
+  }
   /* The signals wait for sigwait here; the server's thread inherits the mask. */
   sigset_t stop;
   sigemptyset(&stop);
@@ -315,6 +355,8 @@ int mlprt_pred_serve(const MlprtPredictor *p, const char *addr, size_t max_reque
   if (!d) {
     fprintf(stderr, "%s: cannot serve on %s:%u: %s\n", prog, host, ntohs(sa.sin_port),
             errno ? strerror(errno) : "the HTTP server did not start");
+    free(s.feature_sum);
+    free(s.request_sum);
     return 2;
   }
   fprintf(stderr, "%s: serving %s %s on http://%s:%u (POST /predict; SIGTERM stops)\n", prog, p->name,
@@ -329,6 +371,8 @@ int mlprt_pred_serve(const MlprtPredictor *p, const char *addr, size_t max_reque
           "%lld imputed, %lld clipped, %lld fallback\n",
           prog, sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)s.requests, (long long)s.rows,
           (long long)s.rejected_rows, (long long)s.imputed, (long long)s.clipped, (long long)s.fallbacks);
+  free(s.feature_sum);
+  free(s.request_sum);
   return 0;
 }
 

@@ -201,12 +201,26 @@ static void byte_bins(cJSON *edges_arr, cJSON *frac_arr, const int64_t hist[256]
   cJSON_AddItemToArray(frac_arr, cJSON_CreateDoubleArray(frac, NBINS));
 }
 
-/* "features": decile bins of every model feature over the training rows,
- * as the model reads them (after cleaning; pixels / 255). */
+/* The mean and the (population) standard deviation of the m values v,
+ * each counted w[i] times (once when w is NULL), into the arrays means
+ * and stds. */
+static void add_moments(cJSON *means, cJSON *stds, const double *v, const int64_t *w, int64_t m) {
+  double sum = 0, ss = 0, n = 0;
+  for (int64_t i = 0; i < m; i++) sum += (w ? (double)w[i] : 1) * v[i], n += w ? (double)w[i] : 1;
+  double mean = n > 0 ? sum / n : 0;
+  for (int64_t i = 0; i < m; i++) ss += (w ? (double)w[i] : 1) * (v[i] - mean) * (v[i] - mean);
+  cJSON_AddItemToArray(means, cJSON_CreateNumber(mean));
+  cJSON_AddItemToArray(stds, cJSON_CreateNumber(n > 0 ? sqrt(ss / n) : 0));
+}
+
+/* "features": decile bins, the mean and the standard deviation of every
+ * model feature over the training rows, as the model reads them (after
+ * cleaning; pixels / 255). */
 static cJSON *feature_bins(const MlprtDataset *d) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "bins", NBINS);
   cJSON *edges = cJSON_AddArrayToObject(o, "edges"), *fracs = cJSON_AddArrayToObject(o, "fractions");
+  cJSON *means = cJSON_AddArrayToObject(o, "mean"), *stds = cJSON_AddArrayToObject(o, "std");
   int64_t n = d->n[MLPRT_TRAIN];
   if (d->pixels) {
     int64_t(*hist)[256] = calloc((size_t)d->F, sizeof *hist); /* [F][256] */
@@ -214,13 +228,19 @@ static cJSON *feature_bins(const MlprtDataset *d) {
       const uint8_t *px = d->pixels + d->pixel_row[MLPRT_TRAIN][i] * d->F;
       for (int64_t k = 0; k < d->F; k++) hist[k][px[k]]++;
     }
-    for (int64_t k = 0; k < d->F; k++) byte_bins(edges, fracs, hist[k], n);
+    double level[256]; /* a pixel byte's value as the model reads it */
+    for (int b = 0; b < 256; b++) level[b] = (double)(b / 255.0f);
+    for (int64_t k = 0; k < d->F; k++) {
+      byte_bins(edges, fracs, hist[k], n);
+      add_moments(means, stds, level, hist[k], 256);
+    }
     free(hist);
     return o;
   }
   double *v = malloc((size_t)(n ? n : 1) * sizeof *v); /* [n] one feature's column */
   for (int64_t k = 0; k < d->F; k++) {
     for (int64_t i = 0; i < n; i++) v[i] = d->x[MLPRT_TRAIN][i * d->F + k];
+    add_moments(means, stds, v, NULL, n); /* before decile_bins reorders v */
     cJSON *one = cJSON_CreateObject();
     decile_bins(one, v, n);
     cJSON_AddItemToArray(edges, cJSON_DetachItemFromObject(one, "edges"));

@@ -1,6 +1,7 @@
 /* check_cli.c — the mlpc command line: help, version, exit statuses,
  * diagnostics format, and fmt -w rewriting files atomically. */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <regex.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "registry.h"
 #include "testutil.h"
 
 static TestRun mlpc(const char *a1, const char *a2, const char *a3) {
@@ -226,6 +228,8 @@ START_TEST(cli_install_tree) {
            "COMP_WORDS=(mlpc help tfi); COMP_CWORD=2; _mlpc; test \"${COMPREPLY[*]}\" = 'tfidf'\n"
            "grep -q 'syntax keyword mlpWord .* hyperparameters .* tfidf' share/vim/vimfiles/syntax/mlp.vim\n"
            "grep -q 'setfiletype mlp' share/vim/vimfiles/ftdetect/mlp.vim\n"
+           "grep -q '\"scopeName\": \"source.mlp\"' share/mlp/vscode/syntaxes/mlp.tmLanguage.json\n"
+           "grep -q '\"path\": \"./syntaxes/mlp.tmLanguage.json\"' share/mlp/vscode/package.json\n"
            "PKG_CONFIG_PATH=lib/pkgconfig pkg-config --libs libmlprt | grep -q -- '-lmlprt'\n",
            dir);
   const char *check[] = {"/bin/bash", "-c", line, NULL};
@@ -242,6 +246,79 @@ START_TEST(cli_install_tree) {
   snprintf(line, sizeof line, "rm -rf '%s'", dir);
   test_run_ok(install);
   free(dir);
+}
+END_TEST
+
+/* The alternatives of a grammar pattern "\\b(?:A|B|...)\\b": whether word
+ * is one of them. */
+static bool alternative(const char *match, const char *word) {
+  const char *p = strstr(match, "(?:");
+  size_t n = strlen(word);
+  for (p = p ? p + 3 : NULL; p && *p; p += strcspn(p, "|)") + 1) {
+    if (strncmp(p, word, n) == 0 && (p[n] == '|' || p[n] == ')')) return true;
+    if (p[strcspn(p, "|)")] != '|') break;
+  }
+  return false;
+}
+
+/* mlpc help --textmate: JSON that TextMate and VS Code read, with each of
+ * the registry's sections, ops, settings and values in exactly one
+ * pattern, of the scope its kind takes; the patterns compile (Python's re
+ * reads the same syntax where it is installed). */
+START_TEST(cli_textmate_grammar) {
+  const char *argv[] = {test_mlpc(), "help", "--textmate", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *g = cJSON_Parse(r.out);
+  ck_assert_msg(g != NULL, "not JSON:\n%s", r.out);
+  ck_assert_str_eq(cJSON_GetObjectItem(g, "scopeName")->valuestring, "source.mlp");
+  const cJSON *repo = cJSON_GetObjectItem(g, "repository"), *pat;
+  cJSON_ArrayForEach(pat, cJSON_GetObjectItem(g, "patterns")) {
+    const char *inc = cJSON_GetObjectItem(pat, "include")->valuestring;
+    ck_assert_msg(inc[0] == '#' && cJSON_GetObjectItem(repo, inc + 1), "%s", inc);
+  }
+  const MlpRegistry *R = mlp_registry();
+  struct {
+    const char *key, *scope, *word;
+  } kinds[] = {{"keywords", "keyword.other.mlp", R->blocks[1]->name},
+               {"ops", "support.function.mlp", "tfidf"},
+               {"settings", "variable.parameter.mlp", "lr"},
+               {"values", "constant.language.mlp", "ffill"}};
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+    const cJSON *k = cJSON_GetObjectItem(repo, kinds[i].key);
+    ck_assert_msg(k != NULL, "no pattern %s", kinds[i].key);
+    ck_assert_str_eq(cJSON_GetObjectItem(k, "name")->valuestring, kinds[i].scope);
+    ck_assert_msg(alternative(cJSON_GetObjectItem(k, "match")->valuestring, kinds[i].word), "%s lacks %s",
+                  kinds[i].key, kinds[i].word);
+  }
+  /* every op, once */
+  for (int i = 0; i < R->nops; i++) {
+    int found = 0;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, repo) {
+      const cJSON *m = cJSON_GetObjectItem(k, "match");
+      found += m && alternative(m->valuestring, R->ops[i]->name);
+    }
+    ck_assert_msg(found == 1, "op %s is in %d patterns", R->ops[i]->name, found);
+  }
+  cJSON_Delete(g);
+  if (access("/usr/bin/python3", X_OK) == 0) {
+    const char *py[] = {"/usr/bin/python3", "-c",
+                        "import json, re, sys\n"
+                        "for k in json.load(sys.stdin)['repository'].values():\n"
+                        "    [re.compile(k[f]) for f in ('match', 'begin', 'end') if f in k]\n",
+                        NULL};
+    char *dir = test_tmpdir(), *path = test_path(dir, "mlp.tmLanguage.json");
+    test_write_text(path, r.out);
+    TestRun c = test_run(py, path);
+    ck_assert_msg(c.status == 0, "a pattern does not compile: %s", c.err);
+    test_run_free(&c);
+    free(path);
+    free(dir);
+  } else {
+    test_skip("the grammar's patterns compile", "python3", "/usr/bin/python3 is not installed");
+  }
+  test_run_free(&r);
 }
 END_TEST
 
@@ -303,6 +380,7 @@ Suite *cli_suite(void) {
   tcase_add_test(tc, cli_fmt_write);
   tcase_add_test(tc, cli_long_options_with_equals);
   tcase_add_test(tc, cli_install_tree);
+  tcase_add_test(tc, cli_textmate_grammar);
   tcase_add_test(tc, cli_help_topics);
   tcase_add_test(tc, cli_build_intermediate_is_private);
   suite_add_tcase(s, tc);

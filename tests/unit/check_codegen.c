@@ -103,6 +103,12 @@ static char *build(const MlpIr *ir, const char *dir, int opt, const char *ll_pat
   const char *bdir = getenv("MLP_BUILD") ? getenv("MLP_BUILD") : "build";
   snprintf(lib, sizeof lib, "%s/libmlprt.a", bdir);
   ck_assert_msg(mlp_emit_link(obj, lib, exe, err, sizeof err) == 0, "%s", err);
+  /* a training program's GEMM is OpenBLAS's, which the kernels reference weakly */
+  const char *rd[] = {"readelf", "-d", exe, NULL};
+  TestRun r = test_run(rd, NULL);
+  ck_assert_msg(r.status != 0 || strstr(r.out, "[libopenblas"), "the program does not load OpenBLAS:\n%s",
+                r.out);
+  test_run_free(&r);
   free(obj);
   return exe;
 }

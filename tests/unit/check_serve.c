@@ -3,13 +3,16 @@
  * keep-alive connection, send 10,000 POST /predict requests (one row, or
  * ten, as CSV or JSON lines) and every answer must equal the command-line
  * predictor's for the same rows; requests/s and the p50/p99 latency are
- * printed. Then /health, /version, /card, /metrics, a body over
+ * printed. Then /health, /version, /card, /metrics (with each feature's
+ * mean shift against training, recomputed here), a body over
  * --max-request (413), an unknown path (404), and SIGTERM: a clean exit
  * with its summary. The predictor does not link libmicrohttpd. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -195,6 +198,76 @@ static int answers(const char *pred, const char *input, const char *format, char
   return test_split_lines(*text, lines);
 }
 
+/* A number of a JSON object by key path (objects only). */
+static double jnum(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  ck_assert_msg(cJSON_IsNumber(v), "no number '%s'", key);
+  return v->valuedouble;
+}
+
+/* The drift gauges after the clients' requests: each feature's mean over
+ * the rows they sent, as the run's cleaning made them model features,
+ * minus the training mean reference.json records, in its standard
+ * deviations. The rows are iris's, so the shifts are small; and the
+ * training statistics are those of standardized columns (mean 0, standard
+ * deviation 1 over the rows the scaling was fitted on). */
+static void check_drift(const Fixture *fx, const char *run, const char *metrics) {
+  int64_t *sent = calloc((size_t)fx->nrows, sizeof *sent), total = 0;
+  for (int c = 0; c < CLIENTS; c++)
+    for (int i = 0; i < REQUESTS / CLIENTS; i++)
+      for (int r = 0, k = (c * 7919 + i * 31) % fx->nrows; r < (i % 100 == 0 ? 10 : 1); r++)
+        sent[(k + r) % fx->nrows]++, total++;
+  char *cpath = test_path(run, "cleaning.json"), *rpath = test_path(run, "reference.json");
+  char *ctext = test_read_file(cpath, NULL), *rtext = test_read_file(rpath, NULL);
+  cJSON *clean = cJSON_Parse(ctext), *ref = cJSON_Parse(rtext);
+  ck_assert(clean && ref);
+  const cJSON *feat = cJSON_GetObjectItemCaseSensitive(ref, "features");
+  const cJSON *mean = cJSON_GetObjectItemCaseSensitive(feat, "mean");
+  const cJSON *sd = cJSON_GetObjectItemCaseSensitive(feat, "std");
+  ck_assert_msg(cJSON_GetArraySize(mean) == 4 && cJSON_GetArraySize(sd) == 4, "%s", rtext);
+  const char *names[4] = {"sepal_length", "sepal_width", "petal_length", "petal_width"};
+  const cJSON *chain = cJSON_GetObjectItemCaseSensitive(clean, "cleaning");
+  const cJSON *steps = cJSON_GetObjectItemCaseSensitive(chain, "steps");
+  char line[256];
+  snprintf(line, sizeof line, "\nmlp_feature_rows_total %lld\n", (long long)total);
+  ck_assert_msg(strstr(metrics, line), "metrics:\n%s", metrics);
+  for (int k = 0; k < 4; k++) {
+    double m = cJSON_GetArrayItem(mean, k)->valuedouble, s = cJSON_GetArrayItem(sd, k)->valuedouble;
+    ck_assert_msg(fabs(m) < 1e-5 && fabs(s - 1) < 0.02, "%s: training mean %g, deviation %g", names[k], m, s);
+    /* the clients' rows through the clip and the scaling, as the predictor computes them */
+    float lo = -INFINITY, hi = INFINITY, center = 0, inv = 1;
+    const cJSON *st, *col;
+    cJSON_ArrayForEach(st, steps) {
+      cJSON_ArrayForEach(col, cJSON_GetObjectItemCaseSensitive(st, "columns")) {
+        if (strcmp(cJSON_GetObjectItemCaseSensitive(col, "column")->valuestring, names[k]) != 0) continue;
+        if (cJSON_GetObjectItemCaseSensitive(col, "lower"))
+          lo = (float)jnum(col, "lower"), hi = (float)jnum(col, "upper");
+        if (cJSON_GetObjectItemCaseSensitive(col, "center"))
+          center = (float)jnum(col, "center"), inv = (float)(1.0 / jnum(col, "scale"));
+      }
+    }
+    double sum = 0;
+    for (int i = 0; i < fx->nrows; i++) {
+      char *fl[4];
+      ck_assert_int_eq(test_csv_fields(fx->csv_row[i], fl, 4), 4);
+      float v = strtof(fl[k], NULL);
+      v = v < lo ? lo : v > hi ? hi : v;
+      sum += (double)sent[i] * (double)((v - center) * inv);
+      test_fields_free(fl, 4);
+    }
+    double want = (sum / (double)total - m) / s;
+    snprintf(line, sizeof line, "mlp_feature_mean_shift{feature=\"%s\"} ", names[k]);
+    const char *got = strstr(metrics, line);
+    ck_assert_msg(got, "no shift of %s:\n%s", names[k], metrics);
+    double shift = strtod(got + strlen(line), NULL);
+    ck_assert_msg(fabs(shift - want) < 1e-4 && fabs(shift) < 0.5, "%s: shift %g, expected %g", names[k],
+                  shift, want);
+  }
+  cJSON_Delete(clean);
+  cJSON_Delete(ref);
+  free(ctext), free(rtext), free(cpath), free(rpath), free(sent);
+}
+
 START_TEST(serve_1_many_requests) {
   char *dir = test_tmpdir(), *run = test_train("examples/iris.mlp", dir, "iris");
   char *pred = test_path(dir, "iris_predict");
@@ -332,6 +405,7 @@ START_TEST(serve_1_many_requests) {
                     strstr(out, "mlp_failsafe_actions_total{policy=\"fallback\"} 0\n") &&
                     strstr(out, "mlp_predict_latency_seconds_bucket{le=\"+Inf\"} 10000\n"),
                 "metrics:\n%s", out);
+  check_drift(&fx, run, out);
   free(out);
   if (fd >= 0) close(fd);
 

@@ -5,7 +5,7 @@
  * im2col scratch of (C*KH*KW, OH*OW) floats. */
 #include "mlp/layers.h"
 
-#include <cblas.h>
+#include "gemm.h"
 #include <string.h>
 
 #include "mlp/tensor.h"
@@ -117,7 +117,7 @@ void mlprt_conv2d_forward(float *out, float *col, const float *inp, const float 
     }
     for (int oc = 0; bias && oc < OC; oc++)
       for (int p = 0; p < P; p++) o[(size_t)oc * P + p] = bias[oc];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, P, K, 1.0f, weight, K, cols, P,
+    mlprt_sgemm(CblasNoTrans, CblasNoTrans, OC, P, K, 1.0f, weight, K, cols, P,
                 bias ? 1.0f : 0.0f, o, P);
   }
 }
@@ -139,14 +139,14 @@ void mlprt_conv2d_backward(float *dinp, float *dweight, float *dbias, float *col
         im2col(col, img, C, H, W, KH, KW, stride, pad, OH, OW);
         cols = col;
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, K, P, 1.0f, d, P, cols, P, 1.0f, dweight, K);
+      mlprt_sgemm(CblasNoTrans, CblasTrans, OC, K, P, 1.0f, d, P, cols, P, 1.0f, dweight, K);
     }
     if (!dinp) continue;
     float *di = dinp + (size_t)n * C * H * W;
     if (pointwise) {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, OC, 1.0f, weight, K, d, P, 1.0f, di, P);
+      mlprt_sgemm(CblasTrans, CblasNoTrans, K, P, OC, 1.0f, weight, K, d, P, 1.0f, di, P);
     } else {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, OC, 1.0f, weight, K, d, P, 0.0f, col, P);
+      mlprt_sgemm(CblasTrans, CblasNoTrans, K, P, OC, 1.0f, weight, K, d, P, 0.0f, col, P);
       col2im(di, col, C, H, W, KH, KW, stride, pad, OH, OW);
     }
   }

@@ -4,7 +4,7 @@
  * outputs and accumulated gradients (see include/mlp/layers.h). */
 #include "mlp/layers.h"
 
-#include <cblas.h>
+#include "gemm.h"
 #include <string.h>
 
 #include "mlp/tensor.h"
@@ -27,9 +27,9 @@ void mlprt_dense_forward(float *out, const float *inp, const float *weight, cons
   MLPRT_CHECK(out != NULL, "dense output is NULL");
   if (bias) {
     fill_rows(out, bias, B, OC);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OC, C, 1.0f, inp, C, weight, C, 1.0f, out, OC);
+    mlprt_sgemm(CblasNoTrans, CblasTrans, B, OC, C, 1.0f, inp, C, weight, C, 1.0f, out, OC);
   } else {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
+    mlprt_sgemm(CblasNoTrans, CblasTrans, B, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
   }
 }
 
@@ -47,10 +47,10 @@ void mlprt_dense_backward(float *dinp, float *dweight, float *dbias, const float
   check_dense(inp, weight, B, C, OC);
   MLPRT_CHECK(dout != NULL, "dense dout is NULL");
   if (dinp)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, dout, OC, weight, C, 1.0f,
+    mlprt_sgemm(CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, dout, OC, weight, C, 1.0f,
                 dinp, C);
   if (dweight)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 1.0f,
+    mlprt_sgemm(CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 1.0f,
                 dweight, C);
   if (dbias) add_column_sums(dbias, dout, B, OC);
 }

@@ -11,7 +11,7 @@
  * dinp, dW_ih and db_ih. */
 #include "mlp/layers.h"
 
-#include <cblas.h>
+#include "gemm.h"
 #include <math.h>
 #include <string.h>
 
@@ -64,12 +64,12 @@ void mlprt_recurrent_forward(float *out, float *seq, float *work, const float *i
   size_t ld = (size_t)T * S; /* the record's row stride for one step across the batch */
   /* Input projections of all B*T steps into the gate slots of the record. */
   fill_rows(seq, B * T, S, b_ih, GH);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B * T, GH, F, 1.0f, inp, F, w_ih, F, 1.0f, seq, S);
+  mlprt_sgemm(CblasNoTrans, CblasTrans, B * T, GH, F, 1.0f, inp, F, w_ih, F, 1.0f, seq, S);
   for (int t = 0; t < T; t++) {
     /* work (B, G*H) = b_hh + h_prev W_hh^T; h_prev = 0 before the first step */
     fill_rows(work, B, GH, b_hh, GH);
     if (t > 0)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, GH, H, 1.0f, seq + (size_t)(t - 1) * S + hoff,
+      mlprt_sgemm(CblasNoTrans, CblasTrans, B, GH, H, 1.0f, seq + (size_t)(t - 1) * S + hoff,
                   (int)ld, w_hh, H, 1.0f, work, GH);
     for (int b = 0; b < B; b++) {
       float *r = seq + (size_t)b * ld + (size_t)t * S;
@@ -176,14 +176,14 @@ void mlprt_recurrent_backward(float *dinp, float *dw_ih, float *dw_hh, float *db
     if (t == 0) break;
     const float *hprev = seq + (size_t)(t - 1) * S + hoff;
     if (dw_hh)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, B, 1.0f, dhp, GH, hprev, (int)ld, 1.0f,
+      mlprt_sgemm(CblasTrans, CblasNoTrans, GH, H, B, 1.0f, dhp, GH, hprev, (int)ld, 1.0f,
                   dw_hh, H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dhp, GH, w_hh, H, 1.0f, dh, H);
+    mlprt_sgemm(CblasNoTrans, CblasNoTrans, B, H, GH, 1.0f, dhp, GH, w_hh, H, 1.0f, dh, H);
   }
   if (dinp)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B * T, F, GH, 1.0f, dxp, GH, w_ih, F, 1.0f, dinp,
+    mlprt_sgemm(CblasNoTrans, CblasNoTrans, B * T, F, GH, 1.0f, dxp, GH, w_ih, F, 1.0f, dinp,
                 F);
   if (dw_ih)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, F, B * T, 1.0f, dxp, GH, inp, F, 1.0f, dw_ih, F);
+    mlprt_sgemm(CblasTrans, CblasNoTrans, GH, F, B * T, 1.0f, dxp, GH, inp, F, 1.0f, dw_ih, F);
   if (db_ih) add_column_sums(db_ih, dxp, B * T, GH, GH);
 }
