@@ -24,8 +24,8 @@ TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist pyth
 python3-sklearn python3-pandas python3-statsmodels postgresql tmux chromium zsh"
 PEERS="python3-pandas hyperfine"
 # Cross-compiled predictors, run under qemu-user by the tests: the AArch64
-# cross compiler and C library, and the arm64 cJSON and libsodium the runtime links.
-CROSS="qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcjson-dev:arm64 libsodium-dev:arm64"
+# cross compiler and C library (a predictor links nothing else).
+CROSS="qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 
 want="$BUILD $TEST"
 # npm installs onnxruntime-node (below): Debian's npm, unless the installed
@@ -54,7 +54,6 @@ ort_node() {
 
 missing=""
 for p in $want; do
-  # One line per installed architecture (libcjson-dev: amd64 and arm64).
   st=$(dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | sort -u || true)
   [ "$st" = "installed" ] || missing="$missing $p"
 done
@@ -75,10 +74,6 @@ fi
 
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# arm64 packages come from the same mirror once dpkg knows the architecture.
-case "$missing" in
-  *:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64 ;;
-esac
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
