@@ -224,13 +224,18 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
       return;
     }
   } else {
-    /* the loader's own parse, into a one-row column on the stack */
+    /* the loader's own parse: numbers straight into the slot, the other
+     * types into a one-row column on the stack */
     float fv = NAN;
     uint8_t bv = MLPRT_BOOL_NA;
     int64_t tv = MLPRT_TIME_NA;
-    MlprtColumn c = {.type = (MlprtColType)type, .f = &fv, .b = &bv, .t = &tv};
-    MlprtTable t = {.cols = &c, .ncols = 1, .nrows = 1};
-    bad = mlprt_cell_from_text(&t, 0, 0, f, len, r->na, &loader_why) != 0;
+    if (type == MLPRT_COL_FLOAT || type == MLPRT_COL_INT) {
+      bad = mlprt_num_from_text((MlprtColType)type, f, len, r->na, &fv, &loader_why) != 0;
+    } else {
+      MlprtColumn c = {.type = (MlprtColType)type, .f = &fv, .b = &bv, .t = &tv};
+      MlprtTable t = {.cols = &c, .ncols = 1, .nrows = 1};
+      bad = mlprt_cell_from_text(&t, 0, 0, f, len, r->na, &loader_why) != 0;
+    }
     if (!bad) {
       if (type == MLPRT_COL_DATETIME) r->tm[i] = tv;
       else r->num[i] = type == MLPRT_COL_BOOL ? (bv == MLPRT_BOOL_NA ? NAN : (float)bv) : fv;
