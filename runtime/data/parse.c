@@ -22,7 +22,7 @@ static inline bool is_space(char c) {
 /* Most fields have at most 19 digits and a small exponent; then the
  * mantissa and 10^e are both exact doubles and one multiply or divide
  * rounds correctly (Clinger's fast path). Everything else goes to strtod. */
-bool mlprt_parse_double(const char *s, size_t len, double *out) {
+static inline bool parse_double(const char *s, size_t len, double *out) {
   if (len && (is_space(*s) || is_space(s[len - 1]))) {
     while (len && is_space(*s)) s++, len--;
     while (len && is_space(s[len - 1])) len--;
@@ -67,6 +67,10 @@ bool mlprt_parse_double(const char *s, size_t len, double *out) {
   buf[len] = 0;
   *out = strtod(buf, NULL);
   return true;
+}
+
+bool mlprt_parse_double(const char *s, size_t len, double *out) {
+  return parse_double(s, len, out);
 }
 
 /* ---- dates ---- */
@@ -432,8 +436,18 @@ int mlprt_num_from_text(MlprtColType type, const char *s, size_t len, const Mlpr
                         const char **why) {
   /* numbers are by far the most common cells: parse first, look for a
    * missing-value token only when that fails */
+  bool token = na->numeric && mlprt_na_match(na, s, len);
+  if (!token && len - 1 < 9) { /* up to 9 plain digits: an exact integer, as parse_double reads it */
+    uint32_t u = 0;
+    size_t i = 0;
+    while (i < len && (unsigned)(s[i] - '0') < 10) u = u * 10 + (uint32_t)(s[i++] - '0');
+    if (i == len) {
+      *out = (float)u;
+      return 0;
+    }
+  }
   double v;
-  bool ok = !(na->numeric && mlprt_na_match(na, s, len)) && mlprt_parse_double(s, len, &v);
+  bool ok = !token && parse_double(s, len, &v);
   if (!ok && mlprt_na_match(na, s, len)) {
     *out = NAN;
     return 0;

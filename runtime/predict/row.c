@@ -49,9 +49,18 @@ static size_t up8(size_t n) {
   return (n + 7) & ~(size_t)7;
 }
 
+/* The state opens with the text buffers and term index entries its plan
+ * needs, counted once by mlprt_pred_row_init rather than on every row. */
+typedef struct {
+  size_t ncleans, nterms;
+} Needs;
+enum { NEEDS_BYTES = 64 };
+_Static_assert(sizeof(Needs) <= NEEDS_BYTES, "Needs fits its place at the start of the row state");
+
 static Row row_at(void *state, const MlprtPredPlan *pl) {
   size_t s = (size_t)pl->nslots;
-  char *p = state;
+  const Needs *need = state;
+  char *p = (char *)state + NEEDS_BYTES;
   Row r;
   r.num = (float *)p;
   p += up8(s * sizeof(float));
@@ -67,21 +76,19 @@ static Row row_at(void *state, const MlprtPredPlan *pl) {
   p += up8(sizeof(MlprtNaSet));
   r.live = (uint8_t *)p;
   p += up8(s);
-  size_t ncleans, nterms;
-  text_needs(pl, &ncleans, &nterms);
   r.term = (const char **)p;
-  p += nterms * sizeof(char *);
+  p += need->nterms * sizeof(char *);
   r.term_len = (size_t *)p;
-  p += nterms * sizeof(size_t);
+  p += need->nterms * sizeof(size_t);
   r.idf = (double *)p;
-  p += nterms * sizeof(double);
+  p += need->nterms * sizeof(double);
   r.clean = p;
   return r;
 }
 
 size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
   size_t s = (size_t)pl->nslots;
-  size_t n = up8(s * sizeof(float)) + s * (sizeof(char *) + sizeof(size_t) + sizeof(int64_t)) +
+  size_t n = NEEDS_BYTES + up8(s * sizeof(float)) + s * (sizeof(char *) + sizeof(size_t) + sizeof(int64_t)) +
              up8(s * TEXT_W) + up8(sizeof(MlprtNaSet)) + up8(s);
   size_t ncleans, nterms;
   text_needs(pl, &ncleans, &nterms);
@@ -90,6 +97,8 @@ size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
 }
 
 void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
+  Needs *need = state;
+  text_needs(pl, &need->ncleans, &need->nterms);
   Row r = row_at(state, pl);
   MlprtLoadOpts o = {.na_tokens = pl->na_tokens, .nna = (int)pl->nna};
   mlprt_na_init(r.na, pl->na_tokens ? &o : NULL);
