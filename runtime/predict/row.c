@@ -201,6 +201,30 @@ static const char *what_expected(int type) {
   }
 }
 
+/* A numeric input's value x lies outside its training range widened by
+ * the range margin. */
+static bool out_of_range(const MlprtPredictor *p, const MlprtPredInput *in, double x) {
+  double lo = in->lo, hi = in->hi, m = p->range_margin * (hi - lo);
+  return (in->type == MLPRT_COL_FLOAT || in->type == MLPRT_COL_INT) && isfinite(lo) && isfinite(hi) &&
+         (x < lo - m || x > hi + m);
+}
+
+/* The common field, a number within its training range, into its slot as
+ * read_input puts it there, without the policies' bookkeeping; false
+ * (nothing done) leaves the field to read_input. */
+static bool read_number(const MlprtPredictor *p, int64_t i, const char *f, Row *r) {
+  const MlprtPredInput *in = &p->plan->inputs[i];
+  float x;
+  const char *why;
+  if (!f || (in->type != MLPRT_COL_FLOAT && in->type != MLPRT_COL_INT) ||
+      mlprt_num_from_text((MlprtColType)in->type, f, strlen(f), r->na, &x, &why) != 0 || isnan(x) ||
+      out_of_range(p, in, x))
+    return false;
+  set_missing(r, i);
+  r->num[i] = x;
+  return true;
+}
+
 /* Input i's field into its slot, through the policies. */
 static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r, Verdict *v) {
   const MlprtPredInput *in = &p->plan->inputs[i];
@@ -253,9 +277,8 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
         apply_policy(p, p->on_nan, v, why);
         return;
       }
-      double lo = in->lo, hi = in->hi, m = p->range_margin * (hi - lo), x = r->num[i];
-      if ((type == MLPRT_COL_FLOAT || type == MLPRT_COL_INT) && isfinite(lo) && isfinite(hi) &&
-          (x < lo - m || x > hi + m)) {
+      double lo = in->lo, hi = in->hi, x = r->num[i];
+      if (out_of_range(p, in, x)) {
         snprintf(why, sizeof why, "column '%s': %.40s is outside the training range [%.9g, %.9g]", in->name,
                  f, lo, hi);
         if (p->on_out_of_range == MLPRT_FAILSAFE_CLIP) {
@@ -428,8 +451,8 @@ int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x,
   Verdict v = {MLPRT_ROW_OK, reason, n, false};
   if (n) reason[0] = 0;
   for (int64_t i = 0; i < pl->ninputs; i++) {
-    if (r.live[i]) read_input(p, i, fields[i], &r, &v);
-    else set_missing(&r, i);
+    if (!r.live[i]) set_missing(&r, i);
+    else if (!read_number(p, i, fields[i], &r)) read_input(p, i, fields[i], &r, &v);
   }
   if (v.state == MLPRT_ROW_REJECT) return v.state;
   for (int64_t i = pl->ninputs; i < pl->nslots; i++) set_missing(&r, i);
