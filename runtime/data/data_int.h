@@ -81,6 +81,10 @@ int mlprt_opt_max_levels(const MlprtLoadOpts *o);
  * Returns 0, or -1 with why set to a message when the value does not fit. */
 int mlprt_cell_from_text(MlprtTable *t, int col, int64_t row, const char *s, size_t len,
                          const MlprtNaSet *na, const char **why);
+/* A FLOAT or INT cell's text as mlprt_cell_from_text reads it, into *out
+ * (NaN for a missing-value token): 0, or -1 with why. */
+int mlprt_num_from_text(MlprtColType type, const char *s, size_t len, const MlprtNaSet *na, float *out,
+                        const char **why);
 /* Reasons mlprt_cell_from_text gives for a value no column type would take
  * (invalid UTF-8, a number beyond float range), so that typing the column
  * again cannot help: mlprt_why_final says whether why is one of them. */

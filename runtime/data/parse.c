@@ -22,7 +22,7 @@ static inline bool is_space(char c) {
 /* Most fields have at most 19 digits and a small exponent; then the
  * mantissa and 10^e are both exact doubles and one multiply or divide
  * rounds correctly (Clinger's fast path). Everything else goes to strtod. */
-bool mlprt_parse_double(const char *s, size_t len, double *out) {
+static inline bool parse_double(const char *s, size_t len, double *out) {
   if (len && (is_space(*s) || is_space(s[len - 1]))) {
     while (len && is_space(*s)) s++, len--;
     while (len && is_space(s[len - 1])) len--;
@@ -67,6 +67,10 @@ bool mlprt_parse_double(const char *s, size_t len, double *out) {
   buf[len] = 0;
   *out = strtod(buf, NULL);
   return true;
+}
+
+bool mlprt_parse_double(const char *s, size_t len, double *out) {
+  return parse_double(s, len, out);
 }
 
 /* ---- dates ---- */
@@ -428,38 +432,50 @@ static int parse_bool(const char *s, size_t len) {
   return -1;
 }
 
+int mlprt_num_from_text(MlprtColType type, const char *s, size_t len, const MlprtNaSet *na, float *out,
+                        const char **why) {
+  /* numbers are by far the most common cells: parse first, look for a
+   * missing-value token only when that fails */
+  bool token = na->numeric && mlprt_na_match(na, s, len);
+  if (!token && len - 1 < 9) { /* up to 9 plain digits: an exact integer, as parse_double reads it */
+    uint32_t u = 0;
+    size_t i = 0;
+    while (i < len && (unsigned)(s[i] - '0') < 10) u = u * 10 + (uint32_t)(s[i++] - '0');
+    if (i == len) {
+      *out = (float)u;
+      return 0;
+    }
+  }
+  double v;
+  bool ok = !token && parse_double(s, len, &v);
+  if (!ok && mlprt_na_match(na, s, len)) {
+    *out = NAN;
+    return 0;
+  }
+  if (!ok) {
+    *why = type == MLPRT_COL_INT ? "expected an integer" : "expected a number";
+    return -1;
+  }
+  float f = (float)v;
+  if (isinf(f)) { /* one rule for every source: never a silent infinity */
+    *why = mlprt_why_float_range;
+    return -1;
+  }
+  if (type == MLPRT_COL_INT && v != floor(v)) {
+    *why = "expected an integer";
+    return -1;
+  }
+  *out = f;
+  return 0;
+}
+
 int mlprt_cell_from_text(MlprtTable *t, int col, int64_t row, const char *s, size_t len,
                          const MlprtNaSet *na, const char **why) {
   MlprtColumn *c = &t->cols[col];
-  /* numbers are by far the most common cells: parse first, look for a
-   * missing-value token only when that fails */
-  bool numeric = c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT;
-  bool missing = (!numeric || na->numeric) && mlprt_na_match(na, s, len);
+  if (c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT)
+    return mlprt_num_from_text(c->type, s, len, na, &c->f[row], why);
+  bool missing = mlprt_na_match(na, s, len);
   switch (c->type) {
-  case MLPRT_COL_FLOAT:
-  case MLPRT_COL_INT: {
-    double v;
-    bool ok = !missing && mlprt_parse_double(s, len, &v);
-    if (!ok && (missing || mlprt_na_match(na, s, len))) {
-      c->f[row] = NAN;
-      return 0;
-    }
-    if (!ok) {
-      *why = c->type == MLPRT_COL_INT ? "expected an integer" : "expected a number";
-      return -1;
-    }
-    float f = (float)v;
-    if (isinf(f)) { /* one rule for every source: never a silent infinity */
-      *why = mlprt_why_float_range;
-      return -1;
-    }
-    if (c->type == MLPRT_COL_INT && v != floor(v)) {
-      *why = "expected an integer";
-      return -1;
-    }
-    c->f[row] = f;
-    return 0;
-  }
   case MLPRT_COL_BOOL: {
     int b = missing ? MLPRT_BOOL_NA : parse_bool(s, len);
     if (b < 0) {

@@ -77,9 +77,18 @@ static size_t series_bytes(const MlprtPredPlan *pl) {
   return n;
 }
 
+/* The state opens with the text buffers and term index entries its plan
+ * needs, counted once by mlprt_pred_row_init rather than on every row. */
+typedef struct {
+  size_t ncleans, nterms;
+} Needs;
+enum { NEEDS_BYTES = 64 };
+_Static_assert(sizeof(Needs) <= NEEDS_BYTES, "Needs fits its place at the start of the row state");
+
 static Row row_at(void *state, const MlprtPredPlan *pl) {
   size_t s = (size_t)pl->nslots;
-  char *p = state;
+  const Needs *need = state;
+  char *p = (char *)state + NEEDS_BYTES;
   Row r;
   r.num = (float *)p;
   p += up8(s * sizeof(float));
@@ -95,16 +104,14 @@ static Row row_at(void *state, const MlprtPredPlan *pl) {
   p += up8(sizeof(MlprtNaSet));
   r.live = (uint8_t *)p;
   p += up8(s);
-  size_t ncleans, nterms;
-  text_needs(pl, &ncleans, &nterms);
   r.term = (const char **)p;
-  p += nterms * sizeof(char *);
+  p += need->nterms * sizeof(char *);
   r.term_len = (size_t *)p;
-  p += nterms * sizeof(size_t);
+  p += need->nterms * sizeof(size_t);
   r.idf = (double *)p;
-  p += nterms * sizeof(double);
+  p += need->nterms * sizeof(double);
   r.clean = p;
-  p += ncleans * MLPRT_PRED_CLEAN_W;
+  p += need->ncleans * MLPRT_PRED_CLEAN_W;
   r.series = r.series_at = p;
   r.group = 0, r.history = MLPRT_HISTORY_NULL, r.short_row = false;
   return r;
@@ -112,7 +119,7 @@ static Row row_at(void *state, const MlprtPredPlan *pl) {
 
 size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
   size_t s = (size_t)pl->nslots;
-  size_t n = up8(s * sizeof(float)) + s * (sizeof(char *) + sizeof(size_t) + sizeof(int64_t)) +
+  size_t n = NEEDS_BYTES + up8(s * sizeof(float)) + s * (sizeof(char *) + sizeof(size_t) + sizeof(int64_t)) +
              up8(s * TEXT_W) + up8(sizeof(MlprtNaSet)) + up8(s);
   size_t ncleans, nterms;
   text_needs(pl, &ncleans, &nterms);
@@ -122,6 +129,8 @@ size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
 }
 
 void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
+  Needs *need = state;
+  text_needs(pl, &need->ncleans, &need->nterms);
   Row r = row_at(state, pl);
   MlprtLoadOpts o = {.na_tokens = pl->na_tokens, .nna = (int)pl->nna};
   mlprt_na_init(r.na, pl->na_tokens ? &o : NULL);
@@ -225,6 +234,30 @@ static const char *what_expected(int type) {
   }
 }
 
+/* A numeric input's value x lies outside its training range widened by
+ * the range margin. */
+static bool out_of_range(const MlprtPredictor *p, const MlprtPredInput *in, double x) {
+  double lo = in->lo, hi = in->hi, m = p->range_margin * (hi - lo);
+  return (in->type == MLPRT_COL_FLOAT || in->type == MLPRT_COL_INT) && isfinite(lo) && isfinite(hi) &&
+         (x < lo - m || x > hi + m);
+}
+
+/* The common field, a number within its training range, into its slot as
+ * read_input puts it there, without the policies' bookkeeping; false
+ * (nothing done) leaves the field to read_input. */
+static bool read_number(const MlprtPredictor *p, int64_t i, const char *f, Row *r) {
+  const MlprtPredInput *in = &p->plan->inputs[i];
+  float x;
+  const char *why;
+  if (!f || (in->type != MLPRT_COL_FLOAT && in->type != MLPRT_COL_INT) ||
+      mlprt_num_from_text((MlprtColType)in->type, f, strlen(f), r->na, &x, &why) != 0 || isnan(x) ||
+      out_of_range(p, in, x))
+    return false;
+  set_missing(r, i);
+  r->num[i] = x;
+  return true;
+}
+
 /* Input i's field into its slot, through the policies. */
 static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r, Verdict *v) {
   const MlprtPredInput *in = &p->plan->inputs[i];
@@ -257,13 +290,18 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
       return;
     }
   } else {
-    /* the loader's own parse, into a one-row column on the stack */
+    /* the loader's own parse: numbers straight into the slot, the other
+     * types into a one-row column on the stack */
     float fv = NAN;
     uint8_t bv = MLPRT_BOOL_NA;
     int64_t tv = MLPRT_TIME_NA;
-    MlprtColumn c = {.type = (MlprtColType)type, .f = &fv, .b = &bv, .t = &tv};
-    MlprtTable t = {.cols = &c, .ncols = 1, .nrows = 1};
-    bad = mlprt_cell_from_text(&t, 0, 0, f, len, r->na, &loader_why) != 0;
+    if (type == MLPRT_COL_FLOAT || type == MLPRT_COL_INT) {
+      bad = mlprt_num_from_text((MlprtColType)type, f, len, r->na, &fv, &loader_why) != 0;
+    } else {
+      MlprtColumn c = {.type = (MlprtColType)type, .f = &fv, .b = &bv, .t = &tv};
+      MlprtTable t = {.cols = &c, .ncols = 1, .nrows = 1};
+      bad = mlprt_cell_from_text(&t, 0, 0, f, len, r->na, &loader_why) != 0;
+    }
     if (!bad) {
       if (type == MLPRT_COL_DATETIME) r->tm[i] = tv;
       else r->num[i] = type == MLPRT_COL_BOOL ? (bv == MLPRT_BOOL_NA ? NAN : (float)bv) : fv;
@@ -272,9 +310,8 @@ static void read_input(const MlprtPredictor *p, int64_t i, const char *f, Row *r
         apply_policy(p, p->on_nan, v, why);
         return;
       }
-      double lo = in->lo, hi = in->hi, m = p->range_margin * (hi - lo), x = r->num[i];
-      if ((type == MLPRT_COL_FLOAT || type == MLPRT_COL_INT) && isfinite(lo) && isfinite(hi) &&
-          (x < lo - m || x > hi + m)) {
+      double lo = in->lo, hi = in->hi, x = r->num[i];
+      if (out_of_range(p, in, x)) {
         snprintf(why, sizeof why, "column '%s': %.40s is outside the training range [%.9g, %.9g]", in->name,
                  f, lo, hi);
         if (p->on_out_of_range == MLPRT_FAILSAFE_CLIP) {
@@ -510,8 +547,8 @@ int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x,
   Verdict v = {MLPRT_ROW_OK, reason, n, false};
   if (n) reason[0] = 0;
   for (int64_t i = 0; i < pl->ninputs; i++) {
-    if (r.live[i]) read_input(p, i, fields[i], &r, &v);
-    else set_missing(&r, i);
+    if (!r.live[i]) set_missing(&r, i);
+    else if (!read_number(p, i, fields[i], &r)) read_input(p, i, fields[i], &r, &v);
   }
   if (v.state == MLPRT_ROW_REJECT) return v.state;
   for (int64_t i = pl->ninputs; i < pl->nslots; i++) set_missing(&r, i);

@@ -4,7 +4,8 @@
  * in one pass against one column's sums in a plain loop, duplicate removal (row
  * hashes that pair 32-bit cells) against comparing every pair of rows, and
  * the CSV loader's four-digit fraction step against mlprt_parse_double on
- * every cell, and imputation's fill and clipping (branch-free selects)
+ * every cell, a cell's plain-digit step (mlprt_num_from_text) against
+ * mlprt_parse_double, and imputation's fill and clipping (branch-free selects)
  * against the plain loops with a branch per cell. Each case is built so
  * that the fast path is the one taken. */
 #include <check.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "mlp/clean.h"
+#include "runtime/data/data_int.h"
 #include "tests/unit/datautil.h"
 
 /* A deterministic generator, so a failure can be replayed. */
@@ -300,6 +302,51 @@ START_TEST(fastpath_csv_fractions_match_parse_double) {
 }
 END_TEST
 
+/* Up to nine plain digits read as one exact integer; everything else (a
+ * sign, a tenth digit, a space) and a numeric missing-value token take the
+ * general parse: the same floats either way, for FLOAT and INT cells. */
+START_TEST(fastpath_cell_digits_match_parse_double) {
+  MlprtNaSet plain, tokens;
+  mlprt_na_init(&plain, NULL);
+  const char *toks[] = {"7", "-999"};
+  MlprtLoadOpts o = {.na_tokens = toks, .nna = 2};
+  mlprt_na_init(&tokens, &o);
+  static const char *const fixed[] = {"0", "00", "007", "000000000", "16777217", "16777219", "999999999",
+                                      "1000000001", "4294967297", "-0", "+5", " 12", "12 ", "1.0", "1e3", "7",
+                                      "-999"};
+  char buf[32];
+  int64_t wrong = 0, n = 0;
+  rng_state = 11;
+  for (int i = 0; i < 200000 + (int)(sizeof fixed / sizeof *fixed); i++) {
+    const char *text = buf;
+    if (i < (int)(sizeof fixed / sizeof *fixed)) text = fixed[i];
+    else if (i % 2) snprintf(buf, sizeof buf, "%u", rng() % 100000);
+    else snprintf(buf, sizeof buf, "%0*u", (int)(rng() % 10) + 1, rng() % 1000000000);
+    size_t len = strlen(text);
+    for (int nt = 0; nt < 2; nt++) {
+      const MlprtNaSet *na = nt ? &tokens : &plain;
+      double v;
+      bool token = mlprt_na_match(na, text, len);
+      bool ok = mlprt_parse_double(text, len, &v);
+      static const MlprtColType types[] = {MLPRT_COL_FLOAT, MLPRT_COL_INT};
+      for (int k = 0; k < 2; k++) {
+        MlprtColType type = types[k];
+        float f = 0;
+        const char *why = NULL;
+        int rc = mlprt_num_from_text(type, text, len, na, &f, &why);
+        bool whole = ok && v == floor(v);
+        if (token) wrong += rc != 0 || !isnan(f);
+        else if (!ok || (type == MLPRT_COL_INT && !whole)) wrong += rc == 0;
+        else wrong += rc != 0 || f != (float)v || !signbit(f) != !signbit(v);
+        n++;
+      }
+    }
+  }
+  ck_assert_int_gt(n, 800000);
+  ck_assert_int_eq(wrong, 0);
+}
+END_TEST
+
 /* Outlier rows r with r % 7 == 0 are protected in the keep-predicate case. */
 static bool every_seventh(const MlprtTable *t, int64_t row, void *ctx) {
   (void)t, (void)ctx;
@@ -382,6 +429,7 @@ Suite *fastpath_suite(void) {
   tcase_add_test(tc, fastpath_paired_moments_match_plain_sums);
   tcase_add_test(tc, fastpath_duplicates_match_pairwise);
   tcase_add_test(tc, fastpath_csv_fractions_match_parse_double);
+  tcase_add_test(tc, fastpath_cell_digits_match_parse_double);
   tcase_add_test(tc, fastpath_fill_and_clip_match_plain_loops);
   suite_add_tcase(s, tc);
   return s;

@@ -626,6 +626,50 @@ START_TEST(csv_framing_resynchronises) {
 }
 END_TEST
 
+/* Plain records (read a line at a time from the buffer) and the records
+ * only the byte-by-byte reader takes (quotes, a carriage return inside a
+ * line, blank lines, a record cut by the end of the 64 KiB buffer) give
+ * the same answers and count lines alike: a rejection after them names its
+ * line. */
+START_TEST(csv_plain_and_general_records_agree) {
+  MlprtPredictor p = tiny();
+  p.on_out_of_range = MLPRT_FAILSAFE_IMPUTE;
+  enum { NROWS = 6000 };
+  char *in = malloc(64 + NROWS * 32), *w = in;
+  w += sprintf(w, "x,colour,flag\n");
+  int line = 1;
+  for (int i = 0; i < NROWS; i++) {
+    const char *colour = i % 2 ? "blue" : "red";
+    if (i % 5 == 1) w += sprintf(w, "%d,\"%s\",true", i % 11, colour);
+    else if (i % 5 == 2) w += sprintf(w, "%d,%s\r,true", i % 11, colour); /* not the CRLF's \r */
+    else w += sprintf(w, "%d,%s,true", i % 11, colour);
+    w += sprintf(w, "%s", i % 3 ? "\n" : "\r\n");
+    line++;
+    if (i % 7 == 0) w += sprintf(w, "\n"), line++;
+  }
+  sprintf(w, "\"3,red,true\n");
+  char *out, *err, want[160];
+  ck_assert_int_eq(run_main(&p, in, NULL, &out, &err), 1);
+  char **lines;
+  int n = test_split_lines(out, &lines);
+  ck_assert_int_eq(n, NROWS + 2);
+  for (int i = 0; i < NROWS; i++) {
+    float q = (float)(i % 11) * 0.1f + 0.05f;
+    if (i % 5 == 2) /* "red\r" and "blue\r" are levels training never saw (the answer quotes the \r) */
+      snprintf(want, sizeof want, ",,,\"column 'colour': '%s\r' is a level training never saw\",",
+               i % 2 ? "blue" : "red");
+    else snprintf(want, sizeof want, "%s,%.9g,%.9g,,", q > 1 - q ? "yes" : "no", (float)(1 - q), q);
+    ck_assert_msg(strcmp(lines[1 + i], want) == 0, "row %d: '%s', not '%s'", i, lines[1 + i], want);
+  }
+  snprintf(want, sizeof want, "a quote opened on line %d is not closed on that line", line + 1);
+  ck_assert_msg(strstr(lines[NROWS + 1], want), "'%s' says '%s'", lines[NROWS + 1], want);
+  free(lines);
+  free(out);
+  free(err);
+  free(in);
+}
+END_TEST
+
 /* JSON lines: a NUL byte, an escaped NUL, a repeated key, a number past
  * float range: each line its own rejection, the rows around answered. */
 START_TEST(jsonl_framing) {
@@ -1059,6 +1103,7 @@ Suite *predict_suite(void) {
   tcase_add_test(io, csv_malformed_rows);
   tcase_add_test(io, jsonl_input);
   tcase_add_test(io, csv_framing_resynchronises);
+  tcase_add_test(io, csv_plain_and_general_records_agree);
   tcase_add_test(io, jsonl_framing);
   tcase_add_test(io, failsafes_each_policy);
   tcase_add_test(io, declared_missing_texts);
