@@ -355,7 +355,7 @@ static int emit_program(MlpArena *a, const MlpIr *ir, const MlpSource *src, cons
   if (rc == 0 && !o->emit_llvm && !o->emit_obj) {
     char lib[4096];
     rc = mlp_emit_find_runtime(lib, sizeof lib, err, sizeof err);
-    if (rc == 0) rc = mlp_emit_link(obj, lib, out, err, sizeof err);
+    if (rc == 0) rc = mlp_emit_link(obj, lib, out, ir->mpi, err, sizeof err);
     if (!o->keep_temps) remove(obj);
   }
   if (rc != 0) {

@@ -165,10 +165,25 @@ int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *
   return -1;
 }
 
-int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
+static int link_native(const char *driver, const char *obj_path, const char *mpi_lib, const char *lib_path,
+                       const char *exe_path, const char *const *flags, char *err, size_t n);
+
+int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, bool mpi, char *err,
+                  size_t n) {
   /* a training program reads SQL sources too; predictors take rows */
   static const char *const sql[] = {"-lsqlite3", "-lpq", NULL};
-  return mlp_emit_link_flags(obj_path, lib_path, exe_path, sql, err, n);
+  if (!mpi) return link_native("cc", obj_path, NULL, lib_path, exe_path, sql, err, n);
+  char mpi_lib[PATH_MAX];
+  const char *slash = strrchr(lib_path, '/');
+  snprintf(mpi_lib, sizeof mpi_lib, "%.*slibmlpmpi.a", slash ? (int)(slash + 1 - lib_path) : 0, lib_path);
+  if (access(mpi_lib, R_OK) != 0) {
+    snprintf(err, n,
+             "environment.distributed = mpi needs the runtime's MPI support, '%s', which make builds when "
+             "Open MPI's mpicc is installed (Debian: libopenmpi-dev, openmpi-bin)",
+             mpi_lib);
+    return -1;
+  }
+  return link_native("mpicc", obj_path, mpi_lib, lib_path, exe_path, sql, err, n);
 }
 
 /* Run the compiler driver argv[0] on argv, whose argv[2] is exe_path:
@@ -202,14 +217,23 @@ static int run_cc(const char **argv, const char *exe_path, char *err, size_t n) 
 
 enum { MAX_FLAGS = 8 };
 
-int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
-                        const char *const *flags, char *err, size_t n) {
-  const char *argv[13 + MAX_FLAGS] = {"cc",     "-o",  exe_path, obj_path,   lib_path, "-lopenblas",
-                                      "-lcjson", "-lsodium", "-lz", "-lm",  "-lpthread"};
-  int argc = 11;
+/* driver -o EXE OBJ [MPI_LIB] LIB and the runtime's libraries. */
+static int link_native(const char *driver, const char *obj_path, const char *mpi_lib, const char *lib_path,
+                       const char *exe_path, const char *const *flags, char *err, size_t n) {
+  const char *argv[14 + MAX_FLAGS] = {driver, "-o", exe_path, obj_path};
+  int argc = 4;
+  if (mpi_lib) argv[argc++] = mpi_lib;
+  static const char *const libs[] = {"-lopenblas", "-lcjson", "-lsodium", "-lz", "-lm", "-lpthread"};
+  argv[argc++] = lib_path;
+  for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) argv[argc++] = libs[i];
   for (int i = 0; flags && flags[i] && i < MAX_FLAGS; i++) argv[argc++] = flags[i];
   argv[argc] = SANITIZE; /* NULL ends the list when there is none */
   return run_cc(argv, exe_path, err, n);
+}
+
+int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
+                        const char *const *flags, char *err, size_t n) {
+  return link_native("cc", obj_path, NULL, lib_path, exe_path, flags, err, n);
 }
 
 int mlp_emit_link_cross(const char *triple, const char *obj_path, const char *lib_path, const char *exe_path,

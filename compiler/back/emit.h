@@ -42,8 +42,12 @@ int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en);
 int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *err, size_t en);
 
 /* cc OBJ LIB -o EXE with the runtime's libraries, the SQL clients' among
- * them (a training program's link). 0, or -1 with a message. */
-int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n);
+ * them (a training program's link). With mpi (environment.distributed =
+ * mpi), mpicc links libmlpmpi.a from beside LIB too; a runtime built
+ * without Open MPI has none, and the link is refused. 0, or -1 with a
+ * message. */
+int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, bool mpi, char *err,
+                  size_t n);
 /* The same with extra linker driver flags (NULL-terminated list, or NULL). */
 int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
                         const char *const *flags, char *err, size_t n);

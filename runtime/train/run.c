@@ -81,6 +81,9 @@ struct MlprtRun {
   int64_t best_trial;
   unsigned char *pretrained; /* model.pretrained: weights.bin of that run (params, then state), or NULL */
   size_t pretrained_bytes;
+  MlprtComm *comm;     /* distributed = mpi: this process's rank; else NULL */
+  MlprtShards shards;  /* how a batch's gradient is summed, when sliced or distributed */
+  bool sliced;         /* shards > 1 or ranks: batches go through mlprt_shard_step */
 };
 
 /* Exit statuses: 1 the data or the training failed, 2 a file could not be
@@ -334,6 +337,28 @@ static void open_run_dir(MlprtRun *r, const char *out) {
   }
 }
 
+/* distributed = mpi: join the ranks. Every rank runs the whole program;
+ * rank 0 alone writes the run directory and the console. */
+static void open_ranks(MlprtRun *r, int *argc, char ***argv) {
+  r->comm = r->p->comm_open(argc, argv);
+  if (!r->comm) die(r, "cannot join the MPI ranks");
+  if (r->comm->rank > 0) r->cli.quiet = true;
+  if (r->cli.resume && r->comm->size > 1)
+    die(r, "--resume with %d MPI ranks is not supported yet: resume with one", r->comm->size);
+}
+
+/* The other ranks write what rank 0 writes into a private directory,
+ * removed when the run ends. */
+static void scratch_dir(MlprtRun *r) {
+  const char *tmp = getenv("TMPDIR");
+  size_t n = strlen(tmp && *tmp ? tmp : "/tmp") + 32;
+  r->out = malloc(n);
+  snprintf(r->out, n, "%s/mlp-rank-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(r->out)) die_io(r, "cannot create a directory in '%s': %s", tmp, strerror(errno));
+  r->staged = true;
+  r->metrics_path = path_in(r, "metrics.jsonl");
+}
+
 MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   mlprt_fp_flush_subnormals(); /* before any thread starts: they inherit it */
   MlprtRun *r = calloc(1, sizeof *r);
@@ -378,11 +403,20 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   /* Exporting the cleaned features trains nothing: no run directory. */
   r->lock_fd = -1;
   r->resume_job = -1;
-  if (!r->cli.export_features) open_run_dir(r, out);
+  if (p->comm_open) open_ranks(r, &argc, &argv);
+  if (r->comm && r->comm->rank > 0) scratch_dir(r);
+  else if (!r->cli.export_features) open_run_dir(r, out);
   mlprt_console_init(&r->con, r->cli.quiet, r->cli.verbose);
   r->best_job = -1;
   r->arenas = calloc((size_t)p->nmodels, sizeof *r->arenas);
-  for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_init(&r->arenas[m], (size_t)p->models[m].arena_bytes);
+  int64_t most = 0;
+  for (int64_t m = 0; m < p->nmodels; m++) {
+    mlprt_arena_init(&r->arenas[m], (size_t)p->models[m].arena_bytes);
+    most = p->models[m].n_params > most ? p->models[m].n_params : most;
+  }
+  r->sliced = p->shards > 1 || r->comm;
+  if (r->sliced && mlprt_shards_init(&r->shards, p->shards, r->comm, most, err, sizeof err) != 0)
+    die(r, "%s", err);
   return r;
 }
 
@@ -482,6 +516,26 @@ static int64_t row_of(const MlprtRun *r, const View *v, int64_t i, int *split) {
   return p < ntrain ? p : p - ntrain;
 }
 
+/* The batch that starts at row `start` of a pass over a view. */
+typedef struct {
+  const MlprtRun *r;
+  const View *v;
+  int64_t start;
+  float *x, *y; /* the model's input and target buffers */
+} Batch;
+
+/* An MlprtFillFn: rows lo..hi-1 of the batch into the buffers' first rows. */
+static void fill_rows(void *ctx, int64_t lo, int64_t hi) {
+  const Batch *b = ctx;
+  const MlprtDataset *d = &b->r->data;
+  for (int64_t i = lo; i < hi; i++) {
+    int s;
+    int64_t row = row_of(b->r, b->v, b->r->perm[b->start + i], &s);
+    mlprt_dataset_row(d, s, row, b->x + (i - lo) * d->F);
+    memcpy(b->y + (i - lo) * d->K, d->y[s] + row * d->K, (size_t)d->K * sizeof *b->y);
+  }
+}
+
 /* One pass over the first n rows of v in a seeded order; returns the mean
  * loss. No allocation happens here: rows are gathered into the arena's
  * planned input and target buffers. */
@@ -489,22 +543,24 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
                           double lr, bool show) {
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
-  const MlprtDataset *d = &r->data;
-  float *x = (float *)(base + m->x_off), *y = (float *)(base + m->y_off);
   uint64_t seed = (uint64_t)r->jobs[job].seed;
   for (int64_t i = 0; i < n; i++) r->perm[i] = i;
   mlprt_shuffle(r->perm, n, seed, UINT64_C(1) << 32 | (uint64_t)epoch);
+  Batch b = {r, v, 0, (float *)(base + m->x_off), (float *)(base + m->y_off)};
   double total = 0;
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;
-    for (int64_t i = 0; i < nb; i++) {
-      int s;
-      int64_t row = row_of(r, v, r->perm[start + i], &s);
-      mlprt_dataset_row(d, s, row, x + i * d->F);
-      memcpy(y + i * d->K, d->y[s] + row * d->K, (size_t)d->K * sizeof *y);
+    b.start = start;
+    if (r->sliced) {
+      double sum;
+      if (mlprt_shard_step(&r->shards, m, base, nb, (uint64_t)*step, seed, fill_rows, &b, &sum) != 0)
+        die(r, "the MPI ranks failed to exchange the gradients");
+      total += sum;
+    } else {
+      fill_rows(&b, 0, nb);
+      m->forward(base, nb, 1, (uint64_t)*step, seed);
+      total += m->backward(base, nb) * (double)nb;
     }
-    m->forward(base, nb, 1, (uint64_t)*step, seed);
-    total += m->backward(base, nb) * (double)nb;
     m->update(base, lr, ++*step);
     if (show) mlprt_console_batch(&r->con, epoch, start + nb, total / (double)(start + nb));
   }
@@ -1462,6 +1518,14 @@ int mlprt_run_close(MlprtRun *r) {
   if (r->data.n[MLPRT_VALID] == 0) cJSON_AddStringToObject(data, "validation_metrics_from", "train");
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
   mlprt_environment_json(env, p, r->threads);
+  cJSON_AddNumberToObject(env, "shards", (double)p->shards);
+  if (r->comm) {
+    cJSON *dist = cJSON_AddObjectToObject(env, "distributed");
+    cJSON_AddStringToObject(dist, "backend", "mpi");
+    cJSON_AddNumberToObject(dist, "ranks", r->comm->size);
+    cJSON_AddNumberToObject(dist, "exchanges", (double)r->comm->calls);
+    cJSON_AddNumberToObject(dist, "exchange_seconds", r->comm->seconds);
+  }
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int64_t j = 0; j < r->njobs; j++)
     if (r->res[j].fit_done) cJSON_AddItemToArray(jobs, job_json(r, j));
@@ -1575,15 +1639,26 @@ int mlprt_run_close(MlprtRun *r) {
   }
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
-  if (mlprt_manifest_seal(r->out) != 0)
-    die_io(r, "cannot seal '%s/manifest.json': %s", r->out, strerror(errno));
-  /* The complete run replaces the previous one in one step. */
-  if (mlprt_fsync_dir(r->out) != 0 || mlprt_dir_swap(r->out, r->final_out) != 0)
-    die_io(r, "cannot move the new run into '%s': %s", r->final_out, strerror(errno));
+  if (r->comm && r->comm->rank > 0) {
+    mlprt_remove_tree(r->out); /* rank 0 keeps the run */
+  } else {
+    if (mlprt_manifest_seal(r->out) != 0)
+      die_io(r, "cannot seal '%s/manifest.json': %s", r->out, strerror(errno));
+    /* The complete run replaces the previous one in one step. */
+    if (mlprt_fsync_dir(r->out) != 0 || mlprt_dir_swap(r->out, r->final_out) != 0)
+      die_io(r, "cannot move the new run into '%s': %s", r->final_out, strerror(errno));
+    mlprt_fsync_dir(r->parent);
+    close(r->lock_fd);
+  }
   r->staged = false;
-  mlprt_fsync_dir(r->parent);
-  close(r->lock_fd);
+  if (r->comm) {
+    if (!r->cli.quiet && r->comm->calls > 0)
+      printf("%d MPI ranks: %.3f ms exchanging gradients per step\n", r->comm->size,
+             1e3 * r->comm->seconds / (double)r->comm->calls);
+    r->comm->close(r->comm);
+  }
   if (!r->cli.quiet) printf("run directory: %s\n", r->final_out);
+  if (r->sliced) mlprt_shards_free(&r->shards);
   for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_free(&r->arenas[m]);
   mlprt_prep_free(&r->data);
   free(r->arenas);

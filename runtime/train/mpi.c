@@ -1,0 +1,30 @@
+/* mpi.c — the ranks of a data-parallel run over MPI (mlp/comm.h). Built
+ * into libmlpmpi.a by mpicc, apart from libmlprt.a, so that only programs
+ * built with environment.distributed = mpi link Open MPI. Consumes the
+ * command line mpirun started the process with; produces this process's
+ * rank and the exchange of gradients between ranks. */
+#include <mpi.h>
+
+#include "mlp/run.h"
+
+static int allgather(MlprtComm *c, const float *mine, float *all, size_t n) {
+  if (n > (size_t)INT32_MAX) return -1;
+  double t0 = MPI_Wtime();
+  int rc = MPI_Allgather(mine, (int)n, MPI_FLOAT, all, (int)n, MPI_FLOAT, MPI_COMM_WORLD);
+  c->seconds += MPI_Wtime() - t0;
+  c->calls++;
+  return rc == MPI_SUCCESS ? 0 : -1;
+}
+
+static void finish(MlprtComm *c) {
+  (void)c;
+  MPI_Finalize();
+}
+
+MlprtComm *mlprt_mpi_open(int *argc, char ***argv) {
+  static MlprtComm comm = {.allgather = allgather, .close = finish};
+  if (MPI_Init(argc, argv) != MPI_SUCCESS) return NULL;
+  MPI_Comm_rank(MPI_COMM_WORLD, &comm.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &comm.size);
+  return &comm;
+}
