@@ -7,10 +7,17 @@
 
 #include "mlp/run.h"
 
-static int allgather(MlprtComm *c, const float *mine, float *all, size_t n) {
-  if (n > (size_t)INT32_MAX) return -1;
+static int alltoall(MlprtComm *c, const float *send, const int *scount, const int *sdispl, float *recv,
+                    const int *rcount, const int *rdispl) {
   double t0 = MPI_Wtime();
-  int rc = MPI_Allgather(mine, (int)n, MPI_FLOAT, all, (int)n, MPI_FLOAT, MPI_COMM_WORLD);
+  int rc = MPI_Alltoallv(send, scount, sdispl, MPI_FLOAT, recv, rcount, rdispl, MPI_FLOAT, MPI_COMM_WORLD);
+  c->seconds += MPI_Wtime() - t0;
+  return rc == MPI_SUCCESS ? 0 : -1;
+}
+
+static int allgather(MlprtComm *c, const float *mine, float *all, const int *count, const int *displ) {
+  double t0 = MPI_Wtime();
+  int rc = MPI_Allgatherv(mine, count[c->rank], MPI_FLOAT, all, count, displ, MPI_FLOAT, MPI_COMM_WORLD);
   c->seconds += MPI_Wtime() - t0;
   c->calls++;
   return rc == MPI_SUCCESS ? 0 : -1;
@@ -22,7 +29,7 @@ static void finish(MlprtComm *c) {
 }
 
 MlprtComm *mlprt_mpi_open(int *argc, char ***argv) {
-  static MlprtComm comm = {.allgather = allgather, .close = finish};
+  static MlprtComm comm = {.alltoall = alltoall, .allgather = allgather, .close = finish};
   if (MPI_Init(argc, argv) != MPI_SUCCESS) return NULL;
   MPI_Comm_rank(MPI_COMM_WORLD, &comm.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &comm.size);

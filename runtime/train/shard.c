@@ -28,17 +28,23 @@ int mlprt_shards_init(MlprtShards *s, int64_t shards, MlprtComm *comm, int64_t m
   s->own = shards / ranks;
   s->comm = comm;
   s->n = (size_t)max_params;
-  size_t rec = s->n + 2 * (size_t)s->own;
+  size_t extra = 2 * (size_t)s->own * (size_t)ranks; /* each rank's losses, as pairs of floats */
   s->levels = calloc((size_t)(log2_of(shards) + 1) * s->n, sizeof *s->levels);
-  s->mine = calloc(rec, sizeof *s->mine);
-  s->all = calloc(rec * (size_t)ranks, sizeof *s->all);
+  s->loss = calloc((size_t)s->own, sizeof *s->loss);
+  s->send = calloc(s->n + extra, sizeof *s->send);
+  s->recv = calloc(s->n + (size_t)ranks + extra, sizeof *s->recv);
+  s->count = calloc(3 * (size_t)ranks, sizeof *s->count);
+  s->displ = calloc(3 * (size_t)ranks, sizeof *s->displ);
   return 0;
 }
 
 void mlprt_shards_free(MlprtShards *s) {
   free(s->levels);
-  free(s->mine);
-  free(s->all);
+  free(s->loss);
+  free(s->send);
+  free(s->recv);
+  free(s->count);
+  free(s->displ);
 }
 
 /* Leaf i (from 0) of a pairwise tree enters as carry [n]: each complete
@@ -53,44 +59,69 @@ static void tree_add(float *levels, size_t n, int64_t i, float *carry) {
   memcpy(levels + (size_t)k * n, carry, n * sizeof *carry);
 }
 
+/* The ranks' subtrees g [n] into grads: rank j adds part j of every
+ * rank's in rank order, then each gathers all parts. *loss: every slice's
+ * loss, added in slice order. */
+static int combine(MlprtShards *s, const float *g, size_t n, float *grads, double *loss) {
+  MlprtComm *c = s->comm;
+  int ranks = c->size;
+  int *scount = s->count, *rcount = s->count + ranks, *gcount = s->count + 2 * ranks;
+  int *sdispl = s->displ, *rdispl = s->displ + ranks, *gdispl = s->displ + 2 * ranks;
+  int pair = 2 * (int)s->own; /* floats of this rank's losses */
+  for (int j = 0; j < ranks; j++) {
+    size_t lo = n * (size_t)j / (size_t)ranks, hi = n * (size_t)(j + 1) / (size_t)ranks;
+    gcount[j] = (int)(hi - lo);
+    gdispl[j] = (int)lo;
+    scount[j] = gcount[j] + pair;
+    sdispl[j] = (int)lo + j * pair;
+    memcpy(s->send + sdispl[j], g + lo, (hi - lo) * sizeof *g);
+    memcpy(s->send + sdispl[j] + gcount[j], s->loss, (size_t)pair * sizeof *s->send);
+  }
+  int mine = gcount[c->rank];
+  for (int r = 0; r < ranks; r++) {
+    rcount[r] = mine + pair;
+    rdispl[r] = r * (mine + pair);
+  }
+  if (c->alltoall(c, s->send, scount, sdispl, s->recv, rcount, rdispl) != 0) return -1;
+  double total = 0;
+  for (int r = 0; r < ranks; r++) {
+    float *part = s->recv + rdispl[r];
+    for (int64_t k = 0; k < s->own; k++) {
+      double l;
+      memcpy(&l, part + mine + 2 * k, sizeof l);
+      total += l;
+    }
+    tree_add(s->levels, (size_t)mine, r, part);
+  }
+  *loss = total;
+  const float *sum = s->levels + (size_t)log2_of(ranks) * (size_t)mine;
+  return c->allgather(c, sum, grads, gcount, gdispl);
+}
+
 int mlprt_shard_step(MlprtShards *s, const MlprtModel *m, unsigned char *base, int64_t nb, uint64_t step,
                      uint64_t seed, MlprtFillFn fill, void *ctx, double *loss) {
-  size_t n = (size_t)m->n_params, rec = s->n + 2 * (size_t)s->own;
+  size_t n = (size_t)m->n_params;
   float *grads = (float *)(base + m->grads_off);
-  int rank = s->comm ? s->comm->rank : 0, ranks = s->comm ? s->comm->size : 1;
+  int rank = s->comm ? s->comm->rank : 0;
   for (int64_t k = 0; k < s->own; k++) {
     int64_t slice = rank * s->own + k;
     int64_t lo = nb * slice / s->shards, hi = nb * (slice + 1) / s->shards;
-    double sum = 0;
+    s->loss[k] = 0;
     if (hi > lo) {
       fill(ctx, lo, hi);
       m->forward(base, hi - lo, 1, step * (uint64_t)s->shards + (uint64_t)slice, seed);
-      sum = m->backward(base, hi - lo) * (double)(hi - lo);
+      s->loss[k] = m->backward(base, hi - lo) * (double)(hi - lo);
       float share = (float)((double)(hi - lo) / (double)nb);
       for (size_t j = 0; j < n; j++) grads[j] *= share;
     } else {
       memset(grads, 0, n * sizeof *grads);
     }
-    memcpy(s->mine + s->n + 2 * (size_t)k, &sum, sizeof sum);
     tree_add(s->levels, n, k, grads);
   }
-  memcpy(s->mine, s->levels + (size_t)log2_of(s->own) * n, n * sizeof *grads);
-  if (!s->comm) {
-    memcpy(s->all, s->mine, rec * sizeof *s->all);
-  } else if (s->comm->allgather(s->comm, s->mine, s->all, rec) != 0) {
-    return -1;
-  }
-  double total = 0;
-  for (int r = 0; r < ranks; r++) {
-    float *g = s->all + (size_t)r * rec;
-    for (int64_t k = 0; k < s->own; k++) {
-      double sum;
-      memcpy(&sum, g + s->n + 2 * (size_t)k, sizeof sum);
-      total += sum;
-    }
-    tree_add(s->levels, n, r, g);
-  }
-  memcpy(grads, s->levels + (size_t)log2_of(ranks) * n, n * sizeof *grads);
-  *loss = total;
+  const float *g = s->levels + (size_t)log2_of(s->own) * n;
+  if (s->comm) return combine(s, g, n, grads, loss);
+  memcpy(grads, g, n * sizeof *grads);
+  *loss = 0;
+  for (int64_t k = 0; k < s->own; k++) *loss += s->loss[k];
   return 0;
 }
