@@ -12,7 +12,7 @@ set -eu
 MLPC=${MLPC:-build/mlpc}
 EPOCHS=${EPOCHS:-2}
 REPS=${REPS:-3}
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --bind-to none"
+MPIRUN="mpirun --allow-run-as-root --oversubscribe --bind-to none --mca mpi_yield_when_idle 1"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # One thread per process, matrix products included (deterministic).

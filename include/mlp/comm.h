@@ -31,6 +31,8 @@ struct MlprtComm {
   /* MPI_Allgatherv of floats: every rank's mine [count[rank]] into
    * all[displ[r] ..], in rank order. 0, or -1. */
   int (*allgather)(MlprtComm *c, const float *mine, float *all, const int *count, const int *displ);
+  /* MPI_Bcast of n bytes from rank 0's buf into every rank's. 0, or -1. */
+  int (*bcast)(MlprtComm *c, void *buf, size_t n);
   void (*close)(MlprtComm *c); /* ends the process's part in the run */
   double seconds;              /* wall time spent exchanging so far */
   long long calls;             /* allgathers so far: one per step */

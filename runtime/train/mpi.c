@@ -23,13 +23,22 @@ static int allgather(MlprtComm *c, const float *mine, float *all, const int *cou
   return rc == MPI_SUCCESS ? 0 : -1;
 }
 
+static int bcast(MlprtComm *c, void *buf, size_t n) {
+  (void)c;
+  for (size_t at = 0; at < n; at += INT32_MAX) {
+    size_t len = n - at < INT32_MAX ? n - at : INT32_MAX;
+    if (MPI_Bcast((char *)buf + at, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS) return -1;
+  }
+  return 0;
+}
+
 static void finish(MlprtComm *c) {
   (void)c;
   MPI_Finalize();
 }
 
 MlprtComm *mlprt_mpi_open(int *argc, char ***argv) {
-  static MlprtComm comm = {.alltoall = alltoall, .allgather = allgather, .close = finish};
+  static MlprtComm comm = {.alltoall = alltoall, .allgather = allgather, .bcast = bcast, .close = finish};
   if (MPI_Init(argc, argv) != MPI_SUCCESS) return NULL;
   MPI_Comm_rank(MPI_COMM_WORLD, &comm.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &comm.size);

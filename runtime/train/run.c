@@ -166,27 +166,33 @@ static void metrics_append(MlprtRun *r, const char *line) {
   r->mlen += n;
 }
 
+/* The whole file at path (malloc'd, *len bytes), or NULL when there is
+ * none. */
+static char *read_whole(const MlprtRun *r, const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = NULL;
+  FILE *m = open_memstream(&buf, len);
+  char chunk[1 << 16];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
+  bool bad = ferror(f) != 0;
+  fclose(f);
+  fclose(m);
+  if (bad) die_io(r, "cannot read '%s': %s", path, strerror(errno));
+  return buf;
+}
+
 /* Copy DIR/NAME to TO/NAME when it exists. */
 static void copy_into(const MlprtRun *r, const char *dir, const char *to, const char *name) {
   size_t n = strlen(dir) + strlen(to) + strlen(name) + 2;
   char *src = malloc(n), *dst = malloc(n);
   snprintf(src, n, "%s/%s", dir, name);
   snprintf(dst, n, "%s/%s", to, name);
-  FILE *f = fopen(src, "rb");
-  if (f) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[1 << 16];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    fclose(m);
-    if (bad) die_io(r, "cannot read '%s': %s", src, strerror(errno));
-    write_path(r, dst, buf, len, true);
-    free(buf);
-  }
+  size_t len;
+  char *buf = read_whole(r, src, &len);
+  if (buf) write_path(r, dst, buf, len, true);
+  free(buf);
   free(src);
   free(dst);
 }
@@ -268,6 +274,20 @@ static void metrics_load(MlprtRun *r, const MlprtCkptHeader *h) {
   fclose(f);
 }
 
+/* --resume: the job and epoch checkpoint.bin holds, and the metrics lines
+ * up to it. */
+static void resume_point(MlprtRun *r) {
+  r->resume_job = -1;
+  if (!r->cli.resume) return;
+  char *ckpt = path_in(r, "checkpoint.bin");
+  MlprtCkptHeader h;
+  if (mlprt_ckpt_peek(ckpt, &h) == 0) {
+    r->resume_job = h.job;
+    metrics_load(r, &h);
+  }
+  free(ckpt);
+}
+
 /* Lock OUT (OUT.lock beside it), sweep what killed runs left, and make the
  * staging directory OUT.staging-PID the run is written to: fresh, the
  * killed run's (--resume), or seeded with the finished run's checkpoint
@@ -325,16 +345,7 @@ static void open_run_dir(MlprtRun *r, const char *out) {
   const char *names[] = {r->p->cleaning_report, r->p->report};
   for (size_t i = 0; i < 2; i++)
     if (names[i] && mlprt_path_inside(r->out, names[i], err, sizeof err) != 0) die(r, "%s", err);
-  r->resume_job = -1;
-  if (r->cli.resume) {
-    char *ckpt = path_in(r, "checkpoint.bin");
-    MlprtCkptHeader h;
-    if (mlprt_ckpt_peek(ckpt, &h) == 0) {
-      r->resume_job = h.job;
-      metrics_load(r, &h);
-    }
-    free(ckpt);
-  }
+  resume_point(r);
 }
 
 /* distributed = mpi: join the ranks. Every rank runs the whole program;
@@ -343,8 +354,29 @@ static void open_ranks(MlprtRun *r, int *argc, char ***argv) {
   r->comm = r->p->comm_open(argc, argv);
   if (!r->comm) die(r, "cannot join the MPI ranks");
   if (r->comm->rank > 0) r->cli.quiet = true;
-  if (r->cli.resume && r->comm->size > 1)
-    die(r, "--resume with %d MPI ranks is not supported yet: resume with one", r->comm->size);
+}
+
+/* --resume under MPI: rank 0 hands its checkpoint and metrics (of any
+ * earlier rank count: the slices, not the ranks, fix the weights) to the
+ * others' directories, byte for byte. */
+static void share_resume(MlprtRun *r) {
+  static const char *const names[] = {"checkpoint.bin", "metrics.jsonl"};
+  for (size_t i = 0; i < 2; i++) {
+    char *path = path_in(r, names[i]);
+    size_t len = 0;
+    char *data = r->comm->rank == 0 ? read_whole(r, path, &len) : NULL;
+    int64_t size = data ? (int64_t)len : -1;
+    bool ok = r->comm->bcast(r->comm, &size, sizeof size) == 0;
+    if (ok && size >= 0) {
+      if (r->comm->rank > 0) data = malloc((size_t)size + 1);
+      ok = r->comm->bcast(r->comm, data, (size_t)size) == 0;
+      if (ok && r->comm->rank > 0) write_path(r, path, data, (size_t)size, false);
+    }
+    if (!ok) die(r, "the MPI ranks failed to share %s", names[i]);
+    free(data);
+    free(path);
+  }
+  if (r->comm->rank > 0) resume_point(r); /* rank 0's came with its directory */
 }
 
 /* The other ranks write what rank 0 writes into a private directory,
@@ -406,6 +438,7 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   if (p->comm_open) open_ranks(r, &argc, &argv);
   if (r->comm && r->comm->rank > 0) scratch_dir(r);
   else if (!r->cli.export_features) open_run_dir(r, out);
+  if (r->comm && r->cli.resume) share_resume(r);
   mlprt_console_init(&r->con, r->cli.quiet, r->cli.verbose);
   r->best_job = -1;
   r->arenas = calloc((size_t)p->nmodels, sizeof *r->arenas);

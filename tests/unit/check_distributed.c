@@ -1,8 +1,9 @@
 /* check_distributed.c — environment.shards and distributed = mpi: a batch's
  * gradient summed from fixed slices in a fixed tree gives the same
  * weights.bin and cleaning.json for one process and for 1, 2 and 4 MPI
- * ranks; rank counts that cannot split the slices, slice counts that are
- * not powers of two, and a runtime without MPI support are refused. */
+ * ranks, and across a resume on another rank count; rank counts that
+ * cannot split the slices, slice counts that are not powers of two, and a
+ * runtime without MPI support are refused. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +34,14 @@ static bool mpi_ready(const char **why) {
   return run_ok && lib_ok;
 }
 
-/* exe under mpirun on np ranks into DIR/NAME; the run's status. */
-static TestRun mpi_train(const char *exe, int np, const char *run) {
+/* exe under mpirun on np ranks into run, with the arguments more (NULL
+ * or NULL-terminated, at most 4); the run's status. */
+static TestRun mpi_train(const char *exe, int np, const char *run, const char *const *more) {
   char nps[16];
   snprintf(nps, sizeof nps, "%d", np);
-  const char *argv[] = {"mpirun", "--allow-run-as-root", "--oversubscribe", "-np", nps, exe,
-                        "--out",  run,                   "--quiet",         NULL};
+  const char *argv[16] = {"mpirun", "--allow-run-as-root", "--oversubscribe", "-np", nps, exe, "--out", run,
+                          "--quiet"};
+  for (int i = 0; more && more[i] && i < 4; i++) argv[9 + i] = more[i];
   return test_run(argv, NULL);
 }
 
@@ -72,7 +75,7 @@ START_TEST(mpi_ranks_match_one_process) {
     char name[32];
     snprintf(name, sizeof name, "np%d.run", nps[i]);
     char *run = test_path(dir, name);
-    TestRun r = mpi_train(exe, nps[i], run);
+    TestRun r = mpi_train(exe, nps[i], run, NULL);
     ck_assert_msg(r.status == 0, "-np %d: %s%s", nps[i], r.out, r.err);
     test_run_free(&r);
     expect_same_file(one, run, "weights.bin");
@@ -83,9 +86,24 @@ START_TEST(mpi_ranks_match_one_process) {
     cJSON_Delete(m);
     free(run);
   }
+  /* 5 epochs on 2 ranks, resumed to 12 on 4: the same weights again. */
+  char *run = test_path(dir, "resumed.run");
+  const char *first[] = {"--set", "epochs=5", NULL}, *rest[] = {"--resume", NULL};
+  TestRun r = mpi_train(exe, 2, run, first);
+  ck_assert_msg(r.status == 0, "-np 2: %s", r.err);
+  test_run_free(&r);
+  r = mpi_train(exe, 4, run, rest);
+  ck_assert_msg(r.status == 0, "-np 4 --resume: %s", r.err);
+  test_run_free(&r);
+  expect_same_file(one, run, "weights.bin");
+  cJSON *m = test_read_json(run, "manifest.json");
+  const cJSON *fit = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "jobs"), 0), "fit");
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(fit, "resumed")));
+  cJSON_Delete(m);
+  free(run);
   /* Three ranks cannot take four slices each their share. */
-  char *run = test_path(dir, "np3.run");
-  TestRun r = mpi_train(exe, 3, run);
+  run = test_path(dir, "np3.run");
+  r = mpi_train(exe, 3, run, NULL);
   ck_assert_int_ne(r.status, 0);
   ck_assert_msg(strstr(r.err, "3 ranks cannot share environment.shards = 4"), "%s", r.err);
   test_run_free(&r);
