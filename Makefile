@@ -1,6 +1,6 @@
 # mlpc — build, test, install.
 #
-#   make            build/mlpc and build/libmlprt.a
+#   make            build/mlpc and build/libmlprt.a (and build/libmlpmpi.a when mpicc is found)
 #   make test       install missing packages, build, run the whole suite
 #   make demo       install missing packages, build, run an example end to end
 #   make asan       the suite under AddressSanitizer + UBSan (in build/asan)
