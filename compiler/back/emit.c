@@ -174,16 +174,19 @@ int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_pa
   static const char *const sql[] = {"-lsqlite3", "-lpq", NULL};
   if (!mpi) return link_native("cc", obj_path, NULL, lib_path, exe_path, sql, err, n);
   char mpi_lib[PATH_MAX];
-  const char *slash = strrchr(lib_path, '/');
-  snprintf(mpi_lib, sizeof mpi_lib, "%.*slibmlpmpi.a", slash ? (int)(slash + 1 - lib_path) : 0, lib_path);
-  if (access(mpi_lib, R_OK) != 0) {
-    snprintf(err, n,
-             "environment.distributed = mpi needs the runtime's MPI support, '%s', which make builds when "
-             "Open MPI's mpicc is installed (Debian: libopenmpi-dev, openmpi-bin)",
-             mpi_lib);
-    return -1;
-  }
+  if (mlp_emit_find_mpi(lib_path, mpi_lib, sizeof mpi_lib, err, n) != 0) return -1;
   return link_native("mpicc", obj_path, mpi_lib, lib_path, exe_path, sql, err, n);
+}
+
+int mlp_emit_find_mpi(const char *lib_path, char *mpi_lib, size_t n, char *err, size_t en) {
+  const char *slash = strrchr(lib_path, '/');
+  snprintf(mpi_lib, n, "%.*slibmlpmpi.a", slash ? (int)(slash + 1 - lib_path) : 0, lib_path);
+  if (access(mpi_lib, R_OK) == 0) return 0;
+  snprintf(err, en,
+           "environment.distributed = mpi needs the runtime's MPI support, '%s', which make builds when Open "
+           "MPI's mpicc is installed (Debian: libopenmpi-dev, openmpi-bin)",
+           mpi_lib);
+  return -1;
 }
 
 /* Run the compiler driver argv[0] on argv, whose argv[2] is exe_path:

@@ -48,6 +48,9 @@ int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *
  * message. */
 int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, bool mpi, char *err,
                   size_t n);
+/* libmlpmpi.a beside the runtime lib_path, into mpi_lib (n bytes): 0, or
+ * -1 with a message saying how to get it. */
+int mlp_emit_find_mpi(const char *lib_path, char *mpi_lib, size_t n, char *err, size_t en);
 /* The same with extra linker driver flags (NULL-terminated list, or NULL). */
 int mlp_emit_link_flags(const char *obj_path, const char *lib_path, const char *exe_path,
                         const char *const *flags, char *err, size_t n);

@@ -143,7 +143,10 @@ START_TEST(mpi_refused_without_support) {
   const char *build[] = {mlpc, "build", spec, "-o", exe, NULL};
   TestRun r = test_run(build, NULL);
   ck_assert_int_ne(r.status, 0);
-  ck_assert_msg(strstr(r.err, "environment.distributed = mpi needs the runtime's MPI support"), "%s", r.err);
+  /* at the setting, with the line it is written on */
+  ck_assert_msg(strstr(r.err, "ranks.mlp:") && strstr(r.err, "distributed = mpi\n") &&
+                    strstr(r.err, "error: environment.distributed = mpi needs the runtime's MPI support"),
+                "%s", r.err);
   ck_assert_int_ne(access(exe, F_OK), 0);
   test_run_free(&r);
   free(exe);
