@@ -383,9 +383,10 @@ static void share_resume(MlprtRun *r) {
  * removed when the run ends. */
 static void scratch_dir(MlprtRun *r) {
   const char *tmp = getenv("TMPDIR");
-  size_t n = strlen(tmp && *tmp ? tmp : "/tmp") + 32;
+  if (!tmp || !*tmp) tmp = "/tmp";
+  size_t n = strlen(tmp) + 32;
   r->out = malloc(n);
-  snprintf(r->out, n, "%s/mlp-rank-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  snprintf(r->out, n, "%s/mlp-rank-XXXXXX", tmp);
   if (!mkdtemp(r->out)) die_io(r, "cannot create a directory in '%s': %s", tmp, strerror(errno));
   r->staged = true;
   r->metrics_path = path_in(r, "metrics.jsonl");
@@ -436,7 +437,7 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   r->lock_fd = -1;
   r->resume_job = -1;
   if (p->comm_open) open_ranks(r, &argc, &argv);
-  if (r->comm && r->comm->rank > 0) scratch_dir(r);
+  if (!r->cli.export_features && r->comm && r->comm->rank > 0) scratch_dir(r);
   else if (!r->cli.export_features) open_run_dir(r, out);
   if (r->comm && r->cli.resume) share_resume(r);
   mlprt_console_init(&r->con, r->cli.quiet, r->cli.verbose);
