@@ -1,6 +1,6 @@
 # mlpc — build, test, install.
 #
-#   make            build/mlpc and build/libmlprt.a
+#   make            build/mlpc and build/libmlprt.a (and build/libmlpmpi.a when mpicc is found)
 #   make test       install missing packages, build, run the whole suite
 #   make demo       install missing packages, build, run an example end to end
 #   make asan       the suite under AddressSanitizer + UBSan (in build/asan)
@@ -46,8 +46,13 @@ FRONT_OBJ := $(FRONT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/grammar/mlp.tab.o $(BUILD)/g
 MLPC_LIBS := $(BUILD)/libmlpfront.a
 
 # ---- the runtime library linked into generated programs ------------------
-RT_SRC := $(wildcard runtime/*/*.c runtime/*/*/*.c)
+# runtime/train/mpi.c is libmlpmpi.a's alone, built by Open MPI's mpicc when
+# it is installed; without it, mlpc refuses environment.distributed = mpi.
+MPI_SRC := runtime/train/mpi.c
+RT_SRC := $(filter-out $(MPI_SRC),$(wildcard runtime/*/*.c runtime/*/*/*.c))
 RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
+MPICC  ?= mpicc
+MPI_LIB := $(if $(shell command -v $(MPICC) 2>/dev/null),$(BUILD)/libmlpmpi.a)
 
 # ---- the predictor runtime for AArch64 (make cross) ---------------------
 # What a predictor links: the row program, the cleaning ops it replays and
@@ -70,7 +75,7 @@ TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o $(BUILD)/
 SUITE_NAMES := $(patsubst tests/unit/check_%.c,%,$(TEST_SRC))
 
 .PHONY: all test test-only demo asan valgrind fuzz fuzz-only install clean deps spec golden cross
-all: $(BUILD)/mlpc $(BUILD)/libmlprt.a
+all: $(BUILD)/mlpc $(BUILD)/libmlprt.a $(MPI_LIB)
 cross: $(BUILD)/aarch64/libmlprt.a
 
 deps:
@@ -97,6 +102,13 @@ $(BUILD)/libmlpfront.a: $(FRONT_OBJ)
 $(BUILD)/libmlprt.a: $(RT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(BUILD)/libmlpmpi.a: $(MPI_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+$(MPI_SRC:%.c=$(BUILD)/%.o): $(MPI_SRC)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(CPPFLAGS) $(CFLAGS) -O3 -c -o $@ $<
 
 $(BUILD)/mlpc: $(BUILD)/compiler/main.o $(MLPC_LIBS) $(BUILD)/libmlprt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LLVM_LIBS) $(RT_LIBS)
@@ -194,6 +206,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/mlp/stdlib
 	install -m 755 $(BUILD)/mlpc $(DESTDIR)$(PREFIX)/bin/mlpc
 	install -m 644 $(BUILD)/libmlprt.a $(DESTDIR)$(PREFIX)/lib/libmlprt.a
+	$(if $(MPI_LIB),install -m 644 $(MPI_LIB) $(DESTDIR)$(PREFIX)/lib/libmlpmpi.a)
 	install -m 644 include/mlp/*.h include/mlp/abi.def $(DESTDIR)$(PREFIX)/include/mlp/
 	install -m 644 stdlib/*.mlp $(DESTDIR)$(PREFIX)/share/mlp/stdlib/
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -6,6 +6,7 @@
  * (run). Exit status: 0 clean, 1 errors in a spec, 2 usage or I/O errors;
  * `run` exits with the training program's status. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,14 @@ static MlpIr *plan(MlpArena *a, const char *path, const Options *o, const MlpSou
   MlpSpec *spec = d.nerr == 0 ? mlp_sema_check(a, ast, &d) : NULL;
   MlpIr *ir = spec && !(o->werror && d.nwarn > 0) ? mlp_lower(a, spec, path, &d) : NULL;
   if (ir && o->werror && d.nwarn > 0) ir = NULL; /* lowering warns too */
+  char lib[PATH_MAX], mpi_lib[PATH_MAX], err[PATH_MAX + 256];
+  if (ir && ir->mpi && mlp_emit_find_runtime(lib, sizeof lib, err, sizeof err) == 0 &&
+      mlp_emit_find_mpi(lib, mpi_lib, sizeof mpi_lib, err, sizeof err) != 0) {
+    /* Refused where it is written, by every command that plans it. */
+    const MlpSpecValue *v = mlp_spec_setting(mlp_spec_block(spec, "environment"), "distributed");
+    mlp_diag_error(&d, v->node->loc, "%s", err);
+    ir = NULL;
+  }
   if (!ir)
     fprintf(stderr, "%s: %d error%s, %d warning%s\n", path, d.nerr, d.nerr == 1 ? "" : "s", d.nwarn,
             d.nwarn == 1 ? "" : "s");
@@ -355,7 +364,7 @@ static int emit_program(MlpArena *a, const MlpIr *ir, const MlpSource *src, cons
   if (rc == 0 && !o->emit_llvm && !o->emit_obj) {
     char lib[4096];
     rc = mlp_emit_find_runtime(lib, sizeof lib, err, sizeof err);
-    if (rc == 0) rc = mlp_emit_link(obj, lib, out, err, sizeof err);
+    if (rc == 0) rc = mlp_emit_link(obj, lib, out, ir->mpi, err, sizeof err);
     if (!o->keep_temps) remove(obj);
   }
   if (rc != 0) {

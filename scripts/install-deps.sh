@@ -11,7 +11,7 @@ set -eu
 
 BUILD="build-essential make pkg-config llvm-19-dev libzstd-dev zlib1g-dev \
 flex bison libopenblas-dev libcjson-dev check clang-19 libclang-rt-19-dev valgrind libsodium-dev \
-libsqlite3-dev libpq-dev libmicrohttpd-dev"
+libsqlite3-dev libpq-dev libmicrohttpd-dev openmpi-bin libopenmpi-dev"
 # The tests' oracles: a check whose oracle is missing is reported as a skip
 # in check_all's summary, so a machine set up by this script skips nothing.
 # python3-sklearn ships the UCI tables the CSV loader is checked against, and its

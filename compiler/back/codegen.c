@@ -708,6 +708,10 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_metrics, ci64(&c, ir->metrics));
   mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained, cstr(&c, ir->pretrained));
   mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained_sha256, cstr(&c, ir->pretrained_sha256));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_shards, ci64(&c, ir->shards));
+  LLVMTypeRef open_ty = mlp_abi_type(c.ctx, MLP_ABI_mlprt_mpi_open);
+  mlp_desc_set(&pd, MLPRT_PROGRAM_comm_open,
+               ir->mpi ? extern_fn(&c, mlp_abi_name(MLP_ABI_mlprt_mpi_open), open_ty) : LLVMConstNull(c.ptr));
   LLVMValueRef program = const_global(&c, "mlp_program", mlp_desc_end(&pd, c.ctx));
   emit_main(&c, ir, program);
   free(models);

@@ -165,6 +165,17 @@ int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *
   return -1;
 }
 
+int mlp_emit_find_mpi(const char *lib_path, char *mpi_lib, size_t n, char *err, size_t en) {
+  const char *slash = strrchr(lib_path, '/');
+  snprintf(mpi_lib, n, "%.*slibmlpmpi.a", slash ? (int)(slash + 1 - lib_path) : 0, lib_path);
+  if (access(mpi_lib, R_OK) == 0) return 0;
+  snprintf(err, en,
+           "environment.distributed = mpi needs the runtime's MPI support, '%s', which make builds when Open "
+           "MPI's mpicc is installed (Debian: libopenmpi-dev, openmpi-bin)",
+           mpi_lib);
+  return -1;
+}
+
 /* Run the compiler driver argv[0] on argv, whose argv[2] is exe_path:
  * it links to a temporary name beside it, renamed when complete and
  * removed otherwise. 0 when exe_path is linked. */
@@ -194,27 +205,22 @@ static int run_cc(const char **argv, const char *exe_path, char *err, size_t n) 
   return 0;
 }
 
-int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n) {
+int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, bool mpi, char *err,
+                  size_t n) {
   /* A training program reads SQL sources too; predictors take rows. The
    * layer kernels reference OpenBLAS weakly (a predictor links without
-   * it), so it is linked whatever the linker's --as-needed default. */
-  const char *argv[] = {"cc",
-                        "-o",
-                        exe_path,
-                        obj_path,
-                        lib_path,
-                        "-Wl,--push-state,--no-as-needed",
-                        "-lopenblas",
-                        "-Wl,--pop-state",
-                        "-lsqlite3",
-                        "-lpq",
-                        "-lcjson",
-                        "-lsodium",
-                        "-lz",
-                        "-lm",
-                        "-lpthread",
-                        SANITIZE,
-                        NULL};
+   * it), so it is linked whatever the linker's --as-needed default. With
+   * MPI, mpicc links the runtime's MPI support before the runtime. */
+  char mpi_lib[PATH_MAX];
+  if (mpi && mlp_emit_find_mpi(lib_path, mpi_lib, sizeof mpi_lib, err, n) != 0) return -1;
+  const char *argv[24] = {mpi ? "mpicc" : "cc", "-o", exe_path, obj_path};
+  int argc = 4;
+  if (mpi) argv[argc++] = mpi_lib;
+  static const char *const libs[] = {"-Wl,--push-state,--no-as-needed", "-lopenblas", "-Wl,--pop-state",
+                                     "-lsqlite3", "-lpq", "-lcjson", "-lsodium", "-lz", "-lm", "-lpthread"};
+  argv[argc++] = lib_path;
+  for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) argv[argc++] = libs[i];
+  argv[argc] = SANITIZE; /* NULL ends the list when there is none */
   return run_cc(argv, exe_path, err, n);
 }
 

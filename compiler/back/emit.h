@@ -42,8 +42,15 @@ int mlp_emit_find_runtime(char *lib, size_t n, char *err, size_t en);
 int mlp_emit_find_target_runtime(const char *triple, char *lib, size_t n, char *err, size_t en);
 
 /* cc OBJ LIB -o EXE with the runtime's libraries, the SQL clients' among
- * them (a training program's link). 0, or -1 with a message. */
-int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, char *err, size_t n);
+ * them (a training program's link). With mpi (environment.distributed =
+ * mpi), mpicc links libmlpmpi.a from beside LIB too; a runtime built
+ * without Open MPI has none, and the link is refused. 0, or -1 with a
+ * message. */
+int mlp_emit_link(const char *obj_path, const char *lib_path, const char *exe_path, bool mpi, char *err,
+                  size_t n);
+/* libmlpmpi.a beside the runtime lib_path, into mpi_lib (n bytes): 0, or
+ * -1 with a message saying how to get it. */
+int mlp_emit_find_mpi(const char *lib_path, char *mpi_lib, size_t n, char *err, size_t en);
 /* A predictor's link: the host's cc (triple NULL) or TRIPLE-gcc
  * (aarch64-linux-gnu-gcc) with the runtime for the triple, keeping only
  * what the predictor reaches and linking nothing but libc and libm. */

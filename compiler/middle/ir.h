@@ -292,6 +292,8 @@ typedef struct {
   MlpIrDeploy deploy;
   int blas_threads;      /* environment.blas_threads; 0: the thread budget */
   bool monitor;          /* environment.monitor: CPU time, memory and throughput per epoch */
+  bool mpi;              /* environment.distributed = mpi: the program runs under mpirun */
+  int shards;            /* environment.shards: slices of every batch, a power of two */
   unsigned metrics;      /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */
   int baseline;          /* analysis.baseline: the MLPRT_FIT_* fitted beside the model;
                             MLPRT_FIT_NETWORK: none */

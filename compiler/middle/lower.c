@@ -1536,6 +1536,32 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
   return mlp_lower_shaped(a, s, spec_path, NULL, d);
 }
 
+/* environment.distributed and shards. A batch's gradient is the pairwise
+ * sum of its slices' in a fixed tree, which the ranks split; slices of one
+ * batch share no statistics, so batch norm's running ones would differ
+ * from rank to rank. */
+static bool lower_shards(Lower *L, MlpIr *ir, const MlpSpecBlock *env) {
+  const MlpSpecValue *dist = mlp_spec_setting(env, "distributed");
+  ir->mpi = strcmp(str_or(dist, "none"), "mpi") == 0;
+  const MlpSpecValue *sv = mlp_spec_setting(env, "shards");
+  ir->shards = (int)num_or(sv, 1);
+  if (ir->shards & (ir->shards - 1)) {
+    mlp_diag_error(L->d, sv->node->loc, "shards = %d is not a power of two", ir->shards);
+    return false;
+  }
+  const MlpIrModel *m = &ir->models[0];
+  if (ir->shards > 1 && m->n_state > 0) {
+    unsupported(L, sv->node->loc, "shards with batch norm (its statistics span the whole batch)");
+    return false;
+  }
+  if (ir->shards > m->batch && m->fit == MLPRT_FIT_NETWORK) {
+    mlp_diag_error(L->d, sv->node->loc, "shards = %d is more than the batch of %lld rows", ir->shards,
+                   (long long)m->batch);
+    return false;
+  }
+  return true;
+}
+
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
   Lower L = {a, s, d, -1, shape, 0, false, 0, 0, false};
@@ -1628,6 +1654,7 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   }
   if (!lower_tuning(&L, ir)) return NULL;
   if (!lower_metrics(&L, ir) || !lower_pretrained(&L, ir, spec_path)) return NULL;
+  if (!lower_shards(&L, ir, env)) return NULL;
   /* The baseline beside the model: majority or mean, unless the model is one. */
   bool is_baseline = m->kind == MLP_MODEL_LINEAR && m->fit < MLPRT_FIT_LINEAR;
   if (bool_or(mlp_spec_setting(an, "baseline"), true) && !is_baseline)

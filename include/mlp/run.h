@@ -47,6 +47,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mlp/comm.h"
 #include "mlp/desc.h"
 #include "mlp/files.h"
 #include "mlp/metrics.h"
@@ -267,7 +268,9 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_PTR, const char *, pretrained)      /* model.pretrained: the run whose weights.bin starts it */  \
   X(MLPRT_PTR, const char *, pretrained_sha256) /* that weights.bin's digest at compile time */ \
   X(MLPRT_I64, int64_t, baseline)             /* analysis.baseline: the MLPRT_FIT_* fitted beside the \
-                                                 model and scored on the same rows; 0: none */
+                                                 model and scored on the same rows; 0: none */      \
+  X(MLPRT_I64, int64_t, shards)               /* environment.shards: slices of every batch */        \
+  X(MLPRT_PTR, MlprtCommOpenFn, comm_open)    /* distributed = mpi: mlprt_mpi_open; else NULL */
 typedef struct {
   MLPRT_PROGRAM_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtProgram;

@@ -81,6 +81,9 @@ struct MlprtRun {
   int64_t best_trial;
   unsigned char *pretrained; /* model.pretrained: weights.bin of that run (params, then state), or NULL */
   size_t pretrained_bytes;
+  MlprtComm *comm;     /* distributed = mpi: this process's rank; else NULL */
+  MlprtShards shards;  /* how a batch's gradient is summed, when sliced or distributed */
+  bool sliced;         /* shards > 1 or ranks: batches go through mlprt_shard_step */
 };
 
 /* Exit statuses: 1 the data or the training failed, 2 a file could not be
@@ -163,27 +166,33 @@ static void metrics_append(MlprtRun *r, const char *line) {
   r->mlen += n;
 }
 
+/* The whole file at path (malloc'd, *len bytes), or NULL when there is
+ * none. */
+static char *read_whole(const MlprtRun *r, const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = NULL;
+  FILE *m = open_memstream(&buf, len);
+  char chunk[1 << 16];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
+  bool bad = ferror(f) != 0;
+  fclose(f);
+  fclose(m);
+  if (bad) die_io(r, "cannot read '%s': %s", path, strerror(errno));
+  return buf;
+}
+
 /* Copy DIR/NAME to TO/NAME when it exists. */
 static void copy_into(const MlprtRun *r, const char *dir, const char *to, const char *name) {
   size_t n = strlen(dir) + strlen(to) + strlen(name) + 2;
   char *src = malloc(n), *dst = malloc(n);
   snprintf(src, n, "%s/%s", dir, name);
   snprintf(dst, n, "%s/%s", to, name);
-  FILE *f = fopen(src, "rb");
-  if (f) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[1 << 16];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    fclose(m);
-    if (bad) die_io(r, "cannot read '%s': %s", src, strerror(errno));
-    write_path(r, dst, buf, len, true);
-    free(buf);
-  }
+  size_t len;
+  char *buf = read_whole(r, src, &len);
+  if (buf) write_path(r, dst, buf, len, true);
+  free(buf);
   free(src);
   free(dst);
 }
@@ -265,6 +274,20 @@ static void metrics_load(MlprtRun *r, const MlprtCkptHeader *h) {
   fclose(f);
 }
 
+/* --resume: the job and epoch checkpoint.bin holds, and the metrics lines
+ * up to it. */
+static void resume_point(MlprtRun *r) {
+  r->resume_job = -1;
+  if (!r->cli.resume) return;
+  char *ckpt = path_in(r, "checkpoint.bin");
+  MlprtCkptHeader h;
+  if (mlprt_ckpt_peek(ckpt, &h) == 0) {
+    r->resume_job = h.job;
+    metrics_load(r, &h);
+  }
+  free(ckpt);
+}
+
 /* Lock OUT (OUT.lock beside it), sweep what killed runs left, and make the
  * staging directory OUT.staging-PID the run is written to: fresh, the
  * killed run's (--resume), or seeded with the finished run's checkpoint
@@ -322,16 +345,51 @@ static void open_run_dir(MlprtRun *r, const char *out) {
   const char *names[] = {r->p->cleaning_report, r->p->report};
   for (size_t i = 0; i < 2; i++)
     if (names[i] && mlprt_path_inside(r->out, names[i], err, sizeof err) != 0) die(r, "%s", err);
-  r->resume_job = -1;
-  if (r->cli.resume) {
-    char *ckpt = path_in(r, "checkpoint.bin");
-    MlprtCkptHeader h;
-    if (mlprt_ckpt_peek(ckpt, &h) == 0) {
-      r->resume_job = h.job;
-      metrics_load(r, &h);
+  resume_point(r);
+}
+
+/* distributed = mpi: join the ranks. Every rank runs the whole program;
+ * rank 0 alone writes the run directory and the console. */
+static void open_ranks(MlprtRun *r, int *argc, char ***argv) {
+  r->comm = r->p->comm_open(argc, argv);
+  if (!r->comm) die(r, "cannot join the MPI ranks");
+  if (r->comm->rank > 0) r->cli.quiet = true;
+}
+
+/* --resume under MPI: rank 0 hands its checkpoint and metrics (of any
+ * earlier rank count: the slices, not the ranks, fix the weights) to the
+ * others' directories, byte for byte. */
+static void share_resume(MlprtRun *r) {
+  static const char *const names[] = {"checkpoint.bin", "metrics.jsonl"};
+  for (size_t i = 0; i < 2; i++) {
+    char *path = path_in(r, names[i]);
+    size_t len = 0;
+    char *data = r->comm->rank == 0 ? read_whole(r, path, &len) : NULL;
+    int64_t size = data ? (int64_t)len : -1;
+    bool ok = r->comm->bcast(r->comm, &size, sizeof size) == 0;
+    if (ok && size >= 0) {
+      if (r->comm->rank > 0) data = malloc((size_t)size + 1);
+      ok = r->comm->bcast(r->comm, data, (size_t)size) == 0;
+      if (ok && r->comm->rank > 0) write_path(r, path, data, (size_t)size, false);
     }
-    free(ckpt);
+    if (!ok) die(r, "the MPI ranks failed to share %s", names[i]);
+    free(data);
+    free(path);
   }
+  if (r->comm->rank > 0) resume_point(r); /* rank 0's came with its directory */
+}
+
+/* The other ranks write what rank 0 writes into a private directory,
+ * removed when the run ends. */
+static void scratch_dir(MlprtRun *r) {
+  const char *tmp = getenv("TMPDIR");
+  if (!tmp || !*tmp) tmp = "/tmp";
+  size_t n = strlen(tmp) + 32;
+  r->out = malloc(n);
+  snprintf(r->out, n, "%s/mlp-rank-XXXXXX", tmp);
+  if (!mkdtemp(r->out)) die_io(r, "cannot create a directory in '%s': %s", tmp, strerror(errno));
+  r->staged = true;
+  r->metrics_path = path_in(r, "metrics.jsonl");
 }
 
 MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
@@ -378,11 +436,21 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
   /* Exporting the cleaned features trains nothing: no run directory. */
   r->lock_fd = -1;
   r->resume_job = -1;
-  if (!r->cli.export_features) open_run_dir(r, out);
+  if (p->comm_open) open_ranks(r, &argc, &argv);
+  if (!r->cli.export_features && r->comm && r->comm->rank > 0) scratch_dir(r);
+  else if (!r->cli.export_features) open_run_dir(r, out);
+  if (r->comm && r->cli.resume) share_resume(r);
   mlprt_console_init(&r->con, r->cli.quiet, r->cli.verbose);
   r->best_job = -1;
   r->arenas = calloc((size_t)p->nmodels, sizeof *r->arenas);
-  for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_init(&r->arenas[m], (size_t)p->models[m].arena_bytes);
+  int64_t most = 0;
+  for (int64_t m = 0; m < p->nmodels; m++) {
+    mlprt_arena_init(&r->arenas[m], (size_t)p->models[m].arena_bytes);
+    most = p->models[m].n_params > most ? p->models[m].n_params : most;
+  }
+  r->sliced = p->shards > 1 || r->comm;
+  if (r->sliced && mlprt_shards_init(&r->shards, p->shards, r->comm, most, err, sizeof err) != 0)
+    die(r, "%s", err);
   return r;
 }
 
@@ -482,6 +550,26 @@ static int64_t row_of(const MlprtRun *r, const View *v, int64_t i, int *split) {
   return p < ntrain ? p : p - ntrain;
 }
 
+/* The batch that starts at row `start` of a pass over a view. */
+typedef struct {
+  const MlprtRun *r;
+  const View *v;
+  int64_t start;
+  float *x, *y; /* the model's input and target buffers */
+} Batch;
+
+/* An MlprtFillFn: rows lo..hi-1 of the batch into the buffers' first rows. */
+static void fill_rows(void *ctx, int64_t lo, int64_t hi) {
+  const Batch *b = ctx;
+  const MlprtDataset *d = &b->r->data;
+  for (int64_t i = lo; i < hi; i++) {
+    int s;
+    int64_t row = row_of(b->r, b->v, b->r->perm[b->start + i], &s);
+    mlprt_dataset_row(d, s, row, b->x + (i - lo) * d->F);
+    memcpy(b->y + (i - lo) * d->K, d->y[s] + row * d->K, (size_t)d->K * sizeof *b->y);
+  }
+}
+
 /* One pass over the first n rows of v in a seeded order; returns the mean
  * loss. No allocation happens here: rows are gathered into the arena's
  * planned input and target buffers. */
@@ -489,22 +577,24 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
                           double lr, bool show) {
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
-  const MlprtDataset *d = &r->data;
-  float *x = (float *)(base + m->x_off), *y = (float *)(base + m->y_off);
   uint64_t seed = (uint64_t)r->jobs[job].seed;
   for (int64_t i = 0; i < n; i++) r->perm[i] = i;
   mlprt_shuffle(r->perm, n, seed, UINT64_C(1) << 32 | (uint64_t)epoch);
+  Batch b = {r, v, 0, (float *)(base + m->x_off), (float *)(base + m->y_off)};
   double total = 0;
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;
-    for (int64_t i = 0; i < nb; i++) {
-      int s;
-      int64_t row = row_of(r, v, r->perm[start + i], &s);
-      mlprt_dataset_row(d, s, row, x + i * d->F);
-      memcpy(y + i * d->K, d->y[s] + row * d->K, (size_t)d->K * sizeof *y);
+    b.start = start;
+    if (r->sliced) {
+      double sum;
+      if (mlprt_shard_step(&r->shards, m, base, nb, (uint64_t)*step, seed, fill_rows, &b, &sum) != 0)
+        die(r, "the MPI ranks failed to exchange the gradients");
+      total += sum;
+    } else {
+      fill_rows(&b, 0, nb);
+      m->forward(base, nb, 1, (uint64_t)*step, seed);
+      total += m->backward(base, nb) * (double)nb;
     }
-    m->forward(base, nb, 1, (uint64_t)*step, seed);
-    total += m->backward(base, nb) * (double)nb;
     m->update(base, lr, ++*step);
     if (show) mlprt_console_batch(&r->con, epoch, start + nb, total / (double)(start + nb));
   }
@@ -1462,6 +1552,14 @@ int mlprt_run_close(MlprtRun *r) {
   if (r->data.n[MLPRT_VALID] == 0) cJSON_AddStringToObject(data, "validation_metrics_from", "train");
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
   mlprt_environment_json(env, p, r->threads);
+  cJSON_AddNumberToObject(env, "shards", (double)p->shards);
+  if (r->comm) {
+    cJSON *dist = cJSON_AddObjectToObject(env, "distributed");
+    cJSON_AddStringToObject(dist, "backend", "mpi");
+    cJSON_AddNumberToObject(dist, "ranks", r->comm->size);
+    cJSON_AddNumberToObject(dist, "exchanges", (double)r->comm->calls);
+    cJSON_AddNumberToObject(dist, "exchange_seconds", r->comm->seconds);
+  }
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int64_t j = 0; j < r->njobs; j++)
     if (r->res[j].fit_done) cJSON_AddItemToArray(jobs, job_json(r, j));
@@ -1575,15 +1673,26 @@ int mlprt_run_close(MlprtRun *r) {
   }
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
-  if (mlprt_manifest_seal(r->out) != 0)
-    die_io(r, "cannot seal '%s/manifest.json': %s", r->out, strerror(errno));
-  /* The complete run replaces the previous one in one step. */
-  if (mlprt_fsync_dir(r->out) != 0 || mlprt_dir_swap(r->out, r->final_out) != 0)
-    die_io(r, "cannot move the new run into '%s': %s", r->final_out, strerror(errno));
+  if (r->comm && r->comm->rank > 0) {
+    mlprt_remove_tree(r->out); /* rank 0 keeps the run */
+  } else {
+    if (mlprt_manifest_seal(r->out) != 0)
+      die_io(r, "cannot seal '%s/manifest.json': %s", r->out, strerror(errno));
+    /* The complete run replaces the previous one in one step. */
+    if (mlprt_fsync_dir(r->out) != 0 || mlprt_dir_swap(r->out, r->final_out) != 0)
+      die_io(r, "cannot move the new run into '%s': %s", r->final_out, strerror(errno));
+    mlprt_fsync_dir(r->parent);
+    close(r->lock_fd);
+  }
   r->staged = false;
-  mlprt_fsync_dir(r->parent);
-  close(r->lock_fd);
+  if (r->comm) {
+    if (!r->cli.quiet && r->comm->calls > 0)
+      printf("%d MPI ranks: %.3f ms exchanging gradients per step\n", r->comm->size,
+             1e3 * r->comm->seconds / (double)r->comm->calls);
+    r->comm->close(r->comm);
+  }
   if (!r->cli.quiet) printf("run directory: %s\n", r->final_out);
+  if (r->sliced) mlprt_shards_free(&r->shards);
   for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_free(&r->arenas[m]);
   mlprt_prep_free(&r->data);
   free(r->arenas);

@@ -146,6 +146,43 @@ typedef struct {
 /* Write the report as one HTML file, atomically. 0, or -1 (errno). */
 int mlprt_report_write(const char *path, const MlprtReport *r);
 
+/* ---- sharded gradients (shard.c) ---- */
+
+/* How a batch's gradient is summed: environment.shards slices, split over
+ * the ranks of comm (NULL: one process). Its buffers are made once, for
+ * models of up to max_params parameters: a step allocates nothing. */
+typedef struct {
+  int64_t shards, own;  /* slices of a batch; slices each rank computes */
+  MlprtComm *comm;      /* NULL: one process computes every slice */
+  size_t n;             /* floats of one gradient (max_params) */
+  float *levels;        /* [log2(shards) + 1, n] the pending sums of the pairwise tree */
+  double *loss;         /* [own] this rank's slices' losses times their rows */
+  float *send, *recv;   /* the all-to-all's: each part of the gradient with the losses, to its rank */
+  int *count, *displ;   /* [3 * ranks]: what goes to, comes from, and is gathered from each rank */
+} MlprtShards;
+
+/* Fills the batch's rows lo..hi-1 into the model's input and target
+ * buffers, from their first row on. */
+typedef void (*MlprtFillFn)(void *ctx, int64_t lo, int64_t hi);
+
+/* -1 with a message when comm's ranks cannot split `shards` slices. */
+int mlprt_shards_init(MlprtShards *s, int64_t shards, MlprtComm *comm, int64_t max_params, char *err,
+                      size_t n);
+void mlprt_shards_free(MlprtShards *s);
+/* The gradient of a batch of nb rows into m's grads (base is its arena):
+ * slice k holds rows nb*k/shards .. nb*(k+1)/shards - 1; each rank fills,
+ * runs forward (at dropout step step * shards + k) and backward on its
+ * slices, weighs each gradient by its share of the rows, and adds them in
+ * a fixed pairwise tree whose upper levels combine the ranks' subtrees
+ * (rank j adding part j of the parameters, then every rank gathering the
+ * parts), so the sum is the same bits for any rank count that divides
+ * shards. *loss
+ * receives the batch's summed loss (each slice's mean loss times its rows,
+ * added in slice order), the same on every rank. 0, or -1 when the
+ * exchange failed. */
+int mlprt_shard_step(MlprtShards *s, const MlprtModel *m, unsigned char *base, int64_t nb, uint64_t step,
+                     uint64_t seed, MlprtFillFn fill, void *ctx, double *loss);
+
 /* ---- the console (console.c) ---- */
 
 typedef struct {

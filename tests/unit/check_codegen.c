@@ -102,7 +102,7 @@ static char *build(const MlpIr *ir, const char *dir, int opt, const char *ll_pat
   /* The suite runs from the repository root with the runtime built. */
   const char *bdir = getenv("MLP_BUILD") ? getenv("MLP_BUILD") : "build";
   snprintf(lib, sizeof lib, "%s/libmlprt.a", bdir);
-  ck_assert_msg(mlp_emit_link(obj, lib, exe, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(mlp_emit_link(obj, lib, exe, false, err, sizeof err) == 0, "%s", err);
   /* a training program's GEMM is OpenBLAS's, which the kernels reference weakly */
   const char *rd[] = {"readelf", "-d", exe, NULL};
   TestRun r = test_run(rd, NULL);
@@ -656,7 +656,7 @@ END_TEST
 START_TEST(abi_table_maps_every_row) {
   char err[256] = "";
   ck_assert_msg(mlp_abi_valid(err, sizeof err), "abi.def row with an unmapped type: %s", err);
-  ck_assert_int_eq(MLP_ABI_NFNS, 29);
+  ck_assert_int_eq(MLP_ABI_NFNS, 30);
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMTypeRef t = mlp_abi_type(ctx, MLP_ABI_mlprt_dropout_forward);
   ck_assert_uint_eq(LLVMCountParamTypes(t), 8);

@@ -1,0 +1,171 @@
+/* check_distributed.c — environment.shards and distributed = mpi: a batch's
+ * gradient summed from fixed slices in a fixed tree gives the same
+ * weights.bin and cleaning.json for one process and for 1, 2 and 4 MPI
+ * ranks, and across a resume on another rank count; rank counts that
+ * cannot split the slices, slice counts that are not powers of two, and a
+ * runtime without MPI support are refused. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define MODEL "dense(32, activation = tanh)\n    dropout(0.2)\n    output(activation = softmax)"
+#define EXTRA(dist, shards)                                                                                 \
+  "  hyperparameters {\n    optimizer = adam(lr = 0.005)\n    batch = 16\n    epochs = 12\n  }\n"        \
+  "  environment {\n    distributed = " dist "\n    shards = " shards "\n    threads = 1\n  }\n"
+
+/* mpirun on PATH and the runtime's MPI support beside the compiler. */
+static bool mpi_ready(const char **why) {
+  char *lib = strdup(test_mlpc());
+  char *slash = strrchr(lib, '/');
+  char *path = test_path(slash ? (*slash = 0, lib) : ".", "libmlpmpi.a");
+  bool lib_ok = access(path, R_OK) == 0;
+  free(path);
+  free(lib);
+  const char *argv[] = {"mpirun", "--version", NULL};
+  TestRun r = test_run(argv, NULL);
+  bool run_ok = r.status == 0;
+  test_run_free(&r);
+  *why = !run_ok   ? "mpirun --version failed"
+         : !lib_ok ? "no libmlpmpi.a beside mlpc (built without mpicc)"
+                   : "";
+  return run_ok && lib_ok;
+}
+
+/* exe under mpirun on np ranks into run, with the arguments more (NULL
+ * or NULL-terminated, at most 4); the run's status. */
+static TestRun mpi_train(const char *exe, int np, const char *run, const char *const *more) {
+  char nps[16];
+  snprintf(nps, sizeof nps, "%d", np);
+  const char *argv[16] = {"mpirun", "--allow-run-as-root", "--oversubscribe", "-np", nps, exe, "--out", run,
+                          "--quiet"};
+  for (int i = 0; more && more[i] && i < 4; i++) argv[9 + i] = more[i];
+  return test_run(argv, NULL);
+}
+
+static void expect_same_file(const char *a, const char *b, const char *name) {
+  char *pa = test_path(a, name), *pb = test_path(b, name);
+  size_t na, nb;
+  char *ta = test_read_file(pa, &na), *tb = test_read_file(pb, &nb);
+  ck_assert_msg(ta && tb, "%s or %s missing", pa, pb);
+  ck_assert_msg(na == nb && memcmp(ta, tb, na) == 0, "%s and %s differ", pa, pb);
+  free(ta);
+  free(tb);
+  free(pa);
+  free(pb);
+}
+
+START_TEST(mpi_ranks_match_one_process) {
+  const char *why;
+  if (!mpi_ready(&why)) {
+    test_skip("weights over 1, 2 and 4 MPI ranks", "openmpi-bin, libopenmpi-dev", why);
+    return;
+  }
+  char *dir = test_tmpdir();
+  char *plain = test_example_spec(dir, "wine", "plain", MODEL, EXTRA("none", "4"));
+  char *one = test_train(plain, dir, "plain");
+  char *spec = test_example_spec(dir, "wine", "ranks", MODEL, EXTRA("mpi", "4"));
+  char *exe = test_path(dir, "ranks.exe");
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  static const int nps[] = {1, 2, 4};
+  for (size_t i = 0; i < 3; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "np%d.run", nps[i]);
+    char *run = test_path(dir, name);
+    TestRun r = mpi_train(exe, nps[i], run, NULL);
+    ck_assert_msg(r.status == 0, "-np %d: %s%s", nps[i], r.out, r.err);
+    test_run_free(&r);
+    expect_same_file(one, run, "weights.bin");
+    expect_same_file(one, run, "cleaning.json");
+    cJSON *m = test_read_json(run, "manifest.json");
+    ck_assert_int_eq((int)test_json_num(m, "environment", "distributed", "ranks"), nps[i]);
+    ck_assert_int_eq((int)test_json_num(m, "environment", "shards", NULL), 4);
+    cJSON_Delete(m);
+    free(run);
+  }
+  /* 5 epochs on 2 ranks, resumed to 12 on 4: the same weights again. */
+  char *run = test_path(dir, "resumed.run");
+  const char *first[] = {"--set", "epochs=5", NULL}, *rest[] = {"--resume", NULL};
+  TestRun r = mpi_train(exe, 2, run, first);
+  ck_assert_msg(r.status == 0, "-np 2: %s", r.err);
+  test_run_free(&r);
+  r = mpi_train(exe, 4, run, rest);
+  ck_assert_msg(r.status == 0, "-np 4 --resume: %s", r.err);
+  test_run_free(&r);
+  expect_same_file(one, run, "weights.bin");
+  cJSON *m = test_read_json(run, "manifest.json");
+  const cJSON *fit = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "jobs"), 0), "fit");
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(fit, "resumed")));
+  cJSON_Delete(m);
+  free(run);
+  /* Three ranks cannot take four slices each their share. */
+  run = test_path(dir, "np3.run");
+  r = mpi_train(exe, 3, run, NULL);
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(strstr(r.err, "3 ranks cannot share environment.shards = 4"), "%s", r.err);
+  test_run_free(&r);
+  free(run);
+  free(exe);
+  free(spec);
+  free(one);
+  free(plain);
+  free(dir);
+}
+END_TEST
+
+/* Slices are a power of two, no more than a batch's rows, and never cut
+ * batch norm's statistics. */
+START_TEST(shards_refused_where_they_cannot_act) {
+  char *dir = test_tmpdir();
+  test_expect_refused(dir, "wine", MODEL, EXTRA("none", "3"), "shards = 3 is not a power of two");
+  test_expect_refused(dir, "wine", MODEL, EXTRA("none", "32"),
+                      "shards = 32 is more than the batch of 16 rows");
+  test_expect_refused(dir, "wine", "dense(32)\n    batchnorm()\n    output(activation = softmax)",
+                      EXTRA("none", "2"), "is not supported by code generation yet");
+  free(dir);
+}
+END_TEST
+
+/* A compiler whose runtime was built without Open MPI refuses the setting. */
+START_TEST(mpi_refused_without_support) {
+  char *dir = test_tmpdir();
+  char *lib = strdup(test_mlpc());
+  char *slash = strrchr(lib, '/');
+  char *rt = test_path(slash ? (*slash = 0, lib) : ".", "libmlprt.a");
+  char *mlpc = test_path(dir, "mlpc");
+  const char *cp[] = {"cp", test_mlpc(), rt, dir, NULL};
+  test_run_ok(cp);
+  char *spec = test_example_spec(dir, "wine", "ranks", MODEL, EXTRA("mpi", "2"));
+  char *exe = test_path(dir, "ranks.exe");
+  const char *build[] = {mlpc, "build", spec, "-o", exe, NULL};
+  TestRun r = test_run(build, NULL);
+  ck_assert_int_ne(r.status, 0);
+  /* at the setting, with the line it is written on */
+  ck_assert_msg(strstr(r.err, "ranks.mlp:") && strstr(r.err, "distributed = mpi\n") &&
+                    strstr(r.err, "error: environment.distributed = mpi needs the runtime's MPI support"),
+                "%s", r.err);
+  ck_assert_int_ne(access(exe, F_OK), 0);
+  test_run_free(&r);
+  free(exe);
+  free(spec);
+  free(mlpc);
+  free(rt);
+  free(lib);
+  free(dir);
+}
+END_TEST
+
+Suite *distributed_suite(void);
+Suite *distributed_suite(void) {
+  Suite *s = suite_create("distributed");
+  TCase *tc = tcase_create("distributed");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, mpi_ranks_match_one_process);
+  tcase_add_test(tc, shards_refused_where_they_cannot_act);
+  tcase_add_test(tc, mpi_refused_without_support);
+  suite_add_tcase(s, tc);
+  return s;
+}
