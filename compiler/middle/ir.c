@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mlp/clean.h"
+#include "mlp/layers.h"
 #include "mlp/predict.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
@@ -52,8 +53,12 @@ const char *mlp_ir_act_name(MlpAct a) {
 const char *mlp_ir_op_name(MlpOpKind k) {
   static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
                                       "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
-                                      "recurrent", "forest"};
+                                      "recurrent", "forest",    "embedding"};
   return names[k];
+}
+
+int64_t mlp_ir_recurrent_dir_floats(const MlpIrLayer *l) {
+  return mlprt_recurrent_gates(l->cell) * l->units * (l->features + l->units + 2);
 }
 
 const char *mlp_ir_layer_name(const MlpIrLayer *l) {
@@ -328,8 +333,13 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
     cJSON_AddNumberToObject(lj, "features", (double)l->features);
     cJSON_AddNumberToObject(lj, "units", (double)l->units);
     cJSON_AddBoolToObject(lj, "return_sequences", l->return_sequences);
+    cJSON_AddBoolToObject(lj, "bidirectional", l->bidirectional);
     cJSON_AddItemToObject(lj, "seq", buffer_json(m, l->seq_buf));
     cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));
+  }
+  if (l->op == MLP_OP_EMBEDDING) {
+    cJSON_AddNumberToObject(lj, "vocab", (double)l->vocab);
+    cJSON_AddNumberToObject(lj, "dim", (double)l->units);
   }
   return lj;
 }
