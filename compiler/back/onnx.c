@@ -599,6 +599,9 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
     terms_step(g, st, x);
     return 0;
   }
+  if (st->op == MLPRT_PSTEP_SEQUENCE)
+    return mlp_failf(err, n, "ONNX export cannot express tokenize of a text column (word ids by a fitted "
+                     "vocabulary, padded in front); export without it, or use the compiled predictor");
   if (g->clean_opts[st->src])
     return mlp_failf(err, n, "ONNX export cannot express text_clean before a step other than a vectorizer");
   switch (st->op) {
@@ -890,7 +893,8 @@ static const char *recurrent(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer 
   static const char *const ops[] = {"RNN", "LSTM", "GRU"};      /* by MlprtCell */
   int64_t G = mlprt_recurrent_gates(l->cell), H = l->units, F = l->features, T = l->steps, GH = G * H;
   int64_t D = l->bidirectional ? 2 : 1;
-  float *w = mlp_xmalloc((size_t)(D * GH * F) * sizeof *w), *r = mlp_xmalloc((size_t)(D * GH * H) * sizeof *r);
+  float *w = mlp_xmalloc((size_t)(D * GH * F) * sizeof *w);
+  float *r = mlp_xmalloc((size_t)(D * GH * H) * sizeof *r);
   float *b = mlp_xmalloc((size_t)(D * 2 * GH) * sizeof *b);
   for (int64_t d = 0; d < D; d++) {
     const float *wih = mo->params + l->w_off + d * mlp_ir_recurrent_dir_floats(l), *whh = wih + GH * F;

@@ -460,6 +460,12 @@ static cJSON *text_json(const MlpIrClean *c) {
     cJSON_AddNumberToObject(o, "buckets", c->param);
     return o;
   }
+  if (c->op == MLPRT_CLEAN_TOKENIZE) {
+    cJSON_AddNumberToObject(o, "max_len", c->param);
+    cJSON_AddNumberToObject(o, "min_count", c->low);
+    cJSON_AddNumberToObject(o, "max_vocab", c->high);
+    return o;
+  }
   cJSON_AddNumberToObject(o, "max_vocab", c->param);
   cJSON_AddNumberToObject(o, "min_df", c->low);
   cJSON_AddNumberToObject(o, "max_df", c->high);
@@ -540,7 +546,7 @@ static cJSON *data_json(const MlpIr *ir) {
     cJSON_AddBoolToObject(cj, "flag", c->flag);
     if (c->op == MLPRT_CLEAN_ONEHOT) cJSON_AddItemToObject(cj, "levels", levels_json(c->levels));
     if (c->op == MLPRT_CLEAN_TEXT_CLEAN || c->op == MLPRT_CLEAN_BAG_OF_WORDS || c->op == MLPRT_CLEAN_TFIDF ||
-        c->op == MLPRT_CLEAN_HASH_VECTORIZE)
+        c->op == MLPRT_CLEAN_HASH_VECTORIZE || c->op == MLPRT_CLEAN_TOKENIZE)
       cJSON_AddItemToObject(cj, "text", text_json(c));
     cJSON_AddNumberToObject(cj, "table_columns", (double)c->ncols);
     cJSON_AddItemToObject(cj, "columns_idx", idx_json(c->columns_idx, c->ncolumns_idx));

@@ -535,6 +535,14 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
     case MLPRT_CLEAN_BAG_OF_WORDS:
     case MLPRT_CLEAN_TFIDF:
     case MLPRT_CLEAN_HASH_VECTORIZE: ok &= lower_terms(L, c, st); break;
+    case MLPRT_CLEAN_TOKENIZE: {
+      MlprtTerms o = {.method = MLPRT_VEC_SEQUENCE, .ngram_lo = 1, .ngram_hi = 1};
+      st->text = mlprt_terms_pack(&o);
+      st->param = num_or(mlp_spec_arg(c, "max_len"), 100);
+      st->low = num_or(mlp_spec_arg(c, "min_count"), 1);
+      st->high = num_or(mlp_spec_arg(c, "max_vocab"), 10000);
+      break;
+    }
     default: ok &= lower_time_step(L, c, st, d->target); break;
     }
   }
@@ -1068,6 +1076,12 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->op = MLP_OP_LAYERNORM;
       l->eps = (float)num_or(mlp_spec_arg(c, "eps"), 1e-5);
     } else if (recurrent_op(op)) {
+      const MlpSpecValue *drop = mlp_spec_arg(c, "dropout");
+      if (num_or(drop, 0) > 0 && num_or(mlp_spec_arg(c, "layers"), 1) < 2) {
+        mlp_diag_error(L->d, drop->node ? drop->node->loc : c->loc,
+                       "`dropout` acts between stacked layers; give layers = 2 or more");
+        ok = false;
+      }
       lower_recurrent(m, c, calls);
       continue;
     } else if (strcmp(op, "embedding") == 0) {

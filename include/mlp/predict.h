@@ -130,6 +130,13 @@ enum {
   /* date_features: dst = mlprt_date_part(src, n, (int)a), a date's part n,
    * plain (a = 0), its sine (1) or cosine (2) */
   MLPRT_PSTEP_DATE_PART,
+  /* tokenize: slots dst .. dst + n - 1 are the ids of src's words
+   * (mlprt_terms_each of unigram words): MLPRT_SEQ_FIRST + k for the k-th
+   * of the a terms of text ("TERM\t1\n" lines, in term order),
+   * MLPRT_SEQ_OOV for another, the first n of them placed by
+   * mlprt_seq_place (clean.h); b: the offset of the vocabulary in the row's
+   * term index; missing: all MLPRT_SEQ_PAD */
+  MLPRT_PSTEP_SEQUENCE,
   MLPRT_PSTEP_NOPS
 };
 

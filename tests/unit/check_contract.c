@@ -361,6 +361,11 @@ typedef struct {
     .s = { [S_SRC] = "@TXT", [S_TARGET] = "y", [S_SCHEMA] = "doc = text" }                                   \
   }
 /* the mixed table with x1 read as text, for the date ops */
+/* the text source's words as ids for an embedding */
+#define TXTSEQ                                                                                               \
+  {                                                                                                          \
+    .s = {[S_SRC] = "@TXT", [S_TARGET] = "y", [S_SCHEMA] = "doc = text", [S_CLEAN] = "tokenize(doc, 6, 20)"} \
+  }
 #define MIXT                                                                                                 \
   {                                                                                                          \
     .s = { [S_SRC] = "@MIX", [S_TARGET] = "y", [S_SCHEMA] = "x1 = text" }                                    \
@@ -414,6 +419,7 @@ static const OpCase op_cases[] = {
     {"clean.date_features", S_CLEAN, "parse_dates(columns = [color, x1])\n      %s", "columns = [color]",
      MIXT, NULL, false},
     {"clean.diff", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
+    {"clean.tokenize", S_CLEAN, "%s", "", TXT, NULL, false},
     {"type.float", S_SCHEMA, "n = %s", "", MIX, "int()", false},
     {"type.int", S_SCHEMA, "n = %s", "", MIX, "float()", false},
     {"type.bool", S_SCHEMA, "n = %s", "", MIX, "float()", false},
@@ -431,10 +437,11 @@ static const OpCase op_cases[] = {
     {"model.avgpool2d", S_MODEL, CONV_LAYER, "", IMG, NULL, false},
     {"model.flatten", S_MODEL, "conv2d(filters = 2)\n    %s\n    dense(units = 4)\n    output()", "", IMG,
      NULL, false},
-    {"model.embedding", S_MODEL, LAYER, "vocab = 10, dim = 4", {{0}}, NULL, false},
-    {"model.rnn", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
-    {"model.lstm", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
-    {"model.gru", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
+    {"model.embedding", S_MODEL, "%s\n    lstm(units = 3)\n    output()", "vocab = 22, dim = 4", TXTSEQ, NULL,
+     false},
+    {"model.rnn", S_MODEL, LAYER, "units = 4, layers = 2", {{0}}, NULL, false},
+    {"model.lstm", S_MODEL, LAYER, "units = 4, layers = 2", {{0}}, NULL, false},
+    {"model.gru", S_MODEL, LAYER, "units = 4, layers = 2", {{0}}, NULL, false},
     {"model.transformer_encoder", S_MODEL, LAYER, "heads = 2, dim = 4", {{0}}, NULL, false},
     {"model.random_forest", S_MODEL, "%s", "", {{0}}, "output()", false},
     {"model.svm", S_MODEL, "%s", "", {{0}}, NULL, false},
@@ -540,6 +547,7 @@ static const FieldCase field_cases[] = {
     {"tfidf.ngram", "[1, 2]", {{0}}, false},
     {"hash_vectorize.columns", "[doc]", {{0}}, false},
     {"hash_vectorize.ngram", "[1, 2]", {{0}}, false},
+    {"tokenize.columns", "[doc]", {{0}}, false},
     {"parse_dates.columns", "[x1]", MIXT, false},
     {"date.format", "\"%Y-%m-%d\"", {{0}}, false},
     {"parse_dates.format", "\"%d.%m.%Y\"", {{0}}, false},

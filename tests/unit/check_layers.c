@@ -530,8 +530,8 @@ typedef struct {
 static void bi_fwd(void *p) {
   BiCtx *k = p;
   for (int d = 0; d < 2; d++)
-    mlprt_recurrent_forward(k->out, k->seq[d], k->work, k->inp, k->w_ih[d], k->w_hh[d], k->b_ih[d], k->b_hh[d],
-                            k->cell, k->B, k->T, k->F, k->H,
+    mlprt_recurrent_forward(k->out, k->seq[d], k->work, k->inp, k->w_ih[d], k->w_hh[d], k->b_ih[d],
+                            k->b_hh[d], k->cell, k->B, k->T, k->F, k->H,
                             k->ret | MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
 }
 
@@ -574,9 +574,10 @@ START_TEST(bidirectional_gradcheck) {
   float *rin = fbuf(nin), *rout = fbuf((size_t)B * (ret ? T : 1) * H);
   for (int b = 0; b < B; b++)
     for (int t = 0; t < T; t++)
-      memcpy(rin + ((size_t)b * T + t) * F, k.inp + ((size_t)b * T + T - 1 - t) * F, (size_t)F * sizeof(float));
-  mlprt_recurrent_forward(rout, k.seq[0], k.work, rin, k.w_ih[1], k.w_hh[1], k.b_ih[1], k.b_hh[1], cell, B, T, F,
-                          H, ret);
+      memcpy(rin + ((size_t)b * T + t) * F, k.inp + ((size_t)b * T + T - 1 - t) * F,
+             (size_t)F * sizeof(float));
+  mlprt_recurrent_forward(rout, k.seq[0], k.work, rin, k.w_ih[1], k.w_hh[1], k.b_ih[1], k.b_hh[1], cell, B, T,
+                          F, H, ret);
   for (int b = 0; b < B; b++)
     for (int t = 0; t < (ret ? T : 1); t++)
       for (int j = 0; j < H; j++)
@@ -585,7 +586,8 @@ START_TEST(bidirectional_gradcheck) {
   free(rin);
   free(rout);
   for (int d = 0; d < 2; d++) {
-    float *bufs[] = {k.seq[d], k.w_ih[d], k.w_hh[d], k.b_ih[d], k.b_hh[d], g[d][0], g[d][1], g[d][2], g[d][3]};
+    float *bufs[] = {k.seq[d], k.w_ih[d], k.w_hh[d], k.b_ih[d], k.b_hh[d],
+                     g[d][0],  g[d][1],   g[d][2],   g[d][3]};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
   }
   float *bufs[] = {k.out, k.work, k.inp, r, dinp};
