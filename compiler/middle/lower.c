@@ -1093,6 +1093,18 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
                        "it must be the model's first layer");
         ok = false;
       }
+      /* tokenize's ids run to max_vocab + 1 */
+      for (int k = 0; k < ir->data.nclean; k++) {
+        const MlpIrClean *st = &ir->data.clean[k];
+        if (st->op == MLPRT_CLEAN_TOKENIZE && l->vocab < (int64_t)st->high + MLPRT_SEQ_FIRST) {
+          mlp_diag_error(L->d, c->loc,
+                         "the embedding has %lld codes, but tokenize(max_vocab = %.0f) writes ids up to "
+                         "%.0f; give vocab = %.0f or more",
+                         (long long)l->vocab, st->high, st->high + MLPRT_SEQ_FIRST - 1,
+                         st->high + MLPRT_SEQ_FIRST);
+          ok = false;
+        }
+      }
     } else if (strcmp(op, "maxpool2d") == 0 || strcmp(op, "avgpool2d") == 0) {
       l->op = strcmp(op, "maxpool2d") == 0 ? MLP_OP_MAXPOOL2D : MLP_OP_AVGPOOL2D;
       l->kernel = (int)num_or(mlp_spec_arg(c, "size"), 2);
