@@ -51,15 +51,16 @@ RT_OBJ := $(RT_SRC:%.c=$(BUILD)/%.o)
 # ---- the predictor runtime for AArch64 (make cross) ---------------------
 # What a predictor links: the row program, the cleaning ops it replays and
 # the run-file plumbing, with cJSON (libcjson-dev:arm64) for the drift
-# report, and the normalization layers (plain loops). Not the others: their
-# GEMM needs OpenBLAS, so a cross-compiled predictor's dense layers are
-# limited to 4096 weights each (or int8 ones). Nor the IDX and SQL sources,
-# which only a training program reads.
+# report, and the normalization and embedding layers (plain loops). Not the
+# others: their GEMM needs OpenBLAS, so a cross-compiled predictor's dense
+# layers are limited to 4096 weights each (or int8 ones). Nor the IDX and
+# SQL sources, which only a training program reads.
 CROSS_CC    ?= aarch64-linux-gnu-gcc
 CROSS_AR    ?= aarch64-linux-gnu-ar
 CROSS_FOUND := $(shell command -v $(CROSS_CC) 2>/dev/null)
 CROSS_SRC   := $(wildcard runtime/predict/*.c) runtime/core/fail.c runtime/core/files.c runtime/core/fpenv.c \
                runtime/kernels/layers/norm.c runtime/kernels/layers/forest.c \
+               runtime/kernels/layers/embedding.c \
                $(filter-out runtime/data/idx.c runtime/data/sql.c,$(wildcard runtime/data/*.c))
 CROSS_OBJ   := $(CROSS_SRC:%.c=$(BUILD)/aarch64/%.o)
 

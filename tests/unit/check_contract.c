@@ -439,9 +439,9 @@ static const OpCase op_cases[] = {
      NULL, false},
     {"model.embedding", S_MODEL, "%s\n    lstm(units = 3)\n    output()", "vocab = 22, dim = 4", TXTSEQ, NULL,
      false},
-    {"model.rnn", S_MODEL, LAYER, "units = 4, layers = 2", {{0}}, NULL, false},
-    {"model.lstm", S_MODEL, LAYER, "units = 4, layers = 2", {{0}}, NULL, false},
-    {"model.gru", S_MODEL, LAYER, "units = 4, layers = 2", {{0}}, NULL, false},
+    {"model.rnn", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
+    {"model.lstm", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
+    {"model.gru", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
     {"model.transformer_encoder", S_MODEL, LAYER, "heads = 2, dim = 4", {{0}}, NULL, false},
     {"model.random_forest", S_MODEL, "%s", "", {{0}}, "output()", false},
     {"model.svm", S_MODEL, "%s", "", {{0}}, NULL, false},
@@ -483,6 +483,9 @@ typedef struct {
   Ctx ctx;
   bool whole; /* the context itself writes the item (marked with '@') */
 } FieldCase;
+
+/* two stacked recurrent layers of a cell with dropout between them */
+#define STACKED(cell) cell "(units = 4, layers = 2, dropout = 0.3)\n    output()"
 
 static const FieldCase field_cases[] = {
     {"data.source", "[csv(\"data/iris.csv\"), csv(\"data/iris.csv\")]", {{0}}, false},
@@ -548,6 +551,11 @@ static const FieldCase field_cases[] = {
     {"hash_vectorize.columns", "[doc]", {{0}}, false},
     {"hash_vectorize.ngram", "[1, 2]", {{0}}, false},
     {"tokenize.columns", "[doc]", {{0}}, false},
+    {"embedding.vocab", "30", {{0}}, false},
+    /* dropout acts between stacked layers (alone, it is refused) */
+    {"rnn.dropout", NULL, {.s = {[S_MODEL] = STACKED("rnn")}}, true},
+    {"lstm.dropout", NULL, {.s = {[S_MODEL] = STACKED("lstm")}}, true},
+    {"gru.dropout", NULL, {.s = {[S_MODEL] = STACKED("gru")}}, true},
     {"parse_dates.columns", "[x1]", MIXT, false},
     {"date.format", "\"%Y-%m-%d\"", {{0}}, false},
     {"parse_dates.format", "\"%d.%m.%Y\"", {{0}}, false},

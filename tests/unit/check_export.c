@@ -150,7 +150,8 @@ static const struct {
                 {"breast_cancer", "diagnosis"},
                 {"diabetes", "progression"},
                 {"digits", "digit"},
-                {"austen", "book"}};
+                {"austen", "book"},
+                {"austen_lstm", "book"}};
 enum { NEXAMPLES = sizeof examples / sizeof examples[0] };
 
 /* A small image set in IDX form: three classes of 8x8 images (a vertical
