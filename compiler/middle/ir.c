@@ -62,8 +62,9 @@ int64_t mlp_ir_recurrent_dir_floats(const MlpIrLayer *l) {
 }
 
 const char *mlp_ir_layer_name(const MlpIrLayer *l) {
-  static const char *const cells[] = {"rnn", "lstm", "gru"}; /* by MlprtCell */
-  return l->op == MLP_OP_RECURRENT ? cells[l->cell] : mlp_ir_op_name(l->op);
+  /* by bidirectional, then MlprtCell */
+  static const char *const cells[2][3] = {{"rnn", "lstm", "gru"}, {"birnn", "bilstm", "bigru"}};
+  return l->op == MLP_OP_RECURRENT ? cells[l->bidirectional][l->cell] : mlp_ir_op_name(l->op);
 }
 
 const char *mlp_ir_task_name(MlpTask t) {

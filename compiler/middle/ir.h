@@ -307,7 +307,7 @@ typedef struct {
 
 const char *mlp_ir_act_name(MlpAct a);
 const char *mlp_ir_op_name(MlpOpKind k);
-/* The op's name, a recurrent layer's its cell's (rnn, lstm, gru). */
+/* The op's name, a recurrent layer's its cell's (rnn, lstm, gru; birnn, bilstm, bigru when bidirectional). */
 const char *mlp_ir_layer_name(const MlpIrLayer *l);
 /* The parameters of one direction of recurrent layer l: W_ih, W_hh, b_ih, b_hh. */
 int64_t mlp_ir_recurrent_dir_floats(const MlpIrLayer *l);

@@ -1493,8 +1493,8 @@ static bool lower_pretrained(Lower *L, MlpIr *ir, const char *spec_path) {
   } else {
     for (int i = 0; ok && i < m->nlayers; i++) {
       const MlpIrLayer *x = &rd.model->layers[i], *y = &m->layers[i];
-      if (x->op != y->op || x->cell != y->cell || x->in_size != y->in_size || x->out_size != y->out_size ||
-          x->n_params != y->n_params) {
+      if (x->op != y->op || x->cell != y->cell || x->bidirectional != y->bidirectional ||
+          x->in_size != y->in_size || x->out_size != y->out_size || x->n_params != y->n_params) {
         mlp_diag_error(L->d, v->node->loc,
                        "layer %d of the pretrained run is %s %lld -> %lld; this model's is %s %lld -> %lld",
                        i + 1, mlp_ir_layer_name(x), (long long)x->in_size, (long long)x->out_size,
