@@ -56,7 +56,7 @@ MPI_LIB := $(if $(shell command -v $(MPICC) 2>/dev/null),$(BUILD)/libmlpmpi.a)
 
 # ---- the predictor runtime for AArch64 (make cross) ---------------------
 # What a predictor links: the row program, the cleaning ops it replays and
-# the run-file plumbing, and the normalization layers (plain loops): with
+# the run-file plumbing, and the normalization and embedding layers (plain loops): with
 # libc and libm only, as on the host. Not the other layer kernels: a
 # cross-compiled predictor's dense layers are limited to 4096 weights each
 # (or int8 ones). Nor the IDX and SQL sources, which only a training
@@ -66,6 +66,7 @@ CROSS_AR    ?= aarch64-linux-gnu-ar
 CROSS_FOUND := $(shell command -v $(CROSS_CC) 2>/dev/null)
 CROSS_SRC   := $(wildcard runtime/predict/*.c) runtime/core/fail.c runtime/core/files.c runtime/core/fpenv.c \
                runtime/kernels/layers/norm.c runtime/kernels/layers/forest.c \
+               runtime/kernels/layers/embedding.c \
                $(filter-out runtime/data/idx.c runtime/data/sql.c,$(wildcard runtime/data/*.c))
 CROSS_OBJ   := $(CROSS_SRC:%.c=$(BUILD)/aarch64/%.o)
 

@@ -19,6 +19,7 @@
 
 #include "abi.h"
 #include "ir.h"
+#include "mlp/layers.h"
 #include "mlp/tensor.h"
 
 typedef struct {
@@ -301,28 +302,32 @@ static inline void call_conv(Cg *c, MlpAbiFn fn, const MlpIrLayer *l, LLVMValueR
   abi_call(c, fn, v, np + 9);
 }
 
-/* A recurrent kernel of layers.h (forward or backward): its np buffers,
- * then the cell, N, the steps, features, units and return_sequences. */
-static inline void call_recurrent(Cg *c, MlpAbiFn fn, const MlpIrLayer *l, LLVMValueRef n32,
+/* A recurrent kernel of layers.h (forward or backward) for direction dir
+ * of l (1: the reverse one): its np buffers, then the cell, N, the steps,
+ * features, units and the flags. */
+static inline void call_recurrent(Cg *c, MlpAbiFn fn, const MlpIrLayer *l, int dir, LLVMValueRef n32,
                                   LLVMValueRef *ptrs, unsigned np) {
   LLVMValueRef v[24];
   for (unsigned i = 0; i < np; i++) v[i] = ptrs[i];
   v[np] = ci32(c, l->cell);
   v[np + 1] = n32;
-  const int64_t dims[] = {l->steps, l->features, l->units, l->return_sequences};
+  int flags = (l->return_sequences ? MLPRT_RNN_SEQUENCES : 0) | (l->bidirectional ? MLPRT_RNN_PAIR : 0) |
+              (dir ? MLPRT_RNN_REVERSE : 0);
+  const int64_t dims[] = {l->steps, l->features, l->units, flags};
   for (unsigned i = 0; i < 4; i++) v[np + 2 + i] = ci32(c, dims[i]);
   abi_call(c, fn, v, np + 6);
 }
 
-/* W_ih, W_hh, b_ih and b_hh of recurrent layer l into out[4], from its
- * weights at w and biases at b (parameters or their gradients). */
-static inline void recurrent_slices(Cg *c, const MlpIrLayer *l, int gates, LLVMValueRef w, LLVMValueRef b,
-                                    LLVMValueRef *out) {
-  int64_t gu = gates * l->units;
-  out[0] = w;
-  out[1] = felem(c, w, ci64(c, gu * l->features));
-  out[2] = b;
-  out[3] = felem(c, b, ci64(c, gu));
+/* W_ih, W_hh, b_ih and b_hh of direction dir of recurrent layer l into
+ * out[4], from its weights at w (parameters or their gradients, the
+ * layer's first float). */
+static inline void recurrent_slices(Cg *c, const MlpIrLayer *l, int dir, LLVMValueRef w, LLVMValueRef *out) {
+  int64_t gu = mlprt_recurrent_gates(l->cell) * l->units, d = dir * mlp_ir_recurrent_dir_floats(l);
+  int64_t b = l->b_off - l->w_off;
+  out[0] = felem(c, w, ci64(c, d));
+  out[1] = felem(c, w, ci64(c, d + gu * l->features));
+  out[2] = felem(c, w, ci64(c, b + d));
+  out[3] = felem(c, w, ci64(c, b + d + gu));
 }
 
 #endif

@@ -26,6 +26,13 @@ static LLVMValueRef buf(Cg *c, const MlpIrModel *m, int b) {
 
 /* ---- the model's functions --------------------------------------------- */
 
+/* Floats of one direction's record of recurrent layer l over the model's batch. */
+static int64_t recurrent_seq(const MlpIrModel *m, const MlpIrLayer *l) {
+  int64_t seq, work;
+  mlprt_recurrent_sizes(l->cell, m->batch, l->steps, l->units, &seq, &work);
+  return seq;
+}
+
 /* The input buffer of layer i (the previous output, or x). */
 static int in_buf(const MlpIrModel *m, int i) {
   return i == 0 ? m->x_buf : m->layers[i - 1].out_buf;
@@ -122,10 +129,20 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            cf32(c, l->eps)};
       abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
     } else if (l->op == MLP_OP_RECURRENT) {
-      LLVMValueRef p[8] = {out, buf(c, m, l->seq_buf), buf(c, m, l->work_buf), in};
-      recurrent_slices(c, l, mlprt_recurrent_gates(l->cell), felem(c, params, ci64(c, l->w_off)),
-                       felem(c, params, ci64(c, l->b_off)), p + 4);
-      call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, n32, p, 8);
+      for (int d = 0; d < (l->bidirectional ? 2 : 1); d++) {
+        LLVMValueRef p[8] = {out, felem(c, buf(c, m, l->seq_buf), ci64(c, d * recurrent_seq(m, l))),
+                             buf(c, m, l->work_buf), in};
+        recurrent_slices(c, l, d, felem(c, params, ci64(c, l->w_off)), p + 4);
+        call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, d, n32, p, 8);
+      }
+    } else if (l->op == MLP_OP_EMBEDDING) {
+      LLVMValueRef ea[] = {out,
+                           in,
+                           felem(c, params, ci64(c, l->w_off)),
+                           LLVMBuildNSWMul(c->b, n32, ci32(c, l->steps), ""),
+                           ci32(c, l->vocab),
+                           ci32(c, l->units)};
+      abi_call(c, MLP_ABI_mlprt_embedding_forward, ea, 6);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -288,16 +305,26 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       la[8] = n32, la[9] = ci32(c, l->in_size);
       abi_call(c, MLP_ABI_mlprt_layernorm_backward, la, 10);
     } else if (l->op == MLP_OP_RECURRENT) {
-      /* dinp, dW_ih, dW_hh, db_ih, db_hh, work, dout, inp, seq, W_ih, W_hh */
-      LLVMValueRef p[13] = {din}, pw[4];
-      int g = mlprt_recurrent_gates(l->cell);
-      LLVMValueRef gw = felem(c, grads, ci64(c, l->w_off)), gb = felem(c, grads, ci64(c, l->b_off));
-      recurrent_slices(c, l, g, gw, gb, p + 1);
-      recurrent_slices(c, l, g, felem(c, params, ci64(c, l->w_off)), felem(c, params, ci64(c, l->b_off)), pw);
-      LLVMValueRef rest[] = {buf(c, m, l->work_buf), dout,  buf(c, m, in_buf(m, i)),
-                             buf(c, m, l->seq_buf),  pw[0], pw[1]};
-      memcpy(p + 5, rest, sizeof rest);
-      call_recurrent(c, MLP_ABI_mlprt_recurrent_backward, l, n32, p, 11);
+      /* dinp, dW_ih, dW_hh, db_ih, db_hh, work, dout, inp, seq, W_ih, W_hh; both directions add to dinp */
+      for (int d = 0; d < (l->bidirectional ? 2 : 1); d++) {
+        LLVMValueRef p[13] = {din}, pw[4];
+        recurrent_slices(c, l, d, felem(c, grads, ci64(c, l->w_off)), p + 1);
+        recurrent_slices(c, l, d, felem(c, params, ci64(c, l->w_off)), pw);
+        LLVMValueRef rest[] = {buf(c, m, l->work_buf),
+                               dout,
+                               buf(c, m, in_buf(m, i)),
+                               felem(c, buf(c, m, l->seq_buf), ci64(c, d * recurrent_seq(m, l))),
+                               pw[0],
+                               pw[1]};
+        memcpy(p + 5, rest, sizeof rest);
+        call_recurrent(c, MLP_ABI_mlprt_recurrent_backward, l, d, n32, p, 11);
+      }
+    } else if (l->op == MLP_OP_EMBEDDING) {
+      /* the table's gradient, in the rows the batch's codes name */
+      LLVMValueRef ea[] = {felem(c, grads, ci64(c, l->w_off)), dout, buf(c, m, in_buf(m, i)),
+                           LLVMBuildNSWMul(c->b, n32, ci32(c, l->steps), ""), ci32(c, l->vocab),
+                           ci32(c, l->units)};
+      abi_call(c, MLP_ABI_mlprt_embedding_backward, ea, 6);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {din, dout};
       call_pool(c, MLP_ABI_mlprt_avgpool2d_backward, l, n32, p, 2);
@@ -436,6 +463,22 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
       Loop k = loop_begin(c, ci64(c, l->in_size));
       fstore(c, cf32(c, 1), felem(c, params, ci64(c, l->w_off)), k.iv);
       loop_end(c, &k);
+      continue;
+    }
+    if (l->op == MLP_OP_EMBEDDING) {
+      /* PyTorch's: every row N(0, 1) */
+      MlpDescBuild u;
+      mlp_desc_begin(&u, MLP_DESC_INIT);
+      mlp_desc_set(&u, MLPRT_INIT_kind, ci64(c, MLPRT_INIT_NORMAL));
+      mlp_desc_set(&u, MLPRT_INIT_a, cf64(c, 0));
+      mlp_desc_set(&u, MLPRT_INIT_b, cf64(c, 1));
+      mlp_desc_set(&u, MLPRT_INIT_gain, cf64(c, 1));
+      mlp_desc_set(&u, MLPRT_INIT_fan_out, ci64(c, 0));
+      LLVMValueRef ninit = const_global(c, "mlp_init_embedding", mlp_desc_end(&u, c->ctx));
+      LLVMValueRef dim = ci64(c, l->n_params);
+      LLVMValueRef shape = const_global(c, "mlp_shape", LLVMConstArray2(c->i64, &dim, 1));
+      LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, ci32(c, 1), ninit, seed, ci64(c, i)};
+      abi_call(c, MLP_ABI_mlprt_init_fill, fa, 6);
       continue;
     }
     if (l->op == MLP_OP_RECURRENT) {

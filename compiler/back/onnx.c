@@ -599,6 +599,9 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
     terms_step(g, st, x);
     return 0;
   }
+  if (st->op == MLPRT_PSTEP_SEQUENCE)
+    return mlp_failf(err, n, "ONNX export cannot express tokenize of a text column (word ids by a fitted "
+                     "vocabulary, padded in front); export without it, or use the compiled predictor");
   if (g->clean_opts[st->src])
     return mlp_failf(err, n, "ONNX export cannot express text_clean before a step other than a vectorizer");
   switch (st->op) {
@@ -892,23 +895,30 @@ static const char *activation(Graph *g, const char *x, MlpAct act) {
  * steps x features per row, row-major), returning [N, out_size]. ONNX
  * orders the gates i o f c (LSTM) and z r h (GRU) where PyTorch's slab has
  * i f g o and r z n; PyTorch's GRU applies the reset gate after the hidden
- * projection (linear_before_reset = 1). */
+ * projection (linear_before_reset = 1). A bidirectional layer is one
+ * operator of direction "bidirectional", the reverse direction's weights
+ * second. */
 static const char *recurrent(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer *l, const char *x) {
   static const int order[3][4] = {{0}, {0, 3, 1, 2}, {1, 0, 2}}; /* ONNX gate k is slab block order[k] */
   static const char *const ops[] = {"RNN", "LSTM", "GRU"};      /* by MlprtCell */
   int64_t G = mlprt_recurrent_gates(l->cell), H = l->units, F = l->features, T = l->steps, GH = G * H;
-  const float *wih = mo->params + l->w_off, *whh = wih + GH * F;
-  const float *bih = mo->params + l->b_off, *bhh = bih + GH;
-  float *w = mlp_xmalloc((size_t)(GH * F) * sizeof *w), *r = mlp_xmalloc((size_t)(GH * H) * sizeof *r);
-  float *b = mlp_xmalloc((size_t)(2 * GH) * sizeof *b);
-  for (int64_t k = 0; k < G; k++) {
-    int64_t src = order[l->cell][k];
-    memcpy(w + k * H * F, wih + src * H * F, (size_t)(H * F) * sizeof *w);
-    memcpy(r + k * H * H, whh + src * H * H, (size_t)(H * H) * sizeof *r);
-    memcpy(b + k * H, bih + src * H, (size_t)H * sizeof *b);
-    memcpy(b + GH + k * H, bhh + src * H, (size_t)H * sizeof *b);
+  int64_t D = l->bidirectional ? 2 : 1;
+  float *w = mlp_xmalloc((size_t)(D * GH * F) * sizeof *w);
+  float *r = mlp_xmalloc((size_t)(D * GH * H) * sizeof *r);
+  float *b = mlp_xmalloc((size_t)(D * 2 * GH) * sizeof *b);
+  for (int64_t d = 0; d < D; d++) {
+    const float *wih = mo->params + l->w_off + d * mlp_ir_recurrent_dir_floats(l), *whh = wih + GH * F;
+    const float *bih = mo->params + l->b_off + d * mlp_ir_recurrent_dir_floats(l), *bhh = bih + GH;
+    float *wd = w + d * GH * F, *rd = r + d * GH * H, *bd = b + d * 2 * GH;
+    for (int64_t k = 0; k < G; k++) {
+      int64_t src = order[l->cell][k];
+      memcpy(wd + k * H * F, wih + src * H * F, (size_t)(H * F) * sizeof *w);
+      memcpy(rd + k * H * H, whh + src * H * H, (size_t)(H * H) * sizeof *r);
+      memcpy(bd + k * H, bih + src * H, (size_t)H * sizeof *b);
+      memcpy(bd + GH + k * H, bhh + src * H, (size_t)H * sizeof *b);
+    }
   }
-  int64_t wd[3] = {1, GH, F}, rd[3] = {1, GH, H}, bd[2] = {1, 2 * GH};
+  int64_t wd[3] = {D, GH, F}, rd[3] = {D, GH, H}, bd[2] = {D, 2 * GH};
   const char *wn = const_floats(g, "W", wd, 3, w), *rn = const_floats(g, "R", rd, 3, r);
   const char *bn = const_floats(g, "B", bd, 2, b);
   free(w);
@@ -922,18 +932,39 @@ static const char *recurrent(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer 
   const char *xs = node_named(g, "Transpose", NULL, &tp, 1, xr);
   Attrs at = {0};
   attr_int(&at, "hidden_size", H);
+  if (D == 2) attr_str(&at, "direction", "bidirectional");
   if (l->cell == MLPRT_CELL_GRU) attr_int(&at, "linear_before_reset", 1);
-  const char *y = node_named(g, ops[l->cell], NULL, &at, 4, xs, wn, rn, bn); /* Y [T, 1, N, H] */
+  const char *y = node_named(g, ops[l->cell], NULL, &at, 4, xs, wn, rn, bn); /* Y [T, D, N, H] */
   if (l->return_sequences) {
-    int64_t perm[4] = {2, 0, 1, 3}, flat[2] = {-1, T * H};
+    /* [N, T, D, H]: each step's forward then reverse state */
+    int64_t perm[4] = {2, 0, 1, 3}, flat[2] = {-1, T * D * H};
     Attrs yp = {0};
     attr_ints(&yp, "perm", perm, 4);
     return node2(g, "Reshape", node_named(g, "Transpose", NULL, &yp, 1, y), const_i64(g, "shape", flat, 2));
   }
-  int64_t start[1] = {T - 1}, end[1] = {T}, axis[1] = {0}, last[2] = {-1, H};
-  const char *step = node_named(g, "Slice", NULL, NULL, 4, y, const_i64(g, "starts", start, 1),
-                                const_i64(g, "ends", end, 1), const_i64(g, "axes", axis, 1));
-  return node2(g, "Reshape", step, const_i64(g, "shape", last, 2));
+  /* each direction's last step: the forward one's at T - 1, the reverse one's at 0 */
+  const char *last[2];
+  for (int64_t d = 0; d < D; d++) {
+    int64_t start[2] = {d ? 0 : T - 1, d}, end[2] = {d ? 1 : T, d + 1}, axes[2] = {0, 1}, nh[2] = {-1, H};
+    const char *step = node_named(g, "Slice", NULL, NULL, 4, y, const_i64(g, "starts", start, 2),
+                                  const_i64(g, "ends", end, 2), const_i64(g, "axes", axes, 2));
+    last[d] = node2(g, "Reshape", step, const_i64(g, "shape", nh, 2));
+  }
+  if (D == 1) return last[0];
+  Attrs ca = {0};
+  attr_int(&ca, "axis", 1);
+  return node_named(g, "Concat", NULL, &ca, 2, last[0], last[1]);
+}
+
+/* An embedding as Gather of the table's rows at x [N, T] (the codes, cast
+ * to integers): [N, T * dim]. */
+static const char *embedding(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer *l, const char *x) {
+  int64_t td[2] = {l->vocab, l->units}, flat[2] = {-1, l->steps * l->units};
+  const char *table = const_floats(g, "table", td, 2, mo->params + l->w_off);
+  Attrs at = {0};
+  attr_int(&at, "to", ELEM_INT64);
+  const char *ids = node_named(g, "Cast", NULL, &at, 1, x);
+  return node2(g, "Reshape", node2(g, "Gather", table, ids), const_i64(g, "shape", flat, 2));
 }
 
 /* The layers over x [N, in_size]; the model's outputs [N, out_size] in *out. */
@@ -1021,6 +1052,7 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       x = recurrent(g, mo, l, x);
       image = false;
       break;
+    case MLP_OP_EMBEDDING: x = embedding(g, mo, l, x); break;
     case MLP_OP_FOREST: /* forest_model */
     case MLP_OP_FLATTEN:
     case MLP_OP_DROPOUT: break; /* inference: dropout is the identity; flattening happened above */

@@ -115,8 +115,9 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
         free(q);
         free(scale);
       } else if (l->n_params > 0) {
-        at->w = blob_put(p, w + l->w_off, 4 * (l->b_off - l->w_off));
-        at->b = blob_put(p, w + l->b_off, 4 * (l->w_off + l->n_params - l->b_off));
+        /* the layer's floats in one piece, as in the slab */
+        at->w = blob_put(p, w + l->w_off, 4 * l->n_params);
+        at->b = at->w + 4 * (l->b_off - l->w_off);
       }
       if (l->op == MLP_OP_BATCHNORM) {
         at->mean = blob_put(p, w + rd->n_params + l->state_off, 4 * l->in_c);
@@ -133,7 +134,7 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
 static int64_t recurrent_floats(const MlpIrLayer *l, int64_t b) {
   int64_t seq, work;
   mlprt_recurrent_sizes(l->cell, b, l->steps, l->units, &seq, &work);
-  return seq + b * mlprt_recurrent_gates(l->cell) * l->units;
+  return (l->bidirectional ? 2 : 1) * seq + b * mlprt_recurrent_gates(l->cell) * l->units;
 }
 
 /* The scratch of the forward pass over at most max_batch rows: two
@@ -275,11 +276,19 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
                            cur, w, bias, n32, ci32(c, l->in_size), cf32(c, l->eps)};
       abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
     } else if (l->op == MLP_OP_RECURRENT) {
-      int64_t seq, work;
+      /* the records of both directions, then the scratch they share */
+      int64_t seq, work, dirs = l->bidirectional ? 2 : 1;
       mlprt_recurrent_sizes(l->cell, p->batch, l->steps, l->units, &seq, &work);
-      LLVMValueRef ra[8] = {dst, byte_at(c, scratch, p->rnn), byte_at(c, scratch, p->rnn + 4 * seq), cur};
-      recurrent_slices(c, l, mlprt_recurrent_gates(l->cell), w, bias, ra + 4);
-      call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, n32, ra, 8);
+      for (int d = 0; d < dirs; d++) {
+        LLVMValueRef ra[8] = {dst, byte_at(c, scratch, p->rnn + 4 * d * seq),
+                              byte_at(c, scratch, p->rnn + 4 * dirs * seq), cur};
+        recurrent_slices(c, l, d, w, ra + 4);
+        call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, d, n32, ra, 8);
+      }
+    } else if (l->op == MLP_OP_EMBEDDING) {
+      LLVMValueRef ea[] = {dst, cur, w, LLVMBuildNSWMul(c->b, n32, ci32(c, l->steps), ""), ci32(c, l->vocab),
+                           ci32(c, l->units)};
+      abi_call(c, MLP_ABI_mlprt_embedding_forward, ea, 6);
     }
     cur = dst;
   }

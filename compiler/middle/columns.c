@@ -133,7 +133,9 @@ static void vectorize(Trace *T, int i, const MlpIrClean *st, Cur *c) {
                               "%.0f GiB the dense path allows (sparse input is not built); lower %s",
                               op, c->name, st->param, (long long)T->nrows, floats * 4 / (1 << 30),
                               MLP_TEXT_DENSE_MAX * 4 / (1 << 30),
-                              st->op == MLPRT_CLEAN_HASH_VECTORIZE ? "buckets" : "max_vocab");
+                              st->op == MLPRT_CLEAN_HASH_VECTORIZE ? "buckets"
+                              : st->op == MLPRT_CLEAN_TOKENIZE     ? "max_len"
+                                                                   : "max_vocab");
     T->bad = i;
     return;
   }
@@ -337,6 +339,7 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
     case MLPRT_CLEAN_BAG_OF_WORDS:
     case MLPRT_CLEAN_TFIDF:
     case MLPRT_CLEAN_HASH_VECTORIZE:
+    case MLPRT_CLEAN_TOKENIZE:
       vectorize(T, step, st, c);
       if (T->bad < 0) moved[nmoved++] = i;
       break;
@@ -415,9 +418,9 @@ static const char *why_unused(Trace *T, const MlpColumnUse *u) {
     return mlp_arena_printf(T->a, "a category no op encodes; add onehot(%s), or drop_columns(%s) to say so",
                             u->name, u->name);
   case MLPRT_COL_TEXT:
-    return mlp_arena_printf(T->a, "text no op vectorizes; add tfidf(%s) or bag_of_words(%s), or "
-                                  "drop_columns(%s) to say so",
-                            u->name, u->name, u->name);
+    return mlp_arena_printf(T->a, "text no op vectorizes; add tfidf(%s), bag_of_words(%s) or tokenize(%s), "
+                                  "or drop_columns(%s) to say so",
+                            u->name, u->name, u->name, u->name);
   case MLPRT_COL_DATETIME:
     return mlp_arena_printf(T->a, "a date no op derives features from; add date_features(%s), or "
                             "drop_columns(%s) to say so", u->name, u->name);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mlp/clean.h"
+#include "mlp/layers.h"
 #include "mlp/predict.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
@@ -52,13 +53,18 @@ const char *mlp_ir_act_name(MlpAct a) {
 const char *mlp_ir_op_name(MlpOpKind k) {
   static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
                                       "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
-                                      "recurrent", "forest"};
+                                      "recurrent", "forest",    "embedding"};
   return names[k];
 }
 
+int64_t mlp_ir_recurrent_dir_floats(const MlpIrLayer *l) {
+  return mlprt_recurrent_gates(l->cell) * l->units * (l->features + l->units + 2);
+}
+
 const char *mlp_ir_layer_name(const MlpIrLayer *l) {
-  static const char *const cells[] = {"rnn", "lstm", "gru"}; /* by MlprtCell */
-  return l->op == MLP_OP_RECURRENT ? cells[l->cell] : mlp_ir_op_name(l->op);
+  /* by bidirectional, then MlprtCell */
+  static const char *const cells[2][3] = {{"rnn", "lstm", "gru"}, {"birnn", "bilstm", "bigru"}};
+  return l->op == MLP_OP_RECURRENT ? cells[l->bidirectional][l->cell] : mlp_ir_op_name(l->op);
 }
 
 const char *mlp_ir_task_name(MlpTask t) {
@@ -328,8 +334,13 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
     cJSON_AddNumberToObject(lj, "features", (double)l->features);
     cJSON_AddNumberToObject(lj, "units", (double)l->units);
     cJSON_AddBoolToObject(lj, "return_sequences", l->return_sequences);
+    cJSON_AddBoolToObject(lj, "bidirectional", l->bidirectional);
     cJSON_AddItemToObject(lj, "seq", buffer_json(m, l->seq_buf));
     cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));
+  }
+  if (l->op == MLP_OP_EMBEDDING) {
+    cJSON_AddNumberToObject(lj, "vocab", (double)l->vocab);
+    cJSON_AddNumberToObject(lj, "dim", (double)l->units);
   }
   return lj;
 }
@@ -450,6 +461,12 @@ static cJSON *text_json(const MlpIrClean *c) {
     cJSON_AddNumberToObject(o, "buckets", c->param);
     return o;
   }
+  if (c->op == MLPRT_CLEAN_TOKENIZE) {
+    cJSON_AddNumberToObject(o, "max_len", c->param);
+    cJSON_AddNumberToObject(o, "min_count", c->low);
+    cJSON_AddNumberToObject(o, "max_vocab", c->high);
+    return o;
+  }
   cJSON_AddNumberToObject(o, "max_vocab", c->param);
   cJSON_AddNumberToObject(o, "min_df", c->low);
   cJSON_AddNumberToObject(o, "max_df", c->high);
@@ -530,7 +547,7 @@ static cJSON *data_json(const MlpIr *ir) {
     cJSON_AddBoolToObject(cj, "flag", c->flag);
     if (c->op == MLPRT_CLEAN_ONEHOT) cJSON_AddItemToObject(cj, "levels", levels_json(c->levels));
     if (c->op == MLPRT_CLEAN_TEXT_CLEAN || c->op == MLPRT_CLEAN_BAG_OF_WORDS || c->op == MLPRT_CLEAN_TFIDF ||
-        c->op == MLPRT_CLEAN_HASH_VECTORIZE)
+        c->op == MLPRT_CLEAN_HASH_VECTORIZE || c->op == MLPRT_CLEAN_TOKENIZE)
       cJSON_AddItemToObject(cj, "text", text_json(c));
     cJSON_AddNumberToObject(cj, "table_columns", (double)c->ncols);
     cJSON_AddItemToObject(cj, "columns_idx", idx_json(c->columns_idx, c->ncolumns_idx));

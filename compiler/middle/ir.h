@@ -40,7 +40,8 @@ typedef enum {
   MLP_OP_BATCHNORM,
   MLP_OP_LAYERNORM,
   MLP_OP_RECURRENT, /* rnn, lstm, gru: MlpIrLayer.cell */
-  MLP_OP_FOREST /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
+  MLP_OP_FOREST, /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
+  MLP_OP_EMBEDDING /* codes to vectors: MlpIrLayer.vocab, .units */
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -113,11 +114,16 @@ typedef struct {
    * H steps of W; a vector (n, 1, 1) one step of n), units, whether every step is output ((1, steps,
    * units), else (units, 1, 1)); W_ih [G*units, features] then W_hh [G*units, units] at w_off, b_ih then
    * b_hh [G*units] at b_off; the per-step record [batch, steps, S] and the scratch (layers.h sizes), both
-   * planned buffers; else -1. */
+   * planned buffers; else -1. A bidirectional layer has two directions, each with its own such weights
+   * (the reverse one's at w_off and b_off + recurrent_dir_floats) and record (one after the other in
+   * seq_buf), sharing the scratch; its rows are the forward then the reverse direction's units. */
   int cell;
   int64_t steps, features, units;
-  bool return_sequences;
+  bool return_sequences, bidirectional;
   int seq_buf, work_buf;
+  /* Embedding: its input, a vector of n codes (the data's columns), is n steps; the output (1, n, units)
+   * holds each code's row of the table [vocab, units] at w_off. */
+  int64_t vocab;
 } MlpIrLayer;
 
 typedef struct {
@@ -303,8 +309,10 @@ typedef struct {
 
 const char *mlp_ir_act_name(MlpAct a);
 const char *mlp_ir_op_name(MlpOpKind k);
-/* The op's name, a recurrent layer's its cell's (rnn, lstm, gru). */
+/* The op's name, a recurrent layer's its cell's (rnn, lstm, gru; birnn, bilstm, bigru when bidirectional). */
 const char *mlp_ir_layer_name(const MlpIrLayer *l);
+/* The parameters of one direction of recurrent layer l: W_ih, W_hh, b_ih, b_hh. */
+int64_t mlp_ir_recurrent_dir_floats(const MlpIrLayer *l);
 const char *mlp_ir_task_name(MlpTask t);
 /* The spec's word for a column selector (MlprtSelect; NULL for
  * MLPRT_SELECT_NAMES) and for a failsafe policy (MLPRT_FAILSAFE_*); the

@@ -117,19 +117,29 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
     case MLP_OP_RECURRENT: {
       /* Steps x features, row-major: the rows of a one-channel image, or one step of a vector;
        * another shape leaves no output (an error at the layer). */
-      int64_t g = mlprt_recurrent_gates(l->cell), u = l->units;
+      int64_t g = mlprt_recurrent_gates(l->cell), u = l->units, dirs = l->bidirectional ? 2 : 1;
       bool rows = c == 1 || (h == 1 && w == 1);
       l->steps = c == 1 ? h : 1;
       l->features = c == 1 ? w : c;
-      l->out_c = rows ? (l->return_sequences ? 1 : u) : 0;
+      l->out_c = rows ? (l->return_sequences ? 1 : dirs * u) : 0;
       l->out_h = l->return_sequences ? l->steps : 1;
-      l->out_w = l->return_sequences ? u : 1;
+      l->out_w = l->return_sequences ? dirs * u : 1;
       l->w_off = m->n_params;
       l->b_off = m->n_params + g * u * (l->features + u);
-      l->n_params = g * u * (l->features + u + 2);
-      l->flops = l->steps * (2 * g * u * (l->features + u) + 12 * g * u);
+      l->n_params = dirs * mlp_ir_recurrent_dir_floats(l);
+      l->flops = dirs * l->steps * (2 * g * u * (l->features + u) + 12 * g * u);
       break;
     }
+    case MLP_OP_EMBEDDING:
+      /* a vector of codes (n, 1, 1) is n steps of the table's width */
+      l->steps = h == 1 && w == 1 ? c : 0;
+      l->out_c = 1;
+      l->out_h = l->steps;
+      l->out_w = l->units;
+      l->w_off = l->b_off = m->n_params;
+      l->n_params = l->vocab * l->units;
+      l->flops = l->steps * l->units;
+      break;
     case MLP_OP_FOREST: {
       /* per tree: 2^depth - 1 (feature, threshold) pairs, then 2^depth leaves of out_size values */
       int64_t inner = ((int64_t)1 << m->depth) - 1;
@@ -163,6 +173,7 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       if (l->op == MLP_OP_RECURRENT && l->out_size > 0) {
         int64_t seq, work;
         mlprt_recurrent_sizes(l->cell, m->batch, l->steps, l->units, &seq, &work);
+        seq *= l->bidirectional ? 2 : 1;
         l->seq_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "seq%d", i), seq * fbytes, i, 2 * L - i);
         l->work_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "work%d", i), work * fbytes, i, 2 * L - i);
       }
@@ -594,6 +605,14 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
     case MLPRT_CLEAN_BAG_OF_WORDS:
     case MLPRT_CLEAN_TFIDF:
     case MLPRT_CLEAN_HASH_VECTORIZE: ok &= lower_terms(L, c, st); break;
+    case MLPRT_CLEAN_TOKENIZE: {
+      MlprtTerms o = {.method = MLPRT_VEC_SEQUENCE, .ngram_lo = 1, .ngram_hi = 1};
+      st->text = mlprt_terms_pack(&o);
+      st->param = num_or(mlp_spec_arg(c, "max_len"), 100);
+      st->low = num_or(mlp_spec_arg(c, "min_count"), 1);
+      st->high = num_or(mlp_spec_arg(c, "max_vocab"), 10000);
+      break;
+    }
     default: ok &= lower_time_step(L, c, st, d->target); break;
     }
   }
@@ -1048,11 +1067,46 @@ static bool check_linear_settings(Lower *L) {
   return ok;
 }
 
+static bool recurrent_op(const char *op) {
+  return strcmp(op, "rnn") == 0 || strcmp(op, "lstm") == 0 || strcmp(op, "gru") == 0;
+}
+
+/* IR layers of the model block's ops: a recurrent op of N layers is N of them and the dropouts between. */
+static int model_layers(const MlpSpecBlock *model) {
+  int n = 0;
+  for (int i = 0; i < model->ops.len; i++) {
+    const MlpSpecCall *c = model->ops.items[i];
+    n += recurrent_op(c->op->name) ? 2 * (int)num_or(mlp_spec_arg(c, "layers"), 1) - 1 : 1;
+  }
+  return n ? n : 1;
+}
+
+/* rnn, lstm or gru c as its stacked layers, each but the last returning every step to the next, with
+ * dropout between them when its rate is above 0; calls[i] is c for each. */
+static void lower_recurrent(MlpIrModel *m, const MlpSpecCall *c, const MlpSpecCall **calls) {
+  const char *op = c->op->name;
+  int layers = (int)num_or(mlp_spec_arg(c, "layers"), 1);
+  float rate = (float)num_or(mlp_spec_arg(c, "dropout"), 0);
+  for (int k = 0; k < layers; k++) {
+    if (k > 0 && rate > 0) {
+      calls[m->nlayers] = c;
+      m->layers[m->nlayers++] = (MlpIrLayer){.op = MLP_OP_DROPOUT, .rate = rate};
+    }
+    MlpIrLayer *l = &m->layers[m->nlayers];
+    calls[m->nlayers++] = c;
+    *l = (MlpIrLayer){.op = MLP_OP_RECURRENT};
+    l->cell = op[0] == 'r' ? MLPRT_CELL_RNN : op[0] == 'l' ? MLPRT_CELL_LSTM : MLPRT_CELL_GRU;
+    l->units = (int64_t)num_or(mlp_spec_arg(c, "units"), 1);
+    l->bidirectional = bool_or(mlp_spec_arg(c, "bidirectional"), false);
+    l->return_sequences = k < layers - 1 || bool_or(mlp_spec_arg(c, "return_sequences"), false);
+  }
+}
+
 /* calls[i] receives the spec call of IR layer i, for messages. */
 static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall **loss_call,
                          const MlpSpecCall **calls) {
   const MlpSpecBlock *model = mlp_spec_block(L->s, "model");
-  m->layers = mlp_arena_alloc(L->a, (size_t)(model->ops.len ? model->ops.len : 1) * sizeof *m->layers);
+  m->layers = mlp_arena_alloc(L->a, (size_t)model_layers(model) * sizeof *m->layers);
   bool ok = true;
   for (int i = 0; i < model->ops.len; i++) {
     const MlpSpecCall *c = model->ops.items[i];
@@ -1087,11 +1141,36 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     } else if (strcmp(op, "layernorm") == 0) {
       l->op = MLP_OP_LAYERNORM;
       l->eps = (float)num_or(mlp_spec_arg(c, "eps"), 1e-5);
-    } else if (strcmp(op, "rnn") == 0 || strcmp(op, "lstm") == 0 || strcmp(op, "gru") == 0) {
-      l->op = MLP_OP_RECURRENT;
-      l->cell = op[0] == 'r' ? MLPRT_CELL_RNN : op[0] == 'l' ? MLPRT_CELL_LSTM : MLPRT_CELL_GRU;
-      l->units = (int64_t)num_or(mlp_spec_arg(c, "units"), 1);
-      l->return_sequences = bool_or(mlp_spec_arg(c, "return_sequences"), false);
+    } else if (recurrent_op(op)) {
+      const MlpSpecValue *drop = mlp_spec_arg(c, "dropout");
+      if (num_or(drop, 0) > 0 && num_or(mlp_spec_arg(c, "layers"), 1) < 2) {
+        mlp_diag_error(L->d, drop->node ? drop->node->loc : c->loc,
+                       "`dropout` acts between stacked layers; give layers = 2 or more");
+        ok = false;
+      }
+      lower_recurrent(m, c, calls);
+      continue;
+    } else if (strcmp(op, "embedding") == 0) {
+      l->op = MLP_OP_EMBEDDING;
+      l->vocab = (int64_t)num_or(mlp_spec_arg(c, "vocab"), 1);
+      l->units = (int64_t)num_or(mlp_spec_arg(c, "dim"), 1);
+      if (m->nlayers > 0) {
+        mlp_diag_error(L->d, c->loc, "an embedding reads the codes of the data (a sequence op's columns): "
+                       "it must be the model's first layer");
+        ok = false;
+      }
+      /* tokenize's ids run to max_vocab + 1 */
+      for (int k = 0; k < ir->data.nclean; k++) {
+        const MlpIrClean *st = &ir->data.clean[k];
+        if (st->op == MLPRT_CLEAN_TOKENIZE && l->vocab < (int64_t)st->high + MLPRT_SEQ_FIRST) {
+          mlp_diag_error(L->d, c->loc,
+                         "the embedding has %lld codes, but tokenize(max_vocab = %.0f) writes ids up to "
+                         "%.0f; give vocab = %.0f or more",
+                         (long long)l->vocab, st->high, st->high + MLPRT_SEQ_FIRST - 1,
+                         st->high + MLPRT_SEQ_FIRST);
+          ok = false;
+        }
+      }
     } else if (strcmp(op, "maxpool2d") == 0 || strcmp(op, "avgpool2d") == 0) {
       l->op = strcmp(op, "maxpool2d") == 0 ? MLP_OP_MAXPOOL2D : MLP_OP_AVGPOOL2D;
       l->kernel = (int)num_or(mlp_spec_arg(c, "size"), 2);
@@ -1480,8 +1559,8 @@ static bool lower_pretrained(Lower *L, MlpIr *ir, const char *spec_path) {
   } else {
     for (int i = 0; ok && i < m->nlayers; i++) {
       const MlpIrLayer *x = &rd.model->layers[i], *y = &m->layers[i];
-      if (x->op != y->op || x->cell != y->cell || x->in_size != y->in_size || x->out_size != y->out_size ||
-          x->n_params != y->n_params) {
+      if (x->op != y->op || x->cell != y->cell || x->bidirectional != y->bidirectional ||
+          x->in_size != y->in_size || x->out_size != y->out_size || x->n_params != y->n_params) {
         mlp_diag_error(L->d, v->node->loc,
                        "layer %d of the pretrained run is %s %lld -> %lld; this model's is %s %lld -> %lld",
                        i + 1, mlp_ir_layer_name(x), (long long)x->in_size, (long long)x->out_size,
@@ -1626,11 +1705,17 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   const MlpSpecBlock *model = mlp_spec_block(s, "model");
   m->init = lower_init(&L, str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"), model->loc);
   const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
-  const MlpSpecCall **calls = mlp_arena_alloc(a, (size_t)(model->ops.len + 1) * sizeof *calls);
+  const MlpSpecCall **calls = mlp_arena_alloc(a, (size_t)(model_layers(model) + 1) * sizeof *calls);
   if (!lower_layers(&L, ir, m, &loss, calls)) return NULL;
   if (loss && m->task == MLP_TASK_MULTICLASS)
     m->label_smoothing = (float)num_or(mlp_spec_arg(loss, "label_smoothing"), 0);
   int bad = mlp_lower_model(a, m);
+  if (bad >= 0 && m->layers[bad].op == MLP_OP_EMBEDDING) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(d, calls[bad]->loc, "an embedding reads a vector of codes; its input is %lldx%lldx%lld",
+                   (long long)l->in_c, (long long)l->in_h, (long long)l->in_w);
+    return NULL;
+  }
   if (bad >= 0 && m->layers[bad].op == MLP_OP_RECURRENT) {
     const MlpIrLayer *l = &m->layers[bad];
     mlp_diag_error(d, calls[bad]->loc,

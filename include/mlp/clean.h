@@ -47,7 +47,8 @@
   X(ALIGN, "align", 0)                          \
   X(DATE_FEATURES, "date_features", 1)          \
   X(DIFF, "diff", 1)                            \
-  X(WINDOW, "window", 1)
+  X(WINDOW, "window", 1)                        \
+  X(TOKENIZE, "tokenize", 1)
 
 typedef enum {
 #define MLPRT_CLEAN_CODE(code, name, built) MLPRT_CLEAN_##code,
@@ -136,7 +137,12 @@ typedef struct {
   int64_t dropped;      /* rows dropped because of this column by the last apply */
 } MlprtColFit;
 
-typedef enum { MLPRT_VEC_COUNT, MLPRT_VEC_TFIDF, MLPRT_VEC_HASH } MlprtVectorize;
+/* MLPRT_VEC_SEQUENCE (tokenize): the text's words as ids, MLPRT_SEQ_PAD for
+ * the slots before a shorter text's words, MLPRT_SEQ_OOV for a word out of
+ * the vocabulary, MLPRT_SEQ_FIRST + k for its k-th term (term order); a
+ * longer text keeps its first words. */
+typedef enum { MLPRT_VEC_COUNT, MLPRT_VEC_TFIDF, MLPRT_VEC_HASH, MLPRT_VEC_SEQUENCE } MlprtVectorize;
+enum { MLPRT_SEQ_PAD = 0, MLPRT_SEQ_OOV = 1, MLPRT_SEQ_FIRST = 2 };
 /* How a vectorizer reads text into terms and weighs them (MlprtFit.terms):
  * terms are n-grams of words (maximal runs of ASCII letters, digits and
  * bytes >= 0x80, lowercased, joined by one space) or of characters (UTF-8
@@ -158,7 +164,8 @@ typedef struct {
 typedef struct {
   MlprtStepKind kind;
   int method;           /* the step's method enum below */
-  double param;         /* z or IQR factor; impute constant; hash buckets; max vocabulary */
+  double param;         /* z or IQR factor; impute constant; hash buckets; max vocabulary; a sequence's
+                           length */
   bool flag;            /* impute: indicator columns; encode: unknown bucket; outliers: drop, not clip;
                            vectorize: max_vocab columns whatever the vocabulary's size */
   bool strict;          /* encode: a present level unseen in training is an error naming row and column */
@@ -364,12 +371,18 @@ typedef struct {
   double max_df;         /* and those in a larger fraction of them (0: 1) */
   bool pad;              /* the output is max_vocab columns whatever the vocabulary's size, the last ones
                             zero (a compiled program's width); else one per vocabulary term */
+  int max_len;           /* sequence: the output columns (default 100); min_df is then the fewest
+                            occurrences over the training rows, max_df unused */
 } MlprtVectorizeParams;
 /* Replace each text column by float columns NAME:TERM, in term order (counts,
  * or TF-IDF with the smoothed idf = ln((1 + n) / (1 + df)) + 1 over the n
  * training rows, a missing text an empty one), padded by NAME:<unused K>,
- * or by NAME#i hashed counts. */
+ * or by NAME#i hashed counts, or (MLPRT_VEC_SEQUENCE) by the columns NAME@K
+ * of its words' ids (a missing text all padding). */
 int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err);
+/* A sequence's first len ids, at ids[0 .. len), moved to its last len of n
+ * slots, the slots before them MLPRT_SEQ_PAD. */
+void mlprt_seq_place(float *ids, int64_t len, int64_t n);
 
 /* ---- time series and dates -------------------------------------------------- */
 

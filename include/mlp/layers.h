@@ -27,6 +27,12 @@
 /* The cells of the recurrent kernels (values part of the generated-code
  * contract). */
 typedef enum { MLPRT_CELL_RNN, MLPRT_CELL_LSTM, MLPRT_CELL_GRU } MlprtCell;
+/* The recurrent kernels' flags (bits; part of the contract too): every step
+ * output, not only the last; the sequence read from its last step to its
+ * first; out and dout rows twice H wide, this direction's half the first
+ * (forward) or the second (reverse): the two directions of a bidirectional
+ * layer write one output. */
+enum { MLPRT_RNN_SEQUENCES = 1, MLPRT_RNN_REVERSE = 2, MLPRT_RNN_PAIR = 4 };
 
 /* ---- the kernels generated code calls ----------------------------------- */
 
@@ -103,12 +109,5 @@ void mlprt_conv2d_forward_ref(float *out, const float *inp, const float *weight,
 /* Gates of a cell: 1 (rnn), 4 (lstm), 3 (gru). */
 int mlprt_recurrent_gates(int cell);
 void mlprt_recurrent_sizes(int cell, int64_t B, int64_t T, int64_t H, int64_t *seq, int64_t *work);
-
-/* ---- embedding --------------------------------------------------------- */
-
-/* out (B, D) = rows ids (B) of table (V, D); every id must lie in [0, V). */
-void mlprt_embedding_forward(float *out, const int32_t *ids, const float *table, int B, int V, int D);
-/* dtable rows ids[b] += dout row b (scatter-add: repeated ids add up). */
-void mlprt_embedding_backward(float *dtable, const float *dout, const int32_t *ids, int B, int V, int D);
 
 #endif

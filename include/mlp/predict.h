@@ -150,6 +150,13 @@ enum {
    * rejects the row when one of them lacked history (training dropped it
    * after the steps); src = dst, the last slot they wrote */
   MLPRT_PSTEP_SHORT,
+  /* tokenize: slots dst .. dst + n - 1 are the ids of src's words
+   * (mlprt_terms_each of unigram words): MLPRT_SEQ_FIRST + k for the k-th
+   * of the a terms of text ("TERM\t1\n" lines, in term order),
+   * MLPRT_SEQ_OOV for another, the first n of them placed by
+   * mlprt_seq_place (clean.h); b: the offset of the vocabulary in the row's
+   * term index; missing: all MLPRT_SEQ_PAD */
+  MLPRT_PSTEP_SEQUENCE,
   MLPRT_PSTEP_NOPS
 };
 

@@ -198,7 +198,8 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
   X(MLPRT_I64, int64_t, nkeep_idx)                                                                           \
   X(MLPRT_I64, int64_t, text)           /* text_clean: MLPRT_TEXT_* bits; vectorizers: their MlprtTerms, */  \
                                         /* packed (mlprt_terms_pack); param: max_vocab or buckets, */        \
-                                        /* low and high: min_df and max_df */        \
+                                        /* low and high: min_df and max_df; tokenize: */ \
+                                        /* param max_len, low min_count, high max_vocab */ \
   X(MLPRT_PTR, const char *, by)        /* lag, rolling, diff: the group key column, or NULL */              \
   X(MLPRT_I64, int64_t, by_idx)         /* its index in the table the step meets when traced, else -1 */     \
   X(MLPRT_PTR, const char *, format)    /* parse_dates: the strftime format, or NULL (ISO 8601) */           \

@@ -23,7 +23,7 @@ const char *mlprt_method_name(MlprtStepKind k, int m) {
   static const char *const outliers[] = {"zscore", "iqr"};
   static const char *const scale[] = {"standard", "minmax", "robust", "log1p"};
   static const char *const encode[] = {"onehot", "ordinal", "hash"};
-  static const char *const vec[] = {"count", "tfidf", "hash"};
+  static const char *const vec[] = {"count", "tfidf", "hash", "sequence"};
   static const char *const onfail[] = {"error", "null", "drop"};
   static const char *const time[] = {"sort_by", "lag", "rolling", "diff", "date_features", "resample"};
 #define PICK(a) return m >= 0 && m < (int)(sizeof a / sizeof *a) ? a[m] : "?"

@@ -42,6 +42,11 @@ int mlprt_clean_log_steps(const MlprtCleanLog *log) {
 }
 
 /* JSON has no NaN: a non-finite number is written as null. */
+/* The name a vectorizer's param is logged under. */
+static const char *vectorize_param(int method) {
+  return method == MLPRT_VEC_HASH ? "buckets" : method == MLPRT_VEC_SEQUENCE ? "max_len" : "max_vocab";
+}
+
 static void add_num(cJSON *o, const char *k, double v) {
   if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
   else cJSON_AddNullToObject(o, k);
@@ -121,7 +126,7 @@ void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
     cJSON_AddStringToObject(s, "unknown", f->strict ? "error" : "ignore");
     break;
   case MLPRT_STEP_VECTORIZE: {
-    add_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab", f->param);
+    add_num(s, vectorize_param(f->method), f->param);
     const MlprtTerms *o = &f->terms;
     cJSON_AddStringToObject(s, "analyzer", o->analyzer == MLPRT_ANALYZER_CHAR ? "char" : "word");
     double ng[2] = {o->ngram_lo, o->ngram_hi};
@@ -262,7 +267,7 @@ static bool step_to_fit(const cJSON *s, MlprtFit *f) {
                 strcmp(cJSON_GetObjectItem(s, "unknown")->valuestring, "error") == 0;
     break;
   case MLPRT_STEP_VECTORIZE: {
-    f->param = get_num(s, f->method == MLPRT_VEC_HASH ? "buckets" : "max_vocab");
+    f->param = get_num(s, vectorize_param(f->method));
     const cJSON *an = cJSON_GetObjectItemCaseSensitive(s, "analyzer"), *nm = cJSON_GetObjectItem(s, "norm");
     const cJSON *ng = cJSON_GetObjectItemCaseSensitive(s, "ngram");
     f->terms = (MlprtTerms){.method = (MlprtVectorize)f->method,

@@ -358,8 +358,9 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
   TermDf *wd = mlprt_xmalloc((size_t)(d.terms.n ? d.terms.n : 1) * sizeof *wd);
   int32_t n = 0;
   double max_docs = (p->max_df > 0 ? p->max_df : 1.0) * (double)ndocs;
+  bool seq = o->method == MLPRT_VEC_SEQUENCE; /* min_df counts occurrences, max_df is unused */
   for (int32_t k = 0; k < d.terms.n; k++)
-    if (d.df[k] >= (p->min_df > 0 ? p->min_df : 1) && (double)d.df[k] <= max_docs)
+    if ((seq ? d.tf[k] : d.df[k]) >= (p->min_df > 0 ? p->min_df : 1) && (seq || (double)d.df[k] <= max_docs))
       wd[n++] = (TermDf){d.terms.names[k], d.df[k], d.tf[k]};
   qsort(wd, (size_t)n, sizeof *wd, by_tf);
   if (n > max_vocab) n = max_vocab;
@@ -389,10 +390,14 @@ int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, Mlpr
   if (o->ngram_lo < 1) o->ngram_lo = 1;
   if (o->ngram_hi < o->ngram_lo) o->ngram_hi = o->ngram_lo;
   f->flag = p->pad;
+  int32_t max_vocab = p->max_vocab > 0 ? p->max_vocab : 1000;
   if (o->method == MLPRT_VEC_HASH) f->param = p->buckets > 0 ? p->buckets : 64;
-  else f->param = p->max_vocab > 0 ? p->max_vocab : 1000;
+  else if (o->method == MLPRT_VEC_SEQUENCE) f->param = p->max_len > 0 ? p->max_len : 100;
+  else f->param = max_vocab;
+  if (o->method == MLPRT_VEC_SEQUENCE) /* words, one at a time */
+    *o = (MlprtTerms){.method = MLPRT_VEC_SEQUENCE, .ngram_lo = 1, .ngram_hi = 1};
   for (int i = 0; i < n && o->method != MLPRT_VEC_HASH; i++)
-    fit_vocabulary(t, &t->cols[idx[i]], p, o, (int32_t)f->param, &f->cols[i]);
+    fit_vocabulary(t, &t->cols[idx[i]], p, o, max_vocab, &f->cols[i]);
   free(idx);
   return 0;
 }
@@ -471,8 +476,58 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
   return 0;
 }
 
+/* The words of a text as ids into a row of n slots (mlprt_seq_place). */
+typedef struct {
+  MlprtLevels *vocab;
+  float *ids;
+  int64_t n, len;
+} SeqIds;
+
+static void seq_term(const char *w, size_t len, void *ctx) {
+  SeqIds *q = ctx;
+  if (q->len >= q->n) return;
+  int32_t k = mlprt_levels_find(q->vocab, w, len);
+  q->ids[q->len++] = k < 0 ? MLPRT_SEQ_OOV : (float)(MLPRT_SEQ_FIRST + k);
+}
+
+void mlprt_seq_place(float *ids, int64_t len, int64_t n) {
+  memmove(ids + (n - len), ids, (size_t)len * sizeof *ids);
+  for (int64_t j = 0; j < n - len; j++) ids[j] = MLPRT_SEQ_PAD;
+}
+
+/* The fit's i-th column replaced by its sequence of word ids (the new columns last). */
+static int sequence_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) {
+  MlprtColFit *cf = &f->cols[i];
+  int c = mlprt_fit_column(t, f, i, MLPRT_TM_STRINGS, err);
+  if (c < 0) return -1;
+  int64_t n = (int64_t)f->param;
+  MlprtLevels vocab = {0};
+  for (int32_t k = 0; k < cf->nlevels; k++) mlprt_levels_intern(&vocab, cf->levels[k], strlen(cf->levels[k]));
+  int first = t->ncols;
+  char name[512];
+  for (int64_t k = 0; k < n; k++) {
+    snprintf(name, sizeof name, "%s@%lld", cf->column, (long long)k);
+    mlprt_table_add_column_raw(t, name, MLPRT_COL_FLOAT);
+  }
+  SeqIds q = {&vocab, mlprt_xmalloc((size_t)n * sizeof(float)), n, 0};
+  const MlprtColumn *src = &t->cols[c];
+  for (int64_t r = 0; r < t->nrows; r++) {
+    const char *s = text_of(src, r);
+    q.len = 0;
+    if (s) mlprt_terms_each(s, strlen(s), &f->terms, seq_term, &q);
+    mlprt_seq_place(q.ids, q.len, n);
+    for (int64_t k = 0; k < n; k++) t->cols[first + k].f[r] = q.ids[k];
+    cf->changed += s != NULL;
+  }
+  free(q.ids);
+  mlprt_levels_free(&vocab);
+  mlprt_table_drop_column(t, c);
+  return 0;
+}
+
 int mlprt_vectorize_apply(MlprtTable *t, MlprtFit *f, MlprtError *err) {
   for (int i = 0; i < f->n; i++)
-    if (vectorize_column(t, f, i, err) != 0) return -1;
+    if ((f->terms.method == MLPRT_VEC_SEQUENCE ? sequence_column : vectorize_column)(t, f, i, err) != 0)
+      return -1;
   return 0;
 }

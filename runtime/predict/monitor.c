@@ -55,6 +55,8 @@ static void slot_name(const MlprtPredPlan *pl, int64_t slot, char *buf, size_t n
       snprintf(buf, n, "%s_missing", src);
     } else if (st->op == MLPRT_PSTEP_HASH || (st->op == MLPRT_PSTEP_TERMS && !st->text)) {
       snprintf(buf, n, "%s#%lld", src, (long long)k);
+    } else if (st->op == MLPRT_PSTEP_SEQUENCE) {
+      snprintf(buf, n, "%s@%lld", src, (long long)k);
     } else if (st->op == MLPRT_PSTEP_TERMS) {
       const char *l = st->text;
       for (int64_t j = 0; j < k && l && strchr(l, '\n'); j++) l = strchr(l, '\n') + 1;

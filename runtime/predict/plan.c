@@ -274,14 +274,23 @@ static int vectorize(Builder *b, const MlprtFit *f) {
         return fail(b, "vectorize: a term of '%s' holds a tab or a line break", cf->column);
     for (int64_t k = 0; k < n; k++) {
       char name[512];
-      if (hash) snprintf(name, sizeof name, "%s#%lld", cf->column, (long long)k);
+      if (f->terms.method == MLPRT_VEC_SEQUENCE)
+        snprintf(name, sizeof name, "%s@%lld", cf->column, (long long)k);
+      else if (hash) snprintf(name, sizeof name, "%s#%lld", cf->column, (long long)k);
       else if (k < cf->nlevels) snprintf(name, sizeof name, "%s:%s", cf->column, cf->levels[k]);
       else snprintf(name, sizeof name, "%s:<unused %lld>", cf->column, (long long)k);
       add_col(b, name, strlen(name), MLPRT_COL_FLOAT, true);
     }
-    emit(b, (MlprtPredStep){MLPRT_PSTEP_TERMS, src, first, n, (double)mlprt_terms_pack(&f->terms),
-                            hash ? 0 : (double)b->nterms, hash ? NULL : vocabulary_text(cf)});
-    if (!hash) b->nterms += n;
+    if (f->terms.method == MLPRT_VEC_SEQUENCE) {
+      /* the ids of the words: nlevels entries of the term index */
+      emit(b, (MlprtPredStep){MLPRT_PSTEP_SEQUENCE, src, first, n, cf->nlevels, (double)b->nterms,
+                              vocabulary_text(cf)});
+      b->nterms += cf->nlevels;
+    } else {
+      emit(b, (MlprtPredStep){MLPRT_PSTEP_TERMS, src, first, n, (double)mlprt_terms_pack(&f->terms),
+                              hash ? 0 : (double)b->nterms, hash ? NULL : vocabulary_text(cf)});
+      if (!hash) b->nterms += n;
+    }
     drop_col(b, c);
   }
   return 0;
@@ -459,7 +468,8 @@ static bool fitted_op(int64_t op) {
   case MLPRT_CLEAN_TEXT_CLEAN:
   case MLPRT_CLEAN_BAG_OF_WORDS:
   case MLPRT_CLEAN_TFIDF:
-  case MLPRT_CLEAN_HASH_VECTORIZE: return true;
+  case MLPRT_CLEAN_HASH_VECTORIZE:
+  case MLPRT_CLEAN_TOKENIZE: return true;
   default: return false;
   }
 }
@@ -640,7 +650,8 @@ void mlprt_pred_plan_free(MlprtPredPlan *plan) {
 }
 
 int64_t mlprt_pstep_width(const MlprtPredStep *st) {
-  bool wide = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH || st->op == MLPRT_PSTEP_TERMS;
+  bool wide = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH || st->op == MLPRT_PSTEP_TERMS ||
+              st->op == MLPRT_PSTEP_SEQUENCE;
   return wide ? st->n : 1;
 }
 

@@ -46,14 +46,20 @@ static int64_t series_cap(const MlprtPredStep *st) {
   return st->op == MLPRT_PSTEP_LAG ? st->n + 1 : st->n + (int64_t)st->a;
 }
 
+/* The entries of the row's term index a step's vocabulary takes (0: none). */
+static size_t term_entries(const MlprtPredStep *st) {
+  if (st->op == MLPRT_PSTEP_SEQUENCE) return (size_t)st->a;
+  return st->op == MLPRT_PSTEP_TERMS && st->text ? (size_t)st->n : 0;
+}
+
 /* The text buffers and term index entries the plan's steps use. */
 static void text_needs(const MlprtPredPlan *pl, size_t *ncleans, size_t *nterms) {
   *ncleans = *nterms = 0;
   for (int64_t i = 0; i < pl->nsteps; i++) {
     const MlprtPredStep *st = &pl->steps[i];
     if (st->op == MLPRT_PSTEP_TEXT_CLEAN && (size_t)st->b + 1 > *ncleans) *ncleans = (size_t)st->b + 1;
-    if (st->op == MLPRT_PSTEP_TERMS && st->text && (size_t)(st->b + st->n) > *nterms)
-      *nterms = (size_t)(st->b + st->n);
+    if (term_entries(st) > 0 && (size_t)st->b + term_entries(st) > *nterms)
+      *nterms = (size_t)st->b + term_entries(st);
   }
 }
 
@@ -139,9 +145,9 @@ void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
   /* each vocabulary's terms and idf, read off its lines once */
   for (int64_t i = 0; i < pl->nsteps; i++) {
     const MlprtPredStep *st = &pl->steps[i];
-    if (st->op != MLPRT_PSTEP_TERMS || !st->text) continue;
+    if (term_entries(st) == 0) continue;
     const char *l = st->text;
-    for (int64_t k = 0; k < st->n; k++) {
+    for (size_t k = 0; k < term_entries(st); k++) {
       size_t j = (size_t)st->b + (size_t)k;
       const char *tab = *l ? strchr(l, '\t') : NULL;
       r.term[j] = tab ? l : NULL;
@@ -355,15 +361,44 @@ static int cmp_term(const char *a, size_t na, const char *b, size_t nb) {
   return c ? c : (na > nb) - (na < nb);
 }
 
-static void count_known(const char *w, size_t len, void *ctx) {
-  const Vocab *v = ctx;
+/* w's index in the vocabulary, or -1. */
+static int64_t find_term(const Vocab *v, const char *w, size_t len) {
   int64_t lo = 0, hi = v->n;
   while (lo < hi) { /* the first entry >= w; entries past the vocabulary are greater than any */
     int64_t mid = lo + (hi - lo) / 2;
     if (v->term[mid] && cmp_term(v->term[mid], v->len[mid], w, len) < 0) lo = mid + 1;
     else hi = mid;
   }
-  if (lo < v->n && v->term[lo] && cmp_term(v->term[lo], v->len[lo], w, len) == 0) v->x[lo] += 1;
+  return lo < v->n && v->term[lo] && cmp_term(v->term[lo], v->len[lo], w, len) == 0 ? lo : -1;
+}
+
+static void count_known(const char *w, size_t len, void *ctx) {
+  const Vocab *v = ctx;
+  int64_t k = find_term(v, w, len);
+  if (k >= 0) v->x[k] += 1;
+}
+
+/* A sequence's next word id, in v->x[v->len] while fewer than max_len. */
+typedef struct {
+  Vocab voc;
+  int64_t len, max_len;
+} SeqRow;
+
+static void sequence_term(const char *w, size_t len, void *ctx) {
+  SeqRow *q = ctx;
+  if (q->len >= q->max_len) return;
+  int64_t k = find_term(&q->voc, w, len);
+  q->voc.x[q->len++] = k < 0 ? MLPRT_SEQ_OOV : (float)(MLPRT_SEQ_FIRST + k);
+}
+
+/* tokenize on a text slot. */
+static void sequence_step(const MlprtPredStep *st, Row *r) {
+  int64_t s = st->src;
+  Vocab voc = {r->term + (size_t)st->b, r->term_len + (size_t)st->b, r->num + st->dst, (int64_t)st->a};
+  SeqRow q = {voc, 0, st->n};
+  MlprtTerms o = {.method = MLPRT_VEC_SEQUENCE, .ngram_lo = 1, .ngram_hi = 1};
+  if (r->str[s]) mlprt_terms_each(r->str[s], r->len[s], &o, sequence_term, &q);
+  mlprt_seq_place(q.voc.x, q.len, st->n);
 }
 
 static void count_hashed(const char *w, size_t len, void *ctx) {
@@ -525,6 +560,7 @@ static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, V
     break;
   case MLPRT_PSTEP_TEXT_CLEAN:
   case MLPRT_PSTEP_TERMS: text_step(st, r, v); break;
+  case MLPRT_PSTEP_SEQUENCE: sequence_step(st, r); break;
   case MLPRT_PSTEP_COERCE: coerce_slot(p, st, r, v); break;
   case MLPRT_PSTEP_DATE_PART: x[d] = (float)mlprt_date_part(r->tm[s], (int)st->n, (int)st->a); break;
   case MLPRT_PSTEP_SERIES: series_key(st, r); break;

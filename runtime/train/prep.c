@@ -288,14 +288,17 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
   }
   case MLPRT_CLEAN_BAG_OF_WORDS:
   case MLPRT_CLEAN_TFIDF:
-  case MLPRT_CLEAN_HASH_VECTORIZE: {
+  case MLPRT_CLEAN_HASH_VECTORIZE:
+  case MLPRT_CLEAN_TOKENIZE: {
+    bool seq = st->op == MLPRT_CLEAN_TOKENIZE;
     MlprtVectorizeParams vp = {.cols = sel,
                                .terms = mlprt_terms_unpack(st->text),
-                               .max_vocab = (int)st->param,
+                               .max_vocab = (int)(seq ? st->high : st->param),
                                .buckets = (int)st->param,
                                .min_df = (int)st->low,
-                               .max_df = st->high,
-                               .pad = true};
+                               .max_df = seq ? 0 : st->high,
+                               .pad = true,
+                               .max_len = (int)st->param};
     rc = mlprt_vectorize_fit(t, &vp, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
     break;

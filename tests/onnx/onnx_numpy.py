@@ -3,8 +3,8 @@
 Used by run_ref.py where the installed onnx has no onnx.reference (before
 onnx 1.13), so that the exported graphs are still evaluated by an
 implementation independent of mlpc and of ONNX Runtime. It follows the
-ONNX operator definitions (opset 13, RNN/LSTM/GRU of one direction with
-their default activations; ai.onnx.ml LabelEncoder 2, LinearClassifier 1,
+ONNX operator definitions (opset 13, RNN/LSTM/GRU forward or bidirectional
+with their default activations; ai.onnx.ml LabelEncoder 2, LinearClassifier 1,
 LinearRegressor 1, TreeEnsembleClassifier 1, TreeEnsembleRegressor 1) for
 the attributes mlpc uses; anything else raises."""
 import re
@@ -47,9 +47,16 @@ def _sigmoid(x):
 
 
 def _recurrent(op, x, w, r, b, a):
-    """RNN, LSTM and GRU of one direction, layout 0, zero initial state,
-    default activations: Y [T, 1, N, H] and Y_h [1, N, H] (and Y_c).
-    Gates in ONNX's order: LSTM i o f c, GRU z r h."""
+    """RNN, LSTM and GRU, layout 0, zero initial state, default activations:
+    Y [T, D, N, H] and Y_h [D, N, H] (and Y_c), D = 2 when bidirectional
+    (the second direction reads the steps from the last; its Y in step
+    order). Gates in ONNX's order: LSTM i o f c, GRU z r h."""
+    if _str(a.get("direction", b"forward")) == "bidirectional":
+        one = {k: v for k, v in a.items() if k != "direction"}
+        fwd = _recurrent(op, x, w[:1], r[:1], None if b is None else b[:1], one)
+        rev = _recurrent(op, x[::-1], w[1:], r[1:], None if b is None else b[1:], one)
+        y = np.concatenate([fwd[0], rev[0][::-1]], axis=1)
+        return (y,) + tuple(np.concatenate([f, v]) for f, v in zip(fwd[1:], rev[1:]))
     hs = a["hidden_size"]
     x, w, r = x.astype(np.float64), w[0].astype(np.float64), r[0].astype(np.float64)
     g = w.shape[0] // hs

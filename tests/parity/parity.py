@@ -28,6 +28,9 @@ ARCHS = {
     # W_ih, W_hh, b_ih, b_hh of 8 units over 6 steps of 5 features, then the dense layer
     "lstm": ([(32, 5), (32, 8), (32,), (32,), (3, 8), (3,)], 8, (6, 5)),
     "gru": ([(24, 5), (24, 8), (24,), (24,), (3, 8), (3,)], 8, (6, 5)),
+    # an embedding of 12 codes in 5 dimensions over 6 steps, a bidirectional LSTM of 8 units (the forward
+    # direction's W_ih, W_hh, b_ih, b_hh, then the reverse one's), the dense layer on both last states
+    "emb_bilstm": ([(12, 5)] + [(32, 5), (32, 8), (32,), (32,)] * 2 + [(3, 16), (3,)], 8, (6,)),
 }
 
 # PyTorch's own recurrent kernels (what nn.LSTM and nn.GRU call), given the slab's tensors:
@@ -58,10 +61,15 @@ RUNS = {
     "mlp_ln_adam": ("mlp_ln", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
     "lstm_adam": ("lstm", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
     "gru_adam": ("gru", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
+    "emb_bilstm_adam": ("emb_bilstm", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
 }
 
 
 def forward(arch, ps, x):
+    if arch == "emb_bilstm":
+        e = F.embedding(x.long(), ps[0])
+        seq = torch._VF.lstm(e, (e.new_zeros(2, e.shape[0], 8),) * 2, ps[1:9], True, 1, 0.0, True, True, True)[0]
+        return F.linear(torch.cat([seq[:, -1, :8], seq[:, 0, 8:]], 1), ps[9], ps[10])
     if arch in CELLS:
         seq = CELLS[arch](x, ps[:4])
         return F.linear(seq[:, -1], ps[4], ps[5])

@@ -295,9 +295,10 @@ END_TEST
  * sigmoid, avgpool, batchnorm, flatten, dense relu, dropout, softmax +
  * cross-entropy), a regression MLP (tanh, batchnorm, leaky relu, linear +
  * MSE), a binary MLP (sigmoid, batchnorm, leaky relu, sigmoid + BCE), a
- * softmax MLP with label smoothing, and recurrent layers over an image's
+ * softmax MLP with label smoothing, recurrent layers over an image's
  * rows (a GRU's every step into an LSTM, its last state one step of a tanh
- * RNN, softmax). */
+ * RNN, softmax), and codes embedded and read by a bidirectional LSTM whose
+ * every step feeds a bidirectional GRU (softmax). */
 static MlpIr *grad_ir(MlpArena *a, int which) {
   MlpIr *ir = iris_ir(a);
   MlpIrModel *m = &ir->models[0];
@@ -306,7 +307,19 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   m->batch = 4;
   m->init = which == 2 ? MLP_INIT_HE_NORMAL : MLP_INIT_GLOROT_UNIFORM;
   MlpIrLayer *l = m->layers = mlp_arena_alloc(a, 10 * sizeof *m->layers);
-  if (which == 4) {
+  if (which == 5) {
+    m->task = MLP_TASK_MULTICLASS;
+    m->in_size = 4;
+    l[0] = (MlpIrLayer){.op = MLP_OP_EMBEDDING, .vocab = 7, .units = 3};
+    l[1] = (MlpIrLayer){.op = MLP_OP_RECURRENT,
+                        .cell = MLPRT_CELL_LSTM,
+                        .units = 3,
+                        .return_sequences = true,
+                        .bidirectional = true};
+    l[2] = (MlpIrLayer){.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_GRU, .units = 2, .bidirectional = true};
+    l[3] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
+    m->nlayers = 4;
+  } else if (which == 4) {
     m->task = MLP_TASK_MULTICLASS;
     m->in_c = 1, m->in_h = 4, m->in_w = 5;
     l[0] = (MlpIrLayer){.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_GRU, .units = 3, .return_sequences = true};
@@ -377,7 +390,8 @@ END_TEST
 /* The generated init leaves exactly what the runtime's initializer gives
  * each weight tensor (PyTorch's shapes and fans, the layer's index as its
  * stream), biases 0; a recurrent layer's weights and biases PyTorch's
- * U(-1/sqrt(units), 1/sqrt(units)), one stream. */
+ * U(-1/sqrt(units), 1/sqrt(units)), one stream; an embedding's table
+ * N(0, 1). */
 static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64_t seed) {
   bool he = m->init == MLP_INIT_HE_NORMAL;
   MlprtInit spec = {.kind = he ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_XAVIER_UNIFORM,
@@ -385,9 +399,10 @@ static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64
   int weighted = 0;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
-    if (l->op == MLP_OP_RECURRENT) {
+    if (l->op == MLP_OP_RECURRENT || l->op == MLP_OP_EMBEDDING) {
       double k = 1 / sqrt((double)l->units);
       MlprtInit u = {.kind = MLPRT_INIT_UNIFORM, .a = -k, .b = k};
+      if (l->op == MLP_OP_EMBEDDING) u = (MlprtInit){.kind = MLPRT_INIT_NORMAL, .a = 0, .b = 1};
       float *want = malloc((size_t)l->n_params * sizeof *want);
       mlprt_init_fill(want, &l->n_params, 1, &u, seed, (uint64_t)i);
       ck_assert_mem_eq(params + l->w_off, want, (size_t)l->n_params * sizeof *want);
@@ -437,6 +452,8 @@ static void define_runtime(LLVMOrcLLJITRef jit, LLVMOrcJITDylibRef jd) {
       RT(mlprt_dropout_backward),
       RT(mlprt_recurrent_forward),
       RT(mlprt_recurrent_backward),
+      RT(mlprt_embedding_forward),
+      RT(mlprt_embedding_backward),
       RT(mlprt_init_fill),
       RT(mlprt_run_open),
       RT(mlprt_run_load),
@@ -474,6 +491,9 @@ static void *lookup(LLVMOrcLLJITRef jit, const char *name) {
  * them, so like the runtime the test fills them before every pass. */
 static void step(const MlpIrModel *m, unsigned char *base, ForwardFn forward, int64_t n, float *x, float *y) {
   mlprt_fill_uniform(x, (size_t)(n * m->in_size), -1, 1, 5, 1);
+  /* an embedding reads whole codes in [0, vocab) */
+  int64_t codes = m->layers[0].op == MLP_OP_EMBEDDING ? m->layers[0].vocab : 0;
+  for (int64_t i = 0; codes && i < n * m->in_size; i++) x[i] = (float)((int64_t)((x[i] + 1) * 100) % codes);
   for (int64_t i = 0; i < n; i++) {
     if (m->task == MLP_TASK_MULTICLASS) {
       for (int64_t k = 0; k < m->out_size; k++) y[i * m->out_size + k] = k == i % m->out_size;
@@ -656,7 +676,7 @@ END_TEST
 START_TEST(abi_table_maps_every_row) {
   char err[256] = "";
   ck_assert_msg(mlp_abi_valid(err, sizeof err), "abi.def row with an unmapped type: %s", err);
-  ck_assert_int_eq(MLP_ABI_NFNS, 30);
+  ck_assert_int_eq(MLP_ABI_NFNS, 32);
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMTypeRef t = mlp_abi_type(ctx, MLP_ABI_mlprt_dropout_forward);
   ck_assert_uint_eq(LLVMCountParamTypes(t), 8);
@@ -736,7 +756,7 @@ Suite *codegen_suite(void) {
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_test(tc, codegen_llvm_ir_properties);
-  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 5);
+  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 6);
   tcase_add_test(tc, lower_refuses_recurrent_over_channels);
   tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 4);
   suite_add_tcase(s, tc);

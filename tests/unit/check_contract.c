@@ -361,6 +361,11 @@ typedef struct {
     .s = { [S_SRC] = "@TXT", [S_TARGET] = "y", [S_SCHEMA] = "doc = text" }                                   \
   }
 /* the mixed table with x1 read as text, for the date ops */
+/* the text source's words as ids for an embedding */
+#define TXTSEQ                                                                                               \
+  {                                                                                                          \
+    .s = {[S_SRC] = "@TXT", [S_TARGET] = "y", [S_SCHEMA] = "doc = text", [S_CLEAN] = "tokenize(doc, 6, 20)"} \
+  }
 #define MIXT                                                                                                 \
   {                                                                                                          \
     .s = { [S_SRC] = "@MIX", [S_TARGET] = "y", [S_SCHEMA] = "x1 = text" }                                    \
@@ -416,6 +421,7 @@ static const OpCase op_cases[] = {
     {"clean.date_features", S_CLEAN, "parse_dates(columns = [color, x1])\n      %s", "columns = [color]",
      MIXT, NULL, false},
     {"clean.diff", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
+    {"clean.tokenize", S_CLEAN, "%s", "", TXT, NULL, false},
     {"type.float", S_SCHEMA, "n = %s", "", MIX, "int()", false},
     {"type.int", S_SCHEMA, "n = %s", "", MIX, "float()", false},
     {"type.bool", S_SCHEMA, "n = %s", "", MIX, "float()", false},
@@ -433,7 +439,8 @@ static const OpCase op_cases[] = {
     {"model.avgpool2d", S_MODEL, CONV_LAYER, "", IMG, NULL, false},
     {"model.flatten", S_MODEL, "conv2d(filters = 2)\n    %s\n    dense(units = 4)\n    output()", "", IMG,
      NULL, false},
-    {"model.embedding", S_MODEL, LAYER, "vocab = 10, dim = 4", {{0}}, NULL, false},
+    {"model.embedding", S_MODEL, "%s\n    lstm(units = 3)\n    output()", "vocab = 22, dim = 4", TXTSEQ, NULL,
+     false},
     {"model.rnn", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
     {"model.lstm", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
     {"model.gru", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
@@ -478,6 +485,9 @@ typedef struct {
   Ctx ctx;
   bool whole; /* the context itself writes the item (marked with '@') */
 } FieldCase;
+
+/* two stacked recurrent layers of a cell with dropout between them */
+#define STACKED(cell) cell "(units = 4, layers = 2, dropout = 0.3)\n    output()"
 
 static const FieldCase field_cases[] = {
     {"data.source", "[csv(\"data/iris.csv\"), csv(\"data/iris.csv\")]", {{0}}, false},
@@ -542,6 +552,12 @@ static const FieldCase field_cases[] = {
     {"tfidf.ngram", "[1, 2]", {{0}}, false},
     {"hash_vectorize.columns", "[doc]", {{0}}, false},
     {"hash_vectorize.ngram", "[1, 2]", {{0}}, false},
+    {"tokenize.columns", "[doc]", {{0}}, false},
+    {"embedding.vocab", "30", {{0}}, false},
+    /* dropout acts between stacked layers (alone, it is refused) */
+    {"rnn.dropout", NULL, {.s = {[S_MODEL] = STACKED("rnn")}}, true},
+    {"lstm.dropout", NULL, {.s = {[S_MODEL] = STACKED("lstm")}}, true},
+    {"gru.dropout", NULL, {.s = {[S_MODEL] = STACKED("gru")}}, true},
     {"parse_dates.columns", "[x1]", MIXT, false},
     {"date.format", "\"%Y-%m-%d\"", {{0}}, false},
     {"parse_dates.format", "\"%d.%m.%Y\"", {{0}}, false},

@@ -150,7 +150,8 @@ static const struct {
                 {"breast_cancer", "diagnosis"},
                 {"diabetes", "progression"},
                 {"digits", "digit"},
-                {"austen", "book"}};
+                {"austen", "book"},
+                {"austen_lstm", "book"}};
 enum { NEXAMPLES = sizeof examples / sizeof examples[0] };
 
 /* A small image set in IDX form: three classes of 8x8 images (a vertical
@@ -384,6 +385,34 @@ static const char chars_spec[] = "pipeline chars {\n"
                                  "  }\n"
                                  "}\n";
 
+/* The same texts as word ids: cleaned, 5 ids of the 6 words seen twice or
+ * more (shorter texts padded in front, longer ones cut, other words out of
+ * the vocabulary), embedded and read by two stacked bidirectional GRUs with
+ * dropout between them. */
+static const char tokens_spec[] = "pipeline tokens {\n"
+                                  "  data {\n"
+                                  "    source = csv(\"%s/chars.csv\")\n"
+                                  "    target = label\n"
+                                  "    schema {\n"
+                                  "      doc = text\n"
+                                  "    }\n"
+                                  "    clean {\n"
+                                  "      drop_columns([doc2])\n"
+                                  "      text_clean([doc], strip_accents = true)\n"
+                                  "      tokenize([doc], max_len = 5, max_vocab = 6, min_count = 2)\n"
+                                  "    }\n"
+                                  "    split(validation = 0.2, test = 0.2, seed = 5)\n"
+                                  "  }\n"
+                                  "  model {\n"
+                                  "    embedding(8, 4)\n"
+                                  "    gru(5, bidirectional = true, layers = 2, dropout = 0.2)\n"
+                                  "    output()\n"
+                                  "  }\n"
+                                  "  hyperparameters {\n"
+                                  "    epochs = 15\n"
+                                  "  }\n"
+                                  "}\n";
+
 static void write_chars(const char *path) {
   FILE *f = fopen(path, "w");
   ck_assert_ptr_nonnull(f);
@@ -524,6 +553,11 @@ static void setup(void) {
   spec = test_path(tmp, "chars.mlp");
   test_write_text(spec, text);
   train(spec, "chars");
+  free(spec);
+  snprintf(text, sizeof text, tokens_spec, tmp);
+  spec = test_path(tmp, "tokens.mlp");
+  test_write_text(spec, text);
+  train(spec, "tokens");
   free(spec);
   free(chars);
   char *late = test_path(tmp, "late.csv");
@@ -712,6 +746,11 @@ END_TEST
 
 START_TEST(export_text_characters_and_hashing) {
   check_equal("chars", "label");
+}
+END_TEST
+
+START_TEST(export_tokens_embedding_bidirectional) {
+  check_equal("tokens", "label");
 }
 END_TEST
 
@@ -1293,6 +1332,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_run_trained_from_sqlite);
   tcase_add_test(tc, export_level_only_in_test_rows);
   tcase_add_test(tc, export_text_characters_and_hashing);
+  tcase_add_test(tc, export_tokens_embedding_bidirectional);
   tcase_add_test(tc, export_rejects_bad_rows_in_order);
   tcase_add_test(tc, export_version_names_hashes);
   tcase_add_test(tc, export_announces_and_keeps_unnamed_files);

@@ -520,6 +520,81 @@ START_TEST(recurrent_gradcheck) {
 }
 END_TEST
 
+/* A bidirectional layer: the forward direction (weights [0]) and the
+ * reverse one ([1]) write the two halves of each output row. */
+typedef struct {
+  float *out, *seq[2], *work, *inp, *w_ih[2], *w_hh[2], *b_ih[2], *b_hh[2];
+  int cell, B, T, F, H, ret;
+} BiCtx;
+
+static void bi_fwd(void *p) {
+  BiCtx *k = p;
+  for (int d = 0; d < 2; d++)
+    mlprt_recurrent_forward(k->out, k->seq[d], k->work, k->inp, k->w_ih[d], k->w_hh[d], k->b_ih[d],
+                            k->b_hh[d], k->cell, k->B, k->T, k->F, k->H,
+                            k->ret | MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
+}
+
+START_TEST(bidirectional_gradcheck) {
+  const int *sh = rnn_shapes[_i];
+  int cell = sh[0], B = sh[1], T = sh[2], F = sh[3], H = sh[4], ret = sh[5];
+  int G = mlprt_recurrent_gates(cell);
+  int64_t nseq, nwork;
+  mlprt_recurrent_sizes(cell, B, T, H, &nseq, &nwork);
+  size_t nin = (size_t)B * T * F, nout = (size_t)B * (ret ? T : 1) * 2 * H;
+  size_t nih = (size_t)G * H * F, nhh = (size_t)G * H * H, nb = (size_t)G * H;
+  BiCtx k = {.out = fbuf(nout), .work = fbuf((size_t)nwork), .inp = fbuf(nin), .cell = cell, .B = B, .T = T,
+             .F = F, .H = H, .ret = ret};
+  float *r = fbuf(nout), *dinp = fbuf(nin), *g[2][4];
+  gc_fill(k.inp, nin, -1.5f, 1.5f, 90);
+  gc_fill(r, nout, -1, 1, 91);
+  for (int d = 0; d < 2; d++) {
+    k.seq[d] = fbuf((size_t)nseq);
+    float **w[4] = {&k.w_ih[d], &k.w_hh[d], &k.b_ih[d], &k.b_hh[d]};
+    size_t n[4] = {nih, nhh, nb, nb};
+    for (int j = 0; j < 4; j++) {
+      *w[j] = fbuf(n[j]);
+      g[d][j] = fbuf(n[j]);
+      gc_fill(*w[j], n[j], -0.8f, 0.8f, (uint64_t)(92 + 4 * d + j));
+    }
+  }
+  bi_fwd(&k);
+  for (int d = 0; d < 2; d++)
+    mlprt_recurrent_backward(dinp, g[d][0], g[d][1], g[d][2], g[d][3], k.work, r, k.inp, k.seq[d], k.w_ih[d],
+                             k.w_hh[d], cell, B, T, F, H, ret | MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
+  GcObjective o = {bi_fwd, &k, k.out, r, nout};
+  GC_ASSERT(&o, k.inp, dinp, nin, "bidirectional input");
+  for (int d = 0; d < 2; d++) {
+    GC_ASSERT(&o, k.w_ih[d], g[d][0], nih, d ? "reverse W_ih" : "forward W_ih");
+    GC_ASSERT(&o, k.w_hh[d], g[d][1], nhh, d ? "reverse W_hh" : "forward W_hh");
+    GC_ASSERT(&o, k.b_ih[d], g[d][2], nb, d ? "reverse b_ih" : "forward b_ih");
+    GC_ASSERT(&o, k.b_hh[d], g[d][3], nb, d ? "reverse b_hh" : "forward b_hh");
+  }
+  /* the reverse direction is the forward cell over the steps in reverse order */
+  float *rin = fbuf(nin), *rout = fbuf((size_t)B * (ret ? T : 1) * H);
+  for (int b = 0; b < B; b++)
+    for (int t = 0; t < T; t++)
+      memcpy(rin + ((size_t)b * T + t) * F, k.inp + ((size_t)b * T + T - 1 - t) * F,
+             (size_t)F * sizeof(float));
+  mlprt_recurrent_forward(rout, k.seq[0], k.work, rin, k.w_ih[1], k.w_hh[1], k.b_ih[1], k.b_hh[1], cell, B, T,
+                          F, H, ret);
+  for (int b = 0; b < B; b++)
+    for (int t = 0; t < (ret ? T : 1); t++)
+      for (int j = 0; j < H; j++)
+        ck_assert_float_eq_tol(k.out[((size_t)b * (ret ? T : 1) + t) * 2 * H + H + j],
+                               rout[((size_t)b * (ret ? T : 1) + (ret ? T - 1 - t : 0)) * H + j], 1e-6f);
+  free(rin);
+  free(rout);
+  for (int d = 0; d < 2; d++) {
+    float *bufs[] = {k.seq[d], k.w_ih[d], k.w_hh[d], k.b_ih[d], k.b_hh[d],
+                     g[d][0],  g[d][1],   g[d][2],   g[d][3]};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+  }
+  float *bufs[] = {k.out, k.work, k.inp, r, dinp};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+}
+END_TEST
+
 /* An LSTM step by hand: one unit, one feature, one step, W = 1, biases 0:
  * c = sigmoid(x) tanh(x), h = sigmoid(x) tanh(c). */
 START_TEST(lstm_values) {
@@ -702,7 +777,7 @@ END_TEST
 
 typedef struct {
   float *out, *table;
-  const int32_t *ids;
+  const float *ids;
   int B, V, D;
 } EmbCtx;
 
@@ -712,7 +787,7 @@ static void emb_fwd(void *p) {
 }
 
 START_TEST(embedding_lookup_and_scatter) {
-  static const int32_t ids[5] = {2, 0, 2, 3, 2}; /* repeats must add up */
+  static const float ids[5] = {2, 0, 2, 3, 2}; /* repeats must add up */
   int B = 5, V = 4, D = 3;
   EmbCtx k = {fbuf((size_t)B * D), fbuf((size_t)V * D), ids, B, V, D};
   float *r = fbuf((size_t)B * D), *dt = fbuf((size_t)V * D);
@@ -741,8 +816,13 @@ START_TEST(dense_rejects_zero_batch) {
 END_TEST
 
 START_TEST(embedding_rejects_bad_id) {
-  float t[4] = {0}, y[2];
-  int32_t id = 2;
+  float t[4] = {0}, y[2], id = 2;
+  mlprt_embedding_forward(y, &id, t, 1, 2, 2);
+}
+END_TEST
+
+START_TEST(embedding_rejects_fractional_id) {
+  float t[4] = {0}, y[2], id = 0.5f;
   mlprt_embedding_forward(y, &id, t, 1, 2, 2);
 }
 END_TEST
@@ -772,6 +852,7 @@ Suite *layers_suite(void) {
   tcase_add_test(tc, batchnorm_running_stats_and_inference);
   tcase_add_test(tc, layernorm_gradcheck);
   tcase_add_loop_test(tc, recurrent_gradcheck, 0, N_RNN_SHAPES);
+  tcase_add_loop_test(tc, bidirectional_gradcheck, 0, N_RNN_SHAPES);
   tcase_add_test(tc, lstm_values);
   tcase_add_loop_test(tc, conv2d_matches_direct, 0, N_CONV_SHAPES);
   tcase_add_loop_test(tc, conv2d_gradcheck, 0, N_CONV_SHAPES);
@@ -785,6 +866,7 @@ Suite *layers_suite(void) {
   if (!fork_env || strcmp(fork_env, "no") != 0) {
     tcase_add_test_raise_signal(tc, dense_rejects_zero_batch, SIGABRT);
     tcase_add_test_raise_signal(tc, embedding_rejects_bad_id, SIGABRT);
+    tcase_add_test_raise_signal(tc, embedding_rejects_fractional_id, SIGABRT);
     tcase_add_test_raise_signal(tc, dropout_rejects_p_one, SIGABRT);
   }
 #endif

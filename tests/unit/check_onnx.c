@@ -659,6 +659,66 @@ START_TEST(onnx_recurrent_equals_runtime_kernels) {
 }
 END_TEST
 
+/* 16 codes (the pixel bytes as they are, no scaling) embedded in 3
+ * dimensions, read by a bidirectional LSTM whose every step feeds a
+ * bidirectional GRU, then softmax: Gather and the recurrent operators of
+ * direction "bidirectional" must answer as the runtime's kernels. */
+START_TEST(onnx_embedding_bidirectional_equals_runtime_kernels) {
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIrLayer ls[] = {{.op = MLP_OP_EMBEDDING, .vocab = 256, .units = 3},
+                     {.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_LSTM, .units = 4, .return_sequences = true,
+                      .bidirectional = true},
+                     {.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_GRU, .units = 2, .bidirectional = true},
+                     {.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3}};
+  MlpIrModel *m = lowered(&a, MLP_TASK_MULTICLASS, 16, 1, 1, ls, 4);
+  ck_assert_int_eq(m->layers[0].out_size, 48);
+  ck_assert_int_eq(m->layers[1].out_size, 16 * 8);
+  ck_assert_int_eq(m->layers[2].features, 8);
+  ck_assert_int_eq(m->layers[2].out_size, 4);
+  float *w = weights(m->n_params, 17);
+  PixelPlan pp;
+  pixel_plan(&pp);
+  pp.plan.nsteps = 0; /* the bytes are the codes */
+  MlpOnnxModel mo = {"emb", NULL, m, w, NULL, &pp.plan, "a\nb\nc\n", 0, 1};
+  char *dir = test_tmpdir(), *model = export_to(dir, "emb.onnx", &mo);
+  onnx_check(model);
+
+  enum { N = 3 };
+  float x[N * 16];
+  char *rows = pixel_rows(dir, N, 89, 41, x);
+  for (int i = 0; i < N * 16; i++) x[i] = roundf(x[i] * 255.0f);
+
+  /* the runtime's forward, layer by layer, both directions of each recurrent layer */
+  float e[N * 48], act[2][N * 16 * 8], z[N * 3], want[N * 3];
+  float seq[2 * N * 16 * 6 * 4], work[N * 16 * 4 * 4 + N * 4 * 4 + 2 * N * 4]; /* the LSTM's, the largest */
+  mlprt_embedding_forward(e, x, w, N * 16, 256, 3);
+  const float *cur = e;
+  for (int i = 1; i < 3; i++) {
+    const MlpIrLayer *l = &m->layers[i];
+    int64_t gu = mlprt_recurrent_gates(l->cell) * l->units, per = mlp_ir_recurrent_dir_floats(l);
+    int64_t nseq = N * l->steps * (l->cell == MLPRT_CELL_LSTM ? 6 : 5) * l->units;
+    for (int d = 0; d < 2; d++) {
+      const float *wl = w + l->w_off + d * per, *bl = w + l->b_off + d * per;
+      mlprt_recurrent_forward(act[i - 1], seq + d * nseq, work, cur, wl, wl + gu * l->features, bl, bl + gu,
+                              l->cell, N, (int)l->steps, (int)l->features, (int)l->units,
+                              (l->return_sequences ? MLPRT_RNN_SEQUENCES : 0) | MLPRT_RNN_PAIR |
+                                  (d ? MLPRT_RNN_REVERSE : 0));
+    }
+    cur = act[i - 1];
+  }
+  const MlpIrLayer *dl = &m->layers[3];
+  mlprt_dense_forward_ref(z, cur, w + dl->w_off, w + dl->b_off, N, 4, 3);
+  mlprt_softmax_forward(want, z, N, 3);
+  expect_outputs(model, rows, NULL, NULL, want, N, 3, true);
+  free(rows);
+  free(model);
+  free(dir);
+  free(w);
+  mlp_arena_free(&a);
+}
+END_TEST
+
 /* A layer norm between dense layers: opset 13 spells it in reductions,
  * which must answer as the runtime's kernel did in training. */
 START_TEST(onnx_layernorm_answers_as_trained) {
@@ -864,6 +924,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
   tcase_add_test(tc, onnx_layernorm_answers_as_trained);
   tcase_add_test(tc, onnx_recurrent_equals_runtime_kernels);
+  tcase_add_test(tc, onnx_embedding_bidirectional_equals_runtime_kernels);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
   tcase_add_test(tc, onnx_refuses_date_inputs);
   tcase_add_test(tc, onnx_inputs_are_the_columns_read);

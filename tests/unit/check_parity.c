@@ -32,7 +32,7 @@
 #define PYTHON "/usr/bin/python3"
 #define STEPS 100
 #define SEED 20240611u
-#define MAX_TENSORS 8
+#define MAX_TENSORS 11
 
 /* One training run: the architecture and update rule (parity.py keys the
  * same settings by name), the parameter tensors in slab order (weight, bias
@@ -42,6 +42,7 @@ typedef struct {
   bool cnn;                     /* architecture (b), else (a) */
   bool ln;                      /* (a) with a layer norm after the first ReLU */
   int cell;                     /* (c), (d): 1 + the MlprtCell of the recurrent layer; 0: none */
+  int vocab;                    /* (e): the embedding's codes (its table first); 0: none */
   MlprtOptConfig opt;
   MlprtSched sched;             /* the lr at step t is mlprt_sched_lr(&sched, t) */
   float clip_norm, clip_value;  /* 0: no clipping */
@@ -77,12 +78,19 @@ static void model_init(Model *m) {
   m->grads = mlprt_alloc_aligned(m->np * sizeof(float));
   m->decay = mlprt_alloc_aligned(m->np);
   float *p = m->params;
-  int t0 = 0;
+  int t0 = 0, nrec = m->vocab ? 9 : 4;
+  if (m->vocab) {
+    /* the embedding table: PyTorch's N(0, 1) */
+    MlprtInit e = {.kind = MLPRT_INIT_NORMAL, .a = 0, .b = 1};
+    mlprt_init_fill(p, m->shape[0], 2, &e, SEED, 0);
+    p += tensor_numel(m, t0++);
+  }
   if (m->cell) {
-    /* a recurrent layer's W_ih, W_hh, b_ih, b_hh: PyTorch's U(-1/sqrt(H), 1/sqrt(H)), H the units */
-    double k = 1.0 / sqrt((double)m->shape[1][1]);
+    /* a recurrent layer's W_ih, W_hh, b_ih, b_hh (each direction's): PyTorch's U(-1/sqrt(H), 1/sqrt(H)),
+     * H the units */
+    double k = 1.0 / sqrt((double)m->shape[t0 + 1][1]);
     MlprtInit u = {.kind = MLPRT_INIT_UNIFORM, .a = -k, .b = k};
-    for (; t0 < 4; t0++) {
+    for (; t0 < nrec; t0++) {
       if (t0 < 2) memset(m->decay + (p - m->params), 1, tensor_numel(m, t0));
       mlprt_init_fill(p, m->shape[t0], m->ndim[t0], &u, SEED, (uint64_t)t0);
       p += tensor_numel(m, t0);
@@ -114,6 +122,7 @@ static void model_init(Model *m) {
   m->x = mlprt_alloc_aligned(nx * sizeof(float));
   m->y = mlprt_alloc_aligned((size_t)STEPS * m->batch * sizeof(int32_t));
   mlprt_fill_normal(m->x, nx, 0.0f, 1.0f, SEED, 100);
+  for (size_t i = 0; m->vocab && i < nx; i++) m->x[i] = (float)((int)(fabsf(m->x[i]) * 1000) % m->vocab);
 }
 
 static void model_free(Model *m) {
@@ -137,12 +146,14 @@ static int32_t argmax(const double *v, int n) {
  * largest of the first three features; the CNN's is the brightest of three
  * regions of the image (top half, bottom-left, bottom-right quarters); a
  * recurrent model's the largest of the first three features summed over
- * the steps. */
+ * the steps; an embedded sequence's the commonest third of the codes. */
 static void make_labels(Model *m) {
   for (int i = 0; i < STEPS * m->batch; i++) {
     const float *x = m->x + (size_t)i * m->in_size;
     double v[3] = {0, 0, 0};
-    if (m->cell) {
+    if (m->vocab) {
+      for (int s = 0; s < m->in_size; s++) v[3 * (int)x[s] / m->vocab] += 1 + 0.01 * s;
+    } else if (m->cell) {
       for (int s = 0; s < m->in_size / 5; s++)
         for (int c = 0; c < 3; c++) v[c] += x[s * 5 + c];
     } else if (!m->cnn) {
@@ -272,6 +283,51 @@ static void rnn_train(Model *m) {
   mlprt_free_aligned(work);
 }
 
+/* (e): an embedding of V codes in D dimensions over T steps, read by a
+ * bidirectional LSTM of H units whose two last states (the forward one's at
+ * the last step, the reverse one's at the first) go into dense 2H->3.
+ * Slab: table (V, D), then W_ih W_hh b_ih b_hh of the forward and of the
+ * reverse direction, dw (3, 2H), db (3). */
+static void emb_train(Model *m) {
+  enum { B = 8, T = 6, D = 5, H = 8, K = 3, G = 4 };
+  int V = m->vocab, per = G * H * (D + H + 2);
+  float *table = m->params, *dw = table + V * D + 2 * per, *db = dw + K * 2 * H;
+  float *gtable = m->grads, *gdw = gtable + V * D + 2 * per, *gdb = gdw + K * 2 * H;
+  int64_t nseq, nwork;
+  mlprt_recurrent_sizes(MLPRT_CELL_LSTM, B, T, H, &nseq, &nwork);
+  float *seq = mlprt_alloc_aligned(2 * (size_t)nseq * sizeof(float));
+  float *work = mlprt_alloc_aligned((size_t)nwork * sizeof(float));
+  static float e[B * T * D], de[B * T * D], h[B * 2 * H], dh[B * 2 * H], logits[B * K], dlogits[B * K];
+  MlprtOptim opt;
+  mlprt_optim_init(&opt, &m->opt, m->np);
+  for (int t = 0; t < STEPS; t++) {
+    const float *x = m->x + (size_t)t * B * T;
+    mlprt_embedding_forward(e, x, table, B * T, V, D);
+    for (int d = 0; d < 2; d++) {
+      float *w = table + V * D + d * per, *g = w + G * H * (D + H);
+      mlprt_recurrent_forward(h, seq + d * nseq, work, e, w, w + G * H * D, g, g + G * H, MLPRT_CELL_LSTM, B, T,
+                              D, H, MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
+    }
+    mlprt_dense_forward(logits, h, dw, db, B, 2 * H, K);
+    m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * B, NULL, 0.0f, B, K);
+    memset(m->grads, 0, m->np * sizeof(float));
+    memset(dh, 0, sizeof dh);
+    memset(de, 0, sizeof de);
+    mlprt_dense_backward(dh, gdw, gdb, dlogits, h, dw, B, 2 * H, K);
+    for (int d = 0; d < 2; d++) {
+      float *w = table + V * D + d * per, *gw = gtable + V * D + d * per, *gb = gw + G * H * (D + H);
+      mlprt_recurrent_backward(de, gw, gw + G * H * D, gb, gb + G * H, work, dh, e, seq + d * nseq, w,
+                               w + G * H * D, MLPRT_CELL_LSTM, B, T, D, H,
+                               MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
+    }
+    mlprt_embedding_backward(gtable, de, x, B * T, V, D);
+    update(m, &opt, t);
+  }
+  mlprt_optim_free(&opt);
+  mlprt_free_aligned(seq);
+  mlprt_free_aligned(work);
+}
+
 static void write_file(const char *dir, const char *name, const char *suffix, const void *data,
                        size_t bytes) {
   char path[512];
@@ -339,7 +395,7 @@ START_TEST(parity_1_pytorch) {
     test_skip("parity_1_pytorch", "python3-torch", PYTHON " -c 'import torch' failed");
     return;
   }
-  enum { NRUNS = 7 };
+  enum { NRUNS = 8 };
   Model runs[NRUNS];
   for (int k = 0; k < NRUNS; k++) {
     bool cnn = k == 1;
@@ -361,7 +417,15 @@ START_TEST(parity_1_pytorch) {
                  .shape = {{g * 8, 5}, {g * 8, 8}, {g * 8}, {g * 8}, {3, 8}, {3}},
                  .batch = 8,
                  .in_size = 30};
-    runs[k] = cnn ? conv : k == 4 ? ln : k >= 5 ? rec : mlp;
+    /* (e) an embedding of 12 codes in 5 dimensions over 6 steps, a bidirectional LSTM of 8 units */
+    Model emb = {.cell = 1 + MLPRT_CELL_LSTM,
+                 .vocab = 12,
+                 .ntensors = 11,
+                 .ndim = {2, 2, 2, 1, 1, 2, 2, 1, 1, 2, 1},
+                 .shape = {{12, 5}, {32, 5}, {32, 8}, {32}, {32}, {32, 5}, {32, 8}, {32}, {32}, {3, 16}, {3}},
+                 .batch = 8,
+                 .in_size = 6};
+    runs[k] = cnn ? conv : k == 4 ? ln : k == 7 ? emb : k >= 5 ? rec : mlp;
   }
   /* the two required runs: Adam on (a), SGD with momentum on (b) */
   runs[0].name = "mlp_adam";
@@ -398,7 +462,9 @@ START_TEST(parity_1_pytorch) {
   /* the recurrent layers' backward through time, through Adam */
   runs[5].name = "lstm_adam";
   runs[6].name = "gru_adam";
-  for (int k = 5; k < 7; k++) {
+  /* the embedding's sparse gradient and both directions' backward, through Adam */
+  runs[7].name = "emb_bilstm_adam";
+  for (int k = 5; k < 8; k++) {
     runs[k].opt = mlprt_optim_defaults(MLPRT_OPT_ADAM);
     runs[k].opt.lr = 0.01;
     mlprt_sched_constant(&runs[k].sched, 0.01);
@@ -413,6 +479,7 @@ START_TEST(parity_1_pytorch) {
     write_file(dir, m->name, "_x.f32", m->x, (size_t)STEPS * m->batch * m->in_size * sizeof(float));
     write_file(dir, m->name, "_y.i32", m->y, (size_t)STEPS * m->batch * sizeof(int32_t));
     if (m->cnn) cnn_train(m);
+    else if (m->vocab) emb_train(m);
     else if (m->cell) rnn_train(m);
     else mlp_train(m);
   }

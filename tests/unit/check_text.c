@@ -202,6 +202,60 @@ START_TEST(text_padded_width_and_long_terms) {
 }
 END_TEST
 
+/* tokenize: the vocabulary from the training rows alone (a word only a
+ * validation row holds is unknown), min_count over all training rows,
+ * max_vocab the most frequent, ids in word order from 2; a short text
+ * padded in front with 0, a long one keeps its first words, a missing one
+ * all padding; cleaning.json gives the fit back unchanged. */
+START_TEST(text_tokenize_ids_padding_and_training_rows) {
+  char *csv = dt_write(dt_dir, "tok.csv",
+                       "id,doc\n0,the cat the dog\n1,cat sat\n2,the the bird cat dog cat\n3,\n"
+                       "4,zebra the\n",
+                       0);
+  MlprtLoadOpts o = {.max_levels = 1};
+  MlprtTable t;
+  dt_load_ok(csv, &o, &t);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < 4 ? MLPRT_TRAIN : MLPRT_VALID;
+  const char *doc[] = {"doc"};
+  /* counts: the 5, cat 4, dog 2, sat 1, bird 1; min_count 2 keeps the, cat, dog; max_vocab 2: the, cat */
+  MlprtVectorizeParams p = {.cols = {doc, 1, NULL},
+                            .terms = {.method = MLPRT_VEC_SEQUENCE},
+                            .max_vocab = 2,
+                            .min_df = 2,
+                            .max_len = 4};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_vectorize_fit(&t, &p, &f, &e), 0);
+  ck_assert_int_eq(f.cols[0].nlevels, 2);
+  ck_assert_str_eq(f.cols[0].levels[0], "cat");
+  ck_assert_str_eq(f.cols[0].levels[1], "the");
+  MlprtCleanLog *cl = mlprt_clean_log_new("tok.csv");
+  ck_assert_int_eq(mlprt_fit_apply(&t, &f, cl, &e), 0);
+  ck_assert_int_eq(t.ncols, 5);
+  ck_assert_str_eq(t.cols[1].name, "doc@0");
+  static const float want[5][4] = {{3, 2, 3, 1}, {0, 0, 2, 1}, {3, 3, 1, 2}, {0, 0, 0, 0}, {0, 0, 1, 3}};
+  for (int r = 0; r < 5; r++)
+    for (int k = 0; k < 4; k++)
+      ck_assert_msg(t.cols[1 + k].f[r] == want[r][k], "row %d id %d: %g", r, k, (double)t.cols[1 + k].f[r]);
+  char *log = dt_write(dt_dir, "tok.json", "", 0);
+  ck_assert_int_eq(mlprt_clean_log_write(cl, log, &e), 0);
+  MlprtFit *back;
+  int nback;
+  ck_assert_int_eq(mlprt_fits_read(log, &back, &nback, &e), 0);
+  ck_assert_int_eq(nback, 1);
+  ck_assert_int_eq(back[0].method, MLPRT_VEC_SEQUENCE);
+  ck_assert_double_eq(back[0].param, 4);
+  ck_assert_int_eq(back[0].cols[0].nlevels, 2);
+  mlprt_fits_free(back, nback);
+  mlprt_clean_log_free(cl);
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+  free(log);
+  free(csv);
+}
+END_TEST
+
 /* No leakage in a compiled program: trained with a time-ordered split, the
  * vocabulary and idf in cleaning.json come from the training rows alone
  * (a word of the test rows only is no term; a term's idf counts the
@@ -261,6 +315,7 @@ Suite *text_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, text_matches_scikit_learn);
   tcase_add_test(tc, text_padded_width_and_long_terms);
+  tcase_add_test(tc, text_tokenize_ids_padding_and_training_rows);
   tcase_add_test(tc, text_program_fits_on_training_rows);
   suite_add_tcase(s, tc);
   return s;

@@ -13,6 +13,8 @@
 
 #include "gemm.h"
 #include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "mlp/tensor.h"
@@ -55,25 +57,45 @@ static void fill_rows(float *m, int rows, int ld, const float *bias, int n) {
   }
 }
 
+/* How the flags lay a direction out: the time of its k-th step, the
+ * offset between a step's record and its predecessor's, and where its
+ * outputs go (row stride and column in a row of out or dout). */
+typedef struct {
+  bool seqs, rev;
+  int ldo, col;
+} Dir;
+
+static Dir direction(int flags, int H) {
+  bool pair = flags & MLPRT_RNN_PAIR, rev = flags & MLPRT_RNN_REVERSE;
+  return (Dir){flags & MLPRT_RNN_SEQUENCES, rev, pair ? 2 * H : H, pair && rev ? H : 0};
+}
+
+static int step_time(const Dir *d, int k, int T) {
+  return d->rev ? T - 1 - k : k;
+}
+
 void mlprt_recurrent_forward(float *out, float *seq, float *work, const float *inp, const float *w_ih,
                              const float *w_hh, const float *b_ih, const float *b_hh, int cell, int B, int T,
-                             int F, int H, int return_sequences) {
+                             int F, int H, int flags) {
   check_rnn(inp, w_ih, w_hh, cell, B, T, F, H);
   MLPRT_CHECK(out && seq && work, "recurrent output or scratch is NULL");
   int G = mlprt_recurrent_gates(cell), GH = G * H, S = cell_record(cell) * H, hoff = S - H;
   size_t ld = (size_t)T * S; /* the record's row stride for one step across the batch */
+  Dir dir = direction(flags, H);
+  ptrdiff_t back = dir.rev ? -S : S; /* from a step's record to its predecessor's */
   /* Input projections of all B*T steps into the gate slots of the record. */
   fill_rows(seq, B * T, S, b_ih, GH);
   mlprt_sgemm(CblasNoTrans, CblasTrans, B * T, GH, F, 1.0f, inp, F, w_ih, F, 1.0f, seq, S);
-  for (int t = 0; t < T; t++) {
+  for (int k = 0; k < T; k++) {
+    int t = step_time(&dir, k, T);
     /* work (B, G*H) = b_hh + h_prev W_hh^T; h_prev = 0 before the first step */
     fill_rows(work, B, GH, b_hh, GH);
-    if (t > 0)
-      mlprt_sgemm(CblasNoTrans, CblasTrans, B, GH, H, 1.0f, seq + (size_t)(t - 1) * S + hoff,
+    if (k > 0)
+      mlprt_sgemm(CblasNoTrans, CblasTrans, B, GH, H, 1.0f, seq + (size_t)t * S - back + hoff,
                   (int)ld, w_hh, H, 1.0f, work, GH);
     for (int b = 0; b < B; b++) {
       float *r = seq + (size_t)b * ld + (size_t)t * S;
-      const float *prev = t > 0 ? r - S : NULL;
+      const float *prev = k > 0 ? r - back : NULL;
       const float *hp = work + (size_t)b * GH;
       float *h = r + hoff;
       if (cell == MLPRT_CELL_RNN) {
@@ -98,10 +120,10 @@ void mlprt_recurrent_forward(float *out, float *seq, float *work, const float *i
           h[j] = (1.0f - z) * n + (prev ? z * prev[hoff + j] : 0.0f);
         }
       }
-      if (return_sequences)
-        memcpy(out + ((size_t)b * T + t) * H, h, (size_t)H * sizeof(float));
-      else if (t == T - 1)
-        memcpy(out + (size_t)b * H, h, (size_t)H * sizeof(float));
+      if (dir.seqs)
+        memcpy(out + ((size_t)b * T + t) * dir.ldo + dir.col, h, (size_t)H * sizeof(float));
+      else if (k == T - 1)
+        memcpy(out + (size_t)b * dir.ldo + dir.col, h, (size_t)H * sizeof(float));
     }
   }
 }
@@ -117,7 +139,7 @@ static void add_column_sums(float *dbias, const float *m, int rows, int ld, int 
 void mlprt_recurrent_backward(float *dinp, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
                               float *work, const float *dout, const float *inp, const float *seq,
                               const float *w_ih, const float *w_hh, int cell, int B, int T, int F, int H,
-                              int return_sequences) {
+                              int flags) {
   check_rnn(inp, w_ih, w_hh, cell, B, T, F, H);
   MLPRT_CHECK(dout && seq && work, "recurrent dout, record or scratch is NULL");
   int G = mlprt_recurrent_gates(cell), GH = G * H, S = cell_record(cell) * H, hoff = S - H;
@@ -127,17 +149,20 @@ void mlprt_recurrent_backward(float *dinp, float *dw_ih, float *dw_hh, float *db
   float *dxp = work, *dhp = dxp + (size_t)B * T * GH, *dh = dhp + (size_t)B * GH, *dc = dh + (size_t)B * H;
   memset(dh, 0, (size_t)B * H * sizeof(float));
   memset(dc, 0, (size_t)B * H * sizeof(float));
-  for (int t = T - 1; t >= 0; t--) {
+  Dir dir = direction(flags, H);
+  ptrdiff_t back = dir.rev ? -S : S;
+  for (int k = T - 1; k >= 0; k--) {
+    int t = step_time(&dir, k, T);
     for (int b = 0; b < B; b++) {
       const float *r = seq + (size_t)b * ld + (size_t)t * S;
-      const float *prev = t > 0 ? r - S : NULL;
+      const float *prev = k > 0 ? r - back : NULL;
       float *gx = dxp + ((size_t)b * T + t) * GH, *gh = dhp + (size_t)b * GH;
       float *dhb = dh + (size_t)b * H, *dcb = dc + (size_t)b * H;
-      if (return_sequences) {
-        const float *d = dout + ((size_t)b * T + t) * H;
+      if (dir.seqs) {
+        const float *d = dout + ((size_t)b * T + t) * dir.ldo + dir.col;
         for (int j = 0; j < H; j++) dhb[j] += d[j];
-      } else if (t == T - 1) {
-        const float *d = dout + (size_t)b * H;
+      } else if (k == T - 1) {
+        const float *d = dout + (size_t)b * dir.ldo + dir.col;
         for (int j = 0; j < H; j++) dhb[j] += d[j];
       }
       if (cell == MLPRT_CELL_RNN) {
@@ -173,8 +198,8 @@ void mlprt_recurrent_backward(float *dinp, float *dw_ih, float *dw_hh, float *db
       }
     }
     if (db_hh) add_column_sums(db_hh, dhp, B, GH, GH);
-    if (t == 0) break;
-    const float *hprev = seq + (size_t)(t - 1) * S + hoff;
+    if (k == 0) break;
+    const float *hprev = seq + (size_t)t * S - back + hoff;
     if (dw_hh)
       mlprt_sgemm(CblasTrans, CblasNoTrans, GH, H, B, 1.0f, dhp, GH, hprev, (int)ld, 1.0f,
                   dw_hh, H);
