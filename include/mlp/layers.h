@@ -28,6 +28,17 @@
  * contract). */
 typedef enum { MLPRT_CELL_RNN, MLPRT_CELL_LSTM, MLPRT_CELL_GRU } MlprtCell;
 
+/* Support vector machine kernels (values part of the generated-code
+ * contract and of the stored model: mlprt_svm_forward) and the floats
+ * before a stored machine's per-class counts. */
+typedef enum { MLPRT_SVM_LINEAR, MLPRT_SVM_RBF, MLPRT_SVM_POLY } MlprtSvmKernel;
+#define MLPRT_SVM_KERNEL_NAMES {"linear", "rbf", "poly"}
+enum { MLPRT_SVM_HEADER = 5 };
+
+/* Kernel `kernel` of two rows given their dot product xy and squared norms
+ * xx, yy: xy; exp(-gamma |x - y|^2); (gamma xy + coef0)^degree. */
+double mlprt_svm_kernel(int kernel, double gamma, double coef0, int degree, double xy, double xx, double yy);
+
 /* ---- the kernels generated code calls ----------------------------------- */
 
 /* Dense, dropout, batch norm, convolution and pooling, forward and backward,

@@ -384,3 +384,39 @@ double test_json_num(const cJSON *o, const char *a, const char *b, const char *c
   ck_assert_msg(cJSON_IsNumber(v), "no number at %s.%s.%s", a, b ? b : "", c ? c : "");
   return v->valuedouble;
 }
+
+void test_predictor_as_trained(const char *run, const char *pred, int skip, const char *what) {
+  char *rows = test_path(run, "test_rows.csv");
+  const char *x[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  test_run_ok(x);
+  const char *p[] = {pred, rows, NULL};
+  TestRun r = test_run(p, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  char *path = test_path(run, "predictions.csv"), *want = test_read_file(path, NULL);
+  char **got_lines, **want_lines;
+  int ng = test_split_lines(r.out, &got_lines), nw = test_split_lines(want, &want_lines);
+  ck_assert_int_eq(ng, nw);
+  ck_assert_int_gt(nw, 10);
+  for (int i = 1; i < nw; i++) {
+    /* predictions.csv: row, then the predictor's fields (label, p... or the value) */
+    char *g[16], *w[16];
+    int a = test_csv_fields(got_lines[i], g, 16), b = test_csv_fields(want_lines[i], w, 16);
+    for (int k = 0; k + skip < b; k++) {
+      char *end;
+      double gv = strtod(g[k], &end), wv = strtod(w[k + skip], NULL);
+      if (*end)
+        ck_assert_str_eq(g[k], w[k + skip]); /* a label */
+      else
+        ck_assert_msg(fabs(gv - wv) <= 1e-5 * fmax(1, fabs(wv)), "%s row %d: %s vs %s", what, i, g[k],
+                      w[k + skip]);
+    }
+    test_fields_free(g, a);
+    test_fields_free(w, b);
+  }
+  free(got_lines);
+  free(want_lines);
+  free(want);
+  free(path);
+  test_run_free(&r);
+  free(rows);
+}

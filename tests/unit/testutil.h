@@ -51,6 +51,10 @@ void test_run_ok(const char *const *argv);
  * DIR/NAME.run (--quiet), or fail the test; the run directory's path
  * (malloc'd). */
 char *test_train(const char *spec, const char *dir, const char *name);
+/* mlpc export RUN -o PRED, then PRED on the run's test_rows.csv answering
+ * as its predictions.csv did (whose first `skip` fields the predictor does
+ * not print); what names the case in messages. */
+void test_predictor_as_trained(const char *run, const char *pred, int skip, const char *what);
 /* NAME in the staging directory a training process PID writes before its
  * run replaces DIR: "DIR.staging-PID/NAME" (malloc'd). */
 char *test_staged(const char *dir, long pid, const char *name);
