@@ -974,15 +974,11 @@ static bool lower_forest(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
  * P(class 1) for two classes (the logistic function of the negated
  * decision value) or, for more, the softmax of scikit-learn's
  * one-against-rest decision function (abi.def's mlprt_svm_forward). It
- * needs a categorical target; its parameters have room for every training
+ * classifies: a numeric target's distinct values are its classes, as for
+ * the hinge loss. Its parameters have room for every training
  * row as a support vector, at most MLP_SVM_MAX_ROWS of them and fewer when
  * that would take more than MLP_FOREST_MAX_FLOATS floats. */
 static bool lower_svm(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
-  if (L->target_type != MLPRT_COL_CATEGORY && L->target_type != MLPRT_COL_BOOL) {
-    unsupported(L, c->loc,
-                mlp_arena_printf(L->a, "an svm of numeric target '%s' (epsilon-SVR)", ir->data.target));
-    return false;
-  }
   m->kind = MLP_MODEL_SVM;
   m->fit = MLPRT_FIT_SVM;
   L->fitted = true;

@@ -35,9 +35,10 @@ typedef enum { MLPRT_SVM_LINEAR, MLPRT_SVM_RBF, MLPRT_SVM_POLY } MlprtSvmKernel;
 #define MLPRT_SVM_KERNEL_NAMES {"linear", "rbf", "poly"}
 enum { MLPRT_SVM_HEADER = 5 };
 
-/* Kernel `kernel` of two rows given their dot product xy and squared norms
- * xx, yy: xy; exp(-gamma |x - y|^2); (gamma xy + coef0)^degree. */
-double mlprt_svm_kernel(int kernel, double gamma, double coef0, int degree, double xy, double xx, double yy);
+/* Kernel `kernel` of rows x and y of n values, in double precision: x·y;
+ * exp(-gamma |x - y|^2); (gamma x·y + coef0)^degree. */
+double mlprt_svm_kernel(const float *x, const float *y, int64_t n, int kernel, double gamma, double coef0,
+                        int degree);
 
 /* ---- the kernels generated code calls ----------------------------------- */
 

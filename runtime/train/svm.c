@@ -34,7 +34,6 @@ typedef struct {
   int64_t n;
   int kernel, degree;
   double gamma, coef0;
-  double *sq;      /* [n] squared norms (rbf) */
   double *diag;    /* [n] K(t, t) */
   double *slots;   /* [nslots, n] cached rows of Q */
   int64_t *slot_of; /* [n] the row's slot, or -1 */
@@ -42,15 +41,9 @@ typedef struct {
   int64_t nslots, next;
 } Problem;
 
-static double dot(const float *a, const float *b, int64_t F) {
-  double s = 0;
-  for (int64_t f = 0; f < F; f++) s += (double)a[f] * (double)b[f];
-  return s;
-}
-
 static double kern(const Problem *p, int64_t s, int64_t t) {
   const float *a = p->x + (int64_t)p->idx[s] * p->F, *b = p->x + (int64_t)p->idx[t] * p->F;
-  return mlprt_svm_kernel(p->kernel, p->gamma, p->coef0, p->degree, dot(a, b, p->F), p->sq[s], p->sq[t]);
+  return mlprt_svm_kernel(a, b, p->F, p->kernel, p->gamma, p->coef0, p->degree);
 }
 
 /* Row s of Q (Q_st = y_s y_t K(s, t)), from the cache or computed into the next slot. */
@@ -174,12 +167,10 @@ int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *para
   /* coef[r * (K - 1) + c]: row r's coefficient in its pairs with the other classes (libsvm's layout) */
   double *coef = calloc((size_t)(n ? n : 1) * (size_t)(K - 1), sizeof *coef);
   double *bias = calloc((size_t)(P ? P : 1), sizeof *bias);
-  double *sqall = malloc((size_t)(n ? n : 1) * sizeof *sqall);
-  for (int64_t r = 0; r < n; r++) sqall[r] = dot(rows->x + r * F, rows->x + r * F, F);
   Problem p = {.x = rows->x, .F = F, .idx = idx, .kernel = (int)m->svm_kernel, .degree = (int)m->svm_degree,
                .gamma = gamma, .coef0 = m->svm_coef0};
   int8_t *y = malloc((size_t)(n ? n : 1));
-  double *a = malloc((size_t)(n ? n : 1) * sizeof *a), *sq = malloc((size_t)(n ? n : 1) * sizeof *sq);
+  double *a = malloc((size_t)(n ? n : 1) * sizeof *a);
   double *diag = malloc((size_t)(n ? n : 1) * sizeof *diag);
   int64_t *slot_of = malloc((size_t)(n ? n : 1) * sizeof *slot_of), iterations = 0;
   int64_t cap = n > 0 ? (int64_t)(CACHE_BYTES / ((size_t)n * sizeof(double))) : 1;
@@ -193,9 +184,9 @@ int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *para
       int64_t pn = 0;
       for (int64_t r = start[ci]; r < start[ci + 1]; r++) idx[pn] = by_class[r], y[pn++] = 1;
       for (int64_t r = start[cj]; r < start[cj + 1]; r++) idx[pn] = by_class[r], y[pn++] = -1;
-      for (int64_t t = 0; t < pn; t++) sq[t] = sqall[idx[t]], slot_of[t] = -1;
+      for (int64_t t = 0; t < pn; t++) slot_of[t] = -1;
       for (int64_t k = 0; k < cap; k++) row_in[k] = -1;
-      p.idx = idx, p.y = y, p.n = pn, p.sq = sq, p.diag = diag, p.slots = slots, p.slot_of = slot_of;
+      p.idx = idx, p.y = y, p.n = pn, p.diag = diag, p.slots = slots, p.slot_of = slot_of;
       p.row_in = row_in, p.nslots = pn < cap ? (pn > 2 ? pn : 2) : cap, p.next = 0;
       iterations += solve(&p, m->svm_c, a, &bias[pair]);
       /* class i's rows keep their coefficient against j in slot j - 1, class j's against i in slot i */
@@ -225,7 +216,7 @@ int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *para
   params[3] = (float)m->svm_coef0;
   params[4] = (float)m->svm_degree;
   for (int q = 0; q < P; q++) params[MLPRT_SVM_HEADER + K + q] = (float)bias[q];
-  free(count), free(start), free(by_class), free(idx), free(fill), free(coef), free(bias), free(sqall);
-  free(y), free(a), free(sq), free(diag), free(slot_of), free(row_in), free(slots);
+  free(count), free(start), free(by_class), free(idx), free(fill), free(coef), free(bias);
+  free(y), free(a), free(diag), free(slot_of), free(row_in), free(slots);
   return iterations;
 }

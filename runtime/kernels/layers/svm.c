@@ -10,18 +10,25 @@
 
 #include "mlp/tensor.h"
 
-double mlprt_svm_kernel(int kernel, double gamma, double coef0, int degree, double xy, double xx, double yy) {
-  switch (kernel) {
-  case MLPRT_SVM_RBF: return exp(-gamma * (xx + yy - 2 * xy));
-  case MLPRT_SVM_POLY: return pow(gamma * xy + coef0, degree);
-  default: return xy;
+double mlprt_svm_kernel(const float *x, const float *y, int64_t n, int kernel, double gamma, double coef0,
+                        int degree) {
+  /* four running sums, added in a fixed order: the same bits wherever it runs */
+  double s[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  if (kernel == MLPRT_SVM_RBF) {
+    for (; i + 4 <= n; i += 4)
+      for (int k = 0; k < 4; k++) {
+        double d = (double)x[i + k] - (double)y[i + k];
+        s[k] += d * d;
+      }
+    for (; i < n; i++) s[0] += ((double)x[i] - (double)y[i]) * ((double)x[i] - (double)y[i]);
+    return exp(-gamma * ((s[0] + s[1]) + (s[2] + s[3])));
   }
-}
-
-static double dot(const float *a, const float *b, int C) {
-  double s = 0;
-  for (int f = 0; f < C; f++) s += (double)a[f] * (double)b[f];
-  return s;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; k++) s[k] += (double)x[i + k] * (double)y[i + k];
+  for (; i < n; i++) s[0] += (double)x[i] * (double)y[i];
+  double xy = (s[0] + s[1]) + (s[2] + s[3]);
+  return kernel == MLPRT_SVM_POLY ? pow(gamma * xy + coef0, degree) : xy;
 }
 
 void mlprt_svm_forward(float *out, const float *inp, const float *svm, int B, int C, int K) {
@@ -35,11 +42,7 @@ void mlprt_svm_forward(float *out, const float *inp, const float *svm, int B, in
   MLPRT_CHECK(k != NULL, "out of memory");
   for (int b = 0; b < B; b++) {
     const float *x = inp + (int64_t)b * C;
-    double xx = dot(x, x, C);
-    for (int64_t s = 0; s < S; s++) {
-      const float *v = sv + s * rec;
-      k[s] = mlprt_svm_kernel(kernel, gamma, coef0, degree, dot(x, v, C), xx, dot(v, v, C));
-    }
+    for (int64_t s = 0; s < S; s++) k[s] = mlprt_svm_kernel(x, sv + s * rec, C, kernel, gamma, coef0, degree);
     for (int c = 0; c < K; c++) score[c] = conf[c] = 0;
     int64_t si = 0;
     int pair = 0;
