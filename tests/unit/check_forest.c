@@ -109,18 +109,10 @@ static void run_case(const ParityCase *pc, int i) {
                     "oob without bootstrap");
     cJSON_Delete(man);
   }
-  char model[256], *argv[12] = {PYTHON, "tests/parity/forest.py", feats, (char *)pc->target};
-  snprintf(model, sizeof model, "%s", pc->sklearn);
-  int argc = 4;
-  for (char *tok = strtok(model, " "); tok && argc < 11; tok = strtok(NULL, " ")) argv[argc++] = tok;
-  argv[argc] = NULL;
-  TestRun r = test_run((const char *const *)argv, NULL);
-  if (r.status == 2) {
-    test_skip("scikit-learn parity of the random forests", "python3-sklearn", r.err);
-  } else {
-    ck_assert_msg(r.status == 0, "forest.py: %s", r.err);
-    cJSON *want = cJSON_Parse(r.out);
-    ck_assert_ptr_nonnull(want);
+  const char *args[] = {feats, pc->target};
+  cJSON *want =
+      test_parity_oracle("scikit-learn parity of the random forests", "forest.py", args, 2, pc->sklearn);
+  if (want) {
     double ws[SEEDS], wo[SEEDS];
     for (int s = 0; s < SEEDS; s++) {
       ws[s] = cJSON_GetArrayItem(cJSON_GetObjectItem(want, "scores"), s)->valuedouble;
@@ -130,7 +122,6 @@ static void run_case(const ParityCase *pc, int i) {
     if (bootstrap) expect_close(pc, "out-of-bag", spread(oob, SEEDS), spread(wo, SEEDS));
     cJSON_Delete(want);
   }
-  test_run_free(&r);
   free(spec);
   free(dir);
 }

@@ -67,28 +67,16 @@ START_TEST(svm_parity_with_sklearn) {
   char *dir = test_tmpdir(), name[32];
   snprintf(name, sizeof name, "svm%d", _i);
   char *spec = test_example_spec(dir, pc->example, name, pc->model, NULL);
-  char *run = test_train(spec, dir, name), exe[1024], feats[1024];
-  snprintf(exe, sizeof exe, "%s/%s.exe", dir, name);
-  snprintf(feats, sizeof feats, "%s/features", dir);
-  const char *x[] = {exe, "--export-features", feats, "--quiet", NULL};
-  test_run_ok(x);
+  char *run = test_train(spec, dir, name), *feats = test_export_features(dir, name);
   cJSON *man = test_read_json(run, "manifest.json");
   double acc = test_json_num(man, "metrics", "test", "accuracy");
   double nsv = test_json_num(cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0), "hyperparameters",
                              "support_vectors", NULL);
-  char *classes = class_list(man), *weights = test_path(run, "weights.bin"), settings[256];
-  snprintf(settings, sizeof settings, "%s", pc->sklearn);
-  char *argv[16] = {PYTHON, "tests/parity/svm.py", feats, (char *)pc->target, weights, classes};
-  int argc = 6;
-  for (char *tok = strtok(settings, " "); tok && argc < 15; tok = strtok(NULL, " ")) argv[argc++] = tok;
-  argv[argc] = NULL;
-  TestRun r = test_run((const char *const *)argv, NULL);
-  if (r.status == 2) {
-    test_skip("scikit-learn parity of the support vector machines", "python3-sklearn", r.err);
-  } else {
-    ck_assert_msg(r.status == 0, "svm.py: %s", r.err);
-    cJSON *want = cJSON_Parse(r.out);
-    ck_assert_ptr_nonnull(want);
+  char *classes = class_list(man), *weights = test_path(run, "weights.bin");
+  const char *args[] = {feats, pc->target, weights, classes};
+  cJSON *want = test_parity_oracle("scikit-learn parity of the support vector machines", "svm.py", args, 4,
+                                   pc->sklearn);
+  if (want) {
     double score = test_json_num(want, "score", NULL, NULL);
     double stored = test_json_num(want, "mlpc_score", NULL, NULL);
     double diff = test_json_num(want, "decision_diff", NULL, NULL);
@@ -108,10 +96,10 @@ START_TEST(svm_parity_with_sklearn) {
                   pc->example, pc->model, nsv, sk_sv);
     cJSON_Delete(want);
   }
-  test_run_free(&r);
   cJSON_Delete(man);
   free(classes);
   free(weights);
+  free(feats);
   free(run);
   free(spec);
   free(dir);

@@ -420,3 +420,35 @@ void test_predictor_as_trained(const char *run, const char *pred, int skip, cons
   test_run_free(&r);
   free(rows);
 }
+
+char *test_export_features(const char *dir, const char *name) {
+  char exe[1024];
+  snprintf(exe, sizeof exe, "%s/%s.exe", dir, name);
+  char *feats = test_path(dir, "features");
+  const char *x[] = {exe, "--export-features", feats, "--quiet", NULL};
+  test_run_ok(x);
+  return feats;
+}
+
+cJSON *test_parity_oracle(const char *what, const char *script, const char *const *args, int n,
+                          const char *settings) {
+  char words[512], path[256];
+  snprintf(words, sizeof words, "%s", settings);
+  snprintf(path, sizeof path, "tests/parity/%s", script);
+  const char *argv[24] = {"/usr/bin/python3", path};
+  int argc = 2;
+  for (int i = 0; i < n && argc < 23; i++) argv[argc++] = args[i];
+  for (char *tok = strtok(words, " "); tok && argc < 23; tok = strtok(NULL, " ")) argv[argc++] = tok;
+  argv[argc] = NULL;
+  TestRun r = test_run(argv, NULL);
+  cJSON *answer = NULL;
+  if (r.status == 2) {
+    test_skip(what, "python3-sklearn", r.err);
+  } else {
+    ck_assert_msg(r.status == 0, "%s: %s", script, r.err);
+    answer = cJSON_Parse(r.out);
+    ck_assert_msg(answer != NULL, "%s answered no JSON: %s", script, r.out);
+  }
+  test_run_free(&r);
+  return answer;
+}
