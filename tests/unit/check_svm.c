@@ -142,7 +142,8 @@ END_TEST
 /* ---- the row limit and refusals --------------------------------------------- */
 
 /* A training split above the limit (20000 rows) stops the run before the
- * solver starts, saying so. */
+ * solver starts, saying so; so many features that the room for support
+ * vectors would be under 100 rows is refused by the build. */
 START_TEST(svm_refuses_too_many_rows) {
   char *dir = test_tmpdir(), *data = test_path(dir, "big.csv"), *spec = test_path(dir, "big.mlp");
   FILE *f = fopen(data, "w");
@@ -171,6 +172,24 @@ START_TEST(svm_refuses_too_many_rows) {
   ck_assert_msg(r.status != 0, "trained on 20800 rows");
   ck_assert_msg(strstr(r.err, "an svm takes at most 20000 training rows") && strstr(r.err, "has 20800"), "%s",
                 r.err);
+  test_run_free(&r);
+  /* 50 rows of one text column hashed into 200000 columns */
+  f = fopen(data, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("a,label\n", f);
+  for (int i = 0; i < 50; i++) fprintf(f, "w%d x%d,%s\n", i, i % 7, i % 2 ? "hi" : "lo");
+  fclose(f);
+  snprintf(text, 1024,
+           "pipeline wide {\n  data {\n    source = csv(\"%s\")\n    target = label\n"
+           "    schema {\n      a = text\n    }\n    clean {\n      hash_vectorize(a, buckets = 200000)\n"
+           "    }\n  }\n  model {\n    svm()\n  }\n}\n",
+           data);
+  test_write_text(spec, text);
+  const char *wide[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  r = test_run(wide, NULL);
+  ck_assert_msg(r.status != 0 && strstr(r.err, "an svm over 200000 features keeps room for 83 support "
+                                                "vectors"),
+                "%s", r.err);
   test_run_free(&r);
   free(text);
   free(spec);
