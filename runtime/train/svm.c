@@ -9,8 +9,10 @@
  * sequential minimal optimization with libsvm's second-order working-set
  * selection (WSS2, Fan, Chen and Lin 2005), stopped when the maximal
  * violation falls under 1e-3 (libsvm's and scikit-learn's tol), without
- * shrinking. The intercept is the mean of y * gradient over the free
- * coefficients, or the middle of its bounds when none is free. Kernel rows
+ * shrinking. The intercept is minus the mean of y * gradient over the free
+ * coefficients, or minus the middle of its bounds when none is free (one
+ * bound when the other is open: a pair with rows of one class only votes
+ * for it). Kernel rows
  * are computed in double and kept in a cache of fixed size whose slots are
  * reused in turn, so the result depends on nothing but the rows. */
 #include <math.h>
@@ -34,8 +36,8 @@ typedef struct {
   int64_t n;
   int kernel, degree;
   double gamma, coef0;
-  double *diag;    /* [n] K(t, t) */
-  double *slots;   /* [nslots, n] cached rows of Q */
+  double *diag;     /* [n] K(t, t) */
+  double *slots;    /* [nslots, n] cached rows of Q */
   int64_t *slot_of; /* [n] the row's slot, or -1 */
   int64_t *row_in;  /* [nslots] the row a slot holds, or -1 */
   int64_t nslots, next;
@@ -138,7 +140,7 @@ static int64_t solve(Problem *p, double C, double *a, double *b) {
       sum += yg;
     }
   }
-  *b = -(free_n > 0 ? sum / (double)free_n : (ub + lb) / 2);
+  *b = -(free_n > 0 ? sum / (double)free_n : isinf(lb) ? ub : isinf(ub) ? lb : (ub + lb) / 2);
   free(G);
   return iter;
 }
@@ -161,7 +163,8 @@ int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *para
   int64_t *count = calloc((size_t)K, sizeof *count), *start = calloc((size_t)K + 1, sizeof *start);
   for (int64_t r = 0; r < n; r++) count[rows->label[r]]++;
   for (int k = 0; k < K; k++) start[k + 1] = start[k] + count[k];
-  int32_t *by_class = malloc((size_t)(n ? n : 1) * sizeof *by_class), *idx = malloc((size_t)(n ? n : 1) * 4);
+  int32_t *by_class = malloc((size_t)(n ? n : 1) * sizeof *by_class);
+  int32_t *idx = malloc((size_t)(n ? n : 1) * sizeof *idx);
   int64_t *fill = calloc((size_t)K, sizeof *fill);
   for (int64_t r = 0; r < n; r++) by_class[start[rows->label[r]] + fill[rows->label[r]]++] = (int32_t)r;
   /* coef[r * (K - 1) + c]: row r's coefficient in its pairs with the other classes (libsvm's layout) */
