@@ -249,6 +249,7 @@ typedef struct {
   bool fitted;               /* the model is fitted at once: tuning searches its penalties */
   double l1, l2;             /* and these are they, for its jobs */
   const char *searchless;    /* the model tuning searches nothing of yet ("a random forest"), or NULL */
+  int64_t source_rows;       /* the rows the schema probe read; 0: not known */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -628,6 +629,7 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
   /* classes: the target's distinct values; -1 when there are more than the
    * scan keeps (a number: a regression target) */
   d->n_classes = s.cols[tc].levels ? s.cols[tc].nlevels : -1;
+  L->source_rows = s.nrows;
   MlpColumns cols;
   MlpStepCols *steps = mlp_arena_alloc(L->a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
   int step;
@@ -1007,6 +1009,24 @@ static bool lower_svm(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, 
   int64_t rec = m->in_size + m->svm_classes - 1;
   m->svm_rows = MLP_FOREST_MAX_FLOATS / rec;
   if (m->svm_rows > MLP_SVM_MAX_ROWS) m->svm_rows = MLP_SVM_MAX_ROWS;
+  /* the training split the source will give, when the probe read it: known when no cleaning step may drop
+   * rows, else an estimate the run checks */
+  double train = (double)L->source_rows * (1 - ir->data.val_frac - ir->data.test_frac) - 2;
+  if (L->source_rows > 0 && train > (double)m->svm_rows) {
+    bool known = ir->data.nclean == 0;
+    const char *msg = mlp_arena_printf(
+        L->a,
+        "an svm takes at most %lld training rows (its support vectors are kept in the model) and the split "
+        "leaves about %.0f of the source's %lld%s",
+        (long long)m->svm_rows, train, (long long)L->source_rows,
+        known ? "; sample the data or use linear_model(loss = hinge)"
+              : ": the run stops unless cleaning drops rows");
+    if (known) {
+      mlp_diag_error(L->d, c->loc, "%s", msg);
+      return false;
+    }
+    mlp_diag_warning(L->d, c->loc, "%s", msg);
+  }
   if (m->svm_rows < 100) {
     mlp_diag_error(L->d, c->loc,
                    "an svm over %lld features keeps room for %lld support vectors within %d MiB, fewer than "
@@ -1534,7 +1554,7 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, NULL};
+  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, NULL, 0};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);

@@ -141,9 +141,11 @@ END_TEST
 
 /* ---- the row limit and refusals --------------------------------------------- */
 
-/* A training split above the limit (20000 rows) stops the run before the
- * solver starts, saying so; so many features that the room for support
- * vectors would be under 100 rows is refused by the build. */
+/* A training split above the limit (20000 rows): the build refuses it when
+ * no cleaning step may drop rows, warns when one may, and the run then
+ * stops before the solver starts, saying so; so many features that the
+ * room for support vectors would be under 100 rows is refused by the
+ * build. */
 START_TEST(svm_refuses_too_many_rows) {
   char *dir = test_tmpdir(), *data = test_path(dir, "big.csv"), *spec = test_path(dir, "big.mlp");
   FILE *f = fopen(data, "w");
@@ -156,21 +158,30 @@ START_TEST(svm_refuses_too_many_rows) {
     fprintf(f, "%.2f,%.2f,%s\n", a, b, a + b > 10 ? "hi" : "lo");
   }
   fclose(f);
-  char *text = malloc(1024);
-  snprintf(text, 1024,
-           "pipeline big {\n  data {\n    source = csv(\"%s\")\n    target = label\n"
-           "    split(validation = 0.1, test = 0.1, seed = 1)\n  }\n  model {\n    svm()\n  }\n}\n",
-           data);
-  test_write_text(spec, text);
-  char exe[1024], out[1024];
+  char *text = malloc(1024), exe[1024], out[1024];
   snprintf(exe, sizeof exe, "%s/big.exe", dir);
   snprintf(out, sizeof out, "%s/big.run", dir);
-  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
-  test_run_ok(build);
+  static const char *const cleans[] = {"", "    clean {\n      drop_duplicates()\n    }\n"};
+  TestRun r;
+  for (int c = 0; c < 2; c++) {
+    snprintf(text, 1024,
+             "pipeline big {\n  data {\n    source = csv(\"%s\")\n    target = label\n%s"
+             "    split(validation = 0.1, test = 0.1, seed = 1)\n  }\n  model {\n    svm()\n  }\n}\n",
+             data, cleans[c]);
+    test_write_text(spec, text);
+    const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+    r = test_run(build, NULL);
+    ck_assert_msg(strstr(r.err, "an svm takes at most 20000 training rows (its support vectors are kept in "
+                                "the model) and the split leaves about 20798 of the source's 26000"),
+                  "%s", r.err);
+    ck_assert_msg(c == 0 ? r.status != 0 : r.status == 0 && strstr(r.err, "the run stops unless cleaning"),
+                  "%s", r.err);
+    test_run_free(&r);
+  }
   const char *x[] = {exe, "--out", out, "--quiet", NULL};
-  TestRun r = test_run(x, NULL);
-  ck_assert_msg(r.status != 0, "trained on 20800 rows");
-  ck_assert_msg(strstr(r.err, "an svm takes at most 20000 training rows") && strstr(r.err, "has 20800"), "%s",
+  r = test_run(x, NULL);
+  ck_assert_msg(r.status != 0, "trained on 20529 rows");
+  ck_assert_msg(strstr(r.err, "an svm takes at most 20000 training rows") && strstr(r.err, "has 20529"), "%s",
                 r.err);
   test_run_free(&r);
   /* 50 rows of one text column hashed into 200000 columns */
