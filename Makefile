@@ -65,7 +65,7 @@ CROSS_CC    ?= aarch64-linux-gnu-gcc
 CROSS_AR    ?= aarch64-linux-gnu-ar
 CROSS_FOUND := $(shell command -v $(CROSS_CC) 2>/dev/null)
 CROSS_SRC   := $(wildcard runtime/predict/*.c) runtime/core/fail.c runtime/core/files.c runtime/core/fpenv.c \
-               runtime/kernels/layers/norm.c runtime/kernels/layers/forest.c \
+               runtime/kernels/layers/norm.c runtime/kernels/layers/forest.c runtime/kernels/layers/svm.c \
                runtime/kernels/layers/embedding.c \
                $(filter-out runtime/data/idx.c runtime/data/sql.c,$(wildcard runtime/data/*.c))
 CROSS_OBJ   := $(CROSS_SRC:%.c=$(BUILD)/aarch64/%.o)

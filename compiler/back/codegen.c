@@ -59,6 +59,10 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       LLVMValueRef fa[] = {out, in, felem(c, params, ci64(c, l->w_off)), n32, ci32(c, l->in_size),
                            ci32(c, m->trees), ci32(c, m->depth), ci32(c, l->out_size)};
       abi_call(c, MLP_ABI_mlprt_forest_forward, fa, 8);
+    } else if (l->op == MLP_OP_SVM) {
+      LLVMValueRef sa[] = {out, in, felem(c, params, ci64(c, l->w_off)), n32, ci32(c, l->in_size),
+                           ci32(c, m->svm_classes)};
+      abi_call(c, MLP_ABI_mlprt_svm_forward, sa, 6);
     } else if (l->op == MLP_OP_DENSE) {
       /* The GEMM without bias; the bias rides in the fused epilogue. */
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
@@ -567,6 +571,12 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_min_leaf, ci64(c, m->min_leaf));
   mlp_desc_set(&d, MLPRT_MODEL_bootstrap, ci64(c, m->bootstrap));
   mlp_desc_set(&d, MLPRT_MODEL_class_weight, ci64(c, m->class_weight));
+  mlp_desc_set(&d, MLPRT_MODEL_svm_kernel, ci64(c, m->svm_kernel));
+  mlp_desc_set(&d, MLPRT_MODEL_svm_c, cf64(c, m->svm_c));
+  mlp_desc_set(&d, MLPRT_MODEL_svm_gamma, cf64(c, m->svm_gamma));
+  mlp_desc_set(&d, MLPRT_MODEL_svm_coef0, cf64(c, m->svm_coef0));
+  mlp_desc_set(&d, MLPRT_MODEL_svm_degree, ci64(c, m->svm_degree));
+  mlp_desc_set(&d, MLPRT_MODEL_svm_rows, ci64(c, m->svm_rows));
   return mlp_desc_end(&d, c->ctx);
 }
 

@@ -1054,6 +1054,7 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       break;
     case MLP_OP_EMBEDDING: x = embedding(g, mo, l, x); break;
     case MLP_OP_FOREST: /* forest_model */
+    case MLP_OP_SVM:    /* svm_model */
     case MLP_OP_FLATTEN:
     case MLP_OP_DROPOUT: break; /* inference: dropout is the identity; flattening happened above */
     }
@@ -1237,6 +1238,72 @@ static const char *forest_model(Graph *g, const MlpOnnxModel *mo, const char *x)
   return y;
 }
 
+/* A support vector machine as ai.onnx.ml's SVMClassifier over x (libsvm's
+ * layout, which the stored machine keeps; the intercepts are its rho),
+ * whose scores are the pairs' decision values d (two classes: -d and d),
+ * finished as mlprt_svm_forward finishes them: two classes, P(class 1) =
+ * the logistic function of -d; more, the softmax of the votes plus the
+ * transformed confidences, both sums over the pairs through one matrix D
+ * (D[p][i] = 1, D[p][j] = -1 for pair p = (i, j)): votes = [d > 0] D +
+ * (0, 1, ..., K - 1) and c = d D. Returns the output for outputs(). */
+static const char *svm_model(Graph *g, const MlpOnnxModel *mo, const char *x) {
+  const MlpIrModel *m = mo->model;
+  const MlpIrLayer *l = &m->layers[m->nlayers - 1];
+  const float *p = mo->params + l->w_off;
+  int64_t K = m->svm_classes, P = K * (K - 1) / 2, F = l->in_size, S = (int64_t)p[0], rec = F + K - 1;
+  const float *counts = p + MLPRT_SVM_HEADER, *bias = counts + K, *sv = bias + P;
+  float *vectors = mlp_xmalloc((size_t)(S * F + 1) * sizeof *vectors);
+  float *coef = mlp_xmalloc((size_t)((K - 1) * S + 1) * sizeof *coef);
+  int64_t *per = mlp_xmalloc((size_t)K * sizeof *per), *labels = mlp_xmalloc((size_t)K * sizeof *labels);
+  for (int64_t s = 0; s < S; s++) {
+    memcpy(vectors + s * F, sv + s * rec, (size_t)F * sizeof *vectors);
+    for (int64_t c = 0; c < K - 1; c++) coef[c * S + s] = sv[s * rec + F + c];
+  }
+  for (int64_t k = 0; k < K; k++) per[k] = (int64_t)counts[k], labels[k] = k;
+  static const char *const kinds[] = {"LINEAR", "RBF", "POLY"}; /* by MlprtSvmKernel */
+  float kp[3] = {p[2], p[3], p[4]};
+  Attrs at = {0};
+  g->ml = true;
+  attr_str(&at, "kernel_type", kinds[(int)p[1]]);
+  attr_floats(&at, "kernel_params", kp, 3);
+  attr_ints(&at, "vectors_per_class", per, (int)K);
+  attr_floats(&at, "support_vectors", vectors, S * F);
+  attr_floats(&at, "coefficients", coef, (K - 1) * S);
+  attr_floats(&at, "rho", bias, P);
+  attr_ints(&at, "classlabels_ints", labels, (int)K);
+  attr_str(&at, "post_transform", "NONE");
+  const char *outs[] = {fresh(g, "svm_label"), fresh(g, "svm_scores")};
+  node_outs(g, "ai.onnx.ml", "SVMClassifier", outs, 2, &at, &x, 1);
+  free(vectors), free(coef), free(per), free(labels);
+  const char *d = outs[1], *y;
+  if (K == 2) {
+    int64_t col = 0; /* -d */
+    y = node1(g, "Sigmoid", gather(g, d, &col, 1));
+  } else {
+    float *D = mlp_xmalloc((size_t)(P * K) * sizeof *D), *base = mlp_xmalloc((size_t)K * sizeof *base);
+    memset(D, 0, (size_t)(P * K) * sizeof *D);
+    int64_t q = 0;
+    for (int64_t i = 0; i < K; i++) {
+      base[i] = (float)i;
+      for (int64_t j = i + 1; j < K; j++, q++) D[q * K + i] = 1, D[q * K + j] = -1;
+    }
+    int64_t dd[2] = {P, K}, bd[1] = {K};
+    const char *Dm = const_floats(g, "pairs", dd, 2, D);
+    Attrs to = {0};
+    attr_int(&to, "to", ELEM_FLOAT);
+    const char *won = node_named(g, "Cast", NULL, &to, 1, node2(g, "Greater", d, const_scalar(g, 0.0f)));
+    const char *votes = node2(g, "Add", node2(g, "MatMul", won, Dm), const_floats(g, "base", bd, 1, base));
+    const char *c = node2(g, "MatMul", d, Dm);
+    const char *den = node2(g, "Add", node1(g, "Abs", c), const_scalar(g, 1.0f));
+    den = node2(g, "Mul", const_scalar(g, 3.0f), den);
+    y = activation(g, node2(g, "Add", votes, node2(g, "Div", c, den)), MLP_ACT_SOFTMAX);
+    free(D), free(base);
+  }
+  int64_t yd[2] = {-1, l->out_size};
+  value_info(g, GRAPH_VALUE_INFO, y, ELEM_FLOAT, yd, 2);
+  return y;
+}
+
 /* ---- the model file --------------------------------------------------------------- */
 
 static void metadata(Pb *model, const char *key, const char *value) {
@@ -1290,6 +1357,7 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
   else rc = features(&g, mo->plan, &x, err, n);
   if (rc == 0 && m->kind == MLP_MODEL_LINEAR) y = linear_model(&g, mo, x);
   else if (rc == 0 && m->kind == MLP_MODEL_FOREST) y = forest_model(&g, mo, x);
+  else if (rc == 0 && m->kind == MLP_MODEL_SVM) y = svm_model(&g, mo, x);
   else if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
   if (rc == 0 && y) outputs(&g, mo, y);
   if (rc) {

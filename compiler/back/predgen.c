@@ -63,11 +63,17 @@ static int64_t blob_put(Plan *p, const void *data, int64_t n) {
 }
 
 /* The blob: uncompressed, weights.bin itself (pruned if asked), so that
- * its digest is the run's; int8, each dense layer's weights replaced by
+ * its digest is the run's, but for a support vector machine's room for
+ * vectors it did not keep; int8, each dense layer's weights replaced by
  * int8 rows and their scales. */
 static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p, char *err, size_t n) {
   const MlpIrModel *m = rd->model;
   int64_t total = rd->n_params + rd->n_state;
+  if (m->kind == MLP_MODEL_SVM) {
+    const MlpIrLayer *l = &m->layers[m->nlayers - 1];
+    int64_t K = m->svm_classes, kept = (int64_t)rd->weights[l->w_off];
+    total = l->w_off + MLPRT_SVM_HEADER + K + K * (K - 1) / 2 + kept * (l->in_size + K - 1);
+  }
   float *w = mlp_xmalloc((size_t)(total ? total : 1) * sizeof *w);
   memcpy(w, rd->weights, (size_t)total * sizeof *w);
   p->at = mlp_xmalloc((size_t)m->nlayers * sizeof *p->at);
@@ -78,10 +84,12 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
       mlprt_prune_magnitude(w + l->w_off, l->b_off - l->w_off, info->prune);
   }
   int rc = 0;
-  if ((info->quantize != MLP_QUANT_NONE || info->prune > 0) && m->kind == MLP_MODEL_FOREST) {
+  if ((info->quantize != MLP_QUANT_NONE || info->prune > 0) &&
+      (m->kind == MLP_MODEL_FOREST || m->kind == MLP_MODEL_SVM)) {
     free(w);
-    snprintf(err, n, "%s of a random forest is not supported: it has no weights to compress",
-             info->prune > 0 ? "pruning" : "int8 quantization");
+    snprintf(err, n, "%s of %s is not supported: it has no weights to compress",
+             info->prune > 0 ? "pruning" : "int8 quantization",
+             m->kind == MLP_MODEL_SVM ? "a support vector machine" : "a random forest");
     return -1;
   }
   if (info->quantize == MLP_QUANT_NONE) {
@@ -241,6 +249,10 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       LLVMValueRef fa[] = {dst, cur, w, n32, ci32(c, l->in_size), ci32(c, m->trees), ci32(c, m->depth),
                            ci32(c, l->out_size)};
       abi_call(c, MLP_ABI_mlprt_forest_forward, fa, 8);
+    } else if (l->op == MLP_OP_SVM) {
+      /* the same kernel as training's, over the support vectors kept in the blob */
+      LLVMValueRef sa[] = {dst, cur, w, n32, ci32(c, l->in_size), ci32(c, m->svm_classes)};
+      abi_call(c, MLP_ABI_mlprt_svm_forward, sa, 6);
     } else if (l->op == MLP_OP_DENSE) {
       /* The bias and activation ride in the same epilogue as in training. */
       if (at->int8) {

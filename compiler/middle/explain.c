@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ir.h"
+#include "mlp/layers.h"
 #include "mlp/run.h"
 
 static const char *human_bytes(int64_t b, char *buf, size_t n) {
@@ -83,6 +84,15 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
             m0->bootstrap ? ", bootstrap samples" : "",
             m0->class_weight == MLPRT_CLASS_WEIGHT_BALANCED ? ", balanced class weights" : "",
             (unsigned long long)j->seed);
+  } else if (m0->kind == MLP_MODEL_SVM) {
+    static const char *const kernels[] = MLPRT_SVM_KERNEL_NAMES;
+    fprintf(out, "\nfit: a support vector machine at once on the training rows (kernel %s, C %g, gamma ",
+            kernels[m0->svm_kernel], m0->svm_c);
+    if (m0->svm_gamma > 0) fprintf(out, "%g", m0->svm_gamma);
+    else fputs("1 / (features * variance)", out);
+    if (m0->svm_kernel == MLPRT_SVM_POLY)
+      fprintf(out, ", degree %lld, coef0 %g", (long long)m0->svm_degree, m0->svm_coef0);
+    fprintf(out, ", one class against one, up to %lld training rows)\n", (long long)m0->svm_rows);
   } else {
     fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, opt[j->optim.kind], j->optim.lr);
     if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);

@@ -53,7 +53,7 @@ const char *mlp_ir_act_name(MlpAct a) {
 const char *mlp_ir_op_name(MlpOpKind k) {
   static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
                                       "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
-                                      "recurrent", "forest",    "embedding"};
+                                      "recurrent", "forest",    "embedding", "svm"};
   return names[k];
 }
 
@@ -73,7 +73,7 @@ const char *mlp_ir_task_name(MlpTask t) {
 }
 
 static const char *model_kind_name(MlpModelKind k) {
-  static const char *const names[] = {"mlp", "cnn", "linear", "forest"};
+  static const char *const names[] = {"mlp", "cnn", "linear", "forest", "svm"};
   return names[k];
 }
 
@@ -376,6 +376,18 @@ static cJSON *model_json(const MlpIrModel *m) {
     cJSON_AddBoolToObject(f, "bootstrap", m->bootstrap);
     cJSON_AddStringToObject(f, "class_weight",
                             m->class_weight == MLPRT_CLASS_WEIGHT_BALANCED ? "balanced" : "none");
+  }
+  if (m->kind == MLP_MODEL_SVM) {
+    static const char *const kernels[] = MLPRT_SVM_KERNEL_NAMES;
+    cJSON *f = cJSON_AddObjectToObject(o, "fit");
+    cJSON_AddStringToObject(f, "kind", fit_names[m->fit]);
+    cJSON_AddStringToObject(f, "kernel", kernels[m->svm_kernel]);
+    cJSON_AddNumberToObject(f, "c", m->svm_c);
+    if (m->svm_gamma > 0) cJSON_AddNumberToObject(f, "gamma", m->svm_gamma);
+    else cJSON_AddStringToObject(f, "gamma", "scale");
+    cJSON_AddNumberToObject(f, "coef0", m->svm_coef0);
+    cJSON_AddNumberToObject(f, "degree", (double)m->svm_degree);
+    cJSON_AddNumberToObject(f, "max_rows", (double)m->svm_rows);
   }
   cJSON *layers = cJSON_AddArrayToObject(o, "layers");
   for (int i = 0; i < m->nlayers; i++) cJSON_AddItemToArray(layers, layer_json(m, &m->layers[i]));

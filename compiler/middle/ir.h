@@ -18,11 +18,16 @@
 /* A network is trained by epochs of its generated functions; a linear model
  * (baselines included) is one dense output layer whose weights the runtime
  * solves for at once (MlpIrModel.fit); a forest is one forest layer whose
- * trees the runtime grows at once. */
-typedef enum { MLP_MODEL_MLP, MLP_MODEL_CNN, MLP_MODEL_LINEAR, MLP_MODEL_FOREST } MlpModelKind;
+ * trees the runtime grows at once; a support vector machine is one svm
+ * layer whose support vectors the runtime solves for at once. */
+typedef enum { MLP_MODEL_MLP, MLP_MODEL_CNN, MLP_MODEL_LINEAR, MLP_MODEL_FOREST, MLP_MODEL_SVM } MlpModelKind;
 
 /* The most floats a forest's trees may take (64 MiB): each is stored complete to its depth. */
 #define MLP_FOREST_MAX_FLOATS (64 * 262144)
+
+/* The most training rows a support vector machine takes: its parameters
+ * have room for every one as a support vector. */
+#define MLP_SVM_MAX_ROWS 20000
 
 typedef enum {
   MLP_TASK_MULTICLASS, /* softmax output over n classes, cross-entropy */
@@ -41,7 +46,8 @@ typedef enum {
   MLP_OP_LAYERNORM,
   MLP_OP_RECURRENT, /* rnn, lstm, gru: MlpIrLayer.cell */
   MLP_OP_FOREST, /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
-  MLP_OP_EMBEDDING /* codes to vectors: MlpIrLayer.vocab, .units */
+  MLP_OP_EMBEDDING, /* codes to vectors: MlpIrLayer.vocab, .units */
+  MLP_OP_SVM     /* the model's support vectors (room for MlpIrModel.svm_rows), mlprt_svm_forward's layout */
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -158,6 +164,11 @@ typedef struct {
   int64_t trees, depth, max_features, min_leaf;
   bool bootstrap;
   int class_weight;
+  /* MLP_MODEL_SVM: MlprtSvmKernel, C, gamma (0: scikit-learn's 'scale', found from the training rows),
+   * coef0, degree, the classes (2 or more; out_size is 1 for two) and the most training rows */
+  int svm_kernel;
+  double svm_c, svm_gamma, svm_coef0;
+  int64_t svm_degree, svm_classes, svm_rows;
 } MlpIrModel;
 
 typedef struct {

@@ -150,6 +150,17 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->flops = m->trees * (2 * m->depth + l->out_size);
       break;
     }
+    case MLP_OP_SVM: {
+      /* the header, a count per class, an intercept per pair, then room for svm_rows vectors each with
+       * its K - 1 coefficients */
+      int64_t K = m->svm_classes;
+      l->out_c = l->out_size;
+      l->out_h = l->out_w = 1;
+      l->w_off = l->b_off = m->n_params;
+      l->n_params = MLPRT_SVM_HEADER + K + K * (K - 1) / 2 + m->svm_rows * (l->in_size + K - 1);
+      l->flops = m->svm_rows * (4 * l->in_size + 2 * (K - 1));
+      break;
+    }
     }
     l->out_size = l->out_c * l->out_h * l->out_w;
     if (l->out_size <= 0 && bad < 0) bad = i;
@@ -220,9 +231,10 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   int64_t pbytes = m->n_params * fbytes;
   m->y_buf = mlp_ir_add_buffer(a, m, "y", m->batch * m->out_size * fbytes, 0, L);
   m->params_buf = mlp_ir_add_buffer(a, m, "params", pbytes, 0, end);
-  /* A forest is never stepped by the optimizer (its backward and update
-   * functions are not called): no room for gradients or moments. */
-  int64_t obytes = m->kind == MLP_MODEL_FOREST ? 0 : pbytes;
+  /* A forest or a support vector machine is never stepped by the optimizer
+   * (its backward and update functions are not called): no room for
+   * gradients or moments. */
+  int64_t obytes = m->kind == MLP_MODEL_FOREST || m->kind == MLP_MODEL_SVM ? 0 : pbytes;
   m->grads_buf = mlp_ir_add_buffer(a, m, "grads", obytes, 0, end);
   m->m_buf = mlp_ir_add_buffer(a, m, "adam_m", obytes, 0, end);
   m->v_buf = mlp_ir_add_buffer(a, m, "adam_v", obytes, 0, end);
@@ -247,7 +259,8 @@ typedef struct {
   const MlpSpecCall **step_call; /* [the IR's cleaning steps] the spec op each comes of; NULL: the schema */
   bool fitted;               /* the model is fitted at once: tuning searches its penalties */
   double l1, l2;             /* and these are they, for its jobs */
-  bool forest;               /* the model is a random forest: tuning searches nothing yet */
+  const char *searchless;    /* the model tuning searches nothing of yet ("a random forest"), or NULL */
+  int64_t source_rows;       /* the rows the schema probe read; 0: not known */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -705,6 +718,7 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
   /* classes: the target's distinct values; -1 when there are more than the
    * scan keeps (a number: a regression target) */
   d->n_classes = s.cols[tc].levels ? s.cols[tc].nlevels : -1;
+  L->source_rows = s.nrows;
   MlpColumns cols;
   MlpStepCols *steps = mlp_arena_alloc(L->a, (size_t)(d->nclean ? d->nclean : 1) * sizeof *steps);
   int step;
@@ -1007,7 +1021,8 @@ static bool lower_forest(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   }
   m->kind = MLP_MODEL_FOREST;
   m->fit = MLPRT_FIT_FOREST;
-  L->fitted = L->forest = true;
+  L->fitted = true;
+  L->searchless = "a random forest";
   m->trees = (int64_t)num_or(mlp_spec_arg(c, "trees"), 100);
   m->depth = (int64_t)num_or(mlp_spec_arg(c, "max_depth"), 10);
   m->min_leaf = (int64_t)num_or(mlp_spec_arg(c, "min_samples_leaf"), 1);
@@ -1042,6 +1057,71 @@ static bool lower_forest(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   return true;
 }
 
+/* The support vector machine `svm(...)`: one svm layer whose outputs are
+ * P(class 1) for two classes (the logistic function of the negated
+ * decision value) or, for more, the softmax of scikit-learn's
+ * one-against-rest decision function (abi.def's mlprt_svm_forward). It
+ * classifies: a numeric target's distinct values are its classes, as for
+ * the hinge loss. Its parameters have room for every training
+ * row as a support vector, at most MLP_SVM_MAX_ROWS of them and fewer when
+ * that would take more than MLP_FOREST_MAX_FLOATS floats. */
+static bool lower_svm(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
+  m->kind = MLP_MODEL_SVM;
+  m->fit = MLPRT_FIT_SVM;
+  L->fitted = true;
+  L->searchless = "a support vector machine";
+  static const char *const kernels[] = MLPRT_SVM_KERNEL_NAMES;
+  m->svm_kernel = method_code(str_or(mlp_spec_arg(c, "kernel"), "rbf"), kernels, 3);
+  m->svm_c = num_or(mlp_spec_arg(c, "c"), 1);
+  m->svm_gamma = num_or(mlp_spec_arg(c, "gamma"), 0);
+  m->svm_coef0 = num_or(mlp_spec_arg(c, "coef0"), 0);
+  m->svm_degree = (int64_t)num_or(mlp_spec_arg(c, "degree"), 3);
+  /* what the kernel does not read is refused rather than ignored (its default written means nothing) */
+  static const char *const unread[] = {"degree", "coef0", "gamma"};
+  bool set[] = {m->svm_degree != 3, m->svm_coef0 != 0, m->svm_gamma > 0};
+  for (int i = 0; i < (m->svm_kernel == MLPRT_SVM_LINEAR ? 3 : m->svm_kernel == MLPRT_SVM_RBF ? 2 : 0); i++) {
+    const MlpSpecValue *v = mlp_spec_arg(c, unread[i]);
+    if (set[i]) {
+      mlp_diag_error(L->d, v->node->loc, "`%s` does not apply to the %s kernel", unread[i],
+                     kernels[m->svm_kernel]);
+      return false;
+    }
+  }
+  l->op = MLP_OP_SVM;
+  l->act = MLP_ACT_LINEAR;
+  if (!fitted_task(L, ir, m, l, true, c->loc, "an svm")) return false;
+  m->svm_classes = ir->data.n_classes;
+  int64_t rec = m->in_size + m->svm_classes - 1;
+  m->svm_rows = MLP_FOREST_MAX_FLOATS / rec;
+  if (m->svm_rows > MLP_SVM_MAX_ROWS) m->svm_rows = MLP_SVM_MAX_ROWS;
+  /* the training split the source will give, when the probe read it: known when no cleaning step may drop
+   * rows, else an estimate the run checks */
+  double train = (double)L->source_rows * (1 - ir->data.val_frac - ir->data.test_frac) - 2;
+  if (L->source_rows > 0 && train > (double)m->svm_rows) {
+    bool known = ir->data.nclean == 0;
+    const char *msg = mlp_arena_printf(
+        L->a,
+        "an svm takes at most %lld training rows (its support vectors are kept in the model) and the split "
+        "leaves about %.0f of the source's %lld%s",
+        (long long)m->svm_rows, train, (long long)L->source_rows,
+        known ? "; sample the data or use linear_model(loss = hinge)"
+              : ": the run stops unless cleaning drops rows");
+    if (known) {
+      mlp_diag_error(L->d, c->loc, "%s", msg);
+      return false;
+    }
+    mlp_diag_warning(L->d, c->loc, "%s", msg);
+  }
+  if (m->svm_rows < 100) {
+    mlp_diag_error(L->d, c->loc,
+                   "an svm over %lld features keeps room for %lld support vectors within %d MiB, fewer than "
+                   "100; reduce the features",
+                   (long long)m->in_size, (long long)m->svm_rows, MLP_FOREST_MAX_FLOATS / 262144);
+    return false;
+  }
+  return true;
+}
+
 /* What a model fitted at once does not read: the training loop's settings.
  * Written, they are refused rather than ignored (tuning searches only its
  * penalties, read_space). */
@@ -1055,7 +1135,7 @@ static bool check_linear_settings(Lower *L) {
     /* the split's validation fraction and the seed act on the data */
     if (!v->given || strcmp(name, "validation") == 0 || strcmp(name, "seed") == 0) continue;
     mlp_diag_error(L->d, v->node->loc, "`hyperparameters.%s` does not apply to a model fitted at once "
-                   "(baseline, linear_model, random_forest)", name);
+                   "(baseline, linear_model, random_forest, svm)", name);
     ok = false;
   }
   for (int i = 0; val && i < val->ops.len; i++) {
@@ -1179,6 +1259,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       ok &= lower_linear(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "random_forest") == 0) {
       ok &= lower_forest(L, ir, m, c, l) && check_linear_settings(L);
+    } else if (strcmp(op, "svm") == 0) {
+      ok &= lower_svm(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "output") == 0) {
       l->op = MLP_OP_DENSE;
       const char *act = mlp_spec_str(mlp_spec_arg(c, "activation"));
@@ -1219,7 +1301,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   }
   if (!ok) return false;
   MlpOpKind last = m->nlayers ? m->layers[m->nlayers - 1].op : MLP_OP_DROPOUT;
-  if (last != MLP_OP_DENSE && last != MLP_OP_FOREST) {
+  if (last != MLP_OP_DENSE && last != MLP_OP_FOREST && last != MLP_OP_SVM) {
     mlp_diag_error(L->d, model->loc, "the model must end with an output layer");
     return false;
   }
@@ -1347,8 +1429,8 @@ static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   out->sp = sp;
   out->integer = sp->field->type.kind == MLP_TY_INT;
   bool penalty = strcmp(name, "l1") == 0 || strcmp(name, "l2") == 0;
-  if (L->forest) {
-    unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s' for a random forest", name));
+  if (L->searchless) {
+    unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s' for %s", name, L->searchless));
     return false;
   }
   if (L->fitted && !penalty) {
@@ -1643,7 +1725,7 @@ static bool lower_shards(Lower *L, MlpIr *ir, const MlpSpecBlock *env) {
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, false};
+  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, NULL, 0};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);

@@ -34,6 +34,18 @@ typedef enum { MLPRT_CELL_RNN, MLPRT_CELL_LSTM, MLPRT_CELL_GRU } MlprtCell;
  * layer write one output. */
 enum { MLPRT_RNN_SEQUENCES = 1, MLPRT_RNN_REVERSE = 2, MLPRT_RNN_PAIR = 4 };
 
+/* Support vector machine kernels (values part of the generated-code
+ * contract and of the stored model: mlprt_svm_forward) and the floats
+ * before a stored machine's per-class counts. */
+typedef enum { MLPRT_SVM_LINEAR, MLPRT_SVM_RBF, MLPRT_SVM_POLY } MlprtSvmKernel;
+#define MLPRT_SVM_KERNEL_NAMES {"linear", "rbf", "poly"}
+enum { MLPRT_SVM_HEADER = 5 };
+
+/* Kernel `kernel` of rows x and y of n values, in double precision: x·y;
+ * exp(-gamma |x - y|^2); (gamma x·y + coef0)^degree. */
+double mlprt_svm_kernel(const float *x, const float *y, int64_t n, int kernel, double gamma, double coef0,
+                        int degree);
+
 /* ---- the kernels generated code calls ----------------------------------- */
 
 /* Dense, dropout, batch norm, convolution and pooling, forward and backward,

@@ -73,10 +73,13 @@ enum {
   MLPRT_FIT_SQUARED_HINGE,
   MLPRT_FIT_FOREST, /* a random forest (forest.c): not a dense layer but the trees' node arrays, see
                        mlprt_forest_forward */
+  MLPRT_FIT_SVM,    /* a kernel support vector machine (svm.c), one class against one: the support
+                       vectors and coefficients mlprt_svm_forward reads */
   MLPRT_NFITS
 };
 #define MLPRT_FIT_NAMES                                                                                    \
-  {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge", "random_forest"}
+  {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge", "random_forest", \
+   "svm"}
 
 /* A random forest's class weights (MlprtModel.class_weight). */
 enum { MLPRT_CLASS_WEIGHT_NONE, MLPRT_CLASS_WEIGHT_BALANCED };
@@ -118,7 +121,13 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_I64, int64_t, max_features)   /* features tried at each split */                           \
   X(MLPRT_I64, int64_t, min_leaf)       /* fewest training rows in a leaf */                         \
   X(MLPRT_I64, int64_t, bootstrap)      /* bool: each tree reads a bootstrap sample */               \
-  X(MLPRT_I64, int64_t, class_weight)   /* MLPRT_CLASS_WEIGHT_* */
+  X(MLPRT_I64, int64_t, class_weight)   /* MLPRT_CLASS_WEIGHT_* */                                 \
+  X(MLPRT_I64, int64_t, svm_kernel)     /* MLPRT_FIT_SVM: MlprtSvmKernel */                          \
+  X(MLPRT_F64, double, svm_c)           /* the box constraint C */                                   \
+  X(MLPRT_F64, double, svm_gamma)       /* 0: 1 / (features * variance of the training values) */    \
+  X(MLPRT_F64, double, svm_coef0)                                                                     \
+  X(MLPRT_I64, int64_t, svm_degree)                                                                   \
+  X(MLPRT_I64, int64_t, svm_rows)       /* the most training rows (support vectors) params hold */
 typedef struct {
   MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtModel;

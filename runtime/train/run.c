@@ -19,6 +19,7 @@
 #include "mlp/clean.h"
 #include "mlp/data.h"
 #include "mlp/fpenv.h"
+#include "mlp/layers.h"
 #include "mlp/sched.h"
 #include "mlp/tensor.h"
 #include "train_int.h"
@@ -42,6 +43,8 @@ typedef struct {
   double fit_seconds;
   int64_t iterations; /* a fit other than epochs: the solver's iterations */
   double oob;         /* a random forest's out-of-bag score, or NaN */
+  double gamma;       /* a support vector machine's kernel gamma and support vectors */
+  int64_t support_vectors;
   Scores val, test;
 } JobResult;
 
@@ -902,10 +905,18 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   const MlprtJob *j = &r->jobs[job];
   float *params = (float *)(a->base + m->params_off);
   res->oob = NAN;
+  if (m->fit == MLPRT_FIT_SVM && g.rows.n > m->svm_rows)
+    die(r, "an svm takes at most %lld training rows (its support vectors are kept in the model) and the "
+        "training split has %lld; sample the data or use linear_model(loss = hinge)",
+        (long long)m->svm_rows, (long long)g.rows.n);
   if (m->fit == MLPRT_FIT_FOREST)
     res->oob = mlprt_fit_forest(&g.rows, m, (uint64_t)j->seed, r->threads, r->data.y_mean, r->data.y_std,
                                 params);
-  else
+  else if (m->fit == MLPRT_FIT_SVM) {
+    res->iterations = mlprt_fit_svm(&g.rows, m, params);
+    res->support_vectors = (int64_t)params[0];
+    res->gamma = params[2];
+  } else
     res->iterations = mlprt_fit_model(&g.rows, m, j->l1, j->l2, r->data.y_mean, r->data.y_std, params);
   gathered_free(&g);
   res->fit_seconds = mlprt_now() - t0;
@@ -931,6 +942,9 @@ static void fit_direct(MlprtRun *r, int64_t job) {
       snprintf(how, sizeof how, "%lld trees, out-of-bag %s %.4f", (long long)m->trees,
                classify ? "accuracy" : "r2", res->oob);
     else if (m->fit == MLPRT_FIT_FOREST) snprintf(how, sizeof how, "%lld trees", (long long)m->trees);
+    else if (m->fit == MLPRT_FIT_SVM)
+      snprintf(how, sizeof how, "svm fit in %lld iterations, %lld support vectors",
+               (long long)res->iterations, (long long)res->support_vectors);
     else if (res->iterations == 0) snprintf(how, sizeof how, "%s fit, solved exactly", fits[m->fit]);
     else snprintf(how, sizeof how, "%s fit in %lld iterations", fits[m->fit], (long long)res->iterations);
     mlprt_console_line(&r->con, "job %lld: %s, loss %.4f val_loss %.4f %s %.4f\n", (long long)job, how, loss,
@@ -1340,6 +1354,14 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
       cJSON_AddBoolToObject(hp, "bootstrap", m->bootstrap);
       cJSON_AddStringToObject(hp, "class_weight", weights[m->class_weight]);
       cJSON_AddNumberToObject(hp, "seed", (double)j->seed);
+    } else if (m->fit == MLPRT_FIT_SVM) {
+      static const char *const kernels[] = MLPRT_SVM_KERNEL_NAMES;
+      cJSON_AddStringToObject(hp, "kernel", kernels[m->svm_kernel]);
+      cJSON_AddNumberToObject(hp, "c", m->svm_c);
+      cJSON_AddNumberToObject(hp, "gamma", res->gamma);
+      cJSON_AddNumberToObject(hp, "coef0", m->svm_coef0);
+      cJSON_AddNumberToObject(hp, "degree", (double)m->svm_degree);
+      cJSON_AddNumberToObject(hp, "support_vectors", (double)res->support_vectors);
     } else if (m->fit >= MLPRT_FIT_LINEAR) {
       int64_t rows = r->data.n[MLPRT_TRAIN];
       cJSON_AddNumberToObject(hp, "l1", j->l1);

@@ -81,6 +81,12 @@ int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1
 double mlprt_fit_forest(const MlprtFitRows *rows, const MlprtModel *m, uint64_t seed, int threads,
                         double y_mean, double y_std, float *params);
 
+/* The support vector machine m (MLPRT_FIT_SVM) on the rows (a
+ * classification, at most m->svm_rows of them) into params
+ * (mlprt_svm_forward's layout). Returns the solver's iterations, summed
+ * over the pairs of classes (svm.c). */
+int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *params);
+
 /* What the predictor's artifacts are made from (artifacts.c). */
 typedef struct {
   const MlprtProgram *p;

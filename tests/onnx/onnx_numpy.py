@@ -5,7 +5,7 @@ onnx 1.13), so that the exported graphs are still evaluated by an
 implementation independent of mlpc and of ONNX Runtime. It follows the
 ONNX operator definitions (opset 13, RNN/LSTM/GRU forward or bidirectional
 with their default activations; ai.onnx.ml LabelEncoder 2, LinearClassifier 1,
-LinearRegressor 1, TreeEnsembleClassifier 1, TreeEnsembleRegressor 1) for
+LinearRegressor 1, SVMClassifier 1, TreeEnsembleClassifier 1, TreeEnsembleRegressor 1) for
 the attributes mlpc uses; anything else raises."""
 import re
 
@@ -125,6 +125,10 @@ def _run_node(node, inputs, a):
         return np.maximum(x, 0).astype(np.float32)
     if op == "LeakyRelu":
         return np.where(x > 0, x, x * np.float32(a.get("alpha", 0.01))).astype(np.float32)
+    if op == "MatMul":
+        return (x.astype(np.float64) @ inputs[1].astype(np.float64)).astype(np.float32)
+    if op == "Abs":
+        return np.abs(x)
     if op == "Sigmoid":
         return (1 / (1 + np.exp(-x.astype(np.float64)))).astype(np.float32)
     if op == "Tanh":
@@ -192,6 +196,8 @@ def _run_node(node, inputs, a):
         return labels[np.argmax(z, axis=1)], z.astype(np.float32)
     if op in ("TreeEnsembleClassifier", "TreeEnsembleRegressor") and node.domain == "ai.onnx.ml":
         return _trees(op, x, a)
+    if op == "SVMClassifier" and node.domain == "ai.onnx.ml":
+        return _svm(x, a)
     raise NotImplementedError(f"onnx_numpy: operator {node.domain or 'ai.onnx'}.{op}")
 
 
@@ -227,6 +233,47 @@ def _trees(op, x, a):
         return out.astype(np.float32)
     labels = np.array(a["classlabels_int64s"], dtype=np.int64)
     return labels[np.argmax(out, axis=1)], out.astype(np.float32)
+
+
+def _svm(x, a):
+    """One against one without probabilities, as ONNX Runtime scores it:
+    the decision of pair (i, j), i < j, is the sum of coefficient * kernel
+    over the support vectors of classes i and j (a vector of class k holds
+    its coefficient against class j in row j - (j > k)) plus rho, and votes
+    for i when above 0; the scores are the decisions ([-d, d] for two
+    classes) and the label the first class with the most votes."""
+    if _str(a.get("post_transform", b"NONE")) != "NONE" or "prob_a" in a:
+        raise NotImplementedError("onnx_numpy: SVMClassifier with probabilities or a post_transform")
+    per = list(a["vectors_per_class"])
+    k, s = len(per), sum(per)
+    sv = np.array(a["support_vectors"], dtype=np.float64).reshape(s, -1)
+    coef = np.array(a["coefficients"], dtype=np.float64).reshape(k - 1, s)
+    gamma, coef0, degree = (list(a.get("kernel_params", [])) + [0.0, 0.0, 3.0])[:3]
+    kind = _str(a.get("kernel_type", b"LINEAR"))
+    xv = x.astype(np.float64)
+    dot = xv @ sv.T
+    if kind == "RBF":
+        kern = np.exp(-gamma * ((xv * xv).sum(1)[:, None] + (sv * sv).sum(1)[None, :] - 2 * dot))
+    elif kind == "POLY":
+        kern = (gamma * dot + coef0) ** int(degree)
+    elif kind == "LINEAR":
+        kern = dot
+    else:
+        raise NotImplementedError(f"onnx_numpy: SVM kernel {kind}")
+    start = np.concatenate([[0], np.cumsum(per)]).astype(int)
+    d, votes, p = [], np.zeros((x.shape[0], k), dtype=np.int64), 0
+    for i in range(k):
+        for j in range(i + 1, k):
+            si, sj = slice(start[i], start[i + 1]), slice(start[j], start[j + 1])
+            v = kern[:, si] @ coef[j - 1, si] + kern[:, sj] @ coef[i, sj] + a["rho"][p]
+            votes[v > 0, i] += 1
+            votes[v <= 0, j] += 1
+            d.append(v)
+            p += 1
+    d = np.stack(d, axis=1)
+    scores = np.concatenate([-d, d], axis=1) if k == 2 else d
+    labels = np.array(a["classlabels_ints"], dtype=np.int64)
+    return labels[np.argmax(votes, axis=1)], scores.astype(np.float32)
 
 
 def _str(s):

@@ -2,7 +2,8 @@
  * qemu-aarch64 on a trained iris run's test rows (target removed): one
  * exported with --target aarch64-linux-gnu --emit-obj and linked by hand
  * with the cross gcc against the AArch64 runtime (make cross), one linked
- * by mlpc export itself. They must answer as this machine's predictor
+ * by mlpc export itself, and an svm on the same data linked by mlpc
+ * export. They must answer as this machine's predictor
  * does: the same labels, probabilities within 1e-5, the same rejections.
  * Where the cross gcc, qemu-aarch64 or the AArch64 runtime is missing the
  * suite says so on stderr and passes. */
@@ -89,10 +90,12 @@ static void teardown(void) {
  * deploy section asks, but for the int8 pair. */
 #define PLAIN "--quantize", "none", "--prune", "0"
 
-/* This machine's predictor of the run, with weights of precision quant
- * (none or int8). */
-static char *host_predictor(const char *quant) {
-  char *run = test_path(tmp, "iris.run"), *pred = test_path(tmp, "iris.host");
+/* This machine's predictor of run TMP/NAME.run, with weights of precision
+ * quant (none or int8). */
+static char *host_predictor(const char *name, const char *quant) {
+  char file[64];
+  snprintf(file, sizeof file, "%s.run", name);
+  char *run = test_path(tmp, file), *pred = test_path(tmp, "host.pred");
   const char *argv[] = {test_mlpc(), "export", run, "--quantize", quant, "--prune", "0", "-o", pred, NULL};
   test_run_ok(argv);
   free(run);
@@ -164,9 +167,10 @@ static void same_answers(char *host, char *cross) {
   free(cl);
 }
 
-/* The host predictor and cross, run under qemu, answer the same. */
-static void check_same(const char *cross, const char *quant) {
-  char *host = host_predictor(quant);
+/* The host predictor of run TMP/NAME.run and cross, run under qemu, answer
+ * the same. */
+static void check_same(const char *name, const char *cross, const char *quant) {
+  char *host = host_predictor(name, quant);
   TestRun h = answer(host, false), c = answer(cross, true);
   /* 1: some rows were rejected; the same ones, by same_answers. */
   ck_assert_msg(h.status <= 1, "host predictor: status %d: %s", h.status, h.err);
@@ -183,7 +187,7 @@ static void check_same(const char *cross, const char *quant) {
 START_TEST(cross_object_linked_answers_as_host) {
   if (skipped("cross_object_linked_answers_as_host")) return;
   char *cross = cross_predictor_by_hand();
-  check_same(cross, "none");
+  check_same("iris", cross, "none");
   free(cross);
 }
 END_TEST
@@ -199,7 +203,7 @@ START_TEST(cross_export_links_and_answers_as_host) {
   unsigned char *elf = (unsigned char *)test_read_file(cross, &len);
   ck_assert(elf && len > 20);
   ck_assert_int_eq(elf[18] | elf[19] << 8, 183); /* EM_AARCH64 */
-  check_same(cross, "none");
+  check_same("iris", cross, "none");
   /* It needs nothing but libc and libm on the target (ldd cannot run a
    * foreign executable; its dynamic section names what the loader loads). */
   const char *rd[] = {"readelf", "-d", cross, NULL};
@@ -227,9 +231,25 @@ START_TEST(cross_int8_answers_as_host) {
   const char *argv[] = {test_mlpc(), "export", run, "--target", "aarch64-linux-gnu", "--quantize", "int8",
                         "-o",        cross,    NULL};
   test_run_ok(argv);
-  check_same(cross, "int8");
+  check_same("iris", cross, "int8");
   free(cross);
   free(run);
+}
+END_TEST
+
+/* A support vector machine on iris's data: the svm kernel of the AArch64
+ * runtime answers as this machine's. */
+START_TEST(cross_svm_answers_as_host) {
+  if (skipped("cross_svm_answers_as_host")) return;
+  char *spec = test_example_spec(tmp, "iris", "svm", "svm(c = 2)", NULL);
+  char *run = test_train(spec, tmp, "svm"), *cross = test_path(tmp, "svm.arm");
+  const char *argv[] = {test_mlpc(), "export", run, "--target", "aarch64-linux-gnu", PLAIN,
+                        "-o",        cross,    NULL};
+  test_run_ok(argv);
+  check_same("svm", cross, "none");
+  free(cross);
+  free(run);
+  free(spec);
 }
 END_TEST
 
@@ -242,6 +262,7 @@ Suite *cross_suite(void) {
   tcase_add_test(tc, cross_object_linked_answers_as_host);
   tcase_add_test(tc, cross_export_links_and_answers_as_host);
   tcase_add_test(tc, cross_int8_answers_as_host);
+  tcase_add_test(tc, cross_svm_answers_as_host);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -109,18 +109,10 @@ static void run_case(const ParityCase *pc, int i) {
                     "oob without bootstrap");
     cJSON_Delete(man);
   }
-  char model[256], *argv[12] = {PYTHON, "tests/parity/forest.py", feats, (char *)pc->target};
-  snprintf(model, sizeof model, "%s", pc->sklearn);
-  int argc = 4;
-  for (char *tok = strtok(model, " "); tok && argc < 11; tok = strtok(NULL, " ")) argv[argc++] = tok;
-  argv[argc] = NULL;
-  TestRun r = test_run((const char *const *)argv, NULL);
-  if (r.status == 2) {
-    test_skip("scikit-learn parity of the random forests", "python3-sklearn", r.err);
-  } else {
-    ck_assert_msg(r.status == 0, "forest.py: %s", r.err);
-    cJSON *want = cJSON_Parse(r.out);
-    ck_assert_ptr_nonnull(want);
+  const char *args[] = {feats, pc->target};
+  cJSON *want =
+      test_parity_oracle("scikit-learn parity of the random forests", "forest.py", args, 2, pc->sklearn);
+  if (want) {
     double ws[SEEDS], wo[SEEDS];
     for (int s = 0; s < SEEDS; s++) {
       ws[s] = cJSON_GetArrayItem(cJSON_GetObjectItem(want, "scores"), s)->valuedouble;
@@ -130,7 +122,6 @@ static void run_case(const ParityCase *pc, int i) {
     if (bootstrap) expect_close(pc, "out-of-bag", spread(oob, SEEDS), spread(wo, SEEDS));
     cJSON_Delete(want);
   }
-  test_run_free(&r);
   free(spec);
   free(dir);
 }
@@ -203,46 +194,13 @@ START_TEST(forest_predictor_answers_as_trained) {
     char *dir = test_tmpdir();
     char *spec = test_example_spec(dir, pcases[c].example, "p", pcases[c].model, NULL);
     char *run = test_train(spec, dir, "p"), *pred = test_path(dir, "pred");
-    char *rows = test_path(run, "test_rows.csv");
-    const char *x[] = {test_mlpc(), "export", run, "-o", pred, NULL};
-    test_run_ok(x);
-    const char *p[] = {pred, rows, NULL};
-    TestRun r = test_run(p, NULL);
-    ck_assert_msg(r.status == 0, "%s", r.err);
-    char *path = test_path(run, "predictions.csv"), *want = test_read_file(path, NULL);
-    char **got_lines, **want_lines;
-    int ng = test_split_lines(r.out, &got_lines), nw = test_split_lines(want, &want_lines);
-    ck_assert_int_eq(ng, nw);
-    ck_assert_int_gt(nw, 10);
-    for (int i = 1; i < nw; i++) {
-      /* predictions.csv: row, then the predictor's fields (label, p... or the value) */
-      char *g[16], *w[16];
-      int a = test_csv_fields(got_lines[i], g, 16), b = test_csv_fields(want_lines[i], w, 16);
-      int skip = pcases[c].skip;
-      for (int k = 0; k + skip < b; k++) {
-        char *end;
-        double gv = strtod(g[k], &end), wv = strtod(w[k + skip], NULL);
-        if (*end)
-          ck_assert_str_eq(g[k], w[k + skip]); /* a label */
-        else
-          ck_assert_msg(fabs(gv - wv) <= 1e-5 * fmax(1, fabs(wv)), "%s row %d: %s vs %s", pcases[c].example,
-                        i, g[k], w[k + skip]);
-      }
-      test_fields_free(g, a);
-      test_fields_free(w, b);
-    }
-    free(got_lines);
-    free(want_lines);
-    free(want);
-    free(path);
-    test_run_free(&r);
+    test_predictor_as_trained(run, pred, pcases[c].skip, pcases[c].example);
     /* a forest has no weights to compress */
     const char *q[] = {test_mlpc(), "export", run, "-o", pred, "--quantize", "int8", "--force", NULL};
-    r = test_run(q, NULL);
+    TestRun r = test_run(q, NULL);
     ck_assert_msg(r.status != 0 && strstr(r.err, "int8 quantization of a random forest is not supported"),
                   "%s", r.err);
     test_run_free(&r);
-    free(rows);
     free(pred);
     free(run);
     free(spec);

@@ -108,30 +108,18 @@ static void run_case(const ParityCase *pc, int i) {
   char *dir = test_tmpdir(), name[32];
   snprintf(name, sizeof name, "case%d", i);
   char *spec = test_example_spec(dir, pc->example, name, pc->model, NULL);
-  char *run = test_train(spec, dir, name);
-  char exe[1024], feats[1024];
-  snprintf(exe, sizeof exe, "%s/%s.exe", dir, name);
-  snprintf(feats, sizeof feats, "%s/features", dir);
-  const char *x[] = {exe, "--export-features", feats, "--quiet", NULL};
-  test_run_ok(x);
+  char *run = test_train(spec, dir, name), *feats = test_export_features(dir, name);
   cJSON *man = test_read_json(run, "manifest.json");
   double rows = test_json_num(man, "data", "train", NULL);
   int64_t features = (int64_t)test_json_num(man, "data", "features", NULL);
   bool classify = cJSON_HasObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(man, "metrics"), "test"),
                                       "accuracy");
   double got = test_json_num(man, "metrics", "test", classify ? "accuracy" : "r2");
-  char model[128], *argv[8] = {PYTHON, "tests/parity/linear.py", feats, (char *)pc->target};
+  char model[128];
   snprintf(model, sizeof model, pc->sklearn, pc->times_rows ? pc->per_row * rows : pc->per_row / rows);
-  int argc = 4;
-  for (char *tok = strtok(model, " "); tok && argc < 7; tok = strtok(NULL, " ")) argv[argc++] = tok;
-  argv[argc] = NULL;
-  TestRun r = test_run((const char *const *)argv, NULL);
-  if (r.status == 2) {
-    test_skip("scikit-learn parity of the linear models", "python3-sklearn", r.err);
-  } else {
-    ck_assert_msg(r.status == 0, "linear.py: %s", r.err);
-    cJSON *want = cJSON_Parse(r.out);
-    ck_assert_ptr_nonnull(want);
+  const char *args[] = {feats, pc->target};
+  cJSON *want = test_parity_oracle("scikit-learn parity of the linear models", "linear.py", args, 2, model);
+  if (want) {
     double score = test_json_num(want, "score", NULL, NULL);
     ck_assert_msg(pc->exact ? fabs(got - score) <= 1e-6 : fabs(got - score) <= 0.005,
                   "%s %s: test %s %.6f, scikit-learn %.6f", pc->example, pc->model,
@@ -144,8 +132,8 @@ static void run_case(const ParityCase *pc, int i) {
     }
     cJSON_Delete(want);
   }
-  test_run_free(&r);
   cJSON_Delete(man);
+  free(feats);
   free(run);
   free(spec);
   free(dir);
@@ -288,32 +276,7 @@ START_TEST(linear_predictor_answers_as_trained) {
   char *dir = test_tmpdir();
   char *spec = test_example_spec(dir, "breast_cancer", "bc", "linear_model(l2 = 0.01)", NULL);
   char *run = test_train(spec, dir, "bc"), *pred = test_path(dir, "pred");
-  char *rows = test_path(run, "test_rows.csv");
-  const char *x[] = {test_mlpc(), "export", run, "-o", pred, NULL};
-  test_run_ok(x);
-  const char *p[] = {pred, rows, NULL};
-  TestRun r = test_run(p, NULL);
-  ck_assert_msg(r.status == 0, "%s", r.err);
-  char *path = test_path(run, "predictions.csv"), *want = test_read_file(path, NULL);
-  char **got_lines, **want_lines;
-  int ng = test_split_lines(r.out, &got_lines), nw = test_split_lines(want, &want_lines);
-  ck_assert_int_eq(ng, nw);
-  for (int i = 1; i < nw; i++) {
-    /* predictions.csv: row, label, p...; the predictor: label, p..., error */
-    char *g[8], *w[8];
-    int a = test_csv_fields(got_lines[i], g, 8), b = test_csv_fields(want_lines[i], w, 8);
-    ck_assert_str_eq(g[0], w[1]);
-    for (int k = 1; k + 1 < b; k++)
-      ck_assert_msg(fabs(atof(g[k]) - atof(w[k + 1])) <= 1e-5, "row %d: %s vs %s", i, g[k], w[k + 1]);
-    test_fields_free(g, a);
-    test_fields_free(w, b);
-  }
-  free(got_lines);
-  free(want_lines);
-  free(want);
-  free(path);
-  test_run_free(&r);
-  free(rows);
+  test_predictor_as_trained(run, pred, 1, "breast_cancer");
   free(pred);
   free(run);
   free(spec);

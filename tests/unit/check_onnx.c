@@ -895,6 +895,18 @@ START_TEST(onnx_forests_answer_as_trained) {
 }
 END_TEST
 
+/* Support vector machines export as ai.onnx.ml's SVMClassifier, its
+ * decision values finished as the svm kernel finishes them: three classes
+ * by each kernel, and two. */
+START_TEST(onnx_svms_answer_as_trained) {
+  static const FittedCase cases[] = {{"iris", "species", "svm()", 3},
+                                     {"wine", "cultivar", "svm(kernel = poly, degree = 2, coef0 = 1)", 3},
+                                     {"iris", "species", "svm(kernel = linear, c = 0.5)", 3},
+                                     {"breast_cancer", "diagnosis", "svm(c = 2)", 2}};
+  fitted_cases_answer_as_trained(cases, sizeof cases / sizeof *cases, "svm");
+}
+END_TEST
+
 /* --onnx writes the ONNX file alone; a directory that is no run is an
  * error naming it. */
 START_TEST(onnx_cli_errors) {
@@ -933,6 +945,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_diabetes_answers_as_trained);
   tcase_add_test(tc, onnx_linear_models_answer_as_trained);
   tcase_add_test(tc, onnx_forests_answer_as_trained);
+  tcase_add_test(tc, onnx_svms_answer_as_trained);
   tcase_add_test(tc, onnx_declared_file_beside_predictor);
   tcase_add_test(tc, onnx_categories_answer_as_trained);
   tcase_add_test(tc, onnx_text_answers_as_trained);

@@ -384,3 +384,71 @@ double test_json_num(const cJSON *o, const char *a, const char *b, const char *c
   ck_assert_msg(cJSON_IsNumber(v), "no number at %s.%s.%s", a, b ? b : "", c ? c : "");
   return v->valuedouble;
 }
+
+void test_predictor_as_trained(const char *run, const char *pred, int skip, const char *what) {
+  char *rows = test_path(run, "test_rows.csv");
+  const char *x[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  test_run_ok(x);
+  const char *p[] = {pred, rows, NULL};
+  TestRun r = test_run(p, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  char *path = test_path(run, "predictions.csv"), *want = test_read_file(path, NULL);
+  char **got_lines, **want_lines;
+  int ng = test_split_lines(r.out, &got_lines), nw = test_split_lines(want, &want_lines);
+  ck_assert_int_eq(ng, nw);
+  ck_assert_int_gt(nw, 10);
+  for (int i = 1; i < nw; i++) {
+    /* predictions.csv: row, then the predictor's fields (label, p... or the value) */
+    char *g[16], *w[16];
+    int a = test_csv_fields(got_lines[i], g, 16), b = test_csv_fields(want_lines[i], w, 16);
+    for (int k = 0; k + skip < b; k++) {
+      char *end;
+      double gv = strtod(g[k], &end), wv = strtod(w[k + skip], NULL);
+      if (*end)
+        ck_assert_str_eq(g[k], w[k + skip]); /* a label */
+      else
+        ck_assert_msg(fabs(gv - wv) <= 1e-5 * fmax(1, fabs(wv)), "%s row %d: %s vs %s", what, i, g[k],
+                      w[k + skip]);
+    }
+    test_fields_free(g, a);
+    test_fields_free(w, b);
+  }
+  free(got_lines);
+  free(want_lines);
+  free(want);
+  free(path);
+  test_run_free(&r);
+  free(rows);
+}
+
+char *test_export_features(const char *dir, const char *name) {
+  char exe[1024];
+  snprintf(exe, sizeof exe, "%s/%s.exe", dir, name);
+  char *feats = test_path(dir, "features");
+  const char *x[] = {exe, "--export-features", feats, "--quiet", NULL};
+  test_run_ok(x);
+  return feats;
+}
+
+cJSON *test_parity_oracle(const char *what, const char *script, const char *const *args, int n,
+                          const char *settings) {
+  char words[512], path[256];
+  snprintf(words, sizeof words, "%s", settings);
+  snprintf(path, sizeof path, "tests/parity/%s", script);
+  const char *argv[24] = {"/usr/bin/python3", path};
+  int argc = 2;
+  for (int i = 0; i < n && argc < 23; i++) argv[argc++] = args[i];
+  for (char *tok = strtok(words, " "); tok && argc < 23; tok = strtok(NULL, " ")) argv[argc++] = tok;
+  argv[argc] = NULL;
+  TestRun r = test_run(argv, NULL);
+  cJSON *answer = NULL;
+  if (r.status == 2) {
+    test_skip(what, "python3-sklearn", r.err);
+  } else {
+    ck_assert_msg(r.status == 0, "%s: %s", script, r.err);
+    answer = cJSON_Parse(r.out);
+    ck_assert_msg(answer != NULL, "%s answered no JSON: %s", script, r.out);
+  }
+  test_run_free(&r);
+  return answer;
+}

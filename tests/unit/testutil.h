@@ -51,6 +51,20 @@ void test_run_ok(const char *const *argv);
  * DIR/NAME.run (--quiet), or fail the test; the run directory's path
  * (malloc'd). */
 char *test_train(const char *spec, const char *dir, const char *name);
+/* The scikit-learn oracle tests/parity/SCRIPT run by /usr/bin/python3 with
+ * the n arguments args, then the space-separated words of settings: its
+ * JSON answer (cJSON_Delete it), or NULL after reporting `what` skipped
+ * when scikit-learn is missing (the script's status 2). The test fails
+ * when the script does. */
+cJSON *test_parity_oracle(const char *what, const char *script, const char *const *args, int n,
+                          const char *settings);
+/* The cleaned splits of the program test_train built, DIR/NAME.exe,
+ * written by its --export-features to DIR/features; that path (malloc'd). */
+char *test_export_features(const char *dir, const char *name);
+/* mlpc export RUN -o PRED, then PRED on the run's test_rows.csv answering
+ * as its predictions.csv did (whose first `skip` fields the predictor does
+ * not print); what names the case in messages. */
+void test_predictor_as_trained(const char *run, const char *pred, int skip, const char *what);
 /* NAME in the staging directory a training process PID writes before its
  * run replaces DIR: "DIR.staging-PID/NAME" (malloc'd). */
 char *test_staged(const char *dir, long pid, const char *name);
