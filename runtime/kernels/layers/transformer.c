@@ -282,7 +282,7 @@ static void block_backward(const Enc *e, float *dx, const float *dy, const Weigh
   int N = e->B * e->T, D = e->D, T = e->T, dh = D / e->NH, FF = e->FF;
   size_t ND = (size_t)N * D, NF = (size_t)N * FF;
   float *ds2 = work, *dy1 = ds2 + ND, *dfin = dy1 + ND, *ds1 = dfin + ND, *da = ds1 + ND, *dout = da + ND,
-        *dqkv = dout + ND, *dain = dqkv + 3 * ND, *dha = dain + ND, *dh = dha + NF, *dpd = dh + NF,
+        *dqkv = dout + ND, *dain = dqkv + 3 * ND, *dha = dain + ND, *dhid = dha + NF, *dpd = dhid + NF,
         *dp = dpd + (size_t)T * T;
   memset(work, 0, (10 * ND + 2 * NF) * sizeof(float));
   /* the feed-forward sublayer */
@@ -296,10 +296,10 @@ static void block_backward(const Enc *e, float *dx, const float *dy, const Weigh
   mlprt_dense_backward(dha, g->w_2, g->b_2, ds2, r->ha, w->w_2, N, FF, D);
   if (p > 0.0f) mul(dha, r->mf, NF);
   if (e->act == MLPRT_ENC_GELU)
-    mlprt_gelu_backward(dh, dha, r->hp, NF);
+    mlprt_gelu_backward(dhid, dha, r->hp, NF);
   else
-    mlprt_relu_backward(dh, dha, r->hp, NF);
-  mlprt_dense_backward(dfin, g->w_1, g->b_1, dh, fin, w->w_1, N, D, FF);
+    mlprt_relu_backward(dhid, dha, r->hp, NF);
+  mlprt_dense_backward(dfin, g->w_1, g->b_1, dhid, fin, w->w_1, N, D, FF);
   if (e->norm_first) {
     mlprt_layernorm_backward(dy1, g->g_2, g->be_2, dfin, r->s1, w->g_2, r->st2, r->st2 + N, N, D);
     memcpy(ds1, dy1, ND * sizeof(float));
@@ -331,7 +331,13 @@ static void block_backward(const Enc *e, float *dx, const float *dy, const Weigh
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, scale, dp, T, q, 3 * D, 0.0f, dk, 3 * D);
     }
   const float *ain = e->norm_first ? r->n1 : r->x;
+  /* The keys' bias shifts every score of a query alike, which the softmax
+   * ignores: its gradient stays exactly zero, not the rounding noise of dk's
+   * column sums (which Adam would scale up to steps of its learning rate).
+   * ds2 is free by now. */
+  memcpy(ds2, g->b_qkv + D, (size_t)D * sizeof(float));
   mlprt_dense_backward(dain, g->w_qkv, g->b_qkv, dqkv, ain, w->w_qkv, N, D, 3 * D);
+  memcpy(g->b_qkv + D, ds2, (size_t)D * sizeof(float));
   if (e->norm_first)
     mlprt_layernorm_backward(dx, g->g_1, g->be_1, dain, r->x, w->g_1, r->st1, r->st1 + N, N, D);
   else
