@@ -325,4 +325,11 @@ static inline void recurrent_slices(Cg *c, const MlpIrLayer *l, int gates, LLVMV
   out[3] = felem(c, b, ci64(c, gu));
 }
 
+/* The configuration of encoder layer l (mlp/layers.h MLPRT_ENC_*), a constant int32 array. */
+static inline LLVMValueRef encoder_cfg(Cg *c, const MlpIrLayer *l) {
+  LLVMValueRef v[MLPRT_ENC_NCFG];
+  for (int k = 0; k < MLPRT_ENC_NCFG; k++) v[k] = ci32(c, l->enc[k]);
+  return const_global(c, "mlp_encoder", LLVMConstArray2(c->i32, v, MLPRT_ENC_NCFG));
+}
+
 #endif

@@ -126,6 +126,14 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       recurrent_slices(c, l, mlprt_recurrent_gates(l->cell), felem(c, params, ci64(c, l->w_off)),
                        felem(c, params, ci64(c, l->b_off)), p + 4);
       call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, n32, p, 8);
+    } else if (l->op == MLP_OP_ENCODER) {
+      /* dropout while training only, at four sites a block */
+      LLVMValueRef p = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntNE, train, ci64(c, 0), ""),
+                                       cf32(c, l->rate), cf32(c, 0), "");
+      LLVMValueRef ea[] = {out,  buf(c, m, l->seq_buf), in, felem(c, params, ci64(c, l->w_off)),
+                           encoder_cfg(c, l), n32, p, seed, LLVMConstInt(c->i32, site, 0), step};
+      site += 4 * (uint32_t)l->enc[MLPRT_ENC_LAYERS];
+      abi_call(c, MLP_ABI_mlprt_encoder_forward, ea, 10);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -298,6 +306,18 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                              buf(c, m, l->seq_buf),  pw[0], pw[1]};
       memcpy(p + 5, rest, sizeof rest);
       call_recurrent(c, MLP_ABI_mlprt_recurrent_backward, l, n32, p, 11);
+    } else if (l->op == MLP_OP_ENCODER) {
+      LLVMValueRef ea[] = {din,
+                           felem(c, grads, ci64(c, l->w_off)),
+                           buf(c, m, l->work_buf),
+                           dout,
+                           buf(c, m, in_buf(m, i)),
+                           buf(c, m, l->seq_buf),
+                           felem(c, params, ci64(c, l->w_off)),
+                           encoder_cfg(c, l),
+                           n32,
+                           cf32(c, l->rate)};
+      abi_call(c, MLP_ABI_mlprt_encoder_backward, ea, 10);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {din, dout};
       call_pool(c, MLP_ABI_mlprt_avgpool2d_backward, l, n32, p, 2);
@@ -436,6 +456,11 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
       Loop k = loop_begin(c, ci64(c, l->in_size));
       fstore(c, cf32(c, 1), felem(c, params, ci64(c, l->w_off)), k.iv);
       loop_end(c, &k);
+      continue;
+    }
+    if (l->op == MLP_OP_ENCODER) {
+      LLVMValueRef ea[] = {felem(c, params, ci64(c, l->w_off)), encoder_cfg(c, l), seed, ci64(c, i)};
+      abi_call(c, MLP_ABI_mlprt_encoder_init, ea, 4);
       continue;
     }
     if (l->op == MLP_OP_RECURRENT) {

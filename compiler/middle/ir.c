@@ -52,12 +52,13 @@ const char *mlp_ir_act_name(MlpAct a) {
 const char *mlp_ir_op_name(MlpOpKind k) {
   static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
                                       "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
-                                      "recurrent", "forest"};
+                                      "recurrent", "forest",    "transformer_encoder"};
   return names[k];
 }
 
 const char *mlp_ir_layer_name(const MlpIrLayer *l) {
   static const char *const cells[] = {"rnn", "lstm", "gru"}; /* by MlprtCell */
+  if (l->op == MLP_OP_FLATTEN && l->steps > 0) return "reshape";
   return l->op == MLP_OP_RECURRENT ? cells[l->cell] : mlp_ir_op_name(l->op);
 }
 
@@ -329,6 +330,14 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
     cJSON_AddNumberToObject(lj, "units", (double)l->units);
     cJSON_AddBoolToObject(lj, "return_sequences", l->return_sequences);
     cJSON_AddItemToObject(lj, "seq", buffer_json(m, l->seq_buf));
+    cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));
+  }
+  if (l->op == MLP_OP_ENCODER) {
+    static const char *const keys[] = {"steps", "features", "dim",        "heads",      "ff",
+                                       "blocks", "norm_first", "activation", "positions", "pool"};
+    for (int k = 0; k < MLPRT_ENC_NCFG; k++) cJSON_AddNumberToObject(lj, keys[k], l->enc[k]);
+    cJSON_AddNumberToObject(lj, "dropout", l->rate);
+    cJSON_AddItemToObject(lj, "record", buffer_json(m, l->seq_buf));
     cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));
   }
   return lj;

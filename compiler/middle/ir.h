@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "arena.h"
+#include "mlp/layers.h"
 
 /* A network is trained by epochs of its generated functions; a linear model
  * (baselines included) is one dense output layer whose weights the runtime
@@ -40,7 +41,8 @@ typedef enum {
   MLP_OP_BATCHNORM,
   MLP_OP_LAYERNORM,
   MLP_OP_RECURRENT, /* rnn, lstm, gru: MlpIrLayer.cell */
-  MLP_OP_FOREST /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
+  MLP_OP_FOREST, /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
+  MLP_OP_ENCODER /* transformer_encoder: MlpIrLayer.enc */
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -118,6 +120,11 @@ typedef struct {
   int64_t steps, features, units;
   bool return_sequences;
   int seq_buf, work_buf;
+  /* transformer_encoder: its configuration (mlp/layers.h MLPRT_ENC_*: steps x features as a recurrent
+   * layer's, then width, heads, ...), its dropout in rate, its parameters (mlprt_encoder_params) from
+   * w_off, its record in seq_buf and backward's scratch in work_buf. A flatten written `reshape`: steps
+   * > 0, its output (1, steps, features). */
+  int32_t enc[MLPRT_ENC_NCFG];
 } MlpIrLayer;
 
 typedef struct {

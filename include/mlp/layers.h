@@ -139,6 +139,9 @@ void mlprt_recurrent_sizes(int cell, int64_t B, int64_t T, int64_t H, int64_t *s
 int64_t mlprt_encoder_params(const int32_t *cfg);
 /* Floats of the record (*rec) and backward's scratch (*work) over a batch of B. */
 void mlprt_encoder_sizes(const int32_t *cfg, int64_t B, int64_t *rec, int64_t *work);
+/* The sinusoidal position of step t, feature j of D: sin (j = 2i) or cos
+ * (j = 2i + 1) of t / 10000^(2i/D). */
+float mlprt_encoder_position(int t, int j, int D);
 
 /* ---- embedding --------------------------------------------------------- */
 

@@ -148,8 +148,7 @@ static const float *block_out(const Enc *e, const Record *r) {
   return e->norm_first ? r->s2 : r->n2;
 }
 
-/* The sinusoidal encoding of step t, feature j: sin or cos of t / 10000^(2i/D), j = 2i or 2i + 1. */
-static float sinusoid(int t, int j, int D) {
+float mlprt_encoder_position(int t, int j, int D) {
   double a = t / pow(10000.0, (double)(j - j % 2) / D);
   return (float)(j % 2 ? cos(a) : sin(a));
 }
@@ -239,7 +238,8 @@ void mlprt_encoder_forward(float *out, float *rec, const float *inp, const float
     for (int b = 0; b < B; b++)
       for (int t = 0; t < T; t++) {
         float *x = r0.x + ((size_t)b * T + t) * D;
-        for (int j = 0; j < D; j++) x[j] += e.pos == MLPRT_POS_LEARNED ? hp[(size_t)t * D + j] : sinusoid(t, j, D);
+        for (int j = 0; j < D; j++)
+          x[j] += e.pos == MLPRT_POS_LEARNED ? hp[(size_t)t * D + j] : mlprt_encoder_position(t, j, D);
       }
   Record r = r0;
   for (int k = 0; k < e.NL; k++) {
@@ -392,4 +392,43 @@ void mlprt_encoder_backward(float *dinp, float *dparams, float *work, const floa
   }
   if (e.pos == MLPRT_POS_LEARNED)
     for (int b = 0; b < B; b++) add(dhead, dy + (size_t)b * T * D, (size_t)T * D);
+}
+
+/* n floats at *p from U(-r, r) (r > 0) or all v (r = 0); *p moves past them. */
+static void init_part(float **p, int64_t n, double r, float v, uint64_t seed, uint64_t stream) {
+  if (r > 0)
+    mlprt_fill_uniform(*p, (size_t)n, (float)-r, (float)r, seed, stream);
+  else
+    for (int64_t i = 0; i < n; i++) (*p)[i] = v;
+  *p += n;
+}
+
+void mlprt_encoder_init(float *params, const int32_t *cfg, uint64_t seed, uint64_t stream) {
+  MLPRT_CHECK(params && cfg, "encoder buffer is NULL");
+  Enc e = enc_of(cfg, 1);
+  int64_t D = e.D, FF = e.FF;
+  uint64_t s = stream * 64; /* a stream per tensor */
+  float *p = params;
+  if (e.F != D) {
+    init_part(&p, D * e.F, 1 / sqrt(e.F), 0, seed, s++);
+    init_part(&p, D, 1 / sqrt(e.F), 0, seed, s++);
+  }
+  if (e.pos == MLPRT_POS_LEARNED) {
+    mlprt_fill_normal(p, (size_t)e.T * D, 0.0f, 0.02f, seed, s++);
+    p += (int64_t)e.T * D;
+  }
+  for (int k = 0; k < e.NL; k++) {
+    init_part(&p, 3 * D * D, sqrt(6.0 / (4 * D)), 0, seed, s++); /* xavier_uniform of (3D, D) */
+    init_part(&p, 3 * D, 0, 0, seed, s++);
+    init_part(&p, D * D, 1 / sqrt(D), 0, seed, s++);
+    init_part(&p, D, 0, 0, seed, s++);
+    init_part(&p, FF * D, 1 / sqrt(D), 0, seed, s++);
+    init_part(&p, FF, 1 / sqrt(D), 0, seed, s++);
+    init_part(&p, D * FF, 1 / sqrt(FF), 0, seed, s++);
+    init_part(&p, D, 1 / sqrt(FF), 0, seed, s++);
+    for (int n = 0; n < 2; n++) {
+      init_part(&p, D, 0, 1, seed, s++);
+      init_part(&p, D, 0, 0, seed, s++);
+    }
+  }
 }
