@@ -683,6 +683,35 @@ START_TEST(onnx_layernorm_answers_as_trained) {
 }
 END_TEST
 
+/* Digits read as 8 steps of 8 pixels by two transformer encoders: post-norm
+ * blocks with gelu and sinusoidal positions whose every step feeds a
+ * pre-norm block with learned positions, max-pooled. Attention exported as
+ * MatMul and Softmax must answer as training did, and as the predictor. */
+START_TEST(onnx_transformer_answers_as_trained) {
+  char *dir = test_tmpdir(), spec[512], cwd[4096];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  snprintf(spec, sizeof spec, "%s/digits_tf.mlp", dir);
+  char *text = malloc(8192);
+  snprintf(text, 8192,
+           "pipeline digits_tf {\n  data {\n    source = csv(\"%s/examples/data/digits.csv\")\n"
+           "    target = digit\n    clean {\n      minmax(numeric)\n    }\n"
+           "    split(validation = 0.2, test = 0.2, stratify = true, seed = 3)\n  }\n"
+           "  model {\n    reshape(8)\n"
+           "    transformer_encoder(heads = 2, dim = 12, layers = 2, ff = 24, activation = gelu,\n"
+           "                        positions = sinusoidal, pool = none)\n"
+           "    transformer_encoder(heads = 3, dim = 12, norm_first = true, pool = max, dropout = 0.2)\n"
+           "    output(activation = softmax)\n  }\n"
+           "  hyperparameters {\n    epochs = 4\n    lr = 0.003\n  }\n}\n",
+           cwd);
+  free(dt_write(dir, "digits_tf.mlp", text, 0));
+  free(text);
+  char *run = train_spec(dir, "digits_tf", spec);
+  export_equals_run(dir, run, "digits_tf", "digit", NULL, 10, true);
+  free(run);
+  free(dir);
+}
+END_TEST
+
 /* The text example: paragraphs (quoted, with commas and quotes) cleaned
  * and weighed by TF-IDF over words and word pairs. */
 START_TEST(onnx_austen_answers_as_trained) {
@@ -864,6 +893,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
   tcase_add_test(tc, onnx_layernorm_answers_as_trained);
   tcase_add_test(tc, onnx_recurrent_equals_runtime_kernels);
+  tcase_add_test(tc, onnx_transformer_answers_as_trained);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
   tcase_add_test(tc, onnx_refuses_date_inputs);
   tcase_add_test(tc, onnx_inputs_are_the_columns_read);
