@@ -224,6 +224,11 @@ static inline LLVMValueRef act_value(Cg *c, LLVMValueRef z, MlpAct act) {
     LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, z, cf32(c, 0), "");
     return LLVMBuildSelect(c->b, pos, z, xmul(c, z, cf32(c, 0.01)), "");
   }
+  if (act == MLP_ACT_GELU) { /* as mlprt_gelu_forward: 0.5 x (1 + erf(x / sqrt 2)) */
+    LLVMValueRef s = xmul(c, z, cf32(c, M_SQRT1_2));
+    LLVMValueRef e = call(c, "erff", c->f32, &c->f32, 1, &s);
+    return xmul(c, xmul(c, cf32(c, 0.5), z), xadd(c, cf32(c, 1), e));
+  }
   return z;
 }
 

@@ -868,6 +868,10 @@ static const char *activation(Graph *g, const char *x, MlpAct act) {
     attr_float(&at, "alpha", 0.01f);
     return node_named(g, "LeakyRelu", NULL, &at, 1, x);
   }
+  case MLP_ACT_GELU: { /* exact, opset 13 has no Gelu: x/2 (1 + erf(x / sqrt 2)) */
+    const char *erf = node1(g, "Erf", node2(g, "Mul", x, const_scalar(g, (float)M_SQRT1_2)));
+    return node2(g, "Mul", node2(g, "Mul", x, const_scalar(g, 0.5f)), node2(g, "Add", const_scalar(g, 1.0f), erf));
+  }
   case MLP_ACT_SOFTMAX: {
     Attrs at = {0};
     attr_int(&at, "axis", 1);
@@ -1016,12 +1020,7 @@ static const char *encoder(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer *l
     const char *s1 = node2(g, "Add", x, attention(g, e, pre ? layer_norm(g, x, D, 1e-5f, g1, be1) : x, p));
     const char *y1 = pre ? s1 : layer_norm(g, s1, D, 1e-5f, g1, be1);
     const char *h = gemm(g, pre ? layer_norm(g, y1, D, 1e-5f, g2, be2) : y1, FF, D, w1, b1);
-    if (e[MLPRT_ENC_ACT] == MLPRT_ENC_GELU) { /* exact: x/2 (1 + erf(x / sqrt 2)) */
-      const char *erf = node1(g, "Erf", node2(g, "Mul", h, const_scalar(g, (float)M_SQRT1_2)));
-      h = node2(g, "Mul", node2(g, "Mul", h, const_scalar(g, 0.5f)), node2(g, "Add", const_scalar(g, 1.0f), erf));
-    } else {
-      h = node1(g, "Relu", h);
-    }
+    h = activation(g, h, e[MLPRT_ENC_ACT] == MLPRT_ENC_GELU ? MLP_ACT_GELU : MLP_ACT_RELU);
     const char *s2 = node2(g, "Add", y1, gemm(g, h, D, FF, w2, b2));
     x = pre ? s2 : layer_norm(g, s2, D, 1e-5f, g2, be2);
     p = be2 + D;

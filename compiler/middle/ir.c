@@ -44,8 +44,8 @@ int mlp_ir_failsafe_code(const char *word) {
 }
 
 const char *mlp_ir_act_name(MlpAct a) {
-  static const char *const names[] = {"linear", "relu",    "sigmoid",
-                                      "tanh",   "softmax", "leaky_relu"}; /* ORDER ACT */
+  static const char *const names[] = {"linear",  "relu",       "sigmoid", "tanh",
+                                      "softmax", "leaky_relu", "gelu"}; /* ORDER ACT */
   return names[a];
 }
 
@@ -323,6 +323,7 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
   cJSON_AddItemToObject(lj, "col", buffer_json(m, l->col_buf));
   cJSON_AddItemToObject(lj, "argmax", buffer_json(m, l->argmax_buf));
   cJSON_AddItemToObject(lj, "stats", buffer_json(m, l->stats_buf));
+  if (l->pre_buf >= 0) cJSON_AddItemToObject(lj, "pre", buffer_json(m, l->pre_buf));
   if (l->op == MLP_OP_RECURRENT) {
     cJSON_AddStringToObject(lj, "cell", mlp_ir_layer_name(l));
     cJSON_AddNumberToObject(lj, "steps", (double)l->steps);

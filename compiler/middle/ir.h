@@ -53,6 +53,7 @@ typedef enum {
   MLP_ACT_TANH,
   MLP_ACT_SOFTMAX,
   MLP_ACT_LEAKY_RELU, /* slope 0.01 below zero */
+  MLP_ACT_GELU,       /* exact, x/2 (1 + erf(x / sqrt 2)); its backward reads MlpIrLayer.pre_buf */
   MLP_NACTS
 } MlpAct;
 
@@ -109,6 +110,7 @@ typedef struct {
   int mask_buf;   /* dropout: index of the keep-scale mask [batch, out_size], else -1 */
   int col_buf;    /* conv2d: im2col scratch of one image, else -1 */
   int argmax_buf; /* maxpool2d: int32 [batch, out_size] window maxima, else -1 */
+  int pre_buf;    /* a gelu dense or conv2d layer: its pre-activation [batch, out_size], else -1 */
   int stats_buf;  /* batchnorm: the batch's mean [C] then rstd [C]; layernorm: each row's mean [batch]
                      then rstd [batch]; kept for backward, else -1 */
   /* Recurrent layers: the cell (MlprtCell), the input read as steps x features (an image (1, H, W) is

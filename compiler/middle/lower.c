@@ -55,7 +55,7 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
     l->in_h = h;
     l->in_w = w;
     l->in_size = c * h * w;
-    l->mask_buf = l->col_buf = l->argmax_buf = l->stats_buf = l->seq_buf = l->work_buf = -1;
+    l->mask_buf = l->col_buf = l->argmax_buf = l->stats_buf = l->seq_buf = l->work_buf = l->pre_buf = -1;
     l->n_params = 0;
     l->flops = 0;
     switch (l->op) {
@@ -189,6 +189,8 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
         l->seq_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "seq%d", i), seq * fbytes, i, 2 * L - i);
         l->work_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "work%d", i), work * fbytes, i, 2 * L - i);
       }
+      if ((l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D) && l->act == MLP_ACT_GELU)
+        l->pre_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "pre%d", i), bytes, i, 2 * L - i);
       if (l->op == MLP_OP_ENCODER && l->out_size > 0) {
         int64_t rec, work;
         mlprt_encoder_sizes(l->enc, m->batch, &rec, &work);
