@@ -685,8 +685,9 @@ END_TEST
 
 /* Digits read as 8 steps of 8 pixels by two transformer encoders: post-norm
  * blocks with gelu and sinusoidal positions whose every step feeds a
- * pre-norm block with learned positions, max-pooled. Attention exported as
- * MatMul and Softmax must answer as training did, and as the predictor. */
+ * pre-norm block with learned positions, max-pooled, then a gelu dense
+ * layer. Attention exported as MatMul and Softmax must answer as training
+ * did, and as the predictor. */
 START_TEST(onnx_transformer_answers_as_trained) {
   char *dir = test_tmpdir(), spec[512], cwd[4096];
   ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
@@ -700,7 +701,7 @@ START_TEST(onnx_transformer_answers_as_trained) {
            "    transformer_encoder(heads = 2, dim = 12, layers = 2, ff = 24, activation = gelu,\n"
            "                        positions = sinusoidal, pool = none)\n"
            "    transformer_encoder(heads = 3, dim = 12, norm_first = true, pool = max, dropout = 0.2)\n"
-           "    output(activation = softmax)\n  }\n"
+           "    dense(16, activation = gelu)\n    output(activation = softmax)\n  }\n"
            "  hyperparameters {\n    epochs = 4\n    lr = 0.003\n  }\n}\n",
            cwd);
   free(dt_write(dir, "digits_tf.mlp", text, 0));
