@@ -870,7 +870,8 @@ static const char *activation(Graph *g, const char *x, MlpAct act) {
   }
   case MLP_ACT_GELU: { /* exact, opset 13 has no Gelu: x/2 (1 + erf(x / sqrt 2)) */
     const char *erf = node1(g, "Erf", node2(g, "Mul", x, const_scalar(g, (float)M_SQRT1_2)));
-    return node2(g, "Mul", node2(g, "Mul", x, const_scalar(g, 0.5f)), node2(g, "Add", const_scalar(g, 1.0f), erf));
+    const char *half = node2(g, "Mul", x, const_scalar(g, 0.5f));
+    return node2(g, "Mul", half, node2(g, "Add", const_scalar(g, 1.0f), erf));
   }
   case MLP_ACT_SOFTMAX: {
     Attrs at = {0};
@@ -935,13 +936,15 @@ static const char *gemm(Graph *g, const char *x, int64_t out, int64_t in, const 
   int64_t wd[2] = {out, in}, bd[1] = {out};
   Attrs at = {0};
   attr_int(&at, "transB", 1);
-  return node_named(g, "Gemm", NULL, &at, 3, x, const_floats(g, "W", wd, 2, w), const_floats(g, "B", bd, 1, b));
+  const char *wn = const_floats(g, "W", wd, 2, w), *bn = const_floats(g, "B", bd, 1, b);
+  return node_named(g, "Gemm", NULL, &at, 3, x, wn, bn);
 }
 
 /* Layer norm over the last axis (width) of x: opset 13 has no
  * LayerNormalization, so (x - mean) / sqrt(var + eps) with the biased
  * variance, then weight w and bias b. */
-static const char *layer_norm(Graph *g, const char *x, int64_t width, float eps, const float *w, const float *b) {
+static const char *layer_norm(Graph *g, const char *x, int64_t width, float eps, const float *w,
+                              const float *b) {
   int64_t fd[1] = {width}, axis[1] = {-1};
   Attrs at = {0};
   attr_ints(&at, "axes", axis, 1);
@@ -966,8 +969,8 @@ static const char *reshape(Graph *g, const char *x, const int64_t *shape, int n)
 
 /* x[lo:hi] along axis. */
 static const char *slice(Graph *g, const char *x, int64_t lo, int64_t hi, int64_t axis) {
-  return node_named(g, "Slice", NULL, NULL, 4, x, const_i64(g, "starts", &lo, 1), const_i64(g, "ends", &hi, 1),
-                    const_i64(g, "axes", &axis, 1));
+  const char *starts = const_i64(g, "starts", &lo, 1), *ends = const_i64(g, "ends", &hi, 1);
+  return node_named(g, "Slice", NULL, NULL, 4, x, starts, ends, const_i64(g, "axes", &axis, 1));
 }
 
 /* Multi-head self-attention of one encoder block over x [N*T, D], its
@@ -1008,10 +1011,12 @@ static const char *encoder(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer *l
     float *pe = mlp_xmalloc((size_t)(T * D) * sizeof *pe);
     for (int t = 0; t < T; t++)
       for (int j = 0; j < D; j++)
-        pe[t * D + j] = e[MLPRT_ENC_POS] == MLPRT_POS_LEARNED ? p[t * D + j] : mlprt_encoder_position(t, j, D);
+        pe[t * D + j] =
+            e[MLPRT_ENC_POS] == MLPRT_POS_LEARNED ? p[t * D + j] : mlprt_encoder_position(t, j, D);
     if (e[MLPRT_ENC_POS] == MLPRT_POS_LEARNED) p += T * D;
     int64_t td[2] = {T, D};
-    x = reshape(g, node2(g, "Add", reshape(g, x, seq, 3), const_floats(g, "positions", td, 2, pe)), rows_d, 2);
+    const char *pos = const_floats(g, "positions", td, 2, pe);
+    x = reshape(g, node2(g, "Add", reshape(g, x, seq, 3), pos), rows_d, 2);
     free(pe);
   }
   for (int k = 0; k < e[MLPRT_ENC_LAYERS]; k++) {
@@ -1062,7 +1067,9 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       image = false;
     }
     switch (l->op) {
-    case MLP_OP_DENSE: x = gemm(g, x, l->out_size, l->in_size, mo->params + l->w_off, mo->params + l->b_off); break;
+    case MLP_OP_DENSE:
+      x = gemm(g, x, l->out_size, l->in_size, mo->params + l->w_off, mo->params + l->b_off);
+      break;
     case MLP_OP_CONV2D: {
       int64_t wd[4] = {l->out_c, l->in_c, l->kernel, l->kernel}, bd[1] = {l->out_c};
       const char *w = const_floats(g, "W", wd, 4, mo->params + l->w_off);

@@ -286,8 +286,8 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, n32, ra, 8);
     } else if (l->op == MLP_OP_ENCODER) {
       /* inference: no dropout */
-      LLVMValueRef ea[] = {dst, byte_at(c, scratch, p->rnn), cur, w, encoder_cfg(c, l), n32, cf32(c, 0), ci64(c, 0),
-                           ci32(c, 0), ci64(c, 0)};
+      LLVMValueRef ea[] = {dst,        byte_at(c, scratch, p->rnn), cur,        w,         encoder_cfg(c, l),
+                           n32,        cf32(c, 0),                  ci64(c, 0), ci32(c, 0), ci64(c, 0)};
       abi_call(c, MLP_ABI_mlprt_encoder_forward, ea, 10);
     }
     cur = dst;

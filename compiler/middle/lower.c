@@ -303,7 +303,8 @@ static bool lower_encoder(Lower *L, const MlpSpecCall *c, MlpIrLayer *l) {
   e[MLPRT_ENC_NORM_FIRST] = bool_or(mlp_spec_arg(c, "norm_first"), false);
   e[MLPRT_ENC_ACT] = strcmp(str_or(mlp_spec_arg(c, "activation"), "relu"), "gelu") == 0 ? MLPRT_ENC_GELU
                                                                                          : MLPRT_ENC_RELU;
-  const char *p = str_or(mlp_spec_arg(c, "positions"), "learned"), *q = str_or(mlp_spec_arg(c, "pool"), "mean");
+  const char *p = str_or(mlp_spec_arg(c, "positions"), "learned");
+  const char *q = str_or(mlp_spec_arg(c, "pool"), "mean");
   for (int k = 0; k < 3; k++)
     if (strcmp(p, pos[k]) == 0) e[MLPRT_ENC_POS] = k;
   for (int k = 0; k < 5; k++)

@@ -115,7 +115,8 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
       return mlp_failf(err, n,
                        "layer %d is %s, which a predictor for %s has no kernel for; write its object "
                        "with --emit-obj and link it with a runtime that has OpenBLAS",
-                       i + 1, rd->model->layers[i].op == MLP_OP_ENCODER ? "a transformer encoder" : "recurrent",
+                       i + 1,
+                       rd->model->layers[i].op == MLP_OP_ENCODER ? "a transformer encoder" : "recurrent",
                        o->triple);
   char lib[4096], why[4200];
   if (cross && mlp_emit_find_target_runtime(o->triple, lib, sizeof lib, why, sizeof why) != 0) {

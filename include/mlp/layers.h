@@ -51,7 +51,13 @@ typedef enum { MLPRT_ENC_RELU, MLPRT_ENC_GELU } MlprtEncAct;
  * sinusoids of "Attention is all you need". */
 typedef enum { MLPRT_POS_NONE, MLPRT_POS_LEARNED, MLPRT_POS_SINUSOIDAL } MlprtEncPos;
 /* The output: the mean, first, last or largest of the steps (B, D), or every step (B, T, D). */
-typedef enum { MLPRT_POOL_MEAN, MLPRT_POOL_FIRST, MLPRT_POOL_LAST, MLPRT_POOL_MAX, MLPRT_POOL_NONE } MlprtEncPool;
+typedef enum {
+  MLPRT_POOL_MEAN,
+  MLPRT_POOL_FIRST,
+  MLPRT_POOL_LAST,
+  MLPRT_POOL_MAX,
+  MLPRT_POOL_NONE
+} MlprtEncPool;
 
 /* ---- the kernels generated code calls ----------------------------------- */
 

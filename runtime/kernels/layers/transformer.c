@@ -101,46 +101,31 @@ void mlprt_encoder_sizes(const int32_t *cfg, int64_t B, int64_t *rec, int64_t *w
   *work = 12 * N * D + 2 * N * e.FF + 2 * T * T;
 }
 
+/* Points slots[i] at consecutive pieces of sizes[i] floats from p. */
+static void carve(float *p, float **const *slots, const int64_t *sizes, int n) {
+  for (int i = 0; i < n; i++) {
+    *slots[i] = p;
+    p += sizes[i];
+  }
+}
+
 static Weights weights_of(const Enc *e, const float *slab, int k) {
-  float *p = (float *)slab + head_params(e) + k * block_params(e);
   int64_t D = e->D, FF = e->FF;
   Weights w;
-  w.w_qkv = p, p += 3 * D * D;
-  w.b_qkv = p, p += 3 * D;
-  w.w_o = p, p += D * D;
-  w.b_o = p, p += D;
-  w.w_1 = p, p += FF * D;
-  w.b_1 = p, p += FF;
-  w.w_2 = p, p += D * FF;
-  w.b_2 = p, p += D;
-  w.g_1 = p, p += D;
-  w.be_1 = p, p += D;
-  w.g_2 = p, p += D;
-  w.be_2 = p;
+  float **const slots[] = {&w.w_qkv, &w.b_qkv, &w.w_o, &w.b_o, &w.w_1, &w.b_1,
+                           &w.w_2,   &w.b_2,   &w.g_1, &w.be_1, &w.g_2, &w.be_2};
+  const int64_t sizes[] = {3 * D * D, 3 * D, D * D, D, FF * D, FF, D * FF, D, D, D, D, D};
+  carve((float *)slab + head_params(e) + k * block_params(e), slots, sizes, 12);
   return w;
 }
 
 static Record record_of(const Enc *e, const float *rec, int k) {
-  float *r = (float *)rec + k * block_record(e);
-  int64_t N = (int64_t)e->B * e->T, D = e->D, A = (int64_t)e->B * e->NH * e->T * e->T, H = N * e->FF;
+  int64_t N = (int64_t)e->B * e->T, ND = N * e->D, A = (int64_t)e->B * e->NH * e->T * e->T, H = N * e->FF;
   Record b;
-  b.x = r, r += N * D;
-  b.qkv = r, r += 3 * N * D;
-  b.p = r, r += A;
-  b.pd = r, r += A;
-  b.pm = r, r += A;
-  b.o = r, r += N * D;
-  b.m1 = r, r += N * D;
-  b.s1 = r, r += N * D;
-  b.n1 = r, r += N * D;
-  b.st1 = r, r += 2 * N;
-  b.hp = r, r += H;
-  b.ha = r, r += H;
-  b.mf = r, r += H;
-  b.m2 = r, r += N * D;
-  b.s2 = r, r += N * D;
-  b.n2 = r, r += N * D;
-  b.st2 = r;
+  float **const slots[] = {&b.x,  &b.qkv, &b.p,  &b.pd, &b.pm, &b.o,  &b.m1, &b.s1, &b.n1,
+                           &b.st1, &b.hp, &b.ha, &b.mf, &b.m2, &b.s2, &b.n2, &b.st2};
+  const int64_t sizes[] = {ND, 3 * ND, A, A, A, ND, ND, ND, ND, 2 * N, H, H, H, ND, ND, ND, 2 * N};
+  carve((float *)rec + k * block_record(e), slots, sizes, 17);
   return b;
 }
 
@@ -166,8 +151,8 @@ static void drop(float *x, float *m, size_t n, float p, uint64_t seed, uint32_t 
   if (p > 0.0f) mlprt_dropout_forward(x, m, x, n, p, seed, site, step);
 }
 
-static void block_forward(const Enc *e, const Record *r, const Weights *w, float p, uint64_t seed, uint32_t site,
-                          uint64_t step) {
+static void block_forward(const Enc *e, const Record *r, const Weights *w, float p, uint64_t seed,
+                          uint32_t site, uint64_t step) {
   int N = e->B * e->T, D = e->D, T = e->T, dh = D / e->NH, FF = e->FF;
   size_t A = (size_t)e->B * e->NH * T * T;
   const float *ain = r->x;
@@ -181,7 +166,8 @@ static void block_forward(const Enc *e, const Record *r, const Weights *w, float
     for (int h = 0; h < e->NH; h++) {
       const float *q = r->qkv + (size_t)b * T * 3 * D + h * dh;
       float *s = r->p + ((size_t)b * e->NH + h) * T * T;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, q, 3 * D, q + D, 3 * D, 0.0f, s, T);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, q, 3 * D, q + D, 3 * D, 0.0f, s,
+                  T);
       mlprt_softmax_forward(s, s, T, T);
     }
   const float *pd = r->p;
@@ -192,8 +178,9 @@ static void block_forward(const Enc *e, const Record *r, const Weights *w, float
   for (int b = 0; b < e->B; b++)
     for (int h = 0; h < e->NH; h++) {
       const float *v = r->qkv + (size_t)b * T * 3 * D + 2 * D + h * dh;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, pd + ((size_t)b * e->NH + h) * T * T,
-                  T, v, 3 * D, 0.0f, r->o + (size_t)b * T * D + h * dh, D);
+      const float *ph = pd + ((size_t)b * e->NH + h) * T * T;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, ph, T, v, 3 * D, 0.0f,
+                  r->o + (size_t)b * T * D + h * dh, D);
     }
   size_t ND = (size_t)N * D;
   mlprt_dense_forward(r->s1, r->o, w->w_o, w->b_o, N, D, D);
@@ -217,7 +204,8 @@ static void block_forward(const Enc *e, const Record *r, const Weights *w, float
   mlprt_dense_forward(r->s2, r->ha, w->w_2, w->b_2, N, FF, D);
   drop(r->s2, r->m2, ND, p, seed, site + 3, step);
   add(r->s2, y1, ND);
-  if (!e->norm_first) mlprt_layernorm_forward(r->n2, r->st2, r->st2 + N, r->s2, w->g_2, w->be_2, N, D, ENC_EPS);
+  if (!e->norm_first)
+    mlprt_layernorm_forward(r->n2, r->st2, r->st2 + N, r->s2, w->g_2, w->be_2, N, D, ENC_EPS);
 }
 
 void mlprt_encoder_forward(float *out, float *rec, const float *inp, const float *params, const int32_t *cfg,
@@ -275,10 +263,10 @@ void mlprt_encoder_forward(float *out, float *rec, const float *inp, const float
 }
 
 /* dx (N, D) += the gradient of the block's input, given dy (N, D) of its
- * output; w's gradients accumulate into g. work: 10 N D + 2 N FF + 2 T^2 floats;
- */
-static void block_backward(const Enc *e, float *dx, const float *dy, const Weights *g, float *work, const Record *r,
-                           const Weights *w, float p) {
+ * output; w's gradients accumulate into g. work: 10 N D + 2 N FF + 2 T^2
+ * floats. */
+static void block_backward(const Enc *e, float *dx, const float *dy, const Weights *g, float *work,
+                           const Record *r, const Weights *w, float p) {
   int N = e->B * e->T, D = e->D, T = e->T, dh = D / e->NH, FF = e->FF;
   size_t ND = (size_t)N * D, NF = (size_t)N * FF;
   float *ds2 = work, *dy1 = ds2 + ND, *dfin = dy1 + ND, *ds1 = dfin + ND, *da = ds1 + ND, *dout = da + ND,
@@ -321,13 +309,15 @@ static void block_backward(const Enc *e, float *dx, const float *dy, const Weigh
       float *dq = dqkv + row + h * dh, *dk = dq + D, *dv = dq + 2 * D;
       const float *doh = dout + (size_t)b * T * D + h * dh;
       /* o = pd v: dv = pd^T do, dpd = do v^T */
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f, pd + ah, T, doh, D, 0.0f, dv, 3 * D);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f, pd + ah, T, doh, D, 0.0f, dv,
+                  3 * D);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1.0f, doh, D, v, 3 * D, 0.0f, dpd, T);
       if (p > 0.0f) mul(dpd, r->pm + ah, (size_t)T * T);
       memset(dp, 0, (size_t)T * T * sizeof(float));
       mlprt_softmax_backward(dp, dpd, r->p + ah, T, T);
       /* scores = scale q k^T */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, scale, dp, T, k, 3 * D, 0.0f, dq, 3 * D);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, scale, dp, T, k, 3 * D, 0.0f, dq,
+                  3 * D);
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, scale, dp, T, q, 3 * D, 0.0f, dk, 3 * D);
     }
   const float *ain = e->norm_first ? r->n1 : r->x;
