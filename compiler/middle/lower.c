@@ -289,9 +289,10 @@ static void unsupported(Lower *L, MlpLoc at, const char *what) {
   mlp_diag_error(L->d, at, "%s is not supported by code generation yet", what);
 }
 
-/* A transformer_encoder's settings into its configuration; the steps and
- * features come with its input's shape (mlp_lower_model). */
-static bool lower_encoder(Lower *L, const MlpSpecCall *c, MlpIrLayer *l) {
+/* A transformer_encoder's settings into its configuration (sema has checked
+ * that dim is a multiple of heads); the steps and features come with its
+ * input's shape (mlp_lower_model). */
+static void lower_encoder(const MlpSpecCall *c, MlpIrLayer *l) {
   static const char *const pos[] = {"none", "learned", "sinusoidal"};         /* by MlprtEncPos */
   static const char *const pool[] = {"mean", "first", "last", "max", "none"}; /* by MlprtEncPool */
   l->op = MLP_OP_ENCODER;
@@ -310,12 +311,6 @@ static bool lower_encoder(Lower *L, const MlpSpecCall *c, MlpIrLayer *l) {
   for (int k = 0; k < 5; k++)
     if (strcmp(q, pool[k]) == 0) e[MLPRT_ENC_POOL] = k;
   l->rate = (float)num_or(mlp_spec_arg(c, "dropout"), 0.1);
-  if (e[MLPRT_ENC_D] % e[MLPRT_ENC_HEADS] != 0) {
-    mlp_diag_error(L->d, c->loc, "transformer_encoder's dim %d is not a multiple of its %d heads",
-                   e[MLPRT_ENC_D], e[MLPRT_ENC_HEADS]);
-    return false;
-  }
-  return true;
 }
 
 static bool lower_act(Lower *L, const MlpSpecCall *c, const char *name, MlpAct *act) {
@@ -1067,7 +1062,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->op = MLP_OP_FLATTEN;
       l->steps = (int64_t)num_or(mlp_spec_arg(c, "steps"), 1);
     } else if (strcmp(op, "transformer_encoder") == 0) {
-      ok &= lower_encoder(L, c, l);
+      lower_encoder(c, l);
     } else if (strcmp(op, "conv2d") == 0) {
       l->op = MLP_OP_CONV2D;
       l->out_c = (int64_t)num_or(mlp_spec_arg(c, "filters"), 1);
