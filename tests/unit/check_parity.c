@@ -253,31 +253,41 @@ static void cnn_train(Model *m) {
   mlprt_free_aligned(col);
 }
 
+/* The dense head H->3 of a sequence run (c)-(f) at step t, its weights and
+ * gradients at off in the slab: the loss of h (batch, H) into m->loss[t],
+ * the gradients zeroed, then the head's own and dh (batch, H). */
+static void head_step(Model *m, int t, const float *h, float *dh, int H, size_t off) {
+  enum { K = 3, MAXB = 8 };
+  static float logits[MAXB * K], dlogits[MAXB * K];
+  ck_assert_int_le(m->batch, MAXB);
+  const float *dw = m->params + off, *db = dw + K * H;
+  float *gdw = m->grads + off, *gdb = gdw + K * H;
+  mlprt_dense_forward(logits, h, dw, db, m->batch, H, K);
+  m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * m->batch, NULL, 0.0f, m->batch, K);
+  memset(m->grads, 0, m->np * sizeof(float));
+  memset(dh, 0, (size_t)m->batch * H * sizeof(float));
+  mlprt_dense_backward(dh, gdw, gdb, dlogits, h, dw, m->batch, H, K);
+}
+
 /* (c), (d): a recurrent layer of H units over T steps of F features, its
  * last state into dense H->3, softmax CE. Slab: W_ih (G*H, F) W_hh (G*H, H)
  * b_ih (G*H) b_hh (G*H) dw (3, H) db (3). */
 static void rnn_train(Model *m) {
-  enum { B = 8, T = 6, F = 5, H = 8, K = 3 };
+  enum { B = 8, T = 6, F = 5, H = 8 };
   int cell = m->cell - 1, GH = mlprt_recurrent_gates(cell) * H;
-  float *wih = m->params, *whh = wih + GH * F, *bih = whh + GH * H, *bhh = bih + GH, *dw = bhh + GH,
-        *db = dw + K * H;
-  float *gwih = m->grads, *gwhh = gwih + GH * F, *gbih = gwhh + GH * H, *gbhh = gbih + GH, *gdw = gbhh + GH,
-        *gdb = gdw + K * H;
+  float *wih = m->params, *whh = wih + GH * F, *bih = whh + GH * H, *bhh = bih + GH;
+  float *gwih = m->grads, *gwhh = gwih + GH * F, *gbih = gwhh + GH * H, *gbhh = gbih + GH;
   int64_t nseq, nwork;
   mlprt_recurrent_sizes(cell, B, T, H, &nseq, &nwork);
   float *seq = mlprt_alloc_aligned((size_t)nseq * sizeof(float));
   float *work = mlprt_alloc_aligned((size_t)nwork * sizeof(float));
-  static float h[B * H], dh[B * H], logits[B * K], dlogits[B * K];
+  static float h[B * H], dh[B * H];
   MlprtOptim opt;
   mlprt_optim_init(&opt, &m->opt, m->np);
   for (int t = 0; t < STEPS; t++) {
     const float *x = m->x + (size_t)t * B * T * F;
     mlprt_recurrent_forward(h, seq, work, x, wih, whh, bih, bhh, cell, B, T, F, H, 0);
-    mlprt_dense_forward(logits, h, dw, db, B, H, K);
-    m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * B, NULL, 0.0f, B, K);
-    memset(m->grads, 0, m->np * sizeof(float));
-    memset(dh, 0, sizeof dh);
-    mlprt_dense_backward(dh, gdw, gdb, dlogits, h, dw, B, H, K);
+    head_step(m, t, h, dh, H, (size_t)GH * (F + H + 2));
     mlprt_recurrent_backward(NULL, gwih, gwhh, gbih, gbhh, work, dh, x, seq, wih, whh, cell, B, T, F, H, 0);
     update(m, &opt, t);
   }
@@ -289,24 +299,18 @@ static void rnn_train(Model *m) {
 /* (e), (f): a transformer encoder over T steps of F features, pooled, into
  * dense D->3, softmax CE. Slab: the encoder's (mlprt_encoder_params), dw (3, D), db (3). */
 static void enc_train(Model *m) {
-  enum { B = 8, D = ENC_D, K = 3 };
-  size_t ne = tensor_numel(m, 0);
-  float *dw = m->params + ne, *db = dw + K * D, *gdw = m->grads + ne, *gdb = gdw + K * D;
+  enum { B = 8, D = ENC_D };
   int64_t nrec, nwork;
   mlprt_encoder_sizes(m->enc, B, &nrec, &nwork);
   float *rec = mlprt_alloc_aligned((size_t)nrec * sizeof(float));
   float *work = mlprt_alloc_aligned((size_t)nwork * sizeof(float));
-  static float h[B * D], dh[B * D], logits[B * K], dlogits[B * K];
+  static float h[B * D], dh[B * D];
   MlprtOptim opt;
   mlprt_optim_init(&opt, &m->opt, m->np);
   for (int t = 0; t < STEPS; t++) {
     const float *x = m->x + (size_t)t * B * m->in_size;
     mlprt_encoder_forward(h, rec, x, m->params, m->enc, B, 0.0f, 0, 0, 0);
-    mlprt_dense_forward(logits, h, dw, db, B, D, K);
-    m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * B, NULL, 0.0f, B, K);
-    memset(m->grads, 0, m->np * sizeof(float));
-    memset(dh, 0, sizeof dh);
-    mlprt_dense_backward(dh, gdw, gdb, dlogits, h, dw, B, D, K);
+    head_step(m, t, h, dh, D, tensor_numel(m, 0));
     mlprt_encoder_backward(NULL, m->grads, work, dh, x, rec, m->params, m->enc, B, 0.0f);
     update(m, &opt, t);
   }
