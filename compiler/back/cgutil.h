@@ -225,6 +225,11 @@ static inline LLVMValueRef act_value(Cg *c, LLVMValueRef z, MlpAct act) {
     LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, z, cf32(c, 0), "");
     return LLVMBuildSelect(c->b, pos, z, xmul(c, z, cf32(c, 0.01)), "");
   }
+  if (act == MLP_ACT_GELU) { /* as mlprt_gelu_forward: 0.5 x (1 + erf(x / sqrt 2)) */
+    LLVMValueRef s = xmul(c, z, cf32(c, M_SQRT1_2));
+    LLVMValueRef e = call(c, "erff", c->f32, &c->f32, 1, &s);
+    return xmul(c, xmul(c, cf32(c, 0.5), z), xadd(c, cf32(c, 1), e));
+  }
   return z;
 }
 
@@ -328,6 +333,13 @@ static inline void recurrent_slices(Cg *c, const MlpIrLayer *l, int dir, LLVMVal
   out[1] = felem(c, w, ci64(c, d + gu * l->features));
   out[2] = felem(c, w, ci64(c, b + d));
   out[3] = felem(c, w, ci64(c, b + d + gu));
+}
+
+/* The configuration of encoder layer l (mlp/layers.h MLPRT_ENC_*), a constant int32 array. */
+static inline LLVMValueRef encoder_cfg(Cg *c, const MlpIrLayer *l) {
+  LLVMValueRef v[MLPRT_ENC_NCFG];
+  for (int k = 0; k < MLPRT_ENC_NCFG; k++) v[k] = ci32(c, l->enc[k]);
+  return const_global(c, "mlp_encoder", LLVMConstArray2(c->i32, v, MLPRT_ENC_NCFG));
 }
 
 #endif

@@ -43,6 +43,15 @@ static LLVMValueRef col_ptr(Cg *c, const MlpIrModel *m, const MlpIrLayer *l) {
   return l->col_buf >= 0 ? buf(c, m, l->col_buf) : LLVMConstNull(c->ptr);
 }
 
+/* A gelu layer keeps its pre-activation out for backward, then out = gelu(out). */
+static void emit_saved_act(Cg *c, const MlpIrModel *m, const MlpIrLayer *l, LLVMValueRef out,
+                           LLVMValueRef count) {
+  if (l->pre_buf < 0) return;
+  LLVMValueRef bytes = LLVMBuildNSWMul(c->b, count, ci64(c, 4), "");
+  LLVMBuildMemCpy(c->b, buf(c, m, l->pre_buf), MLPRT_ALIGN, out, MLPRT_ALIGN, bytes);
+  emit_act(c, out, count, l->act);
+}
+
 static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
   LLVMTypeRef ps[] = {c->ptr, c->i64, c->i64, c->i64, c->i64};
   begin_fn(c, name, c->voidt, ps, 5);
@@ -74,12 +83,14 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            LLVMConstInt(c->i32, (unsigned)l->in_size, 0),
                            LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
       abi_call(c, MLP_ABI_mlprt_dense_forward, da, 7);
-      emit_bias_act(c, out, bias, n, l->out_size, l->act);
+      emit_bias_act(c, out, bias, n, l->out_size, l->pre_buf >= 0 ? MLP_ACT_LINEAR : l->act);
+      emit_saved_act(c, m, l, out, count);
     } else if (l->op == MLP_OP_CONV2D) {
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
       LLVMValueRef p[] = {out, col_ptr(c, m, l), in, w, bias};
       call_conv(c, MLP_ABI_mlprt_conv2d_forward, l, n32, p, 5);
-      emit_act(c, out, count, l->act);
+      if (l->pre_buf < 0) emit_act(c, out, count, l->act);
+      emit_saved_act(c, m, l, out, count);
     } else if (l->op == MLP_OP_MAXPOOL2D) {
       LLVMValueRef p[] = {out, buf(c, m, l->argmax_buf), in};
       call_pool(c, MLP_ABI_mlprt_maxpool2d_forward, l, n32, p, 3);
@@ -147,6 +158,14 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            ci32(c, l->vocab),
                            ci32(c, l->units)};
       abi_call(c, MLP_ABI_mlprt_embedding_forward, ea, 6);
+    } else if (l->op == MLP_OP_ENCODER) {
+      /* dropout while training only, at four sites a block */
+      LLVMValueRef p = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntNE, train, ci64(c, 0), ""),
+                                       cf32(c, l->rate), cf32(c, 0), "");
+      LLVMValueRef ea[] = {out,  buf(c, m, l->seq_buf), in, felem(c, params, ci64(c, l->w_off)),
+                           encoder_cfg(c, l), n32, p, seed, LLVMConstInt(c->i32, site, 0), step};
+      site += 4 * (uint32_t)l->enc[MLPRT_ENC_LAYERS];
+      abi_call(c, MLP_ABI_mlprt_encoder_forward, ea, 10);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -234,12 +253,18 @@ static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
   return LLVMBuildFDiv(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), denom, "");
 }
 
-/* dz *= act'(out), in place, from the forward's saved output. */
+/* dz *= act'(out), in place, from the forward's saved output (gelu: its
+ * saved input, d/dx x Phi(x) = Phi(x) + x phi(x)). */
 static void emit_act_backward(Cg *c, LLVMValueRef dz, LLVMValueRef out, LLVMValueRef count, MlpAct act) {
   if (act == MLP_ACT_LINEAR) return;
   Loop i = loop_begin(c, count);
   LLVMValueRef g = fload(c, dz, i.iv), o = fload(c, out, i.iv), r;
-  if (act == MLP_ACT_RELU) {
+  if (act == MLP_ACT_GELU) {
+    LLVMValueRef s = xmul(c, o, cf32(c, M_SQRT1_2)), nh = xmul(c, xmul(c, o, o), cf32(c, -0.5));
+    LLVMValueRef cdf = xmul(c, cf32(c, 0.5), xadd(c, cf32(c, 1), call(c, "erff", c->f32, &c->f32, 1, &s)));
+    LLVMValueRef pdf = xmul(c, cf32(c, 0.39894228040143267794), intrinsic(c, "llvm.exp", c->f32, &nh, 1));
+    r = xmul(c, g, xadd(c, cdf, xmul(c, o, pdf)));
+  } else if (act == MLP_ACT_RELU) {
     LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, o, cf32(c, 0), "");
     r = LLVMBuildSelect(c->b, pos, g, cf32(c, 0), "");
   } else if (act == MLP_ACT_LEAKY_RELU) {
@@ -253,6 +278,11 @@ static void emit_act_backward(Cg *c, LLVMValueRef dz, LLVMValueRef out, LLVMValu
   }
   fstore(c, r, dz, i.iv);
   loop_end(c, &i);
+}
+
+/* What layer l's activation backward reads: its output, or a gelu's input. */
+static int saved_act(const MlpIrLayer *l) {
+  return l->pre_buf >= 0 ? l->pre_buf : l->out_buf;
 }
 
 static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) {
@@ -276,7 +306,7 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
     if (feeds) memzero(c, din, LLVMBuildNSWMul(c->b, n, ci64(c, l->in_size * 4), ""));
     if (l->op == MLP_OP_DENSE) {
       /* The loss already gave the output layer's pre-activation gradient. */
-      if (i < m->nlayers - 1) emit_act_backward(c, dout, buf(c, m, l->out_buf), count, l->act);
+      if (i < m->nlayers - 1) emit_act_backward(c, dout, buf(c, m, saved_act(l)), count, l->act);
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
       LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
       LLVMValueRef da[] = {din,
@@ -290,7 +320,7 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            LLVMConstInt(c->i32, (unsigned)l->out_size, 0)};
       abi_call(c, MLP_ABI_mlprt_dense_backward, da, 9);
     } else if (l->op == MLP_OP_CONV2D) {
-      emit_act_backward(c, dout, buf(c, m, l->out_buf), count, l->act);
+      emit_act_backward(c, dout, buf(c, m, saved_act(l)), count, l->act);
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
       LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
       LLVMValueRef p[] = {din, dw, db, col_ptr(c, m, l), dout, buf(c, m, in_buf(m, i)), w};
@@ -329,6 +359,18 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            LLVMBuildNSWMul(c->b, n32, ci32(c, l->steps), ""), ci32(c, l->vocab),
                            ci32(c, l->units)};
       abi_call(c, MLP_ABI_mlprt_embedding_backward, ea, 6);
+    } else if (l->op == MLP_OP_ENCODER) {
+      LLVMValueRef ea[] = {din,
+                           felem(c, grads, ci64(c, l->w_off)),
+                           buf(c, m, l->work_buf),
+                           dout,
+                           buf(c, m, in_buf(m, i)),
+                           buf(c, m, l->seq_buf),
+                           felem(c, params, ci64(c, l->w_off)),
+                           encoder_cfg(c, l),
+                           n32,
+                           cf32(c, l->rate)};
+      abi_call(c, MLP_ABI_mlprt_encoder_backward, ea, 10);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {din, dout};
       call_pool(c, MLP_ABI_mlprt_avgpool2d_backward, l, n32, p, 2);
@@ -483,6 +525,11 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
       LLVMValueRef shape = const_global(c, "mlp_shape", LLVMConstArray2(c->i64, &dim, 1));
       LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, ci32(c, 1), ninit, seed, ci64(c, i)};
       abi_call(c, MLP_ABI_mlprt_init_fill, fa, 6);
+      continue;
+    }
+    if (l->op == MLP_OP_ENCODER) {
+      LLVMValueRef ea[] = {felem(c, params, ci64(c, l->w_off)), encoder_cfg(c, l), seed, ci64(c, i)};
+      abi_call(c, MLP_ABI_mlprt_encoder_init, ea, 4);
       continue;
     }
     if (l->op == MLP_OP_RECURRENT) {

@@ -881,6 +881,11 @@ static const char *activation(Graph *g, const char *x, MlpAct act) {
     attr_float(&at, "alpha", 0.01f);
     return node_named(g, "LeakyRelu", NULL, &at, 1, x);
   }
+  case MLP_ACT_GELU: { /* exact, opset 13 has no Gelu: x/2 (1 + erf(x / sqrt 2)) */
+    const char *erf = node1(g, "Erf", node2(g, "Mul", x, const_scalar(g, (float)M_SQRT1_2)));
+    const char *half = node2(g, "Mul", x, const_scalar(g, 0.5f));
+    return node2(g, "Mul", half, node2(g, "Add", const_scalar(g, 1.0f), erf));
+  }
   case MLP_ACT_SOFTMAX: {
     Attrs at = {0};
     attr_int(&at, "axis", 1);
@@ -967,6 +972,122 @@ static const char *embedding(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer 
   return node2(g, "Reshape", node2(g, "Gather", table, ids), const_i64(g, "shape", flat, 2));
 }
 
+/* x [rows, in] times W [out, in] transposed plus b [out], as a Gemm. */
+static const char *gemm(Graph *g, const char *x, int64_t out, int64_t in, const float *w, const float *b) {
+  int64_t wd[2] = {out, in}, bd[1] = {out};
+  Attrs at = {0};
+  attr_int(&at, "transB", 1);
+  const char *wn = const_floats(g, "W", wd, 2, w), *bn = const_floats(g, "B", bd, 1, b);
+  return node_named(g, "Gemm", NULL, &at, 3, x, wn, bn);
+}
+
+/* Layer norm over the last axis (width) of x: opset 13 has no
+ * LayerNormalization, so (x - mean) / sqrt(var + eps) with the biased
+ * variance, then weight w and bias b. */
+static const char *layer_norm(Graph *g, const char *x, int64_t width, float eps, const float *w,
+                              const float *b) {
+  int64_t fd[1] = {width}, axis[1] = {-1};
+  Attrs at = {0};
+  attr_ints(&at, "axes", axis, 1);
+  const char *d = node2(g, "Sub", x, node_named(g, "ReduceMean", NULL, &at, 1, x));
+  Attrs at2 = {0};
+  attr_ints(&at2, "axes", axis, 1);
+  const char *var = node_named(g, "ReduceMean", NULL, &at2, 1, node2(g, "Mul", d, d));
+  const char *sd = node1(g, "Sqrt", node2(g, "Add", var, const_scalar(g, eps)));
+  const char *wn = const_floats(g, "weight", fd, 1, w), *bn = const_floats(g, "bias", fd, 1, b);
+  return node2(g, "Add", node2(g, "Mul", node2(g, "Div", d, sd), wn), bn);
+}
+
+static const char *transpose(Graph *g, const char *x, const int64_t *perm, int n) {
+  Attrs at = {0};
+  attr_ints(&at, "perm", perm, n);
+  return node_named(g, "Transpose", NULL, &at, 1, x);
+}
+
+static const char *reshape(Graph *g, const char *x, const int64_t *shape, int n) {
+  return node2(g, "Reshape", x, const_i64(g, "shape", shape, n));
+}
+
+/* x[lo:hi] along axis. */
+static const char *slice(Graph *g, const char *x, int64_t lo, int64_t hi, int64_t axis) {
+  const char *starts = const_i64(g, "starts", &lo, 1), *ends = const_i64(g, "ends", &hi, 1);
+  return node_named(g, "Slice", NULL, NULL, 4, x, starts, ends, const_i64(g, "axes", &axis, 1));
+}
+
+/* Multi-head self-attention of one encoder block over x [N*T, D], its
+ * weights at w (mlprt_encoder_params's block layout); returns the output
+ * projection's [N*T, D]. The heads are one batched MatMul each for the
+ * scores and the weighted values: [1, N, heads, T, T] at most. */
+static const char *attention(Graph *g, const int32_t *e, const char *x, const float *w) {
+  int64_t T = e[MLPRT_ENC_T], D = e[MLPRT_ENC_D], H = e[MLPRT_ENC_HEADS], dh = D / H;
+  const char *qkv = gemm(g, x, 3 * D, D, w, w + 3 * D * D);
+  int64_t split[5] = {-1, T, 3, H, dh}, to_heads[5] = {2, 0, 3, 1, 4}, kt[5] = {0, 1, 2, 4, 3};
+  const char *h5 = transpose(g, reshape(g, qkv, split, 5), to_heads, 5); /* [3, N, H, T, dh] */
+  const char *q = slice(g, h5, 0, 1, 0), *k = slice(g, h5, 1, 2, 0), *v = slice(g, h5, 2, 3, 0);
+  const char *scores = node2(g, "Mul", node2(g, "MatMul", q, transpose(g, k, kt, 5)),
+                             const_scalar(g, 1.0f / sqrtf((float)dh)));
+  Attrs at = {0};
+  attr_int(&at, "axis", -1);
+  const char *o = node2(g, "MatMul", node_named(g, "Softmax", NULL, &at, 1, scores), v);
+  int64_t back[5] = {1, 3, 0, 2, 4}, rows[2] = {-1, D};
+  o = reshape(g, transpose(g, o, back, 5), rows, 2); /* [N, T, 1, H, dh] -> [N*T, D] */
+  return gemm(g, o, D, D, w + 3 * D * D + 3 * D, w + 4 * D * D + 3 * D);
+}
+
+/* A transformer encoder layer as MatMul, Softmax, Gemm and reductions over x
+ * (steps x features per row, row-major), returning [N, out_size]: the
+ * runtime's mlprt_encoder_forward at inference (no dropout). */
+static const char *encoder(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer *l, const char *x) {
+  const int32_t *e = l->enc;
+  int64_t T = e[MLPRT_ENC_T], F = e[MLPRT_ENC_F], D = e[MLPRT_ENC_D], FF = e[MLPRT_ENC_FF];
+  bool pre = e[MLPRT_ENC_NORM_FIRST];
+  const float *p = mo->params + l->w_off;
+  int64_t rows_f[2] = {-1, F}, rows_d[2] = {-1, D}, seq[3] = {-1, T, D};
+  x = reshape(g, x, rows_f, 2); /* [N*T, F] */
+  if (F != D) {
+    x = gemm(g, x, D, F, p, p + D * F);
+    p += D * F + D;
+  }
+  if (e[MLPRT_ENC_POS] != MLPRT_POS_NONE) {
+    float *pe = mlp_xmalloc((size_t)(T * D) * sizeof *pe);
+    for (int t = 0; t < T; t++)
+      for (int j = 0; j < D; j++)
+        pe[t * D + j] =
+            e[MLPRT_ENC_POS] == MLPRT_POS_LEARNED ? p[t * D + j] : mlprt_encoder_position(t, j, D);
+    if (e[MLPRT_ENC_POS] == MLPRT_POS_LEARNED) p += T * D;
+    int64_t td[2] = {T, D};
+    const char *pos = const_floats(g, "positions", td, 2, pe);
+    x = reshape(g, node2(g, "Add", reshape(g, x, seq, 3), pos), rows_d, 2);
+    free(pe);
+  }
+  for (int k = 0; k < e[MLPRT_ENC_LAYERS]; k++) {
+    const float *w1 = p + 4 * D * D + 4 * D, *b1 = w1 + FF * D, *w2 = b1 + FF, *b2 = w2 + D * FF;
+    const float *g1 = b2 + D, *be1 = g1 + D, *g2 = be1 + D, *be2 = g2 + D;
+    const char *s1 = node2(g, "Add", x, attention(g, e, pre ? layer_norm(g, x, D, 1e-5f, g1, be1) : x, p));
+    const char *y1 = pre ? s1 : layer_norm(g, s1, D, 1e-5f, g1, be1);
+    const char *h = gemm(g, pre ? layer_norm(g, y1, D, 1e-5f, g2, be2) : y1, FF, D, w1, b1);
+    h = activation(g, h, e[MLPRT_ENC_ACT] == MLPRT_ENC_GELU ? MLP_ACT_GELU : MLP_ACT_RELU);
+    const char *s2 = node2(g, "Add", y1, gemm(g, h, D, FF, w2, b2));
+    x = pre ? s2 : layer_norm(g, s2, D, 1e-5f, g2, be2);
+    p = be2 + D;
+  }
+  int32_t pool = e[MLPRT_ENC_POOL];
+  if (pool == MLPRT_POOL_NONE) {
+    int64_t flat[2] = {-1, T * D};
+    return reshape(g, x, flat, 2);
+  }
+  const char *x3 = reshape(g, x, seq, 3);
+  if (pool == MLPRT_POOL_FIRST || pool == MLPRT_POOL_LAST) {
+    int64_t at = pool == MLPRT_POOL_LAST ? T - 1 : 0;
+    return reshape(g, slice(g, x3, at, at + 1, 1), rows_d, 2);
+  }
+  int64_t axis[1] = {1};
+  Attrs at = {0};
+  attr_ints(&at, "axes", axis, 1);
+  attr_int(&at, "keepdims", 0);
+  return node_named(g, pool == MLPRT_POOL_MAX ? "ReduceMax" : "ReduceMean", NULL, &at, 1, x3);
+}
+
 /* The layers over x [N, in_size]; the model's outputs [N, out_size] in *out. */
 static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **out, char *err, size_t n) {
   const MlpIrModel *m = mo->model;
@@ -987,15 +1108,9 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       image = false;
     }
     switch (l->op) {
-    case MLP_OP_DENSE: {
-      int64_t wd[2] = {l->out_size, l->in_size}, bd[1] = {l->out_size};
-      const char *w = const_floats(g, "W", wd, 2, mo->params + l->w_off);
-      const char *b = const_floats(g, "B", bd, 1, mo->params + l->b_off);
-      Attrs at = {0};
-      attr_int(&at, "transB", 1);
-      x = node_named(g, "Gemm", NULL, &at, 3, x, w, b);
+    case MLP_OP_DENSE:
+      x = gemm(g, x, l->out_size, l->in_size, mo->params + l->w_off, mo->params + l->b_off);
       break;
-    }
     case MLP_OP_CONV2D: {
       int64_t wd[4] = {l->out_c, l->in_c, l->kernel, l->kernel}, bd[1] = {l->out_c};
       const char *w = const_floats(g, "W", wd, 4, mo->params + l->w_off);
@@ -1032,22 +1147,13 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       x = node_named(g, "BatchNormalization", NULL, &at, 5, x, gamma, beta, mean, var);
       break;
     }
-    case MLP_OP_LAYERNORM: {
-      /* opset 13 has no LayerNormalization: (x - mean) / sqrt(var + eps) over
-       * each row's features, the biased variance, then weight and bias */
-      int64_t fd[1] = {l->in_size}, axis[1] = {1};
-      Attrs at = {0};
-      attr_ints(&at, "axes", axis, 1);
-      const char *d = node2(g, "Sub", x, node_named(g, "ReduceMean", NULL, &at, 1, x));
-      Attrs at2 = {0};
-      attr_ints(&at2, "axes", axis, 1);
-      const char *var = node_named(g, "ReduceMean", NULL, &at2, 1, node2(g, "Mul", d, d));
-      const char *sd = node1(g, "Sqrt", node2(g, "Add", var, const_scalar(g, l->eps)));
-      const char *w = const_floats(g, "weight", fd, 1, mo->params + l->w_off);
-      const char *b = const_floats(g, "bias", fd, 1, mo->params + l->b_off);
-      x = node2(g, "Add", node2(g, "Mul", node2(g, "Div", d, sd), w), b);
+    case MLP_OP_LAYERNORM:
+      x = layer_norm(g, x, l->in_size, l->eps, mo->params + l->w_off, mo->params + l->b_off);
       break;
-    }
+    case MLP_OP_ENCODER:
+      x = encoder(g, mo, l, x);
+      image = false;
+      break;
     case MLP_OP_RECURRENT:
       x = recurrent(g, mo, l, x);
       image = false;

@@ -137,25 +137,30 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
   return rc;
 }
 
-/* Floats of the record and then the forward's scratch of recurrent layer l
- * over a batch of b sequences. */
-static int64_t recurrent_floats(const MlpIrLayer *l, int64_t b) {
+/* Floats of the record and then the forward's scratch of a recurrent or
+ * encoder layer l over a batch of b sequences; 0 for another layer. */
+static int64_t record_floats(const MlpIrLayer *l, int64_t b) {
   int64_t seq, work;
+  if (l->op == MLP_OP_ENCODER) {
+    mlprt_encoder_sizes(l->enc, b, &seq, &work);
+    return seq;
+  }
+  if (l->op != MLP_OP_RECURRENT) return 0;
   mlprt_recurrent_sizes(l->cell, b, l->steps, l->units, &seq, &work);
   return (l->bidirectional ? 2 : 1) * seq + b * mlprt_recurrent_gates(l->cell) * l->units;
 }
 
 /* The scratch of the forward pass over at most max_batch rows: two
  * activation buffers it alternates between, then the im2col, argmax,
- * int8 row, layer-norm statistics and recurrent record scratch. */
+ * int8 row, layer-norm statistics and sequence record scratch. */
 static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
   int64_t widest = m->in_size, col = 0, pooled = 0, qin = 0, rnn = 0;
   bool norm = false;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
     if (l->out_size > widest) widest = l->out_size;
-    /* a recurrent layer's record counts as activations of its width */
-    if (l->op == MLP_OP_RECURRENT && recurrent_floats(l, 1) > widest) widest = recurrent_floats(l, 1);
+    /* a sequence layer's record counts as activations of its width */
+    if (record_floats(l, 1) > widest) widest = record_floats(l, 1);
     if (l->op == MLP_OP_CONV2D) {
       int64_t f = (int64_t)mlprt_conv2d_col_size((int)l->in_c, (int)l->in_h, (int)l->in_w, l->kernel,
                                                  l->kernel, l->stride, l->pad);
@@ -180,8 +185,7 @@ static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
   p->stats = p->qscratch + align_up(qin);
   p->rnn = p->stats + (norm ? align_up(2 * p->batch * 4) : 0);
   for (int i = 0; i < m->nlayers; i++)
-    if (m->layers[i].op == MLP_OP_RECURRENT && recurrent_floats(&m->layers[i], p->batch) > rnn)
-      rnn = recurrent_floats(&m->layers[i], p->batch);
+    if (record_floats(&m->layers[i], p->batch) > rnn) rnn = record_floats(&m->layers[i], p->batch);
   p->scratch_bytes = p->rnn + align_up(rnn * 4);
 }
 
@@ -301,6 +305,11 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       LLVMValueRef ea[] = {dst, cur, w, LLVMBuildNSWMul(c->b, n32, ci32(c, l->steps), ""), ci32(c, l->vocab),
                            ci32(c, l->units)};
       abi_call(c, MLP_ABI_mlprt_embedding_forward, ea, 6);
+    } else if (l->op == MLP_OP_ENCODER) {
+      /* inference: no dropout */
+      LLVMValueRef ea[] = {dst,        byte_at(c, scratch, p->rnn), cur,        w,         encoder_cfg(c, l),
+                           n32,        cf32(c, 0),                  ci64(c, 0), ci32(c, 0), ci64(c, 0)};
+      abi_call(c, MLP_ABI_mlprt_encoder_forward, ea, 10);
     }
     cur = dst;
   }

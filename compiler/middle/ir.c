@@ -45,15 +45,16 @@ int mlp_ir_failsafe_code(const char *word) {
 }
 
 const char *mlp_ir_act_name(MlpAct a) {
-  static const char *const names[] = {"linear", "relu",    "sigmoid",
-                                      "tanh",   "softmax", "leaky_relu"}; /* ORDER ACT */
+  static const char *const names[] = {"linear",  "relu",       "sigmoid", "tanh",
+                                      "softmax", "leaky_relu", "gelu"}; /* ORDER ACT */
   return names[a];
 }
 
 const char *mlp_ir_op_name(MlpOpKind k) {
   static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
                                       "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
-                                      "recurrent", "forest",    "embedding", "svm"};
+                                      "recurrent", "forest",    "embedding", "svm",
+                                      "transformer_encoder"};
   return names[k];
 }
 
@@ -64,6 +65,7 @@ int64_t mlp_ir_recurrent_dir_floats(const MlpIrLayer *l) {
 const char *mlp_ir_layer_name(const MlpIrLayer *l) {
   /* by bidirectional, then MlprtCell */
   static const char *const cells[2][3] = {{"rnn", "lstm", "gru"}, {"birnn", "bilstm", "bigru"}};
+  if (l->op == MLP_OP_FLATTEN && l->steps > 0) return "reshape";
   return l->op == MLP_OP_RECURRENT ? cells[l->bidirectional][l->cell] : mlp_ir_op_name(l->op);
 }
 
@@ -328,6 +330,7 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
   cJSON_AddItemToObject(lj, "col", buffer_json(m, l->col_buf));
   cJSON_AddItemToObject(lj, "argmax", buffer_json(m, l->argmax_buf));
   cJSON_AddItemToObject(lj, "stats", buffer_json(m, l->stats_buf));
+  if (l->pre_buf >= 0) cJSON_AddItemToObject(lj, "pre", buffer_json(m, l->pre_buf));
   if (l->op == MLP_OP_RECURRENT) {
     cJSON_AddStringToObject(lj, "cell", mlp_ir_layer_name(l));
     cJSON_AddNumberToObject(lj, "steps", (double)l->steps);
@@ -341,6 +344,14 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
   if (l->op == MLP_OP_EMBEDDING) {
     cJSON_AddNumberToObject(lj, "vocab", (double)l->vocab);
     cJSON_AddNumberToObject(lj, "dim", (double)l->units);
+  }
+  if (l->op == MLP_OP_ENCODER) {
+    static const char *const keys[] = {"steps", "features", "dim",        "heads",      "ff",
+                                       "blocks", "norm_first", "activation", "positions", "pool"};
+    for (int k = 0; k < MLPRT_ENC_NCFG; k++) cJSON_AddNumberToObject(lj, keys[k], l->enc[k]);
+    cJSON_AddNumberToObject(lj, "dropout", l->rate);
+    cJSON_AddItemToObject(lj, "record", buffer_json(m, l->seq_buf));
+    cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));
   }
   return lj;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "arena.h"
+#include "mlp/layers.h"
 
 /* A network is trained by epochs of its generated functions; a linear model
  * (baselines included) is one dense output layer whose weights the runtime
@@ -47,7 +48,8 @@ typedef enum {
   MLP_OP_RECURRENT, /* rnn, lstm, gru: MlpIrLayer.cell */
   MLP_OP_FOREST, /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
   MLP_OP_EMBEDDING, /* codes to vectors: MlpIrLayer.vocab, .units */
-  MLP_OP_SVM     /* the model's support vectors (room for MlpIrModel.svm_rows), mlprt_svm_forward's layout */
+  MLP_OP_SVM,    /* the model's support vectors (room for MlpIrModel.svm_rows), mlprt_svm_forward's layout */
+  MLP_OP_ENCODER /* transformer_encoder: MlpIrLayer.enc */
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -58,6 +60,7 @@ typedef enum {
   MLP_ACT_TANH,
   MLP_ACT_SOFTMAX,
   MLP_ACT_LEAKY_RELU, /* slope 0.01 below zero */
+  MLP_ACT_GELU,       /* exact, x/2 (1 + erf(x / sqrt 2)); its backward reads MlpIrLayer.pre_buf */
   MLP_NACTS
 } MlpAct;
 
@@ -114,6 +117,7 @@ typedef struct {
   int mask_buf;   /* dropout: index of the keep-scale mask [batch, out_size], else -1 */
   int col_buf;    /* conv2d: im2col scratch of one image, else -1 */
   int argmax_buf; /* maxpool2d: int32 [batch, out_size] window maxima, else -1 */
+  int pre_buf;    /* a gelu dense or conv2d layer: its pre-activation [batch, out_size], else -1 */
   int stats_buf;  /* batchnorm: the batch's mean [C] then rstd [C]; layernorm: each row's mean [batch]
                      then rstd [batch]; kept for backward, else -1 */
   /* Recurrent layers: the cell (MlprtCell), the input read as steps x features (an image (1, H, W) is
@@ -130,6 +134,11 @@ typedef struct {
   /* Embedding: its input, a vector of n codes (the data's columns), is n steps; the output (1, n, units)
    * holds each code's row of the table [vocab, units] at w_off. */
   int64_t vocab;
+  /* transformer_encoder: its configuration (mlp/layers.h MLPRT_ENC_*: steps x features as a recurrent
+   * layer's, then width, heads, ...), its dropout in rate, its parameters (mlprt_encoder_params) from
+   * w_off, its record in seq_buf and backward's scratch in work_buf. A flatten written `reshape`: steps
+   * > 0, its output (1, steps, features). */
+  int32_t enc[MLPRT_ENC_NCFG];
 } MlpIrLayer;
 
 typedef struct {

@@ -55,7 +55,7 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
     l->in_h = h;
     l->in_w = w;
     l->in_size = c * h * w;
-    l->mask_buf = l->col_buf = l->argmax_buf = l->stats_buf = l->seq_buf = l->work_buf = -1;
+    l->mask_buf = l->col_buf = l->argmax_buf = l->stats_buf = l->seq_buf = l->work_buf = l->pre_buf = -1;
     l->n_params = 0;
     l->flops = 0;
     switch (l->op) {
@@ -83,8 +83,11 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->flops = c * l->out_h * l->out_w * l->kernel * l->kernel;
       break;
     case MLP_OP_FLATTEN:
-      l->out_c = l->in_size;
-      l->out_h = l->out_w = 1;
+      /* reshape: steps rows of the features that divide the row evenly, else no output */
+      l->features = l->steps > 0 && l->in_size % l->steps == 0 ? l->in_size / l->steps : 0;
+      l->out_c = l->steps > 0 ? 1 : l->in_size;
+      l->out_h = l->steps > 0 ? l->steps : 1;
+      l->out_w = l->steps > 0 ? l->features : 1;
       break;
     case MLP_OP_BATCHNORM:
       /* Statistics per channel over the batch and the image plane. */
@@ -140,6 +143,26 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->n_params = l->vocab * l->units;
       l->flops = l->steps * l->units;
       break;
+    case MLP_OP_ENCODER: {
+      /* steps x features as a recurrent layer reads them */
+      bool rows = c == 1 || (h == 1 && w == 1);
+      int64_t D = l->enc[MLPRT_ENC_D], T = c == 1 ? h : 1, F = c == 1 ? w : c, FF = l->enc[MLPRT_ENC_FF];
+      bool seq = l->enc[MLPRT_ENC_POOL] == MLPRT_POOL_NONE;
+      l->enc[MLPRT_ENC_T] = (int32_t)T;
+      l->enc[MLPRT_ENC_F] = (int32_t)F;
+      l->steps = T;
+      l->features = F;
+      l->out_c = rows ? (seq ? 1 : D) : 0;
+      l->out_h = seq ? T : 1;
+      l->out_w = seq ? D : 1;
+      l->w_off = m->n_params;
+      l->n_params = rows ? mlprt_encoder_params(l->enc) : 0;
+      l->b_off = m->n_params + l->n_params; /* one slab, no separate bias */
+      /* per block: the projections, the scores and weighted values, the feed-forward */
+      l->flops = (F != D ? 2 * T * F * D : 0) +
+                 l->enc[MLPRT_ENC_LAYERS] * (8 * T * D * D + 4 * T * T * D + 4 * T * D * FF + 20 * T * D);
+      break;
+    }
     case MLP_OP_FOREST: {
       /* per tree: 2^depth - 1 (feature, threshold) pairs, then 2^depth leaves of out_size values */
       int64_t inner = ((int64_t)1 << m->depth) - 1;
@@ -186,6 +209,14 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
         mlprt_recurrent_sizes(l->cell, m->batch, l->steps, l->units, &seq, &work);
         seq *= l->bidirectional ? 2 : 1;
         l->seq_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "seq%d", i), seq * fbytes, i, 2 * L - i);
+        l->work_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "work%d", i), work * fbytes, i, 2 * L - i);
+      }
+      if ((l->op == MLP_OP_DENSE || l->op == MLP_OP_CONV2D) && l->act == MLP_ACT_GELU)
+        l->pre_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "pre%d", i), bytes, i, 2 * L - i);
+      if (l->op == MLP_OP_ENCODER && l->out_size > 0) {
+        int64_t rec, work;
+        mlprt_encoder_sizes(l->enc, m->batch, &rec, &work);
+        l->seq_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "record%d", i), rec * fbytes, i, 2 * L - i);
         l->work_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "work%d", i), work * fbytes, i, 2 * L - i);
       }
       if (l->op == MLP_OP_DROPOUT)
@@ -280,6 +311,30 @@ static const char *str_or(const MlpSpecValue *v, const char *dflt) {
 /* The not-yet-supported construct at loc, as an error. */
 static void unsupported(Lower *L, MlpLoc at, const char *what) {
   mlp_diag_error(L->d, at, "%s is not supported by code generation yet", what);
+}
+
+/* A transformer_encoder's settings into its configuration (sema has checked
+ * that dim is a multiple of heads); the steps and features come with its
+ * input's shape (mlp_lower_model). */
+static void lower_encoder(const MlpSpecCall *c, MlpIrLayer *l) {
+  static const char *const pos[] = {"none", "learned", "sinusoidal"};         /* by MlprtEncPos */
+  static const char *const pool[] = {"mean", "first", "last", "max", "none"}; /* by MlprtEncPool */
+  l->op = MLP_OP_ENCODER;
+  int32_t *e = l->enc;
+  e[MLPRT_ENC_D] = (int32_t)num_or(mlp_spec_arg(c, "dim"), 1);
+  e[MLPRT_ENC_HEADS] = (int32_t)num_or(mlp_spec_arg(c, "heads"), 1);
+  e[MLPRT_ENC_LAYERS] = (int32_t)num_or(mlp_spec_arg(c, "layers"), 1);
+  e[MLPRT_ENC_FF] = (int32_t)num_or(mlp_spec_arg(c, "ff"), 4.0 * e[MLPRT_ENC_D]);
+  e[MLPRT_ENC_NORM_FIRST] = bool_or(mlp_spec_arg(c, "norm_first"), false);
+  e[MLPRT_ENC_ACT] = strcmp(str_or(mlp_spec_arg(c, "activation"), "relu"), "gelu") == 0 ? MLPRT_ENC_GELU
+                                                                                         : MLPRT_ENC_RELU;
+  const char *p = str_or(mlp_spec_arg(c, "positions"), "learned");
+  const char *q = str_or(mlp_spec_arg(c, "pool"), "mean");
+  for (int k = 0; k < 3; k++)
+    if (strcmp(p, pos[k]) == 0) e[MLPRT_ENC_POS] = k;
+  for (int k = 0; k < 5; k++)
+    if (strcmp(q, pool[k]) == 0) e[MLPRT_ENC_POOL] = k;
+  l->rate = (float)num_or(mlp_spec_arg(c, "dropout"), 0.1);
 }
 
 static bool lower_act(Lower *L, const MlpSpecCall *c, const char *name, MlpAct *act) {
@@ -1202,6 +1257,12 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->rate = (float)num_or(mlp_spec_arg(c, "rate"), 0.2);
     } else if (strcmp(op, "flatten") == 0) {
       l->op = MLP_OP_FLATTEN;
+      l->steps = 0;
+    } else if (strcmp(op, "reshape") == 0) {
+      l->op = MLP_OP_FLATTEN;
+      l->steps = (int64_t)num_or(mlp_spec_arg(c, "steps"), 1);
+    } else if (strcmp(op, "transformer_encoder") == 0) {
+      lower_encoder(c, l);
     } else if (strcmp(op, "conv2d") == 0) {
       l->op = MLP_OP_CONV2D;
       l->out_c = (int64_t)num_or(mlp_spec_arg(c, "filters"), 1);
@@ -1798,12 +1859,19 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
                    (long long)l->in_c, (long long)l->in_h, (long long)l->in_w);
     return NULL;
   }
-  if (bad >= 0 && m->layers[bad].op == MLP_OP_RECURRENT) {
+  if (bad >= 0 && (m->layers[bad].op == MLP_OP_RECURRENT || m->layers[bad].op == MLP_OP_ENCODER)) {
     const MlpIrLayer *l = &m->layers[bad];
     mlp_diag_error(d, calls[bad]->loc,
-                   "a recurrent layer reads a one-channel image's rows as steps, or a vector as one step; "
+                   "a %s layer reads a one-channel image's rows as steps, or a vector as one step; "
                    "its input is %lldx%lldx%lld",
-                   (long long)l->in_c, (long long)l->in_h, (long long)l->in_w);
+                   l->op == MLP_OP_ENCODER ? "transformer_encoder" : "recurrent", (long long)l->in_c,
+                   (long long)l->in_h, (long long)l->in_w);
+    return NULL;
+  }
+  if (bad >= 0 && m->layers[bad].op == MLP_OP_FLATTEN) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(d, calls[bad]->loc, "%lld steps do not divide the %lld values of each row",
+                   (long long)l->steps, (long long)l->in_size);
     return NULL;
   }
   if (bad >= 0) {

@@ -112,13 +112,15 @@ static int build(MlpArena *a, const MlpRunDir *rd, const MlpExportOpts *o, long 
   /* Another target's executable links with its cross gcc and runtime;
    * without that runtime, say so before generating anything. */
   bool cross = o->triple && !o->emit_obj && !o->emit_llvm && !host_target(o->triple);
-  /* another target's runtime is built without OpenBLAS, which the recurrent kernels need */
+  /* another target's runtime is built without OpenBLAS, which the sequence kernels need */
   for (int i = 0; cross && i < rd->model->nlayers; i++)
-    if (rd->model->layers[i].op == MLP_OP_RECURRENT)
+    if (rd->model->layers[i].op == MLP_OP_RECURRENT || rd->model->layers[i].op == MLP_OP_ENCODER)
       return mlp_failf(err, n,
-                       "layer %d is recurrent, which a predictor for %s has no kernel for; write its object "
+                       "layer %d is %s, which a predictor for %s has no kernel for; write its object "
                        "with --emit-obj and link it with a runtime that has OpenBLAS",
-                       i + 1, o->triple);
+                       i + 1,
+                       rd->model->layers[i].op == MLP_OP_ENCODER ? "a transformer encoder" : "recurrent",
+                       o->triple);
   char lib[4096], why[4200];
   if (cross && mlp_emit_find_target_runtime(o->triple, lib, sizeof lib, why, sizeof why) != 0) {
     snprintf(err, n, "a predictor for %s cannot be linked here: %s; or write its object with --emit-obj and "

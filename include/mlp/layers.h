@@ -46,6 +46,37 @@ enum { MLPRT_SVM_HEADER = 5 };
 double mlprt_svm_kernel(const float *x, const float *y, int64_t n, int kernel, double gamma, double coef0,
                         int degree);
 
+/* The configuration of a transformer encoder layer (mlprt_encoder_forward):
+ * an int32 array indexed by these (values part of the generated-code
+ * contract). T steps of F features in; width D (a multiple of HEADS); FF
+ * feed-forward units; LAYERS blocks; NORM_FIRST 0 (post-norm, PyTorch's
+ * default) or 1; ACT a MlprtEncAct; POS a MlprtEncPos; POOL a MlprtEncPool. */
+enum {
+  MLPRT_ENC_T,
+  MLPRT_ENC_F,
+  MLPRT_ENC_D,
+  MLPRT_ENC_HEADS,
+  MLPRT_ENC_FF,
+  MLPRT_ENC_LAYERS,
+  MLPRT_ENC_NORM_FIRST,
+  MLPRT_ENC_ACT,
+  MLPRT_ENC_POS,
+  MLPRT_ENC_POOL,
+  MLPRT_ENC_NCFG
+};
+typedef enum { MLPRT_ENC_RELU, MLPRT_ENC_GELU } MlprtEncAct;
+/* Positions added to the (projected) input: none, learned (T, D), or the
+ * sinusoids of "Attention is all you need". */
+typedef enum { MLPRT_POS_NONE, MLPRT_POS_LEARNED, MLPRT_POS_SINUSOIDAL } MlprtEncPos;
+/* The output: the mean, first, last or largest of the steps (B, D), or every step (B, T, D). */
+typedef enum {
+  MLPRT_POOL_MEAN,
+  MLPRT_POOL_FIRST,
+  MLPRT_POOL_LAST,
+  MLPRT_POOL_MAX,
+  MLPRT_POOL_NONE
+} MlprtEncPool;
+
 /* ---- the kernels generated code calls ----------------------------------- */
 
 /* Dense, dropout, batch norm, convolution and pooling, forward and backward,
@@ -121,5 +152,19 @@ void mlprt_conv2d_forward_ref(float *out, const float *inp, const float *weight,
 /* Gates of a cell: 1 (rnn), 4 (lstm), 3 (gru). */
 int mlprt_recurrent_gates(int cell);
 void mlprt_recurrent_sizes(int cell, int64_t B, int64_t T, int64_t H, int64_t *seq, int64_t *work);
+
+/* ---- transformer encoder ---------------------------------------------- */
+
+/* Floats of an encoder's parameters: the input projection W (D, F), b (D)
+ * when F != D; the learned positions (T, D); then per block PyTorch's
+ * nn.TransformerEncoderLayer tensors in order: in_proj W (3D, D), b (3D),
+ * out_proj W (D, D), b (D), linear1 W (FF, D), b (FF), linear2 W (D, FF),
+ * b (D), norm1 weight, bias (D), norm2 weight, bias (D). */
+int64_t mlprt_encoder_params(const int32_t *cfg);
+/* Floats of the record (*rec) and backward's scratch (*work) over a batch of B. */
+void mlprt_encoder_sizes(const int32_t *cfg, int64_t B, int64_t *rec, int64_t *work);
+/* The sinusoidal position of step t, feature j of D: sin (j = 2i) or cos
+ * (j = 2i + 1) of t / 10000^(2i/D). */
+float mlprt_encoder_position(int t, int j, int D);
 
 #endif

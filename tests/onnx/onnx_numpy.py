@@ -9,6 +9,8 @@ LinearRegressor 1, SVMClassifier 1, TreeEnsembleClassifier 1, TreeEnsembleRegres
 the attributes mlpc uses; anything else raises."""
 import re
 
+import math
+
 import numpy as np
 from onnx import numpy_helper
 from onnx.helper import get_attribute_value
@@ -109,6 +111,12 @@ def _run_node(node, inputs, a):
     if op == "ReduceMean":
         axes = tuple(a["axes"]) if "axes" in a else None
         return np.mean(x, axis=axes, keepdims=bool(a.get("keepdims", 1)), dtype=np.float64).astype(x.dtype)
+    if op == "ReduceMax":
+        return np.max(x, axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1)))
+    if op == "MatMul":
+        return np.matmul(x.astype(np.float64), inputs[1].astype(np.float64)).astype(np.float32)
+    if op == "Erf":
+        return np.vectorize(math.erf, otypes=[np.float64])(x).astype(np.float32)
     if op == "Log":
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(x)

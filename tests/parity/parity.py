@@ -33,6 +33,48 @@ ARCHS = {
     "emb_bilstm": ([(12, 5)] + [(32, 5), (32, 8), (32,), (32,)] * 2 + [(3, 16), (3,)], 8, (6,)),
 }
 
+# Transformer encoders over 6 steps of 5 features: width 8, 2 heads, 16 hidden units, 2 blocks.
+# name: (norm_first, activation, learned positions, pooling)
+ENCODERS = {"enc_post": (False, "gelu", True, "mean"), "enc_pre": (True, "relu", False, "max")}
+ENC_T, ENC_F, ENC_D, ENC_FF, ENC_HEADS, ENC_LAYERS = 6, 5, 8, 16, 2, 2
+
+
+def encoder_module(arch):
+    norm_first, act, _, _ = ENCODERS[arch]
+    layer = torch.nn.TransformerEncoderLayer(ENC_D, ENC_HEADS, ENC_FF, dropout=0.0, activation=act,
+                                             batch_first=True, norm_first=norm_first)
+    return torch.nn.TransformerEncoder(layer, ENC_LAYERS, enable_nested_tensor=False).train()
+
+
+def encoder_shapes(arch):
+    """The slab: the input projection, the learned positions, each block's tensors, the dense layer."""
+    learned = ENCODERS[arch][2]
+    head = [(ENC_D, ENC_F), (ENC_D,)] + ([(ENC_T, ENC_D)] if learned else [])
+    blocks = [tuple(p.shape) for p in encoder_module(arch).parameters()]
+    return head + blocks + [(3, ENC_D), (3,)]
+
+
+for _arch in ENCODERS:
+    ARCHS[_arch] = (encoder_shapes(_arch), 8, (ENC_T, ENC_F))
+
+
+def sinusoids():
+    t = torch.arange(ENC_T, dtype=torch.float64)[:, None]
+    j = torch.arange(ENC_D)
+    a = t / torch.pow(10000.0, (j - j % 2).double() / ENC_D)
+    return torch.where(j % 2 == 1, torch.cos(a), torch.sin(a)).float()
+
+
+def encoder_forward(arch, ps, x):
+    _, _, learned, pool = ENCODERS[arch]
+    h = F.linear(x, ps[0], ps[1]) + (ps[2] if learned else sinusoids())
+    rest = ps[3:] if learned else ps[2:]
+    module = encoder_module(arch)
+    names = [n for n, _ in module.named_parameters()]
+    h = torch.nn.utils.stateless.functional_call(module, dict(zip(names, rest[:-2])), (h,))
+    h = h.mean(1) if pool == "mean" else h.max(1).values
+    return F.linear(h, rest[-2], rest[-1])
+
 # PyTorch's own recurrent kernels (what nn.LSTM and nn.GRU call), given the slab's tensors:
 # (input, initial state, weights, has_biases, layers, dropout, train, bidirectional, batch_first)
 CELLS = {
@@ -62,6 +104,8 @@ RUNS = {
     "lstm_adam": ("lstm", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
     "gru_adam": ("gru", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
     "emb_bilstm_adam": ("emb_bilstm", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
+    "enc_post_adam": ("enc_post", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
+    "enc_pre_adam": ("enc_pre", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
 }
 
 
@@ -70,6 +114,8 @@ def forward(arch, ps, x):
         e = F.embedding(x.long(), ps[0])
         seq = torch._VF.lstm(e, (e.new_zeros(2, e.shape[0], 8),) * 2, ps[1:9], True, 1, 0.0, True, True, True)[0]
         return F.linear(torch.cat([seq[:, -1, :8], seq[:, 0, 8:]], 1), ps[9], ps[10])
+    if arch in ENCODERS:
+        return encoder_forward(arch, ps, x)
     if arch in CELLS:
         seq = CELLS[arch](x, ps[:4])
         return F.linear(seq[:, -1], ps[4], ps[5])

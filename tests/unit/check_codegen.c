@@ -290,15 +290,16 @@ END_TEST
 
 /* ---- gradient checks in the JIT ------------------------------------------ */
 
-/* Five small models that between them use every layer kind, activation
+/* Seven small models that between them use every layer kind, activation
  * and loss code generation knows: a CNN (conv2d tanh, maxpool, conv2d
  * sigmoid, avgpool, batchnorm, flatten, dense relu, dropout, softmax +
  * cross-entropy), a regression MLP (tanh, batchnorm, leaky relu, linear +
  * MSE), a binary MLP (sigmoid, batchnorm, leaky relu, sigmoid + BCE), a
  * softmax MLP with label smoothing, recurrent layers over an image's
  * rows (a GRU's every step into an LSTM, its last state one step of a tanh
- * RNN, softmax), and codes embedded and read by a bidirectional LSTM whose
- * every step feeds a bidirectional GRU (softmax). */
+ * RNN, softmax), codes embedded and read by a bidirectional LSTM whose
+ * every step feeds a bidirectional GRU (softmax), and transformer
+ * encoders over a reshaped row with a gelu dense layer. */
 static MlpIr *grad_ir(MlpArena *a, int which) {
   MlpIr *ir = iris_ir(a);
   MlpIrModel *m = &ir->models[0];
@@ -319,6 +320,26 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
     l[2] = (MlpIrLayer){.op = MLP_OP_RECURRENT, .cell = MLPRT_CELL_GRU, .units = 2, .bidirectional = true};
     l[3] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
     m->nlayers = 4;
+  } else if (which == 6) {
+    /* a row read as 4 steps of 5 by two encoders (post-norm gelu blocks with
+     * learned positions and dropout, every step; a pre-norm block with
+     * sinusoidal positions, mean-pooled), a gelu dense layer, softmax */
+    m->task = MLP_TASK_MULTICLASS;
+    m->in_size = 20;
+    l[0] = (MlpIrLayer){.op = MLP_OP_FLATTEN, .steps = 4};
+    l[1] = (MlpIrLayer){.op = MLP_OP_ENCODER,
+                        .rate = 0.2f,
+                        .enc = {[MLPRT_ENC_D] = 6, [MLPRT_ENC_HEADS] = 2, [MLPRT_ENC_FF] = 8,
+                                [MLPRT_ENC_LAYERS] = 2, [MLPRT_ENC_ACT] = MLPRT_ENC_GELU,
+                                [MLPRT_ENC_POS] = MLPRT_POS_LEARNED, [MLPRT_ENC_POOL] = MLPRT_POOL_NONE}};
+    l[2] = (MlpIrLayer){.op = MLP_OP_ENCODER,
+                        .enc = {[MLPRT_ENC_D] = 6, [MLPRT_ENC_HEADS] = 3, [MLPRT_ENC_FF] = 5,
+                                [MLPRT_ENC_LAYERS] = 1, [MLPRT_ENC_NORM_FIRST] = 1,
+                                [MLPRT_ENC_ACT] = MLPRT_ENC_GELU, [MLPRT_ENC_POS] = MLPRT_POS_SINUSOIDAL,
+                                [MLPRT_ENC_POOL] = MLPRT_POOL_MEAN}};
+    l[3] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_GELU, .out_size = 5};
+    l[4] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_SOFTMAX, .out_size = 3};
+    m->nlayers = 5;
   } else if (which == 4) {
     m->task = MLP_TASK_MULTICLASS;
     m->in_c = 1, m->in_h = 4, m->in_w = 5;
@@ -399,6 +420,14 @@ static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64
   int weighted = 0;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
+    if (l->op == MLP_OP_ENCODER) {
+      float *want = malloc((size_t)l->n_params * sizeof *want);
+      mlprt_encoder_init(want, l->enc, seed, (uint64_t)i);
+      ck_assert_mem_eq(params + l->w_off, want, (size_t)l->n_params * sizeof *want);
+      free(want);
+      weighted++;
+      continue;
+    }
     if (l->op == MLP_OP_RECURRENT || l->op == MLP_OP_EMBEDDING) {
       double k = 1 / sqrt((double)l->units);
       MlprtInit u = {.kind = MLPRT_INIT_UNIFORM, .a = -k, .b = k};
@@ -454,6 +483,9 @@ static void define_runtime(LLVMOrcLLJITRef jit, LLVMOrcJITDylibRef jd) {
       RT(mlprt_recurrent_backward),
       RT(mlprt_embedding_forward),
       RT(mlprt_embedding_backward),
+      RT(mlprt_encoder_forward),
+      RT(mlprt_encoder_backward),
+      RT(mlprt_encoder_init),
       RT(mlprt_init_fill),
       RT(mlprt_run_open),
       RT(mlprt_run_load),
@@ -676,7 +708,7 @@ END_TEST
 START_TEST(abi_table_maps_every_row) {
   char err[256] = "";
   ck_assert_msg(mlp_abi_valid(err, sizeof err), "abi.def row with an unmapped type: %s", err);
-  ck_assert_int_eq(MLP_ABI_NFNS, 33);
+  ck_assert_int_eq(MLP_ABI_NFNS, 36);
   LLVMContextRef ctx = LLVMContextCreate();
   LLVMTypeRef t = mlp_abi_type(ctx, MLP_ABI_mlprt_dropout_forward);
   ck_assert_uint_eq(LLVMCountParamTypes(t), 8);
@@ -756,7 +788,7 @@ Suite *codegen_suite(void) {
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_test(tc, codegen_llvm_ir_properties);
-  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 6);
+  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 7);
   tcase_add_test(tc, lower_refuses_recurrent_over_channels);
   tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 4);
   suite_add_tcase(s, tc);

@@ -445,6 +445,7 @@ static const OpCase op_cases[] = {
     {"model.lstm", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
     {"model.gru", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
     {"model.transformer_encoder", S_MODEL, LAYER, "heads = 2, dim = 4", {{0}}, NULL, false},
+    {"model.reshape", S_MODEL, "%s\n    lstm(units = 4)\n    output()", "steps = 2", {{0}}, NULL, false},
     {"model.random_forest", S_MODEL, "%s", "", {{0}}, "output()", false},
     {"model.svm", S_MODEL, "%s", "", {{0}}, "output()", false},
     {"model.output", S_MODEL, "dense(units = 8)\n    %s", "", {{0}}, NULL, true},

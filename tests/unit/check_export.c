@@ -259,6 +259,14 @@ static const char rnn_layers[] =
     "    lstm(6)\n"
     "    rnn(5)\n";
 
+/* And by transformer encoders: every step of a post-norm block with
+ * sinusoidal positions into a pre-norm gelu block, its last step; a gelu
+ * dense layer. */
+static const char tf_layers[] =
+    "    transformer_encoder(heads = 2, dim = 8, pool = none, positions = sinusoidal)\n"
+    "    transformer_encoder(heads = 4, dim = 8, norm_first = true, activation = gelu, pool = last)\n"
+    "    dense(6, activation = gelu)\n";
+
 /* A colour whose level "violet" only the last rows hold: split in time
  * order, they are the test rows (the time, out of the training range
  * there, is no feature). */
@@ -539,12 +547,16 @@ static void setup(void) {
   free(spec);
   char *img = test_path(tmp, "img.idx"), *lab = test_path(tmp, "lab.idx");
   write_idx(img, lab, 240);
-  for (int rnn = 0; rnn < 2; rnn++) {
-    const char *layers = rnn ? rnn_layers : cnn_layers;
-    snprintf(text, sizeof text, idx_spec, rnn ? "tiny_rnn" : "tiny_cnn", tmp, tmp, layers);
-    spec = test_path(tmp, rnn ? "rnn.mlp" : "cnn.mlp");
+  static const char *const idx_names[] = {"cnn", "rnn", "tf"};
+  static const char *const idx_layers[] = {cnn_layers, rnn_layers, tf_layers};
+  for (int k = 0; k < 3; k++) {
+    char name[64], file[64];
+    snprintf(name, sizeof name, "tiny_%s", idx_names[k]);
+    snprintf(file, sizeof file, "%s.mlp", idx_names[k]);
+    snprintf(text, sizeof text, idx_spec, name, tmp, tmp, idx_layers[k]);
+    spec = test_path(tmp, file);
     test_write_text(spec, text);
-    train(spec, rnn ? "rnn" : "cnn");
+    train(spec, idx_names[k]);
     free(spec);
   }
   char *chars = test_path(tmp, "chars.csv");
@@ -761,6 +773,11 @@ END_TEST
 
 START_TEST(export_recurrent_on_idx_rows) {
   check_equal("rnn", "label");
+}
+END_TEST
+
+START_TEST(export_transformer_on_idx_rows) {
+  check_equal("tf", "label");
 }
 END_TEST
 
@@ -1309,6 +1326,13 @@ START_TEST(export_cross_target_object) {
   ck_assert_msg(strstr(r.err, "layer 1 is recurrent") && strstr(r.err, "--emit-obj"), "%s", r.err);
   ck_assert_int_ne(stat(base, &st), 0);
   test_run_free(&r);
+  char *tf = test_path(tmp, "tf.run");
+  const char *tlink[] = {test_mlpc(), "export", tf, "--target", "aarch64-linux-gnu", "-o", base, NULL};
+  r = test_run(tlink, NULL);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_msg(strstr(r.err, "layer 1 is a transformer encoder") && strstr(r.err, "--emit-obj"), "%s", r.err);
+  test_run_free(&r);
+  free(tf);
   free(rnn);
   free(elf);
   free(obj);
@@ -1329,6 +1353,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_series_stream_answers_as_training);
   tcase_add_test(tc, export_cnn_on_idx_images);
   tcase_add_test(tc, export_recurrent_on_idx_rows);
+  tcase_add_test(tc, export_transformer_on_idx_rows);
   tcase_add_test(tc, export_run_trained_from_sqlite);
   tcase_add_test(tc, export_level_only_in_test_rows);
   tcase_add_test(tc, export_text_characters_and_hashing);

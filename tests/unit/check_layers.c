@@ -606,6 +606,81 @@ START_TEST(lstm_values) {
 }
 END_TEST
 
+/* ---- transformer encoder ------------------------------------------------- */
+
+/* B T F D heads FF layers norm_first act pos pool, dropout in per mille: length-1 sequences,
+ * batch 1, an input projection (F != D), both norms, both activations, every
+ * position kind and pooling, two blocks, and dropout (its masks are a function
+ * of the step, so every forward of a check draws the same) */
+static const int enc_shapes[][12] = {
+    {2, 1, 4, 4, 2, 6, 1, 0, MLPRT_ENC_RELU, MLPRT_POS_NONE, MLPRT_POOL_MEAN, 0},
+    {1, 3, 4, 4, 1, 5, 1, 1, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_FIRST, 0},
+    {2, 4, 3, 4, 2, 3, 2, 0, MLPRT_ENC_GELU, MLPRT_POS_SINUSOIDAL, MLPRT_POOL_LAST, 0},
+    {3, 3, 5, 6, 3, 4, 2, 1, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_MAX, 0},
+    {2, 5, 2, 4, 2, 4, 1, 0, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_NONE, 0},
+    {1, 1, 3, 2, 1, 3, 2, 1, MLPRT_ENC_GELU, MLPRT_POS_SINUSOIDAL, MLPRT_POOL_NONE, 0},
+    {2, 3, 4, 4, 2, 5, 2, 0, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_MEAN, 300},
+    {2, 4, 4, 4, 2, 5, 1, 1, MLPRT_ENC_GELU, MLPRT_POS_NONE, MLPRT_POOL_MEAN, 250},
+};
+#define N_ENC_SHAPES (int)(sizeof enc_shapes / sizeof enc_shapes[0])
+
+typedef struct {
+  float *out, *rec, *inp, *params;
+  int32_t cfg[MLPRT_ENC_NCFG];
+  int B;
+  float p;
+} EncCtx;
+
+static void enc_fwd(void *p) {
+  EncCtx *k = p;
+  mlprt_encoder_forward(k->out, k->rec, k->inp, k->params, k->cfg, k->B, k->p, 7, 3, 11);
+}
+
+START_TEST(encoder_gradcheck) {
+  const int *sh = enc_shapes[_i];
+  EncCtx k = {.B = sh[0], .p = (float)sh[11] / 1000};
+  for (int j = 0; j < MLPRT_ENC_NCFG; j++) k.cfg[j] = sh[1 + j];
+  int B = sh[0], T = sh[1], F = sh[2], D = sh[3];
+  int64_t np = mlprt_encoder_params(k.cfg), nrec, nwork;
+  mlprt_encoder_sizes(k.cfg, B, &nrec, &nwork);
+  size_t nin = (size_t)B * T * F, nout = (size_t)B * (k.cfg[MLPRT_ENC_POOL] == MLPRT_POOL_NONE ? T : 1) * D;
+  k.out = fbuf(nout), k.rec = fbuf((size_t)nrec), k.inp = fbuf(nin), k.params = fbuf((size_t)np);
+  float *r = fbuf(nout), *work = fbuf((size_t)nwork), *dinp = fbuf(nin), *dp = fbuf((size_t)np);
+  gc_fill(k.inp, nin, -1.5f, 1.5f, 90);
+  gc_fill(k.params, (size_t)np, -0.6f, 0.6f, 91);
+  gc_fill(r, nout, -1, 1, 92);
+  enc_fwd(&k);
+  mlprt_encoder_backward(dinp, dp, work, r, k.inp, k.rec, k.params, k.cfg, B, k.p);
+  GcObjective o = {enc_fwd, &k, k.out, r, nout};
+  GC_ASSERT(&o, k.inp, dinp, nin, "encoder input");
+  GC_ASSERT(&o, k.params, dp, (size_t)np, "encoder parameters");
+  float *bufs[] = {k.out, k.rec, k.inp, k.params, r, work, dinp, dp};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+}
+END_TEST
+
+/* One head over one step attends to itself alone: with identity projections,
+ * zero biases and the feed-forward's output weights zero, a post-norm block
+ * is layer norm (x + x). */
+START_TEST(encoder_values) {
+  int32_t cfg[MLPRT_ENC_NCFG] = {1, 2, 2, 1, 1, 1, 0, MLPRT_ENC_RELU, MLPRT_POS_NONE, MLPRT_POOL_LAST};
+  int64_t np = mlprt_encoder_params(cfg), nrec, nwork;
+  mlprt_encoder_sizes(cfg, 1, &nrec, &nwork);
+  ck_assert_int_eq(np, 3 * 4 + 6 + 4 + 2 + 2 + 1 + 2 + 2 + 8);
+  float *params = fbuf((size_t)np), *rec = fbuf((size_t)nrec), x[2] = {0.25f, 2.0f}, out[2];
+  /* in_proj: three identities; out_proj: identity; norms: weight 1 */
+  float *w = params;
+  for (int m = 0; m < 4; m++) w[(m < 3 ? m * 4 : 18) + 0] = w[(m < 3 ? m * 4 : 18) + 3] = 1;
+  for (int j = 0; j < 2; j++) params[np - 8 + j] = params[np - 4 + j] = 1;
+  mlprt_encoder_forward(out, rec, x, params, cfg, 1, 0, 0, 0, 0);
+  /* layer norm of (0.5, 4): (-1, 1) up to eps; twice */
+  ck_assert_float_eq_tol(out[0], -1.0f, 1e-4f);
+  ck_assert_float_eq_tol(out[1], 1.0f, 1e-4f);
+  free(params);
+  free(rec);
+}
+END_TEST
+
 /* ---- conv2d -------------------------------------------------------------- */
 
 /* N C H W OC KH KW stride pad */
@@ -854,6 +929,8 @@ Suite *layers_suite(void) {
   tcase_add_loop_test(tc, recurrent_gradcheck, 0, N_RNN_SHAPES);
   tcase_add_loop_test(tc, bidirectional_gradcheck, 0, N_RNN_SHAPES);
   tcase_add_test(tc, lstm_values);
+  tcase_add_loop_test(tc, encoder_gradcheck, 0, N_ENC_SHAPES);
+  tcase_add_test(tc, encoder_values);
   tcase_add_loop_test(tc, conv2d_matches_direct, 0, N_CONV_SHAPES);
   tcase_add_loop_test(tc, conv2d_gradcheck, 0, N_CONV_SHAPES);
   tcase_add_test(tc, conv_sizes);

@@ -719,27 +719,55 @@ START_TEST(onnx_embedding_bidirectional_equals_runtime_kernels) {
 }
 END_TEST
 
+/* The spec format (its %s: the source tree) written as dir/NAME.mlp and
+ * trained; its ONNX export and predictor answer as the run did (k classes). */
+static void spec_answers_as_trained(const char *name, const char *target, const char *format, int k) {
+  char *dir = test_tmpdir(), spec[512], file[128], cwd[4096];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  snprintf(file, sizeof file, "%s.mlp", name);
+  snprintf(spec, sizeof spec, "%s/%s", dir, file);
+  char *text = malloc(8192);
+  snprintf(text, 8192, format, cwd);
+  free(dt_write(dir, file, text, 0));
+  free(text);
+  char *run = train_spec(dir, name, spec);
+  export_equals_run(dir, run, name, target, NULL, k, true);
+  free(run);
+  free(dir);
+}
+
 /* A layer norm between dense layers: opset 13 spells it in reductions,
  * which must answer as the runtime's kernel did in training. */
 START_TEST(onnx_layernorm_answers_as_trained) {
-  char *dir = test_tmpdir(), spec[512], cwd[4096];
-  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
-  snprintf(spec, sizeof spec, "%s/wine_ln.mlp", dir);
-  char *text = malloc(8192);
-  snprintf(text, 8192,
-           "pipeline wine_ln {\n  data {\n    source = csv(\"%s/examples/data/wine.csv\")\n"
-           "    target = cultivar\n    clean {\n      standardize(numeric)\n    }\n"
-           "    split(validation = 0.2, test = 0.2, stratify = true, seed = 3)\n  }\n"
-           "  model {\n    dense(16, activation = relu)\n    layernorm(eps = 1e-3)\n"
-           "    dense(8, activation = tanh)\n    output()\n  }\n"
-           "  hyperparameters {\n    epochs = 30\n    lr = 0.01\n  }\n}\n",
-           cwd);
-  free(dt_write(dir, "wine_ln.mlp", text, 0));
-  free(text);
-  char *run = train_spec(dir, "wine_ln", spec);
-  export_equals_run(dir, run, "wine_ln", "cultivar", NULL, 3, true);
-  free(run);
-  free(dir);
+  spec_answers_as_trained("wine_ln", "cultivar",
+                          "pipeline wine_ln {\n  data {\n    source = csv(\"%s/examples/data/wine.csv\")\n"
+                          "    target = cultivar\n    clean {\n      standardize(numeric)\n    }\n"
+                          "    split(validation = 0.2, test = 0.2, stratify = true, seed = 3)\n  }\n"
+                          "  model {\n    dense(16, activation = relu)\n    layernorm(eps = 1e-3)\n"
+                          "    dense(8, activation = tanh)\n    output()\n  }\n"
+                          "  hyperparameters {\n    epochs = 30\n    lr = 0.01\n  }\n}\n",
+                          3);
+}
+END_TEST
+
+/* Digits read as 8 steps of 8 pixels by two transformer encoders: post-norm
+ * blocks with gelu and sinusoidal positions whose every step feeds a
+ * pre-norm block with learned positions, max-pooled, then a gelu dense
+ * layer. Attention exported as MatMul and Softmax must answer as training
+ * did, and as the predictor. */
+START_TEST(onnx_transformer_answers_as_trained) {
+  spec_answers_as_trained(
+      "digits_tf", "digit",
+      "pipeline digits_tf {\n  data {\n    source = csv(\"%s/examples/data/digits.csv\")\n"
+      "    target = digit\n    clean {\n      minmax(numeric)\n    }\n"
+      "    split(validation = 0.2, test = 0.2, stratify = true, seed = 3)\n  }\n"
+      "  model {\n    reshape(8)\n"
+      "    transformer_encoder(heads = 2, dim = 12, layers = 2, ff = 24, activation = gelu,\n"
+      "                        positions = sinusoidal, pool = none)\n"
+      "    transformer_encoder(heads = 3, dim = 12, norm_first = true, pool = max, dropout = 0.2)\n"
+      "    dense(16, activation = gelu)\n    output(activation = softmax)\n  }\n"
+      "  hyperparameters {\n    epochs = 4\n    lr = 0.003\n  }\n}\n",
+      10);
 }
 END_TEST
 
@@ -937,6 +965,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_layernorm_answers_as_trained);
   tcase_add_test(tc, onnx_recurrent_equals_runtime_kernels);
   tcase_add_test(tc, onnx_embedding_bidirectional_equals_runtime_kernels);
+  tcase_add_test(tc, onnx_transformer_answers_as_trained);
   tcase_add_test(tc, onnx_regression_and_binary_outputs);
   tcase_add_test(tc, onnx_refuses_date_inputs);
   tcase_add_test(tc, onnx_inputs_are_the_columns_read);

@@ -434,7 +434,8 @@ START_TEST(sema_examples) {
   static const char *const files[] = {"examples/iris.mlp",          "examples/wine.mlp",
                                       "examples/breast_cancer.mlp", "examples/diabetes.mlp",
                                       "examples/digits.mlp",        "examples/fashion_mnist.mlp",
-                                      "examples/fashion_mnist_lstm.mlp", "examples/austen_lstm.mlp"};
+                                      "examples/fashion_mnist_lstm.mlp", "examples/austen_lstm.mlp",
+                                      "examples/fashion_mnist_transformer.mlp"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char *text = test_read_file(files[i], NULL);
     ck_assert_ptr_nonnull(text);
