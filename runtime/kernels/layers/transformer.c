@@ -17,7 +17,7 @@
  * memory plan's bound on the sequence length. */
 #include "mlp/layers.h"
 
-#include <cblas.h>
+#include "gemm.h"
 #include <math.h>
 #include <string.h>
 
@@ -166,7 +166,7 @@ static void block_forward(const Enc *e, const Record *r, const Weights *w, float
     for (int h = 0; h < e->NH; h++) {
       const float *q = r->qkv + (size_t)b * T * 3 * D + h * dh;
       float *s = r->p + ((size_t)b * e->NH + h) * T * T;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, q, 3 * D, q + D, 3 * D, 0.0f, s,
+      mlprt_sgemm(CblasNoTrans, CblasTrans, T, T, dh, scale, q, 3 * D, q + D, 3 * D, 0.0f, s,
                   T);
       mlprt_softmax_forward(s, s, T, T);
     }
@@ -179,7 +179,7 @@ static void block_forward(const Enc *e, const Record *r, const Weights *w, float
     for (int h = 0; h < e->NH; h++) {
       const float *v = r->qkv + (size_t)b * T * 3 * D + 2 * D + h * dh;
       const float *ph = pd + ((size_t)b * e->NH + h) * T * T;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, ph, T, v, 3 * D, 0.0f,
+      mlprt_sgemm(CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f, ph, T, v, 3 * D, 0.0f,
                   r->o + (size_t)b * T * D + h * dh, D);
     }
   size_t ND = (size_t)N * D;
@@ -309,16 +309,16 @@ static void block_backward(const Enc *e, float *dx, const float *dy, const Weigh
       float *dq = dqkv + row + h * dh, *dk = dq + D, *dv = dq + 2 * D;
       const float *doh = dout + (size_t)b * T * D + h * dh;
       /* o = pd v: dv = pd^T do, dpd = do v^T */
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f, pd + ah, T, doh, D, 0.0f, dv,
+      mlprt_sgemm(CblasTrans, CblasNoTrans, T, dh, T, 1.0f, pd + ah, T, doh, D, 0.0f, dv,
                   3 * D);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1.0f, doh, D, v, 3 * D, 0.0f, dpd, T);
+      mlprt_sgemm(CblasNoTrans, CblasTrans, T, T, dh, 1.0f, doh, D, v, 3 * D, 0.0f, dpd, T);
       if (p > 0.0f) mul(dpd, r->pm + ah, (size_t)T * T);
       memset(dp, 0, (size_t)T * T * sizeof(float));
       mlprt_softmax_backward(dp, dpd, r->p + ah, T, T);
       /* scores = scale q k^T */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, scale, dp, T, k, 3 * D, 0.0f, dq,
+      mlprt_sgemm(CblasNoTrans, CblasNoTrans, T, dh, T, scale, dp, T, k, 3 * D, 0.0f, dq,
                   3 * D);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, scale, dp, T, q, 3 * D, 0.0f, dk, 3 * D);
+      mlprt_sgemm(CblasTrans, CblasNoTrans, T, dh, T, scale, dp, T, q, 3 * D, 0.0f, dk, 3 * D);
     }
   const float *ain = e->norm_first ? r->n1 : r->x;
   /* The keys' bias shifts every score of a query alike, which the softmax
