@@ -327,6 +327,33 @@ START_TEST(e2e_window_is_lags_step_by_step) {
 }
 END_TEST
 
+/* The windowed forecaster (14 days of four values read as a sequence by
+ * an LSTM) beats a linear model on the same window, split and cleaning. */
+START_TEST(e2e_window_lstm_beats_lag_linear) {
+  char *exe = build("seattle_window");
+  cJSON *lstm = train(exe, "window_lstm", NULL);
+  char *spec = write_spec("window_linear.mlp",
+      "pipeline window_linear {\n  data {\n"
+      "    source = csv(\"/usr/lib/python3/dist-packages/vega_datasets/_data/seattle-weather.csv\")\n"
+      "    target = temp_max\n    clean {\n      sort_by([date])\n"
+      "      window([temp_max, temp_min, precipitation, wind], size = 14)\n"
+      "      drop_columns([date, temp_min, precipitation, wind, weather])\n      standardize(numeric)\n"
+      "    }\n    split(validation = 0.15, test = 0.2, time_order = date)\n  }\n"
+      "  model {\n    linear_model()\n  }\n}\n");
+  char *lin_exe = test_path(tmp, "window_linear.exe");
+  const char *b[] = {test_mlpc(), "build", spec, "-o", lin_exe, NULL};
+  test_run_ok(b);
+  cJSON *lin = train(lin_exe, "window_linear", NULL);
+  double a = test_metric(lstm, "r2"), l = test_metric(lin, "r2");
+  ck_assert_msg(a > l + 0.005, "the LSTM's test r2 %.4f does not beat the linear model's %.4f", a, l);
+  cJSON_Delete(lstm);
+  cJSON_Delete(lin);
+  free(spec);
+  free(lin_exe);
+  free(exe);
+}
+END_TEST
+
 START_TEST(e2e_resume_is_bit_identical) {
   char *exe = build("iris");
   /* 12 epochs straight, against 5 epochs and then a resume to 12. */
@@ -475,6 +502,7 @@ static const struct {
                 {"diabetes", "r2", 0.40},
                 {"grunfeld", "r2", 0.75},
                 {"seattle_temps", "r2", 0.70},
+                {"seattle_window", "r2", 0.85},
                 {"wine", "accuracy", 0.95}};
 
 /* The job a run directory's checkpoint belongs to (its header's first
@@ -956,6 +984,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_sigkill_then_resume);
   tcase_add_test(tc, e2e_tuning_survives_sigkill);
   tcase_add_test(tc, e2e_window_is_lags_step_by_step);
+  tcase_add_test(tc, e2e_window_lstm_beats_lag_linear);
   tcase_add_loop_test(tc, e2e_examples_meet_thresholds, 0, (int)(sizeof examples / sizeof examples[0]));
 #ifndef __SANITIZE_ADDRESS__
   /* AddressSanitizer must come first among the preloaded libraries, so

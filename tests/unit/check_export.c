@@ -538,6 +538,7 @@ static void setup(void) {
     train(spec, examples[i].name);
   }
   train("examples/grunfeld.mlp", "grunfeld");
+  train("examples/seattle_window.mlp", "seattle_window");
   const char *root = getenv("PWD");
   char text[4096];
   snprintf(text, sizeof text, strict_spec, root ? root : ".");
@@ -680,6 +681,8 @@ static void check_stream(const char *name, const char *data) {
  * by firm. And a per-store lag of a coerced column (history = null). */
 START_TEST(export_series_stream_answers_as_training) {
   check_stream("grunfeld", "examples/data/grunfeld.csv");
+  /* a window of 14 days of four values, read by an LSTM */
+  check_stream("seattle_window", "/usr/lib/python3/dist-packages/vega_datasets/_data/seattle-weather.csv");
   char *dated = test_path(tmp, "dated.csv");
   check_stream("lagged", dated);
   free(dated);
@@ -1330,7 +1333,8 @@ START_TEST(export_cross_target_object) {
   const char *tlink[] = {test_mlpc(), "export", tf, "--target", "aarch64-linux-gnu", "-o", base, NULL};
   r = test_run(tlink, NULL);
   ck_assert_int_eq(r.status, 2);
-  ck_assert_msg(strstr(r.err, "layer 1 is a transformer encoder") && strstr(r.err, "--emit-obj"), "%s", r.err);
+  ck_assert_msg(strstr(r.err, "layer 1 is a transformer encoder") && strstr(r.err, "--emit-obj"), "%s",
+                r.err);
   test_run_free(&r);
   free(tf);
   free(rnn);
