@@ -875,16 +875,16 @@ START_TEST(e2e_build_outputs_and_errors) {
   ck_assert_int_eq(r.status, 2);
   ck_assert_ptr_nonnull(strstr(r.err, "unknown target"));
   test_run_free(&r);
-  /* A planned layer is an error at its place. */
+  /* A planned op is an error at its place. */
   char *spec = write_spec("bad.mlp",
       "pipeline bad {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-      "    target = species\n  }\n  model {\n    transformer_encoder(2, 8)\n    output()\n  }\n}\n",
+      "    target = species\n    clean {\n      align(on = sepal_length)\n    }\n  }\n"
+      "  model {\n    output()\n  }\n}\n",
       root());
   const char *a3[] = {test_mlpc(), "build", spec, NULL};
   r = test_run(a3, NULL);
   ck_assert_int_eq(r.status, 1);
-  ck_assert_ptr_nonnull(
-      strstr(r.err, ":7:5: error: `model.transformer_encoder` is not supported by code generation yet"));
+  ck_assert_ptr_nonnull(strstr(r.err, ":6:7: error: `clean.align` is not supported by code generation yet"));
   test_run_free(&r);
   /* IDX images are scaled by their range; another cleaning step is an
    * error, not a step silently skipped. */
