@@ -1161,6 +1161,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   j->restore_best = es ? bool_or(mlp_spec_arg(es, "restore_best"), true) : false;
   j->fold = -1;
   j->trial = -1;
+  j->rung = -1;
   return true;
 }
 
@@ -1244,6 +1245,33 @@ static double draw(const Space *sp, double u) {
   return sp->lo + u * (sp->hi - sp->lo);
 }
 
+/* successive_halving(eta, min_epochs): the rungs of budgets min_epochs,
+ * min_epochs * eta, ... below the spec's epochs, then the spec's epochs.
+ * It trains by epochs on the plain split: folds, a model fitted at once
+ * and a search over epochs are errors. Sets ir->eta, *first (the first
+ * rung's epochs) and *rungs. */
+static bool halving_rungs(Lower *L, MlpIr *ir, const MlpSpecCall *search, const Space *sp, int ns,
+                          int64_t *first, int *rungs) {
+  if (ir->nfolds) {
+    unsupported(L, search->loc, "successive halving with folds");
+    return false;
+  }
+  if (L->fitted || L->forest) {
+    mlp_diag_error(L->d, search->loc, "successive_halving halves epochs, and a model fitted at once has none");
+    return false;
+  }
+  for (int i = 0; i < ns; i++)
+    if (strcmp(sp[i].sp->field->name, "epochs") == 0) {
+      mlp_diag_error(L->d, sp[i].sp->loc, "successive_halving sets the epochs of each rung: search other settings");
+      return false;
+    }
+  ir->eta = (int)num_or(mlp_spec_arg(search, "eta"), 3);
+  int64_t budget = ir->jobs[0].epochs, e = (int64_t)num_or(mlp_spec_arg(search, "min_epochs"), 1);
+  *first = e < budget ? e : budget;
+  for (*rungs = 1; e < budget; (*rungs)++) e *= ir->eta;
+  return true;
+}
+
 /* The model of ir specialised to batch b, made from the first when new. */
 static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
   for (int i = 0; i < ir->nmodels; i++)
@@ -1287,31 +1315,44 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
    * validation rows by cross-validation. */
   ir->nfolds = k > 1 ? k : 0;
   int per = ir->nfolds ? ir->nfolds : 1;
-  ir->objective = str_or(tuned ? mlp_spec_setting(t, "objective") : NULL, "val_loss");
-  static const char *const objectives[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
-  bool known = false;
-  for (int i = 0; i < 4; i++) known |= strcmp(ir->objective, objectives[i]) == 0;
-  if (!known) {
-    unsupported(L, t->loc, mlp_arena_printf(L->a, "the tuning objective '%s'", ir->objective));
+  const MlpSpecValue *objective = tuned ? mlp_spec_setting(t, "objective") : NULL;
+  ir->objective = str_or(objective, "val_loss");
+  static const char *const objectives[] = MLPRT_OBJECTIVE_NAMES;
+  int obj = 0;
+  while (obj < MLPRT_NOBJECTIVES && strcmp(ir->objective, objectives[obj]) != 0) obj++;
+  MlpLoc obj_at = objective && objective->given ? objective->node->loc : t->loc;
+  if (obj == MLPRT_NOBJECTIVES) {
+    unsupported(L, obj_at, mlp_arena_printf(L->a, "the tuning objective '%s'", ir->objective));
+    return false;
+  }
+  if ((obj == MLPRT_OBJ_VAL_F1 || obj == MLPRT_OBJ_VAL_AUC) && ir->models[0].task == MLP_TASK_REGRESSION) {
+    mlp_diag_error(L->d, obj_at, "the objective '%s' needs a categorical target", ir->objective);
     return false;
   }
   const MlpSpecCall *search = tuned ? mlp_spec_call(mlp_spec_setting(t, "search")) : NULL;
   bool random = search && strcmp(search->op->name, "random") == 0;
+  int rungs = 1;
+  int64_t first = 0;
+  if (search && strcmp(search->op->name, "successive_halving") == 0 &&
+      !halving_rungs(L, ir, search, sp, ns, &first, &rungs))
+    return false;
   int trials = 1;
   if (random && ns > 0) {
     trials = (int)num_or(mlp_spec_arg(search, "trials"), 20);
   } else {
     for (int i = 0; i < ns && trials <= MAX_TRIALS; i++) trials *= sp[i].nvals;
   }
-  if (trials * per > MAX_TRIALS) {
+  if (trials * per * rungs > MAX_TRIALS) {
     mlp_diag_error(L->d, t->loc, "the search has more than %d trials", MAX_TRIALS);
     return false;
   }
   uint64_t seed = (uint64_t)num_or(random ? mlp_spec_arg(search, "seed") : NULL, 42);
-  /* Job 0 keeps the spec's own settings; the trials follow it. */
+  /* Job 0 keeps the spec's own settings (with successive halving, on the
+   * last rung); the trials follow it. */
   MlpIrJob base = ir->jobs[0];
-  ir->jobs = mlp_arena_alloc(L->a, (size_t)(1 + trials * per) * sizeof *ir->jobs);
+  ir->jobs = mlp_arena_alloc(L->a, (size_t)(1 + trials * per * rungs) * sizeof *ir->jobs);
   ir->jobs[0] = base;
+  if (ir->eta) ir->jobs[0].rung = rungs - 1;
   /* Models for every batch size: at most one per distinct value. */
   MlpIrModel *models = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *models);
   models[0] = ir->models[0];
@@ -1321,7 +1362,9 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     *j = base;
     j->trial = tr;
     j->smoke_subset = 0; /* job 0's smoke run covers the model */
+    if (ir->eta) j->rung = 0, j->epochs = first;
     int64_t batch = ir->models[0].batch;
+    char *settings = mlp_arena_printf(L->a, "{");
     for (int i = 0, rest = tr; i < ns; i++) {
       double v;
       if (random) {
@@ -1331,6 +1374,8 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
         rest /= sp[i].nvals;
       }
       const char *name = sp[i].sp->field->name;
+      settings = mlp_arena_printf(L->a, "%s%s\"%s\":%.6g", settings, i ? "," : "", name,
+                                  sp[i].integer ? (double)(int64_t)v : (double)(float)v);
       if (strcmp(name, "lr") == 0)
         j->optim.lr = (float)v;
       else if (strcmp(name, "l1") == 0)
@@ -1342,13 +1387,23 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
       else
         batch = (int64_t)v;
     }
+    j->settings = mlp_arena_printf(L->a, "%s}", settings);
     j->model = model_for_batch(L, ir, batch);
     for (int f = 0; f < per; f++) {
       ir->jobs[1 + tr * per + f] = *j;
       ir->jobs[1 + tr * per + f].fold = ir->nfolds ? f : -1;
     }
   }
-  ir->njobs = 1 + trials * per;
+  /* Successive halving: rung k repeats the trials with eta^k times the
+   * first rung's epochs, the last rung with the spec's epochs. */
+  for (int rg = 1; rg < rungs; rg++)
+    for (int tr = 0; tr < trials; tr++) {
+      MlpIrJob *j = &ir->jobs[1 + rg * trials + tr];
+      *j = ir->jobs[1 + tr];
+      j->rung = rg;
+      j->epochs = rg == rungs - 1 ? base.epochs : ir->jobs[1 + (rg - 1) * trials + tr].epochs * ir->eta;
+    }
+  ir->njobs = 1 + trials * per * rungs;
   /* the folds are the run: the first fold smoke-tests the model */
   if (ir->cross_validate) ir->jobs[1].smoke_subset = base.smoke_subset;
   return true;

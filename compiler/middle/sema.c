@@ -943,14 +943,14 @@ static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
   if (search->given && t->spaces.len == 0)
     mlp_diag_warning(S->d, search->node->loc,
                      "'search' has no search spaces; add one like 'lr in logrange(1e-4, 0.1)'");
-  if (!how || strcmp(how->op->name, "grid") != 0) return;
+  if (!how || strcmp(how->op->name, "random") == 0) return;
   for (int i = 0; i < t->spaces.len; i++) {
     const MlpSpecSpace *sp = t->spaces.items[i];
     if (sp->space->kind == MLP_ND_RANGE && sp->field->type.kind == MLP_TY_FLOAT)
       mlp_diag_error(S->d, sp->space->loc,
-                     "grid search cannot enumerate the continuous range of '%s'; give a list or logrange(), "
+                     "%s search cannot enumerate the continuous range of '%s'; give a list or logrange(), "
                      "or use search = random(...)",
-                     sp->field->name);
+                     how->op->name, sp->field->name);
   }
 }
 

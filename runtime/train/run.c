@@ -29,7 +29,8 @@ typedef struct {
   double accuracy;              /* classification */
   double precision, recall, f1; /* classification: macro averages over the classes */
   double r2, mse, rmse, mae;    /* regression, in the target's own units */
-  double auc;                   /* classification, on the evaluation split only (else NaN) */
+  double auc;                   /* classification, on the evaluation split, and on validation with the
+                                   val_auc objective (else NaN) */
 } Scores;
 
 typedef struct {
@@ -44,6 +45,12 @@ typedef struct {
   double oob;         /* a random forest's out-of-bag score, or NaN */
   Scores val, test;
 } JobResult;
+
+/* A growing text of JSON lines. */
+typedef struct {
+  char *s;
+  size_t len, cap;
+} Lines;
 
 struct MlprtRun {
   const MlprtProgram *p;
@@ -65,8 +72,8 @@ struct MlprtRun {
   int32_t *fold_of;   /* [train + validation rows] cross-validation fold, when nfolds > 0 */
   int64_t njobs;      /* the program's jobs, plus the final one of a cross-validated search */
   int64_t resume_job; /* --resume: the job checkpoint.bin holds, else -1 */
-  char *metrics;      /* metrics.jsonl so far */
-  size_t mlen, mcap;
+  Lines metrics;      /* metrics.jsonl so far */
+  Lines trials;       /* trials.jsonl so far: one line per tuning trial (and fold) trained */
   MlprtConsole con; /* what the console shows */
   bool table_shown; /* the tuning trials' table has its header */
   double t0;
@@ -153,14 +160,14 @@ static void write_json(const MlprtRun *r, const char *name, const cJSON *j) {
   free(text);
 }
 
-static void metrics_append(MlprtRun *r, const char *line) {
+static void lines_append(Lines *b, const char *line) {
   size_t n = strlen(line);
-  if (r->mlen + n + 1 > r->mcap) {
-    r->mcap = (r->mlen + n + 1) * 2;
-    r->metrics = realloc(r->metrics, r->mcap);
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->s = realloc(b->s, b->cap);
   }
-  memcpy(r->metrics + r->mlen, line, n + 1);
-  r->mlen += n;
+  memcpy(b->s + b->len, line, n + 1);
+  b->len += n;
 }
 
 /* Copy DIR/NAME to TO/NAME when it exists. */
@@ -259,7 +266,7 @@ static void metrics_load(MlprtRun *r, const MlprtCkptHeader *h) {
     long long job, epoch;
     if (sscanf(line, "{\"job\":%lld,\"epoch\":%lld", &job, &epoch) == 2 &&
         (job < h->job || (job == h->job && epoch <= h->epoch)))
-      metrics_append(r, line);
+      lines_append(&r->metrics, line);
   }
   free(line);
   fclose(f);
@@ -605,6 +612,33 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   return tally_scores(r, &t);
 }
 
+/* A job's final validation scores; with the val_auc objective their ROC
+ * AUC too, from the outputs on the view's rows. */
+static Scores validate(MlprtRun *r, int64_t job, const View *v) {
+  Scores sc = evaluate(r, job, v);
+  if (r->p->objective != MLPRT_OBJ_VAL_AUC || v->n == 0) return sc;
+  const MlprtModel *m = model_of(r, job);
+  unsigned char *base = r->arenas[r->jobs[job].model].base;
+  const MlprtDataset *d = &r->data;
+  float *outs = malloc((size_t)(v->n * d->K) * sizeof *outs);
+  int32_t *labels = malloc((size_t)v->n * sizeof *labels);
+  for (int64_t start = 0; start < v->n; start += m->batch) {
+    int64_t nb = v->n - start < m->batch ? v->n - start : m->batch;
+    for (int64_t i = 0; i < nb; i++) {
+      int s;
+      int64_t row = row_of(r, v, start + i, &s);
+      mlprt_dataset_row(d, s, row, (float *)(base + m->x_off) + i * d->F);
+      labels[start + i] = d->label[s][row];
+    }
+    m->forward(base, nb, 0, 0, 0);
+    memcpy(outs + start * d->K, base + m->out_off, (size_t)(nb * d->K) * sizeof *outs);
+  }
+  sc.auc = mlprt_auc(outs, d->K, labels, d->nclasses, v->n);
+  free(outs);
+  free(labels);
+  return sc;
+}
+
 static View split_view(const MlprtRun *r, int split) {
   return (View){split, NULL, r->data.n[split]};
 }
@@ -641,11 +675,36 @@ static bool folds_run(const MlprtRun *r) {
   return r->cli.tune || r->p->cross_validate;
 }
 
-/* Tuning trials run only when asked; with data.folds the folds and the
- * refit are the run, and the spec's own job (0) is not. */
+static double objective_of(const MlprtRun *r, const JobResult *res);
+
+/* Successive halving: whether the trial of job (rung k > 0) was among the
+ * best 1/eta (at least one) of the trials trained at rung k - 1, ties to
+ * the earlier trial. */
+static bool promoted(const MlprtRun *r, int64_t job) {
+  const MlprtJob *j = &r->jobs[job];
+  int64_t mine = -1, ran = 0, better = 0;
+  for (int64_t i = 1; i < r->p->njobs; i++)
+    if (r->jobs[i].trial == j->trial && r->jobs[i].rung == j->rung - 1) mine = i;
+  if (mine < 0 || !r->res[mine].fit_done) return false;
+  double o = objective_of(r, &r->res[mine]);
+  for (int64_t i = 1; i < r->p->njobs; i++) {
+    if (r->jobs[i].trial < 0 || r->jobs[i].rung != j->rung - 1 || !r->res[i].fit_done) continue;
+    ran++;
+    double oi = objective_of(r, &r->res[i]);
+    better += oi < o || (oi == o && r->jobs[i].trial < j->trial);
+  }
+  int64_t keep = ran / r->p->eta;
+  return better < (keep > 0 ? keep : 1);
+}
+
+/* Tuning trials run only when asked, and with successive halving only
+ * when promoted; with data.folds the folds and the refit are the run, and
+ * the spec's own job (0) is not. */
 static bool skipped(const MlprtRun *r, int64_t job) {
   if (r->p->cross_validate) return job == 0;
-  return r->jobs[job].trial >= 0 && !r->cli.tune;
+  const MlprtJob *j = &r->jobs[job];
+  if (j->trial >= 0 && !r->cli.tune) return true;
+  return r->p->eta > 0 && j->trial >= 0 && j->rung > 0 && !promoted(r, job);
 }
 
 /* The smoke run's rows: a seeded random subset of n training rows (pooled
@@ -751,14 +810,25 @@ static void progress(MlprtRun *r, int64_t job, int64_t epoch, int64_t epochs, do
 static void trial_row(MlprtRun *r, int64_t job, int64_t epochs, const Scores *v, bool classify, double secs) {
   const MlprtJob *j = &r->jobs[job];
   if (!in_table(r, job)) return;
-  if (!r->table_shown)
-    mlprt_console_line(&r->con, "%-5s %-4s %-9s %-5s %-6s %-8s %-8s %7s\n", "trial", "fold", "lr", "batch",
-                       "epochs", "val_loss", classify ? "val_acc" : "val_r2", "seconds");
-  r->table_shown = true;
+  /* The searched settings are the middle columns, as wide as their names. */
+  cJSON *set = cJSON_Parse(j->settings ? j->settings : "{}");
+  char head[512], row[512];
+  int hn = snprintf(head, sizeof head, "%-5s %-4s", "trial", r->p->eta > 0 ? "rung" : "fold");
   char fold[24] = "-";
-  if (j->fold >= 0) snprintf(fold, sizeof fold, "%lld", (long long)j->fold);
-  mlprt_console_line(&r->con, "%-5lld %-4s %-9.3g %-5lld %-6lld %-8.4f %-8.4f %7.2f\n", (long long)j->trial,
-                     fold, j->lr, (long long)model_of(r, job)->batch, (long long)epochs, v->loss,
+  if (r->p->eta > 0) snprintf(fold, sizeof fold, "%lld", (long long)j->rung);
+  else if (j->fold >= 0) snprintf(fold, sizeof fold, "%lld", (long long)j->fold);
+  int rn = snprintf(row, sizeof row, "%-5lld %-4s", (long long)j->trial, fold);
+  for (const cJSON *c = set ? set->child : NULL; c && hn < 400 && rn < 400; c = c->next) {
+    int w = (int)strlen(c->string) > 9 ? (int)strlen(c->string) : 9;
+    hn += snprintf(head + hn, sizeof head - (size_t)hn, " %-*s", w, c->string);
+    rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*.4g", w, c->valuedouble);
+  }
+  cJSON_Delete(set);
+  if (!r->table_shown)
+    mlprt_console_line(&r->con, "%s %-6s %-8s %-8s %7s\n", head, "epochs", "val_loss", classify ? "val_acc" : "val_r2",
+                       "seconds");
+  r->table_shown = true;
+  mlprt_console_line(&r->con, "%s %-6lld %-8.4f %-8.4f %7.2f\n", row, (long long)epochs, v->loss,
                      classify ? v->accuracy : v->r2, secs);
 }
 
@@ -820,7 +890,7 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   gathered_free(&g);
   res->fit_seconds = mlprt_now() - t0;
   double loss = evaluate(r, job, &train).loss;
-  res->val = evaluate(r, job, &val);
+  res->val = validate(r, job, &val);
   char line[512];
   int n = snprintf(line, sizeof line,
                    "{\"job\":%lld,\"fit\":\"%s\",\"iterations\":%lld,\"train_loss\":%.6g,\"val_loss\":%.6g,",
@@ -831,8 +901,8 @@ static void fit_direct(MlprtRun *r, int64_t job) {
                   res->val.mse);
   if (isfinite(res->oob)) n += snprintf(line + n, sizeof line - (size_t)n, "\"oob_score\":%.6g,", res->oob);
   snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f}\n", res->fit_seconds);
-  if (!(r->cli.resume && job < r->resume_job)) metrics_append(r, line);
-  write_path(r, r->metrics_path, r->metrics, r->mlen, true);
+  if (!(r->cli.resume && job < r->resume_job)) lines_append(&r->metrics, line);
+  write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, true);
   trial_row(r, job, 0, &res->val, classify, res->fit_seconds);
   if (!in_table(r, job)) {
     char how[64];
@@ -951,7 +1021,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
                     secs > 0 ? (double)train.n / secs : 0.0, (long long)rss, cpu);
     }
     snprintf(line + n, sizeof line - (size_t)n, "}\n");
-    if (!replay) metrics_append(r, line); /* a replayed job's lines are in the file already */
+    if (!replay) lines_append(&r->metrics, line); /* a replayed job's lines are in the file already */
     progress(r, job, epoch, j->epochs, loss, &v, classify, lr, secs);
     h.epoch = epoch + 1;
     h.lr = sched.lr;
@@ -962,7 +1032,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
      * second, and at the end. */
     if (!replay) {
       bool sync = last_sync == 0 || mlprt_now() - last_sync >= 1.0 || stop || h.epoch == j->epochs;
-      write_path(r, r->metrics_path, r->metrics, r->mlen, sync);
+      write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, sync);
       if (mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
         die_io(r, "cannot write '%s': %s", ckpt, strerror(errno));
       if (sync) last_sync = mlprt_now();
@@ -973,7 +1043,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       break;
     }
   }
-  write_path(r, r->metrics_path, r->metrics, r->mlen, true);
+  write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, true);
   mlprt_console_clear(&r->con);
   const char *monitored = j->monitor_acc ? "val_accuracy" : "val_loss";
   bool restore = j->restore_best && !isnan(h.best_metric);
@@ -995,7 +1065,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   res->best_epoch = h.best_epoch + 1;
   res->steps = h.step;
   res->fit_seconds = mlprt_now() - t_start;
-  res->val = evaluate(r, job, &val);
+  res->val = validate(r, job, &val);
   trial_row(r, job, epoch, &res->val, classify, res->fit_seconds);
   free(rows);
   free(ckpt);
@@ -1021,11 +1091,11 @@ static float *split_outputs(MlprtRun *r, int64_t job, int s) {
   return res;
 }
 
-static const char *const objective_names[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
+static const char *const objective_names[] = MLPRT_OBJECTIVE_NAMES;
 
-/* An objective back in its own sign: accuracy and R² are kept negated. */
+/* An objective back in its own sign: the scores are kept negated. */
 static double objective_shown(const MlprtProgram *p, double o) {
-  return p->objective == MLPRT_OBJ_VAL_ACCURACY || p->objective == MLPRT_OBJ_VAL_R2 ? -o : o;
+  return p->objective == MLPRT_OBJ_VAL_LOSS || p->objective == MLPRT_OBJ_VAL_MAE ? o : -o;
 }
 
 /* A job's validation objective, oriented so that lower is better. */
@@ -1037,6 +1107,10 @@ static double objective_of(const MlprtRun *r, const JobResult *res) {
     return -res->val.r2;
   case MLPRT_OBJ_VAL_MAE:
     return res->val.mae;
+  case MLPRT_OBJ_VAL_F1:
+    return -res->val.f1;
+  case MLPRT_OBJ_VAL_AUC:
+    return -res->val.auc;
   default:
     return res->val.loss;
   }
@@ -1103,8 +1177,38 @@ static void predict_rows(void *ctx, const float *x, int64_t n, float *res) {
   }
 }
 
+static cJSON *scores_json(const Scores *s, bool classify);
+
+/* trials.jsonl: one line per trained trial (each fold of it): its
+ * settings, epochs, objective and validation scores. */
+static void record_trial(MlprtRun *r, int64_t job) {
+  const MlprtJob *j = &r->jobs[job];
+  const JobResult *res = &r->res[job];
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "trial", (double)j->trial);
+  cJSON_AddNumberToObject(o, "job", (double)job);
+  if (j->fold >= 0) cJSON_AddNumberToObject(o, "fold", (double)j->fold);
+  if (r->p->eta > 0) cJSON_AddNumberToObject(o, "rung", (double)j->rung);
+  cJSON *set = cJSON_Parse(j->settings ? j->settings : "{}");
+  cJSON_AddItemToObject(o, "settings", set ? set : cJSON_CreateObject());
+  cJSON_AddNumberToObject(o, "epochs", (double)res->epochs_run);
+  cJSON_AddNumberToObject(o, "best_epoch", (double)res->best_epoch);
+  cJSON_AddNumberToObject(o, objective_names[r->p->objective], objective_shown(r->p, objective_of(r, res)));
+  cJSON_AddItemToObject(o, "validation", scores_json(&res->val, model_of(r, job)->task != MLPRT_TASK_REGRESSION));
+  cJSON_AddNumberToObject(o, "seconds", res->fit_seconds);
+  char *text = cJSON_PrintUnformatted(o);
+  lines_append(&r->trials, text);
+  lines_append(&r->trials, "\n");
+  free(text);
+  cJSON_Delete(o);
+  char *path = path_in(r, "trials.jsonl");
+  write_path(r, path, r->trials.s, r->trials.len, true);
+  free(path);
+}
+
 void mlprt_run_test(MlprtRun *r, int64_t job) {
   if (skipped(r, job)) return;
+  if (r->jobs[job].trial >= 0 && r->jobs[job].fold != MLPRT_FOLD_ALL) record_trial(r, job);
   const MlprtModel *m = model_of(r, job);
   JobResult *res = &r->res[job];
   MlprtArena *a = &r->arenas[r->jobs[job].model];
@@ -1121,7 +1225,9 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   /* The refit of a cross-validated search is the result whatever its
    * (no longer held-out) validation score. */
   bool refit = r->jobs[job].fold == MLPRT_FOLD_ALL;
-  if (refit || r->best_job < 0 || obj < r->best_objective) {
+  /* Successive halving: a higher rung (more epochs) outranks a lower one. */
+  int64_t rung = r->jobs[job].rung, best_rung = r->best_job < 0 ? -1 : r->jobs[r->best_job].rung;
+  if (refit || r->best_job < 0 || rung > best_rung || (rung == best_rung && obj < r->best_objective)) {
     r->best_job = job;
     r->best_objective = obj;
     /* weights.bin: the parameter slab, then the running statistics (if any). */
@@ -1236,6 +1342,8 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   cJSON_AddNumberToObject(o, "model", (double)j->model);
   if (j->trial >= 0) cJSON_AddNumberToObject(o, "trial", (double)j->trial);
   if (j->fold >= 0) cJSON_AddNumberToObject(o, "fold", (double)j->fold);
+  if (r->p->eta > 0 && j->trial >= 0) cJSON_AddNumberToObject(o, "rung", (double)j->rung);
+  if (j->settings) cJSON_AddItemToObject(o, "settings", cJSON_Parse(j->settings));
   cJSON *hp = cJSON_AddObjectToObject(o, "hyperparameters");
   if (m->fit != MLPRT_FIT_NETWORK) {
     /* Fitted at once: the solver's settings, not the training loop's. */
@@ -1473,20 +1581,29 @@ int mlprt_run_close(MlprtRun *r) {
     cJSON_AddBoolToObject(tune, "run", folds_run(r));
     cJSON_AddStringToObject(tune, "objective", objective_names[p->objective]);
     bool cv = p->nfolds > 0;
-    int64_t trials = cv ? (p->njobs - 1) / p->nfolds : p->njobs - 1;
+    int64_t trials = (p->njobs - 1) / (cv ? p->nfolds : 1);
+    if (p->eta > 0) trials = 0;
+    for (int64_t i = 1; p->eta > 0 && i < p->njobs; i++) trials += r->jobs[i].rung == 0;
     cJSON_AddNumberToObject(tune, "trials", (double)trials);
     cJSON_AddNumberToObject(tune, "folds", (double)p->nfolds);
     if (folds_run(r)) {
       /* Without folds job 0 (the spec's settings) competes too: -1. */
       cJSON_AddNumberToObject(tune, "best_trial", (double)(cv ? r->best_trial : r->jobs[best].trial));
+      if (r->jobs[best].settings)
+        cJSON_AddItemToObject(tune, "best_settings", cJSON_Parse(r->jobs[best].settings));
+      /* What the search cost: every trial's epochs (trials.jsonl has each). */
+      int64_t spent = 0;
+      for (int64_t i = 1; i < p->njobs; i++) spent += r->res[i].fit_done ? r->res[i].epochs_run : 0;
+      cJSON_AddNumberToObject(tune, "trial_epochs", (double)spent);
+      if (p->eta > 0) cJSON_AddNumberToObject(tune, "eta", (double)p->eta);
       if (!cv && r->jobs[best].trial < 0)
         mlprt_console_line(&r->con, "winner: the spec's own settings (%s %.4f) over %lld trials\n",
                            objective_names[p->objective], objective_shown(p, r->best_objective),
                            (long long)trials);
       else if (!cv)
-        mlprt_console_line(&r->con, "winner: trial %lld of %lld (lr %g, %s %.4f)\n",
-                           (long long)r->jobs[best].trial, (long long)trials, r->jobs[best].lr,
-                           objective_names[p->objective], objective_shown(p, r->best_objective));
+        mlprt_console_line(&r->con, "winner: trial %lld of %lld (%s, %s %.4f)\n", (long long)r->jobs[best].trial,
+                           (long long)trials, r->jobs[best].settings, objective_names[p->objective],
+                           objective_shown(p, r->best_objective));
       if (!cv && in_table(r, best) && !r->cli.quiet) summary(r, &r->res[best].test);
       if (cv) {
         /* Back to the objective's own sign: scores are stored negated. */
@@ -1550,6 +1667,7 @@ int mlprt_run_close(MlprtRun *r) {
   add_artifact(r, arts, "spec.mlp");
   add_artifact(r, arts, p->cleaning_report ? p->cleaning_report : "cleaning.json");
   add_artifact(r, arts, "metrics.jsonl");
+  if (r->trials.len) add_artifact(r, arts, "trials.jsonl");
   add_artifact(r, arts, "weights.bin");
   if (p->report) {
     cJSON *bj = job_json(r, best);
@@ -1595,7 +1713,8 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->fold_of);
   free(r->trial_objective);
   free(r->pretrained);
-  free(r->metrics);
+  free(r->metrics.s);
+  free(r->trials.s);
   for (int64_t j = 0; j < r->njobs; j++) {
     free(r->res[j].train_curve);
     free(r->res[j].val_curve);

@@ -248,6 +248,71 @@ START_TEST(e2e_tuning_trials) {
 }
 END_TEST
 
+/* A seeded grid of 9 points over lr and batch, trained --tune for 27
+ * epochs by SEARCH; returns the manifest, the trial lines in *lines. */
+static cJSON *tune_grid(const char *name, const char *search, int *lines) {
+  char file[64], exe_name[64], out[64];
+  snprintf(file, sizeof file, "%s.mlp", name);
+  snprintf(exe_name, sizeof exe_name, "%s.exe", name);
+  snprintf(out, sizeof out, "%s.run", name);
+  char *spec = write_spec(file,
+      "pipeline %s {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n    target = species\n"
+      "    clean {\n      standardize(numeric)\n    }\n    split(validation = 0.3, stratify = true, seed = 1)\n"
+      "  }\n  model {\n    dense(16, activation = relu)\n    output(activation = softmax)\n  }\n"
+      "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 27\n    seed = 7\n  }\n"
+      "  tuning {\n    search = %s\n    lr in [0.0003, 0.003, 0.03]\n    batch in [8, 32, 64]\n  }\n}\n",
+      name, root(), search);
+  char *exe = test_path(tmp, exe_name);
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  const char *opts[] = {"--tune", "--set", "early_stopping=0", NULL};
+  cJSON *m = train(exe, out, opts);
+  /* trials.jsonl: one line per trained trial, each with its settings. */
+  char *dir = test_path(tmp, out), *path = test_path(dir, "trials.jsonl");
+  char *text = test_read_file(path, NULL);
+  ck_assert_msg(text != NULL, "no %s", path);
+  *lines = 0;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *t = cJSON_Parse(line);
+    ck_assert_msg(t && cJSON_GetObjectItem(cJSON_GetObjectItem(t, "settings"), "lr"), "%s", line);
+    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(t, "val_loss")));
+    cJSON_Delete(t);
+    (*lines)++;
+  }
+  artifact(m, "trials.jsonl");
+  free(text);
+  free(path);
+  free(dir);
+  free(exe);
+  free(spec);
+  return m;
+}
+
+/* Successive halving keeps the best third of the grid at each rung (3, 9
+ * and 27 epochs) and finds the full grid's best for a third of its epochs. */
+START_TEST(e2e_successive_halving_matches_grid) {
+  int grid_lines, halving_lines;
+  cJSON *grid = tune_grid("grid", "grid", &grid_lines);
+  cJSON *halving = tune_grid("halving", "successive_halving(eta = 3, min_epochs = 3)", &halving_lines);
+  ck_assert_int_eq(grid_lines, 9);
+  ck_assert_int_eq(halving_lines, 9 + 3 + 1);
+  const cJSON *g = cJSON_GetObjectItem(grid, "tuning"), *h = cJSON_GetObjectItem(halving, "tuning");
+  char *gs = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "best_settings"));
+  char *hs = cJSON_PrintUnformatted(cJSON_GetObjectItem(h, "best_settings"));
+  ck_assert_str_eq(gs, hs);
+  ck_assert_int_eq(cJSON_GetObjectItem(h, "best_trial")->valueint, cJSON_GetObjectItem(g, "best_trial")->valueint);
+  double ge = cJSON_GetObjectItem(g, "trial_epochs")->valuedouble;
+  double he = cJSON_GetObjectItem(h, "trial_epochs")->valuedouble;
+  ck_assert_double_eq(ge, 9 * 27);
+  ck_assert_msg(he <= 0.4 * ge, "halving trained %g epochs, the grid %g", he, ge);
+  ck_assert_int_eq(cJSON_GetObjectItem(h, "eta")->valueint, 3);
+  free(gs);
+  free(hs);
+  cJSON_Delete(grid);
+  cJSON_Delete(halving);
+}
+END_TEST
+
 /* data.folds: the spec's own settings cross-validated without --tune: the
  * folds train (job 0 does not), then the refit on every training and
  * validation row takes the test. Given with a search, it is refused: the
@@ -914,6 +979,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_smoke_run_diagnoses);
   tcase_add_test(tc, e2e_limits_and_unbuilt_settings);
   tcase_add_test(tc, e2e_tuning_trials);
+  tcase_add_test(tc, e2e_successive_halving_matches_grid);
   tcase_add_test(tc, e2e_data_folds_cross_validate);
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
