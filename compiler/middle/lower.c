@@ -1173,6 +1173,42 @@ static MlpInit lower_init(Lower *L, const char *name, MlpLoc at) {
   return MLP_INIT_GLOROT_UNIFORM;
 }
 
+/* Model m (its name and batch set) as the spec now stands: its input, init,
+ * layers, loss and memory plan. False after an error. */
+static bool lower_network(Lower *L, MlpIr *ir, MlpIrModel *m) {
+  const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
+  m->in_size = ir->data.n_features;
+  if (ir->data.img_h > 0) {
+    m->kind = MLP_MODEL_CNN;
+    m->in_c = 1;
+    m->in_h = ir->data.img_h;
+    m->in_w = ir->data.img_w;
+  }
+  const MlpSpecBlock *model = mlp_spec_block(L->s, "model");
+  m->init = lower_init(L, str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"), model->loc);
+  const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
+  const MlpSpecCall **calls = mlp_arena_alloc(L->a, (size_t)(model->ops.len + 1) * sizeof *calls);
+  if (!lower_layers(L, ir, m, &loss, calls)) return false;
+  if (loss && m->task == MLP_TASK_MULTICLASS)
+    m->label_smoothing = (float)num_or(mlp_spec_arg(loss, "label_smoothing"), 0);
+  int bad = mlp_lower_model(L->a, m);
+  if (bad >= 0 && m->layers[bad].op == MLP_OP_RECURRENT) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(L->d, calls[bad]->loc,
+                   "a recurrent layer reads a one-channel image's rows as steps, or a vector as one step; "
+                   "its input is %lldx%lldx%lld",
+                   (long long)l->in_c, (long long)l->in_h, (long long)l->in_w);
+    return false;
+  }
+  if (bad >= 0) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(L->d, calls[bad]->loc, "the %lldx%lld window does not fit its %lldx%lld input",
+                   (long long)l->kernel, (long long)l->kernel, (long long)l->in_h, (long long)l->in_w);
+    return false;
+  }
+  return true;
+}
+
 /* ---- tuning ---------------------------------------------------------------- */
 
 enum { MAX_TRIALS = 1000, MAX_VALUES = 64 };
@@ -1182,8 +1218,11 @@ enum { MAX_TRIALS = 1000, MAX_VALUES = 64 };
 typedef struct {
   const MlpSpecSpace *sp;
   double vals[MAX_VALUES];
+  const MlpNode *nodes[MAX_VALUES]; /* a list's items (numbers, names, bools) */
   int nvals;
   bool continuous, log, integer;
+  bool own;   /* tuning sets it in the job: lr, batch, epochs, l1, l2 */
+  bool model; /* the trial's value changes the model: a new one is lowered */
   double lo, hi;
 } Space;
 
@@ -1197,27 +1236,49 @@ static double call_arg(const MlpNode *call, const char *name, int pos, double df
   return dflt;
 }
 
+/* Whether a search path's value shapes the model rather than the job. */
+static bool shapes_model(const char *path) {
+  if (strncmp(path, "hyperparameters.", 16) == 0) path += 16;
+  return strncmp(path, "model.", 6) == 0 || strcmp(path, "init") == 0 || strncmp(path, "loss.", 5) == 0;
+}
+
 static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   const MlpNode *v = sp->space;
-  const char *name = sp->field->name;
+  const char *name = sp->path;
   out->sp = sp;
   out->integer = sp->field->type.kind == MLP_TY_INT;
   bool penalty = strcmp(name, "l1") == 0 || strcmp(name, "l2") == 0;
-  if (L->forest) {
+  bool in_model = strncmp(name, "model.", 6) == 0;
+  out->own = penalty || strcmp(name, "lr") == 0 || strcmp(name, "batch") == 0 || strcmp(name, "epochs") == 0;
+  out->model = shapes_model(name);
+  if (L->forest && !in_model) {
     unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s' for a random forest", name));
     return false;
   }
-  if (L->fitted && !penalty) {
-    mlp_diag_error(L->d, sp->loc, "`%s` does not apply to a model fitted at once: search l1 or l2", name);
+  if (L->fitted && !penalty && !in_model) {
+    mlp_diag_error(L->d, sp->loc, "`%s` does not apply to a model fitted at once: search l1 or l2, or the "
+                   "model's parameters (model.OP.PARAM)", name);
     return false;
   }
-  if (!L->fitted && strcmp(name, "lr") != 0 && strcmp(name, "batch") != 0 && strcmp(name, "epochs") != 0) {
+  if (sp->field->type.kind == MLP_TY_CALL) {
+    unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching the %s itself", name));
+    return false;
+  }
+  /* The data split every trial shares reads these. */
+  if (strcmp(name, "validation") == 0 || strcmp(name, "seed") == 0) {
     unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s'", name));
     return false;
   }
+  if (strcmp(name, "dropout") == 0) {
+    mlp_diag_error(L->d, sp->loc, "'dropout' is only the default rate of dropout layers; search the layer's: "
+                   "model.dropout.rate, or model.dropout[i].rate for the i-th");
+    return false;
+  }
   if (v->kind == MLP_ND_LIST) {
-    for (int i = 0; i < v->kids.len && out->nvals < MAX_VALUES; i++)
+    for (int i = 0; i < v->kids.len && out->nvals < MAX_VALUES; i++) {
+      out->nodes[out->nvals] = v->kids.items[i];
       out->vals[out->nvals++] = ((const MlpNode *)v->kids.items[i])->num;
+    }
     return true;
   }
   bool logr = v->kind == MLP_ND_CALL;
@@ -1288,6 +1349,46 @@ static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
   return ir->nmodels++;
 }
 
+/* A trial whose values are in the spec: its job lowered again, and its
+ * model when a value shapes it (key: those values and the batch; one
+ * model per key, made at that batch). Diagnostics the spec's own lowering
+ * gave already are not repeated; an error is reported at the search with
+ * the trial's settings. */
+static bool lower_trial(Lower *L, MlpIr *ir, MlpIrJob *j, const char *key, int64_t batch, const char **model_keys,
+                        const char *settings) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  MlpDiag quiet = *L->d, *loud = L->d;
+  quiet.out = f, quiet.nerr = quiet.nwarn = 0, quiet.color = false;
+  L->d = &quiet;
+  bool ok = lower_job(L, j);
+  int model = -1;
+  for (int i = 0; i < ir->nmodels && model < 0; i++)
+    if (model_keys[i] && strcmp(model_keys[i], key) == 0) model = i;
+  if (ok && model < 0 && strncmp(key, "batch=", 6) == 0) {
+    model = model_for_batch(L, ir, batch);
+  } else if (ok && model < 0) {
+    MlpIrModel *m = &ir->models[ir->nmodels];
+    memset(m, 0, sizeof *m);
+    m->name = mlp_arena_printf(L->a, "model%d", ir->nmodels);
+    m->batch = batch;
+    ok = lower_network(L, ir, m);
+    if (ok) model = ir->nmodels++;
+  }
+  if (ok) model_keys[model] = key;
+  if (ok && L->fitted) j->optim.l1 = (float)L->l1, j->optim.l2 = (float)L->l2;
+  j->model = model;
+  L->d = loud;
+  fclose(f);
+  if (!ok) {
+    const MlpSpecBlock *t = mlp_spec_block(L->s, "tuning");
+    mlp_diag_error(L->d, t->loc, "the trial %s does not build:\n%s", settings, text ? text : "");
+  }
+  free(text);
+  return ok;
+}
+
 /* The trials of the tuning block, one job each; a batch size the spec's
  * model does not have gets a model of its own (shapes are compiled).
  * data.folds cross-validates the spec's own settings (one trial, its folds
@@ -1353,47 +1454,93 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   ir->jobs = mlp_arena_alloc(L->a, (size_t)(1 + trials * per * rungs) * sizeof *ir->jobs);
   ir->jobs[0] = base;
   if (ir->eta) ir->jobs[0].rung = rungs - 1;
-  /* Models for every batch size: at most one per distinct value. */
+  MlpSpecValue saved[ns ? ns : 1];
+  for (int i = 0; i < ns; i++)
+    if (!sp[i].own) saved[i] = *sp[i].sp->target;
+  /* Models for every batch size and model-shaping value: at most one per
+   * trial. */
   MlpIrModel *models = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *models);
   models[0] = ir->models[0];
   ir->models = models;
-  for (int tr = 0; tr < trials; tr++) {
+  /* The model each distinct set of model-shaping values made. */
+  const char **model_keys = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *model_keys);
+  bool relower = false;
+  for (int i = 0; i < ns; i++) relower |= !sp[i].own;
+  for (int tr = 0; tr < trials && ok; tr++) {
     MlpIrJob *j = &ir->jobs[1 + tr * per];
-    *j = base;
+    int64_t batch = ir->models[0].batch;
+    char *settings = mlp_arena_printf(L->a, "{"), *key = mlp_arena_strdup(L->a, "");
+    double vals[ns ? ns : 1];
+    /* A trial's values: the spaces' own, or in the spec for the job and
+     * the model to be lowered again. */
+    for (int i = 0, rest = tr; i < ns; i++) {
+      int pick = -1;
+      double v;
+      if (random && sp[i].continuous) {
+        v = draw(&sp[i], mlprt_rng_uniform(seed, (uint64_t)i, (uint64_t)tr));
+      } else if (random) {
+        pick = (int)(mlprt_rng_uniform(seed, (uint64_t)i, (uint64_t)tr) * sp[i].nvals);
+        v = sp[i].vals[pick];
+      } else {
+        pick = rest % sp[i].nvals;
+        v = sp[i].vals[pick];
+        rest /= sp[i].nvals;
+      }
+      const MlpNode *node = pick >= 0 ? sp[i].nodes[pick] : NULL;
+      if (!node) {
+        MlpNode *num = mlp_ast_new(L->a, MLP_ND_NUM, sp[i].sp->loc);
+        num->num = sp[i].integer ? (double)(int64_t)v : v;
+        num->is_int = sp[i].integer;
+        node = num;
+      }
+      vals[i] = node->num;
+      const char *text = node->kind == MLP_ND_IDENT ? mlp_arena_printf(L->a, "\"%s\"", node->name)
+                         : node->kind == MLP_ND_BOOL ? (node->num != 0 ? "true" : "false")
+                                                     : mlp_arena_printf(L->a, "%.6g", sp[i].integer
+                                                                                          ? node->num
+                                                                                          : (double)(float)node->num);
+      settings = mlp_arena_printf(L->a, "%s%s\"%s\":%s", settings, i ? "," : "", sp[i].sp->path, text);
+      if (sp[i].model) key = mlp_arena_printf(L->a, "%s%s=%s;", key, sp[i].sp->path, text);
+      if (!sp[i].own) {
+        sp[i].sp->target->node = node;
+        sp[i].sp->target->given = true;
+      }
+    }
+    for (int i = 0; i < ns; i++)
+      if (strcmp(sp[i].sp->path, "batch") == 0) batch = (int64_t)vals[i];
+    if (relower) {
+      ok = lower_trial(L, ir, j, mlp_arena_printf(L->a, "%sbatch=%lld", key, (long long)batch), batch, model_keys,
+                       mlp_arena_printf(L->a, "%s}", settings));
+    } else {
+      *j = base;
+      j->model = model_for_batch(L, ir, batch);
+    }
     j->trial = tr;
     j->smoke_subset = 0; /* job 0's smoke run covers the model */
     if (ir->eta) j->rung = 0, j->epochs = first;
-    int64_t batch = ir->models[0].batch;
-    char *settings = mlp_arena_printf(L->a, "{");
-    for (int i = 0, rest = tr; i < ns; i++) {
-      double v;
-      if (random) {
-        v = draw(&sp[i], mlprt_rng_uniform(seed, (uint64_t)i, (uint64_t)tr));
-      } else {
-        v = sp[i].vals[rest % sp[i].nvals];
-        rest /= sp[i].nvals;
-      }
-      const char *name = sp[i].sp->field->name;
-      settings = mlp_arena_printf(L->a, "%s%s\"%s\":%.6g", settings, i ? "," : "", name,
-                                  sp[i].integer ? (double)(int64_t)v : (double)(float)v);
-      if (strcmp(name, "lr") == 0)
-        j->optim.lr = (float)v;
+    for (int i = 0; i < ns; i++) {
+      const char *name = sp[i].sp->path;
+      if (!sp[i].own)
+        continue;
+      else if (strcmp(name, "lr") == 0)
+        j->optim.lr = (float)vals[i];
       else if (strcmp(name, "l1") == 0)
-        j->optim.l1 = (float)v;
+        j->optim.l1 = (float)vals[i];
       else if (strcmp(name, "l2") == 0)
-        j->optim.l2 = (float)v;
+        j->optim.l2 = (float)vals[i];
       else if (strcmp(name, "epochs") == 0)
-        j->epochs = (int64_t)v;
-      else
-        batch = (int64_t)v;
+        j->epochs = (int64_t)vals[i];
     }
     j->settings = mlp_arena_printf(L->a, "%s}", settings);
-    j->model = model_for_batch(L, ir, batch);
     for (int f = 0; f < per; f++) {
       ir->jobs[1 + tr * per + f] = *j;
       ir->jobs[1 + tr * per + f].fold = ir->nfolds ? f : -1;
     }
   }
+  /* The spec as written again, for what reads it after tuning. */
+  for (int i = 0; i < ns; i++)
+    if (!sp[i].own) *sp[i].sp->target = saved[i];
+  if (!ok) return false;
   /* Successive halving: rung k repeats the trials with eta^k times the
    * first rung's epochs, the last rung with the spec's epochs. */
   for (int rg = 1; rg < rungs; rg++)
@@ -1578,36 +1725,9 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);
   MlpIrModel *m = &ir->models[0];
   m->name = "model0";
-  m->in_size = ir->data.n_features;
-  if (ir->data.img_h > 0) {
-    m->kind = MLP_MODEL_CNN;
-    m->in_c = 1;
-    m->in_h = ir->data.img_h;
-    m->in_w = ir->data.img_w;
-  }
   m->batch = (int64_t)num_or(mlp_spec_setting(hyper, "batch"), 32);
+  if (!lower_network(&L, ir, m)) return NULL;
   const MlpSpecBlock *model = mlp_spec_block(s, "model");
-  m->init = lower_init(&L, str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"), model->loc);
-  const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
-  const MlpSpecCall **calls = mlp_arena_alloc(a, (size_t)(model->ops.len + 1) * sizeof *calls);
-  if (!lower_layers(&L, ir, m, &loss, calls)) return NULL;
-  if (loss && m->task == MLP_TASK_MULTICLASS)
-    m->label_smoothing = (float)num_or(mlp_spec_arg(loss, "label_smoothing"), 0);
-  int bad = mlp_lower_model(a, m);
-  if (bad >= 0 && m->layers[bad].op == MLP_OP_RECURRENT) {
-    const MlpIrLayer *l = &m->layers[bad];
-    mlp_diag_error(d, calls[bad]->loc,
-                   "a recurrent layer reads a one-channel image's rows as steps, or a vector as one step; "
-                   "its input is %lldx%lldx%lld",
-                   (long long)l->in_c, (long long)l->in_h, (long long)l->in_w);
-    return NULL;
-  }
-  if (bad >= 0) {
-    const MlpIrLayer *l = &m->layers[bad];
-    mlp_diag_error(d, calls[bad]->loc, "the %lldx%lld window does not fit its %lldx%lld input",
-                   (long long)l->kernel, (long long)l->kernel, (long long)l->in_h, (long long)l->in_w);
-    return NULL;
-  }
   ir->njobs = 1;
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
   if (!lower_job(&L, &ir->jobs[0])) return NULL;

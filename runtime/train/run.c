@@ -821,7 +821,12 @@ static void trial_row(MlprtRun *r, int64_t job, int64_t epochs, const Scores *v,
   for (const cJSON *c = set ? set->child : NULL; c && hn < 400 && rn < 400; c = c->next) {
     int w = (int)strlen(c->string) > 9 ? (int)strlen(c->string) : 9;
     hn += snprintf(head + hn, sizeof head - (size_t)hn, " %-*s", w, c->string);
-    rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*.4g", w, c->valuedouble);
+    if (cJSON_IsString(c))
+      rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*s", w, c->valuestring);
+    else if (cJSON_IsBool(c))
+      rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*s", w, cJSON_IsTrue(c) ? "true" : "false");
+    else
+      rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*.4g", w, c->valuedouble);
   }
   cJSON_Delete(set);
   if (!r->table_shown)
@@ -1591,6 +1596,8 @@ int mlprt_run_close(MlprtRun *r) {
       cJSON_AddNumberToObject(tune, "best_trial", (double)(cv ? r->best_trial : r->jobs[best].trial));
       if (r->jobs[best].settings)
         cJSON_AddItemToObject(tune, "best_settings", cJSON_Parse(r->jobs[best].settings));
+      /* The model weights.bin is of (mlpc export reads it). */
+      cJSON_AddNumberToObject(tune, "best_model", (double)r->jobs[best].model);
       /* What the search cost: every trial's epochs (trials.jsonl has each). */
       int64_t spent = 0;
       for (int64_t i = 1; i < p->njobs; i++) spent += r->res[i].fit_done ? r->res[i].epochs_run : 0;

@@ -313,6 +313,74 @@ START_TEST(e2e_successive_halving_matches_grid) {
 }
 END_TEST
 
+/* The model of IR named by a job ("modelN"). */
+static const cJSON *ir_model(const cJSON *ir, const cJSON *job) {
+  const cJSON *m;
+  cJSON_ArrayForEach(m, cJSON_GetObjectItem(ir, "models"))
+    if (strcmp(cJSON_GetObjectItem(m, "name")->valuestring, cJSON_GetObjectItem(job, "model")->valuestring) == 0)
+      return m;
+  ck_abort_msg("no model %s", cJSON_GetObjectItem(job, "model")->valuestring);
+  return NULL;
+}
+
+/* Search paths reach layer parameters, enumerated values and the
+ * optimizer's parameters: each trial's job and model carry its values, and
+ * the winner's model (not the spec's) is what weights.bin and export hold. */
+START_TEST(e2e_search_any_setting) {
+  char *spec = write_spec("anyset.mlp",
+      "pipeline anyset {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n    target = species\n"
+      "    clean {\n      standardize(numeric)\n    }\n    split(validation = 0.3, stratify = true, seed = 1)\n"
+      "  }\n  model {\n    dense(8, activation = relu)\n    dropout(0.1)\n    dense(4)\n"
+      "    output(activation = softmax)\n  }\n"
+      "  hyperparameters {\n    optimizer = adam(lr = 0.02)\n    epochs = 8\n    seed = 7\n  }\n"
+      "  tuning {\n    model.dense[1].units in [4, 16]\n    model.dense[0].activation in [relu, tanh]\n"
+      "    model.dropout.rate in [0, 0.3]\n    optimizer.beta1 in [0.8, 0.9]\n  }\n}\n",
+      root());
+  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  TestRun r = test_run(e, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *ir = cJSON_Parse(r.out);
+  test_run_free(&r);
+  int trials = 0;
+  const cJSON *job;
+  cJSON_ArrayForEach(job, cJSON_GetObjectItem(ir, "jobs")) {
+    if (cJSON_GetObjectItem(job, "trial")->valueint < 0) continue;
+    trials++;
+    const cJSON *set = cJSON_GetObjectItem(job, "settings"), *layers = cJSON_GetObjectItem(ir_model(ir, job), "layers");
+    const cJSON *dense0 = cJSON_GetArrayItem(layers, 0), *drop = cJSON_GetArrayItem(layers, 1);
+    const cJSON *dense1 = cJSON_GetArrayItem(layers, 2);
+    ck_assert_str_eq(cJSON_GetObjectItem(dense0, "activation")->valuestring,
+                     cJSON_GetObjectItem(set, "model.dense[0].activation")->valuestring);
+    ck_assert_int_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(dense1, "out_shape"), 1)->valueint,
+                     cJSON_GetObjectItem(set, "model.dense[1].units")->valueint);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(drop, "rate")->valuedouble,
+                            cJSON_GetObjectItem(set, "model.dropout.rate")->valuedouble, 1e-6);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(cJSON_GetObjectItem(job, "optimizer"), "beta1")->valuedouble,
+                            cJSON_GetObjectItem(set, "optimizer.beta1")->valuedouble, 1e-6);
+  }
+  ck_assert_int_eq(trials, 16);
+  /* beta1 does not shape the model: the spec's and one per other point. */
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ir, "models")), 1 + 8);
+  cJSON_Delete(ir);
+  char *exe = test_path(tmp, "anyset.exe");
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  const char *opts[] = {"--tune", NULL};
+  cJSON *m = train(exe, "anyset.run", opts);
+  const cJSON *t = cJSON_GetObjectItem(m, "tuning");
+  ck_assert(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "best_settings"), "model.dense[1].units"));
+  ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(t, "best_model")));
+  char *run = test_path(tmp, "anyset.run"), *pred = test_path(tmp, "anyset.pred");
+  const char *x[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  test_run_ok(x);
+  cJSON_Delete(m);
+  free(run);
+  free(pred);
+  free(exe);
+  free(spec);
+}
+END_TEST
+
 /* data.folds: the spec's own settings cross-validated without --tune: the
  * folds train (job 0 does not), then the refit on every training and
  * validation row takes the test. Given with a search, it is refused: the
@@ -980,6 +1048,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_limits_and_unbuilt_settings);
   tcase_add_test(tc, e2e_tuning_trials);
   tcase_add_test(tc, e2e_successive_halving_matches_grid);
+  tcase_add_test(tc, e2e_search_any_setting);
   tcase_add_test(tc, e2e_data_folds_cross_validate);
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
