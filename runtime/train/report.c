@@ -1,8 +1,9 @@
 /* report.c — the run's report.html: one self-contained file (inline SVG,
  * no external reference) in the order of the eight steps: the data and
  * its cleaning, the architecture, the hyperparameters, the environment,
- * training (loss curves with axes, ticks, a legend beside the plot and the
- * best epoch marked, and a bias / variance reading), tuning, the error
+ * training (loss and validation accuracy or R² curves with axes, ticks, a
+ * legend beside the plot and the best epoch marked, and a bias / variance
+ * reading), tuning, the error
  * analysis (metrics, each class's scores, the confusion matrix, the
  * calibration curve or residuals, slices, worst rows, importance) and
  * deployment (the baseline's margin, the run's artifacts). Consumes an
@@ -90,6 +91,36 @@ static void polyline(FILE *f, const Axes *a, const double *x, const double *y, i
   fputs("\"/>\n", f);
 }
 
+/* The best epoch as a dashed vertical line, legend entry i. */
+static void best_marker(FILE *f, const Axes *a, const MlprtReport *r, int i) {
+  if (r->best_epoch < 1 || r->best_epoch > r->epochs) return;
+  double x = px(a, (double)r->best_epoch);
+  fprintf(f, "<line class=\"best\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#2ca02c\" "
+             "stroke-dasharray=\"4 3\"/>\n", x, PAD_T, x, PLOT_H - PAD_B);
+  char lab[48];
+  snprintf(lab, sizeof lab, "best epoch (%lld)", (long long)r->best_epoch);
+  legend(f, i, "#2ca02c", "4 3", lab);
+}
+
+/* The validation score (accuracy, or R²) against the epoch, the best epoch
+ * marked; nothing when no epoch recorded one. */
+static void score_svg(FILE *f, const MlprtReport *r) {
+  Axes a = {1, (double)(r->epochs > 1 ? r->epochs : 2), INFINITY, -INFINITY};
+  for (int64_t e = 0; e < r->epochs; e++)
+    if (isfinite(r->val_score[e])) a.y0 = fmin(a.y0, r->val_score[e]), a.y1 = fmax(a.y1, r->val_score[e]);
+  if (!isfinite(a.y0)) return;
+  /* Accuracy in [0, 1] keeps that scale; R² may fall below 0. */
+  a.y0 = fmin(a.y0, 0), a.y1 = fmax(a.y1, 1);
+  double *ep = malloc((size_t)r->epochs * sizeof *ep);
+  for (int64_t e = 0; e < r->epochs; e++) ep[e] = (double)(e + 1);
+  plot_open(f, &a, "epoch", r->score_name);
+  polyline(f, &a, ep, r->val_score, r->epochs, "#9467bd", "none");
+  free(ep);
+  legend(f, 0, "#9467bd", "none", r->score_name);
+  best_marker(f, &a, r, 1);
+  fputs("</svg>\n", f);
+}
+
 /* Training and validation loss against the epoch, the best epoch marked. */
 static void curves_svg(FILE *f, const MlprtReport *r) {
   Axes a = {1, (double)(r->epochs > 1 ? r->epochs : 2), 0, 0};
@@ -106,15 +137,9 @@ static void curves_svg(FILE *f, const MlprtReport *r) {
   free(ep);
   legend(f, 0, "#1f77b4", "none", "training loss");
   legend(f, 1, "#d62728", "none", "validation loss");
-  if (r->best_epoch >= 1 && r->best_epoch <= r->epochs) {
-    double x = px(&a, (double)r->best_epoch);
-    fprintf(f, "<line class=\"best\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#2ca02c\" "
-               "stroke-dasharray=\"4 3\"/>\n", x, PAD_T, x, PLOT_H - PAD_B);
-    char lab[48];
-    snprintf(lab, sizeof lab, "best epoch (%lld)", (long long)r->best_epoch);
-    legend(f, 2, "#2ca02c", "4 3", lab);
-  }
+  best_marker(f, &a, r, 2);
   fputs("</svg>\n", f);
+  if (r->val_score) score_svg(f, r);
 }
 
 /* The calibration curve: observed against predicted, the diagonal dashed. */

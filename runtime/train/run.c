@@ -36,6 +36,7 @@ typedef struct {
 typedef struct {
   bool smoke_done, fit_done;
   double *train_curve, *val_curve; /* [epochs] losses per epoch, NaN before a resume */
+  double *score_curve;             /* [epochs] validation accuracy (R² for regression) per epoch, likewise */
   double smoke_first, smoke_last;
   int64_t smoke_epochs;
   int64_t epochs_run, best_epoch, steps;
@@ -981,9 +982,11 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   mlprt_console_job(&r->con, job, epoch, j->epochs, train.n);
   free(res->train_curve);
   free(res->val_curve);
+  free(res->score_curve);
   res->train_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->train_curve);
   res->val_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->val_curve);
-  for (int64_t e = 0; e < j->epochs; e++) res->train_curve[e] = res->val_curve[e] = NAN;
+  res->score_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->score_curve);
+  for (int64_t e = 0; e < j->epochs; e++) res->train_curve[e] = res->val_curve[e] = res->score_curve[e] = NAN;
   for (; epoch < j->epochs; epoch++) {
     double lr = mlprt_sched_lr(&sched, (int)epoch);
     double t_ep = mlprt_now();
@@ -1008,6 +1011,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     mlprt_sched_observe(&sched, v.loss);
     res->train_curve[epoch] = loss;
     res->val_curve[epoch] = v.loss;
+    res->score_curve[epoch] = classify ? v.accuracy : v.r2;
     char line[512];
     double secs = mlprt_now() - t_ep;
     int n = snprintf(line, sizeof line,
@@ -1525,6 +1529,8 @@ static void write_report(const MlprtRun *r, int64_t best, bool classify, const c
                      .bias_variance = r->p->bias_variance != 0,
                      .train_loss = res->train_curve,
                      .val_loss = res->val_curve,
+                     .val_score = res->score_curve,
+                     .score_name = classify ? "validation accuracy" : "validation R\u00b2",
                      .epochs = res->train_curve ? res->epochs_run : 0,
                      .best_epoch = res->best_epoch,
                      .hyperparameters = hp ? hp : "",
@@ -1725,6 +1731,7 @@ int mlprt_run_close(MlprtRun *r) {
   for (int64_t j = 0; j < r->njobs; j++) {
     free(r->res[j].train_curve);
     free(r->res[j].val_curve);
+    free(r->res[j].score_curve);
   }
   free(r->jobs);
   free(r->res);

@@ -135,6 +135,8 @@ typedef struct {
   const int64_t *confusion; /* [nclasses, nclasses], true class by row; NULL: not shown */
   bool curves, bias_variance;
   const double *train_loss, *val_loss; /* [epochs] of the reported job (NaN where not recorded) */
+  const double *val_score;             /* [epochs] its validation accuracy (R² for regression), or NULL */
+  const char *score_name;              /* "validation accuracy" or "validation R²" */
   int64_t epochs, best_epoch;          /* best_epoch counts from 1 */
   const char *hyperparameters;         /* JSON text */
   const char *baseline;                /* how the model compares with the baseline (a sentence), or NULL */

@@ -270,6 +270,10 @@ static void check_report_text(const char *html) {
   ck_assert_msg(
       strstr(html, "class=\"tick\"") && strstr(html, "class=\"xlabel\"") && strstr(html, "class=\"best\""),
       "the learning curve lacks ticks, an axis label or the best epoch");
+  /* The validation accuracy against the epoch, the best epoch marked on it too. */
+  const char *acc = strstr(html, ">validation accuracy</text>");
+  ck_assert_msg(acc != NULL, "no validation accuracy curve");
+  ck_assert_msg(strstr(acc, "class=\"best\""), "the accuracy curve does not mark the best epoch");
 }
 
 START_TEST(analysis_report_has_the_eight_steps) {
