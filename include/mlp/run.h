@@ -299,6 +299,18 @@ enum {
 };
 #define MLPRT_OBJECTIVE_NAMES {"val_loss", "val_accuracy", "val_r2", "val_mae", "val_f1", "val_auc"}
 
+/* report.html of the finished run DIR made again from its manifest,
+ * metrics.jsonl and cleaning record, written to path; path NULL: into DIR,
+ * only when it comes out the same as the report the manifest seals. 0, or
+ * -1 with a message in err. */
+int mlprt_report_rerun(const char *dir, const char *path, char *err, size_t n);
+
+/* Two finished runs compared (mlpc diff): the settings that differ, every
+ * final metric and each class's scores, A then B and B - A, as text on out
+ * and, when html is not NULL, as that HTML file. 0, or -1 with a message
+ * in err. */
+int mlprt_run_diff(const char *dir_a, const char *dir_b, FILE *out, const char *html, char *err, size_t n);
+
 /* ---- the training program's command line -------------------------------- */
 
 #define MLPRT_MAX_SETS 32

@@ -78,29 +78,10 @@ static char *in_dir(const char *dir, const char *name) {
   return p;
 }
 
-/* The whole of a file (malloc'd), or NULL. */
-static unsigned char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 16;
-  unsigned char *buf = malloc(cap);
-  *len = 0;
-  size_t got;
-  while ((got = fread(buf + *len, 1, cap - *len, f)) > 0)
-    if ((*len += got) == cap) buf = realloc(buf, cap *= 2);
-  bool bad = ferror(f) != 0;
-  fclose(f);
-  if (bad) {
-    free(buf);
-    return NULL;
-  }
-  return buf;
-}
-
 int mlprt_manifest_sign(const char *dir, const uint8_t sk[64], char *err, size_t n) {
   char *man = in_dir(dir, "manifest.json"), *sig_path = in_dir(dir, "manifest.sig");
   size_t len;
-  unsigned char *text = slurp(man, &len);
+  unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len);
   int rc = -1;
   if (!text) {
     snprintf(err, n, "cannot read '%s': %s", man, strerror(errno));
@@ -143,7 +124,8 @@ int mlprt_manifest_check(const char *dir, char *err, size_t n) {
   }
   char *man = in_dir(dir, "manifest.json"), *sig_path = in_dir(dir, "manifest.sig");
   size_t len, slen;
-  unsigned char *text = slurp(man, &len), *sig_text = slurp(sig_path, &slen);
+  unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len),
+                *sig_text = (unsigned char *)mlprt_read_whole(sig_path, &slen);
   uint8_t sig[crypto_sign_BYTES];
   int rc = -1;
   if (!text || !sig_text) {
@@ -178,7 +160,7 @@ int mlprt_predictor_verify(const char *dir, char *file, size_t fn, char *err, si
   }
   char *man = in_dir(dir, "manifest.json");
   size_t len;
-  unsigned char *text = slurp(man, &len);
+  unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len);
   cJSON *m = text ? cJSON_ParseWithLength((const char *)text, len) : NULL;
   const cJSON *f;
   int rc = -1;

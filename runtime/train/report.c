@@ -16,8 +16,7 @@
 
 #include "train_int.h"
 
-/* Text with HTML's special characters escaped. */
-static void put_text(FILE *f, const char *s) {
+void mlprt_html_text(FILE *f, const char *s) {
   for (; s && *s; s++) {
     if (*s == '<')
       fputs("&lt;", f);
@@ -78,7 +77,7 @@ static void legend(FILE *f, int i, const char *color, const char *dash, const ch
   fprintf(f, "<g class=\"legend\"><line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" "
              "stroke-width=\"2\" stroke-dasharray=\"%s\"/><text x=\"%g\" y=\"%g\">",
           x, y - 4, x + 18, y - 4, color, dash, x + 24, y);
-  put_text(f, label);
+  mlprt_html_text(f, label);
   fputs("</text></g>\n", f);
 }
 
@@ -233,7 +232,7 @@ static void put_json(FILE *f, const cJSON *j) {
     fputs("<table>", f);
     for (const cJSON *c = j->child; c; c = c->next) {
       fputs("<tr><th>", f);
-      put_text(f, c->string);
+      mlprt_html_text(f, c->string);
       fputs("</th><td>", f);
       put_json(f, c);
       fputs("</td></tr>", f);
@@ -243,7 +242,7 @@ static void put_json(FILE *f, const cJSON *j) {
     fputs("<table><tr>", f);
     for (const cJSON *k = j->child->child; k; k = k->next) {
       fputs("<th>", f);
-      put_text(f, k->string);
+      mlprt_html_text(f, k->string);
       fputs("</th>", f);
     }
     fputs("</tr>\n", f);
@@ -264,7 +263,7 @@ static void put_json(FILE *f, const cJSON *j) {
       if (c->next) fputs(", ", f);
     }
   } else if (cJSON_IsString(j)) {
-    put_text(f, j->valuestring);
+    mlprt_html_text(f, j->valuestring);
   } else if (cJSON_IsNumber(j)) {
     snprintf(num, sizeof num, "%.6g", j->valuedouble);
     fputs(num, f);
@@ -329,12 +328,12 @@ static void section(FILE *f, int step, const char *id, const char *title) {
 static void data_section(FILE *f, const MlprtReport *r) {
   section(f, 1, "data", "Data");
   fputs("<p>", f);
-  put_text(f, r->data_path);
+  mlprt_html_text(f, r->data_path);
   fprintf(f, ": %lld training, %lld validation and %lld test rows", (long long)r->rows[0],
           (long long)r->rows[1], (long long)r->rows[2]);
   if (r->test_path) {
     fputs(" (the test rows from ", f);
-    put_text(f, r->test_path);
+    mlprt_html_text(f, r->test_path);
     fputc(')', f);
   }
   fprintf(f, ", %lld features.</p>\n", (long long)r->features);
@@ -375,7 +374,7 @@ static void analysis_details(FILE *f, const cJSON *an) {
   if ((v = cJSON_GetObjectItem(an, "brier"))) fprintf(f, "<p>Brier score: %.6f</p>\n", v->valuedouble);
   if ((v = cJSON_GetObjectItem(an, "calibration"))) {
     fputs("<h3>Calibration</h3>\n<p>", f);
-    put_text(f, cJSON_GetObjectItem(v, "of")->valuestring);
+    mlprt_html_text(f, cJSON_GetObjectItem(v, "of")->valuestring);
     fputs(".</p>\n", f);
     calibration_svg(f, cJSON_GetObjectItem(v, "bins"));
     put_json(f, cJSON_GetObjectItem(v, "bins"));
@@ -398,14 +397,14 @@ static void analysis_details(FILE *f, const cJSON *an) {
   if ((v = cJSON_GetObjectItem(an, "slices"))) {
     fprintf(f, "<h3>Slices</h3>\n<p>%d of them significantly worse than the other rows (",
             cJSON_GetObjectItem(v, "flagged")->valueint);
-    put_text(f, cJSON_GetObjectItem(v, "test")->valuestring);
+    mlprt_html_text(f, cJSON_GetObjectItem(v, "test")->valuestring);
     fprintf(f, "; alpha %g; slices of at least %d rows tested).</p>\n",
             cJSON_GetObjectItem(v, "alpha")->valuedouble, cJSON_GetObjectItem(v, "min_rows")->valueint);
     put_json(f, cJSON_GetObjectItem(v, "slices"));
   }
   if ((v = cJSON_GetObjectItem(an, "feature_importance"))) {
     fputs("<h3>Permutation importance</h3>\n<p>How much worse the ", f);
-    put_text(f, cJSON_GetObjectItem(v, "score")->valuestring);
+    mlprt_html_text(f, cJSON_GetObjectItem(v, "score")->valuestring);
     fprintf(f,
             " gets when a source column's features are shuffled together: mean and standard deviation "
             "of %d seeded repeats.</p>\n",
@@ -424,7 +423,7 @@ static void errors_section(FILE *f, const MlprtReport *r) {
   fprintf(f, "<h3>%c%s metrics</h3>\n<table>\n", r->split[0] - 'a' + 'A', r->split + 1);
   for (int i = 0; i < r->nmetrics; i++) {
     fputs("<tr><th>", f);
-    put_text(f, r->metric_names[i]);
+    mlprt_html_text(f, r->metric_names[i]);
     fprintf(f, "</th><td>%.4f</td></tr>\n", r->metric_values[i]);
   }
   fputs("</table>\n", f);
@@ -435,7 +434,7 @@ static void errors_section(FILE *f, const MlprtReport *r) {
     for (int k = 0; k < r->nclasses; k++) {
       const MlprtClassScores *c = &r->per_class[k];
       fputs("<tr><th>", f);
-      put_text(f, r->classes[k]);
+      mlprt_html_text(f, r->classes[k]);
       fprintf(f, "</th><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%lld</td></tr>\n", c->precision, c->recall,
               c->f1, (long long)c->support);
     }
@@ -447,13 +446,13 @@ static void errors_section(FILE *f, const MlprtReport *r) {
           f);
     for (int j = 0; j < r->nclasses; j++) {
       fputs("<th>", f);
-      put_text(f, r->classes[j]);
+      mlprt_html_text(f, r->classes[j]);
       fputs("</th>", f);
     }
     fputs("</tr>\n", f);
     for (int i = 0; i < r->nclasses; i++) {
       fputs("<tr><th>", f);
-      put_text(f, r->classes[i]);
+      mlprt_html_text(f, r->classes[i]);
       fputs("</th>", f);
       for (int j = 0; j < r->nclasses; j++)
         fprintf(f, "<td>%lld</td>", (long long)r->confusion[(size_t)i * (size_t)r->nclasses + (size_t)j]);
@@ -471,19 +470,19 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
   FILE *f = open_memstream(&text, &len);
   if (!f) return -1;
   fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", f);
-  put_text(f, r->pipeline);
+  mlprt_html_text(f, r->pipeline);
   fputs(" report</title>\n<style>body{font-family:sans-serif;max-width:64em;margin:2em auto}"
         "table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #ccc;padding:.2em .6em;"
         "text-align:left;vertical-align:top}svg{display:block;margin:.6em 0}"
         "</style></head><body>\n<h1>",
         f);
-  put_text(f, r->pipeline);
+  mlprt_html_text(f, r->pipeline);
   fputs("</h1>\n", f);
   data_section(f, r);
   architecture_section(f, r);
   section(f, 3, "hyperparameters", "Hyperparameters");
   fputs("<pre>", f);
-  put_text(f, r->hyperparameters);
+  mlprt_html_text(f, r->hyperparameters);
   fputs("</pre>\n", f);
   section(f, 4, "environment", "Environment");
   put_json(f, cJSON_GetObjectItem(r->manifest, "environment"));
@@ -508,7 +507,7 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
   errors_section(f, r);
   section(f, 8, "deployment", "Deployment and baseline");
   fputs("<p>", f);
-  put_text(f, r->baseline ? r->baseline : "no baseline was fitted (analysis.baseline = false)");
+  mlprt_html_text(f, r->baseline ? r->baseline : "no baseline was fitted (analysis.baseline = false)");
   fputs(".</p>\n<h3>Artifacts</h3>\n", f);
   put_json(f, cJSON_GetObjectItem(r->manifest, "artifacts"));
   fputs("<p>The predictor and its ONNX model are made from this run by <code>mlpc export</code>.</p>\n", f);

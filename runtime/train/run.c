@@ -35,8 +35,6 @@ typedef struct {
 
 typedef struct {
   bool smoke_done, fit_done;
-  double *train_curve, *val_curve; /* [epochs] losses per epoch, NaN before a resume */
-  double *score_curve;             /* [epochs] validation accuracy (R² for regression) per epoch, likewise */
   double smoke_first, smoke_last;
   int64_t smoke_epochs;
   int64_t epochs_run, best_epoch, steps;
@@ -980,13 +978,6 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   }
   int64_t epoch = h.epoch;
   mlprt_console_job(&r->con, job, epoch, j->epochs, train.n);
-  free(res->train_curve);
-  free(res->val_curve);
-  free(res->score_curve);
-  res->train_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->train_curve);
-  res->val_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->val_curve);
-  res->score_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->score_curve);
-  for (int64_t e = 0; e < j->epochs; e++) res->train_curve[e] = res->val_curve[e] = res->score_curve[e] = NAN;
   for (; epoch < j->epochs; epoch++) {
     double lr = mlprt_sched_lr(&sched, (int)epoch);
     double t_ep = mlprt_now();
@@ -1009,9 +1000,6 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       h.bad_epochs++;
     }
     mlprt_sched_observe(&sched, v.loss);
-    res->train_curve[epoch] = loss;
-    res->val_curve[epoch] = v.loss;
-    res->score_curve[epoch] = classify ? v.accuracy : v.r2;
     char line[512];
     double secs = mlprt_now() - t_ep;
     int n = snprintf(line, sizeof line,
@@ -1488,61 +1476,38 @@ static void add_artifact(const MlprtRun *r, cJSON *arts, const char *name) {
   free(p);
 }
 
-/* report.html from the best job: the loss and the metrics analysis.metrics
- * asks for on the evaluation split, each class's scores when precision,
- * recall or F1 is asked, the confusion matrix when it is, and the learning
- * curves. */
-static void write_report(const MlprtRun *r, int64_t best, bool classify, const cJSON *hyper,
-                         const char *baseline, const cJSON *manifest) {
-  const JobResult *res = &r->res[best];
-  const char *names[MLPRT_NMETRICS + 1] = {"loss"};
-  double vals[MLPRT_NMETRICS + 1] = {res->test.loss};
-  int nm = 1;
+/* The manifest's "report" object: what report.html shows that the rest
+ * of the manifest does not say. The kept job, its model, the loss and the
+ * metrics analysis.metrics asks for on the evaluation split, whether each
+ * class's scores (precision, recall or F1 asked) and the confusion matrix
+ * (asked) are shown, and the curves and their reading. */
+static cJSON *report_json(const MlprtRun *r, int64_t best) {
+  const MlprtModel *m = model_of(r, best);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "file", r->p->report);
+  cJSON_AddStringToObject(o, "cleaning", r->p->cleaning_report ? r->p->cleaning_report : "cleaning.json");
+  cJSON_AddNumberToObject(o, "job", (double)best);
+  cJSON *mj = cJSON_AddObjectToObject(o, "model");
+  cJSON_AddNumberToObject(mj, "fit", (double)m->fit);
+  cJSON_AddNumberToObject(mj, "task", (double)m->task);
+  cJSON_AddNumberToObject(mj, "inputs", (double)m->n_in);
+  cJSON_AddNumberToObject(mj, "outputs", (double)m->n_out);
+  cJSON_AddNumberToObject(mj, "parameters", (double)m->n_params);
+  cJSON_AddNumberToObject(mj, "flops", (double)m->flops);
+  cJSON_AddNumberToObject(mj, "arena_bytes", (double)m->arena_bytes);
+  cJSON_AddNumberToObject(mj, "batch", (double)m->batch);
+  cJSON *names = cJSON_AddArrayToObject(o, "metrics");
+  cJSON_AddItemToArray(names, cJSON_CreateString("loss"));
   for (int k = 0; k < MLPRT_NMETRICS; k++)
-    if (r->p->metrics >> k & 1 && k != MLPRT_METRIC_CONFUSION) {
-      names[nm] = mlprt_metric_name(k);
-      vals[nm++] = metric_value(&res->test, k);
-    }
+    if (r->p->metrics >> k & 1 && k != MLPRT_METRIC_CONFUSION)
+      cJSON_AddItemToArray(names, cJSON_CreateString(mlprt_metric_name(k)));
   unsigned per_class_bits = 1u << MLPRT_METRIC_PRECISION | 1u << MLPRT_METRIC_RECALL | 1u << MLPRT_METRIC_F1;
-  int nc = r->data.nclasses;
-  MlprtClassScores *per = NULL;
-  if (classify && r->p->metrics & per_class_bits) {
-    per = malloc((size_t)nc * sizeof *per);
-    for (int k = 0; k < nc; k++) per[k] = mlprt_class_scores(r->best_confusion, nc, k);
-  }
-  char *hp = hyper ? cJSON_Print(hyper) : NULL;
-  MlprtReport rep = {.pipeline = r->p->name,
-                     .data_path = r->data_path,
-                     .test_path = r->p->test_path,
-                     .rows = {r->data.n[MLPRT_TRAIN], r->data.n[MLPRT_VALID], r->data.n[MLPRT_TEST]},
-                     .features = r->data.F,
-                     .split = eval_name(r),
-                     .metric_names = names,
-                     .metric_values = vals,
-                     .nmetrics = nm,
-                     .classes = (const char *const *)r->data.class_names,
-                     .nclasses = nc,
-                     .per_class = per,
-                     .confusion = classify && r->p->metrics >> MLPRT_METRIC_CONFUSION & 1 ? r->best_confusion
-                                                                                           : NULL,
-                     .curves = r->p->learning_curves != 0,
-                     .bias_variance = r->p->bias_variance != 0,
-                     .train_loss = res->train_curve,
-                     .val_loss = res->val_curve,
-                     .val_score = res->score_curve,
-                     .score_name = classify ? "validation accuracy" : "validation R\u00b2",
-                     .epochs = res->train_curve ? res->epochs_run : 0,
-                     .best_epoch = res->best_epoch,
-                     .hyperparameters = hp ? hp : "",
-                     .baseline = baseline,
-                     .model = model_of(r, best),
-                     .manifest = manifest,
-                     .cleaning = r->data.cleaning};
-  char *path = path_in(r, r->p->report);
-  if (mlprt_report_write(path, &rep) != 0) die_io(r, "cannot write '%s': %s", path, strerror(errno));
-  free(path);
-  free(hp);
-  free(per);
+  bool classify = m->task != MLPRT_TASK_REGRESSION;
+  cJSON_AddBoolToObject(o, "per_class", classify && r->p->metrics & per_class_bits);
+  cJSON_AddBoolToObject(o, "confusion", classify && r->p->metrics >> MLPRT_METRIC_CONFUSION & 1);
+  cJSON_AddBoolToObject(o, "learning_curves", r->p->learning_curves != 0);
+  cJSON_AddBoolToObject(o, "bias_variance", r->p->bias_variance != 0);
+  return o;
 }
 
 int mlprt_run_close(MlprtRun *r) {
@@ -1667,7 +1632,6 @@ int mlprt_run_close(MlprtRun *r) {
   if (base) cJSON_AddItemToObject(root, "baseline", base);
   if (r->analysis) cJSON_AddItemToObject(root, "analysis", r->analysis);
   r->analysis = NULL;
-  const char *verdict = base ? cJSON_GetObjectItem(base, "verdict")->valuestring : NULL;
   int64_t rss;
   double cpu;
   mlprt_resources(&rss, &cpu);
@@ -1682,12 +1646,7 @@ int mlprt_run_close(MlprtRun *r) {
   add_artifact(r, arts, "metrics.jsonl");
   if (r->trials.len) add_artifact(r, arts, "trials.jsonl");
   add_artifact(r, arts, "weights.bin");
-  if (p->report) {
-    cJSON *bj = job_json(r, best);
-    write_report(r, best, classify, cJSON_GetObjectItem(bj, "hyperparameters"), verdict, root);
-    cJSON_Delete(bj);
-    add_artifact(r, arts, p->report);
-  }
+  if (p->report) cJSON_AddItemToObject(root, "report", report_json(r, best));
   if (r->kept_test_out) {
     cJSON *bj = job_json(r, best);
     MlprtArtifacts art = {.p = p,
@@ -1703,6 +1662,15 @@ int mlprt_run_close(MlprtRun *r) {
     char err[1024];
     if (mlprt_artifacts_write(&art, arts, err, sizeof err) != 0) die(r, "%s", err);
     cJSON_Delete(bj);
+  }
+  /* The report last, from the manifest as it is sealed: mlpc report makes
+   * the same file again. */
+  if (p->report) {
+    char *path = path_in(r, p->report);
+    if (mlprt_report_from_manifest(root, r->metrics.s ? r->metrics.s : "", r->data.cleaning, path) != 0)
+      die_io(r, "cannot write '%s': %s", path, strerror(errno));
+    free(path);
+    add_artifact(r, arts, p->report);
   }
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
@@ -1728,11 +1696,6 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->pretrained);
   free(r->metrics.s);
   free(r->trials.s);
-  for (int64_t j = 0; j < r->njobs; j++) {
-    free(r->res[j].train_curve);
-    free(r->res[j].val_curve);
-    free(r->res[j].score_curve);
-  }
   free(r->jobs);
   free(r->res);
   free(r->out);

@@ -145,8 +145,19 @@ typedef struct {
   const cJSON *cleaning;               /* the cleaning record (cleaning.json) */
 } MlprtReport;
 
+/* Text with HTML's special characters escaped. */
+void mlprt_html_text(FILE *f, const char *s);
+
 /* Write the report as one HTML file, atomically. 0, or -1 (errno). */
 int mlprt_report_write(const char *path, const MlprtReport *r);
+
+/* The report of the manifest (its "report" object names the kept job, its
+ * model and what analysis asked to show), the kept job's curves in
+ * metrics (metrics.jsonl's text) and the cleaning record, written to
+ * path; the manifest's artifacts are shown without the report itself
+ * (report_run.c). 0, or -1 (errno). */
+int mlprt_report_from_manifest(const cJSON *manifest, const char *metrics, const cJSON *cleaning,
+                               const char *path);
 
 /* ---- the console (console.c) ---- */
 
