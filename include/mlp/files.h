@@ -43,6 +43,9 @@ int mlprt_dir_swap(const char *staged, const char *dir);
  * a message in err otherwise. */
 int mlprt_path_inside(const char *dir, const char *name, char *err, size_t n);
 
+/* DIR/NAME, malloc'd. */
+char *mlprt_path_join(const char *dir, const char *name);
+
 /* The whole of a file, malloc'd with a NUL after its *len bytes; NULL
  * (errno) when it cannot be read. */
 char *mlprt_read_whole(const char *path, size_t *len);

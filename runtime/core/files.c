@@ -458,3 +458,10 @@ char *mlprt_read_whole(const char *path, size_t *len) {
   buf[*len] = '\0';
   return buf;
 }
+
+char *mlprt_path_join(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}

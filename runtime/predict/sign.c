@@ -70,16 +70,9 @@ int mlprt_verify_key(uint8_t pk[32], char *err, size_t n) {
   return rc;
 }
 
-/* DIR/NAME (malloc'd). */
-static char *in_dir(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = malloc(n);
-  snprintf(p, n, "%s/%s", dir, name);
-  return p;
-}
 
 int mlprt_manifest_sign(const char *dir, const uint8_t sk[64], char *err, size_t n) {
-  char *man = in_dir(dir, "manifest.json"), *sig_path = in_dir(dir, "manifest.sig");
+  char *man = mlprt_path_join(dir, "manifest.json"), *sig_path = mlprt_path_join(dir, "manifest.sig");
   size_t len;
   unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len);
   int rc = -1;
@@ -101,7 +94,7 @@ int mlprt_manifest_sign(const char *dir, const uint8_t sk[64], char *err, size_t
 }
 
 bool mlprt_manifest_signed(const char *dir) {
-  char *p = in_dir(dir, "manifest.sig");
+  char *p = mlprt_path_join(dir, "manifest.sig");
   bool yes = access(p, F_OK) == 0;
   free(p);
   return yes;
@@ -122,7 +115,7 @@ int mlprt_manifest_check(const char *dir, char *err, size_t n) {
     snprintf(err, n, "'%s' is signed: set MLPC_VERIFY_KEY to the public key to check it", dir);
     return -1;
   }
-  char *man = in_dir(dir, "manifest.json"), *sig_path = in_dir(dir, "manifest.sig");
+  char *man = mlprt_path_join(dir, "manifest.json"), *sig_path = mlprt_path_join(dir, "manifest.sig");
   size_t len, slen;
   unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len),
                 *sig_text = (unsigned char *)mlprt_read_whole(sig_path, &slen);
@@ -158,7 +151,7 @@ int mlprt_predictor_verify(const char *dir, char *file, size_t fn, char *err, si
     snprintf(err, n, "cannot read this program's own file: %s", strerror(errno));
     return -1;
   }
-  char *man = in_dir(dir, "manifest.json");
+  char *man = mlprt_path_join(dir, "manifest.json");
   size_t len;
   unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len);
   cJSON *m = text ? cJSON_ParseWithLength((const char *)text, len) : NULL;

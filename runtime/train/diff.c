@@ -87,9 +87,8 @@ static const cJSON *final_scores(const cJSON *man) {
 
 static cJSON *load(const char *dir, char *err, size_t n) {
   if (mlprt_manifest_verify(dir, err, n) != 0) return NULL;
-  size_t len = strlen(dir) + 16, size;
-  char *path = malloc(len);
-  snprintf(path, len, "%s/manifest.json", dir);
+  size_t size;
+  char *path = mlprt_path_join(dir, "manifest.json");
   char *text = mlprt_read_whole(path, &size);
   cJSON *man = text ? cJSON_ParseWithLength(text, size) : NULL;
   if (!man) snprintf(err, n, "cannot read '%s'", path);
@@ -182,14 +181,7 @@ static int html_table(const char *path, const Rows *t, const char *dir_a, const 
     fputs("</td></tr>\n", f);
   }
   if (part) fputs("</table>\n", f);
-  fputs("</body></html>\n", f);
-  if (fclose(f) != 0) {
-    free(text);
-    return -1;
-  }
-  int rc = mlprt_write_atomic(path, text, len, true);
-  free(text);
-  return rc;
+  return mlprt_html_close(f, &text, &len, path);
 }
 
 int mlprt_run_diff(const char *dir_a, const char *dir_b, FILE *out, const char *html, char *err, size_t n) {

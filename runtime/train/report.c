@@ -511,12 +511,13 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
   fputs(".</p>\n<h3>Artifacts</h3>\n", f);
   put_json(f, cJSON_GetObjectItem(r->manifest, "artifacts"));
   fputs("<p>The predictor and its ONNX model are made from this run by <code>mlpc export</code>.</p>\n", f);
-  fputs("</section>\n</body></html>\n", f);
-  if (fclose(f) != 0) {
-    free(text);
-    return -1;
-  }
-  int rc = mlprt_write_atomic(path, text, len, true);
-  free(text);
+  fputs("</section>\n", f);
+  return mlprt_html_close(f, &text, &len, path);
+}
+
+int mlprt_html_close(FILE *f, char **text, size_t *len, const char *path) {
+  fputs("</body></html>\n", f);
+  int rc = fclose(f) == 0 ? mlprt_write_atomic(path, *text, *len, true) : -1;
+  free(*text);
   return rc;
 }

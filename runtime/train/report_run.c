@@ -171,9 +171,7 @@ int mlprt_report_from_manifest(const cJSON *manifest, const char *metrics, const
 
 /* DIR/NAME read whole, or NULL. */
 static char *read_in(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *path = malloc(n);
-  snprintf(path, n, "%s/%s", dir, name);
+  char *path = mlprt_path_join(dir, name);
   size_t len;
   char *text = mlprt_read_whole(path, &len);
   free(path);
@@ -199,10 +197,8 @@ int mlprt_report_rerun(const char *dir, const char *path, char *err, size_t n) {
   /* In the run directory the report is sealed with the rest: it is
    * replaced only by the same bytes (one that was lost or damaged). */
   const char *name = str(rep, "file");
-  size_t len = strlen(dir) + strlen(name) + 16;
-  char *own = malloc(len), *fresh = malloc(len);
-  snprintf(own, len, "%s/%s", dir, name);
-  snprintf(fresh, len, "%s/%s.fresh", dir, name);
+  char *own = mlprt_path_join(dir, name), *fresh = malloc(strlen(own) + 7);
+  snprintf(fresh, strlen(own) + 7, "%s.fresh", own);
   int rc = mlprt_report_from_manifest(man, metrics ? metrics : "", cleaning, path ? path : fresh);
   if (rc != 0) {
     snprintf(err, n, "cannot write '%s': %s", path ? path : fresh, strerror(errno));

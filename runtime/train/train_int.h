@@ -147,6 +147,9 @@ typedef struct {
 
 /* Text with HTML's special characters escaped. */
 void mlprt_html_text(FILE *f, const char *s);
+/* End the page a memory stream f (over *text, *len) holds and write it to
+ * path atomically; frees the text. 0, or -1 (errno). */
+int mlprt_html_close(FILE *f, char **text, size_t *len, const char *path);
 
 /* Write the report as one HTML file, atomically. 0, or -1 (errno). */
 int mlprt_report_write(const char *path, const MlprtReport *r);
