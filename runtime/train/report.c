@@ -464,6 +464,46 @@ static void errors_section(FILE *f, const MlprtReport *r) {
   if (an) analysis_details(f, an);
 }
 
+/* Step 6: every trained trial (and fold or rung), its searched settings,
+ * epochs, objective and seconds, the winner's rows marked. */
+static void trials_table(FILE *f, const cJSON *trials, const cJSON *tune) {
+  const cJSON *objective = cJSON_GetObjectItem(tune, "objective"), *t, *c;
+  const char *obj = cJSON_IsString(objective) ? objective->valuestring : "val_loss";
+  const cJSON *best = cJSON_GetObjectItem(tune, "best_trial");
+  const cJSON *keys = cJSON_GetObjectItem(cJSON_GetArrayItem(trials, 0), "settings");
+  fputs("<table class=\"trials\"><tr><th>trial</th><th>fold</th><th>rung</th>", f);
+  cJSON_ArrayForEach(c, keys) {
+    fputs("<th>", f);
+    mlprt_html_text(f, c->string);
+    fputs("</th>", f);
+  }
+  fputs("<th>epochs</th><th>", f);
+  mlprt_html_text(f, obj);
+  fputs("</th><th>seconds</th></tr>\n", f);
+  cJSON_ArrayForEach(t, trials) {
+    const cJSON *trial = cJSON_GetObjectItem(t, "trial"), *fold = cJSON_GetObjectItem(t, "fold");
+    const cJSON *rung = cJSON_GetObjectItem(t, "rung");
+    bool won = cJSON_IsNumber(best) && cJSON_IsNumber(trial) && best->valueint == trial->valueint;
+    fprintf(f, "<tr%s><td>%d</td><td>", won ? " class=\"winner\" style=\"font-weight:bold\"" : "",
+            cJSON_IsNumber(trial) ? trial->valueint : -1);
+    if (cJSON_IsNumber(fold)) fprintf(f, "%d", fold->valueint);
+    fputs("</td><td>", f);
+    if (cJSON_IsNumber(rung)) fprintf(f, "%d", rung->valueint);
+    fputs("</td>", f);
+    cJSON_ArrayForEach(c, keys) {
+      const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(t, "settings"), c->string);
+      char *text = cJSON_IsString(v) ? NULL : cJSON_PrintUnformatted(v);
+      fputs("<td>", f);
+      mlprt_html_text(f, cJSON_IsString(v) ? v->valuestring : text);
+      fputs("</td>", f);
+      free(text);
+    }
+    fprintf(f, "<td>%.0f</td><td>%.4f</td><td>%.2f</td></tr>\n", cJSON_GetNumberValue(cJSON_GetObjectItem(t, "epochs")),
+            cJSON_GetNumberValue(cJSON_GetObjectItem(t, obj)), cJSON_GetNumberValue(cJSON_GetObjectItem(t, "seconds")));
+  }
+  fputs("</table>\n", f);
+}
+
 int mlprt_report_write(const char *path, const MlprtReport *r) {
   char *text = NULL;
   size_t len = 0;
@@ -500,10 +540,12 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
   }
   section(f, 6, "tuning", "Tuning");
   const cJSON *tune = cJSON_GetObjectItem(r->manifest, "tuning");
-  if (tune)
+  if (tune) {
+    if (cJSON_GetArraySize(r->trials) > 0) trials_table(f, r->trials, tune);
     put_json(f, tune);
-  else
+  } else {
     fputs("<p>No search: the spec's own settings were trained.</p>\n", f);
+  }
   errors_section(f, r);
   section(f, 8, "deployment", "Deployment and baseline");
   fputs("<p>", f);

@@ -31,30 +31,60 @@ typedef struct {
   int64_t epochs;
 } Curves;
 
+/* The next line of *rest (its length in *len), or NULL at the end. */
+static const char *next_line(const char **rest, size_t *len) {
+  const char *line = *rest;
+  if (!line || !*line) return NULL;
+  const char *nl = strchr(line, '\n');
+  *len = nl ? (size_t)(nl - line) : strlen(line);
+  *rest = nl ? nl + 1 : NULL;
+  return line;
+}
+
+/* The numbers of a line of metrics.jsonl (flat objects of numbers, as
+ * run.c writes them) read in place, allocating nothing: the report costs
+ * no heap per epoch. */
+typedef struct {
+  char text[1024];
+} Line;
+
+static void line_set(Line *l, const char *line, size_t len) {
+  len = len < sizeof l->text - 1 ? len : sizeof l->text - 1;
+  memcpy(l->text, line, len);
+  l->text[len] = '\0';
+}
+
+/* The number after "KEY": in l, or NaN. */
+static double field(const Line *l, const char *key) {
+  char pat[48];
+  int n = snprintf(pat, sizeof pat, "\"%s\":", key);
+  const char *at = strstr(l->text, pat);
+  return at ? strtod(at + n, NULL) : NAN;
+}
+
 static Curves read_curves(const char *metrics, int64_t job, bool classify) {
   Curves c = {0};
-  int64_t cap = 0;
-  for (const char *line = metrics; line && *line;) {
-    const char *nl = strchr(line, '\n');
-    size_t len = nl ? (size_t)(nl - line) : strlen(line);
-    cJSON *o = cJSON_ParseWithLength(line, len);
-    int64_t epoch = (int64_t)num(o, "epoch", 0);
-    if (o && (int64_t)num(o, "job", -1) == job && epoch >= 1 && epoch <= 10000000) {
-      if (epoch > cap) {
-        int64_t old = cap;
-        cap = epoch * 2;
-        c.train = realloc(c.train, (size_t)cap * sizeof *c.train);
-        c.val = realloc(c.val, (size_t)cap * sizeof *c.val);
-        c.score = realloc(c.score, (size_t)cap * sizeof *c.score);
-        for (int64_t e = old; e < cap; e++) c.train[e] = c.val[e] = c.score[e] = NAN;
-      }
-      c.train[epoch - 1] = num(o, "train_loss", NAN);
-      c.val[epoch - 1] = num(o, "val_loss", NAN);
-      c.score[epoch - 1] = num(o, classify ? "val_accuracy" : "val_r2", NAN);
-      if (epoch > c.epochs) c.epochs = epoch;
-    }
-    cJSON_Delete(o);
-    line = nl ? nl + 1 : NULL;
+  Line l;
+  size_t len;
+  const char *rest = metrics;
+  for (const char *line; (line = next_line(&rest, &len));) {
+    line_set(&l, line, len);
+    double e = field(&l, "epoch");
+    if (field(&l, "job") == (double)job && e >= 1 && e <= 1e7 && e > (double)c.epochs) c.epochs = (int64_t)e;
+  }
+  size_t n = (size_t)(c.epochs ? c.epochs : 1);
+  c.train = malloc(n * sizeof *c.train);
+  c.val = malloc(n * sizeof *c.val);
+  c.score = malloc(n * sizeof *c.score);
+  for (int64_t e = 0; e < c.epochs; e++) c.train[e] = c.val[e] = c.score[e] = NAN;
+  rest = metrics;
+  for (const char *line; (line = next_line(&rest, &len));) {
+    line_set(&l, line, len);
+    double e = field(&l, "epoch");
+    if (field(&l, "job") != (double)job || !(e >= 1 && e <= (double)c.epochs)) continue;
+    c.train[(int64_t)e - 1] = field(&l, "train_loss");
+    c.val[(int64_t)e - 1] = field(&l, "val_loss");
+    c.score[(int64_t)e - 1] = field(&l, classify ? "val_accuracy" : "val_r2");
   }
   return c;
 }
@@ -67,8 +97,19 @@ static const cJSON *job_of(const cJSON *manifest, int64_t job) {
   return NULL;
 }
 
-int mlprt_report_from_manifest(const cJSON *manifest, const char *metrics, const cJSON *cleaning,
-                               const char *path) {
+/* JSON lines as one array. */
+static cJSON *lines_array(const char *text) {
+  cJSON *all = cJSON_CreateArray();
+  size_t len;
+  for (const char *line; (line = next_line(&text, &len));) {
+    cJSON *o = cJSON_ParseWithLength(line, len);
+    if (o) cJSON_AddItemToArray(all, o);
+  }
+  return all;
+}
+
+int mlprt_report_from_manifest(const cJSON *manifest, const char *metrics, const char *trials,
+                               const cJSON *cleaning, const char *path) {
   const cJSON *rep = cJSON_GetObjectItemCaseSensitive(manifest, "report");
   const cJSON *data = cJSON_GetObjectItemCaseSensitive(manifest, "data");
   const cJSON *all = cJSON_GetObjectItemCaseSensitive(manifest, "metrics");
@@ -153,9 +194,11 @@ int mlprt_report_from_manifest(const cJSON *manifest, const char *metrics, const
                    .baseline = str(cJSON_GetObjectItemCaseSensitive(manifest, "baseline"), "verdict"),
                    .model = &model,
                    .manifest = shown,
-                   .cleaning = cleaning};
+                   .cleaning = cleaning,
+                   .trials = trials ? lines_array(trials) : NULL};
   int rc = mlprt_report_write(path, &r);
   int saved = errno;
+  cJSON_Delete((cJSON *)r.trials);
   cJSON_Delete(shown);
   free(hp);
   free(c.train);
@@ -189,7 +232,7 @@ int mlprt_report_rerun(const char *dir, const char *path, char *err, size_t n) {
     snprintf(err, n, "%s records no report (analysis.report was off, or an older mlpc made it)", dir);
     return -1;
   }
-  char *metrics = read_in(dir, "metrics.jsonl");
+  char *metrics = read_in(dir, "metrics.jsonl"), *trials = read_in(dir, "trials.jsonl");
   const char *clean_name = str(rep, "cleaning");
   char *clean_text = read_in(dir, clean_name ? clean_name : "cleaning.json");
   cJSON *cleaning = clean_text ? cJSON_Parse(clean_text) : NULL;
@@ -199,7 +242,7 @@ int mlprt_report_rerun(const char *dir, const char *path, char *err, size_t n) {
   const char *name = str(rep, "file");
   char *own = mlprt_path_join(dir, name), *fresh = malloc(strlen(own) + 7);
   snprintf(fresh, strlen(own) + 7, "%s.fresh", own);
-  int rc = mlprt_report_from_manifest(man, metrics ? metrics : "", cleaning, path ? path : fresh);
+  int rc = mlprt_report_from_manifest(man, metrics ? metrics : "", trials, cleaning, path ? path : fresh);
   if (rc != 0) {
     snprintf(err, n, "cannot write '%s': %s", path ? path : fresh, strerror(errno));
   } else if (!path) {
@@ -218,6 +261,7 @@ int mlprt_report_rerun(const char *dir, const char *path, char *err, size_t n) {
   free(own);
   free(fresh);
   free(metrics);
+  free(trials);
   cJSON_Delete(cleaning);
   cJSON_Delete(man);
   return rc;

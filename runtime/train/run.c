@@ -1667,7 +1667,8 @@ int mlprt_run_close(MlprtRun *r) {
    * the same file again. */
   if (p->report) {
     char *path = path_in(r, p->report);
-    if (mlprt_report_from_manifest(root, r->metrics.s ? r->metrics.s : "", r->data.cleaning, path) != 0)
+    if (mlprt_report_from_manifest(root, r->metrics.s ? r->metrics.s : "", r->trials.s, r->data.cleaning, path) !=
+        0)
       die_io(r, "cannot write '%s': %s", path, strerror(errno));
     free(path);
     add_artifact(r, arts, p->report);

@@ -143,6 +143,7 @@ typedef struct {
   const MlprtModel *model;             /* the reported job's model */
   const cJSON *manifest;               /* the manifest so far: data, environment, jobs, tuning, analysis... */
   const cJSON *cleaning;               /* the cleaning record (cleaning.json) */
+  const cJSON *trials;                 /* trials.jsonl's objects in an array, or NULL */
 } MlprtReport;
 
 /* Text with HTML's special characters escaped. */
@@ -156,11 +157,12 @@ int mlprt_report_write(const char *path, const MlprtReport *r);
 
 /* The report of the manifest (its "report" object names the kept job, its
  * model and what analysis asked to show), the kept job's curves in
- * metrics (metrics.jsonl's text) and the cleaning record, written to
+ * metrics (metrics.jsonl's text), the trials (trials.jsonl's text, or
+ * NULL) and the cleaning record, written to
  * path; the manifest's artifacts are shown without the report itself
  * (report_run.c). 0, or -1 (errno). */
-int mlprt_report_from_manifest(const cJSON *manifest, const char *metrics, const cJSON *cleaning,
-                               const char *path);
+int mlprt_report_from_manifest(const cJSON *manifest, const char *metrics, const char *trials,
+                               const cJSON *cleaning, const char *path);
 
 /* ---- the console (console.c) ---- */
 

@@ -281,6 +281,23 @@ static cJSON *tune_grid(const char *name, const char *search, int *lines) {
   }
   artifact(m, "trials.jsonl");
   free(text);
+  /* The report's tuning step: a row per trial line, the winner's marked;
+   * made again from the run's records, the same page. */
+  char *report = test_path(dir, "report.html"), *again = test_path(tmp, "again.html");
+  char *html = test_read_file(report, NULL);
+  const char *table = html ? strstr(html, "<table class=\"trials\">") : NULL;
+  ck_assert_msg(table && strstr(table, "<tr class=\"winner\""), "no trial table in %s", report);
+  int rows = 0;
+  for (const char *at = table; (at = strstr(at + 1, "<tr")) && at < strstr(table, "</table>");) rows++;
+  ck_assert_int_eq(rows, *lines + 1);
+  const char *rerun[] = {test_mlpc(), "report", dir, "-o", again, NULL};
+  test_run_ok(rerun);
+  char *second = test_read_file(again, NULL);
+  ck_assert_msg(second && strcmp(html, second) == 0, "the report made again differs");
+  free(second);
+  free(html);
+  free(again);
+  free(report);
   free(path);
   free(dir);
   free(exe);
