@@ -1,4 +1,4 @@
-/* report_run.c — what report.html shows, read from a run's records: the
+/* records.c — what report.html shows, read from a run's records: the
  * manifest (data, environment, jobs, tuning, metrics, the kept job's model,
  * analysis, artifacts), the learning curves of the kept job from
  * metrics.jsonl, and the cleaning record. The training program writes its
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "train_int.h"
+#include "report_int.h"
 
 static double num(const cJSON *o, const char *key, double dflt) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);

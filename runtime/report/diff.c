@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train_int.h"
+#include "report_int.h"
 
 /* One compared value: its part, name, the two sides as text ("-" where a
  * run has none) and their difference when both are numbers. */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train_int.h"
+#include "report_int.h"
 
 void mlprt_html_text(FILE *f, const char *s) {
   for (; s && *s; s++) {
