@@ -502,7 +502,13 @@ static MlpSpecValue *path_target(Sema *S, const MlpSpec *spec, const char *path,
   return (MlpSpecValue *)arg;
 }
 
-/* The search spaces over paths, once every value of the spec is known. */
+static int by_place(const void *a, const void *b) {
+  const MlpLoc *x = &(*(const MlpSpecSpace *const *)a)->loc, *y = &(*(const MlpSpecSpace *const *)b)->loc;
+  return x->first_line != y->first_line ? x->first_line - y->first_line : x->first_column - y->first_column;
+}
+
+/* The search spaces over paths, once every value of the spec is known;
+ * then every space in the order written (the trials' order). */
 static void resolve_paths(Sema *S, const MlpSpec *spec) {
   for (int i = 0; i < S->paths.len; i++) {
     const MlpNode *st = S->paths.items[i];
@@ -518,6 +524,7 @@ static void resolve_paths(Sema *S, const MlpSpec *spec) {
     MlpSpecSpace *sp = check_space(S, target->field, st->value, S->tuning, st->name_loc);
     if (sp) sp->path = st->name, sp->target = target;
   }
+  if (S->tuning) qsort(S->tuning->spaces.items, (size_t)S->tuning->spaces.len, sizeof(void *), by_place);
 }
 
 /* ---- recipes and architectures ------------------------------------------- */
