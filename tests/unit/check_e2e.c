@@ -275,7 +275,9 @@ static cJSON *tune_grid(const char *name, const char *search, int *lines) {
   for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
     cJSON *t = cJSON_Parse(line);
     ck_assert_msg(t && cJSON_GetObjectItem(cJSON_GetObjectItem(t, "settings"), "lr"), "%s", line);
-    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(t, "val_loss")));
+    const char *objective = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "tuning"), "objective")->valuestring;
+    ck_assert_msg(cJSON_IsNumber(cJSON_GetObjectItem(t, objective)), "no %s: %s", objective, line);
+    ck_assert(cJSON_IsObject(cJSON_GetObjectItem(t, "validation")));
     cJSON_Delete(t);
     (*lines)++;
   }
@@ -323,6 +325,32 @@ START_TEST(e2e_successive_halving_matches_grid) {
   ck_assert_double_eq(ge, 9 * 27);
   ck_assert_msg(he <= 0.4 * ge, "halving trained %g epochs, the grid %g", he, ge);
   ck_assert_int_eq(cJSON_GetObjectItem(h, "eta")->valueint, 3);
+  /* A score objective is maximised: the winner has the best validation
+   * AUC of the last rung. */
+  int auc_lines;
+  cJSON *auc = tune_grid("halving_auc", "successive_halving(eta = 3, min_epochs = 3)\n    objective = val_auc",
+                         &auc_lines);
+  const cJSON *a = cJSON_GetObjectItem(auc, "tuning");
+  ck_assert_str_eq(cJSON_GetObjectItem(a, "objective")->valuestring, "val_auc");
+  char *dir = test_path(tmp, "halving_auc.run"), *path = test_path(dir, "trials.jsonl");
+  char *text = test_read_file(path, NULL);
+  double best = -1;
+  int best_trial = -1;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *t = cJSON_Parse(line);
+    double v = cJSON_GetObjectItem(t, "val_auc")->valuedouble;
+    if (cJSON_GetObjectItem(t, "rung")->valueint == 2 && v > best)
+      best = v, best_trial = cJSON_GetObjectItem(t, "trial")->valueint;
+    cJSON_Delete(t);
+  }
+  ck_assert_int_ge(best_trial, 0);
+  ck_assert(best > 0.5 && best <= 1);
+  int winner = cJSON_GetObjectItem(a, "best_trial")->valueint;
+  ck_assert_msg(winner == best_trial || winner == -1, "winner %d, best of the last rung %d", winner, best_trial);
+  free(text);
+  free(path);
+  free(dir);
+  cJSON_Delete(auc);
   free(gs);
   free(hs);
   cJSON_Delete(grid);
