@@ -367,6 +367,11 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
         exit(2);
       }
     if (r->cli.seed >= 0) r->jobs[j].seed = r->cli.seed;
+    /* Successive halving: --set epochs is the last rung's budget (and job
+     * 0's); an earlier rung keeps its own, capped by it. */
+    if (p->eta > 0 && r->jobs[j].rung >= 0 && r->jobs[j].rung < p->jobs[0].rung &&
+        p->jobs[j].epochs < r->jobs[j].epochs)
+      r->jobs[j].epochs = p->jobs[j].epochs;
   }
   /* environment.threads = 0 means one per core. */
   long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -325,6 +325,14 @@ START_TEST(e2e_successive_halving_matches_grid) {
   ck_assert_double_eq(ge, 9 * 27);
   ck_assert_msg(he <= 0.4 * ge, "halving trained %g epochs, the grid %g", he, ge);
   ck_assert_int_eq(cJSON_GetObjectItem(h, "eta")->valueint, 3);
+  /* --set epochs caps the rungs and is the last one's budget: 3, 9, 9. */
+  char *exe = test_path(tmp, "halving.exe");
+  const char *capped[] = {"--tune", "--set", "early_stopping=0", "--set", "epochs=9", NULL};
+  cJSON *c = train(exe, "halving_capped.run", capped);
+  ck_assert_double_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "tuning"), "trial_epochs")->valuedouble,
+                      9 * 3 + 3 * 9 + 1 * 9);
+  cJSON_Delete(c);
+  free(exe);
   /* A score objective is maximised: the winner has the best validation
    * AUC of the last rung. */
   int auc_lines;
