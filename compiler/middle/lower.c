@@ -1318,12 +1318,14 @@ static bool halving_rungs(Lower *L, MlpIr *ir, const MlpSpecCall *search, const 
     return false;
   }
   if (L->fitted || L->forest) {
-    mlp_diag_error(L->d, search->loc, "successive_halving halves epochs, and a model fitted at once has none");
+    mlp_diag_error(L->d, search->loc,
+                   "successive_halving halves epochs, and a model fitted at once has none");
     return false;
   }
   for (int i = 0; i < ns; i++)
     if (strcmp(sp[i].sp->field->name, "epochs") == 0) {
-      mlp_diag_error(L->d, sp[i].sp->loc, "successive_halving sets the epochs of each rung: search other settings");
+      mlp_diag_error(L->d, sp[i].sp->loc,
+                     "successive_halving sets the epochs of each rung: search other settings");
       return false;
     }
   ir->eta = (int)num_or(mlp_spec_arg(search, "eta"), 3);
@@ -1354,8 +1356,8 @@ static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
  * model per key, made at that batch). Diagnostics the spec's own lowering
  * gave already are not repeated; an error is reported at the search with
  * the trial's settings. */
-static bool lower_trial(Lower *L, MlpIr *ir, MlpIrJob *j, const char *key, int64_t batch, const char **model_keys,
-                        const char *settings) {
+static bool lower_trial(Lower *L, MlpIr *ir, MlpIrJob *j, const char *key, int64_t batch,
+                        const char **model_keys, const char *settings) {
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
@@ -1494,11 +1496,11 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
         node = num;
       }
       vals[i] = node->num;
-      const char *text = node->kind == MLP_ND_IDENT ? mlp_arena_printf(L->a, "\"%s\"", node->name)
-                         : node->kind == MLP_ND_BOOL ? (node->num != 0 ? "true" : "false")
-                                                     : mlp_arena_printf(L->a, "%.6g", sp[i].integer
-                                                                                          ? node->num
-                                                                                          : (double)(float)node->num);
+      const char *text =
+          node->kind == MLP_ND_IDENT ? mlp_arena_printf(L->a, "\"%s\"", node->name)
+          : node->kind == MLP_ND_BOOL
+              ? (node->num != 0 ? "true" : "false")
+              : mlp_arena_printf(L->a, "%.6g", sp[i].integer ? node->num : (double)(float)node->num);
       settings = mlp_arena_printf(L->a, "%s%s\"%s\":%s", settings, i ? "," : "", sp[i].sp->path, text);
       if (sp[i].model) key = mlp_arena_printf(L->a, "%s%s=%s;", key, sp[i].sp->path, text);
       if (!sp[i].own) {
@@ -1509,8 +1511,8 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     for (int i = 0; i < ns; i++)
       if (strcmp(sp[i].sp->path, "batch") == 0) batch = (int64_t)vals[i];
     if (relower) {
-      ok = lower_trial(L, ir, j, mlp_arena_printf(L->a, "%sbatch=%lld", key, (long long)batch), batch, model_keys,
-                       mlp_arena_printf(L->a, "%s}", settings));
+      ok = lower_trial(L, ir, j, mlp_arena_printf(L->a, "%sbatch=%lld", key, (long long)batch), batch,
+                       model_keys, mlp_arena_printf(L->a, "%s}", settings));
     } else {
       *j = base;
       j->model = model_for_batch(L, ir, batch);

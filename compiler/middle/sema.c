@@ -395,7 +395,8 @@ static bool numeric(const MlpRegField *f) {
   return f->type.kind == MLP_TY_INT || f->type.kind == MLP_TY_FLOAT;
 }
 
-static MlpSpecSpace *check_space(Sema *S, const MlpRegField *f, const MlpNode *v, MlpSpecBlock *sb, MlpLoc loc) {
+static MlpSpecSpace *check_space(Sema *S, const MlpRegField *f, const MlpNode *v, MlpSpecBlock *sb,
+                                 MlpLoc loc) {
   MlpSpecValue scratch = {0};
   if (v->kind == MLP_ND_LIST) {
     if (v->kids.len == 0) mlp_diag_error(S->d, v->loc, "an empty search space");
@@ -487,11 +488,11 @@ static MlpSpecValue *path_target(Sema *S, const MlpSpec *spec, const char *path,
     if (count == 0)
       mlp_diag_error(S->d, loc, "the model has no '%s'", segs[1]);
     else if (want >= 0)
-      mlp_diag_error(S->d, loc, "the model has %d '%s' (model.%s[0] to model.%s[%d])", count, segs[1], segs[1],
-                     segs[1], count - 1);
-    else
-      mlp_diag_error(S->d, loc, "the model has %d '%s': say which, model.%s[0] to model.%s[%d]", count, segs[1],
+      mlp_diag_error(S->d, loc, "the model has %d '%s' (model.%s[0] to model.%s[%d])", count, segs[1],
                      segs[1], segs[1], count - 1);
+    else
+      mlp_diag_error(S->d, loc, "the model has %d '%s': say which, model.%s[0] to model.%s[%d]", count,
+                     segs[1], segs[1], segs[1], count - 1);
     return NULL;
   }
   const MlpSpecValue *arg = mlp_spec_arg(found, segs[2]);
@@ -515,8 +516,10 @@ static void resolve_paths(Sema *S, const MlpSpec *spec) {
     MlpSpecValue *target = path_target(S, spec, st->name, st->name_loc);
     if (!target) continue;
     const MlpType *t = &target->field->type;
-    if (t->kind != MLP_TY_INT && t->kind != MLP_TY_FLOAT && t->kind != MLP_TY_BOOL && t->kind != MLP_TY_ENUM) {
-      mlp_diag_error(S->d, st->name_loc, "a search space searches numbers, bools or enumerated values; '%s' is "
+    if (t->kind != MLP_TY_INT && t->kind != MLP_TY_FLOAT && t->kind != MLP_TY_BOOL &&
+        t->kind != MLP_TY_ENUM) {
+      mlp_diag_error(S->d, st->name_loc,
+                     "a search space searches numbers, bools or enumerated values; '%s' is "
                      "not one",
                      st->name);
       continue;

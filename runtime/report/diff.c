@@ -37,7 +37,8 @@ static char *value_text(const cJSON *v) {
 }
 
 static void add(Rows *t, const char *part, const char *name, const cJSON *a, const cJSON *b) {
-  if (t->n == t->cap) t->rows = realloc(t->rows, (size_t)(t->cap = t->cap ? 2 * t->cap : 64) * sizeof *t->rows);
+  if (t->n == t->cap)
+    t->rows = realloc(t->rows, (size_t)(t->cap = t->cap ? 2 * t->cap : 64) * sizeof *t->rows);
   Row *r = &t->rows[t->n++];
   r->part = part;
   r->name = strdup(name);
@@ -48,7 +49,8 @@ static void add(Rows *t, const char *part, const char *name, const cJSON *a, con
 
 /* Every leaf of two objects under prefix, A's keys first then B's own,
  * only where they differ when changed_only. */
-static void leaves(Rows *t, const char *part, const char *prefix, const cJSON *a, const cJSON *b, bool changed_only) {
+static void leaves(Rows *t, const char *part, const char *prefix, const cJSON *a, const cJSON *b,
+                   bool changed_only) {
   for (int side = 0; side < 2; side++) {
     const cJSON *c, *from = side ? b : a;
     cJSON_ArrayForEach(c, from) {
@@ -74,8 +76,8 @@ static const cJSON *get(const cJSON *o, const char *key) {
 /* The kept job of a manifest (report.job, else the first). */
 static const cJSON *kept_job(const cJSON *man) {
   const cJSON *j, *want = get(get(man, "report"), "job");
-  cJSON_ArrayForEach(j, get(man, "jobs")) if (!cJSON_IsNumber(want) || cJSON_Compare(get(j, "job"), want, true))
-    return j;
+  cJSON_ArrayForEach(j, get(man, "jobs")) if (!cJSON_IsNumber(want) ||
+                                              cJSON_Compare(get(j, "job"), want, true)) return j;
   return NULL;
 }
 
@@ -100,8 +102,8 @@ static cJSON *load(const char *dir, char *err, size_t n) {
 static void compare(Rows *t, const cJSON *a, const cJSON *b) {
   /* Settings: what differs. */
   leaves(t, "settings", "", get(kept_job(a), "hyperparameters"), get(kept_job(b), "hyperparameters"), true);
-  leaves(t, "settings", "tuning", get(get(a, "tuning"), "best_settings"), get(get(b, "tuning"), "best_settings"),
-         true);
+  leaves(t, "settings", "tuning", get(get(a, "tuning"), "best_settings"),
+         get(get(b, "tuning"), "best_settings"), true);
   leaves(t, "settings", "model", get(get(a, "report"), "model"), get(get(b, "report"), "model"), true);
   const char *const digests[] = {"spec", "data"};
   for (int i = 0; i < 2; i++) {
@@ -113,7 +115,8 @@ static void compare(Rows *t, const cJSON *a, const cJSON *b) {
   /* Metrics: every one, changed or not. */
   const cJSON *sa = final_scores(a), *sb = final_scores(b), *c;
   cJSON_ArrayForEach(c, sa) if (cJSON_IsNumber(c)) add(t, "metrics", c->string, c, get(sb, c->string));
-  cJSON_ArrayForEach(c, sb) if (cJSON_IsNumber(c) && !get(sa, c->string)) add(t, "metrics", c->string, NULL, c);
+  cJSON_ArrayForEach(c, sb) if (cJSON_IsNumber(c) && !get(sa, c->string))
+      add(t, "metrics", c->string, NULL, c);
   /* Each class's scores, by name. */
   const cJSON *pa = get(sa, "per_class"), *pb = get(sb, "per_class"), *ka, *kb;
   const char *const scores[] = {"precision", "recall", "f1", "support"};
@@ -177,7 +180,12 @@ static int html_table(const char *path, const Rows *t, const char *dir_a, const 
     fputs("</td><td>", f);
     mlprt_html_text(f, r->b);
     if (isnan(r->delta)) fputs("</td><td>", f);
-    else fprintf(f, "</td><td class=\"%s\">%+.6g", r->delta > 0 ? "up" : r->delta < 0 ? "down" : "same", r->delta);
+    else
+      fprintf(f, "</td><td class=\"%s\">%+.6g",
+              r->delta > 0   ? "up"
+              : r->delta < 0 ? "down"
+                             : "same",
+              r->delta);
     fputs("</td></tr>\n", f);
   }
   if (part) fputs("</table>\n", f);

@@ -166,36 +166,37 @@ int mlprt_report_from_manifest(const cJSON *manifest, const char *metrics, const
   char *hp = kept ? cJSON_Print(cJSON_GetObjectItemCaseSensitive(kept, "hyperparameters")) : NULL;
   /* The artifacts beside the report, not the report itself. */
   cJSON *shown = cJSON_Duplicate(manifest, true);
-  cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(shown, "artifacts"), str(rep, "file"));
-  MlprtReport r = {.pipeline = str(manifest, "pipeline"),
-                   .data_path = sources,
-                   .test_path = str(cJSON_GetObjectItemCaseSensitive(data, "test_source"), "path"),
-                   .rows = {(int64_t)num(data, "train", 0), (int64_t)num(data, "validation", 0),
-                            (int64_t)num(data, "test", 0)},
-                   .features = (int64_t)num(data, "features", 0),
-                   .split = split ? split : "validation",
-                   .metric_names = names,
-                   .metric_values = vals,
-                   .nmetrics = nm,
-                   .classes = classes,
-                   .nclasses = nc,
-                   .per_class = per,
-                   .confusion = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "confusion")) && nc > 0 ? counts
-                                                                                                       : NULL,
-                   .curves = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "learning_curves")),
-                   .bias_variance = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "bias_variance")),
-                   .train_loss = c.train,
-                   .val_loss = c.val,
-                   .val_score = c.score,
-                   .score_name = classify ? "validation accuracy" : "validation R\u00b2",
-                   .epochs = c.epochs,
-                   .best_epoch = (int64_t)num(cJSON_GetObjectItemCaseSensitive(kept, "fit"), "best_epoch", 0),
-                   .hyperparameters = hp ? hp : "",
-                   .baseline = str(cJSON_GetObjectItemCaseSensitive(manifest, "baseline"), "verdict"),
-                   .model = &model,
-                   .manifest = shown,
-                   .cleaning = cleaning,
-                   .trials = trials ? lines_array(trials) : NULL};
+  cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(shown, "artifacts"),
+                                          str(rep, "file"));
+  MlprtReport r = {
+      .pipeline = str(manifest, "pipeline"),
+      .data_path = sources,
+      .test_path = str(cJSON_GetObjectItemCaseSensitive(data, "test_source"), "path"),
+      .rows = {(int64_t)num(data, "train", 0), (int64_t)num(data, "validation", 0),
+               (int64_t)num(data, "test", 0)},
+      .features = (int64_t)num(data, "features", 0),
+      .split = split ? split : "validation",
+      .metric_names = names,
+      .metric_values = vals,
+      .nmetrics = nm,
+      .classes = classes,
+      .nclasses = nc,
+      .per_class = per,
+      .confusion = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "confusion")) && nc > 0 ? counts : NULL,
+      .curves = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "learning_curves")),
+      .bias_variance = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "bias_variance")),
+      .train_loss = c.train,
+      .val_loss = c.val,
+      .val_score = c.score,
+      .score_name = classify ? "validation accuracy" : "validation R\u00b2",
+      .epochs = c.epochs,
+      .best_epoch = (int64_t)num(cJSON_GetObjectItemCaseSensitive(kept, "fit"), "best_epoch", 0),
+      .hyperparameters = hp ? hp : "",
+      .baseline = str(cJSON_GetObjectItemCaseSensitive(manifest, "baseline"), "verdict"),
+      .model = &model,
+      .manifest = shown,
+      .cleaning = cleaning,
+      .trials = trials ? lines_array(trials) : NULL};
   int rc = mlprt_report_write(path, &r);
   int saved = errno;
   cJSON_Delete((cJSON *)r.trials);

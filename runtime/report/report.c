@@ -498,8 +498,10 @@ static void trials_table(FILE *f, const cJSON *trials, const cJSON *tune) {
       fputs("</td>", f);
       free(text);
     }
-    fprintf(f, "<td>%.0f</td><td>%.4f</td><td>%.2f</td></tr>\n", cJSON_GetNumberValue(cJSON_GetObjectItem(t, "epochs")),
-            cJSON_GetNumberValue(cJSON_GetObjectItem(t, obj)), cJSON_GetNumberValue(cJSON_GetObjectItem(t, "seconds")));
+    fprintf(f, "<td>%.0f</td><td>%.4f</td><td>%.2f</td></tr>\n",
+            cJSON_GetNumberValue(cJSON_GetObjectItem(t, "epochs")),
+            cJSON_GetNumberValue(cJSON_GetObjectItem(t, obj)),
+            cJSON_GetNumberValue(cJSON_GetObjectItem(t, "seconds")));
   }
   fputs("</table>\n", f);
 }

@@ -834,8 +834,8 @@ static void trial_row(MlprtRun *r, int64_t job, int64_t epochs, const Scores *v,
   }
   cJSON_Delete(set);
   if (!r->table_shown)
-    mlprt_console_line(&r->con, "%s %-6s %-8s %-8s %7s\n", head, "epochs", "val_loss", classify ? "val_acc" : "val_r2",
-                       "seconds");
+    mlprt_console_line(&r->con, "%s %-6s %-8s %-8s %7s\n", head, "epochs", "val_loss",
+                       classify ? "val_acc" : "val_r2", "seconds");
   r->table_shown = true;
   mlprt_console_line(&r->con, "%s %-6lld %-8.4f %-8.4f %7.2f\n", row, (long long)epochs, v->loss,
                      classify ? v->accuracy : v->r2, secs);
@@ -1196,7 +1196,8 @@ static void record_trial(MlprtRun *r, int64_t job) {
   cJSON_AddNumberToObject(o, "epochs", (double)res->epochs_run);
   cJSON_AddNumberToObject(o, "best_epoch", (double)res->best_epoch);
   cJSON_AddNumberToObject(o, objective_names[r->p->objective], objective_shown(r->p, objective_of(r, res)));
-  cJSON_AddItemToObject(o, "validation", scores_json(&res->val, model_of(r, job)->task != MLPRT_TASK_REGRESSION));
+  cJSON_AddItemToObject(o, "validation",
+                        scores_json(&res->val, model_of(r, job)->task != MLPRT_TASK_REGRESSION));
   cJSON_AddNumberToObject(o, "seconds", res->fit_seconds);
   char *text = cJSON_PrintUnformatted(o);
   lines_append(&r->trials, text);
@@ -1584,9 +1585,9 @@ int mlprt_run_close(MlprtRun *r) {
                            objective_names[p->objective], objective_shown(p, r->best_objective),
                            (long long)trials);
       else if (!cv)
-        mlprt_console_line(&r->con, "winner: trial %lld of %lld (%s, %s %.4f)\n", (long long)r->jobs[best].trial,
-                           (long long)trials, r->jobs[best].settings, objective_names[p->objective],
-                           objective_shown(p, r->best_objective));
+        mlprt_console_line(&r->con, "winner: trial %lld of %lld (%s, %s %.4f)\n",
+                           (long long)r->jobs[best].trial, (long long)trials, r->jobs[best].settings,
+                           objective_names[p->objective], objective_shown(p, r->best_objective));
       if (!cv && in_table(r, best) && !r->cli.quiet) summary(r, &r->res[best].test);
       if (cv) {
         /* Back to the objective's own sign: scores are stored negated. */
@@ -1672,8 +1673,8 @@ int mlprt_run_close(MlprtRun *r) {
    * the same file again. */
   if (p->report) {
     char *path = path_in(r, p->report);
-    if (mlprt_report_from_manifest(root, r->metrics.s ? r->metrics.s : "", r->trials.s, r->data.cleaning, path) !=
-        0)
+    if (mlprt_report_from_manifest(root, r->metrics.s ? r->metrics.s : "", r->trials.s, r->data.cleaning,
+                                   path) != 0)
       die_io(r, "cannot write '%s': %s", path, strerror(errno));
     free(path);
     add_artifact(r, arts, p->report);

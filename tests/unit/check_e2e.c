@@ -255,9 +255,11 @@ static cJSON *tune_grid(const char *name, const char *search, int *lines) {
   snprintf(file, sizeof file, "%s.mlp", name);
   snprintf(exe_name, sizeof exe_name, "%s.exe", name);
   snprintf(out, sizeof out, "%s.run", name);
-  char *spec = write_spec(file,
+  char *spec = write_spec(
+      file,
       "pipeline %s {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n    target = species\n"
-      "    clean {\n      standardize(numeric)\n    }\n    split(validation = 0.3, stratify = true, seed = 1)\n"
+      "    clean {\n      standardize(numeric)\n    }\n    split(validation = 0.3, stratify = true, seed = "
+      "1)\n"
       "  }\n  model {\n    dense(16, activation = relu)\n    output(activation = softmax)\n  }\n"
       "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 27\n    seed = 7\n  }\n"
       "  tuning {\n    search = %s\n    lr in [0.0003, 0.003, 0.03]\n    batch in [8, 32, 64]\n  }\n}\n",
@@ -319,7 +321,8 @@ START_TEST(e2e_successive_halving_matches_grid) {
   char *gs = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "best_settings"));
   char *hs = cJSON_PrintUnformatted(cJSON_GetObjectItem(h, "best_settings"));
   ck_assert_str_eq(gs, hs);
-  ck_assert_int_eq(cJSON_GetObjectItem(h, "best_trial")->valueint, cJSON_GetObjectItem(g, "best_trial")->valueint);
+  ck_assert_int_eq(cJSON_GetObjectItem(h, "best_trial")->valueint,
+                   cJSON_GetObjectItem(g, "best_trial")->valueint);
   double ge = cJSON_GetObjectItem(g, "trial_epochs")->valuedouble;
   double he = cJSON_GetObjectItem(h, "trial_epochs")->valuedouble;
   ck_assert_double_eq(ge, 9 * 27);
@@ -336,8 +339,8 @@ START_TEST(e2e_successive_halving_matches_grid) {
   /* A score objective is maximised: the winner has the best validation
    * AUC of the last rung. */
   int auc_lines;
-  cJSON *auc = tune_grid("halving_auc", "successive_halving(eta = 3, min_epochs = 3)\n    objective = val_auc",
-                         &auc_lines);
+  cJSON *auc = tune_grid("halving_auc",
+                         "successive_halving(eta = 3, min_epochs = 3)\n    objective = val_auc", &auc_lines);
   const cJSON *a = cJSON_GetObjectItem(auc, "tuning");
   ck_assert_str_eq(cJSON_GetObjectItem(a, "objective")->valuestring, "val_auc");
   char *dir = test_path(tmp, "halving_auc.run"), *path = test_path(dir, "trials.jsonl");
@@ -354,7 +357,8 @@ START_TEST(e2e_successive_halving_matches_grid) {
   ck_assert_int_ge(best_trial, 0);
   ck_assert(best > 0.5 && best <= 1);
   int winner = cJSON_GetObjectItem(a, "best_trial")->valueint;
-  ck_assert_msg(winner == best_trial || winner == -1, "winner %d, best of the last rung %d", winner, best_trial);
+  ck_assert_msg(winner == best_trial || winner == -1, "winner %d, best of the last rung %d", winner,
+                best_trial);
   free(text);
   free(path);
   free(dir);
@@ -369,9 +373,10 @@ END_TEST
 /* The model of IR named by a job ("modelN"). */
 static const cJSON *ir_model(const cJSON *ir, const cJSON *job) {
   const cJSON *m;
-  cJSON_ArrayForEach(m, cJSON_GetObjectItem(ir, "models"))
-    if (strcmp(cJSON_GetObjectItem(m, "name")->valuestring, cJSON_GetObjectItem(job, "model")->valuestring) == 0)
-      return m;
+  cJSON_ArrayForEach(
+      m, cJSON_GetObjectItem(ir, "models")) if (strcmp(cJSON_GetObjectItem(m, "name")->valuestring,
+                                                       cJSON_GetObjectItem(job, "model")->valuestring) ==
+                                                0) return m;
   ck_abort_msg("no model %s", cJSON_GetObjectItem(job, "model")->valuestring);
   return NULL;
 }
@@ -380,9 +385,11 @@ static const cJSON *ir_model(const cJSON *ir, const cJSON *job) {
  * optimizer's parameters: each trial's job and model carry its values, and
  * the winner's model (not the spec's) is what weights.bin and export hold. */
 START_TEST(e2e_search_any_setting) {
-  char *spec = write_spec("anyset.mlp",
+  char *spec = write_spec(
+      "anyset.mlp",
       "pipeline anyset {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n    target = species\n"
-      "    clean {\n      standardize(numeric)\n    }\n    split(validation = 0.3, stratify = true, seed = 1)\n"
+      "    clean {\n      standardize(numeric)\n    }\n    split(validation = 0.3, stratify = true, seed = "
+      "1)\n"
       "  }\n  model {\n    dense(8, activation = relu)\n    dropout(0.1)\n    dense(4)\n"
       "    output(activation = softmax)\n  }\n"
       "  hyperparameters {\n    optimizer = adam(lr = 0.02)\n    epochs = 8\n    seed = 7\n  }\n"
@@ -399,7 +406,8 @@ START_TEST(e2e_search_any_setting) {
   cJSON_ArrayForEach(job, cJSON_GetObjectItem(ir, "jobs")) {
     if (cJSON_GetObjectItem(job, "trial")->valueint < 0) continue;
     trials++;
-    const cJSON *set = cJSON_GetObjectItem(job, "settings"), *layers = cJSON_GetObjectItem(ir_model(ir, job), "layers");
+    const cJSON *set = cJSON_GetObjectItem(job, "settings"),
+                *layers = cJSON_GetObjectItem(ir_model(ir, job), "layers");
     const cJSON *dense0 = cJSON_GetArrayItem(layers, 0), *drop = cJSON_GetArrayItem(layers, 1);
     const cJSON *dense1 = cJSON_GetArrayItem(layers, 2);
     ck_assert_str_eq(cJSON_GetObjectItem(dense0, "activation")->valuestring,
