@@ -527,6 +527,28 @@ static int cmd_export(const Options *o) {
   return 0;
 }
 
+/* A run's report.html made again (run.h). */
+static int cmd_report(const Options *o) {
+  if (o->nfiles != 1) return usage_error("%s: expects exactly one run directory", "report");
+  char err[2048];
+  if (mlprt_report_rerun(o->files[0], o->output, err, sizeof err) != 0) {
+    fprintf(stderr, "mlpc: error: %s\n", err);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+/* Two runs compared (run.h). */
+static int cmd_diff(const Options *o) {
+  if (o->nfiles != 2) return usage_error("%s: expects two run directories", "diff");
+  char err[2048];
+  if (mlprt_run_diff(o->files[0], o->files[1], stdout, o->output, err, sizeof err) != 0) {
+    fprintf(stderr, "mlpc: error: %s\n", err);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
 static int cmd_help(const Options *o) {
   if (o->nfiles > 1) return usage_error("%s: expects at most one topic", "help");
   if (o->nfiles == 1 && strcmp(o->files[0], "--spec") == 0) {
@@ -590,6 +612,8 @@ int main(int argc, char **argv) {
     else if (strcmp(o.cmd, "run") == 0) rc = cmd_run(&o);
     else if (strcmp(o.cmd, "explain") == 0) rc = cmd_explain(&o);
     else if (strcmp(o.cmd, "export") == 0) rc = cmd_export(&o);
+    else if (strcmp(o.cmd, "report") == 0) rc = cmd_report(&o);
+    else if (strcmp(o.cmd, "diff") == 0) rc = cmd_diff(&o);
     else rc = cmd_help(&o);
   }
   free(o.files);

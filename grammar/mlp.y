@@ -119,7 +119,7 @@ static void push(MlpParser *P, MlpVec *v, MlpNode *n) { mlp_vec_push(P->arena, v
 %token DOT "'.'" SEMI "';'" MINUS "'-'"
 %token RESYNC "the end of a broken statement"
 
-%type <name> dotted
+%type <name> dotted path
 %type <node> use definition statement call arg expr primary
 %type <vec> block stmts args arglist items itemlist
 
@@ -165,8 +165,16 @@ stmts:
 statement:
   NAME block                  { $$ = mlp_ast_named(P->arena, MLP_ND_BLOCK, @$, @1, $1); $$->kids = $2; }
 | NAME EQ expr                { $$ = mlp_ast_named(P->arena, MLP_ND_ASSIGN, @$, @1, $1); $$->value = $3; }
-| NAME IN expr                { $$ = mlp_ast_named(P->arena, MLP_ND_IN, @$, @1, $1); $$->value = $3; }
+| path IN expr                { $$ = mlp_ast_named(P->arena, MLP_ND_IN, @$, @1, $1); $$->value = $3; }
 | call
+;
+
+/* What a search space searches: a hyperparameter, or a setting reached by
+ * dots and op indices (model.dense[1].units), kept as written. */
+path:
+  NAME
+| path DOT NAME               { $$ = mlp_arena_printf(P->arena, "%s.%s", $1, $3); }
+| path LBRACK NUM RBRACK      { $$ = mlp_arena_printf(P->arena, "%s[%s]", $1, $3->text ? $3->text : "?"); }
 ;
 
 call:

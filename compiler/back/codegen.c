@@ -662,6 +662,8 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   mlp_desc_set(&d, MLPRT_JOB_min_delta, cf64(c, j->min_delta));
   mlp_desc_set(&d, MLPRT_JOB_fold, ci64(c, j->fold));
   mlp_desc_set(&d, MLPRT_JOB_trial, ci64(c, j->trial));
+  mlp_desc_set(&d, MLPRT_JOB_rung, ci64(c, j->rung));
+  mlp_desc_set(&d, MLPRT_JOB_settings, cstr(c, j->settings));
   mlp_desc_set(&d, MLPRT_JOB_optimizer, cstr(c, optim_name(j->optim.kind)));
   mlp_desc_set(&d, MLPRT_JOB_l1, cf64(c, decimal(j->optim.l1)));
   mlp_desc_set(&d, MLPRT_JOB_l2, cf64(c, decimal(j->optim.l2)));
@@ -673,10 +675,10 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   return mlp_desc_end(&d, c->ctx);
 }
 
-/* MLPRT_OBJ_* of an objective name. ORDER OBJECTIVE */
+/* MLPRT_OBJ_* of an objective name. */
 static int64_t objective_index(const char *objective) {
-  static const char *const names[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
-  for (int i = 0; objective && i < 4; i++)
+  static const char *const names[] = MLPRT_OBJECTIVE_NAMES;
+  for (int i = 0; objective && i < MLPRT_NOBJECTIVES; i++)
     if (strcmp(objective, names[i]) == 0) return i;
   return MLPRT_OBJ_VAL_LOSS;
 }
@@ -783,6 +785,7 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_njobs, ci64(&c, ir->njobs));
   mlp_desc_set(&pd, MLPRT_PROGRAM_objective, ci64(&c, objective_index(ir->objective)));
   mlp_desc_set(&pd, MLPRT_PROGRAM_nfolds, ci64(&c, ir->nfolds));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_eta, ci64(&c, ir->eta));
   mlp_desc_set(&pd, MLPRT_PROGRAM_cross_validate, ci64(&c, ir->cross_validate));
   mlp_desc_set(&pd, MLPRT_PROGRAM_delimiter, ci64(&c, d->delimiter));
   mlp_desc_set(&pd, MLPRT_PROGRAM_no_header, ci64(&c, d->no_header));

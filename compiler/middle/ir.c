@@ -460,6 +460,8 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON_AddBoolToObject(es, "restore_best", j->restore_best);
   cJSON_AddNumberToObject(o, "fold", j->fold);
   cJSON_AddNumberToObject(o, "trial", j->trial);
+  if (ir->eta) cJSON_AddNumberToObject(o, "rung", j->rung);
+  if (j->settings) cJSON_AddItemToObject(o, "settings", cJSON_Parse(j->settings));
   cJSON_AddNumberToObject(o, "batch", (double)ir->models[j->model].batch);
   return o;
 }
@@ -649,6 +651,7 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));
   add_str(root, "objective", ir->objective);
   cJSON_AddNumberToObject(root, "folds", ir->nfolds);
+  if (ir->eta) cJSON_AddNumberToObject(root, "eta", ir->eta);
   cJSON_AddBoolToObject(root, "cross_validate", ir->cross_validate);
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));

@@ -210,6 +210,8 @@ typedef struct {
   bool restore_best;
   int fold;  /* -1: the plain train/validation split */
   int trial; /* tuning: the trial this job runs; -1 when not tuning */
+  int rung;  /* successive halving: the rung (epochs is its budget); -1 otherwise */
+  const char *settings; /* a trial's searched settings, a JSON object; NULL when not tuning */
 } MlpIrJob;
 
 /* One step of the cleaning chain, as the program's runtime applies it
@@ -312,6 +314,7 @@ typedef struct {
   int njobs;
   const char *objective; /* tuning: the validation value that ranks trials */
   int nfolds;            /* > 0: jobs are trials x folds, job t * nfolds + f holding out fold f */
+  int eta;               /* successive halving: each rung keeps the best 1 / eta trials; 0: none */
   bool cross_validate;   /* data.folds: the folds of the spec's settings are the run (no --tune) */
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
   bool no_card;          /* deploy.card = false: no MODEL_CARD.md */

@@ -1449,6 +1449,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   j->restore_best = es ? bool_or(mlp_spec_arg(es, "restore_best"), true) : false;
   j->fold = -1;
   j->trial = -1;
+  j->rung = -1;
   return true;
 }
 
@@ -1460,6 +1461,55 @@ static MlpInit lower_init(Lower *L, const char *name, MlpLoc at) {
   return MLP_INIT_GLOROT_UNIFORM;
 }
 
+/* Model m (its name and batch set) as the spec now stands: its input, init,
+ * layers, loss and memory plan. False after an error. */
+static bool lower_network(Lower *L, MlpIr *ir, MlpIrModel *m) {
+  const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
+  m->in_size = ir->data.n_features;
+  if (ir->data.img_h > 0) {
+    m->kind = MLP_MODEL_CNN;
+    m->in_c = 1;
+    m->in_h = ir->data.img_h;
+    m->in_w = ir->data.img_w;
+  }
+  const MlpSpecBlock *model = mlp_spec_block(L->s, "model");
+  m->init = lower_init(L, str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"), model->loc);
+  const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
+  const MlpSpecCall **calls = mlp_arena_alloc(L->a, (size_t)(model_layers(model) + 1) * sizeof *calls);
+  if (!lower_layers(L, ir, m, &loss, calls)) return false;
+  if (loss && m->task == MLP_TASK_MULTICLASS)
+    m->label_smoothing = (float)num_or(mlp_spec_arg(loss, "label_smoothing"), 0);
+  int bad = mlp_lower_model(L->a, m);
+  if (bad >= 0 && m->layers[bad].op == MLP_OP_EMBEDDING) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(L->d, calls[bad]->loc, "an embedding reads a vector of codes; its input is %lldx%lldx%lld",
+                   (long long)l->in_c, (long long)l->in_h, (long long)l->in_w);
+    return false;
+  }
+  if (bad >= 0 && (m->layers[bad].op == MLP_OP_RECURRENT || m->layers[bad].op == MLP_OP_ENCODER)) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(L->d, calls[bad]->loc,
+                   "a %s layer reads a one-channel image's rows as steps, or a vector as one step; "
+                   "its input is %lldx%lldx%lld",
+                   l->op == MLP_OP_ENCODER ? "transformer_encoder" : "recurrent", (long long)l->in_c,
+                   (long long)l->in_h, (long long)l->in_w);
+    return false;
+  }
+  if (bad >= 0 && m->layers[bad].op == MLP_OP_FLATTEN) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(L->d, calls[bad]->loc, "%lld steps do not divide the %lld values of each row",
+                   (long long)l->steps, (long long)l->in_size);
+    return false;
+  }
+  if (bad >= 0) {
+    const MlpIrLayer *l = &m->layers[bad];
+    mlp_diag_error(L->d, calls[bad]->loc, "the %lldx%lld window does not fit its %lldx%lld input",
+                   (long long)l->kernel, (long long)l->kernel, (long long)l->in_h, (long long)l->in_w);
+    return false;
+  }
+  return true;
+}
+
 /* ---- tuning ---------------------------------------------------------------- */
 
 enum { MAX_TRIALS = 1000, MAX_VALUES = 64 };
@@ -1469,8 +1519,11 @@ enum { MAX_TRIALS = 1000, MAX_VALUES = 64 };
 typedef struct {
   const MlpSpecSpace *sp;
   double vals[MAX_VALUES];
+  const MlpNode *nodes[MAX_VALUES]; /* a list's items (numbers, names, bools) */
   int nvals;
   bool continuous, log, integer;
+  bool own;   /* tuning sets it in the job: lr, batch, epochs, l1, l2 */
+  bool model; /* the trial's value changes the model: a new one is lowered */
   double lo, hi;
 } Space;
 
@@ -1484,27 +1537,49 @@ static double call_arg(const MlpNode *call, const char *name, int pos, double df
   return dflt;
 }
 
+/* Whether a search path's value shapes the model rather than the job. */
+static bool shapes_model(const char *path) {
+  if (strncmp(path, "hyperparameters.", 16) == 0) path += 16;
+  return strncmp(path, "model.", 6) == 0 || strcmp(path, "init") == 0 || strncmp(path, "loss.", 5) == 0;
+}
+
 static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   const MlpNode *v = sp->space;
-  const char *name = sp->field->name;
+  const char *name = sp->path;
   out->sp = sp;
   out->integer = sp->field->type.kind == MLP_TY_INT;
   bool penalty = strcmp(name, "l1") == 0 || strcmp(name, "l2") == 0;
-  if (L->searchless) {
+  bool in_model = strncmp(name, "model.", 6) == 0;
+  out->own = penalty || strcmp(name, "lr") == 0 || strcmp(name, "batch") == 0 || strcmp(name, "epochs") == 0;
+  out->model = shapes_model(name);
+  if (L->searchless && !in_model) {
     unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s' for %s", name, L->searchless));
     return false;
   }
-  if (L->fitted && !penalty) {
-    mlp_diag_error(L->d, sp->loc, "`%s` does not apply to a model fitted at once: search l1 or l2", name);
+  if (L->fitted && !penalty && !in_model) {
+    mlp_diag_error(L->d, sp->loc, "`%s` does not apply to a model fitted at once: search l1 or l2, or the "
+                   "model's parameters (model.OP.PARAM)", name);
     return false;
   }
-  if (!L->fitted && strcmp(name, "lr") != 0 && strcmp(name, "batch") != 0 && strcmp(name, "epochs") != 0) {
+  if (sp->field->type.kind == MLP_TY_CALL) {
+    unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching the %s itself", name));
+    return false;
+  }
+  /* The data split every trial shares reads these. */
+  if (strcmp(name, "validation") == 0 || strcmp(name, "seed") == 0) {
     unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s'", name));
     return false;
   }
+  if (strcmp(name, "dropout") == 0) {
+    mlp_diag_error(L->d, sp->loc, "'dropout' is only the default rate of dropout layers; search the layer's: "
+                   "model.dropout.rate, or model.dropout[i].rate for the i-th");
+    return false;
+  }
   if (v->kind == MLP_ND_LIST) {
-    for (int i = 0; i < v->kids.len && out->nvals < MAX_VALUES; i++)
+    for (int i = 0; i < v->kids.len && out->nvals < MAX_VALUES; i++) {
+      out->nodes[out->nvals] = v->kids.items[i];
       out->vals[out->nvals++] = ((const MlpNode *)v->kids.items[i])->num;
+    }
     return true;
   }
   bool logr = v->kind == MLP_ND_CALL;
@@ -1532,6 +1607,35 @@ static double draw(const Space *sp, double u) {
   return sp->lo + u * (sp->hi - sp->lo);
 }
 
+/* successive_halving(eta, min_epochs): the rungs of budgets min_epochs,
+ * min_epochs * eta, ... below the spec's epochs, then the spec's epochs.
+ * It trains by epochs on the plain split: folds, a model fitted at once
+ * and a search over epochs are errors. Sets ir->eta, *first (the first
+ * rung's epochs) and *rungs. */
+static bool halving_rungs(Lower *L, MlpIr *ir, const MlpSpecCall *search, const Space *sp, int ns,
+                          int64_t *first, int *rungs) {
+  if (ir->nfolds) {
+    unsupported(L, search->loc, "successive halving with folds");
+    return false;
+  }
+  if (L->fitted || L->searchless) {
+    mlp_diag_error(L->d, search->loc,
+                   "successive_halving halves epochs, and a model fitted at once has none");
+    return false;
+  }
+  for (int i = 0; i < ns; i++)
+    if (strcmp(sp[i].sp->field->name, "epochs") == 0) {
+      mlp_diag_error(L->d, sp[i].sp->loc,
+                     "successive_halving sets the epochs of each rung: search other settings");
+      return false;
+    }
+  ir->eta = (int)num_or(mlp_spec_arg(search, "eta"), 3);
+  int64_t budget = ir->jobs[0].epochs, e = (int64_t)num_or(mlp_spec_arg(search, "min_epochs"), 1);
+  *first = e < budget ? e : budget;
+  for (*rungs = 1; e < budget; (*rungs)++) e *= ir->eta;
+  return true;
+}
+
 /* The model of ir specialised to batch b, made from the first when new. */
 static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
   for (int i = 0; i < ir->nmodels; i++)
@@ -1546,6 +1650,46 @@ static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
   m->nbufs = m->capbufs = 0;
   mlp_lower_model(L->a, m);
   return ir->nmodels++;
+}
+
+/* A trial whose values are in the spec: its job lowered again, and its
+ * model when a value shapes it (key: those values and the batch; one
+ * model per key, made at that batch). Diagnostics the spec's own lowering
+ * gave already are not repeated; an error is reported at the search with
+ * the trial's settings. */
+static bool lower_trial(Lower *L, MlpIr *ir, MlpIrJob *j, const char *key, int64_t batch,
+                        const char **model_keys, const char *settings) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  MlpDiag quiet = *L->d, *loud = L->d;
+  quiet.out = f, quiet.nerr = quiet.nwarn = 0, quiet.color = false;
+  L->d = &quiet;
+  bool ok = lower_job(L, j);
+  int model = -1;
+  for (int i = 0; i < ir->nmodels && model < 0; i++)
+    if (model_keys[i] && strcmp(model_keys[i], key) == 0) model = i;
+  if (ok && model < 0 && strncmp(key, "batch=", 6) == 0) {
+    model = model_for_batch(L, ir, batch);
+  } else if (ok && model < 0) {
+    MlpIrModel *m = &ir->models[ir->nmodels];
+    memset(m, 0, sizeof *m);
+    m->name = mlp_arena_printf(L->a, "model%d", ir->nmodels);
+    m->batch = batch;
+    ok = lower_network(L, ir, m);
+    if (ok) model = ir->nmodels++;
+  }
+  if (ok) model_keys[model] = key;
+  if (ok && L->fitted) j->optim.l1 = (float)L->l1, j->optim.l2 = (float)L->l2;
+  j->model = model;
+  L->d = loud;
+  fclose(f);
+  if (!ok) {
+    const MlpSpecBlock *t = mlp_spec_block(L->s, "tuning");
+    mlp_diag_error(L->d, t->loc, "the trial %s does not build:\n%s", settings, text ? text : "");
+  }
+  free(text);
+  return ok;
 }
 
 /* The trials of the tuning block, one job each; a batch size the spec's
@@ -1575,68 +1719,141 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
    * validation rows by cross-validation. */
   ir->nfolds = k > 1 ? k : 0;
   int per = ir->nfolds ? ir->nfolds : 1;
-  ir->objective = str_or(tuned ? mlp_spec_setting(t, "objective") : NULL, "val_loss");
-  static const char *const objectives[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
-  bool known = false;
-  for (int i = 0; i < 4; i++) known |= strcmp(ir->objective, objectives[i]) == 0;
-  if (!known) {
-    unsupported(L, t->loc, mlp_arena_printf(L->a, "the tuning objective '%s'", ir->objective));
+  const MlpSpecValue *objective = tuned ? mlp_spec_setting(t, "objective") : NULL;
+  ir->objective = str_or(objective, "val_loss");
+  static const char *const objectives[] = MLPRT_OBJECTIVE_NAMES;
+  int obj = 0;
+  while (obj < MLPRT_NOBJECTIVES && strcmp(ir->objective, objectives[obj]) != 0) obj++;
+  MlpLoc obj_at = objective && objective->given ? objective->node->loc : t->loc;
+  if (obj == MLPRT_NOBJECTIVES) {
+    unsupported(L, obj_at, mlp_arena_printf(L->a, "the tuning objective '%s'", ir->objective));
+    return false;
+  }
+  if ((obj == MLPRT_OBJ_VAL_F1 || obj == MLPRT_OBJ_VAL_AUC) && ir->models[0].task == MLP_TASK_REGRESSION) {
+    mlp_diag_error(L->d, obj_at, "the objective '%s' needs a categorical target", ir->objective);
     return false;
   }
   const MlpSpecCall *search = tuned ? mlp_spec_call(mlp_spec_setting(t, "search")) : NULL;
   bool random = search && strcmp(search->op->name, "random") == 0;
+  int rungs = 1;
+  int64_t first = 0;
+  if (search && strcmp(search->op->name, "successive_halving") == 0 &&
+      !halving_rungs(L, ir, search, sp, ns, &first, &rungs))
+    return false;
   int trials = 1;
   if (random && ns > 0) {
     trials = (int)num_or(mlp_spec_arg(search, "trials"), 20);
   } else {
     for (int i = 0; i < ns && trials <= MAX_TRIALS; i++) trials *= sp[i].nvals;
   }
-  if (trials * per > MAX_TRIALS) {
+  if (trials * per * rungs > MAX_TRIALS) {
     mlp_diag_error(L->d, t->loc, "the search has more than %d trials", MAX_TRIALS);
     return false;
   }
   uint64_t seed = (uint64_t)num_or(random ? mlp_spec_arg(search, "seed") : NULL, 42);
-  /* Job 0 keeps the spec's own settings; the trials follow it. */
+  /* Job 0 keeps the spec's own settings (with successive halving, on the
+   * last rung); the trials follow it. */
   MlpIrJob base = ir->jobs[0];
-  ir->jobs = mlp_arena_alloc(L->a, (size_t)(1 + trials * per) * sizeof *ir->jobs);
+  ir->jobs = mlp_arena_alloc(L->a, (size_t)(1 + trials * per * rungs) * sizeof *ir->jobs);
   ir->jobs[0] = base;
-  /* Models for every batch size: at most one per distinct value. */
+  if (ir->eta) ir->jobs[0].rung = rungs - 1;
+  MlpSpecValue saved[ns ? ns : 1];
+  for (int i = 0; i < ns; i++)
+    if (!sp[i].own) saved[i] = *sp[i].sp->target;
+  /* Models for every batch size and model-shaping value: at most one per
+   * trial. */
   MlpIrModel *models = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *models);
   models[0] = ir->models[0];
   ir->models = models;
-  for (int tr = 0; tr < trials; tr++) {
+  /* The model each distinct set of model-shaping values made. */
+  const char **model_keys = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *model_keys);
+  bool relower = false;
+  for (int i = 0; i < ns; i++) relower |= !sp[i].own;
+  for (int tr = 0; tr < trials && ok; tr++) {
     MlpIrJob *j = &ir->jobs[1 + tr * per];
-    *j = base;
-    j->trial = tr;
-    j->smoke_subset = 0; /* job 0's smoke run covers the model */
     int64_t batch = ir->models[0].batch;
+    char *settings = mlp_arena_printf(L->a, "{"), *key = mlp_arena_strdup(L->a, "");
+    double vals[ns ? ns : 1];
+    /* A trial's values: the spaces' own, or in the spec for the job and
+     * the model to be lowered again. */
     for (int i = 0, rest = tr; i < ns; i++) {
+      int pick = -1;
       double v;
-      if (random) {
+      if (random && sp[i].continuous) {
         v = draw(&sp[i], mlprt_rng_uniform(seed, (uint64_t)i, (uint64_t)tr));
+      } else if (random) {
+        pick = (int)(mlprt_rng_uniform(seed, (uint64_t)i, (uint64_t)tr) * sp[i].nvals);
+        v = sp[i].vals[pick];
       } else {
-        v = sp[i].vals[rest % sp[i].nvals];
+        pick = rest % sp[i].nvals;
+        v = sp[i].vals[pick];
         rest /= sp[i].nvals;
       }
-      const char *name = sp[i].sp->field->name;
-      if (strcmp(name, "lr") == 0)
-        j->optim.lr = (float)v;
-      else if (strcmp(name, "l1") == 0)
-        j->optim.l1 = (float)v;
-      else if (strcmp(name, "l2") == 0)
-        j->optim.l2 = (float)v;
-      else if (strcmp(name, "epochs") == 0)
-        j->epochs = (int64_t)v;
-      else
-        batch = (int64_t)v;
+      const MlpNode *node = pick >= 0 ? sp[i].nodes[pick] : NULL;
+      if (!node) {
+        MlpNode *num = mlp_ast_new(L->a, MLP_ND_NUM, sp[i].sp->loc);
+        num->num = sp[i].integer ? (double)(int64_t)v : v;
+        num->is_int = sp[i].integer;
+        node = num;
+      }
+      vals[i] = node->num;
+      const char *text =
+          node->kind == MLP_ND_IDENT ? mlp_arena_printf(L->a, "\"%s\"", node->name)
+          : node->kind == MLP_ND_BOOL
+              ? (node->num != 0 ? "true" : "false")
+              : mlp_arena_printf(L->a, "%.6g", sp[i].integer ? node->num : (double)(float)node->num);
+      settings = mlp_arena_printf(L->a, "%s%s\"%s\":%s", settings, i ? "," : "", sp[i].sp->path, text);
+      if (sp[i].model) key = mlp_arena_printf(L->a, "%s%s=%s;", key, sp[i].sp->path, text);
+      if (!sp[i].own) {
+        sp[i].sp->target->node = node;
+        sp[i].sp->target->given = true;
+      }
     }
-    j->model = model_for_batch(L, ir, batch);
+    for (int i = 0; i < ns; i++)
+      if (strcmp(sp[i].sp->path, "batch") == 0) batch = (int64_t)vals[i];
+    if (relower) {
+      ok = lower_trial(L, ir, j, mlp_arena_printf(L->a, "%sbatch=%lld", key, (long long)batch), batch,
+                       model_keys, mlp_arena_printf(L->a, "%s}", settings));
+    } else {
+      *j = base;
+      j->model = model_for_batch(L, ir, batch);
+    }
+    j->trial = tr;
+    j->smoke_subset = 0; /* job 0's smoke run covers the model */
+    if (ir->eta) j->rung = 0, j->epochs = first;
+    for (int i = 0; i < ns; i++) {
+      const char *name = sp[i].sp->path;
+      if (!sp[i].own)
+        continue;
+      else if (strcmp(name, "lr") == 0)
+        j->optim.lr = (float)vals[i];
+      else if (strcmp(name, "l1") == 0)
+        j->optim.l1 = (float)vals[i];
+      else if (strcmp(name, "l2") == 0)
+        j->optim.l2 = (float)vals[i];
+      else if (strcmp(name, "epochs") == 0)
+        j->epochs = (int64_t)vals[i];
+    }
+    j->settings = mlp_arena_printf(L->a, "%s}", settings);
     for (int f = 0; f < per; f++) {
       ir->jobs[1 + tr * per + f] = *j;
       ir->jobs[1 + tr * per + f].fold = ir->nfolds ? f : -1;
     }
   }
-  ir->njobs = 1 + trials * per;
+  /* The spec as written again, for what reads it after tuning. */
+  for (int i = 0; i < ns; i++)
+    if (!sp[i].own) *sp[i].sp->target = saved[i];
+  if (!ok) return false;
+  /* Successive halving: rung k repeats the trials with eta^k times the
+   * first rung's epochs, the last rung with the spec's epochs. */
+  for (int rg = 1; rg < rungs; rg++)
+    for (int tr = 0; tr < trials; tr++) {
+      MlpIrJob *j = &ir->jobs[1 + rg * trials + tr];
+      *j = ir->jobs[1 + tr];
+      j->rung = rg;
+      j->epochs = rg == rungs - 1 ? base.epochs : ir->jobs[1 + (rg - 1) * trials + tr].epochs * ir->eta;
+    }
+  ir->njobs = 1 + trials * per * rungs;
   /* the folds are the run: the first fold smoke-tests the model */
   if (ir->cross_validate) ir->jobs[1].smoke_subset = base.smoke_subset;
   return true;
@@ -1837,49 +2054,9 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->models = mlp_arena_alloc(a, sizeof *ir->models);
   MlpIrModel *m = &ir->models[0];
   m->name = "model0";
-  m->in_size = ir->data.n_features;
-  if (ir->data.img_h > 0) {
-    m->kind = MLP_MODEL_CNN;
-    m->in_c = 1;
-    m->in_h = ir->data.img_h;
-    m->in_w = ir->data.img_w;
-  }
   m->batch = (int64_t)num_or(mlp_spec_setting(hyper, "batch"), 32);
+  if (!lower_network(&L, ir, m)) return NULL;
   const MlpSpecBlock *model = mlp_spec_block(s, "model");
-  m->init = lower_init(&L, str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"), model->loc);
-  const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
-  const MlpSpecCall **calls = mlp_arena_alloc(a, (size_t)(model_layers(model) + 1) * sizeof *calls);
-  if (!lower_layers(&L, ir, m, &loss, calls)) return NULL;
-  if (loss && m->task == MLP_TASK_MULTICLASS)
-    m->label_smoothing = (float)num_or(mlp_spec_arg(loss, "label_smoothing"), 0);
-  int bad = mlp_lower_model(a, m);
-  if (bad >= 0 && m->layers[bad].op == MLP_OP_EMBEDDING) {
-    const MlpIrLayer *l = &m->layers[bad];
-    mlp_diag_error(d, calls[bad]->loc, "an embedding reads a vector of codes; its input is %lldx%lldx%lld",
-                   (long long)l->in_c, (long long)l->in_h, (long long)l->in_w);
-    return NULL;
-  }
-  if (bad >= 0 && (m->layers[bad].op == MLP_OP_RECURRENT || m->layers[bad].op == MLP_OP_ENCODER)) {
-    const MlpIrLayer *l = &m->layers[bad];
-    mlp_diag_error(d, calls[bad]->loc,
-                   "a %s layer reads a one-channel image's rows as steps, or a vector as one step; "
-                   "its input is %lldx%lldx%lld",
-                   l->op == MLP_OP_ENCODER ? "transformer_encoder" : "recurrent", (long long)l->in_c,
-                   (long long)l->in_h, (long long)l->in_w);
-    return NULL;
-  }
-  if (bad >= 0 && m->layers[bad].op == MLP_OP_FLATTEN) {
-    const MlpIrLayer *l = &m->layers[bad];
-    mlp_diag_error(d, calls[bad]->loc, "%lld steps do not divide the %lld values of each row",
-                   (long long)l->steps, (long long)l->in_size);
-    return NULL;
-  }
-  if (bad >= 0) {
-    const MlpIrLayer *l = &m->layers[bad];
-    mlp_diag_error(d, calls[bad]->loc, "the %lldx%lld window does not fit its %lldx%lld input",
-                   (long long)l->kernel, (long long)l->kernel, (long long)l->in_h, (long long)l->in_w);
-    return NULL;
-  }
   ir->njobs = 1;
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);
   if (!lower_job(&L, &ir->jobs[0])) return NULL;

@@ -313,6 +313,8 @@ int mlp_rundir_load(MlpArena *a, const char *dir, MlpRunDir *rd, char *err, size
   rd->data_sha256 = jstr(a, cJSON_GetObjectItemCaseSensitive(man, "data"), "sha256");
   MlpDataShape shape = {.target_type = MLPRT_COL_FLOAT};
   shape.n_features = (int64_t)jnum(cJSON_GetObjectItemCaseSensitive(man, "data"), "features", 0);
+  /* A tuned run keeps the winner's weights: the model its trial lowers to. */
+  int64_t kept = (int64_t)jnum(cJSON_GetObjectItemCaseSensitive(man, "tuning"), "best_model", 0);
   cJSON_Delete(man);
   if (rc != 0) return rc;
   if (read_cleaning(a, rd, &shape, err, n) != 0) return -1;
@@ -320,6 +322,10 @@ int mlp_rundir_load(MlpArena *a, const char *dir, MlpRunDir *rd, char *err, size
   if (read_reference(a, rd, &shape, err, n) != 0) return -1;
   shape.schema = rd->schema;
   if (read_spec(a, rd, &shape, err, n) != 0) return -1;
+  if (kept < 0 || kept >= rd->ir->nmodels)
+    return mlp_failf(err, n, "%s: the manifest's tuning.best_model %lld is not a model of the spec", rd->dir,
+                     (long long)kept);
+  rd->model = &rd->ir->models[kept];
   if (!rd->target) rd->target = rd->ir->data.target;
   if (rd->model->task != MLP_TASK_REGRESSION && !rd->classes)
     return mlp_failf(err, n, "%s records no classes of the target", rd->dir);

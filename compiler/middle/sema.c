@@ -36,6 +36,8 @@ typedef struct {
   const char *pipeline; /* the pipeline's name, for "{pipeline}" defaults */
   bool lost_module;     /* a module failed to load: its names are unknown */
   MlpSpecBlock *hyper;  /* the checked hyperparameters section */
+  MlpVec paths;         /* the MLP_ND_IN statements searching a path, resolved once the spec is filled */
+  MlpSpecBlock *tuning; /* the block they are in */
 } Sema;
 
 static void check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpSpecBlock *sb);
@@ -393,7 +395,8 @@ static bool numeric(const MlpRegField *f) {
   return f->type.kind == MLP_TY_INT || f->type.kind == MLP_TY_FLOAT;
 }
 
-static void check_space(Sema *S, const MlpRegField *f, const MlpNode *v, MlpSpecBlock *sb, MlpLoc loc) {
+static MlpSpecSpace *check_space(Sema *S, const MlpRegField *f, const MlpNode *v, MlpSpecBlock *sb,
+                                 MlpLoc loc) {
   MlpSpecValue scratch = {0};
   if (v->kind == MLP_ND_LIST) {
     if (v->kids.len == 0) mlp_diag_error(S->d, v->loc, "an empty search space");
@@ -401,7 +404,7 @@ static void check_space(Sema *S, const MlpRegField *f, const MlpNode *v, MlpSpec
   } else if (v->kind == MLP_ND_RANGE) {
     if (!numeric(f)) {
       mlp_diag_error(S->d, v->loc, "a range searches numbers, but '%s' is not a number", f->name);
-      return;
+      return NULL;
     }
     bool ok = check_one(S, f, v->value, &scratch) & check_one(S, f, v->value2, &scratch);
     if (ok && v->value->num >= v->value2->num)
@@ -410,10 +413,10 @@ static void check_space(Sema *S, const MlpRegField *f, const MlpNode *v, MlpSpec
   } else if (v->kind == MLP_ND_CALL && mlp_reg_kind_op(mlp_reg_kind("space"), v->name)) {
     if (!numeric(f)) {
       mlp_diag_error(S->d, v->loc, "'%s' searches numbers, but '%s' is not a number", v->name, f->name);
-      return;
+      return NULL;
     }
     MlpSpecCall *c;
-    if (!check_call(S, mlp_reg_kind_op(mlp_reg_kind("space"), v->name), v, &c)) return;
+    if (!check_call(S, mlp_reg_kind_op(mlp_reg_kind("space"), v->name), v, &c)) return NULL;
     for (int i = 0; i < c->op->nparams; i++) {
       const MlpNode *x = c->args[i].node;
       if (x && (strcmp(c->args[i].field->name, "low") == 0 || strcmp(c->args[i].field->name, "high") == 0))
@@ -424,11 +427,107 @@ static void check_space(Sema *S, const MlpRegField *f, const MlpNode *v, MlpSpec
                    "a search space is a list [a, b, ...], a range a .. b or logrange(low, high), "
                    "got %s",
                    got(S, v));
-    return;
+    return NULL;
   }
   MlpSpecSpace *sp = mlp_arena_alloc(S->a, sizeof *sp);
   sp->field = f, sp->space = v, sp->loc = loc;
   mlp_vec_push(S->a, &sb->spaces, sp);
+  return sp;
+}
+
+/* The value a search path names, or NULL after an error at loc:
+ * `model.OP.PARAM` or `model.OP[i].PARAM` (the i-th OP of the model, from
+ * 0), `SETTING.PARAM` of a call-valued hyperparameter (`optimizer.beta1`);
+ * `hyperparameters.` may lead either. */
+static MlpSpecValue *path_target(Sema *S, const MlpSpec *spec, const char *path, MlpLoc loc) {
+  char *segs[4];
+  int n = 0;
+  char *copy = mlp_arena_strdup(S->a, path);
+  for (char *tok = strtok(copy, "."); tok; tok = strtok(NULL, "."))
+    if (n < 4) segs[n++] = tok;
+    else n = 5;
+  int at = n > 0 && strcmp(segs[0], "hyperparameters") == 0;
+  if (n - at == 2 && !strchr(segs[at], '[')) {
+    const MlpSpecValue *v = mlp_spec_setting(S->hyper, segs[at]);
+    const MlpSpecCall *c = mlp_spec_call(v);
+    const MlpSpecValue *arg = c ? mlp_spec_arg(c, segs[at + 1]) : NULL;
+    if (!arg && c)
+      mlp_diag_error(S->d, loc, "'%s' (the %s) has no parameter '%s'", c->op->name, segs[at], segs[at + 1]);
+    else if (!arg)
+      mlp_diag_error(S->d, loc, "'%s' is not a hyperparameter whose value is a call: SETTING.PARAM reaches "
+                     "the parameters of the optimizer, the schedule or the loss", segs[at]);
+    if (!arg) return NULL;
+    return (MlpSpecValue *)arg;
+  }
+  if (n != 3 || strcmp(segs[0], "model") != 0) {
+    mlp_diag_error(S->d, loc, "a search path is model.OP.PARAM, model.OP[i].PARAM or SETTING.PARAM of a "
+                   "hyperparameter, got '%s'", path);
+    return NULL;
+  }
+  char *br = strchr(segs[1], '[');
+  int want = -1;
+  if (br) {
+    char *end;
+    want = (int)strtol(br + 1, &end, 10);
+    if (end == br + 1 || strcmp(end, "]") != 0 || want < 0) {
+      mlp_diag_error(S->d, loc, "the op index in '%s' must be a whole number from 0", path);
+      return NULL;
+    }
+    *br = '\0';
+  }
+  const MlpSpecBlock *model = mlp_spec_block(spec, "model");
+  const MlpSpecCall *found = NULL;
+  int count = 0;
+  for (int i = 0; i < model->ops.len; i++) {
+    const MlpSpecCall *c = model->ops.items[i];
+    if (strcmp(c->op->name, segs[1]) != 0) continue;
+    if (count == want || (want < 0 && count == 0)) found = c;
+    count++;
+  }
+  if (!found || (want < 0 && count > 1)) {
+    if (count == 0)
+      mlp_diag_error(S->d, loc, "the model has no '%s'", segs[1]);
+    else if (want >= 0)
+      mlp_diag_error(S->d, loc, "the model has %d '%s' (model.%s[0] to model.%s[%d])", count, segs[1],
+                     segs[1], segs[1], count - 1);
+    else
+      mlp_diag_error(S->d, loc, "the model has %d '%s': say which, model.%s[0] to model.%s[%d]", count,
+                     segs[1], segs[1], segs[1], count - 1);
+    return NULL;
+  }
+  const MlpSpecValue *arg = mlp_spec_arg(found, segs[2]);
+  if (!arg) {
+    mlp_diag_error(S->d, loc, "'%s' has no parameter '%s'", segs[1], segs[2]);
+    return NULL;
+  }
+  return (MlpSpecValue *)arg;
+}
+
+static int by_place(const void *a, const void *b) {
+  const MlpLoc *x = &(*(const MlpSpecSpace *const *)a)->loc, *y = &(*(const MlpSpecSpace *const *)b)->loc;
+  return x->first_line != y->first_line ? x->first_line - y->first_line : x->first_column - y->first_column;
+}
+
+/* The search spaces over paths, once every value of the spec is known;
+ * then every space in the order written (the trials' order). */
+static void resolve_paths(Sema *S, const MlpSpec *spec) {
+  for (int i = 0; i < S->paths.len; i++) {
+    const MlpNode *st = S->paths.items[i];
+    MlpSpecValue *target = path_target(S, spec, st->name, st->name_loc);
+    if (!target) continue;
+    const MlpType *t = &target->field->type;
+    if (t->kind != MLP_TY_INT && t->kind != MLP_TY_FLOAT && t->kind != MLP_TY_BOOL &&
+        t->kind != MLP_TY_ENUM) {
+      mlp_diag_error(S->d, st->name_loc,
+                     "a search space searches numbers, bools or enumerated values; '%s' is "
+                     "not one",
+                     st->name);
+      continue;
+    }
+    MlpSpecSpace *sp = check_space(S, target->field, st->value, S->tuning, st->name_loc);
+    if (sp) sp->path = st->name, sp->target = target;
+  }
+  if (S->tuning) qsort(S->tuning->spaces.items, (size_t)S->tuning->spaces.len, sizeof(void *), by_place);
 }
 
 /* ---- recipes and architectures ------------------------------------------- */
@@ -744,9 +843,10 @@ static void check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpS
     } else if (st->kind == MLP_ND_IN) {
       const MlpRegBlock *hp = mlp_reg_block("hyperparameters");
       const MlpRegField *f = mlp_reg_setting(hp, st->name);
+      bool path = strpbrk(st->name, ".[") != NULL;
       if (!b->spaces) {
         mlp_diag_error(S->d, st->name_loc, "search spaces ('%s in ...') belong in 'tuning'", st->name);
-      } else if (!f) {
+      } else if (!f && !path) {
         const char **names = names_alloc(S, hp->nsettings);
         for (int j = 0; j < hp->nsettings; j++) names[j] = hp->settings[j]->name;
         mlp_diag_error(S->d, st->name_loc, "'%s' is not a hyperparameter%s", st->name,
@@ -761,7 +861,13 @@ static void check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpS
           continue;
         }
         mlp_vec_push(S->a, &first_space, (void *)st);
-        check_space(S, f, st->value, sb, st->name_loc);
+        if (path) {
+          mlp_vec_push(S->a, &S->paths, (void *)st);
+          S->tuning = sb;
+          continue;
+        }
+        MlpSpecSpace *sp = check_space(S, f, st->value, sb, st->name_loc);
+        if (sp) sp->path = st->name, sp->target = (MlpSpecValue *)mlp_spec_setting(S->hyper, st->name);
       }
     } else if (st->kind == MLP_ND_CALL) {
       check_call_statement(S, b, st, sb, first_op);
@@ -943,14 +1049,14 @@ static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
   if (search->given && t->spaces.len == 0)
     mlp_diag_warning(S->d, search->node->loc,
                      "'search' has no search spaces; add one like 'lr in logrange(1e-4, 0.1)'");
-  if (!how || strcmp(how->op->name, "grid") != 0) return;
+  if (!how || strcmp(how->op->name, "random") == 0) return;
   for (int i = 0; i < t->spaces.len; i++) {
     const MlpSpecSpace *sp = t->spaces.items[i];
     if (sp->space->kind == MLP_ND_RANGE && sp->field->type.kind == MLP_TY_FLOAT)
       mlp_diag_error(S->d, sp->space->loc,
-                     "grid search cannot enumerate the continuous range of '%s'; give a list or logrange(), "
+                     "%s search cannot enumerate the continuous range of '%s'; give a list or logrange(), "
                      "or use search = random(...)",
-                     sp->field->name);
+                     how->op->name, sp->field->name);
   }
 }
 
@@ -1208,6 +1314,7 @@ MlpSpec *mlp_sema_check(MlpArena *a, const MlpAst *ast, MlpDiag *d) {
   if (d->nerr > before) return NULL;
   fill_block(&S, S.hyper);
   fill_block(&S, spec->root);
+  resolve_paths(&S, spec);
   model_rules(&S, mlp_spec_block(spec, "model"));
   split_rules(&S, mlp_spec_block(spec, "data"));
   training_rules(&S, spec);

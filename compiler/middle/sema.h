@@ -41,9 +41,12 @@ typedef struct {
   const MlpNode *value;
 } MlpSpecEntry;
 
-/* A search space: `lr in logrange(1e-4, 1e-1)`. */
+/* A search space: `lr in logrange(1e-4, 1e-1)`, `model.dense[1].units in
+ * [64, 128]`, `optimizer.beta1 in [0.8, 0.9]`. */
 typedef struct {
-  const MlpRegField *field; /* the hyperparameter searched */
+  const MlpRegField *field; /* the setting or parameter searched */
+  const char *path;         /* as written: a hyperparameter's name, or a path to a setting */
+  MlpSpecValue *target;     /* its value in the checked spec, which a trial's value replaces */
   const MlpNode *space;     /* a list, a range or a space call */
   MlpLoc loc;
 } MlpSpecSpace;

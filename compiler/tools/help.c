@@ -333,6 +333,12 @@ static const Command commands[] = {
     {"export", "RUN_DIR",
      "compile a trained run into a standalone predictor "
      "(default name: deploy.predictor, else the pipeline's)\n"},
+    {"report", "RUN_DIR [-o FILE]",
+     "write the run's report.html again from its manifest, metrics and cleaning record (default: into "
+     "RUN_DIR, only when it comes out as the run sealed it)\n"},
+    {"diff", "RUN_A RUN_B [-o FILE]",
+     "compare two runs: the settings that differ, every final metric and each class's scores (-o: also "
+     "as an HTML file)\n"},
     {"deploy", "RUN_DIR [--registry DIR] [--predictor PATH] [--onnx PATH]",
      "store a verified run as the next version of its pipeline\n"},
     {"versions", "--registry DIR [NAME]", "list the stored versions, the current one marked\n"},
@@ -342,8 +348,8 @@ static const Command commands[] = {
 };
 enum { NCOMMANDS = sizeof commands / sizeof *commands };
 
-const char *const mlp_commands[] = {"init",    "check",  "fmt",    "help",     "build",    "run",
-                                    "explain", "export", "deploy", "versions", "rollback", NULL};
+const char *const mlp_commands[] = {"init",   "check",  "fmt",  "help",   "build",    "run",      "explain",
+                                    "export", "report", "diff", "deploy", "versions", "rollback", NULL};
 
 typedef struct {
   const char *flags;
@@ -364,6 +370,7 @@ static const Option options[] = {
      "replace an existing file (init: SPEC; export: the predictor at its default name, which is never "
      "replaced in silence; a file named with -o always is)\n"},
     {"-o PATH", "build export", "the output file (default: the pipeline's name)\n"},
+    {"-o FILE", "report diff", "the HTML file to write (report: instead of the run's own)\n"},
     {"-O0 -O1 -O2 -O3", "build run export", "optimisation level (default -O2)\n"},
     {"--emit-ir", "build", "print the plan as JSON instead of building\n"},
     {"--emit-llvm", "build export", "write textual LLVM IR (PATH.ll) instead of building\n"},

@@ -43,6 +43,13 @@ int mlprt_dir_swap(const char *staged, const char *dir);
  * a message in err otherwise. */
 int mlprt_path_inside(const char *dir, const char *name, char *err, size_t n);
 
+/* DIR/NAME, malloc'd. */
+char *mlprt_path_join(const char *dir, const char *name);
+
+/* The whole of a file, malloc'd with a NUL after its *len bytes; NULL
+ * (errno) when it cannot be read. */
+char *mlprt_read_whole(const char *path, size_t *len);
+
 /* manifest.json is sealed by its digest in manifest.sha256 beside it (in
  * a run directory and in each registry version), which whoever reads the
  * manifest checks first. Seal: 0 or -1 (errno). Verify: 0, or -1 with a

@@ -13,7 +13,12 @@
  *
  * Job 0 trains the spec's own settings. Further jobs are tuning trials,
  * run only with --tune: each is ranked by its validation objective, and
- * the best job's weights and metrics are the run's. With
+ * the best job's weights and metrics are the run's; trials.jsonl records
+ * every trial. With successive halving (rung >= 0) the trials are rungs
+ * x trials: a job of rung k > 0 trains only when its trial was in the best
+ * 1/eta (at least one) of the trials that trained at rung k - 1, and the
+ * best job is the best of the highest rung trained (job 0, the spec's own
+ * settings, is on the last rung). With
  * cross-validation (nfolds > 0) the trials are trials x folds: job
  * 1 + t*k + f trains trial t on the training and validation rows outside fold f and
  * scores it on fold f; then
@@ -161,6 +166,9 @@ enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP
                                                MLPRT_FOLD_NONE: the plain split; MLPRT_FOLD_ALL:       \
                                                every training and validation row (a refit) */          \
   X(MLPRT_I64, int64_t, trial)              /* tuning trial, or -1 */                                  \
+  X(MLPRT_I64, int64_t, rung)               /* successive halving: the trial's rung (its epochs are    \
+                                               the rung's budget), or -1 */                            \
+  X(MLPRT_PTR, const char *, settings)      /* a trial's searched settings as a JSON object, or NULL */ \
   X(MLPRT_PTR, const char *, optimizer)     /* for the manifest: sgd, adam or adamw (compiled in) */   \
   X(MLPRT_F64, double, l1)                  /* likewise the five below; a linear fit's penalties */    \
   X(MLPRT_F64, double, l2)                                                                             \
@@ -253,6 +261,7 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, njobs)                                                                             \
   X(MLPRT_I64, int64_t, objective)            /* MLPRT_OBJ_*: ranks jobs when there are several */         \
   X(MLPRT_I64, int64_t, nfolds)               /* > 0: the jobs are trials x folds */                       \
+  X(MLPRT_I64, int64_t, eta)                  /* successive halving: 1 / the share promoted; 0: none */    \
   X(MLPRT_I64, int64_t, cross_validate)       /* data.folds: the folds and the refit are the run */        \
   X(MLPRT_I64, int64_t, delimiter)            /* csv: the field separator; 0: ',' */                       \
   X(MLPRT_I64, int64_t, no_header)            /* csv: the first line is data, columns c1, c2, ... */       \
@@ -290,9 +299,30 @@ MLPRT_PROGRAM_FIELDS(MLPRT_DESC_SLOT)
 _Static_assert(sizeof(MlprtProgram) == 8 * MLPRT_PROGRAM_NFIELDS, "MlprtProgram is its slots in list order");
 
 
-/* What ranks trials: the validation loss or MAE (lower is better), accuracy
- * or R² (higher is better). ORDER OBJECTIVE */
-enum { MLPRT_OBJ_VAL_LOSS, MLPRT_OBJ_VAL_ACCURACY, MLPRT_OBJ_VAL_R2, MLPRT_OBJ_VAL_MAE };
+/* What ranks trials: the validation loss or MAE (lower is better), accuracy,
+ * R², macro F1 or ROC AUC (higher is better), with their spec names. */
+enum {
+  MLPRT_OBJ_VAL_LOSS,
+  MLPRT_OBJ_VAL_ACCURACY,
+  MLPRT_OBJ_VAL_R2,
+  MLPRT_OBJ_VAL_MAE,
+  MLPRT_OBJ_VAL_F1,
+  MLPRT_OBJ_VAL_AUC,
+  MLPRT_NOBJECTIVES
+};
+#define MLPRT_OBJECTIVE_NAMES {"val_loss", "val_accuracy", "val_r2", "val_mae", "val_f1", "val_auc"}
+
+/* report.html of the finished run DIR made again from its manifest,
+ * metrics.jsonl and cleaning record, written to path; path NULL: into DIR,
+ * only when it comes out the same as the report the manifest seals. 0, or
+ * -1 with a message in err. */
+int mlprt_report_rerun(const char *dir, const char *path, char *err, size_t n);
+
+/* Two finished runs compared (mlpc diff): the settings that differ, every
+ * final metric and each class's scores, A then B and B - A, as text on out
+ * and, when html is not NULL, as that HTML file. 0, or -1 with a message
+ * in err. */
+int mlprt_run_diff(const char *dir_a, const char *dir_b, FILE *out, const char *html, char *err, size_t n);
 
 /* ---- the training program's command line -------------------------------- */
 

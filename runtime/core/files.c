@@ -438,3 +438,30 @@ void mlprt_resources(int64_t *peak_rss_kib, double *cpu_s) {
   *cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec / 1e6;
 }
+
+char *mlprt_read_whole(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 1 << 16;
+  char *buf = malloc(cap);
+  *len = 0;
+  size_t got;
+  while ((got = fread(buf + *len, 1, cap - 1 - *len, f)) > 0)
+    if ((*len += got) == cap - 1) buf = realloc(buf, cap *= 2);
+  bool bad = ferror(f) != 0;
+  fclose(f);
+  if (bad) {
+    free(buf);
+    errno = EIO;
+    return NULL;
+  }
+  buf[*len] = '\0';
+  return buf;
+}
+
+char *mlprt_path_join(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}

@@ -69,10 +69,6 @@ typedef int (*MlprtSigCheck)(const unsigned char *sig, const unsigned char *m, u
 int mlprt_hex_bytes(const char *s, uint8_t *out, size_t n);
 /* MLPC_VERIFY_KEY into pk: 0; 1 when unset; -1 with a message. */
 int mlprt_public_key(uint8_t pk[32], char *err, size_t n);
-/* DIR/NAME (malloc'd). */
-char *mlprt_in_dir(const char *dir, const char *name);
-/* The whole of a file (malloc'd), *len bytes and a NUL after them, or NULL. */
-unsigned char *mlprt_slurp(const char *path, size_t *len);
 /* DIR's manifest against its seal and, by the key state k (mlprt_verify_key's
  * answer) and the key pk, its signature, checked by verify. 0, or -1 with a
  * message naming the file at fault. */

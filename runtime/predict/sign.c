@@ -51,9 +51,9 @@ int mlprt_verify_key(uint8_t pk[32], char *err, size_t n) {
 }
 
 int mlprt_manifest_sign(const char *dir, const uint8_t sk[64], char *err, size_t n) {
-  char *man = mlprt_in_dir(dir, "manifest.json"), *sig_path = mlprt_in_dir(dir, "manifest.sig");
+  char *man = mlprt_path_join(dir, "manifest.json"), *sig_path = mlprt_path_join(dir, "manifest.sig");
   size_t len;
-  unsigned char *text = mlprt_slurp(man, &len);
+  unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len);
   int rc = -1;
   if (!text) {
     snprintf(err, n, "cannot read '%s': %s", man, strerror(errno));

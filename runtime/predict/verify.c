@@ -37,34 +37,8 @@ int mlprt_public_key(uint8_t pk[32], char *err, size_t n) {
   return -1;
 }
 
-char *mlprt_in_dir(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = malloc(n);
-  snprintf(p, n, "%s/%s", dir, name);
-  return p;
-}
-
-unsigned char *mlprt_slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 16;
-  unsigned char *buf = malloc(cap);
-  *len = 0;
-  size_t got;
-  while ((got = fread(buf + *len, 1, cap - *len, f)) > 0)
-    if ((*len += got) == cap) buf = realloc(buf, cap *= 2);
-  bool bad = ferror(f) != 0;
-  fclose(f);
-  if (bad) {
-    free(buf);
-    return NULL;
-  }
-  buf[*len] = 0; /* the loop leaves *len < cap */
-  return buf;
-}
-
 bool mlprt_manifest_signed(const char *dir) {
-  char *p = mlprt_in_dir(dir, "manifest.sig");
+  char *p = mlprt_path_join(dir, "manifest.sig");
   bool yes = access(p, F_OK) == 0;
   free(p);
   return yes;
@@ -84,9 +58,9 @@ int mlprt_manifest_check_with(const char *dir, int k, const uint8_t pk[32], Mlpr
     snprintf(err, n, "'%s' is signed: set MLPC_VERIFY_KEY to the public key to check it", dir);
     return -1;
   }
-  char *man = mlprt_in_dir(dir, "manifest.json"), *sig_path = mlprt_in_dir(dir, "manifest.sig");
+  char *man = mlprt_path_join(dir, "manifest.json"), *sig_path = mlprt_path_join(dir, "manifest.sig");
   size_t len, slen;
-  unsigned char *text = mlprt_slurp(man, &len), *sig_text = mlprt_slurp(sig_path, &slen);
+  unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len), *sig_text = (unsigned char *)mlprt_read_whole(sig_path, &slen);
   uint8_t sig[SIG_BYTES];
   int rc = -1;
   if (!text || !sig_text) {
@@ -161,9 +135,9 @@ int mlprt_predictor_verify(const char *dir, char *file, size_t fn, char *err, si
     snprintf(err, n, "cannot read this program's own file: %s", strerror(errno));
     return -1;
   }
-  char *man = mlprt_in_dir(dir, "manifest.json");
+  char *man = mlprt_path_join(dir, "manifest.json");
   size_t len;
-  unsigned char *text = mlprt_slurp(man, &len);
+  unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len);
   int rc = text ? file_of(text, self, file, fn) : -1;
   if (rc != 0)
     snprintf(err, n, "this predictor is not one of the files '%s' signs (changed, or another one)", man);

@@ -30,12 +30,12 @@ typedef struct {
   double accuracy;              /* classification */
   double precision, recall, f1; /* classification: macro averages over the classes */
   double r2, mse, rmse, mae;    /* regression, in the target's own units */
-  double auc;                   /* classification, on the evaluation split only (else NaN) */
+  double auc;                   /* classification, on the evaluation split, and on validation with the
+                                   val_auc objective (else NaN) */
 } Scores;
 
 typedef struct {
   bool smoke_done, fit_done;
-  double *train_curve, *val_curve; /* [epochs] losses per epoch, NaN before a resume */
   double smoke_first, smoke_last;
   int64_t smoke_epochs;
   int64_t epochs_run, best_epoch, steps;
@@ -47,6 +47,12 @@ typedef struct {
   int64_t support_vectors;
   Scores val, test;
 } JobResult;
+
+/* A growing text of JSON lines. */
+typedef struct {
+  char *s;
+  size_t len, cap;
+} Lines;
 
 struct MlprtRun {
   const MlprtProgram *p;
@@ -68,8 +74,8 @@ struct MlprtRun {
   int32_t *fold_of;   /* [train + validation rows] cross-validation fold, when nfolds > 0 */
   int64_t njobs;      /* the program's jobs, plus the final one of a cross-validated search */
   int64_t resume_job; /* --resume: the job checkpoint.bin holds, else -1 */
-  char *metrics;      /* metrics.jsonl so far */
-  size_t mlen, mcap;
+  Lines metrics;      /* metrics.jsonl so far */
+  Lines trials;       /* trials.jsonl so far: one line per tuning trial (and fold) trained */
   MlprtConsole con; /* what the console shows */
   bool table_shown; /* the tuning trials' table has its header */
   double t0;
@@ -159,14 +165,14 @@ static void write_json(const MlprtRun *r, const char *name, const cJSON *j) {
   free(text);
 }
 
-static void metrics_append(MlprtRun *r, const char *line) {
+static void lines_append(Lines *b, const char *line) {
   size_t n = strlen(line);
-  if (r->mlen + n + 1 > r->mcap) {
-    r->mcap = (r->mlen + n + 1) * 2;
-    r->metrics = realloc(r->metrics, r->mcap);
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->s = realloc(b->s, b->cap);
   }
-  memcpy(r->metrics + r->mlen, line, n + 1);
-  r->mlen += n;
+  memcpy(b->s + b->len, line, n + 1);
+  b->len += n;
 }
 
 /* The whole file at path (malloc'd, *len bytes), or NULL when there is
@@ -271,7 +277,7 @@ static void metrics_load(MlprtRun *r, const MlprtCkptHeader *h) {
     long long job, epoch;
     if (sscanf(line, "{\"job\":%lld,\"epoch\":%lld", &job, &epoch) == 2 &&
         (job < h->job || (job == h->job && epoch <= h->epoch)))
-      metrics_append(r, line);
+      lines_append(&r->metrics, line);
   }
   free(line);
   fclose(f);
@@ -422,6 +428,11 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
         exit(2);
       }
     if (r->cli.seed >= 0) r->jobs[j].seed = r->cli.seed;
+    /* Successive halving: --set epochs is the last rung's budget (and job
+     * 0's); an earlier rung keeps its own, capped by it. */
+    if (p->eta > 0 && r->jobs[j].rung >= 0 && r->jobs[j].rung < p->jobs[0].rung &&
+        p->jobs[j].epochs < r->jobs[j].epochs)
+      r->jobs[j].epochs = p->jobs[j].epochs;
   }
   /* environment.threads = 0 means one per core. */
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -698,6 +709,33 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   return tally_scores(r, &t);
 }
 
+/* A job's final validation scores; with the val_auc objective their ROC
+ * AUC too, from the outputs on the view's rows. */
+static Scores validate(MlprtRun *r, int64_t job, const View *v) {
+  Scores sc = evaluate(r, job, v);
+  if (r->p->objective != MLPRT_OBJ_VAL_AUC || v->n == 0) return sc;
+  const MlprtModel *m = model_of(r, job);
+  unsigned char *base = r->arenas[r->jobs[job].model].base;
+  const MlprtDataset *d = &r->data;
+  float *outs = malloc((size_t)(v->n * d->K) * sizeof *outs);
+  int32_t *labels = malloc((size_t)v->n * sizeof *labels);
+  for (int64_t start = 0; start < v->n; start += m->batch) {
+    int64_t nb = v->n - start < m->batch ? v->n - start : m->batch;
+    for (int64_t i = 0; i < nb; i++) {
+      int s;
+      int64_t row = row_of(r, v, start + i, &s);
+      mlprt_dataset_row(d, s, row, (float *)(base + m->x_off) + i * d->F);
+      labels[start + i] = d->label[s][row];
+    }
+    m->forward(base, nb, 0, 0, 0);
+    memcpy(outs + start * d->K, base + m->out_off, (size_t)(nb * d->K) * sizeof *outs);
+  }
+  sc.auc = mlprt_auc(outs, d->K, labels, d->nclasses, v->n);
+  free(outs);
+  free(labels);
+  return sc;
+}
+
 static View split_view(const MlprtRun *r, int split) {
   return (View){split, NULL, r->data.n[split]};
 }
@@ -734,11 +772,36 @@ static bool folds_run(const MlprtRun *r) {
   return r->cli.tune || r->p->cross_validate;
 }
 
-/* Tuning trials run only when asked; with data.folds the folds and the
- * refit are the run, and the spec's own job (0) is not. */
+static double objective_of(const MlprtRun *r, const JobResult *res);
+
+/* Successive halving: whether the trial of job (rung k > 0) was among the
+ * best 1/eta (at least one) of the trials trained at rung k - 1, ties to
+ * the earlier trial. */
+static bool promoted(const MlprtRun *r, int64_t job) {
+  const MlprtJob *j = &r->jobs[job];
+  int64_t mine = -1, ran = 0, better = 0;
+  for (int64_t i = 1; i < r->p->njobs; i++)
+    if (r->jobs[i].trial == j->trial && r->jobs[i].rung == j->rung - 1) mine = i;
+  if (mine < 0 || !r->res[mine].fit_done) return false;
+  double o = objective_of(r, &r->res[mine]);
+  for (int64_t i = 1; i < r->p->njobs; i++) {
+    if (r->jobs[i].trial < 0 || r->jobs[i].rung != j->rung - 1 || !r->res[i].fit_done) continue;
+    ran++;
+    double oi = objective_of(r, &r->res[i]);
+    better += oi < o || (oi == o && r->jobs[i].trial < j->trial);
+  }
+  int64_t keep = ran / r->p->eta;
+  return better < (keep > 0 ? keep : 1);
+}
+
+/* Tuning trials run only when asked, and with successive halving only
+ * when promoted; with data.folds the folds and the refit are the run, and
+ * the spec's own job (0) is not. */
 static bool skipped(const MlprtRun *r, int64_t job) {
   if (r->p->cross_validate) return job == 0;
-  return r->jobs[job].trial >= 0 && !r->cli.tune;
+  const MlprtJob *j = &r->jobs[job];
+  if (j->trial >= 0 && !r->cli.tune) return true;
+  return r->p->eta > 0 && j->trial >= 0 && j->rung > 0 && !promoted(r, job);
 }
 
 /* The smoke run's rows: a seeded random subset of n training rows (pooled
@@ -844,14 +907,30 @@ static void progress(MlprtRun *r, int64_t job, int64_t epoch, int64_t epochs, do
 static void trial_row(MlprtRun *r, int64_t job, int64_t epochs, const Scores *v, bool classify, double secs) {
   const MlprtJob *j = &r->jobs[job];
   if (!in_table(r, job)) return;
-  if (!r->table_shown)
-    mlprt_console_line(&r->con, "%-5s %-4s %-9s %-5s %-6s %-8s %-8s %7s\n", "trial", "fold", "lr", "batch",
-                       "epochs", "val_loss", classify ? "val_acc" : "val_r2", "seconds");
-  r->table_shown = true;
+  /* The searched settings are the middle columns, as wide as their names. */
+  cJSON *set = cJSON_Parse(j->settings ? j->settings : "{}");
+  char head[512], row[512];
+  int hn = snprintf(head, sizeof head, "%-5s %-4s", "trial", r->p->eta > 0 ? "rung" : "fold");
   char fold[24] = "-";
-  if (j->fold >= 0) snprintf(fold, sizeof fold, "%lld", (long long)j->fold);
-  mlprt_console_line(&r->con, "%-5lld %-4s %-9.3g %-5lld %-6lld %-8.4f %-8.4f %7.2f\n", (long long)j->trial,
-                     fold, j->lr, (long long)model_of(r, job)->batch, (long long)epochs, v->loss,
+  if (r->p->eta > 0) snprintf(fold, sizeof fold, "%lld", (long long)j->rung);
+  else if (j->fold >= 0) snprintf(fold, sizeof fold, "%lld", (long long)j->fold);
+  int rn = snprintf(row, sizeof row, "%-5lld %-4s", (long long)j->trial, fold);
+  for (const cJSON *c = set ? set->child : NULL; c && hn < 400 && rn < 400; c = c->next) {
+    int w = (int)strlen(c->string) > 9 ? (int)strlen(c->string) : 9;
+    hn += snprintf(head + hn, sizeof head - (size_t)hn, " %-*s", w, c->string);
+    if (cJSON_IsString(c))
+      rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*s", w, c->valuestring);
+    else if (cJSON_IsBool(c))
+      rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*s", w, cJSON_IsTrue(c) ? "true" : "false");
+    else
+      rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*.4g", w, c->valuedouble);
+  }
+  cJSON_Delete(set);
+  if (!r->table_shown)
+    mlprt_console_line(&r->con, "%s %-6s %-8s %-8s %7s\n", head, "epochs", "val_loss",
+                       classify ? "val_acc" : "val_r2", "seconds");
+  r->table_shown = true;
+  mlprt_console_line(&r->con, "%s %-6lld %-8.4f %-8.4f %7.2f\n", row, (long long)epochs, v->loss,
                      classify ? v->accuracy : v->r2, secs);
 }
 
@@ -921,7 +1000,7 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   gathered_free(&g);
   res->fit_seconds = mlprt_now() - t0;
   double loss = evaluate(r, job, &train).loss;
-  res->val = evaluate(r, job, &val);
+  res->val = validate(r, job, &val);
   char line[512];
   int n = snprintf(line, sizeof line,
                    "{\"job\":%lld,\"fit\":\"%s\",\"iterations\":%lld,\"train_loss\":%.6g,\"val_loss\":%.6g,",
@@ -932,8 +1011,8 @@ static void fit_direct(MlprtRun *r, int64_t job) {
                   res->val.mse);
   if (isfinite(res->oob)) n += snprintf(line + n, sizeof line - (size_t)n, "\"oob_score\":%.6g,", res->oob);
   snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f}\n", res->fit_seconds);
-  if (!(r->cli.resume && job < r->resume_job)) metrics_append(r, line);
-  write_path(r, r->metrics_path, r->metrics, r->mlen, true);
+  if (!(r->cli.resume && job < r->resume_job)) lines_append(&r->metrics, line);
+  write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, true);
   trial_row(r, job, 0, &res->val, classify, res->fit_seconds);
   if (!in_table(r, job)) {
     char how[64];
@@ -1008,11 +1087,6 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   }
   int64_t epoch = h.epoch;
   mlprt_console_job(&r->con, job, epoch, j->epochs, train.n);
-  free(res->train_curve);
-  free(res->val_curve);
-  res->train_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->train_curve);
-  res->val_curve = malloc((size_t)(j->epochs ? j->epochs : 1) * sizeof *res->val_curve);
-  for (int64_t e = 0; e < j->epochs; e++) res->train_curve[e] = res->val_curve[e] = NAN;
   for (; epoch < j->epochs; epoch++) {
     double lr = mlprt_sched_lr(&sched, (int)epoch);
     double t_ep = mlprt_now();
@@ -1035,8 +1109,6 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       h.bad_epochs++;
     }
     mlprt_sched_observe(&sched, v.loss);
-    res->train_curve[epoch] = loss;
-    res->val_curve[epoch] = v.loss;
     char line[512];
     double secs = mlprt_now() - t_ep;
     int n = snprintf(line, sizeof line,
@@ -1055,7 +1127,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
                     secs > 0 ? (double)train.n / secs : 0.0, (long long)rss, cpu);
     }
     snprintf(line + n, sizeof line - (size_t)n, "}\n");
-    if (!replay) metrics_append(r, line); /* a replayed job's lines are in the file already */
+    if (!replay) lines_append(&r->metrics, line); /* a replayed job's lines are in the file already */
     progress(r, job, epoch, j->epochs, loss, &v, classify, lr, secs);
     h.epoch = epoch + 1;
     h.lr = sched.lr;
@@ -1066,7 +1138,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
      * second, and at the end. */
     if (!replay) {
       bool sync = last_sync == 0 || mlprt_now() - last_sync >= 1.0 || stop || h.epoch == j->epochs;
-      write_path(r, r->metrics_path, r->metrics, r->mlen, sync);
+      write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, sync);
       if (mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
         die_io(r, "cannot write '%s': %s", ckpt, strerror(errno));
       if (sync) last_sync = mlprt_now();
@@ -1077,7 +1149,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       break;
     }
   }
-  write_path(r, r->metrics_path, r->metrics, r->mlen, true);
+  write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, true);
   mlprt_console_clear(&r->con);
   const char *monitored = j->monitor_acc ? "val_accuracy" : "val_loss";
   bool restore = j->restore_best && !isnan(h.best_metric);
@@ -1099,7 +1171,7 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
   res->best_epoch = h.best_epoch + 1;
   res->steps = h.step;
   res->fit_seconds = mlprt_now() - t_start;
-  res->val = evaluate(r, job, &val);
+  res->val = validate(r, job, &val);
   trial_row(r, job, epoch, &res->val, classify, res->fit_seconds);
   free(rows);
   free(ckpt);
@@ -1125,11 +1197,11 @@ static float *split_outputs(MlprtRun *r, int64_t job, int s) {
   return res;
 }
 
-static const char *const objective_names[] = {"val_loss", "val_accuracy", "val_r2", "val_mae"};
+static const char *const objective_names[] = MLPRT_OBJECTIVE_NAMES;
 
-/* An objective back in its own sign: accuracy and R² are kept negated. */
+/* An objective back in its own sign: the scores are kept negated. */
 static double objective_shown(const MlprtProgram *p, double o) {
-  return p->objective == MLPRT_OBJ_VAL_ACCURACY || p->objective == MLPRT_OBJ_VAL_R2 ? -o : o;
+  return p->objective == MLPRT_OBJ_VAL_LOSS || p->objective == MLPRT_OBJ_VAL_MAE ? o : -o;
 }
 
 /* A job's validation objective, oriented so that lower is better. */
@@ -1141,6 +1213,10 @@ static double objective_of(const MlprtRun *r, const JobResult *res) {
     return -res->val.r2;
   case MLPRT_OBJ_VAL_MAE:
     return res->val.mae;
+  case MLPRT_OBJ_VAL_F1:
+    return -res->val.f1;
+  case MLPRT_OBJ_VAL_AUC:
+    return -res->val.auc;
   default:
     return res->val.loss;
   }
@@ -1207,8 +1283,39 @@ static void predict_rows(void *ctx, const float *x, int64_t n, float *res) {
   }
 }
 
+static cJSON *scores_json(const Scores *s, bool classify);
+
+/* trials.jsonl: one line per trained trial (each fold of it): its
+ * settings, epochs, objective and validation scores. */
+static void record_trial(MlprtRun *r, int64_t job) {
+  const MlprtJob *j = &r->jobs[job];
+  const JobResult *res = &r->res[job];
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "trial", (double)j->trial);
+  cJSON_AddNumberToObject(o, "job", (double)job);
+  if (j->fold >= 0) cJSON_AddNumberToObject(o, "fold", (double)j->fold);
+  if (r->p->eta > 0) cJSON_AddNumberToObject(o, "rung", (double)j->rung);
+  cJSON *set = cJSON_Parse(j->settings ? j->settings : "{}");
+  cJSON_AddItemToObject(o, "settings", set ? set : cJSON_CreateObject());
+  cJSON_AddNumberToObject(o, "epochs", (double)res->epochs_run);
+  cJSON_AddNumberToObject(o, "best_epoch", (double)res->best_epoch);
+  cJSON_AddNumberToObject(o, objective_names[r->p->objective], objective_shown(r->p, objective_of(r, res)));
+  cJSON_AddItemToObject(o, "validation",
+                        scores_json(&res->val, model_of(r, job)->task != MLPRT_TASK_REGRESSION));
+  cJSON_AddNumberToObject(o, "seconds", res->fit_seconds);
+  char *text = cJSON_PrintUnformatted(o);
+  lines_append(&r->trials, text);
+  lines_append(&r->trials, "\n");
+  free(text);
+  cJSON_Delete(o);
+  char *path = path_in(r, "trials.jsonl");
+  write_path(r, path, r->trials.s, r->trials.len, true);
+  free(path);
+}
+
 void mlprt_run_test(MlprtRun *r, int64_t job) {
   if (skipped(r, job)) return;
+  if (r->jobs[job].trial >= 0 && r->jobs[job].fold != MLPRT_FOLD_ALL) record_trial(r, job);
   const MlprtModel *m = model_of(r, job);
   JobResult *res = &r->res[job];
   MlprtArena *a = &r->arenas[r->jobs[job].model];
@@ -1225,7 +1332,9 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   /* The refit of a cross-validated search is the result whatever its
    * (no longer held-out) validation score. */
   bool refit = r->jobs[job].fold == MLPRT_FOLD_ALL;
-  if (refit || r->best_job < 0 || obj < r->best_objective) {
+  /* Successive halving: a higher rung (more epochs) outranks a lower one. */
+  int64_t rung = r->jobs[job].rung, best_rung = r->best_job < 0 ? -1 : r->jobs[r->best_job].rung;
+  if (refit || r->best_job < 0 || rung > best_rung || (rung == best_rung && obj < r->best_objective)) {
     r->best_job = job;
     r->best_objective = obj;
     /* weights.bin: the parameter slab, then the running statistics (if any). */
@@ -1340,6 +1449,8 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   cJSON_AddNumberToObject(o, "model", (double)j->model);
   if (j->trial >= 0) cJSON_AddNumberToObject(o, "trial", (double)j->trial);
   if (j->fold >= 0) cJSON_AddNumberToObject(o, "fold", (double)j->fold);
+  if (r->p->eta > 0 && j->trial >= 0) cJSON_AddNumberToObject(o, "rung", (double)j->rung);
+  if (j->settings) cJSON_AddItemToObject(o, "settings", cJSON_Parse(j->settings));
   cJSON *hp = cJSON_AddObjectToObject(o, "hyperparameters");
   if (m->fit != MLPRT_FIT_NETWORK) {
     /* Fitted at once: the solver's settings, not the training loop's. */
@@ -1483,59 +1594,38 @@ static void add_artifact(const MlprtRun *r, cJSON *arts, const char *name) {
   free(p);
 }
 
-/* report.html from the best job: the loss and the metrics analysis.metrics
- * asks for on the evaluation split, each class's scores when precision,
- * recall or F1 is asked, the confusion matrix when it is, and the learning
- * curves. */
-static void write_report(const MlprtRun *r, int64_t best, bool classify, const cJSON *hyper,
-                         const char *baseline, const cJSON *manifest) {
-  const JobResult *res = &r->res[best];
-  const char *names[MLPRT_NMETRICS + 1] = {"loss"};
-  double vals[MLPRT_NMETRICS + 1] = {res->test.loss};
-  int nm = 1;
+/* The manifest's "report" object: what report.html shows that the rest
+ * of the manifest does not say. The kept job, its model, the loss and the
+ * metrics analysis.metrics asks for on the evaluation split, whether each
+ * class's scores (precision, recall or F1 asked) and the confusion matrix
+ * (asked) are shown, and the curves and their reading. */
+static cJSON *report_json(const MlprtRun *r, int64_t best) {
+  const MlprtModel *m = model_of(r, best);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "file", r->p->report);
+  cJSON_AddStringToObject(o, "cleaning", r->p->cleaning_report ? r->p->cleaning_report : "cleaning.json");
+  cJSON_AddNumberToObject(o, "job", (double)best);
+  cJSON *mj = cJSON_AddObjectToObject(o, "model");
+  cJSON_AddNumberToObject(mj, "fit", (double)m->fit);
+  cJSON_AddNumberToObject(mj, "task", (double)m->task);
+  cJSON_AddNumberToObject(mj, "inputs", (double)m->n_in);
+  cJSON_AddNumberToObject(mj, "outputs", (double)m->n_out);
+  cJSON_AddNumberToObject(mj, "parameters", (double)m->n_params);
+  cJSON_AddNumberToObject(mj, "flops", (double)m->flops);
+  cJSON_AddNumberToObject(mj, "arena_bytes", (double)m->arena_bytes);
+  cJSON_AddNumberToObject(mj, "batch", (double)m->batch);
+  cJSON *names = cJSON_AddArrayToObject(o, "metrics");
+  cJSON_AddItemToArray(names, cJSON_CreateString("loss"));
   for (int k = 0; k < MLPRT_NMETRICS; k++)
-    if (r->p->metrics >> k & 1 && k != MLPRT_METRIC_CONFUSION) {
-      names[nm] = mlprt_metric_name(k);
-      vals[nm++] = metric_value(&res->test, k);
-    }
+    if (r->p->metrics >> k & 1 && k != MLPRT_METRIC_CONFUSION)
+      cJSON_AddItemToArray(names, cJSON_CreateString(mlprt_metric_name(k)));
   unsigned per_class_bits = 1u << MLPRT_METRIC_PRECISION | 1u << MLPRT_METRIC_RECALL | 1u << MLPRT_METRIC_F1;
-  int nc = r->data.nclasses;
-  MlprtClassScores *per = NULL;
-  if (classify && r->p->metrics & per_class_bits) {
-    per = malloc((size_t)nc * sizeof *per);
-    for (int k = 0; k < nc; k++) per[k] = mlprt_class_scores(r->best_confusion, nc, k);
-  }
-  char *hp = hyper ? cJSON_Print(hyper) : NULL;
-  MlprtReport rep = {.pipeline = r->p->name,
-                     .data_path = r->data_path,
-                     .test_path = r->p->test_path,
-                     .rows = {r->data.n[MLPRT_TRAIN], r->data.n[MLPRT_VALID], r->data.n[MLPRT_TEST]},
-                     .features = r->data.F,
-                     .split = eval_name(r),
-                     .metric_names = names,
-                     .metric_values = vals,
-                     .nmetrics = nm,
-                     .classes = (const char *const *)r->data.class_names,
-                     .nclasses = nc,
-                     .per_class = per,
-                     .confusion = classify && r->p->metrics >> MLPRT_METRIC_CONFUSION & 1 ? r->best_confusion
-                                                                                           : NULL,
-                     .curves = r->p->learning_curves != 0,
-                     .bias_variance = r->p->bias_variance != 0,
-                     .train_loss = res->train_curve,
-                     .val_loss = res->val_curve,
-                     .epochs = res->train_curve ? res->epochs_run : 0,
-                     .best_epoch = res->best_epoch,
-                     .hyperparameters = hp ? hp : "",
-                     .baseline = baseline,
-                     .model = model_of(r, best),
-                     .manifest = manifest,
-                     .cleaning = r->data.cleaning};
-  char *path = path_in(r, r->p->report);
-  if (mlprt_report_write(path, &rep) != 0) die_io(r, "cannot write '%s': %s", path, strerror(errno));
-  free(path);
-  free(hp);
-  free(per);
+  bool classify = m->task != MLPRT_TASK_REGRESSION;
+  cJSON_AddBoolToObject(o, "per_class", classify && r->p->metrics & per_class_bits);
+  cJSON_AddBoolToObject(o, "confusion", classify && r->p->metrics >> MLPRT_METRIC_CONFUSION & 1);
+  cJSON_AddBoolToObject(o, "learning_curves", r->p->learning_curves != 0);
+  cJSON_AddBoolToObject(o, "bias_variance", r->p->bias_variance != 0);
+  return o;
 }
 
 int mlprt_run_close(MlprtRun *r) {
@@ -1593,19 +1683,30 @@ int mlprt_run_close(MlprtRun *r) {
     cJSON_AddBoolToObject(tune, "run", folds_run(r));
     cJSON_AddStringToObject(tune, "objective", objective_names[p->objective]);
     bool cv = p->nfolds > 0;
-    int64_t trials = cv ? (p->njobs - 1) / p->nfolds : p->njobs - 1;
+    int64_t trials = (p->njobs - 1) / (cv ? p->nfolds : 1);
+    if (p->eta > 0) trials = 0;
+    for (int64_t i = 1; p->eta > 0 && i < p->njobs; i++) trials += r->jobs[i].rung == 0;
     cJSON_AddNumberToObject(tune, "trials", (double)trials);
     cJSON_AddNumberToObject(tune, "folds", (double)p->nfolds);
     if (folds_run(r)) {
       /* Without folds job 0 (the spec's settings) competes too: -1. */
       cJSON_AddNumberToObject(tune, "best_trial", (double)(cv ? r->best_trial : r->jobs[best].trial));
+      if (r->jobs[best].settings)
+        cJSON_AddItemToObject(tune, "best_settings", cJSON_Parse(r->jobs[best].settings));
+      /* The model weights.bin is of (mlpc export reads it). */
+      cJSON_AddNumberToObject(tune, "best_model", (double)r->jobs[best].model);
+      /* What the search cost: every trial's epochs (trials.jsonl has each). */
+      int64_t spent = 0;
+      for (int64_t i = 1; i < p->njobs; i++) spent += r->res[i].fit_done ? r->res[i].epochs_run : 0;
+      cJSON_AddNumberToObject(tune, "trial_epochs", (double)spent);
+      if (p->eta > 0) cJSON_AddNumberToObject(tune, "eta", (double)p->eta);
       if (!cv && r->jobs[best].trial < 0)
         mlprt_console_line(&r->con, "winner: the spec's own settings (%s %.4f) over %lld trials\n",
                            objective_names[p->objective], objective_shown(p, r->best_objective),
                            (long long)trials);
       else if (!cv)
-        mlprt_console_line(&r->con, "winner: trial %lld of %lld (lr %g, %s %.4f)\n",
-                           (long long)r->jobs[best].trial, (long long)trials, r->jobs[best].lr,
+        mlprt_console_line(&r->con, "winner: trial %lld of %lld (%s, %s %.4f)\n",
+                           (long long)r->jobs[best].trial, (long long)trials, r->jobs[best].settings,
                            objective_names[p->objective], objective_shown(p, r->best_objective));
       if (!cv && in_table(r, best) && !r->cli.quiet) summary(r, &r->res[best].test);
       if (cv) {
@@ -1657,7 +1758,6 @@ int mlprt_run_close(MlprtRun *r) {
   if (base) cJSON_AddItemToObject(root, "baseline", base);
   if (r->analysis) cJSON_AddItemToObject(root, "analysis", r->analysis);
   r->analysis = NULL;
-  const char *verdict = base ? cJSON_GetObjectItem(base, "verdict")->valuestring : NULL;
   int64_t rss;
   double cpu;
   mlprt_resources(&rss, &cpu);
@@ -1670,13 +1770,9 @@ int mlprt_run_close(MlprtRun *r) {
   add_artifact(r, arts, "spec.mlp");
   add_artifact(r, arts, p->cleaning_report ? p->cleaning_report : "cleaning.json");
   add_artifact(r, arts, "metrics.jsonl");
+  if (r->trials.len) add_artifact(r, arts, "trials.jsonl");
   add_artifact(r, arts, "weights.bin");
-  if (p->report) {
-    cJSON *bj = job_json(r, best);
-    write_report(r, best, classify, cJSON_GetObjectItem(bj, "hyperparameters"), verdict, root);
-    cJSON_Delete(bj);
-    add_artifact(r, arts, p->report);
-  }
+  if (p->report) cJSON_AddItemToObject(root, "report", report_json(r, best));
   if (r->kept_test_out) {
     cJSON *bj = job_json(r, best);
     MlprtArtifacts art = {.p = p,
@@ -1692,6 +1788,16 @@ int mlprt_run_close(MlprtRun *r) {
     char err[1024];
     if (mlprt_artifacts_write(&art, arts, err, sizeof err) != 0) die(r, "%s", err);
     cJSON_Delete(bj);
+  }
+  /* The report last, from the manifest as it is sealed: mlpc report makes
+   * the same file again. */
+  if (p->report) {
+    char *path = path_in(r, p->report);
+    if (mlprt_report_from_manifest(root, r->metrics.s ? r->metrics.s : "", r->trials.s, r->data.cleaning,
+                                   path) != 0)
+      die_io(r, "cannot write '%s': %s", path, strerror(errno));
+    free(path);
+    add_artifact(r, arts, p->report);
   }
   write_json(r, "manifest.json", root);
   cJSON_Delete(root);
@@ -1726,11 +1832,8 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->fold_of);
   free(r->trial_objective);
   free(r->pretrained);
-  free(r->metrics);
-  for (int64_t j = 0; j < r->njobs; j++) {
-    free(r->res[j].train_curve);
-    free(r->res[j].val_curve);
-  }
+  free(r->metrics.s);
+  free(r->trials.s);
   free(r->jobs);
   free(r->res);
   free(r->out);

@@ -9,6 +9,7 @@
 
 #include "mlp/data.h"
 #include "mlp/run.h"
+#include "runtime/report/report_int.h"
 
 /* Train, validation and test rows as dense float matrices, or, for IDX
  * images, as the file's bytes: a byte is a quarter of a float, and the
@@ -126,31 +127,6 @@ typedef struct {
  * the data has no columns (IDX images) for slices or importance. */
 cJSON *mlprt_analysis_json(const MlprtAnalysisIn *a, char *err, size_t n);
 
-/* What report.html shows. */
-typedef struct {
-  const char *pipeline, *data_path;
-  const char *test_path; /* the given test set's source, or NULL */
-  int64_t rows[3], features;
-  const char *split;               /* the split the metrics are measured on: "test" or "validation" */
-  const char *const *metric_names; /* [nmetrics] its metrics */
-  const double *metric_values;
-  int nmetrics;
-  const char *const *classes; /* [nclasses] */
-  int nclasses;
-  const MlprtClassScores *per_class; /* [nclasses] each class's scores, or NULL */
-  const int64_t *confusion; /* [nclasses, nclasses], true class by row; NULL: not shown */
-  bool curves, bias_variance;
-  const double *train_loss, *val_loss; /* [epochs] of the reported job (NaN where not recorded) */
-  int64_t epochs, best_epoch;          /* best_epoch counts from 1 */
-  const char *hyperparameters;         /* JSON text */
-  const char *baseline;                /* how the model compares with the baseline (a sentence), or NULL */
-  const MlprtModel *model;             /* the reported job's model */
-  const cJSON *manifest;               /* the manifest so far: data, environment, jobs, tuning, analysis... */
-  const cJSON *cleaning;               /* the cleaning record (cleaning.json) */
-} MlprtReport;
-
-/* Write the report as one HTML file, atomically. 0, or -1 (errno). */
-int mlprt_report_write(const char *path, const MlprtReport *r);
 
 /* ---- sharded gradients (shard.c) ---- */
 

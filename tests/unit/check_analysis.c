@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mlp/metrics.h"
 #include "mlp/tensor.h"
@@ -270,6 +271,10 @@ static void check_report_text(const char *html) {
   ck_assert_msg(
       strstr(html, "class=\"tick\"") && strstr(html, "class=\"xlabel\"") && strstr(html, "class=\"best\""),
       "the learning curve lacks ticks, an axis label or the best epoch");
+  /* The validation accuracy against the epoch, the best epoch marked on it too. */
+  const char *acc = strstr(html, ">validation accuracy</text>");
+  ck_assert_msg(acc != NULL, "no validation accuracy curve");
+  ck_assert_msg(strstr(acc, "class=\"best\""), "the accuracy curve does not mark the best epoch");
 }
 
 START_TEST(analysis_report_has_the_eight_steps) {
@@ -312,6 +317,62 @@ START_TEST(analysis_report_has_the_eight_steps) {
       free(png);
     }
   }
+  free(path);
+  free(run);
+  free(dir);
+}
+END_TEST
+
+/* mlpc report makes the run's report.html again, byte for byte (in the
+ * run directory only when it comes out as sealed); mlpc diff compares two
+ * runs' settings, metrics and per-class scores as text and HTML. */
+START_TEST(analysis_report_again_and_diff) {
+  char *dir = test_tmpdir(), *run = iris_run(dir);
+  char *path = test_path(run, "report.html"), *again = test_path(dir, "again.html");
+  size_t n1, n2;
+  char *first = test_read_file(path, &n1);
+  ck_assert_ptr_nonnull(first);
+  const char *to[] = {test_mlpc(), "report", run, "-o", again, NULL};
+  test_run_ok(to);
+  char *second = test_read_file(again, &n2);
+  ck_assert_msg(second && n1 == n2 && memcmp(first, second, n1) == 0, "the report made again differs");
+  free(second);
+  /* A lost report comes back in place, the same bytes the manifest seals. */
+  ck_assert_int_eq(unlink(path), 0);
+  const char *in_place[] = {test_mlpc(), "report", run, NULL};
+  test_run_ok(in_place);
+  second = test_read_file(path, &n2);
+  ck_assert_msg(second && n1 == n2 && memcmp(first, second, n1) == 0, "the report put back differs");
+  free(second);
+  free(first);
+  /* Another run of other settings, compared. */
+  char *spec = test_example_spec(dir, "iris", "other", "dense(8, activation = relu)\n    output()",
+                                 "  hyperparameters { epochs = 10  lr = 0.01 }\n"
+                                 "  analysis { metrics = [accuracy, f1, confusion] }\n");
+  char *other = test_train(spec, dir, "other"), *html = test_path(dir, "diff.html");
+  const char *diff[] = {test_mlpc(), "diff", run, other, "-o", html, NULL};
+  TestRun r = test_run(diff, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(strstr(r.out, "\nsettings\n") && strstr(r.out, "\n  lr ") && strstr(r.out, "\n  epochs "),
+                "%s", r.out);
+  ck_assert_msg(strstr(r.out, "\nmetrics\n") && strstr(r.out, "\n  accuracy "), "%s", r.out);
+  ck_assert_msg(strstr(r.out, "\nper class\n") && strstr(r.out, "\n  setosa.f1 "), "%s", r.out);
+  ck_assert_msg(!strstr(r.out, "spec.sha256") || strstr(r.out, "\n  spec.sha256 "), "%s", r.out);
+  test_run_free(&r);
+  char *page = test_read_file(html, NULL);
+  ck_assert_msg(page && strstr(page, "<h2 id=\"per_class\">") && strstr(page, "<td>lr</td>") &&
+                    !strstr(page, "http"),
+                "%.300s", page ? page : "");
+  free(page);
+  /* A directory that is not a run is an error, not an empty comparison. */
+  const char *bad[] = {test_mlpc(), "diff", run, dir, NULL};
+  r = test_run(bad, NULL);
+  ck_assert_int_eq(r.status, 2);
+  test_run_free(&r);
+  free(html);
+  free(other);
+  free(spec);
+  free(again);
   free(path);
   free(run);
   free(dir);
@@ -388,6 +449,7 @@ Suite *analysis_suite(void) {
   tcase_add_test(tc, analysis_manifest_object);
   tcase_add_test(tc, analysis_brier_and_per_class_match_sklearn);
   tcase_add_test(tc, analysis_report_has_the_eight_steps);
+  tcase_add_test(tc, analysis_report_again_and_diff);
   tcase_add_test(tc, analysis_regression_residuals);
   tcase_add_test(tc, analysis_refusals);
   tcase_add_test(tc, analysis_diagnosis_of_a_stuck_run);

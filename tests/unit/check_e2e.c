@@ -248,6 +248,200 @@ START_TEST(e2e_tuning_trials) {
 }
 END_TEST
 
+/* A seeded grid of 9 points over lr and batch, trained --tune for 27
+ * epochs by SEARCH; returns the manifest, the trial lines in *lines. */
+static cJSON *tune_grid(const char *name, const char *search, int *lines) {
+  char file[64], exe_name[64], out[64];
+  snprintf(file, sizeof file, "%s.mlp", name);
+  snprintf(exe_name, sizeof exe_name, "%s.exe", name);
+  snprintf(out, sizeof out, "%s.run", name);
+  char *spec = write_spec(
+      file,
+      "pipeline %s {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n    target = species\n"
+      "    clean {\n      standardize(numeric)\n    }\n    split(validation = 0.3, stratify = true, seed = "
+      "1)\n"
+      "  }\n  model {\n    dense(16, activation = relu)\n    output(activation = softmax)\n  }\n"
+      "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 27\n    seed = 7\n  }\n"
+      "  tuning {\n    search = %s\n    lr in [0.0003, 0.003, 0.03]\n    batch in [8, 32, 64]\n  }\n}\n",
+      name, root(), search);
+  char *exe = test_path(tmp, exe_name);
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  const char *opts[] = {"--tune", "--set", "early_stopping=0", NULL};
+  cJSON *m = train(exe, out, opts);
+  /* trials.jsonl: one line per trained trial, each with its settings. */
+  char *dir = test_path(tmp, out), *path = test_path(dir, "trials.jsonl");
+  char *text = test_read_file(path, NULL);
+  ck_assert_msg(text != NULL, "no %s", path);
+  *lines = 0;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *t = cJSON_Parse(line);
+    ck_assert_msg(t && cJSON_GetObjectItem(cJSON_GetObjectItem(t, "settings"), "lr"), "%s", line);
+    const char *objective = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "tuning"), "objective")->valuestring;
+    ck_assert_msg(cJSON_IsNumber(cJSON_GetObjectItem(t, objective)), "no %s: %s", objective, line);
+    ck_assert(cJSON_IsObject(cJSON_GetObjectItem(t, "validation")));
+    cJSON_Delete(t);
+    (*lines)++;
+  }
+  artifact(m, "trials.jsonl");
+  free(text);
+  /* The report's tuning step: a row per trial line, the winner's marked;
+   * made again from the run's records, the same page. */
+  char *report = test_path(dir, "report.html"), *again = test_path(tmp, "again.html");
+  char *html = test_read_file(report, NULL);
+  const char *table = html ? strstr(html, "<table class=\"trials\">") : NULL;
+  ck_assert_msg(table && strstr(table, "<tr class=\"winner\""), "no trial table in %s", report);
+  int rows = 0;
+  for (const char *at = table; (at = strstr(at + 1, "<tr")) && at < strstr(table, "</table>");) rows++;
+  ck_assert_int_eq(rows, *lines + 1);
+  const char *rerun[] = {test_mlpc(), "report", dir, "-o", again, NULL};
+  test_run_ok(rerun);
+  char *second = test_read_file(again, NULL);
+  ck_assert_msg(second && strcmp(html, second) == 0, "the report made again differs");
+  free(second);
+  free(html);
+  free(again);
+  free(report);
+  free(path);
+  free(dir);
+  free(exe);
+  free(spec);
+  return m;
+}
+
+/* Successive halving keeps the best third of the grid at each rung (3, 9
+ * and 27 epochs) and finds the full grid's best for a third of its epochs. */
+START_TEST(e2e_successive_halving_matches_grid) {
+  int grid_lines, halving_lines;
+  cJSON *grid = tune_grid("grid", "grid", &grid_lines);
+  cJSON *halving = tune_grid("halving", "successive_halving(eta = 3, min_epochs = 3)", &halving_lines);
+  ck_assert_int_eq(grid_lines, 9);
+  ck_assert_int_eq(halving_lines, 9 + 3 + 1);
+  const cJSON *g = cJSON_GetObjectItem(grid, "tuning"), *h = cJSON_GetObjectItem(halving, "tuning");
+  char *gs = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "best_settings"));
+  char *hs = cJSON_PrintUnformatted(cJSON_GetObjectItem(h, "best_settings"));
+  ck_assert_str_eq(gs, hs);
+  ck_assert_int_eq(cJSON_GetObjectItem(h, "best_trial")->valueint,
+                   cJSON_GetObjectItem(g, "best_trial")->valueint);
+  double ge = cJSON_GetObjectItem(g, "trial_epochs")->valuedouble;
+  double he = cJSON_GetObjectItem(h, "trial_epochs")->valuedouble;
+  ck_assert_double_eq(ge, 9 * 27);
+  ck_assert_msg(he <= 0.4 * ge, "halving trained %g epochs, the grid %g", he, ge);
+  ck_assert_int_eq(cJSON_GetObjectItem(h, "eta")->valueint, 3);
+  /* --set epochs caps the rungs and is the last one's budget: 3, 9, 9. */
+  char *exe = test_path(tmp, "halving.exe");
+  const char *capped[] = {"--tune", "--set", "early_stopping=0", "--set", "epochs=9", NULL};
+  cJSON *c = train(exe, "halving_capped.run", capped);
+  ck_assert_double_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "tuning"), "trial_epochs")->valuedouble,
+                      9 * 3 + 3 * 9 + 1 * 9);
+  cJSON_Delete(c);
+  free(exe);
+  /* A score objective is maximised: the winner has the best validation
+   * AUC of the last rung. */
+  int auc_lines;
+  cJSON *auc = tune_grid("halving_auc",
+                         "successive_halving(eta = 3, min_epochs = 3)\n    objective = val_auc", &auc_lines);
+  const cJSON *a = cJSON_GetObjectItem(auc, "tuning");
+  ck_assert_str_eq(cJSON_GetObjectItem(a, "objective")->valuestring, "val_auc");
+  char *dir = test_path(tmp, "halving_auc.run"), *path = test_path(dir, "trials.jsonl");
+  char *text = test_read_file(path, NULL);
+  double best = -1;
+  int best_trial = -1;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *t = cJSON_Parse(line);
+    double v = cJSON_GetObjectItem(t, "val_auc")->valuedouble;
+    if (cJSON_GetObjectItem(t, "rung")->valueint == 2 && v > best)
+      best = v, best_trial = cJSON_GetObjectItem(t, "trial")->valueint;
+    cJSON_Delete(t);
+  }
+  ck_assert_int_ge(best_trial, 0);
+  ck_assert(best > 0.5 && best <= 1);
+  int winner = cJSON_GetObjectItem(a, "best_trial")->valueint;
+  ck_assert_msg(winner == best_trial || winner == -1, "winner %d, best of the last rung %d", winner,
+                best_trial);
+  free(text);
+  free(path);
+  free(dir);
+  cJSON_Delete(auc);
+  free(gs);
+  free(hs);
+  cJSON_Delete(grid);
+  cJSON_Delete(halving);
+}
+END_TEST
+
+/* The model of IR named by a job ("modelN"). */
+static const cJSON *ir_model(const cJSON *ir, const cJSON *job) {
+  const cJSON *m;
+  cJSON_ArrayForEach(
+      m, cJSON_GetObjectItem(ir, "models")) if (strcmp(cJSON_GetObjectItem(m, "name")->valuestring,
+                                                       cJSON_GetObjectItem(job, "model")->valuestring) ==
+                                                0) return m;
+  ck_abort_msg("no model %s", cJSON_GetObjectItem(job, "model")->valuestring);
+  return NULL;
+}
+
+/* Search paths reach layer parameters, enumerated values and the
+ * optimizer's parameters: each trial's job and model carry its values, and
+ * the winner's model (not the spec's) is what weights.bin and export hold. */
+START_TEST(e2e_search_any_setting) {
+  char *spec = write_spec(
+      "anyset.mlp",
+      "pipeline anyset {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n    target = species\n"
+      "    clean {\n      standardize(numeric)\n    }\n    split(validation = 0.3, stratify = true, seed = "
+      "1)\n"
+      "  }\n  model {\n    dense(8, activation = relu)\n    dropout(0.1)\n    dense(4)\n"
+      "    output(activation = softmax)\n  }\n"
+      "  hyperparameters {\n    optimizer = adam(lr = 0.02)\n    epochs = 8\n    seed = 7\n  }\n"
+      "  tuning {\n    model.dense[1].units in [4, 16]\n    model.dense[0].activation in [relu, tanh]\n"
+      "    model.dropout.rate in [0, 0.3]\n    optimizer.beta1 in [0.8, 0.9]\n  }\n}\n",
+      root());
+  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  TestRun r = test_run(e, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *ir = cJSON_Parse(r.out);
+  test_run_free(&r);
+  int trials = 0;
+  const cJSON *job;
+  cJSON_ArrayForEach(job, cJSON_GetObjectItem(ir, "jobs")) {
+    if (cJSON_GetObjectItem(job, "trial")->valueint < 0) continue;
+    trials++;
+    const cJSON *set = cJSON_GetObjectItem(job, "settings"),
+                *layers = cJSON_GetObjectItem(ir_model(ir, job), "layers");
+    const cJSON *dense0 = cJSON_GetArrayItem(layers, 0), *drop = cJSON_GetArrayItem(layers, 1);
+    const cJSON *dense1 = cJSON_GetArrayItem(layers, 2);
+    ck_assert_str_eq(cJSON_GetObjectItem(dense0, "activation")->valuestring,
+                     cJSON_GetObjectItem(set, "model.dense[0].activation")->valuestring);
+    ck_assert_int_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(dense1, "out_shape"), 1)->valueint,
+                     cJSON_GetObjectItem(set, "model.dense[1].units")->valueint);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(drop, "rate")->valuedouble,
+                            cJSON_GetObjectItem(set, "model.dropout.rate")->valuedouble, 1e-6);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(cJSON_GetObjectItem(job, "optimizer"), "beta1")->valuedouble,
+                            cJSON_GetObjectItem(set, "optimizer.beta1")->valuedouble, 1e-6);
+  }
+  ck_assert_int_eq(trials, 16);
+  /* beta1 does not shape the model: the spec's and one per other point. */
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ir, "models")), 1 + 8);
+  cJSON_Delete(ir);
+  char *exe = test_path(tmp, "anyset.exe");
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  const char *opts[] = {"--tune", NULL};
+  cJSON *m = train(exe, "anyset.run", opts);
+  const cJSON *t = cJSON_GetObjectItem(m, "tuning");
+  ck_assert(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "best_settings"), "model.dense[1].units"));
+  ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(t, "best_model")));
+  char *run = test_path(tmp, "anyset.run"), *pred = test_path(tmp, "anyset.pred");
+  const char *x[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  test_run_ok(x);
+  cJSON_Delete(m);
+  free(run);
+  free(pred);
+  free(exe);
+  free(spec);
+}
+END_TEST
+
 /* data.folds: the spec's own settings cross-validated without --tune: the
  * folds train (job 0 does not), then the refit on every training and
  * validation row takes the test. Given with a search, it is refused: the
@@ -979,6 +1173,8 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_smoke_run_diagnoses);
   tcase_add_test(tc, e2e_limits_and_unbuilt_settings);
   tcase_add_test(tc, e2e_tuning_trials);
+  tcase_add_test(tc, e2e_successive_halving_matches_grid);
+  tcase_add_test(tc, e2e_search_any_setting);
   tcase_add_test(tc, e2e_data_folds_cross_validate);
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);

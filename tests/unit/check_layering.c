@@ -1,10 +1,12 @@
 /* check_layering.c — the dependency rules of the two trees, checked on what
  * was built and on what the sources include.
  *
- * The runtime is five layers: core (memory, randomness, threads, failure
+ * The runtime is six layers: core (memory, randomness, threads, failure
  * reporting, files and hashing) under everything; kernels (layers, losses,
- * optimizers, schedules) and data (loaders, cleaning) each on core only;
- * train on all three; predict on core, data and kernels, never on train.
+ * optimizers, schedules, metrics) and data (loaders, cleaning) each on core
+ * only; report (report.html and runs compared, from a run's records) on
+ * core and kernels; train on all four; predict on core, data and kernels,
+ * never on train.
  * A layer's objects may only reference symbols that its own layer or a
  * layer below defines (nm of the objects under MLP_BUILD).
  *
@@ -31,16 +33,17 @@ typedef struct {
   int layer;
 } Sym;
 
-static const char *const rt_layers[] = {"core", "kernels", "data", "train", "predict"};
-enum { RT_CORE, RT_KERNELS, RT_DATA, RT_TRAIN, RT_PREDICT, RT_NLAYERS };
+static const char *const rt_layers[] = {"core", "kernels", "data", "train", "predict", "report"};
+enum { RT_CORE, RT_KERNELS, RT_DATA, RT_TRAIN, RT_PREDICT, RT_REPORT, RT_NLAYERS };
 
 /* allowed[a][b]: layer a may reference layer b */
 static const int rt_allowed[RT_NLAYERS][RT_NLAYERS] = {
     [RT_CORE] = {[RT_CORE] = 1},
     [RT_KERNELS] = {[RT_CORE] = 1, [RT_KERNELS] = 1},
     [RT_DATA] = {[RT_CORE] = 1, [RT_DATA] = 1},
-    [RT_TRAIN] = {[RT_CORE] = 1, [RT_KERNELS] = 1, [RT_DATA] = 1, [RT_TRAIN] = 1},
+    [RT_TRAIN] = {[RT_CORE] = 1, [RT_KERNELS] = 1, [RT_DATA] = 1, [RT_TRAIN] = 1, [RT_REPORT] = 1},
     [RT_PREDICT] = {[RT_CORE] = 1, [RT_KERNELS] = 1, [RT_DATA] = 1, [RT_PREDICT] = 1},
+    [RT_REPORT] = {[RT_CORE] = 1, [RT_KERNELS] = 1, [RT_REPORT] = 1},
 };
 
 static Sym syms[MAX_SYMS];
@@ -116,7 +119,7 @@ START_TEST(runtime_layers_reference_only_below) {
 }
 END_TEST
 
-/* Every runtime source sits in one of the five layers. */
+/* Every runtime source sits in one of the six layers. */
 START_TEST(runtime_sources_are_layered) {
   DIR *d = opendir("runtime");
   ck_assert(d != NULL);

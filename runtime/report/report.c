@@ -1,8 +1,9 @@
 /* report.c — the run's report.html: one self-contained file (inline SVG,
  * no external reference) in the order of the eight steps: the data and
  * its cleaning, the architecture, the hyperparameters, the environment,
- * training (loss curves with axes, ticks, a legend beside the plot and the
- * best epoch marked, and a bias / variance reading), tuning, the error
+ * training (loss and validation accuracy or R² curves with axes, ticks, a
+ * legend beside the plot and the best epoch marked, and a bias / variance
+ * reading), tuning, the error
  * analysis (metrics, each class's scores, the confusion matrix, the
  * calibration curve or residuals, slices, worst rows, importance) and
  * deployment (the baseline's margin, the run's artifacts). Consumes an
@@ -13,10 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train_int.h"
+#include "report_int.h"
 
-/* Text with HTML's special characters escaped. */
-static void put_text(FILE *f, const char *s) {
+void mlprt_html_text(FILE *f, const char *s) {
   for (; s && *s; s++) {
     if (*s == '<')
       fputs("&lt;", f);
@@ -77,7 +77,7 @@ static void legend(FILE *f, int i, const char *color, const char *dash, const ch
   fprintf(f, "<g class=\"legend\"><line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\" "
              "stroke-width=\"2\" stroke-dasharray=\"%s\"/><text x=\"%g\" y=\"%g\">",
           x, y - 4, x + 18, y - 4, color, dash, x + 24, y);
-  put_text(f, label);
+  mlprt_html_text(f, label);
   fputs("</text></g>\n", f);
 }
 
@@ -88,6 +88,36 @@ static void polyline(FILE *f, const Axes *a, const double *x, const double *y, i
   for (int64_t i = 0; i < n; i++)
     if (isfinite(y[i])) fprintf(f, "%.1f,%.1f ", px(a, x[i]), py(a, y[i]));
   fputs("\"/>\n", f);
+}
+
+/* The best epoch as a dashed vertical line, legend entry i. */
+static void best_marker(FILE *f, const Axes *a, const MlprtReport *r, int i) {
+  if (r->best_epoch < 1 || r->best_epoch > r->epochs) return;
+  double x = px(a, (double)r->best_epoch);
+  fprintf(f, "<line class=\"best\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#2ca02c\" "
+             "stroke-dasharray=\"4 3\"/>\n", x, PAD_T, x, PLOT_H - PAD_B);
+  char lab[48];
+  snprintf(lab, sizeof lab, "best epoch (%lld)", (long long)r->best_epoch);
+  legend(f, i, "#2ca02c", "4 3", lab);
+}
+
+/* The validation score (accuracy, or R²) against the epoch, the best epoch
+ * marked; nothing when no epoch recorded one. */
+static void score_svg(FILE *f, const MlprtReport *r) {
+  Axes a = {1, (double)(r->epochs > 1 ? r->epochs : 2), INFINITY, -INFINITY};
+  for (int64_t e = 0; e < r->epochs; e++)
+    if (isfinite(r->val_score[e])) a.y0 = fmin(a.y0, r->val_score[e]), a.y1 = fmax(a.y1, r->val_score[e]);
+  if (!isfinite(a.y0)) return;
+  /* Accuracy in [0, 1] keeps that scale; R² may fall below 0. */
+  a.y0 = fmin(a.y0, 0), a.y1 = fmax(a.y1, 1);
+  double *ep = malloc((size_t)r->epochs * sizeof *ep);
+  for (int64_t e = 0; e < r->epochs; e++) ep[e] = (double)(e + 1);
+  plot_open(f, &a, "epoch", r->score_name);
+  polyline(f, &a, ep, r->val_score, r->epochs, "#9467bd", "none");
+  free(ep);
+  legend(f, 0, "#9467bd", "none", r->score_name);
+  best_marker(f, &a, r, 1);
+  fputs("</svg>\n", f);
 }
 
 /* Training and validation loss against the epoch, the best epoch marked. */
@@ -106,15 +136,9 @@ static void curves_svg(FILE *f, const MlprtReport *r) {
   free(ep);
   legend(f, 0, "#1f77b4", "none", "training loss");
   legend(f, 1, "#d62728", "none", "validation loss");
-  if (r->best_epoch >= 1 && r->best_epoch <= r->epochs) {
-    double x = px(&a, (double)r->best_epoch);
-    fprintf(f, "<line class=\"best\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#2ca02c\" "
-               "stroke-dasharray=\"4 3\"/>\n", x, PAD_T, x, PLOT_H - PAD_B);
-    char lab[48];
-    snprintf(lab, sizeof lab, "best epoch (%lld)", (long long)r->best_epoch);
-    legend(f, 2, "#2ca02c", "4 3", lab);
-  }
+  best_marker(f, &a, r, 2);
   fputs("</svg>\n", f);
+  if (r->val_score) score_svg(f, r);
 }
 
 /* The calibration curve: observed against predicted, the diagonal dashed. */
@@ -208,7 +232,7 @@ static void put_json(FILE *f, const cJSON *j) {
     fputs("<table>", f);
     for (const cJSON *c = j->child; c; c = c->next) {
       fputs("<tr><th>", f);
-      put_text(f, c->string);
+      mlprt_html_text(f, c->string);
       fputs("</th><td>", f);
       put_json(f, c);
       fputs("</td></tr>", f);
@@ -218,7 +242,7 @@ static void put_json(FILE *f, const cJSON *j) {
     fputs("<table><tr>", f);
     for (const cJSON *k = j->child->child; k; k = k->next) {
       fputs("<th>", f);
-      put_text(f, k->string);
+      mlprt_html_text(f, k->string);
       fputs("</th>", f);
     }
     fputs("</tr>\n", f);
@@ -239,7 +263,7 @@ static void put_json(FILE *f, const cJSON *j) {
       if (c->next) fputs(", ", f);
     }
   } else if (cJSON_IsString(j)) {
-    put_text(f, j->valuestring);
+    mlprt_html_text(f, j->valuestring);
   } else if (cJSON_IsNumber(j)) {
     snprintf(num, sizeof num, "%.6g", j->valuedouble);
     fputs(num, f);
@@ -304,12 +328,12 @@ static void section(FILE *f, int step, const char *id, const char *title) {
 static void data_section(FILE *f, const MlprtReport *r) {
   section(f, 1, "data", "Data");
   fputs("<p>", f);
-  put_text(f, r->data_path);
+  mlprt_html_text(f, r->data_path);
   fprintf(f, ": %lld training, %lld validation and %lld test rows", (long long)r->rows[0],
           (long long)r->rows[1], (long long)r->rows[2]);
   if (r->test_path) {
     fputs(" (the test rows from ", f);
-    put_text(f, r->test_path);
+    mlprt_html_text(f, r->test_path);
     fputc(')', f);
   }
   fprintf(f, ", %lld features.</p>\n", (long long)r->features);
@@ -350,7 +374,7 @@ static void analysis_details(FILE *f, const cJSON *an) {
   if ((v = cJSON_GetObjectItem(an, "brier"))) fprintf(f, "<p>Brier score: %.6f</p>\n", v->valuedouble);
   if ((v = cJSON_GetObjectItem(an, "calibration"))) {
     fputs("<h3>Calibration</h3>\n<p>", f);
-    put_text(f, cJSON_GetObjectItem(v, "of")->valuestring);
+    mlprt_html_text(f, cJSON_GetObjectItem(v, "of")->valuestring);
     fputs(".</p>\n", f);
     calibration_svg(f, cJSON_GetObjectItem(v, "bins"));
     put_json(f, cJSON_GetObjectItem(v, "bins"));
@@ -373,14 +397,14 @@ static void analysis_details(FILE *f, const cJSON *an) {
   if ((v = cJSON_GetObjectItem(an, "slices"))) {
     fprintf(f, "<h3>Slices</h3>\n<p>%d of them significantly worse than the other rows (",
             cJSON_GetObjectItem(v, "flagged")->valueint);
-    put_text(f, cJSON_GetObjectItem(v, "test")->valuestring);
+    mlprt_html_text(f, cJSON_GetObjectItem(v, "test")->valuestring);
     fprintf(f, "; alpha %g; slices of at least %d rows tested).</p>\n",
             cJSON_GetObjectItem(v, "alpha")->valuedouble, cJSON_GetObjectItem(v, "min_rows")->valueint);
     put_json(f, cJSON_GetObjectItem(v, "slices"));
   }
   if ((v = cJSON_GetObjectItem(an, "feature_importance"))) {
     fputs("<h3>Permutation importance</h3>\n<p>How much worse the ", f);
-    put_text(f, cJSON_GetObjectItem(v, "score")->valuestring);
+    mlprt_html_text(f, cJSON_GetObjectItem(v, "score")->valuestring);
     fprintf(f,
             " gets when a source column's features are shuffled together: mean and standard deviation "
             "of %d seeded repeats.</p>\n",
@@ -399,7 +423,7 @@ static void errors_section(FILE *f, const MlprtReport *r) {
   fprintf(f, "<h3>%c%s metrics</h3>\n<table>\n", r->split[0] - 'a' + 'A', r->split + 1);
   for (int i = 0; i < r->nmetrics; i++) {
     fputs("<tr><th>", f);
-    put_text(f, r->metric_names[i]);
+    mlprt_html_text(f, r->metric_names[i]);
     fprintf(f, "</th><td>%.4f</td></tr>\n", r->metric_values[i]);
   }
   fputs("</table>\n", f);
@@ -410,7 +434,7 @@ static void errors_section(FILE *f, const MlprtReport *r) {
     for (int k = 0; k < r->nclasses; k++) {
       const MlprtClassScores *c = &r->per_class[k];
       fputs("<tr><th>", f);
-      put_text(f, r->classes[k]);
+      mlprt_html_text(f, r->classes[k]);
       fprintf(f, "</th><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%lld</td></tr>\n", c->precision, c->recall,
               c->f1, (long long)c->support);
     }
@@ -422,13 +446,13 @@ static void errors_section(FILE *f, const MlprtReport *r) {
           f);
     for (int j = 0; j < r->nclasses; j++) {
       fputs("<th>", f);
-      put_text(f, r->classes[j]);
+      mlprt_html_text(f, r->classes[j]);
       fputs("</th>", f);
     }
     fputs("</tr>\n", f);
     for (int i = 0; i < r->nclasses; i++) {
       fputs("<tr><th>", f);
-      put_text(f, r->classes[i]);
+      mlprt_html_text(f, r->classes[i]);
       fputs("</th>", f);
       for (int j = 0; j < r->nclasses; j++)
         fprintf(f, "<td>%lld</td>", (long long)r->confusion[(size_t)i * (size_t)r->nclasses + (size_t)j]);
@@ -440,25 +464,67 @@ static void errors_section(FILE *f, const MlprtReport *r) {
   if (an) analysis_details(f, an);
 }
 
+/* Step 6: every trained trial (and fold or rung), its searched settings,
+ * epochs, objective and seconds, the winner's rows marked. */
+static void trials_table(FILE *f, const cJSON *trials, const cJSON *tune) {
+  const cJSON *objective = cJSON_GetObjectItem(tune, "objective"), *t, *c;
+  const char *obj = cJSON_IsString(objective) ? objective->valuestring : "val_loss";
+  const cJSON *best = cJSON_GetObjectItem(tune, "best_trial");
+  const cJSON *keys = cJSON_GetObjectItem(cJSON_GetArrayItem(trials, 0), "settings");
+  fputs("<table class=\"trials\"><tr><th>trial</th><th>fold</th><th>rung</th>", f);
+  cJSON_ArrayForEach(c, keys) {
+    fputs("<th>", f);
+    mlprt_html_text(f, c->string);
+    fputs("</th>", f);
+  }
+  fputs("<th>epochs</th><th>", f);
+  mlprt_html_text(f, obj);
+  fputs("</th><th>seconds</th></tr>\n", f);
+  cJSON_ArrayForEach(t, trials) {
+    const cJSON *trial = cJSON_GetObjectItem(t, "trial"), *fold = cJSON_GetObjectItem(t, "fold");
+    const cJSON *rung = cJSON_GetObjectItem(t, "rung");
+    bool won = cJSON_IsNumber(best) && cJSON_IsNumber(trial) && best->valueint == trial->valueint;
+    fprintf(f, "<tr%s><td>%d</td><td>", won ? " class=\"winner\" style=\"font-weight:bold\"" : "",
+            cJSON_IsNumber(trial) ? trial->valueint : -1);
+    if (cJSON_IsNumber(fold)) fprintf(f, "%d", fold->valueint);
+    fputs("</td><td>", f);
+    if (cJSON_IsNumber(rung)) fprintf(f, "%d", rung->valueint);
+    fputs("</td>", f);
+    cJSON_ArrayForEach(c, keys) {
+      const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(t, "settings"), c->string);
+      char *text = cJSON_IsString(v) ? NULL : cJSON_PrintUnformatted(v);
+      fputs("<td>", f);
+      mlprt_html_text(f, cJSON_IsString(v) ? v->valuestring : text);
+      fputs("</td>", f);
+      free(text);
+    }
+    fprintf(f, "<td>%.0f</td><td>%.4f</td><td>%.2f</td></tr>\n",
+            cJSON_GetNumberValue(cJSON_GetObjectItem(t, "epochs")),
+            cJSON_GetNumberValue(cJSON_GetObjectItem(t, obj)),
+            cJSON_GetNumberValue(cJSON_GetObjectItem(t, "seconds")));
+  }
+  fputs("</table>\n", f);
+}
+
 int mlprt_report_write(const char *path, const MlprtReport *r) {
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
   if (!f) return -1;
   fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>", f);
-  put_text(f, r->pipeline);
+  mlprt_html_text(f, r->pipeline);
   fputs(" report</title>\n<style>body{font-family:sans-serif;max-width:64em;margin:2em auto}"
         "table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #ccc;padding:.2em .6em;"
         "text-align:left;vertical-align:top}svg{display:block;margin:.6em 0}"
         "</style></head><body>\n<h1>",
         f);
-  put_text(f, r->pipeline);
+  mlprt_html_text(f, r->pipeline);
   fputs("</h1>\n", f);
   data_section(f, r);
   architecture_section(f, r);
   section(f, 3, "hyperparameters", "Hyperparameters");
   fputs("<pre>", f);
-  put_text(f, r->hyperparameters);
+  mlprt_html_text(f, r->hyperparameters);
   fputs("</pre>\n", f);
   section(f, 4, "environment", "Environment");
   put_json(f, cJSON_GetObjectItem(r->manifest, "environment"));
@@ -476,23 +542,26 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
   }
   section(f, 6, "tuning", "Tuning");
   const cJSON *tune = cJSON_GetObjectItem(r->manifest, "tuning");
-  if (tune)
+  if (tune) {
+    if (cJSON_GetArraySize(r->trials) > 0) trials_table(f, r->trials, tune);
     put_json(f, tune);
-  else
+  } else {
     fputs("<p>No search: the spec's own settings were trained.</p>\n", f);
+  }
   errors_section(f, r);
   section(f, 8, "deployment", "Deployment and baseline");
   fputs("<p>", f);
-  put_text(f, r->baseline ? r->baseline : "no baseline was fitted (analysis.baseline = false)");
+  mlprt_html_text(f, r->baseline ? r->baseline : "no baseline was fitted (analysis.baseline = false)");
   fputs(".</p>\n<h3>Artifacts</h3>\n", f);
   put_json(f, cJSON_GetObjectItem(r->manifest, "artifacts"));
   fputs("<p>The predictor and its ONNX model are made from this run by <code>mlpc export</code>.</p>\n", f);
-  fputs("</section>\n</body></html>\n", f);
-  if (fclose(f) != 0) {
-    free(text);
-    return -1;
-  }
-  int rc = mlprt_write_atomic(path, text, len, true);
-  free(text);
+  fputs("</section>\n", f);
+  return mlprt_html_close(f, &text, &len, path);
+}
+
+int mlprt_html_close(FILE *f, char **text, size_t *len, const char *path) {
+  fputs("</body></html>\n", f);
+  int rc = fclose(f) == 0 ? mlprt_write_atomic(path, *text, *len, true) : -1;
+  free(*text);
   return rc;
 }
