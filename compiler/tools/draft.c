@@ -506,6 +506,8 @@ static void write_spec(const Draft *in, FILE *f, const char *data, const char *s
         "    search = random(trials = 12, seed = 42)\n"
         "    lr in logrange(1e-4, 1e-2)\n"
         "    batch in [16, 32, 64]\n"
+        "    model.dense[0].units in [32, 64, 128]\n"
+        "    model.dropout.rate in [0, 0.1, 0.3]\n"
         "  }\n\n"
         "  analysis {\n",
         f);
