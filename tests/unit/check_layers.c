@@ -542,6 +542,8 @@ static const int conv_shapes[][9] = {
     {2, 4, 3, 4, 5, 1, 1, 1, 0}, /* pointwise: no im2col */
     {1, 2, 4, 4, 2, 1, 1, 2, 0}, /* strided 1x1: im2col subsamples */
     {2, 1, 4, 5, 2, 3, 3, 2, 2}, /* padding wider than the kernel's reach */
+    {1, 2, 3, 13, 2, 3, 3, 1, 1}, /* rows of several vector blocks */
+    {1, 1, 2, 3, 1, 3, 3, 1, 5}, /* stride 1, more zeros per row than a block */
 };
 #define N_CONV_SHAPES (int)(sizeof conv_shapes / sizeof conv_shapes[0])
 
