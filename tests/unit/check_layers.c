@@ -692,6 +692,8 @@ static const int conv_shapes[][9] = {
     {2, 4, 3, 4, 5, 1, 1, 1, 0}, /* pointwise: no im2col */
     {1, 2, 4, 4, 2, 1, 1, 2, 0}, /* strided 1x1: im2col subsamples */
     {2, 1, 4, 5, 2, 3, 3, 2, 2}, /* padding wider than the kernel's reach */
+    {1, 2, 3, 13, 2, 3, 3, 1, 1}, /* rows of several vector blocks */
+    {1, 1, 2, 3, 1, 3, 3, 1, 5}, /* stride 1, more zeros per row than a block */
 };
 #define N_CONV_SHAPES (int)(sizeof conv_shapes / sizeof conv_shapes[0])
 
@@ -829,6 +831,30 @@ START_TEST(pool_gradcheck) {
 }
 END_TEST
 
+START_TEST(maxpool_2x2_ties) {
+  /* The unrolled 2x2 stride-2 window on odd planes (the last row and column
+   * dropped) with many ties: the first maximum in row-major order wins, as
+   * in the general loop. */
+  enum { N = 2, C = 3, H = 7, W = 5, OH = 3, OW = 2 };
+  float x[N * C * H * W], y[N * C * OH * OW];
+  int32_t am[N * C * OH * OW];
+  for (int i = 0; i < N * C * H * W; i++) x[i] = (float)((i * 7 + 3) % 3);
+  mlprt_maxpool2d_forward(y, am, x, N, C, H, W, 2, 2, 2);
+  for (int p = 0; p < N * C; p++)
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        const float *xp = x + p * H * W;
+        int best = 2 * oh * W + 2 * ow;
+        for (int kh = 0; kh < 2; kh++)
+          for (int kw = 0; kw < 2; kw++)
+            if (xp[(2 * oh + kh) * W + 2 * ow + kw] > xp[best]) best = (2 * oh + kh) * W + 2 * ow + kw;
+        int o = (p * OH + oh) * OW + ow;
+        ck_assert_int_eq(am[o], best);
+        ck_assert_float_eq(y[o], xp[best]);
+      }
+}
+END_TEST
+
 START_TEST(pool_values) {
   /* 1x1x4x4 plane 0..15, 2x2 windows, stride 2 */
   float x[16], y[4], dx[16] = {0}, dy[4] = {1, 2, 3, 4};
@@ -936,6 +962,7 @@ Suite *layers_suite(void) {
   tcase_add_test(tc, conv_sizes);
   tcase_add_loop_test(tc, pool_gradcheck, 0, (int)(sizeof pool_shapes / sizeof pool_shapes[0]));
   tcase_add_test(tc, pool_values);
+  tcase_add_test(tc, maxpool_2x2_ties);
   tcase_add_test(tc, embedding_lookup_and_scatter);
 #ifndef NDEBUG
   /* An abort can only be observed from a forked test. */

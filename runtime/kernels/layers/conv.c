@@ -38,6 +38,22 @@ static void valid_cols(int W, int OW, int kw, int stride, int pad, int *lo, int 
   if (*hi < *lo) *hi = *lo;
 }
 
+enum { BLOCK = 4 }; /* floats moved by one fixed-size copy: one vector move */
+
+/* dst[0, OW) = the input row run src[lo, hi) with zeros around it, for a
+ * stride-1 window whose padding leaves at most BLOCK zeros at either end
+ * (OW >= BLOCK). The rows of small images are a dozen floats: fixed-size
+ * copies, which compile to vector moves, beat memcpy/memset calls there
+ * (a plain loop would be turned back into such calls). */
+static void put_row(float *dst, const float *src, int OW, int lo, int hi) {
+  static const float zeros[BLOCK];
+  memcpy(dst, zeros, sizeof zeros);
+  memcpy(dst + OW - BLOCK, zeros, sizeof zeros);
+  int ow = lo;
+  for (; ow + BLOCK <= hi; ow += BLOCK) memcpy(dst + ow, src + ow, sizeof zeros);
+  for (; ow < hi; ow++) dst[ow] = src[ow];
+}
+
 /* col (C*KH*KW, OH*OW) = the input patches of one image img (C, H, W). */
 static void im2col(float *col, const float *img, int C, int H, int W, int KH, int KW, int stride, int pad,
                    int OH, int OW) {
@@ -55,6 +71,10 @@ static void im2col(float *col, const float *img, int C, int H, int W, int KH, in
             continue;
           }
           const float *src = img + ((size_t)c * H + ih) * W; /* input row ih */
+          if (stride == 1 && OW >= BLOCK && lo <= BLOCK && OW - hi <= BLOCK) {
+            put_row(dst, src - pad + kw, OW, lo, hi);
+            continue;
+          }
           for (int ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
           if (stride == 1) /* a contiguous run of the input row */
             memcpy(dst + lo, src + lo - pad + kw, (size_t)(hi - lo) * sizeof(float));

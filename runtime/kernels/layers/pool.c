@@ -14,11 +14,41 @@ static void check_pool(const void *a, const void *b, int N, int C, int H, int W,
   MLPRT_CHECK(a != NULL && b != NULL, "pool buffer is NULL");
 }
 
+/* The 2x2 stride-2 window of most CNNs, unrolled: the same comparisons in
+ * the same order as the general loop (the first maximum in row-major
+ * window order wins), on one input row pair per output row. */
+static void maxpool_2x2s2(float *out, int32_t *argmax, const float *inp, size_t planes, int H, int W, int OH,
+                          int OW) {
+  for (size_t plane = 0; plane < planes; plane++) {
+    const float *x = inp + plane * H * W;
+    float *y = out + plane * OH * OW;
+    int32_t *am = argmax + plane * OH * OW;
+    for (int oh = 0; oh < OH; oh++) {
+      const float *r0 = x + (size_t)2 * oh * W, *r1 = r0 + W;
+      float *yr = y + (size_t)oh * OW;
+      int32_t *ar = am + (size_t)oh * OW;
+      for (int ow = 0; ow < OW; ow++) {
+        float m = r0[2 * ow];
+        int at = 0;
+        if (r0[2 * ow + 1] > m) m = r0[2 * ow + 1], at = 1;
+        if (r1[2 * ow] > m) m = r1[2 * ow], at = W;
+        if (r1[2 * ow + 1] > m) m = r1[2 * ow + 1], at = W + 1;
+        yr[ow] = m;
+        ar[ow] = 2 * oh * W + 2 * ow + at;
+      }
+    }
+  }
+}
+
 void mlprt_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, int N, int C, int H, int W,
                              int KH, int KW, int stride) {
   check_pool(out, inp, N, C, H, W, KH, KW, stride);
   MLPRT_CHECK(argmax != NULL, "maxpool argmax is NULL");
   int OH = mlprt_conv_out_size(H, KH, stride, 0), OW = mlprt_conv_out_size(W, KW, stride, 0);
+  if (KH == 2 && KW == 2 && stride == 2) {
+    maxpool_2x2s2(out, argmax, inp, (size_t)N * C, H, W, OH, OW);
+    return;
+  }
   for (size_t plane = 0; plane < (size_t)N * C; plane++) {
     const float *x = inp + plane * H * W;
     float *y = out + plane * OH * OW;
