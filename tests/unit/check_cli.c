@@ -95,7 +95,7 @@ START_TEST(cli_examples_check_clean) {
                         "examples/wine.mlp", "examples/breast_cancer.mlp", "examples/diabetes.mlp",
                         "examples/digits.mlp", "examples/fashion_mnist.mlp",
                         "examples/fashion_mnist_lstm.mlp", "examples/austen_lstm.mlp",
-                        "examples/fashion_mnist_transformer.mlp", NULL};
+                        "examples/austen_transformer.mlp", "examples/fashion_mnist_transformer.mlp", NULL};
   TestRun r = test_run(argv, NULL);
   ck_assert_msg(r.status == 0, "examples do not check clean:\n%s", r.err);
   ck_assert_str_eq(r.err, "");

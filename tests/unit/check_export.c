@@ -151,7 +151,8 @@ static const struct {
                 {"diabetes", "progression"},
                 {"digits", "digit"},
                 {"austen", "book"},
-                {"austen_lstm", "book"}};
+                {"austen_lstm", "book"},
+                {"austen_transformer", "book"}};
 enum { NEXAMPLES = sizeof examples / sizeof examples[0] };
 
 /* A small image set in IDX form: three classes of 8x8 images (a vertical

@@ -435,6 +435,7 @@ START_TEST(sema_examples) {
                                       "examples/breast_cancer.mlp", "examples/diabetes.mlp",
                                       "examples/digits.mlp",        "examples/fashion_mnist.mlp",
                                       "examples/fashion_mnist_lstm.mlp", "examples/austen_lstm.mlp",
+                                      "examples/austen_transformer.mlp",
                                       "examples/fashion_mnist_transformer.mlp"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char *text = test_read_file(files[i], NULL);
