@@ -18,10 +18,16 @@
 /* A network is trained by epochs of its generated functions; a linear model
  * (baselines included) is one dense output layer whose weights the runtime
  * solves for at once (MlpIrModel.fit); a forest is one forest layer whose
- * trees the runtime grows at once. */
-typedef enum { MLP_MODEL_MLP, MLP_MODEL_CNN, MLP_MODEL_LINEAR, MLP_MODEL_FOREST } MlpModelKind;
+ * trees the runtime grows at once; boosted trees likewise one boost layer. */
+typedef enum {
+  MLP_MODEL_MLP,
+  MLP_MODEL_CNN,
+  MLP_MODEL_LINEAR,
+  MLP_MODEL_FOREST,
+  MLP_MODEL_BOOST
+} MlpModelKind;
 
-/* The most floats a forest's trees may take (64 MiB): each is stored complete to its depth. */
+/* The most floats a forest's or boosting's trees may take (64 MiB): each is stored complete to its depth. */
 #define MLP_FOREST_MAX_FLOATS (64 * 262144)
 
 typedef enum {
@@ -40,7 +46,9 @@ typedef enum {
   MLP_OP_BATCHNORM,
   MLP_OP_LAYERNORM,
   MLP_OP_RECURRENT, /* rnn, lstm, gru: MlpIrLayer.cell */
-  MLP_OP_FOREST /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
+  MLP_OP_FOREST, /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
+  MLP_OP_BOOST   /* boosted trees (trees rounds of K trees), mlprt_boost_forward's layout, then K base
+                    scores (the bias) under the output activation */
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -152,6 +160,11 @@ typedef struct {
   int64_t trees, depth, max_features, min_leaf;
   bool bootstrap;
   int class_weight;
+  /* MLP_MODEL_BOOST (trees: rounds; depth): bins per feature, rounds of patience on the validation
+   * loss (0: none), shrinkage, L2 on the leaves, fewest hessian per child and the rows' fraction per
+   * round */
+  int64_t max_bins, early_stopping;
+  double learning_rate, leaf_l2, min_child_weight, subsample;
 } MlpIrModel;
 
 typedef struct {

@@ -140,6 +140,18 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->flops = m->trees * (2 * m->depth + l->out_size);
       break;
     }
+    case MLP_OP_BOOST: {
+      /* per tree: 2^depth - 1 (feature, threshold) pairs, then 2^depth leaves of one value; the
+       * out_size base scores after the trees */
+      int64_t inner = ((int64_t)1 << m->depth) - 1, trees = m->trees * l->out_size;
+      l->out_c = l->out_size;
+      l->out_h = l->out_w = 1;
+      l->w_off = m->n_params;
+      l->b_off = m->n_params + trees * (3 * inner + 1);
+      l->n_params = trees * (3 * inner + 1) + l->out_size;
+      l->flops = trees * (2 * m->depth + 1);
+      break;
+    }
     }
     l->out_size = l->out_c * l->out_h * l->out_w;
     if (l->out_size <= 0 && bad < 0) bad = i;
@@ -209,9 +221,9 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   int64_t pbytes = m->n_params * fbytes;
   m->y_buf = mlp_ir_add_buffer(a, m, "y", m->batch * m->out_size * fbytes, 0, L);
   m->params_buf = mlp_ir_add_buffer(a, m, "params", pbytes, 0, end);
-  /* A forest is never stepped by the optimizer (its backward and update
+  /* Trees are never stepped by the optimizer (their backward and update
    * functions are not called): no room for gradients or moments. */
-  int64_t obytes = m->kind == MLP_MODEL_FOREST ? 0 : pbytes;
+  int64_t obytes = m->kind == MLP_MODEL_FOREST || m->kind == MLP_MODEL_BOOST ? 0 : pbytes;
   m->grads_buf = mlp_ir_add_buffer(a, m, "grads", obytes, 0, end);
   m->m_buf = mlp_ir_add_buffer(a, m, "adam_m", obytes, 0, end);
   m->v_buf = mlp_ir_add_buffer(a, m, "adam_v", obytes, 0, end);
@@ -236,7 +248,7 @@ typedef struct {
   int nparsed;               /* the parse_dates steps a schema's date formats put before the chain */
   bool fitted;               /* the model is fitted at once: tuning searches its penalties */
   double l1, l2;             /* and these are they, for its jobs */
-  bool forest;               /* the model is a random forest: tuning searches nothing yet */
+  const char *trees;         /* the model is trees ("a random forest"...): tuning searches nothing yet */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -828,6 +840,9 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   return probe_shape(L, d, sc) && (!tc || probe_test(L, d, tc));
 }
 
+/* The output activation of each MlpTask. */
+static const MlpAct task_acts[] = {MLP_ACT_SOFTMAX, MLP_ACT_SIGMOID, MLP_ACT_LINEAR};
+
 /* The task and output width of a model fitted at once: regression with one
  * output, or the target's classes (one output, P(class 1), for two). */
 static bool fitted_task(Lower *L, MlpIr *ir, MlpIrModel *m, MlpIrLayer *l, bool classify, MlpLoc loc,
@@ -901,9 +916,20 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   }
   l->op = MLP_OP_DENSE;
   if (!fitted_task(L, ir, m, l, classify, how && how->given ? how->node->loc : c->loc, what)) return false;
-  static const MlpAct acts[] = {MLP_ACT_SOFTMAX, MLP_ACT_SIGMOID, MLP_ACT_LINEAR}; /* by MlpTask */
-  l->act = acts[m->task];
+  l->act = task_acts[m->task];
   return true;
+}
+
+/* Trees stored complete to their depth: refused above MLP_FOREST_MAX_FLOATS. */
+static bool trees_fit(Lower *L, const MlpSpecCall *c, int64_t trees, int64_t depth, int64_t outs,
+                      double floats) {
+  if (floats <= MLP_FOREST_MAX_FLOATS) return true;
+  mlp_diag_error(L->d, c->loc,
+                 "%lld trees of depth %lld with %lld outputs take %.0f MiB, more than %d MiB; lower "
+                 "max_depth or trees",
+                 (long long)trees, (long long)depth, (long long)outs, floats * 4 / 1048576.0,
+                 MLP_FOREST_MAX_FLOATS / 262144);
+  return false;
 }
 
 /* The random forest `random_forest(...)`: one forest layer whose outputs
@@ -922,7 +948,8 @@ static bool lower_forest(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   }
   m->kind = MLP_MODEL_FOREST;
   m->fit = MLPRT_FIT_FOREST;
-  L->fitted = L->forest = true;
+  L->fitted = true;
+  L->trees = "a random forest";
   m->trees = (int64_t)num_or(mlp_spec_arg(c, "trees"), 100);
   m->depth = (int64_t)num_or(mlp_spec_arg(c, "max_depth"), 10);
   m->min_leaf = (int64_t)num_or(mlp_spec_arg(c, "min_samples_leaf"), 1);
@@ -946,15 +973,45 @@ static bool lower_forest(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   if (!fitted_task(L, ir, m, l, classify, c->loc, "a random forest")) return false;
   /* every tree is stored complete to its depth */
   double floats = (double)m->trees * (double)((INT64_C(1) << m->depth) * (l->out_size + 2));
-  if (floats > MLP_FOREST_MAX_FLOATS) {
-    mlp_diag_error(L->d, c->loc,
-                   "%lld trees of depth %lld with %lld outputs take %.0f MiB, more than %d MiB; lower "
-                   "max_depth or trees",
-                   (long long)m->trees, (long long)m->depth, (long long)l->out_size, floats * 4 / 1048576.0,
-                   MLP_FOREST_MAX_FLOATS / 262144);
+  return trees_fit(L, c, m->trees, m->depth, l->out_size, floats);
+}
+
+/* Gradient boosting `gradient_boosting(...)`: one boost layer whose outputs
+ * are the base scores plus the trees' leaves under the link of the loss:
+ * squared error on the standardised target (a numeric target), logistic
+ * (two classes, one output) or softmax (K classes, K trees a round). It
+ * classifies when the target is categorical or its loss is log_loss. */
+static bool lower_boost(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
+  bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
+  const MlpSpecValue *loss = mlp_spec_arg(c, "loss");
+  bool classify = strcmp(str_or(loss, categorical ? "log_loss" : "squared_error"), "log_loss") == 0;
+  if (categorical && !classify) {
+    mlp_diag_error(L->d, loss->node->loc, "loss squared_error needs a numeric target; '%s' is categorical",
+                   ir->data.target);
     return false;
   }
-  return true;
+  const MlpSpecValue *es = mlp_spec_arg(c, "early_stopping");
+  if (es && es->given && ir->data.val_frac <= 0) {
+    mlp_diag_error(L->d, es->node->loc, "early stopping needs validation rows; the split's validation is 0");
+    return false;
+  }
+  m->kind = MLP_MODEL_BOOST;
+  m->fit = MLPRT_FIT_BOOST;
+  L->fitted = true;
+  L->trees = "gradient boosting";
+  m->trees = (int64_t)num_or(mlp_spec_arg(c, "trees"), 100);
+  m->depth = (int64_t)num_or(mlp_spec_arg(c, "max_depth"), 6);
+  m->learning_rate = num_or(mlp_spec_arg(c, "learning_rate"), 0.1);
+  m->max_bins = (int64_t)num_or(mlp_spec_arg(c, "max_bins"), 255);
+  m->leaf_l2 = num_or(mlp_spec_arg(c, "l2"), 0);
+  m->min_child_weight = num_or(mlp_spec_arg(c, "min_child_weight"), 1);
+  m->subsample = num_or(mlp_spec_arg(c, "subsample"), 1);
+  m->early_stopping = (int64_t)num_or(mlp_spec_arg(c, "early_stopping"), 0);
+  l->op = MLP_OP_BOOST;
+  if (!fitted_task(L, ir, m, l, classify, c->loc, "gradient boosting")) return false;
+  l->act = task_acts[m->task];
+  double floats = (double)(m->trees * l->out_size) * (double)(3 * (INT64_C(1) << m->depth));
+  return trees_fit(L, c, m->trees * l->out_size, m->depth, 1, floats);
 }
 
 /* What a model fitted at once does not read: the training loop's settings.
@@ -970,7 +1027,7 @@ static bool check_linear_settings(Lower *L) {
     /* the split's validation fraction and the seed act on the data */
     if (!v->given || strcmp(name, "validation") == 0 || strcmp(name, "seed") == 0) continue;
     mlp_diag_error(L->d, v->node->loc, "`hyperparameters.%s` does not apply to a model fitted at once "
-                   "(baseline, linear_model, random_forest)", name);
+                   "(baseline, linear_model, random_forest, gradient_boosting)", name);
     ok = false;
   }
   for (int i = 0; val && i < val->ops.len; i++) {
@@ -1034,6 +1091,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       ok &= lower_linear(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "random_forest") == 0) {
       ok &= lower_forest(L, ir, m, c, l) && check_linear_settings(L);
+    } else if (strcmp(op, "gradient_boosting") == 0) {
+      ok &= lower_boost(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "output") == 0) {
       l->op = MLP_OP_DENSE;
       const char *act = mlp_spec_str(mlp_spec_arg(c, "activation"));
@@ -1074,7 +1133,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   }
   if (!ok) return false;
   MlpOpKind last = m->nlayers ? m->layers[m->nlayers - 1].op : MLP_OP_DROPOUT;
-  if (last != MLP_OP_DENSE && last != MLP_OP_FOREST) {
+  if (last != MLP_OP_DENSE && last != MLP_OP_FOREST && last != MLP_OP_BOOST) {
     mlp_diag_error(L->d, model->loc, "the model must end with an output layer");
     return false;
   }
@@ -1202,8 +1261,8 @@ static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   out->sp = sp;
   out->integer = sp->field->type.kind == MLP_TY_INT;
   bool penalty = strcmp(name, "l1") == 0 || strcmp(name, "l2") == 0;
-  if (L->forest) {
-    unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s' for a random forest", name));
+  if (L->trees) {
+    unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s' for %s", name, L->trees));
     return false;
   }
   if (L->fitted && !penalty) {
@@ -1472,7 +1531,7 @@ MlpIr *mlp_lower(MlpArena *a, const MlpSpec *s, const char *spec_path, MlpDiag *
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, false};
+  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, NULL};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);

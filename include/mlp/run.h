@@ -72,10 +72,14 @@ enum {
   MLPRT_FIT_SQUARED_HINGE,
   MLPRT_FIT_FOREST, /* a random forest (forest.c): not a dense layer but the trees' node arrays, see
                        mlprt_forest_forward */
+  MLPRT_FIT_BOOST,  /* gradient-boosted trees (boost.c): the trees' node arrays, then the base scores
+                       (mlprt_boost_forward) */
   MLPRT_NFITS
 };
-#define MLPRT_FIT_NAMES                                                                                    \
-  {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge", "random_forest"}
+#define MLPRT_FIT_NAMES                                                                       \
+  {"network", "majority", "prior",         "mean",                                            \
+   "median",  "linear",   "hinge",         "squared_hinge",                                   \
+   "random_forest",       "gradient_boosting"}
 
 /* A random forest's class weights (MlprtModel.class_weight). */
 enum { MLPRT_CLASS_WEIGHT_NONE, MLPRT_CLASS_WEIGHT_BALANCED };
@@ -112,12 +116,18 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_I64, int64_t, fit)            /* MLPRT_FIT_*; a linear fit's penalties are its job's l1, l2 */ \
   X(MLPRT_I64, int64_t, l2_per_row)     /* bool: the L2 penalty is the job's l2 / training rows */   \
   X(MLPRT_I64, int64_t, iterations)     /* the solver's most iterations */                          \
-  X(MLPRT_I64, int64_t, trees)          /* MLPRT_FIT_FOREST: trees, each complete to depth */        \
+  X(MLPRT_I64, int64_t, trees)          /* FOREST: trees; BOOST: rounds; each complete to depth */  \
   X(MLPRT_I64, int64_t, depth)                                                                        \
   X(MLPRT_I64, int64_t, max_features)   /* features tried at each split */                           \
   X(MLPRT_I64, int64_t, min_leaf)       /* fewest training rows in a leaf */                         \
   X(MLPRT_I64, int64_t, bootstrap)      /* bool: each tree reads a bootstrap sample */               \
-  X(MLPRT_I64, int64_t, class_weight)   /* MLPRT_CLASS_WEIGHT_* */
+  X(MLPRT_I64, int64_t, class_weight)   /* MLPRT_CLASS_WEIGHT_* */                                   \
+  X(MLPRT_I64, int64_t, max_bins)       /* MLPRT_FIT_BOOST: bins per feature, at most 255 */         \
+  X(MLPRT_I64, int64_t, early_stopping) /* rounds without a better validation loss; 0: none */       \
+  X(MLPRT_F64, double, learning_rate)                                                               \
+  X(MLPRT_F64, double, leaf_l2)         /* L2 penalty on the leaf values */                          \
+  X(MLPRT_F64, double, min_child_weight) /* fewest hessian per child */                              \
+  X(MLPRT_F64, double, subsample)       /* fraction of the rows each round reads */
 typedef struct {
   MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtModel;

@@ -812,10 +812,15 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   const MlprtJob *j = &r->jobs[job];
   float *params = (float *)(a->base + m->params_off);
   res->oob = NAN;
-  if (m->fit == MLPRT_FIT_FOREST)
+  if (m->fit == MLPRT_FIT_FOREST) {
     res->oob = mlprt_fit_forest(&g.rows, m, (uint64_t)j->seed, r->threads, r->data.y_mean, r->data.y_std,
                                 params);
-  else
+  } else if (m->fit == MLPRT_FIT_BOOST) {
+    Gathered gv = gather(r, &val, m->task, true);
+    res->iterations = mlprt_fit_boost(&g.rows, &gv.rows, m, (uint64_t)j->seed, r->threads, r->data.y_mean,
+                                      r->data.y_std, params);
+    gathered_free(&gv);
+  } else
     res->iterations = mlprt_fit_model(&g.rows, m, j->l1, j->l2, r->data.y_mean, r->data.y_std, params);
   gathered_free(&g);
   res->fit_seconds = mlprt_now() - t0;
@@ -841,6 +846,9 @@ static void fit_direct(MlprtRun *r, int64_t job) {
       snprintf(how, sizeof how, "%lld trees, out-of-bag %s %.4f", (long long)m->trees,
                classify ? "accuracy" : "r2", res->oob);
     else if (m->fit == MLPRT_FIT_FOREST) snprintf(how, sizeof how, "%lld trees", (long long)m->trees);
+    else if (m->fit == MLPRT_FIT_BOOST)
+      snprintf(how, sizeof how, "%lld of %lld boosting rounds", (long long)res->iterations,
+               (long long)m->trees);
     else if (res->iterations == 0) snprintf(how, sizeof how, "%s fit, solved exactly", fits[m->fit]);
     else snprintf(how, sizeof how, "%s fit in %lld iterations", fits[m->fit], (long long)res->iterations);
     mlprt_console_line(&r->con, "job %lld: %s, loss %.4f val_loss %.4f %s %.4f\n", (long long)job, how, loss,
@@ -1249,6 +1257,16 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
       cJSON_AddNumberToObject(hp, "min_samples_leaf", (double)m->min_leaf);
       cJSON_AddBoolToObject(hp, "bootstrap", m->bootstrap);
       cJSON_AddStringToObject(hp, "class_weight", weights[m->class_weight]);
+      cJSON_AddNumberToObject(hp, "seed", (double)j->seed);
+    } else if (m->fit == MLPRT_FIT_BOOST) {
+      cJSON_AddNumberToObject(hp, "trees", (double)m->trees);
+      cJSON_AddNumberToObject(hp, "max_depth", (double)m->depth);
+      cJSON_AddNumberToObject(hp, "learning_rate", m->learning_rate);
+      cJSON_AddNumberToObject(hp, "max_bins", (double)m->max_bins);
+      cJSON_AddNumberToObject(hp, "l2", m->leaf_l2);
+      cJSON_AddNumberToObject(hp, "min_child_weight", m->min_child_weight);
+      cJSON_AddNumberToObject(hp, "subsample", m->subsample);
+      if (m->early_stopping) cJSON_AddNumberToObject(hp, "early_stopping", (double)m->early_stopping);
       cJSON_AddNumberToObject(hp, "seed", (double)j->seed);
     } else if (m->fit >= MLPRT_FIT_LINEAR) {
       int64_t rows = r->data.n[MLPRT_TRAIN];
