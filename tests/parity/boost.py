@@ -11,9 +11,12 @@ grown depth-wise to max_depth (no leaf limit), a leaf of one row allowed,
 no early stopping, and prints one JSON object: "score", the accuracy
 (classifier) or R^2 (regressor) on DIR/test.csv, and "train_score", the
 same on the training rows. Exit status 2 when scikit-learn is missing (the
-caller skips)."""
+caller skips). scikit-learn runs on one thread."""
 import json
+import os
 import sys
+
+os.environ["OMP_NUM_THREADS"] = "1"
 
 import numpy as np
 
