@@ -31,8 +31,8 @@
 
 /* The spec of case i: an example's data with `model`, built into dir/NAME.exe
  * (into exe), its cleaned splits exported to dir/features (into feats). */
-static char *build_exported(const char *dir, const char *prefix, int i, const char *example, const char *model,
-                            char exe[1024], char feats[1024]) {
+static char *build_exported(const char *dir, const char *prefix, int i, const char *example,
+                            const char *model, char exe[1024], char feats[1024]) {
   char name[32];
   snprintf(name, sizeof name, "%s%d", prefix, i);
   char *spec = test_example_spec(dir, example, name, model, NULL);
@@ -172,7 +172,8 @@ static const ParityCase boost_cases[] = {
     {"diabetes", "progression",
      "gradient_boosting(trees = 100, max_depth = 3, learning_rate = 0.05, l2 = 1, min_child_weight = 0.001)",
      "regressor max_iter=100 max_depth=3 learning_rate=0.05 l2_regularization=1"},
-    {"digits", "digit", "gradient_boosting(trees = 30, max_depth = 4, loss = log_loss, min_child_weight = 0.001)",
+    {"digits", "digit",
+     "gradient_boosting(trees = 30, max_depth = 4, loss = log_loss, min_child_weight = 0.001)",
      "classifier max_iter=30 max_depth=4"},
 };
 
@@ -286,7 +287,8 @@ START_TEST(trees_predictor_answers_as_trained) {
                 {"breast_cancer", "random_forest(trees = 30)", 1, "a random forest"},
                 {"diabetes", "random_forest(trees = 30, max_depth = 7)", 1, "a random forest"},
                 {"iris", "gradient_boosting(trees = 30, max_depth = 4)", 1, "gradient boosting"},
-                {"breast_cancer", "gradient_boosting(trees = 80, early_stopping = 5)", 1, "gradient boosting"},
+                {"breast_cancer", "gradient_boosting(trees = 80, early_stopping = 5)", 1,
+                 "gradient boosting"},
                 {"diabetes", "gradient_boosting(trees = 40, max_depth = 3, subsample = 0.5)", 1,
                  "gradient boosting"}};
   for (size_t c = 0; c < sizeof pcases / sizeof pcases[0]; c++) {
@@ -367,8 +369,9 @@ END_TEST
  * round is grown. */
 START_TEST(boost_early_stopping_keeps_the_best_round) {
   char *dir = test_tmpdir();
-  static const char *const models[] = {"gradient_boosting(trees = 400, learning_rate = 0.3, early_stopping = 5)",
-                                       "gradient_boosting(trees = 40, learning_rate = 0.3)"};
+  static const char *const models[] = {
+      "gradient_boosting(trees = 400, learning_rate = 0.3, early_stopping = 5)",
+      "gradient_boosting(trees = 40, learning_rate = 0.3)"};
   double kept[2];
   for (int i = 0; i < 2; i++) {
     char name[16];
@@ -376,7 +379,8 @@ START_TEST(boost_early_stopping_keeps_the_best_round) {
     char *spec = test_example_spec(dir, "breast_cancer", name, models[i], NULL);
     char *run = test_train(spec, dir, name);
     cJSON *man = test_read_json(run, "manifest.json");
-    kept[i] = test_json_num(cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0), "fit", "iterations", NULL);
+    const cJSON *job = cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0);
+    kept[i] = test_json_num(job, "fit", "iterations", NULL);
     cJSON_Delete(man);
     free(run);
     free(spec);

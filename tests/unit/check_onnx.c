@@ -843,7 +843,8 @@ START_TEST(onnx_boosted_trees_answer_as_trained) {
   static const FittedCase cases[] = {
       {"iris", "species", "gradient_boosting(trees = 20, max_depth = 4)", 3},
       {"breast_cancer", "diagnosis", "gradient_boosting(trees = 60, max_depth = 3, early_stopping = 3)", 2},
-      {"diabetes", "progression", "gradient_boosting(trees = 30, max_depth = 5, subsample = 0.8, l2 = 1)", 1}};
+      {"diabetes", "progression",
+       "gradient_boosting(trees = 30, max_depth = 5, subsample = 0.8, l2 = 1)", 1}};
   fitted_cases_answer_as_trained(cases, sizeof cases / sizeof *cases, "boost");
 }
 END_TEST
