@@ -55,6 +55,7 @@ typedef struct {
   int64_t *off;        /* [F] the feature's first bin in a histogram */
   double *g, *h;       /* [n] the current tree's gradients and hessians */
   int32_t *idx, *tmp;  /* [n] rows of the tree's nodes, in node order */
+  float *leaf;         /* [n] the value of the leaf each of the tree's rows reached */
   /* the histograms a level fills: its nodes to build, and the features' chunks */
   Node **todo;
   int ntodo, chunks;
@@ -173,7 +174,10 @@ static void make_leaf(const Boost *b, float *tree, const Node *nd, int d) {
     h = 2 * h + 1;
   }
   double den = nd->H + m->leaf_l2;
-  tree[2 * inner + h - inner] = den > 0 ? (float)(-m->learning_rate * nd->G / den) : 0.0f;
+  float v = den > 0 ? (float)(-m->learning_rate * nd->G / den) : 0.0f;
+  tree[2 * inner + h - inner] = v;
+  /* the node's rows are those x <= threshold sends its way: the predictor's walk ends here too */
+  for (int32_t i = nd->lo; i < nd->hi; i++) b->leaf[b->idx[i]] = v;
 }
 
 /* One tree on rows idx[0, used) with the gradients in b->g, b->h. */
@@ -281,10 +285,12 @@ static double mean_loss(const MlprtFitRows *rows, const double *s, int K, int ta
   return rows->n ? loss / (double)rows->n : 0;
 }
 
-/* raw [n, K] += tree's leaves for output k, the tree walked by the predictor's kernel. */
+/* raw [n, K] += the tree's leaves for output k: those its rows reached
+ * (leaf, when every row grew it), else the tree walked by the predictor's
+ * kernel into leaf. */
 static void add_tree(const MlprtFitRows *rows, const float *tree, int depth, int K, int k, double *raw,
-                     float *leaf) {
-  mlprt_boost_forward(leaf, rows->x, tree, (int)rows->n, (int)rows->F, 1, depth, 1);
+                     float *leaf, bool walk) {
+  if (walk) mlprt_boost_forward(leaf, rows->x, tree, (int)rows->n, (int)rows->F, 1, depth, 1);
   for (int64_t i = 0; i < rows->n; i++) raw[i * K + k] += leaf[i];
 }
 
@@ -345,7 +351,8 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
   double *prob = malloc(nn * (size_t)K * sizeof *prob), *p = malloc((size_t)K * sizeof *p);
   for (int64_t i = 0; i < n * K; i++) raw[i] = base[i % K];
   for (int64_t i = 0; i < vn * K; i++) vraw[i] = base[i % K];
-  float *leaf = malloc((size_t)(n > vn ? n : vn ? vn : 1) * sizeof *leaf);
+  b.leaf = malloc(nn * sizeof *b.leaf);
+  float *leaf = malloc((size_t)(vn ? vn : 1) * sizeof *leaf);
   bool stop_early = m->early_stopping > 0 && vn > 0;
   double best = INFINITY;
   int64_t best_round = m->trees;
@@ -373,8 +380,8 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
         if (m->subsample >= 1 || mlprt_rng_uniform(seed, stream, (uint64_t)i) < m->subsample)
           b.idx[used++] = (int32_t)i;
       if (used > 0) grow_tree(&b, tree, used, threads);
-      add_tree(rows, tree, (int)m->depth, K, k, raw, leaf);
-      if (vn) add_tree(val, tree, (int)m->depth, K, k, vraw, leaf);
+      add_tree(rows, tree, (int)m->depth, K, k, raw, b.leaf, used < n);
+      if (vn) add_tree(val, tree, (int)m->depth, K, k, vraw, leaf, true);
     }
     if (!stop_early) continue;
     double loss = mean_loss(val, vraw, K, task, vy, p);
@@ -391,6 +398,7 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
     for (int64_t h = 0; h < inner; h++) params[t * stride + 2 * h + 1] = INFINITY;
   }
   free(b.bins), free(b.edges), free(b.nb), free(b.off), free(b.g), free(b.h), free(b.idx), free(b.tmp);
+  free(b.leaf);
   free(y), free(vy), free(raw), free(vraw), free(prob), free(p), free(leaf);
   return best_round;
 }
