@@ -29,6 +29,7 @@ PY=/usr/bin/python3
 DIR=${BENCH_DIR:-/tmp/mlpc-bench-boost}
 mkdir -p "$DIR"
 . bench/datalib.sh
+. bench/trees/report.sh
 
 "$PY" bench/trees/gen.py "$ROWS" "$FEATURES" > "$DIR/table.csv"
 cat > "$DIR/fit.mlp" <<SPEC
@@ -51,12 +52,7 @@ SPEC
 i=0
 while [ $i -lt "$REPS" ]; do
   for t in 1 2; do
-    rm -rf "$DIR/run$t"
-    "$DIR/fit.exe" --out "$DIR/run$t" --quiet --threads $t
-    "$PY" -c 'import json, sys
-m = json.load(open(sys.argv[1]))
-print(m["jobs"][0]["fit"]["seconds"], m["metrics"]["test"]["accuracy"])' "$DIR/run$t/manifest.json" \
-      >> "$DIR/mlpc$t.txt"
+    mlpc_fit $t
     PYTHONPATH=bench/trees "$PY" bench/trees/boost_xgboost.py "$DIR/features" y "$TREES" "$DEPTH" $t \
       >> "$DIR/xgb$t.txt"
   done
@@ -64,21 +60,5 @@ print(m["jobs"][0]["fit"]["seconds"], m["metrics"]["test"]["accuracy"])' "$DIR/r
 done
 cmp -s "$DIR/run1/weights.bin" "$DIR/run2/weights.bin" && same=yes || same=NO
 echo "$ROWS rows x $FEATURES features, 3 classes; $TREES rounds of depth $DEPTH, 255 bins; $REPS runs each"
-printf "%-16s %9s %9s %9s %9s\n" "" "median s" "min s" "max s" "accuracy"
-for f in mlpc1 xgb1 mlpc2 xgb2; do
-  case $f in
-    mlpc1) who="mlpc, 1 thread" ;; xgb1) who="xgboost, 1 job" ;;
-    mlpc2) who="mlpc, 2 threads" ;; *) who="xgboost, 2 jobs" ;;
-  esac
-  secs() { awk '{print $1}' "$DIR/$f.txt" | sort -g; }
-  printf "%-16s %9.4f %9.4f %9.4f %9.4f\n" "$who" "$(secs | median)" "$(secs | head -1)" "$(secs | tail -1)" \
-    "$(awk '{print $2}' "$DIR/$f.txt" | median)"
-done
-for t in 1 2; do
-  "$PY" -c 'import statistics as st, sys
-m, s = ([float(l.split()[0]) for l in open(f)] for f in sys.argv[2:4])
-print("speed-up on %s thread(s) (XGBoost hist / mlpc): median %.2fx, range %.2fx to %.2fx" % (
-    sys.argv[1], st.median(s) / st.median(m), min(s) / max(m), max(s) / min(m)))' $t "$DIR/mlpc$t.txt" \
-    "$DIR/xgb$t.txt"
-done
+fit_report xgb "XGBoost hist" "xgboost, 1 job" "xgboost, 2 jobs"
 echo "mlpc's trees on 1 and 2 threads are the same bits: $same"

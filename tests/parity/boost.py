@@ -20,7 +20,7 @@ os.environ["OMP_NUM_THREADS"] = "1"
 
 import numpy as np
 
-from exported import arguments, load
+from exported import arguments, regression_splits
 
 try:
     from sklearn import ensemble
@@ -31,10 +31,7 @@ except ImportError as e:
 
 def main():
     folder, target, kind, opts = arguments()
-    xtr, ytr = load(folder + "/train.csv", target, np.float32)
-    xte, yte = load(folder + "/test.csv", target, np.float32)
-    if kind == "regressor":
-        ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
+    xtr, ytr, xte, yte = regression_splits(folder, target, np.float32, kind == "regressor")
     settings = dict(max_iter=int(opts.get("max_iter", 100)),
                     max_depth=int(opts.get("max_depth", 6)),
                     learning_rate=float(opts.get("learning_rate", 0.1)),

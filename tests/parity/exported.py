@@ -18,6 +18,15 @@ def load(path, target, dtype):
     return x, [r[t] for r in body]
 
 
+def regression_splits(folder, target, dtype, regress):
+    """The training and test splits (x, y) of FOLDER; y as floats when regress."""
+    xtr, ytr = load(folder + "/train.csv", target, dtype)
+    xte, yte = load(folder + "/test.csv", target, dtype)
+    if regress:
+        ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
+    return xtr, ytr, xte, yte
+
+
 def arguments():
     """FOLDER TARGET KIND [KEY=VALUE ...] from the command line."""
     folder, target, kind = sys.argv[1:4]

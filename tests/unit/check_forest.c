@@ -344,26 +344,6 @@ START_TEST(trees_predictor_answers_as_trained) {
 }
 END_TEST
 
-/* ---- refusals -------------------------------------------------------------- */
-
-START_TEST(forest_refusals) {
-  char *dir = test_tmpdir();
-  test_expect_refused(dir, "iris", "random_forest()", "  hyperparameters { epochs = 5 }\n",
-                      "`hyperparameters.epochs` does not apply to a model fitted at once");
-  test_expect_refused(dir, "iris", "random_forest()", "  tuning { l2 in [0.1, 1] }\n",
-                      "searching 'l2' for a random forest is not supported by code generation yet");
-  test_expect_refused(dir, "diabetes", "random_forest(class_weight = balanced)", NULL,
-                      "class weights need a categorical target; 'progression' is numeric");
-  test_expect_refused(dir, "iris", "random_forest(criterion = squared_error)", NULL,
-                      "criterion squared_error needs a numeric target; 'species' is categorical");
-  test_expect_refused(dir, "digits", "random_forest(trees = 1000, max_depth = 16, criterion = gini)", NULL,
-                      "1000 trees of depth 16 with 10 outputs take");
-  test_expect_refused(dir, "iris", "random_forest()\n    dense(4)", NULL,
-                      "'random_forest' is a whole model; it cannot be combined with 'dense'");
-  free(dir);
-}
-END_TEST
-
 /* Early stopping ends the rounds when the validation loss has not improved
  * for its patience and keeps the best round's trees; without it every
  * round is grown. */
@@ -391,18 +371,40 @@ START_TEST(boost_early_stopping_keeps_the_best_round) {
 }
 END_TEST
 
-START_TEST(boost_refusals) {
+/* ---- refusals -------------------------------------------------------------- */
+
+
+static const struct {
+  const char *example, *model, *extra, *message;
+} refusals[] = {
+    {"iris", "random_forest()", "  hyperparameters { epochs = 5 }\n",
+     "`hyperparameters.epochs` does not apply to a model fitted at once"},
+    {"iris", "random_forest()", "  tuning { l2 in [0.1, 1] }\n",
+     "searching 'l2' for a random forest is not supported by code generation yet"},
+    {"diabetes", "random_forest(class_weight = balanced)", NULL,
+     "class weights need a categorical target; 'progression' is numeric"},
+    {"iris", "random_forest(criterion = squared_error)", NULL,
+     "criterion squared_error needs a numeric target; 'species' is categorical"},
+    {"digits", "random_forest(trees = 1000, max_depth = 16, criterion = gini)", NULL,
+     "1000 trees of depth 16 with 10 outputs take"},
+    {"iris", "random_forest()\n    dense(4)", NULL,
+     "'random_forest' is a whole model; it cannot be combined with 'dense'"},
+    {"iris", "gradient_boosting()", "  hyperparameters { epochs = 5 }\n",
+     "`hyperparameters.epochs` does not apply to a model fitted at once"},
+    {"iris", "gradient_boosting()", "  tuning { l2 in [0.1, 1] }\n",
+     "searching 'l2' for gradient boosting is not supported by code generation yet"},
+    {"iris", "gradient_boosting(loss = squared_error)", NULL,
+     "loss squared_error needs a numeric target; 'species' is categorical"},
+    {"digits", "gradient_boosting(trees = 5000, max_depth = 12, loss = log_loss)", NULL,
+     "50000 trees of depth 12 with 1 outputs take"},
+    {"iris", "gradient_boosting()\n    dense(4)", NULL,
+     "'gradient_boosting' is a whole model; it cannot be combined with 'dense'"},
+};
+
+START_TEST(trees_refusals) {
   char *dir = test_tmpdir();
-  test_expect_refused(dir, "iris", "gradient_boosting()", "  hyperparameters { epochs = 5 }\n",
-                      "`hyperparameters.epochs` does not apply to a model fitted at once");
-  test_expect_refused(dir, "iris", "gradient_boosting()", "  tuning { l2 in [0.1, 1] }\n",
-                      "searching 'l2' for gradient boosting is not supported by code generation yet");
-  test_expect_refused(dir, "iris", "gradient_boosting(loss = squared_error)", NULL,
-                      "loss squared_error needs a numeric target; 'species' is categorical");
-  test_expect_refused(dir, "digits", "gradient_boosting(trees = 5000, max_depth = 12, loss = log_loss)", NULL,
-                      "50000 trees of depth 12 with 1 outputs take");
-  test_expect_refused(dir, "iris", "gradient_boosting()\n    dense(4)", NULL,
-                      "'gradient_boosting' is a whole model; it cannot be combined with 'dense'");
+  for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++)
+    test_expect_refused(dir, refusals[i].example, refusals[i].model, refusals[i].extra, refusals[i].message);
   free(dir);
 }
 END_TEST
@@ -418,8 +420,7 @@ Suite *forest_suite(void) {
                       (int)(sizeof det_cases / sizeof det_cases[0]));
   tcase_add_test(tc, trees_predictor_answers_as_trained);
   tcase_add_test(tc, boost_early_stopping_keeps_the_best_round);
-  tcase_add_test(tc, boost_refusals);
-  tcase_add_test(tc, forest_refusals);
+  tcase_add_test(tc, trees_refusals);
   suite_add_tcase(s, tc);
   return s;
 }
