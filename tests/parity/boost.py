@@ -14,19 +14,14 @@ same on the training rows. Exit status 2 when scikit-learn is missing (the
 caller skips). scikit-learn runs on one thread."""
 import json
 import os
-import sys
 
 os.environ["OMP_NUM_THREADS"] = "1"
 
 import numpy as np
 
-from exported import arguments, regression_splits
+from exported import arguments, regression_splits, sklearn
 
-try:
-    from sklearn import ensemble
-except ImportError as e:
-    print(e, file=sys.stderr)
-    sys.exit(2)
+ensemble = sklearn("ensemble")
 
 
 def main():

@@ -1,6 +1,7 @@
 """The cleaned splits a training program writes with --export-features,
 read for the scikit-learn side of the parity tests (linear.py, forest.py)."""
 import csv
+import importlib
 import sys
 
 import numpy as np
@@ -25,6 +26,15 @@ def regression_splits(folder, target, dtype, regress):
     if regress:
         ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
     return xtr, ytr, xte, yte
+
+
+def sklearn(module):
+    """sklearn.MODULE, or exit status 2 when scikit-learn is missing (the caller skips)."""
+    try:
+        return importlib.import_module("sklearn." + module)
+    except ImportError as e:
+        print(e, file=sys.stderr)
+        sys.exit(2)
 
 
 def arguments():

@@ -13,17 +13,12 @@ class_weight: none or balanced), once for each of `seeds` random states
 each, and "oobs", the out-of-bag scores (with bootstrap). Exit status 2 when scikit-learn
 is missing (the caller skips)."""
 import json
-import sys
 
 import numpy as np
 
-from exported import arguments, regression_splits
+from exported import arguments, regression_splits, sklearn
 
-try:
-    from sklearn import ensemble
-except ImportError as e:
-    print(e, file=sys.stderr)
-    sys.exit(2)
+ensemble = sklearn("ensemble")
 
 
 def main():

@@ -20,13 +20,9 @@ import sys
 
 import numpy as np
 
-from exported import arguments, regression_splits
+from exported import arguments, regression_splits, sklearn
 
-try:
-    from sklearn import dummy, linear_model, svm
-except ImportError as e:
-    print(e, file=sys.stderr)
-    sys.exit(2)
+dummy, linear_model, svm = sklearn("dummy"), sklearn("linear_model"), sklearn("svm")
 
 
 def main():
