@@ -59,7 +59,22 @@ typedef struct {
   /* the histograms a level fills: its nodes to build, and the features' chunks */
   Node **todo;
   int ntodo, chunks;
+  /* histograms of 2 * total doubles no node holds, kept for the next ones */
+  double **spare;
+  int nspare;
 } Boost;
+
+/* A zeroed histogram. */
+static double *hist_get(Boost *b) {
+  size_t bytes = (size_t)(2 * b->total) * sizeof(double);
+  double *h = b->nspare ? b->spare[--b->nspare] : malloc(bytes);
+  memset(h, 0, bytes);
+  return h;
+}
+
+static void hist_put(Boost *b, double *h) {
+  if (h) b->spare[b->nspare++] = h;
+}
 
 static int cmp_float(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;
@@ -183,11 +198,10 @@ static void make_leaf(const Boost *b, float *tree, const Node *nd, int d) {
 /* One tree on rows idx[0, used) with the gradients in b->g, b->h. */
 static void grow_tree(Boost *b, float *tree, int32_t used, int threads) {
   const MlprtModel *m = b->m;
-  size_t hbytes = (size_t)(2 * b->total) * sizeof(double);
   int64_t F = b->F, width = (int64_t)1 << m->depth;
   Node *level = malloc((size_t)width * sizeof *level), *next = malloc((size_t)width * sizeof *next);
   b->todo = malloc((size_t)width * sizeof *b->todo);
-  level[0] = (Node){0, used, 0, 0, 0, calloc(1, hbytes), true};
+  level[0] = (Node){0, used, 0, 0, 0, hist_get(b), true};
   for (int32_t i = 0; i < used; i++) {
     level[0].G += b->g[b->idx[i]];
     level[0].H += b->h[b->idx[i]];
@@ -211,7 +225,7 @@ static void grow_tree(Boost *b, float *tree, int32_t used, int threads) {
       Split s = d < m->depth ? best_split(b, nd) : (Split){-1, 0, 0};
       if (s.feature < 0) {
         make_leaf(b, tree, nd, d);
-        free(nd->hist);
+        hist_put(b, nd->hist);
         continue;
       }
       tree[2 * nd->h] = (float)s.feature;
@@ -239,9 +253,9 @@ static void grow_tree(Boost *b, float *tree, int32_t used, int threads) {
       bool left_small = nl <= nr, hists = d + 1 < m->depth;
       L.build = hists && left_small;
       R.build = hists && !left_small;
-      L.hist = !hists ? NULL : left_small ? calloc(1, hbytes) : nd->hist;
-      R.hist = !hists ? NULL : left_small ? nd->hist : calloc(1, hbytes);
-      if (!hists) free(nd->hist);
+      L.hist = !hists ? NULL : left_small ? hist_get(b) : nd->hist;
+      R.hist = !hists ? NULL : left_small ? nd->hist : hist_get(b);
+      if (!hists) hist_put(b, nd->hist);
       next[nnext] = L;
       next[nnext + 1] = R;
       if (hists) b->todo[b->ntodo++] = &next[left_small ? nnext : nnext + 1];
@@ -338,6 +352,7 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
   b.off = malloc((size_t)F * sizeof *b.off);
   make_bins(&b);
   b.chunks = (int)(F < 64 ? F : 64);
+  b.spare = malloc(((size_t)2 << m->depth) * sizeof *b.spare); /* more than a level's nodes */
   size_t nn = (size_t)(n ? n : 1);
   b.g = malloc(nn * sizeof *b.g);
   b.h = malloc(nn * sizeof *b.h);
@@ -381,7 +396,7 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
           b.idx[used++] = (int32_t)i;
       if (used > 0) grow_tree(&b, tree, used, threads);
       add_tree(rows, tree, (int)m->depth, K, k, raw, b.leaf, used < n);
-      if (vn) add_tree(val, tree, (int)m->depth, K, k, vraw, leaf, true);
+      if (stop_early) add_tree(val, tree, (int)m->depth, K, k, vraw, leaf, true);
     }
     if (!stop_early) continue;
     double loss = mean_loss(val, vraw, K, task, vy, p);
@@ -399,6 +414,8 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
   }
   free(b.bins), free(b.edges), free(b.nb), free(b.off), free(b.g), free(b.h), free(b.idx), free(b.tmp);
   free(b.leaf);
+  for (int i = 0; i < b.nspare; i++) free(b.spare[i]);
+  free(b.spare);
   free(y), free(vy), free(raw), free(vraw), free(prob), free(p), free(leaf);
   return best_round;
 }
