@@ -995,6 +995,12 @@ static bool lower_boost(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c
     mlp_diag_error(L->d, es->node->loc, "early stopping needs validation rows; the split's validation is 0");
     return false;
   }
+  /* the refit on every training and validation row would have no rows of its own to stop on */
+  const MlpSpecValue *folds = mlp_spec_setting(mlp_spec_block(L->s, "data"), "folds");
+  if (es && es->given && folds && folds->given) {
+    unsupported(L, es->node->loc, "early stopping of gradient boosting with data.folds");
+    return false;
+  }
   m->kind = MLP_MODEL_BOOST;
   m->fit = MLPRT_FIT_BOOST;
   L->fitted = true;
