@@ -22,7 +22,7 @@ libsqlite3-dev libpq-dev libmicrohttpd-dev openmpi-bin libopenmpi-dev"
 # checked in; chromium renders report.html headless; zsh checks its completion.
 TEST="python3-numpy python3-torch python3-onnx nodejs dataset-fashion-mnist python3-vega-datasets \
 python3-sklearn python3-pandas python3-statsmodels postgresql tmux chromium zsh"
-PEERS="python3-pandas hyperfine"
+PEERS="python3-pandas python3-xgboost hyperfine"
 # Cross-compiled predictors, run under qemu-user by the tests: the AArch64
 # cross compiler and C library (a predictor links nothing else).
 CROSS="qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross"

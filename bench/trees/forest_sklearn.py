@@ -20,10 +20,16 @@ def load(path, target):
     return x, np.array([r[t] for r in rows[1:]])
 
 
-folder, target, trees, depth, threads = sys.argv[1:6]
-xtr, ytr = load(folder + "/train.csv", target)
-xte, yte = load(folder + "/test.csv", target)
-m = RandomForestClassifier(n_estimators=int(trees), max_depth=int(depth), n_jobs=int(threads), random_state=0)
-t = time.perf_counter()
-m.fit(xtr, ytr)
-print(f"{time.perf_counter() - t:.6f} {m.score(xte, yte):.6f}")
+def main():
+    folder, target, trees, depth, threads = sys.argv[1:6]
+    xtr, ytr = load(folder + "/train.csv", target)
+    xte, yte = load(folder + "/test.csv", target)
+    m = RandomForestClassifier(n_estimators=int(trees), max_depth=int(depth), n_jobs=int(threads),
+                               random_state=0)
+    t = time.perf_counter()
+    m.fit(xtr, ytr)
+    print(f"{time.perf_counter() - t:.6f} {m.score(xte, yte):.6f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -34,6 +34,7 @@ PY=/usr/bin/python3
 DIR=${BENCH_DIR:-/tmp/mlpc-bench-trees}
 mkdir -p "$DIR"
 . bench/datalib.sh
+. bench/trees/report.sh
 
 "$PY" bench/trees/gen.py "$ROWS" "$FEATURES" > "$DIR/table.csv"
 spec() { # NAME TREES DEPTH
@@ -59,12 +60,7 @@ spec fit "$TREES" "$DEPTH"
 i=0
 while [ $i -lt "$REPS" ]; do
   for t in 1 2; do
-    rm -rf "$DIR/run$t"
-    "$DIR/fit.exe" --out "$DIR/run$t" --quiet --threads $t
-    "$PY" -c 'import json, sys
-m = json.load(open(sys.argv[1]))
-print(m["jobs"][0]["fit"]["seconds"], m["metrics"]["test"]["accuracy"])' "$DIR/run$t/manifest.json" \
-      >> "$DIR/mlpc$t.txt"
+    mlpc_fit $t
     "$PY" bench/trees/forest_sklearn.py "$DIR/features" y "$TREES" "$DEPTH" $t >> "$DIR/sk$t.txt"
   done
   i=$((i + 1))
@@ -72,23 +68,7 @@ done
 cmp -s "$DIR/run1/weights.bin" "$DIR/run2/weights.bin" && same=yes || same=NO
 echo "$ROWS rows x $FEATURES features, 3 classes; $TREES trees of depth $DEPTH, sqrt features;" \
   "$REPS runs each"
-printf "%-16s %9s %9s %9s %9s\n" "" "median s" "min s" "max s" "accuracy"
-for f in mlpc1 sk1 mlpc2 sk2; do
-  case $f in
-    mlpc1) who="mlpc, 1 thread" ;; sk1) who="sklearn, 1 job" ;;
-    mlpc2) who="mlpc, 2 threads" ;; *) who="sklearn, 2 jobs" ;;
-  esac
-  secs() { awk '{print $1}' "$DIR/$f.txt" | sort -g; }
-  printf "%-16s %9.4f %9.4f %9.4f %9.4f\n" "$who" "$(secs | median)" "$(secs | head -1)" "$(secs | tail -1)" \
-    "$(awk '{print $2}' "$DIR/$f.txt" | median)"
-done
-for t in 1 2; do
-  "$PY" -c 'import statistics as st, sys
-m, s = ([float(l.split()[0]) for l in open(f)] for f in sys.argv[2:4])
-print("speed-up on %s thread(s) (scikit-learn / mlpc): median %.2fx, range %.2fx to %.2fx" % (
-    sys.argv[1], st.median(s) / st.median(m), min(s) / max(m), max(s) / min(m)))' $t "$DIR/mlpc$t.txt" \
-    "$DIR/sk$t.txt"
-done
+fit_report sk scikit-learn "sklearn, 1 job" "sklearn, 2 jobs"
 echo "mlpc's trees on 1 and 2 threads are the same bits: $same"
 
 # ---- single-row prediction ----

@@ -72,6 +72,12 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       LLVMValueRef sa[] = {out, in, felem(c, params, ci64(c, l->w_off)), n32, ci32(c, l->in_size),
                            ci32(c, m->svm_classes)};
       abi_call(c, MLP_ABI_mlprt_svm_forward, sa, 6);
+    } else if (l->op == MLP_OP_BOOST) {
+      /* the trees' sums, then the base scores and the link in a dense layer's epilogue */
+      LLVMValueRef ba[] = {out, in, felem(c, params, ci64(c, l->w_off)), n32, ci32(c, l->in_size),
+                           ci32(c, m->trees * l->out_size), ci32(c, m->depth), ci32(c, l->out_size)};
+      abi_call(c, MLP_ABI_mlprt_boost_forward, ba, 8);
+      emit_bias_act(c, out, felem(c, params, ci64(c, l->b_off)), n, l->out_size, l->act);
     } else if (l->op == MLP_OP_DENSE) {
       /* The GEMM without bias; the bias rides in the fused epilogue. */
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
@@ -624,6 +630,12 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_svm_coef0, cf64(c, m->svm_coef0));
   mlp_desc_set(&d, MLPRT_MODEL_svm_degree, ci64(c, m->svm_degree));
   mlp_desc_set(&d, MLPRT_MODEL_svm_rows, ci64(c, m->svm_rows));
+  mlp_desc_set(&d, MLPRT_MODEL_max_bins, ci64(c, m->max_bins));
+  mlp_desc_set(&d, MLPRT_MODEL_early_stopping, ci64(c, m->early_stopping));
+  mlp_desc_set(&d, MLPRT_MODEL_learning_rate, cf64(c, m->learning_rate));
+  mlp_desc_set(&d, MLPRT_MODEL_leaf_l2, cf64(c, m->leaf_l2));
+  mlp_desc_set(&d, MLPRT_MODEL_min_child_weight, cf64(c, m->min_child_weight));
+  mlp_desc_set(&d, MLPRT_MODEL_subsample, cf64(c, m->subsample));
   return mlp_desc_end(&d, c->ctx);
 }
 

@@ -1161,6 +1161,7 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
     case MLP_OP_EMBEDDING: x = embedding(g, mo, l, x); break;
     case MLP_OP_FOREST: /* forest_model */
     case MLP_OP_SVM:    /* svm_model */
+    case MLP_OP_BOOST:  /* boost_model */
     case MLP_OP_FLATTEN:
     case MLP_OP_DROPOUT: break; /* inference: dropout is the identity; flattening happened above */
     }
@@ -1224,11 +1225,14 @@ static const char *linear_model(Graph *g, const MlpOnnxModel *mo, const char *x)
   return NULL;
 }
 
-/* A random forest's trees as ai.onnx.ml's TreeEnsemble arrays, each tree
- * without the pass-through chains its complete layout has (a node with
- * threshold +inf sends every row left, so it is its left child). */
+/* A random forest's or boosting's trees as ai.onnx.ml's TreeEnsemble
+ * arrays, each tree without the pass-through chains its complete layout has
+ * (a node with threshold +inf sends every row left, so it is its left
+ * child). */
 typedef struct {
-  int64_t n, cap, base; /* base: the current tree's first node */
+  int64_t depth, values, cls; /* the trees' depth; values per leaf, for classes cls, cls + 1... */
+  float scale;                /* the leaves' weights are their values times scale */
+  int64_t n, cap, base;       /* base: the current tree's first node */
   int64_t *tree, *id, *feature, *yes, *no;
   float *value;
   char *modes; /* "BRANCH_LEQ\n" or "LEAF\n" each */
@@ -1241,10 +1245,9 @@ typedef struct {
 #define GROW(p, cap) ((p) = mlp_xrealloc((p), (size_t)(cap) * sizeof *(p)))
 
 /* Node h of tree t (at depth d) and what lies under it; returns its id. */
-static int64_t ensemble_node(Ensemble *e, const MlpIrModel *m, const float *tree, int64_t t, int64_t h,
-                             int64_t d, bool classify) {
-  int64_t inner = ((int64_t)1 << m->depth) - 1, K = m->out_size;
-  while (d < m->depth && isinf(tree[2 * h + 1])) {
+static int64_t ensemble_node(Ensemble *e, const float *tree, int64_t t, int64_t h, int64_t d) {
+  int64_t inner = ((int64_t)1 << e->depth) - 1, K = e->values;
+  while (d < e->depth && isinf(tree[2 * h + 1])) {
     h = 2 * h + 1;
     d++;
   }
@@ -1257,7 +1260,7 @@ static int64_t ensemble_node(Ensemble *e, const MlpIrModel *m, const float *tree
   int64_t at = e->n++, id = at - e->base; /* preorder, from 0 in each tree */
   e->tree[at] = t;
   e->id[at] = id;
-  bool leaf = d == m->depth;
+  bool leaf = d == e->depth;
   const char *mode = leaf ? "LEAF\n" : "BRANCH_LEQ\n";
   memcpy(e->modes + e->mlen, mode, strlen(mode));
   e->mlen += strlen(mode);
@@ -1265,13 +1268,13 @@ static int64_t ensemble_node(Ensemble *e, const MlpIrModel *m, const float *tree
   e->value[at] = leaf ? 0 : tree[2 * h + 1];
   e->yes[at] = e->no[at] = 0;
   if (!leaf) {
-    int64_t yes = ensemble_node(e, m, tree, t, 2 * h + 1, d + 1, classify);
-    int64_t no = ensemble_node(e, m, tree, t, 2 * h + 2, d + 1, classify);
+    int64_t yes = ensemble_node(e, tree, t, 2 * h + 1, d + 1);
+    int64_t no = ensemble_node(e, tree, t, 2 * h + 2, d + 1);
     e->yes[at] = yes;
     e->no[at] = no;
     return id;
   }
-  /* a classifier's leaf adds its probabilities / trees to the classes' scores */
+  /* a forest classifier's leaf adds its probabilities / trees to the classes' scores */
   const float *v = tree + 2 * inner + (h - inner) * K;
   for (int64_t k = 0; k < K; k++) {
     if (e->nleaf == e->leafcap) {
@@ -1281,10 +1284,55 @@ static int64_t ensemble_node(Ensemble *e, const MlpIrModel *m, const float *tree
     }
     e->ltree[e->nleaf] = t;
     e->lid[e->nleaf] = id;
-    e->lclass[e->nleaf] = k;
-    e->lweight[e->nleaf++] = classify ? v[k] / (float)m->trees : v[k];
+    e->lclass[e->nleaf] = e->cls + k;
+    e->lweight[e->nleaf++] = v[k] * e->scale;
   }
   return id;
+}
+
+/* The ensemble's arrays as a TreeEnsemble operator's attributes (the leaves' named with prefix). */
+static void ensemble_attrs(Graph *g, Ensemble *e, Attrs *at, const char *prefix) {
+  e->modes = mlp_xrealloc(e->modes, e->mlen + 1);
+  e->modes[e->mlen] = '\0';
+  g->ml = true;
+  attr_ints(at, "nodes_treeids", e->tree, (int)e->n);
+  attr_ints(at, "nodes_nodeids", e->id, (int)e->n);
+  attr_ints(at, "nodes_featureids", e->feature, (int)e->n);
+  attr_floats(at, "nodes_values", e->value, e->n);
+  attr_lines(at, "nodes_modes", e->modes);
+  attr_ints(at, "nodes_truenodeids", e->yes, (int)e->n);
+  attr_ints(at, "nodes_falsenodeids", e->no, (int)e->n);
+  attr_ints(at, mlp_arena_printf(g->a, "%s_treeids", prefix), e->ltree, (int)e->nleaf);
+  attr_ints(at, mlp_arena_printf(g->a, "%s_nodeids", prefix), e->lid, (int)e->nleaf);
+  attr_ints(at, mlp_arena_printf(g->a, "%s_ids", prefix), e->lclass, (int)e->nleaf);
+  attr_floats(at, mlp_arena_printf(g->a, "%s_weights", prefix), e->lweight, e->nleaf);
+  free(e->tree), free(e->id), free(e->feature), free(e->yes), free(e->no), free(e->value), free(e->modes);
+  free(e->ltree), free(e->lid), free(e->lclass), free(e->lweight);
+}
+
+/* A TreeEnsembleClassifier over K classes: the graph's label and probabilities. */
+static void ensemble_classifier(Graph *g, Attrs *at, const char *x, int64_t K) {
+  int64_t *labels = mlp_xmalloc((size_t)K * sizeof *labels);
+  for (int64_t k = 0; k < K; k++) labels[k] = k;
+  attr_ints(at, "classlabels_int64s", labels, (int)K);
+  free(labels);
+  static const char *const outs[] = {"label", "probabilities"};
+  node_outs(g, "ai.onnx.ml", "TreeEnsembleClassifier", outs, 2, at, &x, 1);
+  int64_t pd[2] = {-1, K}, ld[1] = {-1};
+  value_info(g, GRAPH_OUTPUT, "probabilities", ELEM_FLOAT, pd, 2);
+  value_info(g, GRAPH_OUTPUT, "label", ELEM_INT64, ld, 1);
+}
+
+/* A TreeEnsembleRegressor of one target aggregated by `how`, with base value base (NULL: none). */
+static const char *ensemble_regressor(Graph *g, Attrs *at, const char *x, const char *how,
+                                      const float *base) {
+  attr_int(at, "n_targets", 1);
+  attr_str(at, "aggregate_function", how);
+  if (base) attr_floats(at, "base_values", base, 1);
+  const char *y = node_of(g, "ai.onnx.ml", "TreeEnsembleRegressor", NULL, at, &x, 1);
+  int64_t yd[2] = {-1, 1};
+  value_info(g, GRAPH_VALUE_INFO, y, ELEM_FLOAT, yd, 2);
+  return y;
 }
 
 /* A random forest as one ai.onnx.ml operator over x: TreeEnsembleClassifier
@@ -1298,50 +1346,52 @@ static const char *forest_model(Graph *g, const MlpOnnxModel *mo, const char *x)
   const MlpIrLayer *l = &m->layers[m->nlayers - 1];
   int64_t inner = ((int64_t)1 << m->depth) - 1, stride = 2 * inner + (inner + 1) * l->out_size;
   bool classify = m->task == MLP_TASK_MULTICLASS;
-  Ensemble e = {0};
+  Ensemble e = {.depth = m->depth, .values = l->out_size, .scale = classify ? 1.0f / (float)m->trees : 1.0f};
   for (int64_t t = 0; t < m->trees; t++) {
     e.base = e.n;
-    ensemble_node(&e, m, mo->params + l->w_off + t * stride, t, 0, 0, classify);
+    ensemble_node(&e, mo->params + l->w_off + t * stride, t, 0, 0);
   }
-  e.modes = mlp_xrealloc(e.modes, e.mlen + 1);
-  e.modes[e.mlen] = '\0';
   Attrs at = {0};
-  g->ml = true;
-  attr_ints(&at, "nodes_treeids", e.tree, (int)e.n);
-  attr_ints(&at, "nodes_nodeids", e.id, (int)e.n);
-  attr_ints(&at, "nodes_featureids", e.feature, (int)e.n);
-  attr_floats(&at, "nodes_values", e.value, e.n);
-  attr_lines(&at, "nodes_modes", e.modes);
-  attr_ints(&at, "nodes_truenodeids", e.yes, (int)e.n);
-  attr_ints(&at, "nodes_falsenodeids", e.no, (int)e.n);
-  const char *prefix = classify ? "class" : "target";
-  attr_ints(&at, mlp_arena_printf(g->a, "%s_treeids", prefix), e.ltree, (int)e.nleaf);
-  attr_ints(&at, mlp_arena_printf(g->a, "%s_nodeids", prefix), e.lid, (int)e.nleaf);
-  attr_ints(&at, mlp_arena_printf(g->a, "%s_ids", prefix), e.lclass, (int)e.nleaf);
-  attr_floats(&at, mlp_arena_printf(g->a, "%s_weights", prefix), e.lweight, e.nleaf);
+  ensemble_attrs(g, &e, &at, classify ? "class" : "target");
   attr_str(&at, "post_transform", "NONE");
-  const char *y = NULL;
-  if (classify) {
-    int64_t rows = l->out_size;
-    int64_t *labels = mlp_xmalloc((size_t)rows * sizeof *labels);
-    for (int64_t k = 0; k < rows; k++) labels[k] = k;
-    attr_ints(&at, "classlabels_int64s", labels, (int)rows);
-    free(labels);
-    static const char *const outs[] = {"label", "probabilities"};
-    node_outs(g, "ai.onnx.ml", "TreeEnsembleClassifier", outs, 2, &at, &x, 1);
-    int64_t pd[2] = {-1, rows}, ld[1] = {-1};
-    value_info(g, GRAPH_OUTPUT, "probabilities", ELEM_FLOAT, pd, 2);
-    value_info(g, GRAPH_OUTPUT, "label", ELEM_INT64, ld, 1);
-  } else {
-    attr_int(&at, "n_targets", 1);
-    attr_str(&at, "aggregate_function", "AVERAGE");
-    y = node_of(g, "ai.onnx.ml", "TreeEnsembleRegressor", NULL, &at, &x, 1);
-    int64_t yd[2] = {-1, 1};
-    value_info(g, GRAPH_VALUE_INFO, y, ELEM_FLOAT, yd, 2);
+  if (!classify) return ensemble_regressor(g, &at, x, "AVERAGE", NULL);
+  ensemble_classifier(g, &at, x, l->out_size);
+  return NULL;
+}
+
+/* Boosted trees as one ai.onnx.ml operator over x, the trees after early
+ * stopping's best round left out: TreeEnsembleClassifier over three classes
+ * or more (the base scores and a softmax) gives the graph's label and
+ * probabilities and NULL is returned; TreeEnsembleRegressor sums the
+ * log-odds of two classes, finished here by a sigmoid, or the standardised
+ * value, returned for outputs() to finish as a sigmoid unit's or a
+ * regression's. */
+static const char *boost_model(Graph *g, const MlpOnnxModel *mo, const char *x) {
+  const MlpIrModel *m = mo->model;
+  const MlpIrLayer *l = &m->layers[m->nlayers - 1];
+  int64_t inner = ((int64_t)1 << m->depth) - 1, stride = 3 * inner + 1, K = l->out_size, kept = 0;
+  const float *trees = mo->params + l->w_off, *base = mo->params + l->b_off;
+  Ensemble e = {.depth = m->depth, .values = 1, .scale = 1.0f};
+  for (int64_t t = 0; t < m->trees * K; t++) {
+    const float *tree = trees + t * stride;
+    bool empty = isinf(tree[1]) && tree[2 * inner] == 0; /* a root chain to a leaf of 0 */
+    for (int64_t d = 1, h = 1; empty && d < m->depth; d++, h = 2 * h + 1) empty = isinf(tree[2 * h + 1]);
+    if (empty) continue;
+    e.base = e.n;
+    e.cls = t % K;
+    ensemble_node(&e, tree, kept++, 0, 0);
   }
-  free(e.tree), free(e.id), free(e.feature), free(e.yes), free(e.no), free(e.value), free(e.modes);
-  free(e.ltree), free(e.lid), free(e.lclass), free(e.lweight);
-  return y;
+  Attrs at = {0};
+  bool multi = m->task == MLP_TASK_MULTICLASS;
+  ensemble_attrs(g, &e, &at, multi ? "class" : "target");
+  attr_str(&at, "post_transform", multi ? "SOFTMAX" : "NONE");
+  if (multi) {
+    attr_floats(&at, "base_values", base, K);
+    ensemble_classifier(g, &at, x, K);
+    return NULL;
+  }
+  const char *y = ensemble_regressor(g, &at, x, "SUM", base);
+  return m->task == MLP_TASK_BINARY ? node_named(g, "Sigmoid", NULL, NULL, 1, y) : y;
 }
 
 /* A support vector machine as ai.onnx.ml's SVMClassifier over x (libsvm's
@@ -1464,6 +1514,7 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
   if (rc == 0 && m->kind == MLP_MODEL_LINEAR) y = linear_model(&g, mo, x);
   else if (rc == 0 && m->kind == MLP_MODEL_FOREST) y = forest_model(&g, mo, x);
   else if (rc == 0 && m->kind == MLP_MODEL_SVM) y = svm_model(&g, mo, x);
+  else if (rc == 0 && m->kind == MLP_MODEL_BOOST) y = boost_model(&g, mo, x);
   else if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
   if (rc == 0 && y) outputs(&g, mo, y);
   if (rc) {

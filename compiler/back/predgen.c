@@ -85,11 +85,13 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
   }
   int rc = 0;
   if ((info->quantize != MLP_QUANT_NONE || info->prune > 0) &&
-      (m->kind == MLP_MODEL_FOREST || m->kind == MLP_MODEL_SVM)) {
+      (m->kind == MLP_MODEL_FOREST || m->kind == MLP_MODEL_SVM || m->kind == MLP_MODEL_BOOST)) {
     free(w);
     snprintf(err, n, "%s of %s is not supported: it has no weights to compress",
              info->prune > 0 ? "pruning" : "int8 quantization",
-             m->kind == MLP_MODEL_SVM ? "a support vector machine" : "a random forest");
+             m->kind == MLP_MODEL_SVM      ? "a support vector machine"
+             : m->kind == MLP_MODEL_FOREST ? "a random forest"
+                                           : "gradient boosting");
     return -1;
   }
   if (info->quantize == MLP_QUANT_NONE) {
@@ -257,6 +259,12 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       /* the same kernel as training's, over the support vectors kept in the blob */
       LLVMValueRef sa[] = {dst, cur, w, n32, ci32(c, l->in_size), ci32(c, m->svm_classes)};
       abi_call(c, MLP_ABI_mlprt_svm_forward, sa, 6);
+    } else if (l->op == MLP_OP_BOOST) {
+      /* the same kernel and epilogue as training's: the trees' sums, the base scores, the link */
+      LLVMValueRef ba[] = {dst, cur, w, n32, ci32(c, l->in_size), ci32(c, m->trees * l->out_size),
+                           ci32(c, m->depth), ci32(c, l->out_size)};
+      abi_call(c, MLP_ABI_mlprt_boost_forward, ba, 8);
+      emit_bias_act(c, dst, bias, n, l->out_size, l->act);
     } else if (l->op == MLP_OP_DENSE) {
       /* The bias and activation ride in the same epilogue as in training. */
       if (at->int8) {

@@ -93,6 +93,16 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
     if (m0->svm_kernel == MLPRT_SVM_POLY)
       fprintf(out, ", degree %lld, coef0 %g", (long long)m0->svm_degree, m0->svm_coef0);
     fprintf(out, ", one class against one, up to %lld training rows)\n", (long long)m0->svm_rows);
+  } else if (m0->kind == MLP_MODEL_BOOST) {
+    fprintf(out,
+            "\nfit: gradient boosting of %lld rounds at once on the training rows (depth up to %lld, "
+            "learning rate %g, %lld bins per feature, l2 %g, min child weight %g, subsample %g",
+            (long long)m0->trees, (long long)m0->depth, m0->learning_rate, (long long)m0->max_bins,
+            m0->leaf_l2, m0->min_child_weight, m0->subsample);
+    if (m0->early_stopping)
+      fprintf(out, ", early stopping after %lld rounds without a better validation loss",
+              (long long)m0->early_stopping);
+    fprintf(out, ", seed %llu)\n", (unsigned long long)j->seed);
   } else {
     fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, opt[j->optim.kind], j->optim.lr);
     if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);

@@ -54,7 +54,7 @@ const char *mlp_ir_op_name(MlpOpKind k) {
   static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
                                       "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
                                       "recurrent", "forest",    "embedding", "svm",
-                                      "transformer_encoder"};
+                                      "transformer_encoder", "boost"};
   return names[k];
 }
 
@@ -75,7 +75,7 @@ const char *mlp_ir_task_name(MlpTask t) {
 }
 
 static const char *model_kind_name(MlpModelKind k) {
-  static const char *const names[] = {"mlp", "cnn", "linear", "forest", "svm"};
+  static const char *const names[] = {"mlp", "cnn", "linear", "forest", "svm", "boost"};
   return names[k];
 }
 
@@ -399,6 +399,18 @@ static cJSON *model_json(const MlpIrModel *m) {
     cJSON_AddNumberToObject(f, "coef0", m->svm_coef0);
     cJSON_AddNumberToObject(f, "degree", (double)m->svm_degree);
     cJSON_AddNumberToObject(f, "max_rows", (double)m->svm_rows);
+  }
+  if (m->kind == MLP_MODEL_BOOST) {
+    cJSON *f = cJSON_AddObjectToObject(o, "fit");
+    cJSON_AddStringToObject(f, "kind", fit_names[m->fit]);
+    cJSON_AddNumberToObject(f, "trees", (double)m->trees);
+    cJSON_AddNumberToObject(f, "max_depth", (double)m->depth);
+    cJSON_AddNumberToObject(f, "learning_rate", m->learning_rate);
+    cJSON_AddNumberToObject(f, "max_bins", (double)m->max_bins);
+    cJSON_AddNumberToObject(f, "l2", m->leaf_l2);
+    cJSON_AddNumberToObject(f, "min_child_weight", m->min_child_weight);
+    cJSON_AddNumberToObject(f, "subsample", m->subsample);
+    cJSON_AddNumberToObject(f, "early_stopping", (double)m->early_stopping);
   }
   cJSON *layers = cJSON_AddArrayToObject(o, "layers");
   for (int i = 0; i < m->nlayers; i++) cJSON_AddItemToArray(layers, layer_json(m, &m->layers[i]));

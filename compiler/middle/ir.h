@@ -19,11 +19,19 @@
 /* A network is trained by epochs of its generated functions; a linear model
  * (baselines included) is one dense output layer whose weights the runtime
  * solves for at once (MlpIrModel.fit); a forest is one forest layer whose
- * trees the runtime grows at once; a support vector machine is one svm
- * layer whose support vectors the runtime solves for at once. */
-typedef enum { MLP_MODEL_MLP, MLP_MODEL_CNN, MLP_MODEL_LINEAR, MLP_MODEL_FOREST, MLP_MODEL_SVM } MlpModelKind;
+ * trees the runtime grows at once; boosted trees likewise one boost layer; a
+ * support vector machine is one svm layer whose support vectors the runtime
+ * solves for at once. */
+typedef enum {
+  MLP_MODEL_MLP,
+  MLP_MODEL_CNN,
+  MLP_MODEL_LINEAR,
+  MLP_MODEL_FOREST,
+  MLP_MODEL_SVM,
+  MLP_MODEL_BOOST
+} MlpModelKind;
 
-/* The most floats a forest's trees may take (64 MiB): each is stored complete to its depth. */
+/* The most floats a forest's or boosting's trees may take (64 MiB): each is stored complete to its depth. */
 #define MLP_FOREST_MAX_FLOATS (64 * 262144)
 
 /* The most training rows a support vector machine takes: its parameters
@@ -49,7 +57,9 @@ typedef enum {
   MLP_OP_FOREST, /* the model's trees (MlpIrModel.trees, .depth), mlprt_forest_forward's layout */
   MLP_OP_EMBEDDING, /* codes to vectors: MlpIrLayer.vocab, .units */
   MLP_OP_SVM,    /* the model's support vectors (room for MlpIrModel.svm_rows), mlprt_svm_forward's layout */
-  MLP_OP_ENCODER /* transformer_encoder: MlpIrLayer.enc */
+  MLP_OP_ENCODER, /* transformer_encoder: MlpIrLayer.enc */
+  MLP_OP_BOOST   /* boosted trees (trees rounds of K trees), mlprt_boost_forward's layout, then K base
+                    scores (the bias) under the output activation */
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -178,6 +188,11 @@ typedef struct {
   int svm_kernel;
   double svm_c, svm_gamma, svm_coef0;
   int64_t svm_degree, svm_classes, svm_rows;
+  /* MLP_MODEL_BOOST (trees: rounds; depth): bins per feature, rounds of patience on the validation
+   * loss (0: none), shrinkage, L2 on the leaves, fewest hessian per child and the rows' fraction per
+   * round */
+  int64_t max_bins, early_stopping;
+  double learning_rate, leaf_l2, min_child_weight, subsample;
 } MlpIrModel;
 
 typedef struct {

@@ -184,6 +184,18 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->flops = m->svm_rows * (4 * l->in_size + 2 * (K - 1));
       break;
     }
+    case MLP_OP_BOOST: {
+      /* per tree: 2^depth - 1 (feature, threshold) pairs, then 2^depth leaves of one value; the
+       * out_size base scores after the trees */
+      int64_t inner = ((int64_t)1 << m->depth) - 1, trees = m->trees * l->out_size;
+      l->out_c = l->out_size;
+      l->out_h = l->out_w = 1;
+      l->w_off = m->n_params;
+      l->b_off = m->n_params + trees * (3 * inner + 1);
+      l->n_params = trees * (3 * inner + 1) + l->out_size;
+      l->flops = trees * (2 * m->depth + 1);
+      break;
+    }
     }
     l->out_size = l->out_c * l->out_h * l->out_w;
     if (l->out_size <= 0 && bad < 0) bad = i;
@@ -262,10 +274,11 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   int64_t pbytes = m->n_params * fbytes;
   m->y_buf = mlp_ir_add_buffer(a, m, "y", m->batch * m->out_size * fbytes, 0, L);
   m->params_buf = mlp_ir_add_buffer(a, m, "params", pbytes, 0, end);
-  /* A forest or a support vector machine is never stepped by the optimizer
-   * (its backward and update functions are not called): no room for
+  /* Trees and support vector machines are never stepped by the optimizer
+   * (their backward and update functions are not called): no room for
    * gradients or moments. */
-  int64_t obytes = m->kind == MLP_MODEL_FOREST || m->kind == MLP_MODEL_SVM ? 0 : pbytes;
+  bool fitted = m->kind == MLP_MODEL_FOREST || m->kind == MLP_MODEL_SVM || m->kind == MLP_MODEL_BOOST;
+  int64_t obytes = fitted ? 0 : pbytes;
   m->grads_buf = mlp_ir_add_buffer(a, m, "grads", obytes, 0, end);
   m->m_buf = mlp_ir_add_buffer(a, m, "adam_m", obytes, 0, end);
   m->v_buf = mlp_ir_add_buffer(a, m, "adam_v", obytes, 0, end);
@@ -982,6 +995,9 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   return probe_shape(L, d, sc) && (!tc || probe_test(L, d, tc));
 }
 
+/* The output activation of each MlpTask. */
+static const MlpAct task_acts[] = {MLP_ACT_SOFTMAX, MLP_ACT_SIGMOID, MLP_ACT_LINEAR};
+
 /* The task and output width of a model fitted at once: regression with one
  * output, or the target's classes (one output, P(class 1), for two). */
 static bool fitted_task(Lower *L, MlpIr *ir, MlpIrModel *m, MlpIrLayer *l, bool classify, MlpLoc loc,
@@ -1055,9 +1071,20 @@ static bool lower_linear(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   }
   l->op = MLP_OP_DENSE;
   if (!fitted_task(L, ir, m, l, classify, how && how->given ? how->node->loc : c->loc, what)) return false;
-  static const MlpAct acts[] = {MLP_ACT_SOFTMAX, MLP_ACT_SIGMOID, MLP_ACT_LINEAR}; /* by MlpTask */
-  l->act = acts[m->task];
+  l->act = task_acts[m->task];
   return true;
+}
+
+/* Trees stored complete to their depth: refused above MLP_FOREST_MAX_FLOATS. */
+static bool trees_fit(Lower *L, const MlpSpecCall *c, int64_t trees, int64_t depth, int64_t outs,
+                      double floats) {
+  if (floats <= MLP_FOREST_MAX_FLOATS) return true;
+  mlp_diag_error(L->d, c->loc,
+                 "%lld trees of depth %lld with %lld outputs take %.0f MiB, more than %d MiB; lower "
+                 "max_depth or trees",
+                 (long long)trees, (long long)depth, (long long)outs, floats * 4 / 1048576.0,
+                 MLP_FOREST_MAX_FLOATS / 262144);
+  return false;
 }
 
 /* The random forest `random_forest(...)`: one forest layer whose outputs
@@ -1101,15 +1128,51 @@ static bool lower_forest(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   if (!fitted_task(L, ir, m, l, classify, c->loc, "a random forest")) return false;
   /* every tree is stored complete to its depth */
   double floats = (double)m->trees * (double)((INT64_C(1) << m->depth) * (l->out_size + 2));
-  if (floats > MLP_FOREST_MAX_FLOATS) {
-    mlp_diag_error(L->d, c->loc,
-                   "%lld trees of depth %lld with %lld outputs take %.0f MiB, more than %d MiB; lower "
-                   "max_depth or trees",
-                   (long long)m->trees, (long long)m->depth, (long long)l->out_size, floats * 4 / 1048576.0,
-                   MLP_FOREST_MAX_FLOATS / 262144);
+  return trees_fit(L, c, m->trees, m->depth, l->out_size, floats);
+}
+
+/* Gradient boosting `gradient_boosting(...)`: one boost layer whose outputs
+ * are the base scores plus the trees' leaves under the link of the loss:
+ * squared error on the standardised target (a numeric target), logistic
+ * (two classes, one output) or softmax (K classes, K trees a round). It
+ * classifies when the target is categorical or its loss is log_loss. */
+static bool lower_boost(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
+  bool categorical = L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL;
+  const MlpSpecValue *loss = mlp_spec_arg(c, "loss");
+  bool classify = strcmp(str_or(loss, categorical ? "log_loss" : "squared_error"), "log_loss") == 0;
+  if (categorical && !classify) {
+    mlp_diag_error(L->d, loss->node->loc, "loss squared_error needs a numeric target; '%s' is categorical",
+                   ir->data.target);
     return false;
   }
-  return true;
+  const MlpSpecValue *es = mlp_spec_arg(c, "early_stopping");
+  if (es && es->given && ir->data.val_frac <= 0) {
+    mlp_diag_error(L->d, es->node->loc, "early stopping needs validation rows; the split's validation is 0");
+    return false;
+  }
+  /* the refit on every training and validation row would have no rows of its own to stop on */
+  const MlpSpecValue *folds = mlp_spec_setting(mlp_spec_block(L->s, "data"), "folds");
+  if (es && es->given && folds && folds->given) {
+    unsupported(L, es->node->loc, "early stopping of gradient boosting with data.folds");
+    return false;
+  }
+  m->kind = MLP_MODEL_BOOST;
+  m->fit = MLPRT_FIT_BOOST;
+  L->fitted = true;
+  L->searchless = "gradient boosting";
+  m->trees = (int64_t)num_or(mlp_spec_arg(c, "trees"), 100);
+  m->depth = (int64_t)num_or(mlp_spec_arg(c, "max_depth"), 6);
+  m->learning_rate = num_or(mlp_spec_arg(c, "learning_rate"), 0.1);
+  m->max_bins = (int64_t)num_or(mlp_spec_arg(c, "max_bins"), 255);
+  m->leaf_l2 = num_or(mlp_spec_arg(c, "l2"), 0);
+  m->min_child_weight = num_or(mlp_spec_arg(c, "min_child_weight"), 1);
+  m->subsample = num_or(mlp_spec_arg(c, "subsample"), 1);
+  m->early_stopping = (int64_t)num_or(mlp_spec_arg(c, "early_stopping"), 0);
+  l->op = MLP_OP_BOOST;
+  if (!fitted_task(L, ir, m, l, classify, c->loc, "gradient boosting")) return false;
+  l->act = task_acts[m->task];
+  double floats = (double)(m->trees * l->out_size) * (double)(3 * (INT64_C(1) << m->depth));
+  return trees_fit(L, c, m->trees * l->out_size, m->depth, 1, floats);
 }
 
 /* The support vector machine `svm(...)`: one svm layer whose outputs are
@@ -1190,7 +1253,7 @@ static bool check_linear_settings(Lower *L) {
     /* the split's validation fraction and the seed act on the data */
     if (!v->given || strcmp(name, "validation") == 0 || strcmp(name, "seed") == 0) continue;
     mlp_diag_error(L->d, v->node->loc, "`hyperparameters.%s` does not apply to a model fitted at once "
-                   "(baseline, linear_model, random_forest, svm)", name);
+                   "(baseline, linear_model, random_forest, gradient_boosting, svm)", name);
     ok = false;
   }
   for (int i = 0; val && i < val->ops.len; i++) {
@@ -1322,6 +1385,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       ok &= lower_forest(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "svm") == 0) {
       ok &= lower_svm(L, ir, m, c, l) && check_linear_settings(L);
+    } else if (strcmp(op, "gradient_boosting") == 0) {
+      ok &= lower_boost(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "output") == 0) {
       l->op = MLP_OP_DENSE;
       const char *act = mlp_spec_str(mlp_spec_arg(c, "activation"));
@@ -1362,7 +1427,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
   }
   if (!ok) return false;
   MlpOpKind last = m->nlayers ? m->layers[m->nlayers - 1].op : MLP_OP_DROPOUT;
-  if (last != MLP_OP_DENSE && last != MLP_OP_FOREST && last != MLP_OP_SVM) {
+  if (last != MLP_OP_DENSE && last != MLP_OP_FOREST && last != MLP_OP_SVM && last != MLP_OP_BOOST) {
     mlp_diag_error(L->d, model->loc, "the model must end with an output layer");
     return false;
   }

@@ -80,11 +80,13 @@ enum {
                        mlprt_forest_forward */
   MLPRT_FIT_SVM,    /* a kernel support vector machine (svm.c), one class against one: the support
                        vectors and coefficients mlprt_svm_forward reads */
+  MLPRT_FIT_BOOST,  /* gradient-boosted trees (boost.c): the trees' node arrays, then the base scores
+                       (mlprt_boost_forward) */
   MLPRT_NFITS
 };
 #define MLPRT_FIT_NAMES                                                                                    \
   {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge", "random_forest", \
-   "svm"}
+   "svm", "gradient_boosting"}
 
 /* A random forest's class weights (MlprtModel.class_weight). */
 enum { MLPRT_CLASS_WEIGHT_NONE, MLPRT_CLASS_WEIGHT_BALANCED };
@@ -121,7 +123,7 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_I64, int64_t, fit)            /* MLPRT_FIT_*; a linear fit's penalties are its job's l1, l2 */ \
   X(MLPRT_I64, int64_t, l2_per_row)     /* bool: the L2 penalty is the job's l2 / training rows */   \
   X(MLPRT_I64, int64_t, iterations)     /* the solver's most iterations */                          \
-  X(MLPRT_I64, int64_t, trees)          /* MLPRT_FIT_FOREST: trees, each complete to depth */        \
+  X(MLPRT_I64, int64_t, trees)          /* FOREST: trees; BOOST: rounds; each complete to depth */  \
   X(MLPRT_I64, int64_t, depth)                                                                        \
   X(MLPRT_I64, int64_t, max_features)   /* features tried at each split */                           \
   X(MLPRT_I64, int64_t, min_leaf)       /* fewest training rows in a leaf */                         \
@@ -132,7 +134,13 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_F64, double, svm_gamma)       /* 0: 1 / (features * variance of the training values) */    \
   X(MLPRT_F64, double, svm_coef0)                                                                     \
   X(MLPRT_I64, int64_t, svm_degree)                                                                   \
-  X(MLPRT_I64, int64_t, svm_rows)       /* the most training rows (support vectors) params hold */
+  X(MLPRT_I64, int64_t, svm_rows)       /* the most training rows (support vectors) params hold */    \
+  X(MLPRT_I64, int64_t, max_bins)       /* MLPRT_FIT_BOOST: bins per feature, at most 255 */         \
+  X(MLPRT_I64, int64_t, early_stopping) /* rounds without a better validation loss; 0: none */       \
+  X(MLPRT_F64, double, learning_rate)                                                               \
+  X(MLPRT_F64, double, leaf_l2)         /* L2 penalty on the leaf values */                          \
+  X(MLPRT_F64, double, min_child_weight) /* fewest hessian per child */                              \
+  X(MLPRT_F64, double, subsample)       /* fraction of the rows each round reads */
 typedef struct {
   MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtModel;

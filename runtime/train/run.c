@@ -988,10 +988,15 @@ static void fit_direct(MlprtRun *r, int64_t job) {
     die(r, "an svm takes at most %lld training rows (its support vectors are kept in the model) and the "
         "training split has %lld; sample the data or use linear_model(loss = hinge)",
         (long long)m->svm_rows, (long long)g.rows.n);
-  if (m->fit == MLPRT_FIT_FOREST)
+  if (m->fit == MLPRT_FIT_FOREST) {
     res->oob = mlprt_fit_forest(&g.rows, m, (uint64_t)j->seed, r->threads, r->data.y_mean, r->data.y_std,
                                 params);
-  else if (m->fit == MLPRT_FIT_SVM) {
+  } else if (m->fit == MLPRT_FIT_BOOST) {
+    Gathered gv = gather(r, &val, m->task, true);
+    res->iterations = mlprt_fit_boost(&g.rows, &gv.rows, m, (uint64_t)j->seed, r->threads, r->data.y_mean,
+                                      r->data.y_std, params);
+    gathered_free(&gv);
+  } else if (m->fit == MLPRT_FIT_SVM) {
     res->iterations = mlprt_fit_svm(&g.rows, m, params);
     res->support_vectors = (int64_t)params[0];
     res->gamma = params[2];
@@ -1024,6 +1029,9 @@ static void fit_direct(MlprtRun *r, int64_t job) {
     else if (m->fit == MLPRT_FIT_SVM)
       snprintf(how, sizeof how, "svm fit in %lld iterations, %lld support vectors",
                (long long)res->iterations, (long long)res->support_vectors);
+    else if (m->fit == MLPRT_FIT_BOOST)
+      snprintf(how, sizeof how, "%lld of %lld boosting rounds", (long long)res->iterations,
+               (long long)m->trees);
     else if (res->iterations == 0) snprintf(how, sizeof how, "%s fit, solved exactly", fits[m->fit]);
     else snprintf(how, sizeof how, "%s fit in %lld iterations", fits[m->fit], (long long)res->iterations);
     mlprt_console_line(&r->con, "job %lld: %s, loss %.4f val_loss %.4f %s %.4f\n", (long long)job, how, loss,
@@ -1473,6 +1481,16 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
       cJSON_AddNumberToObject(hp, "coef0", m->svm_coef0);
       cJSON_AddNumberToObject(hp, "degree", (double)m->svm_degree);
       cJSON_AddNumberToObject(hp, "support_vectors", (double)res->support_vectors);
+    } else if (m->fit == MLPRT_FIT_BOOST) {
+      cJSON_AddNumberToObject(hp, "trees", (double)m->trees);
+      cJSON_AddNumberToObject(hp, "max_depth", (double)m->depth);
+      cJSON_AddNumberToObject(hp, "learning_rate", m->learning_rate);
+      cJSON_AddNumberToObject(hp, "max_bins", (double)m->max_bins);
+      cJSON_AddNumberToObject(hp, "l2", m->leaf_l2);
+      cJSON_AddNumberToObject(hp, "min_child_weight", m->min_child_weight);
+      cJSON_AddNumberToObject(hp, "subsample", m->subsample);
+      if (m->early_stopping) cJSON_AddNumberToObject(hp, "early_stopping", (double)m->early_stopping);
+      cJSON_AddNumberToObject(hp, "seed", (double)j->seed);
     } else if (m->fit >= MLPRT_FIT_LINEAR) {
       int64_t rows = r->data.n[MLPRT_TRAIN];
       cJSON_AddNumberToObject(hp, "l1", j->l1);

@@ -87,6 +87,14 @@ double mlprt_fit_forest(const MlprtFitRows *rows, const MlprtModel *m, uint64_t 
  * (mlprt_svm_forward's layout). Returns the solver's iterations, summed
  * over the pairs of classes (svm.c). */
 int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *params);
+/* The trees and base scores of gradient boosting m (MLPRT_FIT_BOOST) on the
+ * rows into params (mlprt_boost_forward's layout, then the K base scores),
+ * histograms filled on up to `threads` threads with the same result for any
+ * count; early stopping reads the validation rows val (NULL or none: every
+ * round is kept). Regression is fitted to the standardised target. Returns
+ * the rounds kept (boost.c). */
+int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const MlprtModel *m, uint64_t seed,
+                        int threads, double y_mean, double y_std, float *params);
 
 /* What the predictor's artifacts are made from (artifacts.c). */
 typedef struct {

@@ -212,9 +212,11 @@ def _run_node(node, inputs, a):
 def _trees(op, x, a):
     """Each row down every tree (BRANCH_LEQ: x <= value is the true branch),
     the weights of the leaves reached added per output (summed, or averaged
-    over the trees for a regressor's AVERAGE), no post transform."""
-    if _str(a.get("post_transform", b"NONE")) != "NONE":
-        raise NotImplementedError("onnx_numpy: a tree ensemble's post_transform")
+    over the trees for a regressor's AVERAGE), then the base values, then
+    the post transform (NONE, SOFTMAX or LOGISTIC)."""
+    post = _str(a.get("post_transform", b"NONE"))
+    if post not in ("NONE", "SOFTMAX", "LOGISTIC"):
+        raise NotImplementedError(f"onnx_numpy: a tree ensemble's post_transform {post}")
     key = {(t, n): i for i, (t, n) in enumerate(zip(a["nodes_treeids"], a["nodes_nodeids"]))}
     modes = [_str(m) for m in a["nodes_modes"]]
     if set(modes) - {"BRANCH_LEQ", "LEAF"}:
@@ -235,9 +237,16 @@ def _trees(op, x, a):
                 i = key[(t, a["nodes_truenodeids"][i] if yes else a["nodes_falsenodeids"][i])]
             for k, w in leaves.get((t, a["nodes_nodeids"][i]), []):
                 out[r, k] += w
+    if prefix == "target" and _str(a.get("aggregate_function", b"SUM")) == "AVERAGE":
+        out /= len(trees)
+    if a.get("base_values"):
+        out += np.array(a["base_values"], dtype=np.float64)
+    if post == "SOFTMAX":
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        out = e / e.sum(axis=1, keepdims=True)
+    elif post == "LOGISTIC":
+        out = 1 / (1 + np.exp(-out))
     if prefix == "target":
-        if _str(a.get("aggregate_function", b"SUM")) == "AVERAGE":
-            out /= len(trees)
         return out.astype(np.float32)
     labels = np.array(a["classlabels_int64s"], dtype=np.int64)
     return labels[np.argmax(out, axis=1)], out.astype(np.float32)

@@ -1,6 +1,7 @@
 """The cleaned splits a training program writes with --export-features,
 read for the scikit-learn side of the parity tests (linear.py, forest.py)."""
 import csv
+import importlib
 import sys
 
 import numpy as np
@@ -16,6 +17,24 @@ def load(path, target, dtype):
     x = np.array([[bools[v] if v in bools else float(v) for i, v in enumerate(r) if i != t] for r in body],
                  dtype=dtype)
     return x, [r[t] for r in body]
+
+
+def regression_splits(folder, target, dtype, regress):
+    """The training and test splits (x, y) of FOLDER; y as floats when regress."""
+    xtr, ytr = load(folder + "/train.csv", target, dtype)
+    xte, yte = load(folder + "/test.csv", target, dtype)
+    if regress:
+        ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
+    return xtr, ytr, xte, yte
+
+
+def sklearn(module):
+    """sklearn.MODULE, or exit status 2 when scikit-learn is missing (the caller skips)."""
+    try:
+        return importlib.import_module("sklearn." + module)
+    except ImportError as e:
+        print(e, file=sys.stderr)
+        sys.exit(2)
 
 
 def arguments():

@@ -13,25 +13,17 @@ class_weight: none or balanced), once for each of `seeds` random states
 each, and "oobs", the out-of-bag scores (with bootstrap). Exit status 2 when scikit-learn
 is missing (the caller skips)."""
 import json
-import sys
 
 import numpy as np
 
-from exported import arguments, load
+from exported import arguments, regression_splits, sklearn
 
-try:
-    from sklearn import ensemble
-except ImportError as e:
-    print(e, file=sys.stderr)
-    sys.exit(2)
+ensemble = sklearn("ensemble")
 
 
 def main():
     folder, target, kind, opts = arguments()
-    xtr, ytr = load(folder + "/train.csv", target, np.float32)
-    xte, yte = load(folder + "/test.csv", target, np.float32)
-    if kind == "regressor":
-        ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
+    xtr, ytr, xte, yte = regression_splits(folder, target, np.float32, kind == "regressor")
     mf = opts.get("max_features", "sqrt" if kind == "classifier" else "all")
     settings = dict(n_estimators=int(opts.get("n_estimators", 100)),
                     max_depth=int(opts.get("max_depth", 10)),

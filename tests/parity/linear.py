@@ -20,22 +20,15 @@ import sys
 
 import numpy as np
 
-from exported import arguments, load
+from exported import arguments, regression_splits, sklearn
 
-try:
-    from sklearn import dummy, linear_model, svm
-except ImportError as e:
-    print(e, file=sys.stderr)
-    sys.exit(2)
+dummy, linear_model, svm = sklearn("dummy"), sklearn("linear_model"), sklearn("svm")
 
 
 def main():
     folder, target, kind, opts = arguments()
-    xtr, ytr = load(folder + "/train.csv", target, np.float64)
-    xte, yte = load(folder + "/test.csv", target, np.float64)
     classify = kind in ("logistic", "svc", "dummy_classifier")
-    if not classify:
-        ytr, yte = np.array(ytr, dtype=np.float64), np.array(yte, dtype=np.float64)
+    xtr, ytr, xte, yte = regression_splits(folder, target, np.float64, not classify)
     if kind == "logistic":
         m = linear_model.LogisticRegression(C=float(opts["C"]), tol=1e-10, max_iter=100000,
                                             multi_class="auto")

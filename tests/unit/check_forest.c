@@ -1,6 +1,7 @@
-/* check_forest.c — random forests, grown at once (forest.c), against
- * scikit-learn; the same trees for any thread count; the predictor's
- * answers; what a forest refuses.
+/* check_forest.c — tree ensembles fitted at once: random forests
+ * (forest.c) and gradient boosting (boost.c), against scikit-learn; the
+ * same trees for any thread count; the predictor's answers; what they
+ * refuse.
  *
  * Parity: each case writes an example's data section with a random forest
  * as the whole model, trains it with seeds 0 to 4, has the program write
@@ -27,6 +28,32 @@
 #define SEEDS 5
 
 /* ---- parity with scikit-learn --------------------------------------------- */
+
+/* The spec of case i: an example's data with `model`, built into dir/NAME.exe
+ * (into exe), its cleaned splits exported to dir/features (into feats). */
+static char *build_exported(const char *dir, const char *prefix, int i, const char *example,
+                            const char *model, char exe[1024], char feats[1024]) {
+  char name[32];
+  snprintf(name, sizeof name, "%s%d", prefix, i);
+  char *spec = test_example_spec(dir, example, name, model, NULL);
+  snprintf(exe, 1024, "%s/%s.exe", dir, name);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  snprintf(feats, 1024, "%s/features", dir);
+  const char *x[] = {exe, "--export-features", feats, "--quiet", NULL};
+  test_run_ok(x);
+  return spec;
+}
+
+/* tests/parity/SCRIPT on the exported splits with the settings (its kind first). */
+static TestRun oracle(const char *script, const char *feats, const char *target, const char *settings) {
+  char model[256], *argv[12] = {PYTHON, (char *)script, (char *)feats, (char *)target};
+  snprintf(model, sizeof model, "%s", settings);
+  int argc = 4;
+  for (char *tok = strtok(model, " "); tok && argc < 11; tok = strtok(NULL, " ")) argv[argc++] = tok;
+  argv[argc] = NULL;
+  return test_run((const char *const *)argv, NULL);
+}
 
 typedef struct {
   const char *example, *target;
@@ -81,22 +108,14 @@ static void run_case(const ParityCase *pc, int i) {
     test_skip("scikit-learn parity of the random forests", "python3-sklearn", PYTHON " is missing");
     return;
   }
-  char *dir = test_tmpdir(), name[32];
-  snprintf(name, sizeof name, "forest%d", i);
-  char *spec = test_example_spec(dir, pc->example, name, pc->model, NULL);
-  char exe[1024], feats[1024], run[1024];
-  snprintf(exe, sizeof exe, "%s/%s.exe", dir, name);
-  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
-  test_run_ok(build);
-  snprintf(feats, sizeof feats, "%s/features", dir);
-  const char *x[] = {exe, "--export-features", feats, "--quiet", NULL};
-  test_run_ok(x);
+  char *dir = test_tmpdir(), exe[1024], feats[1024], run[1100];
+  char *spec = build_exported(dir, "forest", i, pc->example, pc->model, exe, feats);
   double score[SEEDS], oob[SEEDS];
   bool classify = strncmp(pc->sklearn, "classifier", 10) == 0, bootstrap = !strstr(pc->model, "bootstrap");
   for (int s = 0; s < SEEDS; s++) {
     char seed[16];
     snprintf(seed, sizeof seed, "%d", s);
-    snprintf(run, sizeof run, "%s/%s.%d.run", dir, name, s);
+    snprintf(run, sizeof run, "%s.%d.run", exe, s);
     const char *fit[] = {exe, "--out", run, "--quiet", "--seed", seed, NULL};
     test_run_ok(fit);
     cJSON *man = test_read_json(run, "manifest.json");
@@ -131,12 +150,83 @@ START_TEST(forest_parity_with_sklearn) {
 }
 END_TEST
 
+/* Gradient boosting against HistGradientBoosting: both are deterministic
+ * without subsampling, so one fit each; the test scores agree within half
+ * a point, or within one test row where the split is too small for that.
+ * min_child_weight 0.001 is scikit-learn's fixed min_hessian_to_split;
+ * boost.py grows its trees to max_depth with leaves of one row allowed. */
+static const ParityCase boost_cases[] = {
+    {"iris", "species", "gradient_boosting(trees = 100, max_depth = 4, min_child_weight = 0.001)",
+     "classifier max_iter=100 max_depth=4"},
+    {"wine", "cultivar", "gradient_boosting(trees = 100, max_depth = 3, min_child_weight = 0.001)",
+     "classifier max_iter=100 max_depth=3"},
+    {"breast_cancer", "diagnosis",
+     "gradient_boosting(trees = 100, max_depth = 3, learning_rate = 0.2, min_child_weight = 0.001)",
+     "classifier max_iter=100 max_depth=3 learning_rate=0.2"},
+    {"breast_cancer", "diagnosis", "gradient_boosting(trees = 100, max_depth = 4, max_bins = 16, "
+     "min_child_weight = 0.001)", "classifier max_iter=100 max_depth=4 max_bins=16"},
+    {"diabetes", "progression",
+     "gradient_boosting(trees = 100, max_depth = 3, learning_rate = 0.05, l2 = 1, min_child_weight = 0.001)",
+     "regressor max_iter=100 max_depth=3 learning_rate=0.05 l2_regularization=1"},
+    {"digits", "digit",
+     "gradient_boosting(trees = 30, max_depth = 4, loss = log_loss, min_child_weight = 0.001)",
+     "classifier max_iter=30 max_depth=4"},
+};
+
+START_TEST(boost_parity_with_sklearn) {
+  const ParityCase *pc = &boost_cases[_i];
+  if (access(PYTHON, X_OK) != 0) {
+    test_skip("scikit-learn parity of gradient boosting", "python3-sklearn", PYTHON " is missing");
+    return;
+  }
+  char *dir = test_tmpdir(), exe[1024], feats[1024], run[1100];
+  char *spec = build_exported(dir, "boost", _i, pc->example, pc->model, exe, feats);
+  snprintf(run, sizeof run, "%s.run", exe);
+  const char *fit[] = {exe, "--out", run, "--quiet", NULL};
+  test_run_ok(fit);
+  bool classify = strncmp(pc->sklearn, "classifier", 10) == 0;
+  cJSON *man = test_read_json(run, "manifest.json");
+  double got = test_json_num(man, "metrics", "test", classify ? "accuracy" : "r2");
+  cJSON_Delete(man);
+  char *tests = test_path(feats, "test.csv"), *text = test_read_file(tests, NULL), **lines;
+  int rows = test_split_lines(text, &lines) - 1;
+  free(lines);
+  free(text);
+  free(tests);
+  TestRun r = oracle("tests/parity/boost.py", feats, pc->target, pc->sklearn);
+  if (r.status == 2) {
+    test_skip("scikit-learn parity of gradient boosting", "python3-sklearn", r.err);
+  } else {
+    ck_assert_msg(r.status == 0, "boost.py: %s", r.err);
+    cJSON *want = cJSON_Parse(r.out);
+    ck_assert_ptr_nonnull(want);
+    double ws = cJSON_GetObjectItem(want, "score")->valuedouble;
+    double tol = classify ? fmax(0.005, 1.0 / rows + 1e-9) : 0.005;
+    fprintf(stderr, "boost parity: %-14s %-90s mlpc %.4f scikit-learn %.4f (%d test rows)\n", pc->example,
+            pc->model, got, ws, rows);
+    ck_assert_msg(fabs(got - ws) <= tol, "%s %s: %.4f, scikit-learn %.4f (tolerance %.4f)", pc->example,
+                  pc->model, got, ws, tol);
+    cJSON_Delete(want);
+  }
+  test_run_free(&r);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
 /* ---- the same trees whatever the thread count ------------------------------ */
 
-START_TEST(forest_same_bits_for_any_thread_count) {
+/* A forest's trees and out-of-bag score, and boosted trees (subsampled,
+ * their histograms filled on several threads), for 1, 2 and 3 threads. */
+static const struct {
+  const char *model;
+  bool oob;
+} det_cases[] = {{"random_forest(trees = 40, max_depth = 8)", true},
+                 {"gradient_boosting(trees = 30, max_depth = 5, subsample = 0.7)", false}};
+
+START_TEST(trees_same_bits_for_any_thread_count) {
   char *dir = test_tmpdir();
-  char *spec =
-      test_example_spec(dir, "breast_cancer", "det", "random_forest(trees = 40, max_depth = 8)", NULL);
+  char *spec = test_example_spec(dir, "breast_cancer", "det", det_cases[_i].model, NULL);
   char exe[1024], runs[3][1024];
   snprintf(exe, sizeof exe, "%s/det.exe", dir);
   const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
@@ -154,7 +244,8 @@ START_TEST(forest_same_bits_for_any_thread_count) {
     ck_assert_ptr_nonnull(weights[t]);
     free(path);
     cJSON *man = test_read_json(runs[t], "manifest.json");
-    oob[t] = test_json_num(cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0), "fit", "oob_score", NULL);
+    const cJSON *job = cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0);
+    oob[t] = det_cases[_i].oob ? test_json_num(job, "fit", "oob_score", NULL) : 0;
     cJSON_Delete(man);
   }
   for (int t = 1; t < 3; t++) {
@@ -183,23 +274,30 @@ END_TEST
 
 /* The predictor of a forest answers as training did: three classes, two,
  * and a value. */
-START_TEST(forest_predictor_answers_as_trained) {
+START_TEST(trees_predictor_answers_as_trained) {
   static const struct {
     const char *example, *model;
-    int skip; /* predictions.csv's fields before the outputs beyond the predictor's */
-  } pcases[] = {{"iris", "random_forest(trees = 30, max_depth = 6)", 1},
-                {"breast_cancer", "random_forest(trees = 30)", 1},
-                {"diabetes", "random_forest(trees = 30, max_depth = 7)", 1}};
+    int skip;         /* predictions.csv's fields before the outputs beyond the predictor's */
+    const char *what; /* the model as the refusal to compress it names it */
+  } pcases[] = {{"iris", "random_forest(trees = 30, max_depth = 6)", 1, "a random forest"},
+                {"breast_cancer", "random_forest(trees = 30)", 1, "a random forest"},
+                {"diabetes", "random_forest(trees = 30, max_depth = 7)", 1, "a random forest"},
+                {"iris", "gradient_boosting(trees = 30, max_depth = 4)", 1, "gradient boosting"},
+                {"breast_cancer", "gradient_boosting(trees = 80, early_stopping = 5)", 1,
+                 "gradient boosting"},
+                {"diabetes", "gradient_boosting(trees = 40, max_depth = 3, subsample = 0.5)", 1,
+                 "gradient boosting"}};
   for (size_t c = 0; c < sizeof pcases / sizeof pcases[0]; c++) {
     char *dir = test_tmpdir();
     char *spec = test_example_spec(dir, pcases[c].example, "p", pcases[c].model, NULL);
     char *run = test_train(spec, dir, "p"), *pred = test_path(dir, "pred");
     test_predictor_as_trained(run, pred, pcases[c].skip, pcases[c].example);
-    /* a forest has no weights to compress */
+    /* trees have no weights to compress */
     const char *q[] = {test_mlpc(), "export", run, "-o", pred, "--quantize", "int8", "--force", NULL};
     TestRun r = test_run(q, NULL);
-    ck_assert_msg(r.status != 0 && strstr(r.err, "int8 quantization of a random forest is not supported"),
-                  "%s", r.err);
+    char refusal[96];
+    snprintf(refusal, sizeof refusal, "int8 quantization of %s is not supported", pcases[c].what);
+    ck_assert_msg(r.status != 0 && strstr(r.err, refusal), "%s", r.err);
     test_run_free(&r);
     free(pred);
     free(run);
@@ -209,22 +307,67 @@ START_TEST(forest_predictor_answers_as_trained) {
 }
 END_TEST
 
+/* Early stopping ends the rounds when the validation loss has not improved
+ * for its patience and keeps the best round's trees; without it every
+ * round is grown. */
+START_TEST(boost_early_stopping_keeps_the_best_round) {
+  char *dir = test_tmpdir();
+  static const char *const models[] = {
+      "gradient_boosting(trees = 400, learning_rate = 0.3, early_stopping = 5)",
+      "gradient_boosting(trees = 40, learning_rate = 0.3)"};
+  double kept[2];
+  for (int i = 0; i < 2; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "es%d", i);
+    char *spec = test_example_spec(dir, "breast_cancer", name, models[i], NULL);
+    char *run = test_train(spec, dir, name);
+    cJSON *man = test_read_json(run, "manifest.json");
+    const cJSON *job = cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0);
+    kept[i] = test_json_num(job, "fit", "iterations", NULL);
+    cJSON_Delete(man);
+    free(run);
+    free(spec);
+  }
+  ck_assert_msg(kept[0] >= 1 && kept[0] < 400, "early stopping kept %g of 400 rounds", kept[0]);
+  ck_assert_msg(kept[1] == 40, "without early stopping %g of 40 rounds", kept[1]);
+  free(dir);
+}
+END_TEST
+
 /* ---- refusals -------------------------------------------------------------- */
 
-START_TEST(forest_refusals) {
+
+static const struct {
+  const char *example, *model, *extra, *message;
+} refusals[] = {
+    {"iris", "random_forest()", "  hyperparameters { epochs = 5 }\n",
+     "`hyperparameters.epochs` does not apply to a model fitted at once"},
+    {"iris", "random_forest()", "  tuning { l2 in [0.1, 1] }\n",
+     "searching 'l2' for a random forest is not supported by code generation yet"},
+    {"diabetes", "random_forest(class_weight = balanced)", NULL,
+     "class weights need a categorical target; 'progression' is numeric"},
+    {"iris", "random_forest(criterion = squared_error)", NULL,
+     "criterion squared_error needs a numeric target; 'species' is categorical"},
+    {"digits", "random_forest(trees = 1000, max_depth = 16, criterion = gini)", NULL,
+     "1000 trees of depth 16 with 10 outputs take"},
+    {"iris", "random_forest()\n    dense(4)", NULL,
+     "'random_forest' is a whole model; it cannot be combined with 'dense'"},
+    {"iris", "gradient_boosting()", "  hyperparameters { epochs = 5 }\n",
+     "`hyperparameters.epochs` does not apply to a model fitted at once"},
+    {"iris", "gradient_boosting()", "  tuning { l2 in [0.1, 1] }\n",
+     "searching 'l2' for gradient boosting is not supported by code generation yet"},
+    {"iris", "gradient_boosting(loss = squared_error)", NULL,
+     "loss squared_error needs a numeric target; 'species' is categorical"},
+    {"digits", "gradient_boosting(trees = 5000, max_depth = 12, loss = log_loss)", NULL,
+     "50000 trees of depth 12 with 1 outputs take"},
+    {"iris", "gradient_boosting()\n    dense(4)", NULL,
+     "'gradient_boosting' is a whole model; it cannot be combined with 'dense'"},
+};
+
+START_TEST(trees_refusals) {
   char *dir = test_tmpdir();
-  test_expect_refused(dir, "iris", "random_forest()", "  hyperparameters { epochs = 5 }\n",
-                      "`hyperparameters.epochs` does not apply to a model fitted at once");
-  test_expect_refused(dir, "iris", "random_forest()", "  tuning { l2 in [0.1, 1] }\n",
-                      "searching 'l2' for a random forest is not supported by code generation yet");
-  test_expect_refused(dir, "diabetes", "random_forest(class_weight = balanced)", NULL,
-                      "class weights need a categorical target; 'progression' is numeric");
-  test_expect_refused(dir, "iris", "random_forest(criterion = squared_error)", NULL,
-                      "criterion squared_error needs a numeric target; 'species' is categorical");
-  test_expect_refused(dir, "digits", "random_forest(trees = 1000, max_depth = 16, criterion = gini)", NULL,
-                      "1000 trees of depth 16 with 10 outputs take");
-  test_expect_refused(dir, "iris", "random_forest()\n    dense(4)", NULL,
-                      "'random_forest' is a whole model; it cannot be combined with 'dense'");
+  for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++)
+    test_expect_refused(dir, refusals[i].example, refusals[i].model, refusals[i].extra, refusals[i].message);
   free(dir);
 }
 END_TEST
@@ -235,9 +378,12 @@ Suite *forest_suite(void) {
   TCase *tc = tcase_create("forest");
   tcase_set_timeout(tc, 300);
   tcase_add_loop_test(tc, forest_parity_with_sklearn, 0, (int)(sizeof cases / sizeof cases[0]));
-  tcase_add_test(tc, forest_same_bits_for_any_thread_count);
-  tcase_add_test(tc, forest_predictor_answers_as_trained);
-  tcase_add_test(tc, forest_refusals);
+  tcase_add_loop_test(tc, boost_parity_with_sklearn, 0, (int)(sizeof boost_cases / sizeof boost_cases[0]));
+  tcase_add_loop_test(tc, trees_same_bits_for_any_thread_count, 0,
+                      (int)(sizeof det_cases / sizeof det_cases[0]));
+  tcase_add_test(tc, trees_predictor_answers_as_trained);
+  tcase_add_test(tc, boost_early_stopping_keeps_the_best_round);
+  tcase_add_test(tc, trees_refusals);
   suite_add_tcase(s, tc);
   return s;
 }

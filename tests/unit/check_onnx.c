@@ -935,6 +935,20 @@ START_TEST(onnx_svms_answer_as_trained) {
 }
 END_TEST
 
+/* Gradient boosting exports as ai.onnx.ml's TreeEnsembleClassifier with the
+ * base scores and a softmax (three classes), and TreeEnsembleRegressor sums
+ * with the base score (two classes' log-odds, finished by a sigmoid; a
+ * value), the trees after early stopping's best round left out. */
+START_TEST(onnx_boosted_trees_answer_as_trained) {
+  static const FittedCase cases[] = {
+      {"iris", "species", "gradient_boosting(trees = 20, max_depth = 4)", 3},
+      {"breast_cancer", "diagnosis", "gradient_boosting(trees = 60, max_depth = 3, early_stopping = 3)", 2},
+      {"diabetes", "progression",
+       "gradient_boosting(trees = 30, max_depth = 5, subsample = 0.8, l2 = 1)", 1}};
+  fitted_cases_answer_as_trained(cases, sizeof cases / sizeof *cases, "boost");
+}
+END_TEST
+
 /* --onnx writes the ONNX file alone; a directory that is no run is an
  * error naming it. */
 START_TEST(onnx_cli_errors) {
@@ -975,6 +989,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_linear_models_answer_as_trained);
   tcase_add_test(tc, onnx_forests_answer_as_trained);
   tcase_add_test(tc, onnx_svms_answer_as_trained);
+  tcase_add_test(tc, onnx_boosted_trees_answer_as_trained);
   tcase_add_test(tc, onnx_declared_file_beside_predictor);
   tcase_add_test(tc, onnx_categories_answer_as_trained);
   tcase_add_test(tc, onnx_text_answers_as_trained);
