@@ -121,8 +121,10 @@ START_TEST(svm_predictor_answers_as_trained) {
     size_t wlen, plen;
     free(test_read_file(wpath, &wlen));
     free(test_read_file(pred, &plen));
+#ifndef __SANITIZE_ADDRESS__ /* instrumented code says nothing about size */
     ck_assert_msg(plen < wlen, "%s: a predictor of %zu bytes holds every row's room (%zu bytes)", examples[c],
                   plen, wlen);
+#endif
     /* an svm has no weights to compress */
     const char *q[] = {test_mlpc(), "export", run, "-o", pred, "--quantize", "int8", "--force", NULL};
     TestRun r = test_run(q, NULL);
