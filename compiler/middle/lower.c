@@ -1729,6 +1729,14 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     unsupported(L, obj_at, mlp_arena_printf(L->a, "the tuning objective '%s'", ir->objective));
     return false;
   }
+  /* The folds are cut as the split is; stratified folds need classes. */
+  if (ir->nfolds && ir->data.stratify && (ir->data.split_group || ir->models[0].task == MLP_TASK_REGRESSION)) {
+    const MlpSpecValue *strat = mlp_spec_arg(mlp_spec_op(mlp_spec_block(L->s, "data"), "split"), "stratify");
+    mlp_diag_error(L->d, strat->node->loc,
+                   ir->data.split_group ? "folds cannot be both stratified and grouped (split(group))"
+                                        : "stratified folds need a categorical target");
+    return false;
+  }
   if ((obj == MLPRT_OBJ_VAL_F1 || obj == MLPRT_OBJ_VAL_AUC) && ir->models[0].task == MLP_TASK_REGRESSION) {
     mlp_diag_error(L->d, obj_at, "the objective '%s' needs a categorical target", ir->objective);
     return false;

@@ -487,6 +487,33 @@ static void load_pretrained(MlprtRun *r) {
   free(path);
 }
 
+/* The folds of the pooled training and validation rows, cut as the split
+ * is: stratified by class, by whole groups, or in time order (the pool is
+ * then the training rows, then the later validation rows, each in order). */
+static void make_folds(MlprtRun *r, int64_t pool) {
+  const MlprtProgram *p = r->p;
+  const MlprtDataset *d = &r->data;
+  MlprtFoldMode mode = p->split_time ? MLPRT_FOLDS_TIME
+                       : p->split_group ? MLPRT_FOLDS_GROUPED
+                       : p->stratify && d->label[MLPRT_TRAIN] ? MLPRT_FOLDS_STRATIFIED
+                                                              : MLPRT_FOLDS_PLAIN;
+  int32_t *const *by = mode == MLPRT_FOLDS_GROUPED ? d->group : d->label;
+  int32_t *key = NULL;
+  if (mode == MLPRT_FOLDS_GROUPED || mode == MLPRT_FOLDS_STRATIFIED) {
+    if (!by[MLPRT_TRAIN]) die(r, "grouped folds need the column '%s'", p->split_group);
+    key = malloc((size_t)(pool ? pool : 1) * sizeof *key);
+    for (int s = MLPRT_TRAIN, at = 0; s <= MLPRT_VALID; at += (int)d->n[s], s++)
+      if (d->n[s]) memcpy(key + at, by[s], (size_t)d->n[s] * sizeof *key);
+  }
+  r->fold_of = malloc((size_t)(pool ? pool : 1) * sizeof *r->fold_of);
+  int rc = mlprt_folds(pool, (int)p->nfolds, mode, key, (uint64_t)p->split_seed, r->fold_of);
+  free(key);
+  static const char *const what[] = {"rows", "rows", "groups", "rows for time blocks"};
+  if (rc != 0)
+    die(r, "%lld rows cannot make %lld folds (too few %s)", (long long)pool, (long long)p->nfolds,
+        what[mode]);
+}
+
 void mlprt_run_load(MlprtRun *r) {
   char err[1024];
   r->data_path = r->cli.data ? r->cli.data : r->p->data_path;
@@ -511,12 +538,7 @@ void mlprt_run_load(MlprtRun *r) {
     r->confusion = calloc(cells, sizeof *r->confusion);
     r->best_confusion = calloc(cells, sizeof *r->best_confusion);
   }
-  if (r->p->nfolds > 0) {
-    if (pool < r->p->nfolds)
-      die(r, "%lld rows cannot make %lld folds", (long long)pool, (long long)r->p->nfolds);
-    r->fold_of = malloc((size_t)pool * sizeof *r->fold_of);
-    mlprt_kfold(pool, (int)r->p->nfolds, (uint64_t)r->p->split_seed, r->fold_of);
-  }
+  if (r->p->nfolds > 0) make_folds(r, pool);
   if (r->p->pretrained) load_pretrained(r);
   if (!r->cli.quiet)
     printf("%s: %lld train, %lld validation, %lld test rows%s%s%s, %lld features\n", r->p->name,
@@ -757,9 +779,11 @@ static void job_views(const MlprtRun *r, int64_t job, View *train, View *val, in
     *train = (View){MLPRT_TRAIN, *rows, pool};
     return;
   }
-  /* Held-out rows go after the training rows, both in pooled order. */
+  /* Held-out rows go after the training rows, both in pooled order; time
+   * folds train on the rows before their block only. */
+  bool before = r->p->split_time != NULL;
   for (int64_t i = 0; i < pool; i++)
-    if (r->fold_of[i] != j->fold) (*rows)[nin++] = i;
+    if (before ? r->fold_of[i] < j->fold : r->fold_of[i] != j->fold) (*rows)[nin++] = i;
   for (int64_t i = 0; i < pool; i++)
     if (r->fold_of[i] == j->fold) (*rows)[nin + nout++] = i;
   *train = (View){MLPRT_TRAIN, *rows, nin};
