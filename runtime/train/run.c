@@ -766,6 +766,12 @@ static View split_view(const MlprtRun *r, int split) {
  * rows outside and inside its fold, or (a refit) every pooled row with the
  * validation split, then part of the training rows, only reported. rows
  * (malloc'd, or NULL) holds pooled row numbers for the caller to free. */
+/* Whether pooled row i trains fold f's job: a row of another fold, and for
+ * time folds a row before fold f's block. */
+static bool fold_trains(const MlprtRun *r, int64_t i, int64_t f) {
+  return r->p->split_time ? r->fold_of[i] < f : r->fold_of[i] != f;
+}
+
 static void job_views(const MlprtRun *r, int64_t job, View *train, View *val, int64_t **rows) {
   const MlprtJob *j = &r->jobs[job];
   *rows = NULL;
@@ -779,11 +785,9 @@ static void job_views(const MlprtRun *r, int64_t job, View *train, View *val, in
     *train = (View){MLPRT_TRAIN, *rows, pool};
     return;
   }
-  /* Held-out rows go after the training rows, both in pooled order; time
-   * folds train on the rows before their block only. */
-  bool before = r->p->split_time != NULL;
+  /* Held-out rows go after the training rows, both in pooled order. */
   for (int64_t i = 0; i < pool; i++)
-    if (before ? r->fold_of[i] < j->fold : r->fold_of[i] != j->fold) (*rows)[nin++] = i;
+    if (fold_trains(r, i, j->fold)) (*rows)[nin++] = i;
   for (int64_t i = 0; i < pool; i++)
     if (r->fold_of[i] == j->fold) (*rows)[nin + nout++] = i;
   *train = (View){MLPRT_TRAIN, *rows, nin};
@@ -1472,7 +1476,17 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   cJSON_AddNumberToObject(o, "job", (double)job);
   cJSON_AddNumberToObject(o, "model", (double)j->model);
   if (j->trial >= 0) cJSON_AddNumberToObject(o, "trial", (double)j->trial);
-  if (j->fold >= 0) cJSON_AddNumberToObject(o, "fold", (double)j->fold);
+  if (j->fold >= 0) {
+    cJSON_AddNumberToObject(o, "fold", (double)j->fold);
+    int64_t pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID], rows[2] = {0, 0};
+    for (int64_t i = 0; i < pool; i++) {
+      rows[0] += fold_trains(r, i, j->fold);
+      rows[1] += r->fold_of[i] == j->fold;
+    }
+    cJSON *n = cJSON_AddObjectToObject(o, "rows");
+    cJSON_AddNumberToObject(n, "train", (double)rows[0]);
+    cJSON_AddNumberToObject(n, "validation", (double)rows[1]);
+  }
   if (r->p->eta > 0 && j->trial >= 0) cJSON_AddNumberToObject(o, "rung", (double)j->rung);
   if (j->settings) cJSON_AddItemToObject(o, "settings", cJSON_Parse(j->settings));
   cJSON *hp = cJSON_AddObjectToObject(o, "hyperparameters");
