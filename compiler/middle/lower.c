@@ -1712,7 +1712,7 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   for (int b = 0; b < 2; b++) {
     const MlpSpecBlock *in = b ? t : mlp_spec_block(L->s, "data");
     const MlpSpecValue *rep = in ? mlp_spec_setting(in, "repeats") : NULL;
-    if (rep && rep->given && !mlp_spec_setting(in, "folds")->given) {
+    if (rep && num_or(rep, 1) > 1 && !mlp_spec_setting(in, "folds")->given) {
       mlp_diag_error(L->d, rep->node->loc, "'repeats' repeats the folds: give '%s.folds' beside it",
                      b ? "tuning" : "data");
       return false;
