@@ -797,6 +797,7 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_njobs, ci64(&c, ir->njobs));
   mlp_desc_set(&pd, MLPRT_PROGRAM_objective, ci64(&c, objective_index(ir->objective)));
   mlp_desc_set(&pd, MLPRT_PROGRAM_nfolds, ci64(&c, ir->nfolds));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_fold_repeats, ci64(&c, ir->fold_repeats));
   mlp_desc_set(&pd, MLPRT_PROGRAM_eta, ci64(&c, ir->eta));
   mlp_desc_set(&pd, MLPRT_PROGRAM_cross_validate, ci64(&c, ir->cross_validate));
   mlp_desc_set(&pd, MLPRT_PROGRAM_delimiter, ci64(&c, d->delimiter));

@@ -123,7 +123,11 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
     int per = ir->nfolds ? ir->nfolds : 1, trials = (ir->njobs - 1) / per;
     const char *what = ir->cross_validate ? "cross-validation (data.folds)" : "tuning (with --tune)";
     fprintf(out, "\n%s: %d trial%s", what, trials, trials == 1 ? "" : "s");
-    if (ir->nfolds) fprintf(out, " x %d folds", ir->nfolds);
+    if (ir->nfolds && ir->fold_repeats > 1)
+      fprintf(out, " x %d folds (%d repeats of %d)", ir->nfolds, ir->fold_repeats,
+              ir->nfolds / ir->fold_repeats);
+    else if (ir->nfolds)
+      fprintf(out, " x %d folds", ir->nfolds);
     fprintf(out, ", ranked by %s\n", ir->objective);
     for (int t = 0; t < trials; t++) {
       const MlpIrJob *tj = &ir->jobs[1 + t * per];

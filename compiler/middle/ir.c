@@ -663,6 +663,7 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));
   add_str(root, "objective", ir->objective);
   cJSON_AddNumberToObject(root, "folds", ir->nfolds);
+  if (ir->fold_repeats > 1) cJSON_AddNumberToObject(root, "fold_repeats", ir->fold_repeats);
   if (ir->eta) cJSON_AddNumberToObject(root, "eta", ir->eta);
   cJSON_AddBoolToObject(root, "cross_validate", ir->cross_validate);
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");

@@ -329,6 +329,7 @@ typedef struct {
   int njobs;
   const char *objective; /* tuning: the validation value that ranks trials */
   int nfolds;            /* > 0: jobs are trials x folds, job t * nfolds + f holding out fold f */
+  int fold_repeats;      /* the folds are repeats x k: fold f is fold f % k of repeat f / k */
   int eta;               /* successive halving: each rung keeps the best 1 / eta trials; 0: none */
   bool cross_validate;   /* data.folds: the folds of the spec's settings are the run (no --tune) */
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */

@@ -1772,6 +1772,17 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
                    "in 'tuning' (tuning.folds)");
     return false;
   }
+  /* repeats repeats the folds of its own block */
+  ir->fold_repeats = 1;
+  for (int b = 0; b < 2; b++) {
+    const MlpSpecBlock *in = b ? t : mlp_spec_block(L->s, "data");
+    const MlpSpecValue *rep = in ? mlp_spec_setting(in, "repeats") : NULL;
+    if (rep && num_or(rep, 1) > 1 && !mlp_spec_setting(in, "folds")->given) {
+      mlp_diag_error(L->d, rep->node->loc, "'repeats' repeats the folds: give '%s.folds' beside it",
+                     b ? "tuning" : "data");
+      return false;
+    }
+  }
   /* Folds without spaces cross-validate the spec's own settings: one trial. */
   int k = (int)num_or(ir->cross_validate ? data_folds : tuned ? mlp_spec_setting(t, "folds") : NULL, 0);
   if (!ir->cross_validate && (!tuned || (t->spaces.len == 0 && k < 2))) return true;
@@ -1780,9 +1791,18 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   bool ok = true;
   for (int i = 0; i < ns; i++) ok &= read_space(L, t->spaces.items[i], &sp[i]);
   if (!ok) return false;
-  /* With folds each trial is k jobs, scored on the training and
-   * validation rows by cross-validation. */
-  ir->nfolds = k > 1 ? k : 0;
+  /* With folds each trial is k jobs (k x repeats), scored on the training
+   * and validation rows by cross-validation. */
+  const MlpSpecBlock *fold_block = ir->cross_validate ? mlp_spec_block(L->s, "data") : t;
+  const MlpSpecValue *repeats = mlp_spec_setting(fold_block, "repeats");
+  ir->fold_repeats = (int)num_or(repeats, 1);
+  if (ir->fold_repeats > 1 && (ir->data.split_time || ir->data.split_group)) {
+    mlp_diag_error(L->d, repeats->node->loc,
+                   "'repeats' would cut the same folds again: %s folds draw nothing from the seed",
+                   ir->data.split_time ? "time-series" : "grouped");
+    return false;
+  }
+  ir->nfolds = k > 1 ? k * ir->fold_repeats : 0;
   int per = ir->nfolds ? ir->nfolds : 1;
   const MlpSpecValue *objective = tuned ? mlp_spec_setting(t, "objective") : NULL;
   ir->objective = str_or(objective, "val_loss");
@@ -1792,6 +1812,15 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   MlpLoc obj_at = objective && objective->given ? objective->node->loc : t->loc;
   if (obj == MLPRT_NOBJECTIVES) {
     unsupported(L, obj_at, mlp_arena_printf(L->a, "the tuning objective '%s'", ir->objective));
+    return false;
+  }
+  /* The folds are cut as the split is; stratified folds need classes. */
+  bool regression = ir->models[0].task == MLP_TASK_REGRESSION;
+  if (ir->nfolds && ir->data.stratify && (ir->data.split_group || regression)) {
+    const MlpSpecValue *strat = mlp_spec_arg(mlp_spec_op(mlp_spec_block(L->s, "data"), "split"), "stratify");
+    mlp_diag_error(L->d, strat->node->loc,
+                   ir->data.split_group ? "folds cannot be both stratified and grouped (split(group))"
+                                        : "stratified folds need a categorical target");
     return false;
   }
   if ((obj == MLPRT_OBJ_VAL_F1 || obj == MLPRT_OBJ_VAL_AUC) && ir->models[0].task == MLP_TASK_REGRESSION) {

@@ -546,9 +546,22 @@ int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err);
 /* Seeded Fisher-Yates over a[n], a pure function of (seed, stream): the
  * split's shuffles and the training loop's epoch order both use it. */
 void mlprt_shuffle(int64_t *a, int64_t n, uint64_t seed, uint64_t stream);
-/* fold[i] in 0..k-1 for n rows, shuffled with seed, fold sizes differing by
- * at most one. */
-void mlprt_kfold(int64_t n, int k, uint64_t seed, int32_t *fold);
+/* Group id of every row by the text of column col (missing values are one
+ * group), gid [nrows] counting from 0; returns the number of groups. */
+int32_t mlprt_row_groups(const MlprtTable *t, int col, int32_t *gid);
+/* How cross-validation cuts n pooled rows into k folds. */
+typedef enum {
+  MLPRT_FOLDS_PLAIN,      /* shuffled; fold sizes differ by at most one */
+  MLPRT_FOLDS_STRATIFIED, /* key: each row's class (0..); each class spread over the folds alike */
+  MLPRT_FOLDS_GROUPED,    /* key: each row's group (0..); a group stays in one fold */
+  MLPRT_FOLDS_TIME        /* rows in time order: fold f is the f-th of k blocks at the end (-1: the
+                             rows before them), and trains on the rows of lower folds only */
+} MlprtFoldMode;
+
+/* fold[i] for the n rows, drawn with seed (time folds draw nothing); key
+ * as mode says, else NULL. 0, or -1 when the rows cannot make k folds
+ * (fewer rows, groups, or time blocks of a row). */
+int mlprt_folds(int64_t n, int k, MlprtFoldMode mode, const int32_t *key, uint64_t seed, int32_t *fold);
 /* Count rows per part: counts[3]. */
 void mlprt_split_counts(const MlprtTable *t, int64_t counts[3]);
 

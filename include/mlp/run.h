@@ -269,6 +269,7 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, njobs)                                                                             \
   X(MLPRT_I64, int64_t, objective)            /* MLPRT_OBJ_*: ranks jobs when there are several */         \
   X(MLPRT_I64, int64_t, nfolds)               /* > 0: the jobs are trials x folds */                       \
+  X(MLPRT_I64, int64_t, fold_repeats)         /* folds = repeats x k: fold f is f % k of repeat f / k */   \
   X(MLPRT_I64, int64_t, eta)                  /* successive halving: 1 / the share promoted; 0: none */    \
   X(MLPRT_I64, int64_t, cross_validate)       /* data.folds: the folds and the refit are the run */        \
   X(MLPRT_I64, int64_t, delimiter)            /* csv: the field separator; 0: ',' */                       \

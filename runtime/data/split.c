@@ -1,5 +1,6 @@
 /* split.c — train / validation / test assignment (random, stratified,
- * grouped, time-ordered) and k-fold indices. Consumes a table and a seed;
+ * grouped, time-ordered) and cross-validation folds (plain, stratified,
+ * grouped, time-series). Consumes a table and a seed;
  * produces t->part. Shuffles are Fisher-Yates driven by tensor.h's
  * counter-based RNG, so a seed gives the same split everywhere. */
 #include <math.h>
@@ -40,8 +41,7 @@ static void assign(uint8_t *part, const int64_t *rows, int64_t n, const double f
     part[rows[i]] = i < sz[0] ? MLPRT_TRAIN : i < sz[0] + sz[1] ? MLPRT_VALID : MLPRT_TEST;
 }
 
-/* Group id of every row by the text of column col: [nrows]; returns groups. */
-static int32_t row_groups(const MlprtTable *t, int col, int32_t *gid) {
+int32_t mlprt_row_groups(const MlprtTable *t, int col, int32_t *gid) {
   MlprtLevels lv = {0};
   char buf[64];
   for (int64_t r = 0; r < t->nrows; r++) {
@@ -82,7 +82,7 @@ int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err) {
   case MLPRT_SPLIT_STRATIFIED: {
     /* shuffle all rows, then split each class's rows (in shuffled order) */
     int32_t *gid = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *gid);
-    int32_t ng = row_groups(t, by, gid);
+    int32_t ng = mlprt_row_groups(t, by, gid);
     mlprt_shuffle(rows, n, p->seed, SPLIT_STREAM);
     int64_t *start = mlprt_xcalloc((size_t)ng + 1, sizeof *start);
     for (int64_t i = 0; i < n; i++) start[gid[i] + 1]++;
@@ -102,7 +102,7 @@ int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err) {
     /* shuffle the groups, then give whole groups to train until it holds its
      * share of rows, then to validation, the rest to test */
     int32_t *gid = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *gid);
-    int32_t ng = row_groups(t, by, gid);
+    int32_t ng = mlprt_row_groups(t, by, gid);
     int64_t *groups = mlprt_xmalloc((size_t)(ng ? ng : 1) * sizeof *groups);
     int64_t *size = mlprt_xcalloc((size_t)(ng ? ng : 1), sizeof *size);
     for (int32_t g = 0; g < ng; g++) groups[g] = g;
@@ -129,12 +129,81 @@ int mlprt_split(MlprtTable *t, const MlprtSplitParams *p, MlprtError *err) {
   return 0;
 }
 
-void mlprt_kfold(int64_t n, int k, uint64_t seed, int32_t *fold) {
+/* Stratified: the rows shuffled, then sorted by class (stably), are dealt
+ * to the folds in turn, so each class's rows spread over the folds as
+ * scikit-learn's StratifiedKFold allots them. */
+static void folds_stratified(int64_t n, int k, const int32_t *cls, int64_t *rows, int32_t *fold) {
+  int32_t nc = 0;
+  for (int64_t i = 0; i < n; i++) nc = cls[i] + 1 > nc ? cls[i] + 1 : nc;
+  int64_t *start = mlprt_xcalloc((size_t)nc + 1, sizeof *start);
+  for (int64_t i = 0; i < n; i++) start[cls[i] + 1]++;
+  for (int32_t c = 0; c < nc; c++) start[c + 1] += start[c];
+  int64_t *bycls = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *bycls);
+  for (int64_t i = 0; i < n; i++) bycls[start[cls[rows[i]]]++] = rows[i];
+  for (int64_t i = 0; i < n; i++) fold[bycls[i]] = (int32_t)(i % k);
+  free(bycls);
+  free(start);
+}
+
+/* Grouped: the groups, shuffled then stably sorted by size (largest
+ * first), each go to the fold holding the fewest rows so far (the lowest
+ * such fold), as scikit-learn's GroupKFold gives them out. -1 when there
+ * are fewer groups than folds. */
+static int folds_grouped(int64_t n, int k, const int32_t *gid, uint64_t seed, int32_t *fold) {
+  int32_t ng = 0;
+  for (int64_t i = 0; i < n; i++) ng = gid[i] + 1 > ng ? gid[i] + 1 : ng;
+  int64_t *size = mlprt_xcalloc((size_t)(ng ? ng : 1), sizeof *size);
+  for (int64_t i = 0; i < n; i++) size[gid[i]]++;
+  int64_t *order = mlprt_xmalloc((size_t)(ng ? ng : 1) * sizeof *order);
+  int32_t used = 0;
+  for (int32_t g = 0; g < ng; g++)
+    if (size[g] > 0) order[used++] = g;
+  if (used < k) {
+    free(order);
+    free(size);
+    return -1;
+  }
+  mlprt_shuffle(order, used, seed, KFOLD_STREAM);
+  for (int32_t a = 1; a < used; a++) /* insertion sort: stable */
+    for (int32_t b = a; b > 0 && size[order[b - 1]] < size[order[b]]; b--) {
+      int64_t tmp = order[b];
+      order[b] = order[b - 1], order[b - 1] = tmp;
+    }
+  int32_t *gfold = mlprt_xmalloc((size_t)ng * sizeof *gfold);
+  int64_t *load = mlprt_xcalloc((size_t)k, sizeof *load);
+  for (int32_t a = 0; a < used; a++) {
+    int f = 0;
+    for (int j = 1; j < k; j++) f = load[j] < load[f] ? j : f;
+    gfold[order[a]] = f;
+    load[f] += size[order[a]];
+  }
+  for (int64_t i = 0; i < n; i++) fold[i] = gfold[gid[i]];
+  free(load);
+  free(gfold);
+  free(order);
+  free(size);
+  return 0;
+}
+
+int mlprt_folds(int64_t n, int k, MlprtFoldMode mode, const int32_t *key, uint64_t seed, int32_t *fold) {
+  if (mode == MLPRT_FOLDS_GROUPED) return folds_grouped(n, k, key, seed, fold);
+  if (mode == MLPRT_FOLDS_TIME) {
+    /* scikit-learn's TimeSeriesSplit: k blocks of n / (k + 1) rows at the
+     * end, the rows before the first block only ever train */
+    int64_t block = n / (k + 1), head = n - block * k;
+    if (block == 0) return -1;
+    for (int64_t i = 0; i < n; i++) fold[i] = i < head ? -1 : (int32_t)((i - head) / block);
+    return 0;
+  }
+  if (n < k) return -1;
   int64_t *rows = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *rows);
   for (int64_t i = 0; i < n; i++) rows[i] = i;
   mlprt_shuffle(rows, n, seed, KFOLD_STREAM);
-  for (int64_t i = 0; i < n; i++) fold[rows[i]] = (int32_t)(i % k);
+  if (mode == MLPRT_FOLDS_STRATIFIED) folds_stratified(n, k, key, rows, fold);
+  else
+    for (int64_t i = 0; i < n; i++) fold[rows[i]] = (int32_t)(i % k);
   free(rows);
+  return 0;
 }
 
 void mlprt_split_counts(const MlprtTable *t, int64_t counts[3]) {

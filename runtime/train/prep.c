@@ -121,6 +121,22 @@ static int split_table(const MlprtProgram *p, MlprtTable *t, char *err, size_t n
   return mlprt_split(t, &sp, &e) != 0 ? fail_with(&e, err, n) : 0;
 }
 
+/* Grouped folds (split(group) with folds): each row's group as the split
+ * saw it, by rowid, since the cleaning after the split may drop, encode or
+ * reorder the column; NULL when the folds are not grouped. */
+static int32_t *groups_by_rowid(const MlprtProgram *p, const MlprtTable *t) {
+  int col = p->split_group && p->nfolds > 0 ? mlprt_table_find(t, p->split_group) : -1;
+  if (col < 0) return NULL;
+  int64_t top = 0;
+  for (int64_t r = 0; r < t->nrows; r++) top = t->rowid[r] > top ? t->rowid[r] : top;
+  int32_t *gid = malloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *gid);
+  int32_t *at = malloc((size_t)(top + 1) * sizeof *at);
+  mlprt_row_groups(t, col, gid);
+  for (int64_t r = 0; r < t->nrows; r++) at[t->rowid[r]] = gid[r];
+  free(gid);
+  return at;
+}
+
 /* ---- the cleaning chain ------------------------------------------------- */
 
 /* Whether c is the target column itself, known by its name string
@@ -727,8 +743,8 @@ static int append_test_rows(const MlprtProgram *p, int64_t head, MlprtTable *t, 
  * test_sha256 the test source's. */
 static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, const char **tname,
                          MlprtCleanLog **log, int64_t dropped[2], char **schema, MlprtTable *raw,
-                         int *raw_split, cJSON **inputs, char *sha256, char *test_sha256, char *err,
-                         size_t n) {
+                         int *raw_split, cJSON **inputs, int32_t **group_at, char *sha256, char *test_sha256,
+                         char *err, size_t n) {
   MlprtError e;
   if (load_rows(p, path, p->data_query, t, sha256, err, n) != 0) return -1;
   if (schema) *schema = schema_text(t);
@@ -764,6 +780,7 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
   int64_t base = t->nrows + dropped[0]; /* the data's rows as loaded */
   int rc = run_steps(p, 0, head, t, *tname, keep_loaded ? &as_loaded : NULL, *log, path, err, n);
   if (rc == 0) rc = split_table(p, t, err, n);
+  if (rc == 0 && group_at) *group_at = groups_by_rowid(p, t);
   if (rc == 0 && p->test_path)
     rc = append_test_rows(p, head, t, keep_loaded ? &as_loaded : NULL, head > 0 ? base : 0, &dropped[1],
                           test_sha256, err, n);
@@ -782,6 +799,10 @@ static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t,
       mlprt_table_free(raw);
       cJSON_Delete(*inputs);
       *inputs = NULL;
+    }
+    if (group_at) {
+      free(*group_at);
+      *group_at = NULL;
     }
   }
   return rc;
@@ -918,8 +939,9 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   MlprtCleanLog *log;
   int64_t dropped[2];
   const char *tname;
+  int32_t *group_at = NULL;
   if (prepare_table(p, path, &t, &tname, &log, dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs,
-                    d->sha256, d->test_sha256, err, n) != 0)
+                    &group_at, d->sha256, d->test_sha256, err, n) != 0)
     return -1;
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
@@ -944,6 +966,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   if (rc != 0) {
     mlprt_clean_log_free(log);
     mlprt_table_free(&t);
+    free(group_at);
     return -1;
   }
   int nsrc = 0;
@@ -960,6 +983,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
       d->label[s] = malloc(nr * sizeof(int32_t));
     else
       d->target[s] = malloc(nr * sizeof(float));
+    if (group_at) d->group[s] = malloc(nr * sizeof(int32_t));
     mlprt_table_features(&t, s, tc, d->x[s], &rows);
     /* A value no step filled in would poison every gradient: it counts as 0. */
     for (size_t i = 0; i < (size_t)d->n[s] * (size_t)d->F; i++)
@@ -984,6 +1008,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   for (int64_t r = 0; r < t.nrows; r++) {
     int s = t.part ? t.part[r] : MLPRT_TRAIN;
     int64_t i = pos[s]++;
+    if (group_at && s != MLPRT_TEST) d->group[s][i] = group_at[t.rowid[r]];
     if (classify) {
       int32_t k = class_of(&t, tc, r, d->class_names, d->nclasses);
       d->label[s][i] = k;
@@ -1025,6 +1050,7 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   }
   d->cleaning = rec;
   free(logtext);
+  free(group_at);
   mlprt_clean_log_free(log);
   mlprt_table_free(&t);
   return 0;
@@ -1047,6 +1073,7 @@ void mlprt_prep_free(MlprtDataset *d) {
     mlprt_free_aligned(d->y[s]);
     free(d->label[s]);
     free(d->target[s]);
+    free(d->group[s]);
   }
   for (int i = 0; i < d->nclasses; i++) free(d->class_names[i]);
   free(d->class_names);
@@ -1068,7 +1095,8 @@ int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, 
   MlprtCleanLog *log;
   int64_t dropped[2];
   const char *tname;
-  if (prepare_table(p, path, &t, &tname, &log, dropped, NULL, NULL, NULL, NULL, NULL, NULL, err, n) != 0)
+  if (prepare_table(p, path, &t, &tname, &log, dropped, NULL, NULL, NULL, NULL, NULL, NULL, NULL, err,
+                    n) != 0)
     return -1;
   mlprt_clean_log_free(log);
   int rc = 0;

@@ -487,6 +487,44 @@ static void load_pretrained(MlprtRun *r) {
   free(path);
 }
 
+/* How many times the folds are cut: nfolds is that many times k. */
+static int64_t fold_repeats(const MlprtProgram *p) {
+  return p->fold_repeats > 1 ? p->fold_repeats : 1;
+}
+
+/* The folds of the pooled training and validation rows, cut as the split
+ * is: stratified by class, by whole groups, or in time order (the pool is
+ * then the training rows, then the later validation rows, each in order). */
+static void make_folds(MlprtRun *r, int64_t pool) {
+  const MlprtProgram *p = r->p;
+  const MlprtDataset *d = &r->data;
+  MlprtFoldMode mode = p->split_time ? MLPRT_FOLDS_TIME
+                       : p->split_group ? MLPRT_FOLDS_GROUPED
+                       : p->stratify && d->label[MLPRT_TRAIN] ? MLPRT_FOLDS_STRATIFIED
+                                                              : MLPRT_FOLDS_PLAIN;
+  int32_t *const *by = mode == MLPRT_FOLDS_GROUPED ? d->group : d->label;
+  int32_t *key = NULL;
+  if (mode == MLPRT_FOLDS_GROUPED || mode == MLPRT_FOLDS_STRATIFIED) {
+    if (!by[MLPRT_TRAIN]) die(r, "grouped folds need the column '%s'", p->split_group);
+    key = malloc((size_t)(pool ? pool : 1) * sizeof *key);
+    for (int s = MLPRT_TRAIN, at = 0; s <= MLPRT_VALID; at += (int)d->n[s], s++)
+      if (d->n[s]) memcpy(key + at, by[s], (size_t)d->n[s] * sizeof *key);
+  }
+  /* repeated k-fold: each repeat is cut afresh, from the split's seed
+   * stepped by a large odd constant */
+  int64_t reps = fold_repeats(p), k = p->nfolds / reps;
+  r->fold_of = malloc((size_t)(pool ? pool : 1) * (size_t)reps * sizeof *r->fold_of);
+  int rc = 0;
+  for (int64_t rep = 0; rep < reps && rc == 0; rep++) {
+    uint64_t seed = (uint64_t)p->split_seed + (uint64_t)rep * UINT64_C(0x9E3779B97F4A7C15);
+    rc = mlprt_folds(pool, (int)k, mode, key, seed, r->fold_of + rep * pool);
+  }
+  free(key);
+  static const char *const what[] = {"rows", "rows", "groups", "rows for time blocks"};
+  if (rc != 0)
+    die(r, "%lld rows cannot make %lld folds (too few %s)", (long long)pool, (long long)k, what[mode]);
+}
+
 void mlprt_run_load(MlprtRun *r) {
   char err[1024];
   r->data_path = r->cli.data ? r->cli.data : r->p->data_path;
@@ -511,12 +549,7 @@ void mlprt_run_load(MlprtRun *r) {
     r->confusion = calloc(cells, sizeof *r->confusion);
     r->best_confusion = calloc(cells, sizeof *r->best_confusion);
   }
-  if (r->p->nfolds > 0) {
-    if (pool < r->p->nfolds)
-      die(r, "%lld rows cannot make %lld folds", (long long)pool, (long long)r->p->nfolds);
-    r->fold_of = malloc((size_t)pool * sizeof *r->fold_of);
-    mlprt_kfold(pool, (int)r->p->nfolds, (uint64_t)r->p->split_seed, r->fold_of);
-  }
+  if (r->p->nfolds > 0) make_folds(r, pool);
   if (r->p->pretrained) load_pretrained(r);
   if (!r->cli.quiet)
     printf("%s: %lld train, %lld validation, %lld test rows%s%s%s, %lld features\n", r->p->name,
@@ -744,6 +777,28 @@ static View split_view(const MlprtRun *r, int split) {
  * rows outside and inside its fold, or (a refit) every pooled row with the
  * validation split, then part of the training rows, only reported. rows
  * (malloc'd, or NULL) holds pooled row numbers for the caller to free. */
+/* Pooled row i's fold in the repeat that fold f (of all repeats x k) is
+ * cut in; *fk: f's own number in it. */
+static int32_t fold_in_repeat(const MlprtRun *r, int64_t i, int64_t f, int64_t *fk) {
+  int64_t k = r->p->nfolds / fold_repeats(r->p), pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID];
+  *fk = f % k;
+  return r->fold_of[f / k * pool + i];
+}
+
+/* Whether pooled row i trains fold f's job: a row of another fold, and for
+ * time folds a row before fold f's block. */
+static bool fold_trains(const MlprtRun *r, int64_t i, int64_t f) {
+  int64_t fk;
+  int32_t at = fold_in_repeat(r, i, f, &fk);
+  return r->p->split_time ? at < fk : at != fk;
+}
+
+/* Whether pooled row i is held out by fold f's job. */
+static bool fold_holds(const MlprtRun *r, int64_t i, int64_t f) {
+  int64_t fk;
+  return fold_in_repeat(r, i, f, &fk) == fk;
+}
+
 static void job_views(const MlprtRun *r, int64_t job, View *train, View *val, int64_t **rows) {
   const MlprtJob *j = &r->jobs[job];
   *rows = NULL;
@@ -759,9 +814,9 @@ static void job_views(const MlprtRun *r, int64_t job, View *train, View *val, in
   }
   /* Held-out rows go after the training rows, both in pooled order. */
   for (int64_t i = 0; i < pool; i++)
-    if (r->fold_of[i] != j->fold) (*rows)[nin++] = i;
+    if (fold_trains(r, i, j->fold)) (*rows)[nin++] = i;
   for (int64_t i = 0; i < pool; i++)
-    if (r->fold_of[i] == j->fold) (*rows)[nin + nout++] = i;
+    if (fold_holds(r, i, j->fold)) (*rows)[nin + nout++] = i;
   *train = (View){MLPRT_TRAIN, *rows, nin};
   *val = (View){MLPRT_VALID, *rows + nin, nout};
 }
@@ -1456,7 +1511,17 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   cJSON_AddNumberToObject(o, "job", (double)job);
   cJSON_AddNumberToObject(o, "model", (double)j->model);
   if (j->trial >= 0) cJSON_AddNumberToObject(o, "trial", (double)j->trial);
-  if (j->fold >= 0) cJSON_AddNumberToObject(o, "fold", (double)j->fold);
+  if (j->fold >= 0) {
+    cJSON_AddNumberToObject(o, "fold", (double)j->fold);
+    int64_t pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID], rows[2] = {0, 0};
+    for (int64_t i = 0; i < pool; i++) {
+      rows[0] += fold_trains(r, i, j->fold);
+      rows[1] += fold_holds(r, i, j->fold);
+    }
+    cJSON *n = cJSON_AddObjectToObject(o, "rows");
+    cJSON_AddNumberToObject(n, "train", (double)rows[0]);
+    cJSON_AddNumberToObject(n, "validation", (double)rows[1]);
+  }
   if (r->p->eta > 0 && j->trial >= 0) cJSON_AddNumberToObject(o, "rung", (double)j->rung);
   if (j->settings) cJSON_AddItemToObject(o, "settings", cJSON_Parse(j->settings));
   cJSON *hp = cJSON_AddObjectToObject(o, "hyperparameters");
@@ -1706,6 +1771,7 @@ int mlprt_run_close(MlprtRun *r) {
     for (int64_t i = 1; p->eta > 0 && i < p->njobs; i++) trials += r->jobs[i].rung == 0;
     cJSON_AddNumberToObject(tune, "trials", (double)trials);
     cJSON_AddNumberToObject(tune, "folds", (double)p->nfolds);
+    if (fold_repeats(p) > 1) cJSON_AddNumberToObject(tune, "repeats", (double)fold_repeats(p));
     if (folds_run(r)) {
       /* Without folds job 0 (the spec's settings) competes too: -1. */
       cJSON_AddNumberToObject(tune, "best_trial", (double)(cv ? r->best_trial : r->jobs[best].trial));

@@ -23,6 +23,7 @@ typedef struct {
   float *y[3];           /* [n, K] what the model fits: one-hot, 0/1, or the scaled target */
   int32_t *label[3];     /* classification: [n] class index; else NULL */
   float *target[3];      /* regression: [n] the target in its own units; else NULL */
+  int32_t *group[3];     /* grouped folds: [n] each row's split(group) value as a number; else NULL */
   double y_mean, y_std;  /* regression: y = (target - y_mean) / y_std */
   int nclasses;
   char **class_names;    /* [nclasses] */

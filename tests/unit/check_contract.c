@@ -524,6 +524,8 @@ static const FieldCase field_cases[] = {
     {"hyperparameters.schedule", "cosine()", {{0}}, false},
     {"tuning.search", "random()", {.s = {[S_TUNE] = SPACE}}, false},
     {"tuning.objective", NULL, {.s = {[S_TUNE] = SPACE}}, false},
+    {"tuning.repeats", NULL, {.s = {[S_TUNE] = SPACE "folds = 3"}}, false},
+    {"data.repeats", NULL, {.s = {[S_DATA] = "folds = 3"}}, false},
     {"environment.out", "\"runs/other\"", {{0}}, false},
     {"analysis.slices", "[species]", {{0}}, false},
     {"validation.monitor", "[loss]", {{0}}, false},

@@ -485,6 +485,109 @@ START_TEST(e2e_data_folds_cross_validate) {
 }
 END_TEST
 
+/* The folds are cut as the split is. Grunfeld's firms have 20 rows each:
+ * with split(group = firm) every fold holds out whole firms, even though
+ * onehot replaces the column after the split; with split(time_order =
+ * year) fold f holds out the f-th of four blocks at the end and trains on
+ * the rows before it only (the training rows grow by a block a fold). */
+START_TEST(e2e_folds_grouped_and_time) {
+  const char *fmt =
+      "pipeline gf {\n  data {\n    source = csv(\"%s/examples/data/grunfeld.csv\")\n    target = invest\n"
+      "    schema {\n      year = text\n    }\n    folds = 4\n    clean {\n"
+      "      parse_dates([year], format = \"%%Y\")\n      onehot([firm])\n      standardize(numeric)\n    }\n"
+      "    split(validation = 0.2, test = 0.2, %s)\n  }\n  model {\n    linear_model()\n  }\n}\n";
+  static const char *const how[] = {"group = firm", "time_order = year"};
+  for (int t = 0; t < 2; t++) {
+    char *spec = write_spec("gf.mlp", fmt, root(), how[t]);
+    char *exe = test_path(tmp, t ? "gf_time.exe" : "gf_group.exe");
+    const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+    test_run_ok(b);
+    cJSON *m = train(exe, t ? "gf_time.run" : "gf_group.run", NULL);
+    const cJSON *data = cJSON_GetObjectItem(m, "data");
+    int pool = cJSON_GetObjectItem(data, "train")->valueint;
+    pool += cJSON_GetObjectItem(data, "validation")->valueint;
+    int held = 0, block = 0, trained = 0;
+    const cJSON *jobs = cJSON_GetObjectItem(m, "jobs");
+    ck_assert_int_eq(cJSON_GetArraySize(jobs), 5); /* four folds and the refit */
+    for (int f = 0; f < 4; f++) {
+      const cJSON *rows = cJSON_GetObjectItem(cJSON_GetArrayItem(jobs, f), "rows");
+      ck_assert_ptr_nonnull(rows);
+      int tr = cJSON_GetObjectItem(rows, "train")->valueint;
+      int va = cJSON_GetObjectItem(rows, "validation")->valueint;
+      held += va;
+      if (t == 0) {
+        ck_assert_msg(va % 20 == 0 && va > 0, "fold %d holds out %d rows: part of a firm", f, va);
+        ck_assert_int_eq(tr + va, pool);
+      } else {
+        if (f == 0) block = va;
+        ck_assert_int_eq(va, block);
+        if (f > 0) ck_assert_int_eq(tr, trained + block); /* the previous fold's rows, then its block */
+        trained = tr;
+      }
+    }
+    ck_assert_int_eq(held, t ? 4 * (pool / 5) : pool);
+    if (t) ck_assert_int_eq(trained + block, pool); /* the last block ends the pool */
+    cJSON_Delete(m);
+    free(exe);
+    free(spec);
+  }
+}
+END_TEST
+
+/* data.repeats = 2 with folds = 3: six fold jobs, the two repeats cut
+ * apart (they score differently), each holding out every pooled row once,
+ * and the same run twice over for the seed. A repeat of folds that draw
+ * nothing from the seed is refused, as is repeats without folds. */
+START_TEST(e2e_folds_repeated) {
+  const char *fmt = "pipeline rep {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
+                    "    target = species\n    %s\n    split(validation = 0.2, test = 0.2%s)\n  }\n"
+                    "  model {\n    linear_model()\n  }\n}\n";
+  char *spec = write_spec("rep.mlp", fmt, root(), "folds = 3\n    repeats = 2", ", stratify = true");
+  char *exe = test_path(tmp, "rep.exe");
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  cJSON *m = train(exe, "rep.run", NULL), *again = train(exe, "rep_again.run", NULL);
+  const cJSON *t = cJSON_GetObjectItem(m, "tuning"), *jobs = cJSON_GetObjectItem(m, "jobs");
+  ck_assert_int_eq(cJSON_GetObjectItem(t, "folds")->valueint, 6);
+  ck_assert_int_eq(cJSON_GetObjectItem(t, "repeats")->valueint, 2);
+  ck_assert_int_eq(cJSON_GetArraySize(jobs), 7); /* two repeats of three folds, and the refit */
+  const cJSON *data = cJSON_GetObjectItem(m, "data");
+  int pool = cJSON_GetObjectItem(data, "train")->valueint;
+  pool += cJSON_GetObjectItem(data, "validation")->valueint;
+  double loss[6];
+  int held[2] = {0, 0};
+  for (int f = 0; f < 6; f++) {
+    const cJSON *j = cJSON_GetArrayItem(jobs, f);
+    held[f / 3] += cJSON_GetObjectItem(cJSON_GetObjectItem(j, "rows"), "validation")->valueint;
+    loss[f] = test_json_num(j, "metrics", "validation", "loss");
+  }
+  ck_assert_int_eq(held[0], pool);
+  ck_assert_int_eq(held[1], pool);
+  ck_assert_msg(loss[0] != loss[3] || loss[1] != loss[4] || loss[2] != loss[5],
+                "the repeats cut the same folds");
+  const cJSON *t2 = cJSON_GetObjectItem(again, "tuning");
+  ck_assert_double_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "mean_objective"), 0)->valuedouble,
+                      cJSON_GetArrayItem(cJSON_GetObjectItem(t2, "mean_objective"), 0)->valuedouble);
+  cJSON_Delete(m);
+  cJSON_Delete(again);
+  free(spec);
+  static const char *const refused[][4] = {
+      {"folds = 3\n    repeats = 2", ", time_order = sepal_length", ":6:15: error: 'repeats'",
+       "folds draw nothing from the seed"},
+      {"repeats = 2", "", ":5:15: error: 'repeats'", "give 'data.folds' beside it"}};
+  for (int i = 0; i < 2; i++) {
+    spec = write_spec("rep_bad.mlp", fmt, root(), refused[i][0], refused[i][1]);
+    const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+    TestRun r = test_run(e, NULL);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, refused[i][2]) && strstr(r.err, refused[i][3]), "%s", r.err);
+    test_run_free(&r);
+    free(spec);
+  }
+  free(exe);
+}
+END_TEST
+
 /* window(cols, size) is a lag step per step, the oldest first, each over
  * the listed columns in order: the features come step after step. A
  * step the trace refuses is reported at the window's own place. */
@@ -1177,6 +1280,8 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_successive_halving_matches_grid);
   tcase_add_test(tc, e2e_search_any_setting);
   tcase_add_test(tc, e2e_data_folds_cross_validate);
+  tcase_add_test(tc, e2e_folds_grouped_and_time);
+  tcase_add_test(tc, e2e_folds_repeated);
   tcase_add_test(tc, e2e_resume_is_bit_identical);
   tcase_add_test(tc, e2e_sigkill_then_resume);
   tcase_add_test(tc, e2e_tuning_survives_sigkill);

@@ -1,9 +1,12 @@
 /* check_split.c — train / validation / test splits and k-fold indices:
  * sizes, seeds, class balance under stratification, whole groups under
- * grouping, time order, and no leakage through a fitted step applied after
+ * grouping, time order, the folds against scikit-learn's (StratifiedKFold,
+ * GroupKFold, TimeSeriesSplit), and no leakage through a fitted step applied after
  * the split. */
+#include <cjson/cJSON.h>
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,7 +102,7 @@ END_TEST
 
 START_TEST(split_kfold) {
   int32_t fold[103];
-  mlprt_kfold(103, 5, 9, fold);
+  ck_assert_int_eq(mlprt_folds(103, 5, MLPRT_FOLDS_PLAIN, NULL, 9, fold), 0);
   int size[5] = {0};
   for (int i = 0; i < 103; i++) {
     ck_assert(fold[i] >= 0 && fold[i] < 5);
@@ -107,8 +110,110 @@ START_TEST(split_kfold) {
   }
   for (int k = 0; k < 5; k++) ck_assert(size[k] == 20 || size[k] == 21);
   int32_t again[103];
-  mlprt_kfold(103, 5, 9, again);
+  ck_assert_int_eq(mlprt_folds(103, 5, MLPRT_FOLDS_PLAIN, NULL, 9, again), 0);
   ck_assert_mem_eq(fold, again, sizeof fold);
+  ck_assert_int_ne(mlprt_folds(4, 5, MLPRT_FOLDS_PLAIN, NULL, 9, fold), 0);
+}
+END_TEST
+
+/* The keys as folds.py reads them: "k0,k1,..." (malloc'd). */
+static char *key_list(const int32_t *key, int n) {
+  char *s = malloc((size_t)n * 12 + 1), *p = s;
+  for (int i = 0; i < n; i++) p += sprintf(p, "%s%d", i ? "," : "", key[i]);
+  return s;
+}
+
+/* Stratified folds: each class's rows in each fold as StratifiedKFold
+ * allots them, the same for a seed, shuffled differently by another. */
+START_TEST(split_folds_stratified) {
+  enum { N = 103, K = 5, C = 3 };
+  int32_t cls[N], fold[N], again[N], other[N];
+  for (int i = 0; i < N; i++) cls[i] = i % 7 == 0 ? 2 : i % 3 == 0 ? 1 : 0;
+  ck_assert_int_eq(mlprt_folds(N, K, MLPRT_FOLDS_STRATIFIED, cls, 3, fold), 0);
+  ck_assert_int_eq(mlprt_folds(N, K, MLPRT_FOLDS_STRATIFIED, cls, 3, again), 0);
+  ck_assert_int_eq(mlprt_folds(N, K, MLPRT_FOLDS_STRATIFIED, cls, 4, other), 0);
+  ck_assert_mem_eq(fold, again, sizeof fold);
+  ck_assert(memcmp(fold, other, sizeof fold) != 0);
+  int held[K][C] = {{0}};
+  for (int i = 0; i < N; i++) held[fold[i]][cls[i]]++;
+  for (int c = 0; c < C; c++) /* each class spread evenly */
+    for (int f = 1; f < K; f++) ck_assert_int_le(abs(held[f][c] - held[0][c]), 1);
+  char *keys = key_list(cls, N);
+  const char *args[] = {"stratified", "5", keys};
+  cJSON *want = test_parity_oracle("stratified folds against StratifiedKFold", "folds.py", args, 3, "");
+  free(keys);
+  if (!want) return;
+  cJSON *alloc = cJSON_GetObjectItem(want, "allocation");
+  ck_assert_int_eq(cJSON_GetArraySize(alloc), K);
+  for (int f = 0; f < K; f++)
+    for (int c = 0; c < C; c++)
+      ck_assert_int_eq(held[f][c], cJSON_GetArrayItem(cJSON_GetArrayItem(alloc, f), c)->valueint);
+  cJSON_Delete(want);
+}
+END_TEST
+
+/* Grouped folds: a group never spans two folds, the fold sizes are
+ * GroupKFold's, and fewer groups than folds is refused. */
+START_TEST(split_folds_grouped) {
+  enum { G = 40, K = 4 };
+  int32_t gid[400], fold[400], again[400];
+  int n = 0;
+  for (int g = 0; g < G; g++)
+    for (int j = 0; j <= (g * 7) % 11; j++) gid[n++] = (g * 13) % G;
+  ck_assert_int_eq(mlprt_folds(n, K, MLPRT_FOLDS_GROUPED, gid, 5, fold), 0);
+  ck_assert_int_eq(mlprt_folds(n, K, MLPRT_FOLDS_GROUPED, gid, 5, again), 0);
+  ck_assert_mem_eq(fold, again, (size_t)n * sizeof *fold);
+  int32_t fold_of_group[G];
+  for (int g = 0; g < G; g++) fold_of_group[g] = -1;
+  int size[K] = {0};
+  for (int i = 0; i < n; i++) {
+    ck_assert(fold_of_group[gid[i]] < 0 || fold_of_group[gid[i]] == fold[i]);
+    fold_of_group[gid[i]] = fold[i];
+    size[fold[i]]++;
+  }
+  int32_t three[] = {0, 0, 1, 2, 2};
+  ck_assert_int_ne(mlprt_folds(5, 4, MLPRT_FOLDS_GROUPED, three, 5, fold), 0);
+  char *keys = key_list(gid, n);
+  const char *args[] = {"grouped", "4", keys};
+  cJSON *want = test_parity_oracle("grouped folds against GroupKFold", "folds.py", args, 3, "");
+  free(keys);
+  if (!want) return;
+  cJSON *sizes = cJSON_GetObjectItem(want, "sizes");
+  for (int f = 0; f < K; f++) ck_assert_int_eq(size[f], cJSON_GetArrayItem(sizes, f)->valueint);
+  cJSON_Delete(want);
+}
+END_TEST
+
+/* Time folds: fold f trains on the rows of lower folds only (never a
+ * later row) and holds out the f-th block, as TimeSeriesSplit does. */
+START_TEST(split_folds_time) {
+  enum { N = 53, K = 4 };
+  int32_t fold[N];
+  ck_assert_int_eq(mlprt_folds(N, K, MLPRT_FOLDS_TIME, NULL, 0, fold), 0);
+  for (int f = 0; f < K; f++) {
+    int last_train = -1, first_test = N;
+    for (int i = 0; i < N; i++) {
+      if (fold[i] < f) last_train = i;
+      if (fold[i] == f && i < first_test) first_test = i;
+    }
+    ck_assert_int_lt(last_train, first_test); /* no look-ahead */
+  }
+  ck_assert_int_ne(mlprt_folds(3, 4, MLPRT_FOLDS_TIME, NULL, 0, fold), 0);
+  const char *args[] = {"time", "4", "53"};
+  cJSON *want = test_parity_oracle("time folds against TimeSeriesSplit", "folds.py", args, 3, "");
+  if (!want) return;
+  cJSON *train = cJSON_GetObjectItem(want, "train"), *test = cJSON_GetObjectItem(want, "test");
+  for (int f = 0; f < K; f++) {
+    cJSON *tr = cJSON_GetArrayItem(train, f), *te = cJSON_GetArrayItem(test, f);
+    int ntr = 0, nte = 0;
+    for (int i = 0; i < N; i++) {
+      if (fold[i] < f) ck_assert_int_eq(cJSON_GetArrayItem(tr, ntr++)->valueint, i);
+      if (fold[i] == f) ck_assert_int_eq(cJSON_GetArrayItem(te, nte++)->valueint, i);
+    }
+    ck_assert_int_eq(ntr, cJSON_GetArraySize(tr));
+    ck_assert_int_eq(nte, cJSON_GetArraySize(te));
+  }
+  cJSON_Delete(want);
 }
 END_TEST
 
@@ -205,6 +310,9 @@ Suite *split_suite(void) {
   tcase_add_test(tc, split_random_sizes_and_seeds);
   tcase_add_test(tc, split_stratified_grouped_time);
   tcase_add_test(tc, split_kfold);
+  tcase_add_test(tc, split_folds_stratified);
+  tcase_add_test(tc, split_folds_grouped);
+  tcase_add_test(tc, split_folds_time);
   tcase_add_test(tc, split_no_leakage);
   tcase_add_test(tc, split_export_by_part);
   tcase_add_test(tc, split_shuffle_is_seeded_permutation);
