@@ -231,25 +231,35 @@ static inline bool same_bytes(const char *a, const char *b, size_t n) {
   return true;
 }
 
+/* A slot: the name's hash above its code + 1, so a probe that meets another
+ * name costs one load; 0 is empty. */
+static inline uint64_t levels_slot(uint32_t h, int32_t c) {
+  return (uint64_t)h << 32 | (uint32_t)(c + 1);
+}
+
 int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len) {
   if (!lv->nslots) return -1;
   uint32_t h = hash_bytes(s, len);
   for (uint32_t i = h & (lv->nslots - 1);; i = (i + 1) & (lv->nslots - 1)) {
-    int32_t c = lv->slots[i] - 1;
-    if (c < 0) return -1;
-    if (lv->hash[c] == h && lv->len[c] == len && same_bytes(lv->names[c], s, len)) return c;
+    uint64_t v = lv->slots[i];
+    if (!v) return -1;
+    int32_t c = (int32_t)(uint32_t)v - 1;
+    if ((uint32_t)(v >> 32) == h && lv->len[c] == len && same_bytes(lv->names[c], s, len)) return c;
   }
 }
 
 static void levels_rehash(MlprtLevels *lv, uint32_t nslots) {
-  free(lv->slots);
+  uint64_t *old = lv->slots;
+  uint32_t nold = lv->nslots;
   lv->slots = mlprt_xcalloc(nslots, sizeof *lv->slots);
   lv->nslots = nslots;
-  for (int32_t c = 0; c < lv->n; c++) {
-    uint32_t i = lv->hash[c] & (nslots - 1);
+  for (uint32_t j = 0; j < nold; j++) {
+    if (!old[j]) continue;
+    uint32_t i = (uint32_t)(old[j] >> 32) & (nslots - 1);
     while (lv->slots[i]) i = (i + 1) & (nslots - 1);
-    lv->slots[i] = c + 1;
+    lv->slots[i] = old[j];
   }
+  free(old);
 }
 
 int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
@@ -259,16 +269,14 @@ int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
   if (lv->n == lv->cap) {
     lv->cap = lv->cap ? lv->cap * 2 : 8;
     lv->names = mlprt_xrealloc(lv->names, (size_t)lv->cap * sizeof *lv->names);
-    lv->hash = mlprt_xrealloc(lv->hash, (size_t)lv->cap * sizeof *lv->hash);
     lv->len = mlprt_xrealloc(lv->len, (size_t)lv->cap * sizeof *lv->len);
   }
   c = lv->n++;
   lv->names[c] = mlprt_xstrndup(s, len);
-  lv->hash[c] = hash_bytes(s, len);
   lv->len[c] = (uint32_t)len;
-  uint32_t i = lv->hash[c] & (lv->nslots - 1);
+  uint32_t h = hash_bytes(s, len), i = h & (lv->nslots - 1);
   while (lv->slots[i]) i = (i + 1) & (lv->nslots - 1);
-  lv->slots[i] = c + 1;
+  lv->slots[i] = levels_slot(h, c);
   return c;
 }
 
@@ -286,7 +294,6 @@ void mlprt_levels_count(MlprtLevels *lv, int64_t **cnt, int32_t *cap, const char
 void mlprt_levels_free(MlprtLevels *lv) {
   for (int32_t i = 0; i < lv->n; i++) free(lv->names[i]);
   free(lv->names);
-  free(lv->hash);
   free(lv->len);
   free(lv->slots);
   memset(lv, 0, sizeof *lv);
