@@ -576,15 +576,37 @@ typedef struct {
   MlprtLevels *vocab; /* NULL: hashing */
   float *row;         /* [nout] counts of the current document, 0 but at touched */
   int64_t nout;
-  int64_t *touched;   /* [nout] the columns the document counts, first seen first */
+  int64_t *touched;   /* [nout] the columns the document counts */
   int64_t ntouched;
+  uint64_t *seen;     /* [(nout + 63) / 64] the same as bits */
   const Grams *grams; /* word n-grams: the vocabulary by key */
 } RowCount;
 
 static inline void count_at(RowCount *rc, int64_t k) {
   if (k < 0) return;
-  if (rc->row[k] == 0) rc->touched[rc->ntouched++] = k;
+  if (rc->row[k] == 0) rc->touched[rc->ntouched++] = k, rc->seen[k >> 6] |= UINT64_C(1) << (k & 63);
   rc->row[k] += 1;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* touched in column order, by a scan of the bits where they are few words
+ * for the columns touched, else by sorting; the bits are cleared. */
+static void touched_in_order(RowCount *rc) {
+  int64_t words = (rc->nout + 63) / 64;
+  if (words > 4 * rc->ntouched) {
+    qsort(rc->touched, (size_t)rc->ntouched, sizeof *rc->touched, cmp_i64);
+    for (int64_t j = 0; j < rc->ntouched; j++) rc->seen[rc->touched[j] >> 6] = 0;
+    return;
+  }
+  int64_t n = 0;
+  for (int64_t w = 0; w < words; w++) {
+    for (uint64_t b = rc->seen[w]; b; b &= b - 1) rc->touched[n++] = w * 64 + __builtin_ctzll(b);
+    rc->seen[w] = 0;
+  }
 }
 
 static void count_term(const char *w, size_t len, void *ctx) {
@@ -615,11 +637,6 @@ static void vocab_grams(const MlprtColFit *cf, MlprtLevels *units, Grams *g) {
   }
 }
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
 #define VEC_PARTS_MAX 32
 #define VEC_PART_ROWS 256 /* fewer rows are not worth a thread */
 
@@ -636,33 +653,84 @@ typedef struct {
   int64_t *changed;          /* [parts] rows with a text */
 } VecRows;
 
+/* A block's values, column by column: its rows' entries bucketed by column. */
+typedef struct {
+  int32_t *col, *row; /* [n] as the rows give them */
+  float *val;
+  int32_t *srow;      /* [n] bucketed by column */
+  float *sval;
+  int64_t n, cap;
+  int64_t *start;     /* [nout + 1] */
+} Block;
+
+static void block_add(Block *b, int64_t col, int64_t row, float val) {
+  if (b->n == b->cap) {
+    b->cap = b->cap ? b->cap * 2 : 4096;
+    b->col = mlprt_xrealloc(b->col, (size_t)b->cap * sizeof *b->col);
+    b->row = mlprt_xrealloc(b->row, (size_t)b->cap * sizeof *b->row);
+    b->val = mlprt_xrealloc(b->val, (size_t)b->cap * sizeof *b->val);
+    b->srow = mlprt_xrealloc(b->srow, (size_t)b->cap * sizeof *b->srow);
+    b->sval = mlprt_xrealloc(b->sval, (size_t)b->cap * sizeof *b->sval);
+  }
+  b->col[b->n] = (int32_t)col, b->row[b->n] = (int32_t)row, b->val[b->n] = val;
+  b->n++;
+}
+
+/* Rows [r0, r1) of every column: zeroed, then the block's values written,
+ * one column at a time while its lines are at hand. */
+static void block_write(Block *b, float **out, int64_t nout, int64_t r0, int64_t r1) {
+  memset(b->start, 0, (size_t)(nout + 1) * sizeof *b->start);
+  for (int64_t j = 0; j < b->n; j++) b->start[b->col[j] + 1]++;
+  for (int64_t k = 0; k < nout; k++) b->start[k + 1] += b->start[k];
+  for (int64_t j = 0; j < b->n; j++) {
+    int64_t at = b->start[b->col[j]]++;
+    b->srow[at] = b->row[j], b->sval[at] = b->val[j];
+  }
+  /* start[k] is now the end of column k's entries */
+  for (int64_t k = 0, j = 0; k < nout; k++) {
+    float *o = out[k];
+    memset(o + r0, 0, (size_t)(r1 - r0) * sizeof *o);
+    for (; j < b->start[k]; j++) o[b->srow[j]] = b->sval[j];
+  }
+  b->n = 0;
+}
+
+#define VEC_BLOCK_ROWS 128
+
 /* One slice of rows of every new column. Each row's counts touch few
  * columns: those are weighed (in column order, as a whole row would be)
  * and written, the others stay 0. */
 static void vectorize_rows(void *ctx, int part) {
   VecRows *v = ctx;
   int64_t lo = v->nrows * part / v->parts, hi = v->nrows * (part + 1) / v->parts, nout = v->nout;
-  for (int64_t k = 0; k < nout; k++) memset(v->out[k] + lo, 0, (size_t)(hi - lo) * sizeof(float));
   bool hash = v->terms->method == MLPRT_VEC_HASH, word = v->terms->analyzer == MLPRT_ANALYZER_WORD;
   RowCount rc = {v->vocab, mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof(float)), nout,
-                 mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0, v->grams};
+                 mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0,
+                 mlprt_xcalloc((size_t)(nout + 63) / 64 + 1, sizeof(uint64_t)), v->grams};
   UnitIds u = unit_ids_init(v->units, false, v->terms, count_gram, &rc);
+  Block b = {.start = mlprt_xmalloc((size_t)(nout + 1) * sizeof(int64_t))};
   int64_t changed = 0;
-  for (int64_t r = lo; r < hi; r++) {
-    const char *s = text_of(v->src, r);
-    rc.ntouched = 0;
-    if (s && !hash && word) grams_each(&u, s, strlen(s), true);
-    else if (s) mlprt_terms_each(s, strlen(s), v->terms, count_term, &rc);
-    qsort(rc.touched, (size_t)rc.ntouched, sizeof *rc.touched, cmp_i64);
-    mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, v->idf, v->terms);
-    for (int64_t j = 0; j < rc.ntouched; j++) {
-      int64_t k = rc.touched[j];
-      v->out[k][r] = rc.row[k];
-      rc.row[k] = 0;
+  for (int64_t r0 = lo; r0 < hi; r0 += VEC_BLOCK_ROWS) {
+    int64_t r1 = r0 + VEC_BLOCK_ROWS < hi ? r0 + VEC_BLOCK_ROWS : hi;
+    for (int64_t r = r0; r < r1; r++) {
+      const char *s = text_of(v->src, r);
+      rc.ntouched = 0;
+      if (s && !hash && word) grams_each(&u, s, strlen(s), true);
+      else if (s) mlprt_terms_each(s, strlen(s), v->terms, count_term, &rc);
+      touched_in_order(&rc);
+      mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, v->idf, v->terms);
+      for (int64_t j = 0; j < rc.ntouched; j++) {
+        int64_t k = rc.touched[j];
+        block_add(&b, k, r, rc.row[k]);
+        rc.row[k] = 0;
+      }
+      changed += s != NULL;
     }
-    changed += s != NULL;
+    block_write(&b, v->out, nout, r0, r1);
   }
   v->changed[part] = changed;
+  free(b.col), free(b.row), free(b.val), free(b.srow), free(b.sval), free(b.start);
+  free(rc.seen);
   free(rc.touched);
   free(rc.row);
 }
