@@ -85,6 +85,7 @@ typedef struct {
   int64_t pool_len, pool_cap;
   int32_t origin;     /* 1 + the position at load of the column this one was made from (the cleaning ops
                          carry it to the columns they make); 0: not recorded */
+  struct MlprtSlab *slab; /* the block the data lies in, shared with columns made with it; NULL: its own */
 } MlprtColumn;
 
 /* Which split a row belongs to; cleaning ops fit on MLPRT_TRAIN rows only. */

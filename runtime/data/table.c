@@ -64,8 +64,9 @@ static size_t huge_round(size_t n) {
 }
 
 /* m bytes, a multiple of HUGE_PAGE: the smallest pooled region that holds
- * them (its tail stays pooled), or a fresh aligned mapping. */
-static void *big_alloc(size_t m) {
+ * them (its tail stays pooled), or a fresh aligned mapping (zero; *fresh
+ * says which, where fresh is not NULL). */
+static void *big_alloc_from(size_t m, bool *fresh) {
   pthread_mutex_lock(&pool.lock);
   int best = -1;
   for (int i = 0; i < pool.count; i++)
@@ -80,9 +81,11 @@ static void *big_alloc(size_t m) {
       pool.p[best] = pool.p[pool.count], pool.n[best] = pool.n[pool.count];
     }
     pthread_mutex_unlock(&pool.lock);
+    if (fresh) *fresh = false;
     return p;
   }
   pthread_mutex_unlock(&pool.lock);
+  if (fresh) *fresh = true;
   char *p = mmap(NULL, m + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) out_of_memory(m);
   char *a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
@@ -90,6 +93,10 @@ static void *big_alloc(size_t m) {
   munmap(a + m, (size_t)(p + HUGE_PAGE - a)); /* never empty: a < p + HUGE_PAGE */
   madvise(a, m, MADV_HUGEPAGE); /* a hint: kernels without THP just map small pages */
   return a;
+}
+
+static void *big_alloc(size_t m) {
+  return big_alloc_from(m, NULL);
 }
 
 static void big_free(void *p, size_t m) {
@@ -322,10 +329,34 @@ static size_t column_bytes(const MlprtTable *t, size_t elem) {
   return (size_t)(t->cap_rows ? t->cap_rows : 1) * elem;
 }
 
+/* A block of zeroed memory that columns made together share, freed with
+ * the last of them. */
+struct MlprtSlab {
+  void *p;
+  size_t bytes;
+  int64_t refs;
+};
+
+static void slab_release(struct MlprtSlab *s) {
+  if (--s->refs) return;
+  column_release(s->p, s->bytes);
+  free(s);
+}
+
+/* c's data as storage of its own, n bytes holding the first min(n, old) of the old. */
+static void column_own(MlprtColumn *c, void **data, size_t old, size_t n) {
+  void *q = column_alloc(n);
+  memcpy(q, *data, old < n ? old : n);
+  *data = q;
+  slab_release(c->slab);
+  c->slab = NULL;
+}
+
 static void column_free(const MlprtTable *t, MlprtColumn *c) {
   size_t elem;
   void **data = column_data(c, &elem);
-  column_release(*data, column_bytes(t, elem));
+  if (c->slab) slab_release(c->slab);
+  else column_release(*data, column_bytes(t, elem));
   free(c->name);
   free(c->pool);
   mlprt_levels_free(&c->levels);
@@ -375,6 +406,25 @@ int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType typ
   return t->ncols++;
 }
 
+void mlprt_table_add_float_columns(MlprtTable *t, char **names, int n) {
+  if (n <= 0) return;
+  size_t each = (column_bytes(t, sizeof(float)) + 63) & ~(size_t)63, bytes = each * (size_t)n;
+  struct MlprtSlab *s = mlprt_xmalloc(sizeof *s);
+  bool fresh = false;
+  *s = (struct MlprtSlab){bytes < BIG ? mlprt_xcalloc(1, bytes) : big_alloc_from(huge_round(bytes), &fresh),
+                          bytes, n};
+  if (bytes >= BIG && !fresh) memset(s->p, 0, bytes);
+  for (int k = 0; k < n; k++) {
+    if (t->ncols == t->cap_cols) {
+      t->cap_cols = t->cap_cols ? t->cap_cols * 2 : 8;
+      t->cols = mlprt_xrealloc(t->cols, (size_t)t->cap_cols * sizeof *t->cols);
+    }
+    t->cols[t->ncols++] =
+        (MlprtColumn){.name = names[k], .type = MLPRT_COL_FLOAT, .f = (float *)((char *)s->p + each * (size_t)k),
+                      .slab = s};
+  }
+}
+
 int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type) {
   int c = mlprt_table_add_column_raw(t, name, type);
   column_set_missing(&t->cols[c], 0, t->nrows);
@@ -400,7 +450,8 @@ void mlprt_table_reserve(MlprtTable *t, int64_t n) {
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
-    *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
+    if (t->cols[i].slab) column_own(&t->cols[i], data, column_bytes(t, elem), (size_t)cap * elem);
+    else *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
   if (t->rowid) t->rowid = mlprt_xrealloc(t->rowid, (size_t)cap * sizeof *t->rowid);
@@ -413,7 +464,8 @@ void mlprt_table_shrink(MlprtTable *t) {
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
-    *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
+    if (!t->cols[i].slab) /* a shared block's slice just holds more rows than it needs */
+      *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
   if (t->rowid) t->rowid = mlprt_xrealloc(t->rowid, (size_t)cap * sizeof *t->rowid);

@@ -676,9 +676,8 @@ static void block_add(Block *b, int64_t col, int64_t row, float val) {
   b->n++;
 }
 
-/* Rows [r0, r1) of every column: zeroed, then the block's values written,
- * one column at a time while its lines are at hand. */
-static void block_write(Block *b, float **out, int64_t nout, int64_t r0, int64_t r1) {
+/* The block's values written into the (zeroed) columns, one column at a time. */
+static void block_write(Block *b, float **out, int64_t nout) {
   memset(b->start, 0, (size_t)(nout + 1) * sizeof *b->start);
   for (int64_t j = 0; j < b->n; j++) b->start[b->col[j] + 1]++;
   for (int64_t k = 0; k < nout; k++) b->start[k + 1] += b->start[k];
@@ -689,7 +688,6 @@ static void block_write(Block *b, float **out, int64_t nout, int64_t r0, int64_t
   /* start[k] is now the end of column k's entries */
   for (int64_t k = 0, j = 0; k < nout; k++) {
     float *o = out[k];
-    memset(o + r0, 0, (size_t)(r1 - r0) * sizeof *o);
     for (; j < b->start[k]; j++) o[b->srow[j]] = b->sval[j];
   }
   b->n = 0;
@@ -726,7 +724,7 @@ static void vectorize_rows(void *ctx, int part) {
       }
       changed += s != NULL;
     }
-    block_write(&b, v->out, nout, r0, r1);
+    block_write(&b, v->out, nout);
   }
   v->changed[part] = changed;
   free(b.col), free(b.row), free(b.val), free(b.srow), free(b.sval), free(b.start);
@@ -755,13 +753,15 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
   for (int32_t k = 0; !hash && !word && k < cf->nlevels; k++)
     mlprt_levels_intern(&vocab, cf->levels[k], strlen(cf->levels[k]));
   int first = t->ncols;
-  char name[512];
+  char name[512], **names = mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof *names);
   for (int64_t k = 0; k < nout; k++) {
     if (hash) snprintf(name, sizeof name, "%s#%lld", cf->column, (long long)k);
     else if (k < cf->nlevels) snprintf(name, sizeof name, "%s:%s", cf->column, cf->levels[k]);
     else snprintf(name, sizeof name, "%s:<unused %lld>", cf->column, (long long)k);
-    mlprt_table_add_column_raw(t, name, MLPRT_COL_FLOAT); /* vectorize_rows zeroes them */
+    names[k] = mlprt_xstrndup(name, strlen(name));
   }
+  mlprt_table_add_float_columns(t, names, (int)nout);
+  free(names);
   /* the pad columns' counts are 0 whatever their idf */
   double *idf = cf->weights ? mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof *idf) : NULL;
   if (idf) memcpy(idf, cf->weights, (size_t)cf->nlevels * sizeof *idf);
