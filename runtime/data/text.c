@@ -267,11 +267,15 @@ typedef struct {
   int32_t val; /* the dense index of the n-gram */
 } Gram;
 
-/* Keys to dense indices 0..n-1 in first-seen order; a slot with a 0 newest id is empty. */
+/* Keys to dense indices 0..n-1 in first-seen order: a single unit's by a
+ * table indexed by its id, longer ones by open addressing (a slot with a 0
+ * newest id is empty). */
 typedef struct {
+  int32_t *uni;    /* [nuni] the index of unit id + 1's unigram, or -1 */
+  uint32_t nuni;
   Gram *slots;
   uint32_t nslots; /* power of two */
-  int32_t n;
+  int32_t nhashed, n;
 } Grams;
 
 static inline uint32_t gram_hash(const uint32_t *id) {
@@ -286,6 +290,10 @@ static inline bool same_key(const uint32_t *a, const uint32_t *b) {
   return true;
 }
 
+static inline bool unigram(const uint32_t *id) {
+  return !id[MLPRT_NGRAM_MAX - 2];
+}
+
 /* The slot holding key, or the empty one where it would go. */
 static inline Gram *grams_slot(const Grams *g, const uint32_t *id) {
   for (uint32_t i = gram_hash(id) & (g->nslots - 1);; i = (i + 1) & (g->nslots - 1)) {
@@ -295,26 +303,46 @@ static inline Gram *grams_slot(const Grams *g, const uint32_t *id) {
 }
 
 static int32_t grams_find(const Grams *g, const uint32_t *id) {
+  if (unigram(id)) return id[MLPRT_NGRAM_MAX - 1] <= g->nuni ? g->uni[id[MLPRT_NGRAM_MAX - 1] - 1] : -1;
   if (!g->nslots) return -1;
   Gram *e = grams_slot(g, id);
   return e->id[MLPRT_NGRAM_MAX - 1] ? e->val : -1;
 }
 
 static int32_t grams_add(Grams *g, const uint32_t *id) {
-  if ((uint32_t)(g->n + 1) * 2 > g->nslots) {
-    Grams ng = {mlprt_xcalloc(g->nslots ? g->nslots * 2 : 1024, sizeof(Gram)), g->nslots ? g->nslots * 2 : 1024,
-                g->n};
-    for (uint32_t i = 0; i < g->nslots; i++)
-      if (g->slots[i].id[MLPRT_NGRAM_MAX - 1]) *grams_slot(&ng, g->slots[i].id) = g->slots[i];
-    free(g->slots);
-    *g = ng;
+  if (unigram(id)) {
+    uint32_t u = id[MLPRT_NGRAM_MAX - 1] - 1;
+    if (u >= g->nuni) {
+      uint32_t old = g->nuni;
+      g->nuni = u + 1 > 2 * old ? u + 1 : 2 * old;
+      g->uni = mlprt_xrealloc(g->uni, (size_t)g->nuni * sizeof *g->uni);
+      memset(g->uni + old, 0xff, (size_t)(g->nuni - old) * sizeof *g->uni); /* -1 */
+    }
+    if (g->uni[u] < 0) g->uni[u] = g->n++;
+    return g->uni[u];
+  }
+  if ((uint32_t)(g->nhashed + 1) * 2 > g->nslots) {
+    uint32_t ns = g->nslots ? g->nslots * 2 : 1024;
+    Gram *old = g->slots;
+    uint32_t nold = g->nslots;
+    g->slots = mlprt_xcalloc(ns, sizeof(Gram));
+    g->nslots = ns;
+    for (uint32_t i = 0; i < nold; i++)
+      if (old[i].id[MLPRT_NGRAM_MAX - 1]) *grams_slot(g, old[i].id) = old[i];
+    free(old);
   }
   Gram *e = grams_slot(g, id);
   if (!e->id[MLPRT_NGRAM_MAX - 1]) {
     memcpy(e->id, id, sizeof e->id);
     e->val = g->n++;
+    g->nhashed++;
   }
   return e->val;
+}
+
+static void grams_free(Grams *g) {
+  free(g->uni);
+  free(g->slots);
 }
 
 #define UNIT_NONE UINT32_MAX /* a unit in no term: too long, or (applying) in no vocabulary term */
@@ -546,7 +574,7 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
   }
   free(wd);
   free(d.g);
-  free(d.grams.slots);
+  grams_free(&d.grams);
   mlprt_levels_free(&d.units);
 }
 
@@ -779,7 +807,7 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
   free(idf);
   mlprt_levels_free(&vocab);
   mlprt_levels_free(&units);
-  free(grams.slots);
+  grams_free(&grams);
   mlprt_table_drop_column(t, c);
   return 0;
 }
