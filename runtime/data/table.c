@@ -419,9 +419,8 @@ void mlprt_table_add_float_columns(MlprtTable *t, char **names, int n) {
       t->cap_cols = t->cap_cols ? t->cap_cols * 2 : 8;
       t->cols = mlprt_xrealloc(t->cols, (size_t)t->cap_cols * sizeof *t->cols);
     }
-    t->cols[t->ncols++] =
-        (MlprtColumn){.name = names[k], .type = MLPRT_COL_FLOAT, .f = (float *)((char *)s->p + each * (size_t)k),
-                      .slab = s};
+    float *f = (float *)((char *)s->p + each * (size_t)k);
+    t->cols[t->ncols++] = (MlprtColumn){.name = names[k], .type = MLPRT_COL_FLOAT, .f = f, .slab = s};
   }
 }
 

@@ -367,7 +367,8 @@ static void unit_ids(const char *unit, size_t len, void *ctx) {
   u->id[slot] = UNIT_NONE;
   if (len <= MLPRT_TERM_MAX) {
     for (size_t i = 0; i < len; i++) u->low[i] = (char)tolower((unsigned char)unit[i]);
-    int32_t k = u->intern ? mlprt_levels_intern(u->units, u->low, len) : mlprt_levels_find(u->units, u->low, len);
+    int32_t k = u->intern ? mlprt_levels_intern(u->units, u->low, len)
+                          : mlprt_levels_find(u->units, u->low, len);
     if (k >= 0) u->id[slot] = (uint32_t)k + 1;
   }
   uint32_t key[MLPRT_NGRAM_MAX] = {0};
