@@ -649,21 +649,25 @@ static void count_gram(const uint32_t *key, void *ctx) {
 }
 
 /* The vocabulary of word terms by key: term k, its words joined by single
- * spaces, as n-gram k over the units of every term. */
-static void vocab_grams(const MlprtColFit *cf, MlprtLevels *units, Grams *g) {
+ * spaces, as n-gram k over the units of every term. False (g then holds
+ * part of it) where a term is not such a join of at most MLPRT_NGRAM_MAX
+ * words, as a fit read from elsewhere may hold. */
+static bool vocab_grams(const MlprtColFit *cf, MlprtLevels *units, Grams *g) {
   for (int32_t k = 0; k < cf->nlevels; k++) {
     uint32_t key[MLPRT_NGRAM_MAX] = {0}, id[MLPRT_NGRAM_MAX];
     int n = 0;
-    for (const char *w = cf->levels[k]; n < MLPRT_NGRAM_MAX;) {
+    for (const char *w = cf->levels[k];;) {
       const char *e = strchr(w, ' ');
       size_t len = e ? (size_t)(e - w) : strlen(w);
+      if (!len || n == MLPRT_NGRAM_MAX) return false;
       id[n++] = (uint32_t)mlprt_levels_intern(units, w, len) + 1;
       if (!e) break;
       w = e + 1;
     }
     memcpy(key + (MLPRT_NGRAM_MAX - n), id, (size_t)n * sizeof *id);
-    grams_add(g, key);
+    if (grams_add(g, key) != k) return false;
   }
+  return true;
 }
 
 #define VEC_PARTS_MAX 32
@@ -672,9 +676,9 @@ static void vocab_grams(const MlprtColFit *cf, MlprtLevels *units, Grams *g) {
 typedef struct {
   const MlprtColumn *src;
   const MlprtTerms *terms;
-  MlprtLevels *vocab;        /* characters: the vocabulary by term; NULL: hashing */
+  MlprtLevels *vocab;        /* the vocabulary by term (unless by key); NULL: hashing */
   MlprtLevels *units;        /* words: the vocabulary's units */
-  const Grams *grams;        /* words: the vocabulary by key */
+  const Grams *grams;        /* words: the vocabulary by key; NULL: by term */
   const double *idf;         /* [nout] or NULL */
   float **out;               /* [nout] the new columns */
   int64_t nout, nrows;
@@ -730,7 +734,6 @@ static void block_write(Block *b, float **out, int64_t nout) {
 static void vectorize_rows(void *ctx, int part) {
   VecRows *v = ctx;
   int64_t lo = v->nrows * part / v->parts, hi = v->nrows * (part + 1) / v->parts, nout = v->nout;
-  bool hash = v->terms->method == MLPRT_VEC_HASH, word = v->terms->analyzer == MLPRT_ANALYZER_WORD;
   RowCount rc = {v->vocab, mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof(float)), nout,
                  mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0,
                  mlprt_xcalloc((size_t)(nout + 63) / 64 + 1, sizeof(uint64_t)), v->grams};
@@ -742,7 +745,7 @@ static void vectorize_rows(void *ctx, int part) {
     for (int64_t r = r0; r < r1; r++) {
       const char *s = text_of(v->src, r);
       rc.ntouched = 0;
-      if (s && !hash && word) grams_each(&u, s, strlen(s), true);
+      if (s && v->grams) grams_each(&u, s, strlen(s), true);
       else if (s) mlprt_terms_each(s, strlen(s), v->terms, count_term, &rc);
       touched_in_order(&rc);
       mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, v->idf, v->terms);
@@ -778,7 +781,11 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
   bool word = f->terms.analyzer == MLPRT_ANALYZER_WORD;
   MlprtLevels vocab = {0}, units = {0};
   Grams grams = {0};
-  if (!hash && word) vocab_grams(cf, &units, &grams);
+  if (!hash && word && !vocab_grams(cf, &units, &grams)) {
+    word = false;
+    grams_free(&grams), mlprt_levels_free(&units);
+    grams = (Grams){0};
+  }
   for (int32_t k = 0; !hash && !word && k < cf->nlevels; k++)
     mlprt_levels_intern(&vocab, cf->levels[k], strlen(cf->levels[k]));
   int first = t->ncols;
@@ -800,8 +807,9 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
   int parts = mlprt_opt_threads(NULL);
   if (parts > VEC_PARTS_MAX) parts = VEC_PARTS_MAX;
   if (parts > t->nrows / VEC_PART_ROWS) parts = (int)(t->nrows / VEC_PART_ROWS);
-  VecRows v = {&t->cols[c], &f->terms, hash ? NULL : &vocab, &units, &grams, idf, out, nout, t->nrows,
-               parts > 1 ? parts : 1, part_changed};
+  VecRows v = {.src = &t->cols[c], .terms = &f->terms, .vocab = hash ? NULL : &vocab, .units = &units,
+               .grams = !hash && word ? &grams : NULL, .idf = idf, .out = out, .nout = nout,
+               .nrows = t->nrows, .parts = parts > 1 ? parts : 1, .changed = part_changed};
   mlprt_parallel_for(v.parts, v.parts, vectorize_rows, &v);
   for (int k = 0; k < v.parts; k++) cf->changed += part_changed[k];
   free(out);
