@@ -59,10 +59,9 @@ int mlprt_col_type_parse(const char *s);
  * order, with a hash index for lookup. */
 typedef struct {
   char **names;       /* [n] owned strings */
-  uint32_t *hash;     /* [n] hash of each name, checked before comparing bytes */
   uint32_t *len;      /* [n] strlen of each name */
   int32_t n, cap;
-  int32_t *slots;     /* [nslots] code + 1, 0 = empty */
+  uint64_t *slots;    /* [nslots] the name's hash << 32 | (code + 1), 0 = empty */
   uint32_t nslots;    /* power of two */
 } MlprtLevels;
 
@@ -86,6 +85,7 @@ typedef struct {
   int64_t pool_len, pool_cap;
   int32_t origin;     /* 1 + the position at load of the column this one was made from (the cleaning ops
                          carry it to the columns they make); 0: not recorded */
+  struct MlprtSlab *slab; /* the block the data lies in, shared with columns made with it; NULL: its own */
 } MlprtColumn;
 
 /* Which split a row belongs to; cleaning ops fit on MLPRT_TRAIN rows only. */

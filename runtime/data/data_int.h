@@ -93,6 +93,10 @@ bool mlprt_why_final(const char *why);
 /* mlprt_table_add_column without initialising the rows: for callers that
  * write every cell (memory is first touched by whoever fills it). */
 int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType type);
+/* n FLOAT columns named names[k] (the strings are taken), every row 0, in
+ * one block of memory that they share (a block from 1 MiB up comes in huge
+ * pages: far fewer faults than thousands of small columns). */
+void mlprt_table_add_float_columns(MlprtTable *t, char **names, int n);
 /* A new table with one empty column per schema column. */
 void mlprt_table_from_schema(MlprtTable *t, const MlprtSchema *s);
 /* Mark a row's cells missing (rows appended before the fields are known). */

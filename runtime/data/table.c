@@ -64,8 +64,9 @@ static size_t huge_round(size_t n) {
 }
 
 /* m bytes, a multiple of HUGE_PAGE: the smallest pooled region that holds
- * them (its tail stays pooled), or a fresh aligned mapping. */
-static void *big_alloc(size_t m) {
+ * them (its tail stays pooled), or a fresh aligned mapping (zero; *fresh
+ * says which, where fresh is not NULL). */
+static void *big_alloc_from(size_t m, bool *fresh) {
   pthread_mutex_lock(&pool.lock);
   int best = -1;
   for (int i = 0; i < pool.count; i++)
@@ -80,9 +81,11 @@ static void *big_alloc(size_t m) {
       pool.p[best] = pool.p[pool.count], pool.n[best] = pool.n[pool.count];
     }
     pthread_mutex_unlock(&pool.lock);
+    if (fresh) *fresh = false;
     return p;
   }
   pthread_mutex_unlock(&pool.lock);
+  if (fresh) *fresh = true;
   char *p = mmap(NULL, m + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) out_of_memory(m);
   char *a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
@@ -90,6 +93,10 @@ static void *big_alloc(size_t m) {
   munmap(a + m, (size_t)(p + HUGE_PAGE - a)); /* never empty: a < p + HUGE_PAGE */
   madvise(a, m, MADV_HUGEPAGE); /* a hint: kernels without THP just map small pages */
   return a;
+}
+
+static void *big_alloc(size_t m) {
+  return big_alloc_from(m, NULL);
 }
 
 static void big_free(void *p, size_t m) {
@@ -231,25 +238,35 @@ static inline bool same_bytes(const char *a, const char *b, size_t n) {
   return true;
 }
 
+/* A slot: the name's hash above its code + 1, so a probe that meets another
+ * name costs one load; 0 is empty. */
+static inline uint64_t levels_slot(uint32_t h, int32_t c) {
+  return (uint64_t)h << 32 | (uint32_t)(c + 1);
+}
+
 int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len) {
   if (!lv->nslots) return -1;
   uint32_t h = hash_bytes(s, len);
   for (uint32_t i = h & (lv->nslots - 1);; i = (i + 1) & (lv->nslots - 1)) {
-    int32_t c = lv->slots[i] - 1;
-    if (c < 0) return -1;
-    if (lv->hash[c] == h && lv->len[c] == len && same_bytes(lv->names[c], s, len)) return c;
+    uint64_t v = lv->slots[i];
+    if (!v) return -1;
+    int32_t c = (int32_t)(uint32_t)v - 1;
+    if ((uint32_t)(v >> 32) == h && lv->len[c] == len && same_bytes(lv->names[c], s, len)) return c;
   }
 }
 
 static void levels_rehash(MlprtLevels *lv, uint32_t nslots) {
-  free(lv->slots);
+  uint64_t *old = lv->slots;
+  uint32_t nold = lv->nslots;
   lv->slots = mlprt_xcalloc(nslots, sizeof *lv->slots);
   lv->nslots = nslots;
-  for (int32_t c = 0; c < lv->n; c++) {
-    uint32_t i = lv->hash[c] & (nslots - 1);
+  for (uint32_t j = 0; j < nold; j++) {
+    if (!old[j]) continue;
+    uint32_t i = (uint32_t)(old[j] >> 32) & (nslots - 1);
     while (lv->slots[i]) i = (i + 1) & (nslots - 1);
-    lv->slots[i] = c + 1;
+    lv->slots[i] = old[j];
   }
+  free(old);
 }
 
 int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
@@ -259,16 +276,14 @@ int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
   if (lv->n == lv->cap) {
     lv->cap = lv->cap ? lv->cap * 2 : 8;
     lv->names = mlprt_xrealloc(lv->names, (size_t)lv->cap * sizeof *lv->names);
-    lv->hash = mlprt_xrealloc(lv->hash, (size_t)lv->cap * sizeof *lv->hash);
     lv->len = mlprt_xrealloc(lv->len, (size_t)lv->cap * sizeof *lv->len);
   }
   c = lv->n++;
   lv->names[c] = mlprt_xstrndup(s, len);
-  lv->hash[c] = hash_bytes(s, len);
   lv->len[c] = (uint32_t)len;
-  uint32_t i = lv->hash[c] & (lv->nslots - 1);
+  uint32_t h = hash_bytes(s, len), i = h & (lv->nslots - 1);
   while (lv->slots[i]) i = (i + 1) & (lv->nslots - 1);
-  lv->slots[i] = c + 1;
+  lv->slots[i] = levels_slot(h, c);
   return c;
 }
 
@@ -286,7 +301,6 @@ void mlprt_levels_count(MlprtLevels *lv, int64_t **cnt, int32_t *cap, const char
 void mlprt_levels_free(MlprtLevels *lv) {
   for (int32_t i = 0; i < lv->n; i++) free(lv->names[i]);
   free(lv->names);
-  free(lv->hash);
   free(lv->len);
   free(lv->slots);
   memset(lv, 0, sizeof *lv);
@@ -315,10 +329,34 @@ static size_t column_bytes(const MlprtTable *t, size_t elem) {
   return (size_t)(t->cap_rows ? t->cap_rows : 1) * elem;
 }
 
+/* A block of zeroed memory that columns made together share, freed with
+ * the last of them. */
+struct MlprtSlab {
+  void *p;
+  size_t bytes;
+  int64_t refs;
+};
+
+static void slab_release(struct MlprtSlab *s) {
+  if (--s->refs) return;
+  column_release(s->p, s->bytes);
+  free(s);
+}
+
+/* c's data as storage of its own, n bytes holding the first min(n, old) of the old. */
+static void column_own(MlprtColumn *c, void **data, size_t old, size_t n) {
+  void *q = column_alloc(n);
+  memcpy(q, *data, old < n ? old : n);
+  *data = q;
+  slab_release(c->slab);
+  c->slab = NULL;
+}
+
 static void column_free(const MlprtTable *t, MlprtColumn *c) {
   size_t elem;
   void **data = column_data(c, &elem);
-  column_release(*data, column_bytes(t, elem));
+  if (c->slab) slab_release(c->slab);
+  else column_release(*data, column_bytes(t, elem));
   free(c->name);
   free(c->pool);
   mlprt_levels_free(&c->levels);
@@ -368,6 +406,24 @@ int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType typ
   return t->ncols++;
 }
 
+void mlprt_table_add_float_columns(MlprtTable *t, char **names, int n) {
+  if (n <= 0) return;
+  size_t each = (column_bytes(t, sizeof(float)) + 63) & ~(size_t)63, bytes = each * (size_t)n;
+  struct MlprtSlab *s = mlprt_xmalloc(sizeof *s);
+  bool fresh = false;
+  *s = (struct MlprtSlab){bytes < BIG ? mlprt_xcalloc(1, bytes) : big_alloc_from(huge_round(bytes), &fresh),
+                          bytes, n};
+  if (bytes >= BIG && !fresh) memset(s->p, 0, bytes);
+  for (int k = 0; k < n; k++) {
+    if (t->ncols == t->cap_cols) {
+      t->cap_cols = t->cap_cols ? t->cap_cols * 2 : 8;
+      t->cols = mlprt_xrealloc(t->cols, (size_t)t->cap_cols * sizeof *t->cols);
+    }
+    float *f = (float *)((char *)s->p + each * (size_t)k);
+    t->cols[t->ncols++] = (MlprtColumn){.name = names[k], .type = MLPRT_COL_FLOAT, .f = f, .slab = s};
+  }
+}
+
 int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type) {
   int c = mlprt_table_add_column_raw(t, name, type);
   column_set_missing(&t->cols[c], 0, t->nrows);
@@ -393,7 +449,8 @@ void mlprt_table_reserve(MlprtTable *t, int64_t n) {
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
-    *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
+    if (t->cols[i].slab) column_own(&t->cols[i], data, column_bytes(t, elem), (size_t)cap * elem);
+    else *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
   if (t->rowid) t->rowid = mlprt_xrealloc(t->rowid, (size_t)cap * sizeof *t->rowid);
@@ -406,7 +463,8 @@ void mlprt_table_shrink(MlprtTable *t) {
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
-    *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
+    if (!t->cols[i].slab) /* a shared block's slice just holds more rows than it needs */
+      *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
   if (t->rowid) t->rowid = mlprt_xrealloc(t->rowid, (size_t)cap * sizeof *t->rowid);

@@ -206,37 +206,194 @@ static void ngrams_ending(Units *u, const char *unit, size_t len) {
   }
 }
 
-void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o,
-                      void (*fn)(const char *, size_t, void *), void *ctx) {
-  MlprtTerms def = *o;
-  if (def.ngram_lo < 1) def.ngram_lo = 1;
-  if (def.ngram_hi < def.ngram_lo) def.ngram_hi = def.ngram_lo;
-  if (def.ngram_hi > MLPRT_NGRAM_MAX) def.ngram_hi = MLPRT_NGRAM_MAX;
-  Units u = {.o = &def, .fn = fn, .ctx = ctx};
+/* Each unit of s as read: a word, or a character (a UTF-8 sequence) with a
+ * run of white space read as one space. */
+static inline void units_each(const char *s, size_t len, bool word, void (*fn)(const char *, size_t, void *),
+                              void *ctx) {
   size_t i = 0;
-  if (def.analyzer == MLPRT_ANALYZER_WORD) {
+  if (word) {
     while (i < len) {
       while (i < len && !word_byte((unsigned char)s[i])) i++;
       size_t j = i;
       while (j < len && word_byte((unsigned char)s[j])) j++;
-      if (j > i) ngrams_ending(&u, s + i, j - i);
+      if (j > i) fn(s + i, j - i, ctx);
       i = j;
     }
     return;
   }
-  /* characters (UTF-8 sequences), a run of white space read as one space */
   while (i < len) {
     unsigned char c = (unsigned char)s[i];
     if (isspace(c)) {
       while (i < len && isspace((unsigned char)s[i])) i++;
-      ngrams_ending(&u, " ", 1);
+      fn(" ", 1, ctx);
       continue;
     }
     size_t j = i + 1;
     while (j < len && ((unsigned char)s[j] & 0xC0) == 0x80) j++;
-    ngrams_ending(&u, s + i, j - i);
+    fn(s + i, j - i, ctx);
     i = j;
   }
+}
+
+static void unit_terms(const char *unit, size_t len, void *ctx) {
+  ngrams_ending(ctx, unit, len);
+}
+
+/* The n-gram range of o, clamped as the readers use it. */
+static MlprtTerms terms_clamped(const MlprtTerms *o) {
+  MlprtTerms def = *o;
+  if (def.ngram_lo < 1) def.ngram_lo = 1;
+  if (def.ngram_hi < def.ngram_lo) def.ngram_hi = def.ngram_lo;
+  if (def.ngram_hi > MLPRT_NGRAM_MAX) def.ngram_hi = MLPRT_NGRAM_MAX;
+  return def;
+}
+
+void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o,
+                      void (*fn)(const char *, size_t, void *), void *ctx) {
+  MlprtTerms def = terms_clamped(o);
+  Units u = {.o = &def, .fn = fn, .ctx = ctx};
+  units_each(s, len, def.analyzer == MLPRT_ANALYZER_WORD, unit_terms, &u);
+}
+
+/* ---- n-grams by unit ids ----
+ * Fitting and applying a vocabulary read each unit once into a dictionary
+ * of units and key an n-gram by the ids of its units, so no term string is
+ * built or hashed per n-gram; the strings are built for the vocabulary
+ * alone. The terms are those mlprt_terms_each passes. */
+
+/* An n-gram's key: 1 + the ids of its units, the newest last, 0 before the first. */
+typedef struct {
+  uint32_t id[MLPRT_NGRAM_MAX];
+  int32_t val; /* the dense index of the n-gram */
+} Gram;
+
+/* Keys to dense indices 0..n-1 in first-seen order: a single unit's by a
+ * table indexed by its id, longer ones by open addressing (a slot with a 0
+ * newest id is empty). */
+typedef struct {
+  int32_t *uni;    /* [nuni] the index of unit id + 1's unigram, or -1 */
+  uint32_t nuni;
+  Gram *slots;
+  uint32_t nslots; /* power of two */
+  int32_t nhashed, n;
+} Grams;
+
+static inline uint32_t gram_hash(const uint32_t *id) {
+  uint64_t h = 0;
+  for (int j = 0; j < MLPRT_NGRAM_MAX; j++) h = (h ^ id[j]) * UINT64_C(0x9e3779b97f4a7c15);
+  return (uint32_t)(h >> 32);
+}
+
+static inline bool same_key(const uint32_t *a, const uint32_t *b) {
+  for (int j = 0; j < MLPRT_NGRAM_MAX; j++)
+    if (a[j] != b[j]) return false;
+  return true;
+}
+
+static inline bool unigram(const uint32_t *id) {
+  return !id[MLPRT_NGRAM_MAX - 2];
+}
+
+/* The slot holding key, or the empty one where it would go. */
+static inline Gram *grams_slot(const Grams *g, const uint32_t *id) {
+  for (uint32_t i = gram_hash(id) & (g->nslots - 1);; i = (i + 1) & (g->nslots - 1)) {
+    Gram *e = &g->slots[i];
+    if (!e->id[MLPRT_NGRAM_MAX - 1] || same_key(e->id, id)) return e;
+  }
+}
+
+static int32_t grams_find(const Grams *g, const uint32_t *id) {
+  if (unigram(id)) return id[MLPRT_NGRAM_MAX - 1] <= g->nuni ? g->uni[id[MLPRT_NGRAM_MAX - 1] - 1] : -1;
+  if (!g->nslots) return -1;
+  Gram *e = grams_slot(g, id);
+  return e->id[MLPRT_NGRAM_MAX - 1] ? e->val : -1;
+}
+
+static int32_t grams_add(Grams *g, const uint32_t *id) {
+  if (unigram(id)) {
+    uint32_t u = id[MLPRT_NGRAM_MAX - 1] - 1;
+    if (u >= g->nuni) {
+      uint32_t old = g->nuni;
+      g->nuni = u + 1 > 2 * old ? u + 1 : 2 * old;
+      g->uni = mlprt_xrealloc(g->uni, (size_t)g->nuni * sizeof *g->uni);
+      memset(g->uni + old, 0xff, (size_t)(g->nuni - old) * sizeof *g->uni); /* -1 */
+    }
+    if (g->uni[u] < 0) g->uni[u] = g->n++;
+    return g->uni[u];
+  }
+  if ((uint32_t)(g->nhashed + 1) * 2 > g->nslots) {
+    uint32_t ns = g->nslots ? g->nslots * 2 : 1024;
+    Gram *old = g->slots;
+    uint32_t nold = g->nslots;
+    g->slots = mlprt_xcalloc(ns, sizeof(Gram));
+    g->nslots = ns;
+    for (uint32_t i = 0; i < nold; i++)
+      if (old[i].id[MLPRT_NGRAM_MAX - 1]) *grams_slot(g, old[i].id) = old[i];
+    free(old);
+  }
+  Gram *e = grams_slot(g, id);
+  if (!e->id[MLPRT_NGRAM_MAX - 1]) {
+    memcpy(e->id, id, sizeof e->id);
+    e->val = g->n++;
+    g->nhashed++;
+  }
+  return e->val;
+}
+
+static void grams_free(Grams *g) {
+  free(g->uni);
+  free(g->slots);
+}
+
+#define UNIT_NONE UINT32_MAX /* a unit in no term: too long, or (applying) in no vocabulary term */
+
+/* The last units read, as ids, and the n-grams ending at the newest. */
+typedef struct {
+  MlprtLevels *units;
+  bool intern;                  /* fitting: new units join the dictionary */
+  uint32_t id[MLPRT_NGRAM_MAX]; /* 1 + id, or UNIT_NONE; ring: unit i at i % MLPRT_NGRAM_MAX */
+  size_t len[MLPRT_NGRAM_MAX];
+  size_t nunits, sep;
+  int lo, hi;
+  char low[MLPRT_TERM_MAX];
+  void (*fn)(const uint32_t *key, void *ctx);
+  void *ctx;
+} UnitIds;
+
+static void unit_ids(const char *unit, size_t len, void *ctx) {
+  UnitIds *u = ctx;
+  size_t slot = u->nunits++ % MLPRT_NGRAM_MAX;
+  u->len[slot] = len;
+  u->id[slot] = UNIT_NONE;
+  if (len <= MLPRT_TERM_MAX) {
+    for (size_t i = 0; i < len; i++) u->low[i] = (char)tolower((unsigned char)unit[i]);
+    int32_t k = u->intern ? mlprt_levels_intern(u->units, u->low, len)
+                          : mlprt_levels_find(u->units, u->low, len);
+    if (k >= 0) u->id[slot] = (uint32_t)k + 1;
+  }
+  uint32_t key[MLPRT_NGRAM_MAX] = {0};
+  size_t k = 0;
+  for (int n = 1; n <= u->hi && (size_t)n <= u->nunits; n++) {
+    size_t s = (u->nunits - (size_t)n) % MLPRT_NGRAM_MAX;
+    if (u->id[s] == UNIT_NONE) return;
+    k += u->len[s] + (n > 1 ? u->sep : 0);
+    if (k > MLPRT_TERM_MAX) return;
+    key[MLPRT_NGRAM_MAX - n] = u->id[s];
+    if (n >= u->lo) u->fn(key, u->ctx);
+  }
+}
+
+/* Every n-gram of s, by key. */
+static void grams_each(UnitIds *u, const char *s, size_t len, bool word) {
+  u->nunits = 0;
+  units_each(s, len, word, unit_ids, u);
+}
+
+static UnitIds unit_ids_init(MlprtLevels *units, bool intern, const MlprtTerms *o,
+                             void (*fn)(const uint32_t *, void *), void *ctx) {
+  MlprtTerms def = terms_clamped(o);
+  return (UnitIds){.units = units, .intern = intern, .sep = def.analyzer == MLPRT_ANALYZER_WORD,
+                   .lo = def.ngram_lo, .hi = def.ngram_hi, .fn = fn, .ctx = ctx};
 }
 
 /* MurmurHash3, x86 32-bit, seed 0, as a signed value. */
@@ -299,33 +456,64 @@ void mlprt_terms_weigh(float *row, const int64_t *idx, int64_t n, const double *
 
 /* ---- vectorizing ---- */
 
+/* One n-gram's counts, in one record so counting it touches one line. */
 typedef struct {
-  MlprtLevels terms;
-  int64_t *df, *tf;  /* [terms.n] documents holding the term; its count over all of them */
-  int64_t *last_doc; /* [terms.n] last document counted, so df counts each once */
+  uint32_t key[MLPRT_NGRAM_MAX];
+  int64_t df, tf;   /* documents holding the term; its count over all of them */
+  int64_t last_doc; /* last document counted, so df counts each once */
+} GramDf;
+
+typedef struct {
+  MlprtLevels units;
+  Grams grams;
+  GramDf *g; /* [grams.n] */
   int32_t cap;
   int64_t doc;
 } DfCount;
 
-static void df_term(const char *w, size_t len, void *ctx) {
+static void df_gram(const uint32_t *key, void *ctx) {
   DfCount *d = ctx;
-  int32_t k = mlprt_levels_intern(&d->terms, w, len);
+  int32_t before = d->grams.n, k = grams_add(&d->grams, key);
   if (k >= d->cap) {
-    int32_t old = d->cap;
-    d->cap = d->cap ? d->cap * 2 : 256;
-    d->df = mlprt_xrealloc(d->df, (size_t)d->cap * sizeof *d->df);
-    d->tf = mlprt_xrealloc(d->tf, (size_t)d->cap * sizeof *d->tf);
-    d->last_doc = mlprt_xrealloc(d->last_doc, (size_t)d->cap * sizeof *d->last_doc);
-    for (int32_t i = old; i < d->cap; i++) d->df[i] = d->tf[i] = 0, d->last_doc[i] = -1;
+    d->cap = d->cap ? d->cap * 2 : 1024;
+    d->g = mlprt_xrealloc(d->g, (size_t)d->cap * sizeof *d->g);
   }
-  d->tf[k]++;
-  if (d->last_doc[k] != d->doc) d->df[k]++, d->last_doc[k] = d->doc;
+  GramDf *e = &d->g[k];
+  if (k == before) {
+    memcpy(e->key, key, sizeof e->key);
+    e->df = e->tf = 0, e->last_doc = -1;
+  }
+  e->tf++;
+  if (e->last_doc != d->doc) e->df++, e->last_doc = d->doc;
+}
+
+/* The term an n-gram's key names: its units joined by sep bytes of ' '. */
+static char *gram_name(const MlprtLevels *units, const uint32_t *key, size_t sep) {
+  size_t n = 0;
+  for (int j = 0; j < MLPRT_NGRAM_MAX; j++)
+    if (key[j]) n += units->len[key[j] - 1] + (n ? sep : 0);
+  char *out = mlprt_xmalloc(n + 1), *w = out;
+  for (int j = 0; j < MLPRT_NGRAM_MAX; j++) {
+    if (!key[j]) continue;
+    if (w > out && sep) *w++ = ' ';
+    memcpy(w, units->names[key[j] - 1], units->len[key[j] - 1]);
+    w += units->len[key[j] - 1];
+  }
+  *w = 0;
+  return out;
 }
 
 typedef struct {
-  const char *name;
+  char *name;
   int64_t df, tf;
+  int32_t gram;
 } TermDf;
+
+/* most frequent first */
+static int by_tf_only(const void *a, const void *b) {
+  const TermDf *x = a, *y = b;
+  return (x->tf < y->tf) - (x->tf > y->tf);
+}
 
 /* most frequent first (count over the corpus), ties by name */
 static int by_tf(const void *a, const void *b) {
@@ -348,36 +536,47 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
                            const MlprtTerms *o, int32_t max_vocab, MlprtColFit *cf) {
   /* every training row is a document, a missing text an empty one */
   DfCount d = {0};
+  UnitIds u = unit_ids_init(&d.units, true, o, df_gram, &d);
   int64_t ndocs = 0;
   for (int64_t r = 0; r < t->nrows; r++) {
     if (!mlprt_row_trains(t, r)) continue;
     d.doc = ndocs++;
     const char *s = text_of(c, r);
-    if (s) mlprt_terms_each(s, strlen(s), o, df_term, &d);
+    if (s) grams_each(&u, s, strlen(s), o->analyzer == MLPRT_ANALYZER_WORD);
   }
-  TermDf *wd = mlprt_xmalloc((size_t)(d.terms.n ? d.terms.n : 1) * sizeof *wd);
+  TermDf *wd = mlprt_xmalloc((size_t)(d.grams.n ? d.grams.n : 1) * sizeof *wd);
   int32_t n = 0;
   double max_docs = (p->max_df > 0 ? p->max_df : 1.0) * (double)ndocs;
   bool seq = o->method == MLPRT_VEC_SEQUENCE; /* min_df counts occurrences, max_df is unused */
-  for (int32_t k = 0; k < d.terms.n; k++)
-    if ((seq ? d.tf[k] : d.df[k]) >= (p->min_df > 0 ? p->min_df : 1) && (seq || (double)d.df[k] <= max_docs))
-      wd[n++] = (TermDf){d.terms.names[k], d.df[k], d.tf[k]};
-  qsort(wd, (size_t)n, sizeof *wd, by_tf);
-  if (n > max_vocab) n = max_vocab;
+  for (int32_t k = 0; k < d.grams.n; k++) {
+    const GramDf *e = &d.g[k];
+    if ((seq ? e->tf : e->df) >= (p->min_df > 0 ? p->min_df : 1) && (seq || (double)e->df <= max_docs))
+      wd[n++] = (TermDf){NULL, e->df, e->tf, k};
+  }
+  /* the max_vocab most frequent, ties by name: only the terms as frequent
+   * as the last one kept are named and compared by name */
+  int32_t named = n;
+  if (n > max_vocab) {
+    qsort(wd, (size_t)n, sizeof *wd, by_tf_only);
+    for (named = max_vocab; named < n && wd[named].tf == wd[max_vocab - 1].tf;) named++;
+  }
+  for (int32_t k = 0; k < named; k++) wd[k].name = gram_name(&d.units, d.g[wd[k].gram].key, u.sep);
+  qsort(wd, (size_t)named, sizeof *wd, by_tf);
+  n = named < max_vocab ? named : max_vocab;
+  for (int32_t k = n; k < named; k++) free(wd[k].name);
   qsort(wd, (size_t)n, sizeof *wd, by_name); /* the columns in term order */
   cf->nlevels = n;
   cf->levels = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->levels);
   if (o->method == MLPRT_VEC_TFIDF) cf->weights = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->weights);
   for (int32_t k = 0; k < n; k++) {
-    cf->levels[k] = mlprt_xstrndup(wd[k].name, strlen(wd[k].name));
+    cf->levels[k] = wd[k].name;
     /* smoothed idf: as if one extra document held every term */
     if (cf->weights) cf->weights[k] = log((1.0 + (double)ndocs) / (1.0 + (double)wd[k].df)) + 1.0;
   }
   free(wd);
-  free(d.df);
-  free(d.tf);
-  free(d.last_doc);
-  mlprt_levels_free(&d.terms);
+  free(d.g);
+  grams_free(&d.grams);
+  mlprt_levels_free(&d.units);
 }
 
 int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err) {
@@ -406,21 +605,164 @@ typedef struct {
   MlprtLevels *vocab; /* NULL: hashing */
   float *row;         /* [nout] counts of the current document, 0 but at touched */
   int64_t nout;
-  int64_t *touched;   /* [nout] the columns the document counts, first seen first */
+  int64_t *touched;   /* [nout] the columns the document counts */
   int64_t ntouched;
+  uint64_t *seen;     /* [(nout + 63) / 64] the same as bits */
+  const Grams *grams; /* word n-grams: the vocabulary by key */
 } RowCount;
 
-static void count_term(const char *w, size_t len, void *ctx) {
-  RowCount *rc = ctx;
-  int64_t k = rc->vocab ? mlprt_levels_find(rc->vocab, w, len) : mlprt_term_bucket(w, len, rc->nout);
+static inline void count_at(RowCount *rc, int64_t k) {
   if (k < 0) return;
-  if (rc->row[k] == 0) rc->touched[rc->ntouched++] = k;
+  if (rc->row[k] == 0) rc->touched[rc->ntouched++] = k, rc->seen[k >> 6] |= UINT64_C(1) << (k & 63);
   rc->row[k] += 1;
 }
 
 static int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return (x > y) - (x < y);
+}
+
+/* touched in column order, by a scan of the bits where they are few words
+ * for the columns touched, else by sorting; the bits are cleared. */
+static void touched_in_order(RowCount *rc) {
+  int64_t words = (rc->nout + 63) / 64;
+  if (words > 4 * rc->ntouched) {
+    qsort(rc->touched, (size_t)rc->ntouched, sizeof *rc->touched, cmp_i64);
+    for (int64_t j = 0; j < rc->ntouched; j++) rc->seen[rc->touched[j] >> 6] = 0;
+    return;
+  }
+  int64_t n = 0;
+  for (int64_t w = 0; w < words; w++) {
+    for (uint64_t b = rc->seen[w]; b; b &= b - 1) rc->touched[n++] = w * 64 + __builtin_ctzll(b);
+    rc->seen[w] = 0;
+  }
+}
+
+static void count_term(const char *w, size_t len, void *ctx) {
+  RowCount *rc = ctx;
+  count_at(rc, rc->vocab ? mlprt_levels_find(rc->vocab, w, len) : mlprt_term_bucket(w, len, rc->nout));
+}
+
+static void count_gram(const uint32_t *key, void *ctx) {
+  RowCount *rc = ctx;
+  count_at(rc, grams_find(rc->grams, key));
+}
+
+/* The vocabulary of word terms by key: term k, its words joined by single
+ * spaces, as n-gram k over the units of every term. False (g then holds
+ * part of it) where a term is not such a join of at most MLPRT_NGRAM_MAX
+ * words, as a fit read from elsewhere may hold. */
+static bool vocab_grams(const MlprtColFit *cf, MlprtLevels *units, Grams *g) {
+  for (int32_t k = 0; k < cf->nlevels; k++) {
+    uint32_t key[MLPRT_NGRAM_MAX] = {0}, id[MLPRT_NGRAM_MAX];
+    int n = 0;
+    for (const char *w = cf->levels[k];;) {
+      const char *e = strchr(w, ' ');
+      size_t len = e ? (size_t)(e - w) : strlen(w);
+      if (!len || n == MLPRT_NGRAM_MAX) return false;
+      id[n++] = (uint32_t)mlprt_levels_intern(units, w, len) + 1;
+      if (!e) break;
+      w = e + 1;
+    }
+    memcpy(key + (MLPRT_NGRAM_MAX - n), id, (size_t)n * sizeof *id);
+    if (grams_add(g, key) != k) return false;
+  }
+  return true;
+}
+
+#define VEC_PARTS_MAX 32
+#define VEC_PART_ROWS 256 /* fewer rows are not worth a thread */
+
+typedef struct {
+  const MlprtColumn *src;
+  const MlprtTerms *terms;
+  MlprtLevels *vocab;        /* the vocabulary by term (unless by key); NULL: hashing */
+  MlprtLevels *units;        /* words: the vocabulary's units */
+  const Grams *grams;        /* words: the vocabulary by key; NULL: by term */
+  const double *idf;         /* [nout] or NULL */
+  float **out;               /* [nout] the new columns */
+  int64_t nout, nrows;
+  int parts;
+  int64_t *changed;          /* [parts] rows with a text */
+} VecRows;
+
+/* A block's values, column by column: its rows' entries bucketed by column. */
+typedef struct {
+  int32_t *col, *row; /* [n] as the rows give them */
+  float *val;
+  int32_t *srow;      /* [n] bucketed by column */
+  float *sval;
+  int64_t n, cap;
+  int64_t *start;     /* [nout + 1] */
+} Block;
+
+static void block_add(Block *b, int64_t col, int64_t row, float val) {
+  if (b->n == b->cap) {
+    b->cap = b->cap ? b->cap * 2 : 4096;
+    b->col = mlprt_xrealloc(b->col, (size_t)b->cap * sizeof *b->col);
+    b->row = mlprt_xrealloc(b->row, (size_t)b->cap * sizeof *b->row);
+    b->val = mlprt_xrealloc(b->val, (size_t)b->cap * sizeof *b->val);
+    b->srow = mlprt_xrealloc(b->srow, (size_t)b->cap * sizeof *b->srow);
+    b->sval = mlprt_xrealloc(b->sval, (size_t)b->cap * sizeof *b->sval);
+  }
+  b->col[b->n] = (int32_t)col, b->row[b->n] = (int32_t)row, b->val[b->n] = val;
+  b->n++;
+}
+
+/* The block's values written into the (zeroed) columns, one column at a time. */
+static void block_write(Block *b, float **out, int64_t nout) {
+  memset(b->start, 0, (size_t)(nout + 1) * sizeof *b->start);
+  for (int64_t j = 0; j < b->n; j++) b->start[b->col[j] + 1]++;
+  for (int64_t k = 0; k < nout; k++) b->start[k + 1] += b->start[k];
+  for (int64_t j = 0; j < b->n; j++) {
+    int64_t at = b->start[b->col[j]]++;
+    b->srow[at] = b->row[j], b->sval[at] = b->val[j];
+  }
+  /* start[k] is now the end of column k's entries */
+  for (int64_t k = 0, j = 0; k < nout; k++) {
+    float *o = out[k];
+    for (; j < b->start[k]; j++) o[b->srow[j]] = b->sval[j];
+  }
+  b->n = 0;
+}
+
+#define VEC_BLOCK_ROWS 128
+
+/* One slice of rows of every new column. Each row's counts touch few
+ * columns: those are weighed (in column order, as a whole row would be)
+ * and written, the others stay 0. */
+static void vectorize_rows(void *ctx, int part) {
+  VecRows *v = ctx;
+  int64_t lo = v->nrows * part / v->parts, hi = v->nrows * (part + 1) / v->parts, nout = v->nout;
+  RowCount rc = {v->vocab, mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof(float)), nout,
+                 mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0,
+                 mlprt_xcalloc((size_t)(nout + 63) / 64 + 1, sizeof(uint64_t)), v->grams};
+  UnitIds u = unit_ids_init(v->units, false, v->terms, count_gram, &rc);
+  Block b = {.start = mlprt_xmalloc((size_t)(nout + 1) * sizeof(int64_t))};
+  int64_t changed = 0;
+  for (int64_t r0 = lo; r0 < hi; r0 += VEC_BLOCK_ROWS) {
+    int64_t r1 = r0 + VEC_BLOCK_ROWS < hi ? r0 + VEC_BLOCK_ROWS : hi;
+    for (int64_t r = r0; r < r1; r++) {
+      const char *s = text_of(v->src, r);
+      rc.ntouched = 0;
+      if (s && v->grams) grams_each(&u, s, strlen(s), true);
+      else if (s) mlprt_terms_each(s, strlen(s), v->terms, count_term, &rc);
+      touched_in_order(&rc);
+      mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, v->idf, v->terms);
+      for (int64_t j = 0; j < rc.ntouched; j++) {
+        int64_t k = rc.touched[j];
+        block_add(&b, k, r, rc.row[k]);
+        rc.row[k] = 0;
+      }
+      changed += s != NULL;
+    }
+    block_write(&b, v->out, nout);
+  }
+  v->changed[part] = changed;
+  free(b.col), free(b.row), free(b.val), free(b.srow), free(b.sval), free(b.start);
+  free(rc.seen);
+  free(rc.touched);
+  free(rc.row);
 }
 
 /* The fit's i-th column replaced by its vectors (the new columns last). */
@@ -435,43 +777,46 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
                     cf->nlevels, (long long)nout);
     return -1;
   }
-  MlprtLevels vocab = {0};
-  for (int32_t k = 0; !hash && k < cf->nlevels; k++)
+  /* words: by n-gram keys over the vocabulary's units; characters: by term */
+  bool word = f->terms.analyzer == MLPRT_ANALYZER_WORD;
+  MlprtLevels vocab = {0}, units = {0};
+  Grams grams = {0};
+  if (!hash && word && !vocab_grams(cf, &units, &grams)) {
+    word = false;
+    grams_free(&grams), mlprt_levels_free(&units);
+    grams = (Grams){0};
+  }
+  for (int32_t k = 0; !hash && !word && k < cf->nlevels; k++)
     mlprt_levels_intern(&vocab, cf->levels[k], strlen(cf->levels[k]));
   int first = t->ncols;
-  char name[512];
+  char name[512], **names = mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof *names);
   for (int64_t k = 0; k < nout; k++) {
     if (hash) snprintf(name, sizeof name, "%s#%lld", cf->column, (long long)k);
     else if (k < cf->nlevels) snprintf(name, sizeof name, "%s:%s", cf->column, cf->levels[k]);
     else snprintf(name, sizeof name, "%s:<unused %lld>", cf->column, (long long)k);
-    int nc = mlprt_table_add_column_raw(t, name, MLPRT_COL_FLOAT);
-    memset(t->cols[nc].f, 0, (size_t)t->nrows * sizeof(float));
+    names[k] = mlprt_xstrndup(name, strlen(name));
   }
-  /* each row's counts touch few columns: those are weighed (in column
-   * order, as a whole row would be) and written, the others stay 0 */
-  RowCount rc = {hash ? NULL : &vocab, mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof(float)), nout,
-                 mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0};
+  mlprt_table_add_float_columns(t, names, (int)nout);
+  free(names);
   /* the pad columns' counts are 0 whatever their idf */
   double *idf = cf->weights ? mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof *idf) : NULL;
   if (idf) memcpy(idf, cf->weights, (size_t)cf->nlevels * sizeof *idf);
-  const MlprtColumn *src = &t->cols[c];
-  for (int64_t r = 0; r < t->nrows; r++) {
-    const char *s = text_of(src, r);
-    rc.ntouched = 0;
-    if (s) mlprt_terms_each(s, strlen(s), &f->terms, count_term, &rc);
-    qsort(rc.touched, (size_t)rc.ntouched, sizeof *rc.touched, cmp_i64);
-    mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, idf, &f->terms);
-    for (int64_t j = 0; j < rc.ntouched; j++) {
-      int64_t k = rc.touched[j];
-      t->cols[first + k].f[r] = rc.row[k];
-      rc.row[k] = 0;
-    }
-    cf->changed += s != NULL;
-  }
+  float **out = mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof *out);
+  for (int64_t k = 0; k < nout; k++) out[k] = t->cols[first + k].f;
+  int64_t part_changed[VEC_PARTS_MAX] = {0};
+  int parts = mlprt_opt_threads(NULL);
+  if (parts > VEC_PARTS_MAX) parts = VEC_PARTS_MAX;
+  if (parts > t->nrows / VEC_PART_ROWS) parts = (int)(t->nrows / VEC_PART_ROWS);
+  VecRows v = {.src = &t->cols[c], .terms = &f->terms, .vocab = hash ? NULL : &vocab, .units = &units,
+               .grams = !hash && word ? &grams : NULL, .idf = idf, .out = out, .nout = nout,
+               .nrows = t->nrows, .parts = parts > 1 ? parts : 1, .changed = part_changed};
+  mlprt_parallel_for(v.parts, v.parts, vectorize_rows, &v);
+  for (int k = 0; k < v.parts; k++) cf->changed += part_changed[k];
+  free(out);
   free(idf);
-  free(rc.touched);
-  free(rc.row);
   mlprt_levels_free(&vocab);
+  mlprt_levels_free(&units);
+  grams_free(&grams);
   mlprt_table_drop_column(t, c);
   return 0;
 }

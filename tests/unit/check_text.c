@@ -202,6 +202,35 @@ START_TEST(text_padded_width_and_long_terms) {
 }
 END_TEST
 
+/* A vocabulary term that is no join of at most MLPRT_NGRAM_MAX words (as a
+ * fit read from elsewhere may hold) counts nothing; the others count as
+ * usual. */
+START_TEST(text_vocabulary_of_odd_terms) {
+  char *csv = dt_write(dt_dir, "odd.csv", "doc\nb a b\na c\n", 0);
+  MlprtLoadOpts o = {.max_levels = 1};
+  MlprtTable t;
+  dt_load_ok(csv, &o, &t);
+  const char *doc[] = {"doc"};
+  MlprtVectorizeParams p = {.cols = {doc, 1, NULL}, .terms = {.method = MLPRT_VEC_COUNT}, .max_vocab = 5};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_vectorize_fit(&t, &p, &f, &e), 0);
+  ck_assert_int_eq(f.cols[0].nlevels, 3); /* a, b, c */
+  free(f.cols[0].levels[2]);
+  f.cols[0].levels[2] = strdup("c d e f");
+  ck_assert_int_eq(mlprt_fit_apply(&t, &f, NULL, &e), 0);
+  ck_assert_int_eq(t.ncols, 3);
+  ck_assert_float_eq(t.cols[0].f[0], 1.0f);
+  ck_assert_float_eq(t.cols[1].f[0], 2.0f);
+  ck_assert_float_eq(t.cols[0].f[1], 1.0f);
+  ck_assert_float_eq(t.cols[2].f[0], 0.0f);
+  ck_assert_float_eq(t.cols[2].f[1], 0.0f);
+  mlprt_fit_free(&f);
+  mlprt_table_free(&t);
+  free(csv);
+}
+END_TEST
+
 /* tokenize: the vocabulary from the training rows alone (a word only a
  * validation row holds is unknown), min_count over all training rows,
  * max_vocab the most frequent, ids in word order from 2; a short text
@@ -315,6 +344,7 @@ Suite *text_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, text_matches_scikit_learn);
   tcase_add_test(tc, text_padded_width_and_long_terms);
+  tcase_add_test(tc, text_vocabulary_of_odd_terms);
   tcase_add_test(tc, text_tokenize_ids_padding_and_training_rows);
   tcase_add_test(tc, text_program_fits_on_training_rows);
   suite_add_tcase(s, tc);
