@@ -16,7 +16,8 @@ MPIRUN="mpirun --allow-run-as-root --oversubscribe --bind-to none --mca mpi_yiel
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # One thread per process, matrix products included (deterministic).
-env_block='  environment {\n    threads = 1\n    deterministic = true\n    shards = SHARDS\n    distributed = DIST\n  }'
+env_block='  environment {\n    threads = 1\n    deterministic = true\n'
+env_block="$env_block"'    shards = SHARDS\n    distributed = DIST\n  }'
 spec() { # NAME SHARDS DIST
   awk -v blk="$(printf "$env_block" | sed "s/SHARDS/$2/; s/DIST/$3/")" '
     /^  environment \{$/ { print blk; skip = 1; next }

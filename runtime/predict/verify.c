@@ -60,7 +60,8 @@ int mlprt_manifest_check_with(const char *dir, int k, const uint8_t pk[32], Mlpr
   }
   char *man = mlprt_path_join(dir, "manifest.json"), *sig_path = mlprt_path_join(dir, "manifest.sig");
   size_t len, slen;
-  unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len), *sig_text = (unsigned char *)mlprt_read_whole(sig_path, &slen);
+  unsigned char *text = (unsigned char *)mlprt_read_whole(man, &len);
+  unsigned char *sig_text = (unsigned char *)mlprt_read_whole(sig_path, &slen);
   uint8_t sig[SIG_BYTES];
   int rc = -1;
   if (!text || !sig_text) {

@@ -80,7 +80,8 @@ def encoder_forward(arch, ps, x):
 CELLS = {
     "lstm": lambda x, w: torch._VF.lstm(x, (x.new_zeros(1, x.shape[0], 8),) * 2, w, True, 1, 0.0, True, False,
                                         True)[0],
-    "gru": lambda x, w: torch._VF.gru(x, x.new_zeros(1, x.shape[0], 8), w, True, 1, 0.0, True, False, True)[0],
+    "gru": lambda x, w: torch._VF.gru(x, x.new_zeros(1, x.shape[0], 8), w, True, 1, 0.0, True, False,
+                                      True)[0],
 }
 
 
@@ -112,7 +113,8 @@ RUNS = {
 def forward(arch, ps, x):
     if arch == "emb_bilstm":
         e = F.embedding(x.long(), ps[0])
-        seq = torch._VF.lstm(e, (e.new_zeros(2, e.shape[0], 8),) * 2, ps[1:9], True, 1, 0.0, True, True, True)[0]
+        h0 = (e.new_zeros(2, e.shape[0], 8),) * 2
+        seq = torch._VF.lstm(e, h0, ps[1:9], True, 1, 0.0, True, True, True)[0]
         return F.linear(torch.cat([seq[:, -1, :8], seq[:, 0, 8:]], 1), ps[9], ps[10])
     if arch in ENCODERS:
         return encoder_forward(arch, ps, x)

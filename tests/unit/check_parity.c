@@ -329,8 +329,8 @@ static void emb_train(Model *m) {
     mlprt_embedding_forward(e, x, table, B * T, V, D);
     for (int d = 0; d < 2; d++) {
       float *w = table + V * D + d * per, *g = w + G * H * (D + H);
-      mlprt_recurrent_forward(h, seq + d * nseq, work, e, w, w + G * H * D, g, g + G * H, MLPRT_CELL_LSTM, B, T,
-                              D, H, MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
+      mlprt_recurrent_forward(h, seq + d * nseq, work, e, w, w + G * H * D, g, g + G * H, MLPRT_CELL_LSTM, B,
+                              T, D, H, MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
     }
     mlprt_dense_forward(logits, h, dw, db, B, 2 * H, K);
     m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * B, NULL, 0.0f, B, K);
