@@ -531,6 +531,14 @@ static void write_dated(const char *path) {
   fclose(f);
 }
 
+/* text written as TMP/FILE and trained into TMP/NAME.run. */
+static void train_text(const char *file, const char *text, const char *name) {
+  char *spec = test_path(tmp, file);
+  test_write_text(spec, text);
+  train(spec, name);
+  free(spec);
+}
+
 static void setup(void) {
   tmp = test_tmpdir();
   for (int i = 0; i < NEXAMPLES; i++) {
@@ -543,10 +551,7 @@ static void setup(void) {
   const char *root = getenv("PWD");
   char text[4096];
   snprintf(text, sizeof text, strict_spec, root ? root : ".");
-  char *spec = test_path(tmp, "strict.mlp");
-  test_write_text(spec, text);
-  train(spec, "strict");
-  free(spec);
+  train_text("strict.mlp", text, "strict");
   char *img = test_path(tmp, "img.idx"), *lab = test_path(tmp, "lab.idx");
   write_idx(img, lab, 240);
   static const char *const idx_names[] = {"cnn", "rnn", "tf"};
@@ -556,55 +561,34 @@ static void setup(void) {
     snprintf(name, sizeof name, "tiny_%s", idx_names[k]);
     snprintf(file, sizeof file, "%s.mlp", idx_names[k]);
     snprintf(text, sizeof text, idx_spec, name, tmp, tmp, idx_layers[k]);
-    spec = test_path(tmp, file);
-    test_write_text(spec, text);
-    train(spec, idx_names[k]);
-    free(spec);
+    train_text(file, text, idx_names[k]);
   }
   char *chars = test_path(tmp, "chars.csv");
   write_chars(chars);
   snprintf(text, sizeof text, chars_spec, tmp);
-  spec = test_path(tmp, "chars.mlp");
-  test_write_text(spec, text);
-  train(spec, "chars");
-  free(spec);
+  train_text("chars.mlp", text, "chars");
   snprintf(text, sizeof text, tokens_spec, tmp);
-  spec = test_path(tmp, "tokens.mlp");
-  test_write_text(spec, text);
-  train(spec, "tokens");
-  free(spec);
+  train_text("tokens.mlp", text, "tokens");
   free(chars);
   char *late = test_path(tmp, "late.csv");
   write_late(late);
   snprintf(text, sizeof text, late_spec, tmp);
-  spec = test_path(tmp, "late.mlp");
-  test_write_text(spec, text);
-  train(spec, "late");
-  free(spec);
+  train_text("late.mlp", text, "late");
   char *dated = test_path(tmp, "dated.csv");
   write_dated(dated);
   for (int lagged = 0; lagged < 2; lagged++) {
     snprintf(text, sizeof text, dated_spec, tmp,
              lagged ? "lag([amount], steps = [1], by = store, history = null)\n" : "");
-    spec = test_path(tmp, lagged ? "lagged.mlp" : "dated.mlp");
-    test_write_text(spec, text);
-    train(spec, lagged ? "lagged" : "dated");
-    free(spec);
+    train_text(lagged ? "lagged.mlp" : "dated.mlp", text, lagged ? "lagged" : "dated");
   }
   snprintf(text, sizeof text, undated_spec, tmp);
-  spec = test_path(tmp, "undated.mlp");
-  test_write_text(spec, text);
-  train(spec, "undated");
-  free(spec);
+  train_text("undated.mlp", text, "undated");
   free(dated);
   free(late);
   char *db = test_path(tmp, "flowers.db");
   write_flowers(db);
   snprintf(text, sizeof text, sqlite_spec, tmp, tmp);
-  spec = test_path(tmp, "sqlite_iris.mlp");
-  test_write_text(spec, text);
-  train(spec, "sqlite_iris");
-  free(spec);
+  train_text("sqlite_iris.mlp", text, "sqlite_iris");
   free(db);
   free(img);
   free(lab);
