@@ -50,6 +50,17 @@ static char *series_csv(int n) {
   return text;
 }
 
+/* Whether pandas is importable; else the check named `what` is reported
+ * as skipped. */
+static bool have_pandas(const char *what) {
+  const char *probe[] = {PYTHON, "-c", "import pandas", NULL};
+  TestRun r = test_run(probe, NULL);
+  bool have = r.status == 0;
+  test_run_free(&r);
+  if (!have) test_skip(what, "python3-pandas", PYTHON " -c 'import pandas' failed");
+  return have;
+}
+
 /* pandas' columns, in the order the runtime adds them, as text: one line
  * per row, the values space-separated ("nan" for missing). */
 static const char pandas_script[] =
@@ -71,15 +82,7 @@ static const char pandas_script[] =
     "np.savetxt(sys.stdout, m, fmt='%.10g')\n";
 
 START_TEST(series_match_pandas) {
-  const char *probe[] = {PYTHON, "-c", "import pandas", NULL};
-  TestRun pr = test_run(probe, NULL);
-  bool have = pr.status == 0;
-  test_run_free(&pr);
-  if (!have) {
-    test_skip("grouped lag, rolling, diff and date parts against pandas", "python3-pandas",
-              PYTHON " -c 'import pandas' failed");
-    return;
-  }
+  if (!have_pandas("grouped lag, rolling, diff and date parts against pandas")) return;
   enum { N = 600 };
   char *text = series_csv(N), *path = dt_write(dt_dir, "s.csv", text, 0);
   free(text);
@@ -172,14 +175,7 @@ static const char resample_script[] =
     "    np.savetxt(sys.stdout, np.column_stack([secs, m['v'], m['n']]), fmt='%.10g')\n";
 
 START_TEST(series_resample_matches_pandas) {
-  const char *probe[] = {PYTHON, "-c", "import pandas", NULL};
-  TestRun pr = test_run(probe, NULL);
-  bool have = pr.status == 0;
-  test_run_free(&pr);
-  if (!have) {
-    test_skip("grouped resample against pandas", "python3-pandas", PYTHON " -c 'import pandas' failed");
-    return;
-  }
+  if (!have_pandas("grouped resample against pandas")) return;
   char *text = irregular_csv(300), *path = dt_write(dt_dir, "r.csv", text, 0);
   free(text);
   static const struct {
