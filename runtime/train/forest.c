@@ -131,6 +131,20 @@ static void sort_pairs(Pair *a, Pair *tmp, int64_t n) {
   memcpy(a, from, (size_t)n * sizeof *a);
 }
 
+/* The weight of each class among rows idx[lo, hi) into g->tot; their
+ * total weight. */
+static double class_totals(Grow *g, int32_t lo, int32_t hi) {
+  const Forest *f = g->f;
+  double W = 0;
+  memset(g->tot, 0, (size_t)f->classes * sizeof *g->tot);
+  for (int32_t i = lo; i < hi; i++) {
+    int32_t r = g->idx[i];
+    g->tot[f->rows->label[r]] += g->w[r];
+    W += g->w[r];
+  }
+  return W;
+}
+
 /* Node h at depth d becomes a leaf: its values go to its leftmost leaf and
  * the nodes on the way there send every row left. */
 static void make_leaf(Grow *g, int64_t h, int d, int32_t lo, int32_t hi) {
@@ -142,20 +156,14 @@ static void make_leaf(Grow *g, int64_t h, int d, int32_t lo, int32_t hi) {
     h = 2 * h + 1;
   }
   float *v = g->tree + 2 * f->inner + (h - f->inner) * f->K;
-  double W = 0;
   if (f->classes) {
-    memset(g->tot, 0, (size_t)f->classes * sizeof *g->tot);
-    for (int32_t i = lo; i < hi; i++) {
-      int32_t r = g->idx[i];
-      g->tot[f->rows->label[r]] += g->w[r];
-      W += g->w[r];
-    }
+    double W = class_totals(g, lo, hi);
     if (f->K == 1)
       v[0] = (float)(g->tot[1] / W);
     else
       for (int k = 0; k < f->K; k++) v[k] = (float)(g->tot[k] / W);
   } else {
-    double s = 0;
+    double s = 0, W = 0;
     for (int32_t i = lo; i < hi; i++) {
       int32_t r = g->idx[i];
       s += g->w[r] * f->y[r];
@@ -230,13 +238,8 @@ static void grow_node(Grow *g, int64_t h, int d, int32_t lo, int32_t hi) {
   bool pure = true;
   double W = 0;
   if (f->classes) {
-    memset(g->tot, 0, (size_t)f->classes * sizeof *g->tot);
-    for (int32_t i = lo; i < hi; i++) {
-      int32_t r = g->idx[i];
-      g->tot[f->rows->label[r]] += g->w[r];
-      W += g->w[r];
-      pure &= f->rows->label[r] == f->rows->label[g->idx[lo]];
-    }
+    W = class_totals(g, lo, hi);
+    for (int32_t i = lo; i < hi; i++) pure &= f->rows->label[g->idx[i]] == f->rows->label[g->idx[lo]];
   } else {
     for (int32_t i = lo; i < hi; i++) {
       W += g->w[g->idx[i]];
