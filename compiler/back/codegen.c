@@ -762,6 +762,13 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ints, i64_list(&c, st->ints, st->nints));
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_nints, ci64(&c, st->nints));
       mlp_desc_set(&sd, MLPRT_CLEAN_STEP_offset, ci64(&c, st->offset));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source, cstr(&c, st->source));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_format, cstr(&c, st->source_format));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_query, cstr(&c, st->source_query));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_schema, cstr(&c, st->source_schema));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_na, cstr(&c, st->source_na));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_delim, ci64(&c, st->source_delim));
+      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_no_header, ci64(&c, st->source_no_header));
       steps[i] = mlp_desc_end(&sd, c.ctx);
     }
     clean = const_global(&c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)d->nclean));

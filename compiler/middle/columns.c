@@ -3,6 +3,8 @@
 #include "columns.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +33,9 @@ typedef struct {
   int ncur, cap;
   const char *target;
   int64_t nrows;
-  bool *imputed, *scaled, *dropped, *orders;
+  bool *imputed, *scaled, *dropped, *orders, *joins; /* [uses] */
+  int nuse;            /* the uses so far: the data's columns, then those align steps join */
+  const MlprtSchema *other; /* [nclean] align: the probe of the source it joins */
   MlpStepCols *steps;  /* [nclean] what each step learns of its columns */
   bool exact;          /* every name so far found: the table is known column for column */
   int bad;             /* the step that cannot take a column it selects, or -1 */
@@ -239,6 +243,92 @@ static int pick_listed(Trace *T, const char *list, int *pick, const int64_t **id
   return n;
 }
 
+/* The kind of value a key holds: dates, numbers, booleans or texts; keys
+ * of two sources match when they hold the same kind. */
+static int key_kind(int type) {
+  return type == MLPRT_COL_DATETIME ? 0 : is_num(type) ? 1 : type == MLPRT_COL_BOOL ? 2 : 3;
+}
+
+static const char *key_kind_name(int type) {
+  static const char *const names[] = {"date", "number", "boolean", "text"};
+  return names[key_kind(type)];
+}
+
+static void align_fail(Trace *T, int step, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void align_fail(Trace *T, int step, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  T->why = mlp_arena_strdup(T->a, msg);
+  T->bad = step;
+}
+
+/* align: its keys checked in the table and in the source it joins (the
+ * time key a date in both or a number in both, the tolerance of the key's
+ * kind, the group key of one kind in both), their uses noted, and every
+ * column of that source accounted for: the keys join, the others are
+ * appended to the table in its order (a name the table has already is an
+ * error). */
+static void align_columns(Trace *T, int step, const MlpIrClean *st) {
+  const MlprtSchema *o = &T->other[step];
+  size_t len = strcspn(st->columns ? st->columns : "", "\n");
+  const char *on = mlp_arena_printf(T->a, "%.*s", (int)len, st->columns ? st->columns : "");
+  const char *base = strrchr(st->source, '/') ? strrchr(st->source, '/') + 1 : st->source;
+  const char *label = mlp_arena_printf(T->a, "%s(%s)", st->source_format, st->source_query ? "query" : base);
+  int ki = find_named(T, on, len), bi = st->by ? find_named(T, st->by, strlen(st->by)) : -1;
+  int oc = mlprt_schema_find(o, on), ob = st->by ? mlprt_schema_find(o, st->by) : -1;
+  int kt = ki >= 0 ? T->cur[ki].type : -1, ot = oc >= 0 ? (int)o->cols[oc].type : -1;
+  if (ki < 0) {
+    align_fail(T, step, "align: no time key '%s' in the table here", on);
+  } else if (kt != MLPRT_COL_DATETIME && !is_num(kt)) {
+    align_fail(T, step, "align: the time key '%s' is a %s column here, not a date or a number%s", on,
+               mlprt_col_type_name((MlprtColType)kt), key_kind(kt) == 3 ? "; parse_dates it first" : "");
+  } else if (oc < 0) {
+    align_fail(T, step, "align: %s has no column '%s' (the time key)", label, on);
+  } else if (key_kind(ot) != key_kind(kt)) {
+    align_fail(T, step, "align: the time key '%s' is a %s in the table but a %s (%s) in %s; both must be "
+               "dates or both numbers", on, key_kind_name(kt), key_kind_name(ot),
+               mlprt_col_type_name((MlprtColType)ot), label);
+  } else if (st->param >= 0 && st->flag != (kt == MLPRT_COL_DATETIME)) {
+    align_fail(T, step, "align: the time key '%s' is a %s, so the tolerance is %s", on, key_kind_name(kt),
+               st->flag ? "a number, not a duration" : "a duration such as \"7d\", not a number");
+  } else if (st->by && bi < 0) {
+    align_fail(T, step, "align: no column '%s' to match by in the table here", st->by);
+  } else if (st->by && ob < 0) {
+    align_fail(T, step, "align: %s has no column '%s' to match by", label, st->by);
+  } else if (st->by && key_kind(o->cols[ob].type) != key_kind(T->cur[bi].type)) {
+    align_fail(T, step, "align: '%s' is a %s in the table but a %s in %s", st->by,
+               key_kind_name(T->cur[bi].type), key_kind_name(o->cols[ob].type), label);
+  }
+  if (T->bad >= 0) return;
+  add_op(T, &T->cur[ki], "align");
+  T->joins[T->cur[ki].src] = true;
+  if (bi >= 0) add_op(T, &T->cur[bi], "align"), T->joins[T->cur[bi].src] = true;
+  const char *schema = "";
+  for (int c = 0; c < o->ncols; c++) {
+    const MlprtSchemaCol *col = &o->cols[c];
+    schema = mlp_arena_printf(T->a, "%s%s\t%s\n", schema, col->name, mlprt_col_type_name(col->type));
+    if (c != oc && c != ob && find_named(T, col->name, strlen(col->name)) >= 0) {
+      align_fail(T, step, "align: %s has a column '%s', as the table has; drop_columns(%s) before align, or "
+                 "leave it out of %s", label, col->name, col->name, label);
+      return;
+    }
+    MlpColumnUse *u = &T->use[T->nuse];
+    *u = (MlpColumnUse){.name = mlp_arena_strdup(T->a, col->name), .type = col->type, .ops = "",
+                        .missing = col->nmissing, .lo = is_num(col->type) ? col->lo : NAN,
+                        .hi = is_num(col->type) ? col->hi : NAN, .source = label};
+    if (c == oc || c == ob) {
+      u->ops = "align";
+      T->joins[T->nuse++] = true;
+      continue;
+    }
+    push(T, (Cur){u->name, col->type, T->nuse++, 1, col->levels, col->nlevels, true, true});
+  }
+  T->steps[step].schema = schema;
+}
+
 static void trace_step(Trace *T, int step, const MlpIrClean *st) {
   const char *op = mlprt_clean_op_name(st->op);
   MlpStepCols *sc = &T->steps[step];
@@ -266,6 +356,7 @@ static void trace_step(Trace *T, int step, const MlpIrClean *st) {
   }
   if (key >= 0) sc->by_idx = position(T, key);
   if (T->exact) sc->ncols = ncols;
+  if (st->op == MLPRT_CLEAN_ALIGN) align_columns(T, step, st);
   /* what the step does to each: dropped, or encoded (the source column
    * out, its new columns at the end, in the selection's order) */
   int n0 = T->ncur; /* the columns the step met; indicators come after */
@@ -433,11 +524,35 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
   memset(out, 0, sizeof *out);
   *step = -1;
   Trace T = {.a = a, .target = d->target, .nrows = s->nrows, .steps = steps, .exact = true, .bad = -1};
-  int nc = s->ncols;
-  T.use = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * sizeof *T.use);
-  T.imputed = mlp_arena_alloc(a, (size_t)(nc ? nc : 1) * 4);
-  T.scaled = T.imputed + nc, T.dropped = T.scaled + nc, T.orders = T.dropped + nc;
-  memset(T.imputed, 0, (size_t)nc * 4);
+  /* the sources align steps join, probed first: their columns are accounted for after the data's */
+  MlprtSchema *other = calloc((size_t)d->nclean + 1, sizeof *other);
+  int nc = s->ncols, nall = nc;
+  for (int i = 0; i < d->nclean; i++) {
+    const MlpIrClean *st = &d->clean[i];
+    if (st->op != MLPRT_CLEAN_ALIGN) continue;
+    MlprtSourceDesc src = {.paths = st->source, .format = st->source_format, .query = st->source_query,
+                           .delim = st->source_delim, .no_header = st->source_no_header,
+                           .na_values = st->source_na};
+    MlprtError e;
+    if (mlp_columns_probe(&src, &other[i], &e) != 0) {
+      mlprt_error_format(&e, err, n);
+      *step = i;
+      break;
+    }
+    nall += other[i].ncols;
+  }
+  if (*step >= 0) {
+    for (int i = 0; i < d->nclean; i++) mlprt_schema_free(&other[i]);
+    free(other);
+    return -1;
+  }
+  T.other = other;
+  T.nuse = nc;
+  T.use = mlp_arena_alloc(a, (size_t)(nall ? nall : 1) * sizeof *T.use);
+  T.imputed = mlp_arena_alloc(a, (size_t)(nall ? nall : 1) * 5);
+  T.scaled = T.imputed + nall, T.dropped = T.scaled + nall, T.orders = T.dropped + nall;
+  T.joins = T.orders + nall;
+  memset(T.imputed, 0, (size_t)nall * 5);
   for (int i = 0; i < d->nclean; i++) steps[i] = (MlpStepCols){0};
   for (int c = 0; c < nc; c++) {
     const MlprtSchemaCol *col = &s->cols[c];
@@ -449,12 +564,15 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
     push(&T, (Cur){u->name, col->type, c, 1, col->levels, col->nlevels, true, true});
   }
   for (int i = 0; i < d->nclean && T.bad < 0; i++) trace_step(&T, i, &d->clean[i]);
+  for (int i = 0; i < d->nclean; i++) mlprt_schema_free(&other[i]);
+  free(other);
   if (T.bad >= 0) {
     snprintf(err, n, "%s", T.why);
     *step = T.bad;
     free(T.cur);
     return -1;
   }
+  nc = T.nuse;
   /* what reaches the model: every number and boolean but the target */
   bool *direct = calloc((size_t)(nc ? nc : 1), 1);
   for (int i = 0; i < T.ncur; i++) {
@@ -469,8 +587,9 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
     MlpColumnUse *u = &T.use[c];
     if (u->target) continue;
     u->orders = !u->features && (T.orders[c] || (d->split_time && strcmp(u->name, d->split_time) == 0));
+    u->joins = !u->features && !u->orders && T.joins[c];
     if (T.dropped[c]) u->unused = "dropped by the spec (drop_columns)";
-    else if (!u->features && !u->orders) u->unused = why_unused(&T, u);
+    else if (!u->features && !u->orders && !u->joins) u->unused = why_unused(&T, u);
     if (direct[c] && !T.imputed[c]) u->missing_to_model = u->missing;
     u->unscaled = direct[c] && is_num(u->type) && !T.scaled[c];
   }
@@ -521,10 +640,13 @@ int mlp_columns_print(const MlpColumns *c, const char *spec, FILE *out) {
   fprintf(out, "%s%scolumns: what becomes of each source column\n", spec ? spec : "", spec ? ": " : "");
   for (int i = 0; i < c->n; i++) {
     const MlpColumnUse *u = &c->cols[i];
+    if (u->source && (i == 0 || !c->cols[i - 1].source || strcmp(c->cols[i - 1].source, u->source) != 0))
+      fprintf(out, "  joined from %s by align:\n", u->source);
     fprintf(out, "  %-*s  %-8s  ", w, u->name, mlprt_col_type_name((MlprtColType)u->type));
     if (u->target) fprintf(out, "target");
     else if (u->features) fprintf(out, "%lld feature%s", (long long)u->features, u->features == 1 ? "" : "s");
     else if (u->orders && !u->unused) fprintf(out, "orders the rows");
+    else if (u->joins && !u->unused) fprintf(out, "joins the sources");
     else fprintf(out, "unused");
     if (u->ops[0]) fprintf(out, " (%s)", u->ops);
     if (u->features && u->missing_to_model)

@@ -40,10 +40,13 @@ typedef struct {
   double lo, hi;            /* numbers: the source's range; NaN when none */
   bool unscaled;            /* a number that reaches the model as it is, no scaling op on the way */
   bool orders;              /* no feature, but it orders the rows (sort_by, split's time_order) */
+  bool joins;               /* no feature, but align joins the sources on it (its on or by key) */
+  const char *source;       /* NULL: a column of the data's source; else of the source an align step
+                               joins, as written (its path or query) */
 } MlpColumnUse;
 
 typedef struct {
-  MlpColumnUse *cols; /* in source order */
+  MlpColumnUse *cols; /* in source order, the data's first, then those of each align step's source */
   int n;
   int64_t features;   /* the model's inputs: every feature of every column */
 } MlpColumns;
@@ -64,15 +67,19 @@ typedef struct {
   int nkeep;
   int64_t by_idx;       /* lag, rolling, diff: the group key's index in that table; -1 when none or not
                            traced (then the runtime finds it by name) */
+  const char *schema;   /* align: the types of the source it joins as probed, "NAME\tTYPE\n" each */
 } MlpStepCols;
 
-/* Trace d's cleaning chain over the probed schema s of its source: the
+/* Trace d's cleaning chain over the probed schema s of its source (and the
+ * probes of the sources align steps join, made here): the
  * accounting in out, and steps[i] (of d->nclean) what step i meets and
  * selects. 0, or -1 with a message in err and *step the step
  * that cannot take a column it selects: a number-only step (impute by
  * mean, median or constant, the outlier and scaling ops) given another
  * column, or a onehot whose levels are not known (a column of text or of
- * more values than the type scan keeps) or hold a tab or a line break. */
+ * more values than the type scan keeps) or hold a tab or a line break; an
+ * align whose source cannot be read, or whose keys either source lacks or
+ * types differently (the time key a date in both or a number in both). */
 int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, MlpColumns *out,
                       MlpStepCols *steps, int *step, char *err, size_t n);
 

@@ -572,11 +572,13 @@ static cJSON *data_json(const MlpIr *ir) {
     bool outliers = c->op == MLPRT_CLEAN_CLIP_OUTLIERS || c->op == MLPRT_CLEAN_DROP_OUTLIERS;
     bool convert = c->op == MLPRT_CLEAN_COERCE || c->op == MLPRT_CLEAN_PARSE_DATES;
     bool series = c->op == MLPRT_CLEAN_LAG || c->op == MLPRT_CLEAN_ROLLING || c->op == MLPRT_CLEAN_DIFF;
+    bool align = c->op == MLPRT_CLEAN_ALIGN;
     add_str(cj, "method",
             impute     ? mlprt_method_name(MLPRT_STEP_IMPUTE, c->method)
             : outliers ? mlprt_method_name(MLPRT_STEP_OUTLIERS, c->method)
             : convert  ? mlprt_method_name(MLPRT_STEP_COERCE, c->method)
             : series   ? history[c->method & 1]
+            : align    ? mlprt_method_name(MLPRT_STEP_ALIGN, c->method)
                        : NULL);
     cJSON_AddNumberToObject(cj, "param", c->param);
     cJSON_AddNumberToObject(cj, "low", c->low);
@@ -600,6 +602,20 @@ static cJSON *data_json(const MlpIr *ir) {
       add_str(cj, "agg", aggs[c->offset % 6]);
     } else if (c->offset) {
       cJSON_AddNumberToObject(cj, "offset", (double)c->offset);
+    }
+    if (align) { /* the other source, as the data's own is shown */
+      cJSON *src = cJSON_AddObjectToObject(cj, "source");
+      add_str(src, "format", c->source_format);
+      bool pg = c->source_format && strcmp(c->source_format, "postgres") == 0;
+      cJSON_AddItemToObject(src, "path",
+                            pg ? cJSON_CreateString(c->source) : paths_json(ir->spec_path, c->source));
+      add_str(src, "query", c->source_query);
+      char sep[2] = {c->source_delim ? c->source_delim : ',', 0};
+      cJSON_AddStringToObject(src, "delimiter", sep);
+      cJSON_AddBoolToObject(src, "header", !c->source_no_header);
+      cJSON_AddItemToObject(src, "na_values", c->source_na ? lines_json(c->source_na) : cJSON_CreateNull());
+      cJSON_AddItemToObject(src, "schema",
+                            c->source_schema ? lines_json(c->source_schema) : cJSON_CreateNull());
     }
     cJSON_AddItemToArray(clean, cj);
   }

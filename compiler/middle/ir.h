@@ -262,6 +262,13 @@ typedef struct {
   const int64_t *ints;        /* lag: steps; rolling: MlprtRoll stats; date_features: MlprtDatePart parts */
   int64_t nints;
   int64_t offset;             /* rolling: rows between the window's end and the row */
+  /* align: the other source, read as the data plan's source is (MlpIrData's fields of the same
+   * meaning); param the tolerance (-1: none), method the MlprtUnmatched, columns its key */
+  const char *source, *source_format, *source_query;
+  const char *source_schema; /* the types its probe gave, "NAME\tTYPE\n" each; NULL before the probe */
+  const char *source_na;
+  char source_delim;
+  bool source_no_header;
 } MlpIrClean;
 
 /* The data plan: where the data is and what the compiled schema says. */

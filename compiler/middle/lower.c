@@ -600,7 +600,89 @@ static void lower_window(Lower *L, const MlpSpecCall *c, MlpIrData *d) {
   }
 }
 
-static bool lower_clean(Lower *L, MlpIrData *d) {
+/* The parameters that say where a source's rows are; the others say how
+ * to read them. */
+static bool where_param(const char *name) {
+  return strcmp(name, "path") == 0 || strcmp(name, "images") == 0 || strcmp(name, "labels") == 0 ||
+         strcmp(name, "conninfo") == 0 || strcmp(name, "query") == 0;
+}
+
+/* Where the rows of source call c are: *path (a PostgreSQL connection
+ * string as written), the labels of IDX images in *path2 and the query of
+ * an SQL source in *query (else NULL). */
+static void source_where(Lower *L, const char *spec_path, const MlpSpecCall *c, const char **path,
+                         const char **path2, const char **query) {
+  const char *op = c->op->name;
+  bool idx = strcmp(op, "idx") == 0, pg = strcmp(op, "postgres") == 0;
+  const char *where = str_or(mlp_spec_arg(c, idx ? "images" : pg ? "conninfo" : "path"), "");
+  *path = pg ? where : resolve(L, spec_path, where);
+  *path2 = idx ? resolve(L, spec_path, str_or(mlp_spec_arg(c, "labels"), "")) : NULL;
+  *query = mlp_spec_str(mlp_spec_arg(c, "query"));
+}
+
+/* How the rows of file source c are read: its format ("jsonl" for JSON
+ * lines), delimiter, header and missing-value texts (left as they are when
+ * it does not say); false after an error at it. */
+static bool read_options(Lower *L, const MlpSpecCall *c, const char **format, char *delim, bool *no_header,
+                         const char **na_values) {
+  if (bool_or(mlp_spec_arg(c, "lines"), false)) *format = "jsonl";
+  const char *dl = mlp_spec_str(mlp_spec_arg(c, "delimiter"));
+  if (dl && strlen(dl) != 1) {
+    mlp_diag_error(L->d, c->loc, "the delimiter must be one character, not '%s'", dl);
+    return false;
+  }
+  *delim = dl ? dl[0] : 0;
+  *no_header = !bool_or(mlp_spec_arg(c, "header"), true);
+  const MlpSpecValue *na = mlp_spec_arg(c, "na_values");
+  if (na && na->node && na->node->kind == MLP_ND_LIST) {
+    const char *tokens = names_text(L, na->node);
+    *na_values = tokens ? tokens : ""; /* an empty list: no text means missing */
+  }
+  return true;
+}
+
+/* align: the other source (read with its own options), the time key in
+ * columns, the group key, the tolerance in param (a duration in seconds,
+ * flag set; a number; -1 for none) and the unmatched policy in method. The
+ * trace checks the keys against both sources (columns.c). */
+static bool lower_align(Lower *L, const char *spec_path, const MlpSpecCall *c, MlpIrClean *st) {
+  static const char *const unmatched[] = {"null", "drop_row"}; /* MlprtUnmatched */
+  const MlpSpecValue *src = mlp_spec_arg(c, "source");
+  const MlpSpecCall *sc = src && src->calls.len > 0 ? src->calls.items[0] : NULL;
+  if (!sc) {
+    mlp_diag_error(L->d, c->loc, "align needs the source to join, e.g. align(csv(\"rates.csv\"), on = date)");
+    return false;
+  }
+  const char *path2 = NULL;
+  source_where(L, spec_path, sc, &st->source, &path2, &st->source_query);
+  if (path2) {
+    mlp_diag_error(L->d, sc->loc, "align joins a table on a time key; IDX images have none");
+    return false;
+  }
+  st->source_format = sc->op->name;
+  if (!st->source_query &&
+      !read_options(L, sc, &st->source_format, &st->source_delim, &st->source_no_header, &st->source_na))
+    return false;
+  st->select = columns_select(L, mlp_spec_arg(c, "on"), &st->columns);
+  st->by = mlp_spec_str(mlp_spec_arg(c, "by"));
+  st->method = method_code(str_or(mlp_spec_arg(c, "unmatched"), "null"), unmatched, 2);
+  st->param = -1;
+  const MlpSpecValue *tol = mlp_spec_arg(c, "tolerance");
+  if (tol && tol->node) {
+    const char *text = mlp_spec_str(tol);
+    st->flag = text != NULL;
+    st->param = text ? (double)freq_seconds(text) : mlp_spec_num(tol);
+    if (!(st->param > 0 || (!text && st->param == 0))) {
+      mlp_diag_error(L->d, tol->node->loc,
+                     "align: tolerance is a duration (a whole number and a unit: s, min, h, d, w, e.g. "
+                     "\"7d\") for a date key, or a number >= 0 for a numeric key");
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool lower_clean(Lower *L, MlpIrData *d, const char *spec_path) {
   /* in the order of MlprtImpute and MlprtOutlierMethod */
   static const char *const strategies[] = {"mean", "median", "mode", "constant", "ffill", "drop_row"};
   static const char *const outliers[] = {"zscore", "iqr"};
@@ -694,6 +776,7 @@ static bool lower_clean(Lower *L, MlpIrData *d) {
       st->high = num_or(mlp_spec_arg(c, "max_vocab"), 10000);
       break;
     }
+    case MLPRT_CLEAN_ALIGN: ok &= lower_align(L, spec_path, c, st); break;
     default: ok &= lower_time_step(L, c, st, d->target); break;
     }
   }
@@ -744,7 +827,14 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
                                 .format = d->clean[i].format,
                                 .ints = d->clean[i].ints,
                                 .nints = d->clean[i].nints,
-                                .offset = d->clean[i].offset};
+                                .offset = d->clean[i].offset,
+                                .source = d->clean[i].source,
+                                .source_format = d->clean[i].source_format,
+                                .source_query = d->clean[i].source_query,
+                                .source_schema = d->clean[i].source_schema,
+                                .source_na = d->clean[i].source_na,
+                                .source_delim = d->clean[i].source_delim,
+                                .source_no_header = d->clean[i].source_no_header};
   return steps;
 }
 
@@ -805,28 +895,9 @@ static bool probe_shape(Lower *L, MlpIrData *d, const MlpSpecCall *sc) {
     c->by_idx = steps[i].by_idx;
     c->columns_idx = steps[i].idx, c->ncolumns_idx = steps[i].nidx;
     c->keep_idx = steps[i].keep, c->nkeep_idx = steps[i].nkeep;
+    if (steps[i].schema) c->source_schema = steps[i].schema;
   }
   return true;
-}
-
-/* The parameters that say where a source's rows are; the others say how
- * to read them. */
-static bool where_param(const char *name) {
-  return strcmp(name, "path") == 0 || strcmp(name, "images") == 0 || strcmp(name, "labels") == 0 ||
-         strcmp(name, "conninfo") == 0 || strcmp(name, "query") == 0;
-}
-
-/* Where the rows of source call c are: *path (a PostgreSQL connection
- * string as written), the labels of IDX images in *path2 and the query of
- * an SQL source in *query (else NULL). */
-static void source_where(Lower *L, const char *spec_path, const MlpSpecCall *c, const char **path,
-                         const char **path2, const char **query) {
-  const char *op = c->op->name;
-  bool idx = strcmp(op, "idx") == 0, pg = strcmp(op, "postgres") == 0;
-  const char *where = str_or(mlp_spec_arg(c, idx ? "images" : pg ? "conninfo" : "path"), "");
-  *path = pg ? where : resolve(L, spec_path, where);
-  *path2 = idx ? resolve(L, spec_path, str_or(mlp_spec_arg(c, "labels"), "")) : NULL;
-  *query = mlp_spec_str(mlp_spec_arg(c, "query"));
 }
 
 /* Another source (one more of a list, or the test source) is read with the
@@ -890,21 +961,8 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
                 mlp_arena_printf(L->a, "several %s sources (join them in one query)", d->format));
     return false;
   }
-  if (!d->path2 && !d->query) {
-    if (bool_or(mlp_spec_arg(sc, "lines"), false)) d->format = "jsonl";
-    const char *delim = mlp_spec_str(mlp_spec_arg(sc, "delimiter"));
-    if (delim && strlen(delim) != 1) {
-      mlp_diag_error(L->d, sc->loc, "the delimiter must be one character, not '%s'", delim);
-      return false;
-    }
-    d->delimiter = delim ? delim[0] : 0;
-    d->no_header = !bool_or(mlp_spec_arg(sc, "header"), true);
-    const MlpSpecValue *na = mlp_spec_arg(sc, "na_values");
-    if (na && na->node && na->node->kind == MLP_ND_LIST) {
-      const char *tokens = names_text(L, na->node);
-      d->na_values = tokens ? tokens : ""; /* an empty list: no text means missing */
-    }
-  }
+  if (!d->path2 && !d->query && !read_options(L, sc, &d->format, &d->delimiter, &d->no_header, &d->na_values))
+    return false;
   /* Several sources are consolidated into one table: the program reads
    * their paths one per line, with the first source's options. */
   if (d->path2 && src->calls.len > 1) {
@@ -975,7 +1033,7 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
     L->target_type = MLPRT_COL_CATEGORY; /* labels are classes */
     return true;
   }
-  if (!lower_clean(L, d)) return false;
+  if (!lower_clean(L, d, spec_path)) return false;
   /* Declared types: the registry says "date" where the runtime says
    * "datetime". */
   const MlpSpecBlock *schema = mlp_spec_block(L->s, "data.schema");

@@ -1163,9 +1163,11 @@ typedef struct {
   const char **names;
   int n;
   const char *file; /* for messages: the source's path as written */
+  bool open;        /* an align joined a source whose columns are not known yet: any name may be one */
 } Columns;
 
 static void check_column(Sema *S, const Columns *C, const char *name, MlpLoc at) {
+  if (C->open) return;
   for (int i = 0; i < C->n; i++)
     if (strcmp(C->names[i], name) == 0) return;
   mlp_diag_error(S->d, at, "no column '%s' in %s%s", name, C->file, did_you_mean(S, name, C->names, C->n));
@@ -1231,6 +1233,27 @@ static void add_derived(Sema *S, Columns *C, const MlpSpecCall *c) {
   C->n = n;
 }
 
+/* The columns an align step joins: those of its source (its keys, which the
+ * table has already, repeat harmlessly), when its csv header or query's
+ * columns can be read now; else later names are not checked, as the
+ * program reads them. */
+static void add_joined(Sema *S, Columns *C, const MlpSpecCall *c) {
+  if (strcmp(c->op->name, "align") != 0) return;
+  const MlpSpecValue *src = mlp_spec_arg(c, "source");
+  const MlpSpecCall *sc = src && src->calls.len > 0 ? src->calls.items[0] : NULL;
+  MlpVec cols = {0};
+  long rows;
+  if (!sc || !(sql_columns(S, sc, &cols) || csv_header(S, sc, &cols, &rows))) {
+    C->open = true;
+    return;
+  }
+  const char **names = mlp_arena_alloc(S->a, (size_t)(C->n + cols.len + 1) * sizeof *names);
+  memcpy(names, C->names, (size_t)C->n * sizeof *names);
+  memcpy(names + C->n, cols.items, (size_t)cols.len * sizeof *names);
+  C->names = names;
+  C->n += cols.len;
+}
+
 static void check_columns_in(Sema *S, Columns *C, const MlpSpecBlock *b) {
   for (int i = 0; i < b->reg->nsettings; i++) check_column_value(S, C, &b->settings[i]);
   for (int i = 0; i < b->entries.len; i++) {
@@ -1241,6 +1264,7 @@ static void check_columns_in(Sema *S, Columns *C, const MlpSpecBlock *b) {
     const MlpSpecCall *c = b->ops.items[i];
     for (int j = 0; j < c->op->nparams; j++) check_column_value(S, C, &c->args[j]);
     add_derived(S, C, c);
+    add_joined(S, C, c);
   }
   for (int i = 0; i < b->reg->nblocks; i++) check_columns_in(S, C, b->blocks[i]);
 }
@@ -1254,12 +1278,13 @@ static void column_rules(Sema *S, const MlpSpec *spec) {
   MlpVec cols = {0};
   long rows;
   if (src->calls.len == 1 && sql_columns(S, src->calls.items[0], &cols)) {
-    Columns Q = {(const char **)cols.items, cols.len, "the query's result"};
+    Columns Q = {(const char **)cols.items, cols.len, "the query's result", false};
     check_columns_in(S, &Q, spec->root);
     return;
   }
   if (src->calls.len != 1 || !csv_header(S, src->calls.items[0], &cols, &rows)) return;
-  Columns C = {(const char **)cols.items, cols.len, mlp_spec_str(mlp_spec_arg(src->calls.items[0], "path"))};
+  Columns C = {(const char **)cols.items, cols.len, mlp_spec_str(mlp_spec_arg(src->calls.items[0], "path")),
+               false};
   check_columns_in(S, &C, spec->root);
   /* with the rows counted, a batch bigger than the training part is visible */
   const MlpSpecValue *batch = mlp_spec_setting(mlp_spec_block(spec, "hyperparameters"), "batch");

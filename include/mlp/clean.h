@@ -44,7 +44,7 @@
   X(RESAMPLE, "resample", 1)                    \
   X(LAG, "lag", 1)                              \
   X(ROLLING, "rolling", 1)                      \
-  X(ALIGN, "align", 0)                          \
+  X(ALIGN, "align", 1)                          \
   X(DATE_FEATURES, "date_features", 1)          \
   X(DIFF, "diff", 1)                            \
   X(WINDOW, "window", 1)                        \
@@ -109,6 +109,7 @@ typedef enum {
   MLPRT_STEP_TEXT_CLEAN,
   MLPRT_STEP_VECTORIZE,
   MLPRT_STEP_TIME, /* sort_by, lag, rolling, diff, date_features (MlprtTimeStep): nothing fitted */
+  MLPRT_STEP_ALIGN, /* the columns joined from another source (type in method), rows unmatched */
   MLPRT_STEP_NKINDS
 } MlprtStepKind;
 
@@ -518,11 +519,28 @@ int mlprt_date_features(MlprtTable *t, MlprtCols cols, const int *parts, int npa
 void mlprt_derived_name(char *buf, size_t n, int64_t op, const char *column, int64_t k, int64_t window,
                         int64_t lag, int form);
 
-/* Align n series on one time index: each is resampled to step, and the
- * result holds the common time range with every series' columns, named
- * PREFIX.NAME (prefix[i], or "s1", "s2" ... when NULL). */
-int mlprt_ts_align(MlprtTable *const *series, const char *const *time_cols, const char *const *prefixes,
-                   int n, int64_t step_seconds, MlprtGapFill fill, MlprtTable *out, MlprtError *err);
+/* What align gives a row of the table no row of the other source matches
+ * (registry enum unmatched, in its order). */
+typedef enum { MLPRT_UNMATCHED_NULL, MLPRT_UNMATCHED_DROP } MlprtUnmatched;
+typedef struct {
+  const char *on;    /* the time key of both tables: dates, or numbers in both */
+  const char *by;    /* a key of both tables (matched by its text), or NULL */
+  double tolerance;  /* the largest gap between a row's time and its match's, in the key's units (dates:
+                        seconds); < 0: none */
+  MlprtUnmatched unmatched;
+} MlprtAsofParams;
+/* The as-of join, pandas' merge_asof(t, other, on, by, direction =
+ * "backward", tolerance): every column of other but its keys is added to t
+ * (in other's order, with its name and type), each row of t taking the
+ * values of the row of other with the same `by` value whose time is the
+ * latest at or before its own (of equal times, the last in other's order),
+ * never a later one. A row with a missing key, or no such row within the
+ * tolerance, gets missing values, or is dropped under MLPRT_UNMATCHED_DROP
+ * (counted). t keeps its row order; other need not be sorted. A column of
+ * other that t already has is an error. Logged as an MLPRT_STEP_ALIGN step
+ * (the joined columns, their types and the unmatched rows). */
+int mlprt_ts_asof(MlprtTable *t, const MlprtTable *other, const MlprtAsofParams *p, MlprtCleanLog *log,
+                  MlprtError *err);
 
 /* ---- splits ------------------------------------------------------------------- */
 

@@ -230,7 +230,14 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
   X(MLPRT_PTR, const char *, format)    /* parse_dates: the strftime format, or NULL (ISO 8601) */           \
   X(MLPRT_PTR, const int64_t *, ints)   /* lag: steps; rolling: MlprtRoll stats; date_features: parts */     \
   X(MLPRT_I64, int64_t, nints)                                                                               \
-  X(MLPRT_I64, int64_t, offset)         /* rolling: rows between the window's end and the row */
+  X(MLPRT_I64, int64_t, offset)         /* rolling: rows between the window's end and the row */             \
+  X(MLPRT_PTR, const char *, source)    /* align: the other source's files, or database (as data_path) */    \
+  X(MLPRT_PTR, const char *, source_format) /* its format, as data_format */                                 \
+  X(MLPRT_PTR, const char *, source_query)  /* sqlite, postgres: its query, else NULL */                     \
+  X(MLPRT_PTR, const char *, source_schema) /* the types it is read with, "NAME\tTYPE\n" each, or NULL */    \
+  X(MLPRT_PTR, const char *, source_na)     /* csv: its texts meaning missing, or NULL */                    \
+  X(MLPRT_I64, int64_t, source_delim)       /* csv: its field separator; 0: ',' */                           \
+  X(MLPRT_I64, int64_t, source_no_header)   /* csv: its first line is data */
 typedef struct {
   MLPRT_CLEAN_STEP_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtCleanStep;

@@ -12,7 +12,8 @@
 #include "data_int.h"
 
 static const char *const step_names[MLPRT_STEP_NKINDS] = {
-    "drop_duplicates", "coerce", "impute", "outliers", "scale", "encode", "text_clean", "vectorize", "time"};
+    "drop_duplicates", "coerce", "impute", "outliers", "scale", "encode", "text_clean", "vectorize", "time",
+    "align"};
 
 const char *mlprt_step_name(MlprtStepKind k) {
   return k < MLPRT_STEP_NKINDS ? step_names[k] : "?";
@@ -26,6 +27,7 @@ const char *mlprt_method_name(MlprtStepKind k, int m) {
   static const char *const vec[] = {"count", "tfidf", "hash", "sequence"};
   static const char *const onfail[] = {"error", "null", "drop"};
   static const char *const time[] = {"sort_by", "lag", "rolling", "diff", "date_features", "resample"};
+  static const char *const unmatched[] = {"null", "drop"};
 #define PICK(a) return m >= 0 && m < (int)(sizeof a / sizeof *a) ? a[m] : "?"
   switch (k) {
   case MLPRT_STEP_IMPUTE: PICK(impute);
@@ -35,6 +37,7 @@ const char *mlprt_method_name(MlprtStepKind k, int m) {
   case MLPRT_STEP_VECTORIZE: PICK(vec);
   case MLPRT_STEP_COERCE: PICK(onfail);
   case MLPRT_STEP_TIME: PICK(time);
+  case MLPRT_STEP_ALIGN: PICK(unmatched);
   default: return "";
   }
 #undef PICK
@@ -67,7 +70,8 @@ bool mlprt_clean_op_before_split(int64_t op) {
   case MLPRT_CLEAN_LAG:
   case MLPRT_CLEAN_ROLLING:
   case MLPRT_CLEAN_DIFF:
-  case MLPRT_CLEAN_WINDOW: return true;
+  case MLPRT_CLEAN_WINDOW:
+  case MLPRT_CLEAN_ALIGN: return true;
   default: return false;
   }
 }

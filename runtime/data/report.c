@@ -91,6 +91,9 @@ static void add_fitted(cJSON *o, const MlprtFit *f, const MlprtColFit *c) {
     cJSON_AddStringToObject(o, "to", mlprt_col_type_name((MlprtColType)c->method));
     add_num(o, "reformatted", (double)c->fixed);
     break;
+  case MLPRT_STEP_ALIGN:
+    cJSON_AddStringToObject(o, "type", mlprt_col_type_name((MlprtColType)c->method));
+    break;
   default: break;
   }
 }
@@ -101,6 +104,7 @@ static const char *changed_word(const MlprtFit *f) {
   case MLPRT_STEP_OUTLIERS: return f->flag ? "outliers" : "clipped";
   case MLPRT_STEP_COERCE: return "failed";
   case MLPRT_STEP_TIME: return f->method == MLPRT_TIME_RESAMPLE ? "inserted" : "without_history";
+  case MLPRT_STEP_ALIGN: return "unmatched";
   default: return "changed";
   }
 }
@@ -141,6 +145,9 @@ void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f) {
   }
   case MLPRT_STEP_TEXT_CLEAN:
     for (int b = 0; b < 6; b++) cJSON_AddBoolToObject(s, text_options[b], f->method >> b & 1);
+    break;
+  case MLPRT_STEP_ALIGN: /* seconds for a date key; null: none */
+    add_num(s, "tolerance", f->param >= 0 ? f->param : NAN);
     break;
   default: break;
   }
@@ -283,6 +290,7 @@ static bool step_to_fit(const cJSON *s, MlprtFit *f) {
   case MLPRT_STEP_TEXT_CLEAN:
     for (int b = 0; b < 6; b++) f->method |= get_bool(s, text_options[b]) << b;
     break;
+  case MLPRT_STEP_ALIGN: f->param = get_num(s, "tolerance"); break;
   default: break;
   }
   f->ncols = get_index(s, "table_columns");
@@ -305,6 +313,11 @@ static bool step_to_fit(const cJSON *s, MlprtFit *f) {
       break;
     case MLPRT_STEP_OUTLIERS: c->a = get_num(o, "lower"), c->b = get_num(o, "upper"); break;
     case MLPRT_STEP_SCALE: c->a = get_num(o, "center"), c->b = get_num(o, "scale"); break;
+    case MLPRT_STEP_ALIGN: {
+      const cJSON *ty = cJSON_GetObjectItemCaseSensitive(o, "type");
+      c->method = mlprt_col_type_parse(cJSON_IsString(ty) ? ty->valuestring : "");
+      break;
+    }
     case MLPRT_STEP_ENCODE: {
       int32_t nother;
       char **other = get_strings(cJSON_GetObjectItemCaseSensitive(o, "other_levels"), &nother);

@@ -1,8 +1,9 @@
 /* timeseries.c — time-series preparation: sort by time, resample to a fixed
  * step with gap filling (forward fill or linear interpolation), lag and
- * rolling-window features that only look back, and aligning several series
- * on one time index; lag, rolling and diff run per group (a key column's
- * value) and read only the row itself and earlier rows of its group.
+ * rolling-window features that only look back, and the as-of join of another
+ * source's columns (each row takes the latest row at or before its time);
+ * lag, rolling and diff run per group (a key column's value) and read only
+ * the row itself and earlier rows of its group.
  * Consumes tables with a DATETIME column (dates parsed by the loader or
  * mlprt_coerce); produces sorted, regular or extended tables. */
 #include <math.h>
@@ -562,57 +563,122 @@ int mlprt_ts_rolling(MlprtTable *t, const MlprtSeriesParams *p, int window, int 
   return 0;
 }
 
-int mlprt_ts_align(MlprtTable *const *series, const char *const *time_cols, const char *const *prefixes,
-                   int n, int64_t step, MlprtGapFill fill, MlprtTable *out, MlprtError *err) {
-  mlprt_table_init(out);
-  MlprtTable *rs = mlprt_xcalloc((size_t)(n ? n : 1), sizeof *rs);
-  int rc = 0;
-  int64_t lo = INT64_MIN, hi = INT64_MAX;
-  for (int i = 0; i < n && !rc; i++) {
-    mlprt_table_like(&rs[i], series[i]);
-    rc = mlprt_table_append(&rs[i], series[i], err);
-    if (!rc) rc = mlprt_ts_sort(&rs[i], time_cols[i], err);
-    MlprtResampleParams rp = {.on = {&time_cols[i], 1, NULL}, .step = step, .fill = fill};
-    if (!rc) rc = mlprt_ts_resample(&rs[i], &rp, NULL, err);
-    if (rc) break;
-    int tc = mlprt_table_find(&rs[i], time_cols[i]);
-    if (rs[i].cols[tc].t[0] > lo) lo = rs[i].cols[tc].t[0];
-    if (rs[i].cols[tc].t[rs[i].nrows - 1] < hi) hi = rs[i].cols[tc].t[rs[i].nrows - 1];
+/* A time key's value as a number (dates: epoch seconds); NaN when missing. */
+static double key_value(const MlprtColumn *c, int64_t r) {
+  if (c->type == MLPRT_COL_DATETIME) return c->t[r] == MLPRT_TIME_NA ? NAN : (double)c->t[r];
+  return c->f[r];
+}
+
+typedef struct {
+  int32_t group;
+  double key;
+  int64_t row;
+} AsofKey;
+
+static int by_group_key(const void *a, const void *b) {
+  const AsofKey *x = a, *y = b;
+  if (x->group != y->group) return x->group < y->group ? -1 : 1;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return (x->row > y->row) - (x->row < y->row); /* stable: the later row of equal times last */
+}
+
+/* The column of this name in t with a type of mask, or -1 with *err naming the table. */
+static int asof_column(const MlprtTable *t, const char *name, unsigned mask, const char *which,
+                       MlprtError *err) {
+  int c = mlprt_table_find(t, name);
+  if (c < 0 || !(mask & MLPRT_TM(t->cols[c].type)))
+    mlprt_error_set(err, NULL, 0, 0, 0, name, "align: %s has no %s column of this name", which,
+                    mask == MLPRT_TM_ANY ? "such" : "date or number");
+  return c >= 0 && (mask & MLPRT_TM(t->cols[c].type)) ? c : -1;
+}
+
+int mlprt_ts_asof(MlprtTable *t, const MlprtTable *other, const MlprtAsofParams *p, MlprtCleanLog *log,
+                  MlprtError *err) {
+  unsigned keys = MLPRT_TM_NUMERIC | MLPRT_TM(MLPRT_COL_DATETIME);
+  int tk = asof_column(t, p->on, keys, "the table", err);
+  int ok = asof_column(other, p->on, keys, "the other source", err);
+  int tb = p->by ? asof_column(t, p->by, MLPRT_TM_ANY, "the table", err) : -1;
+  int ob = p->by ? asof_column(other, p->by, MLPRT_TM_ANY, "the other source", err) : -1;
+  if (tk < 0 || ok < 0 || (p->by && (tb < 0 || ob < 0))) return -1;
+  if ((t->cols[tk].type == MLPRT_COL_DATETIME) != (other->cols[ok].type == MLPRT_COL_DATETIME)) {
+    mlprt_error_set(err, NULL, 0, 0, 0, p->on, "align: the key is a %s in the table and a %s in the source",
+                    mlprt_col_type_name(t->cols[tk].type), mlprt_col_type_name(other->cols[ok].type));
+    return -1;
   }
-  if (!rc && n > 0 && lo > hi) {
-    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "align: the series share no time range");
-    rc = -1;
-  }
-  if (!rc && n > 0) {
-    int64_t nb = (hi - lo) / step + 1;
-    int tcol = mlprt_table_add_column(out, "time", MLPRT_COL_DATETIME);
-    for (int i = 0; i < n; i++) {
-      int tc = mlprt_table_find(&rs[i], time_cols[i]);
-      char name[512], dflt[16];
-      snprintf(dflt, sizeof dflt, "s%d", i + 1);
-      for (int c = 0; c < rs[i].ncols; c++) {
-        if (c == tc) continue;
-        snprintf(name, sizeof name, "%s.%s", prefixes && prefixes[i] ? prefixes[i] : dflt,
-                 rs[i].cols[c].name);
-        mlprt_table_add_column(out, name, rs[i].cols[c].type);
-      }
+  for (int c = 0; c < other->ncols; c++)
+    if (c != ok && c != ob && mlprt_table_find(t, other->cols[c].name) >= 0) {
+      mlprt_error_set(err, NULL, 0, 0, 0, other->cols[c].name,
+                      "align: the other source's column is a column of the table already");
+      return -1;
     }
-    mlprt_table_reserve(out, nb);
-    out->nrows = nb;
-    for (int64_t b = 0; b < nb; b++) out->cols[tcol].t[b] = lo + b * step;
-    int oc = 1;
-    for (int i = 0; i < n; i++) {
-      int tc = mlprt_table_find(&rs[i], time_cols[i]);
-      int64_t off = (lo - rs[i].cols[tc].t[0]) / step;
-      for (int c = 0; c < rs[i].ncols; c++) {
-        if (c == tc) continue;
-        for (int64_t b = 0; b < nb; b++) copy_cell(out, oc, b, &rs[i], c, off + b);
-        oc++;
-      }
-    }
+  /* the other source's rows with a key, by group then time */
+  MlprtLevels groups = {0};
+  char buf[512];
+  AsofKey *k = mlprt_xmalloc((size_t)(other->nrows ? other->nrows : 1) * sizeof *k);
+  int64_t n = 0;
+  for (int64_t r = 0; r < other->nrows; r++) {
+    double v = key_value(&other->cols[ok], r);
+    if (isnan(v) || (ob >= 0 && mlprt_is_missing(other, ob, r))) continue;
+    const char *g = ob >= 0 ? mlprt_cell_str(other, ob, r, buf, sizeof buf) : "";
+    k[n++] = (AsofKey){mlprt_levels_intern(&groups, g, strlen(g)), v, r};
   }
-  for (int i = 0; i < n; i++) mlprt_table_free(&rs[i]);
-  free(rs);
-  if (rc) mlprt_table_free(out);
-  return rc;
+  qsort(k, (size_t)n, sizeof *k, by_group_key);
+  int64_t *start = mlprt_xcalloc((size_t)groups.n + 2, sizeof *start);
+  for (int64_t i = 0; i < n; i++) start[k[i].group + 1] = i + 1;
+  /* each row's match: the last of its group at or before its time, within the tolerance */
+  int64_t *match = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *match), unmatched = 0;
+  for (int64_t r = 0; r < t->nrows; r++) {
+    double v = key_value(&t->cols[tk], r);
+    int32_t g = 0;
+    if (tb >= 0) {
+      const char *s = mlprt_is_missing(t, tb, r) ? NULL : mlprt_cell_str(t, tb, r, buf, sizeof buf);
+      g = s ? mlprt_levels_find(&groups, s, strlen(s)) : -1;
+    } else if (groups.n == 0) {
+      g = -1;
+    }
+    int64_t lo = g >= 0 ? start[g] : 0, hi = g >= 0 ? start[g + 1] : 0; /* the first key > v in [lo, hi) */
+    while (!isnan(v) && lo < hi) {
+      int64_t mid = lo + (hi - lo) / 2;
+      if (k[mid].key <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    bool have = !isnan(v) && g >= 0 && lo > start[g];
+    if (have && p->tolerance >= 0 && v - k[lo - 1].key > p->tolerance) have = false;
+    match[r] = have ? k[lo - 1].row : -1;
+    unmatched += !have;
+  }
+  /* the other source's columns, in its order, but its keys */
+  int *idx = mlprt_xmalloc((size_t)(other->ncols ? other->ncols : 1) * sizeof *idx), nj = 0;
+  for (int c = 0; c < other->ncols; c++)
+    if (c != ok && c != ob) idx[nj++] = c;
+  MlprtFit f;
+  mlprt_fit_init(&f, MLPRT_STEP_ALIGN, p->unmatched, other, idx, nj);
+  f.ncols = t->ncols;
+  f.param = p->tolerance;
+  f.rows_before = t->nrows;
+  for (int j = 0; j < nj; j++) {
+    int c = mlprt_table_add_column(t, other->cols[idx[j]].name, other->cols[idx[j]].type);
+    f.cols[j].index = c;
+    f.cols[j].method = other->cols[idx[j]].type;
+    f.cols[j].changed = unmatched;
+    for (int64_t r = 0; r < t->nrows; r++)
+      if (match[r] >= 0 && !mlprt_is_missing(other, idx[j], match[r]))
+        copy_cell(t, c, r, other, idx[j], match[r]);
+  }
+  if (p->unmatched == MLPRT_UNMATCHED_DROP && unmatched) {
+    uint8_t *keep = mlprt_xmalloc((size_t)t->nrows);
+    for (int64_t r = 0; r < t->nrows; r++) keep[r] = match[r] >= 0;
+    mlprt_table_filter(t, keep);
+    free(keep);
+    for (int j = 0; j < nj; j++) f.cols[j].dropped = unmatched;
+  }
+  f.rows_after = t->nrows;
+  mlprt_log_fit(log, &f);
+  mlprt_fit_free(&f);
+  free(idx);
+  free(match);
+  free(start);
+  free(k);
+  mlprt_levels_free(&groups);
+  return 0;
 }

@@ -34,6 +34,9 @@ typedef struct {
   int64_t nsteps, cap_steps, nslots;
   int64_t ncleans, nterms; /* text buffers and term index entries the row needs */
   int64_t short_slot;      /* a slot of the series steps since the last SHORT that drop rows, or -1 */
+  int64_t step;            /* the chain's step being replayed, from 1 */
+  int64_t *joined;         /* the slots of the columns align steps joined, and each one's step */
+  int64_t *joined_step, njoined;
   const char *target;
   char *err;
   size_t nerr;
@@ -296,6 +299,20 @@ static int vectorize(Builder *b, const MlprtFit *f) {
   return 0;
 }
 
+/* align: the columns it joined from another source, appended with their
+ * types; no step writes them (a row brings no such source), so a plan
+ * whose features read one is refused once it is built. */
+static int joined_columns(Builder *b, const MlprtFit *f) {
+  b->joined = mlprt_xrealloc(b->joined, (size_t)(b->njoined + f->n + 1) * sizeof *b->joined);
+  b->joined_step = mlprt_xrealloc(b->joined_step, (size_t)(b->njoined + f->n + 1) * sizeof *b->joined_step);
+  for (int i = 0; i < f->n; i++) {
+    int c = add_col(b, f->cols[i].column, strlen(f->cols[i].column), f->cols[i].method, true);
+    b->joined_step[b->njoined] = b->step;
+    b->joined[b->njoined++] = b->cols[c].slot;
+  }
+  return 0;
+}
+
 static int apply_fit(Builder *b, const MlprtFit *f) {
   switch (f->kind) {
   case MLPRT_STEP_IMPUTE: return impute(b, f);
@@ -304,6 +321,7 @@ static int apply_fit(Builder *b, const MlprtFit *f) {
   case MLPRT_STEP_OUTLIERS:
   case MLPRT_STEP_SCALE: return numeric_step(b, f);
   case MLPRT_STEP_ENCODE: return encode(b, f);
+  case MLPRT_STEP_ALIGN: return joined_columns(b, f);
   default:
     return fail(b, "the cleaning step %s cannot be served row by row by a predictor",
                 mlprt_step_name(f->kind));
@@ -469,7 +487,8 @@ static bool fitted_op(int64_t op) {
   case MLPRT_CLEAN_BAG_OF_WORDS:
   case MLPRT_CLEAN_TFIDF:
   case MLPRT_CLEAN_HASH_VECTORIZE:
-  case MLPRT_CLEAN_TOKENIZE: return true;
+  case MLPRT_CLEAN_TOKENIZE:
+  case MLPRT_CLEAN_ALIGN: return true;
   default: return false;
   }
 }
@@ -517,6 +536,7 @@ static int replay(Builder *b, const MlprtPredSource *src) {
     if (next == src->nfits)
       return fail(b, "cleaning step %lld (%s) has no fitted parameters in the run's cleaning record",
                   (long long)i + 1, mlprt_clean_op_name(st->op));
+    b->step = i + 1;
     if (apply_fit(b, &src->fits[next++]) != 0) return -1;
   }
   if (src->clean && next != src->nfits)
@@ -609,6 +629,23 @@ int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char 
   plan->steps = b.steps;
   plan->nsteps = b.nsteps;
   plan->nslots = b.nslots;
+  /* a joined column the features read: the predictor has no value for it */
+  uint8_t *live = rc == 0 && b.njoined ? mlprt_xmalloc((size_t)b.nslots) : NULL;
+  if (live) mlprt_pred_plan_live(plan, live);
+  for (int64_t j = 0; live && j < b.njoined && rc == 0; j++) {
+    if (!live[b.joined[j]]) continue;
+    const char *name = "?";
+    for (int i = 0; i < b.n; i++)
+      if (b.cols[i].slot == b.joined[j]) name = b.cols[i].name;
+    rc = fail(&b,
+              "cleaning step %lld (align) joins column '%s' from another source as of each row's time, and "
+              "the model reads it; a predictor answers one row without that source, so it cannot serve "
+              "this pipeline (join the column into the rows before training, or leave it out of the model)",
+              (long long)b.joined_step[j], name);
+  }
+  free(live);
+  free(b.joined);
+  free(b.joined_step);
   /* the missing-value texts training loaded with, one string each: the
    * source's own, else the loader's defaults, written out so that every
    * reader of the plan (the predictor, the ONNX export) sees the same set */

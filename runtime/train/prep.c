@@ -357,6 +357,26 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
     else rc = mlprt_ts_rolling(t, &sp, (int)st->param, (int)st->offset, stats, n, log, e);
     break;
   }
+  case MLPRT_CLEAN_ALIGN: {
+    MlprtSourceDesc src = {.paths = st->source,
+                           .format = st->source_format,
+                           .query = st->source_query,
+                           .delim = (char)st->source_delim,
+                           .no_header = st->source_no_header != 0,
+                           .na_values = st->source_na,
+                           .schema = st->source_schema};
+    MlprtTable other;
+    mlprt_table_init(&other);
+    rc = mlprt_format_sql(src.format) ? mlprt_sql_load(&src, &other, NULL, e)
+                                      : mlprt_load_described(&src, &other, e);
+    MlprtAsofParams ap = {.on = sel.n ? sel.names[0] : st->columns,
+                          .by = st->by,
+                          .tolerance = st->param,
+                          .unmatched = (MlprtUnmatched)st->method};
+    if (rc == 0) rc = mlprt_ts_asof(t, &other, &ap, log, e);
+    mlprt_table_free(&other);
+    break;
+  }
   case MLPRT_CLEAN_DATE_FEATURES: {
     int parts[MLPRT_DATE_NPARTS * 2], n = st->nints < MLPRT_DATE_NPARTS * 2 ? (int)st->nints : 0;
     for (int i = 0; i < n; i++) parts[i] = (int)st->ints[i];
