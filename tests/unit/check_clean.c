@@ -733,18 +733,31 @@ START_TEST(clean_time_series) {
   int rm = col(&t, "v_roll_mean_3");
   ck_assert(isnan(t.cols[rm].f[1]));
   ck_assert_float_eq_tol(t.cols[rm].f[5], (lin[3] + lin[4] + lin[5]) / 3, 1e-5);
-  /* align with a second series that starts later */
+  /* the as-of join of a second series that starts later: each day takes the
+   * latest reading at or before it, never the one of 01-08 */
   MlprtTable w;
-  load_text("ts2.csv", "when,x\n2020-01-02,10\n2020-01-04,30\n2020-01-08,70\n", NULL, &w);
-  MlprtTable *series[] = {&u, &w};
-  const char *tcols[] = {"d", "when"}, *pre[] = {"a", "b"};
-  MlprtTable al;
-  ck_assert_int_eq(mlprt_ts_align(series, tcols, pre, 2, 86400, MLPRT_GAP_LINEAR, &al, &e), 0);
-  ck_assert_int_eq(al.nrows, 5); /* 01-02 .. 01-06 */
-  ck_assert_float_eq(al.cols[col(&al, "a.v")].f[0], 1.0f); /* u was forward filled */
-  ck_assert_float_eq(al.cols[col(&al, "b.x")].f[1], 20.0f);
-  ck_assert_int_eq(al.cols[0].t[0], mlprt_days_from_civil(2020, 1, 2) * 86400);
-  mlprt_table_free(&al);
+  load_text("ts2.csv", "d,x,k2\n2020-01-04,30,p\n2020-01-02,10,q\n2020-01-08,70,r\n", NULL, &w);
+  MlprtAsofParams ap = {.on = "d", .tolerance = -1};
+  MlprtTable u2;
+  mlprt_table_like(&u2, &u);
+  mlprt_table_append(&u2, &u, &e);
+  ck_assert_int_eq(mlprt_ts_asof(&u, &w, &ap, NULL, &e), 0);
+  ck_assert_int_eq(u.nrows, 6); /* 01-01 .. 01-06 */
+  int x = col(&u, "x"), k2 = col(&u, "k2");
+  const float want[] = {NAN, 10, 10, 30, 30, 30};
+  for (int i = 0; i < 6; i++)
+    ck_assert(isnan(want[i]) ? isnan(u.cols[x].f[i]) : u.cols[x].f[i] == want[i]);
+  ck_assert_str_eq(u.cols[k2].levels.names[u.cols[k2].codes[5]], "p");
+  ck_assert_int_eq(u.cols[k2].codes[0], -1);
+  /* within a day only, and rows without a match dropped */
+  ap.tolerance = 86400, ap.unmatched = MLPRT_UNMATCHED_DROP;
+  ck_assert_int_eq(mlprt_ts_asof(&u2, &w, &ap, NULL, &e), 0);
+  ck_assert_int_eq(u2.nrows, 4); /* 01-02 .. 01-05 */
+  ck_assert_float_eq(u2.cols[col(&u2, "x")].f[3], 30.0f);
+  /* a column both tables have is refused */
+  ck_assert_int_eq(mlprt_ts_asof(&u2, &w, &ap, NULL, &e), -1);
+  ck_assert_str_eq(e.column, "x");
+  mlprt_table_free(&u2);
   mlprt_table_free(&w);
   mlprt_table_free(&u);
   mlprt_table_free(&t);

@@ -5,9 +5,11 @@
  * run on interleaved series with missing values and compared, value for
  * value, with pandas' groupby().shift(), .shift().rolling() and .diff()
  * computed by /usr/bin/python3 on the same file (skipped, never passed,
- * when pandas is not importable); date parts with pandas' .dt accessors.
+ * when pandas is not importable); date parts with pandas' .dt accessors;
+ * align's as-of join with pandas' merge_asof(direction = "backward").
  * The leakage checks need no oracle: a value at a row never changes when
- * later rows change, and the first rows of every group have no value. The
+ * later rows change, and the first rows of every group have no value; a
+ * joined value comes from its group at or before its row's time. The
  * lenient conversions of coerce and the strftime formats of parse_dates
  * are checked on written-out cases. */
 #include <check.h>
@@ -247,6 +249,175 @@ START_TEST(series_resample_needs_time_order) {
   ck_assert_int_eq(e.row, 3);
   ck_assert_ptr_nonnull(strstr(e.msg, "sort_by(when)"));
   mlprt_table_free(&t);
+}
+END_TEST
+
+/* Two tables for the as-of join: n rows of the table (unsorted, with a
+ * row number id), m of the other source (unsorted, several readings at
+ * one time), keys a, b, c in both and d in the other only; times as dates
+ * with a time of day, and the same as numbers (hours) in t. */
+static void asof_csvs(int n, int m, char **left, char **right) {
+  char *l = malloc((size_t)n * 64 + 64), *r = malloc((size_t)m * 64 + 64), *w = l;
+  w += sprintf(w, "id,key,x,when,t\n");
+  for (int i = 0; i < n; i++) {
+    unsigned h = (unsigned)i * 2654435761u, hours = (h >> 7) % (24 * 400);
+    w += sprintf(w, "%d,%c,%.3f,2020-%02u-%02uT%02u:00:00,%u\n", i, "abc"[(h >> 3) % 3],
+                 (h >> 9) % 1000 / 100.0,
+                 1 + hours / 24 / 28 % 12, 1 + hours / 24 % 28, hours % 24, hours / 24 / 28 % 12 * 28 * 24 +
+                 hours / 24 % 28 * 24 + hours % 24);
+  }
+  w = r;
+  w += sprintf(w, "key,when,t,v,k\n");
+  for (int i = 0; i < m; i++) {
+    unsigned h = (unsigned)i * 2246822519u, hours = (h >> 5) % (24 * 400);
+    if (i % 9 == 4 && i > 0) hours = (((unsigned)(i - 1) * 2246822519u) >> 5) % (24 * 400); /* a repeat */
+    w += sprintf(w, "%c,2020-%02u-%02uT%02u:00:00,%u,", "abcd"[(h >> 11) % 4], 1 + hours / 24 / 28 % 12,
+                 1 + hours / 24 % 28, hours % 24, hours / 24 / 28 % 12 * 28 * 24 + hours / 24 % 28 * 24 +
+                 hours % 24);
+    if (i % 11 == 6) w += sprintf(w, ",\n");
+    else w += sprintf(w, "%.4f,%s\n", (h >> 3) % 100000 / 1000.0, i % 2 ? "up" : "down");
+  }
+  *left = l, *right = r;
+}
+
+/* pandas' merge_asof of the two files (argv: on, by or "", tolerance or
+ * ""), back in the table's row order: v and k per row ("nan" missing). */
+static const char asof_script[] =
+    "import sys, pandas as pd, numpy as np\n"
+    "on, by, tol = sys.argv[3], sys.argv[4] or None, sys.argv[5] or None\n"
+    "l = pd.read_csv(sys.argv[1], keep_default_na=False)\n"
+    "r = pd.read_csv(sys.argv[2], keep_default_na=False, na_values={'v': [''], 'k': ['']})\n"
+    "drop = 't' if on == 'when' else 'when'\n"
+    "l, r = l.drop(columns=[drop]), r.drop(columns=[drop])\n"
+    "if on == 'when': l[on], r[on] = pd.to_datetime(l[on]), pd.to_datetime(r[on])\n"
+    "if tol: tol = pd.Timedelta(tol) if on == 'when' else int(tol)\n"
+    "if not by: r = r.drop(columns=['key'])\n"
+    "l = l.sort_values(on, kind='stable'); r = r.sort_values(on, kind='stable')\n"
+    "m = pd.merge_asof(l, r, on=on, by=by, direction='backward', tolerance=tol).sort_values('id')\n"
+    "for v, k in zip(m['v'], m['k']): print('%.10g %s' % (v, k if isinstance(k, str) else 'nan'))\n";
+
+/* The as-of join equals pandas' merge_asof (direction backward), with and
+ * without a group key, with and without a tolerance, on dates and on
+ * numbers. */
+START_TEST(series_asof_matches_pandas) {
+  if (!have_pandas("align (as-of join) against pandas' merge_asof")) return;
+  enum { N = 700, M = 260 };
+  char *ltext, *rtext;
+  asof_csvs(N, M, &ltext, &rtext);
+  char *lpath = dt_write(dt_dir, "asof_l.csv", ltext, 0), *rpath = dt_write(dt_dir, "asof_r.csv", rtext, 0);
+  free(ltext);
+  free(rtext);
+  static const struct {
+    const char *on, *by, *tol;
+    double seconds;
+  } cases[] = {{"when", "key", "", -1},      {"when", "", "", -1},  {"when", "key", "3d", 3 * 86400},
+               {"t", "key", "", -1},         {"t", "key", "50", 50}, {"when", "", "12h", 12 * 3600}};
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    MlprtTable t, o;
+    dt_load_ok(lpath, NULL, &t);
+    dt_load_ok(rpath, NULL, &o);
+    ck_assert_int_eq(o.cols[col(&o, "when")].type, MLPRT_COL_DATETIME);
+    /* each case joins on one key: the other time column of o is dropped, as is its key without `by` */
+    mlprt_table_drop_column(&o, col(&o, strcmp(cases[ci].on, "t") == 0 ? "when" : "t"));
+    if (!cases[ci].by[0]) mlprt_table_drop_column(&o, col(&o, "key"));
+    MlprtAsofParams p = {.on = cases[ci].on, .by = cases[ci].by[0] ? cases[ci].by : NULL,
+                         .tolerance = cases[ci].seconds};
+    MlprtError e = {0};
+    ck_assert_msg(mlprt_ts_asof(&t, &o, &p, NULL, &e) == 0, "%s", dt_err(&e));
+    const char *argv[] = {PYTHON, "-c", asof_script, lpath, rpath, cases[ci].on, cases[ci].by, cases[ci].tol,
+                          NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    int v = col(&t, "v"), k = col(&t, "k");
+    int64_t matched = 0, missing = 0;
+    char *s = r.out;
+    for (int64_t row = 0; row < N; row++) {
+      char *end, level[16];
+      double want = strtod(s, &end);
+      ck_assert_msg(end != s && sscanf(end, " %15s", level) == 1, "pandas gave too few rows (%lld)",
+                    (long long)row);
+      s = strchr(end, '\n') + 1;
+      double got = t.cols[v].f[row];
+      const char *gotk = t.cols[k].codes[row] < 0 ? "nan" : t.cols[k].levels.names[t.cols[k].codes[row]];
+      bool same = isnan(want) ? isnan(got) : fabs(got - want) <= 1e-6 * fmax(1, fabs(want));
+      ck_assert_msg(same,
+                    "case %zu, row %lld: pandas %.10g, mlpc %.10g", ci, (long long)row, want, got);
+      ck_assert_msg(strcmp(level, gotk) == 0, "case %zu, row %lld: pandas k %s, mlpc %s", ci, (long long)row,
+                    level, gotk);
+      matched += !isnan(want), missing += isnan(want);
+    }
+    ck_assert_int_gt(matched, N / 4); /* the cases test both outcomes */
+    ck_assert_int_gt(missing, 10);
+    test_run_free(&r);
+    mlprt_table_free(&t);
+    mlprt_table_free(&o);
+  }
+  free(lpath);
+  free(rpath);
+}
+END_TEST
+
+/* No joined value comes from a time after its row: every match's time is
+ * at or before the row's, within the row's group; and changing every row
+ * of the other source later than a cut leaves the values of the rows
+ * before the cut as they were. */
+START_TEST(series_asof_never_looks_ahead) {
+  enum { N = 500, M = 200 };
+  char *ltext, *rtext;
+  asof_csvs(N, M, &ltext, &rtext);
+  MlprtTable t, t2, o, o2;
+  load_text("la.csv", ltext, &t);
+  load_text("la2.csv", ltext, &t2);
+  load_text("ra.csv", rtext, &o);
+  load_text("ra2.csv", rtext, &o2);
+  free(ltext);
+  free(rtext);
+  /* the other source's time joins too, renamed, to see where each value comes from */
+  int ow = col(&o, "t");
+  free(o.cols[ow].name);
+  o.cols[ow].name = strdup("t_other");
+  int64_t cut = 24 * 200; /* hours */
+  int t2w = col(&o2, "t"), v2 = col(&o2, "v");
+  free(o2.cols[t2w].name);
+  o2.cols[t2w].name = strdup("t_other");
+  for (int64_t r = 0; r < o2.nrows; r++)
+    if (o2.cols[t2w].f[r] > cut) o2.cols[v2].f[r] = 1e6f + (float)r;
+  MlprtAsofParams p = {.on = "when", .by = "key", .tolerance = -1};
+  MlprtError e = {0};
+  ck_assert_msg(mlprt_ts_asof(&t, &o, &p, NULL, &e) == 0, "%s", dt_err(&e));
+  ck_assert_msg(mlprt_ts_asof(&t2, &o2, &p, NULL, &e) == 0, "%s", dt_err(&e));
+  int tt = col(&t, "t"), from = col(&t, "t_other"), v = col(&t, "v"), k = col(&t, "key");
+  int64_t joined = 0;
+  for (int64_t r = 0; r < N; r++) {
+    if (isnan(t.cols[from].f[r])) continue;
+    joined++;
+    ck_assert_msg(t.cols[from].f[r] <= t.cols[tt].f[r], "row %lld joined a row of a later time",
+                  (long long)r);
+    if (t.cols[tt].f[r] <= cut) {
+      float a = t.cols[v].f[r], b = t2.cols[col(&t2, "v")].f[r];
+      ck_assert_msg((isnan(a) && isnan(b)) || a == b, "row %lld read the other source after its time",
+                    (long long)r);
+    }
+  }
+  ck_assert_int_gt(joined, N / 2);
+  /* a row of group a never takes a value of group b: compare with a join of a's rows alone */
+  int ko = col(&o, "key");
+  for (int64_t r = 0; r < N; r++) {
+    if (isnan(t.cols[from].f[r])) continue;
+    int64_t best = -1;
+    for (int64_t q = 0; q < o.nrows; q++) {
+      const char *kq = o.cols[ko].levels.names[o.cols[ko].codes[q]];
+      if (strcmp(kq, t.cols[k].levels.names[t.cols[k].codes[r]]) != 0 || o.cols[ow].f[q] > t.cols[tt].f[r])
+        continue;
+      if (best < 0 || o.cols[ow].f[q] >= o.cols[ow].f[best]) best = q;
+    }
+    ck_assert_msg(best >= 0 && o.cols[ow].f[best] == t.cols[from].f[r], "row %lld matched outside its group",
+                  (long long)r);
+  }
+  mlprt_table_free(&t);
+  mlprt_table_free(&t2);
+  mlprt_table_free(&o);
+  mlprt_table_free(&o2);
 }
 END_TEST
 
@@ -495,6 +666,8 @@ Suite *series_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, series_match_pandas);
   tcase_add_test(tc, series_never_look_ahead_or_across_groups);
+  tcase_add_test(tc, series_asof_matches_pandas);
+  tcase_add_test(tc, series_asof_never_looks_ahead);
   tcase_add_test(tc, series_history_policy);
   tcase_add_test(tc, series_sort_by_keys);
   tcase_add_test(tc, series_coerce_reads_leniently);
