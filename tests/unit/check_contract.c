@@ -132,7 +132,7 @@ static void lowered_free(Lowered *r) {
 
 static char *dir;
 static char *mix_src, *idx_src, *idx6_src, *idx4_src, *json_src, *jsonl_src, *iris_copy, *semi_src,
-    *nohdr_src, *json2, *sqlite_db, *sqlite_db2, *txt_src;
+    *nohdr_src, *json2, *sqlite_db, *sqlite_db2, *txt_src, *rates, *rates2, *rates_by, *rates_x1;
 /* The suite's PostgreSQL server (tests/sql/pg_server.sh), holding iris as
  * table iris: its connection string, or NULL when it cannot start here
  * (its items are then skipped, with the reason). */
@@ -253,6 +253,16 @@ static void setup(void) {
   txt_src = printf_alloc("csv(\"%s\")", p);
   free(p);
   free(mix);
+  /* readings that align joins onto the mixed table: by date (and color), or by x1 */
+  f = open_memstream(&mix, &n);
+  fputs("when,color,rate\n", f);
+  for (int i = 0; i < 20; i++) fprintf(f, "2020-01-%02d,%s,%d.25\n", 3 + i, i % 2 ? "red" : "blue", i);
+  fclose(f);
+  rates_by = dt_write(dir, "rates_by.csv", mix, 0);
+  free(mix);
+  rates = dt_write(dir, "rates.csv", "when,rate\n2020-01-03,1\n2020-01-09,2\n2020-01-20,3\n", 0);
+  rates2 = dt_write(dir, "rates2.csv", "when,rate\n2020-01-02,5\n2020-01-12,6\n", 0);
+  rates_x1 = dt_write(dir, "rates_x1.csv", "x1,rate\n1.5,10\n4.5,40\n9.5,90\n", 0);
   char *images, *labels;
   write_idx("img8", 40, 8, 3, &images, &labels);
   idx_src = printf_alloc("idx(images = \"%s\", labels = \"%s\")", images, labels);
@@ -322,7 +332,8 @@ static void setup(void) {
 
 static void teardown(void) {
   char *files[] = {mix_src,   idx_src,   idx6_src, idx4_src,  json_src,
-                   jsonl_src, iris_copy, semi_src, nohdr_src, json2, txt_src};
+                   jsonl_src, iris_copy, semi_src, nohdr_src, json2, txt_src, rates, rates2,
+                   rates_by, rates_x1};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) free(files[i]);
   if (pg_conninfo) {
     const char *argv[] = {"sh", "tests/sql/pg_server.sh", "stop", pg_dir, NULL};
@@ -417,7 +428,7 @@ static const OpCase op_cases[] = {
     {"clean.lag", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
     {"clean.rolling", S_CLEAN, "%s", "columns = [x1], window = 3", MIX, NULL, false},
     {"clean.window", S_CLEAN, "%s", "columns = [x1], size = 3", MIX, NULL, false},
-    {"clean.align", S_CLEAN, "%s", "on = x1", MIX, NULL, false},
+    {"clean.align", S_CLEAN, "%s", "source = csv(\"@RATES\"), on = when", MIX, NULL, false},
     {"clean.date_features", S_CLEAN, "parse_dates(columns = [color, x1])\n      %s", "columns = [color]",
      MIXT, NULL, false},
     {"clean.diff", S_CLEAN, "%s", "columns = [x1]", MIX, NULL, false},
@@ -591,7 +602,18 @@ static const FieldCase field_cases[] = {
     {"window.lag", "2", {{0}}, false},
     {"window.by", "color", {{0}}, false},
     {"window.history", "null", {{0}}, false},
-    {"align.on", "x2", {{0}}, false},
+    {"align.source", "csv(\"@RATES2\")", {{0}}, false},
+    {"align.on",
+     NULL,
+     {.s = {[S_SRC] = "@MIX", [S_TARGET] = "y", [S_CLEAN] = "align(csv(\"@RATESX1\"), on = @x1)"}},
+     true},
+    {"align.by",
+     NULL,
+     {.s = {[S_SRC] = "@MIX",
+            [S_TARGET] = "y",
+            [S_CLEAN] = "align(csv(\"@RATESBY\"), on = when, by = @color)"}},
+     true},
+    {"align.tolerance", "\"2d\"", {{0}}, false},
 };
 
 /* Settings and parameters that act by refusing a spec: a limit on the
@@ -634,7 +656,7 @@ static char *expand(const char *text) {
   static const char *const keys[] = {"@MIX",       "@IDXIMG",   "@IDXLAB", "@IDX6IMG",   "@IDX4LAB",
                                      "@IDX",       "@JSONPATH", "@JSONL",  "@JSON",      "@IRISCOPY",
                                      "@IRISJSON2", "@SEMI",     "@NOHDR",  "@SQLITEDB2", "@SQLITEDB",
-                                     "@PGCONN",    "@TXT"};
+                                     "@PGCONN",    "@TXT",      "@RATESX1", "@RATESBY", "@RATES2", "@RATES"};
   char *json_only = strndup(json_path, (size_t)(json_path_end - json_path));
   char *idx8_img = strndup(strchr(idx_src, '"') + 1, strcspn(strchr(idx_src, '"') + 1, "\""));
   const char *lab = strstr(idx_src, "labels = \"") + 10;
@@ -642,7 +664,8 @@ static char *expand(const char *text) {
   char *idx6_img = strndup(idx_img, strcspn(idx_img, "\""));
   const char *vals[] = {mix_src,   idx8_img,  idx8_lab,  idx6_img,  idx4_src,  idx_src,
                         json_only, jsonl_src, json_src,  iris_copy, json2,     semi_src,
-                        nohdr_src, sqlite_db2, sqlite_db, pg_conninfo ? pg_conninfo : "", txt_src};
+                        nohdr_src, sqlite_db2, sqlite_db, pg_conninfo ? pg_conninfo : "", txt_src,
+                        rates_x1,  rates_by,  rates2,   rates};
   char *out;
   size_t n;
   FILE *f = open_memstream(&out, &n);
