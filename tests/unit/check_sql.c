@@ -8,7 +8,9 @@
  * where a column has none), loaded row by row in batches, NULL being the
  * only missing value; a query the database rejects names the byte it
  * points at; and the compiler checks a spec's columns against the query's
- * result, with the caret in the query. */
+ * result, with the caret in the query. align joins a query's rows onto a
+ * file's as of each row's time, from either database, and its keys are
+ * checked against both at the step. */
 #include <check.h>
 #include <libpq-fe.h>
 #include <math.h>
@@ -218,6 +220,156 @@ START_TEST(sql_sqlite_spec_checked_against_query) {
 }
 END_TEST
 
+/* ---- align: another source joined as of each row's time ------------------ */
+
+/* The readings an align joins: (day, symbol, rate); days from 2024-01-01. */
+static const struct {
+  int day;
+  const char *sym;
+  double rate;
+} readings[] = {{3, "a", 1.5}, {10, "a", 2.5}, {20, "a", 3.5}, {0, "b", -1}, {15, "b", -2},
+                {29, "b", -3}, {5, "c", 9},   {10, "a", 2.75}};
+enum { NREAD = sizeof readings / sizeof readings[0], NDAYS = 30 };
+
+/* The readings as table rates (d DATE, sym TEXT, rate REAL) of the SQLite
+ * file path, or of the PostgreSQL server conninfo (path NULL). */
+static void write_rates(const char *path, const char *conninfo) {
+  char sql[4096], *w = sql;
+  w += sprintf(w, "INSERT INTO rates VALUES ");
+  for (int i = 0; i < NREAD; i++)
+    w += sprintf(w, "%s('2024-01-%02d', '%s', %g)", i ? ", " : "", 1 + readings[i].day, readings[i].sym,
+                 readings[i].rate);
+  if (path) {
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    db_exec(db, "CREATE TABLE rates (d DATE, sym TEXT, rate REAL)");
+    db_exec(db, sql);
+    sqlite3_close(db);
+    return;
+  }
+  PGconn *c = PQconnectdb(conninfo);
+  ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+  PGresult *res = PQexec(c, "CREATE TABLE rates (d date, sym text, rate float8)");
+  ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+  PQclear(res);
+  res = PQexec(c, sql);
+  ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+  PQclear(res);
+  PQfinish(c);
+}
+
+/* DIR/align.mlp: prices of symbols a and b, one a day for NDAYS days, with
+ * `clean` as its cleaning chain; its path (malloc'd). */
+static char *align_spec(const char *clean) {
+  char *csv = test_path(dir, "prices.csv"), *spec = test_path(dir, "align.mlp");
+  FILE *f = fopen(csv, "w");
+  fputs("date,sym,x,y\n", f);
+  for (int i = 0; i < NDAYS; i++)
+    fprintf(f, "2024-01-%02d,%s,%d,%d\n", 1 + i, i % 2 ? "a" : "b", i, 2 * i + 1);
+  fclose(f);
+  char text[2048];
+  snprintf(text, sizeof text,
+           "pipeline q {\n  data {\n    source = csv(\"%s\")\n    target = y\n    clean {\n%s\n    }\n"
+           "  }\n  model { output() }\n  hyperparameters { epochs = 2 }\n}\n",
+           csv, clean);
+  test_write_text(spec, text);
+  free(csv);
+  return spec;
+}
+
+/* align(SRC, on = date, by = sym, tolerance = "10d") trains, joining the
+ * readings as of each day: the rows without a reading of their symbol in
+ * the 10 days before are counted as unmatched; export refuses the model
+ * that reads the joined rate, naming the step. */
+static void check_align_runs(const char *src) {
+  char clean[1024];
+  snprintf(clean, sizeof clean,
+           "      align(%s, on = date, by = sym, tolerance = \"10d\")\n"
+           "      impute(columns = [rate])\n      drop_columns([date, sym])",
+           src);
+  char *spec = align_spec(clean);
+  int64_t unmatched = 0;
+  for (int i = 0; i < NDAYS; i++) {
+    int best = -1;
+    for (int k = 0; k < NREAD; k++)
+      if (strcmp(readings[k].sym, i % 2 ? "a" : "b") == 0 && readings[k].day <= i &&
+          readings[k].day >= i - 10)
+        best = k;
+    unmatched += best < 0;
+  }
+  char *run = test_train(spec, dir, "align");
+  cJSON *rec = test_read_json(run, "cleaning.json");
+  const cJSON *steps = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "cleaning"), "steps");
+  const cJSON *step = cJSON_GetArrayItem(steps, 0);
+  ck_assert_str_eq(cJSON_GetObjectItem(step, "step")->valuestring, "align");
+  const cJSON *rate = cJSON_GetArrayItem(cJSON_GetObjectItem(step, "columns"), 0);
+  ck_assert_str_eq(cJSON_GetObjectItem(rate, "column")->valuestring, "rate");
+  ck_assert_str_eq(cJSON_GetObjectItem(rate, "type")->valuestring, "float");
+  ck_assert_int_eq((int64_t)cJSON_GetObjectItem(rate, "unmatched")->valuedouble, unmatched);
+  ck_assert_int_gt(unmatched, 0);
+  ck_assert_double_eq(cJSON_GetObjectItem(step, "tolerance")->valuedouble, 10 * 86400);
+  cJSON_Delete(rec);
+  char *pred = test_path(dir, "align.pred");
+  const char *exp[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  TestRun r = test_run(exp, NULL);
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(strstr(r.err, "cleaning step 1 (align) joins column 'rate'"), "%s", r.err);
+  test_run_free(&r);
+  const char *rm[] = {"rm", "-rf", run, NULL};
+  test_run_ok(rm);
+  free(pred);
+  free(run);
+  free(spec);
+}
+
+START_TEST(sql_align_joins_an_sqlite_query) {
+  char *db = test_path(dir, "rates.db");
+  write_rates(db, NULL);
+  char src[512];
+  snprintf(src, sizeof src, "sqlite(\"%s\", query = \"SELECT d AS date, sym, rate FROM rates\")", db);
+  check_align_runs(src);
+  free(db);
+}
+END_TEST
+
+/* The keys checked against both sources, at the align step: a key the
+ * source lacks, a key that is no date or number, keys of different kinds,
+ * a tolerance of the wrong kind. */
+START_TEST(sql_align_errors_at_the_step) {
+  char *db = test_path(dir, "rates.db");
+  write_rates(db, NULL);
+  static const struct {
+    const char *query, *args, *error;
+  } cases[] = {
+      {"SELECT d, sym, rate FROM rates", "on = date", "has no column 'date' (the time key)"},
+      {"SELECT d AS date, sym, rate FROM rates", "on = sym", "the time key 'sym' is a category column here"},
+      {"SELECT CAST(strftime('%s', d) AS INTEGER) AS date, sym, rate FROM rates", "on = date",
+       "the time key 'date' is a date in the table but a number (int) in sqlite(query)"},
+      {"SELECT d AS date, sym, rate FROM rates", "on = date, tolerance = 5",
+       "the time key 'date' is a date, so the tolerance is a duration"},
+      {"SELECT d AS date, rate FROM rates", "on = date, by = sym",
+       "sqlite(query) has no column 'sym' to match by"},
+      {"SELECT d AS date, sym, rate AS x FROM rates", "on = date, by = sym",
+       "sqlite(query) has a column 'x', as the table has"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char clean[512];
+    snprintf(clean, sizeof clean, "      align(sqlite(\"%s\", query = \"%s\"), %s)", db, cases[i].query,
+             cases[i].args);
+    char *spec = align_spec(clean);
+    const char *argv[] = {test_mlpc(), "build", "--emit-ir", spec, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_int_eq(r.status, 1);
+    /* at the step: line 6, column 7 of the spec */
+    ck_assert_msg(strstr(r.err, "align.mlp:6:7: error: align: ") && strstr(r.err, cases[i].error),
+                  "case %zu: %s", i, r.err);
+    test_run_free(&r);
+    free(spec);
+  }
+  free(db);
+}
+END_TEST
+
 /* ---- PostgreSQL ---------------------------------------------------------- */
 
 /* Start the suite's server; false (after a skip) when it cannot start. */
@@ -281,6 +433,11 @@ START_TEST(sql_postgres_types_values_batches) {
   ck_assert_int_eq(n, 2);
   for (int k = 0; k < n; k++) free(names[k]);
   free(names);
+  /* align joins a query's rows as of each row's time */
+  write_rates(NULL, conninfo);
+  char src[1024];
+  snprintf(src, sizeof src, "postgres(\"%s\", query = \"SELECT d AS date, sym, rate FROM rates\")", conninfo);
+  check_align_runs(src);
   pg_stop();
   /* the server gone: the database cannot be reached (-2) */
   ck_assert_int_eq(mlprt_sql_columns(&d, &names, &n, &e), -2);
@@ -296,6 +453,8 @@ Suite *sql_suite(void) {
   tcase_add_test(tc, sql_sqlite_types_values_batches);
   tcase_add_test(tc, sql_sqlite_errors_name_their_place);
   tcase_add_test(tc, sql_sqlite_spec_checked_against_query);
+  tcase_add_test(tc, sql_align_joins_an_sqlite_query);
+  tcase_add_test(tc, sql_align_errors_at_the_step);
   tcase_add_test(tc, sql_postgres_types_values_batches);
   suite_add_tcase(s, tc);
   return s;
