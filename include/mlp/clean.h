@@ -187,7 +187,8 @@ int mlprt_fit_position(const MlprtFit *f, int i);
  * order, ready for mlprt_fit_apply on new data (a predictor's input, say).
  * Steps that learn nothing about columns (drop_duplicates, coerce and the
  * time steps) are left out, and so is an outlier step's keep predicate
- * (code, not data). Free with mlprt_fits_free. */
+ * (code, not data); an align step is read back with the columns it joined
+ * and their types (a predictor has no value for them). Free with mlprt_fits_free. */
 int mlprt_fits_read(const char *path, MlprtFit **fits, int *nfits, MlprtError *err);
 void mlprt_fits_free(MlprtFit *fits, int n);
 /* Apply any fitted step to a table (all its rows), logging it when log is

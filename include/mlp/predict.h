@@ -220,7 +220,8 @@ typedef struct {
  * columns but the target, in table order). The plan and its strings are
  * malloc'd; free with mlprt_pred_plan_free. 0, or -1 with a message in err
  * naming what cannot be served row by row (text vectorising, forward fill,
- * a step on the target). */
+ * a step on the target, a column an align step joined from another source
+ * that the features read). */
 int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char *err, size_t n);
 void mlprt_pred_plan_free(MlprtPredPlan *plan);
 

@@ -9,7 +9,9 @@
  * follow the table exactly (an indicator, an ordinal or hashed column is
  * appended, one-hot columns replace their source at the end), so the model
  * features, read off the final columns as mlprt_table_features reads them,
- * come in the training order. */
+ * come in the training order. The columns an align step joined from
+ * another source have slots no step writes: a plan whose features read one
+ * is refused, naming the step. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

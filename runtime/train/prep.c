@@ -369,7 +369,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
     mlprt_table_init(&other);
     rc = mlprt_format_sql(src.format) ? mlprt_sql_load(&src, &other, NULL, e)
                                       : mlprt_load_described(&src, &other, e);
-    MlprtAsofParams ap = {.on = sel.n ? sel.names[0] : st->columns,
+    MlprtAsofParams ap = {.on = sel.names[0], /* on is required: one name */
                           .by = st->by,
                           .tolerance = st->param,
                           .unmatched = (MlprtUnmatched)st->method};

@@ -1176,13 +1176,13 @@ START_TEST(e2e_build_outputs_and_errors) {
   /* A planned op is an error at its place. */
   char *spec = write_spec("bad.mlp",
       "pipeline bad {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-      "    target = species\n    clean {\n      align(on = sepal_length)\n    }\n  }\n"
+      "    target = sepal_length\n  }\n  hyperparameters { loss = mae() }\n"
       "  model {\n    output()\n  }\n}\n",
       root());
   const char *a3[] = {test_mlpc(), "build", spec, NULL};
   r = test_run(a3, NULL);
   ck_assert_int_eq(r.status, 1);
-  ck_assert_ptr_nonnull(strstr(r.err, ":6:7: error: `clean.align` is not supported by code generation yet"));
+  ck_assert_ptr_nonnull(strstr(r.err, ":6:28: error: `loss.mae` is not supported by code generation yet"));
   test_run_free(&r);
   /* IDX images are scaled by their range; another cleaning step is an
    * error, not a step silently skipped. */

@@ -258,14 +258,14 @@ static void write_rates(const char *path, const char *conninfo) {
   PQfinish(c);
 }
 
-/* DIR/align.mlp: prices of symbols a and b, one a day for NDAYS days, with
+/* DIR/align.mlp: prices of symbols a and b, two of each a day for NDAYS days, with
  * `clean` as its cleaning chain; its path (malloc'd). */
 static char *align_spec(const char *clean) {
   char *csv = test_path(dir, "prices.csv"), *spec = test_path(dir, "align.mlp");
   FILE *f = fopen(csv, "w");
   fputs("date,sym,x,y\n", f);
-  for (int i = 0; i < NDAYS; i++)
-    fprintf(f, "2024-01-%02d,%s,%d,%d\n", 1 + i, i % 2 ? "a" : "b", i, 2 * i + 1);
+  for (int i = 0; i < 4 * NDAYS; i++)
+    fprintf(f, "2024-01-%02d,%s,%d,%d\n", 1 + i / 4, i % 2 ? "a" : "b", i, 2 * i + 1);
   fclose(f);
   char text[2048];
   snprintf(text, sizeof text,
@@ -289,11 +289,11 @@ static void check_align_runs(const char *src) {
            src);
   char *spec = align_spec(clean);
   int64_t unmatched = 0;
-  for (int i = 0; i < NDAYS; i++) {
-    int best = -1;
+  for (int i = 0; i < 4 * NDAYS; i++) {
+    int best = -1, day = i / 4;
     for (int k = 0; k < NREAD; k++)
-      if (strcmp(readings[k].sym, i % 2 ? "a" : "b") == 0 && readings[k].day <= i &&
-          readings[k].day >= i - 10)
+      if (strcmp(readings[k].sym, i % 2 ? "a" : "b") == 0 && readings[k].day <= day &&
+          readings[k].day >= day - 10)
         best = k;
     unmatched += best < 0;
   }
@@ -315,6 +315,13 @@ static void check_align_runs(const char *src) {
   ck_assert_int_ne(r.status, 0);
   ck_assert_msg(strstr(r.err, "cleaning step 1 (align) joins column 'rate'"), "%s", r.err);
   test_run_free(&r);
+  char *onnx = test_path(dir, "align.onnx");
+  const char *exp_onnx[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
+  r = test_run(exp_onnx, NULL);
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_msg(strstr(r.err, "cleaning step 1 (align) joins column 'rate'"), "%s", r.err);
+  test_run_free(&r);
+  free(onnx);
   const char *rm[] = {"rm", "-rf", run, NULL};
   test_run_ok(rm);
   free(pred);
@@ -328,6 +335,25 @@ START_TEST(sql_align_joins_an_sqlite_query) {
   char src[512];
   snprintf(src, sizeof src, "sqlite(\"%s\", query = \"SELECT d AS date, sym, rate FROM rates\")", db);
   check_align_runs(src);
+  /* a model that reads no joined column exports; the rows the join
+   * dropped are left out of the test rows, which the predictor answers as
+   * training did */
+  char clean[1024];
+  snprintf(clean, sizeof clean,
+           "      align(%s, on = date, by = sym, tolerance = \"10d\", unmatched = drop_row)\n"
+           "      drop_columns([date, sym, rate])",
+           src);
+  char *spec = align_spec(clean), *run = test_train(spec, dir, "dropped");
+  char *pred = test_path(dir, "dropped.pred");
+  cJSON *rec = test_read_json(run, "cleaning.json");
+  const cJSON *steps = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "cleaning"), "steps");
+  const cJSON *step = cJSON_GetArrayItem(steps, 0);
+  ck_assert_int_gt((int64_t)cJSON_GetObjectItem(step, "rows_dropped")->valuedouble, 0);
+  cJSON_Delete(rec);
+  test_predictor_as_trained(run, pred, 1, "align with the joined column dropped");
+  free(pred);
+  free(run);
+  free(spec);
   free(db);
 }
 END_TEST
