@@ -297,6 +297,16 @@ static void check_align_runs(const char *src) {
         best = k;
     unmatched += best < 0;
   }
+  /* every column of both sources accounted for: the keys join, the rate is a feature */
+  const char *check[] = {test_mlpc(), "check", spec, NULL};
+  TestRun c = test_run(check, NULL);
+  ck_assert_msg(c.status == 0, "%s", c.err);
+  const char *joined = strstr(c.out, "(query) by align:\n");
+  ck_assert_msg(joined && strstr(joined, "date  datetime  joins the sources (align)") &&
+                    strstr(joined, "sym   category  joins the sources (align)") &&
+                    strstr(joined, "rate  float     1 feature (impute)"),
+                "%s", c.out);
+  test_run_free(&c);
   char *run = test_train(spec, dir, "align");
   cJSON *rec = test_read_json(run, "cleaning.json");
   const cJSON *steps = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "cleaning"), "steps");
