@@ -798,7 +798,8 @@ static void check_family(Sema *S, const MlpNode *st, MlpSpecBlock *sb) {
         const Def *d = S->defs.items[k];
         if (d->body == model) names[nn++] = d->node->name;
       }
-      mlp_diag_error(S->d, e->loc, "unknown architecture '%s'%s", e->name, did_you_mean(S, e->name, names, nn));
+      mlp_diag_error(S->d, e->loc, "unknown architecture '%s'%s", e->name,
+                     did_you_mean(S, e->name, names, nn));
     } else if (df->body != model) {
       mlp_diag_error(S->d, e->loc, "'%s' is %s %s, not an architecture", e->name,
                      df->def->keyword[0] == 'a' ? "an" : "a", df->def->keyword);
