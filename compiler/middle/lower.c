@@ -1625,8 +1625,13 @@ static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   const char *name = sp->path;
   out->sp = sp;
   if (sp->members) { /* the family: value k is member k */
+    if (sp->nmembers > MAX_VALUES) {
+      mlp_diag_error(L->d, sp->loc, "a model family of %d architectures; at most %d", sp->nmembers,
+                     MAX_VALUES);
+      return false;
+    }
     out->model = true;
-    for (int k = 0; k < sp->nmembers && k < MAX_VALUES; k++) {
+    for (int k = 0; k < sp->nmembers; k++) {
       out->nodes[k] = v->kids.items[k];
       out->vals[out->nvals++] = k;
     }
@@ -1985,7 +1990,7 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     }
     /* Every model the search compares answers the target alike. */
     const MlpIrModel *m = ok ? &ir->models[j->model] : NULL;
-    if (m && (m->task != ir->models[0].task || m->out_size != ir->models[0].out_size)) {
+    if (m && L->family && (m->task != ir->models[0].task || m->out_size != ir->models[0].out_size)) {
       static const char *const answers[] = {"softmax outputs", "sigmoid output", "linear output"};
       const MlpIrModel *own = &ir->models[0];
       mlp_diag_error(L->d, L->family->members[member].loc,
