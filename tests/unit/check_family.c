@@ -237,6 +237,19 @@ START_TEST(family_errors_at_their_spans) {
   /* two classes: a softmax network against one sigmoid unit */
   refused_at("breast_cancer", "  tuning { model in [net, forest] }\n", "model in", "forest",
              "'forest' answers 1 sigmoid output and the spec's model 2 softmax outputs", false);
+  /* a fitted model of the spec's own beside a family with a network: the loop's settings are the network's */
+  char *okdir = test_tmpdir();
+  char *spec = family_spec(okdir, "iris", "own", "  hyperparameters { epochs = 20 }\n"
+                                                 "  tuning { model in [net, logit] }\n", false);
+  char *text = test_read_file(spec, NULL), *at = strstr(text, "    net()\n");
+  ck_assert_ptr_nonnull(at);
+  memcpy(at, "  logit()\n", 10); /* as long as "    net()\n" */
+  test_write_text(spec, text);
+  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  test_run_ok(argv);
+  free(text);
+  free(spec);
+  free(okdir);
   /* with no network in the family, the training loop's settings are still refused for a fitted model */
   char *dir = test_tmpdir();
   test_expect_refused(dir, "iris", "random_forest()",
