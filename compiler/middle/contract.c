@@ -3,6 +3,8 @@
  * of the registry; produces errors, one per planned construct written. */
 #include "contract.h"
 
+#include <string.h>
+
 static void refuse(MlpDiag *d, MlpLoc at, const char *scope, const char *name) {
   mlp_diag_error(d, at, "`%s%s%s` is not supported by code generation yet", scope ? scope : "",
                  scope ? "." : "", name);
@@ -40,7 +42,7 @@ static void check_block(const MlpSpecBlock *b, MlpDiag *d) {
   }
   for (int i = 0; i < b->spaces.len; i++) {
     const MlpSpecSpace *sp = b->spaces.items[i];
-    if (sp->field->planned)
+    if (sp->field && sp->field->planned)
       refuse(d, sp->loc, sp->field->block ? sp->field->block->name : NULL, sp->field->name);
   }
   for (int i = 0; i < r->nblocks; i++) check_block(b->blocks[i], d);
@@ -50,5 +52,15 @@ bool mlp_contract_check(const MlpSpec *s, MlpDiag *d) {
   int nerr = d->nerr;
   const MlpRegBlock *root = s->root->reg;
   for (int i = 0; i < root->nblocks; i++) check_block(s->root->blocks[i], d);
+  /* A family's architectures are models like the spec's own (checked above when it is one of them). */
+  const MlpSpecBlock *model = mlp_spec_block(s, "model"), *tuning = mlp_spec_block(s, "tuning");
+  const MlpSpecCall *own = model->ops.len ? model->ops.items[0] : NULL;
+  for (int i = 0; i < tuning->spaces.len; i++) {
+    const MlpSpecSpace *sp = tuning->spaces.items[i];
+    for (int k = 0; k < sp->nmembers; k++) {
+      if (own && own->via && strcmp(own->via, sp->members[k].name) == 0) continue;
+      for (int c = 0; c < sp->members[k].calls.len; c++) check_call(sp->members[k].calls.items[c], d);
+    }
+  }
   return d->nerr == nerr;
 }

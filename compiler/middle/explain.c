@@ -131,8 +131,15 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
     fprintf(out, ", ranked by %s\n", ir->objective);
     for (int t = 0; t < trials; t++) {
       const MlpIrJob *tj = &ir->jobs[1 + t * per];
-      fprintf(out, "  trial %d: lr %g, batch %lld, epochs %lld\n", t, tj->optim.lr,
-              (long long)ir->models[tj->model].batch, (long long)tj->epochs);
+      const MlpIrModel *tm = &ir->models[tj->model];
+      if (tm->fit != MLPRT_FIT_NETWORK)
+        fprintf(out, "  trial %d: %s, %s fitted at once\n", t, tj->settings, fits[tm->fit]);
+      else if (tj->settings && strstr(tj->settings, "\"model\":"))
+        fprintf(out, "  trial %d: %s, lr %g, batch %lld, epochs %lld\n", t, tj->settings, tj->optim.lr,
+                (long long)tm->batch, (long long)tj->epochs);
+      else
+        fprintf(out, "  trial %d: lr %g, batch %lld, epochs %lld\n", t, tj->optim.lr, (long long)tm->batch,
+                (long long)tj->epochs);
     }
   }
   fprintf(out, "\nrun directory: %s (threads: %d)\n", ir->out_dir, ir->threads);

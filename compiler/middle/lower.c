@@ -305,6 +305,8 @@ typedef struct {
   double l1, l2;             /* and these are they, for its jobs */
   const char *searchless;    /* the model tuning searches nothing of yet ("a random forest"), or NULL */
   int64_t source_rows;       /* the rows the schema probe read; 0: not known */
+  const MlpSpecSpace *family; /* tuning's `model in [...]`, or NULL */
+  bool loop_read;            /* a network of the family reads the training loop's settings */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -1300,8 +1302,9 @@ static bool lower_svm(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, 
 
 /* What a model fitted at once does not read: the training loop's settings.
  * Written, they are refused rather than ignored (tuning searches only its
- * penalties, read_space). */
+ * penalties, read_space), unless a network of the model family reads them. */
 static bool check_linear_settings(Lower *L) {
+  if (L->loop_read) return true; /* they are the family's networks' */
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
   const MlpSpecBlock *val = mlp_spec_block(L->s, "validation");
   bool ok = true;
@@ -1588,6 +1591,7 @@ static MlpInit lower_init(Lower *L, const char *name, MlpLoc at) {
  * layers, loss and memory plan. False after an error. */
 static bool lower_network(Lower *L, MlpIr *ir, MlpIrModel *m) {
   const MlpSpecBlock *hyper = mlp_spec_block(L->s, "hyperparameters");
+  L->fitted = false, L->searchless = NULL, L->l1 = L->l2 = 0;
   m->in_size = ir->data.n_features;
   if (ir->data.img_h > 0) {
     m->kind = MLP_MODEL_CNN;
@@ -1650,6 +1654,14 @@ typedef struct {
   double lo, hi;
 } Space;
 
+/* Whether space sp applies to the family's member k: a path into `model`
+ * where the member has the op; any other space (a hyperparameter) where it
+ * is a network. Without a family every space applies. */
+static bool applies(const Lower *L, const Space *sp, int k) {
+  if (!L->family || sp->sp->members) return true;
+  return sp->sp->targets ? sp->sp->targets[k] != NULL : L->family->members[k].network;
+}
+
 /* Argument `name` (or the pos-th positional one) of a call node. */
 static double call_arg(const MlpNode *call, const char *name, int pos, double dflt) {
   for (int i = 0; i < call->kids.len; i++) {
@@ -1670,16 +1682,37 @@ static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   const MlpNode *v = sp->space;
   const char *name = sp->path;
   out->sp = sp;
+  if (sp->members) { /* the family: value k is member k */
+    if (sp->nmembers > MAX_VALUES) {
+      mlp_diag_error(L->d, sp->loc, "a model family of %d architectures; at most %d", sp->nmembers,
+                     MAX_VALUES);
+      return false;
+    }
+    out->model = true;
+    for (int k = 0; k < sp->nmembers; k++) {
+      out->nodes[k] = v->kids.items[k];
+      out->vals[out->nvals++] = k;
+    }
+    return true;
+  }
   out->integer = sp->field->type.kind == MLP_TY_INT;
   bool penalty = strcmp(name, "l1") == 0 || strcmp(name, "l2") == 0;
   bool in_model = strncmp(name, "model.", 6) == 0;
   out->own = penalty || strcmp(name, "lr") == 0 || strcmp(name, "batch") == 0 || strcmp(name, "epochs") == 0;
   out->model = shapes_model(name);
-  if (L->searchless && !in_model) {
+  if (L->family) {
+    /* a space over the family's networks, or a path into its architectures */
+    bool nets = false;
+    for (int k = 0; k < L->family->nmembers; k++) nets |= L->family->members[k].network;
+    if (!in_model && !nets) {
+      mlp_diag_error(L->d, sp->loc, "`%s` is a setting of networks, and no architecture of the model family "
+                     "is one", name);
+      return false;
+    }
+  } else if (L->searchless && !in_model) {
     unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s' for %s", name, L->searchless));
     return false;
-  }
-  if (L->fitted && !penalty && !in_model) {
+  } else if (L->fitted && !penalty && !in_model) {
     mlp_diag_error(L->d, sp->loc, "`%s` does not apply to a model fitted at once: search l1 or l2, or the "
                    "model's parameters (model.OP.PARAM)", name);
     return false;
@@ -1746,8 +1779,15 @@ static bool halving_rungs(Lower *L, MlpIr *ir, const MlpSpecCall *search, const 
                    "successive_halving halves epochs, and a model fitted at once has none");
     return false;
   }
+  for (int k = 0; L->family && k < L->family->nmembers; k++)
+    if (!L->family->members[k].network) {
+      mlp_diag_error(L->d, L->family->members[k].loc,
+                     "successive_halving halves epochs, and '%s' is a model fitted at once: search the "
+                     "family with grid or random", L->family->members[k].name);
+      return false;
+    }
   for (int i = 0; i < ns; i++)
-    if (strcmp(sp[i].sp->field->name, "epochs") == 0) {
+    if (sp[i].sp->field && strcmp(sp[i].sp->field->name, "epochs") == 0) {
       mlp_diag_error(L->d, sp[i].sp->loc,
                      "successive_halving sets the epochs of each rung: search other settings");
       return false;
@@ -1777,11 +1817,12 @@ static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
 
 /* A trial whose values are in the spec: its job lowered again, and its
  * model when a value shapes it (key: those values and the batch; one
- * model per key, made at that batch). Diagnostics the spec's own lowering
+ * model per key, made at that batch; penalties: each model's l1 and l2
+ * when fitted at once, else NaN). Diagnostics the spec's own lowering
  * gave already are not repeated; an error is reported at the search with
  * the trial's settings. */
 static bool lower_trial(Lower *L, MlpIr *ir, MlpIrJob *j, const char *key, int64_t batch,
-                        const char **model_keys, const char *settings) {
+                        const char **model_keys, double (*penalties)[2], const char *settings) {
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
@@ -1801,9 +1842,12 @@ static bool lower_trial(Lower *L, MlpIr *ir, MlpIrJob *j, const char *key, int64
     m->batch = batch;
     ok = lower_network(L, ir, m);
     if (ok) model = ir->nmodels++;
+    if (ok) penalties[model][0] = L->fitted ? L->l1 : NAN, penalties[model][1] = L->l2;
   }
   if (ok) model_keys[model] = key;
-  if (ok && L->fitted) j->optim.l1 = (float)L->l1, j->optim.l2 = (float)L->l2;
+  /* a model fitted at once: its own penalties */
+  if (ok && !isnan(penalties[model][0]))
+    j->optim.l1 = (float)penalties[model][0], j->optim.l2 = (float)penalties[model][1];
   j->model = model;
   L->d = loud;
   fclose(f);
@@ -1892,12 +1936,19 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   if (search && strcmp(search->op->name, "successive_halving") == 0 &&
       !halving_rungs(L, ir, search, sp, ns, &first, &rungs))
     return false;
-  int trials = 1;
-  if (random && ns > 0) {
-    trials = (int)num_or(mlp_spec_arg(search, "trials"), 20);
-  } else {
-    for (int i = 0; i < ns && trials <= MAX_TRIALS; i++) trials *= sp[i].nvals;
+  /* A family's grid is each member's grid over the spaces that apply to
+   * it, member after member; fam is the family's space, nm its members. */
+  int fam = -1, nm = L->family ? L->family->nmembers : 1;
+  for (int i = 0; i < ns; i++)
+    if (sp[i].sp->members) fam = i;
+  int trials = 0, member_trials[MAX_VALUES];
+  for (int mb = 0; mb < nm; mb++) {
+    member_trials[mb] = 1;
+    for (int i = 0; i < ns && member_trials[mb] <= MAX_TRIALS; i++)
+      if (i != fam && applies(L, &sp[i], mb)) member_trials[mb] *= sp[i].nvals;
+    trials += member_trials[mb];
   }
+  if (random && ns > 0) trials = (int)num_or(mlp_spec_arg(search, "trials"), 20);
   if (trials * per * rungs > MAX_TRIALS) {
     mlp_diag_error(L->d, t->loc, "the search has more than %d trials", MAX_TRIALS);
     return false;
@@ -1909,12 +1960,20 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   ir->jobs = mlp_arena_alloc(L->a, (size_t)(1 + trials * per * rungs) * sizeof *ir->jobs);
   ir->jobs[0] = base;
   if (ir->eta) ir->jobs[0].rung = rungs - 1;
-  MlpSpecValue saved[ns ? ns : 1];
+  /* The values trials replace, member by member for a path beside a family. */
+  MlpSpecValue *saved = mlp_arena_alloc(L->a, (size_t)((ns ? ns : 1) * nm) * sizeof *saved);
   for (int i = 0; i < ns; i++)
-    if (!sp[i].own) saved[i] = *sp[i].sp->target;
+    for (int mb = 0; mb < nm && !sp[i].own && !sp[i].sp->members; mb++) {
+      MlpSpecValue *tg = sp[i].sp->targets ? sp[i].sp->targets[mb] : mb == 0 ? sp[i].sp->target : NULL;
+      if (tg) saved[i * nm + mb] = *tg;
+    }
+  MlpSpecBlock *model_block = (MlpSpecBlock *)mlp_spec_block(L->s, "model");
+  const MlpVec own_ops = model_block->ops;
   /* Models for every batch size and model-shaping value: at most one per
-   * trial. */
+   * trial; each one's penalties when fitted at once (lower_trial). */
   MlpIrModel *models = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *models);
+  double (*penalties)[2] = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *penalties);
+  for (int i = 0; i <= trials; i++) penalties[i][0] = L->fitted ? L->l1 : NAN, penalties[i][1] = L->l2;
   models[0] = ir->models[0];
   ir->models = models;
   /* The model each distinct set of model-shaping values made. */
@@ -1926,12 +1985,27 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     int64_t batch = ir->models[0].batch;
     char *settings = mlp_arena_printf(L->a, "{"), *key = mlp_arena_strdup(L->a, "");
     double vals[ns ? ns : 1];
+    bool set[ns ? ns : 1];
+    /* The trial's member of the family (0 without one), and its place in
+     * that member's grid. */
+    int member = 0, rest = tr;
+    if (fam >= 0 && random) {
+      member = (int)(mlprt_rng_uniform(seed, (uint64_t)fam, (uint64_t)tr) * nm);
+    } else if (fam >= 0) {
+      while (rest >= member_trials[member]) rest -= member_trials[member++];
+    }
+    if (fam >= 0) model_block->ops = L->family->members[member].calls;
     /* A trial's values: the spaces' own, or in the spec for the job and
      * the model to be lowered again. */
-    for (int i = 0, rest = tr; i < ns; i++) {
+    for (int i = 0; i < ns; i++) {
+      set[i] = applies(L, &sp[i], member);
+      if (!set[i]) continue;
       int pick = -1;
       double v;
-      if (random && sp[i].continuous) {
+      if (i == fam) {
+        pick = member;
+        v = member;
+      } else if (random && sp[i].continuous) {
         v = draw(&sp[i], mlprt_rng_uniform(seed, (uint64_t)i, (uint64_t)tr));
       } else if (random) {
         pick = (int)(mlprt_rng_uniform(seed, (uint64_t)i, (uint64_t)tr) * sp[i].nvals);
@@ -1954,28 +2028,43 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
           : node->kind == MLP_ND_BOOL
               ? (node->num != 0 ? "true" : "false")
               : mlp_arena_printf(L->a, "%.6g", sp[i].integer ? node->num : (double)(float)node->num);
-      settings = mlp_arena_printf(L->a, "%s%s\"%s\":%s", settings, i ? "," : "", sp[i].sp->path, text);
+      settings = mlp_arena_printf(L->a, "%s%s\"%s\":%s", settings, settings[1] ? "," : "", sp[i].sp->path,
+                                  text);
       if (sp[i].model) key = mlp_arena_printf(L->a, "%s%s=%s;", key, sp[i].sp->path, text);
-      if (!sp[i].own) {
-        sp[i].sp->target->node = node;
-        sp[i].sp->target->given = true;
+      MlpSpecValue *tg = sp[i].sp->targets ? sp[i].sp->targets[member] : sp[i].sp->target;
+      if (!sp[i].own && tg) {
+        tg->node = node;
+        tg->given = true;
       }
     }
     for (int i = 0; i < ns; i++)
-      if (strcmp(sp[i].sp->path, "batch") == 0) batch = (int64_t)vals[i];
+      if (set[i] && strcmp(sp[i].sp->path, "batch") == 0) batch = (int64_t)vals[i];
     if (relower) {
       ok = lower_trial(L, ir, j, mlp_arena_printf(L->a, "%sbatch=%lld", key, (long long)batch), batch,
-                       model_keys, mlp_arena_printf(L->a, "%s}", settings));
+                       model_keys, penalties, mlp_arena_printf(L->a, "%s}", settings));
     } else {
       *j = base;
       j->model = model_for_batch(L, ir, batch);
+    }
+    /* Every model the search compares answers the target alike. */
+    const MlpIrModel *m = ok ? &ir->models[j->model] : NULL;
+    if (m && L->family && (m->task != ir->models[0].task || m->out_size != ir->models[0].out_size)) {
+      static const char *const answers[] = {"softmax outputs", "sigmoid output", "linear output"};
+      const MlpIrModel *own = &ir->models[0];
+      mlp_diag_error(L->d, L->family->members[member].loc,
+                     "'%s' answers %lld %s and the spec's model %lld %s; every model of the search must "
+                     "answer alike (for two classes, a network's output(activation = sigmoid) answers as "
+                     "a model fitted at once does)",
+                     L->family->members[member].name, (long long)m->out_size, answers[m->task],
+                     (long long)own->out_size, answers[own->task]);
+      ok = false;
     }
     j->trial = tr;
     j->smoke_subset = 0; /* job 0's smoke run covers the model */
     if (ir->eta) j->rung = 0, j->epochs = first;
     for (int i = 0; i < ns; i++) {
       const char *name = sp[i].sp->path;
-      if (!sp[i].own)
+      if (!sp[i].own || !set[i])
         continue;
       else if (strcmp(name, "lr") == 0)
         j->optim.lr = (float)vals[i];
@@ -1993,8 +2082,12 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     }
   }
   /* The spec as written again, for what reads it after tuning. */
+  model_block->ops = own_ops;
   for (int i = 0; i < ns; i++)
-    if (!sp[i].own) *sp[i].sp->target = saved[i];
+    for (int mb = 0; mb < nm && !sp[i].own && !sp[i].sp->members; mb++) {
+      MlpSpecValue *tg = sp[i].sp->targets ? sp[i].sp->targets[mb] : mb == 0 ? sp[i].sp->target : NULL;
+      if (tg) *tg = saved[i * nm + mb];
+    }
   if (!ok) return false;
   /* Successive halving: rung k repeats the trials with eta^k times the
    * first rung's epochs, the last rung with the spec's epochs. */
@@ -2050,6 +2143,11 @@ static bool lower_pretrained(Lower *L, MlpIr *ir, const char *spec_path) {
   const MlpSpecValue *v = mlp_spec_setting(mlp_spec_block(L->s, "model"), "pretrained");
   const char *dir = mlp_spec_str(v);
   if (!dir || !v->given) return true;
+  if (L->family) {
+    mlp_diag_error(L->d, v->node->loc, "model.pretrained starts the spec's own model; a search over a model "
+                   "family cannot start its architectures from it");
+    return false;
+  }
   ir->pretrained = resolve(L, spec_path, dir);
   if (L->shape) return true;
   MlpArena a;
@@ -2155,9 +2253,15 @@ static bool lower_shards(Lower *L, MlpIr *ir, const MlpSpecBlock *env) {
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, NULL, 0};
+  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, NULL, 0, NULL, false};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
+  const MlpSpecBlock *tuning = mlp_spec_block(s, "tuning");
+  for (int i = 0; i < tuning->spaces.len; i++) {
+    const MlpSpecSpace *sp = tuning->spaces.items[i];
+    if (sp->members) L.family = sp;
+    for (int k = 0; k < sp->nmembers; k++) L.loop_read |= sp->members[k].network;
+  }
   MlpIr *ir = mlp_arena_alloc(a, sizeof *ir);
   ir->name = s->name;
   ir->spec_path = spec_path;

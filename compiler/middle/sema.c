@@ -38,6 +38,7 @@ typedef struct {
   MlpSpecBlock *hyper;  /* the checked hyperparameters section */
   MlpVec paths;         /* the MLP_ND_IN statements searching a path, resolved once the spec is filled */
   MlpSpecBlock *tuning; /* the block they are in */
+  MlpSpecSpace *family; /* `model in [...]`, once checked */
 } Sema;
 
 static void check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpSpecBlock *sb);
@@ -436,10 +437,11 @@ static MlpSpecSpace *check_space(Sema *S, const MlpRegField *f, const MlpNode *v
 }
 
 /* The value a search path names, or NULL after an error at loc:
- * `model.OP.PARAM` or `model.OP[i].PARAM` (the i-th OP of the model, from
- * 0), `SETTING.PARAM` of a call-valued hyperparameter (`optimizer.beta1`);
- * `hyperparameters.` may lead either. */
-static MlpSpecValue *path_target(Sema *S, const MlpSpec *spec, const char *path, MlpLoc loc) {
+ * `model.OP.PARAM` or `model.OP[i].PARAM` (the i-th OP of the model ops,
+ * from 0), `SETTING.PARAM` of a call-valued hyperparameter
+ * (`optimizer.beta1`); `hyperparameters.` may lead either. With missing,
+ * ops without that OP are no error: *missing is set. */
+static MlpSpecValue *path_target(Sema *S, const MlpVec *ops, const char *path, MlpLoc loc, bool *missing) {
   char *segs[4];
   int n = 0;
   char *copy = mlp_arena_strdup(S->a, path);
@@ -475,14 +477,17 @@ static MlpSpecValue *path_target(Sema *S, const MlpSpec *spec, const char *path,
     }
     *br = '\0';
   }
-  const MlpSpecBlock *model = mlp_spec_block(spec, "model");
   const MlpSpecCall *found = NULL;
   int count = 0;
-  for (int i = 0; i < model->ops.len; i++) {
-    const MlpSpecCall *c = model->ops.items[i];
+  for (int i = 0; i < ops->len; i++) {
+    const MlpSpecCall *c = ops->items[i];
     if (strcmp(c->op->name, segs[1]) != 0) continue;
     if (count == want || (want < 0 && count == 0)) found = c;
     count++;
+  }
+  if (missing && count == 0) {
+    *missing = true;
+    return NULL;
   }
   if (!found || (want < 0 && count > 1)) {
     if (count == 0)
@@ -511,9 +516,26 @@ static int by_place(const void *a, const void *b) {
 /* The search spaces over paths, once every value of the spec is known;
  * then every space in the order written (the trials' order). */
 static void resolve_paths(Sema *S, const MlpSpec *spec) {
+  const MlpVec *own = &mlp_spec_block(spec, "model")->ops;
   for (int i = 0; i < S->paths.len; i++) {
     const MlpNode *st = S->paths.items[i];
-    MlpSpecValue *target = path_target(S, spec, st->name, st->name_loc);
+    MlpSpecValue *target = NULL, **targets = NULL;
+    bool in_family = S->family && strncmp(st->name, "model.", 6) == 0;
+    if (in_family) {
+      /* beside a family, a path into the model reaches each member that has its op */
+      bool missing = false, bad = false;
+      targets = mlp_arena_alloc(S->a, (size_t)S->family->nmembers * sizeof *targets);
+      for (int k = 0; k < S->family->nmembers && !bad; k++) {
+        int before = S->d->nerr;
+        targets[k] = path_target(S, &S->family->members[k].calls, st->name, st->name_loc, &missing);
+        bad = S->d->nerr > before;
+        if (!target) target = targets[k];
+      }
+      if (!target && !bad)
+        mlp_diag_error(S->d, st->name_loc, "no architecture of the model family has '%s'", st->name);
+    } else {
+      target = path_target(S, own, st->name, st->name_loc, NULL);
+    }
     if (!target) continue;
     const MlpType *t = &target->field->type;
     if (t->kind != MLP_TY_INT && t->kind != MLP_TY_FLOAT && t->kind != MLP_TY_BOOL &&
@@ -525,7 +547,7 @@ static void resolve_paths(Sema *S, const MlpSpec *spec) {
       continue;
     }
     MlpSpecSpace *sp = check_space(S, target->field, st->value, S->tuning, st->name_loc);
-    if (sp) sp->path = st->name, sp->target = target;
+    if (sp) sp->path = st->name, sp->target = target, sp->targets = targets;
   }
   if (S->tuning) qsort(S->tuning->spaces.items, (size_t)S->tuning->spaces.len, sizeof(void *), by_place);
 }
@@ -748,6 +770,63 @@ static void duplicate(Sema *S, const MlpNode *st, const MlpNode *first, const ch
   mlp_diag_note(S->d, first->name_loc, "first given here");
 }
 
+/* `model in [a, b, ...]`: a search over whole models, each an
+ * architecture definition whose body is checked as a `model` section. */
+static void check_family(Sema *S, const MlpNode *st, MlpSpecBlock *sb) {
+  const MlpNode *v = st->value;
+  if (v->kind != MLP_ND_LIST || v->kids.len == 0) {
+    mlp_diag_error(S->d, v->loc, "a model family is a list of architectures, [net, forest, ...], got %s",
+                   v->kind == MLP_ND_LIST ? "an empty list" : got(S, v));
+    return;
+  }
+  const MlpRegBlock *model = mlp_reg_block("model");
+  MlpSpecMember *members = mlp_arena_alloc(S->a, (size_t)v->kids.len * sizeof *members);
+  int n = 0;
+  bool ok = true;
+  for (int i = 0; i < v->kids.len; i++) {
+    const MlpNode *e = v->kids.items[i];
+    Def *df = e->kind == MLP_ND_IDENT ? find_def(S, e->name) : NULL;
+    if (e->kind != MLP_ND_IDENT) {
+      mlp_diag_error(S->d, e->loc, "a model family lists architectures by name, got %s", got(S, e));
+    } else if (!df && mlp_reg_block_op(model, e->name)) {
+      mlp_diag_error(S->d, e->loc, "'%s' is an op; a model family lists architectures: define "
+                     "'architecture NAME { %s(...) }' and list NAME", e->name, e->name);
+    } else if (!df) {
+      const char **names = names_alloc(S, S->defs.len);
+      int nn = 0;
+      for (int k = 0; k < S->defs.len; k++) {
+        const Def *d = S->defs.items[k];
+        if (d->body == model) names[nn++] = d->node->name;
+      }
+      mlp_diag_error(S->d, e->loc, "unknown architecture '%s'%s", e->name,
+                     did_you_mean(S, e->name, names, nn));
+    } else if (df->body != model) {
+      mlp_diag_error(S->d, e->loc, "'%s' is %s %s, not an architecture", e->name,
+                     df->def->keyword[0] == 'a' ? "an" : "a", df->def->keyword);
+    } else {
+      int prev = 0;
+      while (prev < n && strcmp(members[prev].name, e->name) != 0) prev++;
+      if (prev < n) {
+        mlp_diag_error(S->d, e->loc, "the model family lists '%s' twice", e->name);
+        mlp_diag_note(S->d, members[prev].loc, "first listed here");
+        ok = false;
+        continue;
+      }
+      check_def(S, df);
+      const MlpSpecCall *first = df->calls.len ? df->calls.items[0] : NULL;
+      members[n++] = (MlpSpecMember){e->name, e->loc, df->calls, first && !first->op->standalone};
+      continue;
+    }
+    ok = false;
+  }
+  if (!ok) return;
+  MlpSpecSpace *sp = mlp_arena_alloc(S->a, sizeof *sp);
+  sp->path = st->name, sp->space = v, sp->loc = st->name_loc;
+  sp->members = members, sp->nmembers = n;
+  mlp_vec_push(S->a, &sb->spaces, sp);
+  S->family = sp;
+}
+
 static void check_call_statement(Sema *S, const MlpRegBlock *b, const MlpNode *st, MlpSpecBlock *sb,
                                  const MlpNode **first_op) {
   const MlpRegOp *op = mlp_reg_block_op(b, st->name);
@@ -843,10 +922,10 @@ static void check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpS
     } else if (st->kind == MLP_ND_IN) {
       const MlpRegBlock *hp = mlp_reg_block("hyperparameters");
       const MlpRegField *f = mlp_reg_setting(hp, st->name);
-      bool path = strpbrk(st->name, ".[") != NULL;
+      bool path = strpbrk(st->name, ".[") != NULL, family = strcmp(st->name, "model") == 0;
       if (!b->spaces) {
         mlp_diag_error(S->d, st->name_loc, "search spaces ('%s in ...') belong in 'tuning'", st->name);
-      } else if (!f && !path) {
+      } else if (!f && !path && !family) {
         const char **names = names_alloc(S, hp->nsettings);
         for (int j = 0; j < hp->nsettings; j++) names[j] = hp->settings[j]->name;
         mlp_diag_error(S->d, st->name_loc, "'%s' is not a hyperparameter%s", st->name,
@@ -861,6 +940,10 @@ static void check_block(Sema *S, const MlpRegBlock *b, const MlpVec *stmts, MlpS
           continue;
         }
         mlp_vec_push(S->a, &first_space, (void *)st);
+        if (family) {
+          check_family(S, st, sb);
+          continue;
+        }
         if (path) {
           mlp_vec_push(S->a, &S->paths, (void *)st);
           S->tuning = sb;
@@ -985,6 +1068,16 @@ static void model_rules(Sema *S, const MlpSpecBlock *m) {
   if (!output) mlp_diag_error(S->d, m->loc, "'model' has no output layer; end it with output()");
 }
 
+/* A family's members take their defaults and the shape rules of a model. */
+static void family_rules(Sema *S) {
+  for (int k = 0; S->family && k < S->family->nmembers; k++) {
+    MlpSpecMember *m = &S->family->members[k];
+    MlpSpecBlock body = {.reg = mlp_reg_block("model"), .given = true, .loc = m->loc, .ops = m->calls};
+    for (int i = 0; i < m->calls.len; i++) fill_call(S, m->calls.items[i]);
+    model_rules(S, &body);
+  }
+}
+
 static void split_rules(Sema *S, const MlpSpecBlock *data) {
   const MlpSpecCall *split = mlp_spec_op(data, "split");
   if (!split) return;
@@ -1052,7 +1145,7 @@ static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
   if (!how || strcmp(how->op->name, "random") == 0) return;
   for (int i = 0; i < t->spaces.len; i++) {
     const MlpSpecSpace *sp = t->spaces.items[i];
-    if (sp->space->kind == MLP_ND_RANGE && sp->field->type.kind == MLP_TY_FLOAT)
+    if (sp->space->kind == MLP_ND_RANGE && sp->field && sp->field->type.kind == MLP_TY_FLOAT)
       mlp_diag_error(S->d, sp->space->loc,
                      "%s search cannot enumerate the continuous range of '%s'; give a list or logrange(), "
                      "or use search = random(...)",
@@ -1339,6 +1432,7 @@ MlpSpec *mlp_sema_check(MlpArena *a, const MlpAst *ast, MlpDiag *d) {
   if (d->nerr > before) return NULL;
   fill_block(&S, S.hyper);
   fill_block(&S, spec->root);
+  family_rules(&S);
   resolve_paths(&S, spec);
   model_rules(&S, mlp_spec_block(spec, "model"));
   split_rules(&S, mlp_spec_block(spec, "data"));

@@ -41,14 +41,28 @@ typedef struct {
   const MlpNode *value;
 } MlpSpecEntry;
 
-/* A search space: `lr in logrange(1e-4, 1e-1)`, `model.dense[1].units in
- * [64, 128]`, `optimizer.beta1 in [0.8, 0.9]`. */
+/* An architecture a model family searches: its body's ops, checked as a
+ * `model` section. */
 typedef struct {
-  const MlpRegField *field; /* the setting or parameter searched */
+  const char *name;
+  MlpLoc loc;    /* where the family names it */
+  MlpVec calls;  /* MlpSpecCall *, in order */
+  bool network;  /* layers ending in output(), not a whole model */
+} MlpSpecMember;
+
+/* A search space: `lr in logrange(1e-4, 1e-1)`, `model.dense[1].units in
+ * [64, 128]`, `optimizer.beta1 in [0.8, 0.9]`, or the model family
+ * `model in [net, forest]`. */
+typedef struct {
+  const MlpRegField *field; /* the setting or parameter searched; NULL for a family */
   const char *path;         /* as written: a hyperparameter's name, or a path to a setting */
   MlpSpecValue *target;     /* its value in the checked spec, which a trial's value replaces */
   const MlpNode *space;     /* a list, a range or a space call */
   MlpLoc loc;
+  MlpSpecMember *members;   /* a family: the architectures searched, in the order listed */
+  int nmembers;
+  MlpSpecValue **targets;   /* a path into `model` beside a family: its value in each member, NULL
+                               in a member without the op (the space does not apply to it) */
 } MlpSpecSpace;
 
 typedef struct MlpSpecBlock MlpSpecBlock;

@@ -395,6 +395,32 @@ static void report_columns(const Draft *in, FILE *f, const char *data) {
   }
 }
 
+/* The model families the spec's tuning compares, as architectures: a
+ * network (one sigmoid unit for two classes, as the models fitted at once
+ * answer), a linear model, a random forest and boosted trees, each sized to
+ * train in seconds on a few thousand rows. */
+static void write_models(const Draft *in, FILE *f) {
+  fprintf(f,
+          "# The models `mlpc run --tune` compares; the pipeline's own is mlp.\n"
+          "architecture mlp {\n"
+          "  dense(64, activation = relu)\n"
+          "  dropout(0.1)\n"
+          "  dense(32, activation = relu)\n"
+          "  output(%s)  # its width comes from the target\n"
+          "}\n\n"
+          "architecture linear {\n"
+          "  linear_model()  # %s\n"
+          "}\n\n"
+          "architecture forest {\n"
+          "  random_forest(trees = 100)\n"
+          "}\n\n"
+          "architecture boosted {\n"
+          "  gradient_boosting(trees = 200, max_depth = 4)\n"
+          "}\n\n",
+          in->classify && in->nclasses == 2 ? "activation = sigmoid" : "",
+          in->classify ? "logistic regression" : "least squares");
+}
+
 static void write_spec(const Draft *in, FILE *f, const char *data, const char *spec_path) {
   const MlprtTable *t = in->t;
   int nc = t->ncols;
@@ -406,8 +432,9 @@ static void write_spec(const Draft *in, FILE *f, const char *data, const char *s
   fprintf(f, "# A first spec for %s (%lld rows, %d columns), written by `mlpc init`.\n", data,
           (long long)t->nrows, nc);
   fputs("# `mlpc check` checks it, `mlpc run` trains it as it stands and `mlpc run --tune`\n"
-        "# searches its tuning block. Edit freely.\n",
+        "# searches its tuning block. Edit freely.\n\n",
         f);
+  write_models(in, f);
   fprintf(f, "pipeline %s {\n  data {\n    source = %s(\"", name, json ? "json" : "csv");
   for (const char *p = src; *p; p++) {
     if (*p == '"' || *p == '\\') fputc('\\', f);
@@ -487,12 +514,9 @@ static void write_spec(const Draft *in, FILE *f, const char *data, const char *s
   fprintf(f, "    }\n    split(validation = 0.2, test = 0.2%s)\n  }\n\n",
           in->classify ? ", stratify = true" : "");
   fputs("  model {\n"
-        "    dense(64, activation = relu)\n"
-        "    dropout(0.1)\n"
-        "    dense(32, activation = relu)\n"
-        "    output()  # its width and activation come from the target\n"
+        "    mlp()  # an architecture above; `--tune` compares it with the others\n"
         "  }\n\n"
-        "  hyperparameters {\n"
+        "  hyperparameters {  # the network's: the other models are fitted at once\n"
         "    optimizer = adam(lr = 0.003)\n"
         "    batch = 32\n"
         "    epochs = 300\n"
@@ -503,14 +527,17 @@ static void write_spec(const Draft *in, FILE *f, const char *data, const char *s
         "    early_stopping(monitor = val_loss, patience = 25, restore_best = true)\n"
         "  }\n\n"
         "  tuning {\n"
-        "    search = random(trials = 12, seed = 42)\n"
-        "    lr in logrange(1e-4, 1e-2)\n"
-        "    batch in [16, 32, 64]\n"
-        "    model.dense[0].units in [32, 64, 128]\n"
-        "    model.dropout.rate in [0, 0.1, 0.3]\n"
-        "  }\n\n"
-        "  analysis {\n",
+        "    # every model family with its main settings, each space applying to the family\n"
+        "    # that has it, scored by 5-fold cross-validation on the training and validation\n"
+        "    # rows; the winner is refitted on all of them and tested\n"
+        "    model in [mlp, linear, forest, boosted]\n"
+        "    lr in [0.001, 0.003]\n"
+        "    model.linear_model.l2 in [0.0001, 0.001, 0.01]\n"
+        "    model.random_forest.max_depth in [8, 12]\n"
+        "    model.gradient_boosting.learning_rate in [0.05, 0.1]\n"
+        "    folds = 5\n",
         f);
+  fprintf(f, "    objective = %s\n  }\n\n  analysis {\n", in->classify ? "val_accuracy" : "val_r2");
   fprintf(f, "    metrics = %s\n  }\n}\n", in->classify ? "[accuracy, f1, confusion]" : "[rmse, mae, r2]");
 }
 

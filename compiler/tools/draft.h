@@ -4,7 +4,9 @@
  * of each column (type, missing values, levels or range) and what the spec
  * does with it, and writes a commented spec that checks and trains as it
  * stands: the cleaning each column needs, the task the target's type
- * implies, a first model, early stopping and a `tuning` block. Columns that
+ * implies, a first model, early stopping and a `tuning` block over model
+ * families (an MLP, a linear model, a random forest, boosted trees, each an
+ * architecture of the spec) and their main settings. Columns that
  * look like identifiers, that hold one value, that alone predict the target
  * almost perfectly or are filled in for one outcome only (suspected leaks)
  * are left out, each with a comment saying why. */

@@ -104,7 +104,9 @@ static void help_block(const MlpRegBlock *b, FILE *out) {
   if (b->nblocks) fputs("\nBlocks:\n", out);
   for (int i = 0; i < b->nblocks; i++) fprintf(out, "  %-20s %s\n", b->blocks[i]->name, b->blocks[i]->doc);
   if (b->spaces)
-    fputs("\nSearch spaces: HYPERPARAMETER in [a, b, ...] | a .. b | logrange(low, high)\n", out);
+    fputs("\nSearch spaces: HYPERPARAMETER in [a, b, ...] | a .. b | logrange(low, high)\n"
+          "  (or model.OP.PARAM in ...; model in [ARCHITECTURE, ...] searches whole models)\n",
+          out);
   fprintf(out, "\nRun 'mlpc help NAME' for any op or setting above.\n");
 }
 

@@ -470,7 +470,13 @@ static void trials_table(FILE *f, const cJSON *trials, const cJSON *tune) {
   const cJSON *objective = cJSON_GetObjectItem(tune, "objective"), *t, *c;
   const char *obj = cJSON_IsString(objective) ? objective->valuestring : "val_loss";
   const cJSON *best = cJSON_GetObjectItem(tune, "best_trial");
-  const cJSON *keys = cJSON_GetObjectItem(cJSON_GetArrayItem(trials, 0), "settings");
+  /* the settings any trial searched (a family's architectures search different ones), in order met */
+  cJSON *keys = cJSON_CreateObject();
+  cJSON_ArrayForEach(t, trials) {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(t, "settings")) {
+      if (!cJSON_GetObjectItemCaseSensitive(keys, c->string)) cJSON_AddNullToObject(keys, c->string);
+    }
+  }
   fputs("<table class=\"trials\"><tr><th>trial</th><th>fold</th><th>rung</th>", f);
   cJSON_ArrayForEach(c, keys) {
     fputs("<th>", f);
@@ -491,10 +497,10 @@ static void trials_table(FILE *f, const cJSON *trials, const cJSON *tune) {
     if (cJSON_IsNumber(rung)) fprintf(f, "%d", rung->valueint);
     fputs("</td>", f);
     cJSON_ArrayForEach(c, keys) {
-      const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(t, "settings"), c->string);
-      char *text = cJSON_IsString(v) ? NULL : cJSON_PrintUnformatted(v);
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(t, "settings"), c->string);
+      char *text = !v || cJSON_IsString(v) ? NULL : cJSON_PrintUnformatted(v);
       fputs("<td>", f);
-      mlprt_html_text(f, cJSON_IsString(v) ? v->valuestring : text);
+      mlprt_html_text(f, !v ? "-" : cJSON_IsString(v) ? v->valuestring : text);
       fputs("</td>", f);
       free(text);
     }
@@ -504,6 +510,7 @@ static void trials_table(FILE *f, const cJSON *trials, const cJSON *tune) {
             cJSON_GetNumberValue(cJSON_GetObjectItem(t, "seconds")));
   }
   fputs("</table>\n", f);
+  cJSON_Delete(keys);
 }
 
 int mlprt_report_write(const char *path, const MlprtReport *r) {
@@ -543,6 +550,13 @@ int mlprt_report_write(const char *path, const MlprtReport *r) {
   section(f, 6, "tuning", "Tuning");
   const cJSON *tune = cJSON_GetObjectItem(r->manifest, "tuning");
   if (tune) {
+    /* a search over a model family names the architecture that won */
+    const cJSON *won = cJSON_GetObjectItem(cJSON_GetObjectItem(tune, "best_settings"), "model");
+    if (cJSON_IsString(won)) {
+      fputs("<p class=\"family\">The winning architecture: <b>", f);
+      mlprt_html_text(f, won->valuestring);
+      fputs("</b>.</p>\n", f);
+    }
     if (cJSON_GetArraySize(r->trials) > 0) trials_table(f, r->trials, tune);
     put_json(f, tune);
   } else {

@@ -77,7 +77,8 @@ struct MlprtRun {
   Lines metrics;      /* metrics.jsonl so far */
   Lines trials;       /* trials.jsonl so far: one line per tuning trial (and fold) trained */
   MlprtConsole con; /* what the console shows */
-  bool table_shown; /* the tuning trials' table has its header */
+  cJSON *table_keys; /* the tuning trials' table's settings columns (every trial's, in order met), once
+                        its header is shown */
   double t0;
   int64_t *confusion;      /* [classes, classes] the last evaluation's counts, true class by row */
   int64_t *best_confusion; /* [classes, classes] the test counts of the best job */
@@ -958,7 +959,24 @@ static void progress(MlprtRun *r, int64_t job, int64_t epoch, int64_t epochs, do
                      classify ? "val_accuracy" : "val_r2", classify ? v->accuracy : v->r2, extra, secs);
 }
 
-/* One row of the tuning trials' table, its header before the first. */
+/* The searched settings' names over every trial (a family's members search different ones), each
+ * once, in the order met: the middle columns of the trials' table. */
+static cJSON *table_keys(const MlprtRun *r) {
+  cJSON *keys = cJSON_CreateArray();
+  for (int64_t i = 0; i < r->njobs; i++) {
+    cJSON *set = r->jobs[i].trial >= 0 && r->jobs[i].settings ? cJSON_Parse(r->jobs[i].settings) : NULL;
+    for (const cJSON *c = set ? set->child : NULL; c; c = c->next) {
+      const cJSON *k = keys->child;
+      while (k && strcmp(k->valuestring, c->string) != 0) k = k->next;
+      if (!k) cJSON_AddItemToArray(keys, cJSON_CreateString(c->string));
+    }
+    cJSON_Delete(set);
+  }
+  return keys;
+}
+
+/* One row of the tuning trials' table, its header before the first; a setting the trial does not
+ * search is "-". */
 static void trial_row(MlprtRun *r, int64_t job, int64_t epochs, const Scores *v, bool classify, double secs) {
   const MlprtJob *j = &r->jobs[job];
   if (!in_table(r, job)) return;
@@ -970,10 +988,15 @@ static void trial_row(MlprtRun *r, int64_t job, int64_t epochs, const Scores *v,
   if (r->p->eta > 0) snprintf(fold, sizeof fold, "%lld", (long long)j->rung);
   else if (j->fold >= 0) snprintf(fold, sizeof fold, "%lld", (long long)j->fold);
   int rn = snprintf(row, sizeof row, "%-5lld %-4s", (long long)j->trial, fold);
-  for (const cJSON *c = set ? set->child : NULL; c && hn < 400 && rn < 400; c = c->next) {
-    int w = (int)strlen(c->string) > 9 ? (int)strlen(c->string) : 9;
-    hn += snprintf(head + hn, sizeof head - (size_t)hn, " %-*s", w, c->string);
-    if (cJSON_IsString(c))
+  bool shown = r->table_keys != NULL;
+  if (!shown) r->table_keys = table_keys(r);
+  for (const cJSON *k = r->table_keys->child; k && hn < 400 && rn < 400; k = k->next) {
+    int w = (int)strlen(k->valuestring) > 9 ? (int)strlen(k->valuestring) : 9;
+    hn += snprintf(head + hn, sizeof head - (size_t)hn, " %-*s", w, k->valuestring);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(set, k->valuestring);
+    if (!c)
+      rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*s", w, "-");
+    else if (cJSON_IsString(c))
       rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*s", w, c->valuestring);
     else if (cJSON_IsBool(c))
       rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*s", w, cJSON_IsTrue(c) ? "true" : "false");
@@ -981,10 +1004,9 @@ static void trial_row(MlprtRun *r, int64_t job, int64_t epochs, const Scores *v,
       rn += snprintf(row + rn, sizeof row - (size_t)rn, " %-*.4g", w, c->valuedouble);
   }
   cJSON_Delete(set);
-  if (!r->table_shown)
+  if (!shown)
     mlprt_console_line(&r->con, "%s %-6s %-8s %-8s %7s\n", head, "epochs", "val_loss",
                        classify ? "val_acc" : "val_r2", "seconds");
-  r->table_shown = true;
   mlprt_console_line(&r->con, "%s %-6lld %-8.4f %-8.4f %7.2f\n", row, (long long)epochs, v->loss,
                      classify ? v->accuracy : v->r2, secs);
 }
@@ -1915,6 +1937,7 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->kept_train_out);
   free(r->fold_of);
   free(r->trial_objective);
+  cJSON_Delete(r->table_keys);
   free(r->pretrained);
   free(r->metrics.s);
   free(r->trials.s);

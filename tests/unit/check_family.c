@@ -1,0 +1,273 @@
+/* check_family.c — tuning over a model family, `model in [net, forest,
+ * ...]`: networks and models fitted at once searched in one program (with
+ * folds too), the winner the trial of the best validation objective, its
+ * predictor answering as training did, and the errors at their spans. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* Four architectures of every kind; the network answers two classes with
+ * one sigmoid unit when `sigmoid`, as the fitted models do. */
+static const char *architectures(bool sigmoid) {
+  return sigmoid ? "architecture net { dense(16) dropout(0.1) output(activation = sigmoid) }\n"
+                   "architecture forest { random_forest(trees = 30, max_depth = 6) }\n"
+                   "architecture boost { gradient_boosting(trees = 30, max_depth = 3) }\n"
+                   "architecture logit { linear_model(l2 = 0.01) }\n"
+                 : "architecture net { dense(16) dropout(0.1) output() }\n"
+                   "architecture forest { random_forest(trees = 30, max_depth = 6) }\n"
+                   "architecture boost { gradient_boosting(trees = 30, max_depth = 3) }\n"
+                   "architecture logit { linear_model(l2 = 0.01) }\n"
+                   "recipe prep { standardize(numeric) }\n";
+}
+
+/* The example's data with model `net()` and `extra` after it, the
+ * architectures before the pipeline: DIR/NAME.mlp (malloc'd path). */
+static char *family_spec(const char *dir, const char *example, const char *name, const char *extra,
+                         bool sigmoid) {
+  char *spec = test_example_spec(dir, example, name, "net()", extra);
+  char *text = test_read_file(spec, NULL);
+  char *all = malloc(strlen(text) + 1024);
+  sprintf(all, "%s%s", architectures(sigmoid), text);
+  test_write_text(spec, all);
+  free(all);
+  free(text);
+  return spec;
+}
+
+static const char *const family_tuning =
+    "  hyperparameters { optimizer = adam(lr = 0.01)  batch = 16  epochs = 60 }\n"
+    "  tuning {\n"
+    "    model in [net, forest, boost, logit]\n"
+    "    lr in [0.01, 0.003]\n"
+    "    model.random_forest.max_depth in [3, 6]\n"
+    "    model.linear_model.l2 in [0.001, 0.1]\n"
+    "%s"
+    "  }\n";
+
+/* How many trials search the architecture `member`. */
+static int count_member(const cJSON *trials, const char *member) {
+  int n = 0;
+  const cJSON *t;
+  cJSON_ArrayForEach(t, trials) {
+    const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(t, "settings"), "model");
+    n += cJSON_IsString(m) && strcmp(m->valuestring, member) == 0;
+  }
+  return n;
+}
+
+/* trials.jsonl as a JSON array. */
+static cJSON *read_trials(const char *run) {
+  char *path = test_path(run, "trials.jsonl"), *text = test_read_file(path, NULL);
+  ck_assert_ptr_nonnull(text);
+  cJSON *all = cJSON_CreateArray();
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *j = cJSON_Parse(line);
+    ck_assert_msg(j != NULL, "trials.jsonl: %s", line);
+    cJSON_AddItemToArray(all, j);
+  }
+  free(text);
+  free(path);
+  return all;
+}
+
+/* On iris (three classes) and diabetes (a number), the family's trials are
+ * each architecture's grid over the spaces that apply to it (net 2, forest
+ * 2, boost 1, logit 2); the winner is the trial of the lowest validation
+ * loss (or the spec's own job when lower), its model is the one kept, and
+ * the predictor `mlpc export` builds of it answers the test rows as
+ * training did; ONNX exports it too. */
+static const char *const examples[] = {"iris", "diabetes"};
+
+START_TEST(family_tunes_and_exports_the_winner) {
+  const char *example = examples[_i];
+  char *dir = test_tmpdir(), extra[1024];
+  snprintf(extra, sizeof extra, family_tuning, "");
+  char *spec = family_spec(dir, example, "fam", extra, false);
+  char exe[1024], run[1024];
+  snprintf(exe, sizeof exe, "%s/fam.exe", dir);
+  snprintf(run, sizeof run, "%s/fam.run", dir);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
+  TestRun r = test_run(fit, NULL);
+  ck_assert_msg(r.status == 0, "%s: %s", example, r.err);
+  /* the table names each trial's architecture; a setting it does not search is "-" */
+  ck_assert_msg(strstr(r.out, "trial fold model "), "%s: no model column:\n%s", example, r.out);
+  ck_assert_msg(strstr(r.out, " forest    -         3 "), "%s: no forest row:\n%s", example, r.out);
+  test_run_free(&r);
+  cJSON *trials = read_trials(run), *man = test_read_json(run, "manifest.json");
+  ck_assert_int_eq(cJSON_GetArraySize(trials), 7);
+  ck_assert_int_eq(count_member(trials, "net"), 2);
+  ck_assert_int_eq(count_member(trials, "forest"), 2);
+  ck_assert_int_eq(count_member(trials, "boost"), 1);
+  ck_assert_int_eq(count_member(trials, "logit"), 2);
+  /* a whole model's trial searches none of the network's settings */
+  const cJSON *t;
+  int lowest = -1;
+  double low = INFINITY;
+  cJSON_ArrayForEach(t, trials) {
+    const cJSON *set = cJSON_GetObjectItem(t, "settings");
+    const char *m = cJSON_GetObjectItem(set, "model")->valuestring;
+    ck_assert_msg(cJSON_HasObjectItem(set, "lr") == (strcmp(m, "net") == 0), "%s: lr searched for %s",
+                  example, m);
+    double v = test_json_num(t, "val_loss", NULL, NULL);
+    if (v < low) low = v, lowest = (int)test_json_num(t, "trial", NULL, NULL);
+  }
+  const cJSON *tune = cJSON_GetObjectItem(man, "tuning");
+  const cJSON *job0 = cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0);
+  double own = test_json_num(job0, "metrics", "validation", "loss");
+  int best = (int)test_json_num(tune, "best_trial", NULL, NULL);
+  ck_assert_msg(best == (own <= low ? -1 : lowest),
+                "%s: best trial %d, lowest val_loss %g (trial %d), own %g", example, best, low, lowest, own);
+  if (best >= 0) {
+    /* the kept model is the winner's, named by its architecture */
+    const cJSON *won = cJSON_GetArrayItem(trials, best);
+    const cJSON *want = cJSON_GetObjectItem(cJSON_GetObjectItem(won, "settings"), "model");
+    const cJSON *got = cJSON_GetObjectItem(cJSON_GetObjectItem(tune, "best_settings"), "model");
+    ck_assert_str_eq(got->valuestring, want->valuestring);
+    char *report = test_path(run, "report.html"), *html = test_read_file(report, NULL);
+    ck_assert_msg(strstr(html, "The winning architecture: <b>"), "%s: the report names no architecture",
+                  example);
+    free(html);
+    free(report);
+  }
+  char *pred = test_path(dir, "pred"), *onnx = test_path(dir, "fam.onnx");
+  test_predictor_as_trained(run, pred, 1, example);
+  const char *x[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
+  test_run_ok(x);
+  size_t len = 0;
+  free(test_read_file(onnx, &len));
+  ck_assert_int_gt((int)len, 100);
+  free(onnx);
+  free(pred);
+  cJSON_Delete(man);
+  cJSON_Delete(trials);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
+/* With folds each trial's folds fit its own architecture, the winner is the
+ * trial of the best mean objective, refitted on every training and
+ * validation row, and its predictor answers as training did. */
+START_TEST(family_with_folds) {
+  char *dir = test_tmpdir(), extra[1024];
+  snprintf(extra, sizeof extra, family_tuning, "    folds = 3\n    objective = val_accuracy\n");
+  char *spec = family_spec(dir, "breast_cancer", "fam", extra, true);
+  char exe[1024], *run = test_path(dir, "fam.run");
+  snprintf(exe, sizeof exe, "%s/fam.exe", dir);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  const char *fit[] = {exe, "--out", run, "--quiet", "--tune", "--threads", "1", NULL};
+  test_run_ok(fit);
+  cJSON *man = test_read_json(run, "manifest.json");
+  const cJSON *tune = cJSON_GetObjectItem(man, "tuning"), *objs = cJSON_GetObjectItem(tune, "mean_objective");
+  ck_assert_int_eq(cJSON_GetArraySize(objs), 7);
+  int best = (int)test_json_num(tune, "best_trial", NULL, NULL);
+  for (int t = 0; t < 7; t++)
+    ck_assert_msg(cJSON_GetArrayItem(objs, t)->valuedouble <= cJSON_GetArrayItem(objs, best)->valuedouble,
+                  "trial %d has a better mean than the winner %d", t, best);
+  /* 7 trials x 3 folds, the refit, and job 0 */
+  const cJSON *job;
+  int folds = 0, refit = 0;
+  cJSON_ArrayForEach(job, cJSON_GetObjectItem(man, "jobs")) {
+    folds += cJSON_HasObjectItem(job, "fold");
+    refit += cJSON_HasObjectItem(job, "trial") && !cJSON_HasObjectItem(job, "fold");
+  }
+  ck_assert_int_eq(folds, 21);
+  ck_assert_int_eq(refit, 1);
+  char *pred = test_path(dir, "pred");
+  test_predictor_as_trained(run, pred, 1, "breast_cancer");
+  free(pred);
+  cJSON_Delete(man);
+  free(run);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
+/* Build a spec of the example's data with the architectures and `extra`;
+ * it must fail with `message` at the line and column where `token` is
+ * written on the line that holds `line` (the first such token). */
+static void refused_at(const char *example, const char *extra, const char *line, const char *token,
+                       const char *message, bool sigmoid) {
+  char *dir = test_tmpdir(), *spec = family_spec(dir, example, "bad", extra, sigmoid);
+  char *text = test_read_file(spec, NULL), *at = strstr(text, line);
+  ck_assert_msg(at != NULL, "no '%s' in the spec", line);
+  int ln = 1;
+  for (const char *p = text; p < at; p++) ln += *p == '\n';
+  char *bol = at;
+  while (bol > text && bol[-1] != '\n') bol--;
+  int col = (int)(strstr(at, token) - bol) + 1;
+  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  TestRun r = test_run(argv, NULL);
+  char want[1024];
+  snprintf(want, sizeof want, "%s:%d:%d: error: %s", spec, ln, col, message);
+  ck_assert_msg(r.status == 1, "%s: built", extra);
+  ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
+  test_run_free(&r);
+  free(text);
+  free(spec);
+  free(dir);
+}
+
+START_TEST(family_errors_at_their_spans) {
+  refused_at("iris", "  tuning { model in [net, frest] }\n", "model in", "frest",
+             "unknown architecture 'frest'; did you mean 'forest'?", false);
+  refused_at("iris", "  tuning { model in [net, dense] }\n", "model in", "dense",
+             "'dense' is an op; a model family lists architectures", false);
+  refused_at("iris", "  tuning { model in [net, prep] }\n", "model in", "prep",
+             "'prep' is a recipe, not an architecture", false);
+  refused_at("iris", "  tuning { model in [net, forest, net] }\n", "model in", "net]",
+             "the model family lists 'net' twice", false);
+  refused_at("iris", "  tuning { model in net }\n", "model in", "net }",
+             "a model family is a list of architectures", false);
+  refused_at("iris", "  tuning {\n    model in [net, forest]\n    model.svm.c in [1, 2]\n  }\n", "model.svm",
+             "model.svm", "no architecture of the model family has 'model.svm.c'", false);
+  refused_at("iris", "  tuning {\n    model in [forest, logit]\n    lr in [0.1, 0.01]\n  }\n", "lr in", "lr",
+             "`lr` is a setting of networks, and no architecture of the model family is one", false);
+  refused_at("iris", "  tuning {\n    model in [net, forest]\n    search = successive_halving()\n  }\n",
+             "model in", "forest", "successive_halving halves epochs, and 'forest' is a model fitted at once",
+             false);
+  /* two classes: a softmax network against one sigmoid unit */
+  refused_at("breast_cancer", "  tuning { model in [net, forest] }\n", "model in", "forest",
+             "'forest' answers 1 sigmoid output and the spec's model 2 softmax outputs", false);
+  /* a fitted model of the spec's own beside a family with a network: the loop's settings are the network's */
+  char *okdir = test_tmpdir();
+  char *spec = family_spec(okdir, "iris", "own", "  hyperparameters { epochs = 20 }\n"
+                                                 "  tuning { model in [net, logit] }\n", false);
+  char *text = test_read_file(spec, NULL), *at = strstr(text, "    net()\n");
+  ck_assert_ptr_nonnull(at);
+  memcpy(at, "  logit()\n", 10); /* as long as "    net()\n" */
+  test_write_text(spec, text);
+  const char *argv[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  test_run_ok(argv);
+  free(text);
+  free(spec);
+  free(okdir);
+  /* with no network in the family, the training loop's settings are still refused for a fitted model */
+  char *dir = test_tmpdir();
+  test_expect_refused(dir, "iris", "random_forest()",
+                      "  hyperparameters { epochs = 5 }\n"
+                      "  tuning { model.random_forest.max_depth in [3, 6] }\n",
+                      "`hyperparameters.epochs` does not apply to a model fitted at once");
+  free(dir);
+}
+END_TEST
+
+Suite *family_suite(void); /* the runner finds it by name */
+Suite *family_suite(void) {
+  Suite *s = suite_create("family");
+  TCase *tc = tcase_create("family");
+  tcase_set_timeout(tc, 240);
+  tcase_add_loop_test(tc, family_tunes_and_exports_the_winner, 0, (int)(sizeof examples / sizeof *examples));
+  tcase_add_test(tc, family_with_folds);
+  tcase_add_test(tc, family_errors_at_their_spans);
+  suite_add_tcase(s, tc);
+  return s;
+}
