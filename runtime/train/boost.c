@@ -80,6 +80,7 @@ typedef struct {
   Split *found, *split;
   float *tree;
   int depth;
+  MlprtTeam *team; /* the run's threads, started once for the fit */
   /* histograms of 2 * total doubles no node holds, kept for the next ones */
   double **spare;
   int nspare;
@@ -157,15 +158,15 @@ static void bin_rows(void *ctx, int c) {
     }
 }
 
-/* The bins of every feature, and every row's bin, on up to `threads` threads. */
-static void make_bins(Boost *b, int threads) {
-  mlprt_parallel_for((int)b->F, threads, cut_task, b);
+/* The bins of every feature, and every row's bin, on the team's threads. */
+static void make_bins(Boost *b) {
+  mlprt_team_for(b->team, (int)b->F, cut_task, b);
   b->total = 0;
   for (int64_t f = 0; f < b->F; f++) {
     b->off[f] = b->total;
     b->total += b->nb[f];
   }
-  mlprt_parallel_for((int)((b->n + BLOCK_ROWS - 1) / BLOCK_ROWS), threads, bin_rows, b);
+  mlprt_team_for(b->team, (int)((b->n + BLOCK_ROWS - 1) / BLOCK_ROWS), bin_rows, b);
 }
 
 /* Node nd's best split among features [f0, f1), or feature -1. An empty
@@ -284,7 +285,7 @@ static void settle_node(void *ctx, int i) {
 }
 
 /* One tree on rows idx[0, used) with the gradient pairs b->cur. */
-static void grow_tree(Boost *b, float *tree, int32_t used, int threads) {
+static void grow_tree(Boost *b, float *tree, int32_t used) {
   const MlprtModel *m = b->m;
   int64_t width = (int64_t)1 << m->depth;
   Node *level = malloc((size_t)width * sizeof *level), *next = malloc((size_t)width * sizeof *next);
@@ -302,7 +303,7 @@ static void grow_tree(Boost *b, float *tree, int32_t used, int threads) {
     b->nlevel = nlevel;
     b->next = next;
     b->depth = d;
-    if (d < m->depth) mlprt_parallel_for(b->chunks, threads, level_chunk, b);
+    if (d < m->depth) mlprt_team_for(b->team, b->chunks, level_chunk, b);
     int nnext = 0;
     for (int i = 0; i < nlevel; i++) {
       /* the chunks' splits in feature order: the first of equal gains wins */
@@ -313,7 +314,7 @@ static void grow_tree(Boost *b, float *tree, int32_t used, int threads) {
       b->slot[i] = nnext;
       nnext += s.feature < 0 ? 0 : 2;
     }
-    mlprt_parallel_for(nlevel, threads, settle_node, b);
+    mlprt_team_for(b->team, nlevel, settle_node, b);
     b->ntodo = 0;
     for (int i = 0; i < nlevel; i++) {
       Node *nd = &level[i];
@@ -456,7 +457,8 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
   b.edges = malloc((size_t)(F * 255) * sizeof *b.edges);
   b.nb = malloc((size_t)F * sizeof *b.nb);
   b.off = malloc((size_t)F * sizeof *b.off);
-  make_bins(&b, threads);
+  b.team = mlprt_team_start(threads);
+  make_bins(&b);
   /* a chunk's features go through each row together; more chunks than threads let a thread that
    * finishes early take another */
   b.chunks = (int)(F < 2 * (int64_t)threads ? F : 2 * (int64_t)threads);
@@ -489,7 +491,7 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
   int64_t best_round = m->trees;
   for (int64_t round = 0; round < m->trees; round++) {
     /* every tree of the round fits the gradients at the round's start */
-    mlprt_parallel_for((int)((n + BLOCK_ROWS - 1) / BLOCK_ROWS), threads, gradients, &b);
+    mlprt_team_for(b.team, (int)((n + BLOCK_ROWS - 1) / BLOCK_ROWS), gradients, &b);
     for (int k = 0; k < K; k++) {
       b.cur = b.gh + 2 * (int64_t)k * n;
       float *tree = params + (round * K + k) * stride;
@@ -499,7 +501,7 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
       for (int64_t i = 0; i < n; i++)
         if (m->subsample >= 1 || mlprt_rng_uniform(seed, stream, (uint64_t)i) < m->subsample)
           b.idx[used++] = (int32_t)i;
-      if (used > 0) grow_tree(&b, tree, used, threads);
+      if (used > 0) grow_tree(&b, tree, used);
       add_tree(rows, tree, (int)m->depth, K, k, raw, b.leaf, used < n);
       if (stop_early) add_tree(val, tree, (int)m->depth, K, k, vraw, leaf, true);
     }
@@ -518,6 +520,7 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
     for (int64_t h = 0; h < inner; h++) params[t * stride + 2 * h + 1] = INFINITY;
   }
   free(b.bins), free(b.edges), free(b.nb), free(b.off), free(b.gh), free(b.idx), free(b.tmp);
+  mlprt_team_stop(b.team);
   free(b.leaf), free(b.todo), free(b.found), free(b.split), free(b.slot);
   for (int i = 0; i < b.nspare; i++) free(b.spare[i]);
   free(b.spare);
