@@ -86,12 +86,9 @@ typedef struct {
   int nspare;
 } Boost;
 
-/* A zeroed histogram. */
+/* A histogram to build (level_chunk zeroes each chunk's bins before filling them). */
 static double *hist_get(Boost *b) {
-  size_t bytes = (size_t)(2 * b->total) * sizeof(double);
-  double *h = b->nspare ? b->spare[--b->nspare] : malloc(bytes);
-  memset(h, 0, bytes);
-  return h;
+  return b->nspare ? b->spare[--b->nspare] : malloc((size_t)(2 * b->total) * sizeof(double));
 }
 
 static void hist_put(Boost *b, double *h) {
@@ -200,9 +197,11 @@ static void level_chunk(void *ctx, int c) {
   int64_t F = b->F, f0 = F * c / b->chunks, f1 = F * (c + 1) / b->chunks;
   const double *gh = b->cur;
   const int64_t *off = b->off;
+  int64_t lo = 2 * off[f0], hi = 2 * (off[f1 - 1] + b->nb[f1 - 1]);
   for (int k = 0; k < b->ntodo; k++) {
     const Node *nd = b->todo[k];
     double *hist = nd->hist;
+    memset(hist + lo, 0, (size_t)(hi - lo) * sizeof *hist);
     for (int32_t i = nd->lo; i < nd->hi; i++) {
       int32_t r = b->idx[i];
       double gr = gh[2 * r], hr = gh[2 * r + 1];
@@ -214,7 +213,6 @@ static void level_chunk(void *ctx, int c) {
       }
     }
   }
-  int64_t lo = 2 * off[f0], hi = 2 * (off[f1 - 1] + b->nb[f1 - 1]);
   for (int i = 0; i < b->nlevel; i++) {
     Node *nd = &b->level[i];
     if (nd->build || !nd->hist) continue;
@@ -459,10 +457,9 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
   b.off = malloc((size_t)F * sizeof *b.off);
   b.team = mlprt_team_start(threads);
   make_bins(&b);
-  /* a chunk's features go through each row together; more chunks than threads let a thread that
-   * finishes early take another */
-  b.chunks = (int)(F < 2 * (int64_t)threads ? F : 2 * (int64_t)threads);
-  if (b.chunks < 1) b.chunks = 1;
+  /* a chunk's features go through each row together; on several threads, more chunks than threads
+   * let a thread that finishes early take another */
+  b.chunks = (int)(F < 1 ? 0 : threads <= 1 ? 1 : F < 2 * (int64_t)threads ? F : 2 * (int64_t)threads);
   int64_t width = (int64_t)1 << m->depth;
   b.spare = malloc((size_t)(2 * width) * sizeof *b.spare); /* more than a level's nodes */
   b.todo = malloc((size_t)width * sizeof *b.todo);
