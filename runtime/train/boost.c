@@ -245,26 +245,37 @@ static void make_leaf(const Boost *b, float *tree, const Node *nd, int d) {
 
 /* Rows idx[nd->lo, nd->hi) of bins <= s.bin of s.feature first, each side
  * in its earlier order, into L and R with their sums of gradient pairs (the
- * left side's summed in row order; -0.0 adds nothing, even to -0.0). */
+ * left side's summed in row order). Without a branch: every row is written
+ * to both sides' next places and a right row's pair is masked to +0.0,
+ * which changes no sum started at +0.0 (such a sum is never -0.0). */
 static void partition(Boost *b, const Node *nd, Split s, Node *L, Node *R) {
   const uint8_t *col = b->bins + s.feature;
   const double *gh = b->cur;
   int64_t F = b->F;
-  int32_t nl = 0, nr = 0, *idx = b->idx + nd->lo;
+  int32_t lo = nd->lo, n = nd->hi - nd->lo, nl = 0, nr = 0, *idx = b->idx + lo, *tmp = b->tmp + lo;
+  uint8_t split = (uint8_t)s.bin;
   double G = 0, H = 0;
-  for (int32_t k = 0; k < nd->hi - nd->lo; k++) {
+  for (int32_t k = 0; k < n; k++) {
     int32_t r = idx[k];
-    bool left = col[(int64_t)r * F] <= s.bin;
+    bool left = col[(int64_t)r * F] <= split;
     idx[nl] = r;
-    b->tmp[nd->lo + nr] = r;
+    tmp[nr] = r;
     nl += left;
     nr += !left;
-    G += left ? gh[2 * r] : -0.0;
-    H += left ? gh[2 * r + 1] : -0.0;
+    uint64_t keep = -(uint64_t)left, gb, hb;
+    memcpy(&gb, gh + 2 * r, sizeof gb);
+    memcpy(&hb, gh + 2 * r + 1, sizeof hb);
+    gb &= keep;
+    hb &= keep;
+    double gv, hv;
+    memcpy(&gv, &gb, sizeof gv);
+    memcpy(&hv, &hb, sizeof hv);
+    G += gv;
+    H += hv;
   }
-  memcpy(idx + nl, b->tmp + nd->lo, (size_t)nr * sizeof *idx);
-  *L = (Node){nd->lo, nd->lo + nl, 2 * nd->h + 1, G, H, NULL, false};
-  *R = (Node){nd->lo + nl, nd->hi, 2 * nd->h + 2, nd->G - G, nd->H - H, NULL, false};
+  memcpy(idx + nl, tmp, (size_t)nr * sizeof *idx);
+  *L = (Node){lo, lo + nl, 2 * nd->h + 1, G, H, NULL, false};
+  *R = (Node){lo + nl, nd->hi, 2 * nd->h + 2, nd->G - G, nd->H - H, NULL, false};
 }
 
 /* Node task i of the level at b->depth: node i becomes a leaf, or its split
