@@ -13,7 +13,9 @@
 # manifest's fit seconds: binning and the trees, data loading left out) and
 # XGBoost with n_jobs 1 and 2 (its fit alone), alternating; prints the
 # median, fastest and slowest of each, the ratios at the medians, and each
-# side's test accuracy.
+# side's test accuracy. XGBoost runs with OMP_WAIT_POLICY=passive: on a
+# shared machine its threads spinning at each barrier otherwise wait on
+# one another, and a two-thread fit can take several times as long.
 #
 # Prediction, one thread each: the one-thread run's trees exported as a
 # predictor library (report.sh's predictor_latency: one raw row at a time,
@@ -59,8 +61,8 @@ i=0
 while [ $i -lt "$REPS" ]; do
   for t in 1 2; do
     mlpc_fit $t
-    PYTHONPATH=bench/trees "$PY" bench/trees/boost_xgboost.py "$DIR/features" y "$TREES" "$DEPTH" $t \
-      >> "$DIR/xgb$t.txt"
+    OMP_WAIT_POLICY=passive PYTHONPATH=bench/trees "$PY" bench/trees/boost_xgboost.py "$DIR/features" y \
+      "$TREES" "$DEPTH" $t >> "$DIR/xgb$t.txt"
   done
   i=$((i + 1))
 done
