@@ -8,7 +8,15 @@
  * SAMPLES samples, divided by REPS, is printed as ns per row (one JSON
  * line). Timing calls in groups keeps the clock's own cost out. The same
  * for the model alone: the descriptor's forward pass (NAME_predictor, see
- * mlp/predict.h) on one row of features, without parsing or cleaning. */
+ * mlp/predict.h) on one row of features, without parsing or cleaning.
+ *
+ *     latency ROWS.csv [FEATURES.csv TARGET]
+ *
+ * With FEATURES.csv (cleaned feature rows as --export-features writes them,
+ * every column but TARGET a model input, in order) the forward pass is
+ * timed on those rows, one at a time as above, and on all of them in calls
+ * of the descriptor's batch rows (the median of SAMPLES passes, as rows/s:
+ * "forward_rows_per_s"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +46,36 @@ static int split(char *line, char **f, int max) {
   return n;
 }
 
+/* The rows of FEATURES.csv but column TARGET, n_in floats each (*rows of them); NULL when the file
+ * cannot be read or its rows are not n_in features wide. */
+static float *read_features(const char *path, const char *target, int64_t n_in, int *rows) {
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  static char line[1 << 16];
+  char *cells[4096];
+  int skip = -1, cap = 1024, n = 0;
+  float *x = NULL;
+  if (fgets(line, sizeof line, f)) {
+    int ncols = split(line, cells, 4096);
+    for (int c = 0; c < ncols; c++)
+      if (strcmp(cells[c], target) == 0) skip = c;
+    if (ncols - (skip >= 0) == n_in) x = malloc((size_t)cap * (size_t)n_in * sizeof *x);
+  }
+  while (x && fgets(line, sizeof line, f)) {
+    int ncols = split(line, cells, 4096), k = 0;
+    if (n == cap) x = realloc(x, (size_t)(cap *= 2) * (size_t)n_in * sizeof *x);
+    for (int c = 0; c < ncols && k < n_in; c++)
+      if (c != skip) x[(int64_t)n * n_in + k++] = strtof(cells[c], NULL);
+    n++;
+  }
+  fclose(f);
+  *rows = n;
+  return n > 0 ? x : (free(x), NULL);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: latency ROWS.csv\n");
+  if (argc != 2 && argc != 4) {
+    fprintf(stderr, "usage: latency ROWS.csv [FEATURES.csv TARGET]\n");
     return 2;
   }
   FILE *f = fopen(argv[1], "r");
@@ -87,16 +122,38 @@ int main(int argc, char **argv) {
   double row_ns = bench_median(t, SAMPLES);
 
   const MlprtPredictor *p = &SYM(_predictor);
-  float *x = malloc((size_t)p->n_in * sizeof *x), *o = malloc((size_t)p->n_out * sizeof *o);
+  int nx = 1;
+  float *x = argc == 4 ? read_features(argv[2], argv[3], p->n_in, &nx) : NULL;
+  if (argc == 4 && !x) {
+    fprintf(stderr, "latency: %s has no rows of %lld features besides '%s'\n", argv[2], (long long)p->n_in,
+            argv[3]);
+    return 2;
+  }
+  if (!x) {
+    x = malloc((size_t)p->n_in * sizeof *x);
+    for (int64_t i = 0; i < p->n_in; i++) x[i] = (float)(i % 7) * 0.25f - 0.75f; /* features of a cleaned row */
+  }
+  float *o = malloc((size_t)nx * (size_t)p->n_out * sizeof *o);
   void *scratch = aligned_alloc(64, ((size_t)p->scratch_bytes + 63) / 64 * 64 + 64);
-  for (int64_t i = 0; i < p->n_in; i++) x[i] = (float)(i % 7) * 0.25f - 0.75f; /* features of a cleaned row */
-  for (int w = 0; w < 1000; w++) p->forward(x, o, 1, scratch);
+  for (int w = 0; w < 1000; w++) p->forward(x + (w % nx) * p->n_in, o, 1, scratch);
+  r = 0;
   for (int s = 0; s < SAMPLES; s++) {
     double t0 = 1e9 * bench_now();
-    for (int i = 0; i < REPS; i++) p->forward(x, o, 1, scratch);
+    for (int i = 0; i < REPS; i++, r = r + 1 == nx ? 0 : r + 1) p->forward(x + r * p->n_in, o, 1, scratch);
     t[s] = (1e9 * bench_now() - t0) / REPS;
   }
-  printf("{\"peer\": \"mlpc\", \"ns_per_row\": %.1f, \"forward_ns_per_row\": %.1f, \"answered\": %ld}\n",
+  printf("{\"peer\": \"mlpc\", \"ns_per_row\": %.1f, \"forward_ns_per_row\": %.1f, \"answered\": %ld",
          row_ns, bench_median(t, SAMPLES), answered);
+  if (argc == 4) {
+    /* every row through the forward pass, in calls of the descriptor's batch */
+    for (int s = 0; s < SAMPLES; s++) {
+      double t0 = bench_now();
+      for (int64_t i = 0; i < nx; i += p->batch)
+        p->forward(x + i * p->n_in, o + i * p->n_out, nx - i < p->batch ? nx - i : p->batch, scratch);
+      t[s] = (double)nx / (bench_now() - t0);
+    }
+    printf(", \"forward_rows_per_s\": %.0f, \"batch_rows\": %d", bench_median(t, SAMPLES), nx);
+  }
+  printf("}\n");
   return 0;
 }

@@ -74,19 +74,8 @@ echo "mlpc's trees on 1 and 2 threads are the same bits: $same"
 # ---- single-row prediction ----
 spec lat "$TREES" 6
 "$DIR/lat.exe" --out "$DIR/latrun" --quiet
-"$MLPC" export "$DIR/latrun" --emit-obj -o "$DIR/lib" --force
 "$MLPC" export "$DIR/latrun" --onnx "$DIR/lat.onnx" --force
-"$PY" - "$DIR/latrun/test_rows.csv" y "$DIR/rows.csv" <<'PY'
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1])))
-keep = [i for i, h in enumerate(rows[0]) if h != sys.argv[2]]
-csv.writer(open(sys.argv[3], "w")).writerows([[r[i] for i in keep] for r in rows][:1025])
-PY
-prefix=$(sed -n 's/^int \(.*\)_predict(const char.*/\1/p' "$DIR/lib.h")
-LIBS="build/libmlprt.a $(pkg-config --libs openblas 2>/dev/null || echo -lopenblas) -lcjson -lz -lm -lpthread"
-cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -DPRED_HEADER="\"$DIR/lib.h\"" -DPRED="$prefix" \
-  -o "$DIR/latency" bench/predict/latency.c "$DIR/lib.o" $LIBS
-mlpc_one=$("$DIR/latency" "$DIR/rows.csv")
+mlpc_one=$(predictor_latency "$DIR/latrun")
 echo "mlpc predictor, $TREES trees of depth 6, one row: $mlpc_one"
 if [ -d build/npm/node_modules/onnxruntime-node ]; then
   ort=$(NODE_PATH=build/npm/node_modules node bench/predict/ort_predict.js "$DIR/lat.onnx" "$DIR/rows.csv" \

@@ -242,6 +242,81 @@ void mlprt_parallel_for(int n, int nthreads, void (*fn)(void *ctx, int i), void 
     if (started[k]) pthread_join(tid[k], NULL);
 }
 
+/* A team: the same tasks as mlprt_parallel_for, run by threads started
+ * once, for a caller with many short parallel steps. Each step bumps the
+ * generation under the lock; a worker runs the step's tasks and counts
+ * itself done. */
+struct MlprtTeam {
+  pthread_mutex_t mu;
+  pthread_cond_t go, done;
+  pthread_t tid[8];
+  int workers, busy; /* threads started besides the caller's, and those still in the step */
+  unsigned long gen;
+  bool stop;
+  ParTask task;
+};
+
+static void *team_run(void *arg) {
+  MlprtTeam *t = arg;
+  unsigned long seen = 0;
+  pthread_mutex_lock(&t->mu);
+  for (;;) {
+    while (t->gen == seen && !t->stop) pthread_cond_wait(&t->go, &t->mu);
+    if (t->stop) break;
+    seen = t->gen;
+    pthread_mutex_unlock(&t->mu);
+    par_run(&t->task);
+    pthread_mutex_lock(&t->mu);
+    if (--t->busy == 0) pthread_cond_signal(&t->done);
+  }
+  pthread_mutex_unlock(&t->mu);
+  return NULL;
+}
+
+MlprtTeam *mlprt_team_start(int nthreads) {
+  MlprtTeam *t = calloc(1, sizeof *t);
+  int nt = nthreads > 0 ? nthreads : mlprt_opt_threads(NULL);
+  if (nt > 8) nt = 8;
+  pthread_mutex_init(&t->mu, NULL);
+  pthread_cond_init(&t->go, NULL);
+  pthread_cond_init(&t->done, NULL);
+  for (int k = 1; k < nt; k++)
+    if (pthread_create(&t->tid[t->workers], NULL, team_run, t) == 0) t->workers++;
+  return t;
+}
+
+void mlprt_team_for(MlprtTeam *t, int n, void (*fn)(void *ctx, int i), void *ctx) {
+  if (t->workers == 0 || n <= 1) {
+    for (int i = 0; i < n; i++) fn(ctx, i);
+    return;
+  }
+  pthread_mutex_lock(&t->mu);
+  t->task.fn = fn;
+  t->task.ctx = ctx;
+  t->task.n = n;
+  atomic_store(&t->task.next, 0);
+  t->busy = t->workers;
+  t->gen++;
+  pthread_cond_broadcast(&t->go);
+  pthread_mutex_unlock(&t->mu);
+  par_run(&t->task);
+  pthread_mutex_lock(&t->mu);
+  while (t->busy > 0) pthread_cond_wait(&t->done, &t->mu);
+  pthread_mutex_unlock(&t->mu);
+}
+
+void mlprt_team_stop(MlprtTeam *t) {
+  pthread_mutex_lock(&t->mu);
+  t->stop = true;
+  pthread_cond_broadcast(&t->go);
+  pthread_mutex_unlock(&t->mu);
+  for (int k = 0; k < t->workers; k++) pthread_join(t->tid[k], NULL);
+  pthread_mutex_destroy(&t->mu);
+  pthread_cond_destroy(&t->go);
+  pthread_cond_destroy(&t->done);
+  free(t);
+}
+
 /* ---- order statistics ---- */
 
 /* Floats mapped to unsigned keys in the same order (negatives flipped). */

@@ -164,6 +164,13 @@ int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierPara
  * (the caller's among them); nthreads < 1 means the online CPUs. Each i
  * must touch only its own outputs. */
 void mlprt_parallel_for(int n, int nthreads, void (*fn)(void *ctx, int i), void *ctx);
+/* The same over threads started once (mlprt_team_start: up to nthreads,
+ * the caller's among them; < 1 means the online CPUs) and kept until
+ * mlprt_team_stop, for a caller with many short parallel steps. */
+typedef struct MlprtTeam MlprtTeam;
+MlprtTeam *mlprt_team_start(int nthreads);
+void mlprt_team_for(MlprtTeam *t, int n, void (*fn)(void *ctx, int i), void *ctx);
+void mlprt_team_stop(MlprtTeam *t);
 
 /* A 64-bit mix (the splitmix64 finaliser), for hashing rows and words. */
 static inline uint64_t mlprt_mix64(uint64_t x) {

@@ -6,8 +6,9 @@
  * the CSV loader's four-digit fraction step against mlprt_parse_double on
  * every cell, a cell's plain-digit step (mlprt_num_from_text) against
  * mlprt_parse_double, and imputation's fill and clipping (branch-free selects)
- * against the plain loops with a branch per cell. Each case is built so
- * that the fast path is the one taken. */
+ * against the plain loops with a branch per cell, and a team's threads
+ * started once against mlprt_parallel_for's started per call. Each case is
+ * built so that the fast path is the one taken. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -357,6 +358,41 @@ static bool every_seventh(const MlprtTable *t, int64_t row, void *ctx) {
  * plain loops with a branch per cell: the same cells, bit for bit, and the
  * same counts of changed cells; clipping with and without a keep predicate.
  * The row count is odd, so the vector loops' tails run too. */
+/* Task i of a step adds (step + 1) * (i + 1) to its own slot. */
+typedef struct {
+  int64_t *slot;
+  int step;
+} TeamStep;
+
+static void team_task(void *ctx, int i) {
+  TeamStep *s = ctx;
+  s->slot[i] += (int64_t)(s->step + 1) * (i + 1);
+}
+
+/* Many short steps on a team of three threads (and on a team of one) run
+ * every task of every step once, as mlprt_parallel_for does. */
+START_TEST(fastpath_team_runs_every_task_once) {
+  enum { STEPS = 2000, TASKS = 7 };
+  int64_t want[TASKS] = {0};
+  TeamStep plain = {want, 0};
+  for (plain.step = 0; plain.step < STEPS; plain.step++) mlprt_parallel_for(TASKS, 3, team_task, &plain);
+  for (int threads = 1; threads <= 3; threads += 2) {
+    int64_t got[TASKS] = {0};
+    TeamStep s = {got, 0};
+    MlprtTeam *team = mlprt_team_start(threads);
+    for (s.step = 0; s.step < STEPS; s.step++) mlprt_team_for(team, s.step % TASKS + 1, team_task, &s);
+    mlprt_team_stop(team);
+    for (int i = 0; i < TASKS; i++) {
+      int64_t expect = 0; /* step s ran tasks [0, s % TASKS + 1) */
+      for (int k = 0; k < STEPS; k++) expect += k % TASKS >= i ? (int64_t)(k + 1) * (i + 1) : 0;
+      ck_assert_msg(got[i] == expect, "task %d on %d threads: %lld, want %lld", i, threads, (long long)got[i],
+                    (long long)expect);
+      ck_assert_int_eq(want[i], (int64_t)(i + 1) * STEPS * (STEPS + 1) / 2);
+    }
+  }
+}
+END_TEST
+
 START_TEST(fastpath_fill_and_clip_match_plain_loops) {
   enum { N = 20011 };
   const char *names[] = {"a", "b"};
@@ -431,6 +467,7 @@ Suite *fastpath_suite(void) {
   tcase_add_test(tc, fastpath_csv_fractions_match_parse_double);
   tcase_add_test(tc, fastpath_cell_digits_match_parse_double);
   tcase_add_test(tc, fastpath_fill_and_clip_match_plain_loops);
+  tcase_add_test(tc, fastpath_team_runs_every_task_once);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -10,44 +10,56 @@
 
 #include "mlp/tensor.h"
 
-enum { LANES = 8 };
+/* A row walks LANES trees at once (their walks are independent chains of
+ * loads the core overlaps, each lane's node in a register); a block of
+ * BLOCK rows walks a group of trees before the next group, so the group's
+ * nodes stay in the nearest cache. Each row still adds its trees' leaves in
+ * tree order. */
+enum { LANES = 8, BLOCK = 64 };
 
-/* The leaves row x reaches in trees t0 .. t0 + lanes - 1 (lanes <= LANES)
- * into leaf[]: the trees' walks are independent chains of loads the core
- * overlaps. */
-static void walk(const float *x, const float *ensemble, int64_t stride, int t0, int lanes, int depth,
-                 int64_t leaf[LANES]) {
-  const float *node = ensemble + t0 * stride;
-  int64_t h[LANES] = {0};
+/* The leaves (heap indices) row x reaches in the LANES trees from node. */
+static inline void walk(const float *x, const float *node, int64_t stride, int depth, int32_t h[LANES]) {
+  for (int j = 0; j < LANES; j++) h[j] = 0;
   for (int d = 0; d < depth; d++)
-    for (int j = 0; j < lanes; j++) {
+    for (int j = 0; j < LANES; j++) {
       const float *nj = node + j * stride + 2 * h[j];
       h[j] = 2 * h[j] + 1 + (x[(int)nj[0]] > nj[1]);
     }
-  for (int j = 0; j < lanes; j++) leaf[j] = h[j];
+}
+
+/* out [K] += the leaf of heap index h of the tree at tree, tree t of the
+ * ensemble: K values, or one added to output t % K. */
+static inline void add_leaf(float *out, const float *tree, int64_t inner, int64_t h, int t, int K, int values) {
+  const float *v = tree + 2 * inner + (h - inner) * values;
+  if (values == 1) out[t % K] += v[0];
+  else
+    for (int k = 0; k < K; k++) out[k] += v[k];
 }
 
 /* out (B, K) = the sums of the leaves the rows reach, a tree's leaves
  * holding `values` values each: K (added to the K outputs) or 1 (tree t's
- * added to output t % K); the leaves are added in tree order. */
+ * added to output t % K); each row adds its leaves in tree order. */
 static void sum_leaves(float *out, const float *inp, const float *ensemble, int B, int C, int trees,
                        int depth, int K, int values) {
   int64_t inner = ((int64_t)1 << depth) - 1, stride = 2 * inner + (inner + 1) * values;
-  for (int b = 0; b < B; b++) {
-    const float *x = inp + (int64_t)b * C;
-    float *o = out + (int64_t)b * K;
-    memset(o, 0, (size_t)K * sizeof *o);
-    for (int t = 0; t < trees; t += LANES) {
-      int lanes = trees - t < LANES ? trees - t : LANES;
-      int64_t leaf[LANES];
-      walk(x, ensemble, stride, t, lanes, depth, leaf);
-      for (int j = 0; j < lanes; j++) {
-        const float *v = ensemble + (t + j) * stride + 2 * inner + (leaf[j] - inner) * values;
-        if (values == 1) o[(t + j) % K] += v[0];
-        else
-          for (int k = 0; k < K; k++) o[k] += v[k];
+  memset(out, 0, (size_t)B * (size_t)K * sizeof *out);
+  for (int b0 = 0; b0 < B; b0 += BLOCK) {
+    int b1 = B - b0 < BLOCK ? B : b0 + BLOCK, t = 0;
+    for (; t + LANES <= trees; t += LANES)
+      for (int b = b0; b < b1; b++) {
+        int32_t h[LANES];
+        walk(inp + (int64_t)b * C, ensemble + t * stride, stride, depth, h);
+        for (int j = 0; j < LANES; j++)
+          add_leaf(out + (int64_t)b * K, ensemble + (t + j) * stride, inner, h[j], t + j, K, values);
       }
-    }
+    /* the last trees one at a time */
+    for (; t < trees; t++)
+      for (int b = b0; b < b1; b++) {
+        const float *x = inp + (int64_t)b * C, *tree = ensemble + t * stride;
+        int64_t h = 0;
+        for (int d = 0; d < depth; d++) h = 2 * h + 1 + (x[(int)tree[2 * h]] > tree[2 * h + 1]);
+        add_leaf(out + (int64_t)b * K, tree, inner, h, t, K, values);
+      }
   }
 }
 
