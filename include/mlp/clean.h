@@ -13,6 +13,7 @@
 #define MLP_CLEAN_H
 
 #include "mlp/data.h"
+#include "mlp/tensor.h"
 
 /* ---- the ops of a spec's clean block ------------------------------------ */
 
@@ -380,6 +381,12 @@ typedef struct {
  * or by NAME#i hashed counts, or (MLPRT_VEC_SEQUENCE) by the columns NAME@K
  * of its words' ids (a missing text all padding). */
 int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err);
+/* The vectors of the fit's i-th column (a count, TF-IDF or hashing fit) for
+ * every row of t as sparse rows into *out, t unchanged: the columns, values
+ * and order mlprt_fit_apply would give, the zeros left out, in memory that
+ * grows with the values kept, not with rows x columns. 0, or -1 with a
+ * message. */
+int mlprt_vectorize_rows(const MlprtTable *t, MlprtFit *f, int i, MlprtCsr *out, MlprtError *err);
 /* A sequence's first len ids, at ids[0 .. len), moved to its last len of n
  * slots, the slots before them MLPRT_SEQ_PAD. */
 void mlprt_seq_place(float *ids, int64_t len, int64_t n);

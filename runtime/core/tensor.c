@@ -1,4 +1,4 @@
-/* tensor.c — aligned memory, the training arena, tensor views, the Philox
+/* tensor.c — aligned memory, the training arena, tensor views, sparse rows, the Philox
  * counter RNG and the thread budget (see include/mlp/tensor.h). Consumes
  * sizes, seeds and thread counts; produces memory, random floats and
  * OpenBLAS's and the data step's thread settings. */
@@ -86,6 +86,13 @@ MlprtTensor mlprt_tensor_flatten(const MlprtTensor *t) {
   int64_t shape[2] = {t->shape[0], 1};
   for (int i = 1; i < t->ndim; i++) shape[1] *= t->shape[i];
   return mlprt_tensor(t->data, 2, shape);
+}
+
+void mlprt_csr_free(MlprtCsr *m) {
+  free(m->ptr);
+  free(m->col);
+  free(m->val);
+  memset(m, 0, sizeof *m);
 }
 
 /* ---- Philox4x32-10 ----------------------------------------------------- */

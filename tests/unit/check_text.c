@@ -2,8 +2,8 @@
  * tfidf and hash_vectorize give CountVectorizer's, TfidfVectorizer's and
  * HashingVectorizer's vocabulary and values (within 1e-6) on a small
  * corpus with matched settings, fitted on the training rows only and
- * applied to every row; text_clean's accents as strip_accents_unicode
- * strips them. Without /usr/bin/python3 and its sklearn (Debian's
+ * applied to every row, as columns and as sparse rows (the same floats);
+ * text_clean's accents as strip_accents_unicode strips them. Without /usr/bin/python3 and its sklearn (Debian's
  * python3-sklearn) the comparison is skipped (test_skip). */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -110,8 +110,24 @@ static void compare_case(const char *csv, const Case *c, const cJSON *want, int 
     /* fitted on the training rows only: a word of the test rows alone is no term */
     for (int k = 0; k < n; k++) ck_assert_ptr_null(strstr(f.cols[0].levels[k], "zebra"));
   }
+  MlprtCsr sp;
+  ck_assert_msg(mlprt_vectorize_rows(&t, &f, 0, &sp, &e) == 0, "%s: %s", c->name, dt_err(&e));
   ck_assert_msg(mlprt_fit_apply(&t, &f, NULL, &e) == 0, "%s: %s", c->name, dt_err(&e));
   ck_assert_int_eq(t.ncols, n);
+  /* the sparse rows: the same floats as the columns, the zeros left out */
+  ck_assert_int_eq(sp.nrows, NROWS);
+  ck_assert_int_eq(sp.ncols, n);
+  for (int r = 0; r < NROWS; r++) {
+    int64_t j = sp.ptr[r];
+    for (int k = 0; k < n; k++) {
+      if (t.cols[k].f[r] == 0) continue;
+      ck_assert_msg(j < sp.ptr[r + 1] && sp.col[j] == k && sp.val[j] == t.cols[k].f[r],
+                    "%s row %d column %d: the sparse row differs", c->name, r, k);
+      j++;
+    }
+    ck_assert_int_eq(j, sp.ptr[r + 1]);
+  }
+  mlprt_csr_free(&sp);
   double worst = 0;
   for (int r = 0; r < NROWS; r++) {
     const cJSON *row = cJSON_GetArrayItem(x, r);
