@@ -579,5 +579,9 @@ void mlprt_split_counts(const MlprtTable *t, int64_t counts[3]);
  * ncols_out is returned and rows = *nrows_out. Missing values are NaN.
  * Pass out = NULL to only count. */
 int mlprt_table_features(const MlprtTable *t, int part, int target, float *out, int64_t *nrows_out);
+/* The same features of the rows in `part` as sparse rows *out (malloc'd):
+ * the zeros left out, and the missing values too (they count as 0).
+ * Returns the missing values left out. */
+int64_t mlprt_table_features_csr(const MlprtTable *t, int part, int target, MlprtCsr *out);
 
 #endif

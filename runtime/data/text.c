@@ -853,7 +853,8 @@ static void vectorize_texts(const MlprtColumn *src, int64_t nrows, MlprtFit *f, 
   grams_free(&grams);
 }
 
-/* The fit's i-th column replaced by its vectors (the new columns last). */
+/* The fit's i-th column replaced by its vectors (the new columns last),
+ * kept as sparse rows when the table asks for them. */
 static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) {
   MlprtColFit *cf = &f->cols[i];
   int c = mlprt_fit_column(t, f, i, MLPRT_TM_STRINGS, err);
@@ -869,12 +870,18 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
     else snprintf(name, sizeof name, "%s:<unused %lld>", cf->column, (long long)k);
     names[k] = mlprt_xstrndup(name, strlen(name));
   }
-  mlprt_table_add_float_columns(t, names, (int)nout);
+  if (t->sparse_text) {
+    MlprtCsr rows;
+    vectorize_texts(&t->cols[c], t->nrows, f, i, nout, NULL, &rows);
+    mlprt_table_add_sparse_columns(t, names, (int)nout, &rows);
+  } else {
+    mlprt_table_add_float_columns(t, names, (int)nout);
+    float **out = mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof *out);
+    for (int64_t k = 0; k < nout; k++) out[k] = t->cols[first + k].f;
+    vectorize_texts(&t->cols[c], t->nrows, f, i, nout, out, NULL);
+    free(out);
+  }
   free(names);
-  float **out = mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof *out);
-  for (int64_t k = 0; k < nout; k++) out[k] = t->cols[first + k].f;
-  vectorize_texts(&t->cols[c], t->nrows, f, i, nout, out, NULL);
-  free(out);
   mlprt_table_drop_column(t, c);
   return 0;
 }

@@ -91,6 +91,21 @@ void mlprt_sparse_dense_backward(float *dweight, float *dbias, const float *dout
   if (dbias) add_column_sums(dbias, dout, B, OC);
 }
 
+void mlprt_dense_forward_nonzero(float *out, const float *inp, const float *weight, const float *bias,
+                                 void *scratch, int B, int C, int OC) {
+  check_dense(inp, weight, B, C, OC);
+  MLPRT_CHECK(out != NULL && scratch != NULL, "dense output or scratch is NULL");
+  int32_t *col = scratch;
+  float *val = (float *)(col + C);
+  for (int b = 0; b < B; b++) {
+    const float *x = inp + (size_t)b * C;
+    int64_t ptr[2] = {0, 0};
+    for (int c = 0; c < C; c++)
+      if (x[c] != 0.0f) col[ptr[1]] = c, val[ptr[1]++] = x[c];
+    mlprt_sparse_dense_forward(out + (size_t)b * OC, ptr, col, val, weight, bias, 1, C, OC);
+  }
+}
+
 void mlprt_dense_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
                              int B, int C, int OC) {
   check_dense(inp, weight, B, C, OC);
