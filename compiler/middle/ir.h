@@ -288,6 +288,8 @@ typedef struct {
   uint64_t split_seed;
   MlpIrClean *clean; /* the cleaning chain, in order */
   int nclean;
+  bool sparse_text;  /* the model's first layer is dense: a vectorizer's columns reach it as sparse rows,
+                        never as a dense table (MlpIrModel.sparse_in) */
 } MlpIrData;
 
 /* The deploy section as `mlpc export` and `mlpc deploy` read it: the

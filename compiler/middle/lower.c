@@ -885,6 +885,10 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   MlpIrData *d = &ir->data;
   d->format = sc->op->name;
   d->target = str_or(mlp_spec_setting(data, "target"), "");
+  /* as sparse_input decides once the layers are lowered */
+  const MlpSpecBlock *model = mlp_spec_block(L->s, "model");
+  d->sparse_text = model && model->ops.len > 0 &&
+                   strcmp(((const MlpSpecCall *)model->ops.items[0])->op->name, "dense") == 0;
   source_where(L, spec_path, sc, &d->path, &d->path2, &d->query);
   if (d->query && src->calls.len > 1) {
     unsupported(L, ((const MlpSpecCall *)src->calls.items[1])->loc,

@@ -1320,8 +1320,8 @@ static float *floats_of(const char *path, size_t *n) {
 /* A TF-IDF vectorizer feeding the first dense layer: the network reads
  * sparse rows (explain says so), and one epoch gives the weights and test
  * outputs of the same network trained on the same features written out
- * as ordinary columns (the dense path), within float rounding; its
- * predictor answers as training did. */
+ * as ordinary columns (the dense path), within float rounding, and the
+ * same bits when run again; its predictor answers as training did. */
 START_TEST(e2e_sparse_text_equals_dense) {
   char *train_csv = test_path(tmp, "texts-train.csv"), *test_csv = test_path(tmp, "texts-test.csv");
   write_texts(train_csv, 240, 11);
@@ -1373,6 +1373,16 @@ START_TEST(e2e_sparse_text_equals_dense) {
     test_fields_free(fd, kd);
   }
   printf("sparse text vs dense columns: weights within %.2e after one epoch\n", worst);
+  /* a fixed seed trains the same bits again */
+  char *exe = test_path(tmp, "texts_sparse.exe"), *again = test_path(tmp, "texts_sparse_again.run");
+  const char *rerun[] = {exe, "--out", again, "--quiet", "--threads", "1", NULL};
+  test_run_ok(rerun);
+  char *wa = test_path(again, "weights.bin");
+  size_t na;
+  float *c = floats_of(wa, &na);
+  ck_assert_uint_eq(na, ns);
+  ck_assert_int_eq(memcmp(a, c, ns * sizeof *a), 0);
+  free(c), free(wa), free(again), free(exe);
   char *pred = test_path(tmp, "texts_sparse_predict");
   test_predictor_as_trained(srun, pred, 1, "sparse text");
   free(ls), free(ld), free(ts), free(td), free(ps), free(pd), free(a), free(b), free(ws), free(wd);
