@@ -108,6 +108,8 @@ typedef struct {
 } MlprtCsr;
 
 void mlprt_csr_free(MlprtCsr *m);
+/* *t (allocated) = m's transpose: row k holds column k of m, by ascending row. */
+void mlprt_csr_transpose(const MlprtCsr *m, MlprtCsr *t);
 
 /* ---- the counter-based RNG --------------------------------------------- */
 

@@ -238,24 +238,13 @@ static cJSON *feature_bins(const MlprtDataset *d) {
     return o;
   }
   double *v = malloc((size_t)(n ? n : 1) * sizeof *v); /* [n] one feature's column */
-  /* sparse rows: each feature's nonzeros, by feature (start[k] .. start[k + 1]) */
-  const MlprtCsr *sx = d->sx ? &d->sx[MLPRT_TRAIN] : NULL;
-  int64_t nnz = sx ? sx->ptr[n] : 0, *start = sx ? calloc((size_t)d->F + 1, sizeof *start) : NULL;
-  int64_t *at_row = sx ? malloc((size_t)(nnz ? nnz : 1) * sizeof *at_row) : NULL;
-  float *at_val = sx ? malloc((size_t)(nnz ? nnz : 1) * sizeof *at_val) : NULL;
-  for (int64_t j = 0; j < nnz; j++) start[sx->col[j] + 1]++;
-  for (int64_t k = 0; sx && k < d->F; k++) start[k + 1] += start[k];
-  for (int64_t i = 0; i < n && sx; i++)
-    for (int64_t j = sx->ptr[i]; j < sx->ptr[i + 1]; j++) {
-      int64_t q = start[sx->col[j]]++;
-      at_row[q] = i, at_val[q] = sx->val[j];
-    }
-  for (int64_t k = d->F; sx && k > 0; k--) start[k] = start[k - 1]; /* back to each feature's first */
-  if (sx) start[0] = 0;
+  /* sparse rows: each feature's nonzeros, as the rows of the transpose */
+  MlprtCsr byf = {0};
+  if (d->sx) mlprt_csr_transpose(&d->sx[MLPRT_TRAIN], &byf);
   for (int64_t k = 0; k < d->F; k++) {
-    if (sx) {
+    if (d->sx) {
       memset(v, 0, (size_t)n * sizeof *v);
-      for (int64_t q = start[k]; q < start[k + 1]; q++) v[at_row[q]] = at_val[q];
+      for (int64_t q = byf.ptr[k]; q < byf.ptr[k + 1]; q++) v[byf.col[q]] = byf.val[q];
     } else {
       for (int64_t i = 0; i < n; i++) v[i] = d->x[MLPRT_TRAIN][i * d->F + k];
     }
@@ -266,7 +255,7 @@ static cJSON *feature_bins(const MlprtDataset *d) {
     cJSON_AddItemToArray(fracs, cJSON_DetachItemFromObject(one, "fractions"));
     cJSON_Delete(one);
   }
-  free(start), free(at_row), free(at_val);
+  mlprt_csr_free(&byf);
   free(v);
   return o;
 }
