@@ -339,7 +339,8 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
       if (i == 0 && m->sparse_in) { /* rows of nonzeros: the weights they touch, no input gradient */
         SparseIn x = sparse_in(c, m);
-        LLVMValueRef sa[] = {dw, db, dout, x.ptr, x.col, x.val, n32, ci32(c, l->in_size), ci32(c, l->out_size)};
+        LLVMValueRef sa[] = {dw, db, dout, x.ptr, x.col, x.val, n32, ci32(c, l->in_size),
+                             ci32(c, l->out_size)};
         abi_call(c, MLP_ABI_mlprt_sparse_dense_backward, sa, 9);
         continue;
       }

@@ -41,7 +41,8 @@ typedef struct {
   int64_t bytes, cap;
   LayerAt *at; /* [nlayers] */
   int64_t batch;
-  int64_t act_a, act_b, col, argmax, qscratch, stats, rnn, nonzero, scratch_bytes; /* scratch offsets, total */
+  /* scratch offsets and total */
+  int64_t act_a, act_b, col, argmax, qscratch, stats, rnn, nonzero, scratch_bytes;
 } Plan;
 
 /* The scratch and blob offsets round as the runtime's buffers do. */

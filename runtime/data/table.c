@@ -691,7 +691,8 @@ int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err) 
   for (int i = 0; i < src->ncols; i++) {
     if (dst->cols[i].sp || src->cols[i].sp) {
       mlprt_error_set(err, NULL, 0, 0, i + 1, src->cols[i].name,
-                      "column %d '%s' is kept as sparse rows, which take no more rows", i + 1, src->cols[i].name);
+                      "column %d '%s' is kept as sparse rows, which take no more rows", i + 1,
+                      src->cols[i].name);
       return -1;
     }
     if (strcmp(dst->cols[i].name, src->cols[i].name) || dst->cols[i].type != src->cols[i].type) {

@@ -752,7 +752,8 @@ static int append_test_rows(const MlprtProgram *p, int64_t head, MlprtTable *t, 
 
 /* Load p's data (path), drop rows without a target, split, add the test
  * source's rows (when p has one) as the test split, and run the cleaning
- * chain, vectorizers keeping their columns as sparse rows when sparse. With schema non-NULL, *schema receives the loaded columns' types
+ * chain, vectorizers keeping their columns as sparse rows when sparse.
+ * With schema non-NULL, *schema receives the loaded columns' types
  * (schema_text). With raw non-NULL, *raw receives the tested split's rows
  * as loaded (keep_raw; *raw_split names the split) and *inputs the
  * training rows' raw ranges (raw_inputs). With sha256 non-NULL, it

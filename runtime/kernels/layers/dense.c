@@ -1,7 +1,8 @@
 /* dense.c — fully connected layers and the broadcast bias add: forward and
  * backward through OpenBLAS sgemm, or over sparse input rows by their
- * nonzeros, plus the triple-loop references the tests hold the BLAS path to. Consumes inputs, weights (OC, C) and dout; produces
- * outputs and accumulated gradients (see include/mlp/layers.h). */
+ * nonzeros, plus the triple-loop references the tests hold the BLAS path
+ * to. Consumes inputs, weights (OC, C) and dout; produces outputs and
+ * accumulated gradients (see include/mlp/layers.h). */
 #include "mlp/layers.h"
 
 #include "gemm.h"
