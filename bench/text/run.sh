@@ -1,9 +1,10 @@
 #!/bin/sh
 # The text benchmark: TF-IDF fit + transform by mlpc's runtime against
 # scikit-learn's TfidfVectorizer, in the same run, on the text example's
-# paragraphs (examples/data/austen.csv) repeated COPIES times. Alternates
-# the two REPS times and prints each side's median seconds, the ratio of
-# the medians and the spread of the per-run ratios.
+# paragraphs (examples/data/austen.csv) repeated COPIES times; mlpc's output
+# once as sparse rows (scikit-learn's is sparse too) and once as dense
+# columns. Alternates the sides REPS times and prints each one's median
+# seconds, the ratios of the medians and the spread of the per-run ratios.
 #
 #   sh bench/text/run.sh [REPS] [COPIES]
 #
@@ -36,17 +37,27 @@ while [ $i -lt "$REPS" ]; do
   i=$((i + 1))
 done
 awk -v reps="$REPS" -v copies="$COPIES" '
-  function median(v, n,   i, j, t) {
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  function median(v, n,   i, j, t, w) {
+    for (i = 1; i <= n; i++) w[i] = v[i]
+    for (i = 2; i <= n; i++)
+      for (j = i; j > 1 && w[j - 1] > w[j]; j--) { t = w[j]; w[j] = w[j - 1]; w[j - 1] = t }
+    return n % 2 ? w[(n + 1) / 2] : (w[n / 2] + w[n / 2 + 1]) / 2
   }
-  { m[NR] = $2; s[NR] = $7; r[NR] = $7 / $2; rows = $3; terms = $4; msum = $5; ssum = $10; sterms = $9 }
+  function spread(v, n, label,   i, lo, hi) {
+    lo = v[1]; hi = v[1]
+    for (i = 2; i <= n; i++) { if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i] }
+    printf "per-run ratios, %s: %.2fx to %.2fx\n", label, lo, hi
+  }
+  { m[NR] = $2; d[NR] = $6; s[NR] = $9; r[NR] = $9 / $2; rd[NR] = $9 / $6
+    rows = $3; terms = $4; msum = $5; nnz = $7; ssum = $12; sterms = $11 }
   END {
-    printf "corpus: %d rows (austen.csv x %d); terms: mlpc %d, scikit-learn %d; value sums %.4f / %.4f\n",
-      rows, copies, terms, sterms, msum, ssum
-    mm = median(m, NR); sm = median(s, NR)
-    printf "medians of %d runs: mlpc %.4f s, scikit-learn %.4f s; ratio %.2fx\n", reps, mm, sm, sm / mm
-    lo = r[1]; hi = r[1]
-    for (i = 2; i <= NR; i++) { if (r[i] < lo) lo = r[i]; if (r[i] > hi) hi = r[i] }
-    printf "per-run ratios (scikit-learn s / mlpc s): %.2fx to %.2fx\n", lo, hi
+    printf "corpus: %d rows (austen.csv x %d); terms: mlpc %d, scikit-learn %d; nonzeros %d\n",
+      rows, copies, terms, sterms, nnz
+    printf "value sums: mlpc %.4f, scikit-learn %.4f\n", msum, ssum
+    mm = median(m, NR); md = median(d, NR); sm = median(s, NR)
+    printf "medians of %d runs: mlpc sparse rows %.4f s, mlpc dense columns %.4f s, scikit-learn %.4f s\n",
+      reps, mm, md, sm
+    printf "ratios of the medians (scikit-learn / mlpc): sparse rows %.2fx, dense columns %.2fx\n",
+      sm / mm, sm / md
+    spread(r, NR, "sparse rows"); spread(rd, NR, "dense columns")
   }' "$DIR/runs.txt"

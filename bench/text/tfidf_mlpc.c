@@ -1,9 +1,11 @@
 /* tfidf_mlpc.c — the text benchmark's mlpc side: TF-IDF (words and word
  * pairs, min_df 2, the 4000 most frequent terms, sublinear tf, L2 rows)
  * fitted and applied over every row of a CSV's `text` column, as
- * tfidf_sklearn.py does with TfidfVectorizer. Loading is not timed.
- * Prints one line: mlpc SECONDS ROWS TERMS SUM (the sum of every value,
- * which both sides must agree on).
+ * tfidf_sklearn.py does with TfidfVectorizer: once into sparse rows (what
+ * the first dense layer of a network reads; scikit-learn's output is
+ * sparse too), once into the table's dense columns. Loading is not timed.
+ * Prints one line: mlpc SPARSE_SECONDS ROWS TERMS SUM DENSE_SECONDS NONZEROS
+ * (SUM: the sum of every value, which both sides must agree on).
  *
  *   tfidf_mlpc FILE.csv */
 #include <stdio.h>
@@ -19,6 +21,17 @@ static void die(const MlprtError *e) {
   exit(1);
 }
 
+static const char *text[] = {"text"};
+
+static MlprtFit fit(const MlprtTable *t) {
+  MlprtTerms terms = {.method = MLPRT_VEC_TFIDF, .ngram_lo = 1, .ngram_hi = 2, .sublinear = true, .l2 = true};
+  MlprtVectorizeParams p = {.cols = {text, 1, NULL}, .terms = terms, .max_vocab = 4000, .min_df = 2};
+  MlprtFit f;
+  MlprtError e = {0};
+  if (mlprt_vectorize_fit(t, &p, &f, &e)) die(&e);
+  return f;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: tfidf_mlpc FILE.csv\n");
@@ -28,24 +41,21 @@ int main(int argc, char **argv) {
   MlprtTable t;
   MlprtError e = {0};
   if (mlprt_load(argv[1], &o, &t, &e)) die(&e);
-  const char *text[] = {"text"};
-  MlprtVectorizeParams p = {.cols = {text, 1, NULL},
-                            .terms = {.method = MLPRT_VEC_TFIDF, .ngram_lo = 1, .ngram_hi = 2, .sublinear = true,
-                                      .l2 = true},
-                            .max_vocab = 4000,
-                            .min_df = 2};
-  MlprtFit f;
   double t0 = bench_now();
-  if (mlprt_vectorize_fit(&t, &p, &f, &e) || mlprt_fit_apply(&t, &f, NULL, &e)) die(&e);
+  MlprtFit f = fit(&t);
+  MlprtCsr sp;
+  if (mlprt_vectorize_rows(&t, &f, 0, &sp, &e)) die(&e);
   double t1 = bench_now();
   double sum = 0;
-  int terms = 0;
-  for (int c = 0; c < t.ncols; c++) {
-    if (t.cols[c].type != MLPRT_COL_FLOAT) continue;
-    terms++;
-    for (int64_t r = 0; r < t.nrows; r++) sum += t.cols[c].f[r];
-  }
-  printf("mlpc %.6f %lld %d %.6f\n", t1 - t0, (long long)t.nrows, terms, sum);
+  for (int64_t k = 0; k < sp.ptr[sp.nrows]; k++) sum += sp.val[k];
+  mlprt_fit_free(&f);
+  double t2 = bench_now();
+  f = fit(&t);
+  if (mlprt_fit_apply(&t, &f, NULL, &e)) die(&e);
+  double t3 = bench_now();
+  printf("mlpc %.6f %lld %lld %.6f %.6f %lld\n", t1 - t0, (long long)sp.nrows, (long long)sp.ncols, sum,
+         t3 - t2, (long long)sp.ptr[sp.nrows]);
+  mlprt_csr_free(&sp);
   mlprt_fit_free(&f);
   mlprt_table_free(&t);
   return 0;

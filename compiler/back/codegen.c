@@ -4,6 +4,7 @@
 #include "codegen.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,18 @@ static void emit_saved_act(Cg *c, const MlpIrModel *m, const MlpIrLayer *l, LLVM
   emit_act(c, out, count, l->act);
 }
 
+/* The three arrays of a sparse input's MlprtSparseBatch at x. */
+typedef struct {
+  LLVMValueRef ptr, col, val;
+} SparseIn;
+
+static SparseIn sparse_in(Cg *c, const MlpIrModel *m) {
+  int64_t x = m->bufs[m->x_buf].offset;
+  return (SparseIn){LLVMBuildLoad2(c->b, c->ptr, at(c, x + offsetof(MlprtSparseBatch, ptr)), "sp_ptr"),
+                    LLVMBuildLoad2(c->b, c->ptr, at(c, x + offsetof(MlprtSparseBatch, col)), "sp_col"),
+                    LLVMBuildLoad2(c->b, c->ptr, at(c, x + offsetof(MlprtSparseBatch, val)), "sp_val")};
+}
+
 static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
   LLVMTypeRef ps[] = {c->ptr, c->i64, c->i64, c->i64, c->i64};
   begin_fn(c, name, c->voidt, ps, 5);
@@ -78,6 +91,15 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
                            ci32(c, m->trees * l->out_size), ci32(c, m->depth), ci32(c, l->out_size)};
       abi_call(c, MLP_ABI_mlprt_boost_forward, ba, 8);
       emit_bias_act(c, out, felem(c, params, ci64(c, l->b_off)), n, l->out_size, l->act);
+    } else if (l->op == MLP_OP_DENSE && i == 0 && m->sparse_in) {
+      /* Over the rows' nonzeros; the bias rides in the fused epilogue. */
+      LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
+      SparseIn x = sparse_in(c, m);
+      LLVMValueRef sa[] = {out, x.ptr, x.col, x.val, w, LLVMConstNull(c->ptr), n32, ci32(c, l->in_size),
+                           ci32(c, l->out_size)};
+      abi_call(c, MLP_ABI_mlprt_sparse_dense_forward, sa, 9);
+      emit_bias_act(c, out, bias, n, l->out_size, l->pre_buf >= 0 ? MLP_ACT_LINEAR : l->act);
+      emit_saved_act(c, m, l, out, count);
     } else if (l->op == MLP_OP_DENSE) {
       /* The GEMM without bias; the bias rides in the fused epilogue. */
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
@@ -315,6 +337,13 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       if (i < m->nlayers - 1) emit_act_backward(c, dout, buf(c, m, saved_act(l)), count, l->act);
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
       LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
+      if (i == 0 && m->sparse_in) { /* rows of nonzeros: the weights they touch, no input gradient */
+        SparseIn x = sparse_in(c, m);
+        LLVMValueRef sa[] = {dw, db, dout, x.ptr, x.col, x.val, n32, ci32(c, l->in_size),
+                             ci32(c, l->out_size)};
+        abi_call(c, MLP_ABI_mlprt_sparse_dense_backward, sa, 9);
+        continue;
+      }
       LLVMValueRef da[] = {din,
                            dw,
                            db,
@@ -636,6 +665,7 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_leaf_l2, cf64(c, m->leaf_l2));
   mlp_desc_set(&d, MLPRT_MODEL_min_child_weight, cf64(c, m->min_child_weight));
   mlp_desc_set(&d, MLPRT_MODEL_subsample, cf64(c, m->subsample));
+  mlp_desc_set(&d, MLPRT_MODEL_sparse_in, ci64(c, m->sparse_in));
   return mlp_desc_end(&d, c->ctx);
 }
 

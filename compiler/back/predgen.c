@@ -41,7 +41,8 @@ typedef struct {
   int64_t bytes, cap;
   LayerAt *at; /* [nlayers] */
   int64_t batch;
-  int64_t act_a, act_b, col, argmax, qscratch, stats, rnn, scratch_bytes; /* scratch offsets and total */
+  /* scratch offsets and total */
+  int64_t act_a, act_b, col, argmax, qscratch, stats, rnn, nonzero, scratch_bytes;
 } Plan;
 
 /* The scratch and blob offsets round as the runtime's buffers do. */
@@ -188,7 +189,8 @@ static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
   p->rnn = p->stats + (norm ? align_up(2 * p->batch * 4) : 0);
   for (int i = 0; i < m->nlayers; i++)
     if (record_floats(&m->layers[i], p->batch) > rnn) rnn = record_floats(&m->layers[i], p->batch);
-  p->scratch_bytes = p->rnn + align_up(rnn * 4);
+  p->nonzero = p->rnn + align_up(rnn * 4);
+  p->scratch_bytes = p->nonzero + (m->sparse_in ? align_up(m->in_size * 8) : 0);
 }
 
 /* ---- the forward pass ------------------------------------------------------- */
@@ -271,6 +273,12 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
         LLVMValueRef qa[] = {dst, cur, w, byte_at(c, blob, at->scale), LLVMConstNull(c->ptr), n,
                              ci64(c, l->in_size), ci64(c, l->out_size), byte_at(c, scratch, p->qscratch)};
         abi_call(c, MLP_ABI_mlprt_qdense, qa, 9);
+      } else if (i == 0 && m->sparse_in && l->in_size * l->out_size >= MLP_PRED_GEMM_MIN) {
+        /* as training reads it: over each row's nonzeros, the same sums (smaller layers' loops add the
+         * zeros' exact zero products, which change no sum) */
+        LLVMValueRef na[] = {dst, cur, w, LLVMConstNull(c->ptr), byte_at(c, scratch, p->nonzero), n32,
+                             ci32(c, l->in_size), ci32(c, l->out_size)};
+        abi_call(c, MLP_ABI_mlprt_dense_forward_nonzero, na, 8);
       } else if (m->kind != MLP_MODEL_LINEAR && l->in_size * l->out_size >= MLP_PRED_GEMM_MIN) {
         /* a linear model is always straight code: one dot product per output */
         LLVMValueRef da[] = {dst, cur, w, LLVMConstNull(c->ptr), n32, ci32(c, l->in_size),

@@ -40,6 +40,7 @@ typedef struct {
   bool exact;          /* every name so far found: the table is known column for column */
   int bad;             /* the step that cannot take a column it selects, or -1 */
   const char *why;     /* and why */
+  bool sparse;         /* vectorizers' columns are kept as sparse rows (MlpIrData.sparse_text) */
 } Trace;
 
 /* an indicator's values, sorted */
@@ -121,7 +122,8 @@ static void onehot_levels(Trace *T, int i, const Cur *c) {
 
 /* A vectorizer on column c: param columns (max_vocab, or buckets) of
  * floats, each as long as the table, unless that dense table would pass
- * MLP_TEXT_DENSE_MAX floats. */
+ * MLP_TEXT_DENSE_MAX floats (sparse rows take memory by their nonzeros:
+ * no bound). A sequence's ids are always dense. */
 static void vectorize(Trace *T, int i, const MlpIrClean *st, Cur *c) {
   const char *op = mlprt_clean_op_name(st->op);
   if (c->type != MLPRT_COL_TEXT && c->type != MLPRT_COL_CATEGORY) {
@@ -131,10 +133,11 @@ static void vectorize(Trace *T, int i, const MlpIrClean *st, Cur *c) {
     return;
   }
   double floats = st->param * (double)T->nrows;
-  if (floats > MLP_TEXT_DENSE_MAX) {
+  if (floats > MLP_TEXT_DENSE_MAX && !(T->sparse && st->op != MLPRT_CLEAN_TOKENIZE)) {
     T->why = mlp_arena_printf(T->a,
                               "%s(%s) makes %.0f dense columns for %lld rows, %.1f GiB of features, over the "
-                              "%.0f GiB the dense path allows (sparse input is not built); lower %s",
+                              "%.0f GiB the dense path allows (a first layer other than dense reads dense "
+                              "rows); lower %s",
                               op, c->name, st->param, (long long)T->nrows, floats * 4 / (1 << 30),
                               MLP_TEXT_DENSE_MAX * 4 / (1 << 30),
                               st->op == MLPRT_CLEAN_HASH_VECTORIZE ? "buckets"
@@ -523,7 +526,8 @@ int mlp_columns_trace(MlpArena *a, const MlpIrData *d, const MlprtSchema *s, Mlp
                       MlpStepCols *steps, int *step, char *err, size_t n) {
   memset(out, 0, sizeof *out);
   *step = -1;
-  Trace T = {.a = a, .target = d->target, .nrows = s->nrows, .steps = steps, .exact = true, .bad = -1};
+  Trace T = {.a = a, .target = d->target, .nrows = s->nrows, .steps = steps, .exact = true, .bad = -1,
+             .sparse = d->sparse_text};
   /* the sources align steps join, probed first: their columns are accounted for after the data's */
   MlprtSchema *other = calloc((size_t)d->nclean + 1, sizeof *other);
   int nc = s->ncols, nall = nc;

@@ -24,8 +24,9 @@
 
 /* The dense path's bound: a vectorizer (bag_of_words, tfidf,
  * hash_vectorize) whose columns times the source's rows pass this many
- * floats (4 GiB) is refused at its step; its features would be a dense
- * table of that size (sparse input to the first layer is not built). */
+ * floats (4 GiB) is refused at its step when its features would be a
+ * dense table of that size, that is unless the model's first layer is
+ * dense and reads them as sparse rows. */
 #define MLP_TEXT_DENSE_MAX (1024.0 * 1024 * 1024)
 
 typedef struct {

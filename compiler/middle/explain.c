@@ -20,6 +20,9 @@ static const char *human_bytes(int64_t b, char *buf, size_t n) {
 static void explain_model(const MlpIrModel *m, FILE *out) {
   fprintf(out, "\nmodel %s: %s, batch %lld, %lld -> %lld\n", m->name, mlp_ir_task_name(m->task),
           (long long)m->batch, (long long)m->in_size, (long long)m->out_size);
+  if (m->sparse_in)
+    fprintf(out, "  input: sparse rows (a vectorizer's features), the first dense layer over their "
+                 "nonzeros\n");
   fprintf(out, "  %-3s %-10s %-10s %-18s %10s %12s\n", "#", "layer", "activation", "output shape", "params",
           "FLOPs/sample");
   for (int i = 0; i < m->nlayers; i++) {

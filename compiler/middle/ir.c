@@ -366,6 +366,7 @@ static cJSON *model_json(const MlpIrModel *m) {
   cJSON_AddNumberToObject(o, "in_size", (double)m->in_size);
   cJSON_AddNumberToObject(o, "out_size", (double)m->out_size);
   cJSON_AddNumberToObject(o, "batch", (double)m->batch);
+  if (m->sparse_in) cJSON_AddBoolToObject(o, "sparse_input", true);
   cJSON_AddStringToObject(o, "init", init_name(m->init));
   cJSON_AddNumberToObject(o, "params", (double)m->n_params);
   cJSON_AddNumberToObject(o, "state", (double)m->n_state);

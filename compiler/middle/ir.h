@@ -168,6 +168,7 @@ typedef struct {
   int nbufs, capbufs;
   int params_buf, grads_buf, m_buf, v_buf, best_buf; /* each [n_params] */
   int x_buf, y_buf;              /* [batch, in_size] inputs, [batch, out_size] targets (floats) */
+  bool sparse_in;                /* the first layer, dense, reads sparse rows: x holds an MlprtSparseBatch */
   int64_t n_state;               /* floats of state the optimizer does not train (running statistics) */
   int state_buf, best_state_buf; /* each [n_state], or -1 when n_state is 0 */
   int64_t arena_bytes;           /* the planned arena size */
@@ -294,6 +295,8 @@ typedef struct {
   uint64_t split_seed;
   MlpIrClean *clean; /* the cleaning chain, in order */
   int nclean;
+  bool sparse_text;  /* the model's first layer is dense: a vectorizer's columns reach it as sparse rows,
+                        never as a dense table (MlpIrModel.sparse_in) */
 } MlpIrData;
 
 /* The deploy section as `mlpc export` and `mlpc deploy` read it: the

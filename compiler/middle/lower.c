@@ -46,7 +46,8 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
     m->in_h = m->in_w = 1;
   }
   m->in_size = m->in_c * m->in_h * m->in_w;
-  m->x_buf = mlp_ir_add_buffer(a, m, "x", m->batch * m->in_size * fbytes, 0, 2 * L);
+  int64_t xbytes = m->sparse_in ? (int64_t)sizeof(MlprtSparseBatch) : m->batch * m->in_size * fbytes;
+  m->x_buf = mlp_ir_add_buffer(a, m, "x", xbytes, 0, 2 * L);
   int64_t c = m->in_c, h = m->in_h, w = m->in_w;
   int prev_out = m->x_buf;
   for (int i = 0; i < L; i++) {
@@ -957,6 +958,10 @@ static bool lower_data(Lower *L, MlpIr *ir, const char *spec_path) {
   MlpIrData *d = &ir->data;
   d->format = sc->op->name;
   d->target = str_or(mlp_spec_setting(data, "target"), "");
+  /* as sparse_input decides once the layers are lowered */
+  const MlpSpecBlock *model = mlp_spec_block(L->s, "model");
+  d->sparse_text = model && model->ops.len > 0 &&
+                   strcmp(((const MlpSpecCall *)model->ops.items[0])->op->name, "dense") == 0;
   source_where(L, spec_path, sc, &d->path, &d->path2, &d->query);
   if (d->query && src->calls.len > 1) {
     unsupported(L, ((const MlpSpecCall *)src->calls.items[1])->loc,
@@ -1587,6 +1592,20 @@ static MlpInit lower_init(Lower *L, const char *name, MlpLoc at) {
   return MLP_INIT_GLOROT_UNIFORM;
 }
 
+/* Does network m read its features as sparse rows? When a count, TF-IDF
+ * or hashing vectorizer makes features and the first layer is dense: it
+ * then reads each row's nonzeros only. Any other first layer reads dense
+ * rows. */
+static bool sparse_input(const MlpIr *ir, const MlpIrModel *m) {
+  if (m->fit != MLPRT_FIT_NETWORK || m->nlayers == 0 || m->layers[0].op != MLP_OP_DENSE) return false;
+  for (int i = 0; i < ir->data.nclean; i++) {
+    int op = ir->data.clean[i].op;
+    if (op == MLPRT_CLEAN_BAG_OF_WORDS || op == MLPRT_CLEAN_TFIDF || op == MLPRT_CLEAN_HASH_VECTORIZE)
+      return true;
+  }
+  return false;
+}
+
 /* Model m (its name and batch set) as the spec now stands: its input, init,
  * layers, loss and memory plan. False after an error. */
 static bool lower_network(Lower *L, MlpIr *ir, MlpIrModel *m) {
@@ -1604,6 +1623,7 @@ static bool lower_network(Lower *L, MlpIr *ir, MlpIrModel *m) {
   const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
   const MlpSpecCall **calls = mlp_arena_alloc(L->a, (size_t)(model_layers(model) + 1) * sizeof *calls);
   if (!lower_layers(L, ir, m, &loss, calls)) return false;
+  m->sparse_in = sparse_input(ir, m);
   if (loss && m->task == MLP_TASK_MULTICLASS)
     m->label_smoothing = (float)num_or(mlp_spec_arg(loss, "label_smoothing"), 0);
   int bad = mlp_lower_model(L->a, m);
@@ -2312,6 +2332,14 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   m->name = "model0";
   m->batch = (int64_t)num_or(mlp_spec_setting(hyper, "batch"), 32);
   if (!lower_network(&L, ir, m)) return NULL;
+  const MlpSpecValue *imp = mlp_spec_setting(an, "feature_importance");
+  if (m->sparse_in && ir->feature_importance && imp) {
+    mlp_diag_error(d, imp->node->loc,
+                   "analysis.feature_importance permutes dense rows; this network reads its %lld features as "
+                   "sparse rows (a vectorizer feeds its first dense layer)",
+                   (long long)m->in_size);
+    return NULL;
+  }
   const MlpSpecBlock *model = mlp_spec_block(s, "model");
   ir->njobs = 1;
   ir->jobs = mlp_arena_alloc(a, sizeof *ir->jobs);

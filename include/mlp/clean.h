@@ -13,6 +13,7 @@
 #define MLP_CLEAN_H
 
 #include "mlp/data.h"
+#include "mlp/tensor.h"
 
 /* ---- the ops of a spec's clean block ------------------------------------ */
 
@@ -382,6 +383,12 @@ typedef struct {
  * or by NAME#i hashed counts, or (MLPRT_VEC_SEQUENCE) by the columns NAME@K
  * of its words' ids (a missing text all padding). */
 int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err);
+/* The vectors of the fit's i-th column (a count, TF-IDF or hashing fit) for
+ * every row of t as sparse rows into *out, t unchanged: the columns, values
+ * and order mlprt_fit_apply would give, the zeros left out, in memory that
+ * grows with the values kept, not with rows x columns. 0, or -1 with a
+ * message. */
+int mlprt_vectorize_rows(const MlprtTable *t, MlprtFit *f, int i, MlprtCsr *out, MlprtError *err);
 /* A sequence's first len ids, at ids[0 .. len), moved to its last len of n
  * slots, the slots before them MLPRT_SEQ_PAD. */
 void mlprt_seq_place(float *ids, int64_t len, int64_t n);
@@ -591,5 +598,9 @@ void mlprt_split_counts(const MlprtTable *t, int64_t counts[3]);
  * ncols_out is returned and rows = *nrows_out. Missing values are NaN.
  * Pass out = NULL to only count. */
 int mlprt_table_features(const MlprtTable *t, int part, int target, float *out, int64_t *nrows_out);
+/* The same features of the rows in `part` as sparse rows *out (malloc'd):
+ * the zeros left out, and the missing values too (they count as 0).
+ * Returns the missing values left out. */
+int64_t mlprt_table_features_csr(const MlprtTable *t, int part, int target, MlprtCsr *out);
 
 #endif

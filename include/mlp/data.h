@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mlp/tensor.h"
+
 /* ---- errors ------------------------------------------------------------ */
 
 typedef struct {
@@ -86,7 +88,16 @@ typedef struct {
   int32_t origin;     /* 1 + the position at load of the column this one was made from (the cleaning ops
                          carry it to the columns they make); 0: not recorded */
   struct MlprtSlab *slab; /* the block the data lies in, shared with columns made with it; NULL: its own */
+  struct MlprtSparseCols *sp; /* FLOAT kept as sparse rows: its values are column sp_col of this block's
+                                 rows, and f is NULL (mlprt_column_densify makes it an ordinary column) */
+  int32_t sp_col;
 } MlprtColumn;
+
+/* Columns made together (a vectorizer's) kept as sparse rows, shared by them. */
+typedef struct MlprtSparseCols {
+  MlprtCsr rows; /* [table rows, columns made] */
+  int64_t refs;  /* the columns referring to it */
+} MlprtSparseCols;
 
 /* Which split a row belongs to; cleaning ops fit on MLPRT_TRAIN rows only. */
 enum { MLPRT_TRAIN = 0, MLPRT_VALID = 1, MLPRT_TEST = 2 };
@@ -97,6 +108,7 @@ typedef struct {
   int64_t nrows, cap_rows;
   uint8_t *part;      /* [nrows] MLPRT_TRAIN/VALID/TEST; NULL = every row trains */
   int64_t *rowid;     /* [nrows] 1-based data row in the source (after the header); NULL when not tracked */
+  bool sparse_text;   /* count, TF-IDF and hashing vectorizers keep their columns as sparse rows */
 } MlprtTable;
 
 void mlprt_table_init(MlprtTable *t);
@@ -105,6 +117,11 @@ void mlprt_table_free(MlprtTable *t);
 int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type);
 void mlprt_table_drop_column(MlprtTable *t, int col);
 int mlprt_table_find(const MlprtTable *t, const char *name); /* -1 when absent */
+/* Make sparse column c an ordinary FLOAT column of its values (the block's
+ * other columns stay sparse). */
+void mlprt_column_densify(MlprtTable *t, int c);
+/* Does t hold a sparse column? */
+bool mlprt_table_has_sparse(const MlprtTable *t);
 /* Make room for at least n rows in every column (and part, rowid). */
 void mlprt_table_reserve(MlprtTable *t, int64_t n);
 /* Give back capacity beyond nrows (loaders do this when they finish). */

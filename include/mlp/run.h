@@ -91,6 +91,15 @@ enum {
 /* A random forest's class weights (MlprtModel.class_weight). */
 enum { MLPRT_CLASS_WEIGHT_NONE, MLPRT_CLASS_WEIGHT_BALANCED };
 
+/* The input of a model with sparse_in: the batch's rows as sparse rows
+ * (MlprtCsr's layout, row 0 first), which the runtime writes at x_off
+ * before each forward; the arrays are the runtime's. */
+typedef struct {
+  const int64_t *ptr;
+  const int32_t *col;
+  const float *val;
+} MlprtSparseBatch;
+
 /* One model's generated code and memory plan. Offsets are bytes into the
  * arena of arena_bytes; the functions take the arena's base. */
 typedef void (*MlprtInitFn)(void *base, uint64_t seed); /* weights from seed, biases 0 */
@@ -140,7 +149,9 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_F64, double, learning_rate)                                                               \
   X(MLPRT_F64, double, leaf_l2)         /* L2 penalty on the leaf values */                          \
   X(MLPRT_F64, double, min_child_weight) /* fewest hessian per child */                              \
-  X(MLPRT_F64, double, subsample)       /* fraction of the rows each round reads */
+  X(MLPRT_F64, double, subsample)       /* fraction of the rows each round reads */                  \
+  X(MLPRT_I64, int64_t, sparse_in)      /* bool: x_off holds an MlprtSparseBatch, the first (dense)    \
+                                           layer reading the rows' nonzeros */
 typedef struct {
   MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtModel;

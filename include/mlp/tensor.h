@@ -95,6 +95,22 @@ size_t mlprt_tensor_numel(const MlprtTensor *t);
  * row-major tensor moves no data, so flatten is this view and nothing else. */
 MlprtTensor mlprt_tensor_flatten(const MlprtTensor *t);
 
+/* ---- sparse rows ------------------------------------------------------ */
+
+/* Rows of a sparse matrix (compressed sparse rows): row r holds the values
+ * val[ptr[r] .. ptr[r + 1]) at the columns col[...], ascending; every other
+ * column is 0. The arrays are owned (mlprt_csr_free). */
+typedef struct {
+  int64_t nrows, ncols;
+  int64_t *ptr; /* [nrows + 1] */
+  int32_t *col; /* [ptr[nrows]] */
+  float *val;   /* [ptr[nrows]] */
+} MlprtCsr;
+
+void mlprt_csr_free(MlprtCsr *m);
+/* *t (allocated) = m's transpose: row k holds column k of m, by ascending row. */
+void mlprt_csr_transpose(const MlprtCsr *m, MlprtCsr *t);
+
 /* ---- the counter-based RNG --------------------------------------------- */
 
 /* Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2,

@@ -1,4 +1,4 @@
-/* tensor.c — aligned memory, the training arena, tensor views, the Philox
+/* tensor.c — aligned memory, the training arena, tensor views, sparse rows, the Philox
  * counter RNG and the thread budget (see include/mlp/tensor.h). Consumes
  * sizes, seeds and thread counts; produces memory, random floats and
  * OpenBLAS's and the data step's thread settings. */
@@ -86,6 +86,33 @@ MlprtTensor mlprt_tensor_flatten(const MlprtTensor *t) {
   int64_t shape[2] = {t->shape[0], 1};
   for (int i = 1; i < t->ndim; i++) shape[1] *= t->shape[i];
   return mlprt_tensor(t->data, 2, shape);
+}
+
+void mlprt_csr_transpose(const MlprtCsr *m, MlprtCsr *t) {
+  int64_t nnz = m->ptr[m->nrows];
+  *t = (MlprtCsr){.nrows = m->ncols, .ncols = m->nrows};
+  t->ptr = calloc((size_t)m->ncols + 1, sizeof *t->ptr);
+  t->col = malloc((size_t)(nnz ? nnz : 1) * sizeof *t->col);
+  t->val = malloc((size_t)(nnz ? nnz : 1) * sizeof *t->val);
+  if (!t->ptr || !t->col || !t->val) MLPRT_FATAL("out of memory transposing %lld values", (long long)nnz);
+  for (int64_t j = 0; j < nnz; j++) t->ptr[m->col[j] + 1]++;
+  for (int64_t k = 0; k < m->ncols; k++) t->ptr[k + 1] += t->ptr[k];
+  int64_t *next = malloc((size_t)(m->ncols ? m->ncols : 1) * sizeof *next);
+  if (!next) MLPRT_FATAL("out of memory transposing %lld columns", (long long)m->ncols);
+  memcpy(next, t->ptr, (size_t)m->ncols * sizeof *next);
+  for (int64_t r = 0; r < m->nrows; r++)
+    for (int64_t j = m->ptr[r]; j < m->ptr[r + 1]; j++) {
+      int64_t q = next[m->col[j]]++;
+      t->col[q] = (int32_t)r, t->val[q] = m->val[j];
+    }
+  free(next);
+}
+
+void mlprt_csr_free(MlprtCsr *m) {
+  free(m->ptr);
+  free(m->col);
+  free(m->val);
+  memset(m, 0, sizeof *m);
 }
 
 /* ---- Philox4x32-10 ----------------------------------------------------- */

@@ -747,7 +747,7 @@ int mlprt_table_features(const MlprtTable *t, int part, int target, float *out, 
       const MlprtColumn *c = &t->cols[i];
       if (i == target) continue;
       if (c->type == MLPRT_COL_FLOAT || c->type == MLPRT_COL_INT) {
-        if (out) out[k] = c->f[r];
+        if (out) out[k] = c->sp ? mlprt_sparse_at(c, r) : c->f[r];
       } else if (c->type == MLPRT_COL_BOOL) {
         if (out) out[k] = c->b[r] == MLPRT_BOOL_NA ? NAN : (float)c->b[r];
       } else {
@@ -769,4 +769,81 @@ int mlprt_table_features(const MlprtTable *t, int part, int target, float *out, 
   }
   *nrows_out = w;
   return ncols;
+}
+
+/* A run of feature columns: one ordinary column, or columns of one sparse
+ * block whose features are first .. first + n - 1. */
+typedef struct {
+  const MlprtColumn *col;
+  int64_t first, n;
+  int32_t *feature; /* sparse: [the block's columns] the feature of each, or -1 outside the run */
+  int32_t top;      /* sparse: the run's last column of the block (they ascend, as the features do) */
+} FeatureRun;
+
+/* The row's features of one run, in feature order, to cols/vals when not
+ * NULL; returns how many, and counts missing values in *missing. */
+static int64_t run_row(const FeatureRun *u, int64_t r, int32_t *cols, float *vals, int64_t *missing) {
+  const MlprtColumn *c = u->col;
+  if (!c->sp) {
+    float v = c->type == MLPRT_COL_BOOL ? (c->b[r] == MLPRT_BOOL_NA ? NAN : (float)c->b[r]) : c->f[r];
+    if (isnan(v)) ++*missing;
+    if (v == 0 || isnan(v)) return 0;
+    if (cols) cols[0] = (int32_t)u->first, vals[0] = v;
+    return 1;
+  }
+  const MlprtCsr *m = &c->sp->rows;
+  int64_t n = 0;
+  for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++) {
+    int32_t f = u->feature[m->col[k]];
+    if (f < u->first || f >= u->first + u->n) continue;
+    if (cols) cols[n] = f, vals[n] = m->val[k];
+    n++;
+  }
+  return n;
+}
+
+int64_t mlprt_table_features_csr(const MlprtTable *t, int part, int target, MlprtCsr *out) {
+  FeatureRun *runs = mlprt_xmalloc((size_t)(t->ncols ? t->ncols : 1) * sizeof *runs);
+  int nruns = 0;
+  int64_t F = 0;
+  for (int i = 0; i < t->ncols; i++) {
+    const MlprtColumn *c = &t->cols[i];
+    if (i == target || (c->type != MLPRT_COL_FLOAT && c->type != MLPRT_COL_INT && c->type != MLPRT_COL_BOOL))
+      continue;
+    FeatureRun *last = nruns ? &runs[nruns - 1] : NULL;
+    if (c->sp && last && last->col->sp == c->sp && last->first + last->n == F && c->sp_col > last->top) {
+      last->feature[c->sp_col] = (int32_t)F++;
+      last->n++;
+      last->top = c->sp_col;
+      continue;
+    }
+    runs[nruns] = (FeatureRun){c, F, 1, NULL, c->sp_col};
+    if (c->sp) {
+      int64_t w = c->sp->rows.ncols;
+      runs[nruns].feature = mlprt_xmalloc((size_t)(w ? w : 1) * sizeof(int32_t));
+      memset(runs[nruns].feature, 0xff, (size_t)w * sizeof(int32_t)); /* -1 */
+      runs[nruns].feature[c->sp_col] = (int32_t)F;
+    }
+    nruns++, F++;
+  }
+  int64_t rows = 0, nnz = 0, missing = 0;
+  for (int64_t r = 0; r < t->nrows; r++) {
+    if (part >= 0 && (t->part ? t->part[r] : MLPRT_TRAIN) != part) continue;
+    rows++;
+    for (int j = 0; j < nruns; j++) nnz += run_row(&runs[j], r, NULL, NULL, &missing);
+  }
+  *out = (MlprtCsr){rows, F, mlprt_xmalloc((size_t)(rows + 1) * sizeof(int64_t)),
+                    mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof(int32_t)),
+                    mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof(float))};
+  int64_t i = 0, ignored = 0;
+  out->ptr[0] = 0;
+  for (int64_t r = 0; r < t->nrows; r++) {
+    if (part >= 0 && (t->part ? t->part[r] : MLPRT_TRAIN) != part) continue;
+    int64_t k = out->ptr[i];
+    for (int j = 0; j < nruns; j++) k += run_row(&runs[j], r, out->col + k, out->val + k, &ignored);
+    out->ptr[++i] = k;
+  }
+  for (int j = 0; j < nruns; j++) free(runs[j].feature);
+  free(runs);
+  return missing;
 }

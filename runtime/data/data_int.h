@@ -97,6 +97,11 @@ int mlprt_table_add_column_raw(MlprtTable *t, const char *name, MlprtColType typ
  * one block of memory that they share (a block from 1 MiB up comes in huge
  * pages: far fewer faults than thousands of small columns). */
 void mlprt_table_add_float_columns(MlprtTable *t, char **names, int n);
+/* n FLOAT columns named names[k] (the strings are taken) kept as the
+ * sparse rows *rows (taken; one per table row, n columns wide). */
+void mlprt_table_add_sparse_columns(MlprtTable *t, char **names, int n, MlprtCsr *rows);
+/* Sparse column c's value at row. */
+float mlprt_sparse_at(const MlprtColumn *c, int64_t row);
 /* A new table with one empty column per schema column. */
 void mlprt_table_from_schema(MlprtTable *t, const MlprtSchema *s);
 /* Mark a row's cells missing (rows appended before the fields are known). */

@@ -352,10 +352,18 @@ static void column_own(MlprtColumn *c, void **data, size_t old, size_t n) {
   c->slab = NULL;
 }
 
+/* The last column referring to a sparse block frees it. */
+static void sparse_release(MlprtSparseCols *b) {
+  if (--b->refs) return;
+  mlprt_csr_free(&b->rows);
+  free(b);
+}
+
 static void column_free(const MlprtTable *t, MlprtColumn *c) {
   size_t elem;
   void **data = column_data(c, &elem);
-  if (c->slab) slab_release(c->slab);
+  if (c->sp) sparse_release(c->sp);
+  else if (c->slab) slab_release(c->slab);
   else column_release(*data, column_bytes(t, elem));
   free(c->name);
   free(c->pool);
@@ -371,6 +379,7 @@ void mlprt_table_free(MlprtTable *t) {
 }
 
 static void column_set_missing(MlprtColumn *c, int64_t from, int64_t to) {
+  if (c->sp) return; /* sparse values are never missing */
   switch (c->type) {
   case MLPRT_COL_FLOAT:
   case MLPRT_COL_INT:
@@ -424,6 +433,92 @@ void mlprt_table_add_float_columns(MlprtTable *t, char **names, int n) {
   }
 }
 
+void mlprt_table_add_sparse_columns(MlprtTable *t, char **names, int n, MlprtCsr *rows) {
+  if (n <= 0) {
+    mlprt_csr_free(rows);
+    return;
+  }
+  MlprtSparseCols *b = mlprt_xmalloc(sizeof *b);
+  *b = (MlprtSparseCols){*rows, n};
+  *rows = (MlprtCsr){0};
+  for (int k = 0; k < n; k++) {
+    if (t->ncols == t->cap_cols) {
+      t->cap_cols = t->cap_cols ? t->cap_cols * 2 : 8;
+      t->cols = mlprt_xrealloc(t->cols, (size_t)t->cap_cols * sizeof *t->cols);
+    }
+    t->cols[t->ncols++] = (MlprtColumn){.name = names[k], .type = MLPRT_COL_FLOAT, .sp = b, .sp_col = k};
+  }
+}
+
+void mlprt_column_densify(MlprtTable *t, int c) {
+  MlprtColumn *col = &t->cols[c];
+  if (!col->sp) return;
+  const MlprtCsr *m = &col->sp->rows;
+  float *f = column_alloc(column_bytes(t, sizeof(float)));
+  memset(f, 0, (size_t)t->nrows * sizeof *f);
+  for (int64_t r = 0; r < t->nrows; r++)
+    for (int64_t k = m->ptr[r]; k < m->ptr[r + 1]; k++)
+      if (m->col[k] == col->sp_col) f[r] = m->val[k];
+  sparse_release(col->sp);
+  col->sp = NULL;
+  col->f = f;
+}
+
+bool mlprt_table_has_sparse(const MlprtTable *t) {
+  for (int i = 0; i < t->ncols; i++)
+    if (t->cols[i].sp) return true;
+  return false;
+}
+
+float mlprt_sparse_at(const MlprtColumn *c, int64_t row) {
+  const MlprtCsr *m = &c->sp->rows;
+  int64_t lo = m->ptr[row], hi = m->ptr[row + 1];
+  while (lo < hi) { /* the row's columns ascend */
+    int64_t mid = lo + (hi - lo) / 2;
+    if (m->col[mid] < c->sp_col) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < m->ptr[row + 1] && m->col[lo] == c->sp_col ? m->val[lo] : 0.0f;
+}
+
+/* The distinct sparse blocks of t's columns, at most max of them, into b. */
+static int sparse_blocks(const MlprtTable *t, MlprtSparseCols **b, int max) {
+  int n = 0;
+  for (int i = 0; i < t->ncols; i++) {
+    MlprtSparseCols *s = t->cols[i].sp;
+    bool seen = !s;
+    for (int j = 0; j < n && !seen; j++) seen = b[j] == s;
+    if (!seen && n < max) b[n++] = s;
+  }
+  return n;
+}
+
+#define SPARSE_BLOCKS_MAX 64
+
+/* Each sparse block's rows kept or reordered: row i of the result is old
+ * row from[i] (nrows of them). */
+static void sparse_rows_take(MlprtTable *t, const int64_t *from, int64_t nrows) {
+  MlprtSparseCols *b[SPARSE_BLOCKS_MAX];
+  int nb = sparse_blocks(t, b, SPARSE_BLOCKS_MAX);
+  for (int j = 0; j < nb; j++) {
+    MlprtCsr *m = &b[j]->rows;
+    MlprtCsr out = {.nrows = nrows, .ncols = m->ncols};
+    out.ptr = mlprt_xmalloc((size_t)(nrows + 1) * sizeof *out.ptr);
+    out.ptr[0] = 0;
+    for (int64_t r = 0; r < nrows; r++) out.ptr[r + 1] = out.ptr[r] + m->ptr[from[r] + 1] - m->ptr[from[r]];
+    int64_t nnz = out.ptr[nrows];
+    out.col = mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof *out.col);
+    out.val = mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof *out.val);
+    for (int64_t r = 0; r < nrows; r++) {
+      int64_t k = m->ptr[from[r]], len = m->ptr[from[r] + 1] - k;
+      memcpy(out.col + out.ptr[r], m->col + k, (size_t)len * sizeof *out.col);
+      memcpy(out.val + out.ptr[r], m->val + k, (size_t)len * sizeof *out.val);
+    }
+    mlprt_csr_free(m);
+    *m = out;
+  }
+}
+
 int mlprt_table_add_column(MlprtTable *t, const char *name, MlprtColType type) {
   int c = mlprt_table_add_column_raw(t, name, type);
   column_set_missing(&t->cols[c], 0, t->nrows);
@@ -449,6 +544,7 @@ void mlprt_table_reserve(MlprtTable *t, int64_t n) {
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
+    if (t->cols[i].sp) continue; /* rows are never added to sparse blocks (mlprt_table_append) */
     if (t->cols[i].slab) column_own(&t->cols[i], data, column_bytes(t, elem), (size_t)cap * elem);
     else *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
@@ -463,7 +559,7 @@ void mlprt_table_shrink(MlprtTable *t) {
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     void **data = column_data(&t->cols[i], &elem);
-    if (!t->cols[i].slab) /* a shared block's slice just holds more rows than it needs */
+    if (!t->cols[i].slab && !t->cols[i].sp) /* a shared block's slice just holds more rows than it needs */
       *data = column_resize(*data, column_bytes(t, elem), (size_t)cap * elem);
   }
   if (t->part) t->part = mlprt_xrealloc(t->part, (size_t)cap);
@@ -481,6 +577,7 @@ static void filter_column(void *ctx, int i) {
   FilterTask *k = ctx;
   size_t elem;
   void *d = *column_data(&k->t->cols[i], &elem);
+  if (k->t->cols[i].sp) return; /* the blocks are filtered once each */
   int64_t w = 0, n = k->t->nrows;
   const uint8_t *keep = k->keep;
   /* one loop per element size, so each copy is a plain load and store */
@@ -502,6 +599,13 @@ int64_t mlprt_table_filter(MlprtTable *t, const uint8_t *keep) {
   if (n == t->nrows) return 0;
   FilterTask k = {t, keep};
   mlprt_parallel_for(t->ncols, 0, filter_column, &k);
+  if (mlprt_table_has_sparse(t)) {
+    int64_t *from = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *from), w = 0;
+    for (int64_t r = 0; r < t->nrows; r++)
+      if (keep[r]) from[w++] = r;
+    sparse_rows_take(t, from, n);
+    free(from);
+  }
   if (t->part) {
     int64_t w = 0;
     for (int64_t r = 0; r < t->nrows; r++)
@@ -520,9 +624,11 @@ int64_t mlprt_table_filter(MlprtTable *t, const uint8_t *keep) {
 void mlprt_table_permute(MlprtTable *t, const int64_t *perm) {
   size_t most = 8;
   char *tmp = mlprt_xmalloc((size_t)(t->nrows ? t->nrows : 1) * most);
+  sparse_rows_take(t, perm, t->nrows);
   for (int i = 0; i < t->ncols; i++) {
     size_t elem;
     char *d = *column_data(&t->cols[i], &elem);
+    if (t->cols[i].sp) continue;
     for (int64_t r = 0; r < t->nrows; r++) memcpy(tmp + r * elem, d + perm[r] * elem, elem);
     memcpy(d, tmp, (size_t)t->nrows * elem);
   }
@@ -583,6 +689,12 @@ int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err) 
     return -1;
   }
   for (int i = 0; i < src->ncols; i++) {
+    if (dst->cols[i].sp || src->cols[i].sp) {
+      mlprt_error_set(err, NULL, 0, 0, i + 1, src->cols[i].name,
+                      "column %d '%s' is kept as sparse rows, which take no more rows", i + 1,
+                      src->cols[i].name);
+      return -1;
+    }
     if (strcmp(dst->cols[i].name, src->cols[i].name) || dst->cols[i].type != src->cols[i].type) {
       mlprt_error_set(err, NULL, 0, 0, i + 1, src->cols[i].name, "column %d is '%s' (%s) here but '%s' (%s)",
                       i + 1, src->cols[i].name, mlprt_col_type_name(src->cols[i].type), dst->cols[i].name,
@@ -612,6 +724,7 @@ int mlprt_table_append(MlprtTable *dst, const MlprtTable *src, MlprtError *err) 
 
 bool mlprt_is_missing(const MlprtTable *t, int col, int64_t row) {
   const MlprtColumn *c = &t->cols[col];
+  if (c->sp) return false;
   switch (c->type) {
   case MLPRT_COL_FLOAT:
   case MLPRT_COL_INT: return isnan(c->f[row]);
@@ -642,9 +755,10 @@ const char *mlprt_cell_str(const MlprtTable *t, int col, int64_t row, char *buf,
   case MLPRT_COL_INT:
     /* the shortest text that reads back as the same float */
     char tmp[32];
+    float v = c->sp ? mlprt_sparse_at(c, row) : c->f[row];
     for (int digits = 6; digits <= 9; digits++) {
-      snprintf(tmp, sizeof tmp, "%.*g", digits, c->f[row]);
-      if (strtof(tmp, NULL) == c->f[row]) break;
+      snprintf(tmp, sizeof tmp, "%.*g", digits, v);
+      if (strtof(tmp, NULL) == v) break;
     }
     size_t k = strlen(tmp) < n ? strlen(tmp) : n - 1;
     memcpy(buf, tmp, k);

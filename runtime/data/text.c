@@ -673,6 +673,13 @@ static bool vocab_grams(const MlprtColFit *cf, MlprtLevels *units, Grams *g) {
 #define VEC_PARTS_MAX 32
 #define VEC_PART_ROWS 256 /* fewer rows are not worth a thread */
 
+/* A slice's sparse rows: each row's columns (ascending) and values, appended. */
+typedef struct {
+  int32_t *col;
+  float *val;
+  int64_t n, cap;
+} Entries;
+
 typedef struct {
   const MlprtColumn *src;
   const MlprtTerms *terms;
@@ -680,7 +687,9 @@ typedef struct {
   MlprtLevels *units;        /* words: the vocabulary's units */
   const Grams *grams;        /* words: the vocabulary by key; NULL: by term */
   const double *idf;         /* [nout] or NULL */
-  float **out;               /* [nout] the new columns */
+  float **out;               /* [nout] the new columns; NULL: sparse rows into csr */
+  MlprtCsr *csr;             /* csr->ptr[r + 1] receives row r's count; entries[part] its values */
+  Entries *entries;          /* [parts] */
   int64_t nout, nrows;
   int parts;
   int64_t *changed;          /* [parts] rows with a text */
@@ -726,11 +735,21 @@ static void block_write(Block *b, float **out, int64_t nout) {
   b->n = 0;
 }
 
+static void entries_add(Entries *e, int64_t col, float val) {
+  if (e->n == e->cap) {
+    e->cap = e->cap ? e->cap * 2 : 4096;
+    e->col = mlprt_xrealloc(e->col, (size_t)e->cap * sizeof *e->col);
+    e->val = mlprt_xrealloc(e->val, (size_t)e->cap * sizeof *e->val);
+  }
+  e->col[e->n] = (int32_t)col, e->val[e->n++] = val;
+}
+
 #define VEC_BLOCK_ROWS 128
 
-/* One slice of rows of every new column. Each row's counts touch few
- * columns: those are weighed (in column order, as a whole row would be)
- * and written, the others stay 0. */
+/* One slice of rows. Each row's counts touch few columns: those are
+ * weighed (in column order, as a whole row would be) and written, as
+ * entries of the slice's sparse rows or into the columns in blocks of rows;
+ * the others stay 0. */
 static void vectorize_rows(void *ctx, int part) {
   VecRows *v = ctx;
   int64_t lo = v->nrows * part / v->parts, hi = v->nrows * (part + 1) / v->parts, nout = v->nout;
@@ -738,7 +757,7 @@ static void vectorize_rows(void *ctx, int part) {
                  mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0,
                  mlprt_xcalloc((size_t)(nout + 63) / 64 + 1, sizeof(uint64_t)), v->grams};
   UnitIds u = unit_ids_init(v->units, false, v->terms, count_gram, &rc);
-  Block b = {.start = mlprt_xmalloc((size_t)(nout + 1) * sizeof(int64_t))};
+  Block b = {.start = v->out ? mlprt_xmalloc((size_t)(nout + 1) * sizeof(int64_t)) : NULL};
   int64_t changed = 0;
   for (int64_t r0 = lo; r0 < hi; r0 += VEC_BLOCK_ROWS) {
     int64_t r1 = r0 + VEC_BLOCK_ROWS < hi ? r0 + VEC_BLOCK_ROWS : hi;
@@ -751,12 +770,14 @@ static void vectorize_rows(void *ctx, int part) {
       mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, v->idf, v->terms);
       for (int64_t j = 0; j < rc.ntouched; j++) {
         int64_t k = rc.touched[j];
-        block_add(&b, k, r, rc.row[k]);
+        if (v->out) block_add(&b, k, r, rc.row[k]);
+        else entries_add(&v->entries[part], k, rc.row[k]);
         rc.row[k] = 0;
       }
+      if (!v->out) v->csr->ptr[r + 1] = rc.ntouched;
       changed += s != NULL;
     }
-    block_write(&b, v->out, nout);
+    if (v->out) block_write(&b, v->out, nout);
   }
   v->changed[part] = changed;
   free(b.col), free(b.row), free(b.val), free(b.srow), free(b.sval), free(b.start);
@@ -765,11 +786,9 @@ static void vectorize_rows(void *ctx, int part) {
   free(rc.row);
 }
 
-/* The fit's i-th column replaced by its vectors (the new columns last). */
-static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) {
-  MlprtColFit *cf = &f->cols[i];
-  int c = mlprt_fit_column(t, f, i, MLPRT_TM_STRINGS, err);
-  if (c < 0) return -1;
+/* The columns the fit's i-th column becomes, or -1 with a message. */
+static int64_t vectorize_width(const MlprtFit *f, int i, MlprtError *err) {
+  const MlprtColFit *cf = &f->cols[i];
   bool hash = f->terms.method == MLPRT_VEC_HASH;
   int64_t nout = hash || f->flag ? (int64_t)f->param : cf->nlevels;
   if (!hash && cf->nlevels > nout) {
@@ -777,6 +796,15 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
                     cf->nlevels, (long long)nout);
     return -1;
   }
+  return nout;
+}
+
+/* The vectors of src's nrows texts by the fit's i-th column, nout wide:
+ * into the columns out, or (out NULL) as csr's sparse rows. */
+static void vectorize_texts(const MlprtColumn *src, int64_t nrows, MlprtFit *f, int i, int64_t nout,
+                            float **out, MlprtCsr *csr) {
+  MlprtColFit *cf = &f->cols[i];
+  bool hash = f->terms.method == MLPRT_VEC_HASH;
   /* words: by n-gram keys over the vocabulary's units; characters: by term */
   bool word = f->terms.analyzer == MLPRT_ANALYZER_WORD;
   MlprtLevels vocab = {0}, units = {0};
@@ -788,6 +816,52 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
   }
   for (int32_t k = 0; !hash && !word && k < cf->nlevels; k++)
     mlprt_levels_intern(&vocab, cf->levels[k], strlen(cf->levels[k]));
+  /* the pad columns' counts are 0 whatever their idf */
+  double *idf = cf->weights ? mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof *idf) : NULL;
+  if (idf) memcpy(idf, cf->weights, (size_t)cf->nlevels * sizeof *idf);
+  int64_t part_changed[VEC_PARTS_MAX] = {0};
+  Entries entries[VEC_PARTS_MAX] = {0};
+  int parts = mlprt_opt_threads(NULL);
+  if (parts > VEC_PARTS_MAX) parts = VEC_PARTS_MAX;
+  if (parts > nrows / VEC_PART_ROWS) parts = (int)(nrows / VEC_PART_ROWS);
+  if (csr) {
+    *csr = (MlprtCsr){.nrows = nrows, .ncols = nout};
+    csr->ptr = mlprt_xcalloc((size_t)nrows + 1, sizeof *csr->ptr);
+  }
+  VecRows v = {.src = src, .terms = &f->terms, .vocab = hash ? NULL : &vocab, .units = &units,
+               .grams = !hash && word ? &grams : NULL, .idf = idf, .out = out, .csr = csr, .entries = entries,
+               .nout = nout, .nrows = nrows, .parts = parts > 1 ? parts : 1, .changed = part_changed};
+  mlprt_parallel_for(v.parts, v.parts, vectorize_rows, &v);
+  for (int k = 0; k < v.parts; k++) cf->changed += part_changed[k];
+  if (csr) { /* the slices' entries, in row order */
+    for (int64_t r = 0; r < nrows; r++) csr->ptr[r + 1] += csr->ptr[r];
+    int64_t nnz = csr->ptr[nrows];
+    csr->col = mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof *csr->col);
+    csr->val = mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof *csr->val);
+    for (int k = 0; k < v.parts; k++) {
+      int64_t at = csr->ptr[nrows * k / v.parts];
+      if (entries[k].n) {
+        memcpy(csr->col + at, entries[k].col, (size_t)entries[k].n * sizeof *csr->col);
+        memcpy(csr->val + at, entries[k].val, (size_t)entries[k].n * sizeof *csr->val);
+      }
+      free(entries[k].col), free(entries[k].val);
+    }
+  }
+  free(idf);
+  mlprt_levels_free(&vocab);
+  mlprt_levels_free(&units);
+  grams_free(&grams);
+}
+
+/* The fit's i-th column replaced by its vectors (the new columns last),
+ * kept as sparse rows when the table asks for them. */
+static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) {
+  MlprtColFit *cf = &f->cols[i];
+  int c = mlprt_fit_column(t, f, i, MLPRT_TM_STRINGS, err);
+  if (c < 0) return -1;
+  int64_t nout = vectorize_width(f, i, err);
+  if (nout < 0) return -1;
+  bool hash = f->terms.method == MLPRT_VEC_HASH;
   int first = t->ncols;
   char name[512], **names = mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof *names);
   for (int64_t k = 0; k < nout; k++) {
@@ -796,28 +870,28 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
     else snprintf(name, sizeof name, "%s:<unused %lld>", cf->column, (long long)k);
     names[k] = mlprt_xstrndup(name, strlen(name));
   }
-  mlprt_table_add_float_columns(t, names, (int)nout);
+  if (t->sparse_text) {
+    MlprtCsr rows;
+    vectorize_texts(&t->cols[c], t->nrows, f, i, nout, NULL, &rows);
+    mlprt_table_add_sparse_columns(t, names, (int)nout, &rows);
+  } else {
+    mlprt_table_add_float_columns(t, names, (int)nout);
+    float **out = mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof *out);
+    for (int64_t k = 0; k < nout; k++) out[k] = t->cols[first + k].f;
+    vectorize_texts(&t->cols[c], t->nrows, f, i, nout, out, NULL);
+    free(out);
+  }
   free(names);
-  /* the pad columns' counts are 0 whatever their idf */
-  double *idf = cf->weights ? mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof *idf) : NULL;
-  if (idf) memcpy(idf, cf->weights, (size_t)cf->nlevels * sizeof *idf);
-  float **out = mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof *out);
-  for (int64_t k = 0; k < nout; k++) out[k] = t->cols[first + k].f;
-  int64_t part_changed[VEC_PARTS_MAX] = {0};
-  int parts = mlprt_opt_threads(NULL);
-  if (parts > VEC_PARTS_MAX) parts = VEC_PARTS_MAX;
-  if (parts > t->nrows / VEC_PART_ROWS) parts = (int)(t->nrows / VEC_PART_ROWS);
-  VecRows v = {.src = &t->cols[c], .terms = &f->terms, .vocab = hash ? NULL : &vocab, .units = &units,
-               .grams = !hash && word ? &grams : NULL, .idf = idf, .out = out, .nout = nout,
-               .nrows = t->nrows, .parts = parts > 1 ? parts : 1, .changed = part_changed};
-  mlprt_parallel_for(v.parts, v.parts, vectorize_rows, &v);
-  for (int k = 0; k < v.parts; k++) cf->changed += part_changed[k];
-  free(out);
-  free(idf);
-  mlprt_levels_free(&vocab);
-  mlprt_levels_free(&units);
-  grams_free(&grams);
   mlprt_table_drop_column(t, c);
+  return 0;
+}
+
+int mlprt_vectorize_rows(const MlprtTable *t, MlprtFit *f, int i, MlprtCsr *out, MlprtError *err) {
+  int c = mlprt_fit_column(t, f, i, MLPRT_TM_STRINGS, err);
+  if (c < 0) return -1;
+  int64_t nout = vectorize_width(f, i, err);
+  if (nout < 0) return -1;
+  vectorize_texts(&t->cols[c], t->nrows, f, i, nout, NULL, out);
   return 0;
 }
 

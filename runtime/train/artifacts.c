@@ -238,8 +238,16 @@ static cJSON *feature_bins(const MlprtDataset *d) {
     return o;
   }
   double *v = malloc((size_t)(n ? n : 1) * sizeof *v); /* [n] one feature's column */
+  /* sparse rows: each feature's nonzeros, as the rows of the transpose */
+  MlprtCsr byf = {0};
+  if (d->sx) mlprt_csr_transpose(&d->sx[MLPRT_TRAIN], &byf);
   for (int64_t k = 0; k < d->F; k++) {
-    for (int64_t i = 0; i < n; i++) v[i] = d->x[MLPRT_TRAIN][i * d->F + k];
+    if (d->sx) {
+      memset(v, 0, (size_t)n * sizeof *v);
+      for (int64_t q = byf.ptr[k]; q < byf.ptr[k + 1]; q++) v[byf.col[q]] = byf.val[q];
+    } else {
+      for (int64_t i = 0; i < n; i++) v[i] = d->x[MLPRT_TRAIN][i * d->F + k];
+    }
     add_moments(means, stds, v, NULL, n); /* before decile_bins reorders v */
     cJSON *one = cJSON_CreateObject();
     decile_bins(one, v, n);
@@ -247,6 +255,7 @@ static cJSON *feature_bins(const MlprtDataset *d) {
     cJSON_AddItemToArray(fracs, cJSON_DetachItemFromObject(one, "fractions"));
     cJSON_Delete(one);
   }
+  mlprt_csr_free(&byf);
   free(v);
   return o;
 }

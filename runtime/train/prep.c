@@ -208,6 +208,22 @@ static void drop_selected(MlprtTable *t, MlprtCols sel) {
   free(drop);
 }
 
+/* A vectorizer's sparse columns made ordinary ones where a later step
+ * reads them: those it selects (unless it drops them), or all when it
+ * reads whole rows or makes rows anew (the features then take memory for
+ * every row and column, as without sparse rows). */
+static void densify_for(MlprtTable *t, const MlprtCleanStep *st, MlprtCols sel) {
+  if (!mlprt_table_has_sparse(t) || st->op == MLPRT_CLEAN_DROP_COLUMNS) return;
+  if (st->op == MLPRT_CLEAN_DROP_DUPLICATES || st->op == MLPRT_CLEAN_RESAMPLE) {
+    for (int c = 0; c < t->ncols; c++) mlprt_column_densify(t, c);
+    return;
+  }
+  for (int i = 0; i < sel.n; i++) {
+    int c = step_col(t, sel, i);
+    if (c >= 0) mlprt_column_densify(t, c);
+  }
+}
+
 /* Fit a step on the training rows and apply it to every row. A lag,
  * rolling or diff step marks the rows its history drops in pending (see
  * MlprtSeriesParams), and drops every marked row when drop_pending. */
@@ -230,6 +246,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
       st->op == MLPRT_CLEAN_DROP_DUPLICATES && st->select != MLPRT_SELECT_NAMES
           ? (MlprtCols){NULL, 0, NULL}
           : select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tname, buf);
+  densify_for(t, st, sel);
   MlprtFit f = {0};
   int rc = 0;
   switch (st->op) {
@@ -755,7 +772,8 @@ static int append_test_rows(const MlprtProgram *p, int64_t head, MlprtTable *t, 
 
 /* Load p's data (path), drop rows without a target, split, add the test
  * source's rows (when p has one) as the test split, and run the cleaning
- * chain. With schema non-NULL, *schema receives the loaded columns' types
+ * chain, vectorizers keeping their columns as sparse rows when sparse.
+ * With schema non-NULL, *schema receives the loaded columns' types
  * (schema_text). With raw non-NULL, *raw receives the tested split's rows
  * as loaded (keep_raw; *raw_split names the split) and *inputs the
  * training rows' raw ranges (raw_inputs). With sha256 non-NULL, it
@@ -764,9 +782,10 @@ static int append_test_rows(const MlprtProgram *p, int64_t head, MlprtTable *t, 
 static int prepare_table(const MlprtProgram *p, const char *path, MlprtTable *t, const char **tname,
                          MlprtCleanLog **log, int64_t dropped[2], char **schema, MlprtTable *raw,
                          int *raw_split, cJSON **inputs, int32_t **group_at, char *sha256, char *test_sha256,
-                         char *err, size_t n) {
+                         bool sparse, char *err, size_t n) {
   MlprtError e;
   if (load_rows(p, path, p->data_query, t, sha256, err, n) != 0) return -1;
+  t->sparse_text = sparse;
   if (schema) *schema = schema_text(t);
   for (int i = 0; i < t->ncols; i++) t->cols[i].origin = i + 1; /* the cleaning ops carry it on */
   /* Each row remembers where it came from (several sources count on), so
@@ -952,6 +971,22 @@ static int prep_load_idx(const MlprtProgram *p, const char *images, const char *
   return 0;
 }
 
+/* The batch of sparse rows mlprt_dataset_put fills: room for the largest
+ * batch of p's models, each row as long as the longest. */
+static void sparse_batch(const MlprtProgram *p, MlprtDataset *d) {
+  int64_t most = 1, longest = 1;
+  for (int64_t k = 0; k < p->nmodels; k++)
+    if (p->models[k].batch > most) most = p->models[k].batch;
+  for (int s = 0; s < 3; s++)
+    for (int64_t r = 0; r < d->sx[s].nrows; r++)
+      if (d->sx[s].ptr[r + 1] - d->sx[s].ptr[r] > longest) longest = d->sx[s].ptr[r + 1] - d->sx[s].ptr[r];
+  d->batch = calloc(1, sizeof *d->batch);
+  *d->batch = (MlprtCsr){.nrows = most, .ncols = d->F};
+  d->batch->ptr = calloc((size_t)most + 1, sizeof *d->batch->ptr);
+  d->batch->col = malloc((size_t)(most * longest) * sizeof *d->batch->col);
+  d->batch->val = malloc((size_t)(most * longest) * sizeof *d->batch->val);
+}
+
 int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n) {
   memset(d, 0, sizeof *d);
   if (p->data_path2) return prep_load_idx(p, path, p->data_path2, d, err, n);
@@ -960,8 +995,9 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   int64_t dropped[2];
   const char *tname;
   int32_t *group_at = NULL;
+  bool sparse = p->models[0].sparse_in;
   if (prepare_table(p, path, &t, &tname, &log, dropped, &d->schema, &d->raw, &d->raw_split, &d->inputs,
-                    &group_at, d->sha256, d->test_sha256, err, n) != 0)
+                    &group_at, d->sha256, d->test_sha256, sparse, err, n) != 0)
     return -1;
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
@@ -995,23 +1031,29 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   keep_read_inputs(&t, tname, nsrc, d->inputs);
   mlprt_split_counts(&t, d->n);
   int64_t nan_cells = 0;
+  if (sparse) d->sx = calloc(3, sizeof *d->sx);
   for (int s = 0; s < 3; s++) {
     size_t nr = (size_t)(d->n[s] ? d->n[s] : 1);
-    d->x[s] = mlprt_alloc_aligned(nr * (size_t)d->F * sizeof(float));
     d->y[s] = mlprt_alloc_aligned(nr * (size_t)d->K * sizeof(float));
     if (classify)
       d->label[s] = malloc(nr * sizeof(int32_t));
     else
       d->target[s] = malloc(nr * sizeof(float));
     if (group_at) d->group[s] = malloc(nr * sizeof(int32_t));
-    mlprt_table_features(&t, s, tc, d->x[s], &rows);
     /* A value no step filled in would poison every gradient: it counts as 0. */
+    if (sparse) {
+      nan_cells += mlprt_table_features_csr(&t, s, tc, &d->sx[s]);
+      continue;
+    }
+    d->x[s] = mlprt_alloc_aligned(nr * (size_t)d->F * sizeof(float));
+    mlprt_table_features(&t, s, tc, d->x[s], &rows);
     for (size_t i = 0; i < (size_t)d->n[s] * (size_t)d->F; i++)
       if (isnan(d->x[s][i])) {
         d->x[s][i] = 0;
         nan_cells++;
       }
   }
+  if (sparse) sparse_batch(p, d);
   /* Targets, split by split in row order (the order of the features). */
   const MlprtColumn *tcol = &t.cols[tc];
   if (!classify) {
@@ -1076,7 +1118,27 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   return 0;
 }
 
+void mlprt_dataset_put(const MlprtDataset *d, void *x, int64_t i, int s, int64_t row) {
+  if (!d->sx) {
+    mlprt_dataset_row(d, s, row, (float *)x + i * d->F);
+    return;
+  }
+  MlprtCsr *b = d->batch;
+  const MlprtCsr *m = &d->sx[s];
+  int64_t at = b->ptr[i], k = m->ptr[row], len = m->ptr[row + 1] - k;
+  memcpy(b->col + at, m->col + k, (size_t)len * sizeof *b->col);
+  memcpy(b->val + at, m->val + k, (size_t)len * sizeof *b->val);
+  b->ptr[i + 1] = at + len;
+  *(MlprtSparseBatch *)x = (MlprtSparseBatch){b->ptr, b->col, b->val};
+}
+
 void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out) {
+  if (d->sx) {
+    const MlprtCsr *m = &d->sx[s];
+    memset(out, 0, (size_t)d->F * sizeof *out);
+    for (int64_t k = m->ptr[row]; k < m->ptr[row + 1]; k++) out[m->col[k]] = m->val[k];
+    return;
+  }
   if (!d->pixels) {
     memcpy(out, d->x[s] + row * d->F, (size_t)d->F * sizeof *out);
     return;
@@ -1087,6 +1149,10 @@ void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out) {
 
 void mlprt_prep_free(MlprtDataset *d) {
   free(d->pixels);
+  for (int s = 0; d->sx && s < 3; s++) mlprt_csr_free(&d->sx[s]);
+  free(d->sx);
+  if (d->batch) mlprt_csr_free(d->batch);
+  free(d->batch);
   for (int s = 0; s < 3; s++) {
     free(d->pixel_row[s]);
     mlprt_free_aligned(d->x[s]);
@@ -1115,8 +1181,8 @@ int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, 
   MlprtCleanLog *log;
   int64_t dropped[2];
   const char *tname;
-  if (prepare_table(p, path, &t, &tname, &log, dropped, NULL, NULL, NULL, NULL, NULL, NULL, NULL, err,
-                    n) != 0)
+  if (prepare_table(p, path, &t, &tname, &log, dropped, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false,
+                    err, n) != 0)
     return -1;
   mlprt_clean_log_free(log);
   int rc = 0;

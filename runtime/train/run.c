@@ -603,7 +603,8 @@ typedef struct {
   const MlprtRun *r;
   const View *v;
   int64_t start;
-  float *x, *y; /* the model's input and target buffers */
+  void *x;      /* the model's input */
+  float *y;     /* and target buffer */
 } Batch;
 
 /* An MlprtFillFn: rows lo..hi-1 of the batch into the buffers' first rows. */
@@ -613,7 +614,7 @@ static void fill_rows(void *ctx, int64_t lo, int64_t hi) {
   for (int64_t i = lo; i < hi; i++) {
     int s;
     int64_t row = row_of(b->r, b->v, b->r->perm[b->start + i], &s);
-    mlprt_dataset_row(d, s, row, b->x + (i - lo) * d->F);
+    mlprt_dataset_put(d, b->x, i - lo, s, row);
     memcpy(b->y + (i - lo) * d->K, d->y[s] + row * d->K, (size_t)d->K * sizeof *b->y);
   }
 }
@@ -628,7 +629,7 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
   uint64_t seed = (uint64_t)r->jobs[job].seed;
   for (int64_t i = 0; i < n; i++) r->perm[i] = i;
   mlprt_shuffle(r->perm, n, seed, UINT64_C(1) << 32 | (uint64_t)epoch);
-  Batch b = {r, v, 0, (float *)(base + m->x_off), (float *)(base + m->y_off)};
+  Batch b = {r, v, 0, base + m->x_off, (float *)(base + m->y_off)};
   double total = 0;
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;
@@ -723,7 +724,7 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   unsigned char *base = r->arenas[r->jobs[job].model].base;
   const MlprtDataset *d = &r->data;
   int64_t n = v->n;
-  float *x = (float *)(base + m->x_off);
+  void *x = base + m->x_off;
   const float *out = (const float *)(base + m->out_off);
   Tally t = tally_open(r, m->task);
   for (int64_t start = 0; start < n; start += m->batch) {
@@ -731,7 +732,7 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
     for (int64_t i = 0; i < nb; i++) {
       int s;
       int64_t row = row_of(r, v, start + i, &s);
-      mlprt_dataset_row(d, s, row, x + i * d->F);
+      mlprt_dataset_put(d, x, i, s, row);
     }
     m->forward(base, nb, 0, 0, 0);
     for (int64_t i = 0; i < nb; i++) {
@@ -758,7 +759,7 @@ static Scores validate(MlprtRun *r, int64_t job, const View *v) {
     for (int64_t i = 0; i < nb; i++) {
       int s;
       int64_t row = row_of(r, v, start + i, &s);
-      mlprt_dataset_row(d, s, row, (float *)(base + m->x_off) + i * d->F);
+      mlprt_dataset_put(d, base + m->x_off, i, s, row);
       labels[start + i] = d->label[s][row];
     }
     m->forward(base, nb, 0, 0, 0);
@@ -1271,11 +1272,11 @@ static float *split_outputs(MlprtRun *r, int64_t job, int s) {
   const MlprtDataset *d = &r->data;
   int64_t n = d->n[s];
   float *res = malloc((size_t)(n ? n : 1) * (size_t)d->K * sizeof *res);
-  float *x = (float *)(base + m->x_off);
+  void *x = base + m->x_off;
   const float *out = (const float *)(base + m->out_off);
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;
-    for (int64_t i = 0; i < nb; i++) mlprt_dataset_row(d, s, start + i, x + i * d->F);
+    for (int64_t i = 0; i < nb; i++) mlprt_dataset_put(d, x, i, s, start + i);
     m->forward(base, nb, 0, 0, 0);
     memcpy(res + start * d->K, out, (size_t)(nb * d->K) * sizeof *res);
   }

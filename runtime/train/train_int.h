@@ -20,6 +20,9 @@ typedef struct {
   float *x[3];           /* [n, F], or NULL when the rows are pixels */
   uint8_t *pixels;       /* IDX: [rows in the file, F] the images as read; else NULL */
   int64_t *pixel_row[3]; /* IDX: [n] the image behind each row of a split */
+  MlprtCsr *sx;          /* a network reading sparse rows (MlprtModel.sparse_in): [3] each split's rows
+                            as sparse rows, x[s] NULL; else NULL */
+  MlprtCsr *batch;       /* with sx: the rows of the batch being put (mlprt_dataset_put) */
   float *y[3];           /* [n, K] what the model fits: one-hot, 0/1, or the scaled target */
   int32_t *label[3];     /* classification: [n] class index; else NULL */
   float *target[3];      /* regression: [n] the target in its own units; else NULL */
@@ -41,6 +44,10 @@ typedef struct {
 
 /* Row `row` of split s as floats into out (F). */
 void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out);
+/* Row `row` of split s as row i of a model's input x (at its x_off), rows
+ * put in order from i = 0: into x's floats (F each), or, with sparse rows,
+ * into the batch's rows and x's MlprtSparseBatch. */
+void mlprt_dataset_put(const MlprtDataset *d, void *x, int64_t i, int s, int64_t row);
 
 /* Load path, split it as p says (stratified when asked, seeded), fit the
  * preparation on the training rows and apply it to all three splits. 0, or

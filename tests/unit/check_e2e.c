@@ -1267,6 +1267,130 @@ START_TEST(e2e_export_features) {
 }
 END_TEST
 
+/* A text column beside a number: rows of 4 to 15 words from 120, each of
+ * three labels favouring its own third of them; into path. */
+static void write_texts(const char *path, int rows, unsigned seed) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f, "text,x,label\n");
+  for (int r = 0; r < rows; r++) {
+    seed = seed * 1103515245u + 12345u;
+    int label = (int)(seed >> 16) % 3, words = 4 + (int)(seed >> 8) % 12;
+    for (int w = 0; w < words; w++) {
+      seed = seed * 1103515245u + 12345u;
+      int k = (int)(seed >> 16) % 120;
+      if ((seed >> 4) % 3) k = label * 40 + k % 40;
+      fprintf(f, "%sw%d", w ? " " : "", k);
+    }
+    fprintf(f, ",%.3f,%c\n", (double)((seed >> 20) % 1000) / 250.0 - 2.0, 'a' + label);
+  }
+  fclose(f);
+}
+
+static const char sparse_spec[] =
+    "pipeline %s {\n"
+    "  data {\n"
+    "    source = csv(\"%s\")\n"
+    "    test_source = csv(\"%s\")\n"
+    "    target = label\n"
+    "%s"
+    "    split(validation = 0, test = 0)\n"
+    "  }\n"
+    "  model {\n"
+    "    dense(32, activation = relu)\n"
+    "    output(activation = softmax)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    optimizer = adam(lr = 0.01)\n"
+    "    batch = 16\n"
+    "    epochs = 1\n"
+    "    seed = 7\n"
+    "  }\n"
+    "}\n";
+
+/* The floats of a file (malloc'd), *n of them. */
+static float *floats_of(const char *path, size_t *n) {
+  size_t bytes;
+  char *b = test_read_file(path, &bytes);
+  ck_assert_msg(b != NULL, "no %s", path);
+  *n = bytes / sizeof(float);
+  return (float *)b;
+}
+
+/* A TF-IDF vectorizer feeding the first dense layer: the network reads
+ * sparse rows (explain says so), and one epoch gives the weights and test
+ * outputs of the same network trained on the same features written out
+ * as ordinary columns (the dense path), within float rounding, and the
+ * same bits when run again; its predictor answers as training did. */
+START_TEST(e2e_sparse_text_equals_dense) {
+  char *train_csv = test_path(tmp, "texts-train.csv"), *test_csv = test_path(tmp, "texts-test.csv");
+  write_texts(train_csv, 240, 11);
+  write_texts(test_csv, 60, 12);
+  char *sparse = write_spec("texts-sparse.mlp", sparse_spec, "texts_sparse", train_csv, test_csv,
+                            "    schema {\n      text = text\n    }\n"
+                            "    clean {\n"
+                            "      tfidf(text, max_vocab = 150, ngram = [1, 2], min_df = 2)\n"
+                            "    }\n");
+  const char *ex[] = {test_mlpc(), "explain", sparse, NULL};
+  TestRun r = test_run(ex, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(strstr(r.out, "input: sparse rows"), "%s", r.out);
+  test_run_free(&r);
+  char *srun = test_train(sparse, tmp, "texts_sparse");
+  char *feats = test_export_features(tmp, "texts_sparse");
+  char *ftrain = test_path(feats, "train.csv"), *ftest = test_path(feats, "test.csv");
+  char *dense = write_spec("texts-dense.mlp", sparse_spec, "texts_dense", ftrain, ftest, "");
+  const char *ex2[] = {test_mlpc(), "explain", dense, NULL};
+  r = test_run(ex2, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(strstr(r.out, "151 features"), "%s", r.out); /* the terms and x */
+  ck_assert_ptr_null(strstr(r.out, "sparse rows"));
+  test_run_free(&r);
+  char *drun = test_train(dense, tmp, "texts_dense");
+  char *ws = test_path(srun, "weights.bin"), *wd = test_path(drun, "weights.bin");
+  size_t ns, nd;
+  float *a = floats_of(ws, &ns), *b = floats_of(wd, &nd);
+  ck_assert_uint_eq(ns, nd);
+  ck_assert_uint_eq(ns, 151 * 32 + 32 + 32 * 3 + 3);
+  double worst = 0;
+  for (size_t i = 0; i < ns; i++) worst = fmax(worst, fabs((double)a[i] - b[i]));
+  ck_assert_msg(worst <= 1e-5, "weights after one epoch differ by %g", worst);
+  /* the test rows' outputs */
+  char *ps = test_path(srun, "predictions.csv"), *pd = test_path(drun, "predictions.csv");
+  char *ts = test_read_file(ps, NULL), *td = test_read_file(pd, NULL);
+  char **ls, **ld;
+  int nls = test_split_lines(ts, &ls), nld = test_split_lines(td, &ld);
+  ck_assert_int_eq(nls, nld);
+  ck_assert_int_gt(nls, 60);
+  for (int i = 1; i < nls; i++) {
+    char *fs[8], *fd[8];
+    int k = test_csv_fields(ls[i], fs, 8), kd = test_csv_fields(ld[i], fd, 8);
+    ck_assert_int_eq(k, kd);
+    for (int j = 2; j < k; j++) /* row, label, then p_a, p_b, p_c */
+      ck_assert_msg(fabs(strtod(fs[j], NULL) - strtod(fd[j], NULL)) <= 1e-5, "row %d: %s vs %s", i, fs[j],
+                    fd[j]);
+    test_fields_free(fs, k);
+    test_fields_free(fd, kd);
+  }
+  printf("sparse text vs dense columns: weights within %.2e after one epoch\n", worst);
+  /* a fixed seed trains the same bits again */
+  char *exe = test_path(tmp, "texts_sparse.exe"), *again = test_path(tmp, "texts_sparse_again.run");
+  const char *rerun[] = {exe, "--out", again, "--quiet", "--threads", "1", NULL};
+  test_run_ok(rerun);
+  char *wa = test_path(again, "weights.bin");
+  size_t na;
+  float *c = floats_of(wa, &na);
+  ck_assert_uint_eq(na, ns);
+  ck_assert_int_eq(memcmp(a, c, ns * sizeof *a), 0);
+  free(c), free(wa), free(again), free(exe);
+  char *pred = test_path(tmp, "texts_sparse_predict");
+  test_predictor_as_trained(srun, pred, 1, "sparse text");
+  free(ls), free(ld), free(ts), free(td), free(ps), free(pd), free(a), free(b), free(ws), free(wd);
+  free(pred), free(drun), free(dense), free(ftrain), free(ftest), free(feats), free(srun), free(sparse);
+  free(train_csv), free(test_csv);
+}
+END_TEST
+
 Suite *e2e_suite(void); /* the runner finds it by name */
 Suite *e2e_suite(void) {
   Suite *s = suite_create("e2e");
@@ -1274,6 +1398,7 @@ Suite *e2e_suite(void) {
   tcase_add_unchecked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, e2e_iris_contract);
+  tcase_add_test(tc, e2e_sparse_text_equals_dense);
   tcase_add_test(tc, e2e_smoke_run_diagnoses);
   tcase_add_test(tc, e2e_limits_and_unbuilt_settings);
   tcase_add_test(tc, e2e_tuning_trials);

@@ -145,6 +145,110 @@ START_TEST(dense_backward_accumulates_and_skips_null) {
 }
 END_TEST
 
+/* ---- dense over sparse rows ---------------------------------------------- */
+
+/* Rows (B, C) with about a third of their entries nonzero (every row of
+ * at least 2 columns keeps one), as dense floats and as sparse rows. */
+typedef struct {
+  float *dense;
+  MlprtCsr m;
+} SparseRows;
+
+static SparseRows sparse_rows(int B, int C, uint64_t stream) {
+  SparseRows s = {fbuf((size_t)B * C), {B, C, calloc((size_t)B + 1, sizeof(int64_t)), NULL, NULL}};
+  gc_fill(s.dense, (size_t)B * C, -1, 1, stream);
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < C; c++)
+      if ((b * 7 + c * 5) % 3 && C > 1) s.dense[(size_t)b * C + c] = 0;
+  s.m.col = malloc((size_t)B * C * sizeof *s.m.col);
+  s.m.val = malloc((size_t)B * C * sizeof *s.m.val);
+  int64_t n = 0;
+  for (int b = 0; b < B; b++) {
+    for (int c = 0; c < C; c++)
+      if (s.dense[(size_t)b * C + c] != 0) s.m.col[n] = c, s.m.val[n++] = s.dense[(size_t)b * C + c];
+    s.m.ptr[b + 1] = n;
+  }
+  return s;
+}
+
+typedef struct {
+  float *out, *w, *b;
+  SparseRows *x;
+  int B, C, OC;
+} SparseDenseCtx;
+
+static void sparse_dense_fwd(void *p) {
+  SparseDenseCtx *k = p;
+  mlprt_sparse_dense_forward(k->out, k->x->m.ptr, k->x->m.col, k->x->m.val, k->w, k->b, k->B, k->C, k->OC);
+}
+
+/* The sparse backward's weight and bias gradients against central
+ * differences of the sparse forward, at the dense layer's shapes. */
+START_TEST(sparse_dense_gradcheck) {
+  int B = dense_shapes[_i][0], C = dense_shapes[_i][1], OC = dense_shapes[_i][2];
+  SparseRows x = sparse_rows(B, C, 21);
+  SparseDenseCtx k = {fbuf((size_t)B * OC), fbuf((size_t)OC * C), fbuf(OC), &x, B, C, OC};
+  float *r = fbuf((size_t)B * OC), *dw = fbuf((size_t)OC * C), *db = fbuf(OC);
+  gc_fill(k.w, (size_t)OC * C, -1, 1, 22);
+  gc_fill(k.b, OC, -1, 1, 23);
+  gc_fill(r, (size_t)B * OC, -1, 1, 24);
+  sparse_dense_fwd(&k);
+  mlprt_sparse_dense_backward(dw, db, r, x.m.ptr, x.m.col, x.m.val, B, C, OC);
+  GcObjective o = {sparse_dense_fwd, &k, k.out, r, (size_t)B * OC};
+  GC_ASSERT(&o, k.w, dw, (size_t)OC * C, "sparse dense weight");
+  GC_ASSERT(&o, k.b, db, OC, "sparse dense bias");
+  float *bufs[] = {k.out, k.w, k.b, r, dw, db, x.dense};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+  mlprt_csr_free(&x.m);
+}
+END_TEST
+
+/* Over the nonzeros, the dense layer's outputs and gradients (accumulated
+ * into values already there) within float rounding; a weight column no
+ * row holds keeps its gradient exactly. */
+START_TEST(sparse_dense_matches_dense) {
+  static const int shapes[][3] = {{1, 5, 3}, {7, 13, 11}, {64, 100, 37}, {32, 2000, 16}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    int B = shapes[s][0], C = shapes[s][1], OC = shapes[s][2];
+    size_t nw = (size_t)OC * C, no = (size_t)B * OC;
+    SparseRows x = sparse_rows(B, C, 30);
+    float *w = fbuf(nw), *b = fbuf(OC), *dout = fbuf(no), *o1 = fbuf(no), *o2 = fbuf(no);
+    float *dw1 = fbuf(nw), *dw2 = fbuf(nw), *db1 = fbuf(OC), *db2 = fbuf(OC);
+    gc_fill(w, nw, -1, 1, 31);
+    gc_fill(b, OC, -1, 1, 32);
+    gc_fill(dout, no, -1, 1, 33);
+    gc_fill(dw1, nw, -1, 1, 34);
+    memcpy(dw2, dw1, nw * sizeof(float));
+    gc_fill(db1, OC, -1, 1, 35);
+    memcpy(db2, db1, OC * sizeof(float));
+    double tol = 1e-5 * sqrt((double)(C > B ? C : B)) * 4;
+    mlprt_dense_forward(o1, x.dense, w, b, B, C, OC);
+    mlprt_sparse_dense_forward(o2, x.m.ptr, x.m.col, x.m.val, w, b, B, C, OC);
+    ck_assert_double_lt(max_diff(o1, o2, no), tol);
+    mlprt_dense_forward(o1, x.dense, w, NULL, B, C, OC);
+    mlprt_sparse_dense_forward(o2, x.m.ptr, x.m.col, x.m.val, w, NULL, B, C, OC);
+    ck_assert_double_lt(max_diff(o1, o2, no), tol);
+    mlprt_dense_backward(NULL, dw1, db1, dout, x.dense, w, B, C, OC);
+    mlprt_sparse_dense_backward(dw2, db2, dout, x.m.ptr, x.m.col, x.m.val, B, C, OC);
+    ck_assert_double_lt(max_diff(dw1, dw2, nw), tol);
+    ck_assert_double_lt(max_diff(db1, db2, OC), tol);
+    float *bufs[] = {w, b, dout, o1, o2, dw1, dw2, db1, db2, x.dense};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    mlprt_csr_free(&x.m);
+  }
+  /* one row holding column 1 alone: column 0's and 2's gradients untouched */
+  int64_t ptr[2] = {0, 1};
+  int32_t col[1] = {1};
+  float val[1] = {2}, w[3] = {1, 3, 5}, out[1], dout[1] = {0.5f}, dw[3] = {7, 8, 9};
+  mlprt_sparse_dense_forward(out, ptr, col, val, w, NULL, 1, 3, 1);
+  ck_assert_float_eq(out[0], 6.0f);
+  mlprt_sparse_dense_backward(dw, NULL, dout, ptr, col, val, 1, 3, 1);
+  ck_assert_float_eq(dw[0], 7.0f);
+  ck_assert_float_eq(dw[1], 9.0f);
+  ck_assert_float_eq(dw[2], 9.0f);
+}
+END_TEST
+
 /* ---- bias ---------------------------------------------------------------- */
 
 typedef struct {
@@ -943,6 +1047,8 @@ Suite *layers_suite(void) {
   tcase_add_loop_test(tc, dense_gradcheck, 0, N_DENSE_SHAPES);
   tcase_add_test(tc, dense_blas_matches_ref);
   tcase_add_test(tc, dense_backward_accumulates_and_skips_null);
+  tcase_add_loop_test(tc, sparse_dense_gradcheck, 0, N_DENSE_SHAPES);
+  tcase_add_test(tc, sparse_dense_matches_dense);
   tcase_add_test(tc, bias_gradcheck);
   tcase_add_loop_test(tc, activation_gradcheck, 0, ACT_COUNT);
   tcase_add_test(tc, activation_values);

@@ -2,9 +2,10 @@
  * tfidf and hash_vectorize give CountVectorizer's, TfidfVectorizer's and
  * HashingVectorizer's vocabulary and values (within 1e-6) on a small
  * corpus with matched settings, fitted on the training rows only and
- * applied to every row; text_clean's accents as strip_accents_unicode
- * strips them. Without /usr/bin/python3 and its sklearn (Debian's
- * python3-sklearn) the comparison is skipped (test_skip). */
+ * applied to every row, as columns and as sparse rows (the same floats);
+ * text_clean's accents as strip_accents_unicode strips them. Without
+ * /usr/bin/python3 and its sklearn (Debian's python3-sklearn) the
+ * comparison is skipped (test_skip). */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -110,8 +111,24 @@ static void compare_case(const char *csv, const Case *c, const cJSON *want, int 
     /* fitted on the training rows only: a word of the test rows alone is no term */
     for (int k = 0; k < n; k++) ck_assert_ptr_null(strstr(f.cols[0].levels[k], "zebra"));
   }
+  MlprtCsr sp;
+  ck_assert_msg(mlprt_vectorize_rows(&t, &f, 0, &sp, &e) == 0, "%s: %s", c->name, dt_err(&e));
   ck_assert_msg(mlprt_fit_apply(&t, &f, NULL, &e) == 0, "%s: %s", c->name, dt_err(&e));
   ck_assert_int_eq(t.ncols, n);
+  /* the sparse rows: the same floats as the columns, the zeros left out */
+  ck_assert_int_eq(sp.nrows, NROWS);
+  ck_assert_int_eq(sp.ncols, n);
+  for (int r = 0; r < NROWS; r++) {
+    int64_t j = sp.ptr[r];
+    for (int k = 0; k < n; k++) {
+      if (t.cols[k].f[r] == 0) continue;
+      ck_assert_msg(j < sp.ptr[r + 1] && sp.col[j] == k && sp.val[j] == t.cols[k].f[r],
+                    "%s row %d column %d: the sparse row differs", c->name, r, k);
+      j++;
+    }
+    ck_assert_int_eq(j, sp.ptr[r + 1]);
+  }
+  mlprt_csr_free(&sp);
   double worst = 0;
   for (int r = 0; r < NROWS; r++) {
     const cJSON *row = cJSON_GetArrayItem(x, r);
@@ -199,6 +216,96 @@ START_TEST(text_padded_width_and_long_terms) {
   mlprt_table_free(&t);
   free(csv);
   free(long_word);
+}
+END_TEST
+
+/* The features of two tables as dense rows and as sparse rows: equal bit
+ * for bit, the sparse ones holding no zero. */
+static void same_features(const MlprtTable *dense, const MlprtTable *sparse) {
+  int64_t rows, srows;
+  int F = mlprt_table_features(dense, -1, -1, NULL, &rows);
+  ck_assert_int_eq(mlprt_table_features(sparse, -1, -1, NULL, &srows), F);
+  ck_assert_int_eq(srows, rows);
+  float *x = malloc((size_t)(rows * F) * sizeof *x), *y = malloc((size_t)(rows * F) * sizeof *y);
+  mlprt_table_features(dense, -1, -1, x, &rows);
+  mlprt_table_features(sparse, -1, -1, y, &rows); /* sparse cells read one by one */
+  MlprtCsr m;
+  ck_assert_int_eq(mlprt_table_features_csr(sparse, -1, -1, &m), 0);
+  ck_assert_int_eq(m.nrows, rows);
+  ck_assert_int_eq(m.ncols, F);
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t j = m.ptr[r];
+    for (int k = 0; k < F; k++) {
+      float v = x[r * F + k];
+      ck_assert_msg(y[r * F + k] == v, "row %lld feature %d", (long long)r, k);
+      if (v == 0) continue;
+      ck_assert_msg(j < m.ptr[r + 1] && m.col[j] == k && m.val[j] == v, "row %lld feature %d",
+                    (long long)r, k);
+      j++;
+    }
+    ck_assert_int_eq(j, m.ptr[r + 1]);
+  }
+  mlprt_csr_free(&m);
+  free(x), free(y);
+}
+
+/* A table whose vectorizer keeps its columns as sparse rows (a network
+ * reading them so) gives the features, cells and rows of one that does
+ * not, through row filters, reordering, a column made ordinary between
+ * sparse ones and a dropped column; a numeric column beside the text
+ * stays a feature. */
+START_TEST(text_sparse_columns_as_dense) {
+  char *csv = dt_write(dt_dir, "mixed.csv",
+                       "n,doc\n1.5,the cat sat\n0,a dog\n-2,the dog sat on the cat\n4,\n0.25,cat cat dog\n"
+                       "3,a bird sang\n", 0);
+  MlprtLoadOpts o = {.max_levels = 1};
+  MlprtTable a, b;
+  dt_load_ok(csv, &o, &a);
+  dt_load_ok(csv, &o, &b);
+  b.sparse_text = true;
+  const char *doc[] = {"doc"};
+  MlprtVectorizeParams p = {.cols = {doc, 1, NULL},
+                            .terms = {.method = MLPRT_VEC_TFIDF, .ngram_lo = 1, .ngram_hi = 2, .l2 = true},
+                            .max_vocab = 12,
+                            .pad = true};
+  MlprtFit f;
+  MlprtError e = {0};
+  ck_assert_int_eq(mlprt_vectorize_fit(&a, &p, &f, &e), 0);
+  ck_assert_int_eq(mlprt_fit_apply(&a, &f, NULL, &e), 0);
+  mlprt_fit_free(&f);
+  ck_assert_int_eq(mlprt_vectorize_fit(&b, &p, &f, &e), 0);
+  ck_assert_int_eq(mlprt_fit_apply(&b, &f, NULL, &e), 0);
+  ck_assert_int_eq(b.ncols, 13);
+  ck_assert(mlprt_table_has_sparse(&b));
+  ck_assert_ptr_null(b.cols[1].f);
+  same_features(&a, &b);
+  char ca[64], cb[64];
+  for (int c = 0; c < a.ncols; c++)
+    for (int64_t r = 0; r < a.nrows; r++)
+      ck_assert_str_eq(mlprt_cell_str(&a, c, r, ca, sizeof ca), mlprt_cell_str(&b, c, r, cb, sizeof cb));
+  uint8_t keep[6] = {1, 0, 1, 1, 1, 1};
+  ck_assert_int_eq(mlprt_table_filter(&a, keep), 1);
+  ck_assert_int_eq(mlprt_table_filter(&b, keep), 1);
+  int64_t perm[5] = {4, 2, 0, 3, 1};
+  mlprt_table_permute(&a, perm);
+  mlprt_table_permute(&b, perm);
+  same_features(&a, &b);
+  mlprt_column_densify(&b, 5); /* the block's columns now run 1..4 and 6..12 */
+  ck_assert_ptr_nonnull(b.cols[5].f);
+  for (int64_t r = 0; r < a.nrows; r++) ck_assert(b.cols[5].f[r] == a.cols[5].f[r]);
+  same_features(&a, &b);
+  mlprt_table_drop_column(&a, 2);
+  mlprt_table_drop_column(&b, 2);
+  same_features(&a, &b);
+  /* sparse rows take no more rows */
+  MlprtTable c;
+  mlprt_table_like(&c, &b);
+  ck_assert_int_eq(mlprt_table_append(&b, &c, &e), -1);
+  mlprt_table_free(&c);
+  mlprt_fit_free(&f);
+  mlprt_table_free(&a);
+  mlprt_table_free(&b);
+  free(csv);
 }
 END_TEST
 
@@ -344,6 +451,7 @@ Suite *text_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, text_matches_scikit_learn);
   tcase_add_test(tc, text_padded_width_and_long_terms);
+  tcase_add_test(tc, text_sparse_columns_as_dense);
   tcase_add_test(tc, text_vocabulary_of_odd_terms);
   tcase_add_test(tc, text_tokenize_ids_padding_and_training_rows);
   tcase_add_test(tc, text_program_fits_on_training_rows);

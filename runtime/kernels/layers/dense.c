@@ -1,7 +1,8 @@
 /* dense.c — fully connected layers and the broadcast bias add: forward and
- * backward through OpenBLAS sgemm, plus the triple-loop references the tests
- * hold the BLAS path to. Consumes inputs, weights (OC, C) and dout; produces
- * outputs and accumulated gradients (see include/mlp/layers.h). */
+ * backward through OpenBLAS sgemm, or over sparse input rows by their
+ * nonzeros, plus the triple-loop references the tests hold the BLAS path
+ * to. Consumes inputs, weights (OC, C) and dout; produces outputs and
+ * accumulated gradients (see include/mlp/layers.h). */
 #include "mlp/layers.h"
 
 #include "gemm.h"
@@ -53,6 +54,57 @@ void mlprt_dense_backward(float *dinp, float *dweight, float *dbias, const float
     mlprt_sgemm(CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 1.0f,
                 dweight, C);
   if (dbias) add_column_sums(dbias, dout, B, OC);
+}
+
+/* Sparse input rows: each output reads its weight row (OC, C) at the
+ * row's nonzero columns only, output by output so that one weight row
+ * stays in cache across the batch. The sums run over the nonzeros in
+ * column order, in float: the dense product's terms without its zeros. */
+void mlprt_sparse_dense_forward(float *out, const int64_t *ptr, const int32_t *col, const float *val,
+                                const float *weight, const float *bias, int B, int C, int OC) {
+  MLPRT_CHECK(B > 0 && C > 0 && OC > 0, "sparse dense dims B=%d C=%d OC=%d", B, C, OC);
+  MLPRT_CHECK(out != NULL && ptr != NULL && weight != NULL, "sparse dense buffer is NULL");
+  for (int o = 0; o < OC; o++) {
+    const float *w = weight + (size_t)o * C;
+    float b0 = bias ? bias[o] : 0.0f;
+    for (int b = 0; b < B; b++) {
+      float s = 0.0f;
+      for (int64_t k = ptr[b]; k < ptr[b + 1]; k++) s += val[k] * w[col[k]];
+      out[(size_t)b * OC + o] = b0 + s;
+    }
+  }
+}
+
+/* dweight touches only the columns some row holds: row o of it gains
+ * dout[b][o] * val at each of row b's columns, rows b in order. */
+void mlprt_sparse_dense_backward(float *dweight, float *dbias, const float *dout, const int64_t *ptr,
+                                 const int32_t *col, const float *val, int B, int C, int OC) {
+  MLPRT_CHECK(B > 0 && C > 0 && OC > 0, "sparse dense dims B=%d C=%d OC=%d", B, C, OC);
+  MLPRT_CHECK(dout != NULL && ptr != NULL, "sparse dense dout or rows are NULL");
+  for (int o = 0; dweight && o < OC; o++) {
+    float *dw = dweight + (size_t)o * C;
+    for (int b = 0; b < B; b++) {
+      float d = dout[(size_t)b * OC + o];
+      if (d == 0.0f) continue;
+      for (int64_t k = ptr[b]; k < ptr[b + 1]; k++) dw[col[k]] += d * val[k];
+    }
+  }
+  if (dbias) add_column_sums(dbias, dout, B, OC);
+}
+
+void mlprt_dense_forward_nonzero(float *out, const float *inp, const float *weight, const float *bias,
+                                 void *scratch, int B, int C, int OC) {
+  check_dense(inp, weight, B, C, OC);
+  MLPRT_CHECK(out != NULL && scratch != NULL, "dense output or scratch is NULL");
+  int32_t *col = scratch;
+  float *val = (float *)(col + C);
+  for (int b = 0; b < B; b++) {
+    const float *x = inp + (size_t)b * C;
+    int64_t ptr[2] = {0, 0};
+    for (int c = 0; c < C; c++)
+      if (x[c] != 0.0f) col[ptr[1]] = c, val[ptr[1]++] = x[c];
+    mlprt_sparse_dense_forward(out + (size_t)b * OC, ptr, col, val, weight, bias, 1, C, OC);
+  }
 }
 
 void mlprt_dense_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
