@@ -1026,6 +1026,14 @@ static const char *attention(Graph *g, const int32_t *e, const char *x, const fl
   const char *q = slice(g, h5, 0, 1, 0), *k = slice(g, h5, 1, 2, 0), *v = slice(g, h5, 2, 3, 0);
   const char *scores = node2(g, "Mul", node2(g, "MatMul", q, transpose(g, k, kt, 5)),
                              const_scalar(g, 1.0f / sqrtf((float)dh)));
+  if (e[MLPRT_ENC_CAUSAL]) {
+    /* -inf above the diagonal: no step attends to a later one */
+    float *above = mlp_xmalloc((size_t)(T * T) * sizeof *above);
+    for (int64_t i = 0; i < T * T; i++) above[i] = i % T > i / T ? -INFINITY : 0.0f;
+    int64_t td[2] = {T, T};
+    scores = node2(g, "Add", scores, const_floats(g, "causal", td, 2, above));
+    free(above);
+  }
   Attrs at = {0};
   attr_int(&at, "axis", -1);
   const char *o = node2(g, "MatMul", node_named(g, "Softmax", NULL, &at, 1, scores), v);
@@ -1107,6 +1115,9 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       x = node_named(g, "Flatten", NULL, &at, 1, x);
       image = false;
     }
+    if (l->masked && l->op != MLP_OP_EMBEDDING)
+      return mlp_failf(err, n, "layer %d reads an embedding's padding mask (mask_zero), which ONNX export "
+                       "does not write", i + 1);
     switch (l->op) {
     case MLP_OP_DENSE:
       x = gemm(g, x, l->out_size, l->in_size, mo->params + l->w_off, mo->params + l->b_off);

@@ -338,17 +338,20 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
     cJSON_AddNumberToObject(lj, "units", (double)l->units);
     cJSON_AddBoolToObject(lj, "return_sequences", l->return_sequences);
     cJSON_AddBoolToObject(lj, "bidirectional", l->bidirectional);
+    cJSON_AddBoolToObject(lj, "masked", l->masked);
     cJSON_AddItemToObject(lj, "seq", buffer_json(m, l->seq_buf));
     cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));
   }
   if (l->op == MLP_OP_EMBEDDING) {
     cJSON_AddNumberToObject(lj, "vocab", (double)l->vocab);
     cJSON_AddNumberToObject(lj, "dim", (double)l->units);
+    cJSON_AddBoolToObject(lj, "masked", l->masked);
   }
   if (l->op == MLP_OP_ENCODER) {
-    static const char *const keys[] = {"steps", "features", "dim",        "heads",      "ff",
-                                       "blocks", "norm_first", "activation", "positions", "pool"};
+    static const char *const keys[] = {"steps",      "features",   "dim",       "heads", "ff",    "blocks",
+                                       "norm_first", "activation", "positions", "pool",  "causal"};
     for (int k = 0; k < MLPRT_ENC_NCFG; k++) cJSON_AddNumberToObject(lj, keys[k], l->enc[k]);
+    cJSON_AddBoolToObject(lj, "masked", l->masked);
     cJSON_AddNumberToObject(lj, "dropout", l->rate);
     cJSON_AddItemToObject(lj, "record", buffer_json(m, l->seq_buf));
     cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));

@@ -149,6 +149,10 @@ typedef struct {
    * w_off, its record in seq_buf and backward's scratch in work_buf. A flatten written `reshape`: steps
    * > 0, its output (1, steps, features). */
   int32_t enc[MLPRT_ENC_NCFG];
+  /* An embedding written with mask_zero (code 0 is padding), and each recurrent or encoder layer that
+   * reads its steps (through dropouts and sequence layers that keep every step): these read the
+   * model's input, the codes, as their padding mask. */
+  bool masked;
 } MlpIrLayer;
 
 typedef struct {

@@ -49,8 +49,15 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   m->x_buf = mlp_ir_add_buffer(a, m, "x", m->batch * m->in_size * fbytes, 0, 2 * L);
   int64_t c = m->in_c, h = m->in_h, w = m->in_w;
   int prev_out = m->x_buf;
+  bool masking = false; /* the layer's input steps are a masked embedding's */
   for (int i = 0; i < L; i++) {
     MlpIrLayer *l = &m->layers[i];
+    if (l->op == MLP_OP_EMBEDDING) masking = l->masked;
+    if (l->op == MLP_OP_RECURRENT || l->op == MLP_OP_ENCODER) l->masked = masking;
+    bool keeps_steps = l->op == MLP_OP_DROPOUT || l->op == MLP_OP_EMBEDDING ||
+                       (l->op == MLP_OP_RECURRENT && l->return_sequences) ||
+                       (l->op == MLP_OP_ENCODER && l->enc[MLPRT_ENC_POOL] == MLPRT_POOL_NONE);
+    masking &= keeps_steps;
     l->in_c = c;
     l->in_h = h;
     l->in_w = w;
@@ -339,6 +346,7 @@ static void lower_encoder(const MlpSpecCall *c, MlpIrLayer *l) {
   e[MLPRT_ENC_LAYERS] = (int32_t)num_or(mlp_spec_arg(c, "layers"), 1);
   e[MLPRT_ENC_FF] = (int32_t)num_or(mlp_spec_arg(c, "ff"), 4.0 * e[MLPRT_ENC_D]);
   e[MLPRT_ENC_NORM_FIRST] = bool_or(mlp_spec_arg(c, "norm_first"), false);
+  e[MLPRT_ENC_CAUSAL] = bool_or(mlp_spec_arg(c, "causal"), false);
   e[MLPRT_ENC_ACT] = strcmp(str_or(mlp_spec_arg(c, "activation"), "relu"), "gelu") == 0 ? MLPRT_ENC_GELU
                                                                                          : MLPRT_ENC_RELU;
   const char *p = str_or(mlp_spec_arg(c, "positions"), "learned");
@@ -1358,6 +1366,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->op = MLP_OP_EMBEDDING;
       l->vocab = (int64_t)num_or(mlp_spec_arg(c, "vocab"), 1);
       l->units = (int64_t)num_or(mlp_spec_arg(c, "dim"), 1);
+      l->masked = bool_or(mlp_spec_arg(c, "mask_zero"), false);
       if (m->nlayers > 0) {
         mlp_diag_error(L->d, c->loc, "an embedding reads the codes of the data (a sequence op's columns): "
                        "it must be the model's first layer");

@@ -643,7 +643,7 @@ START_TEST(onnx_recurrent_equals_runtime_kernels) {
     const MlpIrLayer *l = &m->layers[i];
     int64_t gu = mlprt_recurrent_gates(l->cell) * l->units;
     const float *wl = w + l->w_off, *bl = w + l->b_off;
-    mlprt_recurrent_forward(act[i], seq, work, cur, wl, wl + gu * l->features, bl, bl + gu, l->cell, N,
+    mlprt_recurrent_forward(act[i], seq, work, cur, NULL, wl, wl + gu * l->features, bl, bl + gu, l->cell, N,
                             (int)l->steps, (int)l->features, (int)l->units, l->return_sequences);
     cur = act[i];
   }
@@ -700,8 +700,8 @@ START_TEST(onnx_embedding_bidirectional_equals_runtime_kernels) {
     int64_t nseq = N * l->steps * (l->cell == MLPRT_CELL_LSTM ? 6 : 5) * l->units;
     for (int d = 0; d < 2; d++) {
       const float *wl = w + l->w_off + d * per, *bl = w + l->b_off + d * per;
-      mlprt_recurrent_forward(act[i - 1], seq + d * nseq, work, cur, wl, wl + gu * l->features, bl, bl + gu,
-                              l->cell, N, (int)l->steps, (int)l->features, (int)l->units,
+      mlprt_recurrent_forward(act[i - 1], seq + d * nseq, work, cur, NULL, wl, wl + gu * l->features, bl,
+                              bl + gu, l->cell, N, (int)l->steps, (int)l->features, (int)l->units,
                               (l->return_sequences ? MLPRT_RNN_SEQUENCES : 0) | MLPRT_RNN_PAIR |
                                   (d ? MLPRT_RNN_REVERSE : 0));
     }
