@@ -174,18 +174,6 @@ static void attend(const Enc *e, float *s, int b) {
   }
 }
 
-/* The counted steps of row b: how many, the first and the last (-1 without any). */
-static int span(const Enc *e, int b, int *first, int *last) {
-  int n = 0;
-  *first = *last = -1;
-  for (int t = 0; t < e->T; t++)
-    if (counts(e, b, t)) {
-      if (n++ == 0) *first = t;
-      *last = t;
-    }
-  return n;
-}
-
 static void add(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
@@ -293,29 +281,7 @@ void mlprt_encoder_forward(float *out, float *rec, const float *inp, const float
     memcpy(out, y, (size_t)N * D * sizeof(float));
     return;
   }
-  for (int b = 0; b < B; b++) {
-    const float *yb = y + (size_t)b * T * D;
-    float *o = out + (size_t)b * D;
-    int first, last, n = span(&e, b, &first, &last);
-    if (n == 0) {
-      memset(o, 0, (size_t)D * sizeof(float));
-      continue;
-    }
-    if (e.pool == MLPRT_POOL_FIRST || e.pool == MLPRT_POOL_LAST) {
-      memcpy(o, yb + (size_t)(e.pool == MLPRT_POOL_LAST ? last : first) * D, (size_t)D * sizeof(float));
-      continue;
-    }
-    memcpy(o, yb + (size_t)first * D, (size_t)D * sizeof(float));
-    for (int t = first + 1; t <= last; t++) {
-      if (!counts(&e, b, t)) continue;
-      for (int j = 0; j < D; j++) {
-        float v = yb[(size_t)t * D + j];
-        o[j] = e.pool == MLPRT_POOL_MAX ? (v > o[j] ? v : o[j]) : o[j] + v;
-      }
-    }
-    if (e.pool == MLPRT_POOL_MEAN)
-      for (int j = 0; j < D; j++) o[j] /= (float)n;
-  }
+  mlprt_steps_pool_forward(out, y, mask, B, T, D, e.pool);
 }
 
 /* dx (N, D) += the gradient of the block's input, given dy (N, D) of its
@@ -405,24 +371,7 @@ void mlprt_encoder_backward(float *dinp, float *dparams, float *work, const floa
     memcpy(dy, dout, ND * sizeof(float));
   } else {
     memset(dy, 0, ND * sizeof(float));
-    for (int b = 0; b < B; b++) {
-      const float *o = dout + (size_t)b * D, *yb = y + (size_t)b * T * D;
-      float *db = dy + (size_t)b * T * D;
-      int first, last, n = span(&e, b, &first, &last);
-      for (int j = 0; j < D && n > 0; j++) {
-        if (e.pool == MLPRT_POOL_FIRST || e.pool == MLPRT_POOL_LAST) {
-          db[(size_t)(e.pool == MLPRT_POOL_LAST ? last : first) * D + j] = o[j];
-        } else if (e.pool == MLPRT_POOL_MEAN) {
-          for (int t = first; t <= last; t++)
-            if (counts(&e, b, t)) db[(size_t)t * D + j] = o[j] / (float)n;
-        } else {
-          int at = first; /* the first maximum, as the forward's strict comparison keeps it */
-          for (int t = first + 1; t <= last; t++)
-            if (counts(&e, b, t) && yb[(size_t)t * D + j] > yb[(size_t)at * D + j]) at = t;
-          db[(size_t)at * D + j] = o[j];
-        }
-      }
-    }
+    mlprt_steps_pool_backward(dy, dout, y, mask, B, T, D, e.pool);
   }
   for (int k = e.NL - 1; k >= 0; k--) {
     Record r = record_of(&e, rec, k);
