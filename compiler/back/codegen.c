@@ -161,6 +161,10 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
         recurrent_slices(c, l, d, felem(c, params, ci64(c, l->w_off)), p + 5);
         call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, d, n32, p, 9);
       }
+    } else if (l->op == MLP_OP_POOL_STEPS) {
+      LLVMValueRef pa[] = {
+          out, in, mask_ptr(c, m, l), n32, ci32(c, l->steps), ci32(c, l->features), ci32(c, l->pool)};
+      abi_call(c, MLP_ABI_mlprt_steps_pool_forward, pa, 7);
     } else if (l->op == MLP_OP_EMBEDDING) {
       LLVMValueRef ea[] = {out,
                            in,
@@ -375,6 +379,16 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
         memcpy(p + 5, rest, sizeof rest);
         call_recurrent(c, MLP_ABI_mlprt_recurrent_backward, l, d, n32, p, 12);
       }
+    } else if (l->op == MLP_OP_POOL_STEPS) {
+      LLVMValueRef pa[] = {din,
+                           dout,
+                           buf(c, m, in_buf(m, i)),
+                           mask_ptr(c, m, l),
+                           n32,
+                           ci32(c, l->steps),
+                           ci32(c, l->features),
+                           ci32(c, l->pool)};
+      abi_call(c, MLP_ABI_mlprt_steps_pool_backward, pa, 8);
     } else if (l->op == MLP_OP_EMBEDDING) {
       /* the table's gradient, in the rows the batch's codes name */
       LLVMValueRef ea[] = {felem(c, grads, ci64(c, l->w_off)), dout, buf(c, m, in_buf(m, i)),

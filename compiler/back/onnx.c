@@ -1042,6 +1042,22 @@ static const char *attention(Graph *g, const int32_t *e, const char *x, const fl
   return gemm(g, o, D, D, w + 3 * D * D + 3 * D, w + 4 * D * D + 3 * D);
 }
 
+/* The mean, first, last or largest (pool, a MlprtEncPool other than none) of the T steps of D features of
+ * x (steps x features per row, row-major): [N, D]. */
+static const char *pool_steps(Graph *g, int pool, int64_t T, int64_t D, const char *x) {
+  int64_t seq[3] = {-1, T, D}, rows_d[2] = {-1, D};
+  const char *x3 = reshape(g, x, seq, 3);
+  if (pool == MLPRT_POOL_FIRST || pool == MLPRT_POOL_LAST) {
+    int64_t at = pool == MLPRT_POOL_LAST ? T - 1 : 0;
+    return reshape(g, slice(g, x3, at, at + 1, 1), rows_d, 2);
+  }
+  int64_t axis[1] = {1};
+  Attrs at = {0};
+  attr_ints(&at, "axes", axis, 1);
+  attr_int(&at, "keepdims", 0);
+  return node_named(g, pool == MLPRT_POOL_MAX ? "ReduceMax" : "ReduceMean", NULL, &at, 1, x3);
+}
+
 /* A transformer encoder layer as MatMul, Softmax, Gemm and reductions over x
  * (steps x features per row, row-major), returning [N, out_size]: the
  * runtime's mlprt_encoder_forward at inference (no dropout). */
@@ -1084,16 +1100,7 @@ static const char *encoder(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer *l
     int64_t flat[2] = {-1, T * D};
     return reshape(g, x, flat, 2);
   }
-  const char *x3 = reshape(g, x, seq, 3);
-  if (pool == MLPRT_POOL_FIRST || pool == MLPRT_POOL_LAST) {
-    int64_t at = pool == MLPRT_POOL_LAST ? T - 1 : 0;
-    return reshape(g, slice(g, x3, at, at + 1, 1), rows_d, 2);
-  }
-  int64_t axis[1] = {1};
-  Attrs at = {0};
-  attr_ints(&at, "axes", axis, 1);
-  attr_int(&at, "keepdims", 0);
-  return node_named(g, pool == MLPRT_POOL_MAX ? "ReduceMax" : "ReduceMean", NULL, &at, 1, x3);
+  return pool_steps(g, pool, T, D, x);
 }
 
 /* The layers over x [N, in_size]; the model's outputs [N, out_size] in *out. */
@@ -1170,6 +1177,10 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       image = false;
       break;
     case MLP_OP_EMBEDDING: x = embedding(g, mo, l, x); break;
+    case MLP_OP_POOL_STEPS:
+      x = pool_steps(g, l->pool, l->steps, l->features, x);
+      image = false;
+      break;
     case MLP_OP_FOREST: /* forest_model */
     case MLP_OP_SVM:    /* svm_model */
     case MLP_OP_BOOST:  /* boost_model */

@@ -311,6 +311,15 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
         recurrent_slices(c, l, d, w, ra + 5);
         call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, d, n32, ra, 9);
       }
+    } else if (l->op == MLP_OP_POOL_STEPS) {
+      LLVMValueRef pa[] = {dst,
+                           cur,
+                           l->masked ? codes : LLVMConstNull(c->ptr),
+                           n32,
+                           ci32(c, l->steps),
+                           ci32(c, l->features),
+                           ci32(c, l->pool)};
+      abi_call(c, MLP_ABI_mlprt_steps_pool_forward, pa, 7);
     } else if (l->op == MLP_OP_EMBEDDING) {
       LLVMValueRef ea[] = {dst, cur, w, LLVMBuildNSWMul(c->b, n32, ci32(c, l->steps), ""), ci32(c, l->vocab),
                            ci32(c, l->units)};

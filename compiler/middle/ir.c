@@ -51,10 +51,10 @@ const char *mlp_ir_act_name(MlpAct a) {
 }
 
 const char *mlp_ir_op_name(MlpOpKind k) {
-  static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
-                                      "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
-                                      "recurrent", "forest",    "embedding", "svm",
-                                      "transformer_encoder", "boost"};
+  static const char *const names[] = {
+      "dense",     "dropout",   "flatten", "conv2d",    "maxpool2d", "avgpool2d",           "batchnorm",
+      "layernorm", "recurrent", "forest",  "embedding", "svm",       "transformer_encoder", "boost",
+      "pool_steps"};
   return names[k];
 }
 
@@ -345,6 +345,13 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
   if (l->op == MLP_OP_EMBEDDING) {
     cJSON_AddNumberToObject(lj, "vocab", (double)l->vocab);
     cJSON_AddNumberToObject(lj, "dim", (double)l->units);
+    cJSON_AddBoolToObject(lj, "masked", l->masked);
+  }
+  if (l->op == MLP_OP_POOL_STEPS) {
+    static const char *const kinds[] = {"mean", "first", "last", "max"}; /* by MlprtEncPool */
+    cJSON_AddNumberToObject(lj, "steps", (double)l->steps);
+    cJSON_AddNumberToObject(lj, "features", (double)l->features);
+    cJSON_AddStringToObject(lj, "kind", kinds[l->pool]);
     cJSON_AddBoolToObject(lj, "masked", l->masked);
   }
   if (l->op == MLP_OP_ENCODER) {

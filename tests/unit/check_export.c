@@ -398,7 +398,8 @@ static const char chars_spec[] = "pipeline chars {\n"
  * more (shorter texts padded in front, longer ones cut, other words out of
  * the vocabulary), embedded and read by two stacked bidirectional GRUs with
  * dropout between them; or, with the padding masked, by a transformer
- * encoder whose every step a bidirectional LSTM reads. */
+ * encoder whose every step a bidirectional LSTM reads, or as a bag of
+ * embeddings (the largest of each feature over the real words). */
 static const char tokens_spec[] = "pipeline tokens {\n"
                                   "  data {\n"
                                   "    source = csv(\"%s/chars.csv\")\n"
@@ -576,6 +577,11 @@ static void setup(void) {
            "    transformer_encoder(heads = 2, dim = 4, ff = 8, pool = none)\n"
            "    lstm(5, bidirectional = true)\n");
   train_text("masked_tokens.mlp", text, "masked_tokens");
+  snprintf(text, sizeof text, tokens_spec, tmp,
+           "    embedding(8, 4, mask_zero = true)\n"
+           "    pool_steps(max)\n"
+           "    dense(6)\n");
+  train_text("bag_tokens.mlp", text, "bag_tokens");
   free(chars);
   char *late = test_path(tmp, "late.csv");
   write_late(late);
@@ -763,6 +769,7 @@ END_TEST
 
 START_TEST(export_tokens_masked) {
   check_equal("masked_tokens", "label");
+  check_equal("bag_tokens", "label");
 }
 END_TEST
 

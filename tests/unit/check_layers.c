@@ -765,6 +765,56 @@ START_TEST(encoder_values) {
 }
 END_TEST
 
+/* ---- pooling over steps --------------------------------------------------- */
+
+/* B T D: length-1 sequences, batch 1, and the mask's rows of padding only (B >= 3) */
+static const int steps_shapes[][3] = {{2, 1, 3}, {1, 4, 2}, {3, 5, 4}, {4, 3, 3}};
+#define N_STEPS_SHAPES (int)(sizeof steps_shapes / sizeof steps_shapes[0])
+
+typedef struct {
+  float *out, *inp, *mask;
+  int B, T, D, pool;
+} StepsCtx;
+
+static void steps_fwd(void *p) {
+  StepsCtx *k = p;
+  mlprt_steps_pool_forward(k->out, k->inp, k->mask, k->B, k->T, k->D, k->pool);
+}
+
+/* Each shape and pooling without a mask, then with pad_mask: the gradient, and the values against the
+ * pooling of each row's real steps by hand. */
+START_TEST(steps_pool_gradcheck) {
+  int shape = _i % N_STEPS_SHAPES, pool = _i / N_STEPS_SHAPES % 4, masked = _i / (4 * N_STEPS_SHAPES);
+  int B = steps_shapes[shape][0], T = steps_shapes[shape][1], D = steps_shapes[shape][2];
+  size_t nin = (size_t)B * T * D, nout = (size_t)B * D;
+  StepsCtx k = {fbuf(nout), fbuf(nin), masked ? pad_mask(B, T) : NULL, B, T, D, pool};
+  float *r = fbuf(nout), *dinp = fbuf(nin);
+  /* each feature's steps at least 0.25 apart, so no maximum is within a step of a tie */
+  gc_fill(k.inp, nin, 0, 0.05f, 110);
+  for (size_t i = 0; i < nin; i++) k.inp[i] += 0.3f * (float)((i / D % T + i % D) % T) - 0.6f;
+  gc_fill(r, nout, -1, 1, 111);
+  steps_fwd(&k);
+  mlprt_steps_pool_backward(dinp, r, k.inp, k.mask, B, T, D, pool);
+  GcObjective o = {steps_fwd, &k, k.out, r, nout};
+  GC_ASSERT(&o, k.inp, dinp, nin, "steps pooling input");
+  for (int b = 0; b < B; b++) {
+    int pad = k.mask ? padded(k.mask, b, T) : 0;
+    for (int j = 0; j < D; j++) {
+      double want = 0;
+      for (int t = pad; t < T; t++) {
+        float v = k.inp[((size_t)b * T + t) * D + j];
+        if (pool == MLPRT_POOL_MEAN) want += (double)v / (T - pad);
+        else if (pool == MLPRT_POOL_MAX) want = t == pad || v > want ? v : want;
+        else if ((pool == MLPRT_POOL_FIRST && t == pad) || (pool == MLPRT_POOL_LAST && t == T - 1)) want = v;
+      }
+      ck_assert_double_eq_tol(k.out[(size_t)b * D + j], want, 1e-6);
+    }
+  }
+  float *bufs[] = {k.out, k.inp, k.mask, r, dinp};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+}
+END_TEST
+
 /* ---- conv2d -------------------------------------------------------------- */
 
 /* N C H W OC KH KW stride pad */
@@ -1041,6 +1091,7 @@ Suite *layers_suite(void) {
   tcase_add_test(tc, lstm_values);
   tcase_add_loop_test(tc, encoder_gradcheck, 0, 2 * N_ENC_SHAPES);
   tcase_add_test(tc, encoder_values);
+  tcase_add_loop_test(tc, steps_pool_gradcheck, 0, 8 * N_STEPS_SHAPES);
   tcase_add_loop_test(tc, conv2d_matches_direct, 0, N_CONV_SHAPES);
   tcase_add_loop_test(tc, conv2d_gradcheck, 0, N_CONV_SHAPES);
   tcase_add_test(tc, conv_sizes);
