@@ -750,7 +750,7 @@ START_TEST(onnx_layernorm_answers_as_trained) {
 }
 END_TEST
 
-/* Digits read as 8 steps of 8 pixels by two transformer encoders: post-norm
+/* Digits read as 8 steps of 8 pixels by two transformer encoders: causal post-norm
  * blocks with gelu and sinusoidal positions whose every step feeds a
  * pre-norm block with learned positions, max-pooled, then a gelu dense
  * layer. Attention exported as MatMul and Softmax must answer as training
@@ -763,7 +763,7 @@ START_TEST(onnx_transformer_answers_as_trained) {
       "    split(validation = 0.2, test = 0.2, stratify = true, seed = 3)\n  }\n"
       "  model {\n    reshape(8)\n"
       "    transformer_encoder(heads = 2, dim = 12, layers = 2, ff = 24, activation = gelu,\n"
-      "                        positions = sinusoidal, pool = none)\n"
+      "                        positions = sinusoidal, pool = none, causal = true)\n"
       "    transformer_encoder(heads = 3, dim = 12, norm_first = true, pool = max, dropout = 0.2)\n"
       "    dense(16, activation = gelu)\n    output(activation = softmax)\n  }\n"
       "  hyperparameters {\n    epochs = 4\n    lr = 0.003\n  }\n}\n",
