@@ -32,7 +32,8 @@ for kind in lstm transformer; do
   mkdir -p "$d"
   # Both sides get THREADS threads for matrix products (the example's
   # deterministic default would hold them to one).
-  sed 's/^  environment {$/  environment {\n    deterministic = false/' "examples/austen_$kind.mlp" > "$d/spec.mlp"
+  sed 's/^  environment {$/  environment {\n    deterministic = false/' "examples/austen_$kind.mlp" \
+    > "$d/spec.mlp"
   sed -i "s|\"data/|\"$PWD/examples/data/|" "$d/spec.mlp"
   "$MLPC" build "$d/spec.mlp" -o "$d/train"
   "$d/train" --out "$d/features_run" --quiet --export-features "$d/features" >/dev/null
@@ -49,8 +50,8 @@ print(json.dumps({"peer": "mlpc", "model": kind, "threads": int(threads), "rows"
                   "samples_per_s": rate[len(rate) // 2], "spread": [rate[0], rate[-1]],
                   "peak_rss_bytes": int(open(rss).read().split()[-1]) * 1024}))
 PY
-    /usr/bin/python3 bench/sequence/torch_seq.py "$kind" "$d/features/train.csv" "$d/features/validation.csv" \
-      "$EPOCHS" "$threads"
+    /usr/bin/python3 bench/sequence/torch_seq.py "$kind" "$d/features/train.csv" \
+      "$d/features/validation.csv" "$EPOCHS" "$threads"
   done
 done > "$dir/train.jsonl"
 cat "$dir/train.jsonl"

@@ -146,7 +146,8 @@ static void check_steps(const void *a, const void *b, int B, int T, int D, int p
   MLPRT_CHECK(a != NULL && b != NULL, "step pooling buffer is NULL");
 }
 
-void mlprt_steps_pool_forward(float *out, const float *inp, const float *mask, int B, int T, int D, int pool) {
+void mlprt_steps_pool_forward(float *out, const float *inp, const float *mask, int B, int T, int D,
+                              int pool) {
   check_steps(out, inp, B, T, D, pool);
   for (int b = 0; b < B; b++) {
     const float *x = inp + (size_t)b * T * D;
@@ -173,8 +174,8 @@ void mlprt_steps_pool_forward(float *out, const float *inp, const float *mask, i
   }
 }
 
-void mlprt_steps_pool_backward(float *dinp, const float *dout, const float *inp, const float *mask, int B, int T,
-                               int D, int pool) {
+void mlprt_steps_pool_backward(float *dinp, const float *dout, const float *inp, const float *mask, int B,
+                               int T, int D, int pool) {
   check_steps(dout, inp, B, T, D, pool);
   if (!dinp) return;
   for (int b = 0; b < B; b++) {
