@@ -39,6 +39,11 @@ static int in_buf(const MlpIrModel *m, int i) {
   return i == 0 ? m->x_buf : m->layers[i - 1].out_buf;
 }
 
+/* The padding mask of a sequence layer (the model's input, its codes), or a null pointer. */
+static LLVMValueRef mask_ptr(Cg *c, const MlpIrModel *m, const MlpIrLayer *l) {
+  return l->masked ? buf(c, m, m->x_buf) : LLVMConstNull(c->ptr);
+}
+
 /* The scratch of a conv layer, or a null pointer when it needs none. */
 static LLVMValueRef col_ptr(Cg *c, const MlpIrModel *m, const MlpIrLayer *l) {
   return l->col_buf >= 0 ? buf(c, m, l->col_buf) : LLVMConstNull(c->ptr);
@@ -173,11 +178,15 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       abi_call(c, MLP_ABI_mlprt_layernorm_forward, la, 9);
     } else if (l->op == MLP_OP_RECURRENT) {
       for (int d = 0; d < (l->bidirectional ? 2 : 1); d++) {
-        LLVMValueRef p[8] = {out, felem(c, buf(c, m, l->seq_buf), ci64(c, d * recurrent_seq(m, l))),
-                             buf(c, m, l->work_buf), in};
-        recurrent_slices(c, l, d, felem(c, params, ci64(c, l->w_off)), p + 4);
-        call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, d, n32, p, 8);
+        LLVMValueRef p[9] = {out, felem(c, buf(c, m, l->seq_buf), ci64(c, d * recurrent_seq(m, l))),
+                             buf(c, m, l->work_buf), in, mask_ptr(c, m, l)};
+        recurrent_slices(c, l, d, felem(c, params, ci64(c, l->w_off)), p + 5);
+        call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, d, n32, p, 9);
       }
+    } else if (l->op == MLP_OP_POOL_STEPS) {
+      LLVMValueRef pa[] = {
+          out, in, mask_ptr(c, m, l), n32, ci32(c, l->steps), ci32(c, l->features), ci32(c, l->pool)};
+      abi_call(c, MLP_ABI_mlprt_steps_pool_forward, pa, 7);
     } else if (l->op == MLP_OP_EMBEDDING) {
       LLVMValueRef ea[] = {out,
                            in,
@@ -190,10 +199,19 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       /* dropout while training only, at four sites a block */
       LLVMValueRef p = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntNE, train, ci64(c, 0), ""),
                                        cf32(c, l->rate), cf32(c, 0), "");
-      LLVMValueRef ea[] = {out,  buf(c, m, l->seq_buf), in, felem(c, params, ci64(c, l->w_off)),
-                           encoder_cfg(c, l), n32, p, seed, LLVMConstInt(c->i32, site, 0), step};
+      LLVMValueRef ea[] = {out,
+                           buf(c, m, l->seq_buf),
+                           in,
+                           mask_ptr(c, m, l),
+                           felem(c, params, ci64(c, l->w_off)),
+                           encoder_cfg(c, l),
+                           n32,
+                           p,
+                           seed,
+                           LLVMConstInt(c->i32, site, 0),
+                           step};
       site += 4 * (uint32_t)l->enc[MLPRT_ENC_LAYERS];
-      abi_call(c, MLP_ABI_mlprt_encoder_forward, ea, 10);
+      abi_call(c, MLP_ABI_mlprt_encoder_forward, ea, 11);
     } else if (l->op == MLP_OP_DROPOUT) {
       /* Training draws the mask; inference is the identity (a copy, so the
        * next layer's input buffer is the same either way). */
@@ -374,20 +392,32 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       la[8] = n32, la[9] = ci32(c, l->in_size);
       abi_call(c, MLP_ABI_mlprt_layernorm_backward, la, 10);
     } else if (l->op == MLP_OP_RECURRENT) {
-      /* dinp, dW_ih, dW_hh, db_ih, db_hh, work, dout, inp, seq, W_ih, W_hh; both directions add to dinp */
+      /* dinp, dW_ih, dW_hh, db_ih, db_hh, work, dout, inp, mask, seq, W_ih, W_hh; both directions add
+       * to dinp */
       for (int d = 0; d < (l->bidirectional ? 2 : 1); d++) {
-        LLVMValueRef p[13] = {din}, pw[4];
+        LLVMValueRef p[14] = {din}, pw[4];
         recurrent_slices(c, l, d, felem(c, grads, ci64(c, l->w_off)), p + 1);
         recurrent_slices(c, l, d, felem(c, params, ci64(c, l->w_off)), pw);
         LLVMValueRef rest[] = {buf(c, m, l->work_buf),
                                dout,
                                buf(c, m, in_buf(m, i)),
+                               mask_ptr(c, m, l),
                                felem(c, buf(c, m, l->seq_buf), ci64(c, d * recurrent_seq(m, l))),
                                pw[0],
                                pw[1]};
         memcpy(p + 5, rest, sizeof rest);
-        call_recurrent(c, MLP_ABI_mlprt_recurrent_backward, l, d, n32, p, 11);
+        call_recurrent(c, MLP_ABI_mlprt_recurrent_backward, l, d, n32, p, 12);
       }
+    } else if (l->op == MLP_OP_POOL_STEPS) {
+      LLVMValueRef pa[] = {din,
+                           dout,
+                           buf(c, m, in_buf(m, i)),
+                           mask_ptr(c, m, l),
+                           n32,
+                           ci32(c, l->steps),
+                           ci32(c, l->features),
+                           ci32(c, l->pool)};
+      abi_call(c, MLP_ABI_mlprt_steps_pool_backward, pa, 8);
     } else if (l->op == MLP_OP_EMBEDDING) {
       /* the table's gradient, in the rows the batch's codes name */
       LLVMValueRef ea[] = {felem(c, grads, ci64(c, l->w_off)), dout, buf(c, m, in_buf(m, i)),
@@ -400,12 +430,13 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
                            buf(c, m, l->work_buf),
                            dout,
                            buf(c, m, in_buf(m, i)),
+                           mask_ptr(c, m, l),
                            buf(c, m, l->seq_buf),
                            felem(c, params, ci64(c, l->w_off)),
                            encoder_cfg(c, l),
                            n32,
                            cf32(c, l->rate)};
-      abi_call(c, MLP_ABI_mlprt_encoder_backward, ea, 10);
+      abi_call(c, MLP_ABI_mlprt_encoder_backward, ea, 11);
     } else if (l->op == MLP_OP_AVGPOOL2D) {
       LLVMValueRef p[] = {din, dout};
       call_pool(c, MLP_ABI_mlprt_avgpool2d_backward, l, n32, p, 2);

@@ -1026,12 +1026,36 @@ static const char *attention(Graph *g, const int32_t *e, const char *x, const fl
   const char *q = slice(g, h5, 0, 1, 0), *k = slice(g, h5, 1, 2, 0), *v = slice(g, h5, 2, 3, 0);
   const char *scores = node2(g, "Mul", node2(g, "MatMul", q, transpose(g, k, kt, 5)),
                              const_scalar(g, 1.0f / sqrtf((float)dh)));
+  if (e[MLPRT_ENC_CAUSAL]) {
+    /* -inf above the diagonal: no step attends to a later one */
+    float *above = mlp_xmalloc((size_t)(T * T) * sizeof *above);
+    for (int64_t i = 0; i < T * T; i++) above[i] = i % T > i / T ? -INFINITY : 0.0f;
+    int64_t td[2] = {T, T};
+    scores = node2(g, "Add", scores, const_floats(g, "causal", td, 2, above));
+    free(above);
+  }
   Attrs at = {0};
   attr_int(&at, "axis", -1);
   const char *o = node2(g, "MatMul", node_named(g, "Softmax", NULL, &at, 1, scores), v);
   int64_t back[5] = {1, 3, 0, 2, 4}, rows[2] = {-1, D};
   o = reshape(g, transpose(g, o, back, 5), rows, 2); /* [N, T, 1, H, dh] -> [N*T, D] */
   return gemm(g, o, D, D, w + 3 * D * D + 3 * D, w + 4 * D * D + 3 * D);
+}
+
+/* The mean, first, last or largest (pool, a MlprtEncPool other than none) of the T steps of D features of
+ * x (steps x features per row, row-major): [N, D]. */
+static const char *pool_steps(Graph *g, int pool, int64_t T, int64_t D, const char *x) {
+  int64_t seq[3] = {-1, T, D}, rows_d[2] = {-1, D};
+  const char *x3 = reshape(g, x, seq, 3);
+  if (pool == MLPRT_POOL_FIRST || pool == MLPRT_POOL_LAST) {
+    int64_t at = pool == MLPRT_POOL_LAST ? T - 1 : 0;
+    return reshape(g, slice(g, x3, at, at + 1, 1), rows_d, 2);
+  }
+  int64_t axis[1] = {1};
+  Attrs at = {0};
+  attr_ints(&at, "axes", axis, 1);
+  attr_int(&at, "keepdims", 0);
+  return node_named(g, pool == MLPRT_POOL_MAX ? "ReduceMax" : "ReduceMean", NULL, &at, 1, x3);
 }
 
 /* A transformer encoder layer as MatMul, Softmax, Gemm and reductions over x
@@ -1076,16 +1100,7 @@ static const char *encoder(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer *l
     int64_t flat[2] = {-1, T * D};
     return reshape(g, x, flat, 2);
   }
-  const char *x3 = reshape(g, x, seq, 3);
-  if (pool == MLPRT_POOL_FIRST || pool == MLPRT_POOL_LAST) {
-    int64_t at = pool == MLPRT_POOL_LAST ? T - 1 : 0;
-    return reshape(g, slice(g, x3, at, at + 1, 1), rows_d, 2);
-  }
-  int64_t axis[1] = {1};
-  Attrs at = {0};
-  attr_ints(&at, "axes", axis, 1);
-  attr_int(&at, "keepdims", 0);
-  return node_named(g, pool == MLPRT_POOL_MAX ? "ReduceMax" : "ReduceMean", NULL, &at, 1, x3);
+  return pool_steps(g, pool, T, D, x);
 }
 
 /* The layers over x [N, in_size]; the model's outputs [N, out_size] in *out. */
@@ -1107,6 +1122,9 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       x = node_named(g, "Flatten", NULL, &at, 1, x);
       image = false;
     }
+    if (l->masked && l->op != MLP_OP_EMBEDDING)
+      return mlp_failf(err, n, "layer %d reads an embedding's padding mask (mask_zero), which ONNX export "
+                       "does not write", i + 1);
     switch (l->op) {
     case MLP_OP_DENSE:
       x = gemm(g, x, l->out_size, l->in_size, mo->params + l->w_off, mo->params + l->b_off);
@@ -1159,6 +1177,10 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
       image = false;
       break;
     case MLP_OP_EMBEDDING: x = embedding(g, mo, l, x); break;
+    case MLP_OP_POOL_STEPS:
+      x = pool_steps(g, l->pool, l->steps, l->features, x);
+      image = false;
+      break;
     case MLP_OP_FOREST: /* forest_model */
     case MLP_OP_SVM:    /* svm_model */
     case MLP_OP_BOOST:  /* boost_model */

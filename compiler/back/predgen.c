@@ -241,6 +241,7 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
     LLVMAddAttributeAtIndex(c->fn, pointers[i], LLVMCreateEnumAttribute(c->ctx, noalias, 0));
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
   LLVMValueRef cur = LLVMGetParam(c->fn, 0), out = LLVMGetParam(c->fn, 1);
+  LLVMValueRef codes = cur; /* the padding mask of masked sequence layers */
   LLVMValueRef n = LLVMGetParam(c->fn, 2), scratch = LLVMGetParam(c->fn, 3);
   LLVMValueRef n32 = LLVMBuildTrunc(c->b, n, c->i32, "");
   LLVMValueRef bufs[2] = {byte_at(c, scratch, p->act_a), byte_at(c, scratch, p->act_b)};
@@ -312,20 +313,31 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
       int64_t seq, work, dirs = l->bidirectional ? 2 : 1;
       mlprt_recurrent_sizes(l->cell, p->batch, l->steps, l->units, &seq, &work);
       for (int d = 0; d < dirs; d++) {
-        LLVMValueRef ra[8] = {dst, byte_at(c, scratch, p->rnn + 4 * d * seq),
-                              byte_at(c, scratch, p->rnn + 4 * dirs * seq), cur};
-        recurrent_slices(c, l, d, w, ra + 4);
-        call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, d, n32, ra, 8);
+        LLVMValueRef ra[9] = {dst, byte_at(c, scratch, p->rnn + 4 * d * seq),
+                              byte_at(c, scratch, p->rnn + 4 * dirs * seq), cur,
+                              l->masked ? codes : LLVMConstNull(c->ptr)};
+        recurrent_slices(c, l, d, w, ra + 5);
+        call_recurrent(c, MLP_ABI_mlprt_recurrent_forward, l, d, n32, ra, 9);
       }
+    } else if (l->op == MLP_OP_POOL_STEPS) {
+      LLVMValueRef pa[] = {dst,
+                           cur,
+                           l->masked ? codes : LLVMConstNull(c->ptr),
+                           n32,
+                           ci32(c, l->steps),
+                           ci32(c, l->features),
+                           ci32(c, l->pool)};
+      abi_call(c, MLP_ABI_mlprt_steps_pool_forward, pa, 7);
     } else if (l->op == MLP_OP_EMBEDDING) {
       LLVMValueRef ea[] = {dst, cur, w, LLVMBuildNSWMul(c->b, n32, ci32(c, l->steps), ""), ci32(c, l->vocab),
                            ci32(c, l->units)};
       abi_call(c, MLP_ABI_mlprt_embedding_forward, ea, 6);
     } else if (l->op == MLP_OP_ENCODER) {
       /* inference: no dropout */
-      LLVMValueRef ea[] = {dst,        byte_at(c, scratch, p->rnn), cur,        w,         encoder_cfg(c, l),
-                           n32,        cf32(c, 0),                  ci64(c, 0), ci32(c, 0), ci64(c, 0)};
-      abi_call(c, MLP_ABI_mlprt_encoder_forward, ea, 10);
+      LLVMValueRef mask = l->masked ? codes : LLVMConstNull(c->ptr);
+      LLVMValueRef ea[] = {dst, byte_at(c, scratch, p->rnn), cur, mask, w, encoder_cfg(c, l), n32, cf32(c, 0),
+                           ci64(c, 0), ci32(c, 0), ci64(c, 0)};
+      abi_call(c, MLP_ABI_mlprt_encoder_forward, ea, 11);
     }
     cur = dst;
   }

@@ -51,10 +51,10 @@ const char *mlp_ir_act_name(MlpAct a) {
 }
 
 const char *mlp_ir_op_name(MlpOpKind k) {
-  static const char *const names[] = {"dense",     "dropout",   "flatten",   "conv2d",
-                                      "maxpool2d", "avgpool2d", "batchnorm", "layernorm",
-                                      "recurrent", "forest",    "embedding", "svm",
-                                      "transformer_encoder", "boost"};
+  static const char *const names[] = {
+      "dense",     "dropout",   "flatten", "conv2d",    "maxpool2d", "avgpool2d",           "batchnorm",
+      "layernorm", "recurrent", "forest",  "embedding", "svm",       "transformer_encoder", "boost",
+      "pool_steps"};
   return names[k];
 }
 
@@ -338,17 +338,27 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
     cJSON_AddNumberToObject(lj, "units", (double)l->units);
     cJSON_AddBoolToObject(lj, "return_sequences", l->return_sequences);
     cJSON_AddBoolToObject(lj, "bidirectional", l->bidirectional);
+    cJSON_AddBoolToObject(lj, "masked", l->masked);
     cJSON_AddItemToObject(lj, "seq", buffer_json(m, l->seq_buf));
     cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));
   }
   if (l->op == MLP_OP_EMBEDDING) {
     cJSON_AddNumberToObject(lj, "vocab", (double)l->vocab);
     cJSON_AddNumberToObject(lj, "dim", (double)l->units);
+    cJSON_AddBoolToObject(lj, "masked", l->masked);
+  }
+  if (l->op == MLP_OP_POOL_STEPS) {
+    static const char *const kinds[] = {"mean", "first", "last", "max"}; /* by MlprtEncPool */
+    cJSON_AddNumberToObject(lj, "steps", (double)l->steps);
+    cJSON_AddNumberToObject(lj, "features", (double)l->features);
+    cJSON_AddStringToObject(lj, "kind", kinds[l->pool]);
+    cJSON_AddBoolToObject(lj, "masked", l->masked);
   }
   if (l->op == MLP_OP_ENCODER) {
-    static const char *const keys[] = {"steps", "features", "dim",        "heads",      "ff",
-                                       "blocks", "norm_first", "activation", "positions", "pool"};
+    static const char *const keys[] = {"steps",      "features",   "dim",       "heads", "ff",    "blocks",
+                                       "norm_first", "activation", "positions", "pool",  "causal"};
     for (int k = 0; k < MLPRT_ENC_NCFG; k++) cJSON_AddNumberToObject(lj, keys[k], l->enc[k]);
+    cJSON_AddBoolToObject(lj, "masked", l->masked);
     cJSON_AddNumberToObject(lj, "dropout", l->rate);
     cJSON_AddItemToObject(lj, "record", buffer_json(m, l->seq_buf));
     cJSON_AddItemToObject(lj, "work", buffer_json(m, l->work_buf));

@@ -58,8 +58,9 @@ typedef enum {
   MLP_OP_EMBEDDING, /* codes to vectors: MlpIrLayer.vocab, .units */
   MLP_OP_SVM,    /* the model's support vectors (room for MlpIrModel.svm_rows), mlprt_svm_forward's layout */
   MLP_OP_ENCODER, /* transformer_encoder: MlpIrLayer.enc */
-  MLP_OP_BOOST   /* boosted trees (trees rounds of K trees), mlprt_boost_forward's layout, then K base
-                    scores (the bias) under the output activation */
+  MLP_OP_BOOST,   /* boosted trees (trees rounds of K trees), mlprt_boost_forward's layout, then K base
+                     scores (the bias) under the output activation */
+  MLP_OP_POOL_STEPS /* pool_steps: steps x features to features, MlpIrLayer.pool */
 } MlpOpKind;
 
 /* ORDER ACT: the values are part of the generated-code contract (ir.c names). */
@@ -149,6 +150,13 @@ typedef struct {
    * w_off, its record in seq_buf and backward's scratch in work_buf. A flatten written `reshape`: steps
    * > 0, its output (1, steps, features). */
   int32_t enc[MLPRT_ENC_NCFG];
+  /* pool_steps: the steps and features it reads (as a recurrent layer does), what it keeps of them (a
+   * MlprtEncPool other than none). */
+  int pool;
+  /* An embedding written with mask_zero (code 0 is padding), and each recurrent, encoder or pool_steps
+   * layer that reads its steps (through dropouts and sequence layers that keep every step): these read
+   * the model's input, the codes, as their padding mask. */
+  bool masked;
 } MlpIrLayer;
 
 typedef struct {

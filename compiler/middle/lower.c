@@ -50,8 +50,16 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
   m->x_buf = mlp_ir_add_buffer(a, m, "x", xbytes, 0, 2 * L);
   int64_t c = m->in_c, h = m->in_h, w = m->in_w;
   int prev_out = m->x_buf;
+  bool masking = false; /* the layer's input steps are a masked embedding's */
   for (int i = 0; i < L; i++) {
     MlpIrLayer *l = &m->layers[i];
+    if (l->op == MLP_OP_EMBEDDING) masking = l->masked;
+    if (l->op == MLP_OP_RECURRENT || l->op == MLP_OP_ENCODER || l->op == MLP_OP_POOL_STEPS)
+      l->masked = masking;
+    bool keeps_steps = l->op == MLP_OP_DROPOUT || l->op == MLP_OP_EMBEDDING ||
+                       (l->op == MLP_OP_RECURRENT && l->return_sequences) ||
+                       (l->op == MLP_OP_ENCODER && l->enc[MLPRT_ENC_POOL] == MLPRT_POOL_NONE);
+    masking &= keeps_steps;
     l->in_c = c;
     l->in_h = h;
     l->in_w = w;
@@ -144,6 +152,16 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->n_params = l->vocab * l->units;
       l->flops = l->steps * l->units;
       break;
+    case MLP_OP_POOL_STEPS: {
+      /* steps x features as a recurrent layer reads them, to the features */
+      bool rows = c == 1 || (h == 1 && w == 1);
+      l->steps = c == 1 ? h : 1;
+      l->features = c == 1 ? w : c;
+      l->out_c = rows ? l->features : 0;
+      l->out_h = l->out_w = 1;
+      l->flops = l->steps * l->features;
+      break;
+    }
     case MLP_OP_ENCODER: {
       /* steps x features as a recurrent layer reads them */
       bool rows = c == 1 || (h == 1 && w == 1);
@@ -342,6 +360,7 @@ static void lower_encoder(const MlpSpecCall *c, MlpIrLayer *l) {
   e[MLPRT_ENC_LAYERS] = (int32_t)num_or(mlp_spec_arg(c, "layers"), 1);
   e[MLPRT_ENC_FF] = (int32_t)num_or(mlp_spec_arg(c, "ff"), 4.0 * e[MLPRT_ENC_D]);
   e[MLPRT_ENC_NORM_FIRST] = bool_or(mlp_spec_arg(c, "norm_first"), false);
+  e[MLPRT_ENC_CAUSAL] = bool_or(mlp_spec_arg(c, "causal"), false);
   e[MLPRT_ENC_ACT] = strcmp(str_or(mlp_spec_arg(c, "activation"), "relu"), "gelu") == 0 ? MLPRT_ENC_GELU
                                                                                          : MLPRT_ENC_RELU;
   const char *p = str_or(mlp_spec_arg(c, "positions"), "learned");
@@ -1392,6 +1411,12 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->steps = (int64_t)num_or(mlp_spec_arg(c, "steps"), 1);
     } else if (strcmp(op, "transformer_encoder") == 0) {
       lower_encoder(c, l);
+    } else if (strcmp(op, "pool_steps") == 0) {
+      static const char *const kinds[] = {"mean", "first", "last", "max"}; /* by MlprtEncPool */
+      const char *kind = str_or(mlp_spec_arg(c, "kind"), "mean");
+      l->op = MLP_OP_POOL_STEPS;
+      for (int k = 0; k < 4; k++)
+        if (strcmp(kind, kinds[k]) == 0) l->pool = k;
     } else if (strcmp(op, "conv2d") == 0) {
       l->op = MLP_OP_CONV2D;
       l->out_c = (int64_t)num_or(mlp_spec_arg(c, "filters"), 1);
@@ -1424,6 +1449,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->op = MLP_OP_EMBEDDING;
       l->vocab = (int64_t)num_or(mlp_spec_arg(c, "vocab"), 1);
       l->units = (int64_t)num_or(mlp_spec_arg(c, "dim"), 1);
+      l->masked = bool_or(mlp_spec_arg(c, "mask_zero"), false);
       if (m->nlayers > 0) {
         mlp_diag_error(L->d, c->loc, "an embedding reads the codes of the data (a sequence op's columns): "
                        "it must be the model's first layer");
@@ -1633,12 +1659,13 @@ static bool lower_network(Lower *L, MlpIr *ir, MlpIrModel *m) {
                    (long long)l->in_c, (long long)l->in_h, (long long)l->in_w);
     return false;
   }
-  if (bad >= 0 && (m->layers[bad].op == MLP_OP_RECURRENT || m->layers[bad].op == MLP_OP_ENCODER)) {
+  if (bad >= 0 && (m->layers[bad].op == MLP_OP_RECURRENT || m->layers[bad].op == MLP_OP_ENCODER ||
+                   m->layers[bad].op == MLP_OP_POOL_STEPS)) {
     const MlpIrLayer *l = &m->layers[bad];
     mlp_diag_error(L->d, calls[bad]->loc,
                    "a %s layer reads a one-channel image's rows as steps, or a vector as one step; "
                    "its input is %lldx%lldx%lld",
-                   l->op == MLP_OP_ENCODER ? "transformer_encoder" : "recurrent", (long long)l->in_c,
+                   l->op == MLP_OP_RECURRENT ? "recurrent" : mlp_ir_op_name(l->op), (long long)l->in_c,
                    (long long)l->in_h, (long long)l->in_w);
     return false;
   }

@@ -50,7 +50,8 @@ double mlprt_svm_kernel(const float *x, const float *y, int64_t n, int kernel, d
  * an int32 array indexed by these (values part of the generated-code
  * contract). T steps of F features in; width D (a multiple of HEADS); FF
  * feed-forward units; LAYERS blocks; NORM_FIRST 0 (post-norm, PyTorch's
- * default) or 1; ACT a MlprtEncAct; POS a MlprtEncPos; POOL a MlprtEncPool. */
+ * default) or 1; ACT a MlprtEncAct; POS a MlprtEncPos; POOL a MlprtEncPool;
+ * CAUSAL 1 lets each step attend to itself and the steps before it only. */
 enum {
   MLPRT_ENC_T,
   MLPRT_ENC_F,
@@ -62,13 +63,15 @@ enum {
   MLPRT_ENC_ACT,
   MLPRT_ENC_POS,
   MLPRT_ENC_POOL,
+  MLPRT_ENC_CAUSAL,
   MLPRT_ENC_NCFG
 };
 typedef enum { MLPRT_ENC_RELU, MLPRT_ENC_GELU } MlprtEncAct;
 /* Positions added to the (projected) input: none, learned (T, D), or the
  * sinusoids of "Attention is all you need". */
 typedef enum { MLPRT_POS_NONE, MLPRT_POS_LEARNED, MLPRT_POS_SINUSOIDAL } MlprtEncPos;
-/* The output: the mean, first, last or largest of the steps (B, D), or every step (B, T, D). */
+/* The output: the mean, first, last or largest of the steps (B, D), or every step (B, T, D);
+ * under a mask, of the counted steps. */
 typedef enum {
   MLPRT_POOL_MEAN,
   MLPRT_POOL_FIRST,

@@ -3,7 +3,8 @@
 Consumes the directory the C side wrote: for each run NAME below,
 NAME_params.f32 (the initial parameters, one flat float32 slab in the order
 of the shapes listed), NAME_x.f32 and NAME_y.i32 (every training batch, in
-order). Trains the same model from the same weights on the same batches with
+order) and, for a masked run, NAME_mask.f32 (each batch's steps, 1 real and 0
+padding, the padding in front). Trains the same model from the same weights on the same batches with
 torch.optim in float32 on one thread, and writes NAME_loss.f32 (the loss at
 every step, before its update) and NAME_final.f32 (the parameters after the
 last step, same slab order), for the C side to compare. The settings of
@@ -32,10 +33,12 @@ ARCHS = {
     # direction's W_ih, W_hh, b_ih, b_hh, then the reverse one's), the dense layer on both last states
     "emb_bilstm": ([(12, 5)] + [(32, 5), (32, 8), (32,), (32,)] * 2 + [(3, 16), (3,)], 8, (6,)),
 }
+ARCHS["emb_bilstm_masked"] = ARCHS["emb_bilstm"]
 
 # Transformer encoders over 6 steps of 5 features: width 8, 2 heads, 16 hidden units, 2 blocks.
 # name: (norm_first, activation, learned positions, pooling)
-ENCODERS = {"enc_post": (False, "gelu", True, "mean"), "enc_pre": (True, "relu", False, "max")}
+ENCODERS = {"enc_post": (False, "gelu", True, "mean"), "enc_pre": (True, "relu", False, "max"),
+            "enc_post_masked": (False, "gelu", True, "mean")}
 ENC_T, ENC_F, ENC_D, ENC_FF, ENC_HEADS, ENC_LAYERS = 6, 5, 8, 16, 2, 2
 
 
@@ -65,15 +68,38 @@ def sinusoids():
     return torch.where(j % 2 == 1, torch.cos(a), torch.sin(a)).float()
 
 
-def encoder_forward(arch, ps, x):
+def encoder_forward(arch, ps, x, mask):
     _, _, learned, pool = ENCODERS[arch]
     h = F.linear(x, ps[0], ps[1]) + (ps[2] if learned else sinusoids())
     rest = ps[3:] if learned else ps[2:]
     module = encoder_module(arch)
     names = [n for n, _ in module.named_parameters()]
-    h = torch.nn.utils.stateless.functional_call(module, dict(zip(names, rest[:-2])), (h,))
-    h = h.mean(1) if pool == "mean" else h.max(1).values
+    if mask is None:
+        h = torch.nn.utils.stateless.functional_call(module, dict(zip(names, rest[:-2])), (h,))
+        h = h.mean(1) if pool == "mean" else h.max(1).values
+    else:
+        # padded keys ignored; the mean over each row's real steps
+        kw = {"src_key_padding_mask": mask == 0}
+        h = torch.nn.utils.stateless.functional_call(module, dict(zip(names, rest[:-2])), (h,), kw)
+        h = (h * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)
     return F.linear(h, rest[-2], rest[-1])
+
+
+def packed_bilstm(e, mask, ws):
+    """A bidirectional LSTM over each row's real steps (padding in front, moved behind for
+    pack_padded_sequence): its two last states side by side."""
+    lengths = mask.sum(1).long()
+    T = e.shape[1]
+    # row b's real steps first: step t reads step (t + padding) % T
+    idx = (torch.arange(T)[None, :] + (T - lengths)[:, None]) % T
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.gather(e, 1, idx[:, :, None].expand_as(e)),
+                                                     lengths, batch_first=True, enforce_sorted=False)
+    # PyTorch's packed kernel (nn.LSTM's): (data, batch sizes, initial state, weights, has_biases, layers,
+    # dropout, train, bidirectional); its states in the sorted order, put back in the batch's
+    h0 = (e.new_zeros(2, e.shape[0], 8),) * 2
+    h_n = torch._VF.lstm(packed.data, packed.batch_sizes, h0, ws, True, 1, 0.0, True, True)[1]
+    h_n = h_n.index_select(1, packed.unsorted_indices)
+    return torch.cat([h_n[0], h_n[1]], 1)
 
 # PyTorch's own recurrent kernels (what nn.LSTM and nn.GRU call), given the slab's tensors:
 # (input, initial state, weights, has_biases, layers, dropout, train, bidirectional, batch_first)
@@ -107,17 +133,21 @@ RUNS = {
     "emb_bilstm_adam": ("emb_bilstm", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
     "enc_post_adam": ("enc_post", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
     "enc_pre_adam": ("enc_pre", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
+    "emb_bilstm_masked_adam": ("emb_bilstm_masked", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
+    "enc_post_masked_adam": ("enc_post_masked", lambda ps: torch.optim.Adam(ps, lr=0.01), None, None),
 }
 
 
-def forward(arch, ps, x):
+def forward(arch, ps, x, mask):
+    if arch == "emb_bilstm_masked":
+        return F.linear(packed_bilstm(F.embedding(x.long(), ps[0]), mask, ps[1:9]), ps[9], ps[10])
     if arch == "emb_bilstm":
         e = F.embedding(x.long(), ps[0])
         h0 = (e.new_zeros(2, e.shape[0], 8),) * 2
         seq = torch._VF.lstm(e, h0, ps[1:9], True, 1, 0.0, True, True, True)[0]
         return F.linear(torch.cat([seq[:, -1, :8], seq[:, 0, 8:]], 1), ps[9], ps[10])
     if arch in ENCODERS:
-        return encoder_forward(arch, ps, x)
+        return encoder_forward(arch, ps, x, mask)
     if arch in CELLS:
         seq = CELLS[arch](x, ps[:4])
         return F.linear(seq[:, -1], ps[4], ps[5])
@@ -150,12 +180,16 @@ def run(name, d):
     xs = torch.from_numpy(xs.reshape((STEPS, batch) + in_shape))
     ys = np.fromfile(os.path.join(d, name + "_y.i32"), dtype=np.int32)
     ys = torch.from_numpy(ys.astype(np.int64).reshape(STEPS, batch))
+    masks = [None] * STEPS
+    mask_file = os.path.join(d, name + "_mask.f32")
+    if os.path.exists(mask_file):
+        masks = torch.from_numpy(np.fromfile(mask_file, dtype=np.float32).reshape(STEPS, batch, -1))
     opt = make_opt(ps)
     sched = make_sched(opt) if make_sched else None
     losses = []
     for t in range(STEPS):
         opt.zero_grad()
-        loss = F.cross_entropy(forward(arch, ps, xs[t]), ys[t])
+        loss = F.cross_entropy(forward(arch, ps, xs[t], masks[t]), ys[t])
         loss.backward()
         if clip:
             clip(ps)

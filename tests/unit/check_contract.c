@@ -457,6 +457,8 @@ static const OpCase op_cases[] = {
     {"model.gru", S_MODEL, LAYER, "units = 4", {{0}}, NULL, false},
     {"model.transformer_encoder", S_MODEL, LAYER, "heads = 2, dim = 4", {{0}}, NULL, false},
     {"model.reshape", S_MODEL, "%s\n    lstm(units = 4)\n    output()", "steps = 2", {{0}}, NULL, false},
+    {"model.pool_steps", S_MODEL, "embedding(vocab = 22, dim = 4)\n    %s\n    output()", "", TXTSEQ, NULL,
+     false},
     {"model.random_forest", S_MODEL, "%s", "", {{0}}, "output()", false},
     {"model.gradient_boosting", S_MODEL, "%s", "", {{0}}, "output()", false},
     {"model.svm", S_MODEL, "%s", "", {{0}}, "output()", false},

@@ -397,7 +397,9 @@ static const char chars_spec[] = "pipeline chars {\n"
 /* The same texts as word ids: cleaned, 5 ids of the 6 words seen twice or
  * more (shorter texts padded in front, longer ones cut, other words out of
  * the vocabulary), embedded and read by two stacked bidirectional GRUs with
- * dropout between them. */
+ * dropout between them; or, with the padding masked, by a transformer
+ * encoder whose every step a bidirectional LSTM reads, or as a bag of
+ * embeddings (the largest of each feature over the real words). */
 static const char tokens_spec[] = "pipeline tokens {\n"
                                   "  data {\n"
                                   "    source = csv(\"%s/chars.csv\")\n"
@@ -413,8 +415,7 @@ static const char tokens_spec[] = "pipeline tokens {\n"
                                   "    split(validation = 0.2, test = 0.2, seed = 5)\n"
                                   "  }\n"
                                   "  model {\n"
-                                  "    embedding(8, 4)\n"
-                                  "    gru(5, bidirectional = true, layers = 2, dropout = 0.2)\n"
+                                  "%s"
                                   "    output()\n"
                                   "  }\n"
                                   "  hyperparameters {\n"
@@ -567,8 +568,20 @@ static void setup(void) {
   write_chars(chars);
   snprintf(text, sizeof text, chars_spec, tmp);
   train_text("chars.mlp", text, "chars");
-  snprintf(text, sizeof text, tokens_spec, tmp);
+  snprintf(text, sizeof text, tokens_spec, tmp,
+           "    embedding(8, 4)\n"
+           "    gru(5, bidirectional = true, layers = 2, dropout = 0.2)\n");
   train_text("tokens.mlp", text, "tokens");
+  snprintf(text, sizeof text, tokens_spec, tmp,
+           "    embedding(8, 4, mask_zero = true)\n"
+           "    transformer_encoder(heads = 2, dim = 4, ff = 8, pool = none)\n"
+           "    lstm(5, bidirectional = true)\n");
+  train_text("masked_tokens.mlp", text, "masked_tokens");
+  snprintf(text, sizeof text, tokens_spec, tmp,
+           "    embedding(8, 4, mask_zero = true)\n"
+           "    pool_steps(max)\n"
+           "    dense(6)\n");
+  train_text("bag_tokens.mlp", text, "bag_tokens");
   free(chars);
   char *late = test_path(tmp, "late.csv");
   write_late(late);
@@ -751,6 +764,12 @@ END_TEST
 
 START_TEST(export_tokens_embedding_bidirectional) {
   check_equal("tokens", "label");
+}
+END_TEST
+
+START_TEST(export_tokens_masked) {
+  check_equal("masked_tokens", "label");
+  check_equal("bag_tokens", "label");
 }
 END_TEST
 
@@ -1347,6 +1366,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_level_only_in_test_rows);
   tcase_add_test(tc, export_text_characters_and_hashing);
   tcase_add_test(tc, export_tokens_embedding_bidirectional);
+  tcase_add_test(tc, export_tokens_masked);
   tcase_add_test(tc, export_rejects_bad_rows_in_order);
   tcase_add_test(tc, export_version_names_hashes);
   tcase_add_test(tc, export_announces_and_keeps_unnamed_files);

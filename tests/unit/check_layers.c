@@ -2,7 +2,8 @@
  * every backward (inputs and weights) at several shapes, including batch 1,
  * odd sizes, padded and strided convolutions and pooling whose stride differs
  * from its window; BLAS paths against the reference loops; dropout masks;
- * batch norm's running statistics; recurrent layers through time; argument checks. */
+ * batch norm's running statistics; recurrent layers through time, with and
+ * without a padding mask; argument checks. */
 #include <check.h>
 #include <math.h>
 #include <signal.h>
@@ -571,6 +572,25 @@ END_TEST
 
 /* ---- recurrent layers ------------------------------------------------------ */
 
+/* A padding mask (B, T) as tokenize lays texts out, padding in front: row b
+ * has b % T padded steps, the last row all but one, and with three rows or
+ * more the one before it is all padding. */
+static float *pad_mask(int B, int T) {
+  float *m = fbuf((size_t)B * T);
+  for (int b = 0; b < B; b++) {
+    int pad = b == B - 1 ? T - 1 : B >= 3 && b == B - 2 ? T : b % T;
+    for (int t = pad; t < T; t++) m[(size_t)b * T + t] = 1.0f;
+  }
+  return m;
+}
+
+/* The padded steps of row b under mask m (B, T). */
+static int padded(const float *m, int b, int T) {
+  int n = 0;
+  while (n < T && m[(size_t)b * T + n] == 0.0f) n++;
+  return n;
+}
+
 /* cell B T F H return_sequences: length-1 sequences, batch 1, and both outputs */
 static const int rnn_shapes[][6] = {
     {MLPRT_CELL_RNN, 2, 1, 3, 4, 0},  {MLPRT_CELL_RNN, 3, 5, 2, 3, 1},  {MLPRT_CELL_LSTM, 1, 1, 4, 3, 1},
@@ -580,26 +600,64 @@ static const int rnn_shapes[][6] = {
 #define N_RNN_SHAPES (int)(sizeof rnn_shapes / sizeof rnn_shapes[0])
 
 typedef struct {
-  float *out, *seq, *work, *inp, *w_ih, *w_hh, *b_ih, *b_hh;
+  float *out, *seq, *work, *inp, *mask, *w_ih, *w_hh, *b_ih, *b_hh;
   int cell, B, T, F, H, ret;
 } RnnCtx;
 
 static void rnn_fwd(void *p) {
   RnnCtx *k = p;
-  mlprt_recurrent_forward(k->out, k->seq, k->work, k->inp, k->w_ih, k->w_hh, k->b_ih, k->b_hh, k->cell, k->B,
-                          k->T, k->F, k->H, k->ret);
+  mlprt_recurrent_forward(k->out, k->seq, k->work, k->inp, k->mask, k->w_ih, k->w_hh, k->b_ih, k->b_hh,
+                          k->cell, k->B, k->T, k->F, k->H, k->ret);
 }
 
+/* Each masked row's output is the layer over its counted steps alone (PyTorch's packed sequence): the
+ * last state, or those steps' states after zeros; a row of padding only gives zeros. */
+static void check_packed(const RnnCtx *k) {
+  int T = k->T, F = k->F, H = k->H;
+  int64_t nseq, nwork;
+  mlprt_recurrent_sizes(k->cell, 1, T, H, &nseq, &nwork);
+  float *seq = fbuf((size_t)nseq), *work = fbuf((size_t)nwork), *o = fbuf((size_t)T * H);
+  for (int b = 0; b < k->B; b++) {
+    int pad = padded(k->mask, b, T), n = T - pad;
+    const float *ob = k->out + (size_t)b * (k->ret ? T : 1) * H;
+    if (n > 0)
+      mlprt_recurrent_forward(o, seq, work, k->inp + ((size_t)b * T + pad) * F, NULL, k->w_ih, k->w_hh,
+                              k->b_ih, k->b_hh, k->cell, 1, n, F, H, k->ret);
+    for (int i = 0; i < (k->ret ? T : 1) * H; i++) {
+      int t = i / H; /* a step of the output with sequences */
+      float want = n == 0 || (k->ret && t < pad) ? 0.0f : o[k->ret ? i - pad * H : i];
+      ck_assert_float_eq_tol(ob[i], want, 1e-6f);
+    }
+  }
+  free(seq);
+  free(work);
+  free(o);
+}
+
+/* Shapes 0 .. N_RNN_SHAPES - 1 without a mask, then the same shapes with pad_mask. */
 START_TEST(recurrent_gradcheck) {
-  const int *sh = rnn_shapes[_i];
+  const int *sh = rnn_shapes[_i % N_RNN_SHAPES];
   int cell = sh[0], B = sh[1], T = sh[2], F = sh[3], H = sh[4], ret = sh[5];
   int G = mlprt_recurrent_gates(cell);
   int64_t nseq, nwork;
   mlprt_recurrent_sizes(cell, B, T, H, &nseq, &nwork);
   size_t nin = (size_t)B * T * F, nout = (size_t)B * (ret ? T : 1) * H;
   size_t nih = (size_t)G * H * F, nhh = (size_t)G * H * H, nb = (size_t)G * H;
-  RnnCtx k = {fbuf(nout), fbuf((size_t)nseq), fbuf((size_t)nwork), fbuf(nin), fbuf(nih), fbuf(nhh), fbuf(nb),
-              fbuf(nb), cell, B, T, F, H, ret};
+  RnnCtx k = {fbuf(nout),
+              fbuf((size_t)nseq),
+              fbuf((size_t)nwork),
+              fbuf(nin),
+              _i < N_RNN_SHAPES ? NULL : pad_mask(B, T),
+              fbuf(nih),
+              fbuf(nhh),
+              fbuf(nb),
+              fbuf(nb),
+              cell,
+              B,
+              T,
+              F,
+              H,
+              ret};
   float *r = fbuf(nout), *dinp = fbuf(nin), *dih = fbuf(nih), *dhh = fbuf(nhh);
   float *dbi = fbuf(nb), *dbh = fbuf(nb);
   gc_fill(k.inp, nin, -1.5f, 1.5f, 80);
@@ -609,17 +667,19 @@ START_TEST(recurrent_gradcheck) {
   gc_fill(k.b_hh, nb, -0.5f, 0.5f, 84);
   gc_fill(r, nout, -1, 1, 85);
   rnn_fwd(&k);
-  mlprt_recurrent_backward(dinp, dih, dhh, dbi, dbh, k.work, r, k.inp, k.seq, k.w_ih, k.w_hh, cell, B, T, F,
-                           H, ret);
+  mlprt_recurrent_backward(dinp, dih, dhh, dbi, dbh, k.work, r, k.inp, k.mask, k.seq, k.w_ih, k.w_hh, cell, B,
+                           T, F, H, ret);
   GcObjective o = {rnn_fwd, &k, k.out, r, nout};
   GC_ASSERT(&o, k.inp, dinp, nin, "recurrent input");
   GC_ASSERT(&o, k.w_ih, dih, nih, "recurrent W_ih");
   GC_ASSERT(&o, k.w_hh, dhh, nhh, "recurrent W_hh");
   GC_ASSERT(&o, k.b_ih, dbi, nb, "recurrent b_ih");
   GC_ASSERT(&o, k.b_hh, dbh, nb, "recurrent b_hh");
-  /* the last output step is the last state either way */
+  /* the last output step is the last state either way (the last row's last step counts) */
   ck_assert_float_eq(k.out[nout - 1], k.seq[nseq - 1]);
-  float *bufs[] = {k.out, k.seq, k.work, k.inp, k.w_ih, k.w_hh, k.b_ih, k.b_hh, r, dinp, dih, dhh, dbi, dbh};
+  if (k.mask) check_packed(&k);
+  float *bufs[] = {k.out,  k.seq, k.work, k.inp, k.mask, k.w_ih, k.w_hh, k.b_ih,
+                   k.b_hh, r,     dinp,   dih,   dhh,    dbi,    dbh};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
 }
 END_TEST
@@ -627,28 +687,36 @@ END_TEST
 /* A bidirectional layer: the forward direction (weights [0]) and the
  * reverse one ([1]) write the two halves of each output row. */
 typedef struct {
-  float *out, *seq[2], *work, *inp, *w_ih[2], *w_hh[2], *b_ih[2], *b_hh[2];
+  float *out, *seq[2], *work, *inp, *mask, *w_ih[2], *w_hh[2], *b_ih[2], *b_hh[2];
   int cell, B, T, F, H, ret;
 } BiCtx;
 
 static void bi_fwd(void *p) {
   BiCtx *k = p;
   for (int d = 0; d < 2; d++)
-    mlprt_recurrent_forward(k->out, k->seq[d], k->work, k->inp, k->w_ih[d], k->w_hh[d], k->b_ih[d],
+    mlprt_recurrent_forward(k->out, k->seq[d], k->work, k->inp, k->mask, k->w_ih[d], k->w_hh[d], k->b_ih[d],
                             k->b_hh[d], k->cell, k->B, k->T, k->F, k->H,
                             k->ret | MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
 }
 
 START_TEST(bidirectional_gradcheck) {
-  const int *sh = rnn_shapes[_i];
+  const int *sh = rnn_shapes[_i % N_RNN_SHAPES];
   int cell = sh[0], B = sh[1], T = sh[2], F = sh[3], H = sh[4], ret = sh[5];
   int G = mlprt_recurrent_gates(cell);
   int64_t nseq, nwork;
   mlprt_recurrent_sizes(cell, B, T, H, &nseq, &nwork);
   size_t nin = (size_t)B * T * F, nout = (size_t)B * (ret ? T : 1) * 2 * H;
   size_t nih = (size_t)G * H * F, nhh = (size_t)G * H * H, nb = (size_t)G * H;
-  BiCtx k = {.out = fbuf(nout), .work = fbuf((size_t)nwork), .inp = fbuf(nin), .cell = cell, .B = B, .T = T,
-             .F = F, .H = H, .ret = ret};
+  BiCtx k = {.out = fbuf(nout),
+             .work = fbuf((size_t)nwork),
+             .inp = fbuf(nin),
+             .cell = cell,
+             .B = B,
+             .T = T,
+             .F = F,
+             .H = H,
+             .ret = ret,
+             .mask = _i < N_RNN_SHAPES ? NULL : pad_mask(B, T)};
   float *r = fbuf(nout), *dinp = fbuf(nin), *g[2][4];
   gc_fill(k.inp, nin, -1.5f, 1.5f, 90);
   gc_fill(r, nout, -1, 1, 91);
@@ -664,8 +732,9 @@ START_TEST(bidirectional_gradcheck) {
   }
   bi_fwd(&k);
   for (int d = 0; d < 2; d++)
-    mlprt_recurrent_backward(dinp, g[d][0], g[d][1], g[d][2], g[d][3], k.work, r, k.inp, k.seq[d], k.w_ih[d],
-                             k.w_hh[d], cell, B, T, F, H, ret | MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
+    mlprt_recurrent_backward(dinp, g[d][0], g[d][1], g[d][2], g[d][3], k.work, r, k.inp, k.mask, k.seq[d],
+                             k.w_ih[d], k.w_hh[d], cell, B, T, F, H,
+                             ret | MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
   GcObjective o = {bi_fwd, &k, k.out, r, nout};
   GC_ASSERT(&o, k.inp, dinp, nin, "bidirectional input");
   for (int d = 0; d < 2; d++) {
@@ -674,14 +743,16 @@ START_TEST(bidirectional_gradcheck) {
     GC_ASSERT(&o, k.b_ih[d], g[d][2], nb, d ? "reverse b_ih" : "forward b_ih");
     GC_ASSERT(&o, k.b_hh[d], g[d][3], nb, d ? "reverse b_hh" : "forward b_hh");
   }
-  /* the reverse direction is the forward cell over the steps in reverse order */
-  float *rin = fbuf(nin), *rout = fbuf((size_t)B * (ret ? T : 1) * H);
+  /* the reverse direction is the forward cell over the steps (and mask) in reverse order */
+  float *rin = fbuf(nin), *rout = fbuf((size_t)B * (ret ? T : 1) * H), *rmask = fbuf((size_t)B * T);
   for (int b = 0; b < B; b++)
-    for (int t = 0; t < T; t++)
+    for (int t = 0; t < T; t++) {
       memcpy(rin + ((size_t)b * T + t) * F, k.inp + ((size_t)b * T + T - 1 - t) * F,
              (size_t)F * sizeof(float));
-  mlprt_recurrent_forward(rout, k.seq[0], k.work, rin, k.w_ih[1], k.w_hh[1], k.b_ih[1], k.b_hh[1], cell, B, T,
-                          F, H, ret);
+      rmask[(size_t)b * T + t] = k.mask ? k.mask[(size_t)b * T + T - 1 - t] : 1.0f;
+    }
+  mlprt_recurrent_forward(rout, k.seq[0], k.work, rin, rmask, k.w_ih[1], k.w_hh[1], k.b_ih[1], k.b_hh[1],
+                          cell, B, T, F, H, ret);
   for (int b = 0; b < B; b++)
     for (int t = 0; t < (ret ? T : 1); t++)
       for (int j = 0; j < H; j++)
@@ -689,12 +760,13 @@ START_TEST(bidirectional_gradcheck) {
                                rout[((size_t)b * (ret ? T : 1) + (ret ? T - 1 - t : 0)) * H + j], 1e-6f);
   free(rin);
   free(rout);
+  free(rmask);
   for (int d = 0; d < 2; d++) {
     float *bufs[] = {k.seq[d], k.w_ih[d], k.w_hh[d], k.b_ih[d], k.b_hh[d],
                      g[d][0],  g[d][1],   g[d][2],   g[d][3]};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
   }
-  float *bufs[] = {k.out, k.work, k.inp, r, dinp};
+  float *bufs[] = {k.out, k.work, k.inp, k.mask, r, dinp};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
 }
 END_TEST
@@ -703,7 +775,7 @@ END_TEST
  * c = sigmoid(x) tanh(x), h = sigmoid(x) tanh(c). */
 START_TEST(lstm_values) {
   float x = 0.7f, w_ih[4] = {1, 1, 1, 1}, w_hh[4] = {1, 1, 1, 1}, out, seq[6], work[12];
-  mlprt_recurrent_forward(&out, seq, work, &x, w_ih, w_hh, NULL, NULL, MLPRT_CELL_LSTM, 1, 1, 1, 1, 0);
+  mlprt_recurrent_forward(&out, seq, work, &x, NULL, w_ih, w_hh, NULL, NULL, MLPRT_CELL_LSTM, 1, 1, 1, 1, 0);
   float s = 1.0f / (1.0f + expf(-x)), c = s * tanhf(x);
   ck_assert_float_eq_tol(seq[4], c, 1e-6f);
   ck_assert_float_eq_tol(out, s * tanhf(c), 1e-6f);
@@ -712,24 +784,26 @@ END_TEST
 
 /* ---- transformer encoder ------------------------------------------------- */
 
-/* B T F D heads FF layers norm_first act pos pool, dropout in per mille: length-1 sequences,
+/* B T F D heads FF layers norm_first act pos pool causal, dropout in per mille: length-1 sequences,
  * batch 1, an input projection (F != D), both norms, both activations, every
- * position kind and pooling, two blocks, and dropout (its masks are a function
+ * position kind and pooling, two blocks, causal attention, and dropout (its masks are a function
  * of the step, so every forward of a check draws the same) */
-static const int enc_shapes[][12] = {
-    {2, 1, 4, 4, 2, 6, 1, 0, MLPRT_ENC_RELU, MLPRT_POS_NONE, MLPRT_POOL_MEAN, 0},
-    {1, 3, 4, 4, 1, 5, 1, 1, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_FIRST, 0},
-    {2, 4, 3, 4, 2, 3, 2, 0, MLPRT_ENC_GELU, MLPRT_POS_SINUSOIDAL, MLPRT_POOL_LAST, 0},
-    {3, 3, 5, 6, 3, 4, 2, 1, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_MAX, 0},
-    {2, 5, 2, 4, 2, 4, 1, 0, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_NONE, 0},
-    {1, 1, 3, 2, 1, 3, 2, 1, MLPRT_ENC_GELU, MLPRT_POS_SINUSOIDAL, MLPRT_POOL_NONE, 0},
-    {2, 3, 4, 4, 2, 5, 2, 0, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_MEAN, 300},
-    {2, 4, 4, 4, 2, 5, 1, 1, MLPRT_ENC_GELU, MLPRT_POS_NONE, MLPRT_POOL_MEAN, 250},
+static const int enc_shapes[][13] = {
+    {2, 1, 4, 4, 2, 6, 1, 0, MLPRT_ENC_RELU, MLPRT_POS_NONE, MLPRT_POOL_MEAN, 0, 0},
+    {1, 3, 4, 4, 1, 5, 1, 1, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_FIRST, 0, 0},
+    {2, 4, 3, 4, 2, 3, 2, 0, MLPRT_ENC_GELU, MLPRT_POS_SINUSOIDAL, MLPRT_POOL_LAST, 0, 0},
+    {3, 3, 5, 6, 3, 4, 2, 1, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_MAX, 0, 0},
+    {2, 5, 2, 4, 2, 4, 1, 0, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_NONE, 1, 0},
+    {1, 1, 3, 2, 1, 3, 2, 1, MLPRT_ENC_GELU, MLPRT_POS_SINUSOIDAL, MLPRT_POOL_NONE, 1, 0},
+    {2, 3, 4, 4, 2, 5, 2, 0, MLPRT_ENC_GELU, MLPRT_POS_LEARNED, MLPRT_POOL_MEAN, 0, 300},
+    {2, 4, 4, 4, 2, 5, 1, 1, MLPRT_ENC_GELU, MLPRT_POS_NONE, MLPRT_POOL_MEAN, 1, 250},
+    {4, 4, 3, 4, 2, 4, 2, 0, MLPRT_ENC_RELU, MLPRT_POS_LEARNED, MLPRT_POOL_MEAN, 0, 0},
+    {3, 5, 4, 4, 2, 3, 1, 1, MLPRT_ENC_GELU, MLPRT_POS_SINUSOIDAL, MLPRT_POOL_MAX, 0, 0},
 };
 #define N_ENC_SHAPES (int)(sizeof enc_shapes / sizeof enc_shapes[0])
 
 typedef struct {
-  float *out, *rec, *inp, *params;
+  float *out, *rec, *inp, *mask, *params;
   int32_t cfg[MLPRT_ENC_NCFG];
   int B;
   float p;
@@ -737,28 +811,38 @@ typedef struct {
 
 static void enc_fwd(void *p) {
   EncCtx *k = p;
-  mlprt_encoder_forward(k->out, k->rec, k->inp, k->params, k->cfg, k->B, k->p, 7, 3, 11);
+  mlprt_encoder_forward(k->out, k->rec, k->inp, k->mask, k->params, k->cfg, k->B, k->p, 7, 3, 11);
 }
 
+/* Shapes 0 .. N_ENC_SHAPES - 1 without a mask, then the same shapes with pad_mask. */
 START_TEST(encoder_gradcheck) {
-  const int *sh = enc_shapes[_i];
-  EncCtx k = {.B = sh[0], .p = (float)sh[11] / 1000};
+  const int *sh = enc_shapes[_i % N_ENC_SHAPES];
+  EncCtx k = {.B = sh[0], .p = (float)sh[12] / 1000};
   for (int j = 0; j < MLPRT_ENC_NCFG; j++) k.cfg[j] = sh[1 + j];
   int B = sh[0], T = sh[1], F = sh[2], D = sh[3];
   int64_t np = mlprt_encoder_params(k.cfg), nrec, nwork;
   mlprt_encoder_sizes(k.cfg, B, &nrec, &nwork);
   size_t nin = (size_t)B * T * F, nout = (size_t)B * (k.cfg[MLPRT_ENC_POOL] == MLPRT_POOL_NONE ? T : 1) * D;
   k.out = fbuf(nout), k.rec = fbuf((size_t)nrec), k.inp = fbuf(nin), k.params = fbuf((size_t)np);
+  k.mask = _i < N_ENC_SHAPES ? NULL : pad_mask(B, T);
   float *r = fbuf(nout), *work = fbuf((size_t)nwork), *dinp = fbuf(nin), *dp = fbuf((size_t)np);
   gc_fill(k.inp, nin, -1.5f, 1.5f, 90);
   gc_fill(k.params, (size_t)np, -0.6f, 0.6f, 91);
   gc_fill(r, nout, -1, 1, 92);
   enc_fwd(&k);
-  mlprt_encoder_backward(dinp, dp, work, r, k.inp, k.rec, k.params, k.cfg, B, k.p);
+  mlprt_encoder_backward(dinp, dp, work, r, k.inp, k.mask, k.rec, k.params, k.cfg, B, k.p);
   GcObjective o = {enc_fwd, &k, k.out, r, nout};
   GC_ASSERT(&o, k.inp, dinp, nin, "encoder input");
   GC_ASSERT(&o, k.params, dp, (size_t)np, "encoder parameters");
-  float *bufs[] = {k.out, k.rec, k.inp, k.params, r, work, dinp, dp};
+  bool pooled = k.cfg[MLPRT_ENC_POOL] != MLPRT_POOL_NONE;
+  for (int b = 0; k.mask && pooled && b < B; b++) {
+    /* padding is neither attended to nor pooled: its input gets no gradient, and a row of padding
+     * only pools to zeros */
+    int pad = padded(k.mask, b, T);
+    for (size_t i = (size_t)b * T * F; i < ((size_t)b * T + pad) * F; i++) ck_assert_float_eq(dinp[i], 0.0f);
+    for (int j = 0; pad == T && j < D; j++) ck_assert_float_eq(k.out[(size_t)b * D + j], 0.0f);
+  }
+  float *bufs[] = {k.out, k.rec, k.inp, k.mask, k.params, r, work, dinp, dp};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
 }
 END_TEST
@@ -767,7 +851,7 @@ END_TEST
  * zero biases and the feed-forward's output weights zero, a post-norm block
  * is layer norm (x + x). */
 START_TEST(encoder_values) {
-  int32_t cfg[MLPRT_ENC_NCFG] = {1, 2, 2, 1, 1, 1, 0, MLPRT_ENC_RELU, MLPRT_POS_NONE, MLPRT_POOL_LAST};
+  int32_t cfg[MLPRT_ENC_NCFG] = {1, 2, 2, 1, 1, 1, 0, MLPRT_ENC_RELU, MLPRT_POS_NONE, MLPRT_POOL_LAST, 0};
   int64_t np = mlprt_encoder_params(cfg), nrec, nwork;
   mlprt_encoder_sizes(cfg, 1, &nrec, &nwork);
   ck_assert_int_eq(np, 3 * 4 + 6 + 4 + 2 + 2 + 1 + 2 + 2 + 8);
@@ -776,12 +860,62 @@ START_TEST(encoder_values) {
   float *w = params;
   for (int m = 0; m < 4; m++) w[(m < 3 ? m * 4 : 18) + 0] = w[(m < 3 ? m * 4 : 18) + 3] = 1;
   for (int j = 0; j < 2; j++) params[np - 8 + j] = params[np - 4 + j] = 1;
-  mlprt_encoder_forward(out, rec, x, params, cfg, 1, 0, 0, 0, 0);
+  mlprt_encoder_forward(out, rec, x, NULL, params, cfg, 1, 0, 0, 0, 0);
   /* layer norm of (0.5, 4): (-1, 1) up to eps; twice */
   ck_assert_float_eq_tol(out[0], -1.0f, 1e-4f);
   ck_assert_float_eq_tol(out[1], 1.0f, 1e-4f);
   free(params);
   free(rec);
+}
+END_TEST
+
+/* ---- pooling over steps --------------------------------------------------- */
+
+/* B T D: length-1 sequences, batch 1, and the mask's rows of padding only (B >= 3) */
+static const int steps_shapes[][3] = {{2, 1, 3}, {1, 4, 2}, {3, 5, 4}, {4, 3, 3}};
+#define N_STEPS_SHAPES (int)(sizeof steps_shapes / sizeof steps_shapes[0])
+
+typedef struct {
+  float *out, *inp, *mask;
+  int B, T, D, pool;
+} StepsCtx;
+
+static void steps_fwd(void *p) {
+  StepsCtx *k = p;
+  mlprt_steps_pool_forward(k->out, k->inp, k->mask, k->B, k->T, k->D, k->pool);
+}
+
+/* Each shape and pooling without a mask, then with pad_mask: the gradient, and the values against the
+ * pooling of each row's real steps by hand. */
+START_TEST(steps_pool_gradcheck) {
+  int shape = _i % N_STEPS_SHAPES, pool = _i / N_STEPS_SHAPES % 4, masked = _i / (4 * N_STEPS_SHAPES);
+  int B = steps_shapes[shape][0], T = steps_shapes[shape][1], D = steps_shapes[shape][2];
+  size_t nin = (size_t)B * T * D, nout = (size_t)B * D;
+  StepsCtx k = {fbuf(nout), fbuf(nin), masked ? pad_mask(B, T) : NULL, B, T, D, pool};
+  float *r = fbuf(nout), *dinp = fbuf(nin);
+  /* each feature's steps at least 0.25 apart, so no maximum is within a step of a tie */
+  gc_fill(k.inp, nin, 0, 0.05f, 110);
+  for (size_t i = 0; i < nin; i++) k.inp[i] += 0.3f * (float)((i / D % T + i % D) % T) - 0.6f;
+  gc_fill(r, nout, -1, 1, 111);
+  steps_fwd(&k);
+  mlprt_steps_pool_backward(dinp, r, k.inp, k.mask, B, T, D, pool);
+  GcObjective o = {steps_fwd, &k, k.out, r, nout};
+  GC_ASSERT(&o, k.inp, dinp, nin, "steps pooling input");
+  for (int b = 0; b < B; b++) {
+    int pad = k.mask ? padded(k.mask, b, T) : 0;
+    for (int j = 0; j < D; j++) {
+      double want = 0;
+      for (int t = pad; t < T; t++) {
+        float v = k.inp[((size_t)b * T + t) * D + j];
+        if (pool == MLPRT_POOL_MEAN) want += (double)v / (T - pad);
+        else if (pool == MLPRT_POOL_MAX) want = t == pad || v > want ? v : want;
+        else if ((pool == MLPRT_POOL_FIRST && t == pad) || (pool == MLPRT_POOL_LAST && t == T - 1)) want = v;
+      }
+      ck_assert_double_eq_tol(k.out[(size_t)b * D + j], want, 1e-6);
+    }
+  }
+  float *bufs[] = {k.out, k.inp, k.mask, r, dinp};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
 }
 END_TEST
 
@@ -1058,11 +1192,12 @@ Suite *layers_suite(void) {
   tcase_add_test(tc, batchnorm_gradcheck);
   tcase_add_test(tc, batchnorm_running_stats_and_inference);
   tcase_add_test(tc, layernorm_gradcheck);
-  tcase_add_loop_test(tc, recurrent_gradcheck, 0, N_RNN_SHAPES);
-  tcase_add_loop_test(tc, bidirectional_gradcheck, 0, N_RNN_SHAPES);
+  tcase_add_loop_test(tc, recurrent_gradcheck, 0, 2 * N_RNN_SHAPES);
+  tcase_add_loop_test(tc, bidirectional_gradcheck, 0, 2 * N_RNN_SHAPES);
   tcase_add_test(tc, lstm_values);
-  tcase_add_loop_test(tc, encoder_gradcheck, 0, N_ENC_SHAPES);
+  tcase_add_loop_test(tc, encoder_gradcheck, 0, 2 * N_ENC_SHAPES);
   tcase_add_test(tc, encoder_values);
+  tcase_add_loop_test(tc, steps_pool_gradcheck, 0, 8 * N_STEPS_SHAPES);
   tcase_add_loop_test(tc, conv2d_matches_direct, 0, N_CONV_SHAPES);
   tcase_add_loop_test(tc, conv2d_gradcheck, 0, N_CONV_SHAPES);
   tcase_add_test(tc, conv_sizes);

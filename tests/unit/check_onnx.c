@@ -643,7 +643,7 @@ START_TEST(onnx_recurrent_equals_runtime_kernels) {
     const MlpIrLayer *l = &m->layers[i];
     int64_t gu = mlprt_recurrent_gates(l->cell) * l->units;
     const float *wl = w + l->w_off, *bl = w + l->b_off;
-    mlprt_recurrent_forward(act[i], seq, work, cur, wl, wl + gu * l->features, bl, bl + gu, l->cell, N,
+    mlprt_recurrent_forward(act[i], seq, work, cur, NULL, wl, wl + gu * l->features, bl, bl + gu, l->cell, N,
                             (int)l->steps, (int)l->features, (int)l->units, l->return_sequences);
     cur = act[i];
   }
@@ -700,8 +700,8 @@ START_TEST(onnx_embedding_bidirectional_equals_runtime_kernels) {
     int64_t nseq = N * l->steps * (l->cell == MLPRT_CELL_LSTM ? 6 : 5) * l->units;
     for (int d = 0; d < 2; d++) {
       const float *wl = w + l->w_off + d * per, *bl = w + l->b_off + d * per;
-      mlprt_recurrent_forward(act[i - 1], seq + d * nseq, work, cur, wl, wl + gu * l->features, bl, bl + gu,
-                              l->cell, N, (int)l->steps, (int)l->features, (int)l->units,
+      mlprt_recurrent_forward(act[i - 1], seq + d * nseq, work, cur, NULL, wl, wl + gu * l->features, bl,
+                              bl + gu, l->cell, N, (int)l->steps, (int)l->features, (int)l->units,
                               (l->return_sequences ? MLPRT_RNN_SEQUENCES : 0) | MLPRT_RNN_PAIR |
                                   (d ? MLPRT_RNN_REVERSE : 0));
     }
@@ -750,7 +750,7 @@ START_TEST(onnx_layernorm_answers_as_trained) {
 }
 END_TEST
 
-/* Digits read as 8 steps of 8 pixels by two transformer encoders: post-norm
+/* Digits read as 8 steps of 8 pixels by two transformer encoders: causal post-norm
  * blocks with gelu and sinusoidal positions whose every step feeds a
  * pre-norm block with learned positions, max-pooled, then a gelu dense
  * layer. Attention exported as MatMul and Softmax must answer as training
@@ -763,7 +763,7 @@ START_TEST(onnx_transformer_answers_as_trained) {
       "    split(validation = 0.2, test = 0.2, stratify = true, seed = 3)\n  }\n"
       "  model {\n    reshape(8)\n"
       "    transformer_encoder(heads = 2, dim = 12, layers = 2, ff = 24, activation = gelu,\n"
-      "                        positions = sinusoidal, pool = none)\n"
+      "                        positions = sinusoidal, pool = none, causal = true)\n"
       "    transformer_encoder(heads = 3, dim = 12, norm_first = true, pool = max, dropout = 0.2)\n"
       "    dense(16, activation = gelu)\n    output(activation = softmax)\n  }\n"
       "  hyperparameters {\n    epochs = 4\n    lr = 0.003\n  }\n}\n",

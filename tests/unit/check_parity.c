@@ -14,8 +14,11 @@
  * LSTM and (d) a GRU, 8 units over 6 steps of 5 features, their last state
  * into dense 8->3, with Adam; (e) a post-norm and (f) a pre-norm transformer
  * encoder of two blocks (mlprt_encoder_forward), pooled into dense 8->3, with
- * Adam, against PyTorch's nn.TransformerEncoder. Without python3-torch the test is skipped
- * (test_skip). */
+ * Adam, against PyTorch's nn.TransformerEncoder; with padding masks (texts
+ * padded in front, some rows all padding but their last step): (h) run (e)
+ * masked by its codes, against pack_padded_sequence, and (i) encoder (f)
+ * masked, against src_key_padding_mask and a mean over the real steps.
+ * Without python3-torch the test is skipped (test_skip). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -60,6 +63,8 @@ typedef struct {
   uint8_t *decay;              /* [np] 1 for weights, 0 for biases */
   size_t np;
   float *x;                    /* [STEPS, batch, in_size] */
+  bool masked;                 /* (h), (i): padding in front of each row, 0 in mask */
+  float *mask;                 /* [STEPS, batch, steps] 1 for a real step, 0 for padding */
   int32_t *y;                  /* [STEPS, batch] */
   float loss[STEPS];
 } Model;
@@ -137,6 +142,19 @@ static void model_init(Model *m) {
   m->y = mlprt_alloc_aligned((size_t)STEPS * m->batch * sizeof(int32_t));
   mlprt_fill_normal(m->x, nx, 0.0f, 1.0f, SEED, 100);
   for (size_t i = 0; m->vocab && i < nx; i++) m->x[i] = (float)((int)(fabsf(m->x[i]) * 1000) % m->vocab);
+  if (!m->masked) return;
+  /* each row's first 0 .. T - 1 steps are padding (code 0 for an embedding, whose other codes are
+   * then 1 .. vocab - 1) */
+  int T = m->vocab ? m->in_size : m->enc[MLPRT_ENC_T];
+  m->mask = mlprt_alloc_aligned((size_t)STEPS * m->batch * T * sizeof(float));
+  for (int i = 0; i < STEPS * m->batch; i++) {
+    int pad = (int)(fabsf(m->x[(size_t)i * m->in_size]) * 7919) % T;
+    for (int t = 0; t < T; t++) {
+      float *x = m->x + (size_t)i * m->in_size + t;
+      m->mask[(size_t)i * T + t] = t >= pad;
+      if (m->vocab) *x = t < pad ? 0.0f : 1 + (float)((int)*x % (m->vocab - 1));
+    }
+  }
 }
 
 static void model_free(Model *m) {
@@ -145,6 +163,7 @@ static void model_free(Model *m) {
   mlprt_free_aligned(m->decay);
   mlprt_free_aligned(m->x);
   mlprt_free_aligned(m->y);
+  mlprt_free_aligned(m->mask);
 }
 
 /* Index of the largest of v[0..n). */
@@ -160,16 +179,19 @@ static int32_t argmax(const double *v, int n) {
  * largest of the first three features; the CNN's is the brightest of three
  * regions of the image (top half, bottom-left, bottom-right quarters); a
  * recurrent model's the largest of the first three features summed over
- * the steps; an embedded sequence's the commonest third of the codes. */
+ * the (real) steps; an embedded sequence's the commonest third of the
+ * (real) codes. */
 static void make_labels(Model *m) {
   for (int i = 0; i < STEPS * m->batch; i++) {
     const float *x = m->x + (size_t)i * m->in_size;
     double v[3] = {0, 0, 0};
     if (m->vocab) {
-      for (int s = 0; s < m->in_size; s++) v[3 * (int)x[s] / m->vocab] += 1 + 0.01 * s;
+      for (int s = 0; s < m->in_size; s++)
+        if (!m->masked || x[s] != 0) v[3 * (int)x[s] / m->vocab] += 1 + 0.01 * s;
     } else if (m->cell || m->enc[MLPRT_ENC_T]) {
       for (int s = 0; s < m->in_size / 5; s++)
-        for (int c = 0; c < 3; c++) v[c] += x[s * 5 + c];
+        for (int c = 0; c < 3 && (!m->mask || m->mask[(size_t)i * (m->in_size / 5) + s]); c++)
+          v[c] += x[s * 5 + c];
     } else if (!m->cnn) {
       for (int c = 0; c < 3; c++) v[c] = x[c];
     } else {
@@ -297,9 +319,10 @@ static void rnn_train(Model *m) {
   mlprt_optim_init(&opt, &m->opt, m->np);
   for (int t = 0; t < STEPS; t++) {
     const float *x = m->x + (size_t)t * B * T * F;
-    mlprt_recurrent_forward(h, seq, work, x, wih, whh, bih, bhh, cell, B, T, F, H, 0);
+    mlprt_recurrent_forward(h, seq, work, x, NULL, wih, whh, bih, bhh, cell, B, T, F, H, 0);
     head_step(m, t, h, dh, H, (size_t)GH * (F + H + 2));
-    mlprt_recurrent_backward(NULL, gwih, gwhh, gbih, gbhh, work, dh, x, seq, wih, whh, cell, B, T, F, H, 0);
+    mlprt_recurrent_backward(NULL, gwih, gwhh, gbih, gbhh, work, dh, x, NULL, seq, wih, whh, cell, B, T, F, H,
+                             0);
     update(m, &opt, t);
   }
   mlprt_optim_free(&opt);
@@ -309,7 +332,8 @@ static void rnn_train(Model *m) {
 
 /* (e): an embedding of V codes in D dimensions over T steps, read by a
  * bidirectional LSTM of H units whose two last states (the forward one's at
- * the last step, the reverse one's at the first) go into dense 2H->3.
+ * the last step, the reverse one's at the first) go into dense 2H->3; (h)
+ * the same with the codes as the LSTM's padding mask.
  * Slab: table (V, D), then W_ih W_hh b_ih b_hh of the forward and of the
  * reverse direction, dw (3, 2H), db (3). */
 static void emb_train(Model *m) {
@@ -329,8 +353,9 @@ static void emb_train(Model *m) {
     mlprt_embedding_forward(e, x, table, B * T, V, D);
     for (int d = 0; d < 2; d++) {
       float *w = table + V * D + d * per, *g = w + G * H * (D + H);
-      mlprt_recurrent_forward(h, seq + d * nseq, work, e, w, w + G * H * D, g, g + G * H, MLPRT_CELL_LSTM, B,
-                              T, D, H, MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
+      mlprt_recurrent_forward(h, seq + d * nseq, work, e, m->masked ? x : NULL, w, w + G * H * D, g,
+                              g + G * H, MLPRT_CELL_LSTM, B, T, D, H,
+                              MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
     }
     mlprt_dense_forward(logits, h, dw, db, B, 2 * H, K);
     m->loss[t] = mlprt_softmax_xent(dlogits, NULL, logits, m->y + t * B, NULL, 0.0f, B, K);
@@ -340,8 +365,8 @@ static void emb_train(Model *m) {
     mlprt_dense_backward(dh, gdw, gdb, dlogits, h, dw, B, 2 * H, K);
     for (int d = 0; d < 2; d++) {
       float *w = table + V * D + d * per, *gw = gtable + V * D + d * per, *gb = gw + G * H * (D + H);
-      mlprt_recurrent_backward(de, gw, gw + G * H * D, gb, gb + G * H, work, dh, e, seq + d * nseq, w,
-                               w + G * H * D, MLPRT_CELL_LSTM, B, T, D, H,
+      mlprt_recurrent_backward(de, gw, gw + G * H * D, gb, gb + G * H, work, dh, e, m->masked ? x : NULL,
+                               seq + d * nseq, w, w + G * H * D, MLPRT_CELL_LSTM, B, T, D, H,
                                MLPRT_RNN_PAIR | (d ? MLPRT_RNN_REVERSE : 0));
     }
     mlprt_embedding_backward(gtable, de, x, B * T, V, D);
@@ -353,7 +378,8 @@ static void emb_train(Model *m) {
 }
 
 /* (f), (g): a transformer encoder over T steps of F features, pooled, into
- * dense D->3, softmax CE. Slab: the encoder's (mlprt_encoder_params), dw (3, D), db (3). */
+ * dense D->3, softmax CE; (i) with the padding mask. Slab: the encoder's (mlprt_encoder_params), dw (3, D),
+ * db (3). */
 static void enc_train(Model *m) {
   enum { B = 8, D = ENC_D };
   int64_t nrec, nwork;
@@ -365,9 +391,10 @@ static void enc_train(Model *m) {
   mlprt_optim_init(&opt, &m->opt, m->np);
   for (int t = 0; t < STEPS; t++) {
     const float *x = m->x + (size_t)t * B * m->in_size;
-    mlprt_encoder_forward(h, rec, x, m->params, m->enc, B, 0.0f, 0, 0, 0);
+    const float *mask = m->mask ? m->mask + (size_t)t * B * m->enc[MLPRT_ENC_T] : NULL;
+    mlprt_encoder_forward(h, rec, x, mask, m->params, m->enc, B, 0.0f, 0, 0, 0);
     head_step(m, t, h, dh, D, tensor_numel(m, 0));
-    mlprt_encoder_backward(NULL, m->grads, work, dh, x, rec, m->params, m->enc, B, 0.0f);
+    mlprt_encoder_backward(NULL, m->grads, work, dh, x, mask, rec, m->params, m->enc, B, 0.0f);
     update(m, &opt, t);
   }
   mlprt_optim_free(&opt);
@@ -413,7 +440,8 @@ static bool key_bias(const Model *m, size_t i) {
   return at >= 0 && at < n - first && at % blk >= 3 * D * D + D && at % blk < 3 * D * D + 2 * D;
 }
 
-static const char *const FILES[] = {"_params.f32", "_x.f32", "_y.i32", "_loss.f32", "_final.f32"};
+static const char *const FILES[] = {"_params.f32", "_x.f32",    "_y.i32",
+                                    "_mask.f32",   "_loss.f32", "_final.f32"};
 
 /* Compare the C run of m with PyTorch's from dir: the loss at every step to
  * 1e-4 relative; the final weights to 1e-4 of the largest weight, after
@@ -459,7 +487,7 @@ START_TEST(parity_1_pytorch) {
     test_skip("parity_1_pytorch", "python3-torch", PYTHON " -c 'import torch' failed");
     return;
   }
-  enum { NRUNS = 10 };
+  enum { NRUNS = 12 };
   Model runs[NRUNS];
   for (int k = 0; k < NRUNS; k++) {
     bool cnn = k == 1;
@@ -493,14 +521,15 @@ START_TEST(parity_1_pytorch) {
      * sinusoidal positions, max pooling: width 8, 2 heads, 16 hidden units, over 6 steps of 5 features */
     Model enc = {.enc = {6, 5, ENC_D, 2, ENC_FF, 2, k == 9, k == 9 ? MLPRT_ENC_RELU : MLPRT_ENC_GELU,
                          k == 9 ? MLPRT_POS_SINUSOIDAL : MLPRT_POS_LEARNED,
-                         k == 9 ? MLPRT_POOL_MAX : MLPRT_POOL_MEAN},
+                         k == 9 ? MLPRT_POOL_MAX : MLPRT_POOL_MEAN, 0},
                  .ntensors = 3,
                  .ndim = {1, 2, 1},
                  .shape = {{0}, {3, ENC_D}, {3}},
                  .batch = 8,
                  .in_size = 30};
     enc.shape[0][0] = mlprt_encoder_params(enc.enc);
-    runs[k] = cnn ? conv : k == 4 ? ln : k == 7 ? emb : k >= 8 ? enc : k >= 5 ? rec : mlp;
+    runs[k] = cnn ? conv : k == 4 ? ln : k == 7 || k == 10 ? emb : k >= 8 ? enc : k >= 5 ? rec : mlp;
+    runs[k].masked = k >= 10; /* (h) masked (e), (i) masked (f) */
   }
   /* the two required runs: Adam on (a), SGD with momentum on (b) */
   runs[0].name = "mlp_adam";
@@ -542,6 +571,9 @@ START_TEST(parity_1_pytorch) {
   runs[7].name = "emb_bilstm_adam";
   runs[8].name = "enc_post_adam";
   runs[9].name = "enc_pre_adam";
+  /* the padding masks, through Adam */
+  runs[10].name = "emb_bilstm_masked_adam";
+  runs[11].name = "enc_post_masked_adam";
   for (int k = 5; k < NRUNS; k++) {
     runs[k].opt = mlprt_optim_defaults(MLPRT_OPT_ADAM);
     runs[k].opt.lr = 0.01;
@@ -556,6 +588,9 @@ START_TEST(parity_1_pytorch) {
     write_file(dir, m->name, "_params.f32", m->params, m->np * sizeof(float));
     write_file(dir, m->name, "_x.f32", m->x, (size_t)STEPS * m->batch * m->in_size * sizeof(float));
     write_file(dir, m->name, "_y.i32", m->y, (size_t)STEPS * m->batch * sizeof(int32_t));
+    if (m->mask)
+      write_file(dir, m->name, "_mask.f32", m->mask,
+                 (size_t)STEPS * m->batch * (m->vocab ? m->in_size : m->enc[MLPRT_ENC_T]) * sizeof(float));
     if (m->cnn) cnn_train(m);
     else if (m->vocab) emb_train(m);
     else if (m->cell) rnn_train(m);

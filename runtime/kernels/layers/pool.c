@@ -1,8 +1,11 @@
 /* pool.c — max and average pooling over NCHW tensors, windows without
- * padding and with any stride. Consumes inputs (N, C, H, W) and dout;
- * produces outputs (N, C, OH, OW), max pooling's argmax cache and accumulated
- * input gradients. */
+ * padding and with any stride; and pooling over the steps of sequences
+ * (B, T, D), under a padding mask or not. Consumes inputs and dout;
+ * produces outputs (N, C, OH, OW) or (B, D), max pooling's argmax cache and
+ * accumulated input gradients. */
 #include "mlp/layers.h"
+
+#include <string.h>
 
 #include "mlp/tensor.h"
 
@@ -115,5 +118,82 @@ void mlprt_avgpool2d_backward(float *dinp, const float *dout, int N, int C, int 
         for (int kh = 0; kh < KH; kh++)
           for (int kw = 0; kw < KW; kw++) dx[(oh * stride + kh) * W + ow * stride + kw] += g;
       }
+  }
+}
+
+/* ---- pooling over the steps of a sequence ------------------------------------ */
+
+/* Whether step t of row b counts: always without a mask. */
+static int counts(const float *mask, int b, int t, int T) {
+  return !mask || mask[(size_t)b * T + t] != 0.0f;
+}
+
+/* The counted steps of row b: how many, the first and the last (-1 without any). */
+static int span(const float *mask, int b, int T, int *first, int *last) {
+  int n = 0;
+  *first = *last = -1;
+  for (int t = 0; t < T; t++)
+    if (counts(mask, b, t, T)) {
+      if (n++ == 0) *first = t;
+      *last = t;
+    }
+  return n;
+}
+
+static void check_steps(const void *a, const void *b, int B, int T, int D, int pool) {
+  MLPRT_CHECK(B > 0 && T > 0 && D > 0, "step pooling dims B=%d T=%d D=%d", B, T, D);
+  MLPRT_CHECK(pool >= MLPRT_POOL_MEAN && pool <= MLPRT_POOL_MAX, "step pooling %d", pool);
+  MLPRT_CHECK(a != NULL && b != NULL, "step pooling buffer is NULL");
+}
+
+void mlprt_steps_pool_forward(float *out, const float *inp, const float *mask, int B, int T, int D,
+                              int pool) {
+  check_steps(out, inp, B, T, D, pool);
+  for (int b = 0; b < B; b++) {
+    const float *x = inp + (size_t)b * T * D;
+    float *o = out + (size_t)b * D;
+    int first, last, n = span(mask, b, T, &first, &last);
+    if (n == 0) {
+      memset(o, 0, (size_t)D * sizeof(float));
+      continue;
+    }
+    if (pool == MLPRT_POOL_FIRST || pool == MLPRT_POOL_LAST) {
+      memcpy(o, x + (size_t)(pool == MLPRT_POOL_LAST ? last : first) * D, (size_t)D * sizeof(float));
+      continue;
+    }
+    memcpy(o, x + (size_t)first * D, (size_t)D * sizeof(float));
+    for (int t = first + 1; t <= last; t++) {
+      if (!counts(mask, b, t, T)) continue;
+      for (int j = 0; j < D; j++) {
+        float v = x[(size_t)t * D + j];
+        o[j] = pool == MLPRT_POOL_MAX ? (v > o[j] ? v : o[j]) : o[j] + v;
+      }
+    }
+    if (pool == MLPRT_POOL_MEAN)
+      for (int j = 0; j < D; j++) o[j] /= (float)n;
+  }
+}
+
+void mlprt_steps_pool_backward(float *dinp, const float *dout, const float *inp, const float *mask, int B,
+                               int T, int D, int pool) {
+  check_steps(dout, inp, B, T, D, pool);
+  if (!dinp) return;
+  for (int b = 0; b < B; b++) {
+    const float *o = dout + (size_t)b * D, *x = inp + (size_t)b * T * D;
+    float *dx = dinp + (size_t)b * T * D;
+    int first, last, n = span(mask, b, T, &first, &last);
+    for (int j = 0; j < D && n > 0; j++) {
+      if (pool == MLPRT_POOL_FIRST || pool == MLPRT_POOL_LAST) {
+        dx[(size_t)(pool == MLPRT_POOL_LAST ? last : first) * D + j] += o[j];
+      } else if (pool == MLPRT_POOL_MEAN) {
+        for (int t = first; t <= last; t++)
+          if (counts(mask, b, t, T)) dx[(size_t)t * D + j] += o[j] / (float)n;
+      } else {
+        int at = first; /* the first maximum, as the forward's strict comparison keeps it */
+        for (int t = first + 1; t <= last; t++)
+          if (counts(mask, b, t, T) && x[(size_t)t * D + j] > x[(size_t)at * D + j]) at = t;
+        dx[(size_t)at * D + j] += o[j];
+      }
+    }
   }
 }

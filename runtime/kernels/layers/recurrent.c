@@ -8,7 +8,13 @@
  * record; each step then adds its hidden projection (one GEMM over the batch)
  * and runs the gate arithmetic in one fused loop. Backward keeps the gate
  * gradients of every step so that the input side is again one GEMM each for
- * dinp, dW_ih and db_ih. */
+ * dinp, dW_ih and db_ih.
+ *
+ * A mask (B, T), when given, leaves out the steps whose value is 0 (an
+ * embedding's padding): such a step carries the state (and an LSTM's cell)
+ * over unchanged, passes the gradient back unchanged, and outputs zeros;
+ * the last state is the one of the row's last counted step. Over a text
+ * padded in front this is PyTorch's packed sequences. */
 #include "mlp/layers.h"
 
 #include "gemm.h"
@@ -74,12 +80,18 @@ static int step_time(const Dir *d, int k, int T) {
   return d->rev ? T - 1 - k : k;
 }
 
-void mlprt_recurrent_forward(float *out, float *seq, float *work, const float *inp, const float *w_ih,
-                             const float *w_hh, const float *b_ih, const float *b_hh, int cell, int B, int T,
-                             int F, int H, int flags) {
+/* Whether step t of row b counts: always without a mask. */
+static bool counts(const float *mask, int b, int t, int T) {
+  return !mask || mask[(size_t)b * T + t] != 0.0f;
+}
+
+void mlprt_recurrent_forward(float *out, float *seq, float *work, const float *inp, const float *mask,
+                             const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                             int cell, int B, int T, int F, int H, int flags) {
   check_rnn(inp, w_ih, w_hh, cell, B, T, F, H);
   MLPRT_CHECK(out && seq && work, "recurrent output or scratch is NULL");
   int G = mlprt_recurrent_gates(cell), GH = G * H, S = cell_record(cell) * H, hoff = S - H;
+  int keep = cell == MLPRT_CELL_LSTM ? 4 * H : hoff; /* where the carried state (and cell) starts */
   size_t ld = (size_t)T * S; /* the record's row stride for one step across the batch */
   Dir dir = direction(flags, H);
   ptrdiff_t back = dir.rev ? -S : S; /* from a step's record to its predecessor's */
@@ -98,7 +110,11 @@ void mlprt_recurrent_forward(float *out, float *seq, float *work, const float *i
       const float *prev = k > 0 ? r - back : NULL;
       const float *hp = work + (size_t)b * GH;
       float *h = r + hoff;
-      if (cell == MLPRT_CELL_RNN) {
+      bool on = counts(mask, b, t, T);
+      if (!on) {
+        /* a left-out step: the state (and cell) carried over, zeros before the first */
+        for (int j = 0; j < S; j++) r[j] = prev && j >= keep ? prev[j] : 0.0f;
+      } else if (cell == MLPRT_CELL_RNN) {
         for (int j = 0; j < H; j++) h[j] = tanhf(r[j] + hp[j]);
       } else if (cell == MLPRT_CELL_LSTM) {
         float *c = r + 4 * H;
@@ -120,8 +136,10 @@ void mlprt_recurrent_forward(float *out, float *seq, float *work, const float *i
           h[j] = (1.0f - z) * n + (prev ? z * prev[hoff + j] : 0.0f);
         }
       }
-      if (dir.seqs)
+      if (dir.seqs && on)
         memcpy(out + ((size_t)b * T + t) * dir.ldo + dir.col, h, (size_t)H * sizeof(float));
+      else if (dir.seqs)
+        memset(out + ((size_t)b * T + t) * dir.ldo + dir.col, 0, (size_t)H * sizeof(float));
       else if (k == T - 1)
         memcpy(out + (size_t)b * dir.ldo + dir.col, h, (size_t)H * sizeof(float));
     }
@@ -137,9 +155,9 @@ static void add_column_sums(float *dbias, const float *m, int rows, int ld, int 
 }
 
 void mlprt_recurrent_backward(float *dinp, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
-                              float *work, const float *dout, const float *inp, const float *seq,
-                              const float *w_ih, const float *w_hh, int cell, int B, int T, int F, int H,
-                              int flags) {
+                              float *work, const float *dout, const float *inp, const float *mask,
+                              const float *seq, const float *w_ih, const float *w_hh, int cell, int B, int T,
+                              int F, int H, int flags) {
   check_rnn(inp, w_ih, w_hh, cell, B, T, F, H);
   MLPRT_CHECK(dout && seq && work, "recurrent dout, record or scratch is NULL");
   int G = mlprt_recurrent_gates(cell), GH = G * H, S = cell_record(cell) * H, hoff = S - H;
@@ -158,12 +176,19 @@ void mlprt_recurrent_backward(float *dinp, float *dw_ih, float *dw_hh, float *db
       const float *prev = k > 0 ? r - back : NULL;
       float *gx = dxp + ((size_t)b * T + t) * GH, *gh = dhp + (size_t)b * GH;
       float *dhb = dh + (size_t)b * H, *dcb = dc + (size_t)b * H;
-      if (dir.seqs) {
+      bool on = counts(mask, b, t, T);
+      if (dir.seqs && on) {
         const float *d = dout + ((size_t)b * T + t) * dir.ldo + dir.col;
         for (int j = 0; j < H; j++) dhb[j] += d[j];
-      } else if (k == T - 1) {
+      } else if (!dir.seqs && k == T - 1) {
         const float *d = dout + (size_t)b * dir.ldo + dir.col;
         for (int j = 0; j < H; j++) dhb[j] += d[j];
+      }
+      if (!on) {
+        /* the state passes through: dh and dc carry on, the gates get nothing */
+        memset(gx, 0, (size_t)GH * sizeof(float));
+        memset(gh, 0, (size_t)GH * sizeof(float));
+        continue;
       }
       if (cell == MLPRT_CELL_RNN) {
         for (int j = 0; j < H; j++) {

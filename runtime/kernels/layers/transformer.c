@@ -14,7 +14,13 @@
  * does: on the attention weights, on each sublayer's output and on the
  * feed-forward's hidden units. The record keeps every intermediate of every
  * block; the attention weights take B * heads * T^2 floats per block, the
- * memory plan's bound on the sequence length. */
+ * memory plan's bound on the sequence length.
+ *
+ * A mask (B, T), when given, leaves out the steps whose value is 0 (an
+ * embedding's padding): no query attends to them (PyTorch's
+ * src_key_padding_mask) and the pooling reads the counted steps only; a row
+ * with none counted attends to nothing and pools to zeros. A causal encoder
+ * lets each step attend to itself and the steps before it only. */
 #include "mlp/layers.h"
 
 #include "gemm.h"
@@ -50,7 +56,8 @@ typedef struct {
 } Record;
 
 typedef struct {
-  int B, T, F, D, NH, FF, NL, norm_first, act, pos, pool;
+  int B, T, F, D, NH, FF, NL, norm_first, act, pos, pool, causal;
+  const float *mask; /* (B, T) or NULL */
 } Enc;
 
 static Enc enc_of(const int32_t *cfg, int B) {
@@ -64,12 +71,15 @@ static Enc enc_of(const int32_t *cfg, int B) {
            cfg[MLPRT_ENC_NORM_FIRST],
            cfg[MLPRT_ENC_ACT],
            cfg[MLPRT_ENC_POS],
-           cfg[MLPRT_ENC_POOL]};
+           cfg[MLPRT_ENC_POOL],
+           cfg[MLPRT_ENC_CAUSAL],
+           NULL};
   MLPRT_CHECK(e.B > 0 && e.T > 0 && e.F > 0 && e.D > 0 && e.FF > 0 && e.NL > 0,
               "encoder dims B=%d T=%d F=%d D=%d FF=%d layers=%d", e.B, e.T, e.F, e.D, e.FF, e.NL);
   MLPRT_CHECK(e.NH > 0 && e.D % e.NH == 0, "encoder width %d is not a multiple of %d heads", e.D, e.NH);
   MLPRT_CHECK(e.pos >= MLPRT_POS_NONE && e.pos <= MLPRT_POS_SINUSOIDAL, "encoder positions %d", e.pos);
   MLPRT_CHECK(e.pool >= MLPRT_POOL_MEAN && e.pool <= MLPRT_POOL_NONE, "encoder pooling %d", e.pool);
+  MLPRT_CHECK(e.causal == 0 || e.causal == 1, "encoder causal %d", e.causal);
   return e;
 }
 
@@ -138,6 +148,32 @@ float mlprt_encoder_position(int t, int j, int D) {
   return (float)(j % 2 ? cos(a) : sin(a));
 }
 
+/* Whether step t of row b counts: always without a mask. */
+static int counts(const Enc *e, int b, int t) {
+  return !e->mask || e->mask[(size_t)b * e->T + t] != 0.0f;
+}
+
+/* The scores s (T, T) of row b through a softmax over the keys each query
+ * may attend (the counted ones; causal: up to itself), as
+ * mlprt_softmax_forward computes it; the others, and every key of a query
+ * with none, get weight 0, whose softmax gradient is then 0 too. */
+static void attend(const Enc *e, float *s, int b) {
+  int T = e->T;
+  for (int i = 0; i < T; i++) {
+    float *y = s + (size_t)i * T, mx = -INFINITY;
+    int end = e->causal ? i + 1 : T;
+    for (int j = 0; j < end; j++)
+      if (counts(e, b, j) && y[j] > mx) mx = y[j];
+    double sum = 0.0;
+    for (int j = 0; j < T; j++) {
+      y[j] = j < end && counts(e, b, j) ? expf(y[j] - mx) : 0.0f;
+      sum += y[j];
+    }
+    float inv = sum > 0.0 ? (float)(1.0 / sum) : 0.0f;
+    for (int j = 0; j < T; j++) y[j] *= inv;
+  }
+}
+
 static void add(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
@@ -168,7 +204,7 @@ static void block_forward(const Enc *e, const Record *r, const Weights *w, float
       float *s = r->p + ((size_t)b * e->NH + h) * T * T;
       mlprt_sgemm(CblasNoTrans, CblasTrans, T, T, dh, scale, q, 3 * D, q + D, 3 * D, 0.0f, s,
                   T);
-      mlprt_softmax_forward(s, s, T, T);
+      attend(e, s, b);
     }
   const float *pd = r->p;
   if (p > 0.0f) {
@@ -208,11 +244,12 @@ static void block_forward(const Enc *e, const Record *r, const Weights *w, float
     mlprt_layernorm_forward(r->n2, r->st2, r->st2 + N, r->s2, w->g_2, w->be_2, N, D, ENC_EPS);
 }
 
-void mlprt_encoder_forward(float *out, float *rec, const float *inp, const float *params, const int32_t *cfg,
-                           int B, float p, uint64_t seed, uint32_t site, uint64_t step) {
+void mlprt_encoder_forward(float *out, float *rec, const float *inp, const float *mask, const float *params,
+                           const int32_t *cfg, int B, float p, uint64_t seed, uint32_t site, uint64_t step) {
   MLPRT_CHECK(out && rec && inp && params && cfg, "encoder buffer is NULL");
   MLPRT_CHECK(p >= 0.0f && p < 1.0f, "encoder dropout %g outside [0, 1)", (double)p);
   Enc e = enc_of(cfg, B);
+  e.mask = mask;
   int N = B * e.T, D = e.D, T = e.T;
   Record r0 = record_of(&e, rec, 0);
   const float *hp = params;
@@ -244,22 +281,7 @@ void mlprt_encoder_forward(float *out, float *rec, const float *inp, const float
     memcpy(out, y, (size_t)N * D * sizeof(float));
     return;
   }
-  for (int b = 0; b < B; b++) {
-    const float *yb = y + (size_t)b * T * D;
-    float *o = out + (size_t)b * D;
-    if (e.pool == MLPRT_POOL_FIRST || e.pool == MLPRT_POOL_LAST) {
-      memcpy(o, yb + (e.pool == MLPRT_POOL_LAST ? (size_t)(T - 1) * D : 0), (size_t)D * sizeof(float));
-      continue;
-    }
-    memcpy(o, yb, (size_t)D * sizeof(float));
-    for (int t = 1; t < T; t++)
-      for (int j = 0; j < D; j++) {
-        float v = yb[(size_t)t * D + j];
-        o[j] = e.pool == MLPRT_POOL_MAX ? (v > o[j] ? v : o[j]) : o[j] + v;
-      }
-    if (e.pool == MLPRT_POOL_MEAN)
-      for (int j = 0; j < D; j++) o[j] /= (float)T;
-  }
+  mlprt_steps_pool_forward(out, y, mask, B, T, D, e.pool);
 }
 
 /* dx (N, D) += the gradient of the block's input, given dy (N, D) of its
@@ -335,34 +357,21 @@ static void block_backward(const Enc *e, float *dx, const float *dy, const Weigh
 }
 
 void mlprt_encoder_backward(float *dinp, float *dparams, float *work, const float *dout, const float *inp,
-                            const float *rec, const float *params, const int32_t *cfg, int B, float p) {
+                            const float *mask, const float *rec, const float *params, const int32_t *cfg,
+                            int B, float p) {
   MLPRT_CHECK(dparams && work && dout && inp && rec && params && cfg, "encoder buffer is NULL");
   Enc e = enc_of(cfg, B);
+  e.mask = mask;
   int N = B * e.T, D = e.D, T = e.T;
   size_t ND = (size_t)N * D;
   float *dy = work, *dx = dy + ND, *bw = dx + ND;
-  Record last = record_of(&e, rec, e.NL - 1);
-  const float *y = block_out(&e, &last);
+  Record top = record_of(&e, rec, e.NL - 1);
+  const float *y = block_out(&e, &top);
   if (e.pool == MLPRT_POOL_NONE) {
     memcpy(dy, dout, ND * sizeof(float));
   } else {
     memset(dy, 0, ND * sizeof(float));
-    for (int b = 0; b < B; b++) {
-      const float *o = dout + (size_t)b * D, *yb = y + (size_t)b * T * D;
-      float *db = dy + (size_t)b * T * D;
-      for (int j = 0; j < D; j++) {
-        if (e.pool == MLPRT_POOL_FIRST || e.pool == MLPRT_POOL_LAST) {
-          db[(e.pool == MLPRT_POOL_LAST ? (size_t)(T - 1) * D : 0) + j] = o[j];
-        } else if (e.pool == MLPRT_POOL_MEAN) {
-          for (int t = 0; t < T; t++) db[(size_t)t * D + j] = o[j] / (float)T;
-        } else {
-          int at = 0; /* the first maximum, as the forward's strict comparison keeps it */
-          for (int t = 1; t < T; t++)
-            if (yb[(size_t)t * D + j] > yb[(size_t)at * D + j]) at = t;
-          db[(size_t)at * D + j] = o[j];
-        }
-      }
-    }
+    mlprt_steps_pool_backward(dy, dout, y, mask, B, T, D, e.pool);
   }
   for (int k = e.NL - 1; k >= 0; k--) {
     Record r = record_of(&e, rec, k);
