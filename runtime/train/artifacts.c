@@ -239,7 +239,7 @@ static cJSON *feature_bins(const MlprtDataset *d) {
   }
   double *v = malloc((size_t)(n ? n : 1) * sizeof *v); /* [n] one feature's column */
   for (int64_t k = 0; k < d->F; k++) {
-    for (int64_t i = 0; i < n; i++) v[i] = d->x[MLPRT_TRAIN][i * d->F + k];
+    for (int64_t i = 0; i < n; i++) v[i] = mlprt_dataset_x(d, MLPRT_TRAIN, i)[k];
     add_moments(means, stds, v, NULL, n); /* before decile_bins reorders v */
     cJSON *one = cJSON_CreateObject();
     decile_bins(one, v, n);

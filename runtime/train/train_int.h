@@ -37,15 +37,33 @@ typedef struct {
   char *schema;          /* the columns as loaded, "NAME\tTYPE\n" each */
   char **feature_source; /* [F] the loaded column each feature was made from (the cleaning ops carry it);
                             NULL for IDX images */
+  /* Out of core: x[s] maps split s of the feature cache, a file on disk. */
+  size_t x_bytes[3];     /* bytes mapped at x[s]; 0: x[s] is in memory */
+  int64_t cache_budget;  /* bytes of the cache's pages that may be resident; 0: in memory */
+  int64_t *touched;      /* bytes of the cache read (and pages a read may map) since the last release */
+  int64_t cache_passes;  /* passes over the source that built the cache */
 } MlprtDataset;
 
 /* Row `row` of split s as floats into out (F). */
 void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out);
+/* Row `row` of split s of a table's features (not IDX pixels), in place:
+ * out of core, reading it counts towards the cache's resident budget,
+ * whose pages go back (mlprt_dataset_release) when it is spent. */
+const float *mlprt_dataset_x(const MlprtDataset *d, int s, int64_t row);
+/* Out of core: drop the cache's pages from this process's memory (they
+ * stay in the page cache; the next read maps them again). */
+void mlprt_dataset_release(const MlprtDataset *d);
 
+/* Whether p reads the data at path out of core: out_of_core = on, or auto
+ * with memory_mb given and the data's files larger than it. */
+bool mlprt_prep_out_of_core(const MlprtProgram *p, const char *path);
 /* Load path, split it as p says (stratified when asked, seeded), fit the
- * preparation on the training rows and apply it to all three splits. 0, or
- * -1 with a message. */
-int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n);
+ * preparation on the training rows and apply it to all three splits. Out
+ * of core (mlprt_prep_out_of_core), the source streams a chunk of rows at
+ * a time and the features go to a cache file in dir, mapped (SPEC.md,
+ * "Out-of-core training"). 0, or -1 with a message. */
+int mlprt_prep_load(const MlprtProgram *p, const char *path, const char *dir, MlprtDataset *d, char *err,
+                    size_t n);
 void mlprt_prep_free(MlprtDataset *d);
 /* The same load, split and cleaning, then the cleaned table (features and
  * target) of each split written to dir/train.csv, dir/validation.csv and
