@@ -238,8 +238,10 @@ static cJSON *feature_bins(const MlprtDataset *d) {
     return o;
   }
   double *v = malloc((size_t)(n ? n : 1) * sizeof *v); /* [n] one feature's column */
+  float *col = malloc((size_t)(n ? n : 1) * sizeof *col);
   for (int64_t k = 0; k < d->F; k++) {
-    for (int64_t i = 0; i < n; i++) v[i] = mlprt_dataset_x(d, MLPRT_TRAIN, i)[k];
+    mlprt_dataset_column(d, MLPRT_TRAIN, k, col);
+    for (int64_t i = 0; i < n; i++) v[i] = col[i];
     add_moments(means, stds, v, NULL, n); /* before decile_bins reorders v */
     cJSON *one = cJSON_CreateObject();
     decile_bins(one, v, n);
@@ -248,6 +250,7 @@ static cJSON *feature_bins(const MlprtDataset *d) {
     cJSON_Delete(one);
   }
   free(v);
+  free(col);
   return o;
 }
 

@@ -15,11 +15,11 @@
  * Consumes a path and the program descriptor; produces an MlprtDataset, or
  * (mlprt_prep_export) the cleaned table of each split as CSV files. */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,24 +50,21 @@ static const char *target_text(const MlprtColumn *c, int64_t r, char *buf, size_
 }
 
 /* Distinct target values in text order (so class_of can bsearch them);
- * returns the count, *names receives malloc'd strings. */
+ * returns the count, *names receives malloc'd strings. Each row's text is
+ * interned, so memory grows with the classes, not the rows. */
 static int target_classes(const MlprtTable *t, int col, char ***names) {
   const MlprtColumn *c = &t->cols[col];
-  char **v = malloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *v);
-  int64_t m = 0;
+  MlprtLevels lv = {0};
   char buf[32];
   for (int64_t r = 0; r < t->nrows; r++) {
     const char *s = target_text(c, r, buf, sizeof buf);
-    if (s) v[m++] = strdup(s);
+    if (s) mlprt_levels_intern(&lv, s, strlen(s));
   }
-  qsort(v, (size_t)m, sizeof *v, cmp_str);
-  int k = 0;
-  for (int64_t i = 0; i < m; i++) {
-    if (k > 0 && strcmp(v[i], v[k - 1]) == 0)
-      free(v[i]);
-    else
-      v[k++] = v[i];
-  }
+  char **v = malloc((size_t)(lv.n ? lv.n : 1) * sizeof *v);
+  for (int32_t k = 0; k < lv.n; k++) v[k] = strdup(lv.names[k]);
+  qsort(v, (size_t)lv.n, sizeof *v, cmp_str);
+  int k = lv.n;
+  mlprt_levels_free(&lv);
   *names = v;
   return k;
 }
@@ -1004,10 +1001,10 @@ static cJSON *cleaning_record(const MlprtProgram *p, const char *path, const Mlp
 
 /* ---- out of core: the feature cache ------------------------------------ */
 
-#define CHUNK_ROWS 8192
-/* What one read of the mapped cache may make resident besides its row: a
- * page fault maps up to 16 pages around the one touched (fault-around). */
-#define FAULT_AROUND ((int64_t)64 << 10)
+/* A chunk of rows takes about memory_mb / CHUNK_SHARE of memory as loaded
+ * (four bytes a cell), and as many again cleaned and written. */
+#define CHUNK_SHARE 64
+#define COLUMN_BLOCK 1024 /* rows a column is read by, out of core */
 
 bool mlprt_prep_out_of_core(const MlprtProgram *p, const char *path) {
   if (p->out_of_core != MLPRT_OOC_AUTO) return p->out_of_core == MLPRT_OOC_ON;
@@ -1049,6 +1046,7 @@ typedef struct {
   const MlprtProgram *p;
   const char *path;
   MlprtSourceDesc src;
+  int64_t chunk_rows;
   MlprtTable tt;      /* the target of every row that has one, in order, and (once split) its part */
   MlprtFit *fits;     /* [nclean] the fitted steps (none for drop_columns) */
   int64_t **changed;  /* [nclean][the fit's columns] cells the last pass's applies changed */
@@ -1091,7 +1089,7 @@ static int apply_step(Cache *c, int64_t j, MlprtTable *t, const char *tname) {
  * before `upto` applied, then cleaned(...). */
 static int cache_pass(Cache *c, int64_t upto, ChunkFn loaded, ChunkFn cleaned, void *ctx) {
   MlprtError e;
-  MlprtChunks *ch = mlprt_chunks_open(&c->src, CHUNK_ROWS, &e);
+  MlprtChunks *ch = mlprt_chunks_open(&c->src, c->chunk_rows, &e);
   if (!ch) return fail_with(&e, c->err, c->n);
   c->passes++;
   c->dropped = 0;
@@ -1124,6 +1122,7 @@ static int cache_pass(Cache *c, int64_t upto, ChunkFn loaded, ChunkFn cleaned, v
   }
   if (rc == 0 && k < 0) rc = fail_with(&e, c->err, c->n);
   mlprt_chunks_close(ch);
+  malloc_trim(0); /* the chunks' memory goes back to the system, not only to the heap */
   return rc;
 }
 
@@ -1221,7 +1220,7 @@ typedef struct {
   MlprtDataset *d;
   FILE *file[3];        /* split s's features, F floats a row */
   int64_t pos[3];       /* rows of each split so far */
-  float *buf;           /* [CHUNK_ROWS, F] */
+  float *buf;           /* [chunk_rows, F] */
   int64_t nan_cells;
   MlprtTable layout;    /* the cleaned columns, without rows */
   const char *layout_target;
@@ -1239,6 +1238,7 @@ static int keep_loaded(Cache *c, MlprtTable *t, const char *tname, int64_t at, v
   int rc = 0;
   if (!d->raw.cols) {
     d->raw = one;
+    mlprt_table_reserve(&d->raw, d->n[d->raw_split]); /* once: no regrowth */
   } else {
     rc = mlprt_table_append(&d->raw, &one, &e);
     mlprt_table_free(&one);
@@ -1331,38 +1331,30 @@ static FILE *cache_file(const char *dir, char *err, size_t n) {
   return f;
 }
 
-/* Map split s's features (rows of F floats) from its cache file. */
-static int map_split(MlprtDataset *d, int s, FILE *f, char *err, size_t n) {
-  size_t bytes = (size_t)d->n[s] * (size_t)d->F * sizeof(float);
-  if (bytes == 0) {
-    d->x[s] = mlprt_alloc_aligned((size_t)(d->F ? d->F : 1) * sizeof(float));
-    return 0;
-  }
-  if (fflush(f) != 0) {
+/* Keep split s's cache file open for reading (its rows of F floats). */
+static int keep_split_file(MlprtDataset *d, int s, FILE *f, char *err, size_t n) {
+  int fd = fflush(f) == 0 ? dup(fileno(f)) : -1;
+  if (fd < 0) {
     snprintf(err, n, "cannot write the feature cache: %s", strerror(errno));
     return -1;
   }
-  void *x = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fileno(f), 0);
-  if (x == MAP_FAILED) {
-    snprintf(err, n, "cannot map the feature cache: %s", strerror(errno));
-    return -1;
-  }
-  d->x[s] = x;
-  d->x_bytes[s] = bytes;
+  d->cache_fd[s] = fd;
+  d->cache_bytes += d->n[s] * d->F * (int64_t)sizeof(float);
   return 0;
 }
 
 /* What the run keeps in memory per row besides the cache, which must fit
  * half of memory_mb: each row's place in the epoch's order (and folds),
  * target and label, the outputs kept on the training and tested rows,
- * and the tested rows as loaded plus the error analysis's copies of their
- * features. */
+ * and the tested rows as loaded (4 bytes a cell, 8 its id) with the error
+ * analysis's keys and losses (about 48 bytes) and, for feature importance,
+ * a copy of their features and the cache's pages under them. */
 static int rows_fit(const MlprtProgram *p, const MlprtDataset *d, int ncols, char *err, size_t n) {
   int64_t rows = d->n[MLPRT_TRAIN] + d->n[MLPRT_VALID] + d->n[MLPRT_TEST], tested = d->n[d->raw_split];
-  int64_t folds = p->nfolds > 0 ? p->nfolds / (p->fold_repeats > 1 ? p->fold_repeats : 1) : 0;
-  double per_row = 8 + 4 + 4.0 * (double)d->K + 4.0 * (double)(folds ? p->fold_repeats : 0);
-  double bytes = (double)rows * per_row + (double)d->n[MLPRT_TRAIN] * 4.0 * (double)d->K +
-                 (double)tested * (4.0 * (double)d->K + 8.0 * (double)ncols + 8 + 3.0 * 4.0 * (double)d->F);
+  double K = (double)d->K, F = (double)d->F;
+  double per_row = 8 + 4 + 4 * K + (p->nfolds > 0 ? 4.0 * (double)p->nfolds : 0);
+  double per_tested = 4 * K + 4.0 * ncols + 8 + 48 + (p->feature_importance ? 2 * 4 * F + 4 * K + 8 : 0);
+  double bytes = (double)rows * per_row + (double)d->n[MLPRT_TRAIN] * 4 * K + (double)tested * per_tested;
   if (bytes <= (double)(p->memory_mb << 20) / 2) return 0;
   snprintf(err, n,
            "out of core, the %lld rows still keep %.1f MiB in memory (each row's place in the epoch's order, "
@@ -1399,6 +1391,11 @@ static int prep_cache(const MlprtProgram *p, const char *path, const char *dir, 
              .changed = calloc((size_t)p->nclean + 1, sizeof *c.changed),
              .err = err,
              .n = n};
+  int64_t cols = 1;
+  for (const char *s = p->schema; s && *s; s++) cols += *s == '\n';
+  int64_t width = 4 * (cols > p->n_features ? cols : p->n_features);
+  c.chunk_rows = (p->memory_mb << 20) / CHUNK_SHARE / width;
+  c.chunk_rows = c.chunk_rows < 64 ? 64 : c.chunk_rows > 65536 ? 65536 : c.chunk_rows;
   const MlprtModel *m = &p->models[0];
   bool classify = m->task != MLPRT_TASK_REGRESSION;
   Writing w = {.d = d};
@@ -1436,12 +1433,14 @@ static int prep_cache(const MlprtProgram *p, const char *path, const char *dir, 
     if (!w.file[s]) rc = -1;
   }
   if (rc == 0) {
-    w.buf = malloc((size_t)CHUNK_ROWS * (size_t)(d->F ? d->F : 1) * sizeof *w.buf);
+    w.buf = malloc((size_t)c.chunk_rows * (size_t)(d->F ? d->F : 1) * sizeof *w.buf);
     for (int64_t j = 0; j < p->nclean; j++)
       if (c.changed[j]) memset(c.changed[j], 0, (size_t)c.fits[j].n * sizeof **c.changed);
     rc = cache_pass(&c, p->nclean, keep_loaded, write_chunk, &w);
   }
-  for (int s = 0; rc == 0 && s < 3; s++) rc = map_split(d, s, w.file[s], err, n);
+  d->cache_fd = malloc(3 * sizeof *d->cache_fd);
+  for (int s = 0; s < 3; s++) d->cache_fd[s] = -1;
+  for (int s = 0; rc == 0 && s < 3; s++) rc = keep_split_file(d, s, w.file[s], err, n);
   if (rc == 0) {
     if (!classify) scale_targets(d);
     int nsrc = 0;
@@ -1466,8 +1465,6 @@ static int prep_cache(const MlprtProgram *p, const char *path, const char *dir, 
     d->cleaning = cleaning_record(p, path, d, dropped, log, w.nan_cells);
     mlprt_clean_log_free(log);
     sha256_sources(&path, 1, d->sha256);
-    d->cache_budget = (p->memory_mb << 20) / 8;
-    d->touched = calloc(1, sizeof *d->touched);
     d->cache_passes = c.passes;
   }
   mlprt_table_free(&w.layout);
@@ -1569,23 +1566,39 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, const char *dir, Ml
   return 0;
 }
 
-void mlprt_dataset_release(const MlprtDataset *d) {
-  for (int s = 0; s < 3; s++)
-    if (d->x_bytes[s]) madvise(d->x[s], d->x_bytes[s], MADV_DONTNEED);
+void mlprt_dataset_rows(const MlprtDataset *d, int s, int64_t row, int64_t n, float *out) {
+  size_t bytes = (size_t)(n * d->F) * sizeof *out;
+  if (!d->cache_fd) {
+    memcpy(out, d->x[s] + row * d->F, bytes);
+    return;
+  }
+  off_t at = (off_t)(row * d->F) * (off_t)sizeof *out;
+  for (size_t got = 0; got < bytes;) {
+    ssize_t k = pread(d->cache_fd[s], (char *)out + got, bytes - got, at + (off_t)got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) MLPRT_FATAL("cannot read the feature cache: %s", k < 0 ? strerror(errno) : "it is short");
+    got += (size_t)k;
+  }
 }
 
-const float *mlprt_dataset_x(const MlprtDataset *d, int s, int64_t row) {
-  int64_t bytes = d->F * (int64_t)sizeof(float) + FAULT_AROUND;
-  if (d->cache_budget && __atomic_add_fetch(d->touched, bytes, __ATOMIC_RELAXED) > d->cache_budget) {
-    __atomic_store_n(d->touched, 0, __ATOMIC_RELAXED);
-    mlprt_dataset_release(d);
+void mlprt_dataset_column(const MlprtDataset *d, int s, int64_t k, float *out) {
+  int64_t n = d->n[s], F = d->F;
+  if (!d->cache_fd) {
+    for (int64_t i = 0; i < n; i++) out[i] = d->x[s][i * F + k];
+    return;
   }
-  return d->x[s] + row * d->F;
+  float *block = malloc((size_t)(COLUMN_BLOCK * F) * sizeof *block);
+  for (int64_t i0 = 0; i0 < n; i0 += COLUMN_BLOCK) {
+    int64_t nb = n - i0 < COLUMN_BLOCK ? n - i0 : COLUMN_BLOCK;
+    mlprt_dataset_rows(d, s, i0, nb, block);
+    for (int64_t i = 0; i < nb; i++) out[i0 + i] = block[i * F + k];
+  }
+  free(block);
 }
 
 void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out) {
   if (!d->pixels) {
-    memcpy(out, mlprt_dataset_x(d, s, row), (size_t)d->F * sizeof *out);
+    mlprt_dataset_rows(d, s, row, 1, out);
     return;
   }
   const uint8_t *px = d->pixels + d->pixel_row[s][row] * d->F;
@@ -1596,8 +1609,8 @@ void mlprt_prep_free(MlprtDataset *d) {
   free(d->pixels);
   for (int s = 0; s < 3; s++) {
     free(d->pixel_row[s]);
-    if (d->x_bytes[s]) munmap(d->x[s], d->x_bytes[s]);
-    else mlprt_free_aligned(d->x[s]);
+    mlprt_free_aligned(d->x[s]);
+    if (d->cache_fd && d->cache_fd[s] >= 0) close(d->cache_fd[s]);
     mlprt_free_aligned(d->y[s]);
     free(d->label[s]);
     free(d->target[s]);
@@ -1611,7 +1624,7 @@ void mlprt_prep_free(MlprtDataset *d) {
   free(d->schema);
   for (int64_t f = 0; d->feature_source && f < d->F; f++) free(d->feature_source[f]);
   free(d->feature_source);
-  free(d->touched);
+  free(d->cache_fd);
   memset(d, 0, sizeof *d);
 }
 

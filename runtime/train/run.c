@@ -1420,7 +1420,6 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
     cJSON_Delete(r->analysis);
     r->analysis = mlprt_analysis_json(&in, err, sizeof err);
     if (!r->analysis) die(r, "%s", err);
-    mlprt_dataset_release(&r->data); /* out of core: the analysis read the tested rows whole */
     if (r->confusion) {
       size_t nc = (size_t)r->data.nclasses;
       memcpy(r->best_confusion, r->confusion, nc * nc * sizeof *r->confusion);
@@ -1749,12 +1748,10 @@ int mlprt_run_close(MlprtRun *r) {
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
   mlprt_environment_json(env, p, r->threads);
   cJSON_AddNumberToObject(env, "shards", (double)p->shards);
-  if (r->data.cache_budget) {
+  if (r->data.cache_fd) {
     cJSON *ooc = cJSON_AddObjectToObject(env, "out_of_core");
-    size_t bytes = r->data.x_bytes[0] + r->data.x_bytes[1] + r->data.x_bytes[2];
-    cJSON_AddNumberToObject(ooc, "cache_bytes", (double)bytes);
+    cJSON_AddNumberToObject(ooc, "cache_bytes", (double)r->data.cache_bytes);
     cJSON_AddNumberToObject(ooc, "passes", (double)r->data.cache_passes);
-    cJSON_AddNumberToObject(ooc, "resident_budget_bytes", (double)r->data.cache_budget);
   }
   if (r->comm) {
     cJSON *dist = cJSON_AddObjectToObject(env, "distributed");

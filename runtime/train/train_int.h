@@ -37,22 +37,20 @@ typedef struct {
   char *schema;          /* the columns as loaded, "NAME\tTYPE\n" each */
   char **feature_source; /* [F] the loaded column each feature was made from (the cleaning ops carry it);
                             NULL for IDX images */
-  /* Out of core: x[s] maps split s of the feature cache, a file on disk. */
-  size_t x_bytes[3];     /* bytes mapped at x[s]; 0: x[s] is in memory */
-  int64_t cache_budget;  /* bytes of the cache's pages that may be resident; 0: in memory */
-  int64_t *touched;      /* bytes of the cache read (and pages a read may map) since the last release */
+  /* Out of core: split s's features are in the feature cache, a file on disk, read with pread (x[s] NULL). */
+  int *cache_fd;         /* [3] each split's cache file, or NULL in memory */
+  int64_t cache_bytes;   /* the cache files' bytes */
   int64_t cache_passes;  /* passes over the source that built the cache */
 } MlprtDataset;
 
 /* Row `row` of split s as floats into out (F). */
 void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out);
-/* Row `row` of split s of a table's features (not IDX pixels), in place:
- * out of core, reading it counts towards the cache's resident budget,
- * whose pages go back (mlprt_dataset_release) when it is spent. */
-const float *mlprt_dataset_x(const MlprtDataset *d, int s, int64_t row);
-/* Out of core: drop the cache's pages from this process's memory (they
- * stay in the page cache; the next read maps them again). */
-void mlprt_dataset_release(const MlprtDataset *d);
+/* Rows [row, row + n) of split s of a table's features (not IDX pixels)
+ * into out (n x F floats): out of core, read from the cache file. */
+void mlprt_dataset_rows(const MlprtDataset *d, int s, int64_t row, int64_t n, float *out);
+/* Feature k of every row of split s into out (n[s] floats), out of core
+ * by blocks of rows, so that memory holds the column and one block. */
+void mlprt_dataset_column(const MlprtDataset *d, int s, int64_t k, float *out);
 
 /* Whether p reads the data at path out of core: out_of_core = on, or auto
  * with memory_mb given and the data's files larger than it. */
@@ -60,8 +58,8 @@ bool mlprt_prep_out_of_core(const MlprtProgram *p, const char *path);
 /* Load path, split it as p says (stratified when asked, seeded), fit the
  * preparation on the training rows and apply it to all three splits. Out
  * of core (mlprt_prep_out_of_core), the source streams a chunk of rows at
- * a time and the features go to a cache file in dir, mapped (SPEC.md,
- * "Out-of-core training"). 0, or -1 with a message. */
+ * a time and the features go to cache files in dir, already unlinked
+ * (SPEC.md, "Out-of-core training"). 0, or -1 with a message. */
 int mlprt_prep_load(const MlprtProgram *p, const char *path, const char *dir, MlprtDataset *d, char *err,
                     size_t n);
 void mlprt_prep_free(MlprtDataset *d);
