@@ -1317,8 +1317,8 @@ static int write_chunk(Cache *c, MlprtTable *t, const char *tname, int64_t at, v
   return 0;
 }
 
-/* A file for split s's features in dir, already unlinked: it lives while
- * it is open or mapped, and a run that stops leaves nothing behind. */
+/* A file for one split's features in dir, already unlinked: it lives
+ * while it is open, and a run that stops leaves nothing behind. */
 static FILE *cache_file(const char *dir, char *err, size_t n) {
   size_t len = strlen(dir) + 32;
   char *name = malloc(len);
