@@ -1060,6 +1060,12 @@ typedef struct {
  * in it, and where its first row is among all rows with a target. */
 typedef int (*ChunkFn)(Cache *c, MlprtTable *t, const char *tname, int64_t at, void *ctx);
 
+/* The columns step st takes in chunk t (select_cols). */
+static MlprtCols step_cols(const MlprtTable *t, const MlprtCleanStep *st, const char *tname,
+                           const char **buf) {
+  return select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tname, buf);
+}
+
 /* Step j, fitted, on a chunk. */
 static int apply_step(Cache *c, int64_t j, MlprtTable *t, const char *tname) {
   const MlprtCleanStep *st = &c->p->clean[j];
@@ -1067,7 +1073,7 @@ static int apply_step(Cache *c, int64_t j, MlprtTable *t, const char *tname) {
   int rc = step_layout(t, st, &e);
   if (rc == 0 && st->op == MLPRT_CLEAN_DROP_COLUMNS) {
     const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
-    MlprtCols sel = select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tname, buf);
+    MlprtCols sel = step_cols(t, st, tname, buf);
     drop_selected(t, sel);
     free_cols(st, st->select, sel);
     free(buf);
@@ -1175,7 +1181,7 @@ static int fit_chunk(Cache *c, MlprtTable *t, const char *tname, int64_t at, voi
   if (!g->fs) {
     if (step_layout(t, st, &e) != 0) return fail_with(&e, c->err, c->n);
     const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
-    MlprtCols sel = select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tname, buf);
+    MlprtCols sel = step_cols(t, st, tname, buf);
     if (st->op == MLPRT_CLEAN_IMPUTE) {
       MlprtImputeParams ip = impute_params(st, sel);
       g->fs = mlprt_impute_stream(t, &ip, &e);
@@ -1283,8 +1289,8 @@ static int write_chunk(Cache *c, MlprtTable *t, const char *tname, int64_t at, v
   if (!w->layout.cols) {
     int64_t F = mlprt_table_features(t, -1, tc, NULL, &rows);
     if (F != c->p->n_features) {
-      snprintf(c->err, c->n, "%s: the data gives %lld features but the program was compiled for %lld", c->path,
-               (long long)F, (long long)c->p->n_features);
+      snprintf(c->err, c->n, "%s: the data gives %lld features but the program was compiled for %lld",
+               c->path, (long long)F, (long long)c->p->n_features);
       return -1;
     }
     d->feature_source = feature_sources(t, tc, d->schema, F);
@@ -1374,8 +1380,8 @@ static int prep_cache(const MlprtProgram *p, const char *path, const char *dir, 
   const char *why = no_stream(p, path, buf, sizeof buf);
   if (why) {
     snprintf(err, n,
-             "%s: out of core (the data is larger than memory_mb = %lld, or out_of_core = on), %s cannot run: "
-             "it needs every row in memory; raise memory_mb or set environment.out_of_core = off",
+             "%s: out of core (the data is larger than memory_mb = %lld, or out_of_core = on), %s cannot "
+             "run: it needs every row in memory; raise memory_mb or set environment.out_of_core = off",
              path, (long long)p->memory_mb, why);
     return -1;
   }
@@ -1417,8 +1423,8 @@ static int prep_cache(const MlprtProgram *p, const char *path, const char *dir, 
   if (rc == 0 && classify) {
     d->nclasses = target_classes(&c.tt, 0, &d->class_names);
     if (d->nclasses != p->n_classes) {
-      snprintf(err, n, "%s: target '%s' has %d classes but the program was compiled for %lld", path, p->target,
-               d->nclasses, (long long)p->n_classes);
+      snprintf(err, n, "%s: target '%s' has %d classes but the program was compiled for %lld", path,
+               p->target, d->nclasses, (long long)p->n_classes);
       rc = -1;
     }
   }

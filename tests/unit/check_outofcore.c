@@ -219,8 +219,9 @@ START_TEST(what_cannot_stream_is_refused) {
   char *run = test_path(dir, "auto.run");
   const char *fit[] = {auto_exe, "--out", run, "--quiet", NULL};
   r = test_run(fit, NULL);
-  ck_assert_msg(r.status == 1 && strstr(r.err, "cleaning step 2 (robust_scale) cannot run: it needs every row "
-                                                "in memory; raise memory_mb or set environment.out_of_core = off"),
+  ck_assert_msg(r.status == 1 && strstr(r.err, "cleaning step 2 (robust_scale) cannot run: it needs every "
+                                                "row in memory; raise memory_mb or set "
+                                                "environment.out_of_core = off"),
                 "%s", r.err);
   test_run_free(&r);
   ck_assert_msg(access(run, F_OK) != 0, "a refused run left %s", run);
