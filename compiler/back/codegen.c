@@ -893,6 +893,8 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained, cstr(&c, ir->pretrained));
   mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained_sha256, cstr(&c, ir->pretrained_sha256));
   mlp_desc_set(&pd, MLPRT_PROGRAM_shards, ci64(&c, ir->shards));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_memory_mb, ci64(&c, ir->memory_mb));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_out_of_core, ci64(&c, ir->out_of_core));
   LLVMTypeRef open_ty = mlp_abi_type(c.ctx, MLP_ABI_mlprt_mpi_open);
   mlp_desc_set(&pd, MLPRT_PROGRAM_comm_open,
                ir->mpi ? extern_fn(&c, mlp_abi_name(MLP_ABI_mlprt_mpi_open), open_ty) : LLVMConstNull(c.ptr));

@@ -682,6 +682,9 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON_AddBoolToObject(env, "monitor", ir->monitor);
   cJSON_AddStringToObject(env, "distributed", ir->mpi ? "mpi" : "none");
   cJSON_AddNumberToObject(env, "shards", ir->shards);
+  static const char *const ooc[] = {"auto", "on", "off"}; /* by MLPRT_OOC_* */
+  cJSON_AddStringToObject(env, "out_of_core", ooc[ir->out_of_core]);
+  cJSON_AddNumberToObject(env, "memory_mb", (double)ir->memory_mb);
   cJSON *pre = cJSON_AddObjectToObject(root, "pretrained");
   add_str(pre, "run", ir->pretrained);
   add_str(pre, "weights_sha256", ir->pretrained_sha256);

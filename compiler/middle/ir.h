@@ -357,6 +357,8 @@ typedef struct {
   bool monitor;          /* environment.monitor: CPU time, memory and throughput per epoch */
   bool mpi;              /* environment.distributed = mpi: the program runs under mpirun */
   int shards;            /* environment.shards: slices of every batch, a power of two */
+  int64_t memory_mb;     /* environment.memory_mb; 0: not given */
+  int out_of_core;       /* environment.out_of_core: MLPRT_OOC_* */
   unsigned metrics;      /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */
   int baseline;          /* analysis.baseline: the MLPRT_FIT_* fitted beside the model;
                             MLPRT_FIT_NETWORK: none */

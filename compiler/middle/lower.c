@@ -2298,6 +2298,43 @@ static bool lower_shards(Lower *L, MlpIr *ir, const MlpSpecBlock *env) {
   return true;
 }
 
+/* environment.out_of_core. auto is decided by the program from the data
+ * file's size; on needs memory_mb and a pipeline whose data can stream:
+ * one CSV file, a random or stratified split, cleaning steps fitted from
+ * running sums (mlprt_clean_step_streams) and a network trained by
+ * batches. Anything else is refused at its span. */
+static bool lower_out_of_core(Lower *L, MlpIr *ir, const MlpSpecBlock *env) {
+  const MlpSpecValue *v = mlp_spec_setting(env, "out_of_core"), *mem = mlp_spec_setting(env, "memory_mb");
+  const char *mode = str_or(v, "auto");
+  ir->out_of_core = strcmp(mode, "on") == 0 ? MLPRT_OOC_ON : strcmp(mode, "off") == 0 ? MLPRT_OOC_OFF
+                                                                                        : MLPRT_OOC_AUTO;
+  ir->memory_mb = mem && mem->node ? (int64_t)num_or(mem, 0) : 0;
+  if (ir->out_of_core != MLPRT_OOC_ON) return true;
+  const MlpIrData *d = &ir->data;
+  const MlpSpecBlock *data = mlp_spec_block(L->s, "data");
+  const char *why = !ir->memory_mb                              ? "without environment.memory_mb, its budget"
+                    : strcmp(d->format, "csv") != 0             ? "with a source other than one CSV file"
+                    : strchr(d->path, '\n')                     ? "with several sources"
+                    : d->test_path                              ? "with a test_source"
+                    : d->split_group || d->split_time           ? "with a grouped or time-ordered split"
+                    : ir->models[0].fit != MLPRT_FIT_NETWORK    ? "with a model fitted on all rows at once"
+                                                                : NULL;
+  if (why) {
+    mlp_diag_error(L->d, v->node ? v->node->loc : data->loc, "out_of_core = on cannot run %s", why);
+    return false;
+  }
+  for (int i = 0; i < d->nclean; i++) {
+    const MlpIrClean *st = &d->clean[i];
+    if (mlprt_clean_step_streams(st->op, st->method)) continue;
+    const MlpSpecCall *c = L->step_call[i];
+    mlp_diag_error(L->d, c ? c->loc : data->loc,
+                   "%s cannot run out of core (environment.out_of_core = on): it needs every row in memory",
+                   mlprt_clean_op_name(st->op));
+    return false;
+  }
+  return true;
+}
+
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
   Lower L = {a, s, d, -1, shape, 0, false, 0, 0, NULL, 0, NULL, false};
@@ -2377,7 +2414,7 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   }
   if (!lower_tuning(&L, ir)) return NULL;
   if (!lower_metrics(&L, ir) || !lower_pretrained(&L, ir, spec_path)) return NULL;
-  if (!lower_shards(&L, ir, env)) return NULL;
+  if (!lower_shards(&L, ir, env) || !lower_out_of_core(&L, ir, env)) return NULL;
   /* The baseline beside the model: majority or mean, unless the model is one. */
   bool is_baseline = m->kind == MLP_MODEL_LINEAR && m->fit < MLPRT_FIT_LINEAR;
   if (bool_or(mlp_spec_setting(an, "baseline"), true) && !is_baseline)

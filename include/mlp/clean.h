@@ -69,6 +69,12 @@ bool mlprt_clean_op_built(int64_t op);
  * earlier row of its series, whichever part that row goes to (never a
  * later one). */
 bool mlprt_clean_op_before_split(int64_t op);
+/* Whether a step of op (method: its MlprtImpute for impute) runs out of
+ * core, on a table that comes a chunk of rows at a time: it learns nothing,
+ * or only running sums over the training rows in row order (a mean, a
+ * standard deviation, the extremes), and treats every row on its own:
+ * drop_columns, impute mean or constant, standardize, minmax, log1p. */
+bool mlprt_clean_step_streams(int64_t op, int64_t method);
 /* The code of an op named in a spec, or -1. */
 int mlprt_clean_op_find(const char *name);
 
@@ -195,6 +201,8 @@ void mlprt_fits_free(MlprtFit *fits, int n);
 /* Apply any fitted step to a table (all its rows), logging it when log is
  * not NULL. Returns 0, or -1 with *err. */
 int mlprt_fit_apply(MlprtTable *t, MlprtFit *f, MlprtCleanLog *log, MlprtError *err);
+/* Record an applied step in the log (its counts as f holds them). */
+void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f);
 const char *mlprt_step_name(MlprtStepKind k);
 const char *mlprt_method_name(MlprtStepKind k, int method);
 
@@ -298,6 +306,22 @@ typedef struct {
  * robust: (x - median) / iqr; log1p: log(1 + x), values <= -1 become missing.
  * A zero spread scales by 1. */
 int mlprt_scale_fit(const MlprtTable *t, const MlprtScaleParams *p, MlprtFit *f, MlprtError *err);
+
+/* ---- fits over chunks of rows (out of core) ------------------------------ */
+
+/* A scale or impute step fitted on a table that comes a chunk of rows at a
+ * time, in row order, each chunk with its part: open on the first chunk
+ * (which chooses the columns, as the fit would), add every chunk, and close
+ * into the fit, which equals mlprt_scale_fit's or mlprt_impute_fit's on the
+ * whole table bit for bit: the same sums in the same order. Scales:
+ * standard, minmax, log1p; impute: mean, constant; another method fails to
+ * open. Close frees the stream whatever it returns (0, or -1 with *err: a
+ * column without training values). */
+typedef struct MlprtFitStream MlprtFitStream;
+MlprtFitStream *mlprt_scale_stream(const MlprtTable *t, const MlprtScaleParams *p, MlprtError *err);
+MlprtFitStream *mlprt_impute_stream(const MlprtTable *t, const MlprtImputeParams *p, MlprtError *err);
+void mlprt_fit_stream_add(MlprtFitStream *fs, const MlprtTable *chunk);
+int mlprt_fit_stream_close(MlprtFitStream *fs, MlprtFit *f, MlprtError *err);
 
 /* ---- encoding ------------------------------------------------------------------ */
 

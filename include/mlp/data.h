@@ -255,6 +255,21 @@ int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *er
  * gets the same columns. Returns 0, or -1 with *err filled. */
 int mlprt_probe_described(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err);
 
+/* ---- a file a chunk of rows at a time (out of core) --------------------- */
+
+/* A CSV file read `rows` rows at a time, each chunk a table with the
+ * columns and types of the whole file and the values mlprt_load_described
+ * gives its rows (a chunk interns its own category levels). d must name
+ * one CSV file and declare every column's type (a compiled program's
+ * schema does): a value that does not fit is an error naming its row and
+ * column. NULL with *err on failure. */
+typedef struct MlprtChunks MlprtChunks;
+MlprtChunks *mlprt_chunks_open(const MlprtSourceDesc *d, int64_t rows, MlprtError *err);
+/* The next chunk into *t (initialised here; the caller frees it on 1):
+ * 1, 0 at the end of the file, or -1 with *err. */
+int mlprt_chunks_next(MlprtChunks *c, MlprtTable *t, MlprtError *err);
+void mlprt_chunks_close(MlprtChunks *c);
+
 /* ---- SQL sources ---------------------------------------------------------- */
 
 /* The rows of a query as a table. SQLite through libsqlite3 (the database

@@ -316,6 +316,8 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, baseline)             /* analysis.baseline: the MLPRT_FIT_* fitted beside the \
                                                  model and scored on the same rows; 0: none */      \
   X(MLPRT_I64, int64_t, shards)               /* environment.shards: slices of every batch */        \
+  X(MLPRT_I64, int64_t, memory_mb)            /* environment.memory_mb; 0: not given */              \
+  X(MLPRT_I64, int64_t, out_of_core)          /* environment.out_of_core: MLPRT_OOC_* */             \
   X(MLPRT_PTR, MlprtCommOpenFn, comm_open)    /* distributed = mpi: mlprt_mpi_open; else NULL */
 typedef struct {
   MLPRT_PROGRAM_FIELDS(MLPRT_DESC_MEMBER)
@@ -325,6 +327,10 @@ enum { MLPRT_PROGRAM_FIELDS(MLPRT_PROGRAM_INDEX) MLPRT_PROGRAM_NFIELDS };
 MLPRT_PROGRAM_FIELDS(MLPRT_DESC_SLOT)
 _Static_assert(sizeof(MlprtProgram) == 8 * MLPRT_PROGRAM_NFIELDS, "MlprtProgram is its slots in list order");
 
+
+/* environment.out_of_core: when the data goes through a feature cache on
+ * disk (prep.c): AUTO when the data file is larger than memory_mb. */
+enum { MLPRT_OOC_AUTO, MLPRT_OOC_ON, MLPRT_OOC_OFF };
 
 /* What ranks trials: the validation loss or MAE (lower is better), accuracy,
  * R², macro F1 or ROC AUC (higher is better), with their spec names. */

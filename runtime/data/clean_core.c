@@ -60,6 +60,34 @@ bool mlprt_clean_op_built(int64_t op) {
   return op >= 0 && op < MLPRT_CLEAN_NOPS && clean_ops[op].built;
 }
 
+bool mlprt_clean_step_streams(int64_t op, int64_t method) {
+  switch (op) {
+  case MLPRT_CLEAN_DROP_COLUMNS:
+  case MLPRT_CLEAN_STANDARDIZE:
+  case MLPRT_CLEAN_MINMAX:
+  case MLPRT_CLEAN_LOG1P: return true;
+  case MLPRT_CLEAN_IMPUTE: return method == MLPRT_IMPUTE_MEAN || method == MLPRT_IMPUTE_CONSTANT;
+  default: return false;
+  }
+}
+
+void mlprt_fit_stream_add(MlprtFitStream *fs, const MlprtTable *chunk) {
+  if (fs->f.kind == MLPRT_STEP_SCALE) mlprt_scale_stream_add(fs, chunk);
+  else mlprt_impute_stream_add(fs, chunk);
+}
+
+int mlprt_fit_stream_close(MlprtFitStream *fs, MlprtFit *f, MlprtError *err) {
+  int rc = fs->f.kind == MLPRT_STEP_SCALE ? mlprt_scale_stream_close(fs, err)
+                                          : mlprt_impute_stream_close(fs, err);
+  /* a failed close has freed the fit */
+  *f = fs->f;
+  mlprt_table_free(&fs->layout);
+  free(fs->idx);
+  free(fs->sums);
+  free(fs);
+  return rc;
+}
+
 bool mlprt_clean_op_before_split(int64_t op) {
   switch (op) {
   case MLPRT_CLEAN_COERCE:

@@ -864,3 +864,93 @@ int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *
   else mlprt_table_shrink(t);
   return rc;
 }
+
+/* ---- chunks of rows (out of core) ---- */
+
+struct MlprtChunks {
+  Reader rd;
+  char *path;
+  MlprtSchema schema;
+  MlprtNaSet na;
+  char *na_tok[MLPRT_MAX_NA]; /* the tokens na points at, owned */
+  int64_t rows;               /* per chunk */
+  char *scratch;
+  size_t scap;
+};
+
+MlprtChunks *mlprt_csv_chunks(const char *path, const MlprtLoadOpts *o, MlprtSchema *s, int64_t rows,
+                              MlprtError *err) {
+  MlprtChunks *c = mlprt_xcalloc(1, sizeof *c);
+  c->path = mlprt_xstrndup(path, strlen(path));
+  c->schema = *s;
+  memset(s, 0, sizeof *s);
+  c->rows = rows > 0 ? rows : 1;
+  mlprt_na_init(&c->na, o);
+  for (int i = 0; i < c->na.n; i++) c->na.tok[i] = c->na_tok[i] = mlprt_xstrndup(c->na.tok[i], c->na.len[i]);
+  char **names;
+  int ncols;
+  int rc = reader_open(&c->rd, c->path, o, INFER_BLOCK, &names, &ncols, err);
+  if (!rc && ncols != c->schema.ncols) {
+    mlprt_error_set(err, path, 0, 0, 0, NULL, "the file has %d columns, the schema %d", ncols,
+                    c->schema.ncols);
+    rc = -1;
+  }
+  for (int i = 0; i < ncols; i++) free(names[i]);
+  free(names);
+  if (rc) {
+    mlprt_chunks_close(c);
+    return NULL;
+  }
+  return c;
+}
+
+int mlprt_chunks_next(MlprtChunks *c, MlprtTable *t, MlprtError *err) {
+  const MlprtSchema *s = &c->schema;
+  mlprt_table_from_schema(t, s);
+  mlprt_table_reserve(t, c->rows);
+  int rc = 0;
+  while (t->nrows < c->rows) {
+    int64_t line = c->rd.line;
+    int k = reader_next(&c->rd, err);
+    if (k <= 0) {
+      if (k < 0 && err && err->col >= 1 && err->col <= s->ncols)
+        snprintf(err->column, sizeof err->column, "%s", s->cols[err->col - 1].name);
+      rc = k;
+      break;
+    }
+    if (c->rd.fields.n != s->ncols) {
+      int got = c->rd.fields.n, col = got < s->ncols ? got + 1 : s->ncols + 1;
+      mlprt_error_set(err, c->path, c->rd.row, line, col, col <= s->ncols ? s->cols[col - 1].name : NULL,
+                      "expected %d fields, found %d", s->ncols, got);
+      rc = -1;
+      break;
+    }
+    for (int i = 0; i < s->ncols && !rc; i++) {
+      size_t len;
+      const char *v = field_text(&c->rd.fields.f[i], &c->scratch, &c->scap, &len);
+      const char *why;
+      if (mlprt_cell_from_text(t, i, t->nrows, v, len, &c->na, &why)) {
+        mlprt_error_set(err, c->path, c->rd.row, line, i + 1, s->cols[i].name, "%s: '%.*s' (column type %s)",
+                        why, len > 40 ? 40 : (int)len, v, mlprt_col_type_name(s->cols[i].type));
+        rc = -1;
+      }
+    }
+    if (rc) break;
+    t->nrows++;
+  }
+  if (rc < 0) {
+    mlprt_table_free(t);
+    return -1;
+  }
+  return t->nrows > 0;
+}
+
+void mlprt_chunks_close(MlprtChunks *c) {
+  if (!c) return;
+  reader_close(&c->rd);
+  for (int i = 0; i < c->na.n; i++) free(c->na_tok[i]);
+  mlprt_schema_free(&c->schema);
+  free(c->scratch);
+  free(c->path);
+  free(c);
+}

@@ -113,6 +113,9 @@ MlprtFormat mlprt_detect_format(const char *path, const MlprtLoadOpts *o);
 
 /* The format-specific halves of mlprt_schema_infer / mlprt_load_schema. */
 int mlprt_csv_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, MlprtError *err);
+/* data.h's chunks over a CSV file typed by s (taken over: *s is emptied). */
+MlprtChunks *mlprt_csv_chunks(const char *path, const MlprtLoadOpts *o, MlprtSchema *s, int64_t rows,
+                              MlprtError *err);
 int mlprt_csv_load(const char *path, const MlprtLoadOpts *o, const MlprtSchema *s, MlprtTable *t,
                    MlprtError *err);
 int mlprt_json_infer(const char *path, const MlprtLoadOpts *o, MlprtSchema *out, MlprtError *err);
@@ -153,8 +156,27 @@ int mlprt_fit_column(const MlprtTable *t, const MlprtFit *f, int i, unsigned mas
 bool mlprt_cols_contain(MlprtCols sel, const MlprtTable *t, int c);
 /* Zeroed fit of kind with n columns named by t's columns idx[]. */
 void mlprt_fit_init(MlprtFit *f, MlprtStepKind kind, int method, const MlprtTable *t, const int *idx, int n);
-/* Record an applied step in the log. */
-void mlprt_log_fit(MlprtCleanLog *log, const MlprtFit *f);
+
+/* Running sums of one column's training values (clean.h's fits over
+ * chunks): impute's mean reads s and k; the moments (numeric.c) shift every
+ * value by the column's first, x0, and track the extremes. */
+typedef struct {
+  bool started; /* x0 is set: a value has been met */
+  double x0, s, ss, mn, mx;
+  int64_t k;    /* values summed */
+} MlprtRunSums;
+
+struct MlprtFitStream {
+  MlprtFit f;          /* the fit, its columns chosen on the first chunk */
+  MlprtTable layout;   /* the first chunk's columns, without rows: what messages name */
+  int *idx;            /* [f.n] the fitted columns' positions in a chunk */
+  MlprtRunSums *sums;  /* [f.n] */
+  double low, high;    /* minmax: the image of the extremes */
+};
+void mlprt_scale_stream_add(MlprtFitStream *fs, const MlprtTable *t);
+int mlprt_scale_stream_close(MlprtFitStream *fs, MlprtError *err);
+void mlprt_impute_stream_add(MlprtFitStream *fs, const MlprtTable *t);
+int mlprt_impute_stream_close(MlprtFitStream *fs, MlprtError *err);
 
 /* Per-kind apply, dispatched by mlprt_fit_apply. */
 int mlprt_impute_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);

@@ -106,31 +106,94 @@ static void fit_col(void *ctx, int i) {
   }
 }
 
-int mlprt_impute_fit(const MlprtTable *t, const MlprtImputeParams *p, MlprtFit *f, MlprtError *err) {
+/* The columns an impute takes in t (*idx, n of them) and its zeroed fit.
+ * Returns n or -1. */
+static int impute_init(const MlprtTable *t, const MlprtImputeParams *p, MlprtFit *f, int **idx,
+                       MlprtError *err) {
   unsigned mask = MLPRT_TM_NUMERIC;
   if (p->strategy == MLPRT_IMPUTE_MODE || p->strategy == MLPRT_IMPUTE_FFILL ||
       p->strategy == MLPRT_IMPUTE_DROP)
     mask = MLPRT_TM_ANY;
   else if (p->strategy == MLPRT_IMPUTE_CONSTANT && p->constant_text)
     mask = MLPRT_TM_ANY;
-  int *idx;
-  int n = mlprt_select_columns(t, p->cols, mask, "impute", &idx, err);
+  int n = mlprt_select_columns(t, p->cols, mask, "impute", idx, err);
   if (n < 0) return -1;
-  mlprt_fit_init(f, MLPRT_STEP_IMPUTE, (int)p->strategy, t, idx, n);
+  mlprt_fit_init(f, MLPRT_STEP_IMPUTE, (int)p->strategy, t, *idx, n);
   f->param = p->constant;
   f->flag = p->indicator;
+  return n;
+}
+
+/* -1, with the fit freed and an error naming the first column of t
+ * without training values (empty[i]), else 0. */
+static int impute_check(const MlprtTable *t, const int *idx, const bool *empty, MlprtFit *f,
+                        MlprtError *err) {
+  for (int i = 0; i < f->n; i++) {
+    if (!empty[i]) continue;
+    mlprt_error_set(err, NULL, 0, 0, idx[i] + 1, t->cols[idx[i]].name, "impute %s: no training values to fit",
+                    mlprt_method_name(MLPRT_STEP_IMPUTE, f->method));
+    mlprt_fit_free(f);
+    return -1;
+  }
+  return 0;
+}
+
+int mlprt_impute_fit(const MlprtTable *t, const MlprtImputeParams *p, MlprtFit *f, MlprtError *err) {
+  int *idx;
+  int n = impute_init(t, p, f, &idx, err);
+  if (n < 0) return -1;
   FitTask k = {t, p, idx, f, mlprt_xcalloc((size_t)(n ? n : 1), sizeof(bool))};
   mlprt_parallel_for(n, 0, fit_col, &k);
-  int rc = 0;
-  for (int i = 0; i < n && !rc; i++) {
-    if (!k.empty[i]) continue;
-    mlprt_error_set(err, NULL, 0, 0, idx[i] + 1, t->cols[idx[i]].name, "impute %s: no training values to fit",
-                    mlprt_method_name(MLPRT_STEP_IMPUTE, p->strategy));
-    mlprt_fit_free(f);
-    rc = -1;
-  }
+  int rc = impute_check(t, idx, k.empty, f, err);
   free(k.empty);
   free(idx);
+  return rc;
+}
+
+/* ---- an impute fitted chunk by chunk ---- */
+
+MlprtFitStream *mlprt_impute_stream(const MlprtTable *t, const MlprtImputeParams *p, MlprtError *err) {
+  if (p->strategy != MLPRT_IMPUTE_MEAN && p->strategy != MLPRT_IMPUTE_CONSTANT) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "impute %s needs every training row at once",
+                    mlprt_method_name(MLPRT_STEP_IMPUTE, p->strategy));
+    return NULL;
+  }
+  MlprtFitStream *fs = mlprt_xcalloc(1, sizeof *fs);
+  int n = impute_init(t, p, &fs->f, &fs->idx, err);
+  if (n < 0) {
+    free(fs);
+    return NULL;
+  }
+  /* a constant is fitted at once: it reads no row */
+  if (p->strategy == MLPRT_IMPUTE_CONSTANT) {
+    FitTask k = {t, p, fs->idx, &fs->f, mlprt_xcalloc((size_t)(n ? n : 1), sizeof(bool))};
+    mlprt_parallel_for(n, 0, fit_col, &k);
+    free(k.empty);
+  }
+  mlprt_table_like(&fs->layout, t);
+  fs->sums = mlprt_xcalloc((size_t)(n ? n : 1), sizeof *fs->sums);
+  return fs;
+}
+
+void mlprt_impute_stream_add(MlprtFitStream *fs, const MlprtTable *t) {
+  for (int i = 0; i < fs->f.n && fs->f.method == MLPRT_IMPUTE_MEAN; i++) {
+    const float *x = t->cols[fs->idx[i]].f;
+    MlprtRunSums *a = &fs->sums[i];
+    for (int64_t r = 0; r < t->nrows; r++)
+      if (mlprt_row_trains(t, r) && !isnan(x[r])) a->s += x[r], a->k++;
+  }
+}
+
+int mlprt_impute_stream_close(MlprtFitStream *fs, MlprtError *err) {
+  MlprtFit *f = &fs->f;
+  bool *empty = mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool));
+  for (int i = 0; i < f->n && f->method == MLPRT_IMPUTE_MEAN; i++) {
+    const MlprtRunSums *a = &fs->sums[i];
+    f->cols[i].a = a->k ? a->s / (double)a->k : NAN;
+    empty[i] = !a->k;
+  }
+  int rc = impute_check(&fs->layout, fs->idx, empty, f, err);
+  free(empty);
   return rc;
 }
 

@@ -25,46 +25,54 @@ typedef int64_t V2l __attribute__((vector_size(16)));
  * exactly the additions a pass over that column alone would make, in row
  * order (a skipped value adds +0, and no sum here is ever -0), so results
  * never depend on the pairing; the two lanes' chains of dependent
- * additions just run side by side. */
-static inline __attribute__((always_inline)) void train_moments2(const MlprtTable *t, const float *xa,
-                                                                  const float *xb, bool minmax,
-                                                                  Moments out[2]) {
+ * additions just run side by side. The sums carry over in acc from the
+ * rows of earlier chunks of the same table (a column's first value is the
+ * first of the earliest chunk that has one), so a table read chunk by
+ * chunk gets the bits of one pass over all its rows. */
+static inline __attribute__((always_inline)) void moments_add2(const MlprtTable *t, const float *xa,
+                                                                const float *xb, bool minmax,
+                                                                MlprtRunSums *acc[2]) {
   const uint8_t *part = t->part;
   const float *x[2] = {xa, xb};
-  int64_t n = t->nrows, from = n, r0[2];
-  double first[2];
+  int64_t n = t->nrows, from = n;
   for (int j = 0; j < 2; j++) {
     int64_t r = 0;
-    while (r < n && ((part && part[r] != MLPRT_TRAIN) || x[j][r] != x[j][r])) r++;
-    r0[j] = r;
-    first[j] = r < n ? x[j][r] : 0;
+    if (!acc[j]->started) {
+      while (r < n && ((part && part[r] != MLPRT_TRAIN) || x[j][r] != x[j][r])) r++;
+      if (r < n) *acc[j] = (MlprtRunSums){true, x[j][r], 0, 0, x[j][r], x[j][r], 0};
+    }
     if (r < from) from = r;
   }
-  V2d x0 = {first[0], first[1]}, s = {0, 0}, ss = {0, 0}, mn = x0, mx = x0;
-  V2l k = {0, 0};
+  V2d x0 = {acc[0]->x0, acc[1]->x0}, s = {acc[0]->s, acc[1]->s}, ss = {acc[0]->ss, acc[1]->ss};
+  V2d mn = {acc[0]->mn, acc[1]->mn}, mx = {acc[0]->mx, acc[1]->mx};
+  V2l k = {-acc[0]->k, -acc[1]->k};
   for (int64_t r = from; r < n; r++) {
     V2d v = {xa[r], xb[r]};
     V2l ok = v == v; /* all ones where not NaN */
     if (part) ok &= -(int64_t)(part[r] == MLPRT_TRAIN);
     V2d d = (V2d)((V2l)(v - x0) & ok);
-    s += d, ss += d * d, k -= ok;
+    s += d, ss += d * d, k += ok;
     if (minmax) {
       V2l lt = (v < mn) & ok, gt = (v > mx) & ok;
       mn = (V2d)(((V2l)v & lt) | ((V2l)mn & ~lt));
       mx = (V2d)(((V2l)v & gt) | ((V2l)mx & ~gt));
     }
   }
-  for (int j = 0; j < 2; j++) {
-    Moments m = {0, 0, 0, INFINITY, -INFINITY};
-    if (r0[j] < n) {
-      m.n = k[j];
-      m.mean = first[j] + s[j] / (double)k[j];
-      double var = (ss[j] - s[j] * s[j] / (double)k[j]) / (double)k[j];
-      m.sd = sqrt(var > 0 ? var : 0);
-      m.min = mn[j], m.max = mx[j];
-    }
-    out[j] = m;
+  for (int j = 0; j < 2; j++)
+    if (acc[j]->started) acc[j]->s = s[j], acc[j]->ss = ss[j], acc[j]->mn = mn[j], acc[j]->mx = mx[j],
+                         acc[j]->k = -k[j];
+}
+
+static Moments moments_of(const MlprtRunSums *a) {
+  Moments m = {0, 0, 0, INFINITY, -INFINITY};
+  if (a->started && a->k) {
+    m.n = a->k;
+    m.mean = a->x0 + a->s / (double)a->k;
+    double var = (a->ss - a->s * a->s / (double)a->k) / (double)a->k;
+    m.sd = sqrt(var > 0 ? var : 0);
+    m.min = a->mn, m.max = a->mx;
   }
+  return m;
 }
 
 /* Training quartiles q1, q2, q3 (linear interpolation); false when empty. */
@@ -108,15 +116,15 @@ typedef struct {
 static void moments_pair(void *ctx, int i) {
   ColTask *k = ctx;
   int a = 2 * i, b = 2 * i + 1 < k->f->n ? 2 * i + 1 : a;
-  Moments m[2];
+  MlprtRunSums sums[2] = {{0}, {0}}, *acc[2] = {&sums[0], &sums[1]};
   const float *xa = k->t->cols[k->col[a]].f, *xb = k->t->cols[k->col[b]].f;
   /* only min-max scaling reads the extremes: the other fits skip tracking them */
   if (k->f->kind == MLPRT_STEP_SCALE && k->f->method == MLPRT_SCALE_MINMAX)
-    train_moments2(k->t, xa, xb, true, m);
+    moments_add2(k->t, xa, xb, true, acc);
   else
-    train_moments2(k->t, xa, xb, false, m);
-  k->mom[a] = m[0];
-  if (b != a) k->mom[b] = m[1];
+    moments_add2(k->t, xa, xb, false, acc);
+  k->mom[a] = moments_of(&sums[0]);
+  if (b != a) k->mom[b] = moments_of(&sums[1]);
 }
 
 /* ---- outliers ---- */
@@ -142,15 +150,15 @@ static void outliers_fit_col(void *ctx, int i) {
 /* Run a per-column fit over the fit's columns, after every column's
  * moments when the method needs them (columns in pairs); an error names the
  * first column without training values. */
-static int fit_columns_parallel(MlprtTable *t, int *idx, MlprtFit *f, bool moments, void (*fn)(void *, int),
-                                MlprtError *err) {
-  ColTask k = {t, idx, f, NULL, mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool)), NULL, NULL};
-  if (moments && f->n) {
+static int fit_columns_parallel(MlprtTable *t, int *idx, MlprtFit *f, bool moments, Moments *given,
+                                void (*fn)(void *, int), MlprtError *err) {
+  ColTask k = {t, idx, f, NULL, mlprt_xcalloc((size_t)(f->n ? f->n : 1), sizeof(bool)), given, NULL};
+  if (moments && f->n && !given) {
     k.mom = mlprt_xmalloc((size_t)f->n * sizeof *k.mom);
     mlprt_parallel_for((f->n + 1) / 2, 0, moments_pair, &k);
   }
   mlprt_parallel_for(f->n, 0, fn, &k);
-  free(k.mom);
+  if (!given) free(k.mom);
   for (int i = 0; i < f->n; i++) {
     if (k.empty[i]) {
       int c = idx[i];
@@ -175,7 +183,7 @@ int mlprt_outliers_fit(const MlprtTable *t, const MlprtOutlierParams *p, MlprtFi
   f->param = p->threshold > 0 ? p->threshold : p->method == MLPRT_OUTLIER_ZSCORE ? 3.0 : 1.5;
   f->flag = p->action == MLPRT_OUTLIER_DROP;
   bool moments = f->method == MLPRT_OUTLIER_ZSCORE;
-  return fit_columns_parallel((MlprtTable *)t, idx, f, moments, outliers_fit_col, err);
+  return fit_columns_parallel((MlprtTable *)t, idx, f, moments, NULL, outliers_fit_col, err);
 }
 
 /* Clip x[0..n) to [lo, hi] except rows kept[] protects; returns the cells
@@ -241,13 +249,12 @@ int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierPara
 
 static void scale_fit_col(void *ctx, int i) {
   ColTask *k = ctx;
-  const float *x = k->t->cols[k->col[i]].f;
   MlprtColFit *cf = &k->f->cols[i];
   cf->a = 0, cf->b = 1;
   if (k->f->method == MLPRT_SCALE_LOG1P) return;
   if (k->f->method == MLPRT_SCALE_ROBUST) {
     double q[3];
-    k->empty[i] = !train_quartiles(k->t, x, q);
+    k->empty[i] = !train_quartiles(k->t, k->t->cols[k->col[i]].f, q);
     cf->a = q[1], cf->b = q[2] - q[0];
   } else {
     Moments m = k->mom[i];
@@ -258,24 +265,69 @@ static void scale_fit_col(void *ctx, int i) {
   if (!(cf->b > 0)) cf->b = 1; /* a constant column: centre only */
 }
 
+/* Min-max onto [low, high]: low + (x - min) (high - low) / (max - min) is
+ * again (x - a) / b, so every consumer of the fit applies it unchanged. */
+static void scale_onto(MlprtFit *f, double low, double high) {
+  double span = high - low;
+  if (f->method != MLPRT_SCALE_MINMAX || span == 0 || (low == 0 && high == 1)) return;
+  for (int i = 0; i < f->n; i++) {
+    MlprtColFit *cf = &f->cols[i];
+    cf->b /= span;
+    cf->a -= low * cf->b;
+  }
+}
+
 int mlprt_scale_fit(const MlprtTable *t, const MlprtScaleParams *p, MlprtFit *f, MlprtError *err) {
   int *idx;
   int n = mlprt_select_columns(t, p->cols, MLPRT_TM_NUMERIC, "scale", &idx, err);
   if (n < 0) return -1;
   mlprt_fit_init(f, MLPRT_STEP_SCALE, (int)p->method, t, idx, n);
   bool moments = f->method == MLPRT_SCALE_STANDARD || f->method == MLPRT_SCALE_MINMAX;
-  if (fit_columns_parallel((MlprtTable *)t, idx, f, moments, scale_fit_col, err) != 0) return -1;
-  /* onto [low, high]: low + (x - min) (high - low) / (max - min) is again
-   * (x - a) / b, so every consumer of the fit applies it unchanged */
-  double span = p->high - p->low;
-  if (f->method == MLPRT_SCALE_MINMAX && span != 0 && (p->low != 0 || p->high != 1)) {
-    for (int i = 0; i < f->n; i++) {
-      MlprtColFit *cf = &f->cols[i];
-      cf->b /= span;
-      cf->a -= p->low * cf->b;
-    }
-  }
+  if (fit_columns_parallel((MlprtTable *)t, idx, f, moments, NULL, scale_fit_col, err) != 0) return -1;
+  scale_onto(f, p->low, p->high);
   return 0;
+}
+
+/* ---- a scale fitted chunk by chunk ---- */
+
+MlprtFitStream *mlprt_scale_stream(const MlprtTable *t, const MlprtScaleParams *p, MlprtError *err) {
+  if (p->method == MLPRT_SCALE_ROBUST) {
+    mlprt_error_set(err, NULL, 0, 0, 0, NULL, "robust_scale's quartiles need every training row at once");
+    return NULL;
+  }
+  MlprtFitStream *fs = mlprt_xcalloc(1, sizeof *fs);
+  int n = mlprt_select_columns(t, p->cols, MLPRT_TM_NUMERIC, "scale", &fs->idx, err);
+  if (n < 0) {
+    free(fs);
+    return NULL;
+  }
+  mlprt_fit_init(&fs->f, MLPRT_STEP_SCALE, (int)p->method, t, fs->idx, n);
+  mlprt_table_like(&fs->layout, t);
+  fs->sums = mlprt_xcalloc((size_t)(n ? n : 1), sizeof *fs->sums);
+  fs->low = p->low, fs->high = p->high;
+  return fs;
+}
+
+void mlprt_scale_stream_add(MlprtFitStream *fs, const MlprtTable *t) {
+  bool minmax = fs->f.method == MLPRT_SCALE_MINMAX;
+  for (int i = 0; i < fs->f.n && fs->f.method != MLPRT_SCALE_LOG1P; i += 2) {
+    MlprtRunSums spare = {0}, *acc[2] = {&fs->sums[i], i + 1 < fs->f.n ? &fs->sums[i + 1] : &spare};
+    const float *xa = t->cols[fs->idx[i]].f, *xb = i + 1 < fs->f.n ? t->cols[fs->idx[i + 1]].f : xa;
+    if (minmax) moments_add2(t, xa, xb, true, acc);
+    else moments_add2(t, xa, xb, false, acc);
+  }
+}
+
+int mlprt_scale_stream_close(MlprtFitStream *fs, MlprtError *err) {
+  MlprtFit *f = &fs->f;
+  Moments *mom = mlprt_xmalloc((size_t)(f->n ? f->n : 1) * sizeof *mom);
+  for (int i = 0; i < f->n; i++) mom[i] = moments_of(&fs->sums[i]);
+  bool moments = f->method != MLPRT_SCALE_LOG1P;
+  int rc = fit_columns_parallel(&fs->layout, fs->idx, f, moments, mom, scale_fit_col, err);
+  fs->idx = NULL; /* fit_columns_parallel took it */
+  free(mom);
+  if (rc == 0) scale_onto(f, fs->low, fs->high);
+  return rc;
 }
 
 static void scale_col(void *ctx, int i) {

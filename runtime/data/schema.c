@@ -364,6 +364,21 @@ int mlprt_load_described(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *er
   return rc;
 }
 
+MlprtChunks *mlprt_chunks_open(const MlprtSourceDesc *d, int64_t rows, MlprtError *err) {
+  Described o;
+  describe(d, &o);
+  MlprtChunks *c = NULL;
+  MlprtSchema s;
+  /* the declared types type every column: a short scan reads the header */
+  o.opts.scan_rows = 1;
+  if (o.np != 1 || mlprt_detect_format(o.paths[0], &o.opts) != MLPRT_FMT_CSV)
+    mlprt_error_set(err, o.paths[0], 0, 0, 0, NULL, "only one CSV file can be read in chunks");
+  else if (mlprt_schema_infer(o.paths[0], &o.opts, &s, err) == 0)
+    c = mlprt_csv_chunks(o.paths[0], &o.opts, &s, rows, err);
+  described_free(&o);
+  return c;
+}
+
 /* Fold column c of s (a later source) into u's: missing counts and ranges
  * add up, levels join (sorted, distinct); more levels than max keep none,
  * but for a category. */

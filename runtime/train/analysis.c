@@ -303,9 +303,13 @@ static cJSON *importance_json(const MlprtAnalysisIn *a, bool classify) {
   const MlprtDataset *d = a->d;
   int s = d->raw_split;
   int64_t n = d->n[s], F = d->F, K = d->K;
-  float *x = malloc((size_t)(n ? n : 1) * (size_t)F * sizeof *x),
+  /* x0: the tested rows' features (out of core, read from the cache), x
+   * the copy whose columns are permuted */
+  float *x0 = malloc((size_t)(n ? n : 1) * (size_t)F * sizeof *x0),
+        *x = malloc((size_t)(n ? n : 1) * (size_t)F * sizeof *x),
         *out = malloc((size_t)(n ? n : 1) * (size_t)K * sizeof *out);
-  memcpy(x, d->x[s], (size_t)n * (size_t)F * sizeof *x);
+  mlprt_dataset_rows(d, s, 0, n, x0);
+  memcpy(x, x0, (size_t)n * (size_t)F * sizeof *x);
   int64_t *perm = malloc((size_t)(n ? n : 1) * sizeof *perm);
   bool *mine = malloc((size_t)F), *done = calloc((size_t)F, 1);
   double base = score_of(d, a->out, classify);
@@ -327,7 +331,7 @@ static cJSON *importance_json(const MlprtAnalysisIn *a, bool classify) {
       }
       for (int64_t i = 0; i < n; i++)
         for (int64_t g = 0; g < F; g++)
-          if (mine[g]) x[i * F + g] = d->x[s][perm[i] * F + g];
+          if (mine[g]) x[i * F + g] = x0[perm[i] * F + g];
       a->predict(a->ctx, x, n, out);
       double drop = base - score_of(d, out, classify);
       sum += drop;
@@ -336,7 +340,7 @@ static cJSON *importance_json(const MlprtAnalysisIn *a, bool classify) {
     for (int64_t g = 0; g < F; g++)
       if (mine[g]) {
         done[g] = true;
-        for (int64_t i = 0; i < n; i++) x[i * F + g] = d->x[s][i * F + g];
+        for (int64_t i = 0; i < n; i++) x[i * F + g] = x0[i * F + g];
       }
     mean[ng] = sum / IMPORTANCE_REPEATS;
     sd[ng] = sqrt(fmax(sq / IMPORTANCE_REPEATS - mean[ng] * mean[ng], 0) * IMPORTANCE_REPEATS /
@@ -371,6 +375,7 @@ static cJSON *importance_json(const MlprtAnalysisIn *a, bool classify) {
   free(perm);
   free(out);
   free(x);
+  free(x0);
   return o;
 }
 
@@ -563,7 +568,7 @@ cJSON *mlprt_analysis_json(const MlprtAnalysisIn *a, char *err, size_t errn) {
     cJSON_AddItemToObject(o, "slices", sl);
   }
   if (a->p->feature_importance) {
-    if (!d->feature_source || !d->x[d->raw_split]) {
+    if (!d->feature_source || d->pixels) {
       snprintf(err, errn, "analysis.feature_importance needs a table source: IDX images have no columns");
       cJSON_Delete(o);
       return NULL;

@@ -241,12 +241,14 @@ static cJSON *feature_bins(const MlprtDataset *d) {
   /* sparse rows: each feature's nonzeros, as the rows of the transpose */
   MlprtCsr byf = {0};
   if (d->sx) mlprt_csr_transpose(&d->sx[MLPRT_TRAIN], &byf);
+  float *col = d->sx ? NULL : malloc((size_t)(n ? n : 1) * sizeof *col);
   for (int64_t k = 0; k < d->F; k++) {
     if (d->sx) {
       memset(v, 0, (size_t)n * sizeof *v);
       for (int64_t q = byf.ptr[k]; q < byf.ptr[k + 1]; q++) v[byf.col[q]] = byf.val[q];
     } else {
-      for (int64_t i = 0; i < n; i++) v[i] = d->x[MLPRT_TRAIN][i * d->F + k];
+      mlprt_dataset_column(d, MLPRT_TRAIN, k, col);
+      for (int64_t i = 0; i < n; i++) v[i] = col[i];
     }
     add_moments(means, stds, v, NULL, n); /* before decile_bins reorders v */
     cJSON *one = cJSON_CreateObject();
@@ -257,6 +259,7 @@ static cJSON *feature_bins(const MlprtDataset *d) {
   }
   mlprt_csr_free(&byf);
   free(v);
+  free(col);
   return o;
 }
 

@@ -15,10 +15,12 @@
  * Consumes a path and the program descriptor; produces an MlprtDataset, or
  * (mlprt_prep_export) the cleaned table of each split as CSV files. */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mlp/clean.h"
@@ -48,24 +50,21 @@ static const char *target_text(const MlprtColumn *c, int64_t r, char *buf, size_
 }
 
 /* Distinct target values in text order (so class_of can bsearch them);
- * returns the count, *names receives malloc'd strings. */
+ * returns the count, *names receives malloc'd strings. Each row's text is
+ * interned, so memory grows with the classes, not the rows. */
 static int target_classes(const MlprtTable *t, int col, char ***names) {
   const MlprtColumn *c = &t->cols[col];
-  char **v = malloc((size_t)(t->nrows ? t->nrows : 1) * sizeof *v);
-  int64_t m = 0;
+  MlprtLevels lv = {0};
   char buf[32];
   for (int64_t r = 0; r < t->nrows; r++) {
     const char *s = target_text(c, r, buf, sizeof buf);
-    if (s) v[m++] = strdup(s);
+    if (s) mlprt_levels_intern(&lv, s, strlen(s));
   }
-  qsort(v, (size_t)m, sizeof *v, cmp_str);
-  int k = 0;
-  for (int64_t i = 0; i < m; i++) {
-    if (k > 0 && strcmp(v[i], v[k - 1]) == 0)
-      free(v[i]);
-    else
-      v[k++] = v[i];
-  }
+  char **v = malloc((size_t)(lv.n ? lv.n : 1) * sizeof *v);
+  for (int32_t k = 0; k < lv.n; k++) v[k] = strdup(lv.names[k]);
+  qsort(v, (size_t)lv.n, sizeof *v, cmp_str);
+  int k = lv.n;
+  mlprt_levels_free(&lv);
   *names = v;
   return k;
 }
@@ -227,19 +226,38 @@ static void densify_for(MlprtTable *t, const MlprtCleanStep *st, MlprtCols sel) 
 /* Fit a step on the training rows and apply it to every row. A lag,
  * rolling or diff step marks the rows its history drops in pending (see
  * MlprtSeriesParams), and drops every marked row when drop_pending. */
+/* The compiler resolved a step's columns against the table it traced: a
+ * table of another width would make every index a wrong column. 0, or -1
+ * with *e. */
+static int step_layout(const MlprtTable *t, const MlprtCleanStep *st, MlprtError *e) {
+  if (!st->ncols || st->ncols == t->ncols) return 0;
+  *e = (MlprtError){0};
+  snprintf(e->msg, sizeof e->msg,
+           "the table has %d columns here where the compiled program expects %lld; the data's columns "
+           "changed since the build (rebuild the program)",
+           t->ncols, (long long)st->ncols);
+  return -1;
+}
+
+static MlprtImputeParams impute_params(const MlprtCleanStep *st, MlprtCols sel) {
+  return (MlprtImputeParams){
+      .cols = sel, .strategy = (MlprtImpute)st->method, .constant = st->param, .indicator = st->flag != 0};
+}
+
+static MlprtScaleParams scale_params(const MlprtCleanStep *st, MlprtCols sel) {
+  return (MlprtScaleParams){.cols = sel,
+                            .method = st->op == MLPRT_CLEAN_STANDARDIZE ? MLPRT_SCALE_STANDARD
+                                      : st->op == MLPRT_CLEAN_MINMAX    ? MLPRT_SCALE_MINMAX
+                                      : st->op == MLPRT_CLEAN_LOG1P     ? MLPRT_SCALE_LOG1P
+                                                                        : MLPRT_SCALE_ROBUST,
+                            .low = st->low,
+                            .high = st->high};
+}
+
 static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, uint8_t *pending,
                     bool drop_pending,
                     MlprtCleanLog *log, MlprtError *e) {
-  /* the compiler resolved the step's columns against the table it traced:
-   * a table of another width would make every index a wrong column */
-  if (st->ncols && st->ncols != t->ncols) {
-    *e = (MlprtError){0};
-    snprintf(e->msg, sizeof e->msg,
-             "the table has %d columns here where the compiled program expects %lld; the data's columns "
-             "changed since the build (rebuild the program)",
-             t->ncols, (long long)st->ncols);
-    return -1;
-  }
+  if (step_layout(t, st, e) != 0) return -1;
   const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
   /* drop_duplicates compares whole rows, the target included. */
   MlprtCols sel =
@@ -253,8 +271,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
   case MLPRT_CLEAN_DROP_DUPLICATES: rc = mlprt_drop_duplicates(t, sel, log, e) < 0 ? -1 : 0; break;
   case MLPRT_CLEAN_DROP_COLUMNS: drop_selected(t, sel); break;
   case MLPRT_CLEAN_IMPUTE: {
-    MlprtImputeParams ip = {
-        .cols = sel, .strategy = (MlprtImpute)st->method, .constant = st->param, .indicator = st->flag != 0};
+    MlprtImputeParams ip = impute_params(st, sel);
     rc = mlprt_impute_fit(t, &ip, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
     break;
@@ -280,13 +297,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
   case MLPRT_CLEAN_MINMAX:
   case MLPRT_CLEAN_ROBUST_SCALE:
   case MLPRT_CLEAN_LOG1P: {
-    MlprtScaleParams sp = {.cols = sel,
-                           .method = st->op == MLPRT_CLEAN_STANDARDIZE ? MLPRT_SCALE_STANDARD
-                                     : st->op == MLPRT_CLEAN_MINMAX    ? MLPRT_SCALE_MINMAX
-                                     : st->op == MLPRT_CLEAN_LOG1P     ? MLPRT_SCALE_LOG1P
-                                                                       : MLPRT_SCALE_ROBUST,
-                           .low = st->low,
-                           .high = st->high};
+    MlprtScaleParams sp = scale_params(st, sel);
     rc = mlprt_scale_fit(t, &sp, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
     break;
@@ -468,6 +479,8 @@ static cJSON *raw_inputs(const MlprtTable *t, int tcol) {
   return arr;
 }
 
+static void keep_split(const MlprtTable *t, int s, int64_t n, MlprtTable *raw);
+
 /* The rows the test metrics come from (the test split, or the validation
  * split when there is no test split), copied as loaded: test_rows.csv is
  * written from this copy, which leaves the table's own rows free to be
@@ -478,8 +491,15 @@ static int keep_raw(const MlprtTable *t, MlprtTable *raw) {
   int64_t cnt[3];
   mlprt_split_counts(t, cnt);
   int s = cnt[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID;
+  keep_split(t, s, cnt[s], raw);
+  return s;
+}
+
+/* The n rows of split s of t, copied cell by cell into raw (initialised
+ * here), with their ids. */
+static void keep_split(const MlprtTable *t, int s, int64_t n, MlprtTable *raw) {
   mlprt_table_like(raw, t);
-  mlprt_table_reserve(raw, cnt[s]);
+  mlprt_table_reserve(raw, n);
   raw->rowid = malloc((size_t)(raw->cap_rows ? raw->cap_rows : 1) * sizeof *raw->rowid);
   for (int i = 0; i < t->ncols; i++) {
     const MlprtColumn *c = &t->cols[i];
@@ -509,8 +529,7 @@ static int keep_raw(const MlprtTable *t, MlprtTable *raw) {
       w++;
     }
   }
-  raw->nrows = cnt[s];
-  return s;
+  raw->nrows = n;
 }
 
 /* Drop from raw the rows the cleaning chain removed from split s of t, and
@@ -987,8 +1006,543 @@ static void sparse_batch(const MlprtProgram *p, MlprtDataset *d) {
   d->batch->val = malloc((size_t)(most * longest) * sizeof *d->batch->val);
 }
 
-int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n) {
+/* Regression: y = (target - mean) / sd, the mean and (population) sd of
+ * the training targets, summed in row order. */
+static void scale_targets(MlprtDataset *d) {
+  double sum = 0, sq = 0;
+  int64_t ntrain = d->n[MLPRT_TRAIN];
+  for (int64_t i = 0; i < ntrain; i++) sum += d->target[MLPRT_TRAIN][i];
+  d->y_mean = ntrain ? sum / (double)ntrain : 0;
+  for (int64_t i = 0; i < ntrain; i++) sq += pow(d->target[MLPRT_TRAIN][i] - d->y_mean, 2);
+  d->y_std = ntrain && sq > 0 ? sqrt(sq / (double)ntrain) : 1;
+  for (int s = 0; s < 3; s++)
+    for (int64_t i = 0; i < d->n[s]; i++) d->y[s][i] = (float)((d->target[s][i] - d->y_mean) / d->y_std);
+}
+
+/* What cleaning.json records: the source, the rows dropped, the splits,
+ * the fitted steps (log), the features and the target. */
+static cJSON *cleaning_record(const MlprtProgram *p, const char *path, const MlprtDataset *d,
+                              const int64_t dropped[2], const MlprtCleanLog *log, int64_t nan_cells) {
+  bool classify = p->models[0].task != MLPRT_TASK_REGRESSION;
+  char *logtext = mlprt_clean_log_json(log);
+  cJSON *rec = cJSON_CreateObject();
+  cJSON_AddStringToObject(rec, "source", path);
+  cJSON_AddNumberToObject(rec, "rows_dropped_missing_target", (double)dropped[0]);
+  if (p->test_path) {
+    cJSON *ts = cJSON_AddObjectToObject(rec, "test_source");
+    cJSON_AddStringToObject(ts, "source", p->test_path);
+    cJSON_AddNumberToObject(ts, "rows_dropped_missing_target", (double)dropped[1]);
+  }
+  cJSON *splits = cJSON_AddObjectToObject(rec, "splits");
+  cJSON_AddNumberToObject(splits, "train", (double)d->n[MLPRT_TRAIN]);
+  cJSON_AddNumberToObject(splits, "validation", (double)d->n[MLPRT_VALID]);
+  cJSON_AddNumberToObject(splits, "test", (double)d->n[MLPRT_TEST]);
+  cJSON *steps = logtext ? cJSON_Parse(logtext) : NULL;
+  if (steps) cJSON_AddItemToObject(rec, "cleaning", steps);
+  cJSON_AddNumberToObject(rec, "features", (double)d->F);
+  cJSON_AddNumberToObject(rec, "missing_features_set_to_zero", (double)nan_cells);
+  cJSON *tj = cJSON_AddObjectToObject(rec, "target");
+  cJSON_AddStringToObject(tj, "column", p->target);
+  if (classify) {
+    cJSON_AddItemToObject(tj, "classes",
+                          cJSON_CreateStringArray((const char *const *)d->class_names, d->nclasses));
+  } else {
+    cJSON_AddNumberToObject(tj, "mean", d->y_mean);
+    cJSON_AddNumberToObject(tj, "std", d->y_std);
+  }
+  free(logtext);
+  return rec;
+}
+
+/* ---- out of core: the feature cache ------------------------------------ */
+
+/* A chunk of rows takes about memory_mb / CHUNK_SHARE of memory as loaded
+ * (four bytes a cell), and as many again cleaned and written. */
+#define CHUNK_SHARE 64
+#define COLUMN_BLOCK 1024 /* rows a column is read by, out of core */
+
+bool mlprt_prep_out_of_core(const MlprtProgram *p, const char *path) {
+  if (p->out_of_core != MLPRT_OOC_AUTO) return p->out_of_core == MLPRT_OOC_ON;
+  if (p->memory_mb <= 0 || mlprt_format_sql(p->data_format)) return false;
+  int64_t bytes = 0;
+  for (const char *s = path; s && *s;) {
+    const char *nl = strchr(s, '\n');
+    char *one = strndup(s, nl ? (size_t)(nl - s) : strlen(s));
+    struct stat st;
+    if (stat(one, &st) == 0 && S_ISREG(st.st_mode)) bytes += st.st_size;
+    free(one);
+    s = nl ? nl + 1 : NULL;
+  }
+  return bytes > p->memory_mb << 20;
+}
+
+/* What keeps p's data from streaming, or NULL: the program's side of the
+ * compiler's checks of out_of_core = on, for auto. buf holds a step's. */
+static const char *no_stream(const MlprtProgram *p, const char *path, char *buf, size_t n) {
+  const char *what;
+  if (p->data_path2) return "IDX images";
+  if (!p->data_format || strcmp(p->data_format, "csv") != 0) return "a source other than a CSV file";
+  if (strchr(path, '\n')) return "several sources";
+  if (p->test_path) return "a test_source";
+  if (p->split_group || p->split_time) return "a grouped or time-ordered split";
+  for (int64_t m = 0; m < p->nmodels; m++)
+    if (p->models[m].fit != MLPRT_FIT_NETWORK) return "a model fitted on all rows at once";
+  for (int64_t i = 0; i < p->nclean; i++)
+    if (!mlprt_clean_step_streams(p->clean[i].op, p->clean[i].method)) {
+      snprintf(buf, n, "cleaning step %lld (%s)", (long long)i + 1, mlprt_clean_op_name(p->clean[i].op));
+      return buf;
+    }
+  if (mlprt_source_kind(path, &what) != MLPRT_SRC_FILE) return "a source that is not a regular file";
+  return NULL;
+}
+
+/* A cache under construction. */
+typedef struct {
+  const MlprtProgram *p;
+  const char *path;
+  MlprtSourceDesc src;
+  int64_t chunk_rows;
+  MlprtTable tt;      /* the target of every row that has one, in order, and (once split) its part */
+  MlprtFit *fits;     /* [nclean] the fitted steps (none for drop_columns) */
+  int64_t **changed;  /* [nclean][the fit's columns] cells the last pass's applies changed */
+  int64_t dropped;    /* rows without a target */
+  int64_t passes;
+  char *err;
+  size_t n;
+} Cache;
+
+/* What a pass hands each chunk to: the chunk, the target's name string
+ * in it, and where its first row is among all rows with a target. */
+typedef int (*ChunkFn)(Cache *c, MlprtTable *t, const char *tname, int64_t at, void *ctx);
+
+/* The columns step st takes in chunk t (select_cols). */
+static MlprtCols step_cols(const MlprtTable *t, const MlprtCleanStep *st, const char *tname,
+                           const char **buf) {
+  return select_cols(t, st, st->columns_idx, st->ncolumns_idx, st->select, st->columns, tname, buf);
+}
+
+/* Step j, fitted, on a chunk. */
+static int apply_step(Cache *c, int64_t j, MlprtTable *t, const char *tname) {
+  const MlprtCleanStep *st = &c->p->clean[j];
+  MlprtError e;
+  int rc = step_layout(t, st, &e);
+  if (rc == 0 && st->op == MLPRT_CLEAN_DROP_COLUMNS) {
+    const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
+    MlprtCols sel = step_cols(t, st, tname, buf);
+    drop_selected(t, sel);
+    free_cols(st, st->select, sel);
+    free(buf);
+  } else if (rc == 0) {
+    rc = mlprt_fit_apply(t, &c->fits[j], NULL, &e);
+    for (int i = 0; rc == 0 && i < c->fits[j].n; i++) c->changed[j][i] += c->fits[j].cols[i].changed;
+  }
+  if (rc == 0) return 0;
+  char msg[768];
+  mlprt_error_format(&e, msg, sizeof msg);
+  snprintf(c->err, c->n, "%s: cleaning step %lld (%s): %s", c->path, (long long)j + 1,
+           mlprt_clean_op_name(st->op), msg);
+  return -1;
+}
+
+/* One pass over the source, a chunk of rows at a time: each row numbered
+ * as loaded, the rows without a target dropped, the split's parts given
+ * (once known), loaded(...) called on the rows as loaded, the fitted steps
+ * before `upto` applied, then cleaned(...). */
+static int cache_pass(Cache *c, int64_t upto, ChunkFn loaded, ChunkFn cleaned, void *ctx) {
+  MlprtError e;
+  MlprtChunks *ch = mlprt_chunks_open(&c->src, c->chunk_rows, &e);
+  if (!ch) return fail_with(&e, c->err, c->n);
+  c->passes++;
+  c->dropped = 0;
+  int64_t read = 0, at = 0;
+  int k, rc = 0;
+  MlprtTable t;
+  while (rc == 0 && (k = mlprt_chunks_next(ch, &t, &e)) == 1) {
+    for (int i = 0; i < t.ncols; i++) t.cols[i].origin = i + 1;
+    t.rowid = malloc((size_t)t.cap_rows * sizeof *t.rowid);
+    for (int64_t r = 0; r < t.nrows; r++) t.rowid[r] = read + r + 1;
+    read += t.nrows;
+    int tc = mlprt_table_find(&t, c->p->target);
+    if (tc < 0) {
+      snprintf(c->err, c->n, "%s: no target column '%s'", c->path, c->p->target);
+      rc = -1;
+    } else {
+      const char *tname = t.cols[tc].name;
+      c->dropped += drop_missing_target(&t, tc);
+      int64_t rows = t.nrows;
+      if (c->tt.part) {
+        t.part = malloc((size_t)t.cap_rows);
+        memcpy(t.part, c->tt.part + at, (size_t)rows);
+      }
+      if (loaded) rc = loaded(c, &t, tname, at, ctx);
+      for (int64_t j = 0; rc == 0 && j < upto; j++) rc = apply_step(c, j, &t, tname);
+      if (rc == 0 && cleaned) rc = cleaned(c, &t, tname, at, ctx);
+      at += rows;
+    }
+    mlprt_table_free(&t);
+  }
+  if (rc == 0 && k < 0) rc = fail_with(&e, c->err, c->n);
+  mlprt_chunks_close(ch);
+  malloc_trim(0); /* the chunks' memory goes back to the system, not only to the heap */
+  return rc;
+}
+
+/* The first pass's: every target into c->tt, as loaded; *schema (ctx)
+ * from the first chunk. */
+static int take_targets(Cache *c, MlprtTable *t, const char *tname, int64_t at, void *ctx) {
+  char **schema = ctx;
+  const MlprtColumn *src = &t->cols[target_col(t, tname)];
+  if (!*schema) {
+    *schema = schema_text(t);
+    mlprt_table_init(&c->tt);
+    mlprt_table_add_column(&c->tt, src->name, src->type);
+  }
+  int64_t n = t->nrows, from = c->tt.nrows;
+  if (from + n > c->tt.cap_rows) mlprt_table_reserve(&c->tt, 2 * (from + n));
+  MlprtColumn *o = &c->tt.cols[0];
+  for (int64_t r = 0; r < n; r++) {
+    int64_t w = from + r;
+    switch (src->type) {
+    case MLPRT_COL_FLOAT:
+    case MLPRT_COL_INT: o->f[w] = src->f[r]; break;
+    case MLPRT_COL_BOOL: o->b[w] = src->b[r]; break;
+    case MLPRT_COL_CATEGORY: {
+      int32_t code = src->codes[r];
+      o->codes[w] = mlprt_levels_intern(&o->levels, src->levels.names[code], src->levels.len[code]);
+      break;
+    }
+    case MLPRT_COL_TEXT: {
+      const char *s = mlprt_text_at(src, r);
+      mlprt_text_set(o, w, s, strlen(s));
+      break;
+    }
+    default: o->t[w] = src->t[r]; break;
+    }
+  }
+  c->tt.nrows += n;
+  return 0;
+}
+
+/* A fitting pass's: the stream of step j (ctx), opened on the first chunk. */
+typedef struct {
+  int64_t j;
+  MlprtFitStream *fs;
+} Fitting;
+
+static int fit_chunk(Cache *c, MlprtTable *t, const char *tname, int64_t at, void *ctx) {
+  Fitting *g = ctx;
+  const MlprtCleanStep *st = &c->p->clean[g->j];
+  MlprtError e;
+  if (!g->fs) {
+    if (step_layout(t, st, &e) != 0) return fail_with(&e, c->err, c->n);
+    const char **buf = malloc((size_t)(t->ncols + 1) * sizeof *buf);
+    MlprtCols sel = step_cols(t, st, tname, buf);
+    if (st->op == MLPRT_CLEAN_IMPUTE) {
+      MlprtImputeParams ip = impute_params(st, sel);
+      g->fs = mlprt_impute_stream(t, &ip, &e);
+    } else {
+      MlprtScaleParams sp = scale_params(st, sel);
+      g->fs = mlprt_scale_stream(t, &sp, &e);
+    }
+    free_cols(st, st->select, sel);
+    free(buf);
+    if (!g->fs) {
+      char msg[768];
+      mlprt_error_format(&e, msg, sizeof msg);
+      snprintf(c->err, c->n, "%s: cleaning step %lld (%s): %s", c->path, (long long)g->j + 1,
+               mlprt_clean_op_name(st->op), msg);
+      return -1;
+    }
+  }
+  mlprt_fit_stream_add(g->fs, t);
+  return 0;
+}
+
+/* Fit step j on every chunk cleaned by the steps before it. */
+static int fit_step(Cache *c, int64_t j) {
+  Fitting g = {j, NULL};
+  int rc = cache_pass(c, j, NULL, fit_chunk, &g);
+  if (!g.fs) return rc;
+  MlprtError e;
+  int closed = mlprt_fit_stream_close(g.fs, &c->fits[j], &e);
+  if (rc == 0 && closed != 0) {
+    char msg[768];
+    mlprt_error_format(&e, msg, sizeof msg);
+    snprintf(c->err, c->n, "%s: cleaning step %lld (%s): %s", c->path, (long long)j + 1,
+             mlprt_clean_op_name(c->p->clean[j].op), msg);
+    rc = -1;
+  }
+  c->changed[j] = calloc((size_t)(c->fits[j].n ? c->fits[j].n : 1), sizeof **c->changed);
+  return rc;
+}
+
+/* The last pass's state: the dataset being filled and the cache's files. */
+typedef struct {
+  MlprtDataset *d;
+  FILE *file[3];        /* split s's features, F floats a row */
+  int64_t pos[3];       /* rows of each split so far */
+  float *buf;           /* [chunk_rows, F] */
+  int64_t nan_cells;
+  MlprtTable layout;    /* the cleaned columns, without rows */
+  const char *layout_target;
+} Writing;
+
+/* Keep, before cleaning, the tested split's rows (test_rows.csv) and the
+ * training rows' ranges (reference.json), merged over the chunks. */
+static int keep_loaded(Cache *c, MlprtTable *t, const char *tname, int64_t at, void *ctx) {
+  MlprtDataset *d = ((Writing *)ctx)->d;
+  int64_t cnt[3];
+  mlprt_split_counts(t, cnt);
+  MlprtTable one;
+  keep_split(t, d->raw_split, cnt[d->raw_split], &one);
+  MlprtError e;
+  int rc = 0;
+  if (!d->raw.cols) {
+    d->raw = one;
+    mlprt_table_reserve(&d->raw, d->n[d->raw_split]); /* once: no regrowth */
+  } else {
+    rc = mlprt_table_append(&d->raw, &one, &e);
+    mlprt_table_free(&one);
+  }
+  cJSON *in = raw_inputs(t, target_col(t, tname));
+  if (!d->inputs) {
+    d->inputs = in;
+    return rc;
+  }
+  for (int i = 0; i < cJSON_GetArraySize(in); i++) {
+    cJSON *a = cJSON_GetArrayItem(d->inputs, i), *b = cJSON_GetArrayItem(in, i);
+    static const char *const ends[2] = {"min", "max"};
+    for (int k = 0; k < 2; k++) {
+      cJSON *x = cJSON_GetObjectItem(a, ends[k]), *y = cJSON_GetObjectItem(b, ends[k]);
+      bool take = cJSON_IsNumber(y) && (!cJSON_IsNumber(x) || (k == 0 ? y->valuedouble < x->valuedouble
+                                                                       : y->valuedouble > x->valuedouble));
+      if (take) cJSON_ReplaceItemInObject(a, ends[k], cJSON_CreateNumber(y->valuedouble));
+    }
+    cJSON *la = cJSON_GetObjectItem(a, "levels"), *lb = cJSON_GetObjectItem(b, "levels");
+    if (!la || !lb) continue;
+    int na = cJSON_GetArraySize(la), nb = cJSON_GetArraySize(lb), m = 0;
+    const char **names = malloc((size_t)(na + nb + 1) * sizeof *names);
+    for (int l = 0; l < na; l++) names[m++] = cJSON_GetArrayItem(la, l)->valuestring;
+    for (int l = 0; l < nb; l++) names[m++] = cJSON_GetArrayItem(lb, l)->valuestring;
+    qsort(names, (size_t)m, sizeof *names, cmp_str);
+    int u = 0;
+    for (int l = 0; l < m; l++)
+      if (u == 0 || strcmp(names[l], names[u - 1]) != 0) names[u++] = names[l];
+    cJSON_ReplaceItemInObject(a, "levels", cJSON_CreateStringArray(names, u));
+    free(names);
+  }
+  cJSON_Delete(in);
+  return rc;
+}
+
+/* The cleaned chunk's features into the cache, its targets into d. */
+static int write_chunk(Cache *c, MlprtTable *t, const char *tname, int64_t at, void *ctx) {
+  Writing *w = ctx;
+  MlprtDataset *d = w->d;
+  int tc = target_col(t, tname);
+  int64_t rows;
+  if (!w->layout.cols) {
+    int64_t F = mlprt_table_features(t, -1, tc, NULL, &rows);
+    if (F != c->p->n_features) {
+      snprintf(c->err, c->n, "%s: the data gives %lld features but the program was compiled for %lld",
+               c->path, (long long)F, (long long)c->p->n_features);
+      return -1;
+    }
+    d->feature_source = feature_sources(t, tc, d->schema, F);
+    mlprt_table_like(&w->layout, t);
+    for (int i = 0; i < t->ncols; i++) w->layout.cols[i].origin = t->cols[i].origin;
+    w->layout_target = w->layout.cols[tc].name;
+  }
+  for (int s = 0; s < 3; s++) {
+    mlprt_table_features(t, s, tc, w->buf, &rows);
+    for (int64_t i = 0; i < rows * d->F; i++)
+      if (isnan(w->buf[i])) w->buf[i] = 0, w->nan_cells++;
+    if (rows && fwrite(w->buf, sizeof *w->buf, (size_t)(rows * d->F), w->file[s]) != (size_t)(rows * d->F)) {
+      snprintf(c->err, c->n, "cannot write the feature cache: %s", strerror(errno));
+      return -1;
+    }
+  }
+  const MlprtModel *m = &c->p->models[0];
+  for (int64_t r = 0; r < t->nrows; r++) {
+    int s = t->part[r];
+    int64_t i = w->pos[s]++;
+    if (m->task == MLPRT_TASK_REGRESSION) {
+      d->target[s][i] = num_at(&t->cols[tc], r);
+      continue;
+    }
+    int32_t k = class_of(t, tc, r, d->class_names, d->nclasses);
+    d->label[s][i] = k;
+    if (m->task == MLPRT_TASK_BINARY) d->y[s][i] = (float)k;
+    else d->y[s][i * d->K + k] = 1;
+  }
+  return 0;
+}
+
+/* A file for one split's features in dir, already unlinked: it lives
+ * while it is open, and a run that stops leaves nothing behind. */
+static FILE *cache_file(const char *dir, char *err, size_t n) {
+  size_t len = strlen(dir) + 32;
+  char *name = malloc(len);
+  snprintf(name, len, "%s/.feature-cache-XXXXXX", dir);
+  int fd = mkstemp(name);
+  FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+  if (!f) snprintf(err, n, "cannot create a feature cache in '%s': %s", dir, strerror(errno));
+  else unlink(name);
+  free(name);
+  return f;
+}
+
+/* Keep split s's cache file open for reading (its rows of F floats). */
+static int keep_split_file(MlprtDataset *d, int s, FILE *f, char *err, size_t n) {
+  int fd = fflush(f) == 0 ? dup(fileno(f)) : -1;
+  if (fd < 0) {
+    snprintf(err, n, "cannot write the feature cache: %s", strerror(errno));
+    return -1;
+  }
+  d->cache_fd[s] = fd;
+  d->cache_bytes += d->n[s] * d->F * (int64_t)sizeof(float);
+  return 0;
+}
+
+/* What the run keeps in memory per row besides the cache, which must fit
+ * half of memory_mb: each row's place in the epoch's order (and folds),
+ * target and label, the outputs kept on the training and tested rows,
+ * and the tested rows as loaded (4 bytes a cell, 8 its id) with the error
+ * analysis's keys and losses (about 48 bytes) and, for feature importance,
+ * a copy of their features and the cache's pages under them. */
+static int rows_fit(const MlprtProgram *p, const MlprtDataset *d, int ncols, char *err, size_t n) {
+  int64_t rows = d->n[MLPRT_TRAIN] + d->n[MLPRT_VALID] + d->n[MLPRT_TEST], tested = d->n[d->raw_split];
+  double K = (double)d->K, F = (double)d->F;
+  double per_row = 8 + 4 + 4 * K + (p->nfolds > 0 ? 4.0 * (double)p->nfolds : 0);
+  double per_tested = 4 * K + 4.0 * ncols + 8 + 48 + (p->feature_importance ? 2 * 4 * F + 4 * K + 8 : 0);
+  double bytes = (double)rows * per_row + (double)d->n[MLPRT_TRAIN] * 4 * K + (double)tested * per_tested;
+  if (bytes <= (double)(p->memory_mb << 20) / 2) return 0;
+  snprintf(err, n,
+           "out of core, the %lld rows still keep %.1f MiB in memory (each row's place in the epoch's order, "
+           "its target and outputs, and the %lld tested rows as loaded for test_rows.csv and the error "
+           "analysis), more than half of memory_mb = %lld; raise memory_mb",
+           (long long)rows, bytes / 1048576.0, (long long)tested, (long long)p->memory_mb);
+  return -1;
+}
+
+/* Out of core: a first pass reads the targets (the split needs their
+ * count, and a stratified one their values), each fitted step gets a pass
+ * of its own over the rows cleaned by the steps before it, and a last pass
+ * cleans every row and writes its features to the cache. */
+static int prep_cache(const MlprtProgram *p, const char *path, const char *dir, MlprtDataset *d, char *err,
+                      size_t n) {
+  char buf[128];
+  const char *why = no_stream(p, path, buf, sizeof buf);
+  if (why) {
+    snprintf(err, n,
+             "%s: out of core (the data is larger than memory_mb = %lld, or out_of_core = on), %s cannot "
+             "run: it needs every row in memory; raise memory_mb or set environment.out_of_core = off",
+             path, (long long)p->memory_mb, why);
+    return -1;
+  }
+  Cache c = {.p = p,
+             .path = path,
+             .src = {.paths = path,
+                     .format = p->data_format,
+                     .delim = (char)p->delimiter,
+                     .no_header = p->no_header != 0,
+                     .na_values = p->na_values,
+                     .schema = p->schema},
+             .fits = calloc((size_t)p->nclean + 1, sizeof *c.fits),
+             .changed = calloc((size_t)p->nclean + 1, sizeof *c.changed),
+             .err = err,
+             .n = n};
+  int64_t cols = 1;
+  for (const char *s = p->schema; s && *s; s++) cols += *s == '\n';
+  int64_t width = 4 * (cols > p->n_features ? cols : p->n_features);
+  c.chunk_rows = (p->memory_mb << 20) / CHUNK_SHARE / width;
+  c.chunk_rows = c.chunk_rows < 64 ? 64 : c.chunk_rows > 65536 ? 65536 : c.chunk_rows;
+  const MlprtModel *m = &p->models[0];
+  bool classify = m->task != MLPRT_TASK_REGRESSION;
+  Writing w = {.d = d};
+  int rc = cache_pass(&c, 0, take_targets, NULL, &d->schema);
+  if (rc == 0 && !d->schema) {
+    snprintf(err, n, "%s: no data rows", path);
+    rc = -1;
+  }
+  if (rc == 0) rc = split_table(p, &c.tt, err, n);
+  if (rc == 0) {
+    mlprt_split_counts(&c.tt, d->n);
+    d->raw_split = d->n[MLPRT_TEST] > 0 ? MLPRT_TEST : MLPRT_VALID;
+    d->F = p->n_features;
+    d->K = m->n_out;
+    int ncols = 1;
+    for (const char *s = d->schema; *s; s++) ncols += *s == '\n';
+    rc = rows_fit(p, d, ncols, err, n);
+  }
+  if (rc == 0 && classify) {
+    d->nclasses = target_classes(&c.tt, 0, &d->class_names);
+    if (d->nclasses != p->n_classes) {
+      snprintf(err, n, "%s: target '%s' has %d classes but the program was compiled for %lld", path,
+               p->target, d->nclasses, (long long)p->n_classes);
+      rc = -1;
+    }
+  }
+  for (int64_t j = 0; rc == 0 && j < p->nclean; j++)
+    if (p->clean[j].op != MLPRT_CLEAN_DROP_COLUMNS) rc = fit_step(&c, j);
+  for (int s = 0; rc == 0 && s < 3; s++) {
+    size_t nr = (size_t)(d->n[s] ? d->n[s] : 1);
+    d->y[s] = mlprt_alloc_aligned(nr * (size_t)d->K * sizeof(float));
+    if (classify) d->label[s] = malloc(nr * sizeof(int32_t));
+    else d->target[s] = malloc(nr * sizeof(float));
+    w.file[s] = cache_file(dir, err, n);
+    if (!w.file[s]) rc = -1;
+  }
+  if (rc == 0) {
+    w.buf = malloc((size_t)c.chunk_rows * (size_t)(d->F ? d->F : 1) * sizeof *w.buf);
+    for (int64_t j = 0; j < p->nclean; j++)
+      if (c.changed[j]) memset(c.changed[j], 0, (size_t)c.fits[j].n * sizeof **c.changed);
+    rc = cache_pass(&c, p->nclean, keep_loaded, write_chunk, &w);
+  }
+  d->cache_fd = malloc(3 * sizeof *d->cache_fd);
+  for (int s = 0; s < 3; s++) d->cache_fd[s] = -1;
+  for (int s = 0; rc == 0 && s < 3; s++) rc = keep_split_file(d, s, w.file[s], err, n);
+  if (rc == 0) {
+    if (!classify) scale_targets(d);
+    int nsrc = 0;
+    for (const char *s = d->schema; *s; s++) nsrc += *s == '\n';
+    keep_read_inputs(&w.layout, w.layout_target, nsrc, d->inputs);
+  }
+  for (int s = 0; s < 3; s++)
+    if (w.file[s]) fclose(w.file[s]);
+  free(w.buf);
+  if (rc == 0) {
+    /* the log as the whole table's applies would have written it */
+    MlprtCleanLog *log = mlprt_clean_log_new(path);
+    int64_t rows = c.tt.nrows;
+    for (int64_t j = 0; j < p->nclean; j++) {
+      if (!c.changed[j]) continue;
+      MlprtFit *f = &c.fits[j];
+      for (int i = 0; i < f->n; i++) f->cols[i].changed = c.changed[j][i], f->cols[i].dropped = 0;
+      f->rows_before = f->rows_after = rows;
+      mlprt_log_fit(log, f);
+    }
+    int64_t dropped[2] = {c.dropped, 0};
+    d->cleaning = cleaning_record(p, path, d, dropped, log, w.nan_cells);
+    mlprt_clean_log_free(log);
+    sha256_sources(&path, 1, d->sha256);
+    d->cache_passes = c.passes;
+  }
+  mlprt_table_free(&w.layout);
+  mlprt_table_free(&c.tt);
+  for (int64_t j = 0; j < p->nclean; j++) {
+    mlprt_fit_free(&c.fits[j]);
+    free(c.changed[j]);
+  }
+  free(c.fits);
+  free(c.changed);
+  return rc;
+}
+
+int mlprt_prep_load(const MlprtProgram *p, const char *path, const char *dir, MlprtDataset *d, char *err,
+                    size_t n) {
   memset(d, 0, sizeof *d);
+  if (mlprt_prep_out_of_core(p, path)) return prep_cache(p, path, dir, d, err, n);
   if (p->data_path2) return prep_load_idx(p, path, p->data_path2, d, err, n);
   MlprtTable t;
   MlprtCleanLog *log;
@@ -1056,16 +1610,6 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
   if (sparse) sparse_batch(p, d);
   /* Targets, split by split in row order (the order of the features). */
   const MlprtColumn *tcol = &t.cols[tc];
-  if (!classify) {
-    double sum = 0, sq = 0;
-    int64_t ntrain = d->n[MLPRT_TRAIN];
-    for (int64_t r = 0; r < t.nrows; r++)
-      if (mlprt_row_trains(&t, r)) sum += num_at(tcol, r);
-    d->y_mean = ntrain ? sum / (double)ntrain : 0;
-    for (int64_t r = 0; r < t.nrows; r++)
-      if (mlprt_row_trains(&t, r)) sq += pow(num_at(tcol, r) - d->y_mean, 2);
-    d->y_std = ntrain && sq > 0 ? sqrt(sq / (double)ntrain) : 1;
-  }
   int64_t pos[3] = {0, 0, 0};
   for (int64_t r = 0; r < t.nrows; r++) {
     int s = t.part ? t.part[r] : MLPRT_TRAIN;
@@ -1079,39 +1623,11 @@ int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, ch
       else
         d->y[s][i * d->K + k] = 1;
     } else {
-      float v = num_at(tcol, r);
-      d->target[s][i] = v;
-      d->y[s][i] = (float)((v - d->y_mean) / d->y_std);
+      d->target[s][i] = num_at(tcol, r);
     }
   }
-  char *logtext = mlprt_clean_log_json(log);
-  cJSON *rec = cJSON_CreateObject();
-  cJSON_AddStringToObject(rec, "source", path);
-  cJSON_AddNumberToObject(rec, "rows_dropped_missing_target", (double)dropped[0]);
-  if (p->test_path) {
-    cJSON *ts = cJSON_AddObjectToObject(rec, "test_source");
-    cJSON_AddStringToObject(ts, "source", p->test_path);
-    cJSON_AddNumberToObject(ts, "rows_dropped_missing_target", (double)dropped[1]);
-  }
-  cJSON *splits = cJSON_AddObjectToObject(rec, "splits");
-  cJSON_AddNumberToObject(splits, "train", (double)d->n[MLPRT_TRAIN]);
-  cJSON_AddNumberToObject(splits, "validation", (double)d->n[MLPRT_VALID]);
-  cJSON_AddNumberToObject(splits, "test", (double)d->n[MLPRT_TEST]);
-  cJSON *steps = logtext ? cJSON_Parse(logtext) : NULL;
-  if (steps) cJSON_AddItemToObject(rec, "cleaning", steps);
-  cJSON_AddNumberToObject(rec, "features", (double)d->F);
-  cJSON_AddNumberToObject(rec, "missing_features_set_to_zero", (double)nan_cells);
-  cJSON *tj = cJSON_AddObjectToObject(rec, "target");
-  cJSON_AddStringToObject(tj, "column", p->target);
-  if (classify) {
-    cJSON_AddItemToObject(tj, "classes",
-                          cJSON_CreateStringArray((const char *const *)d->class_names, d->nclasses));
-  } else {
-    cJSON_AddNumberToObject(tj, "mean", d->y_mean);
-    cJSON_AddNumberToObject(tj, "std", d->y_std);
-  }
-  d->cleaning = rec;
-  free(logtext);
+  if (!classify) scale_targets(d);
+  d->cleaning = cleaning_record(p, path, d, dropped, log, nan_cells);
   free(group_at);
   mlprt_clean_log_free(log);
   mlprt_table_free(&t);
@@ -1132,6 +1648,36 @@ void mlprt_dataset_put(const MlprtDataset *d, void *x, int64_t i, int s, int64_t
   *(MlprtSparseBatch *)x = (MlprtSparseBatch){b->ptr, b->col, b->val};
 }
 
+void mlprt_dataset_rows(const MlprtDataset *d, int s, int64_t row, int64_t n, float *out) {
+  size_t bytes = (size_t)(n * d->F) * sizeof *out;
+  if (!d->cache_fd) {
+    memcpy(out, d->x[s] + row * d->F, bytes);
+    return;
+  }
+  off_t at = (off_t)(row * d->F) * (off_t)sizeof *out;
+  for (size_t got = 0; got < bytes;) {
+    ssize_t k = pread(d->cache_fd[s], (char *)out + got, bytes - got, at + (off_t)got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) MLPRT_FATAL("cannot read the feature cache: %s", k < 0 ? strerror(errno) : "it is short");
+    got += (size_t)k;
+  }
+}
+
+void mlprt_dataset_column(const MlprtDataset *d, int s, int64_t k, float *out) {
+  int64_t n = d->n[s], F = d->F;
+  if (!d->cache_fd) {
+    for (int64_t i = 0; i < n; i++) out[i] = d->x[s][i * F + k];
+    return;
+  }
+  float *block = malloc((size_t)(COLUMN_BLOCK * F) * sizeof *block);
+  for (int64_t i0 = 0; i0 < n; i0 += COLUMN_BLOCK) {
+    int64_t nb = n - i0 < COLUMN_BLOCK ? n - i0 : COLUMN_BLOCK;
+    mlprt_dataset_rows(d, s, i0, nb, block);
+    for (int64_t i = 0; i < nb; i++) out[i0 + i] = block[i * F + k];
+  }
+  free(block);
+}
+
 void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out) {
   if (d->sx) {
     const MlprtCsr *m = &d->sx[s];
@@ -1140,7 +1686,7 @@ void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out) {
     return;
   }
   if (!d->pixels) {
-    memcpy(out, d->x[s] + row * d->F, (size_t)d->F * sizeof *out);
+    mlprt_dataset_rows(d, s, row, 1, out);
     return;
   }
   const uint8_t *px = d->pixels + d->pixel_row[s][row] * d->F;
@@ -1156,6 +1702,7 @@ void mlprt_prep_free(MlprtDataset *d) {
   for (int s = 0; s < 3; s++) {
     free(d->pixel_row[s]);
     mlprt_free_aligned(d->x[s]);
+    if (d->cache_fd && d->cache_fd[s] >= 0) close(d->cache_fd[s]);
     mlprt_free_aligned(d->y[s]);
     free(d->label[s]);
     free(d->target[s]);
@@ -1169,12 +1716,18 @@ void mlprt_prep_free(MlprtDataset *d) {
   free(d->schema);
   for (int64_t f = 0; d->feature_source && f < d->F; f++) free(d->feature_source[f]);
   free(d->feature_source);
+  free(d->cache_fd);
   memset(d, 0, sizeof *d);
 }
 
 int mlprt_prep_export(const MlprtProgram *p, const char *path, const char *dir, char *err, size_t n) {
   if (p->data_path2) {
     snprintf(err, n, "%s: IDX images have no cleaned table to export", path);
+    return -1;
+  }
+  if (mlprt_prep_out_of_core(p, path)) {
+    snprintf(err, n, "%s: the data is read out of core, and exporting its cleaned table needs it in memory",
+             path);
     return -1;
   }
   MlprtTable t;

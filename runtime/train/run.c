@@ -535,7 +535,7 @@ void mlprt_run_load(MlprtRun *r) {
     if (!r->cli.quiet) printf("%s: cleaned splits written to %s\n", r->p->name, r->cli.export_features);
     exit(0);
   }
-  if (mlprt_prep_load(r->p, r->data_path, &r->data, err, sizeof err) != 0) {
+  if (mlprt_prep_load(r->p, r->data_path, r->out, &r->data, err, sizeof err) != 0) {
     bool files = !mlprt_format_sql(r->p->data_format); /* a database's failures are its own */
     if (files && (!sources_readable(r->data_path) || (r->p->test_path && !sources_readable(r->p->test_path))))
       die_io(r, "%s", err);
@@ -1771,6 +1771,11 @@ int mlprt_run_close(MlprtRun *r) {
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
   mlprt_environment_json(env, p, r->threads);
   cJSON_AddNumberToObject(env, "shards", (double)p->shards);
+  if (r->data.cache_fd) {
+    cJSON *ooc = cJSON_AddObjectToObject(env, "out_of_core");
+    cJSON_AddNumberToObject(ooc, "cache_bytes", (double)r->data.cache_bytes);
+    cJSON_AddNumberToObject(ooc, "passes", (double)r->data.cache_passes);
+  }
   if (r->comm) {
     cJSON *dist = cJSON_AddObjectToObject(env, "distributed");
     cJSON_AddStringToObject(dist, "backend", "mpi");

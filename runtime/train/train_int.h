@@ -40,6 +40,10 @@ typedef struct {
   char *schema;          /* the columns as loaded, "NAME\tTYPE\n" each */
   char **feature_source; /* [F] the loaded column each feature was made from (the cleaning ops carry it);
                             NULL for IDX images */
+  /* Out of core: split s's features are in the feature cache, a file on disk, read with pread (x[s] NULL). */
+  int *cache_fd;         /* [3] each split's cache file, or NULL in memory */
+  int64_t cache_bytes;   /* the cache files' bytes */
+  int64_t cache_passes;  /* passes over the source that built the cache */
 } MlprtDataset;
 
 /* Row `row` of split s as floats into out (F). */
@@ -48,11 +52,23 @@ void mlprt_dataset_row(const MlprtDataset *d, int s, int64_t row, float *out);
  * put in order from i = 0: into x's floats (F each), or, with sparse rows,
  * into the batch's rows and x's MlprtSparseBatch. */
 void mlprt_dataset_put(const MlprtDataset *d, void *x, int64_t i, int s, int64_t row);
+/* Rows [row, row + n) of split s of a table's features (not IDX pixels)
+ * into out (n x F floats): out of core, read from the cache file. */
+void mlprt_dataset_rows(const MlprtDataset *d, int s, int64_t row, int64_t n, float *out);
+/* Feature k of every row of split s into out (n[s] floats), out of core
+ * by blocks of rows, so that memory holds the column and one block. */
+void mlprt_dataset_column(const MlprtDataset *d, int s, int64_t k, float *out);
 
+/* Whether p reads the data at path out of core: out_of_core = on, or auto
+ * with memory_mb given and the data's files larger than it. */
+bool mlprt_prep_out_of_core(const MlprtProgram *p, const char *path);
 /* Load path, split it as p says (stratified when asked, seeded), fit the
- * preparation on the training rows and apply it to all three splits. 0, or
- * -1 with a message. */
-int mlprt_prep_load(const MlprtProgram *p, const char *path, MlprtDataset *d, char *err, size_t n);
+ * preparation on the training rows and apply it to all three splits. Out
+ * of core (mlprt_prep_out_of_core), the source streams a chunk of rows at
+ * a time and the features go to cache files in dir, already unlinked
+ * (SPEC.md, "Out-of-core training"). 0, or -1 with a message. */
+int mlprt_prep_load(const MlprtProgram *p, const char *path, const char *dir, MlprtDataset *d, char *err,
+                    size_t n);
 void mlprt_prep_free(MlprtDataset *d);
 /* The same load, split and cleaning, then the cleaned table (features and
  * target) of each split written to dir/train.csv, dir/validation.csv and

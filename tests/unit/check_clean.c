@@ -288,6 +288,78 @@ START_TEST(clean_scaling) {
 }
 END_TEST
 
+/* A scale or impute fitted over chunks of rows read by mlprt_chunks_next
+ * (11 rows at a time) equals the fit of the whole table as loaded, bit for
+ * bit, and every chunk's cells are the whole table's; a quantile's fit
+ * does not open over chunks. */
+START_TEST(clean_fits_over_chunks_equal_whole) {
+  char *text = NULL;
+  size_t len;
+  FILE *f = open_memstream(&text, &len);
+  fputs("a,b,c\n", f);
+  for (int r = 0; r < 97; r++) {
+    double a = 1e6 + r * 0.37 * (r % 7 - 3), b = (r * 7919 % 101) / 3.0 - 11;
+    if (r % 9 == 4) fprintf(f, ",%.6g,%d\n", b, r % 3);
+    else if (r % 13 == 0) fprintf(f, "%.10g,,%d\n", a, r % 3);
+    else fprintf(f, "%.10g,%.6g,%d\n", a, b, r % 3);
+  }
+  fclose(f);
+  char *path = dt_write(dt_dir, "chunks.csv", text, 0);
+  free(text);
+  MlprtSourceDesc d = {.paths = path, .format = "csv", .schema = "a\tfloat\nb\tfloat\nc\tint\n"};
+  MlprtTable whole;
+  MlprtError e = {0};
+  ck_assert_msg(mlprt_load_described(&d, &whole, &e) == 0, "%s", dt_err(&e));
+  whole.part = malloc((size_t)whole.cap_rows);
+  for (int64_t r = 0; r < whole.nrows; r++) whole.part[r] = r % 5 == 1 ? MLPRT_VALID : MLPRT_TRAIN;
+  MlprtScaleParams scales[] = {{.method = MLPRT_SCALE_STANDARD},
+                               {.method = MLPRT_SCALE_MINMAX, .low = -1, .high = 2},
+                               {.method = MLPRT_SCALE_LOG1P, .cols = {(const char *[]){"c"}, 1, NULL}}};
+  MlprtImputeParams impute = {.strategy = MLPRT_IMPUTE_MEAN};
+  for (int k = 0; k < 4; k++) {
+    MlprtFit want, got;
+    int rc = k < 3 ? mlprt_scale_fit(&whole, &scales[k], &want, &e)
+                   : mlprt_impute_fit(&whole, &impute, &want, &e);
+    ck_assert_msg(rc == 0, "%s", dt_err(&e));
+    MlprtChunks *ch = mlprt_chunks_open(&d, 11, &e);
+    ck_assert_msg(ch != NULL, "%s", dt_err(&e));
+    MlprtFitStream *fs = NULL;
+    MlprtTable t;
+    int64_t at = 0;
+    while (mlprt_chunks_next(ch, &t, &e) == 1) {
+      t.part = malloc((size_t)t.cap_rows);
+      memcpy(t.part, whole.part + at, (size_t)t.nrows);
+      for (int c = 0; c < t.ncols; c++)
+        for (int64_t r = 0; r < t.nrows; r++) {
+          float x = t.cols[c].f[r], y = whole.cols[c].f[at + r];
+          ck_assert_msg(memcmp(&x, &y, sizeof x) == 0, "row %lld column %d", (long long)(at + r), c);
+        }
+      if (!fs) fs = k < 3 ? mlprt_scale_stream(&t, &scales[k], &e) : mlprt_impute_stream(&t, &impute, &e);
+      ck_assert_msg(fs != NULL, "%s", dt_err(&e));
+      mlprt_fit_stream_add(fs, &t);
+      at += t.nrows;
+      mlprt_table_free(&t);
+    }
+    ck_assert_int_eq(at, whole.nrows);
+    mlprt_chunks_close(ch);
+    ck_assert_msg(mlprt_fit_stream_close(fs, &got, &e) == 0, "%s", dt_err(&e));
+    ck_assert_int_eq(got.n, want.n);
+    for (int i = 0; i < got.n; i++)
+      ck_assert_msg(memcmp(&got.cols[i].a, &want.cols[i].a, sizeof(double)) == 0 &&
+                        memcmp(&got.cols[i].b, &want.cols[i].b, sizeof(double)) == 0,
+                    "fit %d column %d: %.17g %.17g over chunks, %.17g %.17g whole", k, i, got.cols[i].a,
+                    got.cols[i].b, want.cols[i].a, want.cols[i].b);
+    mlprt_fit_free(&got);
+    mlprt_fit_free(&want);
+  }
+  MlprtScaleParams robust = {.method = MLPRT_SCALE_ROBUST};
+  ck_assert(mlprt_scale_stream(&whole, &robust, &e) == NULL);
+  ck_assert_msg(strstr(e.msg, "every training row"), "%s", e.msg);
+  mlprt_table_free(&whole);
+  free(path);
+}
+END_TEST
+
 /* A scaling whose fit would turn finite values into infinities or NaN
  * (values spanning more than a float holds, a scale too small to invert)
  * is an error naming the column and the step. */
@@ -903,6 +975,7 @@ Suite *clean_suite(void) {
   tcase_add_test(tc, clean_log_json_and_summary);
   tcase_add_test(tc, clean_fits_round_trip);
   tcase_add_test(tc, clean_parse_dates);
+  tcase_add_test(tc, clean_fits_over_chunks_equal_whole);
   tcase_add_test(tc, clean_time_series);
   tcase_add_test(tc, clean_cars_json);
   tcase_add_test(tc, clean_seattle_weather);

@@ -540,6 +540,8 @@ static const FieldCase field_cases[] = {
     {"tuning.repeats", NULL, {.s = {[S_TUNE] = SPACE "folds = 3"}}, false},
     {"data.repeats", NULL, {.s = {[S_DATA] = "folds = 3"}}, false},
     {"environment.out", "\"runs/other\"", {{0}}, false},
+    /* on needs the budget it streams within */
+    {"environment.out_of_core", "on", {.s = {[S_ENV] = "memory_mb = 64"}}, false},
     {"analysis.slices", "[species]", {{0}}, false},
     {"validation.monitor", "[loss]", {{0}}, false},
     {"analysis.report", "\"r.html\"", {{0}}, false},

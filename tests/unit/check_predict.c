@@ -227,7 +227,7 @@ START_TEST(plan_matches_training_prep) {
   p.n_features = features, p.n_classes = classes;
   model.n_in = features;
   MlprtDataset d;
-  ck_assert_msg(mlprt_prep_load(&p, path, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(mlprt_prep_load(&p, path, NULL, &d, err, sizeof err) == 0, "%s", err);
   char *clean = cJSON_Print(d.cleaning);
   char *cpath = dt_write(dt_dir, "cleaning.json", clean, 0);
   MlprtFit *fits;

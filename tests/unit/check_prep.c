@@ -43,7 +43,7 @@ START_TEST(prep_idx_rows_read_back_their_images) {
                     .nmodels = 1};
   MlprtDataset d;
   char err[512];
-  ck_assert_msg(mlprt_prep_load(&p, images, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(mlprt_prep_load(&p, images, NULL, &d, err, sizeof err) == 0, "%s", err);
   ck_assert_int_eq(d.n[MLPRT_TRAIN] + d.n[MLPRT_VALID] + d.n[MLPRT_TEST], ROWS);
   int seen[ROWS] = {0};
   for (int s = 0; s < 3; s++) {
@@ -89,13 +89,13 @@ START_TEST(prep_indicator_then_onehot) {
                     .n_features = 8, .n_classes = 2, .models = &model, .nmodels = 1};
   MlprtDataset d;
   char err[512];
-  ck_assert_msg(mlprt_prep_load(&p, csv, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(mlprt_prep_load(&p, csv, NULL, &d, err, sizeof err) == 0, "%s", err);
   ck_assert_int_eq(d.F, 8);
   ck_assert_int_eq(d.nclasses, 2);
   mlprt_prep_free(&d);
   /* a program compiled for another width stops, naming both counts */
   p.n_features = 7;
-  ck_assert_int_ne(mlprt_prep_load(&p, csv, &d, err, sizeof err), 0);
+  ck_assert_int_ne(mlprt_prep_load(&p, csv, NULL, &d, err, sizeof err), 0);
   ck_assert_msg(strstr(err, "the data gives 8 features but the program was compiled for 7"), "%s", err);
   mlprt_prep_free(&d); /* what the load had made before it stopped */
   free(csv);
@@ -128,7 +128,7 @@ START_TEST(prep_traced_indices_pick_their_columns) {
                     .n_features = 4, .n_classes = 2, .models = &model, .nmodels = 1};
   MlprtDataset d;
   char err[512];
-  ck_assert_msg(mlprt_prep_load(&p, csv, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(mlprt_prep_load(&p, csv, NULL, &d, err, sizeof err) == 0, "%s", err);
   ck_assert_int_eq(d.F, 4);
   int64_t rows = 0;
   for (int s = 0; s < 3; s++) {
@@ -145,7 +145,7 @@ START_TEST(prep_traced_indices_pick_their_columns) {
   ck_assert_int_eq(rows, 6);
   mlprt_prep_free(&d);
   steps[2].ncols = 7;
-  ck_assert_int_ne(mlprt_prep_load(&p, csv, &d, err, sizeof err), 0);
+  ck_assert_int_ne(mlprt_prep_load(&p, csv, NULL, &d, err, sizeof err), 0);
   ck_assert_msg(strstr(err, "cleaning step 3 (minmax)") &&
                     strstr(err, "the table has 6 columns here where the compiled program expects 7"),
                 "%s", err);
@@ -172,7 +172,7 @@ START_TEST(prep_given_test_set_is_never_fitted) {
                     .n_classes = 2, .val_frac = 0.2, .split_seed = 3, .models = &model, .nmodels = 1};
   MlprtDataset d;
   char err[512];
-  ck_assert_msg(mlprt_prep_load(&p, train, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(mlprt_prep_load(&p, train, NULL, &d, err, sizeof err) == 0, "%s", err);
   ck_assert_int_eq(d.n[MLPRT_TRAIN], 8);
   ck_assert_int_eq(d.n[MLPRT_VALID], 2);
   ck_assert_int_eq(d.n[MLPRT_TEST], 4); /* the row without a target is left out */
@@ -213,7 +213,7 @@ START_TEST(prep_given_test_set_is_never_fitted) {
   mlprt_prep_free(&d);
   char *other = dt_write(dir, "other.csv", "x,z,y\n1,2,p\n", 0);
   p.test_path = other;
-  ck_assert_int_ne(mlprt_prep_load(&p, train, &d, err, sizeof err), 0);
+  ck_assert_int_ne(mlprt_prep_load(&p, train, NULL, &d, err, sizeof err), 0);
   ck_assert_msg(strstr(err, other) && strstr(err, "the test source's columns differ"), "%s", err);
   mlprt_prep_free(&d);
   free(other);
@@ -252,7 +252,7 @@ START_TEST(prep_given_test_set_runs_head_steps_alone) {
                     .nmodels = 1};
   MlprtDataset d;
   char err[512];
-  ck_assert_msg(mlprt_prep_load(&p, train, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(mlprt_prep_load(&p, train, NULL, &d, err, sizeof err) == 0, "%s", err);
   ck_assert_int_eq(d.n[MLPRT_TRAIN] + d.n[MLPRT_VALID], 10); /* each series' first row has no history */
   ck_assert_int_eq(d.n[MLPRT_TEST], 4);
   ck_assert_int_eq(d.raw.nrows, 4);
@@ -300,7 +300,7 @@ START_TEST(prep_idx_given_test_images) {
                     .val_frac = 0.25, .stratify = 1, .split_seed = 7, .models = &model, .nmodels = 1};
   MlprtDataset d;
   char err[512];
-  ck_assert_msg(mlprt_prep_load(&p, images, &d, err, sizeof err) == 0, "%s", err);
+  ck_assert_msg(mlprt_prep_load(&p, images, NULL, &d, err, sizeof err) == 0, "%s", err);
   ck_assert_int_eq(d.n[MLPRT_TRAIN] + d.n[MLPRT_VALID], ROWS);
   ck_assert_int_eq(d.n[MLPRT_TEST], TROWS);
   for (int64_t i = 0; i < TROWS; i++) {
