@@ -8,8 +8,9 @@
  * (between neighbouring distinct values when there are few enough, else at
  * quantiles of the training rows), and a node's best split is a scan of its
  * per-bin sums of gradients and hessians. Trees grow depth-wise, one level
- * at a time: the histogram of the child with fewer rows is built from its
- * rows, its sibling's is the parent's minus it. A split maximises
+ * at a time, or leaf-wise (max_leaves > 0: the open leaf of largest gain is
+ * split next); either way the histogram of the child with fewer rows is
+ * built from its rows, its sibling's is the parent's minus it. A split maximises
  *   G_L^2 / (H_L + l2) + G_R^2 / (H_R + l2) - G^2 / (H + l2)
  * with each child's hessian at least min_child_weight, and must gain; a leaf
  * holds -learning_rate G / (H + l2). Losses: squared error on the

@@ -15,7 +15,8 @@ edges, SPEC's "Gradient boosting", at most max_bin bins), which XGBoost then
 cuts between every two distinct numbers, so both grow their trees over the
 same bins; and prints one JSON object: "score", the accuracy (classifier) or R^2
 (regressor) on DIR/test.csv, "train_score", the same on the training
-rows, and "leaves", the first tree's leaf values in increasing order. Classes are the target's texts in sorted order. Exit status 2 when
+rows, and "leaves", the first tree's leaf values in increasing order.
+Classes are the target's texts in sorted order. Exit status 2 when
 XGBoost or scikit-learn is missing (the caller skips). XGBoost runs on one
 thread."""
 import json
@@ -93,7 +94,8 @@ def main():
         score = lambda x, y: metrics.r2_score(y, m.predict(x))
     tree = m.get_booster().trees_to_dataframe()
     leaves = sorted(float(v) for v in tree[(tree.Tree == 0) & (tree.Feature == "Leaf")].Gain)
-    print(json.dumps({"score": float(score(xte, yte)), "train_score": float(score(xtr, ytr)), "leaves": leaves}))
+    print(json.dumps({"score": float(score(xte, yte)), "train_score": float(score(xtr, ytr)),
+                      "leaves": leaves}))
 
 
 main()

@@ -203,7 +203,8 @@ static void first_tree_as_oracle(const char *run, int depth, const cJSON *want, 
 
 /* Case i of boosted trees against the oracle tests/parity/SCRIPT (`who`, a
  * skip names package), one fit each. */
-static void boost_parity(const ParityCase *pc, int i, const char *script, const char *who, const char *package) {
+static void boost_parity(const ParityCase *pc, int i, const char *script, const char *who,
+                         const char *package) {
   char what[96];
   snprintf(what, sizeof what, "%s parity of gradient boosting", who);
   if (access(PYTHON, X_OK) != 0) {
@@ -356,7 +357,8 @@ START_TEST(trees_predictor_answers_as_trained) {
                  "gradient boosting"},
                 {"diabetes", "gradient_boosting(trees = 40, max_depth = 3, subsample = 0.5)", 1,
                  "gradient boosting"},
-                {"diabetes", "gradient_boosting(trees = 40, max_depth = 6, growth = lossguide, max_leaves = 7)", 1,
+                {"diabetes",
+                 "gradient_boosting(trees = 40, max_depth = 6, growth = lossguide, max_leaves = 7)", 1,
                  "gradient boosting"}};
   for (size_t c = 0; c < sizeof pcases / sizeof pcases[0]; c++) {
     char *dir = test_tmpdir();
@@ -492,7 +494,8 @@ Suite *forest_suite(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_loop_test(tc, forest_parity_with_sklearn, 0, (int)(sizeof cases / sizeof cases[0]));
   tcase_add_loop_test(tc, boost_parity_with_sklearn, 0, (int)(sizeof boost_cases / sizeof boost_cases[0]));
-  tcase_add_loop_test(tc, boost_lossguide_parity_with_xgboost, 0, (int)(sizeof xgb_cases / sizeof xgb_cases[0]));
+  tcase_add_loop_test(tc, boost_lossguide_parity_with_xgboost, 0,
+                      (int)(sizeof xgb_cases / sizeof xgb_cases[0]));
   tcase_add_loop_test(tc, trees_same_bits_for_any_thread_count, 0,
                       (int)(sizeof det_cases / sizeof det_cases[0]));
   tcase_add_test(tc, trees_predictor_answers_as_trained);

@@ -946,7 +946,8 @@ START_TEST(onnx_boosted_trees_answer_as_trained) {
       {"breast_cancer", "diagnosis", "gradient_boosting(trees = 60, max_depth = 3, early_stopping = 3)", 2},
       {"diabetes", "progression",
        "gradient_boosting(trees = 30, max_depth = 5, subsample = 0.8, l2 = 1)", 1},
-      {"wine", "cultivar", "gradient_boosting(trees = 20, max_depth = 5, growth = lossguide, max_leaves = 6)", 3}};
+      {"wine", "cultivar",
+       "gradient_boosting(trees = 20, max_depth = 5, growth = lossguide, max_leaves = 6)", 3}};
   fitted_cases_answer_as_trained(cases, sizeof cases / sizeof *cases, "boost");
 }
 END_TEST
