@@ -692,6 +692,7 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_svm_rows, ci64(c, m->svm_rows));
   mlp_desc_set(&d, MLPRT_MODEL_max_bins, ci64(c, m->max_bins));
   mlp_desc_set(&d, MLPRT_MODEL_early_stopping, ci64(c, m->early_stopping));
+  mlp_desc_set(&d, MLPRT_MODEL_max_leaves, ci64(c, m->max_leaves));
   mlp_desc_set(&d, MLPRT_MODEL_learning_rate, cf64(c, m->learning_rate));
   mlp_desc_set(&d, MLPRT_MODEL_leaf_l2, cf64(c, m->leaf_l2));
   mlp_desc_set(&d, MLPRT_MODEL_min_child_weight, cf64(c, m->min_child_weight));

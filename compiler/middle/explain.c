@@ -102,6 +102,8 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
             "learning rate %g, %lld bins per feature, l2 %g, min child weight %g, subsample %g",
             (long long)m0->trees, (long long)m0->depth, m0->learning_rate, (long long)m0->max_bins,
             m0->leaf_l2, m0->min_child_weight, m0->subsample);
+    if (m0->max_leaves)
+      fprintf(out, ", grown leaf-wise to at most %lld leaves", (long long)m0->max_leaves);
     if (m0->early_stopping)
       fprintf(out, ", early stopping after %lld rounds without a better validation loss",
               (long long)m0->early_stopping);

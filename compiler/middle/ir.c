@@ -422,6 +422,8 @@ static cJSON *model_json(const MlpIrModel *m) {
     cJSON_AddNumberToObject(f, "min_child_weight", m->min_child_weight);
     cJSON_AddNumberToObject(f, "subsample", m->subsample);
     cJSON_AddNumberToObject(f, "early_stopping", (double)m->early_stopping);
+    cJSON_AddStringToObject(f, "growth", m->max_leaves ? "lossguide" : "depthwise");
+    if (m->max_leaves) cJSON_AddNumberToObject(f, "max_leaves", (double)m->max_leaves);
   }
   cJSON *layers = cJSON_AddArrayToObject(o, "layers");
   for (int i = 0; i < m->nlayers; i++) cJSON_AddItemToArray(layers, layer_json(m, &m->layers[i]));

@@ -199,8 +199,8 @@ typedef struct {
   int64_t svm_degree, svm_classes, svm_rows;
   /* MLP_MODEL_BOOST (trees: rounds; depth): bins per feature, rounds of patience on the validation
    * loss (0: none), shrinkage, L2 on the leaves, fewest hessian per child and the rows' fraction per
-   * round */
-  int64_t max_bins, early_stopping;
+   * round; max_leaves 0 grows depth-wise, else leaf-wise (lossguide) to at most that many leaves */
+  int64_t max_bins, early_stopping, max_leaves;
   double learning_rate, leaf_l2, min_child_weight, subsample;
 } MlpIrModel;
 

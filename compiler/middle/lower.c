@@ -1252,6 +1252,14 @@ static bool lower_boost(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c
   m->min_child_weight = num_or(mlp_spec_arg(c, "min_child_weight"), 1);
   m->subsample = num_or(mlp_spec_arg(c, "subsample"), 1);
   m->early_stopping = (int64_t)num_or(mlp_spec_arg(c, "early_stopping"), 0);
+  /* leaf-wise growth: 31 leaves by default, as LightGBM's; a leaf limit of depth-wise growth is refused */
+  bool lossguide = strcmp(str_or(mlp_spec_arg(c, "growth"), "depthwise"), "lossguide") == 0;
+  const MlpSpecValue *leaves = mlp_spec_arg(c, "max_leaves");
+  if (!lossguide && leaves && leaves->given) {
+    mlp_diag_error(L->d, leaves->node->loc, "`max_leaves` applies to growth = lossguide");
+    return false;
+  }
+  m->max_leaves = lossguide ? (int64_t)num_or(leaves, 31) : 0;
   l->op = MLP_OP_BOOST;
   if (!fitted_task(L, ir, m, l, classify, c->loc, "gradient boosting")) return false;
   l->act = task_acts[m->task];

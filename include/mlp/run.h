@@ -146,6 +146,7 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_I64, int64_t, svm_rows)       /* the most training rows (support vectors) params hold */    \
   X(MLPRT_I64, int64_t, max_bins)       /* MLPRT_FIT_BOOST: bins per feature, at most 255 */         \
   X(MLPRT_I64, int64_t, early_stopping) /* rounds without a better validation loss; 0: none */       \
+  X(MLPRT_I64, int64_t, max_leaves)     /* 0: trees grow depth-wise; else leaf-wise to this many */  \
   X(MLPRT_F64, double, learning_rate)                                                               \
   X(MLPRT_F64, double, leaf_l2)         /* L2 penalty on the leaf values */                          \
   X(MLPRT_F64, double, min_child_weight) /* fewest hessian per child */                              \

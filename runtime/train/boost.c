@@ -8,8 +8,9 @@
  * (between neighbouring distinct values when there are few enough, else at
  * quantiles of the training rows), and a node's best split is a scan of its
  * per-bin sums of gradients and hessians. Trees grow depth-wise, one level
- * at a time: the histogram of the child with fewer rows is built from its
- * rows, its sibling's is the parent's minus it. A split maximises
+ * at a time, or leaf-wise (max_leaves > 0: the open leaf of largest gain is
+ * split next); either way the histogram of the child with fewer rows is
+ * built from its rows, its sibling's is the parent's minus it. A split maximises
  *   G_L^2 / (H_L + l2) + G_R^2 / (H_R + l2) - G^2 / (H + l2)
  * with each child's hessian at least min_child_weight, and must gain; a leaf
  * holds -learning_rate G / (H + l2). Losses: squared error on the
@@ -226,6 +227,14 @@ static void level_chunk(void *ctx, int c) {
   }
 }
 
+/* Node i of the level's best split: the chunks' in feature order, the first of equal gains wins. */
+static Split chunks_split(const Boost *b, int i) {
+  Split s = {-1, 0, 0};
+  for (int c = 0; c < b->chunks; c++)
+    if (b->found[i * b->chunks + c].gain > s.gain) s = b->found[i * b->chunks + c];
+  return s;
+}
+
 /* Node h at depth d becomes a leaf: its value goes to its leftmost leaf and
  * the nodes on the way there send every row left. */
 static void make_leaf(const Boost *b, float *tree, const Node *nd, int d) {
@@ -315,10 +324,7 @@ static void grow_tree(Boost *b, float *tree, int32_t used) {
     if (d < m->depth) mlprt_team_for(b->team, b->chunks, level_chunk, b);
     int nnext = 0;
     for (int i = 0; i < nlevel; i++) {
-      /* the chunks' splits in feature order: the first of equal gains wins */
-      Split s = {-1, 0, 0};
-      for (int c = 0; c < b->chunks && d < m->depth; c++)
-        if (b->found[i * b->chunks + c].gain > s.gain) s = b->found[i * b->chunks + c];
+      Split s = d < m->depth ? chunks_split(b, i) : (Split){-1, 0, 0};
       b->split[i] = s;
       b->slot[i] = nnext;
       nnext += s.feature < 0 ? 0 : 2;
@@ -350,6 +356,83 @@ static void grow_tree(Boost *b, float *tree, int32_t used) {
   }
   free(level);
   free(next);
+}
+
+/* The depth of heap node h. */
+static int node_depth(int64_t h) {
+  int d = 0;
+  for (; h > 0; h = (h - 1) / 2) d++;
+  return d;
+}
+
+/* The best splits of the level's nodes b->level [nlevel] whose histograms
+ * are kept (those the level builds, b->todo, from their rows), into split. */
+static void level_splits(Boost *b, Node *level, int nlevel, Split *split) {
+  b->level = level;
+  b->nlevel = nlevel;
+  mlprt_team_for(b->team, b->chunks, level_chunk, b);
+  for (int i = 0; i < nlevel; i++) split[i] = chunks_split(b, i);
+}
+
+/* One tree grown leaf-wise on rows idx[0, used): the open leaf whose split
+ * gains most is split next (of equal gains, the leaf made first; a split
+ * makes its left child before its right), until the tree has max_leaves
+ * leaves or no leaf's split gains. A leaf at max_depth is not split. The
+ * children's histograms are the smaller's from its rows and the larger's
+ * its parent's minus it, and their splits are found on the team's threads
+ * by chunks of features as a level's are. */
+static void grow_lossguide(Boost *b, float *tree, int32_t used) {
+  const MlprtModel *m = b->m;
+  int64_t cap = m->max_leaves;
+  Node *open = malloc((size_t)cap * sizeof *open), pair[2];
+  Split *split = malloc((size_t)cap * sizeof *split);
+  open[0] = (Node){0, used, 0, 0, 0, hist_get(b), true};
+  for (int32_t i = 0; i < used; i++) {
+    open[0].G += b->cur[2 * b->idx[i]];
+    open[0].H += b->cur[2 * b->idx[i] + 1];
+  }
+  b->todo[0] = &open[0];
+  b->ntodo = 1;
+  level_splits(b, open, 1, split);
+  int64_t nopen = 1;
+  while (nopen < cap) {
+    int64_t best = -1;
+    for (int64_t i = 0; i < nopen; i++)
+      if (split[i].feature >= 0 && (best < 0 || split[i].gain > split[best].gain)) best = i;
+    if (best < 0) break;
+    Node nd = open[best];
+    Split s = split[best];
+    tree[2 * nd.h] = (float)s.feature;
+    tree[2 * nd.h + 1] = b->edges[s.feature * 255 + s.bin];
+    partition(b, &nd, s, &pair[0], &pair[1]);
+    /* the children are the newest leaves: the others keep their order */
+    memmove(open + best, open + best + 1, (size_t)(nopen - best - 1) * sizeof *open);
+    memmove(split + best, split + best + 1, (size_t)(nopen - best - 1) * sizeof *split);
+    nopen--;
+    bool left_small = pair[0].hi - pair[0].lo <= pair[1].hi - pair[1].lo;
+    Split ps[2] = {{-1, 0, 0}, {-1, 0, 0}};
+    if (node_depth(pair[0].h) < m->depth) {
+      Node *small = &pair[left_small ? 0 : 1], *large = &pair[left_small ? 1 : 0];
+      small->build = true;
+      small->hist = hist_get(b);
+      large->hist = nd.hist;
+      b->todo[0] = small;
+      b->ntodo = 1;
+      level_splits(b, pair, 2, ps);
+    } else {
+      hist_put(b, nd.hist);
+    }
+    for (int k = 0; k < 2; k++) {
+      open[nopen] = pair[k];
+      split[nopen++] = ps[k];
+    }
+  }
+  for (int64_t i = 0; i < nopen; i++) {
+    make_leaf(b, tree, &open[i], node_depth(open[i].h));
+    hist_put(b, open[i].hist);
+  }
+  free(open);
+  free(split);
 }
 
 /* Per row of raw scores s [K]: into p [K] the link's outputs (identity,
@@ -509,7 +592,8 @@ int64_t mlprt_fit_boost(const MlprtFitRows *rows, const MlprtFitRows *val, const
       for (int64_t i = 0; i < n; i++)
         if (m->subsample >= 1 || mlprt_rng_uniform(seed, stream, (uint64_t)i) < m->subsample)
           b.idx[used++] = (int32_t)i;
-      if (used > 0) grow_tree(&b, tree, used);
+      if (used > 0 && m->max_leaves) grow_lossguide(&b, tree, used);
+      else if (used > 0) grow_tree(&b, tree, used);
       add_tree(rows, tree, (int)m->depth, K, k, raw, b.leaf, used < n);
       if (stop_early) add_tree(val, tree, (int)m->depth, K, k, vraw, leaf, true);
     }

@@ -1578,6 +1578,8 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
       cJSON_AddNumberToObject(hp, "min_child_weight", m->min_child_weight);
       cJSON_AddNumberToObject(hp, "subsample", m->subsample);
       if (m->early_stopping) cJSON_AddNumberToObject(hp, "early_stopping", (double)m->early_stopping);
+      cJSON_AddStringToObject(hp, "growth", m->max_leaves ? "lossguide" : "depthwise");
+      if (m->max_leaves) cJSON_AddNumberToObject(hp, "max_leaves", (double)m->max_leaves);
       cJSON_AddNumberToObject(hp, "seed", (double)j->seed);
     } else if (m->fit >= MLPRT_FIT_LINEAR) {
       int64_t rows = r->data.n[MLPRT_TRAIN];

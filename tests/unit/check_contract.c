@@ -528,6 +528,8 @@ static const FieldCase field_cases[] = {
     {"svm.degree", NULL, {.s = {[S_MODEL] = "svm(kernel = poly, @degree = 2)"}}, true},
     {"svm.coef0", NULL, {.s = {[S_MODEL] = "svm(kernel = poly, @coef0 = 1)"}}, true},
     {"gradient_boosting.loss", "log_loss", {.s = {[S_TARGET] = "sepal_length"}}, false},
+    {"gradient_boosting.max_leaves", NULL,
+     {.s = {[S_MODEL] = "gradient_boosting(growth = lossguide, @max_leaves = 8)"}}, true},
     {"split.time_order", "sepal_length", {{0}}, false},
     {"hyperparameters.dropout",
      NULL,

@@ -58,7 +58,7 @@ static TestRun oracle(const char *script, const char *feats, const char *target,
 typedef struct {
   const char *example, *target;
   const char *model;   /* the spec's model */
-  const char *sklearn; /* forest.py's kind and settings */
+  const char *sklearn; /* the oracle's kind and settings */
 } ParityCase;
 
 static const ParityCase cases[] = {
@@ -173,44 +173,111 @@ static const ParityCase boost_cases[] = {
      "classifier max_iter=30 max_depth=4"},
 };
 
-START_TEST(boost_parity_with_sklearn) {
-  const ParityCase *pc = &boost_cases[_i];
+static int cmp_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* The first tree of the run's weights (complete to depth, its unused leaves
+ * 0) has the oracle's leaf values, in increasing order, within float
+ * rounding: the same splits of the same rows. */
+static void first_tree_as_oracle(const char *run, int depth, const cJSON *want, const char *who) {
+  char *path = test_path(run, "weights.bin");
+  size_t len;
+  float *w = (float *)test_read_file(path, &len), got[1 << 16];
+  int64_t inner = ((int64_t)1 << depth) - 1, n = 0;
+  ck_assert_msg(w && len >= (size_t)(3 * inner + 1) * sizeof *w, "no first tree in %s", path);
+  for (int64_t k = 0; k <= inner; k++)
+    if (w[2 * inner + k] != 0) got[n++] = w[2 * inner + k];
+  qsort(got, (size_t)n, sizeof *got, cmp_float);
+  ck_assert_msg(n == cJSON_GetArraySize(want), "the first tree has %lld leaves, %s's %d", (long long)n, who,
+                cJSON_GetArraySize(want));
+  for (int64_t k = 0; k < n; k++) {
+    double v = cJSON_GetArrayItem(want, (int)k)->valuedouble;
+    ck_assert_msg(fabs(got[k] - v) <= 1e-5 + 1e-4 * fabs(v), "leaf %lld of the first tree: %.8g, %s's %.8g",
+                  (long long)k, got[k], who, v);
+  }
+  free(w);
+  free(path);
+}
+
+/* Case i of boosted trees against the oracle tests/parity/SCRIPT (`who`, a
+ * skip names package), one fit each. */
+static void boost_parity(const ParityCase *pc, int i, const char *script, const char *who,
+                         const char *package) {
+  char what[96];
+  snprintf(what, sizeof what, "%s parity of gradient boosting", who);
   if (access(PYTHON, X_OK) != 0) {
-    test_skip("scikit-learn parity of gradient boosting", "python3-sklearn", PYTHON " is missing");
+    test_skip(what, package, PYTHON " is missing");
     return;
   }
   char *dir = test_tmpdir(), exe[1024], feats[1024], run[1100];
-  char *spec = build_exported(dir, "boost", _i, pc->example, pc->model, exe, feats);
+  char *spec = build_exported(dir, "boost", i, pc->example, pc->model, exe, feats);
   snprintf(run, sizeof run, "%s.run", exe);
   const char *fit[] = {exe, "--out", run, "--quiet", NULL};
   test_run_ok(fit);
   bool classify = strncmp(pc->sklearn, "classifier", 10) == 0;
   cJSON *man = test_read_json(run, "manifest.json");
   double got = test_json_num(man, "metrics", "test", classify ? "accuracy" : "r2");
+  const cJSON *job = cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0);
+  int depth = (int)test_json_num(job, "hyperparameters", "max_depth", NULL);
   cJSON_Delete(man);
   char *tests = test_path(feats, "test.csv"), *text = test_read_file(tests, NULL), **lines;
   int rows = test_split_lines(text, &lines) - 1;
   free(lines);
   free(text);
   free(tests);
-  TestRun r = oracle("tests/parity/boost.py", feats, pc->target, pc->sklearn);
+  TestRun r = oracle(script, feats, pc->target, pc->sklearn);
   if (r.status == 2) {
-    test_skip("scikit-learn parity of gradient boosting", "python3-sklearn", r.err);
+    test_skip(what, package, r.err);
   } else {
-    ck_assert_msg(r.status == 0, "boost.py: %s", r.err);
+    ck_assert_msg(r.status == 0, "%s: %s", script, r.err);
     cJSON *want = cJSON_Parse(r.out);
     ck_assert_ptr_nonnull(want);
     double ws = cJSON_GetObjectItem(want, "score")->valuedouble;
     double tol = classify ? fmax(0.005, 1.0 / rows + 1e-9) : 0.005;
-    fprintf(stderr, "boost parity: %-14s %-90s mlpc %.4f scikit-learn %.4f (%d test rows)\n", pc->example,
-            pc->model, got, ws, rows);
-    ck_assert_msg(fabs(got - ws) <= tol, "%s %s: %.4f, scikit-learn %.4f (tolerance %.4f)", pc->example,
-                  pc->model, got, ws, tol);
+    const cJSON *leaves = cJSON_GetObjectItem(want, "leaves");
+    if (leaves && classify) first_tree_as_oracle(run, depth, leaves, who);
+    fprintf(stderr, "boost parity: %-14s %-90s mlpc %.4f %s %.4f (%d test rows)\n", pc->example, pc->model,
+            got, who, ws, rows);
+    ck_assert_msg(fabs(got - ws) <= tol, "%s %s: %.4f, %s %.4f (tolerance %.4f)", pc->example, pc->model, got,
+                  who, ws, tol);
     cJSON_Delete(want);
   }
   test_run_free(&r);
   free(spec);
   free(dir);
+}
+
+START_TEST(boost_parity_with_sklearn) {
+  boost_parity(&boost_cases[_i], _i, "tests/parity/boost.py", "scikit-learn", "python3-sklearn");
+}
+END_TEST
+
+/* Leaf-wise growth against XGBoost's hist with grow_policy lossguide: the
+ * same losses (logistic on two classes, squared error), base scores, leaf
+ * values, gains and limits, on mlpc's bins (xgb_boost.py hands XGBoost each
+ * feature's bin numbers). A classifier's first tree has XGBoost's leaves
+ * (a regressor's are on the standardised target); the later trees add up
+ * float rounding (XGBoost sums its gradients in float), so the test scores
+ * agree within the tolerance above. l2 is set (XGBoost's reg_lambda
+ * defaults to 1, mlpc's l2 to 0). */
+static const ParityCase xgb_cases[] = {
+    {"breast_cancer", "diagnosis",
+     "gradient_boosting(trees = 100, max_depth = 6, l2 = 1, growth = lossguide, max_leaves = 8)",
+     "classifier n_estimators=100 max_depth=6 max_leaves=8 reg_lambda=1"},
+    {"breast_cancer", "diagnosis",
+     "gradient_boosting(trees = 60, max_depth = 4, learning_rate = 0.2, l2 = 1, growth = lossguide, "
+     "max_leaves = 5)",
+     "classifier n_estimators=60 max_depth=4 learning_rate=0.2 max_leaves=5 reg_lambda=1"},
+    {"diabetes", "progression",
+     "gradient_boosting(trees = 100, max_depth = 5, learning_rate = 0.05, l2 = 1, growth = lossguide, "
+     "max_leaves = 6)",
+     "regressor n_estimators=100 max_depth=5 learning_rate=0.05 max_leaves=6 reg_lambda=1"},
+};
+
+START_TEST(boost_lossguide_parity_with_xgboost) {
+  boost_parity(&xgb_cases[_i], _i, "tests/parity/xgb_boost.py", "XGBoost", "python3-xgboost");
 }
 END_TEST
 
@@ -222,7 +289,10 @@ static const struct {
   const char *model;
   bool oob;
 } det_cases[] = {{"random_forest(trees = 40, max_depth = 8)", true},
-                 {"gradient_boosting(trees = 30, max_depth = 5, subsample = 0.7)", false}};
+                 {"gradient_boosting(trees = 30, max_depth = 5, subsample = 0.7)", false},
+                 {"gradient_boosting(trees = 30, max_depth = 6, subsample = 0.7, growth = lossguide, "
+                  "max_leaves = 12)",
+                  false}};
 
 START_TEST(trees_same_bits_for_any_thread_count) {
   char *dir = test_tmpdir();
@@ -286,6 +356,9 @@ START_TEST(trees_predictor_answers_as_trained) {
                 {"breast_cancer", "gradient_boosting(trees = 80, early_stopping = 5)", 1,
                  "gradient boosting"},
                 {"diabetes", "gradient_boosting(trees = 40, max_depth = 3, subsample = 0.5)", 1,
+                 "gradient boosting"},
+                {"diabetes",
+                 "gradient_boosting(trees = 40, max_depth = 6, growth = lossguide, max_leaves = 7)", 1,
                  "gradient boosting"}};
   for (size_t c = 0; c < sizeof pcases / sizeof pcases[0]; c++) {
     char *dir = test_tmpdir();
@@ -334,6 +407,46 @@ START_TEST(boost_early_stopping_keeps_the_best_round) {
 }
 END_TEST
 
+/* Leaf-wise growth stops at max_leaves: with fewer leaves than the depth
+ * allows its trees differ from depth-wise ones, and with as many as the
+ * depth allows it grows the same trees, bit for bit (every leaf whose split
+ * gains is split either way; a split's gain is its node's alone). */
+START_TEST(boost_lossguide_leaf_limit) {
+  char *dir = test_tmpdir();
+  static const char *const models[] = {
+      "gradient_boosting(trees = 20, max_depth = 4)",
+      "gradient_boosting(trees = 20, max_depth = 4, growth = lossguide, max_leaves = 16)",
+      "gradient_boosting(trees = 20, max_depth = 4, growth = lossguide, max_leaves = 5)"};
+  char *w[3];
+  size_t len[3];
+  for (int i = 0; i < 3; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "lg%d", i);
+    char *spec = test_example_spec(dir, "breast_cancer", name, models[i], NULL);
+    char *run = test_train(spec, dir, name), *path = test_path(run, "weights.bin");
+    w[i] = test_read_file(path, &len[i]);
+    ck_assert_ptr_nonnull(w[i]);
+    free(path);
+    free(run);
+    free(spec);
+  }
+  ck_assert_msg(len[1] == len[0] && memcmp(w[1], w[0], len[0]) == 0,
+                "16 leaves of depth 4 grew other trees than depth-wise growth");
+  ck_assert_msg(len[2] == len[0] && memcmp(w[2], w[0], len[0]) != 0, "5 leaves grew the depth-wise trees");
+  /* each tree of the 5-leaf model: at most 5 leaves, that is at most 4 nodes that split */
+  const float *t = (const float *)w[2];
+  int64_t inner = 15, stride = 3 * inner + 1;
+  for (int k = 0; k < 20; k++) {
+    int splits = 0;
+    for (int64_t h = 0; h < inner; h++) splits += isfinite(t[k * stride + 2 * h + 1]);
+    ck_assert_msg(splits <= 4, "tree %d splits %d nodes", k, splits);
+    if (k == 0) ck_assert_msg(splits == 4, "the first tree splits %d nodes", splits);
+  }
+  for (int i = 0; i < 3; i++) free(w[i]);
+  free(dir);
+}
+END_TEST
+
 /* ---- refusals -------------------------------------------------------------- */
 
 
@@ -362,6 +475,8 @@ static const struct {
      "50000 trees of depth 12 with 1 outputs take"},
     {"iris", "gradient_boosting()\n    dense(4)", NULL,
      "'gradient_boosting' is a whole model; it cannot be combined with 'dense'"},
+    {"iris", "gradient_boosting(max_leaves = 8)", NULL, "`max_leaves` applies to growth = lossguide"},
+    {"iris", "gradient_boosting(growth = lossguide, max_leaves = 1)", NULL, "max_leaves"},
 };
 
 START_TEST(trees_refusals) {
@@ -379,10 +494,13 @@ Suite *forest_suite(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_loop_test(tc, forest_parity_with_sklearn, 0, (int)(sizeof cases / sizeof cases[0]));
   tcase_add_loop_test(tc, boost_parity_with_sklearn, 0, (int)(sizeof boost_cases / sizeof boost_cases[0]));
+  tcase_add_loop_test(tc, boost_lossguide_parity_with_xgboost, 0,
+                      (int)(sizeof xgb_cases / sizeof xgb_cases[0]));
   tcase_add_loop_test(tc, trees_same_bits_for_any_thread_count, 0,
                       (int)(sizeof det_cases / sizeof det_cases[0]));
   tcase_add_test(tc, trees_predictor_answers_as_trained);
   tcase_add_test(tc, boost_early_stopping_keeps_the_best_round);
+  tcase_add_test(tc, boost_lossguide_leaf_limit);
   tcase_add_test(tc, trees_refusals);
   suite_add_tcase(s, tc);
   return s;

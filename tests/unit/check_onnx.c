@@ -938,13 +938,16 @@ END_TEST
 /* Gradient boosting exports as ai.onnx.ml's TreeEnsembleClassifier with the
  * base scores and a softmax (three classes), and TreeEnsembleRegressor sums
  * with the base score (two classes' log-odds, finished by a sigmoid; a
- * value), the trees after early stopping's best round left out. */
+ * value), the trees after early stopping's best round left out; trees grown
+ * leaf-wise are unbalanced within their depth. */
 START_TEST(onnx_boosted_trees_answer_as_trained) {
   static const FittedCase cases[] = {
       {"iris", "species", "gradient_boosting(trees = 20, max_depth = 4)", 3},
       {"breast_cancer", "diagnosis", "gradient_boosting(trees = 60, max_depth = 3, early_stopping = 3)", 2},
       {"diabetes", "progression",
-       "gradient_boosting(trees = 30, max_depth = 5, subsample = 0.8, l2 = 1)", 1}};
+       "gradient_boosting(trees = 30, max_depth = 5, subsample = 0.8, l2 = 1)", 1},
+      {"wine", "cultivar",
+       "gradient_boosting(trees = 20, max_depth = 5, growth = lossguide, max_leaves = 6)", 3}};
   fitted_cases_answer_as_trained(cases, sizeof cases / sizeof *cases, "boost");
 }
 END_TEST
