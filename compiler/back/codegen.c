@@ -399,7 +399,8 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
   LLVMValueRef p = buf(c, m, m->params_buf), g = buf(c, m, m->grads_buf);
   LLVMValueRef mb = buf(c, m, m->m_buf), vb = buf(c, m, m->v_buf);
   LLVMValueRef step_size = lr, inv_c2 = NULL, decay = NULL;
-  if (o->kind != MLP_OPTIM_SGD) {
+  bool adam = o->kind == MLP_OPTIM_ADAM || o->kind == MLP_OPTIM_ADAMW;
+  if (adam) {
     /* Bias corrections in double: lr / (1 - b1^t) and 1 / sqrt(1 - b2^t). */
     LLVMValueRef tf = LLVMBuildSIToFP(c->b, t, c->f64, "");
     LLVMValueRef a1[] = {cf64(c, o->beta1), tf}, a2[] = {cf64(c, o->beta2), tf};
@@ -458,6 +459,18 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
       fstore(c, b, mb, i.iv);
       /* Nesterov looks ahead along the new velocity: d = g + momentum b. */
       d = o->nesterov ? xadd(c, gi, xmul(c, cf32(c, o->momentum), b)) : b;
+    }
+    np = xsub(c, pi, xmul(c, lr, d));
+  } else if (o->kind == MLP_OPTIM_RMSPROP) {
+    /* s = rho s + (1 - rho) g^2 (v), then g / (sqrt(s) + eps), through
+     * the momentum buffer (m) when there is one. */
+    LLVMValueRef si = xadd(c, xmul(c, cf32(c, o->rho), fload(c, vb, i.iv)),
+                           xmul(c, cf32(c, 1 - o->rho), xmul(c, gi, gi)));
+    fstore(c, si, vb, i.iv);
+    LLVMValueRef d = xdiv(c, gi, xadd(c, intrinsic(c, "llvm.sqrt", c->f32, &si, 1), cf32(c, o->eps)));
+    if (o->momentum > 0) {
+      d = xadd(c, xmul(c, cf32(c, o->momentum), fload(c, mb, i.iv)), d);
+      fstore(c, d, mb, i.iv);
     }
     np = xsub(c, pi, xmul(c, lr, d));
   } else {
@@ -647,11 +660,6 @@ static double decimal(float f) {
   return strtod(buf, NULL);
 }
 
-static const char *optim_name(MlpOptimKind k) {
-  static const char *const names[] = {"sgd", "adam", "adamw"};
-  return names[k];
-}
-
 static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   static const int64_t sched[] = {MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP,
                                   MLPRT_SCHED_KIND_PLATEAU};
@@ -676,7 +684,7 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   mlp_desc_set(&d, MLPRT_JOB_trial, ci64(c, j->trial));
   mlp_desc_set(&d, MLPRT_JOB_rung, ci64(c, j->rung));
   mlp_desc_set(&d, MLPRT_JOB_settings, cstr(c, j->settings));
-  mlp_desc_set(&d, MLPRT_JOB_optimizer, cstr(c, optim_name(j->optim.kind)));
+  mlp_desc_set(&d, MLPRT_JOB_optimizer, cstr(c, mlp_ir_optim_name(j->optim.kind)));
   mlp_desc_set(&d, MLPRT_JOB_l1, cf64(c, decimal(j->optim.l1)));
   mlp_desc_set(&d, MLPRT_JOB_l2, cf64(c, decimal(j->optim.l2)));
   mlp_desc_set(&d, MLPRT_JOB_weight_decay, cf64(c, decimal(j->optim.weight_decay)));

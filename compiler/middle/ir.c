@@ -81,8 +81,8 @@ static const char *model_kind_name(MlpModelKind k) {
 
 static const char *const fit_names[] = MLPRT_FIT_NAMES;
 
-static const char *optim_name(MlpOptimKind k) {
-  static const char *const names[] = {"sgd", "adam", "adamw"};
+const char *mlp_ir_optim_name(MlpOptimKind k) {
+  static const char *const names[] = {"sgd", "adam", "adamw", "rmsprop"};
   return names[k];
 }
 
@@ -440,12 +440,13 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "model", ir->models[j->model].name);
   cJSON *opt = cJSON_AddObjectToObject(o, "optimizer");
-  cJSON_AddStringToObject(opt, "kind", optim_name(j->optim.kind));
+  cJSON_AddStringToObject(opt, "kind", mlp_ir_optim_name(j->optim.kind));
   cJSON_AddNumberToObject(opt, "lr", j->optim.lr);
   cJSON_AddNumberToObject(opt, "momentum", j->optim.momentum);
   cJSON_AddNumberToObject(opt, "beta1", j->optim.beta1);
   cJSON_AddNumberToObject(opt, "beta2", j->optim.beta2);
   cJSON_AddNumberToObject(opt, "eps", j->optim.eps);
+  cJSON_AddNumberToObject(opt, "rho", j->optim.rho);
   cJSON_AddBoolToObject(opt, "nesterov", j->optim.nesterov);
   cJSON_AddNumberToObject(opt, "weight_decay", j->optim.weight_decay);
   cJSON_AddNumberToObject(opt, "l1", j->optim.l1);

@@ -81,7 +81,7 @@ typedef enum {
   MLP_INIT_GLOROT_NORMAL
 } MlpInit;
 
-typedef enum { MLP_OPTIM_SGD, MLP_OPTIM_ADAM, MLP_OPTIM_ADAMW } MlpOptimKind;
+typedef enum { MLP_OPTIM_SGD, MLP_OPTIM_ADAM, MLP_OPTIM_ADAMW, MLP_OPTIM_RMSPROP } MlpOptimKind;
 
 /* Weight compression of a predictor (deploy.quantize, mlpc export --quantize). */
 typedef enum { MLP_QUANT_NONE, MLP_QUANT_INT8 } MlpQuant;
@@ -198,6 +198,7 @@ typedef struct {
 typedef struct {
   MlpOptimKind kind;
   float lr, beta1, beta2, eps, momentum, weight_decay;
+  double rho; /* RMSprop: decay of the mean square (PyTorch's alpha); 1 - rho is taken in double */
   float l1;                    /* L1 penalty: grad += l1 * sign(p) */
   float l2;                    /* classic L2 penalty: grad += l2 * p (weight_decay is the decoupled one) */
   float clip_norm, clip_value; /* 0: no clipping */
@@ -353,6 +354,8 @@ const char *mlp_ir_layer_name(const MlpIrLayer *l);
 /* The parameters of one direction of recurrent layer l: W_ih, W_hh, b_ih, b_hh. */
 int64_t mlp_ir_recurrent_dir_floats(const MlpIrLayer *l);
 const char *mlp_ir_task_name(MlpTask t);
+/* The spec's name of an optimizer: sgd, adam, adamw, rmsprop. */
+const char *mlp_ir_optim_name(MlpOptimKind k);
 /* The spec's word for a column selector (MlprtSelect; NULL for
  * MLPRT_SELECT_NAMES) and for a failsafe policy (MLPRT_FAILSAFE_*); the
  * codes of such words, or -1 when none has it. */

@@ -1454,6 +1454,8 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
       j->optim.kind = MLP_OPTIM_SGD;
     else if (strcmp(name, "adamw") == 0)
       j->optim.kind = MLP_OPTIM_ADAMW;
+    else if (strcmp(name, "rmsprop") == 0)
+      j->optim.kind = MLP_OPTIM_RMSPROP;
     else if (strcmp(name, "adam") != 0) {
       unsupported(L, oc->loc, mlp_arena_printf(L->a, "optimizer '%s'", name));
       return false;
@@ -1462,6 +1464,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
     j->optim.beta1 = (float)num_or(mlp_spec_arg(oc, "beta1"), 0.9);
     j->optim.beta2 = (float)num_or(mlp_spec_arg(oc, "beta2"), 0.999);
     j->optim.eps = (float)num_or(mlp_spec_arg(oc, "eps"), 1e-8);
+    j->optim.rho = num_or(mlp_spec_arg(oc, "rho"), 0.9);
     j->optim.momentum = (float)num_or(mlp_spec_arg(oc, "momentum"), 0);
     j->optim.weight_decay = (float)num_or(mlp_spec_arg(oc, "weight_decay"), 0);
     /* Without momentum sema warns: the update is plain SGD's. */

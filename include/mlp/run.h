@@ -177,7 +177,7 @@ enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP
   X(MLPRT_I64, int64_t, rung)               /* successive halving: the trial's rung (its epochs are    \
                                                the rung's budget), or -1 */                            \
   X(MLPRT_PTR, const char *, settings)      /* a trial's searched settings as a JSON object, or NULL */ \
-  X(MLPRT_PTR, const char *, optimizer)     /* for the manifest: sgd, adam or adamw (compiled in) */   \
+  X(MLPRT_PTR, const char *, optimizer)     /* for the manifest: sgd, adam, adamw, rmsprop */           \
   X(MLPRT_F64, double, l1)                  /* likewise the five below; a linear fit's penalties */    \
   X(MLPRT_F64, double, l2)                                                                             \
   X(MLPRT_F64, double, weight_decay)                                                                   \

@@ -518,6 +518,21 @@ static void *lookup(LLVMOrcLLJITRef jit, const char *name) {
   return (void *)(uintptr_t)addr;
 }
 
+/* ir's program in a fresh JIT that resolves the runtime's functions. */
+static LLVMOrcLLJITRef jit_program(const MlpIr *ir) {
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
+  LLVMOrcLLJITRef jit;
+  ck_assert_ptr_null(LLVMOrcCreateLLJIT(&jit, NULL));
+  LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
+  define_runtime(jit, jd);
+  LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
+  LLVMModuleRef mod = mlp_codegen(LLVMOrcThreadSafeContextGetContext(tsc), ir, &info);
+  ck_assert_ptr_null(LLVMOrcLLJITAddLLVMIRModule(jit, jd, LLVMOrcCreateNewThreadSafeModule(mod, tsc)));
+  LLVMOrcDisposeThreadSafeContext(tsc);
+  return jit;
+}
+
 /* Inputs and targets, then the forward pass (training mode). The memory
  * plan lets later buffers reuse the targets' bytes once the loss has read
  * them, so like the runtime the test fills them before every pass. */
@@ -543,16 +558,7 @@ START_TEST(codegen_gradients_match_finite_differences) {
   mlp_arena_init(&a);
   MlpIr *ir = grad_ir(&a, _i);
   const MlpIrModel *m = &ir->models[0];
-  LLVMInitializeNativeTarget();
-  LLVMInitializeNativeAsmPrinter();
-  LLVMOrcLLJITRef jit;
-  ck_assert_ptr_null(LLVMOrcCreateLLJIT(&jit, NULL));
-  LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
-  define_runtime(jit, jd);
-  LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-  LLVMModuleRef mod = mlp_codegen(LLVMOrcThreadSafeContextGetContext(tsc), ir, &info);
-  ck_assert_ptr_null(LLVMOrcLLJITAddLLVMIRModule(jit, jd, LLVMOrcCreateNewThreadSafeModule(mod, tsc)));
-  LLVMOrcDisposeThreadSafeContext(tsc);
+  LLVMOrcLLJITRef jit = jit_program(ir);
   InitFn init = (InitFn)lookup(jit, "mlp_g_init");
   ForwardFn forward = (ForwardFn)lookup(jit, "mlp_g_forward");
   BackwardFn backward = (BackwardFn)lookup(jit, "mlp_g_backward");
@@ -658,16 +664,7 @@ START_TEST(codegen_update_matches_runtime_optimizers) {
     cfg.momentum = o->momentum, cfg.l2 = o->l2, cfg.nesterov = o->nesterov;
   }
   cfg.lr = o->lr;
-  LLVMInitializeNativeTarget();
-  LLVMInitializeNativeAsmPrinter();
-  LLVMOrcLLJITRef jit;
-  ck_assert_ptr_null(LLVMOrcCreateLLJIT(&jit, NULL));
-  LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
-  define_runtime(jit, jd);
-  LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-  LLVMModuleRef mod = mlp_codegen(LLVMOrcThreadSafeContextGetContext(tsc), ir, &info);
-  ck_assert_ptr_null(LLVMOrcLLJITAddLLVMIRModule(jit, jd, LLVMOrcCreateNewThreadSafeModule(mod, tsc)));
-  LLVMOrcDisposeThreadSafeContext(tsc);
+  LLVMOrcLLJITRef jit = jit_program(ir);
   void (*update)(void *, double, int64_t) = (void (*)(void *, double, int64_t))lookup(jit, "mlp_g_update");
 
   size_t n = (size_t)m->n_params;
@@ -696,6 +693,83 @@ START_TEST(codegen_update_matches_runtime_optimizers) {
   mlprt_optim_free(&opt);
   free(ref);
   free(g);
+  mlprt_free_aligned(base);
+  LLVMOrcDisposeLLJIT(jit);
+  mlp_arena_free(&a);
+}
+END_TEST
+
+/* The generated RMSprop update against torch.optim.RMSprop itself
+ * (tests/parity/optim.py): 100 steps, each on a fresh gradient, from the
+ * same parameters; plain, and with momentum and L2 (PyTorch's
+ * weight_decay). Skipped without PyTorch. */
+START_TEST(codegen_rmsprop_matches_torch) {
+  enum { STEPS = 100 };
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIr *ir = grad_ir(&a, 1);
+  const MlpIrModel *m = &ir->models[0];
+  MlpIrOptim *o = &ir->jobs[0].optim;
+  if (_i == 0)
+    *o = (MlpIrOptim){.kind = MLP_OPTIM_RMSPROP, .lr = 0.01f, .rho = 0.9, .eps = 1e-8f};
+  else
+    *o = (MlpIrOptim){.kind = MLP_OPTIM_RMSPROP, .lr = 0.003f, .rho = 0.99, .eps = 1e-6f, .momentum = 0.9f,
+                      .l2 = 0.01f};
+  LLVMOrcLLJITRef jit = jit_program(ir);
+  void (*update)(void *, double, int64_t) = (void (*)(void *, double, int64_t))lookup(jit, "mlp_g_update");
+  size_t n = (size_t)m->n_params;
+  unsigned char *base = mlprt_alloc_aligned((size_t)m->arena_bytes);
+  memset(base, 0, (size_t)m->arena_bytes); /* the moments start at zero, as reset_model leaves them */
+  float *params = (float *)(base + m->bufs[m->params_buf].offset);
+  float *grads = (float *)(base + m->bufs[m->grads_buf].offset);
+  float *all = malloc(STEPS * n * sizeof *all);
+  mlprt_fill_uniform(params, n, -1, 1, 3, 0);
+  char *dir = test_tmpdir(), *p0 = test_path(dir, "params.f32"), *gp = test_path(dir, "grads.f32");
+  FILE *f = fopen(p0, "wb");
+  ck_assert_uint_eq(fwrite(params, sizeof *params, n, f), n);
+  fclose(f);
+  for (int64_t t = 1; t <= STEPS; t++) {
+    mlprt_fill_uniform(grads, n, -0.5f, 0.5f, 7, (uint64_t)t);
+    memcpy(all + (size_t)(t - 1) * n, grads, n * sizeof *grads);
+    update(base, o->lr, t);
+  }
+  f = fopen(gp, "wb");
+  ck_assert_uint_eq(fwrite(all, sizeof *all, STEPS * n, f), STEPS * n);
+  fclose(f);
+  char settings[160];
+  snprintf(settings, sizeof settings, "lr=%.9g rho=%.17g eps=%.9g momentum=%.9g l2=%.9g", o->lr, o->rho, o->eps,
+           o->momentum, o->l2);
+  const char *probe[] = {"/usr/bin/python3", "-c", "import torch", NULL};
+  TestRun r = test_run(probe, NULL);
+  bool have_torch = r.status == 0;
+  test_run_free(&r);
+  if (!have_torch) {
+    test_skip("codegen_rmsprop_matches_torch", "python3-torch", "/usr/bin/python3 -c 'import torch' failed");
+  } else {
+    const char *args[] = {dir, "rmsprop"};
+    cJSON *answer = test_parity_oracle("codegen_rmsprop_matches_torch", "optim.py", args, 2, settings);
+    ck_assert_ptr_nonnull(answer);
+    cJSON_Delete(answer);
+    char *fp = test_path(dir, "final.f32");
+    size_t len = 0;
+    float *want = (float *)test_read_file(fp, &len);
+    ck_assert_uint_eq(len, n * sizeof *want);
+    float worst = 0;
+    for (size_t i = 0; i < n; i++) {
+      float d = fabsf(params[i] - want[i]);
+      ck_assert_msg(d <= 1e-5f + 1e-5f * fabsf(want[i]), "case %d parameter %zu: generated %.9g, torch %.9g", _i,
+                    i, params[i], want[i]);
+      worst = d > worst ? d : worst;
+    }
+    printf("rmsprop case %d: %d steps, %zu parameters, largest difference from torch %.3g\n", _i, STEPS, n,
+           (double)worst);
+    free(want);
+    free(fp);
+  }
+  free(p0);
+  free(gp);
+  free(dir);
+  free(all);
   mlprt_free_aligned(base);
   LLVMOrcDisposeLLJIT(jit);
   mlp_arena_free(&a);
@@ -791,6 +865,7 @@ Suite *codegen_suite(void) {
   tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 7);
   tcase_add_test(tc, lower_refuses_recurrent_over_channels);
   tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 4);
+  tcase_add_loop_test(tc, codegen_rmsprop_matches_torch, 0, 2);
   suite_add_tcase(s, tc);
   return s;
 }

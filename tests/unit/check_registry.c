@@ -214,8 +214,9 @@ START_TEST(reg_statuses) {
                                             R->ops[i]->params[j]->name);
   }
   ck_assert_int_gt(planned, 0);
-  const MlpRegOp *rms = mlp_reg_kind_op(mlp_reg_kind("optimizer"), "rmsprop");
-  ck_assert(rms->planned);
+  const MlpRegOp *align = mlp_reg_block_op(mlp_reg_block("clean"), "align");
+  ck_assert(align->planned && mlp_reg_param(align, "on")->planned);
+  ck_assert(!mlp_reg_kind_op(mlp_reg_kind("optimizer"), "rmsprop")->planned);
   ck_assert(!mlp_reg_kind_op(mlp_reg_kind("optimizer"), "adam")->planned);
   ck_assert(mlp_reg_setting(mlp_reg_block("environment"), "log")->planned);
   ck_assert(!mlp_reg_setting(mlp_reg_block("environment"), "threads")->planned);
