@@ -212,18 +212,72 @@ static void norm_grads(Cg *c, const MlpIrModel *m, int i, LLVMValueRef din, LLVM
   a[7] = felem(c, stats, ci64(c, nstats));
 }
 
-/* The loss of the output layer against y, and its gradient with respect to
- * the output layer's pre-activation written to dz; returns the mean loss.
- * Softmax + cross-entropy and sigmoid + binary cross-entropy both have the
- * gradient (p - y) / n (y smoothed when asked); mean squared error has
- * 2 (p - y) / (n k). */
-static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
+/* The multiclass hinge (torch.nn.MultiMarginLoss, margin 1) of the
+ * logits z of a softmax output, read from its probabilities p as log p
+ * (p clamped away from 0), whose differences are the logits': per row,
+ * the sum over classes j other than the label y of max(0, 1 - z_y + z_j),
+ * over k classes, and the mean over the n rows. dz_j = 1 / (k n) for each
+ * j whose term is positive, dz_y = minus their sum. */
+static LLVMValueRef emit_hinge(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
   const MlpIrLayer *last = &m->layers[m->nlayers - 1];
   int64_t k = m->out_size;
   LLVMValueRef p = buf(c, m, last->out_buf), y = buf(c, m, m->y_buf), dz = buf(c, m, last->dout_buf);
+  LLVMValueRef inv = xdiv(c, cf32(c, 1), LLVMBuildSIToFP(c->b, LLVMBuildNSWMul(c->b, n, ci64(c, k), ""),
+                                                           c->f32, ""));
+  LLVMValueRef acc = slot(c, c->f64, cf64(c, 0));
+  LLVMValueRef zy = slot(c, c->f32, cf32(c, 0)), active = slot(c, c->f32, cf32(c, 0));
+  LLVMValueRef tiny = cf32(c, 1e-30);
+  Loop r = loop_begin(c, n);
+  LLVMValueRef row = LLVMBuildNSWMul(c->b, r.iv, ci64(c, k), "");
+  LLVMValueRef pr = felem(c, p, row), yr = felem(c, y, row), dr = felem(c, dz, row);
+  LLVMBuildStore(c->b, cf32(c, 0), zy);
+  LLVMBuildStore(c->b, cf32(c, 0), active);
+  Loop j = loop_begin(c, ci64(c, k)); /* z_y: the one-hot row picks it */
+  LLVMValueRef pj = fload(c, pr, j.iv);
+  pj = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, pj, tiny, ""), pj, tiny, "");
+  LLVMValueRef lp = intrinsic(c, "llvm.log", c->f32, &pj, 1);
+  LLVMBuildStore(c->b, xadd(c, LLVMBuildLoad2(c->b, c->f32, zy, ""), xmul(c, fload(c, yr, j.iv), lp)), zy);
+  loop_end(c, &j);
+  LLVMValueRef zyv = LLVMBuildLoad2(c->b, c->f32, zy, "");
+  j = loop_begin(c, ci64(c, k));
+  pj = fload(c, pr, j.iv);
+  pj = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, pj, tiny, ""), pj, tiny, "");
+  lp = intrinsic(c, "llvm.log", c->f32, &pj, 1);
+  LLVMValueRef margin = xadd(c, xsub(c, cf32(c, 1), zyv), lp);
+  LLVMValueRef other = LLVMBuildFCmp(c->b, LLVMRealOEQ, fload(c, yr, j.iv), cf32(c, 0), "");
+  LLVMValueRef on = LLVMBuildAnd(c->b, other, LLVMBuildFCmp(c->b, LLVMRealOGT, margin, cf32(c, 0), ""), "");
+  LLVMValueRef g = LLVMBuildSelect(c->b, on, inv, cf32(c, 0), "");
+  fstore(c, g, dr, j.iv);
+  LLVMBuildStore(c->b, xadd(c, LLVMBuildLoad2(c->b, c->f32, active, ""), g), active);
+  LLVMValueRef term = LLVMBuildSelect(c->b, on, margin, cf32(c, 0), "");
+  LLVMBuildStore(c->b, LLVMBuildFAdd(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""),
+                                     LLVMBuildFPExt(c->b, term, c->f64, ""), ""), acc);
+  loop_end(c, &j);
+  LLVMValueRef sum = LLVMBuildLoad2(c->b, c->f32, active, "");
+  j = loop_begin(c, ci64(c, k)); /* the label's logit takes minus the others' sum */
+  fstore(c, xsub(c, fload(c, dr, j.iv), xmul(c, fload(c, yr, j.iv), sum)), dr, j.iv);
+  loop_end(c, &j);
+  loop_end(c, &r);
+  LLVMValueRef denom = LLVMBuildSIToFP(c->b, LLVMBuildNSWMul(c->b, n, ci64(c, k), ""), c->f64, "");
+  return LLVMBuildFDiv(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), denom, "");
+}
+
+/* The loss of the output layer against y, and its gradient with respect to
+ * the output layer's pre-activation written to dz; returns the mean loss.
+ * Softmax + cross-entropy and sigmoid + binary cross-entropy both have the
+ * gradient (p - y) / n (y smoothed when asked); over a linear output with
+ * n k values, mean squared error has 2 (p - y) / (n k), mean absolute
+ * error sign(p - y) / (n k) (0 at 0, as PyTorch's), Huber (p - y) clamped
+ * to [-delta, delta] over n k. */
+static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
+  if (m->loss == MLPRT_LOSS_HINGE) return emit_hinge(c, m, n);
+  const MlpIrLayer *last = &m->layers[m->nlayers - 1];
+  int64_t k = m->out_size;
+  bool regression = m->task == MLP_TASK_REGRESSION;
+  LLVMValueRef p = buf(c, m, last->out_buf), y = buf(c, m, m->y_buf), dz = buf(c, m, last->dout_buf);
   LLVMValueRef total = LLVMBuildNSWMul(c->b, n, ci64(c, k), "");
-  LLVMValueRef nf = LLVMBuildSIToFP(c->b, m->task == MLP_TASK_REGRESSION ? total : n, c->f32, "");
-  LLVMValueRef scale = xdiv(c, cf32(c, m->task == MLP_TASK_REGRESSION ? 2 : 1), nf);
+  LLVMValueRef nf = LLVMBuildSIToFP(c->b, regression ? total : n, c->f32, "");
+  LLVMValueRef scale = xdiv(c, cf32(c, m->loss == MLPRT_LOSS_MSE ? 2 : 1), nf);
   LLVMValueRef acc = slot(c, c->f64, cf64(c, 0));
   Loop i = loop_begin(c, total);
   LLVMValueRef pi = fload(c, p, i.iv), yi = fload(c, y, i.iv);
@@ -232,10 +286,24 @@ static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
   float e = m->task == MLP_TASK_MULTICLASS ? m->label_smoothing : 0;
   if (e > 0) yi = xadd(c, xmul(c, yi, cf32(c, 1 - e)), cf32(c, e / (float)k));
   LLVMValueRef diff = xsub(c, pi, yi);
-  fstore(c, xmul(c, diff, scale), dz, i.iv);
-  LLVMValueRef term;
-  if (m->task == MLP_TASK_REGRESSION) {
+  LLVMValueRef term, grad = diff;
+  if (regression) {
+    LLVMValueRef mag = intrinsic(c, "llvm.fabs", c->f32, &diff, 1);
+    LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, diff, cf32(c, 0), "");
+    LLVMValueRef neg = LLVMBuildFCmp(c->b, LLVMRealOLT, diff, cf32(c, 0), "");
     term = xmul(c, diff, diff);
+    if (m->loss == MLPRT_LOSS_MAE) {
+      term = mag;
+      LLVMValueRef below = LLVMBuildSelect(c->b, neg, cf32(c, -1), cf32(c, 0), "");
+      grad = LLVMBuildSelect(c->b, pos, cf32(c, 1), below, "");
+    } else if (m->loss == MLPRT_LOSS_HUBER) {
+      float d = m->huber_delta;
+      LLVMValueRef near = LLVMBuildFCmp(c->b, LLVMRealOLT, mag, cf32(c, d), "");
+      term = LLVMBuildSelect(c->b, near, xmul(c, cf32(c, 0.5), term),
+                             xmul(c, cf32(c, d), xsub(c, mag, cf32(c, 0.5 * d))), "");
+      grad = LLVMBuildSelect(c->b, pos, cf32(c, d), cf32(c, -d), "");
+      grad = LLVMBuildSelect(c->b, near, diff, grad, "");
+    }
   } else {
     /* -y log p (and -(1-y) log(1-p) for binary), with p clamped away from 0
      * so a confident mistake costs a large finite loss, not inf. */
@@ -251,11 +319,12 @@ static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
       term = xsub(c, term, xmul(c, xsub(c, cf32(c, 1), yi), lq));
     }
   }
+  fstore(c, xmul(c, grad, scale), dz, i.iv);
   LLVMValueRef sum =
       LLVMBuildFAdd(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), LLVMBuildFPExt(c->b, term, c->f64, ""), "");
   LLVMBuildStore(c->b, sum, acc);
   loop_end(c, &i);
-  LLVMValueRef denom = LLVMBuildSIToFP(c->b, m->task == MLP_TASK_REGRESSION ? total : n, c->f64, "");
+  LLVMValueRef denom = LLVMBuildSIToFP(c->b, regression ? total : n, c->f64, "");
   return LLVMBuildFDiv(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), denom, "");
 }
 
@@ -610,6 +679,8 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_backward, bwd);
   mlp_desc_set(&d, MLPRT_MODEL_update, upd);
   mlp_desc_set(&d, MLPRT_MODEL_task, ci64(c, m->task));
+  mlp_desc_set(&d, MLPRT_MODEL_loss, ci64(c, m->loss));
+  mlp_desc_set(&d, MLPRT_MODEL_huber_delta, cf64(c, m->huber_delta));
   mlp_desc_set(&d, MLPRT_MODEL_n_in, ci64(c, m->in_size));
   mlp_desc_set(&d, MLPRT_MODEL_n_out, ci64(c, m->out_size));
   mlp_desc_set(&d, MLPRT_MODEL_batch, ci64(c, m->batch));

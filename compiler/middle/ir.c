@@ -371,6 +371,11 @@ static cJSON *model_json(const MlpIrModel *m) {
   cJSON_AddNumberToObject(o, "state", (double)m->n_state);
   cJSON_AddNumberToObject(o, "flops_per_sample", (double)m->flops);
   if (m->task == MLP_TASK_MULTICLASS) cJSON_AddNumberToObject(o, "label_smoothing", m->label_smoothing);
+  if (m->kind == MLP_MODEL_MLP || m->kind == MLP_MODEL_CNN) {
+    static const char *const losses[] = MLPRT_LOSS_NAMES;
+    cJSON_AddStringToObject(o, "loss", losses[m->loss]);
+    if (m->loss == MLPRT_LOSS_HUBER) cJSON_AddNumberToObject(o, "huber_delta", m->huber_delta);
+  }
   if (m->kind == MLP_MODEL_LINEAR) {
     cJSON *f = cJSON_AddObjectToObject(o, "fit");
     cJSON_AddStringToObject(f, "kind", fit_names[m->fit]);

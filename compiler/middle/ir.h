@@ -172,6 +172,8 @@ typedef struct {
   int state_buf, best_state_buf; /* each [n_state], or -1 when n_state is 0 */
   int64_t arena_bytes;           /* the planned arena size */
   float label_smoothing;         /* multiclass: the target is (1 - e) onehot + e / classes */
+  int loss;                      /* MLPRT_LOSS_*: the task's default or the spec's `loss` */
+  float huber_delta;             /* MLPRT_LOSS_HUBER: where the loss turns linear */
   /* MLP_MODEL_LINEAR: how the weights are found (MLPRT_FIT_*; MLPRT_FIT_NETWORK for a network), whether
    * the L2 penalty is divided by the training rows, and the solver's cap; the penalties on W are the
    * job's (optim.l1, optim.l2), so that tuning can search them */

@@ -1431,13 +1431,25 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     mlp_diag_error(L->d, model->loc, "the model must end with an output layer");
     return false;
   }
-  /* The loss follows the output unless the spec names a matching one. */
-  static const char *const losses[] = {"cross_entropy", "bce", "mse"}; /* by MlpTask */
-  if (*loss_call && strcmp((*loss_call)->op->name, losses[m->task]) != 0) {
-    mlp_diag_error(L->d, (*loss_call)->loc, "loss '%s' does not fit a %s output; use %s()",
-                   (*loss_call)->op->name, mlp_ir_act_name(m->layers[m->nlayers - 1].act), losses[m->task]);
+  /* The loss follows the output unless the spec names one that fits it:
+   * a linear output takes mse, mae or huber, a softmax output
+   * cross_entropy or hinge, a sigmoid output bce. */
+  static const char *const losses[] = MLPRT_LOSS_NAMES;
+  m->loss = (int)m->task; /* the task's codes are its default loss's */
+  if (!*loss_call) return true;
+  const char *name = (*loss_call)->op->name;
+  int k = 0;
+  while (k < MLPRT_LOSS_HINGE && strcmp(losses[k], name) != 0) k++;
+  bool fits = k == (int)m->task ||
+              (m->task == MLP_TASK_REGRESSION && (k == MLPRT_LOSS_MAE || k == MLPRT_LOSS_HUBER)) ||
+              (m->task == MLP_TASK_MULTICLASS && k == MLPRT_LOSS_HINGE);
+  if (!fits) {
+    mlp_diag_error(L->d, (*loss_call)->loc, "loss '%s' does not fit a %s output; use %s()", name,
+                   mlp_ir_act_name(m->layers[m->nlayers - 1].act), losses[m->task]);
     return false;
   }
+  m->loss = k;
+  if (k == MLPRT_LOSS_HUBER) m->huber_delta = (float)num_or(mlp_spec_arg(*loss_call, "delta"), 1);
   return true;
 }
 

@@ -88,6 +88,24 @@ enum {
   {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge", "random_forest", \
    "svm", "gradient_boosting"}
 
+/* A network's training loss (MlprtModel.loss), the spec's `loss` op; the
+ * first three are the defaults of the tasks of the same codes. The
+ * validation and test losses are the same function of the outputs; a
+ * regression's is taken on the standardized target, as training sees it.
+ * hinge is the multiclass hinge of a softmax output's logits
+ * (torch.nn.MultiMarginLoss, Weston and Watkins), read from the
+ * probabilities as log p, whose differences are the logits'. ORDER LOSS
+ * (MLPRT_LOSS_NAMES) */
+enum {
+  MLPRT_LOSS_CROSS_ENTROPY,
+  MLPRT_LOSS_BCE,
+  MLPRT_LOSS_MSE,
+  MLPRT_LOSS_MAE,
+  MLPRT_LOSS_HUBER,
+  MLPRT_LOSS_HINGE
+};
+#define MLPRT_LOSS_NAMES {"cross_entropy", "bce", "mse", "mae", "huber", "hinge"}
+
 /* A random forest's class weights (MlprtModel.class_weight). */
 enum { MLPRT_CLASS_WEIGHT_NONE, MLPRT_CLASS_WEIGHT_BALANCED };
 
@@ -103,6 +121,8 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_PTR, MlprtBackwardFn, backward)                                                            \
   X(MLPRT_PTR, MlprtUpdateFn, update)                                                                \
   X(MLPRT_I64, int64_t, task)           /* MLPRT_TASK_* */                                           \
+  X(MLPRT_I64, int64_t, loss)           /* MLPRT_LOSS_* */                                           \
+  X(MLPRT_F64, double, huber_delta)     /* MLPRT_LOSS_HUBER: where the loss turns linear */          \
   X(MLPRT_I64, int64_t, n_in)           /* features per sample */                                    \
   X(MLPRT_I64, int64_t, n_out)          /* output units */                                           \
   X(MLPRT_I64, int64_t, batch)          /* rows the functions accept at most */                      \

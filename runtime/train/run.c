@@ -651,14 +651,32 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
 /* What scoring rows adds up: loss, hits, errors, and the confusion counts
  * in r->confusion. */
 typedef struct {
-  int64_t task, n;
-  double loss, correct, sse, sae, tsum, tsq;
+  int64_t task, loss, n;
+  double delta; /* Huber's */
+  double loss_sum, correct, sse, sae, tsum, tsq;
 } Tally;
 
-static Tally tally_open(MlprtRun *r, int64_t task) {
+static Tally tally_open(MlprtRun *r, const MlprtModel *m) {
   int nc = r->data.nclasses;
   if (r->confusion) memset(r->confusion, 0, (size_t)(nc * nc) * sizeof *r->confusion);
-  return (Tally){.task = task};
+  return (Tally){.task = m->task, .loss = m->loss, .delta = m->huber_delta};
+}
+
+/* A regression row's loss on the standardized target: d = output - target. */
+static double value_loss(const Tally *t, double d) {
+  double a = fabs(d);
+  if (t->loss == MLPRT_LOSS_MAE) return a;
+  if (t->loss == MLPRT_LOSS_HUBER) return a < t->delta ? 0.5 * d * d : t->delta * (a - 0.5 * t->delta);
+  return d * d;
+}
+
+/* The multiclass hinge of one row's probabilities o (K) with label lab:
+ * log p in place of the logits, whose differences they keep (run.h). */
+static double hinge_loss(const float *o, int64_t K, int32_t lab) {
+  double zy = log(fmax(o[lab], 1e-30)), sum = 0;
+  for (int64_t k = 0; k < K; k++)
+    if (k != lab) sum += fmax(0.0, 1 - zy + log(fmax(o[k], 1e-30)));
+  return sum / (double)K;
 }
 
 /* Count one row of split s whose model outputs are o (K). */
@@ -673,16 +691,17 @@ static void tally_row(MlprtRun *r, Tally *t, const float *o, int s, int64_t row)
       if (o[k] > o[best]) best = k;
     t->correct += best == lab;
     r->confusion[lab * nc + best]++;
-    t->loss -= log(fmax(o[lab], 1e-12));
+    if (t->loss == MLPRT_LOSS_HINGE) t->loss_sum += hinge_loss(o, d->K, lab);
+    else t->loss_sum -= log(fmax(o[lab], 1e-12));
   } else if (t->task == MLPRT_TASK_BINARY) {
     int32_t lab = d->label[s][row];
     t->correct += (o[0] >= 0.5f) == (lab == 1);
     r->confusion[lab * nc + (o[0] >= 0.5f)]++;
-    t->loss -= log(fmax(lab ? o[0] : 1 - o[0], 1e-12));
+    t->loss_sum -= log(fmax(lab ? o[0] : 1 - o[0], 1e-12));
   } else {
     double yv = d->y[s][row], tv = d->target[s][row];
     double pred = o[0] * d->y_std + d->y_mean;
-    t->loss += (o[0] - yv) * (o[0] - yv);
+    t->loss_sum += value_loss(t, o[0] - yv);
     t->sse += (pred - tv) * (pred - tv);
     t->sae += fabs(pred - tv);
     t->tsum += tv;
@@ -695,7 +714,7 @@ static Scores tally_scores(const MlprtRun *r, const Tally *t) {
   double n = (double)t->n;
   int nc = r->data.nclasses;
   if (t->n == 0) return sc;
-  sc.loss = t->loss / n;
+  sc.loss = t->loss_sum / n;
   if (t->task == MLPRT_TASK_REGRESSION) {
     double var = t->tsq - t->tsum * t->tsum / n;
     sc.mse = t->sse / n;
@@ -724,7 +743,7 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   int64_t n = v->n;
   float *x = (float *)(base + m->x_off);
   const float *out = (const float *)(base + m->out_off);
-  Tally t = tally_open(r, m->task);
+  Tally t = tally_open(r, m);
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;
     for (int64_t i = 0; i < nb; i++) {
@@ -1578,6 +1597,9 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   if (j->sched == MLPRT_SCHED_KIND_COSINE || j->sched == MLPRT_SCHED_KIND_PLATEAU)
     cJSON_AddNumberToObject(hp, "min_lr", j->min_lr);
   if (j->optimizer) cJSON_AddStringToObject(hp, "optimizer", j->optimizer);
+  static const char *const losses[] = MLPRT_LOSS_NAMES;
+  cJSON_AddStringToObject(hp, "loss", losses[m->loss]);
+  if (m->loss == MLPRT_LOSS_HUBER) cJSON_AddNumberToObject(hp, "huber_delta", m->huber_delta);
   cJSON_AddNumberToObject(hp, "l1", j->l1);
   cJSON_AddNumberToObject(hp, "l2", j->l2);
   cJSON_AddNumberToObject(hp, "weight_decay", j->weight_decay);
@@ -1608,8 +1630,8 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
 /* ---- the baseline beside the model --------------------------------------- */
 
 /* Scores of outputs o (K), the same for every row of v. */
-static Scores score_constant(MlprtRun *r, int64_t task, const float *o, const View *v) {
-  Tally t = tally_open(r, task);
+static Scores score_constant(MlprtRun *r, const MlprtModel *m, const float *o, const View *v) {
+  Tally t = tally_open(r, m);
   for (int64_t i = 0; i < v->n; i++) {
     int s;
     int64_t row = row_of(r, v, i, &s);
@@ -1636,7 +1658,7 @@ static cJSON *baseline_json(MlprtRun *r, int64_t best) {
   float *o = malloc((size_t)d->K * sizeof *o);
   mlprt_fit_baseline(&g.rows, p->baseline, m->task, d->y_mean, d->y_std, o);
   gathered_free(&g);
-  Scores sv = score_constant(r, m->task, o, &val), se = score_constant(r, m->task, o, &ev);
+  Scores sv = score_constant(r, m, o, &val), se = score_constant(r, m, o, &ev);
   free(rows);
   if (classify && ev.n > 0) {
     float *outs = malloc((size_t)(ev.n * d->K) * sizeof *outs);

@@ -304,6 +304,11 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   MlpIr *ir = iris_ir(a);
   MlpIrModel *m = &ir->models[0];
   memset(m, 0, sizeof *m);
+  /* 7, 8: model 1 under mean absolute error and Huber's loss; 9: model 3
+   * under the multiclass hinge */
+  static const int losses[] = {[7] = MLPRT_LOSS_MAE, [8] = MLPRT_LOSS_HUBER, [9] = MLPRT_LOSS_HINGE};
+  int loss = which >= 7 ? losses[which] : -1;
+  if (which >= 7) which = which == 9 ? 3 : 1;
   m->name = "g";
   m->batch = 4;
   m->init = which == 2 ? MLP_INIT_HE_NORMAL : MLP_INIT_GLOROT_UNIFORM;
@@ -382,6 +387,9 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
                         .out_size = which == 1 ? 2 : 1};
     m->nlayers = 4;
   }
+  m->loss = loss >= 0 ? loss : (int)m->task; /* the task's default loss has its code */
+  m->huber_delta = 0.3f;
+  if (loss == MLPRT_LOSS_HINGE) m->label_smoothing = 0;
   ck_assert_int_eq(mlp_lower_model(a, m), -1);
   return ir;
 }
@@ -617,6 +625,29 @@ START_TEST(codegen_gradients_match_finite_differences) {
     float plain = mlprt_softmax_xent(NULL, NULL, logits, labels, NULL, 0, (int)n, (int)k);
     ck_assert(fabs(plain - ref) > 1e-3);
   }
+  if (m->loss >= MLPRT_LOSS_MAE) {
+    /* The loss is the runtime's mlprt_mae, mlprt_huber or
+     * mlprt_hinge_multiclass (PyTorch's L1Loss, HuberLoss and
+     * MultiMarginLoss, check_loss), the hinge's logits read as log p; its
+     * gradients are the finite differences' above. */
+    step(m, base, forward, n, x, y);
+    int64_t k = m->out_size;
+    float out[16], target[16];
+    int32_t labels[4];
+    const float *p = (const float *)(base + m->bufs[m->layers[m->nlayers - 1].out_buf].offset);
+    for (int64_t i = 0; i < n; i++) {
+      labels[i] = (int32_t)(i % k);
+      for (int64_t c = 0; c < k; c++) {
+        out[i * k + c] = m->loss == MLPRT_LOSS_HINGE ? logf(p[i * k + c]) : p[i * k + c];
+        target[i * k + c] = (float)(i - c) * 0.5f; /* step's regression targets */
+      }
+    }
+    double got = backward(base, n);
+    float ref = m->loss == MLPRT_LOSS_MAE     ? mlprt_mae(NULL, out, target, (int)n, (int)k)
+                : m->loss == MLPRT_LOSS_HUBER ? mlprt_huber(NULL, out, target, (int)n, (int)k, m->huber_delta)
+                                              : mlprt_hinge_multiclass(NULL, out, labels, (int)n, (int)k, 1);
+    ck_assert_msg(fabs(got - ref) <= 1e-5 * fabs(ref), "model %d: loss %g, runtime %g", _i, got, ref);
+  }
   free(analytic);
   mlprt_free_aligned(base);
   LLVMOrcDisposeLLJIT(jit);
@@ -737,8 +768,8 @@ START_TEST(codegen_rmsprop_matches_torch) {
   ck_assert_uint_eq(fwrite(all, sizeof *all, STEPS * n, f), STEPS * n);
   fclose(f);
   char settings[160];
-  snprintf(settings, sizeof settings, "lr=%.9g rho=%.17g eps=%.9g momentum=%.9g l2=%.9g", o->lr, o->rho, o->eps,
-           o->momentum, o->l2);
+  snprintf(settings, sizeof settings, "lr=%.9g rho=%.17g eps=%.9g momentum=%.9g l2=%.9g", o->lr, o->rho,
+           o->eps, o->momentum, o->l2);
   const char *probe[] = {"/usr/bin/python3", "-c", "import torch", NULL};
   TestRun r = test_run(probe, NULL);
   bool have_torch = r.status == 0;
@@ -757,8 +788,8 @@ START_TEST(codegen_rmsprop_matches_torch) {
     float worst = 0;
     for (size_t i = 0; i < n; i++) {
       float d = fabsf(params[i] - want[i]);
-      ck_assert_msg(d <= 1e-5f + 1e-5f * fabsf(want[i]), "case %d parameter %zu: generated %.9g, torch %.9g", _i,
-                    i, params[i], want[i]);
+      ck_assert_msg(d <= 1e-5f + 1e-5f * fabsf(want[i]), "case %d parameter %zu: generated %.9g, torch %.9g",
+                    _i, i, params[i], want[i]);
       worst = d > worst ? d : worst;
     }
     printf("rmsprop case %d: %d steps, %zu parameters, largest difference from torch %.3g\n", _i, STEPS, n,
@@ -862,7 +893,7 @@ Suite *codegen_suite(void) {
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_test(tc, codegen_llvm_ir_properties);
-  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 7);
+  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 10);
   tcase_add_test(tc, lower_refuses_recurrent_over_channels);
   tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 4);
   tcase_add_loop_test(tc, codegen_rmsprop_matches_torch, 0, 2);

@@ -233,6 +233,97 @@ START_TEST(settings_label_smoothing_bounds_the_loss) {
 }
 END_TEST
 
+/* The scores of the evaluation split in a run's manifest. */
+static cJSON *eval_scores(const char *run, cJSON **man) {
+  *man = test_read_json(run, "manifest.json");
+  const cJSON *metrics = get(cJSON_GetArrayItem(get(*man, "jobs"), 0), "metrics");
+  return (cJSON *)get(metrics, get(metrics, "evaluated_on")->valuestring);
+}
+
+/* loss = mae, huber, hinge train, and the validation and test losses are
+ * the same function: a regression's on the standardized target, so with
+ * mae the reported loss is mae / sd and with mse it is mse / sd^2 (the one
+ * sd of the same split), and Huber with a delta beyond every error is half
+ * the squared error; the hinge's is torch.nn.MultiMarginLoss of log p,
+ * recomputed here from predictions.csv and the rows' true classes. */
+START_TEST(settings_regression_and_hinge_losses) {
+  char *data = iris_data();
+  static const char *const losses[] = {"mse", "mae", "huber(delta = 100)", "huber(delta = 0.5)"};
+  double ratio[4], loss[4];
+  for (int k = 0; k < 4; k++) {
+    char name[16], file[32], *text;
+    snprintf(name, sizeof name, "reg%d", k);
+    snprintf(file, sizeof file, "%s.mlp", name);
+    char *spec = test_path(tmp, file);
+    ck_assert_int_ge(asprintf(&text,
+                              "pipeline %s {\n  data {\n    source = csv(\"%s\")\n    target = sepal_length\n"
+                              "    clean { standardize(numeric) onehot(species) }\n"
+                              "    split(validation = 0.2, test = 0.2, seed = 1)\n  }\n"
+                              "  model {\n    dense(16)\n    output()\n  }\n"
+                              "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 40\n"
+                              "    loss = %s\n  }\n}\n",
+                              name, data, losses[k]),
+                     0);
+    test_write_text(spec, text);
+    free(text);
+    char *run = test_train(spec, tmp, name);
+    cJSON *man;
+    const cJSON *sc = eval_scores(run, &man);
+    loss[k] = get(sc, "loss")->valuedouble;
+    ratio[k] = get(sc, k == 1 ? "mae" : "mse")->valuedouble / loss[k];
+    ck_assert_msg(get(sc, "r2")->valuedouble > 0.6, "%s: r2 %g", losses[k], get(sc, "r2")->valuedouble);
+    const cJSON *hp = get(cJSON_GetArrayItem(get(man, "jobs"), 0), "hyperparameters");
+    ck_assert_str_eq(get(hp, "loss")->valuestring, k < 2 ? losses[k] : "huber");
+    cJSON_Delete(man);
+    free(run);
+    free(spec);
+  }
+  /* mse / loss is sd^2 and mae / loss is sd: the loss is the absolute error */
+  ck_assert_msg(fabs(ratio[1] * ratio[1] - ratio[0]) <= 1e-6 * ratio[0], "mae: sd %g, sd^2 %g", ratio[1],
+                ratio[0]);
+  ck_assert_msg(fabs(ratio[2] / 2 - ratio[0]) <= 1e-6 * ratio[0], "huber(100): %g, sd^2 %g", ratio[2],
+                ratio[0]);
+  /* with a small delta the errors beyond it count linearly: less than half their square */
+  ck_assert_msg(ratio[3] > ratio[2], "huber(0.5) %g, huber(100) %g", ratio[3], ratio[2]);
+
+  char *spec = iris_spec("hinge", data, 0.2, "", "    optimizer = adam(lr = 0.02)\n    loss = hinge\n", "");
+  char *run = test_train(spec, tmp, "hinge");
+  cJSON *man;
+  const cJSON *sc = eval_scores(run, &man);
+  double acc = get(sc, "accuracy")->valuedouble;
+  ck_assert_msg(acc >= 0.85, "hinge accuracy %g", acc);
+  char *pred = read_text(run, "predictions.csv"), *rows = read_text(run, "test_rows.csv");
+  char **pl, **rl;
+  int np = test_split_lines(pred, &pl), nr = test_split_lines(rows, &rl);
+  ck_assert_int_eq(np, nr);
+  static const char *const classes[] = {"setosa", "versicolor", "virginica"};
+  double sum = 0;
+  for (int i = 1; i < np; i++) {
+    char *pf[8], *rf[8];
+    ck_assert_int_eq(test_csv_fields(pl[i], pf, 8), 5);
+    ck_assert_int_eq(test_csv_fields(rl[i], rf, 8), 5);
+    int y = 0;
+    while (y < 3 && strcmp(rf[4], classes[y]) != 0) y++;
+    ck_assert_int_lt(y, 3);
+    double zy = log(fmax(strtod(pf[2 + y], NULL), 1e-30));
+    for (int c = 0; c < 3; c++)
+      if (c != y) sum += fmax(0, 1 - zy + log(fmax(strtod(pf[2 + c], NULL), 1e-30))) / 3;
+    test_fields_free(pf, 5);
+    test_fields_free(rf, 5);
+  }
+  ck_assert_msg(fabs(sum / (np - 1) - get(sc, "loss")->valuedouble) <= 1e-5, "hinge %g, reported %g",
+                sum / (np - 1), get(sc, "loss")->valuedouble);
+  free(pl);
+  free(rl);
+  free(pred);
+  free(rows);
+  cJSON_Delete(man);
+  free(run);
+  free(spec);
+  free(data);
+}
+END_TEST
+
 START_TEST(settings_monitor_and_blas_threads) {
   char *data = iris_data();
   char *spec = iris_spec(
@@ -554,6 +645,7 @@ Suite *settings_suite(void) {
   tcase_add_test(tc, settings_change_the_ir);
   tcase_add_test(tc, settings_min_lr_is_the_floor);
   tcase_add_test(tc, settings_label_smoothing_bounds_the_loss);
+  tcase_add_test(tc, settings_regression_and_hinge_losses);
   tcase_add_test(tc, settings_monitor_and_blas_threads);
   tcase_add_test(tc, settings_metrics_everywhere);
   tcase_add_test(tc, settings_validation_is_not_called_test);
