@@ -80,7 +80,8 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       emit_bias_act(c, out, felem(c, params, ci64(c, l->b_off)), n, l->out_size, l->act);
     } else if (l->op == MLP_OP_DENSE) {
       /* The GEMM without bias; the bias rides in the fused epilogue. */
-      LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
+      LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
+      LLVMValueRef bias = l->no_bias ? NULL : felem(c, params, ci64(c, l->b_off));
       LLVMValueRef da[] = {out,
                            in,
                            w,
@@ -383,7 +384,8 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       /* The loss already gave the output layer's pre-activation gradient. */
       if (i < m->nlayers - 1) emit_act_backward(c, dout, buf(c, m, saved_act(l)), count, l->act);
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
-      LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
+      LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off));
+      LLVMValueRef db = l->no_bias ? LLVMConstNull(c->ptr) : felem(c, grads, ci64(c, l->b_off));
       LLVMValueRef da[] = {din,
                            dw,
                            db,
@@ -558,6 +560,25 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
   return c->fn;
 }
 
+/* The runtime's initializer descriptor (mlp/init.h) of init: He's scale
+ * is derived for ReLU, Glorot's has gain 1; uniform is U[-0.05, 0.05),
+ * normal N(0, 0.05), as the init set says. */
+static LLVMValueRef init_desc(Cg *c, MlpInit init) {
+  static const MlprtInitKind kinds[] = {MLPRT_INIT_KAIMING_UNIFORM, MLPRT_INIT_KAIMING_NORMAL,
+                                        MLPRT_INIT_XAVIER_UNIFORM,  MLPRT_INIT_XAVIER_NORMAL,
+                                        MLPRT_INIT_ZEROS,           MLPRT_INIT_UNIFORM,
+                                        MLPRT_INIT_NORMAL}; /* by MlpInit */
+  bool he = init == MLP_INIT_HE_UNIFORM || init == MLP_INIT_HE_NORMAL;
+  MlpDescBuild d;
+  mlp_desc_begin(&d, MLP_DESC_INIT);
+  mlp_desc_set(&d, MLPRT_INIT_kind, ci64(c, kinds[init]));
+  mlp_desc_set(&d, MLPRT_INIT_a, cf64(c, init == MLP_INIT_UNIFORM ? -0.05 : 0));
+  mlp_desc_set(&d, MLPRT_INIT_b, cf64(c, init == MLP_INIT_UNIFORM || init == MLP_INIT_NORMAL ? 0.05 : 0));
+  mlp_desc_set(&d, MLPRT_INIT_gain, cf64(c, mlprt_init_gain(he ? MLPRT_GAIN_RELU : MLPRT_GAIN_LINEAR, 0)));
+  mlp_desc_set(&d, MLPRT_INIT_fan_out, ci64(c, 0));
+  return const_global(c, "mlp_init", mlp_desc_end(&d, c->ctx));
+}
+
 /* Fresh weights through the runtime's initializer (mlp/init.h), so that
  * PyTorch's fan and gain rules have one definition: every weight tensor
  * gets a constant shape and MlprtInit and its own RNG stream (its layer's
@@ -567,19 +588,7 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
   begin_fn(c, name, c->voidt, ps, 2);
   LLVMValueRef seed = LLVMGetParam(c->fn, 1), params = buf(c, m, m->params_buf);
   memzero(c, params, ci64(c, m->n_params * 4));
-  bool normal = m->init == MLP_INIT_HE_NORMAL || m->init == MLP_INIT_GLOROT_NORMAL;
-  bool he = m->init == MLP_INIT_HE_UNIFORM || m->init == MLP_INIT_HE_NORMAL;
-  MlprtInitKind kind = he ? (normal ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_KAIMING_UNIFORM)
-                          : (normal ? MLPRT_INIT_XAVIER_NORMAL : MLPRT_INIT_XAVIER_UNIFORM);
-  /* He's scale is derived for ReLU; Glorot's has gain 1. */
-  MlpDescBuild d;
-  mlp_desc_begin(&d, MLP_DESC_INIT);
-  mlp_desc_set(&d, MLPRT_INIT_kind, ci64(c, kind));
-  mlp_desc_set(&d, MLPRT_INIT_a, cf64(c, 0));
-  mlp_desc_set(&d, MLPRT_INIT_b, cf64(c, 0));
-  mlp_desc_set(&d, MLPRT_INIT_gain, cf64(c, mlprt_init_gain(he ? MLPRT_GAIN_RELU : MLPRT_GAIN_LINEAR, 0)));
-  mlp_desc_set(&d, MLPRT_INIT_fan_out, ci64(c, 0));
-  LLVMValueRef init = const_global(c, "mlp_init", mlp_desc_end(&d, c->ctx));
+  LLVMValueRef inits[MLP_INIT_NORMAL + 1] = {0}; /* the descriptors made so far, by MlpInit */
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
     if (l->op == MLP_OP_BATCHNORM) {
@@ -644,8 +653,10 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
                            ci64(c, l->kernel), ci64(c, l->kernel)};
     int ndim = conv ? 4 : 2;
     LLVMValueRef shape = const_global(c, "mlp_shape", LLVMConstArray2(c->i64, dims, (uint64_t)ndim));
+    MlpInit kind = l->init ? (MlpInit)(l->init - 1) : m->init;
+    if (!inits[kind]) inits[kind] = init_desc(c, kind);
     LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, LLVMConstInt(c->i32, (unsigned)ndim, 0),
-                         init, seed, ci64(c, i)};
+                         inits[kind], seed, ci64(c, i)};
     abi_call(c, MLP_ABI_mlprt_init_fill, fa, 6);
   }
   LLVMBuildRetVoid(c->b);

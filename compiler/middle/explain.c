@@ -103,7 +103,8 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
               (long long)m0->early_stopping);
     fprintf(out, ", seed %llu)\n", (unsigned long long)j->seed);
   } else {
-    fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, mlp_ir_optim_name(j->optim.kind), j->optim.lr);
+    fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, mlp_ir_optim_name(j->optim.kind),
+            j->optim.lr);
     if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);
     fprintf(out, "), up to %lld epochs, %s schedule, seed %llu\n", (long long)j->epochs, sched[j->sched],
             (unsigned long long)j->seed);

@@ -92,7 +92,8 @@ static const char *sched_name(MlpSchedKind k) {
 }
 
 static const char *init_name(MlpInit i) {
-  static const char *const names[] = {"he_uniform", "he_normal", "glorot_uniform", "glorot_normal"};
+  static const char *const names[] = {"he_uniform", "he_normal", "glorot_uniform", "glorot_normal",
+                                      "zeros",      "uniform",   "normal"};
   return names[i];
 }
 
@@ -331,6 +332,8 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
   cJSON_AddItemToObject(lj, "argmax", buffer_json(m, l->argmax_buf));
   cJSON_AddItemToObject(lj, "stats", buffer_json(m, l->stats_buf));
   if (l->pre_buf >= 0) cJSON_AddItemToObject(lj, "pre", buffer_json(m, l->pre_buf));
+  if (l->init) cJSON_AddStringToObject(lj, "init", init_name((MlpInit)(l->init - 1)));
+  if (l->no_bias) cJSON_AddBoolToObject(lj, "bias", false);
   if (l->op == MLP_OP_RECURRENT) {
     cJSON_AddStringToObject(lj, "cell", mlp_ir_layer_name(l));
     cJSON_AddNumberToObject(lj, "steps", (double)l->steps);

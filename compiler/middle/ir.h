@@ -78,7 +78,10 @@ typedef enum {
   MLP_INIT_HE_UNIFORM,
   MLP_INIT_HE_NORMAL,
   MLP_INIT_GLOROT_UNIFORM,
-  MLP_INIT_GLOROT_NORMAL
+  MLP_INIT_GLOROT_NORMAL,
+  MLP_INIT_ZEROS,
+  MLP_INIT_UNIFORM, /* U[-0.05, 0.05] */
+  MLP_INIT_NORMAL   /* N(0, 0.05) */
 } MlpInit;
 
 typedef enum { MLP_OPTIM_SGD, MLP_OPTIM_ADAM, MLP_OPTIM_ADAMW, MLP_OPTIM_RMSPROP } MlpOptimKind;
@@ -114,6 +117,8 @@ typedef struct {
   int64_t out_c, out_h, out_w; /* output shape; dense: out_c is the width */
   int64_t in_size, out_size;   /* elements per sample of each */
   float rate;                  /* dropout probability */
+  int init;                    /* dense, conv2d: 1 + the layer's own MlpInit; 0: the model's */
+  bool no_bias;                /* dense: no bias (bias = false); b_off is where it would start */
   int kernel, stride, pad;     /* conv2d and maxpool2d windows (square) */
   float momentum, eps;         /* batchnorm: the batch statistics' weight in the running ones (PyTorch's
                                   convention); batchnorm, layernorm: the variance's epsilon */

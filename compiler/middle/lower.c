@@ -64,8 +64,9 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->out_h = l->out_w = 1;
       l->w_off = m->n_params;
       l->b_off = m->n_params + l->out_size * l->in_size;
-      l->n_params = l->out_size * l->in_size + l->out_size;
-      l->flops = 2 * l->in_size * l->out_size + 2 * l->out_size; /* GEMM, then bias and activation */
+      l->n_params = l->out_size * l->in_size + (l->no_bias ? 0 : l->out_size);
+      /* GEMM, then bias and activation */
+      l->flops = 2 * l->in_size * l->out_size + (l->no_bias ? 1 : 2) * l->out_size;
       break;
     case MLP_OP_CONV2D:
       l->out_h = window_out(h, l->kernel, l->stride, l->pad);
@@ -1300,6 +1301,20 @@ static void lower_recurrent(MlpIrModel *m, const MlpSpecCall *c, const MlpSpecCa
   }
 }
 
+static MlpInit lower_init(const char *name) {
+  static const char *const names[] = {"he_uniform", "he_normal", "xavier_uniform", "xavier_normal",
+                                      "zeros",      "uniform",   "normal"}; /* by MlpInit */
+  int k = 0;
+  while (k < MLP_INIT_NORMAL && strcmp(names[k], name) != 0) k++;
+  return (MlpInit)k; /* sema admits only the init set's names */
+}
+
+/* A layer's own init when the spec writes one (1 + MlpInit), else 0: the model's. */
+static int own_init(const MlpSpecCall *c) {
+  const MlpSpecValue *v = mlp_spec_arg(c, "init");
+  return v && v->given ? 1 + (int)lower_init(str_or(v, "xavier_uniform")) : 0;
+}
+
 /* calls[i] receives the spec call of IR layer i, for messages. */
 static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall **loss_call,
                          const MlpSpecCall **calls) {
@@ -1315,6 +1330,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->op = MLP_OP_DENSE;
       l->out_size = (int64_t)num_or(mlp_spec_arg(c, "units"), 1);
       ok &= lower_act(L, c, str_or(mlp_spec_arg(c, "activation"), "relu"), &l->act);
+      l->init = own_init(c);
+      l->no_bias = !bool_or(mlp_spec_arg(c, "bias"), true);
     } else if (strcmp(op, "dropout") == 0) {
       l->op = MLP_OP_DROPOUT;
       l->rate = (float)num_or(mlp_spec_arg(c, "rate"), 0.2);
@@ -1332,6 +1349,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->kernel = (int)num_or(mlp_spec_arg(c, "kernel"), 3);
       l->stride = (int)num_or(mlp_spec_arg(c, "stride"), 1);
       l->pad = (int)num_or(mlp_spec_arg(c, "padding"), 0);
+      l->init = own_init(c);
       ok &= lower_act(L, c, str_or(mlp_spec_arg(c, "activation"), "relu"), &l->act);
       if (l->act == MLP_ACT_SOFTMAX) {
         unsupported(L, c->loc, "a softmax activation of conv2d");
@@ -1533,14 +1551,6 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   return true;
 }
 
-static MlpInit lower_init(Lower *L, const char *name, MlpLoc at) {
-  if (strcmp(name, "he_uniform") == 0) return MLP_INIT_HE_UNIFORM;
-  if (strcmp(name, "he_normal") == 0) return MLP_INIT_HE_NORMAL;
-  if (strcmp(name, "xavier_normal") == 0) return MLP_INIT_GLOROT_NORMAL;
-  if (strcmp(name, "xavier_uniform") != 0) unsupported(L, at, mlp_arena_printf(L->a, "init '%s'", name));
-  return MLP_INIT_GLOROT_UNIFORM;
-}
-
 /* Model m (its name and batch set) as the spec now stands: its input, init,
  * layers, loss and memory plan. False after an error. */
 static bool lower_network(Lower *L, MlpIr *ir, MlpIrModel *m) {
@@ -1553,7 +1563,7 @@ static bool lower_network(Lower *L, MlpIr *ir, MlpIrModel *m) {
     m->in_w = ir->data.img_w;
   }
   const MlpSpecBlock *model = mlp_spec_block(L->s, "model");
-  m->init = lower_init(L, str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"), model->loc);
+  m->init = lower_init(str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"));
   const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
   const MlpSpecCall **calls = mlp_arena_alloc(L->a, (size_t)(model_layers(model) + 1) * sizeof *calls);
   if (!lower_layers(L, ir, m, &loss, calls)) return false;

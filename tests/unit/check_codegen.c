@@ -382,6 +382,12 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
         (MlpIrLayer){.op = MLP_OP_DENSE, .act = which == 1 ? MLP_ACT_TANH : MLP_ACT_SIGMOID, .out_size = 6};
     l[1] = (MlpIrLayer){.op = MLP_OP_BATCHNORM, .momentum = 0.1f, .eps = 1e-5f};
     l[2] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_LEAKY_RELU, .out_size = 4};
+    if (which == 1) {
+      /* layers' own inits (dense.init), and a dense layer without bias */
+      l[0].init = 1 + MLP_INIT_UNIFORM;
+      l[2].init = 1 + MLP_INIT_NORMAL;
+      l[2].no_bias = true;
+    }
     l[3] = (MlpIrLayer){.op = MLP_OP_DENSE,
                         .act = which == 1 ? MLP_ACT_LINEAR : MLP_ACT_SIGMOID,
                         .out_size = which == 1 ? 2 : 1};
@@ -422,9 +428,14 @@ END_TEST
  * U(-1/sqrt(units), 1/sqrt(units)), one stream; an embedding's table
  * N(0, 1). */
 static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64_t seed) {
-  bool he = m->init == MLP_INIT_HE_NORMAL;
-  MlprtInit spec = {.kind = he ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_XAVIER_UNIFORM,
-                    .gain = he ? sqrt(2.0) : 1.0};
+  /* the init set's meanings (He for ReLU, Glorot with gain 1, U[-0.05, 0.05), N(0, 0.05)) by MlpInit */
+  static const MlprtInit specs[] = {
+      [MLP_INIT_HE_NORMAL] = {.kind = MLPRT_INIT_KAIMING_NORMAL, .gain = M_SQRT2},
+      [MLP_INIT_GLOROT_UNIFORM] = {.kind = MLPRT_INIT_XAVIER_UNIFORM, .gain = 1},
+      [MLP_INIT_ZEROS] = {.kind = MLPRT_INIT_ZEROS},
+      [MLP_INIT_UNIFORM] = {.kind = MLPRT_INIT_UNIFORM, .a = -0.05, .b = 0.05, .gain = 1},
+      [MLP_INIT_NORMAL] = {.kind = MLPRT_INIT_NORMAL, .a = 0, .b = 0.05, .gain = 1},
+  };
   int weighted = 0;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
@@ -452,6 +463,7 @@ static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64
     int64_t shape[] = {conv ? l->out_c : l->out_size, conv ? l->in_c : l->in_size, l->kernel, l->kernel};
     int64_t nw = l->b_off - l->w_off;
     float *want = malloc((size_t)nw * sizeof *want);
+    MlprtInit spec = specs[l->init ? l->init - 1 : (int)m->init];
     mlprt_init_fill(want, shape, conv ? 4 : 2, &spec, seed, (uint64_t)i);
     ck_assert_mem_eq(params + l->w_off, want, (size_t)nw * sizeof *want);
     for (int64_t k = l->b_off; k < l->w_off + l->n_params; k++) ck_assert_float_eq(params[k], 0);
