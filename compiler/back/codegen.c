@@ -774,6 +774,7 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   mlp_desc_set(&d, MLPRT_JOB_clip_value, cf64(c, decimal(j->optim.clip_value)));
   mlp_desc_set(&d, MLPRT_JOB_stop_on_divergence, ci64(c, j->stop_on_divergence));
   mlp_desc_set(&d, MLPRT_JOB_min_lr, cf64(c, decimal(j->min_lr)));
+  mlp_desc_set(&d, MLPRT_JOB_val_every, ci64(c, j->val_every));
   return mlp_desc_end(&d, c->ctx);
 }
 

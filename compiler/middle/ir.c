@@ -477,6 +477,7 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON_AddBoolToObject(es, "enabled", j->early_stop);
   cJSON_AddStringToObject(es, "monitor", j->monitor);
   cJSON_AddNumberToObject(es, "patience", (double)j->patience);
+  cJSON_AddNumberToObject(o, "validate_every", (double)j->val_every);
   cJSON_AddNumberToObject(es, "min_delta", j->min_delta);
   cJSON_AddBoolToObject(es, "restore_best", j->restore_best);
   cJSON_AddNumberToObject(o, "fold", j->fold);

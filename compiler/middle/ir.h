@@ -228,7 +228,8 @@ typedef struct {
   bool stop_on_divergence; /* the smoke run stops on an exploding or flat loss */
   bool early_stop;
   const char *monitor; /* "val_loss" or "val_accuracy" */
-  int64_t patience;
+  int64_t patience; /* validations without improvement before stopping */
+  int64_t val_every; /* validation.every: epochs between validations (and the last is validated) */
   double min_delta; /* smaller improvements do not count */
   bool restore_best;
   int fold;  /* -1: the plain train/validation split */

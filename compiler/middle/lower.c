@@ -1257,6 +1257,13 @@ static bool check_linear_settings(Lower *L) {
                    "(baseline, linear_model, random_forest, gradient_boosting, svm)", name);
     ok = false;
   }
+  for (int i = 0; val && i < val->reg->nsettings; i++) {
+    const MlpSpecValue *v = &val->settings[i];
+    const char *name = v->field->name;
+    if (!v->given || (strcmp(name, "every") != 0 && strcmp(name, "monitor") != 0)) continue;
+    mlp_diag_error(L->d, v->node->loc, "`validation.%s` does not apply to a model fitted at once", name);
+    ok = false;
+  }
   for (int i = 0; val && i < val->ops.len; i++) {
     const MlpSpecCall *c = val->ops.items[i];
     if (c->implied) continue;
@@ -1535,6 +1542,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   j->smoke_subset = smoke ? (float)num_or(mlp_spec_arg(smoke, "subset"), 0.1) : 0;
   j->smoke_epochs = smoke ? (int64_t)num_or(mlp_spec_arg(smoke, "epochs"), 3) : 0;
   j->stop_on_divergence = bool_or(mlp_spec_setting(val, "stop_on_divergence"), true);
+  j->val_every = (int64_t)num_or(mlp_spec_setting(val, "every"), 1);
   const MlpSpecCall *es = mlp_spec_op(val, "early_stopping");
   j->early_stop = es != NULL;
   j->monitor = es ? str_or(mlp_spec_arg(es, "monitor"), "val_loss") : "val_loss";

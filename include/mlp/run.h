@@ -205,7 +205,9 @@ enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP
   X(MLPRT_F64, double, clip_value)                                                                     \
   X(MLPRT_I64, int64_t, stop_on_divergence) /* bool: stop the smoke run on an exploding, rising or    \
                                                flat loss */                                            \
-  X(MLPRT_F64, double, min_lr)              /* cosine: the rate annealed to; plateau: the cuts' floor */
+  X(MLPRT_F64, double, min_lr)              /* cosine: the rate annealed to; plateau: the cuts' floor */ \
+  X(MLPRT_I64, int64_t, val_every)          /* validate after every this many epochs and the last; early  \
+                                               stopping's patience and plateau's count validations */
 typedef struct {
   MLPRT_JOB_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtJob;

@@ -967,14 +967,17 @@ static bool in_table(const MlprtRun *r, int64_t job) {
 }
 
 /* An epoch's kept line: losses, the validation metric, seconds. */
+/* One epoch on the console; v: its validation scores, NULL when it was not validated. */
 static void progress(MlprtRun *r, int64_t job, int64_t epoch, int64_t epochs, double loss, const Scores *v,
                      bool classify, double lr, double secs) {
   if (in_table(r, job)) return;
-  char extra[64] = "";
+  char extra[64] = "", val[96] = "";
   if (r->cli.verbose) snprintf(extra, sizeof extra, " lr %.4g", lr);
-  mlprt_console_line(&r->con, "job %lld epoch %lld/%lld loss %.4f val_loss %.4f %s %.4f%s %.2fs\n",
-                     (long long)job, (long long)epoch + 1, (long long)epochs, loss, v->loss,
-                     classify ? "val_accuracy" : "val_r2", classify ? v->accuracy : v->r2, extra, secs);
+  if (v)
+    snprintf(val, sizeof val, " val_loss %.4f %s %.4f", v->loss, classify ? "val_accuracy" : "val_r2",
+             classify ? v->accuracy : v->r2);
+  mlprt_console_line(&r->con, "job %lld epoch %lld/%lld loss %.4f%s%s %.2fs\n", (long long)job,
+                     (long long)epoch + 1, (long long)epochs, loss, val, extra, secs);
 }
 
 /* One row of the tuning trials' table, its header before the first. */
@@ -1176,28 +1179,35 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     if (!isfinite(loss))
       die(r, "epoch %lld: the training loss is %s; lower the learning rate", (long long)epoch + 1,
           isnan(loss) ? "NaN" : "infinite");
-    Scores v = evaluate(r, job, &val);
-    double metric = j->monitor_acc ? v.accuracy : v.loss;
-    bool better = isnan(h.best_metric) || (j->monitor_acc ? metric > h.best_metric + j->min_delta
-                                                          : metric < h.best_metric - j->min_delta);
-    if (better) {
-      h.best_metric = metric;
-      h.best_epoch = epoch;
-      h.bad_epochs = 0;
-      memcpy(best, params, pbytes);
-      /* Running statistics belong with the weights they were taken under. */
-      memcpy(a->base + m->best_state_off, a->base + m->state_off, (size_t)m->n_state * sizeof(float));
-    } else {
-      h.bad_epochs++;
+    /* validation.every: every val_every-th epoch and the last are
+     * validated; early stopping and the plateau schedule see only those. */
+    bool validated = (epoch + 1) % (j->val_every > 0 ? j->val_every : 1) == 0 || epoch + 1 == j->epochs;
+    Scores v = {.loss = NAN, .accuracy = NAN, .r2 = NAN, .mse = NAN};
+    if (validated) {
+      v = evaluate(r, job, &val);
+      double metric = j->monitor_acc ? v.accuracy : v.loss;
+      if (isnan(h.best_metric) || (j->monitor_acc ? metric > h.best_metric + j->min_delta
+                                                  : metric < h.best_metric - j->min_delta)) {
+        h.best_metric = metric;
+        h.best_epoch = epoch;
+        h.bad_epochs = 0;
+        memcpy(best, params, pbytes);
+        /* Running statistics belong with the weights they were taken under. */
+        memcpy(a->base + m->best_state_off, a->base + m->state_off, (size_t)m->n_state * sizeof(float));
+      } else {
+        h.bad_epochs++;
+      }
+      mlprt_sched_observe(&sched, v.loss);
     }
-    mlprt_sched_observe(&sched, v.loss);
     char line[512];
     double secs = mlprt_now() - t_ep;
-    int n = snprintf(line, sizeof line,
-                     "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,\"val_loss\":%.6g,",
-                     (long long)job, (long long)epoch + 1, lr, loss, v.loss);
-    if (classify) n += snprintf(line + n, sizeof line - (size_t)n, "\"val_accuracy\":%.6g,", v.accuracy);
-    else n += snprintf(line + n, sizeof line - (size_t)n, "\"val_r2\":%.6g,\"val_mse\":%.6g,", v.r2, v.mse);
+    int n = snprintf(line, sizeof line, "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,",
+                     (long long)job, (long long)epoch + 1, lr, loss);
+    if (validated) {
+      n += snprintf(line + n, sizeof line - (size_t)n, "\"val_loss\":%.6g,", v.loss);
+      if (classify) n += snprintf(line + n, sizeof line - (size_t)n, "\"val_accuracy\":%.6g,", v.accuracy);
+      else n += snprintf(line + n, sizeof line - (size_t)n, "\"val_r2\":%.6g,\"val_mse\":%.6g,", v.r2, v.mse);
+    }
     n += snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f", secs);
     if (r->p->monitor) {
       /* environment.monitor: the resources of every epoch. */
@@ -1210,10 +1220,10 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     }
     snprintf(line + n, sizeof line - (size_t)n, "}\n");
     if (!replay) lines_append(&r->metrics, line); /* a replayed job's lines are in the file already */
-    progress(r, job, epoch, j->epochs, loss, &v, classify, lr, secs);
+    progress(r, job, epoch, j->epochs, loss, validated ? &v : NULL, classify, lr, secs);
     h.epoch = epoch + 1;
     h.lr = sched.lr;
-    bool stop = j->early_stop && h.bad_epochs >= j->patience;
+    bool stop = j->early_stop && validated && h.bad_epochs >= j->patience;
     /* A checkpoint and the metrics every epoch, each replaced atomically,
      * so a killed run resumes from the epoch it finished last. Syncing to
      * disk costs milliseconds: after the first epoch, then at most once a
@@ -1239,9 +1249,9 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     mlprt_console_line(
         &r->con,
         "job %lld: early stopping after epoch %lld: %s has not improved by more than %g for %lld "
-        "epochs (best %.4f at epoch %lld)\n",
-        (long long)job, (long long)epoch, monitored, j->min_delta, (long long)j->patience, h.best_metric,
-        (long long)h.best_epoch + 1);
+        "%s (best %.4f at epoch %lld)\n",
+        (long long)job, (long long)epoch, monitored, j->min_delta, (long long)j->patience,
+        j->val_every > 1 ? "validations" : "epochs", h.best_metric, (long long)h.best_epoch + 1);
   if (restore && h.best_epoch + 1 != epoch && !in_table(r, job))
     mlprt_console_line(&r->con, "job %lld: restored the weights of epoch %lld, the best %s (%.4f)\n",
                        (long long)job, (long long)h.best_epoch + 1, monitored, h.best_metric);

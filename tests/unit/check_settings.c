@@ -324,6 +324,72 @@ START_TEST(settings_regression_and_hinge_losses) {
 }
 END_TEST
 
+/* Job 0's metrics.jsonl: per epoch (1-based index), the training loss and
+ * the validation loss (NaN when the epoch was not validated); returns the
+ * epochs recorded. */
+static int epoch_losses(const char *run, double *train, double *val, int max) {
+  char *text = read_text(run, "metrics.jsonl");
+  int n = 0;
+  for (char *line = strtok(text, "\n"); line && n < max; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "{\"job\":0,", 9) != 0) continue;
+    char *t = strstr(line, "\"train_loss\":"), *v = strstr(line, "\"val_loss\":");
+    ck_assert_ptr_nonnull(t);
+    train[n] = strtod(t + 13, NULL);
+    val[n++] = v ? strtod(v + 11, NULL) : NAN;
+  }
+  free(text);
+  return n;
+}
+
+/* validation.every = k validates epochs k, 2k, ... and the last, and
+ * changes nothing else: the training losses are every epoch's of a run
+ * that validates each one, and so are the validation losses where there
+ * are any. Early stopping counts validations: its stopping epoch is the
+ * one predicted from the every-epoch run's losses at the validated epochs. */
+START_TEST(settings_validation_every) {
+  char *data = iris_data();
+  enum { E = 30 };
+  double tr[2][E + 1], va[2][E + 1];
+  static const char *const vals[] = {
+      "  validation {\n    early_stopping(patience = 100)\n  }\n",
+      "  validation {\n    every = 4\n    early_stopping(patience = 100)\n  }\n"};
+  for (int k = 0; k < 2; k++) {
+    char name[16];
+    snprintf(name, sizeof name, "every%d", k);
+    char *spec =
+        iris_spec(name, data, 0.2, "", "    optimizer = adam(lr = 0.1)\n    epochs = 30\n", vals[k]);
+    char *run = test_train(spec, tmp, name);
+    ck_assert_int_eq(epoch_losses(run, tr[k], va[k], E + 1), E);
+    free(run);
+    free(spec);
+  }
+  for (int e = 0; e < E; e++) {
+    ck_assert_double_eq(tr[1][e], tr[0][e]);
+    bool validated = (e + 1) % 4 == 0 || e + 1 == E;
+    ck_assert_msg(validated == !isnan(va[1][e]), "epoch %d: val_loss %g", e + 1, va[1][e]);
+    if (validated) ck_assert_double_eq(va[1][e], va[0][e]);
+  }
+  /* patience 2 with every = 3: the first validation that is the second in a row without improvement */
+  int stop = E, bad = 0;
+  double best = INFINITY;
+  for (int e = 2; e < E; e += 3) {
+    if (va[0][e] < best) best = va[0][e], bad = 0;
+    else if (++bad >= 2) {
+      stop = e + 1;
+      break;
+    }
+  }
+  ck_assert_int_lt(stop, E); /* the case stops early */
+  char *spec = iris_spec("every_es", data, 0.2, "", "    optimizer = adam(lr = 0.1)\n    epochs = 30\n",
+                         "  validation {\n    every = 3\n    early_stopping(patience = 2)\n  }\n");
+  char *run = test_train(spec, tmp, "every_es");
+  ck_assert_int_eq(epoch_losses(run, tr[1], va[1], E + 1), stop);
+  free(run);
+  free(spec);
+  free(data);
+}
+END_TEST
+
 START_TEST(settings_monitor_and_blas_threads) {
   char *data = iris_data();
   char *spec = iris_spec(
@@ -646,6 +712,7 @@ Suite *settings_suite(void) {
   tcase_add_test(tc, settings_min_lr_is_the_floor);
   tcase_add_test(tc, settings_label_smoothing_bounds_the_loss);
   tcase_add_test(tc, settings_regression_and_hinge_losses);
+  tcase_add_test(tc, settings_validation_every);
   tcase_add_test(tc, settings_monitor_and_blas_threads);
   tcase_add_test(tc, settings_metrics_everywhere);
   tcase_add_test(tc, settings_validation_is_not_called_test);
