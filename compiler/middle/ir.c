@@ -663,6 +663,7 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
   cJSON_AddNumberToObject(env, "blas_threads", ir->blas_threads);
   cJSON_AddBoolToObject(env, "monitor", ir->monitor);
+  cJSON_AddNumberToObject(env, "checkpoint_every", ir->checkpoint_every);
   cJSON_AddStringToObject(env, "distributed", ir->mpi ? "mpi" : "none");
   cJSON_AddNumberToObject(env, "shards", ir->shards);
   cJSON *pre = cJSON_AddObjectToObject(root, "pretrained");

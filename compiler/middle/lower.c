@@ -2143,6 +2143,15 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->deterministic = bool_or(mlp_spec_setting(env, "deterministic"), true);
   ir->blas_threads = (int)num_or(mlp_spec_setting(env, "blas_threads"), 0);
   ir->monitor = bool_or(mlp_spec_setting(env, "monitor"), false);
+  ir->checkpoint_every = (int)num_or(mlp_spec_setting(env, "checkpoint_every"), 1);
+  /* environment.device: the host processor is the only back end */
+  const MlpSpecValue *device = mlp_spec_setting(env, "device");
+  if (strcmp(str_or(device, "cpu"), "cpu") != 0) {
+    mlp_diag_error(d, device->node->loc,
+                   "device = %s: mlpc has no GPU back end; programs run on the host processor (device = cpu)",
+                   str_or(device, "cpu"));
+    return NULL;
+  }
   const MlpSpecValue *blas = mlp_spec_setting(env, "blas_threads");
   if (ir->deterministic && ir->blas_threads > 1)
     mlp_diag_warning(d, blas->node->loc,

@@ -314,6 +314,7 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, no_card)              /* deploy.card = false: no MODEL_CARD.md */                  \
   X(MLPRT_I64, int64_t, blas_threads)         /* environment.blas_threads; 0: the thread budget */         \
   X(MLPRT_I64, int64_t, monitor)              /* environment.monitor: CPU, memory, throughput per epoch */ \
+  X(MLPRT_I64, int64_t, checkpoint_every)     /* epochs between checkpoints (and a job's last one); 0: 1 */ \
   X(MLPRT_I64, int64_t, metrics)              /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */           \
   X(MLPRT_PTR, const char *, pretrained)      /* model.pretrained: the run whose weights.bin starts it */  \
   X(MLPRT_PTR, const char *, pretrained_sha256) /* that weights.bin's digest at compile time */ \

@@ -1224,14 +1224,18 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     h.epoch = epoch + 1;
     h.lr = sched.lr;
     bool stop = j->early_stop && validated && h.bad_epochs >= j->patience;
-    /* A checkpoint and the metrics every epoch, each replaced atomically,
-     * so a killed run resumes from the epoch it finished last. Syncing to
-     * disk costs milliseconds: after the first epoch, then at most once a
-     * second, and at the end. */
+    /* The metrics every epoch and a checkpoint every checkpoint_every
+     * epochs and at the job's end, each replaced atomically, so a killed
+     * run resumes from the last checkpoint (the metrics past it are
+     * dropped and those epochs run again). Syncing to disk costs
+     * milliseconds: after the first epoch, then at most once a second, and
+     * at the end. */
     if (!replay) {
-      bool sync = last_sync == 0 || mlprt_now() - last_sync >= 1.0 || stop || h.epoch == j->epochs;
+      int64_t every = r->p->checkpoint_every > 0 ? r->p->checkpoint_every : 1;
+      bool end = stop || h.epoch == j->epochs, save = end || h.epoch % every == 0;
+      bool sync = last_sync == 0 || mlprt_now() - last_sync >= 1.0 || end;
       write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, sync);
-      if (mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
+      if (save && mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
         die_io(r, "cannot write '%s': %s", ckpt, strerror(errno));
       if (sync) last_sync = mlprt_now();
     }

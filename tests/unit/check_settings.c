@@ -9,12 +9,19 @@
 #define _GNU_SOURCE /* asprintf */
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "mlp/files.h"
+#include "mlp/tensor.h"
 #include "testutil.h"
 
 static char *tmp;
@@ -390,6 +397,78 @@ START_TEST(settings_validation_every) {
 }
 END_TEST
 
+/* The lines of a file, 0 when it is absent. */
+static int count_lines(const char *path) {
+  char *text = test_read_file(path, NULL);
+  int n = 0;
+  for (const char *p = text; p && *p; p++) n += *p == '\n';
+  free(text);
+  return n;
+}
+
+/* environment.checkpoint_every = 4: killed after some epochs, the run's
+ * checkpoint holds the last multiple of 4 (not the last epoch, which the
+ * metrics show), and --resume from it ends with the weights and metrics of
+ * a run never killed. */
+START_TEST(settings_checkpoint_every) {
+  char *spec = test_path(tmp, "ckpt.mlp"), *text, *exe = test_path(tmp, "ckpt.exe");
+  ck_assert_int_ge(asprintf(&text,
+                            "pipeline ckpt {\n  data {\n    source = csv(\"%s/examples/data/digits.csv\")\n"
+                            "    target = digit\n    clean { standardize(numeric) }\n"
+                            "    split(validation = 0.2, test = 0.2, seed = 1)\n  }\n"
+                            "  model {\n    dense(128)\n    dense(64)\n    output()\n  }\n"
+                            "  hyperparameters {\n    epochs = 60\n    batch = 8\n  }\n"
+                            "  validation {\n    early_stopping(patience = 1000)\n  }\n"
+                            "  environment {\n    checkpoint_every = 4\n  }\n}\n",
+                            root()),
+                   0);
+  test_write_text(spec, text);
+  free(text);
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  char *straight = test_path(tmp, "ckpt.straight"), *killed = test_path(tmp, "ckpt.killed");
+  const char *s_argv[] = {exe, "--out", straight, "--quiet", "--threads", "1", NULL};
+  test_run_ok(s_argv);
+  const char *argv[] = {exe, "--out", killed, "--quiet", "--threads", "1", NULL, NULL};
+  /* killed two or three epochs past a multiple of 4 (at least 6 epochs in); tried again when the kill
+   * lands elsewhere */
+  int lines = 0;
+  MlprtCkptHeader h = {0};
+  for (int attempt = 0; attempt < 8 && !(lines >= 6 && lines < 60 && lines % 4 >= 2); attempt++) {
+    int fd = open("/dev/null", O_WRONLY);
+    pid_t pid = test_spawn(argv, NULL, fd, fd);
+    close(fd);
+    char *metrics = test_staged(killed, pid, "metrics.jsonl");
+    char *ckpt = test_staged(killed, pid, "checkpoint.bin");
+    for (int tries = 0; tries < 200000; tries++) {
+      lines = count_lines(metrics);
+      if (lines >= 6 && lines % 4 >= 2) break;
+      struct timespec nap = {0, 100000L};
+      nanosleep(&nap, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    lines = count_lines(metrics);
+    if (mlprt_ckpt_peek(ckpt, &h) != 0) lines = 0;
+    free(metrics);
+    free(ckpt);
+  }
+  ck_assert_msg(lines >= 6 && lines < 60 && lines % 4 >= 2, "killed after %d epochs", lines);
+  /* every epoch's checkpoint would be at the last one or the one before */
+  ck_assert_msg(h.epoch == lines - lines % 4, "checkpoint at epoch %lld, %d epochs in the metrics",
+                (long long)h.epoch, lines);
+  argv[6] = "--resume";
+  test_run_ok(argv);
+  char *w1 = test_path(straight, "weights.bin"), *w2 = test_path(killed, "weights.bin"), h1[65], h2[65];
+  ck_assert_int_eq(mlprt_sha256_file(w1, h1), 0);
+  ck_assert_int_eq(mlprt_sha256_file(w2, h2), 0);
+  ck_assert_str_eq(h1, h2);
+  char *m1 = test_path(straight, "metrics.jsonl"), *m2 = test_path(killed, "metrics.jsonl");
+  ck_assert_int_eq(count_lines(m2), count_lines(m1));
+  free(m1), free(m2), free(w1), free(w2), free(straight), free(killed), free(exe), free(spec);
+}
+END_TEST
+
 START_TEST(settings_monitor_and_blas_threads) {
   char *data = iris_data();
   char *spec = iris_spec(
@@ -713,6 +792,7 @@ Suite *settings_suite(void) {
   tcase_add_test(tc, settings_label_smoothing_bounds_the_loss);
   tcase_add_test(tc, settings_regression_and_hinge_losses);
   tcase_add_test(tc, settings_validation_every);
+  tcase_add_test(tc, settings_checkpoint_every);
   tcase_add_test(tc, settings_monitor_and_blas_threads);
   tcase_add_test(tc, settings_metrics_everywhere);
   tcase_add_test(tc, settings_validation_is_not_called_test);
