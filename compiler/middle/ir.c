@@ -664,6 +664,8 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON_AddNumberToObject(env, "blas_threads", ir->blas_threads);
   cJSON_AddBoolToObject(env, "monitor", ir->monitor);
   cJSON_AddNumberToObject(env, "checkpoint_every", ir->checkpoint_every);
+  static const char *const logs[] = MLPRT_LOG_NAMES;
+  cJSON_AddStringToObject(env, "log", logs[ir->log_level]);
   cJSON_AddStringToObject(env, "distributed", ir->mpi ? "mpi" : "none");
   cJSON_AddNumberToObject(env, "shards", ir->shards);
   cJSON *pre = cJSON_AddObjectToObject(root, "pretrained");

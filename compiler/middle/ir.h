@@ -347,6 +347,7 @@ typedef struct {
   int blas_threads;      /* environment.blas_threads; 0: the thread budget */
   bool monitor;          /* environment.monitor: CPU time, memory and throughput per epoch */
   int checkpoint_every;  /* environment.checkpoint_every: epochs between checkpoints (1 unwritten) */
+  int log_level;         /* environment.log: MLPRT_LOG_* */
   bool mpi;              /* environment.distributed = mpi: the program runs under mpirun */
   int shards;            /* environment.shards: slices of every batch, a power of two */
   unsigned metrics;      /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */

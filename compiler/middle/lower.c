@@ -2144,6 +2144,9 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->blas_threads = (int)num_or(mlp_spec_setting(env, "blas_threads"), 0);
   ir->monitor = bool_or(mlp_spec_setting(env, "monitor"), false);
   ir->checkpoint_every = (int)num_or(mlp_spec_setting(env, "checkpoint_every"), 1);
+  static const char *const logs[] = MLPRT_LOG_NAMES;
+  const char *log = str_or(mlp_spec_setting(env, "log"), "info");
+  while (ir->log_level < MLPRT_LOG_ERROR && strcmp(logs[ir->log_level], log) != 0) ir->log_level++;
   /* environment.device: the host processor is the only back end */
   const MlpSpecValue *device = mlp_spec_setting(env, "device");
   if (strcmp(str_or(device, "cpu"), "cpu") != 0) {

@@ -106,6 +106,14 @@ enum {
 };
 #define MLPRT_LOSS_NAMES {"cross_entropy", "bce", "mse", "mae", "huber", "hinge"}
 
+/* environment.log, the least severe message the program prints: debug
+ * is --verbose (every epoch of every trial, with its learning rate), warn
+ * is --quiet (no progress or results on stdout; warnings on stderr), error
+ * also drops the warnings. --quiet and --verbose on the command line win.
+ * ORDER LOG (MLPRT_LOG_NAMES) */
+enum { MLPRT_LOG_INFO, MLPRT_LOG_DEBUG, MLPRT_LOG_WARN, MLPRT_LOG_ERROR };
+#define MLPRT_LOG_NAMES {"info", "debug", "warn", "error"}
+
 /* A random forest's class weights (MlprtModel.class_weight). */
 enum { MLPRT_CLASS_WEIGHT_NONE, MLPRT_CLASS_WEIGHT_BALANCED };
 
@@ -315,6 +323,7 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, blas_threads)         /* environment.blas_threads; 0: the thread budget */         \
   X(MLPRT_I64, int64_t, monitor)              /* environment.monitor: CPU, memory, throughput per epoch */ \
   X(MLPRT_I64, int64_t, checkpoint_every)     /* epochs between checkpoints (and a job's last one); 0: 1 */ \
+  X(MLPRT_I64, int64_t, log_level)            /* environment.log: MLPRT_LOG_* */                           \
   X(MLPRT_I64, int64_t, metrics)              /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */           \
   X(MLPRT_PTR, const char *, pretrained)      /* model.pretrained: the run whose weights.bin starts it */  \
   X(MLPRT_PTR, const char *, pretrained_sha256) /* that weights.bin's digest at compile time */ \

@@ -417,6 +417,10 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
     fprintf(stderr, "%s: error: %s\n", r->prog, err);
     exit(2);
   }
+  if (!r->cli.quiet && !r->cli.verbose) { /* environment.log, unless the command line says */
+    r->cli.verbose = p->log_level == MLPRT_LOG_DEBUG;
+    r->cli.quiet = p->log_level >= MLPRT_LOG_WARN;
+  }
   r->njobs = p->njobs + (p->nfolds > 0);
   r->jobs = malloc((size_t)r->njobs * sizeof *r->jobs);
   r->res = calloc((size_t)r->njobs, sizeof *r->res);
@@ -1702,7 +1706,7 @@ static cJSON *baseline_json(MlprtRun *r, int64_t best) {
   cJSON_AddStringToObject(b, "verdict", verdict);
   cJSON_AddItemToObject(b, "validation", scores_json(test ? &sv : &se, classify));
   if (test) cJSON_AddItemToObject(b, "test", scores_json(&se, classify));
-  if (mv <= bv) fprintf(stderr, "%s: warning: %s\n", r->prog, verdict);
+  if (mv <= bv && p->log_level != MLPRT_LOG_ERROR) fprintf(stderr, "%s: warning: %s\n", r->prog, verdict);
   else if (!r->cli.quiet) printf("%s\n", verdict);
   return b;
 }

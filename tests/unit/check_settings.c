@@ -469,6 +469,43 @@ START_TEST(settings_checkpoint_every) {
 }
 END_TEST
 
+/* environment.log: info prints progress and results, and on stderr the
+ * warning that the untrained model (zero weights, a tiny rate) does not beat
+ * the baseline; debug adds each epoch's learning rate; warn prints nothing
+ * on stdout but the warning; error not even that; --verbose on the command
+ * line wins over warn. */
+START_TEST(settings_log_levels) {
+  char *data = iris_data();
+  static const char *const levels[] = {"info", "debug", "warn", "error"};
+  for (int k = 0; k < 5; k++) {
+    char name[16], more[160];
+    snprintf(name, sizeof name, "log%d", k);
+    snprintf(more, sizeof more,
+             "  validation {\n    stop_on_divergence = false\n  }\n  environment {\n    log = %s\n  }\n",
+             levels[k < 4 ? k : 2]);
+    char *spec = iris_spec(name, data, 0.2, "", "    optimizer = sgd(lr = 0.000001)\n    init = zeros\n"
+                                               "    epochs = 3\n", more);
+    char *exe = test_path(tmp, name), *out = test_path(tmp, "log.run");
+    const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+    test_run_ok(b);
+    const char *argv[] = {exe, "--out", out, "--threads", "1", k == 4 ? "--verbose" : NULL, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_msg(r.status == 0, "%s: %s", levels[k < 4 ? k : 2], r.err);
+    bool progress = strstr(r.out, "epoch 3/3") != NULL, lr = strstr(r.out, " lr 1e-06") != NULL;
+    bool warned = strstr(r.err, "warning: the model does not beat the majority baseline") != NULL;
+    ck_assert_msg(progress == (k < 2 || k == 4), "log %d: stdout %s", k, r.out);
+    ck_assert_msg(lr == (k == 1 || k == 4), "log %d: stdout %s", k, r.out);
+    ck_assert_msg(warned == (k != 3), "log %d: stderr %s", k, r.err);
+    if (k == 2 || k == 3) ck_assert_str_eq(r.out, "");
+    test_run_free(&r);
+    free(exe);
+    free(out);
+    free(spec);
+  }
+  free(data);
+}
+END_TEST
+
 START_TEST(settings_monitor_and_blas_threads) {
   char *data = iris_data();
   char *spec = iris_spec(
@@ -793,6 +830,7 @@ Suite *settings_suite(void) {
   tcase_add_test(tc, settings_regression_and_hinge_losses);
   tcase_add_test(tc, settings_validation_every);
   tcase_add_test(tc, settings_checkpoint_every);
+  tcase_add_test(tc, settings_log_levels);
   tcase_add_test(tc, settings_monitor_and_blas_threads);
   tcase_add_test(tc, settings_metrics_everywhere);
   tcase_add_test(tc, settings_validation_is_not_called_test);
