@@ -914,6 +914,7 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_monitor, ci64(&c, ir->monitor));
   mlp_desc_set(&pd, MLPRT_PROGRAM_checkpoint_every, ci64(&c, ir->checkpoint_every));
   mlp_desc_set(&pd, MLPRT_PROGRAM_log_level, ci64(&c, ir->log_level));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_epoch_monitor, ci64(&c, ir->epoch_monitor));
   mlp_desc_set(&pd, MLPRT_PROGRAM_metrics, ci64(&c, ir->metrics));
   mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained, cstr(&c, ir->pretrained));
   mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained_sha256, cstr(&c, ir->pretrained_sha256));

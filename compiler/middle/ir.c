@@ -660,6 +660,10 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON *metrics = cJSON_AddArrayToObject(an, "metrics");
   for (int k = 0; k < MLPRT_NMETRICS; k++)
     if (ir->metrics >> k & 1) cJSON_AddItemToArray(metrics, cJSON_CreateString(mlprt_metric_name(k)));
+  cJSON *mon = cJSON_AddArrayToObject(root, "epoch_monitor"); /* empty: the default */
+  static const char *const mons[] = MLPRT_MON_NAMES;
+  for (int k = 0; k < MLPRT_NMONS; k++)
+    if (ir->epoch_monitor >> k & 1) cJSON_AddItemToArray(mon, cJSON_CreateString(mons[k]));
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
   cJSON_AddNumberToObject(env, "blas_threads", ir->blas_threads);
   cJSON_AddBoolToObject(env, "monitor", ir->monitor);

@@ -348,6 +348,7 @@ typedef struct {
   bool monitor;          /* environment.monitor: CPU time, memory and throughput per epoch */
   int checkpoint_every;  /* environment.checkpoint_every: epochs between checkpoints (1 unwritten) */
   int log_level;         /* environment.log: MLPRT_LOG_* */
+  unsigned epoch_monitor; /* validation.monitor: bits (1 << MLPRT_MON_*); 0: unwritten, the default */
   bool mpi;              /* environment.distributed = mpi: the program runs under mpirun */
   int shards;            /* environment.shards: slices of every batch, a power of two */
   unsigned metrics;      /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */

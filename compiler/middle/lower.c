@@ -2017,6 +2017,29 @@ static bool lower_metrics(Lower *L, MlpIr *ir) {
   return ok;
 }
 
+/* validation.monitor as bits (1 << MLPRT_MON_*), 0 unwritten; accuracy,
+ * F1 and AUC need a categorical target, MAE and R2 a numeric one. */
+static bool lower_epoch_monitor(Lower *L, MlpIr *ir) {
+  const MlpSpecValue *v = mlp_spec_setting(mlp_spec_block(L->s, "validation"), "monitor");
+  if (!v || !v->given || !v->node) return true;
+  bool classify = ir->models[0].task != MLP_TASK_REGRESSION, ok = true;
+  static const char *const names[] = MLPRT_MON_NAMES;
+  bool list = v->node->kind == MLP_ND_LIST;
+  for (int i = 0; i < (list ? v->node->kids.len : 1); i++) {
+    const MlpNode *e = list ? v->node->kids.items[i] : v->node;
+    int k = 0;
+    while (k < MLPRT_NMONS - 1 && strcmp(e->name, names[k]) != 0) k++; /* sema admits only the set */
+    bool for_classes = k == MLPRT_MON_ACCURACY || k == MLPRT_MON_VAL_ACCURACY || k == MLPRT_MON_VAL_F1 ||
+                       k == MLPRT_MON_VAL_AUC;
+    if ((for_classes && !classify) || ((k == MLPRT_MON_VAL_MAE || k == MLPRT_MON_VAL_R2) && classify)) {
+      mlp_diag_error(L->d, e->loc, "'%s' needs a %s target", e->name, classify ? "numeric" : "categorical");
+      ok = false;
+    }
+    ir->epoch_monitor |= 1u << k;
+  }
+  return ok;
+}
+
 /* model.pretrained: the run directory, verified against its manifest's
  * digests, must hold weights of exactly this model's layer shapes. Errors
  * are at the setting. A run directory that is itself being reloaded (shape
@@ -2204,7 +2227,8 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
     ir->jobs[0].optim.l2 = (float)L.l2;
   }
   if (!lower_tuning(&L, ir)) return NULL;
-  if (!lower_metrics(&L, ir) || !lower_pretrained(&L, ir, spec_path)) return NULL;
+  if (!lower_metrics(&L, ir) || !lower_epoch_monitor(&L, ir) || !lower_pretrained(&L, ir, spec_path))
+    return NULL;
   if (!lower_shards(&L, ir, env)) return NULL;
   /* The baseline beside the model: majority or mean, unless the model is one. */
   bool is_baseline = m->kind == MLP_MODEL_LINEAR && m->fit < MLPRT_FIT_LINEAR;

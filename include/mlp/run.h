@@ -114,6 +114,29 @@ enum {
 enum { MLPRT_LOG_INFO, MLPRT_LOG_DEBUG, MLPRT_LOG_WARN, MLPRT_LOG_ERROR };
 #define MLPRT_LOG_NAMES {"info", "debug", "warn", "error"}
 
+/* validation.monitor, what each metrics.jsonl line records besides job,
+ * epoch and seconds (and environment.monitor's resources), in the
+ * registry's order of the monitor set; the val_ ones only on validated
+ * epochs. Unwritten: lr, loss, val_loss and val_accuracy (categorical) or
+ * val_r2 and val_mse (numeric). ORDER MONITOR (MLPRT_MON_NAMES, then the
+ * metrics.jsonl keys) */
+enum {
+  MLPRT_MON_LOSS,
+  MLPRT_MON_VAL_LOSS,
+  MLPRT_MON_ACCURACY,
+  MLPRT_MON_VAL_ACCURACY,
+  MLPRT_MON_VAL_F1,
+  MLPRT_MON_VAL_AUC,
+  MLPRT_MON_VAL_MAE,
+  MLPRT_MON_VAL_R2,
+  MLPRT_MON_LR,
+  MLPRT_NMONS
+};
+#define MLPRT_MON_NAMES                                                                                \
+  {"loss", "val_loss", "accuracy", "val_accuracy", "val_f1", "val_auc", "val_mae", "val_r2", "lr"}
+#define MLPRT_MON_KEYS                                                                                 \
+  {"train_loss", "val_loss", "train_accuracy", "val_accuracy", "val_f1", "val_auc", "val_mae", "val_r2", "lr"}
+
 /* A random forest's class weights (MlprtModel.class_weight). */
 enum { MLPRT_CLASS_WEIGHT_NONE, MLPRT_CLASS_WEIGHT_BALANCED };
 
@@ -324,6 +347,7 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, monitor)              /* environment.monitor: CPU, memory, throughput per epoch */ \
   X(MLPRT_I64, int64_t, checkpoint_every)     /* epochs between checkpoints (and a job's last one); 0: 1 */ \
   X(MLPRT_I64, int64_t, log_level)            /* environment.log: MLPRT_LOG_* */                           \
+  X(MLPRT_I64, int64_t, epoch_monitor)        /* validation.monitor: bits 1 << MLPRT_MON_*; 0: default */  \
   X(MLPRT_I64, int64_t, metrics)              /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */           \
   X(MLPRT_PTR, const char *, pretrained)      /* model.pretrained: the run whose weights.bin starts it */  \
   X(MLPRT_PTR, const char *, pretrained_sha256) /* that weights.bin's digest at compile time */ \

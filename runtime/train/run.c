@@ -765,11 +765,10 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   return tally_scores(r, &t);
 }
 
-/* A job's final validation scores; with the val_auc objective their ROC
- * AUC too, from the outputs on the view's rows. */
-static Scores validate(MlprtRun *r, int64_t job, const View *v) {
-  Scores sc = evaluate(r, job, v);
-  if (r->p->objective != MLPRT_OBJ_VAL_AUC || v->n == 0) return sc;
+/* The ROC AUC of the current weights' outputs on the rows of v (NaN
+ * without rows). */
+static double view_auc(MlprtRun *r, int64_t job, const View *v) {
+  if (v->n == 0) return NAN;
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
   const MlprtDataset *d = &r->data;
@@ -786,9 +785,17 @@ static Scores validate(MlprtRun *r, int64_t job, const View *v) {
     m->forward(base, nb, 0, 0, 0);
     memcpy(outs + start * d->K, base + m->out_off, (size_t)(nb * d->K) * sizeof *outs);
   }
-  sc.auc = mlprt_auc(outs, d->K, labels, d->nclasses, v->n);
+  double auc = mlprt_auc(outs, d->K, labels, d->nclasses, v->n);
   free(outs);
   free(labels);
+  return auc;
+}
+
+/* A job's final validation scores; with the val_auc objective their ROC
+ * AUC too. */
+static Scores validate(MlprtRun *r, int64_t job, const View *v) {
+  Scores sc = evaluate(r, job, v);
+  if (r->p->objective == MLPRT_OBJ_VAL_AUC) sc.auc = view_auc(r, job, v);
   return sc;
 }
 
@@ -1203,14 +1210,30 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
       }
       mlprt_sched_observe(&sched, v.loss);
     }
-    char line[512];
+    char line[768];
     double secs = mlprt_now() - t_ep;
-    int n = snprintf(line, sizeof line, "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,",
-                     (long long)job, (long long)epoch + 1, lr, loss);
-    if (validated) {
-      n += snprintf(line + n, sizeof line - (size_t)n, "\"val_loss\":%.6g,", v.loss);
-      if (classify) n += snprintf(line + n, sizeof line - (size_t)n, "\"val_accuracy\":%.6g,", v.accuracy);
-      else n += snprintf(line + n, sizeof line - (size_t)n, "\"val_r2\":%.6g,\"val_mse\":%.6g,", v.r2, v.mse);
+    int n =
+        snprintf(line, sizeof line, "{\"job\":%lld,\"epoch\":%lld,", (long long)job, (long long)epoch + 1);
+    uint64_t mon = (uint64_t)r->p->epoch_monitor;
+    if (mon == 0) { /* the default */
+      n += snprintf(line + n, sizeof line - (size_t)n, "\"lr\":%.6g,\"train_loss\":%.6g,", lr, loss);
+      if (validated && classify)
+        n += snprintf(line + n, sizeof line - (size_t)n, "\"val_loss\":%.6g,\"val_accuracy\":%.6g,", v.loss,
+                      v.accuracy);
+      else if (validated)
+        n += snprintf(line + n, sizeof line - (size_t)n,
+                      "\"val_loss\":%.6g,\"val_r2\":%.6g,\"val_mse\":%.6g,", v.loss, v.r2, v.mse);
+    } else {
+      /* validation.monitor: the quantities in their order, the validation ones when validated */
+      static const char *const keys[] = MLPRT_MON_KEYS;
+      if (validated && mon >> MLPRT_MON_VAL_AUC & 1) v.auc = view_auc(r, job, &val);
+      double train_acc = mon >> MLPRT_MON_ACCURACY & 1 ? evaluate(r, job, &train).accuracy : NAN;
+      const double vals[] = {loss, v.loss, train_acc, v.accuracy, v.f1, v.auc, v.mae, v.r2, lr};
+      for (int k = 0; k < MLPRT_NMONS; k++) {
+        bool val_key = k != MLPRT_MON_LOSS && k != MLPRT_MON_ACCURACY && k != MLPRT_MON_LR;
+        if ((mon >> k & 1) && (validated || !val_key))
+          n += snprintf(line + n, sizeof line - (size_t)n, "\"%s\":%.6g,", keys[k], vals[k]);
+      }
     }
     n += snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f", secs);
     if (r->p->monitor) {

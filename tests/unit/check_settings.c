@@ -506,6 +506,54 @@ START_TEST(settings_log_levels) {
 }
 END_TEST
 
+/* validation.monitor: each metrics.jsonl line records exactly the listed
+ * quantities (with job, epoch and seconds); the last epoch's validation F1
+ * and AUC are the manifest's final scores of the same weights
+ * (restore_best = false), and a quantity the target cannot have is refused
+ * where it is written. */
+START_TEST(settings_validation_monitor) {
+  char *data = iris_data();
+  char *spec = iris_spec("mon", data, 0, "", "    optimizer = adam(lr = 0.05)\n    epochs = 12\n",
+                         "  validation {\n    monitor = [accuracy, val_f1, val_auc, lr]\n"
+                         "    early_stopping(patience = 100, restore_best = false)\n  }\n"
+                         "  analysis {\n    metrics = [accuracy, f1, auc]\n  }\n");
+  char *run = test_train(spec, tmp, "mon");
+  char *text = read_text(run, "metrics.jsonl"), *last = NULL;
+  int lines = 0;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+    cJSON *o = cJSON_Parse(line);
+    ck_assert_ptr_nonnull(o);
+    static const char *const keys[] = {"job",     "epoch", "train_accuracy", "val_f1",
+                                       "val_auc", "lr",    "seconds"};
+    int n = 0;
+    for (const cJSON *c = o->child; c; c = c->next, n++) {
+      ck_assert_int_lt(n, 7);
+      ck_assert_str_eq(c->string, keys[n]);
+    }
+    ck_assert_int_eq(n, 7);
+    double acc = get(o, "train_accuracy")->valuedouble;
+    ck_assert(acc >= 0 && acc <= 1);
+    cJSON_Delete(o);
+    last = line;
+  }
+  ck_assert_int_eq(lines, 12);
+  cJSON *o = cJSON_Parse(last), *man;
+  const cJSON *sc = eval_scores(run, &man);
+  ck_assert_double_eq_tol(get(o, "val_f1")->valuedouble, get(sc, "f1")->valuedouble, 1e-5);
+  ck_assert_double_eq_tol(get(o, "val_auc")->valuedouble, get(sc, "auc")->valuedouble, 1e-5);
+  ck_assert_double_ge(get(o, "train_accuracy")->valuedouble, 0.8);
+  cJSON_Delete(o);
+  cJSON_Delete(man);
+  free(text);
+  free(run);
+  free(spec);
+  spec = iris_spec("mon_bad", data, 0.2, "", "", "  validation {\n    monitor = [loss, val_r2]\n  }\n");
+  build_fails(spec, ":15:22: error: 'val_r2' needs a numeric target");
+  free(spec);
+  free(data);
+}
+END_TEST
+
 START_TEST(settings_monitor_and_blas_threads) {
   char *data = iris_data();
   char *spec = iris_spec(
@@ -831,6 +879,7 @@ Suite *settings_suite(void) {
   tcase_add_test(tc, settings_validation_every);
   tcase_add_test(tc, settings_checkpoint_every);
   tcase_add_test(tc, settings_log_levels);
+  tcase_add_test(tc, settings_validation_monitor);
   tcase_add_test(tc, settings_monitor_and_blas_threads);
   tcase_add_test(tc, settings_metrics_everywhere);
   tcase_add_test(tc, settings_validation_is_not_called_test);
