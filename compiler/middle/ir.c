@@ -629,6 +629,7 @@ static cJSON *deploy_json(const MlpIr *ir) {
   cJSON_AddNumberToObject(o, "max_latency_ms", dp->max_latency_ms);
   add_str(o, "registry", dp->registry);
   cJSON_AddBoolToObject(o, "sign", dp->sign);
+  cJSON_AddBoolToObject(o, "rollback", dp->rollback);
   cJSON_AddNumberToObject(o, "prune", dp->prune);
   cJSON *mon = cJSON_AddObjectToObject(o, "monitor");
   cJSON_AddBoolToObject(mon, "enabled", dp->monitor);

@@ -310,6 +310,7 @@ typedef struct {
   double max_latency_ms;    /* real-time budget; 0: none */
   const char *registry;     /* the version registry's directory */
   bool sign;                /* deploy.sign: deploy requires a signing key */
+  bool rollback;            /* deploy.rollback: keep the older versions (false: deploy removes them) */
   double prune;             /* prune(sparsity); 0: no pruning */
   bool monitor;             /* monitor(...) written: the drift reference is compiled in */
   double drift_threshold;   /* monitor: PSI that reports drift */

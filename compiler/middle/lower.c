@@ -2103,6 +2103,7 @@ static void lower_deploy(Lower *L, MlpIrDeploy *dp) {
   dp->cpu = str_or(mlp_spec_setting(deploy, "cpu"), "x86-64-v2");
   dp->registry = str_or(mlp_spec_setting(deploy, "registry"), "registry");
   dp->sign = bool_or(mlp_spec_setting(deploy, "sign"), false);
+  dp->rollback = bool_or(mlp_spec_setting(deploy, "rollback"), true);
   dp->prune = num_or(mlp_spec_arg(mlp_spec_op(deploy, "prune"), "sparsity"), 0);
   dp->on_missing_column = failsafe(fs, "missing_column", "reject");
   dp->on_unknown_category = failsafe(fs, "unknown_category", "impute");

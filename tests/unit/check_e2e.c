@@ -770,19 +770,17 @@ START_TEST(e2e_limits_and_unbuilt_settings) {
       strstr(r.err, ":9:18: error: the model has 67 parameters, more than max_params = 10"));
   test_run_free(&r);
   free(spec);
-  /* Planned settings are refused where they are written. */
+  /* A planned op is refused where it is written. */
   spec = write_spec("planned.mlp",
       "pipeline planned {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
       "    target = species\n    clean {\n      align(on = sepal_length)\n    }\n  }\n"
-      "  model {\n    dense(8)\n    output()\n  }\n  deploy {\n    rollback = false\n  }\n}\n",
+      "  model {\n    dense(8)\n    output()\n  }\n}\n",
       root());
   const char *c2[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
   r = test_run(c2, NULL);
   ck_assert_int_eq(r.status, 1);
   ck_assert_ptr_nonnull(
       strstr(r.err, ":6:7: error: `clean.align` is not supported by code generation yet"));
-  ck_assert_ptr_nonnull(
-      strstr(r.err, ":14:16: error: `deploy.rollback` is not supported by code generation yet"));
   test_run_free(&r);
   free(spec);
   free(prog);

@@ -218,7 +218,7 @@ START_TEST(reg_statuses) {
   ck_assert(align->planned && mlp_reg_param(align, "on")->planned);
   ck_assert(!mlp_reg_kind_op(mlp_reg_kind("optimizer"), "rmsprop")->planned);
   ck_assert(!mlp_reg_kind_op(mlp_reg_kind("optimizer"), "adam")->planned);
-  ck_assert(mlp_reg_setting(mlp_reg_block("deploy"), "rollback")->planned);
+  ck_assert(!mlp_reg_setting(mlp_reg_block("deploy"), "rollback")->planned);
   ck_assert(!mlp_reg_setting(mlp_reg_block("environment"), "threads")->planned);
   ck_assert(!mlp_reg_param(mlp_reg_block_op(mlp_reg_block("model"), "dense"), "init")->planned);
   ck_assert(!mlp_reg_param(mlp_reg_block_op(mlp_reg_block("model"), "dense"), "units")->planned);

@@ -99,9 +99,6 @@ START_TEST(help_op_shows_params) {
   out = help_text("align", &status, &err);
   ck_assert_ptr_nonnull(strstr(out, "on a key (temporal alignment) (planned"));
   free(out), free(err);
-  out = help_text("deploy.rollback", &status, &err);
-  ck_assert_ptr_nonnull(strstr(out, "Keep the previous version ready to restore (planned"));
-  free(out), free(err);
   out = help_text("adam", &status, &err);
   ck_assert_ptr_null(strstr(out, "planned"));
   free(out), free(err);
