@@ -243,7 +243,8 @@ static inline void emit_act(Cg *c, LLVMValueRef out, LLVMValueRef count, MlpAct 
 }
 
 /* out = act(out + bias) over rows x cols, the epilogue of a dense layer:
- * one pass, inner trip count the constant layer width. */
+ * one pass, inner trip count the constant layer width. bias may be NULL
+ * (a layer without one). */
 static inline void emit_bias_act(Cg *c, LLVMValueRef out, LLVMValueRef bias, LLVMValueRef rows, int64_t cols,
                                  MlpAct act) {
   Loop r = loop_begin(c, rows);
@@ -252,7 +253,8 @@ static inline void emit_bias_act(Cg *c, LLVMValueRef out, LLVMValueRef bias, LLV
     /* Max-subtracted, so exp never overflows. */
     LLVMValueRef mx = slot(c, c->f32, cf32(c, -INFINITY));
     Loop j = loop_begin(c, ci64(c, cols));
-    LLVMValueRef z = xadd(c, fload(c, row, j.iv), fload(c, bias, j.iv));
+    LLVMValueRef z = fload(c, row, j.iv);
+    if (bias) z = xadd(c, z, fload(c, bias, j.iv));
     fstore(c, z, row, j.iv);
     LLVMValueRef cur = LLVMBuildLoad2(c->b, c->f32, mx, "");
     LLVMValueRef gt = LLVMBuildFCmp(c->b, LLVMRealOGT, z, cur, "");
@@ -272,7 +274,8 @@ static inline void emit_bias_act(Cg *c, LLVMValueRef out, LLVMValueRef bias, LLV
     loop_end(c, &j);
   } else {
     Loop j = loop_begin(c, ci64(c, cols));
-    LLVMValueRef z = xadd(c, fload(c, row, j.iv), fload(c, bias, j.iv));
+    LLVMValueRef z = fload(c, row, j.iv);
+    if (bias) z = xadd(c, z, fload(c, bias, j.iv));
     fstore(c, act_value(c, z, act), row, j.iv);
     loop_end(c, &j);
   }

@@ -98,7 +98,8 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       emit_bias_act(c, out, felem(c, params, ci64(c, l->b_off)), n, l->out_size, l->act);
     } else if (l->op == MLP_OP_DENSE && i == 0 && m->sparse_in) {
       /* Over the rows' nonzeros; the bias rides in the fused epilogue. */
-      LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
+      LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
+      LLVMValueRef bias = l->no_bias ? NULL : felem(c, params, ci64(c, l->b_off));
       SparseIn x = sparse_in(c, m);
       LLVMValueRef sa[] = {out, x.ptr, x.col, x.val, w, LLVMConstNull(c->ptr), n32, ci32(c, l->in_size),
                            ci32(c, l->out_size)};
@@ -107,7 +108,8 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const char *name) {
       emit_saved_act(c, m, l, out, count);
     } else if (l->op == MLP_OP_DENSE) {
       /* The GEMM without bias; the bias rides in the fused epilogue. */
-      LLVMValueRef w = felem(c, params, ci64(c, l->w_off)), bias = felem(c, params, ci64(c, l->b_off));
+      LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
+      LLVMValueRef bias = l->no_bias ? NULL : felem(c, params, ci64(c, l->b_off));
       LLVMValueRef da[] = {out,
                            in,
                            w,
@@ -252,18 +254,72 @@ static void norm_grads(Cg *c, const MlpIrModel *m, int i, LLVMValueRef din, LLVM
   a[7] = felem(c, stats, ci64(c, nstats));
 }
 
-/* The loss of the output layer against y, and its gradient with respect to
- * the output layer's pre-activation written to dz; returns the mean loss.
- * Softmax + cross-entropy and sigmoid + binary cross-entropy both have the
- * gradient (p - y) / n (y smoothed when asked); mean squared error has
- * 2 (p - y) / (n k). */
-static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
+/* The multiclass hinge (torch.nn.MultiMarginLoss, margin 1) of the
+ * logits z of a softmax output, read from its probabilities p as log p
+ * (p clamped away from 0), whose differences are the logits': per row,
+ * the sum over classes j other than the label y of max(0, 1 - z_y + z_j),
+ * over k classes, and the mean over the n rows. dz_j = 1 / (k n) for each
+ * j whose term is positive, dz_y = minus their sum. */
+static LLVMValueRef emit_hinge(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
   const MlpIrLayer *last = &m->layers[m->nlayers - 1];
   int64_t k = m->out_size;
   LLVMValueRef p = buf(c, m, last->out_buf), y = buf(c, m, m->y_buf), dz = buf(c, m, last->dout_buf);
+  LLVMValueRef inv = xdiv(c, cf32(c, 1), LLVMBuildSIToFP(c->b, LLVMBuildNSWMul(c->b, n, ci64(c, k), ""),
+                                                           c->f32, ""));
+  LLVMValueRef acc = slot(c, c->f64, cf64(c, 0));
+  LLVMValueRef zy = slot(c, c->f32, cf32(c, 0)), active = slot(c, c->f32, cf32(c, 0));
+  LLVMValueRef tiny = cf32(c, 1e-30);
+  Loop r = loop_begin(c, n);
+  LLVMValueRef row = LLVMBuildNSWMul(c->b, r.iv, ci64(c, k), "");
+  LLVMValueRef pr = felem(c, p, row), yr = felem(c, y, row), dr = felem(c, dz, row);
+  LLVMBuildStore(c->b, cf32(c, 0), zy);
+  LLVMBuildStore(c->b, cf32(c, 0), active);
+  Loop j = loop_begin(c, ci64(c, k)); /* z_y: the one-hot row picks it */
+  LLVMValueRef pj = fload(c, pr, j.iv);
+  pj = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, pj, tiny, ""), pj, tiny, "");
+  LLVMValueRef lp = intrinsic(c, "llvm.log", c->f32, &pj, 1);
+  LLVMBuildStore(c->b, xadd(c, LLVMBuildLoad2(c->b, c->f32, zy, ""), xmul(c, fload(c, yr, j.iv), lp)), zy);
+  loop_end(c, &j);
+  LLVMValueRef zyv = LLVMBuildLoad2(c->b, c->f32, zy, "");
+  j = loop_begin(c, ci64(c, k));
+  pj = fload(c, pr, j.iv);
+  pj = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, pj, tiny, ""), pj, tiny, "");
+  lp = intrinsic(c, "llvm.log", c->f32, &pj, 1);
+  LLVMValueRef margin = xadd(c, xsub(c, cf32(c, 1), zyv), lp);
+  LLVMValueRef other = LLVMBuildFCmp(c->b, LLVMRealOEQ, fload(c, yr, j.iv), cf32(c, 0), "");
+  LLVMValueRef on = LLVMBuildAnd(c->b, other, LLVMBuildFCmp(c->b, LLVMRealOGT, margin, cf32(c, 0), ""), "");
+  LLVMValueRef g = LLVMBuildSelect(c->b, on, inv, cf32(c, 0), "");
+  fstore(c, g, dr, j.iv);
+  LLVMBuildStore(c->b, xadd(c, LLVMBuildLoad2(c->b, c->f32, active, ""), g), active);
+  LLVMValueRef term = LLVMBuildSelect(c->b, on, margin, cf32(c, 0), "");
+  LLVMBuildStore(c->b, LLVMBuildFAdd(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""),
+                                     LLVMBuildFPExt(c->b, term, c->f64, ""), ""), acc);
+  loop_end(c, &j);
+  LLVMValueRef sum = LLVMBuildLoad2(c->b, c->f32, active, "");
+  j = loop_begin(c, ci64(c, k)); /* the label's logit takes minus the others' sum */
+  fstore(c, xsub(c, fload(c, dr, j.iv), xmul(c, fload(c, yr, j.iv), sum)), dr, j.iv);
+  loop_end(c, &j);
+  loop_end(c, &r);
+  LLVMValueRef denom = LLVMBuildSIToFP(c->b, LLVMBuildNSWMul(c->b, n, ci64(c, k), ""), c->f64, "");
+  return LLVMBuildFDiv(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), denom, "");
+}
+
+/* The loss of the output layer against y, and its gradient with respect to
+ * the output layer's pre-activation written to dz; returns the mean loss.
+ * Softmax + cross-entropy and sigmoid + binary cross-entropy both have the
+ * gradient (p - y) / n (y smoothed when asked); over a linear output with
+ * n k values, mean squared error has 2 (p - y) / (n k), mean absolute
+ * error sign(p - y) / (n k) (0 at 0, as PyTorch's), Huber (p - y) clamped
+ * to [-delta, delta] over n k. */
+static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
+  if (m->loss == MLPRT_LOSS_HINGE) return emit_hinge(c, m, n);
+  const MlpIrLayer *last = &m->layers[m->nlayers - 1];
+  int64_t k = m->out_size;
+  bool regression = m->task == MLP_TASK_REGRESSION;
+  LLVMValueRef p = buf(c, m, last->out_buf), y = buf(c, m, m->y_buf), dz = buf(c, m, last->dout_buf);
   LLVMValueRef total = LLVMBuildNSWMul(c->b, n, ci64(c, k), "");
-  LLVMValueRef nf = LLVMBuildSIToFP(c->b, m->task == MLP_TASK_REGRESSION ? total : n, c->f32, "");
-  LLVMValueRef scale = xdiv(c, cf32(c, m->task == MLP_TASK_REGRESSION ? 2 : 1), nf);
+  LLVMValueRef nf = LLVMBuildSIToFP(c->b, regression ? total : n, c->f32, "");
+  LLVMValueRef scale = xdiv(c, cf32(c, m->loss == MLPRT_LOSS_MSE ? 2 : 1), nf);
   LLVMValueRef acc = slot(c, c->f64, cf64(c, 0));
   Loop i = loop_begin(c, total);
   LLVMValueRef pi = fload(c, p, i.iv), yi = fload(c, y, i.iv);
@@ -272,10 +328,24 @@ static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
   float e = m->task == MLP_TASK_MULTICLASS ? m->label_smoothing : 0;
   if (e > 0) yi = xadd(c, xmul(c, yi, cf32(c, 1 - e)), cf32(c, e / (float)k));
   LLVMValueRef diff = xsub(c, pi, yi);
-  fstore(c, xmul(c, diff, scale), dz, i.iv);
-  LLVMValueRef term;
-  if (m->task == MLP_TASK_REGRESSION) {
+  LLVMValueRef term, grad = diff;
+  if (regression) {
+    LLVMValueRef mag = intrinsic(c, "llvm.fabs", c->f32, &diff, 1);
+    LLVMValueRef pos = LLVMBuildFCmp(c->b, LLVMRealOGT, diff, cf32(c, 0), "");
+    LLVMValueRef neg = LLVMBuildFCmp(c->b, LLVMRealOLT, diff, cf32(c, 0), "");
     term = xmul(c, diff, diff);
+    if (m->loss == MLPRT_LOSS_MAE) {
+      term = mag;
+      LLVMValueRef below = LLVMBuildSelect(c->b, neg, cf32(c, -1), cf32(c, 0), "");
+      grad = LLVMBuildSelect(c->b, pos, cf32(c, 1), below, "");
+    } else if (m->loss == MLPRT_LOSS_HUBER) {
+      float d = m->huber_delta;
+      LLVMValueRef near = LLVMBuildFCmp(c->b, LLVMRealOLT, mag, cf32(c, d), "");
+      term = LLVMBuildSelect(c->b, near, xmul(c, cf32(c, 0.5), term),
+                             xmul(c, cf32(c, d), xsub(c, mag, cf32(c, 0.5 * d))), "");
+      grad = LLVMBuildSelect(c->b, pos, cf32(c, d), cf32(c, -d), "");
+      grad = LLVMBuildSelect(c->b, near, diff, grad, "");
+    }
   } else {
     /* -y log p (and -(1-y) log(1-p) for binary), with p clamped away from 0
      * so a confident mistake costs a large finite loss, not inf. */
@@ -291,11 +361,12 @@ static LLVMValueRef emit_loss(Cg *c, const MlpIrModel *m, LLVMValueRef n) {
       term = xsub(c, term, xmul(c, xsub(c, cf32(c, 1), yi), lq));
     }
   }
+  fstore(c, xmul(c, grad, scale), dz, i.iv);
   LLVMValueRef sum =
       LLVMBuildFAdd(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), LLVMBuildFPExt(c->b, term, c->f64, ""), "");
   LLVMBuildStore(c->b, sum, acc);
   loop_end(c, &i);
-  LLVMValueRef denom = LLVMBuildSIToFP(c->b, m->task == MLP_TASK_REGRESSION ? total : n, c->f64, "");
+  LLVMValueRef denom = LLVMBuildSIToFP(c->b, regression ? total : n, c->f64, "");
   return LLVMBuildFDiv(c->b, LLVMBuildLoad2(c->b, c->f64, acc, ""), denom, "");
 }
 
@@ -354,7 +425,8 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
       /* The loss already gave the output layer's pre-activation gradient. */
       if (i < m->nlayers - 1) emit_act_backward(c, dout, buf(c, m, saved_act(l)), count, l->act);
       LLVMValueRef w = felem(c, params, ci64(c, l->w_off));
-      LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off)), db = felem(c, grads, ci64(c, l->b_off));
+      LLVMValueRef dw = felem(c, grads, ci64(c, l->w_off));
+      LLVMValueRef db = l->no_bias ? LLVMConstNull(c->ptr) : felem(c, grads, ci64(c, l->b_off));
       if (i == 0 && m->sparse_in) { /* rows of nonzeros: the weights they touch, no input gradient */
         SparseIn x = sparse_in(c, m);
         LLVMValueRef sa[] = {dw, db, dout, x.ptr, x.col, x.val, n32, ci32(c, l->in_size),
@@ -459,7 +531,8 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
   LLVMValueRef p = buf(c, m, m->params_buf), g = buf(c, m, m->grads_buf);
   LLVMValueRef mb = buf(c, m, m->m_buf), vb = buf(c, m, m->v_buf);
   LLVMValueRef step_size = lr, inv_c2 = NULL, decay = NULL;
-  if (o->kind != MLP_OPTIM_SGD) {
+  bool adam = o->kind == MLP_OPTIM_ADAM || o->kind == MLP_OPTIM_ADAMW;
+  if (adam) {
     /* Bias corrections in double: lr / (1 - b1^t) and 1 / sqrt(1 - b2^t). */
     LLVMValueRef tf = LLVMBuildSIToFP(c->b, t, c->f64, "");
     LLVMValueRef a1[] = {cf64(c, o->beta1), tf}, a2[] = {cf64(c, o->beta2), tf};
@@ -520,6 +593,18 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
       d = o->nesterov ? xadd(c, gi, xmul(c, cf32(c, o->momentum), b)) : b;
     }
     np = xsub(c, pi, xmul(c, lr, d));
+  } else if (o->kind == MLP_OPTIM_RMSPROP) {
+    /* s = rho s + (1 - rho) g^2 (v), then g / (sqrt(s) + eps), through
+     * the momentum buffer (m) when there is one. */
+    LLVMValueRef si = xadd(c, xmul(c, cf32(c, o->rho), fload(c, vb, i.iv)),
+                           xmul(c, cf32(c, 1 - o->rho), xmul(c, gi, gi)));
+    fstore(c, si, vb, i.iv);
+    LLVMValueRef d = xdiv(c, gi, xadd(c, intrinsic(c, "llvm.sqrt", c->f32, &si, 1), cf32(c, o->eps)));
+    if (o->momentum > 0) {
+      d = xadd(c, xmul(c, cf32(c, o->momentum), fload(c, mb, i.iv)), d);
+      fstore(c, d, mb, i.iv);
+    }
+    np = xsub(c, pi, xmul(c, lr, d));
   } else {
     LLVMValueRef mi =
         xadd(c, xmul(c, cf32(c, o->beta1), fload(c, mb, i.iv)), xmul(c, cf32(c, 1 - o->beta1), gi));
@@ -536,6 +621,25 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
   return c->fn;
 }
 
+/* The runtime's initializer descriptor (mlp/init.h) of init: He's scale
+ * is derived for ReLU, Glorot's has gain 1; uniform is U[-0.05, 0.05),
+ * normal N(0, 0.05), as the init set says. */
+static LLVMValueRef init_desc(Cg *c, MlpInit init) {
+  static const MlprtInitKind kinds[] = {MLPRT_INIT_KAIMING_UNIFORM, MLPRT_INIT_KAIMING_NORMAL,
+                                        MLPRT_INIT_XAVIER_UNIFORM,  MLPRT_INIT_XAVIER_NORMAL,
+                                        MLPRT_INIT_ZEROS,           MLPRT_INIT_UNIFORM,
+                                        MLPRT_INIT_NORMAL}; /* by MlpInit */
+  bool he = init == MLP_INIT_HE_UNIFORM || init == MLP_INIT_HE_NORMAL;
+  MlpDescBuild d;
+  mlp_desc_begin(&d, MLP_DESC_INIT);
+  mlp_desc_set(&d, MLPRT_INIT_kind, ci64(c, kinds[init]));
+  mlp_desc_set(&d, MLPRT_INIT_a, cf64(c, init == MLP_INIT_UNIFORM ? -0.05 : 0));
+  mlp_desc_set(&d, MLPRT_INIT_b, cf64(c, init == MLP_INIT_UNIFORM || init == MLP_INIT_NORMAL ? 0.05 : 0));
+  mlp_desc_set(&d, MLPRT_INIT_gain, cf64(c, mlprt_init_gain(he ? MLPRT_GAIN_RELU : MLPRT_GAIN_LINEAR, 0)));
+  mlp_desc_set(&d, MLPRT_INIT_fan_out, ci64(c, 0));
+  return const_global(c, "mlp_init", mlp_desc_end(&d, c->ctx));
+}
+
 /* Fresh weights through the runtime's initializer (mlp/init.h), so that
  * PyTorch's fan and gain rules have one definition: every weight tensor
  * gets a constant shape and MlprtInit and its own RNG stream (its layer's
@@ -545,19 +649,7 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
   begin_fn(c, name, c->voidt, ps, 2);
   LLVMValueRef seed = LLVMGetParam(c->fn, 1), params = buf(c, m, m->params_buf);
   memzero(c, params, ci64(c, m->n_params * 4));
-  bool normal = m->init == MLP_INIT_HE_NORMAL || m->init == MLP_INIT_GLOROT_NORMAL;
-  bool he = m->init == MLP_INIT_HE_UNIFORM || m->init == MLP_INIT_HE_NORMAL;
-  MlprtInitKind kind = he ? (normal ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_KAIMING_UNIFORM)
-                          : (normal ? MLPRT_INIT_XAVIER_NORMAL : MLPRT_INIT_XAVIER_UNIFORM);
-  /* He's scale is derived for ReLU; Glorot's has gain 1. */
-  MlpDescBuild d;
-  mlp_desc_begin(&d, MLP_DESC_INIT);
-  mlp_desc_set(&d, MLPRT_INIT_kind, ci64(c, kind));
-  mlp_desc_set(&d, MLPRT_INIT_a, cf64(c, 0));
-  mlp_desc_set(&d, MLPRT_INIT_b, cf64(c, 0));
-  mlp_desc_set(&d, MLPRT_INIT_gain, cf64(c, mlprt_init_gain(he ? MLPRT_GAIN_RELU : MLPRT_GAIN_LINEAR, 0)));
-  mlp_desc_set(&d, MLPRT_INIT_fan_out, ci64(c, 0));
-  LLVMValueRef init = const_global(c, "mlp_init", mlp_desc_end(&d, c->ctx));
+  LLVMValueRef inits[MLP_INIT_NORMAL + 1] = {0}; /* the descriptors made so far, by MlpInit */
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
     if (l->op == MLP_OP_BATCHNORM) {
@@ -622,8 +714,10 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
                            ci64(c, l->kernel), ci64(c, l->kernel)};
     int ndim = conv ? 4 : 2;
     LLVMValueRef shape = const_global(c, "mlp_shape", LLVMConstArray2(c->i64, dims, (uint64_t)ndim));
+    MlpInit kind = l->init ? (MlpInit)(l->init - 1) : m->init;
+    if (!inits[kind]) inits[kind] = init_desc(c, kind);
     LLVMValueRef fa[] = {felem(c, params, ci64(c, l->w_off)), shape, LLVMConstInt(c->i32, (unsigned)ndim, 0),
-                         init, seed, ci64(c, i)};
+                         inits[kind], seed, ci64(c, i)};
     abi_call(c, MLP_ABI_mlprt_init_fill, fa, 6);
   }
   LLVMBuildRetVoid(c->b);
@@ -657,6 +751,8 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_backward, bwd);
   mlp_desc_set(&d, MLPRT_MODEL_update, upd);
   mlp_desc_set(&d, MLPRT_MODEL_task, ci64(c, m->task));
+  mlp_desc_set(&d, MLPRT_MODEL_loss, ci64(c, m->loss));
+  mlp_desc_set(&d, MLPRT_MODEL_huber_delta, cf64(c, m->huber_delta));
   mlp_desc_set(&d, MLPRT_MODEL_n_in, ci64(c, m->in_size));
   mlp_desc_set(&d, MLPRT_MODEL_n_out, ci64(c, m->out_size));
   mlp_desc_set(&d, MLPRT_MODEL_batch, ci64(c, m->batch));
@@ -709,11 +805,6 @@ static double decimal(float f) {
   return strtod(buf, NULL);
 }
 
-static const char *optim_name(MlpOptimKind k) {
-  static const char *const names[] = {"sgd", "adam", "adamw"};
-  return names[k];
-}
-
 static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   static const int64_t sched[] = {MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP,
                                   MLPRT_SCHED_KIND_PLATEAU};
@@ -738,7 +829,7 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   mlp_desc_set(&d, MLPRT_JOB_trial, ci64(c, j->trial));
   mlp_desc_set(&d, MLPRT_JOB_rung, ci64(c, j->rung));
   mlp_desc_set(&d, MLPRT_JOB_settings, cstr(c, j->settings));
-  mlp_desc_set(&d, MLPRT_JOB_optimizer, cstr(c, optim_name(j->optim.kind)));
+  mlp_desc_set(&d, MLPRT_JOB_optimizer, cstr(c, mlp_ir_optim_name(j->optim.kind)));
   mlp_desc_set(&d, MLPRT_JOB_l1, cf64(c, decimal(j->optim.l1)));
   mlp_desc_set(&d, MLPRT_JOB_l2, cf64(c, decimal(j->optim.l2)));
   mlp_desc_set(&d, MLPRT_JOB_weight_decay, cf64(c, decimal(j->optim.weight_decay)));
@@ -746,6 +837,7 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   mlp_desc_set(&d, MLPRT_JOB_clip_value, cf64(c, decimal(j->optim.clip_value)));
   mlp_desc_set(&d, MLPRT_JOB_stop_on_divergence, ci64(c, j->stop_on_divergence));
   mlp_desc_set(&d, MLPRT_JOB_min_lr, cf64(c, decimal(j->min_lr)));
+  mlp_desc_set(&d, MLPRT_JOB_val_every, ci64(c, j->val_every));
   return mlp_desc_end(&d, c->ctx);
 }
 
@@ -890,6 +982,9 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_no_card, ci64(&c, ir->no_card));
   mlp_desc_set(&pd, MLPRT_PROGRAM_blas_threads, ci64(&c, ir->blas_threads));
   mlp_desc_set(&pd, MLPRT_PROGRAM_monitor, ci64(&c, ir->monitor));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_checkpoint_every, ci64(&c, ir->checkpoint_every));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_log_level, ci64(&c, ir->log_level));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_epoch_monitor, ci64(&c, ir->epoch_monitor));
   mlp_desc_set(&pd, MLPRT_PROGRAM_metrics, ci64(&c, ir->metrics));
   mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained, cstr(&c, ir->pretrained));
   mlp_desc_set(&pd, MLPRT_PROGRAM_pretrained_sha256, cstr(&c, ir->pretrained_sha256));

@@ -973,12 +973,14 @@ static const char *embedding(Graph *g, const MlpOnnxModel *mo, const MlpIrLayer 
 }
 
 /* x [rows, in] times W [out, in] transposed plus b [out], as a Gemm. */
+/* x Wᵀ + b; b may be NULL (a layer without bias: Gemm's optional C left out). */
 static const char *gemm(Graph *g, const char *x, int64_t out, int64_t in, const float *w, const float *b) {
   int64_t wd[2] = {out, in}, bd[1] = {out};
   Attrs at = {0};
   attr_int(&at, "transB", 1);
-  const char *wn = const_floats(g, "W", wd, 2, w), *bn = const_floats(g, "B", bd, 1, b);
-  return node_named(g, "Gemm", NULL, &at, 3, x, wn, bn);
+  const char *wn = const_floats(g, "W", wd, 2, w);
+  if (!b) return node_named(g, "Gemm", NULL, &at, 2, x, wn);
+  return node_named(g, "Gemm", NULL, &at, 3, x, wn, const_floats(g, "B", bd, 1, b));
 }
 
 /* Layer norm over the last axis (width) of x: opset 13 has no
@@ -1127,7 +1129,8 @@ static int layers(Graph *g, const MlpOnnxModel *mo, const char *x, const char **
                        "does not write", i + 1);
     switch (l->op) {
     case MLP_OP_DENSE:
-      x = gemm(g, x, l->out_size, l->in_size, mo->params + l->w_off, mo->params + l->b_off);
+      x = gemm(g, x, l->out_size, l->in_size, mo->params + l->w_off,
+               l->no_bias ? NULL : mo->params + l->b_off);
       break;
     case MLP_OP_CONV2D: {
       int64_t wd[4] = {l->out_c, l->in_c, l->kernel, l->kernel}, bd[1] = {l->out_c};

@@ -122,7 +122,7 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
         at->int8 = true;
         at->w = blob_put(p, q, l->in_size * l->out_size);
         at->scale = blob_put(p, scale, l->out_size * 4);
-        at->b = blob_put(p, w + l->b_off, l->out_size * 4);
+        if (!l->no_bias) at->b = blob_put(p, w + l->b_off, l->out_size * 4);
         free(q);
         free(scale);
       } else if (l->n_params > 0) {
@@ -252,7 +252,7 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
     if (l->op == MLP_OP_FLATTEN || l->op == MLP_OP_DROPOUT) continue;
     LLVMValueRef dst = i == last ? out : bufs[flip];
     flip ^= 1;
-    LLVMValueRef w = byte_at(c, blob, at->w), bias = byte_at(c, blob, at->b);
+    LLVMValueRef w = byte_at(c, blob, at->w), bias = l->no_bias ? NULL : byte_at(c, blob, at->b);
     if (l->op == MLP_OP_FOREST) {
       /* the same kernel as training's, over the trees in the blob */
       LLVMValueRef fa[] = {dst, cur, w, n32, ci32(c, l->in_size), ci32(c, m->trees), ci32(c, m->depth),

@@ -68,7 +68,6 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
     fprintf(out, "model %s: the same layers at batch %lld, one arena of %s\n", ir->models[i].name,
             (long long)ir->models[i].batch, human_bytes(ir->models[i].arena_bytes, buf, sizeof buf));
   }
-  static const char *const opt[] = {"sgd", "adam", "adamw"};
   static const char *const sched[] = {"constant", "cosine", "step", "plateau"};
   const MlpIrJob *j = &ir->jobs[0];
   const MlpIrModel *m0 = &ir->models[j->model];
@@ -109,7 +108,8 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
               (long long)m0->early_stopping);
     fprintf(out, ", seed %llu)\n", (unsigned long long)j->seed);
   } else {
-    fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, opt[j->optim.kind], j->optim.lr);
+    fprintf(out, "\ntraining: %s with %s(lr %g", ir->models[j->model].name, mlp_ir_optim_name(j->optim.kind),
+            j->optim.lr);
     if (j->optim.weight_decay > 0) fprintf(out, ", weight decay %g", j->optim.weight_decay);
     fprintf(out, "), up to %lld epochs, %s schedule, seed %llu\n", (long long)j->epochs, sched[j->sched],
             (unsigned long long)j->seed);

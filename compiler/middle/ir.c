@@ -81,8 +81,8 @@ static const char *model_kind_name(MlpModelKind k) {
 
 static const char *const fit_names[] = MLPRT_FIT_NAMES;
 
-static const char *optim_name(MlpOptimKind k) {
-  static const char *const names[] = {"sgd", "adam", "adamw"};
+const char *mlp_ir_optim_name(MlpOptimKind k) {
+  static const char *const names[] = {"sgd", "adam", "adamw", "rmsprop"};
   return names[k];
 }
 
@@ -92,7 +92,8 @@ static const char *sched_name(MlpSchedKind k) {
 }
 
 static const char *init_name(MlpInit i) {
-  static const char *const names[] = {"he_uniform", "he_normal", "glorot_uniform", "glorot_normal"};
+  static const char *const names[] = {"he_uniform", "he_normal", "glorot_uniform", "glorot_normal",
+                                      "zeros",      "uniform",   "normal"};
   return names[i];
 }
 
@@ -331,6 +332,8 @@ static cJSON *layer_json(const MlpIrModel *m, const MlpIrLayer *l) {
   cJSON_AddItemToObject(lj, "argmax", buffer_json(m, l->argmax_buf));
   cJSON_AddItemToObject(lj, "stats", buffer_json(m, l->stats_buf));
   if (l->pre_buf >= 0) cJSON_AddItemToObject(lj, "pre", buffer_json(m, l->pre_buf));
+  if (l->init) cJSON_AddStringToObject(lj, "init", init_name((MlpInit)(l->init - 1)));
+  if (l->no_bias) cJSON_AddBoolToObject(lj, "bias", false);
   if (l->op == MLP_OP_RECURRENT) {
     cJSON_AddStringToObject(lj, "cell", mlp_ir_layer_name(l));
     cJSON_AddNumberToObject(lj, "steps", (double)l->steps);
@@ -382,6 +385,11 @@ static cJSON *model_json(const MlpIrModel *m) {
   cJSON_AddNumberToObject(o, "state", (double)m->n_state);
   cJSON_AddNumberToObject(o, "flops_per_sample", (double)m->flops);
   if (m->task == MLP_TASK_MULTICLASS) cJSON_AddNumberToObject(o, "label_smoothing", m->label_smoothing);
+  if (m->kind == MLP_MODEL_MLP || m->kind == MLP_MODEL_CNN) {
+    static const char *const losses[] = MLPRT_LOSS_NAMES;
+    cJSON_AddStringToObject(o, "loss", losses[m->loss]);
+    if (m->loss == MLPRT_LOSS_HUBER) cJSON_AddNumberToObject(o, "huber_delta", m->huber_delta);
+  }
   if (m->kind == MLP_MODEL_LINEAR) {
     cJSON *f = cJSON_AddObjectToObject(o, "fit");
     cJSON_AddStringToObject(f, "kind", fit_names[m->fit]);
@@ -453,12 +461,13 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "model", ir->models[j->model].name);
   cJSON *opt = cJSON_AddObjectToObject(o, "optimizer");
-  cJSON_AddStringToObject(opt, "kind", optim_name(j->optim.kind));
+  cJSON_AddStringToObject(opt, "kind", mlp_ir_optim_name(j->optim.kind));
   cJSON_AddNumberToObject(opt, "lr", j->optim.lr);
   cJSON_AddNumberToObject(opt, "momentum", j->optim.momentum);
   cJSON_AddNumberToObject(opt, "beta1", j->optim.beta1);
   cJSON_AddNumberToObject(opt, "beta2", j->optim.beta2);
   cJSON_AddNumberToObject(opt, "eps", j->optim.eps);
+  cJSON_AddNumberToObject(opt, "rho", j->optim.rho);
   cJSON_AddBoolToObject(opt, "nesterov", j->optim.nesterov);
   cJSON_AddNumberToObject(opt, "weight_decay", j->optim.weight_decay);
   cJSON_AddNumberToObject(opt, "l1", j->optim.l1);
@@ -481,6 +490,7 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON_AddBoolToObject(es, "enabled", j->early_stop);
   cJSON_AddStringToObject(es, "monitor", j->monitor);
   cJSON_AddNumberToObject(es, "patience", (double)j->patience);
+  cJSON_AddNumberToObject(o, "validate_every", (double)j->val_every);
   cJSON_AddNumberToObject(es, "min_delta", j->min_delta);
   cJSON_AddBoolToObject(es, "restore_best", j->restore_best);
   cJSON_AddNumberToObject(o, "fold", j->fold);
@@ -648,6 +658,7 @@ static cJSON *deploy_json(const MlpIr *ir) {
   cJSON_AddNumberToObject(o, "max_latency_ms", dp->max_latency_ms);
   add_str(o, "registry", dp->registry);
   cJSON_AddBoolToObject(o, "sign", dp->sign);
+  cJSON_AddBoolToObject(o, "rollback", dp->rollback);
   cJSON_AddNumberToObject(o, "prune", dp->prune);
   cJSON *mon = cJSON_AddObjectToObject(o, "monitor");
   cJSON_AddBoolToObject(mon, "enabled", dp->monitor);
@@ -679,9 +690,16 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   cJSON *metrics = cJSON_AddArrayToObject(an, "metrics");
   for (int k = 0; k < MLPRT_NMETRICS; k++)
     if (ir->metrics >> k & 1) cJSON_AddItemToArray(metrics, cJSON_CreateString(mlprt_metric_name(k)));
+  cJSON *mon = cJSON_AddArrayToObject(root, "epoch_monitor"); /* empty: the default */
+  static const char *const mons[] = MLPRT_MON_NAMES;
+  for (int k = 0; k < MLPRT_NMONS; k++)
+    if (ir->epoch_monitor >> k & 1) cJSON_AddItemToArray(mon, cJSON_CreateString(mons[k]));
   cJSON *env = cJSON_AddObjectToObject(root, "environment");
   cJSON_AddNumberToObject(env, "blas_threads", ir->blas_threads);
   cJSON_AddBoolToObject(env, "monitor", ir->monitor);
+  cJSON_AddNumberToObject(env, "checkpoint_every", ir->checkpoint_every);
+  static const char *const logs[] = MLPRT_LOG_NAMES;
+  cJSON_AddStringToObject(env, "log", logs[ir->log_level]);
   cJSON_AddStringToObject(env, "distributed", ir->mpi ? "mpi" : "none");
   cJSON_AddNumberToObject(env, "shards", ir->shards);
   static const char *const ooc[] = {"auto", "on", "off"}; /* by MLPRT_OOC_* */

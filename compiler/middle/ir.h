@@ -79,10 +79,13 @@ typedef enum {
   MLP_INIT_HE_UNIFORM,
   MLP_INIT_HE_NORMAL,
   MLP_INIT_GLOROT_UNIFORM,
-  MLP_INIT_GLOROT_NORMAL
+  MLP_INIT_GLOROT_NORMAL,
+  MLP_INIT_ZEROS,
+  MLP_INIT_UNIFORM, /* U[-0.05, 0.05] */
+  MLP_INIT_NORMAL   /* N(0, 0.05) */
 } MlpInit;
 
-typedef enum { MLP_OPTIM_SGD, MLP_OPTIM_ADAM, MLP_OPTIM_ADAMW } MlpOptimKind;
+typedef enum { MLP_OPTIM_SGD, MLP_OPTIM_ADAM, MLP_OPTIM_ADAMW, MLP_OPTIM_RMSPROP } MlpOptimKind;
 
 /* Weight compression of a predictor (deploy.quantize, mlpc export --quantize). */
 typedef enum { MLP_QUANT_NONE, MLP_QUANT_INT8 } MlpQuant;
@@ -115,6 +118,8 @@ typedef struct {
   int64_t out_c, out_h, out_w; /* output shape; dense: out_c is the width */
   int64_t in_size, out_size;   /* elements per sample of each */
   float rate;                  /* dropout probability */
+  int init;                    /* dense, conv2d: 1 + the layer's own MlpInit; 0: the model's */
+  bool no_bias;                /* dense: no bias (bias = false); b_off is where it would start */
   int kernel, stride, pad;     /* conv2d and maxpool2d windows (square) */
   float momentum, eps;         /* batchnorm: the batch statistics' weight in the running ones (PyTorch's
                                   convention); batchnorm, layernorm: the variance's epsilon */
@@ -181,6 +186,8 @@ typedef struct {
   int state_buf, best_state_buf; /* each [n_state], or -1 when n_state is 0 */
   int64_t arena_bytes;           /* the planned arena size */
   float label_smoothing;         /* multiclass: the target is (1 - e) onehot + e / classes */
+  int loss;                      /* MLPRT_LOSS_*: the task's default or the spec's `loss` */
+  float huber_delta;             /* MLPRT_LOSS_HUBER: where the loss turns linear */
   /* MLP_MODEL_LINEAR: how the weights are found (MLPRT_FIT_*; MLPRT_FIT_NETWORK for a network), whether
    * the L2 penalty is divided by the training rows, and the solver's cap; the penalties on W are the
    * job's (optim.l1, optim.l2), so that tuning can search them */
@@ -207,6 +214,7 @@ typedef struct {
 typedef struct {
   MlpOptimKind kind;
   float lr, beta1, beta2, eps, momentum, weight_decay;
+  double rho; /* RMSprop: decay of the mean square (PyTorch's alpha); 1 - rho is taken in double */
   float l1;                    /* L1 penalty: grad += l1 * sign(p) */
   float l2;                    /* classic L2 penalty: grad += l2 * p (weight_decay is the decoupled one) */
   float clip_norm, clip_value; /* 0: no clipping */
@@ -229,7 +237,8 @@ typedef struct {
   bool stop_on_divergence; /* the smoke run stops on an exploding or flat loss */
   bool early_stop;
   const char *monitor; /* "val_loss" or "val_accuracy" */
-  int64_t patience;
+  int64_t patience; /* validations without improvement before stopping */
+  int64_t val_every; /* validation.every: epochs between validations (and the last is validated) */
   double min_delta; /* smaller improvements do not count */
   bool restore_best;
   int fold;  /* -1: the plain train/validation split */
@@ -319,6 +328,7 @@ typedef struct {
   double max_latency_ms;    /* real-time budget; 0: none */
   const char *registry;     /* the version registry's directory */
   bool sign;                /* deploy.sign: deploy requires a signing key */
+  bool rollback;            /* deploy.rollback: keep the older versions (false: deploy removes them) */
   double prune;             /* prune(sparsity); 0: no pruning */
   bool monitor;             /* monitor(...) written: the drift reference is compiled in */
   double drift_threshold;   /* monitor: PSI that reports drift */
@@ -355,6 +365,9 @@ typedef struct {
   MlpIrDeploy deploy;
   int blas_threads;      /* environment.blas_threads; 0: the thread budget */
   bool monitor;          /* environment.monitor: CPU time, memory and throughput per epoch */
+  int checkpoint_every;  /* environment.checkpoint_every: epochs between checkpoints (1 unwritten) */
+  int log_level;         /* environment.log: MLPRT_LOG_* */
+  unsigned epoch_monitor; /* validation.monitor: bits (1 << MLPRT_MON_*); 0: unwritten, the default */
   bool mpi;              /* environment.distributed = mpi: the program runs under mpirun */
   int shards;            /* environment.shards: slices of every batch, a power of two */
   int64_t memory_mb;     /* environment.memory_mb; 0: not given */
@@ -373,6 +386,8 @@ const char *mlp_ir_layer_name(const MlpIrLayer *l);
 /* The parameters of one direction of recurrent layer l: W_ih, W_hh, b_ih, b_hh. */
 int64_t mlp_ir_recurrent_dir_floats(const MlpIrLayer *l);
 const char *mlp_ir_task_name(MlpTask t);
+/* The spec's name of an optimizer: sgd, adam, adamw, rmsprop. */
+const char *mlp_ir_optim_name(MlpOptimKind k);
 /* The spec's word for a column selector (MlprtSelect; NULL for
  * MLPRT_SELECT_NAMES) and for a failsafe policy (MLPRT_FAILSAFE_*); the
  * codes of such words, or -1 when none has it. */

@@ -73,8 +73,9 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->out_h = l->out_w = 1;
       l->w_off = m->n_params;
       l->b_off = m->n_params + l->out_size * l->in_size;
-      l->n_params = l->out_size * l->in_size + l->out_size;
-      l->flops = 2 * l->in_size * l->out_size + 2 * l->out_size; /* GEMM, then bias and activation */
+      l->n_params = l->out_size * l->in_size + (l->no_bias ? 0 : l->out_size);
+      /* GEMM, then bias and activation */
+      l->flops = 2 * l->in_size * l->out_size + (l->no_bias ? 1 : 2) * l->out_size;
       break;
     case MLP_OP_CONV2D:
       l->out_h = window_out(h, l->kernel, l->stride, l->pad);
@@ -1349,6 +1350,13 @@ static bool check_linear_settings(Lower *L) {
                    "(baseline, linear_model, random_forest, gradient_boosting, svm)", name);
     ok = false;
   }
+  for (int i = 0; val && i < val->reg->nsettings; i++) {
+    const MlpSpecValue *v = &val->settings[i];
+    const char *name = v->field->name;
+    if (!v->given || (strcmp(name, "every") != 0 && strcmp(name, "monitor") != 0)) continue;
+    mlp_diag_error(L->d, v->node->loc, "`validation.%s` does not apply to a model fitted at once", name);
+    ok = false;
+  }
   for (int i = 0; val && i < val->ops.len; i++) {
     const MlpSpecCall *c = val->ops.items[i];
     if (c->implied) continue;
@@ -1393,6 +1401,20 @@ static void lower_recurrent(MlpIrModel *m, const MlpSpecCall *c, const MlpSpecCa
   }
 }
 
+static MlpInit lower_init(const char *name) {
+  static const char *const names[] = {"he_uniform", "he_normal", "xavier_uniform", "xavier_normal",
+                                      "zeros",      "uniform",   "normal"}; /* by MlpInit */
+  int k = 0;
+  while (k < MLP_INIT_NORMAL && strcmp(names[k], name) != 0) k++;
+  return (MlpInit)k; /* sema admits only the init set's names */
+}
+
+/* A layer's own init when the spec writes one (1 + MlpInit), else 0: the model's. */
+static int own_init(const MlpSpecCall *c) {
+  const MlpSpecValue *v = mlp_spec_arg(c, "init");
+  return v && v->given ? 1 + (int)lower_init(str_or(v, "xavier_uniform")) : 0;
+}
+
 /* calls[i] receives the spec call of IR layer i, for messages. */
 static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall **loss_call,
                          const MlpSpecCall **calls) {
@@ -1408,6 +1430,8 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->op = MLP_OP_DENSE;
       l->out_size = (int64_t)num_or(mlp_spec_arg(c, "units"), 1);
       ok &= lower_act(L, c, str_or(mlp_spec_arg(c, "activation"), "relu"), &l->act);
+      l->init = own_init(c);
+      l->no_bias = !bool_or(mlp_spec_arg(c, "bias"), true);
     } else if (strcmp(op, "dropout") == 0) {
       l->op = MLP_OP_DROPOUT;
       l->rate = (float)num_or(mlp_spec_arg(c, "rate"), 0.2);
@@ -1431,6 +1455,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       l->kernel = (int)num_or(mlp_spec_arg(c, "kernel"), 3);
       l->stride = (int)num_or(mlp_spec_arg(c, "stride"), 1);
       l->pad = (int)num_or(mlp_spec_arg(c, "padding"), 0);
+      l->init = own_init(c);
       ok &= lower_act(L, c, str_or(mlp_spec_arg(c, "activation"), "relu"), &l->act);
       if (l->act == MLP_ACT_SOFTMAX) {
         unsupported(L, c->loc, "a softmax activation of conv2d");
@@ -1531,13 +1556,25 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
     mlp_diag_error(L->d, model->loc, "the model must end with an output layer");
     return false;
   }
-  /* The loss follows the output unless the spec names a matching one. */
-  static const char *const losses[] = {"cross_entropy", "bce", "mse"}; /* by MlpTask */
-  if (*loss_call && strcmp((*loss_call)->op->name, losses[m->task]) != 0) {
-    mlp_diag_error(L->d, (*loss_call)->loc, "loss '%s' does not fit a %s output; use %s()",
-                   (*loss_call)->op->name, mlp_ir_act_name(m->layers[m->nlayers - 1].act), losses[m->task]);
+  /* The loss follows the output unless the spec names one that fits it:
+   * a linear output takes mse, mae or huber, a softmax output
+   * cross_entropy or hinge, a sigmoid output bce. */
+  static const char *const losses[] = MLPRT_LOSS_NAMES;
+  m->loss = (int)m->task; /* the task's codes are its default loss's */
+  if (!*loss_call) return true;
+  const char *name = (*loss_call)->op->name;
+  int k = 0;
+  while (k < MLPRT_LOSS_HINGE && strcmp(losses[k], name) != 0) k++;
+  bool fits = k == (int)m->task ||
+              (m->task == MLP_TASK_REGRESSION && (k == MLPRT_LOSS_MAE || k == MLPRT_LOSS_HUBER)) ||
+              (m->task == MLP_TASK_MULTICLASS && k == MLPRT_LOSS_HINGE);
+  if (!fits) {
+    mlp_diag_error(L->d, (*loss_call)->loc, "loss '%s' does not fit a %s output; use %s()", name,
+                   mlp_ir_act_name(m->layers[m->nlayers - 1].act), losses[m->task]);
     return false;
   }
+  m->loss = k;
+  if (k == MLPRT_LOSS_HUBER) m->huber_delta = (float)num_or(mlp_spec_arg(*loss_call, "delta"), 1);
   return true;
 }
 
@@ -1554,6 +1591,8 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
       j->optim.kind = MLP_OPTIM_SGD;
     else if (strcmp(name, "adamw") == 0)
       j->optim.kind = MLP_OPTIM_ADAMW;
+    else if (strcmp(name, "rmsprop") == 0)
+      j->optim.kind = MLP_OPTIM_RMSPROP;
     else if (strcmp(name, "adam") != 0) {
       unsupported(L, oc->loc, mlp_arena_printf(L->a, "optimizer '%s'", name));
       return false;
@@ -1562,6 +1601,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
     j->optim.beta1 = (float)num_or(mlp_spec_arg(oc, "beta1"), 0.9);
     j->optim.beta2 = (float)num_or(mlp_spec_arg(oc, "beta2"), 0.999);
     j->optim.eps = (float)num_or(mlp_spec_arg(oc, "eps"), 1e-8);
+    j->optim.rho = num_or(mlp_spec_arg(oc, "rho"), 0.9);
     j->optim.momentum = (float)num_or(mlp_spec_arg(oc, "momentum"), 0);
     j->optim.weight_decay = (float)num_or(mlp_spec_arg(oc, "weight_decay"), 0);
     /* Without momentum sema warns: the update is plain SGD's. */
@@ -1602,6 +1642,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   j->smoke_subset = smoke ? (float)num_or(mlp_spec_arg(smoke, "subset"), 0.1) : 0;
   j->smoke_epochs = smoke ? (int64_t)num_or(mlp_spec_arg(smoke, "epochs"), 3) : 0;
   j->stop_on_divergence = bool_or(mlp_spec_setting(val, "stop_on_divergence"), true);
+  j->val_every = (int64_t)num_or(mlp_spec_setting(val, "every"), 1);
   const MlpSpecCall *es = mlp_spec_op(val, "early_stopping");
   j->early_stop = es != NULL;
   j->monitor = es ? str_or(mlp_spec_arg(es, "monitor"), "val_loss") : "val_loss";
@@ -1616,14 +1657,6 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   j->trial = -1;
   j->rung = -1;
   return true;
-}
-
-static MlpInit lower_init(Lower *L, const char *name, MlpLoc at) {
-  if (strcmp(name, "he_uniform") == 0) return MLP_INIT_HE_UNIFORM;
-  if (strcmp(name, "he_normal") == 0) return MLP_INIT_HE_NORMAL;
-  if (strcmp(name, "xavier_normal") == 0) return MLP_INIT_GLOROT_NORMAL;
-  if (strcmp(name, "xavier_uniform") != 0) unsupported(L, at, mlp_arena_printf(L->a, "init '%s'", name));
-  return MLP_INIT_GLOROT_UNIFORM;
 }
 
 /* Does network m read its features as sparse rows? When a count, TF-IDF
@@ -1653,7 +1686,7 @@ static bool lower_network(Lower *L, MlpIr *ir, MlpIrModel *m) {
     m->in_w = ir->data.img_w;
   }
   const MlpSpecBlock *model = mlp_spec_block(L->s, "model");
-  m->init = lower_init(L, str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"), model->loc);
+  m->init = lower_init(str_or(mlp_spec_setting(hyper, "init"), "xavier_uniform"));
   const MlpSpecCall *loss = mlp_spec_call(mlp_spec_setting(hyper, "loss"));
   const MlpSpecCall **calls = mlp_arena_alloc(L->a, (size_t)(model_layers(model) + 1) * sizeof *calls);
   if (!lower_layers(L, ir, m, &loss, calls)) return false;
@@ -2190,6 +2223,29 @@ static bool lower_metrics(Lower *L, MlpIr *ir) {
   return ok;
 }
 
+/* validation.monitor as bits (1 << MLPRT_MON_*), 0 unwritten; accuracy,
+ * F1 and AUC need a categorical target, MAE and R2 a numeric one. */
+static bool lower_epoch_monitor(Lower *L, MlpIr *ir) {
+  const MlpSpecValue *v = mlp_spec_setting(mlp_spec_block(L->s, "validation"), "monitor");
+  if (!v || !v->given || !v->node) return true;
+  bool classify = ir->models[0].task != MLP_TASK_REGRESSION, ok = true;
+  static const char *const names[] = MLPRT_MON_NAMES;
+  bool list = v->node->kind == MLP_ND_LIST;
+  for (int i = 0; i < (list ? v->node->kids.len : 1); i++) {
+    const MlpNode *e = list ? v->node->kids.items[i] : v->node;
+    int k = 0;
+    while (k < MLPRT_NMONS - 1 && strcmp(e->name, names[k]) != 0) k++; /* sema admits only the set */
+    bool for_classes = k == MLPRT_MON_ACCURACY || k == MLPRT_MON_VAL_ACCURACY || k == MLPRT_MON_VAL_F1 ||
+                       k == MLPRT_MON_VAL_AUC;
+    if ((for_classes && !classify) || ((k == MLPRT_MON_VAL_MAE || k == MLPRT_MON_VAL_R2) && classify)) {
+      mlp_diag_error(L->d, e->loc, "'%s' needs a %s target", e->name, classify ? "numeric" : "categorical");
+      ok = false;
+    }
+    ir->epoch_monitor |= 1u << k;
+  }
+  return ok;
+}
+
 /* model.pretrained: the run directory, verified against its manifest's
  * digests, must hold weights of exactly this model's layer shapes. Errors
  * are at the setting. A run directory that is itself being reloaded (shape
@@ -2258,6 +2314,7 @@ static void lower_deploy(Lower *L, MlpIrDeploy *dp) {
   dp->cpu = str_or(mlp_spec_setting(deploy, "cpu"), "x86-64-v2");
   dp->registry = str_or(mlp_spec_setting(deploy, "registry"), "registry");
   dp->sign = bool_or(mlp_spec_setting(deploy, "sign"), false);
+  dp->rollback = bool_or(mlp_spec_setting(deploy, "rollback"), true);
   dp->prune = num_or(mlp_spec_arg(mlp_spec_op(deploy, "prune"), "sparsity"), 0);
   dp->on_missing_column = failsafe(fs, "missing_column", "reject");
   dp->on_unknown_category = failsafe(fs, "unknown_category", "impute");
@@ -2364,6 +2421,18 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
   ir->deterministic = bool_or(mlp_spec_setting(env, "deterministic"), true);
   ir->blas_threads = (int)num_or(mlp_spec_setting(env, "blas_threads"), 0);
   ir->monitor = bool_or(mlp_spec_setting(env, "monitor"), false);
+  ir->checkpoint_every = (int)num_or(mlp_spec_setting(env, "checkpoint_every"), 1);
+  static const char *const logs[] = MLPRT_LOG_NAMES;
+  const char *log = str_or(mlp_spec_setting(env, "log"), "info");
+  while (ir->log_level < MLPRT_LOG_ERROR && strcmp(logs[ir->log_level], log) != 0) ir->log_level++;
+  /* environment.device: the host processor is the only back end */
+  const MlpSpecValue *device = mlp_spec_setting(env, "device");
+  if (strcmp(str_or(device, "cpu"), "cpu") != 0) {
+    mlp_diag_error(d, device->node->loc,
+                   "device = %s: mlpc has no GPU back end; programs run on the host processor (device = cpu)",
+                   str_or(device, "cpu"));
+    return NULL;
+  }
   const MlpSpecValue *blas = mlp_spec_setting(env, "blas_threads");
   if (ir->deterministic && ir->blas_threads > 1)
     mlp_diag_warning(d, blas->node->loc,
@@ -2421,7 +2490,8 @@ MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, co
     ir->jobs[0].optim.l2 = (float)L.l2;
   }
   if (!lower_tuning(&L, ir)) return NULL;
-  if (!lower_metrics(&L, ir) || !lower_pretrained(&L, ir, spec_path)) return NULL;
+  if (!lower_metrics(&L, ir) || !lower_epoch_monitor(&L, ir) || !lower_pretrained(&L, ir, spec_path))
+    return NULL;
   if (!lower_shards(&L, ir, env) || !lower_out_of_core(&L, ir, env)) return NULL;
   /* The baseline beside the model: majority or mean, unless the model is one. */
   bool is_baseline = m->kind == MLP_MODEL_LINEAR && m->fit < MLPRT_FIT_LINEAR;

@@ -210,9 +210,11 @@ static int verify_version(MlpArena *a, const char *vdir) {
  * verified, its spec lowered without the data), or the setting's default
  * "1.0.0" when the spec has no deploy section; *registry, when NULL,
  * receives deploy.registry (default "registry"); *sign whether the spec
- * requires a signature (deploy.sign). NULL after a message when the run
- * cannot be read back. */
-static const char *plan_version(MlpArena *a, const char *run, const char **registry, bool *sign) {
+ * requires a signature (deploy.sign), *keep whether it keeps the older
+ * versions (deploy.rollback). NULL after a message when the run cannot be
+ * read back. */
+static const char *plan_version(MlpArena *a, const char *run, const char **registry, bool *sign,
+                                bool *keep) {
   MlpRunDir rd;
   char err[PATH_MAX + 512];
   if (mlp_rundir_load(a, run, &rd, err, sizeof err) != 0) {
@@ -222,6 +224,7 @@ static const char *plan_version(MlpArena *a, const char *run, const char **regis
   }
   if (!*registry) *registry = rd.ir->deploy.registry;
   *sign = rd.ir->deploy.sign;
+  *keep = rd.ir->deploy.rollback;
   const char *v = rd.ir->version ? rd.ir->version : "1.0.0";
   mlp_rundir_free(&rd);
   return v;
@@ -293,8 +296,8 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
     rc = fail("'%s' names no pipeline or lists no artifacts", mpath);
   /* The spec's registry is taken as it is written; deploy writes under it
    * only while holding its lock. */
-  bool sign = false;
-  const char *wanted = rc ? NULL : plan_version(a, run, &registry, &sign);
+  bool sign = false, keep = true;
+  const char *wanted = rc ? NULL : plan_version(a, run, &registry, &sign, &keep);
   int lock = -1;
   if (!rc && !wanted) rc = EXIT_FAIL;
   /* With a signing key every version is signed; a spec that requires
@@ -345,13 +348,16 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
   time_t now = time(NULL);
   strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   const char *vdir = NULL;
-  /* The spec's version unless it is taken, else the next patch after the
-   * highest; a deploy that loses a race for a number takes the next. */
+  /* The spec's version unless it is taken (or, with deploy.rollback =
+   * false, below the highest), else the next patch after the highest; a
+   * deploy that loses a race for a number takes the next. */
   for (int tries = 0; !rc && !vdir && tries < 100; tries++) {
     int nv;
     Version *have = stored_versions(name_dir, &nv);
     bool taken = false;
     for (int i = 0; i < nv; i++) taken |= version_cmp(&have[i], &v) == 0;
+    /* without older versions kept, the numbers only rise */
+    if (!keep && nv > 0 && version_cmp(&v, &have[nv - 1]) < 0) taken = true;
     if (taken) v = (Version){have[nv - 1].major, have[nv - 1].minor, have[nv - 1].patch + 1};
     free(have);
     version_str(&v, vs, sizeof vs);
@@ -387,6 +393,20 @@ static int deploy(MlpArena *a, const char *run, const char *registry, const char
     rmdir(name_dir); /* a name with no version is no entry (kept when others are stored) */
   }
   if (!rc) rc = write_current(name_dir, vs);
+  /* deploy.rollback = false: once the new version is current, the older
+   * ones go, and there is nothing to roll back to. */
+  int nv = 0, removed = 0;
+  Version *have = rc || keep ? NULL : stored_versions(name_dir, &nv);
+  for (int i = 0; i < nv; i++) {
+    char old[48];
+    version_str(&have[i], old, sizeof old);
+    if (strcmp(old, vs) == 0) continue;
+    remove_dir(mlp_arena_printf(a, "%s/%s", name_dir, old));
+    removed++;
+  }
+  free(have);
+  if (removed) printf("removed %d older version%s of %s (deploy.rollback = false)\n", removed,
+                      removed == 1 ? "" : "s", name);
   char khex[65];
   mlprt_key_hex(pk, khex);
   if (!rc) printf("%s %s deployed to %s (current%s%s)\n", name, vs, vdir, key == 0 ? ", signed by key " : "",

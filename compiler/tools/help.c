@@ -287,9 +287,15 @@ void mlp_help_spec_tables(FILE *out) {
             k->doc);
     md_ops(k->ops, k->nops, out);
   }
-  fputs("\n### Planned\n\nChecked by `mlpc check`, refused by `mlpc build` and `mlpc export` where a spec "
-        "writes them:\n\n",
-        out);
+  fputs("\n### Planned\n\n", out);
+  int nplanned = 0;
+  for (int i = 0; i < R->nops; i++) nplanned += R->ops[i]->planned;
+  for (int i = 0; i < R->nfields; i++) nplanned += R->fields[i]->planned;
+  if (nplanned == 0)
+    fputs("Nothing at present: every op, setting and parameter of the language is built.\n", out);
+  else
+    fputs("Checked by `mlpc check`, refused by `mlpc build` and `mlpc export` where a spec writes them:\n\n",
+          out);
   for (int i = 0; i < R->nops; i++)
     if (R->ops[i]->planned) fprintf(out, "- `%s.%s` and its parameters\n", R->ops[i]->scope, R->ops[i]->name);
   for (int i = 0; i < R->nfields; i++) {

@@ -88,6 +88,55 @@ enum {
   {"network", "majority", "prior", "mean", "median", "linear", "hinge", "squared_hinge", "random_forest", \
    "svm", "gradient_boosting"}
 
+/* A network's training loss (MlprtModel.loss), the spec's `loss` op; the
+ * first three are the defaults of the tasks of the same codes. The
+ * validation and test losses are the same function of the outputs; a
+ * regression's is taken on the standardized target, as training sees it.
+ * hinge is the multiclass hinge of a softmax output's logits
+ * (torch.nn.MultiMarginLoss, Weston and Watkins), read from the
+ * probabilities as log p, whose differences are the logits'. ORDER LOSS
+ * (MLPRT_LOSS_NAMES) */
+enum {
+  MLPRT_LOSS_CROSS_ENTROPY,
+  MLPRT_LOSS_BCE,
+  MLPRT_LOSS_MSE,
+  MLPRT_LOSS_MAE,
+  MLPRT_LOSS_HUBER,
+  MLPRT_LOSS_HINGE
+};
+#define MLPRT_LOSS_NAMES {"cross_entropy", "bce", "mse", "mae", "huber", "hinge"}
+
+/* environment.log, the least severe message the program prints: debug
+ * is --verbose (every epoch of every trial, with its learning rate), warn
+ * is --quiet (no progress or results on stdout; warnings on stderr), error
+ * also drops the warnings. --quiet and --verbose on the command line win.
+ * ORDER LOG (MLPRT_LOG_NAMES) */
+enum { MLPRT_LOG_INFO, MLPRT_LOG_DEBUG, MLPRT_LOG_WARN, MLPRT_LOG_ERROR };
+#define MLPRT_LOG_NAMES {"info", "debug", "warn", "error"}
+
+/* validation.monitor, what each metrics.jsonl line records besides job,
+ * epoch and seconds (and environment.monitor's resources), in the
+ * registry's order of the monitor set; the val_ ones only on validated
+ * epochs. Unwritten: lr, loss, val_loss and val_accuracy (categorical) or
+ * val_r2 and val_mse (numeric). ORDER MONITOR (MLPRT_MON_NAMES, then the
+ * metrics.jsonl keys) */
+enum {
+  MLPRT_MON_LOSS,
+  MLPRT_MON_VAL_LOSS,
+  MLPRT_MON_ACCURACY,
+  MLPRT_MON_VAL_ACCURACY,
+  MLPRT_MON_VAL_F1,
+  MLPRT_MON_VAL_AUC,
+  MLPRT_MON_VAL_MAE,
+  MLPRT_MON_VAL_R2,
+  MLPRT_MON_LR,
+  MLPRT_NMONS
+};
+#define MLPRT_MON_NAMES                                                                                \
+  {"loss", "val_loss", "accuracy", "val_accuracy", "val_f1", "val_auc", "val_mae", "val_r2", "lr"}
+#define MLPRT_MON_KEYS                                                                                 \
+  {"train_loss", "val_loss", "train_accuracy", "val_accuracy", "val_f1", "val_auc", "val_mae", "val_r2", "lr"}
+
 /* A random forest's class weights (MlprtModel.class_weight). */
 enum { MLPRT_CLASS_WEIGHT_NONE, MLPRT_CLASS_WEIGHT_BALANCED };
 
@@ -112,6 +161,8 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_PTR, MlprtBackwardFn, backward)                                                            \
   X(MLPRT_PTR, MlprtUpdateFn, update)                                                                \
   X(MLPRT_I64, int64_t, task)           /* MLPRT_TASK_* */                                           \
+  X(MLPRT_I64, int64_t, loss)           /* MLPRT_LOSS_* */                                           \
+  X(MLPRT_F64, double, huber_delta)     /* MLPRT_LOSS_HUBER: where the loss turns linear */          \
   X(MLPRT_I64, int64_t, n_in)           /* features per sample */                                    \
   X(MLPRT_I64, int64_t, n_out)          /* output units */                                           \
   X(MLPRT_I64, int64_t, batch)          /* rows the functions accept at most */                      \
@@ -189,7 +240,7 @@ enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP
   X(MLPRT_I64, int64_t, rung)               /* successive halving: the trial's rung (its epochs are    \
                                                the rung's budget), or -1 */                            \
   X(MLPRT_PTR, const char *, settings)      /* a trial's searched settings as a JSON object, or NULL */ \
-  X(MLPRT_PTR, const char *, optimizer)     /* for the manifest: sgd, adam or adamw (compiled in) */   \
+  X(MLPRT_PTR, const char *, optimizer)     /* for the manifest: sgd, adam, adamw, rmsprop */           \
   X(MLPRT_F64, double, l1)                  /* likewise the five below; a linear fit's penalties */    \
   X(MLPRT_F64, double, l2)                                                                             \
   X(MLPRT_F64, double, weight_decay)                                                                   \
@@ -197,7 +248,9 @@ enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP
   X(MLPRT_F64, double, clip_value)                                                                     \
   X(MLPRT_I64, int64_t, stop_on_divergence) /* bool: stop the smoke run on an exploding, rising or    \
                                                flat loss */                                            \
-  X(MLPRT_F64, double, min_lr)              /* cosine: the rate annealed to; plateau: the cuts' floor */
+  X(MLPRT_F64, double, min_lr)              /* cosine: the rate annealed to; plateau: the cuts' floor */ \
+  X(MLPRT_I64, int64_t, val_every)          /* validate after every this many epochs and the last; early  \
+                                               stopping's patience and plateau's count validations */
 typedef struct {
   MLPRT_JOB_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtJob;
@@ -311,6 +364,9 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, no_card)              /* deploy.card = false: no MODEL_CARD.md */                  \
   X(MLPRT_I64, int64_t, blas_threads)         /* environment.blas_threads; 0: the thread budget */         \
   X(MLPRT_I64, int64_t, monitor)              /* environment.monitor: CPU, memory, throughput per epoch */ \
+  X(MLPRT_I64, int64_t, checkpoint_every)     /* epochs between checkpoints (and a job's last one); 0: 1 */ \
+  X(MLPRT_I64, int64_t, log_level)            /* environment.log: MLPRT_LOG_* */                           \
+  X(MLPRT_I64, int64_t, epoch_monitor)        /* validation.monitor: bits 1 << MLPRT_MON_*; 0: default */  \
   X(MLPRT_I64, int64_t, metrics)              /* analysis.metrics: bits (1 << MLPRT_METRIC_*) */           \
   X(MLPRT_PTR, const char *, pretrained)      /* model.pretrained: the run whose weights.bin starts it */  \
   X(MLPRT_PTR, const char *, pretrained_sha256) /* that weights.bin's digest at compile time */ \

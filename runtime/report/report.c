@@ -285,6 +285,7 @@ static void diagnosis(FILE *f, const MlprtReport *r) {
   int64_t best = r->best_epoch - 1, end = r->epochs - 1;
   double tr = r->train_loss[best], va = r->val_loss[best];
   double first = r->train_loss[0], last = r->train_loss[end], va_end = r->val_loss[end];
+  if (!isfinite(tr) || !isfinite(va) || !isfinite(first) || !isfinite(va_end)) return; /* not monitored */
   const cJSON *base = cJSON_GetObjectItem(r->manifest, "baseline");
   const cJSON *margin = cJSON_GetObjectItem(base, "margin");
   fprintf(f,

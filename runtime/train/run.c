@@ -418,6 +418,10 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
     fprintf(stderr, "%s: error: %s\n", r->prog, err);
     exit(2);
   }
+  if (!r->cli.quiet && !r->cli.verbose) { /* environment.log, unless the command line says */
+    r->cli.verbose = p->log_level == MLPRT_LOG_DEBUG;
+    r->cli.quiet = p->log_level >= MLPRT_LOG_WARN;
+  }
   r->njobs = p->njobs + (p->nfolds > 0);
   r->jobs = malloc((size_t)r->njobs * sizeof *r->jobs);
   r->res = calloc((size_t)r->njobs, sizeof *r->res);
@@ -653,14 +657,32 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
 /* What scoring rows adds up: loss, hits, errors, and the confusion counts
  * in r->confusion. */
 typedef struct {
-  int64_t task, n;
-  double loss, correct, sse, sae, tsum, tsq;
+  int64_t task, loss, n;
+  double delta; /* Huber's */
+  double loss_sum, correct, sse, sae, tsum, tsq;
 } Tally;
 
-static Tally tally_open(MlprtRun *r, int64_t task) {
+static Tally tally_open(MlprtRun *r, const MlprtModel *m) {
   int nc = r->data.nclasses;
   if (r->confusion) memset(r->confusion, 0, (size_t)(nc * nc) * sizeof *r->confusion);
-  return (Tally){.task = task};
+  return (Tally){.task = m->task, .loss = m->loss, .delta = m->huber_delta};
+}
+
+/* A regression row's loss on the standardized target: d = output - target. */
+static double value_loss(const Tally *t, double d) {
+  double a = fabs(d);
+  if (t->loss == MLPRT_LOSS_MAE) return a;
+  if (t->loss == MLPRT_LOSS_HUBER) return a < t->delta ? 0.5 * d * d : t->delta * (a - 0.5 * t->delta);
+  return d * d;
+}
+
+/* The multiclass hinge of one row's probabilities o (K) with label lab:
+ * log p in place of the logits, whose differences they keep (run.h). */
+static double hinge_loss(const float *o, int64_t K, int32_t lab) {
+  double zy = log(fmax(o[lab], 1e-30)), sum = 0;
+  for (int64_t k = 0; k < K; k++)
+    if (k != lab) sum += fmax(0.0, 1 - zy + log(fmax(o[k], 1e-30)));
+  return sum / (double)K;
 }
 
 /* Count one row of split s whose model outputs are o (K). */
@@ -675,16 +697,17 @@ static void tally_row(MlprtRun *r, Tally *t, const float *o, int s, int64_t row)
       if (o[k] > o[best]) best = k;
     t->correct += best == lab;
     r->confusion[lab * nc + best]++;
-    t->loss -= log(fmax(o[lab], 1e-12));
+    if (t->loss == MLPRT_LOSS_HINGE) t->loss_sum += hinge_loss(o, d->K, lab);
+    else t->loss_sum -= log(fmax(o[lab], 1e-12));
   } else if (t->task == MLPRT_TASK_BINARY) {
     int32_t lab = d->label[s][row];
     t->correct += (o[0] >= 0.5f) == (lab == 1);
     r->confusion[lab * nc + (o[0] >= 0.5f)]++;
-    t->loss -= log(fmax(lab ? o[0] : 1 - o[0], 1e-12));
+    t->loss_sum -= log(fmax(lab ? o[0] : 1 - o[0], 1e-12));
   } else {
     double yv = d->y[s][row], tv = d->target[s][row];
     double pred = o[0] * d->y_std + d->y_mean;
-    t->loss += (o[0] - yv) * (o[0] - yv);
+    t->loss_sum += value_loss(t, o[0] - yv);
     t->sse += (pred - tv) * (pred - tv);
     t->sae += fabs(pred - tv);
     t->tsum += tv;
@@ -697,7 +720,7 @@ static Scores tally_scores(const MlprtRun *r, const Tally *t) {
   double n = (double)t->n;
   int nc = r->data.nclasses;
   if (t->n == 0) return sc;
-  sc.loss = t->loss / n;
+  sc.loss = t->loss_sum / n;
   if (t->task == MLPRT_TASK_REGRESSION) {
     double var = t->tsq - t->tsum * t->tsum / n;
     sc.mse = t->sse / n;
@@ -726,7 +749,7 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   int64_t n = v->n;
   void *x = base + m->x_off;
   const float *out = (const float *)(base + m->out_off);
-  Tally t = tally_open(r, m->task);
+  Tally t = tally_open(r, m);
   for (int64_t start = 0; start < n; start += m->batch) {
     int64_t nb = n - start < m->batch ? n - start : m->batch;
     for (int64_t i = 0; i < nb; i++) {
@@ -744,11 +767,10 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
   return tally_scores(r, &t);
 }
 
-/* A job's final validation scores; with the val_auc objective their ROC
- * AUC too, from the outputs on the view's rows. */
-static Scores validate(MlprtRun *r, int64_t job, const View *v) {
-  Scores sc = evaluate(r, job, v);
-  if (r->p->objective != MLPRT_OBJ_VAL_AUC || v->n == 0) return sc;
+/* The ROC AUC of the current weights' outputs on the rows of v (NaN
+ * without rows). */
+static double view_auc(MlprtRun *r, int64_t job, const View *v) {
+  if (v->n == 0) return NAN;
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
   const MlprtDataset *d = &r->data;
@@ -765,9 +787,17 @@ static Scores validate(MlprtRun *r, int64_t job, const View *v) {
     m->forward(base, nb, 0, 0, 0);
     memcpy(outs + start * d->K, base + m->out_off, (size_t)(nb * d->K) * sizeof *outs);
   }
-  sc.auc = mlprt_auc(outs, d->K, labels, d->nclasses, v->n);
+  double auc = mlprt_auc(outs, d->K, labels, d->nclasses, v->n);
   free(outs);
   free(labels);
+  return auc;
+}
+
+/* A job's final validation scores; with the val_auc objective their ROC
+ * AUC too. */
+static Scores validate(MlprtRun *r, int64_t job, const View *v) {
+  Scores sc = evaluate(r, job, v);
+  if (r->p->objective == MLPRT_OBJ_VAL_AUC) sc.auc = view_auc(r, job, v);
   return sc;
 }
 
@@ -950,14 +980,17 @@ static bool in_table(const MlprtRun *r, int64_t job) {
 }
 
 /* An epoch's kept line: losses, the validation metric, seconds. */
+/* One epoch on the console; v: its validation scores, NULL when it was not validated. */
 static void progress(MlprtRun *r, int64_t job, int64_t epoch, int64_t epochs, double loss, const Scores *v,
                      bool classify, double lr, double secs) {
   if (in_table(r, job)) return;
-  char extra[64] = "";
+  char extra[64] = "", val[96] = "";
   if (r->cli.verbose) snprintf(extra, sizeof extra, " lr %.4g", lr);
-  mlprt_console_line(&r->con, "job %lld epoch %lld/%lld loss %.4f val_loss %.4f %s %.4f%s %.2fs\n",
-                     (long long)job, (long long)epoch + 1, (long long)epochs, loss, v->loss,
-                     classify ? "val_accuracy" : "val_r2", classify ? v->accuracy : v->r2, extra, secs);
+  if (v)
+    snprintf(val, sizeof val, " val_loss %.4f %s %.4f", v->loss, classify ? "val_accuracy" : "val_r2",
+             classify ? v->accuracy : v->r2);
+  mlprt_console_line(&r->con, "job %lld epoch %lld/%lld loss %.4f%s%s %.2fs\n", (long long)job,
+                     (long long)epoch + 1, (long long)epochs, loss, val, extra, secs);
 }
 
 /* The searched settings' names over every trial (a family's members search different ones), each
@@ -1180,28 +1213,51 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     if (!isfinite(loss))
       die(r, "epoch %lld: the training loss is %s; lower the learning rate", (long long)epoch + 1,
           isnan(loss) ? "NaN" : "infinite");
-    Scores v = evaluate(r, job, &val);
-    double metric = j->monitor_acc ? v.accuracy : v.loss;
-    bool better = isnan(h.best_metric) || (j->monitor_acc ? metric > h.best_metric + j->min_delta
-                                                          : metric < h.best_metric - j->min_delta);
-    if (better) {
-      h.best_metric = metric;
-      h.best_epoch = epoch;
-      h.bad_epochs = 0;
-      memcpy(best, params, pbytes);
-      /* Running statistics belong with the weights they were taken under. */
-      memcpy(a->base + m->best_state_off, a->base + m->state_off, (size_t)m->n_state * sizeof(float));
-    } else {
-      h.bad_epochs++;
+    /* validation.every: every val_every-th epoch and the last are
+     * validated; early stopping and the plateau schedule see only those. */
+    bool validated = (epoch + 1) % (j->val_every > 0 ? j->val_every : 1) == 0 || epoch + 1 == j->epochs;
+    Scores v = {.loss = NAN, .accuracy = NAN, .r2 = NAN, .mse = NAN};
+    if (validated) {
+      v = evaluate(r, job, &val);
+      double metric = j->monitor_acc ? v.accuracy : v.loss;
+      if (isnan(h.best_metric) || (j->monitor_acc ? metric > h.best_metric + j->min_delta
+                                                  : metric < h.best_metric - j->min_delta)) {
+        h.best_metric = metric;
+        h.best_epoch = epoch;
+        h.bad_epochs = 0;
+        memcpy(best, params, pbytes);
+        /* Running statistics belong with the weights they were taken under. */
+        memcpy(a->base + m->best_state_off, a->base + m->state_off, (size_t)m->n_state * sizeof(float));
+      } else {
+        h.bad_epochs++;
+      }
+      mlprt_sched_observe(&sched, v.loss);
     }
-    mlprt_sched_observe(&sched, v.loss);
-    char line[512];
+    char line[768];
     double secs = mlprt_now() - t_ep;
-    int n = snprintf(line, sizeof line,
-                     "{\"job\":%lld,\"epoch\":%lld,\"lr\":%.6g,\"train_loss\":%.6g,\"val_loss\":%.6g,",
-                     (long long)job, (long long)epoch + 1, lr, loss, v.loss);
-    if (classify) n += snprintf(line + n, sizeof line - (size_t)n, "\"val_accuracy\":%.6g,", v.accuracy);
-    else n += snprintf(line + n, sizeof line - (size_t)n, "\"val_r2\":%.6g,\"val_mse\":%.6g,", v.r2, v.mse);
+    int n =
+        snprintf(line, sizeof line, "{\"job\":%lld,\"epoch\":%lld,", (long long)job, (long long)epoch + 1);
+    uint64_t mon = (uint64_t)r->p->epoch_monitor;
+    if (mon == 0) { /* the default */
+      n += snprintf(line + n, sizeof line - (size_t)n, "\"lr\":%.6g,\"train_loss\":%.6g,", lr, loss);
+      if (validated && classify)
+        n += snprintf(line + n, sizeof line - (size_t)n, "\"val_loss\":%.6g,\"val_accuracy\":%.6g,", v.loss,
+                      v.accuracy);
+      else if (validated)
+        n += snprintf(line + n, sizeof line - (size_t)n,
+                      "\"val_loss\":%.6g,\"val_r2\":%.6g,\"val_mse\":%.6g,", v.loss, v.r2, v.mse);
+    } else {
+      /* validation.monitor: the quantities in their order, the validation ones when validated */
+      static const char *const keys[] = MLPRT_MON_KEYS;
+      if (validated && mon >> MLPRT_MON_VAL_AUC & 1) v.auc = view_auc(r, job, &val);
+      double train_acc = mon >> MLPRT_MON_ACCURACY & 1 ? evaluate(r, job, &train).accuracy : NAN;
+      const double vals[] = {loss, v.loss, train_acc, v.accuracy, v.f1, v.auc, v.mae, v.r2, lr};
+      for (int k = 0; k < MLPRT_NMONS; k++) {
+        bool val_key = k != MLPRT_MON_LOSS && k != MLPRT_MON_ACCURACY && k != MLPRT_MON_LR;
+        if ((mon >> k & 1) && (validated || !val_key))
+          n += snprintf(line + n, sizeof line - (size_t)n, "\"%s\":%.6g,", keys[k], vals[k]);
+      }
+    }
     n += snprintf(line + n, sizeof line - (size_t)n, "\"seconds\":%.4f", secs);
     if (r->p->monitor) {
       /* environment.monitor: the resources of every epoch. */
@@ -1214,18 +1270,22 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     }
     snprintf(line + n, sizeof line - (size_t)n, "}\n");
     if (!replay) lines_append(&r->metrics, line); /* a replayed job's lines are in the file already */
-    progress(r, job, epoch, j->epochs, loss, &v, classify, lr, secs);
+    progress(r, job, epoch, j->epochs, loss, validated ? &v : NULL, classify, lr, secs);
     h.epoch = epoch + 1;
     h.lr = sched.lr;
-    bool stop = j->early_stop && h.bad_epochs >= j->patience;
-    /* A checkpoint and the metrics every epoch, each replaced atomically,
-     * so a killed run resumes from the epoch it finished last. Syncing to
-     * disk costs milliseconds: after the first epoch, then at most once a
-     * second, and at the end. */
+    bool stop = j->early_stop && validated && h.bad_epochs >= j->patience;
+    /* The metrics every epoch and a checkpoint every checkpoint_every
+     * epochs and at the job's end, each replaced atomically, so a killed
+     * run resumes from the last checkpoint (the metrics past it are
+     * dropped and those epochs run again). Syncing to disk costs
+     * milliseconds: after the first epoch, then at most once a second, and
+     * at the end. */
     if (!replay) {
-      bool sync = last_sync == 0 || mlprt_now() - last_sync >= 1.0 || stop || h.epoch == j->epochs;
+      int64_t every = r->p->checkpoint_every > 0 ? r->p->checkpoint_every : 1;
+      bool end = stop || h.epoch == j->epochs, save = end || h.epoch % every == 0;
+      bool sync = last_sync == 0 || mlprt_now() - last_sync >= 1.0 || end;
       write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, sync);
-      if (mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
+      if (save && mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
         die_io(r, "cannot write '%s': %s", ckpt, strerror(errno));
       if (sync) last_sync = mlprt_now();
     }
@@ -1243,9 +1303,9 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
     mlprt_console_line(
         &r->con,
         "job %lld: early stopping after epoch %lld: %s has not improved by more than %g for %lld "
-        "epochs (best %.4f at epoch %lld)\n",
-        (long long)job, (long long)epoch, monitored, j->min_delta, (long long)j->patience, h.best_metric,
-        (long long)h.best_epoch + 1);
+        "%s (best %.4f at epoch %lld)\n",
+        (long long)job, (long long)epoch, monitored, j->min_delta, (long long)j->patience,
+        j->val_every > 1 ? "validations" : "epochs", h.best_metric, (long long)h.best_epoch + 1);
   if (restore && h.best_epoch + 1 != epoch && !in_table(r, job))
     mlprt_console_line(&r->con, "job %lld: restored the weights of epoch %lld, the best %s (%.4f)\n",
                        (long long)job, (long long)h.best_epoch + 1, monitored, h.best_metric);
@@ -1603,6 +1663,9 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
   if (j->sched == MLPRT_SCHED_KIND_COSINE || j->sched == MLPRT_SCHED_KIND_PLATEAU)
     cJSON_AddNumberToObject(hp, "min_lr", j->min_lr);
   if (j->optimizer) cJSON_AddStringToObject(hp, "optimizer", j->optimizer);
+  static const char *const losses[] = MLPRT_LOSS_NAMES;
+  cJSON_AddStringToObject(hp, "loss", losses[m->loss]);
+  if (m->loss == MLPRT_LOSS_HUBER) cJSON_AddNumberToObject(hp, "huber_delta", m->huber_delta);
   cJSON_AddNumberToObject(hp, "l1", j->l1);
   cJSON_AddNumberToObject(hp, "l2", j->l2);
   cJSON_AddNumberToObject(hp, "weight_decay", j->weight_decay);
@@ -1633,8 +1696,8 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
 /* ---- the baseline beside the model --------------------------------------- */
 
 /* Scores of outputs o (K), the same for every row of v. */
-static Scores score_constant(MlprtRun *r, int64_t task, const float *o, const View *v) {
-  Tally t = tally_open(r, task);
+static Scores score_constant(MlprtRun *r, const MlprtModel *m, const float *o, const View *v) {
+  Tally t = tally_open(r, m);
   for (int64_t i = 0; i < v->n; i++) {
     int s;
     int64_t row = row_of(r, v, i, &s);
@@ -1661,7 +1724,7 @@ static cJSON *baseline_json(MlprtRun *r, int64_t best) {
   float *o = malloc((size_t)d->K * sizeof *o);
   mlprt_fit_baseline(&g.rows, p->baseline, m->task, d->y_mean, d->y_std, o);
   gathered_free(&g);
-  Scores sv = score_constant(r, m->task, o, &val), se = score_constant(r, m->task, o, &ev);
+  Scores sv = score_constant(r, m, o, &val), se = score_constant(r, m, o, &ev);
   free(rows);
   if (classify && ev.n > 0) {
     float *outs = malloc((size_t)(ev.n * d->K) * sizeof *outs);
@@ -1691,7 +1754,7 @@ static cJSON *baseline_json(MlprtRun *r, int64_t best) {
   cJSON_AddStringToObject(b, "verdict", verdict);
   cJSON_AddItemToObject(b, "validation", scores_json(test ? &sv : &se, classify));
   if (test) cJSON_AddItemToObject(b, "test", scores_json(&se, classify));
-  if (mv <= bv) fprintf(stderr, "%s: warning: %s\n", r->prog, verdict);
+  if (mv <= bv && p->log_level != MLPRT_LOG_ERROR) fprintf(stderr, "%s: warning: %s\n", r->prog, verdict);
   else if (!r->cli.quiet) printf("%s\n", verdict);
   return b;
 }

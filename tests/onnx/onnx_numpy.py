@@ -128,7 +128,8 @@ def _run_node(node, inputs, a):
         return np.concatenate(inputs, axis=a["axis"])
     if op == "Gemm":
         w = inputs[1].T if a.get("transB", 0) else inputs[1]
-        return (x.astype(np.float64) @ w.astype(np.float64) + inputs[2]).astype(np.float32)
+        c = inputs[2] if len(inputs) > 2 else 0  # C is optional (a layer without bias)
+        return (x.astype(np.float64) @ w.astype(np.float64) + c).astype(np.float32)
     if op == "Relu":
         return np.maximum(x, 0).astype(np.float32)
     if op == "LeakyRelu":

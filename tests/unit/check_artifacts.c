@@ -4,6 +4,7 @@
  * MODEL_CARD.md checked against the source file and the manifest, and the
  * version registry those runs are deployed to (mlpc deploy, versions,
  * rollback). */
+#define _GNU_SOURCE /* asprintf */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -477,6 +478,47 @@ static void tamper(const char *dir, const char *name) {
   free(p);
 }
 
+/* deploy.rollback = false: each deploy leaves only the new version, so
+ * versions lists one and rollback has nothing before it. */
+START_TEST(artifacts_deploy_without_rollback) {
+  char *dir = test_tmpdir(), *text = test_read_file("examples/iris.mlp", NULL), cwd[4096];
+  ck_assert_ptr_nonnull(text);
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  char *at = strstr(text, "csv(\"data/iris.csv\")"), *dep = strstr(text, "    version = \"1.0.0\"\n");
+  ck_assert(at && dep && at < dep);
+  char *spec = test_path(dir, "iris.mlp"), *out;
+  ck_assert_int_ge(asprintf(&out, "%.*scsv(\"%s/examples/data/iris.csv\")%.*s    rollback = false\n%s",
+                            (int)(at - text), text, cwd, (int)(dep - at - 20), at + 20, dep),
+                   0);
+  test_write_text(spec, out);
+  char *run = test_train(spec, dir, "iris"), *reg = test_path(dir, "registry");
+  for (int k = 0; k < 3; k++) {
+    TestRun t = mlpc("deploy", run, "--registry", reg, NULL, NULL);
+    ck_assert_msg(t.status == 0, "%s", t.err);
+    bool removed = strstr(t.out, "removed 1 older version of iris (deploy.rollback = false)") != NULL;
+    ck_assert_int_eq(removed, k > 0);
+    test_run_free(&t);
+  }
+  assert_current(reg, "1.0.2\n");
+  static const char *const gone[] = {"iris/1.0.0", "iris/1.0.1"};
+  for (int i = 0; i < 2; i++) {
+    char *v = test_path(reg, gone[i]);
+    ck_assert_int_ne(access(v, F_OK), 0);
+    free(v);
+  }
+  TestRun t = mlpc("versions", "--registry", reg, NULL, NULL, NULL);
+  ck_assert_int_eq(t.status, 0);
+  ck_assert_ptr_nonnull(strstr(t.out, "* 1.0.2 "));
+  ck_assert_ptr_null(strstr(t.out, "1.0.1"));
+  test_run_free(&t);
+  t = mlpc("rollback", "--registry", reg, "iris", NULL, NULL);
+  ck_assert_int_eq(t.status, 2); /* nothing before 1.0.2 */
+  test_run_free(&t);
+  assert_current(reg, "1.0.2\n");
+  free(reg), free(run), free(spec), free(out), free(text), free(dir);
+}
+END_TEST
+
 START_TEST(artifacts_registry_deploy_versions_rollback) {
   char *run = train_iris();
   char *reg = test_path(run, "../registry"), *extra = test_path(run, "../iris.exe");
@@ -941,6 +983,7 @@ Suite *artifacts_suite(void) {
   TCase *reg = tcase_create("registry");
   tcase_set_timeout(reg, 60);
   tcase_add_test(reg, artifacts_registry_deploy_versions_rollback);
+  tcase_add_test(reg, artifacts_deploy_without_rollback);
   suite_add_tcase(s, reg);
   TCase *faults = tcase_create("faults");
   tcase_set_timeout(faults, 120);

@@ -304,6 +304,11 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
   MlpIr *ir = iris_ir(a);
   MlpIrModel *m = &ir->models[0];
   memset(m, 0, sizeof *m);
+  /* 7, 8: model 1 under mean absolute error and Huber's loss; 9: model 3
+   * under the multiclass hinge */
+  static const int losses[] = {[7] = MLPRT_LOSS_MAE, [8] = MLPRT_LOSS_HUBER, [9] = MLPRT_LOSS_HINGE};
+  int loss = which >= 7 ? losses[which] : -1;
+  if (which >= 7) which = which == 9 ? 3 : 1;
   m->name = "g";
   m->batch = 4;
   m->init = which == 2 ? MLP_INIT_HE_NORMAL : MLP_INIT_GLOROT_UNIFORM;
@@ -377,11 +382,20 @@ static MlpIr *grad_ir(MlpArena *a, int which) {
         (MlpIrLayer){.op = MLP_OP_DENSE, .act = which == 1 ? MLP_ACT_TANH : MLP_ACT_SIGMOID, .out_size = 6};
     l[1] = (MlpIrLayer){.op = MLP_OP_BATCHNORM, .momentum = 0.1f, .eps = 1e-5f};
     l[2] = (MlpIrLayer){.op = MLP_OP_DENSE, .act = MLP_ACT_LEAKY_RELU, .out_size = 4};
+    if (which == 1) {
+      /* layers' own inits (dense.init), and a dense layer without bias */
+      l[0].init = 1 + MLP_INIT_UNIFORM;
+      l[2].init = 1 + MLP_INIT_NORMAL;
+      l[2].no_bias = true;
+    }
     l[3] = (MlpIrLayer){.op = MLP_OP_DENSE,
                         .act = which == 1 ? MLP_ACT_LINEAR : MLP_ACT_SIGMOID,
                         .out_size = which == 1 ? 2 : 1};
     m->nlayers = 4;
   }
+  m->loss = loss >= 0 ? loss : (int)m->task; /* the task's default loss has its code */
+  m->huber_delta = 0.3f;
+  if (loss == MLPRT_LOSS_HINGE) m->label_smoothing = 0;
   ck_assert_int_eq(mlp_lower_model(a, m), -1);
   return ir;
 }
@@ -414,9 +428,14 @@ END_TEST
  * U(-1/sqrt(units), 1/sqrt(units)), one stream; an embedding's table
  * N(0, 1). */
 static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64_t seed) {
-  bool he = m->init == MLP_INIT_HE_NORMAL;
-  MlprtInit spec = {.kind = he ? MLPRT_INIT_KAIMING_NORMAL : MLPRT_INIT_XAVIER_UNIFORM,
-                    .gain = he ? sqrt(2.0) : 1.0};
+  /* the init set's meanings (He for ReLU, Glorot with gain 1, U[-0.05, 0.05), N(0, 0.05)) by MlpInit */
+  static const MlprtInit specs[] = {
+      [MLP_INIT_HE_NORMAL] = {.kind = MLPRT_INIT_KAIMING_NORMAL, .gain = M_SQRT2},
+      [MLP_INIT_GLOROT_UNIFORM] = {.kind = MLPRT_INIT_XAVIER_UNIFORM, .gain = 1},
+      [MLP_INIT_ZEROS] = {.kind = MLPRT_INIT_ZEROS},
+      [MLP_INIT_UNIFORM] = {.kind = MLPRT_INIT_UNIFORM, .a = -0.05, .b = 0.05, .gain = 1},
+      [MLP_INIT_NORMAL] = {.kind = MLPRT_INIT_NORMAL, .a = 0, .b = 0.05, .gain = 1},
+  };
   int weighted = 0;
   for (int i = 0; i < m->nlayers; i++) {
     const MlpIrLayer *l = &m->layers[i];
@@ -444,6 +463,7 @@ static void expect_runtime_init(const MlpIrModel *m, const float *params, uint64
     int64_t shape[] = {conv ? l->out_c : l->out_size, conv ? l->in_c : l->in_size, l->kernel, l->kernel};
     int64_t nw = l->b_off - l->w_off;
     float *want = malloc((size_t)nw * sizeof *want);
+    MlprtInit spec = specs[l->init ? l->init - 1 : (int)m->init];
     mlprt_init_fill(want, shape, conv ? 4 : 2, &spec, seed, (uint64_t)i);
     ck_assert_mem_eq(params + l->w_off, want, (size_t)nw * sizeof *want);
     for (int64_t k = l->b_off; k < l->w_off + l->n_params; k++) ck_assert_float_eq(params[k], 0);
@@ -520,6 +540,21 @@ static void *lookup(LLVMOrcLLJITRef jit, const char *name) {
   return (void *)(uintptr_t)addr;
 }
 
+/* ir's program in a fresh JIT that resolves the runtime's functions. */
+static LLVMOrcLLJITRef jit_program(const MlpIr *ir) {
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
+  LLVMOrcLLJITRef jit;
+  ck_assert_ptr_null(LLVMOrcCreateLLJIT(&jit, NULL));
+  LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
+  define_runtime(jit, jd);
+  LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
+  LLVMModuleRef mod = mlp_codegen(LLVMOrcThreadSafeContextGetContext(tsc), ir, &info);
+  ck_assert_ptr_null(LLVMOrcLLJITAddLLVMIRModule(jit, jd, LLVMOrcCreateNewThreadSafeModule(mod, tsc)));
+  LLVMOrcDisposeThreadSafeContext(tsc);
+  return jit;
+}
+
 /* Inputs and targets, then the forward pass (training mode). The memory
  * plan lets later buffers reuse the targets' bytes once the loss has read
  * them, so like the runtime the test fills them before every pass. */
@@ -545,16 +580,7 @@ START_TEST(codegen_gradients_match_finite_differences) {
   mlp_arena_init(&a);
   MlpIr *ir = grad_ir(&a, _i);
   const MlpIrModel *m = &ir->models[0];
-  LLVMInitializeNativeTarget();
-  LLVMInitializeNativeAsmPrinter();
-  LLVMOrcLLJITRef jit;
-  ck_assert_ptr_null(LLVMOrcCreateLLJIT(&jit, NULL));
-  LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
-  define_runtime(jit, jd);
-  LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-  LLVMModuleRef mod = mlp_codegen(LLVMOrcThreadSafeContextGetContext(tsc), ir, &info);
-  ck_assert_ptr_null(LLVMOrcLLJITAddLLVMIRModule(jit, jd, LLVMOrcCreateNewThreadSafeModule(mod, tsc)));
-  LLVMOrcDisposeThreadSafeContext(tsc);
+  LLVMOrcLLJITRef jit = jit_program(ir);
   InitFn init = (InitFn)lookup(jit, "mlp_g_init");
   ForwardFn forward = (ForwardFn)lookup(jit, "mlp_g_forward");
   BackwardFn backward = (BackwardFn)lookup(jit, "mlp_g_backward");
@@ -613,6 +639,29 @@ START_TEST(codegen_gradients_match_finite_differences) {
     float plain = mlprt_softmax_xent(NULL, NULL, logits, labels, NULL, 0, (int)n, (int)k);
     ck_assert(fabs(plain - ref) > 1e-3);
   }
+  if (m->loss >= MLPRT_LOSS_MAE) {
+    /* The loss is the runtime's mlprt_mae, mlprt_huber or
+     * mlprt_hinge_multiclass (PyTorch's L1Loss, HuberLoss and
+     * MultiMarginLoss, check_loss), the hinge's logits read as log p; its
+     * gradients are the finite differences' above. */
+    step(m, base, forward, n, x, y);
+    int64_t k = m->out_size;
+    float out[16], target[16];
+    int32_t labels[4];
+    const float *p = (const float *)(base + m->bufs[m->layers[m->nlayers - 1].out_buf].offset);
+    for (int64_t i = 0; i < n; i++) {
+      labels[i] = (int32_t)(i % k);
+      for (int64_t c = 0; c < k; c++) {
+        out[i * k + c] = m->loss == MLPRT_LOSS_HINGE ? logf(p[i * k + c]) : p[i * k + c];
+        target[i * k + c] = (float)(i - c) * 0.5f; /* step's regression targets */
+      }
+    }
+    double got = backward(base, n);
+    float ref = m->loss == MLPRT_LOSS_MAE     ? mlprt_mae(NULL, out, target, (int)n, (int)k)
+                : m->loss == MLPRT_LOSS_HUBER ? mlprt_huber(NULL, out, target, (int)n, (int)k, m->huber_delta)
+                                              : mlprt_hinge_multiclass(NULL, out, labels, (int)n, (int)k, 1);
+    ck_assert_msg(fabs(got - ref) <= 1e-5 * fabs(ref), "model %d: loss %g, runtime %g", _i, got, ref);
+  }
   free(analytic);
   mlprt_free_aligned(base);
   LLVMOrcDisposeLLJIT(jit);
@@ -660,16 +709,7 @@ START_TEST(codegen_update_matches_runtime_optimizers) {
     cfg.momentum = o->momentum, cfg.l2 = o->l2, cfg.nesterov = o->nesterov;
   }
   cfg.lr = o->lr;
-  LLVMInitializeNativeTarget();
-  LLVMInitializeNativeAsmPrinter();
-  LLVMOrcLLJITRef jit;
-  ck_assert_ptr_null(LLVMOrcCreateLLJIT(&jit, NULL));
-  LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
-  define_runtime(jit, jd);
-  LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-  LLVMModuleRef mod = mlp_codegen(LLVMOrcThreadSafeContextGetContext(tsc), ir, &info);
-  ck_assert_ptr_null(LLVMOrcLLJITAddLLVMIRModule(jit, jd, LLVMOrcCreateNewThreadSafeModule(mod, tsc)));
-  LLVMOrcDisposeThreadSafeContext(tsc);
+  LLVMOrcLLJITRef jit = jit_program(ir);
   void (*update)(void *, double, int64_t) = (void (*)(void *, double, int64_t))lookup(jit, "mlp_g_update");
 
   size_t n = (size_t)m->n_params;
@@ -698,6 +738,83 @@ START_TEST(codegen_update_matches_runtime_optimizers) {
   mlprt_optim_free(&opt);
   free(ref);
   free(g);
+  mlprt_free_aligned(base);
+  LLVMOrcDisposeLLJIT(jit);
+  mlp_arena_free(&a);
+}
+END_TEST
+
+/* The generated RMSprop update against torch.optim.RMSprop itself
+ * (tests/parity/optim.py): 100 steps, each on a fresh gradient, from the
+ * same parameters; plain, and with momentum and L2 (PyTorch's
+ * weight_decay). Skipped without PyTorch. */
+START_TEST(codegen_rmsprop_matches_torch) {
+  enum { STEPS = 100 };
+  MlpArena a;
+  mlp_arena_init(&a);
+  MlpIr *ir = grad_ir(&a, 1);
+  const MlpIrModel *m = &ir->models[0];
+  MlpIrOptim *o = &ir->jobs[0].optim;
+  if (_i == 0)
+    *o = (MlpIrOptim){.kind = MLP_OPTIM_RMSPROP, .lr = 0.01f, .rho = 0.9, .eps = 1e-8f};
+  else
+    *o = (MlpIrOptim){.kind = MLP_OPTIM_RMSPROP, .lr = 0.003f, .rho = 0.99, .eps = 1e-6f, .momentum = 0.9f,
+                      .l2 = 0.01f};
+  LLVMOrcLLJITRef jit = jit_program(ir);
+  void (*update)(void *, double, int64_t) = (void (*)(void *, double, int64_t))lookup(jit, "mlp_g_update");
+  size_t n = (size_t)m->n_params;
+  unsigned char *base = mlprt_alloc_aligned((size_t)m->arena_bytes);
+  memset(base, 0, (size_t)m->arena_bytes); /* the moments start at zero, as reset_model leaves them */
+  float *params = (float *)(base + m->bufs[m->params_buf].offset);
+  float *grads = (float *)(base + m->bufs[m->grads_buf].offset);
+  float *all = malloc(STEPS * n * sizeof *all);
+  mlprt_fill_uniform(params, n, -1, 1, 3, 0);
+  char *dir = test_tmpdir(), *p0 = test_path(dir, "params.f32"), *gp = test_path(dir, "grads.f32");
+  FILE *f = fopen(p0, "wb");
+  ck_assert_uint_eq(fwrite(params, sizeof *params, n, f), n);
+  fclose(f);
+  for (int64_t t = 1; t <= STEPS; t++) {
+    mlprt_fill_uniform(grads, n, -0.5f, 0.5f, 7, (uint64_t)t);
+    memcpy(all + (size_t)(t - 1) * n, grads, n * sizeof *grads);
+    update(base, o->lr, t);
+  }
+  f = fopen(gp, "wb");
+  ck_assert_uint_eq(fwrite(all, sizeof *all, STEPS * n, f), STEPS * n);
+  fclose(f);
+  char settings[160];
+  snprintf(settings, sizeof settings, "lr=%.9g rho=%.17g eps=%.9g momentum=%.9g l2=%.9g", o->lr, o->rho,
+           o->eps, o->momentum, o->l2);
+  const char *probe[] = {"/usr/bin/python3", "-c", "import torch", NULL};
+  TestRun r = test_run(probe, NULL);
+  bool have_torch = r.status == 0;
+  test_run_free(&r);
+  if (!have_torch) {
+    test_skip("codegen_rmsprop_matches_torch", "python3-torch", "/usr/bin/python3 -c 'import torch' failed");
+  } else {
+    const char *args[] = {dir, "rmsprop"};
+    cJSON *answer = test_parity_oracle("codegen_rmsprop_matches_torch", "optim.py", args, 2, settings);
+    ck_assert_ptr_nonnull(answer);
+    cJSON_Delete(answer);
+    char *fp = test_path(dir, "final.f32");
+    size_t len = 0;
+    float *want = (float *)test_read_file(fp, &len);
+    ck_assert_uint_eq(len, n * sizeof *want);
+    float worst = 0;
+    for (size_t i = 0; i < n; i++) {
+      float d = fabsf(params[i] - want[i]);
+      ck_assert_msg(d <= 1e-5f + 1e-5f * fabsf(want[i]), "case %d parameter %zu: generated %.9g, torch %.9g",
+                    _i, i, params[i], want[i]);
+      worst = d > worst ? d : worst;
+    }
+    printf("rmsprop case %d: %d steps, %zu parameters, largest difference from torch %.3g\n", _i, STEPS, n,
+           (double)worst);
+    free(want);
+    free(fp);
+  }
+  free(p0);
+  free(gp);
+  free(dir);
+  free(all);
   mlprt_free_aligned(base);
   LLVMOrcDisposeLLJIT(jit);
   mlp_arena_free(&a);
@@ -790,9 +907,10 @@ Suite *codegen_suite(void) {
   tcase_add_test(tc, codegen_iris_trains);
   tcase_add_test(tc, codegen_rejects_bad_cli);
   tcase_add_test(tc, codegen_llvm_ir_properties);
-  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 7);
+  tcase_add_loop_test(tc, codegen_gradients_match_finite_differences, 0, 10);
   tcase_add_test(tc, lower_refuses_recurrent_over_channels);
   tcase_add_loop_test(tc, codegen_update_matches_runtime_optimizers, 0, 4);
+  tcase_add_loop_test(tc, codegen_rmsprop_matches_torch, 0, 2);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -632,6 +632,8 @@ static const struct {
     {"model.max_params", "10", "more than max_params", {{0}}},
     {"environment.memory_mb", "1", "more than memory_mb", {.s = {[S_HYPER] = "batch = 100000"}}},
     {"hyperparameters.loss", "mse()", "does not fit", {{0}}},
+    /* the host processor is the only back end */
+    {"environment.device", "gpu", "no GPU back end", {{0}}},
     /* a run directory is read and verified when the spec is lowered */
     {"model.pretrained", "\"no_such_run\"", "pretrained run:", {{0}}},
 };

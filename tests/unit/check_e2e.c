@@ -770,21 +770,6 @@ START_TEST(e2e_limits_and_unbuilt_settings) {
       strstr(r.err, ":9:18: error: the model has 67 parameters, more than max_params = 10"));
   test_run_free(&r);
   free(spec);
-  /* Planned settings are refused where they are written. */
-  spec = write_spec("planned.mlp",
-      "pipeline planned {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-      "    target = species\n  }\n  model {\n    dense(8)\n    output()\n  }\n"
-      "  validation {\n    every = 2\n  }\n  deploy {\n    rollback = false\n  }\n}\n",
-      root());
-  const char *c2[] = {test_mlpc(), "build", spec, "-o", prog, NULL};
-  r = test_run(c2, NULL);
-  ck_assert_int_eq(r.status, 1);
-  ck_assert_ptr_nonnull(
-      strstr(r.err, ":11:13: error: `validation.every` is not supported by code generation yet"));
-  ck_assert_ptr_nonnull(
-      strstr(r.err, ":14:16: error: `deploy.rollback` is not supported by code generation yet"));
-  test_run_free(&r);
-  free(spec);
   free(prog);
 }
 END_TEST
@@ -1173,23 +1158,13 @@ START_TEST(e2e_build_outputs_and_errors) {
   ck_assert_int_eq(r.status, 2);
   ck_assert_ptr_nonnull(strstr(r.err, "unknown target"));
   test_run_free(&r);
-  /* A planned op is an error at its place. */
-  char *spec = write_spec("bad.mlp",
-      "pipeline bad {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n"
-      "    target = sepal_length\n  }\n  hyperparameters { loss = mae() }\n"
-      "  model {\n    output()\n  }\n}\n",
-      root());
-  const char *a3[] = {test_mlpc(), "build", spec, NULL};
-  r = test_run(a3, NULL);
-  ck_assert_int_eq(r.status, 1);
-  ck_assert_ptr_nonnull(strstr(r.err, ":6:28: error: `loss.mae` is not supported by code generation yet"));
-  test_run_free(&r);
   /* IDX images are scaled by their range; another cleaning step is an
    * error, not a step silently skipped. */
-  free(write_spec("bad.mlp",
+  char *spec = write_spec("bad.mlp",
       "pipeline bad {\n  data {\n    source = idx(images = \"i.gz\", labels = \"l.gz\")\n"
       "    target = label\n    clean {\n      standardize(all)\n    }\n  }\n"
-      "  model {\n    output()\n  }\n}\n"));
+      "  model {\n    output()\n  }\n}\n");
+  const char *a3[] = {test_mlpc(), "build", spec, NULL};
   r = test_run(a3, NULL);
   ck_assert_int_eq(r.status, 1);
   ck_assert_ptr_nonnull(strstr(r.err, ":6:7: error: cleaning step 'standardize' on IDX images"));

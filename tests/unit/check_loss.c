@@ -62,8 +62,14 @@ START_TEST(other_losses_match_torch) {
   float g[12];
   /* F.binary_cross_entropy_with_logits(z, t) */
   ck_assert_double_eq_tol(mlprt_bce_logits(g, tz, tt, 3, 4), 0.8495051318440915, 1e-6);
-  /* F.huber_loss(z, t, delta=0.5) */
+  /* torch.nn.HuberLoss(delta=0.5)(z, t) and torch.nn.L1Loss()(z, t), and their grads */
+  static const double huber_grad[12] = {0.041666667, -0.041666667, 0.041666667, -0.041666667,
+                                        -0.041666667, 0.008333333,  -0.041666667, 0.041666667,
+                                        -0.041666667, 0.041666667,  -0.041666667, -0.041666667};
   ck_assert_double_eq_tol(mlprt_huber(g, tz, tt, 3, 4, 0.5f), 0.4066666666666667, 1e-6);
+  assert_close(g, huber_grad, 12, 1e-6);
+  ck_assert_double_eq_tol(mlprt_mae(g, tz, tt, 3, 4), 1.05, 1e-6);
+  for (int i = 0; i < 12; i++) ck_assert_double_eq_tol(g[i], huber_grad[i] > 0 ? 1 / 12.0 : -1 / 12.0, 1e-7);
   /* F.multi_margin_loss(z, y, margin=1) and its grad (row 0 has one margin at
    * exactly zero, where torch's subgradient, like ours, is 0) */
   static const double mm_grad[12] = {0.0, 0.0, 0.0, 0.0, -0.166666667, 0.083333333,

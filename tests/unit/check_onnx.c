@@ -736,6 +736,41 @@ static void spec_answers_as_trained(const char *name, const char *target, const 
   free(dir);
 }
 
+/* dense(bias = false) and per-layer init: the layer has no bias in the
+ * slab (weights.bin holds 13 x 16 floats for it, the manifest counts them),
+ * its ONNX Gemm none, and the predictor, ONNX Runtime and training agree. */
+START_TEST(onnx_dense_without_bias_answers_as_trained) {
+  char *dir = test_tmpdir(), spec[512], cwd[4096], *text = malloc(8192);
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  snprintf(spec, sizeof spec, "%s/wine_nb.mlp", dir);
+  snprintf(text, 8192,
+           "pipeline wine_nb {\n  data {\n    source = csv(\"%s/examples/data/wine.csv\")\n"
+           "    target = cultivar\n    clean {\n      standardize(numeric)\n    }\n"
+           "    split(validation = 0.2, test = 0.2, stratify = true, seed = 3)\n  }\n"
+           "  model {\n    dense(16, bias = false, init = he_normal)\n"
+           "    dense(8, activation = tanh, init = normal)\n    output()\n  }\n"
+           "  hyperparameters {\n    epochs = 30\n    lr = 0.01\n  }\n}\n",
+           cwd);
+  free(dt_write(dir, "wine_nb.mlp", text, 0));
+  free(text);
+  char *run = train_spec(dir, "wine_nb", spec);
+  const int64_t params = 13 * 16 + (16 * 8 + 8) + (8 * 3 + 3);
+  cJSON *man = test_read_json(run, "manifest.json");
+  ck_assert_int_eq((int64_t)test_json_num(cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0),
+                                          "hyperparameters", "params", NULL),
+                   params);
+  cJSON_Delete(man);
+  char *w = test_path(run, "weights.bin");
+  size_t len = 0;
+  free(test_read_file(w, &len));
+  ck_assert_uint_eq(len, (size_t)params * sizeof(float));
+  free(w);
+  export_equals_run(dir, run, "wine_nb", "cultivar", NULL, 3, true);
+  free(run);
+  free(dir);
+}
+END_TEST
+
 /* A layer norm between dense layers: opset 13 spells it in reductions,
  * which must answer as the runtime's kernel did in training. */
 START_TEST(onnx_layernorm_answers_as_trained) {
@@ -980,6 +1015,7 @@ Suite *onnx_suite(void) {
   tcase_add_test(tc, onnx_mlp_equals_runtime_kernels);
   tcase_add_test(tc, onnx_cnn_equals_runtime_kernels);
   tcase_add_test(tc, onnx_layernorm_answers_as_trained);
+  tcase_add_test(tc, onnx_dense_without_bias_answers_as_trained);
   tcase_add_test(tc, onnx_recurrent_equals_runtime_kernels);
   tcase_add_test(tc, onnx_embedding_bidirectional_equals_runtime_kernels);
   tcase_add_test(tc, onnx_transformer_answers_as_trained);

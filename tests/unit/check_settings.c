@@ -9,12 +9,19 @@
 #define _GNU_SOURCE /* asprintf */
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "mlp/files.h"
+#include "mlp/tensor.h"
 #include "testutil.h"
 
 static char *tmp;
@@ -229,6 +236,320 @@ START_TEST(settings_label_smoothing_bounds_the_loss) {
   }
   ck_assert_msg(last[0] < entropy - 0.2, "unsmoothed %g, entropy %g", last[0], entropy);
   ck_assert_msg(last[1] < entropy + 0.15, "smoothed %g did not approach %g", last[1], entropy);
+  free(data);
+}
+END_TEST
+
+/* The scores of the evaluation split in a run's manifest. */
+static cJSON *eval_scores(const char *run, cJSON **man) {
+  *man = test_read_json(run, "manifest.json");
+  const cJSON *metrics = get(cJSON_GetArrayItem(get(*man, "jobs"), 0), "metrics");
+  return (cJSON *)get(metrics, get(metrics, "evaluated_on")->valuestring);
+}
+
+/* loss = mae, huber, hinge train, and the validation and test losses are
+ * the same function: a regression's on the standardized target, so with
+ * mae the reported loss is mae / sd and with mse it is mse / sd^2 (the one
+ * sd of the same split), and Huber with a delta beyond every error is half
+ * the squared error; the hinge's is torch.nn.MultiMarginLoss of log p,
+ * recomputed here from predictions.csv and the rows' true classes. */
+START_TEST(settings_regression_and_hinge_losses) {
+  char *data = iris_data();
+  static const char *const losses[] = {"mse", "mae", "huber(delta = 100)", "huber(delta = 0.5)"};
+  double ratio[4], loss[4];
+  for (int k = 0; k < 4; k++) {
+    char name[16], file[32], *text;
+    snprintf(name, sizeof name, "reg%d", k);
+    snprintf(file, sizeof file, "%s.mlp", name);
+    char *spec = test_path(tmp, file);
+    ck_assert_int_ge(asprintf(&text,
+                              "pipeline %s {\n  data {\n    source = csv(\"%s\")\n    target = sepal_length\n"
+                              "    clean { standardize(numeric) onehot(species) }\n"
+                              "    split(validation = 0.2, test = 0.2, seed = 1)\n  }\n"
+                              "  model {\n    dense(16)\n    output()\n  }\n"
+                              "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 40\n"
+                              "    loss = %s\n  }\n}\n",
+                              name, data, losses[k]),
+                     0);
+    test_write_text(spec, text);
+    free(text);
+    char *run = test_train(spec, tmp, name);
+    cJSON *man;
+    const cJSON *sc = eval_scores(run, &man);
+    loss[k] = get(sc, "loss")->valuedouble;
+    ratio[k] = get(sc, k == 1 ? "mae" : "mse")->valuedouble / loss[k];
+    ck_assert_msg(get(sc, "r2")->valuedouble > 0.6, "%s: r2 %g", losses[k], get(sc, "r2")->valuedouble);
+    const cJSON *hp = get(cJSON_GetArrayItem(get(man, "jobs"), 0), "hyperparameters");
+    ck_assert_str_eq(get(hp, "loss")->valuestring, k < 2 ? losses[k] : "huber");
+    cJSON_Delete(man);
+    free(run);
+    free(spec);
+  }
+  /* mse / loss is sd^2 and mae / loss is sd: the loss is the absolute error */
+  ck_assert_msg(fabs(ratio[1] * ratio[1] - ratio[0]) <= 1e-6 * ratio[0], "mae: sd %g, sd^2 %g", ratio[1],
+                ratio[0]);
+  ck_assert_msg(fabs(ratio[2] / 2 - ratio[0]) <= 1e-6 * ratio[0], "huber(100): %g, sd^2 %g", ratio[2],
+                ratio[0]);
+  /* with a small delta the errors beyond it count linearly: less than half their square */
+  ck_assert_msg(ratio[3] > ratio[2], "huber(0.5) %g, huber(100) %g", ratio[3], ratio[2]);
+
+  char *spec = iris_spec("hinge", data, 0.2, "", "    optimizer = adam(lr = 0.02)\n    loss = hinge\n", "");
+  char *run = test_train(spec, tmp, "hinge");
+  cJSON *man;
+  const cJSON *sc = eval_scores(run, &man);
+  double acc = get(sc, "accuracy")->valuedouble;
+  ck_assert_msg(acc >= 0.85, "hinge accuracy %g", acc);
+  char *pred = read_text(run, "predictions.csv"), *rows = read_text(run, "test_rows.csv");
+  char **pl, **rl;
+  int np = test_split_lines(pred, &pl), nr = test_split_lines(rows, &rl);
+  ck_assert_int_eq(np, nr);
+  static const char *const classes[] = {"setosa", "versicolor", "virginica"};
+  double sum = 0;
+  for (int i = 1; i < np; i++) {
+    char *pf[8], *rf[8];
+    ck_assert_int_eq(test_csv_fields(pl[i], pf, 8), 5);
+    ck_assert_int_eq(test_csv_fields(rl[i], rf, 8), 5);
+    int y = 0;
+    while (y < 3 && strcmp(rf[4], classes[y]) != 0) y++;
+    ck_assert_int_lt(y, 3);
+    double zy = log(fmax(strtod(pf[2 + y], NULL), 1e-30));
+    for (int c = 0; c < 3; c++)
+      if (c != y) sum += fmax(0, 1 - zy + log(fmax(strtod(pf[2 + c], NULL), 1e-30))) / 3;
+    test_fields_free(pf, 5);
+    test_fields_free(rf, 5);
+  }
+  ck_assert_msg(fabs(sum / (np - 1) - get(sc, "loss")->valuedouble) <= 1e-5, "hinge %g, reported %g",
+                sum / (np - 1), get(sc, "loss")->valuedouble);
+  free(pl);
+  free(rl);
+  free(pred);
+  free(rows);
+  cJSON_Delete(man);
+  free(run);
+  free(spec);
+  free(data);
+}
+END_TEST
+
+/* Job 0's metrics.jsonl: per epoch (1-based index), the training loss and
+ * the validation loss (NaN when the epoch was not validated); returns the
+ * epochs recorded. */
+static int epoch_losses(const char *run, double *train, double *val, int max) {
+  char *text = read_text(run, "metrics.jsonl");
+  int n = 0;
+  for (char *line = strtok(text, "\n"); line && n < max; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "{\"job\":0,", 9) != 0) continue;
+    char *t = strstr(line, "\"train_loss\":"), *v = strstr(line, "\"val_loss\":");
+    ck_assert_ptr_nonnull(t);
+    train[n] = strtod(t + 13, NULL);
+    val[n++] = v ? strtod(v + 11, NULL) : NAN;
+  }
+  free(text);
+  return n;
+}
+
+/* validation.every = k validates epochs k, 2k, ... and the last, and
+ * changes nothing else: the training losses are every epoch's of a run
+ * that validates each one, and so are the validation losses where there
+ * are any. Early stopping counts validations: its stopping epoch is the
+ * one predicted from the every-epoch run's losses at the validated epochs. */
+START_TEST(settings_validation_every) {
+  char *data = iris_data();
+  enum { E = 30 };
+  double tr[2][E + 1], va[2][E + 1];
+  static const char *const vals[] = {
+      "  validation {\n    early_stopping(patience = 100)\n  }\n",
+      "  validation {\n    every = 4\n    early_stopping(patience = 100)\n  }\n"};
+  for (int k = 0; k < 2; k++) {
+    char name[16];
+    snprintf(name, sizeof name, "every%d", k);
+    char *spec =
+        iris_spec(name, data, 0.2, "", "    optimizer = adam(lr = 0.1)\n    epochs = 30\n", vals[k]);
+    char *run = test_train(spec, tmp, name);
+    ck_assert_int_eq(epoch_losses(run, tr[k], va[k], E + 1), E);
+    free(run);
+    free(spec);
+  }
+  for (int e = 0; e < E; e++) {
+    ck_assert_double_eq(tr[1][e], tr[0][e]);
+    bool validated = (e + 1) % 4 == 0 || e + 1 == E;
+    ck_assert_msg(validated == !isnan(va[1][e]), "epoch %d: val_loss %g", e + 1, va[1][e]);
+    if (validated) ck_assert_double_eq(va[1][e], va[0][e]);
+  }
+  /* patience 2 with every = 3: the first validation that is the second in a row without improvement */
+  int stop = E, bad = 0;
+  double best = INFINITY;
+  for (int e = 2; e < E; e += 3) {
+    if (va[0][e] < best) best = va[0][e], bad = 0;
+    else if (++bad >= 2) {
+      stop = e + 1;
+      break;
+    }
+  }
+  ck_assert_int_lt(stop, E); /* the case stops early */
+  char *spec = iris_spec("every_es", data, 0.2, "", "    optimizer = adam(lr = 0.1)\n    epochs = 30\n",
+                         "  validation {\n    every = 3\n    early_stopping(patience = 2)\n  }\n");
+  char *run = test_train(spec, tmp, "every_es");
+  ck_assert_int_eq(epoch_losses(run, tr[1], va[1], E + 1), stop);
+  free(run);
+  free(spec);
+  free(data);
+}
+END_TEST
+
+/* The lines of a file, 0 when it is absent. */
+static int count_lines(const char *path) {
+  char *text = test_read_file(path, NULL);
+  int n = 0;
+  for (const char *p = text; p && *p; p++) n += *p == '\n';
+  free(text);
+  return n;
+}
+
+/* environment.checkpoint_every = 4: killed after some epochs, the run's
+ * checkpoint holds the last multiple of 4 (not the last epoch, which the
+ * metrics show), and --resume from it ends with the weights and metrics of
+ * a run never killed. */
+START_TEST(settings_checkpoint_every) {
+  char *spec = test_path(tmp, "ckpt.mlp"), *text, *exe = test_path(tmp, "ckpt.exe");
+  ck_assert_int_ge(asprintf(&text,
+                            "pipeline ckpt {\n  data {\n    source = csv(\"%s/examples/data/digits.csv\")\n"
+                            "    target = digit\n    clean { standardize(numeric) }\n"
+                            "    split(validation = 0.2, test = 0.2, seed = 1)\n  }\n"
+                            "  model {\n    dense(128)\n    dense(64)\n    output()\n  }\n"
+                            "  hyperparameters {\n    epochs = 60\n    batch = 8\n  }\n"
+                            "  validation {\n    early_stopping(patience = 1000)\n  }\n"
+                            "  environment {\n    checkpoint_every = 4\n  }\n}\n",
+                            root()),
+                   0);
+  test_write_text(spec, text);
+  free(text);
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  char *straight = test_path(tmp, "ckpt.straight"), *killed = test_path(tmp, "ckpt.killed");
+  const char *s_argv[] = {exe, "--out", straight, "--quiet", "--threads", "1", NULL};
+  test_run_ok(s_argv);
+  const char *argv[] = {exe, "--out", killed, "--quiet", "--threads", "1", NULL, NULL};
+  /* killed two or three epochs past a multiple of 4 (at least 6 epochs in); tried again when the kill
+   * lands elsewhere */
+  int lines = 0;
+  MlprtCkptHeader h = {0};
+  for (int attempt = 0; attempt < 8 && !(lines >= 6 && lines < 60 && lines % 4 >= 2); attempt++) {
+    int fd = open("/dev/null", O_WRONLY);
+    pid_t pid = test_spawn(argv, NULL, fd, fd);
+    close(fd);
+    char *metrics = test_staged(killed, pid, "metrics.jsonl");
+    char *ckpt = test_staged(killed, pid, "checkpoint.bin");
+    for (int tries = 0; tries < 200000; tries++) {
+      lines = count_lines(metrics);
+      if (lines >= 6 && lines % 4 >= 2) break;
+      struct timespec nap = {0, 100000L};
+      nanosleep(&nap, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    lines = count_lines(metrics);
+    if (mlprt_ckpt_peek(ckpt, &h) != 0) lines = 0;
+    free(metrics);
+    free(ckpt);
+  }
+  ck_assert_msg(lines >= 6 && lines < 60 && lines % 4 >= 2, "killed after %d epochs", lines);
+  /* every epoch's checkpoint would be at the last one or the one before */
+  ck_assert_msg(h.epoch == lines - lines % 4, "checkpoint at epoch %lld, %d epochs in the metrics",
+                (long long)h.epoch, lines);
+  argv[6] = "--resume";
+  test_run_ok(argv);
+  char *w1 = test_path(straight, "weights.bin"), *w2 = test_path(killed, "weights.bin"), h1[65], h2[65];
+  ck_assert_int_eq(mlprt_sha256_file(w1, h1), 0);
+  ck_assert_int_eq(mlprt_sha256_file(w2, h2), 0);
+  ck_assert_str_eq(h1, h2);
+  char *m1 = test_path(straight, "metrics.jsonl"), *m2 = test_path(killed, "metrics.jsonl");
+  ck_assert_int_eq(count_lines(m2), count_lines(m1));
+  free(m1), free(m2), free(w1), free(w2), free(straight), free(killed), free(exe), free(spec);
+}
+END_TEST
+
+/* environment.log: info prints progress and results, and on stderr the
+ * warning that the untrained model (zero weights, a tiny rate) does not beat
+ * the baseline; debug adds each epoch's learning rate; warn prints nothing
+ * on stdout but the warning; error not even that; --verbose on the command
+ * line wins over warn. */
+START_TEST(settings_log_levels) {
+  char *data = iris_data();
+  static const char *const levels[] = {"info", "debug", "warn", "error"};
+  for (int k = 0; k < 5; k++) {
+    char name[16], more[160];
+    snprintf(name, sizeof name, "log%d", k);
+    snprintf(more, sizeof more,
+             "  validation {\n    stop_on_divergence = false\n  }\n  environment {\n    log = %s\n  }\n",
+             levels[k < 4 ? k : 2]);
+    char *spec = iris_spec(name, data, 0.2, "", "    optimizer = sgd(lr = 0.000001)\n    init = zeros\n"
+                                               "    epochs = 3\n", more);
+    char *exe = test_path(tmp, name), *out = test_path(tmp, "log.run");
+    const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+    test_run_ok(b);
+    const char *argv[] = {exe, "--out", out, "--threads", "1", k == 4 ? "--verbose" : NULL, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_msg(r.status == 0, "%s: %s", levels[k < 4 ? k : 2], r.err);
+    bool progress = strstr(r.out, "epoch 3/3") != NULL, lr = strstr(r.out, " lr 1e-06") != NULL;
+    bool warned = strstr(r.err, "warning: the model does not beat the majority baseline") != NULL;
+    ck_assert_msg(progress == (k < 2 || k == 4), "log %d: stdout %s", k, r.out);
+    ck_assert_msg(lr == (k == 1 || k == 4), "log %d: stdout %s", k, r.out);
+    ck_assert_msg(warned == (k != 3), "log %d: stderr %s", k, r.err);
+    if (k == 2 || k == 3) ck_assert_str_eq(r.out, "");
+    test_run_free(&r);
+    free(exe);
+    free(out);
+    free(spec);
+  }
+  free(data);
+}
+END_TEST
+
+/* validation.monitor: each metrics.jsonl line records exactly the listed
+ * quantities (with job, epoch and seconds); the last epoch's validation F1
+ * and AUC are the manifest's final scores of the same weights
+ * (restore_best = false), and a quantity the target cannot have is refused
+ * where it is written. */
+START_TEST(settings_validation_monitor) {
+  char *data = iris_data();
+  char *spec = iris_spec("mon", data, 0, "", "    optimizer = adam(lr = 0.05)\n    epochs = 12\n",
+                         "  validation {\n    monitor = [accuracy, val_f1, val_auc, lr]\n"
+                         "    early_stopping(patience = 100, restore_best = false)\n  }\n"
+                         "  analysis {\n    metrics = [accuracy, f1, auc]\n  }\n");
+  char *run = test_train(spec, tmp, "mon");
+  char *text = read_text(run, "metrics.jsonl"), *last = NULL;
+  int lines = 0;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+    cJSON *o = cJSON_Parse(line);
+    ck_assert_ptr_nonnull(o);
+    static const char *const keys[] = {"job",     "epoch", "train_accuracy", "val_f1",
+                                       "val_auc", "lr",    "seconds"};
+    int n = 0;
+    for (const cJSON *c = o->child; c; c = c->next, n++) {
+      ck_assert_int_lt(n, 7);
+      ck_assert_str_eq(c->string, keys[n]);
+    }
+    ck_assert_int_eq(n, 7);
+    double acc = get(o, "train_accuracy")->valuedouble;
+    ck_assert(acc >= 0 && acc <= 1);
+    cJSON_Delete(o);
+    last = line;
+  }
+  ck_assert_int_eq(lines, 12);
+  cJSON *o = cJSON_Parse(last), *man;
+  const cJSON *sc = eval_scores(run, &man);
+  ck_assert_double_eq_tol(get(o, "val_f1")->valuedouble, get(sc, "f1")->valuedouble, 1e-5);
+  ck_assert_double_eq_tol(get(o, "val_auc")->valuedouble, get(sc, "auc")->valuedouble, 1e-5);
+  ck_assert_double_ge(get(o, "train_accuracy")->valuedouble, 0.8);
+  cJSON_Delete(o);
+  cJSON_Delete(man);
+  free(text);
+  free(run);
+  free(spec);
+  spec = iris_spec("mon_bad", data, 0.2, "", "", "  validation {\n    monitor = [loss, val_r2]\n  }\n");
+  build_fails(spec, ":15:22: error: 'val_r2' needs a numeric target");
+  free(spec);
   free(data);
 }
 END_TEST
@@ -554,6 +875,11 @@ Suite *settings_suite(void) {
   tcase_add_test(tc, settings_change_the_ir);
   tcase_add_test(tc, settings_min_lr_is_the_floor);
   tcase_add_test(tc, settings_label_smoothing_bounds_the_loss);
+  tcase_add_test(tc, settings_regression_and_hinge_losses);
+  tcase_add_test(tc, settings_validation_every);
+  tcase_add_test(tc, settings_checkpoint_every);
+  tcase_add_test(tc, settings_log_levels);
+  tcase_add_test(tc, settings_validation_monitor);
   tcase_add_test(tc, settings_monitor_and_blas_threads);
   tcase_add_test(tc, settings_metrics_everywhere);
   tcase_add_test(tc, settings_validation_is_not_called_test);
