@@ -682,6 +682,7 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   if (ir->fold_repeats > 1) cJSON_AddNumberToObject(root, "fold_repeats", ir->fold_repeats);
   if (ir->eta) cJSON_AddNumberToObject(root, "eta", ir->eta);
   cJSON_AddBoolToObject(root, "cross_validate", ir->cross_validate);
+  if (ir->refit) cJSON_AddBoolToObject(root, "refit", true);
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));
   cJSON_AddItemToObject(root, "deploy", deploy_json(ir));

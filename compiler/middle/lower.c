@@ -1887,6 +1887,15 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   }
   /* Folds without spaces cross-validate the spec's own settings: one trial. */
   int k = (int)num_or(ir->cross_validate ? data_folds : tuned ? mlp_spec_setting(t, "folds") : NULL, 0);
+  /* tuning.refit: folds always refit their winner; without a search there is none */
+  const MlpSpecValue *refit = tuned ? mlp_spec_setting(t, "refit") : NULL;
+  if (refit && refit->given && (k > 1 ? !bool_or(refit, false) : t->spaces.len == 0)) {
+    mlp_diag_error(L->d, refit->node->loc, "%s",
+                   k > 1 ? "with folds the winner is always refitted: each fold's model saw part of the rows"
+                         : "'refit' refits the winner of a search, and the tuning block searches no space");
+    return false;
+  }
+  ir->refit = refit && bool_or(refit, false) && k < 2;
   if (!ir->cross_validate && (!tuned || (t->spaces.len == 0 && k < 2))) return true;
   int ns = tuned ? t->spaces.len : 0;
   Space *sp = mlp_arena_alloc(L->a, (size_t)(ns ? ns : 1) * sizeof *sp);

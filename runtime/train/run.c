@@ -418,7 +418,7 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
     fprintf(stderr, "%s: error: %s\n", r->prog, err);
     exit(2);
   }
-  r->njobs = p->njobs + (p->nfolds > 0);
+  r->njobs = p->njobs + (p->nfolds > 0 || p->refit);
   r->jobs = malloc((size_t)r->njobs * sizeof *r->jobs);
   r->res = calloc((size_t)r->njobs, sizeof *r->res);
   for (int64_t j = 0; j < p->njobs; j++) {
@@ -1421,7 +1421,7 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   int64_t rung = r->jobs[job].rung, best_rung = r->best_job < 0 ? -1 : r->jobs[r->best_job].rung;
   if (refit || r->best_job < 0 || rung > best_rung || (rung == best_rung && obj < r->best_objective)) {
     r->best_job = job;
-    r->best_objective = obj;
+    if (!refit) r->best_objective = obj; /* the winner's as validated, not the refit's own rows' */
     /* weights.bin: the parameter slab, then the running statistics (if any). */
     size_t pb = (size_t)m->n_params * sizeof(float), sb = (size_t)m->n_state * sizeof(float);
     unsigned char *w = malloc(pb + sb + 1);
@@ -1451,8 +1451,29 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   if (!r->cli.quiet && !in_table(r, job)) summary(r, &res->test);
 }
 
+/* tuning.refit without folds: the winner (trial or the spec's own job) is
+ * trained again from its seed on every training and validation row, a
+ * network for the epochs its validation rows chose, and takes the test. */
+static void refit_winner(MlprtRun *r) {
+  int64_t fin = r->p->njobs, best = r->best_job;
+  r->jobs[fin] = r->jobs[best];
+  r->jobs[fin].fold = MLPRT_FOLD_ALL;
+  r->jobs[fin].smoke_subset = 0;
+  if (r->res[best].best_epoch > 0) r->jobs[fin].epochs = r->res[best].best_epoch;
+  r->jobs[fin].early_stop = 0;
+  r->jobs[fin].restore_best = 0;
+  char epochs[64] = "";
+  if (model_of(r, fin)->fit == MLPRT_FIT_NETWORK)
+    snprintf(epochs, sizeof epochs, " for %lld epochs", (long long)r->jobs[fin].epochs);
+  mlprt_console_line(&r->con, "refitting the winner (job %lld) on every training and validation row%s\n",
+                     (long long)best, epochs);
+  mlprt_run_fit(r, fin);
+  mlprt_run_test(r, fin);
+}
+
 void mlprt_run_best(MlprtRun *r) {
   const MlprtProgram *p = r->p;
+  if (p->nfolds <= 0 && p->refit && r->cli.tune && r->best_job >= 0) refit_winner(r);
   if (p->nfolds <= 0 || !folds_run(r)) return;
   /* Job 0 is the spec's own settings; trial t is jobs 1 + t k .. t k + k. */
   int64_t k = p->nfolds, trials = (p->njobs - 1) / k;

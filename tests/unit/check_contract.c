@@ -536,6 +536,7 @@ static const FieldCase field_cases[] = {
     {"tuning.search", "random()", {.s = {[S_TUNE] = SPACE}}, false},
     {"tuning.objective", NULL, {.s = {[S_TUNE] = SPACE}}, false},
     {"tuning.repeats", NULL, {.s = {[S_TUNE] = SPACE "folds = 3"}}, false},
+    {"tuning.refit", "true", {.s = {[S_TUNE] = SPACE}}, false},
     {"data.repeats", NULL, {.s = {[S_DATA] = "folds = 3"}}, false},
     {"environment.out", "\"runs/other\"", {{0}}, false},
     {"analysis.slices", "[species]", {{0}}, false},

@@ -191,6 +191,54 @@ START_TEST(family_with_folds) {
 }
 END_TEST
 
+/* tuning.refit without folds: the winner of the validation split (job w)
+ * trains again, as job 8 after job 0 and the 7 trials, with w's settings,
+ * a network for w's best epoch count, and the run's test scores and
+ * predictor are the refit's. */
+START_TEST(family_refit_without_folds) {
+  char *dir = test_tmpdir(), extra[1024];
+  snprintf(extra, sizeof extra, family_tuning, "    refit = true\n");
+  char *spec = family_spec(dir, "iris", "fam", extra, false);
+  char exe[1024], *run = test_path(dir, "fam.run");
+  snprintf(exe, sizeof exe, "%s/fam.exe", dir);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
+  TestRun r = test_run(fit, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(strstr(r.out, "refitting the winner (job "), "no refit line:\n%s", r.out);
+  test_run_free(&r);
+  cJSON *man = test_read_json(run, "manifest.json");
+  const cJSON *jobs = cJSON_GetObjectItem(man, "jobs"), *tune = cJSON_GetObjectItem(man, "tuning");
+  ck_assert_int_eq(cJSON_GetArraySize(jobs), 9);
+  const cJSON *refit = cJSON_GetArrayItem(jobs, 8);
+  ck_assert_int_eq((int)test_json_num(refit, "job", NULL, NULL), 8);
+  int best = (int)test_json_num(tune, "best_trial", NULL, NULL);
+  const cJSON *won = cJSON_GetArrayItem(jobs, best + 1);
+  ck_assert_int_eq((int)test_json_num(won, "job", NULL, NULL), best + 1);
+  if (best >= 0) {
+    char *a = cJSON_PrintUnformatted(cJSON_GetObjectItem(won, "settings"));
+    char *b = cJSON_PrintUnformatted(cJSON_GetObjectItem(refit, "settings"));
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+  }
+  const cJSON *hp = cJSON_GetObjectItem(refit, "hyperparameters");
+  if (!cJSON_HasObjectItem(hp, "fit"))
+    ck_assert_int_eq((int)test_json_num(hp, "epochs", NULL, NULL), (int)test_json_num(won, "fit", "best_epoch",
+                                                                                       NULL));
+  ck_assert_double_eq(test_json_num(man, "metrics", "test", "accuracy"),
+                      test_json_num(refit, "metrics", "test", "accuracy"));
+  char *pred = test_path(dir, "pred");
+  test_predictor_as_trained(run, pred, 1, "iris");
+  free(pred);
+  cJSON_Delete(man);
+  free(run);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
 /* Build a spec of the example's data with the architectures and `extra`;
  * it must fail with `message` at the line and column where `token` is
  * written on the line that holds `line` (the first such token). */
@@ -234,6 +282,10 @@ START_TEST(family_errors_at_their_spans) {
   refused_at("iris", "  tuning {\n    model in [net, forest]\n    search = successive_halving()\n  }\n",
              "model in", "forest", "successive_halving halves epochs, and 'forest' is a model fitted at once",
              false);
+  refused_at("iris", "  tuning {\n    model in [net, forest]\n    folds = 3\n    refit = false\n  }\n",
+             "refit", "false", "with folds the winner is always refitted", false);
+  refused_at("iris", "  tuning {\n    refit = true\n  }\n", "refit", "true",
+             "'refit' refits the winner of a search, and the tuning block searches no space", false);
   /* two classes: a softmax network against one sigmoid unit */
   refused_at("breast_cancer", "  tuning { model in [net, forest] }\n", "model in", "forest",
              "'forest' answers 1 sigmoid output and the spec's model 2 softmax outputs", false);
@@ -267,6 +319,7 @@ Suite *family_suite(void) {
   tcase_set_timeout(tc, 240);
   tcase_add_loop_test(tc, family_tunes_and_exports_the_winner, 0, (int)(sizeof examples / sizeof *examples));
   tcase_add_test(tc, family_with_folds);
+  tcase_add_test(tc, family_refit_without_folds);
   tcase_add_test(tc, family_errors_at_their_spans);
   suite_add_tcase(s, tc);
   return s;
