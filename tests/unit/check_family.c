@@ -1,7 +1,8 @@
 /* check_family.c — tuning over a model family, `model in [net, forest,
  * ...]`: networks and models fitted at once searched in one program (with
- * folds too), the winner the trial of the best validation objective, its
- * predictor answering as training did, and the errors at their spans. */
+ * folds too), the winner the trial of the best validation objective (and
+ * refitted with tuning.refit), its predictor answering as training did,
+ * the errors at their spans; and search = tpe against random search. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
