@@ -863,7 +863,7 @@ static void emit_main(Cg *c, const MlpIr *ir, LLVMValueRef program) {
       LLVMValueRef sa[] = {run, ci64(c, j)};
       abi_call(c, steps[s], sa, 2);
     }
-  if (ir->nfolds > 0) abi_call(c, MLP_ABI_mlprt_run_best, &run, 1);
+  if (ir->nfolds > 0 || ir->refit) abi_call(c, MLP_ABI_mlprt_run_best, &run, 1);
   LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_run_close, &run, 1));
 }
 
@@ -961,6 +961,10 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_fold_repeats, ci64(&c, ir->fold_repeats));
   mlp_desc_set(&pd, MLPRT_PROGRAM_eta, ci64(&c, ir->eta));
   mlp_desc_set(&pd, MLPRT_PROGRAM_cross_validate, ci64(&c, ir->cross_validate));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_refit, ci64(&c, ir->refit));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_tpe, cstr(&c, ir->tpe));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_startup, ci64(&c, ir->tpe_startup));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_seed, ci64(&c, (int64_t)ir->tpe_seed));
   mlp_desc_set(&pd, MLPRT_PROGRAM_delimiter, ci64(&c, d->delimiter));
   mlp_desc_set(&pd, MLPRT_PROGRAM_no_header, ci64(&c, d->no_header));
   mlp_desc_set(&pd, MLPRT_PROGRAM_na_values, cstr(&c, d->na_values));

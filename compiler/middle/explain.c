@@ -133,8 +133,13 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
               ir->nfolds / ir->fold_repeats);
     else if (ir->nfolds)
       fprintf(out, " x %d folds", ir->nfolds);
-    fprintf(out, ", ranked by %s\n", ir->objective);
+    fprintf(out, ", ranked by %s%s\n", ir->objective,
+            ir->refit ? "; the winner refitted on the training and validation rows" : "");
     for (int t = 0; t < trials; t++) {
+      if (ir->tpe && t >= ir->tpe_startup) {
+        fprintf(out, "  trial %d: chosen by tpe as the program runs, from the trials before it\n", t);
+        continue;
+      }
       const MlpIrJob *tj = &ir->jobs[1 + t * per];
       const MlpIrModel *tm = &ir->models[tj->model];
       if (tm->fit != MLPRT_FIT_NETWORK)

@@ -716,6 +716,13 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   if (ir->fold_repeats > 1) cJSON_AddNumberToObject(root, "fold_repeats", ir->fold_repeats);
   if (ir->eta) cJSON_AddNumberToObject(root, "eta", ir->eta);
   cJSON_AddBoolToObject(root, "cross_validate", ir->cross_validate);
+  if (ir->refit) cJSON_AddBoolToObject(root, "refit", true);
+  if (ir->tpe) {
+    cJSON *t = cJSON_AddObjectToObject(root, "tpe");
+    cJSON_AddStringToObject(t, "spaces", ir->tpe);
+    cJSON_AddNumberToObject(t, "startup", ir->tpe_startup);
+    cJSON_AddNumberToObject(t, "seed", (double)ir->tpe_seed);
+  }
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));
   cJSON_AddItemToObject(root, "deploy", deploy_json(ir));

@@ -360,6 +360,10 @@ typedef struct {
   int fold_repeats;      /* the folds are repeats x k: fold f is fold f % k of repeat f / k */
   int eta;               /* successive halving: each rung keeps the best 1 / eta trials; 0: none */
   bool cross_validate;   /* data.folds: the folds of the spec's settings are the run (no --tune) */
+  bool refit;            /* tuning.refit: without folds, the winner is refitted on training + validation */
+  const char *tpe;       /* search = tpe: its spaces, one line each (include/mlp/tpe.h); NULL: none */
+  int tpe_startup;       /* tpe: the trials drawn at random before the estimator chooses */
+  uint64_t tpe_seed;
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
   bool no_card;          /* deploy.card = false: no MODEL_CARD.md */
   MlpIrDeploy deploy;

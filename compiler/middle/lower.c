@@ -15,6 +15,7 @@
 #include "mlp/predict.h"
 #include "mlp/run.h"
 #include "mlp/tensor.h"
+#include "mlp/tpe.h"
 #include "rundir.h"
 
 /* Output extent of a window of k moved by stride over in + 2 pad (PyTorch's
@@ -1887,6 +1888,40 @@ static bool halving_rungs(Lower *L, MlpIr *ir, const MlpSpecCall *search, const 
   return true;
 }
 
+/* search = tpe: its trials draw as random search's do, and from the
+ * startup-th on the program chooses each trial's values from the trials
+ * before it, so every space must be one the program sets as it runs (a
+ * network's lr and epochs); ir->tpe gets the spaces (mlp/tpe.h). */
+static bool tpe_spaces(Lower *L, MlpIr *ir, const MlpSpecCall *search, const Space *sp, int ns,
+                       uint64_t seed) {
+  char *text = mlp_arena_strdup(L->a, "");
+  for (int i = 0; i < ns; i++) {
+    const char *path = sp[i].sp->path;
+    if (strcmp(path, "lr") != 0 && strcmp(path, "epochs") != 0) {
+      mlp_diag_error(L->d, sp[i].sp->loc,
+                     "tpe chooses a trial's values as the program runs, from the trials before it, and "
+                     "'%s' is compiled into the program: tpe searches lr and epochs (grid or random the "
+                     "rest)",
+                     path);
+      return false;
+    }
+    MlprtTpeKind kind = !sp[i].continuous ? MLPRT_TPE_LIST
+                        : sp[i].log       ? MLPRT_TPE_LOG_RANGE
+                        : sp[i].integer   ? MLPRT_TPE_INT_RANGE
+                                          : MLPRT_TPE_RANGE;
+    bool list = kind == MLPRT_TPE_LIST;
+    text = mlp_arena_printf(L->a, "%s%s\t%d\t%.17g\t%.17g\t", text, path, (int)kind, list ? 0 : sp[i].lo,
+                            list ? 0 : sp[i].hi);
+    for (int k = 0; list && k < sp[i].nvals; k++)
+      text = mlp_arena_printf(L->a, "%s%s%.17g", text, k ? "," : "", sp[i].vals[k]);
+    text = mlp_arena_printf(L->a, "%s\n", text);
+  }
+  ir->tpe = ns ? text : NULL;
+  ir->tpe_startup = (int)num_or(mlp_spec_arg(search, "startup"), 10);
+  ir->tpe_seed = seed;
+  return true;
+}
+
 /* The model of ir specialised to batch b, made from the first when new. */
 static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
   for (int i = 0; i < ir->nmodels; i++)
@@ -1975,6 +2010,15 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   }
   /* Folds without spaces cross-validate the spec's own settings: one trial. */
   int k = (int)num_or(ir->cross_validate ? data_folds : tuned ? mlp_spec_setting(t, "folds") : NULL, 0);
+  /* tuning.refit: folds always refit their winner; without a search there is none */
+  const MlpSpecValue *refit = tuned ? mlp_spec_setting(t, "refit") : NULL;
+  if (refit && refit->given && (k > 1 ? !bool_or(refit, false) : t->spaces.len == 0)) {
+    mlp_diag_error(L->d, refit->node->loc, "%s",
+                   k > 1 ? "with folds the winner is always refitted: each fold's model saw part of the rows"
+                         : "'refit' refits the winner of a search, and the tuning block searches no space");
+    return false;
+  }
+  ir->refit = refit && bool_or(refit, false) && k < 2;
   if (!ir->cross_validate && (!tuned || (t->spaces.len == 0 && k < 2))) return true;
   int ns = tuned ? t->spaces.len : 0;
   Space *sp = mlp_arena_alloc(L->a, (size_t)(ns ? ns : 1) * sizeof *sp);
@@ -2018,7 +2062,8 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     return false;
   }
   const MlpSpecCall *search = tuned ? mlp_spec_call(mlp_spec_setting(t, "search")) : NULL;
-  bool random = search && strcmp(search->op->name, "random") == 0;
+  bool tpe = search && strcmp(search->op->name, "tpe") == 0;
+  bool random = search && (strcmp(search->op->name, "random") == 0 || tpe);
   int rungs = 1;
   int64_t first = 0;
   if (search && strcmp(search->op->name, "successive_halving") == 0 &&
@@ -2042,6 +2087,7 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     return false;
   }
   uint64_t seed = (uint64_t)num_or(random ? mlp_spec_arg(search, "seed") : NULL, 42);
+  if (tpe && !tpe_spaces(L, ir, search, sp, ns, seed)) return false;
   /* Job 0 keeps the spec's own settings (with successive halving, on the
    * last rung); the trials follow it. */
   MlpIrJob base = ir->jobs[0];

@@ -531,9 +531,14 @@ static void write_spec(const Draft *in, FILE *f, const char *data, const char *s
         "    # that has it, scored by 5-fold cross-validation on the training and validation\n"
         "    # rows; the winner is refitted on all of them and tested\n"
         "    model in [mlp, linear, forest, boosted]\n"
-        "    lr in [0.001, 0.003]\n"
-        "    model.linear_model.l2 in [0.0001, 0.001, 0.01]\n"
-        "    model.random_forest.max_depth in [8, 12]\n"
+        "    lr in [0.001, 0.003]\n",
+        f);
+  /* scikit-learn's C (LogisticRegression) or 1 / alpha (Ridge) of 10, 1
+   * and 0.1 on a fold's training rows: l2 = 1 / (C x rows) */
+  double rows = (double)in->t->nrows * 0.8 * 0.8;
+  fprintf(f, "    model.linear_model.l2 in [%.2g, %.2g, %.2g]  # %s\n", 0.1 / rows, 1 / rows, 10 / rows,
+          in->classify ? "C = 10, 1, 0.1" : "alpha = 0.1, 1, 10");
+  fputs("    model.random_forest.max_features in [sqrt, all]\n"
         "    model.gradient_boosting.learning_rate in [0.05, 0.1]\n"
         "    folds = 5\n",
         f);

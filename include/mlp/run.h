@@ -344,6 +344,10 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, fold_repeats)         /* folds = repeats x k: fold f is f % k of repeat f / k */   \
   X(MLPRT_I64, int64_t, eta)                  /* successive halving: 1 / the share promoted; 0: none */    \
   X(MLPRT_I64, int64_t, cross_validate)       /* data.folds: the folds and the refit are the run */        \
+  X(MLPRT_I64, int64_t, refit)                /* tuning.refit: a winner without folds is refitted */        \
+  X(MLPRT_PTR, const char *, tpe)             /* search = tpe: its spaces (mlp/tpe.h); NULL: none */        \
+  X(MLPRT_I64, int64_t, tpe_startup)          /* tpe: trials drawn at random first */                       \
+  X(MLPRT_I64, int64_t, tpe_seed)                                                                          \
   X(MLPRT_I64, int64_t, delimiter)            /* csv: the field separator; 0: ',' */                       \
   X(MLPRT_I64, int64_t, no_header)            /* csv: the first line is data, columns c1, c2, ... */       \
   X(MLPRT_PTR, const char *, na_values)       /* texts meaning missing, each ending in '\n'; NULL */        \

@@ -22,6 +22,7 @@
 #include "mlp/layers.h"
 #include "mlp/sched.h"
 #include "mlp/tensor.h"
+#include "mlp/tpe.h"
 #include "train_int.h"
 
 /* What one evaluation pass measured. */
@@ -88,6 +89,7 @@ struct MlprtRun {
   cJSON *analysis;         /* the kept job's error analysis (analysis.c) */
   double best_objective;
   double *trial_objective; /* cross-validation: each trial's mean objective (lower is better) */
+  char **tpe_settings;     /* [jobs] search = tpe: the settings it chose for a job, or NULL */
   int64_t best_trial;
   unsigned char *pretrained; /* model.pretrained: weights.bin of that run (params, then state), or NULL */
   size_t pretrained_bytes;
@@ -422,7 +424,7 @@ MlprtRun *mlprt_run_open(int argc, char **argv, const MlprtProgram *p) {
     r->cli.verbose = p->log_level == MLPRT_LOG_DEBUG;
     r->cli.quiet = p->log_level >= MLPRT_LOG_WARN;
   }
-  r->njobs = p->njobs + (p->nfolds > 0);
+  r->njobs = p->njobs + (p->nfolds > 0 || p->refit);
   r->jobs = malloc((size_t)r->njobs * sizeof *r->jobs);
   r->res = calloc((size_t)r->njobs, sizeof *r->res);
   for (int64_t j = 0; j < p->njobs; j++) {
@@ -916,7 +918,51 @@ static int64_t *smoke_rows(const MlprtRun *r, int64_t job, int64_t n) {
   return rows;
 }
 
+/* search = tpe: a trial from the startup-th on takes, before its first
+ * job trains, the values the estimator chooses for each space from the
+ * trials before it (a trial's objective its jobs' mean), in every job of
+ * the trial. */
+static void tpe_choose(MlprtRun *r, int64_t job) {
+  const MlprtProgram *p = r->p;
+  const MlprtJob *j = &r->jobs[job];
+  int64_t per = p->nfolds > 0 ? p->nfolds : 1, n = j->trial;
+  if (!p->tpe || n < p->tpe_startup || j->fold > 0 || j->fold == MLPRT_FOLD_ALL || skipped(r, job)) return;
+  MlprtTpeSpace sp[MLPRT_TPE_MAX_SPACES];
+  int ns = mlprt_tpe_parse(p->tpe, sp, MLPRT_TPE_MAX_SPACES);
+  if (ns <= 0) die(r, "the program's tpe spaces are malformed");
+  double *x = malloc((size_t)(n * ns) * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+  for (int64_t t = 0; t < n; t++) {
+    y[t] = 0;
+    for (int64_t f = 0; f < per; f++) y[t] += objective_of(r, &r->res[1 + t * per + f]) / (double)per;
+    cJSON *set = cJSON_Parse(r->jobs[1 + t * per].settings);
+    for (int s = 0; s < ns; s++) x[s * n + t] = cJSON_GetNumberValue(cJSON_GetObjectItem(set, sp[s].path));
+    cJSON_Delete(set);
+  }
+  char text[1024];
+  size_t len = (size_t)snprintf(text, sizeof text, "{");
+  double v[MLPRT_TPE_MAX_SPACES];
+  for (int s = 0; s < ns; s++) {
+    v[s] = mlprt_tpe_suggest(&sp[s], x + s * n, y, (int)n, (uint64_t)p->tpe_seed, (uint64_t)s, (uint64_t)n);
+    if (strcmp(sp[s].path, "lr") == 0) v[s] = (float)v[s]; /* as the program's own values are */
+    len += (size_t)snprintf(text + len, sizeof text - len, "%s\"%s\":%.6g", s ? "," : "", sp[s].path, v[s]);
+  }
+  snprintf(text + len, sizeof text - len, "}");
+  if (!r->tpe_settings) r->tpe_settings = calloc((size_t)r->njobs, sizeof *r->tpe_settings);
+  for (int64_t f = 0; f < per; f++) {
+    int64_t k = 1 + n * per + f;
+    for (int s = 0; s < ns; s++) {
+      if (strcmp(sp[s].path, "lr") == 0) r->jobs[k].lr = v[s];
+      if (strcmp(sp[s].path, "epochs") == 0) r->jobs[k].epochs = (int64_t)v[s];
+    }
+    r->tpe_settings[k] = strdup(text);
+    r->jobs[k].settings = r->tpe_settings[k];
+  }
+  free(x);
+  free(y);
+}
+
 void mlprt_run_smoke(MlprtRun *r, int64_t job) {
+  tpe_choose(r, job);
   const MlprtJob *j = &r->jobs[job];
   JobResult *res = &r->res[job];
   if (j->smoke_subset <= 0 || j->smoke_epochs <= 0 || skipped(r, job)) return;
@@ -1482,7 +1528,7 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   int64_t rung = r->jobs[job].rung, best_rung = r->best_job < 0 ? -1 : r->jobs[r->best_job].rung;
   if (refit || r->best_job < 0 || rung > best_rung || (rung == best_rung && obj < r->best_objective)) {
     r->best_job = job;
-    r->best_objective = obj;
+    if (!refit) r->best_objective = obj; /* the winner's as validated, not the refit's own rows' */
     /* weights.bin: the parameter slab, then the running statistics (if any). */
     size_t pb = (size_t)m->n_params * sizeof(float), sb = (size_t)m->n_state * sizeof(float);
     unsigned char *w = malloc(pb + sb + 1);
@@ -1512,8 +1558,29 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
   if (!r->cli.quiet && !in_table(r, job)) summary(r, &res->test);
 }
 
+/* tuning.refit without folds: the winner (trial or the spec's own job) is
+ * trained again from its seed on every training and validation row, a
+ * network for the epochs its validation rows chose, and takes the test. */
+static void refit_winner(MlprtRun *r) {
+  int64_t fin = r->p->njobs, best = r->best_job;
+  r->jobs[fin] = r->jobs[best];
+  r->jobs[fin].fold = MLPRT_FOLD_ALL;
+  r->jobs[fin].smoke_subset = 0;
+  if (r->res[best].best_epoch > 0) r->jobs[fin].epochs = r->res[best].best_epoch;
+  r->jobs[fin].early_stop = 0;
+  r->jobs[fin].restore_best = 0;
+  char epochs[64] = "";
+  if (model_of(r, fin)->fit == MLPRT_FIT_NETWORK)
+    snprintf(epochs, sizeof epochs, " for %lld epochs", (long long)r->jobs[fin].epochs);
+  mlprt_console_line(&r->con, "refitting the winner (job %lld) on every training and validation row%s\n",
+                     (long long)best, epochs);
+  mlprt_run_fit(r, fin);
+  mlprt_run_test(r, fin);
+}
+
 void mlprt_run_best(MlprtRun *r) {
   const MlprtProgram *p = r->p;
+  if (p->nfolds <= 0 && p->refit && r->cli.tune && r->best_job >= 0) refit_winner(r);
   if (p->nfolds <= 0 || !folds_run(r)) return;
   /* Job 0 is the spec's own settings; trial t is jobs 1 + t k .. t k + k. */
   int64_t k = p->nfolds, trials = (p->njobs - 1) / k;
@@ -2008,6 +2075,8 @@ int mlprt_run_close(MlprtRun *r) {
   free(r->kept_train_out);
   free(r->fold_of);
   free(r->trial_objective);
+  for (int64_t j = 0; r->tpe_settings && j < r->njobs; j++) free(r->tpe_settings[j]);
+  free(r->tpe_settings);
   cJSON_Delete(r->table_keys);
   free(r->pretrained);
   free(r->metrics.s);

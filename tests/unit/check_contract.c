@@ -489,6 +489,7 @@ static const OpCase op_cases[] = {
     {"search.grid", S_TUNE, SPACE "search = %s", "", {{0}}, "random()", false},
     {"search.random", S_TUNE, SPACE "search = %s", "", {{0}}, "grid()", false},
     {"search.successive_halving", S_TUNE, SPACE "search = %s", "", {{0}}, "grid()", false},
+    {"search.tpe", S_TUNE, SPACE "search = %s", "", {{0}}, "grid()", false},
     {"space.logrange", S_TUNE, "lr in %s", "low = 0.001, high = 0.1", {{0}}, "[0.001, 0.1]", false},
     {"deploy.prune", S_DEP, "%s", "sparsity = 0.5", {{0}}, NULL, false},
     {"deploy.monitor", S_DEP, "%s", "", {{0}}, NULL, false},
@@ -540,6 +541,7 @@ static const FieldCase field_cases[] = {
     {"tuning.search", "random()", {.s = {[S_TUNE] = SPACE}}, false},
     {"tuning.objective", NULL, {.s = {[S_TUNE] = SPACE}}, false},
     {"tuning.repeats", NULL, {.s = {[S_TUNE] = SPACE "folds = 3"}}, false},
+    {"tuning.refit", "true", {.s = {[S_TUNE] = SPACE}}, false},
     {"data.repeats", NULL, {.s = {[S_DATA] = "folds = 3"}}, false},
     {"environment.out", "\"runs/other\"", {{0}}, false},
     /* on needs the budget it streams within */

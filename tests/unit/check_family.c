@@ -1,7 +1,8 @@
 /* check_family.c — tuning over a model family, `model in [net, forest,
  * ...]`: networks and models fitted at once searched in one program (with
- * folds too), the winner the trial of the best validation objective, its
- * predictor answering as training did, and the errors at their spans. */
+ * folds too), the winner the trial of the best validation objective (and
+ * refitted with tuning.refit), its predictor answering as training did,
+ * the errors at their spans; and search = tpe against random search. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -191,6 +192,126 @@ START_TEST(family_with_folds) {
 }
 END_TEST
 
+/* tuning.refit without folds: the winner of the validation split (job w)
+ * trains again, as job 8 after job 0 and the 7 trials, with w's settings,
+ * a network for w's best epoch count, and the run's test scores and
+ * predictor are the refit's. */
+START_TEST(family_refit_without_folds) {
+  char *dir = test_tmpdir(), extra[1024];
+  snprintf(extra, sizeof extra, family_tuning, "    refit = true\n");
+  char *spec = family_spec(dir, "iris", "fam", extra, false);
+  char exe[1024], *run = test_path(dir, "fam.run");
+  snprintf(exe, sizeof exe, "%s/fam.exe", dir);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
+  TestRun r = test_run(fit, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(strstr(r.out, "refitting the winner (job "), "no refit line:\n%s", r.out);
+  test_run_free(&r);
+  cJSON *man = test_read_json(run, "manifest.json");
+  const cJSON *jobs = cJSON_GetObjectItem(man, "jobs"), *tune = cJSON_GetObjectItem(man, "tuning");
+  ck_assert_int_eq(cJSON_GetArraySize(jobs), 9);
+  const cJSON *refit = cJSON_GetArrayItem(jobs, 8);
+  ck_assert_int_eq((int)test_json_num(refit, "job", NULL, NULL), 8);
+  int best = (int)test_json_num(tune, "best_trial", NULL, NULL);
+  const cJSON *won = cJSON_GetArrayItem(jobs, best + 1);
+  ck_assert_int_eq((int)test_json_num(won, "job", NULL, NULL), best + 1);
+  if (best >= 0) {
+    char *a = cJSON_PrintUnformatted(cJSON_GetObjectItem(won, "settings"));
+    char *b = cJSON_PrintUnformatted(cJSON_GetObjectItem(refit, "settings"));
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+  }
+  const cJSON *hp = cJSON_GetObjectItem(refit, "hyperparameters");
+  if (!cJSON_HasObjectItem(hp, "fit"))
+    ck_assert_int_eq((int)test_json_num(hp, "epochs", NULL, NULL), (int)test_json_num(won, "fit", "best_epoch",
+                                                                                       NULL));
+  ck_assert_double_eq(test_json_num(man, "metrics", "test", "accuracy"),
+                      test_json_num(refit, "metrics", "test", "accuracy"));
+  char *pred = test_path(dir, "pred");
+  test_predictor_as_trained(run, pred, 1, "iris");
+  free(pred);
+  cJSON_Delete(man);
+  free(run);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
+/* search = tpe over a network's lr (a log range) and epochs (an integer
+ * range) on iris, scored by the validation loss. */
+static const char *const tpe_tuning =
+    "  hyperparameters { optimizer = adam(lr = 0.01)  batch = 16  epochs = 20 }\n"
+    "  tuning {\n"
+    "    search = %s\n"
+    "    lr in logrange(1e-5, 1)\n"
+    "    epochs in 5 .. 40\n"
+    "    objective = val_loss\n"
+    "  }\n";
+
+/* The trials of a tuned run of that spec with `search`, into dir/NAME. */
+static cJSON *tpe_trials(const char *dir, const char *name, const char *search) {
+  char extra[1024], exe[1024];
+  snprintf(extra, sizeof extra, tpe_tuning, search);
+  char *spec = test_example_spec(dir, "iris", name, "dense(16)\n    output()", extra);
+  char *run = test_path(dir, name);
+  snprintf(exe, sizeof exe, "%s.exe", run);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  const char *fit[] = {exe, "--out", run, "--quiet", "--tune", "--threads", "1", NULL};
+  test_run_ok(fit);
+  cJSON *trials = read_trials(run);
+  free(run);
+  free(spec);
+  return trials;
+}
+
+/* A trial's settings and validation loss, to the bit. */
+static char *trial_text(const cJSON *t) {
+  char *set = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "settings")), *text = malloc(strlen(set) + 64);
+  sprintf(text, "%s %.17g", set, test_json_num(t, "val_loss", NULL, NULL));
+  free(set);
+  return text;
+}
+
+/* TPE's first `startup` trials are random search's draws for the seed; the
+ * later ones, chosen from the trials before, find a validation loss at
+ * least as low as random search's 16 trials; a second run is the same to
+ * the bit. */
+START_TEST(tpe_beats_random_reproducibly) {
+  char *dir = test_tmpdir();
+  cJSON *rnd = tpe_trials(dir, "random", "random(trials = 16, seed = 3)");
+  cJSON *tpe = tpe_trials(dir, "tpe", "tpe(trials = 16, seed = 3, startup = 6)");
+  cJSON *again = tpe_trials(dir, "again", "tpe(trials = 16, seed = 3, startup = 6)");
+  ck_assert_int_eq(cJSON_GetArraySize(tpe), 16);
+  double best[2] = {INFINITY, INFINITY};
+  for (int i = 0; i < 16; i++) {
+    char *r = trial_text(cJSON_GetArrayItem(rnd, i)), *t = trial_text(cJSON_GetArrayItem(tpe, i));
+    char *a = trial_text(cJSON_GetArrayItem(again, i));
+    if (i < 6) ck_assert_str_eq(t, r);
+    ck_assert_str_eq(t, a);
+    best[0] = fmin(best[0], test_json_num(cJSON_GetArrayItem(rnd, i), "val_loss", NULL, NULL));
+    best[1] = fmin(best[1], test_json_num(cJSON_GetArrayItem(tpe, i), "val_loss", NULL, NULL));
+    free(r);
+    free(t);
+    free(a);
+  }
+  fprintf(stderr, "tpe: best validation loss %.4f, random search's %.4f (16 trials each)\n", best[1],
+          best[0]);
+  ck_assert_msg(best[1] <= best[0], "tpe %g, random %g", best[1], best[0]);
+  cJSON_Delete(again);
+  cJSON_Delete(tpe);
+  cJSON_Delete(rnd);
+  /* what the program cannot set as it runs is refused at its space */
+  test_expect_refused(dir, "iris", "dense(16)\n    output()",
+                      "  tuning {\n    search = tpe()\n    batch in [8, 16]\n  }\n",
+                      "tpe chooses a trial's values as the program runs");
+  free(dir);
+}
+END_TEST
+
 /* Build a spec of the example's data with the architectures and `extra`;
  * it must fail with `message` at the line and column where `token` is
  * written on the line that holds `line` (the first such token). */
@@ -234,6 +355,10 @@ START_TEST(family_errors_at_their_spans) {
   refused_at("iris", "  tuning {\n    model in [net, forest]\n    search = successive_halving()\n  }\n",
              "model in", "forest", "successive_halving halves epochs, and 'forest' is a model fitted at once",
              false);
+  refused_at("iris", "  tuning {\n    model in [net, forest]\n    folds = 3\n    refit = false\n  }\n",
+             "refit", "false", "with folds the winner is always refitted", false);
+  refused_at("iris", "  tuning {\n    refit = true\n  }\n", "refit", "true",
+             "'refit' refits the winner of a search, and the tuning block searches no space", false);
   /* two classes: a softmax network against one sigmoid unit */
   refused_at("breast_cancer", "  tuning { model in [net, forest] }\n", "model in", "forest",
              "'forest' answers 1 sigmoid output and the spec's model 2 softmax outputs", false);
@@ -267,6 +392,8 @@ Suite *family_suite(void) {
   tcase_set_timeout(tc, 240);
   tcase_add_loop_test(tc, family_tunes_and_exports_the_winner, 0, (int)(sizeof examples / sizeof *examples));
   tcase_add_test(tc, family_with_folds);
+  tcase_add_test(tc, family_refit_without_folds);
+  tcase_add_test(tc, tpe_beats_random_reproducibly);
   tcase_add_test(tc, family_errors_at_their_spans);
   suite_add_tcase(s, tc);
   return s;
