@@ -61,7 +61,7 @@ typedef enum {
   MLP_NDESCS
 } MlpDesc;
 
-enum { MLP_DESC_MAX_FIELDS = 64 };
+enum { MLP_DESC_MAX_FIELDS = 96 };
 
 typedef struct {
   MlpDesc which;
