@@ -191,6 +191,49 @@ START_TEST(svm_predictor_answers_as_trained) {
 }
 END_TEST
 
+/* Tuning searches an svr's parameters as an svm's (model.svr.PARAM): each
+ * trial fits its own C and epsilon, and the trial of the spec's own
+ * settings scores as the spec's fit did. */
+START_TEST(svr_tuning_searches_its_parameters) {
+  char *dir = test_tmpdir();
+  char *spec = test_example_spec(dir, "diabetes", "tune", "svr(c = 100, epsilon = 5)",
+                                 "  tuning {\n    model.svr.c in [1, 100]\n    model.svr.epsilon in [1, 5]\n  }\n");
+  free(test_train(spec, dir, "tune"));
+  char *exe = test_path(dir, "tune.exe"), *run = test_path(dir, "tuned");
+  const char *x[] = {exe, "--out", run, "--quiet", "--threads", "1", "--tune", NULL};
+  test_run_ok(x);
+  char *trials = test_path(run, "trials.jsonl"), *text = test_read_file(trials, NULL), **lines;
+  ck_assert_ptr_nonnull(text);
+  int n = test_split_lines(text, &lines);
+  ck_assert_int_eq(n, 4);
+  double loss[4];
+  for (int i = 0; i < 4; i++) {
+    cJSON *t = cJSON_Parse(lines[i]);
+    ck_assert_ptr_nonnull(t);
+    loss[i] = test_json_num(t, "val_loss", NULL, NULL);
+    double c = test_json_num(t, "settings", "model.svr.c", NULL);
+    double eps = test_json_num(t, "settings", "model.svr.epsilon", NULL);
+    ck_assert_msg(c == (i % 2 ? 100 : 1) && eps == (i < 2 ? 1 : 5), "trial %d: c %g epsilon %g", i, c, eps);
+    cJSON_Delete(t);
+  }
+  cJSON *man = test_read_json(run, "manifest.json");
+  double own = test_json_num(cJSON_GetArrayItem(cJSON_GetObjectItem(man, "jobs"), 0), "metrics", "validation",
+                             "loss");
+  ck_assert_msg(fabs(loss[3] - own) <= 1e-9 * fabs(own), "trial (100, 5) %.9g, the spec's fit %.9g", loss[3],
+                own);
+  ck_assert_msg(loss[0] != loss[1] && loss[1] != loss[3] && loss[0] != loss[2], "trials alike: %g %g %g %g",
+                loss[0], loss[1], loss[2], loss[3]);
+  cJSON_Delete(man);
+  free(lines);
+  free(text);
+  free(trials);
+  free(run);
+  free(exe);
+  free(spec);
+  free(dir);
+}
+END_TEST
+
 /* ---- the row limit and refusals --------------------------------------------- */
 
 /* A training split above the limit (20000 rows): the build refuses it when
@@ -230,6 +273,19 @@ START_TEST(svm_refuses_too_many_rows) {
                   "%s", r.err);
     test_run_free(&r);
   }
+  /* an svr keeps the same limit, on a numeric target */
+  snprintf(text, 1024,
+           "pipeline big {\n  data {\n    source = csv(\"%s\")\n    target = a\n"
+           "    split(validation = 0.1, test = 0.1, seed = 1)\n  }\n  model {\n    svr()\n  }\n}\n",
+           data);
+  test_write_text(spec, text);
+  const char *regress[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
+  r = test_run(regress, NULL);
+  ck_assert_msg(r.status != 0 && strstr(r.err, "big.mlp:8:5: error: an svr takes at most 20000 training rows") &&
+                    strstr(r.err, "use linear_model()"),
+                "%s", r.err);
+  test_run_free(&r);
+  /* the program built from the spec that warned */
   const char *x[] = {exe, "--out", out, "--quiet", NULL};
   r = test_run(x, NULL);
   ck_assert_msg(r.status != 0, "trained on 20529 rows");
@@ -298,6 +354,7 @@ Suite *svm_suite(void) {
   tcase_add_loop_test(tc, svm_parity_with_sklearn, 0, (int)(sizeof cases / sizeof cases[0]));
   tcase_add_loop_test(tc, svr_parity_with_sklearn, 0, (int)(sizeof svr_cases / sizeof svr_cases[0]));
   tcase_add_test(tc, svm_predictor_answers_as_trained);
+  tcase_add_test(tc, svr_tuning_searches_its_parameters);
   tcase_add_test(tc, svm_refuses_too_many_rows);
   tcase_add_test(tc, svm_refusals);
   suite_add_tcase(s, tc);
