@@ -199,7 +199,8 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       l->out_c = l->out_size;
       l->out_h = l->out_w = 1;
       l->w_off = l->b_off = m->n_params;
-      l->n_params = MLPRT_SVM_HEADER + K + MLPRT_SVM_PAIRS(K) + m->svm_rows * (l->in_size + MLPRT_SVM_COEFS(K));
+      l->n_params =
+          MLPRT_SVM_HEADER + K + MLPRT_SVM_PAIRS(K) + m->svm_rows * (l->in_size + MLPRT_SVM_COEFS(K));
       l->flops = m->svm_rows * (4 * l->in_size + 2 * MLPRT_SVM_COEFS(K));
       break;
     }

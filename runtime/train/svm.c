@@ -167,8 +167,8 @@ static void header(const MlprtModel *m, int64_t nsv, double gamma, float *params
 }
 
 /* epsilon-SVR on the rows' target; params in mlprt_svm_forward's layout for K = 1. */
-static int64_t fit_svr(const MlprtFitRows *rows, const MlprtModel *m, double gamma, double y_mean, double y_std,
-                       float *params) {
+static int64_t fit_svr(const MlprtFitRows *rows, const MlprtModel *m, double gamma, double y_mean,
+                       double y_std, float *params) {
   int64_t n = rows->n, F = rows->F, n2 = 2 * n, sz = n2 ? n2 : 1;
   int32_t *idx = malloc((size_t)sz * sizeof *idx);
   int8_t *y = malloc((size_t)sz);

@@ -36,8 +36,8 @@ def main():
         got = np.array([float(r["value"]) for r in csv.DictReader(f)])
     assert got.size == want.size, "the run predicted %d test rows, SVR %d" % (got.size, want.size)
     scale = np.maximum(np.abs(want), ytr.std())
-    print(json.dumps({"support_vectors": int(m.support_.size), "diff": float((np.abs(got - want) / scale).max()),
-                      "rows": int(want.size)}))
+    diff = float((np.abs(got - want) / scale).max())
+    print(json.dumps({"support_vectors": int(m.support_.size), "diff": diff, "rows": int(want.size)}))
 
 
 main()

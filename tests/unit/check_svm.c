@@ -123,7 +123,8 @@ static const ParityCase svr_cases[] = {
 START_TEST(svr_parity_with_sklearn) {
   const ParityCase *pc = &svr_cases[_i];
   if (access(PYTHON, X_OK) != 0) {
-    test_skip("scikit-learn parity of the support vector regressions", "python3-sklearn", PYTHON " is missing");
+    test_skip("scikit-learn parity of the support vector regressions", "python3-sklearn",
+              PYTHON " is missing");
     return;
   }
   char *dir = test_tmpdir(), name[32];
@@ -138,8 +139,8 @@ START_TEST(svr_parity_with_sklearn) {
   cJSON *want = test_parity_oracle("scikit-learn parity of the support vector regressions", "svr.py", args, 3,
                                    pc->sklearn);
   if (want) {
-    double diff = test_json_num(want, "diff", NULL, NULL), sk_sv = test_json_num(want, "support_vectors", NULL,
-                                                                                 NULL);
+    double diff = test_json_num(want, "diff", NULL, NULL);
+    double sk_sv = test_json_num(want, "support_vectors", NULL, NULL);
     fprintf(stderr, "svr parity: %-64s support vectors %.0f vs %.0f; predictions within %.2g (relative)\n",
             pc->model, nsv, sk_sv, diff);
     ck_assert_msg(diff <= 1e-4, "%s: predictions differ from SVR's by %g of their scale", pc->model, diff);
@@ -196,8 +197,8 @@ END_TEST
  * settings scores as the spec's fit did. */
 START_TEST(svr_tuning_searches_its_parameters) {
   char *dir = test_tmpdir();
-  char *spec = test_example_spec(dir, "diabetes", "tune", "svr(c = 100, epsilon = 5)",
-                                 "  tuning {\n    model.svr.c in [1, 100]\n    model.svr.epsilon in [1, 5]\n  }\n");
+  const char *tuning = "  tuning {\n    model.svr.c in [1, 100]\n    model.svr.epsilon in [1, 5]\n  }\n";
+  char *spec = test_example_spec(dir, "diabetes", "tune", "svr(c = 100, epsilon = 5)", tuning);
   free(test_train(spec, dir, "tune"));
   char *exe = test_path(dir, "tune.exe"), *run = test_path(dir, "tuned");
   const char *x[] = {exe, "--out", run, "--quiet", "--threads", "1", "--tune", NULL};
@@ -281,7 +282,8 @@ START_TEST(svm_refuses_too_many_rows) {
   test_write_text(spec, text);
   const char *regress[] = {test_mlpc(), "build", spec, "-o", "/dev/null", NULL};
   r = test_run(regress, NULL);
-  ck_assert_msg(r.status != 0 && strstr(r.err, "big.mlp:8:5: error: an svr takes at most 20000 training rows") &&
+  ck_assert_msg(r.status != 0 &&
+                    strstr(r.err, "big.mlp:8:5: error: an svr takes at most 20000 training rows") &&
                     strstr(r.err, "use linear_model()"),
                 "%s", r.err);
   test_run_free(&r);
