@@ -1418,7 +1418,9 @@ static const char *boost_model(Graph *g, const MlpOnnxModel *mo, const char *x) 
 
 /* A support vector regression (svr, one class) as ai.onnx.ml's
  * SVMRegressor over x: the sum of coefficient * kernel plus the intercept,
- * the standardised value, returned for outputs() to scale. */
+ * the standardised value, returned for outputs() to scale. Without support
+ * vectors (every row inside the tube), which SVMRegressor does not take,
+ * the intercept alone, as a LinearRegressor of zero coefficients. */
 static const char *svr_model(Graph *g, const MlpOnnxModel *mo, const char *x) {
   const MlpIrModel *m = mo->model;
   const MlpIrLayer *l = &m->layers[m->nlayers - 1];
@@ -1435,14 +1437,25 @@ static const char *svr_model(Graph *g, const MlpOnnxModel *mo, const char *x) {
   float kp[3] = {p[2], p[3], p[4]};
   Attrs at = {0};
   g->ml = true;
-  attr_str(&at, "kernel_type", kinds[(int)p[1]]);
-  attr_floats(&at, "kernel_params", kp, 3);
-  attr_int(&at, "n_supports", S);
-  attr_floats(&at, "support_vectors", vectors, S * F);
-  attr_floats(&at, "coefficients", coef, S);
-  attr_floats(&at, "rho", bias, 1);
-  attr_str(&at, "post_transform", "NONE");
-  const char *y = node_of(g, "ai.onnx.ml", "SVMRegressor", NULL, &at, &x, 1);
+  const char *y;
+  if (S == 0) {
+    float *zero = mlp_xmalloc((size_t)F * sizeof *zero);
+    memset(zero, 0, (size_t)F * sizeof *zero);
+    attr_floats(&at, "coefficients", zero, F);
+    attr_floats(&at, "intercepts", bias, 1);
+    attr_int(&at, "targets", 1);
+    y = node_of(g, "ai.onnx.ml", "LinearRegressor", NULL, &at, &x, 1);
+    free(zero);
+  } else {
+    attr_str(&at, "kernel_type", kinds[(int)p[1]]);
+    attr_floats(&at, "kernel_params", kp, 3);
+    attr_int(&at, "n_supports", S);
+    attr_floats(&at, "support_vectors", vectors, S * F);
+    attr_floats(&at, "coefficients", coef, S);
+    attr_floats(&at, "rho", bias, 1);
+    attr_str(&at, "post_transform", "NONE");
+    y = node_of(g, "ai.onnx.ml", "SVMRegressor", NULL, &at, &x, 1);
+  }
   free(vectors), free(coef);
   int64_t yd[2] = {-1, 1};
   value_info(g, GRAPH_VALUE_INFO, y, ELEM_FLOAT, yd, 2);
