@@ -784,6 +784,7 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_svm_c, cf64(c, m->svm_c));
   mlp_desc_set(&d, MLPRT_MODEL_svm_gamma, cf64(c, m->svm_gamma));
   mlp_desc_set(&d, MLPRT_MODEL_svm_coef0, cf64(c, m->svm_coef0));
+  mlp_desc_set(&d, MLPRT_MODEL_svm_epsilon, cf64(c, m->svm_epsilon));
   mlp_desc_set(&d, MLPRT_MODEL_svm_degree, ci64(c, m->svm_degree));
   mlp_desc_set(&d, MLPRT_MODEL_svm_rows, ci64(c, m->svm_rows));
   mlp_desc_set(&d, MLPRT_MODEL_max_bins, ci64(c, m->max_bins));

@@ -1419,6 +1419,52 @@ static const char *boost_model(Graph *g, const MlpOnnxModel *mo, const char *x) 
   return m->task == MLP_TASK_BINARY ? node_named(g, "Sigmoid", NULL, NULL, 1, y) : y;
 }
 
+/* A support vector regression (svr, one class) as ai.onnx.ml's
+ * SVMRegressor over x: the sum of coefficient * kernel plus the intercept,
+ * the standardised value, returned for outputs() to scale. Without support
+ * vectors (every row inside the tube), which SVMRegressor does not take,
+ * the intercept alone, as a LinearRegressor of zero coefficients. */
+static const char *svr_model(Graph *g, const MlpOnnxModel *mo, const char *x) {
+  const MlpIrModel *m = mo->model;
+  const MlpIrLayer *l = &m->layers[m->nlayers - 1];
+  const float *p = mo->params + l->w_off;
+  int64_t F = l->in_size, S = (int64_t)p[0], rec = F + 1;
+  const float *bias = p + MLPRT_SVM_HEADER + 1, *sv = bias + 1;
+  float *vectors = mlp_xmalloc((size_t)(S * F + 1) * sizeof *vectors);
+  float *coef = mlp_xmalloc((size_t)(S + 1) * sizeof *coef);
+  for (int64_t s = 0; s < S; s++) {
+    memcpy(vectors + s * F, sv + s * rec, (size_t)F * sizeof *vectors);
+    coef[s] = sv[s * rec + F];
+  }
+  static const char *const kinds[] = {"LINEAR", "RBF", "POLY"}; /* by MlprtSvmKernel */
+  float kp[3] = {p[2], p[3], p[4]};
+  Attrs at = {0};
+  g->ml = true;
+  const char *y;
+  if (S == 0) {
+    float *zero = mlp_xmalloc((size_t)F * sizeof *zero);
+    memset(zero, 0, (size_t)F * sizeof *zero);
+    attr_floats(&at, "coefficients", zero, F);
+    attr_floats(&at, "intercepts", bias, 1);
+    attr_int(&at, "targets", 1);
+    y = node_of(g, "ai.onnx.ml", "LinearRegressor", NULL, &at, &x, 1);
+    free(zero);
+  } else {
+    attr_str(&at, "kernel_type", kinds[(int)p[1]]);
+    attr_floats(&at, "kernel_params", kp, 3);
+    attr_int(&at, "n_supports", S);
+    attr_floats(&at, "support_vectors", vectors, S * F);
+    attr_floats(&at, "coefficients", coef, S);
+    attr_floats(&at, "rho", bias, 1);
+    attr_str(&at, "post_transform", "NONE");
+    y = node_of(g, "ai.onnx.ml", "SVMRegressor", NULL, &at, &x, 1);
+  }
+  free(vectors), free(coef);
+  int64_t yd[2] = {-1, 1};
+  value_info(g, GRAPH_VALUE_INFO, y, ELEM_FLOAT, yd, 2);
+  return y;
+}
+
 /* A support vector machine as ai.onnx.ml's SVMClassifier over x (libsvm's
  * layout, which the stored machine keeps; the intercepts are its rho),
  * whose scores are the pairs' decision values d (two classes: -d and d),
@@ -1538,7 +1584,8 @@ int mlp_onnx_encode(const MlpOnnxModel *mo, uint8_t **buf, size_t *len, char *er
   else rc = features(&g, mo->plan, &x, err, n);
   if (rc == 0 && m->kind == MLP_MODEL_LINEAR) y = linear_model(&g, mo, x);
   else if (rc == 0 && m->kind == MLP_MODEL_FOREST) y = forest_model(&g, mo, x);
-  else if (rc == 0 && m->kind == MLP_MODEL_SVM) y = svm_model(&g, mo, x);
+  else if (rc == 0 && m->kind == MLP_MODEL_SVM)
+    y = m->task == MLP_TASK_REGRESSION ? svr_model(&g, mo, x) : svm_model(&g, mo, x);
   else if (rc == 0 && m->kind == MLP_MODEL_BOOST) y = boost_model(&g, mo, x);
   else if (rc == 0) rc = layers(&g, mo, x, &y, err, n);
   if (rc == 0 && y) outputs(&g, mo, y);

@@ -73,7 +73,7 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
   if (m->kind == MLP_MODEL_SVM) {
     const MlpIrLayer *l = &m->layers[m->nlayers - 1];
     int64_t K = m->svm_classes, kept = (int64_t)rd->weights[l->w_off];
-    total = l->w_off + MLPRT_SVM_HEADER + K + K * (K - 1) / 2 + kept * (l->in_size + K - 1);
+    total = l->w_off + MLPRT_SVM_HEADER + K + MLPRT_SVM_PAIRS(K) + kept * (l->in_size + MLPRT_SVM_COEFS(K));
   }
   float *w = mlp_xmalloc((size_t)(total ? total : 1) * sizeof *w);
   memcpy(w, rd->weights, (size_t)total * sizeof *w);

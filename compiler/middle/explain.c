@@ -94,7 +94,10 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
     else fputs("1 / (features * variance)", out);
     if (m0->svm_kernel == MLPRT_SVM_POLY)
       fprintf(out, ", degree %lld, coef0 %g", (long long)m0->svm_degree, m0->svm_coef0);
-    fprintf(out, ", one class against one, up to %lld training rows)\n", (long long)m0->svm_rows);
+    if (m0->task == MLP_TASK_REGRESSION)
+      fprintf(out, ", epsilon-SVR with epsilon %g, up to %lld training rows)\n", m0->svm_epsilon,
+              (long long)m0->svm_rows);
+    else fprintf(out, ", one class against one, up to %lld training rows)\n", (long long)m0->svm_rows);
   } else if (m0->kind == MLP_MODEL_BOOST) {
     fprintf(out,
             "\nfit: gradient boosting of %lld rounds at once on the training rows (depth up to %lld, "

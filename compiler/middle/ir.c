@@ -417,6 +417,7 @@ static cJSON *model_json(const MlpIrModel *m) {
     else cJSON_AddStringToObject(f, "gamma", "scale");
     cJSON_AddNumberToObject(f, "coef0", m->svm_coef0);
     cJSON_AddNumberToObject(f, "degree", (double)m->svm_degree);
+    if (m->task == MLP_TASK_REGRESSION) cJSON_AddNumberToObject(f, "epsilon", m->svm_epsilon);
     cJSON_AddNumberToObject(f, "max_rows", (double)m->svm_rows);
   }
   if (m->kind == MLP_MODEL_BOOST) {

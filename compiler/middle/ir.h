@@ -200,9 +200,10 @@ typedef struct {
   bool bootstrap;
   int class_weight;
   /* MLP_MODEL_SVM: MlprtSvmKernel, C, gamma (0: scikit-learn's 'scale', found from the training rows),
-   * coef0, degree, the classes (2 or more; out_size is 1 for two) and the most training rows */
+   * coef0, degree, the classes (2 or more; out_size is 1 for two; 1: `svr`, a regression) and the most
+   * training rows */
   int svm_kernel;
-  double svm_c, svm_gamma, svm_coef0;
+  double svm_c, svm_gamma, svm_coef0, svm_epsilon; /* svr: the tube's half-width (svm_classes is 1) */
   int64_t svm_degree, svm_classes, svm_rows;
   /* MLP_MODEL_BOOST (trees: rounds; depth): bins per feature, rounds of patience on the validation
    * loss (0: none), shrinkage, L2 on the leaves, fewest hessian per child and the rows' fraction per

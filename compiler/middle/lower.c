@@ -196,13 +196,14 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
     }
     case MLP_OP_SVM: {
       /* the header, a count per class, an intercept per pair, then room for svm_rows vectors each with
-       * its K - 1 coefficients */
+       * its K - 1 coefficients (a regression: one intercept and one coefficient) */
       int64_t K = m->svm_classes;
       l->out_c = l->out_size;
       l->out_h = l->out_w = 1;
       l->w_off = l->b_off = m->n_params;
-      l->n_params = MLPRT_SVM_HEADER + K + K * (K - 1) / 2 + m->svm_rows * (l->in_size + K - 1);
-      l->flops = m->svm_rows * (4 * l->in_size + 2 * (K - 1));
+      l->n_params =
+          MLPRT_SVM_HEADER + K + MLPRT_SVM_PAIRS(K) + m->svm_rows * (l->in_size + MLPRT_SVM_COEFS(K));
+      l->flops = m->svm_rows * (4 * l->in_size + 2 * MLPRT_SVM_COEFS(K));
       break;
     }
     case MLP_OP_BOOST: {
@@ -1274,10 +1275,18 @@ static bool lower_boost(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c
  * decision value) or, for more, the softmax of scikit-learn's
  * one-against-rest decision function (abi.def's mlprt_svm_forward). It
  * classifies: a numeric target's distinct values are its classes, as for
- * the hinge loss. Its parameters have room for every training
+ * the hinge loss. `svr(...)`, the same layer of one class, regresses a
+ * numeric target (epsilon-SVR). Its parameters have room for every training
  * row as a support vector, at most MLP_SVM_MAX_ROWS of them and fewer when
  * that would take more than MLP_FOREST_MAX_FLOATS floats. */
 static bool lower_svm(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, MlpIrLayer *l) {
+  bool classify = strcmp(c->op->name, "svm") == 0;
+  const char *what = classify ? "an svm" : "an svr";
+  if (!classify && (L->target_type == MLPRT_COL_CATEGORY || L->target_type == MLPRT_COL_BOOL)) {
+    mlp_diag_error(L->d, c->loc, "an svr regresses a numeric target and '%s' is categorical; use svm()",
+                   ir->data.target);
+    return false;
+  }
   m->kind = MLP_MODEL_SVM;
   m->fit = MLPRT_FIT_SVM;
   L->fitted = true;
@@ -1288,6 +1297,7 @@ static bool lower_svm(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, 
   m->svm_gamma = num_or(mlp_spec_arg(c, "gamma"), 0);
   m->svm_coef0 = num_or(mlp_spec_arg(c, "coef0"), 0);
   m->svm_degree = (int64_t)num_or(mlp_spec_arg(c, "degree"), 3);
+  m->svm_epsilon = classify ? 0 : num_or(mlp_spec_arg(c, "epsilon"), 0.1);
   /* what the kernel does not read is refused rather than ignored (its default written means nothing) */
   static const char *const unread[] = {"degree", "coef0", "gamma"};
   bool set[] = {m->svm_degree != 3, m->svm_coef0 != 0, m->svm_gamma > 0};
@@ -1301,9 +1311,9 @@ static bool lower_svm(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, 
   }
   l->op = MLP_OP_SVM;
   l->act = MLP_ACT_LINEAR;
-  if (!fitted_task(L, ir, m, l, true, c->loc, "an svm")) return false;
-  m->svm_classes = ir->data.n_classes;
-  int64_t rec = m->in_size + m->svm_classes - 1;
+  if (!fitted_task(L, ir, m, l, classify, c->loc, what)) return false;
+  m->svm_classes = classify ? ir->data.n_classes : 1;
+  int64_t rec = m->in_size + MLPRT_SVM_COEFS(m->svm_classes);
   m->svm_rows = MLP_FOREST_MAX_FLOATS / rec;
   if (m->svm_rows > MLP_SVM_MAX_ROWS) m->svm_rows = MLP_SVM_MAX_ROWS;
   /* the training split the source will give, when the probe read it: known when no cleaning step may drop
@@ -1313,11 +1323,12 @@ static bool lower_svm(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, 
     bool known = ir->data.nclean == 0;
     const char *msg = mlp_arena_printf(
         L->a,
-        "an svm takes at most %lld training rows (its support vectors are kept in the model) and the split "
+        "%s takes at most %lld training rows (its support vectors are kept in the model) and the split "
         "leaves about %.0f of the source's %lld%s",
-        (long long)m->svm_rows, train, (long long)L->source_rows,
-        known ? "; sample the data or use linear_model(loss = hinge)"
-              : ": the run stops unless cleaning drops rows");
+        what, (long long)m->svm_rows, train, (long long)L->source_rows,
+        !known     ? ": the run stops unless cleaning drops rows"
+        : classify ? "; sample the data or use linear_model(loss = hinge)"
+                   : "; sample the data or use linear_model()");
     if (known) {
       mlp_diag_error(L->d, c->loc, "%s", msg);
       return false;
@@ -1326,9 +1337,9 @@ static bool lower_svm(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *c, 
   }
   if (m->svm_rows < 100) {
     mlp_diag_error(L->d, c->loc,
-                   "an svm over %lld features keeps room for %lld support vectors within %d MiB, fewer than "
+                   "%s over %lld features keeps room for %lld support vectors within %d MiB, fewer than "
                    "100; reduce the features",
-                   (long long)m->in_size, (long long)m->svm_rows, MLP_FOREST_MAX_FLOATS / 262144);
+                   what, (long long)m->in_size, (long long)m->svm_rows, MLP_FOREST_MAX_FLOATS / 262144);
     return false;
   }
   return true;
@@ -1348,7 +1359,7 @@ static bool check_linear_settings(Lower *L) {
     /* the split's validation fraction and the seed act on the data */
     if (!v->given || strcmp(name, "validation") == 0 || strcmp(name, "seed") == 0) continue;
     mlp_diag_error(L->d, v->node->loc, "`hyperparameters.%s` does not apply to a model fitted at once "
-                   "(baseline, linear_model, random_forest, gradient_boosting, svm)", name);
+                   "(baseline, linear_model, random_forest, gradient_boosting, svm, svr)", name);
     ok = false;
   }
   for (int i = 0; val && i < val->reg->nsettings; i++) {
@@ -1509,7 +1520,7 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       ok &= lower_linear(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "random_forest") == 0) {
       ok &= lower_forest(L, ir, m, c, l) && check_linear_settings(L);
-    } else if (strcmp(op, "svm") == 0) {
+    } else if (strcmp(op, "svm") == 0 || strcmp(op, "svr") == 0) {
       ok &= lower_svm(L, ir, m, c, l) && check_linear_settings(L);
     } else if (strcmp(op, "gradient_boosting") == 0) {
       ok &= lower_boost(L, ir, m, c, l) && check_linear_settings(L);

@@ -35,11 +35,14 @@ typedef enum { MLPRT_CELL_RNN, MLPRT_CELL_LSTM, MLPRT_CELL_GRU } MlprtCell;
 enum { MLPRT_RNN_SEQUENCES = 1, MLPRT_RNN_REVERSE = 2, MLPRT_RNN_PAIR = 4 };
 
 /* Support vector machine kernels (values part of the generated-code
- * contract and of the stored model: mlprt_svm_forward) and the floats
- * before a stored machine's per-class counts. */
+ * contract and of the stored model: mlprt_svm_forward), the floats before
+ * a stored machine's per-class counts, and, for K classes (K = 1: a
+ * regression), its intercepts and each support vector's coefficients. */
 typedef enum { MLPRT_SVM_LINEAR, MLPRT_SVM_RBF, MLPRT_SVM_POLY } MlprtSvmKernel;
 #define MLPRT_SVM_KERNEL_NAMES {"linear", "rbf", "poly"}
 enum { MLPRT_SVM_HEADER = 5 };
+#define MLPRT_SVM_PAIRS(K) ((K) > 1 ? (K) * ((K) - 1) / 2 : 1)
+#define MLPRT_SVM_COEFS(K) ((K) > 1 ? (K) - 1 : 1)
 
 /* Kernel `kernel` of rows x and y of n values, in double precision: x·y;
  * exp(-gamma |x - y|^2); (gamma x·y + coef0)^degree. */

@@ -193,6 +193,7 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_F64, double, svm_c)           /* the box constraint C */                                   \
   X(MLPRT_F64, double, svm_gamma)       /* 0: 1 / (features * variance of the training values) */    \
   X(MLPRT_F64, double, svm_coef0)                                                                     \
+  X(MLPRT_F64, double, svm_epsilon)     /* svr: the tube's half-width, in the target's units */      \
   X(MLPRT_I64, int64_t, svm_degree)                                                                   \
   X(MLPRT_I64, int64_t, svm_rows)       /* the most training rows (support vectors) params hold */    \
   X(MLPRT_I64, int64_t, max_bins)       /* MLPRT_FIT_BOOST: bins per feature, at most 255 */         \

@@ -1142,9 +1142,9 @@ static void fit_direct(MlprtRun *r, int64_t job) {
   float *params = (float *)(a->base + m->params_off);
   res->oob = NAN;
   if (m->fit == MLPRT_FIT_SVM && g.rows.n > m->svm_rows)
-    die(r, "an svm takes at most %lld training rows (its support vectors are kept in the model) and the "
-        "training split has %lld; sample the data or use linear_model(loss = hinge)",
-        (long long)m->svm_rows, (long long)g.rows.n);
+    die(r, "an %s takes at most %lld training rows (its support vectors are kept in the model) and the "
+        "training split has %lld; sample the data or use linear_model(%s)", classify ? "svm" : "svr",
+        (long long)m->svm_rows, (long long)g.rows.n, classify ? "loss = hinge" : "");
   if (m->fit == MLPRT_FIT_FOREST) {
     res->oob = mlprt_fit_forest(&g.rows, m, (uint64_t)j->seed, r->threads, r->data.y_mean, r->data.y_std,
                                 params);
@@ -1154,7 +1154,7 @@ static void fit_direct(MlprtRun *r, int64_t job) {
                                       r->data.y_std, params);
     gathered_free(&gv);
   } else if (m->fit == MLPRT_FIT_SVM) {
-    res->iterations = mlprt_fit_svm(&g.rows, m, params);
+    res->iterations = mlprt_fit_svm(&g.rows, m, r->data.y_mean, r->data.y_std, params);
     res->support_vectors = (int64_t)params[0];
     res->gamma = params[2];
   } else
@@ -1184,7 +1184,7 @@ static void fit_direct(MlprtRun *r, int64_t job) {
                classify ? "accuracy" : "r2", res->oob);
     else if (m->fit == MLPRT_FIT_FOREST) snprintf(how, sizeof how, "%lld trees", (long long)m->trees);
     else if (m->fit == MLPRT_FIT_SVM)
-      snprintf(how, sizeof how, "svm fit in %lld iterations, %lld support vectors",
+      snprintf(how, sizeof how, "%s fit in %lld iterations, %lld support vectors", classify ? "svm" : "svr",
                (long long)res->iterations, (long long)res->support_vectors);
     else if (m->fit == MLPRT_FIT_BOOST)
       snprintf(how, sizeof how, "%lld of %lld boosting rounds", (long long)res->iterations,
@@ -1695,6 +1695,7 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
       cJSON_AddNumberToObject(hp, "gamma", res->gamma);
       cJSON_AddNumberToObject(hp, "coef0", m->svm_coef0);
       cJSON_AddNumberToObject(hp, "degree", (double)m->svm_degree);
+      if (m->task == MLPRT_TASK_REGRESSION) cJSON_AddNumberToObject(hp, "epsilon", m->svm_epsilon);
       cJSON_AddNumberToObject(hp, "support_vectors", (double)res->support_vectors);
     } else if (m->fit == MLPRT_FIT_BOOST) {
       cJSON_AddNumberToObject(hp, "trees", (double)m->trees);

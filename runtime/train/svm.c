@@ -12,7 +12,17 @@
  * shrinking. The intercept is minus the mean of y * gradient over the free
  * coefficients, or minus the middle of its bounds when none is free (one
  * bound when the other is open: a pair with rows of one class only votes
- * for it). Kernel rows
+ * for it).
+ *
+ * epsilon-SVR (a numeric target, in its own units as libsvm reads it) as
+ * libsvm solves it: the same solver on 2n coefficients, each row twice,
+ * labelled +1 with linear term epsilon - target and -1 with epsilon +
+ * target, each in [0, C]; a row's coefficient is the first's minus the
+ * second's. The stored coefficients and intercept are divided by the
+ * target's standard deviation (and the mean taken from the intercept), so
+ * the machine answers the standardised target every regression answers.
+ *
+ * Kernel rows
  * are computed in double and kept in a cache of fixed size whose slots are
  * reused in turn, so the result depends on nothing but the rows. */
 #include <math.h>
@@ -33,7 +43,8 @@ typedef struct {
   int64_t F;
   const int32_t *idx; /* [n] the problem's rows among them */
   const int8_t *y;    /* [n] +1 or -1 */
-  int64_t n;
+  const double *lin;  /* [n] the linear term, or NULL: -1 each */
+  int64_t n, rows;    /* coefficients; distinct rows (coefficient t + rows repeats row t's), or n */
   int kernel, degree;
   double gamma, coef0;
   double *diag;     /* [n] K(t, t) */
@@ -57,7 +68,8 @@ static const double *q_row(Problem *p, int64_t s) {
   p->row_in[k] = s;
   p->slot_of[s] = k;
   double *q = p->slots + k * p->n;
-  for (int64_t t = 0; t < p->n; t++) q[t] = p->y[s] * p->y[t] * kern(p, s, t);
+  for (int64_t t = 0; t < p->n; t++)
+    q[t] = t < p->rows ? p->y[s] * p->y[t] * kern(p, s, t) : p->y[t] * p->y[t - p->rows] * q[t - p->rows];
   return q;
 }
 
@@ -69,7 +81,7 @@ static int64_t solve(Problem *p, double C, double *a, double *b) {
   double *G = malloc((size_t)n * sizeof *G);
   for (int64_t t = 0; t < n; t++) {
     a[t] = 0;
-    G[t] = -1;
+    G[t] = p->lin ? p->lin[t] : -1;
     p->diag[t] = kern(p, t, t);
   }
   int64_t max_iter = 100 * n > 10000000 ? 100 * n : 10000000, iter = 0; /* libsvm's cap */
@@ -145,10 +157,62 @@ static int64_t solve(Problem *p, double C, double *a, double *b) {
   return iter;
 }
 
-int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *params) {
+/* The kernel's header floats of params. */
+static void header(const MlprtModel *m, int64_t nsv, double gamma, float *params) {
+  params[0] = (float)nsv;
+  params[1] = (float)m->svm_kernel;
+  params[2] = (float)gamma;
+  params[3] = (float)m->svm_coef0;
+  params[4] = (float)m->svm_degree;
+}
+
+/* epsilon-SVR on the rows' target; params in mlprt_svm_forward's layout for K = 1. */
+static int64_t fit_svr(const MlprtFitRows *rows, const MlprtModel *m, double gamma, double y_mean,
+                       double y_std, float *params) {
+  int64_t n = rows->n, F = rows->F, n2 = 2 * n, sz = n2 ? n2 : 1;
+  int32_t *idx = malloc((size_t)sz * sizeof *idx);
+  int8_t *y = malloc((size_t)sz);
+  double *lin = malloc((size_t)sz * sizeof *lin), *a = malloc((size_t)sz * sizeof *a);
+  double *diag = malloc((size_t)sz * sizeof *diag);
+  int64_t *slot_of = malloc((size_t)sz * sizeof *slot_of);
+  for (int64_t t = 0; t < n; t++) {
+    idx[t] = idx[t + n] = (int32_t)t;
+    y[t] = 1, y[t + n] = -1;
+    lin[t] = m->svm_epsilon - rows->target[t];
+    lin[t + n] = m->svm_epsilon + rows->target[t];
+  }
+  for (int64_t t = 0; t < n2; t++) slot_of[t] = -1;
+  int64_t cap = n2 > 0 ? (int64_t)(CACHE_BYTES / ((size_t)n2 * sizeof(double))) : 1;
+  if (cap > n2) cap = n2;
+  if (cap < 2) cap = 2;
+  int64_t *row_in = malloc((size_t)cap * sizeof *row_in);
+  for (int64_t k = 0; k < cap; k++) row_in[k] = -1;
+  double *slots = malloc((size_t)cap * (size_t)sz * sizeof *slots), b;
+  Problem p = {.x = rows->x, .F = F, .idx = idx, .y = y, .lin = lin, .n = n2, .rows = n,
+               .kernel = (int)m->svm_kernel, .degree = (int)m->svm_degree, .gamma = gamma,
+               .coef0 = m->svm_coef0, .diag = diag, .slots = slots, .slot_of = slot_of, .row_in = row_in,
+               .nslots = cap, .next = 0};
+  int64_t iterations = solve(&p, m->svm_c, a, &b), nsv = 0;
+  float *sv = params + MLPRT_SVM_HEADER + 2;
+  for (int64_t r = 0; r < n; r++) {
+    double coef = a[r] - a[r + n];
+    if (coef == 0) continue;
+    float *o = sv + nsv++ * (F + 1);
+    memcpy(o, rows->x + r * F, (size_t)F * sizeof *o);
+    o[F] = (float)(coef / y_std);
+  }
+  header(m, nsv, gamma, params);
+  params[MLPRT_SVM_HEADER] = (float)nsv;
+  params[MLPRT_SVM_HEADER + 1] = (float)((b - y_mean) / y_std);
+  free(idx), free(y), free(lin), free(a), free(diag), free(slot_of), free(row_in), free(slots);
+  return iterations;
+}
+
+int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, double y_mean, double y_std,
+                      float *params) {
   int64_t n = rows->n, F = rows->F;
   int K = rows->nclasses, P = K * (K - 1) / 2;
-  MLPRT_CHECK(K >= 2 && n <= m->svm_rows, "bad svm problem");
+  MLPRT_CHECK((K >= 2 || rows->target) && n <= m->svm_rows, "bad svm problem");
   /* gamma: given, or scikit-learn's 'scale', 1 / (F * the variance of every training value) */
   double gamma = m->svm_gamma;
   if (!(gamma > 0)) {
@@ -159,6 +223,7 @@ int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *para
     double var = n * F > 0 ? ss / (double)(n * F) : 0;
     gamma = var > 0 ? 1.0 / ((double)F * var) : 1.0;
   }
+  if (rows->target) return fit_svr(rows, m, gamma, y_mean, y_std, params);
   /* the rows of each class, in order */
   int64_t *count = calloc((size_t)K, sizeof *count), *start = calloc((size_t)K + 1, sizeof *start);
   for (int64_t r = 0; r < n; r++) count[rows->label[r]]++;
@@ -189,7 +254,7 @@ int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *para
       for (int64_t r = start[cj]; r < start[cj + 1]; r++) idx[pn] = by_class[r], y[pn++] = -1;
       for (int64_t t = 0; t < pn; t++) slot_of[t] = -1;
       for (int64_t k = 0; k < cap; k++) row_in[k] = -1;
-      p.idx = idx, p.y = y, p.n = pn, p.diag = diag, p.slots = slots, p.slot_of = slot_of;
+      p.idx = idx, p.y = y, p.n = p.rows = pn, p.diag = diag, p.slots = slots, p.slot_of = slot_of;
       p.row_in = row_in, p.nslots = pn < cap ? (pn > 2 ? pn : 2) : cap, p.next = 0;
       iterations += solve(&p, m->svm_c, a, &bias[pair]);
       /* class i's rows keep their coefficient against j in slot j - 1, class j's against i in slot i */
@@ -213,11 +278,7 @@ int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *para
     }
     params[MLPRT_SVM_HEADER + k] = (float)nk;
   }
-  params[0] = (float)nsv;
-  params[1] = (float)m->svm_kernel;
-  params[2] = (float)gamma;
-  params[3] = (float)m->svm_coef0;
-  params[4] = (float)m->svm_degree;
+  header(m, nsv, gamma, params);
   for (int q = 0; q < P; q++) params[MLPRT_SVM_HEADER + K + q] = (float)bias[q];
   free(count), free(start), free(by_class), free(idx), free(fill), free(coef), free(bias);
   free(y), free(a), free(diag), free(slot_of), free(row_in), free(slots);

@@ -106,11 +106,13 @@ int64_t mlprt_fit_model(const MlprtFitRows *rows, const MlprtModel *m, double l1
 double mlprt_fit_forest(const MlprtFitRows *rows, const MlprtModel *m, uint64_t seed, int threads,
                         double y_mean, double y_std, float *params);
 
-/* The support vector machine m (MLPRT_FIT_SVM) on the rows (a
- * classification, at most m->svm_rows of them) into params
+/* The support vector machine m (MLPRT_FIT_SVM) on the rows (at most
+ * m->svm_rows of them; a classification, or a regression on the target in
+ * its own units answering (value - y_mean) / y_std) into params
  * (mlprt_svm_forward's layout). Returns the solver's iterations, summed
  * over the pairs of classes (svm.c). */
-int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, float *params);
+int64_t mlprt_fit_svm(const MlprtFitRows *rows, const MlprtModel *m, double y_mean, double y_std,
+                      float *params);
 /* The trees and base scores of gradient boosting m (MLPRT_FIT_BOOST) on the
  * rows into params (mlprt_boost_forward's layout, then the K base scores),
  * histograms filled on up to `threads` threads with the same result for any

@@ -5,7 +5,7 @@ onnx 1.13), so that the exported graphs are still evaluated by an
 implementation independent of mlpc and of ONNX Runtime. It follows the
 ONNX operator definitions (opset 13, RNN/LSTM/GRU forward or bidirectional
 with their default activations; ai.onnx.ml LabelEncoder 2, LinearClassifier 1,
-LinearRegressor 1, SVMClassifier 1, TreeEnsembleClassifier 1, TreeEnsembleRegressor 1) for
+LinearRegressor 1, SVMClassifier 1, SVMRegressor 1, TreeEnsembleClassifier 1, TreeEnsembleRegressor 1) for
 the attributes mlpc uses; anything else raises."""
 import re
 
@@ -207,6 +207,8 @@ def _run_node(node, inputs, a):
         return _trees(op, x, a)
     if op == "SVMClassifier" and node.domain == "ai.onnx.ml":
         return _svm(x, a)
+    if op == "SVMRegressor" and node.domain == "ai.onnx.ml":
+        return _svr(x, a)
     raise NotImplementedError(f"onnx_numpy: operator {node.domain or 'ai.onnx'}.{op}")
 
 
@@ -253,6 +255,32 @@ def _trees(op, x, a):
     return labels[np.argmax(out, axis=1)], out.astype(np.float32)
 
 
+def _svm_kernel(x, a, s):
+    """The kernel [rows, s] of the rows x and the s support vectors of an SVM operator."""
+    sv = np.array(a["support_vectors"], dtype=np.float64).reshape(s, -1)
+    gamma, coef0, degree = (list(a.get("kernel_params", [])) + [0.0, 0.0, 3.0])[:3]
+    kind = _str(a.get("kernel_type", b"LINEAR"))
+    xv = x.astype(np.float64)
+    dot = xv @ sv.T
+    if kind == "RBF":
+        return np.exp(-gamma * ((xv * xv).sum(1)[:, None] + (sv * sv).sum(1)[None, :] - 2 * dot))
+    if kind == "POLY":
+        return (gamma * dot + coef0) ** int(degree)
+    if kind == "LINEAR":
+        return dot
+    raise NotImplementedError(f"onnx_numpy: SVM kernel {kind}")
+
+
+def _svr(x, a):
+    """The sum of coefficient * kernel over the support vectors plus rho, one
+    value a row."""
+    if _str(a.get("post_transform", b"NONE")) != "NONE" or a.get("one_class", 0):
+        raise NotImplementedError("onnx_numpy: SVMRegressor one-class or with a post_transform")
+    s = a["n_supports"]
+    coef = np.array(a["coefficients"], dtype=np.float64)
+    return ((_svm_kernel(x, a, s) @ coef + a["rho"][0])[:, None]).astype(np.float32)
+
+
 def _svm(x, a):
     """One against one without probabilities, as ONNX Runtime scores it:
     the decision of pair (i, j), i < j, is the sum of coefficient * kernel
@@ -264,20 +292,8 @@ def _svm(x, a):
         raise NotImplementedError("onnx_numpy: SVMClassifier with probabilities or a post_transform")
     per = list(a["vectors_per_class"])
     k, s = len(per), sum(per)
-    sv = np.array(a["support_vectors"], dtype=np.float64).reshape(s, -1)
     coef = np.array(a["coefficients"], dtype=np.float64).reshape(k - 1, s)
-    gamma, coef0, degree = (list(a.get("kernel_params", [])) + [0.0, 0.0, 3.0])[:3]
-    kind = _str(a.get("kernel_type", b"LINEAR"))
-    xv = x.astype(np.float64)
-    dot = xv @ sv.T
-    if kind == "RBF":
-        kern = np.exp(-gamma * ((xv * xv).sum(1)[:, None] + (sv * sv).sum(1)[None, :] - 2 * dot))
-    elif kind == "POLY":
-        kern = (gamma * dot + coef0) ** int(degree)
-    elif kind == "LINEAR":
-        kern = dot
-    else:
-        raise NotImplementedError(f"onnx_numpy: SVM kernel {kind}")
+    kern = _svm_kernel(x, a, s)
     start = np.concatenate([[0], np.cumsum(per)]).astype(int)
     d, votes, p = [], np.zeros((x.shape[0], k), dtype=np.int64), 0
     for i in range(k):

@@ -960,12 +960,18 @@ END_TEST
 
 /* Support vector machines export as ai.onnx.ml's SVMClassifier, its
  * decision values finished as the svm kernel finishes them: three classes
- * by each kernel, and two. */
+ * by each kernel, and two; a support vector regression (svr) as
+ * SVMRegressor, by each kernel, or its intercept alone. */
 START_TEST(onnx_svms_answer_as_trained) {
-  static const FittedCase cases[] = {{"iris", "species", "svm()", 3},
-                                     {"wine", "cultivar", "svm(kernel = poly, degree = 2, coef0 = 1)", 3},
-                                     {"iris", "species", "svm(kernel = linear, c = 0.5)", 3},
-                                     {"breast_cancer", "diagnosis", "svm(c = 2)", 2}};
+  static const FittedCase cases[] = {
+      {"iris", "species", "svm()", 3},
+      {"wine", "cultivar", "svm(kernel = poly, degree = 2, coef0 = 1)", 3},
+      {"iris", "species", "svm(kernel = linear, c = 0.5)", 3},
+      {"breast_cancer", "diagnosis", "svm(c = 2)", 2},
+      {"diabetes", "progression", "svr(c = 100, epsilon = 5)", 1},
+      {"diabetes", "progression", "svr(kernel = poly, degree = 2, coef0 = 1, c = 10, epsilon = 2)", 1},
+      {"diabetes", "progression", "svr(kernel = linear, c = 5)", 1},
+      {"diabetes", "progression", "svr(epsilon = 1000)", 1}}; /* no support vectors: the intercept */
   fitted_cases_answer_as_trained(cases, sizeof cases / sizeof *cases, "svm");
 }
 END_TEST

@@ -1,8 +1,8 @@
 /* svm.c — the forward pass of a support vector machine (abi.def's
  * mlprt_svm_forward) and its kernel functions. Consumes rows and the
  * support vectors, coefficients and intercepts an svm fit wrote; produces
- * the class scores. Training and the predictor both answer through it, so
- * their answers are the same bits. */
+ * the class scores, or a regression's value. Training and the predictor
+ * both answer through it, so their answers are the same bits. */
 #include "mlp/layers.h"
 
 #include <math.h>
@@ -33,16 +33,22 @@ double mlprt_svm_kernel(const float *x, const float *y, int64_t n, int kernel, d
 
 void mlprt_svm_forward(float *out, const float *inp, const float *svm, int B, int C, int K) {
   MLPRT_CHECK((out != NULL && inp != NULL && svm != NULL) || B == 0, "svm buffer is NULL");
-  MLPRT_CHECK(K >= 2 && C >= 1, "bad svm shape");
-  int64_t S = (int64_t)svm[0], rec = C + K - 1;
+  MLPRT_CHECK(K >= 1 && C >= 1, "bad svm shape");
+  int64_t S = (int64_t)svm[0], rec = C + MLPRT_SVM_COEFS(K);
   int kernel = (int)svm[1], degree = (int)svm[4];
   double gamma = svm[2], coef0 = svm[3];
-  const float *counts = svm + MLPRT_SVM_HEADER, *bias = counts + K, *sv = bias + K * (K - 1) / 2;
+  const float *counts = svm + MLPRT_SVM_HEADER, *bias = counts + K, *sv = bias + MLPRT_SVM_PAIRS(K);
   double *k = malloc((size_t)(S + 2 * K) * sizeof *k), *score = k + S, *conf = score + K;
   MLPRT_CHECK(k != NULL, "out of memory");
   for (int b = 0; b < B; b++) {
     const float *x = inp + (int64_t)b * C;
     for (int64_t s = 0; s < S; s++) k[s] = mlprt_svm_kernel(x, sv + s * rec, C, kernel, gamma, coef0, degree);
+    if (K == 1) { /* a regression */
+      double d = bias[0];
+      for (int64_t s = 0; s < S; s++) d += (double)sv[s * rec + C] * k[s];
+      out[b] = (float)d;
+      continue;
+    }
     for (int c = 0; c < K; c++) score[c] = conf[c] = 0;
     int64_t si = 0;
     int pair = 0;
