@@ -200,6 +200,7 @@ void mlprt_fit_free(MlprtFit *f) {
     for (int32_t l = 0; l < c->nlevels; l++) free(c->levels[l]);
     free(c->levels);
     free(c->weights);
+    mlprt_kept_rows_free(c->kept);
   }
   free(f->cols);
   memset(f, 0, sizeof *f);

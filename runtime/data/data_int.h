@@ -184,6 +184,8 @@ int mlprt_scale_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
 int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
 int mlprt_text_clean_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
 int mlprt_vectorize_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
+/* Free what a vectorize fit kept of its training rows (MlprtColFit.kept; NULL: nothing). */
+void mlprt_kept_rows_free(MlprtKeptRows *k);
 /* Outliers with the keep predicate of p (p may be NULL). */
 int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p, MlprtError *err);
 

@@ -95,7 +95,8 @@ static void compare_case(const char *csv, const Case *c, const cJSON *want, int 
                                                           : 100000,
                             .buckets = c->buckets,
                             .min_df = c->min_df,
-                            .max_df = c->max_df};
+                            .max_df = c->max_df,
+                            .keep_rows = true}; /* the sparse rows' training rows as the fit read them */
   MlprtFit f;
   MlprtError e = {0};
   ck_assert_msg(mlprt_vectorize_fit(&t, &p, &f, &e) == 0, "%s: %s", c->name, dt_err(&e));
@@ -273,8 +274,11 @@ START_TEST(text_sparse_columns_as_dense) {
   ck_assert_int_eq(mlprt_vectorize_fit(&a, &p, &f, &e), 0);
   ck_assert_int_eq(mlprt_fit_apply(&a, &f, NULL, &e), 0);
   mlprt_fit_free(&f);
+  p.keep_rows = true; /* b's rows as the fit read them, a's read again */
   ck_assert_int_eq(mlprt_vectorize_fit(&b, &p, &f, &e), 0);
+  ck_assert_ptr_nonnull(f.cols[0].kept);
   ck_assert_int_eq(mlprt_fit_apply(&b, &f, NULL, &e), 0);
+  ck_assert_ptr_null(f.cols[0].kept);
   ck_assert_int_eq(b.ncols, 13);
   ck_assert(mlprt_table_has_sparse(&b));
   ck_assert_ptr_null(b.cols[1].f);
