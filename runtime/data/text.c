@@ -562,12 +562,6 @@ typedef struct {
   int32_t gram;
 } TermDf;
 
-/* most frequent first */
-static int by_tf_only(const void *a, const void *b) {
-  const TermDf *x = a, *y = b;
-  return (x->tf < y->tf) - (x->tf > y->tf);
-}
-
 /* most frequent first (count over the corpus), ties by name */
 static int by_tf(const void *a, const void *b) {
   const TermDf *x = a, *y = b;
@@ -620,17 +614,32 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
     if ((seq ? e->tf : e->df) >= (p->min_df > 0 ? p->min_df : 1) && (seq || (double)e->df <= max_docs))
       wd[n++] = (TermDf){NULL, e->df, e->tf, k};
   }
-  /* the max_vocab most frequent, ties by name: only the terms as frequent
-   * as the last one kept are named and compared by name */
-  int32_t named = n;
+  /* the max_vocab most frequent (count over the corpus), ties by name:
+   * those above the max_vocab-th count, then those at it by name (only
+   * these are named) */
   if (n > max_vocab) {
-    qsort(wd, (size_t)n, sizeof *wd, by_tf_only);
-    for (named = max_vocab; named < n && wd[named].tf == wd[max_vocab - 1].tf;) named++;
+    uint32_t *tf = mlprt_xmalloc((size_t)n * sizeof *tf);
+    for (int32_t k = 0; k < n; k++) tf[k] = wd[k].tf < UINT32_MAX ? (uint32_t)wd[k].tf : UINT32_MAX;
+    mlprt_select_u32(tf, n, n - max_vocab);
+    int64_t last = tf[n - max_vocab]; /* UINT32_MAX: that or more, sorted by count below */
+    free(tf);
+    int32_t above = 0, kept = 0;
+    for (int pass = 0; pass < 2; pass++)
+      for (int32_t k = kept; k < n; k++)
+        if (pass ? wd[k].tf == last : wd[k].tf > last) {
+          TermDf x = wd[k];
+          wd[k] = wd[kept], wd[kept++] = x;
+          above += !pass;
+        }
+    n = kept;
+    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, d.g[wd[k].gram].key, u.sep);
+    if (last == UINT32_MAX) qsort(wd, (size_t)n, sizeof *wd, by_tf);
+    else qsort(wd + above, (size_t)(n - above), sizeof *wd, by_name);
+    for (int32_t k = max_vocab; k < n; k++) free(wd[k].name);
+    n = max_vocab;
+  } else {
+    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, d.g[wd[k].gram].key, u.sep);
   }
-  for (int32_t k = 0; k < named; k++) wd[k].name = gram_name(&d.units, d.g[wd[k].gram].key, u.sep);
-  qsort(wd, (size_t)named, sizeof *wd, by_tf);
-  n = named < max_vocab ? named : max_vocab;
-  for (int32_t k = n; k < named; k++) free(wd[k].name);
   qsort(wd, (size_t)n, sizeof *wd, by_name); /* the columns in term order */
   cf->nlevels = n;
   cf->levels = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->levels);
