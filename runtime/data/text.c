@@ -516,8 +516,10 @@ static void df_gram(const uint32_t *key, void *ctx) {
   if (e->last_doc != d->doc) {
     e->df++, e->last_doc = d->doc;
     if (d->kept) {
-      if (d->nrow == d->caprow)
-        d->row = mlprt_xrealloc(d->row, (size_t)(d->caprow = d->caprow ? 2 * d->caprow : 256) * sizeof *d->row);
+      if (d->nrow == d->caprow) {
+        d->caprow = d->caprow ? 2 * d->caprow : 256;
+        d->row = mlprt_xrealloc(d->row, (size_t)d->caprow * sizeof *d->row);
+      }
       e->at = d->nrow;
       d->row[d->nrow++] = (RowGram){(uint32_t)k, 0};
     }
@@ -935,9 +937,10 @@ static void vectorize_texts(const MlprtTable *t, const MlprtColumn *src, MlprtFi
     *csr = (MlprtCsr){.nrows = nrows, .ncols = nout};
     csr->ptr = mlprt_xcalloc((size_t)nrows + 1, sizeof *csr->ptr);
   }
-  VecRows v = {.src = src, .part = t->part, .kept = kept, .terms = &f->terms, .vocab = hash ? NULL : &vocab, .units = &units,
-               .grams = !hash && word ? &grams : NULL, .idf = idf, .out = out, .csr = csr, .entries = entries,
-               .nout = nout, .nrows = nrows, .parts = parts > 1 ? parts : 1, .changed = part_changed};
+  VecRows v = {.src = src, .part = t->part, .kept = kept, .terms = &f->terms, .vocab = hash ? NULL : &vocab,
+               .units = &units, .grams = !hash && word ? &grams : NULL, .idf = idf, .out = out, .csr = csr,
+               .entries = entries, .nout = nout, .nrows = nrows, .parts = parts > 1 ? parts : 1,
+               .changed = part_changed};
   mlprt_parallel_for(v.parts, v.parts, vectorize_rows, &v);
   for (int k = 0; k < v.parts; k++) cf->changed += part_changed[k];
   if (csr) { /* the slices' entries, in row order */
