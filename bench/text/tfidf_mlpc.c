@@ -23,9 +23,11 @@ static void die(const MlprtError *e) {
 
 static const char *text[] = {"text"};
 
+/* keep_rows: applied to t next, as scikit-learn's fit_transform */
 static MlprtFit fit(const MlprtTable *t) {
   MlprtTerms terms = {.method = MLPRT_VEC_TFIDF, .ngram_lo = 1, .ngram_hi = 2, .sublinear = true, .l2 = true};
-  MlprtVectorizeParams p = {.cols = {text, 1, NULL}, .terms = terms, .max_vocab = 4000, .min_df = 2};
+  MlprtVectorizeParams p = {.cols = {text, 1, NULL}, .terms = terms, .max_vocab = 4000, .min_df = 2,
+                           .keep_rows = true};
   MlprtFit f;
   MlprtError e = {0};
   if (mlprt_vectorize_fit(t, &p, &f, &e)) die(&e);

@@ -120,6 +120,8 @@ typedef enum {
   MLPRT_STEP_NKINDS
 } MlprtStepKind;
 
+typedef struct MlprtKeptRows MlprtKeptRows; /* opaque: runtime/data/text.c */
+
 /* What one step learnt about one column, and what applying it did. */
 typedef struct {
   char *column;
@@ -143,6 +145,8 @@ typedef struct {
   int64_t fixed;        /* coerce: cells that converted only once read leniently (separators, a decimal
                            comma, a percent or currency sign, a boolean's other spellings) */
   int64_t dropped;      /* rows dropped because of this column by the last apply */
+  MlprtKeptRows *kept;  /* vectorize with keep_rows: the training rows' terms as the fit read them,
+                           for the next apply (which frees them); NULL otherwise */
 } MlprtColFit;
 
 /* MLPRT_VEC_SEQUENCE (tokenize): the text's words as ids, MLPRT_SEQ_PAD for
@@ -400,6 +404,9 @@ typedef struct {
                             zero (a compiled program's width); else one per vocabulary term */
   int max_len;           /* sequence: the output columns (default 100); min_df is then the fewest
                             occurrences over the training rows, max_df unused */
+  bool keep_rows;        /* count/TF-IDF: the next apply (or mlprt_vectorize_rows) is on the same table,
+                            unchanged: the fit keeps what it read of each training row for it, so a
+                            training row is read once */
 } MlprtVectorizeParams;
 /* Replace each text column by float columns NAME:TERM, in term order (counts,
  * or TF-IDF with the smoothed idf = ln((1 + n) / (1 + df)) + 1 over the n

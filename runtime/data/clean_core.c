@@ -200,6 +200,7 @@ void mlprt_fit_free(MlprtFit *f) {
     for (int32_t l = 0; l < c->nlevels; l++) free(c->levels[l]);
     free(c->levels);
     free(c->weights);
+    mlprt_kept_rows_free(c->kept);
   }
   free(f->cols);
   memset(f, 0, sizeof *f);
@@ -396,10 +397,7 @@ static float select_kth(Select *s, int64_t k) {
   return key_float(hi << 16 | lo);
 }
 
-/* The element of rank j (0-based) of a[0..n) in increasing order, moved to
- * a[j] with nothing smaller after it and nothing larger before it
- * (quickselect, median-of-three pivots; equal keys split evenly). */
-static void select_in_place(uint32_t *a, int64_t n, int64_t j) {
+void mlprt_select_u32(uint32_t *a, int64_t n, int64_t j) {
   int64_t lo = 0, hi = n - 1;
   while (hi > lo) {
     uint32_t x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi];
@@ -469,8 +467,8 @@ static int64_t quantile_bracketed(const MlprtTable *t, const float *x, double q,
   double c = q * (double)(ns - 1), margin = 5 * sqrt((double)ns * q * (1 - q)) + 16;
   int64_t lo_i = (int64_t)floor(c - margin), hi_i = (int64_t)ceil(c + margin) + 1;
   uint32_t lo_key = 0, hi_key = UINT32_C(0xff800000);
-  if (lo_i > 0) select_in_place(sample, ns, lo_i), lo_key = sample[lo_i];
-  if (hi_i < ns) select_in_place(sample, ns, hi_i), hi_key = sample[hi_i];
+  if (lo_i > 0) mlprt_select_u32(sample, ns, lo_i), lo_key = sample[lo_i];
+  if (hi_i < ns) mlprt_select_u32(sample, ns, hi_i), hi_key = sample[hi_i];
   uint32_t *in = mlprt_scratch_alloc((size_t)n * sizeof *in), width = hi_key - lo_key;
   const uint8_t *part = t->part;
   int64_t none = 0, below = 0, nin = 0;
@@ -491,7 +489,7 @@ static int64_t quantile_bracketed(const MlprtTable *t, const float *x, double q,
   bool two = !(pos == (double)k || k + 1 >= m);
   bool hit = m > 0 && below <= k && k + two < below + nin;
   if (hit) {
-    select_in_place(in, nin, k - below);
+    mlprt_select_u32(in, nin, k - below);
     double v = key_float(in[k - below]);
     if (two) {
       uint32_t next = UINT32_MAX;

@@ -184,6 +184,12 @@ int mlprt_scale_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
 int mlprt_encode_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
 int mlprt_text_clean_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
 int mlprt_vectorize_apply(MlprtTable *t, MlprtFit *f, MlprtError *err);
+/* The element of rank j (0-based) of a[0..n) in increasing order, moved to
+ * a[j] with nothing smaller after it and nothing larger before it
+ * (quickselect, median-of-three pivots; equal keys split evenly). */
+void mlprt_select_u32(uint32_t *a, int64_t n, int64_t j);
+/* Free what a vectorize fit kept of its training rows (MlprtColFit.kept; NULL: nothing). */
+void mlprt_kept_rows_free(MlprtKeptRows *k);
 /* Outliers with the keep predicate of p (p may be NULL). */
 int mlprt_outliers_apply_keep(MlprtTable *t, MlprtFit *f, const MlprtOutlierParams *p, MlprtError *err);
 

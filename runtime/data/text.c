@@ -459,9 +459,35 @@ void mlprt_terms_weigh(float *row, const int64_t *idx, int64_t n, const double *
 /* One n-gram's counts, in one record so counting it touches one line. */
 typedef struct {
   uint32_t key[MLPRT_NGRAM_MAX];
+  int32_t at;       /* keeping rows: its place in the document's distinct n-grams */
   int64_t df, tf;   /* documents holding the term; its count over all of them */
   int64_t last_doc; /* last document counted, so df counts each once */
 } GramDf;
+
+/* What a fit kept of its training rows (MlprtVectorizeParams.keep_rows):
+ * table row r's distinct n-grams are stream[at[r] .. at[r + 1]), each as
+ * g << 1 | (count > 1), then the count where it is above 1, g numbering
+ * the fit's n-grams; n-gram g is vocabulary term col[g], or -1. The other
+ * rows hold none. */
+struct MlprtKeptRows {
+  const void *cells; /* the column's offsets or codes, and the table's split, as the fit read them */
+  const uint8_t *part;
+  int64_t nrows;
+  int64_t *at;       /* [nrows + 1] */
+  uint32_t *stream;
+  int64_t n, cap;
+  int32_t *col;      /* [n-grams] */
+};
+
+void mlprt_kept_rows_free(MlprtKeptRows *k) {
+  if (!k) return;
+  free(k->at), free(k->stream), free(k->col);
+  free(k);
+}
+
+typedef struct {
+  uint32_t gram, count;
+} RowGram;
 
 typedef struct {
   MlprtLevels units;
@@ -469,6 +495,9 @@ typedef struct {
   GramDf *g; /* [grams.n] */
   int32_t cap;
   int64_t doc;
+  MlprtKeptRows *kept; /* NULL: the rows are not kept */
+  RowGram *row;        /* keeping: the document's distinct n-grams, first seen first */
+  int32_t nrow, caprow;
 } DfCount;
 
 static void df_gram(const uint32_t *key, void *ctx) {
@@ -484,7 +513,33 @@ static void df_gram(const uint32_t *key, void *ctx) {
     e->df = e->tf = 0, e->last_doc = -1;
   }
   e->tf++;
-  if (e->last_doc != d->doc) e->df++, e->last_doc = d->doc;
+  if (e->last_doc != d->doc) {
+    e->df++, e->last_doc = d->doc;
+    if (d->kept) {
+      if (d->nrow == d->caprow) {
+        d->caprow = d->caprow ? 2 * d->caprow : 256;
+        d->row = mlprt_xrealloc(d->row, (size_t)d->caprow * sizeof *d->row);
+      }
+      e->at = d->nrow;
+      d->row[d->nrow++] = (RowGram){(uint32_t)k, 0};
+    }
+  }
+  if (d->kept) d->row[e->at].count++;
+}
+
+/* The document's distinct n-grams appended to the kept stream as table row r's. */
+static void keep_row(DfCount *d, int64_t r) {
+  MlprtKeptRows *k = d->kept;
+  if (k->n + 2 * (int64_t)d->nrow > k->cap) {
+    k->cap = k->n + 2 * (int64_t)d->nrow > 2 * k->cap ? k->n + 2 * (int64_t)d->nrow : 2 * k->cap;
+    k->stream = mlprt_xrealloc(k->stream, (size_t)k->cap * sizeof *k->stream);
+  }
+  for (int32_t j = 0; j < d->nrow; j++) {
+    k->stream[k->n++] = d->row[j].gram << 1 | (d->row[j].count > 1);
+    if (d->row[j].count > 1) k->stream[k->n++] = d->row[j].count;
+  }
+  d->nrow = 0;
+  k->at[r + 1] = k->n;
 }
 
 /* The term an n-gram's key names: its units joined by sep bytes of ' '. */
@@ -509,12 +564,6 @@ typedef struct {
   int32_t gram;
 } TermDf;
 
-/* most frequent first */
-static int by_tf_only(const void *a, const void *b) {
-  const TermDf *x = a, *y = b;
-  return (x->tf < y->tf) - (x->tf > y->tf);
-}
-
 /* most frequent first (count over the corpus), ties by name */
 static int by_tf(const void *a, const void *b) {
   const TermDf *x = a, *y = b;
@@ -531,18 +580,32 @@ static const char *text_of(const MlprtColumn *c, int64_t r) {
   return mlprt_text_at(c, r);
 }
 
+/* What identifies a column's cells while the table is unchanged. */
+static const void *kept_cells(const MlprtColumn *c) {
+  return c->type == MLPRT_COL_CATEGORY ? (const void *)c->codes : (const void *)c->off;
+}
+
 /* The vocabulary and idf of one column over the training rows, into cf. */
 static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const MlprtVectorizeParams *p,
                            const MlprtTerms *o, int32_t max_vocab, MlprtColFit *cf) {
   /* every training row is a document, a missing text an empty one */
   DfCount d = {0};
+  if (p->keep_rows && o->method != MLPRT_VEC_SEQUENCE) {
+    d.kept = mlprt_xcalloc(1, sizeof *d.kept);
+    *d.kept = (MlprtKeptRows){.cells = kept_cells(c), .part = t->part, .nrows = t->nrows,
+                              .at = mlprt_xcalloc((size_t)t->nrows + 1, sizeof(int64_t))};
+  }
   UnitIds u = unit_ids_init(&d.units, true, o, df_gram, &d);
   int64_t ndocs = 0;
   for (int64_t r = 0; r < t->nrows; r++) {
-    if (!mlprt_row_trains(t, r)) continue;
+    if (!mlprt_row_trains(t, r)) {
+      if (d.kept) d.kept->at[r + 1] = d.kept->n;
+      continue;
+    }
     d.doc = ndocs++;
     const char *s = text_of(c, r);
     if (s) grams_each(&u, s, strlen(s), o->analyzer == MLPRT_ANALYZER_WORD);
+    if (d.kept) keep_row(&d, r);
   }
   TermDf *wd = mlprt_xmalloc((size_t)(d.grams.n ? d.grams.n : 1) * sizeof *wd);
   int32_t n = 0;
@@ -553,17 +616,32 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
     if ((seq ? e->tf : e->df) >= (p->min_df > 0 ? p->min_df : 1) && (seq || (double)e->df <= max_docs))
       wd[n++] = (TermDf){NULL, e->df, e->tf, k};
   }
-  /* the max_vocab most frequent, ties by name: only the terms as frequent
-   * as the last one kept are named and compared by name */
-  int32_t named = n;
+  /* the max_vocab most frequent (count over the corpus), ties by name:
+   * those above the max_vocab-th count, then those at it by name (only
+   * these are named) */
   if (n > max_vocab) {
-    qsort(wd, (size_t)n, sizeof *wd, by_tf_only);
-    for (named = max_vocab; named < n && wd[named].tf == wd[max_vocab - 1].tf;) named++;
+    uint32_t *tf = mlprt_xmalloc((size_t)n * sizeof *tf);
+    for (int32_t k = 0; k < n; k++) tf[k] = wd[k].tf < UINT32_MAX ? (uint32_t)wd[k].tf : UINT32_MAX;
+    mlprt_select_u32(tf, n, n - max_vocab);
+    int64_t last = tf[n - max_vocab]; /* UINT32_MAX: that or more, sorted by count below */
+    free(tf);
+    int32_t above = 0, kept = 0;
+    for (int pass = 0; pass < 2; pass++)
+      for (int32_t k = kept; k < n; k++)
+        if (pass ? wd[k].tf == last : wd[k].tf > last) {
+          TermDf x = wd[k];
+          wd[k] = wd[kept], wd[kept++] = x;
+          above += !pass;
+        }
+    n = kept;
+    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, d.g[wd[k].gram].key, u.sep);
+    if (last == UINT32_MAX) qsort(wd, (size_t)n, sizeof *wd, by_tf);
+    else qsort(wd + above, (size_t)(n - above), sizeof *wd, by_name);
+    for (int32_t k = max_vocab; k < n; k++) free(wd[k].name);
+    n = max_vocab;
+  } else {
+    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, d.g[wd[k].gram].key, u.sep);
   }
-  for (int32_t k = 0; k < named; k++) wd[k].name = gram_name(&d.units, d.g[wd[k].gram].key, u.sep);
-  qsort(wd, (size_t)named, sizeof *wd, by_tf);
-  n = named < max_vocab ? named : max_vocab;
-  for (int32_t k = n; k < named; k++) free(wd[k].name);
   qsort(wd, (size_t)n, sizeof *wd, by_name); /* the columns in term order */
   cf->nlevels = n;
   cf->levels = mlprt_xmalloc((size_t)(n ? n : 1) * sizeof *cf->levels);
@@ -573,6 +651,13 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
     /* smoothed idf: as if one extra document held every term */
     if (cf->weights) cf->weights[k] = log((1.0 + (double)ndocs) / (1.0 + (double)wd[k].df)) + 1.0;
   }
+  if (d.kept) {
+    d.kept->col = mlprt_xmalloc((size_t)(d.grams.n ? d.grams.n : 1) * sizeof *d.kept->col);
+    memset(d.kept->col, 0xff, (size_t)d.grams.n * sizeof *d.kept->col); /* -1 */
+    for (int32_t k = 0; k < n; k++) d.kept->col[wd[k].gram] = k;
+    cf->kept = d.kept;
+  }
+  free(d.row);
   free(wd);
   free(d.g);
   grams_free(&d.grams);
@@ -638,6 +723,18 @@ static void touched_in_order(RowCount *rc) {
   }
 }
 
+/* Table row r's counts as the fit kept them. */
+static void count_kept(RowCount *rc, const MlprtKeptRows *kr, int64_t r) {
+  for (int64_t j = kr->at[r]; j < kr->at[r + 1]; j++) {
+    uint32_t e = kr->stream[j];
+    float n = e & 1 ? (float)kr->stream[++j] : 1.0f;
+    int32_t k = kr->col[e >> 1];
+    if (k < 0) continue;
+    rc->row[k] = n;
+    rc->touched[rc->ntouched++] = k, rc->seen[k >> 6] |= UINT64_C(1) << (k & 63);
+  }
+}
+
 static void count_term(const char *w, size_t len, void *ctx) {
   RowCount *rc = ctx;
   count_at(rc, rc->vocab ? mlprt_levels_find(rc->vocab, w, len) : mlprt_term_bucket(w, len, rc->nout));
@@ -682,6 +779,8 @@ typedef struct {
 
 typedef struct {
   const MlprtColumn *src;
+  const uint8_t *part;       /* the table's split */
+  const MlprtKeptRows *kept; /* the training rows as the fit read them, or NULL */
   const MlprtTerms *terms;
   MlprtLevels *vocab;        /* the vocabulary by term (unless by key); NULL: hashing */
   MlprtLevels *units;        /* words: the vocabulary's units */
@@ -764,7 +863,8 @@ static void vectorize_rows(void *ctx, int part) {
     for (int64_t r = r0; r < r1; r++) {
       const char *s = text_of(v->src, r);
       rc.ntouched = 0;
-      if (s && v->grams) grams_each(&u, s, strlen(s), true);
+      if (v->kept && (!v->part || v->part[r] == MLPRT_TRAIN)) count_kept(&rc, v->kept, r);
+      else if (s && v->grams) grams_each(&u, s, strlen(s), true);
       else if (s) mlprt_terms_each(s, strlen(s), v->terms, count_term, &rc);
       touched_in_order(&rc);
       mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, v->idf, v->terms);
@@ -799,11 +899,20 @@ static int64_t vectorize_width(const MlprtFit *f, int i, MlprtError *err) {
   return nout;
 }
 
-/* The vectors of src's nrows texts by the fit's i-th column, nout wide:
- * into the columns out, or (out NULL) as csr's sparse rows. */
-static void vectorize_texts(const MlprtColumn *src, int64_t nrows, MlprtFit *f, int i, int64_t nout,
+/* The vectors of src's texts (t's column) by the fit's i-th column, nout
+ * wide: into the columns out, or (out NULL) as csr's sparse rows. What the
+ * fit kept of the training rows is used where it read this same column and
+ * freed. */
+static void vectorize_texts(const MlprtTable *t, const MlprtColumn *src, MlprtFit *f, int i, int64_t nout,
                             float **out, MlprtCsr *csr) {
   MlprtColFit *cf = &f->cols[i];
+  int64_t nrows = t->nrows;
+  MlprtKeptRows *kept = cf->kept;
+  cf->kept = NULL;
+  if (kept && (kept->cells != kept_cells(src) || kept->part != t->part || kept->nrows != nrows)) {
+    mlprt_kept_rows_free(kept);
+    kept = NULL;
+  }
   bool hash = f->terms.method == MLPRT_VEC_HASH;
   /* words: by n-gram keys over the vocabulary's units; characters: by term */
   bool word = f->terms.analyzer == MLPRT_ANALYZER_WORD;
@@ -828,9 +937,10 @@ static void vectorize_texts(const MlprtColumn *src, int64_t nrows, MlprtFit *f, 
     *csr = (MlprtCsr){.nrows = nrows, .ncols = nout};
     csr->ptr = mlprt_xcalloc((size_t)nrows + 1, sizeof *csr->ptr);
   }
-  VecRows v = {.src = src, .terms = &f->terms, .vocab = hash ? NULL : &vocab, .units = &units,
-               .grams = !hash && word ? &grams : NULL, .idf = idf, .out = out, .csr = csr, .entries = entries,
-               .nout = nout, .nrows = nrows, .parts = parts > 1 ? parts : 1, .changed = part_changed};
+  VecRows v = {.src = src, .part = t->part, .kept = kept, .terms = &f->terms, .vocab = hash ? NULL : &vocab,
+               .units = &units, .grams = !hash && word ? &grams : NULL, .idf = idf, .out = out, .csr = csr,
+               .entries = entries, .nout = nout, .nrows = nrows, .parts = parts > 1 ? parts : 1,
+               .changed = part_changed};
   mlprt_parallel_for(v.parts, v.parts, vectorize_rows, &v);
   for (int k = 0; k < v.parts; k++) cf->changed += part_changed[k];
   if (csr) { /* the slices' entries, in row order */
@@ -848,6 +958,7 @@ static void vectorize_texts(const MlprtColumn *src, int64_t nrows, MlprtFit *f, 
     }
   }
   free(idf);
+  mlprt_kept_rows_free(kept);
   mlprt_levels_free(&vocab);
   mlprt_levels_free(&units);
   grams_free(&grams);
@@ -872,13 +983,13 @@ static int vectorize_column(MlprtTable *t, MlprtFit *f, int i, MlprtError *err) 
   }
   if (t->sparse_text) {
     MlprtCsr rows;
-    vectorize_texts(&t->cols[c], t->nrows, f, i, nout, NULL, &rows);
+    vectorize_texts(t, &t->cols[c], f, i, nout, NULL, &rows);
     mlprt_table_add_sparse_columns(t, names, (int)nout, &rows);
   } else {
     mlprt_table_add_float_columns(t, names, (int)nout);
     float **out = mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof *out);
     for (int64_t k = 0; k < nout; k++) out[k] = t->cols[first + k].f;
-    vectorize_texts(&t->cols[c], t->nrows, f, i, nout, out, NULL);
+    vectorize_texts(t, &t->cols[c], f, i, nout, out, NULL);
     free(out);
   }
   free(names);
@@ -891,7 +1002,7 @@ int mlprt_vectorize_rows(const MlprtTable *t, MlprtFit *f, int i, MlprtCsr *out,
   if (c < 0) return -1;
   int64_t nout = vectorize_width(f, i, err);
   if (nout < 0) return -1;
-  vectorize_texts(&t->cols[c], t->nrows, f, i, nout, NULL, out);
+  vectorize_texts(t, &t->cols[c], f, i, nout, NULL, out);
   return 0;
 }
 

@@ -342,7 +342,8 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
                                .min_df = (int)st->low,
                                .max_df = seq ? 0 : st->high,
                                .pad = true,
-                               .max_len = (int)st->param};
+                               .max_len = (int)st->param,
+                               .keep_rows = true}; /* applied to t next */
     rc = mlprt_vectorize_fit(t, &vp, &f, e);
     if (rc == 0) rc = mlprt_fit_apply(t, &f, log, e);
     break;

@@ -95,7 +95,8 @@ static void compare_case(const char *csv, const Case *c, const cJSON *want, int 
                                                           : 100000,
                             .buckets = c->buckets,
                             .min_df = c->min_df,
-                            .max_df = c->max_df};
+                            .max_df = c->max_df,
+                            .keep_rows = true}; /* the sparse rows' training rows as the fit read them */
   MlprtFit f;
   MlprtError e = {0};
   ck_assert_msg(mlprt_vectorize_fit(&t, &p, &f, &e) == 0, "%s: %s", c->name, dt_err(&e));
@@ -273,8 +274,11 @@ START_TEST(text_sparse_columns_as_dense) {
   ck_assert_int_eq(mlprt_vectorize_fit(&a, &p, &f, &e), 0);
   ck_assert_int_eq(mlprt_fit_apply(&a, &f, NULL, &e), 0);
   mlprt_fit_free(&f);
+  p.keep_rows = true; /* b's rows as the fit read them, a's read again */
   ck_assert_int_eq(mlprt_vectorize_fit(&b, &p, &f, &e), 0);
+  ck_assert_ptr_nonnull(f.cols[0].kept);
   ck_assert_int_eq(mlprt_fit_apply(&b, &f, NULL, &e), 0);
+  ck_assert_ptr_null(f.cols[0].kept);
   ck_assert_int_eq(b.ncols, 13);
   ck_assert(mlprt_table_has_sparse(&b));
   ck_assert_ptr_null(b.cols[1].f);
@@ -312,6 +316,67 @@ END_TEST
 /* A vocabulary term that is no join of at most MLPRT_NGRAM_MAX words (as a
  * fit read from elsewhere may hold) counts nothing; the others count as
  * usual. */
+/* Sparse rows a and b hold the same columns and floats. */
+static void same_rows(const MlprtCsr *a, const MlprtCsr *b) {
+  ck_assert_int_eq(a->nrows, b->nrows);
+  ck_assert_int_eq(a->ncols, b->ncols);
+  for (int64_t r = 0; r <= a->nrows; r++) ck_assert_int_eq(a->ptr[r], b->ptr[r]);
+  for (int64_t j = 0; j < a->ptr[a->nrows]; j++) {
+    ck_assert_int_eq(a->col[j], b->col[j]);
+    ck_assert(a->val[j] == b->val[j]);
+  }
+}
+
+/* A fit that keeps its training rows gives the rows a fit that reads them
+ * again gives; what it kept serves the table it read alone, once. */
+START_TEST(text_kept_training_rows) {
+  char *csv = dt_write(dt_dir, "kept.csv",
+                       "doc\nthe cat sat\na dog\nthe dog sat on the cat the cat\n\"\"\ncat cat dog\n"
+                       "a bird sang\nthe bird sat on a dog\nzebra cat\n", 0);
+  MlprtLoadOpts o = {.max_levels = 1};
+  MlprtTable a, b;
+  dt_load_ok(csv, &o, &a);
+  dt_load_ok(csv, &o, &b);
+  ck_assert_int_eq(a.nrows, 8);
+  uint8_t part[8] = {MLPRT_TRAIN, MLPRT_TEST, MLPRT_TRAIN, MLPRT_TRAIN, MLPRT_TRAIN, MLPRT_VALID, MLPRT_TRAIN,
+                     MLPRT_TEST};
+  a.part = malloc((size_t)a.cap_rows);
+  b.part = malloc((size_t)b.cap_rows);
+  memcpy(a.part, part, sizeof part);
+  memcpy(b.part, part, sizeof part);
+  const char *doc[] = {"doc"};
+  for (int analyzer = 0; analyzer < 2; analyzer++) {
+    MlprtVectorizeParams p = {.cols = {doc, 1, NULL},
+                              .terms = {.method = MLPRT_VEC_TFIDF, .analyzer = (MlprtAnalyzer)analyzer,
+                                        .ngram_lo = 1, .ngram_hi = 2, .sublinear = true, .l2 = true},
+                              .max_vocab = 9};
+    MlprtFit f;
+    MlprtError e = {0};
+    MlprtCsr read, kept, other;
+    ck_assert_int_eq(mlprt_vectorize_fit(&a, &p, &f, &e), 0);
+    ck_assert_ptr_null(f.cols[0].kept);
+    ck_assert_int_eq(mlprt_vectorize_rows(&a, &f, 0, &read, &e), 0);
+    mlprt_fit_free(&f);
+    p.keep_rows = true;
+    ck_assert_int_eq(mlprt_vectorize_fit(&a, &p, &f, &e), 0);
+    ck_assert_ptr_nonnull(f.cols[0].kept);
+    ck_assert_int_eq(mlprt_vectorize_rows(&a, &f, 0, &kept, &e), 0);
+    ck_assert_ptr_null(f.cols[0].kept);
+    same_rows(&read, &kept);
+    mlprt_fit_free(&f);
+    ck_assert_int_eq(mlprt_vectorize_fit(&a, &p, &f, &e), 0);
+    ck_assert_int_eq(mlprt_vectorize_rows(&b, &f, 0, &other, &e), 0); /* another table: read again */
+    ck_assert_ptr_null(f.cols[0].kept);
+    same_rows(&read, &other);
+    mlprt_fit_free(&f);
+    mlprt_csr_free(&read), mlprt_csr_free(&kept), mlprt_csr_free(&other);
+  }
+  mlprt_table_free(&a);
+  mlprt_table_free(&b);
+  free(csv);
+}
+END_TEST
+
 START_TEST(text_vocabulary_of_odd_terms) {
   char *csv = dt_write(dt_dir, "odd.csv", "doc\nb a b\na c\n", 0);
   MlprtLoadOpts o = {.max_levels = 1};
@@ -452,6 +517,7 @@ Suite *text_suite(void) {
   tcase_add_test(tc, text_matches_scikit_learn);
   tcase_add_test(tc, text_padded_width_and_long_terms);
   tcase_add_test(tc, text_sparse_columns_as_dense);
+  tcase_add_test(tc, text_kept_training_rows);
   tcase_add_test(tc, text_vocabulary_of_odd_terms);
   tcase_add_test(tc, text_tokenize_ids_padding_and_training_rows);
   tcase_add_test(tc, text_program_fits_on_training_rows);
