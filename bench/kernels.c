@@ -124,25 +124,18 @@ static void conv_step(void *p) {
                         c->H, c->W, c->OC, c->K, c->K, c->stride, c->pad);
 }
 
-/* The GEMMs conv2d issues per chunk of NB images (the chunk its scratch
- * holds): forward (OC, NB*P, K), the weight gradient (OC, K, NB*P) and,
- * unless this is the input layer, the column gradient (K, NB*P, OC);
- * im2col/col2im and the moves to and from NCHW are what the layer adds. */
+/* The GEMMs conv2d issues per image: forward (OC, P, K), the weight
+ * gradient (OC, K, P) and, unless this is the input layer, the column
+ * gradient (K, P, OC); im2col/col2im are what the layer adds. */
 static void conv_raw(void *p) {
   ConvBench *c = p;
   int K = c->C * c->K * c->K, P = c->OH * c->OW;
-  int NB = (int)(mlprt_conv2d_col_size(c->N, c->C, c->H, c->W, c->OC, c->K, c->K, c->stride, c->pad) /
-                 ((size_t)(K + c->OC) * P));
-  for (int n0 = 0; n0 < c->N; n0 += NB) {
-    int ld = (c->N - n0 < NB ? c->N - n0 : NB) * P;
-    float *prod = c->col + (size_t)K * ld;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->OC, ld, K, 1.0f, c->w, K, c->col, ld, 0.0f, prod,
-                ld);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->OC, K, ld, 1.0f, prod, ld, c->col, ld, 1.0f, c->dw,
-                K);
+  for (int n = 0; n < c->N; n++) {
+    float *o = c->out + (size_t)n * c->OC * P, *d = c->dout + (size_t)n * c->OC * P;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->OC, P, K, 1.0f, c->w, K, c->col, P, 0.0f, o, P);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->OC, K, P, 1.0f, d, P, c->col, P, 1.0f, c->dw, K);
     if (!c->first)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, ld, c->OC, 1.0f, c->w, K, prod, ld, 0.0f, c->col,
-                  ld);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, c->OC, 1.0f, c->w, K, d, P, 0.0f, c->col, P);
   }
 }
 
@@ -153,7 +146,7 @@ static ConvBench *conv_new(int N, int C, int H, int W, int OC, int K, int stride
   c->OH = mlprt_conv_out_size(H, K, stride, pad);
   c->OW = mlprt_conv_out_size(W, K, stride, pad);
   size_t no = (size_t)N * OC * c->OH * c->OW, ni = (size_t)N * C * H * W, nw = (size_t)OC * C * K * K;
-  size_t ncol = mlprt_conv2d_col_size(N, C, H, W, OC, K, K, stride, pad);
+  size_t ncol = (size_t)C * K * K * c->OH * c->OW;
   c->inp = randbuf(ni, 11);
   c->w = randbuf(nw, 12);
   c->b = randbuf(OC, 13);

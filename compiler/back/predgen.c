@@ -164,6 +164,11 @@ static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
     if (l->out_size > widest) widest = l->out_size;
     /* a sequence layer's record counts as activations of its width */
     if (record_floats(l, 1) > widest) widest = record_floats(l, 1);
+    if (l->op == MLP_OP_CONV2D) {
+      int64_t f = (int64_t)mlprt_conv2d_col_size((int)l->in_c, (int)l->in_h, (int)l->in_w, l->kernel,
+                                                 l->kernel, l->stride, l->pad);
+      if (f > col) col = f;
+    }
     if (l->op == MLP_OP_MAXPOOL2D && l->out_size > pooled) pooled = l->out_size;
     norm |= l->op == MLP_OP_LAYERNORM;
     if (p->at[i].int8) {
@@ -174,13 +179,6 @@ static void plan_scratch(const MlpIrModel *m, int64_t max_batch, Plan *p) {
   p->batch = ACT_BUDGET / (2 * 4 * widest);
   if (p->batch > max_batch) p->batch = max_batch;
   if (p->batch < 1) p->batch = 1;
-  for (int i = 0; i < m->nlayers; i++) {
-    const MlpIrLayer *l = &m->layers[i];
-    if (l->op != MLP_OP_CONV2D) continue;
-    int64_t f = (int64_t)mlprt_conv2d_col_size((int)p->batch, (int)l->in_c, (int)l->in_h, (int)l->in_w,
-                                               (int)l->out_c, l->kernel, l->kernel, l->stride, l->pad);
-    if (f > col) col = f;
-  }
   int64_t act = align_up(p->batch * widest * 4);
   p->act_a = 0;
   p->act_b = act;

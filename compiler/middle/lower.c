@@ -24,12 +24,11 @@ static int64_t window_out(int64_t in, int k, int stride, int pad) {
   return span < 0 ? 0 : span / stride + 1;
 }
 
-/* Floats of the conv layer's im2col scratch over a batch of the model's
- * (mlprt_conv2d_col_size: a bounded chunk of images at a time; none for a
- * 1x1, stride-1, unpadded convolution). */
-static int64_t col_floats(const MlpIrModel *m, const MlpIrLayer *l) {
-  return (int64_t)mlprt_conv2d_col_size((int)m->batch, (int)l->in_c, (int)l->in_h, (int)l->in_w,
-                                        (int)l->out_c, l->kernel, l->kernel, l->stride, l->pad);
+/* Floats of im2col scratch for one image, as mlprt_conv2d_col_size counts
+ * them: none for a 1x1, stride-1, unpadded convolution. */
+static int64_t col_floats(const MlpIrLayer *l) {
+  if (l->kernel == 1 && l->stride == 1 && l->pad == 0) return 0;
+  return l->in_c * l->kernel * l->kernel * l->out_h * l->out_w;
 }
 
 /* One training step is a schedule of numbered steps: forward of layer i is
@@ -256,9 +255,9 @@ int mlp_lower_model(MlpArena *a, MlpIrModel *m) {
       if (l->op == MLP_OP_MAXPOOL2D)
         l->argmax_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "argmax%d", i),
                                           m->batch * l->out_size * 4, i, 2 * L - i);
-      if (l->op == MLP_OP_CONV2D && col_floats(m, l) > 0)
-        l->col_buf = mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "col%d", i), col_floats(m, l) * fbytes, i,
-                                       2 * L - i);
+      if (l->op == MLP_OP_CONV2D && col_floats(l) > 0)
+        l->col_buf =
+            mlp_ir_add_buffer(a, m, mlp_arena_printf(a, "col%d", i), col_floats(l) * fbytes, i, 2 * L - i);
     }
     prev_out = l->out_buf;
     c = l->out_c;

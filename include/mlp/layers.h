@@ -138,13 +138,9 @@ void mlprt_softmax_backward(float *dinp, const float *dout, const float *out, in
 /* Output extent of a convolution or pooling window: (in + 2*pad - k) / stride
  * + 1, rounded down (PyTorch's rule). */
 int mlprt_conv_out_size(int in, int k, int stride, int pad);
-/* Floats of scratch a conv call over N images needs: (C*KH*KW + OC) *
- * OH*OW per image for a chunk of NB images, NB the most whose scratch fits
- * in MLPRT_CONV_CHUNK_FLOATS (at least 1, at most N); or 0 for a 1x1,
- * stride-1, unpadded conv, which needs none. A call over fewer images needs
- * no more. */
-enum { MLPRT_CONV_CHUNK_FLOATS = 1 << 20 };
-size_t mlprt_conv2d_col_size(int N, int C, int H, int W, int OC, int KH, int KW, int stride, int pad);
+/* Floats of im2col scratch one conv call needs: C*KH*KW * OH*OW (one image
+ * at a time), or 0 for a 1x1, stride-1, unpadded conv, which needs none. */
+size_t mlprt_conv2d_col_size(int C, int H, int W, int KH, int KW, int stride, int pad);
 
 /* Direct seven-loop convolution (double accumulation), the reference for
  * tests of the im2col path. */

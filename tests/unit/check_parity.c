@@ -262,7 +262,7 @@ static void cnn_train(Model *m) {
   static float conv[B * OC * H * H], pool[B * F], logits[B * K];
   static float dconv[B * OC * H * H], dz[B * OC * H * H], dpool[B * F], dlogits[B * K];
   static int32_t arg[B * F];
-  float *col = mlprt_alloc_aligned(mlprt_conv2d_col_size(B, 1, H, H, OC, 3, 3, 1, 1) * sizeof(float));
+  float *col = mlprt_alloc_aligned(mlprt_conv2d_col_size(1, H, H, 3, 3, 1, 1) * sizeof(float));
   MlprtOptim opt;
   mlprt_optim_init(&opt, &m->opt, m->np);
   for (int t = 0; t < STEPS; t++) {

@@ -1,12 +1,8 @@
 /* conv.c — 2-D convolution over NCHW tensors by im2col + sgemm, backward by
  * sgemm + col2im, and a direct reference loop for tests. Consumes inputs
  * (N, C, H, W), weights (OC, C, KH, KW), bias (OC) and dout; produces outputs
- * (N, OC, OH, OW) and accumulated gradients. The batch is taken a chunk of
- * NB images at a time: the chunk is unfolded into one column matrix
- * (C*KH*KW, NB*OH*OW), image after image along the columns, so that the
- * forward product, the weight gradient and the column gradient are each one
- * sgemm per chunk; the product's (OC, NB*OH*OW) side is moved to and from
- * the NCHW layout beside the columns in the same scratch. */
+ * (N, OC, OH, OW) and accumulated gradients, one image at a time through an
+ * im2col scratch of (C*KH*KW, OH*OW) floats. */
 #include "mlp/layers.h"
 
 #include "gemm.h"
@@ -26,25 +22,10 @@ static int is_pointwise(int KH, int KW, int stride, int pad) {
   return KH == 1 && KW == 1 && stride == 1 && pad == 0;
 }
 
-/* Floats of scratch per image: its columns (K, P) and its (OC, P) side. */
-static size_t per_image(int C, int OC, int KH, int KW, int OH, int OW) {
-  return ((size_t)C * KH * KW + OC) * OH * OW;
-}
-
-/* Images per chunk: as many as keep the scratch within CHUNK_FLOATS, at
- * least one, at most N. The planner sizes the scratch for the largest N of a
- * run; a smaller N takes a chunk no larger. */
-static int chunk_images(int N, size_t one) {
-  size_t nb = MLPRT_CONV_CHUNK_FLOATS / one;
-  if (nb < 1) nb = 1;
-  return nb < (size_t)N ? (int)nb : N;
-}
-
-size_t mlprt_conv2d_col_size(int N, int C, int H, int W, int OC, int KH, int KW, int stride, int pad) {
+size_t mlprt_conv2d_col_size(int C, int H, int W, int KH, int KW, int stride, int pad) {
   if (is_pointwise(KH, KW, stride, pad)) return 0;
-  int OH = mlprt_conv_out_size(H, KH, stride, pad), OW = mlprt_conv_out_size(W, KW, stride, pad);
-  size_t one = per_image(C, OC, KH, KW, OH, OW);
-  return one * chunk_images(N, one);
+  size_t ohw = (size_t)mlprt_conv_out_size(H, KH, stride, pad) * mlprt_conv_out_size(W, KW, stride, pad);
+  return (size_t)C * KH * KW * ohw;
 }
 
 /* Output columns ow whose input column ow*stride - pad + kw lies in [0, W):
@@ -73,14 +54,13 @@ static void put_row(float *dst, const float *src, int OW, int lo, int hi) {
   for (; ow < hi; ow++) dst[ow] = src[ow];
 }
 
-/* col (C*KH*KW, OH*OW), rows ld floats apart, = the input patches of one
- * image img (C, H, W). */
-static void im2col(float *col, size_t ld, const float *img, int C, int H, int W, int KH, int KW, int stride,
-                   int pad, int OH, int OW) {
+/* col (C*KH*KW, OH*OW) = the input patches of one image img (C, H, W). */
+static void im2col(float *col, const float *img, int C, int H, int W, int KH, int KW, int stride, int pad,
+                   int OH, int OW) {
   for (int c = 0; c < C; c++)
     for (int kh = 0; kh < KH; kh++)
       for (int kw = 0; kw < KW; kw++) {
-        float *row = col + (((size_t)c * KH + kh) * KW + kw) * ld;
+        float *row = col + (((size_t)c * KH + kh) * KW + kw) * OH * OW;
         int lo, hi;
         valid_cols(W, OW, kw, stride, pad, &lo, &hi);
         for (int oh = 0; oh < OH; oh++) {
@@ -105,14 +85,14 @@ static void im2col(float *col, size_t ld, const float *img, int C, int H, int W,
       }
 }
 
-/* img (C, H, W) += the patches in col (rows ld floats apart) folded back
- * (the adjoint of im2col: overlapping windows add up, padding is dropped). */
-static void col2im(float *img, const float *col, size_t ld, int C, int H, int W, int KH, int KW, int stride,
-                   int pad, int OH, int OW) {
+/* img (C, H, W) += the patches in col folded back (the adjoint of im2col:
+ * overlapping windows add up, padding is dropped). */
+static void col2im(float *img, const float *col, int C, int H, int W, int KH, int KW, int stride, int pad,
+                   int OH, int OW) {
   for (int c = 0; c < C; c++)
     for (int kh = 0; kh < KH; kh++)
       for (int kw = 0; kw < KW; kw++) {
-        const float *row = col + (((size_t)c * KH + kh) * KW + kw) * ld;
+        const float *row = col + (((size_t)c * KH + kh) * KW + kw) * OH * OW;
         int lo, hi;
         valid_cols(W, OW, kw, stride, pad, &lo, &hi);
         for (int oh = 0; oh < OH; oh++) {
@@ -140,42 +120,6 @@ static void check_conv(const float *inp, const float *weight, int N, int C, int 
   MLPRT_CHECK(inp != NULL && weight != NULL, "conv input or weight is NULL");
 }
 
-/* A 1x1, stride-1, unpadded conv: each image's input is its column matrix,
- * one product per image and no scratch. */
-static void pointwise_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
-                              int C, int OC, int P) {
-  for (int n = 0; n < N; n++) {
-    float *o = out + (size_t)n * OC * P;
-    for (int oc = 0; bias && oc < OC; oc++)
-      for (int p = 0; p < P; p++) o[(size_t)oc * P + p] = bias[oc];
-    mlprt_sgemm(CblasNoTrans, CblasNoTrans, OC, P, C, 1.0f, weight, C, inp + (size_t)n * C * P, P,
-                bias ? 1.0f : 0.0f, o, P);
-  }
-}
-
-static void pointwise_backward(float *dinp, float *dweight, const float *dout, const float *inp,
-                               const float *weight, int N, int C, int OC, int P) {
-  for (int n = 0; n < N; n++) {
-    const float *img = inp + (size_t)n * C * P, *d = dout + (size_t)n * OC * P;
-    if (dweight) mlprt_sgemm(CblasNoTrans, CblasTrans, OC, C, P, 1.0f, d, P, img, P, 1.0f, dweight, C);
-    if (dinp)
-      mlprt_sgemm(CblasTrans, CblasNoTrans, C, P, OC, 1.0f, weight, C, d, P, 1.0f, dinp + (size_t)n * C * P,
-                  P);
-  }
-}
-
-/* Between NB images of (OC, P) floats each (NCHW) and the matrix (OC, NB*P):
- * to_batch copies the images src into the matrix dst, else the matrix src
- * into the images dst. */
-static void regroup(float *dst, const float *src, int NB, int OC, int P, int to_batch) {
-  size_t ld = (size_t)NB * P, bytes = (size_t)P * sizeof(float);
-  for (int b = 0; b < NB; b++)
-    for (int oc = 0; oc < OC; oc++) {
-      size_t m = oc * ld + (size_t)b * P, im = ((size_t)b * OC + oc) * P;
-      memcpy(dst + (to_batch ? m : im), src + (to_batch ? im : m), bytes);
-    }
-}
-
 void mlprt_conv2d_forward(float *out, float *col, const float *inp, const float *weight, const float *bias,
                           int N, int C, int H, int W, int OC, int KH, int KW, int stride, int pad) {
   check_conv(inp, weight, N, C, H, W, OC, KH, KW, stride, pad);
@@ -183,23 +127,18 @@ void mlprt_conv2d_forward(float *out, float *col, const float *inp, const float 
   MLPRT_CHECK(out != NULL && (col != NULL || pointwise), "conv output or im2col scratch is NULL");
   int OH = mlprt_conv_out_size(H, KH, stride, pad), OW = mlprt_conv_out_size(W, KW, stride, pad);
   int K = C * KH * KW, P = OH * OW;
-  if (pointwise) {
-    pointwise_forward(out, inp, weight, bias, N, C, OC, P);
-    return;
-  }
-  int NB = chunk_images(N, per_image(C, OC, KH, KW, OH, OW));
-  for (int n0 = 0; n0 < N; n0 += NB) {
-    int nb = N - n0 < NB ? N - n0 : NB;
-    size_t ld = (size_t)nb * P;
-    float *prod = col + (size_t)K * ld; /* (OC, nb*P) */
-    for (int b = 0; b < nb; b++)
-      im2col(col + (size_t)b * P, ld, inp + (size_t)(n0 + b) * C * H * W, C, H, W, KH, KW, stride, pad, OH,
-             OW);
+  for (int n = 0; n < N; n++) {
+    const float *img = inp + (size_t)n * C * H * W;
+    float *o = out + (size_t)n * OC * P;
+    const float *cols = img;
+    if (!pointwise) {
+      im2col(col, img, C, H, W, KH, KW, stride, pad, OH, OW);
+      cols = col;
+    }
     for (int oc = 0; bias && oc < OC; oc++)
-      for (size_t j = 0; j < ld; j++) prod[oc * ld + j] = bias[oc];
-    mlprt_sgemm(CblasNoTrans, CblasNoTrans, OC, (int)ld, K, 1.0f, weight, K, col, (int)ld, bias ? 1.0f : 0.0f,
-                prod, (int)ld);
-    regroup(out + (size_t)n0 * OC * P, prod, nb, OC, P, 0);
+      for (int p = 0; p < P; p++) o[(size_t)oc * P + p] = bias[oc];
+    mlprt_sgemm(CblasNoTrans, CblasNoTrans, OC, P, K, 1.0f, weight, K, cols, P,
+                bias ? 1.0f : 0.0f, o, P);
   }
 }
 
@@ -212,29 +151,24 @@ void mlprt_conv2d_backward(float *dinp, float *dweight, float *dbias, float *col
   int OH = mlprt_conv_out_size(H, KH, stride, pad), OW = mlprt_conv_out_size(W, KW, stride, pad);
   int K = C * KH * KW, P = OH * OW;
   if (dbias) mlprt_bias_backward(NULL, dbias, dout, N, OC, P);
-  if (pointwise) {
-    pointwise_backward(dinp, dweight, dout, inp, weight, N, C, OC, P);
-    return;
-  }
-  if (!dweight && !dinp) return;
-  int NB = chunk_images(N, per_image(C, OC, KH, KW, OH, OW));
-  for (int n0 = 0; n0 < N; n0 += NB) {
-    int nb = N - n0 < NB ? N - n0 : NB;
-    size_t ld = (size_t)nb * P;
-    float *d = col + (size_t)K * ld; /* dout of the chunk as (OC, nb*P) */
-    regroup(d, dout + (size_t)n0 * OC * P, nb, OC, P, 1);
+  for (int n = 0; n < N; n++) {
+    const float *img = inp + (size_t)n * C * H * W, *d = dout + (size_t)n * OC * P;
     if (dweight) {
-      for (int b = 0; b < nb; b++)
-        im2col(col + (size_t)b * P, ld, inp + (size_t)(n0 + b) * C * H * W, C, H, W, KH, KW, stride, pad,
-               OH, OW);
-      mlprt_sgemm(CblasNoTrans, CblasTrans, OC, K, (int)ld, 1.0f, d, (int)ld, col, (int)ld, 1.0f, dweight, K);
+      const float *cols = img;
+      if (!pointwise) {
+        im2col(col, img, C, H, W, KH, KW, stride, pad, OH, OW);
+        cols = col;
+      }
+      mlprt_sgemm(CblasNoTrans, CblasTrans, OC, K, P, 1.0f, d, P, cols, P, 1.0f, dweight, K);
     }
     if (!dinp) continue;
-    /* the columns are spent: their gradient takes their place */
-    mlprt_sgemm(CblasTrans, CblasNoTrans, K, (int)ld, OC, 1.0f, weight, K, d, (int)ld, 0.0f, col, (int)ld);
-    for (int b = 0; b < nb; b++)
-      col2im(dinp + (size_t)(n0 + b) * C * H * W, col + (size_t)b * P, ld, C, H, W, KH, KW, stride, pad, OH,
-             OW);
+    float *di = dinp + (size_t)n * C * H * W;
+    if (pointwise) {
+      mlprt_sgemm(CblasTrans, CblasNoTrans, K, P, OC, 1.0f, weight, K, d, P, 1.0f, di, P);
+    } else {
+      mlprt_sgemm(CblasTrans, CblasNoTrans, K, P, OC, 1.0f, weight, K, d, P, 0.0f, col, P);
+      col2im(di, col, C, H, W, KH, KW, stride, pad, OH, OW);
+    }
   }
 }
 
