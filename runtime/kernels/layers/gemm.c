@@ -17,22 +17,40 @@
 
 #pragma weak cblas_sgemm
 
-enum { LANES = 8, BLOCK = 32 };
+enum { LANES = 8, BLOCK = 16 };
 
-/* c[j] += alpha a . b_j for the four rows b_j = b + j ldb (k floats each). */
+/* Four floats as one vector (GCC's and Clang's vector extension: SSE on
+ * x86-64, NEON on AArch64, no intrinsics); loads and stores through memcpy
+ * need no alignment. */
+typedef float V4 __attribute__((vector_size(16)));
+
+static inline V4 load4(const float *p) {
+  V4 v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline float sum4(V4 v) {
+  return (v[0] + v[1]) + (v[2] + v[3]);
+}
+
+/* c[j] += alpha a . b_j for the four rows b_j = b + j ldb (k floats each):
+ * eight vector sums (two per row) at once hide the latency of the adds, and
+ * each load of a serves four rows. */
 static void dot4(float *restrict c, float alpha, const float *restrict a, const float *restrict b,
                  int ldb, int k) {
-  const float *restrict b0 = b, *restrict b1 = b + ldb, *restrict b2 = b1 + ldb, *restrict b3 = b2 + ldb;
-  float s0[LANES] = {0}, s1[LANES] = {0}, s2[LANES] = {0}, s3[LANES] = {0};
+  const float *b0 = b, *b1 = b + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+  V4 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0};
   int i = 0;
-  for (; i + LANES <= k; i += LANES)
-    for (int l = 0; l < LANES; l++) {
-      float x = a[i + l];
-      s0[l] += x * b0[i + l], s1[l] += x * b1[i + l], s2[l] += x * b2[i + l], s3[l] += x * b3[i + l];
-    }
-  float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+  for (; i + LANES <= k; i += LANES) {
+    V4 x = load4(a + i), y = load4(a + i + 4);
+    s0 += x * load4(b0 + i), u0 += y * load4(b0 + i + 4);
+    s1 += x * load4(b1 + i), u1 += y * load4(b1 + i + 4);
+    s2 += x * load4(b2 + i), u2 += y * load4(b2 + i + 4);
+    s3 += x * load4(b3 + i), u3 += y * load4(b3 + i + 4);
+  }
+  float t0 = sum4(s0 + u0), t1 = sum4(s1 + u1), t2 = sum4(s2 + u2), t3 = sum4(s3 + u3);
   for (; i < k; i++) t0 += a[i] * b0[i], t1 += a[i] * b1[i], t2 += a[i] * b2[i], t3 += a[i] * b3[i];
-  for (int l = 0; l < LANES; l++) t0 += s0[l], t1 += s1[l], t2 += s2[l], t3 += s3[l];
   c[0] += alpha * t0, c[1] += alpha * t1, c[2] += alpha * t2, c[3] += alpha * t3;
 }
 
@@ -48,16 +66,26 @@ static float dot(const float *restrict a, const float *restrict b, int k) {
   return s;
 }
 
-/* c[0..n) += alpha a B for the n <= BLOCK columns of B (K rows, ldb apart) c covers. */
+/* c[0..n) += alpha a B for the n <= BLOCK columns of B (K rows, ldb apart)
+ * c covers: a full block sums in BLOCK / 4 vectors, held in registers
+ * along k. */
 static void row_block(float *restrict c, float alpha, const float *restrict a, const float *restrict b,
                       int ldb, int n, int K) {
+  if (n == BLOCK) {
+    V4 acc[BLOCK / 4] = {{0}};
+    for (int k = 0; k < K; k++) {
+      V4 x = {a[k], a[k], a[k], a[k]};
+      for (int l = 0; l < BLOCK / 4; l++) acc[l] += x * load4(b + (size_t)k * ldb + 4 * l);
+    }
+    for (int l = 0; l < BLOCK / 4; l++) {
+      V4 out = load4(c + 4 * l) + alpha * acc[l];
+      memcpy(c + 4 * l, &out, sizeof out);
+    }
+    return;
+  }
   float acc[BLOCK] = {0};
-  if (n == BLOCK)
-    for (int k = 0; k < K; k++)
-      for (int l = 0; l < BLOCK; l++) acc[l] += a[k] * b[(size_t)k * ldb + l];
-  else
-    for (int k = 0; k < K; k++)
-      for (int l = 0; l < n; l++) acc[l] += a[k] * b[(size_t)k * ldb + l];
+  for (int k = 0; k < K; k++)
+    for (int l = 0; l < n; l++) acc[l] += a[k] * b[(size_t)k * ldb + l];
   for (int l = 0; l < n; l++) c[l] += alpha * acc[l];
 }
 
