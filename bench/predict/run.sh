@@ -65,7 +65,8 @@ PY
   # the dense layers' IN:OUT shapes, for the GEMV floor latency prints
   shapes=$(/usr/bin/python3 -c 'import json, sys
 m = json.load(open(sys.argv[1]))["models"][0]
-print(",".join("%d:%d" % (l["in_shape"][-1], l["out_shape"][-1]) for l in m["layers"] if l["op"] == "dense"))' \
+dense = [l for l in m["layers"] if l["op"] == "dense"]
+print(",".join("%d:%d" % (l["in_shape"][-1], l["out_shape"][-1]) for l in dense))' \
     "$d/ir.json")
   mlpc_one=$(OPENBLAS_NUM_THREADS=1 MLP_GEMV_SHAPES=$shapes "$d/latency" "$d/rows.csv")
   secs=$(median5 "$d/pred" "$d/batch.csv")

@@ -123,6 +123,7 @@ static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const fl
 
 void mlprt_sgemm(enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-  if (cblas_sgemm && !(M == 1 && ta == CblasNoTrans && tb == CblasTrans)) cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (cblas_sgemm && !(M == 1 && ta == CblasNoTrans && tb == CblasTrans))
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   else own_sgemm(ta == CblasTrans, tb == CblasTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
