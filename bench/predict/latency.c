@@ -16,10 +16,17 @@
  * every column but TARGET a model input, in order) the forward pass is
  * timed on those rows, one at a time as above, and on all of them in calls
  * of the descriptor's batch rows (the median of SAMPLES passes, as rows/s:
- * "forward_rows_per_s"). */
+ * "forward_rows_per_s").
+ *
+ * With MLP_GEMV_SHAPES set ("IN:OUT,IN:OUT,...": the model's dense layers),
+ * also the GEMV floor: OpenBLAS's sgemv (one thread) on one row through
+ * weights of those shapes, timed as above ("gemv_floor_ns"): the products a
+ * single row cannot avoid, without cleaning, biases or activations. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cblas.h>
 
 #include PRED_HEADER
 #include "mlp/predict.h"
@@ -29,7 +36,34 @@
 #define CAT(a, b) CAT2(a, b)
 #define SYM(s) CAT(PRED, s)
 
-enum { REPS = 2000, SAMPLES = 51, MAXROWS = 1024 };
+enum { REPS = 2000, SAMPLES = 51, MAXROWS = 1024, MAXGEMV = 16 };
+
+/* The median ns of one pass of sgemv through the "IN:OUT,..." shapes of spec. */
+static double gemv_floor(const char *spec) {
+  int in[MAXGEMV], outs[MAXGEMV], n = 0, len = 0, widest = 1;
+  while (n < MAXGEMV && sscanf(spec, "%d:%d%n", &in[n], &outs[n], &len) == 2) {
+    widest = in[n] > widest ? in[n] : widest, widest = outs[n] > widest ? outs[n] : widest;
+    n++, spec += len;
+    if (*spec++ != ',') break;
+  }
+  float *w[MAXGEMV], *x = malloc((size_t)widest * sizeof *x), *v[2] = {malloc((size_t)widest * sizeof *x),
+                                                                       malloc((size_t)widest * sizeof *x)};
+  for (int l = 0; l < n; l++) {
+    w[l] = malloc((size_t)in[l] * (size_t)outs[l] * sizeof(float));
+    for (size_t i = 0; i < (size_t)in[l] * (size_t)outs[l]; i++) w[l][i] = (float)(i % 13) * 0.01f - 0.06f;
+  }
+  for (int i = 0; i < widest; i++) x[i] = (float)(i % 7) * 0.25f - 0.75f;
+  double t[SAMPLES];
+  for (int s = -1; s < SAMPLES; s++) { /* s = -1: warm-up */
+    double t0 = 1e9 * bench_now();
+    for (int r = 0; r < REPS; r++)
+      for (int l = 0; l < n; l++)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, outs[l], in[l], 1.0f, w[l], in[l], l ? v[!(l & 1)] : x, 1,
+                    0.0f, v[l & 1], 1);
+    if (s >= 0) t[s] = (1e9 * bench_now() - t0) / REPS;
+  }
+  return bench_median(t, SAMPLES);
+}
 
 extern const MlprtPredictor SYM(_predictor);
 
@@ -144,6 +178,8 @@ int main(int argc, char **argv) {
   }
   printf("{\"peer\": \"mlpc\", \"ns_per_row\": %.1f, \"forward_ns_per_row\": %.1f, \"answered\": %ld",
          row_ns, bench_median(t, SAMPLES), answered);
+  const char *gemv = getenv("MLP_GEMV_SHAPES");
+  if (gemv && *gemv) printf(", \"gemv_floor_ns\": %.1f", gemv_floor(gemv));
   if (argc == 4) {
     /* every row through the forward pass, in calls of the descriptor's batch */
     for (int s = 0; s < SAMPLES; s++) {

@@ -15,7 +15,9 @@
 # tensor (the model only), and mlpc's forward pass alone on one row of
 # features (the model only, as PyTorch). Batch: the predictor binary on a
 # CSV of BATCH raw rows (process start and CSV parsing included), rows/s;
-# ONNX Runtime and PyTorch on one BATCH-row tensor. Also the predictor binary's size
+# ONNX Runtime and PyTorch on one BATCH-row tensor. The GEMV floor: OpenBLAS's
+# sgemv through the model's dense weights on one row (the products alone), and
+# mlpc's single raw row as a multiple of it. Also the predictor binary's size
 # minus its weights. Each prints one JSON line, then the ratios.
 set -eu
 MLPC=${MLPC:-build/mlpc}
@@ -60,7 +62,13 @@ PY
   prefix=$(sed -n 's/^int \(.*\)_predict(const char.*/\1/p' "$d/lib.h")
   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -DPRED_HEADER="\"$d/lib.h\"" -DPRED="$prefix" \
     -o "$d/latency" bench/predict/latency.c "$d/lib.o" $LIBS
-  mlpc_one=$("$d/latency" "$d/rows.csv")
+  # the dense layers' IN:OUT shapes, for the GEMV floor latency prints
+  shapes=$(/usr/bin/python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))["models"][0]
+dense = [l for l in m["layers"] if l["op"] == "dense"]
+print(",".join("%d:%d" % (l["in_shape"][-1], l["out_shape"][-1]) for l in dense))' \
+    "$d/ir.json")
+  mlpc_one=$(OPENBLAS_NUM_THREADS=1 MLP_GEMV_SHAPES=$shapes "$d/latency" "$d/rows.csv")
   secs=$(median5 "$d/pred" "$d/batch.csv")
   size=$(stat -c %s "$d/pred")
   weights=$(stat -c %s "$d/run/weights.bin")
@@ -71,13 +79,15 @@ import json, sys
 name, one, secs, batch, size, weights, ort, torch = sys.argv[1:]
 one, ort, torch = json.loads(one), json.loads(ort), json.loads(torch)
 mlpc = {"peer": "mlpc", "model": name, "ns_per_row": one["ns_per_row"],
-        "forward_ns_per_row": one["forward_ns_per_row"], "rows_per_s": int(batch) / float(secs),
+        "forward_ns_per_row": one["forward_ns_per_row"], "gemv_floor_ns": one["gemv_floor_ns"],
+        "rows_per_s": int(batch) / float(secs),
         "binary_bytes": int(size), "weights_bytes": int(weights),
         "binary_minus_weights": int(size) - int(weights)}
 for r in (mlpc, ort, torch):
     r["model"] = name
     print(json.dumps(r))
 print(json.dumps({"model": name,
+                  "single_row_vs_gemv_floor": mlpc["ns_per_row"] / mlpc["gemv_floor_ns"],
                   "single_row_speedup_vs_ort": ort["ns_per_row"] / mlpc["ns_per_row"],
                   "single_row_speedup_vs_torch": torch["ns_per_row"] / mlpc["ns_per_row"],
                   "model_only_speedup_vs_torch": torch["ns_per_row"] / mlpc["forward_ns_per_row"],

@@ -4,6 +4,8 @@
  * input gradients. The loops are branch-free selects so they vectorize. */
 #include "mlp/layers.h"
 
+#include "fastmath.h"
+
 #include <math.h>
 
 #include "mlp/tensor.h"
@@ -78,13 +80,10 @@ void mlprt_gelu_backward(float *dinp, const float *dout, const float *inp, size_
   }
 }
 
-/* exp of a non-positive number only, so neither branch can overflow. */
+/* mlprt_expf clamps its argument, so 1 / (1 + e^-x) cannot overflow. */
 void mlprt_sigmoid_forward(float *out, const float *inp, size_t n) {
   CHECK_EW(out, inp, n);
-  for (size_t i = 0; i < n; i++) {
-    float e = expf(-fabsf(inp[i]));
-    out[i] = inp[i] >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-  }
+  for (size_t i = 0; i < n; i++) out[i] = mlprt_sigmoidf(inp[i]);
 }
 
 void mlprt_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n) {
@@ -95,7 +94,7 @@ void mlprt_sigmoid_backward(float *dinp, const float *dout, const float *out, si
 
 void mlprt_tanh_forward(float *out, const float *inp, size_t n) {
   CHECK_EW(out, inp, n);
-  for (size_t i = 0; i < n; i++) out[i] = tanhf(inp[i]);
+  for (size_t i = 0; i < n; i++) out[i] = mlprt_tanhf(inp[i]);
 }
 
 void mlprt_tanh_backward(float *dinp, const float *dout, const float *out, size_t n) {

@@ -1,22 +1,61 @@
 /* gemm.c — the matrix product of the layer kernels (see gemm.h).
  *
  * OpenBLAS is referenced weakly: a program that links it (a training
- * program, mlpc) calls its sgemm; a predictor, linked without it, takes
- * the loops below. They serve the products inference runs, row by row:
- * A B (convolutions: weights times im2col columns, the inner loop along a
- * row of B and C, which vectorizes) and A B^T (dense and recurrent
- * layers: a dot product per output, summed in eight lanes that
- * vectorize); any other combination takes the plain triple loop. */
+ * program, mlpc) calls its sgemm for products of several rows; a predictor,
+ * linked without it, takes the loops below, and so does a one-row product
+ * A B^T in any program (a dense or recurrent layer on one row: OpenBLAS's
+ * call costs more than the product there). They serve the products
+ * inference runs, row by row: A B (convolutions, attention: a block of
+ * BLOCK outputs of a row of C summed in registers along k, which
+ * vectorizes) and A B^T (dense and recurrent layers: four dot products at
+ * once, each in eight lanes, so that 32 independent sums hide the latency
+ * of the adds and a row of A is loaded once per four rows of B); any other
+ * combination takes the plain triple loop. */
 #include "gemm.h"
 
 #include <string.h>
 
 #pragma weak cblas_sgemm
 
-enum { LANES = 8 };
+enum { LANES = 8, BLOCK = 16 };
+
+/* Four floats as one vector (GCC's and Clang's vector extension: SSE on
+ * x86-64, NEON on AArch64, no intrinsics); loads and stores through memcpy
+ * need no alignment. */
+typedef float V4 __attribute__((vector_size(16)));
+
+static inline V4 load4(const float *p) {
+  V4 v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline float sum4(V4 v) {
+  return (v[0] + v[1]) + (v[2] + v[3]);
+}
+
+/* c[j] += alpha a . b_j for the four rows b_j = b + j ldb (k floats each):
+ * eight vector sums (two per row) at once hide the latency of the adds, and
+ * each load of a serves four rows. */
+static void dot4(float *restrict c, float alpha, const float *restrict a, const float *restrict b,
+                 int ldb, int k) {
+  const float *b0 = b, *b1 = b + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+  V4 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0};
+  int i = 0;
+  for (; i + LANES <= k; i += LANES) {
+    V4 x = load4(a + i), y = load4(a + i + 4);
+    s0 += x * load4(b0 + i), u0 += y * load4(b0 + i + 4);
+    s1 += x * load4(b1 + i), u1 += y * load4(b1 + i + 4);
+    s2 += x * load4(b2 + i), u2 += y * load4(b2 + i + 4);
+    s3 += x * load4(b3 + i), u3 += y * load4(b3 + i + 4);
+  }
+  float t0 = sum4(s0 + u0), t1 = sum4(s1 + u1), t2 = sum4(s2 + u2), t3 = sum4(s3 + u3);
+  for (; i < k; i++) t0 += a[i] * b0[i], t1 += a[i] * b1[i], t2 += a[i] * b2[i], t3 += a[i] * b3[i];
+  c[0] += alpha * t0, c[1] += alpha * t1, c[2] += alpha * t2, c[3] += alpha * t3;
+}
 
 /* The dot product of a and b (k floats each). */
-static float dot(const float *a, const float *b, int k) {
+static float dot(const float *restrict a, const float *restrict b, int k) {
   float acc[LANES] = {0};
   int i = 0;
   for (; i + LANES <= k; i += LANES)
@@ -25,6 +64,29 @@ static float dot(const float *a, const float *b, int k) {
   for (; i < k; i++) s += a[i] * b[i];
   for (int l = 0; l < LANES; l++) s += acc[l];
   return s;
+}
+
+/* c[0..n) += alpha a B for the n <= BLOCK columns of B (K rows, ldb apart)
+ * c covers: a full block sums in BLOCK / 4 vectors, held in registers
+ * along k. */
+static void row_block(float *restrict c, float alpha, const float *restrict a, const float *restrict b,
+                      int ldb, int n, int K) {
+  if (n == BLOCK) {
+    V4 acc[BLOCK / 4] = {{0}};
+    for (int k = 0; k < K; k++) {
+      V4 x = {a[k], a[k], a[k], a[k]};
+      for (int l = 0; l < BLOCK / 4; l++) acc[l] += x * load4(b + (size_t)k * ldb + 4 * l);
+    }
+    for (int l = 0; l < BLOCK / 4; l++) {
+      V4 out = load4(c + 4 * l) + alpha * acc[l];
+      memcpy(c + 4 * l, &out, sizeof out);
+    }
+    return;
+  }
+  float acc[BLOCK] = {0};
+  for (int k = 0; k < K; k++)
+    for (int l = 0; l < n; l++) acc[l] += a[k] * b[(size_t)k * ldb + l];
+  for (int l = 0; l < n; l++) c[l] += alpha * acc[l];
 }
 
 static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
@@ -36,18 +98,18 @@ static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const fl
       for (int j = 0; j < N; j++) c[j] *= beta;
   }
   if (!ta && !tb) {
-    for (int i = 0; i < M; i++) {
-      float *c = C + (size_t)i * ldc;
-      for (int k = 0; k < K; k++) {
-        float a = alpha * A[(size_t)i * lda + k];
-        const float *b = B + (size_t)k * ldb;
-        for (int j = 0; j < N; j++) c[j] += a * b[j];
-      }
-    }
-  } else if (!ta) {
     for (int i = 0; i < M; i++)
-      for (int j = 0; j < N; j++)
-        C[(size_t)i * ldc + j] += alpha * dot(A + (size_t)i * lda, B + (size_t)j * ldb, K);
+      for (int j = 0; j < N; j += BLOCK)
+        row_block(C + (size_t)i * ldc + j, alpha, A + (size_t)i * lda, B + j, ldb,
+                  N - j < BLOCK ? N - j : BLOCK, K);
+  } else if (!ta) {
+    for (int i = 0; i < M; i++) {
+      const float *a = A + (size_t)i * lda;
+      float *c = C + (size_t)i * ldc;
+      int j = 0;
+      for (; j + 4 <= N; j += 4) dot4(c + j, alpha, a, B + (size_t)j * ldb, ldb, K);
+      for (; j < N; j++) c[j] += alpha * dot(a, B + (size_t)j * ldb, K);
+    }
   } else {
     for (int i = 0; i < M; i++)
       for (int j = 0; j < N; j++) {
@@ -61,6 +123,7 @@ static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const fl
 
 void mlprt_sgemm(enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-  if (cblas_sgemm) cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (cblas_sgemm && !(M == 1 && ta == CblasNoTrans && tb == CblasTrans))
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   else own_sgemm(ta == CblasTrans, tb == CblasTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -17,6 +17,7 @@
  * padded in front this is PyTorch's packed sequences. */
 #include "mlp/layers.h"
 
+#include "fastmath.h"
 #include "gemm.h"
 #include <math.h>
 #include <stdbool.h>
@@ -40,10 +41,6 @@ void mlprt_recurrent_sizes(int cell, int64_t B, int64_t T, int64_t H, int64_t *s
   int64_t G = mlprt_recurrent_gates(cell);
   *seq = B * T * cell_record(cell) * H;
   *work = B * T * G * H + B * G * H + 2 * B * H; /* backward's; forward uses the first B*G*H */
-}
-
-static float sigmoidf(float x) {
-  return 1.0f / (1.0f + expf(-x));
 }
 
 static void check_rnn(const float *inp, const float *w_ih, const float *w_hh, int cell, int B, int T, int F,
@@ -115,22 +112,23 @@ void mlprt_recurrent_forward(float *out, float *seq, float *work, const float *i
         /* a left-out step: the state (and cell) carried over, zeros before the first */
         for (int j = 0; j < S; j++) r[j] = prev && j >= keep ? prev[j] : 0.0f;
       } else if (cell == MLPRT_CELL_RNN) {
-        for (int j = 0; j < H; j++) h[j] = tanhf(r[j] + hp[j]);
+        for (int j = 0; j < H; j++) h[j] = mlprt_tanhf(r[j] + hp[j]);
       } else if (cell == MLPRT_CELL_LSTM) {
         float *c = r + 4 * H;
         for (int j = 0; j < H; j++) {
-          float i = sigmoidf(r[j] + hp[j]), f = sigmoidf(r[H + j] + hp[H + j]);
-          float g = tanhf(r[2 * H + j] + hp[2 * H + j]), o = sigmoidf(r[3 * H + j] + hp[3 * H + j]);
+          float i = mlprt_sigmoidf(r[j] + hp[j]), f = mlprt_sigmoidf(r[H + j] + hp[H + j]);
+          float g = mlprt_tanhf(r[2 * H + j] + hp[2 * H + j]);
+          float o = mlprt_sigmoidf(r[3 * H + j] + hp[3 * H + j]);
           float cj = i * g + (prev ? f * prev[4 * H + j] : 0.0f);
           r[j] = i, r[H + j] = f, r[2 * H + j] = g, r[3 * H + j] = o;
           c[j] = cj;
-          h[j] = o * tanhf(cj);
+          h[j] = o * mlprt_tanhf(cj);
         }
       } else {
         float *hn = r + 3 * H;
         for (int j = 0; j < H; j++) {
-          float rg = sigmoidf(r[j] + hp[j]), z = sigmoidf(r[H + j] + hp[H + j]);
-          float n = tanhf(r[2 * H + j] + rg * hp[2 * H + j]);
+          float rg = mlprt_sigmoidf(r[j] + hp[j]), z = mlprt_sigmoidf(r[H + j] + hp[H + j]);
+          float n = mlprt_tanhf(r[2 * H + j] + rg * hp[2 * H + j]);
           r[j] = rg, r[H + j] = z, r[2 * H + j] = n;
           hn[j] = hp[2 * H + j];
           h[j] = (1.0f - z) * n + (prev ? z * prev[hoff + j] : 0.0f);
@@ -198,7 +196,8 @@ void mlprt_recurrent_backward(float *dinp, float *dw_ih, float *dw_hh, float *db
         }
       } else if (cell == MLPRT_CELL_LSTM) {
         for (int j = 0; j < H; j++) {
-          float i = r[j], f = r[H + j], g = r[2 * H + j], o = r[3 * H + j], tc = tanhf(r[4 * H + j]);
+          float i = r[j], f = r[H + j], g = r[2 * H + j], o = r[3 * H + j];
+          float tc = mlprt_tanhf(r[4 * H + j]);
           float cprev = prev ? prev[4 * H + j] : 0.0f;
           float dct = dcb[j] + dhb[j] * o * (1.0f - tc * tc);
           gx[j] = dct * g * i * (1.0f - i);
