@@ -178,11 +178,13 @@ int mlp_emit_find_mpi(const char *lib_path, char *mpi_lib, size_t n, char *err, 
 
 /* Run the compiler driver argv[0] on argv, whose argv[2] is exe_path:
  * it links to a temporary name beside it, renamed when complete and
- * removed otherwise. 0 when exe_path is linked. */
+ * removed otherwise; into a device such as /dev/null directly, which a
+ * rename would replace. 0 when exe_path is linked. */
 static int run_cc(const char **argv, const char *exe_path, char *err, size_t n) {
   char tmp[PATH_MAX + 32];
+  bool through = mlprt_path_is_special(exe_path);
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", exe_path, (long)getpid());
-  argv[2] = tmp;
+  if (!through) argv[2] = tmp;
   pid_t pid;
   int rc = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
   argv[2] = exe_path;
@@ -194,10 +196,10 @@ static int run_cc(const char **argv, const char *exe_path, char *err, size_t n) 
   if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
     snprintf(err, n, "linking '%s' failed (%s exited with status %d)", exe_path, argv[0],
              WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-    unlink(tmp);
+    if (!through) unlink(tmp);
     return -1;
   }
-  if (rename(tmp, exe_path) != 0) {
+  if (!through && rename(tmp, exe_path) != 0) {
     snprintf(err, n, "cannot write '%s': %s", exe_path, strerror(errno));
     unlink(tmp);
     return -1;

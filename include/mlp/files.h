@@ -17,6 +17,10 @@
  * the whole machine cannot leave the new name on unwritten blocks (an fsync
  * costs milliseconds). 0 or -1 (errno). */
 int mlprt_write_atomic(const char *path, const void *data, size_t len, bool sync);
+/* Whether path names something that is not a regular file (a device such
+ * as /dev/null, a pipe, a directory): it is written through, never
+ * replaced by a rename, which would put a file in the device's place. */
+bool mlprt_path_is_special(const char *path);
 /* Make a directory and its parents; 0 or -1 (errno). */
 int mlprt_mkdirs(const char *path);
 

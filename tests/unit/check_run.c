@@ -69,6 +69,30 @@ START_TEST(run_atomic_write_and_mkdirs) {
 }
 END_TEST
 
+/* A device or a directory in the written path's place is never replaced
+ * by a rename: /dev/null takes the bytes and stays a device, whether the
+ * runtime writes a file or mlpc links a program there; a directory is an
+ * error and stays. */
+START_TEST(run_atomic_write_keeps_devices) {
+  struct stat st;
+  ck_assert_int_eq(mlprt_write_atomic("/dev/null", "data", 4, true), 0);
+  ck_assert_int_eq(stat("/dev/null", &st), 0);
+  ck_assert(S_ISCHR(st.st_mode));
+  const char *argv[] = {test_mlpc(), "build", "examples/iris.mlp", "-o", "/dev/null", NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  ck_assert_int_eq(stat("/dev/null", &st), 0);
+  ck_assert(S_ISCHR(st.st_mode));
+  char *dir = test_tmpdir();
+  ck_assert(mlprt_path_is_special(dir));
+  ck_assert_int_eq(mlprt_write_atomic(dir, "x", 1, false), -1);
+  ck_assert_int_eq(stat(dir, &st), 0);
+  ck_assert(S_ISDIR(st.st_mode));
+  free(dir);
+}
+END_TEST
+
 START_TEST(run_checkpoint_roundtrip) {
   char *dir = test_tmpdir();
   char path[4200];
@@ -155,6 +179,7 @@ Suite *run_suite(void) {
   TCase *tc = tcase_create("run");
   tcase_add_test(tc, run_sha256_known_answers);
   tcase_add_test(tc, run_atomic_write_and_mkdirs);
+  tcase_add_test(tc, run_atomic_write_keeps_devices);
   tcase_add_test(tc, run_checkpoint_roundtrip);
   tcase_add_test(tc, run_cli_parses_options);
   tcase_add_test(tc, run_set_overrides_jobs);
