@@ -938,11 +938,11 @@ int mlprt_chunks_next(MlprtChunks *c, MlprtTable *t, MlprtError *err) {
     if (rc) break;
     t->nrows++;
   }
-  if (rc < 0) {
+  if (rc < 0 || t->nrows == 0) { /* the caller frees only a chunk it was given */
     mlprt_table_free(t);
-    return -1;
+    return rc < 0 ? -1 : 0;
   }
-  return t->nrows > 0;
+  return 1;
 }
 
 void mlprt_chunks_close(MlprtChunks *c) {
