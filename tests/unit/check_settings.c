@@ -361,7 +361,7 @@ START_TEST(settings_validation_every) {
       "  validation {\n    early_stopping(patience = 100)\n  }\n",
       "  validation {\n    every = 4\n    early_stopping(patience = 100)\n  }\n"};
   for (int k = 0; k < 2; k++) {
-    char name[16];
+    char name[24];
     snprintf(name, sizeof name, "every%d", k);
     char *spec =
         iris_spec(name, data, 0.2, "", "    optimizer = adam(lr = 0.1)\n    epochs = 30\n", vals[k]);
