@@ -53,18 +53,6 @@ static TestRun mpi_train(const char *exe, int np, const char *run, const char *c
   return test_run(argv, NULL);
 }
 
-static void expect_same_file(const char *a, const char *b, const char *name) {
-  char *pa = test_path(a, name), *pb = test_path(b, name);
-  size_t na, nb;
-  char *ta = test_read_file(pa, &na), *tb = test_read_file(pb, &nb);
-  ck_assert_msg(ta && tb, "%s or %s missing", pa, pb);
-  ck_assert_msg(na == nb && memcmp(ta, tb, na) == 0, "%s and %s differ", pa, pb);
-  free(ta);
-  free(tb);
-  free(pa);
-  free(pb);
-}
-
 START_TEST(mpi_ranks_match_one_process) {
   const char *why;
   if (!mpi_ready(&why)) {
@@ -86,8 +74,8 @@ START_TEST(mpi_ranks_match_one_process) {
     TestRun r = mpi_train(exe, nps[i], run, NULL);
     ck_assert_msg(r.status == 0, "-np %d: %s%s", nps[i], r.out, r.err);
     test_run_free(&r);
-    expect_same_file(one, run, "weights.bin");
-    expect_same_file(one, run, "cleaning.json");
+    test_expect_same_file(one, run, "weights.bin");
+    test_expect_same_file(one, run, "cleaning.json");
     cJSON *m = test_read_json(run, "manifest.json");
     ck_assert_int_eq((int)test_json_num(m, "environment", "distributed", "ranks"), nps[i]);
     ck_assert_int_eq((int)test_json_num(m, "environment", "shards", NULL), 4);
@@ -103,7 +91,7 @@ START_TEST(mpi_ranks_match_one_process) {
   r = mpi_train(exe, 4, run, rest);
   ck_assert_msg(r.status == 0, "-np 4 --resume: %s", r.err);
   test_run_free(&r);
-  expect_same_file(one, run, "weights.bin");
+  test_expect_same_file(one, run, "weights.bin");
   cJSON *m = test_read_json(run, "manifest.json");
   const cJSON *fit = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "jobs"), 0), "fit");
   ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(fit, "resumed")));

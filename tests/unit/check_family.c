@@ -84,18 +84,24 @@ static cJSON *read_trials(const char *run) {
  * training did; ONNX exports it too. */
 static const char *const examples[] = {"iris", "diabetes"};
 
+/* Build spec into RUN.exe and run its --tune on one thread into run. */
+static TestRun tune(const char *spec, const char *run) {
+  char exe[1100];
+  snprintf(exe, sizeof exe, "%s.exe", run);
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
+  return test_run(fit, NULL);
+}
+
 START_TEST(family_tunes_and_exports_the_winner) {
   const char *example = examples[_i];
   char *dir = test_tmpdir(), extra[1024];
   snprintf(extra, sizeof extra, family_tuning, "");
   char *spec = family_spec(dir, example, "fam", extra, false);
-  char exe[1024], run[1024];
-  snprintf(exe, sizeof exe, "%s/fam.exe", dir);
+  char run[1024];
   snprintf(run, sizeof run, "%s/fam.run", dir);
-  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
-  test_run_ok(build);
-  const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
-  TestRun r = test_run(fit, NULL);
+  TestRun r = tune(spec, run);
   ck_assert_msg(r.status == 0, "%s: %s", example, r.err);
   /* the table names each trial's architecture; a setting it does not search is "-" */
   ck_assert_msg(strstr(r.out, "trial fold model "), "%s: no model column:\n%s", example, r.out);
@@ -160,12 +166,10 @@ START_TEST(family_with_folds) {
   char *dir = test_tmpdir(), extra[1024];
   snprintf(extra, sizeof extra, family_tuning, "    folds = 3\n    objective = val_accuracy\n");
   char *spec = family_spec(dir, "breast_cancer", "fam", extra, true);
-  char exe[1024], *run = test_path(dir, "fam.run");
-  snprintf(exe, sizeof exe, "%s/fam.exe", dir);
-  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
-  test_run_ok(build);
-  const char *fit[] = {exe, "--out", run, "--quiet", "--tune", "--threads", "1", NULL};
-  test_run_ok(fit);
+  char *run = test_path(dir, "fam.run");
+  TestRun r = tune(spec, run);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
   cJSON *man = test_read_json(run, "manifest.json");
   const cJSON *tune = cJSON_GetObjectItem(man, "tuning"), *objs = cJSON_GetObjectItem(tune, "mean_objective");
   ck_assert_int_eq(cJSON_GetArraySize(objs), 7);
@@ -200,12 +204,8 @@ START_TEST(family_refit_without_folds) {
   char *dir = test_tmpdir(), extra[1024];
   snprintf(extra, sizeof extra, family_tuning, "    refit = true\n");
   char *spec = family_spec(dir, "iris", "fam", extra, false);
-  char exe[1024], *run = test_path(dir, "fam.run");
-  snprintf(exe, sizeof exe, "%s/fam.exe", dir);
-  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
-  test_run_ok(build);
-  const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
-  TestRun r = test_run(fit, NULL);
+  char *run = test_path(dir, "fam.run");
+  TestRun r = tune(spec, run);
   ck_assert_msg(r.status == 0, "%s", r.err);
   ck_assert_msg(strstr(r.out, "refitting the winner (job "), "no refit line:\n%s", r.out);
   test_run_free(&r);
@@ -253,15 +253,13 @@ static const char *const tpe_tuning =
 
 /* The trials of a tuned run of that spec with `search`, into dir/NAME. */
 static cJSON *tpe_trials(const char *dir, const char *name, const char *search) {
-  char extra[1024], exe[1024];
+  char extra[1024];
   snprintf(extra, sizeof extra, tpe_tuning, search);
   char *spec = test_example_spec(dir, "iris", name, "dense(16)\n    output()", extra);
   char *run = test_path(dir, name);
-  snprintf(exe, sizeof exe, "%s.exe", run);
-  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
-  test_run_ok(build);
-  const char *fit[] = {exe, "--out", run, "--quiet", "--tune", "--threads", "1", NULL};
-  test_run_ok(fit);
+  TestRun r = tune(spec, run);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
   cJSON *trials = read_trials(run);
   free(run);
   free(spec);

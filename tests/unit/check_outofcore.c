@@ -93,16 +93,21 @@ static long train(const char *dir, const char *exe, const char *name, char **run
   return ru.ru_maxrss;
 }
 
-static void expect_same_file(const char *a, const char *b, const char *name) {
-  char *pa = test_path(a, name), *pb = test_path(b, name);
-  size_t na, nb;
-  char *ta = test_read_file(pa, &na), *tb = test_read_file(pb, &nb);
-  ck_assert_msg(ta && tb, "%s or %s missing", pa, pb);
-  ck_assert_msg(na == nb && memcmp(ta, tb, na) == 0, "%s and %s differ", pa, pb);
-  free(ta);
-  free(tb);
-  free(pa);
-  free(pb);
+/* The same data and cleaning trained twice, out of core (environment
+ * settings ooc_env) and in memory (mem_env), into dir/ooc.run and
+ * dir/mem.run; the out-of-core run's peak RSS in KiB. */
+static long train_both(const char *dir, const char *split, const char *clean, const char *ooc_env,
+                       const char *mem_env, char **ooc_run, char **mem_run) {
+  char *ooc = write_spec(dir, "ooc", split, clean, ooc_env);
+  char *mem = write_spec(dir, "mem", split, clean, mem_env);
+  char *ooc_exe = build(dir, ooc, "ooc"), *mem_exe = build(dir, mem, "mem");
+  long rss = train(dir, ooc_exe, "ooc", ooc_run);
+  train(dir, mem_exe, "mem", mem_run);
+  free(ooc_exe);
+  free(mem_exe);
+  free(ooc);
+  free(mem);
+  return rss;
 }
 
 /* The runs' test metrics: equal, value for value. */
@@ -130,11 +135,9 @@ START_TEST(larger_than_memory_trains_as_in_memory) {
   ck_assert_msg(bytes >= 3L * memory_mb << 20, "the data is %ld bytes, not 3 x memory_mb", bytes);
   const char *split = "split(validation = 0.05, test = 0.05, stratify = true)";
   const char *clean = "      impute(strategy = mean)\n      standardize()\n";
-  char *ooc = write_spec(dir, "ooc", split, clean, "    memory_mb = 32\n");
-  char *mem = write_spec(dir, "mem", split, clean, "    memory_mb = 32\n    out_of_core = off\n");
-  char *ooc_exe = build(dir, ooc, "ooc"), *mem_exe = build(dir, mem, "mem"), *ooc_run, *mem_run;
-  long rss = train(dir, ooc_exe, "ooc", &ooc_run);
-  train(dir, mem_exe, "mem", &mem_run);
+  char *ooc_run, *mem_run;
+  long rss = train_both(dir, split, clean, "    memory_mb = 32\n",
+                        "    memory_mb = 32\n    out_of_core = off\n", &ooc_run, &mem_run);
   printf("out of core: %ld bytes of CSV, memory_mb = %d, peak RSS %ld KiB\n", bytes, memory_mb, rss);
 #ifndef __SANITIZE_ADDRESS__ /* the sanitizers' shadow memory and quarantine are not the program's */
   ck_assert_msg(rss <= (long)(1.1 * memory_mb * 1024), "peak RSS %ld KiB is more than 1.1 x %d MiB", rss,
@@ -149,14 +152,11 @@ START_TEST(larger_than_memory_trains_as_in_memory) {
   cJSON_Delete(m);
   static const char *const same[] = {"weights.bin", "cleaning.json", "test_rows.csv", "predictions.csv",
                                      "reference.json"};
-  for (size_t i = 0; i < sizeof same / sizeof *same; i++) expect_same_file(ooc_run, mem_run, same[i]);
+  for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+    test_expect_same_file(ooc_run, mem_run, same[i]);
   expect_same_metrics(ooc_run, mem_run);
   free(ooc_run);
   free(mem_run);
-  free(ooc_exe);
-  free(mem_exe);
-  free(ooc);
-  free(mem);
   free(data);
   free(dir);
 }
@@ -170,24 +170,19 @@ START_TEST(other_steps_and_regression_match) {
   const char *clean = "      drop_columns(columns = [x3])\n      impute(strategy = constant, value = 0.5, "
                       "indicator = true)\n      minmax(low = -1, high = 1)\n      log1p(columns = [x4])\n"
                       "      impute(strategy = mean)\n";
-  char *ooc = write_spec(dir, "ooc", split, clean, "    memory_mb = 16\n    out_of_core = on\n");
-  char *mem = write_spec(dir, "mem", split, clean, "    memory_mb = 16\n    out_of_core = off\n");
-  char *ooc_exe = build(dir, ooc, "ooc"), *mem_exe = build(dir, mem, "mem"), *ooc_run, *mem_run;
-  train(dir, ooc_exe, "ooc", &ooc_run);
-  train(dir, mem_exe, "mem", &mem_run);
+  char *ooc_run, *mem_run;
+  train_both(dir, split, clean, "    memory_mb = 16\n    out_of_core = on\n",
+             "    memory_mb = 16\n    out_of_core = off\n", &ooc_run, &mem_run);
   cJSON *m = test_read_json(ooc_run, "manifest.json");
   /* the targets, one per fitted step (drop_columns fits nothing), the cache */
   ck_assert_int_eq((int)test_json_num(m, "environment", "out_of_core", "passes"), 6);
   cJSON_Delete(m);
   static const char *const same[] = {"weights.bin", "cleaning.json", "test_rows.csv", "reference.json"};
-  for (size_t i = 0; i < sizeof same / sizeof *same; i++) expect_same_file(ooc_run, mem_run, same[i]);
+  for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+    test_expect_same_file(ooc_run, mem_run, same[i]);
   expect_same_metrics(ooc_run, mem_run);
   free(ooc_run);
   free(mem_run);
-  free(ooc_exe);
-  free(mem_exe);
-  free(ooc);
-  free(mem);
   free(data);
   free(dir);
 }

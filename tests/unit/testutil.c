@@ -452,3 +452,15 @@ cJSON *test_parity_oracle(const char *what, const char *script, const char *cons
   test_run_free(&r);
   return answer;
 }
+
+void test_expect_same_file(const char *a, const char *b, const char *name) {
+  char *pa = test_path(a, name), *pb = test_path(b, name);
+  size_t na, nb;
+  char *ta = test_read_file(pa, &na), *tb = test_read_file(pb, &nb);
+  ck_assert_msg(ta && tb, "%s or %s missing", pa, pb);
+  ck_assert_msg(na == nb && memcmp(ta, tb, na) == 0, "%s and %s differ", pa, pb);
+  free(ta);
+  free(tb);
+  free(pa);
+  free(pb);
+}

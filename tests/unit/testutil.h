@@ -45,6 +45,8 @@ double test_json_num(const cJSON *o, const char *a, const char *b, const char *c
 char *test_tmpdir(void);
 /* "A/B" (malloc'd). */
 char *test_path(const char *a, const char *b);
+/* Fail unless file name is byte for byte the same in directories a and b. */
+void test_expect_same_file(const char *a, const char *b, const char *name);
 /* Run argv; the test fails with its stderr unless it exits 0. */
 void test_run_ok(const char *const *argv);
 /* mlpc build SPEC -o DIR/NAME.exe, then train it on one thread into
