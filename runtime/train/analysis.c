@@ -36,15 +36,6 @@ static int32_t predicted(const float *o, int64_t K) {
 /* A regression output in the target's own units. */
 static double value_of(const MlprtDataset *d, const float *o) { return o[0] * d->y_std + d->y_mean; }
 
-/* Each row's loss: cross-entropy of its true class, or squared error. */
-static double row_loss(const MlprtDataset *d, const float *o, int64_t i, bool classify) {
-  int s = d->raw_split;
-  if (!classify) return pow(value_of(d, o) - d->target[s][i], 2);
-  int32_t y = d->label[s][i];
-  double p = d->K == 1 ? (y == 1 ? o[0] : 1 - o[0]) : o[y];
-  return -log(fmax(p, 1e-7));
-}
-
 /* Each row's error for the slice finder: wrong or right, or the absolute error. */
 static double row_error(const MlprtDataset *d, const float *o, int64_t i, bool classify) {
   int s = d->raw_split;
@@ -82,7 +73,7 @@ static cJSON *worst_json(const MlprtAnalysisIn *a, bool classify) {
   int s = d->raw_split;
   int64_t n = d->n[s], keep = a->p->worst < n ? a->p->worst : n;
   Keyed *k = malloc((size_t)(n ? n : 1) * sizeof *k);
-  for (int64_t i = 0; i < n; i++) k[i] = (Keyed){row_loss(d, a->out + i * d->K, i, classify), i};
+  for (int64_t i = 0; i < n; i++) k[i] = (Keyed){mlprt_row_loss(a->model, d, a->out + i * d->K, s, i), i};
   qsort(k, (size_t)n, sizeof *k, by_key_desc);
   bool raw = d->raw.nrows == n && d->raw.rowid;
   bool csv = strcmp(a->p->data_format, "csv") == 0;
@@ -544,7 +535,7 @@ static void residuals_json(const MlprtAnalysisIn *a, cJSON *o) {
 
 cJSON *mlprt_analysis_json(const MlprtAnalysisIn *a, char *err, size_t errn) {
   const MlprtDataset *d = a->d;
-  bool classify = a->task != MLPRT_TASK_REGRESSION;
+  bool classify = a->model->task != MLPRT_TASK_REGRESSION;
   int64_t n = d->n[d->raw_split];
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "split", d->raw_split == MLPRT_TEST ? "test" : "validation");

@@ -659,22 +659,22 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
 /* What scoring rows adds up: loss, hits, errors, and the confusion counts
  * in r->confusion. */
 typedef struct {
-  int64_t task, loss, n;
-  double delta; /* Huber's */
+  const MlprtModel *m;
+  int64_t n;
   double loss_sum, correct, sse, sae, tsum, tsq;
 } Tally;
 
 static Tally tally_open(MlprtRun *r, const MlprtModel *m) {
   int nc = r->data.nclasses;
   if (r->confusion) memset(r->confusion, 0, (size_t)(nc * nc) * sizeof *r->confusion);
-  return (Tally){.task = m->task, .loss = m->loss, .delta = m->huber_delta};
+  return (Tally){.m = m};
 }
 
 /* A regression row's loss on the standardized target: d = output - target. */
-static double value_loss(const Tally *t, double d) {
+static double value_loss(int64_t loss, double delta, double d) {
   double a = fabs(d);
-  if (t->loss == MLPRT_LOSS_MAE) return a;
-  if (t->loss == MLPRT_LOSS_HUBER) return a < t->delta ? 0.5 * d * d : t->delta * (a - 0.5 * t->delta);
+  if (loss == MLPRT_LOSS_MAE) return a;
+  if (loss == MLPRT_LOSS_HUBER) return a < delta ? 0.5 * d * d : delta * (a - 0.5 * delta);
   return d * d;
 }
 
@@ -687,29 +687,36 @@ static double hinge_loss(const float *o, int64_t K, int32_t lab) {
   return sum / (double)K;
 }
 
+double mlprt_row_loss(const MlprtModel *m, const MlprtDataset *d, const float *o, int s, int64_t row) {
+  if (m->task == MLPRT_TASK_MULTICLASS) {
+    int32_t lab = d->label[s][row];
+    if (m->loss == MLPRT_LOSS_HINGE) return hinge_loss(o, d->K, lab);
+    return -log(fmax(o[lab], 1e-12));
+  }
+  if (m->task == MLPRT_TASK_BINARY) return -log(fmax(d->label[s][row] ? o[0] : 1 - o[0], 1e-12));
+  return value_loss(m->loss, m->huber_delta, o[0] - d->y[s][row]);
+}
+
 /* Count one row of split s whose model outputs are o (K). */
 static void tally_row(MlprtRun *r, Tally *t, const float *o, int s, int64_t row) {
   const MlprtDataset *d = &r->data;
   int nc = d->nclasses;
   t->n++;
-  if (t->task == MLPRT_TASK_MULTICLASS) {
+  t->loss_sum += mlprt_row_loss(t->m, d, o, s, row);
+  if (t->m->task == MLPRT_TASK_MULTICLASS) {
     int32_t lab = d->label[s][row];
     int64_t best = 0;
     for (int64_t k = 1; k < d->K; k++)
       if (o[k] > o[best]) best = k;
     t->correct += best == lab;
     r->confusion[lab * nc + best]++;
-    if (t->loss == MLPRT_LOSS_HINGE) t->loss_sum += hinge_loss(o, d->K, lab);
-    else t->loss_sum -= log(fmax(o[lab], 1e-12));
-  } else if (t->task == MLPRT_TASK_BINARY) {
+  } else if (t->m->task == MLPRT_TASK_BINARY) {
     int32_t lab = d->label[s][row];
     t->correct += (o[0] >= 0.5f) == (lab == 1);
     r->confusion[lab * nc + (o[0] >= 0.5f)]++;
-    t->loss_sum -= log(fmax(lab ? o[0] : 1 - o[0], 1e-12));
   } else {
-    double yv = d->y[s][row], tv = d->target[s][row];
+    double tv = d->target[s][row];
     double pred = o[0] * d->y_std + d->y_mean;
-    t->loss_sum += value_loss(t, o[0] - yv);
     t->sse += (pred - tv) * (pred - tv);
     t->sae += fabs(pred - tv);
     t->tsum += tv;
@@ -723,7 +730,7 @@ static Scores tally_scores(const MlprtRun *r, const Tally *t) {
   int nc = r->data.nclasses;
   if (t->n == 0) return sc;
   sc.loss = t->loss_sum / n;
-  if (t->task == MLPRT_TASK_REGRESSION) {
+  if (t->m->task == MLPRT_TASK_REGRESSION) {
     double var = t->tsq - t->tsum * t->tsum / n;
     sc.mse = t->sse / n;
     sc.rmse = sqrt(sc.mse);
@@ -1544,7 +1551,7 @@ void mlprt_run_test(MlprtRun *r, int64_t job) {
     r->kept_train_out = split_outputs(r, job, MLPRT_TRAIN);
     /* The error analysis reads these weights, which a later job may overwrite. */
     Predictor pr = {r, job};
-    MlprtAnalysisIn in = {r->p, &r->data, m->task, r->kept_test_out, predict_rows, &pr};
+    MlprtAnalysisIn in = {r->p, &r->data, m, r->kept_test_out, predict_rows, &pr};
     char err[512];
     cJSON_Delete(r->analysis);
     r->analysis = mlprt_analysis_json(&in, err, sizeof err);

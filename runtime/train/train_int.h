@@ -143,11 +143,16 @@ typedef struct {
 int mlprt_artifacts_write(const MlprtArtifacts *a, cJSON *arts, char *err, size_t n);
 
 
+/* The loss model m trains on, of one row of split s whose outputs are o
+ * (K): cross-entropy, the hinge, or a regression loss on the standardized
+ * target, as the loss curves count it (run.c). */
+double mlprt_row_loss(const MlprtModel *m, const MlprtDataset *d, const float *o, int s, int64_t row);
+
 /* What the error analysis reads (analysis.c). */
 typedef struct {
   const MlprtProgram *p;
   const MlprtDataset *d;
-  int64_t task;     /* MLPRT_TASK_* of the kept job's model */
+  const MlprtModel *model; /* the kept job's */
   const float *out; /* [d->n[d->raw_split], d->K] its outputs on the tested rows, in their order */
   /* The model's outputs for the rows x [n, d->F] into out [n, d->K] (permutation importance). */
   void (*predict)(void *ctx, const float *x, int64_t n, float *out);

@@ -401,6 +401,43 @@ START_TEST(analysis_regression_residuals) {
 }
 END_TEST
 
+/* analysis.worst ranks rows by the model's own loss: listing every tested
+ * row, the losses average to the test loss the metrics report, for a
+ * hinge and a Huber loss as for the defaults. */
+static void expect_worst_is_the_loss(const char *example, const char *model, const char *loss) {
+  char *dir = test_tmpdir(), extra[256];
+  snprintf(extra, sizeof extra,
+           "  hyperparameters { epochs = 20  lr = 0.01  %s }\n  analysis { worst = 100000 }\n", loss);
+  char *spec = test_example_spec(dir, example, "w", model, extra);
+  char *run = test_train(spec, dir, "w");
+  cJSON *m = manifest_of(run);
+  const cJSON *worst = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "analysis"), "worst"), *w;
+  double sum = 0, last = INFINITY;
+  cJSON_ArrayForEach(w, worst) {
+    double l = cJSON_GetObjectItem(w, "loss")->valuedouble;
+    ck_assert(l <= last);
+    last = l;
+    sum += l;
+  }
+  double tested = test_json_num(m, "data", "test", NULL);
+  double want = test_json_num(m, "metrics", "test", "loss");
+  ck_assert_int_eq(cJSON_GetArraySize(worst), (int)tested);
+  ck_assert_msg(fabs(sum / tested - want) <= 1e-6 * fmax(1, fabs(want)),
+                "%s: worst rows' mean loss %.9g, test loss %.9g", loss, sum / tested, want);
+  cJSON_Delete(m);
+  free(run);
+  free(spec);
+  free(dir);
+}
+
+START_TEST(analysis_worst_rows_by_the_model_loss) {
+  const char *net = "dense(8, activation = relu)\n    output()";
+  expect_worst_is_the_loss("iris", net, "loss = hinge");
+  expect_worst_is_the_loss("diabetes", net, "loss = huber(delta = 0.5)");
+  expect_worst_is_the_loss("diabetes", net, "loss = mae");
+}
+END_TEST
+
 /* The bias / variance reading: a run stuck at its baseline underfits, and
  * says what to do next. */
 START_TEST(analysis_diagnosis_of_a_stuck_run) {
@@ -451,6 +488,7 @@ Suite *analysis_suite(void) {
   tcase_add_test(tc, analysis_report_has_the_eight_steps);
   tcase_add_test(tc, analysis_report_again_and_diff);
   tcase_add_test(tc, analysis_regression_residuals);
+  tcase_add_test(tc, analysis_worst_rows_by_the_model_loss);
   tcase_add_test(tc, analysis_refusals);
   tcase_add_test(tc, analysis_diagnosis_of_a_stuck_run);
   suite_add_tcase(s, tc);
