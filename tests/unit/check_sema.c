@@ -384,6 +384,20 @@ static const RuleCase rules[] = {
      "'high' must be greater than 'low' (1)", 1},
     {"!pipeline p {\n  data { source = csv(\"a.csv\") target = [y] }\n" MODEL "}\n",
      "'target' expects a column name, got a list", 1},
+    /* paths into the cleaning chain */
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean { impute() } }\n" MODEL
+     "  tuning { data.clean.impute.strategy in [mean, median]\n"
+     "    data.clean.impute.indicator in [true, false] }\n}\n",
+     "", 0},
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean { impute() } }\n" MODEL
+     "  tuning { data.clean.clip_outliers.threshold in [2, 3] }\n}\n",
+     "the cleaning chain has no 'clip_outliers'", 1},
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean { impute() impute() } }\n" MODEL
+     "  tuning { data.clean.impute.strategy in [mean, median] }\n}\n",
+     "the cleaning chain has 2 'impute': say which, data.clean.impute[0] to data.clean.impute[1]", 1},
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean { impute() } }\n" MODEL
+     "  tuning { data.clean.impute.strategy in [mean, sideways] }\n}\n",
+     "sideways", 1},
     {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y  folds = 1 }\n" MODEL "}\n",
      "'folds' must be in [2, 1000], got 1", 1},
     {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean = 3 }\n" MODEL "}\n",
