@@ -982,6 +982,8 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_tpe, cstr(&c, ir->tpe));
   mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_startup, ci64(&c, ir->tpe_startup));
   mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_seed, ci64(&c, (int64_t)ir->tpe_seed));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_labels, cstr(&c, ir->tpe_labels));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_models, i64_list(&c, ir->tpe_models, ir->ntpe_models));
   mlp_desc_set(&pd, MLPRT_PROGRAM_delimiter, ci64(&c, d->delimiter));
   mlp_desc_set(&pd, MLPRT_PROGRAM_no_header, ci64(&c, d->no_header));
   mlp_desc_set(&pd, MLPRT_PROGRAM_na_values, cstr(&c, d->na_values));

@@ -735,6 +735,12 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
     cJSON_AddStringToObject(t, "spaces", ir->tpe);
     cJSON_AddNumberToObject(t, "startup", ir->tpe_startup);
     cJSON_AddNumberToObject(t, "seed", (double)ir->tpe_seed);
+    if (ir->tpe_labels) {
+      cJSON_AddStringToObject(t, "labels", ir->tpe_labels);
+      cJSON *chosen = cJSON_AddArrayToObject(t, "models");
+      for (int i = 0; i < ir->ntpe_models; i++)
+        cJSON_AddItemToArray(chosen, cJSON_CreateString(ir->models[ir->tpe_models[i]].name));
+    }
   }
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));

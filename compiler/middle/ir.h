@@ -369,6 +369,10 @@ typedef struct {
   bool refit;            /* tuning.refit: without folds, the winner is refitted on training + validation */
   const char *tpe;       /* search = tpe: its spaces, one line each (include/mlp/tpe.h); NULL: none */
   int tpe_startup;       /* tpe: the trials drawn at random before the estimator chooses */
+  const char *tpe_labels; /* tpe over spaces that shape the model: each space's values as JSON, tab-separated,
+                             a line each (empty for lr and epochs); NULL: none */
+  int64_t *tpe_models;   /* the model of each combination of those spaces' values, the first fastest */
+  int ntpe_models;
   uint64_t tpe_seed;
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
   bool no_card;          /* deploy.card = false: no MODEL_CARD.md */

@@ -1891,6 +1891,39 @@ static double draw(const Space *sp, double u) {
   return sp->lo + u * (sp->hi - sp->lo);
 }
 
+/* The JSON text of a space's value node. */
+static const char *value_text(Lower *L, const Space *s, const MlpNode *node) {
+  return node->kind == MLP_ND_IDENT ? mlp_arena_printf(L->a, "\"%s\"", node->name)
+         : node->kind == MLP_ND_BOOL
+             ? (node->num != 0 ? "true" : "false")
+             : mlp_arena_printf(L->a, "%.6g", s->integer ? node->num : (double)(float)node->num);
+}
+
+/* Space s takes value v (its pick-th value when pick >= 0) in the trial
+ * being made: in the spec, when the trial is lowered again with it (for
+ * the family's member), and in the trial's settings, model key and
+ * cleaning key. Returns the value as a number. */
+static double put_value(Lower *L, const Space *s, int member, int pick, double v, char **settings, char **key,
+                        char **clean_key) {
+  const MlpNode *node = pick >= 0 ? s->nodes[pick] : NULL;
+  if (!node) {
+    MlpNode *num = mlp_ast_new(L->a, MLP_ND_NUM, s->sp->loc);
+    num->num = s->integer ? (double)(int64_t)v : v;
+    num->is_int = s->integer;
+    node = num;
+  }
+  const char *text = value_text(L, s, node), *path = s->sp->path;
+  *settings = mlp_arena_printf(L->a, "%s%s\"%s\":%s", *settings, (*settings)[1] ? "," : "", path, text);
+  if (s->model) *key = mlp_arena_printf(L->a, "%s%s=%s;", *key, path, text);
+  if (s->clean) *clean_key = mlp_arena_printf(L->a, "%s%s=%s;", *clean_key, path, text);
+  MlpSpecValue *tg = s->sp->targets ? s->sp->targets[member] : s->sp->target;
+  if (!s->own && tg) {
+    tg->node = node;
+    tg->given = true;
+  }
+  return node->num;
+}
+
 /* successive_halving(eta, min_epochs) and hyperband(eta, min_epochs):
  * the rungs of budgets min_epochs, min_epochs * eta, ... below the spec's
  * epochs, then the spec's epochs. They train by epochs on the plain split:
@@ -1927,35 +1960,75 @@ static bool halving_rungs(Lower *L, MlpIr *ir, const MlpSpecCall *search, const 
   return true;
 }
 
+/* Whether tpe compiles a model for each value of space s: the program
+ * cannot set it as it runs (a network's lr and epochs), but it shapes the
+ * model (a path into the model or the cleaning chain, init, loss.PARAM) or
+ * its batch. */
+static bool tpe_compiled(const Space *s) {
+  return strcmp(s->sp->path, "lr") != 0 && strcmp(s->sp->path, "epochs") != 0;
+}
+
 /* search = tpe: its trials draw as random search's do, and from the
  * startup-th on the program chooses each trial's values from the trials
- * before it, so every space must be one the program sets as it runs (a
- * network's lr and epochs); ir->tpe gets the spaces (mlp/tpe.h). */
+ * before it: lr and epochs it sets in the trial's jobs; a space that shapes
+ * the model or its batch is a list of categories (a range of whole
+ * numbers one per number), and the program takes the model compiled for
+ * the chosen values (*combos: how many, at most MAX_VALUES). Any other
+ * space is refused. ir->tpe gets the spaces (mlp/tpe.h), ir->tpe_labels
+ * each compiled space's values as JSON, a line each (empty for lr and
+ * epochs). */
 static bool tpe_spaces(Lower *L, MlpIr *ir, const MlpSpecCall *search, const Space *sp, int ns,
-                       uint64_t seed) {
-  char *text = mlp_arena_strdup(L->a, "");
+                       uint64_t seed, int *combos) {
+  char *text = mlp_arena_strdup(L->a, ""), *labels = mlp_arena_strdup(L->a, "");
+  *combos = 1;
+  bool any = false;
   for (int i = 0; i < ns; i++) {
     const char *path = sp[i].sp->path;
-    if (strcmp(path, "lr") != 0 && strcmp(path, "epochs") != 0) {
+    bool compiled = tpe_compiled(&sp[i]);
+    if (compiled && (sp[i].sp->members || !(sp[i].model || strcmp(path, "batch") == 0))) {
       mlp_diag_error(L->d, sp[i].sp->loc,
                      "tpe chooses a trial's values as the program runs, from the trials before it, and "
-                     "'%s' is compiled into the program: tpe searches lr and epochs (grid or random the "
-                     "rest)",
+                     "'%s' is compiled into the job: tpe searches lr, epochs, batch and what shapes the "
+                     "model (grid or random the rest)",
                      path);
       return false;
     }
-    MlprtTpeKind kind = !sp[i].continuous ? MLPRT_TPE_LIST
-                        : sp[i].log       ? MLPRT_TPE_LOG_RANGE
-                        : sp[i].integer   ? MLPRT_TPE_INT_RANGE
-                                          : MLPRT_TPE_RANGE;
+    int n = sp[i].integer && sp[i].continuous ? (int)(sp[i].hi - sp[i].lo) + 1 : sp[i].nvals;
+    if (compiled && ((sp[i].continuous && !sp[i].integer) || n > MAX_VALUES)) {
+      mlp_diag_error(L->d, sp[i].sp->loc,
+                     "tpe compiles a model for each value of '%s': give a list (or a range of at most %d "
+                     "whole numbers)",
+                     path, MAX_VALUES);
+      return false;
+    }
+    if (compiled) *combos *= n, any = true;
+    if (*combos > MAX_VALUES) {
+      mlp_diag_error(L->d, sp[i].sp->loc,
+                     "tpe compiles a model for each combination of the values of the spaces that shape the "
+                     "model; with '%s' there are more than %d: search fewer",
+                     path, MAX_VALUES);
+      return false;
+    }
+    MlprtTpeKind kind = compiled || !sp[i].continuous ? MLPRT_TPE_LIST
+                        : sp[i].log                   ? MLPRT_TPE_LOG_RANGE
+                        : sp[i].integer               ? MLPRT_TPE_INT_RANGE
+                                                      : MLPRT_TPE_RANGE;
     bool list = kind == MLPRT_TPE_LIST;
     text = mlp_arena_printf(L->a, "%s%s\t%d\t%.17g\t%.17g\t", text, path, (int)kind, list ? 0 : sp[i].lo,
                             list ? 0 : sp[i].hi);
+    /* a compiled space's categories are its values' places; labels give the values */
     for (int k = 0; list && k < sp[i].nvals; k++)
-      text = mlp_arena_printf(L->a, "%s%s%.17g", text, k ? "," : "", sp[i].vals[k]);
+      text = mlp_arena_printf(L->a, "%s%s%.17g", text, k ? "," : "", compiled ? k : sp[i].vals[k]);
+    for (int k = 0; compiled && k < sp[i].nvals; k++) {
+      const MlpNode *node = sp[i].nodes[k];
+      const char *label = node ? value_text(L, &sp[i], node) : mlp_arena_printf(L->a, "%.6g", sp[i].vals[k]);
+      labels = mlp_arena_printf(L->a, "%s%s%s", labels, k ? "\t" : "", label);
+    }
     text = mlp_arena_printf(L->a, "%s\n", text);
+    labels = mlp_arena_printf(L->a, "%s\n", labels);
   }
   ir->tpe = ns ? text : NULL;
+  ir->tpe_labels = any ? labels : NULL;
   ir->tpe_startup = (int)num_or(mlp_spec_arg(search, "startup"), 10);
   ir->tpe_seed = seed;
   return true;
@@ -2186,7 +2259,8 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     mlp_diag_error(L->d, t->loc, "the search has more than %d trials", MAX_TRIALS);
     return false;
   }
-  if (tpe && !tpe_spaces(L, ir, search, sp, ns, seed)) return false;
+  int combos = 0;
+  if (tpe && !tpe_spaces(L, ir, search, sp, ns, seed, &combos)) return false;
   /* Job 0 keeps the spec's own settings (with successive halving, on the
    * last rung); the trials follow it. */
   MlpIrJob base = ir->jobs[0];
@@ -2203,16 +2277,18 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   MlpSpecBlock *model_block = (MlpSpecBlock *)mlp_spec_block(L->s, "model");
   const MlpVec own_ops = model_block->ops;
   /* Models for every batch size and model-shaping value: at most one per
-   * trial; each one's penalties when fitted at once (lower_trial). */
-  MlpIrModel *models = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *models);
-  double (*penalties)[2] = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *penalties);
-  for (int i = 0; i <= trials; i++) penalties[i][0] = L->fitted ? L->l1 : NAN, penalties[i][1] = L->l2;
+   * trial (and per combination tpe may choose); each one's penalties when
+   * fitted at once (lower_trial). */
+  int most = trials + (ir->tpe_labels ? combos : 0);
+  MlpIrModel *models = mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *models);
+  double (*penalties)[2] = mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *penalties);
+  for (int i = 0; i <= most; i++) penalties[i][0] = L->fitted ? L->l1 : NAN, penalties[i][1] = L->l2;
   models[0] = ir->models[0];
   ir->models = models;
   /* The model each distinct set of model-shaping values made. */
-  const char **model_keys = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *model_keys);
-  Variants variants = {mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *variants.keys),
-                       mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *variants.data), 0};
+  const char **model_keys = mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *model_keys);
+  Variants variants = {mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *variants.keys),
+                       mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *variants.data), 0};
   bool relower = false;
   for (int i = 0; i < ns; i++) relower |= !sp[i].own;
   for (int tr = 0; tr < trials && ok; tr++) {
@@ -2250,28 +2326,7 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
         v = sp[i].vals[pick];
         rest /= sp[i].nvals;
       }
-      const MlpNode *node = pick >= 0 ? sp[i].nodes[pick] : NULL;
-      if (!node) {
-        MlpNode *num = mlp_ast_new(L->a, MLP_ND_NUM, sp[i].sp->loc);
-        num->num = sp[i].integer ? (double)(int64_t)v : v;
-        num->is_int = sp[i].integer;
-        node = num;
-      }
-      vals[i] = node->num;
-      const char *text =
-          node->kind == MLP_ND_IDENT ? mlp_arena_printf(L->a, "\"%s\"", node->name)
-          : node->kind == MLP_ND_BOOL
-              ? (node->num != 0 ? "true" : "false")
-              : mlp_arena_printf(L->a, "%.6g", sp[i].integer ? node->num : (double)(float)node->num);
-      settings = mlp_arena_printf(L->a, "%s%s\"%s\":%s", settings, settings[1] ? "," : "", sp[i].sp->path,
-                                  text);
-      if (sp[i].model) key = mlp_arena_printf(L->a, "%s%s=%s;", key, sp[i].sp->path, text);
-      if (sp[i].clean) clean_key = mlp_arena_printf(L->a, "%s%s=%s;", clean_key, sp[i].sp->path, text);
-      MlpSpecValue *tg = sp[i].sp->targets ? sp[i].sp->targets[member] : sp[i].sp->target;
-      if (!sp[i].own && tg) {
-        tg->node = node;
-        tg->given = true;
-      }
+      vals[i] = put_value(L, &sp[i], member, pick, v, &settings, &key, &clean_key);
     }
     for (int i = 0; i < ns; i++)
       if (set[i] && strcmp(sp[i].sp->path, "batch") == 0) batch = (int64_t)vals[i];
@@ -2316,6 +2371,31 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     for (int f = 0; f < per; f++) {
       ir->jobs[1 + tr * per + f] = *j;
       ir->jobs[1 + tr * per + f].fold = ir->nfolds ? f : -1;
+    }
+  }
+  /* tpe: the model of each combination of the compiled spaces' values
+   * (the first space's value changing fastest), for the program to take. */
+  if (ok && ir->tpe_labels) {
+    ir->tpe_models = mlp_arena_alloc(L->a, (size_t)combos * sizeof *ir->tpe_models);
+    ir->ntpe_models = combos;
+    for (int c = 0; c < combos && ok; c++) {
+      char *settings = mlp_arena_printf(L->a, "{"), *key = mlp_arena_strdup(L->a, ""), *clean_key = "";
+      int64_t batch = ir->models[0].batch;
+      for (int i = 0, rest = c; i < ns; i++) {
+        if (!tpe_compiled(&sp[i])) continue;
+        int pick = rest % sp[i].nvals;
+        rest /= sp[i].nvals;
+        double v = put_value(L, &sp[i], 0, pick, sp[i].vals[pick], &settings, &key, &clean_key);
+        if (strcmp(sp[i].sp->path, "batch") == 0) batch = (int64_t)v;
+      }
+      MlpIrJob scratch = base;
+      if (relower)
+        ok = lower_trial(L, ir, &scratch, mlp_arena_printf(L->a, "%sbatch=%lld", key, (long long)batch),
+                         clean_key, &variants, batch, model_keys, penalties,
+                         mlp_arena_printf(L->a, "%s}", settings));
+      else
+        scratch.model = model_for_batch(L, ir, batch);
+      ir->tpe_models[c] = scratch.model;
     }
   }
   /* The spec as written again, for what reads it after tuning. */

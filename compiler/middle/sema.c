@@ -1153,7 +1153,8 @@ static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
   if (search->given && t->spaces.len == 0)
     mlp_diag_warning(S->d, search->node->loc,
                      "'search' has no search spaces; add one like 'lr in logrange(1e-4, 0.1)'");
-  if (!how || strcmp(how->op->name, "random") == 0) return;
+  /* random and tpe draw from a range */
+  if (!how || strcmp(how->op->name, "random") == 0 || strcmp(how->op->name, "tpe") == 0) return;
   for (int i = 0; i < t->spaces.len; i++) {
     const MlpSpecSpace *sp = t->spaces.items[i];
     if (sp->space->kind == MLP_ND_RANGE && sp->field && sp->field->type.kind == MLP_TY_FLOAT)

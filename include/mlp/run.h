@@ -355,6 +355,11 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, refit)                /* tuning.refit: a winner without folds is refitted */        \
   X(MLPRT_PTR, const char *, tpe)             /* search = tpe: its spaces (mlp/tpe.h); NULL: none */        \
   X(MLPRT_I64, int64_t, tpe_startup)          /* tpe: trials drawn at random first */                       \
+  X(MLPRT_PTR, const char *, tpe_labels)      /* tpe: the values of the spaces that shape the model, as    \
+                                                 JSON, tab-separated, a line per space (empty: lr, epochs); \
+                                                 NULL: none */                                             \
+  X(MLPRT_PTR, const int64_t *, tpe_models)   /* the model of each combination of their values, the first  \
+                                                 space's changing fastest */                               \
   X(MLPRT_I64, int64_t, tpe_seed)                                                                          \
   X(MLPRT_I64, int64_t, delimiter)            /* csv: the field separator; 0: ',' */                       \
   X(MLPRT_I64, int64_t, no_header)            /* csv: the first line is data, columns c1, c2, ... */       \

@@ -953,10 +953,31 @@ static int64_t *smoke_rows(const MlprtRun *r, int64_t job, int64_t n) {
   return rows;
 }
 
+/* The k-th of a line's tab-separated labels (lines of text, the s-th), parsed; NULL when there is none. */
+static cJSON *tpe_label(const char *text, int s, int k) {
+  const char *at = text;
+  for (int i = 0; i < s && at; i++) {
+    at = strchr(at, '\n');
+    at = at ? at + 1 : NULL;
+  }
+  for (int i = 0; i < k && at; i++) {
+    at += strcspn(at, "\t\n");
+    at = *at == '\t' ? at + 1 : NULL;
+  }
+  if (!at) return NULL;
+  size_t len = strcspn(at, "\t\n");
+  char *one = strndup(at, len);
+  cJSON *v = len ? cJSON_Parse(one) : NULL;
+  free(one);
+  return v;
+}
+
 /* search = tpe: a trial from the startup-th on takes, before its first
  * job trains, the values the estimator chooses for each space from the
  * trials before it (a trial's objective its jobs' mean), in every job of
- * the trial. */
+ * the trial: lr and epochs set in its jobs; a space that shapes the model
+ * (tpe_labels) a category, the place of its value, and the jobs take the
+ * model compiled for the chosen places. */
 static void tpe_choose(MlprtRun *r, int64_t job) {
   const MlprtProgram *p = r->p;
   const MlprtJob *j = &r->jobs[job];
@@ -970,16 +991,35 @@ static void tpe_choose(MlprtRun *r, int64_t job) {
     y[t] = 0;
     for (int64_t f = 0; f < per; f++) y[t] += objective_of(r, &r->res[1 + t * per + f]) / (double)per;
     cJSON *set = cJSON_Parse(r->jobs[1 + t * per].settings);
-    for (int s = 0; s < ns; s++) x[s * n + t] = cJSON_GetNumberValue(cJSON_GetObjectItem(set, sp[s].path));
+    for (int s = 0; s < ns; s++) {
+      const cJSON *got = cJSON_GetObjectItem(set, sp[s].path);
+      x[s * n + t] = cJSON_GetNumberValue(got);
+      for (int k = 0; p->tpe_labels && k < sp[s].nvals; k++) {
+        cJSON *label = tpe_label(p->tpe_labels, s, k);
+        if (label && cJSON_Compare(label, got, true)) x[s * n + t] = k;
+        cJSON_Delete(label);
+      }
+    }
     cJSON_Delete(set);
   }
   char text[1024];
   size_t len = (size_t)snprintf(text, sizeof text, "{");
   double v[MLPRT_TPE_MAX_SPACES];
+  int64_t combo = 0, stride = 1;
   for (int s = 0; s < ns; s++) {
     v[s] = mlprt_tpe_suggest(&sp[s], x + s * n, y, (int)n, (uint64_t)p->tpe_seed, (uint64_t)s, (uint64_t)n);
     if (strcmp(sp[s].path, "lr") == 0) v[s] = (float)v[s]; /* as the program's own values are */
-    len += (size_t)snprintf(text + len, sizeof text - len, "%s\"%s\":%.6g", s ? "," : "", sp[s].path, v[s]);
+    cJSON *label = p->tpe_labels ? tpe_label(p->tpe_labels, s, (int)v[s]) : NULL;
+    char *shown = label ? cJSON_PrintUnformatted(label) : NULL;
+    if (shown) {
+      combo += (int64_t)v[s] * stride;
+      stride *= sp[s].nvals;
+      len += (size_t)snprintf(text + len, sizeof text - len, "%s\"%s\":%s", s ? "," : "", sp[s].path, shown);
+    } else {
+      len += (size_t)snprintf(text + len, sizeof text - len, "%s\"%s\":%.6g", s ? "," : "", sp[s].path, v[s]);
+    }
+    free(shown);
+    cJSON_Delete(label);
   }
   snprintf(text + len, sizeof text - len, "}");
   if (!r->tpe_settings) r->tpe_settings = calloc((size_t)r->njobs, sizeof *r->tpe_settings);
@@ -989,6 +1029,7 @@ static void tpe_choose(MlprtRun *r, int64_t job) {
       if (strcmp(sp[s].path, "lr") == 0) r->jobs[k].lr = v[s];
       if (strcmp(sp[s].path, "epochs") == 0) r->jobs[k].epochs = (int64_t)v[s];
     }
+    if (p->tpe_labels) r->jobs[k].model = p->tpe_models[combo];
     r->tpe_settings[k] = strdup(text);
     r->jobs[k].settings = r->tpe_settings[k];
   }

@@ -331,6 +331,9 @@ static const RuleCase rules[] = {
      1},
     {"model { dense(4) output() } tuning { lr in logrange(1e-4, 1e-1) }", "",
      0}, /* grid of a logrange is finite */
+    {"model { dense(4) output() } tuning { search = tpe() lr in 0.001 .. 0.1 }", "", 0}, /* tpe draws */
+    {"model { dense(4) output() } tuning { search = hyperband() lr in 0.001 .. 0.1 }",
+     "hyperband search cannot enumerate the continuous range of 'lr'", 1},
     {"model { dense(4) output() } hyperparameters { lr = 0.1 optimizer = adam(lr = 0.01) }",
      "'lr' is also given to 'adam'; the optimizer's lr = 0.01 wins", 0},
     {"model { dense(4) output() } hyperparameters { loss = cross_entropy }", "", 0},
