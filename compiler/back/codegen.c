@@ -726,7 +726,61 @@ static LLVMValueRef emit_init(Cg *c, const MlpIrModel *m, const char *name) {
 
 /* ---- descriptors and main ---------------------------------------------- */
 
-static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
+/* A constant array of n indices, or a null pointer when there are none. */
+static LLVMValueRef i64_list(Cg *c, const int64_t *v, int64_t n) {
+  if (n <= 0) return LLVMConstNull(c->ptr);
+  LLVMValueRef *e = mlp_xmalloc((size_t)n * sizeof *e);
+  for (int64_t i = 0; i < n; i++) e[i] = ci64(c, v[i]);
+  LLVMValueRef g = const_global(c, "mlp_clean_idx", LLVMConstArray2(c->i64, e, (uint64_t)n));
+  free(e);
+  return g;
+}
+
+/* A cleaning chain as a constant array of MlprtCleanStep, or a null pointer when empty. */
+static LLVMValueRef clean_steps(Cg *c, const MlpIrClean *clean, int n) {
+  if (n <= 0) return LLVMConstNull(c->ptr);
+  LLVMValueRef *steps = mlp_xmalloc((size_t)n * sizeof *steps);
+  for (int i = 0; i < n; i++) {
+    const MlpIrClean *st = &clean[i];
+    MlpDescBuild sd;
+    mlp_desc_begin(&sd, MLP_DESC_CLEAN_STEP);
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_op, ci64(c, st->op));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_select, ci64(c, st->select));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_columns, cstr(c, st->columns));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_keep, cstr(c, st->keep));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_method, ci64(c, st->method));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_param, cf64(c, st->param));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_low, cf64(c, st->low));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_high, cf64(c, st->high));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_flag, ci64(c, st->flag));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_levels, cstr(c, st->levels));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ncols, ci64(c, st->ncols));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_columns_idx, i64_list(c, st->columns_idx, st->ncolumns_idx));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ncolumns_idx, ci64(c, st->ncolumns_idx));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_keep_idx, i64_list(c, st->keep_idx, st->nkeep_idx));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_nkeep_idx, ci64(c, st->nkeep_idx));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_text, ci64(c, st->text));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_by, cstr(c, st->by));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_by_idx, ci64(c, st->by_idx));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_format, cstr(c, st->format));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ints, i64_list(c, st->ints, st->nints));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_nints, ci64(c, st->nints));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_offset, ci64(c, st->offset));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source, cstr(c, st->source));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_format, cstr(c, st->source_format));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_query, cstr(c, st->source_query));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_schema, cstr(c, st->source_schema));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_na, cstr(c, st->source_na));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_delim, ci64(c, st->source_delim));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_no_header, ci64(c, st->source_no_header));
+    steps[i] = mlp_desc_end(&sd, c->ctx);
+  }
+  LLVMValueRef g = const_global(c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)n));
+  free(steps);
+  return g;
+}
+
+static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi, LLVMValueRef clean) {
   const MlpIrModel *m = &ir->models[mi];
   /* The optimizer of the first job that trains this model fixes its update. */
   const MlpIrOptim *opt = &ir->jobs[0].optim;
@@ -772,6 +826,8 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi) {
   mlp_desc_set(&d, MLPRT_MODEL_best_state_off,
                ci64(c, m->best_state_buf >= 0 ? m->bufs[m->best_state_buf].offset : 0));
   mlp_desc_set(&d, MLPRT_MODEL_fit, ci64(c, m->fit));
+  mlp_desc_set(&d, MLPRT_MODEL_clean, clean);
+  mlp_desc_set(&d, MLPRT_MODEL_nclean, ci64(c, m->nclean));
   mlp_desc_set(&d, MLPRT_MODEL_l2_per_row, ci64(c, m->l2_per_row));
   mlp_desc_set(&d, MLPRT_MODEL_iterations, ci64(c, m->iterations));
   mlp_desc_set(&d, MLPRT_MODEL_trees, ci64(c, m->trees));
@@ -829,6 +885,7 @@ static LLVMValueRef job_desc(Cg *c, const MlpIrJob *j) {
   mlp_desc_set(&d, MLPRT_JOB_fold, ci64(c, j->fold));
   mlp_desc_set(&d, MLPRT_JOB_trial, ci64(c, j->trial));
   mlp_desc_set(&d, MLPRT_JOB_rung, ci64(c, j->rung));
+  mlp_desc_set(&d, MLPRT_JOB_bracket, ci64(c, j->bracket));
   mlp_desc_set(&d, MLPRT_JOB_settings, cstr(c, j->settings));
   mlp_desc_set(&d, MLPRT_JOB_optimizer, cstr(c, mlp_ir_optim_name(j->optim.kind)));
   mlp_desc_set(&d, MLPRT_JOB_l1, cf64(c, decimal(j->optim.l1)));
@@ -868,67 +925,26 @@ static void emit_main(Cg *c, const MlpIr *ir, LLVMValueRef program) {
   LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_run_close, &run, 1));
 }
 
-/* A constant array of n indices, or a null pointer when there are none. */
-static LLVMValueRef i64_list(Cg *c, const int64_t *v, int64_t n) {
-  if (n <= 0) return LLVMConstNull(c->ptr);
-  LLVMValueRef *e = mlp_xmalloc((size_t)n * sizeof *e);
-  for (int64_t i = 0; i < n; i++) e[i] = ci64(c, v[i]);
-  LLVMValueRef g = const_global(c, "mlp_clean_idx", LLVMConstArray2(c->i64, e, (uint64_t)n));
-  free(e);
-  return g;
-}
-
 LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenInfo *info) {
   Cg c = cg_open(ctx, ir->name);
 
   LLVMValueRef *models = mlp_xmalloc((size_t)ir->nmodels * sizeof *models);
-  for (int i = 0; i < ir->nmodels; i++) models[i] = model_desc(&c, ir, i);
+  /* a searched cleaning chain once, however many models read its data */
+  LLVMValueRef *chains = mlp_xmalloc((size_t)ir->nmodels * sizeof *chains);
+  for (int i = 0; i < ir->nmodels; i++) {
+    const MlpIrModel *m = &ir->models[i];
+    int same = 0;
+    while (same < i && ir->models[same].clean != m->clean) same++;
+    chains[i] = same < i ? chains[same] : clean_steps(&c, m->clean, m->nclean);
+    models[i] = model_desc(&c, ir, i, chains[i]);
+  }
+  free(chains);
   LLVMValueRef *jobs = mlp_xmalloc((size_t)ir->njobs * sizeof *jobs);
   for (int i = 0; i < ir->njobs; i++) jobs[i] = job_desc(&c, &ir->jobs[i]);
   LLVMValueRef marr = LLVMConstArray2(LLVMTypeOf(models[0]), models, (uint64_t)ir->nmodels);
   LLVMValueRef jarr = LLVMConstArray2(LLVMTypeOf(jobs[0]), jobs, (uint64_t)ir->njobs);
   const MlpIrData *d = &ir->data;
-  LLVMValueRef clean = LLVMConstNull(c.ptr);
-  if (d->nclean > 0) {
-    LLVMValueRef *steps = mlp_xmalloc((size_t)d->nclean * sizeof *steps);
-    for (int i = 0; i < d->nclean; i++) {
-      const MlpIrClean *st = &d->clean[i];
-      MlpDescBuild sd;
-      mlp_desc_begin(&sd, MLP_DESC_CLEAN_STEP);
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_op, ci64(&c, st->op));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_select, ci64(&c, st->select));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_columns, cstr(&c, st->columns));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_keep, cstr(&c, st->keep));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_method, ci64(&c, st->method));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_param, cf64(&c, st->param));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_low, cf64(&c, st->low));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_high, cf64(&c, st->high));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_flag, ci64(&c, st->flag));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_levels, cstr(&c, st->levels));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ncols, ci64(&c, st->ncols));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_columns_idx, i64_list(&c, st->columns_idx, st->ncolumns_idx));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ncolumns_idx, ci64(&c, st->ncolumns_idx));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_keep_idx, i64_list(&c, st->keep_idx, st->nkeep_idx));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_nkeep_idx, ci64(&c, st->nkeep_idx));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_text, ci64(&c, st->text));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_by, cstr(&c, st->by));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_by_idx, ci64(&c, st->by_idx));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_format, cstr(&c, st->format));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_ints, i64_list(&c, st->ints, st->nints));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_nints, ci64(&c, st->nints));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_offset, ci64(&c, st->offset));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source, cstr(&c, st->source));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_format, cstr(&c, st->source_format));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_query, cstr(&c, st->source_query));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_schema, cstr(&c, st->source_schema));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_na, cstr(&c, st->source_na));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_delim, ci64(&c, st->source_delim));
-      mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_no_header, ci64(&c, st->source_no_header));
-      steps[i] = mlp_desc_end(&sd, c.ctx);
-    }
-    clean = const_global(&c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)d->nclean));
-    free(steps);
-  }
+  LLVMValueRef clean = clean_steps(&c, d->clean, d->nclean);
   MlpDescBuild pd;
   mlp_desc_begin(&pd, MLP_DESC_PROGRAM);
   mlp_desc_set(&pd, MLPRT_PROGRAM_name, cstr(&c, ir->name));
@@ -966,6 +982,8 @@ LLVMModuleRef mlp_codegen(LLVMContextRef ctx, const MlpIr *ir, const MlpCodegenI
   mlp_desc_set(&pd, MLPRT_PROGRAM_tpe, cstr(&c, ir->tpe));
   mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_startup, ci64(&c, ir->tpe_startup));
   mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_seed, ci64(&c, (int64_t)ir->tpe_seed));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_labels, cstr(&c, ir->tpe_labels));
+  mlp_desc_set(&pd, MLPRT_PROGRAM_tpe_models, i64_list(&c, ir->tpe_models, ir->ntpe_models));
   mlp_desc_set(&pd, MLPRT_PROGRAM_delimiter, ci64(&c, d->delimiter));
   mlp_desc_set(&pd, MLPRT_PROGRAM_no_header, ci64(&c, d->no_header));
   mlp_desc_set(&pd, MLPRT_PROGRAM_na_values, cstr(&c, d->na_values));

@@ -126,9 +126,11 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
   if (ir->baseline)
     fprintf(out, "baseline: %s, fitted on the same rows; the report gives the model's margin over it\n",
             fits[ir->baseline]);
-  /* Tuning trials: one line each (their folds share the line). */
+  /* Tuning trials: one line each (their folds share the line; with successive halving or hyperband a
+   * line per rung). */
   if (ir->njobs > 1) {
     int per = ir->nfolds ? ir->nfolds : 1, trials = (ir->njobs - 1) / per;
+    if (ir->eta) trials = ir->jobs[ir->njobs - 1].trial + 1;
     const char *what = ir->cross_validate ? "cross-validation (data.folds)" : "tuning (with --tune)";
     fprintf(out, "\n%s: %d trial%s", what, trials, trials == 1 ? "" : "s");
     if (ir->nfolds && ir->fold_repeats > 1)
@@ -138,21 +140,23 @@ void mlp_explain(const MlpIr *ir, FILE *out) {
       fprintf(out, " x %d folds", ir->nfolds);
     fprintf(out, ", ranked by %s%s\n", ir->objective,
             ir->refit ? "; the winner refitted on the training and validation rows" : "");
-    for (int t = 0; t < trials; t++) {
+    for (int k = 1; k < ir->njobs; k += per) {
+      const MlpIrJob *tj = &ir->jobs[k];
+      int t = tj->trial;
       if (ir->tpe && t >= ir->tpe_startup) {
         fprintf(out, "  trial %d: chosen by tpe as the program runs, from the trials before it\n", t);
         continue;
       }
-      const MlpIrJob *tj = &ir->jobs[1 + t * per];
+      char at[64] = "";
+      if (tj->bracket >= 0) snprintf(at, sizeof at, " (bracket %d, rung %d)", tj->bracket, tj->rung);
+      else if (tj->rung >= 0) snprintf(at, sizeof at, " (rung %d)", tj->rung);
       const MlpIrModel *tm = &ir->models[tj->model];
       if (tm->fit != MLPRT_FIT_NETWORK)
-        fprintf(out, "  trial %d: %s, %s fitted at once\n", t, tj->settings, fits[tm->fit]);
-      else if (tj->settings && strstr(tj->settings, "\"model\":"))
-        fprintf(out, "  trial %d: %s, lr %g, batch %lld, epochs %lld\n", t, tj->settings, tj->optim.lr,
-                (long long)tm->batch, (long long)tj->epochs);
+        fprintf(out, "  trial %d%s: %s, %s fitted at once\n", t, at, tj->settings, fits[tm->fit]);
       else
-        fprintf(out, "  trial %d: lr %g, batch %lld, epochs %lld\n", t, tj->optim.lr, (long long)tm->batch,
-                (long long)tj->epochs);
+        fprintf(out, "  trial %d%s: %s%slr %g, batch %lld, epochs %lld\n", t, at,
+                tj->settings ? tj->settings : "", tj->settings ? ", " : "", tj->optim.lr,
+                (long long)tm->batch, (long long)tj->epochs);
     }
   }
   fprintf(out, "\nrun directory: %s (threads: %d)\n", ir->out_dir, ir->threads);

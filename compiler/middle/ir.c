@@ -497,6 +497,7 @@ static cJSON *job_json(const MlpIr *ir, const MlpIrJob *j) {
   cJSON_AddNumberToObject(o, "fold", j->fold);
   cJSON_AddNumberToObject(o, "trial", j->trial);
   if (ir->eta) cJSON_AddNumberToObject(o, "rung", j->rung);
+  if (j->bracket >= 0) cJSON_AddNumberToObject(o, "bracket", j->bracket);
   if (j->settings) cJSON_AddItemToObject(o, "settings", cJSON_Parse(j->settings));
   cJSON_AddNumberToObject(o, "batch", (double)ir->models[j->model].batch);
   return o;
@@ -539,51 +540,11 @@ static cJSON *text_json(const MlpIrClean *c) {
   return o;
 }
 
-static cJSON *data_json(const MlpIr *ir) {
-  const MlpIrData *data = &ir->data;
-  cJSON *d = cJSON_CreateObject();
-  cJSON_AddStringToObject(d, "format", data->format);
-  cJSON_AddItemToObject(d, "path", source_json(ir, data->path));
-  cJSON_AddItemToObject(d, "labels",
-                        data->path2 ? paths_json(ir->spec_path, data->path2) : cJSON_CreateNull());
-  add_str(d, "query", data->query);
-  cJSON *test = data->test_path ? cJSON_AddObjectToObject(d, "test_source") : NULL;
-  if (!test) cJSON_AddNullToObject(d, "test_source");
-  if (test) {
-    cJSON_AddItemToObject(test, "path", source_json(ir, data->test_path));
-    const char *labels = data->test_path2;
-    cJSON_AddItemToObject(test, "labels", labels ? paths_json(ir->spec_path, labels) : cJSON_CreateNull());
-    add_str(test, "query", data->test_query);
-  }
-  char delim[2] = {data->delimiter ? data->delimiter : ',', 0};
-  cJSON_AddStringToObject(d, "delimiter", delim);
-  cJSON_AddBoolToObject(d, "header", !data->no_header);
-  cJSON_AddItemToObject(d, "na_values", data->na_values ? lines_json(data->na_values) : cJSON_CreateNull());
-  cJSON *schema = cJSON_AddObjectToObject(d, "schema");
-  for (const char *p = data->schema ? data->schema : ""; *p;) {
-    size_t n = strcspn(p, "\t"), m = strcspn(p + n, "\n");
-    char *name = strndup(p, n), *type = strndup(p + n + (p[n] == '\t'), m ? m - 1 : 0);
-    cJSON_AddStringToObject(schema, name, type);
-    free(name);
-    free(type);
-    p += n + m + (p[n + m] == '\n');
-  }
-  cJSON_AddStringToObject(d, "target", data->target);
-  cJSON_AddNumberToObject(d, "features", (double)data->n_features);
-  cJSON_AddNumberToObject(d, "classes", (double)data->n_classes);
-  double img[2] = {(double)data->img_h, (double)data->img_w};
-  cJSON_AddItemToObject(d, "image_hw", cJSON_CreateDoubleArray(img, 2));
-  cJSON *split = cJSON_AddObjectToObject(d, "split");
-  cJSON_AddNumberToObject(split, "validation", data->val_frac);
-  cJSON_AddNumberToObject(split, "test", data->test_frac);
-  cJSON_AddBoolToObject(split, "stratify", data->stratify);
-  add_str(split, "group", data->split_group);
-  add_str(split, "time_order", data->split_time);
-  cJSON_AddNumberToObject(split, "seed", (double)data->split_seed);
-  add_str(d, "cleaning_report", data->cleaning_report);
-  cJSON *clean = cJSON_AddArrayToObject(d, "clean");
-  for (int i = 0; i < data->nclean; i++) {
-    const MlpIrClean *c = &data->clean[i];
+/* A cleaning chain, a step each. */
+static cJSON *clean_json(const MlpIr *ir, const MlpIrClean *steps, int n) {
+  cJSON *clean = cJSON_CreateArray();
+  for (int i = 0; i < n; i++) {
+    const MlpIrClean *c = &steps[i];
     cJSON *cj = cJSON_CreateObject();
     cJSON_AddStringToObject(cj, "op", mlprt_clean_op_name(c->op));
     if (c->columns)
@@ -643,6 +604,52 @@ static cJSON *data_json(const MlpIr *ir) {
     }
     cJSON_AddItemToArray(clean, cj);
   }
+  return clean;
+}
+
+static cJSON *data_json(const MlpIr *ir) {
+  const MlpIrData *data = &ir->data;
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "format", data->format);
+  cJSON_AddItemToObject(d, "path", source_json(ir, data->path));
+  cJSON_AddItemToObject(d, "labels",
+                        data->path2 ? paths_json(ir->spec_path, data->path2) : cJSON_CreateNull());
+  add_str(d, "query", data->query);
+  cJSON *test = data->test_path ? cJSON_AddObjectToObject(d, "test_source") : NULL;
+  if (!test) cJSON_AddNullToObject(d, "test_source");
+  if (test) {
+    cJSON_AddItemToObject(test, "path", source_json(ir, data->test_path));
+    const char *labels = data->test_path2;
+    cJSON_AddItemToObject(test, "labels", labels ? paths_json(ir->spec_path, labels) : cJSON_CreateNull());
+    add_str(test, "query", data->test_query);
+  }
+  char delim[2] = {data->delimiter ? data->delimiter : ',', 0};
+  cJSON_AddStringToObject(d, "delimiter", delim);
+  cJSON_AddBoolToObject(d, "header", !data->no_header);
+  cJSON_AddItemToObject(d, "na_values", data->na_values ? lines_json(data->na_values) : cJSON_CreateNull());
+  cJSON *schema = cJSON_AddObjectToObject(d, "schema");
+  for (const char *p = data->schema ? data->schema : ""; *p;) {
+    size_t n = strcspn(p, "\t"), m = strcspn(p + n, "\n");
+    char *name = strndup(p, n), *type = strndup(p + n + (p[n] == '\t'), m ? m - 1 : 0);
+    cJSON_AddStringToObject(schema, name, type);
+    free(name);
+    free(type);
+    p += n + m + (p[n + m] == '\n');
+  }
+  cJSON_AddStringToObject(d, "target", data->target);
+  cJSON_AddNumberToObject(d, "features", (double)data->n_features);
+  cJSON_AddNumberToObject(d, "classes", (double)data->n_classes);
+  double img[2] = {(double)data->img_h, (double)data->img_w};
+  cJSON_AddItemToObject(d, "image_hw", cJSON_CreateDoubleArray(img, 2));
+  cJSON *split = cJSON_AddObjectToObject(d, "split");
+  cJSON_AddNumberToObject(split, "validation", data->val_frac);
+  cJSON_AddNumberToObject(split, "test", data->test_frac);
+  cJSON_AddBoolToObject(split, "stratify", data->stratify);
+  add_str(split, "group", data->split_group);
+  add_str(split, "time_order", data->split_time);
+  cJSON_AddNumberToObject(split, "seed", (double)data->split_seed);
+  add_str(d, "cleaning_report", data->cleaning_report);
+  cJSON_AddItemToObject(d, "clean", clean_json(ir, data->clean, data->nclean));
   return d;
 }
 
@@ -711,7 +718,12 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
   add_str(pre, "weights_sha256", ir->pretrained_sha256);
   cJSON_AddItemToObject(root, "data", data_json(ir));
   cJSON *models = cJSON_AddArrayToObject(root, "models");
-  for (int i = 0; i < ir->nmodels; i++) cJSON_AddItemToArray(models, model_json(&ir->models[i]));
+  for (int i = 0; i < ir->nmodels; i++) {
+    const MlpIrModel *m = &ir->models[i];
+    cJSON *mj = model_json(m);
+    if (m->clean) cJSON_AddItemToObject(mj, "clean", clean_json(ir, m->clean, m->nclean));
+    cJSON_AddItemToArray(models, mj);
+  }
   add_str(root, "objective", ir->objective);
   cJSON_AddNumberToObject(root, "folds", ir->nfolds);
   if (ir->fold_repeats > 1) cJSON_AddNumberToObject(root, "fold_repeats", ir->fold_repeats);
@@ -723,6 +735,12 @@ void mlp_ir_dump(const MlpIr *ir, FILE *out) {
     cJSON_AddStringToObject(t, "spaces", ir->tpe);
     cJSON_AddNumberToObject(t, "startup", ir->tpe_startup);
     cJSON_AddNumberToObject(t, "seed", (double)ir->tpe_seed);
+    if (ir->tpe_labels) {
+      cJSON_AddStringToObject(t, "labels", ir->tpe_labels);
+      cJSON *chosen = cJSON_AddArrayToObject(t, "models");
+      for (int i = 0; i < ir->ntpe_models; i++)
+        cJSON_AddItemToArray(chosen, cJSON_CreateString(ir->models[ir->tpe_models[i]].name));
+    }
   }
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int i = 0; i < ir->njobs; i++) cJSON_AddItemToArray(jobs, job_json(ir, &ir->jobs[i]));

@@ -171,6 +171,10 @@ typedef struct {
   int64_t in_c, in_h, in_w;  /* the input sample's shape */
   int64_t in_size, out_size; /* features in; output units */
   int64_t batch;             /* rows per step: every shape below is specialised to it */
+  /* a trial searching the cleaning chain: the chain its data is cleaned by (in_size its features);
+   * NULL: the data plan's */
+  const struct MlpIrClean *clean;
+  int nclean;
   MlpInit init;
   MlpIrLayer *layers;
   int nlayers;
@@ -244,13 +248,14 @@ typedef struct {
   bool restore_best;
   int fold;  /* -1: the plain train/validation split */
   int trial; /* tuning: the trial this job runs; -1 when not tuning */
-  int rung;  /* successive halving: the rung (epochs is its budget); -1 otherwise */
+  int rung;  /* successive halving, hyperband: the rung (epochs is its budget); -1 otherwise */
+  int bracket; /* hyperband: the bracket, its number of halvings; -1 otherwise */
   const char *settings; /* a trial's searched settings, a JSON object; NULL when not tuning */
 } MlpIrJob;
 
 /* One step of the cleaning chain, as the program's runtime applies it
  * (run.h's MlprtCleanStep, field for field). */
-typedef struct {
+typedef struct MlpIrClean {
   int op;              /* MlprtCleanOp */
   int select;          /* MlprtSelect */
   const char *columns; /* MLPRT_SELECT_NAMES: names each ending in '\n'; else NULL */
@@ -359,11 +364,15 @@ typedef struct {
   const char *objective; /* tuning: the validation value that ranks trials */
   int nfolds;            /* > 0: jobs are trials x folds, job t * nfolds + f holding out fold f */
   int fold_repeats;      /* the folds are repeats x k: fold f is fold f % k of repeat f / k */
-  int eta;               /* successive halving: each rung keeps the best 1 / eta trials; 0: none */
+  int eta;               /* successive halving, hyperband: each rung keeps the best 1 / eta trials; 0: none */
   bool cross_validate;   /* data.folds: the folds of the spec's settings are the run (no --tune) */
   bool refit;            /* tuning.refit: without folds, the winner is refitted on training + validation */
   const char *tpe;       /* search = tpe: its spaces, one line each (include/mlp/tpe.h); NULL: none */
   int tpe_startup;       /* tpe: the trials drawn at random before the estimator chooses */
+  const char *tpe_labels; /* tpe over spaces that shape the model: each space's values as JSON, tab-separated,
+                             a line each (empty for lr and epochs); NULL: none */
+  int64_t *tpe_models;   /* the model of each combination of those spaces' values, the first fastest */
+  int ntpe_models;
   uint64_t tpe_seed;
   const char *version;   /* deploy.version; NULL when the spec has no deploy section */
   bool no_card;          /* deploy.card = false: no MODEL_CARD.md */

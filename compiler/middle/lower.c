@@ -329,6 +329,7 @@ typedef struct {
   int64_t source_rows;       /* the rows the schema probe read; 0: not known */
   const MlpSpecSpace *family; /* tuning's `model in [...]`, or NULL */
   bool loop_read;            /* a network of the family reads the training loop's settings */
+  const char *spec_path;     /* where the spec is: a trial's data plan is lowered again from it */
 } Lower;
 
 static double num_or(const MlpSpecValue *v, double dflt) {
@@ -1382,12 +1383,15 @@ static bool recurrent_op(const char *op) {
   return strcmp(op, "rnn") == 0 || strcmp(op, "lstm") == 0 || strcmp(op, "gru") == 0;
 }
 
-/* IR layers of the model block's ops: a recurrent op of N layers is N of them and the dropouts between. */
+/* IR layers of the model block's ops: a recurrent op of N layers is N of them and the dropouts between,
+ * a dense op of repeat N is N. */
 static int model_layers(const MlpSpecBlock *model) {
   int n = 0;
   for (int i = 0; i < model->ops.len; i++) {
     const MlpSpecCall *c = model->ops.items[i];
-    n += recurrent_op(c->op->name) ? 2 * (int)num_or(mlp_spec_arg(c, "layers"), 1) - 1 : 1;
+    n += recurrent_op(c->op->name)              ? 2 * (int)num_or(mlp_spec_arg(c, "layers"), 1) - 1
+         : strcmp(c->op->name, "dense") == 0 ? (int)num_or(mlp_spec_arg(c, "repeat"), 1)
+                                              : 1;
   }
   return n ? n : 1;
 }
@@ -1444,6 +1448,12 @@ static bool lower_layers(Lower *L, MlpIr *ir, MlpIrModel *m, const MlpSpecCall *
       ok &= lower_act(L, c, str_or(mlp_spec_arg(c, "activation"), "relu"), &l->act);
       l->init = own_init(c);
       l->no_bias = !bool_or(mlp_spec_arg(c, "bias"), true);
+      /* repeat = N: N copies, each reading the one before */
+      for (int k = 1; k < (int)num_or(mlp_spec_arg(c, "repeat"), 1); k++) {
+        m->layers[m->nlayers + 1] = *l;
+        calls[++m->nlayers] = c;
+        l = &m->layers[m->nlayers];
+      }
     } else if (strcmp(op, "dropout") == 0) {
       l->op = MLP_OP_DROPOUT;
       l->rate = (float)num_or(mlp_spec_arg(c, "rate"), 0.2);
@@ -1668,6 +1678,7 @@ static bool lower_job(Lower *L, MlpIrJob *j) {
   j->fold = -1;
   j->trial = -1;
   j->rung = -1;
+  j->bracket = -1;
   return true;
 }
 
@@ -1751,6 +1762,7 @@ typedef struct {
   bool continuous, log, integer;
   bool own;   /* tuning sets it in the job: lr, batch, epochs, l1, l2 */
   bool model; /* the trial's value changes the model: a new one is lowered */
+  bool clean; /* a path into the cleaning chain: the trial's data plan is lowered again too */
   double lo, hi;
 } Space;
 
@@ -1772,10 +1784,11 @@ static double call_arg(const MlpNode *call, const char *name, int pos, double df
   return dflt;
 }
 
-/* Whether a search path's value shapes the model rather than the job. */
+/* Whether a search path's value shapes the model (or its data) rather than the job. */
 static bool shapes_model(const char *path) {
   if (strncmp(path, "hyperparameters.", 16) == 0) path += 16;
-  return strncmp(path, "model.", 6) == 0 || strcmp(path, "init") == 0 || strncmp(path, "loss.", 5) == 0;
+  return strncmp(path, "model.", 6) == 0 || strcmp(path, "init") == 0 || strncmp(path, "loss.", 5) == 0 ||
+         strncmp(path, "data.clean.", 11) == 0;
 }
 
 static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
@@ -1798,9 +1811,24 @@ static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
   out->integer = sp->field->type.kind == MLP_TY_INT;
   bool penalty = strcmp(name, "l1") == 0 || strcmp(name, "l2") == 0;
   bool in_model = strncmp(name, "model.", 6) == 0;
+  out->clean = strncmp(name, "data.clean.", 11) == 0;
   out->own = penalty || strcmp(name, "lr") == 0 || strcmp(name, "batch") == 0 || strcmp(name, "epochs") == 0;
   out->model = shapes_model(name);
-  if (L->family) {
+  if (out->clean) {
+    /* the trial's data plan: cleaned once per distinct set of its values, in memory */
+    const MlpSpecBlock *env = mlp_spec_block(L->s, "environment");
+    const char *why = L->family                                                 ? "beside a model family"
+                      : mlp_spec_setting(env, "memory_mb")->given               ? "with environment.memory_mb"
+                      : strcmp(str_or(mlp_spec_setting(env, "out_of_core"), "auto"), "on") == 0
+                          ? "out of core"
+                      : strcmp(str_or(mlp_spec_setting(env, "distributed"), "none"), "none") != 0
+                          ? "with distributed training"
+                          : NULL;
+    if (why) {
+      unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching the cleaning chain %s", why));
+      return false;
+    }
+  } else if (L->family) {
     /* a space over the family's networks, or a path into its architectures */
     bool nets = false;
     for (int k = 0; k < L->family->nmembers; k++) nets |= L->family->members[k].network;
@@ -1809,10 +1837,10 @@ static bool read_space(Lower *L, const MlpSpecSpace *sp, Space *out) {
                      "is one", name);
       return false;
     }
-  } else if (L->searchless && !in_model) {
+  } else if (L->searchless && !in_model && !out->clean) {
     unsupported(L, sp->loc, mlp_arena_printf(L->a, "searching '%s' for %s", name, L->searchless));
     return false;
-  } else if (L->fitted && !penalty && !in_model) {
+  } else if (L->fitted && !penalty && !in_model && !out->clean) {
     mlp_diag_error(L->d, sp->loc, "`%s` does not apply to a model fitted at once: search l1 or l2, or the "
                    "model's parameters (model.OP.PARAM)", name);
     return false;
@@ -1863,33 +1891,66 @@ static double draw(const Space *sp, double u) {
   return sp->lo + u * (sp->hi - sp->lo);
 }
 
-/* successive_halving(eta, min_epochs): the rungs of budgets min_epochs,
- * min_epochs * eta, ... below the spec's epochs, then the spec's epochs.
- * It trains by epochs on the plain split: folds, a model fitted at once
- * and a search over epochs are errors. Sets ir->eta, *first (the first
- * rung's epochs) and *rungs. */
+/* The JSON text of a space's value node. */
+static const char *value_text(Lower *L, const Space *s, const MlpNode *node) {
+  return node->kind == MLP_ND_IDENT ? mlp_arena_printf(L->a, "\"%s\"", node->name)
+         : node->kind == MLP_ND_BOOL
+             ? (node->num != 0 ? "true" : "false")
+             : mlp_arena_printf(L->a, "%.6g", s->integer ? node->num : (double)(float)node->num);
+}
+
+/* Space s takes value v (its pick-th value when pick >= 0) in the trial
+ * being made: in the spec, when the trial is lowered again with it (for
+ * the family's member), and in the trial's settings, model key and
+ * cleaning key. Returns the value as a number. */
+static double put_value(Lower *L, const Space *s, int member, int pick, double v, char **settings, char **key,
+                        char **clean_key) {
+  const MlpNode *node = pick >= 0 ? s->nodes[pick] : NULL;
+  if (!node) {
+    MlpNode *num = mlp_ast_new(L->a, MLP_ND_NUM, s->sp->loc);
+    num->num = s->integer ? (double)(int64_t)v : v;
+    num->is_int = s->integer;
+    node = num;
+  }
+  const char *text = value_text(L, s, node), *path = s->sp->path;
+  *settings = mlp_arena_printf(L->a, "%s%s\"%s\":%s", *settings, (*settings)[1] ? "," : "", path, text);
+  if (s->model) *key = mlp_arena_printf(L->a, "%s%s=%s;", *key, path, text);
+  if (s->clean) *clean_key = mlp_arena_printf(L->a, "%s%s=%s;", *clean_key, path, text);
+  MlpSpecValue *tg = s->sp->targets ? s->sp->targets[member] : s->sp->target;
+  if (!s->own && tg) {
+    tg->node = node;
+    tg->given = true;
+  }
+  return node->num;
+}
+
+/* successive_halving(eta, min_epochs) and hyperband(eta, min_epochs):
+ * the rungs of budgets min_epochs, min_epochs * eta, ... below the spec's
+ * epochs, then the spec's epochs. They train by epochs on the plain split:
+ * folds, a model fitted at once and a search over epochs are errors. Sets
+ * ir->eta, *first (the first rung's epochs) and *rungs. */
 static bool halving_rungs(Lower *L, MlpIr *ir, const MlpSpecCall *search, const Space *sp, int ns,
                           int64_t *first, int *rungs) {
   if (ir->nfolds) {
-    unsupported(L, search->loc, "successive halving with folds");
+    unsupported(L, search->loc, mlp_arena_printf(L->a, "%s with folds", search->op->name));
     return false;
   }
   if (L->fitted || L->searchless) {
-    mlp_diag_error(L->d, search->loc,
-                   "successive_halving halves epochs, and a model fitted at once has none");
+    mlp_diag_error(L->d, search->loc, "%s halves epochs, and a model fitted at once has none",
+                   search->op->name);
     return false;
   }
   for (int k = 0; L->family && k < L->family->nmembers; k++)
     if (!L->family->members[k].network) {
       mlp_diag_error(L->d, L->family->members[k].loc,
-                     "successive_halving halves epochs, and '%s' is a model fitted at once: search the "
-                     "family with grid or random", L->family->members[k].name);
+                     "%s halves epochs, and '%s' is a model fitted at once: search the family with grid "
+                     "or random", search->op->name, L->family->members[k].name);
       return false;
     }
   for (int i = 0; i < ns; i++)
     if (sp[i].sp->field && strcmp(sp[i].sp->field->name, "epochs") == 0) {
-      mlp_diag_error(L->d, sp[i].sp->loc,
-                     "successive_halving sets the epochs of each rung: search other settings");
+      mlp_diag_error(L->d, sp[i].sp->loc, "%s sets the epochs of each rung: search other settings",
+                     search->op->name);
       return false;
     }
   ir->eta = (int)num_or(mlp_spec_arg(search, "eta"), 3);
@@ -1899,35 +1960,75 @@ static bool halving_rungs(Lower *L, MlpIr *ir, const MlpSpecCall *search, const 
   return true;
 }
 
+/* Whether tpe compiles a model for each value of space s: the program
+ * cannot set it as it runs (a network's lr and epochs), but it shapes the
+ * model (a path into the model or the cleaning chain, init, loss.PARAM) or
+ * its batch. */
+static bool tpe_compiled(const Space *s) {
+  return strcmp(s->sp->path, "lr") != 0 && strcmp(s->sp->path, "epochs") != 0;
+}
+
 /* search = tpe: its trials draw as random search's do, and from the
  * startup-th on the program chooses each trial's values from the trials
- * before it, so every space must be one the program sets as it runs (a
- * network's lr and epochs); ir->tpe gets the spaces (mlp/tpe.h). */
+ * before it: lr and epochs it sets in the trial's jobs; a space that shapes
+ * the model or its batch is a list of categories (a range of whole
+ * numbers one per number), and the program takes the model compiled for
+ * the chosen values (*combos: how many, at most MAX_VALUES). Any other
+ * space is refused. ir->tpe gets the spaces (mlp/tpe.h), ir->tpe_labels
+ * each compiled space's values as JSON, a line each (empty for lr and
+ * epochs). */
 static bool tpe_spaces(Lower *L, MlpIr *ir, const MlpSpecCall *search, const Space *sp, int ns,
-                       uint64_t seed) {
-  char *text = mlp_arena_strdup(L->a, "");
+                       uint64_t seed, int *combos) {
+  char *text = mlp_arena_strdup(L->a, ""), *labels = mlp_arena_strdup(L->a, "");
+  *combos = 1;
+  bool any = false;
   for (int i = 0; i < ns; i++) {
     const char *path = sp[i].sp->path;
-    if (strcmp(path, "lr") != 0 && strcmp(path, "epochs") != 0) {
+    bool compiled = tpe_compiled(&sp[i]);
+    if (compiled && (sp[i].sp->members || !(sp[i].model || strcmp(path, "batch") == 0))) {
       mlp_diag_error(L->d, sp[i].sp->loc,
                      "tpe chooses a trial's values as the program runs, from the trials before it, and "
-                     "'%s' is compiled into the program: tpe searches lr and epochs (grid or random the "
-                     "rest)",
+                     "'%s' is compiled into the job: tpe searches lr, epochs, batch and what shapes the "
+                     "model (grid or random the rest)",
                      path);
       return false;
     }
-    MlprtTpeKind kind = !sp[i].continuous ? MLPRT_TPE_LIST
-                        : sp[i].log       ? MLPRT_TPE_LOG_RANGE
-                        : sp[i].integer   ? MLPRT_TPE_INT_RANGE
-                                          : MLPRT_TPE_RANGE;
+    int n = sp[i].integer && sp[i].continuous ? (int)(sp[i].hi - sp[i].lo) + 1 : sp[i].nvals;
+    if (compiled && ((sp[i].continuous && !sp[i].integer) || n > MAX_VALUES)) {
+      mlp_diag_error(L->d, sp[i].sp->loc,
+                     "tpe compiles a model for each value of '%s': give a list (or a range of at most %d "
+                     "whole numbers)",
+                     path, MAX_VALUES);
+      return false;
+    }
+    if (compiled) *combos *= n, any = true;
+    if (*combos > MAX_VALUES) {
+      mlp_diag_error(L->d, sp[i].sp->loc,
+                     "tpe compiles a model for each combination of the values of the spaces that shape the "
+                     "model; with '%s' there are more than %d: search fewer",
+                     path, MAX_VALUES);
+      return false;
+    }
+    MlprtTpeKind kind = compiled || !sp[i].continuous ? MLPRT_TPE_LIST
+                        : sp[i].log                   ? MLPRT_TPE_LOG_RANGE
+                        : sp[i].integer               ? MLPRT_TPE_INT_RANGE
+                                                      : MLPRT_TPE_RANGE;
     bool list = kind == MLPRT_TPE_LIST;
     text = mlp_arena_printf(L->a, "%s%s\t%d\t%.17g\t%.17g\t", text, path, (int)kind, list ? 0 : sp[i].lo,
                             list ? 0 : sp[i].hi);
+    /* a compiled space's categories are its values' places; labels give the values */
     for (int k = 0; list && k < sp[i].nvals; k++)
-      text = mlp_arena_printf(L->a, "%s%s%.17g", text, k ? "," : "", sp[i].vals[k]);
+      text = mlp_arena_printf(L->a, "%s%s%.17g", text, k ? "," : "", compiled ? k : sp[i].vals[k]);
+    for (int k = 0; compiled && k < sp[i].nvals; k++) {
+      const MlpNode *node = sp[i].nodes[k];
+      const char *label = node ? value_text(L, &sp[i], node) : mlp_arena_printf(L->a, "%.6g", sp[i].vals[k]);
+      labels = mlp_arena_printf(L->a, "%s%s%s", labels, k ? "\t" : "", label);
+    }
     text = mlp_arena_printf(L->a, "%s\n", text);
+    labels = mlp_arena_printf(L->a, "%s\n", labels);
   }
   ir->tpe = ns ? text : NULL;
+  ir->tpe_labels = any ? labels : NULL;
   ir->tpe_startup = (int)num_or(mlp_spec_arg(search, "startup"), 10);
   ir->tpe_seed = seed;
   return true;
@@ -1949,14 +2050,42 @@ static int model_for_batch(Lower *L, MlpIr *ir, int64_t b) {
   return ir->nmodels++;
 }
 
+/* The data plans of the trials that search the cleaning chain: one per
+ * distinct set of its values (key). */
+typedef struct {
+  const char **keys;
+  MlpIrData *data;
+  int n;
+} Variants;
+
+/* ir->data as the trial's cleaning values (clean_key) make it: lowered
+ * again from the spec, once per key. */
+static bool trial_data(Lower *L, MlpIr *ir, const char *clean_key, Variants *v) {
+  for (int i = 0; i < v->n; i++)
+    if (strcmp(v->keys[i], clean_key) == 0) {
+      ir->data = v->data[i];
+      return true;
+    }
+  const MlpSpecCall **calls = L->step_call;
+  int target_type = L->target_type;
+  int64_t rows = L->source_rows;
+  memset(&ir->data, 0, sizeof ir->data);
+  bool ok = lower_data(L, ir, L->spec_path);
+  L->step_call = calls, L->target_type = target_type, L->source_rows = rows;
+  if (ok) v->keys[v->n] = clean_key, v->data[v->n++] = ir->data;
+  return ok;
+}
+
 /* A trial whose values are in the spec: its job lowered again, and its
  * model when a value shapes it (key: those values and the batch; one
- * model per key, made at that batch; penalties: each model's l1 and l2
- * when fitted at once, else NaN). Diagnostics the spec's own lowering
- * gave already are not repeated; an error is reported at the search with
- * the trial's settings. */
-static bool lower_trial(Lower *L, MlpIr *ir, MlpIrJob *j, const char *key, int64_t batch,
-                        const char **model_keys, double (*penalties)[2], const char *settings) {
+ * model per key, made at that batch, over the data its cleaning values
+ * make when clean_key names some; penalties: each model's l1 and l2 when
+ * fitted at once, else NaN). Diagnostics the spec's own lowering gave
+ * already are not repeated; an error is reported at the search with the
+ * trial's settings. */
+static bool lower_trial(Lower *L, MlpIr *ir, MlpIrJob *j, const char *key, const char *clean_key,
+                        Variants *variants, int64_t batch, const char **model_keys, double (*penalties)[2],
+                        const char *settings) {
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
@@ -1974,7 +2103,11 @@ static bool lower_trial(Lower *L, MlpIr *ir, MlpIrJob *j, const char *key, int64
     memset(m, 0, sizeof *m);
     m->name = mlp_arena_printf(L->a, "model%d", ir->nmodels);
     m->batch = batch;
-    ok = lower_network(L, ir, m);
+    MlpIrData own = ir->data;
+    if (*clean_key) ok = trial_data(L, ir, clean_key, variants);
+    ok = ok && lower_network(L, ir, m);
+    if (ok && *clean_key) m->clean = ir->data.clean, m->nclean = ir->data.nclean;
+    ir->data = own;
     if (ok) model = ir->nmodels++;
     if (ok) penalties[model][0] = L->fitted ? L->l1 : NAN, penalties[model][1] = L->l2;
   }
@@ -2048,6 +2181,11 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     return false;
   }
   ir->nfolds = k > 1 ? k * ir->fold_repeats : 0;
+  for (int i = 0; i < ns; i++)
+    if (sp[i].clean && ir->nfolds) {
+      unsupported(L, sp[i].sp->loc, "searching the cleaning chain with folds");
+      return false;
+    }
   int per = ir->nfolds ? ir->nfolds : 1;
   const MlpSpecValue *objective = tuned ? mlp_spec_setting(t, "objective") : NULL;
   ir->objective = str_or(objective, "val_loss");
@@ -2075,9 +2213,10 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   const MlpSpecCall *search = tuned ? mlp_spec_call(mlp_spec_setting(t, "search")) : NULL;
   bool tpe = search && strcmp(search->op->name, "tpe") == 0;
   bool random = search && (strcmp(search->op->name, "random") == 0 || tpe);
+  bool hyperband = search && strcmp(search->op->name, "hyperband") == 0;
   int rungs = 1;
   int64_t first = 0;
-  if (search && strcmp(search->op->name, "successive_halving") == 0 &&
+  if (search && (hyperband || strcmp(search->op->name, "successive_halving") == 0) &&
       !halving_rungs(L, ir, search, sp, ns, &first, &rungs))
     return false;
   /* A family's grid is each member's grid over the spaces that apply to
@@ -2093,12 +2232,35 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     trials += member_trials[mb];
   }
   if (random && ns > 0) trials = (int)num_or(mlp_spec_arg(search, "trials"), 20);
+  if (trials > MAX_TRIALS) {
+    mlp_diag_error(L->d, t->loc, "the search has more than %d trials", MAX_TRIALS);
+    return false;
+  }
+  /* Hyperband: bracket s (rungs - 1 down to 0) takes n_s points of the
+   * grid, n_s = ceil(rungs * eta^s / (s + 1)) (Li et al.'s, at most the
+   * grid's size); grid[tr % G] is trial tr's point, a seeded order. */
+  int grid = trials, *order = NULL, bracket_trials[MAX_VALUES];
+  uint64_t seed = (uint64_t)num_or(random || hyperband ? mlp_spec_arg(search, "seed") : NULL, 42);
+  if (hyperband) {
+    trials = 0;
+    for (int s = rungs - 1; s >= 0; s--) {
+      double n = ceil(rungs * pow(ir->eta, s) / (s + 1));
+      bracket_trials[s] = n < grid ? (int)n : grid;
+      trials += bracket_trials[s];
+    }
+    order = mlp_arena_alloc(L->a, (size_t)grid * sizeof *order);
+    for (int g = 0; g < grid; g++) order[g] = g;
+    for (int g = grid - 1; g > 0; g--) { /* Fisher-Yates */
+      int at = (int)(mlprt_rng_uniform(seed, (uint64_t)ns, (uint64_t)g) * (g + 1)), x = order[g];
+      order[g] = order[at], order[at] = x;
+    }
+  }
   if (trials * per * rungs > MAX_TRIALS) {
     mlp_diag_error(L->d, t->loc, "the search has more than %d trials", MAX_TRIALS);
     return false;
   }
-  uint64_t seed = (uint64_t)num_or(random ? mlp_spec_arg(search, "seed") : NULL, 42);
-  if (tpe && !tpe_spaces(L, ir, search, sp, ns, seed)) return false;
+  int combos = 0;
+  if (tpe && !tpe_spaces(L, ir, search, sp, ns, seed, &combos)) return false;
   /* Job 0 keeps the spec's own settings (with successive halving, on the
    * last rung); the trials follow it. */
   MlpIrJob base = ir->jobs[0];
@@ -2115,25 +2277,29 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
   MlpSpecBlock *model_block = (MlpSpecBlock *)mlp_spec_block(L->s, "model");
   const MlpVec own_ops = model_block->ops;
   /* Models for every batch size and model-shaping value: at most one per
-   * trial; each one's penalties when fitted at once (lower_trial). */
-  MlpIrModel *models = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *models);
-  double (*penalties)[2] = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *penalties);
-  for (int i = 0; i <= trials; i++) penalties[i][0] = L->fitted ? L->l1 : NAN, penalties[i][1] = L->l2;
+   * trial (and per combination tpe may choose); each one's penalties when
+   * fitted at once (lower_trial). */
+  int most = trials + (ir->tpe_labels ? combos : 0);
+  MlpIrModel *models = mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *models);
+  double (*penalties)[2] = mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *penalties);
+  for (int i = 0; i <= most; i++) penalties[i][0] = L->fitted ? L->l1 : NAN, penalties[i][1] = L->l2;
   models[0] = ir->models[0];
   ir->models = models;
   /* The model each distinct set of model-shaping values made. */
-  const char **model_keys = mlp_arena_alloc(L->a, (size_t)(trials + 1) * sizeof *model_keys);
+  const char **model_keys = mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *model_keys);
+  Variants variants = {mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *variants.keys),
+                       mlp_arena_alloc(L->a, (size_t)(most + 1) * sizeof *variants.data), 0};
   bool relower = false;
   for (int i = 0; i < ns; i++) relower |= !sp[i].own;
   for (int tr = 0; tr < trials && ok; tr++) {
     MlpIrJob *j = &ir->jobs[1 + tr * per];
     int64_t batch = ir->models[0].batch;
-    char *settings = mlp_arena_printf(L->a, "{"), *key = mlp_arena_strdup(L->a, "");
+    char *settings = mlp_arena_printf(L->a, "{"), *key = mlp_arena_strdup(L->a, ""), *clean_key = "";
     double vals[ns ? ns : 1];
     bool set[ns ? ns : 1];
     /* The trial's member of the family (0 without one), and its place in
      * that member's grid. */
-    int member = 0, rest = tr;
+    int member = 0, rest = hyperband ? order[tr % grid] : tr;
     if (fam >= 0 && random) {
       member = (int)(mlprt_rng_uniform(seed, (uint64_t)fam, (uint64_t)tr) * nm);
     } else if (fam >= 0) {
@@ -2160,33 +2326,13 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
         v = sp[i].vals[pick];
         rest /= sp[i].nvals;
       }
-      const MlpNode *node = pick >= 0 ? sp[i].nodes[pick] : NULL;
-      if (!node) {
-        MlpNode *num = mlp_ast_new(L->a, MLP_ND_NUM, sp[i].sp->loc);
-        num->num = sp[i].integer ? (double)(int64_t)v : v;
-        num->is_int = sp[i].integer;
-        node = num;
-      }
-      vals[i] = node->num;
-      const char *text =
-          node->kind == MLP_ND_IDENT ? mlp_arena_printf(L->a, "\"%s\"", node->name)
-          : node->kind == MLP_ND_BOOL
-              ? (node->num != 0 ? "true" : "false")
-              : mlp_arena_printf(L->a, "%.6g", sp[i].integer ? node->num : (double)(float)node->num);
-      settings = mlp_arena_printf(L->a, "%s%s\"%s\":%s", settings, settings[1] ? "," : "", sp[i].sp->path,
-                                  text);
-      if (sp[i].model) key = mlp_arena_printf(L->a, "%s%s=%s;", key, sp[i].sp->path, text);
-      MlpSpecValue *tg = sp[i].sp->targets ? sp[i].sp->targets[member] : sp[i].sp->target;
-      if (!sp[i].own && tg) {
-        tg->node = node;
-        tg->given = true;
-      }
+      vals[i] = put_value(L, &sp[i], member, pick, v, &settings, &key, &clean_key);
     }
     for (int i = 0; i < ns; i++)
       if (set[i] && strcmp(sp[i].sp->path, "batch") == 0) batch = (int64_t)vals[i];
     if (relower) {
-      ok = lower_trial(L, ir, j, mlp_arena_printf(L->a, "%sbatch=%lld", key, (long long)batch), batch,
-                       model_keys, penalties, mlp_arena_printf(L->a, "%s}", settings));
+      ok = lower_trial(L, ir, j, mlp_arena_printf(L->a, "%sbatch=%lld", key, (long long)batch), clean_key,
+                       &variants, batch, model_keys, penalties, mlp_arena_printf(L->a, "%s}", settings));
     } else {
       *j = base;
       j->model = model_for_batch(L, ir, batch);
@@ -2207,6 +2353,7 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
     j->trial = tr;
     j->smoke_subset = 0; /* job 0's smoke run covers the model */
     if (ir->eta) j->rung = 0, j->epochs = first;
+    j->bracket = -1;
     for (int i = 0; i < ns; i++) {
       const char *name = sp[i].sp->path;
       if (!sp[i].own || !set[i])
@@ -2226,6 +2373,31 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
       ir->jobs[1 + tr * per + f].fold = ir->nfolds ? f : -1;
     }
   }
+  /* tpe: the model of each combination of the compiled spaces' values
+   * (the first space's value changing fastest), for the program to take. */
+  if (ok && ir->tpe_labels) {
+    ir->tpe_models = mlp_arena_alloc(L->a, (size_t)combos * sizeof *ir->tpe_models);
+    ir->ntpe_models = combos;
+    for (int c = 0; c < combos && ok; c++) {
+      char *settings = mlp_arena_printf(L->a, "{"), *key = mlp_arena_strdup(L->a, ""), *clean_key = "";
+      int64_t batch = ir->models[0].batch;
+      for (int i = 0, rest = c; i < ns; i++) {
+        if (!tpe_compiled(&sp[i])) continue;
+        int pick = rest % sp[i].nvals;
+        rest /= sp[i].nvals;
+        double v = put_value(L, &sp[i], 0, pick, sp[i].vals[pick], &settings, &key, &clean_key);
+        if (strcmp(sp[i].sp->path, "batch") == 0) batch = (int64_t)v;
+      }
+      MlpIrJob scratch = base;
+      if (relower)
+        ok = lower_trial(L, ir, &scratch, mlp_arena_printf(L->a, "%sbatch=%lld", key, (long long)batch),
+                         clean_key, &variants, batch, model_keys, penalties,
+                         mlp_arena_printf(L->a, "%s}", settings));
+      else
+        scratch.model = model_for_batch(L, ir, batch);
+      ir->tpe_models[c] = scratch.model;
+    }
+  }
   /* The spec as written again, for what reads it after tuning. */
   model_block->ops = own_ops;
   for (int i = 0; i < ns; i++)
@@ -2234,6 +2406,27 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
       if (tg) *tg = saved[i * nm + mb];
     }
   if (!ok) return false;
+  ir->njobs = 1 + trials * per * rungs;
+  if (hyperband) {
+    /* Bracket s, most halvings first: its trials on rungs rungs - 1 - s
+     * (first * eta^(rungs - 1 - s) epochs) up to the last, one rung after
+     * the other. */
+    MlpIrJob *trial_jobs = mlp_arena_alloc(L->a, (size_t)trials * sizeof *trial_jobs);
+    memcpy(trial_jobs, ir->jobs + 1, (size_t)trials * sizeof *trial_jobs);
+    int next = 1, tr0 = 0;
+    for (int s = rungs - 1; s >= 0; tr0 += bracket_trials[s--])
+      for (int rg = rungs - 1 - s; rg < rungs; rg++)
+        for (int tr = tr0; tr < tr0 + bracket_trials[s]; tr++) {
+          MlpIrJob *j = &ir->jobs[next++];
+          *j = trial_jobs[tr];
+          j->rung = rg, j->bracket = s;
+          j->epochs = first;
+          for (int e = 0; e < rg; e++) j->epochs *= ir->eta;
+          if (rg == rungs - 1) j->epochs = base.epochs;
+        }
+    ir->njobs = next;
+    return true;
+  }
   /* Successive halving: rung k repeats the trials with eta^k times the
    * first rung's epochs, the last rung with the spec's epochs. */
   for (int rg = 1; rg < rungs; rg++)
@@ -2243,7 +2436,6 @@ static bool lower_tuning(Lower *L, MlpIr *ir) {
       j->rung = rg;
       j->epochs = rg == rungs - 1 ? base.epochs : ir->jobs[1 + (rg - 1) * trials + tr].epochs * ir->eta;
     }
-  ir->njobs = 1 + trials * per * rungs;
   /* the folds are the run: the first fold smoke-tests the model */
   if (ir->cross_validate) ir->jobs[1].smoke_subset = base.smoke_subset;
   return true;
@@ -2459,7 +2651,7 @@ static bool lower_out_of_core(Lower *L, MlpIr *ir, const MlpSpecBlock *env) {
 
 MlpIr *mlp_lower_shaped(MlpArena *a, const MlpSpec *s, const char *spec_path, const MlpDataShape *shape,
                         MlpDiag *d) {
-  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, NULL, 0, NULL, false};
+  Lower L = {a, s, d, -1, shape, 0, false, 0, 0, NULL, 0, NULL, false, spec_path};
   int nerr = d->nerr;
   if (!mlp_contract_check(s, d)) return NULL;
   const MlpSpecBlock *tuning = mlp_spec_block(s, "tuning");

@@ -349,7 +349,10 @@ int mlp_rundir_plan(MlpArena *a, const MlpRunDir *rd, MlprtPredPlan *plan, char 
   if (!rd->schema)
     return mlp_failf(err, n, "%s has no reference.json (schema, ranges, drift reference): retrain it with "
                  "this mlpc", rd->dir);
-  const MlpIrData *d = &rd->ir->data;
+  /* the kept model's data: cleaned by its chain when a search gave it one */
+  MlpIrData kept = rd->ir->data;
+  if (rd->model->clean) kept.clean = (MlpIrClean *)rd->model->clean, kept.nclean = rd->model->nclean;
+  const MlpIrData *d = &kept;
   MlprtPredSource src = {.schema = rd->schema,
                          .target = rd->target,
                          .fits = rd->fits,

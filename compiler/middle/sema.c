@@ -438,16 +438,25 @@ static MlpSpecSpace *check_space(Sema *S, const MlpRegField *f, const MlpNode *v
 
 /* The value a search path names, or NULL after an error at loc:
  * `model.OP.PARAM` or `model.OP[i].PARAM` (the i-th OP of the model ops,
- * from 0), `SETTING.PARAM` of a call-valued hyperparameter
- * (`optimizer.beta1`); `hyperparameters.` may lead either. With missing,
- * ops without that OP are no error: *missing is set. */
-static MlpSpecValue *path_target(Sema *S, const MlpVec *ops, const char *path, MlpLoc loc, bool *missing) {
-  char *segs[4];
+ * from 0), `data.clean.OP.PARAM` or `data.clean.OP[i].PARAM` (of the
+ * cleaning chain's ops, clean), `SETTING.PARAM` of a call-valued
+ * hyperparameter (`optimizer.beta1`); `hyperparameters.` may lead either.
+ * With missing, ops without that OP are no error: *missing is set. */
+static MlpSpecValue *path_target(Sema *S, const MlpVec *ops, const MlpVec *clean, const char *path,
+                                 MlpLoc loc, bool *missing) {
+  char *segs[5];
   int n = 0;
   char *copy = mlp_arena_strdup(S->a, path);
   for (char *tok = strtok(copy, "."); tok; tok = strtok(NULL, "."))
-    if (n < 4) segs[n++] = tok;
-    else n = 5;
+    if (n < 5) segs[n++] = tok;
+    else n = 6;
+  const char *chain = "the model", *prefix = "model";
+  if (n == 4 && strcmp(segs[0], "data") == 0 && strcmp(segs[1], "clean") == 0) {
+    /* OP and PARAM of the cleaning chain, read as those of the model */
+    static const MlpVec none = {0};
+    ops = clean ? clean : &none, chain = "the cleaning chain", prefix = "data.clean";
+    segs[0] = "model", segs[1] = segs[2], segs[2] = segs[3], n = 3;
+  }
   int at = n > 0 && strcmp(segs[0], "hyperparameters") == 0;
   if (n - at == 2 && !strchr(segs[at], '[')) {
     const MlpSpecValue *v = mlp_spec_setting(S->hyper, segs[at]);
@@ -462,8 +471,8 @@ static MlpSpecValue *path_target(Sema *S, const MlpVec *ops, const char *path, M
     return (MlpSpecValue *)arg;
   }
   if (n != 3 || strcmp(segs[0], "model") != 0) {
-    mlp_diag_error(S->d, loc, "a search path is model.OP.PARAM, model.OP[i].PARAM or SETTING.PARAM of a "
-                   "hyperparameter, got '%s'", path);
+    mlp_diag_error(S->d, loc, "a search path is model.OP.PARAM, model.OP[i].PARAM, data.clean.OP.PARAM, "
+                   "data.clean.OP[i].PARAM or SETTING.PARAM of a hyperparameter, got '%s'", path);
     return NULL;
   }
   char *br = strchr(segs[1], '[');
@@ -491,13 +500,13 @@ static MlpSpecValue *path_target(Sema *S, const MlpVec *ops, const char *path, M
   }
   if (!found || (want < 0 && count > 1)) {
     if (count == 0)
-      mlp_diag_error(S->d, loc, "the model has no '%s'", segs[1]);
+      mlp_diag_error(S->d, loc, "%s has no '%s'", chain, segs[1]);
     else if (want >= 0)
-      mlp_diag_error(S->d, loc, "the model has %d '%s' (model.%s[0] to model.%s[%d])", count, segs[1],
-                     segs[1], segs[1], count - 1);
+      mlp_diag_error(S->d, loc, "%s has %d '%s' (%s.%s[0] to %s.%s[%d])", chain, count, segs[1], prefix,
+                     segs[1], prefix, segs[1], count - 1);
     else
-      mlp_diag_error(S->d, loc, "the model has %d '%s': say which, model.%s[0] to model.%s[%d]", count,
-                     segs[1], segs[1], segs[1], count - 1);
+      mlp_diag_error(S->d, loc, "%s has %d '%s': say which, %s.%s[0] to %s.%s[%d]", chain, count, segs[1],
+                     prefix, segs[1], prefix, segs[1], count - 1);
     return NULL;
   }
   const MlpSpecValue *arg = mlp_spec_arg(found, segs[2]);
@@ -517,6 +526,8 @@ static int by_place(const void *a, const void *b) {
  * then every space in the order written (the trials' order). */
 static void resolve_paths(Sema *S, const MlpSpec *spec) {
   const MlpVec *own = &mlp_spec_block(spec, "model")->ops;
+  const MlpSpecBlock *cb = mlp_spec_block(spec, "data.clean");
+  const MlpVec *clean = cb ? &cb->ops : NULL;
   for (int i = 0; i < S->paths.len; i++) {
     const MlpNode *st = S->paths.items[i];
     MlpSpecValue *target = NULL, **targets = NULL;
@@ -527,14 +538,14 @@ static void resolve_paths(Sema *S, const MlpSpec *spec) {
       targets = mlp_arena_alloc(S->a, (size_t)S->family->nmembers * sizeof *targets);
       for (int k = 0; k < S->family->nmembers && !bad; k++) {
         int before = S->d->nerr;
-        targets[k] = path_target(S, &S->family->members[k].calls, st->name, st->name_loc, &missing);
+        targets[k] = path_target(S, &S->family->members[k].calls, clean, st->name, st->name_loc, &missing);
         bad = S->d->nerr > before;
         if (!target) target = targets[k];
       }
       if (!target && !bad)
         mlp_diag_error(S->d, st->name_loc, "no architecture of the model family has '%s'", st->name);
     } else {
-      target = path_target(S, own, st->name, st->name_loc, NULL);
+      target = path_target(S, own, clean, st->name, st->name_loc, NULL);
     }
     if (!target) continue;
     const MlpType *t = &target->field->type;
@@ -1142,7 +1153,8 @@ static void tuning_rules(Sema *S, const MlpSpecBlock *t) {
   if (search->given && t->spaces.len == 0)
     mlp_diag_warning(S->d, search->node->loc,
                      "'search' has no search spaces; add one like 'lr in logrange(1e-4, 0.1)'");
-  if (!how || strcmp(how->op->name, "random") == 0) return;
+  /* random and tpe draw from a range */
+  if (!how || strcmp(how->op->name, "random") == 0 || strcmp(how->op->name, "tpe") == 0) return;
   for (int i = 0; i < t->spaces.len; i++) {
     const MlpSpecSpace *sp = t->spaces.items[i];
     if (sp->space->kind == MLP_ND_RANGE && sp->field && sp->field->type.kind == MLP_TY_FLOAT)

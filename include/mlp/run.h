@@ -18,7 +18,10 @@
  * x trials: a job of rung k > 0 trains only when its trial was in the best
  * 1/eta (at least one) of the trials that trained at rung k - 1, and the
  * best job is the best of the highest rung trained (job 0, the spec's own
- * settings, is on the last rung). With
+ * settings, is on the last rung). Hyperband's jobs are brackets of such
+ * rungs (bracket >= 0): promotion compares the trials of one bracket, and
+ * the rungs of all brackets count from the lowest budget, so the last rung
+ * of each is the highest. With
  * cross-validation (nfolds > 0) the trials are trials x folds: job
  * 1 + t*k + f trains trial t on the training and validation rows outside fold f and
  * scores it on fold f; then
@@ -204,7 +207,10 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
   X(MLPRT_F64, double, min_child_weight) /* fewest hessian per child */                              \
   X(MLPRT_F64, double, subsample)       /* fraction of the rows each round reads */                  \
   X(MLPRT_I64, int64_t, sparse_in)      /* bool: x_off holds an MlprtSparseBatch, the first (dense)    \
-                                           layer reading the rows' nonzeros */
+                                           layer reading the rows' nonzeros */                       \
+  X(MLPRT_PTR, const struct MlprtCleanStep *, clean) /* a searched cleaning chain its data is cleaned \
+                                           by (n_in features); NULL: the program's */                \
+  X(MLPRT_I64, int64_t, nclean)
 typedef struct {
   MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtModel;
@@ -238,8 +244,9 @@ enum { MLPRT_SCHED_KIND_CONSTANT, MLPRT_SCHED_KIND_COSINE, MLPRT_SCHED_KIND_STEP
                                                MLPRT_FOLD_NONE: the plain split; MLPRT_FOLD_ALL:       \
                                                every training and validation row (a refit) */          \
   X(MLPRT_I64, int64_t, trial)              /* tuning trial, or -1 */                                  \
-  X(MLPRT_I64, int64_t, rung)               /* successive halving: the trial's rung (its epochs are    \
-                                               the rung's budget), or -1 */                            \
+  X(MLPRT_I64, int64_t, rung)               /* successive halving, hyperband: the trial's rung (its    \
+                                               epochs are the rung's budget), or -1 */                 \
+  X(MLPRT_I64, int64_t, bracket)            /* hyperband: the trial's bracket, or -1 */                \
   X(MLPRT_PTR, const char *, settings)      /* a trial's searched settings as a JSON object, or NULL */ \
   X(MLPRT_PTR, const char *, optimizer)     /* for the manifest: sgd, adam, adamw, rmsprop */           \
   X(MLPRT_F64, double, l1)                  /* likewise the five below; a linear fit's penalties */    \
@@ -304,7 +311,7 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
   X(MLPRT_PTR, const char *, source_na)     /* csv: its texts meaning missing, or NULL */                    \
   X(MLPRT_I64, int64_t, source_delim)       /* csv: its field separator; 0: ',' */                           \
   X(MLPRT_I64, int64_t, source_no_header)   /* csv: its first line is data */
-typedef struct {
+typedef struct MlprtCleanStep {
   MLPRT_CLEAN_STEP_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtCleanStep;
 #define MLPRT_CLEAN_STEP_INDEX(kind, type, name) MLPRT_CLEAN_STEP_##name,
@@ -348,6 +355,11 @@ _Static_assert(sizeof(MlprtCleanStep) == 8 * MLPRT_CLEAN_STEP_NFIELDS, "MlprtCle
   X(MLPRT_I64, int64_t, refit)                /* tuning.refit: a winner without folds is refitted */        \
   X(MLPRT_PTR, const char *, tpe)             /* search = tpe: its spaces (mlp/tpe.h); NULL: none */        \
   X(MLPRT_I64, int64_t, tpe_startup)          /* tpe: trials drawn at random first */                       \
+  X(MLPRT_PTR, const char *, tpe_labels)      /* tpe: the values of the spaces that shape the model, as    \
+                                                 JSON, tab-separated, a line per space (empty: lr, epochs); \
+                                                 NULL: none */                                             \
+  X(MLPRT_PTR, const int64_t *, tpe_models)   /* the model of each combination of their values, the first  \
+                                                 space's changing fastest */                               \
   X(MLPRT_I64, int64_t, tpe_seed)                                                                          \
   X(MLPRT_I64, int64_t, delimiter)            /* csv: the field separator; 0: ',' */                       \
   X(MLPRT_I64, int64_t, no_header)            /* csv: the first line is data, columns c1, c2, ... */       \

@@ -70,6 +70,11 @@ struct MlprtRun {
   char *metrics_path; /* made once: epochs allocate nothing */
   const char *data_path;
   MlprtDataset data;
+  /* a search over the cleaning chain: the data each chain (NULL: the program's) cleaned, loaded at its
+   * first job; r->data is set cur_set's, whose slot is stale while it is in use */
+  MlprtDataset *sets;
+  const MlprtCleanStep **set_clean;
+  int nsets, cur_set;
   MlprtArena *arenas; /* one per model, sized by its memory plan */
   int64_t *perm;      /* [train + validation rows] an epoch's order */
   int32_t *fold_of;   /* [train + validation rows] cross-validation fold, when nfolds > 0 */
@@ -551,6 +556,9 @@ void mlprt_run_load(MlprtRun *r) {
   write_json(r, r->p->cleaning_report ? r->p->cleaning_report : "cleaning.json", r->data.cleaning);
   int64_t pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID];
   r->perm = malloc((size_t)pool * sizeof *r->perm);
+  r->sets = calloc((size_t)r->p->nmodels, sizeof *r->sets);
+  r->set_clean = calloc((size_t)r->p->nmodels, sizeof *r->set_clean);
+  r->nsets = 1;
   if (r->data.nclasses > 0) {
     size_t cells = (size_t)r->data.nclasses * (size_t)r->data.nclasses;
     r->confusion = calloc(cells, sizeof *r->confusion);
@@ -569,6 +577,29 @@ void mlprt_run_load(MlprtRun *r) {
 
 static const MlprtModel *model_of(const MlprtRun *r, int64_t job) {
   return &r->p->models[r->jobs[job].model];
+}
+
+/* The data job's model reads becomes r->data: cleaned by the model's
+ * chain when a search gave it one (loaded and cleaned at its first use,
+ * from the same rows and split), else the program's. */
+static void use_data(MlprtRun *r, int64_t job) {
+  const MlprtModel *m = model_of(r, job);
+  if (r->set_clean[r->cur_set] == m->clean) return;
+  r->sets[r->cur_set] = r->data;
+  int k = 0;
+  while (k < r->nsets && r->set_clean[k] != m->clean) k++;
+  if (k == r->nsets) {
+    MlprtProgram q = *r->p;
+    q.clean = m->clean, q.nclean = m->nclean, q.n_features = m->n_in;
+    char err[1024];
+    if (mlprt_prep_load(&q, r->data_path, r->out, &r->sets[k], err, sizeof err) != 0) die(r, "%s", err);
+    if (r->sets[k].n[MLPRT_TRAIN] == 0) die(r, "%s: no training rows after the split", r->data_path);
+    r->set_clean[r->nsets++] = m->clean;
+  }
+  r->data = r->sets[k];
+  r->cur_set = k;
+  int64_t pool = r->data.n[MLPRT_TRAIN] + r->data.n[MLPRT_VALID];
+  r->perm = realloc(r->perm, (size_t)pool * sizeof *r->perm);
 }
 
 /* Fresh weights: zero the whole arena (optimizer state included), then
@@ -871,8 +902,8 @@ static bool folds_run(const MlprtRun *r) {
 static double objective_of(const MlprtRun *r, const JobResult *res);
 
 /* Successive halving: whether the trial of job (rung k > 0) was among the
- * best 1/eta (at least one) of the trials trained at rung k - 1, ties to
- * the earlier trial. */
+ * best 1/eta (at least one) of the trials trained at rung k - 1 (of its
+ * bracket, with hyperband), ties to the earlier trial. */
 static bool promoted(const MlprtRun *r, int64_t job) {
   const MlprtJob *j = &r->jobs[job];
   int64_t mine = -1, ran = 0, better = 0;
@@ -881,7 +912,9 @@ static bool promoted(const MlprtRun *r, int64_t job) {
   if (mine < 0 || !r->res[mine].fit_done) return false;
   double o = objective_of(r, &r->res[mine]);
   for (int64_t i = 1; i < r->p->njobs; i++) {
-    if (r->jobs[i].trial < 0 || r->jobs[i].rung != j->rung - 1 || !r->res[i].fit_done) continue;
+    if (r->jobs[i].trial < 0 || r->jobs[i].rung != j->rung - 1 || r->jobs[i].bracket != j->bracket ||
+        !r->res[i].fit_done)
+      continue;
     ran++;
     double oi = objective_of(r, &r->res[i]);
     better += oi < o || (oi == o && r->jobs[i].trial < j->trial);
@@ -891,13 +924,15 @@ static bool promoted(const MlprtRun *r, int64_t job) {
 }
 
 /* Tuning trials run only when asked, and with successive halving only
- * when promoted; with data.folds the folds and the refit are the run, and
- * the spec's own job (0) is not. */
+ * when promoted above their first rung (hyperband's bracket s starts s
+ * rungs below the last, job 0's); with data.folds the folds and the refit
+ * are the run, and the spec's own job (0) is not. */
 static bool skipped(const MlprtRun *r, int64_t job) {
   if (r->p->cross_validate) return job == 0;
   const MlprtJob *j = &r->jobs[job];
   if (j->trial >= 0 && !r->cli.tune) return true;
-  return r->p->eta > 0 && j->trial >= 0 && j->rung > 0 && !promoted(r, job);
+  int64_t first = j->bracket >= 0 ? r->p->jobs[0].rung - j->bracket : 0;
+  return r->p->eta > 0 && j->trial >= 0 && j->rung > first && !promoted(r, job);
 }
 
 /* The smoke run's rows: a seeded random subset of n training rows (pooled
@@ -925,10 +960,31 @@ static int64_t *smoke_rows(const MlprtRun *r, int64_t job, int64_t n) {
   return rows;
 }
 
+/* The k-th of a line's tab-separated labels (lines of text, the s-th), parsed; NULL when there is none. */
+static cJSON *tpe_label(const char *text, int s, int k) {
+  const char *at = text;
+  for (int i = 0; i < s && at; i++) {
+    at = strchr(at, '\n');
+    at = at ? at + 1 : NULL;
+  }
+  for (int i = 0; i < k && at; i++) {
+    at += strcspn(at, "\t\n");
+    at = *at == '\t' ? at + 1 : NULL;
+  }
+  if (!at) return NULL;
+  size_t len = strcspn(at, "\t\n");
+  char *one = strndup(at, len);
+  cJSON *v = len ? cJSON_Parse(one) : NULL;
+  free(one);
+  return v;
+}
+
 /* search = tpe: a trial from the startup-th on takes, before its first
  * job trains, the values the estimator chooses for each space from the
  * trials before it (a trial's objective its jobs' mean), in every job of
- * the trial. */
+ * the trial: lr and epochs set in its jobs; a space that shapes the model
+ * (tpe_labels) a category, the place of its value, and the jobs take the
+ * model compiled for the chosen places. */
 static void tpe_choose(MlprtRun *r, int64_t job) {
   const MlprtProgram *p = r->p;
   const MlprtJob *j = &r->jobs[job];
@@ -942,16 +998,35 @@ static void tpe_choose(MlprtRun *r, int64_t job) {
     y[t] = 0;
     for (int64_t f = 0; f < per; f++) y[t] += objective_of(r, &r->res[1 + t * per + f]) / (double)per;
     cJSON *set = cJSON_Parse(r->jobs[1 + t * per].settings);
-    for (int s = 0; s < ns; s++) x[s * n + t] = cJSON_GetNumberValue(cJSON_GetObjectItem(set, sp[s].path));
+    for (int s = 0; s < ns; s++) {
+      const cJSON *got = cJSON_GetObjectItem(set, sp[s].path);
+      x[s * n + t] = cJSON_GetNumberValue(got);
+      for (int k = 0; p->tpe_labels && k < sp[s].nvals; k++) {
+        cJSON *label = tpe_label(p->tpe_labels, s, k);
+        if (label && cJSON_Compare(label, got, true)) x[s * n + t] = k;
+        cJSON_Delete(label);
+      }
+    }
     cJSON_Delete(set);
   }
   char text[1024];
   size_t len = (size_t)snprintf(text, sizeof text, "{");
   double v[MLPRT_TPE_MAX_SPACES];
+  int64_t combo = 0, stride = 1;
   for (int s = 0; s < ns; s++) {
     v[s] = mlprt_tpe_suggest(&sp[s], x + s * n, y, (int)n, (uint64_t)p->tpe_seed, (uint64_t)s, (uint64_t)n);
     if (strcmp(sp[s].path, "lr") == 0) v[s] = (float)v[s]; /* as the program's own values are */
-    len += (size_t)snprintf(text + len, sizeof text - len, "%s\"%s\":%.6g", s ? "," : "", sp[s].path, v[s]);
+    cJSON *label = p->tpe_labels ? tpe_label(p->tpe_labels, s, (int)v[s]) : NULL;
+    char *shown = label ? cJSON_PrintUnformatted(label) : NULL;
+    if (shown) {
+      combo += (int64_t)v[s] * stride;
+      stride *= sp[s].nvals;
+      len += (size_t)snprintf(text + len, sizeof text - len, "%s\"%s\":%s", s ? "," : "", sp[s].path, shown);
+    } else {
+      len += (size_t)snprintf(text + len, sizeof text - len, "%s\"%s\":%.6g", s ? "," : "", sp[s].path, v[s]);
+    }
+    free(shown);
+    cJSON_Delete(label);
   }
   snprintf(text + len, sizeof text - len, "}");
   if (!r->tpe_settings) r->tpe_settings = calloc((size_t)r->njobs, sizeof *r->tpe_settings);
@@ -961,6 +1036,7 @@ static void tpe_choose(MlprtRun *r, int64_t job) {
       if (strcmp(sp[s].path, "lr") == 0) r->jobs[k].lr = v[s];
       if (strcmp(sp[s].path, "epochs") == 0) r->jobs[k].epochs = (int64_t)v[s];
     }
+    if (p->tpe_labels) r->jobs[k].model = p->tpe_models[combo];
     r->tpe_settings[k] = strdup(text);
     r->jobs[k].settings = r->tpe_settings[k];
   }
@@ -974,6 +1050,7 @@ void mlprt_run_smoke(MlprtRun *r, int64_t job) {
   JobResult *res = &r->res[job];
   if (j->smoke_subset <= 0 || j->smoke_epochs <= 0 || skipped(r, job)) return;
   if (model_of(r, job)->fit != MLPRT_FIT_NETWORK) return; /* nothing runs by epochs */
+  use_data(r, job);
   const MlprtModel *m = model_of(r, job);
   int64_t n = (int64_t)llround(j->smoke_subset * (double)r->data.n[MLPRT_TRAIN]);
   if (n < m->batch) n = m->batch < r->data.n[MLPRT_TRAIN] ? m->batch : r->data.n[MLPRT_TRAIN];
@@ -1208,6 +1285,7 @@ static void fit_direct(MlprtRun *r, int64_t job) {
 
 void mlprt_run_fit(MlprtRun *r, int64_t job) {
   if (skipped(r, job)) return;
+  use_data(r, job);
   if (model_of(r, job)->fit != MLPRT_FIT_NETWORK) {
     fit_direct(r, job);
     return;
@@ -1494,6 +1572,7 @@ static void record_trial(MlprtRun *r, int64_t job) {
   cJSON_AddNumberToObject(o, "job", (double)job);
   if (j->fold >= 0) cJSON_AddNumberToObject(o, "fold", (double)j->fold);
   if (r->p->eta > 0) cJSON_AddNumberToObject(o, "rung", (double)j->rung);
+  if (j->bracket >= 0) cJSON_AddNumberToObject(o, "bracket", (double)j->bracket);
   cJSON *set = cJSON_Parse(j->settings ? j->settings : "{}");
   cJSON_AddItemToObject(o, "settings", set ? set : cJSON_CreateObject());
   cJSON_AddNumberToObject(o, "epochs", (double)res->epochs_run);
@@ -1514,6 +1593,7 @@ static void record_trial(MlprtRun *r, int64_t job) {
 
 void mlprt_run_test(MlprtRun *r, int64_t job) {
   if (skipped(r, job)) return;
+  use_data(r, job);
   if (r->jobs[job].trial >= 0 && r->jobs[job].fold != MLPRT_FOLD_ALL) record_trial(r, job);
   const MlprtModel *m = model_of(r, job);
   JobResult *res = &r->res[job];
@@ -1680,6 +1760,7 @@ static cJSON *job_json(const MlprtRun *r, int64_t job) {
     cJSON_AddNumberToObject(n, "validation", (double)rows[1]);
   }
   if (r->p->eta > 0 && j->trial >= 0) cJSON_AddNumberToObject(o, "rung", (double)j->rung);
+  if (j->bracket >= 0) cJSON_AddNumberToObject(o, "bracket", (double)j->bracket);
   if (j->settings) cJSON_AddItemToObject(o, "settings", cJSON_Parse(j->settings));
   cJSON *hp = cJSON_AddObjectToObject(o, "hyperparameters");
   if (m->fit != MLPRT_FIT_NETWORK) {
@@ -1876,6 +1957,11 @@ static cJSON *report_json(const MlprtRun *r, int64_t best) {
 
 int mlprt_run_close(MlprtRun *r) {
   const MlprtProgram *p = r->p;
+  /* The run's data is its kept model's, and so is its cleaning record. */
+  if (r->best_job >= 0 && r->nsets > 1) {
+    use_data(r, r->best_job);
+    write_json(r, p->cleaning_report ? p->cleaning_report : "cleaning.json", r->data.cleaning);
+  }
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "pipeline", p->name);
   cJSON *spec = cJSON_AddObjectToObject(root, "spec");
@@ -1935,8 +2021,10 @@ int mlprt_run_close(MlprtRun *r) {
     cJSON_AddStringToObject(tune, "objective", objective_names[p->objective]);
     bool cv = p->nfolds > 0;
     int64_t trials = (p->njobs - 1) / (cv ? p->nfolds : 1);
+    /* successive halving, hyperband: a trial is several rungs' jobs */
     if (p->eta > 0) trials = 0;
-    for (int64_t i = 1; p->eta > 0 && i < p->njobs; i++) trials += r->jobs[i].rung == 0;
+    for (int64_t i = 1; p->eta > 0 && i < p->njobs; i++)
+      trials = r->jobs[i].trial >= trials ? r->jobs[i].trial + 1 : trials;
     cJSON_AddNumberToObject(tune, "trials", (double)trials);
     cJSON_AddNumberToObject(tune, "folds", (double)p->nfolds);
     if (fold_repeats(p) > 1) cJSON_AddNumberToObject(tune, "repeats", (double)fold_repeats(p));
@@ -1952,6 +2040,8 @@ int mlprt_run_close(MlprtRun *r) {
       for (int64_t i = 1; i < p->njobs; i++) spent += r->res[i].fit_done ? r->res[i].epochs_run : 0;
       cJSON_AddNumberToObject(tune, "trial_epochs", (double)spent);
       if (p->eta > 0) cJSON_AddNumberToObject(tune, "eta", (double)p->eta);
+      if (r->jobs[1].bracket >= 0) /* hyperband: the first trial is in the bracket of most halvings */
+        cJSON_AddNumberToObject(tune, "brackets", (double)r->jobs[1].bracket + 1);
       if (!cv && r->jobs[best].trial < 0)
         mlprt_console_line(&r->con, "winner: the spec's own settings (%s %.4f) over %lld trials\n",
                            objective_names[p->objective], objective_shown(p, r->best_objective),
@@ -2075,6 +2165,10 @@ int mlprt_run_close(MlprtRun *r) {
   if (r->sliced) mlprt_shards_free(&r->shards);
   for (int64_t m = 0; m < p->nmodels; m++) mlprt_arena_free(&r->arenas[m]);
   mlprt_prep_free(&r->data);
+  for (int k = 0; k < r->nsets; k++)
+    if (k != r->cur_set) mlprt_prep_free(&r->sets[k]);
+  free(r->sets);
+  free(r->set_clean);
   free(r->arenas);
   free(r->perm);
   free(r->confusion);

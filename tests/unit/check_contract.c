@@ -491,6 +491,7 @@ static const OpCase op_cases[] = {
     {"search.random", S_TUNE, SPACE "search = %s", "", {{0}}, "grid()", false},
     {"search.successive_halving", S_TUNE, SPACE "search = %s", "", {{0}}, "grid()", false},
     {"search.tpe", S_TUNE, SPACE "search = %s", "", {{0}}, "grid()", false},
+    {"search.hyperband", S_TUNE, SPACE "search = %s", "", {{0}}, "grid()", false},
     {"space.logrange", S_TUNE, "lr in %s", "low = 0.001, high = 0.1", {{0}}, "[0.001, 0.1]", false},
     {"deploy.prune", S_DEP, "%s", "sparsity = 0.5", {{0}}, NULL, false},
     {"deploy.monitor", S_DEP, "%s", "", {{0}}, NULL, false},

@@ -248,9 +248,12 @@ START_TEST(e2e_tuning_trials) {
 }
 END_TEST
 
-/* A seeded grid of 9 points over lr and batch, trained --tune for 27
- * epochs by SEARCH; returns the manifest, the trial lines in *lines. */
-static cJSON *tune_grid(const char *name, const char *search, int *lines) {
+/* The 9 points of lr x batch the successive halving test searches. */
+#define LR_BATCH "    lr in [0.0003, 0.003, 0.03]\n    batch in [8, 32, 64]\n"
+
+/* A seeded grid of SPACES, trained --tune for 27 epochs by SEARCH;
+ * returns the manifest, the trial lines in *lines. */
+static cJSON *tune_grid(const char *name, const char *search, const char *spaces, int *lines) {
   char file[64], exe_name[64], out[64];
   snprintf(file, sizeof file, "%s.mlp", name);
   snprintf(exe_name, sizeof exe_name, "%s.exe", name);
@@ -262,8 +265,8 @@ static cJSON *tune_grid(const char *name, const char *search, int *lines) {
       "1)\n"
       "  }\n  model {\n    dense(16, activation = relu)\n    output(activation = softmax)\n  }\n"
       "  hyperparameters {\n    optimizer = adam(lr = 0.01)\n    epochs = 27\n    seed = 7\n  }\n"
-      "  tuning {\n    search = %s\n    lr in [0.0003, 0.003, 0.03]\n    batch in [8, 32, 64]\n  }\n}\n",
-      name, root(), search);
+      "  tuning {\n    search = %s\n%s  }\n}\n",
+      name, root(), search, spaces);
   char *exe = test_path(tmp, exe_name);
   const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   test_run_ok(b);
@@ -313,8 +316,9 @@ static cJSON *tune_grid(const char *name, const char *search, int *lines) {
  * and 27 epochs) and finds the full grid's best for a third of its epochs. */
 START_TEST(e2e_successive_halving_matches_grid) {
   int grid_lines, halving_lines;
-  cJSON *grid = tune_grid("grid", "grid", &grid_lines);
-  cJSON *halving = tune_grid("halving", "successive_halving(eta = 3, min_epochs = 3)", &halving_lines);
+  cJSON *grid = tune_grid("grid", "grid", LR_BATCH, &grid_lines);
+  cJSON *halving =
+      tune_grid("halving", "successive_halving(eta = 3, min_epochs = 3)", LR_BATCH, &halving_lines);
   ck_assert_int_eq(grid_lines, 9);
   ck_assert_int_eq(halving_lines, 9 + 3 + 1);
   const cJSON *g = cJSON_GetObjectItem(grid, "tuning"), *h = cJSON_GetObjectItem(halving, "tuning");
@@ -340,7 +344,8 @@ START_TEST(e2e_successive_halving_matches_grid) {
    * AUC of the last rung. */
   int auc_lines;
   cJSON *auc = tune_grid("halving_auc",
-                         "successive_halving(eta = 3, min_epochs = 3)\n    objective = val_auc", &auc_lines);
+                         "successive_halving(eta = 3, min_epochs = 3)\n    objective = val_auc", LR_BATCH,
+                         &auc_lines);
   const cJSON *a = cJSON_GetObjectItem(auc, "tuning");
   ck_assert_str_eq(cJSON_GetObjectItem(a, "objective")->valuestring, "val_auc");
   char *dir = test_path(tmp, "halving_auc.run"), *path = test_path(dir, "trials.jsonl");
@@ -367,6 +372,65 @@ START_TEST(e2e_successive_halving_matches_grid) {
   free(hs);
   cJSON_Delete(grid);
   cJSON_Delete(halving);
+}
+END_TEST
+
+/* Hyperband over a grid of 48 points (27 epochs each): four brackets of
+ * successive halving, from 27 trials on 1 epoch to 4 on 27, taking the
+ * points in a seeded order (every point once before any again), find the
+ * full grid's best for a third of its epochs; trials.jsonl records each
+ * trial's bracket and rung. */
+START_TEST(e2e_hyperband_matches_grid) {
+  const char *spaces = "    lr in [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03]\n    batch in [8, 16, 32, 64]\n"
+                       "    model.dense.units in [4, 16]\n";
+  int grid_lines, band_lines;
+  cJSON *grid = tune_grid("grid48", "grid", spaces, &grid_lines);
+  cJSON *band = tune_grid("band", "hyperband(eta = 3, min_epochs = 1, seed = 4)", spaces, &band_lines);
+  ck_assert_int_eq(grid_lines, 48);
+  const cJSON *g = cJSON_GetObjectItem(grid, "tuning"), *h = cJSON_GetObjectItem(band, "tuning");
+  char *gs = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "best_settings"));
+  char *hs = cJSON_PrintUnformatted(cJSON_GetObjectItem(h, "best_settings"));
+  ck_assert_str_eq(gs, hs);
+  double ge = cJSON_GetObjectItem(g, "trial_epochs")->valuedouble;
+  double he = cJSON_GetObjectItem(h, "trial_epochs")->valuedouble;
+  ck_assert_double_eq(ge, 48 * 27);
+  ck_assert_msg(he <= 0.4 * ge, "hyperband trained %g epochs, the grid %g", he, ge);
+  ck_assert_int_eq(cJSON_GetObjectItem(h, "brackets")->valueint, 4);
+  ck_assert_int_eq(cJSON_GetObjectItem(h, "trials")->valueint, 27 + 12 + 6 + 4);
+  char *dir = test_path(tmp, "band.run"), *path = test_path(dir, "trials.jsonl");
+  char *text = test_read_file(path, NULL);
+  int per[4][4] = {{0}}, points = 0;
+  char *first[48];
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *t = cJSON_Parse(line);
+    int b = cJSON_GetObjectItem(t, "bracket")->valueint, rg = cJSON_GetObjectItem(t, "rung")->valueint;
+    ck_assert(b >= 0 && b < 4 && rg >= 3 - b && rg < 4);
+    per[b][rg]++;
+    /* rung k trains 3^k epochs */
+    static const int epochs[] = {1, 3, 9, 27};
+    ck_assert_int_eq(cJSON_GetObjectItem(t, "epochs")->valueint, epochs[rg]);
+    /* the points of the first rung of each bracket: the grid's, each once but the last */
+    char *set = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "settings"));
+    bool again = false;
+    for (int k = 0; k < points; k++) again |= strcmp(first[k], set) == 0;
+    if (rg == 3 - b && !again) first[points++] = set;
+    else free(set);
+    ck_assert(!again || rg > 3 - b || (b == 0 && cJSON_GetObjectItem(t, "trial")->valueint == 48));
+    cJSON_Delete(t);
+  }
+  /* each rung keeps the best third of the one below in its bracket */
+  static const int want[4][4] = {{0, 0, 0, 4}, {0, 0, 6, 2}, {0, 12, 4, 1}, {27, 9, 3, 1}};
+  for (int b = 0; b < 4; b++)
+    for (int rg = 0; rg < 4; rg++) ck_assert_int_eq(per[b][rg], want[b][rg]);
+  ck_assert_int_eq(points, 48);
+  for (int k = 0; k < points; k++) free(first[k]);
+  free(text);
+  free(path);
+  free(dir);
+  free(gs);
+  free(hs);
+  cJSON_Delete(grid);
+  cJSON_Delete(band);
 }
 END_TEST
 
@@ -439,6 +503,234 @@ START_TEST(e2e_search_any_setting) {
   free(pred);
   free(exe);
   free(spec);
+}
+END_TEST
+
+/* A space over a value that shapes the model: the spec of the repeat
+ * count REPEAT (a number, or "%s" for the searched space written after
+ * it). */
+static char *repeat_spec(const char *name, const char *repeat, const char *tuning) {
+  char file[64];
+  snprintf(file, sizeof file, "%s.mlp", name);
+  return write_spec(
+      file,
+      "pipeline %s {\n  data {\n    source = csv(\"%s/examples/data/iris.csv\")\n    target = species\n"
+      "    clean {\n      standardize(numeric)\n    }\n"
+      "    split(validation = 0.3, stratify = true, seed = 1)\n"
+      "  }\n  model {\n    dense(6, activation = tanh, repeat = %s)\n    output(activation = softmax)\n  }\n"
+      "  hyperparameters {\n    optimizer = adam(lr = 0.02)\n    epochs = 12\n    seed = 3\n  }\n%s}\n",
+      name, root(), repeat, tuning);
+}
+
+/* The number of repeated layers is a search dimension: each trial's model
+ * has its count of dense layers, the table and trials.jsonl show it, and
+ * the winner's weights and predictor are exactly those of the spec with
+ * the winning count written in. */
+START_TEST(e2e_search_repeat_count) {
+  char *spec = repeat_spec("repeat", "1", "  tuning {\n    model.dense.repeat in [2, 3, 4]\n  }\n");
+  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  TestRun r = test_run(e, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *ir = cJSON_Parse(r.out);
+  test_run_free(&r);
+  const cJSON *job;
+  int trials = 0;
+  cJSON_ArrayForEach(job, cJSON_GetObjectItem(ir, "jobs")) {
+    const cJSON *set = cJSON_GetObjectItem(job, "settings");
+    int want = set ? cJSON_GetObjectItem(set, "model.dense.repeat")->valueint : 1;
+    trials += want > 1;
+    /* the repeated layers and the output */
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ir_model(ir, job), "layers")), want + 1);
+  }
+  ck_assert_int_eq(trials, 3);
+  cJSON_Delete(ir);
+  char *exe = test_path(tmp, "repeat.exe"), *run = test_path(tmp, "repeat.run");
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
+  r = test_run(fit, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(strstr(r.out, "model.dense.repeat"), "no repeat column:\n%s", r.out);
+  test_run_free(&r);
+  char *path = test_path(run, "manifest.json"), *text = test_read_file(path, NULL);
+  cJSON *m = cJSON_Parse(text);
+  const cJSON *best = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "tuning"), "best_settings");
+  ck_assert_msg(best, "the spec's own count won: the search shows nothing");
+  int won = cJSON_GetObjectItem(best, "model.dense.repeat")->valueint;
+  char count[16];
+  snprintf(count, sizeof count, "%d", won);
+  char *plain = repeat_spec("repeat_plain", count, "");
+  char *pexe = test_path(tmp, "repeat_plain.exe");
+  const char *pb[] = {test_mlpc(), "build", plain, "-o", pexe, NULL};
+  test_run_ok(pb);
+  cJSON *p = train(pexe, "repeat_plain.run", NULL);
+  ck_assert_str_eq(artifact(m, "weights.bin"), artifact(p, "weights.bin"));
+  /* the predictors of both runs answer the test rows alike */
+  char *prun = test_path(tmp, "repeat_plain.run"), *pred = test_path(tmp, "repeat.pred"),
+       *ppred = test_path(tmp, "repeat_plain.pred"), *rows = test_path(prun, "test_rows.csv");
+  const char *x1[] = {test_mlpc(), "export", run, "-o", pred, NULL}, *x2[] = {test_mlpc(), "export", prun,
+                                                                             "-o", ppred, NULL};
+  test_run_ok(x1);
+  test_run_ok(x2);
+  const char *a1[] = {pred, rows, NULL}, *a2[] = {ppred, rows, NULL};
+  TestRun o1 = test_run(a1, NULL), o2 = test_run(a2, NULL);
+  ck_assert_msg(o1.status == 0 && o2.status == 0, "%s%s", o1.err, o2.err);
+  ck_assert_int_gt((int)strlen(o1.out), 100);
+  ck_assert_str_eq(o1.out, o2.out);
+  test_run_free(&o1);
+  test_run_free(&o2);
+  free(rows);
+  free(ppred);
+  free(pred);
+  free(prun);
+  cJSON_Delete(p);
+  free(pexe);
+  free(plain);
+  cJSON_Delete(m);
+  free(text);
+  free(path);
+  free(run);
+  free(exe);
+  free(spec);
+}
+END_TEST
+
+/* Diabetes with holes: bmi missing on every 7th row, s5 on every 11th;
+ * returns the file's path. */
+static char *diabetes_with_holes(void) {
+  char *src = test_path(root(), "examples/data/diabetes.csv"), *text = test_read_file(src, NULL);
+  ck_assert_ptr_nonnull(text);
+  char *path = test_path(tmp, "diabetes_na.csv");
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  int row = -1;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), row++) {
+    int field = 0;
+    for (const char *c = line; *c; c++) {
+      if (*c == ',') field++;
+      bool hole = row >= 0 && ((field == 2 && row % 7 == 0) || (field == 8 && row % 11 == 0));
+      if (*c == ',' || !hole) fputc(*c, f);
+    }
+    fputc('\n', f);
+  }
+  fclose(f);
+  free(text);
+  free(src);
+  return path;
+}
+
+/* The spec over DATA with the cleaning chain's strategy and threshold, and TUNING after it. */
+static char *cleaning_spec(const char *name, const char *data, const char *strategy, const char *threshold,
+                           const char *tuning) {
+  char file[64];
+  snprintf(file, sizeof file, "%s.mlp", name);
+  return write_spec(
+      file,
+      "pipeline %s {\n  data {\n    source = csv(\"%s\")\n    target = progression\n    clean {\n"
+      "      impute(strategy = %s)\n      clip_outliers(threshold = %s)\n      standardize(numeric)\n    }\n"
+      "    split(validation = 0.3, seed = 1)\n  }\n  model {\n    dense(8, activation = tanh)\n    output()\n"
+      "  }\n  hyperparameters {\n    optimizer = adam(lr = 0.02)\n    epochs = 30\n    seed = 3\n  }\n%s}\n",
+      name, data, strategy, threshold, tuning);
+}
+
+/* Cleaning choices are search dimensions: each trial's model reads the
+ * data its cleaning values make (the plan shows each chain), the table and
+ * trials.jsonl show the values, and the winner's weights, cleaning record
+ * and predictor are exactly those of the spec with the winning values
+ * written in. */
+START_TEST(e2e_search_cleaning_choices) {
+  char *data = diabetes_with_holes();
+  char *spec = cleaning_spec("cleans", data, "mean", "3",
+                             "  tuning {\n    data.clean.impute.strategy in [median, mode]\n"
+                             "    data.clean.clip_outliers.threshold in [1.5, 2]\n  }\n");
+  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  TestRun r = test_run(e, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *ir = cJSON_Parse(r.out);
+  test_run_free(&r);
+  const cJSON *job;
+  int trials = 0;
+  cJSON_ArrayForEach(job, cJSON_GetObjectItem(ir, "jobs")) {
+    if (cJSON_GetObjectItem(job, "trial")->valueint < 0) continue;
+    trials++;
+    const cJSON *set = cJSON_GetObjectItem(job, "settings");
+    const cJSON *clean = cJSON_GetObjectItem(ir_model(ir, job), "clean");
+    ck_assert_int_eq(cJSON_GetArraySize(clean), 3);
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(clean, 0), "method")->valuestring,
+                     cJSON_GetObjectItem(set, "data.clean.impute.strategy")->valuestring);
+    double threshold = cJSON_GetObjectItem(set, "data.clean.clip_outliers.threshold")->valuedouble;
+    const cJSON *clip = cJSON_GetArrayItem(clean, 1);
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(clip, "param")->valuedouble, threshold, 1e-9);
+  }
+  ck_assert_int_eq(trials, 4);
+  cJSON_Delete(ir);
+  char *exe = test_path(tmp, "cleans.exe"), *run = test_path(tmp, "cleans.run");
+  const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(b);
+  const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
+  r = test_run(fit, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(strstr(r.out, "data.clean.impute.strategy") && strstr(r.out, " mode "),
+                "no cleaning column:\n%s", r.out);
+  test_run_free(&r);
+  char *path = test_path(run, "manifest.json"), *text = test_read_file(path, NULL);
+  cJSON *m = cJSON_Parse(text);
+  const cJSON *best = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "tuning"), "best_settings");
+  ck_assert_msg(best, "the spec's own chain won: the search shows nothing");
+  /* the trials differ: the values reach the data */
+  cJSON *lines = cJSON_CreateArray();
+  char *tpath = test_path(run, "trials.jsonl"), *ttext = test_read_file(tpath, NULL);
+  double lo = INFINITY, hi = -INFINITY;
+  for (char *line = strtok(ttext, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *t = cJSON_Parse(line);
+    double v = cJSON_GetObjectItem(t, "val_loss")->valuedouble;
+    lo = v < lo ? v : lo, hi = v > hi ? v : hi;
+    ck_assert(cJSON_GetObjectItem(cJSON_GetObjectItem(t, "settings"), "data.clean.impute.strategy"));
+    cJSON_AddItemToArray(lines, t);
+  }
+  ck_assert_int_eq(cJSON_GetArraySize(lines), 4);
+  ck_assert_msg(hi > lo, "every cleaning choice scored %g", lo);
+  char threshold[32];
+  snprintf(threshold, sizeof threshold, "%g",
+           cJSON_GetObjectItem(best, "data.clean.clip_outliers.threshold")->valuedouble);
+  const char *strategy = cJSON_GetObjectItem(best, "data.clean.impute.strategy")->valuestring;
+  char *plain = cleaning_spec("cleans_plain", data, strategy, threshold, "");
+  char *pexe = test_path(tmp, "cleans_plain.exe");
+  const char *pb[] = {test_mlpc(), "build", plain, "-o", pexe, NULL};
+  test_run_ok(pb);
+  cJSON *p = train(pexe, "cleans_plain.run", NULL);
+  ck_assert_str_eq(artifact(m, "weights.bin"), artifact(p, "weights.bin"));
+  ck_assert_str_eq(artifact(m, "cleaning.json"), artifact(p, "cleaning.json"));
+  char *prun = test_path(tmp, "cleans_plain.run"), *pred = test_path(tmp, "cleans.pred"),
+       *ppred = test_path(tmp, "cleans_plain.pred"), *rows = test_path(prun, "test_rows.csv");
+  const char *x1[] = {test_mlpc(), "export", run, "-o", pred, NULL}, *x2[] = {test_mlpc(), "export", prun,
+                                                                             "-o", ppred, NULL};
+  test_run_ok(x1);
+  test_run_ok(x2);
+  const char *a1[] = {pred, rows, NULL}, *a2[] = {ppred, rows, NULL};
+  TestRun o1 = test_run(a1, NULL), o2 = test_run(a2, NULL);
+  ck_assert_msg(o1.status == 0 && o2.status == 0, "%s%s", o1.err, o2.err);
+  ck_assert_int_gt((int)strlen(o1.out), 100);
+  ck_assert_str_eq(o1.out, o2.out);
+  test_run_free(&o1);
+  test_run_free(&o2);
+  free(rows);
+  free(ppred);
+  free(pred);
+  free(prun);
+  cJSON_Delete(p);
+  free(pexe);
+  free(plain);
+  free(ttext);
+  free(tpath);
+  cJSON_Delete(lines);
+  cJSON_Delete(m);
+  free(text);
+  free(path);
+  free(run);
+  free(exe);
+  free(spec);
+  free(data);
 }
 END_TEST
 
@@ -1378,7 +1670,10 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, e2e_limits_and_unbuilt_settings);
   tcase_add_test(tc, e2e_tuning_trials);
   tcase_add_test(tc, e2e_successive_halving_matches_grid);
+  tcase_add_test(tc, e2e_hyperband_matches_grid);
   tcase_add_test(tc, e2e_search_any_setting);
+  tcase_add_test(tc, e2e_search_repeat_count);
+  tcase_add_test(tc, e2e_search_cleaning_choices);
   tcase_add_test(tc, e2e_data_folds_cross_validate);
   tcase_add_test(tc, e2e_folds_grouped_and_time);
   tcase_add_test(tc, e2e_folds_repeated);

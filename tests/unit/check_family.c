@@ -302,10 +302,130 @@ START_TEST(tpe_beats_random_reproducibly) {
   cJSON_Delete(again);
   cJSON_Delete(tpe);
   cJSON_Delete(rnd);
-  /* what the program cannot set as it runs is refused at its space */
+  /* what the program cannot set as it runs, nor compile a model for, is refused at its space */
   test_expect_refused(dir, "iris", "dense(16)\n    output()",
-                      "  tuning {\n    search = tpe()\n    batch in [8, 16]\n  }\n",
+                      "  tuning {\n    search = tpe()\n    optimizer.beta1 in [0.8, 0.9]\n  }\n",
                       "tpe chooses a trial's values as the program runs");
+  test_expect_refused(dir, "iris", "dense(16)\n    dropout()\n    output()",
+                      "  tuning {\n    search = tpe()\n    model.dropout.rate in 0.1 .. 0.5\n  }\n",
+                      "tpe compiles a model for each value of 'model.dropout.rate'");
+  free(dir);
+}
+END_TEST
+
+/* The IR model a manifest's job trained: its layers' ops and widths, and dropout rates, as text. */
+static char *job_layers(const cJSON *ir, const cJSON *job) {
+  int model = (int)test_json_num(job, "model", NULL, NULL);
+  const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(ir, "models"), model);
+  char *text = calloc(1, 1024);
+  size_t n = 0;
+  const cJSON *l;
+  cJSON_ArrayForEach(l, cJSON_GetObjectItem(m, "layers")) {
+    n += (size_t)snprintf(text + n, 1024 - n, "%s %d %s %g; ", cJSON_GetObjectItem(l, "op")->valuestring,
+                          cJSON_GetArrayItem(cJSON_GetObjectItem(l, "out_shape"), 1)->valueint,
+                          cJSON_GetObjectItem(l, "activation")->valuestring,
+                          cJSON_GetObjectItem(l, "rate")->valuedouble);
+  }
+  n += (size_t)snprintf(text + n, 1024 - n, "batch %d", (int)test_json_num(m, "batch", NULL, NULL));
+  return text;
+}
+
+/* The manifest of a run of iris with the tuned spec's settings `set` written in (dir/NAME.run). */
+static cJSON *written_in(const char *dir, const char *name, const cJSON *set) {
+  char model[256], extra[256], file[64];
+  snprintf(model, sizeof model, "dense(%d, activation = %s)\n    dropout(%g)\n    output()",
+           cJSON_GetObjectItem(set, "model.dense.units")->valueint,
+           cJSON_GetObjectItem(set, "model.dense.activation")->valuestring,
+           cJSON_GetObjectItem(set, "model.dropout.rate")->valuedouble);
+  snprintf(extra, sizeof extra,
+           "  hyperparameters { optimizer = adam(lr = 0.02)  epochs = 15  seed = 5  batch = %d }\n",
+           cJSON_GetObjectItem(set, "batch")->valueint);
+  char *spec = test_example_spec(dir, "iris", name, model, extra);
+  snprintf(file, sizeof file, "%s.run", name);
+  char *run = test_path(dir, file);
+  TestRun r = tune(spec, run);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  cJSON *man = test_read_json(run, "manifest.json");
+  free(run);
+  free(spec);
+  return man;
+}
+
+/* search = tpe over what shapes the model (layer widths, an activation,
+ * a dropout rate, the batch): the program compiles a model for each
+ * combination, the estimator chooses a combination for every trial after
+ * the startup ones, and the trial trains the model of its values: its
+ * layers are those of the spec with the values written in, and so are the
+ * last (chosen) trial's and the winner's trainings, to the bit. A second
+ * run chooses alike. */
+START_TEST(tpe_searches_what_shapes_the_model) {
+  char *dir = test_tmpdir();
+  const char *tuning = "  hyperparameters { optimizer = adam(lr = 0.02)  epochs = 15  seed = 5 }\n"
+                       "  tuning {\n    search = tpe(trials = 10, seed = 3, startup = 3)\n"
+                       "    model.dense.units in [4, 8, 16]\n    model.dense.activation in [relu, tanh]\n"
+                       "    model.dropout.rate in [0, 0.3]\n    batch in [16, 32]\n  }\n";
+  const char *model = "dense(8)\n    dropout(0.1)\n    output()";
+  char *spec = test_example_spec(dir, "iris", "shape", model, tuning);
+  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  TestRun r = test_run(e, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *ir = cJSON_Parse(r.out);
+  test_run_free(&r);
+  /* a model for each of the 3 x 2 x 2 x 2 combinations */
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(ir, "tpe"), "models")), 24);
+  char *run = test_path(dir, "shape.run"), *again = test_path(dir, "again.run");
+  r = tune(spec, run);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  r = tune(spec, again);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  test_run_free(&r);
+  cJSON *trials = read_trials(run), *twice = read_trials(again), *man = test_read_json(run, "manifest.json");
+  ck_assert_int_eq(cJSON_GetArraySize(trials), 10);
+  for (int t = 0; t < 10; t++) {
+    char *a = trial_text(cJSON_GetArrayItem(trials, t)), *b = trial_text(cJSON_GetArrayItem(twice, t));
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+  }
+  /* each trial's job trained the layers its settings say */
+  const cJSON *job;
+  cJSON_ArrayForEach(job, cJSON_GetObjectItem(man, "jobs")) {
+    const cJSON *set = cJSON_GetObjectItem(job, "settings");
+    if (!set) continue;
+    char want[256], *got = job_layers(ir, job);
+    snprintf(want, sizeof want, "dense %d %s 0; dropout %d linear %g; dense 3 softmax 0; batch %d",
+             cJSON_GetObjectItem(set, "model.dense.units")->valueint,
+             cJSON_GetObjectItem(set, "model.dense.activation")->valuestring,
+             cJSON_GetObjectItem(set, "model.dense.units")->valueint,
+             cJSON_GetObjectItem(set, "model.dropout.rate")->valuedouble,
+             cJSON_GetObjectItem(set, "batch")->valueint);
+    ck_assert_str_eq(got, want);
+    free(got);
+  }
+  /* the last trial, chosen by the estimator, trained as the spec with its values written in does */
+  const cJSON *last = cJSON_GetArrayItem(trials, 9);
+  cJSON *lman = written_in(dir, "last", cJSON_GetObjectItem(last, "settings"));
+  const cJSON *own = cJSON_GetArrayItem(cJSON_GetObjectItem(lman, "jobs"), 0);
+  ck_assert_double_eq(test_json_num(own, "metrics", "validation", "loss"),
+                      test_json_num(last, "val_loss", NULL, NULL));
+  cJSON_Delete(lman);
+  /* and the winner's weights are that spec's */
+  const cJSON *best = cJSON_GetObjectItem(cJSON_GetObjectItem(man, "tuning"), "best_settings");
+  ck_assert_msg(best, "the spec's own settings won");
+  cJSON *pman = written_in(dir, "plain", best);
+  const cJSON *wa = cJSON_GetObjectItem(cJSON_GetObjectItem(man, "artifacts"), "weights.bin");
+  const cJSON *wb = cJSON_GetObjectItem(cJSON_GetObjectItem(pman, "artifacts"), "weights.bin");
+  ck_assert_str_eq(wa->valuestring, wb->valuestring);
+  cJSON_Delete(pman);
+  cJSON_Delete(man);
+  cJSON_Delete(twice);
+  cJSON_Delete(trials);
+  cJSON_Delete(ir);
+  free(again);
+  free(run);
+  free(spec);
   free(dir);
 }
 END_TEST
@@ -392,6 +512,7 @@ Suite *family_suite(void) {
   tcase_add_test(tc, family_with_folds);
   tcase_add_test(tc, family_refit_without_folds);
   tcase_add_test(tc, tpe_beats_random_reproducibly);
+  tcase_add_test(tc, tpe_searches_what_shapes_the_model);
   tcase_add_test(tc, family_errors_at_their_spans);
   suite_add_tcase(s, tc);
   return s;

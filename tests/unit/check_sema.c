@@ -331,6 +331,9 @@ static const RuleCase rules[] = {
      1},
     {"model { dense(4) output() } tuning { lr in logrange(1e-4, 1e-1) }", "",
      0}, /* grid of a logrange is finite */
+    {"model { dense(4) output() } tuning { search = tpe() lr in 0.001 .. 0.1 }", "", 0}, /* tpe draws */
+    {"model { dense(4) output() } tuning { search = hyperband() lr in 0.001 .. 0.1 }",
+     "hyperband search cannot enumerate the continuous range of 'lr'", 1},
     {"model { dense(4) output() } hyperparameters { lr = 0.1 optimizer = adam(lr = 0.01) }",
      "'lr' is also given to 'adam'; the optimizer's lr = 0.01 wins", 0},
     {"model { dense(4) output() } hyperparameters { loss = cross_entropy }", "", 0},
@@ -384,6 +387,20 @@ static const RuleCase rules[] = {
      "'high' must be greater than 'low' (1)", 1},
     {"!pipeline p {\n  data { source = csv(\"a.csv\") target = [y] }\n" MODEL "}\n",
      "'target' expects a column name, got a list", 1},
+    /* paths into the cleaning chain */
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean { impute() } }\n" MODEL
+     "  tuning { data.clean.impute.strategy in [mean, median]\n"
+     "    data.clean.impute.indicator in [true, false] }\n}\n",
+     "", 0},
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean { impute() } }\n" MODEL
+     "  tuning { data.clean.clip_outliers.threshold in [2, 3] }\n}\n",
+     "the cleaning chain has no 'clip_outliers'", 1},
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean { impute() impute() } }\n" MODEL
+     "  tuning { data.clean.impute.strategy in [mean, median] }\n}\n",
+     "the cleaning chain has 2 'impute': say which, data.clean.impute[0] to data.clean.impute[1]", 1},
+    {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean { impute() } }\n" MODEL
+     "  tuning { data.clean.impute.strategy in [mean, sideways] }\n}\n",
+     "sideways", 1},
     {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y  folds = 1 }\n" MODEL "}\n",
      "'folds' must be in [2, 1000], got 1", 1},
     {"!pipeline p {\n  data { source = csv(\"a.csv\") target = y clean = 3 }\n" MODEL "}\n",
