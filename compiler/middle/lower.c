@@ -859,7 +859,9 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
                                 .source_schema = d->clean[i].source_schema,
                                 .source_na = d->clean[i].source_na,
                                 .source_delim = d->clean[i].source_delim,
-                                .source_no_header = d->clean[i].source_no_header};
+                                .source_no_header = d->clean[i].source_no_header,
+                                .source_on = d->clean[i].source_on,
+                                .source_by = d->clean[i].source_by};
   return steps;
 }
 

@@ -396,8 +396,7 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
                            .schema = st->source_schema};
     MlprtTable other;
     mlprt_table_init(&other);
-    rc = mlprt_format_sql(src.format) ? mlprt_sql_load(&src, &other, NULL, e)
-                                      : mlprt_load_described(&src, &other, e);
+    rc = mlprt_source_load(&src, &other, e);
     MlprtAsofParams ap = {.on = sel.names[0], /* on is required: one name */
                           .by = st->by,
                           .tolerance = st->param,
