@@ -400,7 +400,9 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
     MlprtAsofParams ap = {.on = sel.names[0], /* on is required: one name */
                           .by = st->by,
                           .tolerance = st->param,
-                          .unmatched = (MlprtUnmatched)st->method};
+                          .unmatched = (MlprtUnmatched)st->method,
+                          .right_on = st->source_on,
+                          .right_by = st->source_by};
     if (rc == 0) rc = mlprt_ts_asof(t, &other, &ap, log, e);
     mlprt_table_free(&other);
     break;

@@ -362,6 +362,41 @@ START_TEST(sql_align_joins_an_sqlite_query) {
   free(pred);
   free(run);
   free(spec);
+  /* the keys named otherwise in the query: left_on/right_on, left_by/right_by join as on and by did */
+  snprintf(clean, sizeof clean,
+           "      align(sqlite(\"%s\", query = \"SELECT d AS day, sym AS symbol, rate FROM rates\"),\n"
+           "            left_on = date, right_on = day, left_by = sym, right_by = symbol, tolerance = \"10d\")\n"
+           "      impute(columns = [rate])\n      drop_columns([date, sym])",
+           db);
+  spec = align_spec(clean);
+  run = test_train(spec, dir, "named");
+  rec = test_read_json(run, "cleaning.json");
+  step = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "cleaning"), "steps"), 0);
+  const cJSON *rate = cJSON_GetArrayItem(cJSON_GetObjectItem(step, "columns"), 0);
+  ck_assert_str_eq(cJSON_GetObjectItem(rate, "column")->valuestring, "rate");
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(step, "columns")), 1); /* day, symbol: keys */
+  ck_assert_int_gt((int64_t)cJSON_GetObjectItem(rate, "unmatched")->valuedouble, 0);
+  cJSON_Delete(rec);
+  pred = test_path(dir, "named.pred");
+  test_predictor_as_trained(run, pred, 1, "align with keys named otherwise");
+  free(pred);
+  free(run);
+  free(spec);
+  /* a key named both ways, or one side only: an error at the parameter */
+  static const char *const twice[] = {"on = date, right_on = day", "on = date, left_by = sym"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(clean, sizeof clean, "      align(sqlite(\"%s\", query = \"SELECT d AS day, sym, rate FROM rates\"), %s)",
+             db, twice[i]);
+    spec = align_spec(clean);
+    const char *argv[] = {test_mlpc(), "build", "--emit-ir", spec, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, "align.mlp:6:") && strstr(r.err, i ? "name the group key once: by = COL"
+                                                                  : "name the time key once: on = COL"),
+                  "%s", r.err);
+    test_run_free(&r);
+    free(spec);
+  }
   free(db);
 }
 END_TEST
