@@ -549,6 +549,7 @@ static void setup(void) {
   }
   train("examples/grunfeld.mlp", "grunfeld");
   train("examples/seattle_window.mlp", "seattle_window");
+  train("examples/macro_sunspots.mlp", "macro_sunspots");
   const char *root = getenv("PWD");
   char text[4096];
   snprintf(text, sizeof text, strict_spec, root ? root : ".");
@@ -684,10 +685,12 @@ START_TEST(export_series_stream_answers_as_training) {
   char *dated = test_path(tmp, "dated.csv");
   check_stream("lagged", dated);
   free(dated);
+  /* the quarters joined to the sunspots of their year (held by the predictor), lagged a year */
+  check_stream("macro_sunspots", "/usr/lib/python3/dist-packages/statsmodels/datasets/macrodata/macrodata.csv");
 }
 END_TEST
 
-/* An ONNX export refuses the date and series steps the model reads. */
+/* An ONNX export refuses the date, series and align steps the model reads. */
 START_TEST(export_refuses_lags_and_onnx_dates) {
   char *run = test_path(tmp, "grunfeld.run"), *onnx = test_path(tmp, "grunfeld.onnx");
   const char *argv[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
@@ -705,6 +708,16 @@ START_TEST(export_refuses_lags_and_onnx_dates) {
   ck_assert_msg(strstr(r.err, "cleaning step parse_dates of column 'day', which the model reads"), "%s",
                 r.err);
   test_run_free(&r);
+  /* a column align joined, which the model reads (lagged): refused, naming the step and the column */
+  char *run3 = test_path(tmp, "macro_sunspots.run"), *onnx3 = test_path(tmp, "macro_sunspots.onnx");
+  const char *argv4[] = {test_mlpc(), "export", run3, "--onnx", onnx3, NULL};
+  r = test_run(argv4, NULL);
+  ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+  ck_assert_msg(strstr(r.err, "cleaning step 1 (align), which joins column 'SUNACTIVITY' from another source"),
+                "%s", r.err);
+  test_run_free(&r);
+  free(run3);
+  free(onnx3);
   /* dates and conversions no feature reads do not stop an ONNX export */
   char *run2 = test_path(tmp, "undated.run"), *onnx2 = test_path(tmp, "undated.onnx");
   const char *argv3[] = {test_mlpc(), "export", run2, "--onnx", onnx2, NULL};
