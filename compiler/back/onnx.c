@@ -677,6 +677,11 @@ static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char 
   uint8_t *live = mlp_arena_alloc(g->a, ns);
   mlprt_pred_plan_live(plan, live);
   if (refuse_asof(plan, live, err, n) != 0) return -1;
+  for (int64_t si = 0; si < plan->nsteps; si++)
+    if (plan->steps[si].op == MLPRT_PSTEP_RESAMPLE)
+      return mlp_failf(err, n, "ONNX export cannot express the cleaning step resample, which makes the rows "
+                               "anew on a time grid from a stream of rows; export the compiled predictor "
+                               "instead");
   for (int64_t i = 0; i < plan->ninputs; i++) {
     int64_t t = plan->inputs[i].type;
     if (!live[i]) {

@@ -170,6 +170,14 @@ enum {
    * missing. A row with no match gets missing values, and is rejected
    * under MLPRT_UNMATCHED_DROP (training dropped it) */
   MLPRT_PSTEP_ASOF,
+  /* resample, the program's first step: nothing for a row; the predictor
+   * puts the raw rows on the grid before the program runs (resample.c):
+   * src the time input, n the grid step in seconds, a the group key's
+   * input (-1: one series), b = 8 * MlprtGapFill + MlprtAgg; dst the
+   * target's input when a later step reads its history (a raw row whose
+   * target is given and missing is left out, as training dropped such rows
+   * before resampling), else src */
+  MLPRT_PSTEP_RESAMPLE,
   MLPRT_PSTEP_NOPS
 };
 

@@ -55,6 +55,8 @@ static int fail(Builder *b, const char *fmt, ...) {
   return -1;
 }
 
+static int step_columns(const Builder *b, const MlprtCleanStep *st, int **out);
+
 static int add_col(Builder *b, const char *name, size_t len, int type, bool slotted) {
   if (b->n == b->cap) {
     b->cap = b->cap ? 2 * b->cap : 16;
@@ -302,8 +304,6 @@ static int vectorize(Builder *b, const MlprtFit *f) {
   }
   return 0;
 }
-
-static int step_columns(const Builder *b, const MlprtCleanStep *st, int **out);
 
 /* One row of an align step's other source, for sorting its lines. */
 typedef struct {
@@ -586,6 +586,39 @@ static int series_columns(Builder *b, const MlprtCleanStep *st) {
   return 0;
 }
 
+/* resample: the predictor puts the raw rows on the grid before the
+ * program runs (a RESAMPLE step first, resample.c), so only sort_by may
+ * come before it; a mean or a linear fill makes its int columns float. */
+static int resample_step(Builder *b, const MlprtPredSource *src, int64_t i) {
+  const MlprtCleanStep *st = &src->clean[i];
+  for (int64_t k = 0; k < i; k++)
+    if (src->clean[k].op != MLPRT_CLEAN_SORT_BY)
+      return fail(b, "cleaning step %lld (resample): a predictor puts the raw rows on the grid as they come, "
+                     "so only sort_by may come before resample, not %s (step %lld)",
+                  (long long)i + 1, mlprt_clean_op_name(src->clean[k].op), (long long)k + 1);
+  if (st->method == MLPRT_GAP_LINEAR)
+    return fail(b, "cleaning step %lld (resample): fill = linear reads the next observed value of each "
+                   "column, which a stream may bring any number of rows later; a predictor serves fill = "
+                   "ffill, zero or null", (long long)i + 1);
+  int *idx, n = step_columns(b, st, &idx);
+  int on = n == 1 ? idx[0] : -1;
+  free(idx);
+  bool traced = st->ncols && st->by_idx >= 0 && st->by_idx < b->n;
+  int key = !st->by ? -1 : traced ? (int)st->by_idx : find_col(b, st->by);
+  if (on < 0 || b->cols[on].type != MLPRT_COL_DATETIME || (st->by && key < 0))
+    return fail(b, "cleaning step %lld (resample): its time or group column is not a loaded column",
+                (long long)i + 1);
+  for (int c = 0; c < b->n && st->offset == MLPRT_AGG_MEAN; c++)
+    if (c != key && b->cols[c].type == MLPRT_COL_INT) b->cols[c].type = MLPRT_COL_FLOAT;
+  int64_t target = b->cols[on].slot; /* the target's input when a row brings it, else the time's */
+  for (int c = 0; c < b->n; c++)
+    if (b->cols[c].target && b->cols[c].slot >= 0) target = b->cols[c].slot;
+  emit(b, (MlprtPredStep){MLPRT_PSTEP_RESAMPLE, b->cols[on].slot, target, (int64_t)st->param,
+                          key >= 0 ? (double)b->cols[key].slot : -1, (double)(st->method * 8 + st->offset),
+                          NULL});
+  return 0;
+}
+
 /* Ops whose every application leaves a fit in the cleaning record. */
 static bool fitted_op(int64_t op) {
   switch (op) {
@@ -625,10 +658,10 @@ static int replay(Builder *b, const MlprtPredSource *src) {
       continue;
     }
     if (st->op == MLPRT_CLEAN_SORT_BY) continue; /* rows are answered in the order they come */
-    if (st->op == MLPRT_CLEAN_RESAMPLE)
-      return fail(b, "cleaning step %lld (resample) makes the rows anew on a time grid; a predictor answers "
-                     "the rows it is given, so it cannot serve this pipeline yet",
-                  (long long)i + 1);
+    if (st->op == MLPRT_CLEAN_RESAMPLE) {
+      if (resample_step(b, src, i) != 0) return -1;
+      continue;
+    }
     if (st->op == MLPRT_CLEAN_COERCE || st->op == MLPRT_CLEAN_PARSE_DATES) {
       if (convert_columns(b, st) != 0) return -1;
       continue;
@@ -726,6 +759,11 @@ int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char 
   plan->inputs = in;
   plan->ninputs = nin;
   if (rc == 0) rc = replay(&b, src);
+  /* the rows a resample makes hold means of int inputs: they are read as floats */
+  for (int64_t i = 0; rc == 0 && i < b.nsteps; i++)
+    for (int c = 0; b.steps[i].op == MLPRT_PSTEP_RESAMPLE && c < b.n; c++)
+      if (b.cols[c].slot >= 0 && b.cols[c].slot < nin && b.cols[c].type == MLPRT_COL_FLOAT)
+        in[b.cols[c].slot].type = MLPRT_COL_FLOAT;
   /* a category input that a step converts takes any text: its training
    * levels are not a list of the values it may have */
   for (int64_t i = 0; rc == 0 && i < b.nsteps; i++) {

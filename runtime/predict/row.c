@@ -641,6 +641,7 @@ static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, V
   case MLPRT_PSTEP_LAG:
   case MLPRT_PSTEP_ROLLING: series_step(st, r, v); break;
   case MLPRT_PSTEP_ASOF: asof_step(st, r, v); break;
+  case MLPRT_PSTEP_RESAMPLE: break; /* the rows come on the grid already (resample.c) */
   case MLPRT_PSTEP_SHORT:
     if (r->short_row)
       note(v, MLPRT_ROW_REJECT, "its series has fewer earlier rows than a lag, rolling or diff step needs, "
@@ -732,6 +733,12 @@ int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, flo
   size_t rb = mlprt_pred_row_bytes(p->plan);
   float *x = (float *)(s + rb), *o = (float *)(s + rb + up64((size_t)p->n_in * sizeof(float)));
   void *fwd = s + rb + up64((size_t)p->n_in * sizeof(float)) + up64((size_t)p->n_out * sizeof(float));
+  for (int64_t i = 0; i < p->plan->nsteps; i++)
+    if (p->plan->steps[i].op == MLPRT_PSTEP_RESAMPLE) {
+      snprintf(reason, n, "resample: the rows a predictor answers come on a time grid made from a stream "
+                          "of raw rows, which the predictor program reads; one row alone has no answer");
+      return -1;
+    }
   mlprt_pred_row_init(s, p->plan);
   int state = mlprt_pred_row(p, fields, x, s, reason, n);
   if (state == MLPRT_ROW_REJECT) return -1;
