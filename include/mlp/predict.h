@@ -11,7 +11,8 @@
  * weights (generated code), the failsafe policies, the drift reference and
  * the model card. Raw rows go in (CSV with the source's columns, the target
  * left out, or JSON lines), predictions come out, one per input row, in
- * order. Nothing is allocated on the heap per prediction: buffers are
+ * order (a resampling run's, one per grid row: resample.c). Nothing is
+ * allocated on the heap per prediction: buffers are
  * sized from the descriptor once, at start.
  *
  * Every field of the descriptors is 8 bytes wide (int64_t, double or a

@@ -364,7 +364,8 @@ END_TEST
 static const char asof_named_script[] =
     "import sys, pandas as pd, numpy as np\n"
     "l = pd.read_csv(sys.argv[1], keep_default_na=False).drop(columns=['t'])\n"
-    "r = pd.read_csv(sys.argv[2], keep_default_na=False, na_values={'v': [''], 'k': ['']}).drop(columns=['t'])\n"
+    "r = pd.read_csv(sys.argv[2], keep_default_na=False, na_values={'v': [''], 'k': ['']})\n"
+    "r = r.drop(columns=['t'])\n"
     "r = r.rename(columns={'when': 'stamp', 'key': 'sym'})\n"
     "l['when'], r['stamp'] = pd.to_datetime(l['when']), pd.to_datetime(r['stamp'])\n"
     "tol = pd.Timedelta(sys.argv[3]) if sys.argv[3] else None\n"

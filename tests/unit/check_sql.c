@@ -365,7 +365,8 @@ START_TEST(sql_align_joins_an_sqlite_query) {
   /* the keys named otherwise in the query: left_on/right_on, left_by/right_by join as on and by did */
   snprintf(clean, sizeof clean,
            "      align(sqlite(\"%s\", query = \"SELECT d AS day, sym AS symbol, rate FROM rates\"),\n"
-           "            left_on = date, right_on = day, left_by = sym, right_by = symbol, tolerance = \"10d\")\n"
+           "            left_on = date, right_on = day, left_by = sym, right_by = symbol,\n"
+           "            tolerance = \"10d\")\n"
            "      impute(columns = [rate])\n      drop_columns([date, sym])",
            db);
   spec = align_spec(clean);
@@ -385,8 +386,9 @@ START_TEST(sql_align_joins_an_sqlite_query) {
   /* a key named both ways, or one side only: an error at the parameter */
   static const char *const twice[] = {"on = date, right_on = day", "on = date, left_by = sym"};
   for (int i = 0; i < 2; i++) {
-    snprintf(clean, sizeof clean, "      align(sqlite(\"%s\", query = \"SELECT d AS day, sym, rate FROM rates\"), %s)",
-             db, twice[i]);
+    snprintf(clean, sizeof clean,
+             "      align(sqlite(\"%s\", query = \"SELECT d AS day, sym, rate FROM rates\"), %s)", db,
+             twice[i]);
     spec = align_spec(clean);
     const char *argv[] = {test_mlpc(), "build", "--emit-ir", spec, NULL};
     TestRun r = test_run(argv, NULL);
