@@ -41,6 +41,7 @@ typedef struct {
   int64_t *joined_step, njoined;
   const MlprtCleanStep *clean; /* the chain's step being replayed, when the spec's chain is given */
   const MlprtTable *other;     /* an align step's other source, as export read it, or NULL */
+  MlprtPredInput *inputs;      /* the plan's inputs, slot for slot */
   const char *target;
   char *err;
   size_t nerr;
@@ -608,8 +609,12 @@ static int resample_step(Builder *b, const MlprtPredSource *src, int64_t i) {
   if (on < 0 || b->cols[on].type != MLPRT_COL_DATETIME || (st->by && key < 0))
     return fail(b, "cleaning step %lld (resample): its time or group column is not a loaded column",
                 (long long)i + 1);
-  for (int c = 0; c < b->n && st->offset == MLPRT_AGG_MEAN; c++)
-    if (c != key && b->cols[c].type == MLPRT_COL_INT) b->cols[c].type = MLPRT_COL_FLOAT;
+  for (int c = 0; c < b->n && st->offset == MLPRT_AGG_MEAN; c++) {
+    if (c == key || b->cols[c].type != MLPRT_COL_INT) continue;
+    b->cols[c].type = MLPRT_COL_FLOAT;
+    /* the grid rows hold means: the input is read as a float */
+    if (b->cols[c].slot >= 0) b->inputs[b->cols[c].slot].type = MLPRT_COL_FLOAT;
+  }
   int64_t target = b->cols[on].slot; /* the target's input when a row brings it, else the time's */
   for (int c = 0; c < b->n; c++)
     if (b->cols[c].target && b->cols[c].slot >= 0) target = b->cols[c].slot;
@@ -758,12 +763,8 @@ int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char 
   }
   plan->inputs = in;
   plan->ninputs = nin;
+  b.inputs = in;
   if (rc == 0) rc = replay(&b, src);
-  /* the rows a resample makes hold means of int inputs: they are read as floats */
-  for (int64_t i = 0; rc == 0 && i < b.nsteps; i++)
-    for (int c = 0; b.steps[i].op == MLPRT_PSTEP_RESAMPLE && c < b.n; c++)
-      if (b.cols[c].slot >= 0 && b.cols[c].slot < nin && b.cols[c].type == MLPRT_COL_FLOAT)
-        in[b.cols[c].slot].type = MLPRT_COL_FLOAT;
   /* a category input that a step converts takes any text: its training
    * levels are not a list of the values it may have */
   for (int64_t i = 0; rc == 0 && i < b.nsteps; i++) {
