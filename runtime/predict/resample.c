@@ -11,8 +11,10 @@
  * bucket of its series comes: it is given then, with the gap buckets
  * before that row's, filled as training filled them; the open buckets at
  * the end of the input are given last, the series in the order they
- * first came. A row without a time is left out, as training left it out;
- * a row earlier than its series' open bucket is an error. */
+ * first came. A row without a time is left out, as training left it out,
+ * and so is one whose target is given and missing (training dropped it
+ * before resampling); a row earlier than its series' open bucket is an
+ * error. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
