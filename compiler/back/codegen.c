@@ -773,6 +773,8 @@ static LLVMValueRef clean_steps(Cg *c, const MlpIrClean *clean, int n) {
     mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_na, cstr(c, st->source_na));
     mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_delim, ci64(c, st->source_delim));
     mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_no_header, ci64(c, st->source_no_header));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_on, cstr(c, st->source_on));
+    mlp_desc_set(&sd, MLPRT_CLEAN_STEP_source_by, cstr(c, st->source_by));
     steps[i] = mlp_desc_end(&sd, c->ctx);
   }
   LLVMValueRef g = const_global(c, "mlp_clean", LLVMConstArray2(LLVMTypeOf(steps[0]), steps, (uint64_t)n));

@@ -650,12 +650,38 @@ static int text_step(Graph *g, const MlprtPredStep *st, const char *x, const cha
  * category columns], each in source order; only the columns the model
  * reads (live) are inputs, and steps whose results no feature reads are
  * left out. */
+/* An align step whose joined columns the model reads: refused, naming
+ * the step and the first such column (its text's "TYPE\tNAME" lines). */
+static int refuse_asof(const MlprtPredPlan *plan, const uint8_t *live, char *err, size_t n) {
+  for (int64_t si = 0; si < plan->nsteps; si++) {
+    const MlprtPredStep *st = &plan->steps[si];
+    int64_t k = 0;
+    while (st->op == MLPRT_PSTEP_ASOF && k < st->n && !live[st->dst + k]) k++;
+    if (st->op != MLPRT_PSTEP_ASOF || k == st->n) continue;
+    const char *l = strchr(st->text, '\n') + 1;
+    for (int64_t j = 0; j < k; j++) l = strchr(l, '\n') + 1;
+    const char *name = strchr(l, '\t') + 1;
+    return mlp_failf(err, n,
+                     "ONNX export cannot express cleaning step %lld (align), which joins column '%.*s' from "
+                     "another source as of each row's time, and the model reads it; export the compiled "
+                     "predictor instead",
+                     strtoll(st->text, NULL, 10), (int)strcspn(name, "\n"), name);
+  }
+  return 0;
+}
+
 static int features(Graph *g, const MlprtPredPlan *plan, const char **out, char *err, size_t n) {
   size_t ns = (size_t)(plan->nslots ? plan->nslots : 1);
   int64_t *col = mlp_arena_alloc(g->a, ns * sizeof *col), nnum = 0, ntext = 0;
   bool *in_mat = mlp_arena_alloc(g->a, ns), *numeric = mlp_arena_alloc(g->a, ns);
   uint8_t *live = mlp_arena_alloc(g->a, ns);
   mlprt_pred_plan_live(plan, live);
+  if (refuse_asof(plan, live, err, n) != 0) return -1;
+  for (int64_t si = 0; si < plan->nsteps; si++)
+    if (plan->steps[si].op == MLPRT_PSTEP_RESAMPLE)
+      return mlp_failf(err, n, "ONNX export cannot express the cleaning step resample, which makes the rows "
+                               "anew on a time grid from a stream of rows; export the compiled predictor "
+                               "instead");
   for (int64_t i = 0; i < plan->ninputs; i++) {
     int64_t t = plan->inputs[i].type;
     if (!live[i]) {

@@ -280,8 +280,9 @@ static void align_columns(Trace *T, int step, const MlpIrClean *st) {
   const char *on = mlp_arena_printf(T->a, "%.*s", (int)len, st->columns ? st->columns : "");
   const char *base = strrchr(st->source, '/') ? strrchr(st->source, '/') + 1 : st->source;
   const char *label = mlp_arena_printf(T->a, "%s(%s)", st->source_format, st->source_query ? "query" : base);
+  const char *ron = st->source_on ? st->source_on : on, *rby = st->source_by ? st->source_by : st->by;
   int ki = find_named(T, on, len), bi = st->by ? find_named(T, st->by, strlen(st->by)) : -1;
-  int oc = mlprt_schema_find(o, on), ob = st->by ? mlprt_schema_find(o, st->by) : -1;
+  int oc = mlprt_schema_find(o, ron), ob = st->by ? mlprt_schema_find(o, rby) : -1;
   int kt = ki >= 0 ? T->cur[ki].type : -1, ot = oc >= 0 ? (int)o->cols[oc].type : -1;
   if (ki < 0) {
     align_fail(T, step, "align: no time key '%s' in the table here", on);
@@ -289,10 +290,10 @@ static void align_columns(Trace *T, int step, const MlpIrClean *st) {
     align_fail(T, step, "align: the time key '%s' is a %s column here, not a date or a number%s", on,
                mlprt_col_type_name((MlprtColType)kt), key_kind(kt) == 3 ? "; parse_dates it first" : "");
   } else if (oc < 0) {
-    align_fail(T, step, "align: %s has no column '%s' (the time key)", label, on);
+    align_fail(T, step, "align: %s has no column '%s' (the time key)", label, ron);
   } else if (key_kind(ot) != key_kind(kt)) {
     align_fail(T, step, "align: the time key '%s' is a %s in the table but a %s (%s) in %s; both must be "
-               "dates or both numbers", on, key_kind_name(kt), key_kind_name(ot),
+               "dates or both numbers", ron, key_kind_name(kt), key_kind_name(ot),
                mlprt_col_type_name((MlprtColType)ot), label);
   } else if (st->param >= 0 && st->flag != (kt == MLPRT_COL_DATETIME)) {
     align_fail(T, step, "align: the time key '%s' is a %s, so the tolerance is %s", on, key_kind_name(kt),
@@ -300,7 +301,7 @@ static void align_columns(Trace *T, int step, const MlpIrClean *st) {
   } else if (st->by && bi < 0) {
     align_fail(T, step, "align: no column '%s' to match by in the table here", st->by);
   } else if (st->by && ob < 0) {
-    align_fail(T, step, "align: %s has no column '%s' to match by", label, st->by);
+    align_fail(T, step, "align: %s has no column '%s' to match by", label, rby);
   } else if (st->by && key_kind(o->cols[ob].type) != key_kind(T->cur[bi].type)) {
     align_fail(T, step, "align: '%s' is a %s in the table but a %s in %s", st->by,
                key_kind_name(T->cur[bi].type), key_kind_name(o->cols[ob].type), label);

@@ -601,6 +601,8 @@ static cJSON *clean_json(const MlpIr *ir, const MlpIrClean *steps, int n) {
       cJSON_AddItemToObject(src, "na_values", c->source_na ? lines_json(c->source_na) : cJSON_CreateNull());
       cJSON_AddItemToObject(src, "schema",
                             c->source_schema ? lines_json(c->source_schema) : cJSON_CreateNull());
+      if (c->source_on) add_str(src, "on", c->source_on);
+      if (c->source_by) add_str(src, "by", c->source_by);
     }
     cJSON_AddItemToArray(clean, cj);
   }

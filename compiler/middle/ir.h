@@ -293,6 +293,7 @@ typedef struct MlpIrClean {
   const char *source_na;
   char source_delim;
   bool source_no_header;
+  const char *source_on, *source_by; /* align: the keys' names in the other source; NULL: the table's */
 } MlpIrClean;
 
 /* The data plan: where the data is and what the compiled schema says. */

@@ -689,8 +689,27 @@ static bool lower_align(Lower *L, const char *spec_path, const MlpSpecCall *c, M
   if (!st->source_query &&
       !read_options(L, sc, &st->source_format, &st->source_delim, &st->source_no_header, &st->source_na))
     return false;
-  st->select = columns_select(L, mlp_spec_arg(c, "on"), &st->columns);
-  st->by = mlp_spec_str(mlp_spec_arg(c, "by"));
+  /* the keys: on and by name them in both sources, left_ and right_ in each */
+  static const char *const keys[][3] = {{"on", "left_on", "right_on"}, {"by", "left_by", "right_by"}};
+  const MlpSpecValue *key[2][3];
+  for (int k = 0; k < 2; k++) {
+    for (int j = 0; j < 3; j++) key[k][j] = mlp_spec_arg(c, keys[k][j]);
+    bool both = key[k][0]->given, left = key[k][1]->given, right = key[k][2]->given;
+    if ((both && (left || right)) || left != right) {
+      mlp_diag_error(L->d, left ? key[k][1]->node->loc : key[k][2]->node->loc,
+                     "align: name the %s key once: %s = COL for both sources, or %s = COL and %s = COL",
+                     k ? "group" : "time", keys[k][0], keys[k][1], keys[k][2]);
+      return false;
+    }
+    if (!k && !both && !left) {
+      mlp_diag_error(L->d, c->loc, "align needs the time key: on = COL, or left_on = COL and right_on = COL");
+      return false;
+    }
+  }
+  st->select = columns_select(L, key[0][0]->given ? key[0][0] : key[0][1], &st->columns);
+  st->source_on = mlp_spec_str(key[0][2]);
+  st->by = mlp_spec_str(key[1][0]->given ? key[1][0] : key[1][1]);
+  st->source_by = mlp_spec_str(key[1][2]);
   st->method = method_code(str_or(mlp_spec_arg(c, "unmatched"), "null"), unmatched, 2);
   st->param = -1;
   const MlpSpecValue *tol = mlp_spec_arg(c, "tolerance");
@@ -860,7 +879,9 @@ MlprtCleanStep *mlp_lower_clean_steps(MlpArena *a, const MlpIrData *d) {
                                 .source_schema = d->clean[i].source_schema,
                                 .source_na = d->clean[i].source_na,
                                 .source_delim = d->clean[i].source_delim,
-                                .source_no_header = d->clean[i].source_no_header};
+                                .source_no_header = d->clean[i].source_no_header,
+                                .source_on = d->clean[i].source_on,
+                                .source_by = d->clean[i].source_by};
   return steps;
 }
 

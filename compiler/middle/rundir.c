@@ -363,5 +363,31 @@ int mlp_rundir_plan(MlpArena *a, const MlpRunDir *rd, MlprtPredPlan *plan, char 
                          .ninputs = rd->ninputs,
                          .image_pixels = d->img_h > 0 ? d->img_h * d->img_w : 0,
                          .na_values = d->na_values};
-  return mlprt_pred_plan_build(&src, plan, err, n);
+  /* each align step's other source, read now: the predictor holds its rows */
+  MlprtTable *other = calloc((size_t)d->nclean + 1, sizeof *other);
+  const MlprtTable **joined = calloc((size_t)d->nclean + 1, sizeof *joined);
+  int rc = 0;
+  for (int i = 0; i < d->nclean && rc == 0; i++) {
+    const MlprtCleanStep *st = &src.clean[i];
+    if (st->op != MLPRT_CLEAN_ALIGN) continue;
+    MlprtSourceDesc sd = {.paths = st->source, .format = st->source_format, .query = st->source_query,
+                          .delim = (char)st->source_delim, .no_header = st->source_no_header != 0,
+                          .na_values = st->source_na, .schema = st->source_schema};
+    MlprtError e;
+    mlprt_table_init(&other[i]);
+    if (mlprt_source_load(&sd, &other[i], &e) != 0) {
+      char why[1024];
+      mlprt_error_format(&e, why, sizeof why);
+      rc = mlp_failf(err, n, "cleaning step %d (align): the predictor holds the other source's rows, read "
+                             "at export: %s", i + 1, why);
+    }
+    joined[i] = &other[i];
+  }
+  src.joined = joined;
+  if (rc == 0) rc = mlprt_pred_plan_build(&src, plan, err, n);
+  for (int i = 0; i < d->nclean; i++)
+    if (joined[i]) mlprt_table_free(&other[i]);
+  free(joined);
+  free(other);
+  return rc;
 }

@@ -1367,9 +1367,13 @@ static void check_columns_in(Sema *S, Columns *C, const MlpSpecBlock *b) {
   }
   for (int i = 0; i < b->ops.len; i++) {
     const MlpSpecCall *c = b->ops.items[i];
-    for (int j = 0; j < c->op->nparams; j++) check_column_value(S, C, &c->args[j]);
+    /* align's right_on and right_by name the other source's columns: checked once it joins */
+    for (int j = 0; j < c->op->nparams; j++)
+      if (strncmp(c->op->params[j]->name, "right_", 6) != 0) check_column_value(S, C, &c->args[j]);
     add_derived(S, C, c);
     add_joined(S, C, c);
+    for (int j = 0; j < c->op->nparams; j++)
+      if (strncmp(c->op->params[j]->name, "right_", 6) == 0) check_column_value(S, C, &c->args[j]);
   }
   for (int i = 0; i < b->reg->nblocks; i++) check_columns_in(S, C, b->blocks[i]);
 }

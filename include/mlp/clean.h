@@ -567,6 +567,8 @@ typedef struct {
   double tolerance;  /* the largest gap between a row's time and its match's, in the key's units (dates:
                         seconds); < 0: none */
   MlprtUnmatched unmatched;
+  const char *right_on; /* the time key's name in other, when it differs (NULL: on) */
+  const char *right_by; /* the group key's name in other, when it differs (NULL: by) */
 } MlprtAsofParams;
 /* The as-of join, pandas' merge_asof(t, other, on, by, direction =
  * "backward", tolerance): every column of other but its keys is added to t

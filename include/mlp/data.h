@@ -291,6 +291,10 @@ bool mlprt_format_sql(const char *format);
  * as read (each as text, NULL apart, in row order). 0 or -1. The
  * training program reads an SQL source through this call. */
 int mlprt_sql_load(const MlprtSourceDesc *d, MlprtTable *t, char sha256[65], MlprtError *err);
+/* The rows of a file or SQL source, by its format (mlprt_load_described or
+ * mlprt_sql_load): how the training program and export read the other
+ * source of an align step. 0 or -1. */
+int mlprt_source_load(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err);
 /* The schema probe of an SQL source (mlprt_probe_described's for files):
  * every row read. 0 or -1. */
 int mlprt_sql_probe(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err);

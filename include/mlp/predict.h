@@ -11,7 +11,8 @@
  * weights (generated code), the failsafe policies, the drift reference and
  * the model card. Raw rows go in (CSV with the source's columns, the target
  * left out, or JSON lines), predictions come out, one per input row, in
- * order. Nothing is allocated on the heap per prediction: buffers are
+ * order (a resampling run's, one per grid row: resample.c). Nothing is
+ * allocated on the heap per prediction: buffers are
  * sized from the descriptor once, at start.
  *
  * Every field of the descriptors is 8 bytes wide (int64_t, double or a
@@ -157,11 +158,34 @@ enum {
    * mlprt_seq_place (clean.h); b: the offset of the vocabulary in the row's
    * term index; missing: all MLPRT_SEQ_PAD */
   MLPRT_PSTEP_SEQUENCE,
+  /* align: slots dst .. dst + n - 1 take the joined columns of the other
+   * source's row whose time is the latest at or before src's (a date or a
+   * number) among those whose group key is the text of slot a (as
+   * mlprt_cell_str writes it; a < 0: one group), within b of it (b < 0:
+   * any distance). text is the other source as export read it: a line
+   * "STEP\tUNMATCHED\tON_TYPE\tBY_TYPE" (the chain's step, MlprtUnmatched,
+   * MlprtColTypes), a line "TYPE\tNAME" per joined column, then a line
+   * "GROUP\tKEY\tV1\t...\tVn" per row with a key, sorted by group (bytes),
+   * then key (%.17g), rows of equal keys in the source's order; values as
+   * text (floats %.9g, dates epoch seconds, booleans 0/1), an empty field
+   * missing. A row with no match gets missing values, and is rejected
+   * under MLPRT_UNMATCHED_DROP (training dropped it) */
+  MLPRT_PSTEP_ASOF,
+  /* resample, the program's first step: nothing for a row; the predictor
+   * puts the raw rows on the grid before the program runs (resample.c):
+   * src the time input, n the grid step in seconds, a the group key's
+   * input (-1: one series), b = 8 * MlprtGapFill + MlprtAgg; dst the
+   * target's input when a later step reads its history (a raw row whose
+   * target is given and missing is left out, as training dropped such rows
+   * before resampling), else src */
+  MLPRT_PSTEP_RESAMPLE,
   MLPRT_PSTEP_NOPS
 };
 
 /* The slots a step writes from dst on. */
 int64_t mlprt_pstep_width(const MlprtPredStep *st);
+/* An ASOF step rejects the rows it finds no match for (unmatched = drop_row). */
+bool mlprt_pstep_asof_drops(const MlprtPredStep *st);
 /* The series a lag, rolling or diff step of a predictor keeps at most (a
  * row of another one is rejected). */
 #define MLPRT_PRED_SERIES 1024
@@ -212,6 +236,8 @@ typedef struct {
   int64_t image_pixels;          /* > 0: an IDX image source: inputs pixel0 .. pixelN-1, each / 255 */
   const char *na_values;         /* the source's missing-value texts, each ending in '\n' (the spec's
                                     na_values); NULL: the loader's defaults */
+  const MlprtTable *const *joined; /* [nclean] each align step's other source as read at export (NULL
+                                    elsewhere), compiled in; NULL: none read (its columns unserved) */
 } MlprtPredSource;
 
 /* Build the plan of a trained run: replay the cleaning chain on column
@@ -221,7 +247,7 @@ typedef struct {
  * malloc'd; free with mlprt_pred_plan_free. 0, or -1 with a message in err
  * naming what cannot be served row by row (text vectorising, forward fill,
  * a step on the target, a column an align step joined from another source
- * that the features read). */
+ * that was not read, or that a key or text of cannot be written in a line). */
 int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char *err, size_t n);
 void mlprt_pred_plan_free(MlprtPredPlan *plan);
 

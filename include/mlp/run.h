@@ -310,7 +310,9 @@ _Static_assert(sizeof(MlprtJob) == 8 * MLPRT_JOB_NFIELDS, "MlprtJob is its slots
   X(MLPRT_PTR, const char *, source_schema) /* the types it is read with, "NAME\tTYPE\n" each, or NULL */    \
   X(MLPRT_PTR, const char *, source_na)     /* csv: its texts meaning missing, or NULL */                    \
   X(MLPRT_I64, int64_t, source_delim)       /* csv: its field separator; 0: ',' */                           \
-  X(MLPRT_I64, int64_t, source_no_header)   /* csv: its first line is data */
+  X(MLPRT_I64, int64_t, source_no_header)   /* csv: its first line is data */                                \
+  X(MLPRT_PTR, const char *, source_on)     /* align: its time key's name there; NULL: the table's */        \
+  X(MLPRT_PTR, const char *, source_by)     /* align: its group key's name there; NULL: the table's */
 typedef struct MlprtCleanStep {
   MLPRT_CLEAN_STEP_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtCleanStep;

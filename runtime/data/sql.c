@@ -370,6 +370,10 @@ int mlprt_sql_probe(const MlprtSourceDesc *d, MlprtSchema *out, MlprtError *err)
   return rc ? -1 : 0;
 }
 
+int mlprt_source_load(const MlprtSourceDesc *d, MlprtTable *t, MlprtError *err) {
+  return mlprt_format_sql(d->format) ? mlprt_sql_load(d, t, NULL, err) : mlprt_load_described(d, t, err);
+}
+
 int mlprt_sql_load(const MlprtSourceDesc *d, MlprtTable *t, char sha256[65], MlprtError *err) {
   mlprt_table_init(t);
   Cursor c;

@@ -595,10 +595,11 @@ static int asof_column(const MlprtTable *t, const char *name, unsigned mask, con
 int mlprt_ts_asof(MlprtTable *t, const MlprtTable *other, const MlprtAsofParams *p, MlprtCleanLog *log,
                   MlprtError *err) {
   unsigned keys = MLPRT_TM_NUMERIC | MLPRT_TM(MLPRT_COL_DATETIME);
+  const char *ron = p->right_on ? p->right_on : p->on, *rby = p->right_by ? p->right_by : p->by;
   int tk = asof_column(t, p->on, keys, "the table", err);
-  int ok = asof_column(other, p->on, keys, "the other source", err);
+  int ok = asof_column(other, ron, keys, "the other source", err);
   int tb = p->by ? asof_column(t, p->by, MLPRT_TM_ANY, "the table", err) : -1;
-  int ob = p->by ? asof_column(other, p->by, MLPRT_TM_ANY, "the other source", err) : -1;
+  int ob = p->by ? asof_column(other, rby, MLPRT_TM_ANY, "the other source", err) : -1;
   if (tk < 0 || ok < 0 || (p->by && (tb < 0 || ob < 0))) return -1;
   if ((t->cols[tk].type == MLPRT_COL_DATETIME) != (other->cols[ok].type == MLPRT_COL_DATETIME)) {
     mlprt_error_set(err, NULL, 0, 0, 0, p->on, "align: the key is a %s in the table and a %s in the source",

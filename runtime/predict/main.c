@@ -31,6 +31,7 @@
 #include "predict_int.h"
 
 #define REASON_W 256
+#define IDENT_W 320
 #define LARGE_BATCH 1024 /* rows from which a forward pass may use several threads */
 
 /* OpenBLAS's, where the predictor links it (a cross-compiled one does not). */
@@ -381,6 +382,7 @@ typedef struct {
   FILE *out;
   bool jsonl;
   int64_t nclasses;
+  const char *on, *by; /* resample: each answer leads with its grid row's time and key, these inputs' */
 } Writer;
 
 /* The failsafe policy that gave or changed an answer: "fallback", or the
@@ -396,6 +398,8 @@ static const char *policy_of(int state, const char *reason, char *buf, size_t n)
 
 static void write_header(const Writer *w) {
   if (w->jsonl) return;
+  for (int k = 0; k < 2; k++)
+    if (k ? w->by : w->on) mlprt_csv_put(w->out, k ? w->by : w->on), fputc(',', w->out);
   if (w->p->task == MLPRT_TASK_REGRESSION) {
     fputs("value,error,failsafe\n", w->out);
     return;
@@ -412,20 +416,40 @@ static void write_header(const Writer *w) {
 
 /* One answer: state MLPRT_ROW_*, the class and probabilities (value), the
  * reason. A fallback answer has no probabilities. */
-static void write_answer(const Writer *w, int state, int64_t cls, const double *probs, const char *reason) {
+static void write_answer(const Writer *w, int state, int64_t cls, const double *probs, const char *reason,
+                         const char *ident) {
   FILE *f = w->out;
+  /* a grid row's time and key, first */
+  char part[IDENT_W];
+  for (int k = 0; ident && k < 2; k++) {
+    const char *tab = strchr(ident, '\t'), *at = k ? tab + 1 : ident;
+    if (!(k ? w->by : w->on)) continue;
+    snprintf(part, sizeof part, "%.*s", k ? (int)strlen(at) : (int)(tab - ident), at);
+    if (w->jsonl) {
+      fputs(k ? "" : "{", f);
+      mlprt_json_put(f, k ? w->by : w->on);
+      fputc(':', f);
+      mlprt_json_put(f, part);
+      fputc(',', f);
+    } else {
+      mlprt_csv_put(f, part);
+      fputc(',', f);
+    }
+  }
+  bool opened = ident && w->jsonl; /* the object was opened with the time */
   bool reg = w->p->task == MLPRT_TASK_REGRESSION;
   char name[512], pbuf[16];
   const char *policy = policy_of(state, reason, pbuf, sizeof pbuf);
   if (state != MLPRT_ROW_REJECT && !reg) mlprt_pred_class(w->p, cls, name, sizeof name);
   if (w->jsonl) {
+    const char *open = opened ? "" : "{";
     if (state == MLPRT_ROW_REJECT) {
-      fputs("{\"error\":", f);
+      fprintf(f, "%s\"error\":", open);
       mlprt_json_put(f, reason);
     } else if (reg) {
-      fprintf(f, "{\"value\":%.9g", state == MLPRT_ROW_FALLBACK ? w->p->fallback_value : probs[0]);
+      fprintf(f, "%s\"value\":%.9g", open, state == MLPRT_ROW_FALLBACK ? w->p->fallback_value : probs[0]);
     } else {
-      fputs("{\"label\":", f);
+      fprintf(f, "%s\"label\":", open);
       mlprt_json_put(f, name);
       for (int64_t k = 0; state == MLPRT_ROW_OK && k < w->nclasses; k++) {
         char cname[512];
@@ -598,6 +622,7 @@ typedef struct {
   int *state;       /* [batch] MLPRT_ROW_* */
   int64_t *acc;     /* [batch] each row's place among the accepted, or -1 */
   char *reason;     /* [batch, REASON_W] */
+  char *ident;      /* [batch, IDENT_W] a grid row's time and key, "TIME\tKEY" (resample), else NULL */
   float *x;         /* [batch, n_in] accepted rows' features */
   float *out;       /* [batch, n_out] */
   double *probs;    /* [nclasses or 1] */
@@ -628,7 +653,7 @@ static void flush(const MlprtPredictor *p, Batch *b, const Writer *w, MlprtPredM
     const float *x = b->acc[i] >= 0 ? b->x + b->acc[i] * p->n_in : NULL;
     if (st == MLPRT_ROW_OK) cls = mlprt_pred_answer(p, b->out + b->acc[i] * p->n_out, b->probs);
     if (st == MLPRT_ROW_FALLBACK && p->task == MLPRT_TASK_REGRESSION) b->probs[0] = p->fallback_value;
-    write_answer(w, st, cls, b->probs, why);
+    write_answer(w, st, cls, b->probs, why, b->ident ? b->ident + i * IDENT_W : NULL);
     if (mon) mlprt_pred_monitor_row(mon, b->first_row + i, x, st, cls, b->probs, why);
     if (st == MLPRT_ROW_REJECT) cnt->rejected++;
     if (st == MLPRT_ROW_FALLBACK) cnt->fallbacks++;
@@ -677,8 +702,9 @@ static void answer_pending(void *ctx) {
 
 /* Take one row's fields into the batch. */
 static void add_row(const MlprtPredictor *p, Batch *b, const char *const *fields, void *row_state,
-                    const char *error) {
+                    const char *error, const char *time, const char *key) {
   int64_t i = b->n++;
+  if (b->ident) snprintf(b->ident + i * IDENT_W, IDENT_W, "%s\t%s", time ? time : "", key ? key : "");
   char *why = b->reason + i * REASON_W;
   float *x = b->x + b->nacc * p->n_in;
   int st = error ? MLPRT_ROW_REJECT : mlprt_pred_row(p, fields, x, row_state, why, REASON_W);
@@ -697,6 +723,26 @@ static void *alloc64(size_t n) {
     exit(2);
   }
   return q;
+}
+
+/* Where the grid rows of a resampling predictor go: into the batch,
+ * answered whenever it is full. */
+typedef struct {
+  const MlprtPredictor *p;
+  Batch *b;
+  void *row_state;
+  const Writer *w;
+  MlprtPredMonitor *mon;
+  bool verbose;
+  Counts *cnt;
+  int64_t batch;
+} Grid;
+
+static void grid_row(void *ctx, const char *const *fields, const char *time, const char *key,
+                     const char *error) {
+  Grid *g = ctx;
+  add_row(g->p, g->b, fields, g->row_state, error, time, key);
+  if (g->b->n == g->batch) flush(g->p, g->b, g->w, g->mon, g->verbose, g->cnt);
 }
 
 /* What answering one input needs besides its reader. */
@@ -725,10 +771,18 @@ static int answer_input(const Answering *a, Reader *rd, Counts *cnt) {
   b.scratch = alloc64((size_t)p->scratch_bytes);
   void *row_state = alloc64(mlprt_pred_row_bytes(pl));
   mlprt_pred_row_init(row_state, pl);
+  MlprtResampler *rs = mlprt_resampler_open(pl);
+  b.ident = rs ? mlprt_xmalloc((size_t)batch * IDENT_W) : NULL;
   const char **fields = mlprt_xmalloc((size_t)(pl->ninputs ? pl->ninputs : 1) * sizeof *fields);
   int *col_input = NULL; /* CSV: the input each file column feeds, or -1 */
   int ncols = 0;
-  Writer w = {p, a->out, a->jsonl_out, nclasses};
+  Writer w = {p, a->out, a->jsonl_out, nclasses, NULL, NULL};
+  for (int64_t i = 0; rs && i < pl->nsteps; i++)
+    if (pl->steps[i].op == MLPRT_PSTEP_RESAMPLE) {
+      w.on = pl->inputs[pl->steps[i].src].name;
+      w.by = pl->steps[i].a >= 0 ? pl->inputs[(int64_t)pl->steps[i].a].name : NULL;
+    }
+  Grid grid = {p, &b, row_state, &w, a->mon, a->verbose, cnt, batch};
   bool extra_warned = false;
   int rc = 0;
   if (!a->jsonl_in && !a->no_header) {
@@ -810,11 +864,14 @@ static int answer_input(const Answering *a, Reader *rd, Counts *cnt) {
         if (col_input[j] >= 0) fields[col_input[j]] = field(rd, j);
     }
     double t0 = p->max_latency_ms > 0 ? mlprt_pred_now() : 0;
-    add_row(p, &b, fields, row_state, error);
+    if (rs && !error) mlprt_resampler_row(rs, fields, grid_row, &grid);
+    else grid_row(&grid, fields, NULL, NULL, error);
     if (p->max_latency_ms > 0) cnt->busy += mlprt_pred_now() - t0;
-    if (b.n == batch) flush(p, &b, &w, a->mon, a->verbose, cnt);
   }
+  if (rc == 0 && rs) mlprt_resampler_end(rs, grid_row, &grid);
   if (rc == 0) flush(p, &b, &w, a->mon, a->verbose, cnt);
+  mlprt_resampler_free(rs);
+  free(b.ident);
   for (int j = 0; rd->names && j < ncols; j++) free(rd->names[j]);
   free(rd->names);
   rd->names = NULL;

@@ -37,8 +37,11 @@ typedef struct {
   int64_t ncleans, nterms; /* text buffers and term index entries the row needs */
   int64_t short_slot;      /* a slot of the series steps since the last SHORT that drop rows, or -1 */
   int64_t step;            /* the chain's step being replayed, from 1 */
-  int64_t *joined;         /* the slots of the columns align steps joined, and each one's step */
+  int64_t *joined;         /* the slots of the columns align steps joined unread, and each one's step */
   int64_t *joined_step, njoined;
+  const MlprtCleanStep *clean; /* the chain's step being replayed, when the spec's chain is given */
+  const MlprtTable *other;     /* an align step's other source, as export read it, or NULL */
+  MlprtPredInput *inputs;      /* the plan's inputs, slot for slot */
   const char *target;
   char *err;
   size_t nerr;
@@ -52,6 +55,8 @@ static int fail(Builder *b, const char *fmt, ...) {
   va_end(ap);
   return -1;
 }
+
+static int step_columns(const Builder *b, const MlprtCleanStep *st, int **out);
 
 static int add_col(Builder *b, const char *name, size_t len, int type, bool slotted) {
   if (b->n == b->cap) {
@@ -301,10 +306,120 @@ static int vectorize(Builder *b, const MlprtFit *f) {
   return 0;
 }
 
+/* One row of an align step's other source, for sorting its lines. */
+typedef struct {
+  const char *group;
+  double key;
+  int64_t row;
+} AsofRow;
+
+static int by_group_time(const void *x, const void *y) {
+  const AsofRow *a = x, *b = y;
+  int c = strcmp(a->group, b->group);
+  if (c) return c;
+  if (a->key != b->key) return a->key < b->key ? -1 : 1;
+  return (a->row > b->row) - (a->row < b->row); /* of equal times, the later row last */
+}
+
+/* A value of column c of o at row r as the ASOF step's text holds it into
+ * f: a number %.9g, a date its epoch seconds, a boolean 0/1, text as it
+ * is; nothing when missing. -1 when a text cannot stand in a line. */
+static int asof_value(FILE *f, const MlprtTable *o, int c, int64_t r) {
+  const MlprtColumn *col = &o->cols[c];
+  if (mlprt_is_missing(o, c, r)) return 0;
+  switch (col->type) {
+  case MLPRT_COL_FLOAT:
+  case MLPRT_COL_INT: fprintf(f, "%.9g", col->f[r]); return 0;
+  case MLPRT_COL_BOOL: fprintf(f, "%d", col->b[r] != 0); return 0;
+  case MLPRT_COL_DATETIME: fprintf(f, "%lld", (long long)col->t[r]); return 0;
+  default: {
+    char buf[64];
+    const char *s = mlprt_cell_str(o, c, r, buf, sizeof buf);
+    if (!*s || strpbrk(s, "\t\n")) return -1;
+    fputs(s, f);
+    return 0;
+  }
+  }
+}
+
+/* align, with its other source read at export: an ASOF step that joins
+ * the columns the fit lists, from the source's rows compiled in as text
+ * (MLPRT_PSTEP_ASOF), keyed as training keyed them. */
+static int asof_step(Builder *b, const MlprtFit *f) {
+  const MlprtCleanStep *st = b->clean;
+  const MlprtTable *o = b->other;
+  int *idx, n = step_columns(b, st, &idx);
+  int on = n > 0 ? idx[0] : -1;
+  free(idx);
+  bool traced = st->ncols && st->by_idx >= 0 && st->by_idx < b->n;
+  int by = !st->by ? -1 : traced ? (int)st->by_idx : find_col(b, st->by);
+  const char *oname = st->source_on ? st->source_on : on >= 0 ? b->cols[on].name : "";
+  const char *bname = st->source_by ? st->source_by : st->by;
+  int ok = mlprt_table_find(o, oname), ob = bname ? mlprt_table_find(o, bname) : -1;
+  if (on < 0 || ok < 0 || (st->by && (by < 0 || ob < 0)))
+    return fail(b, "cleaning step %lld (align): the keys are not columns of the table and the other source "
+                   "as export read it", (long long)b->step);
+  int *cols = mlprt_xmalloc((size_t)(f->n ? f->n : 1) * sizeof *cols);
+  for (int j = 0; j < f->n; j++) {
+    cols[j] = mlprt_table_find(o, f->cols[j].column);
+    if (cols[j] < 0 || (int64_t)o->cols[cols[j]].type != f->cols[j].method) {
+      free(cols);
+      return fail(b, "cleaning step %lld (align): the other source as export read it has no %s column '%s', "
+                     "as training joined; export it as training read it", (long long)b->step,
+                  mlprt_col_type_name((MlprtColType)f->cols[j].method), f->cols[j].column);
+    }
+  }
+  /* the rows with a key, each one's group as text */
+  char *groups = mlprt_xmalloc((size_t)(o->nrows ? o->nrows : 1) * 64);
+  AsofRow *rows = mlprt_xmalloc((size_t)(o->nrows ? o->nrows : 1) * sizeof *rows);
+  int64_t nr = 0;
+  int rc = 0;
+  for (int64_t r = 0; r < o->nrows && !rc; r++) {
+    const MlprtColumn *k = &o->cols[ok];
+    double key = k->type == MLPRT_COL_DATETIME ? (k->t[r] == MLPRT_TIME_NA ? NAN : (double)k->t[r]) : k->f[r];
+    if (isnan(key) || (ob >= 0 && mlprt_is_missing(o, ob, r))) continue;
+    const char *g = ob >= 0 ? mlprt_cell_str(o, ob, r, groups + nr * 64, 64) : "";
+    if (ob >= 0 && strpbrk(g, "\t\n"))
+      rc = fail(b, "cleaning step %lld (align): a key '%s' of the other source holds a tab or a line break, "
+                   "which a predictor cannot hold", (long long)b->step, bname);
+    rows[nr++] = (AsofRow){g, key, r};
+  }
+  qsort(rows, (size_t)nr, sizeof *rows, by_group_time);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *t = open_memstream(&text, &len);
+  fprintf(t, "%lld\t%lld\t%d\t%d\n", (long long)b->step, (long long)f->method, b->cols[on].type,
+          by >= 0 ? b->cols[by].type : -1);
+  for (int j = 0; j < f->n; j++) fprintf(t, "%lld\t%s\n", (long long)f->cols[j].method, f->cols[j].column);
+  for (int64_t i = 0; i < nr && !rc; i++) {
+    fprintf(t, "%s\t%.17g", rows[i].group, rows[i].key);
+    for (int j = 0; j < f->n && !rc; j++) {
+      fputc('\t', t);
+      if (asof_value(t, o, cols[j], rows[i].row) != 0)
+        rc = fail(b, "cleaning step %lld (align): a value of column '%s' of the other source is empty or "
+                     "holds a tab or a line break, which a predictor cannot hold", (long long)b->step,
+                  f->cols[j].column);
+    }
+    fputc('\n', t);
+  }
+  fclose(t);
+  free(rows);
+  free(groups);
+  free(cols);
+  int64_t src = b->cols[on].slot, key = by >= 0 ? b->cols[by].slot : -1, first = b->nslots;
+  for (int j = 0; j < f->n && !rc; j++)
+    add_col(b, f->cols[j].column, strlen(f->cols[j].column), (int)f->cols[j].method, true);
+  if (!rc) emit(b, (MlprtPredStep){MLPRT_PSTEP_ASOF, src, first, f->n, (double)key, f->param, text});
+  else free(text);
+  return rc;
+}
+
 /* align: the columns it joined from another source, appended with their
- * types; no step writes them (a row brings no such source), so a plan
- * whose features read one is refused once it is built. */
+ * types. With the source read at export, an ASOF step writes them; else
+ * no step does (a row brings no such source), and a plan whose features
+ * read one is refused once it is built. */
 static int joined_columns(Builder *b, const MlprtFit *f) {
+  if (b->other && b->clean) return asof_step(b, f);
   b->joined = mlprt_xrealloc(b->joined, (size_t)(b->njoined + f->n + 1) * sizeof *b->joined);
   b->joined_step = mlprt_xrealloc(b->joined_step, (size_t)(b->njoined + f->n + 1) * sizeof *b->joined_step);
   for (int i = 0; i < f->n; i++) {
@@ -472,6 +587,43 @@ static int series_columns(Builder *b, const MlprtCleanStep *st) {
   return 0;
 }
 
+/* resample: the predictor puts the raw rows on the grid before the
+ * program runs (a RESAMPLE step first, resample.c), so only sort_by may
+ * come before it; a mean or a linear fill makes its int columns float. */
+static int resample_step(Builder *b, const MlprtPredSource *src, int64_t i) {
+  const MlprtCleanStep *st = &src->clean[i];
+  for (int64_t k = 0; k < i; k++)
+    if (src->clean[k].op != MLPRT_CLEAN_SORT_BY)
+      return fail(b, "cleaning step %lld (resample): a predictor puts the raw rows on the grid as they come, "
+                     "so only sort_by may come before resample, not %s (step %lld)",
+                  (long long)i + 1, mlprt_clean_op_name(src->clean[k].op), (long long)k + 1);
+  if (st->method == MLPRT_GAP_LINEAR)
+    return fail(b, "cleaning step %lld (resample): fill = linear reads the next observed value of each "
+                   "column, which a stream may bring any number of rows later; a predictor serves fill = "
+                   "ffill, zero or null", (long long)i + 1);
+  int *idx, n = step_columns(b, st, &idx);
+  int on = n == 1 ? idx[0] : -1;
+  free(idx);
+  bool traced = st->ncols && st->by_idx >= 0 && st->by_idx < b->n;
+  int key = !st->by ? -1 : traced ? (int)st->by_idx : find_col(b, st->by);
+  if (on < 0 || b->cols[on].type != MLPRT_COL_DATETIME || (st->by && key < 0))
+    return fail(b, "cleaning step %lld (resample): its time or group column is not a loaded column",
+                (long long)i + 1);
+  for (int c = 0; c < b->n && st->offset == MLPRT_AGG_MEAN; c++) {
+    if (c == key || b->cols[c].type != MLPRT_COL_INT) continue;
+    b->cols[c].type = MLPRT_COL_FLOAT;
+    /* the grid rows hold means: the input is read as a float */
+    if (b->cols[c].slot >= 0) b->inputs[b->cols[c].slot].type = MLPRT_COL_FLOAT;
+  }
+  int64_t target = b->cols[on].slot; /* the target's input when a row brings it, else the time's */
+  for (int c = 0; c < b->n; c++)
+    if (b->cols[c].target && b->cols[c].slot >= 0) target = b->cols[c].slot;
+  emit(b, (MlprtPredStep){MLPRT_PSTEP_RESAMPLE, b->cols[on].slot, target, (int64_t)st->param,
+                          key >= 0 ? (double)b->cols[key].slot : -1, (double)(st->method * 8 + st->offset),
+                          NULL});
+  return 0;
+}
+
 /* Ops whose every application leaves a fit in the cleaning record. */
 static bool fitted_op(int64_t op) {
   switch (op) {
@@ -511,10 +663,10 @@ static int replay(Builder *b, const MlprtPredSource *src) {
       continue;
     }
     if (st->op == MLPRT_CLEAN_SORT_BY) continue; /* rows are answered in the order they come */
-    if (st->op == MLPRT_CLEAN_RESAMPLE)
-      return fail(b, "cleaning step %lld (resample) makes the rows anew on a time grid; a predictor answers "
-                     "the rows it is given, so it cannot serve this pipeline yet",
-                  (long long)i + 1);
+    if (st->op == MLPRT_CLEAN_RESAMPLE) {
+      if (resample_step(b, src, i) != 0) return -1;
+      continue;
+    }
     if (st->op == MLPRT_CLEAN_COERCE || st->op == MLPRT_CLEAN_PARSE_DATES) {
       if (convert_columns(b, st) != 0) return -1;
       continue;
@@ -539,6 +691,8 @@ static int replay(Builder *b, const MlprtPredSource *src) {
       return fail(b, "cleaning step %lld (%s) has no fitted parameters in the run's cleaning record",
                   (long long)i + 1, mlprt_clean_op_name(st->op));
     b->step = i + 1;
+    b->clean = st;
+    b->other = src->joined ? src->joined[i] : NULL;
     if (apply_fit(b, &src->fits[next++]) != 0) return -1;
   }
   if (src->clean && next != src->nfits)
@@ -609,6 +763,7 @@ int mlprt_pred_plan_build(const MlprtPredSource *src, MlprtPredPlan *plan, char 
   }
   plan->inputs = in;
   plan->ninputs = nin;
+  b.inputs = in;
   if (rc == 0) rc = replay(&b, src);
   /* a category input that a step converts takes any text: its training
    * levels are not a list of the values it may have */
@@ -688,9 +843,14 @@ void mlprt_pred_plan_free(MlprtPredPlan *plan) {
   memset(plan, 0, sizeof *plan);
 }
 
+bool mlprt_pstep_asof_drops(const MlprtPredStep *st) {
+  const char *tab = st->text ? strchr(st->text, '\t') : NULL;
+  return tab && strtoll(tab + 1, NULL, 10) == MLPRT_UNMATCHED_DROP;
+}
+
 int64_t mlprt_pstep_width(const MlprtPredStep *st) {
   bool wide = st->op == MLPRT_PSTEP_ONEHOT || st->op == MLPRT_PSTEP_HASH || st->op == MLPRT_PSTEP_TERMS ||
-              st->op == MLPRT_PSTEP_SEQUENCE;
+              st->op == MLPRT_PSTEP_SEQUENCE || st->op == MLPRT_PSTEP_ASOF;
   return wide ? st->n : 1;
 }
 
@@ -713,9 +873,11 @@ void mlprt_pred_plan_live(const MlprtPredPlan *pl, uint8_t *live) {
     bool series = st->op == MLPRT_PSTEP_LAG || st->op == MLPRT_PSTEP_ROLLING;
     dropping = st->op == MLPRT_PSTEP_SHORT || (dropping && series);
     int64_t width = mlprt_pstep_width(st);
-    bool out = st->op == MLPRT_PSTEP_REQUIRE || st->op == MLPRT_PSTEP_SHORT || (series && dropping);
+    bool out = st->op == MLPRT_PSTEP_REQUIRE || st->op == MLPRT_PSTEP_SHORT || (series && dropping) ||
+               (st->op == MLPRT_PSTEP_ASOF && mlprt_pstep_asof_drops(st));
     for (int64_t k = 0; k < width && !out; k++) out = live[st->dst + k];
     if (out) live[st->src] = 1;
+    if (out && st->op == MLPRT_PSTEP_ASOF && st->a >= 0) live[(int64_t)st->a] = 1;
     keyed |= out && series;
   }
 }

@@ -25,6 +25,25 @@ void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl);
 int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x, void *state, char *reason,
                    size_t n);
 
+/* ---- resample: raw rows put on the time grid (resample.c) ---- */
+
+/* What the grid rows go to: a row's fields (the plan's inputs), its time
+ * and series key as text (key NULL without a group key), or the reason a
+ * raw row cannot join the grid (error not NULL; fields are then the raw
+ * row's). */
+typedef void (*MlprtResampleEmit)(void *ctx, const char *const *fields, const char *time, const char *key,
+                                  const char *error);
+typedef struct MlprtResampler MlprtResampler;
+/* The resampler of a plan whose program starts with a RESAMPLE step, else
+ * NULL. It lives for one input. */
+MlprtResampler *mlprt_resampler_open(const MlprtPredPlan *pl);
+/* One raw row: the grid rows it completes (its series' open bucket and
+ * the gaps after it) go to emit, in time order. */
+void mlprt_resampler_row(MlprtResampler *rs, const char *const *fields, MlprtResampleEmit emit, void *ctx);
+/* The end of the input: every series' open bucket goes to emit. */
+void mlprt_resampler_end(MlprtResampler *rs, MlprtResampleEmit emit, void *ctx);
+void mlprt_resampler_free(MlprtResampler *rs);
+
 /* Classes of a classifier (lines of p->classes); 0 for regression. */
 int64_t mlprt_pred_nclasses(const MlprtPredictor *p);
 /* Class k's name into buf (without its '\n'). */

@@ -512,6 +512,80 @@ static void series_step(const MlprtPredStep *st, Row *r, Verdict *v) {
   if (!have && r->history == MLPRT_HISTORY_DROP) r->short_row = true;
 }
 
+/* The line after the one at s. */
+static const char *next_line(const char *s) {
+  return strchr(s, '\n') + 1;
+}
+
+/* An ASOF line's (group, key) against the row's: <0, 0 or >0. */
+static int asof_cmp(const char *line, const char *g, size_t glen, double key) {
+  size_t n = strcspn(line, "\t");
+  int c = cmp_term(line, n, g, glen);
+  if (c) return c;
+  double k = strtod(line + n + 1, NULL);
+  return k < key ? -1 : k > key ? 1 : 0;
+}
+
+/* ASOF: the joined columns of the other source's latest row of the row's
+ * group at or before its time, found by bisecting the sorted lines. */
+static void asof_step(const MlprtPredStep *st, Row *r, Verdict *v) {
+  const char *s = st->text;
+  char *end;
+  (void)strtoll(s, &end, 10); /* the step, for messages */
+  int unmatched = (int)strtol(end + 1, &end, 10), on_type = (int)strtol(end + 1, &end, 10);
+  int by_type = (int)strtol(end + 1, &end, 10);
+  const char *types = next_line(s), *body = types;
+  for (int64_t j = 0; j < st->n; j++) body = next_line(body);
+  int64_t on = st->src, by = (int64_t)st->a;
+  double key = on_type == MLPRT_COL_DATETIME ? (r->tm[on] == MLPRT_TIME_NA ? NAN : (double)r->tm[on])
+                                             : r->num[on];
+  const char *g = "", *match = NULL;
+  size_t glen = 0;
+  char buf[TEXT_W];
+  bool keyed = !isnan(key);
+  if (by >= 0 && is_missing(r, by, by_type)) keyed = false;
+  else if (by >= 0 && (by_type == MLPRT_COL_CATEGORY || by_type == MLPRT_COL_TEXT))
+    g = r->str[by], glen = r->len[by];
+  else if (by >= 0) {
+    uint8_t bv = r->num[by] != 0;
+    MlprtColumn c = {.type = (MlprtColType)by_type, .f = &r->num[by], .b = &bv, .t = &r->tm[by]};
+    MlprtTable t = {.cols = &c, .ncols = 1, .nrows = 1};
+    g = mlprt_cell_str(&t, 0, 0, buf, sizeof buf), glen = strlen(g);
+  }
+  /* the first line after (group, key) in [lo, hi), lines' starts both */
+  const char *lo = body, *hi = body + strlen(body);
+  while (keyed && lo < hi) {
+    const char *mid = lo + (hi - lo) / 2;
+    while (mid > lo && mid[-1] != '\n') mid--;
+    if (asof_cmp(mid, g, glen, key) <= 0) lo = next_line(mid);
+    else hi = mid;
+  }
+  if (keyed && lo > body) {
+    const char *prev = lo - 1;
+    while (prev > body && prev[-1] != '\n') prev--;
+    size_t n = strcspn(prev, "\t");
+    double k = strtod(prev + n + 1, NULL);
+    if (cmp_term(prev, n, g, glen) == 0 && !(st->b >= 0 && key - k > st->b)) match = prev + n + 1;
+  }
+  if (!match) {
+    if (unmatched == MLPRT_UNMATCHED_DROP)
+      note(v, MLPRT_ROW_REJECT, "align: the other source has no row of its group at or before its time%s, "
+                                "and training dropped such rows", st->b >= 0 ? " within the tolerance" : "");
+    return;
+  }
+  const char *f = match + strcspn(match, "\t\n");
+  for (int64_t j = 0; j < st->n && *f == '\t'; j++, types = next_line(types)) {
+    f++;
+    size_t n = strcspn(f, "\t\n");
+    int64_t d = st->dst + j, type = strtoll(types, NULL, 10);
+    bool text = type == MLPRT_COL_CATEGORY || type == MLPRT_COL_TEXT;
+    if (n > 0 && text) r->str[d] = f, r->len[d] = n;
+    else if (n > 0 && type == MLPRT_COL_DATETIME) r->tm[d] = strtoll(f, NULL, 10);
+    else if (n > 0) r->num[d] = strtof(f, NULL); /* an empty field: missing, as the slot is */
+    f += n;
+  }
+}
+
 static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, Verdict *v) {
   int64_t s = st->src, d = st->dst;
   float *x = r->num;
@@ -566,6 +640,8 @@ static void run_step(const MlprtPredictor *p, const MlprtPredStep *st, Row *r, V
   case MLPRT_PSTEP_SERIES: series_key(st, r); break;
   case MLPRT_PSTEP_LAG:
   case MLPRT_PSTEP_ROLLING: series_step(st, r, v); break;
+  case MLPRT_PSTEP_ASOF: asof_step(st, r, v); break;
+  case MLPRT_PSTEP_RESAMPLE: break; /* the rows come on the grid already (resample.c) */
   case MLPRT_PSTEP_SHORT:
     if (r->short_row)
       note(v, MLPRT_ROW_REJECT, "its series has fewer earlier rows than a lag, rolling or diff step needs, "
@@ -657,6 +733,12 @@ int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, flo
   size_t rb = mlprt_pred_row_bytes(p->plan);
   float *x = (float *)(s + rb), *o = (float *)(s + rb + up64((size_t)p->n_in * sizeof(float)));
   void *fwd = s + rb + up64((size_t)p->n_in * sizeof(float)) + up64((size_t)p->n_out * sizeof(float));
+  for (int64_t i = 0; i < p->plan->nsteps; i++)
+    if (p->plan->steps[i].op == MLPRT_PSTEP_RESAMPLE) {
+      snprintf(reason, n, "resample: the rows a predictor answers come on a time grid made from a stream "
+                          "of raw rows, which the predictor program reads; one row alone has no answer");
+      return -1;
+    }
   mlprt_pred_row_init(s, p->plan);
   int state = mlprt_pred_row(p, fields, x, s, reason, n);
   if (state == MLPRT_ROW_REJECT) return -1;

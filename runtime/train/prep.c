@@ -396,12 +396,13 @@ static int run_step(MlprtTable *t, const MlprtCleanStep *st, const char *tname, 
                            .schema = st->source_schema};
     MlprtTable other;
     mlprt_table_init(&other);
-    rc = mlprt_format_sql(src.format) ? mlprt_sql_load(&src, &other, NULL, e)
-                                      : mlprt_load_described(&src, &other, e);
+    rc = mlprt_source_load(&src, &other, e);
     MlprtAsofParams ap = {.on = sel.names[0], /* on is required: one name */
                           .by = st->by,
                           .tolerance = st->param,
-                          .unmatched = (MlprtUnmatched)st->method};
+                          .unmatched = (MlprtUnmatched)st->method,
+                          .right_on = st->source_on,
+                          .right_by = st->source_by};
     if (rc == 0) rc = mlprt_ts_asof(t, &other, &ap, log, e);
     mlprt_table_free(&other);
     break;

@@ -132,7 +132,8 @@ static void lowered_free(Lowered *r) {
 
 static char *dir;
 static char *mix_src, *idx_src, *idx6_src, *idx4_src, *json_src, *jsonl_src, *iris_copy, *semi_src,
-    *nohdr_src, *json2, *sqlite_db, *sqlite_db2, *txt_src, *rates, *rates2, *rates_by, *rates_x1;
+    *nohdr_src, *json2, *sqlite_db, *sqlite_db2, *txt_src, *rates, *rates2, *rates_by, *rates_x1,
+    *rates_named;
 /* The suite's PostgreSQL server (tests/sql/pg_server.sh), holding iris as
  * table iris: its connection string, or NULL when it cannot start here
  * (its items are then skipped, with the reason). */
@@ -260,6 +261,13 @@ static void setup(void) {
   fclose(f);
   rates_by = dt_write(dir, "rates_by.csv", mix, 0);
   free(mix);
+  /* the same readings with their keys named otherwise: stamp and colour */
+  f = open_memstream(&mix, &n);
+  fputs("stamp,colour,rate\n", f);
+  for (int i = 0; i < 20; i++) fprintf(f, "2020-01-%02d,%s,%d.5\n", 2 + i, i % 2 ? "blue" : "red", i);
+  fclose(f);
+  rates_named = dt_write(dir, "rates_named.csv", mix, 0);
+  free(mix);
   rates = dt_write(dir, "rates.csv", "when,rate\n2020-01-03,1\n2020-01-09,2\n2020-01-20,3\n", 0);
   rates2 = dt_write(dir, "rates2.csv", "when,rate\n2020-01-02,5\n2020-01-12,6\n", 0);
   rates_x1 = dt_write(dir, "rates_x1.csv", "x1,rate\n1.5,10\n4.5,40\n9.5,90\n", 0);
@@ -333,7 +341,7 @@ static void setup(void) {
 static void teardown(void) {
   char *files[] = {mix_src,   idx_src,   idx6_src, idx4_src,  json_src,
                    jsonl_src, iris_copy, semi_src, nohdr_src, json2, txt_src, rates, rates2,
-                   rates_by, rates_x1};
+                   rates_by, rates_x1, rates_named};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) free(files[i]);
   if (pg_conninfo) {
     const char *argv[] = {"sh", "tests/sql/pg_server.sh", "stop", pg_dir, NULL};
@@ -628,6 +636,15 @@ static const FieldCase field_cases[] = {
             [S_CLEAN] = "align(csv(\"@RATESBY\"), on = when, by = @color)"}},
      true},
     {"align.tolerance", "\"2d\"", {{0}}, false},
+#define NAMED_KEYS(a, b, c, d)                                                                               \
+  {.s = {[S_SRC] = "@MIX",                                                                                   \
+         [S_TARGET] = "y",                                                                                   \
+         [S_CLEAN] = "align(csv(\"@RATESNAMED\"), left_on = " a "when, right_on = " b "stamp, left_by = " c \
+                     "color, right_by = " d "colour)"}}
+    {"align.left_on", NULL, NAMED_KEYS("@", "", "", ""), true},
+    {"align.right_on", NULL, NAMED_KEYS("", "@", "", ""), true},
+    {"align.left_by", NULL, NAMED_KEYS("", "", "@", ""), true},
+    {"align.right_by", NULL, NAMED_KEYS("", "", "", "@"), true},
 };
 
 /* Settings and parameters that act by refusing a spec: a limit on the
@@ -672,7 +689,8 @@ static char *expand(const char *text) {
   static const char *const keys[] = {"@MIX",       "@IDXIMG",   "@IDXLAB", "@IDX6IMG",   "@IDX4LAB",
                                      "@IDX",       "@JSONPATH", "@JSONL",  "@JSON",      "@IRISCOPY",
                                      "@IRISJSON2", "@SEMI",     "@NOHDR",  "@SQLITEDB2", "@SQLITEDB",
-                                     "@PGCONN",    "@TXT",      "@RATESX1", "@RATESBY", "@RATES2", "@RATES"};
+                                     "@PGCONN",    "@TXT",      "@RATESX1", "@RATESBY", "@RATESNAMED",
+                                     "@RATES2",    "@RATES"};
   char *json_only = strndup(json_path, (size_t)(json_path_end - json_path));
   char *idx8_img = strndup(strchr(idx_src, '"') + 1, strcspn(strchr(idx_src, '"') + 1, "\""));
   const char *lab = strstr(idx_src, "labels = \"") + 10;
@@ -681,7 +699,7 @@ static char *expand(const char *text) {
   const char *vals[] = {mix_src,   idx8_img,  idx8_lab,  idx6_img,  idx4_src,  idx_src,
                         json_only, jsonl_src, json_src,  iris_copy, json2,     semi_src,
                         nohdr_src, sqlite_db2, sqlite_db, pg_conninfo ? pg_conninfo : "", txt_src,
-                        rates_x1,  rates_by,  rates2,   rates};
+                        rates_x1,  rates_by,  rates_named, rates2, rates};
   char *out;
   size_t n;
   FILE *f = open_memstream(&out, &n);

@@ -1077,6 +1077,7 @@ static const struct {
                 {"grunfeld", "r2", 0.75},
                 {"seattle_temps", "r2", 0.70},
                 {"seattle_window", "r2", 0.85},
+                {"macro_sunspots", "r2", 0.92},
                 {"austen_transformer", "accuracy", 0.70},
                 {"wine", "accuracy", 0.95}};
 

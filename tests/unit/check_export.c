@@ -532,6 +532,59 @@ static void write_dated(const char *path) {
   fclose(f);
 }
 
+/* Two shops' readings at irregular hours, interleaved in time order, some
+ * sales and temperatures missing, put on a daily grid per shop: the agg
+ * and fill are the run's; lags of the resampled sales and temperature
+ * follow. */
+static const char shop_spec[] =
+    "pipeline shop {\n"
+    "  data {\n"
+    "    source = csv(\"%s/shop.csv\")\n"
+    "    target = sales\n"
+    "    clean {\n"
+    "      sort_by([store, when])\n"
+    "      resample(on = when, freq = \"1d\", by = store, agg = %s, fill = %s)\n"
+    "      lag([sales, temp], steps = [1, 2], by = store, history = null)\n"
+    "      impute(numeric, strategy = median)\n"
+    "      onehot([store, promo])\n"
+    "      drop_columns([when])\n"
+    "      standardize(numeric)\n"
+    "    }\n"
+    "    split(validation = 0.15, test = 0.2, seed = 4)\n"
+    "  }\n"
+    "  model {\n"
+    "    dense(8)\n"
+    "    output(activation = linear)\n"
+    "  }\n"
+    "  hyperparameters {\n"
+    "    epochs = 10\n"
+    "  }\n"
+    "}\n";
+
+static void write_shop(const char *path) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("store,when,temp,sales,promo,n\n", f);
+  static const int steps[] = {3, 5, 7, 11, 30, 60}; /* hours between a shop's readings */
+  int64_t at[2] = {0, 2};
+  for (int i = 0; i < 600; i++) {
+    int k = at[0] <= at[1] ? 0 : 1; /* the earlier shop's next reading: the file is in time order */
+    unsigned h = (unsigned)i * 2654435761u;
+    int64_t t = 1609459200 + at[k] * 3600; /* from 2021-01-01 */
+    char when[32];
+    mlprt_format_datetime(t, when, sizeof when);
+    double temp = 10 + 5 * (i % 30) / 30.0 + (h >> 8) % 1000 / 1000.0;
+    fprintf(f, "%c,%s,", "ab"[k], when);
+    if (i % 23 == 9) fputs(",", f);
+    else fprintf(f, "%.3f,", temp);
+    if (i % 19 == 4) fputs(",", f);
+    else fprintf(f, "%.2f,", 20 + 2 * temp + (h >> 4) % 300 / 100.0);
+    fprintf(f, "%s,%u\n", (h >> 12) % 2 ? "yes" : "no", (h >> 16) % 10);
+    at[k] += steps[(h >> 20) % 6];
+  }
+  fclose(f);
+}
+
 /* text written as TMP/FILE and trained into TMP/NAME.run. */
 static void train_text(const char *file, const char *text, const char *name) {
   char *spec = test_path(tmp, file);
@@ -549,6 +602,7 @@ static void setup(void) {
   }
   train("examples/grunfeld.mlp", "grunfeld");
   train("examples/seattle_window.mlp", "seattle_window");
+  train("examples/macro_sunspots.mlp", "macro_sunspots");
   const char *root = getenv("PWD");
   char text[4096];
   snprintf(text, sizeof text, strict_spec, root ? root : ".");
@@ -594,6 +648,13 @@ static void setup(void) {
              lagged ? "lag([amount], steps = [1], by = store, history = null)\n" : "");
     train_text(lagged ? "lagged.mlp" : "dated.mlp", text, lagged ? "lagged" : "dated");
   }
+  char *shop = test_path(tmp, "shop.csv");
+  write_shop(shop);
+  free(shop);
+  snprintf(text, sizeof text, shop_spec, tmp, "mean", "ffill");
+  train_text("shop.mlp", text, "shop");
+  snprintf(text, sizeof text, shop_spec, tmp, "last", "zero");
+  train_text("shop_zero.mlp", text, "shop_zero");
   snprintf(text, sizeof text, undated_spec, tmp);
   train_text("undated.mlp", text, "undated");
   free(dated);
@@ -684,10 +745,84 @@ START_TEST(export_series_stream_answers_as_training) {
   char *dated = test_path(tmp, "dated.csv");
   check_stream("lagged", dated);
   free(dated);
+  /* the quarters joined to the sunspots of their year (held by the predictor), lagged a year */
+  check_stream("macro_sunspots",
+               "/usr/lib/python3/dist-packages/statsmodels/datasets/macrodata/macrodata.csv");
 }
 END_TEST
 
-/* An ONNX export refuses the date and series steps the model reads. */
+/* The predictor of a resampling run, given the raw readings as a stream,
+ * puts them on the grid as training did and answers the grid rows, each
+ * led by its time and shop: the run's test rows (found by shop and time)
+ * answer as training answered them. */
+static void check_grid(const char *name) {
+  static const char *const plain[] = {"--quantize", "none", "--prune", "0", NULL};
+  char *pred = export_run(name, plain), file[256], *data = test_path(tmp, "shop.csv");
+  snprintf(file, sizeof file, "%s.run", name);
+  char *run = test_path(tmp, file), *rows_path = test_path(run, "test_rows.csv");
+  char *pred_path = test_path(run, "predictions.csv");
+  const char *argv[] = {pred, data, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 0, "%s: status %d: %s", pred, r.status, r.err);
+  char *want = test_read_file(pred_path, NULL), *rows = test_read_file(rows_path, NULL), **al, **wl, **rl;
+  int na = test_split_lines(r.out, &al), nw = test_split_lines(want, &wl), nr = test_split_lines(rows, &rl);
+  ck_assert_str_eq(al[0], "when,store,value,error,failsafe");
+  ck_assert_int_eq(nw, nr);
+  char *rh[TEST_MAXF];
+  int nrh = test_csv_fields(rl[0], rh, TEST_MAXF), compared = 0;
+  int store = test_field_index(rh, nrh, "store"), when = test_field_index(rh, nrh, "when");
+  for (int i = 1; i < nw && wl[i][0]; i++) {
+    char *w[TEST_MAXF], *t[TEST_MAXF];
+    int nwf = test_csv_fields(wl[i], w, TEST_MAXF), ntf = test_csv_fields(rl[i], t, TEST_MAXF);
+    bool found = false;
+    for (int j = 1; j < na && al[j][0] && !found; j++) {
+      char *a[TEST_MAXF];
+      int naf = test_csv_fields(al[j], a, TEST_MAXF);
+      if (strcmp(a[0], t[when]) == 0 && strcmp(a[1], t[store]) == 0) {
+        found = true;
+        ck_assert_msg(!a[3][0], "%s: %s %s not answered: %s", name, t[store], t[when], a[3]);
+        double x = strtod(a[2], NULL), y = strtod(w[1], NULL);
+        if (!a[4][0]) {
+          ck_assert_msg(fabs(x - y) <= 1e-5 * fmax(1, fabs(y)), "%s %s %s: %.9g, training said %.9g", name,
+                        t[store], t[when], x, y);
+          compared++;
+        }
+      }
+      test_fields_free(a, naf);
+    }
+    ck_assert_msg(found, "%s: no answer for the grid row %s %s", name, t[store], t[when]);
+    test_fields_free(w, nwf);
+    test_fields_free(t, ntf);
+  }
+  ck_assert_msg(2 * compared >= nw - 1, "%s: only %d of %d test rows compared", name, compared, nw - 1);
+  cJSON *rec = test_read_json(run, "cleaning.json");
+  const cJSON *steps = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "cleaning"), "steps");
+  const cJSON *step = cJSON_GetArrayItem(steps, 1);
+  ck_assert_int_eq(na - 1, (int)cJSON_GetObjectItem(step, "rows_after")->valuedouble); /* every grid row */
+  cJSON_Delete(rec);
+  test_fields_free(rh, nrh);
+  free(al), free(wl), free(rl);
+  free(want), free(rows);
+  test_run_free(&r);
+  free(pred_path), free(rows_path), free(run), free(data), free(pred);
+}
+
+START_TEST(export_resample_stream_answers_as_training) {
+  check_grid("shop");
+  check_grid("shop_zero");
+  /* ONNX answers rows one by one: it refuses the grid */
+  char *run = test_path(tmp, "shop.run"), *onnx = test_path(tmp, "shop.onnx");
+  const char *argv[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+  ck_assert_msg(strstr(r.err, "cannot express the cleaning step resample"), "%s", r.err);
+  test_run_free(&r);
+  free(run);
+  free(onnx);
+}
+END_TEST
+
+/* An ONNX export refuses the date, series and align steps the model reads. */
 START_TEST(export_refuses_lags_and_onnx_dates) {
   char *run = test_path(tmp, "grunfeld.run"), *onnx = test_path(tmp, "grunfeld.onnx");
   const char *argv[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
@@ -705,6 +840,16 @@ START_TEST(export_refuses_lags_and_onnx_dates) {
   ck_assert_msg(strstr(r.err, "cleaning step parse_dates of column 'day', which the model reads"), "%s",
                 r.err);
   test_run_free(&r);
+  /* a column align joined, which the model reads (lagged): refused, naming the step and the column */
+  char *run3 = test_path(tmp, "macro_sunspots.run"), *onnx3 = test_path(tmp, "macro_sunspots.onnx");
+  const char *argv4[] = {test_mlpc(), "export", run3, "--onnx", onnx3, NULL};
+  r = test_run(argv4, NULL);
+  ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+  ck_assert_msg(strstr(r.err, "cleaning step 1 (align), which joins column 'SUNACTIVITY' from another"),
+                "%s", r.err);
+  test_run_free(&r);
+  free(run3);
+  free(onnx3);
   /* dates and conversions no feature reads do not stop an ONNX export */
   char *run2 = test_path(tmp, "undated.run"), *onnx2 = test_path(tmp, "undated.onnx");
   const char *argv3[] = {test_mlpc(), "export", run2, "--onnx", onnx2, NULL};
@@ -1359,6 +1504,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_dates_and_coercion_answer_as_training);
   tcase_add_test(tc, export_refuses_lags_and_onnx_dates);
   tcase_add_test(tc, export_series_stream_answers_as_training);
+  tcase_add_test(tc, export_resample_stream_answers_as_training);
   tcase_add_test(tc, export_cnn_on_idx_images);
   tcase_add_test(tc, export_recurrent_on_idx_rows);
   tcase_add_test(tc, export_transformer_on_idx_rows);

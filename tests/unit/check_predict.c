@@ -343,6 +343,24 @@ START_TEST(plan_refuses_row_dependent_steps) {
   MlprtPredSource src3 = {.schema = "x\tfloat\ny\tfloat\n", .target = "y", .fits = &g, .nfits = 1};
   ck_assert_int_eq(mlprt_pred_plan_build(&src3, &pl, err, sizeof err), -1);
   ck_assert_ptr_nonnull(strstr(err, "target"));
+  /* resample with a linear fill reads values a stream brings later; resample after a step that is
+   * not sort_by would put the rows that step made on the grid, not the raw ones: both refused, named */
+  MlprtCleanStep grid[2] = {{.op = MLPRT_CLEAN_COERCE, .select = MLPRT_SELECT_NAMES, .columns = "x\n",
+                             .param = MLPRT_COL_FLOAT, .by_idx = -1},
+                            {.op = MLPRT_CLEAN_RESAMPLE, .select = MLPRT_SELECT_NAMES, .columns = "when\n",
+                             .param = 86400, .method = MLPRT_GAP_LINEAR, .by_idx = -1}};
+  MlprtPredSource src4 = {
+      .schema = "when\tdatetime\nx\tfloat\ny\tfloat\n", .target = "y", .clean = grid + 1, .nclean = 1};
+  ck_assert_int_eq(mlprt_pred_plan_build(&src4, &pl, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "cleaning step 1 (resample): fill = linear reads the next observed value"), "%s",
+                err);
+  grid[1].method = MLPRT_GAP_FFILL;
+  ck_assert_int_eq(mlprt_pred_plan_build(&src4, &pl, err, sizeof err), 0);
+  ck_assert_int_eq(pl.steps[0].op, MLPRT_PSTEP_RESAMPLE);
+  mlprt_pred_plan_free(&pl);
+  src4.clean = grid, src4.nclean = 2;
+  ck_assert_int_eq(mlprt_pred_plan_build(&src4, &pl, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "only sort_by may come before resample, not coerce (step 1)"), "%s", err);
 }
 END_TEST
 

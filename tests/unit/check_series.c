@@ -357,6 +357,85 @@ START_TEST(series_asof_matches_pandas) {
 }
 END_TEST
 
+/* pandas' merge_asof with the keys named differently in the two files
+ * (argv: tolerance or ""): the right file's when and key renamed stamp and
+ * sym, joined by left_on/right_on and left_by/right_by; v and k per row of
+ * the table, in its order. */
+static const char asof_named_script[] =
+    "import sys, pandas as pd, numpy as np\n"
+    "l = pd.read_csv(sys.argv[1], keep_default_na=False).drop(columns=['t'])\n"
+    "r = pd.read_csv(sys.argv[2], keep_default_na=False, na_values={'v': [''], 'k': ['']})\n"
+    "r = r.drop(columns=['t'])\n"
+    "r = r.rename(columns={'when': 'stamp', 'key': 'sym'})\n"
+    "l['when'], r['stamp'] = pd.to_datetime(l['when']), pd.to_datetime(r['stamp'])\n"
+    "tol = pd.Timedelta(sys.argv[3]) if sys.argv[3] else None\n"
+    "l = l.sort_values('when', kind='stable'); r = r.sort_values('stamp', kind='stable')\n"
+    "m = pd.merge_asof(l, r, left_on='when', right_on='stamp', left_by='key', right_by='sym',\n"
+    "                  direction='backward', tolerance=tol).sort_values('id')\n"
+    "for v, k in zip(m['v'], m['k']): print('%.10g %s' % (v, k if isinstance(k, str) else 'nan'))\n";
+
+/* The keys named otherwise in the other source (align's right_on and
+ * right_by): the join equals pandas' merge_asof(left_on, right_on,
+ * left_by, right_by) within 1e-6, with and without a tolerance. */
+START_TEST(series_asof_named_keys_match_pandas) {
+  if (!have_pandas("align with right_on/right_by against pandas' merge_asof")) return;
+  enum { N = 600, M = 240 };
+  char *ltext, *rtext;
+  asof_csvs(N, M, &ltext, &rtext);
+  char *lpath = dt_write(dt_dir, "named_l.csv", ltext, 0), *rpath = dt_write(dt_dir, "named_r.csv", rtext, 0);
+  free(ltext);
+  free(rtext);
+  static const struct {
+    const char *tol;
+    double seconds;
+  } cases[] = {{"", -1}, {"2d", 2 * 86400}};
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    MlprtTable t, o;
+    dt_load_ok(lpath, NULL, &t);
+    dt_load_ok(rpath, NULL, &o);
+    mlprt_table_drop_column(&o, col(&o, "t"));
+    mlprt_table_drop_column(&t, col(&t, "t"));
+    static const char *const from[] = {"when", "key"}, *const to[] = {"stamp", "sym"};
+    for (int k = 0; k < 2; k++) {
+      int c = col(&o, from[k]);
+      free(o.cols[c].name);
+      o.cols[c].name = strdup(to[k]);
+    }
+    MlprtAsofParams p = {.on = "when", .by = "key", .right_on = "stamp", .right_by = "sym",
+                         .tolerance = cases[ci].seconds};
+    MlprtError e = {0};
+    ck_assert_msg(mlprt_ts_asof(&t, &o, &p, NULL, &e) == 0, "%s", dt_err(&e));
+    ck_assert_int_lt(mlprt_table_find(&t, "stamp"), 0); /* the source's keys join, never added */
+    const char *argv[] = {PYTHON, "-c", asof_named_script, lpath, rpath, cases[ci].tol, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    int v = col(&t, "v"), k = col(&t, "k");
+    int64_t matched = 0;
+    char *s = r.out;
+    for (int64_t row = 0; row < N; row++) {
+      char *end, level[16];
+      double want = strtod(s, &end);
+      ck_assert_msg(end != s && sscanf(end, " %15s", level) == 1, "pandas gave too few rows (%lld)",
+                    (long long)row);
+      s = strchr(end, '\n') + 1;
+      double got = t.cols[v].f[row];
+      const char *gotk = t.cols[k].codes[row] < 0 ? "nan" : t.cols[k].levels.names[t.cols[k].codes[row]];
+      bool same = isnan(want) ? isnan(got) : fabs(got - want) <= 1e-6 * fmax(1, fabs(want));
+      ck_assert_msg(same, "case %zu, row %lld: pandas %.10g, mlpc %.10g", ci, (long long)row, want, got);
+      ck_assert_msg(strcmp(level, gotk) == 0, "case %zu, row %lld: pandas k %s, mlpc %s", ci, (long long)row,
+                    level, gotk);
+      matched += !isnan(want);
+    }
+    ck_assert_int_gt(matched, N / 4);
+    test_run_free(&r);
+    mlprt_table_free(&t);
+    mlprt_table_free(&o);
+  }
+  free(lpath);
+  free(rpath);
+}
+END_TEST
+
 /* No joined value comes from a time after its row: every match's time is
  * at or before the row's, within the row's group; and changing every row
  * of the other source later than a cut leaves the values of the rows
@@ -668,6 +747,7 @@ Suite *series_suite(void) {
   tcase_add_test(tc, series_never_look_ahead_or_across_groups);
   tcase_add_test(tc, series_asof_matches_pandas);
   tcase_add_test(tc, series_asof_never_looks_ahead);
+  tcase_add_test(tc, series_asof_named_keys_match_pandas);
   tcase_add_test(tc, series_history_policy);
   tcase_add_test(tc, series_sort_by_keys);
   tcase_add_test(tc, series_coerce_reads_leniently);

@@ -97,7 +97,7 @@ START_TEST(help_op_shows_params) {
   free(out), free(err);
   /* an op that was planned and is built no longer says planned */
   out = help_text("align", &status, &err);
-  ck_assert_ptr_nonnull(strstr(out, "align(source, on, by = none"));
+  ck_assert_ptr_nonnull(strstr(out, "align(source, on = none, by = none"));
   ck_assert_ptr_null(strstr(out, "planned"));
   free(out), free(err);
   out = help_text("adam", &status, &err);

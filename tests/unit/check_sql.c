@@ -279,8 +279,9 @@ static char *align_spec(const char *clean) {
 
 /* align(SRC, on = date, by = sym, tolerance = "10d") trains, joining the
  * readings as of each day: the rows without a reading of their symbol in
- * the 10 days before are counted as unmatched; export refuses the model
- * that reads the joined rate, naming the step. */
+ * the 10 days before are counted as unmatched; the predictor, holding the
+ * readings, answers the test rows as training did; ONNX export refuses the
+ * model that reads the joined rate, naming the step. */
 static void check_align_runs(const char *src) {
   char clean[1024];
   snprintf(clean, sizeof clean,
@@ -319,17 +320,14 @@ static void check_align_runs(const char *src) {
   ck_assert_int_gt(unmatched, 0);
   ck_assert_double_eq(cJSON_GetObjectItem(step, "tolerance")->valuedouble, 10 * 86400);
   cJSON_Delete(rec);
+  /* the predictor holds the readings as export read them: the test rows answer as in training */
   char *pred = test_path(dir, "align.pred");
-  const char *exp[] = {test_mlpc(), "export", run, "-o", pred, NULL};
-  TestRun r = test_run(exp, NULL);
-  ck_assert_int_ne(r.status, 0);
-  ck_assert_msg(strstr(r.err, "cleaning step 1 (align) joins column 'rate'"), "%s", r.err);
-  test_run_free(&r);
+  test_predictor_as_trained(run, pred, 1, "align with the joined column read");
   char *onnx = test_path(dir, "align.onnx");
   const char *exp_onnx[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
-  r = test_run(exp_onnx, NULL);
+  TestRun r = test_run(exp_onnx, NULL);
   ck_assert_int_ne(r.status, 0);
-  ck_assert_msg(strstr(r.err, "cleaning step 1 (align) joins column 'rate'"), "%s", r.err);
+  ck_assert_msg(strstr(r.err, "cleaning step 1 (align), which joins column 'rate'"), "%s", r.err);
   test_run_free(&r);
   free(onnx);
   const char *rm[] = {"rm", "-rf", run, NULL};
@@ -364,6 +362,43 @@ START_TEST(sql_align_joins_an_sqlite_query) {
   free(pred);
   free(run);
   free(spec);
+  /* the keys named otherwise in the query: left_on/right_on, left_by/right_by join as on and by did */
+  snprintf(clean, sizeof clean,
+           "      align(sqlite(\"%s\", query = \"SELECT d AS day, sym AS symbol, rate FROM rates\"),\n"
+           "            left_on = date, right_on = day, left_by = sym, right_by = symbol,\n"
+           "            tolerance = \"10d\")\n"
+           "      impute(columns = [rate])\n      drop_columns([date, sym])",
+           db);
+  spec = align_spec(clean);
+  run = test_train(spec, dir, "named");
+  rec = test_read_json(run, "cleaning.json");
+  step = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "cleaning"), "steps"), 0);
+  const cJSON *rate = cJSON_GetArrayItem(cJSON_GetObjectItem(step, "columns"), 0);
+  ck_assert_str_eq(cJSON_GetObjectItem(rate, "column")->valuestring, "rate");
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(step, "columns")), 1); /* day, symbol: keys */
+  ck_assert_int_gt((int64_t)cJSON_GetObjectItem(rate, "unmatched")->valuedouble, 0);
+  cJSON_Delete(rec);
+  pred = test_path(dir, "named.pred");
+  test_predictor_as_trained(run, pred, 1, "align with keys named otherwise");
+  free(pred);
+  free(run);
+  free(spec);
+  /* a key named both ways, or one side only: an error at the parameter */
+  static const char *const twice[] = {"on = date, right_on = day", "on = date, left_by = sym"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(clean, sizeof clean,
+             "      align(sqlite(\"%s\", query = \"SELECT d AS day, sym, rate FROM rates\"), %s)", db,
+             twice[i]);
+    spec = align_spec(clean);
+    const char *argv[] = {test_mlpc(), "build", "--emit-ir", spec, NULL};
+    TestRun r = test_run(argv, NULL);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, "align.mlp:6:") && strstr(r.err, i ? "name the group key once: by = COL"
+                                                                  : "name the time key once: on = COL"),
+                  "%s", r.err);
+    test_run_free(&r);
+    free(spec);
+  }
   free(db);
 }
 END_TEST
