@@ -10,7 +10,9 @@
  * vectorizes) and A B^T (dense and recurrent layers: four dot products at
  * once, each in eight lanes, so that 32 independent sums hide the latency
  * of the adds and a row of A is loaded once per four rows of B); any other
- * combination takes the plain triple loop. */
+ * combination takes the plain triple loop. Each output's sum runs in the
+ * same order whatever the number of rows, so a row's answer does not
+ * depend on the block it comes in. */
 #include "gemm.h"
 
 #include <string.h>
@@ -97,19 +99,21 @@ static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const fl
     else if (beta != 1)
       for (int j = 0; j < N; j++) c[j] *= beta;
   }
+  /* the columns of B (or rows of B^T) a step uses stay in cache while
+   * every row of A passes them: a block of rows reads the weights once */
   if (!ta && !tb) {
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < N; j += BLOCK)
+    for (int j = 0; j < N; j += BLOCK)
+      for (int i = 0; i < M; i++)
         row_block(C + (size_t)i * ldc + j, alpha, A + (size_t)i * lda, B + j, ldb,
                   N - j < BLOCK ? N - j : BLOCK, K);
   } else if (!ta) {
-    for (int i = 0; i < M; i++) {
-      const float *a = A + (size_t)i * lda;
-      float *c = C + (size_t)i * ldc;
-      int j = 0;
-      for (; j + 4 <= N; j += 4) dot4(c + j, alpha, a, B + (size_t)j * ldb, ldb, K);
-      for (; j < N; j++) c[j] += alpha * dot(a, B + (size_t)j * ldb, K);
-    }
+    int j = 0;
+    for (; j + 4 <= N; j += 4)
+      for (int i = 0; i < M; i++)
+        dot4(C + (size_t)i * ldc + j, alpha, A + (size_t)i * lda, B + (size_t)j * ldb, ldb, K);
+    for (; j < N; j++)
+      for (int i = 0; i < M; i++)
+        C[(size_t)i * ldc + j] += alpha * dot(A + (size_t)i * lda, B + (size_t)j * ldb, K);
   } else {
     for (int i = 0; i < M; i++)
       for (int j = 0; j < N; j++) {
