@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cgutil.h"
+#include "predclean.h"
 #include "mlp/layers.h"
 #include "mlp/quant.h"
 #include "mlp/run.h"
@@ -18,7 +19,7 @@
 /* Every descriptor field is 8 bytes: the constant built below lists them in
  * predict.h's order, and this catches a field added there and not here. */
 _Static_assert(sizeof(MlprtPredictor) == 36 * 8, "MlprtPredictor changed: update predictor_desc");
-_Static_assert(sizeof(MlprtPredPlan) == 9 * 8, "MlprtPredPlan changed: update plan_desc");
+_Static_assert(sizeof(MlprtPredPlan) == 10 * 8, "MlprtPredPlan changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredStep) == 7 * 8, "MlprtPredStep changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredInput) == 6 * 8, "MlprtPredInput changed: update plan_desc");
 
@@ -406,6 +407,7 @@ static LLVMValueRef plan_desc(Cg *c, const MlprtPredPlan *pl) {
   mlp_desc_set(&d, MLPRT_PRED_PLAN_nfeatures, ci64(c, nf));
   mlp_desc_set(&d, MLPRT_PRED_PLAN_na_tokens, na);
   mlp_desc_set(&d, MLPRT_PRED_PLAN_nna, ci64(c, pl->nna));
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_clean, mlp_predclean_emit(c, pl));
   return const_global(c, "mlp_pred_plan", mlp_desc_end(&d, c->ctx));
 }
 
