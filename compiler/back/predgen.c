@@ -487,7 +487,8 @@ static LLVMValueRef exported(Cg *c, const char *prefix, const char *what, LLVMVa
 }
 
 /* NAME_predict(fields, out, reason, n): one row through
- * mlprt_predict_fields with this thread's scratch, so that callers need
+ * mlprt_predict_fields_kept with this thread's scratch (zero at first, and
+ * this predictor's alone, so readied once), so that callers need
  * not know its size. The runtime sizes that scratch from the descriptor's
  * shapes; the same numbers, here, size it at compile time. */
 static void emit_embedding(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *info, const Plan *p,
@@ -514,7 +515,7 @@ static void emit_embedding(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *inf
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
   LLVMValueRef a[] = {desc, LLVMGetParam(c->fn, 0), LLVMGetParam(c->fn, 1), scratch, LLVMGetParam(c->fn, 2),
                       LLVMGetParam(c->fn, 3)};
-  LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_predict_fields, a, 6));
+  LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_predict_fields_kept, a, 6));
   const MlprtPredPlan *pl = info->plan;
   int64_t ni = pl ? pl->ninputs : 0;
   LLVMValueRef *names = mlp_xmalloc((size_t)(ni + rd->nclasses + 1) * sizeof *names);

@@ -87,14 +87,12 @@ static size_t series_bytes(const MlprtPredPlan *pl) {
 /* The state opens with the text buffers and term index entries its plan
  * needs and the bytes of its series tables, counted once by
  * mlprt_pred_row_init rather than on every row, and the plan it was
- * readied for (mlprt_predict_fields readies a scratch once per plan). */
+ * readied for (mlprt_predict_fields_kept readies its scratch once). */
 typedef struct {
   size_t ncleans, nterms, series, bytes; /* bytes: mlprt_pred_row_bytes */
   double margin; /* the range margin the range bounds were set for; NaN before the first row */
   const MlprtPredPlan *plan;
-  uint64_t stamp; /* READY ^ the plan's address, once readied */
 } Needs;
-#define READY UINT64_C(0x6d6c7072726f7721)
 enum { NEEDS_BYTES = 64 };
 _Static_assert(sizeof(Needs) <= NEEDS_BYTES, "Needs fits its place at the start of the row state");
 
@@ -152,7 +150,6 @@ void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
   need->bytes = mlprt_pred_row_bytes(pl);
   need->margin = NAN;
   need->plan = pl;
-  need->stamp = READY ^ (uint64_t)(uintptr_t)pl;
   Row r = row_at(state, pl);
   MlprtLoadOpts o = {.na_tokens = pl->na_tokens, .nna = (int)pl->nna};
   mlprt_na_init(r.na, pl->na_tokens ? &o : NULL);
@@ -282,15 +279,16 @@ static void set_bounds(const MlprtPredictor *p, Row *r) {
  * (nothing done) leaves the field to read_input. */
 static bool read_number(const MlprtPredictor *p, int64_t i, const char *f, Row *r) {
   const MlprtPredInput *in = &p->plan->inputs[i];
-  float x;
+  float x, y; /* y: the loader's reading, so that x stays in a register */
   const char *why;
   if (!f || (in->type != MLPRT_COL_FLOAT && in->type != MLPRT_COL_INT)) return false;
   size_t len = 0; /* most fields are short: counted here rather than by a call */
   while (len < 16 && f[len]) len++;
   if (len == 16) len += strlen(f + 16);
-  if ((r->na->numeric || !mlprt_plain_digits(f, len, &x)) &&
-      (mlprt_num_from_text((MlprtColType)in->type, f, len, r->na, &x, &why) != 0 || isnan(x)))
-    return false;
+  if (r->na->numeric || !mlprt_plain_digits(f, len, &x)) {
+    if (mlprt_num_from_text((MlprtColType)in->type, f, len, r->na, &y, &why) != 0 || isnan(y)) return false;
+    x = y;
+  }
   if (x < r->lo[i] || x > r->hi[i]) return false;
   set_missing(r, i);
   r->num[i] = x;
@@ -693,14 +691,14 @@ size_t mlprt_predict_scratch_bytes(const MlprtPredictor *p) {
          up64((size_t)p->n_out * sizeof(float)) + up64((size_t)p->scratch_bytes);
 }
 
-int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
-                         char *reason, size_t n) {
+/* One row through a scratch readied before (kept) or not. */
+static int predict_fields(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
+                          char *reason, size_t n, bool kept) {
   char *s = scratch;
-  /* a scratch readied for this plan keeps its tokens, live slots and term
-   * index; each call starts without series, as a fresh one does */
+  /* a kept scratch holds its tokens, live slots, term index and bounds;
+   * each call starts without series, as a fresh one does */
   Needs *need = scratch;
-  if (need->plan == p->plan && need->stamp == (READY ^ (uint64_t)(uintptr_t)p->plan))
-    memset(row_at(s, p->plan).series, 0, need->series);
+  if (kept && need->plan == p->plan) memset(row_at(s, p->plan).series, 0, need->series);
   else mlprt_pred_row_init(s, p->plan);
   size_t rb = need->bytes;
   float *x = (float *)(s + rb), *o = (float *)(s + rb + up64((size_t)p->n_in * sizeof(float)));
@@ -723,4 +721,14 @@ int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, flo
   }
   memcpy(out, o, (size_t)p->n_out * sizeof *out);
   return (int)top_class(p, o);
+}
+
+int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
+                         char *reason, size_t n) {
+  return predict_fields(p, fields, out, scratch, reason, n, false);
+}
+
+int mlprt_predict_fields_kept(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
+                              char *reason, size_t n) {
+  return predict_fields(p, fields, out, scratch, reason, n, true);
 }
