@@ -6,7 +6,10 @@
  * left out), and calls NAME_predict on one row at a time, cycling through
  * the rows: each sample times REPS consecutive calls, and the median of
  * SAMPLES samples, divided by REPS, is printed as ns per row (one JSON
- * line). Timing calls in groups keeps the clock's own cost out. The same
+ * line). Timing calls in groups keeps the clock's own cost out; the
+ * samples are the thread's CPU time, so that on a shared machine a sample
+ * the scheduler interrupts counts its own work alone (as ONNX Runtime's
+ * median of single calls leaves interrupted calls out). The same
  * for the model alone: the descriptor's forward pass (NAME_predictor, see
  * mlp/predict.h) on one row of features, without parsing or cleaning.
  *
@@ -55,12 +58,12 @@ static double gemv_floor(const char *spec) {
   for (int i = 0; i < widest; i++) x[i] = (float)(i % 7) * 0.25f - 0.75f;
   double t[SAMPLES];
   for (int s = -1; s < SAMPLES; s++) { /* s = -1: warm-up */
-    double t0 = 1e9 * bench_now();
+    double t0 = 1e9 * bench_cpu_now();
     for (int r = 0; r < REPS; r++)
       for (int l = 0; l < n; l++)
         cblas_sgemv(CblasRowMajor, CblasNoTrans, outs[l], in[l], 1.0f, w[l], in[l], l ? v[!(l & 1)] : x, 1,
                     0.0f, v[l & 1], 1);
-    if (s >= 0) t[s] = (1e9 * bench_now() - t0) / REPS;
+    if (s >= 0) t[s] = (1e9 * bench_cpu_now() - t0) / REPS;
   }
   return bench_median(t, SAMPLES);
 }
@@ -148,10 +151,10 @@ int main(int argc, char **argv) {
   double t[SAMPLES];
   int r = 0;
   for (int s = 0; s < SAMPLES; s++) {
-    double t0 = 1e9 * bench_now();
+    double t0 = 1e9 * bench_cpu_now();
     for (int i = 0; i < REPS; i++, r = r + 1 == nrows ? 0 : r + 1)
       answered += SYM(_predict)(rows + r * k, out, reason, sizeof reason) >= 0;
-    t[s] = (1e9 * bench_now() - t0) / REPS;
+    t[s] = (1e9 * bench_cpu_now() - t0) / REPS;
   }
   double row_ns = bench_median(t, SAMPLES);
 
@@ -172,9 +175,9 @@ int main(int argc, char **argv) {
   for (int w = 0; w < 1000; w++) p->forward(x + (w % nx) * p->n_in, o, 1, scratch);
   r = 0;
   for (int s = 0; s < SAMPLES; s++) {
-    double t0 = 1e9 * bench_now();
+    double t0 = 1e9 * bench_cpu_now();
     for (int i = 0; i < REPS; i++, r = r + 1 == nx ? 0 : r + 1) p->forward(x + r * p->n_in, o, 1, scratch);
-    t[s] = (1e9 * bench_now() - t0) / REPS;
+    t[s] = (1e9 * bench_cpu_now() - t0) / REPS;
   }
   printf("{\"peer\": \"mlpc\", \"ns_per_row\": %.1f, \"forward_ns_per_row\": %.1f, \"answered\": %ld",
          row_ns, bench_median(t, SAMPLES), answered);
@@ -183,10 +186,10 @@ int main(int argc, char **argv) {
   if (argc == 4) {
     /* every row through the forward pass, in calls of the descriptor's batch */
     for (int s = 0; s < SAMPLES; s++) {
-      double t0 = bench_now();
+      double t0 = bench_cpu_now();
       for (int64_t i = 0; i < nx; i += p->batch)
         p->forward(x + i * p->n_in, o + i * p->n_out, nx - i < p->batch ? nx - i : p->batch, scratch);
-      t[s] = (double)nx / (bench_now() - t0);
+      t[s] = (double)nx / (bench_cpu_now() - t0);
     }
     printf(", \"forward_rows_per_s\": %.0f, \"batch_rows\": %d", bench_median(t, SAMPLES), nx);
   }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cgutil.h"
+#include "predclean.h"
 #include "mlp/layers.h"
 #include "mlp/quant.h"
 #include "mlp/run.h"
@@ -18,7 +19,7 @@
 /* Every descriptor field is 8 bytes: the constant built below lists them in
  * predict.h's order, and this catches a field added there and not here. */
 _Static_assert(sizeof(MlprtPredictor) == 36 * 8, "MlprtPredictor changed: update predictor_desc");
-_Static_assert(sizeof(MlprtPredPlan) == 9 * 8, "MlprtPredPlan changed: update plan_desc");
+_Static_assert(sizeof(MlprtPredPlan) == 10 * 8, "MlprtPredPlan changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredStep) == 7 * 8, "MlprtPredStep changed: update plan_desc");
 _Static_assert(sizeof(MlprtPredInput) == 6 * 8, "MlprtPredInput changed: update plan_desc");
 
@@ -406,6 +407,7 @@ static LLVMValueRef plan_desc(Cg *c, const MlprtPredPlan *pl) {
   mlp_desc_set(&d, MLPRT_PRED_PLAN_nfeatures, ci64(c, nf));
   mlp_desc_set(&d, MLPRT_PRED_PLAN_na_tokens, na);
   mlp_desc_set(&d, MLPRT_PRED_PLAN_nna, ci64(c, pl->nna));
+  mlp_desc_set(&d, MLPRT_PRED_PLAN_clean, mlp_predclean_emit(c, pl));
   return const_global(c, "mlp_pred_plan", mlp_desc_end(&d, c->ctx));
 }
 
@@ -485,7 +487,8 @@ static LLVMValueRef exported(Cg *c, const char *prefix, const char *what, LLVMVa
 }
 
 /* NAME_predict(fields, out, reason, n): one row through
- * mlprt_predict_fields with this thread's scratch, so that callers need
+ * mlprt_predict_fields_kept with this thread's scratch (zero at first, and
+ * this predictor's alone, so readied once), so that callers need
  * not know its size. The runtime sizes that scratch from the descriptor's
  * shapes; the same numbers, here, size it at compile time. */
 static void emit_embedding(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *info, const Plan *p,
@@ -512,7 +515,7 @@ static void emit_embedding(Cg *c, const MlpRunDir *rd, const MlpPredgenInfo *inf
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, c->fn, "entry"));
   LLVMValueRef a[] = {desc, LLVMGetParam(c->fn, 0), LLVMGetParam(c->fn, 1), scratch, LLVMGetParam(c->fn, 2),
                       LLVMGetParam(c->fn, 3)};
-  LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_predict_fields, a, 6));
+  LLVMBuildRet(c->b, abi_call(c, MLP_ABI_mlprt_predict_fields_kept, a, 6));
   const MlprtPredPlan *pl = info->plan;
   int64_t ni = pl ? pl->ninputs : 0;
   LLVMValueRef *names = mlp_xmalloc((size_t)(ni + rd->nclasses + 1) * sizeof *names);

@@ -195,6 +195,14 @@ bool mlprt_pstep_asof_drops(const MlprtPredStep *st);
 /* What a one-hot step does with a level training never saw (its a). */
 enum { MLPRT_UNSEEN_NONE, MLPRT_UNSEEN_LAST, MLPRT_UNSEEN_REJECT };
 
+/* The steps and the features' read compiled to straight-line code (the
+ * predictor's module, when every step is float arithmetic: FILL and
+ * INDICATOR of a number, CLIP, SCALE, LOG1P, DIV): num [nslots] holds the
+ * row's slots as the inputs left them, x [nfeatures] receives the
+ * features; the same operations in the same order as the interpreted
+ * steps, so the same features bit for bit. */
+typedef void (*MlprtPredCleanFn)(float *num, float *x);
+
 /* The whole row transform: raw input columns -> model features. */
 #define MLPRT_PRED_PLAN_FIELDS(X)                                                                            \
   X(MLPRT_PTR, const MlprtPredInput *, inputs)                                                               \
@@ -205,7 +213,8 @@ enum { MLPRT_UNSEEN_NONE, MLPRT_UNSEEN_LAST, MLPRT_UNSEEN_REJECT };
   X(MLPRT_PTR, const int64_t *, feature_slot)  /* [nfeatures] the slot each model feature reads */           \
   X(MLPRT_I64, int64_t, nfeatures)                                                                           \
   X(MLPRT_PTR, const char *const *, na_tokens)  /* [nna] the texts training read as missing (the plan */     \
-  X(MLPRT_I64, int64_t, nna)  /* writes the loader's defaults out too); NULL: those defaults */
+  X(MLPRT_I64, int64_t, nna)  /* writes the loader's defaults out too); NULL: those defaults */            \
+  X(MLPRT_PTR, MlprtPredCleanFn, clean)  /* the steps compiled (above); NULL: they are interpreted */
 typedef struct {
   MLPRT_PRED_PLAN_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtPredPlan;

@@ -85,6 +85,20 @@ int mlprt_cell_from_text(MlprtTable *t, int col, int64_t row, const char *s, siz
  * (NaN for a missing-value token): 0, or -1 with why. */
 int mlprt_num_from_text(MlprtColType type, const char *s, size_t len, const MlprtNaSet *na, float *out,
                         const char **why);
+/* The most common numeric cell: s[0..len) of 1 to 9 plain digits, the
+ * exact integer mlprt_num_from_text reads (when no missing-value token is
+ * a number); false for any other text. */
+static inline bool mlprt_plain_digits(const char *s, size_t len, float *out) {
+  if (len - 1 >= 9) return false;
+  uint32_t u = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned d = (unsigned)(s[i] - '0');
+    if (d >= 10) return false;
+    u = u * 10 + d;
+  }
+  *out = (float)u;
+  return true;
+}
 /* Reasons mlprt_cell_from_text gives for a value no column type would take
  * (invalid UTF-8, a number beyond float range), so that typing the column
  * again cannot help: mlprt_why_final says whether why is one of them. */

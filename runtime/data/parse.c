@@ -437,15 +437,7 @@ int mlprt_num_from_text(MlprtColType type, const char *s, size_t len, const Mlpr
   /* numbers are by far the most common cells: parse first, look for a
    * missing-value token only when that fails */
   bool token = na->numeric && mlprt_na_match(na, s, len);
-  if (!token && len - 1 < 9) { /* up to 9 plain digits: an exact integer, as parse_double reads it */
-    uint32_t u = 0;
-    size_t i = 0;
-    while (i < len && (unsigned)(s[i] - '0') < 10) u = u * 10 + (uint32_t)(s[i++] - '0');
-    if (i == len) {
-      *out = (float)u;
-      return 0;
-    }
-  }
+  if (!token && mlprt_plain_digits(s, len, out)) return 0; /* as parse_double reads them */
   double v;
   bool ok = !token && parse_double(s, len, &v);
   if (!ok && mlprt_na_match(na, s, len)) {

@@ -28,6 +28,7 @@ typedef struct {
   char *text;       /* [nslots, TEXT_W] texts made by MLPRT_PSTEP_TEXT */
   MlprtNaSet *na;
   uint8_t *live;    /* [nslots] the slot reaches a feature (or decides a rejection) */
+  double *lo, *hi;  /* [ninputs] a number below lo or above hi is out of range (out_of_range) */
   char *clean;      /* [text_clean steps, MLPRT_PRED_CLEAN_W] cleaned texts */
   const char **term; /* [term index] each vocabulary's terms (NULL past its end), */
   size_t *term_len;  /* their lengths */
@@ -84,9 +85,13 @@ static size_t series_bytes(const MlprtPredPlan *pl) {
 }
 
 /* The state opens with the text buffers and term index entries its plan
- * needs, counted once by mlprt_pred_row_init rather than on every row. */
+ * needs and the bytes of its series tables, counted once by
+ * mlprt_pred_row_init rather than on every row, and the plan it was
+ * readied for (mlprt_predict_fields_kept readies its scratch once). */
 typedef struct {
-  size_t ncleans, nterms;
+  size_t ncleans, nterms, series, bytes; /* bytes: mlprt_pred_row_bytes */
+  double margin; /* the range margin the range bounds were set for; NaN before the first row */
+  const MlprtPredPlan *plan;
 } Needs;
 enum { NEEDS_BYTES = 64 };
 _Static_assert(sizeof(Needs) <= NEEDS_BYTES, "Needs fits its place at the start of the row state");
@@ -110,6 +115,10 @@ static Row row_at(void *state, const MlprtPredPlan *pl) {
   p += up8(sizeof(MlprtNaSet));
   r.live = (uint8_t *)p;
   p += up8(s);
+  r.lo = (double *)p;
+  p += (size_t)pl->ninputs * sizeof(double);
+  r.hi = (double *)p;
+  p += (size_t)pl->ninputs * sizeof(double);
   r.term = (const char **)p;
   p += need->nterms * sizeof(char *);
   r.term_len = (size_t *)p;
@@ -126,7 +135,7 @@ static Row row_at(void *state, const MlprtPredPlan *pl) {
 size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
   size_t s = (size_t)pl->nslots;
   size_t n = NEEDS_BYTES + up8(s * sizeof(float)) + s * (sizeof(char *) + sizeof(size_t) + sizeof(int64_t)) +
-             up8(s * TEXT_W) + up8(sizeof(MlprtNaSet)) + up8(s);
+             up8(s * TEXT_W) + up8(sizeof(MlprtNaSet)) + up8(s) + 2 * (size_t)pl->ninputs * sizeof(double);
   size_t ncleans, nterms;
   text_needs(pl, &ncleans, &nterms);
   n += nterms * (sizeof(char *) + sizeof(size_t) + sizeof(double)) + ncleans * MLPRT_PRED_CLEAN_W;
@@ -137,11 +146,15 @@ size_t mlprt_pred_row_bytes(const MlprtPredPlan *pl) {
 void mlprt_pred_row_init(void *state, const MlprtPredPlan *pl) {
   Needs *need = state;
   text_needs(pl, &need->ncleans, &need->nterms);
+  need->series = series_bytes(pl);
+  need->bytes = mlprt_pred_row_bytes(pl);
+  need->margin = NAN;
+  need->plan = pl;
   Row r = row_at(state, pl);
   MlprtLoadOpts o = {.na_tokens = pl->na_tokens, .nna = (int)pl->nna};
   mlprt_na_init(r.na, pl->na_tokens ? &o : NULL);
   mlprt_pred_plan_live(pl, r.live);
-  memset(r.series, 0, series_bytes(pl)); /* no series seen */
+  memset(r.series, 0, need->series); /* no series seen */
   /* each vocabulary's terms and idf, read off its lines once */
   for (int64_t i = 0; i < pl->nsteps; i++) {
     const MlprtPredStep *st = &pl->steps[i];
@@ -248,17 +261,35 @@ static bool out_of_range(const MlprtPredictor *p, const MlprtPredInput *in, doub
          (x < lo - m || x > hi + m);
 }
 
+/* Each input's range bounds for p's margin: out_of_range(p, in, x) is
+ * x < lo[i] || x > hi[i]. */
+static void set_bounds(const MlprtPredictor *p, Row *r) {
+  const MlprtPredPlan *pl = p->plan;
+  for (int64_t i = 0; i < pl->ninputs; i++) {
+    const MlprtPredInput *in = &pl->inputs[i];
+    double lo = in->lo, hi = in->hi, m = p->range_margin * (hi - lo);
+    bool ranged = (in->type == MLPRT_COL_FLOAT || in->type == MLPRT_COL_INT) && isfinite(lo) && isfinite(hi);
+    r->lo[i] = ranged ? lo - m : -INFINITY;
+    r->hi[i] = ranged ? hi + m : INFINITY;
+  }
+}
+
 /* The common field, a number within its training range, into its slot as
  * read_input puts it there, without the policies' bookkeeping; false
  * (nothing done) leaves the field to read_input. */
 static bool read_number(const MlprtPredictor *p, int64_t i, const char *f, Row *r) {
   const MlprtPredInput *in = &p->plan->inputs[i];
-  float x;
+  float x, y; /* y: the loader's reading, so that x stays in a register */
   const char *why;
-  if (!f || (in->type != MLPRT_COL_FLOAT && in->type != MLPRT_COL_INT) ||
-      mlprt_num_from_text((MlprtColType)in->type, f, strlen(f), r->na, &x, &why) != 0 || isnan(x) ||
-      out_of_range(p, in, x))
-    return false;
+  if (!f || (in->type != MLPRT_COL_FLOAT && in->type != MLPRT_COL_INT)) return false;
+  size_t len = 0; /* most fields are short: counted here rather than by a call */
+  while (len < 16 && f[len]) len++;
+  if (len == 16) len += strlen(f + 16);
+  if (r->na->numeric || !mlprt_plain_digits(f, len, &x)) {
+    if (mlprt_num_from_text((MlprtColType)in->type, f, len, r->na, &y, &why) != 0 || isnan(y)) return false;
+    x = y;
+  }
+  if (x < r->lo[i] || x > r->hi[i]) return false;
   set_missing(r, i);
   r->num[i] = x;
   return true;
@@ -658,12 +689,21 @@ int mlprt_pred_row(const MlprtPredictor *p, const char *const *fields, float *x,
   Row r = row_at(state, pl);
   Verdict v = {MLPRT_ROW_OK, reason, n, false};
   if (n) reason[0] = 0;
+  Needs *need = state;
+  if (!(need->margin == p->range_margin)) {
+    set_bounds(p, &r);
+    need->margin = p->range_margin;
+  }
   for (int64_t i = 0; i < pl->ninputs; i++) {
     if (!r.live[i]) set_missing(&r, i);
     else if (!read_number(p, i, fields[i], &r)) read_input(p, i, fields[i], &r, &v);
   }
   if (v.state == MLPRT_ROW_REJECT) return v.state;
   for (int64_t i = pl->ninputs; i < pl->nslots; i++) set_missing(&r, i);
+  if (pl->clean) { /* the same steps and read, compiled */
+    pl->clean(r.num, x);
+    return v.state;
+  }
   for (int64_t i = 0; i < pl->nsteps && v.state != MLPRT_ROW_REJECT; i++) run_step(p, &pl->steps[i], &r, &v);
   /* a value no step filled in counts as 0, as in training */
   for (int64_t f = 0; f < pl->nfeatures; f++) {
@@ -727,19 +767,27 @@ size_t mlprt_predict_scratch_bytes(const MlprtPredictor *p) {
          up64((size_t)p->n_out * sizeof(float)) + up64((size_t)p->scratch_bytes);
 }
 
-int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
-                         char *reason, size_t n) {
+/* One row through a scratch readied before (kept) or not. */
+static int predict_fields(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
+                          char *reason, size_t n, bool kept) {
   char *s = scratch;
-  size_t rb = mlprt_pred_row_bytes(p->plan);
+  /* a kept scratch holds its tokens, live slots, term index and bounds;
+   * each call starts without series, as a fresh one does */
+  Needs *need = scratch;
+  if (kept && need->plan == p->plan) {
+    memset(row_at(s, p->plan).series, 0, need->series);
+  } else { /* a scratch is readied only for a plan that answers single rows */
+    for (int64_t i = 0; i < p->plan->nsteps; i++)
+      if (p->plan->steps[i].op == MLPRT_PSTEP_RESAMPLE) {
+        snprintf(reason, n, "resample: the rows a predictor answers come on a time grid made from a stream "
+                            "of raw rows, which the predictor program reads; one row alone has no answer");
+        return -1;
+      }
+    mlprt_pred_row_init(s, p->plan);
+  }
+  size_t rb = need->bytes;
   float *x = (float *)(s + rb), *o = (float *)(s + rb + up64((size_t)p->n_in * sizeof(float)));
   void *fwd = s + rb + up64((size_t)p->n_in * sizeof(float)) + up64((size_t)p->n_out * sizeof(float));
-  for (int64_t i = 0; i < p->plan->nsteps; i++)
-    if (p->plan->steps[i].op == MLPRT_PSTEP_RESAMPLE) {
-      snprintf(reason, n, "resample: the rows a predictor answers come on a time grid made from a stream "
-                          "of raw rows, which the predictor program reads; one row alone has no answer");
-      return -1;
-    }
-  mlprt_pred_row_init(s, p->plan);
   int state = mlprt_pred_row(p, fields, x, s, reason, n);
   if (state == MLPRT_ROW_REJECT) return -1;
   if (state == MLPRT_ROW_FALLBACK) {
@@ -758,4 +806,14 @@ int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, flo
   }
   memcpy(out, o, (size_t)p->n_out * sizeof *out);
   return (int)top_class(p, o);
+}
+
+int mlprt_predict_fields(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
+                         char *reason, size_t n) {
+  return predict_fields(p, fields, out, scratch, reason, n, false);
+}
+
+int mlprt_predict_fields_kept(const MlprtPredictor *p, const char *const *fields, float *out, void *scratch,
+                              char *reason, size_t n) {
+  return predict_fields(p, fields, out, scratch, reason, n, true);
 }

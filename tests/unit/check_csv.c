@@ -652,6 +652,59 @@ START_TEST(csv_parse_helpers) {
 }
 END_TEST
 
+/* A random number text: sign, up to 24 digits around an optional point,
+ * an optional exponent; sometimes a long run of 9s or 0s, or a value near
+ * the halfway point between two doubles (many digits). */
+static size_t random_number(unsigned *seed, char *buf) {
+  size_t n = 0;
+  int r = rand_r(seed);
+  if (r % 4 == 0) buf[n++] = '-';
+  else if (r % 17 == 0) buf[n++] = '+';
+  int nint = rand_r(seed) % 12, nfrac = rand_r(seed) % 14, run = rand_r(seed) % 5;
+  for (int i = 0; i < nint; i++)
+    buf[n++] = run == 0 ? '9' : run == 1 && i > 0 ? '0' : (char)('0' + rand_r(seed) % 10);
+  if (nfrac || !nint) {
+    buf[n++] = '.';
+    for (int i = 0; i < (nfrac || nint ? nfrac : 1); i++)
+      buf[n++] = run == 0 ? '9' : run == 1 ? '0' : (char)('0' + rand_r(seed) % 10);
+  }
+  if (run == 2) buf[n - 1] = '5'; /* a last digit 5: rounding ties appear in the decimal expansion */
+  if (rand_r(seed) % 3 == 0) {
+    buf[n++] = rand_r(seed) % 2 ? 'e' : 'E';
+    if (rand_r(seed) % 2) buf[n++] = rand_r(seed) % 2 ? '-' : '+';
+    n += (size_t)sprintf(buf + n, "%d", rand_r(seed) % 40);
+  }
+  buf[n] = 0;
+  return n;
+}
+
+/* The loader's number parser rounds as strtod does, on every path (the
+ * fast exact one and strtod's), as a double and as the float a column
+ * keeps. */
+START_TEST(csv_parse_double_matches_strtod) {
+  unsigned seed = 20261208;
+  char buf[80];
+  for (int t = 0; t < 300000; t++) {
+    size_t n = random_number(&seed, buf);
+    double v;
+    char *end;
+    double want = strtod(buf, &end);
+    ck_assert_msg(*end == 0, "'%s': strtod stops at '%s'", buf, end);
+    ck_assert_msg(mlprt_parse_double(buf, n, &v), "'%s' not read, strtod reads it", buf);
+    ck_assert_msg(memcmp(&v, &want, sizeof v) == 0, "'%s': %.17g, strtod %.17g", buf, v, want);
+    ck_assert_msg((float)v == (float)want, "'%s' as a float", buf);
+  }
+  /* exactly halfway between two doubles: ties to even */
+  const char *tie[] = {"9007199254740993", "9007199254740995", "4503599627370496.5", "0.1e-307",
+                       "2.2250738585072011e-308", "1.7976931348623157e308", "123456789012345678", "5e-324"};
+  for (size_t i = 0; i < sizeof tie / sizeof *tie; i++) {
+    double v;
+    ck_assert(mlprt_parse_double(tie[i], strlen(tie[i]), &v));
+    ck_assert_msg(v == strtod(tie[i], NULL), "%s", tie[i]);
+  }
+}
+END_TEST
+
 Suite *csv_suite(void);
 Suite *csv_suite(void) {
   Suite *s = suite_create("csv");
@@ -675,6 +728,7 @@ Suite *csv_suite(void) {
   tcase_add_test(tc, csv_export_round_trip);
   tcase_add_test(tc, csv_uci_real_data);
   tcase_add_test(tc, csv_parse_helpers);
+  tcase_add_test(tc, csv_parse_double_matches_strtod);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1340,6 +1340,96 @@ START_TEST(export_object_links_and_agrees) {
 }
 END_TEST
 
+/* The row cleaning compiled into the predictor (the plan's clean
+ * function) gives the interpreted steps' answers bit for bit: each run's
+ * object answers random raw rows (in and out of the training ranges, a
+ * quarter of them with one field missing) once through its descriptor and
+ * once through a copy whose plan has no compiled steps. iris: impute,
+ * clip, standardize; wine: impute, log1p, standardize; the image model:
+ * pixels / 255. */
+START_TEST(export_compiled_cleaning_matches_interpreter) {
+  static const char *const runs[] = {"iris", "wine", "cnn"};
+  const char *build_dir = getenv("MLP_BUILD");
+  char lib[512], name[128], hdr_arg[600], pre_arg[200];
+  snprintf(lib, sizeof lib, "%s/libmlprt.a", build_dir ? build_dir : "build");
+  char *prog = test_path(tmp, "clean_twice.c");
+  test_write_text(prog,
+                  "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+                  "#include \"mlp/predict.h\"\n#include PRED_HEADER\n"
+                  "#define CAT2(a, b) a##b\n#define CAT(a, b) CAT2(a, b)\n#define SYM(s) CAT(PRED, s)\n"
+                  "extern const MlprtPredictor SYM(_predictor);\n"
+                  "int main(void) {\n"
+                  "  const MlprtPredictor *p = &SYM(_predictor);\n"
+                  "  if (!p->plan->clean) return 3;\n"
+                  "  MlprtPredPlan pl = *p->plan;\n"
+                  "  pl.clean = NULL;\n"
+                  "  MlprtPredictor q = *p;\n"
+                  "  q.plan = &pl;\n"
+                  "  size_t nb = (mlprt_predict_scratch_bytes(p) + 63) / 64 * 64;\n"
+                  "  void *s1 = aligned_alloc(64, nb), *s2 = aligned_alloc(64, nb);\n"
+                  "  int64_t k = pl.ninputs, answered = 0;\n"
+                  "  char (*text)[32] = malloc((size_t)k * 32);\n"
+                  "  const char **f = malloc((size_t)k * sizeof *f);\n"
+                  "  srand(7);\n"
+                  "  for (int r = 0; r < 3000; r++) {\n"
+                  "    for (int64_t i = 0; i < k; i++) {\n"
+                  "      const MlprtPredInput *in = &pl.inputs[i];\n"
+                  "      double lo = isfinite(in->lo) ? in->lo : 0, hi = isfinite(in->hi) ? in->hi : 1;\n"
+                  "      double u = rand() / (double)RAND_MAX;\n"
+                  "      snprintf(text[i], 32, \"%.7g\", lo + (hi - lo) * (1.2 * u - 0.1));\n"
+                  "      f[i] = text[i];\n"
+                  "    }\n"
+                  "    if (rand() % 4 == 0) f[rand() % k] = \"\";\n"
+                  "    float o1[64], o2[64];\n"
+                  "    char r1[256], r2[256];\n"
+                  "    int a = mlprt_predict_fields(p, f, o1, s1, r1, sizeof r1);\n"
+                  "    int b = mlprt_predict_fields(&q, f, o2, s2, r2, sizeof r2);\n"
+                  "    if (a != b || strcmp(r1, r2) != 0 ||\n"
+                  "        (a >= 0 && memcmp(o1, o2, (size_t)p->n_out * sizeof *o1) != 0)) {\n"
+                  "      printf(\"row %d: %d '%s' / %d '%s'\\n\", r, a, r1, b, r2);\n"
+                  "      return 4;\n"
+                  "    }\n"
+                  "    answered += a >= 0;\n"
+                  "  }\n"
+                  "  printf(\"%lld\\n\", (long long)answered);\n"
+                  "  return 0;\n"
+                  "}\n");
+  for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+    snprintf(name, sizeof name, "%s.run", runs[i]);
+    char *run = test_path(tmp, name);
+    snprintf(name, sizeof name, "%s_twice", runs[i]);
+    char *base = test_path(tmp, name), *exe = test_path(tmp, "clean_twice");
+    const char *argv[] = {test_mlpc(), "export", run, "--emit-obj", "-o", base, NULL};
+    test_run_ok(argv);
+    snprintf(name, sizeof name, "%s_twice.h", runs[i]);
+    char *h = test_path(tmp, name), *text = test_read_file(h, NULL);
+    char *sym = strstr(text, "_predict(const char");
+    ck_assert_ptr_nonnull(sym);
+    char *start = sym;
+    while (start > text && start[-1] != ' ') start--;
+    snprintf(pre_arg, sizeof pre_arg, "-DPRED=%.*s", (int)(sym - start), start);
+    snprintf(hdr_arg, sizeof hdr_arg, "-DPRED_HEADER=\"%s\"", h);
+    snprintf(name, sizeof name, "%s_twice.o", runs[i]);
+    char *obj = test_path(tmp, name);
+    const char *cc[] = {"cc",   "-std=c11", "-Iinclude", pre_arg, hdr_arg, "-o", exe, prog, obj, lib, "-lm",
+                        "-Wl,--gc-sections", SANITIZE, NULL};
+    test_run_ok(cc);
+    const char *go[] = {exe, NULL};
+    TestRun r = test_run(go, NULL);
+    ck_assert_msg(r.status == 0, "%s: status %d: %s%s", runs[i], r.status, r.out, r.err);
+    ck_assert_msg(atol(r.out) > 1000, "%s: only %s rows answered", runs[i], r.out);
+    test_run_free(&r);
+    free(obj);
+    free(text);
+    free(h);
+    free(exe);
+    free(base);
+    free(run);
+  }
+  free(prog);
+}
+END_TEST
+
 /* --emit-llvm writes the module: the forward pass and the descriptor. */
 START_TEST(export_emit_llvm_and_size) {
   char *run = test_path(tmp, "digits.run"), *ll = test_path(tmp, "digits.ll");
@@ -1523,6 +1613,7 @@ Suite *export_suite(void) {
   tcase_add_test(tc, export_predictor_checks_its_weights);
   tcase_add_test(tc, export_rundir_loads_without_data);
   tcase_add_test(tc, export_object_links_and_agrees);
+  tcase_add_test(tc, export_compiled_cleaning_matches_interpreter);
   tcase_add_test(tc, export_emit_llvm_and_size);
   tcase_add_test(tc, export_cross_target_object);
   tcase_add_test(tc, export_full_disk_leaves_nothing);

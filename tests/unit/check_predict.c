@@ -404,7 +404,7 @@ static const MlprtPredStep tiny_steps[] = {
     {MLPRT_PSTEP_ONEHOT, 1, 4, 2, 0, 0, "blue\nred\n"},
 };
 static const int64_t tiny_feat[] = {0, 2, 4, 5};
-static const MlprtPredPlan tiny_plan = {tiny_in, 4, tiny_steps, 2, 6, tiny_feat, 4, NULL, 0};
+static const MlprtPredPlan tiny_plan = {tiny_in, 4, tiny_steps, 2, 6, tiny_feat, 4, NULL, 0, NULL};
 static float tiny_weights[4] = {0.1f, 0.2f, 0.3f, 0.4f};
 static char tiny_sha[65];
 

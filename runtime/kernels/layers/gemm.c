@@ -10,7 +10,9 @@
  * vectorizes) and A B^T (dense and recurrent layers: four dot products at
  * once, each in eight lanes, so that 32 independent sums hide the latency
  * of the adds and a row of A is loaded once per four rows of B); any other
- * combination takes the plain triple loop. */
+ * combination takes the plain triple loop. Each output's sum runs in the
+ * same order whatever the number of rows, so a row's answer does not
+ * depend on the block it comes in. */
 #include "gemm.h"
 
 #include <string.h>
@@ -53,6 +55,57 @@ static void dot4(float *restrict c, float alpha, const float *restrict a, const 
   for (; i < k; i++) t0 += a[i] * b0[i], t1 += a[i] * b1[i], t2 += a[i] * b2[i], t3 += a[i] * b3[i];
   c[0] += alpha * t0, c[1] += alpha * t1, c[2] += alpha * t2, c[3] += alpha * t3;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GEMM_AVX 1
+/* dot4 in eight-float AVX vectors, where the processor has them, for R rows
+ * of A at once (R = 1, 2: row r's outputs at c + r ldc): lanes 0-3 of each
+ * sum are dot4's first vector of the row, lanes 4-7 its second, added in
+ * the same order without fused multiply-adds, so every output is dot4's
+ * to the bit; two rows keep eight independent sums in flight and load each
+ * weight once for both. */
+typedef float V8 __attribute__((vector_size(32)));
+
+__attribute__((target("avx"), always_inline)) static inline void
+dot4_avx_rows(int R, float *restrict c, int ldc, float alpha, const float *restrict a, int lda,
+              const float *restrict b, int ldb, int k) {
+  const float *bj[4] = {b, b + ldb, b + 2 * (size_t)ldb, b + 3 * (size_t)ldb};
+  V8 s[2][4] = {{{0}}};
+  int i = 0;
+  for (; i + LANES <= k; i += LANES) {
+    V8 x[2], y;
+    for (int r = 0; r < R; r++) memcpy(&x[r], a + (size_t)r * lda + i, sizeof y);
+    for (int j = 0; j < 4; j++) {
+      memcpy(&y, bj[j] + i, sizeof y);
+      for (int r = 0; r < R; r++) s[r][j] += x[r] * y;
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    const float *ar = a + (size_t)r * lda;
+    float t[4];
+    for (int j = 0; j < 4; j++) {
+      V4 lo = {s[r][j][0], s[r][j][1], s[r][j][2], s[r][j][3]};
+      V4 hi = {s[r][j][4], s[r][j][5], s[r][j][6], s[r][j][7]};
+      t[j] = sum4(lo + hi);
+    }
+    for (int l = i; l < k; l++)
+      for (int j = 0; j < 4; j++) t[j] += ar[l] * bj[j][l];
+    for (int j = 0; j < 4; j++) c[(size_t)r * ldc + j] += alpha * t[j];
+  }
+}
+
+__attribute__((target("avx"))) static void dot4_avx(float *restrict c, int ldc, float alpha,
+                                                    const float *restrict a, int lda, const float *restrict b,
+                                                    int ldb, int k) {
+  dot4_avx_rows(1, c, ldc, alpha, a, lda, b, ldb, k);
+}
+
+__attribute__((target("avx"))) static void dot4x2_avx(float *restrict c, int ldc, float alpha,
+                                                      const float *restrict a, int lda,
+                                                      const float *restrict b, int ldb, int k) {
+  dot4_avx_rows(2, c, ldc, alpha, a, lda, b, ldb, k);
+}
+#endif
 
 /* The dot product of a and b (k floats each). */
 static float dot(const float *restrict a, const float *restrict b, int k) {
@@ -97,19 +150,30 @@ static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const fl
     else if (beta != 1)
       for (int j = 0; j < N; j++) c[j] *= beta;
   }
+  /* the columns of B (or rows of B^T) a step uses stay in cache while
+   * every row of A passes them: a block of rows reads the weights once */
   if (!ta && !tb) {
-    for (int i = 0; i < M; i++)
-      for (int j = 0; j < N; j += BLOCK)
+    for (int j = 0; j < N; j += BLOCK)
+      for (int i = 0; i < M; i++)
         row_block(C + (size_t)i * ldc + j, alpha, A + (size_t)i * lda, B + j, ldb,
                   N - j < BLOCK ? N - j : BLOCK, K);
   } else if (!ta) {
-    for (int i = 0; i < M; i++) {
-      const float *a = A + (size_t)i * lda;
-      float *c = C + (size_t)i * ldc;
-      int j = 0;
-      for (; j + 4 <= N; j += 4) dot4(c + j, alpha, a, B + (size_t)j * ldb, ldb, K);
-      for (; j < N; j++) c[j] += alpha * dot(a, B + (size_t)j * ldb, K);
+    int j = 0;
+    for (; j + 4 <= N; j += 4) {
+      int i = 0;
+      const float *bj = B + (size_t)j * ldb;
+#if GEMM_AVX
+      if (__builtin_cpu_supports("avx")) {
+        for (; i + 2 <= M; i += 2)
+          dot4x2_avx(C + (size_t)i * ldc + j, ldc, alpha, A + (size_t)i * lda, lda, bj, ldb, K);
+        if (i < M) dot4_avx(C + (size_t)i * ldc + j, ldc, alpha, A + (size_t)i * lda, lda, bj, ldb, K), i++;
+      }
+#endif
+      for (; i < M; i++) dot4(C + (size_t)i * ldc + j, alpha, A + (size_t)i * lda, bj, ldb, K);
     }
+    for (; j < N; j++)
+      for (int i = 0; i < M; i++)
+        C[(size_t)i * ldc + j] += alpha * dot(A + (size_t)i * lda, B + (size_t)j * ldb, K);
   } else {
     for (int i = 0; i < M; i++)
       for (int j = 0; j < N; j++) {
