@@ -395,6 +395,20 @@ static void report_columns(const Draft *in, FILE *f, const char *data) {
   }
 }
 
+/* The forest's trees: as many as keep a tuning fast, each as deep as a
+ * bootstrap sample of the pool's rows could use (log2 of its rows, and
+ * one), within a quarter of the storage a forest may take with the leaves
+ * of every output (the classes, or one). */
+enum { FOREST_TREES = 200 };
+static int forest_depth(const Draft *in) {
+  int outs = in->classify && in->nclasses > 2 ? in->nclasses : 1, depth = 4;
+  double pool = (double)in->t->nrows * 0.8;
+  while (depth < 16 && (double)(INT64_C(1) << depth) < 2 * pool &&
+         (double)FOREST_TREES * (double)(INT64_C(1) << (depth + 1)) * (outs + 2) <= (64 * 262144) / 4)
+    depth++;
+  return depth;
+}
+
 /* The model families the spec's tuning compares, as architectures: a
  * network (one sigmoid unit for two classes, as the models fitted at once
  * answer), a linear model, a random forest and boosted trees, each sized to
@@ -412,13 +426,13 @@ static void write_models(const Draft *in, FILE *f) {
           "  linear_model()  # %s\n"
           "}\n\n"
           "architecture forest {\n"
-          "  random_forest(trees = 100)\n"
+          "  random_forest(trees = %d, max_depth = %d)\n"
           "}\n\n"
           "architecture boosted {\n"
-          "  gradient_boosting(trees = 200, max_depth = 4)\n"
+          "  gradient_boosting(trees = 200, max_depth = 6, growth = lossguide, max_leaves = 31, l2 = 1)\n"
           "}\n\n",
           in->classify && in->nclasses == 2 ? "activation = sigmoid" : "",
-          in->classify ? "logistic regression" : "least squares");
+          in->classify ? "logistic regression" : "least squares", FOREST_TREES, forest_depth(in));
 }
 
 static void write_spec(const Draft *in, FILE *f, const char *data, const char *spec_path) {
@@ -538,8 +552,10 @@ static void write_spec(const Draft *in, FILE *f, const char *data, const char *s
   double rows = (double)in->t->nrows * 0.8 * 0.8;
   fprintf(f, "    model.linear_model.l2 in [%.2g, %.2g, %.2g]  # %s\n", 0.1 / rows, 1 / rows, 10 / rows,
           in->classify ? "C = 10, 1, 0.1" : "alpha = 0.1, 1, 10");
-  fputs("    model.random_forest.max_features in [sqrt, all]\n"
-        "    model.gradient_boosting.learning_rate in [0.05, 0.1]\n"
+  /* a classifying forest keeps scikit-learn's sqrt: all the features
+   * (bagging) costs the most and seldom wins there */
+  if (!in->classify) fputs("    model.random_forest.max_features in [sqrt, all]\n", f);
+  fputs("    model.gradient_boosting.learning_rate in [0.05, 0.1]\n"
         "    folds = 5\n",
         f);
   fprintf(f, "    objective = %s\n  }\n\n  analysis {\n", in->classify ? "val_accuracy" : "val_r2");
