@@ -650,7 +650,9 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
       m->forward(base, nb, 1, (uint64_t)*step, seed);
       total += m->backward(base, nb) * (double)nb;
     }
-    m->update(base, lr, ++*step);
+    if (!r->sliced) m->update(base, lr, ++*step, 0, m->n_params);
+    else if (mlprt_shard_update(&r->shards, m, base, lr, ++*step) != 0)
+      die(r, "the MPI ranks failed to exchange the parameters");
     if (show) mlprt_console_batch(&r->con, epoch, start + nb, total / (double)(start + nb));
   }
   return total / (double)n;
@@ -1326,12 +1328,16 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
      * dropped and those epochs run again). Syncing to disk costs
      * milliseconds: after the first epoch, then at most once a second, and
      * at the end. */
+    /* Each rank stepped its part of the optimizer's moments: whole again for the checkpoint, which
+     * rank 0 alone writes (the others' directories are dropped). */
+    if (r->sliced && mlprt_shard_state(&r->shards, m, a->base) != 0)
+      die(r, "the MPI ranks failed to exchange the optimizer's state");
     if (!replay) {
       int64_t every = r->p->checkpoint_every > 0 ? r->p->checkpoint_every : 1;
       bool end = stop || h.epoch == j->epochs, save = end || h.epoch % every == 0;
       bool sync = last_sync == 0 || mlprt_now() - last_sync >= 1.0 || end;
       write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, sync);
-      if (save && mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
+      if (save && !(r->comm && r->comm->rank > 0) && mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
         die_io(r, "cannot write '%s': %s", ckpt, strerror(errno));
       if (sync) last_sync = mlprt_now();
     }
@@ -1915,6 +1921,9 @@ int mlprt_run_close(MlprtRun *r) {
     cJSON_AddNumberToObject(dist, "ranks", r->comm->size);
     cJSON_AddNumberToObject(dist, "exchanges", (double)r->comm->calls);
     cJSON_AddNumberToObject(dist, "exchange_seconds", r->comm->seconds);
+    /* This rank's own work in the steps, beside the exchange's wait. */
+    cJSON_AddNumberToObject(dist, "compute_seconds", r->shards.compute);
+    cJSON_AddNumberToObject(dist, "update_seconds", r->shards.update);
   }
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int64_t j = 0; j < r->njobs; j++)
