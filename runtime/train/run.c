@@ -745,17 +745,16 @@ static Scores tally_scores(const MlprtRun *r, const Tally *t) {
   return sc;
 }
 
-/* Loss and metrics of the current weights on the rows of v (inference). */
-static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
+/* Rows lo..hi-1 of v, scored by the current weights (inference), added
+ * to t; their confusion counts to r->confusion. */
+static void tally_rows(MlprtRun *r, int64_t job, const View *v, int64_t lo, int64_t hi, Tally *t) {
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
   const MlprtDataset *d = &r->data;
-  int64_t n = v->n;
   void *x = base + m->x_off;
   const float *out = (const float *)(base + m->out_off);
-  Tally t = tally_open(r, m);
-  for (int64_t start = 0; start < n; start += m->batch) {
-    int64_t nb = n - start < m->batch ? n - start : m->batch;
+  for (int64_t start = lo; start < hi; start += m->batch) {
+    int64_t nb = hi - start < m->batch ? hi - start : m->batch;
     for (int64_t i = 0; i < nb; i++) {
       int s;
       int64_t row = row_of(r, v, start + i, &s);
@@ -765,9 +764,73 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
     for (int64_t i = 0; i < nb; i++) {
       int s;
       int64_t row = row_of(r, v, start + i, &s);
-      tally_row(r, &t, out + i * d->K, s, row);
+      tally_row(r, t, out + i * d->K, s, row);
     }
   }
+}
+
+/* A tally's sums, as exchanged between ranks. */
+enum { TALLY_SUMS = 7 };
+static void tally_pack(const Tally *t, double *o) {
+  const double v[TALLY_SUMS] = {(double)t->n, t->loss_sum, t->correct, t->sse, t->sae, t->tsum, t->tsq};
+  memcpy(o, v, sizeof v);
+}
+
+/* Block b's sums added to t, in block order. */
+static void tally_add(Tally *t, const double *b) {
+  t->n += (int64_t)b[0];
+  t->loss_sum += b[1];
+  t->correct += b[2];
+  t->sse += b[3];
+  t->sae += b[4];
+  t->tsum += b[5];
+  t->tsq += b[6];
+}
+
+/* Loss and metrics of the current weights on the rows of v (inference).
+ * A sliced run cuts the rows into environment.shards blocks at fixed
+ * boundaries, tallies each alone and adds the blocks' sums in block
+ * order; under MPI each rank tallies its consecutive share of the blocks
+ * and the ranks gather the sums, so the scores are the same bits for any
+ * rank count. */
+static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
+  const MlprtModel *m = model_of(r, job);
+  Tally t = tally_open(r, m);
+  if (!r->sliced) {
+    tally_rows(r, job, v, 0, v->n, &t);
+    return tally_scores(r, &t);
+  }
+  int ranks = r->comm ? r->comm->size : 1, rank = r->comm ? r->comm->rank : 0;
+  int64_t blocks = r->p->shards, own = blocks / ranks, n = v->n;
+  size_t cells = (size_t)r->data.nclasses * (size_t)r->data.nclasses;
+  /* Each rank's part: its blocks' sums, then its confusion counts. */
+  size_t per = (size_t)own * TALLY_SUMS + cells;
+  double *sums = calloc(per * (size_t)ranks, sizeof *sums), *mine = sums + per * (size_t)rank;
+  for (int64_t k = 0; k < own; k++) {
+    int64_t b = rank * own + k;
+    Tally tb = t; /* no rows yet */
+    tally_rows(r, job, v, n * b / blocks, n * (b + 1) / blocks, &tb);
+    tally_pack(&tb, mine + k * TALLY_SUMS);
+  }
+  if (ranks > 1) {
+    for (size_t c = 0; c < cells; c++) mine[(size_t)own * TALLY_SUMS + c] = (double)r->confusion[c];
+    /* doubles travel as pairs of floats, bit for bit */
+    int *count = malloc(2 * (size_t)ranks * sizeof *count), *displ = count + ranks;
+    for (int j = 0; j < ranks; j++) {
+      count[j] = 2 * (int)per;
+      displ[j] = j * 2 * (int)per;
+    }
+    if (r->comm->allgather(r->comm, (float *)sums, count, displ) != 0)
+      die(r, "the MPI ranks failed to exchange the scores");
+    free(count);
+    for (size_t c = 0; c < cells; c++) {
+      r->confusion[c] = 0;
+      for (int j = 0; j < ranks; j++) r->confusion[c] += (int64_t)sums[per * (size_t)j + per - cells + c];
+    }
+  }
+  for (int64_t b = 0; b < blocks; b++)
+    tally_add(&t, sums + per * (size_t)(b / own) + (size_t)(b % own) * TALLY_SUMS);
+  free(sums);
   return tally_scores(r, &t);
 }
 

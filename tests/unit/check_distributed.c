@@ -66,6 +66,8 @@ START_TEST(mpi_ranks_match_one_process) {
   char *exe = test_path(dir, "ranks.exe");
   const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   test_run_ok(build);
+  cJSON *plain_m = test_read_json(one, "manifest.json");
+  char *scores = cJSON_PrintUnformatted(cJSON_GetObjectItem(plain_m, "metrics"));
   static const int nps[] = {1, 2, 4};
   for (size_t i = 0; i < 3; i++) {
     char name[32];
@@ -79,6 +81,10 @@ START_TEST(mpi_ranks_match_one_process) {
     cJSON *m = test_read_json(run, "manifest.json");
     ck_assert_int_eq((int)test_json_num(m, "environment", "distributed", "ranks"), nps[i]);
     ck_assert_int_eq((int)test_json_num(m, "environment", "shards", NULL), 4);
+    /* validation and test scores tallied by blocks over the ranks: the same bits */
+    char *got = cJSON_PrintUnformatted(cJSON_GetObjectItem(m, "metrics"));
+    ck_assert_str_eq(got, scores);
+    free(got);
     cJSON_Delete(m);
     free(run);
   }
@@ -104,6 +110,8 @@ START_TEST(mpi_ranks_match_one_process) {
   ck_assert_msg(strstr(r.err, "3 ranks cannot share environment.shards = 4"), "%s", r.err);
   test_run_free(&r);
   free(run);
+  free(scores);
+  cJSON_Delete(plain_m);
   free(exe);
   free(spec);
   free(one);
