@@ -1,7 +1,7 @@
 #!/bin/sh
 # Data-parallel scaling on the Fashion-MNIST MLP of mlp.mlp (784-256-128-10,
-# Adam, batch 64): the program built with distributed = mpi and shards = 2
-# on 2 ranks of 1 BLAS thread each, against the same program on 1 rank and
+# Adam, batch 64 or BATCH): the program built with distributed = mpi and
+# shards = 2 on 2 ranks of 1 BLAS thread each, against the same program on 1 rank and
 # the plain (unsliced) build on 1 thread. Runs alternate, REPS rounds
 # (default 3) of EPOCHS epochs (default 2; no smoke run, no early stopping);
 # prints the median samples/s of each, the scaling efficiency
@@ -16,6 +16,7 @@ set -eu
 MLPC=${MLPC:-build/mlpc}
 EPOCHS=${EPOCHS:-2}
 REPS=${REPS:-3}
+BATCH=${BATCH:-64}
 MPIRUN="mpirun --allow-run-as-root --oversubscribe --bind-to none --mca mpi_yield_when_idle 1"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -26,7 +27,8 @@ spec() { # NAME SHARDS DIST
   awk -v blk="$(printf "$env_block" | sed "s/SHARDS/$2/; s/DIST/$3/")" '
     /^  environment \{$/ { print blk; skip = 1; next }
     skip && /^  \}$/ { skip = 0; next }
-    !skip { print }' bench/fashion_mnist/mlp.mlp | sed "s/^pipeline fashion_mlp/pipeline $1/" > "$dir/$1.mlp"
+    !skip { print }' bench/fashion_mnist/mlp.mlp |
+    sed "s/^pipeline fashion_mlp/pipeline $1/; s/^    batch = 64$/    batch = $BATCH/" > "$dir/$1.mlp"
   "$MLPC" build "$dir/$1.mlp" -o "$dir/$1"
 }
 spec plain 1 none
