@@ -521,15 +521,17 @@ static LLVMValueRef emit_backward(Cg *c, const MlpIrModel *m, const char *name) 
   return c->fn;
 }
 
-/* One optimizer step over the flat slab: a single loop whose trip count is
- * the constant parameter count, with PyTorch's formulas (see optim.h). */
+/* One optimizer step over parameters from .. to-1 of the flat slab (all of
+ * them in one process; a rank's part under distributed = mpi): a single
+ * loop with PyTorch's formulas (see optim.h). Clipping by the global norm
+ * reads the whole gradient. */
 static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o, const char *name) {
-  LLVMTypeRef ps[] = {c->ptr, c->f64, c->i64};
-  begin_fn(c, name, c->voidt, ps, 3);
+  LLVMTypeRef ps[] = {c->ptr, c->f64, c->i64, c->i64, c->i64};
+  begin_fn(c, name, c->voidt, ps, 5);
   LLVMValueRef lr64 = LLVMGetParam(c->fn, 1), t = LLVMGetParam(c->fn, 2);
+  LLVMValueRef from = LLVMGetParam(c->fn, 3), to = LLVMGetParam(c->fn, 4);
   LLVMValueRef lr = LLVMBuildFPTrunc(c->b, lr64, c->f32, "");
-  LLVMValueRef p = buf(c, m, m->params_buf), g = buf(c, m, m->grads_buf);
-  LLVMValueRef mb = buf(c, m, m->m_buf), vb = buf(c, m, m->v_buf);
+  LLVMValueRef g = buf(c, m, m->grads_buf);
   LLVMValueRef step_size = lr, inv_c2 = NULL, decay = NULL;
   bool adam = o->kind == MLP_OPTIM_ADAM || o->kind == MLP_OPTIM_ADAMW;
   if (adam) {
@@ -563,8 +565,11 @@ static LLVMValueRef emit_update(Cg *c, const MlpIrModel *m, const MlpIrOptim *o,
     LLVMValueRef below = LLVMBuildFCmp(c->b, LLVMRealOLT, coef, cf64(c, 1), "");
     clip_scale = LLVMBuildFPTrunc(c->b, LLVMBuildSelect(c->b, below, coef, cf64(c, 1), ""), c->f32, "");
   }
-  Loop i = loop_begin(c, ci64(c, m->n_params));
-  LLVMValueRef gi = fload(c, g, i.iv), pi = fload(c, p, i.iv);
+  /* The elements from .. to-1: each from its own gradient and state alone. */
+  LLVMValueRef p = felem(c, buf(c, m, m->params_buf), from), gs = felem(c, g, from);
+  LLVMValueRef mb = felem(c, buf(c, m, m->m_buf), from), vb = felem(c, buf(c, m, m->v_buf), from);
+  Loop i = loop_begin(c, LLVMBuildSub(c->b, to, from, ""));
+  LLVMValueRef gi = fload(c, gs, i.iv), pi = fload(c, p, i.iv);
   /* The order of optim.h: clip, then the penalty terms, then the update. */
   if (clip_scale) gi = xmul(c, gi, clip_scale);
   if (o->clip_value > 0) {
@@ -853,6 +858,7 @@ static LLVMValueRef model_desc(Cg *c, const MlpIr *ir, int mi, LLVMValueRef clea
   mlp_desc_set(&d, MLPRT_MODEL_min_child_weight, cf64(c, m->min_child_weight));
   mlp_desc_set(&d, MLPRT_MODEL_subsample, cf64(c, m->subsample));
   mlp_desc_set(&d, MLPRT_MODEL_sparse_in, ci64(c, m->sparse_in));
+  mlp_desc_set(&d, MLPRT_MODEL_whole_grads, ci64(c, opt->clip_norm > 0));
   return mlp_desc_end(&d, c->ctx);
 }
 

@@ -8,10 +8,11 @@
  * gradients of its consecutive share of the slices, and the ranks combine
  * their partial sums (see mlprt_shard_step in train/shard.c): rank j adds
  * every rank's partial of the j-th part of the parameters in a fixed
- * order (all-to-all), and all gather the added parts (a reduce-scatter and
- * an allgather, each rank moving about 2n floats of n parameters whatever
- * the rank count). The weights therefore depend on the slice count, never
- * on the rank count.
+ * order (all-to-all), steps the optimizer on that part alone, and all
+ * gather the stepped parts of the parameters (a reduce-scatter and an
+ * allgather, each rank moving about 2n floats of n parameters whatever
+ * the rank count). The update is elementwise, so the weights depend on
+ * the slice count, never on the rank count.
  *
  * libmlpmpi.a (runtime/train/mpi.c, built by make when Open MPI's mpicc is
  * present) provides mlprt_mpi_open; a training program's descriptor points
@@ -28,14 +29,14 @@ struct MlprtComm {
    * j, and recv[rdispl[r] ..] (rcount[r]) comes from rank r. 0, or -1. */
   int (*alltoall)(MlprtComm *c, const float *send, const int *scount, const int *sdispl, float *recv,
                   const int *rcount, const int *rdispl);
-  /* MPI_Allgatherv of floats: every rank's mine [count[rank]] into
-   * all[displ[r] ..], in rank order. 0, or -1. */
-  int (*allgather)(MlprtComm *c, const float *mine, float *all, const int *count, const int *displ);
+  /* MPI_Allgatherv of floats in place: every rank's all[displ[rank] ..]
+   * (count[rank]) into every other rank's all. 0, or -1. */
+  int (*allgather)(MlprtComm *c, float *all, const int *count, const int *displ);
   /* MPI_Bcast of n bytes from rank 0's buf into every rank's. 0, or -1. */
   int (*bcast)(MlprtComm *c, void *buf, size_t n);
   void (*close)(MlprtComm *c); /* ends the process's part in the run */
   double seconds;              /* wall time spent exchanging so far */
-  long long calls;             /* allgathers so far: one per step */
+  long long calls;             /* all-to-alls so far: one per step */
 };
 
 typedef MlprtComm *(*MlprtCommOpenFn)(int *argc, char ***argv);

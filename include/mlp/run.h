@@ -157,7 +157,9 @@ typedef struct {
 typedef void (*MlprtInitFn)(void *base, uint64_t seed); /* weights from seed, biases 0 */
 typedef void (*MlprtForwardFn)(void *base, int64_t n, int64_t train, uint64_t step, uint64_t seed);
 typedef double (*MlprtBackwardFn)(void *base, int64_t n);        /* zero grads, loss, grads; mean loss */
-typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimizer step, t from 1 */
+/* One optimizer step (t from 1) of parameters lo .. hi-1: elementwise, so that ranks may each update a
+ * part; with whole_grads set it also reads the whole gradient. */
+typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t, int64_t lo, int64_t hi);
 #define MLPRT_MODEL_FIELDS(X)                                                                        \
   X(MLPRT_PTR, MlprtInitFn, init)                                                                    \
   X(MLPRT_PTR, MlprtForwardFn, forward)                                                              \
@@ -210,7 +212,8 @@ typedef void (*MlprtUpdateFn)(void *base, double lr, int64_t t); /* one optimize
                                            layer reading the rows' nonzeros */                       \
   X(MLPRT_PTR, const struct MlprtCleanStep *, clean) /* a searched cleaning chain its data is cleaned \
                                            by (n_in features); NULL: the program's */                \
-  X(MLPRT_I64, int64_t, nclean)
+  X(MLPRT_I64, int64_t, nclean)                                                                     \
+  X(MLPRT_I64, int64_t, whole_grads)    /* bool: the update reads every gradient (norm clipping) */
 typedef struct {
   MLPRT_MODEL_FIELDS(MLPRT_DESC_MEMBER)
 } MlprtModel;

@@ -681,7 +681,9 @@ static double train_epoch(MlprtRun *r, int64_t job, const View *v, int64_t n, in
       m->forward(base, nb, 1, (uint64_t)*step, seed);
       total += m->backward(base, nb) * (double)nb;
     }
-    m->update(base, lr, ++*step);
+    if (!r->sliced) m->update(base, lr, ++*step, 0, m->n_params);
+    else if (mlprt_shard_update(&r->shards, m, base, lr, ++*step) != 0)
+      die(r, "the MPI ranks failed to exchange the parameters");
     if (show) mlprt_console_batch(&r->con, epoch, start + nb, total / (double)(start + nb));
   }
   return total / (double)n;
@@ -781,17 +783,16 @@ static Scores tally_scores(const MlprtRun *r, const Tally *t) {
   return sc;
 }
 
-/* Loss and metrics of the current weights on the rows of v (inference). */
-static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
+/* Rows lo..hi-1 of v, scored by the current weights (inference), added
+ * to t; their confusion counts to r->confusion. */
+static void tally_rows(MlprtRun *r, int64_t job, const View *v, int64_t lo, int64_t hi, Tally *t) {
   const MlprtModel *m = model_of(r, job);
   unsigned char *base = r->arenas[r->jobs[job].model].base;
   const MlprtDataset *d = &r->data;
-  int64_t n = v->n;
   void *x = base + m->x_off;
   const float *out = (const float *)(base + m->out_off);
-  Tally t = tally_open(r, m);
-  for (int64_t start = 0; start < n; start += m->batch) {
-    int64_t nb = n - start < m->batch ? n - start : m->batch;
+  for (int64_t start = lo; start < hi; start += m->batch) {
+    int64_t nb = hi - start < m->batch ? hi - start : m->batch;
     for (int64_t i = 0; i < nb; i++) {
       int s;
       int64_t row = row_of(r, v, start + i, &s);
@@ -801,9 +802,73 @@ static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
     for (int64_t i = 0; i < nb; i++) {
       int s;
       int64_t row = row_of(r, v, start + i, &s);
-      tally_row(r, &t, out + i * d->K, s, row);
+      tally_row(r, t, out + i * d->K, s, row);
     }
   }
+}
+
+/* A tally's sums, as exchanged between ranks. */
+enum { TALLY_SUMS = 7 };
+static void tally_pack(const Tally *t, double *o) {
+  const double v[TALLY_SUMS] = {(double)t->n, t->loss_sum, t->correct, t->sse, t->sae, t->tsum, t->tsq};
+  memcpy(o, v, sizeof v);
+}
+
+/* Block b's sums added to t, in block order. */
+static void tally_add(Tally *t, const double *b) {
+  t->n += (int64_t)b[0];
+  t->loss_sum += b[1];
+  t->correct += b[2];
+  t->sse += b[3];
+  t->sae += b[4];
+  t->tsum += b[5];
+  t->tsq += b[6];
+}
+
+/* Loss and metrics of the current weights on the rows of v (inference).
+ * A sliced run cuts the rows into environment.shards blocks at fixed
+ * boundaries, tallies each alone and adds the blocks' sums in block
+ * order; under MPI each rank tallies its consecutive share of the blocks
+ * and the ranks gather the sums, so the scores are the same bits for any
+ * rank count. */
+static Scores evaluate(MlprtRun *r, int64_t job, const View *v) {
+  const MlprtModel *m = model_of(r, job);
+  Tally t = tally_open(r, m);
+  if (!r->sliced) {
+    tally_rows(r, job, v, 0, v->n, &t);
+    return tally_scores(r, &t);
+  }
+  int ranks = r->comm ? r->comm->size : 1, rank = r->comm ? r->comm->rank : 0;
+  int64_t blocks = r->p->shards, own = blocks / ranks, n = v->n;
+  size_t cells = (size_t)r->data.nclasses * (size_t)r->data.nclasses;
+  /* Each rank's part: its blocks' sums, then its confusion counts. */
+  size_t per = (size_t)own * TALLY_SUMS + cells;
+  double *sums = calloc(per * (size_t)ranks, sizeof *sums), *mine = sums + per * (size_t)rank;
+  for (int64_t k = 0; k < own; k++) {
+    int64_t b = rank * own + k;
+    Tally tb = t; /* no rows yet */
+    tally_rows(r, job, v, n * b / blocks, n * (b + 1) / blocks, &tb);
+    tally_pack(&tb, mine + k * TALLY_SUMS);
+  }
+  if (ranks > 1) {
+    for (size_t c = 0; c < cells; c++) mine[(size_t)own * TALLY_SUMS + c] = (double)r->confusion[c];
+    /* doubles travel as pairs of floats, bit for bit */
+    int *count = malloc(2 * (size_t)ranks * sizeof *count), *displ = count + ranks;
+    for (int j = 0; j < ranks; j++) {
+      count[j] = 2 * (int)per;
+      displ[j] = j * 2 * (int)per;
+    }
+    if (r->comm->allgather(r->comm, (float *)sums, count, displ) != 0)
+      die(r, "the MPI ranks failed to exchange the scores");
+    free(count);
+    for (size_t c = 0; c < cells; c++) {
+      r->confusion[c] = 0;
+      for (int j = 0; j < ranks; j++) r->confusion[c] += (int64_t)sums[per * (size_t)j + per - cells + c];
+    }
+  }
+  for (int64_t b = 0; b < blocks; b++)
+    tally_add(&t, sums + per * (size_t)(b / own) + (size_t)(b % own) * TALLY_SUMS);
+  free(sums);
   return tally_scores(r, &t);
 }
 
@@ -1411,12 +1476,16 @@ void mlprt_run_fit(MlprtRun *r, int64_t job) {
      * dropped and those epochs run again). Syncing to disk costs
      * milliseconds: after the first epoch, then at most once a second, and
      * at the end. */
+    /* Each rank stepped its part of the optimizer's moments: whole again for the checkpoint, which
+     * rank 0 alone writes (the others' directories are dropped). */
+    if (r->sliced && mlprt_shard_state(&r->shards, m, a->base) != 0)
+      die(r, "the MPI ranks failed to exchange the optimizer's state");
     if (!replay) {
       int64_t every = r->p->checkpoint_every > 0 ? r->p->checkpoint_every : 1;
       bool end = stop || h.epoch == j->epochs, save = end || h.epoch % every == 0;
       bool sync = last_sync == 0 || mlprt_now() - last_sync >= 1.0 || end;
       write_path(r, r->metrics_path, r->metrics.s, r->metrics.len, sync);
-      if (save && mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
+      if (save && !(r->comm && r->comm->rank > 0) && mlprt_ckpt_save(ckpt, &h, a->base, sync) != 0)
         die_io(r, "cannot write '%s': %s", ckpt, strerror(errno));
       if (sync) last_sync = mlprt_now();
     }
@@ -2008,6 +2077,9 @@ int mlprt_run_close(MlprtRun *r) {
     cJSON_AddNumberToObject(dist, "ranks", r->comm->size);
     cJSON_AddNumberToObject(dist, "exchanges", (double)r->comm->calls);
     cJSON_AddNumberToObject(dist, "exchange_seconds", r->comm->seconds);
+    /* This rank's own work in the steps, beside the exchange's wait. */
+    cJSON_AddNumberToObject(dist, "compute_seconds", r->shards.compute);
+    cJSON_AddNumberToObject(dist, "update_seconds", r->shards.update);
   }
   cJSON *jobs = cJSON_AddArrayToObject(root, "jobs");
   for (int64_t j = 0; j < r->njobs; j++)

@@ -178,8 +178,11 @@ typedef struct {
   size_t n;             /* floats of one gradient (max_params) */
   float *levels;        /* [log2(shards) + 1, n] the pending sums of the pairwise tree */
   double *loss;         /* [own] this rank's slices' losses times their rows */
-  float *send, *recv;   /* the all-to-all's: each part of the gradient with the losses, to its rank */
+  float *send, *recv;   /* the all-to-all's: each other rank's part of the gradient with the losses */
   int *count, *displ;   /* [3 * ranks]: what goes to, comes from, and is gathered from each rank */
+  float **part;         /* [ranks] the parts this rank adds, in rank order */
+  double compute;       /* seconds in the slices' forward and backward so far */
+  double update;        /* seconds in the optimizer's steps so far */
 } MlprtShards;
 
 /* Fills the batch's rows lo..hi-1 into the model's input and target
@@ -195,14 +198,21 @@ void mlprt_shards_free(MlprtShards *s);
  * runs forward (at dropout step step * shards + k) and backward on its
  * slices, weighs each gradient by its share of the rows, and adds them in
  * a fixed pairwise tree whose upper levels combine the ranks' subtrees
- * (rank j adding part j of the parameters, then every rank gathering the
- * parts), so the sum is the same bits for any rank count that divides
- * shards. *loss
- * receives the batch's summed loss (each slice's mean loss times its rows,
- * added in slice order), the same on every rank. 0, or -1 when the
- * exchange failed. */
+ * (rank j adding part j of the parameters), so the sum is the same bits
+ * for any rank count that divides shards. With more than one rank only
+ * this rank's part of grads holds the sum (all of it when m->whole_grads:
+ * the update clips by the global norm). *loss receives the batch's summed
+ * loss (each slice's mean loss times its rows, added in slice order), the
+ * same on every rank. 0, or -1 when the exchange failed. */
 int mlprt_shard_step(MlprtShards *s, const MlprtModel *m, unsigned char *base, int64_t nb, uint64_t step,
                      uint64_t seed, MlprtFillFn fill, void *ctx, double *loss);
+/* The optimizer's step t after mlprt_shard_step: each rank steps its part
+ * of the parameters (and of the optimizer's moments), then all gather the
+ * stepped parameters. 0, or -1 when the exchange failed. */
+int mlprt_shard_update(MlprtShards *s, const MlprtModel *m, unsigned char *base, double lr, int64_t t);
+/* Every rank's part of the optimizer's moments into every rank, so that a
+ * checkpoint holds them whole. 0, or -1 when the exchange failed. */
+int mlprt_shard_state(MlprtShards *s, const MlprtModel *m, unsigned char *base);
 
 /* ---- the console (console.c) ---- */
 

@@ -710,7 +710,8 @@ START_TEST(codegen_update_matches_runtime_optimizers) {
   }
   cfg.lr = o->lr;
   LLVMOrcLLJITRef jit = jit_program(ir);
-  void (*update)(void *, double, int64_t) = (void (*)(void *, double, int64_t))lookup(jit, "mlp_g_update");
+  void (*update)(void *, double, int64_t, int64_t, int64_t) =
+      (void (*)(void *, double, int64_t, int64_t, int64_t))lookup(jit, "mlp_g_update");
 
   size_t n = (size_t)m->n_params;
   unsigned char *base = mlprt_alloc_aligned((size_t)m->arena_bytes);
@@ -725,8 +726,11 @@ START_TEST(codegen_update_matches_runtime_optimizers) {
   memcpy(ref, params, n * sizeof *ref);
   MlprtOptim opt;
   mlprt_optim_init(&opt, &cfg, n);
+  /* In two parts, as two ranks update theirs: each element alone. */
+  int64_t half = (int64_t)n / 2 + 1;
   for (int64_t t = 1; t <= 3; t++) {
-    update(base, o->lr, t);
+    update(base, o->lr, t, 0, half);
+    update(base, o->lr, t, half, (int64_t)n);
     memcpy(g, grads, n * sizeof *g);
     if (o->clip_norm > 0) mlprt_clip_grad_norm(g, n, o->clip_norm);
     if (o->clip_value > 0) mlprt_clip_grad_value(g, n, o->clip_value);
@@ -761,7 +765,8 @@ START_TEST(codegen_rmsprop_matches_torch) {
     *o = (MlpIrOptim){.kind = MLP_OPTIM_RMSPROP, .lr = 0.003f, .rho = 0.99, .eps = 1e-6f, .momentum = 0.9f,
                       .l2 = 0.01f};
   LLVMOrcLLJITRef jit = jit_program(ir);
-  void (*update)(void *, double, int64_t) = (void (*)(void *, double, int64_t))lookup(jit, "mlp_g_update");
+  void (*update)(void *, double, int64_t, int64_t, int64_t) =
+      (void (*)(void *, double, int64_t, int64_t, int64_t))lookup(jit, "mlp_g_update");
   size_t n = (size_t)m->n_params;
   unsigned char *base = mlprt_alloc_aligned((size_t)m->arena_bytes);
   memset(base, 0, (size_t)m->arena_bytes); /* the moments start at zero, as reset_model leaves them */
@@ -776,7 +781,7 @@ START_TEST(codegen_rmsprop_matches_torch) {
   for (int64_t t = 1; t <= STEPS; t++) {
     mlprt_fill_uniform(grads, n, -0.5f, 0.5f, 7, (uint64_t)t);
     memcpy(all + (size_t)(t - 1) * n, grads, n * sizeof *grads);
-    update(base, o->lr, t);
+    update(base, o->lr, t, 0, (int64_t)n);
   }
   f = fopen(gp, "wb");
   ck_assert_uint_eq(fwrite(all, sizeof *all, STEPS * n, f), STEPS * n);

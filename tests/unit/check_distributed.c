@@ -1,9 +1,9 @@
 /* check_distributed.c — environment.shards and distributed = mpi: a batch's
  * gradient summed from fixed slices in a fixed tree gives the same
- * weights.bin and cleaning.json for one process and for 1, 2 and 4 MPI
- * ranks, and across a resume on another rank count; rank counts that
- * cannot split the slices, slice counts that are not powers of two, and a
- * runtime without MPI support are refused. */
+ * weights.bin, cleaning.json and scores for one process and for 1, 2 and 4
+ * MPI ranks, across a resume on another rank count, under --tune and out
+ * of core; rank counts that cannot split the slices, slice counts that are
+ * not powers of two, and a runtime without MPI support are refused. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +66,8 @@ START_TEST(mpi_ranks_match_one_process) {
   char *exe = test_path(dir, "ranks.exe");
   const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   test_run_ok(build);
+  cJSON *plain_m = test_read_json(one, "manifest.json");
+  char *scores = cJSON_PrintUnformatted(cJSON_GetObjectItem(plain_m, "metrics"));
   static const int nps[] = {1, 2, 4};
   for (size_t i = 0; i < 3; i++) {
     char name[32];
@@ -79,6 +81,10 @@ START_TEST(mpi_ranks_match_one_process) {
     cJSON *m = test_read_json(run, "manifest.json");
     ck_assert_int_eq((int)test_json_num(m, "environment", "distributed", "ranks"), nps[i]);
     ck_assert_int_eq((int)test_json_num(m, "environment", "shards", NULL), 4);
+    /* validation and test scores tallied by blocks over the ranks: the same bits */
+    char *got = cJSON_PrintUnformatted(cJSON_GetObjectItem(m, "metrics"));
+    ck_assert_str_eq(got, scores);
+    free(got);
     cJSON_Delete(m);
     free(run);
   }
@@ -104,10 +110,150 @@ START_TEST(mpi_ranks_match_one_process) {
   ck_assert_msg(strstr(r.err, "3 ranks cannot share environment.shards = 4"), "%s", r.err);
   test_run_free(&r);
   free(run);
+  free(scores);
+  cJSON_Delete(plain_m);
   free(exe);
   free(spec);
   free(one);
   free(plain);
+  free(dir);
+}
+END_TEST
+
+/* trials.jsonl of run without the seconds each trial took: one line a
+ * trial, malloc'd. */
+static char *trials_without_seconds(const char *run) {
+  char *path = test_path(run, "trials.jsonl"), *text = test_read_file(path, NULL);
+  ck_assert_msg(text != NULL, "no %s", path);
+  char *out = NULL;
+  size_t n;
+  FILE *f = open_memstream(&out, &n);
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *t = cJSON_Parse(line);
+    ck_assert_msg(t != NULL, "%s: not JSON: %s", path, line);
+    cJSON_DeleteItemFromObject(t, "seconds");
+    char *j = cJSON_PrintUnformatted(t);
+    fprintf(f, "%s\n", j);
+    free(j);
+    cJSON_Delete(t);
+  }
+  fclose(f);
+  free(text);
+  free(path);
+  return out;
+}
+
+/* --tune under MPI: the trials run one after another, each over all the
+ * ranks; 1 and 2 ranks and one process give the same trials, winner and
+ * weights. */
+START_TEST(mpi_tuning_matches_one_process) {
+  const char *why;
+  if (!mpi_ready(&why)) {
+    test_skip("tuning over 1 and 2 MPI ranks", "openmpi-bin, libopenmpi-dev", why);
+    return;
+  }
+#define TUNE(dist)                                                                                          \
+  "  hyperparameters {\n    optimizer = adam(lr = 0.005)\n    batch = 16\n    epochs = 6\n  }\n"          \
+  "  environment {\n    distributed = " dist "\n    shards = 2\n    threads = 1\n  }\n"                  \
+  "  tuning {\n    search = random(trials = 3)\n    lr in logrange(1e-3, 1e-1)\n    folds = 2\n  }\n"
+  char *dir = test_tmpdir();
+  char *plain = test_example_spec(dir, "wine", "plain", MODEL, TUNE("none"));
+  char *plain_exe = test_path(dir, "plain.exe"), *one = test_path(dir, "plain.run");
+  const char *build_plain[] = {test_mlpc(), "build", plain, "-o", plain_exe, NULL};
+  test_run_ok(build_plain);
+  const char *tune_plain[] = {plain_exe, "--out", one, "--quiet", "--tune", NULL};
+  test_run_ok(tune_plain);
+  char *want = trials_without_seconds(one);
+  char *spec = test_example_spec(dir, "wine", "ranks", MODEL, TUNE("mpi"));
+#undef TUNE
+  char *exe = test_path(dir, "ranks.exe");
+  const char *build[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
+  test_run_ok(build);
+  cJSON *pm = test_read_json(one, "manifest.json");
+  for (int np = 1; np <= 2; np++) {
+    char name[32];
+    snprintf(name, sizeof name, "tune%d.run", np);
+    char *run = test_path(dir, name);
+    const char *more[] = {"--tune", NULL};
+    TestRun r = mpi_train(exe, np, run, more);
+    ck_assert_msg(r.status == 0, "-np %d --tune: %s%s", np, r.out, r.err);
+    test_run_free(&r);
+    char *got = trials_without_seconds(run);
+    ck_assert_str_eq(got, want);
+    free(got);
+    test_expect_same_file(one, run, "weights.bin");
+    cJSON *m = test_read_json(run, "manifest.json");
+    ck_assert_int_eq((int)test_json_num(m, "tuning", "best_trial", NULL),
+                     (int)test_json_num(pm, "tuning", "best_trial", NULL));
+    cJSON_Delete(m);
+    free(run);
+  }
+  cJSON_Delete(pm);
+  free(want);
+  free(exe);
+  free(spec);
+  free(one);
+  free(plain_exe);
+  free(plain);
+  free(dir);
+}
+END_TEST
+
+/* environment.out_of_core = on under MPI: each rank streams the CSV into
+ * its own feature cache; 1 and 2 ranks give the in-memory run's weights. */
+START_TEST(mpi_out_of_core_matches_in_memory) {
+  const char *why;
+  if (!mpi_ready(&why)) {
+    test_skip("out of core over 1 and 2 MPI ranks", "openmpi-bin, libopenmpi-dev", why);
+    return;
+  }
+  char *dir = test_tmpdir(), cwd[1024];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  char *exes[2];
+  static const char *const modes[] = {"on", "off"};
+  for (int i = 0; i < 2; i++) {
+    char text[2048], name[32];
+    snprintf(text, sizeof text,
+             "pipeline ooc_%s {\n  data {\n    source = csv(\"%s/examples/data/wine.csv\")\n"
+             "    target = cultivar\n    clean {\n      impute(numeric, strategy = mean)\n"
+             "      log1p([magnesium, proline])\n      standardize(numeric)\n    }\n"
+             "    split(validation = 0.15, test = 0.2, stratify = true)\n  }\n"
+             "  model {\n    " MODEL "\n  }\n"
+             "  hyperparameters {\n    optimizer = adam(lr = 0.005)\n    batch = 16\n    epochs = 8\n  }\n"
+             "  environment {\n    distributed = mpi\n    shards = 4\n    threads = 1\n    memory_mb = 64\n"
+             "    out_of_core = %s\n  }\n}\n",
+             modes[i], cwd, modes[i]);
+    snprintf(name, sizeof name, "ooc_%s.mlp", modes[i]);
+    char *spec = test_path(dir, name);
+    test_write_text(spec, text);
+    snprintf(name, sizeof name, "ooc_%s.exe", modes[i]);
+    exes[i] = test_path(dir, name);
+    const char *build[] = {test_mlpc(), "build", spec, "-o", exes[i], NULL};
+    test_run_ok(build);
+    free(spec);
+  }
+  char *mem = test_path(dir, "mem.run");
+  TestRun r = mpi_train(exes[1], 1, mem, NULL);
+  ck_assert_msg(r.status == 0, "in memory: %s%s", r.out, r.err);
+  test_run_free(&r);
+  for (int np = 1; np <= 2; np++) {
+    char name[32];
+    snprintf(name, sizeof name, "ooc%d.run", np);
+    char *run = test_path(dir, name);
+    r = mpi_train(exes[0], np, run, NULL);
+    ck_assert_msg(r.status == 0, "out of core, -np %d: %s%s", np, r.out, r.err);
+    test_run_free(&r);
+    cJSON *m = test_read_json(run, "manifest.json");
+    ck_assert_msg(test_json_num(m, "environment", "out_of_core", "cache_bytes") > 0, "-np %d: no cache", np);
+    ck_assert_int_eq((int)test_json_num(m, "environment", "distributed", "ranks"), np);
+    cJSON_Delete(m);
+    test_expect_same_file(mem, run, "weights.bin");
+    test_expect_same_file(mem, run, "cleaning.json");
+    free(run);
+  }
+  free(mem);
+  free(exes[0]);
+  free(exes[1]);
   free(dir);
 }
 END_TEST
@@ -160,6 +306,8 @@ Suite *distributed_suite(void) {
   TCase *tc = tcase_create("distributed");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, mpi_ranks_match_one_process);
+  tcase_add_test(tc, mpi_tuning_matches_one_process);
+  tcase_add_test(tc, mpi_out_of_core_matches_in_memory);
   tcase_add_test(tc, shards_refused_where_they_cannot_act);
   tcase_add_test(tc, mpi_refused_without_support);
   suite_add_tcase(s, tc);
