@@ -26,6 +26,7 @@
 
 typedef struct {
   char key[TEXT_CAP];
+  double key_value; /* a numeric key's number (NAN: compared as text) */
   bool key_missing, open;
   int64_t bucket;     /* the open one, when open */
   int64_t *count;     /* [ninputs] the values of each number in it */
@@ -92,14 +93,25 @@ static void start_bucket(const MlprtResampler *rs, Series *s, int64_t bucket) {
 /* The series of a key (NULL: missing), started when new; NULL when there
  * are MLPRT_PRED_SERIES already. */
 static Series *series_of(MlprtResampler *rs, const char *key) {
+  /* a numeric key is its number, as training reads the column: "1" and "1.0" are one series */
+  double v = NAN;
+  int64_t t = rs->by >= 0 ? rs->pl->inputs[rs->by].type : -1;
+  bool number = t == MLPRT_COL_FLOAT || t == MLPRT_COL_INT;
+  if (key && number && !mlprt_parse_double(key, strlen(key), &v)) v = NAN;
   for (int64_t k = 0; k < rs->nseries; k++) {
     Series *s = &rs->series[k];
-    if (key ? !s->key_missing && strcmp(s->key, key) == 0 : s->key_missing) return s;
+    if (!key) {
+      if (s->key_missing) return s;
+    } else if (!s->key_missing) {
+      bool same = isnan(v) ? isnan(s->key_value) && strcmp(s->key, key) == 0 : s->key_value == v;
+      if (same) return s;
+    }
   }
   if (rs->nseries == MLPRT_PRED_SERIES) return NULL;
   Series *s = &rs->series[rs->nseries++];
   size_t n = (size_t)(rs->pl->ninputs ? rs->pl->ninputs : 1);
   snprintf(s->key, sizeof s->key, "%s", key ? key : "");
+  s->key_value = v;
   s->key_missing = !key;
   s->count = mlprt_xcalloc(n, sizeof *s->count);
   s->acc = mlprt_xcalloc(n, sizeof *s->acc);

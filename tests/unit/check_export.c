@@ -539,7 +539,7 @@ static void write_dated(const char *path) {
 static const char shop_spec[] =
     "pipeline shop {\n"
     "  data {\n"
-    "    source = csv(\"%s/shop.csv\")\n"
+    "    source = csv(\"%s/%s.csv\")\n"
     "    target = sales\n"
     "    clean {\n"
     "      sort_by([store, when])\n"
@@ -561,7 +561,8 @@ static const char shop_spec[] =
     "  }\n"
     "}\n";
 
-static void write_shop(const char *path) {
+/* The shops are a and b, or 1 and 2 (a numeric key) when numbered. */
+static void write_shop(const char *path, bool numbered) {
   FILE *f = fopen(path, "w");
   ck_assert_ptr_nonnull(f);
   fputs("store,when,temp,sales,promo,n\n", f);
@@ -574,7 +575,7 @@ static void write_shop(const char *path) {
     char when[32];
     mlprt_format_datetime(t, when, sizeof when);
     double temp = 10 + 5 * (i % 30) / 30.0 + (h >> 8) % 1000 / 1000.0;
-    fprintf(f, "%c,%s,", "ab"[k], when);
+    fprintf(f, "%c,%s,", (numbered ? "12" : "ab")[k], when);
     if (i % 23 == 9) fputs(",", f);
     else fprintf(f, "%.3f,", temp);
     if (i % 19 == 4) fputs(",", f);
@@ -648,13 +649,17 @@ static void setup(void) {
              lagged ? "lag([amount], steps = [1], by = store, history = null)\n" : "");
     train_text(lagged ? "lagged.mlp" : "dated.mlp", text, lagged ? "lagged" : "dated");
   }
-  char *shop = test_path(tmp, "shop.csv");
-  write_shop(shop);
+  char *shop = test_path(tmp, "shop.csv"), *shop_num = test_path(tmp, "shop_num.csv");
+  write_shop(shop, false);
+  write_shop(shop_num, true);
   free(shop);
-  snprintf(text, sizeof text, shop_spec, tmp, "mean", "ffill");
+  free(shop_num);
+  snprintf(text, sizeof text, shop_spec, tmp, "shop", "mean", "ffill");
   train_text("shop.mlp", text, "shop");
-  snprintf(text, sizeof text, shop_spec, tmp, "last", "zero");
+  snprintf(text, sizeof text, shop_spec, tmp, "shop", "last", "zero");
   train_text("shop_zero.mlp", text, "shop_zero");
+  snprintf(text, sizeof text, shop_spec, tmp, "shop_num", "mean", "ffill");
+  train_text("shop_num.mlp", text, "shop_num");
   snprintf(text, sizeof text, undated_spec, tmp);
   train_text("undated.mlp", text, "undated");
   free(dated);
@@ -807,9 +812,48 @@ static void check_grid(const char *name) {
   free(pred_path), free(rows_path), free(run), free(data), free(pred);
 }
 
+/* A numeric shop number is one series however it is spelled: the stream
+ * with every other "1" written "1.0" gets the same answers. */
+static void check_numeric_keys(void) {
+  static const char *const plain[] = {"--quantize", "none", "--prune", "0", NULL};
+  char *pred = export_run("shop_num", plain), *data = test_path(tmp, "shop_num.csv");
+  char *mixed = test_path(tmp, "shop_mixed.csv"), *text = test_read_file(data, NULL);
+  ck_assert_ptr_nonnull(text);
+  FILE *f = fopen(mixed, "w");
+  ck_assert_ptr_nonnull(f);
+  int ones = 0;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    bool respell = strncmp(line, "1,", 2) == 0 && ones++ % 2 == 1;
+    fprintf(f, "%s%s\n", respell ? "1.0" : "", respell ? line + 1 : line);
+  }
+  fclose(f);
+  free(text);
+  ck_assert_int_gt(ones, 10);
+  const char *argv[] = {pred, data, NULL}, *argv2[] = {pred, mixed, NULL};
+  TestRun a = test_run(argv, NULL), b = test_run(argv2, NULL);
+  ck_assert_msg(a.status == 0 && b.status == 0, "status %d, %d: %s%s", a.status, b.status, a.err, b.err);
+  char **al, **bl;
+  int na = test_split_lines(a.out, &al), nb = test_split_lines(b.out, &bl);
+  ck_assert_int_eq(na, nb);
+  for (int i = 0; i < na; i++) { /* when,store,value,...: all but the key's spelling */
+    const char *x = strchr(al[i], ','), *y = strchr(bl[i], ',');
+    ck_assert(x && y);
+    ck_assert_msg(strcmp(strchr(x + 1, ','), strchr(y + 1, ',')) == 0, "line %d: %s against %s", i, al[i],
+                  bl[i]);
+  }
+  free(al);
+  free(bl);
+  test_run_free(&a);
+  test_run_free(&b);
+  free(mixed);
+  free(data);
+  free(pred);
+}
+
 START_TEST(export_resample_stream_answers_as_training) {
   check_grid("shop");
   check_grid("shop_zero");
+  check_numeric_keys();
   /* ONNX answers rows one by one: it refuses the grid */
   char *run = test_path(tmp, "shop.run"), *onnx = test_path(tmp, "shop.onnx");
   const char *argv[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
