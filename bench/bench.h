@@ -1,4 +1,5 @@
-/* bench.h — what the C benchmarks share: a monotonic clock and the median
+/* bench.h — what the C benchmarks share: a monotonic clock, the thread's
+ * CPU clock and the median
  * of timed samples (the machines are shared and noisy: medians, not means). */
 #ifndef MLP_BENCH_H
 #define MLP_BENCH_H
@@ -10,6 +11,14 @@
 static inline double bench_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Seconds of CPU the calling thread has run: on a loaded machine, the
+ * time a call takes without the time it waited for a core. */
+static inline double bench_cpu_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
