@@ -80,6 +80,9 @@ static inline __attribute__((always_inline)) void sum_walk(float *out, const flo
       int t0 = t + LANES <= trees ? t : trees - LANES; /* the group walked: trees t0 .. t0 + LANES - 1 */
       if (t0 < 0) break;
       const Node *g = nodes + (int64_t)t0 * slots;
+      /* hidden from the optimiser, the group's base stays one register and each lane's constant offset
+       * part of its address (else ten lane offsets are kept, and spilled, each in a register) */
+      __asm__("" : "+r"(g));
       for (int b = b0; b < b1; b++) {
         const float *x = inp + (int64_t)b * C;
         int64_t h[LANES];
