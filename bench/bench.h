@@ -1,4 +1,5 @@
-/* bench.h — what the C benchmarks share: a monotonic clock and the median
+/* bench.h — what the C benchmarks share: a monotonic clock, the thread's
+ * CPU clock and the median
  * of timed samples (the machines are shared and noisy: medians, not means). */
 #ifndef MLP_BENCH_H
 #define MLP_BENCH_H
@@ -13,8 +14,8 @@ static inline double bench_now(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Seconds of CPU time of the calling thread: a sample timed on it leaves
- * out the time the scheduler gives other jobs on a shared machine. */
+/* Seconds of CPU the calling thread has run: on a loaded machine, the
+ * time a call takes without the time it waited for a core. */
 static inline double bench_cpu_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);

@@ -18,8 +18,10 @@
 # Prediction: a forest of TREES trees of depth 6 on the same table, the
 # predictor's library (--emit-obj) called on one raw row at a time
 # (bench/predict/latency.c: parsing, cleaning and the trees; and the trees
-# alone), and ONNX Runtime's session.run on a [1, features] tensor
-# (bench/predict/ort_predict.js), one thread each.
+# alone; each also by the thread CPU clock, and whole rows in single calls
+# timed alone), and ONNX Runtime's session.run on a [1, features] tensor
+# (bench/predict/ort_predict.js: single calls timed alone), one thread
+# each.
 #
 # Run from the repository root after make. Needs python3-sklearn under
 # /usr/bin/python3, and onnxruntime-node (make deps) for the latency peer.
@@ -84,7 +86,11 @@ if [ -d build/npm/node_modules/onnxruntime-node ]; then
   "$PY" -c 'import json, sys
 m, o = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print("single-row speed-up vs ONNX Runtime: %.1fx (whole row), %.1fx (the trees alone)" % (
-    o["ns_per_row"] / m["ns_per_row"], o["ns_per_row"] / m["forward_ns_per_row"]))' "$mlpc_one" "$ort"
+    o["ns_per_row"] / m["ns_per_row"], o["ns_per_row"] / m["forward_ns_per_row"]))
+print("single calls timed alone (medians): mlpc %.0f ns, ONNX Runtime %.0f ns: %.1fx (whole row)" % (
+    m["call_ns_per_row"], o["ns_per_row"], o["ns_per_row"] / m["call_ns_per_row"]))
+print("mlpc by the thread CPU clock: %.0f ns the whole row, %.0f ns the trees alone" % (
+    m["cpu_ns_per_row"], m["forward_cpu_ns_per_row"]))' "$mlpc_one" "$ort"
 else
   echo "onnxruntime-node missing (make deps): no ONNX Runtime peer"
 fi

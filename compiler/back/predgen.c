@@ -66,8 +66,10 @@ static int64_t blob_put(Plan *p, const void *data, int64_t n) {
 
 /* The blob: uncompressed, weights.bin itself (pruned if asked), so that
  * its digest is the run's, but for a support vector machine's room for
- * vectors it did not keep; int8, each dense layer's weights replaced by
- * int8 rows and their scales. */
+ * vectors it did not keep and for trees, which are compiled in in their
+ * walk layout (mlprt_trees_pack) with a boosted model's base scores after
+ * them; int8, each dense layer's weights replaced by int8 rows and their
+ * scales. */
 static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p, char *err, size_t n) {
   const MlpIrModel *m = rd->model;
   int64_t total = rd->n_params + rd->n_state;
@@ -96,7 +98,20 @@ static int plan_weights(const MlpRunDir *rd, const MlpPredgenInfo *info, Plan *p
                                            : "gradient boosting");
     return -1;
   }
-  if (info->quantize == MLP_QUANT_NONE) {
+  if (m->kind == MLP_MODEL_FOREST || m->kind == MLP_MODEL_BOOST) {
+    for (int i = 0; i < m->nlayers; i++) {
+      const MlpIrLayer *l = &m->layers[i];
+      if (l->op != MLP_OP_FOREST && l->op != MLP_OP_BOOST) continue;
+      bool forest = l->op == MLP_OP_FOREST;
+      int trees = (int)(forest ? m->trees : m->trees * l->out_size), values = forest ? (int)l->out_size : 1;
+      int64_t bytes = mlprt_trees_walk_bytes(trees, (int)m->depth, values);
+      void *walk = mlp_xmalloc((size_t)bytes);
+      mlprt_trees_pack(walk, w + l->w_off, trees, (int)m->depth, values);
+      p->at[i].w = blob_put(p, walk, bytes);
+      if (!forest) p->at[i].b = blob_put(p, w + l->b_off, 4 * l->out_size);
+      free(walk);
+    }
+  } else if (info->quantize == MLP_QUANT_NONE) {
     blob_put(p, w, total * (int64_t)sizeof *w);
     for (int i = 0; i < m->nlayers; i++) {
       const MlpIrLayer *l = &m->layers[i];
@@ -255,19 +270,19 @@ static LLVMValueRef emit_forward(Cg *c, const MlpIrModel *m, const Plan *p, LLVM
     flip ^= 1;
     LLVMValueRef w = byte_at(c, blob, at->w), bias = l->no_bias ? NULL : byte_at(c, blob, at->b);
     if (l->op == MLP_OP_FOREST) {
-      /* the same kernel as training's, over the trees in the blob */
+      /* training's walk and sums, over the trees' walk layout in the blob */
       LLVMValueRef fa[] = {dst, cur, w, n32, ci32(c, l->in_size), ci32(c, m->trees), ci32(c, m->depth),
-                           ci32(c, l->out_size)};
-      abi_call(c, MLP_ABI_mlprt_forest_forward, fa, 8);
+                           ci32(c, l->out_size), ci32(c, 1)};
+      abi_call(c, MLP_ABI_mlprt_trees_forward, fa, 9);
     } else if (l->op == MLP_OP_SVM) {
       /* the same kernel as training's, over the support vectors kept in the blob */
       LLVMValueRef sa[] = {dst, cur, w, n32, ci32(c, l->in_size), ci32(c, m->svm_classes)};
       abi_call(c, MLP_ABI_mlprt_svm_forward, sa, 6);
     } else if (l->op == MLP_OP_BOOST) {
-      /* the same kernel and epilogue as training's: the trees' sums, the base scores, the link */
+      /* training's walk, sums and epilogue: the trees' sums (their walk layout), the base scores, the link */
       LLVMValueRef ba[] = {dst, cur, w, n32, ci32(c, l->in_size), ci32(c, m->trees * l->out_size),
-                           ci32(c, m->depth), ci32(c, l->out_size)};
-      abi_call(c, MLP_ABI_mlprt_boost_forward, ba, 8);
+                           ci32(c, m->depth), ci32(c, l->out_size), ci32(c, 0)};
+      abi_call(c, MLP_ABI_mlprt_trees_forward, ba, 9);
       emit_bias_act(c, dst, bias, n, l->out_size, l->act);
     } else if (l->op == MLP_OP_DENSE) {
       /* The bias and activation ride in the same epilogue as in training. */

@@ -90,6 +90,16 @@ typedef enum {
 #define MLPRT_ABI_LAYERS(ret, name, params) ret name params;
 #include "mlp/abi.def"
 
+/* ---- tree ensembles ---------------------------------------------------- */
+
+/* The bytes of the walk layout of `trees` trees of `depth` levels with
+ * `values` floats a leaf, and that layout made of the stored trees
+ * (mlprt_forest_forward's layout) into walk: every tree's nodes in 2^depth
+ * slots of (uint32 feature, float threshold), then every tree's 2^depth
+ * leaves. The predictor compiles it in; mlprt_trees_forward walks it. */
+int64_t mlprt_trees_walk_bytes(int trees, int depth, int values);
+void mlprt_trees_pack(void *walk, const float *stored, int trees, int depth, int values);
+
 /* ---- references -------------------------------------------------------- */
 
 /* mlprt_dense_forward and mlprt_dense_backward as plain triple loops (double
