@@ -244,10 +244,6 @@ static inline uint64_t levels_slot(uint32_t h, int32_t c) {
   return (uint64_t)h << 32 | (uint32_t)(c + 1);
 }
 
-uint32_t mlprt_levels_hash(const char *s, size_t len) {
-  return hash_bytes(s, len);
-}
-
 int32_t mlprt_levels_find_hashed(const MlprtLevels *lv, const char *s, size_t len, uint32_t h) {
   if (!lv->nslots) return -1;
   for (uint32_t i = h & (lv->nslots - 1);; i = (i + 1) & (lv->nslots - 1)) {

@@ -405,6 +405,27 @@ typedef struct {
   uint32_t gram, count;
 } RowGram;
 
+/* The unit dictionaries' hash of a unit of len > 0 bytes at s, with 8
+ * readable bytes past its end: 8 bytes at a time, the last ones masked. */
+static inline uint32_t unit_hash(const char *s, size_t len) {
+  uint64_t h = len, w;
+  for (; len > 8; s += 8, len -= 8) {
+    memcpy(&w, s, 8);
+    h = mlprt_mix64(h ^ w);
+  }
+  memcpy(&w, s, 8);
+  return (uint32_t)mlprt_mix64(h ^ (w & (~UINT64_C(0) >> (64 - 8 * len))));
+}
+
+/* Unit s of len > 0 bytes (without bytes to read past it) in a unit dictionary. */
+static int32_t unit_intern(MlprtLevels *units, const char *s, size_t len) {
+  char *buf = mlprt_xcalloc(len + 8, 1);
+  memcpy(buf, s, len);
+  int32_t k = mlprt_levels_intern_hashed(units, buf, len, unit_hash(buf, len));
+  free(buf);
+  return k;
+}
+
 /* One text's units and the n-grams over them, by index into a Grams. */
 typedef struct {
   MlprtLevels *units;
@@ -453,11 +474,12 @@ static inline void reader_unit(GramReader *r, size_t off, size_t len) {
 /* s's units into low, as units_each reads them. */
 static void reader_units(GramReader *r, const char *s, size_t len) {
   r->n = 0;
-  if (len + 1 > r->caplow) {
-    r->caplow = len + 1 > 2 * r->caplow ? len + 1 : 2 * r->caplow;
+  if (len + 8 > r->caplow) {
+    r->caplow = len + 8 > 2 * r->caplow ? len + 8 : 2 * r->caplow;
     free(r->low);
     r->low = mlprt_xmalloc(r->caplow);
   }
+  memset(r->low + len, 0, 8);
   const unsigned char *p = (const unsigned char *)s;
   if (r->word) { /* low: the text folded in place; the words' edges found 64 bytes at a time */
     bool in = false; /* the byte before is in a word that began at start */
@@ -497,7 +519,7 @@ static void reader_units(GramReader *r, const char *s, size_t len) {
 /* The units' ids. */
 static void reader_ids(GramReader *r) {
   for (size_t i = 0; i < r->n; i++)
-    r->hash[i] = r->len[i] <= MLPRT_TERM_MAX ? mlprt_levels_hash(r->low + r->off[i], r->len[i]) : 0;
+    r->hash[i] = r->len[i] <= MLPRT_TERM_MAX ? unit_hash(r->low + r->off[i], r->len[i]) : 0;
   for (size_t i = 0; i < r->n && i < 2 * GRAM_AHEAD; i++) {
     mlprt_levels_prefetch(r->units, r->hash[i]);
     if (i >= GRAM_AHEAD) mlprt_levels_prefetch_name(r->units, r->hash[i - GRAM_AHEAD]);
@@ -617,7 +639,7 @@ void mlprt_terms_weigh(float *row, const int64_t *idx, int64_t n, const double *
   for (int64_t j = 0; j < n; j++) {
     int64_t k = idx ? idx[j] : j;
     double tf = row[k];
-    if (o->sublinear && tf > 0) tf = 1.0 + log(tf);
+    if (o->sublinear && tf > 1) tf = 1.0 + log(tf); /* 1 stays 1.0, log(1) being 0 */
     double w = tf * (idf ? idf[k] : 1.0);
     row[k] = (float)w;
     norm += w * w;
@@ -658,22 +680,28 @@ typedef struct {
   int64_t df, tf; /* documents holding it; its count over all of them */
 } GramCount;
 
+/* The counts of one slice of the training rows, in dictionaries of its own. */
 typedef struct {
   MlprtLevels units;
   Grams grams;
   GramCount *g; /* [grams.n] */
   int32_t cap;
-  MlprtKeptRows *kept; /* NULL: the rows are not kept */
+  int64_t ndocs;
+  MlprtKeptRows *kept; /* NULL: the rows are not kept; else the slice's stream, at shared */
 } DfCount;
+
+/* Counts for every n-gram of d, new ones 0. */
+static void df_room(DfCount *d) {
+  if (d->grams.n <= d->cap) return;
+  int32_t old = d->cap;
+  d->cap = d->grams.n > 2 * old ? d->grams.n : 2 * old;
+  d->g = mlprt_xrealloc(d->g, (size_t)d->cap * sizeof *d->g);
+  memset(d->g + old, 0, (size_t)(d->cap - old) * sizeof *d->g);
+}
 
 /* A document's distinct n-grams (r->row) counted: each once in df, all in tf. */
 static void df_doc(DfCount *d, const GramReader *r) {
-  if (d->grams.n > d->cap) {
-    int32_t old = d->cap;
-    d->cap = d->grams.n > 2 * old ? d->grams.n : 2 * old;
-    d->g = mlprt_xrealloc(d->g, (size_t)d->cap * sizeof *d->g);
-    memset(d->g + old, 0, (size_t)(d->cap - old) * sizeof *d->g);
-  }
+  df_room(d);
   for (size_t j = 0; j < r->nev; j++) __builtin_prefetch(&d->g[r->row[j].gram], 1);
   for (size_t j = 0; j < r->nev; j++) {
     GramCount *e = &d->g[r->row[j].gram];
@@ -681,7 +709,8 @@ static void df_doc(DfCount *d, const GramReader *r) {
   }
 }
 
-/* The document's distinct n-grams appended to the kept stream as table row r's. */
+/* The document's distinct n-grams appended to the kept stream as table row r's
+ * (at[r + 1]: the end of its entries in the slice's stream). */
 static void keep_row(MlprtKeptRows *k, const GramReader *rd, int64_t r) {
   int64_t most = k->n + 2 * (int64_t)rd->nev;
   if (most > k->cap) {
@@ -738,6 +767,83 @@ static const void *kept_cells(const MlprtColumn *c) {
   return c->type == MLPRT_COL_CATEGORY ? (const void *)c->codes : (const void *)c->off;
 }
 
+#define FIT_PART_ROWS 2048 /* fewer rows are not worth dictionaries of their own */
+
+typedef struct {
+  const MlprtTable *t;
+  const MlprtColumn *c;
+  const MlprtTerms *o;
+  DfCount *d; /* [parts] */
+  int parts;
+} FitRows;
+
+/* One slice of the table's rows counted; every training row is a
+ * document, a missing text an empty one. */
+static void fit_rows(void *ctx, int part) {
+  FitRows *f = ctx;
+  DfCount *d = &f->d[part];
+  GramReader rd = gram_reader(&d->units, true, f->o);
+  int64_t lo = f->t->nrows * part / f->parts, hi = f->t->nrows * (part + 1) / f->parts;
+  for (int64_t r = lo; r < hi; r++) {
+    if (!mlprt_row_trains(f->t, r)) {
+      if (d->kept) d->kept->at[r + 1] = d->kept->n;
+      continue;
+    }
+    d->ndocs++;
+    const char *s = text_of(f->c, r);
+    rd.nev = 0;
+    if (s) reader_read(&rd, &d->grams, s, strlen(s));
+    df_doc(d, &rd);
+    if (d->kept) keep_row(d->kept, &rd, r);
+  }
+  gram_reader_free(&rd);
+}
+
+/* Slice p (table rows lo..hi) joined to d, the slices before it: its
+ * units and n-grams looked up or added, its counts added, its kept stream
+ * appended by d's numbering. */
+static void df_join(DfCount *d, const DfCount *p, int64_t lo, int64_t hi) {
+  uint32_t *umap = mlprt_xmalloc((size_t)(p->units.n ? p->units.n : 1) * sizeof *umap);
+  for (int32_t u = 0; u < p->units.n; u++)
+    umap[u] = (uint32_t)unit_intern(&d->units, p->units.names[u], p->units.len[u]);
+  int32_t *gmap = mlprt_xmalloc((size_t)(p->grams.n ? p->grams.n : 1) * sizeof *gmap);
+  for (int32_t k = 0; k < p->grams.n; k++) { /* a triple's pair comes before it */
+    uint64_t key = p->grams.keys[k], hi32 = key >> 32;
+    uint32_t last = umap[(uint32_t)key - 1];
+    GramRef *e = !hi32                  ? grams_unigram(&d->grams, last, true)
+                 : hi32 & GRAM_TRIPLE ? grams_keyed(&d->grams, triple_key(gmap[hi32 & ~GRAM_TRIPLE], last), true)
+                                      : grams_keyed(&d->grams, pair_key(umap[hi32 - 1], last), true);
+    gmap[k] = e->val;
+  }
+  df_room(d);
+  for (int32_t k = 0; k < p->grams.n; k++) d->g[gmap[k]].df += p->g[k].df, d->g[gmap[k]].tf += p->g[k].tf;
+  d->ndocs += p->ndocs;
+  if (d->kept) {
+    MlprtKeptRows *k = d->kept;
+    const MlprtKeptRows *pk = p->kept;
+    if (k->n + pk->n > k->cap) {
+      k->cap = k->n + pk->n;
+      k->stream = mlprt_xrealloc(k->stream, (size_t)k->cap * sizeof *k->stream);
+    }
+    for (int64_t j = 0; j < pk->n; j++) {
+      uint32_t e = pk->stream[j];
+      k->stream[k->n++] = (uint32_t)gmap[e >> 1] << 1 | (e & 1);
+      if (e & 1) k->stream[k->n++] = pk->stream[++j];
+    }
+    for (int64_t r = lo; r < hi; r++) k->at[r + 1] += k->n - pk->n;
+  }
+  free(umap);
+  free(gmap);
+}
+
+/* What a slice holds (its kept stream, but not the shared at). */
+static void df_free(DfCount *d) {
+  if (d->kept) free(d->kept->stream), free(d->kept);
+  free(d->g);
+  grams_free(&d->grams);
+  mlprt_levels_free(&d->units);
+}
+
 /* The vocabulary and idf of one column over the training rows, into cf. */
 static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const MlprtVectorizeParams *p,
                            const MlprtTerms *o, int32_t max_vocab, MlprtColFit *cf) {
@@ -748,20 +854,25 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
     *d.kept = (MlprtKeptRows){.cells = kept_cells(c), .part = t->part, .nrows = t->nrows,
                               .at = mlprt_xcalloc((size_t)t->nrows + 1, sizeof(int64_t))};
   }
-  GramReader rd = gram_reader(&d.units, true, o);
-  int64_t ndocs = 0;
-  for (int64_t r = 0; r < t->nrows; r++) {
-    if (!mlprt_row_trains(t, r)) {
-      if (d.kept) d.kept->at[r + 1] = d.kept->n;
-      continue;
-    }
-    ndocs++;
-    const char *s = text_of(c, r);
-    rd.nev = 0;
-    if (s) reader_read(&rd, &d.grams, s, strlen(s));
-    df_doc(&d, &rd);
-    if (d.kept) keep_row(d.kept, &rd, r);
+  int parts = mlprt_opt_threads(NULL);
+  if (parts > t->nrows / FIT_PART_ROWS) parts = (int)(t->nrows / FIT_PART_ROWS);
+  if (parts < 1) parts = 1;
+  DfCount *dp = mlprt_xcalloc((size_t)parts, sizeof *dp);
+  for (int k = 1; k < parts && d.kept; k++) {
+    dp[k].kept = mlprt_xcalloc(1, sizeof *dp[k].kept);
+    dp[k].kept->at = d.kept->at;
   }
+  dp[0] = d;
+  FitRows fr = {t, c, o, dp, parts};
+  mlprt_parallel_for(parts, parts, fit_rows, &fr);
+  d = dp[0];
+  for (int k = 1; k < parts; k++) {
+    df_join(&d, &dp[k], t->nrows * k / parts, t->nrows * (k + 1) / parts);
+    df_free(&dp[k]);
+  }
+  free(dp);
+  int64_t ndocs = d.ndocs;
+  size_t sep = o->analyzer == MLPRT_ANALYZER_WORD;
   TermDf *wd = mlprt_xmalloc((size_t)(d.grams.n ? d.grams.n : 1) * sizeof *wd);
   int32_t n = 0;
   double max_docs = (p->max_df > 0 ? p->max_df : 1.0) * (double)ndocs;
@@ -789,13 +900,13 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
           above += !pass;
         }
     n = kept;
-    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, &d.grams, wd[k].gram, rd.sep);
+    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, &d.grams, wd[k].gram, sep);
     if (last == UINT32_MAX) qsort(wd, (size_t)n, sizeof *wd, by_tf);
     else qsort(wd + above, (size_t)(n - above), sizeof *wd, by_name);
     for (int32_t k = max_vocab; k < n; k++) free(wd[k].name);
     n = max_vocab;
   } else {
-    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, &d.grams, wd[k].gram, rd.sep);
+    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, &d.grams, wd[k].gram, sep);
   }
   qsort(wd, (size_t)n, sizeof *wd, by_name); /* the columns in term order */
   cf->nlevels = n;
@@ -813,10 +924,8 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
     cf->kept = d.kept;
   }
   free(wd);
-  free(d.g);
-  gram_reader_free(&rd);
-  grams_free(&d.grams);
-  mlprt_levels_free(&d.units);
+  d.kept = NULL;
+  df_free(&d);
 }
 
 int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err) {
@@ -877,15 +986,18 @@ static void touched_in_order(RowCount *rc) {
   }
 }
 
-/* Table row r's counts as the fit kept them. */
+/* Table row r's counts as the fit kept them; an n-gram in no column is
+ * written to column nout (row and seen have room for it) and not counted
+ * as touched, without a branch that half of them would mispredict. */
 static void count_kept(RowCount *rc, const MlprtKeptRows *kr, int64_t r) {
   for (int64_t j = kr->at[r]; j < kr->at[r + 1]; j++) {
     uint32_t e = kr->stream[j];
     float n = e & 1 ? (float)kr->stream[++j] : 1.0f;
-    int32_t k = kr->col[e >> 1];
-    if (k < 0) continue;
+    int32_t c = kr->col[e >> 1];
+    int64_t k = c >= 0 ? c : rc->nout;
     rc->row[k] = n;
-    rc->touched[rc->ntouched++] = k, rc->seen[k >> 6] |= UINT64_C(1) << (k & 63);
+    rc->touched[rc->ntouched] = k, rc->ntouched += c >= 0;
+    rc->seen[k >> 6] |= (uint64_t)(c >= 0) << (k & 63);
   }
 }
 
@@ -908,7 +1020,7 @@ static bool vocab_grams(const MlprtColFit *cf, MlprtLevels *units, Grams *g, int
       const char *e = strchr(w, ' ');
       size_t len = e ? (size_t)(e - w) : strlen(w);
       if (!len || n == MLPRT_NGRAM_MAX) return false;
-      id[n++] = (uint32_t)mlprt_levels_intern(units, w, len);
+      id[n++] = (uint32_t)unit_intern(units, w, len);
       if (!e) break;
       w = e + 1;
     }
@@ -1012,9 +1124,15 @@ static void entries_add(Entries *e, int64_t col, float val) {
 static void vectorize_rows(void *ctx, int part) {
   VecRows *v = ctx;
   int64_t lo = v->nrows * part / v->parts, hi = v->nrows * (part + 1) / v->parts, nout = v->nout;
-  RowCount rc = {v->vocab, mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof(float)), nout,
-                 mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0,
+  RowCount rc = {v->vocab, mlprt_xcalloc((size_t)nout + 1, sizeof(float)), nout,
+                 mlprt_xmalloc(((size_t)nout + 1) * sizeof(int64_t)), 0,
                  mlprt_xcalloc((size_t)(nout + 63) / 64 + 1, sizeof(uint64_t))};
+  Entries *e = &v->entries[part];
+  if (!v->out && v->kept) { /* room for the kept rows' entries at most */
+    e->cap = v->kept->at[hi] - v->kept->at[lo] + 1;
+    e->col = mlprt_xmalloc((size_t)e->cap * sizeof *e->col);
+    e->val = mlprt_xmalloc((size_t)e->cap * sizeof *e->val);
+  }
   GramReader rd = gram_reader(v->units, false, v->terms);
   Block b = {.start = v->out ? mlprt_xmalloc((size_t)(nout + 1) * sizeof(int64_t)) : NULL};
   int64_t changed = 0;
@@ -1034,7 +1152,7 @@ static void vectorize_rows(void *ctx, int part) {
       for (int64_t j = 0; j < rc.ntouched; j++) {
         int64_t k = rc.touched[j];
         if (v->out) block_add(&b, k, r, rc.row[k]);
-        else entries_add(&v->entries[part], k, rc.row[k]);
+        else entries_add(e, k, rc.row[k]);
         rc.row[k] = 0;
       }
       if (!v->out) v->csr->ptr[r + 1] = rc.ntouched;
