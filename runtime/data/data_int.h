@@ -216,11 +216,6 @@ int32_t mlprt_levels_intern_hashed(MlprtLevels *lv, const char *s, size_t len, u
 static inline void mlprt_levels_prefetch(const MlprtLevels *lv, uint32_t h) {
   if (lv->nslots) __builtin_prefetch(&lv->slots[h & (lv->nslots - 1)]);
 }
-/* The name in h's first slot, loaded ahead of its comparison (the slot loaded before). */
-static inline void mlprt_levels_prefetch_name(const MlprtLevels *lv, uint32_t h) {
-  uint64_t v = lv->nslots ? lv->slots[h & (lv->nslots - 1)] : 0;
-  if (v) __builtin_prefetch(lv->names[(uint32_t)v - 1]);
-}
 
 /* A 64-bit mix (the splitmix64 finaliser), for hashing rows and words. */
 static inline uint64_t mlprt_mix64(uint64_t x) {

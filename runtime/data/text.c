@@ -482,6 +482,7 @@ static void reader_units(GramReader *r, const char *s, size_t len) {
   memset(r->low + len, 0, 8);
   const unsigned char *p = (const unsigned char *)s;
   if (r->word) { /* low: the text folded in place; the words' edges found 64 bytes at a time */
+    unsigned char *low = (unsigned char *)r->low;
     bool in = false; /* the byte before is in a word that began at start */
     size_t start = 0;
     for (size_t b = 0; b < len; b += 64) {
@@ -489,7 +490,7 @@ static void reader_units(GramReader *r, const char *s, size_t len) {
       uint64_t m = 0; /* bit j: byte b + j is in a word (a word ending the text ends at bit nb < 64) */
       for (size_t j = 0; j < nb; j++) {
         unsigned char c = word_fold[p[b + j]];
-        r->low[b + j] = (char)c;
+        low[b + j] = c;
         m |= (uint64_t)(c != 0) << j;
       }
       for (uint64_t edges = m ^ (m << 1 | in); edges; edges &= edges - 1) {
@@ -520,13 +521,9 @@ static void reader_units(GramReader *r, const char *s, size_t len) {
 static void reader_ids(GramReader *r) {
   for (size_t i = 0; i < r->n; i++)
     r->hash[i] = r->len[i] <= MLPRT_TERM_MAX ? unit_hash(r->low + r->off[i], r->len[i]) : 0;
-  for (size_t i = 0; i < r->n && i < 2 * GRAM_AHEAD; i++) {
-    mlprt_levels_prefetch(r->units, r->hash[i]);
-    if (i >= GRAM_AHEAD) mlprt_levels_prefetch_name(r->units, r->hash[i - GRAM_AHEAD]);
-  }
+  for (size_t i = 0; i < r->n && i < GRAM_AHEAD; i++) mlprt_levels_prefetch(r->units, r->hash[i]);
   for (size_t i = 0; i < r->n; i++) {
-    if (i + 2 * GRAM_AHEAD < r->n) mlprt_levels_prefetch(r->units, r->hash[i + 2 * GRAM_AHEAD]);
-    if (i + GRAM_AHEAD < r->n) mlprt_levels_prefetch_name(r->units, r->hash[i + GRAM_AHEAD]);
+    if (i + GRAM_AHEAD < r->n) mlprt_levels_prefetch(r->units, r->hash[i + GRAM_AHEAD]);
     int32_t k = -1;
     if (r->len[i] <= MLPRT_TERM_MAX)
       k = r->add ? mlprt_levels_intern_hashed(r->units, r->low + r->off[i], r->len[i], r->hash[i])
