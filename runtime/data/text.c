@@ -807,9 +807,10 @@ static void df_join(DfCount *d, const DfCount *p, int64_t lo, int64_t hi) {
   for (int32_t k = 0; k < p->grams.n; k++) { /* a triple's pair comes before it */
     uint64_t key = p->grams.keys[k], hi32 = key >> 32;
     uint32_t last = umap[(uint32_t)key - 1];
-    GramRef *e = !hi32                  ? grams_unigram(&d->grams, last, true)
-                 : hi32 & GRAM_TRIPLE ? grams_keyed(&d->grams, triple_key(gmap[hi32 & ~GRAM_TRIPLE], last), true)
-                                      : grams_keyed(&d->grams, pair_key(umap[hi32 - 1], last), true);
+    GramRef *e;
+    if (!hi32) e = grams_unigram(&d->grams, last, true);
+    else if (hi32 & GRAM_TRIPLE) e = grams_keyed(&d->grams, triple_key(gmap[hi32 ^ GRAM_TRIPLE], last), true);
+    else e = grams_keyed(&d->grams, pair_key(umap[hi32 - 1], last), true);
     gmap[k] = e->val;
   }
   df_room(d);

@@ -238,7 +238,8 @@ START_TEST(text_sliced_fit_matches_scikit_learn) {
   bool have = pr.status == 0;
   test_run_free(&pr);
   if (!have) {
-    test_skip("text_sliced_fit_matches_scikit_learn", "python3-sklearn", PYTHON " -c 'import sklearn' failed");
+    test_skip("text_sliced_fit_matches_scikit_learn", "python3-sklearn",
+              PYTHON " -c 'import sklearn' failed");
     return;
   }
   size_t cap = (size_t)NROWS_BIG * 200, len = 0;
@@ -284,8 +285,8 @@ START_TEST(text_sliced_fit_matches_scikit_learn) {
   ck_assert_int_eq(f.cols[0].nlevels, n);
   const cJSON *term = vocab->child;
   for (int k = 0; k < n; k++, term = term->next)
-    ck_assert_msg(strcmp(f.cols[0].levels[k], term->valuestring) == 0, "term %d is '%s', scikit-learn's '%s'", k,
-                  f.cols[0].levels[k], term->valuestring);
+    ck_assert_msg(strcmp(f.cols[0].levels[k], term->valuestring) == 0, "term %d is '%s', scikit-learn's '%s'",
+                  k, f.cols[0].levels[k], term->valuestring);
   ck_assert_int_eq(cJSON_GetArraySize(ptr), NROWS_BIG + 1);
   const cJSON *p = ptr->child;
   for (int r = 0; r <= NROWS_BIG; r++, p = p->next) ck_assert_int_eq(sp.ptr[r], (int64_t)p->valuedouble);
