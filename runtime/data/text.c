@@ -1229,9 +1229,10 @@ static void vectorize_texts(const MlprtTable *t, const MlprtColumn *src, MlprtFi
   if (csr) { /* the slices' entries, in row order */
     for (int64_t r = 0; r < nrows; r++) csr->ptr[r + 1] += csr->ptr[r];
     int64_t nnz = csr->ptr[nrows];
-    csr->col = mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof *csr->col);
-    csr->val = mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof *csr->val);
-    for (int k = 0; k < v.parts; k++) {
+    /* the first slice's entries, at the start, stay where they are */
+    csr->col = mlprt_xrealloc(entries[0].col, (size_t)(nnz ? nnz : 1) * sizeof *csr->col);
+    csr->val = mlprt_xrealloc(entries[0].val, (size_t)(nnz ? nnz : 1) * sizeof *csr->val);
+    for (int k = 1; k < v.parts; k++) {
       int64_t at = csr->ptr[nrows * k / v.parts];
       if (entries[k].n) {
         memcpy(csr->col + at, entries[k].col, (size_t)entries[k].n * sizeof *csr->col);
