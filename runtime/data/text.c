@@ -266,7 +266,8 @@ void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o,
 
 /* A pair or triple of units by open addressing: its key and its dense
  * index. The key of units (a, b) is (a + 1) << 32 | (b + 1); that of
- * (a, b, c) is (GRAM_TRIPLE | the pair (a, b)'s index) << 32 | (c + 1);
+ * (a, b, c) is (GRAM_TRIPLE | the pair (a, b)'s index) << 32 | (c + 1)
+ * (unit ids and indices are int32_t: a + 1 stays below GRAM_TRIPLE);
  * 0 is an empty slot. */
 typedef struct {
   int32_t val;
@@ -279,6 +280,7 @@ typedef struct {
 } GramSlot;
 
 #define GRAM_TRIPLE UINT64_C(0x80000000)
+_Static_assert(MLPRT_NGRAM_MAX == 3, "the n-gram reader keys single units, pairs and triples");
 #define GRAM_AHEAD 8 /* keys hashed and loaded ahead of the lookup */
 
 /* N-grams to dense indices 0..n-1 in first-seen order: a single unit's by
