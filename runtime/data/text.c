@@ -517,6 +517,7 @@ static void reader_units(GramReader *r, const char *s, size_t len) {
     }
     reader_unit(r, at, k - at);
   }
+  memset(r->low + k, 0, 8); /* what the last unit's hash reads past it */
 }
 
 /* The units' ids. */
