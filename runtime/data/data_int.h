@@ -219,6 +219,18 @@ MlprtTeam *mlprt_team_start(int nthreads);
 void mlprt_team_for(MlprtTeam *t, int n, void (*fn)(void *ctx, int i), void *ctx);
 void mlprt_team_stop(MlprtTeam *t);
 
+/* A level dictionary's lookups given the name's hash h, so that a reader
+ * of many names hashes them first and loads their slots ahead
+ * (mlprt_levels_prefetch) while it looks up the ones before. h is the
+ * caller's own hash: a dictionary filled through these is read only
+ * through these, with the same hash (mlprt_levels_find would not find
+ * its names). */
+int32_t mlprt_levels_find_hashed(const MlprtLevels *lv, const char *s, size_t len, uint32_t h);
+int32_t mlprt_levels_intern_hashed(MlprtLevels *lv, const char *s, size_t len, uint32_t h);
+static inline void mlprt_levels_prefetch(const MlprtLevels *lv, uint32_t h) {
+  if (lv->nslots) __builtin_prefetch(&lv->slots[h & (lv->nslots - 1)]);
+}
+
 /* A 64-bit mix (the splitmix64 finaliser), for hashing rows and words. */
 static inline uint64_t mlprt_mix64(uint64_t x) {
   x ^= x >> 30;

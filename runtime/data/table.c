@@ -244,15 +244,18 @@ static inline uint64_t levels_slot(uint32_t h, int32_t c) {
   return (uint64_t)h << 32 | (uint32_t)(c + 1);
 }
 
-int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len) {
+int32_t mlprt_levels_find_hashed(const MlprtLevels *lv, const char *s, size_t len, uint32_t h) {
   if (!lv->nslots) return -1;
-  uint32_t h = hash_bytes(s, len);
   for (uint32_t i = h & (lv->nslots - 1);; i = (i + 1) & (lv->nslots - 1)) {
     uint64_t v = lv->slots[i];
     if (!v) return -1;
     int32_t c = (int32_t)(uint32_t)v - 1;
     if ((uint32_t)(v >> 32) == h && lv->len[c] == len && same_bytes(lv->names[c], s, len)) return c;
   }
+}
+
+int32_t mlprt_levels_find(const MlprtLevels *lv, const char *s, size_t len) {
+  return lv->nslots ? mlprt_levels_find_hashed(lv, s, len, hash_bytes(s, len)) : -1;
 }
 
 static void levels_rehash(MlprtLevels *lv, uint32_t nslots) {
@@ -269,8 +272,8 @@ static void levels_rehash(MlprtLevels *lv, uint32_t nslots) {
   free(old);
 }
 
-int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
-  int32_t c = mlprt_levels_find(lv, s, len);
+int32_t mlprt_levels_intern_hashed(MlprtLevels *lv, const char *s, size_t len, uint32_t h) {
+  int32_t c = mlprt_levels_find_hashed(lv, s, len, h);
   if (c >= 0) return c;
   if ((uint32_t)(lv->n + 1) * 2 > lv->nslots) levels_rehash(lv, lv->nslots ? lv->nslots * 2 : 16);
   if (lv->n == lv->cap) {
@@ -281,10 +284,14 @@ int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
   c = lv->n++;
   lv->names[c] = mlprt_xstrndup(s, len);
   lv->len[c] = (uint32_t)len;
-  uint32_t h = hash_bytes(s, len), i = h & (lv->nslots - 1);
+  uint32_t i = h & (lv->nslots - 1);
   while (lv->slots[i]) i = (i + 1) & (lv->nslots - 1);
   lv->slots[i] = levels_slot(h, c);
   return c;
+}
+
+int32_t mlprt_levels_intern(MlprtLevels *lv, const char *s, size_t len) {
+  return mlprt_levels_intern_hashed(lv, s, len, hash_bytes(s, len));
 }
 
 void mlprt_levels_count(MlprtLevels *lv, int64_t **cnt, int32_t *cap, const char *s, size_t len) {

@@ -259,141 +259,339 @@ void mlprt_terms_each(const char *s, size_t len, const MlprtTerms *o,
  * Fitting and applying a vocabulary read each unit once into a dictionary
  * of units and key an n-gram by the ids of its units, so no term string is
  * built or hashed per n-gram; the strings are built for the vocabulary
- * alone. The terms are those mlprt_terms_each passes. */
+ * alone. The terms are those mlprt_terms_each passes. A text is read in
+ * passes: its units, then their ids, then its n-grams of each length; each
+ * pass hashes its keys first and loads the slots a few keys ahead of the
+ * lookups, whose cache misses would otherwise follow one another. */
 
-/* An n-gram's key: 1 + the ids of its units, the newest last, 0 before the first. */
+/* A pair or triple of units by open addressing: its key and its dense
+ * index. The key of units (a, b) is (a + 1) << 32 | (b + 1); that of
+ * (a, b, c) is (GRAM_TRIPLE | the pair (a, b)'s index) << 32 | (c + 1)
+ * (unit ids and indices are int32_t: a + 1 stays below GRAM_TRIPLE);
+ * 0 is an empty slot. */
 typedef struct {
-  uint32_t id[MLPRT_NGRAM_MAX];
-  int32_t val; /* the dense index of the n-gram */
-} Gram;
+  int32_t val;
+  uint32_t at; /* fitting: its place in the text's distinct n-grams, if that place holds it */
+} GramRef;
 
-/* Keys to dense indices 0..n-1 in first-seen order: a single unit's by a
- * table indexed by its id, longer ones by open addressing (a slot with a 0
- * newest id is empty). */
 typedef struct {
-  int32_t *uni;    /* [nuni] the index of unit id + 1's unigram, or -1 */
+  uint64_t key;
+  GramRef ref;
+} GramSlot;
+
+#define GRAM_TRIPLE UINT64_C(0x80000000)
+_Static_assert(MLPRT_NGRAM_MAX == 3, "the n-gram reader keys single units, pairs and triples");
+#define GRAM_AHEAD 8 /* keys hashed and loaded ahead of the lookup */
+
+/* N-grams to dense indices 0..n-1 in first-seen order: a single unit's by
+ * a table indexed by its id, longer ones by their keys. */
+typedef struct {
+  GramRef *uni;    /* [nuni] unit id's unigram; val -1: none */
   uint32_t nuni;
-  Gram *slots;
+  GramSlot *slots;
   uint32_t nslots; /* power of two */
-  int32_t nhashed, n;
+  int32_t nhashed, n, cap;
+  uint64_t *keys;  /* [n] each n-gram's key; a unigram's: unit id + 1 */
 } Grams;
 
-static inline uint32_t gram_hash(const uint32_t *id) {
-  uint64_t h = 0;
-  for (int j = 0; j < MLPRT_NGRAM_MAX; j++) h = (h ^ id[j]) * UINT64_C(0x9e3779b97f4a7c15);
-  return (uint32_t)(h >> 32);
+static inline uint64_t pair_key(uint32_t a, uint32_t b) {
+  return ((uint64_t)a + 1) << 32 | ((uint64_t)b + 1);
 }
 
-static inline bool same_key(const uint32_t *a, const uint32_t *b) {
-  for (int j = 0; j < MLPRT_NGRAM_MAX; j++)
-    if (a[j] != b[j]) return false;
-  return true;
+/* pair: the index of the triple's first two units as a pair */
+static inline uint64_t triple_key(int32_t pair, uint32_t c) {
+  return (GRAM_TRIPLE | (uint64_t)pair) << 32 | ((uint64_t)c + 1);
 }
 
-static inline bool unigram(const uint32_t *id) {
-  return !id[MLPRT_NGRAM_MAX - 2];
+static inline uint64_t gram_hash(uint64_t key) {
+  return mlprt_mix64(key);
 }
 
 /* The slot holding key, or the empty one where it would go. */
-static inline Gram *grams_slot(const Grams *g, const uint32_t *id) {
-  for (uint32_t i = gram_hash(id) & (g->nslots - 1);; i = (i + 1) & (g->nslots - 1)) {
-    Gram *e = &g->slots[i];
-    if (!e->id[MLPRT_NGRAM_MAX - 1] || same_key(e->id, id)) return e;
+static inline GramSlot *grams_slot(const Grams *g, uint64_t key, uint64_t h) {
+  for (uint32_t i = (uint32_t)h & (g->nslots - 1);; i = (i + 1) & (g->nslots - 1)) {
+    GramSlot *e = &g->slots[i];
+    if (e->key == key || !e->key) return e;
   }
 }
 
-static int32_t grams_find(const Grams *g, const uint32_t *id) {
-  if (unigram(id)) return id[MLPRT_NGRAM_MAX - 1] <= g->nuni ? g->uni[id[MLPRT_NGRAM_MAX - 1] - 1] : -1;
-  if (!g->nslots) return -1;
-  Gram *e = grams_slot(g, id);
-  return e->id[MLPRT_NGRAM_MAX - 1] ? e->val : -1;
+static inline void grams_prefetch(const Grams *g, uint64_t key) {
+  if (g->nslots) __builtin_prefetch(&g->slots[(uint32_t)gram_hash(key) & (g->nslots - 1)]);
 }
 
-static int32_t grams_add(Grams *g, const uint32_t *id) {
-  if (unigram(id)) {
-    uint32_t u = id[MLPRT_NGRAM_MAX - 1] - 1;
-    if (u >= g->nuni) {
-      uint32_t old = g->nuni;
-      g->nuni = u + 1 > 2 * old ? u + 1 : 2 * old;
-      g->uni = mlprt_xrealloc(g->uni, (size_t)g->nuni * sizeof *g->uni);
-      memset(g->uni + old, 0xff, (size_t)(g->nuni - old) * sizeof *g->uni); /* -1 */
-    }
-    if (g->uni[u] < 0) g->uni[u] = g->n++;
-    return g->uni[u];
+static int32_t grams_new(Grams *g, uint64_t key) {
+  if (g->n == g->cap) {
+    g->cap = g->cap ? 2 * g->cap : 1024;
+    g->keys = mlprt_xrealloc(g->keys, (size_t)g->cap * sizeof *g->keys);
+  }
+  g->keys[g->n] = key;
+  return g->n++;
+}
+
+/* Unit u's unigram; absent: NULL, or (add) a new one. */
+static GramRef *grams_unigram(Grams *g, uint32_t u, bool add) {
+  if (u < g->nuni && g->uni[u].val >= 0) return &g->uni[u];
+  if (!add) return NULL;
+  if (u >= g->nuni) {
+    uint32_t old = g->nuni;
+    g->nuni = u + 1 > 2 * old ? u + 1 : 2 * old;
+    g->uni = mlprt_xrealloc(g->uni, (size_t)g->nuni * sizeof *g->uni);
+    for (uint32_t k = old; k < g->nuni; k++) g->uni[k] = (GramRef){-1, UINT32_MAX};
+  }
+  g->uni[u].val = grams_new(g, (uint64_t)u + 1);
+  return &g->uni[u];
+}
+
+/* key's n-gram (valid until the next one is added); absent: NULL, or (add) a new one */
+static GramRef *grams_keyed(Grams *g, uint64_t key, bool add) {
+  uint64_t h = gram_hash(key);
+  if (g->nslots) {
+    GramSlot *e = grams_slot(g, key, h);
+    if (e->key || !add) return e->key ? &e->ref : NULL;
+  } else if (!add) {
+    return NULL;
   }
   if ((uint32_t)(g->nhashed + 1) * 2 > g->nslots) {
     uint32_t ns = g->nslots ? g->nslots * 2 : 1024;
-    Gram *old = g->slots;
+    GramSlot *old = g->slots;
     uint32_t nold = g->nslots;
-    g->slots = mlprt_xcalloc(ns, sizeof(Gram));
+    g->slots = mlprt_xcalloc(ns, sizeof(GramSlot));
     g->nslots = ns;
     for (uint32_t i = 0; i < nold; i++)
-      if (old[i].id[MLPRT_NGRAM_MAX - 1]) *grams_slot(g, old[i].id) = old[i];
+      if (old[i].key) *grams_slot(g, old[i].key, gram_hash(old[i].key)) = old[i];
     free(old);
   }
-  Gram *e = grams_slot(g, id);
-  if (!e->id[MLPRT_NGRAM_MAX - 1]) {
-    memcpy(e->id, id, sizeof e->id);
-    e->val = g->n++;
-    g->nhashed++;
+  GramSlot *e = grams_slot(g, key, h);
+  *e = (GramSlot){key, {grams_new(g, key), UINT32_MAX}};
+  g->nhashed++;
+  return &e->ref;
+}
+
+/* The unit ids of n-gram k, the first first; returns how many. */
+static int gram_units(const Grams *g, int32_t k, uint32_t *u) {
+  uint64_t key = g->keys[k], hi = key >> 32;
+  uint32_t last = (uint32_t)key - 1;
+  if (!hi) {
+    u[0] = last;
+    return 1;
   }
-  return e->val;
+  int n = 1;
+  if (hi & GRAM_TRIPLE) n = gram_units(g, (int32_t)(hi & ~GRAM_TRIPLE), u);
+  else u[0] = (uint32_t)hi - 1;
+  u[n] = last;
+  return n + 1;
 }
 
 static void grams_free(Grams *g) {
   free(g->uni);
   free(g->slots);
+  free(g->keys);
 }
 
 #define UNIT_NONE UINT32_MAX /* a unit in no term: too long, or (applying) in no vocabulary term */
 
-/* The last units read, as ids, and the n-grams ending at the newest. */
+/* Letters and digits lowercased (ASCII), bytes >= 0x80 kept, others 0. */
+#define FOLD(c) \
+  ((c) >= 0x80 || ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') ? (c) \
+   : (c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : 0)
+#define FOLD4(c) FOLD(c), FOLD((c) + 1), FOLD((c) + 2), FOLD((c) + 3)
+#define FOLD16(c) FOLD4(c), FOLD4((c) + 4), FOLD4((c) + 8), FOLD4((c) + 12)
+#define FOLD64(c) FOLD16(c), FOLD16((c) + 16), FOLD16((c) + 32), FOLD16((c) + 48)
+static const unsigned char word_fold[256] = {FOLD64(0), FOLD64(64), FOLD64(128), FOLD64(192)};
+#undef FOLD64
+#undef FOLD16
+#undef FOLD4
+#undef FOLD
+
+typedef struct {
+  uint32_t gram, count;
+} RowGram;
+
+/* The unit dictionaries' hash of a unit of len > 0 bytes at s, with 8
+ * readable bytes past its end: 8 bytes at a time, the last ones masked. */
+static inline uint32_t unit_hash(const char *s, size_t len) {
+  uint64_t h = len, w;
+  for (; len > 8; s += 8, len -= 8) {
+    memcpy(&w, s, 8);
+    h = mlprt_mix64(h ^ w);
+  }
+  memcpy(&w, s, 8);
+  return (uint32_t)mlprt_mix64(h ^ (w & (~UINT64_C(0) >> (64 - 8 * len))));
+}
+
+/* Unit s of len > 0 bytes (without bytes to read past it) in a unit dictionary. */
+static int32_t unit_intern(MlprtLevels *units, const char *s, size_t len) {
+  char *buf = mlprt_xcalloc(len + 8, 1);
+  memcpy(buf, s, len);
+  int32_t k = mlprt_levels_intern_hashed(units, buf, len, unit_hash(buf, len));
+  free(buf);
+  return k;
+}
+
+/* One text's units and the n-grams over them, by index into a Grams. */
 typedef struct {
   MlprtLevels *units;
-  bool intern;                  /* fitting: new units join the dictionary */
-  uint32_t id[MLPRT_NGRAM_MAX]; /* 1 + id, or UNIT_NONE; ring: unit i at i % MLPRT_NGRAM_MAX */
-  size_t len[MLPRT_NGRAM_MAX];
-  size_t nunits, sep;
+  bool add;                /* fitting: new units and n-grams join the dictionaries */
+  bool word;
   int lo, hi;
-  char low[MLPRT_TERM_MAX];
-  void (*fn)(const uint32_t *key, void *ctx);
-  void *ctx;
-} UnitIds;
+  size_t sep;              /* bytes between the units of a term: 1 for words */
+  char *low;               /* the units, lowercased, one after another */
+  size_t caplow;
+  uint32_t *off, *len, *id; /* [n] each unit's place in low, length, id or UNIT_NONE */
+  uint32_t *hash;          /* [n] scratch: each unit's hash */
+  uint64_t *key;           /* [n] scratch: the keys of the n-grams ending at each unit, 0: none */
+  int32_t *pair;           /* [n] the index of the pair ending at each unit, or -1 */
+  size_t n, cap;
+  int32_t *ev;             /* applying: [nev] the text's n-grams as read, by index */
+  RowGram *row;            /* fitting: [nev] the text's distinct n-grams, first seen first, and counts */
+  size_t nev, capev;
+} GramReader;
 
-static void unit_ids(const char *unit, size_t len, void *ctx) {
-  UnitIds *u = ctx;
-  size_t slot = u->nunits++ % MLPRT_NGRAM_MAX;
-  u->len[slot] = len;
-  u->id[slot] = UNIT_NONE;
-  if (len <= MLPRT_TERM_MAX) {
-    for (size_t i = 0; i < len; i++) u->low[i] = (char)tolower((unsigned char)unit[i]);
-    int32_t k = u->intern ? mlprt_levels_intern(u->units, u->low, len)
-                          : mlprt_levels_find(u->units, u->low, len);
-    if (k >= 0) u->id[slot] = (uint32_t)k + 1;
-  }
-  uint32_t key[MLPRT_NGRAM_MAX] = {0};
-  size_t k = 0;
-  for (int n = 1; n <= u->hi && (size_t)n <= u->nunits; n++) {
-    size_t s = (u->nunits - (size_t)n) % MLPRT_NGRAM_MAX;
-    if (u->id[s] == UNIT_NONE) return;
-    k += u->len[s] + (n > 1 ? u->sep : 0);
-    if (k > MLPRT_TERM_MAX) return;
-    key[MLPRT_NGRAM_MAX - n] = u->id[s];
-    if (n >= u->lo) u->fn(key, u->ctx);
-  }
-}
-
-/* Every n-gram of s, by key. */
-static void grams_each(UnitIds *u, const char *s, size_t len, bool word) {
-  u->nunits = 0;
-  units_each(s, len, word, unit_ids, u);
-}
-
-static UnitIds unit_ids_init(MlprtLevels *units, bool intern, const MlprtTerms *o,
-                             void (*fn)(const uint32_t *, void *), void *ctx) {
+static GramReader gram_reader(MlprtLevels *units, bool add, const MlprtTerms *o) {
   MlprtTerms def = terms_clamped(o);
-  return (UnitIds){.units = units, .intern = intern, .sep = def.analyzer == MLPRT_ANALYZER_WORD,
-                   .lo = def.ngram_lo, .hi = def.ngram_hi, .fn = fn, .ctx = ctx};
+  bool word = def.analyzer == MLPRT_ANALYZER_WORD;
+  return (GramReader){.units = units, .add = add, .word = word, .lo = def.ngram_lo, .hi = def.ngram_hi,
+                      .sep = word};
+}
+
+static void gram_reader_free(GramReader *r) {
+  free(r->low), free(r->off), free(r->len), free(r->id), free(r->hash), free(r->key), free(r->pair);
+  free(r->ev), free(r->row);
+}
+
+static inline void reader_unit(GramReader *r, size_t off, size_t len) {
+  if (r->n == r->cap) {
+    r->cap = r->cap ? 2 * r->cap : 256;
+    r->off = mlprt_xrealloc(r->off, r->cap * sizeof *r->off);
+    r->len = mlprt_xrealloc(r->len, r->cap * sizeof *r->len);
+    r->id = mlprt_xrealloc(r->id, r->cap * sizeof *r->id);
+    r->hash = mlprt_xrealloc(r->hash, r->cap * sizeof *r->hash);
+    r->key = mlprt_xrealloc(r->key, r->cap * sizeof *r->key);
+    r->pair = mlprt_xrealloc(r->pair, r->cap * sizeof *r->pair);
+  }
+  r->off[r->n] = (uint32_t)off;
+  r->len[r->n++] = len > MLPRT_TERM_MAX ? MLPRT_TERM_MAX + 1 : (uint32_t)len;
+}
+
+/* s's units into low, as units_each reads them. */
+static void reader_units(GramReader *r, const char *s, size_t len) {
+  r->n = 0;
+  if (len + 8 > r->caplow) {
+    r->caplow = len + 8 > 2 * r->caplow ? len + 8 : 2 * r->caplow;
+    free(r->low);
+    r->low = mlprt_xmalloc(r->caplow);
+  }
+  memset(r->low + len, 0, 8);
+  const unsigned char *p = (const unsigned char *)s;
+  if (r->word) { /* low: the text folded in place; the words' edges found 64 bytes at a time */
+    unsigned char *low = (unsigned char *)r->low;
+    bool in = false; /* the byte before is in a word that began at start */
+    size_t start = 0;
+    for (size_t b = 0; b < len; b += 64) {
+      size_t nb = len - b < 64 ? len - b : 64;
+      uint64_t m = 0; /* bit j: byte b + j is in a word (a word ending the text ends at bit nb < 64) */
+      for (size_t j = 0; j < nb; j++) {
+        unsigned char c = word_fold[p[b + j]];
+        low[b + j] = c;
+        m |= (uint64_t)(c != 0) << j;
+      }
+      for (uint64_t edges = m ^ (m << 1 | in); edges; edges &= edges - 1) {
+        size_t at = b + (size_t)__builtin_ctzll(edges);
+        if (in) reader_unit(r, start, at - start);
+        else start = at;
+        in = !in;
+      }
+    }
+    if (in) reader_unit(r, start, len - start);
+    return;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < len;) {
+    size_t at = k;
+    if (isspace(p[i])) {
+      while (i < len && isspace(p[i])) i++;
+      r->low[k++] = ' ';
+    } else {
+      r->low[k++] = (char)tolower(p[i++]);
+      while (i < len && (p[i] & 0xC0) == 0x80) r->low[k++] = (char)p[i++];
+    }
+    reader_unit(r, at, k - at);
+  }
+  memset(r->low + k, 0, 8); /* what the last unit's hash reads past it */
+}
+
+/* The units' ids. */
+static void reader_ids(GramReader *r) {
+  for (size_t i = 0; i < r->n; i++)
+    r->hash[i] = r->len[i] <= MLPRT_TERM_MAX ? unit_hash(r->low + r->off[i], r->len[i]) : 0;
+  for (size_t i = 0; i < r->n && i < GRAM_AHEAD; i++) mlprt_levels_prefetch(r->units, r->hash[i]);
+  for (size_t i = 0; i < r->n; i++) {
+    if (i + GRAM_AHEAD < r->n) mlprt_levels_prefetch(r->units, r->hash[i + GRAM_AHEAD]);
+    int32_t k = -1;
+    if (r->len[i] <= MLPRT_TERM_MAX)
+      k = r->add ? mlprt_levels_intern_hashed(r->units, r->low + r->off[i], r->len[i], r->hash[i])
+                 : mlprt_levels_find_hashed(r->units, r->low + r->off[i], r->len[i], r->hash[i]);
+    r->id[i] = k >= 0 ? (uint32_t)k : UNIT_NONE;
+  }
+}
+
+/* An n-gram read: an event, or (fitting) one more of a distinct n-gram. */
+static inline void reader_event(GramReader *r, GramRef *e) {
+  if (!e) return;
+  if (!r->add) {
+    r->ev[r->nev++] = e->val;
+  } else if (e->at < r->nev && r->row[e->at].gram == (uint32_t)e->val) {
+    r->row[e->at].count++;
+  } else {
+    e->at = (uint32_t)r->nev;
+    r->row[r->nev++] = (RowGram){(uint32_t)e->val, 1};
+  }
+}
+
+/* The keyed n-grams of n units ending at each unit (their keys in r->key):
+ * the pairs' indices into r->pair, and into the events where n is read. */
+static void reader_keyed(GramReader *r, Grams *g, int n) {
+  for (size_t i = 0; i < r->n && i < GRAM_AHEAD; i++)
+    if (r->key[i]) grams_prefetch(g, r->key[i]);
+  for (size_t i = 0; i < r->n; i++) {
+    if (i + GRAM_AHEAD < r->n && r->key[i + GRAM_AHEAD]) grams_prefetch(g, r->key[i + GRAM_AHEAD]);
+    GramRef *e = r->key[i] ? grams_keyed(g, r->key[i], r->add) : NULL;
+    if (n == 2) r->pair[i] = e ? e->val : -1;
+    if (n >= r->lo) reader_event(r, e);
+  }
+}
+
+/* Every n-gram of s, by index into g: into r->ev, or (fitting) the distinct
+ * ones and their counts into r->row. */
+static void reader_read(GramReader *r, Grams *g, const char *s, size_t len) {
+  reader_units(r, s, len);
+  reader_ids(r);
+  r->nev = 0;
+  size_t most = r->n * (size_t)(r->hi - r->lo + 1);
+  if (most > r->capev) {
+    r->capev = most > 2 * r->capev ? most : 2 * r->capev;
+    free(r->ev), free(r->row);
+    r->ev = r->add ? NULL : mlprt_xmalloc(r->capev * sizeof *r->ev);
+    r->row = r->add ? mlprt_xmalloc(r->capev * sizeof *r->row) : NULL;
+  }
+  if (r->lo <= 1)
+    for (size_t i = 0; i < r->n; i++)
+      if (r->id[i] != UNIT_NONE) reader_event(r, grams_unigram(g, r->id[i], r->add));
+  if (r->hi < 2) return;
+  /* pairs (also read as the prefixes of triples) */
+  for (size_t i = 0; i < r->n; i++) {
+    bool in = i >= 1 && r->id[i - 1] != UNIT_NONE && r->id[i] != UNIT_NONE &&
+              r->len[i - 1] + r->sep + r->len[i] <= MLPRT_TERM_MAX;
+    r->key[i] = in ? pair_key(r->id[i - 1], r->id[i]) : 0;
+  }
+  reader_keyed(r, g, 2);
+  if (r->hi < 3) return;
+  for (size_t i = 0; i < r->n; i++) {
+    bool in = i >= 2 && r->pair[i - 1] >= 0 && r->id[i] != UNIT_NONE &&
+              r->len[i - 2] + r->len[i - 1] + 2 * r->sep + r->len[i] <= MLPRT_TERM_MAX;
+    r->key[i] = in ? triple_key(r->pair[i - 1], r->id[i]) : 0;
+  }
+  reader_keyed(r, g, 3);
 }
 
 /* MurmurHash3, x86 32-bit, seed 0, as a signed value. */
@@ -441,7 +639,7 @@ void mlprt_terms_weigh(float *row, const int64_t *idx, int64_t n, const double *
   for (int64_t j = 0; j < n; j++) {
     int64_t k = idx ? idx[j] : j;
     double tf = row[k];
-    if (o->sublinear && tf > 0) tf = 1.0 + log(tf);
+    if (o->sublinear && tf > 1) tf = 1.0 + log(tf); /* 1 stays 1.0, log(1) being 0 */
     double w = tf * (idf ? idf[k] : 1.0);
     row[k] = (float)w;
     norm += w * w;
@@ -455,14 +653,6 @@ void mlprt_terms_weigh(float *row, const int64_t *idx, int64_t n, const double *
 }
 
 /* ---- vectorizing ---- */
-
-/* One n-gram's counts, in one record so counting it touches one line. */
-typedef struct {
-  uint32_t key[MLPRT_NGRAM_MAX];
-  int32_t at;       /* keeping rows: its place in the document's distinct n-grams */
-  int64_t df, tf;   /* documents holding the term; its count over all of them */
-  int64_t last_doc; /* last document counted, so df counts each once */
-} GramDf;
 
 /* What a fit kept of its training rows (MlprtVectorizeParams.keep_rows):
  * table row r's distinct n-grams are stream[at[r] .. at[r + 1]), each as
@@ -485,74 +675,66 @@ void mlprt_kept_rows_free(MlprtKeptRows *k) {
   free(k);
 }
 
+/* One n-gram's counts over the documents. */
 typedef struct {
-  uint32_t gram, count;
-} RowGram;
+  int64_t df, tf; /* documents holding it; its count over all of them */
+} GramCount;
 
+/* The counts of one slice of the training rows, in dictionaries of its own. */
 typedef struct {
   MlprtLevels units;
   Grams grams;
-  GramDf *g; /* [grams.n] */
+  GramCount *g; /* [grams.n] */
   int32_t cap;
-  int64_t doc;
-  MlprtKeptRows *kept; /* NULL: the rows are not kept */
-  RowGram *row;        /* keeping: the document's distinct n-grams, first seen first */
-  int32_t nrow, caprow;
+  int64_t ndocs;
+  MlprtKeptRows *kept; /* NULL: the rows are not kept; else the slice's stream, at shared */
 } DfCount;
 
-static void df_gram(const uint32_t *key, void *ctx) {
-  DfCount *d = ctx;
-  int32_t before = d->grams.n, k = grams_add(&d->grams, key);
-  if (k >= d->cap) {
-    d->cap = d->cap ? d->cap * 2 : 1024;
-    d->g = mlprt_xrealloc(d->g, (size_t)d->cap * sizeof *d->g);
-  }
-  GramDf *e = &d->g[k];
-  if (k == before) {
-    memcpy(e->key, key, sizeof e->key);
-    e->df = e->tf = 0, e->last_doc = -1;
-  }
-  e->tf++;
-  if (e->last_doc != d->doc) {
-    e->df++, e->last_doc = d->doc;
-    if (d->kept) {
-      if (d->nrow == d->caprow) {
-        d->caprow = d->caprow ? 2 * d->caprow : 256;
-        d->row = mlprt_xrealloc(d->row, (size_t)d->caprow * sizeof *d->row);
-      }
-      e->at = d->nrow;
-      d->row[d->nrow++] = (RowGram){(uint32_t)k, 0};
-    }
-  }
-  if (d->kept) d->row[e->at].count++;
+/* Counts for every n-gram of d, new ones 0. */
+static void df_room(DfCount *d) {
+  if (d->grams.n <= d->cap) return;
+  int32_t old = d->cap;
+  d->cap = d->grams.n > 2 * old ? d->grams.n : 2 * old;
+  d->g = mlprt_xrealloc(d->g, (size_t)d->cap * sizeof *d->g);
+  memset(d->g + old, 0, (size_t)(d->cap - old) * sizeof *d->g);
 }
 
-/* The document's distinct n-grams appended to the kept stream as table row r's. */
-static void keep_row(DfCount *d, int64_t r) {
-  MlprtKeptRows *k = d->kept;
-  if (k->n + 2 * (int64_t)d->nrow > k->cap) {
-    k->cap = k->n + 2 * (int64_t)d->nrow > 2 * k->cap ? k->n + 2 * (int64_t)d->nrow : 2 * k->cap;
+/* A document's distinct n-grams (r->row) counted: each once in df, all in tf. */
+static void df_doc(DfCount *d, const GramReader *r) {
+  df_room(d);
+  for (size_t j = 0; j < r->nev; j++) __builtin_prefetch(&d->g[r->row[j].gram], 1);
+  for (size_t j = 0; j < r->nev; j++) {
+    GramCount *e = &d->g[r->row[j].gram];
+    e->df++, e->tf += r->row[j].count;
+  }
+}
+
+/* The document's distinct n-grams appended to the kept stream as table row r's
+ * (at[r + 1]: the end of its entries in the slice's stream). */
+static void keep_row(MlprtKeptRows *k, const GramReader *rd, int64_t r) {
+  int64_t most = k->n + 2 * (int64_t)rd->nev;
+  if (most > k->cap) {
+    k->cap = most > 2 * k->cap ? most : 2 * k->cap;
     k->stream = mlprt_xrealloc(k->stream, (size_t)k->cap * sizeof *k->stream);
   }
-  for (int32_t j = 0; j < d->nrow; j++) {
-    k->stream[k->n++] = d->row[j].gram << 1 | (d->row[j].count > 1);
-    if (d->row[j].count > 1) k->stream[k->n++] = d->row[j].count;
+  for (size_t j = 0; j < rd->nev; j++) {
+    k->stream[k->n++] = rd->row[j].gram << 1 | (rd->row[j].count > 1);
+    if (rd->row[j].count > 1) k->stream[k->n++] = rd->row[j].count;
   }
-  d->nrow = 0;
   k->at[r + 1] = k->n;
 }
 
-/* The term an n-gram's key names: its units joined by sep bytes of ' '. */
-static char *gram_name(const MlprtLevels *units, const uint32_t *key, size_t sep) {
+/* The term n-gram k names: its units joined by sep bytes of ' '. */
+static char *gram_name(const MlprtLevels *units, const Grams *g, int32_t k, size_t sep) {
+  uint32_t u[MLPRT_NGRAM_MAX];
+  int nu = gram_units(g, k, u);
   size_t n = 0;
-  for (int j = 0; j < MLPRT_NGRAM_MAX; j++)
-    if (key[j]) n += units->len[key[j] - 1] + (n ? sep : 0);
+  for (int j = 0; j < nu; j++) n += units->len[u[j]] + (j ? sep : 0);
   char *out = mlprt_xmalloc(n + 1), *w = out;
-  for (int j = 0; j < MLPRT_NGRAM_MAX; j++) {
-    if (!key[j]) continue;
-    if (w > out && sep) *w++ = ' ';
-    memcpy(w, units->names[key[j] - 1], units->len[key[j] - 1]);
-    w += units->len[key[j] - 1];
+  for (int j = 0; j < nu; j++) {
+    if (j && sep) *w++ = ' ';
+    memcpy(w, units->names[u[j]], units->len[u[j]]);
+    w += units->len[u[j]];
   }
   *w = 0;
   return out;
@@ -585,6 +767,84 @@ static const void *kept_cells(const MlprtColumn *c) {
   return c->type == MLPRT_COL_CATEGORY ? (const void *)c->codes : (const void *)c->off;
 }
 
+#define FIT_PART_ROWS 2048 /* fewer rows are not worth dictionaries of their own */
+
+typedef struct {
+  const MlprtTable *t;
+  const MlprtColumn *c;
+  const MlprtTerms *o;
+  DfCount *d; /* [parts] */
+  int parts;
+} FitRows;
+
+/* One slice of the table's rows counted; every training row is a
+ * document, a missing text an empty one. */
+static void fit_rows(void *ctx, int part) {
+  FitRows *f = ctx;
+  DfCount *d = &f->d[part];
+  GramReader rd = gram_reader(&d->units, true, f->o);
+  int64_t lo = f->t->nrows * part / f->parts, hi = f->t->nrows * (part + 1) / f->parts;
+  for (int64_t r = lo; r < hi; r++) {
+    if (!mlprt_row_trains(f->t, r)) {
+      if (d->kept) d->kept->at[r + 1] = d->kept->n;
+      continue;
+    }
+    d->ndocs++;
+    const char *s = text_of(f->c, r);
+    rd.nev = 0;
+    if (s) reader_read(&rd, &d->grams, s, strlen(s));
+    df_doc(d, &rd);
+    if (d->kept) keep_row(d->kept, &rd, r);
+  }
+  gram_reader_free(&rd);
+}
+
+/* Slice p (table rows lo..hi) joined to d, the slices before it: its
+ * units and n-grams looked up or added, its counts added, its kept stream
+ * appended by d's numbering. */
+static void df_join(DfCount *d, const DfCount *p, int64_t lo, int64_t hi) {
+  uint32_t *umap = mlprt_xmalloc((size_t)(p->units.n ? p->units.n : 1) * sizeof *umap);
+  for (int32_t u = 0; u < p->units.n; u++)
+    umap[u] = (uint32_t)unit_intern(&d->units, p->units.names[u], p->units.len[u]);
+  int32_t *gmap = mlprt_xmalloc((size_t)(p->grams.n ? p->grams.n : 1) * sizeof *gmap);
+  for (int32_t k = 0; k < p->grams.n; k++) { /* a triple's pair comes before it */
+    uint64_t key = p->grams.keys[k], hi32 = key >> 32;
+    uint32_t last = umap[(uint32_t)key - 1];
+    GramRef *e;
+    if (!hi32) e = grams_unigram(&d->grams, last, true);
+    else if (hi32 & GRAM_TRIPLE) e = grams_keyed(&d->grams, triple_key(gmap[hi32 ^ GRAM_TRIPLE], last), true);
+    else e = grams_keyed(&d->grams, pair_key(umap[hi32 - 1], last), true);
+    gmap[k] = e->val;
+  }
+  df_room(d);
+  for (int32_t k = 0; k < p->grams.n; k++) d->g[gmap[k]].df += p->g[k].df, d->g[gmap[k]].tf += p->g[k].tf;
+  d->ndocs += p->ndocs;
+  if (d->kept) {
+    MlprtKeptRows *k = d->kept;
+    const MlprtKeptRows *pk = p->kept;
+    if (k->n + pk->n > k->cap) {
+      k->cap = k->n + pk->n;
+      k->stream = mlprt_xrealloc(k->stream, (size_t)k->cap * sizeof *k->stream);
+    }
+    for (int64_t j = 0; j < pk->n; j++) {
+      uint32_t e = pk->stream[j];
+      k->stream[k->n++] = (uint32_t)gmap[e >> 1] << 1 | (e & 1);
+      if (e & 1) k->stream[k->n++] = pk->stream[++j];
+    }
+    for (int64_t r = lo; r < hi; r++) k->at[r + 1] += k->n - pk->n;
+  }
+  free(umap);
+  free(gmap);
+}
+
+/* What a slice holds (its kept stream, but not the shared at). */
+static void df_free(DfCount *d) {
+  if (d->kept) free(d->kept->stream), free(d->kept);
+  free(d->g);
+  grams_free(&d->grams);
+  mlprt_levels_free(&d->units);
+}
+
 /* The vocabulary and idf of one column over the training rows, into cf. */
 static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const MlprtVectorizeParams *p,
                            const MlprtTerms *o, int32_t max_vocab, MlprtColFit *cf) {
@@ -595,24 +855,31 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
     *d.kept = (MlprtKeptRows){.cells = kept_cells(c), .part = t->part, .nrows = t->nrows,
                               .at = mlprt_xcalloc((size_t)t->nrows + 1, sizeof(int64_t))};
   }
-  UnitIds u = unit_ids_init(&d.units, true, o, df_gram, &d);
-  int64_t ndocs = 0;
-  for (int64_t r = 0; r < t->nrows; r++) {
-    if (!mlprt_row_trains(t, r)) {
-      if (d.kept) d.kept->at[r + 1] = d.kept->n;
-      continue;
-    }
-    d.doc = ndocs++;
-    const char *s = text_of(c, r);
-    if (s) grams_each(&u, s, strlen(s), o->analyzer == MLPRT_ANALYZER_WORD);
-    if (d.kept) keep_row(&d, r);
+  int parts = mlprt_opt_threads(NULL);
+  if (parts > t->nrows / FIT_PART_ROWS) parts = (int)(t->nrows / FIT_PART_ROWS);
+  if (parts < 1) parts = 1;
+  DfCount *dp = mlprt_xcalloc((size_t)parts, sizeof *dp);
+  for (int k = 1; k < parts && d.kept; k++) {
+    dp[k].kept = mlprt_xcalloc(1, sizeof *dp[k].kept);
+    dp[k].kept->at = d.kept->at;
   }
+  dp[0] = d;
+  FitRows fr = {t, c, o, dp, parts};
+  mlprt_parallel_for(parts, parts, fit_rows, &fr);
+  d = dp[0];
+  for (int k = 1; k < parts; k++) {
+    df_join(&d, &dp[k], t->nrows * k / parts, t->nrows * (k + 1) / parts);
+    df_free(&dp[k]);
+  }
+  free(dp);
+  int64_t ndocs = d.ndocs;
+  size_t sep = o->analyzer == MLPRT_ANALYZER_WORD;
   TermDf *wd = mlprt_xmalloc((size_t)(d.grams.n ? d.grams.n : 1) * sizeof *wd);
   int32_t n = 0;
   double max_docs = (p->max_df > 0 ? p->max_df : 1.0) * (double)ndocs;
   bool seq = o->method == MLPRT_VEC_SEQUENCE; /* min_df counts occurrences, max_df is unused */
   for (int32_t k = 0; k < d.grams.n; k++) {
-    const GramDf *e = &d.g[k];
+    const GramCount *e = &d.g[k];
     if ((seq ? e->tf : e->df) >= (p->min_df > 0 ? p->min_df : 1) && (seq || (double)e->df <= max_docs))
       wd[n++] = (TermDf){NULL, e->df, e->tf, k};
   }
@@ -634,13 +901,13 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
           above += !pass;
         }
     n = kept;
-    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, d.g[wd[k].gram].key, u.sep);
+    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, &d.grams, wd[k].gram, sep);
     if (last == UINT32_MAX) qsort(wd, (size_t)n, sizeof *wd, by_tf);
     else qsort(wd + above, (size_t)(n - above), sizeof *wd, by_name);
     for (int32_t k = max_vocab; k < n; k++) free(wd[k].name);
     n = max_vocab;
   } else {
-    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, d.g[wd[k].gram].key, u.sep);
+    for (int32_t k = 0; k < n; k++) wd[k].name = gram_name(&d.units, &d.grams, wd[k].gram, sep);
   }
   qsort(wd, (size_t)n, sizeof *wd, by_name); /* the columns in term order */
   cf->nlevels = n;
@@ -657,11 +924,9 @@ static void fit_vocabulary(const MlprtTable *t, const MlprtColumn *c, const Mlpr
     for (int32_t k = 0; k < n; k++) d.kept->col[wd[k].gram] = k;
     cf->kept = d.kept;
   }
-  free(d.row);
   free(wd);
-  free(d.g);
-  grams_free(&d.grams);
-  mlprt_levels_free(&d.units);
+  d.kept = NULL;
+  df_free(&d);
 }
 
 int mlprt_vectorize_fit(const MlprtTable *t, const MlprtVectorizeParams *p, MlprtFit *f, MlprtError *err) {
@@ -693,7 +958,6 @@ typedef struct {
   int64_t *touched;   /* [nout] the columns the document counts */
   int64_t ntouched;
   uint64_t *seen;     /* [(nout + 63) / 64] the same as bits */
-  const Grams *grams; /* word n-grams: the vocabulary by key */
 } RowCount;
 
 static inline void count_at(RowCount *rc, int64_t k) {
@@ -723,15 +987,18 @@ static void touched_in_order(RowCount *rc) {
   }
 }
 
-/* Table row r's counts as the fit kept them. */
+/* Table row r's counts as the fit kept them; an n-gram in no column is
+ * written to column nout (row and seen have room for it) and not counted
+ * as touched, without a branch that half of them would mispredict. */
 static void count_kept(RowCount *rc, const MlprtKeptRows *kr, int64_t r) {
   for (int64_t j = kr->at[r]; j < kr->at[r + 1]; j++) {
     uint32_t e = kr->stream[j];
     float n = e & 1 ? (float)kr->stream[++j] : 1.0f;
-    int32_t k = kr->col[e >> 1];
-    if (k < 0) continue;
+    int32_t c = kr->col[e >> 1];
+    int64_t k = c >= 0 ? c : rc->nout;
     rc->row[k] = n;
-    rc->touched[rc->ntouched++] = k, rc->seen[k >> 6] |= UINT64_C(1) << (k & 63);
+    rc->touched[rc->ntouched] = k, rc->ntouched += c >= 0;
+    rc->seen[k >> 6] |= (uint64_t)(c >= 0) << (k & 63);
   }
 }
 
@@ -740,29 +1007,34 @@ static void count_term(const char *w, size_t len, void *ctx) {
   count_at(rc, rc->vocab ? mlprt_levels_find(rc->vocab, w, len) : mlprt_term_bucket(w, len, rc->nout));
 }
 
-static void count_gram(const uint32_t *key, void *ctx) {
-  RowCount *rc = ctx;
-  count_at(rc, grams_find(rc->grams, key));
-}
-
-/* The vocabulary of word terms by key: term k, its words joined by single
- * spaces, as n-gram k over the units of every term. False (g then holds
- * part of it) where a term is not such a join of at most MLPRT_NGRAM_MAX
- * words, as a fit read from elsewhere may hold. */
-static bool vocab_grams(const MlprtColFit *cf, MlprtLevels *units, Grams *g) {
+/* The vocabulary of word terms as n-grams over the units of every term:
+ * col[n-gram] is the column of the term that joins its words by single
+ * spaces, or -1 (a pair read only as a triple's prefix). False where a
+ * term is not such a join of at most MLPRT_NGRAM_MAX words, or repeats
+ * one, as a fit read from elsewhere may hold. */
+static bool vocab_grams(const MlprtColFit *cf, MlprtLevels *units, Grams *g, int32_t **col) {
+  int32_t cap = 0;
   for (int32_t k = 0; k < cf->nlevels; k++) {
-    uint32_t key[MLPRT_NGRAM_MAX] = {0}, id[MLPRT_NGRAM_MAX];
+    uint32_t id[MLPRT_NGRAM_MAX];
     int n = 0;
     for (const char *w = cf->levels[k];;) {
       const char *e = strchr(w, ' ');
       size_t len = e ? (size_t)(e - w) : strlen(w);
       if (!len || n == MLPRT_NGRAM_MAX) return false;
-      id[n++] = (uint32_t)mlprt_levels_intern(units, w, len) + 1;
+      id[n++] = (uint32_t)unit_intern(units, w, len);
       if (!e) break;
       w = e + 1;
     }
-    memcpy(key + (MLPRT_NGRAM_MAX - n), id, (size_t)n * sizeof *id);
-    if (grams_add(g, key) != k) return false;
+    int32_t x = (n == 1 ? grams_unigram(g, id[0], true) : grams_keyed(g, pair_key(id[0], id[1]), true))->val;
+    if (n == 3) x = grams_keyed(g, triple_key(x, id[2]), true)->val;
+    if (g->n > cap) {
+      int32_t old = cap;
+      cap = g->n > 2 * cap ? g->n : 2 * cap;
+      *col = mlprt_xrealloc(*col, (size_t)cap * sizeof **col);
+      memset(*col + old, 0xff, (size_t)(cap - old) * sizeof **col); /* -1 */
+    }
+    if ((*col)[x] >= 0) return false;
+    (*col)[x] = k;
   }
   return true;
 }
@@ -784,7 +1056,8 @@ typedef struct {
   const MlprtTerms *terms;
   MlprtLevels *vocab;        /* the vocabulary by term (unless by key); NULL: hashing */
   MlprtLevels *units;        /* words: the vocabulary's units */
-  const Grams *grams;        /* words: the vocabulary by key; NULL: by term */
+  Grams *grams;              /* words: the vocabulary's n-grams; NULL: by term */
+  const int32_t *gram_col;   /* [grams->n] each n-gram's column, or -1 */
   const double *idf;         /* [nout] or NULL */
   float **out;               /* [nout] the new columns; NULL: sparse rows into csr */
   MlprtCsr *csr;             /* csr->ptr[r + 1] receives row r's count; entries[part] its values */
@@ -852,10 +1125,16 @@ static void entries_add(Entries *e, int64_t col, float val) {
 static void vectorize_rows(void *ctx, int part) {
   VecRows *v = ctx;
   int64_t lo = v->nrows * part / v->parts, hi = v->nrows * (part + 1) / v->parts, nout = v->nout;
-  RowCount rc = {v->vocab, mlprt_xcalloc((size_t)(nout ? nout : 1), sizeof(float)), nout,
-                 mlprt_xmalloc((size_t)(nout ? nout : 1) * sizeof(int64_t)), 0,
-                 mlprt_xcalloc((size_t)(nout + 63) / 64 + 1, sizeof(uint64_t)), v->grams};
-  UnitIds u = unit_ids_init(v->units, false, v->terms, count_gram, &rc);
+  RowCount rc = {v->vocab, mlprt_xcalloc((size_t)nout + 1, sizeof(float)), nout,
+                 mlprt_xmalloc(((size_t)nout + 1) * sizeof(int64_t)), 0,
+                 mlprt_xcalloc((size_t)(nout + 63) / 64 + 1, sizeof(uint64_t))};
+  Entries *e = &v->entries[part];
+  if (!v->out && v->kept) { /* room for the kept rows' entries at most */
+    e->cap = v->kept->at[hi] - v->kept->at[lo] + 1;
+    e->col = mlprt_xmalloc((size_t)e->cap * sizeof *e->col);
+    e->val = mlprt_xmalloc((size_t)e->cap * sizeof *e->val);
+  }
+  GramReader rd = gram_reader(v->units, false, v->terms);
   Block b = {.start = v->out ? mlprt_xmalloc((size_t)(nout + 1) * sizeof(int64_t)) : NULL};
   int64_t changed = 0;
   for (int64_t r0 = lo; r0 < hi; r0 += VEC_BLOCK_ROWS) {
@@ -864,14 +1143,17 @@ static void vectorize_rows(void *ctx, int part) {
       const char *s = text_of(v->src, r);
       rc.ntouched = 0;
       if (v->kept && (!v->part || v->part[r] == MLPRT_TRAIN)) count_kept(&rc, v->kept, r);
-      else if (s && v->grams) grams_each(&u, s, strlen(s), true);
+      else if (s && v->grams) {
+        reader_read(&rd, v->grams, s, strlen(s));
+        for (size_t j = 0; j < rd.nev; j++) count_at(&rc, v->gram_col[rd.ev[j]]);
+      }
       else if (s) mlprt_terms_each(s, strlen(s), v->terms, count_term, &rc);
       touched_in_order(&rc);
       mlprt_terms_weigh(rc.row, rc.touched, rc.ntouched, v->idf, v->terms);
       for (int64_t j = 0; j < rc.ntouched; j++) {
         int64_t k = rc.touched[j];
         if (v->out) block_add(&b, k, r, rc.row[k]);
-        else entries_add(&v->entries[part], k, rc.row[k]);
+        else entries_add(e, k, rc.row[k]);
         rc.row[k] = 0;
       }
       if (!v->out) v->csr->ptr[r + 1] = rc.ntouched;
@@ -881,6 +1163,7 @@ static void vectorize_rows(void *ctx, int part) {
   }
   v->changed[part] = changed;
   free(b.col), free(b.row), free(b.val), free(b.srow), free(b.sval), free(b.start);
+  gram_reader_free(&rd);
   free(rc.seen);
   free(rc.touched);
   free(rc.row);
@@ -918,10 +1201,12 @@ static void vectorize_texts(const MlprtTable *t, const MlprtColumn *src, MlprtFi
   bool word = f->terms.analyzer == MLPRT_ANALYZER_WORD;
   MlprtLevels vocab = {0}, units = {0};
   Grams grams = {0};
-  if (!hash && word && !vocab_grams(cf, &units, &grams)) {
+  int32_t *gram_col = NULL;
+  if (!hash && word && !vocab_grams(cf, &units, &grams, &gram_col)) {
     word = false;
-    grams_free(&grams), mlprt_levels_free(&units);
+    grams_free(&grams), mlprt_levels_free(&units), free(gram_col);
     grams = (Grams){0};
+    gram_col = NULL;
   }
   for (int32_t k = 0; !hash && !word && k < cf->nlevels; k++)
     mlprt_levels_intern(&vocab, cf->levels[k], strlen(cf->levels[k]));
@@ -938,7 +1223,8 @@ static void vectorize_texts(const MlprtTable *t, const MlprtColumn *src, MlprtFi
     csr->ptr = mlprt_xcalloc((size_t)nrows + 1, sizeof *csr->ptr);
   }
   VecRows v = {.src = src, .part = t->part, .kept = kept, .terms = &f->terms, .vocab = hash ? NULL : &vocab,
-               .units = &units, .grams = !hash && word ? &grams : NULL, .idf = idf, .out = out, .csr = csr,
+               .units = &units, .grams = !hash && word ? &grams : NULL,
+               .gram_col = gram_col, .idf = idf, .out = out, .csr = csr,
                .entries = entries, .nout = nout, .nrows = nrows, .parts = parts > 1 ? parts : 1,
                .changed = part_changed};
   mlprt_parallel_for(v.parts, v.parts, vectorize_rows, &v);
@@ -946,9 +1232,10 @@ static void vectorize_texts(const MlprtTable *t, const MlprtColumn *src, MlprtFi
   if (csr) { /* the slices' entries, in row order */
     for (int64_t r = 0; r < nrows; r++) csr->ptr[r + 1] += csr->ptr[r];
     int64_t nnz = csr->ptr[nrows];
-    csr->col = mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof *csr->col);
-    csr->val = mlprt_xmalloc((size_t)(nnz ? nnz : 1) * sizeof *csr->val);
-    for (int k = 0; k < v.parts; k++) {
+    /* the first slice's entries, at the start, stay where they are */
+    csr->col = mlprt_xrealloc(entries[0].col, (size_t)(nnz ? nnz : 1) * sizeof *csr->col);
+    csr->val = mlprt_xrealloc(entries[0].val, (size_t)(nnz ? nnz : 1) * sizeof *csr->val);
+    for (int k = 1; k < v.parts; k++) {
       int64_t at = csr->ptr[nrows * k / v.parts];
       if (entries[k].n) {
         memcpy(csr->col + at, entries[k].col, (size_t)entries[k].n * sizeof *csr->col);
@@ -962,6 +1249,7 @@ static void vectorize_texts(const MlprtTable *t, const MlprtColumn *src, MlprtFi
   mlprt_levels_free(&vocab);
   mlprt_levels_free(&units);
   grams_free(&grams);
+  free(gram_col);
 }
 
 /* The fit's i-th column replaced by its vectors (the new columns last),

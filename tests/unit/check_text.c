@@ -189,6 +189,135 @@ START_TEST(text_matches_scikit_learn) {
 }
 END_TEST
 
+/* The sliced fit's oracle: TF-IDF over words, pairs and triples fitted on
+ * the first NTRAIN_BIG rows, applied to every row, as sparse rows. */
+static const char oracle_big[] =
+    "import csv, json, sys\n"
+    "from sklearn.feature_extraction.text import TfidfVectorizer\n"
+    "docs = [r['doc'] for r in csv.DictReader(open(sys.argv[1]))]\n"
+    "v = TfidfVectorizer(token_pattern=r'(?u)[^\\W_]+', ngram_range=(1, 3), min_df=2, max_df=0.5,\n"
+    "                    sublinear_tf=True).fit(docs[:int(sys.argv[2])])\n"
+    "x = v.transform(docs).tocsr()\n"
+    "x.sort_indices()\n"
+    "json.dump({'vocab': list(v.get_feature_names_out()), 'ptr': x.indptr.tolist(),\n"
+    "           'col': x.indices.tolist(), 'val': x.data.tolist()}, sys.stdout)\n";
+
+enum { NTRAIN_BIG = 9000, NROWS_BIG = 10000 };
+
+/* Sparse rows a and b hold the same columns and floats. */
+static void same_rows(const MlprtCsr *a, const MlprtCsr *b) {
+  ck_assert_int_eq(a->nrows, b->nrows);
+  ck_assert_int_eq(a->ncols, b->ncols);
+  for (int64_t r = 0; r <= a->nrows; r++) ck_assert_int_eq(a->ptr[r], b->ptr[r]);
+  for (int64_t j = 0; j < a->ptr[a->nrows]; j++) {
+    ck_assert_int_eq(a->col[j], b->col[j]);
+    ck_assert(a->val[j] == b->val[j]);
+  }
+}
+
+/* TF-IDF fitted with keep_rows and applied as sparse rows over table t
+ * (its training rows the first NTRAIN_BIG), with `threads` threads. */
+static void fit_big(MlprtTable *t, int threads, MlprtFit *f, MlprtCsr *sp) {
+  mlprt_set_threads(threads, threads);
+  const char *doc[] = {"doc"};
+  MlprtVectorizeParams p = {.cols = {doc, 1, NULL},
+                            .terms = {MLPRT_VEC_TFIDF, MLPRT_ANALYZER_WORD, 1, 3, false, true, true},
+                            .max_vocab = 1000000, .min_df = 2, .max_df = 0.5, .keep_rows = true};
+  MlprtError e = {0};
+  ck_assert_msg(mlprt_vectorize_fit(t, &p, f, &e) == 0, "%s", dt_err(&e));
+  ck_assert_msg(mlprt_vectorize_rows(t, f, 0, sp, &e) == 0, "%s", dt_err(&e));
+}
+
+/* A fit over enough rows to be counted in slices, one a thread, and the
+ * slices joined: scikit-learn's vocabulary and values, and the same
+ * vocabulary, idf and floats as one slice gives. The corpus: words of a
+ * Zipf-like vocabulary, some capitalized, with digits and punctuation. */
+START_TEST(text_sliced_fit_matches_scikit_learn) {
+  const char *probe[] = {PYTHON, "-c", "import sklearn.feature_extraction.text", NULL};
+  TestRun pr = test_run(probe, NULL);
+  bool have = pr.status == 0;
+  test_run_free(&pr);
+  if (!have) {
+    test_skip("text_sliced_fit_matches_scikit_learn", "python3-sklearn",
+              PYTHON " -c 'import sklearn' failed");
+    return;
+  }
+  size_t cap = (size_t)NROWS_BIG * 200, len = 0;
+  char *text = malloc(cap);
+  len += (size_t)snprintf(text, cap, "doc\n");
+  uint64_t x = 12345;
+  for (int r = 0; r < NROWS_BIG; r++) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    int words = 3 + (int)(x >> 60);
+    for (int w = 0; w < words; w++) {
+      x = x * 6364136223846793005u + 1442695040888963407u;
+      unsigned k = (unsigned)((x >> 33) % 600);
+      k = k * k / 600; /* small ids most often */
+      const char *sep = w == words - 1 ? "" : (x >> 20) % 7 == 0 ? ". " : (x >> 24) % 9 == 0 ? " - " : " ";
+      len += (size_t)snprintf(text + len, cap - len, (x >> 28) % 5 == 0 ? "Word%u%s" : "w%u%s", k, sep);
+    }
+    text[len++] = '\n';
+  }
+  text[len] = 0;
+  char *csv = dt_write(dt_dir, "big.csv", text, len), *py = dt_write(dt_dir, "oracle_big.py", oracle_big, 0);
+  free(text);
+  char ntrain[16];
+  snprintf(ntrain, sizeof ntrain, "%d", NTRAIN_BIG);
+  const char *argv[] = {PYTHON, py, csv, ntrain, NULL};
+  TestRun run = test_run(argv, NULL);
+  ck_assert_msg(run.status == 0, "oracle failed: %s", run.err);
+  cJSON *want = cJSON_Parse(run.out);
+  ck_assert_ptr_nonnull(want);
+  MlprtLoadOpts o = {.max_levels = 1};
+  MlprtTable t;
+  dt_load_ok(csv, &o, &t);
+  ck_assert_int_eq(t.nrows, NROWS_BIG);
+  t.part = malloc((size_t)t.cap_rows);
+  for (int64_t r = 0; r < t.nrows; r++) t.part[r] = r < NTRAIN_BIG ? MLPRT_TRAIN : MLPRT_TEST;
+  MlprtFit f, f1;
+  MlprtCsr sp, sp1;
+  fit_big(&t, 4, &f, &sp); /* 10,000 rows: four slices */
+  fit_big(&t, 1, &f1, &sp1);
+  const cJSON *vocab = cJSON_GetObjectItem(want, "vocab"), *ptr = cJSON_GetObjectItem(want, "ptr"),
+              *col = cJSON_GetObjectItem(want, "col"), *val = cJSON_GetObjectItem(want, "val");
+  int n = cJSON_GetArraySize(vocab);
+  ck_assert_int_gt(n, 1000);
+  ck_assert_int_eq(f.cols[0].nlevels, n);
+  const cJSON *term = vocab->child;
+  for (int k = 0; k < n; k++, term = term->next)
+    ck_assert_msg(strcmp(f.cols[0].levels[k], term->valuestring) == 0, "term %d is '%s', scikit-learn's '%s'",
+                  k, f.cols[0].levels[k], term->valuestring);
+  ck_assert_int_eq(cJSON_GetArraySize(ptr), NROWS_BIG + 1);
+  const cJSON *p = ptr->child;
+  for (int r = 0; r <= NROWS_BIG; r++, p = p->next) ck_assert_int_eq(sp.ptr[r], (int64_t)p->valuedouble);
+  double worst = 0;
+  const cJSON *c = col->child, *v = val->child;
+  for (int64_t j = 0; j < sp.ptr[NROWS_BIG]; j++, c = c->next, v = v->next) {
+    ck_assert_int_eq(sp.col[j], (int)c->valuedouble);
+    double d = fabs((double)sp.val[j] - v->valuedouble);
+    if (d > worst) worst = d;
+    ck_assert_msg(d <= 1e-6, "entry %lld: %.9g, scikit-learn %.9g", (long long)j, (double)sp.val[j],
+                  v->valuedouble);
+  }
+  printf("text oracle sliced tfidf_word_13: %d columns, %lld nonzeros, largest difference %.2e\n", n,
+         (long long)sp.ptr[NROWS_BIG], worst);
+  /* one slice: the same */
+  ck_assert_int_eq(f1.cols[0].nlevels, n);
+  for (int k = 0; k < n; k++) {
+    ck_assert_str_eq(f1.cols[0].levels[k], f.cols[0].levels[k]);
+    ck_assert(f1.cols[0].weights[k] == f.cols[0].weights[k]);
+  }
+  same_rows(&sp, &sp1);
+  mlprt_csr_free(&sp), mlprt_csr_free(&sp1);
+  mlprt_fit_free(&f), mlprt_fit_free(&f1);
+  mlprt_table_free(&t);
+  cJSON_Delete(want);
+  test_run_free(&run);
+  free(csv);
+  free(py);
+}
+END_TEST
+
 /* A compiled program's width: the vocabulary padded to max_vocab columns,
  * the pads 0; a term longer than MLPRT_TERM_MAX is left out. */
 START_TEST(text_padded_width_and_long_terms) {
@@ -316,17 +445,6 @@ END_TEST
 /* A vocabulary term that is no join of at most MLPRT_NGRAM_MAX words (as a
  * fit read from elsewhere may hold) counts nothing; the others count as
  * usual. */
-/* Sparse rows a and b hold the same columns and floats. */
-static void same_rows(const MlprtCsr *a, const MlprtCsr *b) {
-  ck_assert_int_eq(a->nrows, b->nrows);
-  ck_assert_int_eq(a->ncols, b->ncols);
-  for (int64_t r = 0; r <= a->nrows; r++) ck_assert_int_eq(a->ptr[r], b->ptr[r]);
-  for (int64_t j = 0; j < a->ptr[a->nrows]; j++) {
-    ck_assert_int_eq(a->col[j], b->col[j]);
-    ck_assert(a->val[j] == b->val[j]);
-  }
-}
-
 /* A fit that keeps its training rows gives the rows a fit that reads them
  * again gives; what it kept serves the table it read alone, once. */
 START_TEST(text_kept_training_rows) {
@@ -515,6 +633,7 @@ Suite *text_suite(void) {
   tcase_add_checked_fixture(tc, dt_setup, dt_teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, text_matches_scikit_learn);
+  tcase_add_test(tc, text_sliced_fit_matches_scikit_learn);
   tcase_add_test(tc, text_padded_width_and_long_terms);
   tcase_add_test(tc, text_sparse_columns_as_dense);
   tcase_add_test(tc, text_kept_training_rows);
