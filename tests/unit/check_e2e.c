@@ -526,6 +526,45 @@ static char *repeat_spec(const char *name, const char *repeat, const char *tunin
  * has its count of dense layers, the table and trials.jsonl show it, and
  * the winner's weights and predictor are exactly those of the spec with
  * the winning count written in. */
+/* The tuned run (manifest m, directory run) against the spec with the
+ * winning values written in (plain, trained as NAME.run): the same
+ * weights.bin (and cleaning.json when `cleaning`), and the two runs'
+ * predictors answer the written-in run's test rows alike. */
+static void expect_as_written(const cJSON *m, const char *run, const char *plain, const char *name,
+                              bool cleaning) {
+  char file[64];
+  snprintf(file, sizeof file, "%s.exe", name);
+  char *pexe = test_path(tmp, file);
+  const char *pb[] = {test_mlpc(), "build", plain, "-o", pexe, NULL};
+  test_run_ok(pb);
+  snprintf(file, sizeof file, "%s.run", name);
+  cJSON *p = train(pexe, file, NULL);
+  ck_assert_str_eq(artifact(m, "weights.bin"), artifact(p, "weights.bin"));
+  if (cleaning) ck_assert_str_eq(artifact(m, "cleaning.json"), artifact(p, "cleaning.json"));
+  char *prun = test_path(tmp, file), *rows = test_path(prun, "test_rows.csv");
+  snprintf(file, sizeof file, "%s.tuned.pred", name);
+  char *pred = test_path(tmp, file);
+  snprintf(file, sizeof file, "%s.pred", name);
+  char *ppred = test_path(tmp, file);
+  const char *x1[] = {test_mlpc(), "export", run, "-o", pred, NULL};
+  const char *x2[] = {test_mlpc(), "export", prun, "-o", ppred, NULL};
+  test_run_ok(x1);
+  test_run_ok(x2);
+  const char *a1[] = {pred, rows, NULL}, *a2[] = {ppred, rows, NULL};
+  TestRun o1 = test_run(a1, NULL), o2 = test_run(a2, NULL);
+  ck_assert_msg(o1.status == 0 && o2.status == 0, "%s%s", o1.err, o2.err);
+  ck_assert_int_gt((int)strlen(o1.out), 100);
+  ck_assert_str_eq(o1.out, o2.out);
+  test_run_free(&o1);
+  test_run_free(&o2);
+  free(rows);
+  free(ppred);
+  free(pred);
+  free(prun);
+  cJSON_Delete(p);
+  free(pexe);
+}
+
 START_TEST(e2e_search_repeat_count) {
   char *spec = repeat_spec("repeat", "1", "  tuning {\n    model.dense.repeat in [2, 3, 4]\n  }\n");
   const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
@@ -560,31 +599,7 @@ START_TEST(e2e_search_repeat_count) {
   char count[16];
   snprintf(count, sizeof count, "%d", won);
   char *plain = repeat_spec("repeat_plain", count, "");
-  char *pexe = test_path(tmp, "repeat_plain.exe");
-  const char *pb[] = {test_mlpc(), "build", plain, "-o", pexe, NULL};
-  test_run_ok(pb);
-  cJSON *p = train(pexe, "repeat_plain.run", NULL);
-  ck_assert_str_eq(artifact(m, "weights.bin"), artifact(p, "weights.bin"));
-  /* the predictors of both runs answer the test rows alike */
-  char *prun = test_path(tmp, "repeat_plain.run"), *pred = test_path(tmp, "repeat.pred"),
-       *ppred = test_path(tmp, "repeat_plain.pred"), *rows = test_path(prun, "test_rows.csv");
-  const char *x1[] = {test_mlpc(), "export", run, "-o", pred, NULL}, *x2[] = {test_mlpc(), "export", prun,
-                                                                             "-o", ppred, NULL};
-  test_run_ok(x1);
-  test_run_ok(x2);
-  const char *a1[] = {pred, rows, NULL}, *a2[] = {ppred, rows, NULL};
-  TestRun o1 = test_run(a1, NULL), o2 = test_run(a2, NULL);
-  ck_assert_msg(o1.status == 0 && o2.status == 0, "%s%s", o1.err, o2.err);
-  ck_assert_int_gt((int)strlen(o1.out), 100);
-  ck_assert_str_eq(o1.out, o2.out);
-  test_run_free(&o1);
-  test_run_free(&o2);
-  free(rows);
-  free(ppred);
-  free(pred);
-  free(prun);
-  cJSON_Delete(p);
-  free(pexe);
+  expect_as_written(m, run, plain, "repeat_plain", false);
   free(plain);
   cJSON_Delete(m);
   free(text);
@@ -695,31 +710,7 @@ START_TEST(e2e_search_cleaning_choices) {
            cJSON_GetObjectItem(best, "data.clean.clip_outliers.threshold")->valuedouble);
   const char *strategy = cJSON_GetObjectItem(best, "data.clean.impute.strategy")->valuestring;
   char *plain = cleaning_spec("cleans_plain", data, strategy, threshold, "");
-  char *pexe = test_path(tmp, "cleans_plain.exe");
-  const char *pb[] = {test_mlpc(), "build", plain, "-o", pexe, NULL};
-  test_run_ok(pb);
-  cJSON *p = train(pexe, "cleans_plain.run", NULL);
-  ck_assert_str_eq(artifact(m, "weights.bin"), artifact(p, "weights.bin"));
-  ck_assert_str_eq(artifact(m, "cleaning.json"), artifact(p, "cleaning.json"));
-  char *prun = test_path(tmp, "cleans_plain.run"), *pred = test_path(tmp, "cleans.pred"),
-       *ppred = test_path(tmp, "cleans_plain.pred"), *rows = test_path(prun, "test_rows.csv");
-  const char *x1[] = {test_mlpc(), "export", run, "-o", pred, NULL}, *x2[] = {test_mlpc(), "export", prun,
-                                                                             "-o", ppred, NULL};
-  test_run_ok(x1);
-  test_run_ok(x2);
-  const char *a1[] = {pred, rows, NULL}, *a2[] = {ppred, rows, NULL};
-  TestRun o1 = test_run(a1, NULL), o2 = test_run(a2, NULL);
-  ck_assert_msg(o1.status == 0 && o2.status == 0, "%s%s", o1.err, o2.err);
-  ck_assert_int_gt((int)strlen(o1.out), 100);
-  ck_assert_str_eq(o1.out, o2.out);
-  test_run_free(&o1);
-  test_run_free(&o2);
-  free(rows);
-  free(ppred);
-  free(pred);
-  free(prun);
-  cJSON_Delete(p);
-  free(pexe);
+  expect_as_written(m, run, plain, "cleans_plain", true);
   free(plain);
   free(ttext);
   free(tpath);
