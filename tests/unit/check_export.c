@@ -850,50 +850,38 @@ static void check_numeric_keys(void) {
   free(pred);
 }
 
+/* An ONNX export of NAME.run is refused (exit 2), saying message. */
+static void expect_onnx_refused(const char *name, const char *message) {
+  char file[64];
+  snprintf(file, sizeof file, "%s.run", name);
+  char *run = test_path(tmp, file);
+  snprintf(file, sizeof file, "%s.onnx", name);
+  char *onnx = test_path(tmp, file);
+  const char *argv[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
+  TestRun r = test_run(argv, NULL);
+  ck_assert_msg(r.status == 2, "%s: status %d: %s", name, r.status, r.err);
+  ck_assert_msg(strstr(r.err, message), "%s: %s", name, r.err);
+  test_run_free(&r);
+  free(run);
+  free(onnx);
+}
+
 START_TEST(export_resample_stream_answers_as_training) {
   check_grid("shop");
   check_grid("shop_zero");
   check_numeric_keys();
   /* ONNX answers rows one by one: it refuses the grid */
-  char *run = test_path(tmp, "shop.run"), *onnx = test_path(tmp, "shop.onnx");
-  const char *argv[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
-  TestRun r = test_run(argv, NULL);
-  ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
-  ck_assert_msg(strstr(r.err, "cannot express the cleaning step resample"), "%s", r.err);
-  test_run_free(&r);
-  free(run);
-  free(onnx);
+  expect_onnx_refused("shop", "cannot express the cleaning step resample");
 }
 END_TEST
 
 /* An ONNX export refuses the date, series and align steps the model reads. */
 START_TEST(export_refuses_lags_and_onnx_dates) {
-  char *run = test_path(tmp, "grunfeld.run"), *onnx = test_path(tmp, "grunfeld.onnx");
-  const char *argv[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
-  TestRun r = test_run(argv, NULL);
-  ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
-  ck_assert_msg(strstr(r.err, "cannot express the cleaning step lag, which reads earlier rows"), "%s", r.err);
-  test_run_free(&r);
-  free(run);
-  free(onnx);
-  run = test_path(tmp, "dated.run");
-  onnx = test_path(tmp, "dated.onnx");
-  const char *argv2[] = {test_mlpc(), "export", run, "--onnx", onnx, NULL};
-  r = test_run(argv2, NULL);
-  ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
-  ck_assert_msg(strstr(r.err, "cleaning step parse_dates of column 'day', which the model reads"), "%s",
-                r.err);
-  test_run_free(&r);
+  expect_onnx_refused("grunfeld", "cannot express the cleaning step lag, which reads earlier rows");
+  expect_onnx_refused("dated", "cleaning step parse_dates of column 'day', which the model reads");
   /* a column align joined, which the model reads (lagged): refused, naming the step and the column */
-  char *run3 = test_path(tmp, "macro_sunspots.run"), *onnx3 = test_path(tmp, "macro_sunspots.onnx");
-  const char *argv4[] = {test_mlpc(), "export", run3, "--onnx", onnx3, NULL};
-  r = test_run(argv4, NULL);
-  ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
-  ck_assert_msg(strstr(r.err, "cleaning step 1 (align), which joins column 'SUNACTIVITY' from another"),
-                "%s", r.err);
-  test_run_free(&r);
-  free(run3);
-  free(onnx3);
+  expect_onnx_refused("macro_sunspots",
+                      "cleaning step 1 (align), which joins column 'SUNACTIVITY' from another");
   /* dates and conversions no feature reads do not stop an ONNX export */
   char *run2 = test_path(tmp, "undated.run"), *onnx2 = test_path(tmp, "undated.onnx");
   const char *argv3[] = {test_mlpc(), "export", run2, "--onnx", onnx2, NULL};
@@ -903,8 +891,6 @@ START_TEST(export_refuses_lags_and_onnx_dates) {
   free(graph);
   free(run2);
   free(onnx2);
-  free(onnx);
-  free(run);
 }
 END_TEST
 
