@@ -560,7 +560,8 @@ static void resolve_paths(Sema *S, const MlpSpec *spec) {
     MlpSpecSpace *sp = check_space(S, target->field, st->value, S->tuning, st->name_loc);
     if (sp) sp->path = st->name, sp->target = target, sp->targets = targets;
   }
-  if (S->tuning) qsort(S->tuning->spaces.items, (size_t)S->tuning->spaces.len, sizeof(void *), by_place);
+  if (S->tuning && S->tuning->spaces.len > 1)
+    qsort(S->tuning->spaces.items, (size_t)S->tuning->spaces.len, sizeof(void *), by_place);
 }
 
 /* ---- recipes and architectures ------------------------------------------- */
