@@ -445,6 +445,17 @@ static const cJSON *ir_model(const cJSON *ir, const cJSON *job) {
   return NULL;
 }
 
+/* The plan mlpc build --emit-ir prints for spec, which it must accept. */
+static cJSON *plan_of(const char *spec) {
+  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
+  TestRun r = test_run(e, NULL);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *ir = cJSON_Parse(r.out);
+  ck_assert_ptr_nonnull(ir);
+  test_run_free(&r);
+  return ir;
+}
+
 /* Search paths reach layer parameters, enumerated values and the
  * optimizer's parameters: each trial's job and model carry its values, and
  * the winner's model (not the spec's) is what weights.bin and export hold. */
@@ -460,11 +471,7 @@ START_TEST(e2e_search_any_setting) {
       "  tuning {\n    model.dense[1].units in [4, 16]\n    model.dense[0].activation in [relu, tanh]\n"
       "    model.dropout.rate in [0, 0.3]\n    optimizer.beta1 in [0.8, 0.9]\n  }\n}\n",
       root());
-  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
-  TestRun r = test_run(e, NULL);
-  ck_assert_msg(r.status == 0, "%s", r.err);
-  cJSON *ir = cJSON_Parse(r.out);
-  test_run_free(&r);
+  cJSON *ir = plan_of(spec);
   int trials = 0;
   const cJSON *job;
   cJSON_ArrayForEach(job, cJSON_GetObjectItem(ir, "jobs")) {
@@ -567,11 +574,7 @@ static void expect_as_written(const cJSON *m, const char *run, const char *plain
 
 START_TEST(e2e_search_repeat_count) {
   char *spec = repeat_spec("repeat", "1", "  tuning {\n    model.dense.repeat in [2, 3, 4]\n  }\n");
-  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
-  TestRun r = test_run(e, NULL);
-  ck_assert_msg(r.status == 0, "%s", r.err);
-  cJSON *ir = cJSON_Parse(r.out);
-  test_run_free(&r);
+  cJSON *ir = plan_of(spec);
   const cJSON *job;
   int trials = 0;
   cJSON_ArrayForEach(job, cJSON_GetObjectItem(ir, "jobs")) {
@@ -587,7 +590,7 @@ START_TEST(e2e_search_repeat_count) {
   const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   test_run_ok(b);
   const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
-  r = test_run(fit, NULL);
+  TestRun r = test_run(fit, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
   ck_assert_msg(strstr(r.out, "model.dense.repeat"), "no repeat column:\n%s", r.out);
   test_run_free(&r);
@@ -658,11 +661,7 @@ START_TEST(e2e_search_cleaning_choices) {
   char *spec = cleaning_spec("cleans", data, "mean", "3",
                              "  tuning {\n    data.clean.impute.strategy in [median, mode]\n"
                              "    data.clean.clip_outliers.threshold in [1.5, 2]\n  }\n");
-  const char *e[] = {test_mlpc(), "build", spec, "--emit-ir", NULL};
-  TestRun r = test_run(e, NULL);
-  ck_assert_msg(r.status == 0, "%s", r.err);
-  cJSON *ir = cJSON_Parse(r.out);
-  test_run_free(&r);
+  cJSON *ir = plan_of(spec);
   const cJSON *job;
   int trials = 0;
   cJSON_ArrayForEach(job, cJSON_GetObjectItem(ir, "jobs")) {
@@ -683,7 +682,7 @@ START_TEST(e2e_search_cleaning_choices) {
   const char *b[] = {test_mlpc(), "build", spec, "-o", exe, NULL};
   test_run_ok(b);
   const char *fit[] = {exe, "--out", run, "--tune", "--threads", "1", NULL};
-  r = test_run(fit, NULL);
+  TestRun r = test_run(fit, NULL);
   ck_assert_msg(r.status == 0, "%s", r.err);
   ck_assert_msg(strstr(r.out, "data.clean.impute.strategy") && strstr(r.out, " mode "),
                 "no cleaning column:\n%s", r.out);
